@@ -1,0 +1,243 @@
+"""The adapter-layer contract shared by every method, and the canonical module walk.
+
+An :class:`AdapterLayer` wraps one module of the frozen model (``base_layer``) and holds any
+number of named adapters for it (``units``: a ``ModuleDict`` keyed by adapter name). Its forward
+reads the model's shared :class:`~medadapt.adapters.routing.Routing` and either
+
+* runs the active adapters (the common case: one adapter for the whole batch), or
+* runs a *mixed* batch: each method stacks its adapters' weights once (cached outside autograd)
+  and gathers one slot per sample, so the cost does not grow with a Python loop over adapters.
+  The last slot of every stack is the identity, used by samples routed to "no adapter" and by
+  samples whose adapter does not touch this layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from medadapt.adapters.routing import MixedRoute, Routing
+from medadapt.errors import AdapterStateError
+
+
+class AdapterLayer(nn.Module):
+    """Base class: a wrapped module plus per-adapter units."""
+
+    method: ClassVar[str] = ""
+
+    def __init__(self, base_layer: nn.Module, routing: Routing) -> None:
+        super().__init__()
+        self.base_layer = base_layer
+        self.units = nn.ModuleDict()
+        self.routing = routing
+        self.merged: list[str] = []
+        self._stack_cache: dict[Any, Any] = {}
+        self._slot_cache: dict[Any, torch.Tensor] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            if name in ("base_layer", "units"):
+                raise
+            return getattr(self.base_layer, name)
+
+    # ----- per-adapter bookkeeping -------------------------------------------------------
+    @property
+    def adapter_names(self) -> list[str]:
+        return list(self.units.keys())
+
+    def add_unit(self, name: str, unit: nn.Module) -> None:
+        weight = next(iter(self.base_layer.parameters()), None)
+        if weight is not None:
+            unit.to(device=weight.device, dtype=weight.dtype)
+        self.units[name] = unit
+        self.invalidate()
+
+    def remove_unit(self, name: str) -> None:
+        if name in self.merged:
+            raise AdapterStateError(
+                f"adapter {name!r} is merged; call unmerge() before deleting it"
+            )
+        del self.units[name]
+        self.invalidate()
+
+    def invalidate(self) -> None:
+        self._stack_cache.clear()
+        self._slot_cache.clear()
+
+    def adapter_parameters(self, name: str) -> Iterator[nn.Parameter]:
+        yield from self.units[name].parameters()
+
+    # ----- forward ------------------------------------------------------------------------
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        routing = self.routing
+        if routing.mixed is not None:
+            return self.forward_mixed(routing.mixed, args, kwargs)
+        if routing.disabled:
+            names: tuple[str, ...] = ()
+        else:
+            names = tuple(n for n in routing.active if n in self.units and n not in self.merged)
+        if not names:
+            return self.base_layer(*args, **kwargs)
+        return self.forward_active(names, args, kwargs)
+
+    def forward_active(self, names: tuple[str, ...], args: tuple, kwargs: dict) -> Any:
+        raise NotImplementedError  # every method defines it
+
+    def forward_mixed(self, route: MixedRoute, args: tuple, kwargs: dict) -> Any:
+        raise NotImplementedError  # every method defines it
+
+    # ----- merging (LoRA, IA3) -------------------------------------------------------------
+    def merge(self, name: str) -> None:
+        raise AdapterStateError(f"{self.method} adapters cannot be merged into the base weights")
+
+    def unmerge(self, name: str) -> None:
+        raise AdapterStateError(f"{self.method} adapters cannot be merged into the base weights")
+
+    # ----- mixed-batch helpers -------------------------------------------------------------
+    def groups(self, route: MixedRoute) -> dict[Any, tuple[str, ...]]:
+        """This layer's adapters used by ``route``, grouped by what a stacked computation needs
+        them to share (e.g. activation). Adapters absent from the batch are left out, so they
+        cost nothing and receive no gradient."""
+        out: dict[Any, list[str]] = {}
+        for name in route.vocabulary:
+            if name in self.units:
+                unit = self.units[name]
+                out.setdefault(getattr(unit, "group_key", None), []).append(name)
+        return {key: tuple(names) for key, names in out.items()}
+
+    def slots(
+        self, route: MixedRoute, names: tuple[str, ...], device: torch.device
+    ) -> torch.Tensor:
+        """Per-sample index into a stack of ``names`` (+ identity slot ``len(names)``).
+
+        Shape: (B,) int64 on ``device``.
+        """
+        key = (route.vocabulary, names, device)
+        lut = self._slot_cache.get(key)
+        if lut is None:
+            position = {n: i for i, n in enumerate(names)}
+            identity = len(names)
+            table = [position.get(v, identity) for v in route.vocabulary] + [identity]
+            lut = torch.tensor(table, dtype=torch.long, device=device)
+            if len(self._slot_cache) > 64:
+                self._slot_cache.clear()
+            self._slot_cache[key] = lut
+        return lut[route.codes_on(device)]
+
+    def stacked(
+        self, key: Any, names: tuple[str, ...], build: Callable[[tuple[str, ...]], Any]
+    ) -> Any:
+        """``build(names)`` (stacked weights), cached while no gradient is being recorded.
+
+        The cache is keyed by the parameters' version counters, so an optimizer step or a
+        ``load_state_dict`` invalidates it.
+        """
+        if torch.is_grad_enabled():
+            return build(names)
+        params = [p for n in names for p in self.units[n].parameters()]
+        params += list(innermost(self.base_layer).parameters(recurse=False))
+        versions = tuple(p._version for p in params)
+        cache_key = (key, names)
+        hit = self._stack_cache.get(cache_key)
+        if hit is not None and hit[0] == versions:
+            return hit[1]
+        value = build(names)
+        if len(self._stack_cache) > 32:
+            self._stack_cache.clear()
+        self._stack_cache[cache_key] = (versions, value)
+        return value
+
+
+def split_output(out: Any) -> tuple[torch.Tensor, Callable[[torch.Tensor], Any]]:
+    """Hidden states from a module output that may be a tuple (Hugging Face style)."""
+    if isinstance(out, tuple):
+        return out[0], lambda y: (y, *out[1:])
+    return out, lambda y: y
+
+
+def per_sample(x: torch.Tensor, batch_size: int) -> torch.Tensor:
+    """View ``x`` as (B, tokens, features) for a batch of ``batch_size`` samples.
+
+    Accepts (B, ..., d) and batch-major flattened (B*k, d) layouts.
+    """
+    if x.shape[0] == batch_size:
+        return x.reshape(batch_size, -1, x.shape[-1])
+    if x.dim() >= 2 and x.shape[0] % batch_size == 0:
+        return x.reshape(batch_size, -1, x.shape[-1])
+    raise AdapterStateError(
+        f"a mixed-adapter batch has {batch_size} adapter ids but this layer sees "
+        f"{x.shape[0]} rows; pass one adapter id per sample"
+    )
+
+
+def pad_to(t: torch.Tensor, size: int, dim: int) -> torch.Tensor:
+    """Zero-pad ``t`` along ``dim`` to ``size`` (adapters of different hidden sizes share a
+    stack; the zero rows/columns contribute exactly nothing)."""
+    missing = size - t.shape[dim]
+    if missing == 0:
+        return t
+    shape = list(t.shape)
+    shape[dim] = missing
+    return torch.cat([t, t.new_zeros(shape)], dim=dim)
+
+
+def innermost(module: nn.Module) -> nn.Module:
+    """The original module under any number of adapter wrappers."""
+    while isinstance(module, AdapterLayer):
+        module = module.base_layer
+    return module
+
+
+def wrapper_chain(module: nn.Module) -> Iterator[AdapterLayer]:
+    """The adapter layers stacked at one position, outermost first."""
+    while isinstance(module, AdapterLayer):
+        yield module
+        module = module.base_layer
+
+
+def iter_base_modules(
+    model: nn.Module, prefix: str = "", parent: nn.Module | None = None, attr: str | None = None
+) -> Iterator[tuple[str, nn.Module, nn.Module | None, str | None]]:
+    """Yield ``(canonical_name, module, parent, attribute)`` for every module of the base model.
+
+    Adapter layers are transparent: the outermost wrapper is yielded under its base module's
+    name, and the walk continues into the original module's children (never into units).
+    """
+    yield prefix, model, parent, attr
+    inner = innermost(model)
+    for child_attr, child in inner.named_children():
+        name = f"{prefix}.{child_attr}" if prefix else child_attr
+        yield from iter_base_modules(child, name, inner, child_attr)
+
+
+def base_type(module: nn.Module) -> type:
+    """The class of the original module at this position (looks through wrappers)."""
+    return type(innermost(module))
+
+
+def adapter_layers(model: nn.Module) -> Iterator[tuple[str, AdapterLayer]]:
+    """``(canonical_name, layer)`` for every adapter layer in ``model``."""
+    for name, module, _, _ in iter_base_modules(model):
+        for layer in wrapper_chain(module):
+            yield name, layer
+
+
+def base_named_tensors(model: nn.Module) -> Iterator[tuple[str, torch.Tensor]]:
+    """The base model's parameters and persistent buffers under canonical names."""
+    for name, module, _, _ in iter_base_modules(model):
+        inner = innermost(module)
+        non_persistent = getattr(inner, "_non_persistent_buffers_set", set())
+        for key, tensor in inner.named_parameters(recurse=False):
+            yield (f"{name}.{key}" if name else key), tensor
+        for key, tensor in inner.named_buffers(recurse=False):
+            if tensor is not None and key not in non_persistent:
+                yield (f"{name}.{key}" if name else key), tensor
+
+
+def names_in(model: nn.Module) -> Sequence[str]:
+    return [name for name, *_ in iter_base_modules(model)]

@@ -1,0 +1,197 @@
+"""LoRA (Hu et al. 2021) on ``nn.Linear`` and ``nn.Conv2d``.
+
+The update is ``scaling * B(A(dropout(x)))`` with ``scaling = alpha / r`` (or ``alpha / sqrt(r)``
+with rsLoRA). Weight layout matches Hugging Face PEFT (``lora_A``: (r, in[, kh, kw]), ``lora_B``:
+(out, r[, 1, 1])), so PEFT files load without reshaping.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from medadapt.adapters.config import LoraConfig
+from medadapt.adapters.layer import AdapterLayer, innermost, pad_to, per_sample
+from medadapt.adapters.routing import MixedRoute
+from medadapt.adapters.targets import TargetSpec
+from medadapt.errors import AdapterStateError, TargetError
+
+
+def _pattern_value(patterns: dict[str, Any], name: str, default: Any) -> Any:
+    """PEFT-style per-layer override: key ``k`` matches names ending in ``k`` (a regex)."""
+    for key, value in patterns.items():
+        try:
+            if re.fullmatch(rf"(?:.*\.)?(?:{key})", name):
+                return value
+        except re.error:
+            if TargetSpec(suffix=key).matches_name(name):
+                return value
+    return default
+
+
+def lora_rank_and_scaling(config: LoraConfig, layer_name: str) -> tuple[int, float]:
+    r = int(_pattern_value(config.rank_pattern, layer_name, config.r))
+    alpha = float(_pattern_value(config.alpha_pattern, layer_name, config.alpha))
+    scaling = alpha / math.sqrt(r) if config.use_rslora else alpha / r
+    return r, scaling
+
+
+class LoraUnit(nn.Module):
+    """One adapter's A and B for one layer (Linear or Conv2d)."""
+
+    def __init__(self, base: nn.Module, *, r: int, scaling: float, dropout: float, init: str):
+        super().__init__()
+        if isinstance(base, nn.Linear):
+            self.lora_A = nn.Linear(base.in_features, r, bias=False)
+            self.lora_B = nn.Linear(r, base.out_features, bias=False)
+        else:
+            self.lora_A = nn.Conv2d(
+                base.in_channels,
+                r,
+                base.kernel_size,
+                base.stride,
+                base.padding,
+                base.dilation,
+                bias=False,
+            )
+            self.lora_B = nn.Conv2d(r, base.out_channels, 1, bias=False)
+        nn.init.kaiming_uniform_(self.lora_A.weight, a=math.sqrt(5))
+        if init == "zero_b":
+            nn.init.zeros_(self.lora_B.weight)
+        else:
+            nn.init.normal_(self.lora_B.weight, std=0.02)
+        self.r = r
+        self.scaling = scaling
+        self.dropout = dropout
+
+    @property
+    def group_key(self) -> float:
+        return self.dropout
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.dropout(x, self.dropout, self.training)
+        return self.lora_B(self.lora_A(x)) * self.scaling
+
+    def delta_weight(self) -> torch.Tensor:
+        """The dense update ``scaling * B @ A`` in the base weight's shape."""
+        a, b = self.lora_A.weight, self.lora_B.weight
+        if a.dim() == 2:
+            return (b @ a) * self.scaling
+        out_ch = b.shape[0]
+        delta = b.reshape(out_ch, self.r) @ a.reshape(self.r, -1)
+        return delta.reshape(out_ch, *a.shape[1:]) * self.scaling
+
+
+class LoraLayer(AdapterLayer):
+    """A Linear or Conv2d layer with LoRA adapters."""
+
+    method = "lora"
+
+    def __init__(self, base_layer: nn.Module, routing: Any) -> None:
+        if not isinstance(innermost(base_layer), (nn.Linear, nn.Conv2d)):
+            raise TargetError(
+                "lora needs nn.Linear or nn.Conv2d layers, got "
+                f"{type(innermost(base_layer)).__name__}; "
+                "target the Linear layers inside it"
+            )
+        if isinstance(innermost(base_layer), nn.Conv2d) and base_layer.groups != 1:
+            raise TargetError(
+                f"lora on a grouped Conv2d (groups={base_layer.groups}) is not supported; "
+                "target a convolution with groups=1"
+            )
+        super().__init__(base_layer, routing)
+
+    def add(self, name: str, config: LoraConfig, *, layer_name: str) -> None:
+        r, scaling = lora_rank_and_scaling(config, layer_name)
+        self.add_unit(
+            name,
+            LoraUnit(
+                innermost(self.base_layer),
+                r=r,
+                scaling=scaling,
+                dropout=config.dropout,
+                init=config.init,
+            ),
+        )
+
+    def forward_active(self, names: tuple[str, ...], args: tuple, kwargs: dict) -> Any:
+        x = args[0]
+        y = self.base_layer(*args, **kwargs)
+        for name in names:
+            y = y + self.units[name](x).to(y.dtype)
+        return y
+
+    def forward_mixed(self, route: MixedRoute, args: tuple, kwargs: dict) -> Any:
+        x = args[0]
+        y = self.base_layer(*args, **kwargs)
+        batch = route.batch_size
+        conv = isinstance(innermost(self.base_layer), nn.Conv2d)
+        for key, names in self.groups(route).items():
+            slot = self.slots(route, names, y.device)  # (B,)
+            a_stack, b_stack, scale = self.stacked(key, names, self._stack)
+            source = F.dropout(x, key, self.training)
+            if conv:
+                delta = self._mixed_conv(source, a_stack[slot], b_stack[slot])
+                y = y + (delta * scale[slot].view(batch, 1, 1, 1)).to(y.dtype)
+            else:
+                tokens = per_sample(source, batch)  # (B, T, in)
+                delta = torch.bmm(torch.bmm(tokens, a_stack[slot]), b_stack[slot])  # (B,T,out)
+                delta = delta * scale[slot].view(batch, 1, 1)
+                y = y + delta.reshape(y.shape).to(y.dtype)
+        return y
+
+    def _mixed_conv(self, x: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """Per-sample LoRA convolution as one grouped convolution (groups = batch).
+
+        Shapes: x (B, C, H, W), a (B, r, C, kh, kw), b (B, out, r) -> (B, out, H', W')
+        """
+        batch, channels = x.shape[:2]
+        base = self.base_layer
+        low = F.conv2d(
+            x.reshape(1, batch * channels, *x.shape[2:]),
+            a.reshape(-1, *a.shape[2:]),
+            stride=base.stride,
+            padding=base.padding,
+            dilation=base.dilation,
+            groups=batch,
+        )  # (1, B*r, H', W')
+        low = low.reshape(batch, a.shape[1], *low.shape[2:])
+        return torch.einsum("brhw,bor->bohw", low, b)
+
+    def _stack(self, names: tuple[str, ...]) -> tuple[torch.Tensor, ...]:
+        """Stacked A and B of ``names`` plus a zero slot; ranks zero-padded to the largest.
+
+        Shapes (Linear): a (n+1, in, r), b (n+1, r, out); (Conv2d): a (n+1, r, C, kh, kw),
+        b (n+1, out, r); scale (n+1,).
+        """
+        units = [self.units[n] for n in names]
+        rank = max(u.r for u in units)
+        if isinstance(innermost(self.base_layer), nn.Conv2d):
+            a_parts = [pad_to(u.lora_A.weight, rank, 0) for u in units]
+            b_parts = [pad_to(u.lora_B.weight.flatten(1), rank, 1) for u in units]
+        else:
+            a_parts = [pad_to(u.lora_A.weight.t(), rank, 1) for u in units]
+            b_parts = [pad_to(u.lora_B.weight.t(), rank, 0) for u in units]
+        scale = [a_parts[0].new_tensor(u.scaling) for u in units]
+        return tuple(
+            torch.stack([*parts, torch.zeros_like(parts[0])]) for parts in (a_parts, b_parts, scale)
+        )
+
+    @torch.no_grad()
+    def merge(self, name: str) -> None:
+        if name in self.merged:
+            raise AdapterStateError(f"adapter {name!r} is already merged")
+        weight = self.base_layer.weight
+        weight.add_(self.units[name].delta_weight().to(weight.dtype))
+        self.merged.append(name)
+
+    @torch.no_grad()
+    def unmerge(self, name: str) -> None:
+        weight = self.base_layer.weight
+        weight.sub_(self.units[name].delta_weight().to(weight.dtype))
+        self.merged.remove(name)

