@@ -9,6 +9,7 @@ from medadapt.adapters.config import (
     config_from_dict,
 )
 from medadapt.adapters.fingerprint import BaseFingerprint, fingerprint_model
+from medadapt.adapters.inject import without_adapters
 from medadapt.adapters.model import AdapterModel
 from medadapt.adapters.peft_io import load_peft_lora
 from medadapt.adapters.state import load_adapter, read_manifest, save_adapter
@@ -32,4 +33,5 @@ __all__ = [
     "preset_targets",
     "read_manifest",
     "save_adapter",
+    "without_adapters",
 ]

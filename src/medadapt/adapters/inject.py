@@ -177,3 +177,19 @@ def remove(model: nn.Module, adapter: str) -> None:
                 outer.base_layer = layer.base_layer
             elif parent is not None and attr is not None:
                 setattr(parent, attr, layer.base_layer)
+
+
+def without_adapters(model: nn.Module) -> nn.Module:
+    """A deep copy of ``model`` with every adapter layer removed (the plain base model)."""
+    import copy
+
+    clone = copy.deepcopy(model)
+    for _, module, parent, attr in list(iter_base_modules(clone)):
+        for layer in wrapper_chain(module):
+            if layer.merged:
+                raise TargetError(
+                    f"adapters {layer.merged} are merged into the weights; unmerge() first"
+                )
+        if parent is not None and attr is not None and isinstance(module, AdapterLayer):
+            setattr(parent, attr, innermost(module))
+    return clone

@@ -55,6 +55,11 @@ class AdapterModel(nn.Module):
         super().__init__()
         if isinstance(base_model, AdapterModel):
             raise ConfigError("base_model is already an AdapterModel; add adapters to it directly")
+        if any(True for _ in adapter_layers(base_model)):
+            raise ConfigError(
+                "base_model already carries adapters of another AdapterModel; add adapters to "
+                "that AdapterModel, or pass a plain copy (medadapt.adapters.without_adapters)"
+            )
         self.base_model = base_model
         self.family = family if family is not None else detect_family(base_model)
         self.routing = Routing()

@@ -1,0 +1,1 @@
+"""Model backbones: tabular FT-Transformer, vision Transformers."""

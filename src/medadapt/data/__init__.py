@@ -1,0 +1,1 @@
+"""Data: reading tables and images, schemas, splits, bundled data sets."""

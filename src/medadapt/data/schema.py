@@ -1,0 +1,318 @@
+"""Table schema: which column is the label, which are features, and how to encode them.
+
+The schema is fitted on training rows only and stored with the model (JSON; category levels and
+summary statistics, never patient rows). Missing values are kept: a missing numeric feature is
+NaN (the model gives it a learned "missing" token), a missing categorical feature is index 0;
+a category never seen in training is index 1 ("unseen") and is counted.
+
+>>> import pandas as pd
+>>> frame = pd.DataFrame({"age": [50, 61, None], "sex": ["M", "F", "F"], "y": [0, 1, 1]})
+>>> schema = TableSchema.infer(frame, label="y")
+>>> [(f.name, f.kind) for f in schema.features], schema.task, schema.classes
+([('age', 'numeric'), ('sex', 'categorical')], 'binary', ['0', '1'])
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from medadapt.errors import DataError
+
+TASKS = ("binary", "multiclass", "regression")
+MISSING_INDEX, UNSEEN_INDEX, FIRST_LEVEL = 0, 1, 2
+MAX_CLASSES = 20
+
+
+def level(value: Any) -> str:
+    """Canonical text of a category or class value (1 and 1.0 and '1' agree)."""
+    if isinstance(value, bool | np.bool_):
+        return "True" if value else "False"
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    text = str(value).strip()
+    if text.upper() in ("TRUE", "FALSE"):
+        return text.capitalize()
+    return text
+
+
+def is_missing(value: Any) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+@dataclass
+class FeatureSpec:
+    """One feature column: numeric (with training mean/std) or categorical (with levels)."""
+
+    name: str
+    kind: str
+    mean: float = 0.0
+    std: float = 1.0
+    categories: list[str] = field(default_factory=list)
+
+    @property
+    def cardinality(self) -> int:
+        """Embedding rows: missing + unseen + the training levels."""
+        return FIRST_LEVEL + len(self.categories)
+
+
+@dataclass
+class EncodedTable:
+    """Model inputs for a table.
+
+    Shapes: x_num (N, n_numeric) float32 with NaN for missing; x_cat (N, n_categorical) int64;
+    y (N,) int64 class index or float32 standardised target, or None without labels.
+    """
+
+    x_num: torch.Tensor
+    x_cat: torch.Tensor
+    y: torch.Tensor | None
+    unseen: dict[str, int]
+    missing: dict[str, int]
+
+    def __len__(self) -> int:
+        return int(self.x_num.shape[0])
+
+    def inputs(self) -> dict[str, torch.Tensor]:
+        return {"x_num": self.x_num, "x_cat": self.x_cat}
+
+
+@dataclass
+class TableSchema:
+    """Label, task and feature encodings fitted on training rows."""
+
+    label: str
+    task: str
+    features: list[FeatureSpec]
+    classes: list[str] = field(default_factory=list)
+    label_mean: float = 0.0
+    label_std: float = 1.0
+    positive_above: float | None = None
+    id_column: str | None = None
+    group_column: str | None = None
+    dropped: dict[str, str] = field(default_factory=dict)
+
+    # ----- inference -------------------------------------------------------------------------
+    @classmethod
+    def infer(
+        cls,
+        frame: pd.DataFrame,
+        *,
+        label: str,
+        task: str | None = None,
+        positive_above: float | None = None,
+        id_column: str | None = None,
+        group_column: str | None = None,
+        categorical: Sequence[str] = (),
+        numeric: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+    ) -> TableSchema:
+        """Infer the schema from training rows ``frame``."""
+        columns = list(frame.columns)
+        for role, name in (("label", label), ("id", id_column), ("group", group_column)):
+            if name is not None and name not in columns:
+                raise DataError(
+                    f"{role} column {name!r} is not in the table; its columns are: "
+                    f"{', '.join(columns)}"
+                )
+        for name in (*categorical, *numeric, *exclude):
+            if name not in columns:
+                raise DataError(f"column {name!r} is not in the table; check the spelling")
+        if task is not None and task not in TASKS:
+            raise DataError(f"task must be one of {TASKS}, got {task!r}")
+        schema = cls(label=label, task="binary", features=[], positive_above=positive_above)
+        schema.id_column, schema.group_column = id_column, group_column
+        labels = schema._raw_labels(frame)
+        schema._fit_label(labels.dropna(), task)
+        skip = {label, id_column, group_column, *exclude} - {None}
+        for name in columns:
+            if name in skip:
+                continue
+            spec, reason = _infer_feature(frame[name], name, name in categorical, name in numeric)
+            if spec is None:
+                schema.dropped[name] = reason
+            else:
+                schema.features.append(spec)
+        if not schema.features:
+            raise DataError(
+                f"no usable feature columns besides the label {label!r}; dropped: "
+                f"{schema.dropped or 'none'}"
+            )
+        return schema
+
+    def _raw_labels(self, frame: pd.DataFrame) -> pd.Series:
+        labels = frame[self.label]
+        if self.positive_above is not None:
+            numeric = pd.to_numeric(labels, errors="coerce")
+            if numeric.notna().sum() < labels.notna().sum():
+                raise DataError(
+                    f"--positive-above needs a numeric label, but {self.label!r} has text values"
+                )
+            return numeric.gt(self.positive_above).astype(float).where(numeric.notna())
+        return labels
+
+    def _fit_label(self, labels: pd.Series, task: str | None) -> None:
+        if labels.empty:
+            raise DataError(f"label column {self.label!r} has no values in the training rows")
+        distinct = sorted({level(v) for v in labels}, key=_natural_key)
+        numeric = pd.to_numeric(labels, errors="coerce")
+        all_numeric = bool(numeric.notna().all())
+        if task is None:
+            integer_like = all_numeric and bool((numeric.dropna() % 1 == 0).all())
+            if all_numeric and (not integer_like or len(distinct) > MAX_CLASSES):
+                task = "regression"
+            else:
+                task = "binary" if len(distinct) <= 2 else "multiclass"
+        self.task = task
+        if task == "regression":
+            if not all_numeric:
+                raise DataError(f"regression needs a numeric label; {self.label!r} has text")
+            self.label_mean = float(numeric.mean())
+            self.label_std = float(numeric.std(ddof=0)) or 1.0
+            return
+        if len(distinct) < 2:
+            raise DataError(
+                f"label column {self.label!r} has only one class ({distinct[0]!r}) in the "
+                "training rows; a classifier needs two or more: check the label or the group filter"
+            )
+        if task == "binary" and len(distinct) > 2:
+            raise DataError(
+                f"label column {self.label!r} has {len(distinct)} classes, not 2; use "
+                "--task multiclass or --positive-above THRESHOLD"
+            )
+        self.classes = distinct
+
+    # ----- encoding --------------------------------------------------------------------------
+    @property
+    def numeric_features(self) -> list[FeatureSpec]:
+        return [f for f in self.features if f.kind == "numeric"]
+
+    @property
+    def categorical_features(self) -> list[FeatureSpec]:
+        return [f for f in self.features if f.kind == "categorical"]
+
+    @property
+    def n_outputs(self) -> int:
+        return len(self.classes) if self.task == "multiclass" else 1
+
+    def fit_statistics(self, frame: pd.DataFrame) -> None:
+        """(Re)compute numeric means/stds from ``frame`` (training rows)."""
+        for spec in self.numeric_features:
+            if spec.name in frame:
+                values = pd.to_numeric(frame[spec.name], errors="coerce").astype(float)
+                spec.mean = float(np.nanmean(values)) if values.notna().any() else 0.0
+                std = float(np.nanstd(values)) if values.notna().any() else 1.0
+                spec.std = std if std > 1e-8 else 1.0
+
+    def encode(self, frame: pd.DataFrame, *, with_labels: bool = True) -> EncodedTable:
+        """Encode ``frame`` (rows with a missing label are refused when ``with_labels``)."""
+        n = len(frame)
+        x_num = torch.full((n, len(self.numeric_features)), float("nan"))
+        missing: dict[str, int] = {}
+        for j, spec in enumerate(self.numeric_features):
+            if spec.name not in frame:
+                missing[spec.name] = n
+                continue
+            values = pd.to_numeric(frame[spec.name], errors="coerce").to_numpy(dtype=float)
+            standardised = np.clip((values - spec.mean) / spec.std, -10.0, 10.0)
+            x_num[:, j] = torch.from_numpy(standardised).float()
+            missing[spec.name] = int(np.isnan(values).sum())
+        x_cat = torch.zeros((n, len(self.categorical_features)), dtype=torch.long)
+        unseen: dict[str, int] = {}
+        for j, spec in enumerate(self.categorical_features):
+            if spec.name not in frame:
+                missing[spec.name] = n
+                continue
+            lookup = {c: i + FIRST_LEVEL for i, c in enumerate(spec.categories)}
+            codes = [
+                MISSING_INDEX if is_missing(v) else lookup.get(level(v), UNSEEN_INDEX)
+                for v in frame[spec.name].tolist()
+            ]
+            x_cat[:, j] = torch.tensor(codes, dtype=torch.long)
+            missing[spec.name] = codes.count(MISSING_INDEX)
+            if codes.count(UNSEEN_INDEX):
+                unseen[spec.name] = codes.count(UNSEEN_INDEX)
+        y = self.encode_labels(frame) if with_labels else None
+        return EncodedTable(x_num=x_num, x_cat=x_cat, y=y, unseen=unseen, missing=missing)
+
+    def encode_labels(self, frame: pd.DataFrame) -> torch.Tensor:
+        if self.label not in frame:
+            raise DataError(f"label column {self.label!r} is not in the table")
+        labels = self._raw_labels(frame)
+        if labels.isna().any():
+            raise DataError(
+                f"label column {self.label!r} is missing for {int(labels.isna().sum())} rows; "
+                "drop them or fill the label"
+            )
+        if self.task == "regression":
+            values = pd.to_numeric(labels, errors="coerce").to_numpy(dtype=float)
+            return torch.from_numpy((values - self.label_mean) / self.label_std).float()
+        lookup = {c: i for i, c in enumerate(self.classes)}
+        unknown = sorted({level(v) for v in labels} - set(lookup))
+        if unknown:
+            raise DataError(
+                f"label column {self.label!r} has values {unknown} that the model was not "
+                f"trained on (its classes: {self.classes})"
+            )
+        return torch.tensor([lookup[level(v)] for v in labels], dtype=torch.long)
+
+    def labelled_rows(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The rows of ``frame`` that have a label."""
+        return frame[self._raw_labels(frame).notna()]
+
+    # ----- persistence -----------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TableSchema:
+        data = dict(data)
+        data["features"] = [FeatureSpec(**f) for f in data["features"]]
+        return cls(**data)
+
+
+def _natural_key(text: str) -> tuple:
+    try:
+        return (0, float(text), text)
+    except ValueError:
+        return (1, 0.0, text)
+
+
+def _infer_feature(
+    series: pd.Series, name: str, force_categorical: bool, force_numeric: bool
+) -> tuple[FeatureSpec | None, str]:
+    present = series.dropna()
+    present = present[[not is_missing(v) for v in present]]
+    if present.empty:
+        return None, "all values missing"
+    if force_numeric or (not force_categorical and pd.api.types.is_numeric_dtype(series.dtype)):
+        values = pd.to_numeric(present, errors="coerce")
+        if values.isna().any():
+            bad = present[values.isna()].iloc[0]
+            raise DataError(
+                f"column {name!r} was declared numeric but has the value {bad!r}; fix the value "
+                "or declare the column categorical"
+            )
+        if values.nunique() <= 1:
+            return None, f"constant (every value is {level(values.iloc[0])})"
+        spec = FeatureSpec(name=name, kind="numeric")
+        spec.mean = float(values.mean())
+        spec.std = float(values.std(ddof=0)) or 1.0
+        return spec, ""
+    levels = sorted({level(v) for v in present}, key=_natural_key)
+    if len(levels) <= 1:
+        return None, f"constant (every value is {levels[0]!r})"
+    if not force_categorical and len(levels) > 50 and len(levels) > 0.5 * len(present):
+        return None, (
+            f"looks like an identifier or free text ({len(levels)} distinct values); "
+            "declare it categorical to keep it"
+        )
+    return FeatureSpec(name=name, kind="categorical", categories=levels), ""

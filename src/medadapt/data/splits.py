@@ -1,0 +1,80 @@
+"""Seeded, stratified splits and nested training fractions.
+
+Positions are row positions (0..N-1) in the table given; they identify rows without copying
+any of their content, so they can be recorded with a model.
+
+>>> import numpy as np
+>>> y = np.array([0] * 10 + [1] * 10)
+>>> train, test = stratified_split(y, test_fraction=0.3, seed=0)
+>>> len(train), len(test), int(y[test].sum())
+(14, 6, 3)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from medadapt.errors import DataError
+
+
+def _can_stratify(labels: np.ndarray, n_test: int) -> bool:
+    _, counts = np.unique(labels, return_counts=True)
+    return len(counts) > 1 and counts.min() >= 2 and n_test >= len(counts)
+
+
+def stratified_split(
+    labels: np.ndarray, *, test_fraction: float, seed: int, stratify: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Train and test positions (sorted). Stratified by ``labels`` when every class has two or
+    more rows; regression targets (many distinct values) are split unstratified."""
+    labels = np.asarray(labels)
+    n = len(labels)
+    if not 0.0 < test_fraction < 1.0:
+        raise DataError(f"test fraction must be between 0 and 1, got {test_fraction}")
+    n_test = math.ceil(n * test_fraction)
+    if n < 4 or n_test >= n:
+        raise DataError(
+            f"only {n} labelled rows: too few to hold out a test set; add rows or lower the "
+            "test fraction"
+        )
+    positions = np.arange(n)
+    use_strata = stratify and len(np.unique(labels)) <= 20 and _can_stratify(labels, n_test)
+    train, test = train_test_split(
+        positions,
+        test_size=n_test,
+        random_state=seed,
+        shuffle=True,
+        stratify=labels if use_strata else None,
+    )
+    return np.sort(train), np.sort(test)
+
+
+def nested_fraction(
+    positions: np.ndarray, labels: np.ndarray, *, fraction: float, seed: int
+) -> np.ndarray:
+    """A stratified subset of ``positions`` holding ``fraction`` of each class (at least one
+    row of each class present). For one seed, smaller fractions are subsets of larger ones."""
+    if not 0.0 < fraction <= 1.0:
+        raise DataError(f"a training fraction must be in (0, 1], got {fraction}")
+    positions = np.asarray(positions)
+    if fraction == 1.0:
+        return np.sort(positions)
+    labels = np.asarray(labels)[positions]
+    rng = np.random.default_rng(seed)
+    chosen = []
+    classes = np.unique(labels) if len(np.unique(labels)) <= 20 else [None]
+    for value in classes:
+        members = positions if value is None else positions[labels == value]
+        members = members[rng.permutation(len(members))]
+        chosen.append(members[: max(1, round(fraction * len(members)))])
+    return np.sort(np.concatenate(chosen))
+
+
+def positions_digest(positions: np.ndarray) -> str:
+    """A short checksum of a set of row positions (to verify a recorded split)."""
+    data = np.sort(np.asarray(positions, dtype=np.int64)).tobytes()
+    return hashlib.sha256(data).hexdigest()[:16]

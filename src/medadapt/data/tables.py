@@ -1,0 +1,105 @@
+"""Reading clinical tables (CSV or Parquet) the way real hospital exports come.
+
+Handled: a UTF-8 byte-order mark, CR or CRLF line endings, ``,`` ``;`` tab or ``|`` separators
+(sniffed), ``?``/``NA``/empty as missing, decimal commas in ``;`` files, quoted thousands
+(``"1,234"``) in ``,`` files. An empty file, a header without rows, or duplicate column names
+get a one-line :class:`~medadapt.errors.DataError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from medadapt.errors import DataError
+
+NA_VALUES = ["", "?", "NA", "N/A", "n/a", "na", "NaN", "nan", "NULL", "null", "None", "#N/A"]
+_THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
+_DECIMAL_COMMA = re.compile(r"^-?\d*,\d+$|^-?\d+$")
+
+
+def _decode(raw: bytes, path: Path) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def _sniff_separator(text: str) -> str:
+    sample = "\n".join(text.splitlines()[:20])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
+def _numeric_from_text(series: pd.Series, separator: str) -> pd.Series:
+    """Convert a text column of numbers written with thousands or decimal commas."""
+    values = series.dropna().astype(str).str.strip()
+    if values.empty:
+        return series
+    if separator == ";" and values.str.match(_DECIMAL_COMMA).all():
+        return pd.to_numeric(series.astype("string").str.replace(",", ".", regex=False))
+    if separator != ";" and values.str.match(_THOUSANDS).all():
+        return pd.to_numeric(series.astype("string").str.replace(",", "", regex=False))
+    return series
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a CSV/TSV or Parquet file into a DataFrame (column names stripped)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"data file {path} does not exist; check the --data path")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        try:
+            frame = pd.read_parquet(path)
+        except Exception as exc:
+            raise DataError(f"{path} is not a readable Parquet file ({exc})") from None
+    else:
+        raw = path.read_bytes()
+        if not raw.strip():
+            raise DataError(
+                f"{path} is empty; export the table again with a header row and patient rows"
+            )
+        text = _decode(raw, path).replace("\r\n", "\n").replace("\r", "\n")
+        separator = _sniff_separator(text)
+        try:
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=separator,
+                na_values=NA_VALUES,
+                keep_default_na=False,
+                skipinitialspace=True,
+                dtype_backend="numpy_nullable",
+            )
+        except (pd.errors.ParserError, ValueError) as exc:
+            raise DataError(f"{path} cannot be parsed as a table ({exc})") from None
+        frame = _to_plain_dtypes(frame)
+        for column in frame.columns:
+            if frame[column].dtype == object:
+                frame[column] = _numeric_from_text(frame[column], separator)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    duplicated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
+    if duplicated:
+        raise DataError(f"{path} has duplicate column names {duplicated}; rename them")
+    if len(frame) == 0:
+        raise DataError(f"{path} has a header but no rows; export the patient rows too")
+    return frame
+
+
+def _to_plain_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
+    """Nullable extension dtypes -> float64 / object with NaN (what the rest expects)."""
+    out = {}
+    for column in frame.columns:
+        series = frame[column]
+        if pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype):
+            out[column] = series.astype(object).where(series.notna(), None)
+        elif pd.api.types.is_numeric_dtype(series.dtype):
+            out[column] = series.astype("float64")
+        else:
+            out[column] = series.astype(object).where(series.notna(), None)
+    return pd.DataFrame(out, index=frame.index)

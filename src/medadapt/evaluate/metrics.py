@@ -1,0 +1,190 @@
+"""Clinical metrics with 95 % bootstrap confidence intervals.
+
+Point estimates come from scikit-learn; intervals from a percentile bootstrap over patients
+(vectorised in :mod:`medadapt.evaluate.bootstrap`). A metric that the data cannot support — for
+example AUROC with two negative patients — is reported as ``None`` with a plain-language note
+in ``notes`` instead of a misleading number.
+
+>>> import numpy as np
+>>> y = np.array([0, 0, 0, 0, 0, 1, 1, 1, 1, 1]); p = np.linspace(0.05, 0.95, 10)
+>>> m = binary_metrics(y, p, n_boot=200)
+>>> m["auroc"], m["n_positive"], len(m["auroc_ci"])
+(1.0, 5, 2)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn import metrics as skm
+
+from medadapt.evaluate import bootstrap as bs
+
+MIN_PER_CLASS = 5
+N_BOOT = 1000
+
+
+def _interval(values: np.ndarray) -> list[float] | None:
+    return bs.percentile_interval(values)
+
+
+def _too_few(count: int, what: str, n: int, minimum: int) -> str:
+    return (
+        f"not reported: {count} {what} among {n} patients; at least {minimum} are needed "
+        "for a meaningful estimate"
+    )
+
+
+def expected_calibration_error(y_true: np.ndarray, y_prob: np.ndarray, n_bins: int = 10) -> float:
+    """ECE of binary probabilities with equal-width bins."""
+    weights = np.ones((1, len(y_true)))
+    return float(bs.weighted_ece(weights, y_true.astype(float), y_prob, n_bins)[0])
+
+
+def binary_metrics(
+    y_true: Any,
+    y_score: Any,
+    *,
+    threshold: float = 0.5,
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+    min_per_class: int = MIN_PER_CLASS,
+) -> dict[str, Any]:
+    """AUROC, AUPRC, accuracy, balanced accuracy, sensitivity, specificity (at ``threshold``),
+    Brier score and ECE, each with a 95 % CI, for probabilities ``y_score`` of class 1."""
+    y = np.asarray(y_true).astype(int)
+    p = np.asarray(y_score, dtype=float)
+    n, n_pos = len(y), int(y.sum())
+    n_neg = n - n_pos
+    pred = (p >= threshold).astype(int)
+    out: dict[str, Any] = {
+        "n": n,
+        "n_positive": n_pos,
+        "prevalence": n_pos / n if n else None,
+        "threshold": threshold,
+    }
+    notes: dict[str, str] = {}
+    W = bs.resample_weights(n, n_boot, seed)
+    both = min(n_pos, n_neg) >= min_per_class
+    fewest = ("positive", n_pos) if n_pos <= n_neg else ("negative", n_neg)
+    few_note = _too_few(fewest[1], fewest[0] + ("s" if fewest[1] != 1 else ""), n, min_per_class)
+
+    def put(name: str, value: float | None, samples: np.ndarray | None, note: str | None = None):
+        out[name] = None if value is None else float(value)
+        out[f"{name}_ci"] = None if value is None or samples is None else _interval(samples)
+        if note:
+            notes[name] = note
+
+    if both:
+        put("auroc", skm.roc_auc_score(y, p), bs.weighted_auroc(W, y, p))
+        put("auprc", skm.average_precision_score(y, p), bs.weighted_average_precision(W, y, p))
+    else:
+        put("auroc", None, None, few_note)
+        put("auprc", None, None, few_note)
+    put("accuracy", skm.accuracy_score(y, pred), bs.weighted_mean(W, (pred == y).astype(float)))
+    sens = bs.weighted_recall(W, y, pred, 1)
+    spec = bs.weighted_recall(W, y, pred, 0)
+    if both:
+        put("balanced_accuracy", skm.balanced_accuracy_score(y, pred), (sens + spec) / 2)
+    else:
+        put("balanced_accuracy", None, None, few_note)
+    if n_pos >= min_per_class:
+        put("sensitivity", skm.recall_score(y, pred, pos_label=1, zero_division=0), sens)
+    else:
+        put("sensitivity", None, None, _too_few(n_pos, "positives", n, min_per_class))
+    if n_neg >= min_per_class:
+        put("specificity", skm.recall_score(y, pred, pos_label=0, zero_division=0), spec)
+    else:
+        put("specificity", None, None, _too_few(n_neg, "negatives", n, min_per_class))
+    put("brier", skm.brier_score_loss(y, p), bs.weighted_mean(W, (p - y) ** 2))
+    put("ece", expected_calibration_error(y, p), bs.weighted_ece(W, y.astype(float), p))
+    out["notes"] = notes
+    return out
+
+
+def multiclass_metrics(
+    y_true: Any,
+    y_proba: Any,
+    *,
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+    min_per_class: int = MIN_PER_CLASS,
+) -> dict[str, Any]:
+    """Macro one-vs-rest AUROC, accuracy, balanced accuracy, Brier score and top-label ECE,
+    with CIs; ``y_proba`` has shape (N, K)."""
+    y = np.asarray(y_true).astype(int)
+    proba = np.asarray(y_proba, dtype=float)
+    n, k = proba.shape
+    pred = proba.argmax(axis=1)
+    counts = np.bincount(y, minlength=k)
+    out: dict[str, Any] = {"n": n, "class_counts": counts.tolist()}
+    notes: dict[str, str] = {}
+    W = bs.resample_weights(n, n_boot, seed)
+    onehot = np.eye(k)[y]
+    if counts.min() >= min_per_class:
+        per_class = [bs.weighted_auroc(W, onehot[:, c], proba[:, c]) for c in range(k)]
+        out["auroc"] = float(
+            skm.roc_auc_score(y, proba, multi_class="ovr", average="macro", labels=range(k))
+        )
+        out["auroc_ci"] = _interval(np.mean(per_class, axis=0))
+    else:
+        out["auroc"], out["auroc_ci"] = None, None
+        notes["auroc"] = _too_few(
+            int(counts.min()), "patients in the rarest class", n, min_per_class
+        )
+    hit = (pred == y).astype(float)
+    out["accuracy"] = float(skm.accuracy_score(y, pred))
+    out["accuracy_ci"] = _interval(bs.weighted_mean(W, hit))
+    recalls = [
+        bs.weighted_recall(W, (y == c).astype(int), (pred == c).astype(int), 1) for c in range(k)
+    ]
+    present = counts > 0
+    out["balanced_accuracy"] = float(skm.balanced_accuracy_score(y, pred))
+    out["balanced_accuracy_ci"] = _interval(np.nanmean(np.array(recalls)[present], axis=0))
+    squared = ((proba - onehot) ** 2).sum(axis=1)
+    out["brier"] = float(squared.mean())
+    out["brier_ci"] = _interval(bs.weighted_mean(W, squared))
+    confidence = proba.max(axis=1)
+    out["ece"] = float(bs.weighted_ece(np.ones((1, n)), hit, confidence)[0])
+    out["ece_ci"] = _interval(bs.weighted_ece(W, hit, confidence))
+    out["notes"] = notes
+    return out
+
+
+def regression_metrics(
+    y_true: Any, y_pred: Any, *, n_boot: int = N_BOOT, seed: int = 0, min_rows: int = 10
+) -> dict[str, Any]:
+    """MAE, RMSE and R^2 with CIs."""
+    y = np.asarray(y_true, dtype=float)
+    f = np.asarray(y_pred, dtype=float)
+    n = len(y)
+    out: dict[str, Any] = {"n": n, "mean_target": float(y.mean()) if n else None}
+    notes: dict[str, str] = {}
+    W = bs.resample_weights(n, n_boot, seed)
+    error = y - f
+    out["mae"] = float(skm.mean_absolute_error(y, f))
+    out["mae_ci"] = _interval(bs.weighted_mean(W, np.abs(error)))
+    out["rmse"] = float(np.sqrt(skm.mean_squared_error(y, f)))
+    out["rmse_ci"] = _interval(np.sqrt(bs.weighted_mean(W, error**2)))
+    if n >= min_rows:
+        out["r2"] = float(skm.r2_score(y, f))
+        out["r2_ci"] = _interval(bs.weighted_r2(W, y, f))
+    else:
+        out["r2"], out["r2_ci"] = None, None
+        notes["r2"] = _too_few(n, "rows", n, min_rows)
+    out["notes"] = notes
+    return out
+
+
+def compute_metrics(task: str, y_true: Any, scores: Any, **kwargs: Any) -> dict[str, Any]:
+    """Dispatch on ``task``: binary (P(class 1)), multiclass ((N, K) probabilities) or
+    regression (predicted values)."""
+    if task == "binary":
+        return binary_metrics(y_true, scores, **kwargs)
+    if task == "multiclass":
+        kwargs.pop("threshold", None)
+        return multiclass_metrics(y_true, scores, **kwargs)
+    kwargs.pop("threshold", None)
+    kwargs.pop("min_per_class", None)
+    return regression_metrics(y_true, scores, **kwargs)

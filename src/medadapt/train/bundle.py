@@ -1,0 +1,116 @@
+"""A saved base model: weights + everything needed to use them (``BASE`` directory).
+
+``model.safetensors`` holds the weights; ``model.json`` holds the kind, the architecture (to
+rebuild the module), the data schema, a training summary (counts only), the fingerprint and
+the weights' checksum. Written atomically; verified on load.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+import medadapt
+from medadapt.adapters.fingerprint import BaseFingerprint, fingerprint_model
+from medadapt.adapters.state import atomic_write_bytes, sha256_file
+from medadapt.backbones.tabular import FTTransformer
+from medadapt.data.schema import TableSchema
+from medadapt.errors import AdapterFileError
+
+FORMAT = "medadapt-base"
+MANIFEST = "model.json"
+WEIGHTS = "model.safetensors"
+
+
+def build_model(kind: str, architecture: dict[str, Any]) -> nn.Module:
+    """Rebuild an (untrained) module from its architecture description."""
+    if kind == "tabular":
+        return FTTransformer(**architecture)
+    if kind == "image":
+        from medadapt.backbones.vision import build_from_architecture
+
+        return build_from_architecture(architecture)
+    raise AdapterFileError(f"unknown base model kind {kind!r}")
+
+
+@dataclass
+class BaseModel:
+    """A trained base model with its schema and a training summary."""
+
+    model: nn.Module
+    kind: str
+    architecture: dict[str, Any]
+    schema: Any
+    training: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def fingerprint(self) -> BaseFingerprint:
+        return fingerprint_model(self.model)
+
+    def save(self, directory: str | Path) -> Path:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        tensors = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
+        tmp = directory / f".{WEIGHTS}.tmp-{os.getpid()}"
+        save_file(tensors, str(tmp), metadata={"format": FORMAT})
+        manifest = {
+            "format": FORMAT,
+            "kind": self.kind,
+            "architecture": self.architecture,
+            "schema": self.schema.to_dict(),
+            "training": self.training,
+            "fingerprint": self.fingerprint.to_dict(),
+            "weights_sha256": sha256_file(tmp),
+            "medadapt_version": medadapt.__version__,
+        }
+        os.replace(tmp, directory / WEIGHTS)
+        atomic_write_bytes(directory / MANIFEST, json.dumps(manifest, indent=2).encode())
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path) -> BaseModel:
+        directory = Path(directory)
+        path = directory / MANIFEST
+        if not path.is_file():
+            raise AdapterFileError(
+                f"no {MANIFEST} in {directory}: point --base at a directory written by "
+                "'medadapt train-base'"
+            )
+        try:
+            manifest = json.loads(path.read_text())
+        except json.JSONDecodeError:
+            raise AdapterFileError(f"{path} is not valid JSON (truncated or edited)") from None
+        if manifest.get("format") != FORMAT:
+            raise AdapterFileError(f"{path} is not a medadapt base model")
+        weights = directory / WEIGHTS
+        if not weights.is_file() or sha256_file(weights) != manifest["weights_sha256"]:
+            raise AdapterFileError(
+                f"{weights} is missing or does not match its checksum; copy the base model again"
+            )
+        model = build_model(manifest["kind"], manifest["architecture"])
+        model.load_state_dict(load_file(str(weights)))
+        model.eval()
+        schema = (
+            TableSchema.from_dict(manifest["schema"])
+            if manifest["kind"] == "tabular"
+            else _image_schema(manifest["schema"])
+        )
+        return cls(
+            model=model,
+            kind=manifest["kind"],
+            architecture=manifest["architecture"],
+            schema=schema,
+            training=manifest.get("training", {}),
+        )
+
+
+def _image_schema(data: dict[str, Any]) -> Any:
+    from medadapt.data.images import ImageSchema
+
+    return ImageSchema.from_dict(data)

@@ -1,0 +1,1 @@
+"""End-to-end workflows built from the library: site adaptation, demos, studies."""

@@ -1,0 +1,124 @@
+"""Metrics against scikit-learn: the vectorised bootstrap equals sklearn with sample weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn import metrics as skm
+
+from medadapt.evaluate import bootstrap as bs
+from medadapt.evaluate.metrics import (
+    binary_metrics,
+    expected_calibration_error,
+    multiclass_metrics,
+    regression_metrics,
+)
+
+
+@pytest.fixture
+def binary_case():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 60)
+    # rounded scores create ties, which is where AUROC/AP implementations differ
+    score = np.round(np.clip(0.3 * y + rng.normal(0.4, 0.25, 60), 0, 1), 1)
+    weights = bs.resample_weights(60, 25, seed=1)
+    return y, score, weights
+
+
+def test_weighted_auroc_equals_sklearn_with_sample_weight(binary_case):
+    y, score, W = binary_case
+    ours = bs.weighted_auroc(W, y, score)
+    theirs = [skm.roc_auc_score(y, score, sample_weight=w) for w in W]
+    np.testing.assert_allclose(ours, theirs, atol=1e-12)
+
+
+def test_weighted_average_precision_equals_sklearn(binary_case):
+    y, score, W = binary_case
+    ours = bs.weighted_average_precision(W, y, score)
+    theirs = [skm.average_precision_score(y, score, sample_weight=w) for w in W]
+    np.testing.assert_allclose(ours, theirs, atol=1e-12)
+
+
+def test_weighted_recalls_brier_accuracy_equal_sklearn(binary_case):
+    y, score, W = binary_case
+    pred = (score >= 0.5).astype(int)
+    for w, sens, spec, acc, brier in zip(
+        W,
+        bs.weighted_recall(W, y, pred, 1),
+        bs.weighted_recall(W, y, pred, 0),
+        bs.weighted_mean(W, (pred == y).astype(float)),
+        bs.weighted_mean(W, (score - y) ** 2),
+        strict=True,
+    ):
+        assert sens == pytest.approx(skm.recall_score(y, pred, sample_weight=w))
+        assert spec == pytest.approx(skm.recall_score(y, pred, pos_label=0, sample_weight=w))
+        assert acc == pytest.approx(skm.accuracy_score(y, pred, sample_weight=w))
+        assert brier == pytest.approx(skm.brier_score_loss(y, score, sample_weight=w))
+
+
+def test_weighted_regression_metrics_equal_sklearn():
+    rng = np.random.default_rng(2)
+    y = rng.normal(size=40)
+    f = y + rng.normal(scale=0.5, size=40)
+    W = bs.resample_weights(40, 20, seed=3)
+    for w, mae, r2 in zip(
+        W, bs.weighted_mean(W, np.abs(y - f)), bs.weighted_r2(W, y, f), strict=True
+    ):
+        assert mae == pytest.approx(skm.mean_absolute_error(y, f, sample_weight=w))
+        assert r2 == pytest.approx(skm.r2_score(y, f, sample_weight=w))
+
+
+def test_ece_by_hand():
+    y = np.array([0, 1, 1, 0])
+    p = np.array([0.05, 0.95, 0.45, 0.55])
+    # bins: [0.0-0.1): p=.05,y=0 -> gap .05; [0.9-1.0]: .05; [0.4-0.5): .55; [0.5-0.6): .55
+    assert expected_calibration_error(y, p) == pytest.approx((0.05 + 0.05 + 0.55 + 0.55) / 4)
+
+
+def test_binary_report_points_come_from_sklearn_and_cis_bracket_them(binary_case):
+    y, score, _ = binary_case
+    report = binary_metrics(y, score, threshold=0.5, n_boot=300)
+    pred = (score >= 0.5).astype(int)
+    assert report["auroc"] == pytest.approx(skm.roc_auc_score(y, score))
+    assert report["auprc"] == pytest.approx(skm.average_precision_score(y, score))
+    assert report["balanced_accuracy"] == pytest.approx(skm.balanced_accuracy_score(y, pred))
+    assert report["brier"] == pytest.approx(skm.brier_score_loss(y, score))
+    assert (report["n"], report["n_positive"]) == (60, int(y.sum()))
+    for name in ("auroc", "auprc", "accuracy", "balanced_accuracy", "sensitivity", "brier", "ece"):
+        low, high = report[f"{name}_ci"]
+        assert low <= report[name] <= high, name
+        assert high - low > 0, name
+    assert report["notes"] == {}
+
+
+def test_binary_report_refuses_metrics_the_data_cannot_support():
+    y = np.array([1] * 14 + [0, 0])
+    score = np.linspace(0.2, 0.9, 16)
+    report = binary_metrics(y, score, n_boot=100)
+    assert report["auroc"] is None and report["auroc_ci"] is None
+    assert report["notes"]["auroc"] == (
+        "not reported: 2 negatives among 16 patients; at least 5 are needed for a meaningful "
+        "estimate"
+    )
+    assert report["specificity"] is None
+    assert report["sensitivity"] is not None
+    assert report["accuracy"] == pytest.approx(skm.accuracy_score(y, score >= 0.5))
+
+
+def test_multiclass_and_regression_reports_match_sklearn():
+    rng = np.random.default_rng(4)
+    y = np.repeat([0, 1, 2], 20)
+    proba = rng.dirichlet([1, 1, 1], size=60)
+    proba[np.arange(60), y] += 0.5
+    proba /= proba.sum(axis=1, keepdims=True)
+    report = multiclass_metrics(y, proba, n_boot=200)
+    assert report["auroc"] == pytest.approx(skm.roc_auc_score(y, proba, multi_class="ovr"))
+    assert report["brier"] == pytest.approx(np.mean(((proba - np.eye(3)[y]) ** 2).sum(axis=1)))
+    assert report["auroc_ci"][0] <= report["auroc"] <= report["auroc_ci"][1]
+
+    target = rng.normal(size=50)
+    predicted = target + rng.normal(scale=0.3, size=50)
+    reg = regression_metrics(target, predicted, n_boot=200)
+    assert reg["rmse"] == pytest.approx(np.sqrt(skm.mean_squared_error(target, predicted)))
+    assert reg["r2"] == pytest.approx(skm.r2_score(target, predicted))
+    assert reg["mae_ci"][0] <= reg["mae"] <= reg["mae_ci"][1]
