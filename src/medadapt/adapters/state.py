@@ -24,6 +24,7 @@ import medadapt
 from medadapt.adapters.config import config_from_dict
 from medadapt.adapters.fingerprint import BaseFingerprint
 from medadapt.errors import AdapterFileError, MedadaptError
+from medadapt.fileio import atomic_write_bytes, sha256_file
 
 if TYPE_CHECKING:
     from medadapt.adapters.model import AdapterModel
@@ -34,26 +35,9 @@ FORMAT = "medadapt-adapter"
 FORMAT_VERSION = 1
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _manifest_digest(manifest: dict[str, Any]) -> str:
     body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 def save_adapter(

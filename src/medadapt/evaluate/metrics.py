@@ -22,6 +22,7 @@ from sklearn import metrics as skm
 from medadapt.evaluate import bootstrap as bs
 
 MIN_PER_CLASS = 5
+MIN_PATIENTS = 10
 N_BOOT = 1000
 
 
@@ -31,9 +32,33 @@ def _interval(values: np.ndarray) -> list[float] | None:
 
 def _too_few(count: int, what: str, n: int, minimum: int) -> str:
     return (
-        f"not reported: {count} {what} among {n} patients; at least {minimum} are needed "
-        "for a meaningful estimate"
+        f"not reported: {count} {what} among {n} patient{'s' if n != 1 else ''}; at least "
+        f"{minimum} are needed for a meaningful estimate"
     )
+
+
+def _too_small(task: str, n: int, **counts: Any) -> dict[str, Any]:
+    """The report for a group too small for any estimate: counts and a note only."""
+    note = f"not reported: only {n} patient{'s' if n != 1 else ''} (at least {MIN_PATIENTS} needed)"
+    names = {
+        "binary": (
+            "auroc",
+            "auprc",
+            "accuracy",
+            "balanced_accuracy",
+            "sensitivity",
+            "specificity",
+            "brier",
+            "ece",
+        ),
+        "multiclass": ("auroc", "accuracy", "balanced_accuracy", "brier", "ece"),
+        "regression": ("mae", "rmse", "r2"),
+    }[task]
+    out: dict[str, Any] = {"n": n, **counts}
+    for name in names:
+        out[name], out[f"{name}_ci"] = None, None
+    out["notes"] = {"all": note}
+    return out
 
 
 def expected_calibration_error(y_true: np.ndarray, y_prob: np.ndarray, n_bins: int = 10) -> float:
@@ -57,6 +82,8 @@ def binary_metrics(
     p = np.asarray(y_score, dtype=float)
     n, n_pos = len(y), int(y.sum())
     n_neg = n - n_pos
+    if n < MIN_PATIENTS:
+        return _too_small("binary", n, n_positive=n_pos, prevalence=n_pos / n if n else None)
     pred = (p >= threshold).astype(int)
     out: dict[str, Any] = {
         "n": n,
@@ -118,6 +145,8 @@ def multiclass_metrics(
     n, k = proba.shape
     pred = proba.argmax(axis=1)
     counts = np.bincount(y, minlength=k)
+    if n < MIN_PATIENTS:
+        return _too_small("multiclass", n, class_counts=counts.tolist())
     out: dict[str, Any] = {"n": n, "class_counts": counts.tolist()}
     notes: dict[str, str] = {}
     W = bs.resample_weights(n, n_boot, seed)
@@ -159,7 +188,9 @@ def regression_metrics(
     y = np.asarray(y_true, dtype=float)
     f = np.asarray(y_pred, dtype=float)
     n = len(y)
-    out: dict[str, Any] = {"n": n, "mean_target": float(y.mean()) if n else None}
+    if n < MIN_PATIENTS:
+        return _too_small("regression", n)
+    out: dict[str, Any] = {"n": n, "mean_target": float(y.mean())}
     notes: dict[str, str] = {}
     W = bs.resample_weights(n, n_boot, seed)
     error = y - f

@@ -18,10 +18,10 @@ from torch import nn
 
 import medadapt
 from medadapt.adapters.fingerprint import BaseFingerprint, fingerprint_model
-from medadapt.adapters.state import atomic_write_bytes, sha256_file
 from medadapt.backbones.tabular import FTTransformer
 from medadapt.data.schema import TableSchema
 from medadapt.errors import AdapterFileError
+from medadapt.fileio import atomic_write_bytes, sha256_file
 
 FORMAT = "medadapt-base"
 MANIFEST = "model.json"

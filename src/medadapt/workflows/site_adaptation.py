@@ -175,6 +175,16 @@ def run_site_study(
                 adapter_bytes=outcome["adapter_bytes"],
                 train_seconds=round(outcome["seconds"], 2),
             )
+            if strategy in ("base_only", "bottleneck"):
+                metrics["subgroups"] = evaluate_groups(
+                    schema.task,
+                    curves[target]["y"],
+                    scores,
+                    subgroup_columns(target_test),
+                    n_boot=config.n_boot,
+                    seed=config.seed,
+                    threshold=config.threshold,
+                )["subgroups"]
             per_strategy[strategy] = metrics
             if strategy in ("full_finetune", "pooled", "bottleneck"):
                 # what happens to the source population: adapters leave the base untouched

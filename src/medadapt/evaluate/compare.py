@@ -1,0 +1,102 @@
+"""Paired comparisons of two models on the same patients, in plain words.
+
+Both models are scored on the same bootstrap resamples, so the interval is for the
+*difference* (much tighter than comparing two separate intervals). The verdict says "higher",
+"lower" or "no detectable difference" — the last whenever the interval contains zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from medadapt.evaluate import bootstrap as bs
+from medadapt.evaluate.metrics import MIN_PER_CLASS, N_BOOT
+
+_LOWER_IS_BETTER = {"brier", "ece", "mae", "rmse"}
+
+
+@dataclass(frozen=True)
+class Difference:
+    """``a - b`` for one metric with its paired 95 % CI; None when the metric is undefined."""
+
+    metric: str
+    value: float | None
+    ci: tuple[float, float] | None
+    note: str = ""
+
+    @property
+    def verdict(self) -> str:
+        if self.value is None or self.ci is None:
+            return "not estimable"
+        if self.ci[0] > 0:
+            return "better" if self.metric not in _LOWER_IS_BETTER else "worse"
+        if self.ci[1] < 0:
+            return "worse" if self.metric not in _LOWER_IS_BETTER else "better"
+        return "no detectable difference"
+
+    def sentence(self, a: str, b: str) -> str:
+        if self.value is None or self.ci is None:
+            return (
+                f"{a} vs {b}: {self.metric} cannot be compared ({self.note or 'too few events'})."
+            )
+        text = (
+            f"{a} vs {b}: {self.metric} {self.value:+.3f} "
+            f"(95% CI {self.ci[0]:+.3f} to {self.ci[1]:+.3f})"
+        )
+        if self.verdict == "no detectable difference":
+            return text + ": no detectable difference on this data."
+        return text + f": {a} is {self.verdict}."
+
+
+def _metric_samples(metric: str, W: np.ndarray, y: np.ndarray, s: np.ndarray, threshold: float):
+    if metric == "auroc":
+        return bs.weighted_auroc(W, y, s)
+    if metric == "auprc":
+        return bs.weighted_average_precision(W, y, s)
+    if metric == "brier":
+        return bs.weighted_mean(W, (s - y) ** 2)
+    pred = (s >= threshold).astype(int)
+    if metric == "accuracy":
+        return bs.weighted_mean(W, (pred == y).astype(float))
+    if metric == "balanced_accuracy":
+        return (bs.weighted_recall(W, y, pred, 1) + bs.weighted_recall(W, y, pred, 0)) / 2
+    if metric == "mae":
+        return bs.weighted_mean(W, np.abs(y - s))
+    if metric == "rmse":
+        return np.sqrt(bs.weighted_mean(W, (y - s) ** 2))
+    raise ValueError(f"no paired comparison for metric {metric!r}")
+
+
+def paired_difference(
+    y_true: np.ndarray,
+    score_a: np.ndarray,
+    score_b: np.ndarray,
+    *,
+    metric: str = "auroc",
+    threshold: float = 0.5,
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+    min_per_class: int = MIN_PER_CLASS,
+) -> Difference:
+    """Difference ``metric(a) - metric(b)`` on the same patients with a paired bootstrap CI."""
+    y = np.asarray(y_true)
+    a, b = np.asarray(score_a, dtype=float), np.asarray(score_b, dtype=float)
+    if metric in ("auroc", "auprc", "balanced_accuracy"):
+        n_pos = int((y == 1).sum())
+        if min(n_pos, len(y) - n_pos) < min_per_class:
+            return Difference(
+                metric, None, None, f"{min(n_pos, len(y) - n_pos)} patients in the smaller class"
+            )
+    W = bs.resample_weights(len(y), n_boot, seed)
+    ones = np.ones((1, len(y)))
+    point = float(
+        _metric_samples(metric, ones, y, a, threshold)[0]
+        - _metric_samples(metric, ones, y, b, threshold)[0]
+    )
+    samples = _metric_samples(metric, W, y, a, threshold) - _metric_samples(
+        metric, W, y, b, threshold
+    )
+    interval = bs.percentile_interval(samples)
+    return Difference(metric, point, None if interval is None else tuple(interval))

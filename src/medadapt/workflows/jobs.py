@@ -1,0 +1,384 @@
+"""The tabular command-line jobs as Python functions (the CLI only parses and prints).
+
+Each job reads a user's table, checks it against the model, and writes its outputs
+atomically. Splits are recorded as row positions plus the data file's checksum, so
+``evaluate`` on the same file scores exactly the rows that training never saw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from medadapt.adapters import AdapterModel, read_manifest
+from medadapt.data.schema import TableSchema
+from medadapt.data.splits import nested_fraction, positions_digest, stratified_split
+from medadapt.data.tables import read_table
+from medadapt.errors import DataError
+from medadapt.evaluate.groups import evaluate_groups, subgroup_columns
+from medadapt.fileio import sha256_file
+from medadapt.train.bundle import BaseModel
+from medadapt.train.tabular import (
+    TabularModelConfig,
+    adapt,
+    predict,
+    train_base,
+    true_labels,
+)
+
+Progress = Callable[[str], None] | None
+INTENDED_USE = (
+    "Research use: adaptation of an existing model to the named group; validate locally "
+    "before any clinical use."
+)
+
+
+def file_digest(path: str | Path) -> str:
+    return sha256_file(path)
+
+
+def select_groups(
+    frame: pd.DataFrame, column: str | None, values: Sequence[str] | None, *, what: str
+) -> pd.DataFrame:
+    """Rows whose ``column`` is one of ``values`` (all rows without a filter)."""
+    if not values:
+        return frame
+    if column is None:
+        raise DataError(f"{what} needs --group-column to know which column holds the groups")
+    if column not in frame:
+        raise DataError(
+            f"group column {column!r} is not in the table; columns: {', '.join(frame.columns)}"
+        )
+    present = frame[column].astype(str)
+    missing = [v for v in values if v not in set(present)]
+    if missing:
+        available = ", ".join(sorted(set(present.dropna())))
+        raise DataError(f"group(s) {missing} not found in column {column!r}; it has: {available}")
+    return frame[present.isin(list(values))]
+
+
+def _labels_for_split(schema: TableSchema, frame: pd.DataFrame) -> np.ndarray:
+    return true_labels(schema, frame) if schema.task != "regression" else np.zeros(len(frame))
+
+
+def _split_record(data: Path, train: np.ndarray, test: np.ndarray, **extra: Any) -> dict[str, Any]:
+    """Which rows of ``data`` (by position) trained the model and which were held out."""
+    return {
+        "data_sha256": file_digest(data),
+        "train_positions": [int(p) for p in train],
+        "test_positions": [int(p) for p in test],
+        "test_digest": positions_digest(test),
+        **extra,
+    }
+
+
+def train_base_job(
+    *,
+    data: Path,
+    label: str,
+    out: Path,
+    group_column: str | None = None,
+    groups: Sequence[str] | None = None,
+    task: str | None = None,
+    positive_above: float | None = None,
+    id_column: str | None = None,
+    categorical: Sequence[str] = (),
+    numeric: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    test_fraction: float = 0.2,
+    seed: int = 0,
+    model_config: TabularModelConfig | None = None,
+    n_boot: int = 1000,
+    progress: Progress = None,
+) -> dict[str, Any]:
+    """Train a base model on ``groups`` of ``data``; hold out ``test_fraction`` of it."""
+    frame = read_table(data)
+    rows = select_groups(frame, group_column, groups, what="--groups")
+    probe = TableSchema.infer(
+        rows,
+        label=label,
+        task=task,
+        positive_above=positive_above,
+        id_column=id_column,
+        group_column=group_column,
+        categorical=categorical,
+        numeric=numeric,
+        exclude=exclude,
+    )
+    rows = probe.labelled_rows(rows)
+    train_pos, test_pos = stratified_split(
+        _labels_for_split(probe, rows), test_fraction=test_fraction, seed=seed
+    )
+    train_rows, test_rows = rows.iloc[train_pos], rows.iloc[test_pos]
+    schema = TableSchema.infer(
+        train_rows,
+        label=label,
+        task=probe.task,
+        positive_above=positive_above,
+        id_column=id_column,
+        group_column=group_column,
+        categorical=categorical,
+        numeric=numeric,
+        exclude=exclude,
+    )
+    if progress:
+        progress(f"training on {len(train_rows)} rows")
+    base = train_base(train_rows, schema, model_config=model_config, seed=seed)
+    evaluation = evaluate_groups(
+        schema.task,
+        true_labels(schema, test_rows),
+        predict(base.model, schema, test_rows),
+        subgroup_columns(test_rows, group_column=group_column),
+        n_boot=n_boot,
+        seed=seed,
+    )
+    base.training["split"] = _split_record(
+        data,
+        train_rows.index.to_numpy(),
+        test_rows.index.to_numpy(),
+        seed=seed,
+        test_fraction=test_fraction,
+        groups=list(groups or []),
+    )
+    base.training["test_metrics"] = evaluation["overall"]
+    base.training["dropped_columns"] = schema.dropped
+    base.save(out)
+    return {
+        "base": str(out),
+        "task": schema.task,
+        "n_train": base.training["n_train"],
+        "n_val": base.training["n_val"],
+        "n_test": len(test_rows),
+        "dropped_columns": schema.dropped,
+        "test": evaluation,
+    }
+
+
+def adapt_job(
+    *,
+    base_dir: Path,
+    data: Path,
+    label: str,
+    group_column: str,
+    group: str,
+    out: Path,
+    method: str = "bottleneck",
+    name: str | None = None,
+    train_fraction: float = 1.0,
+    test_fraction: float = 0.3,
+    seed: int = 0,
+    n_boot: int = 1000,
+    progress: Progress = None,
+) -> dict[str, Any]:
+    """Train a ``method`` adapter for ``group`` and save it (or a full model for ``full``)."""
+    base = BaseModel.load(base_dir)
+    schema: TableSchema = base.schema
+    if label != schema.label:
+        raise DataError(
+            f"the base model predicts {schema.label!r}, not {label!r}; pass --label {schema.label}"
+        )
+    frame = read_table(data)
+    rows = schema.labelled_rows(select_groups(frame, group_column, [group], what="--group"))
+    train_pos, test_pos = stratified_split(
+        _labels_for_split(schema, rows), test_fraction=test_fraction, seed=seed
+    )
+    labels = _labels_for_split(schema, rows)
+    used = nested_fraction(train_pos, labels, fraction=train_fraction, seed=seed)
+    train_rows, test_rows = rows.iloc[used], rows.iloc[test_pos]
+    name = name or _default_name(group, method)
+    if progress:
+        progress(f"{method} on {len(train_rows)} rows of {group}")
+    result = adapt(base, train_rows, method=method, name=name, seed=seed)
+    adapter = None if method == "full" else name
+    scores = predict(result.model, schema, test_rows, adapter=adapter)
+    evaluation = evaluate_groups(
+        schema.task,
+        true_labels(schema, test_rows),
+        scores,
+        subgroup_columns(test_rows, group_column=None),
+        n_boot=n_boot,
+        seed=seed,
+    )
+    y_train = _labels_for_split(schema, train_rows)
+    data_summary: dict[str, Any] = {
+        "n_train": len(train_rows),
+        "n_test": len(test_rows),
+        "group_column": group_column,
+        "group": group,
+        "train_fraction": train_fraction,
+    }
+    if schema.task == "binary":
+        data_summary.update(
+            n_positive=int(y_train.sum()), prevalence=round(float(y_train.mean()), 4)
+        )
+    split = _split_record(
+        data,
+        train_rows.index.to_numpy(),
+        test_rows.index.to_numpy(),
+        seed=seed,
+        test_fraction=test_fraction,
+        group_column=group_column,
+        group=group,
+    )
+    metadata = {
+        "task": schema.task,
+        "label": schema.label,
+        "data_summary": data_summary,
+        "metrics": evaluation["overall"],
+        "split": split,
+        "intended_use": INTENDED_USE,
+        "base_model": {"path": str(base_dir), "training_groups": base.training.get("groups")},
+        "train_seconds": round(result.fit.seconds, 2),
+        "method": method,
+    }
+    if method == "full":
+        base.model, base.training = result.model, {**base.training, "adapted": metadata}
+        base.save(out)
+        size = (out / "model.safetensors").stat().st_size
+    else:
+        model: AdapterModel = result.model
+        model.save_adapter(name, out, metadata=metadata)
+        size = (out / "adapter.safetensors").stat().st_size
+    return {
+        "adapter": str(out),
+        "name": name,
+        "method": method,
+        "trainable_params": result.trainable_params,
+        "adapter_bytes": size,
+        "data_summary": data_summary,
+        "test": evaluation,
+    }
+
+
+def _default_name(group: str, method: str) -> str:
+    from medadapt.workflows.site_adaptation import slug
+
+    return f"{slug(group)}_{method}"[:64]
+
+
+def load_for_inference(base_dir: Path, adapter_dir: Path | None):
+    """``(model, schema, adapter name or None, adapter manifest or None)``."""
+    base = BaseModel.load(base_dir)
+    if adapter_dir is None:
+        return base.model, base.schema, None, None, base
+    manifest = read_manifest(adapter_dir)
+    model = AdapterModel(base.model)
+    name = model.load_adapter(adapter_dir)
+    return model, base.schema, name, manifest, base
+
+
+def _rows_to_score(frame, data, base, manifest, group_column, group):
+    """The rows to evaluate and a sentence saying which they are.
+
+    With an adapter, on the file it was trained from and no ``group``: exactly its held-out
+    rows. Otherwise the requested rows minus every row the base or the adapter trained on
+    (when ``data`` is the file they were trained from).
+    """
+    digest = file_digest(data)
+    adapter_split = (manifest or {}).get("metadata", {}).get("split")
+    if adapter_split and adapter_split["data_sha256"] == digest and group is None:
+        positions = adapter_split["test_positions"]
+        return frame.loc[positions], f"the adapter's {len(positions)} held-out rows"
+    rows = select_groups(frame, group_column, [group] if group else None, what="--group")
+    used: set[int] = set()
+    for split in (base.training.get("split"), adapter_split):
+        if split and split["data_sha256"] == digest:
+            used |= set(split["train_positions"])
+    described = f"{group_column} = {group}" if group else "all rows"
+    if used:
+        kept = rows[~rows.index.isin(list(used))]
+        dropped = len(rows) - len(kept)
+        return kept, f"{described}, minus {dropped} rows used in training"
+    return rows, described
+
+
+def evaluate_job(
+    *,
+    base_dir: Path,
+    data: Path,
+    label: str,
+    adapter_dir: Path | None = None,
+    group_column: str | None = None,
+    group: str | None = None,
+    threshold: float = 0.5,
+    n_boot: int = 1000,
+) -> dict[str, Any]:
+    """Metrics of the base (+ adapter) on ``data``; only held-out rows when ``data`` is the
+    file the model or adapter was trained from."""
+    model, schema, name, manifest, base = load_for_inference(base_dir, adapter_dir)
+    if label != schema.label:
+        raise DataError(
+            f"the model predicts {schema.label!r}, not {label!r}; pass --label {schema.label}"
+        )
+    frame = read_table(data)
+    rows, rows_used = _rows_to_score(frame, data, base, manifest, group_column, group)
+    rows = schema.labelled_rows(rows)
+    if len(rows) == 0:
+        raise DataError(f"no labelled rows to evaluate in {data}")
+    encoded = schema.encode(rows)
+    scores = predict(model, schema, rows, adapter=name)
+    y = true_labels(schema, rows)
+    evaluation = evaluate_groups(
+        schema.task,
+        y,
+        scores,
+        subgroup_columns(rows, group_column=group_column),
+        n_boot=n_boot,
+        threshold=threshold,
+    )
+    trainable = 0 if manifest is None else manifest["n_parameters"]
+    size = 0 if adapter_dir is None else (Path(adapter_dir) / "adapter.safetensors").stat().st_size
+    result: dict[str, Any] = {
+        **evaluation["overall"],
+        "rows_used": rows_used,
+        "task": schema.task,
+        "adapter": name,
+        "trainable_params": trainable,
+        "adapter_bytes": size,
+        "unseen_categories": encoded.unseen,
+        "missing_values": {k: v for k, v in encoded.missing.items() if v},
+        "subgroups": evaluation["subgroups"],
+    }
+    result["_curves"] = {"y": y, "scores": scores}
+    return result
+
+
+def predict_job(
+    *,
+    base_dir: Path,
+    data: Path,
+    out: Path,
+    adapter_dir: Path | None = None,
+) -> dict[str, Any]:
+    """Write one prediction per row of ``data`` to the CSV ``out``."""
+    model, schema, name, _, _ = load_for_inference(base_dir, adapter_dir)
+    frame = read_table(data)
+    encoded = schema.encode(frame, with_labels=False)
+    scores = predict(model, schema, frame, adapter=name)
+    table = pd.DataFrame(index=frame.index)
+    if schema.id_column and schema.id_column in frame:
+        table[schema.id_column] = frame[schema.id_column]
+    if schema.task == "binary":
+        table[f"p_{schema.classes[1]}"] = scores
+        table["predicted"] = np.where(scores >= 0.5, schema.classes[1], schema.classes[0])
+    elif schema.task == "multiclass":
+        for i, c in enumerate(schema.classes):
+            table[f"p_{c}"] = scores[:, i]
+        table["predicted"] = [schema.classes[i] for i in scores.argmax(axis=1)]
+    else:
+        table["predicted"] = scores
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    table.to_csv(tmp, index=False)
+    tmp.replace(out)
+    return {
+        "predictions": str(out),
+        "n": len(table),
+        "adapter": name,
+        "unseen_categories": encoded.unseen,
+        "missing_values": {k: v for k, v in encoded.missing.items() if v},
+    }
