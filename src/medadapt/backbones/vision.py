@@ -1,0 +1,261 @@
+"""Vision backbones: timm ViTs for 2D images, a MONAI ViT for 3D volumes (or 2D).
+
+``create_vision_backbone(spec, ...)`` builds a randomly initialised model (no hub is ever
+contacted) and loads pretrained weights from a local file when given. The model's forward maps
+images to logits: ``(B, C, H, W)`` (or ``(B, C, D, H, W)`` for ``monai:vit`` in 3D) to
+``(B, num_classes)``. Its architecture is a plain dict (``architecture_of(model)``), enough to
+rebuild it with ``build_from_architecture``.
+
+>>> model = create_vision_backbone(
+...     "timm:vit_tiny_patch16_224", num_classes=2, in_chans=1, image_size=32, depth=2
+... )
+>>> architecture_of(model)["kwargs"]  # 32 px: patch 8 gives a 4 x 4 grid
+{'depth': 2, 'patch_size': 8}
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import logging
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from monai.networks.nets import ViT
+from torch import nn
+
+from medadapt.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+ARCHITECTURE_FORMAT = 1
+_ATTRIBUTE = "medadapt_architecture"
+_PATCH_CANDIDATES = (32, 16, 14, 8, 7, 4, 2)
+_MIN_GRID = 4  # patches per side below which a smaller patch size is chosen
+_TIMM_MODULES = ("timm.models.vision_transformer", "timm.models.deit")
+_FORBIDDEN = ("pretrained", "pretrained_cfg", "pretrained_cfg_overlay", "checkpoint_path")
+
+
+class MonaiViTClassifier(ViT):
+    """MONAI's ViT as a classifier: ``forward(x) -> logits`` (no Tanh, no hidden-state list).
+
+    The head stays at ``classification_head.0`` (MONAI's key), so MONAI checkpoints load.
+
+    Shape:
+        x: (B, C, D, H, W) with ``spatial_dims=3``, (B, C, H, W) with 2 -> (B, num_classes)
+    """
+
+    adapter_family = "monai_vit"
+
+    def __init__(self, *, num_classes: int, hidden_size: int = 768, **kwargs: Any) -> None:
+        super().__init__(
+            hidden_size=hidden_size,
+            classification=True,
+            num_classes=num_classes,
+            post_activation="none",
+            **kwargs,
+        )
+        self.classification_head = nn.Sequential(nn.Linear(hidden_size, num_classes))
+        self.num_classes = num_classes
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """Tokens after the final norm. Shape: (B, 1 + n_patches, hidden_size)."""
+        x = self.patch_embedding(x)  # (B, n_patches, d), position embedding added
+        x = torch.cat((self.cls_token.expand(x.shape[0], -1, -1), x), dim=1)
+        for block in self.blocks:
+            x = block(x)
+        return self.norm(x)
+
+    def forward_head(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classification_head(x[:, 0])  # (B, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x))
+
+
+def parse_spec(spec: str) -> tuple[str, str]:
+    """``"timm:<name>"`` -> ("timm", name); ``"monai:vit"`` -> ("monai", "vit")."""
+    library, _, name = str(spec).partition(":")
+    if library == "timm" and name:
+        return library, name
+    if library == "monai" and name == "vit":
+        return library, name
+    raise ConfigError(
+        f"unknown backbone {spec!r}: use timm:<model name> (e.g. timm:vit_small_patch16_224) "
+        "or monai:vit"
+    )
+
+
+def choose_patch_size(image_size: int, default: int) -> int:
+    """``default`` if it tiles ``image_size`` into at least 4 x 4 patches, else the largest
+    smaller candidate (32, 16, 14, 8, 7, 4, 2) that does."""
+    if image_size % default == 0 and image_size // default >= _MIN_GRID:
+        return default
+    for patch in _PATCH_CANDIDATES:
+        if patch <= default and image_size % patch == 0 and image_size // patch >= _MIN_GRID:
+            return patch
+    raise ConfigError(
+        f"image_size {image_size} cannot be cut into at least {_MIN_GRID} x {_MIN_GRID} "
+        "patches of size 2-16: use a multiple of 8 or 16 (e.g. 32, 64, 224)"
+    )
+
+
+def vision_architecture(
+    spec: str, *, num_classes: int, in_chans: int, image_size: int, **kwargs: Any
+) -> dict[str, Any]:
+    """The serialisable description ``create_vision_backbone`` builds from (patch size
+    resolved). Keys: format, spec, num_classes, in_chans, image_size, kwargs."""
+    library, name = parse_spec(spec)
+    for key, value in (("num_classes", num_classes), ("in_chans", in_chans)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{key} must be a positive integer, got {key}={value!r}")
+    if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < 2:
+        raise ConfigError(f"image_size must be an integer >= 2, got {image_size=}")
+    for key in _FORBIDDEN:
+        if key in kwargs:
+            raise ConfigError(
+                f"{key}= is not supported: no hub is reachable; pass weights=<local .pth, .pt "
+                "or .safetensors file>"
+            )
+    kwargs = dict(kwargs)
+    if library == "monai":
+        kwargs.setdefault("spatial_dims", 3)
+    default = 16
+    if library == "timm":
+        _check_timm_name(name)
+        found = re.search(r"patch(\d+)", name)
+        default = int(found.group(1)) if found else default
+    if "patch_size" in kwargs:
+        patch = kwargs["patch_size"]
+        if not isinstance(patch, int) or patch < 1 or image_size % patch:
+            raise ConfigError(
+                f"patch_size {patch!r} does not divide image_size {image_size}: pick a divisor"
+            )
+    else:
+        patch = choose_patch_size(image_size, default)
+        if patch != default:
+            log.info(
+                "%s: patch size %d for %d px inputs (not %d)", spec, patch, image_size, default
+            )
+        if patch != default or library == "monai":
+            kwargs["patch_size"] = patch
+    try:
+        json.dumps(kwargs)
+    except TypeError as exc:
+        raise ConfigError(f"backbone options must be plain JSON values: {exc}") from None
+    return {
+        "format": ARCHITECTURE_FORMAT,
+        "spec": f"{library}:{name}",
+        "num_classes": num_classes,
+        "in_chans": in_chans,
+        "image_size": image_size,
+        "kwargs": dict(sorted(kwargs.items())),
+    }
+
+
+def _check_timm_name(name: str) -> None:
+    import timm
+
+    if not timm.is_model(name):
+        close = difflib.get_close_matches(name, timm.list_models("vit_*"), n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise ConfigError(
+            f"timm has no model {name!r}{hint}: pick a name from timm.list_models('vit_*')"
+        )
+    module = timm.models.model_entrypoint(name).__module__
+    if module not in _TIMM_MODULES:
+        raise ConfigError(
+            f"timm:{name} is not a VisionTransformer ({module}); medadapt's image adapters and "
+            "feature cache need a timm ViT or DeiT, e.g. timm:vit_small_patch16_224"
+        )
+
+
+def build_from_architecture(description: Mapping[str, Any]) -> nn.Module:
+    """A randomly initialised model for ``description`` (from ``architecture_of``)."""
+    missing = [k for k in ("spec", "num_classes", "in_chans", "image_size") if k not in description]
+    if missing:
+        raise ConfigError(
+            f"the architecture description lacks {', '.join(missing)}: rebuild it with "
+            "vision_architecture(...) or architecture_of(model)"
+        )
+    if int(description.get("format", ARCHITECTURE_FORMAT)) > ARCHITECTURE_FORMAT:
+        raise ConfigError(
+            f"architecture format {description['format']} is newer than this medadapt "
+            f"({ARCHITECTURE_FORMAT}): upgrade medadapt"
+        )
+    desc = vision_architecture(
+        description["spec"],
+        num_classes=description["num_classes"],
+        in_chans=description["in_chans"],
+        image_size=description["image_size"],
+        **dict(description.get("kwargs", {})),
+    )
+    library, name = parse_spec(desc["spec"])
+    kwargs = dict(desc["kwargs"])
+    if library == "timm":
+        import timm
+
+        model = timm.create_model(
+            name,
+            pretrained=False,
+            num_classes=desc["num_classes"],
+            in_chans=desc["in_chans"],
+            img_size=desc["image_size"],
+            **kwargs,
+        )
+    else:
+        try:
+            model = MonaiViTClassifier(
+                num_classes=desc["num_classes"],
+                in_channels=desc["in_chans"],
+                img_size=desc["image_size"],
+                **kwargs,
+            )
+        except (TypeError, ValueError, AssertionError) as exc:
+            raise ConfigError(f"monai:vit cannot be built with {kwargs}: {exc}") from None
+    setattr(model, _ATTRIBUTE, copy.deepcopy(desc))
+    return model
+
+
+def architecture_of(model: nn.Module) -> dict[str, Any]:
+    """The description a backbone was built from (a deep copy; JSON-serialisable)."""
+    inner = getattr(model, "base_model", model)  # an AdapterModel's base
+    desc = getattr(inner, _ATTRIBUTE, None)
+    if desc is None:
+        raise ConfigError(
+            f"{type(inner).__name__} was not built by create_vision_backbone: its architecture "
+            "is unknown; build it with create_vision_backbone(spec, ...)"
+        )
+    return copy.deepcopy(desc)
+
+
+def create_vision_backbone(
+    spec: str,
+    *,
+    num_classes: int,
+    in_chans: int,
+    image_size: int,
+    weights: str | Path | None = None,
+    **kwargs: Any,
+) -> nn.Module:
+    """A timm or MONAI ViT classifier, optionally with local pretrained ``weights``.
+
+    ``spec``: ``timm:<name>`` (a ViT/DeiT; ``kwargs`` go to ``timm.create_model``, e.g.
+    ``depth``) or ``monai:vit`` (``kwargs`` go to MONAI's ``ViT``: ``spatial_dims`` (default
+    3), ``hidden_size``, ``num_layers``, ``num_heads``, ``mlp_dim``, ``patch_size``...). Without
+    an explicit ``patch_size``, a smaller patch is chosen when the default leaves fewer than
+    4 x 4 patches. ``weights``: see :func:`~medadapt.backbones.weights.load_backbone_weights`.
+    """
+    description = vision_architecture(
+        spec, num_classes=num_classes, in_chans=in_chans, image_size=image_size, **kwargs
+    )
+    model = build_from_architecture(description)
+    if weights is not None:
+        from medadapt.backbones.weights import load_backbone_weights
+
+        load_backbone_weights(model, weights)
+    return model

@@ -1,0 +1,110 @@
+"""Where labelled image files come from: a class-per-folder tree or a path CSV.
+
+Both give a list of :class:`Entry` (file, label, group, format) before any image is read, so
+layout problems (empty folder, unknown file type, missing column) fail fast.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from medadapt.data.image_io import SUFFIXES, describe_error, file_format
+from medadapt.errors import DataError
+
+_IGNORED = {"thumbs.db", "desktop.ini"}
+_KNOWN = ", ".join(SUFFIXES)
+
+
+@dataclass(frozen=True)
+class Entry:
+    path: Path
+    label: str
+    group: str | None
+    fmt: str  # a reader format, or "missing"
+
+
+def _format_or_fail(path: Path, where: str) -> str:
+    fmt = file_format(path)
+    if fmt is not None:
+        return fmt
+    if not path.exists():
+        return "missing"
+    raise DataError(
+        f"{path}{where} has an unknown file type {path.suffix or '(no suffix)'!r}: medadapt "
+        f"reads {_KNOWN} and suffix-less DICOM; remove or convert the file"
+    )
+
+
+def folder_entries(root: Path) -> list[Entry]:
+    class_dirs = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    if not class_dirs:
+        loose = [p for p in root.iterdir() if p.is_file() and file_format(p)]
+        if loose:
+            raise DataError(
+                f"{root} holds images but no class sub-folders: put each class's images in "
+                f"its own sub-folder ({root}/<class>/...) or list them in a CSV of path,label"
+            )
+        raise DataError(
+            f"{root} is empty: add one sub-folder per class with that class's images in it"
+        )
+    entries = []
+    for class_dir in class_dirs:
+        files = sorted(
+            p
+            for p in class_dir.rglob("*")
+            if p.is_file()
+            and p.name.lower() not in _IGNORED
+            and not any(part.startswith(".") for part in p.relative_to(class_dir).parts)
+        )
+        if not files:
+            raise DataError(
+                f"class folder {class_dir} has no files: add its images or remove the folder"
+            )
+        entries += [Entry(p, class_dir.name, None, _format_or_fail(p, "")) for p in files]
+    return entries
+
+
+def csv_entries(
+    csv: Path, path_column: str, label_column: str, group_column: str | None
+) -> list[Entry]:
+    try:
+        sep = "\t" if csv.suffix.lower() == ".tsv" else ","
+        table = pd.read_csv(csv, sep=sep, dtype=str, keep_default_na=False)
+    except Exception as exc:
+        raise DataError(
+            f"cannot read {csv} as a table ({describe_error(exc)}): save it as a CSV with a "
+            "header row path,label[,group]"
+        ) from None
+    wanted_group = group_column or ("group" if "group" in table.columns else None)
+    for column in (path_column, label_column, wanted_group):
+        if column is not None and column not in table.columns:
+            raise DataError(
+                f"{csv} has no column {column!r} (it has {', '.join(map(str, table.columns))}): "
+                "name the columns path,label[,group] or pass path_column=/label_column="
+            )
+    if table.empty:
+        raise DataError(f"{csv} has no rows: add one row per image (path,label)")
+    entries = []
+    for number, row in enumerate(table.to_dict("records"), start=2):  # the header is line 1
+        line = f" (line {number} of {csv})"
+        raw_path, label = row[path_column].strip(), row[label_column].strip()
+        if not raw_path or not label:
+            empty = path_column if not raw_path else label_column
+            raise DataError(f"empty {empty!r}{line}: fill it or drop the row")
+        group = row[wanted_group].strip() if wanted_group else None
+        path = Path(raw_path) if Path(raw_path).is_absolute() else csv.parent / raw_path
+        entries.append(Entry(path, label, group, _format_or_fail(path, line)))
+    return entries
+
+
+def sort_labels(labels: Sequence[str]) -> list[str]:
+    """Distinct labels, numerically when all are integers ("2" < "10"), else alphabetically."""
+    distinct = set(labels)
+    if all(re.fullmatch(r"-?\d+", label) for label in distinct):
+        return sorted(distinct, key=int)
+    return sorted(distinct)

@@ -1,0 +1,343 @@
+"""Load labelled medical images into one tensor: folders, path CSVs, DICOM, NIfTI, MedMNIST.
+
+Sources (``load_images(source, ...)``):
+
+* a **folder** with one sub-folder per class (``root/<class>/**/<file>``); files may be PNG,
+  JPEG, DICOM (``.dcm``/``.dicom`` or no suffix with the DICM preamble) or NIfTI
+  (``.nii``/``.nii.gz``); hidden files are ignored, any other file is an error;
+* a **CSV** with columns ``path,label[,group]`` (paths relative to the CSV's folder);
+* a **MedMNIST** ``.npz`` (``{train,val,test}_images`` / ``_labels``; 2D or 3D, gray or RGB).
+
+Every image ends as float32 in [0, 1] (see :mod:`medadapt.data.intensity` for the exact
+scaling: fixed for 8/16-bit pictures, CT windows, DICOM's own window, else min-max;
+MONOCHROME1 inverted), with 1 or 3 channels, resized with MONAI to ``image_size`` per side.
+Volumes become one 2D sample per selected slice (``spatial_dims=2``) or a cube
+(``spatial_dims=3``). Files that cannot be read are skipped and reported
+(``on_error="skip"``, a warning and ``dataset.skipped``) or refused (``on_error="raise"``).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from medadapt.data.image_io import ReadOptions, describe_error, fit_size, read_file, to_channels
+from medadapt.data.image_sources import Entry, csv_entries, folder_entries, sort_labels
+from medadapt.data.intensity import resolve_window
+from medadapt.errors import ConfigError, DataError
+
+log = logging.getLogger(__name__)
+
+
+class SkippedFilesWarning(UserWarning):
+    """Some image files could not be read and were left out (see ``ImageDataset.skipped``)."""
+
+
+@dataclass
+class ImageDataset:
+    """Labelled images in memory, ready for a ``DataLoader`` (``ds[i] -> (image, label)``).
+
+    Shape:
+        images: (N, C, H, W) or (N, C, D, H, W), float32 in [0, 1]; y: (N,) int64 indices
+        into ``classes``. ``paths[i]`` is the file sample i came from (slices of one volume
+        share it: split by it to keep a patient's slices on one side). ``groups[i]`` is the
+        CSV's group column (site, subgroup) or None.
+    """
+
+    images: torch.Tensor
+    y: torch.Tensor
+    classes: list[str]
+    groups: list[str] | None = None
+    paths: list[str] = field(default_factory=list)
+    source: dict[str, Any] = field(default_factory=dict)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return int(self.y.shape[0])
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.images[index], self.y[index]
+
+    @property
+    def spatial_dims(self) -> int:
+        return self.images.dim() - 2
+
+    @property
+    def channels(self) -> int:
+        return int(self.images.shape[1])
+
+    @property
+    def image_size(self) -> int:
+        return int(self.images.shape[-1])
+
+    def class_counts(self) -> dict[str, int]:
+        counts = torch.bincount(self.y, minlength=len(self.classes)).tolist()
+        return dict(zip(self.classes, counts, strict=True))
+
+    def subset(self, indices: Sequence[int] | torch.Tensor) -> ImageDataset:
+        """The samples at ``indices`` (same classes; source and skipped kept)."""
+        index = torch.as_tensor(indices, dtype=torch.long)
+        picked = index.tolist()
+        return replace(
+            self,
+            images=self.images[index],
+            y=self.y[index],
+            groups=None if self.groups is None else [self.groups[i] for i in picked],
+            paths=[self.paths[i] for i in picked],
+        )
+
+
+def load_images(
+    source: str | Path,
+    *,
+    image_size: int = 224,
+    channels: int | None = None,
+    spatial_dims: int = 2,
+    window: str | tuple[float, float] | None = None,
+    slice_axis: int = 2,
+    slices: str | int = "middle",
+    fit: str = "pad",
+    classes: Sequence[str] | None = None,
+    split: str = "train",
+    path_column: str = "path",
+    label_column: str = "label",
+    group_column: str | None = None,
+    on_error: str = "skip",
+    progress: Callable[[int, int], None] | None = None,
+) -> ImageDataset:
+    """Load a labelled image folder, path CSV or MedMNIST ``.npz`` (see the module docstring).
+
+    ``channels``: 1 or 3 (gray is repeated, colour becomes luma); None = what the images are
+    (all gray -> 1, all colour -> 3, a mix is an error). ``window``: a CT preset name (see
+    ``CT_WINDOWS``) or ``(level, width)``, for DICOM and NIfTI. ``slice_axis``/``slices``: which
+    slices of a volume become 2D samples ("middle", "all" or an index). ``fit``: "pad" keeps the
+    aspect ratio, "stretch" does not. ``classes``: a fixed class order (for a CSV/folder: the
+    label values; for an .npz: names of labels 0..K-1); None = sorted labels. ``split``: the
+    .npz split. ``group_column``: None = use a "group" column if the CSV has one.
+    ``progress(done, total)`` is called after each file.
+
+    >>> ds = load_images("cases/", image_size=64, channels=1)  # doctest: +SKIP
+    >>> ds.images.shape, ds.classes, ds.class_counts()  # doctest: +SKIP
+    (torch.Size([40, 1, 64, 64]), ['benign', 'malignant'], {'benign': 22, 'malignant': 18})
+    """
+    _check_options(image_size, channels, spatial_dims, slice_axis, slices, fit, on_error, split)
+    resolved_window = resolve_window(window)
+    options = ReadOptions(
+        spatial_dims=spatial_dims,
+        window=resolved_window,
+        slice_axis=slice_axis,
+        slices=slices,
+        image_size=image_size,
+        fit=fit,
+    )
+    root = Path(source)
+    if not root.exists():
+        raise DataError(
+            f"{root} does not exist: pass a folder with one sub-folder per class, a CSV of "
+            "path,label or a MedMNIST .npz file"
+        )
+    settings = {
+        "image_size": image_size,
+        "spatial_dims": spatial_dims,
+        "window": list(resolved_window) if resolved_window else None,
+        "fit": fit,
+        "slices": slices,
+        "slice_axis": slice_axis,
+    }
+    if root.is_file() and root.suffix.lower() == ".npz":
+        from medadapt.data.medmnist import load_npz
+
+        return load_npz(root, split=split, channels=channels, classes=classes, **settings)
+    if root.is_dir():
+        entries, kind = folder_entries(root), "folder"
+    elif root.suffix.lower() in (".csv", ".tsv"):
+        entries = csv_entries(root, path_column, label_column, group_column)
+        kind = "csv"
+    else:
+        raise DataError(
+            f"{root} is neither a folder, a .csv nor a .npz file: pass a folder with one "
+            "sub-folder per class, a CSV of path,label or a MedMNIST .npz file"
+        )
+    if spatial_dims == 3 and any(e.fmt in ("png", "jpeg") for e in entries):
+        first = next(e.path for e in entries if e.fmt in ("png", "jpeg"))
+        raise DataError(
+            f"{first} is a 2D picture but spatial_dims=3 needs volumes (NIfTI or multi-frame "
+            "DICOM): pass spatial_dims=2 or remove the pictures"
+        )
+    class_list = _class_list(root, [e.label for e in entries], classes, label_column)
+    dataset = _read_all(root, entries, class_list, options, channels, on_error, progress)
+    dataset.source = {"kind": kind, **dataset.source, **settings}
+    check_class_counts(dataset, explicit_classes=classes is not None)
+    report_skipped(dataset.skipped, len(entries))
+    return dataset
+
+
+def _check_options(
+    image_size: int,
+    channels: int | None,
+    spatial_dims: int,
+    slice_axis: int,
+    slices: str | int,
+    fit: str,
+    on_error: str,
+    split: str,
+) -> None:
+    if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < 1:
+        raise ConfigError(f"image_size must be a positive integer, got {image_size=}")
+    if channels not in (None, 1, 3):
+        raise ConfigError(f"channels must be 1, 3 or None (as the images are), got {channels=}")
+    if spatial_dims not in (2, 3):
+        raise ConfigError(f"spatial_dims must be 2 (images) or 3 (volumes), got {spatial_dims=}")
+    if slice_axis not in (0, 1, 2):
+        raise ConfigError(f"slice_axis must be 0, 1 or 2, got {slice_axis=}")
+    if not (slices in ("middle", "all") or (isinstance(slices, int) and slices >= 0)):
+        raise ConfigError(f"slices must be 'middle', 'all' or a slice index, got {slices=}")
+    if fit not in ("pad", "stretch"):
+        raise ConfigError(f"fit must be 'pad' or 'stretch', got {fit=}")
+    if on_error not in ("skip", "raise"):
+        raise ConfigError(f"on_error must be 'skip' or 'raise', got {on_error=}")
+    if split not in ("train", "val", "test"):
+        raise ConfigError(f"split must be 'train', 'val' or 'test', got {split=}")
+
+
+def _class_list(
+    root: Path, labels: list[str], classes: Sequence[str] | None, label_column: str
+) -> list[str]:
+    if classes is not None:
+        class_list = [str(c) for c in classes]
+        if len(set(class_list)) != len(class_list) or len(class_list) < 2:
+            raise ConfigError(f"classes must be at least two distinct names, got {class_list}")
+        unknown = sorted(set(labels) - set(class_list))
+        if unknown:
+            raise DataError(
+                f"label {unknown[0]!r} in {root} is not one of classes {class_list}: add it to "
+                "classes or remove those images"
+            )
+        return class_list
+    class_list = sort_labels(labels)
+    if len(class_list) < 2:
+        what = "class folder" if root.is_dir() else f"value in column {label_column!r}"
+        raise DataError(
+            f"{root} has only one {what} ({class_list[0]!r}): a classifier needs at least two "
+            "classes; add the other classes' images or pass classes=[...]"
+        )
+    return class_list
+
+
+def _read_all(
+    root: Path,
+    entries: list[Entry],
+    class_list: list[str],
+    options: ReadOptions,
+    channels: int | None,
+    on_error: str,
+    progress: Callable[[int, int], None] | None,
+) -> ImageDataset:
+    samples: list[tuple[np.ndarray, Entry]] = []
+    skipped: list[tuple[str, str]] = []
+    formats: Counter[str] = Counter()
+    intensity: Counter[str] = Counter()
+    for done, entry in enumerate(entries, start=1):
+        try:
+            if entry.fmt == "missing":
+                raise FileNotFoundError(entry.path)
+            arrays, how = read_file(entry.path, entry.fmt, options)
+        except Exception as exc:
+            reason = describe_error(exc)
+            if on_error == "raise":
+                raise DataError(
+                    f"cannot read {entry.path}: {reason}; fix or remove the file, or pass "
+                    "on_error='skip' to leave it out"
+                ) from None
+            skipped.append((str(entry.path), reason))
+        else:
+            formats[entry.fmt] += 1
+            intensity[how] += 1
+            samples += [(a, entry) for a in arrays]
+        if progress is not None:
+            progress(done, len(entries))
+    if not samples:
+        path, reason = skipped[0]
+        raise DataError(
+            f"none of the {len(entries)} files in {root} could be read (first: {path}: "
+            f"{reason}); check the files' format"
+        )
+    n_channels = _channel_count(root, [(a.shape[0], e.path) for a, e in samples], channels)
+    images = torch.stack(
+        [
+            fit_size(torch.from_numpy(to_channels(a, n_channels)), options.image_size, options.fit)
+            for a, _ in samples
+        ]
+    )
+    index = {c: i for i, c in enumerate(class_list)}
+    y = torch.tensor([index[e.label] for _, e in samples], dtype=torch.long)
+    groups = [e.group or "" for _, e in samples] if entries[0].group is not None else None
+    dataset = ImageDataset(
+        images=images.contiguous(),
+        y=y,
+        classes=class_list,
+        groups=groups,
+        paths=[str(e.path) for _, e in samples],
+        skipped=skipped,
+    )
+    dataset.source = {
+        "path": str(root),
+        "n_files": len(entries),
+        "n_samples": len(dataset),
+        "formats": dict(formats),
+        "class_counts": dataset.class_counts(),
+        "skipped": len(skipped),
+        "intensity": dict(intensity),
+        "channels": n_channels,
+    }
+    return dataset
+
+
+def _channel_count(root: Path, found: list[tuple[int, Path]], channels: int | None) -> int:
+    if channels is not None:
+        return channels
+    gray = [p for c, p in found if c == 1]
+    colour = [p for c, p in found if c == 3]
+    if gray and colour:
+        raise DataError(
+            f"{root} mixes grayscale ({len(gray)}) and colour ({len(colour)}) images (e.g. "
+            f"{gray[0]} and {colour[0]}): pass channels=1 or channels=3 to convert them all"
+        )
+    return 3 if colour else 1
+
+
+def check_class_counts(dataset: ImageDataset, *, explicit_classes: bool) -> None:
+    """Refuse a class left without samples (unless the class list was given)."""
+    if explicit_classes:
+        return
+    for name, count in dataset.class_counts().items():
+        if count == 0:
+            why = ""
+            if dataset.skipped:
+                path, reason = dataset.skipped[0]
+                n = len(dataset.skipped)
+                why = f" ({n} unreadable file{'s' * (n != 1)}, first: {path}: {reason})"
+            raise DataError(
+                f"no readable image left for class {name!r} in {dataset.source.get('path')}"
+                f"{why}: fix those files or remove the class"
+            )
+
+
+def report_skipped(skipped: list[tuple[str, str]], total: int) -> None:
+    if not skipped:
+        return
+    path, reason = skipped[0]
+    message = (
+        f"skipped {len(skipped)} of {total} image files that could not be read (first: "
+        f"{path}: {reason}); the full list is in dataset.skipped"
+    )
+    log.warning(message)
+    warnings.warn(message, SkippedFilesWarning, stacklevel=3)

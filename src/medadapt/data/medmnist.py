@@ -1,0 +1,201 @@
+"""MedMNIST-format ``.npz`` archives: ``{train,val,test}_images`` and ``_labels`` arrays.
+
+Images may be ``(N, H, W)`` (2D gray), ``(N, H, W, 1|3)`` (2D), ``(N, D, H, W)`` (3D gray) or
+``(N, D, H, W, 1|3)``; uint8 / uint16 are divided by 255 / 65535, floats must already be in
+[0, 1]. Labels are ``(N,)`` or ``(N, 1)`` class indices (multi-label arrays are refused). The
+class list covers the labels of every split in the file, so train/val/test agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from medadapt.data.image_io import ReadError, ReadOptions, describe_error, fit_size, select
+from medadapt.data.intensity import scale_integer
+from medadapt.errors import ConfigError, DataError
+
+_CHUNK = 512
+
+
+def load_npz(
+    path: Path,
+    *,
+    split: str,
+    channels: int | None,
+    classes: Sequence[str] | None,
+    image_size: int,
+    spatial_dims: int,
+    fit: str,
+    slices: str | int,
+    **settings: Any,
+):
+    """One split of a MedMNIST ``.npz`` as an :class:`~medadapt.data.images.ImageDataset`."""
+    from medadapt.data.images import ImageDataset, check_class_counts
+
+    if settings.get("window") is not None:
+        raise ConfigError(f"window applies to DICOM and NIfTI in HU, not to {path.name}")
+    try:
+        archive = np.load(path, allow_pickle=False)
+        keys = list(archive.files)
+    except Exception as exc:
+        raise DataError(
+            f"cannot read {path} ({describe_error(exc)}): it is not a valid .npz archive"
+        ) from None
+    with archive:
+        images = _array(archive, path, f"{split}_images", keys)
+        labels = _labels(archive, path, f"{split}_labels", keys)
+        every = [labels] + [
+            _labels(archive, path, f"{s}_labels", keys)
+            for s in ("train", "val", "test")
+            if s != split and f"{s}_labels" in keys
+        ]
+    if len(labels) != len(images):
+        raise DataError(
+            f"{path}: {split}_images has {len(images)} images but {split}_labels has "
+            f"{len(labels)} labels; re-export the file"
+        )
+    values, volumes = _channels_first(images, path, split)  # (N, C, *spatial)
+    n_classes = int(max(int(a.max()) for a in every if a.size)) + 1
+    class_list = _class_names(classes, n_classes, path)
+    if volumes and spatial_dims == 2:
+        options = ReadOptions(spatial_dims=2, slices=slices)
+        try:
+            per_volume = [select(v, options) for v in values]
+        except ReadError as exc:
+            raise DataError(f"{path}: {exc}; pick another slices=") from None
+        counts = [len(s) for s in per_volume]
+        values = np.stack([s for group in per_volume for s in group])
+        labels = np.repeat(labels, counts)
+        sample_ids = [f"{path}#{split}/{i}" for i, n in enumerate(counts) for _ in range(n)]
+    elif not volumes and spatial_dims == 3:
+        raise DataError(
+            f"{path} holds 2D images but spatial_dims=3 needs volumes: pass spatial_dims=2"
+        )
+    else:
+        sample_ids = [f"{path}#{split}/{i}" for i in range(len(values))]
+    have = values.shape[1]
+    n_channels = have if channels is None else channels
+    tensor = torch.from_numpy(np.ascontiguousarray(values))
+    if have == 1 and n_channels == 3:
+        tensor = tensor.expand(-1, 3, *tensor.shape[2:])
+    elif have == 3 and n_channels == 1:
+        luma = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, *[1] * (tensor.dim() - 2))
+        tensor = (tensor * luma).sum(dim=1, keepdim=True)
+    tensor = _resize(tensor, image_size, fit)
+    dataset = ImageDataset(
+        images=tensor.contiguous(),
+        y=torch.from_numpy(labels.astype(np.int64)),
+        classes=class_list,
+        groups=None,
+        paths=sample_ids,
+    )
+    dataset.source = {
+        "kind": "npz",
+        "path": str(path),
+        "split": split,
+        "n_files": 1,
+        "n_samples": len(dataset),
+        "formats": {"npz": 1},
+        "class_counts": dataset.class_counts(),
+        "skipped": 0,
+        "intensity": {"fixed_scale" if images.dtype.kind == "u" else "as_stored": 1},
+        "channels": n_channels,
+        "image_size": image_size,
+        "spatial_dims": spatial_dims,
+        "fit": fit,
+        "slices": slices,
+        **settings,
+    }
+    check_class_counts(dataset, explicit_classes=True)
+    return dataset
+
+
+def _array(archive: Any, path: Path, key: str, keys: list[str]) -> np.ndarray:
+    if key not in keys:
+        raise DataError(
+            f"{path} has no {key!r} array (it has {', '.join(keys) or 'none'}): MedMNIST files "
+            "hold train_/val_/test_ images and labels; pick another split="
+        )
+    try:
+        return np.asarray(archive[key])
+    except Exception as exc:
+        raise DataError(f"cannot read {key!r} from {path} ({describe_error(exc)})") from None
+
+
+def _labels(archive: Any, path: Path, key: str, keys: list[str]) -> np.ndarray:
+    labels = _array(archive, path, key, keys)
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    if labels.ndim != 1:
+        raise DataError(
+            f"{path}: {key} has shape {labels.shape}, a multi-label target; medadapt image "
+            "classification needs one class index per image"
+        )
+    if labels.dtype.kind not in "iu" or (labels.size and labels.min() < 0):
+        raise DataError(
+            f"{path}: {key} must hold non-negative integer class indices, got {labels.dtype}"
+        )
+    return labels
+
+
+def _channels_first(images: np.ndarray, path: Path, split: str) -> tuple[np.ndarray, bool]:
+    """``(N, C, *spatial)`` float32 in [0, 1], and whether the samples are volumes."""
+    if images.dtype in (np.uint8, np.uint16):
+        values = scale_integer(images)
+    elif images.dtype.kind == "f":
+        values = images.astype(np.float32)
+        if values.size and (values.min() < 0 or values.max() > 1):
+            raise DataError(
+                f"{path}: {split}_images are floats in [{values.min():g}, {values.max():g}]; "
+                "store uint8 or scale them to [0, 1]"
+            )
+    else:
+        raise DataError(f"{path}: {split}_images has dtype {images.dtype}; store uint8 pixels")
+    if values.ndim == 3:
+        return values[:, None], False
+    if values.ndim == 4 and values.shape[-1] in (1, 3):
+        return np.moveaxis(values, -1, 1), False
+    if values.ndim == 4:
+        return values[:, None], True
+    if values.ndim == 5 and values.shape[-1] in (1, 3):
+        return np.moveaxis(values, -1, 1), True
+    raise DataError(
+        f"{path}: {split}_images has shape {images.shape}; expected (N, H, W[, C]) images or "
+        "(N, D, H, W[, C]) volumes"
+    )
+
+
+def _class_names(classes: Sequence[str] | None, n_classes: int, path: Path) -> list[str]:
+    if classes is None:
+        if n_classes < 2:
+            raise DataError(
+                f"{path} has only one class (label 0): a classifier needs at least two classes"
+            )
+        return [str(i) for i in range(n_classes)]
+    names = [str(c) for c in classes]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"classes must be distinct names, got {names}")
+    if len(names) < n_classes:
+        raise DataError(
+            f"{path} has labels up to {n_classes - 1} but only {len(names)} class names were "
+            "given: pass one name per label index 0..K-1"
+        )
+    return names
+
+
+def _resize(tensor: torch.Tensor, size: int, fit: str) -> torch.Tensor:
+    """Resize a ``(N, C, *spatial)`` batch in chunks (MONAI resizes each channel alike)."""
+    n, c, *spatial = tensor.shape
+    if all(s == size for s in spatial):
+        return tensor.float()
+    out = []
+    for start in range(0, n, _CHUNK):
+        chunk = tensor[start : start + _CHUNK].reshape(-1, *spatial).float()
+        resized = fit_size(chunk, size, fit)
+        out.append(resized.reshape(-1, c, *resized.shape[1:]))
+    return torch.cat(out)

@@ -1,0 +1,292 @@
+"""Image loading: folders and CSVs of pictures, intensity scaling, resizing, errors."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from medadapt.data.images import ImageDataset, SkippedFilesWarning, load_images, sort_labels
+from medadapt.errors import ConfigError, DataError
+from tests.data.makers import disc, disc_folder, write_picture
+
+
+def test_png_folder_gives_classes_in_folder_order_and_exact_pixels(tmp_path):
+    root = disc_folder(tmp_path / "cases", n=3, size=16)
+    ds = load_images(root, image_size=16)
+    assert isinstance(ds, ImageDataset)
+    assert ds.images.shape == (6, 1, 16, 16) and ds.images.dtype == torch.float32
+    assert ds.classes == ["bright", "dark"]
+    assert ds.y.tolist() == [0, 0, 0, 1, 1, 1]
+    assert ds.y.dtype == torch.int64 and ds.groups is None
+    # fixed 8-bit scaling: exactly pixel / 255, no per-image stretching
+    expected = torch.from_numpy(disc(16, 200, seed=0).astype(np.float32) / 255)
+    assert torch.equal(ds.images[0, 0], expected)
+    assert ds.paths[0] == str(root / "bright" / "b0.png")
+    # the known class difference survives: bright discs are brighter
+    assert ds.images[ds.y == 0].mean() > ds.images[ds.y == 1].mean() + 0.1
+    assert ds.source == {
+        "kind": "folder",
+        "path": str(root),
+        "n_files": 6,
+        "n_samples": 6,
+        "formats": {"png": 6},
+        "class_counts": {"bright": 3, "dark": 3},
+        "skipped": 0,
+        "intensity": {"fixed_scale": 6},
+        "channels": 1,
+        "image_size": 16,
+        "spatial_dims": 2,
+        "window": None,
+        "fit": "pad",
+        "slices": "middle",
+        "slice_axis": 2,
+    }
+    assert ds.skipped == []
+
+
+def test_gray_images_repeat_to_three_channels_and_resize(tmp_path):
+    root = disc_folder(tmp_path / "cases", n=2, size=20, suffix=".jpg")
+    ds = load_images(root, image_size=10, channels=3)
+    assert ds.images.shape == (4, 3, 10, 10)
+    assert torch.equal(ds.images[:, 0], ds.images[:, 1])
+    assert ds.source["formats"] == {"jpeg": 4}
+    assert ds.images.min() >= 0.0 and ds.images.max() <= 1.0
+
+
+def test_colour_images_keep_three_channels_or_become_luma(tmp_path):
+    rgb = np.zeros((8, 8, 3), np.uint8)
+    rgb[..., 0], rgb[..., 1], rgb[..., 2] = 255, 100, 0
+    for cls in ("a", "b"):
+        write_picture(tmp_path / "c" / cls / "x.png", rgb)
+    ds = load_images(tmp_path / "c", image_size=8)
+    assert ds.channels == 3
+    assert ds.images[0, :, 0, 0].tolist() == pytest.approx([1.0, 100 / 255, 0.0])
+    gray = load_images(tmp_path / "c", image_size=8, channels=1)
+    assert gray.images[0, 0, 0, 0].item() == pytest.approx(0.299 + 0.587 * 100 / 255)
+
+
+def test_mixed_gray_and_colour_images_need_a_channel_choice(tmp_path):
+    root = disc_folder(tmp_path / "c", n=1, size=8)
+    colour = np.zeros((8, 8, 3), np.uint8)
+    colour[..., 0] = 200
+    write_picture(root / "dark" / "zcolour.png", colour)
+    with pytest.raises(DataError) as err:
+        load_images(root, image_size=8)
+    assert str(err.value) == (
+        f"{root} mixes grayscale (2) and colour (1) images (e.g. {root}/bright/b0.png and "
+        f"{root}/dark/zcolour.png): pass channels=1 or channels=3 to convert them all"
+    )
+    assert load_images(root, image_size=8, channels=3).images.shape == (3, 3, 8, 8)
+
+
+def test_pad_keeps_the_aspect_ratio_and_stretch_does_not(tmp_path):
+    wide = np.full((4, 8), 255, np.uint8)  # H=4, W=8
+    for cls in ("a", "b"):
+        write_picture(tmp_path / "c" / cls / "x.png", wide)
+    padded = load_images(tmp_path / "c", image_size=8).images[0, 0]
+    assert padded[2:6].min() == 1.0 and padded[:2].max() == 0.0 and padded[6:].max() == 0.0
+    stretched = load_images(tmp_path / "c", image_size=8, fit="stretch").images[0, 0]
+    assert torch.equal(stretched, torch.ones(8, 8))
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    from PIL import Image
+
+    wide = Image.fromarray(np.full((4, 8), 255, np.uint8))  # H=4, W=8
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+    for cls in ("a", "b"):
+        (tmp_path / "c" / cls).mkdir(parents=True)
+        wide.save(tmp_path / "c" / cls / "x.jpg", exif=exif)
+    image = load_images(tmp_path / "c", image_size=8).images[0, 0]  # now 8 x 4, padded
+    assert image[:, :2].max() == 0.0 and image[:, 2:6].min() > 0.9
+
+
+def test_sixteen_bit_png_is_divided_by_65535(tmp_path):
+    values = np.array([[0, 1000], [30000, 65535]], dtype=np.uint16)
+    for cls in ("a", "b"):
+        write_picture(tmp_path / "c" / cls / "x.png", values)
+    ds = load_images(tmp_path / "c", image_size=2)
+    assert ds.images[0, 0].flatten().tolist() == pytest.approx(
+        [0.0, 1000 / 65535, 30000 / 65535, 1.0]
+    )
+
+
+def test_csv_with_groups_relative_paths_and_a_missing_file(tmp_path):
+    root = disc_folder(tmp_path / "imgs", n=2, size=8)
+    csv = tmp_path / "table.csv"
+    csv.write_text(
+        "path,label,group\n"
+        "imgs/bright/b0.png,1,urban\n"
+        "imgs/dark/d0.png,0,rural\n"
+        "imgs/bright/b1.png,1,rural\n"
+        "imgs/dark/gone.png,0,urban\n"
+        f"{root / 'dark' / 'd1.png'},10,urban\n"
+    )
+    with pytest.warns(SkippedFilesWarning, match="skipped 1 of 5 image files"):
+        ds = load_images(csv, image_size=8)
+    assert ds.classes == ["0", "1", "10"]  # integer labels sort numerically
+    assert ds.y.tolist() == [1, 0, 1, 2]
+    assert ds.groups == ["urban", "rural", "rural", "urban"]
+    assert ds.skipped == [(str(tmp_path / "imgs/dark/gone.png"), "file not found")]
+    assert ds.source["kind"] == "csv" and ds.source["skipped"] == 1
+    with pytest.raises(DataError) as err:
+        load_images(csv, image_size=8, on_error="raise")
+    assert str(err.value) == (
+        f"cannot read {tmp_path}/imgs/dark/gone.png: file not found; fix or remove the file, "
+        "or pass on_error='skip' to leave it out"
+    )
+
+
+def test_csv_column_problems_are_one_line_errors(tmp_path):
+    csv = tmp_path / "t.csv"
+    csv.write_text("file,diagnosis\na.png,x\n")
+    with pytest.raises(DataError) as err:
+        load_images(csv)
+    assert str(err.value) == (
+        f"{csv} has no column 'path' (it has file, diagnosis): name the columns "
+        "path,label[,group] or pass path_column=/label_column="
+    )
+    csv.write_text("path,label\na.png,x\n,y\n")
+    with pytest.raises(DataError) as err:
+        load_images(csv)
+    assert str(err.value) == f"empty 'path' (line 3 of {csv}): fill it or drop the row"
+    csv.write_text("path,label\nnotes.txt,x\nb.png,y\n")
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(DataError) as err:
+        load_images(csv)
+    assert str(err.value) == (
+        f"{tmp_path}/notes.txt (line 2 of {csv}) has an unknown file type '.txt': medadapt "
+        "reads .png, .jpg, .jpeg, .dcm, .dicom, .nii, .nii.gz and suffix-less DICOM; remove "
+        "or convert the file"
+    )
+
+
+def test_corrupt_files_are_skipped_with_a_report_or_refused(tmp_path):
+    root = disc_folder(tmp_path / "c", n=2, size=8)
+    (root / "dark" / "broken.png").write_bytes(b"\x89PNG not really")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = load_images(root, image_size=8)
+    assert len(ds) == 4 and ds.source["n_files"] == 5
+    assert [str(w.message) for w in caught] == [
+        f"skipped 1 of 5 image files that could not be read (first: {root}/dark/broken.png: "
+        f"{ds.skipped[0][1]}); the full list is in dataset.skipped"
+    ]
+    assert ds.skipped[0][1].startswith("unreadable (UnidentifiedImageError: cannot identify")
+    with pytest.raises(DataError, match=r"^cannot read .*broken.png: unreadable \("):
+        load_images(root, image_size=8, on_error="raise")
+
+
+def test_a_class_whose_every_file_is_corrupt_is_refused(tmp_path):
+    root = disc_folder(tmp_path / "c", n=1, size=8)
+    (root / "empty_class").mkdir()
+    (root / "empty_class" / "x.png").write_bytes(b"junk")
+    with pytest.raises(DataError) as err:
+        load_images(root, image_size=8)
+    assert str(err.value) == (
+        f"no readable image left for class 'empty_class' in {root} (1 unreadable file, "
+        f"first: {root}/empty_class/x.png: unreadable (UnidentifiedImageError: cannot "
+        f"identify image file '{root}/empty_class/x.png')): fix those files or remove the class"
+    )
+
+
+def test_folder_layout_errors(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(DataError) as err:
+        load_images(empty)
+    assert str(err.value) == (
+        f"{empty} is empty: add one sub-folder per class with that class's images in it"
+    )
+    flat = tmp_path / "flat"
+    write_picture(flat / "a.png", disc(8, 100, 0))
+    with pytest.raises(DataError) as err:
+        load_images(flat)
+    assert str(err.value) == (
+        f"{flat} holds images but no class sub-folders: put each class's images in its own "
+        f"sub-folder ({flat}/<class>/...) or list them in a CSV of path,label"
+    )
+    one = tmp_path / "one"
+    write_picture(one / "only" / "a.png", disc(8, 100, 0))
+    with pytest.raises(DataError) as err:
+        load_images(one)
+    assert str(err.value) == (
+        f"{one} has only one class folder ('only'): a classifier needs at least two classes; "
+        "add the other classes' images or pass classes=[...]"
+    )
+    # an explicit class list allows a one-class subset (e.g. an evaluation slice)
+    ds = load_images(one, image_size=8, classes=["other", "only"])
+    assert ds.y.tolist() == [1] and ds.class_counts() == {"other": 0, "only": 1}
+    (one / "only" / "notes.txt").write_text("x")
+    with pytest.raises(DataError, match=r"notes.txt has an unknown file type '.txt'"):
+        load_images(one, classes=["other", "only"])
+
+
+def test_hidden_files_are_ignored_and_empty_class_folders_refused(tmp_path):
+    root = disc_folder(tmp_path / "c", n=1, size=8)
+    (root / "dark" / ".DS_Store").write_bytes(b"\0")
+    assert len(load_images(root, image_size=8)) == 2
+    (root / "third").mkdir()
+    with pytest.raises(DataError) as err:
+        load_images(root, image_size=8)
+    assert str(err.value) == (
+        f"class folder {root}/third has no files: add its images or remove the folder"
+    )
+
+
+def test_bad_sources_and_options(tmp_path):
+    with pytest.raises(DataError, match=r"does not exist: pass a folder with one sub-folder"):
+        load_images(tmp_path / "nope")
+    other = tmp_path / "x.json"
+    other.write_text("{}")
+    with pytest.raises(DataError, match=r"x.json is neither a folder, a .csv nor a .npz file"):
+        load_images(other)
+    with pytest.raises(ConfigError) as err:
+        load_images(tmp_path, channels=2)
+    assert str(err.value) == "channels must be 1, 3 or None (as the images are), got channels=2"
+    with pytest.raises(ConfigError, match="on_error must be 'skip' or 'raise'"):
+        load_images(tmp_path, on_error="ignore")
+    with pytest.raises(ConfigError) as err:
+        load_images(tmp_path, window="lungs")
+    assert str(err.value) == (
+        "unknown CT window 'lungs'; use one of brain, subdural, stroke, lung, mediastinum, "
+        "abdomen, soft_tissue, liver, bone or (level, width) in HU"
+    )
+
+
+def test_pictures_cannot_be_volumes(tmp_path):
+    root = disc_folder(tmp_path / "c", n=1, size=8)
+    with pytest.raises(DataError) as err:
+        load_images(root, spatial_dims=3)
+    assert str(err.value) == (
+        f"{root}/bright/b0.png is a 2D picture but spatial_dims=3 needs volumes (NIfTI or "
+        "multi-frame DICOM): pass spatial_dims=2 or remove the pictures"
+    )
+
+
+def test_dataset_indexing_subset_and_dataloader(tmp_path):
+    ds = load_images(disc_folder(tmp_path / "c", n=3, size=8), image_size=8)
+    image, label = ds[4]
+    assert image.shape == (1, 8, 8) and label.item() == 1
+    part = ds.subset([0, 5])
+    assert part.y.tolist() == [0, 1] and part.paths == [ds.paths[0], ds.paths[5]]
+    assert part.classes == ds.classes and part.spatial_dims == 2 and part.image_size == 8
+    batch = next(iter(torch.utils.data.DataLoader(ds, batch_size=4)))
+    assert batch[0].shape == (4, 1, 8, 8) and batch[1].shape == (4,)
+
+
+def test_progress_is_reported_per_file(tmp_path):
+    seen = []
+    load_images(
+        disc_folder(tmp_path / "c", n=1, size=8), image_size=8, progress=lambda *a: seen.append(a)
+    )
+    assert seen == [(1, 2), (2, 2)]
+
+
+def test_label_sorting():
+    assert sort_labels(["10", "2", "-1", "2"]) == ["-1", "2", "10"]
+    assert sort_labels(["b", "a", "10"]) == ["10", "a", "b"]
