@@ -1,3 +1,57 @@
-"""medadapt: adapters for frozen medical Transformers."""
+"""medadapt: adapters for frozen medical models, and honest reports of what the data supports.
+
+The public API is imported lazily (``import medadapt`` is instant; torch loads on first use).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    # adapter engine
+    "AdapterModel": "medadapt.adapters",
+    "BottleneckConfig": "medadapt.adapters",
+    "LoraConfig": "medadapt.adapters",
+    "IA3Config": "medadapt.adapters",
+    "HeadConfig": "medadapt.adapters",
+    "TargetSpec": "medadapt.adapters",
+    "load_peft_lora": "medadapt.adapters",
+    # data
+    "read_table": "medadapt.data.tables",
+    "TableSchema": "medadapt.data.schema",
+    "load_heart_disease": "medadapt.data.heart",
+    "load_diabetes_frame": "medadapt.data.diabetes",
+    "load_images": "medadapt.data.images",
+    # models and training
+    "FTTransformer": "medadapt.backbones.tabular",
+    "create_vision_backbone": "medadapt.backbones.vision",
+    "BaseModel": "medadapt.train.bundle",
+    "TrainConfig": "medadapt.train.loop",
+    "train_base": "medadapt.train.tabular",
+    "adapt": "medadapt.train.tabular",
+    "predict": "medadapt.train.tabular",
+    "true_labels": "medadapt.train.tabular",
+    # evaluation
+    "binary_metrics": "medadapt.evaluate.metrics",
+    "compute_metrics": "medadapt.evaluate.metrics",
+    "paired_difference": "medadapt.evaluate.compare",
+    # workflows
+    "run_demo": "medadapt.workflows.demo",
+    # errors
+    "MedadaptError": "medadapt.errors",
+}
+
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'medadapt' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)
+
+
+def __dir__() -> list[str]:
+    return __all__

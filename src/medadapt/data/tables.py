@@ -18,7 +18,7 @@ import pandas as pd
 from medadapt.errors import DataError
 
 NA_VALUES = ["", "?", "NA", "N/A", "n/a", "na", "NaN", "nan", "NULL", "null", "None", "#N/A"]
-_THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
+_THOUSANDS = re.compile(r"^-?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^-?\d*,\d+$|^-?\d+$")
 
 
@@ -44,7 +44,8 @@ def _numeric_from_text(series: pd.Series, separator: str) -> pd.Series:
         return series
     if separator == ";" and values.str.match(_DECIMAL_COMMA).all():
         return pd.to_numeric(series.astype("string").str.replace(",", ".", regex=False))
-    if separator != ";" and values.str.match(_THOUSANDS).all():
+    has_comma = values.str.contains(",", regex=False).any()
+    if separator != ";" and has_comma and values.str.match(_THOUSANDS).all():
         return pd.to_numeric(series.astype("string").str.replace(",", "", regex=False))
     return series
 

@@ -1,0 +1,134 @@
+"""Reading odd real-world tables and encoding them with native missing values."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import torch
+
+from medadapt.data.schema import MISSING_INDEX, UNSEEN_INDEX, TableSchema
+from medadapt.data.tables import read_table
+from medadapt.errors import DataError
+
+
+def _write(tmp_path, name: str, data: bytes):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def test_cr_line_endings_and_a_byte_order_mark(tmp_path):
+    path = _write(tmp_path, "cr.csv", b"\xef\xbb\xbfage,sex,y\r50,M,0\r61,F,1\r")
+    frame = read_table(path)
+    assert list(frame.columns) == ["age", "sex", "y"]
+    assert frame["age"].tolist() == [50.0, 61.0]
+
+
+def test_semicolons_with_decimal_commas(tmp_path):
+    path = _write(tmp_path, "eu.csv", b"age;crp;y\n50;1,5;0\n61;12,25;1\n70;3;1\n")
+    frame = read_table(path)
+    assert frame["crp"].tolist() == [1.5, 12.25, 3.0]
+
+
+def test_quoted_thousands_become_numbers(tmp_path):
+    path = _write(tmp_path, "k.csv", b'age,platelets,y\n50,"1,250",0\n61,"2,400",1\n70,900,1\n')
+    assert read_table(path)["platelets"].tolist() == [1250.0, 2400.0, 900.0]
+
+
+def test_question_marks_and_empty_cells_are_missing(tmp_path):
+    path = _write(tmp_path, "m.csv", b"age,ca,y\n50,?,0\n61,,1\n70,2,1\n")
+    assert read_table(path)["ca"].isna().tolist() == [True, True, False]
+
+
+def test_an_empty_file_is_refused_with_the_fix(tmp_path):
+    path = _write(tmp_path, "empty.csv", b"\n  \n")
+    with pytest.raises(DataError) as err:
+        read_table(path)
+    assert str(err.value) == (
+        f"{path} is empty; export the table again with a header row and patient rows"
+    )
+
+
+def test_a_header_without_rows_is_refused(tmp_path):
+    path = _write(tmp_path, "header.csv", b"age,y\n")
+    with pytest.raises(DataError, match="has a header but no rows"):
+        read_table(path)
+
+
+def test_parquet_round_trip(tmp_path):
+    frame = pd.DataFrame({"age": [50.0, 61.0], "sex": ["M", "F"], "y": [0, 1]})
+    frame.to_parquet(tmp_path / "t.parquet")
+    assert read_table(tmp_path / "t.parquet")["sex"].tolist() == ["M", "F"]
+
+
+def test_a_label_with_one_class_names_the_column():
+    frame = pd.DataFrame({"age": [50, 61, 70], "y": [1, 1, 1]})
+    with pytest.raises(DataError) as err:
+        TableSchema.infer(frame, label="y")
+    assert str(err.value) == (
+        "label column 'y' has only one class ('1') in the training rows; a classifier needs two "
+        "or more: check the label or the group filter"
+    )
+
+
+def test_a_missing_label_column_lists_the_columns():
+    frame = pd.DataFrame({"age": [50, 61], "y": [0, 1]})
+    with pytest.raises(
+        DataError, match="label column 'outcome' is not in the table; its columns are: age, y"
+    ):
+        TableSchema.infer(frame, label="outcome")
+
+
+def test_constant_and_identifier_columns_are_dropped_with_a_reason():
+    frame = pd.DataFrame(
+        {
+            "age": range(60),
+            "unit": ["mg/dl"] * 60,
+            "mrn": [f"X{i:04d}" for i in range(60)],
+            "y": [0, 1] * 30,
+        }
+    )
+    schema = TableSchema.infer(frame, label="y")
+    assert [f.name for f in schema.features] == ["age"]
+    assert schema.dropped == {
+        "unit": "constant (every value is 'mg/dl')",
+        "mrn": "looks like an identifier or free text (60 distinct values); declare it "
+        "categorical to keep it",
+    }
+
+
+def test_missing_values_are_encoded_natively_and_unseen_categories_counted():
+    train = pd.DataFrame({"age": [50.0, None, 70.0], "sex": ["M", "F", None], "y": [0, 1, 1]})
+    schema = TableSchema.infer(train, label="y")
+    table = schema.encode(pd.DataFrame({"age": [None, 60.0], "sex": ["X", None], "y": [0, 1]}))
+    assert torch.isnan(table.x_num[0, 0]) and not torch.isnan(table.x_num[1, 0])
+    assert table.x_cat[:, 0].tolist() == [UNSEEN_INDEX, MISSING_INDEX]
+    assert table.unseen == {"sex": 1}
+    assert table.missing == {"age": 1, "sex": 1}
+
+
+def test_a_feature_column_absent_at_prediction_time_is_all_missing():
+    train = pd.DataFrame({"age": [50.0, 61.0, 70.0], "crp": [1.0, 2.0, 3.0], "y": [0, 1, 1]})
+    schema = TableSchema.infer(train, label="y")
+    table = schema.encode(pd.DataFrame({"age": [55.0]}), with_labels=False)
+    assert torch.isnan(table.x_num[0, 1]) and table.missing["crp"] == 1
+
+
+def test_task_inference_and_positive_above():
+    frame = pd.DataFrame(
+        {"x": range(30), "num": [0, 1, 2, 3, 4] * 6, "v": [i * 0.37 for i in range(30)]}
+    )
+    assert TableSchema.infer(frame, label="num", exclude=["v"]).task == "multiclass"
+    binary = TableSchema.infer(frame, label="num", positive_above=0, exclude=["v"])
+    assert (binary.task, binary.classes) == ("binary", ["0", "1"])
+    assert binary.encode_labels(frame).tolist()[:5] == [0, 1, 1, 1, 1]
+    assert TableSchema.infer(frame, label="v", exclude=["num"]).task == "regression"
+
+
+def test_schema_round_trips_through_json():
+    import json
+
+    frame = pd.DataFrame({"age": [50.0, 61.0, 70.0], "sex": ["M", "F", "F"], "y": [0, 1, 1]})
+    schema = TableSchema.infer(frame, label="y", id_column=None)
+    again = TableSchema.from_dict(json.loads(json.dumps(schema.to_dict())))
+    assert again == schema

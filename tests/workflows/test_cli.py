@@ -1,0 +1,302 @@
+"""The tabular command line end to end, on a synthetic three-site table."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from medadapt.cli.main import main
+from tests.tables import clinical_table
+
+REQUIRED_KEYS = {
+    "n",
+    "n_positive",
+    "auroc",
+    "auroc_ci",
+    "accuracy",
+    "balanced_accuracy",
+    "brier",
+    "ece",
+    "trainable_params",
+    "adapter_bytes",
+}
+
+
+def run(*argv: str) -> int:
+    try:
+        main(list(argv))
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    return 0
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli")
+    data = root / "sites.csv"
+    clinical_table(360).to_csv(data, index=False)
+    common = ["--data", str(data), "--label", "outcome"]
+    assert (
+        run(
+            "train-base",
+            *common,
+            "--id-column",
+            "patient_id",
+            "--group-column",
+            "site",
+            "--groups",
+            "A,B",
+            "--out",
+            str(root / "base"),
+        )
+        == 0
+    )
+    assert (
+        run(
+            "adapt",
+            "--base",
+            str(root / "base"),
+            *common,
+            "--group-column",
+            "site",
+            "--group",
+            "C",
+            "--out",
+            str(root / "adapter_c"),
+        )
+        == 0
+    )
+    return root, data, common
+
+
+def test_train_base_and_adapt_write_verified_directories(workspace):
+    root, _, _ = workspace
+    model = json.loads((root / "base" / "model.json").read_text())
+    assert model["schema"]["label"] == "outcome"
+    assert model["training"]["groups"] == {
+        "A": model["training"]["groups"]["A"],
+        "B": model["training"]["groups"]["B"],
+    }
+    manifest = json.loads((root / "adapter_c" / "adapter.json").read_text())
+    assert manifest["method"] == "bottleneck"
+    summary = manifest["metadata"]["data_summary"]
+    assert summary["group"] == "C" and summary["n_train"] + summary["n_test"] > 0
+    # counts only: no feature values of any patient in the manifest
+    assert "marker" not in json.dumps(manifest["metadata"])
+
+
+def test_evaluate_on_the_training_file_uses_only_held_out_rows(workspace, tmp_path):
+    root, _data, common = workspace
+    out = tmp_path / "eval.json"
+    assert (
+        run(
+            "evaluate",
+            "--base",
+            str(root / "base"),
+            "--adapter",
+            str(root / "adapter_c"),
+            *common,
+            "--json",
+            str(out),
+            "--report",
+            str(tmp_path / "r.html"),
+        )
+        == 0
+    )
+    result = json.loads(out.read_text())
+    assert set(result) >= REQUIRED_KEYS
+    manifest = json.loads((root / "adapter_c" / "adapter.json").read_text())
+    assert result["n"] == manifest["metadata"]["data_summary"]["n_test"]
+    assert result["rows_used"] == f"the adapter's {result['n']} held-out rows"
+    assert result["trainable_params"] == manifest["n_parameters"]
+    assert result["adapter_bytes"] == (root / "adapter_c" / "adapter.safetensors").stat().st_size
+    assert (tmp_path / "r.html").read_text().startswith("<!DOCTYPE html>")
+
+
+def test_evaluate_on_another_file_uses_all_its_rows(workspace, tmp_path):
+    root, _, _common = workspace
+    other = tmp_path / "other.csv"
+    clinical_table(120, seed=5).to_csv(other, index=False)
+    out = tmp_path / "eval.json"
+    assert (
+        run(
+            "evaluate",
+            "--base",
+            str(root / "base"),
+            "--data",
+            str(other),
+            "--label",
+            "outcome",
+            "--json",
+            str(out),
+        )
+        == 0
+    )
+    result = json.loads(out.read_text())
+    assert (result["n"], result["rows_used"]) == (120, "all rows")
+
+
+def test_evaluate_a_group_excludes_every_row_used_in_training(workspace, tmp_path):
+    root, data, common = workspace
+    out = tmp_path / "a.json"
+    assert (
+        run(
+            "evaluate",
+            "--base",
+            str(root / "base"),
+            *common,
+            "--group-column",
+            "site",
+            "--group",
+            "A",
+            "--json",
+            str(out),
+        )
+        == 0
+    )
+    result = json.loads(out.read_text())
+    base = json.loads((root / "base" / "model.json").read_text())["training"]["split"]
+    frame = pd.read_csv(data)
+    site_a = set(frame.index[frame["site"] == "A"])
+    assert result["n"] == len(site_a - set(base["train_positions"]))
+
+
+def test_predict_writes_one_row_per_patient(workspace, tmp_path):
+    root, _data, _ = workspace
+    out = tmp_path / "pred.csv"
+    unlabeled = tmp_path / "new.csv"
+    clinical_table(20, seed=9).drop(columns=["outcome"]).to_csv(unlabeled, index=False)
+    assert (
+        run(
+            "predict",
+            "--base",
+            str(root / "base"),
+            "--adapter",
+            str(root / "adapter_c"),
+            "--data",
+            str(unlabeled),
+            "--out",
+            str(out),
+        )
+        == 0
+    )
+    predictions = pd.read_csv(out)
+    assert list(predictions.columns) == ["patient_id", "p_1", "predicted"]
+    assert len(predictions) == 20 and predictions["p_1"].between(0, 1).all()
+
+
+def test_train_fraction_and_other_methods(workspace, tmp_path):
+    root, _, common = workspace
+    for method in ("lora", "head", "full"):
+        assert (
+            run(
+                "adapt",
+                "--base",
+                str(root / "base"),
+                *common,
+                "--group-column",
+                "site",
+                "--group",
+                "C",
+                "--method",
+                method,
+                "--train-fraction",
+                "0.5",
+                "--out",
+                str(tmp_path / method),
+            )
+            == 0
+        )
+    full = json.loads((tmp_path / "full" / "model.json").read_text())
+    assert full["training"]["adapted"]["method"] == "full"
+    lora = json.loads((tmp_path / "lora" / "adapter.json").read_text())
+    whole = json.loads((root / "adapter_c" / "adapter.json").read_text())
+    assert (
+        lora["metadata"]["data_summary"]["n_train"] < whole["metadata"]["data_summary"]["n_train"]
+    )
+    # the fully fine-tuned model is itself a base model
+    assert (
+        run(
+            "evaluate",
+            "--base",
+            str(tmp_path / "full"),
+            *common,
+            "--group-column",
+            "site",
+            "--group",
+            "C",
+        )
+        == 0
+    )
+
+
+def test_bad_input_is_one_line_with_no_traceback_and_nothing_written(workspace, tmp_path):
+    root, data, _ = workspace
+    out = tmp_path / "never"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "medadapt.cli",
+            "adapt",
+            "--base",
+            str(root / "base"),
+            "--data",
+            str(data),
+            "--label",
+            "outcome",
+            "--group-column",
+            "site",
+            "--group",
+            "D",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert errors == ["error: group(s) ['D'] not found in column 'site'; it has: A, B, C"]
+    assert "Traceback" not in proc.stderr
+    assert not out.exists()
+
+
+def test_missing_file_and_wrong_label(workspace, tmp_path):
+    root, data, _ = workspace
+    assert (
+        run(
+            "train-base",
+            "--data",
+            str(tmp_path / "nope.csv"),
+            "--label",
+            "y",
+            "--out",
+            str(tmp_path / "b"),
+        )
+        == 2
+    )
+    assert (
+        run(
+            "adapt",
+            "--base",
+            str(root / "base"),
+            "--data",
+            str(data),
+            "--label",
+            "site",
+            "--group-column",
+            "site",
+            "--group",
+            "C",
+            "--out",
+            str(tmp_path / "x"),
+        )
+        == 2
+    )
+    assert not (tmp_path / "b").exists() and not (tmp_path / "x").exists()

@@ -1,0 +1,79 @@
+"""``medadapt demo``: the main job's outputs have the promised structure and honesty."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from medadapt.adapters import AdapterModel
+from medadapt.cli.main import main
+from medadapt.train.bundle import BaseModel
+from medadapt.workflows.site_adaptation import STRATEGIES
+
+METRIC_KEYS = {
+    "auroc",
+    "auroc_ci",
+    "auprc",
+    "accuracy",
+    "accuracy_ci",
+    "balanced_accuracy",
+    "sensitivity",
+    "specificity",
+    "brier",
+    "ece",
+    "n_train",
+    "n_test",
+    "trainable_params",
+    "adapter_bytes",
+    "train_seconds",
+}
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    main(["demo", "--out", str(out), "--n-boot", "200"])  # raises SystemExit on failure
+    return out
+
+
+def test_results_have_every_centre_and_strategy(demo_dir):
+    results = json.loads((demo_dir / "results.json").read_text())
+    assert set(results["centres"]) == {"VA Long Beach", "Switzerland"}
+    for centre, strategies in results["centres"].items():
+        assert tuple(strategies) == STRATEGIES, centre
+        for name, metrics in strategies.items():
+            assert set(metrics) >= METRIC_KEYS, (centre, name)
+    va = results["centres"]["VA Long Beach"]
+    assert va["base_only"]["n_train"] == 0 and va["bottleneck"]["trainable_params"] > 0
+    assert va["bottleneck"]["trainable_params"] < 0.2 * va["full_finetune"]["trainable_params"]
+    assert va["pooled"]["n_train"] > va["scratch_local"]["n_train"]
+    assert "_curves" not in results
+
+
+def test_switzerland_says_plainly_that_auroc_cannot_be_estimated(demo_dir):
+    results = json.loads((demo_dir / "results.json").read_text())
+    base = results["centres"]["Switzerland"]["base_only"]
+    assert base["auroc"] is None
+    assert base["notes"]["auroc"].startswith("not reported: ")
+    assert any("too few to estimate AUROC" in line for line in results["summary"])
+
+
+def test_personalised_diabetes_models_per_group(demo_dir):
+    personalised = json.loads((demo_dir / "results.json").read_text())["personalised"]
+    assert set(personalised["groups"]) == {"sex 1", "sex 2"}
+    for entry in personalised["groups"].values():
+        assert {"mae", "rmse", "r2", "mae_ci"} <= set(entry["bottleneck"])
+    assert personalised["mixed_batch_max_abs_diff"] < 1e-4
+
+
+def test_saved_adapters_reload_onto_the_saved_base(demo_dir):
+    base = BaseModel.load(demo_dir / "base")
+    model = AdapterModel(base.model)
+    assert model.load_adapter(demo_dir / "adapters" / "va_long_beach_bottleneck")
+
+
+def test_the_report_is_self_contained(demo_dir):
+    html = (demo_dir / "report.html").read_text()
+    assert html.count("<img") >= 6 and "data:image/png;base64," in html
+    assert "http://" not in html and "https://" not in html.replace("https://doi.org", "")
