@@ -50,7 +50,12 @@ def _register_commands() -> None:
     """Import the command modules; each one adds its commands to ``app``."""
     import importlib
 
-    for module in ("medadapt.cli.tabular", "medadapt.cli.demo", "medadapt.cli.registry"):
+    for module in (
+        "medadapt.cli.tabular",
+        "medadapt.cli.demo",
+        "medadapt.cli.study",
+        "medadapt.cli.registry",
+    ):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -9,17 +9,9 @@ from medadapt.evaluate.compare import paired_difference
 from medadapt.evaluate.report import Report
 from medadapt.evaluate.report.formatting import fmt_ci
 from medadapt.evaluate.report.plots import calibration_figure, metric_bars, roc_figure
+from medadapt.workflows.labels import STRATEGY_LABELS
 
-LABELS = {
-    "base_only": "base model only",
-    "head_only": "head-only adapter",
-    "bottleneck": "bottleneck adapter",
-    "lora": "LoRA adapter",
-    "ia3": "IA3 adapter",
-    "full_finetune": "full fine-tuning",
-    "scratch_local": "new model, target data only",
-    "pooled": "new model, pooled data",
-}
+LABELS = STRATEGY_LABELS
 COLUMNS = [
     "strategy",
     "trained on",

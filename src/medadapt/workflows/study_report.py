@@ -1,0 +1,232 @@
+"""The study's report: conclusions first, then the evidence (curves, tables, subgroups)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+from matplotlib import pyplot as plt
+
+from medadapt.evaluate.report import Report
+from medadapt.evaluate.report.formatting import fmt_ci
+from medadapt.evaluate.report.plots import PALETTE, learning_curve_figure, metric_bars
+
+NAMES = {
+    "auroc": "AUROC",
+    "accuracy": "accuracy",
+    "balanced_accuracy": "balanced accuracy",
+    "brier": "Brier score",
+    "ece": "calibration error",
+    "mae": "MAE",
+    "rmse": "RMSE",
+    "r2": "R²",
+}
+
+
+def _band_points(entries: list[dict[str, Any]], sizes: list[float]) -> list[tuple]:
+    points = []
+    for e in entries:
+        if e["mean"] is None:
+            continue
+        low, high = e["ci"] if e["ci"] else (e["mean"], e["mean"])
+        points.append((e["n_train"], e["mean"], low, high))
+    if len(points) == 1 and points[0][0] == 0 and sizes:  # base model: flat reference line
+        _, mean, low, high = points[0]
+        points = [(size, mean, low, high) for size in sizes]
+    return points
+
+
+def _curves_figure(study: dict[str, Any], *, kind: str):
+    fig, ax = plt.subplots(figsize=(4.8, 4.4))
+    ax.plot([0, 1], [0, 1], color="#bbbbbb", lw=1, ls="--")
+    for i, point in enumerate(p for p in study["points"] if p.get("curves")):
+        xs, ys = point["curves"][kind]
+        ax.plot(
+            xs,
+            ys,
+            color=PALETTE[i % len(PALETTE)],
+            lw=1.4,
+            marker="o" if kind == "calibration" else None,
+            ms=3,
+            label=point["strategy"],
+        )
+    if kind == "roc":
+        ax.set(xlabel="1 − specificity", ylabel="sensitivity", title="ROC, all target rows")
+    else:
+        ax.set(
+            xlabel="predicted risk",
+            ylabel="observed frequency",
+            title="Calibration, all target rows",
+        )
+    ax.set(xlim=(0, 1), ylim=(0, 1))
+    ax.legend(fontsize=7, frameon=False)
+    return fig
+
+
+def study_report(study: dict[str, Any], curves: dict[str, Any], found: dict[str, Any]) -> Report:
+    data, config = study["data"], study["config"]
+    report = Report(
+        title=f"How much data is enough? Target group: {data['target_group']}",
+        subtitle=f"Base model trained on {', '.join(data['source_groups'])}; "
+        f"{len(config['strategies'])} strategies × {len(config['fractions'])} training sizes × "
+        f"{config['seeds']} seeds, all scored on the same {data['n_target_test']} held-out rows.",
+    )
+    warnings = [f for f in study["sufficiency"] if f["level"] == "warning"]
+    summary = list(found["sentences"])
+    if warnings:
+        summary.append(
+            f"{len(warnings)} data-sufficiency warning(s) below: read them before "
+            "trusting any number."
+        )
+    summary.append(
+        "Intervals are 95% intervals over seeds (which patients trained the model "
+        "and its random start); a single result is less certain still (see 'test "
+        "CI' in the table), because the held-out set is small."
+    )
+    report.summary(summary)
+    report.section("Data sufficiency (checked before training)")
+    report.warnings([f["message"] for f in warnings])
+    infos = [f["message"] for f in study["sufficiency"] if f["level"] == "info"]
+    for line in infos:
+        report.paragraph(line)
+    metric = found["metric"]
+    sizes = sorted(
+        {e["n_train"] for entries in curves[metric].values() for e in entries if e["n_train"] > 0}
+    )
+    report.section("Learning curves")
+    for name in curves:
+        bands = {s: _band_points(entries, sizes) for s, entries in curves[name].items()}
+        report.figure(
+            learning_curve_figure(
+                bands, title=f"{NAMES[name]} vs training rows", ylabel=NAMES[name]
+            ),
+            caption=f"{NAMES[name]}: mean over seeds with 95% band; base model flat.",
+        )
+    report.section(f"{NAMES[metric]} by strategy and training size")
+    columns = ["strategy"] + [f"{f:.0%}" for f in config["fractions"]]
+    rows = []
+    for strategy, entries in curves[metric].items():
+        cells = {e["fraction"]: e for e in entries}
+        row = [strategy]
+        for fraction in config["fractions"]:
+            e = cells.get(fraction) or (entries[0] if strategy == "base_only" else None)
+            if e is None or e["mean"] is None:
+                row.append((e or {}).get("note") or "–")
+            else:
+                text = fmt_ci(e["mean"], e["ci"])
+                if e.get("test_ci"):
+                    text += f"; test CI {e['test_ci'][0]:.2f}–{e['test_ci'][1]:.2f}"
+                row.append(text)
+        rows.append(row)
+    report.table(
+        columns,
+        rows,
+        caption="Mean over seeds (95% CI over seeds; mean per-seed "
+        "bootstrap CI over test patients).",
+    )
+    report.table(
+        ["training rows", "best strategy", f"mean {NAMES[metric]}", "cannot be told apart from"],
+        [
+            [
+                f"{b['n_train']:.0f} ({b['fraction']:.0%})",
+                b["best"],
+                b["mean"],
+                ", ".join(b["indistinguishable_from"]) or "none",
+            ]
+            for b in found["best_per_size"]
+        ],
+    )
+    if any(p.get("curves") for p in study["points"]) and study["task"] == "binary":
+        report.section("Discrimination and calibration with all target training rows (seed 0)")
+        report.figure(_curves_figure(study, kind="roc"), caption="ROC curves.")
+        report.figure(
+            _curves_figure(study, kind="calibration"),
+            caption="Observed frequency against predicted risk (quantile bins).",
+        )
+    _subgroups(report, study)
+    _data_summary(report, study)
+    _card(report, study, found)
+    return report
+
+
+def _subgroups(report: Report, study: dict[str, Any]) -> None:
+    full = [
+        p for p in study["points"] if p["fraction"] == 1.0 and p["seed"] == 0 and p.get("subgroups")
+    ]
+    if not full:
+        return
+    report.section(
+        "Per-subgroup view (before and after adaptation)",
+        "Target group's held-out rows by subgroup, seed 0, all training rows; bars are 95% "
+        "bootstrap intervals, 'n/a' means too few patients or events to estimate.",
+    )
+    metric = "auroc" if study["task"] != "regression" else "mae"
+    for name in full[0]["subgroups"]:
+        groups: dict[str, dict[str, Any]] = {}
+        for point in full:
+            for value, metrics in point["subgroups"].get(name, {}).items():
+                groups.setdefault(value, {})[point["strategy"]] = metrics
+        report.figure(
+            metric_bars(groups, metric=metric, title=f"{NAMES[metric]} by {name}"),
+            caption=f"{NAMES[metric]} by {name}, every strategy.",
+        )
+
+
+def _data_summary(report: Report, study: dict[str, Any]) -> None:
+    data = study["data"]
+    report.section("Data summary (counts only)")
+    report.table(
+        ["rows", "count"],
+        [
+            ["source groups (base model)", data["n_source"]],
+            ["target group, training", data["n_target_train"]],
+            ["target group, held out", data["n_target_test"]],
+        ],
+    )
+
+
+def _card(report: Report, study: dict[str, Any], found: dict[str, Any]) -> None:
+    metric = found["metric"]
+    adapter = next(
+        (
+            s
+            for s in ("bottleneck", "lora", "ia3", "head_only")
+            if s in study["config"]["strategies"]
+        ),
+        None,
+    )
+    if adapter is None:
+        return
+    best = [p for p in study["points"] if p["strategy"] == adapter and p["fraction"] == 1.0]
+    if not best:
+        return
+    values = [p["metrics"].get(metric) for p in best if p["metrics"].get(metric) is not None]
+    report.section(f"Adapter card: {adapter}, {study['data']['target_group']}")
+    report.card(
+        f"{adapter} adapter",
+        [
+            (
+                "Intended use",
+                "Adapting the base model to this target group for research and local "
+                "validation; not for clinical decisions without prospective validation.",
+            ),
+            (
+                "Data",
+                f"{study['data']['n_target_train']} training rows of "
+                f"{study['data']['target_group']}; {study['data']['n_target_test']} held out.",
+            ),
+            (
+                "Metrics",
+                f"{NAMES[metric]} over {len(values)} seeds: "
+                + (", ".join(f"{v:.3f}" for v in values) or "not estimable"),
+            ),
+            ("Trainable parameters", str(best[0]["trainable_params"])),
+            (
+                "Limitations",
+                "Results hold for patients like these; see the sufficiency warnings. "
+                "Re-check calibration when prevalence changes.",
+            ),
+        ],
+    )

@@ -1,0 +1,133 @@
+"""``medadapt study``: the grid, resuming, the conclusions, sufficiency warnings, the report."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from medadapt.cli.main import main
+from medadapt.data.schema import TableSchema
+from medadapt.errors import ConfigError
+from medadapt.evaluate.sufficiency import check_sufficiency
+from medadapt.workflows.study import StudyConfig, run_study
+from medadapt.workflows.study_summary import aggregate, conclusions, t_interval
+from tests.evaluate.browser import open_page, require_browser
+from tests.tables import clinical_table
+
+ARGS = ["--label", "outcome", "--group-column", "site", "--groups", "A,B", "--group", "C",
+        "--fractions", "0.5,1", "--seeds", "2", "--methods", "base_only,head_only,bottleneck",
+        "--n-boot", "100", "--workers", "2"]
+
+
+@pytest.fixture(scope="module")
+def study_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("study")
+    data = root / "sites.csv"
+    clinical_table(400, seed=3).to_csv(data, index=False)
+    main(["study", "--data", str(data), "--out", str(root / "out"), *ARGS])
+    return root, data
+
+
+def test_every_point_of_the_grid_is_written(study_run):
+    root, _ = study_run
+    points = sorted(p.stem for p in (root / "out" / "points").glob("*.json"))
+    assert points == sorted(
+        [f"base_only__f1__s{s}" for s in (0, 1)]
+        + [f"{m}__f{f}__s{s}" for m in ("head_only", "bottleneck") for f in ("0.5", "1")
+           for s in (0, 1)]
+    )
+    study = json.loads((root / "out" / "study.json").read_text())
+    halves = [p for p in study["points"] if p["strategy"] == "bottleneck" and p["fraction"] == 0.5]
+    fulls = [p for p in study["points"] if p["strategy"] == "bottleneck" and p["fraction"] == 1.0]
+    assert all(h["n_train"] < f["n_train"] for h, f in zip(halves, fulls, strict=True))
+    curve = study["curves"]["auroc"]["bottleneck"]
+    assert [e["fraction"] for e in curve] == [0.5, 1.0] and curve[0]["n_seeds"] == 2
+    assert study["conclusions"]["sentences"]
+    assert study["conclusions"]["metric"] == "auroc"
+
+
+def test_a_rerun_resumes_from_the_finished_points(study_run):
+    root, data = study_run
+    points = root / "out" / "points"
+    removed = points / "bottleneck__f0.5__s1.json"
+    removed.unlink()
+    before = {p.name: p.stat().st_mtime_ns for p in points.glob("*.json")}
+    main(["study", "--data", str(data), "--out", str(root / "out"), *ARGS])
+    after = {p.name: p.stat().st_mtime_ns for p in points.glob("*.json")}
+    assert removed.is_file()
+    assert {k: v for k, v in after.items() if k != removed.name} == before
+
+
+def test_a_different_grid_in_the_same_directory_is_refused(study_run):
+    root, data = study_run
+    frame = pd.read_csv(data)
+    schema = TableSchema.infer(frame[frame["site"] != "C"], label="outcome", group_column="site")
+    config = StudyConfig(group_column="site", source_groups=("A", "B"), target_group="C", seeds=3)
+    with pytest.raises(ConfigError) as err:
+        run_study(frame, schema, config, out_dir=root / "out")
+    assert str(err.value) == (
+        f"{root / 'out'} holds a study with other settings; choose a new --out directory (or "
+        "delete that one) to start a different study"
+    )
+
+
+@pytest.mark.browser
+def test_the_study_report_opens_in_a_browser(study_run):
+    require_browser()
+    root, _ = study_run
+    page = open_page(root / "out" / "report.html", root / "study.png")
+    assert len(page["images"]) >= 5
+    assert all(complete and width > 0 for complete, width in page["images"])
+    assert [e for e in page["console"] if e["level"] == "SEVERE"] == []
+
+
+def test_sufficiency_findings_carry_their_numbers():
+    frame = clinical_table(400, seed=1)
+    source = frame[frame["site"] != "C"]
+    target = frame[frame["site"] == "C"].copy()
+    target["marker"] = np.nan  # the target hospital does not measure it
+    target.loc[target.index[:3], "smoker"] = "occasionally"  # a level the source never used
+    schema = TableSchema.infer(source, label="outcome", id_column="patient_id",
+                               group_column="site")
+    train, test = target.iloc[:60], target.iloc[60:64]
+    findings = {f.code: f for f in check_sufficiency(
+        schema, source=source, target_train=train, target_test=test,
+        trainable_params={"bottleneck": 1000},
+    )}
+    missing = findings["features_missing_in_target"].numbers["missing_share"]
+    assert missing["marker"]["target"] == 1.0 and missing["marker"]["source"] < 0.2
+    assert findings["few_test_events"].level == "warning"
+    assert findings["unseen_categories"].numbers == {"unseen": {"smoker": 3}}
+    epp = findings["events_per_parameter"].numbers
+    assert epp["trainable_params"] == 1000 and epp["events"] == min(
+        (schema.encode_labels(train) == 0).sum().item(), (schema.encode_labels(train) == 1).sum().item()
+    )
+
+
+def test_conclusions_flag_overlap_and_the_last_doubling():
+    points = []
+    for seed, (low, high) in enumerate([(0.70, 0.80), (0.71, 0.82), (0.69, 0.79)]):
+        for strategy, (f_low, f_high) in {"bottleneck": (low, high), "head_only": (0.6, 0.61)}.items():
+            points += [
+                {"strategy": strategy, "fraction": 0.5, "seed": seed, "n_train": 50,
+                 "metrics": {"auroc": f_low, "auroc_ci": [f_low - 0.1, f_low + 0.1]}},
+                {"strategy": strategy, "fraction": 1.0, "seed": seed, "n_train": 100,
+                 "metrics": {"auroc": f_high, "auroc_ci": [f_high - 0.1, f_high + 0.1]}},
+            ]
+    study = {"task": "binary", "points": points}
+    curves = aggregate(points, "binary")
+    found = conclusions(study, curves)
+    assert found["more_data"]["improving"] is True
+    assert found["more_data"]["gain"] == pytest.approx(0.1033, abs=1e-3)
+    assert found["best_per_size"][-1]["best"] == "bottleneck"
+    assert found["best_per_size"][-1]["indistinguishable_from"] == []
+    low, high = t_interval([0.1, 0.11, 0.1])
+    assert low < 0.1033 < high
+
+
+def test_workers_default_to_the_cores(monkeypatch):
+    assert os.cpu_count() >= 1
