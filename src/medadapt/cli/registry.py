@@ -1,0 +1,407 @@
+"""``medadapt registry --root DIR ...``: keep, compare, promote and share adapter versions.
+
+A thin shell over :class:`medadapt.registry.Registry`; every error is one line (main() prints
+it and exits non-zero). Importing this module must stay cheap: torch is imported only by the
+commands that read adapter files (add, import).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from medadapt.cli.main import app
+from medadapt.registry import AdapterVersion, Registry, RegistryError
+
+registry_app = typer.Typer(
+    name="registry",
+    help="Keep adapter versions, compare them, promote one to serve, and share them.\n\n"
+    "Example: medadapt registry --root hospital-registry list",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+app.add_typer(registry_app, name="registry")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+@registry_app.callback()
+def _root(
+    ctx: typer.Context,
+    root: Annotated[
+        Path | None,
+        typer.Option(
+            "--root",
+            metavar="DIR",
+            help="The registry directory (created by the first 'add' or 'import').",
+        ),
+    ] = None,
+) -> None:
+    """Keep adapter versions, compare them, promote one to serve, and share them.
+
+    Example: medadapt registry --root hospital-registry list
+    """
+    ctx.obj = root
+
+
+def _open(ctx: typer.Context, *, create: bool = False) -> Registry:
+    root = ctx.obj
+    if root is None:
+        raise RegistryError(
+            "--root is missing: give the registry directory before the command, e.g. "
+            "'medadapt registry --root hospital-registry list'"
+        )
+    return Registry(root, create=create)
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return str(n)
+
+
+def _headline_metric(v: AdapterVersion) -> str:
+    scores = [m for m in v.metric_list() if not m.is_count]
+    return f"{scores[0].name} {scores[0].format()}" if scores else "-"
+
+
+def _echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+@registry_app.command("add")
+def add_cmd(
+    ctx: typer.Context,
+    adapter_dir: Annotated[Path, typer.Argument(help="An adapter directory ('adapt' output).")],
+    name: Annotated[
+        str | None, typer.Option("--name", help="Registry name (default: the adapter's name).")
+    ] = None,
+    parent: Annotated[
+        int | None,
+        typer.Option("--parent", help="Parent version number (default: the newest version)."),
+    ] = None,
+    no_parent: Annotated[
+        bool, typer.Option("--no-parent", help="Record no parent version.")
+    ] = False,
+    notes: Annotated[
+        Path | None,
+        typer.Option("--notes", metavar="FILE", help="Markdown appended to the adapter card."),
+    ] = None,
+) -> None:
+    """Register an adapter directory as the next version of NAME.
+
+    Example: medadapt registry --root hospital-registry add runs/pneumonia --name pneumonia
+    """
+    if no_parent and parent is not None:
+        raise RegistryError("give either --parent N or --no-parent, not both")
+    reg = _open(ctx, create=True)
+    text = notes.read_text() if notes is not None else None
+    result = reg.add(
+        adapter_dir, name=name, parent=None if no_parent else (parent or "previous"), notes=text
+    )
+    v = result.version
+    if not result.new:
+        typer.echo(f"{v.ref} already holds this exact adapter; nothing added")
+        return
+    lineage = f"parent {v.name}@{v.parent}" if v.parent else "no parent"
+    typer.echo(f"added {v.ref} ({v.method}, {lineage}, {_size(v.weights_bytes)} of weights)")
+    typer.echo(f"serve it with: medadapt registry --root {reg.root} promote {v.ref}")
+
+
+@registry_app.command("list")
+def list_cmd(
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Argument(help="Only the versions of this name.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List adapter versions (the served one is marked).
+
+    Example: medadapt registry --root hospital-registry list pneumonia --json
+    """
+    reg = _open(ctx)
+    versions = reg.list(name)
+    if as_json:
+        _echo_json([v.to_dict(card=False) for v in versions])
+        return
+    if not versions:
+        typer.echo(f"no adapters in {reg.root}; add one with 'medadapt registry add ADAPTER_DIR'")
+        return
+    table = Table(title=f"Adapters in {reg.root}")
+    for column in ("version", "served", "method", "task", "group", "n_train", "metric", "added"):
+        table.add_column(column)
+    for v in versions:
+        table.add_row(
+            v.ref,
+            "yes" if v.promoted else "",
+            v.method,
+            v.task or "-",
+            str(v.data_summary.get("group", "-")),
+            str(v.data_summary.get("n_train", "-")),
+            _headline_metric(v),
+            v.registered[:10],
+        )
+    _console().print(table)
+
+
+@registry_app.command("show")
+def show_cmd(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="NAME, NAME@N, NAME@latest or NAME@promoted.")],
+    as_json: JsonFlag = False,
+    card: Annotated[bool, typer.Option("--card", help="Print the adapter card (markdown).")] = (
+        False
+    ),
+) -> None:
+    """Show one version: lineage, data summary, metrics with CIs, hashes.
+
+    Example: medadapt registry --root hospital-registry show pneumonia@2 --card
+    """
+    v = _open(ctx).get(ref)
+    if as_json:
+        _echo_json(v.to_dict())
+        return
+    if card:
+        typer.echo(v.card, nl=False)
+        return
+    table = Table(title=v.ref, show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    origin = v.origin
+    rows = [
+        ("served", "yes (promoted)" if v.promoted else "no"),
+        ("method", v.method),
+        ("task", v.task or "not recorded"),
+        ("parent", f"{v.name}@{v.parent}" if v.parent else "none"),
+        ("base model", v.base_short),
+        ("intended use", v.intended_use or "not stated"),
+        ("adapter parameters", str(v.n_parameters)),
+        ("weights", f"{_size(v.weights_bytes)}, sha256 {v.weights_blob}"),
+        ("trained", v.trained or "?"),
+        ("registered", v.registered),
+    ]
+    if origin:
+        rows.append(("imported from", f"{origin.get('name')}@{origin.get('version')}"))
+    for key, value in v.data_summary.items():
+        rows.append((f"data: {key}", str(value)))
+    for metric in v.metric_list():
+        rows.append((f"metric: {metric.name}", metric.format()))
+    for key, value in rows:
+        table.add_row(key, value)
+    _console().print(table)
+
+
+@registry_app.command("diff")
+def diff_cmd(
+    ctx: typer.Context,
+    a: Annotated[str, typer.Argument(help="First version, e.g. pneumonia@1.")],
+    b: Annotated[str, typer.Argument(help="Second version, e.g. pneumonia@2.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Compare two versions: config, training data summary and metrics (with CI overlap).
+
+    Example: medadapt registry --root hospital-registry diff pneumonia@1 pneumonia@2
+    """
+    d = _open(ctx).diff(a, b)
+    if as_json:
+        _echo_json(d.to_dict())
+        return
+    console = _console()
+    changes = Table(title=f"{d.a} -> {d.b}")
+    for column in ("field", d.a, d.b):
+        changes.add_column(column)
+    for section, items in (("", d.fields), ("config.", d.config), ("data.", d.data_summary)):
+        for c in items:
+            changes.add_row(f"{section}{c.key}", _cell(c.a), _cell(c.b))
+    if changes.row_count:
+        console.print(changes)
+    else:
+        console.print("same method, config, data summary and weights")
+    if d.metrics:
+        metrics = Table(title="metrics")
+        for column in ("metric", d.a, d.b, "change", "CIs overlap"):
+            metrics.add_column(column)
+        for m in d.metrics:
+            overlap = {True: "yes", False: "no", None: "-"}[m.overlap]
+            metrics.add_row(
+                m.name,
+                m.a.format() if m.a else "-",
+                m.b.format() if m.b else "-",
+                f"{m.delta:+.3f}" if m.delta is not None else "-",
+                overlap,
+            )
+        console.print(metrics)
+        if any(m.overlap for m in d.metrics):
+            console.print("overlapping CIs: the data do not show a difference for that metric")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    return json.dumps(value) if isinstance(value, dict | list) else str(value)
+
+
+@registry_app.command("promote")
+def promote_cmd(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="NAME@N or NAME@latest (with --clear: NAME).")],
+    clear: Annotated[
+        bool, typer.Option("--clear", help="Serve no version of NAME any more.")
+    ] = False,
+) -> None:
+    """Mark a version as the one to serve (a running server picks it up).
+
+    Example: medadapt registry --root hospital-registry promote pneumonia@2
+    """
+    reg = _open(ctx)
+    if clear:
+        was = reg.demote(ref)
+        typer.echo(f"{ref} is no longer served (was {was.ref})" if was else f"{ref} was not served")
+        return
+    v = reg.promote(ref)
+    typer.echo(f"promoted {v.ref}: it is now the version of {v.name} to serve")
+
+
+@registry_app.command("export")
+def export_cmd(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="The version to export, e.g. pneumonia@2.")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Archive file or directory (default: ./NAME-vN...)."),
+    ] = None,
+) -> None:
+    """Write one version to a single archive file to send to another hospital.
+
+    Example: medadapt registry --root hospital-registry export pneumonia@2 -o outbox/
+    """
+    result = _open(ctx).export(ref, out)
+    typer.echo(f"exported {result.version.ref} to {result.path}")
+    typer.echo(f"sha256 {result.sha256}")
+    typer.echo("send the sha256 by another channel; the recipient checks it with import --sha256")
+
+
+@registry_app.command("import")
+def import_cmd(
+    ctx: typer.Context,
+    archive: Annotated[Path, typer.Argument(help="An archive written by 'registry export'.")],
+    name: Annotated[
+        str | None, typer.Option("--name", help="Register under this name (default: its own).")
+    ] = None,
+    sha256: Annotated[
+        str | None,
+        typer.Option("--sha256", help="The archive's SHA-256 as the sender told you."),
+    ] = None,
+) -> None:
+    """Verify an exported archive and register its adapter as a new version.
+
+    Example: medadapt registry --root hospital-registry import pneumonia-v2.medadapt.tar.gz
+    """
+    result = _open(ctx, create=True).import_(archive, name=name, expect_sha256=sha256)
+    v = result.version
+    if not result.new:
+        typer.echo(f"already imported as {v.ref}; nothing added")
+        return
+    source = f"{v.origin['name']}@{v.origin['version']}" if v.origin else "?"
+    typer.echo(f"imported {v.ref} (exported as {source}); every checksum verified")
+    if sha256 is None:
+        typer.echo(
+            f"archive sha256 {v.origin['archive_sha256'] if v.origin else '?'}: compare it with "
+            "the one the sender gave you"
+        )
+
+
+@registry_app.command("rm")
+def rm_cmd(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="NAME@N (or NAME with --all).")],
+    all_versions: Annotated[bool, typer.Option("--all", help="Remove every version.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Also remove the promoted version.")
+    ] = False,
+) -> None:
+    """Remove a version (its number is never reused).
+
+    Example: medadapt registry --root hospital-registry rm pneumonia@1
+    """
+    reg = _open(ctx)
+    gone = reg.remove_all(ref, force=force) if all_versions else [reg.remove(ref, force=force)]
+    typer.echo(f"removed {', '.join(v.ref for v in gone)}")
+
+
+@registry_app.command("verify")
+def verify_cmd(
+    ctx: typer.Context,
+    ref: Annotated[str | None, typer.Argument(help="One version (default: all).")] = None,
+) -> None:
+    """Check every file of every version against its SHA-256 (exits non-zero on damage).
+
+    Example: medadapt registry --root hospital-registry verify
+    """
+    report = _open(ctx).verify(ref)
+    for problem in report.problems:
+        typer.echo(problem, err=True)
+    if not report.ok:
+        raise RegistryError(
+            f"{len(report.problems)} of {len(report.checked)} versions failed verification "
+            "(listed above); re-import them from their source or remove them"
+        )
+    typer.echo(f"ok: {len(report.checked)} versions verified")
+    if report.orphans or report.leftovers:
+        typer.echo(
+            f"{len(report.orphans)} unreferenced files and {report.leftovers} leftovers of "
+            "interrupted writes (harmless; 'registry gc' removes them)"
+        )
+
+
+@registry_app.command("gc")
+def gc_cmd(
+    ctx: typer.Context,
+    min_age: Annotated[
+        float,
+        typer.Option("--min-age", help="Keep tmp/ entries younger than this many seconds."),
+    ] = 3600.0,
+) -> None:
+    """Delete files no version uses (left by removals or interrupted writes).
+
+    Example: medadapt registry --root hospital-registry gc
+    """
+    report = _open(ctx).gc(min_age_s=min_age)
+    typer.echo(
+        f"removed {report.objects} unreferenced files ({_size(report.bytes)}), {report.tmp} "
+        f"leftovers and {report.checkouts} stale checkouts"
+    )
+
+
+@registry_app.command("log")
+def log_cmd(
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Argument(help="Only events of this name.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="How many events.")] = 20,
+    as_json: JsonFlag = False,
+) -> None:
+    """Show the audit log: who added, promoted, exported or removed what, and when.
+
+    Example: medadapt registry --root hospital-registry log pneumonia
+    """
+    events = _open(ctx).history(name, limit=limit)
+    if as_json:
+        _echo_json([e.__dict__ for e in events])
+        return
+    table = Table(title="registry log")
+    for column in ("when", "who", "action", "version", "detail"):
+        table.add_column(column)
+    for e in events:
+        version = f"{e.name}@{e.version}" if e.version is not None else e.name
+        table.add_row(e.at, e.actor, e.action, version, _cell(e.detail) if e.detail else "")
+    _console().print(table)

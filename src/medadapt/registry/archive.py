@@ -1,0 +1,202 @@
+"""The export archive: one ``.tar.gz`` file to send an adapter version to another hospital.
+
+Members (fixed names, nothing else is accepted on import)::
+
+    medadapt-export.json        what was exported, from which registry, and its lineage
+    adapter/adapter.json        the adapter manifest, byte for byte as registered
+    adapter/<weights file>      the safetensors weights
+    CARD.md                     the adapter card (for people; the importer writes its own)
+    SHA256SUMS                  every other member's SHA-256 (``sha256sum -c`` format)
+
+Reading stages every member under a private directory and checks every hash before the caller
+registers anything; a truncated, corrupted or edited archive is refused with one line. The
+hashes catch damage, not forgery: to know the file is the one the sender exported, compare the
+archive's SHA-256 (printed by ``export``) through another channel (``import --sha256``).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import re
+import tarfile
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from medadapt.errors import AdapterFileError
+from medadapt.registry.objects import CHUNK, fsync_dir, sha256_file
+
+FORMAT = "medadapt-registry-export"
+FORMAT_VERSION = 1
+INFO = "medadapt-export.json"
+SUMS = "SHA256SUMS"
+CARD = "CARD.md"
+MANIFEST = "adapter/adapter.json"
+SUFFIX = ".medadapt.tar.gz"
+MAX_SMALL_BYTES = 16 << 20
+MAX_WEIGHTS_BYTES = 16 << 30
+_WEIGHTS = re.compile(r"adapter/[A-Za-z0-9][A-Za-z0-9._\-]{0,127}")
+
+
+def _add(tar: tarfile.TarFile, name: str, content: bytes | Path, mtime: float) -> None:
+    member = tarfile.TarInfo(name)
+    member.mtime = int(mtime)
+    member.mode = 0o644
+    if isinstance(content, bytes):
+        member.size = len(content)
+        tar.addfile(member, io.BytesIO(content))
+    else:
+        with open(content, "rb") as handle:
+            member.size = os.fstat(handle.fileno()).st_size
+            tar.addfile(member, handle)
+
+
+def write_archive(
+    path: Path,
+    *,
+    info: dict[str, Any],
+    manifest_file: Path,
+    weights_file: Path,
+    weights_name: str,
+    card: str,
+) -> str:
+    """Write the archive atomically (temp file, fsync, rename); returns its SHA-256."""
+    path = Path(path)
+    files: dict[str, bytes | Path] = {
+        INFO: json.dumps(
+            {"format": FORMAT, "format_version": FORMAT_VERSION, **info}, indent=2
+        ).encode(),
+        MANIFEST: manifest_file,
+        f"adapter/{weights_name}": weights_file,
+        CARD: card.encode(),
+    }
+    sums = []
+    for name, content in files.items():
+        digest = (
+            hashlib.sha256(content).hexdigest()
+            if isinstance(content, bytes)
+            else sha256_file(content)
+        )
+        sums.append(f"{digest}  {name}\n")
+    files[SUMS] = "".join(sums).encode()
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    mtime = time.time()
+    try:
+        with open(tmp, "wb") as raw:
+            with (
+                gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=int(mtime)) as gz,
+                tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
+            ):
+                for name, content in files.items():
+                    _add(tar, name, content, mtime)
+            raw.flush()
+            os.fsync(raw.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    fsync_dir(path.parent)
+    return sha256_file(path)
+
+
+@dataclass(frozen=True)
+class Unpacked:
+    """A verified archive staged on disk: ``adapter_dir`` holds the manifest and weights."""
+
+    info: dict[str, Any]
+    adapter_dir: Path
+    card: str
+    archive_sha256: str
+
+
+def _refuse(path: Path, problem: str) -> AdapterFileError:
+    return AdapterFileError(f"{path} {problem}; ask the sender to export it again")
+
+
+def _stage_member(tar: tarfile.TarFile, member: tarfile.TarInfo, dest: Path) -> str:
+    source = tar.extractfile(member)
+    assert source is not None
+    digest = hashlib.sha256()
+    with source, open(dest, "xb") as out:
+        for block in iter(lambda: source.read(CHUNK), b""):
+            digest.update(block)
+            out.write(block)
+        out.flush()
+        os.fsync(out.fileno())
+    if dest.stat().st_size != member.size:
+        raise EOFError("member shorter than its header says")
+    return digest.hexdigest()
+
+
+def read_archive(path: Path, staging: Path, *, expect_sha256: str | None = None) -> Unpacked:
+    """Stage and verify every member of the archive at ``path`` under ``staging`` (new dir)."""
+    path = Path(path)
+    if not path.is_file():
+        raise AdapterFileError(f"no file {path}: give the archive written by 'registry export'")
+    archive_sha = sha256_file(path)
+    if expect_sha256 is not None and archive_sha != expect_sha256.strip().lower():
+        raise AdapterFileError(
+            f"{path} has sha256 {archive_sha[:16]}..., not the {expect_sha256.strip()[:16]}... "
+            "you expected: it is not the file the sender exported; ask for it again"
+        )
+    (staging / "adapter").mkdir(parents=True)
+    hashes: dict[str, str] = {}
+    try:
+        with tarfile.open(path, mode="r:*") as tar:
+            for member in tar:
+                name = member.name
+                if name not in (INFO, SUMS, CARD, MANIFEST) and not _WEIGHTS.fullmatch(name):
+                    raise _refuse(path, f"is not a medadapt export (unexpected member {name!r})")
+                if not member.isfile():
+                    raise _refuse(path, f"is not a medadapt export ({name!r} is not a file)")
+                if name in hashes:
+                    raise _refuse(path, f"is not a medadapt export ({name!r} appears twice)")
+                limit = MAX_WEIGHTS_BYTES if _WEIGHTS.fullmatch(name) else MAX_SMALL_BYTES
+                if member.size > limit:
+                    raise _refuse(path, f"is not a medadapt export ({name!r} is too large)")
+                hashes[name] = _stage_member(tar, member, staging / name)
+            while tar.fileobj.read(CHUNK):  # to the end: gzip checks its CRC there
+                pass
+    except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise _refuse(path, f"is truncated or corrupted ({reason})") from None
+    for required in (INFO, SUMS, MANIFEST):
+        if required not in hashes:
+            raise _refuse(path, f"is incomplete or corrupted (no {required})")
+    listed: dict[str, str] = {}
+    for line in (staging / SUMS).read_text(errors="replace").splitlines():
+        digest, _, name = line.partition("  ")
+        listed[name.strip()] = digest.strip()
+    for name, digest in hashes.items():
+        if name == SUMS:
+            continue
+        if name not in listed:
+            raise _refuse(path, f"has a member not listed in {SUMS} ({name})")
+        if listed[name] != digest:
+            raise _refuse(
+                path,
+                f"is tampered or corrupted: {name} does not match its checksum in {SUMS}",
+            )
+    missing = sorted(set(listed) - set(hashes))
+    if missing:
+        raise _refuse(path, f"is incomplete or corrupted (no {missing[0]})")
+    try:
+        info = json.loads((staging / INFO).read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise _refuse(path, f"is not a medadapt export ({INFO} is not JSON)") from None
+    if not isinstance(info, dict) or info.get("format") != FORMAT:
+        raise _refuse(path, f"is not a medadapt export ({INFO} has no format {FORMAT!r})")
+    if info.get("format_version", 0) > FORMAT_VERSION:
+        raise AdapterFileError(
+            f"{path} has export format version {info['format_version']}, newer than this "
+            "medadapt reads; upgrade medadapt"
+        )
+    card = (staging / CARD).read_text(errors="replace") if CARD in hashes else ""
+    return Unpacked(
+        info=info, adapter_dir=staging / "adapter", card=card, archive_sha256=archive_sha
+    )

@@ -1,0 +1,126 @@
+"""Compare two adapter versions: what changed in the config, the data, and the metrics.
+
+For metrics with confidence intervals on both sides, the diff says whether the intervals
+overlap: overlapping intervals mean the data do not show a difference, whatever the deltas say.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from medadapt.registry.records import AdapterVersion, Metric, parse_metrics
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field that differs; ``None`` on a side where the field is absent."""
+
+    key: str
+    a: Any
+    b: Any
+
+
+@dataclass(frozen=True)
+class MetricChange:
+    """One metric on both sides; ``overlap`` is None unless both sides have a CI."""
+
+    name: str
+    a: Metric | None
+    b: Metric | None
+
+    @property
+    def delta(self) -> float | None:
+        if self.a is None or self.b is None:
+            return None
+        return self.b.value - self.a.value
+
+    @property
+    def overlap(self) -> bool | None:
+        if self.a is None or self.b is None or self.a.ci is None or self.b.ci is None:
+            return None
+        return self.a.ci[0] <= self.b.ci[1] and self.b.ci[0] <= self.a.ci[1]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "a": asdict(self.a) if self.a else None,
+            "b": asdict(self.b) if self.b else None,
+            "delta": self.delta,
+            "ci_overlap": self.overlap,
+        }
+
+
+@dataclass(frozen=True)
+class VersionDiff:
+    """``a`` and ``b`` refs; changed general fields, config keys and data-summary keys (dotted
+    paths), and every metric recorded on either side."""
+
+    a: str
+    b: str
+    fields: list[Change]
+    config: list[Change]
+    data_summary: list[Change]
+    metrics: list[MetricChange]
+
+    @property
+    def identical_weights(self) -> bool:
+        return not any(c.key == "weights_sha256" for c in self.fields)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "a": self.a,
+            "b": self.b,
+            "fields": [asdict(c) for c in self.fields],
+            "config": [asdict(c) for c in self.config],
+            "data_summary": [asdict(c) for c in self.data_summary],
+            "metrics": [m.to_dict() for m in self.metrics],
+        }
+
+
+def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}`` (lists are kept as values)."""
+    if not isinstance(value, dict):
+        return {prefix: value}
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(item, dict) and item:
+            out.update(flatten(item, path))
+        else:
+            out[path] = item
+    return out
+
+
+def _changes(a: dict[str, Any], b: dict[str, Any]) -> list[Change]:
+    fa, fb = flatten(a), flatten(b)
+    keys = list(fa) + [k for k in fb if k not in fa]
+    return [
+        Change(k, fa.get(k), fb.get(k)) for k in keys if fa.get(k, _MISSING) != fb.get(k, _MISSING)
+    ]
+
+
+def diff_versions(a: AdapterVersion, b: AdapterVersion) -> VersionDiff:
+    general = {
+        "method": (a.method, b.method),
+        "task": (a.task, b.task),
+        "base_model": (a.base_short, b.base_short),
+        "parent": (a.parent, b.parent),
+        "n_parameters": (a.n_parameters, b.n_parameters),
+        "weights_sha256": (a.weights_blob, b.weights_blob),
+        "intended_use": (a.intended_use, b.intended_use),
+    }
+    fields = [Change(k, va, vb) for k, (va, vb) in general.items() if va != vb]
+    ma = {m.name: m for m in parse_metrics(a.metrics)}
+    mb = {m.name: m for m in parse_metrics(b.metrics)}
+    names = list(ma) + [n for n in mb if n not in ma]
+    return VersionDiff(
+        a=a.ref,
+        b=b.ref,
+        fields=fields,
+        config=_changes(a.config, b.config),
+        data_summary=_changes(a.data_summary, b.data_summary),
+        metrics=[MetricChange(n, ma.get(n), mb.get(n)) for n in names],
+    )

@@ -1,0 +1,148 @@
+"""Reading the index: resolve a reference, fetch a version, pick a parent.
+
+Functions take an open connection so a caller can resolve and act inside one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from medadapt.registry.records import AdapterVersion, RegistryError, parse_ref
+
+SELECT_VERSIONS = (
+    "SELECT v.*, n.promoted AS promoted_version FROM versions v JOIN names n USING (name)"
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One line of the registry's audit log."""
+
+    at: str
+    actor: str
+    action: str
+    name: str
+    version: int | None
+    detail: dict[str, Any]
+
+
+def resolve(conn: sqlite3.Connection, ref: str, root: Path) -> tuple[str, int]:
+    """``(name, version)`` for ``ref``, or a one-line error saying what exists instead."""
+    parsed = parse_ref(ref)
+    name = parsed.name
+    row = conn.execute(
+        "SELECT promoted, (SELECT MAX(version) FROM versions WHERE name = ?) FROM names "
+        "WHERE name = ?",
+        (name, name),
+    ).fetchone()
+    if row is None or row[1] is None:
+        raise RegistryError(
+            f"no adapter named {name!r} in registry {root}; see the names with "
+            f"'medadapt registry --root {root} list'"
+        )
+    promoted, latest = row
+    if parsed.selector == "exact":
+        have = [
+            r[0]
+            for r in conn.execute(
+                "SELECT version FROM versions WHERE name = ? ORDER BY version", (name,)
+            )
+        ]
+        if parsed.version not in have:
+            raise RegistryError(
+                f"{name} has no version {parsed.version} (it has "
+                f"{', '.join(map(str, have))}); use one of those, e.g. {name}@{have[-1]}"
+            )
+        return name, parsed.version  # type: ignore[return-value]
+    if parsed.selector == "promoted" and promoted is None:
+        raise RegistryError(
+            f"no version of {name} is promoted; promote one with 'medadapt registry --root "
+            f"{root} promote {name}@{latest}'"
+        )
+    if parsed.selector == "latest" or promoted is None:
+        return name, latest
+    return name, promoted
+
+
+def fetch(conn: sqlite3.Connection, ref: str, root: Path) -> AdapterVersion:
+    name, version = resolve(conn, ref, root)
+    row = conn.execute(
+        SELECT_VERSIONS + " WHERE v.name = ? AND v.version = ?", (name, version)
+    ).fetchone()
+    return row_to_version(row)
+
+
+def pick_parent(
+    conn: sqlite3.Connection, name: str, parent: int | str | None, parent_blob: str | None
+) -> int | None:
+    """The parent version: the local copy of ``parent_blob`` (imports), ``"previous"`` (the
+    newest existing version), an existing version number, or None."""
+    if parent_blob is not None:
+        row = conn.execute(
+            "SELECT MAX(version) FROM versions WHERE name = ? AND manifest_blob = ?",
+            (name, parent_blob),
+        ).fetchone()
+        return row[0]
+    if parent is None:
+        return None
+    if parent == "previous":
+        row = conn.execute("SELECT MAX(version) FROM versions WHERE name = ?", (name,)).fetchone()
+        return row[0]
+    exists = (
+        isinstance(parent, int)
+        and conn.execute(
+            "SELECT 1 FROM versions WHERE name = ? AND version = ?", (name, parent)
+        ).fetchone()
+    )
+    if not exists:
+        raise RegistryError(
+            f"parent {name}@{parent} does not exist; give an existing version of {name} "
+            "(see 'medadapt registry list') or no parent"
+        )
+    return parent  # type: ignore[return-value]
+
+
+def row_to_version(row: sqlite3.Row) -> AdapterVersion:
+    def loads(key: str) -> Any:
+        return json.loads(row[key]) if row[key] is not None else None
+
+    return AdapterVersion(
+        name=row["name"],
+        version=row["version"],
+        method=row["method"],
+        config=loads("config"),
+        base_fingerprint=loads("base_fingerprint"),
+        parent=row["parent"],
+        task=row["task"],
+        data_summary=loads("data_summary"),
+        metrics=loads("metrics"),
+        intended_use=row["intended_use"],
+        notes=row["notes"],
+        origin=loads("origin"),
+        manifest_blob=row["manifest_blob"],
+        manifest_bytes=row["manifest_bytes"],
+        manifest_sha256=row["manifest_sha256"],
+        weights_file=row["weights_file"],
+        weights_blob=row["weights_blob"],
+        weights_bytes=row["weights_bytes"],
+        n_parameters=row["n_parameters"],
+        trained=row["trained"],
+        registered=row["registered"],
+        card=row["card"],
+        promoted=row["promoted_version"] == row["version"],
+    )
+
+
+def row_to_event(row: sqlite3.Row) -> Event:
+    return Event(
+        at=row["at"],
+        actor=row["actor"],
+        action=row["action"],
+        name=row["name"],
+        version=row["version"],
+        detail=json.loads(row["detail"]),
+    )

@@ -1,0 +1,255 @@
+"""What the registry records about one adapter version, and how it reads a manifest's metadata.
+
+The adapt workflow writes a free-form ``metadata`` dict into each adapter manifest. The registry
+reads only summaries from it (``data_summary``, ``metrics``, ``task``, ``intended_use``,
+``base_model``, ``limitations``), each defensively (any may be missing or oddly shaped), and
+refuses an adapter whose metadata looks row-level (per-case lists such as ids, labels or scores,
+lists of records, very long lists or strings): adapters travel to other hospitals, and patient
+rows must never travel with them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from medadapt.errors import ConfigError, MedadaptError
+
+
+class RegistryError(MedadaptError, RuntimeError):
+    """A registry operation cannot be done as asked (unknown version, protected version...)."""
+
+
+# Registry names are loaded as adapter names (AdapterModel.load_adapter(dir, name=...)), so they
+# follow the same rule as medadapt.adapters.model.check_adapter_name.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{0,63}")
+_REF = re.compile(r"(?P<name>[^@]+)(?:@(?P<sel>v?\d+|latest|promoted))?")
+
+MAX_LIST_ITEMS = 1024
+"""Longest list the registry accepts anywhere in adapter metadata."""
+MAX_PER_CASE_ITEMS = 16
+"""Longest list of records (dicts), or under a per-case name (ids, labels, scores...)."""
+MAX_TEXT_CHARS = 20_000
+"""Longest string the registry accepts in adapter metadata."""
+_PER_CASE = re.compile(
+    r"(^|_)(ids?|rows?|records?|patients?|mrns?|subjects?|cases|samples|predictions?|preds?"
+    r"|scores?|probs|probabilities|labels|y|y_true|y_pred|y_score|y_prob)$",
+    re.IGNORECASE,
+)
+
+
+def check_name(name: str) -> str:
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ConfigError(
+            f"registry name {name!r} is invalid: use 1-64 letters, digits, '_' or '-', "
+            "starting with a letter or digit"
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A parsed version reference: ``name``, ``name@3``, ``name@latest``, ``name@promoted``.
+
+    ``selector`` is ``"default"`` for a bare name: the promoted version if one is promoted,
+    else the latest.
+    """
+
+    name: str
+    version: int | None = None
+    selector: str = "exact"
+
+    @property
+    def explicit(self) -> bool:
+        return self.selector in ("exact", "latest")
+
+    def __str__(self) -> str:
+        if self.selector == "exact":
+            return f"{self.name}@{self.version}"
+        return self.name if self.selector == "default" else f"{self.name}@{self.selector}"
+
+
+def parse_ref(text: str) -> Ref:
+    match = _REF.fullmatch(text.strip()) if isinstance(text, str) else None
+    if match is None or not _NAME.fullmatch(match["name"]):
+        raise ConfigError(
+            f"version reference {text!r} is invalid: use NAME, NAME@N, NAME@latest or "
+            "NAME@promoted (e.g. pneumonia@3)"
+        )
+    sel = match["sel"]
+    if sel is None:
+        return Ref(match["name"], None, "default")
+    if sel in ("latest", "promoted"):
+        return Ref(match["name"], None, sel)
+    version = int(sel.lstrip("v"))
+    if version < 1:
+        raise ConfigError(f"version numbers start at 1, got {text!r}")
+    return Ref(match["name"], version, "exact")
+
+
+# ----- metadata --------------------------------------------------------------------------------
+def check_summary_only(metadata: Any, where: str) -> None:
+    """Refuse metadata that looks row-level: lists under per-case names (``patient_ids``,
+    ``y_score``...) or of records beyond :data:`MAX_PER_CASE_ITEMS`, any list beyond
+    :data:`MAX_LIST_ITEMS`, strings beyond :data:`MAX_TEXT_CHARS`. Per-epoch curves and
+    other short summaries pass."""
+
+    def refuse(path: str, what: str) -> RegistryError:
+        return RegistryError(
+            f"{where}: metadata '{path}' is {what}, which looks like row-level data (the "
+            "registry keeps only summaries: counts, rates, metrics); save the adapter without it"
+        )
+
+    def walk(value: Any, path: str, key: str) -> None:
+        if isinstance(value, dict):
+            for k, item in value.items():
+                walk(item, f"{path}.{k}" if path else str(k), str(k))
+        elif isinstance(value, list | tuple):
+            n = len(value)
+            records = sum(isinstance(item, dict) for item in value)
+            per_case = _PER_CASE.search(key) is not None or records > MAX_PER_CASE_ITEMS
+            if n > MAX_LIST_ITEMS or (per_case and n > MAX_PER_CASE_ITEMS):
+                raise refuse(path, f"a list of {n} items")
+            for i, item in enumerate(value):
+                walk(item, f"{path}[{i}]", key)
+        elif isinstance(value, str) and len(value) > MAX_TEXT_CHARS:
+            raise refuse(path, f"a {len(value)}-character string")
+
+    walk(metadata, "", "")
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, dict):
+        parts = [f"{k}: {v}" for k, v in value.items() if isinstance(v, str | int | float)]
+        return "; ".join(parts) or None
+    return str(value)
+
+
+def summaries(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The summary fields the registry keeps from a manifest's ``metadata``."""
+    meta = _dict(manifest.get("metadata"))
+    limitations = meta.get("limitations")
+    if isinstance(limitations, str):
+        limitations = [limitations]
+    return {
+        "task": _text(meta.get("task")),
+        "data_summary": _dict(meta.get("data_summary")),
+        "metrics": _dict(meta.get("metrics")),
+        "intended_use": _text(meta.get("intended_use")),
+        "base_model": _dict(meta.get("base_model")),
+        "limitations": [str(x) for x in limitations] if isinstance(limitations, list) else [],
+    }
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _interval(value: Any) -> tuple[float, float] | None:
+    if isinstance(value, dict):
+        value = [value.get("low", value.get("lower")), value.get("high", value.get("upper"))]
+    if isinstance(value, list | tuple) and len(value) == 2:
+        low, high = _number(value[0]), _number(value[1])
+        if low is not None and high is not None:
+            return (low, high)
+    return None
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric: a point estimate and, when recorded, its confidence interval."""
+
+    name: str
+    value: float
+    ci: tuple[float, float] | None = None
+
+    @property
+    def is_count(self) -> bool:
+        """A sample size such as ``n_test`` (shown as an integer, never given a CI)."""
+        return self.name.startswith("n_") and self.value.is_integer()
+
+    def format(self, digits: int = 3) -> str:
+        if self.is_count:
+            return str(int(self.value))
+        text = f"{self.value:.{digits}f}"
+        if self.ci is not None:
+            text += f" [{self.ci[0]:.{digits}f}, {self.ci[1]:.{digits}f}]"
+        return text
+
+
+def parse_metrics(metrics: dict[str, Any]) -> list[Metric]:
+    """Metrics in either shape: ``{"auroc": 0.8, "auroc_ci": [lo, hi]}`` or
+    ``{"auroc": {"value": 0.8, "ci": [lo, hi]}}``; other entries are skipped."""
+    out = []
+    for key, value in metrics.items():
+        if key.endswith("_ci") and key[:-3] in metrics:
+            continue
+        if isinstance(value, dict):
+            point = _number(value.get("value", value.get("estimate")))
+            ci = _interval(value.get("ci", value))
+        else:
+            point, ci = _number(value), _interval(metrics.get(f"{key}_ci"))
+        if point is not None:
+            out.append(Metric(key, point, ci))
+    return out
+
+
+# ----- one version -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AdapterVersion:
+    """One registered adapter version, as the index records it."""
+
+    name: str
+    version: int
+    method: str
+    config: dict[str, Any]
+    base_fingerprint: dict[str, Any]
+    parent: int | None
+    task: str | None
+    data_summary: dict[str, Any]
+    metrics: dict[str, Any]
+    intended_use: str | None
+    notes: str | None
+    origin: dict[str, Any] | None
+    manifest_blob: str
+    manifest_bytes: int
+    manifest_sha256: str
+    weights_file: str
+    weights_blob: str
+    weights_bytes: int
+    n_parameters: int | None
+    trained: str | None
+    registered: str
+    card: str
+    promoted: bool = False
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    @property
+    def base_short(self) -> str:
+        fp = self.base_fingerprint
+        return f"{fp.get('model_class', '?')} weights sha256 {str(fp.get('weights', ''))[:12]}"
+
+    def metric_list(self) -> list[Metric]:
+        return parse_metrics(self.metrics)
+
+    def to_dict(self, *, card: bool = True) -> dict[str, Any]:
+        out = asdict(self)
+        out["ref"] = self.ref
+        if not card:
+            out.pop("card")
+        return out

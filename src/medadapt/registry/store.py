@@ -1,0 +1,378 @@
+"""The adapter registry: an SQLite index over content-addressed adapter files.
+
+Layout of ``ROOT``::
+
+    registry.sqlite     the index: names, versions, promotions, an audit log
+    objects/<sha256>    adapter.json and safetensors files, read-only, named by their hash
+    tmp/                staging for writes (what a killed process leaves here, gc removes)
+    checkouts/          verified adapter directories handed out by open_adapter (hard links)
+
+A write first puts blobs in place (temp file, fsync, rename), then records the version in one
+SQLite transaction. A process killed at any point therefore leaves either no version or a
+complete one, plus at most some unreferenced files for ``gc``.
+
+>>> import tempfile
+>>> reg = Registry(Path(tempfile.mkdtemp()) / "reg", create=True)
+>>> reg.list(), reg.generation()
+([], 0)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from medadapt.errors import AdapterFileError
+from medadapt.registry import queries, transfer
+from medadapt.registry.db import INDEX, Index
+from medadapt.registry.diff import VersionDiff, diff_versions
+from medadapt.registry.objects import ObjectStore, sha256_file, temp_name
+from medadapt.registry.queries import SELECT_VERSIONS, Event
+from medadapt.registry.records import AdapterVersion, RegistryError, check_name, parse_ref
+from medadapt.registry.transfer import Exported, Registration
+
+if TYPE_CHECKING:
+    from medadapt.adapters.fingerprint import BaseFingerprint
+
+_LAYOUT = ("objects", "tmp", "checkouts")
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """``problems`` (one line each) for damaged versions; ``orphans`` (unreferenced blobs) and
+    ``leftovers`` (entries in tmp/) are harmless and what ``gc`` removes."""
+
+    checked: list[str]
+    problems: list[str]
+    orphans: list[str]
+    leftovers: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class GcReport:
+    objects: int
+    bytes: int
+    tmp: int
+    checkouts: int
+
+
+class Registry:
+    """A registry directory; ``create=True`` makes a new one (in a new or empty directory).
+
+    References: ``name@3`` (that version), ``name@latest``, ``name@promoted``, or a bare
+    ``name`` (the promoted version if one is promoted, else the latest).
+    """
+
+    def __init__(self, root: str | Path, *, create: bool = False) -> None:
+        root = Path(root)
+        if not (root / INDEX).is_file():
+            if not create:
+                what = (
+                    f"{root} is not a medadapt registry (no {INDEX})"
+                    if root.exists()
+                    else f"no registry at {root}"
+                )
+                raise RegistryError(
+                    f"{what}; check --root, or create one with 'medadapt registry --root "
+                    f"{root} add ADAPTER_DIR'"
+                )
+            if root.exists() and not root.is_dir():
+                raise RegistryError(f"{root} is a file; give a directory for the registry root")
+            if root.exists() and any(p.name not in _LAYOUT for p in root.iterdir()):
+                raise RegistryError(
+                    f"{root} exists and is not a registry; choose a new or empty directory"
+                )
+            root.mkdir(parents=True, exist_ok=True)
+        self.root = root
+        self.objects = ObjectStore(objects=root / "objects", tmp=root / "tmp")
+        self.checkouts = root / "checkouts"
+        self.checkouts.mkdir(exist_ok=True)
+        self.index = Index(root / INDEX)
+        if self.index.read_one("PRAGMA user_version")[0] == 0:
+            self.index.initialize()  # new, or a creation that was killed half-way
+        self.index.check_schema()
+
+    def __repr__(self) -> str:
+        return f"Registry({str(self.root)!r})"
+
+    # ----- reading ------------------------------------------------------------------------------
+    def generation(self) -> int:
+        """A counter bumped by every add, import, promote, demote and removal (cheap to poll:
+        a server reloads its promoted adapters when it changes)."""
+        return int(self.index.read_one("SELECT value FROM meta WHERE key = 'generation'")[0])
+
+    @property
+    def registry_id(self) -> str:
+        return self.index.read_one("SELECT value FROM meta WHERE key = 'registry_id'")[0]
+
+    def names(self) -> list[str]:
+        with self.index.read() as conn:
+            rows = conn.execute("SELECT DISTINCT name FROM versions ORDER BY name").fetchall()
+        return [r[0] for r in rows]
+
+    def list(
+        self, name: str | None = None, *, base: BaseFingerprint | str | None = None
+    ) -> list[AdapterVersion]:
+        """Every version (of ``name``; trained on ``base``: a fingerprint or a prefix of its
+        weights hash), ordered by name and version."""
+        sql, params = SELECT_VERSIONS + " WHERE 1", []
+        if name is not None:
+            sql += " AND v.name = ?"
+            params.append(check_name(name))
+        if base is not None:
+            sql += " AND v.base_weights LIKE ?"
+            params.append((base if isinstance(base, str) else base.weights) + "%")
+        with self.index.read() as conn:
+            rows = conn.execute(sql + " ORDER BY v.name, v.version", params).fetchall()
+        return [queries.row_to_version(r) for r in rows]
+
+    def resolve(self, ref: str) -> tuple[str, int]:
+        """``(name, version)`` that ``ref`` points to now."""
+        with self.index.read() as conn:
+            return queries.resolve(conn, ref, self.root)
+
+    def get(self, ref: str) -> AdapterVersion:
+        """The version ``ref`` points to (index data; ``open_adapter`` checks the files)."""
+        with self.index.read() as conn:
+            return queries.fetch(conn, ref, self.root)
+
+    def promoted(self, name: str) -> AdapterVersion | None:
+        """The version of ``name`` to serve, or None."""
+        return self.promoted_versions().get(check_name(name))
+
+    def promoted_versions(self) -> dict[str, AdapterVersion]:
+        """``{name: promoted version}`` for every name with one (what a server loads)."""
+        with self.index.read() as conn:
+            rows = conn.execute(
+                SELECT_VERSIONS + " WHERE v.version = n.promoted ORDER BY v.name"
+            ).fetchall()
+        return {r["name"]: queries.row_to_version(r) for r in rows}
+
+    def history(self, name: str | None = None, *, limit: int = 100) -> list[Event]:
+        """The newest ``limit`` events (add, import, promote, demote, remove, export)."""
+        sql, params = "SELECT * FROM events", []
+        if name is not None:
+            sql, params = sql + " WHERE name = ?", [check_name(name)]
+        with self.index.read() as conn:
+            rows = conn.execute(sql + " ORDER BY id DESC LIMIT ?", [*params, limit]).fetchall()
+        return [queries.row_to_event(r) for r in rows]
+
+    def diff(self, a: str, b: str) -> VersionDiff:
+        """What differs between versions ``a`` and ``b`` (config, data summary, metrics)."""
+        return diff_versions(self.get(a), self.get(b))
+
+    # ----- in and out ---------------------------------------------------------------------------
+    def add(
+        self,
+        adapter_dir: str | Path,
+        *,
+        name: str | None = None,
+        parent: int | str | None = "previous",
+        notes: str | None = None,
+    ) -> Registration:
+        """Register the adapter saved in ``adapter_dir`` as the next version of ``name``
+        (default: the adapter's own name). ``parent``: a version number, None, or
+        ``"previous"`` (the newest existing version). Adding an identical adapter again under
+        the same name adds nothing and returns the existing version (``new`` False)."""
+        return transfer.add_directory(
+            self, Path(adapter_dir), name=name, parent=parent, notes=notes
+        )
+
+    def import_(
+        self,
+        path: str | Path,
+        *,
+        name: str | None = None,
+        expect_sha256: str | None = None,
+        notes: str | None = None,
+    ) -> Registration:
+        """Register the adapter in an export archive after checking every hash in it (and the
+        archive's own SHA-256 against ``expect_sha256``, if given). The version gets the next
+        local number; its parent is the local copy of its exported parent, if present.
+        Importing the same archive again returns the version it made (``new`` False)."""
+        return transfer.import_archive(
+            self, Path(path), name=name, expect_sha256=expect_sha256, notes=notes
+        )
+
+    def export(self, ref: str, path: str | Path | None = None) -> Exported:
+        """Write ``ref`` to one archive file (default ``./NAME-vN.medadapt.tar.gz``) after
+        verifying its files; the result carries the archive's SHA-256."""
+        return transfer.export_version(self, ref, Path(path) if path is not None else None)
+
+    # ----- promoting and removing ---------------------------------------------------------------
+    def promote(self, ref: str) -> AdapterVersion:
+        """Mark ``ref`` (``name@N`` or ``name@latest``) as the version of its name to serve.
+        Its files are verified first: a damaged version is never promoted."""
+        parsed = parse_ref(ref)
+        if not parsed.explicit:
+            raise RegistryError(
+                f"promote needs an explicit version such as {parsed.name}@3 or "
+                f"{parsed.name}@latest, got {ref!r}"
+            )
+        target = self.get(ref)
+        self.check_files(target)
+        with self.index.write() as conn:
+            name, version = queries.resolve(conn, target.ref, self.root)  # still there?
+            before = conn.execute("SELECT promoted FROM names WHERE name = ?", (name,)).fetchone()
+            if before[0] != version:
+                conn.execute("UPDATE names SET promoted = ? WHERE name = ?", (version, name))
+                Index.changed(conn, "promote", name, version, {"previous": before[0]})
+        return self.get(target.ref)
+
+    def demote(self, name: str) -> AdapterVersion | None:
+        """Stop serving ``name`` (no version promoted); returns the version that was."""
+        with self.index.write() as conn:
+            current = conn.execute(
+                "SELECT promoted FROM names WHERE name = ?", (check_name(name),)
+            ).fetchone()
+            if current is None or current[0] is None:
+                return None
+            was = queries.fetch(conn, f"{name}@{current[0]}", self.root)
+            conn.execute("UPDATE names SET promoted = NULL WHERE name = ?", (name,))
+            Index.changed(conn, "demote", name, current[0])
+        return was
+
+    def remove(self, ref: str, *, force: bool = False) -> AdapterVersion:
+        """Remove one version (``name@N``). The promoted version needs ``force`` (which stops
+        serving that name). Version numbers are never reused."""
+        parsed = parse_ref(ref)
+        if parsed.selector != "exact":
+            raise RegistryError(
+                f"rm needs an explicit version such as {parsed.name}@3; to remove every "
+                f"version use 'medadapt registry rm {parsed.name} --all'"
+            )
+        return self._remove(parsed.name, [parsed.version], force=force)[0]  # type: ignore[list-item]
+
+    def remove_all(self, name: str, *, force: bool = False) -> list[AdapterVersion]:
+        """Remove every version of ``name``."""
+        versions = [v.version for v in self.list(name)]
+        if not versions:
+            self.resolve(name)  # raises: no adapter named ...
+        return self._remove(name, versions, force=force)
+
+    def _remove(self, name: str, versions: list[int], *, force: bool) -> list[AdapterVersion]:
+        with self.index.write() as conn:
+            gone = [queries.fetch(conn, f"{name}@{v}", self.root) for v in versions]
+            promoted = next((v for v in gone if v.promoted), None)
+            if promoted is not None:
+                if not force:
+                    raise RegistryError(
+                        f"{promoted.ref} is the promoted (served) version; promote another "
+                        f"version first, or pass --force to stop serving {name}"
+                    )
+                conn.execute("UPDATE names SET promoted = NULL WHERE name = ?", (name,))
+            for v in gone:
+                conn.execute(
+                    "DELETE FROM versions WHERE name = ? AND version = ?", (name, v.version)
+                )
+                Index.changed(conn, "remove", name, v.version, {"was_promoted": v.promoted})
+        self.gc(min_age_s=float("inf"))  # free the blobs no version uses any more
+        return gone
+
+    # ----- files --------------------------------------------------------------------------------
+    def check_files(self, v: AdapterVersion) -> None:
+        """Raise a one-line error unless every file of ``v`` is present and hashes right."""
+        fix = f"re-import it from its source, or remove it with 'medadapt registry rm {v.ref}'"
+        what = f"adapter {v.ref}"
+        self.objects.check(v.weights_blob, v.weights_bytes, what=what, fix=fix)
+        self.objects.check(v.manifest_blob, v.manifest_bytes, what=what, fix=fix)
+        manifest = json.loads(self.objects.path(v.manifest_blob).read_bytes())
+        if manifest.get("weights_sha256") != v.weights_blob:
+            raise AdapterFileError(f"{what}: its manifest names other weights; {fix}")
+
+    def open_adapter(self, ref: str, *, base: BaseFingerprint | None = None) -> Path:
+        """A verified adapter directory for ``ref``, ready for ``AdapterModel.load_adapter``.
+
+        Every file's hash is checked; with ``base`` (``model.fingerprint``), an adapter trained
+        on another base model is refused with a one-line error.
+        """
+        v = self.get(ref)
+        if base is not None:
+            from medadapt.adapters.state import check_base
+
+            check_base({"base_fingerprint": v.base_fingerprint}, base, f"registry adapter {v.ref}")
+        self.check_files(v)
+        return self._checkout(v)
+
+    def _checkout(self, v: AdapterVersion) -> Path:
+        final = self.checkouts / f"{v.name}@{v.version}-{v.manifest_blob[:16]}"
+        files = {transfer.MANIFEST: v.manifest_blob, v.weights_file: v.weights_blob}
+
+        def intact(directory: Path) -> bool:
+            for fname, digest in files.items():
+                path, blob = directory / fname, self.objects.path(digest)
+                if not path.is_file():
+                    return False
+                if not (os.path.samefile(path, blob) or sha256_file(path) == digest):
+                    return False
+            return True
+
+        if final.is_dir() and intact(final):
+            return final
+        shutil.rmtree(final, ignore_errors=True)  # damaged or stale: rebuild from the blobs
+        tmp = temp_name(self.objects.tmp, ".checkout")
+        tmp.mkdir()
+        for fname, digest in files.items():
+            try:
+                os.link(self.objects.path(digest), tmp / fname)
+            except OSError:  # no hard links on this file system
+                shutil.copyfile(self.objects.path(digest), tmp / fname)
+        try:
+            os.rename(tmp, final)
+        except OSError:  # another process checked it out first
+            shutil.rmtree(tmp, ignore_errors=True)
+        return final
+
+    # ----- maintenance --------------------------------------------------------------------------
+    def verify(self, ref: str | None = None) -> VerifyReport:
+        """Check every file of ``ref`` (or of every version); reports damage, never raises."""
+        versions = [self.get(ref)] if ref is not None else self.list()
+        problems = []
+        for v in versions:
+            try:
+                self.check_files(v)
+            except AdapterFileError as exc:
+                problems.append(str(exc))
+        orphans: list[str] = []
+        if ref is None:
+            used = {v.manifest_blob for v in versions} | {v.weights_blob for v in versions}
+            orphans = [d for d in self.objects.digests() if d not in used]
+        leftovers = sum(1 for _ in self.objects.tmp.iterdir())
+        return VerifyReport([v.ref for v in versions], problems, orphans, leftovers)
+
+    def gc(self, *, min_age_s: float = 3600.0) -> GcReport:
+        """Delete unreferenced blobs and stale checkouts, and ``tmp/`` entries older than
+        ``min_age_s`` (younger ones may belong to an add still running)."""
+        n_objects = n_bytes = n_tmp = n_checkouts = 0
+        with self.index.write() as conn:  # holds the write lock: no add commits meanwhile
+            rows = conn.execute(
+                "SELECT name, version, manifest_blob, weights_blob FROM versions"
+            ).fetchall()
+            used = {r[2] for r in rows} | {r[3] for r in rows}
+            for digest in self.objects.digests():
+                if digest not in used and len(digest) == 64:
+                    n_bytes += self.objects.remove(digest)
+                    n_objects += 1
+            live = {f"{r[0]}@{r[1]}-{r[2][:16]}" for r in rows}
+            for entry in self.checkouts.iterdir():
+                if entry.name not in live:
+                    shutil.rmtree(entry, ignore_errors=True)
+                    n_checkouts += 1
+        cutoff = time.time() - min_age_s
+        for entry in self.objects.tmp.iterdir():
+            if entry.lstat().st_mtime < cutoff:
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
+                n_tmp += 1
+        return GcReport(n_objects, n_bytes, n_tmp, n_checkouts)

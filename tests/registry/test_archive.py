@@ -1,0 +1,211 @@
+"""Export and import: one archive file, every hash checked before anything is registered."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import tarfile
+
+import pytest
+
+from medadapt.adapters import AdapterModel
+from medadapt.errors import AdapterFileError
+from medadapt.registry import Registry
+from tests.registry.helpers import tiny_base
+
+
+@pytest.fixture
+def exported(registry, adapter_dir, tmp_path):
+    registry.add(adapter_dir(1), name="heart", notes="Validated by Dr. A on 2025-01 data.")
+    registry.add(adapter_dir(2), name="heart")
+    return registry.export("heart@2", tmp_path)
+
+
+@pytest.fixture
+def other(tmp_path) -> Registry:
+    return Registry(tmp_path / "other-hospital", create=True)
+
+
+def _members(path) -> dict[str, bytes]:
+    with tarfile.open(path) as tar:
+        return {m.name: tar.extractfile(m).read() for m in tar}
+
+
+def _repack(path, members: dict[str, bytes]) -> None:
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def test_the_archive_holds_manifest_weights_card_and_checksums(exported, tmp_path):
+    assert exported.path == tmp_path / "heart-v2.medadapt.tar.gz"
+    members = _members(exported.path)
+    assert sorted(members) == [
+        "CARD.md",
+        "SHA256SUMS",
+        "adapter/adapter.json",
+        "adapter/adapter.safetensors",
+        "medadapt-export.json",
+    ]
+    sums = members["SHA256SUMS"].decode().splitlines()
+    assert len(sums) == 4 and all(len(line.split("  ")[0]) == 64 for line in sums)
+    assert members["CARD.md"].decode().startswith("# heart v2\n")
+
+
+def test_import_round_trip_loads_identical_weights(registry, exported, other):
+    result = other.import_(exported.path, expect_sha256=exported.sha256)
+    v = result.version
+    assert result.new and v.ref == "heart@1"
+    src = registry.get("heart@2")
+    assert (v.weights_blob, v.manifest_blob, v.config) == (
+        src.weights_blob,
+        src.manifest_blob,
+        src.config,
+    )
+    assert (v.data_summary, v.metrics) == (src.data_summary, src.metrics)
+    assert v.origin == {
+        "registry_id": registry.registry_id,
+        "name": "heart",
+        "version": 2,
+        "exported": v.origin["exported"],
+        "archive_sha256": exported.sha256,
+    }
+    assert "| imported from | heart@2 of registry" in v.card
+    model = AdapterModel(tiny_base())
+    model.load_adapter(other.open_adapter("heart@1", base=model.fingerprint), name="heart")
+    assert [e.action for e in other.history()] == ["import"]
+
+
+def test_importing_twice_is_idempotent(exported, other):
+    first = other.import_(exported.path)
+    again = other.import_(exported.path)
+    assert (again.version.ref, again.new) == (first.version.ref, False)
+    assert [v.ref for v in other.list()] == ["heart@1"]
+    assert other.import_(exported.path, name="heart_site_b").version.ref == "heart_site_b@1"
+
+
+def test_lineage_survives_export_and_import(registry, exported, other, tmp_path):
+    first = registry.export("heart@1", tmp_path / "one.tar.gz")
+    second = registry.export("heart@2", tmp_path / "two.tar.gz")
+    assert other.import_(first.path).version.notes == "Validated by Dr. A on 2025-01 data."
+    assert other.import_(second.path).version.parent == 1
+    # without the parent present, no parent is claimed
+    third = Registry(tmp_path / "third", create=True)
+    assert third.import_(second.path).version.parent is None
+
+
+def test_an_unexpected_archive_hash_is_refused(exported, other):
+    wrong = "0" * 64
+    with pytest.raises(AdapterFileError) as err:
+        other.import_(exported.path, expect_sha256=wrong)
+    assert str(err.value) == (
+        f"{exported.path} has sha256 {exported.sha256[:16]}..., not the {wrong[:16]}... you "
+        "expected: it is not the file the sender exported; ask for it again"
+    )
+    assert other.list() == []
+
+
+@pytest.mark.parametrize("fraction", [0.1, 0.5, 0.9, 0.99])
+def test_a_truncated_archive_is_refused(exported, other, fraction):
+    data = exported.path.read_bytes()
+    exported.path.write_bytes(data[: int(len(data) * fraction)])
+    with pytest.raises(AdapterFileError) as err:
+        other.import_(exported.path)
+    message = str(err.value)
+    assert message.startswith(f"{exported.path} is truncated or corrupted (")
+    assert message.endswith("; ask the sender to export it again") and "\n" not in message
+    assert other.list() == [] and other.objects.digests() == []
+    assert list(other.objects.tmp.iterdir()) == []
+
+
+@pytest.mark.parametrize("where", [0.2, 0.35, 0.5, 0.65, 0.8, 0.95])
+def test_a_corrupted_archive_is_refused(exported, other, where):
+    data = bytearray(exported.path.read_bytes())
+    data[int(len(data) * where)] ^= 0xFF
+    exported.path.write_bytes(bytes(data))
+    with pytest.raises(AdapterFileError) as err:
+        other.import_(exported.path)
+    assert str(err.value).startswith(f"{exported.path} is ")
+    assert "corrupted" in str(err.value)
+    assert other.list() == [] and other.objects.digests() == []
+
+
+def test_an_edited_member_is_refused(exported, other):
+    members = _members(exported.path)
+    weights = bytearray(members["adapter/adapter.safetensors"])
+    weights[-3] ^= 0xFF
+    members["adapter/adapter.safetensors"] = bytes(weights)
+    _repack(exported.path, members)
+    with pytest.raises(AdapterFileError) as err:
+        other.import_(exported.path)
+    assert str(err.value) == (
+        f"{exported.path} is tampered or corrupted: adapter/adapter.safetensors does not "
+        "match its checksum in SHA256SUMS; ask the sender to export it again"
+    )
+    assert other.list() == [] and other.objects.digests() == []
+
+
+def test_an_edited_member_with_a_rewritten_checksum_list_is_still_refused(exported, other):
+    import hashlib
+
+    members = _members(exported.path)
+    weights = bytearray(members["adapter/adapter.safetensors"])
+    weights[-3] ^= 0xFF
+    members["adapter/adapter.safetensors"] = bytes(weights)
+    members["SHA256SUMS"] = "".join(
+        f"{hashlib.sha256(data).hexdigest()}  {name}\n"
+        for name, data in members.items()
+        if name != "SHA256SUMS"
+    ).encode()
+    _repack(exported.path, members)
+    with pytest.raises(AdapterFileError) as err:
+        other.import_(exported.path)
+    assert str(err.value) == (
+        f"{exported.path}:adapter/adapter.safetensors does not match its checksum (tampered or "
+        "corrupted); copy the adapter again from its source"
+    )
+    assert other.list() == []
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda m: m.update({"../evil.sh": b"rm -rf /"}), "unexpected member '../evil.sh'"),
+        (
+            lambda m: m.pop("adapter/adapter.json"),
+            "is incomplete or corrupted (no adapter/adapter.json)",
+        ),
+        (lambda m: m.pop("SHA256SUMS"), "is incomplete or corrupted (no SHA256SUMS)"),
+        (lambda m: m.update({"adapter/extra.bin": b"x"}), "member not listed in SHA256SUMS"),
+    ],
+)
+def test_a_malformed_archive_is_refused(exported, other, change, problem):
+    members = _members(exported.path)
+    change(members)
+    _repack(exported.path, members)
+    with pytest.raises(AdapterFileError) as err:
+        other.import_(exported.path)
+    assert problem in str(err.value)
+    assert other.list() == []
+
+
+def test_a_file_that_is_not_an_archive_is_refused(tmp_path, other):
+    junk = tmp_path / "junk.tar.gz"
+    junk.write_bytes(gzip.compress(b"hello"))
+    with pytest.raises(AdapterFileError, match="is truncated or corrupted"):
+        other.import_(junk)
+    with pytest.raises(AdapterFileError) as err:
+        other.import_(tmp_path / "missing.tar.gz")
+    assert str(err.value) == (
+        f"no file {tmp_path / 'missing.tar.gz'}: give the archive written by 'registry export'"
+    )
+
+
+def test_export_is_logged_without_bumping_the_generation(registry, exported, tmp_path):
+    generation = registry.generation()
+    result = registry.export("heart@1", tmp_path / "x.tar.gz")
+    assert registry.generation() == generation
+    event = registry.history("heart", limit=1)[0]
+    assert (event.action, event.version, event.detail["sha256"]) == ("export", 1, result.sha256)

@@ -1,0 +1,146 @@
+"""Adapter cards, metric parsing and diffs: what the data supports, said plainly."""
+
+from __future__ import annotations
+
+from medadapt.registry import Metric, render_card
+from medadapt.registry.diff import flatten
+from medadapt.registry.records import parse_metrics, parse_ref
+
+
+def _manifest(**metadata) -> dict:
+    return {
+        "method": "bottleneck",
+        "config": {"method": "bottleneck", "reduction_factor": 16.0},
+        "layers": ["blocks.0.mlp", "blocks.1.mlp"],
+        "n_parameters": 1234,
+        "base_fingerprint": {
+            "model_class": "FTTransformer",
+            "architecture": "a" * 64,
+            "weights": "b" * 64,
+            "n_parameters": 99999,
+        },
+        "weights_sha256": "c" * 64,
+        "created": "2025-03-01T10:00:00+00:00",
+        "medadapt_version": "0.1.0",
+        "metadata": metadata,
+    }
+
+
+def _card(**metadata) -> str:
+    return render_card(
+        name="pneumonia",
+        version=3,
+        parent=2,
+        registered="2025-03-02T09:00:00+00:00",
+        manifest=_manifest(**metadata),
+    )
+
+
+def test_a_card_states_use_data_metrics_and_provenance():
+    card = _card(
+        task="pneumonia vs normal",
+        intended_use="Second reader for chest X-rays in adults at Site B.",
+        data_summary={"n_train": 400, "n_positive": 150, "prevalence": 0.375, "group": "Site B"},
+        metrics={"auroc": {"value": 0.9, "ci": [0.86, 0.93]}, "ci_level": 0.95, "n_test": 200},
+    )
+    assert card.startswith(
+        "# pneumonia v3\n\nA **bottleneck** adapter for **pneumonia vs normal** on base model "
+        "**FTTransformer** (weights sha256 `bbbbbbbbbbbb`).\n"
+    )
+    assert "Second reader for chest X-rays in adults at Site B." in card
+    assert "| n_train | 400 |" in card and "| prevalence | 0.375 |" in card
+    assert "| metric | value | 95% CI |" in card
+    assert "| auroc | 0.900 | 0.860 to 0.930 |" in card
+    assert "| n_test | 200 |  |" in card
+    assert "| parent | pneumonia@2 |" in card and "| adapted layers | 2 |" in card
+    assert "- Trained for one group (group = Site B): it is not validated for other sites" in card
+    assert "fewer than 100" not in card and "wide" not in card
+
+
+def test_limitations_follow_from_the_data():
+    card = _card(
+        data_summary={"n_train": 60, "n_positive": 5, "prevalence": 0.083},
+        metrics={"auroc": 0.77, "auroc_ci": [0.55, 0.95], "sensitivity": 0.6},
+    )
+    assert "- Trained on 60 cases (fewer than 100): performance estimates are uncertain" in card
+    assert "- Only 5 cases in the minority class (fewer than 20)." in card
+    assert "- Skewed training data (prevalence 0.08)" in card
+    assert "- The confidence interval for auroc is wide (0.55 to 0.95)" in card
+    assert "- No confidence interval recorded for sensitivity: treat 0.600 as a point" in card
+    assert "| sensitivity | 0.600 | not recorded |" in card
+
+
+def test_a_card_without_metadata_says_what_is_unknown():
+    card = _card()
+    assert "## Intended use\n\nNot stated. Before clinical use" in card
+    assert "## Training data\n\nNo summary was recorded." in card
+    assert "- No training-data summary was recorded" in card
+    assert "- No evaluation metrics were recorded." in card
+    assert "an unstated task" in card
+
+
+def test_user_limitations_and_notes_are_kept():
+    card = render_card(
+        name="x",
+        version=1,
+        parent=None,
+        registered="t",
+        manifest=_manifest(limitations="Not for children under 12."),
+        notes="Approved by the AI committee, 2025-02.",
+    )
+    assert "- Not for children under 12." in card
+    assert card.endswith("## Notes\n\nApproved by the AI committee, 2025-02.\n")
+    assert "| parent | none |" in card
+
+
+def test_metrics_parse_both_shapes_and_skip_junk():
+    metrics = parse_metrics(
+        {
+            "auroc": 0.8,
+            "auroc_ci": [0.7, 0.9],
+            "brier": {"value": 0.1, "ci": {"low": 0.08, "high": 0.12}},
+            "n_test": 50,
+            "note": "text",
+            "nan": float("nan"),
+            "flag": True,
+        }
+    )
+    assert metrics == [
+        Metric("auroc", 0.8, (0.7, 0.9)),
+        Metric("brier", 0.1, (0.08, 0.12)),
+        Metric("n_test", 50.0, None),
+    ]
+    assert [m.format() for m in metrics] == ["0.800 [0.700, 0.900]", "0.100 [0.080, 0.120]", "50"]
+
+
+def test_refs_and_flattening():
+    assert str(parse_ref("a@3")) == "a@3" and parse_ref("a@v3").version == 3
+    assert parse_ref("a").selector == "default" and not parse_ref("a").explicit
+    assert parse_ref("a@latest").explicit and not parse_ref("a@promoted").explicit
+    assert flatten({"a": {"b": 1, "c": {}}, "d": [1]}) == {"a.b": 1, "a.c": {}, "d": [1]}
+
+
+def test_diff_reports_config_data_and_ci_overlap(registry, adapter_dir):
+    from tests.registry.helpers import metadata
+
+    registry.add(adapter_dir(1), name="heart")
+    better = metadata(
+        metrics={"auroc": 0.95, "auroc_ci": [0.91, 0.98], "f1": 0.7},
+        data_summary={"n_train": 240, "n_positive": 80, "prevalence": 0.33},
+    )
+    registry.add(adapter_dir(2, r=4, meta=better), name="heart")
+    d = registry.diff("heart@1", "heart@2")
+    assert [(c.key, c.a, c.b) for c in d.config] == [("r", 2, 4)]
+    assert [(c.key, c.a, c.b) for c in d.data_summary] == [
+        ("group", "VA Long Beach", None),
+        ("group_column", "dataset", None),
+        ("n_train", 120, 240),
+        ("prevalence", 0.67, 0.33),
+    ]
+    assert {c.key for c in d.fields} == {"parent", "n_parameters", "weights_sha256"}
+    by_name = {m.name: m for m in d.metrics}
+    assert round(by_name["auroc"].delta, 6) == 0.14 and by_name["auroc"].overlap is False
+    assert by_name["f1"].a is None and by_name["f1"].delta is None
+    assert by_name["n_test"].b is None
+    assert d.to_dict()["metrics"][0]["ci_overlap"] is False
+    assert registry.diff("heart@1", "heart@1").config == []
