@@ -115,6 +115,18 @@ def test_evaluate_on_the_training_file_uses_only_held_out_rows(workspace, tmp_pa
     assert result["trainable_params"] == manifest["n_parameters"]
     assert result["adapter_bytes"] == (root / "adapter_c" / "adapter.safetensors").stat().st_size
     assert (tmp_path / "r.html").read_text().startswith("<!DOCTYPE html>")
+    assert (root / "adapter_c" / "split.json").is_file()
+    assert "test_positions" not in json.dumps(manifest)  # row positions stay out of the manifest
+
+
+def test_evaluate_refuses_to_guess_when_the_split_is_missing(workspace, tmp_path):
+    import shutil
+
+    root, _, common = workspace
+    copy = tmp_path / "copied_adapter"
+    shutil.copytree(root / "adapter_c", copy)
+    (copy / "split.json").unlink()
+    assert run("evaluate", "--base", str(root / "base"), "--adapter", str(copy), *common) == 2
 
 
 def test_evaluate_on_another_file_uses_all_its_rows(workspace, tmp_path):

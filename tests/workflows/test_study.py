@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pandas as pd
@@ -18,9 +17,26 @@ from medadapt.workflows.study_summary import aggregate, conclusions, t_interval
 from tests.evaluate.browser import open_page, require_browser
 from tests.tables import clinical_table
 
-ARGS = ["--label", "outcome", "--group-column", "site", "--groups", "A,B", "--group", "C",
-        "--fractions", "0.5,1", "--seeds", "2", "--methods", "base_only,head_only,bottleneck",
-        "--n-boot", "100", "--workers", "2"]
+ARGS = [
+    "--label",
+    "outcome",
+    "--group-column",
+    "site",
+    "--groups",
+    "A,B",
+    "--group",
+    "C",
+    "--fractions",
+    "0.5,1",
+    "--seeds",
+    "2",
+    "--methods",
+    "base_only,head_only,bottleneck",
+    "--n-boot",
+    "100",
+    "--workers",
+    "2",
+]
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +53,12 @@ def test_every_point_of_the_grid_is_written(study_run):
     points = sorted(p.stem for p in (root / "out" / "points").glob("*.json"))
     assert points == sorted(
         [f"base_only__f1__s{s}" for s in (0, 1)]
-        + [f"{m}__f{f}__s{s}" for m in ("head_only", "bottleneck") for f in ("0.5", "1")
-           for s in (0, 1)]
+        + [
+            f"{m}__f{f}__s{s}"
+            for m in ("head_only", "bottleneck")
+            for f in ("0.5", "1")
+            for s in (0, 1)
+        ]
     )
     study = json.loads((root / "out" / "study.json").read_text())
     halves = [p for p in study["points"] if p["strategy"] == "bottleneck" and p["fraction"] == 0.5]
@@ -91,32 +111,48 @@ def test_sufficiency_findings_carry_their_numbers():
     target = frame[frame["site"] == "C"].copy()
     target["marker"] = np.nan  # the target hospital does not measure it
     target.loc[target.index[:3], "smoker"] = "occasionally"  # a level the source never used
-    schema = TableSchema.infer(source, label="outcome", id_column="patient_id",
-                               group_column="site")
+    schema = TableSchema.infer(source, label="outcome", id_column="patient_id", group_column="site")
     train, test = target.iloc[:60], target.iloc[60:64]
-    findings = {f.code: f for f in check_sufficiency(
-        schema, source=source, target_train=train, target_test=test,
-        trainable_params={"bottleneck": 1000},
-    )}
+    findings = {
+        f.code: f
+        for f in check_sufficiency(
+            schema,
+            source=source,
+            target_train=train,
+            target_test=test,
+            trainable_params={"bottleneck": 1000},
+        )
+    }
     missing = findings["features_missing_in_target"].numbers["missing_share"]
     assert missing["marker"]["target"] == 1.0 and missing["marker"]["source"] < 0.2
     assert findings["few_test_events"].level == "warning"
     assert findings["unseen_categories"].numbers == {"unseen": {"smoker": 3}}
     epp = findings["events_per_parameter"].numbers
-    assert epp["trainable_params"] == 1000 and epp["events"] == min(
-        (schema.encode_labels(train) == 0).sum().item(), (schema.encode_labels(train) == 1).sum().item()
-    )
+    labels = schema.encode_labels(train)
+    assert epp["trainable_params"] == 1000
+    assert epp["events"] == min((labels == 0).sum().item(), (labels == 1).sum().item())
 
 
 def test_conclusions_flag_overlap_and_the_last_doubling():
     points = []
     for seed, (low, high) in enumerate([(0.70, 0.80), (0.71, 0.82), (0.69, 0.79)]):
-        for strategy, (f_low, f_high) in {"bottleneck": (low, high), "head_only": (0.6, 0.61)}.items():
+        curves = {"bottleneck": (low, high), "head_only": (0.6, 0.61)}
+        for strategy, (f_low, f_high) in curves.items():
             points += [
-                {"strategy": strategy, "fraction": 0.5, "seed": seed, "n_train": 50,
-                 "metrics": {"auroc": f_low, "auroc_ci": [f_low - 0.1, f_low + 0.1]}},
-                {"strategy": strategy, "fraction": 1.0, "seed": seed, "n_train": 100,
-                 "metrics": {"auroc": f_high, "auroc_ci": [f_high - 0.1, f_high + 0.1]}},
+                {
+                    "strategy": strategy,
+                    "fraction": 0.5,
+                    "seed": seed,
+                    "n_train": 50,
+                    "metrics": {"auroc": f_low, "auroc_ci": [f_low - 0.1, f_low + 0.1]},
+                },
+                {
+                    "strategy": strategy,
+                    "fraction": 1.0,
+                    "seed": seed,
+                    "n_train": 100,
+                    "metrics": {"auroc": f_high, "auroc_ci": [f_high - 0.1, f_high + 0.1]},
+                },
             ]
     study = {"task": "binary", "points": points}
     curves = aggregate(points, "binary")
@@ -127,7 +163,3 @@ def test_conclusions_flag_overlap_and_the_last_doubling():
     assert found["best_per_size"][-1]["indistinguishable_from"] == []
     low, high = t_interval([0.1, 0.11, 0.1])
     assert low < 0.1033 < high
-
-
-def test_workers_default_to_the_cores(monkeypatch):
-    assert os.cpu_count() >= 1

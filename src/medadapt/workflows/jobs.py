@@ -7,6 +7,8 @@ atomically. Splits are recorded as row positions plus the data file's checksum, 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ from medadapt.data.splits import nested_fraction, positions_digest, stratified_s
 from medadapt.data.tables import read_table
 from medadapt.errors import DataError
 from medadapt.evaluate.groups import evaluate_groups, subgroup_columns
-from medadapt.fileio import sha256_file
+from medadapt.fileio import atomic_write_bytes, sha256_file
 from medadapt.train.bundle import BaseModel
 from medadapt.train.tabular import (
     TabularModelConfig,
@@ -31,6 +33,7 @@ from medadapt.train.tabular import (
 )
 
 Progress = Callable[[str], None] | None
+SPLIT_FILE = "split.json"
 INTENDED_USE = (
     "Research use: adaptation of an existing model to the named group; validate locally "
     "before any clinical use."
@@ -215,15 +218,18 @@ def adapt_job(
         data_summary.update(
             n_positive=int(y_train.sum()), prevalence=round(float(y_train.mean()), 4)
         )
-    split = _split_record(
-        data,
-        train_rows.index.to_numpy(),
-        test_rows.index.to_numpy(),
-        seed=seed,
-        test_fraction=test_fraction,
-        group_column=group_column,
-        group=group,
-    )
+    positions = _split_record(data, train_rows.index.to_numpy(), test_rows.index.to_numpy())
+    positions_bytes = json.dumps(positions).encode()
+    split = {
+        "data_sha256": positions["data_sha256"],
+        "test_digest": positions["test_digest"],
+        "seed": seed,
+        "test_fraction": test_fraction,
+        "group_column": group_column,
+        "group": group,
+        "positions_file": SPLIT_FILE,
+        "positions_sha256": hashlib.sha256(positions_bytes).hexdigest(),
+    }
     metadata = {
         "task": schema.task,
         "label": schema.label,
@@ -236,12 +242,16 @@ def adapt_job(
         "method": method,
     }
     if method == "full":
+        metadata["split"] = {**split, **positions}
         base.model, base.training = result.model, {**base.training, "adapted": metadata}
         base.save(out)
         size = (out / "model.safetensors").stat().st_size
     else:
         model: AdapterModel = result.model
         model.save_adapter(name, out, metadata=metadata)
+        # which rows trained it stays beside the adapter, not in its manifest: it only matters
+        # for evaluating on this very file, and the registry ships summaries only
+        atomic_write_bytes(out / SPLIT_FILE, positions_bytes)
         size = (out / "adapter.safetensors").stat().st_size
     return {
         "adapter": str(out),
@@ -271,7 +281,21 @@ def load_for_inference(base_dir: Path, adapter_dir: Path | None):
     return model, base.schema, name, manifest, base
 
 
-def _rows_to_score(frame, data, base, manifest, group_column, group):
+def _read_positions(adapter_dir: Path, split: dict[str, Any]) -> dict[str, Any]:
+    path = Path(adapter_dir) / split["positions_file"]
+    if not path.is_file():
+        raise DataError(
+            f"this adapter was trained on rows of this very file, but {path.name} (which rows) "
+            "is not beside it; point --adapter at the directory 'medadapt adapt' wrote, or "
+            "evaluate on another file"
+        )
+    raw = path.read_bytes()
+    if hashlib.sha256(raw).hexdigest() != split["positions_sha256"]:
+        raise DataError(f"{path} does not match the checksum in adapter.json; re-run adapt")
+    return json.loads(raw)
+
+
+def _rows_to_score(frame, data, base, manifest, adapter_dir, group_column, group):
     """The rows to evaluate and a sentence saying which they are.
 
     With an adapter, on the file it was trained from and no ``group``: exactly its held-out
@@ -280,9 +304,11 @@ def _rows_to_score(frame, data, base, manifest, group_column, group):
     """
     digest = file_digest(data)
     adapter_split = (manifest or {}).get("metadata", {}).get("split")
-    if adapter_split and adapter_split["data_sha256"] == digest and group is None:
-        positions = adapter_split["test_positions"]
-        return frame.loc[positions], f"the adapter's {len(positions)} held-out rows"
+    if adapter_split and adapter_split["data_sha256"] == digest:
+        adapter_split = {**adapter_split, **_read_positions(adapter_dir, adapter_split)}
+        if group is None:
+            positions = adapter_split["test_positions"]
+            return frame.loc[positions], f"the adapter's {len(positions)} held-out rows"
     rows = select_groups(frame, group_column, [group] if group else None, what="--group")
     used: set[int] = set()
     for split in (base.training.get("split"), adapter_split):
@@ -315,7 +341,7 @@ def evaluate_job(
             f"the model predicts {schema.label!r}, not {label!r}; pass --label {schema.label}"
         )
     frame = read_table(data)
-    rows, rows_used = _rows_to_score(frame, data, base, manifest, group_column, group)
+    rows, rows_used = _rows_to_score(frame, data, base, manifest, adapter_dir, group_column, group)
     rows = schema.labelled_rows(rows)
     if len(rows) == 0:
         raise DataError(f"no labelled rows to evaluate in {data}")
