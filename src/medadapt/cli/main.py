@@ -55,6 +55,8 @@ def _register_commands() -> None:
         "medadapt.cli.demo",
         "medadapt.cli.study",
         "medadapt.cli.registry",
+        "medadapt.cli.registry_bases",
+        "medadapt.cli.serve",
     ):
         try:
             importlib.import_module(module)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from medadapt.cli.common import split_list, status_progress, stdout
+from medadapt.cli.common import small_model_threads, split_list, status_progress, stdout
 from medadapt.cli.main import app
 
 
@@ -40,6 +40,7 @@ def study_command(
     Example: medadapt study --data heart.csv --label num --positive-above 0 --group-column
     dataset --groups Cleveland,Hungary --group "VA Long Beach" --out study-va
     """
+    small_model_threads()
     from medadapt.data.schema import TableSchema
     from medadapt.data.tables import read_table
     from medadapt.fileio import atomic_write_bytes

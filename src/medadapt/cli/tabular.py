@@ -8,7 +8,13 @@ from typing import Any
 
 import typer
 
-from medadapt.cli.common import print_table, split_list, status_progress, stdout
+from medadapt.cli.common import (
+    print_table,
+    small_model_threads,
+    split_list,
+    status_progress,
+    stdout,
+)
 from medadapt.cli.main import app
 from medadapt.evaluate.report.formatting import fmt_ci
 
@@ -70,6 +76,7 @@ def train_base_command(
     Example: medadapt train-base --data heart.csv --label num --positive-above 0
     --group-column dataset --groups Cleveland,Hungary --out base/
     """
+    small_model_threads()
     from medadapt.train.tabular import TabularModelConfig
     from medadapt.workflows.jobs import train_base_job
 
@@ -122,6 +129,7 @@ def adapt_command(
     Example: medadapt adapt --base base/ --data heart.csv --label num --group-column dataset
     --group "VA Long Beach" --method bottleneck --out adapters/va
     """
+    small_model_threads()
     from medadapt.workflows.jobs import adapt_job
 
     with status_progress("adapt") as step:
@@ -176,6 +184,7 @@ def evaluate_command(
     Example: medadapt evaluate --base base/ --adapter adapters/va --data heart.csv --label num
     --json va.json
     """
+    small_model_threads()
     from medadapt.workflows.jobs import evaluate_job
     from medadapt.workflows.reports import evaluation_report
 
@@ -210,6 +219,7 @@ def predict_command(
 
     Example: medadapt predict --base base/ --adapter adapters/va --data new.csv --out pred.csv
     """
+    small_model_threads()
     from medadapt.workflows.jobs import predict_job
 
     summary = predict_job(base_dir=base, data=data, out=out, adapter_dir=adapter)

@@ -39,7 +39,7 @@ from medadapt.registry.transfer import Exported, Registration
 if TYPE_CHECKING:
     from medadapt.adapters.fingerprint import BaseFingerprint
 
-_LAYOUT = ("objects", "tmp", "checkouts")
+_LAYOUT = ("objects", "tmp", "checkouts", "bases")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,49 @@
+"""``medadapt registry --root DIR add-base|bases``: the base models adapters are served on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from medadapt.cli.registry import _open, registry_app
+
+
+@registry_app.command("add-base")
+def add_base_command(
+    ctx: typer.Context,
+    base_dir: Path = typer.Argument(..., help="A directory written by 'medadapt train-base'."),
+) -> None:
+    """Keep a base model in the registry so 'medadapt serve' can load its adapters.
+
+    Example: medadapt registry --root hospital-registry add-base base/
+    """
+    from medadapt.registry.bases import add_base
+
+    registry = _open(ctx, create=True)
+    path, new = add_base(registry.root, base_dir)
+    typer.echo(f"{'added' if new else 'already present'}: {path}")
+
+
+@registry_app.command("bases")
+def bases_command(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List the base models kept in the registry.
+
+    Example: medadapt registry --root hospital-registry bases
+    """
+    from medadapt.registry.bases import list_bases
+
+    bases = list_bases(_open(ctx).root)
+    if as_json:
+        typer.echo(json.dumps(bases, indent=2))
+        return
+    for base in bases:
+        fp = base["fingerprint"]
+        typer.echo(
+            f"{fp['weights'][:12]}  {fp['model_class']}  label={base['label']}  "
+            f"groups={base['groups']}"
+        )

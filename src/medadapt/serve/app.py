@@ -1,0 +1,262 @@
+"""The FastAPI application: ``POST /v1/predict``, ``GET /v1/adapters``, ``/healthz``, ``/metrics``.
+
+Requests for different adapters that arrive together are micro-batched into one mixed-adapter
+forward pass (:mod:`medadapt.serve.batching`). Bearer-token auth protects ``/v1/*`` and
+``/metrics``; bodies above ``max_body_bytes`` get 413; invalid bodies 422 with the field names;
+unknown adapters 404. OpenAPI docs are at ``/docs``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import math
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+import medadapt
+from medadapt.errors import MedadaptError
+from medadapt.serve.batching import MicroBatcher
+from medadapt.serve.schemas import AdapterInfo, Prediction, PredictRequest, PredictResponse
+from medadapt.serve.state import Ambiguous, NotFound, Route, ServingState
+
+MAX_BODY_BYTES = 1_000_000
+
+
+class Telemetry:
+    """Prometheus metrics of one app (its own registry, so tests can make several apps)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "medadapt_requests", "HTTP requests", ["endpoint", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "medadapt_request_seconds",
+            "Request latency",
+            ["endpoint"],
+            registry=self.registry,
+            buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0),
+        )
+        self.batch_size = Histogram(
+            "medadapt_batch_size",
+            "Instances per forward pass",
+            registry=self.registry,
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+        )
+        self.batch_seconds = Histogram(
+            "medadapt_batch_seconds", "Forward pass time", registry=self.registry
+        )
+        self.instances = Counter(
+            "medadapt_instances", "Instances predicted", ["adapter"], registry=self.registry
+        )
+        self.adapters = Gauge(
+            "medadapt_adapters_served", "Promoted adapters served", registry=self.registry
+        )
+        self.generation = Gauge(
+            "medadapt_registry_generation", "Registry generation loaded", registry=self.registry
+        )
+
+
+def _check_instance(schema, index: int, instance: dict[str, Any]) -> list[dict[str, Any]]:
+    """Field errors for values a numeric feature cannot take (422, named by field)."""
+    errors = []
+    for feature in schema.numeric_features:
+        value = instance.get(feature.name)
+        if value is None or isinstance(value, bool):
+            ok = value is None
+        elif isinstance(value, int | float):
+            ok = math.isfinite(float(value))
+        else:
+            try:
+                ok = math.isfinite(float(value))
+            except (TypeError, ValueError):
+                ok = False
+        if not ok:
+            errors.append(
+                {
+                    "loc": ["body", "instances", index, feature.name],
+                    "msg": f"{feature.name} must be a number or null, got {value!r}",
+                    "type": "value_error",
+                }
+            )
+    return errors
+
+
+def create_app(
+    registry_root: str | Path,
+    *,
+    token: str | None = None,
+    max_batch: int = 64,
+    max_wait_ms: float = 5.0,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    refresh_seconds: float = 1.0,
+    threads: int = 1,
+) -> FastAPI:
+    """Build the service for the adapters promoted in the registry at ``registry_root``.
+
+    ``threads``: torch threads for the forward pass. Small clinical models run fastest on one
+    (intra-op threading costs more than it saves at these sizes, and badly so on a busy host).
+    """
+    import torch
+
+    torch.set_num_threads(threads)
+    state = ServingState(registry_root, refresh_seconds=refresh_seconds)
+    telemetry = Telemetry()
+
+    def run(base_key: str, payloads: Sequence[tuple[dict[str, Any], Route]]) -> list[Any]:
+        frame = pd.DataFrame([instance for instance, _ in payloads])
+        scores = state.predict(base_key, frame, [route.internal for _, route in payloads])
+        return list(scores)
+
+    def refresh() -> None:
+        if state.refresh():
+            telemetry.adapters.set(len(state.tables.promoted))
+            telemetry.generation.set(state.generation)
+
+    def observe(size: int, seconds: float) -> None:
+        telemetry.batch_size.observe(size)
+        telemetry.batch_seconds.observe(seconds)
+
+    batcher = MicroBatcher(
+        run, max_batch=max_batch, max_wait_ms=max_wait_ms, before_batch=refresh, on_batch=observe
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI):
+        await batcher.start()
+        await batcher.call_in_worker(lambda: state.refresh(force=True))
+        telemetry.adapters.set(len(state.tables.promoted))
+        yield
+        await batcher.stop()
+
+    app = FastAPI(
+        title="medadapt",
+        version=medadapt.__version__,
+        lifespan=lifespan,
+        description="Predictions from a frozen base model with per-request adapters.",
+    )
+    bearer = HTTPBearer(auto_error=False)
+
+    def authorize(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
+        if token is None:
+            return
+        given = credentials.credentials if credentials is not None else ""
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            raise HTTPException(
+                401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"}
+            )
+
+    @app.middleware("http")
+    async def limits_and_metrics(request: Request, call_next):
+        started = time.perf_counter()
+        length = request.headers.get("content-length")
+        if length is not None and int(length) > max_body_bytes:
+            response = JSONResponse(
+                {
+                    "detail": f"request body over {max_body_bytes} bytes; "
+                    "send fewer instances per request"
+                },
+                status_code=413,
+            )
+        else:
+            response = await call_next(request)
+        endpoint = request.url.path
+        telemetry.requests.labels(endpoint, str(response.status_code)).inc()
+        telemetry.latency.labels(endpoint).observe(time.perf_counter() - started)
+        return response
+
+    @app.exception_handler(NotFound)
+    async def not_found(_: Request, exc: NotFound) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(Ambiguous)
+    async def ambiguous(_: Request, exc: Ambiguous) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(MedadaptError)
+    async def bad_input(_: Request, exc: MedadaptError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.post("/v1/predict", response_model=PredictResponse, dependencies=[Depends(authorize)])
+    async def predict(body: PredictRequest) -> PredictResponse:
+        if state.refresh_due():  # at most once per refresh interval: pick up promotions
+            await batcher.call_in_worker(refresh)
+        try:
+            routes = [state.route(body.adapter, body.group, inst) for inst in body.instances]
+        except NotFound:  # promoted a moment ago? look at the registry once more, then decide
+            await batcher.call_in_worker(lambda: state.refresh(force=True))
+            routes = [state.route(body.adapter, body.group, inst) for inst in body.instances]
+        errors = []
+        for i, (instance, route) in enumerate(zip(body.instances, routes, strict=True)):
+            errors += _check_instance(state.bases[route.base_key].schema, i, instance)
+        if errors:
+            raise RequestValidationError(errors)
+        scores = await batcher.submit(
+            [
+                (route.base_key, (inst, route))
+                for inst, route in zip(body.instances, routes, strict=True)
+            ]
+        )
+        out = []
+        for route, score in zip(routes, scores, strict=True):
+            telemetry.instances.labels(route.name or "base").inc()
+            out.append(_prediction(state.bases[route.base_key], route, score))
+        return PredictResponse(predictions=out)
+
+    @app.get("/v1/adapters", response_model=list[AdapterInfo], dependencies=[Depends(authorize)])
+    async def adapters() -> list[dict[str, Any]]:
+        return state.tables.info
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "adapters": len(state.tables.promoted),
+            "generation": state.generation,
+            "version": medadapt.__version__,
+        }
+
+    @app.get("/metrics", dependencies=[Depends(authorize)])
+    async def metrics() -> PlainTextResponse:
+        return PlainTextResponse(
+            generate_latest(telemetry.registry), media_type=CONTENT_TYPE_LATEST
+        )
+
+    app.state.serving = state
+    app.state.batcher = batcher
+    return app
+
+
+def _prediction(served, route: Route, score: Any) -> Prediction:
+    schema = served.schema
+    common = {"adapter": route.name, "version": route.version, "base": served.key[:12]}
+    if schema.task == "binary":
+        p = float(score)
+        predicted = schema.classes[1] if p >= 0.5 else schema.classes[0]
+        return Prediction(**common, predicted=predicted, probability=p)
+    if schema.task == "multiclass":
+        probs = np.asarray(score, dtype=float)
+        return Prediction(
+            **common,
+            predicted=schema.classes[int(probs.argmax())],
+            probabilities={c: float(p) for c, p in zip(schema.classes, probs, strict=True)},
+        )
+    return Prediction(**common, predicted=float(score))

@@ -1,0 +1,202 @@
+"""What the server holds: one AdapterModel per base model, the adapters loaded into it, and the
+routing tables (adapter name -> promoted version, group value -> adapter).
+
+All model work — loading adapters and forward passes — runs on the batcher's single worker
+thread, so an AdapterModel is never changed while it computes. ``refresh`` polls the registry's
+generation counter and loads newly promoted versions without a restart; versions already
+loaded stay available for ``name@version`` requests.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from medadapt.adapters import AdapterModel
+from medadapt.data.schema import TableSchema
+from medadapt.errors import MedadaptError
+from medadapt.registry import Registry
+from medadapt.registry.bases import find_base
+from medadapt.registry.records import parse_ref
+from medadapt.train.bundle import BaseModel
+
+log = logging.getLogger("medadapt.serve")
+
+
+class NotFound(MedadaptError):
+    """An adapter, version or group the server does not serve (HTTP 404)."""
+
+
+class Ambiguous(MedadaptError):
+    """Several promoted adapters claim the same group (HTTP 409)."""
+
+
+@dataclass
+class ServedBase:
+    key: str  # weights sha256
+    base: BaseModel
+    model: AdapterModel
+    source_groups: set[str]
+
+    @property
+    def schema(self) -> TableSchema:
+        return self.base.schema
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where an instance goes: a base and an adapter inside it (None = the base alone)."""
+
+    base_key: str
+    internal: str | None  # adapter name inside the AdapterModel
+    name: str | None
+    version: int | None
+
+
+@dataclass
+class Tables:
+    """Routing tables, replaced as a whole on refresh (readers never see a half update)."""
+
+    promoted: dict[str, Route] = field(default_factory=dict)
+    versions: dict[tuple[str, int], Route] = field(default_factory=dict)
+    groups: dict[tuple[str, str], list[Route]] = field(default_factory=dict)  # (column, value)
+    info: list[dict[str, Any]] = field(default_factory=list)
+
+
+class ServingState:
+    """Models and routing tables for one registry."""
+
+    def __init__(self, registry_root: str | Path, *, refresh_seconds: float = 1.0) -> None:
+        self.registry = Registry(registry_root)
+        self.refresh_seconds = refresh_seconds
+        self.bases: dict[str, ServedBase] = {}
+        self.tables = Tables()
+        self.generation = -1
+        self._checked = 0.0
+
+    # ----- loading (worker thread only) ----------------------------------------------------
+    def _base(self, weights: str) -> ServedBase:
+        if weights not in self.bases:
+            base = BaseModel.load(find_base(self.registry.root, weights))
+            if base.kind != "tabular":
+                raise NotFound("only tabular base models are served; this base is " + base.kind)
+            base.model.eval()
+            groups = set((base.training.get("groups") or {}).keys())
+            self.bases[weights] = ServedBase(weights, base, AdapterModel(base.model), groups)
+        return self.bases[weights]
+
+    def _load(self, name: str, version: int, tables: Tables) -> Route:
+        loaded = tables.versions.get((name, version))
+        if loaded is not None:
+            return loaded
+        v = self.registry.get(f"{name}@{version}")
+        served = self._base(v.base_fingerprint["weights"])
+        directory = self.registry.open_adapter(v.ref, base=served.model.fingerprint)
+        internal = f"{name}__v{version}"
+        if internal not in served.model.adapter_names:
+            served.model.load_adapter(directory, name=internal)
+        route = Route(served.key, internal, name, version)
+        tables.versions[(name, version)] = route
+        return route
+
+    def refresh_due(self) -> bool:
+        return time.monotonic() - self._checked >= self.refresh_seconds
+
+    def refresh(self, *, force: bool = False) -> bool:
+        """Reload the promoted versions if the registry changed; True when it did."""
+        now = time.monotonic()
+        if not force and now - self._checked < self.refresh_seconds:
+            return False
+        self._checked = now
+        generation = self.registry.generation()
+        if generation == self.generation and not force:
+            return False
+        tables = Tables(versions=dict(self.tables.versions))  # built aside, then swapped in
+        for name, v in self.registry.promoted_versions().items():
+            try:
+                route = self._load(name, v.version, tables)
+            except MedadaptError as exc:  # one broken adapter must not stop the others
+                log.error("not serving %s: %s", v.ref, exc)
+                continue
+            tables.promoted[name] = route
+            summary = v.data_summary
+            if summary.get("group_column") and summary.get("group") is not None:
+                key = (summary["group_column"], str(summary["group"]))
+                tables.groups.setdefault(key, []).append(route)
+            tables.info.append(
+                {
+                    "name": name,
+                    "version": v.version,
+                    "method": v.method,
+                    "base": v.base_fingerprint["weights"][:12],
+                    "group": summary.get("group"),
+                    "group_column": summary.get("group_column"),
+                    "task": v.task,
+                    "metrics": {
+                        k: val for k, val in v.metrics.items() if not isinstance(val, dict)
+                    },
+                }
+            )
+        self.tables = tables
+        self.generation = generation
+        return True
+
+    # ----- routing (any thread; reads the current tables) -----------------------------------
+    def route(self, adapter: str | None, group: str | None, instance: dict[str, Any]) -> Route:
+        tables = self.tables
+        if adapter is not None:
+            ref = parse_ref(adapter)
+            if ref.selector == "exact":
+                route = tables.versions.get((ref.name, ref.version))
+                if route is None:
+                    raise NotFound(
+                        f"adapter {adapter!r} is not loaded; request it by name for the "
+                        "promoted version"
+                    )
+                return route
+            if ref.name not in tables.promoted:
+                served = ", ".join(sorted(tables.promoted)) or "none"
+                raise NotFound(f"unknown adapter {ref.name!r}; served adapters: {served}")
+            return tables.promoted[ref.name]
+        for (column, value), routes in tables.groups.items():
+            wanted = group if group is not None else instance.get(column)
+            if wanted is not None and str(wanted) == value:
+                if len(routes) > 1:
+                    names = ", ".join(sorted(r.name or "" for r in routes))
+                    raise Ambiguous(
+                        f"group {value!r} is served by several promoted adapters ({names}); "
+                        "name one with 'adapter', or demote the others"
+                    )
+                return routes[0]
+        wanted_group = group if group is not None else self._instance_group(instance)
+        for served in self.bases.values():
+            if wanted_group is not None and str(wanted_group) in served.source_groups:
+                return Route(served.key, None, None, None)
+        if group is None and wanted_group is None and len(self.bases) == 1:
+            (served,) = self.bases.values()
+            return Route(served.key, None, None, None)  # no routing info: the base model
+        raise NotFound(
+            f"no adapter serves group {wanted_group!r}, and no base model was trained on it"
+        )
+
+    def _instance_group(self, instance: dict[str, Any]) -> Any:
+        for served in self.bases.values():
+            column = served.schema.group_column
+            if column and column in instance:
+                return instance[column]
+        return None
+
+    # ----- prediction (worker thread only) -----------------------------------------------------
+    @torch.no_grad()
+    def predict(self, base_key: str, frame, adapter_ids: list[str | None]) -> np.ndarray:
+        """Scores for the rows of ``frame`` routed per row: one mixed-adapter forward pass."""
+        from medadapt.train.tabular import predict
+
+        served = self.bases[base_key]
+        return predict(served.model, served.schema, frame, adapter_ids=adapter_ids)

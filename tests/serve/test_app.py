@@ -1,0 +1,150 @@
+"""The prediction service: routing, auth, validation, limits, metrics, hot promotion."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from medadapt.registry import Registry
+from medadapt.serve.app import create_app
+from medadapt.train.tabular import predict
+from medadapt.workflows.jobs import load_for_inference
+
+pytestmark = pytest.mark.xdist_group("serve")  # share one registry fixture per worker
+TOKEN = "t" * 32
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def _instances(served_registry, site: str, n: int = 4) -> list[dict]:
+    frame = pd.read_csv(served_registry["data"])
+    rows = frame[frame["site"] == site].head(n).drop(columns=["outcome"])
+    return json.loads(rows.to_json(orient="records"))
+
+
+@pytest.fixture
+def client(served_registry):
+    app = create_app(served_registry["registry"], token=TOKEN, max_body_bytes=200_000)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def test_predictions_equal_offline_predictions_with_that_adapter(client, served_registry):
+    instances = _instances(served_registry, "C", 6)
+    reply = client.post(
+        "/v1/predict", json={"adapter": "site_c", "instances": instances}, headers=AUTH
+    )
+    assert reply.status_code == 200, reply.text
+    served = reply.json()["predictions"]
+    assert {(p["adapter"], p["version"]) for p in served} == {("site_c", 1)}
+    model, schema, name, _, _ = load_for_inference(
+        served_registry["base"], served_registry["adapters"]["site_c"]
+    )
+    expected = predict(model, schema, pd.DataFrame(instances), adapter=name)
+    np.testing.assert_allclose([p["probability"] for p in served], expected, atol=1e-6)
+
+
+def test_routing_by_version_by_request_group_and_by_instance_group(client, served_registry):
+    body = {"adapter": "site_c@2", "instances": _instances(served_registry, "C", 1)}
+    assert client.post("/v1/predict", json=body, headers=AUTH).status_code == 404  # not loaded
+    body = {"group": "C", "instances": _instances(served_registry, "C", 2)}
+    assert {
+        p["adapter"]
+        for p in client.post("/v1/predict", json=body, headers=AUTH).json()["predictions"]
+    } == {"site_c"}
+    mixed = [
+        *_instances(served_registry, "C", 2),
+        *_instances(served_registry, "A", 1),
+        *_instances(served_registry, "B", 1),
+    ]
+    reply = client.post("/v1/predict", json={"instances": mixed}, headers=AUTH).json()
+    assert [p["adapter"] for p in reply["predictions"]] == ["site_c", "site_c", "site_a", "site_b"]
+    no_group = [{k: v for k, v in mixed[0].items() if k != "site"}]
+    reply = client.post("/v1/predict", json={"instances": no_group}, headers=AUTH).json()
+    assert reply["predictions"][0]["adapter"] is None  # the base model
+    unknown = [{**_instances(served_registry, "A", 1)[0], "site": "Z"}]
+    reply = client.post("/v1/predict", json={"instances": unknown}, headers=AUTH)
+    assert reply.status_code == 404
+    assert reply.json()["detail"] == (
+        "no adapter serves group 'Z', and no base model was trained on it"
+    )
+
+
+def test_unknown_adapter_is_404_with_the_served_names(client, served_registry):
+    body = {"adapter": "nope", "instances": _instances(served_registry, "C", 1)}
+    reply = client.post("/v1/predict", json=body, headers=AUTH)
+    assert reply.status_code == 404
+    assert reply.json()["detail"] == (
+        "unknown adapter 'nope'; served adapters: site_a, site_b, site_c"
+    )
+
+
+def test_bearer_token_is_required_except_for_health(client, served_registry):
+    body = {"adapter": "site_c", "instances": _instances(served_registry, "C", 1)}
+    assert client.post("/v1/predict", json=body).status_code == 401
+    wrong = {"Authorization": "Bearer " + "x" * 32}
+    assert client.post("/v1/predict", json=body, headers=wrong).status_code == 401
+    assert client.get("/v1/adapters").status_code == 401
+    assert client.get("/metrics").status_code == 401
+    health = client.get("/healthz").json()
+    assert (health["status"], health["adapters"]) == ("ok", 3)
+
+
+def test_validation_errors_name_the_fields(client, served_registry):
+    instance = {**_instances(served_registry, "C", 1)[0], "age": "old"}
+    reply = client.post(
+        "/v1/predict", json={"adapter": "site_c", "instances": [instance]}, headers=AUTH
+    )
+    assert reply.status_code == 422
+    assert reply.json()["detail"][0]["loc"] == ["body", "instances", 0, "age"]
+    reply = client.post("/v1/predict", json={"adapter": "site_c", "instances": []}, headers=AUTH)
+    assert reply.status_code == 422 and reply.json()["detail"][0]["loc"] == ["body", "instances"]
+    reply = client.post("/v1/predict", json={"adaptor": "x", "instances": [{}]}, headers=AUTH)
+    assert reply.status_code == 422 and reply.json()["detail"][0]["loc"] == ["body", "adaptor"]
+
+
+def test_oversized_requests_are_refused(client):
+    huge = {"adapter": "site_c", "instances": [{"age": 1.0, "note": "x" * 300_000}]}
+    reply = client.post("/v1/predict", json=huge, headers=AUTH)
+    assert reply.status_code == 413
+
+
+def test_adapters_listing_and_prometheus_metrics(client, served_registry):
+    listed = client.get("/v1/adapters", headers=AUTH).json()
+    assert sorted(a["name"] for a in listed) == ["site_a", "site_b", "site_c"]
+    assert {a["group"] for a in listed} == {"A", "B", "C"}
+    client.post(
+        "/v1/predict",
+        json={"adapter": "site_b", "instances": _instances(served_registry, "C", 2)},
+        headers=AUTH,
+    )
+    text = client.get("/metrics", headers=AUTH).text
+    assert 'medadapt_instances_total{adapter="site_b"} 2.0' in text
+    assert "medadapt_batch_size_bucket" in text and "medadapt_adapters_served 3.0" in text
+
+
+def test_a_newly_promoted_version_is_served_without_a_restart(served_registry):
+    registry = Registry(served_registry["registry"])
+    app = create_app(served_registry["registry"], token=None, refresh_seconds=0.0)
+    body = {"adapter": "site_c", "instances": _instances(served_registry, "C", 1)}
+    with TestClient(app) as client:
+        assert client.post("/v1/predict", json=body).json()["predictions"][0]["version"] == 1
+        registry.promote("site_c@2")
+        try:
+            assert client.post("/v1/predict", json=body).json()["predictions"][0]["version"] == 2
+            pinned = {"adapter": "site_c@1", "instances": body["instances"]}
+            assert client.post("/v1/predict", json=pinned).json()["predictions"][0]["version"] == 1
+            registry.promote("site_c_ia3@1")  # now two promoted adapters claim group C
+            by_group = {"group": "C", "instances": body["instances"]}
+            reply = client.post("/v1/predict", json=by_group)
+            assert reply.status_code == 409
+            assert reply.json()["detail"] == (
+                "group 'C' is served by several promoted adapters (site_c, site_c_ia3); name "
+                "one with 'adapter', or demote the others"
+            )
+        finally:
+            registry.promote("site_c@1")
+            registry.demote("site_c_ia3")

@@ -1,0 +1,65 @@
+"""A small, bounded load test: concurrent clients, mixed adapters, a promotion mid-run."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import threading
+
+import httpx
+import pandas as pd
+import pytest
+
+from medadapt.registry import Registry
+from medadapt.serve.app import create_app
+from medadapt.serve.runner import BackgroundServer
+
+pytestmark = pytest.mark.xdist_group("serve")  # share one registry fixture per worker
+CLIENTS, REQUESTS_PER_CLIENT = 16, 25
+
+
+def test_concurrent_mixed_adapters_with_a_promotion_mid_run(served_registry):
+    frame = pd.read_csv(served_registry["data"]).drop(columns=["outcome"])
+    pool = {
+        site: json.loads(frame[frame["site"] == site].head(20).to_json(orient="records"))
+        for site in ("A", "B", "C")
+    }
+    registry = Registry(served_registry["registry"])
+    app = create_app(served_registry["registry"], token=None, refresh_seconds=0.05)
+    promoted = threading.Event()
+    results: list[tuple[int, dict, bool]] = []
+
+    async def client(seed: int, url: str) -> None:
+        rng = random.Random(seed)
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            for i in range(REQUESTS_PER_CLIENT):
+                site = rng.choice("ABC")
+                body = {"instances": [rng.choice(pool[site])]}
+                if rng.random() < 0.5:
+                    body["adapter"] = {"A": "site_a", "B": "site_b", "C": "site_c"}[site]
+                if seed == 0 and i == REQUESTS_PER_CLIENT // 2:
+                    await asyncio.to_thread(registry.promote, "site_c@2")
+                    promoted.set()
+                after = promoted.is_set()
+                reply = await http.post("/v1/predict", json=body)
+                results.append((reply.status_code, reply.json(), after))
+
+    async def run_all(url: str) -> None:
+        await asyncio.wait_for(
+            asyncio.gather(*(client(seed, url) for seed in range(CLIENTS))), timeout=120
+        )
+
+    try:
+        with BackgroundServer(app) as url:
+            asyncio.run(run_all(url))
+    finally:
+        registry.promote("site_c@1")
+    assert len(results) == CLIENTS * REQUESTS_PER_CLIENT
+    assert [status for status, _, _ in results if status != 200] == []
+    predictions = [(body["predictions"][0], after) for _, body, after in results]
+    assert all(p["adapter"] in ("site_a", "site_b", "site_c") for p, _ in predictions)
+    assert all(isinstance(p["version"], int) for p, _ in predictions)
+    site_c = [(p["version"], after) for p, after in predictions if p["adapter"] == "site_c"]
+    assert {v for v, after in site_c if not after} == {1}
+    assert 2 in {v for v, after in site_c if after}
