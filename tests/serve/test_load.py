@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import threading
+import time
 
 import httpx
 import pandas as pd
@@ -27,8 +27,8 @@ def test_concurrent_mixed_adapters_with_a_promotion_mid_run(served_registry):
     }
     registry = Registry(served_registry["registry"])
     app = create_app(served_registry["registry"], token=None, refresh_seconds=0.05)
-    promoted = threading.Event()
-    results: list[tuple[int, dict, bool]] = []
+    promotion: dict[str, float] = {}
+    results: list[tuple[int, dict, float]] = []
 
     async def client(seed: int, url: str) -> None:
         rng = random.Random(seed)
@@ -39,11 +39,12 @@ def test_concurrent_mixed_adapters_with_a_promotion_mid_run(served_registry):
                 if rng.random() < 0.5:
                     body["adapter"] = {"A": "site_a", "B": "site_b", "C": "site_c"}[site]
                 if seed == 0 and i == REQUESTS_PER_CLIENT // 2:
+                    promotion["start"] = time.monotonic()
                     await asyncio.to_thread(registry.promote, "site_c@2")
-                    promoted.set()
-                after = promoted.is_set()
+                    promotion["done"] = time.monotonic()
+                sent = time.monotonic()
                 reply = await http.post("/v1/predict", json=body)
-                results.append((reply.status_code, reply.json(), after))
+                results.append((reply.status_code, reply.json(), sent))
 
     async def run_all(url: str) -> None:
         await asyncio.wait_for(
@@ -57,9 +58,12 @@ def test_concurrent_mixed_adapters_with_a_promotion_mid_run(served_registry):
         registry.promote("site_c@1")
     assert len(results) == CLIENTS * REQUESTS_PER_CLIENT
     assert [status for status, _, _ in results if status != 200] == []
-    predictions = [(body["predictions"][0], after) for _, body, after in results]
+    predictions = [(body["predictions"][0], sent) for _, body, sent in results]
     assert all(p["adapter"] in ("site_a", "site_b", "site_c") for p, _ in predictions)
     assert all(isinstance(p["version"], int) for p, _ in predictions)
-    site_c = [(p["version"], after) for p, after in predictions if p["adapter"] == "site_c"]
-    assert {v for v, after in site_c if not after} == {1}
-    assert 2 in {v for v, after in site_c if after}
+    site_c = [(p["version"], sent) for p, sent in predictions if p["adapter"] == "site_c"]
+    # sent before the promotion began: the old version; sent well after it: the new one
+    assert {v for v, sent in site_c if sent < promotion["start"]} == {1}
+    settled = promotion["done"] + 0.5
+    assert {v for v, sent in site_c if sent > settled} <= {2}
+    assert 2 in {v for v, _ in site_c}
