@@ -49,7 +49,14 @@ def test_predictions_equal_offline_predictions_with_that_adapter(client, served_
 
 def test_routing_by_version_by_request_group_and_by_instance_group(client, served_registry):
     body = {"adapter": "site_c@2", "instances": _instances(served_registry, "C", 1)}
-    assert client.post("/v1/predict", json=body, headers=AUTH).status_code == 404  # not loaded
+    reply = client.post("/v1/predict", json=body, headers=AUTH)  # registered, not promoted
+    assert reply.json()["predictions"][0]["version"] == 2
+    body["adapter"] = "site_c@9"
+    reply = client.post("/v1/predict", json=body, headers=AUTH)
+    assert (reply.status_code, reply.json()["detail"]) == (
+        404,
+        "adapter site_c@9 is not registered",
+    )
     body = {"group": "C", "instances": _instances(served_registry, "C", 2)}
     assert {
         p["adapter"]

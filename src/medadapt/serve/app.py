@@ -35,7 +35,7 @@ import medadapt
 from medadapt.errors import MedadaptError
 from medadapt.serve.batching import MicroBatcher
 from medadapt.serve.schemas import AdapterInfo, Prediction, PredictRequest, PredictResponse
-from medadapt.serve.state import Ambiguous, NotFound, Route, ServingState
+from medadapt.serve.state import Ambiguous, NotFound, NotLoaded, Route, ServingState
 
 MAX_BODY_BYTES = 1_000_000
 
@@ -200,6 +200,10 @@ def create_app(
         if state.refresh_due():  # at most once per refresh interval: pick up promotions
             await batcher.call_in_worker(refresh)
         try:
+            routes = [state.route(body.adapter, body.group, inst) for inst in body.instances]
+        except NotLoaded as missing:  # a registered version not in memory: load it once
+            name, version = missing.name, missing.version
+            await batcher.call_in_worker(lambda: state.load_version(name, version))
             routes = [state.route(body.adapter, body.group, inst) for inst in body.instances]
         except NotFound:  # promoted a moment ago? look at the registry once more, then decide
             await batcher.call_in_worker(lambda: state.refresh(force=True))

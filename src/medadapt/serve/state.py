@@ -33,6 +33,14 @@ class NotFound(MedadaptError):
     """An adapter, version or group the server does not serve (HTTP 404)."""
 
 
+class NotLoaded(NotFound):
+    """A registered version that is not in memory yet; the worker can load it."""
+
+    def __init__(self, name: str, version: int) -> None:
+        super().__init__(f"adapter {name}@{version} is not registered")
+        self.name, self.version = name, version
+
+
 class Ambiguous(MedadaptError):
     """Several promoted adapters claim the same group (HTTP 409)."""
 
@@ -105,6 +113,21 @@ class ServingState:
         tables.versions[(name, version)] = route
         return route
 
+    def load_version(self, name: str, version: int) -> None:
+        """Load a registered (not necessarily promoted) version for ``name@version`` requests."""
+        try:
+            self.registry.get(f"{name}@{version}")
+        except MedadaptError:
+            raise NotFound(f"adapter {name}@{version} is not registered") from None
+        tables = Tables(
+            promoted=self.tables.promoted,
+            versions=dict(self.tables.versions),
+            groups=self.tables.groups,
+            info=self.tables.info,
+        )
+        self._load(name, version, tables)
+        self.tables = tables
+
     def refresh_due(self) -> bool:
         return time.monotonic() - self._checked >= self.refresh_seconds
 
@@ -155,10 +178,7 @@ class ServingState:
             if ref.selector == "exact":
                 route = tables.versions.get((ref.name, ref.version))
                 if route is None:
-                    raise NotFound(
-                        f"adapter {adapter!r} is not loaded; request it by name for the "
-                        "promoted version"
-                    )
+                    raise NotLoaded(ref.name, ref.version)
                 return route
             if ref.name not in tables.promoted:
                 served = ", ".join(sorted(tables.promoted)) or "none"
