@@ -27,7 +27,9 @@ def status_progress(title: str, total: int | None = None) -> Iterator[Any]:
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task(title, total=total, message="")
 
-        def step(message: str, advance: int = 1) -> None:
+        def step(message: str, advance: int | None = None) -> None:
+            if advance is None:  # epoch updates on a spinner change the message only
+                advance = 1 if total is not None and not message.startswith("epoch ") else 0
             progress.update(task, advance=advance, message=message)
 
         yield step

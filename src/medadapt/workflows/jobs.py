@@ -44,6 +44,18 @@ def file_digest(path: str | Path) -> str:
     return sha256_file(path)
 
 
+def _epoch_reporter(progress: Progress):
+    """``on_epoch`` callback that shows the losses in the progress line."""
+    if progress is None:
+        return None
+
+    def report(epoch: int, train_loss: float, val_loss: float | None) -> None:
+        val = "" if val_loss is None else f", validation {val_loss:.3f}"
+        progress(f"epoch {epoch}: loss {train_loss:.3f}{val}")
+
+    return report
+
+
 def select_groups(
     frame: pd.DataFrame, column: str | None, values: Sequence[str] | None, *, what: str
 ) -> pd.DataFrame:
@@ -130,7 +142,9 @@ def train_base_job(
     )
     if progress:
         progress(f"training on {len(train_rows)} rows")
-    base = train_base(train_rows, schema, model_config=model_config, seed=seed)
+    base = train_base(
+        train_rows, schema, model_config=model_config, seed=seed, on_epoch=_epoch_reporter(progress)
+    )
     evaluation = evaluate_groups(
         schema.task,
         true_labels(schema, test_rows),
@@ -195,7 +209,9 @@ def adapt_job(
     name = name or _default_name(group, method)
     if progress:
         progress(f"{method} on {len(train_rows)} rows of {group}")
-    result = adapt(base, train_rows, method=method, name=name, seed=seed)
+    result = adapt(
+        base, train_rows, method=method, name=name, seed=seed, on_epoch=_epoch_reporter(progress)
+    )
     adapter = None if method == "full" else name
     scores = predict(result.model, schema, test_rows, adapter=adapter)
     evaluation = evaluate_groups(
