@@ -155,3 +155,14 @@ def test_a_newly_promoted_version_is_served_without_a_restart(served_registry):
         finally:
             registry.promote("site_c@1")
             registry.demote("site_c_ia3")
+
+
+def test_registry_add_also_keeps_the_adapters_base(served_registry, tmp_path):
+    from medadapt.cli.main import main
+    from medadapt.registry.bases import list_bases
+
+    root = tmp_path / "fresh"
+    main(["registry", "--root", str(root), "add", str(served_registry["adapters"]["site_c"]),
+          "--name", "site_c"])
+    (base,) = list_bases(root)
+    assert base["label"] == "outcome" and set(base["groups"]) == {"A", "B"}

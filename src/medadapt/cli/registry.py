@@ -116,7 +116,36 @@ def add_cmd(
         return
     lineage = f"parent {v.name}@{v.parent}" if v.parent else "no parent"
     typer.echo(f"added {v.ref} ({v.method}, {lineage}, {_size(v.weights_bytes)} of weights)")
+    _register_base_of(reg, adapter_dir, v.base_fingerprint["weights"])
     typer.echo(f"serve it with: medadapt registry --root {reg.root} promote {v.ref}")
+
+
+def _register_base_of(reg: Registry, adapter_dir: Path, weights: str) -> None:
+    """Keep the adapter's base model too, when 'adapt' recorded where it was (serve needs it)."""
+    from medadapt.registry.bases import add_base, find_base
+
+    try:
+        find_base(reg.root, weights)
+        return
+    except Exception:
+        pass
+    found = sorted(Path(adapter_dir).glob("adapter.json")) or sorted(
+        Path(adapter_dir).glob("*/adapter.json")
+    )
+    if not found:
+        return
+    manifest = json.loads(found[0].read_text())
+    path = manifest.get("metadata", {}).get("base_model", {}).get("path")
+    if path and (Path(path) / "model.json").is_file():
+        recorded = json.loads((Path(path) / "model.json").read_text())["fingerprint"]["weights"]
+        if recorded == weights:
+            add_base(reg.root, path)
+            typer.echo(f"also registered its base model from {path}")
+            return
+    typer.echo(
+        f"note: its base model ({weights[:12]}) is not in the registry yet; add it with "
+        f"'medadapt registry --root {reg.root} add-base BASE_DIR' before serving"
+    )
 
 
 @registry_app.command("list")

@@ -253,7 +253,10 @@ def adapt_job(
         "metrics": evaluation["overall"],
         "split": split,
         "intended_use": INTENDED_USE,
-        "base_model": {"path": str(base_dir), "training_groups": base.training.get("groups")},
+        "base_model": {
+            "path": str(Path(base_dir).resolve()),
+            "training_groups": base.training.get("groups"),
+        },
         "train_seconds": round(result.fit.seconds, 2),
         "method": method,
     }
