@@ -87,11 +87,10 @@ class BottleneckUnit(nn.Module):
         weight, bias = self.up.weight, self.up.bias  # (d_out, d_hidden), (d_out,)
         if self.scaling != 1.0:  # scale the small tensors, not the (..., d_out) output
             hidden, bias = hidden * self.scaling, bias * self.scaling
-        out = (base + bias.to(base.dtype)).contiguous()  # a new tensor: safe to update in place
-        out.view(-1, out.shape[-1]).addmm_(
-            hidden.reshape(-1, hidden.shape[-1]).to(out.dtype), weight.t().to(out.dtype)
-        )
-        return out
+        # a new 2-D tensor (not a view: in-place on a view would add a CopySlices backward)
+        out = base.reshape(-1, base.shape[-1]) + bias.to(base.dtype)  # (N, d_out)
+        out.addmm_(hidden.reshape(-1, hidden.shape[-1]).to(out.dtype), weight.t().to(out.dtype))
+        return out.view(base.shape)
 
 
 class BottleneckLayer(AdapterLayer):
