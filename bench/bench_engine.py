@@ -36,6 +36,7 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -94,10 +95,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--train-batch", type=int, default=None, help="cpu: 32, cuda: 64")
     p.add_argument("--infer-batch", type=int, default=None, help="cpu: 64, cuda: 256")
-    p.add_argument("--steps", type=int, default=None, help="timed steps (cpu: 5, cuda: 20)")
+    p.add_argument("--steps", type=int, default=None, help="timed steps (cpu: 15, cuda: 20)")
     p.add_argument("--warmup", type=int, default=None, help="untimed steps (cpu: 2, cuda: 5)")
     p.add_argument("--dtype", choices=("fp32", "bf16"), default=None, help="bf16 = autocast")
-    p.add_argument("--rounds", type=int, default=None, help="passes over all configs (cpu: 3)")
+    p.add_argument(
+        "--schedule",
+        choices=("interleaved", "sequential"),
+        default=None,
+        help="time configurations in turn, step by step (cpu default), or one after another "
+        "(cuda default: peak memory per configuration needs it)",
+    )
     p.add_argument("--n-adapters", type=int, default=8, help="adapters mixed in one batch")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--only", choices=("train", "infer"), default=None)
@@ -108,16 +115,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         model="vit_b16" if cuda else "small",
         train_batch=64 if cuda else 32,
         infer_batch=256 if cuda else 64,
-        steps=20 if cuda else 5,
+        steps=20 if cuda else 15,
         warmup=5 if cuda else 2,
-        rounds=1 if cuda else 3,
+        schedule="sequential" if cuda else "interleaved",
         dtype="bf16" if cuda else "fp32",
     )
     for key, value in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
-    if args.steps < 1 or args.warmup < 0 or args.rounds < 1 or args.n_adapters < 1:
-        raise SystemExit(f"need steps, rounds, n-adapters >= 1 and warmup >= 0, got {vars(args)}")
+    if args.steps < 1 or args.warmup < 0 or args.n_adapters < 1:
+        raise SystemExit(f"need steps >= 1, warmup >= 0, n-adapters >= 1, got {vars(args)}")
+    if cuda and args.schedule == "interleaved":
+        raise SystemExit("--schedule interleaved on cuda would mix the peak memory of all cases")
     if cuda and not torch.cuda.is_available():
         raise SystemExit("--device cuda: no CUDA device is visible")
     return args
@@ -176,20 +185,72 @@ def release() -> None:
         torch.cuda.empty_cache()
 
 
-def timed(step: Callable[[], Any], args: argparse.Namespace) -> list[float]:
-    """Seconds per call of ``step`` for ``args.steps`` calls after ``args.warmup`` calls."""
-    for _ in range(args.warmup):
-        step()
-    sync(args.device)
-    if args.device == "cuda":
-        torch.cuda.reset_peak_memory_stats()
-    times = []
+@dataclass
+class Case:
+    """One configuration, built on a fresh model: a step to time, and its peak memory."""
+
+    step: Callable[[], None]
+    batch_size: int
+    info: dict[str, Any] = field(default_factory=dict)
+    peak_bytes: Callable[[], int] | None = None  # training cases only
+
+
+def run_cases(builders: dict[str, Callable[[], Case]], args: argparse.Namespace) -> dict:
+    """Rows of figures, one per case.
+
+    ``sequential`` (CUDA default): build, warm up and time one case at a time, so that
+    ``max_memory_allocated`` sees only that case. ``interleaved`` (CPU default): build every
+    case, then time one step of each in turn, so that bursts of load on a shared machine hit
+    every case alike.
+    """
+    if args.schedule == "sequential":
+        rows = {}
+        for key, build in builders.items():
+            case = build()
+            for _ in range(args.warmup):
+                case.step()
+            sync(args.device)
+            if args.device == "cuda":
+                torch.cuda.reset_peak_memory_stats()
+            rows[key] = figures(case, [timed_step(case.step, args) for _ in range(args.steps)])
+            del case
+            release()
+        return rows
+    cases = {key: build() for key, build in builders.items()}
+    for case in cases.values():
+        for _ in range(args.warmup):
+            case.step()
+    times: dict[str, list[float]] = {key: [] for key in cases}
     for _ in range(args.steps):
-        start = time.perf_counter()
-        step()
-        sync(args.device)
-        times.append(time.perf_counter() - start)
-    return times
+        for key, case in cases.items():
+            times[key].append(timed_step(case.step, args))
+    rows = {key: figures(case, times[key]) for key, case in cases.items()}
+    del cases
+    release()
+    return rows
+
+
+def timed_step(step: Callable[[], None], args: argparse.Namespace) -> float:
+    sync(args.device)
+    start = time.perf_counter()
+    step()
+    sync(args.device)
+    return time.perf_counter() - start
+
+
+def figures(case: Case, times: list[float]) -> dict[str, Any]:
+    median = statistics.median(times)
+    row = {
+        "img_per_s": case.batch_size / median,
+        "ms_median": 1e3 * median,
+        "ms_min": 1e3 * min(times),
+        "ms_max": 1e3 * max(times),
+        "ms_all": [round(1e3 * t, 2) for t in times],
+        **case.info,
+    }
+    if case.peak_bytes is not None:
+        row["peak_bytes"] = case.peak_bytes()
+    return row
 
 
 def tensor_bytes(tensors: list[torch.Tensor]) -> int:
@@ -273,8 +334,7 @@ def train_model(kind: str, args: argparse.Namespace) -> tuple[torch.nn.Module, l
     return model, model.trainable_parameters(), False
 
 
-def bench_train(kind: str, args: argparse.Namespace, *, memory: bool) -> dict[str, Any]:
-    """Step times of ``kind`` on a fresh model (and, with ``memory``, its peak memory)."""
+def train_case(kind: str, args: argparse.Namespace) -> Case:
     x, y = batch(args, args.train_batch)
     model, params, input_grad = train_model(kind, args)
     model.train()
@@ -291,23 +351,19 @@ def bench_train(kind: str, args: argparse.Namespace, *, memory: bool) -> dict[st
         if optimizer is not None:
             optimizer.step()
 
-    row: dict[str, Any] = {
-        "times": timed(step, args),
-        "trainable_params": sum(p.numel() for p in params),
-    }
-    if not memory:
-        return row
-    if args.device == "cuda":
-        row["peak_bytes"] = torch.cuda.max_memory_allocated()
-    else:
+    def peak_bytes() -> int:
+        if args.device == "cuda":
+            return torch.cuda.max_memory_allocated()
         if optimizer is not None:
             optimizer.zero_grad(set_to_none=True)
         source.grad = None
         live = [*model.parameters(), *model.buffers(), source, y]
         if optimizer is not None:
             live += [t for s in optimizer.state.values() for t in s.values() if torch.is_tensor(t)]
-        row["peak_bytes"] = cpu_peak_bytes(step, live)
-    return row
+        return cpu_peak_bytes(step, live)
+
+    trainable = {"trainable_params": sum(p.numel() for p in params)}
+    return Case(step, args.train_batch, trainable, peak_bytes)
 
 
 # ----- inference --------------------------------------------------------------------------------
@@ -337,8 +393,7 @@ def infer_model(kind: str, args: argparse.Namespace) -> tuple[torch.nn.Module, d
     return model, {}
 
 
-def bench_infer(kind: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Batch times of ``kind`` on a fresh model."""
+def infer_case(kind: str, args: argparse.Namespace) -> Case:
     x, _ = batch(args, args.infer_batch)
     model, kwargs = infer_model(kind, args)
 
@@ -346,35 +401,30 @@ def bench_infer(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         with torch.inference_mode(), autocast(args):
             model(x, **kwargs)
 
-    return {"times": timed(step, args)}
+    return Case(step, args.infer_batch)
 
 
 # ----- report -----------------------------------------------------------------------------------
-def summarize(times: list[float], n: int) -> dict[str, Any]:
-    median = statistics.median(times)
-    return {
-        "img_per_s": n / median,
-        "ms_median": 1e3 * median,
-        "ms_min": 1e3 * min(times),
-        "ms_max": 1e3 * max(times),
-    }
-
-
 def ratios(rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each ratio from median step times (judged against its target) and, as a check on a
+    noisy machine, from the fastest step of each side (``value_min``)."""
     out = {}
-    for name, num, den, field, op, target in RATIOS:
-        key = "peak_bytes" if field == "peak" else "img_per_s"
-        if num in rows and den in rows and rows[den][key]:
-            value = rows[num][key] / rows[den][key]
-        else:
-            value = None
+    for name, num, den, measure, op, target in RATIOS:
+        value = value_min = None
+        if num in rows and den in rows:
+            if measure == "peak":
+                value = value_min = rows[num]["peak_bytes"] / rows[den]["peak_bytes"]
+            else:  # throughput ratio = inverse ratio of step times
+                value = rows[den]["ms_median"] / rows[num]["ms_median"]
+                value_min = rows[den]["ms_min"] / rows[num]["ms_min"]
         if target is None or value is None:
             verdict = "info" if value is not None else "n/a"
         else:
             verdict = "pass" if (value >= target if op == ">=" else value <= target) else "miss"
-        what = "peak memory" if field == "peak" else "img/s"
+        what = "peak memory" if measure == "peak" else "img/s"
         out[name] = {
             "value": value,
+            "value_min": value_min,
             "what": f"{num} / {den} ({what})",
             "target": None if target is None else f"{op} {target:g}",
             "verdict": verdict,
@@ -422,10 +472,17 @@ def render(result: dict[str, Any]) -> str:
                 f"| {r['ms_median']:.1f} ({r['ms_min']:.1f}-{r['ms_max']:.1f}) |"
             )
         lines.append("")
-    lines += ["| ratio | value | target | result |", "|---|---:|---:|---|"]
+    lines += [
+        "| ratio | value (medians) | target | result | value (fastest steps) |",
+        "|---|---:|---:|---|---:|",
+    ]
     for name, r in result["ratios"].items():
-        value = "n/a" if r["value"] is None else f"{r['value']:.3f}"
-        lines.append(f"| {name}: {r['what']} | {value} | {r['target'] or '-'} | {r['verdict']} |")
+        value, fastest = (
+            ("n/a", "n/a") if r["value"] is None else (f"{r['value']:.3f}", f"{r['value_min']:.3f}")
+        )
+        lines.append(
+            f"| {name}: {r['what']} | {value} | {r['target'] or '-'} | {r['verdict']} | {fastest} |"
+        )
     lines.append(f"\ntotal wall time {meta['wall_s']:.0f} s")
     return "\n".join(lines)
 
@@ -439,32 +496,26 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         torch.set_num_threads(args.threads)
     spec = MODELS[args.model]
     started = time.perf_counter()
-    runs: dict[str, list[dict[str, Any]]] = {}
-    for round_ in range(args.rounds):  # rounds spread bursts of a shared machine's load
-        if args.only in (None, "train"):
-            for kind in TRAIN_ROWS:
-                run = bench_train(kind, args, memory=round_ == 0)
-                runs.setdefault(f"train/{kind}", []).append(run)
-                release()  # the configuration's model is gone once bench_train returns
-        if args.only in (None, "infer"):
-            for kind in INFER_ROWS:
-                runs.setdefault(f"infer/{kind}", []).append(bench_infer(kind, args))
-                release()
+    builders: dict[str, Callable[[], Case]] = {}
+    if args.only in (None, "train"):
+        for kind in TRAIN_ROWS:
+            builders[f"train/{kind}"] = lambda kind=kind: train_case(kind, args)
+    if args.only in (None, "infer"):
+        for kind in INFER_ROWS:
+            builders[f"infer/{kind}"] = lambda kind=kind: infer_case(kind, args)
     rows: dict[str, dict[str, Any]] = {}
-    for key, per_round in runs.items():
-        batch_size = args.train_batch if key.startswith("train/") else args.infer_batch
-        rows[key] = summarize([t for run in per_round for t in run["times"]], batch_size)
-        rows[key].update({k: v for k, v in per_round[0].items() if k != "times"})
+    for stage in ("train/", "infer/"):  # training cases and inference cases timed apart
+        rows.update(run_cases({k: b for k, b in builders.items() if k.startswith(stage)}, args))
     setup = (
         f"timm VisionTransformer '{args.model}' (embed {spec['embed_dim']}, depth {spec['depth']}, "
         f"{spec['num_heads']} heads, patch {spec['patch_size']}, {spec['img_size']} px, "
         f"{N_CLASSES} classes, random init), device {args.device}, {args.dtype}"
         f"{' autocast' if args.dtype == 'bf16' else ''}, AdamW lr 1e-4; train batch "
         f"{args.train_batch}, inference batch {args.infer_batch}; {args.warmup} warm-up + "
-        f"{args.steps} timed steps per round, {args.rounds} round(s) through all "
-        "configurations, median of all timed steps; every configuration on a fresh model in "
-        f"each round; mixed batches route sample i to adapter i mod {args.n_adapters}; "
-        "inference adapters carry no head"
+        f"{args.steps} timed steps, median; every configuration on its own fresh model, timed "
+        f"{args.schedule}{' (one step of each in turn)' if args.schedule == 'interleaved' else ''}"
+        "; mixed batches "
+        f"route sample i to adapter i mod {args.n_adapters}; inference adapters carry no head"
     )
     memory = (
         "torch.cuda.max_memory_allocated over the timed steps"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,25 +16,18 @@ SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "bench_engine.py"
 def bench_engine():
     spec = importlib.util.spec_from_file_location("bench_engine", SCRIPT)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        del sys.modules[spec.name]
 
 
 @pytest.mark.timeout(60)
 def test_tiny_run_prints_every_row_and_ratio(bench_engine, tmp_path, capsys):
-    argv = [
-        "--model",
-        "tiny",
-        "--steps",
-        "1",
-        "--warmup",
-        "0",
-        "--rounds",
-        "1",
-        "--train-batch",
-        "2",
-    ]
-    argv += ["--infer-batch", "8", "--n-adapters", "3", "--json", str(tmp_path / "r.json")]
+    argv = "--model tiny --steps 1 --warmup 0 --train-batch 2 --infer-batch 8 --n-adapters 3"
+    argv = [*argv.split(), "--json", str(tmp_path / "r.json")]
     result = bench_engine.main(argv)
 
     table = capsys.readouterr().out
