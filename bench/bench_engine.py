@@ -13,7 +13,7 @@ command, the ratios the engine is judged on, and pass/miss against the targets.
 
 Usage::
 
-    PYTHONPATH=src python bench/bench_engine.py                  # CPU: small ViT, ~2 min
+    PYTHONPATH=src python bench/bench_engine.py                  # CPU: small ViT, ~1 min
     PYTHONPATH=src python bench/bench_engine.py --device cuda    # ViT-B/16, 224 px, bf16, 64 / 256
     PYTHONPATH=src python bench/bench_engine.py --json result.json
 
