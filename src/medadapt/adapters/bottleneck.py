@@ -16,7 +16,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from medadapt.adapters.config import BottleneckConfig
-from medadapt.adapters.layer import AdapterLayer, pad_to, per_sample, split_output
+from medadapt.adapters.layer import (
+    AdapterLayer,
+    matmul_dtype,
+    pad_to,
+    per_sample,
+    split_output,
+)
 from medadapt.adapters.routing import MixedRoute
 
 _ACTIVATIONS = {
@@ -66,6 +72,26 @@ class BottleneckUnit(nn.Module):
         h = F.dropout(h, self.dropout, self.training)
         return self.up(_ACTIVATIONS[self.activation](self.down(h))) * self.scaling
 
+    def add_to(self, base: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+        """``base + self(h)``, with the residual add fused into the up-projection.
+
+        Equal to ``base + self(h)`` up to float rounding, with fewer passes over the
+        (tokens, d_out) tensors: no separate bias copy, no multiply by a scaling of one.
+
+        Shape:
+            base: (..., d_out), h: (..., d_in)  ->  (..., d_out)
+        """
+        if self.dropout and self.training:
+            h = F.dropout(h, self.dropout, True)
+        hidden = _ACTIVATIONS[self.activation](self.down(h))  # (..., d_hidden)
+        weight, bias = self.up.weight, self.up.bias  # (d_out, d_hidden), (d_out,)
+        if self.scaling != 1.0:  # scale the small tensors, not the (..., d_out) output
+            hidden, bias = hidden * self.scaling, bias * self.scaling
+        # a new 2-D tensor (not a view: in-place on a view would add a CopySlices backward)
+        out = base.reshape(-1, base.shape[-1]) + bias.to(base.dtype)  # (N, d_out)
+        out.addmm_(hidden.reshape(-1, hidden.shape[-1]).to(out.dtype), weight.t().to(out.dtype))
+        return out.view(base.shape)
+
 
 class BottleneckLayer(AdapterLayer):
     """A sub-layer (attention block, FFN, or a Linear) with bottleneck adapters."""
@@ -91,31 +117,45 @@ class BottleneckLayer(AdapterLayer):
         result = y
         for name in names:  # usually one; several active adapters add their deltas
             unit = self.units[name]
-            result = result + unit(args[0] if unit.mode == "parallel" else y)
+            result = unit.add_to(result, args[0] if unit.mode == "parallel" else y)
         return repack(result)
 
     def forward_mixed(self, route: MixedRoute, args: tuple, kwargs: dict) -> Any:
         out = self.base_layer(*args, **kwargs)
         y, repack = split_output(out)
         batch = route.batch_size
-        delta = torch.zeros_like(per_sample(y, batch))  # (B, T, d_out)
+        result = per_sample(y, batch)  # (B, T, d_out)
         for key, names in self.groups(route).items():  # one pass per distinct (mode, act, dropout)
             mode, activation, dropout = key
             source = per_sample(args[0] if mode == "parallel" else y, batch)  # (B, T, d_src)
             slot = self.slots(route, names, y.device)  # (B,)
-            w_down, b_down, w_up, b_up, scale = self.stacked(key, names, self._stack)
-            source = F.dropout(source, dropout, self.training)
-            hidden = torch.baddbmm(b_down[slot].unsqueeze(1), source, w_down[slot])  # (B,T,h)
+            dtype = matmul_dtype(source, self.units[names[0]].down.weight)
+            w_down, b_down, w_up, b_up, scale = self.stacked(
+                (key, dtype), names, lambda n, dtype=dtype: self._stack(n, dtype)
+            )
+            if dropout and self.training:
+                source = F.dropout(source, dropout, True)
+            # index_select: the same gather as ``stack[slot]``, several times faster on CPU
+            hidden = torch.baddbmm(
+                b_down.index_select(0, slot).unsqueeze(1), source, w_down.index_select(0, slot)
+            )  # (B, T, h)
             hidden = _ACTIVATIONS[activation](hidden)
-            update = torch.baddbmm(b_up[slot].unsqueeze(1), hidden, w_up[slot])  # (B,T,d_out)
-            delta = delta + update * scale[slot].view(batch, 1, 1)
-        return repack(y + delta.reshape(y.shape).to(y.dtype))
+            bias = b_up.index_select(0, slot).unsqueeze(1)  # (B, 1, d_out)
+            if scale is not None:  # scale the small tensors, not the (B, T, d_out) update
+                factor = scale.index_select(0, slot).view(batch, 1, 1)
+                hidden, bias = hidden * factor, bias * factor
+            result = (result + bias.to(result.dtype)).contiguous()  # new: safe to update in place
+            w_up_slot = w_up.index_select(0, slot).to(result.dtype)  # (B, h, d_out)
+            result.baddbmm_(hidden.to(result.dtype), w_up_slot)  # += hidden @ W_up
+        return repack(result.reshape(y.shape))
 
-    def _stack(self, names: tuple[str, ...]) -> tuple[torch.Tensor, ...]:
-        """Stacked weights of ``names`` plus a zero (identity) slot.
+    def _stack(self, names: tuple[str, ...], dtype: torch.dtype) -> tuple[Any, ...]:
+        """Stacked weights of ``names`` plus a zero (identity) slot, cast to ``dtype`` (casting
+        the small stack is cheaper than casting every sample's gathered copy).
 
         Shapes: w_down (n+1, d_src, h), b_down (n+1, h), w_up (n+1, h, d_out),
-        b_up (n+1, d_out), scale (n+1,); h = the largest hidden size (others zero-padded).
+        b_up (n+1, d_out), scale (n+1,) (not cast) or None when every adapter's scaling is one;
+        h = the largest hidden size (others zero-padded).
         """
         units = [self.units[n] for n in names]
         hidden = max(u.down.out_features for u in units)
@@ -123,8 +163,12 @@ class BottleneckLayer(AdapterLayer):
         b_down = [pad_to(u.down.bias, hidden, 0) for u in units]
         w_up = [pad_to(u.up.weight.t(), hidden, 0) for u in units]
         b_up = [u.up.bias for u in units]
-        scale = [u.down.weight.new_tensor(u.scaling) for u in units]
-        stacks = []
-        for parts in (w_down, b_down, w_up, b_up, scale):
-            stacks.append(torch.stack([*parts, torch.zeros_like(parts[0])]))
+        stacks: list[Any] = []
+        for parts in (w_down, b_down, w_up, b_up):
+            stacks.append(torch.stack([*parts, torch.zeros_like(parts[0])]).to(dtype))
+        if all(u.scaling == 1.0 for u in units):
+            stacks.append(None)
+        else:
+            scale = [u.down.weight.new_tensor(u.scaling) for u in units]
+            stacks.append(torch.stack([*scale, torch.zeros_like(scale[0])]))
         return tuple(stacks)

@@ -36,6 +36,7 @@ class AdapterLayer(nn.Module):
         self.merged: list[str] = []
         self._stack_cache: dict[Any, Any] = {}
         self._slot_cache: dict[Any, torch.Tensor] = {}
+        self._group_cache: dict[tuple[str, ...], dict[Any, tuple[str, ...]]] = {}
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -68,6 +69,7 @@ class AdapterLayer(nn.Module):
     def invalidate(self) -> None:
         self._stack_cache.clear()
         self._slot_cache.clear()
+        self._group_cache.clear()
 
     def adapter_parameters(self, name: str) -> Iterator[nn.Parameter]:
         yield from self.units[name].parameters()
@@ -102,21 +104,33 @@ class AdapterLayer(nn.Module):
     def groups(self, route: MixedRoute) -> dict[Any, tuple[str, ...]]:
         """This layer's adapters used by ``route``, grouped by what a stacked computation needs
         them to share (e.g. activation). Adapters absent from the batch are left out, so they
-        cost nothing and receive no gradient."""
+        cost nothing and receive no gradient. Cached per vocabulary until units change."""
+        groups = self._group_cache.get(route.vocabulary)
+        if groups is not None:
+            return groups
         out: dict[Any, list[str]] = {}
         for name in route.vocabulary:
             if name in self.units:
                 unit = self.units[name]
                 out.setdefault(getattr(unit, "group_key", None), []).append(name)
-        return {key: tuple(names) for key, names in out.items()}
+        groups = {key: tuple(names) for key, names in out.items()}
+        if len(self._group_cache) > 64:
+            self._group_cache.clear()
+        self._group_cache[route.vocabulary] = groups
+        return groups
 
     def slots(
         self, route: MixedRoute, names: tuple[str, ...], device: torch.device
     ) -> torch.Tensor:
         """Per-sample index into a stack of ``names`` (+ identity slot ``len(names)``).
 
-        Shape: (B,) int64 on ``device``.
+        Shape: (B,) int64 on ``device``. Computed once per route for all layers that share
+        ``names``.
         """
+        memo_key = ("slots", names, device)
+        slot = route.memo.get(memo_key)
+        if slot is not None:
+            return slot
         key = (route.vocabulary, names, device)
         lut = self._slot_cache.get(key)
         if lut is None:
@@ -127,21 +141,24 @@ class AdapterLayer(nn.Module):
             if len(self._slot_cache) > 64:
                 self._slot_cache.clear()
             self._slot_cache[key] = lut
-        return lut[route.codes_on(device)]
+        slot = route.memo[memo_key] = lut[route.codes_on(device)]
+        return slot
 
     def stacked(
         self, key: Any, names: tuple[str, ...], build: Callable[[tuple[str, ...]], Any]
     ) -> Any:
         """``build(names)`` (stacked weights), cached while no gradient is being recorded.
 
-        The cache is keyed by the parameters' version counters, so an optimizer step or a
-        ``load_state_dict`` invalidates it.
+        The cache is keyed by the parameters' version counters and storages, so an optimizer
+        step, a ``load_state_dict`` or a move / cast of the model invalidates it.
         """
         if torch.is_grad_enabled():
             return build(names)
-        params = [p for n in names for p in self.units[n].parameters()]
-        params += list(innermost(self.base_layer).parameters(recurse=False))
-        versions = tuple(p._version for p in params)
+        params = [p for n in names for p in _parameters_of(self.units[n])]
+        params += [p for p in innermost(self.base_layer)._parameters.values() if p is not None]
+        # data_ptr: a move or cast (``model.to(...)``) replaces the storage without bumping
+        # the version counter
+        versions = tuple((p._version, p.data_ptr()) for p in params)
         cache_key = (key, names)
         hit = self._stack_cache.get(cache_key)
         if hit is not None and hit[0] == versions:
@@ -151,6 +168,17 @@ class AdapterLayer(nn.Module):
             self._stack_cache.clear()
         self._stack_cache[cache_key] = (versions, value)
         return value
+
+
+def _parameters_of(module: nn.Module) -> Iterator[nn.Parameter]:
+    """``module.parameters()`` without its bookkeeping (this runs on every cached forward)."""
+    stack = [module]
+    while stack:
+        current = stack.pop()
+        for param in current._parameters.values():
+            if param is not None:
+                yield param
+        stack.extend(current._modules.values())
 
 
 def split_output(out: Any) -> tuple[torch.Tensor, Callable[[torch.Tensor], Any]]:
@@ -173,6 +201,15 @@ def per_sample(x: torch.Tensor, batch_size: int) -> torch.Tensor:
         f"a mixed-adapter batch has {batch_size} adapter ids but this layer sees "
         f"{x.shape[0]} rows; pass one adapter id per sample"
     )
+
+
+def matmul_dtype(x: torch.Tensor, weight: torch.Tensor) -> torch.dtype:
+    """The dtype a matmul of ``x`` with ``weight`` runs in: the autocast dtype when autocast is
+    on for ``x``'s device (it would cast the weight), else the weight's own dtype."""
+    device_type = x.device.type
+    if weight.dtype != torch.float64 and torch.is_autocast_enabled(device_type):
+        return torch.get_autocast_dtype(device_type)
+    return weight.dtype
 
 
 def pad_to(t: torch.Tensor, size: int, dim: int) -> torch.Tensor:

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from medadapt.adapters.config import LoraConfig
-from medadapt.adapters.layer import AdapterLayer, innermost, pad_to, per_sample
+from medadapt.adapters.layer import AdapterLayer, innermost, matmul_dtype, pad_to, per_sample
 from medadapt.adapters.routing import MixedRoute
 from medadapt.adapters.targets import TargetSpec
 from medadapt.errors import AdapterStateError, TargetError
@@ -74,8 +74,11 @@ class LoraUnit(nn.Module):
         return self.dropout
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.dropout(x, self.dropout, self.training)
-        return self.lora_B(self.lora_A(x)) * self.scaling
+        if self.dropout and self.training:
+            x = F.dropout(x, self.dropout, True)
+        # scaling the r-channel intermediate equals scaling the output (B is linear) and is
+        # r / out times cheaper
+        return self.lora_B(self.lora_A(x) * self.scaling)
 
     def delta_weight(self) -> torch.Tensor:
         """The dense update ``scaling * B @ A`` in the base weight's shape."""
@@ -131,19 +134,26 @@ class LoraLayer(AdapterLayer):
         y = self.base_layer(*args, **kwargs)
         batch = route.batch_size
         conv = isinstance(innermost(self.base_layer), nn.Conv2d)
+        result = None  # (B, T, out): a fresh copy of y, updated in place by each group
         for key, names in self.groups(route).items():
             slot = self.slots(route, names, y.device)  # (B,)
-            a_stack, b_stack, scale = self.stacked(key, names, self._stack)
-            source = F.dropout(x, key, self.training)
+            dtype = matmul_dtype(x, self.units[names[0]].lora_A.weight)
+            a_stack, b_stack, scale = self.stacked(
+                (key, dtype), names, lambda n, dtype=dtype: self._stack(n, dtype)
+            )
+            source = F.dropout(x, key, True) if key and self.training else x
             if conv:
                 delta = self._mixed_conv(source, a_stack[slot], b_stack[slot])
                 y = y + (delta * scale[slot].view(batch, 1, 1, 1)).to(y.dtype)
-            else:
-                tokens = per_sample(source, batch)  # (B, T, in)
-                delta = torch.bmm(torch.bmm(tokens, a_stack[slot]), b_stack[slot])  # (B,T,out)
-                delta = delta * scale[slot].view(batch, 1, 1)
-                y = y + delta.reshape(y.shape).to(y.dtype)
-        return y
+                continue
+            tokens = per_sample(source, batch)  # (B, T, in)
+            a_slot = a_stack.index_select(0, slot)  # (B, in, r); faster than a_stack[slot] on CPU
+            low = torch.bmm(tokens, a_slot) * scale.index_select(0, slot).view(batch, 1, 1)
+            if result is None:
+                result = per_sample(y, batch).clone()  # (B, T, out)
+            b_slot = b_stack.index_select(0, slot).to(result.dtype)  # (B, r, out)
+            result.baddbmm_(low.to(result.dtype), b_slot)  # += low @ B
+        return y if result is None else result.reshape(y.shape)
 
     def _mixed_conv(self, x: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """Per-sample LoRA convolution as one grouped convolution (groups = batch).
@@ -163,11 +173,12 @@ class LoraLayer(AdapterLayer):
         low = low.reshape(batch, a.shape[1], *low.shape[2:])
         return torch.einsum("brhw,bor->bohw", low, b)
 
-    def _stack(self, names: tuple[str, ...]) -> tuple[torch.Tensor, ...]:
-        """Stacked A and B of ``names`` plus a zero slot; ranks zero-padded to the largest.
+    def _stack(self, names: tuple[str, ...], dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
+        """Stacked A and B of ``names`` plus a zero slot, cast to ``dtype``; ranks zero-padded
+        to the largest.
 
         Shapes (Linear): a (n+1, in, r), b (n+1, r, out); (Conv2d): a (n+1, r, C, kh, kw),
-        b (n+1, out, r); scale (n+1,).
+        b (n+1, out, r); scale (n+1,) (not cast).
         """
         units = [self.units[n] for n in names]
         rank = max(u.r for u in units)
@@ -178,9 +189,10 @@ class LoraLayer(AdapterLayer):
             a_parts = [pad_to(u.lora_A.weight.t(), rank, 1) for u in units]
             b_parts = [pad_to(u.lora_B.weight.t(), rank, 0) for u in units]
         scale = [a_parts[0].new_tensor(u.scaling) for u in units]
-        return tuple(
+        a, b, s = (
             torch.stack([*parts, torch.zeros_like(parts[0])]) for parts in (a_parts, b_parts, scale)
         )
+        return a.to(dtype), b.to(dtype), s
 
     @torch.no_grad()
     def merge(self, name: str) -> None:

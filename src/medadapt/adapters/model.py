@@ -66,6 +66,7 @@ class AdapterModel(nn.Module):
         self.configs: dict[str, AdapterConfig] = {}
         self.layer_names: dict[str, list[str]] = {}
         self._fingerprint: tuple[tuple[int, ...], BaseFingerprint] | None = None
+        self._layer_list: list[AdapterLayer] | None = None  # cached walk; reset on add/delete
 
     # ----- fingerprint ---------------------------------------------------------------------
     def _base_versions(self) -> tuple[int, ...]:
@@ -106,6 +107,7 @@ class AdapterModel(nn.Module):
         self.fingerprint  # noqa: B018 - compute on the clean base before any change
         if layer_names is None:
             layer_names = _inject.resolve_targets(self.base_model, config, self.family)
+        self._layer_list = None
         _inject.inject(
             self.base_model,
             name,
@@ -124,6 +126,7 @@ class AdapterModel(nn.Module):
             raise AdapterStateError(
                 f"adapter {name!r} is merged; call unmerge() before deleting it"
             )
+        self._layer_list = None
         _inject.remove(self.base_model, name)
         del self.configs[name], self.layer_names[name]
         self.routing.active = tuple(a for a in self.routing.active if a != name)
@@ -167,7 +170,7 @@ class AdapterModel(nn.Module):
         ids = list(adapter_ids)
         for name in {a for a in ids if a is not None}:
             self._known(name)
-        if self.merged_adapters:
+        if self._any_merged():
             raise AdapterStateError(
                 f"adapters {self.merged_adapters} are merged; call unmerge() before a "
                 "mixed-adapter forward"
@@ -217,6 +220,13 @@ class AdapterModel(nn.Module):
         return sum(p.numel() for p in self.adapter_parameters(name))
 
     # ----- merging ----------------------------------------------------------------------------
+    def _any_merged(self) -> bool:
+        """``bool(self.merged_adapters)`` without walking every module (runs on every routed
+        forward)."""
+        if self._layer_list is None:
+            self._layer_list = [layer for _, layer in adapter_layers(self.base_model)]
+        return any(layer.merged for layer in self._layer_list)
+
     @property
     def merged_adapters(self) -> list[str]:
         merged: list[str] = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
@@ -28,6 +29,8 @@ class MixedRoute:
     vocabulary: tuple[str, ...]
     codes: torch.Tensor
     _on_device: dict[torch.device, torch.Tensor] = field(default_factory=dict, compare=False)
+    # per-forward memo of derived per-sample tensors (e.g. slot indices shared by many layers)
+    memo: dict[Any, torch.Tensor] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_ids(cls, adapter_ids: Sequence[str | None]) -> MixedRoute:

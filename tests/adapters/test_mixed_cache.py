@@ -1,0 +1,51 @@
+"""The mixed-batch caches (stacked weights, slot indices, groups) never serve stale values."""
+
+from __future__ import annotations
+
+import torch
+
+from medadapt.adapters import BottleneckConfig, LoraConfig
+from tests.adapters.models import adapted, randomize, tiny_images
+
+
+def _per_sample(model, x, ids):
+    rows = []
+    for i, name in enumerate(ids):
+        model.set_active(name)
+        rows.append(model(x[i : i + 1]))
+    model.set_active(None)
+    return torch.cat(rows)
+
+
+def test_stacked_weights_follow_a_cast_of_the_model():
+    model, _ = adapted()
+    model.add_adapter("lora", LoraConfig(r=3, targets=["attn.qkv"]))
+    model.add_adapter("bottle", BottleneckConfig(placement="houlsby", scaling=0.5))
+    model.add_adapter("bottle2", BottleneckConfig(placement="houlsby"))
+    for seed, name in enumerate(model.adapter_names):
+        randomize(model, name, seed)
+    ids = ["lora", "bottle", None, "bottle2", "bottle"]
+    x = tiny_images(len(ids))
+    with torch.no_grad():
+        model(x, adapter_ids=ids)  # fills the caches with float32 stacks
+        model.double()  # a cast replaces storages without bumping version counters
+        mixed = model(x.double(), adapter_ids=ids)
+        assert mixed.dtype == torch.float64
+        assert (mixed - _per_sample(model, x.double(), ids)).abs().max().item() <= 1e-10
+
+
+def test_groups_and_slots_follow_added_and_deleted_adapters():
+    model, _ = adapted()
+    model.add_adapter("a", BottleneckConfig(placement="pfeiffer"))
+    model.add_adapter("b", BottleneckConfig(placement="pfeiffer", activation="gelu"))
+    randomize(model, "a", 1)
+    randomize(model, "b", 2)
+    x = tiny_images(4)
+    with torch.no_grad():
+        model(x, adapter_ids=["a", "b", None, "a"])
+        model.delete_adapter("b")
+        model.add_adapter("b", BottleneckConfig(placement="pfeiffer", activation="tanh"))
+        randomize(model, "b", 3)
+        ids = ["a", "b", None, "b"]
+        mixed = model(x, adapter_ids=ids)
+        assert (mixed - _per_sample(model, x, ids)).abs().max().item() <= 1e-5
