@@ -45,6 +45,20 @@ from medadapt.workflows.image_inputs import (
 )
 
 Progress = Callable[[str], None] | None
+
+
+def _epochs(progress: Progress, what: str):
+    """``on_epoch`` callback showing the losses in the progress line."""
+    if progress is None:
+        return None
+
+    def report(epoch: int, train_loss: float, val_loss: float | None) -> None:
+        val = "" if val_loss is None else f", validation {val_loss:.3f}"
+        progress(f"epoch {epoch} ({what}): loss {train_loss:.3f}{val}")
+
+    return report
+
+
 INTENDED_USE = (
     "Research use: adaptation of an existing image model to the named data; validate locally "
     "before any clinical use."
@@ -104,6 +118,7 @@ def train_base_job(
         train_config=training_config(BASE_TRAINING, epochs, lr),
         seed=seed,
         loader=loader,
+        on_epoch=_epochs(progress, "base"),
     )
     test = dataset.subset(test_idx)
     evaluation = score_images(
@@ -212,6 +227,7 @@ def adapt_job(
         top_blocks=top_blocks,
         train_config=config,
         seed=seed,
+        on_epoch=_epochs(progress, method),
     )
     adapter = None if method == "full" else name
     proba = predict_proba(result.model, test.images, adapter=adapter)
@@ -238,6 +254,7 @@ def adapt_job(
             train_config=training_config(FULL_TRAINING, epochs, None),
             seed=seed,
             retention="none",
+            on_epoch=_epochs(progress, "full, for comparison"),
         )
         full_proba = predict_proba(full.model, test.images)
         comparison = {
