@@ -4,6 +4,7 @@ predict, on synthetic .npz files and a CSV of PNGs."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -134,8 +135,11 @@ def test_evaluate_scores_only_held_out_images_of_each_source(npz_workspace):
         == 0
     )
     result = json.loads(out.read_text())
-    recorded = json.loads((root / "cavity" / "adapter.json").read_text())["metadata"]["split"]
+    recorded = json.loads((root / "cavity" / "split.json").read_text())
     assert result["n"] == len(recorded["test_indices"]) == 21
+    manifest = json.loads((root / "cavity" / "adapter.json").read_text())
+    assert "test_indices" not in manifest["metadata"]["split"]  # summaries only
+    assert set(recorded["test_indices"]).isdisjoint(recorded["train_indices"])
     assert result["images_used"] == "the 21 images held out from its adaptation"
     out = root / "eval_old.json"
     assert (
@@ -233,6 +237,8 @@ def test_csv_of_pngs_with_sites_top_blocks_and_unknown_labels(tmp_path, capsys):
             str(tmp_path / "site_b"),
             "--json",
             str(tmp_path / "b.json"),
+            "--report",
+            str(tmp_path / "b.html"),
         )
         == 0
     )
@@ -241,6 +247,8 @@ def test_csv_of_pngs_with_sites_top_blocks_and_unknown_labels(tmp_path, capsys):
     summary = json.loads((tmp_path / "b.json").read_text())
     assert summary["name"] == "b_lora" and summary["data_summary"]["n_test"] == 11
     assert summary["base_metrics"]["n"] == 11 and summary["retention"] is None
+    page = (tmp_path / "b.html").read_text()
+    assert "Base model on the same images" in page and "Retention" not in page
     out = tmp_path / "eval.json"
     assert (
         run(
@@ -381,3 +389,25 @@ def test_full_finetuning_saves_an_extended_base_that_evaluates_on_held_out_image
     result = json.loads(out.read_text())
     assert result["images_used"] == "the 21 images held out from its adaptation"
     assert result["n"] == 21 and result["classes"] == [*OLD, "cavity"]
+
+
+def test_evaluate_on_the_adapters_source_needs_its_split_file(npz_workspace, tmp_path, capsys):
+    root = npz_workspace
+    copy = tmp_path / "cavity"
+    shutil.copytree(root / "cavity", copy)
+    (copy / "split.json").unlink()
+    code = run(
+        "evaluate",
+        "--base",
+        str(root / "base"),
+        "--adapter",
+        str(copy),
+        "--data",
+        str(root / "new.npz"),
+    )
+    assert code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "error: this adapter was trained on images of this very source, but split.json (which "
+        "images) is not beside it; point --adapter at the directory 'medadapt adapt' wrote, or "
+        "evaluate on other images"
+    )

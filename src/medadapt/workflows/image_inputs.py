@@ -8,6 +8,8 @@ or the adapter trained on).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,6 +25,8 @@ from medadapt.data.splits import positions_digest
 from medadapt.errors import DataError
 from medadapt.train.bundle import BaseModel
 from medadapt.train.loop import TrainConfig
+
+SPLIT_FILE = "split.json"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -121,6 +125,43 @@ def split_record(
         "test_digest": positions_digest(test),
         **extra,
     }
+
+
+_INDICES = ("train_indices", "test_indices")
+
+
+def split_indices_bytes(record: dict[str, Any]) -> bytes:
+    """The ``split.json`` written beside an adapter: which sample indices trained/tested it."""
+    return json.dumps({k: record[k] for k in ("source_sha256", *_INDICES)}).encode()
+
+
+def split_summary(record: dict[str, Any]) -> dict[str, Any]:
+    """What an adapter's manifest keeps of its split: no indices, the checksum of the file
+    that holds them."""
+    summary = {k: v for k, v in record.items() if k not in _INDICES}
+    summary["indices_file"] = SPLIT_FILE
+    summary["indices_sha256"] = hashlib.sha256(split_indices_bytes(record)).hexdigest()
+    return summary
+
+
+def read_split_indices(
+    adapter_dir: Path, split: dict[str, Any], digest: str
+) -> dict[str, Any] | None:
+    """The adapter's split with its indices when ``digest`` is its source (else None: the
+    indices do not apply to this data)."""
+    if split.get("source_sha256") != digest:
+        return None
+    path = Path(adapter_dir) / split.get("indices_file", SPLIT_FILE)
+    if not path.is_file():
+        raise DataError(
+            f"this adapter was trained on images of this very source, but {path.name} (which "
+            "images) is not beside it; point --adapter at the directory 'medadapt adapt' "
+            "wrote, or evaluate on other images"
+        )
+    raw = path.read_bytes()
+    if hashlib.sha256(raw).hexdigest() != split.get("indices_sha256"):
+        raise DataError(f"{path} does not match the checksum in adapter.json; re-run adapt")
+    return {**split, **json.loads(raw)}
 
 
 def load_image_base(base_dir: Path) -> BaseModel:

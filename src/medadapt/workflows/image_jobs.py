@@ -21,6 +21,7 @@ from medadapt.data.image_schema import ImageSchema, source_digest
 from medadapt.data.images import ImageDataset, load_images
 from medadapt.data.splits import nested_fraction
 from medadapt.errors import DataError
+from medadapt.fileio import atomic_write_bytes
 from medadapt.train.bundle import BaseModel
 from medadapt.train.image_setup import extended_classes
 from medadapt.train.images import (
@@ -33,14 +34,18 @@ from medadapt.train.images import (
 )
 from medadapt.workflows.image_eval import old_class_retention, score_images
 from medadapt.workflows.image_inputs import (
+    SPLIT_FILE,
     ImageRead,
     base_test_images,
     images_to_score,
     load_for_inference,
     load_for_model,
     load_image_base,
+    read_split_indices,
     select_groups,
+    split_indices_bytes,
     split_record,
+    split_summary,
     training_config,
 )
 
@@ -265,6 +270,16 @@ def adapt_job(
             "retention": _retention(full.model, None, base, old, n_boot=n_boot, seed=seed),
             **score_images(y_test, full_proba, classes, n_boot=n_boot, seed=seed),
         }
+    record = split_record(
+        data,
+        dataset,
+        used,
+        test_idx,
+        seed=seed,
+        test_fraction=test_fraction,
+        group=group,
+        npz_split=split,
+    )
     metadata = {
         "kind": "image",
         "task": "binary" if len(classes) == 2 else "multiclass",
@@ -288,18 +303,9 @@ def adapt_job(
         "full_finetune": comparison,
         "top_blocks": top_blocks,
         "feature_cache": result.feature_cache,
-        "split": split_record(
-            data,
-            dataset,
-            used,
-            test_idx,
-            seed=seed,
-            test_fraction=test_fraction,
-            group=group,
-            npz_split=split,
-        ),
+        "split": split_summary(record),
         "intended_use": INTENDED_USE,
-        "base_model": {"path": str(base_dir), "classes": list(schema.classes)},
+        "base_model": {"path": str(Path(base_dir).resolve()), "classes": list(schema.classes)},
         "train_seconds": round(result.fit.seconds, 2),
     }
     if method == "full":
@@ -308,12 +314,14 @@ def adapt_job(
             kind="image",
             architecture=architecture_of(result.model),
             schema=schema.with_classes(classes),
-            training={**base.training, "adapted": metadata},
+            training={**base.training, "adapted": {**metadata, "split": record}},
         ).save(out)
         size = (out / "model.safetensors").stat().st_size
     else:
         model: AdapterModel = result.model
         model.save_adapter(name, out, metadata=metadata)
+        # which images trained it stays beside the adapter (the registry ships summaries only)
+        atomic_write_bytes(out / SPLIT_FILE, split_indices_bytes(record))
         size = (out / "adapter.safetensors").stat().st_size
     summary = {
         "adapter": str(out),
@@ -391,9 +399,12 @@ def evaluate_job(
     meta = (manifest or {}).get("metadata", {})
     # a fully fine-tuned model carries its adaptation split in training["adapted"]
     own_split = meta.get("split") or base.training.get("adapted", {}).get("split")
+    digest = source_digest(data, dataset)
+    if meta.get("split") and adapter_dir is not None:
+        own_split = read_split_indices(adapter_dir, meta["split"], digest)
     chosen, images_used = images_to_score(
         dataset,
-        source_digest(data, dataset),
+        digest,
         [base.training.get("split"), own_split],
         own_split,
         group,

@@ -63,6 +63,22 @@ def _retention_rows(entries: list[tuple[str, str, dict[str, Any] | None]]) -> li
     return rows
 
 
+def _side_by_side(
+    report: Report, adapter: dict[str, Any], other: dict[str, Any], label: str
+) -> None:
+    report.table(
+        ["metric", "adapter", label],
+        [
+            [
+                _NAMES[m],
+                fmt_ci(adapter.get(m), adapter.get(f"{m}_ci"), 3),
+                fmt_ci(other.get(m), other.get(f"{m}_ci"), 3),
+            ]
+            for m in ("auroc", "accuracy", "balanced_accuracy")
+        ],
+    )
+
+
 def _body(
     report: Report,
     result: dict[str, Any],
@@ -129,17 +145,10 @@ def _body(
             "Full fine-tuning on the same images",
             f"All {comparison['trainable_params']} weights trained, head extended the same way.",
         )
-        report.table(
-            ["metric", "adapter", "full fine-tuning"],
-            [
-                [
-                    _NAMES[m],
-                    fmt_ci(result.get(m), result.get(f"{m}_ci"), 3),
-                    fmt_ci(comparison["overall"].get(m), comparison["overall"].get(f"{m}_ci"), 3),
-                ]
-                for m in ("auroc", "accuracy", "balanced_accuracy")
-            ],
-        )
+        _side_by_side(report, result, comparison["overall"], "full fine-tuning")
+    if result.get("base_metrics"):
+        report.section("Base model on the same images", "Before (base) and after (adapter).")
+        _side_by_side(report, result, result["base_metrics"], "base model")
     for name, groups in result.get("subgroups", {}).items():
         report.section(f"By {name}")
         report.table(
