@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,6 +23,10 @@ from medadapt.errors import ConfigError
 from medadapt.evaluate import bootstrap as bs
 from medadapt.evaluate.groups import evaluate_groups
 from medadapt.evaluate.metrics import N_BOOT, binary_metrics, compute_metrics
+
+if TYPE_CHECKING:
+    from medadapt.data.images import ImageDataset
+    from medadapt.train.bundle import BaseModel
 
 RETENTION_TOLERANCE = 0.01
 
@@ -169,6 +173,60 @@ def old_class_retention(
     drop = float(m_before["auroc"] - m_after["auroc"])
     out.update(drop=drop, drop_ci=bs.percentile_interval(samples), passed=drop <= tolerance)
     return out
+
+
+def retention_of(
+    model, adapter: str | None, base: BaseModel, old: tuple[ImageDataset, str], **options: Any
+) -> dict[str, Any]:
+    """Old-class retention of ``model`` (through ``adapter``) against ``base`` on ``old``
+    (images, a sentence saying which), via :func:`old_class_retention`."""
+    from medadapt.train.images import predict_proba
+
+    images, described = old
+    before = predict_proba(base.model, images.images)
+    after = predict_proba(model, images.images, adapter=adapter)
+    out = old_class_retention(images.y.numpy(), before, after, base.schema.classes, **options)
+    out["test_set"] = described
+    return out
+
+
+def full_finetune_comparison(
+    base: BaseModel,
+    train: ImageDataset,
+    test: ImageDataset,
+    *,
+    new_classes: Sequence[str],
+    old: tuple[ImageDataset, str],
+    train_config: Any = None,
+    seed: int = 0,
+    n_boot: int = N_BOOT,
+    on_epoch: Any = None,
+) -> dict[str, Any]:
+    """Full fine-tuning with an extended head on ``train`` (plain cross-entropy, no retention
+    measure: what one would do without adapters), scored on ``test`` and on the old classes'
+    test images ``old``."""
+    from medadapt.train.images import adapt, predict_proba
+
+    full = adapt(
+        base,
+        train,
+        method="full",
+        name="full",
+        new_classes=new_classes,
+        train_config=train_config,
+        seed=seed,
+        retention="none",
+        on_epoch=on_epoch,
+    )
+    proba = predict_proba(full.model, test.images)
+    return {
+        "method": "full",
+        "trick": "none",
+        "trainable_params": full.trainable_params,
+        "train_seconds": round(full.fit.seconds, 2),
+        "retention": retention_of(full.model, None, base, old, n_boot=n_boot, seed=seed),
+        **score_images(test.y.numpy(), proba, full.classes, n_boot=n_boot, seed=seed),
+    }
 
 
 def retention_sentence(name: str, retention: dict[str, Any]) -> str:

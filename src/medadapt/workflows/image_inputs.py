@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,10 @@ from medadapt.train.bundle import BaseModel
 from medadapt.train.loop import TrainConfig
 
 SPLIT_FILE = "split.json"
+INTENDED_USE = (
+    "Research use: adaptation of an existing image model to the named data; validate locally "
+    "before any clinical use."
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -231,3 +235,33 @@ def base_test_images(old_data: Path, base: BaseModel) -> tuple[ImageDataset, str
         f"all {len(dataset)} images of {old_data} (not the base model's training source, so "
         "none is excluded)"
     )
+
+
+def old_class_test_images(
+    base: BaseModel, test: ImageDataset, old_data: Path | None
+) -> tuple[ImageDataset, str]:
+    """The old classes' own test images: the base's held-out images of ``old_data``, or
+    (without it) the old-class images held out from the new data, and a sentence."""
+    if old_data is not None:
+        return base_test_images(old_data, base)
+    n_old = sum(1 for y in test.y.tolist() if y < base.schema.n_classes)
+    return test, f"the {n_old} old-class images held out from the new data"
+
+
+def epoch_reporter(progress: Callable[[str], None] | None, what: str):
+    """``on_epoch`` callback showing the losses in the progress line."""
+    if progress is None:
+        return None
+
+    def report(epoch: int, train_loss: float, val_loss: float | None) -> None:
+        val = "" if val_loss is None else f", validation {val_loss:.3f}"
+        progress(f"epoch {epoch} ({what}): loss {train_loss:.3f}{val}")
+
+    return report
+
+
+def default_name(group: str | None, method: str, new_classes: Sequence[str]) -> str:
+    from medadapt.workflows.site_adaptation import slug
+
+    what = group or ("_".join(new_classes) if new_classes else "images")
+    return f"{slug(what)}_{method}"[:64]

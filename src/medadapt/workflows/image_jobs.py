@@ -18,7 +18,7 @@ from medadapt.adapters import AdapterModel
 from medadapt.backbones.vision import architecture_of
 from medadapt.data.image_files import load_unlabelled, split_by_file
 from medadapt.data.image_schema import ImageSchema, source_digest
-from medadapt.data.images import ImageDataset, load_images
+from medadapt.data.images import load_images
 from medadapt.data.splits import nested_fraction
 from medadapt.errors import DataError
 from medadapt.fileio import atomic_write_bytes
@@ -32,15 +32,23 @@ from medadapt.train.images import (
     predict_proba,
     train_base,
 )
-from medadapt.workflows.image_eval import old_class_retention, score_images
+from medadapt.workflows.image_eval import (
+    full_finetune_comparison,
+    old_class_retention,
+    retention_of,
+    score_images,
+)
 from medadapt.workflows.image_inputs import (
+    INTENDED_USE,
     SPLIT_FILE,
     ImageRead,
-    base_test_images,
+    default_name,
+    epoch_reporter,
     images_to_score,
     load_for_inference,
     load_for_model,
     load_image_base,
+    old_class_test_images,
     read_split_indices,
     select_groups,
     split_indices_bytes,
@@ -50,24 +58,6 @@ from medadapt.workflows.image_inputs import (
 )
 
 Progress = Callable[[str], None] | None
-
-
-def _epochs(progress: Progress, what: str):
-    """``on_epoch`` callback showing the losses in the progress line."""
-    if progress is None:
-        return None
-
-    def report(epoch: int, train_loss: float, val_loss: float | None) -> None:
-        val = "" if val_loss is None else f", validation {val_loss:.3f}"
-        progress(f"epoch {epoch} ({what}): loss {train_loss:.3f}{val}")
-
-    return report
-
-
-INTENDED_USE = (
-    "Research use: adaptation of an existing image model to the named data; validate locally "
-    "before any clinical use."
-)
 
 
 def train_base_job(
@@ -123,7 +113,7 @@ def train_base_job(
         train_config=training_config(BASE_TRAINING, epochs, lr),
         seed=seed,
         loader=loader,
-        on_epoch=_epochs(progress, "base"),
+        on_epoch=epoch_reporter(progress, "base"),
     )
     test = dataset.subset(test_idx)
     evaluation = score_images(
@@ -218,7 +208,7 @@ def adapt_job(
     train_idx, test_idx = split_by_file(dataset, chosen, test_fraction=test_fraction, seed=seed)
     used = nested_fraction(train_idx, dataset.y.numpy(), fraction=train_fraction, seed=seed)
     train, test = dataset.subset(used), dataset.subset(test_idx)
-    name = name or _default_name(group, method, new_classes)
+    name = name or default_name(group, method, new_classes)
     default = FULL_TRAINING if method == "full" else ADAPTER_TRAINING
     config = training_config(default, epochs, lr)
     if progress:
@@ -232,7 +222,7 @@ def adapt_job(
         top_blocks=top_blocks,
         train_config=config,
         seed=seed,
-        on_epoch=_epochs(progress, method),
+        on_epoch=epoch_reporter(progress, method),
     )
     adapter = None if method == "full" else name
     proba = predict_proba(result.model, test.images, adapter=adapter)
@@ -244,32 +234,23 @@ def adapt_job(
         base_scores = score_images(y_test, base_proba, classes, n_boot=n_boot, seed=seed)
     retention = comparison = None
     if result.new_classes:
-        old = _old_class_test(base, test, old_data)
-        retention = _retention(result.model, adapter, base, old, n_boot=n_boot, seed=seed)
+        old = old_class_test_images(base, test, old_data)
+        retention = retention_of(result.model, adapter, base, old, n_boot=n_boot, seed=seed)
         retention["trick"] = result.retention
     if result.new_classes and compare_full and method != "full":
         if progress:
             progress(f"full fine-tuning on {len(train)} images, for comparison")
-        full = adapt(
+        comparison = full_finetune_comparison(
             base,
             train,
-            method="full",
-            name="full",
+            test,
             new_classes=new_classes,
+            old=old,
             train_config=training_config(FULL_TRAINING, epochs, None),
             seed=seed,
-            retention="none",
-            on_epoch=_epochs(progress, "full, for comparison"),
+            n_boot=n_boot,
+            on_epoch=epoch_reporter(progress, "full, for comparison"),
         )
-        full_proba = predict_proba(full.model, test.images)
-        comparison = {
-            "method": "full",
-            "trick": "none",
-            "trainable_params": full.trainable_params,
-            "train_seconds": round(full.fit.seconds, 2),
-            "retention": _retention(full.model, None, base, old, n_boot=n_boot, seed=seed),
-            **score_images(y_test, full_proba, classes, n_boot=n_boot, seed=seed),
-        }
     record = split_record(
         data,
         dataset,
@@ -338,34 +319,6 @@ def adapt_job(
         adapt_report(summary, {"y": y_test, "proba": proba}).write(report)
         summary["report"] = str(report)
     return summary
-
-
-def _old_class_test(
-    base: BaseModel, test: ImageDataset, old_data: Path | None
-) -> tuple[ImageDataset, str]:
-    if old_data is not None:
-        return base_test_images(old_data, base)
-    n_old = sum(1 for y in test.y.tolist() if y < base.schema.n_classes)
-    return test, f"the {n_old} old-class images held out from the new data"
-
-
-def _retention(
-    model, adapter: str | None, base: BaseModel, old: tuple[ImageDataset, str], **options: Any
-) -> dict[str, Any]:
-    """Old-class retention of ``model`` (through ``adapter``) on the old-class test images."""
-    images, described = old
-    before = predict_proba(base.model, images.images)
-    after = predict_proba(model, images.images, adapter=adapter)
-    out = old_class_retention(images.y.numpy(), before, after, base.schema.classes, **options)
-    out["test_set"] = described
-    return out
-
-
-def _default_name(group: str | None, method: str, new_classes: Sequence[str]) -> str:
-    from medadapt.workflows.site_adaptation import slug
-
-    what = group or ("_".join(new_classes) if new_classes else "images")
-    return f"{slug(what)}_{method}"[:64]
 
 
 def evaluate_job(
