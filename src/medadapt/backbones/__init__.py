@@ -14,6 +14,7 @@ _EXPORTS = {
     "architecture_of": "vision",
     "build_from_architecture": "vision",
     "create_vision_backbone": "vision",
+    "extend_classifier": "vision",
     "vision_architecture": "vision",
     "load_backbone_weights": "weights",
     "read_state_dict": "weights",

@@ -259,3 +259,45 @@ def create_vision_backbone(
 
         load_backbone_weights(model, weights)
     return model
+
+
+def extend_classifier(model: nn.Module, num_classes: int) -> nn.Module:
+    """Give ``model``'s head ``num_classes`` outputs (more than now), in place: the old rows keep
+    their weights, the new rows start small (as an adapter's extended head copy does), and the
+    recorded architecture follows, so a saved model rebuilds with the larger head.
+
+    >>> vit = create_vision_backbone(
+    ...     "timm:vit_tiny_patch16_224", num_classes=2, in_chans=1, image_size=32, depth=1
+    ... )
+    >>> extend_classifier(vit, 3)(torch.rand(1, 1, 32, 32)).shape
+    torch.Size([1, 3])
+    """
+    desc = architecture_of(model)
+    if isinstance(model, MonaiViTClassifier):
+        parent, attr = model.classification_head, "0"
+    else:
+        parent, attr = model, "head"
+    old = getattr(parent, attr)
+    if not isinstance(old, nn.Linear):
+        raise ConfigError(
+            f"the head of {desc['spec']} is {type(old).__name__}, not a Linear layer: it cannot "
+            "be extended; build the model with a class count > 0"
+        )
+    if num_classes <= old.out_features:
+        raise ConfigError(
+            f"num_classes={num_classes} does not add classes to a head with {old.out_features} "
+            "outputs; pass a larger number"
+        )
+    new = nn.Linear(old.in_features, num_classes, bias=old.bias is not None)
+    new.to(device=old.weight.device, dtype=old.weight.dtype)
+    with torch.no_grad():
+        nn.init.normal_(new.weight, std=0.01)
+        new.weight[: old.out_features] = old.weight
+        if new.bias is not None:
+            new.bias.zero_()
+            new.bias[: old.out_features] = old.bias
+    setattr(parent, attr, new)
+    model.num_classes = num_classes
+    desc["num_classes"] = num_classes
+    setattr(model, _ATTRIBUTE, desc)
+    return model

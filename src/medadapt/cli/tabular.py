@@ -18,9 +18,49 @@ from medadapt.cli.common import (
 from medadapt.cli.main import app
 from medadapt.evaluate.report.formatting import fmt_ci
 
-DATA = typer.Option(..., "--data", help="CSV or Parquet file (or an image folder, see --backbone).")
-LABEL = typer.Option(..., "--label", help="Label column.")
+DATA = typer.Option(
+    ...,
+    "--data",
+    help="CSV or Parquet table, or images: a class folder, a CSV with a path column, a "
+    "DICOM/NIfTI folder or file, or a MedMNIST .npz.",
+)
+LABEL = typer.Option(
+    None, "--label", help="Label column (required for tables; image CSVs: default 'label')."
+)
 SEED = typer.Option(0, "--seed", help="Random seed (splits, initialisation, shuffling).")
+# image options (ignored names stay None for tables, where they are refused)
+BACKBONE = typer.Option(
+    None, help="Images: timm:<ViT name> or monai:vit (default timm:vit_tiny_patch16_224)."
+)
+WEIGHTS = typer.Option(None, help="Images: local pretrained weights (.pth, .pt, .safetensors).")
+IMAGE_SIZE = typer.Option(None, help="Images: resize to N px per side (default 224).")
+PATH_COLUMN = typer.Option(None, help="Image CSVs: the column holding file paths ('path').")
+SPLIT = typer.Option(None, help="MedMNIST .npz: train | val | test (default train).")
+EPOCHS = typer.Option(None, help="Images: maximum epochs (early stopping on validation).")
+LR = typer.Option(None, help="Images: learning rate.")
+IMAGE_JSON = typer.Option(None, "--json", help="Images: write the results as JSON.")
+
+
+def _image_data(data: Path, path_column: str | None, base: Path | None = None) -> bool:
+    """Whether ``data`` is an image source (or ``base`` an image model)."""
+    from medadapt.data.image_schema import is_image_source
+
+    if base is not None and (base / "model.json").is_file():
+        try:
+            if json.loads((base / "model.json").read_text()).get("kind") == "image":
+                return True
+        except json.JSONDecodeError:
+            pass
+    return is_image_source(data, path_column or "path")
+
+
+def _need(value: Any, option: str, why: str) -> Any:
+    if value is None:
+        from medadapt.errors import DataError
+
+        raise DataError(f"{option} is required {why}")
+    return value
+
 
 _SHOWN = {
     "binary": (
@@ -70,12 +110,67 @@ def train_base_command(
     n_blocks: int = typer.Option(2, help="Transformer blocks (paper default 3)."),
     n_heads: int = typer.Option(4, help="Attention heads."),
     seed: int = SEED,
+    backbone: str | None = BACKBONE,
+    weights: Path | None = WEIGHTS,
+    image_size: int | None = IMAGE_SIZE,
+    channels: int | None = typer.Option(None, help="Images: 1 or 3 (default: as stored)."),
+    window: str | None = typer.Option(None, help="CT: preset (brain, lung...) or LEVEL,WIDTH."),
+    spatial_dims: int | None = typer.Option(None, help="Images: 2 (slices) or 3 (volumes)."),
+    slices: str | None = typer.Option(None, help="Volumes as 2D: middle | all | index."),
+    split: str | None = SPLIT,
+    path_column: str | None = PATH_COLUMN,
+    class_names: str | None = typer.Option(
+        None, help="Images: class order, or names of an .npz's labels 0..K-1 (a,b,c)."
+    ),
+    backbone_options: str | None = typer.Option(
+        None, help="Images: backbone sizes, e.g. depth=4,embed_dim=192,num_heads=3."
+    ),
+    freeze_backbone: bool = typer.Option(
+        False, "--freeze-backbone", help="Images: train only the head (cached features)."
+    ),
+    epochs: int | None = EPOCHS,
+    lr: float | None = LR,
+    json_out: Path | None = IMAGE_JSON,
 ) -> None:
-    """Train a base FT-Transformer on a table (optionally only some groups).
+    """Train a base model: an FT-Transformer on a table, or a ViT on images.
 
     Example: medadapt train-base --data heart.csv --label num --positive-above 0
     --group-column dataset --groups Cleveland,Hungary --out base/
+
+    Images: medadapt train-base --data chest.npz --backbone timm:vit_small_patch16_224
+    --weights vit_small.safetensors --image-size 64 --out base/
     """
+    if _image_data(data, path_column):
+        from medadapt.cli import images
+
+        return images.train_base(
+            data=data,
+            out=out,
+            label=label,
+            group_column=group_column,
+            groups=groups,
+            test_fraction=test_fraction,
+            seed=seed,
+            backbone=backbone,
+            weights=weights,
+            image_size=image_size,
+            channels=channels,
+            window=window,
+            spatial_dims=spatial_dims or 2,
+            slices=slices or "middle",
+            split=split or "train",
+            path_column=path_column or "path",
+            class_names=class_names,
+            backbone_options=backbone_options,
+            freeze_backbone=freeze_backbone,
+            epochs=epochs,
+            lr=lr,
+            json_out=json_out,
+        )
+    from medadapt.cli.images import tables_only
+
+    tables_only(data, **{k: v for k, v in locals().items() if k in _IMAGE_TRAIN_OPTIONS})
+    label = _need(label, "--label", "for a table: name the column holding the outcome")
     small_model_threads()
     from medadapt.train.tabular import TabularModelConfig
     from medadapt.workflows.jobs import train_base_job
@@ -112,9 +207,9 @@ def train_base_command(
 def adapt_command(
     base: Path = typer.Option(..., "--base", help="Base model directory (train-base --out)."),
     data: Path = DATA,
-    label: str = LABEL,
-    group_column: str = typer.Option(..., help="Column holding the site/group."),
-    group: str = typer.Option(..., help="The target group to adapt to."),
+    label: str | None = LABEL,
+    group_column: str | None = typer.Option(None, help="Column holding the site/group."),
+    group: str | None = typer.Option(None, help="The target group to adapt to."),
     out: Path = typer.Option(..., "--out", help="Directory for the adapter."),
     method: str = typer.Option("bottleneck", help="bottleneck | lora | ia3 | head | full."),
     name: str | None = typer.Option(None, help="Adapter name (default: <group>_<method>)."),
@@ -123,12 +218,67 @@ def adapt_command(
         0.3, help="Share of the group's rows held out for testing."
     ),
     seed: int = SEED,
+    new_classes: str | None = typer.Option(
+        None, help="Images: comma-separated classes to add (the data holds old and new)."
+    ),
+    top_blocks: int | None = typer.Option(
+        None, help="Images: adapters only in the top K blocks, trained on cached features."
+    ),
+    epochs: int | None = EPOCHS,
+    lr: float | None = LR,
+    split: str | None = SPLIT,
+    path_column: str | None = PATH_COLUMN,
+    compare_full: bool = typer.Option(
+        True, help="Images, new classes: also full fine-tune and compare retention."
+    ),
+    old_data: Path | None = typer.Option(
+        None,
+        help="Images, new classes: the base's training images; retention is measured on "
+        "its held-out images.",
+    ),
+    json_out: Path | None = IMAGE_JSON,
+    report: Path | None = typer.Option(None, "--report", help="Images: write an HTML report."),
 ) -> None:
-    """Train a small adapter on one group's rows; the base model stays frozen.
+    """Train a small adapter on one group's rows (or on new images); the base stays frozen.
 
     Example: medadapt adapt --base base/ --data heart.csv --label num --group-column dataset
     --group "VA Long Beach" --method bottleneck --out adapters/va
+
+    Images, new classes: medadapt adapt --base base/ --data new_cases/ --new-classes cavity
+    --method bottleneck --out adapters/cavity --report cavity.html
     """
+    if _image_data(data, path_column, base):
+        from medadapt.cli import images
+
+        return images.adapt(
+            base=base,
+            data=data,
+            out=out,
+            label=label,
+            group_column=group_column,
+            group=group,
+            method=method,
+            name=name,
+            train_fraction=train_fraction,
+            test_fraction=test_fraction,
+            seed=seed,
+            new_classes=new_classes,
+            top_blocks=top_blocks,
+            epochs=epochs,
+            lr=lr,
+            split=split or "train",
+            path_column=path_column,
+            compare_full=compare_full,
+            old_data=old_data,
+            json_out=json_out,
+            report=report,
+        )
+    from medadapt.cli.images import tables_only
+
+    tables_only(data, **{k: v for k, v in locals().items() if k in _IMAGE_ADAPT_OPTIONS})
+    label = _need(label, "--label", "for a table: name the column holding the outcome")
+    why = "to adapt on a table: name the group column and the target group"
+    group_column, group = _need(group_column, "--group-column", why), _need(group, "--group", why)
     small_model_threads()
     from medadapt.workflows.jobs import adapt_job
 
@@ -159,6 +309,36 @@ def adapt_command(
     )
 
 
+_IMAGE_TRAIN_OPTIONS = (
+    "backbone",
+    "weights",
+    "image_size",
+    "channels",
+    "window",
+    "spatial_dims",
+    "slices",
+    "split",
+    "path_column",
+    "class_names",
+    "backbone_options",
+    "freeze_backbone",
+    "epochs",
+    "lr",
+    "json_out",
+)
+_IMAGE_ADAPT_OPTIONS = (
+    "new_classes",
+    "top_blocks",
+    "epochs",
+    "lr",
+    "split",
+    "path_column",
+    "old_data",
+    "json_out",
+    "report",
+)
+
+
 def _task(metrics: dict[str, Any]) -> str:
     if "mae" in metrics:
         return "regression"
@@ -169,13 +349,15 @@ def _task(metrics: dict[str, Any]) -> str:
 def evaluate_command(
     base: Path = typer.Option(..., "--base", help="Base model directory."),
     data: Path = DATA,
-    label: str = LABEL,
+    label: str | None = LABEL,
     adapter: Path | None = typer.Option(None, "--adapter", help="Adapter directory."),
     group_column: str | None = typer.Option(None, help="Column holding the site/group."),
     group: str | None = typer.Option(None, help="Evaluate only this group's rows."),
     json_out: Path | None = typer.Option(None, "--json", help="Write the metrics as JSON."),
     report: Path | None = typer.Option(None, "--report", help="Write an HTML report."),
     threshold: float = typer.Option(0.5, help="Operating point for sensitivity/specificity."),
+    split: str | None = SPLIT,
+    path_column: str | None = PATH_COLUMN,
 ) -> None:
     """Score a model (and adapter) with 95% CIs, overall and per subgroup.
 
@@ -183,7 +365,30 @@ def evaluate_command(
 
     Example: medadapt evaluate --base base/ --adapter adapters/va --data heart.csv --label num
     --json va.json
+
+    Images: medadapt evaluate --base base/ --adapter adapters/cavity --data new_cases/
+    --report cavity_eval.html
     """
+    if _image_data(data, path_column, base):
+        from medadapt.cli import images
+
+        return images.evaluate(
+            base=base,
+            data=data,
+            adapter=adapter,
+            label=label,
+            group_column=group_column,
+            group=group,
+            split=split or "train",
+            path_column=path_column,
+            threshold=threshold,
+            json_out=json_out,
+            report=report,
+        )
+    from medadapt.cli.images import tables_only
+
+    tables_only(data, split=split, path_column=path_column)
+    label = _need(label, "--label", "for a table: name the column holding the outcome")
     small_model_threads()
     from medadapt.workflows.jobs import evaluate_job
     from medadapt.workflows.reports import evaluation_report
@@ -215,10 +420,17 @@ def predict_command(
     out: Path = typer.Option(..., "--out", help="CSV file for the predictions."),
     adapter: Path | None = typer.Option(None, "--adapter", help="Adapter directory."),
 ) -> None:
-    """Write one prediction per row (probabilities and predicted class, or a value).
+    """Write one prediction per row or image (probabilities and predicted class, or a value).
 
     Example: medadapt predict --base base/ --adapter adapters/va --data new.csv --out pred.csv
+
+    Images: medadapt predict --base base/ --data scans/ --out pred.csv (a file, a folder, a
+    path CSV or an .npz's test split)
     """
+    if _image_data(data, None, base):
+        from medadapt.cli import images
+
+        return images.predict(base=base, data=data, out=out, adapter=adapter)
     small_model_threads()
     from medadapt.workflows.jobs import predict_job
 

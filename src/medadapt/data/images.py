@@ -341,3 +341,7 @@ def report_skipped(skipped: list[tuple[str, str]], total: int) -> None:
     )
     log.warning(message)
     warnings.warn(message, SkippedFilesWarning, stacklevel=3)
+
+
+# the schema an image model is saved with (re-exported: ``medadapt.data.images.ImageSchema``)
+from medadapt.data.image_schema import ImageSchema, source_digest  # noqa: E402, F401

@@ -1,0 +1,164 @@
+"""Image sources around :func:`~medadapt.data.images.load_images`: peek at their labels
+without reading pixels, read unlabelled images for prediction, split samples by file.
+(:func:`~medadapt.data.image_schema.is_image_source`, re-exported here, recognises a source.)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import torch
+
+from medadapt.data.image_io import ReadOptions, describe_error, file_format, fit_size, read_file
+from medadapt.data.image_io import to_channels as _to_channels
+from medadapt.data.image_schema import is_image_source  # noqa: F401 (re-exported)
+from medadapt.data.splits import stratified_split
+from medadapt.errors import DataError
+
+if TYPE_CHECKING:
+    from medadapt.data.image_schema import ImageSchema
+    from medadapt.data.images import ImageDataset
+
+_TABLE_SUFFIXES = (".csv", ".tsv")
+
+
+def _table(path: Path, nrows: int | None = None) -> pd.DataFrame:
+    sep = "\t" if path.suffix.lower() == ".tsv" else ","
+    try:
+        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, nrows=nrows)
+    except Exception as exc:
+        raise DataError(
+            f"cannot read {path} as a table ({describe_error(exc)}): save it as a CSV with a "
+            "header row"
+        ) from None
+
+
+def peek_labels(
+    source: str | Path, *, path_column: str = "path", label_column: str = "label"
+) -> list[str] | None:
+    """The distinct labels of a class folder or path CSV (no image is read); None for an
+    ``.npz`` (its labels are indices) or an unlabelled source."""
+    source = Path(source)
+    if source.is_dir():
+        return sorted(d.name for d in source.iterdir() if d.is_dir() and not d.name.startswith("."))
+    if source.suffix.lower() in _TABLE_SUFFIXES and source.is_file():
+        table = _table(source)
+        if label_column not in table.columns:
+            return None
+        return sorted({v.strip() for v in table[label_column] if v.strip()})
+    return None
+
+
+def check_known_labels(
+    source: str | Path, labels: Sequence[str] | None, classes: Sequence[str], *, hint: str
+) -> None:
+    """Refuse labels outside ``classes`` (one line naming the first and the fix ``hint``)."""
+    unknown = sorted(set(labels or ()) - set(classes))
+    if unknown:
+        raise DataError(
+            f"{source} has images labelled {unknown[0]!r}"
+            f"{f' (and {len(unknown) - 1} more unknown labels)' if len(unknown) > 1 else ''}, "
+            f"not one of the model's classes {list(classes)}: {hint}"
+        )
+
+
+def _unlabelled_files(source: Path, path_column: str) -> list[Path]:
+    if source.is_file() and source.suffix.lower() in _TABLE_SUFFIXES:
+        table = _table(source)
+        if path_column not in table.columns:
+            raise DataError(
+                f"{source} has no column {path_column!r}: name the image path column "
+                "'path' or pass --path-column"
+            )
+        return [
+            Path(p) if Path(p).is_absolute() else source.parent / p
+            for p in (v.strip() for v in table[path_column])
+            if p
+        ]
+    if source.is_file():
+        return [source]
+    files = sorted(
+        p
+        for p in source.rglob("*")
+        if p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(source).parts)
+        and file_format(p) is not None
+    )
+    if not files:
+        raise DataError(f"{source} holds no PNG, JPEG, DICOM or NIfTI file: add images")
+    return files
+
+
+def load_unlabelled(
+    source: str | Path, schema: ImageSchema
+) -> tuple[torch.Tensor, list[str], list[tuple[str, str]]]:
+    """Images to score, read as the model's schema says: ``(images, sample ids, skipped)``.
+
+    ``source``: one image file, a folder (searched recursively; class sub-folders allowed), a
+    CSV with the schema's path column (labels optional) or an ``.npz`` (its ``test`` split).
+    Volumes give one sample per selected slice (ids ``file#slice<i>``).
+    """
+    source = Path(source)
+    if not source.exists():
+        raise DataError(f"{source} does not exist: pass an image file, a folder, a CSV or an .npz")
+    if source.suffix.lower() == ".npz":
+        from medadapt.data.images import load_images
+
+        names = [*schema.classes, *(f"label_{i}" for i in range(len(schema.classes), 1000))]
+        dataset = load_images(source, **schema.load_options(), classes=names, split="test")
+        return dataset.images, dataset.paths, []
+    options = ReadOptions(
+        spatial_dims=schema.spatial_dims,
+        window=schema.window,
+        slice_axis=schema.slice_axis,
+        slices=schema.slices,
+        image_size=schema.image_size,
+        fit=schema.fit,
+    )
+    samples, ids, skipped = [], [], []
+    for path in _unlabelled_files(source, schema.path_column):
+        fmt = file_format(path) if path.exists() else None
+        try:
+            if fmt is None:
+                raise FileNotFoundError(path) if not path.exists() else ValueError("not an image")
+            arrays, _ = read_file(path, fmt, options)
+        except Exception as exc:
+            skipped.append((str(path), describe_error(exc)))
+            continue
+        for i, array in enumerate(arrays):
+            tensor = torch.from_numpy(_to_channels(array, schema.channels))
+            samples.append(fit_size(tensor, schema.image_size, schema.fit))
+            ids.append(str(path) if len(arrays) == 1 else f"{path}#slice{i}")
+    if not samples:
+        first = f" (first: {skipped[0][0]}: {skipped[0][1]})" if skipped else ""
+        raise DataError(f"no image in {source} could be read{first}; check the files' format")
+    return torch.stack(samples).contiguous(), ids, skipped
+
+
+def split_by_file(
+    dataset: ImageDataset, indices: Sequence[int], *, test_fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Train and test sample indices (sorted, into ``dataset``) drawn from ``indices``,
+    stratified by class, keeping all slices of one file on the same side."""
+    indices = np.asarray(indices, dtype=np.int64)
+    files: dict[str, list[int]] = {}
+    for i in indices.tolist():
+        files.setdefault(dataset.paths[i] if dataset.paths else str(i), []).append(i)
+    members = list(files.values())
+    labels = np.array([int(dataset.y[m[0]]) for m in members])
+    if len(members) < 4 or math.ceil(len(members) * test_fraction) >= len(members):
+        raise DataError(
+            f"only {len(members)} image files to split: too few to hold out a test set; add "
+            "images or lower --test-fraction"
+        )
+    train, test = stratified_split(labels, test_fraction=test_fraction, seed=seed)
+
+    def samples(chosen: np.ndarray) -> np.ndarray:
+        return np.sort(np.array([i for f in chosen for i in members[f]], dtype=np.int64))
+
+    return samples(train), samples(test)

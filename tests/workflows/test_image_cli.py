@@ -1,0 +1,413 @@
+"""The image command line end to end: train-base, adapt (new classes, sites), evaluate,
+predict, on synthetic .npz files and a CSV of PNGs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from medadapt.cli.main import main
+from medadapt.data.image_files import is_image_source, split_by_file
+from medadapt.data.images import ImageDataset, load_images, source_digest
+from tests.train.image_data import OLD, write_npz, write_png_csv
+
+TINY = ["--image-size", "32", "--backbone-options", "depth=2,embed_dim=32,num_heads=2"]
+
+
+def run(*argv: str) -> int:
+    try:
+        main(list(argv))
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    return 0
+
+
+@pytest.fixture(scope="module")
+def npz_workspace(tmp_path_factory):
+    root = tmp_path_factory.mktemp("images")
+    old = write_npz(root / "old.npz", {c: 40 for c in OLD}, OLD)
+    new = write_npz(
+        root / "new.npz",
+        {"normal": 10, "nodule": 10, "mass": 10, "cavity": 40},
+        [*OLD, "cavity"],
+        seed=7,
+    )
+    assert (
+        run(
+            "train-base",
+            "--data",
+            str(old),
+            "--class-names",
+            ",".join(OLD),
+            *TINY,
+            "--epochs",
+            "12",
+            "--out",
+            str(root / "base"),
+            "--json",
+            str(root / "base.json"),
+        )
+        == 0
+    )
+    assert (
+        run(
+            "adapt",
+            "--base",
+            str(root / "base"),
+            "--data",
+            str(new),
+            "--new-classes",
+            "cavity",
+            "--old-data",
+            str(old),
+            "--epochs",
+            "12",
+            "--out",
+            str(root / "cavity"),
+            "--json",
+            str(root / "cavity.json"),
+            "--report",
+            str(root / "cavity.html"),
+        )
+        == 0
+    )
+    return root
+
+
+def test_train_base_records_the_held_out_split_and_the_schema(npz_workspace):
+    root = npz_workspace
+    model = json.loads((root / "base" / "model.json").read_text())
+    assert model["kind"] == "image" and model["schema"]["classes"] == list(OLD)
+    assert model["schema"]["image_size"] == 32 and model["schema"]["channels"] == 1
+    split = model["training"]["split"]
+    assert len(split["train_indices"]) + len(split["test_indices"]) == 120
+    assert not set(split["train_indices"]) & set(split["test_indices"])
+    dataset = load_images(root / "old.npz", image_size=32, classes=list(OLD))
+    assert split["source_sha256"] == source_digest(root / "old.npz", dataset)
+    summary = json.loads((root / "base.json").read_text())
+    assert summary["n_test"] == 24 and summary["test"]["overall"]["auroc"] > 0.8
+    assert [r["class"] for r in summary["test"]["per_class"]] == list(OLD)
+
+
+def test_new_class_adapter_reports_retention_for_adapter_and_full_finetuning(npz_workspace):
+    root = npz_workspace
+    summary = json.loads((root / "cavity.json").read_text())
+    assert summary["classes"] == [*OLD, "cavity"] and summary["new_classes"] == ["cavity"]
+    kept, full = summary["retention"], summary["full_finetune"]["retention"]
+    assert kept["test_set"] == "the base model's 24 held-out images"
+    assert kept["trick"] == "distill" and summary["full_finetune"]["trick"] == "none"
+    assert kept["n_images"] == full["n_images"] == 24
+    assert kept["auroc_before"] == full["auroc_before"]
+    assert kept["drop"] == pytest.approx(kept["auroc_before"] - kept["auroc_after"])
+    assert kept["passed"] == (kept["drop"] <= 0.01)
+    assert full["passed"] == (full["drop"] <= 0.01)
+    assert full["drop"] is not None and len(full["drop_ci"]) == 2
+    manifest = json.loads((root / "cavity" / "adapter.json").read_text())
+    assert manifest["metadata"]["retention"] == kept
+    assert manifest["config"]["head_out_features"] == 4
+    page = (root / "cavity.html").read_text()
+    assert (
+        page.index("Summary") < page.index("Retention of the old classes") < page.index("Per class")
+    )
+    assert "full fine-tuning" in page and "<img" in page
+
+
+def test_evaluate_scores_only_held_out_images_of_each_source(npz_workspace):
+    root = npz_workspace
+    out = root / "eval_new.json"
+    assert (
+        run(
+            "evaluate",
+            "--base",
+            str(root / "base"),
+            "--adapter",
+            str(root / "cavity"),
+            "--data",
+            str(root / "new.npz"),
+            "--json",
+            str(out),
+        )
+        == 0
+    )
+    result = json.loads(out.read_text())
+    recorded = json.loads((root / "cavity" / "split.json").read_text())
+    assert result["n"] == len(recorded["test_indices"]) == 21
+    manifest = json.loads((root / "cavity" / "adapter.json").read_text())
+    assert "test_indices" not in manifest["metadata"]["split"]  # summaries only
+    assert set(recorded["test_indices"]).isdisjoint(recorded["train_indices"])
+    assert result["images_used"] == "the 21 images held out from its adaptation"
+    out = root / "eval_old.json"
+    assert (
+        run(
+            "evaluate",
+            "--base",
+            str(root / "base"),
+            "--adapter",
+            str(root / "cavity"),
+            "--data",
+            str(root / "old.npz"),
+            "--json",
+            str(out),
+            "--report",
+            str(root / "eval.html"),
+        )
+        == 0
+    )
+    result = json.loads(out.read_text())
+    assert (
+        result["n"] == 24
+        and result["images_used"] == "all images, minus 96 images used in training"
+    )
+    assert result["retention"]["n_images"] == 24 and result["retention"]["drop"] is not None
+    assert "Retention of the old classes" in (root / "eval.html").read_text()
+
+
+def test_predict_writes_probabilities_per_image(npz_workspace):
+    root = npz_workspace
+    out = root / "pred.csv"
+    assert (
+        run(
+            "predict",
+            "--base",
+            str(root / "base"),
+            "--adapter",
+            str(root / "cavity"),
+            "--data",
+            str(root / "new.npz"),
+            "--out",
+            str(out),
+        )
+        == 0
+    )
+    table = pd.read_csv(out)
+    assert list(table.columns) == [
+        "image",
+        "p_normal",
+        "p_nodule",
+        "p_mass",
+        "p_cavity",
+        "predicted",
+    ]
+    assert len(table) == 70 and np.allclose(table.filter(like="p_").sum(axis=1), 1, atol=1e-5)
+
+
+def test_csv_of_pngs_with_sites_top_blocks_and_unknown_labels(tmp_path, capsys):
+    csv = write_png_csv(tmp_path, {"A": {c: 12 for c in OLD}, "B": {c: 12 for c in OLD}}, list(OLD))
+    assert is_image_source(csv)
+    assert (
+        run(
+            "train-base",
+            "--data",
+            str(csv),
+            "--group-column",
+            "site",
+            "--groups",
+            "A",
+            *TINY,
+            "--epochs",
+            "3",
+            "--out",
+            str(tmp_path / "base"),
+        )
+        == 0
+    )
+    assert (
+        run(
+            "adapt",
+            "--base",
+            str(tmp_path / "base"),
+            "--data",
+            str(csv),
+            "--group-column",
+            "site",
+            "--group",
+            "B",
+            "--method",
+            "lora",
+            "--top-blocks",
+            "1",
+            "--epochs",
+            "3",
+            "--out",
+            str(tmp_path / "site_b"),
+            "--json",
+            str(tmp_path / "b.json"),
+            "--report",
+            str(tmp_path / "b.html"),
+        )
+        == 0
+    )
+    printed = capsys.readouterr().out
+    assert "adapters in top 1 blocks: trained on cached frozen features of blocks 0-0" in printed
+    summary = json.loads((tmp_path / "b.json").read_text())
+    assert summary["name"] == "b_lora" and summary["data_summary"]["n_test"] == 11
+    assert summary["base_metrics"]["n"] == 11 and summary["retention"] is None
+    page = (tmp_path / "b.html").read_text()
+    assert "Base model on the same images" in page and "Retention" not in page
+    out = tmp_path / "eval.json"
+    assert (
+        run(
+            "evaluate",
+            "--base",
+            str(tmp_path / "base"),
+            "--data",
+            str(csv),
+            "--group-column",
+            "site",
+            "--json",
+            str(out),
+        )
+        == 0
+    )
+    result = json.loads(out.read_text())
+    assert result["images_used"] == "all images, minus 28 images used in training"
+    assert {k: v["n"] for k, v in result["subgroups"]["site"].items()} == {"A": 8, "B": 36}
+    assert (
+        run(
+            "predict",
+            "--base",
+            str(tmp_path / "base"),
+            "--data",
+            str(csv),
+            "--out",
+            str(tmp_path / "pred.csv"),
+        )
+        == 0
+    )
+    assert len(pd.read_csv(tmp_path / "pred.csv")) == 72
+    table = pd.read_csv(csv)
+    table.loc[0, "label"] = "cavity"
+    table.to_csv(tmp_path / "cavity.csv", index=False)
+    code = run(
+        "adapt",
+        "--base",
+        str(tmp_path / "base"),
+        "--data",
+        str(tmp_path / "cavity.csv"),
+        "--out",
+        str(tmp_path / "x"),
+    )
+    assert code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"error: {tmp_path / 'cavity.csv'} has images labelled 'cavity', not one of the model's "
+        "classes ['mass', 'nodule', 'normal']: pass the new ones with --new-classes NAME[,NAME]"
+    )
+
+
+def test_tables_refuse_image_options_and_need_a_label(tmp_path, capsys):
+    table = tmp_path / "t.csv"
+    pd.DataFrame({"age": [1, 2, 3], "y": [0, 1, 0]}).to_csv(table, index=False)
+    assert not is_image_source(table)
+    assert run("train-base", "--data", str(table), "--out", str(tmp_path / "b")) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: --label is required for a table: name the column holding the outcome"
+    )
+    assert (
+        run(
+            "train-base",
+            "--data",
+            str(table),
+            "--label",
+            "y",
+            "--backbone",
+            "monai:vit",
+            "--out",
+            str(tmp_path / "b"),
+        )
+        == 2
+    )
+    assert capsys.readouterr().err.strip() == (
+        f"error: --backbone applies to image data, but {table} is a table: drop the option or "
+        "pass an image folder, path CSV or .npz"
+    )
+
+
+def test_source_digest_changes_with_the_listing_and_split_keeps_files_together(tmp_path):
+    csv = write_png_csv(tmp_path, {"A": {"normal": 3, "mass": 3}}, ["normal", "mass"])
+    ds = load_images(csv, image_size=32)
+    digest = source_digest(csv, ds)
+    assert digest == source_digest(csv, load_images(csv, image_size=32))
+    first = ds.paths[0]
+    with open(first, "ab") as handle:
+        handle.write(b"\0")  # the size of one listed file changes
+    assert source_digest(csv, ds) != digest
+    volumes = ImageDataset(
+        images=torch.zeros(8, 1, 4, 4),
+        y=torch.tensor([0, 0, 1, 1, 0, 0, 1, 1]),
+        classes=["a", "b"],
+        paths=["v1", "v1", "v2", "v2", "v3", "v3", "v4", "v4"],
+    )
+    train, test = split_by_file(volumes, range(8), test_fraction=0.5, seed=0)
+    assert sorted([*train, *test]) == list(range(8))
+    assert {volumes.paths[i] for i in train}.isdisjoint({volumes.paths[i] for i in test})
+
+
+def test_full_finetuning_saves_an_extended_base_that_evaluates_on_held_out_images(
+    npz_workspace,
+):
+    root = npz_workspace
+    assert (
+        run(
+            "adapt",
+            "--base",
+            str(root / "base"),
+            "--data",
+            str(root / "new.npz"),
+            "--new-classes",
+            "cavity",
+            "--method",
+            "full",
+            "--epochs",
+            "3",
+            "--out",
+            str(root / "full"),
+        )
+        == 0
+    )
+    model = json.loads((root / "full" / "model.json").read_text())
+    assert model["schema"]["classes"] == [*OLD, "cavity"]
+    assert model["architecture"]["num_classes"] == 4
+    assert model["training"]["adapted"]["retention"]["trick"] == "distill"
+    out = root / "eval_full.json"
+    assert (
+        run(
+            "evaluate",
+            "--base",
+            str(root / "full"),
+            "--data",
+            str(root / "new.npz"),
+            "--json",
+            str(out),
+        )
+        == 0
+    )
+    result = json.loads(out.read_text())
+    assert result["images_used"] == "the 21 images held out from its adaptation"
+    assert result["n"] == 21 and result["classes"] == [*OLD, "cavity"]
+
+
+def test_evaluate_on_the_adapters_source_needs_its_split_file(npz_workspace, tmp_path, capsys):
+    root = npz_workspace
+    copy = tmp_path / "cavity"
+    shutil.copytree(root / "cavity", copy)
+    (copy / "split.json").unlink()
+    code = run(
+        "evaluate",
+        "--base",
+        str(root / "base"),
+        "--adapter",
+        str(copy),
+        "--data",
+        str(root / "new.npz"),
+    )
+    assert code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "error: this adapter was trained on images of this very source, but split.json (which "
+        "images) is not beside it; point --adapter at the directory 'medadapt adapt' wrote, or "
+        "evaluate on other images"
+    )
