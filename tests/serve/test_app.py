@@ -162,7 +162,16 @@ def test_registry_add_also_keeps_the_adapters_base(served_registry, tmp_path):
     from medadapt.registry.bases import list_bases
 
     root = tmp_path / "fresh"
-    main(["registry", "--root", str(root), "add", str(served_registry["adapters"]["site_c"]),
-          "--name", "site_c"])
+    main(
+        [
+            "registry",
+            "--root",
+            str(root),
+            "add",
+            str(served_registry["adapters"]["site_c"]),
+            "--name",
+            "site_c",
+        ]
+    )
     (base,) = list_bases(root)
     assert base["label"] == "outcome" and set(base["groups"]) == {"A", "B"}

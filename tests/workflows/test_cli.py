@@ -312,3 +312,30 @@ def test_missing_file_and_wrong_label(workspace, tmp_path):
         == 2
     )
     assert not (tmp_path / "b").exists() and not (tmp_path / "x").exists()
+
+
+def test_a_fully_fine_tuned_model_is_scored_on_its_own_held_out_rows(workspace, tmp_path):
+    root, _, common = workspace
+    assert (
+        run(
+            "adapt",
+            "--base",
+            str(root / "base"),
+            *common,
+            "--group-column",
+            "site",
+            "--group",
+            "C",
+            "--method",
+            "full",
+            "--out",
+            str(tmp_path / "full"),
+        )
+        == 0
+    )
+    out = tmp_path / "full.json"
+    assert run("evaluate", "--base", str(tmp_path / "full"), *common, "--json", str(out)) == 0
+    result = json.loads(out.read_text())
+    held_out = json.loads((tmp_path / "full" / "model.json").read_text())["training"]["adapted"]
+    assert result["n"] == len(held_out["split"]["test_positions"])
+    assert result["rows_used"] == f"the adapter's {result['n']} held-out rows"

@@ -323,8 +323,11 @@ def _rows_to_score(frame, data, base, manifest, adapter_dir, group_column, group
     """
     digest = file_digest(data)
     adapter_split = (manifest or {}).get("metadata", {}).get("split")
+    if adapter_split is None:  # a fully fine-tuned model records its adaptation split itself
+        adapter_split = base.training.get("adapted", {}).get("split")
     if adapter_split and adapter_split["data_sha256"] == digest:
-        adapter_split = {**adapter_split, **_read_positions(adapter_dir, adapter_split)}
+        if "test_positions" not in adapter_split:
+            adapter_split = {**adapter_split, **_read_positions(adapter_dir, adapter_split)}
         if group is None:
             positions = adapter_split["test_positions"]
             return frame.loc[positions], f"the adapter's {len(positions)} held-out rows"
