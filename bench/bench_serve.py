@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import socket
 import statistics
 import subprocess
@@ -96,8 +97,9 @@ async def run_clients(url, rows, adapters, concurrency, n_requests, max_seconds)
 
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as http:
-        for _ in range(3):  # warm-up
-            await http.post("/v1/predict", json={"adapter": adapters[0], "instances": rows[:1]})
+        warm = {"adapter": adapters[0], "instances": rows[:1]}
+        for _ in range(3):  # warm-up: open every connection before timing
+            await asyncio.gather(*(http.post("/v1/predict", json=warm) for _ in range(concurrency)))
         started = time.perf_counter()
         await asyncio.gather(*(client(s, http) for s in range(concurrency)))
         wall = time.perf_counter() - started
@@ -111,12 +113,89 @@ async def run_clients(url, rows, adapters, concurrency, n_requests, max_seconds)
     }
 
 
+WRK_SCRIPT = """
+local bodies = {%s}
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  return wrk.format(nil, "/v1/predict", nil, bodies[math.random(#bodies)])
+end
+"""
+
+
+def _ms(text: str) -> float:
+    value = float(text.rstrip("usm"))
+    return (
+        value / 1000
+        if text.endswith("us")
+        else value * 1000
+        if text.endswith("s") and not text.endswith("ms")
+        else value
+    )
+
+
+def run_wrk(url, rows, adapters, concurrency, seconds, workdir: Path) -> dict:
+    """wrk (C, from Debian) as the load generator: Python clients saturate a 2-core box
+    before the server does."""
+    rng = random.Random(0)
+    bodies = [
+        json.dumps({"adapter": rng.choice(adapters), "instances": [rng.choice(rows)]})
+        for _ in range(256)
+    ]
+    script = workdir / f"wrk_{concurrency}_{len(adapters)}.lua"
+    script.write_text(WRK_SCRIPT % ", ".join(json.dumps(b) for b in bodies))
+    subprocess.run(
+        ["wrk", "-t1", f"-c{concurrency}", "-d2s", "-s", str(script), url],
+        capture_output=True,
+        check=True,
+    )  # warm-up
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{concurrency}",
+            f"-d{seconds:.0f}s",
+            "--timeout",
+            "5s",
+            "--latency",
+            "-s",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    stats = {"requests": 0, "errors": 0}
+    for line in out.splitlines():
+        parts = line.split()
+        if line.strip().startswith("50%"):
+            stats["p50_ms"] = _ms(parts[1])
+        elif line.strip().startswith("99%"):
+            stats["p99_ms"] = _ms(parts[1])
+        elif line.startswith("Requests/sec"):
+            stats["throughput"] = float(parts[1])
+        elif "requests in" in line:
+            stats["requests"] = int(parts[0])
+        elif line.strip().startswith("Non-2xx"):
+            stats["errors"] += int(parts[-1])
+        elif line.strip().startswith("Socket errors"):
+            stats["errors"] += sum(int(p.strip(",")) for p in parts[3::2])
+    return stats
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--requests", type=int, default=600)
-    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--requests", type=int, default=1500)
+    parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", default="1,8,32")
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--client",
+        choices=("wrk", "httpx"),
+        default="wrk" if shutil.which("wrk") else "httpx",
+        help="load generator (default: wrk when installed)",
+    )
     args = parser.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="medadapt-bench-serve-"))
     registry, rows, adapters = build_registry(root)
@@ -146,9 +225,12 @@ def main(argv: list[str] | None = None) -> dict:
         results = []
         for concurrency in (int(c) for c in args.concurrency.split(",")):
             for label, chosen in (("1 adapter", adapters[:1]), ("8 adapters", adapters)):
-                stats = asyncio.run(
-                    run_clients(url, rows, chosen, concurrency, args.requests, args.seconds)
-                )
+                if args.client == "wrk":
+                    stats = run_wrk(url, rows, chosen, concurrency, args.seconds, root)
+                else:
+                    stats = asyncio.run(
+                        run_clients(url, rows, chosen, concurrency, args.requests, args.seconds)
+                    )
                 results.append({"clients": concurrency, "adapters": label, **stats})
     finally:
         server.terminate()
@@ -157,9 +239,11 @@ def main(argv: list[str] | None = None) -> dict:
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "command": "python bench/bench_serve.py " + " ".join(argv or sys.argv[1:]),
+        "client": args.client,
         "results": results,
     }
     print(f"machine: {report['machine']}\ndate: {report['date']}\ncommand: {report['command']}")
+    print(f"load generator: {args.client}; server: medadapt serve (1 torch thread)")
     print("| clients | adapters | requests | errors | req/s | p50 ms | p99 ms |")
     print("|---|---|---|---|---|---|---|")
     for r in results:

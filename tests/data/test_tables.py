@@ -132,3 +132,15 @@ def test_schema_round_trips_through_json():
     schema = TableSchema.infer(frame, label="y", id_column=None)
     again = TableSchema.from_dict(json.loads(json.dumps(schema.to_dict())))
     assert again == schema
+
+
+def test_encode_records_equals_encode_of_a_frame():
+    train = pd.DataFrame(
+        {"age": [50.0, None, 70.0, 64.0], "sex": ["M", "F", None, "F"], "y": [0, 1, 1, 0]}
+    )
+    schema = TableSchema.infer(train, label="y")
+    records = [{"age": None, "sex": "X"}, {"age": 61.0, "sex": "F"}, {"sex": None}]
+    x_num, x_cat = schema.encode_records(records)
+    table = schema.encode(pd.DataFrame(records).reindex(columns=["age", "sex"]), with_labels=False)
+    assert torch.allclose(x_num, table.x_num, equal_nan=True)
+    assert torch.equal(x_cat, table.x_cat)

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from medadapt.registry import Registry
 from medadapt.serve.app import create_app
+from medadapt.serve.schemas import PredictResponse
 from medadapt.train.tabular import predict
 from medadapt.workflows.jobs import load_for_inference
 
@@ -39,6 +40,7 @@ def test_predictions_equal_offline_predictions_with_that_adapter(client, served_
     )
     assert reply.status_code == 200, reply.text
     served = reply.json()["predictions"]
+    assert PredictResponse.model_validate(reply.json()).predictions[0].adapter == "site_c"
     assert {(p["adapter"], p["version"]) for p in served} == {("site_c", 1)}
     model, schema, name, _, _ = load_for_inference(
         served_registry["base"], served_registry["adapters"]["site_c"]

@@ -37,7 +37,10 @@ def serve_command(
         None, help="File holding the bearer token (or set MEDADAPT_TOKEN)."
     ),
     max_batch: int = typer.Option(64, help="Largest micro-batch."),
-    max_wait_ms: float = typer.Option(5.0, help="Longest wait to fill a micro-batch."),
+    max_wait_ms: float = typer.Option(
+        1.0,
+        help="Longest extra wait to fill a micro-batch (batches also fill while the model runs).",
+    ),
     threads: int = typer.Option(1, help="Torch threads for the forward pass."),
 ) -> None:
     """Serve the registry's promoted adapters over HTTP (FastAPI; docs at /docs).

@@ -231,17 +231,35 @@ class TableSchema:
             if spec.name not in frame:
                 missing[spec.name] = n
                 continue
-            lookup = {c: i + FIRST_LEVEL for i, c in enumerate(spec.categories)}
-            codes = [
-                MISSING_INDEX if is_missing(v) else lookup.get(level(v), UNSEEN_INDEX)
-                for v in frame[spec.name].tolist()
-            ]
+            codes = _category_codes(spec, frame[spec.name].tolist())
             x_cat[:, j] = torch.tensor(codes, dtype=torch.long)
             missing[spec.name] = codes.count(MISSING_INDEX)
             if codes.count(UNSEEN_INDEX):
                 unseen[spec.name] = codes.count(UNSEEN_INDEX)
         y = self.encode_labels(frame) if with_labels else None
         return EncodedTable(x_num=x_num, x_cat=x_cat, y=y, unseen=unseen, missing=missing)
+
+    def encode_records(self, records: list[dict[str, Any]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(x_num, x_cat)`` for a few records (dicts), without pandas: the serving path.
+
+        Values must already be numbers or None for numeric features (the API validates them).
+        """
+        numeric = [
+            [
+                (float(r[f.name]) - f.mean) / f.std if r.get(f.name) is not None else math.nan
+                for f in self.numeric_features
+            ]
+            for r in records
+        ]
+        x_num = torch.tensor(numeric, dtype=torch.float32).reshape(
+            len(records), len(self.numeric_features)
+        )
+        x_num = x_num.clamp(-10.0, 10.0)  # NaN (missing) stays NaN
+        columns = [
+            _category_codes(f, [r.get(f.name) for r in records]) for f in self.categorical_features
+        ]
+        x_cat = torch.tensor(columns, dtype=torch.long).reshape(-1, len(records)).T
+        return x_num, x_cat.reshape(len(records), len(self.categorical_features))
 
     def encode_labels(self, frame: pd.DataFrame) -> torch.Tensor:
         if self.label not in frame:
@@ -277,6 +295,11 @@ class TableSchema:
         data = dict(data)
         data["features"] = [FeatureSpec(**f) for f in data["features"]]
         return cls(**data)
+
+
+def _category_codes(spec: FeatureSpec, values: list[Any]) -> list[int]:
+    lookup = {c: i + FIRST_LEVEL for i, c in enumerate(spec.categories)}
+    return [MISSING_INDEX if is_missing(v) else lookup.get(level(v), UNSEEN_INDEX) for v in values]
 
 
 def _natural_key(text: str) -> tuple:

@@ -9,6 +9,7 @@ unknown adapters 404. OpenAPI docs are at ``/docs``.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hmac
 import math
 import time
@@ -17,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -34,7 +34,7 @@ from prometheus_client import (
 import medadapt
 from medadapt.errors import MedadaptError
 from medadapt.serve.batching import MicroBatcher
-from medadapt.serve.schemas import AdapterInfo, Prediction, PredictRequest, PredictResponse
+from medadapt.serve.schemas import AdapterInfo, PredictRequest, PredictResponse
 from medadapt.serve.state import Ambiguous, NotFound, NotLoaded, Route, ServingState
 
 MAX_BODY_BYTES = 1_000_000
@@ -100,18 +100,30 @@ def _check_instance(schema, index: int, instance: dict[str, Any]) -> list[dict[s
     return errors
 
 
+def quiet_garbage_collector() -> None:
+    """Keep Python's cyclic GC from pausing requests: objects alive after start-up (torch,
+    models, the app) move to a permanent generation that collections skip, and young
+    collections run less often. Measured: p99 at 8 clients from ~110 ms to ~20 ms."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 100)
+
+
 def create_app(
     registry_root: str | Path,
     *,
     token: str | None = None,
     max_batch: int = 64,
-    max_wait_ms: float = 5.0,
+    max_wait_ms: float = 1.0,
     max_body_bytes: int = MAX_BODY_BYTES,
     refresh_seconds: float = 1.0,
     threads: int = 1,
+    inline: bool = True,
 ) -> FastAPI:
     """Build the service for the adapters promoted in the registry at ``registry_root``.
 
+    ``inline``: run forward passes on the event loop (right for small tabular models, see
+    :class:`MicroBatcher`); False uses a worker thread.
     ``threads``: torch threads for the forward pass. Small clinical models run fastest on one
     (intra-op threading costs more than it saves at these sizes, and badly so on a busy host).
     """
@@ -122,12 +134,12 @@ def create_app(
     telemetry = Telemetry()
 
     def run(base_key: str, payloads: Sequence[tuple[dict[str, Any], Route]]) -> list[Any]:
-        frame = pd.DataFrame([instance for instance, _ in payloads])
-        scores = state.predict(base_key, frame, [route.internal for _, route in payloads])
+        records = [instance for instance, _ in payloads]
+        scores = state.predict(base_key, records, [route.internal for _, route in payloads])
         return list(scores)
 
-    def refresh() -> None:
-        if state.refresh():
+    def refresh(force: bool = False) -> None:
+        if state.refresh(force=force):
             telemetry.adapters.set(len(state.tables.promoted))
             telemetry.generation.set(state.generation)
 
@@ -136,7 +148,12 @@ def create_app(
         telemetry.batch_seconds.observe(seconds)
 
     batcher = MicroBatcher(
-        run, max_batch=max_batch, max_wait_ms=max_wait_ms, before_batch=refresh, on_batch=observe
+        run,
+        max_batch=max_batch,
+        max_wait_ms=max_wait_ms,
+        before_batch=refresh,
+        on_batch=observe,
+        inline=inline,
     )
 
     @contextlib.asynccontextmanager
@@ -144,6 +161,7 @@ def create_app(
         await batcher.start()
         await batcher.call_in_worker(lambda: state.refresh(force=True))
         telemetry.adapters.set(len(state.tables.promoted))
+        quiet_garbage_collector()
         yield
         await batcher.stop()
 
@@ -197,8 +215,8 @@ def create_app(
 
     @app.post("/v1/predict", response_model=PredictResponse, dependencies=[Depends(authorize)])
     async def predict(body: PredictRequest) -> PredictResponse:
-        if state.refresh_due():  # at most once per refresh interval: pick up promotions
-            await batcher.call_in_worker(refresh)
+        if state.claim_refresh():  # one request per interval looks for new promotions
+            await batcher.call_in_worker(lambda: refresh(force=True))
         try:
             routes = [state.route(body.adapter, body.group, inst) for inst in body.instances]
         except NotLoaded as missing:  # a registered version not in memory: load it once
@@ -223,7 +241,9 @@ def create_app(
         for route, score in zip(routes, scores, strict=True):
             telemetry.instances.labels(route.name or "base").inc()
             out.append(_prediction(state.bases[route.base_key], route, score))
-        return PredictResponse(predictions=out)
+        # the dicts already have PredictResponse's shape (a test checks it against the model);
+        # returning a response skips a second pydantic pass per request
+        return JSONResponse({"predictions": out})
 
     @app.get("/v1/adapters", response_model=list[AdapterInfo], dependencies=[Depends(authorize)])
     async def adapters() -> list[dict[str, Any]]:
@@ -249,18 +269,25 @@ def create_app(
     return app
 
 
-def _prediction(served, route: Route, score: Any) -> Prediction:
+def _prediction(served, route: Route, score: Any) -> dict[str, Any]:
+    """One prediction in :class:`Prediction`'s shape."""
     schema = served.schema
-    common = {"adapter": route.name, "version": route.version, "base": served.key[:12]}
+    out: dict[str, Any] = {
+        "adapter": route.name,
+        "version": route.version,
+        "base": served.key[:12],
+        "probability": None,
+        "probabilities": None,
+    }
     if schema.task == "binary":
         p = float(score)
-        predicted = schema.classes[1] if p >= 0.5 else schema.classes[0]
-        return Prediction(**common, predicted=predicted, probability=p)
-    if schema.task == "multiclass":
+        out.update(predicted=schema.classes[1] if p >= 0.5 else schema.classes[0], probability=p)
+    elif schema.task == "multiclass":
         probs = np.asarray(score, dtype=float)
-        return Prediction(
-            **common,
+        out.update(
             predicted=schema.classes[int(probs.argmax())],
             probabilities={c: float(p) for c, p in zip(schema.classes, probs, strict=True)},
         )
-    return Prediction(**common, predicted=float(score))
+    else:
+        out["predicted"] = float(score)
+    return out

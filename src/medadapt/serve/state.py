@@ -25,6 +25,7 @@ from medadapt.registry import Registry
 from medadapt.registry.bases import find_base
 from medadapt.registry.records import parse_ref
 from medadapt.train.bundle import BaseModel
+from medadapt.train.tabular import scores_from_logits
 
 log = logging.getLogger("medadapt.serve")
 
@@ -128,8 +129,14 @@ class ServingState:
         self._load(name, version, tables)
         self.tables = tables
 
-    def refresh_due(self) -> bool:
-        return time.monotonic() - self._checked >= self.refresh_seconds
+    def claim_refresh(self) -> bool:
+        """True for exactly one caller per refresh interval (called on the event loop), who
+        then runs :meth:`refresh` with ``force=True`` on the worker."""
+        now = time.monotonic()
+        if now - self._checked < self.refresh_seconds:
+            return False
+        self._checked = now
+        return True
 
     def refresh(self, *, force: bool = False) -> bool:
         """Reload the promoted versions if the registry changed; True when it did."""
@@ -138,7 +145,7 @@ class ServingState:
             return False
         self._checked = now
         generation = self.registry.generation()
-        if generation == self.generation and not force:
+        if generation == self.generation:
             return False
         tables = Tables(versions=dict(self.tables.versions))  # built aside, then swapped in
         for name, v in self.registry.promoted_versions().items():
@@ -214,9 +221,11 @@ class ServingState:
 
     # ----- prediction (worker thread only) -----------------------------------------------------
     @torch.no_grad()
-    def predict(self, base_key: str, frame, adapter_ids: list[str | None]) -> np.ndarray:
-        """Scores for the rows of ``frame`` routed per row: one mixed-adapter forward pass."""
-        from medadapt.train.tabular import predict
-
+    def predict(
+        self, base_key: str, records: list[dict[str, Any]], adapter_ids: list[str | None]
+    ) -> np.ndarray:
+        """Scores for ``records`` routed per record: one mixed-adapter forward pass."""
         served = self.bases[base_key]
-        return predict(served.model, served.schema, frame, adapter_ids=adapter_ids)
+        x_num, x_cat = served.schema.encode_records(records)
+        logits = served.model(x_num=x_num, x_cat=x_cat, adapter_ids=adapter_ids)
+        return scores_from_logits(served.schema, logits)
