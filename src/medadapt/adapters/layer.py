@@ -13,6 +13,7 @@ reads the model's shared :class:`~medadapt.adapters.routing.Routing` and either
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar
 
@@ -23,7 +24,7 @@ from medadapt.adapters.routing import MixedRoute, Routing
 from medadapt.errors import AdapterStateError
 
 
-class AdapterLayer(nn.Module):
+class AdapterLayer(nn.Module, abc.ABC):
     """Base class: a wrapped module plus per-adapter units."""
 
     method: ClassVar[str] = ""
@@ -87,11 +88,13 @@ class AdapterLayer(nn.Module):
             return self.base_layer(*args, **kwargs)
         return self.forward_active(names, args, kwargs)
 
+    @abc.abstractmethod
     def forward_active(self, names: tuple[str, ...], args: tuple, kwargs: dict) -> Any:
-        raise NotImplementedError  # every method defines it
+        """The base output with the adapters ``names`` applied (one batch, same adapters)."""
 
+    @abc.abstractmethod
     def forward_mixed(self, route: MixedRoute, args: tuple, kwargs: dict) -> Any:
-        raise NotImplementedError  # every method defines it
+        """The base output with one adapter (or none) per sample, as ``route`` says."""
 
     # ----- merging (LoRA, IA3) -------------------------------------------------------------
     def merge(self, name: str) -> None:

@@ -127,6 +127,9 @@ def learning_curve_figure(
         ax.plot(xs, means, marker="o", ms=3.5, color=color, lw=1.5, label=label)
         ax.fill_between(xs, lows, highs, color=color, alpha=0.15, lw=0)
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
-    ax.legend(fontsize=7.5, frameon=False, loc="lower right")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7.5, frameon=False, loc="lower right")
+    else:
+        ax.text(0.5, 0.5, "not estimable at any size", ha="center", transform=ax.transAxes)
     ax.grid(alpha=0.25)
     return fig
