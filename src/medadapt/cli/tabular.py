@@ -62,30 +62,16 @@ def _need(value: Any, option: str, why: str) -> Any:
     return value
 
 
-_SHOWN = {
-    "binary": (
-        "auroc",
-        "auprc",
-        "accuracy",
-        "balanced_accuracy",
-        "sensitivity",
-        "specificity",
-        "brier",
-        "ece",
-    ),
-    "multiclass": ("auroc", "accuracy", "balanced_accuracy", "brier", "ece"),
-    "regression": ("mae", "rmse", "r2"),
-}
-
-
 def print_metrics(title: str, metrics: dict[str, Any], task: str) -> None:
+    from medadapt.evaluate.metrics import METRIC_NAMES
+
     rows = [
         [
             name,
             fmt_ci(metrics.get(name), metrics.get(f"{name}_ci"), 3),
             metrics.get("notes", {}).get(name, ""),
         ]
-        for name in _SHOWN[task]
+        for name in METRIC_NAMES[task]
     ]
     print_table(title, ["metric", "value (95% CI)", "note"], rows)
 

@@ -23,6 +23,20 @@ from medadapt.evaluate import bootstrap as bs
 
 MIN_PER_CLASS = 5
 MIN_PATIENTS = 10
+METRIC_NAMES = {  # what each task reports, in report order
+    "binary": (
+        "auroc",
+        "auprc",
+        "accuracy",
+        "balanced_accuracy",
+        "sensitivity",
+        "specificity",
+        "brier",
+        "ece",
+    ),
+    "multiclass": ("auroc", "accuracy", "balanced_accuracy", "brier", "ece"),
+    "regression": ("mae", "rmse", "r2"),
+}
 N_BOOT = 1000
 
 
@@ -40,20 +54,7 @@ def _too_few(count: int, what: str, n: int, minimum: int) -> str:
 def _too_small(task: str, n: int, **counts: Any) -> dict[str, Any]:
     """The report for a group too small for any estimate: counts and a note only."""
     note = f"not reported: only {n} patient{'s' if n != 1 else ''} (at least {MIN_PATIENTS} needed)"
-    names = {
-        "binary": (
-            "auroc",
-            "auprc",
-            "accuracy",
-            "balanced_accuracy",
-            "sensitivity",
-            "specificity",
-            "brier",
-            "ece",
-        ),
-        "multiclass": ("auroc", "accuracy", "balanced_accuracy", "brier", "ece"),
-        "regression": ("mae", "rmse", "r2"),
-    }[task]
+    names = METRIC_NAMES[task]
     out: dict[str, Any] = {"n": n, **counts}
     for name in names:
         out[name], out[f"{name}_ci"] = None, None
