@@ -8,20 +8,10 @@ from typing import Any
 import numpy as np
 
 from medadapt.evaluate.report import Report
-from medadapt.evaluate.report.formatting import fmt_ci
+from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci
 from medadapt.evaluate.report.plots import metric_bars, roc_figure
 from medadapt.workflows.image_eval import retention_sentence
 
-_NAMES = {
-    "auroc": "AUROC",
-    "auprc": "AUPRC",
-    "accuracy": "accuracy",
-    "balanced_accuracy": "balanced accuracy",
-    "sensitivity": "sensitivity",
-    "specificity": "specificity",
-    "brier": "Brier score",
-    "ece": "calibration error (ECE)",
-}
 _TRICKS = {
     "distill": "adapter + extended head; class-weighted cross-entropy on old and new images, "
     "plus distillation of the base model's old-class outputs",
@@ -70,7 +60,7 @@ def _side_by_side(
         ["metric", "adapter", label],
         [
             [
-                _NAMES[m],
+                METRIC_LABELS[m],
                 fmt_ci(adapter.get(m), adapter.get(f"{m}_ci"), 3),
                 fmt_ci(other.get(m), other.get(f"{m}_ci"), 3),
             ]
@@ -111,11 +101,15 @@ def _body(
             caption="Paired bootstrap over images for the drop's interval.",
         )
     report.section("Metrics")
-    shown = [m for m in _NAMES if m in result]
+    shown = [m for m in METRIC_LABELS if m in result]
     report.table(
         ["metric", "value (95% CI)", "note"],
         [
-            [_NAMES[m], fmt_ci(result[m], result.get(f"{m}_ci"), 3), result["notes"].get(m, "")]
+            [
+                METRIC_LABELS[m],
+                fmt_ci(result[m], result.get(f"{m}_ci"), 3),
+                result["notes"].get(m, ""),
+            ]
             for m in shown
         ],
     )

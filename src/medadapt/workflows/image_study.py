@@ -24,7 +24,7 @@ from medadapt.errors import ConfigError
 from medadapt.evaluate.sufficiency import MIN_EVENTS_TEST, MIN_EVENTS_TRAIN, Finding
 from medadapt.fileio import atomic_write_bytes
 from medadapt.train.loop import TrainConfig
-from medadapt.workflows.study import FRACTIONS, point_name
+from medadapt.workflows.study import FRACTIONS, open_study_dir, point_name
 
 IMAGE_STRATEGIES = ("base_only", "head_only", "bottleneck", "lora", "full_finetune")
 _METHOD = {
@@ -113,15 +113,7 @@ def run_image_study(
     from medadapt.workflows.image_inputs import select_groups
 
     say = progress or (lambda message: None)
-    out = Path(out_dir)
-    (out / "points").mkdir(parents=True, exist_ok=True)
-    state = out / "state.json"
-    if state.is_file() and json.loads(state.read_text()).get("config") != config.digest():
-        raise ConfigError(
-            f"{out} holds a study with other settings; choose a new --out directory "
-            "(or delete that one) to start a different study"
-        )
-    atomic_write_bytes(state, json.dumps({"config": config.digest()}).encode())
+    out = open_study_dir(out_dir, config.digest())
     target = select_groups(dataset, [config.target_group], option="--group")
     train_idx, test_idx = split_by_file(dataset, target, test_fraction=config.test_fraction, seed=0)
     test = dataset.subset(test_idx)

@@ -7,22 +7,8 @@ from typing import Any
 import numpy as np
 
 from medadapt.evaluate.report import Report
-from medadapt.evaluate.report.formatting import fmt_ci
+from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci
 from medadapt.evaluate.report.plots import calibration_figure, metric_bars, roc_figure
-
-_NAMES = {
-    "auroc": "AUROC",
-    "auprc": "AUPRC",
-    "accuracy": "accuracy",
-    "balanced_accuracy": "balanced accuracy",
-    "sensitivity": "sensitivity",
-    "specificity": "specificity",
-    "brier": "Brier score",
-    "ece": "calibration error (ECE)",
-    "mae": "MAE",
-    "rmse": "RMSE",
-    "r2": "R²",
-}
 
 
 def summary_lines(result: dict[str, Any]) -> list[str]:
@@ -48,7 +34,7 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
             "(in the label's unit)."
         )
     for metric, note in result.get("notes", {}).items():
-        lines.append(f"{_NAMES.get(metric, metric)}: {note}.")
+        lines.append(f"{METRIC_LABELS.get(metric, metric)}: {note}.")
     if result.get("unseen_categories"):
         described = ", ".join(f"{k} ({v} rows)" for k, v in result["unseen_categories"].items())
         lines.append(f"Values never seen in training were treated as 'unseen': {described}.")
@@ -60,11 +46,15 @@ def evaluation_report(result: dict[str, Any], curves: dict[str, np.ndarray]) -> 
     report = Report(title="Model evaluation", subtitle=result["rows_used"])
     report.summary(summary_lines(result))
     report.section("Metrics")
-    metrics = [m for m in _NAMES if m in result]
+    metrics = [m for m in METRIC_LABELS if m in result]
     report.table(
         ["metric", "value (95% CI)", "note"],
         [
-            [_NAMES[m], fmt_ci(result[m], result.get(f"{m}_ci"), 3), result["notes"].get(m, "")]
+            [
+                METRIC_LABELS[m],
+                fmt_ci(result[m], result.get(f"{m}_ci"), 3),
+                result["notes"].get(m, ""),
+            ]
             for m in metrics
         ],
     )
@@ -79,7 +69,7 @@ def evaluation_report(result: dict[str, Any], curves: dict[str, np.ndarray]) -> 
     for name, groups in result.get("subgroups", {}).items():
         report.section(f"By {name}")
         report.table(
-            [name, "patients", f"{_NAMES[main]} (95% CI)", "note"],
+            [name, "patients", f"{METRIC_LABELS[main]} (95% CI)", "note"],
             [
                 [
                     value,
@@ -94,9 +84,9 @@ def evaluation_report(result: dict[str, Any], curves: dict[str, np.ndarray]) -> 
             metric_bars(
                 {v: {"model": m} for v, m in groups.items()},
                 metric=main,
-                title=f"{_NAMES[main]} by {name}",
+                title=f"{METRIC_LABELS[main]} by {name}",
             ),
-            caption=f"{_NAMES[main]} by {name} with 95% CIs ('n/a': too few patients).",
+            caption=f"{METRIC_LABELS[main]} by {name} with 95% CIs ('n/a': too few patients).",
         )
     report.section("Data summary")
     report.table(

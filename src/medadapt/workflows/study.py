@@ -103,6 +103,20 @@ def prepare(frame: pd.DataFrame, schema: TableSchema, config: StudyConfig) -> St
     return StudyData(schema, source, target.iloc[train], target.iloc[test])
 
 
+def open_study_dir(out_dir: str | Path, digest: str) -> Path:
+    """Create (or reopen, for the same grid only) a study directory with its points folder."""
+    out = Path(out_dir)
+    (out / "points").mkdir(parents=True, exist_ok=True)
+    state = out / "state.json"
+    if state.is_file() and json.loads(state.read_text()).get("config") != digest:
+        raise ConfigError(
+            f"{out} holds a study with other settings; choose a new --out directory "
+            "(or delete that one) to start a different study"
+        )
+    atomic_write_bytes(state, json.dumps({"config": digest}).encode())
+    return out
+
+
 def point_name(strategy: str, fraction: float, seed: int) -> str:
     return f"{strategy}__f{fraction:g}__s{seed}"
 
@@ -207,15 +221,7 @@ def run_study(
     from medadapt.evaluate.sufficiency import check_sufficiency
 
     say = progress or (lambda message: None)
-    out = Path(out_dir)
-    (out / "points").mkdir(parents=True, exist_ok=True)
-    state = out / "state.json"
-    if state.is_file() and json.loads(state.read_text()).get("config") != config.digest():
-        raise ConfigError(
-            f"{out} holds a study with other settings; choose a new --out directory "
-            "(or delete that one) to start a different study"
-        )
-    atomic_write_bytes(state, json.dumps({"config": config.digest()}).encode())
+    out = open_study_dir(out_dir, config.digest())
     data = prepare(frame, schema, config)
     findings = check_sufficiency(
         schema,

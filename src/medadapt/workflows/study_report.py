@@ -10,19 +10,8 @@ matplotlib.use("Agg")
 from matplotlib import pyplot as plt
 
 from medadapt.evaluate.report import Report
-from medadapt.evaluate.report.formatting import fmt_ci
+from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci
 from medadapt.evaluate.report.plots import PALETTE, learning_curve_figure, metric_bars
-
-NAMES = {
-    "auroc": "AUROC",
-    "accuracy": "accuracy",
-    "balanced_accuracy": "balanced accuracy",
-    "brier": "Brier score",
-    "ece": "calibration error",
-    "mae": "MAE",
-    "rmse": "RMSE",
-    "r2": "R²",
-}
 
 
 def _band_points(entries: list[dict[str, Any]], sizes: list[float]) -> list[tuple]:
@@ -100,11 +89,11 @@ def study_report(study: dict[str, Any], curves: dict[str, Any], found: dict[str,
         bands = {s: _band_points(entries, sizes) for s, entries in curves[name].items()}
         report.figure(
             learning_curve_figure(
-                bands, title=f"{NAMES[name]} vs training rows", ylabel=NAMES[name]
+                bands, title=f"{METRIC_LABELS[name]} vs training rows", ylabel=METRIC_LABELS[name]
             ),
-            caption=f"{NAMES[name]}: mean over seeds with 95% band; base model flat.",
+            caption=f"{METRIC_LABELS[name]}: mean over seeds with 95% band; base model flat.",
         )
-    report.section(f"{NAMES[metric]} by strategy and training size")
+    report.section(f"{METRIC_LABELS[metric]} by strategy and training size")
     columns = ["strategy"] + [f"{f:.0%}" for f in config["fractions"]]
     rows = []
     for strategy, entries in curves[metric].items():
@@ -127,7 +116,12 @@ def study_report(study: dict[str, Any], curves: dict[str, Any], found: dict[str,
         "bootstrap CI over test patients).",
     )
     report.table(
-        ["training rows", "best strategy", f"mean {NAMES[metric]}", "cannot be told apart from"],
+        [
+            "training rows",
+            "best strategy",
+            f"mean {METRIC_LABELS[metric]}",
+            "cannot be told apart from",
+        ],
         [
             [
                 f"{b['n_train']:.0f} ({b['fraction']:.0%})",
@@ -169,8 +163,8 @@ def _subgroups(report: Report, study: dict[str, Any]) -> None:
             for value, metrics in point["subgroups"].get(name, {}).items():
                 groups.setdefault(value, {})[point["strategy"]] = metrics
         report.figure(
-            metric_bars(groups, metric=metric, title=f"{NAMES[metric]} by {name}"),
-            caption=f"{NAMES[metric]} by {name}, every strategy.",
+            metric_bars(groups, metric=metric, title=f"{METRIC_LABELS[metric]} by {name}"),
+            caption=f"{METRIC_LABELS[metric]} by {name}, every strategy.",
         )
 
 
@@ -219,7 +213,7 @@ def _card(report: Report, study: dict[str, Any], found: dict[str, Any]) -> None:
             ),
             (
                 "Metrics",
-                f"{NAMES[metric]} over {len(values)} seeds: "
+                f"{METRIC_LABELS[metric]} over {len(values)} seeds: "
                 + (", ".join(f"{v:.3f}" for v in values) or "not estimable"),
             ),
             ("Trainable parameters", str(best[0]["trainable_params"])),

@@ -23,3 +23,18 @@ def fmt_ci(value: Any, ci: Sequence[float] | None, digits: int = 2) -> str:
     if ci:
         text += f" ({ci[0]:.{digits}f}–{ci[1]:.{digits}f})"
     return text
+
+
+METRIC_LABELS = {  # how reports name each metric
+    "auroc": "AUROC",
+    "auprc": "AUPRC",
+    "accuracy": "accuracy",
+    "balanced_accuracy": "balanced accuracy",
+    "sensitivity": "sensitivity",
+    "specificity": "specificity",
+    "brier": "Brier score",
+    "ece": "calibration error (ECE)",
+    "mae": "MAE",
+    "rmse": "RMSE",
+    "r2": "R²",
+}
