@@ -11,20 +11,12 @@ import pandas as pd
 import pytest
 import torch
 
-from medadapt.cli.main import main
 from medadapt.data.image_files import is_image_source, split_by_file
 from medadapt.data.images import ImageDataset, load_images, source_digest
 from tests.train.image_data import OLD, write_npz, write_png_csv
+from tests.workflows.test_cli import run
 
 TINY = ["--image-size", "32", "--backbone-options", "depth=2,embed_dim=32,num_heads=2"]
-
-
-def run(*argv: str) -> int:
-    try:
-        main(list(argv))
-    except SystemExit as exit_:
-        return int(exit_.code or 0)
-    return 0
 
 
 @pytest.fixture(scope="module")

@@ -113,33 +113,22 @@ def train_base_job(
     """Train a base model on ``groups`` of ``data``; hold out ``test_fraction`` of it."""
     frame = read_table(data)
     rows = select_groups(frame, group_column, groups, what="--groups")
-    probe = TableSchema.infer(
-        rows,
-        label=label,
-        task=task,
-        positive_above=positive_above,
-        id_column=id_column,
-        group_column=group_column,
-        categorical=categorical,
-        numeric=numeric,
-        exclude=exclude,
-    )
+    options = {
+        "label": label,
+        "positive_above": positive_above,
+        "id_column": id_column,
+        "group_column": group_column,
+        "categorical": categorical,
+        "numeric": numeric,
+        "exclude": exclude,
+    }
+    probe = TableSchema.infer(rows, task=task, **options)  # the task and labelled rows
     rows = probe.labelled_rows(rows)
     train_pos, test_pos = stratified_split(
         _labels_for_split(probe, rows), test_fraction=test_fraction, seed=seed
     )
     train_rows, test_rows = rows.iloc[train_pos], rows.iloc[test_pos]
-    schema = TableSchema.infer(
-        train_rows,
-        label=label,
-        task=probe.task,
-        positive_above=positive_above,
-        id_column=id_column,
-        group_column=group_column,
-        categorical=categorical,
-        numeric=numeric,
-        exclude=exclude,
-    )
+    schema = TableSchema.infer(train_rows, task=probe.task, **options)  # fitted on training rows
     if progress:
         progress(f"training on {len(train_rows)} rows")
     base = train_base(
