@@ -3,8 +3,9 @@
 Measures, on one machine in one run, on the same randomly initialised timm ViT:
 
 1. training step throughput (images/s, median of timed steps after warm-up) and peak memory for
-   full fine-tuning, head only, a Houlsby bottleneck adapter (reduction 16), LoRA r=8 on ``qkv``
-   (medadapt and PEFT), plus the "frozen floor" (all weights frozen, gradient to the input);
+   full fine-tuning, head only, a Houlsby bottleneck adapter (reduction 16) in every block and in
+   the top half of the blocks only, LoRA r=8 on ``qkv`` (medadapt and PEFT), plus the "frozen
+   floor" (all weights frozen, gradient to the input);
 2. inference throughput of the base model, one adapter, and a batch mixing 8 adapters
    (medadapt bottleneck and LoRA; PEFT LoRA with ``adapter_names``).
 
@@ -59,6 +60,7 @@ TRAIN_ROWS = {
     "frozen_floor": "frozen floor (all frozen, grad to input; no optimizer)",
     "head_only": "head only (medadapt)",
     "bottleneck": "bottleneck Houlsby r=d/16 + head (medadapt)",
+    "bottleneck_top": "bottleneck Houlsby r=d/16 in the top half of the blocks + head (medadapt)",
     "lora": "LoRA r8 qkv + head (medadapt)",
     "peft_lora": "LoRA r8 qkv + head (PEFT)",
 }
@@ -77,6 +79,15 @@ RATIOS: list[tuple[str, str, str, str, str, float | None]] = [
     ("bottleneck_vs_peft_lora", "train/bottleneck", "train/peft_lora", "img/s", ">=", 1.0),
     ("bottleneck_memory_vs_full_ft", "train/bottleneck", "train/full_ft", "peak", "<=", 0.6),
     ("bottleneck_vs_frozen_floor", "train/bottleneck", "train/frozen_floor", "img/s", ">=", None),
+    ("bottleneck_top_vs_full_ft", "train/bottleneck_top", "train/full_ft", "img/s", ">=", 1.45),
+    (
+        "bottleneck_top_memory_vs_full_ft",
+        "train/bottleneck_top",
+        "train/full_ft",
+        "peak",
+        "<=",
+        0.6,
+    ),
     ("lora_vs_peft_lora", "train/lora", "train/peft_lora", "img/s", ">=", None),
     ("mixed_vs_base", "infer/bottleneck_mixed", "infer/base", "img/s", ">=", 0.95),
     ("mixed_vs_peft_mixed", "infer/bottleneck_mixed", "infer/peft_lora_mixed", "img/s", ">=", 5.0),
@@ -307,10 +318,17 @@ def peft_lora(vit: VisionTransformer, *, n: int, head: bool) -> torch.nn.Module:
     return model
 
 
-def medadapt_config(kind: str, *, head: bool) -> Any:
+def medadapt_config(kind: str, *, head: bool, depth: int) -> Any:
+    """``bottleneck_top`` places adapters in blocks ``depth // 2 .. depth - 1`` only, so the
+    lower half runs without autograd (nothing below needs a gradient)."""
     heads = ("head",) if head else ()
     if kind == "head_only":
         return HeadConfig(heads=("head",))
+    if kind == "bottleneck_top":
+        layers = tuple(range(depth // 2, depth))
+        return BottleneckConfig(
+            placement="houlsby", reduction_factor=16, heads=heads, layers=layers
+        )
     if kind.startswith("bottleneck"):
         return BottleneckConfig(placement="houlsby", reduction_factor=16, heads=heads)
     return LoraConfig(r=8, alpha=16, targets=["attn.qkv"], heads=heads)
@@ -329,7 +347,7 @@ def train_model(kind: str, args: argparse.Namespace) -> tuple[torch.nn.Module, l
         model = peft_lora(vit, n=1, head=True)
         return model, [p for p in model.parameters() if p.requires_grad], False
     model = AdapterModel(vit)
-    model.add_adapter("a0", medadapt_config(kind, head=True))
+    model.add_adapter("a0", medadapt_config(kind, head=True, depth=MODELS[args.model]["depth"]))
     model.train_adapter("a0")
     return model, model.trainable_parameters(), False
 
@@ -385,7 +403,9 @@ def infer_model(kind: str, args: argparse.Namespace) -> tuple[torch.nn.Module, d
         return model, {}
     model = AdapterModel(vit).eval()
     for i in range(n):
-        model.add_adapter(f"a{i}", medadapt_config(kind, head=False))
+        model.add_adapter(
+            f"a{i}", medadapt_config(kind, head=False, depth=MODELS[args.model]["depth"])
+        )
     adapter_tensors_randomized(model, base_ids)
     if mixed:
         return model, {"adapter_ids": ids}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 import torch
 
 from medadapt.data.schema import MISSING_INDEX, UNSEEN_INDEX, TableSchema
-from medadapt.data.tables import read_table
+from medadapt.data.tables import group_labels, read_table
 from medadapt.errors import DataError
 
 
@@ -98,7 +100,8 @@ def test_constant_and_identifier_columns_are_dropped_with_a_reason():
 
 
 def test_missing_values_are_encoded_natively_and_unseen_categories_counted():
-    train = pd.DataFrame({"age": [50.0, None, 70.0], "sex": ["M", "F", None], "y": [0, 1, 1]})
+    rows = {"age": [50.0, None, 70.0], "sex": ["M", "F", None], "y": [0, 1, 1]}
+    train = pd.DataFrame({name: values * 5 for name, values in rows.items()})
     schema = TableSchema.infer(train, label="y")
     table = schema.encode(pd.DataFrame({"age": [None, 60.0], "sex": ["X", None], "y": [0, 1]}))
     assert torch.isnan(table.x_num[0, 0]) and not torch.isnan(table.x_num[1, 0])
@@ -144,3 +147,51 @@ def test_encode_records_equals_encode_of_a_frame():
     table = schema.encode(pd.DataFrame(records).reindex(columns=["age", "sex"]), with_labels=False)
     assert torch.allclose(x_num, table.x_num, equal_nan=True)
     assert torch.equal(x_cat, table.x_cat)
+
+
+def test_rare_category_levels_are_not_stored_and_encode_as_unseen():
+    frame = pd.DataFrame(
+        {"ward": ["cardio"] * 10 + ["icu"] * 6 + ["Mr Smith's room"] * 2, "y": [0, 1] * 9}
+    )
+    schema = TableSchema.infer(frame, label="y")
+    assert schema.features[0].categories == ["cardio", "icu"]
+    table = schema.encode(frame)
+    assert table.unseen == {"ward": 2}
+    assert "Smith" not in json.dumps(schema.to_dict())
+
+
+def test_nearly_unique_text_columns_are_dropped_as_identifiers():
+    names = [f"patient {chr(65 + i % 26)}{i}" for i in range(24)]
+    frame = pd.DataFrame({"name": names, "age": range(24), "y": [0, 1] * 12})
+    schema = TableSchema.infer(frame, label="y")
+    assert [f.name for f in schema.features] == ["age"]
+    assert schema.dropped["name"].startswith("looks like an identifier or free text (24 distinct")
+
+
+def test_numbers_with_a_few_text_values_need_a_decision():
+    bp = [str(120 + i) for i in range(18)] + ["n.d.", ">180"]
+    frame = pd.DataFrame({"bp": bp, "y": [0, 1] * 10})
+    with pytest.raises(DataError) as error:
+        TableSchema.infer(frame, label="y")
+    assert str(error.value) == (
+        "column 'bp' holds numbers except 2 text value(s) such as '>180', 'n.d.'; fix them in "
+        "the file, or pass --numeric bp to read them as missing, or --categorical bp to keep "
+        "them as categories"
+    )
+    schema = TableSchema.infer(frame, label="y", numeric=["bp"])
+    assert schema.features[0].kind == "numeric" and schema.text_as_missing == {"bp": 2}
+    assert schema.encode(frame).missing == {"bp": 2}
+
+
+def test_group_labels_are_text_without_float_suffixes_or_nan():
+    values = pd.Series([1.0, 2.0, None, "Basel", 3.5])
+    assert group_labels(values).tolist() == ["1", "2", "missing", "Basel", "3.5"]
+
+
+def test_id_and_group_columns_can_be_read_verbatim(tmp_path):
+    path = tmp_path / "ids.csv"
+    path.write_text("mrn;site;value\n000123;1;1,5\n9007199254740993;2;1.234,5\n")
+    frame = read_table(path, text_columns=["mrn", "site", None])
+    assert frame["mrn"].tolist() == ["000123", "9007199254740993"]
+    assert frame["site"].tolist() == ["1", "2"]
+    assert frame["value"].tolist() == [1.5, 1234.5]

@@ -339,3 +339,99 @@ def test_a_fully_fine_tuned_model_is_scored_on_its_own_held_out_rows(workspace, 
     held_out = json.loads((tmp_path / "full" / "model.json").read_text())["training"]["adapted"]
     assert result["n"] == len(held_out["split"]["test_positions"])
     assert result["rows_used"] == f"the adapter's {result['n']} held-out rows"
+    model_json = json.loads((tmp_path / "full" / "model.json").read_text())
+    assert result["trainable_params"] == model_json["training"]["adapted"]["trainable_params"]
+    assert result["trainable_params"] > 10_000  # every parameter of the model
+    assert result["adapter_bytes"] == (tmp_path / "full" / "model.safetensors").stat().st_size
+
+
+def error_lines(*argv: str) -> tuple[int, list[str], str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "medadapt.cli", *argv], capture_output=True, text=True, check=False
+    )
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    return proc.returncode, errors, proc.stderr
+
+
+def test_an_adapter_for_a_group_the_base_saw_is_tested_only_on_rows_the_base_never_saw(
+    workspace, tmp_path
+):
+    root, _, common = workspace
+    out = tmp_path / "adapter_a"
+    assert run("adapt", "--base", str(root / "base"), *common, "--group-column", "site",
+               "--group", "A", "--out", str(out)) == 0  # fmt: skip
+    base_train = set(
+        json.loads((root / "base" / "model.json").read_text())["training"]["split"][
+            "train_positions"
+        ]
+    )
+    split = json.loads((out / "split.json").read_text())
+    assert split["test_positions"] and not base_train & set(split["test_positions"])
+    summary = json.loads((out / "adapter.json").read_text())["metadata"]["data_summary"]
+    assert summary["n_seen_by_base"] > 0
+
+
+def test_adapt_refuses_a_group_whose_training_rows_have_one_class(workspace, tmp_path):
+    _, data, _ = workspace
+    frame = pd.read_csv(data)
+    frame.loc[frame["site"] == "C", "outcome"] = 1
+    one_class = tmp_path / "one_class.csv"
+    frame.to_csv(one_class, index=False)
+    root = workspace[0]
+    code, errors, stderr = error_lines(
+        "adapt", "--base", str(root / "base"), "--data", str(one_class), "--label", "outcome",
+        "--group-column", "site", "--group", "C", "--out", str(tmp_path / "x"),
+    )  # fmt: skip
+    assert code == 2 and "Traceback" not in stderr
+    assert errors == [
+        "error: the training rows of site = C have only one class of 'outcome' ('1'); an "
+        "adapter needs both: pick a group with both classes or add rows"
+    ]
+    assert not (tmp_path / "x").exists()
+
+
+def test_renamed_feature_columns_are_refused_with_a_hint_unless_allowed(workspace, tmp_path):
+    root, data, _ = workspace
+    renamed = tmp_path / "renamed.csv"
+    pd.read_csv(data).rename(columns={"marker": "Marker"}).to_csv(renamed, index=False)
+    out = tmp_path / "pred.csv"
+    code, errors, _ = error_lines(
+        "predict", "--base", str(root / "base"), "--data", str(renamed), "--out", str(out)
+    )
+    assert code == 2 and not out.exists()
+    assert errors == [
+        "error: the model's feature column(s) 'marker' are not in the table (did you mean "
+        "'Marker' for 'marker'?); rename the columns, or pass --allow-absent-columns to treat "
+        "them as missing for every row"
+    ]
+    assert run("predict", "--base", str(root / "base"), "--data", str(renamed), "--out",
+               str(out), "--allow-absent-columns") == 0  # fmt: skip
+    assert len(pd.read_csv(out)) == len(pd.read_csv(data))
+
+
+def test_numeric_group_and_id_columns_keep_their_text(tmp_path):
+    frame = clinical_table(240)
+    frame["site"] = frame["site"].map({"A": 1, "B": 2, "C": 3})
+    frame["patient_id"] = [f"{i:06d}" for i in range(len(frame))]
+    data = tmp_path / "numeric_sites.csv"
+    frame.to_csv(data, index=False)
+    common = ["--data", str(data), "--label", "outcome", "--id-column", "patient_id"]
+    assert run("train-base", *common, "--group-column", "site", "--groups", "1,2", "--out",
+               str(tmp_path / "base")) == 0  # fmt: skip
+    assert run("predict", "--base", str(tmp_path / "base"), "--data", str(data), "--out",
+               str(tmp_path / "pred.csv")) == 0  # fmt: skip
+    ids = pd.read_csv(tmp_path / "pred.csv", dtype=str)["patient_id"]
+    assert ids.iloc[0] == "000000" and ids.iloc[-1] == f"{len(frame) - 1:06d}"
+
+
+def test_a_wrong_group_column_does_not_list_every_patient_id(workspace, tmp_path):
+    root, data, _ = workspace
+    code, errors, _ = error_lines(
+        "adapt", "--base", str(root / "base"), "--data", str(data), "--label", "outcome",
+        "--group-column", "patient_id", "--group", "X", "--out", str(tmp_path / "x"),
+    )  # fmt: skip
+    assert code == 2
+    assert errors == [
+        "error: group(s) ['X'] not found in column 'patient_id'; it has: 360 distinct values "
+        "(is it the right column?)"
+    ]

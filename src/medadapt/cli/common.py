@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -16,7 +17,11 @@ stdout = Console()
 
 @contextlib.contextmanager
 def status_progress(title: str, total: int | None = None) -> Iterator[Any]:
-    """A progress bar (or spinner without ``total``); yields ``step(message)``."""
+    """A progress bar (or spinner without ``total``) on stderr; yields ``step(message)``.
+
+    The bar disappears when the work ends; on success one line says how long it took, so an
+    error leaves only its own one-line message.
+    """
     columns = [
         SpinnerColumn(),
         TextColumn("[bold]{task.description}"),
@@ -24,7 +29,8 @@ def status_progress(title: str, total: int | None = None) -> Iterator[Any]:
         TextColumn("{task.fields[message]}"),
         TimeElapsedColumn(),
     ]
-    with Progress(*columns, console=console, transient=False) as progress:
+    started = time.perf_counter()
+    with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(title, total=total, message="")
 
         def step(message: str, advance: int | None = None) -> None:
@@ -33,7 +39,7 @@ def status_progress(title: str, total: int | None = None) -> Iterator[Any]:
             progress.update(task, advance=advance, message=message)
 
         yield step
-        progress.update(task, completed=total if total is not None else None, message="done")
+    console.print(f"[bold]{title}[/bold] done in {time.perf_counter() - started:.1f} s")
 
 
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

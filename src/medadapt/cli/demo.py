@@ -29,6 +29,7 @@ def demo(
     """
     from medadapt.workflows.demo import run_demo
     from medadapt.workflows.demo_report import LABELS
+    from medadapt.workflows.labels import FLAMBY_LABELS
 
     steps = 18 if protocol == "default" else seeds
     with status_progress(f"demo ({protocol})", total=steps) as step:
@@ -65,7 +66,7 @@ def demo(
             ["strategy", "accuracy (4 centres)", "AUROC (3)", "balanced acc. (3)"],
             [
                 [
-                    LABELS[s],
+                    FLAMBY_LABELS[s],
                     f"{m['accuracy']:.3f}",
                     m["auroc"] and f"{m['auroc']:.3f}",
                     m["balanced_accuracy"] and f"{m['balanced_accuracy']:.3f}",

@@ -95,7 +95,7 @@ def study_command(
         test_fraction=test_fraction,
         n_boot=n_boot,
     )
-    frame = read_table(data)
+    frame = read_table(data, text_columns=[group_column])
     source = select_groups(frame, group_column, list(source_groups), what="--groups")
     schema = TableSchema.infer(
         source,

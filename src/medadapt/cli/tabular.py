@@ -39,6 +39,12 @@ SPLIT = typer.Option(None, help="MedMNIST .npz: train | val | test (default trai
 EPOCHS = typer.Option(None, help="Images: maximum epochs (early stopping on validation).")
 LR = typer.Option(None, help="Images: learning rate.")
 IMAGE_JSON = typer.Option(None, "--json", help="Images: write the results as JSON.")
+ALLOW_ABSENT = typer.Option(
+    False,
+    "--allow-absent-columns",
+    help="Tables: score even when feature columns the model uses are absent (missing for "
+    "every row) instead of refusing.",
+)
 
 
 def _image_data(data: Path, path_column: str | None, base: Path | None = None) -> bool:
@@ -65,15 +71,40 @@ def _need(value: Any, option: str, why: str) -> Any:
 def print_metrics(title: str, metrics: dict[str, Any], task: str) -> None:
     from medadapt.evaluate.metrics import METRIC_NAMES
 
+    notes = metrics.get("notes", {})
     rows = [
         [
             name,
             fmt_ci(metrics.get(name), metrics.get(f"{name}_ci"), 3),
-            metrics.get("notes", {}).get(name, ""),
+            notes.get(name, notes.get("all", "")),
         ]
         for name in METRIC_NAMES[task]
     ]
     print_table(title, ["metric", "value (95% CI)", "note"], rows)
+
+
+def print_subgroups(subgroups: dict[str, dict[str, Any]], task: str) -> None:
+    """One line per subgroup value: n, events and the main metric with its CI (or why not)."""
+    main = "mae" if task == "regression" else "auroc"
+    rows = []
+    for name, values in subgroups.items():
+        for value, metrics in values.items():
+            notes = metrics.get("notes", {})
+            rows.append(
+                [
+                    f"{name} = {value}",
+                    metrics.get("n"),
+                    metrics.get("n_positive", "") if task == "binary" else "",
+                    fmt_ci(metrics.get(main), metrics.get(f"{main}_ci"), 3),
+                    notes.get(main, notes.get("all", "")),
+                ]
+            )
+    if rows:
+        print_table("per subgroup", ["subgroup", "n", "events", main, "note"], rows)
+
+
+def warn(message: str) -> None:
+    stdout.print(f"[yellow]warning: {message}[/yellow]")
 
 
 @app.command("train-base")
@@ -181,6 +212,8 @@ def train_base_command(
         )
     for column, reason in summary["dropped_columns"].items():
         stdout.print(f"[yellow]dropped column {column!r}: {reason}[/yellow]")
+    for column, count in summary.get("text_as_missing", {}).items():
+        warn(f"{count} text value(s) in numeric column {column!r} are read as missing")
     print_metrics(
         f"base model on {summary['n_test']} held-out rows",
         summary["test"]["overall"],
@@ -284,6 +317,8 @@ def adapt_command(
             progress=step,
         )
     info = summary["data_summary"]
+    for message in summary["warnings"]:
+        warn(message)
     print_metrics(
         f"{summary['name']}: {info['n_test']} held-out rows of {group}",
         summary["test"]["overall"],
@@ -344,6 +379,7 @@ def evaluate_command(
     threshold: float = typer.Option(0.5, help="Operating point for sensitivity/specificity."),
     split: str | None = SPLIT,
     path_column: str | None = PATH_COLUMN,
+    allow_absent_columns: bool = ALLOW_ABSENT,
 ) -> None:
     """Score a model (and adapter) with 95% CIs, overall and per subgroup.
 
@@ -387,12 +423,18 @@ def evaluate_command(
         group_column=group_column,
         group=group,
         threshold=threshold,
+        allow_absent_columns=allow_absent_columns,
     )
     curves = result.pop("_curves")
+    for column in result["absent_columns"]:
+        warn(f"column {column!r} is not in the table: missing for every row")
     print_metrics(f"{result['n']} rows ({result['rows_used']})", result, result["task"])
+    print_subgroups(result["subgroups"], result["task"])
     if json_out is not None:
+        from medadapt.fileio import atomic_write_bytes
+
         json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(result, indent=2))
+        atomic_write_bytes(json_out, json.dumps(result, indent=2).encode())
         stdout.print(f"wrote {json_out}")
     if report is not None:
         evaluation_report(result, curves).write(report)
@@ -405,6 +447,7 @@ def predict_command(
     data: Path = DATA,
     out: Path = typer.Option(..., "--out", help="CSV file for the predictions."),
     adapter: Path | None = typer.Option(None, "--adapter", help="Adapter directory."),
+    allow_absent_columns: bool = ALLOW_ABSENT,
 ) -> None:
     """Write one prediction per row or image (probabilities and predicted class, or a value).
 
@@ -420,7 +463,15 @@ def predict_command(
     small_model_threads()
     from medadapt.workflows.jobs import predict_job
 
-    summary = predict_job(base_dir=base, data=data, out=out, adapter_dir=adapter)
+    summary = predict_job(
+        base_dir=base,
+        data=data,
+        out=out,
+        adapter_dir=adapter,
+        allow_absent_columns=allow_absent_columns,
+    )
+    for column in summary["absent_columns"]:
+        warn(f"column {column!r} is not in the table: missing for every row")
     for column, count in summary["unseen_categories"].items():
         stdout.print(
             f"[yellow]{count} rows have a {column!r} value not seen in training "

@@ -3,10 +3,14 @@
 The schema is fitted on training rows only and stored with the model (JSON; category levels and
 summary statistics, never patient rows). Missing values are kept: a missing numeric feature is
 NaN (the model gives it a learned "missing" token), a missing categorical feature is index 0;
-a category never seen in training is index 1 ("unseen") and is counted.
+a category never seen in training is index 1 ("unseen") and is counted. A level seen in fewer
+than ``MIN_LEVEL_ROWS`` training rows is not stored (it could single out a patient, and is too
+rare to learn): it is encoded as unseen, like scikit-learn's ``min_frequency``. Text columns whose
+values are nearly all distinct (names, record numbers) are dropped as identifiers.
 
 >>> import pandas as pd
->>> frame = pd.DataFrame({"age": [50, 61, None], "sex": ["M", "F", "F"], "y": [0, 1, 1]})
+>>> rows = {"age": [50, 61, None], "sex": ["M", "F", "F"], "y": [0, 1, 1]}
+>>> frame = pd.DataFrame({name: values * 5 for name, values in rows.items()})
 >>> schema = TableSchema.infer(frame, label="y")
 >>> [(f.name, f.kind) for f in schema.features], schema.task, schema.classes
 ([('age', 'numeric'), ('sex', 'categorical')], 'binary', ['0', '1'])
@@ -14,7 +18,9 @@ a category never seen in training is index 1 ("unseen") and is counted.
 
 from __future__ import annotations
 
+import difflib
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -28,6 +34,9 @@ from medadapt.errors import DataError
 TASKS = ("binary", "multiclass", "regression")
 MISSING_INDEX, UNSEEN_INDEX, FIRST_LEVEL = 0, 1, 2
 MAX_CLASSES = 20
+MIN_LEVEL_ROWS = 5  # category levels seen in fewer training rows are not stored
+IDENTIFIER_SHARE = 0.9  # text columns with this share of distinct values are identifiers
+TEXT_IN_NUMBERS_SHARE = 0.1  # at most this share of text: a numeric column with typos
 
 
 def level(value: Any) -> str:
@@ -99,6 +108,7 @@ class TableSchema:
     id_column: str | None = None
     group_column: str | None = None
     dropped: dict[str, str] = field(default_factory=dict)
+    text_as_missing: dict[str, int] = field(default_factory=dict)  # --numeric: text -> missing
 
     # ----- inference -------------------------------------------------------------------------
     @classmethod
@@ -137,6 +147,10 @@ class TableSchema:
             if name in skip:
                 continue
             spec, reason = _infer_feature(frame[name], name, name in categorical, name in numeric)
+            if spec is not None and spec.kind == "numeric":
+                n_text = _count_text_values(frame[name])
+                if n_text:
+                    schema.text_as_missing[name] = n_text
             if spec is None:
                 schema.dropped[name] = reason
             else:
@@ -198,6 +212,30 @@ class TableSchema:
     @property
     def categorical_features(self) -> list[FeatureSpec]:
         return [f for f in self.features if f.kind == "categorical"]
+
+    def absent_columns(self, frame: pd.DataFrame) -> list[str]:
+        """Feature columns the model uses that ``frame`` lacks."""
+        return [f.name for f in self.features if f.name not in frame]
+
+    def require_columns(self, frame: pd.DataFrame) -> None:
+        """Refuse a table that lacks feature columns (they would silently become missing)."""
+        absent = self.absent_columns(frame)
+        if not absent:
+            return
+        hints = []
+        lowered = {str(c).lower(): str(c) for c in frame.columns}
+        for name in absent:
+            close = lowered.get(name.lower()) or next(
+                iter(difflib.get_close_matches(name, [str(c) for c in frame.columns], n=1)), None
+            )
+            if close is not None:
+                hints.append(f"{close!r} for {name!r}")
+        hint = f" (did you mean {', '.join(hints)}?)" if hints else ""
+        raise DataError(
+            f"the model's feature column(s) {', '.join(map(repr, absent))} are not in the "
+            f"table{hint}; rename the columns, or pass --allow-absent-columns to treat them as "
+            "missing for every row"
+        )
 
     @property
     def n_outputs(self) -> int:
@@ -317,25 +355,52 @@ def _infer_feature(
     if present.empty:
         return None, "all values missing"
     if force_numeric or (not force_categorical and pd.api.types.is_numeric_dtype(series.dtype)):
-        values = pd.to_numeric(present, errors="coerce")
-        if values.isna().any():
-            bad = present[values.isna()].iloc[0]
-            raise DataError(
-                f"column {name!r} was declared numeric but has the value {bad!r}; fix the value "
-                "or declare the column categorical"
-            )
+        values = pd.to_numeric(present, errors="coerce").dropna()  # --numeric: text -> missing
+        if values.empty:
+            return None, "declared numeric but holds no numbers"
         if values.nunique() <= 1:
             return None, f"constant (every value is {level(values.iloc[0])})"
         spec = FeatureSpec(name=name, kind="numeric")
         spec.mean = float(values.mean())
         spec.std = float(values.std(ddof=0)) or 1.0
         return spec, ""
-    levels = sorted({level(v) for v in present}, key=_natural_key)
-    if len(levels) <= 1:
-        return None, f"constant (every value is {levels[0]!r})"
-    if not force_categorical and len(levels) > 50 and len(levels) > 0.5 * len(present):
+    counts = Counter(level(v) for v in present)
+    if len(counts) <= 1:
+        return None, f"constant (every value is {next(iter(counts))!r})"
+    if not force_categorical:
+        _refuse_numbers_with_text(present, name)
+        many = len(counts) > 50 and len(counts) > 0.5 * len(present)
+        nearly_unique = len(present) >= 20 and len(counts) >= IDENTIFIER_SHARE * len(present)
+        if many or nearly_unique:
+            return None, (
+                f"looks like an identifier or free text ({len(counts)} distinct values); "
+                "declare it categorical to keep it"
+            )
+    levels = sorted((v for v, n in counts.items() if n >= MIN_LEVEL_ROWS), key=_natural_key)
+    if not levels:
         return None, (
-            f"looks like an identifier or free text ({len(levels)} distinct values); "
-            "declare it categorical to keep it"
+            f"every value occurs in fewer than {MIN_LEVEL_ROWS} rows (too rare to learn, and "
+            "it could identify patients)"
         )
     return FeatureSpec(name=name, kind="categorical", categories=levels), ""
+
+
+def _count_text_values(series: pd.Series) -> int:
+    """Non-missing values that are not numbers (read as missing under ``--numeric``)."""
+    present = series[[not is_missing(v) for v in series]]
+    return int(pd.to_numeric(present, errors="coerce").isna().sum())
+
+
+def _refuse_numbers_with_text(present: pd.Series, name: str) -> None:
+    """A column of numbers with a few text entries (``n.d.``, ``>180``) needs a decision."""
+    if len(present) < 10:
+        return
+    numbers = pd.to_numeric(present, errors="coerce")
+    n_text = int(numbers.isna().sum())
+    if 0 < n_text <= TEXT_IN_NUMBERS_SHARE * len(present):
+        examples = ", ".join(repr(v) for v in sorted({str(v) for v in present[numbers.isna()]})[:3])
+        raise DataError(
+            f"column {name!r} holds numbers except {n_text} text value(s) such as {examples}; "
+            f"fix them in the file, or pass --numeric {name} to read them as missing, or "
+            f"--categorical {name} to keep them as categories"
+        )

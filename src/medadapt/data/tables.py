@@ -1,9 +1,11 @@
 """Reading clinical tables (CSV or Parquet) the way real hospital exports come.
 
 Handled: a UTF-8 byte-order mark, CR or CRLF line endings, ``,`` ``;`` tab or ``|`` separators
-(sniffed), ``?``/``NA``/empty as missing, decimal commas in ``;`` files, quoted thousands
+(sniffed), ``?``/``NA``/empty as missing, decimal commas (and ``.`` thousands, ``1.234,5``) in
+``;`` files, quoted thousands
 (``"1,234"``) in ``,`` files. An empty file, a header without rows, or duplicate column names
-get a one-line :class:`~medadapt.errors.DataError`.
+get a one-line :class:`~medadapt.errors.DataError`. Identifier and group columns can be read as
+text, so ``000123`` stays ``000123`` and site ``2`` stays ``2`` (not ``2.0``).
 """
 
 from __future__ import annotations
@@ -11,15 +13,17 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from medadapt.errors import DataError
 
 NA_VALUES = ["", "?", "NA", "N/A", "n/a", "na", "NaN", "nan", "NULL", "null", "None", "#N/A"]
 _THOUSANDS = re.compile(r"^-?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
-_DECIMAL_COMMA = re.compile(r"^-?\d*,\d+$|^-?\d+$")
+_DECIMAL_COMMA = re.compile(r"^(?=.*\d)-?(\d{1,3}(\.\d{3})+|\d*)(,\d+)?$")  # 1.234,5  12,5  7
 
 
 def _decode(raw: bytes, path: Path) -> str:
@@ -43,16 +47,40 @@ def _numeric_from_text(series: pd.Series, separator: str) -> pd.Series:
     if values.empty:
         return series
     if separator == ";" and values.str.match(_DECIMAL_COMMA).all():
-        return pd.to_numeric(series.astype("string").str.replace(",", ".", regex=False))
+        text = series.astype("string").str.replace(".", "", regex=False)
+        return pd.to_numeric(text.str.replace(",", ".", regex=False))
     has_comma = values.str.contains(",", regex=False).any()
     if separator != ";" and has_comma and values.str.match(_THOUSANDS).all():
         return pd.to_numeric(series.astype("string").str.replace(",", "", regex=False))
     return series
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV/TSV or Parquet file into a DataFrame (column names stripped)."""
+MISSING_LABEL = "missing"
+
+
+def group_labels(series: pd.Series) -> np.ndarray:
+    """Group values as text, one per row: ``2.0`` -> ``"2"``, a missing value -> ``"missing"``.
+
+    Shape: (N,) -> (N,) of ``str``.
+    """
+
+    def text(value: object) -> str:
+        if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+            return MISSING_LABEL
+        if isinstance(value, (float, np.floating)) and float(value).is_integer():
+            return str(int(value))
+        return str(value).strip()
+
+    return np.array([text(v) for v in series.tolist()], dtype=object).astype(str)
+
+
+def read_table(path: str | Path, *, text_columns: Sequence[str | None] = ()) -> pd.DataFrame:
+    """Read a CSV/TSV or Parquet file into a DataFrame (column names stripped).
+
+    ``text_columns`` (ids, groups) are read verbatim as text where the file has them.
+    """
     path = Path(path)
+    as_text = [c for c in text_columns if c]
     if not path.is_file():
         raise DataError(f"data file {path} does not exist; check the --data path")
     if path.suffix.lower() in (".parquet", ".pq"):
@@ -68,6 +96,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
             )
         text = _decode(raw, path).replace("\r\n", "\n").replace("\r", "\n")
         separator = _sniff_separator(text)
+        header = next(csv.reader(io.StringIO(text), delimiter=separator), [])
+        present = [c for c in header if c.strip() in as_text]
         try:
             frame = pd.read_csv(
                 io.StringIO(text),
@@ -75,13 +105,14 @@ def read_table(path: str | Path) -> pd.DataFrame:
                 na_values=NA_VALUES,
                 keep_default_na=False,
                 skipinitialspace=True,
+                dtype={c: "string" for c in present} or None,
                 dtype_backend="numpy_nullable",
             )
         except (pd.errors.ParserError, ValueError) as exc:
             raise DataError(f"{path} cannot be parsed as a table ({exc})") from None
         frame = _to_plain_dtypes(frame)
         for column in frame.columns:
-            if frame[column].dtype == object:
+            if frame[column].dtype == object and column not in present:
                 frame[column] = _numeric_from_text(frame[column], separator)
     frame.columns = [str(c).strip() for c in frame.columns]
     duplicated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})

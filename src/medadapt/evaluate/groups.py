@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from medadapt.data.tables import group_labels
 from medadapt.evaluate.metrics import compute_metrics
 
 AGE_BANDS = ((0, 50, "<50"), (50, 65, "50-64"), (65, 200, ">=65"))
@@ -37,17 +38,17 @@ def subgroup_columns(
     """``{subgroup name: label per row}`` for the subgroups present in ``frame``."""
     out: dict[str, np.ndarray] = {}
     if group_column is not None and group_column in frame:
-        out[group_column] = frame[group_column].astype(str).to_numpy()
+        out[group_column] = group_labels(frame[group_column])
     for column in frame.columns:
         if column.lower() in _SEX_NAMES:
-            out[column] = frame[column].astype(str).to_numpy()
+            out[column] = group_labels(frame[column])
             break
     for column in frame.columns:
         if column.lower() == "age":
             out["age band"] = np.array([age_band(a) for a in frame[column]])
             break
     for column in extra:
-        out[column] = frame[column].astype(str).to_numpy()
+        out[column] = group_labels(frame[column])
     return out
 
 

@@ -9,7 +9,7 @@ from medadapt.evaluate.compare import paired_difference
 from medadapt.evaluate.report import Report
 from medadapt.evaluate.report.formatting import fmt_ci
 from medadapt.evaluate.report.plots import calibration_figure, metric_bars, roc_figure
-from medadapt.workflows.labels import STRATEGY_LABELS
+from medadapt.workflows.labels import FLAMBY_LABELS, LOCO_LABELS, STRATEGY_LABELS
 
 LABELS = STRATEGY_LABELS
 COLUMNS = [
@@ -333,7 +333,7 @@ def flamby_report(results: dict[str, Any]) -> BuiltReport:
     report.summary(lines)
     rows = [
         [
-            LABELS[s],
+            FLAMBY_LABELS[s],
             f"{m['accuracy']:.3f}",
             "–" if m["auroc"] is None else f"{m['auroc']:.3f}",
             "–" if m["balanced_accuracy"] is None else f"{m['balanced_accuracy']:.3f}",
@@ -354,7 +354,7 @@ def flamby_report(results: dict[str, Any]) -> BuiltReport:
                 table.append(
                     [
                         centre,
-                        LABELS[s],
+                        FLAMBY_LABELS[s],
                         m["n_test"],
                         m["n_positive"],
                         _mean_sd_text(m["accuracy"]),
@@ -381,7 +381,7 @@ def flamby_report(results: dict[str, Any]) -> BuiltReport:
         [
             [
                 c,
-                LABELS[s],
+                LOCO_LABELS[s],
                 _mean_sd_text(m["accuracy"]),
                 _mean_sd_text(m["auroc"]),
                 _mean_sd_text(m["balanced_accuracy"]),

@@ -19,7 +19,7 @@ import pandas as pd
 from medadapt.adapters import AdapterModel, read_manifest
 from medadapt.data.schema import TableSchema
 from medadapt.data.splits import nested_fraction, positions_digest, stratified_split
-from medadapt.data.tables import read_table
+from medadapt.data.tables import group_labels, read_table
 from medadapt.errors import DataError
 from medadapt.evaluate.groups import evaluate_groups, subgroup_columns
 from medadapt.fileio import atomic_write_bytes, sha256_file
@@ -68,12 +68,20 @@ def select_groups(
         raise DataError(
             f"group column {column!r} is not in the table; columns: {', '.join(frame.columns)}"
         )
-    present = frame[column].astype(str)
-    missing = [v for v in values if v not in set(present)]
+    present = group_labels(frame[column])
+    distinct = set(present.tolist())
+    missing = [v for v in values if v not in distinct]
     if missing:
-        available = ", ".join(sorted(set(present.dropna())))
+        available = describe_values(distinct)
         raise DataError(f"group(s) {missing} not found in column {column!r}; it has: {available}")
-    return frame[present.isin(list(values))]
+    return frame[np.isin(present, list(values))]
+
+
+def describe_values(values: set[str], *, limit: int = 10) -> str:
+    """Up to ``limit`` values, or only their number (a patient-id column must not be listed)."""
+    if len(values) > limit:
+        return f"{len(values)} distinct values (is it the right column?)"
+    return ", ".join(sorted(values))
 
 
 def _labels_for_split(schema: TableSchema, frame: pd.DataFrame) -> np.ndarray:
@@ -111,7 +119,7 @@ def train_base_job(
     progress: Progress = None,
 ) -> dict[str, Any]:
     """Train a base model on ``groups`` of ``data``; hold out ``test_fraction`` of it."""
-    frame = read_table(data)
+    frame = read_table(data, text_columns=[id_column, group_column])
     rows = select_groups(frame, group_column, groups, what="--groups")
     options = {
         "label": label,
@@ -160,6 +168,7 @@ def train_base_job(
         "n_val": base.training["n_val"],
         "n_test": len(test_rows),
         "dropped_columns": schema.dropped,
+        "text_as_missing": schema.text_as_missing,
         "test": evaluation,
     }
 
@@ -187,15 +196,28 @@ def adapt_job(
         raise DataError(
             f"the base model predicts {schema.label!r}, not {label!r}; pass --label {schema.label}"
         )
-    frame = read_table(data)
+    frame = read_table(data, text_columns=[schema.id_column, group_column])
     rows = schema.labelled_rows(select_groups(frame, group_column, [group], what="--group"))
-    train_pos, test_pos = stratified_split(
-        _labels_for_split(schema, rows), test_fraction=test_fraction, seed=seed
-    )
     labels = _labels_for_split(schema, rows)
+    seen = _seen_by_base(base, data, rows)
+    train_pos, test_pos = _adapter_split(
+        labels, seen, test_fraction=test_fraction, seed=seed, where=f"{group_column} = {group}"
+    )
     used = nested_fraction(train_pos, labels, fraction=train_fraction, seed=seed)
+    _check_adapter_rows(schema, labels[used], where=f"{group_column} = {group}")
     train_rows, test_rows = rows.iloc[used], rows.iloc[test_pos]
     name = name or _default_name(group, method)
+    warnings = []
+    if len(train_rows) < FEW_TRAINING_ROWS:
+        warnings.append(
+            f"only {len(train_rows)} training rows: the adapter's figures will be very "
+            "uncertain; use a larger --train-fraction or more rows of this group"
+        )
+    if seen.any():
+        warnings.append(
+            f"the base model trained on {int(seen.sum())} of this group's {len(rows)} rows; "
+            "they are used for the adapter's training, never for its test"
+        )
     if progress:
         progress(f"{method} on {len(train_rows)} rows of {group}")
     result = adapt(
@@ -218,6 +240,7 @@ def adapt_job(
         "group_column": group_column,
         "group": group,
         "train_fraction": train_fraction,
+        "n_seen_by_base": int(seen.sum()),
     }
     if schema.task == "binary":
         data_summary.update(
@@ -248,6 +271,7 @@ def adapt_job(
         },
         "train_seconds": round(result.fit.seconds, 2),
         "method": method,
+        "trainable_params": result.trainable_params,
     }
     if method == "full":
         metadata["split"] = {**split, **positions}
@@ -269,7 +293,50 @@ def adapt_job(
         "adapter_bytes": size,
         "data_summary": data_summary,
         "test": evaluation,
+        "warnings": warnings,
     }
+
+
+FEW_TRAINING_ROWS = 10
+
+
+def _seen_by_base(base: BaseModel, data: Path, rows: pd.DataFrame) -> np.ndarray:
+    """Per row of ``rows``: whether the base model trained on it (same file only)."""
+    split = base.training.get("split")
+    if not split or split.get("data_sha256") != file_digest(data):
+        return np.zeros(len(rows), dtype=bool)
+    return rows.index.isin(split["train_positions"])
+
+
+def _adapter_split(
+    labels: np.ndarray, seen: np.ndarray, *, test_fraction: float, seed: int, where: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Train and test positions; test rows only among those the base never trained on."""
+    if not seen.any():
+        return stratified_split(labels, test_fraction=test_fraction, seed=seed)
+    unseen = np.flatnonzero(~seen)
+    try:
+        _, test = stratified_split(labels[unseen], test_fraction=test_fraction, seed=seed)
+    except DataError:
+        raise DataError(
+            f"the base model trained on {int(seen.sum())} of the {len(labels)} rows of {where} "
+            f"in this file, leaving {len(unseen)}: too few to test an adapter on; adapt to a "
+            "group the base was not trained on, or retrain the base without it"
+        ) from None
+    test_pos = unseen[test]
+    return np.setdiff1d(np.arange(len(labels)), test_pos), test_pos
+
+
+def _check_adapter_rows(schema: TableSchema, y_train: np.ndarray, *, where: str) -> None:
+    if schema.task == "regression":
+        return
+    present = np.unique(y_train)
+    if len(present) < 2:
+        only = schema.classes[int(present[0])] if len(present) else "none"
+        raise DataError(
+            f"the training rows of {where} have only one class of {schema.label!r} ({only!r}); "
+            "an adapter needs both: pick a group with both classes or add rows"
+        )
 
 
 def _default_name(group: str, method: str) -> str:
@@ -343,15 +410,19 @@ def evaluate_job(
     group: str | None = None,
     threshold: float = 0.5,
     n_boot: int = 1000,
+    allow_absent_columns: bool = False,
 ) -> dict[str, Any]:
     """Metrics of the base (+ adapter) on ``data``; only held-out rows when ``data`` is the
-    file the model or adapter was trained from."""
+    file the model or adapter was trained from. Feature columns absent from ``data`` are
+    refused unless ``allow_absent_columns`` (then they are missing for every row)."""
     model, schema, name, manifest, base = load_for_inference(base_dir, adapter_dir)
     if label != schema.label:
         raise DataError(
             f"the model predicts {schema.label!r}, not {label!r}; pass --label {schema.label}"
         )
-    frame = read_table(data)
+    frame = read_table(data, text_columns=[schema.id_column, group_column])
+    if not allow_absent_columns:
+        schema.require_columns(frame)
     rows, rows_used = _rows_to_score(frame, data, base, manifest, adapter_dir, group_column, group)
     rows = schema.labelled_rows(rows)
     if len(rows) == 0:
@@ -367,8 +438,7 @@ def evaluate_job(
         n_boot=n_boot,
         threshold=threshold,
     )
-    trainable = 0 if manifest is None else manifest["n_parameters"]
-    size = 0 if adapter_dir is None else (Path(adapter_dir) / "adapter.safetensors").stat().st_size
+    trainable, size = _adaptation_size(base, base_dir, manifest, adapter_dir)
     result: dict[str, Any] = {
         **evaluation["overall"],
         "rows_used": rows_used,
@@ -378,10 +448,25 @@ def evaluate_job(
         "adapter_bytes": size,
         "unseen_categories": encoded.unseen,
         "missing_values": {k: v for k, v in encoded.missing.items() if v},
+        "absent_columns": schema.absent_columns(rows),
         "subgroups": evaluation["subgroups"],
     }
     result["_curves"] = {"y": y, "scores": scores}
     return result
+
+
+def _adaptation_size(base, base_dir, manifest, adapter_dir) -> tuple[int, int]:
+    """``(trainable parameters, bytes)`` of the adapter, of a fully fine-tuned model (every
+    parameter, the whole weights file), or ``(0, 0)`` for a base model alone."""
+    if manifest is not None:
+        return manifest["n_parameters"], (Path(adapter_dir) / "adapter.safetensors").stat().st_size
+    adapted = base.training.get("adapted", {})
+    if adapted.get("method") == "full":
+        n_params = adapted.get("trainable_params") or sum(
+            p.numel() for p in base.model.parameters()
+        )
+        return n_params, (Path(base_dir) / "model.safetensors").stat().st_size
+    return 0, 0
 
 
 def predict_job(
@@ -390,10 +475,14 @@ def predict_job(
     data: Path,
     out: Path,
     adapter_dir: Path | None = None,
+    allow_absent_columns: bool = False,
 ) -> dict[str, Any]:
-    """Write one prediction per row of ``data`` to the CSV ``out``."""
+    """Write one prediction per row of ``data`` to the CSV ``out`` (absent feature columns
+    refused unless ``allow_absent_columns``)."""
     model, schema, name, _, _ = load_for_inference(base_dir, adapter_dir)
-    frame = read_table(data)
+    frame = read_table(data, text_columns=[schema.id_column])
+    if not allow_absent_columns:
+        schema.require_columns(frame)
     encoded = schema.encode(frame, with_labels=False)
     scores = predict(model, schema, frame, adapter=name)
     table = pd.DataFrame(index=frame.index)
@@ -418,4 +507,5 @@ def predict_job(
         "adapter": name,
         "unseen_categories": encoded.unseen,
         "missing_values": {k: v for k, v in encoded.missing.items() if v},
+        "absent_columns": schema.absent_columns(frame),
     }

@@ -11,6 +11,12 @@ STRATEGY_LABELS = {
     "pooled": "new model, pooled data",
 }
 
+# FLamby protocol: every strategy starts from a base trained on the pooled training sets (or, in
+# leave-one-centre-out, on the other three centres), so "base model only" would read like
+# FLamby's own "pooled" figure.
+FLAMBY_LABELS = {**STRATEGY_LABELS, "base_only": "base model, pooled training sets, no adapter"}
+LOCO_LABELS = {**STRATEGY_LABELS, "base_only": "base model, other three centres, no adapter"}
+
 
 def label(strategy: str) -> str:
     return STRATEGY_LABELS.get(strategy, strategy)

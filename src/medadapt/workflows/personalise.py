@@ -18,6 +18,7 @@ import pandas as pd
 from medadapt.adapters import AdapterModel
 from medadapt.data.schema import TableSchema
 from medadapt.data.splits import stratified_split
+from medadapt.data.tables import group_labels
 from medadapt.evaluate.compare import paired_difference
 from medadapt.evaluate.metrics import compute_metrics
 from medadapt.train.tabular import TabularModelConfig, adapt, predict, train_base, true_labels
@@ -42,10 +43,11 @@ def run_personalisation(
     say = progress or (lambda message: None)
     started = time.perf_counter()
     frame = schema.labelled_rows(frame)
-    groups = list(groups or sorted(frame[group_column].astype(str).unique()))
-    strata = frame[group_column].astype(str).to_numpy()
+    strata = group_labels(frame[group_column])
+    groups = list(groups or sorted(set(strata.tolist())))
     train_pos, test_pos = stratified_split(strata, test_fraction=test_fraction, seed=seed)
     train, test = frame.iloc[train_pos], frame.iloc[test_pos]
+    train_groups, test_groups = strata[train_pos], strata[test_pos]
     say("training the shared base model on every group")
     base = train_base(train, schema, model_config=model_config, seed=seed)
     served = AdapterModel(base.model)
@@ -59,8 +61,8 @@ def run_personalisation(
     }
     for group in groups:
         say(f"adapter for {group_column} = {group}")
-        group_train = train[train[group_column].astype(str) == group]
-        group_test = test[test[group_column].astype(str) == group]
+        group_train = train[train_groups == group]
+        group_test = test[test_groups == group]
         name = f"{slug(group)}_{method}"
         adaptation = adapt(base, group_train, method=method, name=name, into=served, seed=seed)
         if out_dir is not None:
@@ -86,9 +88,7 @@ def run_personalisation(
         }
     # one forward pass for a batch mixing every group's patients
     names = [f"{slug(g)}_{method}" for g in groups]
-    routed = [
-        names[groups.index(g)] if g in groups else None for g in test[group_column].astype(str)
-    ]
+    routed = [names[groups.index(g)] if g in groups else None for g in test_groups.tolist()]
     mixed = predict(served, schema, test, adapter_ids=routed)
     separately = np.concatenate(
         [
