@@ -435,3 +435,16 @@ def test_a_wrong_group_column_does_not_list_every_patient_id(workspace, tmp_path
         "error: group(s) ['X'] not found in column 'patient_id'; it has: 360 distinct values "
         "(is it the right column?)"
     ]
+
+
+def test_missing_sex_and_group_values_are_their_own_subgroup(tmp_path):
+    frame = clinical_table(300, seed=3)
+    frame.loc[frame.index[:12], "sex"] = None
+    data = tmp_path / "blank_sex.csv"
+    frame.to_csv(data, index=False)
+    out = tmp_path / "eval.json"
+    common = ["--data", str(data), "--label", "outcome"]
+    assert run("train-base", *common, "--out", str(tmp_path / "base")) == 0
+    assert run("evaluate", "--base", str(tmp_path / "base"), *common, "--data", str(data),
+               "--json", str(out)) == 0  # fmt: skip
+    assert "missing" in json.loads(out.read_text())["subgroups"]["sex"]
