@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import hmac
-import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,12 +31,25 @@ from prometheus_client import (
 )
 
 import medadapt
-from medadapt.errors import MedadaptError
+from medadapt.errors import ConfigError, MedadaptError
 from medadapt.serve.batching import MicroBatcher
+from medadapt.serve.limits import BodyLimit
 from medadapt.serve.schemas import AdapterInfo, PredictRequest, PredictResponse
-from medadapt.serve.state import Ambiguous, NotFound, NotLoaded, Route, ServingState
+from medadapt.serve.state import (
+    Ambiguous,
+    NotFound,
+    NotLoaded,
+    Route,
+    ServingState,
+    Unavailable,
+)
+from medadapt.serve.validation import check_instance
 
 MAX_BODY_BYTES = 1_000_000
+# metric labels: the routes, never the raw path (a scanner would create a series per URL)
+ENDPOINTS = frozenset(
+    {"/v1/predict", "/v1/adapters", "/healthz", "/metrics", "/docs", "/openapi.json"}
+)
 
 
 class Telemetry:
@@ -73,31 +85,6 @@ class Telemetry:
         self.generation = Gauge(
             "medadapt_registry_generation", "Registry generation loaded", registry=self.registry
         )
-
-
-def _check_instance(schema, index: int, instance: dict[str, Any]) -> list[dict[str, Any]]:
-    """Field errors for values a numeric feature cannot take (422, named by field)."""
-    errors = []
-    for feature in schema.numeric_features:
-        value = instance.get(feature.name)
-        if value is None or isinstance(value, bool):
-            ok = value is None
-        elif isinstance(value, int | float):
-            ok = math.isfinite(float(value))
-        else:
-            try:
-                ok = math.isfinite(float(value))
-            except (TypeError, ValueError):
-                ok = False
-        if not ok:
-            errors.append(
-                {
-                    "loc": ["body", "instances", index, feature.name],
-                    "msg": f"{feature.name} must be a number or null, got {value!r}",
-                    "type": "value_error",
-                }
-            )
-    return errors
 
 
 def quiet_garbage_collector() -> None:
@@ -182,21 +169,15 @@ def create_app(
                 401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"}
             )
 
+    # inside the metrics middleware: its receive must be the one the route reads from, or the
+    # 413 raised mid-body would reach FastAPI wrapped in the middleware's ExceptionGroup
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+
     @app.middleware("http")
-    async def limits_and_metrics(request: Request, call_next):
+    async def request_metrics(request: Request, call_next):
         started = time.perf_counter()
-        length = request.headers.get("content-length")
-        if length is not None and int(length) > max_body_bytes:
-            response = JSONResponse(
-                {
-                    "detail": f"request body over {max_body_bytes} bytes; "
-                    "send fewer instances per request"
-                },
-                status_code=413,
-            )
-        else:
-            response = await call_next(request)
-        endpoint = request.url.path
+        response = await call_next(request)
+        endpoint = request.url.path if request.url.path in ENDPOINTS else "other"
         telemetry.requests.labels(endpoint, str(response.status_code)).inc()
         telemetry.latency.labels(endpoint).observe(time.perf_counter() - started)
         return response
@@ -209,6 +190,10 @@ def create_app(
     async def ambiguous(_: Request, exc: Ambiguous) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=409)
 
+    @app.exception_handler(Unavailable)
+    async def unavailable(_: Request, exc: Unavailable) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503)
+
     @app.exception_handler(MedadaptError)
     async def bad_input(_: Request, exc: MedadaptError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=422)
@@ -217,18 +202,28 @@ def create_app(
     async def predict(body: PredictRequest) -> PredictResponse:
         if state.claim_refresh():  # one request per interval looks for new promotions
             await batcher.call_in_worker(lambda: refresh(force=True))
+
+        def routes_of_request() -> list[Route]:
+            try:
+                return [state.route(body.adapter, body.group, inst) for inst in body.instances]
+            except ConfigError as bad_ref:  # e.g. "va@x"
+                error = {"loc": ["body", "adapter"], "msg": str(bad_ref), "type": "value_error"}
+                raise RequestValidationError([error]) from None
+
         try:
-            routes = [state.route(body.adapter, body.group, inst) for inst in body.instances]
+            routes = routes_of_request()
         except NotLoaded as missing:  # a registered version not in memory: load it once
             name, version = missing.name, missing.version
             await batcher.call_in_worker(lambda: state.load_version(name, version))
-            routes = [state.route(body.adapter, body.group, inst) for inst in body.instances]
+            routes = routes_of_request()
         except NotFound:  # promoted a moment ago? look at the registry once more, then decide
             await batcher.call_in_worker(lambda: state.refresh(force=True))
-            routes = [state.route(body.adapter, body.group, inst) for inst in body.instances]
+            routes = routes_of_request()
         errors = []
+        routing_fields = state.routing_fields()
         for i, (instance, route) in enumerate(zip(body.instances, routes, strict=True)):
-            errors += _check_instance(state.bases[route.base_key].schema, i, instance)
+            schema = state.bases[route.base_key].schema
+            errors += check_instance(schema, i, instance, routing_fields)
         if errors:
             raise RequestValidationError(errors)
         scores = await batcher.submit(
@@ -251,9 +246,13 @@ def create_app(
 
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:
+        """``degraded`` (still HTTP 200: the other adapters serve) lists promoted adapters
+        that could not be loaded, with the reason."""
+        failed = state.tables.failed
         return {
-            "status": "ok",
+            "status": "degraded" if failed else "ok",
             "adapters": len(state.tables.promoted),
+            "failed": failed,
             "generation": state.generation,
             "version": medadapt.__version__,
         }

@@ -4,18 +4,23 @@ Instances from concurrent requests are queued; a collector takes the first waiti
 then waits at most ``max_wait_ms`` for more (up to ``max_batch``), and hands the batch to a
 single worker thread, which runs one mixed-adapter forward pass per base model. Every
 instance's future is resolved with its own result, so a request never waits for more than one
-batch window plus one forward pass.
+batch window plus one forward pass. When a shared pass fails, it is re-run request by request,
+so one bad request fails alone and the others in its batch still get their answers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
+
+log = logging.getLogger("medadapt.serve")
 
 
 @dataclass
@@ -25,6 +30,7 @@ class Item:
     key: Any  # what the runner groups by (the base model)
     payload: Any  # (instance dict, adapter id)
     future: asyncio.Future = field(repr=False)
+    request: int = 0  # which submit() call it came from
 
 
 class MicroBatcher:
@@ -57,6 +63,7 @@ class MicroBatcher:
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="medadapt-model")
         self.queue: asyncio.Queue[Item] | None = None
         self.task: asyncio.Task | None = None
+        self._requests = itertools.count()
 
     async def start(self) -> None:
         self.queue = asyncio.Queue()
@@ -79,7 +86,10 @@ class MicroBatcher:
         """Queue one request's instances; results come back in the same order."""
         assert self.queue is not None, "MicroBatcher.start() was not called"
         loop = asyncio.get_running_loop()
-        items = [Item(key, payload, loop.create_future()) for key, payload in keyed_payloads]
+        request = next(self._requests)
+        items = [
+            Item(key, payload, loop.create_future(), request) for key, payload in keyed_payloads
+        ]
         for item in items:
             self.queue.put_nowait(item)
         return list(await asyncio.gather(*(item.future for item in items)))
@@ -102,6 +112,25 @@ class MicroBatcher:
                 batch.append(self.queue.get_nowait())
             await self._dispatch(loop, batch)
 
+    def _run_isolated(self, key: Any, items: list[Item]) -> list[tuple[list[Item], Any]]:
+        """One pass for ``items``; if it fails and they come from several requests, one pass
+        per request, so that only the failing request gets the error."""
+        try:
+            return [(items, self.run(key, [i.payload for i in items]))]
+        except Exception as exc:
+            requests: dict[int, list[Item]] = {}
+            for item in items:
+                requests.setdefault(item.request, []).append(item)
+            if len(requests) == 1:
+                return [(items, exc)]
+        out: list[tuple[list[Item], Any]] = []
+        for own in requests.values():
+            try:
+                out.append((own, self.run(key, [i.payload for i in own])))
+            except Exception as exc:
+                out.append((own, exc))
+        return out
+
     async def _dispatch(self, loop: asyncio.AbstractEventLoop, batch: list[Item]) -> None:
         groups: dict[Any, list[Item]] = {}
         for item in batch:
@@ -110,13 +139,13 @@ class MicroBatcher:
         def work() -> list[tuple[list[Item], Any]]:
             started = time.perf_counter()
             if self.before_batch is not None:
-                self.before_batch()
+                try:
+                    self.before_batch()
+                except Exception:  # e.g. the registry briefly unreadable: serve what is loaded
+                    log.exception("before_batch failed; serving the adapters already loaded")
             out = []
             for key, items in groups.items():
-                try:
-                    out.append((items, self.run(key, [i.payload for i in items])))
-                except Exception as exc:
-                    out.append((items, exc))
+                out += self._run_isolated(key, items)
             if self.on_batch is not None:
                 self.on_batch(len(batch), time.perf_counter() - started)
             return out

@@ -4,7 +4,10 @@ routing tables (adapter name -> promoted version, group value -> adapter).
 All model work — loading adapters and forward passes — runs on the batcher's single worker
 thread, so an AdapterModel is never changed while it computes. ``refresh`` polls the registry's
 generation counter and loads newly promoted versions without a restart; versions already
-loaded stay available for ``name@version`` requests.
+loaded stay available for ``name@version`` requests until they are removed from the registry
+(then they are unloaded: a recall takes effect within one refresh interval). A promoted
+adapter that cannot be loaded (its base missing, a damaged file) is answered with 503 and
+listed by ``/healthz``.
 """
 
 from __future__ import annotations
@@ -42,6 +45,11 @@ class NotLoaded(NotFound):
         self.name, self.version = name, version
 
 
+class Unavailable(MedadaptError):
+    """A promoted or registered adapter the server cannot load (HTTP 503: not the client's
+    fault)."""
+
+
 class Ambiguous(MedadaptError):
     """Several promoted adapters claim the same group (HTTP 409)."""
 
@@ -76,6 +84,11 @@ class Tables:
     versions: dict[tuple[str, int], Route] = field(default_factory=dict)
     groups: dict[tuple[str, str], list[Route]] = field(default_factory=dict)  # (column, value)
     info: list[dict[str, Any]] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # promoted name -> why not served
+
+    @property
+    def group_columns(self) -> frozenset[str]:
+        return frozenset(column for column, _ in self.groups)
 
 
 class ServingState:
@@ -125,9 +138,33 @@ class ServingState:
             versions=dict(self.tables.versions),
             groups=self.tables.groups,
             info=self.tables.info,
+            failed=self.tables.failed,
         )
-        self._load(name, version, tables)
+        try:
+            self._load(name, version, tables)
+        except NotFound:
+            raise
+        except MedadaptError as exc:
+            raise Unavailable(f"adapter {name}@{version} cannot be served: {exc}") from None
         self.tables = tables
+
+    def _still_registered(self) -> dict[tuple[str, int], Route]:
+        """Loaded versions that are still in the registry; removed ones are unloaded."""
+        registered = {(v.name, v.version) for v in self.registry.list()}
+        kept = {}
+        for key, route in self.tables.versions.items():
+            if key in registered:
+                kept[key] = route
+                continue
+            served = self.bases.get(route.base_key)
+            if served is not None and route.internal in served.model.adapter_names:
+                served.model.delete_adapter(route.internal)
+            log.info("unloaded %s@%s: removed from the registry", *key)
+        return kept
+
+    def routing_fields(self) -> frozenset[str]:
+        """Instance fields that choose an adapter (group columns of the promoted adapters)."""
+        return self.tables.group_columns
 
     def claim_refresh(self) -> bool:
         """True for exactly one caller per refresh interval (called on the event loop), who
@@ -147,12 +184,13 @@ class ServingState:
         generation = self.registry.generation()
         if generation == self.generation:
             return False
-        tables = Tables(versions=dict(self.tables.versions))  # built aside, then swapped in
+        tables = Tables(versions=self._still_registered())  # built aside, then swapped in
         for name, v in self.registry.promoted_versions().items():
             try:
                 route = self._load(name, v.version, tables)
             except MedadaptError as exc:  # one broken adapter must not stop the others
                 log.error("not serving %s: %s", v.ref, exc)
+                tables.failed[name] = f"{v.ref} cannot be loaded: {exc}"
                 continue
             tables.promoted[name] = route
             summary = v.data_summary
@@ -187,6 +225,8 @@ class ServingState:
                 if route is None:
                     raise NotLoaded(ref.name, ref.version)
                 return route
+            if ref.name in tables.failed:
+                raise Unavailable(f"adapter {tables.failed[ref.name]}")
             if ref.name not in tables.promoted:
                 served = ", ".join(sorted(tables.promoted)) or "none"
                 raise NotFound(f"unknown adapter {ref.name!r}; served adapters: {served}")
@@ -226,6 +266,9 @@ class ServingState:
     ) -> np.ndarray:
         """Scores for ``records`` routed per record: one mixed-adapter forward pass."""
         served = self.bases[base_key]
+        gone = set(adapter_ids) - set(served.model.adapter_names) - {None}
+        if gone:  # routed, then removed from the registry before its batch ran
+            raise NotFound(f"adapter(s) {sorted(gone)} were removed from the registry")
         x_num, x_cat = served.schema.encode_records(records)
         logits = served.model(x_num=x_num, x_cat=x_cat, adapter_ids=adapter_ids)
         return scores_from_logits(served.schema, logits)

@@ -1,0 +1,54 @@
+"""Request body limit as ASGI middleware: counts the bytes actually received.
+
+A ``Content-Length`` above the limit is refused before the body is read; a body sent without
+one (chunked) is counted as it arrives and refused once it passes the limit, so memory stays
+bounded either way. A non-numeric ``Content-Length`` is a 400.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import HTTPException
+from starlette.responses import JSONResponse
+
+
+def too_large_detail(max_bytes: int) -> str:
+    return f"request body over {max_bytes} bytes; send fewer instances per request"
+
+
+class BodyLimit:
+    """Wraps an ASGI app; ``max_bytes`` per HTTP request body."""
+
+    def __init__(self, app: Any, *, max_bytes: int) -> None:
+        if max_bytes < 1:
+            raise ValueError(f"max_bytes must be positive, got {max_bytes}")
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None:
+            try:
+                declared = int(length)
+            except ValueError:
+                response = JSONResponse({"detail": "Content-Length is not a number"}, 400)
+                return await response(scope, receive, send)
+            if declared > self.max_bytes:
+                response = JSONResponse({"detail": too_large_detail(self.max_bytes)}, 413)
+                return await response(scope, receive, send)
+        received = 0
+
+        async def counted() -> dict:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # FastAPI re-raises HTTPExceptions met while reading the body
+                    raise HTTPException(413, too_large_detail(self.max_bytes))
+            return message
+
+        await self.app(scope, counted, send)

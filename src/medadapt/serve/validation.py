@@ -1,0 +1,76 @@
+"""Checks on the instances of a prediction request, reported as 422 errors named by field.
+
+Pydantic checks the request's shape; these checks need the model's schema: every key must be a
+feature (or the group / id column), numeric features take finite numbers or null, categorical
+features take a string, number, boolean or null, and an instance must carry at least one
+feature. A misspelt field is refused rather than silently treated as missing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from medadapt.data.schema import TableSchema
+
+MAX_LISTED_FIELDS = 12
+
+
+def _error(index: int, field: str | None, msg: str) -> dict[str, Any]:
+    loc: list[Any] = ["body", "instances", index]
+    if field is not None:
+        loc.append(field)
+    return {"loc": loc, "msg": msg, "type": "value_error"}
+
+
+def _finite_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
+def check_instance(
+    schema: TableSchema, index: int, instance: dict[str, Any], routing_fields: Iterable[str] = ()
+) -> list[dict[str, Any]]:
+    """Field errors of instance ``index`` (an empty list when it can be scored)."""
+    features = {f.name for f in schema.features}
+    allowed = features | {c for c in (schema.group_column, schema.id_column) if c}
+    allowed |= set(routing_fields)
+    errors = []
+    for key in instance:
+        if key not in allowed:
+            known = sorted(features)
+            listed = ", ".join(known[:MAX_LISTED_FIELDS]) + (
+                " ..." if len(known) > MAX_LISTED_FIELDS else ""
+            )
+            errors.append(
+                _error(index, key, f"{key!r} is not a field of this model; its fields: {listed}")
+            )
+    for feature in schema.numeric_features:
+        value = instance.get(feature.name)
+        if value is not None and not _finite_number(value):
+            errors.append(
+                _error(
+                    index, feature.name, f"{feature.name} must be a number or null, got {value!r}"
+                )
+            )
+    for feature in schema.categorical_features:
+        value = instance.get(feature.name)
+        if value is not None and not isinstance(value, str | int | float | bool):
+            errors.append(
+                _error(
+                    index,
+                    feature.name,
+                    f"{feature.name} must be a text, number or boolean category or null, "
+                    f"got {type(value).__name__}",
+                )
+            )
+    if not errors and not features & set(instance):
+        errors.append(
+            _error(index, None, "the instance has none of the model's features; send at least one")
+        )
+    return errors

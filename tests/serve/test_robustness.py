@@ -1,0 +1,158 @@
+"""The service under hostile or unlucky conditions: oversized chunked bodies, misspelt fields,
+a recalled adapter, an adapter that cannot load, a failing request inside a shared batch."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from medadapt.registry import Registry
+from medadapt.serve.app import create_app
+from medadapt.serve.batching import MicroBatcher
+from medadapt.serve.limits import BodyLimit
+
+pytestmark = pytest.mark.xdist_group("serve")
+TOKEN = "t" * 32
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def _instance(served_registry, site: str = "C") -> dict:
+    frame = pd.read_csv(served_registry["data"])
+    row = frame[frame["site"] == site].head(1).drop(columns=["outcome"])
+    return json.loads(row.to_json(orient="records"))[0]
+
+
+@pytest.fixture
+def client(served_registry):
+    app = create_app(served_registry["registry"], token=TOKEN, max_body_bytes=20_000)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def registry_copy(served_registry, tmp_path):
+    """A private copy of the served registry (tests here change it)."""
+    root = tmp_path / "registry"
+    shutil.copytree(served_registry["registry"], root)
+    return root
+
+
+def test_a_chunked_body_is_counted_and_refused_past_the_limit_even_without_a_token(client):
+    def chunks():
+        for _ in range(100):
+            yield b"x" * 1000  # 100 kB, no Content-Length
+
+    for headers in (AUTH, {}):
+        reply = client.post("/v1/predict", content=chunks(), headers=headers)
+        assert reply.status_code == 413
+        assert reply.json()["detail"] == (
+            "request body over 20000 bytes; send fewer instances per request"
+        )
+
+
+def test_a_non_numeric_content_length_is_a_400():
+    sent = []
+
+    async def app(scope, receive, send):  # never reached
+        raise AssertionError("the body limit should answer first")
+
+    async def receive():
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/", "headers": [(b"content-length", b"x")]}
+    asyncio.run(BodyLimit(app, max_bytes=10)(scope, receive, send))
+    assert sent[0]["status"] == 400
+    assert json.loads(sent[1]["body"]) == {"detail": "Content-Length is not a number"}
+
+
+def test_misspelt_fields_empty_instances_and_odd_values_are_422_by_field(client, served_registry):
+    good = _instance(served_registry)
+    cases = [
+        ({"agee": 63}, ["body", "instances", 0, "agee"], "'agee' is not a field of this model"),
+        ({}, ["body", "instances", 0], "the instance has none of the model's features"),
+        ({**good, "smoker": ["yes"]}, ["body", "instances", 0, "smoker"], "smoker must be a"),
+        ({**good, "age": 10**400}, ["body", "instances", 0, "age"], "age must be a number"),
+    ]
+    for instance, loc, message in cases:
+        reply = client.post(
+            "/v1/predict", json={"adapter": "site_c", "instances": [instance]}, headers=AUTH
+        )
+        assert reply.status_code == 422, instance
+        (error,) = reply.json()["detail"]
+        assert error["loc"] == loc and error["msg"].startswith(message)
+    reply = client.post(
+        "/v1/predict", json={"adapter": "site_c@x", "instances": [good]}, headers=AUTH
+    )
+    assert reply.status_code == 422 and reply.json()["detail"][0]["loc"] == ["body", "adapter"]
+
+
+def test_metrics_label_unknown_paths_as_other(client):
+    for i in range(3):
+        client.get(f"/scan{i}")
+    text = client.get("/metrics", headers=AUTH).text
+    assert 'endpoint="other"' in text and "/scan" not in text
+
+
+def test_a_removed_version_is_no_longer_served(served_registry, registry_copy):
+    body = {"adapter": "site_c@2", "instances": [_instance(served_registry)]}
+    app = create_app(registry_copy, token=None, refresh_seconds=0.0)
+    with TestClient(app) as client:
+        assert client.post("/v1/predict", json=body).status_code == 200  # loaded on demand
+        Registry(registry_copy).remove("site_c@2")
+        client.get("/healthz")
+        reply = client.post("/v1/predict", json={**body, "adapter": "site_a"})
+        assert reply.status_code == 200  # the next batch refreshes: site_c@2 is unloaded
+        reply = client.post("/v1/predict", json=body)
+        assert reply.status_code == 404
+        assert reply.json()["detail"] == "adapter site_c@2 is not registered"
+        assert not any("site_c__v2" in n for n in _adapter_names(app))
+
+
+def _adapter_names(app) -> list[str]:
+    return [n for served in app.state.serving.bases.values() for n in served.model.adapter_names]
+
+
+def test_adapters_that_cannot_load_are_503_and_health_says_degraded(served_registry, registry_copy):
+    shutil.rmtree(registry_copy / "bases")  # the base model every adapter needs is gone
+    app = create_app(registry_copy, token=None)
+    with TestClient(app) as client:
+        health = client.get("/healthz").json()
+        assert health["status"] == "degraded" and health["adapters"] == 0
+        assert sorted(health["failed"]) == ["site_a", "site_b", "site_c"]
+        reply = client.post(
+            "/v1/predict", json={"adapter": "site_c", "instances": [_instance(served_registry)]}
+        )
+        assert reply.status_code == 503
+        assert reply.json()["detail"].startswith("adapter site_c@1 cannot be loaded: ")
+
+
+def test_one_failing_request_does_not_fail_the_others_in_its_batch():
+    def run(key, payloads):
+        if "bad" in payloads:
+            raise ValueError("this request's record cannot be encoded")
+        return [f"ok:{p}" for p in payloads]
+
+    async def scenario():
+        batcher = MicroBatcher(run, max_batch=64, max_wait_ms=50.0, inline=True)
+        await batcher.start()
+        try:
+            return await asyncio.gather(
+                batcher.submit([("base", "a1"), ("base", "a2")]),
+                batcher.submit([("base", "bad")]),
+                batcher.submit([("base", "c1")]),
+                return_exceptions=True,
+            )
+        finally:
+            await batcher.stop()
+
+    first, second, third = asyncio.run(scenario())
+    assert first == ["ok:a1", "ok:a2"] and third == ["ok:c1"]
+    assert isinstance(second, ValueError)
