@@ -14,6 +14,8 @@ import pytest
 from medadapt.registry import Registry
 from medadapt.serve.app import create_app
 from medadapt.serve.runner import BackgroundServer
+from medadapt.train.tabular import predict
+from medadapt.workflows.jobs import load_for_inference
 
 pytestmark = pytest.mark.xdist_group("serve")  # share one registry fixture per worker
 CLIENTS, REQUESTS_PER_CLIENT = 16, 25
@@ -44,7 +46,8 @@ def test_concurrent_mixed_adapters_with_a_promotion_mid_run(served_registry):
                     promotion["done"] = time.monotonic()
                 sent = time.monotonic()
                 reply = await http.post("/v1/predict", json=body)
-                results.append((reply.status_code, reply.json(), (sent, time.monotonic())))
+                answer = (reply.status_code, reply.json(), (sent, time.monotonic()))
+                results.append((*answer, body["instances"][0]))
 
     async def run_all(url: str) -> None:
         await asyncio.wait_for(
@@ -57,8 +60,14 @@ def test_concurrent_mixed_adapters_with_a_promotion_mid_run(served_registry):
     finally:
         registry.promote("site_c@1")
     assert len(results) == CLIENTS * REQUESTS_PER_CLIENT
-    assert [status for status, _, _ in results if status != 200] == []
-    predictions = [(body["predictions"][0], times) for _, body, times in results]
+    assert [status for status, *_ in results if status != 200] == []
+    # each answer's probability is the one that adapter version gives offline
+    offline = _offline_probabilities(served_registry, pool)
+    for _, body, _, instance in results:
+        answer = body["predictions"][0]
+        key = (answer["adapter"], answer["version"], json.dumps(instance, sort_keys=True))
+        assert abs(answer["probability"] - offline[key]) <= 1e-5, key[:2]
+    predictions = [(body["predictions"][0], times) for _, body, times, _ in results]
     assert all(p["adapter"] in ("site_a", "site_b", "site_c") for p, _ in predictions)
     assert all(isinstance(p["version"], int) for p, _ in predictions)
     site_c = [(p["version"], times) for p, times in predictions if p["adapter"] == "site_c"]
@@ -68,3 +77,21 @@ def test_concurrent_mixed_adapters_with_a_promotion_mid_run(served_registry):
     settled = promotion["done"] + 0.5
     assert {v for v, (sent, _) in site_c if sent > settled} <= {2}
     assert 2 in {v for v, _ in site_c}
+
+
+def _offline_probabilities(served_registry, pool) -> dict[tuple, float]:
+    """``{(adapter, version, instance json): probability}`` from the adapter directories."""
+    directories = {
+        ("site_a", 1): served_registry["adapters"]["site_a"],
+        ("site_b", 1): served_registry["adapters"]["site_b"],
+        ("site_c", 1): served_registry["adapters"]["site_c"],
+        ("site_c", 2): served_registry["second"],
+    }
+    instances = [instance for site in pool.values() for instance in site]
+    out = {}
+    for (name, version), directory in directories.items():
+        model, schema, internal, _, _ = load_for_inference(served_registry["base"], directory)
+        scores = predict(model, schema, pd.DataFrame(instances), adapter=internal)
+        for instance, score in zip(instances, scores, strict=True):
+            out[(name, version, json.dumps(instance, sort_keys=True))] = float(score)
+    return out
