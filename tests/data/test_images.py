@@ -43,6 +43,7 @@ def test_png_folder_gives_classes_in_folder_order_and_exact_pixels(tmp_path):
         "fit": "pad",
         "slices": "middle",
         "slice_axis": 2,
+        "spacing": "auto",
     }
     assert ds.skipped == []
 
@@ -137,7 +138,7 @@ def test_csv_with_groups_relative_paths_and_a_missing_file(tmp_path):
         load_images(csv, image_size=8, on_error="raise")
     assert str(err.value) == (
         f"cannot read {tmp_path}/imgs/dark/gone.png: file not found; fix or remove the file, "
-        "or pass on_error='skip' to leave it out"
+        "or pass on_error='skip' (--on-error skip) to leave it out"
     )
 
 

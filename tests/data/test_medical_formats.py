@@ -91,7 +91,9 @@ def test_multiframe_dicom_gives_slices_or_a_volume(tmp_path):
     assert ds.skipped == [
         (
             str(tmp_path / "mf" / "a" / "single.dcm"),
-            "a single-frame DICOM image is 2D; spatial_dims=3 needs volumes",
+            "a single-frame DICOM image is 2D; spatial_dims=3 needs volumes (multi-frame "
+            "DICOM, or a series of slices sharing a SeriesInstanceUID with "
+            "ImagePositionPatient)",
         )
     ]
 
@@ -135,15 +137,16 @@ def test_nifti_window_2d_files_and_4d_refusal(tmp_path):
     ]
 
 
-def test_slice_index_outside_a_volume_is_reported(tmp_path):
+def test_slice_index_outside_a_volume_is_an_option_error_not_a_corrupt_file(tmp_path):
     for cls in ("a", "b"):
         write_nifti(tmp_path / "mr" / cls / "v.nii", ramp_volume(depth=3, size=4))
-    with pytest.raises(DataError) as err:
-        load_images(tmp_path / "mr", image_size=4, slices=7, on_error="raise")
-    assert str(err.value) == (
-        f"cannot read {tmp_path}/mr/a/v.nii: slice 7 is outside this volume's 3 slices; fix "
-        "or remove the file, or pass on_error='skip' to leave it out"
-    )
+    for on_error in ("skip", "raise"):
+        with pytest.raises(ConfigError) as err:
+            load_images(tmp_path / "mr", image_size=4, slices=7, on_error=on_error)
+        assert str(err.value) == (
+            f"slices (--slices): slice 7 is outside this volume's 3 slices ({tmp_path}/mr/a/"
+            "v.nii); pick an index every volume has, or 'middle' or 'all'"
+        )
 
 
 def _medmnist(path, shape, n=6, dtype=np.uint8, **extra):
