@@ -291,3 +291,13 @@ def test_progress_is_reported_per_file(tmp_path):
 def test_label_sorting():
     assert sort_labels(["10", "2", "-1", "2"]) == ["-1", "2", "10"]
     assert sort_labels(["b", "a", "10"]) == ["10", "a", "b"]
+
+
+def test_a_ct_window_on_pictures_is_refused(tmp_path):
+    root = disc_folder(tmp_path / "c", n=1, size=8)
+    with pytest.raises(ConfigError) as err:
+        load_images(root, image_size=8, window="brain")
+    assert str(err.value) == (
+        f"a CT window (--window) applies to DICOM and NIfTI values, but {root} holds only "
+        "PNG/JPEG pictures: drop the window"
+    )

@@ -301,7 +301,8 @@ def resample(
 
     affine = torch.diag(torch.tensor([*zooms, 1.0], dtype=torch.float64))
     image = MetaTensor(torch.from_numpy(np.ascontiguousarray(values))[None], affine=affine)
-    out = MonaiSpacing(pixdim=target, mode="bilinear", padding_mode="border")(image)
+    spacing = MonaiSpacing(pixdim=target, mode="bilinear", padding_mode="border", scale_extent=True)
+    out = spacing(image)
     return np.asarray(out.as_tensor()[0].numpy(), dtype=np.float32)
 
 
