@@ -141,10 +141,8 @@ def test_id_column_groups_a_csvs_images_by_patient(tmp_path):
     train, test = split_by_patient(ds, range(len(ds)), test_fraction=0.25, seed=0)
     patients = ds.patients()
     assert {patients[i] for i in train}.isdisjoint({patients[i] for i in test})
-    assert run(
-        "train-base", "--data", str(csv), "--id-column", "patient", *TINY, "--epochs", "1",
-        "--out", str(tmp_path / "base"),
-    ) == 0  # fmt: skip
+    argv = ["train-base", "--data", str(csv), "--id-column", "patient", *TINY, "--epochs", "1"]
+    assert run(*argv, "--out", str(tmp_path / "base")) == 0
     schema = json.loads((tmp_path / "base" / "model.json").read_text())["schema"]
     assert schema["id_column"] == "patient"
     assert "p0" not in (tmp_path / "base" / "model.json").read_text()  # ids are never stored
