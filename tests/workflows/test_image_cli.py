@@ -263,6 +263,12 @@ def test_csv_of_pngs_with_sites_top_blocks_and_unknown_labels(tmp_path, capsys):
     result = json.loads(out.read_text())
     assert result["images_used"] == "all images, minus 28 images used in training"
     assert {k: v["n"] for k, v in result["subgroups"]["site"].items()} == {"A": 8, "B": 36}
+    out = tmp_path / "eval_default.json"  # the group column saved with the base is the default
+    assert (
+        run("evaluate", "--base", str(tmp_path / "base"), "--data", str(csv), "--json", str(out))
+        == 0
+    )
+    assert json.loads(out.read_text())["subgroups"] == result["subgroups"]
     assert (
         run(
             "predict",
