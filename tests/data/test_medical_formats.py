@@ -310,3 +310,9 @@ def test_a_dicom_series_of_single_slices_is_stacked_by_position(tmp_path):
     assert measured.images[0, 0, :, 0, 0].tolist() == sorted(measured.images[0, 0, :, 0, 0])
     slices = load_images(tmp_path / "s", image_size=4)  # 2D: one sample per file
     assert len(slices) == 12 and len(set(slices.patients())) == 3
+    from medadapt.data.image_files import load_unlabelled
+    from medadapt.data.image_schema import ImageSchema
+
+    schema = ImageSchema(classes=("a", "b"), channels=1, image_size=4, spatial_dims=3)
+    images, ids, skipped = load_unlabelled(tmp_path / "s", schema)  # predict reads series too
+    assert images.shape == (3, 1, 4, 4, 4) and len(ids) == 3 and skipped == []

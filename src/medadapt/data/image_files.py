@@ -14,9 +14,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from medadapt.data.image_io import OptionError, describe_error, file_format, fit_size, read_file
+from medadapt.data.dicom_series import units_of
+from medadapt.data.image_io import OptionError, describe_error, file_format, fit_size
 from medadapt.data.image_io import to_channels as _to_channels
 from medadapt.data.image_schema import is_image_source  # noqa: F401 (re-exported)
+from medadapt.data.image_sources import Entry
 from medadapt.data.splits import stratified_split
 from medadapt.errors import DataError
 
@@ -115,12 +117,16 @@ def load_unlabelled(
         return dataset.images, dataset.paths, []
     options = schema.read_options()
     samples, ids, skipped = [], [], []
+    entries = []
     for path in _unlabelled_files(source, schema.path_column):
-        fmt = file_format(path) if path.exists() else None
+        fmt = (file_format(path) if path.exists() else None) or "missing"
+        entries.append(Entry(path, "", None, fmt))
+    for unit in units_of(entries, schema.spatial_dims):  # 3D: a DICOM series is one volume
+        path = unit.entry.path
         try:
-            if fmt is None:
-                raise FileNotFoundError(path) if not path.exists() else ValueError("not an image")
-            read = read_file(path, fmt, options)
+            if unit.entry.fmt == "missing" and path.exists():
+                raise ValueError("not an image")
+            read = unit.read(options)
         except OptionError as exc:
             raise DataError(
                 f"{path}: {exc}, but the model reads slice {schema.slices}: pass volumes with "
