@@ -1,6 +1,7 @@
 """medadapt: adapters for frozen medical models, and honest reports of what the data supports.
 
 The public API is imported lazily (``import medadapt`` is instant; torch loads on first use).
+The image API lives in the ``medadapt.images`` namespace (``from medadapt import images``).
 """
 
 from __future__ import annotations
@@ -44,10 +45,14 @@ _EXPORTS = {
     "MedadaptError": "medadapt.errors",
 }
 
-__all__ = ["__version__", *sorted(_EXPORTS)]
+_NAMESPACES = ("images",)  # submodules offered as attributes: medadapt.images.train_base
+
+__all__ = ["__version__", *sorted([*_EXPORTS, *_NAMESPACES])]
 
 
 def __getattr__(name: str) -> Any:
+    if name in _NAMESPACES:
+        return importlib.import_module(f"medadapt.{name}")
     if name not in _EXPORTS:
         raise AttributeError(f"module 'medadapt' has no attribute {name!r}")
     return getattr(importlib.import_module(_EXPORTS[name]), name)

@@ -246,3 +246,42 @@ def test_monai_weights_resample_3d_positions_adapt_channels_and_take_encoders(tm
     again = tiny_monai(image_size=16, patch_size=8, weights=tmp_path / "m.safetensors")
     x = torch.rand(2, 1, 16, 16, 16)
     assert torch.equal(again(x), model(x))
+
+
+def _without_normalize(model: torch.nn.Module) -> torch.nn.Module:
+    """The same weights built from the record without ``normalize`` (as saved before it)."""
+    desc = {k: v for k, v in architecture_of(model).items() if k != "normalize"}
+    legacy = build_from_architecture({**desc, "format": 1})
+    legacy.load_state_dict(model.state_dict())  # strict: no extra keys either way
+    return legacy.eval()
+
+
+def test_pretrained_normalisation_is_recorded_and_applied_inside_the_model(tmp_path):
+    from medadapt.adapters.fingerprint import fingerprint_model
+    from medadapt.features.cached import precompute_tokens, split_vision_model
+
+    plain = tiny()
+    save_file(plain.state_dict(), str(tmp_path / "w.safetensors"))
+    model = tiny(weights=str(tmp_path / "w.safetensors"), normalize="auto")
+    desc = architecture_of(model)
+    assert desc["normalize"] == {"mean": [0.5], "std": [0.5]}  # timm pretrained_cfg, gray
+    assert desc["format"] == 2 and architecture_of(plain)["format"] == 1
+    x = torch.rand(3, 1, 32, 32)
+    assert torch.allclose(model(x), plain((x - 0.5) / 0.5), atol=1e-5)
+    prefix, suffix = split_vision_model(model, 1)  # the feature cache is normalised too
+    assert torch.allclose(suffix(precompute_tokens(prefix, x)), model(x), atol=1e-5)
+    rebuilt = build_from_architecture(json.loads(json.dumps(desc)))
+    rebuilt.load_state_dict(model.state_dict())
+    assert torch.allclose(rebuilt.eval()(x), model(x), atol=1e-6)
+    assert torch.allclose(_without_normalize(model)(x), plain(x), atol=1e-6)  # old records
+    assert fingerprint_model(model) == fingerprint_model(plain)  # weights file unchanged
+    assert "normalize" not in architecture_of(tiny(weights=str(tmp_path / "w.safetensors")))
+    imagenet = architecture_of(tiny(in_chans=3, normalize="imagenet"))["normalize"]
+    assert imagenet == {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}
+    assert architecture_of(tiny(normalize="0.2,0.1"))["normalize"] == {"mean": [0.2], "std": [0.1]}
+    with pytest.raises(ConfigError, match="--normalize must be auto, none, imagenet or MEAN,STD"):
+        tiny(normalize="bright")
+    monai = tiny_monai(normalize="0.5,0.25")
+    volume = torch.rand(2, 1, 16, 16, 16)
+    expected = _without_normalize(monai)((volume - 0.5) / 0.25)
+    assert torch.allclose(monai(volume), expected, atol=1e-5)

@@ -43,6 +43,7 @@ def test_png_folder_gives_classes_in_folder_order_and_exact_pixels(tmp_path):
         "fit": "pad",
         "slices": "middle",
         "slice_axis": 2,
+        "spacing": "auto",
     }
     assert ds.skipped == []
 
@@ -137,7 +138,7 @@ def test_csv_with_groups_relative_paths_and_a_missing_file(tmp_path):
         load_images(csv, image_size=8, on_error="raise")
     assert str(err.value) == (
         f"cannot read {tmp_path}/imgs/dark/gone.png: file not found; fix or remove the file, "
-        "or pass on_error='skip' to leave it out"
+        "or pass on_error='skip' (--on-error skip) to leave it out"
     )
 
 
@@ -290,3 +291,13 @@ def test_progress_is_reported_per_file(tmp_path):
 def test_label_sorting():
     assert sort_labels(["10", "2", "-1", "2"]) == ["-1", "2", "10"]
     assert sort_labels(["b", "a", "10"]) == ["10", "a", "b"]
+
+
+def test_a_ct_window_on_pictures_is_refused(tmp_path):
+    root = disc_folder(tmp_path / "c", n=1, size=8)
+    with pytest.raises(ConfigError) as err:
+        load_images(root, image_size=8, window="brain")
+    assert str(err.value) == (
+        f"a CT window (--window) applies to DICOM and NIfTI values, but {root} holds only "
+        "PNG/JPEG pictures: drop the window"
+    )

@@ -44,6 +44,9 @@ def test_the_files_own_window_is_the_default(tmp_path):
     ds = load_images(_ct_pair(tmp_path / "ct", window=(40, 80)), image_size=2)
     assert torch.equal(ds.images[0, 0], _f32([[0.0, 0.5], [0.75, 1.0]]))
     assert ds.source["intensity"] == {"dicom_window": 2}
+    centred = load_images(_ct_pair(tmp_path / "zero", window=(0, 2000)), image_size=2)
+    assert centred.source["intensity"] == {"dicom_window": 2}  # WindowCenter 0 is a window
+    assert torch.equal(centred.images[0, 0], _f32(np.clip((HU + 1000) / 2000, 0, 1)))
 
 
 def test_monochrome1_is_inverted_and_monochrome2_is_not(tmp_path):
@@ -68,7 +71,11 @@ def test_corrupt_truncated_and_suffixless_dicom(tmp_path):
     assert str(good) in ds.paths and ds.source["formats"] == {"dicom": 3}
     reasons = dict(ds.skipped)
     assert reasons[str(root / "bleed" / "junk.dcm")].startswith("unreadable (InvalidDicomError")
-    assert reasons[str(root / "normal" / "cut.dcm")].startswith("pixel data cannot be decoded")
+    cut_reason = reasons[str(root / "normal" / "cut.dcm")]
+    assert cut_reason.startswith("pixel data cannot be decoded")
+    assert cut_reason.endswith(
+        "the file is truncated or damaged (transfer syntax Explicit VR Little Endian, uncompressed)"
+    )  # no decoder advice for an uncompressed file
     with pytest.raises(DataError, match=r"^cannot read .*junk.dcm: unreadable \(Invalid"):
         load_images(root, image_size=2, on_error="raise")
 
@@ -91,7 +98,9 @@ def test_multiframe_dicom_gives_slices_or_a_volume(tmp_path):
     assert ds.skipped == [
         (
             str(tmp_path / "mf" / "a" / "single.dcm"),
-            "a single-frame DICOM image is 2D; spatial_dims=3 needs volumes",
+            "a single-frame DICOM image is 2D; spatial_dims=3 needs volumes (multi-frame "
+            "DICOM, or a series of slices sharing a SeriesInstanceUID with "
+            "ImagePositionPatient)",
         )
     ]
 
@@ -135,15 +144,16 @@ def test_nifti_window_2d_files_and_4d_refusal(tmp_path):
     ]
 
 
-def test_slice_index_outside_a_volume_is_reported(tmp_path):
+def test_slice_index_outside_a_volume_is_an_option_error_not_a_corrupt_file(tmp_path):
     for cls in ("a", "b"):
         write_nifti(tmp_path / "mr" / cls / "v.nii", ramp_volume(depth=3, size=4))
-    with pytest.raises(DataError) as err:
-        load_images(tmp_path / "mr", image_size=4, slices=7, on_error="raise")
-    assert str(err.value) == (
-        f"cannot read {tmp_path}/mr/a/v.nii: slice 7 is outside this volume's 3 slices; fix "
-        "or remove the file, or pass on_error='skip' to leave it out"
-    )
+    for on_error in ("skip", "raise"):
+        with pytest.raises(ConfigError) as err:
+            load_images(tmp_path / "mr", image_size=4, slices=7, on_error=on_error)
+        assert str(err.value) == (
+            f"slices (--slices): slice 7 is outside this volume's 3 slices ({tmp_path}/mr/a/"
+            "v.nii); pick an index every volume has, or 'middle' or 'all'"
+        )
 
 
 def _medmnist(path, shape, n=6, dtype=np.uint8, **extra):
@@ -221,3 +231,88 @@ def test_window_presets():
     ]
     with pytest.raises(ConfigError, match=r"window width must be positive, got width=0.0"):
         resolve_window((40, 0))
+
+
+def _nifti(path, data, zooms=(1.0, 1.0, 1.0), flip=False):
+    import nibabel as nib
+
+    affine = np.diag([-zooms[0] if flip else zooms[0], zooms[1], zooms[2], 1.0])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nib.save(nib.Nifti1Image(np.asarray(data, np.float32), affine), path)
+
+
+def test_nifti_volumes_keep_their_proportions_in_mm(tmp_path):
+    ramp = np.broadcast_to(np.array([0.0, 100.0]), (8, 8, 2))  # 1 x 1 x 4 mm: 8 mm cube
+    for cls in ("a", "b"):
+        _nifti(tmp_path / "v" / cls / "v.nii.gz", ramp, zooms=(1.0, 1.0, 4.0))
+    counted = load_images(tmp_path / "v", image_size=8, spatial_dims=3, spacing=None)
+    assert counted.images[0, 0, :, 4, 4].tolist() == [0, 0, 0, 0, 1, 0, 0, 0]  # 2 of 8, padded
+    measured = load_images(tmp_path / "v", image_size=8, spatial_dims=3)
+    depth = measured.images[0, 0, :, 4, 4]
+    assert len(set(depth.tolist())) >= 4 and depth.tolist() == sorted(depth.tolist())
+    assert measured.source["spacing"] == "auto"
+    given = load_images(tmp_path / "v", image_size=8, spatial_dims=3, spacing=(2, 2, 2))
+    assert given.source["spacing"] == [2.0, 2.0, 2.0] and given.images.shape == (2, 1, 8, 8, 8)
+    rng = np.random.default_rng(0)
+    flat = 1 + rng.random((8, 4, 3))  # axial slices of 8 x 4 voxels of 1 x 2 mm: 8 x 8 mm
+    for cls in ("a", "b"):
+        _nifti(tmp_path / "w" / cls / "w.nii.gz", flat, zooms=(1.0, 2.0, 3.0))
+    padded = load_images(tmp_path / "w", image_size=8, spacing=None).images[0, 0]
+    assert padded[:, :2].abs().max() == 0  # W (4 voxels) padded to 8
+    slice_ = load_images(tmp_path / "w", image_size=8).images[0, 0]
+    assert (slice_.abs().amax(dim=0) > 0).all()  # 8 mm wide: no padding
+    with pytest.raises(ConfigError, match=r"spacing .--spacing. must be 'auto' or three"):
+        load_images(tmp_path / "w", image_size=8, spacing=(1, 2))
+
+
+def test_2d_nifti_orientation_does_not_depend_on_a_trailing_axis(tmp_path):
+    image = np.random.default_rng(1).random((4, 6))
+    for cls in ("a", "b"):
+        _nifti(tmp_path / "two" / cls / "x.nii.gz", image, flip=True)
+        _nifti(tmp_path / "three" / cls / "x.nii.gz", image[..., None], flip=True)
+    two = load_images(tmp_path / "two", image_size=6).images
+    three = load_images(tmp_path / "three", image_size=6).images
+    assert torch.equal(two, three)
+    plain = load_images(tmp_path / "three", image_size=6, spacing=None).images
+    assert torch.allclose(
+        plain[0, 0, 1:5],
+        torch.flip(torch.from_numpy(image), [0]).float().sub(image.min()).div(np.ptp(image)),
+        atol=1e-6,
+    )
+
+
+def _series(root, label, patient, depth=4, order=(2, 0, 3, 1)):
+    """One slice per file, written in a shuffled order with reversed InstanceNumbers; slice
+    k lies at z = 2k mm and holds the value 10 k."""
+    import pydicom
+
+    uid = pydicom.uid.generate_uid()
+    for k in order:
+        path = write_dicom(root / label / patient / f"IM{k * 7 % 5}_{k}", np.full((4, 4), 10 * k))
+        ds = pydicom.dcmread(path)
+        ds.SeriesInstanceUID, ds.PatientID = uid, patient
+        ds.InstanceNumber = depth - k
+        ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+        ds.ImagePositionPatient = [0.0, 0.0, 2.0 * k]
+        ds.PixelSpacing = [1.0, 1.0]
+        ds.save_as(path)
+
+
+def test_a_dicom_series_of_single_slices_is_stacked_by_position(tmp_path):
+    for label, patient in (("a", "P1"), ("a", "P2"), ("b", "P3")):
+        _series(tmp_path / "s", label, patient)
+    ds = load_images(tmp_path / "s", image_size=4, spatial_dims=3, spacing=None)
+    assert ds.images.shape == (3, 1, 4, 4, 4) and ds.source["dicom_series"] == 3
+    assert ds.images[0, 0, :, 0, 0].tolist() == pytest.approx([0, 1 / 3, 2 / 3, 1])
+    assert len(set(ds.keys)) == 3 and ds.patients() == ["patient:P1", "patient:P2", "patient:P3"]
+    assert ds.source["formats"] == {"dicom": 12}
+    measured = load_images(tmp_path / "s", image_size=4, spatial_dims=3)  # 4 x 4 x 8 mm
+    assert measured.images[0, 0, :, 0, 0].tolist() == sorted(measured.images[0, 0, :, 0, 0])
+    slices = load_images(tmp_path / "s", image_size=4)  # 2D: one sample per file
+    assert len(slices) == 12 and len(set(slices.patients())) == 3
+    from medadapt.data.image_files import load_unlabelled
+    from medadapt.data.image_schema import ImageSchema
+
+    schema = ImageSchema(classes=("a", "b"), channels=1, image_size=4, spatial_dims=3)
+    images, ids, skipped = load_unlabelled(tmp_path / "s", schema)  # predict reads series too
+    assert images.shape == (3, 1, 4, 4, 4) and len(ids) == 3 and skipped == []

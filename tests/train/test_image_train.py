@@ -238,3 +238,13 @@ def test_adapt_and_score_is_a_pure_study_point_on_nested_fractions(base, new_dat
     assert [r["class"] for r in point["per_class"]] == CLASSES
     only = adapt_and_score(base, None, old_test, method="base_only", n_boot=50)
     assert only["trainable_params"] == 0 and only["overall"]["auroc"] > 0.85
+
+
+def test_the_image_api_is_public_in_one_namespace():
+    import medadapt
+    from medadapt import images
+
+    assert "images" in medadapt.__all__ and medadapt.images is images
+    assert images.train_base is train_base and images.adapt is adapt
+    assert medadapt.train_base is not images.train_base  # the tabular names are unchanged
+    assert all(hasattr(images, name) for name in images.__all__)

@@ -77,10 +77,12 @@ def test_train_base_records_the_held_out_split_and_the_schema(npz_workspace):
     assert model["kind"] == "image" and model["schema"]["classes"] == list(OLD)
     assert model["schema"]["image_size"] == 32 and model["schema"]["channels"] == 1
     split = model["training"]["split"]
-    assert len(split["train_indices"]) + len(split["test_indices"]) == 120
-    assert not set(split["train_indices"]) & set(split["test_indices"])
+    assert len(split["train_keys"]) + len(split["test_keys"]) == 120  # one key per image
+    assert not set(split["train_keys"]) & set(split["test_keys"])
     dataset = load_images(root / "old.npz", image_size=32, classes=list(OLD))
     assert split["source_sha256"] == source_digest(root / "old.npz", dataset)
+    assert set(split["train_keys"]) | set(split["test_keys"]) == set(dataset.keys)
+    assert model["training"]["skipped_files"] == []
     summary = json.loads((root / "base.json").read_text())
     assert summary["n_test"] == 24 and summary["test"]["overall"]["auroc"] > 0.8
     assert [r["class"] for r in summary["test"]["per_class"]] == list(OLD)
@@ -91,7 +93,9 @@ def test_new_class_adapter_reports_retention_for_adapter_and_full_finetuning(npz
     summary = json.loads((root / "cavity.json").read_text())
     assert summary["classes"] == [*OLD, "cavity"] and summary["new_classes"] == ["cavity"]
     kept, full = summary["retention"], summary["full_finetune"]["retention"]
-    assert kept["test_set"] == "the base model's 24 held-out images"
+    assert kept["test_set"] == (
+        "the 24 images of old.npz neither the base model nor the adapter trained on"
+    )
     assert kept["trick"] == "distill" and summary["full_finetune"]["trick"] == "none"
     assert kept["n_images"] == full["n_images"] == 24
     assert kept["auroc_before"] == full["auroc_before"]
@@ -128,10 +132,10 @@ def test_evaluate_scores_only_held_out_images_of_each_source(npz_workspace):
     )
     result = json.loads(out.read_text())
     recorded = json.loads((root / "cavity" / "split.json").read_text())
-    assert result["n"] == len(recorded["test_indices"]) == 21
+    assert result["n"] == len(recorded["test_keys"]) == 21
     manifest = json.loads((root / "cavity" / "adapter.json").read_text())
-    assert "test_indices" not in manifest["metadata"]["split"]  # summaries only
-    assert set(recorded["test_indices"]).isdisjoint(recorded["train_indices"])
+    assert "test_keys" not in manifest["metadata"]["split"]  # summaries only
+    assert set(recorded["test_keys"]).isdisjoint(recorded["train_keys"])
     assert result["images_used"] == "the 21 images held out from its adaptation"
     out = root / "eval_old.json"
     assert (
@@ -259,6 +263,12 @@ def test_csv_of_pngs_with_sites_top_blocks_and_unknown_labels(tmp_path, capsys):
     result = json.loads(out.read_text())
     assert result["images_used"] == "all images, minus 28 images used in training"
     assert {k: v["n"] for k, v in result["subgroups"]["site"].items()} == {"A": 8, "B": 36}
+    out = tmp_path / "eval_default.json"  # the group column saved with the base is the default
+    assert (
+        run("evaluate", "--base", str(tmp_path / "base"), "--data", str(csv), "--json", str(out))
+        == 0
+    )
+    assert json.loads(out.read_text())["subgroups"] == result["subgroups"]
     assert (
         run(
             "predict",

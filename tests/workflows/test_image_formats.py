@@ -180,6 +180,12 @@ def test_train_base_starts_from_local_weights_and_records_them(tmp_path, capsys)
         "file": "pretrained.safetensors",
         "sha256": sha256_file(weights),
     }
+    # the pretrained mean/std (timm's pretrained_cfg) is recorded and applied in the model
+    assert base.architecture["normalize"] == {"mean": [0.5], "std": [0.5]}
+    assert base.training["normalize"] == base.architecture["normalize"]
+    argv = [*common, "--weights", str(weights), "--normalize", "none"]
+    assert run(*argv, "--out", str(tmp_path / "plain")) == 0
+    assert "normalize" not in BaseModel.load(tmp_path / "plain").architecture
     missing = tmp_path / "nope.pth"
     assert run(*common, "--weights", str(missing), "--out", str(tmp_path / "b2")) == 2
     assert capsys.readouterr().err.strip().splitlines()[-1] == (

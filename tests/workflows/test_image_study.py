@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 
 from medadapt.cli.main import main
-from tests.train.image_data import write_png_csv
-from tests.workflows.test_image_cli import OLD, TINY
+from medadapt.workflows import image_eval
+from medadapt.workflows.image_inputs import ImageRead
+from medadapt.workflows.image_study import image_study_job
+from tests.train.image_data import write_npz, write_png_csv
+from tests.workflows.test_image_cli import OLD, TINY, run
 
 
 def test_image_study_trains_a_base_then_curves_per_strategy(tmp_path):
@@ -40,6 +43,8 @@ def test_image_study_trains_a_base_then_curves_per_strategy(tmp_path):
     main(args)
     study = json.loads((tmp_path / "study" / "study.json").read_text())
     assert study["config"]["kind"] == "image"
+    base = json.loads((tmp_path / "study" / "base" / "model.json").read_text())
+    assert base["training"]["train_config"]["epochs"] == 2  # --epochs reaches the base
     names = sorted(p.name for p in (tmp_path / "study" / "points").glob("*.json"))
     assert len(names) == 2 * (1 + 2 * 2)
     halves = [p for p in study["points"] if p["strategy"] == "bottleneck" and p["fraction"] == 0.5]
@@ -53,3 +58,38 @@ def test_image_study_trains_a_base_then_curves_per_strategy(tmp_path):
     main(args)
     after = {p: p.stat().st_mtime_ns for p in (tmp_path / "study" / "points").glob("*.json")}
     assert before == after
+
+
+def test_image_study_on_an_npz_with_a_given_base_applies_epochs_and_tests_unseen_images(
+    tmp_path, monkeypatch
+):
+    data = write_npz(tmp_path / "d.npz", {c: 10 for c in OLD}, OLD)
+    names = ["--class-names", ",".join(OLD)]
+    argv = ["train-base", "--data", str(data), *names, *TINY, "--epochs", "1"]
+    assert run(*argv, "--out", str(tmp_path / "base")) == 0
+    model = json.loads((tmp_path / "base" / "model.json").read_text())
+    base_train = set(model["training"]["split"]["train_keys"])
+    calls = []
+    real = image_eval.adapt_and_score
+
+    def spy(base, train, test, *, method, train_config=None, **options):
+        calls.append((method, None if train_config is None else train_config.epochs))
+        assert base_train.isdisjoint(test.keys)  # never an image the base trained on
+        return real(base, train, test, method=method, train_config=train_config, **options)
+
+    monkeypatch.setattr(image_eval, "adapt_and_score", spy)
+    study = image_study_job(
+        data=data,
+        out=tmp_path / "study",
+        read=ImageRead(image_size=32, classes=OLD),
+        group_column=None,
+        base_dir=tmp_path / "base",
+        strategies=("base_only", "full_finetune", "head_only"),
+        fractions=(1.0,),
+        seeds=1,
+        n_boot=20,
+        epochs=1,
+    )
+    assert sorted(calls) == [("base_only", 1), ("full", 1), ("head", 1)]
+    assert study["data"]["target_group"] == "(all images)"
+    assert study["data"]["n_target_seen_by_base"] == len(base_train)

@@ -4,7 +4,9 @@
 contacted) and loads pretrained weights from a local file when given. The model's forward maps
 images to logits: ``(B, C, H, W)`` (or ``(B, C, D, H, W)`` for ``monai:vit`` in 3D) to
 ``(B, num_classes)``. Its architecture is a plain dict (``architecture_of(model)``), enough to
-rebuild it with ``build_from_architecture``.
+rebuild it with ``build_from_architecture``; with ``normalize`` (the mean/std pretrained
+weights expect, see :mod:`medadapt.backbones.normalize`) it is recorded there and applied
+inside the model.
 
 >>> model = create_vision_backbone(
 ...     "timm:vit_tiny_patch16_224", num_classes=2, in_chans=1, image_size=32, depth=2
@@ -32,7 +34,7 @@ from medadapt.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-ARCHITECTURE_FORMAT = 1
+ARCHITECTURE_FORMAT = 2  # 2: may hold "normalize" (a model without it is written as 1)
 _ATTRIBUTE = "medadapt_architecture"
 _PATCH_CANDIDATES = (32, 16, 14, 8, 7, 4, 2)
 _MIN_GRID = 4  # patches per side below which a smaller patch size is chosen
@@ -105,10 +107,17 @@ def choose_patch_size(image_size: int, default: int) -> int:
 
 
 def vision_architecture(
-    spec: str, *, num_classes: int, in_chans: int, image_size: int, **kwargs: Any
+    spec: str,
+    *,
+    num_classes: int,
+    in_chans: int,
+    image_size: int,
+    normalize: Mapping[str, Any] | None = None,
+    **kwargs: Any,
 ) -> dict[str, Any]:
     """The serialisable description ``create_vision_backbone`` builds from (patch size
-    resolved). Keys: format, spec, num_classes, in_chans, image_size, kwargs."""
+    resolved). Keys: format, spec, num_classes, in_chans, image_size, kwargs, and
+    normalize (per-channel mean/std) when given."""
     library, name = parse_spec(spec)
     for key, value in (("num_classes", num_classes), ("in_chans", in_chans)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -147,14 +156,20 @@ def vision_architecture(
         json.dumps(kwargs)
     except TypeError as exc:
         raise ConfigError(f"backbone options must be plain JSON values: {exc}") from None
-    return {
-        "format": ARCHITECTURE_FORMAT,
+    out = {
+        "format": 1,
         "spec": f"{library}:{name}",
         "num_classes": num_classes,
         "in_chans": in_chans,
         "image_size": image_size,
         "kwargs": dict(sorted(kwargs.items())),
     }
+    if normalize is not None:
+        from medadapt.backbones.normalize import resolve_normalize
+
+        out["normalize"] = resolve_normalize(normalize, spec, in_chans=in_chans, weights=None)
+        out["format"] = 2  # older medadapt refuses it rather than skip the normalisation
+    return out
 
 
 def _check_timm_name(name: str) -> None:
@@ -192,6 +207,7 @@ def build_from_architecture(description: Mapping[str, Any]) -> nn.Module:
         num_classes=description["num_classes"],
         in_chans=description["in_chans"],
         image_size=description["image_size"],
+        normalize=description.get("normalize"),
         **dict(description.get("kwargs", {})),
     )
     library, name = parse_spec(desc["spec"])
@@ -217,6 +233,12 @@ def build_from_architecture(description: Mapping[str, Any]) -> nn.Module:
             )
         except (TypeError, ValueError, AssertionError) as exc:
             raise ConfigError(f"monai:vit cannot be built with {kwargs}: {exc}") from None
+    if desc.get("normalize"):
+        from medadapt.backbones.normalize import attach_normalization
+
+        embedding = model.patch_embed if library == "timm" else model.patch_embedding
+        dims = 2 if library == "timm" else int(kwargs.get("spatial_dims", 3))
+        attach_normalization(embedding, desc["normalize"], dims)
     setattr(model, _ATTRIBUTE, copy.deepcopy(desc))
     return model
 
@@ -240,6 +262,7 @@ def create_vision_backbone(
     in_chans: int,
     image_size: int,
     weights: str | Path | None = None,
+    normalize: str | Mapping[str, Any] | None = None,
     **kwargs: Any,
 ) -> nn.Module:
     """A timm or MONAI ViT classifier, optionally with local pretrained ``weights``.
@@ -249,9 +272,19 @@ def create_vision_backbone(
     3), ``hidden_size``, ``num_layers``, ``num_heads``, ``mlp_dim``, ``patch_size``...). Without
     an explicit ``patch_size``, a smaller patch is chosen when the default leaves fewer than
     4 x 4 patches. ``weights``: see :func:`~medadapt.backbones.weights.load_backbone_weights`.
+    ``normalize``: see :func:`~medadapt.backbones.normalize.resolve_normalize` ("auto" = the
+    pretrained mean/std when ``weights`` are given); None = inputs as they are.
     """
+    from medadapt.backbones.normalize import resolve_normalize
+
+    normalize = resolve_normalize(normalize, spec, in_chans=in_chans, weights=weights)
     description = vision_architecture(
-        spec, num_classes=num_classes, in_chans=in_chans, image_size=image_size, **kwargs
+        spec,
+        num_classes=num_classes,
+        in_chans=in_chans,
+        image_size=image_size,
+        normalize=normalize,
+        **kwargs,
     )
     model = build_from_architecture(description)
     if weights is not None:

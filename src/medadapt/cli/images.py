@@ -59,6 +59,34 @@ def _slices(text: str) -> str | int:
     return int(text) if text.isdigit() else text
 
 
+def parse_spacing(text: str | None) -> str | tuple[float, float, float] | None:
+    """``"auto"`` (default), ``"none"`` (voxel counts) or ``"1.5,1.5,2"`` (mm)."""
+    if text is None or text == "auto":
+        return "auto"
+    if text == "none":
+        return None
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 3 or min(values) <= 0:
+        raise ConfigError(
+            f"--spacing must be auto, none or three voxel sizes in mm like 1.5,1.5,2; got {text!r}"
+        )
+    return values  # type: ignore[return-value]
+
+
+def print_skipped(summary: dict[str, Any]) -> None:
+    """Each file left out (``--on-error skip``), once, with its reason."""
+    skipped = summary.get("skipped_files") or []
+    for item in skipped:
+        stdout.print(f"[yellow]skipped {item['path']}: {item['reason']}[/yellow]")
+    if skipped:
+        stdout.print(
+            f"[yellow]{len(skipped)} unreadable file(s) left out (--on-error skip)[/yellow]"
+        )
+
+
 def tables_only(data: Path, **options: Any) -> None:
     """Refuse image options on a table (one line naming the first)."""
     for option, value in options.items():
@@ -135,6 +163,10 @@ def train_base(
     epochs: int | None,
     lr: float | None,
     json_out: Path | None,
+    id_column: str | None = None,
+    on_error: str = "refuse",
+    normalize: str = "auto",
+    spacing: str | None = None,
 ) -> None:
     from medadapt.workflows.image_jobs import ImageRead, train_base_job
 
@@ -144,11 +176,14 @@ def train_base(
         spatial_dims=spatial_dims,
         window=parse_window(window),
         slices=_slices(slices),
+        spacing=parse_spacing(spacing),
         split=split,
         path_column=path_column,
         label_column=label or "label",
         group_column=group_column,
+        id_column=id_column,
         classes=tuple(split_list(class_names)) or None,
+        on_error=on_error,
     )
     with status_progress("train-base (images)") as step:
         summary = train_base_job(
@@ -158,6 +193,7 @@ def train_base(
             read=read,
             weights=weights,
             backbone_options=parse_backbone_options(backbone_options),
+            normalize=normalize,
             groups=split_list(groups),
             freeze_backbone=freeze_backbone,
             test_fraction=test_fraction,
@@ -166,6 +202,7 @@ def train_base(
             seed=seed,
             progress=step,
         )
+    print_skipped(summary)
     _print_result(
         f"base model on {summary['n_test']} held-out images",
         summary["test"]["overall"],
@@ -173,6 +210,9 @@ def train_base(
     )
     if summary["feature_cache"]:
         stdout.print("backbone frozen: the head trained on cached features (computed once)")
+    if summary["normalize"]:
+        norm = summary["normalize"]
+        stdout.print(f"inputs normalised in the model: mean {norm['mean']}, std {norm['std']}")
     stdout.print(
         f"{summary['backbone']}: {', '.join(summary['classes'])}; trained on "
         f"{summary['n_train']} images, validated on {summary['n_val']}; saved {out}"
@@ -203,6 +243,7 @@ def adapt(
     old_data: Path | None,
     json_out: Path | None,
     report: Path | None,
+    on_error: str = "refuse",
 ) -> None:
     from medadapt.workflows.image_jobs import adapt_job
 
@@ -226,10 +267,14 @@ def adapt(
             label_column=label,
             compare_full=compare_full,
             old_data=old_data,
+            on_error=on_error,
             seed=seed,
             report=report,
             progress=step,
         )
+    print_skipped(summary)
+    for message in summary["warnings"]:
+        stdout.print(f"[yellow]warning: {message}[/yellow]")
     info = summary["data_summary"]
     _print_result(
         f"{summary['name']}: {info['n_test']} held-out images",
@@ -267,6 +312,7 @@ def evaluate(
     threshold: float,
     json_out: Path | None,
     report: Path | None,
+    on_error: str = "refuse",
 ) -> None:
     from medadapt.workflows.image_jobs import evaluate_job
 
@@ -280,8 +326,10 @@ def evaluate(
         path_column=path_column,
         label_column=label,
         threshold=threshold,
+        on_error=on_error,
         report=report,
     )
+    print_skipped(result)
     _print_result(f"{result['n']} images ({result['images_used']})", result, result["per_class"])
     _print_retention({"retention": result["retention"]})
     _write_json(json_out, result)
@@ -289,10 +337,11 @@ def evaluate(
         stdout.print(f"wrote {report}")
 
 
-def predict(*, base: Path, data: Path, out: Path, adapter: Path | None) -> None:
+def predict(
+    *, base: Path, data: Path, out: Path, adapter: Path | None, on_error: str = "refuse"
+) -> None:
     from medadapt.workflows.image_jobs import predict_job
 
-    summary = predict_job(base_dir=base, data=data, out=out, adapter_dir=adapter)
-    for path, reason in summary["skipped"][:5]:
-        stdout.print(f"[yellow]skipped {path}: {reason}[/yellow]")
+    summary = predict_job(base_dir=base, data=data, out=out, adapter_dir=adapter, on_error=on_error)
+    print_skipped(summary)
     stdout.print(f"wrote {summary['n']} predictions to {out}")

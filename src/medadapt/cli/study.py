@@ -187,6 +187,7 @@ def _image_study(
                     weights=weights,
                     groups=list(source_groups),
                     backbone_options=parse_backbone_options(backbone_options),
+                    epochs=epochs,
                     progress=step,
                 )
     model = load_image_base(base_dir)

@@ -39,6 +39,12 @@ SPLIT = typer.Option(None, help="MedMNIST .npz: train | val | test (default trai
 EPOCHS = typer.Option(None, help="Images: maximum epochs (early stopping on validation).")
 LR = typer.Option(None, help="Images: learning rate.")
 IMAGE_JSON = typer.Option(None, "--json", help="Images: write the results as JSON.")
+ON_ERROR = typer.Option(
+    None,
+    "--on-error",
+    help="Images: refuse (default: stop at the first unreadable file) | skip (leave it out, "
+    "list it, record it).",
+)
 ALLOW_ABSENT = typer.Option(
     False,
     "--allow-absent-columns",
@@ -148,6 +154,13 @@ def train_base_command(
     epochs: int | None = EPOCHS,
     lr: float | None = LR,
     json_out: Path | None = IMAGE_JSON,
+    on_error: str | None = ON_ERROR,
+    normalize: str | None = typer.Option(
+        None, help="Images: auto (pretrained mean/std with --weights) | none | imagenet | M,S."
+    ),
+    spacing: str | None = typer.Option(
+        None, help="NIfTI/DICOM volumes: auto (isotropic) | none | X,Y,Z voxel size in mm."
+    ),
 ) -> None:
     """Train a base model: an FT-Transformer on a table, or a ViT on images.
 
@@ -183,6 +196,10 @@ def train_base_command(
             epochs=epochs,
             lr=lr,
             json_out=json_out,
+            id_column=id_column,
+            on_error=on_error or "refuse",
+            normalize=normalize or "auto",
+            spacing=spacing,
         )
     from medadapt.cli.images import tables_only
 
@@ -257,6 +274,7 @@ def adapt_command(
     ),
     json_out: Path | None = IMAGE_JSON,
     report: Path | None = typer.Option(None, "--report", help="Images: write an HTML report."),
+    on_error: str | None = ON_ERROR,
 ) -> None:
     """Train a small adapter on one group's rows (or on new images); the base stays frozen.
 
@@ -291,6 +309,7 @@ def adapt_command(
             old_data=old_data,
             json_out=json_out,
             report=report,
+            on_error=on_error or "refuse",
         )
     from medadapt.cli.images import tables_only
 
@@ -346,6 +365,9 @@ _IMAGE_TRAIN_OPTIONS = (
     "epochs",
     "lr",
     "json_out",
+    "on_error",
+    "normalize",
+    "spacing",
 )
 _IMAGE_ADAPT_OPTIONS = (
     "new_classes",
@@ -357,6 +379,7 @@ _IMAGE_ADAPT_OPTIONS = (
     "old_data",
     "json_out",
     "report",
+    "on_error",
 )
 
 
@@ -380,6 +403,7 @@ def evaluate_command(
     split: str | None = SPLIT,
     path_column: str | None = PATH_COLUMN,
     allow_absent_columns: bool = ALLOW_ABSENT,
+    on_error: str | None = ON_ERROR,
 ) -> None:
     """Score a model (and adapter) with 95% CIs, overall and per subgroup.
 
@@ -406,10 +430,11 @@ def evaluate_command(
             threshold=threshold,
             json_out=json_out,
             report=report,
+            on_error=on_error or "refuse",
         )
     from medadapt.cli.images import tables_only
 
-    tables_only(data, split=split, path_column=path_column)
+    tables_only(data, split=split, path_column=path_column, on_error=on_error)
     label = _need(label, "--label", "for a table: name the column holding the outcome")
     small_model_threads()
     from medadapt.workflows.jobs import evaluate_job
@@ -448,6 +473,7 @@ def predict_command(
     out: Path = typer.Option(..., "--out", help="CSV file for the predictions."),
     adapter: Path | None = typer.Option(None, "--adapter", help="Adapter directory."),
     allow_absent_columns: bool = ALLOW_ABSENT,
+    on_error: str | None = ON_ERROR,
 ) -> None:
     """Write one prediction per row or image (probabilities and predicted class, or a value).
 
@@ -459,7 +485,12 @@ def predict_command(
     if _image_data(data, None, base):
         from medadapt.cli import images
 
-        return images.predict(base=base, data=data, out=out, adapter=adapter)
+        return images.predict(
+            base=base, data=data, out=out, adapter=adapter, on_error=on_error or "refuse"
+        )
+    from medadapt.cli.images import tables_only
+
+    tables_only(data, on_error=on_error)
     small_model_threads()
     from medadapt.workflows.jobs import predict_job
 

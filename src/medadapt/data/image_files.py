@@ -1,5 +1,5 @@
 """Image sources around :func:`~medadapt.data.images.load_images`: peek at their labels
-without reading pixels, read unlabelled images for prediction, split samples by file.
+without reading pixels, read unlabelled images for prediction, split samples by patient.
 (:func:`~medadapt.data.image_schema.is_image_source`, re-exported here, recognises a source.)
 """
 
@@ -14,9 +14,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from medadapt.data.image_io import ReadOptions, describe_error, file_format, fit_size, read_file
+from medadapt.data.dicom_series import units_of
+from medadapt.data.image_io import OptionError, describe_error, file_format, fit_size
 from medadapt.data.image_io import to_channels as _to_channels
 from medadapt.data.image_schema import is_image_source  # noqa: F401 (re-exported)
+from medadapt.data.image_sources import Entry
 from medadapt.data.splits import stratified_split
 from medadapt.errors import DataError
 
@@ -95,13 +97,14 @@ def _unlabelled_files(source: Path, path_column: str) -> list[Path]:
 
 
 def load_unlabelled(
-    source: str | Path, schema: ImageSchema
+    source: str | Path, schema: ImageSchema, *, on_error: str = "skip"
 ) -> tuple[torch.Tensor, list[str], list[tuple[str, str]]]:
     """Images to score, read as the model's schema says: ``(images, sample ids, skipped)``.
 
     ``source``: one image file, a folder (searched recursively; class sub-folders allowed), a
     CSV with the schema's path column (labels optional) or an ``.npz`` (its ``test`` split).
-    Volumes give one sample per selected slice (ids ``file#slice<i>``).
+    Volumes give one sample per selected slice (ids ``file#slice<i>``). ``on_error``: "skip"
+    an unreadable file (listed in ``skipped``) or "raise"/"refuse" (a DataError naming it).
     """
     source = Path(source)
     if not source.exists():
@@ -112,53 +115,67 @@ def load_unlabelled(
         names = [*schema.classes, *(f"label_{i}" for i in range(len(schema.classes), 1000))]
         dataset = load_images(source, **schema.load_options(), classes=names, split="test")
         return dataset.images, dataset.paths, []
-    options = ReadOptions(
-        spatial_dims=schema.spatial_dims,
-        window=schema.window,
-        slice_axis=schema.slice_axis,
-        slices=schema.slices,
-        image_size=schema.image_size,
-        fit=schema.fit,
-    )
+    options = schema.read_options()
     samples, ids, skipped = [], [], []
+    entries = []
     for path in _unlabelled_files(source, schema.path_column):
-        fmt = file_format(path) if path.exists() else None
+        fmt = (file_format(path) if path.exists() else None) or "missing"
+        entries.append(Entry(path, "", None, fmt))
+    for unit in units_of(entries, schema.spatial_dims):  # 3D: a DICOM series is one volume
+        path = unit.entry.path
         try:
-            if fmt is None:
-                raise FileNotFoundError(path) if not path.exists() else ValueError("not an image")
-            arrays, _ = read_file(path, fmt, options)
+            if unit.entry.fmt == "missing" and path.exists():
+                raise ValueError("not an image")
+            read = unit.read(options)
+        except OptionError as exc:
+            raise DataError(
+                f"{path}: {exc}, but the model reads slice {schema.slices}: pass volumes with "
+                "that slice"
+            ) from None
         except Exception as exc:
+            if on_error != "skip":
+                raise DataError(
+                    f"cannot read {path}: {describe_error(exc)}; fix or remove the file, or "
+                    "pass --on-error skip to leave it out"
+                ) from None
             skipped.append((str(path), describe_error(exc)))
             continue
-        for i, array in enumerate(arrays):
+        for frame, array in zip(read.frames, read.samples, strict=True):
             tensor = torch.from_numpy(_to_channels(array, schema.channels))
             samples.append(fit_size(tensor, schema.image_size, schema.fit))
-            ids.append(str(path) if len(arrays) == 1 else f"{path}#slice{i}")
+            ids.append(str(path) if len(read.samples) == 1 else f"{path}#slice{frame}")
     if not samples:
         first = f" (first: {skipped[0][0]}: {skipped[0][1]})" if skipped else ""
         raise DataError(f"no image in {source} could be read{first}; check the files' format")
     return torch.stack(samples).contiguous(), ids, skipped
 
 
-def split_by_file(
+def split_by_patient(
     dataset: ImageDataset, indices: Sequence[int], *, test_fraction: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Train and test sample indices (sorted, into ``dataset``) drawn from ``indices``,
-    stratified by class, keeping all slices of one file on the same side."""
+    stratified by class, keeping all samples of one patient on the same side: the patient is
+    the CSV's id column, else the DICOM PatientID (else SeriesInstanceUID), else the file
+    (all slices of one volume; see ``ImageDataset.patients``)."""
     indices = np.asarray(indices, dtype=np.int64)
-    files: dict[str, list[int]] = {}
+    patients = dataset.patients()
+    members: dict[str, list[int]] = {}
     for i in indices.tolist():
-        files.setdefault(dataset.paths[i] if dataset.paths else str(i), []).append(i)
-    members = list(files.values())
-    labels = np.array([int(dataset.y[m[0]]) for m in members])
-    if len(members) < 4 or math.ceil(len(members) * test_fraction) >= len(members):
+        members.setdefault(patients[i], []).append(i)
+    grouped = list(members.values())
+    labels = np.array([int(dataset.y[m[0]]) for m in grouped])
+    if len(grouped) < 4 or math.ceil(len(grouped) * test_fraction) >= len(grouped):
         raise DataError(
-            f"only {len(members)} image files to split: too few to hold out a test set; add "
-            "images or lower --test-fraction"
+            f"only {len(grouped)} patients (or image files, without a patient id) to split: "
+            "too few to hold out a test set; add images or lower --test-fraction"
         )
     train, test = stratified_split(labels, test_fraction=test_fraction, seed=seed)
 
     def samples(chosen: np.ndarray) -> np.ndarray:
-        return np.sort(np.array([i for f in chosen for i in members[f]], dtype=np.int64))
+        return np.sort(np.array([i for g in chosen for i in grouped[g]], dtype=np.int64))
 
     return samples(train), samples(test)
+
+
+#: the former name (samples of one file were the only grouping)
+split_by_file = split_by_patient

@@ -1,18 +1,32 @@
 """Read one image file into channel-first float32 arrays in [0, 1] (see ``intensity``).
 
-Readers return a list of samples, each ``(C, H, W)`` (2D) or ``(C, D, H, W)`` (3D volume):
-a volume read in 2D mode gives one sample per selected slice. A file that cannot be used raises
-:class:`ReadError` with a one-line reason; the dataset loader decides to skip or refuse it.
+Readers return a :class:`FileRead`: samples, each ``(C, H, W)`` (2D) or ``(C, D, H, W)`` (3D
+volume), the slice or frame each came from (a volume read in 2D mode gives one sample per
+selected slice) and, for DICOM, the patient (PatientID, else SeriesInstanceUID), so that a
+split keeps a patient's files together. A file that cannot be used raises :class:`ReadError`
+with a one-line reason; the dataset loader decides to skip or refuse it. An option that does
+not fit the file (a slice index beyond its depth) raises :class:`OptionError`: a user error,
+never a skipped file.
 
 Volumes are laid out ``(D, H, W)`` with D the slice axis: for NIfTI (reoriented to the closest
-RAS canonical orientation) the array axis ``slice_axis`` (2 = axial) becomes D; for multi-frame
-DICOM D is the frame axis.
+RAS canonical orientation; a 2D image gets a third axis first, so its orientation does not
+depend on how it was stored) the array axis ``slice_axis`` (2 = axial) becomes D; for DICOM D
+is the frame axis, or the slice order of a series (:mod:`medadapt.data.dicom_series`).
+
+Voxel spacing (NIfTI header, DICOM series) is honoured before the size is fitted, with MONAI
+``Spacing`` on the image's affine: ``spacing="auto"`` resamples to isotropic voxels whose size
+fits the longest physical side into ``image_size`` (the volume keeps its proportions in mm),
+``(x, y, z)`` to that voxel size in mm, None (models saved before spacing was recorded)
+counts voxels. In 2D mode only a slice's two in-plane axes are resampled, so the slices stay
+the stored ones.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -32,10 +46,15 @@ SUFFIXES: dict[str, str] = {
     ".nii.gz": "nifti",
 }
 PICTURE_FORMATS = ("png", "jpeg")
+Spacing = tuple[float, float, float]
 
 
 class ReadError(Exception):
     """A file cannot be used; ``str(err)`` is a one-line reason (no path)."""
+
+
+class OptionError(ReadError):
+    """A loader option does not fit this file (e.g. a slice index beyond its depth)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,6 +65,22 @@ class ReadOptions:
     slices: str | int = "middle"
     image_size: int = 224
     fit: str = "pad"
+    spacing: str | Spacing | None = None  # "auto", (x, y, z) in mm, or None (voxel counts)
+
+
+@dataclass
+class FileRead:
+    """What one file (or one DICOM series) gives: samples, how their intensities were scaled,
+    the slice/frame index of each sample (None: the whole file) and the DICOM patient."""
+
+    samples: list[np.ndarray]
+    how: str
+    frames: list[int | None] = field(default_factory=list)
+    subject: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.frames:
+            self.frames = [None] * len(self.samples)
 
 
 def file_format(path: Path) -> str | None:
@@ -68,12 +103,12 @@ def _has_dicom_preamble(path: Path) -> bool:
     return len(head) == 132 and head[128:] == b"DICM"
 
 
-def read_file(path: Path, fmt: str, options: ReadOptions) -> tuple[list[np.ndarray], str]:
-    """Samples from ``path`` and how their intensities were scaled."""
+def read_file(path: Path, fmt: str, options: ReadOptions) -> FileRead:
+    """The samples of ``path`` (see :class:`FileRead`)."""
     if fmt in PICTURE_FORMATS:
         if options.spatial_dims == 3:
             raise ReadError("a PNG/JPEG picture is 2D; spatial_dims=3 needs volumes")
-        return [read_picture(path)], "fixed_scale"
+        return FileRead([read_picture(path)], "fixed_scale")
     if fmt == "dicom":
         return read_dicom(path, options)
     if fmt == "nifti":
@@ -104,23 +139,60 @@ def read_picture(path: Path) -> np.ndarray:
     return scale_integer(np.ascontiguousarray(rgb.transpose(2, 0, 1)))
 
 
-def read_dicom(path: Path, options: ReadOptions) -> tuple[list[np.ndarray], str]:
+def dicom_subject(ds: Any) -> str | None:
+    """The patient of a DICOM data set: PatientID, else SeriesInstanceUID, else None. Kept in
+    memory only (never written), to hold one patient's files on one side of a split."""
+    for tag, kind in (("PatientID", "patient"), ("SeriesInstanceUID", "series")):
+        value = str(ds.get(tag, "") or "").strip()
+        if value:
+            return f"{kind}:{value}"
+    return None
+
+
+def dicom_pixels(ds: Any) -> np.ndarray:
+    """``ds.pixel_array``, or a :class:`ReadError` naming the likely cause."""
+    if "PixelData" not in ds:
+        raise ReadError("a DICOM file without pixel data (e.g. a report or DICOMDIR)")
+    try:
+        return ds.pixel_array
+    except Exception as exc:
+        syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
+        name = getattr(syntax, "name", syntax)
+        if getattr(syntax, "is_compressed", False):
+            why = f"transfer syntax {name} is compressed: pylibjpeg or gdcm may be needed"
+        else:
+            why = f"the file is truncated or damaged (transfer syntax {name}, uncompressed)"
+        raise ReadError(f"pixel data cannot be decoded ({_first_line(exc)}); {why}") from None
+
+
+def dicom_window(ds: Any, window: Window | None) -> tuple[Window | None, str]:
+    """The window to apply (the option, else the file's own WindowCenter/Width) and its name."""
+    if window is not None:
+        return window, "window"
+    center, width = ds.get("WindowCenter"), ds.get("WindowWidth")
+    if center is not None and width is not None and str(center) != "" and str(width) != "":
+        own = (_first(center), _first(width))
+        if own[1] > 0:
+            return own, "dicom_window"
+    return None, "min_max"
+
+
+def scale_dicom(modality: np.ndarray, ds: Any, window: Window | None) -> tuple[np.ndarray, str]:
+    """Modality values (HU for CT) to [0, 1]: window or min-max, MONOCHROME1 inverted."""
+    window, how = dicom_window(ds, window)
+    values = apply_window(modality, window) if window else min_max(modality)
+    if str(ds.get("PhotometricInterpretation", "")).upper() == "MONOCHROME1":
+        values = 1.0 - values
+    return values, how
+
+
+def read_dicom(path: Path, options: ReadOptions) -> FileRead:
     """DICOM: modality LUT (RescaleSlope/Intercept), window, MONOCHROME1 inversion, frames."""
     import pydicom
     from pydicom.pixels import apply_modality_lut
 
     ds = pydicom.dcmread(path)
-    if "PixelData" not in ds:
-        raise ReadError("a DICOM file without pixel data (e.g. a report or DICOMDIR)")
-    try:
-        pixels = ds.pixel_array
-    except Exception as exc:
-        syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
-        name = getattr(syntax, "name", syntax)
-        raise ReadError(
-            f"pixel data cannot be decoded ({_first_line(exc)}); transfer syntax {name} may "
-            "need pylibjpeg or gdcm installed"
-        ) from None
+    pixels = dicom_pixels(ds)
     n_frames = int(ds.get("NumberOfFrames", 1) or 1)
     if int(ds.get("SamplesPerPixel", 1)) == 3:  # colour (ultrasound, photographs)
         bits = int(ds.get("BitsStored", 8))
@@ -129,20 +201,18 @@ def read_dicom(path: Path, options: ReadOptions) -> tuple[list[np.ndarray], str]
         how = "fixed_scale"
     else:
         modality = np.asarray(apply_modality_lut(pixels, ds), dtype=np.float64)
-        window, how = options.window, "window"
-        if window is None and ds.get("WindowCenter") and ds.get("WindowWidth"):
-            own = (_first(ds.WindowCenter), _first(ds.WindowWidth))
-            window, how = (own, "dicom_window") if own[1] > 0 else (None, how)
-        values = apply_window(modality, window) if window else min_max(modality)
-        how = how if window else "min_max"
-        if str(ds.get("PhotometricInterpretation", "")).upper() == "MONOCHROME1":
-            values = 1.0 - values
+        values, how = scale_dicom(modality, ds, options.window)
         values = values[None]  # (1, H, W) or (1, F, H, W)
+    subject = dicom_subject(ds)
     if n_frames > 1:
-        return select(values, options), how
+        frames, samples = select(values, options)
+        return FileRead(samples, how, frames, subject)
     if options.spatial_dims == 3:
-        raise ReadError("a single-frame DICOM image is 2D; spatial_dims=3 needs volumes")
-    return [np.ascontiguousarray(values, dtype=np.float32)], how
+        raise ReadError(
+            "a single-frame DICOM image is 2D; spatial_dims=3 needs volumes (multi-frame DICOM, "
+            "or a series of slices sharing a SeriesInstanceUID with ImagePositionPatient)"
+        )
+    return FileRead([np.ascontiguousarray(values, dtype=np.float32)], how, subject=subject)
 
 
 def _first(value: object) -> float:
@@ -152,7 +222,7 @@ def _first(value: object) -> float:
         return float(value)  # type: ignore[arg-type]
 
 
-def read_nifti(path: Path, options: ReadOptions) -> tuple[list[np.ndarray], str]:
+def read_nifti(path: Path, options: ReadOptions) -> FileRead:
     """NIfTI (nibabel; scl_slope/inter applied): 2D images, 3D volumes; 4D refused."""
     import nibabel as nib
 
@@ -163,34 +233,98 @@ def read_nifti(path: Path, options: ReadOptions) -> tuple[list[np.ndarray], str]
             f"a NIfTI image of shape {tuple(image.shape)}; medadapt reads 2D images and 3D "
             "volumes: save one volume per file"
         )
-    if len(image.shape) >= 3:
-        image = nib.as_closest_canonical(image)
-    data = np.squeeze(np.asarray(image.get_fdata(dtype=np.float32)))
-    values = apply_window(data, options.window) if options.window else min_max(data)
+    data = np.asarray(image.get_fdata(dtype=np.float32))
+    if data.ndim == 2:  # a third axis first, so (H, W) and (H, W, 1) orient alike
+        data = data[..., None]
+    if data.ndim > 3 and all(s == 1 for s in data.shape[3:]):
+        data = data.reshape(data.shape[:3])
+    if data.ndim != 3:
+        raise ReadError(f"a NIfTI image of shape {tuple(image.shape)}; save one volume per file")
+    image = nib.as_closest_canonical(nib.Nifti1Image(data, image.affine))
+    data = np.asarray(image.dataobj, dtype=np.float32)  # (x, y, z) in RAS order
+    zooms = [float(z) for z in image.header.get_zooms()[:3]]
     how = "window" if options.window else "min_max"
-    if values.ndim == 2:
+    if len(kept) == 2:
         if options.spatial_dims == 3:
             raise ReadError("a 2D NIfTI image; spatial_dims=3 needs volumes")
-        return [values[None]], how
+        axes = [i for i, s in enumerate(data.shape) if s != 1][:2]
+        data = data.reshape([data.shape[a] for a in axes])
+        data = resample(data, [zooms[a] for a in axes], options, axes=axes)
+        values = apply_window(data, options.window) if options.window else min_max(data)
+        return FileRead([values[None]], how)
+    keep = () if options.spatial_dims == 3 else (options.slice_axis,)
+    data = resample(data, zooms, options, keep=keep)
+    values = apply_window(data, options.window) if options.window else min_max(data)
     volume = np.moveaxis(values, options.slice_axis, 0)[None]  # (1, D, H, W)
-    return select(volume, options), how
+    frames, samples = select(volume, options)
+    return FileRead(samples, how, frames)
 
 
-def select(volume: np.ndarray, options: ReadOptions) -> list[np.ndarray]:
-    """The whole volume (3D mode) or the chosen slices of a ``(C, D, H, W)`` volume."""
-    if options.spatial_dims == 3:
-        return [np.ascontiguousarray(volume, dtype=np.float32)]
-    depth = volume.shape[1]
-    if options.slices == "middle":
-        indices = [depth // 2]
-    elif options.slices == "all":
-        indices = list(range(depth))
+def target_spacing(
+    shape: Sequence[int],
+    zooms: Sequence[float],
+    options: ReadOptions,
+    *,
+    keep: Sequence[int] = (),
+    axes: Sequence[int] | None = None,
+) -> list[float] | None:
+    """Voxel size per array axis to resample to, or None to leave the array as it is.
+
+    ``keep``: axes whose spacing stays (the slice axis in 2D mode); ``axes``: which of the
+    option's (x, y, z) each array axis is (default: all three, in order)."""
+    if options.spacing is None:
+        return None
+    free = [a for a in range(len(shape)) if a not in keep]
+    if options.spacing == "auto":
+        wanted = [max(shape[a] * zooms[a] for a in free) / options.image_size] * len(shape)
     else:
-        index = int(options.slices)
-        if not -depth <= index < depth:
-            raise ReadError(f"slice {index} is outside this volume's {depth} slices")
-        indices = [index]
-    return [np.ascontiguousarray(volume[:, i], dtype=np.float32) for i in indices]
+        given = [float(v) for v in options.spacing]  # type: ignore[union-attr]
+        wanted = [given[a] for a in (axes if axes is not None else range(len(shape)))]
+    target = [wanted[a] if a in free else float(zooms[a]) for a in range(len(shape))]
+    return None if np.allclose(target, zooms, rtol=1e-4) else target
+
+
+def resample(
+    values: np.ndarray,
+    zooms: Sequence[float],
+    options: ReadOptions,
+    *,
+    keep: Sequence[int] = (),
+    axes: Sequence[int] | None = None,
+) -> np.ndarray:
+    """``values`` (spatial axes only, voxel sizes ``zooms`` in mm) resampled with MONAI
+    ``Spacing`` (bilinear, edges repeated) as :func:`target_spacing` says."""
+    target = target_spacing(values.shape, zooms, options, keep=keep, axes=axes)
+    if target is None:
+        return values
+    from monai.transforms import Spacing as MonaiSpacing
+
+    affine = torch.diag(torch.tensor([*zooms, 1.0], dtype=torch.float64))
+    image = MetaTensor(torch.from_numpy(np.ascontiguousarray(values))[None], affine=affine)
+    spacing = MonaiSpacing(pixdim=target, mode="bilinear", padding_mode="border", scale_extent=True)
+    out = spacing(image)
+    return np.asarray(out.as_tensor()[0].numpy(), dtype=np.float32)
+
+
+def chosen_slices(depth: int, slices: str | int) -> list[int]:
+    """Slice indices for ``slices`` ("middle", "all" or an index) of a volume ``depth`` deep."""
+    if slices == "middle":
+        return [depth // 2]
+    if slices == "all":
+        return list(range(depth))
+    index = int(slices)
+    if not -depth <= index < depth:
+        raise OptionError(f"slice {index} is outside this volume's {depth} slices")
+    return [index % depth]
+
+
+def select(volume: np.ndarray, options: ReadOptions) -> tuple[list[int | None], list[np.ndarray]]:
+    """The whole volume (3D mode) or the chosen slices of a ``(C, D, H, W)`` volume, with
+    the slice index of each (None for the whole volume)."""
+    if options.spatial_dims == 3:
+        return [None], [np.ascontiguousarray(volume, dtype=np.float32)]
+    indices = chosen_slices(volume.shape[1], options.slices)
+    return list(indices), [np.ascontiguousarray(volume[:, i], dtype=np.float32) for i in indices]
 
 
 def to_channels(sample: np.ndarray, channels: int) -> np.ndarray:

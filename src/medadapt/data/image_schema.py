@@ -2,8 +2,10 @@
 
 :class:`ImageSchema` is stored with an image base model (``BASE/model.json``): the class names
 (in output order), channels, size, 2D/3D, how intensities were normalised, and every loader
-option that changes what a file becomes (CT window, slice axis and selection, fit). New data
+option that changes what a file becomes (CT window, slice axis and selection, fit, voxel
+spacing), and the CSV columns it was read with (path, label, group, patient id). New data
 is read with ``load_images(source, **schema.load_options(), classes=schema.classes)``.
+``spacing`` None (models saved before it was recorded) keeps their voxel-count resizing.
 
 :func:`source_digest` identifies a labelled image source by its listing (file names and sizes,
 plus the CSV's bytes, or an ``.npz``'s bytes) and the options that decide how many samples each
@@ -30,6 +32,7 @@ from medadapt.errors import ConfigError, DataError
 from medadapt.fileio import sha256_file
 
 if TYPE_CHECKING:
+    from medadapt.data.image_io import ReadOptions
     from medadapt.data.images import ImageDataset
 
 SCHEMA_FORMAT = 1
@@ -52,9 +55,11 @@ class ImageSchema:
     slice_axis: int = 2
     slices: str | int = "middle"
     fit: str = "pad"
+    spacing: str | tuple[float, float, float] | None = None
     path_column: str = "path"
     label_column: str = "label"
     group_column: str | None = None
+    id_column: str | None = None
     source_kind: str | None = None
     intensity: dict[str, int] = field(default_factory=dict)
     normalisation: str = NORMALISATION
@@ -66,6 +71,11 @@ class ImageSchema:
         object.__setattr__(self, "classes", classes)
         if self.window is not None:
             object.__setattr__(self, "window", tuple(float(v) for v in self.window))
+        if self.spacing is not None and self.spacing != "auto":
+            spacing = tuple(float(v) for v in self.spacing)
+            if len(spacing) != 3 or min(spacing) <= 0:
+                raise ConfigError(f"spacing must be 'auto' or three positive sizes, got {spacing}")
+            object.__setattr__(self, "spacing", spacing)
         if self.channels not in (1, 3):
             raise ConfigError(f"channels must be 1 or 3, got {self.channels=}")
         if self.spatial_dims not in (2, 3):
@@ -102,9 +112,24 @@ class ImageSchema:
             "slice_axis": self.slice_axis,
             "slices": self.slices,
             "fit": self.fit,
+            "spacing": self.spacing,
             "path_column": self.path_column,
             "label_column": self.label_column,
         }
+
+    def read_options(self) -> ReadOptions:
+        """How one file is read for this model (:func:`~medadapt.data.image_io.read_file`)."""
+        from medadapt.data.image_io import ReadOptions
+
+        return ReadOptions(
+            spatial_dims=self.spatial_dims,
+            window=self.window,
+            slice_axis=self.slice_axis,
+            slices=self.slices,
+            image_size=self.image_size,
+            fit=self.fit,
+            spacing=self.spacing,
+        )
 
     def check(self, dataset: ImageDataset, where: str = "the data") -> None:
         """Refuse a loaded data set whose tensors the model cannot take."""
@@ -131,6 +156,7 @@ class ImageSchema:
             slice_axis=int(source.get("slice_axis", 2)),
             slices=source.get("slices", "middle"),
             fit=source.get("fit", "pad"),
+            spacing=_spacing(source.get("spacing")),
             source_kind=source.get("kind"),
             intensity=dict(source.get("intensity", {})),
             **loader,
@@ -140,6 +166,7 @@ class ImageSchema:
         out = asdict(self)
         out["classes"] = list(self.classes)
         out["window"] = None if self.window is None else list(self.window)
+        out["spacing"] = list(self.spacing) if isinstance(self.spacing, tuple) else self.spacing
         out["format"] = SCHEMA_FORMAT
         return out
 
@@ -156,6 +183,12 @@ class ImageSchema:
         if unknown:
             raise ConfigError(f"unknown image schema field(s) {unknown}: upgrade medadapt")
         return cls(**data)
+
+
+def _spacing(value: Any) -> str | tuple[float, float, float] | None:
+    if value is None or isinstance(value, str):
+        return value
+    return tuple(float(v) for v in value)  # type: ignore[return-value]
 
 
 def image_file_listing(paths: Sequence[str], root: Path) -> list[tuple[str, int]]:

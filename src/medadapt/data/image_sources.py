@@ -1,7 +1,7 @@
 """Where labelled image files come from: a class-per-folder tree or a path CSV.
 
-Both give a list of :class:`Entry` (file, label, group, format) before any image is read, so
-layout problems (empty folder, unknown file type, missing column) fail fast.
+Both give a list of :class:`Entry` (file, label, group, patient id, format) before any image is
+read, so layout problems (empty folder, unknown file type, missing column) fail fast.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ class Entry:
     label: str
     group: str | None
     fmt: str  # a reader format, or "missing"
+    subject: str | None = None  # the patient id column's value (in memory only)
 
 
 def _format_or_fail(path: Path, where: str) -> str:
@@ -70,7 +71,11 @@ def folder_entries(root: Path) -> list[Entry]:
 
 
 def csv_entries(
-    csv: Path, path_column: str, label_column: str, group_column: str | None
+    csv: Path,
+    path_column: str,
+    label_column: str,
+    group_column: str | None,
+    id_column: str | None = None,
 ) -> list[Entry]:
     try:
         sep = "\t" if csv.suffix.lower() == ".tsv" else ","
@@ -81,12 +86,18 @@ def csv_entries(
             "header row path,label[,group]"
         ) from None
     wanted_group = group_column or ("group" if "group" in table.columns else None)
+    have = ", ".join(map(str, table.columns))
     for column in (path_column, label_column, wanted_group):
         if column is not None and column not in table.columns:
             raise DataError(
-                f"{csv} has no column {column!r} (it has {', '.join(map(str, table.columns))}): "
+                f"{csv} has no column {column!r} (it has {have}): "
                 "name the columns path,label[,group] or pass path_column=/label_column="
             )
+    if id_column is not None and id_column not in table.columns:
+        raise DataError(
+            f"{csv} has no patient id column {id_column!r} (it has {have}): pass the column "
+            "that holds the patient id (--id-column), or leave it out to split by file"
+        )
     if table.empty:
         raise DataError(f"{csv} has no rows: add one row per image (path,label)")
     entries = []
@@ -97,8 +108,14 @@ def csv_entries(
             empty = path_column if not raw_path else label_column
             raise DataError(f"empty {empty!r}{line}: fill it or drop the row")
         group = row[wanted_group].strip() if wanted_group else None
+        subject = None
+        if id_column is not None:
+            subject = row[id_column].strip()
+            if not subject:
+                raise DataError(f"empty {id_column!r}{line}: fill in the patient id or drop it")
+            subject = f"id:{subject}"
         path = Path(raw_path) if Path(raw_path).is_absolute() else csv.parent / raw_path
-        entries.append(Entry(path, label, group, _format_or_fail(path, line)))
+        entries.append(Entry(path, label, group, _format_or_fail(path, line), subject))
     return entries
 
 

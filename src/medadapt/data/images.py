@@ -10,89 +10,38 @@ Sources (``load_images(source, ...)``):
 
 Every image ends as float32 in [0, 1] (see :mod:`medadapt.data.intensity` for the exact
 scaling: fixed for 8/16-bit pictures, CT windows, DICOM's own window, else min-max;
-MONOCHROME1 inverted), with 1 or 3 channels, resized with MONAI to ``image_size`` per side.
+MONOCHROME1 inverted), with 1 or 3 channels, resampled to a voxel spacing (NIfTI, DICOM
+series; see :mod:`medadapt.data.image_io`) and resized with MONAI to ``image_size`` per side.
 Volumes become one 2D sample per selected slice (``spatial_dims=2``) or a cube
-(``spatial_dims=3``). Files that cannot be read are skipped and reported
-(``on_error="skip"``, a warning and ``dataset.skipped``) or refused (``on_error="raise"``).
+(``spatial_dims=3``; single-frame DICOM files of one series are stacked, see
+:mod:`medadapt.data.dicom_series`). Files that cannot be read are skipped and reported
+(``on_error="skip"``, a warning and ``dataset.skipped``) or refused (``on_error="raise"``, also
+spelt ``"refuse"``).
+
+Every sample has a **key**: a hash of its file's bytes (of a series' files; of the array for an
+``.npz`` sample), plus ``#<slice>`` when a file gives several samples. Keys, not positions,
+record which images trained a model, so the same image is recognised in any source that holds
+it. Every sample also has a **patient**: the ``id_column`` of a path CSV, else the DICOM
+PatientID (else SeriesInstanceUID), else its file; splits keep a patient on one side.
 """
 
 from __future__ import annotations
 
-import logging
 import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from medadapt.data.image_io import ReadOptions, describe_error, fit_size, read_file, to_channels
+from medadapt.data.dicom_series import units_of
+from medadapt.data.image_dataset import ImageDataset, SkippedFilesWarning
+from medadapt.data.image_io import OptionError, ReadOptions, describe_error, fit_size, to_channels
 from medadapt.data.image_sources import Entry, csv_entries, folder_entries, sort_labels
 from medadapt.data.intensity import resolve_window
 from medadapt.errors import ConfigError, DataError
-
-log = logging.getLogger(__name__)
-
-
-class SkippedFilesWarning(UserWarning):
-    """Some image files could not be read and were left out (see ``ImageDataset.skipped``)."""
-
-
-@dataclass
-class ImageDataset:
-    """Labelled images in memory, ready for a ``DataLoader`` (``ds[i] -> (image, label)``).
-
-    Shape:
-        images: (N, C, H, W) or (N, C, D, H, W), float32 in [0, 1]; y: (N,) int64 indices
-        into ``classes``. ``paths[i]`` is the file sample i came from (slices of one volume
-        share it: split by it to keep a patient's slices on one side). ``groups[i]`` is the
-        CSV's group column (site, subgroup) or None.
-    """
-
-    images: torch.Tensor
-    y: torch.Tensor
-    classes: list[str]
-    groups: list[str] | None = None
-    paths: list[str] = field(default_factory=list)
-    source: dict[str, Any] = field(default_factory=dict)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return int(self.y.shape[0])
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.images[index], self.y[index]
-
-    @property
-    def spatial_dims(self) -> int:
-        return self.images.dim() - 2
-
-    @property
-    def channels(self) -> int:
-        return int(self.images.shape[1])
-
-    @property
-    def image_size(self) -> int:
-        return int(self.images.shape[-1])
-
-    def class_counts(self) -> dict[str, int]:
-        counts = torch.bincount(self.y, minlength=len(self.classes)).tolist()
-        return dict(zip(self.classes, counts, strict=True))
-
-    def subset(self, indices: Sequence[int] | torch.Tensor) -> ImageDataset:
-        """The samples at ``indices`` (same classes; source and skipped kept)."""
-        index = torch.as_tensor(indices, dtype=torch.long)
-        picked = index.tolist()
-        return replace(
-            self,
-            images=self.images[index],
-            y=self.y[index],
-            groups=None if self.groups is None else [self.groups[i] for i in picked],
-            paths=[self.paths[i] for i in picked],
-        )
 
 
 def load_images(
@@ -105,11 +54,13 @@ def load_images(
     slice_axis: int = 2,
     slices: str | int = "middle",
     fit: str = "pad",
+    spacing: str | tuple[float, float, float] | None = "auto",
     classes: Sequence[str] | None = None,
     split: str = "train",
     path_column: str = "path",
     label_column: str = "label",
     group_column: str | None = None,
+    id_column: str | None = None,
     on_error: str = "skip",
     progress: Callable[[int, int], None] | None = None,
 ) -> ImageDataset:
@@ -119,9 +70,12 @@ def load_images(
     (all gray -> 1, all colour -> 3, a mix is an error). ``window``: a CT preset name (see
     ``CT_WINDOWS``) or ``(level, width)``, for DICOM and NIfTI. ``slice_axis``/``slices``: which
     slices of a volume become 2D samples ("middle", "all" or an index). ``fit``: "pad" keeps the
-    aspect ratio, "stretch" does not. ``classes``: a fixed class order (for a CSV/folder: the
-    label values; for an .npz: names of labels 0..K-1); None = sorted labels. ``split``: the
-    .npz split. ``group_column``: None = use a "group" column if the CSV has one.
+    aspect ratio, "stretch" does not. ``spacing``: voxel size for NIfTI volumes and DICOM
+    series before fitting: "auto" (isotropic, the longest physical side fits ``image_size``),
+    ``(x, y, z)`` in mm, or None (voxel counts, as models saved before this option).
+    ``classes``: a fixed class order (for a CSV/folder: the label values; for an .npz: names
+    of labels 0..K-1); None = sorted labels. ``split``: the .npz split. ``group_column``: None
+    = use a "group" column if the CSV has one. ``id_column``: the CSV's patient id column.
     ``progress(done, total)`` is called after each file.
 
     >>> ds = load_images("cases/", image_size=64, channels=1)  # doctest: +SKIP
@@ -129,6 +83,7 @@ def load_images(
     (torch.Size([40, 1, 64, 64]), ['benign', 'malignant'], {'benign': 22, 'malignant': 18})
     """
     _check_options(image_size, channels, spatial_dims, slice_axis, slices, fit, on_error, split)
+    spacing = check_spacing(spacing)
     resolved_window = resolve_window(window)
     options = ReadOptions(
         spatial_dims=spatial_dims,
@@ -137,6 +92,7 @@ def load_images(
         slices=slices,
         image_size=image_size,
         fit=fit,
+        spacing=spacing,
     )
     root = Path(source)
     if not root.exists():
@@ -151,6 +107,7 @@ def load_images(
         "fit": fit,
         "slices": slices,
         "slice_axis": slice_axis,
+        "spacing": list(spacing) if isinstance(spacing, tuple) else spacing,
     }
     if root.is_file() and root.suffix.lower() == ".npz":
         from medadapt.data.medmnist import load_npz
@@ -159,7 +116,7 @@ def load_images(
     if root.is_dir():
         entries, kind = folder_entries(root), "folder"
     elif root.suffix.lower() in (".csv", ".tsv"):
-        entries = csv_entries(root, path_column, label_column, group_column)
+        entries = csv_entries(root, path_column, label_column, group_column, id_column)
         kind = "csv"
     else:
         raise DataError(
@@ -171,6 +128,16 @@ def load_images(
         raise DataError(
             f"{first} is a 2D picture but spatial_dims=3 needs volumes (NIfTI or multi-frame "
             "DICOM): pass spatial_dims=2 or remove the pictures"
+        )
+    if resolved_window is not None and not any(e.fmt in ("dicom", "nifti") for e in entries):
+        raise ConfigError(
+            f"a CT window (--window) applies to DICOM and NIfTI values, but {root} holds only "
+            "PNG/JPEG pictures: drop the window"
+        )
+    if id_column is not None and kind != "csv":
+        raise ConfigError(
+            f"id_column (--id-column) names a column of a path CSV, but {root} is a folder: "
+            "list the images in a CSV with a patient id column, or drop the option"
         )
     class_list = _class_list(root, [e.label for e in entries], classes, label_column)
     dataset = _read_all(root, entries, class_list, options, channels, on_error, progress)
@@ -202,8 +169,8 @@ def _check_options(
         raise ConfigError(f"slices must be 'middle', 'all' or a slice index, got {slices=}")
     if fit not in ("pad", "stretch"):
         raise ConfigError(f"fit must be 'pad' or 'stretch', got {fit=}")
-    if on_error not in ("skip", "raise"):
-        raise ConfigError(f"on_error must be 'skip' or 'raise', got {on_error=}")
+    if on_error not in ("skip", "raise", "refuse"):
+        raise ConfigError(f"on_error must be 'skip' or 'raise' ('refuse'), got {on_error=}")
     if split not in ("train", "val", "test"):
         raise ConfigError(f"split must be 'train', 'val' or 'test', got {split=}")
 
@@ -232,6 +199,22 @@ def _class_list(
     return class_list
 
 
+def check_spacing(spacing: Any) -> str | tuple[float, float, float] | None:
+    """``"auto"``, None, or three positive voxel sizes in mm (as floats)."""
+    if spacing is None or spacing == "auto":
+        return spacing
+    try:
+        values = tuple(float(v) for v in spacing)
+    except (TypeError, ValueError):
+        values = ()
+    if len(values) != 3 or not all(v > 0 for v in values):
+        raise ConfigError(
+            f"spacing (--spacing) must be 'auto' or three positive sizes in mm like 1.5,1.5,2; "
+            f"got {spacing!r}"
+        )
+    return values  # type: ignore[return-value]
+
+
 def _read_all(
     root: Path,
     entries: list[Entry],
@@ -241,52 +224,63 @@ def _read_all(
     on_error: str,
     progress: Callable[[int, int], None] | None,
 ) -> ImageDataset:
-    samples: list[tuple[np.ndarray, Entry]] = []
+    samples: list[tuple[np.ndarray, Entry, str, str]] = []  # array, entry, key, patient
     skipped: list[tuple[str, str]] = []
     formats: Counter[str] = Counter()
     intensity: Counter[str] = Counter()
-    for done, entry in enumerate(entries, start=1):
+    units = units_of(entries, options.spatial_dims)
+    for done, unit in enumerate(units, start=1):
+        entry = unit.entry
         try:
-            if entry.fmt == "missing":
-                raise FileNotFoundError(entry.path)
-            arrays, how = read_file(entry.path, entry.fmt, options)
+            read = unit.read(options)
+            digest = unit.digest()
+        except OptionError as exc:
+            raise ConfigError(
+                f"slices (--slices): {exc} ({entry.path}); pick an index every volume has, or "
+                "'middle' or 'all'"
+            ) from None
         except Exception as exc:
             reason = describe_error(exc)
-            if on_error == "raise":
+            if on_error != "skip":
                 raise DataError(
                     f"cannot read {entry.path}: {reason}; fix or remove the file, or pass "
-                    "on_error='skip' to leave it out"
+                    "on_error='skip' (--on-error skip) to leave it out"
                 ) from None
             skipped.append((str(entry.path), reason))
         else:
-            formats[entry.fmt] += 1
-            intensity[how] += 1
-            samples += [(a, entry) for a in arrays]
+            formats[entry.fmt] += len(unit.files)
+            intensity[read.how] += 1
+            patient = entry.subject or read.subject or str(entry.path)
+            for frame, array in zip(read.frames, read.samples, strict=True):
+                key = digest if frame is None else f"{digest}#{frame}"
+                samples.append((array, entry, key, patient))
         if progress is not None:
-            progress(done, len(entries))
+            progress(done, len(units))
     if not samples:
         path, reason = skipped[0]
         raise DataError(
             f"none of the {len(entries)} files in {root} could be read (first: {path}: "
             f"{reason}); check the files' format"
         )
-    n_channels = _channel_count(root, [(a.shape[0], e.path) for a, e in samples], channels)
+    n_channels = _channel_count(root, [(a.shape[0], e.path) for a, e, _, _ in samples], channels)
     images = torch.stack(
         [
             fit_size(torch.from_numpy(to_channels(a, n_channels)), options.image_size, options.fit)
-            for a, _ in samples
+            for a, _, _, _ in samples
         ]
     )
     index = {c: i for i, c in enumerate(class_list)}
-    y = torch.tensor([index[e.label] for _, e in samples], dtype=torch.long)
-    groups = [e.group or "" for _, e in samples] if entries[0].group is not None else None
+    y = torch.tensor([index[e.label] for _, e, _, _ in samples], dtype=torch.long)
+    groups = [e.group or "" for _, e, _, _ in samples] if entries[0].group is not None else None
     dataset = ImageDataset(
         images=images.contiguous(),
         y=y,
         classes=class_list,
         groups=groups,
-        paths=[str(e.path) for _, e in samples],
+        paths=[str(e.path) for _, e, _, _ in samples],
         skipped=skipped,
+        keys=[k for _, _, k, _ in samples],
+        subjects=[p for _, _, _, p in samples],
     )
     dataset.source = {
         "path": str(root),
@@ -298,6 +292,8 @@ def _read_all(
         "intensity": dict(intensity),
         "channels": n_channels,
     }
+    if len(units) < len(entries):
+        dataset.source["dicom_series"] = sum(len(u.files) > 1 for u in units)
     return dataset
 
 
@@ -339,7 +335,6 @@ def report_skipped(skipped: list[tuple[str, str]], total: int) -> None:
         f"skipped {len(skipped)} of {total} image files that could not be read (first: "
         f"{path}: {reason}); the full list is in dataset.skipped"
     )
-    log.warning(message)
     warnings.warn(message, SkippedFilesWarning, stacklevel=3)
 
 

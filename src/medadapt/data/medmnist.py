@@ -8,6 +8,7 @@ class list covers the labels of every split in the file, so train/val/test agree
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from medadapt.data.image_io import ReadError, ReadOptions, describe_error, fit_size, select
+from medadapt.data.dicom_series import KEY_CHARS
+from medadapt.data.image_io import ReadError, chosen_slices, describe_error, fit_size
 from medadapt.data.intensity import scale_integer
 from medadapt.errors import ConfigError, DataError
 
@@ -62,22 +64,24 @@ def load_npz(
     values, volumes = _channels_first(images, path, split)  # (N, C, *spatial)
     n_classes = int(max(int(a.max()) for a in every if a.size)) + 1
     class_list = _class_names(classes, n_classes, path)
+    digests = [array_key(image) for image in images]
     if volumes and spatial_dims == 2:
-        options = ReadOptions(spatial_dims=2, slices=slices)
         try:
-            per_volume = [select(v, options) for v in values]
+            chosen = chosen_slices(values.shape[2], slices)
         except ReadError as exc:
-            raise DataError(f"{path}: {exc}; pick another slices=") from None
-        counts = [len(s) for s in per_volume]
-        values = np.stack([s for group in per_volume for s in group])
-        labels = np.repeat(labels, counts)
-        sample_ids = [f"{path}#{split}/{i}" for i, n in enumerate(counts) for _ in range(n)]
+            raise ConfigError(f"{path}: {exc}; pick another slice index (--slices)") from None
+        picked = np.moveaxis(values[:, :, chosen], 2, 1)  # (N, k, C, H, W)
+        values = picked.reshape(-1, *picked.shape[2:])  # (N * k, C, H, W)
+        labels = np.repeat(labels, len(chosen))
+        sample_ids = [f"{path}#{split}/{i}" for i in range(len(images)) for _ in chosen]
+        keys = [f"{d}#{s}" for d in digests for s in chosen]
     elif not volumes and spatial_dims == 3:
         raise DataError(
             f"{path} holds 2D images but spatial_dims=3 needs volumes: pass spatial_dims=2"
         )
     else:
         sample_ids = [f"{path}#{split}/{i}" for i in range(len(values))]
+        keys = digests
     have = values.shape[1]
     n_channels = have if channels is None else channels
     tensor = torch.from_numpy(np.ascontiguousarray(values))
@@ -93,6 +97,7 @@ def load_npz(
         classes=class_list,
         groups=None,
         paths=sample_ids,
+        keys=keys,
     )
     dataset.source = {
         "kind": "npz",
@@ -113,6 +118,13 @@ def load_npz(
     }
     check_class_counts(dataset, explicit_classes=True)
     return dataset
+
+
+def array_key(image: np.ndarray) -> str:
+    """Content key of one stored image (its shape, type and bytes), as a file's key."""
+    digest = hashlib.sha256(f"{image.shape}|{image.dtype}|".encode())
+    digest.update(np.ascontiguousarray(image).tobytes())
+    return digest.hexdigest()[:KEY_CHARS]
 
 
 def _array(archive: Any, path: Path, key: str, keys: list[str]) -> np.ndarray:

@@ -105,8 +105,10 @@ def new_backbone(
     *,
     weights: str | Path | None = None,
     options: dict[str, Any] | None = None,
+    normalize: str | dict[str, Any] | None = "auto",
 ) -> nn.Module:
-    """A ViT for ``schema``'s classes, channels, size and dimensionality."""
+    """A ViT for ``schema``'s classes, channels, size and dimensionality; ``normalize``: the
+    input mean/std (see :func:`~medadapt.backbones.normalize.resolve_normalize`)."""
     options = dict(options or {})
     if backbone.startswith("monai:"):
         dims = options.setdefault("spatial_dims", schema.spatial_dims)
@@ -126,6 +128,7 @@ def new_backbone(
         in_chans=schema.channels,
         image_size=schema.image_size,
         weights=weights,
+        normalize=normalize,
         **options,
     )
 

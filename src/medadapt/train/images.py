@@ -142,6 +142,7 @@ def train_base(
     backbone: str = DEFAULT_BACKBONE,
     weights: str | Path | None = None,
     backbone_options: dict[str, Any] | None = None,
+    normalize: str | dict[str, Any] | None = "auto",
     freeze_backbone: bool = False,
     train_config: TrainConfig | None = None,
     val_fraction: float = 0.15,
@@ -150,11 +151,15 @@ def train_base(
     on_epoch: OnEpoch = None,
 ) -> BaseModel:
     """Train a ViT classifier on ``dataset`` (all weights, or only the head with
-    ``freeze_backbone``; then the frozen features are computed once). ``loader``: the CSV
-    columns the data was read with (path_column, label_column, group_column)."""
+    ``freeze_backbone``; then the frozen features are computed once). ``normalize``: the
+    input mean/std ("auto": the pretrained weights' own, when ``weights`` are given; see
+    :mod:`medadapt.backbones.normalize`). ``loader``: the CSV columns the data was read with
+    (path_column, label_column, group_column, id_column)."""
     schema = ImageSchema.from_dataset(dataset, **(loader or {}))
     torch.manual_seed(seed)
-    model = new_backbone(schema, backbone, weights=weights, options=backbone_options)
+    model = new_backbone(
+        schema, backbone, weights=weights, options=backbone_options, normalize=normalize
+    )
     cache_from = None
     if freeze_backbone:
         model.requires_grad_(False)
@@ -184,6 +189,7 @@ def train_base(
         if weights is None
         else {"file": Path(weights).name, "sha256": sha256_file(weights)},
         "freeze_backbone": freeze_backbone,
+        "normalize": architecture_of(model).get("normalize"),
         "feature_cache": cache,
         "epochs": result.epochs_run,
         "best_epoch": result.best_epoch,

@@ -1,15 +1,12 @@
-"""Reading labelled images for a model, choosing groups, and the recorded held-out split.
+"""Reading labelled images for a model, choosing groups, the old classes' test images, and
+the list of files that could not be read (recorded by path relative to the source).
 
-A split is recorded as sample indices into the loaded data set plus
-:func:`~medadapt.data.image_schema.source_digest`; :func:`images_to_score` applies the tabular
-rule to it (an adapter's own held-out images on its source; otherwise never an image the base
-or the adapter trained on).
+Which images trained and tested a model: :mod:`medadapt.workflows.image_splits`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,13 +17,13 @@ import numpy as np
 from medadapt.adapters import AdapterModel, read_manifest
 from medadapt.data.image_files import check_known_labels, peek_labels
 from medadapt.data.image_schema import ImageSchema, source_digest
-from medadapt.data.images import ImageDataset, load_images
-from medadapt.data.splits import positions_digest
-from medadapt.errors import DataError
+from medadapt.data.images import ImageDataset, SkippedFilesWarning, load_images
+from medadapt.errors import ConfigError, DataError
 from medadapt.train.bundle import BaseModel
 from medadapt.train.loop import TrainConfig
+from medadapt.workflows.image_splits import untrained_images
 
-SPLIT_FILE = "split.json"
+ON_ERROR = ("refuse", "skip")
 INTENDED_USE = (
     "Research use: adaptation of an existing image model to the named data; validate locally "
     "before any clinical use."
@@ -44,10 +41,60 @@ class ImageRead:
     slice_axis: int = 2
     slices: str | int = "middle"
     split: str = "train"
+    spacing: str | tuple[float, float, float] | None = "auto"
     path_column: str = "path"
     label_column: str = "label"
     group_column: str | None = None
+    id_column: str | None = None  # a path CSV's patient id column
     classes: tuple[str, ...] | None = None  # class order, or an .npz's label names
+    on_error: str = "refuse"
+
+    def load(self, data: Path) -> ImageDataset:
+        """``data`` read with these options (skipped files in ``dataset.skipped``, no warning)."""
+        check_on_error(self.on_error)
+        return quiet_load(
+            data,
+            image_size=self.image_size,
+            channels=self.channels,
+            spatial_dims=self.spatial_dims,
+            window=self.window,
+            slice_axis=self.slice_axis,
+            slices=self.slices,
+            spacing=self.spacing,
+            split=self.split,
+            path_column=self.path_column,
+            label_column=self.label_column,
+            group_column=self.group_column,
+            id_column=self.id_column,
+            classes=self.classes,
+            on_error=self.on_error,
+        )
+
+
+def check_on_error(on_error: str) -> None:
+    if on_error not in ON_ERROR:
+        raise ConfigError(f"--on-error must be refuse or skip, got {on_error!r}")
+
+
+def quiet_load(data: Path, **options: Any) -> ImageDataset:
+    """``load_images`` without the SkippedFilesWarning: the jobs return the skipped files and
+    the command line prints each one once."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SkippedFilesWarning)
+        return load_images(data, **options)
+
+
+def skipped_record(data: Path, skipped: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
+    """``[{"path", "reason"}]`` with paths relative to the source's folder (where possible)."""
+    root = Path(data) if Path(data).is_dir() else Path(data).parent
+    out = []
+    for path, reason in skipped:
+        try:
+            shown = str(Path(path).relative_to(root))
+        except ValueError:
+            shown = str(path)
+        out.append({"path": shown, "reason": reason})
+    return out
 
 
 def training_config(default: TrainConfig, epochs: int | None, lr: float | None) -> TrainConfig:
@@ -91,6 +138,15 @@ def _check_npz_labels(data: Path, split: str, classes: Sequence[str], hint: str)
         )
 
 
+def _csv_has(data: Path, column: str | None) -> bool:
+    from medadapt.data.image_files import _table
+
+    data = Path(data)
+    if column is None or not data.is_file() or data.suffix.lower() not in (".csv", ".tsv"):
+        return False
+    return column in _table(data, nrows=0).columns
+
+
 def load_for_model(
     data: Path,
     schema: ImageSchema,
@@ -100,72 +156,34 @@ def load_for_model(
     path_column: str | None = None,
     label_column: str | None = None,
     group_column: str | None = None,
+    on_error: str = "refuse",
     hint: str,
 ) -> ImageDataset:
-    """Labelled images read exactly as ``schema`` says, labelled by ``classes``."""
+    """Labelled images read exactly as ``schema`` says, labelled by ``classes``. The group
+    and patient id columns default to the schema's when the CSV has them."""
+    check_on_error(on_error)
     options = schema.load_options()
     options["path_column"] = path_column or schema.path_column
     options["label_column"] = label_column or schema.label_column
+    if group_column is None and _csv_has(data, schema.group_column):
+        group_column = schema.group_column
+    id_column = schema.id_column if _csv_has(data, schema.id_column) else None
     labels = peek_labels(
         data, path_column=options["path_column"], label_column=options["label_column"]
     )
     check_known_labels(data, labels, classes, hint=hint)
     _check_npz_labels(Path(data), split, classes, hint)
-    dataset = load_images(
-        data, **options, classes=list(classes), split=split, group_column=group_column
+    dataset = quiet_load(
+        data,
+        **options,
+        classes=list(classes),
+        split=split,
+        group_column=group_column,
+        id_column=id_column,
+        on_error=on_error,
     )
     schema.check(dataset, str(data))
     return dataset
-
-
-def split_record(
-    data: Path, dataset: ImageDataset, train: np.ndarray, test: np.ndarray, **extra: Any
-) -> dict[str, Any]:
-    return {
-        "source_sha256": source_digest(data, dataset),
-        "n_samples": len(dataset),
-        "train_indices": [int(i) for i in train],
-        "test_indices": [int(i) for i in test],
-        "test_digest": positions_digest(test),
-        **extra,
-    }
-
-
-_INDICES = ("train_indices", "test_indices")
-
-
-def split_indices_bytes(record: dict[str, Any]) -> bytes:
-    """The ``split.json`` written beside an adapter: which sample indices trained/tested it."""
-    return json.dumps({k: record[k] for k in ("source_sha256", *_INDICES)}).encode()
-
-
-def split_summary(record: dict[str, Any]) -> dict[str, Any]:
-    """What an adapter's manifest keeps of its split: no indices, the checksum of the file
-    that holds them."""
-    summary = {k: v for k, v in record.items() if k not in _INDICES}
-    summary["indices_file"] = SPLIT_FILE
-    summary["indices_sha256"] = hashlib.sha256(split_indices_bytes(record)).hexdigest()
-    return summary
-
-
-def read_split_indices(
-    adapter_dir: Path, split: dict[str, Any], digest: str
-) -> dict[str, Any] | None:
-    """The adapter's split with its indices when ``digest`` is its source (else None: the
-    indices do not apply to this data)."""
-    if split.get("source_sha256") != digest:
-        return None
-    path = Path(adapter_dir) / split.get("indices_file", SPLIT_FILE)
-    if not path.is_file():
-        raise DataError(
-            f"this adapter was trained on images of this very source, but {path.name} (which "
-            "images) is not beside it; point --adapter at the directory 'medadapt adapt' "
-            "wrote, or evaluate on other images"
-        )
-    raw = path.read_bytes()
-    if hashlib.sha256(raw).hexdigest() != split.get("indices_sha256"):
-        raise DataError(f"{path} does not match the checksum in adapter.json; re-run adapt")
-    return {**split, **json.loads(raw)}
 
 
 def load_image_base(base_dir: Path) -> BaseModel:
@@ -190,34 +208,20 @@ def load_for_inference(base_dir: Path, adapter_dir: Path | None):
     return model, base, name, manifest, classes
 
 
-def images_to_score(
-    dataset: ImageDataset,
-    digest: str,
-    splits: Sequence[dict[str, Any] | None],
-    adapter_split: dict[str, Any] | None,
-    group: str | None,
-) -> tuple[np.ndarray, str]:
-    """The sample indices to evaluate and a sentence saying which they are (the tabular
-    rule: an adapter's own held-out images on its source; otherwise the requested images
-    minus every image the base or the adapter trained on, when ``data`` is their source)."""
-    if adapter_split and adapter_split["source_sha256"] == digest and group is None:
-        chosen = np.asarray(adapter_split["test_indices"], dtype=np.int64)
-        return chosen, f"the {len(chosen)} images held out from its adaptation"
-    chosen = select_groups(dataset, [group] if group else None, option="--group")
-    used: set[int] = set()
-    for split in splits:
-        if split and split.get("source_sha256") == digest:
-            used |= set(split["train_indices"])
-    described = f"group {group}" if group else "all images"
-    if used:
-        kept = np.array([i for i in chosen.tolist() if i not in used], dtype=np.int64)
-        return kept, f"{described}, minus {len(chosen) - len(kept)} images used in training"
-    return chosen, described
-
-
-def base_test_images(old_data: Path, base: BaseModel) -> tuple[ImageDataset, str]:
-    """The old classes' own test images: the base model's held-out images when ``old_data``
-    is the source it was trained on, else every image of ``old_data`` (said so)."""
+def old_class_test_images(
+    base: BaseModel,
+    test: ImageDataset,
+    old_data: Path | None,
+    adapter_split: dict[str, Any],
+    *,
+    on_error: str = "refuse",
+) -> tuple[ImageDataset, str]:
+    """The old classes' own test images, neither the base nor the adapter trained on: those
+    of ``old_data`` (the base's source, usually), or (without it) the old-class images held
+    out from the new data (``test``, already free of both); and a sentence saying which."""
+    if old_data is None:
+        n_old = sum(1 for y in test.y.tolist() if y < base.schema.n_classes)
+        return test, f"the {n_old} old-class images held out from the new data"
     schema: ImageSchema = base.schema
     split = base.training.get("split") or {}
     dataset = load_for_model(
@@ -225,27 +229,20 @@ def base_test_images(old_data: Path, base: BaseModel) -> tuple[ImageDataset, str
         schema,
         schema.classes,
         split=split.get("npz_split", "train"),
-        group_column=schema.group_column,
+        on_error=on_error,
         hint="pass the images the base model was trained on (its classes only) as --old-data",
     )
-    if split.get("source_sha256") == source_digest(old_data, dataset):
-        chosen = np.asarray(split["test_indices"], dtype=np.int64)
-        return dataset.subset(chosen), f"the base model's {len(chosen)} held-out images"
-    return dataset, (
-        f"all {len(dataset)} images of {old_data} (not the base model's training source, so "
-        "none is excluded)"
+    digest = source_digest(old_data, dataset)
+    kept = untrained_images(dataset, digest, [split, adapter_split])
+    if len(kept) == 0:
+        raise DataError(
+            f"every image of {old_data} trained the base model or the adapter: pass old-class "
+            "images neither was trained on as --old-data"
+        )
+    return dataset.subset(kept), (
+        f"the {len(kept)} images of {Path(old_data).name} neither the base model nor the "
+        "adapter trained on"
     )
-
-
-def old_class_test_images(
-    base: BaseModel, test: ImageDataset, old_data: Path | None
-) -> tuple[ImageDataset, str]:
-    """The old classes' own test images: the base's held-out images of ``old_data``, or
-    (without it) the old-class images held out from the new data, and a sentence."""
-    if old_data is not None:
-        return base_test_images(old_data, base)
-    n_old = sum(1 for y in test.y.tolist() if y < base.schema.n_classes)
-    return test, f"the {n_old} old-class images held out from the new data"
 
 
 def epoch_reporter(progress: Callable[[str], None] | None, what: str):

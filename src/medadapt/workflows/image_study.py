@@ -1,24 +1,25 @@
 """``medadapt study`` on images: learning curves for adapting an image model to a target group.
 
 The same grid and outputs as the tabular study (:mod:`medadapt.workflows.study`): strategies x
-training fractions x seeds, all scored on the same held-out target images (split by file, so
-slices of one scan never straddle the split), resumable point by point. The base model is
-trained once on the source groups (or given with ``--base``) and shared by every seed: the
-seeds vary which target images are used and the adapter's random start. Points run one at a
-time in this process (a ViT already uses both cores).
+training fractions x seeds, all scored on the same held-out target images (split by patient,
+so slices of one scan never straddle the split, and only among images the base model never
+trained on), resumable point by point. The base model is trained once on the source groups
+(or given with ``--base``) and shared by every seed: the seeds vary which target images are
+used and the adapter's random start. ``--epochs`` applies to every trained strategy and to
+the base. With a given base, the target may be a whole folder or ``.npz`` (no group). Points
+run one at a time in this process (a ViT already uses both cores).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from medadapt.data.image_files import split_by_file
 from medadapt.data.splits import nested_fraction
 from medadapt.errors import ConfigError
 from medadapt.evaluate.sufficiency import MIN_EVENTS_TEST, MIN_EVENTS_TRAIN, Finding
@@ -41,8 +42,8 @@ _METHOD = {
 class ImageStudyConfig:
     """The grid; ``source_groups`` empty when the base model is given."""
 
-    group_column: str
-    target_group: str
+    group_column: str | None
+    target_group: str | None  # None: every image of the data (with a given base model)
     source_groups: tuple[str, ...] = ()
     strategies: tuple[str, ...] = IMAGE_STRATEGIES
     fractions: tuple[float, ...] = FRACTIONS
@@ -61,6 +62,11 @@ class ImageStudyConfig:
             )
         if self.target_group in self.source_groups:
             raise ConfigError(f"the target group {self.target_group!r} is also a source group")
+        if self.target_group is None and self.source_groups:
+            raise ConfigError(
+                "a base trained on --groups needs a target --group to adapt to: name the "
+                "target group, or pass --base to study all images"
+            )
 
     def digest(self) -> str:
         import hashlib
@@ -100,27 +106,50 @@ def _findings(dataset, classes: Sequence[str], train_idx, test_idx) -> list[Find
     return findings
 
 
+def _train_configs(epochs: int | None) -> dict[str, TrainConfig | None]:
+    """Per method, the training config for ``epochs`` (None: each method's default)."""
+    from medadapt.train.images import ADAPTER_TRAINING, FULL_TRAINING
+
+    if epochs is None:
+        return {}
+    fixed = {"epochs": epochs, "patience": epochs}
+    return {
+        "adapter": replace(ADAPTER_TRAINING, **fixed),
+        "full": replace(FULL_TRAINING, **fixed),
+    }
+
+
 def run_image_study(
     dataset,
     base,
     config: ImageStudyConfig,
     *,
     out_dir: str | Path,
+    digest: str = "",
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Run (or resume) the grid for ``dataset`` (an ImageDataset with groups) on ``base``."""
+    """Run (or resume) the grid for ``dataset`` (an ImageDataset) on ``base``; the target is
+    ``config.target_group`` of its group column, or every image. Test images come only from
+    images the base never trained on (``digest``: the source's, for splits recorded by
+    index before keys existed)."""
     from medadapt.workflows.image_eval import adapt_and_score
     from medadapt.workflows.image_inputs import select_groups
+    from medadapt.workflows.image_splits import adapter_split, in_split, trained_on
 
     say = progress or (lambda message: None)
     out = open_study_dir(out_dir, config.digest())
-    target = select_groups(dataset, [config.target_group], option="--group")
-    train_idx, test_idx = split_by_file(dataset, target, test_fraction=config.test_fraction, seed=0)
+    groups = [config.target_group] if config.target_group is not None else None
+    target = select_groups(dataset, groups, option="--group")
+    base_split = base.training.get("split")
+    seen = trained_on(dataset, digest, [base_split])
+    where = config.target_group or "the data"
+    train_idx, test_idx = adapter_split(
+        dataset, target, seen, test_fraction=config.test_fraction, seed=0, where=where
+    )
+    train_idx = train_idx[~in_split(dataset, digest, base_split, "test")[train_idx]]
     test = dataset.subset(test_idx)
     labels = dataset.y.numpy()
-    train_config = None
-    if config.epochs is not None:
-        train_config = TrainConfig(epochs=config.epochs, lr=3e-3, patience=config.epochs)
+    configs = _train_configs(config.epochs)
     for seed in range(config.seeds):
         for strategy in config.strategies:
             for fraction in (1.0,) if strategy == "base_only" else config.fractions:
@@ -128,14 +157,13 @@ def run_image_study(
                 if path.is_file():
                     continue
                 used = nested_fraction(train_idx, labels, fraction=fraction, seed=seed)
+                method = _METHOD[strategy]
                 scored = adapt_and_score(
                     base,
                     dataset.subset(used),
                     test,
-                    method=_METHOD[strategy],
-                    train_config=None
-                    if strategy in ("base_only", "full_finetune")
-                    else train_config,
+                    method=method,
+                    train_config=configs.get("full" if method == "full" else "adapter"),
                     seed=seed,
                     n_boot=config.n_boot,
                 )
@@ -161,9 +189,85 @@ def run_image_study(
             "n_source": int(base.training.get("n_train", 0)) + int(base.training.get("n_val", 0)),
             "n_target_train": len(train_idx),
             "n_target_test": len(test_idx),
+            "n_target_seen_by_base": int(seen[target].sum()),
             "source_groups": list(config.source_groups) or ["(the given base model)"],
-            "target_group": config.target_group,
+            "target_group": config.target_group or "(all images)",
         },
         "sufficiency": [f.to_dict() for f in _findings(dataset, classes, train_idx, test_idx)],
         "points": points,
     }
+
+
+def image_study_job(
+    *,
+    data: Path,
+    out: Path,
+    read: Any,
+    group_column: str | None,
+    source_groups: Sequence[str] = (),
+    group: str | None = None,
+    base_dir: Path | None = None,
+    backbone: str = "timm:vit_tiny_patch16_224",
+    weights: Path | None = None,
+    backbone_options: dict[str, Any] | None = None,
+    normalize: str | None = "auto",
+    strategies: Sequence[str] = IMAGE_STRATEGIES,
+    fractions: Sequence[float] = FRACTIONS,
+    seeds: int = 3,
+    test_fraction: float = 0.3,
+    n_boot: int = 500,
+    epochs: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """The whole image study from files: the base (given, or trained on ``source_groups``
+    with ``read``'s options and ``epochs``) and the grid (:func:`run_image_study`).
+
+    ``read``: an :class:`~medadapt.workflows.image_inputs.ImageRead` (image size, channels,
+    window, spatial dims, slices, spacing, npz split, class names, columns, on_error)."""
+    from medadapt.data.image_schema import source_digest
+    from medadapt.workflows.image_inputs import load_for_model, load_image_base
+    from medadapt.workflows.image_jobs import train_base_job
+
+    if base_dir is None:
+        if not source_groups:
+            raise ConfigError("an image study needs --base BASE or --groups A,B to train one on")
+        base_dir = out / "base"
+        if not (base_dir / "model.json").is_file():
+            train_base_job(
+                data=data,
+                out=base_dir,
+                backbone=backbone,
+                read=read,
+                weights=weights,
+                backbone_options=backbone_options,
+                normalize=normalize,
+                groups=list(source_groups),
+                epochs=epochs,
+                progress=progress,
+            )
+    model = load_image_base(base_dir)
+    dataset = load_for_model(
+        data,
+        model.schema,
+        model.schema.classes,
+        split=read.split,
+        path_column=read.path_column,
+        label_column=read.label_column,
+        group_column=group_column,
+        on_error=read.on_error,
+        hint="the study's images must use the base model's classes",
+    )
+    config = ImageStudyConfig(
+        group_column=group_column,
+        target_group=group,
+        source_groups=tuple(source_groups),
+        strategies=tuple(strategies),
+        fractions=tuple(float(f) for f in fractions),
+        seeds=seeds,
+        test_fraction=test_fraction,
+        n_boot=n_boot,
+        epochs=epochs,
+        extra={"base": str(Path(base_dir).resolve())},
+    )
+    digest = source_digest(data, dataset)
+    return run_image_study(dataset, model, config, out_dir=out, digest=digest, progress=progress)

@@ -1,0 +1,84 @@
+"""The in-memory image data set every loader returns (see :mod:`medadapt.data.images`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import torch
+
+
+class SkippedFilesWarning(UserWarning):
+    """Some image files could not be read and were left out (see ``ImageDataset.skipped``)."""
+
+
+@dataclass
+class ImageDataset:
+    """Labelled images in memory, ready for a ``DataLoader`` (``ds[i] -> (image, label)``).
+
+    Shape:
+        images: (N, C, H, W) or (N, C, D, H, W), float32 in [0, 1]; y: (N,) int64 indices
+        into ``classes``. ``paths[i]`` is the file sample i came from (slices of one volume
+        share it). ``groups[i]`` is the CSV's group column (site, subgroup) or None.
+        ``keys[i]`` identifies the image by content; ``subjects[i]`` is its patient (kept in
+        memory only); both may be empty for data sets built in memory (the path is used).
+    """
+
+    images: torch.Tensor
+    y: torch.Tensor
+    classes: list[str]
+    groups: list[str] | None = None
+    paths: list[str] = field(default_factory=list)
+    source: dict[str, Any] = field(default_factory=dict)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+    subjects: list[str] | None = None
+
+    def __len__(self) -> int:
+        return int(self.y.shape[0])
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.images[index], self.y[index]
+
+    @property
+    def spatial_dims(self) -> int:
+        return self.images.dim() - 2
+
+    @property
+    def channels(self) -> int:
+        return int(self.images.shape[1])
+
+    @property
+    def image_size(self) -> int:
+        return int(self.images.shape[-1])
+
+    def class_counts(self) -> dict[str, int]:
+        counts = torch.bincount(self.y, minlength=len(self.classes)).tolist()
+        return dict(zip(self.classes, counts, strict=True))
+
+    def sample_keys(self) -> list[str]:
+        """``keys``, or (for a data set built in memory) the paths, else the positions."""
+        if self.keys:
+            return list(self.keys)
+        return list(self.paths) if self.paths else [str(i) for i in range(len(self))]
+
+    def patients(self) -> list[str]:
+        """Per sample, what must stay on one side of a split: the patient, else the file."""
+        if self.subjects is not None:
+            return list(self.subjects)
+        return list(self.paths) if self.paths else [str(i) for i in range(len(self))]
+
+    def subset(self, indices: Sequence[int] | torch.Tensor) -> ImageDataset:
+        """The samples at ``indices`` (same classes; source and skipped kept)."""
+        index = torch.as_tensor(indices, dtype=torch.long)
+        picked = index.tolist()
+        return replace(
+            self,
+            images=self.images[index],
+            y=self.y[index],
+            groups=None if self.groups is None else [self.groups[i] for i in picked],
+            paths=[self.paths[i] for i in picked] if self.paths else [],
+            keys=[self.keys[i] for i in picked] if self.keys else [],
+            subjects=None if self.subjects is None else [self.subjects[i] for i in picked],
+        )

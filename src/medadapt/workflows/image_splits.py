@@ -1,0 +1,185 @@
+"""Which images trained a model, and which are left to test it.
+
+A split is recorded by sample **key** (a hash of the image file's bytes, plus the slice index
+for a volume's slices; see :mod:`medadapt.data.images`), never by position in one listing, so
+an image is recognised in every source that holds it: ``data_old.csv`` and ``data.csv``
+listing the same files, a copied folder, another ``.npz`` holding the same array. Keys are
+hashes: no pixel, path or patient id is stored. Splits recorded by earlier versions (sample
+indices into one source, checked by its digest) are still honoured on that source.
+
+The rules, as on tables: an adapter's test images come only from images (and patients) the
+base model never trained on (the base's own held-out images never train the adapter: they stay
+a clean test set for the old classes); ``evaluate`` scores an adapter's own held-out images on its
+source, and otherwise the requested images minus every image the base or the adapter trained
+on; the old classes' retention is measured on old-class images neither model trained on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from medadapt.data.image_files import split_by_patient
+from medadapt.data.images import ImageDataset
+from medadapt.errors import DataError
+
+SPLIT_FILE = "split.json"
+_KEYS = ("train_keys", "test_keys")
+_OLD_INDICES = ("train_indices", "test_indices")
+
+
+def keys_digest(keys: Sequence[str]) -> str:
+    """A short checksum of a set of sample keys."""
+    return hashlib.sha256("\n".join(sorted(set(keys))).encode()).hexdigest()[:16]
+
+
+def split_record(
+    digest: str, dataset: ImageDataset, train: np.ndarray, test: np.ndarray, **extra: Any
+) -> dict[str, Any]:
+    """The split of ``dataset`` into ``train`` and ``test`` sample indices, by key."""
+    keys = dataset.sample_keys()
+    train_keys = sorted({keys[i] for i in np.asarray(train).tolist()})
+    test_keys = sorted({keys[i] for i in np.asarray(test).tolist()})
+    return {
+        "source_sha256": digest,
+        "n_samples": len(dataset),
+        "n_train": len(train),
+        "n_test": len(test),
+        "train_keys": train_keys,
+        "test_keys": test_keys,
+        "test_digest": keys_digest(test_keys),
+        **extra,
+    }
+
+
+def in_split(
+    dataset: ImageDataset, digest: str, split: dict[str, Any] | None, part: str
+) -> np.ndarray:
+    """Per sample of ``dataset``: whether it is in ``split``'s ``part`` ("train"/"test")."""
+    mask = np.zeros(len(dataset), dtype=bool)
+    if not split:
+        return mask
+    if f"{part}_keys" in split:
+        wanted = set(split[f"{part}_keys"])
+        return np.array([k in wanted for k in dataset.sample_keys()], dtype=bool)
+    if f"{part}_indices" in split and split.get("source_sha256") == digest:
+        mask[np.asarray(split[f"{part}_indices"], dtype=np.int64)] = True
+    return mask
+
+
+def trained_on(
+    dataset: ImageDataset, digest: str, splits: Sequence[dict[str, Any] | None]
+) -> np.ndarray:
+    """Per sample: whether any of ``splits`` trained on it."""
+    mask = np.zeros(len(dataset), dtype=bool)
+    for split in splits:
+        mask |= in_split(dataset, digest, split, "train")
+    return mask
+
+
+def adapter_split(
+    dataset: ImageDataset,
+    chosen: np.ndarray,
+    seen: np.ndarray,
+    *,
+    test_fraction: float,
+    seed: int,
+    where: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Train and test indices among ``chosen``: test patients only among those none of whose
+    images the base model saw (``seen``); training may use the rest."""
+    chosen = np.asarray(chosen, dtype=np.int64)
+    if not seen[chosen].any():
+        return split_by_patient(dataset, chosen, test_fraction=test_fraction, seed=seed)
+    patients = dataset.patients()
+    seen_patients = {patients[i] for i in chosen.tolist() if seen[i]}
+    unseen = np.array([i for i in chosen.tolist() if patients[i] not in seen_patients], int)
+    try:
+        _, test = split_by_patient(dataset, unseen, test_fraction=test_fraction, seed=seed)
+    except DataError:
+        raise DataError(
+            f"the base model trained on {int(seen[chosen].sum())} of the {len(chosen)} images "
+            f"of {where}, leaving {len(unseen)} of patients it never saw: too few to test an "
+            "adapter on; adapt on images the base was not trained on, or retrain the base "
+            "without them"
+        ) from None
+    return np.setdiff1d(chosen, test), test
+
+
+def images_to_score(
+    dataset: ImageDataset,
+    digest: str,
+    base_split: dict[str, Any] | None,
+    own_split: dict[str, Any] | None,
+    chosen: np.ndarray,
+    *,
+    own_source: bool,
+) -> tuple[np.ndarray, str]:
+    """The sample indices to evaluate and a sentence saying which they are.
+
+    ``own_source``: ``dataset`` is the adapter's (or fine-tuned model's) training source and
+    no group was asked for: its held-out images are scored. Otherwise ``chosen`` (the
+    requested group, or all) minus every image the base or the adapter trained on."""
+    trained = trained_on(dataset, digest, [base_split, own_split])
+    if own_split and own_source:
+        held_out = in_split(dataset, digest, own_split, "test")
+        kept = np.flatnonzero(held_out & ~trained)
+        dropped = int((held_out & trained).sum())
+        sentence = f"the {len(kept)} images held out from its adaptation"
+        if dropped:
+            sentence += f", minus {dropped} the base model trained on"
+        return kept, sentence
+    described = "all images" if len(chosen) == len(dataset) else f"{len(chosen)} images"
+    kept = np.array([i for i in chosen.tolist() if not trained[i]], dtype=np.int64)
+    if len(kept) < len(chosen):
+        return kept, f"{described}, minus {len(chosen) - len(kept)} images used in training"
+    return kept, described
+
+
+def split_keys_bytes(record: dict[str, Any]) -> bytes:
+    """The ``split.json`` written beside an adapter: which images trained and tested it."""
+    return json.dumps({k: record[k] for k in ("source_sha256", *_KEYS)}).encode()
+
+
+def split_summary(record: dict[str, Any]) -> dict[str, Any]:
+    """What an adapter's manifest keeps of its split: no keys, the checksum of the file that
+    holds them."""
+    summary = {k: v for k, v in record.items() if k not in (*_KEYS, *_OLD_INDICES)}
+    summary["keys_file"] = SPLIT_FILE
+    summary["keys_sha256"] = hashlib.sha256(split_keys_bytes(record)).hexdigest()
+    return summary
+
+
+def read_adapter_split(
+    adapter_dir: Path, split: dict[str, Any], digest: str
+) -> tuple[dict[str, Any], bool]:
+    """The adapter's split with its keys (or indices, for older adapters) from the file
+    beside it, and whether that file was found. Without the file, evaluating on the
+    adapter's own source is refused (its test images are unknown)."""
+    name = split.get("keys_file") or split.get("indices_file") or SPLIT_FILE
+    checksum = split.get("keys_sha256") or split.get("indices_sha256")
+    path = Path(adapter_dir) / name
+    if not path.is_file():
+        if split.get("source_sha256") == digest:
+            raise DataError(
+                f"this adapter was trained on images of this very source, but {path.name} "
+                "(which images) is not beside it; point --adapter at the directory 'medadapt "
+                "adapt' wrote, or evaluate on other images"
+            )
+        return split, False
+    raw = path.read_bytes()
+    if hashlib.sha256(raw).hexdigest() != checksum:
+        raise DataError(f"{path} does not match the checksum in adapter.json; re-run adapt")
+    return {**split, **json.loads(raw)}, True
+
+
+def untrained_images(
+    dataset: ImageDataset, digest: str, splits: Sequence[dict[str, Any] | None]
+) -> np.ndarray:
+    """Indices of the samples none of ``splits`` trained on."""
+    return np.flatnonzero(~trained_on(dataset, digest, splits))

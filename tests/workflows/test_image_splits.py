@@ -1,0 +1,178 @@
+"""Which images a model trained on: recorded by content key, honoured across sources that
+list the same files, at patient level, and the skip/refuse choice for unreadable files."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from medadapt.data.image_files import split_by_patient
+from medadapt.data.images import load_images
+from tests.data.makers import write_dicom
+from tests.train.image_data import OLD, write_png_csv
+from tests.workflows.test_image_cli import TINY, run
+
+
+@pytest.fixture(scope="module")
+def same_files(tmp_path_factory):
+    """``old.csv`` (the base's classes) and ``new.csv`` listing the same files plus a new
+    class; a base trained on old.csv and a cavity adapter trained on new.csv."""
+    root = tmp_path_factory.mktemp("same_files")
+    write_png_csv(root, {"A": {c: 12 for c in OLD}}, list(OLD))
+    (root / "cases.csv").rename(root / "old.csv")
+    write_png_csv(root, {"N": {"cavity": 16}}, [*OLD, "cavity"], seed=5)
+    old = pd.read_csv(root / "old.csv")
+    pd.concat([old, pd.read_csv(root / "cases.csv")]).to_csv(root / "new.csv", index=False)
+    common = [*TINY, "--epochs", "2"]
+    assert (
+        run("train-base", "--data", str(root / "old.csv"), *common, "--out", str(root / "base"))
+        == 0
+    )
+    assert (
+        run(
+            "adapt",
+            "--base",
+            str(root / "base"),
+            "--data",
+            str(root / "new.csv"),
+            "--new-classes",
+            "cavity",
+            "--old-data",
+            str(root / "old.csv"),
+            "--no-compare-full",
+            "--epochs",
+            "2",
+            "--out",
+            str(root / "cavity"),
+            "--json",
+            str(root / "cavity.json"),
+        )
+        == 0
+    )
+    return root
+
+
+def _base_split(root):
+    return json.loads((root / "base" / "model.json").read_text())["training"]["split"]
+
+
+def test_adapter_tests_only_images_the_base_never_trained_on_in_another_listing(same_files):
+    root = same_files
+    base_train = set(_base_split(root)["train_keys"])
+    adapter = json.loads((root / "cavity" / "split.json").read_text())
+    assert base_train and not base_train & set(adapter["test_keys"])
+    summary = json.loads((root / "cavity.json").read_text())
+    assert summary["data_summary"]["n_seen_by_base"] == len(base_train)
+    assert summary["warnings"][0].startswith(f"the base model trained on {len(base_train)} of")
+    new = load_images(root / "new.csv", image_size=32, classes=[*OLD, "cavity"])
+    assert len(base_train & set(new.keys)) == len(base_train)  # recognised in new.csv
+
+
+def test_retention_uses_old_class_images_neither_model_trained_on(same_files):
+    root = same_files
+    summary = json.loads((root / "cavity.json").read_text())
+    adapter = json.loads((root / "cavity" / "split.json").read_text())
+    old = load_images(root / "old.csv", image_size=32)
+    untrained = set(old.keys) - set(_base_split(root)["train_keys"]) - set(adapter["train_keys"])
+    retention = summary["retention"]
+    assert retention["n_images"] == len(untrained) > 0
+    assert retention["test_set"] == (
+        f"the {len(untrained)} images of old.csv neither the base model nor the adapter trained on"
+    )
+
+
+def test_evaluate_leaves_out_every_image_either_model_trained_on(same_files):
+    root = same_files
+    shuffled = root / "shuffled.csv"  # the base's images, listed in another order
+    pd.read_csv(root / "old.csv").iloc[::-1].to_csv(shuffled, index=False)
+    out = root / "eval.json"
+    assert (
+        run("evaluate", "--base", str(root / "base"), "--data", str(shuffled), "--json", str(out))
+        == 0
+    )
+    base_train = set(_base_split(root)["train_keys"])
+    result = json.loads(out.read_text())
+    assert result["n"] == 36 - len(base_train)
+    assert result["images_used"] == f"all images, minus {len(base_train)} images used in training"
+    old = load_images(root / "old.csv", image_size=32)
+    adapter = json.loads((root / "cavity" / "split.json").read_text())
+    trained = base_train | set(adapter["train_keys"])
+    argv = ["evaluate", "--base", str(root / "base"), "--adapter", str(root / "cavity")]
+    assert run(*argv, "--data", str(root / "old.csv"), "--json", str(out)) == 0
+    result = json.loads(out.read_text())
+    assert result["n"] == sum(k not in trained for k in old.keys) > 0
+
+
+def _dicom_patients(root, n_patients=6, slices=3):
+    """One slice per file, ``slices`` files per patient (PatientID), two classes."""
+    rng = np.random.default_rng(0)
+    for p in range(n_patients):
+        label = "bleed" if p % 2 else "normal"
+        for s in range(slices):
+            pixels = (rng.integers(0, 50, (8, 8)) + (200 if p % 2 else 0)).astype(np.uint16)
+            path = write_dicom(root / label / f"p{p}_s{s}.dcm", pixels)
+            import pydicom
+
+            ds = pydicom.dcmread(path)
+            ds.PatientID = f"P{p}"
+            ds.save_as(path)
+    return root
+
+
+def test_split_keeps_a_patients_slices_from_separate_files_together(tmp_path):
+    ds = load_images(_dicom_patients(tmp_path / "ct"), image_size=8)
+    assert len(ds) == 18 and len(set(ds.paths)) == 18
+    for seed in range(3):
+        train, test = split_by_patient(ds, range(len(ds)), test_fraction=0.34, seed=seed)
+        patients = ds.patients()
+        assert {patients[i] for i in train}.isdisjoint({patients[i] for i in test})
+        assert len(test) % 3 == 0
+
+
+def test_id_column_groups_a_csvs_images_by_patient(tmp_path):
+    csv = write_png_csv(tmp_path, {"A": {"normal": 8, "mass": 8}}, ["normal", "mass"])
+    table = pd.read_csv(csv)
+    table["patient"] = [f"p{i // 2}" for i in range(len(table))]  # two images per patient
+    table.to_csv(csv, index=False)
+    ds = load_images(csv, image_size=32, id_column="patient")
+    train, test = split_by_patient(ds, range(len(ds)), test_fraction=0.25, seed=0)
+    patients = ds.patients()
+    assert {patients[i] for i in train}.isdisjoint({patients[i] for i in test})
+    argv = ["train-base", "--data", str(csv), "--id-column", "patient", *TINY, "--epochs", "1"]
+    assert run(*argv, "--out", str(tmp_path / "base")) == 0
+    schema = json.loads((tmp_path / "base" / "model.json").read_text())["schema"]
+    assert schema["id_column"] == "patient"
+    assert "p0" not in (tmp_path / "base" / "model.json").read_text()  # ids are never stored
+
+
+def test_unreadable_files_are_refused_by_default_or_skipped_and_listed(tmp_path, capsys):
+    csv = write_png_csv(tmp_path, {"A": {"normal": 6, "mass": 6}}, ["normal", "mass"])
+    (tmp_path / "images" / "A_normal_0.png").write_bytes(b"\x89PNG broken")
+    argv = ["train-base", "--data", str(csv), *TINY, "--epochs", "1"]
+    assert run(*argv, "--out", str(tmp_path / "b1")) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith(f"error: cannot read {tmp_path}/images/A_normal_0.png: unreadable (")
+    assert err.endswith("or pass on_error='skip' (--on-error skip) to leave it out")
+    argv += ["--on-error", "skip", "--json", str(tmp_path / "b2.json")]
+    assert run(*argv, "--out", str(tmp_path / "b2")) == 0
+    captured = capsys.readouterr()
+    assert captured.out.count("skipped images/A_normal_0.png: unreadable (") == 1
+    assert "Warning" not in captured.err and "WARNING" not in captured.err
+    listed = json.loads((tmp_path / "b2.json").read_text())["skipped_files"]
+    assert [f["path"] for f in listed] == ["images/A_normal_0.png"]
+    model = json.loads((tmp_path / "b2" / "model.json").read_text())
+    assert model["training"]["skipped_files"] == listed
+    out = tmp_path / "pred.csv"
+    argv = ["predict", "--base", str(tmp_path / "b2"), "--data", str(csv), "--out", str(out)]
+    assert run(*argv) == 2
+    assert capsys.readouterr().err.strip().endswith("pass --on-error skip to leave it out")
+    assert run(*argv, "--on-error", "skip") == 0
+    assert len(pd.read_csv(out)) == 11
+    assert capsys.readouterr().out.count("skipped ") == 1
+    assert run(*argv, "--on-error", "ignore") == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: --on-error must be refuse or skip, got 'ignore'"
+    )
