@@ -132,7 +132,7 @@ def _finish(study: dict, out: Path) -> None:
         from medadapt.evaluate.sufficiency import EVENTS_PER_PARAMETER
         from medadapt.workflows.labels import label
 
-        described = ", ".join(
+        described = "; ".join(
             f"{label(n['strategy'])} {n['events_per_parameter']:.3g}" for n in ratios
         )
         stdout.print(

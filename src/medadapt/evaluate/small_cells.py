@@ -2,9 +2,11 @@
 
 A subgroup report such as "sex: Female, 1 patient, 1 with disease" tells anyone who knows
 that patient her diagnosis. Reports and ``study.json`` therefore never show a count of 1 to 4
-patients, positives or negatives in a subgroup (nor the complement that would give it away,
-nor a prevalence computed from it). Metrics of such subgroups are already not reported (too
-few patients or events); only how counts are shown changes, never how metrics are computed.
+patients, positives or negatives in a subgroup, nor a prevalence computed from it. Where one
+value of a subgroup is suppressed, every other count of that subgroup is shown as a range of
+5 (``"55-59"``), so that the total minus the others does not give it away. Metrics of such
+subgroups are already not reported (too few patients or events); only how counts are shown
+changes, never how metrics are computed.
 
 >>> mask_counts({"n": 12, "n_positive": 1, "prevalence": 0.083, "auroc": None})
 {'n': 12, 'n_positive': '<5', 'prevalence': None, 'auroc': None}
@@ -55,9 +57,52 @@ def mask_counts(metrics: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _range(count: Any) -> Any:
+    if not isinstance(count, int):
+        return count
+    low = SMALL_CELL * (count // SMALL_CELL)
+    return f"{low}-{low + SMALL_CELL - 1}"
+
+
+_COUNT = re.compile(r"(?<!than )(?<![\d-])(\d+) (patient|positive|negative|row)")
+
+
+def _coarsened(masked: dict[str, Any], original: dict[str, Any]) -> dict[str, Any]:
+    """Every count not already "<5" as a range of 5 (notes included)."""
+    out = dict(masked)
+    for key in ("n", "n_positive"):
+        if key in masked and not str(masked[key]).startswith("<"):
+            out[key] = _range(original[key])
+    if isinstance(masked.get("class_counts"), list):
+        out["class_counts"] = [
+            m if str(m).startswith("<") else _range(c)
+            for m, c in zip(masked["class_counts"], original["class_counts"], strict=True)
+        ]
+    if "prevalence" in out:
+        out["prevalence"] = None
+    if isinstance(masked.get("notes"), dict):
+        out["notes"] = {
+            k: _COUNT.sub(lambda m: f"{_range(int(m.group(1)))} {m.group(2)}", v)
+            for k, v in masked["notes"].items()
+        }
+    return out
+
+
 def mask_subgroups(subgroups: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
-    """``{name: {value: metrics}}`` with every subgroup's small counts suppressed."""
-    return {
-        name: {value: mask_counts(metrics) for value, metrics in groups.items()}
-        for name, groups in subgroups.items()
-    }
+    """``{name: {value: metrics}}`` with small counts suppressed; where a value of a subgroup
+    is suppressed, every other count of that subgroup becomes a range of 5, so that the total
+    minus the others cannot give the suppressed one away."""
+    out: dict[str, Any] = {}
+    for name, groups in subgroups.items():
+        masked = {value: mask_counts(metrics) for value, metrics in groups.items()}
+        if any(_counts_differ(masked[v], groups[v]) for v in groups):
+            masked = {v: _coarsened(masked[v], groups[v]) for v in groups}
+        out[name] = masked
+    return out
+
+
+def _counts_differ(masked: dict[str, Any], original: dict[str, Any]) -> bool:
+    """Suppressed now, or already (so that masking twice gives the same result)."""
+    keys = ("n", "n_positive", "class_counts")
+    already = any(str(masked.get(k)).startswith(("<", "['<", "['>")) for k in keys)
+    return already or any(masked.get(k) != original.get(k) for k in keys)

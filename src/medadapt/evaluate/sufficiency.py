@@ -161,7 +161,7 @@ def events_per_parameter(
     }
     head = (
         f"{name}: {events} events in the smallest class{where} for {params} trainable "
-        f"parameters ({ratio:.3f} per parameter"
+        f"parameters ({ratio:.3g} per parameter"
     )
     if ratio >= EVENTS_PER_PARAMETER:
         tail = {

@@ -211,6 +211,15 @@ def run_point(job: dict[str, Any]) -> dict[str, Any]:
     return point
 
 
+def _masked(point: dict[str, Any]) -> dict[str, Any]:
+    """Small subgroup counts suppressed (again: points written by older versions too)."""
+    from medadapt.evaluate.small_cells import mask_subgroups
+
+    if point.get("subgroups"):
+        point["subgroups"] = mask_subgroups(point["subgroups"])
+    return point
+
+
 def train_base_point(job: dict[str, Any]) -> dict[str, Any]:
     """Train and save the base model of one seed. Runs in a worker process."""
     import torch
@@ -257,7 +266,9 @@ def run_study(
     if finished:
         say(f"resumed: {finished} finished steps kept", already=finished)
     _run(bases, points, out, workers, say)
-    points_done = [json.loads(p.read_text()) for p in sorted((out / "points").glob("*.json"))]
+    points_done = [
+        _masked(json.loads(p.read_text())) for p in sorted((out / "points").glob("*.json"))
+    ]
     return {
         "config": {**asdict(config), "digest": config.digest()},
         "task": schema.task,
