@@ -36,3 +36,12 @@ class AdapterFileError(MedadaptError, OSError):
 
 class DataError(MedadaptError, ValueError):
     """An input data file or table cannot be used as given."""
+
+
+class Interrupted(MedadaptError):
+    """The process was asked to stop (SIGTERM) while working; finished work was kept.
+
+    The command line prints its one-line ``interrupted; ...`` message and exits 143.
+    """
+
+    exit_code = 143  # 128 + SIGTERM

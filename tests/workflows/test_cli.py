@@ -114,7 +114,10 @@ def test_evaluate_on_the_training_file_uses_only_held_out_rows(workspace, tmp_pa
     assert result["rows_used"] == f"the adapter's {result['n']} held-out rows"
     assert result["trainable_params"] == manifest["n_parameters"]
     assert result["adapter_bytes"] == (root / "adapter_c" / "adapter.safetensors").stat().st_size
-    assert (tmp_path / "r.html").read_text().startswith("<!DOCTYPE html>")
+    page = (tmp_path / "r.html").read_text()
+    assert page.startswith("<!DOCTYPE html>")
+    card = page[page.index("Adapter card: ") :]
+    assert all(f"<b>{f}</b>" in card for f in ("Intended use", "Data", "Metrics", "Limitations"))
     assert (root / "adapter_c" / "split.json").is_file()
     assert "test_positions" not in json.dumps(manifest)  # row positions stay out of the manifest
 

@@ -75,5 +75,35 @@ def test_saved_adapters_reload_onto_the_saved_base(demo_dir):
 
 def test_the_report_is_self_contained(demo_dir):
     html = (demo_dir / "report.html").read_text()
-    assert html.count("<img") >= 6 and "data:image/png;base64," in html
+    # no ROC curve for Switzerland (AUROC not estimable there)
+    assert html.count("<img") >= 5 and "data:image/png;base64," in html
     assert "http://" not in html and "https://" not in html.replace("https://doi.org", "")
+
+
+def test_the_bias_view_shows_no_small_cells_and_says_which_centres_have_no_adapter(demo_dir):
+    import html as escapes
+    import re
+
+    page = (demo_dir / "report.html").read_text()
+    table = page[page.index("<th>subgroup</th>") :].split("</table>")[0]
+    rows = [re.findall(r"<td>(.*?)</td>", row) for row in table.split("</tr>") if "<td>" in row]
+    assert rows
+    for row in rows:
+        for count in row[2:4]:  # patients, with disease
+            count = escapes.unescape(count)
+            assert count == "<5" or re.fullmatch(r"\d+-\d+", count) or int(count) >= 5, row
+    assert any(escapes.unescape(row[2]) == "<5" for row in rows)  # Switzerland has women
+    assert "&#x27;no adapter&#x27; marks the source centres" in page
+
+
+def test_no_roc_curve_is_drawn_where_auroc_is_not_estimable(demo_dir):
+    import re
+
+    page = (demo_dir / "report.html").read_text()
+    assert "ROC curves on Switzerland&#x27;s test patients." not in page
+    assert re.search(
+        r"No ROC curve for Switzerland: its \d+ test patients include fewer than 5 patients "
+        r"of one class, so AUROC is not estimable",
+        page,
+    )
+    assert "ROC curves on VA Long Beach&#x27;s test patients." in page

@@ -10,8 +10,11 @@ import pytest
 
 from medadapt.cli.main import main
 from medadapt.data.schema import TableSchema
+from medadapt.data.splits import nested_fraction
+from medadapt.data.tables import read_table
 from medadapt.errors import ConfigError
-from medadapt.evaluate.sufficiency import check_sufficiency
+from medadapt.evaluate.sufficiency import check_sufficiency, events_per_parameter, size_findings
+from medadapt.train.tabular import true_labels
 from medadapt.workflows.study import StudyConfig, run_study
 from medadapt.workflows.study_summary import aggregate, conclusions, t_interval
 from tests.evaluate.browser import open_page, require_browser
@@ -82,6 +85,68 @@ def test_a_rerun_resumes_from_the_finished_points(study_run):
     assert {k: v for k, v in after.items() if k != removed.name} == before
 
 
+def _as_the_cli(frame: pd.DataFrame, **schema_options) -> tuple[TableSchema, StudyConfig]:
+    """The schema and grid that ``main(["study", ..., *ARGS])`` uses."""
+    schema = TableSchema.infer(
+        frame[frame["site"].isin(["A", "B"])],
+        label="outcome",
+        group_column="site",
+        **schema_options,
+    )
+    config = StudyConfig(
+        group_column="site",
+        source_groups=("A", "B"),
+        target_group="C",
+        strategies=("base_only", "head_only", "bottleneck"),
+        fractions=(0.5, 1.0),
+        seeds=2,
+        n_boot=100,
+    )
+    return schema, config
+
+
+def test_a_resumed_study_counts_its_finished_steps_first(study_run):
+    root, data = study_run
+    (root / "out" / "points" / "head_only__f1__s0.json").unlink()
+    frame = read_table(data, text_columns=["site"])
+    schema, config = _as_the_cli(frame)
+    calls = []
+    run_study(
+        frame,
+        schema,
+        config,
+        out_dir=root / "out",
+        workers=1,
+        progress=lambda message, already=0: calls.append((message, already)),
+    )
+    assert calls == [
+        ("resumed: 11 finished steps kept", 11),  # 2 bases + 10 points (of 2 + 11)
+        ("head_only 100% seed 0", 0),
+    ]
+
+
+@pytest.mark.parametrize("change", ["a target label", "a source row", "the label definition"])
+def test_other_data_in_the_same_directory_is_refused(study_run, change):
+    root, data = study_run
+    frame = read_table(data, text_columns=["site"])
+    schema_options = {}
+    if change == "a target label":
+        row = frame.index[frame["site"] == "C"][0]
+        frame.loc[row, "outcome"] = 1 - frame.loc[row, "outcome"]
+    elif change == "a source row":
+        frame.loc[frame.index[frame["site"] == "A"][0], "age"] += 1
+    else:
+        schema_options = {"positive_above": 0}
+    schema, config = _as_the_cli(frame, **schema_options)
+    with pytest.raises(ConfigError) as err:
+        run_study(frame, schema, config, out_dir=root / "out")
+    assert str(err.value) == (
+        f"{root / 'out'} holds a study of other data (the rows or the label definition "
+        "changed); choose a new --out directory (or delete that one) to start a study of "
+        "this data"
+    )
+
+
 def test_a_different_grid_in_the_same_directory_is_refused(study_run):
     root, data = study_run
     frame = pd.read_csv(data)
@@ -144,14 +209,14 @@ def test_conclusions_flag_overlap_and_the_last_doubling():
                     "fraction": 0.5,
                     "seed": seed,
                     "n_train": 50,
-                    "metrics": {"auroc": f_low, "auroc_ci": [f_low - 0.1, f_low + 0.1]},
+                    "metrics": {"auroc": f_low, "auroc_ci": [f_low - 0.05, f_low + 0.05]},
                 },
                 {
                     "strategy": strategy,
                     "fraction": 1.0,
                     "seed": seed,
                     "n_train": 100,
-                    "metrics": {"auroc": f_high, "auroc_ci": [f_high - 0.1, f_high + 0.1]},
+                    "metrics": {"auroc": f_high, "auroc_ci": [f_high - 0.05, f_high + 0.05]},
                 },
             ]
     study = {"task": "binary", "points": points}
@@ -163,3 +228,100 @@ def test_conclusions_flag_overlap_and_the_last_doubling():
     assert found["best_per_size"][-1]["indistinguishable_from"] == []
     low, high = t_interval([0.1, 0.11, 0.1])
     assert low < 0.1033 < high
+
+
+def test_events_per_parameter_warns_below_one_event_per_ten_parameters():
+    head = events_per_parameter("head_only", 65, 36, name="head-only adapter")
+    assert head.level == "info"
+    assert head.message == (
+        "head-only adapter: 36 events in the smallest class for 65 trainable parameters "
+        "(0.554 per parameter): small adapters rely on the frozen base and early stopping, not "
+        "on the data alone."
+    )
+    adapter = events_per_parameter("bottleneck", 8577, 36, name="bottleneck adapter")
+    assert adapter.level == "warning"
+    assert adapter.message == (
+        "bottleneck adapter: 36 events in the smallest class for 8577 trainable parameters "
+        "(0.0042 per parameter, below 0.1; a model fitted from data alone usually needs >= 10 per "
+        "parameter, Peduzzi et al. 1996): the adapter leans on the frozen base and on early "
+        "stopping more than on the data: expect results to vary between seeds and trust "
+        "intervals, not single runs."
+    )
+    full = events_per_parameter("full_finetune", 70741, 36)
+    scratch = events_per_parameter("scratch_local", 300, 36)
+    assert full.level == "warning" and "overfit this group" in full.message
+    assert scratch.level == "info" and "random start" in scratch.message
+    for finding in (full, scratch):
+        assert "frozen base" not in finding.message and "adapter" not in finding.message[:20]
+    assert full.numbers["events_per_parameter"] == 0.000509
+
+
+def test_class_counts_and_events_per_parameter_at_every_training_size():
+    frame = clinical_table(400, seed=1)
+    schema = TableSchema.infer(frame[frame["site"] != "C"], label="outcome", group_column="site")
+    train = frame[frame["site"] == "C"].iloc[:60]
+    labels = true_labels(schema, train)
+    subsets = {
+        f: train.iloc[nested_fraction(np.arange(60), labels, fraction=f, seed=0)]
+        for f in (0.1, 0.5, 1.0)
+    }
+    findings = size_findings(schema, subsets, {"head_only": 65, "bottleneck": 8577})
+    sizes = findings[0].numbers["sizes"]
+    assert [s["n_rows"] for s in sizes] == [len(subsets[f]) for f in (0.1, 0.5, 1.0)]
+    smallest = [min(s["class_counts"].values()) for s in sizes]
+    assert sizes[0]["events_per_parameter"] == {
+        "head_only": float(f"{smallest[0] / 65:.3g}"),
+        "bottleneck": float(f"{smallest[0] / 8577:.3g}"),
+    }
+    rare = [f for f, n in zip((0.1, 0.5), smallest, strict=False) if n < 10]
+    assert rare and findings[1].code == "few_training_events_at_size"
+    assert findings[1].numbers == {"fractions": rare}
+    per_strategy = {f.numbers["strategy"]: f for f in findings if f.code == "events_per_parameter"}
+    assert per_strategy["bottleneck"].level == "warning"
+    assert per_strategy["bottleneck"].numbers["events"] == smallest[-1]
+    assert "at 100% of the target training rows" in per_strategy["bottleneck"].message
+
+
+def test_the_terminal_shows_events_per_parameter_and_its_warnings(study_run, capsys):
+    root, data = study_run
+    main(["study", "--data", str(data), "--out", str(root / "out"), *ARGS])
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "events per trainable parameter: head-only adapter" in printed
+    assert "warning: bottleneck adapter: " in printed and "below 0.1" in printed
+
+
+def test_without_fraction_one_the_report_keeps_roc_subgroups_and_the_card(tmp_path):
+    data = tmp_path / "sites.csv"
+    clinical_table(400, seed=3).to_csv(data, index=False)
+    out = tmp_path / "out"
+    args = [*ARGS[:8], "--fractions", "0.5", "--seeds", "1", "--methods", "base_only,bottleneck"]
+    main(["study", "--data", str(data), "--out", str(out), *args, "--workers", "1"])
+    study = json.loads((out / "study.json").read_text())
+    adapter = next(p for p in study["points"] if p["strategy"] == "bottleneck")
+    assert adapter["fraction"] == 0.5 and adapter["subgroups"] and adapter["curves"]["roc"]
+    html = (out / "report.html").read_text()
+    assert "Discrimination and calibration with the largest training size tried" in html
+    assert "Per-subgroup view" in html and "Adapter card: bottleneck adapter, C" in html
+    assert html.index("&lt;50") < html.index("50-64") < html.index("&gt;=65")
+    assert "AUROC: bottleneck adapter" in html and "base_only" not in html
+
+
+def test_study_json_never_shows_a_subgroup_count_below_five(study_run):
+    root, _ = study_run
+    study = json.loads((root / "out" / "study.json").read_text())
+    seen = []
+    for point in study["points"]:
+        for groups in point.get("subgroups", {}).values():
+            exact = [m for m in groups.values() if isinstance(m["n"], int)]
+            masked = len(exact) < len(groups)
+            for m in groups.values():
+                seen.append(m["n"])
+                if isinstance(m["n"], int) and isinstance(m["n_positive"], int):
+                    assert not masked  # one suppressed value: the others are ranges
+                    assert min(m["n"], m["n_positive"], m["n"] - m["n_positive"]) >= 5 or (
+                        0 in (m["n_positive"], m["n"] - m["n_positive"])
+                    )
+                assert "fewer than 5" in " ".join(m["notes"].values()) or not any(
+                    f" {k} patient" in " ".join(m["notes"].values()) for k in range(1, 5)
+                )
+    assert "<5" in seen  # the synthetic target group has small age bands

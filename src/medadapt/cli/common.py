@@ -8,7 +8,15 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 console = Console(stderr=True)
@@ -19,21 +27,29 @@ stdout = Console()
 def status_progress(title: str, total: int | None = None) -> Iterator[Any]:
     """A progress bar (or spinner without ``total``) on stderr; yields ``step(message)``.
 
-    The bar disappears when the work ends; on success one line says how long it took, so an
-    error leaves only its own one-line message.
+    With a ``total`` the bar shows done/total and the time remaining; ``step(message,
+    already=n)`` counts ``n`` steps found finished (a resumed run) without letting them speed up
+    the estimate of the time left. The bar disappears
+    when the work ends; on success one line says how long it took, so an error leaves only its
+    own one-line message.
     """
     columns = [
         SpinnerColumn(),
         TextColumn("[bold]{task.description}"),
         BarColumn(),
+        *([MofNCompleteColumn()] if total is not None else []),
         TextColumn("{task.fields[message]}"),
         TimeElapsedColumn(),
+        *([TextColumn("left"), TimeRemainingColumn()] if total is not None else []),
     ]
     started = time.perf_counter()
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(title, total=total, message="")
 
-        def step(message: str, advance: int | None = None) -> None:
+        def step(message: str, advance: int | None = None, already: int = 0) -> None:
+            if already:  # a fresh start of the clock: only work done now estimates the rest
+                progress.reset(task, completed=already, message=message)
+                return
             if advance is None:  # epoch updates on a spinner change the message only
                 advance = 1 if total is not None and not message.startswith("epoch ") else 0
             progress.update(task, advance=advance, message=message)

@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from medadapt.errors import MedadaptError
+from medadapt.errors import Interrupted, MedadaptError
 
 app = typer.Typer(
     name="medadapt",
@@ -65,18 +65,41 @@ def _register_commands() -> None:
                 raise
 
 
+# What an interrupted command leaves behind, said in the one-line "interrupted; ..." message.
+RESUME_HINTS = {
+    "study": "re-run the same command to resume",
+    "demo": "re-run the command to start it again",
+}
+INTERRUPTED_EXIT = 130  # 128 + SIGINT, the shell's convention
+
+
+def interrupted_message(args: list[str]) -> str:
+    """The one line printed when ``medadapt ARGS`` is interrupted (Ctrl-C or SIGTERM)."""
+    command = next((a for a in args if not a.startswith("-")), None)
+    hint = RESUME_HINTS.get(command or "", "files already finished were kept; re-run the command")
+    return f"interrupted; {hint}"
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    With ``standalone_mode=False`` typer returns exit codes instead of exiting: Ctrl-C comes
+    back as 130 and ``typer.Exit(n)`` as ``n``; both become the process's exit status.
+    """
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    args = sys.argv[1:] if argv is None else list(argv)
     _register_commands()
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=args, standalone_mode=False)
+    except Interrupted as err:
+        typer.echo(interrupted_message(args), err=True)
+        sys.exit(err.exit_code)
     except MedadaptError as err:
         typer.echo(f"error: {err}", err=True)
         sys.exit(err.exit_code)
     except (typer.Abort, KeyboardInterrupt):
-        typer.echo("interrupted", err=True)
-        sys.exit(130)
+        typer.echo(interrupted_message(args), err=True)
+        sys.exit(INTERRUPTED_EXIT)
     except typer.Exit as exit_:
         sys.exit(exit_.exit_code)
     except Exception as exc:  # click usage errors
@@ -86,3 +109,7 @@ def main(argv: list[str] | None = None) -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    if isinstance(code, int) and not isinstance(code, bool) and code != 0:
+        if code == INTERRUPTED_EXIT:  # typer's translation of KeyboardInterrupt
+            typer.echo(interrupted_message(args), err=True)
+        sys.exit(code)

@@ -105,11 +105,7 @@ def study_command(
         id_column=id_column,
         group_column=group_column,
     )
-    n_points = config.seeds * (
-        sum(1 for s in config.strategies if s != "base_only") * len(config.fractions)
-        + ("base_only" in config.strategies)
-    )
-    with status_progress("study", total=n_points + config.seeds) as step:
+    with status_progress("study", total=study_mod.n_steps(config)) as step:
         study = study_mod.run_study(
             frame, schema, config, out_dir=out, workers=workers, progress=step
         )
@@ -131,6 +127,17 @@ def _finish(study: dict, out: Path) -> None:
     for finding in study["sufficiency"]:
         if finding["level"] == "warning":
             stdout.print(f"[yellow]warning:[/yellow] {finding['message']}")
+    ratios = [f["numbers"] for f in study["sufficiency"] if f["code"] == "events_per_parameter"]
+    if ratios:
+        from medadapt.evaluate.sufficiency import EVENTS_PER_PARAMETER
+        from medadapt.workflows.labels import label
+
+        described = "; ".join(
+            f"{label(n['strategy'])} {n['events_per_parameter']:.3g}" for n in ratios
+        )
+        stdout.print(
+            f"events per trainable parameter: {described} (warning below {EVENTS_PER_PARAMETER})"
+        )
     for sentence in found["sentences"]:
         stdout.print(f"• {sentence}")
     stdout.print(f"wrote {out / 'study.json'} and {out / 'report.html'}")

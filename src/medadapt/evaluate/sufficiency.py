@@ -21,6 +21,14 @@ EVENTS_PER_FEATURE = 10  # the classical events-per-variable rule of thumb
 PREVALENCE_GAP = 0.15
 SMALL_GROUP_SHARE = 0.10
 MISSING_JUMP = 0.30
+# Events (rows of the smallest class) per trainable parameter below which a strategy is flagged.
+# The classical rule for fitting a model from the data alone asks for >= 10 events per estimated
+# parameter (Peduzzi et al., J Clin Epidemiol 1996; Riley et al., BMJ 2020). Adapters start from
+# a frozen base and are stopped early, so they can work far below that; medadapt tolerates a
+# hundred times less (one event per ten parameters) before warning. Below it, most trainable
+# parameters are set by their start and by early stopping rather than by the target rows, and
+# results swing from seed to seed.
+EVENTS_PER_PARAMETER = 0.1
 
 
 @dataclass
@@ -104,16 +112,7 @@ def check_sufficiency(
                 )
             )
         for strategy, params in (trainable_params or {}).items():
-            findings.append(
-                Finding(
-                    "events_per_parameter",
-                    "info",
-                    f"{strategy}: {params} trainable parameters, {events / max(params, 1):.3f} "
-                    "events per parameter. Small adapters rely on the frozen base and early "
-                    "stopping, not on the data alone.",
-                    {"strategy": strategy, "trainable_params": params, "events": events},
-                )
-            )
+            findings.append(events_per_parameter(strategy, params, events))
         if schema.task == "binary":
             p_source = _prevalence(schema, source)
             p_target = _prevalence(schema, pd.concat([target_train, target_test]))
@@ -144,6 +143,112 @@ def check_sufficiency(
                 {"unseen": unseen},
             )
         )
+    return findings
+
+
+def events_per_parameter(
+    strategy: str, params: int, events: int, *, name: str | None = None, where: str = ""
+) -> Finding:
+    """Events in the smallest class per trainable parameter of ``strategy``; a warning below
+    :data:`EVENTS_PER_PARAMETER`, worded for what the strategy trains."""
+    name = name or strategy
+    ratio = events / max(params, 1)
+    numbers = {
+        "strategy": strategy,
+        "trainable_params": params,
+        "events": events,
+        "events_per_parameter": float(f"{ratio:.3g}"),
+    }
+    head = (
+        f"{name}: {events} events in the smallest class{where} for {params} trainable "
+        f"parameters ({ratio:.3g} per parameter"
+    )
+    if ratio >= EVENTS_PER_PARAMETER:
+        tail = {
+            "full_finetune": "every weight of the base is trained; only early stopping keeps it "
+            "close to what the base learned.",
+            "scratch_local": "a new model from a random start, fitted to the target rows alone.",
+        }.get(
+            strategy,
+            "small adapters rely on the frozen base and early stopping, not on the data alone.",
+        )
+        return Finding("events_per_parameter", "info", f"{head}): {tail}", numbers)
+    rule = (
+        f", below {EVENTS_PER_PARAMETER}; a model fitted from data alone usually needs >= 10 "
+        "per parameter, Peduzzi et al. 1996)"
+    )
+    tail = {
+        "full_finetune": "every weight of the base can move to fit these few rows: expect it to "
+        "overfit this group and lose what the base learned; prefer an adapter.",
+        "scratch_local": "nothing is reused from the source groups, so the model is shaped by its "
+        "random start and these few rows: expect wide swings between seeds.",
+    }.get(
+        strategy,
+        "the adapter leans on the frozen base and on early stopping more than on the "
+        "data: expect results to vary between seeds and trust intervals, not single runs.",
+    )
+    return Finding("events_per_parameter", "warning", f"{head}{rule}: {tail}", numbers)
+
+
+def size_findings(
+    schema: TableSchema,
+    subsets: dict[float, pd.DataFrame],
+    trainable_params: dict[str, int],
+    *,
+    names: dict[str, str] | None = None,
+) -> list[Finding]:
+    """Class counts and events per trainable parameter at each training size of a study
+    (``subsets``: fraction -> the rows used), a warning for the sizes where a class has fewer
+    than :data:`MIN_EVENTS_TRAIN` rows, and the events-per-parameter finding of each strategy
+    at the largest size (the smaller sizes have fewer events still)."""
+    names = names or {}
+    sizes, rare = [], []
+    for fraction, rows in sorted(subsets.items()):
+        entry: dict[str, Any] = {"fraction": fraction, "n_rows": len(rows)}
+        if schema.task != "regression":
+            counts = _class_counts(schema, rows)
+            events = min(counts.values())
+            entry["class_counts"] = counts
+            entry["events_per_parameter"] = {
+                s: float(f"{events / max(p, 1):.3g}") for s, p in trainable_params.items()
+            }
+            if events < MIN_EVENTS_TRAIN and fraction < 1.0:
+                rare.append(entry)
+        sizes.append(entry)
+    findings = [
+        Finding(
+            "training_sizes",
+            "info",
+            "Training rows at each size: "
+            + "; ".join(f"{e['fraction']:.0%}: {e['n_rows']}" for e in sizes)
+            + ".",
+            {"sizes": sizes},
+        )
+    ]
+    if rare:
+        described = ", ".join(
+            f"{e['fraction']:.0%} ({e['n_rows']} rows: {e['class_counts']})" for e in rare
+        )
+        findings.append(
+            Finding(
+                "few_training_events_at_size",
+                "warning",
+                f"At {described} of the target training rows a class has fewer than "
+                f"{MIN_EVENTS_TRAIN} rows: points at those sizes show what a strategy does with "
+                "almost no data, not how well it would work.",
+                {"fractions": [e["fraction"] for e in rare]},
+            )
+        )
+    if schema.task != "regression" and sizes:
+        largest = sizes[-1]
+        events = min(largest["class_counts"].values())
+        where = f" at {largest['fraction']:.0%} of the target training rows"
+        for strategy, params in trainable_params.items():
+            findings.append(
+                events_per_parameter(
+                    strategy, params, events, name=names.get(strategy), where=where
+                )
+            )
     return findings
 
 

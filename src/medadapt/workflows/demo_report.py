@@ -6,9 +6,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from medadapt.evaluate.compare import paired_difference
+from medadapt.evaluate.metrics import MIN_PER_CLASS
 from medadapt.evaluate.report import Report
-from medadapt.evaluate.report.formatting import fmt_ci
+from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, natural_order
 from medadapt.evaluate.report.plots import calibration_figure, metric_bars, roc_figure
+from medadapt.evaluate.small_cells import mask_subgroups
 from medadapt.workflows.labels import FLAMBY_LABELS, LOCO_LABELS, STRATEGY_LABELS
 
 LABELS = STRATEGY_LABELS
@@ -159,10 +161,19 @@ def _centre_section(report: Report, centre: str, strategies: dict[str, Any], cur
     if notes:
         report.warnings(sorted(notes))
     labelled = {LABELS[s]: (curves["y"], curves[s]) for s in strategies if s in curves}
-    report.figure(
-        roc_figure(labelled, title=f"ROC, {centre}"),
-        caption=f"ROC curves on {centre}'s test patients.",
-    )
+    base = strategies["base_only"]
+    if base.get("auroc") is None:
+        fewest = min(base["n_positive"], base["n"] - base["n_positive"])
+        report.paragraph(
+            f"No ROC curve for {centre}: its {base['n']} test patients include "
+            f"{'fewer than ' + str(MIN_PER_CLASS) if fewest else 'no'} patients of one class, "
+            "so AUROC is not estimable and a curve would mislead."
+        )
+    else:
+        report.figure(
+            roc_figure(labelled, title=f"ROC, {centre}"),
+            caption=f"ROC curves on {centre}'s test patients.",
+        )
     report.figure(
         calibration_figure(labelled, title=f"Calibration, {centre}"),
         caption="Predicted risk against observed frequency (5 quantile bins).",
@@ -174,7 +185,8 @@ def _bias_section(report: Report, results: dict[str, Any]) -> None:
         "Per-site and per-subgroup view (the bias view)",
         "Each centre is scored with the model it would be served: the base model for the "
         "source centres, the base alone and the base with that centre's adapter for the new "
-        "centres. Bars show 95% confidence intervals; 'n/a' means too few events to estimate.",
+        "centres. Bars show 95% confidence intervals; 'n/a' means too few events to estimate; "
+        "'no adapter' marks the source centres, which are served by the base model alone.",
     )
     groups: dict[str, dict[str, Any]] = {}
     for centre, metrics in results["base"]["source_test"]["subgroups"].get("dataset", {}).items():
@@ -186,14 +198,21 @@ def _bias_section(report: Report, results: dict[str, Any]) -> None:
         }
     for metric in ("auroc", "accuracy"):
         report.figure(
-            metric_bars(groups, metric=metric, title=f"{metric} per centre"),
-            caption=f"{metric} per centre before and after the centre's adapter.",
+            metric_bars(
+                groups,
+                metric=metric,
+                title=f"{METRIC_LABELS[metric]} per centre",
+                absent="no adapter",
+            ),
+            caption=f"{METRIC_LABELS[metric]} per centre before and after the centre's adapter.",
         )
     rows = []
     for centre, strategies in results["centres"].items():
+        befores = mask_subgroups(strategies["base_only"]["subgroups"])
+        afters = mask_subgroups(strategies["bottleneck"]["subgroups"])
         for name in ("sex", "age band"):
-            for value, before in strategies["base_only"]["subgroups"].get(name, {}).items():
-                after = strategies["bottleneck"]["subgroups"][name][value]
+            for value in natural_order(befores.get(name, {})):
+                before, after = befores[name][value], afters[name][value]
                 rows.append(
                     [
                         centre,
@@ -219,7 +238,8 @@ def _bias_section(report: Report, results: dict[str, Any]) -> None:
         ],
         rows,
         caption="Subgroups of the new centres' test patients; small subgroups give "
-        "wide intervals or none.",
+        "wide intervals or none. Counts below 5 are shown as '<5' (and, next to one, the other "
+        "counts of that subgroup as ranges of 5) so that no patient can be singled out.",
     )
     forget_rows = []
     source = results["base"]["source_test"]["overall"]

@@ -20,3 +20,9 @@ LOCO_LABELS = {**STRATEGY_LABELS, "base_only": "base model, other three centres,
 
 def label(strategy: str) -> str:
     return STRATEGY_LABELS.get(strategy, strategy)
+
+
+def order(strategy: str) -> tuple[int, str]:
+    """Sort key: the order of :data:`STRATEGY_LABELS` (base model first), then by name."""
+    names = list(STRATEGY_LABELS)
+    return (names.index(strategy) if strategy in names else len(names), strategy)

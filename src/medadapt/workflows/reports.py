@@ -1,4 +1,10 @@
-"""The report written by ``medadapt evaluate``: one model (and adapter) on one data set."""
+"""The report written by ``medadapt evaluate``: one model (and adapter) on one data set.
+
+With an adapter, the base model's scores on the same patients (``base_scores``: the base
+model's ``{"overall": metrics, "subgroups": {...}}``, by default ``result["base_comparison"]``)
+give the before/after view per group; ``curves["base_scores"]`` (its predictions, kept in
+memory only) adds the paired difference and the base's ROC curve.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +13,37 @@ from typing import Any
 import numpy as np
 
 from medadapt.evaluate.report import Report
-from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci
+from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, natural_order
 from medadapt.evaluate.report.plots import calibration_figure, metric_bars, roc_figure
+from medadapt.evaluate.small_cells import mask_subgroups
+
+INTENDED_USE = (
+    "Research use: adaptation of an existing model to the group it was trained for; validate "
+    "locally before any clinical use."
+)
+BEFORE, AFTER = "base model", "with the adapter"
 
 
-def summary_lines(result: dict[str, Any]) -> list[str]:
+def unique_notes(notes: dict[str, str]) -> list[str]:
+    """``{metric: note}`` -> one line per distinct note, naming every metric it applies to.
+
+    >>> unique_notes({"auroc": "too few", "auprc": "too few", "sensitivity": "other"})
+    ['AUROC, AUPRC: too few', 'sensitivity: other']
+    """
+    by_note: dict[str, list[str]] = {}
+    for metric, note in notes.items():
+        by_note.setdefault(note, []).append(METRIC_LABELS.get(metric, metric))
+    return [
+        note if names == ["all"] else f"{', '.join(names)}: {note}"
+        for note, names in by_note.items()
+    ]
+
+
+def summary_lines(
+    result: dict[str, Any],
+    base_scores: dict[str, Any] | None = None,
+    difference: str | None = None,
+) -> list[str]:
     """Plain-language sentences for the top of a report."""
     n = result["n"]
     who = f"adapter '{result['adapter']}'" if result.get("adapter") else "the base model"
@@ -33,8 +65,16 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
             f"Mean absolute error {fmt_ci(result['mae'], result['mae_ci'], 1)} "
             "(in the label's unit)."
         )
-    for metric, note in result.get("notes", {}).items():
-        lines.append(f"{METRIC_LABELS.get(metric, metric)}: {note}.")
+    if base_scores is not None:
+        main = _main_metric(result)
+        before = base_scores["overall"]
+        lines.append(
+            f"Before the adapter, the base model alone scores {METRIC_LABELS[main]} "
+            f"{fmt_ci(before.get(main), before.get(f'{main}_ci'))} on the same patients."
+        )
+    if difference:
+        lines.append(difference)
+    lines += [f"{line}." for line in unique_notes(result.get("notes", {}))]
     if result.get("unseen_categories"):
         described = ", ".join(f"{k} ({v} rows)" for k, v in result["unseen_categories"].items())
         lines.append(f"Values never seen in training were treated as 'unseen': {described}.")
@@ -42,16 +82,56 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
     return lines
 
 
-def evaluation_report(result: dict[str, Any], curves: dict[str, np.ndarray]) -> Report:
+def _main_metric(result: dict[str, Any]) -> str:
+    if result["task"] == "regression":
+        return "mae"
+    return "auroc" if result.get("auroc") is not None else "accuracy"
+
+
+def _difference(result: dict[str, Any], curves: dict[str, Any]) -> str | None:
+    """The paired (same patients, same resamples) difference adapter - base, in words."""
+    if curves.get("base_scores") is None or result["task"] == "multiclass":
+        return None
+    from medadapt.evaluate.compare import paired_difference
+
+    metric = _main_metric(result)
+    diff = paired_difference(curves["y"], curves["scores"], curves["base_scores"], metric=metric)
+    name = METRIC_LABELS[metric]
+    if diff.value is None or diff.ci is None:
+        return f"The adapter and the base model cannot be compared on {name} ({diff.note})."
+    verdict = {
+        "better": "the adapter is better",
+        "worse": "the adapter is worse",
+    }.get(diff.verdict, "no detectable difference on these patients")
+    return (
+        f"Paired on the same patients, the adapter changes {name} by {diff.value:+.3f} "
+        f"(95% CI {diff.ci[0]:+.3f} to {diff.ci[1]:+.3f}): {verdict}."
+    )
+
+
+def evaluation_report(
+    result: dict[str, Any],
+    curves: dict[str, np.ndarray],
+    *,
+    base_scores: dict[str, Any] | None = None,
+) -> Report:
+    base_scores = base_scores or result.get("base_comparison")
+    if not result.get("adapter"):
+        base_scores = None
     report = Report(title="Model evaluation", subtitle=result["rows_used"])
-    report.summary(summary_lines(result))
+    report.summary(summary_lines(result, base_scores, _difference(result, curves)))
     report.section("Metrics")
     metrics = [m for m in METRIC_LABELS if m in result]
+    before = (base_scores or {}).get("overall", {})
+    columns = ["metric", "value (95% CI)", "note"]
+    if base_scores is not None:
+        columns = ["metric", f"{BEFORE} (95% CI)", f"{AFTER} (95% CI)", "note"]
     report.table(
-        ["metric", "value (95% CI)", "note"],
+        columns,
         [
             [
                 METRIC_LABELS[m],
+                *([fmt_ci(before.get(m), before.get(f"{m}_ci"), 3)] if base_scores else []),
                 fmt_ci(result[m], result.get(f"{m}_ci"), 3),
                 result["notes"].get(m, ""),
             ]
@@ -59,35 +139,18 @@ def evaluation_report(result: dict[str, Any], curves: dict[str, np.ndarray]) -> 
         ],
     )
     if result["task"] == "binary" and len(np.unique(curves["y"])) == 2:
-        pair = {"model": (curves["y"], curves["scores"])}
-        report.figure(roc_figure(pair, title="ROC curve"), caption="ROC curve.")
+        pairs = {"model": (curves["y"], curves["scores"])}
+        if base_scores is not None and curves.get("base_scores") is not None:
+            pairs = {
+                BEFORE: (curves["y"], curves["base_scores"]),
+                AFTER: (curves["y"], curves["scores"]),
+            }
+        report.figure(roc_figure(pairs, title="ROC curve"), caption="ROC curve.")
         report.figure(
-            calibration_figure(pair, title="Calibration"),
+            calibration_figure(pairs, title="Calibration"),
             caption="Predicted risk against observed frequency.",
         )
-    main = "auroc" if result["task"] != "regression" else "mae"
-    for name, groups in result.get("subgroups", {}).items():
-        report.section(f"By {name}")
-        report.table(
-            [name, "patients", f"{METRIC_LABELS[main]} (95% CI)", "note"],
-            [
-                [
-                    value,
-                    m["n"],
-                    fmt_ci(m.get(main), m.get(f"{main}_ci")),
-                    "; ".join(m.get("notes", {}).values()),
-                ]
-                for value, m in groups.items()
-            ],
-        )
-        report.figure(
-            metric_bars(
-                {v: {"model": m} for v, m in groups.items()},
-                metric=main,
-                title=f"{METRIC_LABELS[main]} by {name}",
-            ),
-            caption=f"{METRIC_LABELS[main]} by {name} with 95% CIs ('n/a': too few patients).",
-        )
+    _groups(report, result, base_scores)
     report.section("Data summary")
     report.table(
         ["feature", "missing values"],
@@ -95,16 +158,86 @@ def evaluation_report(result: dict[str, Any], curves: dict[str, np.ndarray]) -> 
         caption="Counts only. Missing values are modelled, not imputed.",
     )
     if result.get("adapter"):
-        report.card(
-            f"Adapter {result['adapter']}",
-            [
-                ("Trainable parameters", str(result["trainable_params"])),
-                ("File size", f"{result['adapter_bytes']} bytes"),
-                (
-                    "Limitations",
-                    "Valid for the population it was trained on; re-validate on local "
-                    "data and watch calibration over time.",
-                ),
-            ],
-        )
+        _card(report, result, base_scores)
     return report
+
+
+def _groups(report: Report, result: dict[str, Any], base_scores: dict[str, Any] | None) -> None:
+    main = "auroc" if result["task"] != "regression" else "mae"
+    label = METRIC_LABELS[main]
+    after_all = mask_subgroups(result.get("subgroups", {}))
+    before_all = mask_subgroups((base_scores or {}).get("subgroups", {}))
+
+    def cell(metrics: dict[str, Any] | None) -> str:
+        return "–" if metrics is None else fmt_ci(metrics.get(main), metrics.get(f"{main}_ci"))
+
+    for name, groups in after_all.items():
+        report.section(f"By {name}")
+        values = natural_order(groups)
+        before = before_all.get(name)
+        scored = [f"{label} {BEFORE}", f"{label} {AFTER}"] if before else [f"{label} (95% CI)"]
+        report.table(
+            [name, "patients", *scored, "note"],
+            [
+                [
+                    value,
+                    groups[value]["n"],
+                    *([cell(before.get(value))] if before else []),
+                    cell(groups[value]),
+                    "; ".join(unique_notes(groups[value].get("notes", {}))),
+                ]
+                for value in values
+            ],
+            caption="Subgroup counts below 5 are shown as '<5' (and, next to one, the other "
+            "counts as ranges of 5) so that no patient can be singled out.",
+        )
+        if before:
+            series = {v: {BEFORE: before.get(v, {}), AFTER: groups[v]} for v in values}
+        else:
+            series = {v: {"model": groups[v]} for v in values}
+        report.figure(
+            metric_bars(series, metric=main, title=f"{label} by {name}"),
+            caption=f"{label} by {name} with 95% CIs ('n/a': too few patients or events)"
+            + (", before and after the adapter." if before else "."),
+        )
+
+
+def _card(report: Report, result: dict[str, Any], base_scores: dict[str, Any] | None) -> None:
+    main = _main_metric(result)
+    training = result.get("adapter_training") or {}
+    trained_on = (
+        f"trained on {training['n_train']} rows of {training.get('group') or 'its group'}"
+        if training.get("n_train") is not None
+        else "training data as recorded in the adapter's adapter.json"
+    )
+    metrics = "; ".join(
+        f"{METRIC_LABELS[m]} {fmt_ci(result.get(m), result.get(f'{m}_ci'))}"
+        for m in ("auroc", "accuracy", "brier", "mae", "rmse")
+        if m in result
+    )
+    if base_scores is not None:
+        before = base_scores["overall"]
+        metrics += (
+            f" (base model alone: {METRIC_LABELS[main]} "
+            f"{fmt_ci(before.get(main), before.get(f'{main}_ci'))})"
+        )
+    report.section(f"Adapter card: {result['adapter']}")
+    report.card(
+        f"Adapter {result['adapter']}",
+        [
+            ("Intended use", result.get("intended_use") or INTENDED_USE),
+            (
+                "Data",
+                f"{trained_on}; evaluated here on {result['n']} patients ({result['rows_used']}).",
+            ),
+            ("Metrics", metrics + "."),
+            ("Trainable parameters", str(result["trainable_params"])),
+            ("File size", f"{result['adapter_bytes']} bytes"),
+            (
+                "Limitations",
+                "Valid for the population it was trained on; small groups give wide intervals "
+                "(see the notes above). Re-validate on local data and watch calibration as "
+                "prevalence changes.",
+            ),
+        ],
+    )

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,17 +101,38 @@ def prepare(frame: pd.DataFrame, schema: TableSchema, config: StudyConfig) -> St
     return StudyData(schema, source, target.iloc[train], target.iloc[test])
 
 
-def open_study_dir(out_dir: str | Path, digest: str) -> Path:
-    """Create (or reopen, for the same grid only) a study directory with its points folder."""
+def data_digest(data: StudyData) -> str:
+    """Identifies the rows and the label definition: the schema (label, positive_above, task,
+    features) and a hash of every source and target row used, in order."""
+    digest = hashlib.sha256(json.dumps(data.schema.to_dict(), sort_keys=True).encode())
+    for part in (data.source, data.target_train, data.target_test):
+        digest.update(json.dumps([str(c) for c in part.columns]).encode())
+        digest.update(pd.util.hash_pandas_object(part, index=True).to_numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def open_study_dir(out_dir: str | Path, digest: str, data: str | None = None) -> Path:
+    """Create (or reopen, for the same grid and data only) a study directory with its points
+    folder. A directory of another study is refused, never mixed or silently overwritten: its
+    finished points stay as they are."""
     out = Path(out_dir)
-    (out / "points").mkdir(parents=True, exist_ok=True)
     state = out / "state.json"
-    if state.is_file() and json.loads(state.read_text()).get("config") != digest:
-        raise ConfigError(
-            f"{out} holds a study with other settings; choose a new --out directory "
-            "(or delete that one) to start a different study"
-        )
-    atomic_write_bytes(state, json.dumps({"config": digest}).encode())
+    if state.is_file():
+        recorded = json.loads(state.read_text())
+        if recorded.get("config") != digest:
+            raise ConfigError(
+                f"{out} holds a study with other settings; choose a new --out directory "
+                "(or delete that one) to start a different study"
+            )
+        if recorded.get("data") != data:
+            raise ConfigError(
+                f"{out} holds a study of other data (the rows or the label definition "
+                "changed); choose a new --out directory (or delete that one) to start a "
+                "study of this data"
+            )
+    (out / "points").mkdir(parents=True, exist_ok=True)
+    record = {"config": digest} if data is None else {"config": digest, "data": data}
+    atomic_write_bytes(state, json.dumps(record).encode())
     return out
 
 
@@ -179,33 +198,41 @@ def run_point(job: dict[str, Any]) -> dict[str, Any]:
         "metrics": metrics,
         "seconds": round(time.perf_counter() - started, 2),
     }
-    if job["fraction"] == 1.0:
+    if job["largest"]:  # the details the report shows for the largest size tried
         from medadapt.evaluate.groups import evaluate_groups, subgroup_columns
+        from medadapt.evaluate.small_cells import mask_subgroups
 
-        point["subgroups"] = evaluate_groups(
+        groups = evaluate_groups(
             schema.task, y, scores, subgroup_columns(test), n_boot=job["n_boot"], seed=seed
         )["subgroups"]
+        point["subgroups"] = mask_subgroups(groups)
         if seed == 0:
             point["curves"] = _scores_summary(schema.task, y, scores)
     return point
 
 
-def _train_bases(data: StudyData, config: StudyConfig, out: Path, say) -> list[Path]:
-    from medadapt.train.bundle import BaseModel
+def _masked(point: dict[str, Any]) -> dict[str, Any]:
+    """Small subgroup counts suppressed (again: points written by older versions too)."""
+    from medadapt.evaluate.small_cells import mask_subgroups
+
+    if point.get("subgroups"):
+        point["subgroups"] = mask_subgroups(point["subgroups"])
+    return point
+
+
+def train_base_point(job: dict[str, Any]) -> dict[str, Any]:
+    """Train and save the base model of one seed. Runs in a worker process."""
+    import torch
+
     from medadapt.train.tabular import train_base
 
-    directories = []
-    for seed in range(config.seeds):
-        directory = out / "bases" / f"seed_{seed}"
-        if not (directory / "model.json").is_file():
-            say(f"base model, seed {seed}")
-            train_base(data.source, data.schema, model_config=config.model, seed=seed).save(
-                directory
-            )
-        else:
-            BaseModel.load(directory)  # verifies the checksum of a resumed base
-        directories.append(directory)
-    return directories
+    torch.set_num_threads(1)
+    schema = TableSchema.from_dict(job["schema"])
+    model_config = TabularModelConfig(**job["model"])
+    train_base(job["source"], schema, model_config=model_config, seed=job["seed"]).save(
+        job["base_dir"]
+    )
+    return {"seed": job["seed"]}
 
 
 def run_study(
@@ -215,46 +242,33 @@ def run_study(
     *,
     out_dir: str | Path,
     workers: int | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[..., None] | None = None,
 ) -> dict[str, Any]:
-    """Run (or resume) the study grid; returns every point (JSON-ready)."""
+    """Run (or resume) the study grid; returns every point (JSON-ready).
+
+    ``progress(message)`` is called as each base model or point finishes, and once as
+    ``progress(message, already=n)`` when a resumed study finds ``n`` of them already done.
+    """
     from medadapt.evaluate.sufficiency import check_sufficiency
 
-    say = progress or (lambda message: None)
-    out = open_study_dir(out_dir, config.digest())
+    say = progress or (lambda message, already=0: None)
     data = prepare(frame, schema, config)
+    out = open_study_dir(out_dir, config.digest(), data_digest(data))
     findings = check_sufficiency(
         schema,
         source=data.source,
         target_train=data.target_train,
         target_test=data.target_test,
-        trainable_params=_parameter_counts(schema, config),
     )
-    bases = _train_bases(data, config, out, say)
-    jobs = []
-    for seed in range(config.seeds):
-        for strategy in config.strategies:
-            fractions = (1.0,) if strategy == "base_only" else config.fractions
-            for fraction in fractions:
-                name = point_name(strategy, fraction, seed)
-                if (out / "points" / f"{name}.json").is_file():
-                    continue
-                jobs.append(
-                    {
-                        "name": name,
-                        "strategy": strategy,
-                        "fraction": fraction,
-                        "seed": seed,
-                        "schema": schema.to_dict(),
-                        "train": data.target_train,
-                        "test": data.target_test,
-                        "base_dir": str(bases[seed]),
-                        "n_boot": config.n_boot,
-                        "model": asdict(config.model),
-                    }
-                )
-    _run_jobs(jobs, out, workers, say)
-    points = [json.loads(p.read_text()) for p in sorted((out / "points").glob("*.json"))]
+    findings += _size_findings(data, config)
+    bases, points = _plan(data, config, out)
+    finished = n_steps(config) - len(bases) - sum(map(len, points.values()))
+    if finished:
+        say(f"resumed: {finished} finished steps kept", already=finished)
+    _run(bases, points, out, workers, say)
+    points_done = [
+        _masked(json.loads(p.read_text())) for p in sorted((out / "points").glob("*.json"))
+    ]
     return {
         "config": {**asdict(config), "digest": config.digest()},
         "task": schema.task,
@@ -267,36 +281,103 @@ def run_study(
             "target_group": config.target_group,
         },
         "sufficiency": [f.to_dict() for f in findings],
-        "points": points,
+        "points": points_done,
     }
 
 
-def _run_jobs(jobs: list[dict[str, Any]], out: Path, workers: int | None, say) -> None:
-    if not jobs:
-        return
-    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+def n_steps(config: StudyConfig) -> int:
+    """Base models plus points: what the progress bar counts."""
+    per_seed = sum(1 for s in config.strategies if s != "base_only") * len(config.fractions)
+    return config.seeds * (1 + per_seed + ("base_only" in config.strategies))
 
-    def save(point: dict[str, Any]) -> None:
-        name = point_name(point["strategy"], point["fraction"], point["seed"])
-        atomic_write_bytes(out / "points" / f"{name}.json", json.dumps(point).encode())
-        say(f"{point['strategy']} {point['fraction']:.0%} seed {point['seed']}")
 
-    if workers == 1:
-        for job in jobs:
-            save(run_point(job))
+def _plan(
+    data: StudyData, config: StudyConfig, out: Path
+) -> tuple[list[dict[str, Any]], dict[int | None, list[dict[str, Any]]]]:
+    """The base models still to train, and the points still to run keyed by the seed of the
+    base model they need (``None``: none needed)."""
+    from medadapt.train.bundle import BaseModel
+
+    schema, model = data.schema.to_dict(), asdict(config.model)
+    bases, points = [], {}
+    largest = max(config.fractions)
+    for seed in range(config.seeds):
+        base_dir = out / "bases" / f"seed_{seed}"
+        if (base_dir / "model.json").is_file():
+            BaseModel.load(base_dir)  # verifies the checksum of a resumed base
+        else:
+            bases.append(
+                {
+                    "seed": seed,
+                    "source": data.source,
+                    "schema": schema,
+                    "model": model,
+                    "base_dir": str(base_dir),
+                }
+            )
+        for strategy in config.strategies:
+            for fraction in (1.0,) if strategy == "base_only" else config.fractions:
+                name = point_name(strategy, fraction, seed)
+                if (out / "points" / f"{name}.json").is_file():
+                    continue
+                needs = None if strategy == "scratch_local" else seed
+                points.setdefault(needs, []).append(
+                    {
+                        "name": name,
+                        "strategy": strategy,
+                        "fraction": fraction,
+                        "largest": strategy == "base_only" or fraction == largest,
+                        "seed": seed,
+                        "schema": schema,
+                        "train": data.target_train,
+                        "test": data.target_test,
+                        "base_dir": str(base_dir),
+                        "n_boot": config.n_boot,
+                        "model": model,
+                    }
+                )
+    return bases, points
+
+
+def _run(bases, points, out: Path, workers: int | None, say) -> None:
+    """Base models and points in parallel processes; a seed's points start once its base
+    model is saved. Each result is written as soon as it arrives."""
+    from medadapt.workflows.parallel import Job, run_jobs
+
+    n_jobs = len(bases) + sum(map(len, points.values()))
+    if not n_jobs:
         return
-    context = multiprocessing.get_context("spawn")  # no fork after torch threads started
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending = {pool.submit(run_point, job) for job in jobs}
-        try:
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    save(future.result())
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
+    training = {base["seed"] for base in bases}
+    waiting = {seed: points.get(seed, []) for seed in training}
+    ready = [job for seed, jobs in points.items() if seed not in training for job in jobs]
+    first = [Job(train_base_point, b) for b in bases] + [Job(run_point, j) for j in ready]
+
+    def on_done(job: Job, result: dict[str, Any]) -> list[Job]:
+        if job.fn is train_base_point:
+            say(f"base model, seed {result['seed']}")
+            return [Job(run_point, j) for j in waiting.get(result["seed"], [])]
+        name = point_name(result["strategy"], result["fraction"], result["seed"])
+        atomic_write_bytes(out / "points" / f"{name}.json", json.dumps(result).encode())
+        say(f"{result['strategy']} {result['fraction']:.0%} seed {result['seed']}")
+        return []
+
+    run_jobs(first, workers=max(1, min(workers or os.cpu_count() or 1, n_jobs)), on_done=on_done)
+
+
+def _size_findings(data: StudyData, config: StudyConfig) -> list:
+    """Class counts and events per trainable parameter at each training size (seed 0's
+    subsets; the subsets are stratified, so other seeds have the same counts)."""
+    from medadapt.evaluate.sufficiency import size_findings
+    from medadapt.workflows.labels import label
+
+    train, schema = data.target_train, data.schema
+    labels = true_labels(schema, train) if schema.task != "regression" else np.zeros(len(train))
+    subsets = {
+        f: train.iloc[nested_fraction(np.arange(len(train)), labels, fraction=f, seed=0)]
+        for f in config.fractions
+    }
+    params = _parameter_counts(schema, config)
+    return size_findings(schema, subsets, params, names={s: label(s) for s in params})
 
 
 def _parameter_counts(schema: TableSchema, config: StudyConfig) -> dict[str, int]:

@@ -10,8 +10,38 @@ matplotlib.use("Agg")
 from matplotlib import pyplot as plt
 
 from medadapt.evaluate.report import Report
-from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci
+from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, natural_order
 from medadapt.evaluate.report.plots import PALETTE, learning_curve_figure, metric_bars
+from medadapt.workflows.labels import label, order
+from medadapt.workflows.study_summary import metric_range
+
+
+def _largest(study: dict[str, Any]) -> float:
+    """The largest training fraction tried (not always 1: ``--fractions`` may stop short)."""
+    return max(study["config"]["fractions"])
+
+
+def _detailed(study: dict[str, Any]) -> list[dict[str, Any]]:
+    """The points with subgroup and ROC details: every strategy at the largest size tried, and
+    the base model."""
+    largest = _largest(study)
+    chosen = [
+        p for p in study["points"] if p["strategy"] == "base_only" or p["fraction"] == largest
+    ]
+    return sorted(chosen, key=lambda p: (order(p["strategy"]), p["seed"]))
+
+
+def _size_text(study: dict[str, Any]) -> str:
+    largest = _largest(study)
+    rows = [
+        p["n_train"]
+        for p in study["points"]
+        if p["fraction"] == largest and p["strategy"] != "base_only"
+    ]
+    n = f"{max(rows)} rows, " if rows else ""
+    if largest == 1.0:
+        return f"all target training rows ({n}100%)"
+    return f"the largest training size tried ({n}{largest:.0%} of the target training rows)"
 
 
 def _band_points(entries: list[dict[str, Any]], sizes: list[float]) -> list[tuple]:
@@ -30,7 +60,7 @@ def _band_points(entries: list[dict[str, Any]], sizes: list[float]) -> list[tupl
 def _curves_figure(study: dict[str, Any], *, kind: str):
     fig, ax = plt.subplots(figsize=(4.8, 4.4))
     ax.plot([0, 1], [0, 1], color="#bbbbbb", lw=1, ls="--")
-    for i, point in enumerate(p for p in study["points"] if p.get("curves")):
+    for i, point in enumerate(p for p in _detailed(study) if p.get("curves")):
         xs, ys = point["curves"][kind]
         ax.plot(
             xs,
@@ -39,15 +69,16 @@ def _curves_figure(study: dict[str, Any], *, kind: str):
             lw=1.4,
             marker="o" if kind == "calibration" else None,
             ms=3,
-            label=point["strategy"],
+            label=label(point["strategy"]),
         )
+    size = "all rows" if _largest(study) == 1.0 else f"{_largest(study):.0%} of the rows"
     if kind == "roc":
-        ax.set(xlabel="1 − specificity", ylabel="sensitivity", title="ROC, all target rows")
+        ax.set(xlabel="1 − specificity", ylabel="sensitivity", title=f"ROC, {size}")
     else:
         ax.set(
             xlabel="predicted risk",
             ylabel="observed frequency",
-            title="Calibration, all target rows",
+            title=f"Calibration, {size}",
         )
     ax.set(xlim=(0, 1), ylim=(0, 1))
     ax.legend(fontsize=7, frameon=False)
@@ -70,35 +101,36 @@ def study_report(study: dict[str, Any], curves: dict[str, Any], found: dict[str,
             "trusting any number."
         )
     summary.append(
-        "Intervals are 95% intervals over seeds (which patients trained the model "
-        "and its random start); a single result is less certain still (see 'test "
-        "CI' in the table), because the held-out set is small."
+        "Bands and intervals in brackets are 95% intervals over seeds (which patients trained "
+        "the model and its random start); 'test CI' is the uncertainty from the small held-out "
+        "set. 'Clearly ahead' and 'no conclusion' take both into account."
     )
     report.summary(summary)
-    report.section("Data sufficiency (checked before training)")
-    report.warnings([f["message"] for f in warnings])
-    infos = [f["message"] for f in study["sufficiency"] if f["level"] == "info"]
-    for line in infos:
-        report.paragraph(line)
+    _sufficiency(report, study)
     metric = found["metric"]
     sizes = sorted(
         {e["n_train"] for entries in curves[metric].values() for e in entries if e["n_train"] > 0}
     )
     report.section("Learning curves")
     for name in curves:
-        bands = {s: _band_points(entries, sizes) for s, entries in curves[name].items()}
+        bands = {label(s): _band_points(entries, sizes) for s, entries in curves[name].items()}
         report.figure(
             learning_curve_figure(
-                bands, title=f"{METRIC_LABELS[name]} vs training rows", ylabel=METRIC_LABELS[name]
+                bands,
+                title=f"{METRIC_LABELS[name]} vs training rows",
+                ylabel=METRIC_LABELS[name],
+                limits=metric_range(name, study["task"]),
+                reference=label("base_only"),
             ),
-            caption=f"{METRIC_LABELS[name]}: mean over seeds with 95% band; base model flat.",
+            caption=f"{METRIC_LABELS[name]}: mean over seeds with its 95% band over seeds, one "
+            "panel per strategy; dashed: the base model without training, the same at every size.",
         )
     report.section(f"{METRIC_LABELS[metric]} by strategy and training size")
     columns = ["strategy"] + [f"{f:.0%}" for f in config["fractions"]]
     rows = []
     for strategy, entries in curves[metric].items():
         cells = {e["fraction"]: e for e in entries}
-        row = [strategy]
+        row = [label(strategy)]
         for fraction in config["fractions"]:
             e = cells.get(fraction) or (entries[0] if strategy == "base_only" else None)
             if e is None or e["mean"] is None:
@@ -125,15 +157,18 @@ def study_report(study: dict[str, Any], curves: dict[str, Any], found: dict[str,
         [
             [
                 f"{b['n_train']:.0f} ({b['fraction']:.0%})",
-                b["best"],
+                label(b["best"]),
                 b["mean"],
-                ", ".join(b["indistinguishable_from"]) or "none",
+                ", ".join(label(s) for s in b["indistinguishable_from"]) or "none",
             ]
             for b in found["best_per_size"]
         ],
+        caption="Told apart only when the intervals combining seed-to-seed variation and "
+        "test-set uncertainty do not overlap (no per-patient predictions are stored, so the "
+        "comparison is not paired; this is conservative).",
     )
-    if any(p.get("curves") for p in study["points"]) and study["task"] == "binary":
-        report.section("Discrimination and calibration with all target training rows (seed 0)")
+    if any(p.get("curves") for p in _detailed(study)) and study["task"] == "binary":
+        report.section(f"Discrimination and calibration with {_size_text(study)}, seed 0")
         report.figure(_curves_figure(study, kind="roc"), caption="ROC curves.")
         report.figure(
             _curves_figure(study, kind="calibration"),
@@ -146,26 +181,71 @@ def study_report(study: dict[str, Any], curves: dict[str, Any], found: dict[str,
 
 
 def _subgroups(report: Report, study: dict[str, Any]) -> None:
-    full = [
-        p for p in study["points"] if p["fraction"] == 1.0 and p["seed"] == 0 and p.get("subgroups")
-    ]
-    if not full:
+    detailed = [p for p in _detailed(study) if p["seed"] == 0 and p.get("subgroups")]
+    if not detailed:
         return
     report.section(
         "Per-subgroup view (before and after adaptation)",
-        "Target group's held-out rows by subgroup, seed 0, all training rows; bars are 95% "
-        "bootstrap intervals, 'n/a' means too few patients or events to estimate.",
+        f"Target group's held-out rows by subgroup, seed 0, {_size_text(study)}; bars are 95% "
+        "bootstrap intervals, 'n/a' means too few patients or events to estimate; subgroup "
+        "counts below 5 are shown as '<5'.",
     )
     metric = "auroc" if study["task"] != "regression" else "mae"
-    for name in full[0]["subgroups"]:
+    for name in detailed[0]["subgroups"]:
         groups: dict[str, dict[str, Any]] = {}
-        for point in full:
+        for point in detailed:
             for value, metrics in point["subgroups"].get(name, {}).items():
-                groups.setdefault(value, {})[point["strategy"]] = metrics
+                groups.setdefault(value, {})[label(point["strategy"])] = metrics
+        groups = {value: groups[value] for value in natural_order(groups)}
         report.figure(
             metric_bars(groups, metric=metric, title=f"{METRIC_LABELS[metric]} by {name}"),
             caption=f"{METRIC_LABELS[metric]} by {name}, every strategy.",
         )
+        first = next(iter(groups.values()), {})
+        report.table(
+            [name, "patients", *[f"{METRIC_LABELS[metric]}: {s}" for s in first]],
+            [
+                [
+                    value,
+                    next(iter(by.values())).get("n"),
+                    *[fmt_ci(m.get(metric), m.get(f"{metric}_ci")) for m in by.values()],
+                ]
+                for value, by in groups.items()
+            ],
+        )
+
+
+def _sufficiency(report: Report, study: dict[str, Any]) -> None:
+    findings = study["sufficiency"]
+    report.section("Data sufficiency (checked before training)")
+    report.warnings([f["message"] for f in findings if f["level"] == "warning"])
+    for finding in findings:
+        if finding["level"] == "info" and finding["code"] != "training_sizes":
+            report.paragraph(finding["message"])
+    sizes = next((f["numbers"]["sizes"] for f in findings if f["code"] == "training_sizes"), [])
+    if not sizes or "class_counts" not in sizes[0]:
+        return
+    classes = list(sizes[0]["class_counts"])
+    strategies = list(sizes[0]["events_per_parameter"])
+    report.table(
+        [
+            "training size",
+            "rows",
+            *[f"class {c}" for c in classes],
+            *[f"events/parameter: {label(s)}" for s in strategies],
+        ],
+        [
+            [
+                f"{e['fraction']:.0%}",
+                e["n_rows"],
+                *[e["class_counts"][c] for c in classes],
+                *[f"{e['events_per_parameter'][s]:.4f}" for s in strategies],
+            ]
+            for e in sizes
+        ],
+        caption="Target training rows at each size (seed 0's subset; stratified, so every seed "
+        "has these counts). Events: rows of the smallest class.",
+    )
 
 
 def _data_summary(report: Report, study: dict[str, Any]) -> None:
@@ -193,13 +273,13 @@ def _card(report: Report, study: dict[str, Any], found: dict[str, Any]) -> None:
     )
     if adapter is None:
         return
-    best = [p for p in study["points"] if p["strategy"] == adapter and p["fraction"] == 1.0]
+    best = [p for p in _detailed(study) if p["strategy"] == adapter]
     if not best:
         return
     values = [p["metrics"].get(metric) for p in best if p["metrics"].get(metric) is not None]
-    report.section(f"Adapter card: {adapter}, {study['data']['target_group']}")
+    report.section(f"Adapter card: {label(adapter)}, {study['data']['target_group']}")
     report.card(
-        f"{adapter} adapter",
+        label(adapter),
         [
             (
                 "Intended use",
@@ -208,8 +288,9 @@ def _card(report: Report, study: dict[str, Any], found: dict[str, Any]) -> None:
             ),
             (
                 "Data",
-                f"{study['data']['n_target_train']} training rows of "
-                f"{study['data']['target_group']}; {study['data']['n_target_test']} held out.",
+                f"{best[0]['n_train']} training rows of {study['data']['target_group']} "
+                f"({_largest(study):.0%} of its training rows); "
+                f"{study['data']['n_target_test']} held out.",
             ),
             (
                 "Metrics",

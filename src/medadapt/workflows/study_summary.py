@@ -2,7 +2,12 @@
 
 Per strategy and training size: the mean over seeds and a 95 % t-interval over seeds (how much
 the result depends on which patients were used and on the random start), plus the mean of the
-per-seed bootstrap intervals (how uncertain one result is given the small test set).
+per-seed bootstrap intervals (how uncertain one result is given the small test set). The two
+are combined in quadrature into ``total_ci``, which the "clearly ahead" verdicts use: every
+strategy is scored on the same held-out patients, so a gap smaller than the test set's own
+uncertainty is not claimed. Per-patient predictions are not stored, so this cannot be a paired
+comparison; treating the two strategies' test-set errors as independent is conservative (a
+paired bootstrap would give narrower intervals for their difference).
 """
 
 from __future__ import annotations
@@ -13,7 +18,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from medadapt.workflows.labels import label
+from medadapt.evaluate.report.formatting import METRIC_LABELS
+from medadapt.workflows.labels import label, order
 
 LOWER_IS_BETTER = {"brier", "ece", "mae", "rmse"}
 METRICS = {
@@ -33,6 +39,48 @@ PLATEAU_TOLERANCE = {
 }
 
 
+# The values each metric can take (Brier: multiclass up to 2); intervals are clipped to them.
+METRIC_RANGE = {
+    "auroc": (0.0, 1.0),
+    "accuracy": (0.0, 1.0),
+    "balanced_accuracy": (0.0, 1.0),
+    "brier": (0.0, 1.0),
+    "ece": (0.0, 1.0),
+    "mae": (0.0, None),
+    "rmse": (0.0, None),
+    "r2": (None, 1.0),
+}
+
+
+def metric_range(metric: str, task: str) -> tuple[float | None, float | None]:
+    if metric == "brier" and task == "multiclass":
+        return (0.0, 2.0)
+    return METRIC_RANGE.get(metric, (None, None))
+
+
+def clip(interval, bounds: tuple[float | None, float | None]) -> list[float] | None:
+    """``interval`` clipped to the metric's valid range (a t-interval or a bootstrap mean can
+    pass 1 for AUROC, or 0 for the Brier score)."""
+    if interval is None:
+        return None
+    low, high = (float(v) for v in interval)
+    if bounds[0] is not None:
+        low, high = max(low, bounds[0]), max(high, bounds[0])
+    if bounds[1] is not None:
+        low, high = min(low, bounds[1]), min(high, bounds[1])
+    return [low, high]
+
+
+def _total(mean: float | None, ci, test_ci) -> list[float] | None:
+    """Seed-to-seed and test-set uncertainty combined: half-widths added in quadrature."""
+    if mean is None or test_ci is None:
+        return None
+    seed_half = 0.0 if ci is None else (ci[1] - ci[0]) / 2
+    test_half = (test_ci[1] - test_ci[0]) / 2
+    half = float(np.hypot(seed_half, test_half))
+    return [mean - half, mean + half]
+
+
 def t_interval(values: list[float]) -> tuple[float, float] | None:
     if len(values) < 2:
         return None
@@ -44,7 +92,8 @@ def t_interval(values: list[float]) -> tuple[float, float] | None:
 
 
 def aggregate(points: list[dict[str, Any]], task: str) -> dict[str, Any]:
-    """``curves[metric][strategy] = [{fraction, n_train, mean, ci, test_ci, n_seeds}, ...]``."""
+    """``curves[metric][strategy] = [{fraction, n_train, mean, ci, test_ci, total_ci, n_seeds},
+    ...]``; every interval clipped to the metric's valid range."""
     grouped: dict[tuple[str, float], list[dict[str, Any]]] = defaultdict(list)
     for point in points:
         grouped[(point["strategy"], point["fraction"])].append(point)
@@ -57,25 +106,29 @@ def aggregate(points: list[dict[str, Any]], task: str) -> dict[str, Any]:
             cis = [
                 p["metrics"].get(f"{metric}_ci") for p in group if p["metrics"].get(f"{metric}_ci")
             ]
+            mean = float(np.mean(defined)) if defined else None
+            bounds = metric_range(metric, task)
+            ci = clip(t_interval(defined), bounds)
+            test_ci = (
+                clip([np.mean([c[0] for c in cis]), np.mean([c[1] for c in cis])], bounds)
+                if cis
+                else None
+            )
             entry = {
                 "fraction": fraction,
                 "n_train": float(np.mean([p["n_train"] for p in group])),
                 "n_seeds": len(defined),
-                "mean": float(np.mean(defined)) if defined else None,
+                "mean": mean,
                 "sd": float(np.std(defined, ddof=1)) if len(defined) > 1 else None,
-                "ci": t_interval(defined),
-                "test_ci": [
-                    float(np.mean([c[0] for c in cis])),
-                    float(np.mean([c[1] for c in cis])),
-                ]
-                if cis
-                else None,
+                "ci": ci,
+                "test_ci": test_ci,
+                "total_ci": clip(_total(mean, ci, test_ci), bounds),
                 "note": None
                 if defined
                 else next(iter(group[0]["metrics"].get("notes", {}).values()), "not estimable"),
             }
             per_strategy[strategy].append(entry)
-        curves[metric] = dict(per_strategy)
+        curves[metric] = dict(sorted(per_strategy.items(), key=lambda item: order(item[0])))
     return curves
 
 
@@ -92,9 +145,11 @@ def _better(metric: str, a: float, b: float) -> bool:
 
 
 def _overlap(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    if a["ci"] is None or b["ci"] is None:
+    """Whether the combined (seeds and test set) intervals overlap; no interval: overlap."""
+    first, second = a.get("total_ci"), b.get("total_ci")
+    if first is None or second is None:
         return True
-    return a["ci"][0] <= b["ci"][1] and b["ci"][0] <= a["ci"][1]
+    return first[0] <= second[1] and second[0] <= first[1]
 
 
 def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]:
@@ -102,15 +157,18 @@ def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]
     where intervals overlap — as numbers and as sentences."""
     task = study["task"]
     metric = main_metric(curves, task)
+    name = METRIC_LABELS.get(metric, metric)
     by_strategy = curves[metric]
     fractions = sorted({e["fraction"] for entries in by_strategy.values() for e in entries})
+    if "base_only" in by_strategy and len(fractions) > 1:
+        fractions = [f for f in fractions if f != 1.0 or _trained_at(by_strategy, 1.0)]
     lines: list[str] = []
     best_per_size = []
     for fraction in fractions:
         candidates = []
         for strategy, entries in by_strategy.items():
             entry = next((e for e in entries if e["fraction"] == fraction), None)
-            if entry is None and strategy == "base_only":
+            if strategy == "base_only":
                 entry = entries[0]  # the base model does not train: the same at every size
             if entry is not None and entry["mean"] is not None:
                 candidates.append((strategy, entry))
@@ -133,17 +191,28 @@ def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]
         )
         if runner is None:
             continue
-        if tied:
+        one_seed = best[1]["n_seeds"] < 2
+        which = (
+            "its interval (test-set uncertainty only: one seed gives no seed-to-seed interval)"
+            if one_seed
+            else "its interval (over seeds and test patients)"
+        )
+        start = f"With {size:.0f} target rows ({fraction:.0%}), the {label(best[0])}"
+        if best[1].get("total_ci") is None:
             lines.append(
-                f"With {size:.0f} target rows ({fraction:.0%}), the {label(best[0])} has the "
-                f"best mean {metric} ({best[1]['mean']:.3f}), but its interval overlaps "
-                f"{_names(tied)}: no conclusion can be drawn between them."
+                f"{start} has the best mean {name} ({best[1]['mean']:.3f}), but without an "
+                "interval no conclusion can be drawn against the others."
+            )
+        elif tied:
+            lines.append(
+                f"{start} has the best mean {name} ({best[1]['mean']:.3f}), but {which} "
+                f"overlaps the {_names(tied)}: no conclusion can be drawn between them."
             )
         else:
             lines.append(
-                f"With {size:.0f} target rows ({fraction:.0%}), the {label(best[0])} is best "
-                f"({metric} {best[1]['mean']:.3f}), clearly ahead of the {label(runner[0])} "
-                f"({runner[1]['mean']:.3f})."
+                f"{start} is best ({name} {best[1]['mean']:.3f}), clearly ahead of the "
+                f"{label(runner[0])} ({runner[1]['mean']:.3f}): {which} does not overlap "
+                "theirs."
             )
     adapter = next(
         (s for s in ("bottleneck", "lora", "ia3", "head_only") if s in by_strategy), None
@@ -152,17 +221,8 @@ def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]
     if adapter is not None:
         plateau = _plateau(by_strategy[adapter], metric)
         largest = max((e["fraction"] for e in by_strategy[adapter]), default=None)
-        if plateau is not None and plateau["fraction"] == largest:
-            lines.append(
-                f"The {label(adapter)} only reaches its best {metric} with all "
-                f"{plateau['n_train']:.0f} training rows: no plateau within this data."
-            )
-        elif plateau is not None:
-            lines.append(
-                f"The {label(adapter)} gets within {PLATEAU_TOLERANCE.get(metric) or 'a tenth'} "
-                f"of its best {metric} from {plateau['n_train']:.0f} rows "
-                f"({plateau['fraction']:.0%}); beyond that it stops improving."
-            )
+        if plateau is not None:
+            lines.append(_plateau_sentence(adapter, name, plateau, largest))
         more_data = _last_gain(study["points"], adapter, metric)
         if more_data is not None:
             lines.append(more_data["sentence"])
@@ -173,6 +233,42 @@ def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]
         "more_data": more_data,
         "sentences": lines,
     }
+
+
+def _trained_at(by_strategy: dict[str, Any], fraction: float) -> bool:
+    """Whether any trained strategy ran at ``fraction`` (the base model is stored at 1.0)."""
+    return any(
+        e["fraction"] == fraction
+        for s, entries in by_strategy.items()
+        if s != "base_only"
+        for e in entries
+    )
+
+
+def _plateau_sentence(
+    adapter: str, name: str, plateau: dict[str, Any], largest: float | None
+) -> str:
+    if plateau["fraction"] == largest:
+        where = (
+            f"with all {plateau['n_train']:.0f} training rows"
+            if largest == 1.0
+            else f"at the largest size tried ({plateau['n_train']:.0f} rows, {largest:.0%})"
+        )
+        return (
+            f"The {label(adapter)} only reaches its best {name} {where}: no plateau within "
+            "this data."
+        )
+    text = (
+        f"The {label(adapter)} gets within {plateau['tolerance']:.3g} of its best {name} from "
+        f"{plateau['n_train']:.0f} rows ({plateau['fraction']:.0%}); no larger size tried "
+        "improves on that by more"
+    )
+    if plateau.get("last_drop"):
+        text += (
+            f" (at the largest size it scores {plateau['last_mean']:.3f}, lower than at "
+            f"{plateau['n_train']:.0f} rows)"
+        )
+    return text + "."
 
 
 def _names(strategies: list[str]) -> str:
@@ -191,20 +287,25 @@ def _size(by_strategy: dict[str, Any], fraction: float) -> float:
 
 
 def _plateau(entries: list[dict[str, Any]], metric: str) -> dict[str, Any] | None:
+    """The first size that no later size beats by more than the tolerance (a curve that dips
+    at the largest size still has one)."""
     defined = [e for e in entries if e["mean"] is not None]
     if len(defined) < 2:
         return None
     means = [e["mean"] for e in defined]
     best = min(means) if metric in LOWER_IS_BETTER else max(means)
     tolerance = PLATEAU_TOLERANCE.get(metric) or 0.1 * abs(best)
+    sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
     for i, entry in enumerate(defined):
-        rest = [e["mean"] for e in defined[i:]]
-        if all(abs(best - m) <= tolerance or _better(metric, m, best) for m in rest):
+        if all(sign * (m - entry["mean"]) <= tolerance for m in means[i + 1 :]):
+            last = means[-1]
             return {
                 "fraction": entry["fraction"],
                 "n_train": entry["n_train"],
                 "tolerance": tolerance,
                 "best": best,
+                "last_mean": last,
+                "last_drop": i < len(defined) - 1 and sign * (entry["mean"] - last) > tolerance,
             }
     return None
 
@@ -224,20 +325,45 @@ def _last_gain(points: list[dict[str, Any]], strategy: str, metric: str) -> dict
         for v in by_seed.values()
         if v.get(high) is not None and v.get(low) is not None
     ]
-    if len(gains) < 2:
+    if not gains:
         return None
-    interval = t_interval(gains)
+    name = METRIC_LABELS.get(metric, metric)
     mean = float(np.mean(gains))
-    improving = (interval[0] > 0) if metric not in LOWER_IS_BETTER else (interval[1] < 0)
-    verdict = (
-        "the curve is still rising: more data of this kind would likely help"
-        if improving
-        else "no evidence that more data of this kind would help much"
+    start = (
+        f"From {low:.0%} to {high:.0%} of the target rows, the {label(strategy)}'s {name} "
+        f"changed by {mean:+.3f}"
     )
+    if len(gains) < 2:
+        return {
+            "from": low,
+            "to": high,
+            "gain": mean,
+            "ci": None,
+            "improving": None,
+            "sentence": f"{start} with one seed: one seed gives no interval, so whether more "
+            "data would help cannot be judged; run with --seeds 3 or more.",
+        }
+    interval = t_interval(gains)
+    sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
+    worth = PLATEAU_TOLERANCE.get(metric) or 0.1 * abs(
+        np.mean([v[high] for v in by_seed.values() if v.get(high) is not None])
+    )
+    worst, best = sorted(sign * np.array(interval))  # in "better" units
+    improving = bool(worst > 0)
+    if improving:
+        verdict = "the curve is still rising: more data of this kind would likely help"
+    elif best > worth:
+        verdict = (
+            f"cannot tell: the interval includes both no gain and a gain larger than {worth:.3g}, "
+            "so more data of this kind may or may not help"
+        )
+    else:
+        verdict = (
+            f"no evidence that more data of this kind would help much (the interval rules out "
+            f"a gain larger than {worth:.3g})"
+        )
     sentence = (
-        f"From {low:.0%} to {high:.0%} of the target rows, the {label(strategy)}'s {metric} "
-        f"changed by {mean:+.3f} (95% CI {interval[0]:+.3f} to {interval[1]:+.3f}, "
-        f"{len(gains)} seeds): {verdict}."
+        f"{start} (95% CI {interval[0]:+.3f} to {interval[1]:+.3f}, {len(gains)} seeds): {verdict}."
     )
     return {
         "from": low,
@@ -245,5 +371,6 @@ def _last_gain(points: list[dict[str, Any]], strategy: str, metric: str) -> dict
         "gain": mean,
         "ci": list(interval),
         "improving": improving,
+        "inconclusive": bool(not improving and best > worth),
         "sentence": sentence,
     }

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 
@@ -38,3 +39,23 @@ METRIC_LABELS = {  # how reports name each metric
     "rmse": "RMSE",
     "r2": "R²",
 }
+
+
+def _natural_key(value: Any) -> tuple:
+    """``"<50"`` < ``"50-64"`` < ``">=65"`` < ``"unknown"``; numbers by value, then text."""
+    text = str(value)
+    found = re.search(r"-?\d+(?:\.\d+)?", text)
+    if found is None:
+        return (1, 0.0, 0, text.lower())
+    prefix = text[: found.start()].strip()
+    rank = -1 if prefix.startswith("<") else 1 if prefix.startswith(">") else 0
+    return (0, float(found.group()), rank, text.lower())
+
+
+def natural_order(values: Iterable[Any]) -> list[Any]:
+    """Subgroup values in reading order: age bands by age, numbers by value, others by name.
+
+    >>> natural_order([">=65", "unknown", "50-64", "<50"])
+    ['<50', '50-64', '>=65', 'unknown']
+    """
+    return sorted(values, key=_natural_key)

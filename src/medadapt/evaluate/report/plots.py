@@ -17,20 +17,46 @@ from matplotlib.figure import Figure
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import roc_curve
 
+from medadapt.evaluate.metrics import MIN_PER_CLASS
+from medadapt.evaluate.report.formatting import METRIC_LABELS
+
 PALETTE = ["#2f6f9f", "#d68a00", "#3d9a50", "#b5403a", "#7b5ea7", "#8a6d3b", "#5b6b78", "#c26fa8"]
 
 
-def roc_figure(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], *, title: str) -> Figure:
-    """ROC curves; ``curves``: label -> (y_true, P(positive))."""
+def roc_figure(
+    curves: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    *,
+    title: str,
+    min_per_class: int = MIN_PER_CLASS,
+) -> Figure:
+    """ROC curves; ``curves``: label -> (y_true, P(positive)). A curve whose smaller class has
+    fewer than ``min_per_class`` patients (AUROC "n/a") is not drawn; the plot says so."""
     fig, ax = plt.subplots(figsize=(4.8, 4.4))
     ax.plot([0, 1], [0, 1], color="#bbbbbb", lw=1, ls="--")
+    skipped = []
     for i, (label, (y, score)) in enumerate(curves.items()):
-        if len(np.unique(y)) < 2:
+        y = np.asarray(y)
+        n_pos = int((y == 1).sum())
+        if min(n_pos, len(y) - n_pos) < max(min_per_class, 1):
+            skipped.append(label)
             continue
         fpr, tpr, _ = roc_curve(y, score)
         ax.plot(fpr, tpr, color=PALETTE[i % len(PALETTE)], lw=1.6, label=label)
     ax.set(xlabel="1 − specificity", ylabel="sensitivity", title=title, xlim=(0, 1), ylim=(0, 1))
-    ax.legend(loc="lower right", fontsize=7.5, frameon=False)
+    if skipped:
+        ax.text(
+            0.5,
+            0.5,
+            f"not estimable: fewer than {min_per_class} patients\nin a class "
+            f"({', '.join(skipped)})",
+            ha="center",
+            va="center",
+            fontsize=8,
+            transform=ax.transAxes,
+            color="#5b6b78",
+        )
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="lower right", fontsize=7.5, frameon=False)
     return fig
 
 
@@ -66,24 +92,49 @@ def metric_bars(
     metric: str,
     title: str,
     ylabel: str | None = None,
+    absent: str = "not run",
 ) -> Figure:
     """Grouped bars with 95 % CI whiskers: ``groups[group][series] = metrics dict``.
 
-    A series without the metric (too few events) is drawn as an empty slot marked "n/a".
+    A series without the metric (too few events) is an empty slot marked "n/a"; a series that
+    was not run for a group (no entry) is marked ``absent`` instead. Marks stay inside the axes.
     """
     group_names = list(groups)
     series = list(dict.fromkeys(s for g in groups.values() for s in g))
     width = 0.8 / max(len(series), 1)
     fig, ax = plt.subplots(figsize=(max(5.0, 1.2 + 0.55 * len(group_names) * len(series)), 3.8))
+    marks = ax.get_xaxis_transform()  # x in data units, y in axes units: always inside
     for j, name in enumerate(series):
         for i, group in enumerate(group_names):
-            entry = groups[group].get(name, {})
-            value, ci = entry.get(metric), entry.get(f"{metric}_ci")
             x = i + (j - (len(series) - 1) / 2) * width
-            if value is None:
-                ax.text(x, 0.02, "n/a", ha="center", va="bottom", fontsize=6, rotation=90)
+            if name not in groups[group]:
+                ax.text(
+                    x,
+                    0.02,
+                    absent,
+                    ha="center",
+                    va="bottom",
+                    fontsize=6,
+                    rotation=90,
+                    transform=marks,
+                    color="#5b6b78",
+                )
                 continue
-            err = None if not ci else [[value - ci[0]], [ci[1] - value]]
+            entry = groups[group][name]
+            value, ci = entry.get(metric), entry.get(f"{metric}_ci")
+            if value is None:
+                ax.text(
+                    x,
+                    0.02,
+                    "n/a",
+                    ha="center",
+                    va="bottom",
+                    fontsize=6,
+                    rotation=90,
+                    transform=marks,
+                )
+                continue
+            err = None if not ci else [[max(value - ci[0], 0)], [max(ci[1] - value, 0)]]
             ax.bar(
                 x,
                 value,
@@ -94,19 +145,21 @@ def metric_bars(
             if err is not None:
                 ax.errorbar(x, value, yerr=err, color="#222222", lw=0.9, capsize=2)
     ax.set_xticks(range(len(group_names)), group_names, fontsize=8)
-    ax.set(ylabel=ylabel or metric, title=title)
+    ax.set_xlim(-0.5, len(group_names) - 0.5)
+    ax.set(ylabel=ylabel or METRIC_LABELS.get(metric, metric), title=title)
     if metric in ("auroc", "accuracy", "balanced_accuracy", "auprc", "sensitivity", "specificity"):
         ax.set_ylim(0, 1.05)
     handles, labels = ax.get_legend_handles_labels()
     unique = dict(zip(labels, handles, strict=False))
-    ax.legend(
-        unique.values(),
-        unique.keys(),
-        fontsize=7,
-        frameon=False,
-        loc="upper left",
-        bbox_to_anchor=(1.0, 1.0),
-    )
+    if unique:
+        ax.legend(
+            unique.values(),
+            unique.keys(),
+            fontsize=7,
+            frameon=False,
+            loc="upper left",
+            bbox_to_anchor=(1.0, 1.0),
+        )
     return fig
 
 
@@ -115,21 +168,82 @@ def learning_curve_figure(
     *,
     title: str,
     ylabel: str,
-    xlabel: str = "target training rows used",
+    xlabel: str = "target training rows used (log scale)",
+    limits: tuple[float | None, float | None] = (None, None),
+    reference: str | None = None,
 ) -> Figure:
-    """Mean and 95 % CI band per strategy; ``curves[strategy] = [(x, mean, low, high), ...]``."""
-    fig, ax = plt.subplots(figsize=(6.2, 4.2))
-    for i, (label, points) in enumerate(curves.items()):
-        if not points:
+    """Mean and 95 % CI band per strategy; ``curves[strategy] = [(x, mean, low, high), ...]``.
+
+    One small panel per strategy (six overlapping bands cannot be read), sharing a log-scaled
+    x axis and a y axis held to the metric's ``limits``; the ``reference`` series (the base
+    model) is drawn dashed in every panel.
+    """
+    drawn = {k: v for k, v in curves.items() if v and k != reference}
+    ref = curves.get(reference) if reference else None
+    if not drawn and ref:
+        drawn, ref = {reference: ref}, None
+    n = max(len(drawn), 1)
+    ncols = min(3, n)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(3.3 * ncols, 2.6 * nrows + 0.6),
+        sharex=True,
+        sharey=True,
+        squeeze=False,
+    )
+    xs_all = sorted({p[0] for points in curves.values() for p in points if p[0] > 0})
+    for i, ax in enumerate(axes.flat):
+        if i >= len(drawn):
+            ax.set_visible(i == 0)
+            if i == 0:
+                ax.text(0.5, 0.5, "not estimable at any size", ha="center", transform=ax.transAxes)
             continue
-        xs, means, lows, highs = (np.array(v, dtype=float) for v in zip(*points, strict=True))
-        color = PALETTE[i % len(PALETTE)]
-        ax.plot(xs, means, marker="o", ms=3.5, color=color, lw=1.5, label=label)
-        ax.fill_between(xs, lows, highs, color=color, alpha=0.15, lw=0)
-    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=7.5, frameon=False, loc="lower right")
-    else:
-        ax.text(0.5, 0.5, "not estimable at any size", ha="center", transform=ax.transAxes)
-    ax.grid(alpha=0.25)
+        label, points = list(drawn.items())[i]
+        color = PALETTE[(list(curves).index(label)) % len(PALETTE)]
+        if ref:
+            _band(ax, ref, color="#7a8893", dashed=True, label=reference)
+        _band(ax, points, color=color, dashed=False, label=label)
+        ax.set_title(label, fontsize=9)
+        ax.grid(alpha=0.25)
+        if ref and i == 0:
+            ax.legend(fontsize=7, frameon=False, loc="best")
+    for ax in axes[-1]:
+        ax.set_xlabel(xlabel, fontsize=8)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(ylabel, fontsize=8)
+    first = axes.flat[0]
+    if xs_all and min(xs_all) > 0:
+        first.set_xscale("log")
+        first.set_xticks(xs_all, [f"{x:.0f}" for x in xs_all])
+        first.minorticks_off()
+        first.set_xlim(min(xs_all) / 1.25, max(xs_all) * 1.25)
+    values = [v for points in curves.values() for p in points for v in p[1:]]
+    if values:  # the data's span, padded, never past what the metric can take
+        span = max(max(values) - min(values), 0.02)
+        low = min(values) - 0.08 * span
+        high = max(values) + 0.08 * span
+        if limits[0] is not None:
+            low = max(low, limits[0])
+        if limits[1] is not None:
+            high = min(high, limits[1])
+        first.set_ylim(low, high)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
     return fig
+
+
+def _band(ax, points, *, color: str, dashed: bool, label: str | None) -> None:
+    xs, means, lows, highs = (np.array(v, dtype=float) for v in zip(*points, strict=True))
+    ax.plot(
+        xs,
+        means,
+        marker=None if dashed else "o",
+        ms=3.5,
+        color=color,
+        lw=1.3,
+        ls="--" if dashed else "-",
+        label=label,
+    )
+    ax.fill_between(xs, lows, highs, color=color, alpha=0.12 if dashed else 0.2, lw=0)

@@ -1,0 +1,108 @@
+"""Small-cell suppression: subgroup counts below 5 are shown as ``"<5"``.
+
+A subgroup report such as "sex: Female, 1 patient, 1 with disease" tells anyone who knows
+that patient her diagnosis. Reports and ``study.json`` therefore never show a count of 1 to 4
+patients, positives or negatives in a subgroup, nor a prevalence computed from it. Where one
+value of a subgroup is suppressed, every other count of that subgroup is shown as a range of
+5 (``"55-59"``), so that the total minus the others does not give it away. Metrics of such
+subgroups are already not reported (too few patients or events); only how counts are shown
+changes, never how metrics are computed.
+
+>>> mask_counts({"n": 12, "n_positive": 1, "prevalence": 0.083, "auroc": None})
+{'n': 12, 'n_positive': '<5', 'prevalence': None, 'auroc': None}
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+SMALL_CELL = 5
+_SMALL_COUNT = re.compile(r"\b(?:only )?[1-4] (patient|positive|negative|row)s?\b")
+
+
+def _small(count: Any) -> bool:
+    return isinstance(count, int) and 0 < count < SMALL_CELL
+
+
+def mask_note(note: str) -> str:
+    """``"only 3 patients"`` -> ``"fewer than 5 patients"``; other numbers are kept."""
+    return _SMALL_COUNT.sub(lambda m: f"fewer than {SMALL_CELL} {m.group(1)}s", note)
+
+
+def mask_counts(metrics: dict[str, Any]) -> dict[str, Any]:
+    """A copy of one subgroup's metrics with its small counts suppressed."""
+    out = dict(metrics)
+    n = metrics.get("n")
+    masked = False
+    if _small(n):
+        out["n"], masked = f"<{SMALL_CELL}", True
+    if isinstance(metrics.get("n_positive"), int) and isinstance(n, int):
+        positives, negatives = metrics["n_positive"], n - metrics["n_positive"]
+        if masked or _small(positives):
+            out["n_positive"], masked = f"<{SMALL_CELL}", True
+        elif _small(negatives):  # the complement would give the negatives away
+            out["n_positive"], masked = f">{n - SMALL_CELL}", True
+    if isinstance(metrics.get("class_counts"), list):
+        counts = metrics["class_counts"]
+        if masked or any(_small(c) for c in counts):  # no exact count gives a small one away
+            out["class_counts"] = [
+                f"<{SMALL_CELL}" if masked or _small(c) else f">={SMALL_CELL}" for c in counts
+            ]
+            masked = True
+    if masked and "prevalence" in out:
+        out["prevalence"] = None
+    if isinstance(metrics.get("notes"), dict):
+        out["notes"] = {k: mask_note(v) for k, v in metrics["notes"].items()}
+    return out
+
+
+def _range(count: Any) -> Any:
+    if not isinstance(count, int):
+        return count
+    low = SMALL_CELL * (count // SMALL_CELL)
+    return f"{low}-{low + SMALL_CELL - 1}"
+
+
+_COUNT = re.compile(r"(?<!than )(?<![\d-])(\d+) (patient|positive|negative|row)")
+
+
+def _coarsened(masked: dict[str, Any], original: dict[str, Any]) -> dict[str, Any]:
+    """Every count not already "<5" as a range of 5 (notes included)."""
+    out = dict(masked)
+    for key in ("n", "n_positive"):
+        if key in masked and not str(masked[key]).startswith("<"):
+            out[key] = _range(original[key])
+    if isinstance(masked.get("class_counts"), list):
+        out["class_counts"] = [
+            m if str(m).startswith("<") else _range(c)
+            for m, c in zip(masked["class_counts"], original["class_counts"], strict=True)
+        ]
+    if "prevalence" in out:
+        out["prevalence"] = None
+    if isinstance(masked.get("notes"), dict):
+        out["notes"] = {
+            k: _COUNT.sub(lambda m: f"{_range(int(m.group(1)))} {m.group(2)}", v)
+            for k, v in masked["notes"].items()
+        }
+    return out
+
+
+def mask_subgroups(subgroups: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
+    """``{name: {value: metrics}}`` with small counts suppressed; where a value of a subgroup
+    is suppressed, every other count of that subgroup becomes a range of 5, so that the total
+    minus the others cannot give the suppressed one away."""
+    out: dict[str, Any] = {}
+    for name, groups in subgroups.items():
+        masked = {value: mask_counts(metrics) for value, metrics in groups.items()}
+        if any(_counts_differ(masked[v], groups[v]) for v in groups):
+            masked = {v: _coarsened(masked[v], groups[v]) for v in groups}
+        out[name] = masked
+    return out
+
+
+def _counts_differ(masked: dict[str, Any], original: dict[str, Any]) -> bool:
+    """Suppressed now, or already (so that masking twice gives the same result)."""
+    keys = ("n", "n_positive", "class_counts")
+    already = any(str(masked.get(k)).startswith(("<", "['<", "['>")) for k in keys)
+    return already or any(masked.get(k) != original.get(k) for k in keys)

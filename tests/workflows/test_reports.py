@@ -1,0 +1,88 @@
+"""The ``evaluate`` report: before/after per group, the adapter card, notes once, no small
+cells."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import numpy as np
+
+from medadapt.evaluate.groups import evaluate_groups
+from medadapt.workflows.reports import evaluation_report
+
+
+def _scored(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    n = 80
+    y = (rng.random(n) < 0.6).astype(int)
+    sex = np.where(np.arange(n) < 3, "Female", "Male")  # three women: a small cell
+    age = np.where(np.arange(n) % 4 == 0, ">=65", np.where(np.arange(n) % 4 == 1, "<50", "50-64"))
+    age[(age == ">=65") & (y == 0)] = "50-64"  # no negatives aged >=65: AUROC n/a there
+    subgroups = {"sex": sex, "age band": age}
+    after = np.clip(y * 0.35 + rng.random(n) * 0.6, 0, 1)
+    before = np.clip(y * 0.15 + rng.random(n) * 0.8, 0, 1)
+    adapted = evaluate_groups("binary", y, after, subgroups, n_boot=100)
+    base = evaluate_groups("binary", y, before, subgroups, n_boot=100)
+    result = {
+        **adapted["overall"],
+        "rows_used": "the adapter's 80 held-out rows",
+        "task": "binary",
+        "adapter": "site_c_bottleneck",
+        "trainable_params": 8577,
+        "adapter_bytes": 40000,
+        "unseen_categories": {},
+        "missing_values": {"marker": 8},
+        "subgroups": adapted["subgroups"],
+    }
+    return result, {"y": y, "scores": after, "base_scores": before}, base
+
+
+def _text(report) -> str:
+    """The page's text (tags and images dropped, entities decoded)."""
+    page = re.sub(r'src="data:[^"]+"', "", report.render())
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def test_the_report_compares_the_base_and_the_adapter_per_group():
+    result, curves, base = _scored()
+    text = " ".join(_text(evaluation_report(result, curves, base_scores=base)).split())
+    assert "AUROC base model AUROC with the adapter" in text
+    assert "base model (95% CI) with the adapter (95% CI)" in text
+    assert "Before the adapter, the base model alone scores AUROC" in text
+    assert re.search(
+        r"Paired on the same patients, the adapter changes AUROC by \+0\.\d{3} \(95% CI "
+        r"\+0\.\d{3} to \+0\.\d{3}\): the adapter is better\.",
+        text,
+    )
+    html = evaluation_report(result, curves, base_scores=base).render()
+    assert html.count("before and after the adapter.</figcaption>") == 2
+
+
+def test_the_report_has_an_adapter_card_with_use_data_metrics_and_limitations():
+    result, curves, _ = _scored()
+    text = " ".join(_text(evaluation_report(result, curves)).split())
+    card = text[text.index("Adapter card: site_c_bottleneck") :]
+    for field in ("Intended use", "Data", "Metrics", "Limitations", "Trainable parameters"):
+        assert field in card
+    assert "evaluated here on 80 patients (the adapter's 80 held-out rows)" in card
+
+
+def test_a_note_shared_by_several_metrics_is_written_once():
+    result, curves, base = _scored()
+    note = result["subgroups"]["age band"][">=65"]["notes"]["auroc"]
+    assert result["subgroups"]["age band"][">=65"]["notes"]["auprc"] == note
+    text = _text(evaluation_report(result, curves, base_scores=base))
+    row = text[text.index(" >=65 ") :].split("Subgroup counts")[0]
+    assert row.count("at least 5 are needed") == 1
+    assert "AUROC, AUPRC, balanced accuracy, specificity: not reported: 0 negatives" in row
+
+
+def test_subgroups_of_fewer_than_five_patients_show_no_count():
+    result, curves, base = _scored()
+    assert result["subgroups"]["sex"]["Female"]["n"] == 3
+    html = evaluation_report(result, curves, base_scores=base).render()
+    female = html[html.index("<td>Female</td>") :].split("</tr>")[0]
+    assert "<td>&lt;5</td>" in female and "<td>3</td>" not in female
+    male = html[html.index("<td>Male</td>") :].split("</tr>")[0]
+    assert "<td>75-79</td>" in male  # 77 men: the total minus them would give the women away

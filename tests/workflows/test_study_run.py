@@ -1,0 +1,165 @@
+"""Running a study: Ctrl-C and SIGTERM, exit codes, the progress bar, parallel jobs."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import typer
+from rich.console import Console
+
+from medadapt.cli import common
+from medadapt.cli.main import app, interrupted_message, main
+from medadapt.workflows.parallel import Job, run_jobs
+from tests.tables import clinical_table
+
+STUDY = [
+    "--label",
+    "outcome",
+    "--group-column",
+    "site",
+    "--groups",
+    "A,B",
+    "--group",
+    "C",
+    "--fractions",
+    "0.25,0.5,0.75,1",
+    "--seeds",
+    "4",
+    "--methods",
+    "base_only,head_only,bottleneck,lora",
+    "--n-boot",
+    "50",
+    "--workers",
+    "2",
+]
+
+
+def test_ctrl_c_exits_130_with_a_one_line_resume_hint(monkeypatch, capsys, tmp_path):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("medadapt.workflows.study.run_study", interrupted)
+    data = tmp_path / "sites.csv"
+    clinical_table(120).to_csv(data, index=False)
+    with pytest.raises(SystemExit) as exit_:
+        main(["study", "--data", str(data), "--out", str(tmp_path / "out"), *STUDY])
+    assert exit_.value.code == 130
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "interrupted; re-run the same command to resume"
+    )
+
+
+def test_a_command_s_exit_code_becomes_the_process_exit_status():
+    @app.command("exit-three-for-test")
+    def _exit_three() -> None:
+        raise typer.Exit(3)
+
+    try:
+        with pytest.raises(SystemExit) as exit_:
+            main(["exit-three-for-test"])
+        assert exit_.value.code == 3
+    finally:
+        app.registered_commands.pop()
+
+
+def test_other_commands_say_what_an_interruption_leaves():
+    assert interrupted_message(["train-base", "--data", "x.csv"]) == (
+        "interrupted; files already finished were kept; re-run the command"
+    )
+    assert interrupted_message(["demo"]) == "interrupted; re-run the command to start it again"
+
+
+def _workers(pid: int) -> list[int]:
+    """The spawned pool workers of ``pid`` (not the resource tracker)."""
+    found = []
+    for child in subprocess.run(
+        ["pgrep", "-P", str(pid)], capture_output=True, text=True
+    ).stdout.split():
+        try:
+            with open(f"/proc/{child}/cmdline", "rb") as handle:
+                if b"multiprocessing.spawn" in handle.read():
+                    found.append(int(child))
+        except FileNotFoundError:
+            pass
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.parametrize(
+    ("sent", "to_group", "code"), [(signal.SIGINT, True, 130), (signal.SIGTERM, False, 143)]
+)
+def test_a_signal_stops_the_study_its_workers_and_says_how_to_resume(
+    tmp_path, sent, to_group, code
+):
+    """Ctrl-C reaches the whole process group; SIGTERM (a scheduler, kill) the main process
+    only. Either way: one line, no traceback from any worker, no orphan, finished points kept."""
+    data = tmp_path / "sites.csv"
+    clinical_table(400, seed=3).to_csv(data, index=False)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "medadapt.cli", "study", "--data", str(data), "--out"]
+    proc = subprocess.Popen(
+        [*command, str(out), *STUDY],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    deadline = time.monotonic() + 120
+    while not list((out / "points").glob("*.json")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    workers = _workers(proc.pid)
+    assert len(workers) == 2 and proc.poll() is None
+    if to_group:
+        os.killpg(proc.pid, sent)
+    else:
+        os.kill(proc.pid, sent)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == code
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert err.strip().splitlines()[-1] == "interrupted; re-run the same command to resume"
+    time.sleep(0.5)
+    assert [w for w in workers if _alive(w)] == []
+    assert len(list((out / "points").glob("*.json"))) >= 1
+
+
+def test_status_progress_shows_done_of_total_and_time_left(monkeypatch):
+    stream = io.StringIO()
+    console = Console(file=stream, force_terminal=True, width=160, color_system=None)
+    monkeypatch.setattr(common, "console", console)
+    with common.status_progress("study", total=10) as step:
+        step("resumed", already=4)
+        step("one point")
+    text = stream.getvalue()
+    assert "4/10 resumed" in text and "5/10 one point" in text and " left " in text
+    assert re.search(r"study done in \d+\.\d s$", text.rstrip().splitlines()[-1])
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def test_run_jobs_starts_follow_up_jobs_when_their_parent_is_done():
+    finished = []
+
+    def on_done(job: Job, result: int) -> list[Job]:
+        finished.append(result)
+        return [Job(_square, result)] if result < 100 else []
+
+    run_jobs([Job(_square, 2), Job(_square, 3)], workers=2, on_done=on_done)
+    assert sorted(finished) == [4, 9, 16, 81, 256, 6561]
+    assert finished.index(16) > finished.index(4) and finished.index(81) > finished.index(9)

@@ -1,0 +1,157 @@
+"""What a study's summary may say: intervals in range, plateaus, more data, clear leads."""
+
+from __future__ import annotations
+
+import matplotlib
+import pytest
+
+from medadapt.evaluate.report.plots import learning_curve_figure, metric_bars
+from medadapt.workflows.study_summary import aggregate, conclusions
+
+
+def _points(curves: dict[str, dict[float, list[float]]], *, test_half: float = 0.05, n=200):
+    """Points from ``curves[strategy][fraction] = [AUROC per seed]``; each with a bootstrap
+    test CI of +-``test_half``."""
+    points = []
+    for strategy, by_fraction in curves.items():
+        for fraction, values in by_fraction.items():
+            for seed, value in enumerate(values):
+                points.append(
+                    {
+                        "strategy": strategy,
+                        "fraction": fraction,
+                        "seed": seed,
+                        "n_train": 0 if strategy == "base_only" else round(fraction * n),
+                        "metrics": {
+                            "auroc": value,
+                            "auroc_ci": [value - test_half, value + test_half],
+                            "brier": 1 - value,
+                            "brier_ci": [1 - value - test_half, 1 - value + test_half],
+                        },
+                    }
+                )
+    return points
+
+
+def _found(points):
+    curves = aggregate(points, "binary")
+    return curves, conclusions({"task": "binary", "points": points}, curves)
+
+
+def test_intervals_never_leave_the_metric_s_range():
+    points = _points({"bottleneck": {1.0: [0.999, 0.95, 0.9]}}, test_half=0.1)
+    for point in points:
+        point["metrics"]["brier"] = 0.001 + point["seed"] * 0.04
+        point["metrics"]["brier_ci"] = [-0.05, 0.2]
+    curves, _ = _found(points)
+    auroc = curves["auroc"]["bottleneck"][0]
+    assert auroc["ci"][1] == 1.0 and auroc["test_ci"][1] == 1.0 and auroc["total_ci"][1] == 1.0
+    brier = curves["brier"]["bottleneck"][0]
+    assert brier["ci"][0] == 0.0 and brier["test_ci"][0] == 0.0 and brier["total_ci"][0] == 0.0
+
+
+def test_a_lead_within_the_test_set_s_uncertainty_is_not_called_clear():
+    seeds = {"bottleneck": {1.0: [0.80, 0.81, 0.80]}, "head_only": {1.0: [0.75, 0.76, 0.75]}}
+    _, narrow = _found(_points(seeds, test_half=0.01))
+    _, wide = _found(_points(seeds, test_half=0.08))
+    assert narrow["best_per_size"][0]["indistinguishable_from"] == []
+    assert "clearly ahead of the head-only adapter" in narrow["sentences"][0]
+    assert wide["best_per_size"][0]["indistinguishable_from"] == ["head_only"]
+    assert wide["sentences"][0] == (
+        "With 200 target rows (100%), the bottleneck adapter has the best mean AUROC (0.803), "
+        "but its interval (over seeds and test patients) overlaps the head-only adapter: no "
+        "conclusion can be drawn between them."
+    )
+
+
+def test_one_seed_says_there_is_no_seed_interval_and_keeps_the_more_data_sentence():
+    _, found = _found(
+        _points({"bottleneck": {0.5: [0.70]}, "head_only": {0.5: [0.69]}}, test_half=0.05)
+        + _points({"bottleneck": {1.0: [0.74]}, "head_only": {1.0: [0.70]}}, test_half=0.05)
+    )
+    assert (
+        "its interval (test-set uncertainty only: one seed gives no seed-to-seed interval)"
+        in (found["sentences"][0])
+    )
+    assert found["sentences"][-1] == (
+        "From 50% to 100% of the target rows, the bottleneck adapter's AUROC changed by +0.040 "
+        "with one seed: one seed gives no interval, so whether more data would help cannot be "
+        "judged; run with --seeds 3 or more."
+    )
+    assert not any("its interval overlaps" in s for s in found["sentences"])
+
+
+def test_an_inconclusive_gain_is_not_called_no_evidence():
+    _, found = _found(_points({"bottleneck": {0.5: [0.70, 0.70, 0.70], 1.0: [0.65, 0.72, 0.78]}}))
+    assert found["more_data"]["ci"][0] < 0 < 0.01 < found["more_data"]["ci"][1]
+    assert found["more_data"]["inconclusive"] is True
+    assert found["sentences"][-1].endswith(
+        "cannot tell: the interval includes both no gain and a gain larger than 0.01, so more "
+        "data of this kind may or may not help."
+    )
+    _, flat = _found(_points({"bottleneck": {0.5: [0.70, 0.71, 0.72], 1.0: [0.701, 0.709, 0.721]}}))
+    assert flat["more_data"]["ci"][1] < 0.01
+    assert flat["sentences"][-1].endswith(
+        "no evidence that more data of this kind would help much (the interval rules out a "
+        "gain larger than 0.01)."
+    )
+
+
+def test_the_plateau_is_found_when_the_curve_dips_at_the_largest_size():
+    _, found = _found(_points({"bottleneck": {0.25: [0.70] * 3, 0.5: [0.80] * 3, 1.0: [0.75] * 3}}))
+    assert found["plateau"]["fraction"] == 0.5
+    assert (
+        "The bottleneck adapter gets within 0.01 of its best AUROC from 100 rows (50%); no "
+        "larger size tried improves on that by more (at the largest size it scores 0.750, lower "
+        "than at 100 rows)."
+    ) in found["sentences"]
+
+
+def test_no_plateau_names_the_largest_size_tried_when_it_is_not_all_rows():
+    _, found = _found(_points({"bottleneck": {0.25: [0.70] * 3, 0.5: [0.80] * 3}}))
+    assert (
+        "The bottleneck adapter only reaches its best AUROC at the largest size tried (100 rows, "
+        "50%): no plateau within this data."
+    ) in found["sentences"]
+
+
+def test_learning_curves_stay_in_range_one_panel_per_strategy_on_a_log_axis():
+    bands = {
+        "base model only": [(10, 0.7, 0.6, 0.8), (200, 0.7, 0.6, 0.8)],
+        **{
+            f"strategy {i}": [(10, 0.8, 0.4, 1.2), (50, 0.9, 0.7, 1.1), (200, 0.95, 0.9, 1.006)]
+            for i in range(5)
+        },
+    }
+    fig = learning_curve_figure(
+        bands, title="t", ylabel="AUROC", limits=(0.0, 1.0), reference="base model only"
+    )
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in shown] == [f"strategy {i}" for i in range(5)]
+    assert all(ax.get_xscale() == "log" for ax in shown)
+    assert all(ax.get_ylim()[0] >= 0.0 and ax.get_ylim()[1] <= 1.0 for ax in shown)
+    matplotlib.pyplot.close(fig)
+
+
+def test_bars_keep_their_marks_inside_and_say_which_slot_was_not_run():
+    groups = {
+        "A": {"base model": {"auroc": 0.8, "auroc_ci": [0.7, 0.9]}},
+        "C": {"base model": {"auroc": None}, "with its adapter": {"auroc": None}},
+        "D": {"base model": {"auroc": None}, "with its adapter": {"auroc": None}},
+    }
+    fig = metric_bars(groups, metric="auroc", title="t", absent="no adapter")
+    ax = fig.axes[0]
+    marks = [(t.get_text(), t.get_position()[0]) for t in ax.texts]
+    assert sorted(text for text, _ in marks) == ["n/a", "n/a", "n/a", "n/a", "no adapter"]
+    low, high = ax.get_xlim()
+    assert all(low <= x <= high for _, x in marks)
+    assert ax.get_ylabel() == "AUROC"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["base model"]
+    matplotlib.pyplot.close(fig)
+
+
+@pytest.mark.parametrize("values", [["<50", "50-64", ">=65", "unknown"]])
+def test_age_bands_read_in_age_order(values):
+    from medadapt.evaluate.report.formatting import natural_order
+
+    assert natural_order(reversed(values)) == values
