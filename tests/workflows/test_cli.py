@@ -451,3 +451,19 @@ def test_missing_sex_and_group_values_are_their_own_subgroup(tmp_path):
     assert run("evaluate", "--base", str(tmp_path / "base"), *common, "--data", str(data),
                "--json", str(out)) == 0  # fmt: skip
     assert "missing" in json.loads(out.read_text())["subgroups"]["sex"]
+
+
+def test_evaluate_with_an_adapter_reports_the_base_model_on_the_same_patients(workspace, tmp_path):
+    root, _, common = workspace
+    out, report = tmp_path / "c.json", tmp_path / "c.html"
+    assert run("evaluate", "--base", str(root / "base"), "--adapter", str(root / "adapter_c"),
+               *common, "--json", str(out), "--report", str(report)) == 0  # fmt: skip
+    result = json.loads(out.read_text())
+    assert result["base_comparison"]["overall"]["n"] == result["n"]
+    assert result["adapter_training"]["group"] == "C"
+    html = report.read_text()
+    assert "Before the adapter, the base model alone scores AUROC" in html
+    assert "Paired on the same patients, the adapter changes AUROC by" in html
+    for groups in result["subgroups"].values():  # no subgroup count of 1-4 is written
+        for metrics in groups.values():
+            assert not (isinstance(metrics["n"], int) and 0 < metrics["n"] < 5)

@@ -126,11 +126,25 @@ def run_demo(
     results["seconds"] = round(time.perf_counter() - started, 1)
     results["summary"] = report.summary_lines
     report.report.write(out_dir / "report.html")
-    public = {k: v for k, v in results.items() if not k.startswith("_")}
+    public = _without_small_cells({k: v for k, v in results.items() if not k.startswith("_")})
     atomic_write_bytes(
         out_dir / "results.json", json.dumps(public, indent=2, default=_json).encode()
     )
     return results
+
+
+def _without_small_cells(value: Any) -> Any:
+    """A copy in which every ``subgroups`` table has its counts below 5 suppressed."""
+    from medadapt.evaluate.small_cells import mask_subgroups
+
+    if isinstance(value, dict):
+        return {
+            k: mask_subgroups(v) if k == "subgroups" else _without_small_cells(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_without_small_cells(v) for v in value]
+    return value
 
 
 def _json(value: Any) -> Any:

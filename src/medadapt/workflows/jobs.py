@@ -22,6 +22,7 @@ from medadapt.data.splits import nested_fraction, positions_digest, stratified_s
 from medadapt.data.tables import group_labels, read_table
 from medadapt.errors import DataError
 from medadapt.evaluate.groups import evaluate_groups, subgroup_columns
+from medadapt.evaluate.small_cells import mask_subgroups
 from medadapt.fileio import atomic_write_bytes, sha256_file
 from medadapt.train.bundle import BaseModel
 from medadapt.train.tabular import (
@@ -449,9 +450,23 @@ def evaluate_job(
         "unseen_categories": encoded.unseen,
         "missing_values": {k: v for k, v in encoded.missing.items() if v},
         "absent_columns": schema.absent_columns(rows),
-        "subgroups": evaluation["subgroups"],
+        "subgroups": mask_subgroups(evaluation["subgroups"]),
     }
     result["_curves"] = {"y": y, "scores": scores}
+    if name is not None:  # the same rows through the base alone: the before/after view
+        base_scores = predict(model, schema, rows, adapter=None)
+        before = evaluate_groups(
+            schema.task,
+            y,
+            base_scores,
+            subgroup_columns(rows, group_column=group_column),
+            n_boot=n_boot,
+            threshold=threshold,
+        )
+        result["base_comparison"] = {**before, "subgroups": mask_subgroups(before["subgroups"])}
+        result["_curves"]["base_scores"] = base_scores
+        result["adapter_training"] = manifest["metadata"].get("data_summary")
+        result["intended_use"] = manifest["metadata"].get("intended_use")
     return result
 
 
