@@ -6,8 +6,6 @@ import json
 
 from medadapt.cli.main import main
 from medadapt.workflows import image_eval
-from medadapt.workflows.image_inputs import ImageRead
-from medadapt.workflows.image_study import image_study_job
 from tests.train.image_data import write_npz, write_png_csv
 from tests.workflows.test_image_cli import OLD, TINY, run
 
@@ -78,18 +76,22 @@ def test_image_study_on_an_npz_with_a_given_base_applies_epochs_and_tests_unseen
         return real(base, train, test, method=method, train_config=train_config, **options)
 
     monkeypatch.setattr(image_eval, "adapt_and_score", spy)
-    study = image_study_job(
-        data=data,
-        out=tmp_path / "study",
-        read=ImageRead(image_size=32, classes=OLD),
-        group_column=None,
-        base_dir=tmp_path / "base",
-        strategies=("base_only", "full_finetune", "head_only"),
-        fractions=(1.0,),
-        seeds=1,
-        n_boot=20,
-        epochs=1,
-    )
+    # the command line, as a user runs it: no groups, the reading options of train-base
+    argv = ["study", "--data", str(data), "--base", str(tmp_path / "base"), *names, *TINY]
+    argv += ["--methods", "base_only,full_finetune,head_only", "--fractions", "1", "--seeds"]
+    assert run(*argv, "1", "--n-boot", "20", "--epochs", "1", "--out", str(tmp_path / "study")) == 0
+    study = json.loads((tmp_path / "study" / "study.json").read_text())
     assert sorted(calls) == [("base_only", 1), ("full", 1), ("head", 1)]
     assert study["data"]["target_group"] == "(all images)"
     assert study["data"]["n_target_seen_by_base"] == len(base_train)
+
+
+def test_a_table_study_names_the_options_it_needs(tmp_path):
+    from tests.tables import clinical_table
+
+    data = tmp_path / "sites.csv"
+    clinical_table(60).to_csv(data, index=False)
+    assert (
+        run("study", "--data", str(data), "--label", "outcome", "--out", str(tmp_path / "s")) == 2
+    )
+    assert not (tmp_path / "s").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import typer
@@ -13,11 +14,15 @@ from medadapt.cli.main import app
 
 @app.command("study")
 def study_command(
-    data: Path = typer.Option(..., "--data", help="CSV or Parquet file."),
-    label: str = typer.Option(..., "--label", help="Label column."),
-    group_column: str = typer.Option(..., help="Column holding the site/group."),
-    groups: str = typer.Option(..., help="Comma-separated source groups (the base model)."),
-    group: str = typer.Option(..., help="The target group."),
+    data: Path = typer.Option(
+        ..., "--data", help="CSV or Parquet file, or images (folder, path CSV, DICOM, NIfTI, .npz)."
+    ),
+    label: str | None = typer.Option(None, "--label", help="Label column (tables: required)."),
+    group_column: str | None = typer.Option(None, help="Column holding the site/group."),
+    groups: str | None = typer.Option(None, help="Comma-separated source groups (the base)."),
+    group: str | None = typer.Option(
+        None, help="The target group (images with --base: default every image)."
+    ),
     out: Path = typer.Option(..., "--out", help="Output directory (re-run to resume)."),
     fractions: str = typer.Option("0.05,0.1,0.25,0.5,1", help="Training fractions."),
     seeds: int = typer.Option(5, help="Seeds per point."),
@@ -43,7 +48,17 @@ def study_command(
         None, help="Images: backbone keyword arguments, e.g. depth=4,embed_dim=64."
     ),
     path_column: str = typer.Option("path", help="Images: path column of a CSV source."),
-    epochs: int | None = typer.Option(None, help="Images: epochs per adapter (else early stop)."),
+    epochs: int | None = typer.Option(
+        None, help="Images: epochs for every model, base included (else early stopping)."
+    ),
+    window: str | None = typer.Option(None, help="Images: CT window preset or LEVEL,WIDTH."),
+    spatial_dims: int = typer.Option(2, help="Images: 2 (slices) or 3 (volumes)."),
+    slices: str = typer.Option("middle", help="Images, 3D files read as 2D: middle|all|N."),
+    split: str = typer.Option("train", help="Images, .npz: train | val | test."),
+    class_names: str | None = typer.Option(None, help="Images: class names in label order."),
+    on_error: str = typer.Option("refuse", help="Images: unreadable files: refuse | skip."),
+    normalize: str = typer.Option("auto", help="Images: auto | none | imagenet | MEAN,STD."),
+    spacing: str | None = typer.Option(None, help="Images, volumes: auto | none | X,Y,Z mm."),
 ) -> None:
     """Learning curves: each strategy on growing shares of the target group's rows.
 
@@ -62,29 +77,20 @@ def study_command(
     from medadapt.data.image_schema import is_image_source
 
     if is_image_source(data, path_column):
-        study = _image_study(
-            data=data,
-            label=label,
-            group_column=group_column,
-            source_groups=source_groups,
-            group=group,
-            out=out,
-            fractions=fractions,
-            seeds=seeds,
-            methods=methods,
-            test_fraction=test_fraction,
-            n_boot=n_boot,
-            base=base,
-            backbone=backbone,
-            weights=weights,
-            image_size=image_size,
-            channels=channels,
-            backbone_options=backbone_options,
-            path_column=path_column,
-            epochs=epochs,
-        )
+        study = _image_study(**{k: v for k, v in locals().items() if k in _IMAGE_STUDY_ARGS})
         _finish(study, out)
         return
+    why = "for a table study: name the label, the group column, the source groups and the target"
+    for option, value in (
+        ("--label", label),
+        ("--group-column", group_column),
+        ("--groups", groups),
+        ("--group", group),
+    ):
+        if not value:
+            from medadapt.errors import DataError
+
+            raise DataError(f"{option} is required {why}")
     config = study_mod.StudyConfig(
         group_column=group_column,
         source_groups=source_groups,
@@ -143,85 +149,76 @@ def _finish(study: dict, out: Path) -> None:
     stdout.print(f"wrote {out / 'study.json'} and {out / 'report.html'}")
 
 
+_IMAGE_STUDY_ARGS = (
+    "data", "label", "group_column", "source_groups", "group", "out", "fractions", "seeds",
+    "methods", "test_fraction", "n_boot", "base", "backbone", "weights", "image_size",
+    "channels", "backbone_options", "path_column", "epochs", "window", "spatial_dims", "slices",
+    "split", "class_names", "on_error", "normalize", "spacing", "id_column",
+)  # fmt: skip
+_POINT_DONE = re.compile(r"^\S+ \d+% seed \d+$")  # what run_image_study says per point
+
+
 def _image_study(
     *,
-    data,
-    label,
-    group_column,
-    source_groups,
-    group,
-    out,
-    fractions,
-    seeds,
-    methods,
-    test_fraction,
-    n_boot,
-    base,
-    backbone,
-    weights,
-    image_size,
-    channels,
-    backbone_options,
-    path_column,
-    epochs,
+    source_groups: tuple[str, ...],
+    fractions: str,
+    seeds: int,
+    methods: str | None,
+    base: Path | None,
+    backbone: str | None,
+    backbone_options: str | None,
+    **options,
 ) -> dict:
-    from medadapt.cli.images import DEFAULT_BACKBONE, DEFAULT_IMAGE_SIZE, parse_backbone_options
+    """The image study: the reading options of ``train-base``, the grid of ``study``."""
+    from medadapt.cli.images import (
+        DEFAULT_BACKBONE,
+        DEFAULT_IMAGE_SIZE,
+        parse_backbone_options,
+        parse_spacing,
+        parse_window,
+    )
     from medadapt.workflows import image_study
-    from medadapt.workflows.image_inputs import load_for_model, load_image_base
-    from medadapt.workflows.image_jobs import ImageRead, train_base_job
+    from medadapt.workflows.image_inputs import ImageRead
 
-    base_dir = base
-    if base_dir is None:
-        if not source_groups:
-            from medadapt.errors import ConfigError
-
-            raise ConfigError("an image study needs --base BASE or --groups A,B to train one on")
-        base_dir = out / "base"
-        if not (base_dir / "model.json").is_file():
-            read = ImageRead(
-                image_size=image_size or DEFAULT_IMAGE_SIZE,
-                channels=channels,
-                path_column=path_column,
-                label_column=label,
-                group_column=group_column,
-            )
-            with status_progress("base model (images)") as step:
-                train_base_job(
-                    data=data,
-                    out=base_dir,
-                    backbone=backbone or DEFAULT_BACKBONE,
-                    read=read,
-                    weights=weights,
-                    groups=list(source_groups),
-                    backbone_options=parse_backbone_options(backbone_options),
-                    epochs=epochs,
-                    progress=step,
-                )
-    model = load_image_base(base_dir)
-    dataset = load_for_model(
-        data,
-        model.schema,
-        model.schema.classes,
-        path_column=path_column,
-        label_column=label,
-        group_column=group_column,
-        hint="the study's images must use the base model's classes",
+    slices = options["slices"]
+    read = ImageRead(
+        image_size=options["image_size"] or DEFAULT_IMAGE_SIZE,
+        channels=options["channels"],
+        spatial_dims=options["spatial_dims"],
+        window=parse_window(options["window"]),
+        slices=int(slices) if slices.isdigit() else slices,
+        spacing=parse_spacing(options["spacing"]),
+        split=options["split"],
+        path_column=options["path_column"],
+        label_column=options["label"] or "label",
+        group_column=options["group_column"],
+        id_column=options["id_column"],
+        classes=tuple(split_list(options["class_names"])) or None,
+        on_error=options["on_error"],
     )
-    config = image_study.ImageStudyConfig(
-        group_column=group_column,
-        target_group=group,
-        source_groups=source_groups,
-        strategies=tuple(split_list(methods)) or image_study.IMAGE_STRATEGIES,
-        fractions=tuple(float(f) for f in split_list(fractions)),
-        seeds=seeds,
-        test_fraction=test_fraction,
-        n_boot=n_boot,
-        epochs=epochs,
-        extra={"base": str(Path(base_dir).resolve())},
-    )
+    strategies = tuple(split_list(methods)) or image_study.IMAGE_STRATEGIES
     n_points = seeds * (
-        sum(1 for s in config.strategies if s != "base_only") * len(config.fractions)
-        + ("base_only" in config.strategies)
+        sum(1 for s in strategies if s != "base_only") * len(split_list(fractions))
+        + ("base_only" in strategies)
     )
     with status_progress("study (images)", total=n_points) as step:
-        return image_study.run_image_study(dataset, model, config, out_dir=out, progress=step)
+        return image_study.image_study_job(
+            data=options["data"],
+            out=options["out"],
+            read=read,
+            group_column=options["group_column"],
+            source_groups=source_groups,
+            group=options["group"],
+            base_dir=base,
+            backbone=backbone or DEFAULT_BACKBONE,
+            weights=options["weights"],
+            backbone_options=parse_backbone_options(backbone_options),
+            normalize=options["normalize"],
+            strategies=strategies,
+            fractions=[float(f) for f in split_list(fractions)],
+            seeds=seeds,
+            test_fraction=options["test_fraction"],
+            n_boot=options["n_boot"],
+            epochs=options["epochs"],
+            progress=lambda message: step(message, advance=int(bool(_POINT_DONE.match(message)))),
+        )
