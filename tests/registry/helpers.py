@@ -45,12 +45,52 @@ def make_adapter(
     r: int = 2,
     width: int = 8,
     meta: dict[str, Any] | None = None,
+    config: Any = None,
 ) -> Path:
-    """Save a LoRA adapter with non-trivial weights (``seed``) on ``tiny_base(base_seed)``."""
+    """Save an adapter (``config``, default LoRA) with non-trivial weights (``seed``) on
+    ``tiny_base(base_seed)``."""
     model = AdapterModel(tiny_base(base_seed, width))
-    model.add_adapter("site_a", LoraConfig(r=r, targets=["0", "2"]))
+    model.add_adapter("site_a", config or LoraConfig(r=r, targets=["0", "2"]))
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for param in model.adapter_parameters("site_a"):
             param.add_(torch.randn(param.shape, generator=generator) * 0.2)
     return model.save_adapter("site_a", directory, metadata=metadata() if meta is None else meta)
+
+
+def make_base(directory: Path, *, seed: int = 0) -> Path:
+    """Save a tiny tabular base model (what 'train-base' writes) whose weights depend on
+    ``seed``."""
+    import pandas as pd
+
+    from medadapt.backbones.tabular import FTTransformer
+    from medadapt.data.schema import TableSchema
+    from medadapt.train.bundle import BaseModel
+
+    torch.manual_seed(seed)
+    frame = pd.DataFrame({"age": [50.0, 61, 70, 45], "bp": [120.0, 140, 135, 110], "y": [0, 1] * 2})
+    model = FTTransformer(
+        n_numeric=2, cat_cardinalities=[], d_out=1, d_token=8, n_blocks=1, n_heads=2
+    )
+    schema = TableSchema.infer(frame, label="y")
+    return BaseModel(model=model, kind="tabular", architecture=model.config, schema=schema).save(
+        directory
+    )
+
+
+def make_adapter_on_base(
+    directory: Path, base_dir: Path, *, seed: int = 1, meta: dict[str, Any] | None = None
+) -> Path:
+    """Save a LoRA adapter on the base in ``base_dir`` that records the base's path, as
+    'medadapt adapt' does."""
+    from medadapt.train.bundle import BaseModel
+
+    model = AdapterModel(BaseModel.load(base_dir).model)
+    model.add_adapter("site_a", LoraConfig(r=2))
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for param in model.adapter_parameters("site_a"):
+            param.add_(torch.randn(param.shape, generator=generator) * 0.2)
+    meta = metadata() if meta is None else meta
+    meta["base_model"] = {"path": str(Path(base_dir).resolve()), "training_groups": None}
+    return model.save_adapter("site_a", directory, metadata=meta)

@@ -144,3 +144,81 @@ def test_diff_reports_config_data_and_ci_overlap(registry, adapter_dir):
     assert by_name["n_test"].b is None
     assert d.to_dict()["metrics"][0]["ci_overlap"] is False
     assert registry.diff("heart@1", "heart@1").config == []
+
+
+def test_counts_and_bookkeeping_from_evaluate_are_not_called_metrics():
+    import numpy as np
+
+    from medadapt.evaluate.metrics import binary_metrics
+
+    y = np.array([0] * 40 + [1] * 20)
+    scores = np.r_[np.linspace(0.05, 0.6, 40), np.linspace(0.4, 0.95, 20)]
+    card = _card(metrics=binary_metrics(y, scores, n_boot=50), data_summary={"n_train": 400})
+    table = card.split("## Metrics")[1].split("## Limitations")[0]
+    assert "| n | 60 |  |" in table and "| n_positive | 20 |  |" in table
+    assert "| auroc | 0.925 | " in table and "| ece | " in table
+    for name in ("prevalence", "threshold", "notes"):
+        assert f"| {name} |" not in table
+    assert (
+        "Also recorded with the metrics (not performance measures): prevalence 0.333, "
+        "threshold 0.5." in table
+    )
+    assert "point estimate" not in card and "for n:" not in card
+    assert "prevalence 0.33" not in card.split("## Limitations")[1]
+
+
+def test_metrics_evaluate_could_not_report_are_named_in_the_limitations():
+    import numpy as np
+
+    from medadapt.evaluate.metrics import binary_metrics
+
+    y = np.array([0] * 27 + [1] * 3)
+    card = _card(metrics=binary_metrics(y, np.linspace(0.05, 0.95, 30), n_boot=50))
+    assert (
+        "- auroc: not reported: 3 positives among 30 patients; at least 5 are needed for a "
+        "meaningful estimate.\n" in card
+    )
+    assert "| auroc |" not in card and "| accuracy | 0.600 |" in card
+
+
+def test_the_metric_allow_list_covers_every_metric_evaluate_reports():
+    from medadapt.evaluate.metrics import METRIC_NAMES
+    from medadapt.registry.records import METRIC_NAMES as SHOWN
+
+    assert set().union(*METRIC_NAMES.values()) <= set(SHOWN)
+    assert {"n", "prevalence", "threshold", "notes", "class_counts", "mean_target"}.isdisjoint(
+        SHOWN
+    )
+
+
+def test_local_paths_are_stripped_from_metadata():
+    from medadapt.registry.records import strip_local_paths
+
+    meta = {
+        "base_model": {"path": "/home/ana/runs/base", "training_groups": {"A": 10}},
+        "split": {"positions_file": "split.json", "source": "C:\\data\\x.csv"},
+        "runs": [{"out_dir": "runs/3", "seed": 1}],
+        "task": "binary",
+    }
+    clean, removed = strip_local_paths(meta)
+    assert clean == {
+        "base_model": {"training_groups": {"A": 10}},
+        "split": {"positions_file": "split.json"},
+        "runs": [{"seed": 1}],
+        "task": "binary",
+    }
+    assert removed == ["base_model.path", "split.source", "runs[0].out_dir"]
+
+
+def test_a_diff_treats_null_and_absent_config_keys_as_equal(registry, adapter_dir):
+    import dataclasses
+
+    from medadapt.registry.diff import diff_versions
+
+    a = registry.add(adapter_dir(1), name="heart").version
+    b = registry.add(adapter_dir(2), name="heart").version
+    a = dataclasses.replace(a, config={**a.config, "d_hidden": None})
+    b = dataclasses.replace(b, config={k: v for k, v in b.config.items() if k != "d_hidden"})
+    assert diff_versions(a, b).config == []
+    b = dataclasses.replace(b, config={**b.config, "d_hidden": 8})
+    assert [(c.key, c.a, c.b) for c in diff_versions(a, b).config] == [("d_hidden", None, 8)]

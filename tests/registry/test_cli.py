@@ -46,9 +46,20 @@ def test_add_list_show_promote_round_trip(cli, adapter_dir):
     out, _ = cli("add", str(adapter_dir(2)), "--name", "heart")
     assert out.startswith("added heart@2 (lora, parent heart@1, ")
     out, _ = cli("add", str(adapter_dir(2)), "--name", "heart")
-    assert out == "heart@2 already holds this exact adapter; nothing added\n"
+    weights = Registry(cli.root).get("heart@2").base_fingerprint["weights"][:12]
+    no_base = (
+        f"the registry at {cli.root} has no base model with weights {weights}; add it with "
+        f"'medadapt registry --root {cli.root} add-base BASE_DIR'"
+    )
+    assert out == (
+        "heart@2 already holds this exact adapter; nothing added\n"
+        f"note: heart@2 cannot be served yet: {no_base}\n"
+    )
     out, _ = cli("promote", "heart@1")
-    assert out == "promoted heart@1: it is now the version of heart to serve\n"
+    assert out == (
+        "promoted heart@1: it is now the version of heart to serve\n"
+        f"note: heart@1 cannot be served yet: {no_base}\n"
+    )
     listed = json.loads(cli("list", "--json")[0])
     assert [(v["ref"], v["promoted"]) for v in listed] == [("heart@1", True), ("heart@2", False)]
     assert "card" not in listed[0]
@@ -58,6 +69,14 @@ def test_add_list_show_promote_round_trip(cli, adapter_dir):
     assert "heart@1" in out and "heart@2" in out and "VA Long" in out
     out, _ = cli("show", "heart@2")
     assert "metric: auroc" in out and "0.810 [0.720, 0.890]" in out
+    shown = {
+        line.split("│")[1].strip(): line.split("│")[2].strip() for line in out.splitlines()[3:-1]
+    }
+    assert (shown["method"], shown["config: r"], shown["config: targets"]) == (
+        "lora",
+        "2",
+        '[{"suffix": "0"}, {"suffix": "2"}]',
+    )
     out, _ = cli("show", "heart@2", "--card")
     assert out.startswith("# heart v2\n")
     out, _ = cli("promote", "heart", "--clear")
@@ -83,9 +102,15 @@ def test_export_then_import_elsewhere(cli, adapter_dir, tmp_path):
     sha = lines[1].removeprefix("sha256 ")
     other = ["--bare", "registry", "--root", str(tmp_path / "other")]
     out, _ = cli(*other, "import", str(archive), "--sha256", sha)
-    assert out == "imported heart@1 (exported as heart@1); every checksum verified\n"
+    weights = Registry(cli.root).get("heart@1").base_fingerprint["weights"][:12]
+    assert out == (
+        "imported heart@1 (exported as heart@1); every checksum verified\n"
+        f"note: heart@1 cannot be served yet: the registry at {tmp_path / 'other'} has no base "
+        f"model with weights {weights}; add it with 'medadapt registry --root "
+        f"{tmp_path / 'other'} add-base BASE_DIR'\n"
+    )
     out, _ = cli(*other, "import", str(archive))
-    assert out == "already imported as heart@1; nothing added\n"
+    assert out.startswith("already imported as heart@1; nothing added\nnote: heart@1 cannot ")
     out, err = cli(*other, "import", str(archive), "--sha256", "0" * 64, ok=False)
     assert err.startswith(f"error: {archive} has sha256 ") and err.count("\n") == 1
 
@@ -158,3 +183,151 @@ def test_the_console_script_lists_without_importing_torch(tmp_path, adapter_dir)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)[0]["ref"] == "heart@1"
     assert done.stderr.strip() == "False"
+
+
+def test_export_to_a_directory_given_with_a_trailing_slash(cli, adapter_dir, tmp_path):
+    cli("add", str(adapter_dir(1)), "--name", "heart")
+    out, _ = cli("export", "heart@1", "-o", f"{tmp_path}/outbox/")  # as the help's example
+    archive = tmp_path / "outbox" / "heart-v1.medadapt.tar.gz"
+    assert out.splitlines()[0] == f"exported heart@1 to {archive}" and archive.is_file()
+    out, _ = cli("export", "heart@1", "-o", str(tmp_path / "outbox"))  # existing, no slash
+    assert out.splitlines()[0] == f"exported heart@1 to {archive}"
+    _, err = cli("export", "heart@1", "-o", str(tmp_path / "nowhere" / "x.tar.gz"), ok=False)
+    assert err == (
+        f"error: cannot write {tmp_path / 'nowhere' / 'x.tar.gz'}: the directory "
+        f"{tmp_path / 'nowhere'} does not exist; create it, or give -o a directory ending in "
+        "'/' to create\n"
+    )
+
+
+def test_add_also_registers_the_base_and_a_retry_restores_it(cli, tmp_path):
+    import shutil
+
+    from medadapt.registry.bases import find_base
+    from tests.registry.helpers import make_adapter_on_base, make_base
+
+    base = make_base(tmp_path / "base")
+    adapter = make_adapter_on_base(tmp_path / "run" / "adapter", base)
+    out, _ = cli("add", str(tmp_path / "run"), "--name", "heart")
+    assert out.splitlines()[1:] == [
+        f"also registered its base model from {base.resolve()}",
+        f"serve it with: medadapt registry --root {cli.root} promote heart@1",
+    ]
+    v = Registry(cli.root).get("heart@1")
+    shutil.rmtree(find_base(cli.root, v.base_fingerprint["weights"]))
+    out, _ = cli("add", str(adapter), "--name", "heart")  # what a kill after the commit left
+    assert out == (
+        "heart@1 already holds this exact adapter; nothing added\n"
+        f"also registered its base model from {base.resolve()}\n"
+    )
+    out, _ = cli("verify")
+    assert out == "ok: 1 versions and 1 base models verified\n"
+    out, _ = cli("export", "heart@1", "-o", str(tmp_path / "x.tar.gz"), "--with-base")
+    assert out.splitlines()[0] == f"exported heart@1 with its base model to {tmp_path / 'x.tar.gz'}"
+    weights = tmp_path / "reg" / "bases" / v.base_fingerprint["weights"][:16] / "model.safetensors"
+    os.chmod(weights, 0o644)
+    weights.write_bytes(weights.read_bytes()[:-1] + b"\1")
+    _, err = cli("verify", ok=False)
+    assert err.splitlines()[-1] == (
+        f"error: 1 of 1 base models failed verification (listed above); add them again with "
+        f"'medadapt registry --root {cli.root} add-base'"
+    )
+
+
+def test_add_refuses_a_parent_on_another_base_and_notes_another_method(cli, adapter_dir):
+    from medadapt.adapters import IA3Config
+
+    cli("add", str(adapter_dir(1)), "--name", "heart")
+    other_base = adapter_dir(2, base_seed=5)
+    _, err = cli("add", str(other_base), "--name", "heart", "--parent", "1", ok=False)
+    reg = Registry(cli.root)
+    mine = reg.get("heart@1").base_fingerprint["weights"][:12]
+    theirs = json.loads((other_base / "adapter.json").read_text())["base_fingerprint"]["weights"]
+    assert err == (
+        f"error: parent heart@1 was trained on base weights {mine}, this adapter on "
+        f"{theirs[:12]}: a version on another base model cannot descend from it; add it with "
+        "--no-parent, or give a parent on the same base\n"
+    )
+    out, _ = cli("add", str(other_base), "--name", "heart")  # the default parent: none
+    assert out.splitlines()[:2] == [
+        "added heart@2 (lora, no parent, 520 B of weights)",
+        f"note: heart@2 records no parent: the previous version heart@1 is on another base "
+        f"model (weights {mine}, this one {theirs[:12]})",
+    ]
+    out, _ = cli(
+        "add",
+        str(adapter_dir(3, config=IA3Config(targets=["0", "2"]))),
+        "--name",
+        "heart",
+        "--parent",
+        "1",
+    )
+    assert out.splitlines()[:2] == [
+        "added heart@3 (ia3, parent heart@1, 216 B of weights)",
+        "note: heart@3 uses ia3, its parent heart@1 used lora",
+    ]
+    assert [v.parent for v in reg.list("heart")] == [None, None, 1]
+
+
+def test_diff_warns_when_the_test_rows_differ(cli, adapter_dir):
+    from tests.registry.helpers import metadata
+
+    split = {"data_sha256": "d" * 64, "test_digest": "t" * 64, "seed": 0}
+    cli("add", str(adapter_dir(1, meta=metadata(split=split))), "--name", "heart")
+    cli("add", str(adapter_dir(2, meta=metadata(split=split))), "--name", "heart")
+    other_rows = {**split, "test_digest": "u" * 64}
+    cli("add", str(adapter_dir(3, meta=metadata(split=other_rows))), "--name", "heart")
+    warning = (
+        "warning: heart@1 and heart@3 were measured on different test rows: the difference "
+        "mixes model and data"
+    )
+    out, _ = cli("diff", "heart@1", "heart@3")
+    assert warning in out.splitlines()
+    assert json.loads(cli("diff", "heart@1", "heart@3", "--json")[0])["same_test_rows"] is False
+    out, _ = cli("diff", "heart@1", "heart@2")
+    assert "different test rows" not in out and "not recorded" not in out
+    cli("add", str(adapter_dir(4)), "--name", "heart")
+    out, _ = cli("diff", "heart@1", "heart@4")
+    assert (
+        "note: the test rows of one or both versions are not recorded: the metrics may not be "
+        "comparable" in out.splitlines()
+    )
+
+
+def test_list_headlines_a_metric_not_a_count(cli, adapter_dir, monkeypatch):
+    from tests.registry.helpers import metadata
+
+    monkeypatch.setenv("COLUMNS", "200")  # no wrapped cells
+    evaluated = {"n": 60, "prevalence": 0.33, "accuracy": 0.8, "auroc": 0.93, "specificity": 0.7}
+    cli("add", str(adapter_dir(1, meta=metadata(metrics=evaluated))), "--name", "heart")
+    cli("add", str(adapter_dir(2, meta=metadata(metrics={"n": 60, "sensitivity": 0.8}))))
+    out, _ = cli("list")
+    cells = {
+        line.split("│")[1].strip(): line.split("│")[7].strip() for line in out.splitlines()[4:-1]
+    }
+    assert cells == {"heart@1": "auroc 0.930", "site_a@1": "sensitivity 0.800"}
+
+
+def test_bases_lists_registered_and_damaged_bases(cli, tmp_path):
+    from tests.registry.helpers import make_base
+
+    base = make_base(tmp_path / "base")
+    weights = json.loads((base / "model.json").read_text())["fingerprint"]["weights"]
+    out, _ = cli("add-base", str(base))
+    assert out == f"added: {cli.root / 'bases' / weights[:16]}\n"
+    out, _ = cli("bases")
+    assert out == f"{weights[:12]}  FTTransformer  label=y  groups=None\n"
+    registered = cli.root / "bases" / weights[:16] / "model.json"
+    os.chmod(registered, 0o644)
+    registered.write_text("{")
+    out, _ = cli("bases")
+    assert out == (
+        f"{weights[:16]}  damaged: {registered} is not valid JSON (truncated or edited) (see "
+        "'verify')\n"
+    )
+    out, _ = cli("add-base", str(base))  # replaces the damaged copy
+    assert out == f"added: {cli.root / 'bases' / weights[:16]}\n"
+    _, err = cli("add-base", str(tmp_path), ok=False)
+    assert err == (
+        f"error: no model.json in {tmp_path}: give a directory written by 'medadapt train-base'\n"
+    )

@@ -274,3 +274,87 @@ def test_the_first_add_survives_sigkill_while_the_registry_is_created(tmp_path, 
             check_consistent(root, {}, blob)
         assert retry().manifest_blob == blob
         assert Registry(root).verify().ok
+
+
+@pytest.fixture(scope="module")
+def based_sources(tmp_path_factory):
+    """Adapters that record the path of their own (tiny tabular) base, as 'adapt' outputs
+    do: each CLI add below must also copy a base."""
+    from tests.registry.helpers import make_adapter_on_base, make_base
+
+    root = tmp_path_factory.mktemp("kill-based")
+    return [
+        make_adapter_on_base(root / f"a{i}", make_base(root / f"base{i}", seed=i), seed=i)
+        for i in range(12)
+    ]
+
+
+def _stored_blob(adapter: Path) -> str:
+    """The manifest blob the registry stores for ``adapter`` (local paths stripped)."""
+    from medadapt.adapters.state import read_manifest
+    from medadapt.registry.transfer import _without_local_paths
+
+    data = (adapter / "adapter.json").read_bytes()
+    return hashlib.sha256(_without_local_paths(read_manifest(adapter), data)[1]).hexdigest()
+
+
+def _cli_add_jobs(root: Path, adapters: list[Path], *, kill_after_commit: bool = False):
+    from medadapt.cli.main import main
+
+    def job(i: int, adapter: Path):
+        argv = ["registry", "--root", str(root), "add", str(adapter), "--name", f"site{i}"]
+
+        def action():
+            if kill_after_commit:  # the moment a base copied after the commit was lost
+                from medadapt.registry import transfer
+
+                register = transfer.register
+
+                def register_then_die(*args, **kwargs):
+                    register(*args, **kwargs)
+                    os.kill(os.getpid(), signal.SIGKILL)
+
+                transfer.register = register_then_die
+            main(argv)
+
+        def retry():
+            main(argv)
+            return Registry(root).get(f"site{i}@latest")
+
+        return action, retry, _stored_blob(adapter)
+
+    return [job(i, a) for i, a in enumerate(adapters)]
+
+
+def test_cli_add_survives_sigkill_and_the_retry_keeps_its_base(tmp_path, based_sources, capsys):
+    """``medadapt registry add`` killed at random moments, at points spread over its run and
+    right after its index commit: after the retry, every adapter has its base model."""
+    from medadapt.registry.bases import find_base
+
+    root = tmp_path / "reg"
+    jobs = _cli_add_jobs(root, based_sources)
+    n_lines = _count_lines(jobs[:1])  # also creates the registry with site0@1
+    sweep, times = _line_sweep(n_lines, 6, seed=6), _random_times(seed=7)
+    plans = [{}] + [sweep(i, []) for i in range(6)] + [None] * 4
+    jobs[1] = _cli_add_jobs(root, based_sources[:2], kill_after_commit=True)[1]
+    complete = {v.ref: v.manifest_blob for v in Registry(root).list()}
+    durations: list[float] = []
+    outcomes: Counter = Counter()
+    for i, (action, retry, blob) in enumerate(jobs[1:], start=1):
+        plan = plans[i - 1] if plans[i - 1] is not None else times(i, durations)
+        outcome, _ = run_in_child(action, **plan)
+        assert outcome != "failed"
+        landed = check_consistent(root, complete, blob)
+        outcomes[f"{outcome} {'after' if landed else 'before'} commit"] += 1
+        capsys.readouterr()
+        started = time.perf_counter()
+        version = retry()
+        durations.append(time.perf_counter() - started)
+        out = capsys.readouterr().out
+        assert version.manifest_blob == blob and "cannot be served yet" not in out, out
+        find_base(root, version.base_fingerprint["weights"])
+        complete[version.ref] = blob
+    print(f"\n{dict(outcomes)}")
+    assert outcomes["killed after commit"] >= 1 and outcomes["killed before commit"] >= 4
+    report = Registry(root).verify()
+    assert report.ok and len(report.checked) == len(report.bases) == len(based_sources)

@@ -17,6 +17,8 @@ from rich.table import Table
 
 from medadapt.cli.main import app
 from medadapt.registry import AdapterVersion, Registry, RegistryError
+from medadapt.registry.bases import missing_base_note
+from medadapt.registry.diff import flatten
 
 registry_app = typer.Typer(
     name="registry",
@@ -111,41 +113,19 @@ def add_cmd(
         adapter_dir, name=name, parent=None if no_parent else (parent or "previous"), notes=text
     )
     v = result.version
-    if not result.new:
+    if result.new:
+        lineage = f"parent {v.name}@{v.parent}" if v.parent else "no parent"
+        typer.echo(f"added {v.ref} ({v.method}, {lineage}, {_size(v.weights_bytes)} of weights)")
+    else:
         typer.echo(f"{v.ref} already holds this exact adapter; nothing added")
-        return
-    lineage = f"parent {v.name}@{v.parent}" if v.parent else "no parent"
-    typer.echo(f"added {v.ref} ({v.method}, {lineage}, {_size(v.weights_bytes)} of weights)")
-    _register_base_of(reg, adapter_dir, v.base_fingerprint["weights"])
-    typer.echo(f"serve it with: medadapt registry --root {reg.root} promote {v.ref}")
+    _echo_notices(result.notices)
+    if result.new:
+        typer.echo(f"serve it with: medadapt registry --root {reg.root} promote {v.ref}")
 
 
-def _register_base_of(reg: Registry, adapter_dir: Path, weights: str) -> None:
-    """Keep the adapter's base model too, when 'adapt' recorded where it was (serve needs it)."""
-    from medadapt.registry.bases import add_base, find_base
-
-    try:
-        find_base(reg.root, weights)
-        return
-    except Exception:
-        pass
-    found = sorted(Path(adapter_dir).glob("adapter.json")) or sorted(
-        Path(adapter_dir).glob("*/adapter.json")
-    )
-    if not found:
-        return
-    manifest = json.loads(found[0].read_text())
-    path = manifest.get("metadata", {}).get("base_model", {}).get("path")
-    if path and (Path(path) / "model.json").is_file():
-        recorded = json.loads((Path(path) / "model.json").read_text())["fingerprint"]["weights"]
-        if recorded == weights:
-            add_base(reg.root, path)
-            typer.echo(f"also registered its base model from {path}")
-            return
-    typer.echo(
-        f"note: its base model ({weights[:12]}) is not in the registry yet; add it with "
-        f"'medadapt registry --root {reg.root} add-base BASE_DIR' before serving"
-    )
+def _echo_notices(notices: tuple[str, ...] | list[str]) -> None:
+    for notice in notices:
+        typer.echo(notice)
 
 
 @registry_app.command("list")
@@ -210,6 +190,7 @@ def show_cmd(
     rows = [
         ("served", "yes (promoted)" if v.promoted else "no"),
         ("method", v.method),
+        *((f"config: {k}", _cell(c)) for k, c in _config_items(v.config)),
         ("task", v.task or "not recorded"),
         ("parent", f"{v.name}@{v.parent}" if v.parent else "none"),
         ("base model", v.base_short),
@@ -228,6 +209,12 @@ def show_cmd(
     for key, value in rows:
         table.add_row(key, value)
     _console().print(table)
+
+
+def _config_items(config: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The method config as dotted keys, without the unset ones and the method itself."""
+    items = flatten(config).items()
+    return [(k, c) for k, c in items if k != "method" and c is not None and c != {} and c != []]
 
 
 @registry_app.command("diff")
@@ -272,6 +259,16 @@ def diff_cmd(
         console.print(metrics)
         if any(m.overlap for m in d.metrics):
             console.print("overlapping CIs: the data do not show a difference for that metric")
+        if d.same_test_rows is False:
+            console.print(
+                f"warning: {d.a} and {d.b} were measured on different test rows: the "
+                "difference mixes model and data"
+            )
+        elif d.same_test_rows is None:
+            console.print(
+                "note: the test rows of one or both versions are not recorded: the metrics "
+                "may not be comparable"
+            )
 
 
 def _cell(value: Any) -> str:
@@ -299,55 +296,9 @@ def promote_cmd(
         return
     v = reg.promote(ref)
     typer.echo(f"promoted {v.ref}: it is now the version of {v.name} to serve")
-
-
-@registry_app.command("export")
-def export_cmd(
-    ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(help="The version to export, e.g. pneumonia@2.")],
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", "-o", help="Archive file or directory (default: ./NAME-vN...)."),
-    ] = None,
-) -> None:
-    """Write one version to a single archive file to send to another hospital.
-
-    Example: medadapt registry --root hospital-registry export pneumonia@2 -o outbox/
-    """
-    result = _open(ctx).export(ref, out)
-    typer.echo(f"exported {result.version.ref} to {result.path}")
-    typer.echo(f"sha256 {result.sha256}")
-    typer.echo("send the sha256 by another channel; the recipient checks it with import --sha256")
-
-
-@registry_app.command("import")
-def import_cmd(
-    ctx: typer.Context,
-    archive: Annotated[Path, typer.Argument(help="An archive written by 'registry export'.")],
-    name: Annotated[
-        str | None, typer.Option("--name", help="Register under this name (default: its own).")
-    ] = None,
-    sha256: Annotated[
-        str | None,
-        typer.Option("--sha256", help="The archive's SHA-256 as the sender told you."),
-    ] = None,
-) -> None:
-    """Verify an exported archive and register its adapter as a new version.
-
-    Example: medadapt registry --root hospital-registry import pneumonia-v2.medadapt.tar.gz
-    """
-    result = _open(ctx, create=True).import_(archive, name=name, expect_sha256=sha256)
-    v = result.version
-    if not result.new:
-        typer.echo(f"already imported as {v.ref}; nothing added")
-        return
-    source = f"{v.origin['name']}@{v.origin['version']}" if v.origin else "?"
-    typer.echo(f"imported {v.ref} (exported as {source}); every checksum verified")
-    if sha256 is None:
-        typer.echo(
-            f"archive sha256 {v.origin['archive_sha256'] if v.origin else '?'}: compare it with "
-            "the one the sender gave you"
-        )
+    note = missing_base_note(reg.root, v.base_fingerprint["weights"], v.ref)
+    if note:
+        typer.echo(note)
 
 
 @registry_app.command("rm")
@@ -377,15 +328,23 @@ def verify_cmd(
 
     Example: medadapt registry --root hospital-registry verify
     """
-    report = _open(ctx).verify(ref)
-    for problem in report.problems:
+    reg = _open(ctx)
+    report = reg.verify(ref)
+    for problem in [*report.problems, *report.base_problems]:
         typer.echo(problem, err=True)
     if not report.ok:
+        failed, fixes = [], []
+        if report.problems:
+            failed.append(f"{len(report.problems)} of {len(report.checked)} versions")
+            fixes.append("re-import them from their source or remove them")
+        if report.base_problems:
+            failed.append(f"{len(report.base_problems)} of {len(report.bases)} base models")
+            fixes.append(f"add them again with 'medadapt registry --root {reg.root} add-base'")
         raise RegistryError(
-            f"{len(report.problems)} of {len(report.checked)} versions failed verification "
-            "(listed above); re-import them from their source or remove them"
+            f"{' and '.join(failed)} failed verification (listed above); {'; '.join(fixes)}"
         )
-    typer.echo(f"ok: {len(report.checked)} versions verified")
+    bases = f" and {len(report.bases)} base models" if report.bases else ""
+    typer.echo(f"ok: {len(report.checked)} versions{bases} verified")
     if report.orphans or report.leftovers:
         typer.echo(
             f"{len(report.orphans)} unreferenced files and {report.leftovers} leftovers of "
@@ -434,3 +393,8 @@ def log_cmd(
         version = f"{e.name}@{e.version}" if e.version is not None else e.name
         table.add_row(e.at, e.actor, e.action, version, _cell(e.detail) if e.detail else "")
     _console().print(table)
+
+
+# export and import live in their own module (this one stays small); importing it here
+# registers them whenever the registry commands are loaded
+from medadapt.cli import registry_transfer  # noqa: E402, F401

@@ -42,6 +42,9 @@ def bases_command(
         typer.echo(json.dumps(bases, indent=2))
         return
     for base in bases:
+        if "problem" in base:
+            typer.echo(f"{Path(base['path']).name}  damaged: {base['problem']} (see 'verify')")
+            continue
         fp = base["fingerprint"]
         typer.echo(
             f"{fp['weights'][:12]}  {fp['model_class']}  label={base['label']}  "

@@ -6,6 +6,8 @@ Members (fixed names, nothing else is accepted on import)::
     adapter/adapter.json        the adapter manifest, byte for byte as registered
     adapter/<weights file>      the safetensors weights
     CARD.md                     the adapter card (for people; the importer writes its own)
+    base/model.json             with ``export --with-base`` (format version 2): the base model
+    base/model.safetensors      the adapter was trained on, as ``train-base`` wrote it
     SHA256SUMS                  every other member's SHA-256 (``sha256sum -c`` format)
 
 Reading stages every member under a private directory and checks every hash before the caller
@@ -33,15 +35,20 @@ from medadapt.errors import AdapterFileError
 from medadapt.registry.objects import CHUNK, fsync_dir, sha256_file
 
 FORMAT = "medadapt-registry-export"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""Version 2 adds the optional base model; an archive without one is still written as 1, so
+older medadapt versions read it."""
 INFO = "medadapt-export.json"
 SUMS = "SHA256SUMS"
 CARD = "CARD.md"
 MANIFEST = "adapter/adapter.json"
+BASE_MANIFEST = "base/model.json"
+BASE_WEIGHTS = "base/model.safetensors"
 SUFFIX = ".medadapt.tar.gz"
 MAX_SMALL_BYTES = 16 << 20
 MAX_WEIGHTS_BYTES = 16 << 30
 _WEIGHTS = re.compile(r"adapter/[A-Za-z0-9][A-Za-z0-9._\-]{0,127}")
+_FIXED = (INFO, SUMS, CARD, MANIFEST, BASE_MANIFEST, BASE_WEIGHTS)
 
 
 def _add(tar: tarfile.TarFile, name: str, content: bytes | Path, mtime: float) -> None:
@@ -65,17 +72,21 @@ def write_archive(
     weights_file: Path,
     weights_name: str,
     card: str,
+    base_dir: Path | None = None,
 ) -> str:
-    """Write the archive atomically (temp file, fsync, rename); returns its SHA-256."""
+    """Write the archive atomically (temp file, fsync, rename); returns its SHA-256.
+    ``base_dir``: a base model directory to include."""
     path = Path(path)
+    version = FORMAT_VERSION if base_dir is not None else 1
     files: dict[str, bytes | Path] = {
-        INFO: json.dumps(
-            {"format": FORMAT, "format_version": FORMAT_VERSION, **info}, indent=2
-        ).encode(),
+        INFO: json.dumps({"format": FORMAT, "format_version": version, **info}, indent=2).encode(),
         MANIFEST: manifest_file,
         f"adapter/{weights_name}": weights_file,
         CARD: card.encode(),
     }
+    if base_dir is not None:
+        files[BASE_MANIFEST] = Path(base_dir) / "model.json"
+        files[BASE_WEIGHTS] = Path(base_dir) / "model.safetensors"
     sums = []
     for name, content in files.items():
         digest = (
@@ -106,12 +117,14 @@ def write_archive(
 
 @dataclass(frozen=True)
 class Unpacked:
-    """A verified archive staged on disk: ``adapter_dir`` holds the manifest and weights."""
+    """A verified archive staged on disk: ``adapter_dir`` holds the manifest and weights,
+    ``base_dir`` the base model (None when the archive carries none)."""
 
     info: dict[str, Any]
     adapter_dir: Path
     card: str
     archive_sha256: str
+    base_dir: Path | None = None
 
 
 def _refuse(path: Path, problem: str) -> AdapterFileError:
@@ -150,15 +163,16 @@ def read_archive(path: Path, staging: Path, *, expect_sha256: str | None = None)
         with tarfile.open(path, mode="r:*") as tar:
             for member in tar:
                 name = member.name
-                if name not in (INFO, SUMS, CARD, MANIFEST) and not _WEIGHTS.fullmatch(name):
+                if name not in _FIXED and not _WEIGHTS.fullmatch(name):
                     raise _refuse(path, f"is not a medadapt export (unexpected member {name!r})")
                 if not member.isfile():
                     raise _refuse(path, f"is not a medadapt export ({name!r} is not a file)")
                 if name in hashes:
                     raise _refuse(path, f"is not a medadapt export ({name!r} appears twice)")
-                limit = MAX_WEIGHTS_BYTES if _WEIGHTS.fullmatch(name) else MAX_SMALL_BYTES
-                if member.size > limit:
+                big = _WEIGHTS.fullmatch(name) or name == BASE_WEIGHTS
+                if member.size > (MAX_WEIGHTS_BYTES if big else MAX_SMALL_BYTES):
                     raise _refuse(path, f"is not a medadapt export ({name!r} is too large)")
+                (staging / name).parent.mkdir(exist_ok=True)
                 hashes[name] = _stage_member(tar, member, staging / name)
             while tar.fileobj.read(CHUNK):  # to the end: gzip checks its CRC there
                 pass
@@ -196,7 +210,15 @@ def read_archive(path: Path, staging: Path, *, expect_sha256: str | None = None)
             f"{path} has export format version {info['format_version']}, newer than this "
             "medadapt reads; upgrade medadapt"
         )
+    has_base = [name in hashes for name in (BASE_MANIFEST, BASE_WEIGHTS)]
+    if any(has_base) and not all(has_base):
+        missing_base = BASE_WEIGHTS if has_base[0] else BASE_MANIFEST
+        raise _refuse(path, f"is incomplete or corrupted (no {missing_base})")
     card = (staging / CARD).read_text(errors="replace") if CARD in hashes else ""
     return Unpacked(
-        info=info, adapter_dir=staging / "adapter", card=card, archive_sha256=archive_sha
+        info=info,
+        adapter_dir=staging / "adapter",
+        card=card,
+        archive_sha256=archive_sha,
+        base_dir=staging / "base" if all(has_base) else None,
     )

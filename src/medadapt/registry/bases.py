@@ -8,6 +8,7 @@ Adapters name their base by fingerprint; :func:`find_base` maps one to the other
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from medadapt.errors import AdapterFileError
+from medadapt.registry.objects import fsync_dir, sha256_file
 
 BASES = "bases"
 _FILES = ("model.json", "model.safetensors")
@@ -25,16 +27,84 @@ def _key(weights_sha256: str) -> str:
     return weights_sha256[:16]
 
 
-def add_base(root: str | Path, base_dir: str | Path) -> tuple[Path, bool]:
-    """Copy the base model in ``base_dir`` into the registry; ``(path, newly added)``."""
-    from medadapt.train.bundle import BaseModel
+def _manifest(directory: Path) -> dict[str, Any]:
+    path = directory / "model.json"
+    if not path.is_file():
+        raise AdapterFileError(f"{path} is missing")
+    try:
+        manifest = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise AdapterFileError(f"{path} is not valid JSON (truncated or edited)") from None
+    fingerprint = manifest.get("fingerprint") if isinstance(manifest, dict) else None
+    if not isinstance(fingerprint, dict) or not isinstance(fingerprint.get("weights"), str):
+        raise AdapterFileError(f"{path} is not a medadapt base model (no fingerprint)")
+    return manifest
 
+
+def check_base_dir(
+    directory: str | Path, *, key: str | None = None, deep: bool = True
+) -> dict[str, Any]:
+    """The fingerprint of the base model in ``directory`` after checking that its weights hash
+    to the checksum in ``model.json`` and (``key``: a registry entry's name) that the
+    fingerprint is the one the entry is named after; ``deep`` also rebuilds the model and
+    recomputes the fingerprint from the weights (catches a ``model.json`` whose checksum was
+    rewritten for other weights). Raises an :class:`AdapterFileError` saying what is wrong
+    (callers add the fix)."""
+    directory = Path(directory)
+    manifest = _manifest(directory)
+    recorded = manifest["fingerprint"]["weights"]
+    weights = directory / "model.safetensors"
+    if not weights.is_file():
+        raise AdapterFileError(f"{weights} is missing")
+    if sha256_file(weights) != manifest.get("weights_sha256"):
+        raise AdapterFileError(f"{weights} does not match its checksum (tampered or corrupted)")
+    if key is not None and key != _key(recorded):
+        raise AdapterFileError(
+            f"{directory / 'model.json'} describes base weights {recorded[:12]}, not the "
+            f"{key[:12]} its directory is named after (swapped or moved)"
+        )
+    if deep:
+        from medadapt.train.bundle import BaseModel
+
+        try:
+            actual = BaseModel.load(directory).fingerprint.weights
+        except Exception as exc:  # weights that do not fit the recorded architecture
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise AdapterFileError(f"{weights} cannot be loaded ({reason[:200]})") from None
+        if actual != recorded:
+            raise AdapterFileError(
+                f"{weights} hashes to base weights {actual[:12]}, but "
+                f"{directory / 'model.json'} says {recorded[:12]} (tampered)"
+            )
+    return manifest["fingerprint"]
+
+
+def add_base(
+    root: str | Path, base_dir: str | Path, *, fingerprint: dict[str, Any] | None = None
+) -> tuple[Path, bool]:
+    """Copy the base model in ``base_dir`` into the registry; ``(path, newly added)``.
+    ``fingerprint``: what :func:`check_base_dir` returned, when the caller checked it already.
+
+    A registered copy that no longer matches its checksum or its key is replaced (the damaged
+    one is moved to ``tmp/``, which ``gc`` empties)."""
     root, base_dir = Path(root), Path(base_dir)
-    base = BaseModel.load(base_dir)  # verifies the checksum before anything is copied
-    fingerprint = json.loads((base_dir / "model.json").read_text())["fingerprint"]
+    if not (base_dir / "model.json").is_file():
+        raise AdapterFileError(
+            f"no model.json in {base_dir}: give a directory written by 'medadapt train-base'"
+        )
+    if fingerprint is None:
+        try:  # refuse a damaged source before copying anything
+            fingerprint = check_base_dir(base_dir)
+        except AdapterFileError as exc:
+            raise AdapterFileError(f"{exc}; copy the base model again from its source") from None
     target = root / BASES / _key(fingerprint["weights"])
     if (target / "model.json").is_file():
-        return target, False
+        try:
+            check_base_dir(target, key=target.name, deep=False)
+            return target, False
+        except AdapterFileError:
+            with contextlib.suppress(OSError):  # OSError: another process moved it first
+                os.rename(target, root / "tmp" / f"damaged-base-{uuid.uuid4().hex}")
     staging = root / "tmp" / f"base-{uuid.uuid4().hex}"
     staging.mkdir(parents=True)
     for name in _FILES:
@@ -47,25 +117,41 @@ def add_base(root: str | Path, base_dir: str | Path) -> tuple[Path, bool]:
     except OSError:  # another process registered the same base meanwhile
         shutil.rmtree(staging, ignore_errors=True)
         return target, False
-    del base
+    fsync_dir(target.parent)
     return target, True
 
 
 def list_bases(root: str | Path) -> list[dict[str, Any]]:
-    """Fingerprint, kind and training summary of every registered base (no weights read)."""
-    out = []
-    for directory in sorted((Path(root) / BASES).glob("*/model.json")):
-        manifest = json.loads(directory.read_text())
+    """Fingerprint, kind and training summary of every registered base (no weights read); an
+    entry whose ``model.json`` cannot be read has a ``problem`` instead."""
+    out: list[dict[str, Any]] = []
+    for directory in base_dirs(root):
+        try:
+            manifest = _manifest(directory)
+        except AdapterFileError as exc:
+            out.append({"path": str(directory), "problem": str(exc)})
+            continue
         out.append(
             {
-                "path": str(directory.parent),
-                "kind": manifest["kind"],
+                "path": str(directory),
+                "kind": manifest.get("kind"),
                 "fingerprint": manifest["fingerprint"],
-                "label": manifest["schema"].get("label"),
-                "groups": manifest.get("training", {}).get("groups"),
+                "label": (manifest.get("schema") or {}).get("label"),
+                "groups": (manifest.get("training") or {}).get("groups"),
             }
         )
     return out
+
+
+def base_dirs(root: str | Path) -> list[Path]:
+    """Every entry under ``bases/`` (registered or damaged)."""
+    directory = Path(root) / BASES
+    return sorted(p for p in directory.iterdir() if p.is_dir()) if directory.is_dir() else []
+
+
+def has_base(root: str | Path, weights_sha256: str) -> bool:
+    """Cheap: a base with these weights is registered (no hashing)."""
+    return (Path(root) / BASES / _key(weights_sha256) / "model.json").is_file()
 
 
 def find_base(root: str | Path, weights_sha256: str) -> Path:
@@ -73,7 +159,52 @@ def find_base(root: str | Path, weights_sha256: str) -> Path:
     directory = Path(root) / BASES / _key(weights_sha256)
     if not (directory / "model.json").is_file():
         raise AdapterFileError(
-            f"the registry has no base model with weights {weights_sha256[:12]}; add it with "
-            "'medadapt registry --root DIR add-base BASE_DIR'"
+            f"the registry at {root} has no base model with weights {weights_sha256[:12]}; add "
+            f"it with 'medadapt registry --root {root} add-base BASE_DIR'"
         )
     return directory
+
+
+def missing_base_note(root: str | Path, weights_sha256: str, ref: str) -> str | None:
+    """A one-line note when the base model ``ref`` needs is not registered (else None)."""
+    try:
+        find_base(root, weights_sha256)
+    except AdapterFileError as exc:
+        return f"note: {ref} cannot be served yet: {exc}"
+    return None
+
+
+def recorded_base(manifest: dict[str, Any]) -> Path | None:
+    """The base directory an ``adapt`` output recorded (``metadata.base_model.path``), when it
+    still holds the base this adapter was trained on (same fingerprint); else None."""
+    meta = manifest.get("metadata")
+    base = meta.get("base_model") if isinstance(meta, dict) else None
+    path = base.get("path") if isinstance(base, dict) else None
+    if not isinstance(path, str) or not path:
+        return None
+    try:
+        recorded = _manifest(Path(path))["fingerprint"]["weights"]
+    except (AdapterFileError, OSError):
+        return None
+    return Path(path) if recorded == manifest["base_fingerprint"]["weights"] else None
+
+
+def verify_bases(root: str | Path, keys: list[str] | None = None) -> tuple[list[str], list[str]]:
+    """Re-hash every registered base (or those named by ``keys``): ``(checked, problems)``,
+    one line per damaged, tampered or swapped base."""
+    root = Path(root)
+    dirs = base_dirs(root) if keys is None else [root / BASES / k for k in keys]
+    checked, problems = [], []
+    fix = (
+        f"add it again with 'medadapt registry --root {root} add-base BASE_DIR' (that "
+        "replaces the damaged copy)"
+    )
+    for directory in dirs:
+        if not directory.is_dir():
+            continue
+        checked.append(directory.name)
+        try:
+            check_base_dir(directory, key=directory.name)
+        except AdapterFileError as exc:
+            problems.append(f"base model {directory.name}: {exc}; {fix}")
+    return checked, problems

@@ -11,7 +11,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from medadapt.registry.records import Metric, parse_metrics, summaries
+from medadapt.registry.records import (
+    Metric,
+    metric_notes,
+    other_values,
+    parse_metrics,
+    summaries,
+)
 
 SMALL_N = 100
 """Fewer training cases than this is called a small sample."""
@@ -84,6 +90,8 @@ def limitations(summary: dict[str, Any], metrics: list[Metric]) -> list[str]:
     scores = [m for m in metrics if not m.is_count]
     if not scores:
         out.append("No evaluation metrics were recorded.")
+    for name, note in metric_notes(summary["metrics"]).items():
+        out.append(f"{'All metrics' if name == 'all' else name}: {note.rstrip('.')}.")
     for metric in scores:
         if metric.ci is None:
             out.append(
@@ -154,6 +162,10 @@ def render_card(
             lines.append(f"| {_cell(m.name)} | {value} | {'' if m.is_count else ci} |")
     else:
         lines.append("No metrics were recorded.")
+    extra = other_values(summary["metrics"])
+    if extra:
+        listed = ", ".join(f"{_cell(k)} {_cell(v)}" for k, v in extra.items())
+        lines += ["", f"Also recorded with the metrics (not performance measures): {listed}."]
     lines += ["", "## Limitations", ""]
     lines += [f"- {item}" for item in limitations(summary, metrics)]
     lines += [

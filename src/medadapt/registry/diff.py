@@ -2,16 +2,22 @@
 
 For metrics with confidence intervals on both sides, the diff says whether the intervals
 overlap: overlapping intervals mean the data do not show a difference, whatever the deltas say.
+It also says whether both were measured on the same test rows (the split each manifest
+records): if not, a difference in metrics mixes the model and the data.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from medadapt.registry.records import AdapterVersion, Metric, parse_metrics
 
-_MISSING = object()
+SPLIT_KEYS = ("data_sha256", "source_sha256", "test_digest")
+"""What a manifest's ``split`` records about the test rows: the data file's hash (tabular:
+``data_sha256``, images: ``source_sha256``) and a digest of the test rows' positions."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,9 @@ class VersionDiff:
     config: list[Change]
     data_summary: list[Change]
     metrics: list[MetricChange]
+    same_test_rows: bool | None = None
+    """True: both measured on the same rows of the same data; False: on different rows (or
+    data); None: a side does not record its test rows."""
 
     @property
     def identical_weights(self) -> bool:
@@ -77,6 +86,7 @@ class VersionDiff:
             "config": [asdict(c) for c in self.config],
             "data_summary": [asdict(c) for c in self.data_summary],
             "metrics": [m.to_dict() for m in self.metrics],
+            "same_test_rows": self.same_test_rows,
         }
 
 
@@ -95,14 +105,40 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def _changes(a: dict[str, Any], b: dict[str, Any]) -> list[Change]:
+    """Keys whose values differ; a key set to None and an absent key are the same."""
     fa, fb = flatten(a), flatten(b)
     keys = list(fa) + [k for k in fb if k not in fa]
-    return [
-        Change(k, fa.get(k), fb.get(k)) for k in keys if fa.get(k, _MISSING) != fb.get(k, _MISSING)
-    ]
+    return [Change(k, fa.get(k), fb.get(k)) for k in keys if fa.get(k) != fb.get(k)]
 
 
-def diff_versions(a: AdapterVersion, b: AdapterVersion) -> VersionDiff:
+def recorded_split(manifest_path: Path) -> dict[str, Any] | None:
+    """The ``metadata.split`` an adapter manifest records (which data, which test rows), or
+    None if it records none or cannot be read."""
+    try:
+        meta = json.loads(manifest_path.read_bytes()).get("metadata")
+    except (OSError, ValueError, AttributeError):
+        return None
+    split = meta.get("split") if isinstance(meta, dict) else None
+    return split if isinstance(split, dict) else None
+
+
+def same_test_rows(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool | None:
+    """Whether two recorded splits (``metadata.split``) name the same test rows of the same
+    data: None when either side records no test rows."""
+    ka = {k: a[k] for k in SPLIT_KEYS if isinstance(a, dict) and a.get(k) is not None}
+    kb = {k: b[k] for k in SPLIT_KEYS if isinstance(b, dict) and b.get(k) is not None}
+    if "test_digest" not in ka or "test_digest" not in kb:
+        return None
+    return ka == kb
+
+
+def diff_versions(
+    a: AdapterVersion,
+    b: AdapterVersion,
+    *,
+    splits: tuple[dict[str, Any] | None, dict[str, Any] | None] = (None, None),
+) -> VersionDiff:
+    """``splits``: each version's recorded split, to tell whether the metrics compare."""
     general = {
         "method": (a.method, b.method),
         "task": (a.task, b.task),
@@ -123,4 +159,5 @@ def diff_versions(a: AdapterVersion, b: AdapterVersion) -> VersionDiff:
         config=_changes(a.config, b.config),
         data_summary=_changes(a.data_summary, b.data_summary),
         metrics=[MetricChange(n, ma.get(n), mb.get(n)) for n in names],
+        same_test_rows=same_test_rows(*splits),
     )

@@ -106,6 +106,45 @@ def pick_parent(
     return parent  # type: ignore[return-value]
 
 
+def check_parent(
+    conn: sqlite3.Connection,
+    name: str,
+    version: int,
+    parent: int | None,
+    manifest: dict[str, Any],
+    *,
+    explicit: bool,
+) -> tuple[int | None, list[str]]:
+    """The parent to record for ``name@version`` and notes for the user. A parent on another
+    base model is no ancestor: asked for by number (``explicit``) it is refused; picked by
+    default (the previous version) none is recorded, with a note. Another method is recorded,
+    with a note."""
+    if parent is None:
+        return None, []
+    row = conn.execute(
+        "SELECT base_weights, method FROM versions WHERE name = ? AND version = ?",
+        (name, parent),
+    ).fetchone()
+    weights, method = manifest["base_fingerprint"]["weights"], manifest["method"]
+    if row["base_weights"] != weights:
+        if explicit:
+            raise RegistryError(
+                f"parent {name}@{parent} was trained on base weights {row['base_weights'][:12]}, "
+                f"this adapter on {weights[:12]}: a version on another base model cannot "
+                "descend from it; add it with --no-parent, or give a parent on the same base"
+            )
+        return None, [
+            f"note: {name}@{version} records no parent: the previous version {name}@{parent} "
+            f"is on another base model (weights {row['base_weights'][:12]}, this one "
+            f"{weights[:12]})"
+        ]
+    if row["method"] != method:
+        return parent, [
+            f"note: {name}@{version} uses {method}, its parent {name}@{parent} used {row['method']}"
+        ]
+    return parent, []
+
+
 def row_to_version(row: sqlite3.Row) -> AdapterVersion:
     def loads(key: str) -> Any:
         return json.loads(row[key]) if row[key] is not None else None

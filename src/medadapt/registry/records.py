@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import asdict, dataclass
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 from medadapt.errors import ConfigError, MedadaptError
@@ -151,6 +152,46 @@ def summaries(manifest: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# ----- local paths -----------------------------------------------------------------------------
+_PATH_KEY = re.compile(r"(^|_)(path|dir|directory)$", re.IGNORECASE)
+
+
+def _is_local_path(key: str, value: Any) -> bool:
+    if not isinstance(value, str) or not value.strip():
+        return False
+    text = value.strip()
+    absolute = (
+        PurePosixPath(text).is_absolute()
+        or PureWindowsPath(text).is_absolute()
+        or text.startswith(("~/", "file:"))
+    )
+    return absolute or _PATH_KEY.search(key) is not None
+
+
+def strip_local_paths(metadata: Any) -> tuple[Any, list[str]]:
+    """``metadata`` without filesystem paths of the machine that trained the adapter (such as
+    ``base_model.path``), and the dotted keys removed. Paths mean nothing at another hospital
+    and say how this one's disks are laid out, so the registry neither records nor exports
+    them."""
+    removed: list[str] = []
+
+    def walk(value: Any, path: str) -> Any:
+        if isinstance(value, dict):
+            out = {}
+            for key, item in value.items():
+                where = f"{path}.{key}" if path else str(key)
+                if _is_local_path(str(key), item):
+                    removed.append(where)
+                else:
+                    out[key] = walk(item, where)
+            return out
+        if isinstance(value, list):
+            return [walk(item, f"{path}[{i}]") for i, item in enumerate(value)]
+        return value
+
+    return walk(metadata, ""), removed
+
+
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -167,6 +208,23 @@ def _interval(value: Any) -> tuple[float, float] | None:
     return None
 
 
+METRIC_NAMES = (
+    "auroc", "auprc", "accuracy", "balanced_accuracy", "sensitivity", "specificity", "brier",
+    "ece", "mae", "rmse", "r2", "f1", "precision", "recall", "ppv", "npv", "log_loss", "mse",
+    "c_index",
+)  # fmt: skip
+"""Names the registry shows as performance metrics, in the order it shows them (the first
+recorded one is the headline in ``list``). It covers every name in
+:data:`medadapt.evaluate.metrics.METRIC_NAMES` (a test checks) without importing scikit-learn
+into ``registry list``. Other numbers recorded beside the metrics (``prevalence``,
+``threshold``, ``mean_target``...) are bookkeeping, not performance."""
+
+
+def is_count_name(name: str) -> bool:
+    """``n`` and ``n_*``: sample sizes (``n_test``, ``n_positive``), shown as integers."""
+    return name == "n" or name.startswith("n_")
+
+
 @dataclass(frozen=True)
 class Metric:
     """One metric: a point estimate and, when recorded, its confidence interval."""
@@ -177,8 +235,8 @@ class Metric:
 
     @property
     def is_count(self) -> bool:
-        """A sample size such as ``n_test`` (shown as an integer, never given a CI)."""
-        return self.name.startswith("n_") and self.value.is_integer()
+        """A sample size such as ``n`` or ``n_test`` (shown as an integer, never given a CI)."""
+        return is_count_name(self.name) and self.value.is_integer()
 
     def format(self, digits: int = 3) -> str:
         if self.is_count:
@@ -190,20 +248,49 @@ class Metric:
 
 
 def parse_metrics(metrics: dict[str, Any]) -> list[Metric]:
-    """Metrics in either shape: ``{"auroc": 0.8, "auroc_ci": [lo, hi]}`` or
-    ``{"auroc": {"value": 0.8, "ci": [lo, hi]}}``; other entries are skipped."""
+    """The metrics (names in :data:`METRIC_NAMES`, in that order), then the sample sizes
+    (``n``, ``n_*``), in either shape: ``{"auroc": 0.8, "auroc_ci": [lo, hi]}`` or
+    ``{"auroc": {"value": 0.8, "ci": [lo, hi]}}``; other entries (bookkeeping, notes,
+    unreported metrics) are skipped."""
     out = []
     for key, value in metrics.items():
-        if key.endswith("_ci") and key[:-3] in metrics:
+        if key not in METRIC_NAMES and not is_count_name(key):
             continue
         if isinstance(value, dict):
             point = _number(value.get("value", value.get("estimate")))
             ci = _interval(value.get("ci", value))
         else:
             point, ci = _number(value), _interval(metrics.get(f"{key}_ci"))
-        if point is not None:
-            out.append(Metric(key, point, ci))
+        if point is None:
+            continue
+        metric = Metric(key, point, None if is_count_name(key) else ci)
+        if metric.is_count or key in METRIC_NAMES:
+            out.append(metric)
+    order = {name: i for i, name in enumerate(METRIC_NAMES)}
+    return sorted(out, key=lambda m: order.get(m.name, len(order)))
+
+
+def other_values(metrics: dict[str, Any]) -> dict[str, float]:
+    """Numbers recorded beside the metrics that are neither metrics nor sample sizes
+    (``prevalence``, ``threshold``...): shown as such, never as performance."""
+    shown = {m.name for m in parse_metrics(metrics)}
+    out = {}
+    for key, value in metrics.items():
+        base = key[:-3] if key.endswith("_ci") else key
+        if key in shown or base in METRIC_NAMES or key == "ci_level":
+            continue
+        number = _number(value)
+        if number is not None:
+            out[key] = number
     return out
+
+
+def metric_notes(metrics: dict[str, Any]) -> dict[str, str]:
+    """``{metric: why it was not reported}`` from the ``notes`` that ``evaluate`` records."""
+    notes = metrics.get("notes")
+    if not isinstance(notes, dict):
+        return {}
+    return {str(k): v.strip() for k, v in notes.items() if isinstance(v, str) and v.strip()}
 
 
 # ----- one version -----------------------------------------------------------------------------

@@ -6,6 +6,7 @@ Layout of ``ROOT``::
     objects/<sha256>    adapter.json and safetensors files, read-only, named by their hash
     tmp/                staging for writes (what a killed process leaves here, gc removes)
     checkouts/          verified adapter directories handed out by open_adapter (hard links)
+    bases/<key>/        the base models adapters are served on (see ``bases``)
 
 A write first puts blobs in place (temp file, fsync, rename), then records the version in one
 SQLite transaction. A process killed at any point therefore leaves either no version or a
@@ -23,14 +24,15 @@ import json
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from medadapt.errors import AdapterFileError
 from medadapt.registry import queries, transfer
+from medadapt.registry.bases import verify_bases
 from medadapt.registry.db import INDEX, Index
-from medadapt.registry.diff import VersionDiff, diff_versions
+from medadapt.registry.diff import VersionDiff, diff_versions, recorded_split
 from medadapt.registry.objects import ObjectStore, sha256_file, temp_name
 from medadapt.registry.queries import SELECT_VERSIONS, Event
 from medadapt.registry.records import AdapterVersion, RegistryError, check_name, parse_ref
@@ -44,17 +46,21 @@ _LAYOUT = ("objects", "tmp", "checkouts", "bases")
 
 @dataclass(frozen=True)
 class VerifyReport:
-    """``problems`` (one line each) for damaged versions; ``orphans`` (unreferenced blobs) and
-    ``leftovers`` (entries in tmp/) are harmless and what ``gc`` removes."""
+    """``problems`` (one line each) for damaged versions, ``base_problems`` for damaged,
+    tampered or swapped base models (``bases``: the base keys checked); ``orphans``
+    (unreferenced blobs) and ``leftovers`` (entries in tmp/) are harmless and what ``gc``
+    removes."""
 
     checked: list[str]
     problems: list[str]
     orphans: list[str]
     leftovers: int
+    bases: list[str] = field(default_factory=list)
+    base_problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.problems and not self.base_problems
 
 
 @dataclass(frozen=True)
@@ -167,8 +173,11 @@ class Registry:
         return [queries.row_to_event(r) for r in rows]
 
     def diff(self, a: str, b: str) -> VersionDiff:
-        """What differs between versions ``a`` and ``b`` (config, data summary, metrics)."""
-        return diff_versions(self.get(a), self.get(b))
+        """What differs between versions ``a`` and ``b`` (config, data summary, metrics), and
+        whether their metrics were measured on the same test rows."""
+        va, vb = self.get(a), self.get(b)
+        split_a, split_b = (recorded_split(self.objects.path(v.manifest_blob)) for v in (va, vb))
+        return diff_versions(va, vb, splits=(split_a, split_b))
 
     # ----- in and out ---------------------------------------------------------------------------
     def add(
@@ -180,9 +189,12 @@ class Registry:
         notes: str | None = None,
     ) -> Registration:
         """Register the adapter saved in ``adapter_dir`` as the next version of ``name``
-        (default: the adapter's own name). ``parent``: a version number, None, or
-        ``"previous"`` (the newest existing version). Adding an identical adapter again under
-        the same name adds nothing and returns the existing version (``new`` False)."""
+        (default: the adapter's own name). ``parent``: a version number (refused if on
+        another base model), None, or ``"previous"`` (the newest existing version; none if
+        that is on another base). Adding an identical adapter again under the same name adds
+        nothing and returns the existing version (``new`` False). The base model that
+        ``adapt`` recorded is registered too, if missing; ``notices`` say what the user
+        should know (base registered or missing, parent not recorded, another method)."""
         return transfer.add_directory(
             self, Path(adapter_dir), name=name, parent=parent, notes=notes
         )
@@ -198,15 +210,20 @@ class Registry:
         """Register the adapter in an export archive after checking every hash in it (and the
         archive's own SHA-256 against ``expect_sha256``, if given). The version gets the next
         local number; its parent is the local copy of its exported parent, if present.
-        Importing the same archive again returns the version it made (``new`` False)."""
+        Importing the same archive again returns the version it made (``new`` False). A base
+        model in the archive (``export --with-base``) is verified and registered too."""
         return transfer.import_archive(
             self, Path(path), name=name, expect_sha256=expect_sha256, notes=notes
         )
 
-    def export(self, ref: str, path: str | Path | None = None) -> Exported:
-        """Write ``ref`` to one archive file (default ``./NAME-vN.medadapt.tar.gz``) after
-        verifying its files; the result carries the archive's SHA-256."""
-        return transfer.export_version(self, ref, Path(path) if path is not None else None)
+    def export(
+        self, ref: str, path: str | Path | None = None, *, with_base: bool = False
+    ) -> Exported:
+        """Write ``ref`` to one archive file after verifying its files; the result carries the
+        archive's SHA-256. ``path``: a file, or a directory (one that exists, or a string
+        ending in ``/``) to write ``NAME-vN.medadapt.tar.gz`` in (default: the current one).
+        ``with_base`` also puts the registered base model in the archive."""
+        return transfer.export_version(self, ref, path, with_base=with_base)
 
     # ----- promoting and removing ---------------------------------------------------------------
     def promote(self, ref: str) -> AdapterVersion:
@@ -334,7 +351,9 @@ class Registry:
 
     # ----- maintenance --------------------------------------------------------------------------
     def verify(self, ref: str | None = None) -> VerifyReport:
-        """Check every file of ``ref`` (or of every version); reports damage, never raises."""
+        """Check every file of ``ref`` (or of every version), and the base models (``ref``'s
+        or all): each one's weights are re-hashed and its fingerprint checked against the key
+        it is stored under. Reports damage, never raises."""
         versions = [self.get(ref)] if ref is not None else self.list()
         problems = []
         for v in versions:
@@ -347,7 +366,11 @@ class Registry:
             used = {v.manifest_blob for v in versions} | {v.weights_blob for v in versions}
             orphans = [d for d in self.objects.digests() if d not in used]
         leftovers = sum(1 for _ in self.objects.tmp.iterdir())
-        return VerifyReport([v.ref for v in versions], problems, orphans, leftovers)
+        keys = None if ref is None else [v.base_fingerprint["weights"][:16] for v in versions]
+        bases_checked, base_problems = verify_bases(self.root, keys)
+        return VerifyReport(
+            [v.ref for v in versions], problems, orphans, leftovers, bases_checked, base_problems
+        )
 
     def gc(self, *, min_age_s: float = 3600.0) -> GcReport:
         """Delete unreferenced blobs and stale checkouts, and ``tmp/`` entries older than

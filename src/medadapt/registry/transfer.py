@@ -3,12 +3,15 @@
 
 Both ways in end in :func:`register`: the blobs are put in place first (temp file, fsync,
 rename), then the version is recorded in one SQLite transaction. Between the two a killed
-process leaves only unreferenced blobs, which ``gc`` removes.
+process leaves only unreferenced blobs, which ``gc`` removes. The adapter's base model, when
+it comes along (the directory ``adapt`` recorded, or an archive written with ``--with-base``),
+is put in place before the blobs, for the same reason: what a version needs lands first.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,12 +19,19 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import medadapt
 from medadapt.errors import AdapterFileError
-from medadapt.registry import archive
+from medadapt.registry import archive, bases
 from medadapt.registry.card import render_card
 from medadapt.registry.db import Index, now
 from medadapt.registry.objects import temp_name
-from medadapt.registry.queries import pick_parent
-from medadapt.registry.records import AdapterVersion, check_name, check_summary_only, summaries
+from medadapt.registry.queries import check_parent, pick_parent
+from medadapt.registry.records import (
+    AdapterVersion,
+    RegistryError,
+    check_name,
+    check_summary_only,
+    strip_local_paths,
+    summaries,
+)
 
 if TYPE_CHECKING:
     from medadapt.registry.store import Registry
@@ -30,11 +40,13 @@ MANIFEST = "adapter.json"
 
 
 class Registration(NamedTuple):
-    """What ``add``/``import_`` did: the version, and whether it is new (False: an identical
-    adapter was already registered under that name, and nothing was added)."""
+    """What ``add``/``import_`` did: the version, whether it is new (False: an identical
+    adapter was already registered under that name, and nothing was added), and one-line
+    notices for the user (its base model registered or missing, a parent not recorded...)."""
 
     version: AdapterVersion
     new: bool
+    notices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -71,7 +83,29 @@ def add_directory(
     manifest = read_manifest(directory)
     name = check_name(name if name is not None else manifest["name"])
     check_summary_only(manifest.get("metadata"), str(directory))
-    return register(registry, directory, manifest, name=name, parent=parent, notes=notes)
+    # The base model goes in before the version is committed: a process killed in between
+    # leaves a base that no version uses yet (harmless; the retry adds the version), never a
+    # version whose base is missing. Copied after the commit, a kill in between left an
+    # adapter that serve could not load, and the retry stopped at "nothing added".
+    notices = []
+    weights = manifest["base_fingerprint"]["weights"]
+    source = bases.recorded_base(manifest)
+    if source is not None and not bases.has_base(registry.root, weights):
+        try:
+            _, new = bases.add_base(registry.root, source)
+            notices += [f"also registered its base model from {source}"] if new else []
+        except AdapterFileError as exc:
+            notices.append(f"note: its base model was not registered: {exc}")
+    result = register(registry, directory, manifest, name=name, parent=parent, notes=notes)
+    return _with_notices(registry, result, notices)
+
+
+def _with_notices(registry: Registry, result: Registration, before: list[str]) -> Registration:
+    """``result`` with ``before`` ahead of its notices, and a note if its base is missing."""
+    v = result.version
+    missing = bases.missing_base_note(registry.root, v.base_fingerprint["weights"], v.ref)
+    notices = [*before, *result.notices, *([missing] if missing else [])]
+    return result._replace(notices=tuple(notices))
 
 
 def import_archive(
@@ -102,6 +136,10 @@ def import_archive(
             )
         name = check_name(name if name is not None else entry.get("name", manifest["name"]))
         check_summary_only(manifest.get("metadata"), str(path))
+        notices = []
+        base = unpacked.base_dir  # registered before the version, as in add_directory
+        if base is not None and _keep_archived_base(registry, path, base, manifest):
+            notices.append(f"also registered its base model from {path}")
         origin = {
             "registry_id": unpacked.info.get("registry_id"),
             "name": entry.get("name"),
@@ -109,7 +147,7 @@ def import_archive(
             "exported": unpacked.info.get("exported"),
             "archive_sha256": unpacked.archive_sha256,
         }
-        return register(
+        result = register(
             registry,
             unpacked.adapter_dir,
             manifest,
@@ -119,8 +157,27 @@ def import_archive(
             notes=notes if notes is not None else entry.get("notes"),
             origin=origin,
         )
+        return _with_notices(registry, result, notices)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _keep_archived_base(
+    registry: Registry, path: Path, base_dir: Path, manifest: dict[str, Any]
+) -> bool:
+    """Register the base model an archive carries (True if it was not registered yet), after
+    checking it is intact and is the base its adapter was trained on."""
+    try:
+        fingerprint = bases.check_base_dir(base_dir)
+    except AdapterFileError as exc:
+        problem = str(exc).replace(str(base_dir), f"{path}:base")
+        raise AdapterFileError(f"{problem}; ask the sender to export it again") from None
+    if fingerprint["weights"] != manifest["base_fingerprint"]["weights"]:
+        raise AdapterFileError(
+            f"{path} is inconsistent (its base model is not the one its adapter was trained "
+            "on); ask the sender to export it again"
+        )
+    return bases.add_base(registry.root, base_dir, fingerprint=fingerprint)[1]
 
 
 def register(
@@ -149,6 +206,7 @@ def register(
             f"{directory / MANIFEST} changed while it was being added; add it again once "
             "nothing is writing to it"
         )
+    manifest, manifest_data = _without_local_paths(manifest, manifest_data)
     weights_blob, weights_bytes = objects.put_file(weights_src, expected=manifest["weights_sha256"])
     manifest_blob, manifest_bytes = objects.put_bytes(manifest_data)
     summary = summaries(manifest)
@@ -157,6 +215,7 @@ def register(
             "SELECT version FROM versions WHERE name = ? AND manifest_blob = ?",
             (name, manifest_blob),
         ).fetchone()
+        notices: list[str] = []
         if same is not None:
             version, new = same[0], False
         else:
@@ -171,7 +230,14 @@ def register(
             version = conn.execute(
                 "SELECT next_version FROM names WHERE name = ?", (name,)
             ).fetchone()[0]
-            parent_version = pick_parent(conn, name, parent, parent_blob)
+            parent_version, notices = check_parent(
+                conn,
+                name,
+                version,
+                pick_parent(conn, name, parent, parent_blob),
+                manifest,
+                explicit=isinstance(parent, int) and parent_blob is None,
+            )
             registered = now()
             card = render_card(
                 name=name,
@@ -217,21 +283,55 @@ def register(
                 detail["from"] = f"{origin['name']}@{origin['version']}"
                 detail["archive_sha256"] = origin["archive_sha256"]
             Index.changed(conn, "import" if origin else "add", name, version, detail)
-    return Registration(registry.get(f"{name}@{version}"), new)
+    return Registration(registry.get(f"{name}@{version}"), new, tuple(notices))
 
 
-def export_version(registry: Registry, ref: str, path: Path | None) -> Exported:
+def _without_local_paths(manifest: dict[str, Any], data: bytes) -> tuple[dict[str, Any], bytes]:
+    """The manifest (and its bytes) to store: without the local paths in its metadata, its
+    checksum recomputed. Unchanged, byte for byte, when it holds none (so an imported
+    adapter keeps the blob its sender has, and lineage across registries still matches)."""
+    clean, removed = strip_local_paths(manifest.get("metadata"))
+    if not removed:
+        return manifest, data
+    from medadapt.adapters.state import _manifest_digest  # the adapter format's own rule
+
+    manifest = {**manifest, "metadata": clean}
+    manifest["manifest_sha256"] = _manifest_digest(manifest)
+    return manifest, json.dumps(manifest, indent=2).encode()
+
+
+def _archive_path(v: AdapterVersion, path: str | Path | None) -> Path:
+    """Where ``export`` writes: ``path``, or ``NAME-vN.medadapt.tar.gz`` inside it when it is
+    a directory (one that exists, or a string ending in a separator: typer and ``Path`` drop
+    the trailing ``/`` of ``-o outbox/``, so the CLI passes the string as typed)."""
+    default = f"{v.name}-v{v.version}{archive.SUFFIX}"
+    if path is None:
+        return Path.cwd() / default
+    text = os.fspath(path)
+    if text.endswith(("/", os.sep)) or Path(text).is_dir():
+        Path(text).mkdir(parents=True, exist_ok=True)
+        return Path(text) / default
+    out = Path(text)
+    if not out.parent.is_dir():
+        raise RegistryError(
+            f"cannot write {out}: the directory {out.parent} does not exist; create it, or "
+            f"give -o a directory ending in '/' to create"
+        )
+    return out
+
+
+def export_version(
+    registry: Registry, ref: str, path: str | Path | None, *, with_base: bool = False
+) -> Exported:
     v = registry.get(ref)
     registry.check_files(v)
-    default = f"{v.name}-v{v.version}{archive.SUFFIX}"
-    out = Path(path) if path is not None else Path.cwd() / default
-    if out.is_dir():
-        out = out / default
+    base_dir = _base_to_export(registry, v) if with_base else None
+    out = _archive_path(v, path)
     parent_blob = None
     if v.parent is not None:
         parents = [p for p in registry.list(v.name) if p.version == v.parent]
         parent_blob = parents[0].manifest_blob if parents else None
-    info = {
+    info: dict[str, Any] = {
         "exported": now(),
         "medadapt_version": medadapt.__version__,
         "registry_id": registry.registry_id,
@@ -248,6 +348,8 @@ def export_version(registry: Registry, ref: str, path: Path | None) -> Exported:
             "registered": v.registered,
         },
     }
+    if base_dir is not None:
+        info["base"] = {"weights": v.base_fingerprint["weights"]}
     sha = archive.write_archive(
         out,
         info=info,
@@ -255,9 +357,26 @@ def export_version(registry: Registry, ref: str, path: Path | None) -> Exported:
         weights_file=registry.objects.path(v.weights_blob),
         weights_name=v.weights_file,
         card=v.card,
+        base_dir=base_dir,
     )
+    detail = {"sha256": sha, "path": str(out), "with_base": base_dir is not None}
     with registry.index.write() as conn:  # an adapter leaving the hospital is worth a log line
-        Index.changed(
-            conn, "export", v.name, v.version, {"sha256": sha, "path": str(out)}, bump=False
-        )
+        Index.changed(conn, "export", v.name, v.version, detail, bump=False)
     return Exported(out, sha, v)
+
+
+def _base_to_export(registry: Registry, v: AdapterVersion) -> Path:
+    """The registered base of ``v``, verified, or a one-line error."""
+    fix = "or export it without --with-base"
+    try:
+        directory = bases.find_base(registry.root, v.base_fingerprint["weights"])
+    except AdapterFileError as exc:
+        raise AdapterFileError(f"cannot export {v.ref} with its base model: {exc}, {fix}") from None
+    try:
+        bases.check_base_dir(directory, key=directory.name)
+    except AdapterFileError as exc:
+        raise AdapterFileError(
+            f"cannot export {v.ref} with its base model: {exc}; add the base again with "
+            f"'medadapt registry --root {registry.root} add-base BASE_DIR', {fix}"
+        ) from None
+    return directory

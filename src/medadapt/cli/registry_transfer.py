@@ -1,0 +1,77 @@
+"""``medadapt registry --root DIR export|import``: send an adapter version to another hospital.
+
+Registered by :mod:`medadapt.cli.registry` (which imports this module).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from medadapt.cli.registry import _echo_notices, _open, registry_app
+
+
+@registry_app.command("export")
+def export_cmd(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="The version to export, e.g. pneumonia@2.")],
+    out: Annotated[
+        str | None,  # a str, not a Path: Path drops the trailing '/' that marks a directory
+        typer.Option(
+            "--out",
+            "-o",
+            metavar="PATH",
+            help="Archive file, or directory (existing, or ending in '/') to write "
+            "NAME-vN.medadapt.tar.gz in (default: the current directory).",
+        ),
+    ] = None,
+    with_base: Annotated[
+        bool,
+        typer.Option(
+            "--with-base", help="Also put the base model in the archive (the import keeps it)."
+        ),
+    ] = False,
+) -> None:
+    """Write one version to a single archive file to send to another hospital.
+
+    Example: medadapt registry --root hospital-registry export pneumonia@2 -o outbox/
+    """
+    result = _open(ctx).export(ref, out, with_base=with_base)
+    what = f"{result.version.ref} with its base model" if with_base else result.version.ref
+    typer.echo(f"exported {what} to {result.path}")
+    typer.echo(f"sha256 {result.sha256}")
+    typer.echo("send the sha256 by another channel; the recipient checks it with import --sha256")
+
+
+@registry_app.command("import")
+def import_cmd(
+    ctx: typer.Context,
+    archive: Annotated[Path, typer.Argument(help="An archive written by 'registry export'.")],
+    name: Annotated[
+        str | None, typer.Option("--name", help="Register under this name (default: its own).")
+    ] = None,
+    sha256: Annotated[
+        str | None,
+        typer.Option("--sha256", help="The archive's SHA-256 as the sender told you."),
+    ] = None,
+) -> None:
+    """Verify an exported archive and register its adapter as a new version.
+
+    Example: medadapt registry --root hospital-registry import pneumonia-v2.medadapt.tar.gz
+    """
+    result = _open(ctx, create=True).import_(archive, name=name, expect_sha256=sha256)
+    v = result.version
+    if not result.new:
+        typer.echo(f"already imported as {v.ref}; nothing added")
+        _echo_notices(result.notices)
+        return
+    source = f"{v.origin['name']}@{v.origin['version']}" if v.origin else "?"
+    typer.echo(f"imported {v.ref} (exported as {source}); every checksum verified")
+    _echo_notices(result.notices)
+    if sha256 is None:
+        typer.echo(
+            f"archive sha256 {v.origin['archive_sha256'] if v.origin else '?'}: compare it with "
+            "the one the sender gave you"
+        )

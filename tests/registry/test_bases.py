@@ -1,0 +1,215 @@
+"""Base models in the registry: registered with their adapters, verified, exported, imported."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import tarfile
+
+import pytest
+
+from medadapt.adapters import AdapterModel
+from medadapt.errors import AdapterFileError
+from medadapt.registry import Registry
+from medadapt.registry.bases import add_base, find_base
+from medadapt.train.bundle import BaseModel
+from tests.registry.helpers import make_adapter_on_base, make_base
+
+
+@pytest.fixture
+def on_base(tmp_path):
+    """``on_base(seed, base_seed)``: an adapter recording the path of its (tiny tabular)
+    base, as an 'adapt' output does; returns ``(adapter_dir, base_dir)``."""
+
+    def make(seed: int = 1, base_seed: int = 0):
+        base = tmp_path / f"base-{base_seed}"
+        if not base.is_dir():
+            make_base(base, seed=base_seed)
+        return make_adapter_on_base(tmp_path / f"adapter-{seed}-{base_seed}", base, seed=seed), base
+
+    return make
+
+
+def _weights(base_dir) -> str:
+    return json.loads((base_dir / "model.json").read_text())["fingerprint"]["weights"]
+
+
+def test_add_keeps_the_recorded_base_and_records_no_local_path(registry, on_base):
+    adapter, base = on_base()
+    result = registry.add(adapter, name="heart")
+    assert result.notices == (f"also registered its base model from {base.resolve()}",)
+    assert find_base(registry.root, _weights(base)).name == _weights(base)[:16]
+    v = result.version
+    stored = registry.objects.path(v.manifest_blob).read_text()
+    assert str(base.resolve()) not in stored and str(base.resolve()) not in v.card
+    assert json.loads(stored)["metadata"]["base_model"] == {"training_groups": None}
+    # the stored manifest carries its own valid checksum: it loads onto its base
+    model = AdapterModel(BaseModel.load(find_base(registry.root, _weights(base))).model)
+    model.load_adapter(registry.open_adapter(v.ref, base=model.fingerprint), name="heart")
+    again = registry.add(adapter, name="heart")  # the same source is recognised
+    assert (again.version.ref, again.new, again.notices) == ("heart@1", False, ())
+
+
+def test_a_base_that_went_missing_is_registered_by_the_retry(registry, on_base):
+    adapter, base = on_base()
+    registry.add(adapter, name="heart")
+    shutil.rmtree(find_base(registry.root, _weights(base)))  # as a kill after the commit left it
+    again = registry.add(adapter, name="heart")
+    assert not again.new
+    assert again.notices == (f"also registered its base model from {base.resolve()}",)
+    assert registry.verify().ok and registry.verify().bases == [_weights(base)[:16]]
+
+
+def test_an_adapter_without_a_recorded_base_gets_a_note(registry, adapter_dir):
+    result = registry.add(adapter_dir(1), name="heart")
+    weights = result.version.base_fingerprint["weights"]
+    assert result.notices == (
+        f"note: heart@1 cannot be served yet: the registry at {registry.root} has no base model "
+        f"with weights {weights[:12]}; add it with 'medadapt registry --root {registry.root} "
+        "add-base BASE_DIR'",
+    )
+
+
+def _tamper(path) -> None:
+    os.chmod(path, 0o644)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def test_verify_reports_tampered_swapped_and_forged_bases(registry, on_base, tmp_path):
+    adapter, base = on_base()
+    registry.add(adapter, name="heart")
+    other = make_base(tmp_path / "other-base", seed=9)
+    registered = find_base(registry.root, _weights(base))
+    key = registered.name
+    assert registry.verify().ok
+    fix = (
+        f"add it again with 'medadapt registry --root {registry.root} add-base BASE_DIR' (that "
+        "replaces the damaged copy)"
+    )
+
+    _tamper(registered / "model.safetensors")
+    assert registry.verify().base_problems == [
+        f"base model {key}: {registered / 'model.safetensors'} does not match its checksum "
+        f"(tampered or corrupted); {fix}"
+    ]
+    assert not registry.verify().ok and registry.verify("heart@1").base_problems
+    assert add_base(registry.root, base) == (registered, True)  # add-base repairs it
+    assert registry.verify().ok
+
+    for name in ("model.json", "model.safetensors"):  # another base under this key
+        os.chmod(registered / name, 0o644)
+        shutil.copyfile(other / name, registered / name)
+    assert registry.verify().base_problems == [
+        f"base model {key}: {registered / 'model.json'} describes base weights "
+        f"{_weights(other)[:12]}, not the {key[:12]} its directory is named after (swapped or "
+        f"moved); {fix}"
+    ]
+    add_base(registry.root, base)
+
+    # other weights with model.json's checksum rewritten to match them
+    shutil.copyfile(other / "model.safetensors", registered / "model.safetensors")
+    manifest = json.loads((registered / "model.json").read_text())
+    manifest["weights_sha256"] = hashlib.sha256(
+        (other / "model.safetensors").read_bytes()
+    ).hexdigest()
+    (registered / "model.json").write_text(json.dumps(manifest))
+    assert registry.verify().base_problems == [
+        f"base model {key}: {registered / 'model.safetensors'} hashes to base weights "
+        f"{_weights(other)[:12]}, but {registered / 'model.json'} says {key[:12]} (tampered); "
+        f"{fix}"
+    ]
+
+
+def test_export_with_base_carries_it_and_import_registers_it(registry, on_base, tmp_path):
+    adapter, base = on_base()
+    registry.add(adapter, name="heart")
+    exported = registry.export("heart@1", tmp_path / "out.tar.gz", with_base=True)
+    with tarfile.open(exported.path) as tar:
+        names = sorted(tar.getnames())
+        info = json.loads(tar.extractfile("medadapt-export.json").read())
+        packed = tar.extractfile("adapter/adapter.json").read().decode()
+    assert "base/model.json" in names and "base/model.safetensors" in names
+    assert info["format_version"] == 2 and info["base"] == {"weights": _weights(base)}
+    assert str(base.resolve()) not in packed
+    other = Registry(tmp_path / "other", create=True)
+    result = other.import_(exported.path)
+    assert result.notices == (f"also registered its base model from {exported.path}",)
+    served = BaseModel.load(find_base(other.root, _weights(base)))
+    model = AdapterModel(served.model)
+    model.load_adapter(other.open_adapter("heart@1", base=model.fingerprint), name="heart")
+    assert other.verify().ok and len(other.verify().bases) == 1
+    # without --with-base: format 1 (older medadapt reads it), and the importer is told
+    plain = registry.export("heart@1", tmp_path / "plain.tar.gz")
+    with tarfile.open(plain.path) as tar:
+        assert json.loads(tar.extractfile("medadapt-export.json").read())["format_version"] == 1
+    third = Registry(tmp_path / "third", create=True)
+    assert (
+        third.import_(plain.path)
+        .notices[0]
+        .startswith(
+            f"note: heart@1 cannot be served yet: the registry at {third.root} has no base model"
+        )
+    )
+
+
+def test_export_with_a_missing_base_is_refused(registry, adapter_dir, tmp_path):
+    v = registry.add(adapter_dir(1), name="heart").version
+    with pytest.raises(AdapterFileError) as err:
+        registry.export("heart@1", tmp_path, with_base=True)
+    assert str(err.value) == (
+        f"cannot export heart@1 with its base model: the registry at {registry.root} has no "
+        f"base model with weights {v.base_fingerprint['weights'][:12]}; add it with 'medadapt "
+        f"registry --root {registry.root} add-base BASE_DIR', or export it without --with-base"
+    )
+    assert not list(tmp_path.glob("*.tar.gz"))
+
+
+def _repack(path, members: dict[str, bytes], drop=()) -> None:
+    sums = "".join(
+        f"{hashlib.sha256(data).hexdigest()}  {name}\n"
+        for name, data in members.items()
+        if name != "SHA256SUMS" and name not in drop
+    )
+    members = {**members, "SHA256SUMS": sums.encode()}
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in members.items():
+            if name in drop:
+                continue
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def test_an_archive_with_another_or_half_a_base_is_refused(registry, on_base, tmp_path):
+    adapter, _ = on_base()
+    registry.add(adapter, name="heart")
+    exported = registry.export("heart@1", tmp_path / "x.tar.gz", with_base=True)
+    with tarfile.open(exported.path) as tar:
+        members = {m.name: tar.extractfile(m).read() for m in tar}
+    other_base = make_base(tmp_path / "other-base", seed=9)
+    swapped = {
+        **members,
+        "base/model.json": (other_base / "model.json").read_bytes(),
+        "base/model.safetensors": (other_base / "model.safetensors").read_bytes(),
+    }
+    other = Registry(tmp_path / "other", create=True)
+    _repack(exported.path, swapped)
+    with pytest.raises(AdapterFileError) as err:
+        other.import_(exported.path)
+    assert str(err.value) == (
+        f"{exported.path} is inconsistent (its base model is not the one its adapter was "
+        "trained on); ask the sender to export it again"
+    )
+    _repack(exported.path, members, drop=("base/model.safetensors",))
+    with pytest.raises(AdapterFileError) as err:
+        other.import_(exported.path)
+    assert str(err.value) == (
+        f"{exported.path} is incomplete or corrupted (no base/model.safetensors); ask the "
+        "sender to export it again"
+    )
+    assert other.list() == [] and not (other.root / "bases").exists()
