@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import hmac
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,10 +22,6 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
     generate_latest,
 )
 
@@ -43,48 +38,10 @@ from medadapt.serve.state import (
     ServingState,
     Unavailable,
 )
+from medadapt.serve.telemetry import RequestMetrics, Telemetry
 from medadapt.serve.validation import check_instance
 
 MAX_BODY_BYTES = 1_000_000
-# metric labels: the routes, never the raw path (a scanner would create a series per URL)
-ENDPOINTS = frozenset(
-    {"/v1/predict", "/v1/adapters", "/healthz", "/metrics", "/docs", "/openapi.json"}
-)
-
-
-class Telemetry:
-    """Prometheus metrics of one app (its own registry, so tests can make several apps)."""
-
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "medadapt_requests", "HTTP requests", ["endpoint", "status"], registry=self.registry
-        )
-        self.latency = Histogram(
-            "medadapt_request_seconds",
-            "Request latency",
-            ["endpoint"],
-            registry=self.registry,
-            buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0),
-        )
-        self.batch_size = Histogram(
-            "medadapt_batch_size",
-            "Instances per forward pass",
-            registry=self.registry,
-            buckets=(1, 2, 4, 8, 16, 32, 64, 128),
-        )
-        self.batch_seconds = Histogram(
-            "medadapt_batch_seconds", "Forward pass time", registry=self.registry
-        )
-        self.instances = Counter(
-            "medadapt_instances", "Instances predicted", ["adapter"], registry=self.registry
-        )
-        self.adapters = Gauge(
-            "medadapt_adapters_served", "Promoted adapters served", registry=self.registry
-        )
-        self.generation = Gauge(
-            "medadapt_registry_generation", "Registry generation loaded", registry=self.registry
-        )
 
 
 def quiet_garbage_collector() -> None:
@@ -169,18 +126,8 @@ def create_app(
                 401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"}
             )
 
-    # inside the metrics middleware: its receive must be the one the route reads from, or the
-    # 413 raised mid-body would reach FastAPI wrapped in the middleware's ExceptionGroup
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
-
-    @app.middleware("http")
-    async def request_metrics(request: Request, call_next):
-        started = time.perf_counter()
-        response = await call_next(request)
-        endpoint = request.url.path if request.url.path in ENDPOINTS else "other"
-        telemetry.requests.labels(endpoint, str(response.status_code)).inc()
-        telemetry.latency.labels(endpoint).observe(time.perf_counter() - started)
-        return response
+    app.add_middleware(RequestMetrics, telemetry=telemetry)  # outermost: sees every answer
 
     @app.exception_handler(NotFound)
     async def not_found(_: Request, exc: NotFound) -> JSONResponse:
