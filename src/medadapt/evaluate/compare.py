@@ -37,12 +37,13 @@ class Difference:
         return "no detectable difference"
 
     def sentence(self, a: str, b: str) -> str:
+        from medadapt.evaluate.report.formatting import METRIC_LABELS
+
+        name = METRIC_LABELS.get(self.metric, self.metric)
         if self.value is None or self.ci is None:
-            return (
-                f"{a} vs {b}: {self.metric} cannot be compared ({self.note or 'too few events'})."
-            )
+            return f"{a} vs {b}: {name} cannot be compared ({self.note or 'too few events'})."
         text = (
-            f"{a} vs {b}: {self.metric} {self.value:+.3f} "
+            f"{a} vs {b}: {name} {self.value:+.3f} "
             f"(95% CI {self.ci[0]:+.3f} to {self.ci[1]:+.3f})"
         )
         if self.verdict == "no detectable difference":

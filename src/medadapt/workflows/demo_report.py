@@ -80,7 +80,7 @@ def _centre_sentences(centre: str, strategies: dict[str, Any], curves: dict[str,
     )
     if best is not None:
         lines.append(
-            f"{centre}: highest {metric}: {LABELS[best]} "
+            f"{centre}: highest {METRIC_LABELS.get(metric, metric)}: {LABELS[best]} "
             f"({fmt_ci(strategies[best][metric], strategies[best].get(metric + '_ci'))}); "
             "where intervals overlap, this ranking can change with other patients."
         )
