@@ -276,6 +276,9 @@ def test_class_counts_and_events_per_parameter_at_every_training_size():
     rare = [f for f, n in zip((0.1, 0.5), smallest, strict=False) if n < 10]
     assert rare and findings[1].code == "few_training_events_at_size"
     assert findings[1].numbers == {"fractions": rare}
+    counts = sizes[0]["class_counts"]
+    in_words = ", ".join(f"{n} of class {c}" for c, n in counts.items())
+    assert findings[1].message.startswith(f"At 10% ({sizes[0]['n_rows']} rows: {in_words})")
     per_strategy = {f.numbers["strategy"]: f for f in findings if f.code == "events_per_parameter"}
     assert per_strategy["bottleneck"].level == "warning"
     assert per_strategy["bottleneck"].numbers["events"] == smallest[-1]

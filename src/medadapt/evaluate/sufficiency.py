@@ -227,7 +227,10 @@ def size_findings(
     ]
     if rare:
         described = ", ".join(
-            f"{e['fraction']:.0%} ({e['n_rows']} rows: {e['class_counts']})" for e in rare
+            f"{e['fraction']:.0%} ({e['n_rows']} rows: "
+            + ", ".join(f"{n} of class {c}" for c, n in e["class_counts"].items())
+            + ")"
+            for e in rare
         )
         findings.append(
             Finding(
