@@ -16,7 +16,7 @@ from medadapt.adapters import (
     LoraConfig,
     TargetSpec,
 )
-from medadapt.adapters.layer import adapter_layers
+from medadapt.adapters.layer import adapter_layers, base_named_tensors
 from medadapt.errors import AdapterStateError, ConfigError, TargetError
 from tests.adapters.models import adapted, randomize, tiny_images
 
@@ -163,8 +163,80 @@ def test_a_uniform_route_uses_the_plain_path_and_restores_state():
 def test_mixed_ids_must_match_the_batch():
     model, _ = adapted()
     model.add_adapter("a", LoraConfig())
-    with pytest.raises(AdapterStateError, match="has 2 adapter ids but this layer sees 3 rows"):
+    with pytest.raises(AdapterStateError) as err:
         model(tiny_images(3), adapter_ids=["a", None])
+    assert str(err.value) == (
+        "2 adapter ids for a batch of 3 (dim 0 of the input); pass one id per sample, and put "
+        "the batch first (e.g. batch_first=True)"
+    )
+    for ids in (["a", "a"], ["a"] * 6):  # one distinct id takes another path: same check
+        with pytest.raises(AdapterStateError, match="adapter ids for a batch of 3"):
+            model(tiny_images(3), adapter_ids=ids)
+    with pytest.raises(AdapterStateError, match="adapter_ids is empty"):
+        model(tiny_images(3), adapter_ids=[])
+
+
+def test_a_sequence_first_model_is_refused_rather_than_mixed_wrongly():
+    layer = nn.TransformerEncoderLayer(d_model=8, nhead=2, dim_feedforward=16, batch_first=False)
+    model = AdapterModel(layer)
+    model.add_adapter("a", LoraConfig(targets=["linear1"]))
+    x = torch.randn(5, 4, 8)  # (tokens, batch, d)
+    with pytest.raises(AdapterStateError, match="4 adapter ids for a batch of 5"):
+        model(x, adapter_ids=["a", None, "a", None])
+
+
+def test_a_failed_add_leaves_no_half_injected_layers():
+    base = nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 2))
+    model = AdapterModel(base)
+    with pytest.raises(TargetError):
+        model.add_adapter("a", LoraConfig(targets=["0", "1"]))  # "1" is a ReLU
+    assert list(adapter_layers(base)) == [] and type(base[0]) is nn.Linear
+    model.add_adapter("a", LoraConfig(targets=["0"]))  # the name is free again
+    assert model.adapter_names == ["a"]
+
+
+def test_new_adapters_follow_the_mode_of_the_model():
+    model, _ = adapted()
+    model.base_model.eval()
+    evaluated = AdapterModel(copy_of(model.base_model))
+    evaluated.add_adapter("a", LoraConfig(dropout=0.5))
+    assert not evaluated.training
+    assert not any(m.training for m in evaluated.modules())
+    evaluated.set_active("a")
+    randomize(evaluated, "a", seed=3)
+    x = tiny_images(3)
+    torch.testing.assert_close(evaluated(x), evaluated(x), rtol=0, atol=0)
+
+
+def copy_of(module: nn.Module) -> nn.Module:
+    import copy
+
+    return copy.deepcopy(module)
+
+
+@pytest.mark.parametrize("config", [LoraConfig(r=4), IA3Config()], ids=["lora", "ia3"])
+def test_unmerge_restores_the_base_bit_for_bit_even_if_the_adapter_changed(config):
+    model, _ = adapted()
+    model.add_adapter("a", config)
+    model.add_adapter("b", config)
+    randomize(model, "a", seed=4)
+    randomize(model, "b", seed=5)
+    before = {k: v.clone() for k, v in base_named_tensors(model.base_model)}
+    fingerprint = model.fingerprint
+    model.merge_adapter(["a", "b"])
+    randomize(model, "a", seed=6)  # changed while merged (an optimizer step, a reload)
+    model.unmerge()  # b first: the base is restored and a (as it is now) merged again; then a
+    after = dict(base_named_tensors(model.base_model))
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    assert model.fingerprint == fingerprint
+
+
+def test_the_fingerprint_follows_a_cast():
+    model, _ = adapted()
+    as_float = model.fingerprint
+    model.to(torch.float64)
+    assert model.fingerprint != as_float
+    assert model.fingerprint == AdapterModel(copy_of(model.base_model)).fingerprint
 
 
 def test_a_new_class_head_keeps_the_old_logits():

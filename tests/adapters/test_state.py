@@ -118,3 +118,20 @@ def test_fingerprint_ignores_adapters_but_not_base_weights():
 def test_save_leaves_no_temporary_files(saved):
     directory, _ = saved
     assert not [p for p in directory.iterdir() if p.name.startswith(".")]
+
+
+def test_a_manifest_with_a_valid_checksum_but_wrong_field_types_is_one_error(saved):
+    from medadapt.adapters.state import _manifest_digest
+
+    directory, reference = saved
+    path = directory / "adapter.json"
+    manifest = json.loads(path.read_text())
+    manifest["format_version"] = "x"  # written by another tool, checksum recomputed
+    manifest["manifest_sha256"] = _manifest_digest(manifest)
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(AdapterFileError) as err:
+        AdapterModel(reference).load_adapter(directory)
+    assert str(err.value) == (
+        f"{path} has no valid 'format_version' (expected int, got str); re-export the adapter "
+        "with medadapt"
+    )

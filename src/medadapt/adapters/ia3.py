@@ -85,20 +85,13 @@ class IA3Layer(AdapterLayer):
     def merge(self, name: str) -> None:
         if name in self.merged:
             raise AdapterStateError(f"adapter {name!r} is already merged")
-        scale = self.units[name].scale
-        self._rescale(scale)
+        self.remember_base()
+        self._rescale(self.units[name].scale)
         self.merged.append(name)
 
     @torch.no_grad()
     def unmerge(self, name: str) -> None:
-        scale = self.units[name].scale
-        if bool((scale.abs() < 1e-8).any()):
-            raise AdapterStateError(
-                f"ia3 adapter {name!r} has a zero scale, so unmerging cannot be exact; "
-                "reload the base weights instead"
-            )
-        self._rescale(1.0 / scale)
-        self.merged.remove(name)
+        self.unmerge_exactly(name, self.merge)
 
     def _rescale(self, factor: torch.Tensor) -> None:
         weight, bias = self.base_layer.weight, self.base_layer.bias

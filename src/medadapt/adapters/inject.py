@@ -128,6 +128,7 @@ def _wrap(
         if isinstance(layer, cls):
             return layer
     layer = cls(module, routing, **kwargs)
+    layer.training = layer.units.training = module.training  # the model's mode, not train()
     setattr(parent, attr, layer)
     return layer
 

@@ -35,6 +35,7 @@ class AdapterLayer(nn.Module, abc.ABC):
         self.units = nn.ModuleDict()
         self.routing = routing
         self.merged: list[str] = []
+        self._pristine: dict[str, torch.Tensor] = {}  # base weights before the first merge
         self._stack_cache: dict[Any, Any] = {}
         self._slot_cache: dict[Any, torch.Tensor] = {}
         self._group_cache: dict[tuple[str, ...], dict[Any, tuple[str, ...]]] = {}
@@ -53,11 +54,41 @@ class AdapterLayer(nn.Module, abc.ABC):
         return list(self.units.keys())
 
     def add_unit(self, name: str, unit: nn.Module) -> None:
+        if name in self.units:
+            raise AdapterStateError(f"this layer already holds an adapter named {name!r}")
         weight = next(iter(self.base_layer.parameters()), None)
         if weight is not None:
             unit.to(device=weight.device, dtype=weight.dtype)
+        unit.train(self.base_layer.training)  # dropout only when the model trains
         self.units[name] = unit
         self.invalidate()
+
+    # ----- exact merge / unmerge (weight-changing methods) -------------------------------
+    def remember_base(self) -> None:
+        """Before the first merge: keep the base weight and bias, so that unmerging restores
+        them bit for bit (subtracting a delta again would round, and would be wrong if the
+        adapter changed while merged)."""
+        if self.merged:
+            return
+        base = self.base_layer
+        self._pristine = {
+            key: getattr(base, key).detach().clone()
+            for key in ("weight", "bias")
+            if getattr(base, key, None) is not None
+        }
+
+    def unmerge_exactly(self, name: str, merge: Callable[[str], None]) -> None:
+        """Restore the remembered base, then merge the other merged adapters again."""
+        if name not in self.merged:
+            raise AdapterStateError(f"adapter {name!r} is not merged")
+        remaining = [n for n in self.merged if n != name]
+        with torch.no_grad():
+            for key, saved in self._pristine.items():
+                getattr(self.base_layer, key).copy_(saved)
+        self.merged.clear()
+        self._pristine = {}
+        for other in remaining:
+            merge(other)
 
     def remove_unit(self, name: str) -> None:
         if name in self.merged:

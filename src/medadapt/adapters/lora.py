@@ -198,12 +198,11 @@ class LoraLayer(AdapterLayer):
     def merge(self, name: str) -> None:
         if name in self.merged:
             raise AdapterStateError(f"adapter {name!r} is already merged")
+        self.remember_base()
         weight = self.base_layer.weight
         weight.add_(self.units[name].delta_weight().to(weight.dtype))
         self.merged.append(name)
 
     @torch.no_grad()
     def unmerge(self, name: str) -> None:
-        weight = self.base_layer.weight
-        weight.sub_(self.units[name].delta_weight().to(weight.dtype))
-        self.merged.remove(name)
+        self.unmerge_exactly(name, self.merge)

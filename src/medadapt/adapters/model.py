@@ -67,10 +67,14 @@ class AdapterModel(nn.Module):
         self.layer_names: dict[str, list[str]] = {}
         self._fingerprint: tuple[tuple[int, ...], BaseFingerprint] | None = None
         self._layer_list: list[AdapterLayer] | None = None  # cached walk; reset on add/delete
+        self.training = base_model.training  # an eval-mode base stays in eval mode
 
     # ----- fingerprint ---------------------------------------------------------------------
-    def _base_versions(self) -> tuple[int, ...]:
-        return tuple(t._version for _, t in base_named_tensors(self.base_model))
+    def _base_versions(self) -> tuple[tuple[int, int, torch.dtype], ...]:
+        # data_ptr and dtype: a move or cast (``.to(...)``) does not bump version counters
+        return tuple(
+            (t._version, t.data_ptr(), t.dtype) for _, t in base_named_tensors(self.base_model)
+        )
 
     @property
     def fingerprint(self) -> BaseFingerprint:
@@ -108,14 +112,18 @@ class AdapterModel(nn.Module):
         if layer_names is None:
             layer_names = _inject.resolve_targets(self.base_model, config, self.family)
         self._layer_list = None
-        _inject.inject(
-            self.base_model,
-            name,
-            config,
-            layer_names,
-            routing=self.routing,
-            family=self.family,
-        )
+        try:
+            _inject.inject(
+                self.base_model,
+                name,
+                config,
+                layer_names,
+                routing=self.routing,
+                family=self.family,
+            )
+        except BaseException:  # leave no half-injected layers behind
+            _inject.remove(self.base_model, name)
+            raise
         self.configs[name] = config
         self.layer_names[name] = list(layer_names)
         return list(layer_names)
@@ -188,8 +196,11 @@ class AdapterModel(nn.Module):
             self.routing.active, self.routing.disabled, self.routing.mixed = saved
 
     def forward(self, *args: Any, adapter_ids: Sequence[str | None] | None = None, **kwargs: Any):
+        """The base model's forward; ``adapter_ids``: one adapter name (or None) per sample,
+        sample = dim 0 of the inputs (batch-first models)."""
         if adapter_ids is None:
             return self.base_model(*args, **kwargs)
+        _check_batch_size(len(adapter_ids), [*args, *kwargs.values()])
         with self.route(adapter_ids):
             return self.base_model(*args, **kwargs)
 
@@ -255,7 +266,7 @@ class AdapterModel(nn.Module):
         self.routing.active = ()
 
     def unmerge(self) -> None:
-        """Undo every merge (restores the base weights up to float rounding)."""
+        """Undo every merge: the base weights are restored bit for bit."""
         for _, layer in adapter_layers(self.base_model):
             for name in reversed(list(layer.merged)):
                 layer.unmerge(name)
@@ -299,3 +310,15 @@ class AdapterModel(nn.Module):
         from medadapt.adapters.state import load_adapter
 
         return load_adapter(self, directory, **kwargs)
+
+
+def _check_batch_size(n_ids: int, inputs: Sequence[Any]) -> None:
+    """One adapter id per sample, samples along dim 0 of the first tensor input."""
+    if n_ids == 0:
+        raise AdapterStateError("adapter_ids is empty; pass one adapter id (or None) per sample")
+    first = next((x for x in inputs if isinstance(x, torch.Tensor) and x.dim() > 0), None)
+    if first is not None and first.shape[0] != n_ids:
+        raise AdapterStateError(
+            f"{n_ids} adapter ids for a batch of {first.shape[0]} (dim 0 of the input); pass "
+            "one id per sample, and put the batch first (e.g. batch_first=True)"
+        )

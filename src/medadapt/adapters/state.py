@@ -104,6 +104,7 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
             f"{path} was modified after it was saved (its checksum does not match); "
             "re-export the adapter"
         )
+    _check_field_types(manifest, path)
     if manifest["format_version"] > FORMAT_VERSION:
         raise AdapterFileError(
             f"{path} has format version {manifest['format_version']}, newer than this medadapt "
@@ -124,6 +125,28 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
             "again from its source"
         )
     return manifest
+
+
+_FIELD_TYPES = {
+    "format_version": int,
+    "weights_file": str,
+    "weights_bytes": int,
+    "weights_sha256": str,
+    "base_fingerprint": dict,
+}
+
+
+def _check_field_types(manifest: dict[str, Any], path: Path) -> None:
+    """A manifest with a valid checksum can still have been written wrong by another tool."""
+    for key, kind in _FIELD_TYPES.items():
+        value = manifest.get(key)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise AdapterFileError(
+                f"{path} has no valid {key!r} (expected {kind.__name__}, got "
+                f"{type(value).__name__}); re-export the adapter with medadapt"
+            )
+    if "/" in manifest["weights_file"] or manifest["weights_file"].startswith("."):
+        raise AdapterFileError(f"{path} names a weights file outside its directory; re-export it")
 
 
 def check_base(manifest: dict[str, Any], actual: BaseFingerprint, where: str) -> None:

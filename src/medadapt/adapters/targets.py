@@ -141,6 +141,10 @@ FAMILIES: dict[str, FamilyPreset] = {
     "hf_bert": FamilyPreset(
         block_pattern=r"(?:^|\.)layer\.(\d+)\.",
         attention_output=r"(?:.*\.)?layer\.\d+\.attention\.output\.dense",
+        # BERT has no module holding the whole FFN without its residual + LayerNorm, so the FFN
+        # target is its output projection: Houlsby / Pfeiffer sit exactly where the papers put
+        # them; a *parallel* adapter here reads the FFN's intermediate activations rather than
+        # the FFN's input (AdaptFormer's placement, which timm and MONAI ViTs get).
         feedforward=r"(?:.*\.)?layer\.\d+\.output\.dense",
         lora=(
             r"(?:.*\.)?layer\.\d+\.attention\.self\.query",
