@@ -49,3 +49,26 @@ def test_groups_and_slots_follow_added_and_deleted_adapters():
         ids = ["a", "b", None, "b"]
         mixed = model(x, adapter_ids=ids)
         assert (mixed - _per_sample(model, x, ids)).abs().max().item() <= 1e-5
+
+
+def test_stacked_weights_follow_a_replaced_parameter():
+    from torch import nn
+
+    from medadapt.adapters.layer import adapter_layers
+
+    model, _ = adapted()
+    model.add_adapter("a", BottleneckConfig(placement="pfeiffer"))
+    model.add_adapter("b", BottleneckConfig(placement="pfeiffer"))
+    randomize(model, "a", 1)
+    randomize(model, "b", 2)
+    ids = ["a", "b", None, "a"]
+    x = tiny_images(len(ids))
+    with torch.no_grad():
+        model(x, adapter_ids=ids)  # fills the caches
+        for _, layer in adapter_layers(model.base_model):
+            for module in layer.units["a"].modules():  # swap, not update in place
+                for key, param in list(module._parameters.items()):
+                    if param is not None:
+                        setattr(module, key, nn.Parameter(param.detach() * 3 + 0.1))
+        mixed = model(x, adapter_ids=ids)
+        assert (mixed - _per_sample(model, x, ids)).abs().max().item() <= 1e-5

@@ -188,31 +188,30 @@ class AdapterLayer(nn.Module, abc.ABC):
         """
         if torch.is_grad_enabled():
             return build(names)
-        params = [p for n in names for p in _parameters_of(self.units[n])]
-        params += [p for p in innermost(self.base_layer)._parameters.values() if p is not None]
-        # data_ptr: a move or cast (``model.to(...)``) replaces the storage without bumping
-        # the version counter
-        versions = tuple((p._version, p.data_ptr()) for p in params)
         cache_key = (key, names)
         hit = self._stack_cache.get(cache_key)
-        if hit is not None and hit[0] == versions:
-            return hit[1]
+        if hit is not None:
+            modules, versions, value = hit
+            if _versions(modules) == versions:
+                return value
+        # the modules are fixed until add / delete (which clear this cache); their parameters
+        # are read afresh on every check, so a replaced or updated parameter is seen
+        modules = [m for n in names for m in self.units[n].modules()]
+        modules.append(innermost(self.base_layer))
         value = build(names)
         if len(self._stack_cache) > 32:
             self._stack_cache.clear()
-        self._stack_cache[cache_key] = (versions, value)
+        self._stack_cache[cache_key] = (modules, _versions(modules), value)
         return value
 
 
-def _parameters_of(module: nn.Module) -> Iterator[nn.Parameter]:
-    """``module.parameters()`` without its bookkeeping (this runs on every cached forward)."""
-    stack = [module]
-    while stack:
-        current = stack.pop()
-        for param in current._parameters.values():
-            if param is not None:
-                yield param
-        stack.extend(current._modules.values())
+def _versions(modules: list[nn.Module]) -> tuple[tuple[int, int], ...]:
+    """Version counter and storage of every parameter: an optimizer step or a
+    ``load_state_dict`` bumps the first, a move or cast (``model.to(...)``) changes the second
+    without bumping the first."""
+    return tuple(
+        (p._version, p.data_ptr()) for m in modules for p in m._parameters.values() if p is not None
+    )
 
 
 def split_output(out: Any) -> tuple[torch.Tensor, Callable[[torch.Tensor], Any]]:
