@@ -67,6 +67,15 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
     stdout.print(table)
 
 
+def required(value: Any, option: str, why: str) -> Any:
+    """``value``, or a one-line error that ``option`` is needed (None or empty text)."""
+    if value is None or value == "":
+        from medadapt.errors import DataError
+
+        raise DataError(f"{option} is required {why}")
+    return value
+
+
 def split_list(value: str | None) -> list[str]:
     """``"A,B"`` -> ``["A", "B"]`` (spaces around names trimmed)."""
     if not value:

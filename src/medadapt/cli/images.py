@@ -139,6 +139,43 @@ def _print_retention(summary: dict[str, Any]) -> None:
         stdout.print(retention_sentence("full fine-tuning", full["retention"]))
 
 
+def image_read(
+    *,
+    image_size: int | None,
+    channels: int | None,
+    spatial_dims: int,
+    window: str | None,
+    slices: str,
+    spacing: str | None,
+    split: str,
+    path_column: str,
+    label: str | None,
+    group_column: str | None,
+    id_column: str | None,
+    class_names: str | None,
+    on_error: str,
+) -> Any:
+    """The :class:`ImageRead` that the command-line options describe (``train-base``,
+    ``study``)."""
+    from medadapt.workflows.image_inputs import ImageRead
+
+    return ImageRead(
+        image_size=image_size or DEFAULT_IMAGE_SIZE,
+        channels=channels,
+        spatial_dims=spatial_dims,
+        window=parse_window(window),
+        slices=_slices(slices),
+        spacing=parse_spacing(spacing),
+        split=split,
+        path_column=path_column,
+        label_column=label or "label",
+        group_column=group_column,
+        id_column=id_column,
+        classes=tuple(split_list(class_names)) or None,
+        on_error=on_error,
+    )
+
+
 def train_base(
     *,
     data: Path,
@@ -168,21 +205,21 @@ def train_base(
     normalize: str = "auto",
     spacing: str | None = None,
 ) -> None:
-    from medadapt.workflows.image_jobs import ImageRead, train_base_job
+    from medadapt.workflows.image_jobs import train_base_job
 
-    read = ImageRead(
-        image_size=image_size or DEFAULT_IMAGE_SIZE,
+    read = image_read(
+        image_size=image_size,
         channels=channels,
         spatial_dims=spatial_dims,
-        window=parse_window(window),
-        slices=_slices(slices),
-        spacing=parse_spacing(spacing),
+        window=window,
+        slices=slices,
+        spacing=spacing,
         split=split,
         path_column=path_column,
-        label_column=label or "label",
+        label=label,
         group_column=group_column,
         id_column=id_column,
-        classes=tuple(split_list(class_names)) or None,
+        class_names=class_names,
         on_error=on_error,
     )
     with status_progress("train-base (images)") as step:

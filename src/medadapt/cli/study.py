@@ -8,7 +8,13 @@ from pathlib import Path
 
 import typer
 
-from medadapt.cli.common import small_model_threads, split_list, status_progress, stdout
+from medadapt.cli.common import (
+    required,
+    small_model_threads,
+    split_list,
+    status_progress,
+    stdout,
+)
 from medadapt.cli.main import app
 
 
@@ -81,16 +87,12 @@ def study_command(
         _finish(study, out)
         return
     why = "for a table study: name the label, the group column, the source groups and the target"
-    for option, value in (
-        ("--label", label),
-        ("--group-column", group_column),
-        ("--groups", groups),
-        ("--group", group),
-    ):
-        if not value:
-            from medadapt.errors import DataError
-
-            raise DataError(f"{option} is required {why}")
+    label, group_column, group = (
+        required(label, "--label", why),
+        required(group_column, "--group-column", why),
+        required(group, "--group", why),
+    )
+    required(source_groups or None, "--groups", why)
     config = study_mod.StudyConfig(
         group_column=group_column,
         source_groups=source_groups,
@@ -155,6 +157,10 @@ _IMAGE_STUDY_ARGS = (
     "channels", "backbone_options", "path_column", "epochs", "window", "spatial_dims", "slices",
     "split", "class_names", "on_error", "normalize", "spacing", "id_column",
 )  # fmt: skip
+_READ_OPTIONS = (
+    "image_size", "channels", "spatial_dims", "window", "slices", "spacing", "split",
+    "path_column", "label", "group_column", "id_column", "class_names", "on_error",
+)  # fmt: skip
 _POINT_DONE = re.compile(r"^\S+ \d+% seed \d+$")  # what run_image_study says per point
 
 
@@ -170,32 +176,10 @@ def _image_study(
     **options,
 ) -> dict:
     """The image study: the reading options of ``train-base``, the grid of ``study``."""
-    from medadapt.cli.images import (
-        DEFAULT_BACKBONE,
-        DEFAULT_IMAGE_SIZE,
-        parse_backbone_options,
-        parse_spacing,
-        parse_window,
-    )
+    from medadapt.cli.images import DEFAULT_BACKBONE, image_read, parse_backbone_options
     from medadapt.workflows import image_study
-    from medadapt.workflows.image_inputs import ImageRead
 
-    slices = options["slices"]
-    read = ImageRead(
-        image_size=options["image_size"] or DEFAULT_IMAGE_SIZE,
-        channels=options["channels"],
-        spatial_dims=options["spatial_dims"],
-        window=parse_window(options["window"]),
-        slices=int(slices) if slices.isdigit() else slices,
-        spacing=parse_spacing(options["spacing"]),
-        split=options["split"],
-        path_column=options["path_column"],
-        label_column=options["label"] or "label",
-        group_column=options["group_column"],
-        id_column=options["id_column"],
-        classes=tuple(split_list(options["class_names"])) or None,
-        on_error=options["on_error"],
-    )
+    read = image_read(**{key: options[key] for key in _READ_OPTIONS})
     strategies = tuple(split_list(methods)) or image_study.IMAGE_STRATEGIES
     n_points = seeds * (
         sum(1 for s in strategies if s != "base_only") * len(split_list(fractions))

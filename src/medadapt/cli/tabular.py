@@ -10,6 +10,7 @@ import typer
 
 from medadapt.cli.common import (
     print_table,
+    required,
     small_model_threads,
     split_list,
     status_progress,
@@ -64,14 +65,6 @@ def _image_data(data: Path, path_column: str | None, base: Path | None = None) -
         except json.JSONDecodeError:
             pass
     return is_image_source(data, path_column or "path")
-
-
-def _need(value: Any, option: str, why: str) -> Any:
-    if value is None:
-        from medadapt.errors import DataError
-
-        raise DataError(f"{option} is required {why}")
-    return value
 
 
 def print_metrics(title: str, metrics: dict[str, Any], task: str) -> None:
@@ -204,7 +197,7 @@ def train_base_command(
     from medadapt.cli.images import tables_only
 
     tables_only(data, **{k: v for k, v in locals().items() if k in _IMAGE_TRAIN_OPTIONS})
-    label = _need(label, "--label", "for a table: name the column holding the outcome")
+    label = required(label, "--label", "for a table: name the column holding the outcome")
     small_model_threads()
     from medadapt.train.tabular import TabularModelConfig
     from medadapt.workflows.jobs import train_base_job
@@ -314,9 +307,10 @@ def adapt_command(
     from medadapt.cli.images import tables_only
 
     tables_only(data, **{k: v for k, v in locals().items() if k in _IMAGE_ADAPT_OPTIONS})
-    label = _need(label, "--label", "for a table: name the column holding the outcome")
+    label = required(label, "--label", "for a table: name the column holding the outcome")
     why = "to adapt on a table: name the group column and the target group"
-    group_column, group = _need(group_column, "--group-column", why), _need(group, "--group", why)
+    group_column = required(group_column, "--group-column", why)
+    group = required(group, "--group", why)
     small_model_threads()
     from medadapt.workflows.jobs import adapt_job
 
@@ -435,7 +429,7 @@ def evaluate_command(
     from medadapt.cli.images import tables_only
 
     tables_only(data, split=split, path_column=path_column, on_error=on_error)
-    label = _need(label, "--label", "for a table: name the column holding the outcome")
+    label = required(label, "--label", "for a table: name the column holding the outcome")
     small_model_threads()
     from medadapt.workflows.jobs import evaluate_job
     from medadapt.workflows.reports import evaluation_report
