@@ -43,8 +43,7 @@ class Difference:
         if self.value is None or self.ci is None:
             return f"{a} vs {b}: {name} cannot be compared ({self.note or 'too few events'})."
         text = (
-            f"{a} vs {b}: {name} {self.value:+.3f} "
-            f"(95% CI {self.ci[0]:+.3f} to {self.ci[1]:+.3f})"
+            f"{a} vs {b}: {name} {self.value:+.3f} (95% CI {self.ci[0]:+.3f} to {self.ci[1]:+.3f})"
         )
         if self.verdict == "no detectable difference":
             return text + ": no detectable difference on this data."

@@ -20,6 +20,7 @@ from medadapt.train.images import predict_proba
 from medadapt.workflows.image_eval import old_class_retention, score_images
 from medadapt.workflows.image_inputs import (
     check_on_error,
+    group_column_used,
     load_for_inference,
     load_for_model,
     select_groups,
@@ -58,7 +59,7 @@ def evaluate_job(
         on_error=on_error,
         hint="evaluate a model that knows these classes (medadapt adapt --new-classes)",
     )
-    group_column = group_column or (schema.group_column if dataset.groups is not None else None)
+    group_column = group_column_used(group_column, schema, dataset)
     meta = (manifest or {}).get("metadata", {})
     digest = source_digest(data, dataset)
     # a fully fine-tuned model carries its adaptation split in training["adapted"]

@@ -186,6 +186,14 @@ def load_for_model(
     return dataset
 
 
+def group_column_used(
+    group_column: str | None, schema: ImageSchema, dataset: ImageDataset
+) -> str | None:
+    """The group column :func:`load_for_model` read: the one asked for, else the schema's
+    when the data had it."""
+    return group_column or (schema.group_column if dataset.groups is not None else None)
+
+
 def load_image_base(base_dir: Path) -> BaseModel:
     base = BaseModel.load(base_dir)
     if base.kind != "image":

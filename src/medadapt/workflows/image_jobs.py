@@ -40,6 +40,7 @@ from medadapt.workflows.image_inputs import (
     ImageRead,
     default_name,
     epoch_reporter,
+    group_column_used,
     load_for_model,
     load_image_base,
     old_class_test_images,
@@ -201,7 +202,7 @@ def adapt_job(
         on_error=on_error,
         hint="pass the new ones with --new-classes NAME[,NAME]",
     )
-    group_column = group_column or (schema.group_column if dataset.groups is not None else None)
+    group_column = group_column_used(group_column, schema, dataset)
     digest = source_digest(data, dataset)
     chosen = select_groups(dataset, [group] if group else None, option="--group")
     seen = trained_on(dataset, digest, [base.training.get("split")])
