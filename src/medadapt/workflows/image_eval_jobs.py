@@ -16,6 +16,7 @@ from medadapt.adapters import AdapterModel
 from medadapt.data.image_files import load_unlabelled
 from medadapt.data.image_schema import ImageSchema, source_digest
 from medadapt.errors import DataError
+from medadapt.fileio import atomic_write_bytes
 from medadapt.train.images import predict_proba
 from medadapt.workflows.image_eval import old_class_retention, score_images
 from medadapt.workflows.image_inputs import (
@@ -142,9 +143,7 @@ def predict_job(
         table[f"p_{c}"] = proba[:, i]
     table["predicted"] = [classes[i] for i in proba.argmax(axis=1)]
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    table.to_csv(tmp, index=False)
-    tmp.replace(out)
+    atomic_write_bytes(out, table.to_csv(index=False).encode())
     return {
         "predictions": str(out),
         "n": len(table),

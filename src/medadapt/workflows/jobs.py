@@ -513,9 +513,7 @@ def predict_job(
     else:
         table["predicted"] = scores
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    table.to_csv(tmp, index=False)
-    tmp.replace(out)
+    atomic_write_bytes(out, table.to_csv(index=False).encode())
     return {
         "predictions": str(out),
         "n": len(table),
