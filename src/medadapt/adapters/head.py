@@ -89,7 +89,7 @@ class HeadLayer(AdapterLayer):
                 f"adapter {name!r} adds classes to its head ({copy.out_features} outputs vs "
                 f"{base.out_features}); it cannot be merged, use it unmerged"
             )
-        self._saved = (base.weight.clone(), None if base.bias is None else base.bias.clone())
+        self.remember_base()
         base.weight.copy_(copy.weight)
         if base.bias is not None:
             base.bias.copy_(copy.bias)
@@ -97,11 +97,7 @@ class HeadLayer(AdapterLayer):
 
     @torch.no_grad()
     def unmerge(self, name: str) -> None:
-        weight, bias = self._saved
-        self.base_layer.weight.copy_(weight)
-        if bias is not None:
-            self.base_layer.bias.copy_(bias)
-        self.merged.remove(name)
+        self.unmerge_exactly(name, self.merge)
 
     def _stack(self, names: tuple[str, ...]) -> tuple[torch.Tensor, torch.Tensor]:
         """Transposed weights and biases of ``names`` plus the base head as the last slot
