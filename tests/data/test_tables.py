@@ -84,7 +84,7 @@ def test_a_missing_label_column_lists_the_columns():
 def test_constant_and_identifier_columns_are_dropped_with_a_reason():
     frame = pd.DataFrame(
         {
-            "age": range(60),
+            "age": [40 + i % 35 for i in range(60)],
             "unit": ["mg/dl"] * 60,
             "mrn": [f"X{i:04d}" for i in range(60)],
             "y": [0, 1] * 30,
@@ -94,9 +94,10 @@ def test_constant_and_identifier_columns_are_dropped_with_a_reason():
     assert [f.name for f in schema.features] == ["age"]
     assert schema.dropped == {
         "unit": "constant (every value is 'mg/dl')",
-        "mrn": "looks like an identifier or free text (60 distinct values); declare it "
-        "categorical to keep it",
+        "mrn": "looks like a record identifier or free text (60 distinct values); pass "
+        "--categorical mrn to use it as a feature",
     }
+    assert schema.identifiers == ["mrn"]
 
 
 def test_missing_values_are_encoded_natively_and_unseen_categories_counted():
@@ -119,7 +120,11 @@ def test_a_feature_column_absent_at_prediction_time_is_all_missing():
 
 def test_task_inference_and_positive_above():
     frame = pd.DataFrame(
-        {"x": range(30), "num": [0, 1, 2, 3, 4] * 6, "v": [i * 0.37 for i in range(30)]}
+        {
+            "x": [i % 7 for i in range(30)],
+            "num": [0, 1, 2, 3, 4] * 6,
+            "v": [i * 0.37 for i in range(30)],
+        }
     )
     assert TableSchema.infer(frame, label="num", exclude=["v"]).task == "multiclass"
     binary = TableSchema.infer(frame, label="num", positive_above=0, exclude=["v"])
@@ -162,10 +167,12 @@ def test_rare_category_levels_are_not_stored_and_encode_as_unseen():
 
 def test_nearly_unique_text_columns_are_dropped_as_identifiers():
     names = [f"patient {chr(65 + i % 26)}{i}" for i in range(24)]
-    frame = pd.DataFrame({"name": names, "age": range(24), "y": [0, 1] * 12})
+    frame = pd.DataFrame({"name": names, "age": [50 + i % 9 for i in range(24)], "y": [0, 1] * 12})
     schema = TableSchema.infer(frame, label="y")
     assert [f.name for f in schema.features] == ["age"]
-    assert schema.dropped["name"].startswith("looks like an identifier or free text (24 distinct")
+    assert schema.dropped["name"].startswith(
+        "looks like a record identifier or free text (24 distinct"
+    )
 
 
 def test_numbers_with_a_few_text_values_need_a_decision():

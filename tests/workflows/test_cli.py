@@ -152,7 +152,22 @@ def test_evaluate_on_another_file_uses_all_its_rows(workspace, tmp_path):
         == 0
     )
     result = json.loads(out.read_text())
-    assert (result["n"], result["rows_used"]) == (120, "all rows")
+    # rows of the other file identical (features and label) to a row the base trained on are
+    # not fresh patients: they are left out, and only they
+    base = json.loads((root / "base" / "model.json").read_text())
+    features = [*sorted(f["name"] for f in base["schema"]["features"]), "outcome"]
+    trained = pd.read_csv(_common[1]).iloc[base["training"]["split"]["train_positions"]]
+    seen = set(trained[features].astype(str).itertuples(index=False))
+    n_seen = sum(
+        row in seen for row in pd.read_csv(other)[features].astype(str).itertuples(index=False)
+    )
+    assert n_seen > 0  # low-entropy rows (marker missing) recur in this synthetic table
+    assert result["n"] == 120 - n_seen
+    assert (
+        result["rows_used"]
+        == f"all rows, minus {n_seen} rows identical to rows the base model trained on"
+    )
+    assert result["n_excluded_trained"] == {"base": n_seen}
 
 
 def test_evaluate_a_group_excludes_every_row_used_in_training(workspace, tmp_path):

@@ -67,6 +67,26 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
     stdout.print(table)
 
 
+def warn(message: str) -> None:
+    """One ``warning: ...`` line on stdout: never wrapped, never read as rich markup."""
+    note(f"warning: {message}")
+
+
+def note(message: str) -> None:
+    """One yellow line on stdout: never wrapped, never read as rich markup."""
+    stdout.print(message, style="yellow", markup=False, highlight=False, soft_wrap=True)
+
+
+def print_dropped(dropped: dict[str, str], identifiers: list[str]) -> None:
+    """Columns not used as features: record identifiers as warnings (with how to keep them),
+    the rest (constant, empty) as plain lines."""
+    for column, reason in dropped.items():
+        if column in identifiers:
+            warn(f"column {column!r} is not used as a feature: it {reason}")
+        else:
+            note(f"dropped column {column!r}: {reason}")
+
+
 def required(value: Any, option: str, why: str) -> Any:
     """``value``, or a one-line error that ``option`` is needed (None or empty text)."""
     if value is None or value == "":

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from medadapt.cli.common import print_table, split_list, status_progress, stdout
+from medadapt.cli.common import note, print_table, split_list, status_progress, stdout, warn
 from medadapt.errors import ConfigError, DataError
 from medadapt.evaluate.report.formatting import fmt, fmt_ci
 
@@ -80,7 +80,7 @@ def print_skipped(summary: dict[str, Any]) -> None:
     """Each file left out (``--on-error skip``), once, with its reason."""
     skipped = summary.get("skipped_files") or []
     for item in skipped:
-        stdout.print(f"[yellow]skipped {item['path']}: {item['reason']}[/yellow]")
+        note(f"skipped {item['path']}: {item['reason']}")
     if skipped:
         stdout.print(
             f"[yellow]{len(skipped)} unreadable file(s) left out (--on-error skip)[/yellow]"
@@ -311,7 +311,7 @@ def adapt(
         )
     print_skipped(summary)
     for message in summary["warnings"]:
-        stdout.print(f"[yellow]warning: {message}[/yellow]")
+        warn(message)
     info = summary["data_summary"]
     _print_result(
         f"{summary['name']}: {info['n_test']} held-out images",

@@ -9,11 +9,13 @@ from pathlib import Path
 import typer
 
 from medadapt.cli.common import (
+    print_dropped,
     required,
     small_model_threads,
     split_list,
     status_progress,
     stdout,
+    warn,
 )
 from medadapt.cli.main import app
 
@@ -40,6 +42,15 @@ def study_command(
     task: str | None = typer.Option(None, help="binary | multiclass | regression (inferred)."),
     positive_above: float | None = typer.Option(None, help="Binary label = label > value."),
     id_column: str | None = typer.Option(None, help="Patient id column (never a feature)."),
+    exclude: str | None = typer.Option(None, help="Tables: columns to leave out."),
+    categorical: str | None = typer.Option(None, help="Tables: columns to treat as categorical."),
+    numeric: str | None = typer.Option(None, help="Tables: columns to treat as numeric."),
+    allow_leak: str | None = typer.Option(
+        None,
+        "--allow-leak",
+        help="Tables: keep these columns although each alone predicts the label almost "
+        "perfectly (refused otherwise).",
+    ),
     test_fraction: float = typer.Option(0.3, help="Share of the target rows held out."),
     workers: int | None = typer.Option(None, help="Parallel processes (default: all cores)."),
     n_boot: int = typer.Option(500, help="Bootstrap resamples per point."),
@@ -70,8 +81,8 @@ def study_command(
 
     Writes OUT/study.json and OUT/report.html; interrupted runs resume from finished points.
 
-    Example: medadapt study --data heart.csv --label num --positive-above 0 --group-column
-    dataset --groups Cleveland,Hungary --group "VA Long Beach" --out study-va
+    Example: medadapt study --data heart.csv --label num --positive-above 0 --id-column id
+    --group-column dataset --groups Cleveland,Hungary --group "VA Long Beach" --out study-va
     """
     small_model_threads()
     from medadapt.data.schema import TableSchema
@@ -112,7 +123,12 @@ def study_command(
         positive_above=positive_above,
         id_column=id_column,
         group_column=group_column,
+        exclude=split_list(exclude),
+        categorical=split_list(categorical),
+        numeric=split_list(numeric),
+        allow_leak=split_list(allow_leak),
     )
+    print_dropped(schema.dropped, schema.identifiers)
     with status_progress("study", total=study_mod.n_steps(config)) as step:
         study = study_mod.run_study(
             frame, schema, config, out_dir=out, workers=workers, progress=step
@@ -130,11 +146,12 @@ def _finish(study: dict, out: Path) -> None:
     found = conclusions(study, curves)
     study["curves"] = curves
     study["conclusions"] = found
+    study["notes"] = [found["too_good"]] if found.get("too_good") else []
     atomic_write_bytes(out / "study.json", json.dumps(study, indent=1).encode())
     study_report(study, curves, found).write(out / "report.html")
     for finding in study["sufficiency"]:
         if finding["level"] == "warning":
-            stdout.print(f"[yellow]warning:[/yellow] {finding['message']}")
+            warn(finding["message"])
     ratios = [f["numbers"] for f in study["sufficiency"] if f["code"] == "events_per_parameter"]
     if ratios:
         from medadapt.evaluate.sufficiency import EVENTS_PER_PARAMETER
@@ -147,7 +164,10 @@ def _finish(study: dict, out: Path) -> None:
             f"events per trainable parameter: {described} (warning below {EVENTS_PER_PARAMETER})"
         )
     for sentence in found["sentences"]:
-        stdout.print(f"• {sentence}")
+        if sentence == found.get("too_good"):
+            warn(sentence.removeprefix("Warning: "))
+        else:
+            stdout.print(f"• {sentence}")
     stdout.print(f"wrote {out / 'study.json'} and {out / 'report.html'}")
 
 

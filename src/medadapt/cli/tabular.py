@@ -9,12 +9,15 @@ from typing import Any
 import typer
 
 from medadapt.cli.common import (
+    note,
+    print_dropped,
     print_table,
     required,
     small_model_threads,
     split_list,
     status_progress,
     stdout,
+    warn,
 )
 from medadapt.cli.main import app
 from medadapt.evaluate.report.formatting import fmt_ci
@@ -45,6 +48,13 @@ ON_ERROR = typer.Option(
     "--on-error",
     help="Images: refuse (default: stop at the first unreadable file) | skip (leave it out, "
     "list it, record it).",
+)
+ALLOW_LEAK = typer.Option(
+    None,
+    "--allow-leak",
+    help="Tables: keep these columns although each alone predicts the label almost perfectly "
+    "(medadapt refuses such a column otherwise: a copy of the label, or recorded after the "
+    "outcome).",
 )
 ALLOW_ABSENT = typer.Option(
     False,
@@ -80,6 +90,8 @@ def print_metrics(title: str, metrics: dict[str, Any], task: str) -> None:
         for name in METRIC_NAMES[task]
     ]
     print_table(title, ["metric", "value (95% CI)", "note"], rows)
+    if notes.get("too_good"):
+        warn(notes["too_good"])
 
 
 def print_subgroups(subgroups: dict[str, dict[str, Any]], task: str) -> None:
@@ -102,10 +114,6 @@ def print_subgroups(subgroups: dict[str, dict[str, Any]], task: str) -> None:
         print_table("per subgroup", ["subgroup", "n", "events", main, "note"], rows)
 
 
-def warn(message: str) -> None:
-    stdout.print(f"[yellow]warning: {message}[/yellow]")
-
-
 @app.command("train-base")
 def train_base_command(
     data: Path = DATA,
@@ -121,6 +129,7 @@ def train_base_command(
     categorical: str | None = typer.Option(None, help="Columns to treat as categorical."),
     numeric: str | None = typer.Option(None, help="Columns to treat as numeric."),
     exclude: str | None = typer.Option(None, help="Columns to leave out."),
+    allow_leak: str | None = ALLOW_LEAK,
     test_fraction: float = typer.Option(0.2, help="Share of rows held out for testing."),
     d_token: int = typer.Option(64, help="Token width (paper default 192)."),
     n_blocks: int = typer.Option(2, help="Transformer blocks (paper default 3)."),
@@ -158,7 +167,7 @@ def train_base_command(
     """Train a base model: an FT-Transformer on a table, or a ViT on images.
 
     Example: medadapt train-base --data heart.csv --label num --positive-above 0
-    --group-column dataset --groups Cleveland,Hungary --out base/
+    --id-column id --group-column dataset --groups Cleveland,Hungary --out base/
 
     Images: medadapt train-base --data chest.npz --backbone timm:vit_small_patch16_224
     --weights vit_small.safetensors --image-size 64 --out base/
@@ -215,15 +224,17 @@ def train_base_command(
             categorical=split_list(categorical),
             numeric=split_list(numeric),
             exclude=split_list(exclude),
+            allow_leak=split_list(allow_leak),
             test_fraction=test_fraction,
             seed=seed,
             model_config=TabularModelConfig(d_token=d_token, n_blocks=n_blocks, n_heads=n_heads),
             progress=step,
         )
-    for column, reason in summary["dropped_columns"].items():
-        stdout.print(f"[yellow]dropped column {column!r}: {reason}[/yellow]")
+    print_dropped(summary["dropped_columns"], summary["identifiers"])
     for column, count in summary.get("text_as_missing", {}).items():
         warn(f"{count} text value(s) in numeric column {column!r} are read as missing")
+    for message in summary["leaks_allowed"]:
+        warn(message)
     print_metrics(
         f"base model on {summary['n_test']} held-out rows",
         summary["test"]["overall"],
@@ -247,6 +258,7 @@ def adapt_command(
         0.3, help="Share of the group's rows held out for testing."
     ),
     seed: int = SEED,
+    allow_leak: str | None = ALLOW_LEAK,
     new_classes: str | None = typer.Option(
         None, help="Images: comma-separated classes to add (the data holds old and new)."
     ),
@@ -327,6 +339,7 @@ def adapt_command(
             train_fraction=train_fraction,
             test_fraction=test_fraction,
             seed=seed,
+            allow_leak=split_list(allow_leak),
             progress=step,
         )
     info = summary["data_summary"]
@@ -403,8 +416,9 @@ def evaluate_command(
 
     On the file the model or adapter was trained from, only its held-out rows are used.
 
-    Example: medadapt evaluate --base base/ --adapter adapters/va --data heart.csv --label num
-    --json va.json
+    The label column is the one the base model predicts (--label only checks it).
+
+    Example: medadapt evaluate --base base/ --adapter adapters/va --data heart.csv --json va.json
 
     Images: medadapt evaluate --base base/ --adapter adapters/cavity --data new_cases/
     --report cavity_eval.html
@@ -429,7 +443,6 @@ def evaluate_command(
     from medadapt.cli.images import tables_only
 
     tables_only(data, split=split, path_column=path_column, on_error=on_error)
-    label = required(label, "--label", "for a table: name the column holding the outcome")
     small_model_threads()
     from medadapt.workflows.jobs import evaluate_job
     from medadapt.workflows.reports import evaluation_report
@@ -447,6 +460,8 @@ def evaluate_command(
     curves = result.pop("_curves")
     for column in result["absent_columns"]:
         warn(f"column {column!r} is not in the table: missing for every row")
+    for message in result["leak_warnings"]:
+        warn(message)
     print_metrics(f"{result['n']} rows ({result['rows_used']})", result, result["task"])
     print_subgroups(result["subgroups"], result["task"])
     if json_out is not None:
@@ -498,8 +513,5 @@ def predict_command(
     for column in summary["absent_columns"]:
         warn(f"column {column!r} is not in the table: missing for every row")
     for column, count in summary["unseen_categories"].items():
-        stdout.print(
-            f"[yellow]{count} rows have a {column!r} value not seen in training "
-            "(treated as 'unseen')[/yellow]"
-        )
+        note(f"{count} rows have a {column!r} value not seen in training (treated as 'unseen')")
     stdout.print(f"wrote {summary['n']} predictions to {out}")

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from medadapt.data.identifiers import identifier_reason
 from medadapt.errors import DataError
 
 TASKS = ("binary", "multiclass", "regression")
@@ -36,6 +37,7 @@ MISSING_INDEX, UNSEEN_INDEX, FIRST_LEVEL = 0, 1, 2
 MAX_CLASSES = 20
 MIN_LEVEL_ROWS = 5  # category levels seen in fewer training rows are not stored
 IDENTIFIER_SHARE = 0.9  # text columns with this share of distinct values are identifiers
+IDENTIFIER_REASON = "looks like a record identifier"
 TEXT_IN_NUMBERS_SHARE = 0.1  # at most this share of text: a numeric column with typos
 
 
@@ -108,6 +110,8 @@ class TableSchema:
     id_column: str | None = None
     group_column: str | None = None
     dropped: dict[str, str] = field(default_factory=dict)
+    identifiers: list[str] = field(default_factory=list)  # dropped as record identifiers
+    allowed_leaks: list[str] = field(default_factory=list)  # --allow-leak: kept deliberately
     text_as_missing: dict[str, int] = field(default_factory=dict)  # --numeric: text -> missing
 
     # ----- inference -------------------------------------------------------------------------
@@ -124,8 +128,10 @@ class TableSchema:
         categorical: Sequence[str] = (),
         numeric: Sequence[str] = (),
         exclude: Sequence[str] = (),
+        allow_leak: Sequence[str] = (),
     ) -> TableSchema:
-        """Infer the schema from training rows ``frame``."""
+        """Infer the schema from training rows ``frame``; ``allow_leak`` names features kept
+        deliberately although they alone predict the label (see :mod:`medadapt.data.leaks`)."""
         columns = list(frame.columns)
         for role, name in (("label", label), ("id", id_column), ("group", group_column)):
             if name is not None and name not in columns:
@@ -133,13 +139,23 @@ class TableSchema:
                     f"{role} column {name!r} is not in the table; its columns are: "
                     f"{', '.join(columns)}"
                 )
-        for name in (*categorical, *numeric, *exclude):
-            if name not in columns:
-                raise DataError(f"column {name!r} is not in the table; check the spelling")
+        for option, names in (
+            ("--categorical", categorical),
+            ("--numeric", numeric),
+            ("--exclude", exclude),
+            ("--allow-leak", allow_leak),
+        ):
+            for name in names:
+                if name not in columns:
+                    raise DataError(
+                        f"column {name!r} given to {option} is not in the table; check the "
+                        f"spelling (columns: {', '.join(map(str, columns))})"
+                    )
         if task is not None and task not in TASKS:
             raise DataError(f"task must be one of {TASKS}, got {task!r}")
         schema = cls(label=label, task="binary", features=[], positive_above=positive_above)
         schema.id_column, schema.group_column = id_column, group_column
+        schema.allowed_leaks = list(allow_leak)
         labels = schema._raw_labels(frame)
         schema._fit_label(labels.dropna(), task)
         skip = {label, id_column, group_column, *exclude} - {None}
@@ -153,6 +169,8 @@ class TableSchema:
                     schema.text_as_missing[name] = n_text
             if spec is None:
                 schema.dropped[name] = reason
+                if reason.startswith(IDENTIFIER_REASON):
+                    schema.identifiers.append(name)
             else:
                 schema.features.append(spec)
         if not schema.features:
@@ -360,6 +378,12 @@ def _infer_feature(
             return None, "declared numeric but holds no numbers"
         if values.nunique() <= 1:
             return None, f"constant (every value is {level(values.iloc[0])})"
+        why = None if force_numeric else identifier_reason(name, values.to_numpy(dtype=float))
+        if why is not None:
+            return None, (
+                f"{IDENTIFIER_REASON} ({why}); pass --id-column {name} if it identifies "
+                f"patients, or --numeric {name} to use it as a feature"
+            )
         spec = FeatureSpec(name=name, kind="numeric")
         spec.mean = float(values.mean())
         spec.std = float(values.std(ddof=0)) or 1.0
@@ -373,8 +397,8 @@ def _infer_feature(
         nearly_unique = len(present) >= 20 and len(counts) >= IDENTIFIER_SHARE * len(present)
         if many or nearly_unique:
             return None, (
-                f"looks like an identifier or free text ({len(counts)} distinct values); "
-                "declare it categorical to keep it"
+                f"{IDENTIFIER_REASON} or free text ({len(counts)} distinct values); pass "
+                f"--categorical {name} to use it as a feature"
             )
     levels = sorted((v for v, n in counts.items() if n >= MIN_LEVEL_ROWS), key=_natural_key)
     if not levels:

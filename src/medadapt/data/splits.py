@@ -27,11 +27,26 @@ def _can_stratify(labels: np.ndarray, n_test: int) -> bool:
 
 
 def stratified_split(
-    labels: np.ndarray, *, test_fraction: float, seed: int, stratify: bool = True
+    labels: np.ndarray,
+    *,
+    test_fraction: float,
+    seed: int,
+    stratify: bool = True,
+    groups: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Train and test positions (sorted). Stratified by ``labels`` when every class has two or
-    more rows; regression targets (many distinct values) are split unstratified."""
+    more rows; regression targets (many distinct values) are split unstratified. Rows sharing
+    a ``groups`` key (a patient, or identical content) stay on one side; the split is then
+    drawn over the keys, stratified by the label of each key's first row."""
     labels = np.asarray(labels)
+    if groups is not None:
+        keys, first, inverse = np.unique(np.asarray(groups), return_index=True, return_inverse=True)
+        if len(keys) < len(labels):
+            _, test_keys = stratified_split(
+                labels[first], test_fraction=test_fraction, seed=seed, stratify=stratify
+            )
+            in_test = np.isin(inverse, test_keys)
+            return np.flatnonzero(~in_test), np.flatnonzero(in_test)
     n = len(labels)
     if not 0.0 < test_fraction < 1.0:
         raise DataError(f"test fraction must be between 0 and 1, got {test_fraction}")

@@ -38,6 +38,36 @@ METRIC_NAMES = {  # what each task reports, in report order
     "regression": ("mae", "rmse", "r2"),
 }
 N_BOOT = 1000
+TOO_GOOD_AUROC = 0.99
+TOO_GOOD_R2 = 0.99
+TOO_GOOD_MIN_PATIENTS = 20  # perfect accuracy on fewer patients can happen by chance
+TOO_GOOD = "too good to be true"
+
+
+def too_good_note(metrics: dict[str, Any]) -> str | None:
+    """A warning when a result is too good for a clinical question: AUROC >= 0.99, accuracy
+    1.0 on >= 20 patients, or R^2 >= 0.99. Leaks, not models, usually produce those."""
+    reasons = []
+    if (metrics.get("auroc") or 0.0) >= TOO_GOOD_AUROC:
+        reasons.append(f"AUROC {metrics['auroc']:.3f}")
+    if metrics.get("accuracy") == 1.0 and metrics.get("n", 0) >= TOO_GOOD_MIN_PATIENTS:
+        reasons.append(f"accuracy 1.0 on {metrics['n']} patients")
+    if (metrics.get("r2") or 0.0) >= TOO_GOOD_R2:
+        reasons.append(f"R² {metrics['r2']:.3f}")
+    if not reasons:
+        return None
+    return (
+        f"{' and '.join(reasons)}: {TOO_GOOD} for most clinical questions; check for a leak "
+        "(a copy of the label, a record number, a value recorded after the outcome, training "
+        "patients among the test patients) before trusting it"
+    )
+
+
+def _with_plausibility(out: dict[str, Any]) -> dict[str, Any]:
+    note = too_good_note(out)
+    if note:
+        out.setdefault("notes", {})["too_good"] = note
+    return out
 
 
 def _interval(values: np.ndarray) -> list[float] | None:
@@ -128,7 +158,7 @@ def binary_metrics(
     put("brier", skm.brier_score_loss(y, p), bs.weighted_mean(W, (p - y) ** 2))
     put("ece", expected_calibration_error(y, p), bs.weighted_ece(W, y.astype(float), p))
     out["notes"] = notes
-    return out
+    return _with_plausibility(out)
 
 
 def multiclass_metrics(
@@ -179,7 +209,7 @@ def multiclass_metrics(
     out["ece"] = float(bs.weighted_ece(np.ones((1, n)), hit, confidence)[0])
     out["ece_ci"] = _interval(bs.weighted_ece(W, hit, confidence))
     out["notes"] = notes
-    return out
+    return _with_plausibility(out)
 
 
 def regression_metrics(
@@ -206,7 +236,7 @@ def regression_metrics(
         out["r2"], out["r2_ci"] = None, None
         notes["r2"] = _too_few(n, "rows", n, min_rows)
     out["notes"] = notes
-    return out
+    return _with_plausibility(out)
 
 
 def compute_metrics(task: str, y_true: Any, scores: Any, **kwargs: Any) -> dict[str, Any]:

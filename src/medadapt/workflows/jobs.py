@@ -17,9 +17,11 @@ import numpy as np
 import pandas as pd
 
 from medadapt.adapters import AdapterModel, read_manifest
+from medadapt.data.leaks import find_leaks, leak_warning, refuse_leaks
+from medadapt.data.row_hashes import RowHasher, trained_mask
 from medadapt.data.schema import TableSchema
 from medadapt.data.splits import nested_fraction, positions_digest, stratified_split
-from medadapt.data.tables import group_labels, read_table
+from medadapt.data.tables import MISSING_LABEL, group_labels, read_table
 from medadapt.errors import DataError
 from medadapt.evaluate.groups import evaluate_groups, subgroup_columns
 from medadapt.evaluate.small_cells import mask_subgroups
@@ -113,13 +115,19 @@ def train_base_job(
     categorical: Sequence[str] = (),
     numeric: Sequence[str] = (),
     exclude: Sequence[str] = (),
+    allow_leak: Sequence[str] = (),
     test_fraction: float = 0.2,
     seed: int = 0,
     model_config: TabularModelConfig | None = None,
     n_boot: int = 1000,
     progress: Progress = None,
 ) -> dict[str, Any]:
-    """Train a base model on ``groups`` of ``data``; hold out ``test_fraction`` of it."""
+    """Train a base model on ``groups`` of ``data``; hold out ``test_fraction`` of it.
+
+    Before training: record identifiers are left out (``schema.identifiers``) and a feature
+    that alone predicts the label on the training rows (over all of them or within one
+    group) is refused unless named in ``allow_leak``. Rows of one patient (``id_column``) and
+    identical rows stay on one side of the split."""
     frame = read_table(data, text_columns=[id_column, group_column])
     rows = select_groups(frame, group_column, groups, what="--groups")
     options = {
@@ -130,14 +138,23 @@ def train_base_job(
         "categorical": categorical,
         "numeric": numeric,
         "exclude": exclude,
+        "allow_leak": allow_leak,
     }
     probe = TableSchema.infer(rows, task=task, **options)  # the task and labelled rows
     rows = probe.labelled_rows(rows)
     train_pos, test_pos = stratified_split(
-        _labels_for_split(probe, rows), test_fraction=test_fraction, seed=seed
+        _labels_for_split(probe, rows),
+        test_fraction=test_fraction,
+        seed=seed,
+        groups=split_keys(probe, rows),
     )
     train_rows, test_rows = rows.iloc[train_pos], rows.iloc[test_pos]
     schema = TableSchema.infer(train_rows, task=probe.task, **options)  # fitted on training rows
+    leaks = refuse_leaks(
+        find_leaks(schema, train_rows, group_column=group_column),
+        label=label,
+        allowed=allow_leak,
+    )
     if progress:
         progress(f"training on {len(train_rows)} rows")
     base = train_base(
@@ -161,6 +178,9 @@ def train_base_job(
     )
     base.training["test_metrics"] = evaluation["overall"]
     base.training["dropped_columns"] = schema.dropped
+    out.mkdir(parents=True, exist_ok=True)
+    record = RowHasher.for_schema(schema).record(train_rows)
+    base.training["split"].update(write_rows_records(out, {"train_rows": record}))
     base.save(out)
     return {
         "base": str(out),
@@ -169,7 +189,9 @@ def train_base_job(
         "n_val": base.training["n_val"],
         "n_test": len(test_rows),
         "dropped_columns": schema.dropped,
+        "identifiers": schema.identifiers,
         "text_as_missing": schema.text_as_missing,
+        "leaks_allowed": [leak_warning(leak, label) for leak in leaks],
         "test": evaluation,
     }
 
@@ -187,10 +209,14 @@ def adapt_job(
     train_fraction: float = 1.0,
     test_fraction: float = 0.3,
     seed: int = 0,
+    allow_leak: Sequence[str] = (),
     n_boot: int = 1000,
     progress: Progress = None,
 ) -> dict[str, Any]:
-    """Train a ``method`` adapter for ``group`` and save it (or a full model for ``full``)."""
+    """Train a ``method`` adapter for ``group`` and save it (or a full model for ``full``).
+
+    A feature of the base that alone predicts the label on the adapter's training rows is
+    refused unless the base kept it deliberately or ``allow_leak`` names it."""
     base = BaseModel.load(base_dir)
     schema: TableSchema = base.schema
     if label != schema.label:
@@ -200,13 +226,24 @@ def adapt_job(
     frame = read_table(data, text_columns=[schema.id_column, group_column])
     rows = schema.labelled_rows(select_groups(frame, group_column, [group], what="--group"))
     labels = _labels_for_split(schema, rows)
-    seen = _seen_by_base(base, data, rows)
+    seen = _seen_by_base(base, base_dir, data, rows)
     train_pos, test_pos = _adapter_split(
-        labels, seen, test_fraction=test_fraction, seed=seed, where=f"{group_column} = {group}"
+        labels,
+        seen,
+        split_keys(schema, rows),
+        test_fraction=test_fraction,
+        seed=seed,
+        where=f"{group_column} = {group}",
     )
     used = nested_fraction(train_pos, labels, fraction=train_fraction, seed=seed)
     _check_adapter_rows(schema, labels[used], where=f"{group_column} = {group}")
     train_rows, test_rows = rows.iloc[used], rows.iloc[test_pos]
+    leaks = refuse_leaks(
+        find_leaks(schema, train_rows),
+        label=schema.label,
+        allowed=[*schema.allowed_leaks, *allow_leak],
+        fix="retrain the base model without it (train-base --exclude {names})",
+    )
     name = name or _default_name(group, method)
     warnings = []
     if len(train_rows) < FEW_TRAINING_ROWS:
@@ -219,6 +256,7 @@ def adapt_job(
             f"the base model trained on {int(seen.sum())} of this group's {len(rows)} rows; "
             "they are used for the adapter's training, never for its test"
         )
+    warnings += [leak_warning(leak, schema.label) for leak in leaks]
     if progress:
         progress(f"{method} on {len(train_rows)} rows of {group}")
     result = adapt(
@@ -248,6 +286,7 @@ def adapt_job(
             n_positive=int(y_train.sum()), prevalence=round(float(y_train.mean()), 4)
         )
     positions = _split_record(data, train_rows.index.to_numpy(), test_rows.index.to_numpy())
+    positions["train_rows"] = RowHasher.for_schema(schema).record(train_rows)
     positions_bytes = json.dumps(positions).encode()
     split = {
         "data_sha256": positions["data_sha256"],
@@ -275,8 +314,16 @@ def adapt_job(
         "trainable_params": result.trainable_params,
     }
     if method == "full":
+        records = {**read_rows_records(base_dir, base), "adapted_rows": positions.pop("train_rows")}
         metadata["split"] = {**split, **positions}
-        base.model, base.training = result.model, {**base.training, "adapted": metadata}
+        out.mkdir(parents=True, exist_ok=True)
+        rows_reference = write_rows_records(out, records)
+        base.model = result.model
+        base.training = {
+            **base.training,
+            "adapted": metadata,
+            "split": {**base.training.get("split", {}), **rows_reference},
+        }
         base.save(out)
         size = (out / "model.safetensors").stat().st_size
     else:
@@ -301,23 +348,76 @@ def adapt_job(
 FEW_TRAINING_ROWS = 10
 
 
-def _seen_by_base(base: BaseModel, data: Path, rows: pd.DataFrame) -> np.ndarray:
-    """Per row of ``rows``: whether the base model trained on it (same file only)."""
+def split_keys(schema: TableSchema, rows: pd.DataFrame) -> np.ndarray:
+    """Per row, what must stay on one side of a split: its patient (the id column), else its
+    content (identical rows are one patient as far as a test set can tell)."""
+    keys = np.char.add("row:", RowHasher.for_schema(schema, salt="00" * 16).hashes(rows))
+    if schema.id_column and schema.id_column in rows:
+        ids = group_labels(rows[schema.id_column])
+        keys = np.where(ids != MISSING_LABEL, np.char.add("id:", ids.astype(str)), keys)
+    return keys
+
+
+ROWS_FILE = SPLIT_FILE
+
+
+def write_rows_records(directory: Path, records: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Write the hashes of the rows a model trained on beside it (``split.json``; hashes only,
+    ``{"train_rows": ..., "adapted_rows": ...}``) and return the reference ``model.json``
+    keeps (file name and checksum)."""
+    raw = json.dumps(records).encode()
+    atomic_write_bytes(Path(directory) / ROWS_FILE, raw)
+    return {"rows_file": ROWS_FILE, "rows_sha256": hashlib.sha256(raw).hexdigest()}
+
+
+def read_rows_records(base_dir: Path, base: BaseModel) -> dict[str, dict[str, Any]]:
+    """The hashes of the rows the base (and, for a fully fine-tuned model, its adaptation)
+    trained on; empty for models saved before they were recorded."""
+    split = base.training.get("split") or {}
+    if "rows_file" not in split:
+        return {}
+    path = Path(base_dir) / split["rows_file"]
+    if not path.is_file():
+        raise DataError(
+            f"{path} (which rows trained the model, as hashes) is missing; copy the whole model "
+            "directory again"
+        )
+    raw = path.read_bytes()
+    if hashlib.sha256(raw).hexdigest() != split["rows_sha256"]:
+        raise DataError(f"{path} does not match the checksum in model.json; copy the model again")
+    return json.loads(raw)
+
+
+def _seen_by_base(base: BaseModel, base_dir: Path, data: Path, rows: pd.DataFrame) -> np.ndarray:
+    """Per row of ``rows``: whether the base model trained on it, by position in the same file
+    or by content in any other."""
     split = base.training.get("split")
-    if not split or split.get("data_sha256") != file_digest(data):
-        return np.zeros(len(rows), dtype=bool)
-    return rows.index.isin(split["train_positions"])
+    seen = np.zeros(len(rows), dtype=bool)
+    if split and split.get("data_sha256") == file_digest(data):
+        seen |= rows.index.isin(split["train_positions"])
+    for record in read_rows_records(base_dir, base).values():
+        seen |= trained_mask(rows, record)
+    return seen
 
 
 def _adapter_split(
-    labels: np.ndarray, seen: np.ndarray, *, test_fraction: float, seed: int, where: str
+    labels: np.ndarray,
+    seen: np.ndarray,
+    keys: np.ndarray,
+    *,
+    test_fraction: float,
+    seed: int,
+    where: str,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Train and test positions; test rows only among those the base never trained on."""
+    """Train and test positions; test rows only among patients (``keys``) none of whose rows
+    the base trained on."""
     if not seen.any():
-        return stratified_split(labels, test_fraction=test_fraction, seed=seed)
-    unseen = np.flatnonzero(~seen)
+        return stratified_split(labels, test_fraction=test_fraction, seed=seed, groups=keys)
+    unseen = np.flatnonzero(~np.isin(keys, keys[seen]))
     try:
-        _, test = stratified_split(labels[unseen], test_fraction=test_fraction, seed=seed)
+        _, test = stratified_split(
+            labels[unseen], test_fraction=test_fraction, seed=seed, groups=keys[unseen]
+        )
     except DataError:
         raise DataError(
             f"the base model trained on {int(seen.sum())} of the {len(labels)} rows of {where} "
@@ -357,9 +457,13 @@ def load_for_inference(base_dir: Path, adapter_dir: Path | None):
     return model, base.schema, name, manifest, base
 
 
-def _read_positions(adapter_dir: Path, split: dict[str, Any]) -> dict[str, Any]:
+def _read_positions(adapter_dir: Path, split: dict[str, Any], *, needed: bool) -> dict[str, Any]:
+    """The adapter's ``split.json`` (positions and training-row hashes); ``{}`` when it is
+    absent and not ``needed`` (on another file only the hashes would have been used)."""
     path = Path(adapter_dir) / split["positions_file"]
     if not path.is_file():
+        if not needed:
+            return {}
         raise DataError(
             f"this adapter was trained on rows of this very file, but {path.name} (which rows) "
             "is not beside it; point --adapter at the directory 'medadapt adapt' wrote, or "
@@ -371,41 +475,69 @@ def _read_positions(adapter_dir: Path, split: dict[str, Any]) -> dict[str, Any]:
     return json.loads(raw)
 
 
-def _rows_to_score(frame, data, base, manifest, adapter_dir, group_column, group):
-    """The rows to evaluate and a sentence saying which they are.
+def _rows_to_score(frame, data, base, base_dir, manifest, adapter_dir, group_column, group):
+    """The rows to evaluate, a sentence saying which they are, and how many rows the base and
+    the adapter trained on were left out (``{"base": n, "adapter": m}``).
 
     With an adapter, on the file it was trained from and no ``group``: exactly its held-out
-    rows. Otherwise the requested rows minus every row the base or the adapter trained on
-    (when ``data`` is the file they were trained from).
+    rows. Otherwise the requested rows minus every row the base or the adapter trained on:
+    by position in the very file they were trained from, and by content (hashes of the
+    normalised values) in any file, whatever its line endings, column order or extra columns.
     """
     digest = file_digest(data)
     adapter_split = (manifest or {}).get("metadata", {}).get("split")
+    records = read_rows_records(base_dir, base)
     if adapter_split is None:  # a fully fine-tuned model records its adaptation split itself
         adapter_split = base.training.get("adapted", {}).get("split")
-    if adapter_split and adapter_split["data_sha256"] == digest:
-        if "test_positions" not in adapter_split:
-            adapter_split = {**adapter_split, **_read_positions(adapter_dir, adapter_split)}
-        if group is None:
-            positions = adapter_split["test_positions"]
-            return frame.loc[positions], f"the adapter's {len(positions)} held-out rows"
+    elif "positions_file" in adapter_split:
+        same_file = adapter_split["data_sha256"] == digest
+        adapter_split = {
+            **adapter_split,
+            **_read_positions(adapter_dir, adapter_split, needed=same_file),
+        }
+    if adapter_split and adapter_split["data_sha256"] == digest and group is None:
+        positions = adapter_split["test_positions"]
+        return frame.loc[positions], f"the adapter's {len(positions)} held-out rows", {}
     rows = select_groups(frame, group_column, [group] if group else None, what="--group")
-    used: set[int] = set()
-    for split in (base.training.get("split"), adapter_split):
-        if split and split["data_sha256"] == digest:
-            used |= set(split["train_positions"])
+    adapter_records = [adapter_split.get("train_rows")] if adapter_split else []
+    adapter_records.append(records.pop("adapted_rows", None))
+    trained = {
+        "base": _trained(rows, digest, base.training.get("split"), records.values()),
+        "adapter": _trained(rows, digest, adapter_split, adapter_records),
+    }
+    excluded = {who: int(mask.sum()) for who, mask in trained.items() if mask.any()}
     described = f"{group_column} = {group}" if group else "all rows"
-    if used:
-        kept = rows[~rows.index.isin(list(used))]
-        dropped = len(rows) - len(kept)
-        return kept, f"{described}, minus {dropped} rows used in training"
-    return rows, described
+    if not excluded:
+        return rows, described, {}
+    kept = rows[~(trained["base"] | trained["adapter"])]
+    who = {"base": "the base model", "adapter": "the adapter"}
+    if len(excluded) == 1:
+        ((key, n),) = excluded.items()
+        sentence = f"{described}, minus {n} rows identical to rows {who[key]} trained on"
+    else:
+        parts = ", ".join(f"{n} by {who[key]}" for key, n in excluded.items())
+        sentence = (
+            f"{described}, minus {len(rows) - len(kept)} rows identical to training rows "
+            f"({parts})"
+        )
+    return kept, sentence, excluded
+
+
+def _trained(rows, digest, split, records) -> np.ndarray:
+    """Per row: trained on, by position (same file) or by content (any file)."""
+    mask = np.zeros(len(rows), dtype=bool)
+    if split and split.get("data_sha256") == digest and "train_positions" in split:
+        mask |= rows.index.isin(split["train_positions"])
+    for record in records:
+        mask |= trained_mask(rows, record)
+    return mask
 
 
 def evaluate_job(
     *,
     base_dir: Path,
     data: Path,
-    label: str,
+    label: str | None = None,
     adapter_dir: Path | None = None,
     group_column: str | None = None,
     group: str | None = None,
@@ -417,14 +549,22 @@ def evaluate_job(
     file the model or adapter was trained from. Feature columns absent from ``data`` are
     refused unless ``allow_absent_columns`` (then they are missing for every row)."""
     model, schema, name, manifest, base = load_for_inference(base_dir, adapter_dir)
-    if label != schema.label:
+    if label is not None and label != schema.label:
         raise DataError(
             f"the model predicts {schema.label!r}, not {label!r}; pass --label {schema.label}"
         )
     frame = read_table(data, text_columns=[schema.id_column, group_column])
+    if schema.label not in frame:
+        raise DataError(
+            f"the table has no label column {schema.label!r} (what the model predicts), so it "
+            "cannot be evaluated; add the outcome column, or use 'medadapt predict' for "
+            "predictions without a label"
+        )
     if not allow_absent_columns:
         schema.require_columns(frame)
-    rows, rows_used = _rows_to_score(frame, data, base, manifest, adapter_dir, group_column, group)
+    rows, rows_used, excluded = _rows_to_score(
+        frame, data, base, base_dir, manifest, adapter_dir, group_column, group
+    )
     rows = schema.labelled_rows(rows)
     if len(rows) == 0:
         raise DataError(f"no labelled rows to evaluate in {data}")
@@ -443,6 +583,7 @@ def evaluate_job(
     result: dict[str, Any] = {
         **evaluation["overall"],
         "rows_used": rows_used,
+        "n_excluded_trained": excluded,
         "task": schema.task,
         "adapter": name,
         "trainable_params": trainable,
@@ -452,6 +593,9 @@ def evaluate_job(
         "absent_columns": schema.absent_columns(rows),
         "subgroups": mask_subgroups(evaluation["subgroups"]),
     }
+    result["leak_warnings"] = [
+        leak_warning(leak, schema.label, scored=True) for leak in find_leaks(schema, rows)
+    ]
     result["_curves"] = {"y": y, "scores": scores}
     if name is not None:  # the same rows through the base alone: the before/after view
         base_scores = predict(model, schema, rows, adapter=None)

@@ -29,14 +29,25 @@ def unique_notes(notes: dict[str, str]) -> list[str]:
 
     >>> unique_notes({"auroc": "too few", "auprc": "too few", "sensitivity": "other"})
     ['AUROC, AUPRC: too few', 'sensitivity: other']
+    >>> unique_notes({"too_good": "AUROC 1.000: too good to be true"})
+    ['AUROC 1.000: too good to be true']
     """
     by_note: dict[str, list[str]] = {}
     for metric, note in notes.items():
         by_note.setdefault(note, []).append(METRIC_LABELS.get(metric, metric))
     return [
-        note if names == ["all"] else f"{', '.join(names)}: {note}"
+        note if names in (["all"], [TOO_GOOD_KEY]) else f"{', '.join(names)}: {note}"
         for note, names in by_note.items()
     ]
+
+
+TOO_GOOD_KEY = "too_good"
+
+
+def too_good_lines(*metrics: dict[str, Any] | None) -> list[str]:
+    """The "too good to be true" warnings of these results (each once), for a summary."""
+    notes = [(m or {}).get("notes", {}).get(TOO_GOOD_KEY) for m in metrics]
+    return [f"Warning: {note}." for note in dict.fromkeys(n for n in notes if n)]
 
 
 def summary_lines(
@@ -47,7 +58,8 @@ def summary_lines(
     """Plain-language sentences for the top of a report."""
     n = result["n"]
     who = f"adapter '{result['adapter']}'" if result.get("adapter") else "the base model"
-    lines = [f"Scored {who} on {n} patients ({result['rows_used']})."]
+    lines = too_good_lines(result)
+    lines.append(f"Scored {who} on {n} patients ({result['rows_used']}).")
     if result["task"] == "binary":
         lines.append(
             f"{result['n_positive']} of them are positive (prevalence "
@@ -74,7 +86,8 @@ def summary_lines(
         )
     if difference:
         lines.append(difference)
-    lines += [f"{line}." for line in unique_notes(result.get("notes", {}))]
+    other_notes = {k: v for k, v in result.get("notes", {}).items() if k != TOO_GOOD_KEY}
+    lines += [f"{line}." for line in unique_notes(other_notes)]
     if result.get("unseen_categories"):
         described = ", ".join(f"{k} ({v} rows)" for k, v in result["unseen_categories"].items())
         lines.append(f"Values never seen in training were treated as 'unseen': {described}.")

@@ -101,6 +101,24 @@ def prepare(frame: pd.DataFrame, schema: TableSchema, config: StudyConfig) -> St
     return StudyData(schema, source, target.iloc[train], target.iloc[test])
 
 
+def check_leaks(data: StudyData, config: StudyConfig) -> list:
+    """Refuse a feature that alone predicts the label on the rows the study trains on (all of
+    them, and each group's); a leak kept with ``--allow-leak`` becomes a warning finding."""
+    from medadapt.data.leaks import find_leaks, leak_warning, refuse_leaks
+    from medadapt.evaluate.sufficiency import Finding
+
+    schema = data.schema
+    rows = pd.concat([data.source, data.target_train])
+    leaks = find_leaks(schema, rows, group_column=config.group_column)
+    allowed = refuse_leaks(leaks, label=schema.label, allowed=schema.allowed_leaks)
+    return [
+        Finding(
+            "leak_allowed", "warning", leak_warning(leak, schema.label), {"column": leak.column}
+        )
+        for leak in allowed
+    ]
+
+
 def data_digest(data: StudyData) -> str:
     """Identifies the rows and the label definition: the schema (label, positive_above, task,
     features) and a hash of every source and target row used, in order."""
@@ -253,6 +271,7 @@ def run_study(
 
     say = progress or (lambda message, already=0: None)
     data = prepare(frame, schema, config)
+    allowed_leaks = check_leaks(data, config)
     out = open_study_dir(out_dir, config.digest(), data_digest(data))
     findings = check_sufficiency(
         schema,
@@ -260,7 +279,7 @@ def run_study(
         target_train=data.target_train,
         target_test=data.target_test,
     )
-    findings += _size_findings(data, config)
+    findings += _size_findings(data, config) + allowed_leaks
     bases, points = _plan(data, config, out)
     finished = n_steps(config) - len(bases) - sum(map(len, points.values()))
     if finished:

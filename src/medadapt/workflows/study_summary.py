@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from medadapt.evaluate.metrics import TOO_GOOD_AUROC, TOO_GOOD_R2
 from medadapt.evaluate.report.formatting import METRIC_LABELS
 from medadapt.workflows.labels import label, order
 
@@ -226,13 +227,34 @@ def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]
         more_data = _last_gain(study["points"], adapter, metric)
         if more_data is not None:
             lines.append(more_data["sentence"])
+    too_good = too_good_sentence(study["points"])
     return {
         "metric": metric,
         "best_per_size": best_per_size,
         "plateau": plateau,
         "more_data": more_data,
-        "sentences": lines,
+        "too_good": too_good,
+        "sentences": ([too_good] if too_good else []) + lines,
     }
+
+
+def too_good_sentence(points: list[dict[str, Any]]) -> str | None:
+    """One warning naming the strategies and sizes whose results are too good to be true."""
+    flagged: dict[str, set[float]] = {}
+    for point in points:
+        if point["metrics"].get("notes", {}).get("too_good"):
+            flagged.setdefault(point["strategy"], set()).add(point["fraction"])
+    if not flagged:
+        return None
+    where = "; ".join(
+        f"{label(strategy)} at {', '.join(f'{f:.0%}' for f in sorted(fractions))}"
+        for strategy, fractions in flagged.items()
+    )
+    return (
+        f"Warning: results too good to be true (AUROC >= {TOO_GOOD_AUROC}, perfect accuracy or "
+        f"R² >= {TOO_GOOD_R2}) for {where}: check for a leak (a copy of the label, a record "
+        "number, a value recorded after the outcome) before trusting any of them."
+    )
 
 
 def _trained_at(by_strategy: dict[str, Any], fraction: float) -> bool:

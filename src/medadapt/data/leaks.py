@@ -1,0 +1,277 @@
+"""Label leaks: a feature that on its own predicts the label almost perfectly.
+
+A copy of the label left in a table (``num`` beside ``disease = num > 0``), a value recorded
+after the outcome (a discharge code, a date of death) or a column derived from the label turns
+any model into a perfect one on paper and a useless one in the clinic. Each feature is scored
+alone against the label on the training rows, in one vectorised pass:
+
+* binary: the AUROC of the feature (its values ranked; a category scored by its share of
+  positives, categories of fewer than 5 rows pooled) and the AUROC of "the value is missing";
+  either >= 0.98 (or 1.0 when a class has fewer than 10 rows) is a leak;
+* multiclass: a (nearly) deterministic mapping: the feature's values repeat and >= 98 % of rows
+  carry the majority class of their value, or, for a numeric feature, the classes form at
+  most 2 K runs once the rows are sorted by it (a label cut from that number);
+* regression: |Pearson| or |Spearman| correlation >= 0.98 (the correlation ratio for a
+  category).
+
+A leak stops the command with one line naming the column and the fix (``--exclude COL``, or
+``--allow-leak COL`` to keep it deliberately). The statistic needs a few rows of each class; on
+fewer (at least 5 per class and 20 rows) a column is not judged.
+
+>>> import pandas as pd
+>>> from medadapt.data.schema import TableSchema
+>>> frame = pd.DataFrame({"age": [40 + i % 30 for i in range(60)], "y": [i % 2 for i in range(60)]})
+>>> frame["copy"] = frame["y"] * 3 + 1
+>>> schema = TableSchema.infer(frame, label="y")
+>>> [(leak.column, leak.statistic, round(leak.value, 2)) for leak in find_leaks(schema, frame)]
+[('copy', 'AUROC', 1.0)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+
+from medadapt.data.schema import MIN_LEVEL_ROWS, TableSchema, is_missing, level
+from medadapt.data.tables import group_labels
+from medadapt.errors import DataError
+
+LEAK_AUROC = 0.98
+LEAK_PURITY = 0.98
+LEAK_CORRELATION = 0.98
+MIN_ROWS = 20
+MIN_PER_CLASS = 5
+SMALL_CLASS = 10  # below this many rows in a class, only a perfect separation counts
+
+
+@dataclass(frozen=True)
+class Leak:
+    """A feature that alone predicts the label: ``statistic`` (AUROC, |r| ...) is ``value``."""
+
+    column: str
+    statistic: str
+    value: float
+    where: str | None = None  # the group whose rows show it (None: all training rows)
+
+    def describe(self) -> str:
+        where = f" in {self.where}" if self.where else ""
+        return f"{self.column!r} ({self.statistic} {self.value:.3f}{where})"
+
+
+def find_leaks(
+    schema: TableSchema, frame: pd.DataFrame, *, group_column: str | None = None
+) -> list[Leak]:
+    """The features of ``schema`` that alone predict its label on the rows of ``frame`` (all
+    of them, and with ``group_column`` the rows of each group: record numbers sorted by
+    diagnosis at one site are a leak there even when they are not over all sites)."""
+    rows = schema.labelled_rows(frame)
+    found = _leaks_in(schema, rows, where=None)
+    if group_column is not None and group_column in rows:
+        labels = group_labels(rows[group_column])
+        for value in sorted(set(labels.tolist())):
+            found += _leaks_in(schema, rows[labels == value], where=f"{group_column} = {value}")
+    order = {f.name: i for i, f in enumerate(schema.features)}
+    best: dict[str, Leak] = {}
+    for leak in found:  # one finding per column: the strongest
+        if leak.column not in best or leak.value > best[leak.column].value:
+            best[leak.column] = leak
+    return sorted(best.values(), key=lambda leak: order[leak.column])
+
+
+def _leaks_in(schema: TableSchema, rows: pd.DataFrame, *, where: str | None) -> list[Leak]:
+    features = [f for f in schema.features if f.name in rows]
+    if len(rows) < MIN_ROWS or not features:
+        return []
+    y = schema.encode_labels(rows).numpy()
+    numeric = [f.name for f in features if f.kind == "numeric"]
+    categorical = [f.name for f in features if f.kind == "categorical"]
+    x_num = _numbers(rows, numeric)  # (N, n_numeric), NaN for missing
+    if schema.task == "binary":
+        leaks = _binary_leaks(y, x_num, numeric, rows, categorical, "")
+    elif schema.task == "multiclass":
+        leaks = _multiclass_leaks(y, x_num, numeric, rows, categorical, schema.classes)
+    else:
+        leaks = _regression_leaks(y.astype(float), x_num, numeric, rows, categorical)
+    return [Leak(leak.column, leak.statistic, leak.value, where) for leak in leaks]
+
+
+def refuse_leaks(
+    leaks: Sequence[Leak], *, label: str, allowed: Sequence[str] = (), fix: str | None = None
+) -> list[Leak]:
+    """Raise one :class:`DataError` naming every leak not in ``allowed``; return the allowed
+    ones (the caller warns about them). ``fix`` replaces the default "--exclude" advice (a
+    template with ``{names}``, the comma-separated columns, and ``{it}``)."""
+    refused = [leak for leak in leaks if leak.column not in set(allowed)]
+    if refused:
+        names = ",".join(leak.column for leak in refused)
+        described = ", ".join(leak.describe() for leak in refused)
+        one = len(refused) == 1
+        what = f"column {described} alone predicts" if one else f"columns {described} each predict"
+        template = fix or "leave {it} out with --exclude {names}"
+        advice = template.format(names=names, it="it" if one else "them")
+        raise DataError(
+            f"{what} {label!r} almost perfectly on the training rows: a copy of the label or "
+            f"a value recorded after the outcome? {advice}, or pass --allow-leak {names} to "
+            f"keep {'it' if one else 'them'} deliberately"
+        )
+    return [leak for leak in leaks if leak.column in set(allowed)]
+
+
+def leak_warning(leak: Leak, label: str, *, scored: bool = False) -> str:
+    """The sentence printed for a leak kept with ``--allow-leak`` (or, ``scored``, found in
+    rows being evaluated: the model's figures there rest on that column)."""
+    if scored:
+        return (
+            f"column {leak.describe()} alone predicts {label!r} almost perfectly in the rows "
+            "scored; the model uses it, so these figures rest on it: check it is not a copy of "
+            "the label or a value recorded after the outcome"
+        )
+    return (
+        f"column {leak.describe()} alone predicts {label!r} almost perfectly; kept because of "
+        "--allow-leak: results that rely on it will not hold where it is unknown"
+    )
+
+
+# ----- statistics -----------------------------------------------------------------------------
+def _numbers(rows: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    if not columns:
+        return np.empty((len(rows), 0))
+    values = [pd.to_numeric(rows[c], errors="coerce").to_numpy(dtype=float) for c in columns]
+    out = np.stack(values, axis=1)
+    out[~np.isfinite(out)] = np.nan
+    return out
+
+
+def _category_codes(series: pd.Series) -> np.ndarray:
+    """Integer codes per row: one per level seen in >= 5 rows, one for rarer levels pooled,
+    one for missing (so a rare value cannot single out its rows)."""
+    texts = np.array(["\0missing" if is_missing(v) else level(v) for v in series.tolist()])
+    values, inverse, counts = np.unique(texts, return_inverse=True, return_counts=True)
+    rare = counts[inverse] < MIN_LEVEL_ROWS
+    inverse = inverse.copy()
+    inverse[rare] = len(values)
+    return inverse
+
+
+def _aurocs(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per column of ``x`` (N, p), over its present rows: the AUROC (oriented: max(a, 1 - a))
+    and the counts of positives and negatives it rests on. Shapes: (p,) each."""
+    present = ~np.isnan(x)
+    ranks = rankdata(np.where(present, x, np.inf), axis=0)  # missing ranked last, then ignored
+    positive = (y == 1)[:, None] & present
+    n_pos = positive.sum(axis=0)
+    n_neg = present.sum(axis=0) - n_pos
+    rank_sum = np.where(positive, ranks, 0.0).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        auc = (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+    return np.maximum(auc, 1 - auc), n_pos, n_neg
+
+
+def _auroc_leaks(names: list[str], auc, n_pos, n_neg, statistic: str) -> list[Leak]:
+    leaks = []
+    for name, value, pos, neg in zip(names, auc, n_pos, n_neg, strict=True):
+        fewest = min(pos, neg)
+        if fewest < MIN_PER_CLASS or not np.isfinite(value):
+            continue
+        needed = LEAK_AUROC if fewest >= SMALL_CLASS else 1.0
+        if value >= needed:
+            leaks.append(Leak(name, statistic, float(value)))
+    return leaks
+
+
+def _binary_leaks(y, x_num, numeric, rows, categorical, suffix: str) -> list[Leak]:
+    scores = [x_num]
+    names = list(numeric)
+    for name in categorical:  # a category scored by its share of positives
+        codes = _category_codes(rows[name])
+        scores.append(_group_means(codes, y)[codes][:, None])
+        names.append(name)
+    x = np.concatenate(scores, axis=1)
+    leaks = _auroc_leaks(names, *_aurocs(y, x), f"AUROC{suffix}")
+    missing = np.isnan(x_num)
+    partly = missing.any(axis=0) & ~missing.all(axis=0)
+    if partly.any():  # "the value is missing" as the predictor (recorded only after the outcome)
+        indicator = missing[:, partly].astype(float)
+        flagged = [n for n, p in zip(numeric, partly, strict=True) if p]
+        leaks += _auroc_leaks(flagged, *_aurocs(y, indicator), f"AUROC of being missing{suffix}")
+    return leaks
+
+
+def _group_means(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Mean of ``values`` per code (codes that no row has get 0)."""
+    counts = np.bincount(codes)
+    return np.bincount(codes, weights=values) / np.maximum(counts, 1)
+
+
+def _multiclass_leaks(y, x_num, numeric, rows, categorical, classes) -> list[Leak]:
+    k = len(classes)
+    if np.bincount(y, minlength=k).min() < MIN_PER_CLASS:
+        return []
+    leaks = []
+    for c, name in enumerate(classes):  # a feature that singles out one class
+        one = (y == c).astype(int)
+        leaks += _binary_leaks(one, x_num, numeric, rows, categorical, f" for class {name}")
+    for j, name in enumerate(numeric):
+        column = x_num[:, j]
+        present = ~np.isnan(column)
+        if present.sum() < MIN_ROWS:
+            continue
+        values, labels = column[present], y[present]
+        purity = _purity(np.unique(values, return_inverse=True)[1], labels, k)
+        if purity is not None and purity >= LEAK_PURITY:
+            leaks.append(Leak(name, "share of rows whose value fixes the class", purity))
+            continue
+        order = np.argsort(values, kind="stable")
+        runs = 1 + int((np.diff(labels[order]) != 0).sum())
+        if runs <= 2 * k + 0.01 * len(values):
+            leaks.append(Leak(name, "share of rows in class runs", 1 - runs / len(values)))
+    for name in categorical:
+        purity = _purity(_category_codes(rows[name]), y, k)
+        if purity is not None and purity >= LEAK_PURITY:
+            leaks.append(Leak(name, "share of rows whose value fixes the class", purity))
+    return leaks
+
+
+def _purity(codes: np.ndarray, labels: np.ndarray, k: int) -> float | None:
+    """Share of rows carrying the majority class of their value; None when values do not
+    repeat enough (on average fewer than 2 rows per value) for that to mean anything."""
+    n_values = int(codes.max()) + 1
+    if n_values * 2 > len(codes):
+        return None
+    table = np.zeros((n_values, k))
+    np.add.at(table, (codes, labels), 1)
+    if (table.sum(axis=0) > 0).sum() < 2:
+        return None
+    return float(table.max(axis=1).sum() / len(codes))
+
+
+def _regression_leaks(y, x_num, numeric, rows, categorical) -> list[Leak]:
+    leaks = []
+    for j, name in enumerate(numeric):
+        present = ~np.isnan(x_num[:, j])
+        if present.sum() < MIN_ROWS:
+            continue
+        x, t = x_num[present, j], y[present]
+        pearson = _correlation(x, t)
+        spearman = _correlation(rankdata(x), rankdata(t))
+        value = max(abs(pearson), abs(spearman))
+        if value >= LEAK_CORRELATION:
+            leaks.append(Leak(name, "|correlation|", value))
+    for name in categorical:
+        codes = _category_codes(rows[name])
+        means = _group_means(codes, y)
+        total = ((y - y.mean()) ** 2).sum()
+        ratio = float(np.sqrt(((means[codes] - y.mean()) ** 2).sum() / total)) if total else 0.0
+        if ratio >= LEAK_CORRELATION and int(codes.max()) + 1 <= len(y) / 2:
+            leaks.append(Leak(name, "correlation ratio", ratio))
+    return leaks
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a - a.mean(), b - b.mean()
+    denominator = np.sqrt((a * a).sum() * (b * b).sum())
+    return float((a * b).sum() / denominator) if denominator > 0 else 0.0
