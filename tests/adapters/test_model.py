@@ -18,7 +18,7 @@ from medadapt.adapters import (
 )
 from medadapt.adapters.layer import adapter_layers, base_named_tensors
 from medadapt.errors import AdapterStateError, ConfigError, TargetError
-from tests.adapters.models import adapted, randomize, tiny_images
+from tests.adapters.models import adapted, randomize, tiny_images, tiny_vit
 
 
 def test_a_target_that_matches_nothing_names_real_modules():
@@ -324,3 +324,76 @@ def test_monai_vit_preset():
         alone = model(x[2:])[0]
     assert (mixed[1] - expected[1]).abs().max() <= 1e-5
     assert (mixed[2] - alone[0]).abs().max() <= 1e-5
+
+
+def test_wrapping_freezes_the_base():
+    base = tiny_vit()
+    assert all(p.requires_grad for p in base.parameters())
+    model = AdapterModel(base)
+    assert model.trainable_parameters() == []
+    assert not any(p.requires_grad for p in base.parameters())
+    model.add_adapter("a", LoraConfig(r=2))
+    model.train_adapter("a")
+    assert {id(p) for p in model.trainable_parameters()} == {
+        id(p) for p in model.adapter_parameters("a")
+    }
+
+
+def _norm_model() -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(
+        nn.Conv2d(3, 4, 3),
+        nn.BatchNorm2d(4),
+        nn.InstanceNorm2d(4, affine=True, track_running_stats=True),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(4 * 6 * 6, 2),
+    ).train()  # a base left in training mode, as freshly built models are
+
+
+def test_base_norm_statistics_stay_fixed_while_an_adapter_trains():
+    base = _norm_model()
+    x = torch.randn(6, 3, 8, 8, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        base[1].running_mean.normal_()  # non-trivial statistics, so eval mode is visible
+        expected = copy_of(base).eval()(x)
+    stats = {k: v.clone() for k, v in base.state_dict().items() if "running" in k or "batches" in k}
+    model = AdapterModel(base)
+    model.add_adapter("a", LoraConfig(r=2, targets=["0"], dropout=0.5))
+    model.train_adapter("a")
+    fingerprint = model.fingerprint
+    model.train()
+    assert (base[1].training, base[2].training) == (False, False)
+    assert base[0].units["a"].training and base[5].training  # the rest follows the mode
+    with model.disabled():
+        torch.testing.assert_close(model(x), expected, atol=1e-6, rtol=0)  # running stats used
+    optimizer = torch.optim.SGD(model.trainable_parameters(), lr=0.1)
+    model(x).square().sum().backward()
+    optimizer.step()
+    assert all(torch.equal(base.state_dict()[k], v) for k, v in stats.items())
+    assert model.refresh_fingerprint() == fingerprint
+    model.eval()
+    model.train(True)
+    assert (base[1].training, base[2].training) == (False, False)
+
+
+def test_unmerge_reactivates_the_adapters_active_before_merging():
+    model, _ = adapted()
+    for seed, name in enumerate("abc"):
+        model.add_adapter(name, LoraConfig(r=2))
+        randomize(model, name, seed)
+    x = tiny_images(3)
+    model.set_active("a")
+    with torch.no_grad():
+        unmerged = model(x)
+        model.merge_adapter()
+        assert model.active_adapters == ()
+        model.merge_adapter("b")  # a second merge keeps what was active before the first
+        model.unmerge()
+        assert model.active_adapters == ("a",)
+        assert torch.equal(model(x), unmerged)
+        model.set_active(["a", "c"])
+        model.merge_adapter("b")
+        model.delete_adapter("c")  # gone while b was merged: not reactivated
+        model.unmerge()
+    assert model.active_adapters == ("a",)

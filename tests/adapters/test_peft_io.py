@@ -9,6 +9,7 @@ import pytest
 import torch
 from peft import LoraConfig as PeftLoraConfig
 from peft import get_peft_model
+from torch import nn
 
 from medadapt.adapters import AdapterModel, load_peft_lora
 from medadapt.errors import AdapterFileError
@@ -72,3 +73,67 @@ def test_pickled_peft_weights_are_never_loaded(tmp_path):
     (directory / "adapter_model.safetensors").rename(directory / "adapter_model.bin")
     with pytest.raises(AdapterFileError, match=r"adapter_model.bin \(pickle\), which medadapt"):
         load_peft_lora(AdapterModel(base), directory, name="x")
+
+
+def _conv_model(**conv) -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(3, 4, **conv), nn.Flatten(), nn.Linear(36, 2)).eval()
+
+
+def _peft_conv_dir(tmp_path, base: nn.Module) -> tuple:
+    peft_model = get_peft_model(
+        copy.deepcopy(base),
+        PeftLoraConfig(r=2, lora_alpha=4, target_modules=["0"], init_lora_weights=False),
+    ).eval()
+    with torch.no_grad():  # lora_B is not zero: the adapter changes outputs
+        peft_model.base_model.model[0].lora_B["default"].weight.normal_(std=0.5)
+    peft_model.save_pretrained(tmp_path / "peft")
+    return tmp_path / "peft", peft_model
+
+
+@pytest.mark.parametrize(
+    ("conv", "detail"),
+    [
+        (
+            dict(kernel_size=3, stride=3, padding=1, dilation=2),
+            "a Conv2d with dilation=(2, 2): PEFT's unmerged LoRA ignores the dilation (its "
+            "merged weight does not)",
+        ),
+        (
+            dict(kernel_size=3, stride=3, padding=1, padding_mode="reflect"),
+            "a Conv2d with padding_mode='reflect': PEFT's unmerged LoRA pads with zeros there "
+            "(its merged weight does not)",
+        ),
+    ],
+    ids=["dilation", "reflect_padding"],
+)
+def test_peft_lora_on_a_conv_peft_computes_two_ways_is_refused(tmp_path, conv, detail):
+    base = _conv_model(**conv)
+    directory, peft_model = _peft_conv_dir(tmp_path, base)
+    x = torch.randn(2, 3, 9, 9, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():  # the reason: PEFT's own outputs differ once merged
+        unmerged = peft_model(x)
+        merged = copy.deepcopy(peft_model).merge_and_unload()(x)
+    assert (merged - unmerged).abs().max() > 0.1
+    model = AdapterModel(base)
+    with pytest.raises(AdapterFileError) as err:
+        load_peft_lora(model, directory, name="x")
+    assert str(err.value) == (
+        f"PEFT adapter in {directory} has LoRA on 0, {detail}, so the adapter has no single "
+        "output medadapt could match; re-train it without that layer in target_modules"
+    )
+    assert model.adapter_names == [] and type(base[0]) is nn.Conv2d
+
+
+def test_peft_lora_on_a_dilated_1x1_conv_reproduces_peft(tmp_path):
+    base = _conv_model(kernel_size=1, stride=3, dilation=2)  # dilation is moot for 1x1
+    directory, peft_model = _peft_conv_dir(tmp_path, base)
+    x = torch.randn(2, 3, 9, 9, generator=torch.Generator().manual_seed(1))
+    model = AdapterModel(base).eval()
+    load_peft_lora(model, directory, name="p")
+    model.set_active("p")
+    with torch.no_grad():
+        expected = peft_model(x)
+        assert (model(x) - expected).abs().max().item() <= 1e-5
+        model.merge_adapter("p")
+        assert (model(x) - expected).abs().max().item() <= 1e-5

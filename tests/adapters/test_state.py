@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 
 import pytest
 import torch
 
-from medadapt.adapters import AdapterModel, BottleneckConfig, LoraConfig, read_manifest
+from medadapt.adapters import (
+    AdapterModel,
+    BottleneckConfig,
+    LoraConfig,
+    fingerprint_model,
+    read_manifest,
+)
 from medadapt.errors import AdapterFileError
 from tests.adapters.models import adapted, randomize, tiny_vit
 
@@ -135,3 +143,49 @@ def test_a_manifest_with_a_valid_checksum_but_wrong_field_types_is_one_error(sav
         f"{path} has no valid 'format_version' (expected int, got str); re-export the adapter "
         "with medadapt"
     )
+
+
+def test_the_saved_fingerprint_sees_edits_through_param_data(tmp_path):
+    model, reference = adapted()
+    before = model.fingerprint
+    model.add_adapter("a", LoraConfig(r=2))
+    model.base_model.blocks[0].norm1.weight.data.add_(1.0)  # bumps no version counter
+    model.save_adapter("a", tmp_path / "a")
+    recorded = read_manifest(tmp_path / "a")["base_fingerprint"]
+    assert recorded == fingerprint_model(model.base_model).to_dict()
+    assert recorded["weights"] != before.weights
+    unedited = AdapterModel(reference)
+    with pytest.raises(AdapterFileError) as err:
+        unedited.load_adapter(tmp_path / "a")
+    assert str(err.value) == (
+        f"adapter 'a' was trained on base weights {recorded['weights'][:12]}, but the loaded "
+        f"base has {before.weights[:12]}; load the base model it was trained on"
+    )
+
+
+def test_loading_sees_edits_through_param_data(tmp_path):
+    model, reference = adapted()
+    model.add_adapter("a", LoraConfig(r=2))
+    model.save_adapter("a", tmp_path / "a")
+    other = AdapterModel(reference)
+    other.fingerprint  # noqa: B018 - cached before the edit
+    reference.blocks[0].norm1.weight.data.add_(1.0)
+    with pytest.raises(AdapterFileError, match="was trained on base weights"):
+        other.load_adapter(tmp_path / "a")
+
+
+@pytest.mark.parametrize(
+    ("umask", "mode"),
+    [(0o022, 0o644), (0o077, 0o600), (0o027, 0o640)],
+    ids=["umask022", "umask077", "umask027"],
+)
+def test_both_adapter_files_get_the_mode_of_the_umask(tmp_path, umask, mode):
+    model, _ = adapted()
+    model.add_adapter("a", LoraConfig(r=2))
+    previous = os.umask(umask)
+    try:
+        directory = model.save_adapter("a", tmp_path / "a")
+    finally:
+        os.umask(previous)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in directory.iterdir()}
+    assert modes == {"adapter.json": mode, "adapter.safetensors": mode}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+
 import numpy as np
 import pytest
 import torch
@@ -59,6 +62,16 @@ def test_image_base_round_trips_through_save_and_load(base, old_test, tmp_path):
     assert torch.equal(
         logits_of(loaded.model, old_test.images), logits_of(base.model, old_test.images)
     )
+
+
+def test_both_base_files_get_the_mode_of_the_umask(base, tmp_path):
+    previous = os.umask(0o027)
+    try:
+        directory = base.save(tmp_path / "base")
+    finally:
+        os.umask(previous)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in directory.iterdir()}
+    assert modes == {"model.json": 0o640, "model.safetensors": 0o640}
 
 
 def test_schema_round_trip_and_refusals():

@@ -2,7 +2,8 @@
 
 Wrapping replaces a module in its parent by an :class:`AdapterLayer` that keeps the original
 as ``base_layer``; a module already wrapped for the same method is reused (one layer holds many
-adapters). Two different methods on the same module are refused.
+adapters). Two different methods on the same module are refused, and so are positions PyTorch
+would bypass (see :mod:`medadapt.adapters.fused`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from medadapt.adapters.config import (
     IA3Config,
     LoraConfig,
 )
+from medadapt.adapters.fused import check_position, sync_fast_paths
 from medadapt.adapters.head import HeadLayer
 from medadapt.adapters.ia3 import IA3Layer
 from medadapt.adapters.layer import (
@@ -68,10 +70,12 @@ def resolve_targets(model: nn.Module, config: AdapterConfig, family: str | None)
         )
     names = []
     all_names: list[str] = []
-    for name, module, _, _ in iter_base_modules(model):
+    for name, module, parent, _ in iter_base_modules(model):
         if not name:
             continue
-        if issubclass(base_type(module), (nn.Linear, nn.Conv2d)):
+        if issubclass(base_type(module), (nn.Linear, nn.Conv2d)) and not isinstance(
+            parent, nn.MultiheadAttention
+        ):
             all_names.append(name)
         if not any(spec.matches(name, base_type(module)) for spec in specs):
             continue
@@ -115,6 +119,7 @@ def _locate(model: nn.Module, wanted: str) -> tuple[nn.Module, nn.Module, str]:
 
 
 def _wrap(
+    name: str,
     parent: nn.Module,
     attr: str,
     module: nn.Module,
@@ -127,6 +132,7 @@ def _wrap(
     for layer in wrapper_chain(module):
         if isinstance(layer, cls):
             return layer
+    check_position(name, module, parent, cls.method)
     layer = cls(module, routing, **kwargs)
     layer.training = layer.units.training = module.training  # the model's mode, not train()
     setattr(parent, attr, layer)
@@ -147,21 +153,24 @@ def inject(
         module, parent, attr = _locate(model, layer_name)
         if isinstance(config, BottleneckConfig):
             d_in, d_out = _d_model(model, innermost(module), config, family)
-            layer = _wrap(parent, attr, module, BottleneckLayer, routing)
+            layer = _wrap(layer_name, parent, attr, module, BottleneckLayer, routing)
             layer.add(adapter, config, d_in=d_in, d_out=d_out)
         elif isinstance(config, LoraConfig):
-            layer = _wrap(parent, attr, module, LoraLayer, routing)
+            layer = _wrap(layer_name, parent, attr, module, LoraLayer, routing)
             layer.add(adapter, config, layer_name=layer_name)
         elif isinstance(config, IA3Config):
             scaled_input = ia3_input_scaled(family, config.feedforward, layer_name)
-            layer = _wrap(parent, attr, module, IA3Layer, routing, input_scaled=scaled_input)
+            layer = _wrap(
+                layer_name, parent, attr, module, IA3Layer, routing, input_scaled=scaled_input
+            )
             layer.add(adapter, config)
         else:
             raise ConfigError(f"method {config.method!r} has no layers to insert")
     for head_name in config.heads:
         module, parent, attr = _locate(model, head_name)
-        layer = _wrap(parent, attr, module, HeadLayer, routing)
+        layer = _wrap(head_name, parent, attr, module, HeadLayer, routing)
         layer.add(adapter, out_features=config.head_out_features)
+    sync_fast_paths(model)
 
 
 def remove(model: nn.Module, adapter: str) -> None:
@@ -178,6 +187,7 @@ def remove(model: nn.Module, adapter: str) -> None:
                 outer.base_layer = layer.base_layer
             elif parent is not None and attr is not None:
                 setattr(parent, attr, layer.base_layer)
+    sync_fast_paths(model)
 
 
 def without_adapters(model: nn.Module) -> nn.Module:
@@ -193,4 +203,5 @@ def without_adapters(model: nn.Module) -> nn.Module:
                 )
         if parent is not None and attr is not None and isinstance(module, AdapterLayer):
             setattr(parent, attr, innermost(module))
+    sync_fast_paths(clone)
     return clone

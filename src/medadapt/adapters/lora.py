@@ -1,7 +1,9 @@
 """LoRA (Hu et al. 2021) on ``nn.Linear`` and ``nn.Conv2d``.
 
 The update is ``scaling * B(A(dropout(x)))`` with ``scaling = alpha / r`` (or ``alpha / sqrt(r)``
-with rsLoRA). Weight layout matches Hugging Face PEFT (``lora_A``: (r, in[, kh, kw]), ``lora_B``:
+with rsLoRA). On a Conv2d, ``A`` convolves exactly as the base layer does (stride, padding,
+padding mode, dilation), so merging ``scaling * B @ A`` into the base weight changes no output.
+Weight layout matches Hugging Face PEFT (``lora_A``: (r, in[, kh, kw]), ``lora_B``:
 (out, r[, 1, 1])), so PEFT files load without reshaping.
 """
 
@@ -58,6 +60,7 @@ class LoraUnit(nn.Module):
                 base.padding,
                 base.dilation,
                 bias=False,
+                padding_mode=base.padding_mode,  # the borders the merged weight would see
             )
             self.lora_B = nn.Conv2d(r, base.out_channels, 1, bias=False)
         nn.init.kaiming_uniform_(self.lora_A.weight, a=math.sqrt(5))
@@ -161,12 +164,16 @@ class LoraLayer(AdapterLayer):
         Shapes: x (B, C, H, W), a (B, r, C, kh, kw), b (B, out, r) -> (B, out, H', W')
         """
         batch, channels = x.shape[:2]
-        base = self.base_layer
+        base = innermost(self.base_layer)
+        padding = base.padding
+        if base.padding_mode != "zeros":  # pad as nn.Conv2d does, then convolve unpadded
+            x = F.pad(x, base._reversed_padding_repeated_twice, mode=base.padding_mode)
+            padding = 0
         low = F.conv2d(
             x.reshape(1, batch * channels, *x.shape[2:]),
             a.reshape(-1, *a.shape[2:]),
             stride=base.stride,
-            padding=base.padding,
+            padding=padding,
             dilation=base.dilation,
             groups=batch,
         )  # (1, B*r, H', W')

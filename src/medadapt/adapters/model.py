@@ -19,7 +19,7 @@ import contextlib
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import torch
 from torch import nn
@@ -27,7 +27,13 @@ from torch import nn
 from medadapt.adapters import inject as _inject
 from medadapt.adapters.config import AdapterConfig
 from medadapt.adapters.fingerprint import BaseFingerprint, fingerprint_model
-from medadapt.adapters.layer import AdapterLayer, adapter_layers, base_named_tensors
+from medadapt.adapters.layer import (
+    AdapterLayer,
+    adapter_layers,
+    base_named_tensors,
+    innermost,
+    iter_base_modules,
+)
 from medadapt.adapters.routing import MixedRoute, Routing
 from medadapt.adapters.targets import detect_family
 from medadapt.errors import AdapterStateError, ConfigError
@@ -46,6 +52,10 @@ def check_adapter_name(name: str) -> str:
 
 class AdapterModel(nn.Module):
     """A frozen base model carrying any number of named adapters.
+
+    Wrapping freezes the base: its parameters stop requiring grad, and its norm layers with
+    running statistics (BatchNorm, InstanceNorm with ``track_running_stats``) stay in eval mode
+    whatever mode the model is put in, so training an adapter never moves them.
 
     ``forward(*args, adapter_ids=None, **kwargs)`` calls the base model with the active
     adapters, or, with ``adapter_ids`` (one name or None per sample), as a mixed batch.
@@ -67,7 +77,17 @@ class AdapterModel(nn.Module):
         self.layer_names: dict[str, list[str]] = {}
         self._fingerprint: tuple[tuple[int, ...], BaseFingerprint] | None = None
         self._layer_list: list[AdapterLayer] | None = None  # cached walk; reset on add/delete
+        self._active_before_merge: tuple[str, ...] | None = None
         self.training = base_model.training  # an eval-mode base stays in eval mode
+        base_model.requires_grad_(False)
+        _freeze_norm_statistics(base_model)
+
+    def train(self, mode: bool = True) -> Self:
+        """Put the adapters (and the base's dropout) in ``mode``; the base's running-statistics
+        norm layers stay in eval mode."""
+        super().train(mode)
+        _freeze_norm_statistics(self.base_model)
+        return self
 
     # ----- fingerprint ---------------------------------------------------------------------
     def _base_versions(self) -> tuple[tuple[int, int, torch.dtype], ...]:
@@ -78,7 +98,9 @@ class AdapterModel(nn.Module):
 
     @property
     def fingerprint(self) -> BaseFingerprint:
-        """The base model's fingerprint (recomputed only when base weights changed)."""
+        """The base model's fingerprint, recomputed only when a version counter, storage or dtype
+        of a base tensor changed (an edit through ``param.data`` changes none of them: see
+        :meth:`refresh_fingerprint`)."""
         versions = self._base_versions()
         if self._fingerprint is not None and self._fingerprint[0] == versions:
             return self._fingerprint[1]
@@ -89,6 +111,13 @@ class AdapterModel(nn.Module):
         value = fingerprint_model(self.base_model)
         self._fingerprint = (versions, value)
         return value
+
+    def refresh_fingerprint(self) -> BaseFingerprint:
+        """The fingerprint of the base weights as they are now (what saving and loading check);
+        while adapters are merged, the one taken just before merging."""
+        if not self.merged_adapters:
+            self._fingerprint = None
+        return self.fingerprint
 
     # ----- adding / removing ---------------------------------------------------------------
     @property
@@ -259,17 +288,23 @@ class AdapterModel(nn.Module):
                     f"adapter {name!r} is {method}; only lora, ia3 and head adapters can be "
                     "merged (a bottleneck is non-linear)"
                 )
-        self.fingerprint  # noqa: B018 - record the unmerged fingerprint first
+        if not self.merged_adapters:
+            self.refresh_fingerprint()  # record the unmerged fingerprint first
+            self._active_before_merge = self.routing.active
         for name in names:
             for layer in self.layers_of(name):
                 layer.merge(name)
         self.routing.active = ()
 
     def unmerge(self) -> None:
-        """Undo every merge: the base weights are restored bit for bit."""
+        """Undo every merge: the base weights are restored bit for bit, and the adapters that
+        were active before the first merge are active again."""
         for _, layer in adapter_layers(self.base_model):
             for name in reversed(list(layer.merged)):
                 layer.unmerge(name)
+        if self._active_before_merge is not None:
+            self.routing.active = tuple(a for a in self._active_before_merge if a in self.configs)
+            self._active_before_merge = None
 
     # ----- saving / loading (see medadapt.adapters.state) -----------------------------------
     def adapter_state_dict(self, name: str) -> dict[str, torch.Tensor]:
@@ -310,6 +345,14 @@ class AdapterModel(nn.Module):
         from medadapt.adapters.state import load_adapter
 
         return load_adapter(self, directory, **kwargs)
+
+
+def _freeze_norm_statistics(model: nn.Module) -> None:
+    """Eval mode for every norm layer of the base that keeps running statistics."""
+    for _, module, _, _ in iter_base_modules(model):
+        inner = innermost(module)
+        if getattr(inner, "track_running_stats", False) is True:
+            inner.eval()
 
 
 def _check_batch_size(n_ids: int, inputs: Sequence[Any]) -> None:

@@ -3,7 +3,7 @@
 A PEFT directory holds ``adapter_config.json`` and ``adapter_model.safetensors`` with keys like
 ``base_model.model.<module path>.lora_A.weight``; ``modules_to_save`` heads are stored under
 their plain path. medadapt reads these files directly (PEFT itself is not needed at run time) and
-refuses, by name, the PEFT options it does not reproduce.
+refuses, by name, the PEFT options and the layers whose PEFT output it does not reproduce.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from safetensors.torch import load_file
+from torch import nn
 
 from medadapt.adapters.config import LoraConfig
+from medadapt.adapters.layer import innermost, iter_base_modules
 from medadapt.errors import AdapterFileError
 
 if TYPE_CHECKING:
@@ -92,6 +94,7 @@ def load_peft_lora(model: AdapterModel, directory: str | Path, *, name: str) -> 
     stray = [h for h in heads if not any(h == m or h.endswith("." + m) for m in saved)]
     if stray:
         raise AdapterFileError(f"unexpected tensors for modules {stray} in {directory}")
+    _check_convolutions(model, layers, directory)
     config = LoraConfig(
         r=int(peft_config["r"]),
         alpha=float(peft_config["lora_alpha"]),
@@ -114,3 +117,32 @@ def load_peft_lora(model: AdapterModel, directory: str | Path, *, name: str) -> 
             f"PEFT adapter in {directory} does not fit this model: {exc}"
         ) from None
     return name
+
+
+def _check_convolutions(model: AdapterModel, layers: list[str], directory: Path | str) -> None:
+    """Refuse LoRA on a Conv2d whose PEFT update is computed unlike its merged weight.
+
+    PEFT builds ``lora_A`` with the base layer's kernel, stride and padding only: no dilation
+    and zero padding. On a dilated kernel, or a layer that pads with reflect / replicate /
+    circular values, PEFT's unmerged output thus differs from its own merged one; medadapt
+    applies ``A`` exactly as the base layer (merged == unmerged), so it cannot reproduce both.
+    """
+    wanted = set(layers)
+    for name, module, _, _ in iter_base_modules(model.base_model):
+        conv = innermost(module)
+        if name not in wanted or not isinstance(conv, nn.Conv2d):
+            continue
+        if any(d != 1 and k != 1 for d, k in zip(conv.dilation, conv.kernel_size, strict=True)):
+            raise AdapterFileError(
+                f"PEFT adapter in {directory} has LoRA on {name}, a Conv2d with dilation="
+                f"{conv.dilation}: PEFT's unmerged LoRA ignores the dilation (its merged weight "
+                "does not), so the adapter has no single output medadapt could match; re-train "
+                "it without that layer in target_modules"
+            )
+        if conv.padding_mode != "zeros" and any(conv._reversed_padding_repeated_twice):
+            raise AdapterFileError(
+                f"PEFT adapter in {directory} has LoRA on {name}, a Conv2d with padding_mode="
+                f"{conv.padding_mode!r}: PEFT's unmerged LoRA pads with zeros there (its merged "
+                "weight does not), so the adapter has no single output medadapt could match; "
+                "re-train it without that layer in target_modules"
+            )

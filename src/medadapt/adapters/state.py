@@ -3,8 +3,10 @@
 The JSON manifest records the method and config, the canonical layers the adapter sits in, the
 base model's fingerprint, and the size and SHA-256 of the weights file; the manifest also hashes
 itself. Loading checks all of it before touching the model, so a truncated or edited file, or an
-adapter trained on another base model, is refused with a one-line error. Files are written to a
-temporary name and renamed, so an interrupted save never leaves a half-written adapter.
+adapter trained on another base model, is refused with a one-line error. Saving and loading hash
+the base weights afresh (an edit through ``param.data`` bumps no version counter, so a cached
+fingerprint would miss it). Both files are written to a temporary name and renamed, with the
+mode the umask gives, so an interrupted save never leaves a half-written adapter.
 """
 
 from __future__ import annotations
@@ -12,13 +14,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
 import medadapt
 from medadapt.adapters.config import config_from_dict
@@ -57,8 +58,7 @@ def save_adapter(
     tensors = {
         k: v.detach().to("cpu").contiguous() for k, v in model.adapter_state_dict(name).items()
     }
-    tmp_weights = directory / f".{WEIGHTS}.tmp-{os.getpid()}"
-    save_file(tensors, str(tmp_weights), metadata={"format": FORMAT})
+    weights = save(tensors, metadata={"format": FORMAT})  # adapters are small: bytes in memory
     manifest: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -68,16 +68,16 @@ def save_adapter(
         "family": model.family,
         "layers": model.layer_names[name],
         "n_parameters": model.count_parameters(name),
-        "base_fingerprint": model.fingerprint.to_dict(),
+        "base_fingerprint": model.refresh_fingerprint().to_dict(),
         "weights_file": WEIGHTS,
-        "weights_bytes": tmp_weights.stat().st_size,
-        "weights_sha256": sha256_file(tmp_weights),
+        "weights_bytes": len(weights),
+        "weights_sha256": hashlib.sha256(weights).hexdigest(),
         "medadapt_version": medadapt.__version__,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "metadata": metadata or {},
     }
     manifest["manifest_sha256"] = _manifest_digest(manifest)
-    os.replace(tmp_weights, directory / WEIGHTS)
+    atomic_write_bytes(directory / WEIGHTS, weights)
     atomic_write_bytes(directory / MANIFEST, json.dumps(manifest, indent=2).encode())
     return directory
 
@@ -176,7 +176,7 @@ def load_adapter(
     directory = Path(directory)
     manifest = read_manifest(directory)
     if check_base_model:
-        check_base(manifest, model.fingerprint, f"adapter {manifest['name']!r}")
+        check_base(manifest, model.refresh_fingerprint(), f"adapter {manifest['name']!r}")
     name = name or manifest["name"]
     config = config_from_dict(manifest["config"])
     try:

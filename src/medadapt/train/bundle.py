@@ -8,7 +8,6 @@ the weights' checksum. Written atomically; verified on load.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from medadapt.adapters.fingerprint import BaseFingerprint, fingerprint_model
 from medadapt.backbones.tabular import FTTransformer
 from medadapt.data.schema import TableSchema
 from medadapt.errors import AdapterFileError
-from medadapt.fileio import atomic_write_bytes, sha256_file
+from medadapt.fileio import atomic_write, atomic_write_bytes, sha256_file
 
 FORMAT = "medadapt-base"
 MANIFEST = "model.json"
@@ -57,8 +56,10 @@ class BaseModel:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         tensors = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
-        tmp = directory / f".{WEIGHTS}.tmp-{os.getpid()}"
-        save_file(tensors, str(tmp), metadata={"format": FORMAT})
+        atomic_write(
+            directory / WEIGHTS,
+            lambda tmp: save_file(tensors, str(tmp), metadata={"format": FORMAT}),
+        )
         manifest = {
             "format": FORMAT,
             "kind": self.kind,
@@ -66,10 +67,9 @@ class BaseModel:
             "schema": self.schema.to_dict(),
             "training": self.training,
             "fingerprint": self.fingerprint.to_dict(),
-            "weights_sha256": sha256_file(tmp),
+            "weights_sha256": sha256_file(directory / WEIGHTS),
             "medadapt_version": medadapt.__version__,
         }
-        os.replace(tmp, directory / WEIGHTS)
         atomic_write_bytes(directory / MANIFEST, json.dumps(manifest, indent=2).encode())
         return directory
 

@@ -1,0 +1,53 @@
+"""Atomic writes: whole files only, with the mode the umask gives."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from medadapt.fileio import atomic_write, atomic_write_bytes, current_umask
+
+
+def _private_writer(data: bytes):
+    """Writes like safetensors does: a new file with mode 0600, whatever the umask."""
+
+    def write(tmp):
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+
+    return write
+
+
+@pytest.mark.parametrize(
+    ("umask", "mode"),
+    [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)],
+    ids=["umask022", "umask077", "umask002"],
+)
+def test_atomic_writes_follow_the_umask(tmp_path, umask, mode):
+    previous = os.umask(umask)
+    try:
+        assert current_umask() == umask
+        atomic_write(tmp_path / "w.bin", _private_writer(b"weights"))
+        atomic_write_bytes(tmp_path / "m.json", b"{}")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "w.bin").stat().st_mode) == mode
+    assert stat.S_IMODE((tmp_path / "m.json").stat().st_mode) == mode
+    assert (tmp_path / "w.bin").read_bytes() == b"weights"
+
+
+def test_a_failed_write_keeps_the_old_file_and_no_temporary(tmp_path):
+    path = tmp_path / "m.json"
+    atomic_write_bytes(path, b"old")
+
+    def broken(tmp):
+        tmp.write_bytes(b"half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write(path, broken)
+    assert path.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json"]
