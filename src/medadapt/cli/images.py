@@ -77,10 +77,14 @@ def parse_spacing(text: str | None) -> str | tuple[float, float, float] | None:
 
 
 def print_skipped(summary: dict[str, Any]) -> None:
-    """Each file left out (``--on-error skip``), once, with its reason."""
+    """Each file left out (``--on-error skip``), once, with its reason, on one line (not
+    wrapped at the terminal's width; brackets in paths and reasons printed as they are)."""
+    from rich.markup import escape
+
     skipped = summary.get("skipped_files") or []
     for item in skipped:
-        stdout.print(f"[yellow]skipped {item['path']}: {item['reason']}[/yellow]")
+        line = f"skipped {escape(item['path'])}: {escape(item['reason'])}"
+        stdout.print(f"[yellow]{line}[/yellow]", soft_wrap=True)
     if skipped:
         stdout.print(
             f"[yellow]{len(skipped)} unreadable file(s) left out (--on-error skip)[/yellow]"
