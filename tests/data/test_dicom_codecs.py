@@ -32,6 +32,7 @@ from medadapt.data import dicom_files
 from medadapt.data.dicom_files import COMPRESSED_SYNTAXES, LIBJPEG_ONLY, open_dicom
 from medadapt.data.dicom_series import Unit
 from medadapt.data.image_io import ReadOptions, file_format, read_file
+from medadapt.data.image_schema import is_image_source
 from medadapt.data.image_sources import Entry
 from medadapt.data.images import SkippedFilesWarning, load_images
 from tests.data.makers import (
@@ -166,6 +167,7 @@ def test_files_without_preamble_read_like_the_ones_with_it(tmp_path):
         got = read_file(path, "dicom", OPTIONS)
         np.testing.assert_array_equal(got.samples[0], expected.samples[0], err_msg=what)
         assert got.subject == expected.subject == "patient:P7", what
+    assert is_image_source(variants["meta, no suffix"])  # --data IM0001 is an image, not a table
     bare = open_dicom(variants["no meta, UID name"])
     assert bare.file_meta.TransferSyntaxUID == pydicom.uid.ImplicitVRLittleEndian
     root = tmp_path / "archive"
