@@ -161,8 +161,8 @@ def test_csv_column_problems_are_one_line_errors(tmp_path):
         load_images(csv)
     assert str(err.value) == (
         f"{tmp_path}/notes.txt (line 2 of {csv}) has an unknown file type '.txt': medadapt "
-        "reads .png, .jpg, .jpeg, .dcm, .dicom, .nii, .nii.gz and suffix-less DICOM; remove "
-        "or convert the file"
+        "reads .png, .jpg, .jpeg, .dcm, .dicom, .nii, .nii.gz and DICOM under any name "
+        "(recognised by its first bytes); remove or convert the file"
     )
 
 

@@ -77,7 +77,9 @@ def parse_spacing(text: str | None) -> str | tuple[float, float, float] | None:
 
 
 def print_skipped(summary: dict[str, Any]) -> None:
-    """Each file left out (``--on-error skip``), once, with its reason."""
+    """Each file left out (``--on-error skip``), once, with its reason, on one line (not
+    wrapped at the terminal's width; brackets in paths and reasons printed as they are)."""
+
     skipped = summary.get("skipped_files") or []
     for item in skipped:
         note(f"skipped {item['path']}: {item['reason']}")

@@ -1,7 +1,8 @@
 """The ``medadapt`` command: a thin typer shell over the library.
 
 Every command prints a one-line ``error: ...`` and exits non-zero on bad input (no traceback);
-long work shows a rich progress bar on stderr.
+long work shows a rich progress bar on stderr. What the image libraries log while reading
+files arrives as one ``note: FILE: ...`` line each (:mod:`medadapt.data.reader_notes`).
 """
 
 from __future__ import annotations
@@ -80,13 +81,24 @@ def interrupted_message(args: list[str]) -> str:
     return f"interrupted; {hint}"
 
 
+class _LogFormat(logging.Formatter):
+    """``LEVEL: message``; reader notes (``medadapt.notes``) as ``note: FILE: ...``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.name == "medadapt.notes":
+            return f"note: {record.getMessage()}"
+        return super().format(record)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point.
 
     With ``standalone_mode=False`` typer returns exit codes instead of exiting: Ctrl-C comes
     back as 130 and ``typer.Exit(n)`` as ``n``; both become the process's exit status.
     """
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(_LogFormat("%(levelname)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
     args = sys.argv[1:] if argv is None else list(argv)
     _register_commands()
     try:

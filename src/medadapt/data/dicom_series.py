@@ -20,17 +20,18 @@ from pathlib import Path
 
 import numpy as np
 
+from medadapt.data.dicom_files import dicom_pixels, open_dicom
 from medadapt.data.image_io import (
     FileRead,
     ReadError,
     ReadOptions,
-    dicom_pixels,
     dicom_subject,
     read_file,
     resample,
     scale_dicom,
 )
 from medadapt.data.image_sources import Entry
+from medadapt.data.reader_notes import collect_notes
 from medadapt.errors import DataError
 from medadapt.fileio import sha256_file
 
@@ -52,6 +53,14 @@ class Unit:
         return hashlib.sha256(joined.encode()).hexdigest()[:KEY_CHARS]
 
     def read(self, options: ReadOptions) -> FileRead:
+        """The samples of this unit; what the libraries logged or warned while reading
+        becomes ``notes`` (a file that fails is reported by its exception alone)."""
+        with collect_notes() as notes:
+            read = self._read(options)
+        read.notes = notes
+        return read
+
+    def _read(self, options: ReadOptions) -> FileRead:
         if len(self.files) == 1:
             if self.entry.fmt == "missing":
                 raise FileNotFoundError(self.entry.path)
@@ -63,11 +72,11 @@ class Unit:
 
 
 def _series_uid(path: Path) -> str | None:
-    """The SeriesInstanceUID of a single-frame DICOM file (None: multi-frame or unreadable)."""
-    import pydicom
-
+    """The SeriesInstanceUID of a single-frame DICOM file (None: multi-frame or unreadable).
+    Notes are dropped here: reading the file again collects them."""
     try:
-        ds = pydicom.dcmread(path, stop_before_pixels=True)
+        with collect_notes():
+            ds = open_dicom(path, headers_only=True)
     except Exception:
         return None  # reading it again names the problem
     if int(ds.get("NumberOfFrames", 1) or 1) > 1:
@@ -109,10 +118,9 @@ def units_of(entries: Sequence[Entry], spatial_dims: int) -> list[Unit]:
 
 def read_series(files: Sequence[Path], options: ReadOptions) -> FileRead:
     """One volume ``(1, D, H, W)`` from the single-frame files of a series."""
-    import pydicom
     from pydicom.pixels import apply_modality_lut
 
-    datasets = [pydicom.dcmread(f) for f in files]
+    datasets = [open_dicom(f) for f in files]
     first = datasets[0]
     if int(first.get("SamplesPerPixel", 1)) != 1:
         raise ReadError("colour slices; medadapt stacks grayscale series only")

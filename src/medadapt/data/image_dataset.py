@@ -23,6 +23,8 @@ class ImageDataset:
         share it). ``groups[i]`` is the CSV's group column (site, subgroup) or None.
         ``keys[i]`` identifies the image by content; ``subjects[i]`` is its patient (kept in
         memory only); both may be empty for data sets built in memory (the path is used).
+        ``notes`` are ``(file, note)``: what the reading libraries logged or warned about a
+        file that was read (``skipped`` lists the files that were not).
     """
 
     images: torch.Tensor
@@ -34,6 +36,7 @@ class ImageDataset:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
     subjects: list[str] | None = None
+    notes: list[tuple[str, str]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return int(self.y.shape[0])

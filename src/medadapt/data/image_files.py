@@ -19,6 +19,7 @@ from medadapt.data.image_io import OptionError, describe_error, file_format, fit
 from medadapt.data.image_io import to_channels as _to_channels
 from medadapt.data.image_schema import is_image_source  # noqa: F401 (re-exported)
 from medadapt.data.image_sources import Entry
+from medadapt.data.reader_notes import report_notes
 from medadapt.data.splits import stratified_split
 from medadapt.errors import DataError
 
@@ -105,6 +106,7 @@ def load_unlabelled(
     CSV with the schema's path column (labels optional) or an ``.npz`` (its ``test`` split).
     Volumes give one sample per selected slice (ids ``file#slice<i>``). ``on_error``: "skip"
     an unreadable file (listed in ``skipped``) or "raise"/"refuse" (a DataError naming it).
+    What the reading libraries logged or warned is logged once as notes (``reader_notes``).
     """
     source = Path(source)
     if not source.exists():
@@ -116,7 +118,7 @@ def load_unlabelled(
         dataset = load_images(source, **schema.load_options(), classes=names, split="test")
         return dataset.images, dataset.paths, []
     options = schema.read_options()
-    samples, ids, skipped = [], [], []
+    samples, ids, skipped, notes = [], [], [], []
     entries = []
     for path in _unlabelled_files(source, schema.path_column):
         fmt = (file_format(path) if path.exists() else None) or "missing"
@@ -140,6 +142,7 @@ def load_unlabelled(
                 ) from None
             skipped.append((str(path), describe_error(exc)))
             continue
+        notes += [(str(path), note) for note in read.notes]
         for frame, array in zip(read.frames, read.samples, strict=True):
             tensor = torch.from_numpy(_to_channels(array, schema.channels))
             samples.append(fit_size(tensor, schema.image_size, schema.fit))
@@ -147,6 +150,7 @@ def load_unlabelled(
     if not samples:
         first = f" (first: {skipped[0][0]}: {skipped[0][1]})" if skipped else ""
         raise DataError(f"no image in {source} could be read{first}; check the files' format")
+    report_notes(notes)
     return torch.stack(samples).contiguous(), ids, skipped
 
 

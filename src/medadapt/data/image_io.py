@@ -6,7 +6,9 @@ selected slice) and, for DICOM, the patient (PatientID, else SeriesInstanceUID),
 split keeps a patient's files together. A file that cannot be used raises :class:`ReadError`
 with a one-line reason; the dataset loader decides to skip or refuse it. An option that does
 not fit the file (a slice index beyond its depth) raises :class:`OptionError`: a user error,
-never a skipped file.
+never a skipped file. DICOM files are recognised and opened by
+:mod:`medadapt.data.dicom_files` (without the preamble or the ``.dcm`` suffix; compressed
+transfer syntaxes through pydicom's decoder plugins).
 
 Volumes are laid out ``(D, H, W)`` with D the slice axis: for NIfTI (reoriented to the closest
 RAS canonical orientation; a 2D image gets a third axis first, so its orientation does not
@@ -33,7 +35,9 @@ import torch
 from monai.data import MetaTensor
 from monai.transforms import Resize, SpatialPad
 
+from medadapt.data.dicom_files import dicom_pixels, looks_like_dicom, open_dicom
 from medadapt.data.intensity import Window, apply_window, min_max, scale_integer
+from medadapt.data.read_errors import OptionError, ReadError, one_line
 
 #: file suffix -> format name (lower-case; ".nii.gz" is matched as a whole).
 SUFFIXES: dict[str, str] = {
@@ -47,14 +51,6 @@ SUFFIXES: dict[str, str] = {
 }
 PICTURE_FORMATS = ("png", "jpeg")
 Spacing = tuple[float, float, float]
-
-
-class ReadError(Exception):
-    """A file cannot be used; ``str(err)`` is a one-line reason (no path)."""
-
-
-class OptionError(ReadError):
-    """A loader option does not fit this file (e.g. a slice index beyond its depth)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,12 +67,14 @@ class ReadOptions:
 @dataclass
 class FileRead:
     """What one file (or one DICOM series) gives: samples, how their intensities were scaled,
-    the slice/frame index of each sample (None: the whole file) and the DICOM patient."""
+    the slice/frame index of each sample (None: the whole file), the DICOM patient and the
+    one-line notes the reading libraries logged or warned (see ``reader_notes``)."""
 
     samples: list[np.ndarray]
     how: str
     frames: list[int | None] = field(default_factory=list)
     subject: str | None = None
+    notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.frames:
@@ -84,23 +82,16 @@ class FileRead:
 
 
 def file_format(path: Path) -> str | None:
-    """The format of ``path`` from its suffix, or "dicom" for a suffix-less DICOM file."""
+    """The format of ``path`` from its suffix; a file with another suffix or none (``IM0001``,
+    a UID such as ``1.2.840.113619.2.55.3.1``) is "dicom" when its first bytes are DICOM's,
+    with or without the preamble."""
     name = path.name.lower()
     if name.endswith(".nii.gz"):
         return "nifti"
     fmt = SUFFIXES.get(path.suffix.lower())
-    if fmt is None and path.suffix == "" and _has_dicom_preamble(path):
+    if fmt is None and looks_like_dicom(path):
         return "dicom"
     return fmt
-
-
-def _has_dicom_preamble(path: Path) -> bool:
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(132)
-    except OSError:
-        return False
-    return len(head) == 132 and head[128:] == b"DICM"
 
 
 def read_file(path: Path, fmt: str, options: ReadOptions) -> FileRead:
@@ -149,22 +140,6 @@ def dicom_subject(ds: Any) -> str | None:
     return None
 
 
-def dicom_pixels(ds: Any) -> np.ndarray:
-    """``ds.pixel_array``, or a :class:`ReadError` naming the likely cause."""
-    if "PixelData" not in ds:
-        raise ReadError("a DICOM file without pixel data (e.g. a report or DICOMDIR)")
-    try:
-        return ds.pixel_array
-    except Exception as exc:
-        syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
-        name = getattr(syntax, "name", syntax)
-        if getattr(syntax, "is_compressed", False):
-            why = f"transfer syntax {name} is compressed: pylibjpeg or gdcm may be needed"
-        else:
-            why = f"the file is truncated or damaged (transfer syntax {name}, uncompressed)"
-        raise ReadError(f"pixel data cannot be decoded ({_first_line(exc)}); {why}") from None
-
-
 def dicom_window(ds: Any, window: Window | None) -> tuple[Window | None, str]:
     """The window to apply (the option, else the file's own WindowCenter/Width) and its name."""
     if window is not None:
@@ -187,11 +162,11 @@ def scale_dicom(modality: np.ndarray, ds: Any, window: Window | None) -> tuple[n
 
 
 def read_dicom(path: Path, options: ReadOptions) -> FileRead:
-    """DICOM: modality LUT (RescaleSlope/Intercept), window, MONOCHROME1 inversion, frames."""
-    import pydicom
+    """DICOM (any transfer syntax pydicom's plugins decode, with or without the preamble):
+    modality LUT (RescaleSlope/Intercept), window, MONOCHROME1 inversion, frames."""
     from pydicom.pixels import apply_modality_lut
 
-    ds = pydicom.dcmread(path)
+    ds = open_dicom(path)
     pixels = dicom_pixels(ds)
     n_frames = int(ds.get("NumberOfFrames", 1) or 1)
     if int(ds.get("SamplesPerPixel", 1)) == 3:  # colour (ultrasound, photographs)
@@ -360,15 +335,10 @@ def fit_size(sample: torch.Tensor, size: int, fit: str) -> torch.Tensor:
     return out.clamp_(0.0, 1.0)
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-
-
 def describe_error(exc: BaseException) -> str:
     """One-line reason for an exception raised while reading a file."""
     if isinstance(exc, ReadError):
         return str(exc)
     if isinstance(exc, FileNotFoundError):
         return "file not found"
-    return f"unreadable ({_first_line(exc)})"
+    return f"unreadable ({one_line(exc)})"

@@ -228,8 +228,9 @@ def source_digest(source: str | Path, dataset: ImageDataset) -> str:
 
 
 def is_image_source(path: str | Path, path_column: str = "path") -> bool:
-    """A folder, an ``.npz``, a DICOM/NIfTI/PNG/JPEG file, or a CSV/TSV whose header has
-    ``path_column`` (only the header is read; no heavy import, so the CLI stays fast)."""
+    """A folder, an ``.npz``, a DICOM/NIfTI/PNG/JPEG file (DICOM also under another name,
+    by its first bytes), or a CSV/TSV whose header has ``path_column`` (only the header is
+    read; no heavy import, so the CLI stays fast)."""
     path = Path(path)
     name = path.name.lower()
     if path.is_dir() or name.endswith(_IMAGE_SUFFIXES):
@@ -238,4 +239,6 @@ def is_image_source(path: str | Path, path_column: str = "path") -> bool:
         with open(path, newline="", encoding="utf-8", errors="replace") as handle:
             header = next(csv.reader(handle, delimiter="\t" if name.endswith(".tsv") else ","), [])
         return path_column in [h.strip().lstrip("\ufeff") for h in header]
-    return False
+    from medadapt.data.dicom_files import looks_like_dicom
+
+    return path.is_file() and looks_like_dicom(path)

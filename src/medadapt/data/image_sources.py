@@ -37,7 +37,8 @@ def _format_or_fail(path: Path, where: str) -> str:
         return "missing"
     raise DataError(
         f"{path}{where} has an unknown file type {path.suffix or '(no suffix)'!r}: medadapt "
-        f"reads {_KNOWN} and suffix-less DICOM; remove or convert the file"
+        f"reads {_KNOWN} and DICOM under any name (recognised by its first bytes); remove "
+        "or convert the file"
     )
 
 

@@ -3,8 +3,10 @@
 Sources (``load_images(source, ...)``):
 
 * a **folder** with one sub-folder per class (``root/<class>/**/<file>``); files may be PNG,
-  JPEG, DICOM (``.dcm``/``.dicom`` or no suffix with the DICM preamble) or NIfTI
-  (``.nii``/``.nii.gz``); hidden files are ignored, any other file is an error;
+  JPEG, DICOM (``.dcm``/``.dicom``, or any other name whose first bytes are DICOM's, with or
+  without the 128-byte preamble; compressed transfer syntaxes are decoded, see
+  :mod:`medadapt.data.dicom_files`) or NIfTI (``.nii``/``.nii.gz``); hidden files are ignored,
+  any other file is an error;
 * a **CSV** with columns ``path,label[,group]`` (paths relative to the CSV's folder);
 * a **MedMNIST** ``.npz`` (``{train,val,test}_images`` / ``_labels``; 2D or 3D, gray or RGB).
 
@@ -16,7 +18,9 @@ Volumes become one 2D sample per selected slice (``spatial_dims=2``) or a cube
 (``spatial_dims=3``; single-frame DICOM files of one series are stacked, see
 :mod:`medadapt.data.dicom_series`). Files that cannot be read are skipped and reported
 (``on_error="skip"``, a warning and ``dataset.skipped``) or refused (``on_error="raise"``, also
-spelt ``"refuse"``).
+spelt ``"refuse"``). What pydicom and its decoders log or warn while reading never reaches the
+terminal as such: each becomes a one-line note (``dataset.notes``, logged once to
+``medadapt.notes``; see :mod:`medadapt.data.reader_notes`).
 
 Every sample has a **key**: a hash of its file's bytes (of a series' files; of the array for an
 ``.npz`` sample), plus ``#<slice>`` when a file gives several samples. Keys, not positions,
@@ -41,6 +45,7 @@ from medadapt.data.image_dataset import ImageDataset, SkippedFilesWarning
 from medadapt.data.image_io import OptionError, ReadOptions, describe_error, fit_size, to_channels
 from medadapt.data.image_sources import Entry, csv_entries, folder_entries, sort_labels
 from medadapt.data.intensity import resolve_window
+from medadapt.data.reader_notes import report_notes
 from medadapt.errors import ConfigError, DataError
 
 
@@ -144,6 +149,7 @@ def load_images(
     dataset.source = {"kind": kind, **dataset.source, **settings}
     check_class_counts(dataset, explicit_classes=classes is not None)
     report_skipped(dataset.skipped, len(entries))
+    report_notes(dataset.notes)
     return dataset
 
 
@@ -226,6 +232,7 @@ def _read_all(
 ) -> ImageDataset:
     samples: list[tuple[np.ndarray, Entry, str, str]] = []  # array, entry, key, patient
     skipped: list[tuple[str, str]] = []
+    notes: list[tuple[str, str]] = []
     formats: Counter[str] = Counter()
     intensity: Counter[str] = Counter()
     units = units_of(entries, options.spatial_dims)
@@ -249,6 +256,7 @@ def _read_all(
             skipped.append((str(entry.path), reason))
         else:
             formats[entry.fmt] += len(unit.files)
+            notes += [(str(entry.path), note) for note in read.notes]
             intensity[read.how] += 1
             patient = entry.subject or read.subject or str(entry.path)
             for frame, array in zip(read.frames, read.samples, strict=True):
@@ -281,6 +289,7 @@ def _read_all(
         skipped=skipped,
         keys=[k for _, _, k, _ in samples],
         subjects=[p for _, _, _, p in samples],
+        notes=notes,
     )
     dataset.source = {
         "path": str(root),

@@ -1,0 +1,24 @@
+"""Why one file cannot be used: the errors every image reader raises (see ``image_io``)."""
+
+from __future__ import annotations
+
+
+class ReadError(Exception):
+    """A file cannot be used; ``str(err)`` is a one-line reason (no path)."""
+
+
+class OptionError(ReadError):
+    """A loader option does not fit this file (e.g. a slice index beyond its depth)."""
+
+
+def one_line(exc: BaseException, *, limit: int = 400) -> str:
+    """``"Type: message"`` on one line: a multi-line message (pydicom lists each decoder's
+    failure on its own line) is joined with "; " and cut at ``limit`` characters."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    head, *rest = lines
+    if rest:
+        head += (" " if head.endswith(":") else "; ") + "; ".join(rest)
+    text = f"{type(exc).__name__}: {head}"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
