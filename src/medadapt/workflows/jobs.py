@@ -517,8 +517,7 @@ def _rows_to_score(frame, data, base, base_dir, manifest, adapter_dir, group_col
     else:
         parts = ", ".join(f"{n} by {who[key]}" for key, n in excluded.items())
         sentence = (
-            f"{described}, minus {len(rows) - len(kept)} rows identical to training rows "
-            f"({parts})"
+            f"{described}, minus {len(rows) - len(kept)} rows identical to training rows ({parts})"
         )
     return kept, sentence, excluded
 
