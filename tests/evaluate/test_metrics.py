@@ -122,3 +122,40 @@ def test_multiclass_and_regression_reports_match_sklearn():
     assert reg["rmse"] == pytest.approx(np.sqrt(skm.mean_squared_error(target, predicted)))
     assert reg["r2"] == pytest.approx(skm.r2_score(target, predicted))
     assert reg["mae_ci"][0] <= reg["mae"] <= reg["mae_ci"][1]
+
+
+def test_results_too_good_to_be_true_carry_a_note():
+    y = np.array([0] * 15 + [1] * 15)
+    perfect = binary_metrics(y, np.linspace(0, 1, 30), n_boot=50)
+    assert perfect["notes"]["too_good"] == (
+        "AUROC 1.000 and accuracy 1.0 on 30 patients: too good to be true for most clinical "
+        "questions; check for a leak (a copy of the label, a record number, a value recorded "
+        "after the outcome, training patients among the test patients) before trusting it"
+    )
+    scores = np.linspace(0, 1, 30)
+    scores[[14, 15]] = scores[[15, 14]]  # one pair swapped: AUROC 0.996, accuracy 28/30
+    near = binary_metrics(y, scores, n_boot=50)
+    assert near["auroc"] == pytest.approx(skm.roc_auc_score(y, scores))
+    assert near["notes"]["too_good"].startswith("AUROC 0.996: too good to be true")
+    realistic = binary_metrics(
+        y, np.r_[np.linspace(0, 0.7, 15), np.linspace(0.3, 1, 15)], n_boot=50
+    )
+    assert "too_good" not in realistic["notes"]
+
+
+def test_perfect_accuracy_needs_twenty_patients_to_be_suspicious():
+    y = np.array([0] * 6 + [1] * 6)
+    small = binary_metrics(y, np.r_[np.full(6, 0.4), np.full(6, 0.6)], n_boot=50, min_per_class=7)
+    assert small["auroc"] is None and "too_good" not in small["notes"]  # 12 patients: chance
+    proba = np.eye(3)[np.repeat([0, 1, 2], 8)] * 0.6 + 0.4 / 3
+    multi = multiclass_metrics(np.repeat([0, 1, 2], 8), proba, n_boot=50)
+    assert multi["notes"]["too_good"].startswith("AUROC 1.000 and accuracy 1.0 on 24 patients")
+
+
+def test_a_near_perfect_regression_is_too_good():
+    rng = np.random.default_rng(0)
+    target = rng.normal(size=40)
+    reg = regression_metrics(target, target + rng.normal(scale=0.01, size=40), n_boot=50)
+    assert reg["notes"]["too_good"].startswith("R² 1.000: too good to be true")
+    honest = regression_metrics(target, target + rng.normal(scale=0.5, size=40), n_boot=50)
+    assert "too_good" not in honest["notes"]

@@ -43,18 +43,21 @@ def status_progress(title: str, total: int | None = None) -> Iterator[Any]:
         *([TextColumn("left"), TimeRemainingColumn()] if total is not None else []),
     ]
     started = time.perf_counter()
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task(title, total=total, message="")
+    if not console.is_terminal:  # a log file or a pipe: no bar (it would leave blank lines)
+        yield lambda message, advance=None, already=0: None
+    else:
+        with Progress(*columns, console=console, transient=True) as progress:
+            task = progress.add_task(title, total=total, message="")
 
-        def step(message: str, advance: int | None = None, already: int = 0) -> None:
-            if already:  # a fresh start of the clock: only work done now estimates the rest
-                progress.reset(task, completed=already, message=message)
-                return
-            if advance is None:  # epoch updates on a spinner change the message only
-                advance = 1 if total is not None and not message.startswith("epoch ") else 0
-            progress.update(task, advance=advance, message=message)
+            def step(message: str, advance: int | None = None, already: int = 0) -> None:
+                if already:  # a fresh start of the clock: only work done now estimates the rest
+                    progress.reset(task, completed=already, message=message)
+                    return
+                if advance is None:  # epoch updates on a spinner change the message only
+                    advance = 1 if total is not None and not message.startswith("epoch ") else 0
+                progress.update(task, advance=advance, message=message)
 
-        yield step
+            yield step
     console.print(f"[bold]{title}[/bold] done in {time.perf_counter() - started:.1f} s")
 
 

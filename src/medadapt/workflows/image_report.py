@@ -11,6 +11,7 @@ from medadapt.evaluate.report import Report
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci
 from medadapt.evaluate.report.plots import metric_bars, roc_figure
 from medadapt.workflows.image_eval import retention_sentence
+from medadapt.workflows.reports import too_good_lines
 
 _TRICKS = {
     "distill": "adapter + extended head; class-weighted cross-entropy on old and new images, "
@@ -173,7 +174,7 @@ def adapt_report(summary: dict[str, Any], curves: dict[str, np.ndarray]) -> Repo
         title=f"Adapter {summary['name']} ({summary['method']})",
         subtitle=f"{what}; {summary['data_summary']['n_test']} held-out images",
     )
-    lines = [
+    lines = too_good_lines(metrics) + [
         f"Trained {summary['trainable_params']} parameters on "
         f"{summary['data_summary']['n_train']} images; scored on "
         f"{summary['data_summary']['n_test']} held-out images.",
@@ -204,7 +205,8 @@ def evaluation_report(result: dict[str, Any], curves: dict[str, np.ndarray]) -> 
     """The report ``medadapt evaluate --report`` writes for images."""
     who = f"adapter '{result['adapter']}'" if result.get("adapter") else "the base model"
     report = Report(title="Image model evaluation", subtitle=result["images_used"])
-    lines = [f"Scored {who} on {result['n']} images ({result['images_used']})."]
+    lines = too_good_lines(result)
+    lines.append(f"Scored {who} on {result['n']} images ({result['images_used']}).")
     line = _auroc_line(result, "All classes")
     if line:
         lines.append(line)

@@ -1,0 +1,71 @@
+"""Record identifiers are not features: found by name or as integer sequences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import medadapt as ma
+from medadapt.data.identifiers import integer_sequence, name_looks_like_identifier
+from medadapt.data.schema import TableSchema
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["id", "ID", "patient_id", "PatientID", "patientId", "Patient ID", "mrn", "MRN", "record_no",
+     "Unnamed: 0", "subject", "id_patient", "case_number", "hospital_id", "visit-id", "uuid"],
+)  # fmt: skip
+def test_identifier_names(name):
+    assert name_looks_like_identifier(name)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["age", "acid", "lipid", "thyroid", "COVID", "covid", "ca", "sex", "dataset", "visit",
+     "case", "valid", "fluid", "paid"],
+)  # fmt: skip
+def test_clinical_names_are_not_identifiers(name):
+    assert not name_looks_like_identifier(name)
+
+
+def test_integer_sequences():
+    assert integer_sequence(np.arange(721, 921)) == (
+        "200 distinct integers in sequence (721..920), one per row"
+    )
+    sampled = np.sort(np.random.default_rng(0).choice(np.arange(1, 100_000), 60, replace=False))
+    assert integer_sequence(sampled).startswith("60 distinct integers rising row after row")
+    shuffled = np.random.default_rng(0).permutation(sampled)
+    assert integer_sequence(shuffled) is None  # wide and unordered: not evidently a sequence
+    assert integer_sequence(np.arange(10)) is None  # too few rows to tell
+    assert integer_sequence(np.arange(40) + 0.5) is None  # not integers
+    assert integer_sequence(np.arange(40) % 20) is None  # values repeat
+
+
+def test_the_heart_tables_id_is_dropped_with_a_warning_reason_and_real_features_kept():
+    heart = ma.load_heart_disease()
+    schema = TableSchema.infer(heart, label="num", positive_above=0, group_column="dataset")
+    assert schema.identifiers == ["id"]
+    assert schema.dropped["id"] == (
+        "looks like a record identifier (by its name); pass --id-column id if it identifies "
+        "patients, or --numeric id to use it as a feature"
+    )
+    used = {f.name for f in schema.features}
+    assert {"age", "trestbps", "chol", "thalch", "oldpeak"} <= used
+    renamed = heart.rename(columns={"id": "rec"})  # no telling name: caught as a sequence
+    schema = TableSchema.infer(renamed, label="num", positive_above=0, group_column="dataset")
+    assert schema.identifiers == ["rec"]
+    assert schema.dropped["rec"].startswith(
+        "looks like a record identifier (920 distinct integers in sequence (1..920), one per row)"
+    )
+    kept = TableSchema.infer(heart, label="num", positive_above=0, numeric=["id"])
+    assert "id" in {f.name for f in kept.features} and kept.identifiers == []
+
+
+def test_identifier_columns_given_as_text_are_still_dropped():
+    frame = pd.DataFrame(
+        {"mrn": [f"H{i:06d}" for i in range(40)], "age": [50 + i % 20 for i in range(40)],
+         "y": [0, 1] * 20}
+    )  # fmt: skip
+    schema = TableSchema.infer(frame, label="y")
+    assert schema.identifiers == ["mrn"]

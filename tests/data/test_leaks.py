@@ -1,0 +1,175 @@
+"""Label leaks: a feature that alone predicts the label is found, named and refused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_breast_cancer, load_diabetes
+from sklearn.metrics import roc_auc_score
+
+import medadapt as ma
+from medadapt.data.leaks import Leak, find_leaks, leak_warning, refuse_leaks
+from medadapt.data.schema import TableSchema
+from medadapt.errors import DataError
+
+
+@pytest.fixture(scope="module")
+def heart() -> pd.DataFrame:
+    frame = ma.load_heart_disease()
+    frame["disease"] = np.where(frame["num"] > 0, "yes", "no")  # the label the study wants
+    return frame
+
+
+def _source(heart: pd.DataFrame) -> pd.DataFrame:
+    return heart[heart["dataset"].isin(["Cleveland", "Hungary"])]
+
+
+def test_a_copy_of_the_label_is_found_with_its_auroc(heart):
+    rows = _source(heart)
+    schema = TableSchema.infer(rows, label="disease", id_column="id", group_column="dataset")
+    leaks = find_leaks(schema, rows, group_column="dataset")
+    expected = roc_auc_score(rows["disease"] == "yes", rows["num"])
+    assert expected == 1.0
+    assert leaks == [Leak("num", "AUROC", 1.0)]
+
+
+def test_record_numbers_sorted_by_diagnosis_at_one_site_are_a_leak_there(heart):
+    rows = _source(heart)
+    schema = TableSchema.infer(
+        rows, label="num", positive_above=0, group_column="dataset", numeric=["id"],
+        exclude=["disease"],
+    )  # fmt: skip
+    overall = max(
+        roc_auc_score(rows["num"] > 0, rows["id"]), 1 - roc_auc_score(rows["num"] > 0, rows["id"])
+    )
+    assert overall < 0.98  # over both sites the ids look harmless
+    hungary = rows[rows["dataset"] == "Hungary"]
+    assert roc_auc_score(hungary["num"] > 0, hungary["id"]) == 1.0
+    assert find_leaks(schema, rows) == []
+    assert find_leaks(schema, rows, group_column="dataset") == [
+        Leak("id", "AUROC", 1.0, "dataset = Hungary")
+    ]
+
+
+def test_the_refusal_names_the_column_and_both_fixes(heart):
+    rows = _source(heart)
+    schema = TableSchema.infer(rows, label="disease", id_column="id", group_column="dataset")
+    with pytest.raises(DataError) as err:
+        refuse_leaks(find_leaks(schema, rows), label="disease")
+    assert str(err.value) == (
+        "column 'num' (AUROC 1.000) alone predicts 'disease' almost perfectly on the training "
+        "rows: a copy of the label or a value recorded after the outcome? leave it out with "
+        "--exclude num, or pass --allow-leak num to keep it deliberately"
+    )
+    kept = refuse_leaks(find_leaks(schema, rows), label="disease", allowed=["num"])
+    assert [leak.column for leak in kept] == ["num"]
+    assert leak_warning(kept[0], "disease").startswith(
+        "column 'num' (AUROC 1.000) alone predicts 'disease' almost perfectly; kept because of "
+        "--allow-leak"
+    )
+
+
+def test_several_leaks_are_named_together_with_a_custom_fix():
+    leaks = [Leak("a", "AUROC", 1.0), Leak("b", "|correlation|", 0.99)]
+    with pytest.raises(DataError) as err:
+        refuse_leaks(
+            leaks, label="y", fix="retrain the base model without {it} (--exclude {names})"
+        )
+    assert str(err.value) == (
+        "columns 'a' (AUROC 1.000), 'b' (|correlation| 0.990) each predict 'y' almost perfectly "
+        "on the training rows: a copy of the label or a value recorded after the outcome? "
+        "retrain the base model without them (--exclude a,b), or pass --allow-leak a,b to keep "
+        "them deliberately"
+    )
+
+
+def test_clean_real_tables_have_no_leak(heart):
+    clean = heart.drop(columns=["disease"])
+    for label, options in (("num", {"positive_above": 0}), ("num", {"task": "multiclass"})):
+        schema = TableSchema.infer(
+            clean, label=label, id_column="id", group_column="dataset", **options
+        )
+        assert find_leaks(schema, clean, group_column="dataset") == []
+    cancer = load_breast_cancer(as_frame=True).frame  # its best feature alone: AUROC 0.975
+    assert find_leaks(TableSchema.infer(cancer, label="target"), cancer) == []
+    diabetes = load_diabetes(as_frame=True, scaled=False).frame
+    assert find_leaks(TableSchema.infer(diabetes, label="target"), diabetes) == []
+
+
+def _table(n: int = 200, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    return pd.DataFrame(
+        {"age": rng.normal(60, 10, n).round(), "crp": rng.lognormal(1, 1, n), "y": y}
+    )
+
+
+def test_a_value_recorded_only_after_the_outcome_leaks_through_being_missing():
+    frame = _table()
+    frame["days_in_icu"] = np.where(
+        frame["y"] == 1, np.random.default_rng(1).integers(1, 30, 200), np.nan
+    )
+    schema = TableSchema.infer(frame, label="y")
+    (leak,) = find_leaks(schema, frame)
+    assert (leak.column, leak.statistic, leak.value) == (
+        "days_in_icu",
+        "AUROC of being missing",
+        1.0,
+    )
+
+
+def test_a_category_that_spells_the_label_is_a_leak():
+    frame = _table()
+    frame["discharge_code"] = np.where(frame["y"] == 1, "I21", "Z00")
+    schema = TableSchema.infer(frame, label="y")
+    assert find_leaks(schema, frame) == [Leak("discharge_code", "AUROC", 1.0)]
+
+
+def test_a_strong_but_imperfect_predictor_is_not_a_leak():
+    frame = _table(400)
+    noise = np.random.default_rng(3).normal(0, 0.55, 400)
+    frame["marker"] = frame["y"] + noise
+    auc = roc_auc_score(frame["y"], frame["marker"])
+    assert 0.9 < auc < 0.98
+    assert find_leaks(TableSchema.infer(frame, label="y"), frame) == []
+
+
+def test_too_few_rows_of_a_class_are_not_judged_and_small_classes_need_perfection():
+    frame = _table(60)
+    frame["y"] = [1] * 4 + [0] * 56
+    frame["copy"] = frame["y"]
+    assert find_leaks(TableSchema.infer(frame, label="y"), frame) == []  # 4 positives
+    frame["y"] = [1] * 8 + [0] * 52
+    frame["near"] = frame["y"].astype(float)
+    frame.loc[8, "near"] = 1.0  # one negative ranked among the positives: AUROC 0.98
+    frame["copy"] = frame["y"] * 2.0
+    schema = TableSchema.infer(frame, label="y")
+    assert [leak.column for leak in find_leaks(schema, frame)] == ["copy"]
+
+
+def test_multiclass_a_value_that_fixes_the_class_or_singles_one_out():
+    rng = np.random.default_rng(0)
+    stage = rng.choice(["I", "II", "III"], 150)
+    frame = pd.DataFrame({"age": rng.normal(60, 10, 150).round(), "stage": stage})
+    frame["stage_number"] = pd.Series(stage).map({"I": 1, "II": 2, "III": 3})
+    frame["tumour_mm"] = pd.Series(stage).map({"I": 10.0, "II": 30.0, "III": 60.0}) + rng.uniform(
+        0, 15, 150
+    )  # the stage is cut from the size
+    frame["metastasis"] = np.where(stage == "III", "yes", "no")
+    schema = TableSchema.infer(frame, label="stage", task="multiclass")
+    found = {leak.column: leak.statistic for leak in find_leaks(schema, frame)}
+    assert found == {
+        "stage_number": "AUROC for class I",
+        "tumour_mm": "AUROC for class I",
+        "metastasis": "AUROC for class III",
+    }
+
+
+def test_regression_a_rescaled_or_monotone_copy_of_the_target():
+    frame = load_diabetes(as_frame=True, scaled=False).frame
+    frame["target_mmol"] = frame["target"] * 0.0555
+    frame["log_target"] = np.log(frame["target"])
+    schema = TableSchema.infer(frame, label="target")
+    found = {leak.column: round(leak.value, 3) for leak in find_leaks(schema, frame)}
+    assert found == {"target_mmol": 1.0, "log_target": 1.0}

@@ -1,0 +1,177 @@
+"""Honest by default, on the bundled heart data: a copy of the label, record numbers and a
+re-saved training file are caught; results too good to be true say so."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import medadapt as ma
+from tests.cli.helpers import run_cli
+
+VA = "VA Long Beach"
+
+
+@pytest.fixture(scope="module")
+def heart_files(tmp_path_factory):
+    root = tmp_path_factory.mktemp("honest")
+    heart = ma.load_heart_disease()
+    heart["disease"] = np.where(heart["num"] > 0, "yes", "no")
+    leaky = root / "heart_with_num.csv"
+    heart.to_csv(leaky, index=False)
+    clean = root / "heart.csv"
+    heart.drop(columns=["num"]).to_csv(clean, index=False)
+    return root, clean, leaky
+
+
+@pytest.fixture(scope="module")
+def base_and_adapter(heart_files):
+    root, clean, _ = heart_files
+    common = ["--data", str(clean), "--label", "disease", "--group-column", "dataset"]
+    result = run_cli(
+        "train-base", *common, "--groups", "Cleveland,Hungary", "--out", str(root / "base")
+    )
+    assert result.code == 0, result.stderr
+    result = run_cli(
+        "adapt", "--base", str(root / "base"), *common, "--group", VA, "--out", str(root / "va")
+    )
+    assert result.code == 0, result.stderr
+    return root
+
+
+def test_a_copy_of_the_label_stops_train_base_before_training(heart_files):
+    root, _, leaky = heart_files
+    result = run_cli(
+        "train-base", "--data", str(leaky), "--label", "disease", "--id-column", "id",
+        "--group-column", "dataset", "--groups", "Cleveland,Hungary", "--out", str(root / "b1"),
+    )  # fmt: skip
+    assert result.code == 2
+    assert result.stderr.splitlines() == [
+        "error: column 'num' (AUROC 1.000) alone predicts 'disease' almost perfectly on the "
+        "training rows: a copy of the label or a value recorded after the outcome? leave it out "
+        "with --exclude num, or pass --allow-leak num to keep it deliberately"
+    ]
+    assert not (root / "b1").exists()
+
+
+def test_a_copy_of_the_label_stops_study_before_any_point(heart_files):
+    root, _, leaky = heart_files
+    result = run_cli(
+        "study", "--data", str(leaky), "--label", "disease", "--id-column", "id",
+        "--group-column", "dataset", "--groups", "Cleveland,Hungary", "--group", VA,
+        "--seeds", "1", "--fractions", "1", "--out", str(root / "s1"),
+    )  # fmt: skip
+    assert result.code == 2
+    assert result.stderr.splitlines()[-1].startswith("error: column 'num' (AUROC 1.000) alone")
+    assert not (root / "s1").exists()
+
+
+def test_allow_leak_keeps_it_and_every_result_warns(heart_files, tmp_path):
+    _, _, leaky = heart_files
+    base = tmp_path / "leaky_base"
+    result = run_cli(
+        "train-base", "--data", str(leaky), "--label", "disease", "--id-column", "id",
+        "--group-column", "dataset", "--groups", "Cleveland,Hungary", "--allow-leak", "num",
+        "--out", str(base),
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert (
+        "warning: column 'num' (AUROC 1.000) alone predicts 'disease' almost perfectly; kept "
+        "because of --allow-leak: results that rely on it will not hold where it is unknown"
+    ) in lines
+    assert any(line.startswith("warning: AUROC 1.000 and accuracy 1.0 on") for line in lines)
+    record = json.loads((base / "model.json").read_text())
+    assert record["schema"]["allowed_leaks"] == ["num"]
+    assert "too good to be true" in record["training"]["test_metrics"]["notes"]["too_good"]
+    out, report = tmp_path / "e.json", tmp_path / "e.html"
+    result = run_cli(
+        "evaluate", "--base", str(base), "--data", str(leaky), "--group-column", "dataset",
+        "--group", VA, "--json", str(out), "--report", str(report),
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    evaluation = json.loads(out.read_text())
+    assert evaluation["notes"]["too_good"].startswith("AUROC 1.000")
+    summary = report.read_text().split('<div class="summary">')[1].split("</ul>")[0]
+    assert "<li>Warning: AUROC 1.000" in summary
+    assert any(
+        line.startswith("warning: column 'num' (AUROC 1.000) alone predicts 'disease' almost "
+                        "perfectly in the rows scored")
+        for line in result.stdout.splitlines()
+    )  # fmt: skip
+
+
+def test_numeric_record_ids_are_not_features_and_say_so(base_and_adapter):
+    record = json.loads((base_and_adapter / "base" / "model.json").read_text())
+    features = [f["name"] for f in record["schema"]["features"]]
+    assert "id" not in features and "age" in features
+    assert record["schema"]["identifiers"] == ["id"]
+
+
+def test_the_id_warning_is_one_line_naming_both_fixes(heart_files, tmp_path):
+    _, clean, _ = heart_files
+    result = run_cli(
+        "train-base", "--data", str(clean), "--label", "disease", "--group-column", "dataset",
+        "--groups", "Switzerland,Hungary", "--out", str(tmp_path / "b"),
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert (
+        "warning: column 'id' is not used as a feature: it looks like a record identifier (by "
+        "its name); pass --id-column id if it identifies patients, or --numeric id to use it "
+        "as a feature"
+    ) in result.stdout.splitlines()
+
+
+def test_a_site_where_a_base_feature_spells_the_label_stops_adapt(
+    base_and_adapter, heart_files, tmp_path
+):
+    _, clean, _ = heart_files
+    frame = pd.read_csv(clean)
+    va = frame["dataset"] == VA
+    frame.loc[va, "chol"] = np.where(frame.loc[va, "disease"] == "yes", 300.0, 180.0)
+    odd = tmp_path / "odd_export.csv"
+    frame.to_csv(odd, index=False)
+    result = run_cli(
+        "adapt", "--base", str(base_and_adapter / "base"), "--data", str(odd), "--label",
+        "disease", "--group-column", "dataset", "--group", VA, "--out", str(tmp_path / "a"),
+    )  # fmt: skip
+    assert result.code == 2
+    assert result.stderr.splitlines() == [
+        "error: column 'chol' (AUROC 1.000) alone predicts 'disease' almost perfectly on the "
+        "training rows: a copy of the label or a value recorded after the outcome? retrain the "
+        "base model without it (train-base --exclude chol), or pass --allow-leak chol to keep "
+        "it deliberately"
+    ]
+    assert not (tmp_path / "a").exists()
+
+
+def test_a_resaved_training_file_is_recognised_by_content(base_and_adapter, heart_files, tmp_path):
+    root = base_and_adapter
+    _, clean, _ = heart_files
+    frame = pd.read_csv(clean)
+    resaved = tmp_path / "resaved.csv"
+    frame[list(reversed(frame.columns))].assign(note="x").to_csv(
+        resaved, index=False, lineterminator="\r\n"
+    )  # other bytes: CRLF, columns reversed, one column more
+    original, copy = tmp_path / "original.json", tmp_path / "copy.json"
+    assert run_cli(
+        "evaluate", "--base", str(root / "base"), "--adapter", str(root / "va"),
+        "--data", str(clean), "--json", str(original),
+    ).code == 0  # fmt: skip
+    result = run_cli(
+        "evaluate", "--base", str(root / "base"), "--adapter", str(root / "va"),
+        "--data", str(resaved), "--group-column", "dataset", "--group", VA, "--json", str(copy),
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    held_out, recognised = json.loads(original.read_text()), json.loads(copy.read_text())
+    assert held_out["rows_used"] == "the adapter's 60 held-out rows"
+    assert recognised["rows_used"] == (
+        "dataset = VA Long Beach, minus 140 rows identical to rows the adapter trained on"
+    )
+    assert recognised["n_excluded_trained"] == {"adapter": 140}
+    assert (recognised["n"], recognised["auroc"]) == (held_out["n"], held_out["auroc"])
+    split = (root / "va" / "split.json").read_text()
+    assert "Cleveland" not in split and "typical angina" not in split  # hashes, not values
