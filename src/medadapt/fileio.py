@@ -7,9 +7,12 @@ files 0600.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
-from collections.abc import Callable
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
@@ -58,3 +61,99 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """:func:`atomic_write` of ``data``."""
     atomic_write(path, lambda tmp: tmp.write_bytes(data))
+
+
+# ----- output paths: checked before any work, never half-written, never silently replaced -------
+def _existing_ancestor(path: Path) -> Path:
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    return probe
+
+
+def _check_can_create(path: Path, flag: str) -> None:
+    """The directory ``path`` would be created in exists as a directory we may write in."""
+    ancestor = _existing_ancestor(path.parent)
+    if not ancestor.is_dir():
+        raise _error(f"{flag} {path}: {ancestor} is a file, not a directory; choose another path")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise _error(
+            f"{flag} {path}: cannot write in {ancestor} (permission denied); choose a directory "
+            "you can write in"
+        )
+
+
+def _error(message: str) -> Exception:
+    from medadapt.errors import DataError  # errors imports nothing heavy; kept lazy all the same
+
+    return DataError(message)
+
+
+def check_output_file(path: str | Path | None, *, flag: str, force: bool = False) -> None:
+    """Refuse, before any work, an output file that could not be written or would replace an
+    existing file without ``--force``."""
+    if path is None:
+        return
+    path = Path(path)
+    if path.is_dir():
+        raise _error(f"{flag} {path} is a directory; give a file name inside it instead")
+    if path.exists() and not force:
+        raise _error(
+            f"{flag} {path} already exists; choose another name, or pass --force to replace it"
+        )
+    _check_can_create(path, flag)
+
+
+def check_output_dir(
+    path: str | Path | None,
+    *,
+    flag: str,
+    force: bool = False,
+    marker: str | tuple[str, ...] = (),
+    what: str = "output",
+) -> None:
+    """Refuse, before any work, an output directory that is a file, cannot be created, holds
+    an earlier ``what`` (its ``marker`` file) or other files, unless ``force``."""
+    if path is None:
+        return
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise _error(f"{flag} {path} is a file; give a directory (it is created if needed)")
+    if path.is_dir() and any(path.iterdir()) and not force:
+        markers = (marker,) if isinstance(marker, str) else marker
+        if any((path / name).exists() for name in markers):
+            raise _error(
+                f"{flag} {path} already holds a {what}; choose a new directory, or pass --force "
+                "to replace it"
+            )
+        raise _error(
+            f"{flag} {path} is not empty; choose a new or empty directory, or pass --force to "
+            "write into it"
+        )
+    _check_can_create(path, flag)
+
+
+@contextlib.contextmanager
+def staged_directory(path: str | Path) -> Iterator[Path]:
+    """Yield a new directory beside ``path`` to write an output into; on success it takes
+    ``path``'s place in one rename (files of an existing ``path`` that the new output does not
+    have are kept); on failure it is removed and ``path`` is left as it was."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staged = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+    try:
+        yield staged
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise
+    os.chmod(staged, 0o777 & ~current_umask())
+    if not path.exists():
+        os.replace(staged, path)
+        return
+    old = path.with_name(f".{path.name}.old-{os.getpid()}")
+    os.replace(path, old)
+    os.replace(staged, path)
+    for item in old.iterdir():  # files medadapt did not write stay where the user put them
+        if not (path / item.name).exists():
+            os.replace(item, path / item.name)
+    shutil.rmtree(old, ignore_errors=True)

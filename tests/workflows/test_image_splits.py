@@ -101,6 +101,7 @@ def test_evaluate_leaves_out_every_image_either_model_trained_on(same_files):
     adapter = json.loads((root / "cavity" / "split.json").read_text())
     trained = base_train | set(adapter["train_keys"])
     argv = ["evaluate", "--base", str(root / "base"), "--adapter", str(root / "cavity")]
+    out = root / "eval_old.json"
     assert run(*argv, "--data", str(root / "old.csv"), "--json", str(out)) == 0
     result = json.loads(out.read_text())
     assert result["n"] == sum(k not in trained for k in old.keys) > 0
@@ -172,7 +173,7 @@ def test_unreadable_files_are_refused_by_default_or_skipped_and_listed(tmp_path,
     assert run(*argv, "--on-error", "skip") == 0
     assert len(pd.read_csv(out)) == 11
     assert capsys.readouterr().out.count("skipped ") == 1
-    assert run(*argv, "--on-error", "ignore") == 2
+    assert run(*argv, "--on-error", "ignore", "--force") == 2
     assert capsys.readouterr().err.strip() == (
         "error: --on-error must be refuse or skip, got 'ignore'"
     )

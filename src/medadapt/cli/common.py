@@ -70,6 +70,31 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
     stdout.print(table)
 
 
+def new_directory(
+    out: Any, *, force: bool, marker: str | tuple[str, ...], what: str
+) -> contextlib.AbstractContextManager[Any]:
+    """Check ``--out`` now, before any work (refused: a file, an earlier ``what`` or other
+    files, without ``--force``); the context gives a staged directory that takes ``out``'s
+    place only when the work succeeds."""
+    from medadapt.fileio import check_output_dir, staged_directory
+
+    check_output_dir(out, flag="--out", force=force, marker=marker, what=what)
+    return staged_directory(out)
+
+
+def write_outputs(files: Sequence[tuple[Any, bytes]]) -> None:
+    """Write every rendered output, each atomically, and say so (the work is done and each
+    output was checked before it started: nothing is written when rendering one failed)."""
+    from medadapt.fileio import atomic_write_bytes
+
+    for path, data in files:
+        if path is None:
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, data)
+        stdout.print(f"wrote {path}")
+
+
 def warn(message: str) -> None:
     """One ``warning: ...`` line on stdout: never wrapped, never read as rich markup."""
     note(f"warning: {message}")

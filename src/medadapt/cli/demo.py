@@ -18,6 +18,9 @@ def demo(
     seed: int = typer.Option(0, help="Random seed (default protocol)."),
     seeds: int = typer.Option(5, help="Seeds to average (flamby protocol, as FLamby reports)."),
     n_boot: int = typer.Option(1000, help="Bootstrap resamples for the confidence intervals."),
+    force: bool = typer.Option(
+        False, "--force", help="Write into a non-empty directory that holds no earlier demo."
+    ),
 ) -> None:
     """Run the main job on the bundled data and write OUT/results.json and OUT/report.html.
 
@@ -25,8 +28,20 @@ def demo(
     Switzerland (7 strategies compared), plus one adapter per patient group on diabetes data.
     flamby: FLamby's Fed-Heart-Disease benchmark with per-centre adapters.
 
+    An earlier demo's output in OUT is replaced; any other non-empty OUT is refused.
+
     Example: medadapt demo --out demo-output
     """
+    from medadapt.errors import ConfigError
+    from medadapt.fileio import check_output_dir
+
+    if protocol not in ("default", "flamby"):
+        raise ConfigError(f"--protocol must be default or flamby; got {protocol!r}")
+    for option, value in (("--seeds", seeds), ("--n-boot", n_boot)):
+        if value < 1:
+            raise ConfigError(f"{option} must be at least 1; got {value}")
+    if not (out / "results.json").is_file():  # a demo's own output is replaced on re-runs
+        check_output_dir(out, flag="--out", force=force, what="demo output")
     from medadapt.workflows.demo import run_demo
     from medadapt.workflows.demo_report import LABELS
     from medadapt.workflows.labels import FLAMBY_LABELS

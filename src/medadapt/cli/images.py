@@ -11,7 +11,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from medadapt.cli.common import note, print_table, split_list, status_progress, stdout, warn
+from medadapt.cli.common import (
+    note,
+    print_table,
+    split_list,
+    status_progress,
+    stdout,
+    warn,
+    write_outputs,
+)
 from medadapt.errors import ConfigError, DataError
 from medadapt.evaluate.report.formatting import fmt, fmt_ci
 
@@ -100,11 +108,8 @@ def tables_only(data: Path, **options: Any) -> None:
 
 
 def _write_json(path: Path | None, result: dict[str, Any]) -> None:
-    if path is None:
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=2, default=str))
-    stdout.print(f"wrote {path}")
+    if path is not None:
+        write_outputs([(path, json.dumps(result, indent=2, default=str).encode())])
 
 
 def _print_result(title: str, metrics: dict[str, Any], per_class: list[dict[str, Any]]) -> None:
@@ -201,12 +206,12 @@ def train_base(
     freeze_backbone: bool,
     epochs: int | None,
     lr: float | None,
-    json_out: Path | None,
     id_column: str | None = None,
     on_error: str = "refuse",
     normalize: str = "auto",
     spacing: str | None = None,
-) -> None:
+) -> dict[str, Any]:
+    """Train an image base model into ``out`` (the staged directory); returns its summary."""
     from medadapt.workflows.image_jobs import train_base_job
 
     read = image_read(
@@ -241,6 +246,12 @@ def train_base(
             seed=seed,
             progress=step,
         )
+    return summary
+
+
+def print_train_base(summary: dict[str, Any], out: Path, json_out: Path | None) -> None:
+    """What ``train-base`` prints for images, and its ``--json``."""
+    summary["base"] = str(out)
     print_skipped(summary)
     _print_result(
         f"base model on {summary['n_test']} held-out images",
@@ -283,7 +294,10 @@ def adapt(
     json_out: Path | None,
     report: Path | None,
     on_error: str = "refuse",
+    shown_out: Path | None = None,
 ) -> None:
+    """Adapt an image base; ``out`` is where the job writes (a staged directory), ``shown_out``
+    the directory the user named."""
     from medadapt.workflows.image_jobs import adapt_job
 
     with status_progress("adapt (images)") as step:
@@ -329,9 +343,11 @@ def adapt(
             f"{cache['seconds']} s)"
         )
     _print_retention(summary)
+    shown_out = shown_out or out
+    summary["adapter"] = str(shown_out)
     stdout.print(
         f"trained on {info['n_train']} images; {summary['trainable_params']} trainable "
-        f"parameters; {summary['adapter_bytes']} bytes; saved {out}"
+        f"parameters; {summary['adapter_bytes']} bytes; saved {shown_out}"
     )
     if report is not None:
         stdout.print(f"wrote {report}")

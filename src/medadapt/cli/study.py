@@ -76,6 +76,9 @@ def study_command(
     on_error: str = typer.Option("refuse", help="Images: unreadable files: refuse | skip."),
     normalize: str = typer.Option("auto", help="Images: auto | none | imagenet | MEAN,STD."),
     spacing: str | None = typer.Option(None, help="Images, volumes: auto | none | X,Y,Z mm."),
+    force: bool = typer.Option(
+        False, "--force", help="Write into a non-empty --out that holds no earlier study."
+    ),
 ) -> None:
     """Learning curves: each strategy on growing shares of the target group's rows.
 
@@ -84,6 +87,10 @@ def study_command(
     Example: medadapt study --data heart.csv --label num --positive-above 0 --id-column id
     --group-column dataset --groups Cleveland,Hungary --group "VA Long Beach" --out study-va
     """
+    from medadapt.fileio import check_output_dir
+
+    if not (out / "state.json").is_file():  # the same study resumes; other files are refused
+        check_output_dir(out, flag="--out", force=force, what="study")
     small_model_threads()
     from medadapt.data.schema import TableSchema
     from medadapt.data.tables import read_table

@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from medadapt.cli.common import (
+    new_directory,
     note,
     print_dropped,
     print_table,
@@ -18,9 +19,12 @@ from medadapt.cli.common import (
     status_progress,
     stdout,
     warn,
+    write_outputs,
 )
 from medadapt.cli.main import app
+from medadapt.errors import ConfigError
 from medadapt.evaluate.report.formatting import fmt_ci
+from medadapt.fileio import check_output_file
 
 DATA = typer.Option(
     ...,
@@ -55,6 +59,9 @@ ALLOW_LEAK = typer.Option(
     help="Tables: keep these columns although each alone predicts the label almost perfectly "
     "(medadapt refuses such a column otherwise: a copy of the label, or recorded after the "
     "outcome).",
+)
+FORCE = typer.Option(
+    False, "--force", help="Replace an existing output instead of refusing to (never partly)."
 )
 ALLOW_ABSENT = typer.Option(
     False,
@@ -163,6 +170,7 @@ def train_base_command(
     spacing: str | None = typer.Option(
         None, help="NIfTI/DICOM volumes: auto (isotropic) | none | X,Y,Z voxel size in mm."
     ),
+    force: bool = FORCE,
 ) -> None:
     """Train a base model: an FT-Transformer on a table, or a ViT on images.
 
@@ -172,37 +180,40 @@ def train_base_command(
     Images: medadapt train-base --data chest.npz --backbone timm:vit_small_patch16_224
     --weights vit_small.safetensors --image-size 64 --out base/
     """
+    check_output_file(json_out, flag="--json", force=force)
+    staged = new_directory(out, force=force, marker="model.json", what="base model")
     if _image_data(data, path_column):
         from medadapt.cli import images
 
-        return images.train_base(
-            data=data,
-            out=out,
-            label=label,
-            group_column=group_column,
-            groups=groups,
-            test_fraction=test_fraction,
-            seed=seed,
-            backbone=backbone,
-            weights=weights,
-            image_size=image_size,
-            channels=channels,
-            window=window,
-            spatial_dims=spatial_dims or 2,
-            slices=slices or "middle",
-            split=split or "train",
-            path_column=path_column or "path",
-            class_names=class_names,
-            backbone_options=backbone_options,
-            freeze_backbone=freeze_backbone,
-            epochs=epochs,
-            lr=lr,
-            json_out=json_out,
-            id_column=id_column,
-            on_error=on_error or "refuse",
-            normalize=normalize or "auto",
-            spacing=spacing,
-        )
+        with staged as staged_out:
+            summary = images.train_base(
+                data=data,
+                out=staged_out,
+                label=label,
+                group_column=group_column,
+                groups=groups,
+                test_fraction=test_fraction,
+                seed=seed,
+                backbone=backbone,
+                weights=weights,
+                image_size=image_size,
+                channels=channels,
+                window=window,
+                spatial_dims=spatial_dims or 2,
+                slices=slices or "middle",
+                split=split or "train",
+                path_column=path_column or "path",
+                class_names=class_names,
+                backbone_options=backbone_options,
+                freeze_backbone=freeze_backbone,
+                epochs=epochs,
+                lr=lr,
+                id_column=id_column,
+                on_error=on_error or "refuse",
+                normalize=normalize or "auto",
+                spacing=spacing,
+            )
+        return images.print_train_base(summary, out, json_out)
     from medadapt.cli.images import tables_only
 
     tables_only(data, **{k: v for k, v in locals().items() if k in _IMAGE_TRAIN_OPTIONS})
@@ -211,11 +222,11 @@ def train_base_command(
     from medadapt.train.tabular import TabularModelConfig
     from medadapt.workflows.jobs import train_base_job
 
-    with status_progress("train-base") as step:
+    with staged as staged_out, status_progress("train-base") as step:
         summary = train_base_job(
             data=data,
             label=label,
-            out=out,
+            out=staged_out,
             group_column=group_column,
             groups=split_list(groups),
             task=task,
@@ -280,6 +291,7 @@ def adapt_command(
     json_out: Path | None = IMAGE_JSON,
     report: Path | None = typer.Option(None, "--report", help="Images: write an HTML report."),
     on_error: str | None = ON_ERROR,
+    force: bool = FORCE,
 ) -> None:
     """Train a small adapter on one group's rows (or on new images); the base stays frozen.
 
@@ -289,33 +301,40 @@ def adapt_command(
     Images, new classes: medadapt adapt --base base/ --data new_cases/ --new-classes cavity
     --method bottleneck --out adapters/cavity --report cavity.html
     """
+    check_output_file(json_out, flag="--json", force=force)
+    check_output_file(report, flag="--report", force=force)
+    staged = new_directory(
+        out, force=force, marker=("adapter.json", "model.json"), what="adapter or model"
+    )
     if _image_data(data, path_column, base):
         from medadapt.cli import images
 
-        return images.adapt(
-            base=base,
-            data=data,
-            out=out,
-            label=label,
-            group_column=group_column,
-            group=group,
-            method=method,
-            name=name,
-            train_fraction=train_fraction,
-            test_fraction=test_fraction,
-            seed=seed,
-            new_classes=new_classes,
-            top_blocks=top_blocks,
-            epochs=epochs,
-            lr=lr,
-            split=split or "train",
-            path_column=path_column,
-            compare_full=compare_full,
-            old_data=old_data,
-            json_out=json_out,
-            report=report,
-            on_error=on_error or "refuse",
-        )
+        with staged as staged_out:
+            return images.adapt(
+                base=base,
+                data=data,
+                out=staged_out,
+                shown_out=out,
+                label=label,
+                group_column=group_column,
+                group=group,
+                method=method,
+                name=name,
+                train_fraction=train_fraction,
+                test_fraction=test_fraction,
+                seed=seed,
+                new_classes=new_classes,
+                top_blocks=top_blocks,
+                epochs=epochs,
+                lr=lr,
+                split=split or "train",
+                path_column=path_column,
+                compare_full=compare_full,
+                old_data=old_data,
+                json_out=json_out,
+                report=report,
+                on_error=on_error or "refuse",
+            )
     from medadapt.cli.images import tables_only
 
     tables_only(data, **{k: v for k, v in locals().items() if k in _IMAGE_ADAPT_OPTIONS})
@@ -326,14 +345,14 @@ def adapt_command(
     small_model_threads()
     from medadapt.workflows.jobs import adapt_job
 
-    with status_progress("adapt") as step:
+    with staged as staged_out, status_progress("adapt") as step:
         summary = adapt_job(
             base_dir=base,
             data=data,
             label=label,
             group_column=group_column,
             group=group,
-            out=out,
+            out=staged_out,
             method=method,
             name=name,
             train_fraction=train_fraction,
@@ -411,6 +430,7 @@ def evaluate_command(
     path_column: str | None = PATH_COLUMN,
     allow_absent_columns: bool = ALLOW_ABSENT,
     on_error: str | None = ON_ERROR,
+    force: bool = FORCE,
 ) -> None:
     """Score a model (and adapter) with 95% CIs, overall and per subgroup.
 
@@ -423,6 +443,13 @@ def evaluate_command(
     Images: medadapt evaluate --base base/ --adapter adapters/cavity --data new_cases/
     --report cavity_eval.html
     """
+    check_output_file(json_out, flag="--json", force=force)
+    check_output_file(report, flag="--report", force=force)
+    if not 0.0 < threshold < 1.0:
+        raise ConfigError(
+            f"--threshold must be a probability between 0 and 1 (the operating point for "
+            f"sensitivity and specificity); got {threshold:g}"
+        )
     if _image_data(data, path_column, base):
         from medadapt.cli import images
 
@@ -464,15 +491,8 @@ def evaluate_command(
         warn(message)
     print_metrics(f"{result['n']} rows ({result['rows_used']})", result, result["task"])
     print_subgroups(result["subgroups"], result["task"])
-    if json_out is not None:
-        from medadapt.fileio import atomic_write_bytes
-
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(json_out, json.dumps(result, indent=2).encode())
-        stdout.print(f"wrote {json_out}")
-    if report is not None:
-        evaluation_report(result, curves).write(report)
-        stdout.print(f"wrote {report}")
+    html = None if report is None else evaluation_report(result, curves).render().encode()
+    write_outputs([(json_out, json.dumps(result, indent=2).encode()), (report, html)])
 
 
 @app.command("predict")
@@ -483,6 +503,7 @@ def predict_command(
     adapter: Path | None = typer.Option(None, "--adapter", help="Adapter directory."),
     allow_absent_columns: bool = ALLOW_ABSENT,
     on_error: str | None = ON_ERROR,
+    force: bool = FORCE,
 ) -> None:
     """Write one prediction per row or image (probabilities and predicted class, or a value).
 
@@ -491,6 +512,7 @@ def predict_command(
     Images: medadapt predict --base base/ --data scans/ --out pred.csv (a file, a folder, a
     path CSV or an .npz's test split)
     """
+    check_output_file(out, flag="--out", force=force)
     if _image_data(data, None, base):
         from medadapt.cli import images
 

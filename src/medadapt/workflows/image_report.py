@@ -174,11 +174,12 @@ def adapt_report(summary: dict[str, Any], curves: dict[str, np.ndarray]) -> Repo
         title=f"Adapter {summary['name']} ({summary['method']})",
         subtitle=f"{what}; {summary['data_summary']['n_test']} held-out images",
     )
-    lines = too_good_lines(metrics) + [
+    lines = too_good_lines(metrics)
+    lines.append(
         f"Trained {summary['trainable_params']} parameters on "
         f"{summary['data_summary']['n_train']} images; scored on "
-        f"{summary['data_summary']['n_test']} held-out images.",
-    ]
+        f"{summary['data_summary']['n_test']} held-out images."
+    )
     line = _auroc_line(metrics, "All classes")
     if line:
         lines.append(line)
