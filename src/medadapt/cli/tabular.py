@@ -244,7 +244,7 @@ def train_base_command(
     print_dropped(summary["dropped_columns"], summary["identifiers"])
     for column, count in summary.get("text_as_missing", {}).items():
         warn(f"{count} text value(s) in numeric column {column!r} are read as missing")
-    for message in summary["leaks_allowed"]:
+    for message in summary["leaks_allowed"] + summary["data_warnings"]:
         warn(message)
     print_metrics(
         f"base model on {summary['n_test']} held-out rows",
@@ -487,7 +487,7 @@ def evaluate_command(
     curves = result.pop("_curves")
     for column in result["absent_columns"]:
         warn(f"column {column!r} is not in the table: missing for every row")
-    for message in result["leak_warnings"]:
+    for message in result["data_warnings"] + result["leak_warnings"]:
         warn(message)
     print_metrics(f"{result['n']} rows ({result['rows_used']})", result, result["task"])
     print_subgroups(result["subgroups"], result["task"])
@@ -534,6 +534,8 @@ def predict_command(
     )
     for column in summary["absent_columns"]:
         warn(f"column {column!r} is not in the table: missing for every row")
+    for message in summary["warnings"]:
+        warn(message)
     for column, count in summary["unseen_categories"].items():
         note(f"{count} rows have a {column!r} value not seen in training (treated as 'unseen')")
     stdout.print(f"wrote {summary['n']} predictions to {out}")

@@ -88,6 +88,7 @@ class EncodedTable:
     y: torch.Tensor | None
     unseen: dict[str, int]
     missing: dict[str, int]
+    text_as_missing: dict[str, int] = field(default_factory=dict)  # text in numeric features
 
     def __len__(self) -> int:
         return int(self.x_num.shape[0])
@@ -273,10 +274,14 @@ class TableSchema:
         n = len(frame)
         x_num = torch.full((n, len(self.numeric_features)), float("nan"))
         missing: dict[str, int] = {}
+        text: dict[str, int] = {}
         for j, spec in enumerate(self.numeric_features):
             if spec.name not in frame:
                 missing[spec.name] = n
                 continue
+            n_text = _count_text_values(frame[spec.name])
+            if n_text:
+                text[spec.name] = n_text
             values = pd.to_numeric(frame[spec.name], errors="coerce").to_numpy(dtype=float)
             standardised = np.clip((values - spec.mean) / spec.std, -10.0, 10.0)
             x_num[:, j] = torch.from_numpy(standardised).float()
@@ -293,7 +298,9 @@ class TableSchema:
             if codes.count(UNSEEN_INDEX):
                 unseen[spec.name] = codes.count(UNSEEN_INDEX)
         y = self.encode_labels(frame) if with_labels else None
-        return EncodedTable(x_num=x_num, x_cat=x_cat, y=y, unseen=unseen, missing=missing)
+        return EncodedTable(
+            x_num=x_num, x_cat=x_cat, y=y, unseen=unseen, missing=missing, text_as_missing=text
+        )
 
     def encode_records(self, records: list[dict[str, Any]]) -> tuple[torch.Tensor, torch.Tensor]:
         """``(x_num, x_cat)`` for a few records (dicts), without pandas: the serving path.
@@ -411,6 +418,8 @@ def _infer_feature(
 
 def _count_text_values(series: pd.Series) -> int:
     """Non-missing values that are not numbers (read as missing under ``--numeric``)."""
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return 0
     present = series[[not is_missing(v) for v in series]]
     return int(pd.to_numeric(present, errors="coerce").isna().sum())
 

@@ -120,7 +120,40 @@ def read_table(path: str | Path, *, text_columns: Sequence[str | None] = ()) -> 
         raise DataError(f"{path} has duplicate column names {duplicated}; rename them")
     if len(frame) == 0:
         raise DataError(f"{path} has a header but no rows; export the patient rows too")
+    frame.attrs["unusable_numbers"] = _blank_unusable_numbers(frame)
     return frame
+
+
+LARGEST_MEASUREMENT = 1e15  # beyond this no clinical value is plausible: an export error
+
+
+def _blank_unusable_numbers(frame: pd.DataFrame) -> dict[str, int]:
+    """Infinite numbers and magnitudes beyond 1e15 become missing (they would wreck the
+    training mean and standard deviation, or give confident answers); counts per column."""
+    counts = {}
+    for column in frame.columns:
+        if not pd.api.types.is_float_dtype(frame[column].dtype):
+            continue
+        values = frame[column].to_numpy()
+        bad = np.isinf(values) | (np.abs(np.nan_to_num(values)) > LARGEST_MEASUREMENT)
+        if bad.any():
+            frame.loc[bad, column] = np.nan
+            counts[str(column)] = int(bad.sum())
+    return counts
+
+
+def unusable_numbers_warnings(
+    frame: pd.DataFrame, columns: Sequence[str] | None = None
+) -> list[str]:
+    """One sentence per column of ``frame`` (read by :func:`read_table`) whose infinite or
+    absurdly large values were read as missing (only ``columns`` when given)."""
+    counts = frame.attrs.get("unusable_numbers", {})
+    return [
+        f"{n} value(s) of column {column!r} are infinite or beyond {LARGEST_MEASUREMENT:g} "
+        "(not a measurement): read as missing"
+        for column, n in counts.items()
+        if columns is None or column in columns
+    ]
 
 
 def _to_plain_dtypes(frame: pd.DataFrame) -> pd.DataFrame:

@@ -21,7 +21,12 @@ from medadapt.data.leaks import find_leaks, leak_warning, refuse_leaks
 from medadapt.data.row_hashes import RowHasher, trained_mask
 from medadapt.data.schema import TableSchema
 from medadapt.data.splits import nested_fraction, positions_digest, stratified_split
-from medadapt.data.tables import MISSING_LABEL, group_labels, read_table
+from medadapt.data.tables import (
+    MISSING_LABEL,
+    group_labels,
+    read_table,
+    unusable_numbers_warnings,
+)
 from medadapt.errors import DataError
 from medadapt.evaluate.groups import evaluate_groups, subgroup_columns
 from medadapt.evaluate.small_cells import mask_subgroups
@@ -57,6 +62,16 @@ def _epoch_reporter(progress: Progress):
         progress(f"epoch {epoch}: loss {train_loss:.3f}{val}")
 
     return report
+
+
+def data_warnings(frame: pd.DataFrame, schema: TableSchema, encoded=None) -> list[str]:
+    """Values of the model's columns read as missing: infinite or absurd numbers (in the
+    file ``frame`` came from) and text in numeric features (in ``encoded`` rows)."""
+    used = [f.name for f in schema.features] + [schema.label]
+    warnings = unusable_numbers_warnings(frame, used)
+    for column, n in (getattr(encoded, "text_as_missing", None) or {}).items():
+        warnings.append(f"{n} text value(s) in numeric column {column!r} are read as missing")
+    return warnings
 
 
 def select_groups(
@@ -192,6 +207,9 @@ def train_base_job(
         "identifiers": schema.identifiers,
         "text_as_missing": schema.text_as_missing,
         "leaks_allowed": [leak_warning(leak, label) for leak in leaks],
+        "data_warnings": unusable_numbers_warnings(
+            frame, [*(f.name for f in schema.features), label]
+        ),
         "test": evaluation,
     }
 
@@ -257,6 +275,7 @@ def adapt_job(
             "they are used for the adapter's training, never for its test"
         )
     warnings += [leak_warning(leak, schema.label) for leak in leaks]
+    warnings += data_warnings(frame, schema, schema.encode(train_rows))
     if progress:
         progress(f"{method} on {len(train_rows)} rows of {group}")
     result = adapt(
@@ -592,6 +611,7 @@ def evaluate_job(
         "absent_columns": schema.absent_columns(rows),
         "subgroups": mask_subgroups(evaluation["subgroups"]),
     }
+    result["data_warnings"] = data_warnings(frame, schema, encoded)
     result["leak_warnings"] = [
         leak_warning(leak, schema.label, scored=True) for leak in find_leaks(schema, rows)
     ]
@@ -664,4 +684,5 @@ def predict_job(
         "unseen_categories": encoded.unseen,
         "missing_values": {k: v for k, v in encoded.missing.items() if v},
         "absent_columns": schema.absent_columns(frame),
+        "warnings": data_warnings(frame, schema, encoded),
     }
