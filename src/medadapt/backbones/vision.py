@@ -130,6 +130,7 @@ def vision_architecture(
                 f"{key}= is not supported: no hub is reachable; pass weights=<local .pth, .pt "
                 "or .safetensors file>"
             )
+    check_backbone_options(spec, {k: v for k, v in kwargs.items() if k != "spatial_dims"})
     kwargs = dict(kwargs)
     if library == "monai":
         kwargs.setdefault("spatial_dims", 3)
@@ -170,6 +171,70 @@ def vision_architecture(
         out["normalize"] = resolve_normalize(normalize, spec, in_chans=in_chans, weights=None)
         out["format"] = 2  # older medadapt refuses it rather than skip the normalisation
     return out
+
+
+_SET_BY_MEDADAPT = {"self", "img_size", "in_chans", "in_channels", "num_classes", "classification"}
+
+
+def _option_defaults(library: str) -> dict[str, Any]:
+    """The options a backbone takes through ``--backbone-options``, with their defaults
+    (only plain values: numbers, booleans, text)."""
+    import inspect
+
+    if library == "timm":
+        from timm.models.vision_transformer import VisionTransformer
+
+        signature = inspect.signature(VisionTransformer.__init__)
+    else:
+        from monai.networks.nets import ViT
+
+        signature = inspect.signature(ViT.__init__)
+    defaults = {}
+    for name, parameter in signature.parameters.items():
+        default = parameter.default
+        plain = default is None or isinstance(default, int | float | str | tuple)
+        technical = name.endswith("_layer") or name in ("device", "dtype", "weight_init")
+        if name in _SET_BY_MEDADAPT or technical or not plain:
+            continue
+        defaults[name] = default
+    if library == "monai":
+        defaults["hidden_size"] = 768
+    return defaults
+
+
+def check_backbone_options(spec: str, options: Mapping[str, Any]) -> None:
+    """Refuse, by name, an option the backbone does not take, a value of the wrong kind, or
+    a width the heads cannot share (``embed_dim`` / ``hidden_size`` not a multiple of
+    ``num_heads``)."""
+    library, _ = parse_spec(spec)
+    defaults = _option_defaults(library)
+    for key, value in options.items():
+        if key in _FORBIDDEN or (key == "patch_size" and isinstance(value, int)):
+            continue
+        if key not in defaults:
+            known = ", ".join(sorted(k for k in defaults if not k.startswith("_")))
+            raise ConfigError(
+                f"--backbone-options {key}={value}: {spec} has no option {key!r}; it takes {known}"
+            )
+        default = defaults[key]
+        kinds = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
+        expected = type(default) if default is not None else None
+        if expected is bool and not isinstance(value, bool):
+            raise ConfigError(f"--backbone-options {key} must be true or false; got {value!r}")
+        if expected is int and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ConfigError(f"--backbone-options {key} must be {kinds[int]}; got {value!r}")
+        if expected is float and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ConfigError(f"--backbone-options {key} must be {kinds[float]}; got {value!r}")
+        if expected in (int, float) and value <= 0 and not key.endswith("rate"):
+            raise ConfigError(f"--backbone-options {key} must be positive; got {value!r}")
+    width_key = "embed_dim" if library == "timm" else "hidden_size"
+    width, heads = options.get(width_key), options.get("num_heads")
+    if isinstance(width, int) and isinstance(heads, int) and heads > 0 and width % heads:
+        nearest = heads * max(1, width // heads)
+        raise ConfigError(
+            f"--backbone-options {width_key}={width} cannot be shared by num_heads={heads}: "
+            f"{width_key} must be a multiple of num_heads (e.g. {width_key}={nearest})"
+        )
 
 
 def _check_timm_name(name: str) -> None:
@@ -215,14 +280,21 @@ def build_from_architecture(description: Mapping[str, Any]) -> nn.Module:
     if library == "timm":
         import timm
 
-        model = timm.create_model(
-            name,
-            pretrained=False,
-            num_classes=desc["num_classes"],
-            in_chans=desc["in_chans"],
-            img_size=desc["image_size"],
-            **kwargs,
-        )
+        try:
+            model = timm.create_model(
+                name,
+                pretrained=False,
+                num_classes=desc["num_classes"],
+                in_chans=desc["in_chans"],
+                img_size=desc["image_size"],
+                **kwargs,
+            )
+        except (TypeError, ValueError, AssertionError, RuntimeError) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise ConfigError(
+                f"{desc['spec']} cannot be built with --backbone-options "
+                f"{_as_options(kwargs)}: {reason}"
+            ) from None
     else:
         try:
             model = MonaiViTClassifier(
@@ -231,8 +303,11 @@ def build_from_architecture(description: Mapping[str, Any]) -> nn.Module:
                 img_size=desc["image_size"],
                 **kwargs,
             )
-        except (TypeError, ValueError, AssertionError) as exc:
-            raise ConfigError(f"monai:vit cannot be built with {kwargs}: {exc}") from None
+        except (TypeError, ValueError, AssertionError, RuntimeError) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise ConfigError(
+                f"monai:vit cannot be built with --backbone-options {_as_options(kwargs)}: {reason}"
+            ) from None
     if desc.get("normalize"):
         from medadapt.backbones.normalize import attach_normalization
 
@@ -241,6 +316,10 @@ def build_from_architecture(description: Mapping[str, Any]) -> nn.Module:
         attach_normalization(embedding, desc["normalize"], dims)
     setattr(model, _ATTRIBUTE, copy.deepcopy(desc))
     return model
+
+
+def _as_options(kwargs: Mapping[str, Any]) -> str:
+    return ",".join(f"{k}={v}" for k, v in kwargs.items()) or "(none)"
 
 
 def architecture_of(model: nn.Module) -> dict[str, Any]:

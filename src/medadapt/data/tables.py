@@ -26,7 +26,28 @@ _THOUSANDS = re.compile(r"^-?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^(?=.*\d)-?(\d{1,3}(\.\d{3})+|\d*)(,\d+)?$")  # 1.234,5  12,5  7
 
 
+_UTF16_BOMS = {b"\xff\xfe": "UTF-16 (little-endian)", b"\xfe\xff": "UTF-16 (big-endian)"}
+
+
 def _decode(raw: bytes, path: Path) -> str:
+    """UTF-8 (with or without a byte-order mark), else Latin-1; UTF-16/32 and binary files
+    are refused by name (they would decode into one garbled column)."""
+    for bom, name in _UTF16_BOMS.items():
+        if raw.startswith(bom):
+            raise DataError(
+                f"{path} is encoded as {name}; save it as UTF-8 (in Excel: 'CSV UTF-8') and "
+                "pass it to --data again"
+            )
+    head = raw[:4096]
+    if head.count(b"\x00") > len(head) // 10:
+        odd, even = head[1::2], head[0::2]
+        wide_text = {odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.05 * len(even),
+                     even.count(0) > 0.9 * len(even) and odd.count(0) < 0.05 * len(odd)}  # fmt: skip
+        kind = "UTF-16 text without a byte-order mark" if True in wide_text else ""
+        raise DataError(
+            f"{path} is not a text table ({kind or 'binary content'}); export it as a UTF-8 "
+            "CSV (or Parquet) and pass it to --data again"
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -97,6 +118,7 @@ def read_table(path: str | Path, *, text_columns: Sequence[str | None] = ()) -> 
         text = _decode(raw, path).replace("\r\n", "\n").replace("\r", "\n")
         separator = _sniff_separator(text)
         header = next(csv.reader(io.StringIO(text), delimiter=separator), [])
+        _refuse_duplicate_names([c.strip() for c in header], path)
         present = [c for c in header if c.strip() in as_text]
         try:
             frame = pd.read_csv(
@@ -115,13 +137,21 @@ def read_table(path: str | Path, *, text_columns: Sequence[str | None] = ()) -> 
             if frame[column].dtype == object and column not in present:
                 frame[column] = _numeric_from_text(frame[column], separator)
     frame.columns = [str(c).strip() for c in frame.columns]
-    duplicated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
-    if duplicated:
-        raise DataError(f"{path} has duplicate column names {duplicated}; rename them")
+    _refuse_duplicate_names(list(frame.columns), path)
     if len(frame) == 0:
         raise DataError(f"{path} has a header but no rows; export the patient rows too")
     frame.attrs["unusable_numbers"] = _blank_unusable_numbers(frame)
     return frame
+
+
+def _refuse_duplicate_names(names: list[str], path: Path) -> None:
+    """pandas would rename a second ``age`` to ``age.1`` and use both: refuse instead."""
+    duplicated = sorted({c for c in names if names.count(c) > 1 and c})
+    if duplicated:
+        raise DataError(
+            f"{path} has duplicate column names ({', '.join(map(repr, duplicated))}); rename "
+            "or remove the copies so each column has one name"
+        )
 
 
 LARGEST_MEASUREMENT = 1e15  # beyond this no clinical value is plausible: an export error
