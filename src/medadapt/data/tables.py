@@ -40,10 +40,7 @@ def _decode(raw: bytes, path: Path) -> str:
             )
     head = raw[:4096]
     if head.count(b"\x00") > len(head) // 10:
-        odd, even = head[1::2], head[0::2]
-        wide_text = {odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.05 * len(even),
-                     even.count(0) > 0.9 * len(even) and odd.count(0) < 0.05 * len(odd)}  # fmt: skip
-        kind = "UTF-16 text without a byte-order mark" if True in wide_text else ""
+        kind = "UTF-16 text without a byte-order mark" if _wide_text(head) else ""
         raise DataError(
             f"{path} is not a text table ({kind or 'binary content'}); export it as a UTF-8 "
             "CSV (or Parquet) and pass it to --data again"
@@ -52,6 +49,16 @@ def _decode(raw: bytes, path: Path) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         return raw.decode("latin-1")
+
+
+def _wide_text(head: bytes) -> bool:
+    """Zero bytes at (nearly) every odd or every even position and nowhere else: UTF-16."""
+    odd, even = head[1::2], head[0::2]
+
+    def zeros(part: bytes) -> float:
+        return part.count(0) / max(len(part), 1)
+
+    return (zeros(odd) > 0.9 and zeros(even) < 0.05) or (zeros(even) > 0.9 and zeros(odd) < 0.05)
 
 
 def _sniff_separator(text: str) -> str:
