@@ -72,15 +72,19 @@ def _existing_ancestor(path: Path) -> Path:
 
 
 def _check_can_create(path: Path, flag: str) -> None:
-    """The directory ``path`` would be created in exists as a directory we may write in."""
+    """The directory ``path`` would be created in exists as a directory we can write in (tried
+    with a probe directory, removed at once: permissions, read-only disks and root all
+    answer the same way)."""
     ancestor = _existing_ancestor(path.parent)
     if not ancestor.is_dir():
         raise _error(f"{flag} {path}: {ancestor} is a file, not a directory; choose another path")
-    if not os.access(ancestor, os.W_OK | os.X_OK):
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".medadapt-probe-", dir=ancestor))
+    except OSError as exc:
         raise _error(
-            f"{flag} {path}: cannot write in {ancestor} (permission denied); choose a directory "
-            "you can write in"
-        )
+            f"{flag} {path}: cannot write in {ancestor} ({exc.strerror or exc}); choose a "
+            "directory you can write in"
+        ) from None
 
 
 def _error(message: str) -> Exception:
@@ -109,21 +113,21 @@ def check_output_dir(
     *,
     flag: str,
     force: bool = False,
-    marker: str | tuple[str, ...] = (),
-    what: str = "output",
+    markers: dict[str, str] | None = None,
 ) -> None:
     """Refuse, before any work, an output directory that is a file, cannot be created, holds
-    an earlier ``what`` (its ``marker`` file) or other files, unless ``force``."""
+    an earlier output (``markers``: file name -> what it shows, e.g. ``{"model.json": "a base
+    model"}``) or other files, unless ``force``."""
     if path is None:
         return
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise _error(f"{flag} {path} is a file; give a directory (it is created if needed)")
     if path.is_dir() and any(path.iterdir()) and not force:
-        markers = (marker,) if isinstance(marker, str) else marker
-        if any((path / name).exists() for name in markers):
+        held = [what for name, what in (markers or {}).items() if (path / name).exists()]
+        if held:
             raise _error(
-                f"{flag} {path} already holds a {what}; choose a new directory, or pass --force "
+                f"{flag} {path} already holds {held[0]}; choose a new directory, or pass --force "
                 "to replace it"
             )
         raise _error(

@@ -71,14 +71,14 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
 
 
 def new_directory(
-    out: Any, *, force: bool, marker: str | tuple[str, ...], what: str
+    out: Any, *, force: bool, markers: dict[str, str]
 ) -> contextlib.AbstractContextManager[Any]:
     """Check ``--out`` now, before any work (refused: a file, an earlier ``what`` or other
     files, without ``--force``); the context gives a staged directory that takes ``out``'s
     place only when the work succeeds."""
     from medadapt.fileio import check_output_dir, staged_directory
 
-    check_output_dir(out, flag="--out", force=force, marker=marker, what=what)
+    check_output_dir(out, flag="--out", force=force, markers=markers)
     return staged_directory(out)
 
 

@@ -41,7 +41,7 @@ def demo(
         if value < 1:
             raise ConfigError(f"{option} must be at least 1; got {value}")
     if not (out / "results.json").is_file():  # a demo's own output is replaced on re-runs
-        check_output_dir(out, flag="--out", force=force, what="demo output")
+        check_output_dir(out, flag="--out", force=force)
     from medadapt.workflows.demo import run_demo
     from medadapt.workflows.demo_report import LABELS
     from medadapt.workflows.labels import FLAMBY_LABELS

@@ -90,6 +90,14 @@ class _LogFormat(logging.Formatter):
         return super().format(record)
 
 
+def usage_message(exc: Exception, args: list[str]) -> str:
+    """A click usage error as one line, with where to read the command's options."""
+    message = " ".join(exc.format_message().split())  # type: ignore[attr-defined]
+    context = getattr(exc, "ctx", None)
+    command = context.command_path if context is not None else "medadapt"
+    return f"{message} (see '{command} --help')"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point.
 
@@ -118,7 +126,7 @@ def main(argv: list[str] | None = None) -> None:
         import click
 
         if isinstance(exc, click.ClickException):
-            exc.show()
+            typer.echo(f"error: {usage_message(exc, args)}", err=True)
             sys.exit(exc.exit_code)
         raise
     if isinstance(code, int) and not isinstance(code, bool) and code != 0:

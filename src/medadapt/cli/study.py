@@ -90,7 +90,7 @@ def study_command(
     from medadapt.fileio import check_output_dir
 
     if not (out / "state.json").is_file():  # the same study resumes; other files are refused
-        check_output_dir(out, flag="--out", force=force, what="study")
+        check_output_dir(out, flag="--out", force=force)
     small_model_threads()
     from medadapt.data.schema import TableSchema
     from medadapt.data.tables import read_table

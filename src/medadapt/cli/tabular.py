@@ -181,7 +181,7 @@ def train_base_command(
     --weights vit_small.safetensors --image-size 64 --out base/
     """
     check_output_file(json_out, flag="--json", force=force)
-    staged = new_directory(out, force=force, marker="model.json", what="base model")
+    staged = new_directory(out, force=force, markers={"model.json": "a base model"})
     if _image_data(data, path_column):
         from medadapt.cli import images
 
@@ -304,7 +304,7 @@ def adapt_command(
     check_output_file(json_out, flag="--json", force=force)
     check_output_file(report, flag="--report", force=force)
     staged = new_directory(
-        out, force=force, marker=("adapter.json", "model.json"), what="adapter or model"
+        out, force=force, markers={"adapter.json": "an adapter", "model.json": "a model"}
     )
     if _image_data(data, path_column, base):
         from medadapt.cli import images

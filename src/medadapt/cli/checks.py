@@ -1,0 +1,80 @@
+"""Option values checked on the command line, before any work, each error naming its flag.
+
+The library checks its own arguments too (with Python names); these checks run first so
+that a user of the command line reads ``--test-fraction``, never ``test_fraction=``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from medadapt.errors import ConfigError
+
+
+def fraction(value: float | None, flag: str, *, closed: bool = False) -> None:
+    """``0 < value < 1`` (``closed``: ``0 < value <= 1``)."""
+    if value is None:
+        return
+    ok = 0.0 < value <= 1.0 if closed else 0.0 < value < 1.0
+    if not ok:
+        where = "in (0, 1]" if closed else "between 0 and 1"
+        raise ConfigError(f"{flag} must be a share {where}; got {value:g}")
+
+
+def at_least(value: float | None, flag: str, minimum: float = 1) -> None:
+    if value is not None and value < minimum:
+        raise ConfigError(f"{flag} must be at least {minimum:g}; got {value:g}")
+
+
+def positive(value: float | None, flag: str) -> None:
+    if value is not None and not value > 0:
+        raise ConfigError(f"{flag} must be positive; got {value:g}")
+
+
+def one_of(value: Any, flag: str, choices: Iterable[Any]) -> None:
+    choices = list(choices)
+    if value is not None and value not in choices:
+        raise ConfigError(
+            f"{flag} must be one of {', '.join(map(str, choices))}; got {value!r}"
+        )
+
+
+def names(value: str | None, flag: str) -> list[str]:
+    """``"A,B"`` -> ``["A", "B"]``; an option given but empty (``--groups ''``) is refused
+    rather than read as "no filter"."""
+    if value is None:
+        return []
+    parts = [part.strip() for part in value.split(",") if part.strip()]
+    if not parts:
+        raise ConfigError(
+            f"{flag} is empty; name at least one (comma-separated), or leave the option out"
+        )
+    return parts
+
+
+def numbers(value: str | None, flag: str) -> list[float]:
+    """``"0.1,0.5,1"`` -> floats, naming the part that is not a number."""
+    out = []
+    for part in names(value, flag):
+        try:
+            out.append(float(part))
+        except ValueError:
+            raise ConfigError(
+                f"{flag} must be comma-separated numbers like 0.1,0.5,1; {part!r} is not a number"
+            ) from None
+    return out
+
+
+def known(values: Sequence[str], flag: str, choices: Iterable[str]) -> None:
+    choices = list(choices)
+    unknown = [v for v in values if v not in choices]
+    if unknown:
+        raise ConfigError(
+            f"{flag}: {', '.join(map(repr, unknown))} unknown; choose from {', '.join(choices)}"
+        )
+
+
+def port(value: int) -> None:
+    if not 1 <= value <= 65535:
+        raise ConfigError(f"--port must be a TCP port number (1-65535); got {value}")

@@ -1,0 +1,327 @@
+"""Every bad input ends in one ``error:`` line naming the problem and the flag that fixes it,
+a non-zero exit, no traceback, nothing half-written and nothing existing overwritten.
+
+Each case names the command line (``{name}`` stands for a workspace file, ``{tmp}`` for the
+case's own empty directory), the flag the error must name, a phrase it must contain, and
+optionally files to place in ``{tmp}`` first (they must survive untouched).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.cli.helpers import run_cli
+from tests.cli.workspace import TINY_IMAGE, TINY_TABLE, VA, build, snapshot
+
+pytestmark = pytest.mark.xdist_group("bad_inputs")  # one workspace, built once
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    argv: tuple[str, ...]
+    flag: str  # the option the error line must name ("" when no option fixes it)
+    says: str  # a phrase of the error line
+    existing: dict[str, str] = field(default_factory=dict)  # files placed in {tmp} first
+
+
+def case(id: str, *argv: str, flag: str, says: str, existing: dict[str, str] | None = None):
+    return pytest.param(Case(id, argv, flag, says, existing or {}), id=id)
+
+
+TABLE = ("--data", "{heart}", "--label", "num", "--positive-above", "0")
+GROUPS = ("--group-column", "dataset", "--groups", "Cleveland,Hungary")
+TRAIN = ("train-base", *TABLE, "--id-column", "id", *GROUPS, *TINY_TABLE)
+ADAPT = ("adapt", "--base", "{base}", "--data", "{heart}", "--label", "num",
+         "--group-column", "dataset", "--group", VA)  # fmt: skip
+EVALUATE = ("evaluate", "--base", "{base}", "--adapter", "{adapter}", "--data", "{heart}")
+PREDICT = ("predict", "--base", "{base}", "--adapter", "{adapter}", "--data", "{va}")
+STUDY = ("study", *TABLE, "--id-column", "id", *GROUPS, "--group", VA, "--seeds", "1")
+IMAGES = ("--data", "{npz}", "--class-names", "normal,nodule,mass", *TINY_IMAGE, "--epochs", "1")
+TRAIN_IMAGES = ("train-base", *IMAGES)
+REGISTRY = ("registry", "--root", "{registry}")
+
+CASES = [
+    # ----- output paths, checked before any work ----------------------------------------------
+    case("train-base: --out is a file", *TRAIN, "--out", "{tmp}/f", flag="--out", says="is a file",
+         existing={"f": "keep me"}),
+    case("train-base: --out under a file", *TRAIN, "--out", "{tmp}/f/base", flag="--out",
+         says="is a file, not a directory", existing={"f": "keep me"}),
+    case("train-base: --out holds a base", *TRAIN, "--out", "{tmp}/b", flag="--force",
+         says="already holds a base model", existing={"b/model.json": "{}"}),
+    case("train-base: --out holds other files", *TRAIN, "--out", "{tmp}/b", flag="--force",
+         says="is not empty", existing={"b/notes.txt": "mine"}),
+    case("train-base: --out unwritable", *TRAIN, "--out", "/proc/medadapt-base", flag="--out",
+         says="cannot write in /proc"),
+    case("train-base images: --json exists", *TRAIN_IMAGES, "--out", "{tmp}/b", "--json",
+         "{tmp}/r.json", flag="--force", says="already exists", existing={"r.json": "old"}),
+    case("train-base images: --json is a dir", *TRAIN_IMAGES, "--out", "{tmp}/b", "--json",
+         "{tmp}/d", flag="--json", says="is a directory", existing={"d/x": "x"}),
+    case("train-base images: --out holds a base", *TRAIN_IMAGES, "--out", "{tmp}/b",
+         flag="--force", says="already holds a base model", existing={"b/model.json": "{}"}),
+    case("adapt: --out holds an adapter", *ADAPT, "--out", "{tmp}/a", flag="--force",
+         says="already holds an adapter", existing={"a/adapter.json": "{}"}),
+    case("adapt: --out holds other files", *ADAPT, "--out", "{tmp}/a", flag="--force",
+         says="is not empty", existing={"a/keep.csv": "x"}),
+    case("adapt: --out under a file", *ADAPT, "--out", "{tmp}/f/a", flag="--out",
+         says="is a file, not a directory", existing={"f": "x"}),
+    case("evaluate: --json exists", *EVALUATE, "--json", "{tmp}/e.json", flag="--force",
+         says="already exists", existing={"e.json": "old"}),
+    case("evaluate: --report exists", *EVALUATE, "--report", "{tmp}/e.html", flag="--force",
+         says="already exists", existing={"e.html": "old"}),
+    case("evaluate: --report under a file", *EVALUATE, "--json", "{tmp}/e.json", "--report",
+         "{tmp}/f/e.html", flag="--report", says="is a file", existing={"f": "x"}),
+    case("evaluate: --json is a directory", *EVALUATE, "--json", "{tmp}/d", flag="--json",
+         says="is a directory", existing={"d/x": "x"}),
+    case("predict: --out exists", *PREDICT, "--out", "{tmp}/p.csv", flag="--force",
+         says="already exists", existing={"p.csv": "id,p\n"}),
+    case("predict: --out is a directory", *PREDICT, "--out", "{tmp}/d", flag="--out",
+         says="is a directory", existing={"d/x": "x"}),
+    case("predict images: --out exists", "predict", "--base", "{image_base}", "--data", "{npz}",
+         "--out", "{tmp}/p.csv", flag="--force", says="already exists", existing={"p.csv": "x"}),
+    case("study: --out holds other files", *STUDY, "--out", "{tmp}/s", flag="--force",
+         says="is not empty", existing={"s/results.xlsx": "x"}),
+    case("study: --out is a file", *STUDY, "--out", "{tmp}/s", flag="--out", says="is a file",
+         existing={"s": "x"}),
+    case("demo: --out holds other files", "demo", "--out", "{tmp}/d", flag="--force",
+         says="is not empty", existing={"d/thesis.docx": "x"}),
+    # ----- numbers and tables -----------------------------------------------------------------
+    case("train-base: empty file", "train-base", "--data", "{empty}", "--label", "num", "--out",
+         "{tmp}/b", flag="--data", says="is empty"),
+    case("train-base: header only", "train-base", "--data", "{header_only}", "--label", "num",
+         "--out", "{tmp}/b", flag="--data", says="has a header but no rows"),
+    case("train-base: duplicate columns", "train-base", "--data", "{dup_columns}", "--label",
+         "num", "--out", "{tmp}/b", flag="--data", says="duplicate column names ('age')"),
+    case("train-base: UTF-16", "train-base", "--data", "{utf16}", "--label", "num", "--out",
+         "{tmp}/b", flag="--data", says="UTF-16"),
+    case("train-base: binary file", "train-base", "--data", "{binary}", "--label", "num",
+         "--out", "{tmp}/b", flag="--data", says="not a text table"),
+    case("train-base: missing file", "train-base", "--data", "{tmp}/nope.csv", "--label", "num",
+         "--out", "{tmp}/b", flag="--data", says="does not exist"),
+    case("train-base: no --label", "train-base", "--data", "{heart}", "--out", "{tmp}/b",
+         flag="--label", says="--label is required"),
+    case("train-base: unknown label", "train-base", "--data", "{heart}", "--label", "outcome",
+         "--out", "{tmp}/b", flag="--label", says="'outcome' is not in the table"),
+    case("train-base: --groups empty", "train-base", *TABLE, "--group-column", "dataset",
+         "--groups", "", "--out", "{tmp}/b", flag="--groups", says="empty"),
+    case("train-base: unknown group", "train-base", *TABLE, "--group-column", "dataset",
+         "--groups", "Mars", "--out", "{tmp}/b", flag="--groups", says="not found"),
+    case("train-base: unknown --exclude", *TRAIN, "--exclude", "colour", "--out", "{tmp}/b",
+         flag="--exclude", says="'colour'"),
+    case("train-base: unknown --numeric", *TRAIN, "--numeric", "colour", "--out", "{tmp}/b",
+         flag="--numeric", says="'colour'"),
+    case("train-base: unknown --allow-leak", *TRAIN, "--allow-leak", "colour", "--out",
+         "{tmp}/b", flag="--allow-leak", says="'colour'"),
+    case("train-base: bad --task", *TRAIN, "--task", "survival", "--out", "{tmp}/b",
+         flag="--task", says="survival"),
+    case("train-base: --test-fraction 1.5", *TRAIN, "--test-fraction", "1.5", "--out", "{tmp}/b",
+         flag="--test-fraction", says="between 0 and 1"),
+    case("train-base: --test-fraction 0", *TRAIN, "--test-fraction", "0", "--out", "{tmp}/b",
+         flag="--test-fraction", says="between 0 and 1"),
+    case("train-base: --d-token 0", *TRAIN, "--d-token", "0", "--out", "{tmp}/b",
+         flag="--d-token", says="positive"),
+    case("train-base: --n-heads not dividing", *TRAIN[:-6], "--d-token", "30", "--n-heads", "4",
+         "--out", "{tmp}/b", flag="--n-heads", says="multiple"),
+    case("train-base: --positive-above on text", "train-base", "--data", "{heart}", "--label",
+         "dataset", "--positive-above", "0", "--out", "{tmp}/b", flag="--positive-above",
+         says="numeric label"),
+    case("adapt: unknown group", *ADAPT[:-1], "Mars", "--out", "{tmp}/a", flag="--group",
+         says="not found"),
+    case("adapt: wrong label", "adapt", "--base", "{base}", "--data", "{heart}", "--label", "age",
+         "--group-column", "dataset", "--group", VA, "--out", "{tmp}/a", flag="--label",
+         says="predicts 'num'"),
+    case("adapt: --method nope", *ADAPT, "--method", "nope", "--out", "{tmp}/a", flag="--method",
+         says="nope"),
+    case("adapt: --train-fraction 0", *ADAPT, "--train-fraction", "0", "--out", "{tmp}/a",
+         flag="--train-fraction", says="(0, 1]"),
+    case("adapt: --test-fraction 1", *ADAPT, "--test-fraction", "1", "--out", "{tmp}/a",
+         flag="--test-fraction", says="between 0 and 1"),
+    case("adapt: base missing", "adapt", "--base", "{tmp}/nobase", "--data", "{heart}", "--label",
+         "num", "--group-column", "dataset", "--group", VA, "--out", "{tmp}/a", flag="--base",
+         says="no model.json"),
+    case("adapt: broken base", "adapt", "--base", "{broken_base}", "--data", "{heart}",
+         "--label", "num", "--group-column", "dataset", "--group", VA, "--out", "{tmp}/a",
+         flag="--base", says="not valid JSON"),
+    case("adapt: image base, table data", "adapt", "--base", "{image_base}", "--data", "{heart}",
+         "--label", "num", "--group-column", "dataset", "--group", VA, "--out", "{tmp}/a",
+         flag="--base", says="image"),
+    case("adapt: table base, image data", "adapt", "--base", "{base}", "--data", "{npz}",
+         "--out", "{tmp}/a", flag="--base", says="table"),
+    case("evaluate: --threshold 7", *EVALUATE, "--threshold", "7", flag="--threshold",
+         says="between 0 and 1"),
+    case("evaluate: no label column", "evaluate", "--base", "{base}", "--data", "{no_label}",
+         flag="--data", says="no label column 'num'"),
+    case("evaluate: renamed feature", "evaluate", "--base", "{base}", "--data", "{renamed}",
+         flag="--allow-absent-columns", says="did you mean 'Cholesterol'"),
+    case("evaluate: wrong --label", *EVALUATE, "--label", "age", flag="--label",
+         says="predicts 'num'"),
+    case("evaluate: adapter of another base", "evaluate", "--base", "{image_base}", "--adapter",
+         "{adapter}", "--data", "{npz}", flag="--adapter", says="base"),
+    case("evaluate: image base, table data", "evaluate", "--base", "{image_base}", "--data",
+         "{heart}", flag="--base", says="image"),
+    case("predict: renamed feature", "predict", "--base", "{base}", "--data", "{renamed}",
+         "--out", "{tmp}/p.csv", flag="--allow-absent-columns", says="did you mean"),
+    case("predict: missing data", "predict", "--base", "{base}", "--data", "{tmp}/x.csv",
+         "--out", "{tmp}/p.csv", flag="--data", says="does not exist"),
+    case("predict: table base, images", "predict", "--base", "{base}", "--data", "{npz}",
+         "--out", "{tmp}/p.csv", flag="--base", says="table"),
+    case("predict: adapter dir missing", "predict", "--base", "{base}", "--adapter",
+         "{tmp}/nope", "--data", "{va}", "--out", "{tmp}/p.csv", flag="--adapter",
+         says="nope"),
+    case("study: --fractions 0.5,abc", *STUDY, "--fractions", "0.5,abc", "--out", "{tmp}/s",
+         flag="--fractions", says="'abc'"),
+    case("study: --fractions 2", *STUDY, "--fractions", "2", "--out", "{tmp}/s",
+         flag="--fractions", says="(0, 1]"),
+    case("study: --seeds 0", *STUDY, "--seeds", "0", "--out", "{tmp}/s", flag="--seeds",
+         says="at least 1"),
+    case("study: --methods nope", *STUDY, "--methods", "nope", "--out", "{tmp}/s",
+         flag="--methods", says="nope"),
+    case("study: --workers 0", *STUDY, "--workers", "0", "--out", "{tmp}/s", flag="--workers",
+         says="at least 1"),
+    case("study: --n-boot 0", *STUDY, "--n-boot", "0", "--out", "{tmp}/s", flag="--n-boot",
+         says="at least"),
+    case("study: target among sources", "study", *TABLE, *GROUPS, "--group", "Hungary",
+         "--out", "{tmp}/s", flag="--group", says="also a source group"),
+    case("study: --groups missing", "study", *TABLE, "--group-column", "dataset", "--group", VA,
+         "--out", "{tmp}/s", flag="--groups", says="--groups is required"),
+    # ----- images -----------------------------------------------------------------------------
+    case("images: --image-size 0", *TRAIN_IMAGES[:-2], "--image-size", "0", "--epochs", "1",
+         "--out", "{tmp}/b", flag="--image-size", says="at least"),
+    case("images: depth=two", "train-base", "--data", "{npz}", "--image-size", "32",
+         "--backbone-options", "depth=two", "--out", "{tmp}/b", flag="--backbone-options",
+         says="depth must be a whole number"),
+    case("images: bogus=3", "train-base", "--data", "{npz}", "--image-size", "32",
+         "--backbone-options", "bogus=3", "--out", "{tmp}/b", flag="--backbone-options",
+         says="no option 'bogus'"),
+    case("images: embed_dim=30,num_heads=4", "train-base", "--data", "{npz}", "--image-size",
+         "32", "--backbone-options", "embed_dim=30,num_heads=4", "--out", "{tmp}/b",
+         flag="--backbone-options", says="multiple of num_heads"),
+    case("images: --backbone-options garbage", "train-base", "--data", "{npz}",
+         "--backbone-options", "depth", "--out", "{tmp}/b", flag="--backbone-options",
+         says="must look like"),
+    case("images: --backbone unknown", *TRAIN_IMAGES, "--backbone", "timm:resnet50", "--out",
+         "{tmp}/b", flag="--backbone", says="resnet50"),
+    case("images: --channels 2", *TRAIN_IMAGES, "--channels", "2", "--out", "{tmp}/b",
+         flag="--channels", says="1 or 3"),
+    case("images: --window on npz", *TRAIN_IMAGES, "--window", "brain", "--out", "{tmp}/b",
+         flag="--window", says="window"),
+    case("images: --window garbage", "train-base", "--data", "{png_csv}", *TINY_IMAGE,
+         "--window", "40,abc", "--out", "{tmp}/b", flag="--window", says="LEVEL,WIDTH"),
+    case("images: --spatial-dims 4", *TRAIN_IMAGES, "--spatial-dims", "4", "--out", "{tmp}/b",
+         flag="--spatial-dims", says="2 or 3"),
+    case("images: --slices abc", *TRAIN_IMAGES, "--slices", "abc", "--out", "{tmp}/b",
+         flag="--slices", says="middle"),
+    case("images: --split nope", *TRAIN_IMAGES, "--split", "nope", "--out", "{tmp}/b",
+         flag="--split", says="train"),
+    case("images: --on-error ignore", *TRAIN_IMAGES, "--on-error", "ignore", "--out", "{tmp}/b",
+         flag="--on-error", says="refuse or skip"),
+    case("images: --normalize bogus", *TRAIN_IMAGES, "--normalize", "bogus", "--out", "{tmp}/b",
+         flag="--normalize", says="bogus"),
+    case("images: --spacing 1,2", *TRAIN_IMAGES, "--spacing", "1,2", "--out", "{tmp}/b",
+         flag="--spacing", says="three voxel sizes"),
+    case("images: --epochs -1", *TRAIN_IMAGES[:-2], "--epochs", "-1", "--out", "{tmp}/b",
+         flag="--epochs", says="at least 1"),
+    case("images: --lr -1", *TRAIN_IMAGES, "--lr", "-1", "--out", "{tmp}/b", flag="--lr",
+         says="positive"),
+    case("images: --class-names too few", "train-base", "--data", "{npz}", "--class-names",
+         "a,b", *TINY_IMAGE, "--out", "{tmp}/b", flag="--class-names", says="3"),
+    case("images: npz with NaN", "train-base", "--data", "{nan_npz}", *TINY_IMAGE, "--out",
+         "{tmp}/b", flag="--data", says="NaN"),
+    case("images: npz without images", "train-base", "--data", "{no_images_npz}", *TINY_IMAGE,
+         "--out", "{tmp}/b", flag="--split", says="train_images"),
+    case("images: fake npz", "train-base", "--data", "{fake_npz}", *TINY_IMAGE, "--out",
+         "{tmp}/b", flag="--data", says="not a valid .npz"),
+    case("images: pickled npz", "train-base", "--data", "{pickle_npz}", *TINY_IMAGE, "--out",
+         "{tmp}/b", flag="--data", says="objects"),
+    case("images: path CSV without labels", "train-base", "--data", "{png_no_label}",
+         *TINY_IMAGE, "--out", "{tmp}/b", flag="--label", says="label"),
+    case("images: path CSV of missing files", "train-base", "--data", "{png_missing}",
+         *TINY_IMAGE, "--out", "{tmp}/b", flag="--on-error", says="nope_1.png"),
+    case("images: --allow-leak on images", *TRAIN_IMAGES, "--allow-leak", "x", "--out",
+         "{tmp}/b", flag="--allow-leak", says="applies to tables"),
+    case("images: --positive-above on images", *TRAIN_IMAGES, "--positive-above", "0", "--out",
+         "{tmp}/b", flag="--positive-above", says="applies to tables"),
+    case("tables: --image-size on a table", *TRAIN, "--image-size", "32", "--out", "{tmp}/b",
+         flag="--image-size", says="applies to image data"),
+    case("images adapt: --top-blocks 0", "adapt", "--base", "{image_base}", "--data", "{npz}",
+         "--top-blocks", "0", "--out", "{tmp}/a", flag="--top-blocks", says="at least 1"),
+    case("images adapt: --new-classes empty", "adapt", "--base", "{image_base}", "--data",
+         "{npz}", "--new-classes", ",", "--out", "{tmp}/a", flag="--new-classes", says="empty"),
+    # ----- registry ---------------------------------------------------------------------------
+    case("registry: no --root", "registry", "list", flag="--root", says="--root is missing"),
+    case("registry: add a missing dir", "registry", "--root", "{tmp}/reg", "add", "{tmp}/none",
+         flag="", says="none"),
+    case("registry: add a table file", "registry", "--root", "{tmp}/reg", "add", "{heart}",
+         flag="", says="adapter"),
+    case("registry: import a text file", "registry", "--root", "{tmp}/reg", "import", "{text}",
+         flag="", says="archive"),
+    case("registry: --notes missing", *REGISTRY, "add", "{adapter}", "--name", "va2", "--notes",
+         "{tmp}/notes.md", flag="--notes", says="does not exist"),
+    case("registry: show unknown", *REGISTRY, "show", "nope", flag="", says="nope"),
+    case("registry: show bad version", *REGISTRY, "show", "va@abc", flag="", says="va@abc"),
+    case("registry: promote unknown version", *REGISTRY, "promote", "va@9", flag="",
+         says="va@9"),
+    case("registry: rm unknown", *REGISTRY, "rm", "nope@1", flag="", says="nope"),
+    case("registry: diff unknown", *REGISTRY, "diff", "va@1", "va@7", flag="", says="va@7"),
+    case("registry: export exists", *REGISTRY, "export", "va@1", "-o", "{tmp}/va.tar",
+         flag="--force", says="already exists", existing={"va.tar": "old"}),
+    case("registry: export under a file", *REGISTRY, "export", "va@1", "-o", "{tmp}/f/va.tar",
+         flag="-o", says="is a file", existing={"f": "x"}),
+    case("registry: root is a file", "registry", "--root", "{text}", "list", flag="--root",
+         says="not a directory"),
+    # ----- serve ------------------------------------------------------------------------------
+    case("serve: registry missing", "serve", "--registry", "{tmp}/none", flag="--registry",
+         says="none"),
+    case("serve: token file missing", "serve", "--registry", "{registry}", "--token-file",
+         "{tmp}/t", flag="--token-file", says="does not exist"),
+    case("serve: open interface without token", "serve", "--registry", "{registry}", "--host",
+         "0.0.0.0", flag="--token-file", says="without a token"),
+    case("serve: --port 99999", "serve", "--registry", "{registry}", "--port", "99999",
+         flag="--port", says="1-65535"),
+    case("serve: --max-batch 0", "serve", "--registry", "{registry}", "--max-batch", "0",
+         flag="--max-batch", says="at least 1"),
+    # ----- usage errors (click) ---------------------------------------------------------------
+    case("usage: --port abc", "serve", "--registry", "{registry}", "--port", "abc",
+         flag="--port", says="abc"),
+    case("usage: unknown option", *EVALUATE, "--colour", "red", flag="--colour",
+         says="No such option"),
+    case("usage: missing --base", "evaluate", "--data", "{heart}", flag="--base",
+         says="Missing option"),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory) -> tuple[Path, dict[str, Path]]:
+    root = tmp_path_factory.mktemp("bad_inputs")
+    return root, build(root)
+
+
+def _argv(template: Case, paths: dict[str, Path], tmp: Path) -> list[str]:
+    values = {name: str(path) for name, path in paths.items()} | {"tmp": str(tmp)}
+    return [part.format(**values) for part in template.argv]
+
+
+@pytest.mark.parametrize("bad", CASES)
+def test_a_bad_input_is_one_error_line_and_changes_nothing(bad: Case, workspace, tmp_path):
+    root, paths = workspace
+    for name, text in bad.existing.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    before, before_tmp = snapshot(root), snapshot(tmp_path)
+    result = run_cli(*_argv(bad, paths, tmp_path))
+    assert result.code != 0
+    assert "Traceback" not in result.stderr + result.stdout
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.stderr
+    assert bad.flag in errors[0] and bad.says in errors[0], errors[0]
+    assert snapshot(root) == before, "a workspace file changed"
+    assert snapshot(tmp_path) == before_tmp, "something was written (or left behind)"
+
+
+def test_there_are_at_least_150_cases():
+    from tests.cli.test_http_bad_inputs import HTTP_CASES
+
+    assert len(CASES) + len(HTTP_CASES) >= 150

@@ -1,0 +1,133 @@
+"""One small workspace for the bad-input tests: tables, images, models and a registry.
+
+Everything is tiny (a 1-block FT-Transformer, a 1-block ViT at 32 px, one epoch) so that the
+cases test what medadapt says, not how well it trains.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import medadapt as ma
+from tests.cli.helpers import run_cli
+from tests.train.image_data import OLD, write_npz, write_png_csv
+
+TINY_TABLE = ["--d-token", "16", "--n-blocks", "1", "--n-heads", "2"]
+TINY_IMAGE = ["--image-size", "32", "--backbone-options", "depth=1,embed_dim=32,num_heads=2"]
+VA = "VA Long Beach"
+
+
+def _ok(*argv: str) -> None:
+    result = run_cli(*argv)
+    assert result.code == 0, result.stderr
+
+
+def build(root: Path) -> dict[str, Path]:
+    """Files and models every case can point at (never modified by a case)."""
+    paths: dict[str, Path] = {}
+    heart = ma.load_heart_disease()
+    paths["heart"] = root / "heart.csv"
+    heart.to_csv(paths["heart"], index=False)
+    common = ["--data", paths["heart"], "--label", "num", "--positive-above", "0"]
+    paths["base"] = root / "base"
+    _ok(
+        "train-base", *common, "--id-column", "id", "--group-column", "dataset",
+        "--groups", "Cleveland,Hungary", *TINY_TABLE, "--out", paths["base"],
+    )  # fmt: skip
+    paths["adapter"] = root / "va"
+    _ok(
+        "adapt", "--base", paths["base"], "--data", paths["heart"], "--label", "num",
+        "--group-column", "dataset", "--group", VA, "--out", paths["adapter"],
+    )  # fmt: skip
+    paths["npz"] = write_npz(root / "old.npz", {c: 12 for c in OLD}, OLD)
+    paths["image_base"] = root / "image_base"
+    _ok(
+        "train-base", "--data", paths["npz"], "--class-names", ",".join(OLD), *TINY_IMAGE,
+        "--epochs", "1", "--out", paths["image_base"],
+    )  # fmt: skip
+    (root / "png").mkdir()
+    paths["png_csv"] = write_png_csv(
+        root / "png", {"A": {"normal": 6, "mass": 6}}, ["normal", "mass"]
+    )
+    paths["registry"] = root / "registry"
+    _ok("registry", "--root", paths["registry"], "add", paths["adapter"], "--name", "va")
+    _ok("registry", "--root", paths["registry"], "promote", "va@1")
+    paths["token"] = root / "token.txt"
+    paths["token"].write_text("s3cret-token-for-the-tests-0123456789\n")
+    paths["text"] = root / "notes.txt"
+    paths["text"].write_text("just text\n")
+    _bad_tables(root, heart, paths)
+    _bad_images(root, paths)
+    return paths
+
+
+def _bad_tables(root: Path, heart: pd.DataFrame, paths: dict[str, Path]) -> None:
+    va = heart[heart["dataset"] == VA].copy()
+    paths["va"] = root / "va_rows.csv"
+    va.to_csv(paths["va"], index=False)
+    inf = heart.copy()
+    inf["chol"] = inf["chol"].astype(float)
+    inf.loc[:3, "chol"] = [np.inf, -np.inf, 1e308, np.inf]
+    paths["inf"] = root / "inf.csv"
+    inf.to_csv(paths["inf"], index=False)
+    paths["empty"] = root / "empty.csv"
+    paths["empty"].write_text("")
+    paths["header_only"] = root / "header_only.csv"
+    paths["header_only"].write_text(",".join(heart.columns) + "\n")
+    paths["dup_columns"] = root / "dup.csv"
+    paths["dup_columns"].write_text("age,sex,age,num\n" + "50,M,51,0\n" * 30)
+    paths["utf16"] = root / "utf16.csv"
+    paths["utf16"].write_bytes(heart.head(50).to_csv(index=False).encode("utf-16"))
+    paths["binary"] = root / "binary.csv"
+    paths["binary"].write_bytes(bytes(range(256)) * 40)
+    no_label = heart.drop(columns=["num"])
+    paths["no_label"] = root / "no_label.csv"
+    no_label.to_csv(paths["no_label"], index=False)
+    renamed = heart.rename(columns={"chol": "Cholesterol"})
+    paths["renamed"] = root / "renamed.csv"
+    renamed.to_csv(paths["renamed"], index=False)
+
+
+def _bad_images(root: Path, paths: dict[str, Path]) -> None:
+    arrays = dict(np.load(paths["npz"]))
+    nan = {k: (v.astype(np.float32) if k.endswith("images") else v) for k, v in arrays.items()}
+    nan["train_images"][0, 0, 0] = np.nan
+    paths["nan_npz"] = root / "nan.npz"
+    np.savez(paths["nan_npz"], **nan)
+    paths["no_images_npz"] = root / "no_images.npz"
+    np.savez(paths["no_images_npz"], train_labels=arrays["train_labels"])
+    paths["fake_npz"] = root / "fake.npz"
+    paths["fake_npz"].write_text("this is not an archive\n")
+    paths["pickle_npz"] = root / "pickle.npz"
+    np.savez(paths["pickle_npz"], train_images=np.array([{"a": 1}], dtype=object))
+    no_label = root / "png" / "no_label.csv"
+    no_label.write_text(
+        "\n".join(ln.split(",")[0] for ln in paths["png_csv"].read_text().splitlines()) + "\n"
+    )
+    paths["png_no_label"] = no_label
+    missing = root / "png" / "missing_files.csv"
+    missing.write_text("path,label\nimages/nope_1.png,normal\nimages/nope_2.png,mass\n")
+    paths["png_missing"] = missing
+    paths["broken_base"] = root / "broken_base"
+    paths["broken_base"].mkdir()
+    (paths["broken_base"] / "model.json").write_text('{"format": "medadapt-base", "kind"')
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    """Every file under ``root`` with a hash of its bytes (to prove nothing changed)."""
+    out = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            out[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
+        elif path.is_dir():
+            out[str(path.relative_to(root)) + "/"] = ""
+    return out
+
+
+def json_of(path: Path) -> dict:
+    return json.loads(path.read_text())
