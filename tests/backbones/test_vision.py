@@ -68,7 +68,7 @@ def test_spec_and_option_errors():
         "unknown backbone 'torchvision:vit_b_16': use timm:<model name> (e.g. "
         "timm:vit_small_patch16_224) or monai:vit"
     )
-    with pytest.raises(ConfigError, match=r"^timm:resnet18 is not a VisionTransformer"):
+    with pytest.raises(ConfigError, match=r"^--backbone timm:resnet18 is not a VisionTransformer"):
         tiny_kw = {"num_classes": 2, "in_chans": 3, "image_size": 32}
         create_vision_backbone("timm:resnet18", **tiny_kw)
     with pytest.raises(ConfigError, match=r"timm has no model 'vit_tiny_patch16' \(did you"):

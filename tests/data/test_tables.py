@@ -76,7 +76,7 @@ def test_a_label_with_one_class_names_the_column():
 def test_a_missing_label_column_lists_the_columns():
     frame = pd.DataFrame({"age": [50, 61], "y": [0, 1]})
     with pytest.raises(
-        DataError, match="label column 'outcome' is not in the table; its columns are: age, y"
+        DataError, match="--label 'outcome' is not a column of the table; its columns are: age, y"
     ):
         TableSchema.infer(frame, label="outcome")
 

@@ -244,13 +244,14 @@ def _check_timm_name(name: str) -> None:
         close = difflib.get_close_matches(name, timm.list_models("vit_*"), n=3)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         raise ConfigError(
-            f"timm has no model {name!r}{hint}: pick a name from timm.list_models('vit_*')"
+            f"--backbone timm:{name}: timm has no model {name!r}{hint}; pick a name from "
+            "timm.list_models('vit_*')"
         )
     module = timm.models.model_entrypoint(name).__module__
     if module not in _TIMM_MODULES:
         raise ConfigError(
-            f"timm:{name} is not a VisionTransformer ({module}); medadapt's image adapters and "
-            "feature cache need a timm ViT or DeiT, e.g. timm:vit_small_patch16_224"
+            f"--backbone timm:{name} is not a VisionTransformer ({module}); medadapt's image "
+            "adapters and feature cache need a timm ViT or DeiT, e.g. timm:vit_small_patch16_224"
         )
 
 

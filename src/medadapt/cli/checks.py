@@ -35,9 +35,7 @@ def positive(value: float | None, flag: str) -> None:
 def one_of(value: Any, flag: str, choices: Iterable[Any]) -> None:
     choices = list(choices)
     if value is not None and value not in choices:
-        raise ConfigError(
-            f"{flag} must be one of {', '.join(map(str, choices))}; got {value!r}"
-        )
+        raise ConfigError(f"{flag} must be one of {', '.join(map(str, choices))}; got {value!r}")
 
 
 def names(value: str | None, flag: str) -> list[str]:
@@ -78,3 +76,61 @@ def known(values: Sequence[str], flag: str, choices: Iterable[str]) -> None:
 def port(value: int) -> None:
     if not 1 <= value <= 65535:
         raise ConfigError(f"--port must be a TCP port number (1-65535); got {value}")
+
+
+def only_for(kind: str, data: Any, given: dict[str, Any]) -> None:
+    """Refuse options of the other modality by flag (``kind``: "tables" or "images")."""
+    for flag, value in given.items():
+        if value is None or value is False or value == ():
+            continue
+        if kind == "tables":
+            raise ConfigError(
+                f"{flag} applies to tables, but {data} is image data: drop the option"
+            )
+        raise ConfigError(
+            f"{flag} applies to image data, but {data} is a table: drop the option or pass an "
+            "image folder, path CSV or .npz"
+        )
+
+
+def distinct_columns(roles: dict[str, str | None]) -> None:
+    """``--label``, ``--id-column`` and ``--group-column`` must name different columns."""
+    seen: dict[str, str] = {}
+    for flag, column in roles.items():
+        if column is None:
+            continue
+        if column in seen:
+            raise ConfigError(
+                f"{flag} {column} is also the {seen[column]} column; give each role its own column"
+            )
+        seen[column] = flag
+
+
+def image_options(
+    *,
+    image_size: int | None = None,
+    channels: int | None = None,
+    spatial_dims: int | None = None,
+    slices: str | None = None,
+    split: str | None = None,
+    on_error: str | None = None,
+    epochs: int | None = None,
+    lr: float | None = None,
+    top_blocks: int | None = None,
+) -> None:
+    """The image options a user types, each checked by its flag."""
+    if image_size is not None and image_size < 8:
+        raise ConfigError(f"--image-size must be at least 8 pixels; got {image_size}")
+    one_of(channels, "--channels", (1, 3))
+    one_of(spatial_dims, "--spatial-dims", (2, 3))
+    if slices is not None and slices not in ("middle", "all") and not slices.isdigit():
+        raise ConfigError(
+            f"--slices must be middle, all or a slice index (0, 1, ...); got {slices!r}"
+        )
+    one_of(split, "--split", ("train", "val", "test"))
+    if on_error is not None and on_error not in ("refuse", "skip"):
+        raise ConfigError(f"--on-error must be refuse or skip, got {on_error!r}")
+    at_least(epochs, "--epochs")
+    if lr is not None and not lr > 0:
+        raise ConfigError(f"--lr must be positive; got {lr:g}")
+    at_least(top_blocks, "--top-blocks")

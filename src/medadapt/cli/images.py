@@ -20,7 +20,7 @@ from medadapt.cli.common import (
     warn,
     write_outputs,
 )
-from medadapt.errors import ConfigError, DataError
+from medadapt.errors import ConfigError
 from medadapt.evaluate.report.formatting import fmt, fmt_ci
 
 DEFAULT_BACKBONE = "timm:vit_tiny_patch16_224"
@@ -95,16 +95,6 @@ def print_skipped(summary: dict[str, Any]) -> None:
         stdout.print(
             f"[yellow]{len(skipped)} unreadable file(s) left out (--on-error skip)[/yellow]"
         )
-
-
-def tables_only(data: Path, **options: Any) -> None:
-    """Refuse image options on a table (one line naming the first)."""
-    for option, value in options.items():
-        if value not in (None, False):
-            raise DataError(
-                f"--{option.replace('_', '-')} applies to image data, but {data} is a table: "
-                "drop the option or pass an image folder, path CSV or .npz"
-            )
 
 
 def _write_json(path: Path | None, result: dict[str, Any]) -> None:

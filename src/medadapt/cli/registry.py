@@ -7,7 +7,10 @@ commands that read adapter files (add, import).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -61,6 +64,45 @@ def _open(ctx: typer.Context, *, create: bool = False) -> Registry:
     return Registry(root, create=create)
 
 
+@contextlib.contextmanager
+def creating(ctx: typer.Context) -> Iterator[Registry]:
+    """The registry, created if needed; a first add or import that fails leaves no empty
+    registry behind (what this command created is removed)."""
+    root = ctx.obj
+    existed = root is not None and Path(root).exists()
+    created_layout = root is not None and not (Path(root) / "registry.sqlite").is_file()
+    reg = _open(ctx, create=True)
+    try:
+        yield reg
+    except BaseException:
+        if created_layout and not existed:
+            shutil.rmtree(root, ignore_errors=True)
+        elif created_layout:  # an empty directory the user gave: empty it again
+            for child in Path(root).iterdir():
+                if child.is_dir():
+                    shutil.rmtree(child, ignore_errors=True)
+                else:
+                    child.unlink(missing_ok=True)
+        raise
+
+
+def check_cli_name(name: str | None) -> None:
+    """``--name`` checked before anything is created."""
+    from medadapt.registry.records import check_name
+
+    if name is not None:
+        try:
+            check_name(name)
+        except Exception as err:
+            raise RegistryError(f"--name: {err}") from None
+
+
+def _unknown_name(reg: Registry, name: str) -> None:
+    names = sorted({v.name for v in reg.list()})
+    listed = ", ".join(names[:10]) if names else "none yet"
+    raise RegistryError(f"no adapter named {name!r} in {reg.root} (its names: {listed})")
+
+
 def _console() -> Console:
     return Console(highlight=False, soft_wrap=True)
 
@@ -107,11 +149,25 @@ def add_cmd(
     """
     if no_parent and parent is not None:
         raise RegistryError("give either --parent N or --no-parent, not both")
-    reg = _open(ctx, create=True)
-    text = notes.read_text() if notes is not None else None
-    result = reg.add(
-        adapter_dir, name=name, parent=None if no_parent else (parent or "previous"), notes=text
-    )
+    text = None
+    if notes is not None:
+        if not notes.is_file():
+            what = "is a directory" if notes.is_dir() else "does not exist"
+            raise RegistryError(f"--notes {notes} {what}; give a markdown file")
+        try:
+            text = notes.read_text()
+        except UnicodeDecodeError:
+            raise RegistryError(f"--notes {notes} is not UTF-8 text") from None
+    check_cli_name(name)
+    if not adapter_dir.exists():
+        raise RegistryError(f"{adapter_dir} does not exist; give an adapter directory")
+    with creating(ctx) as reg:
+        result = reg.add(
+            adapter_dir,
+            name=name,
+            parent=None if no_parent else (parent or "previous"),
+            notes=text,
+        )
     v = result.version
     if result.new:
         lineage = f"parent {v.name}@{v.parent}" if v.parent else "no parent"
@@ -140,6 +196,8 @@ def list_cmd(
     """
     reg = _open(ctx)
     versions = reg.list(name)
+    if name is not None and not versions:
+        _unknown_name(reg, name)
     if as_json:
         _echo_json([v.to_dict(card=False) for v in versions])
         return
@@ -291,6 +349,10 @@ def promote_cmd(
     """
     reg = _open(ctx)
     if clear:
+        if "@" in ref:
+            raise RegistryError(f"promote --clear takes a NAME, not {ref!r}")
+        if not reg.list(ref):
+            _unknown_name(reg, ref)
         was = reg.demote(ref)
         typer.echo(f"{ref} is no longer served (was {was.ref})" if was else f"{ref} was not served")
         return
@@ -315,6 +377,8 @@ def rm_cmd(
     Example: medadapt registry --root hospital-registry rm pneumonia@1
     """
     reg = _open(ctx)
+    if all_versions and "@" in ref:
+        raise RegistryError(f"rm --all takes a NAME (every version), not {ref!r}")
     gone = reg.remove_all(ref, force=force) if all_versions else [reg.remove(ref, force=force)]
     typer.echo(f"removed {', '.join(v.ref for v in gone)}")
 
@@ -364,6 +428,8 @@ def gc_cmd(
 
     Example: medadapt registry --root hospital-registry gc
     """
+    if not min_age >= 0:  # NaN too: it could delete files another process is writing
+        raise RegistryError(f"--min-age must be 0 or more seconds; got {min_age}")
     report = _open(ctx).gc(min_age_s=min_age)
     typer.echo(
         f"removed {report.objects} unreferenced files ({_size(report.bytes)}), {report.tmp} "
@@ -382,7 +448,12 @@ def log_cmd(
 
     Example: medadapt registry --root hospital-registry log pneumonia
     """
-    events = _open(ctx).history(name, limit=limit)
+    if limit < 1:
+        raise RegistryError(f"--limit must be at least 1; got {limit}")
+    reg = _open(ctx)
+    events = reg.history(name, limit=limit)
+    if name is not None and not events:
+        _unknown_name(reg, name)
     if as_json:
         _echo_json([e.__dict__ for e in events])
         return

@@ -10,7 +10,14 @@ from typing import Annotated
 
 import typer
 
-from medadapt.cli.registry import _echo_notices, _open, registry_app
+from medadapt.cli.registry import (
+    _echo_notices,
+    _open,
+    check_cli_name,
+    creating,
+    registry_app,
+)
+from medadapt.registry import RegistryError
 
 
 @registry_app.command("export")
@@ -27,6 +34,9 @@ def export_cmd(
             "NAME-vN.medadapt.tar.gz in (default: the current directory).",
         ),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing archive file.")
+    ] = False,
     with_base: Annotated[
         bool,
         typer.Option(
@@ -38,7 +48,7 @@ def export_cmd(
 
     Example: medadapt registry --root hospital-registry export pneumonia@2 -o outbox/
     """
-    result = _open(ctx).export(ref, out, with_base=with_base)
+    result = _open(ctx).export(ref, out, with_base=with_base, force=force)
     what = f"{result.version.ref} with its base model" if with_base else result.version.ref
     typer.echo(f"exported {what} to {result.path}")
     typer.echo(f"sha256 {result.sha256}")
@@ -61,7 +71,12 @@ def import_cmd(
 
     Example: medadapt registry --root hospital-registry import pneumonia-v2.medadapt.tar.gz
     """
-    result = _open(ctx, create=True).import_(archive, name=name, expect_sha256=sha256)
+    check_cli_name(name)
+    if not archive.is_file():
+        what = "is a directory" if archive.is_dir() else "does not exist"
+        raise RegistryError(f"{archive} {what}; give the archive file 'registry export' wrote")
+    with creating(ctx) as reg:
+        result = reg.import_(archive, name=name, expect_sha256=sha256)
     v = result.version
     if not result.new:
         typer.echo(f"already imported as {v.ref}; nothing added")

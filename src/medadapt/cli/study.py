@@ -18,6 +18,7 @@ from medadapt.cli.common import (
     warn,
 )
 from medadapt.cli.main import app
+from medadapt.errors import ConfigError
 
 
 @app.command("study")
@@ -32,7 +33,7 @@ def study_command(
         None, help="The target group (images with --base: default every image)."
     ),
     out: Path = typer.Option(..., "--out", help="Output directory (re-run to resume)."),
-    fractions: str = typer.Option("0.05,0.1,0.25,0.5,1", help="Training fractions."),
+    fractions: str = typer.Option("0.05,0.1,0.25,0.5,1", help="Training fractions, in (0, 1]."),
     seeds: int = typer.Option(5, help="Seeds per point."),
     methods: str | None = typer.Option(
         None,
@@ -64,17 +65,25 @@ def study_command(
     backbone_options: str | None = typer.Option(
         None, help="Images: backbone keyword arguments, e.g. depth=4,embed_dim=64."
     ),
-    path_column: str = typer.Option("path", help="Images: path column of a CSV source."),
+    path_column: str | None = typer.Option(
+        None, help="Images: path column of a CSV source (default path)."
+    ),
     epochs: int | None = typer.Option(
         None, help="Images: epochs for every model, base included (else early stopping)."
     ),
     window: str | None = typer.Option(None, help="Images: CT window preset or LEVEL,WIDTH."),
-    spatial_dims: int = typer.Option(2, help="Images: 2 (slices) or 3 (volumes)."),
-    slices: str = typer.Option("middle", help="Images, 3D files read as 2D: middle|all|N."),
-    split: str = typer.Option("train", help="Images, .npz: train | val | test."),
+    spatial_dims: int | None = typer.Option(None, help="Images: 2 (slices, default) or 3."),
+    slices: str | None = typer.Option(
+        None, help="Images, 3D files read as 2D: middle (default) | all | N."
+    ),
+    split: str | None = typer.Option(None, help="Images, .npz: train (default) | val | test."),
     class_names: str | None = typer.Option(None, help="Images: class names in label order."),
-    on_error: str = typer.Option("refuse", help="Images: unreadable files: refuse | skip."),
-    normalize: str = typer.Option("auto", help="Images: auto | none | imagenet | MEAN,STD."),
+    on_error: str | None = typer.Option(
+        None, help="Images: unreadable files: refuse (default) | skip."
+    ),
+    normalize: str | None = typer.Option(
+        None, help="Images: auto (default) | none | imagenet | MEAN,STD."
+    ),
     spacing: str | None = typer.Option(None, help="Images, volumes: auto | none | X,Y,Z mm."),
     force: bool = typer.Option(
         False, "--force", help="Write into a non-empty --out that holds no earlier study."
@@ -87,20 +96,58 @@ def study_command(
     Example: medadapt study --data heart.csv --label num --positive-above 0 --id-column id
     --group-column dataset --groups Cleveland,Hungary --group "VA Long Beach" --out study-va
     """
+    from medadapt.cli import checks
+    from medadapt.cli.tabular import require_data
+    from medadapt.data.image_schema import is_image_source
     from medadapt.fileio import check_output_dir
+    from medadapt.workflows import study as study_mod
 
+    require_data(data)
+    fraction_values = checks.numbers(fractions, "--fractions")
+    for value in fraction_values:
+        checks.fraction(value, "--fractions", closed=True)
+    checks.at_least(seeds, "--seeds")
+    checks.at_least(workers, "--workers")
+    checks.at_least(n_boot, "--n-boot", 10)
+    checks.fraction(test_fraction, "--test-fraction")
+    source_groups = tuple(checks.names(groups, "--groups"))
+    strategies = tuple(checks.names(methods, "--methods"))
+    if group is not None and group in source_groups:
+        raise ConfigError(
+            f"--group {group!r} is also one of --groups: the base model must not see the target "
+            "group; take it out of --groups"
+        )
+    images = is_image_source(data, path_column or "path")
+    if images:
+        from medadapt.workflows.image_study import IMAGE_STRATEGIES
+
+        checks.only_for("tables", data, {
+            "--task": task, "--positive-above": positive_above, "--exclude": exclude,
+            "--categorical": categorical, "--numeric": numeric, "--allow-leak": allow_leak,
+        })  # fmt: skip
+        checks.image_options(
+            image_size=image_size, channels=channels, spatial_dims=spatial_dims, slices=slices,
+            split=split, on_error=on_error, epochs=epochs,
+        )  # fmt: skip
+        checks.known(strategies, "--methods", IMAGE_STRATEGIES)
+    else:
+        checks.only_for("images", data, {
+            "--base": base, "--backbone": backbone, "--weights": weights,
+            "--image-size": image_size, "--channels": channels,
+            "--backbone-options": backbone_options, "--path-column": path_column,
+            "--epochs": epochs, "--window": window, "--spatial-dims": spatial_dims,
+            "--slices": slices, "--split": split, "--class-names": class_names,
+            "--on-error": on_error, "--normalize": normalize, "--spacing": spacing,
+        })  # fmt: skip
+        checks.known(strategies, "--methods", study_mod.KNOWN)
     if not (out / "state.json").is_file():  # the same study resumes; other files are refused
         check_output_dir(out, flag="--out", force=force)
     small_model_threads()
     from medadapt.data.schema import TableSchema
     from medadapt.data.tables import read_table
-    from medadapt.workflows import study as study_mod
     from medadapt.workflows.jobs import select_groups
 
-    source_groups = tuple(split_list(groups))
-    from medadapt.data.image_schema import is_image_source
-
-    if is_image_source(data, path_column):
+    if images:
         study = _image_study(**{k: v for k, v in locals().items() if k in _IMAGE_STUDY_ARGS})
         _finish(study, out)
         return
@@ -111,12 +158,16 @@ def study_command(
         required(group, "--group", why),
     )
     required(source_groups or None, "--groups", why)
+    lists = {flag: checks.names(value, flag) for flag, value in (
+        ("--categorical", categorical), ("--numeric", numeric), ("--exclude", exclude),
+        ("--allow-leak", allow_leak),
+    )}  # fmt: skip
     config = study_mod.StudyConfig(
         group_column=group_column,
         source_groups=source_groups,
         target_group=group,
-        strategies=tuple(split_list(methods)) or study_mod.STRATEGIES,
-        fractions=tuple(float(f) for f in split_list(fractions)),
+        strategies=strategies or study_mod.STRATEGIES,
+        fractions=tuple(fraction_values),
         seeds=seeds,
         test_fraction=test_fraction,
         n_boot=n_boot,
@@ -130,10 +181,10 @@ def study_command(
         positive_above=positive_above,
         id_column=id_column,
         group_column=group_column,
-        exclude=split_list(exclude),
-        categorical=split_list(categorical),
-        numeric=split_list(numeric),
-        allow_leak=split_list(allow_leak),
+        exclude=lists["--exclude"],
+        categorical=lists["--categorical"],
+        numeric=lists["--numeric"],
+        allow_leak=lists["--allow-leak"],
     )
     print_dropped(schema.dropped, schema.identifiers)
     with status_progress("study", total=study_mod.n_steps(config)) as step:
@@ -206,6 +257,9 @@ def _image_study(
     from medadapt.cli.images import DEFAULT_BACKBONE, image_read, parse_backbone_options
     from medadapt.workflows import image_study
 
+    defaults = {"spatial_dims": 2, "slices": "middle", "split": "train", "on_error": "refuse",
+                "path_column": "path", "normalize": "auto"}  # fmt: skip
+    options = {**options, **{k: options[k] or v for k, v in defaults.items()}}
     read = image_read(**{key: options[key] for key in _READ_OPTIONS})
     strategies = tuple(split_list(methods)) or image_study.IMAGE_STRATEGIES
     n_points = seeds * (

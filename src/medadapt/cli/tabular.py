@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from medadapt.cli import checks
 from medadapt.cli.common import (
     new_directory,
     note,
@@ -15,14 +16,13 @@ from medadapt.cli.common import (
     print_table,
     required,
     small_model_threads,
-    split_list,
     status_progress,
     stdout,
     warn,
     write_outputs,
 )
 from medadapt.cli.main import app
-from medadapt.errors import ConfigError
+from medadapt.errors import ConfigError, DataError
 from medadapt.evaluate.report.formatting import fmt_ci
 from medadapt.fileio import check_output_file
 
@@ -71,16 +71,83 @@ ALLOW_ABSENT = typer.Option(
 )
 
 
-def _image_data(data: Path, path_column: str | None, base: Path | None = None) -> bool:
-    """Whether ``data`` is an image source (or ``base`` an image model)."""
+def require_data(data: Path) -> None:
+    """``--data`` must exist before anything else is said about it."""
+    if not data.exists():
+        raise DataError(f"--data {data} does not exist; check the path")
+
+
+def check_not_inside(out: Path, source: Path, flag: str) -> None:
+    """An output must not be written into (or over) an input: ``--out`` inside ``--data``
+    would add the model to the images it was trained on."""
+    out_abs, source_abs = out.resolve(), source.resolve()
+    if out_abs == source_abs or (source_abs.is_dir() and source_abs in out_abs.parents):
+        raise ConfigError(f"--out {out} is inside {flag} {source}; write outputs somewhere else")
+
+
+def base_kind(base: Path) -> str:
+    """``"tabular"`` or ``"image"``: what ``--base`` holds (one-line errors otherwise)."""
+    manifest = base / "model.json"
+    if not base.exists():
+        raise DataError(f"--base {base} does not exist; check the path")
+    if not manifest.is_file():
+        raise DataError(
+            f"--base {base} holds no model.json: point --base at a directory written by "
+            "'medadapt train-base'"
+        )
+    try:
+        kind = json.loads(manifest.read_text()).get("kind")
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+        raise DataError(
+            f"--base {base}: model.json is not valid JSON (truncated or edited); copy the base "
+            "model again"
+        ) from None
+    if kind not in ("tabular", "image"):
+        raise DataError(f"--base {base}: model.json is not a medadapt base model")
+    return kind
+
+
+def modality_of(base: Path, data: Path, path_column: str | None) -> str:
+    """``"images"`` or ``"tables"``, as the base model says; data of the other kind is
+    refused naming both."""
     from medadapt.data.image_schema import is_image_source
 
-    if base is not None and (base / "model.json").is_file():
-        try:
-            if json.loads((base / "model.json").read_text()).get("kind") == "image":
-                return True
-        except json.JSONDecodeError:
-            pass
+    kind = base_kind(base)
+    images = is_image_source(data, path_column or "path")
+    if kind == "image" and not images:
+        raise DataError(
+            f"--base {base} is an image model, but --data {data} is a table: pass images, or "
+            "a --base trained on a table"
+        )
+    if kind == "tabular" and images:
+        raise DataError(
+            f"--base {base} is a table model, but --data {data} is image data: pass a table, "
+            "or a --base trained on images"
+        )
+    return "images" if kind == "image" else "tables"
+
+
+def check_not_an_input(outputs: dict[str, Path | None], inputs: dict[str, Path | None]) -> None:
+    """No output may replace an input file or land inside a model directory (even with
+    ``--force``: it would destroy what the command reads)."""
+    for out_flag, out in outputs.items():
+        if out is None:
+            continue
+        target = out.resolve()
+        for in_flag, source in inputs.items():
+            if source is None:
+                continue
+            origin = source.resolve()
+            if target == origin or (origin.is_dir() and origin in target.parents):
+                raise ConfigError(
+                    f"{out_flag} {out} would overwrite {in_flag} {source}; write it elsewhere"
+                )
+
+
+def _image_data(data: Path, path_column: str | None) -> bool:
+    """Whether ``data`` is an image source (a folder, .npz, DICOM/NIfTI/PNG, path CSV)."""
+    from medadapt.data.image_schema import is_image_source
+
     return is_image_source(data, path_column or "path")
 
 
@@ -138,9 +205,13 @@ def train_base_command(
     exclude: str | None = typer.Option(None, help="Columns to leave out."),
     allow_leak: str | None = ALLOW_LEAK,
     test_fraction: float = typer.Option(0.2, help="Share of rows held out for testing."),
-    d_token: int = typer.Option(64, help="Token width (paper default 192)."),
-    n_blocks: int = typer.Option(2, help="Transformer blocks (paper default 3)."),
-    n_heads: int = typer.Option(4, help="Attention heads."),
+    d_token: int | None = typer.Option(
+        None, help="Tables: token width (default 64; the paper's 192)."
+    ),
+    n_blocks: int | None = typer.Option(
+        None, help="Tables: Transformer blocks (default 2; the paper's 3)."
+    ),
+    n_heads: int | None = typer.Option(None, help="Tables: attention heads (default 4)."),
     seed: int = SEED,
     backbone: str | None = BACKBONE,
     weights: Path | None = WEIGHTS,
@@ -180,9 +251,26 @@ def train_base_command(
     Images: medadapt train-base --data chest.npz --backbone timm:vit_small_patch16_224
     --weights vit_small.safetensors --image-size 64 --out base/
     """
+    require_data(data)
+    checks.fraction(test_fraction, "--test-fraction")
+    checks.at_least(seed, "--seed", 0)
+    group_list = checks.names(groups, "--groups")
+    checks.distinct_columns(
+        {"--label": label, "--id-column": id_column, "--group-column": group_column}
+    )
     check_output_file(json_out, flag="--json", force=force)
+    check_not_inside(out, data, "--data")
     staged = new_directory(out, force=force, markers={"model.json": "a base model"})
     if _image_data(data, path_column):
+        checks.only_for("tables", data, {
+            "--task": task, "--positive-above": positive_above, "--categorical": categorical,
+            "--numeric": numeric, "--exclude": exclude, "--allow-leak": allow_leak,
+            "--d-token": d_token, "--n-blocks": n_blocks, "--n-heads": n_heads,
+        })  # fmt: skip
+        checks.image_options(
+            image_size=image_size, channels=channels, spatial_dims=spatial_dims, slices=slices,
+            split=split, on_error=on_error, epochs=epochs, lr=lr,
+        )  # fmt: skip
         from medadapt.cli import images
 
         with staged as staged_out:
@@ -214,10 +302,41 @@ def train_base_command(
                 spacing=spacing,
             )
         return images.print_train_base(summary, out, json_out)
-    from medadapt.cli.images import tables_only
-
-    tables_only(data, **{k: v for k, v in locals().items() if k in _IMAGE_TRAIN_OPTIONS})
+    checks.only_for("images", data, {
+        "--backbone": backbone, "--weights": weights, "--image-size": image_size,
+        "--channels": channels, "--window": window, "--spatial-dims": spatial_dims,
+        "--slices": slices, "--split": split, "--path-column": path_column,
+        "--class-names": class_names, "--backbone-options": backbone_options,
+        "--freeze-backbone": freeze_backbone, "--epochs": epochs, "--lr": lr,
+        "--json": json_out, "--on-error": on_error, "--normalize": normalize,
+        "--spacing": spacing,
+    })  # fmt: skip
     label = required(label, "--label", "for a table: name the column holding the outcome")
+    checks.one_of(task, "--task", ("binary", "multiclass", "regression"))
+    if task is not None and positive_above is not None and task != "binary":
+        raise ConfigError(
+            f"--positive-above makes a binary label, but --task is {task}; drop one of them"
+        )
+    lists = {flag: checks.names(value, flag) for flag, value in (
+        ("--categorical", categorical), ("--numeric", numeric), ("--exclude", exclude),
+        ("--allow-leak", allow_leak),
+    )}  # fmt: skip
+    both = set(lists["--categorical"]) & set(lists["--numeric"])
+    if both:
+        raise ConfigError(
+            f"{', '.join(sorted(both))} given to both --categorical and --numeric; choose one"
+        )
+    for flag, columns in lists.items():
+        if label in columns:
+            raise ConfigError(f"{flag} names the label {label!r}; the label is never a feature")
+    for flag, value in (("--d-token", d_token), ("--n-blocks", n_blocks), ("--n-heads", n_heads)):
+        checks.at_least(value, flag)
+    d_token, n_blocks, n_heads = d_token or 64, n_blocks or 2, n_heads or 4
+    if d_token % n_heads:
+        raise ConfigError(
+            f"--d-token {d_token} must be a multiple of --n-heads {n_heads} (each head gets "
+            "an equal share of the token)"
+        )
     small_model_threads()
     from medadapt.train.tabular import TabularModelConfig
     from medadapt.workflows.jobs import train_base_job
@@ -228,14 +347,14 @@ def train_base_command(
             label=label,
             out=staged_out,
             group_column=group_column,
-            groups=split_list(groups),
+            groups=group_list,
             task=task,
             positive_above=positive_above,
             id_column=id_column,
-            categorical=split_list(categorical),
-            numeric=split_list(numeric),
-            exclude=split_list(exclude),
-            allow_leak=split_list(allow_leak),
+            categorical=lists["--categorical"],
+            numeric=lists["--numeric"],
+            exclude=lists["--exclude"],
+            allow_leak=lists["--allow-leak"],
             test_fraction=test_fraction,
             seed=seed,
             model_config=TabularModelConfig(d_token=d_token, n_blocks=n_blocks, n_heads=n_heads),
@@ -301,12 +420,24 @@ def adapt_command(
     Images, new classes: medadapt adapt --base base/ --data new_cases/ --new-classes cavity
     --method bottleneck --out adapters/cavity --report cavity.html
     """
+    require_data(data)
+    checks.fraction(train_fraction, "--train-fraction", closed=True)
+    checks.fraction(test_fraction, "--test-fraction")
+    checks.at_least(seed, "--seed", 0)
+    checks.one_of(method, "--method", ("bottleneck", "lora", "ia3", "head", "full"))
+    images = modality_of(base, data, path_column) == "images"
     check_output_file(json_out, flag="--json", force=force)
     check_output_file(report, flag="--report", force=force)
+    check_not_inside(out, data, "--data")
+    check_not_inside(out, base, "--base")
     staged = new_directory(
         out, force=force, markers={"adapter.json": "an adapter", "model.json": "a model"}
     )
-    if _image_data(data, path_column, base):
+    if images:
+        checks.only_for("tables", data, {"--allow-leak": allow_leak})
+        checks.image_options(split=split, on_error=on_error, epochs=epochs, lr=lr,
+                             top_blocks=top_blocks)  # fmt: skip
+        checks.names(new_classes, "--new-classes")
         from medadapt.cli import images
 
         with staged as staged_out:
@@ -335,9 +466,12 @@ def adapt_command(
                 report=report,
                 on_error=on_error or "refuse",
             )
-    from medadapt.cli.images import tables_only
 
-    tables_only(data, **{k: v for k, v in locals().items() if k in _IMAGE_ADAPT_OPTIONS})
+    checks.only_for("images", data, {
+        "--new-classes": new_classes, "--top-blocks": top_blocks, "--epochs": epochs,
+        "--lr": lr, "--split": split, "--path-column": path_column, "--old-data": old_data,
+        "--json": json_out, "--report": report, "--on-error": on_error,
+    })  # fmt: skip
     label = required(label, "--label", "for a table: name the column holding the outcome")
     why = "to adapt on a table: name the group column and the target group"
     group_column = required(group_column, "--group-column", why)
@@ -358,7 +492,7 @@ def adapt_command(
             train_fraction=train_fraction,
             test_fraction=test_fraction,
             seed=seed,
-            allow_leak=split_list(allow_leak),
+            allow_leak=checks.names(allow_leak, "--allow-leak"),
             progress=step,
         )
     info = summary["data_summary"]
@@ -373,40 +507,6 @@ def adapt_command(
         f"trained on {info['n_train']} rows; {summary['trainable_params']} trainable "
         f"parameters; {summary['adapter_bytes']} bytes; saved {out}"
     )
-
-
-_IMAGE_TRAIN_OPTIONS = (
-    "backbone",
-    "weights",
-    "image_size",
-    "channels",
-    "window",
-    "spatial_dims",
-    "slices",
-    "split",
-    "path_column",
-    "class_names",
-    "backbone_options",
-    "freeze_backbone",
-    "epochs",
-    "lr",
-    "json_out",
-    "on_error",
-    "normalize",
-    "spacing",
-)
-_IMAGE_ADAPT_OPTIONS = (
-    "new_classes",
-    "top_blocks",
-    "epochs",
-    "lr",
-    "split",
-    "path_column",
-    "old_data",
-    "json_out",
-    "report",
-    "on_error",
-)
 
 
 def _task(metrics: dict[str, Any]) -> str:
@@ -443,14 +543,24 @@ def evaluate_command(
     Images: medadapt evaluate --base base/ --adapter adapters/cavity --data new_cases/
     --report cavity_eval.html
     """
-    check_output_file(json_out, flag="--json", force=force)
-    check_output_file(report, flag="--report", force=force)
+    require_data(data)
     if not 0.0 < threshold < 1.0:
         raise ConfigError(
             f"--threshold must be a probability between 0 and 1 (the operating point for "
             f"sensitivity and specificity); got {threshold:g}"
         )
-    if _image_data(data, path_column, base):
+    if group is not None and not group.strip():
+        raise ConfigError("--group is empty; name the group to evaluate, or leave it out")
+    images = modality_of(base, data, path_column) == "images"
+    check_not_an_input(
+        {"--json": json_out, "--report": report},
+        {"--data": data, "--base": base, "--adapter": adapter},
+    )
+    check_output_file(json_out, flag="--json", force=force)
+    check_output_file(report, flag="--report", force=force)
+    if images:
+        checks.only_for("tables", data, {"--allow-absent-columns": allow_absent_columns})
+        checks.image_options(split=split, on_error=on_error)
         from medadapt.cli import images
 
         return images.evaluate(
@@ -467,9 +577,10 @@ def evaluate_command(
             report=report,
             on_error=on_error or "refuse",
         )
-    from medadapt.cli.images import tables_only
 
-    tables_only(data, split=split, path_column=path_column, on_error=on_error)
+    checks.only_for("images", data, {
+        "--split": split, "--path-column": path_column, "--on-error": on_error,
+    })  # fmt: skip
     small_model_threads()
     from medadapt.workflows.jobs import evaluate_job
     from medadapt.workflows.reports import evaluation_report
@@ -512,16 +623,20 @@ def predict_command(
     Images: medadapt predict --base base/ --data scans/ --out pred.csv (a file, a folder, a
     path CSV or an .npz's test split)
     """
+    require_data(data)
+    images = modality_of(base, data, None) == "images"
+    check_not_an_input({"--out": out}, {"--data": data, "--base": base, "--adapter": adapter})
     check_output_file(out, flag="--out", force=force)
-    if _image_data(data, None, base):
-        from medadapt.cli import images
+    if images:
+        checks.only_for("tables", data, {"--allow-absent-columns": allow_absent_columns})
+        checks.image_options(on_error=on_error)
+        from medadapt.cli import images as image_cli
 
-        return images.predict(
+        return image_cli.predict(
             base=base, data=data, out=out, adapter=adapter, on_error=on_error or "refuse"
         )
-    from medadapt.cli.images import tables_only
 
-    tables_only(data, on_error=on_error)
+    checks.only_for("images", data, {"--on-error": on_error})
     small_model_threads()
     from medadapt.workflows.jobs import predict_job
 

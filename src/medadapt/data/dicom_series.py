@@ -57,6 +57,8 @@ class Unit:
         becomes ``notes`` (a file that fails is reported by its exception alone)."""
         with collect_notes() as notes:
             read = self._read(options)
+        if not all(np.isfinite(sample).all() for sample in read.samples):
+            raise ReadError("pixel values include NaN or infinity (nothing to score)")
         read.notes = notes
         return read
 

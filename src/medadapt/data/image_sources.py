@@ -92,7 +92,7 @@ def csv_entries(
         if column is not None and column not in table.columns:
             raise DataError(
                 f"{csv} has no column {column!r} (it has {have}): "
-                "name the columns path,label[,group] or pass path_column=/label_column="
+                "name the columns path,label[,group], or pass --path-column / --label"
             )
     if id_column is not None and id_column not in table.columns:
         raise DataError(

@@ -132,7 +132,7 @@ def load_images(
         first = next(e.path for e in entries if e.fmt in ("png", "jpeg"))
         raise DataError(
             f"{first} is a 2D picture but spatial_dims=3 needs volumes (NIfTI or multi-frame "
-            "DICOM): pass spatial_dims=2 or remove the pictures"
+            "DICOM): pass --spatial-dims 2 or remove the pictures"
         )
     if resolved_window is not None and not any(e.fmt in ("dicom", "nifti") for e in entries):
         raise ConfigError(
@@ -200,7 +200,7 @@ def _class_list(
         what = "class folder" if root.is_dir() else f"value in column {label_column!r}"
         raise DataError(
             f"{root} has only one {what} ({class_list[0]!r}): a classifier needs at least two "
-            "classes; add the other classes' images or pass classes=[...]"
+            "classes; add the other classes' images or name them with --class-names"
         )
     return class_list
 
@@ -251,7 +251,7 @@ def _read_all(
             if on_error != "skip":
                 raise DataError(
                     f"cannot read {entry.path}: {reason}; fix or remove the file, or pass "
-                    "on_error='skip' (--on-error skip) to leave it out"
+                    "--on-error skip to leave it out"
                 ) from None
             skipped.append((str(entry.path), reason))
         else:
@@ -314,7 +314,7 @@ def _channel_count(root: Path, found: list[tuple[int, Path]], channels: int | No
     if gray and colour:
         raise DataError(
             f"{root} mixes grayscale ({len(gray)}) and colour ({len(colour)}) images (e.g. "
-            f"{gray[0]} and {colour[0]}): pass channels=1 or channels=3 to convert them all"
+            f"{gray[0]} and {colour[0]}): pass --channels 1 or --channels 3 to convert them all"
         )
     return 3 if colour else 1
 

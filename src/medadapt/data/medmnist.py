@@ -40,16 +40,18 @@ def load_npz(
     from medadapt.data.images import ImageDataset, check_class_counts
 
     if settings.get("window") is not None:
-        raise ConfigError(f"window applies to DICOM and NIfTI in HU, not to {path.name}")
+        raise ConfigError(f"--window applies to DICOM and NIfTI in HU, not to {path.name}")
     try:
         archive = np.load(path, allow_pickle=False)
         keys = list(archive.files)
-    except Exception as exc:
+    except Exception:
         raise DataError(
-            f"cannot read {path} ({describe_error(exc)}): it is not a valid .npz archive"
+            f"--data {path} is not a valid .npz archive (a MedMNIST-style file of "
+            "train_/val_/test_ images and labels); export it again with numpy.savez"
         ) from None
     with archive:
         images = _array(archive, path, f"{split}_images", keys)
+        _check_pixels(images, path, split)
         labels = _labels(archive, path, f"{split}_labels", keys)
         every = [labels] + [
             _labels(archive, path, f"{s}_labels", keys)
@@ -77,7 +79,7 @@ def load_npz(
         keys = [f"{d}#{s}" for d in digests for s in chosen]
     elif not volumes and spatial_dims == 3:
         raise DataError(
-            f"{path} holds 2D images but spatial_dims=3 needs volumes: pass spatial_dims=2"
+            f"{path} holds 2D images but --spatial-dims 3 needs volumes: pass --spatial-dims 2"
         )
     else:
         sample_ids = [f"{path}#{split}/{i}" for i in range(len(values))]
@@ -127,16 +129,39 @@ def array_key(image: np.ndarray) -> str:
     return digest.hexdigest()[:KEY_CHARS]
 
 
+def _check_pixels(images: np.ndarray, path: Path, split: str) -> None:
+    """Refuse an empty split, and pixel values that are not finite numbers."""
+    if images.size == 0 or images.ndim < 3:
+        raise DataError(
+            f"--data {path} has no images in its {split} split (shape {images.shape}); pick "
+            "another --split or export the file again"
+        )
+    if images.dtype.kind not in "uifb":
+        raise DataError(f"--data {path}: {split}_images are not numbers ({images.dtype})")
+    if images.dtype.kind == "f":
+        bad = ~np.isfinite(images.reshape(len(images), -1)).all(axis=1)
+        if bad.any():
+            raise DataError(
+                f"--data {path}: {int(bad.sum())} of {len(images)} {split} images hold NaN or "
+                "infinite pixel values; fix or remove them (they cannot be scored)"
+            )
+
+
 def _array(archive: Any, path: Path, key: str, keys: list[str]) -> np.ndarray:
     if key not in keys:
         raise DataError(
             f"{path} has no {key!r} array (it has {', '.join(keys) or 'none'}): MedMNIST files "
-            "hold train_/val_/test_ images and labels; pick another split="
+            "hold train_/val_/test_ images and labels; pick another --split"
         )
     try:
         return np.asarray(archive[key])
+    except ValueError:  # object arrays: medadapt never unpickles a data file
+        raise DataError(
+            f"--data {path}: {key!r} holds Python objects, not numbers; save the images as a "
+            "numeric array (uint8 or float)"
+        ) from None
     except Exception as exc:
-        raise DataError(f"cannot read {key!r} from {path} ({describe_error(exc)})") from None
+        raise DataError(f"--data {path}: cannot read {key!r} ({describe_error(exc)})") from None
 
 
 def _labels(archive: Any, path: Path, key: str, keys: list[str]) -> np.ndarray:
@@ -194,8 +219,8 @@ def _class_names(classes: Sequence[str] | None, n_classes: int, path: Path) -> l
         raise ConfigError(f"classes must be distinct names, got {names}")
     if len(names) < n_classes:
         raise DataError(
-            f"{path} has labels up to {n_classes - 1} but only {len(names)} class names were "
-            "given: pass one name per label index 0..K-1"
+            f"--class-names: {path} has labels up to {n_classes - 1} but only {len(names)} "
+            "names were given: pass one name per label index 0..K-1"
         )
     return names
 

@@ -134,11 +134,15 @@ class TableSchema:
         """Infer the schema from training rows ``frame``; ``allow_leak`` names features kept
         deliberately although they alone predict the label (see :mod:`medadapt.data.leaks`)."""
         columns = list(frame.columns)
-        for role, name in (("label", label), ("id", id_column), ("group", group_column)):
+        for flag, name in (
+            ("--label", label),
+            ("--id-column", id_column),
+            ("--group-column", group_column),
+        ):
             if name is not None and name not in columns:
                 raise DataError(
-                    f"{role} column {name!r} is not in the table; its columns are: "
-                    f"{', '.join(columns)}"
+                    f"{flag} {name!r} is not a column of the table; its columns are: "
+                    f"{', '.join(map(str, columns))}"
                 )
         for option, names in (
             ("--categorical", categorical),
@@ -153,7 +157,7 @@ class TableSchema:
                         f"spelling (columns: {', '.join(map(str, columns))})"
                     )
         if task is not None and task not in TASKS:
-            raise DataError(f"task must be one of {TASKS}, got {task!r}")
+            raise DataError(f"--task must be one of {', '.join(TASKS)}; got {task!r}")
         schema = cls(label=label, task="binary", features=[], positive_above=positive_above)
         schema.id_column, schema.group_column = id_column, group_column
         schema.allowed_leaks = list(allow_leak)

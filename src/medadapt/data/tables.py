@@ -35,14 +35,14 @@ def _decode(raw: bytes, path: Path) -> str:
     for bom, name in _UTF16_BOMS.items():
         if raw.startswith(bom):
             raise DataError(
-                f"{path} is encoded as {name}; save it as UTF-8 (in Excel: 'CSV UTF-8') and "
+                f"--data {path} is encoded as {name}; save it as UTF-8 (in Excel: 'CSV UTF-8') and "
                 "pass it to --data again"
             )
     head = raw[:4096]
     if head.count(b"\x00") > len(head) // 10:
         kind = "UTF-16 text without a byte-order mark" if _wide_text(head) else ""
         raise DataError(
-            f"{path} is not a text table ({kind or 'binary content'}); export it as a UTF-8 "
+            f"--data {path} is not a text table ({kind or 'binary content'}); export it as a UTF-8 "
             "CSV (or Parquet) and pass it to --data again"
         )
     try:
@@ -110,17 +110,19 @@ def read_table(path: str | Path, *, text_columns: Sequence[str | None] = ()) -> 
     path = Path(path)
     as_text = [c for c in text_columns if c]
     if not path.is_file():
-        raise DataError(f"data file {path} does not exist; check the --data path")
+        raise DataError(f"--data {path} does not exist; check the path")
     if path.suffix.lower() in (".parquet", ".pq"):
         try:
             frame = pd.read_parquet(path)
         except Exception as exc:
-            raise DataError(f"{path} is not a readable Parquet file ({exc})") from None
+            raise DataError(
+                f"--data {path} is not a readable Parquet file ({_one_line(exc)})"
+            ) from None
     else:
         raw = path.read_bytes()
         if not raw.strip():
             raise DataError(
-                f"{path} is empty; export the table again with a header row and patient rows"
+                f"--data {path} is empty; export the table again with a header row and patient rows"
             )
         text = _decode(raw, path).replace("\r\n", "\n").replace("\r", "\n")
         separator = _sniff_separator(text)
@@ -138,7 +140,10 @@ def read_table(path: str | Path, *, text_columns: Sequence[str | None] = ()) -> 
                 dtype_backend="numpy_nullable",
             )
         except (pd.errors.ParserError, ValueError) as exc:
-            raise DataError(f"{path} cannot be parsed as a table ({exc})") from None
+            raise DataError(
+                f"--data {path} cannot be read as a table ({_one_line(exc)}); export it again "
+                "as a CSV with one header row"
+            ) from None
         frame = _to_plain_dtypes(frame)
         for column in frame.columns:
             if frame[column].dtype == object and column not in present:
@@ -146,9 +151,15 @@ def read_table(path: str | Path, *, text_columns: Sequence[str | None] = ()) -> 
     frame.columns = [str(c).strip() for c in frame.columns]
     _refuse_duplicate_names(list(frame.columns), path)
     if len(frame) == 0:
-        raise DataError(f"{path} has a header but no rows; export the patient rows too")
+        raise DataError(f"--data {path} has a header but no rows; export the patient rows too")
     frame.attrs["unusable_numbers"] = _blank_unusable_numbers(frame)
     return frame
+
+
+def _one_line(exc: Exception) -> str:
+    """A library's message, first line only and without its internals ("C error: ...")."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text.replace("Error tokenizing data. C error: ", "")
 
 
 def _refuse_duplicate_names(names: list[str], path: Path) -> None:
@@ -156,8 +167,8 @@ def _refuse_duplicate_names(names: list[str], path: Path) -> None:
     duplicated = sorted({c for c in names if names.count(c) > 1 and c})
     if duplicated:
         raise DataError(
-            f"{path} has duplicate column names ({', '.join(map(repr, duplicated))}); rename "
-            "or remove the copies so each column has one name"
+            f"--data {path} has duplicate column names ({', '.join(map(repr, duplicated))}); "
+            "rename or remove the copies so each column has one name"
         )
 
 

@@ -127,6 +127,13 @@ class Unpacked:
     base_dir: Path | None = None
 
 
+def _looks_like_an_archive(path: Path) -> bool:
+    """gzip's magic bytes, or a tar header's 'ustar' at byte 257."""
+    with open(path, "rb") as handle:
+        head = handle.read(512)
+    return head.startswith(b"\x1f\x8b") or head[257:262] == b"ustar"
+
+
 def _refuse(path: Path, problem: str) -> AdapterFileError:
     return AdapterFileError(f"{path} {problem}; ask the sender to export it again")
 
@@ -177,6 +184,11 @@ def read_archive(path: Path, staging: Path, *, expect_sha256: str | None = None)
             while tar.fileobj.read(CHUNK):  # to the end: gzip checks its CRC there
                 pass
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        if not _looks_like_an_archive(path):
+            raise AdapterFileError(
+                f"{path} is not an archive written by 'medadapt registry export' (a "
+                ".medadapt.tar.gz file); check the file name"
+            ) from None
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise _refuse(path, f"is truncated or corrupted ({reason})") from None
     for required in (INFO, SUMS, MANIFEST):

@@ -80,6 +80,8 @@ class Registry:
 
     def __init__(self, root: str | Path, *, create: bool = False) -> None:
         root = Path(root)
+        if root.exists() and not root.is_dir():
+            raise RegistryError(f"--root {root} is a file, not a registry directory")
         if not (root / INDEX).is_file():
             if not create:
                 what = (
@@ -217,13 +219,18 @@ class Registry:
         )
 
     def export(
-        self, ref: str, path: str | Path | None = None, *, with_base: bool = False
+        self,
+        ref: str,
+        path: str | Path | None = None,
+        *,
+        with_base: bool = False,
+        force: bool = False,
     ) -> Exported:
         """Write ``ref`` to one archive file after verifying its files; the result carries the
         archive's SHA-256. ``path``: a file, or a directory (one that exists, or a string
         ending in ``/``) to write ``NAME-vN.medadapt.tar.gz`` in (default: the current one).
         ``with_base`` also puts the registered base model in the archive."""
-        return transfer.export_version(self, ref, path, with_base=with_base)
+        return transfer.export_version(self, ref, path, with_base=with_base, force=force)
 
     # ----- promoting and removing ---------------------------------------------------------------
     def promote(self, ref: str) -> AdapterVersion:

@@ -300,33 +300,42 @@ def _without_local_paths(manifest: dict[str, Any], data: bytes) -> tuple[dict[st
     return manifest, json.dumps(manifest, indent=2).encode()
 
 
-def _archive_path(v: AdapterVersion, path: str | Path | None) -> Path:
+def _archive_path(v: AdapterVersion, path: str | Path | None, force: bool = False) -> Path:
     """Where ``export`` writes: ``path``, or ``NAME-vN.medadapt.tar.gz`` inside it when it is
     a directory (one that exists, or a string ending in a separator: typer and ``Path`` drop
     the trailing ``/`` of ``-o outbox/``, so the CLI passes the string as typed)."""
+    from medadapt.fileio import check_output_file
+
     default = f"{v.name}-v{v.version}{archive.SUFFIX}"
-    if path is None:
-        return Path.cwd() / default
-    text = os.fspath(path)
+    text = os.fspath(path) if path is not None else os.fspath(Path.cwd()) + os.sep
     if text.endswith(("/", os.sep)) or Path(text).is_dir():
-        Path(text).mkdir(parents=True, exist_ok=True)
-        return Path(text) / default
-    out = Path(text)
-    if not out.parent.is_dir():
-        raise RegistryError(
-            f"cannot write {out}: the directory {out.parent} does not exist; create it, or "
-            f"give -o a directory ending in '/' to create"
-        )
+        out = Path(text) / default
+    else:
+        out = Path(text)
+        if out.parent.exists() and not out.parent.is_dir():
+            raise RegistryError(f"-o {out}: {out.parent} is a file, not a directory")
+        if not out.parent.exists():
+            raise RegistryError(
+                f"-o {out}: the directory {out.parent} does not exist; create it, or give -o a "
+                "directory ending in '/' to create"
+            )
+    check_output_file(out, flag="-o", force=force)
+    out.parent.mkdir(parents=True, exist_ok=True)
     return out
 
 
 def export_version(
-    registry: Registry, ref: str, path: str | Path | None, *, with_base: bool = False
+    registry: Registry,
+    ref: str,
+    path: str | Path | None,
+    *,
+    with_base: bool = False,
+    force: bool = False,
 ) -> Exported:
     v = registry.get(ref)
     registry.check_files(v)
     base_dir = _base_to_export(registry, v) if with_base else None
-    out = _archive_path(v, path)
+    out = _archive_path(v, path, force)
     parent_blob = None
     if v.parent is not None:
         parents = [p for p in registry.list(v.name) if p.version == v.parent]

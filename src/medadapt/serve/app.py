@@ -141,6 +141,16 @@ def create_app(
     async def unavailable(_: Request, exc: Unavailable) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=503)
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        """422 naming each field and the problem, never the values sent (patient data), and
+        at most ``MAX_ERRORS`` of them."""
+        errors = [{key: e[key] for key in ("loc", "msg", "type") if key in e} for e in exc.errors()]
+        body: dict[str, Any] = {"detail": errors[:MAX_ERRORS]}
+        if len(errors) > MAX_ERRORS:
+            body["more_errors"] = len(errors) - MAX_ERRORS
+        return JSONResponse(body, status_code=422)
+
     @app.exception_handler(MedadaptError)
     async def bad_input(_: Request, exc: MedadaptError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=422)
@@ -213,6 +223,9 @@ def create_app(
     app.state.serving = state
     app.state.batcher = batcher
     return app
+
+
+MAX_ERRORS = 20
 
 
 def _prediction(served, route: Route, score: Any) -> dict[str, Any]:

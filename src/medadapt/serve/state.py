@@ -23,7 +23,7 @@ import torch
 
 from medadapt.adapters import AdapterModel
 from medadapt.data.schema import TableSchema
-from medadapt.errors import MedadaptError
+from medadapt.errors import ConfigError, MedadaptError
 from medadapt.registry import Registry
 from medadapt.registry.bases import find_base
 from medadapt.registry.records import parse_ref
@@ -85,6 +85,7 @@ class Tables:
     groups: dict[tuple[str, str], list[Route]] = field(default_factory=dict)  # (column, value)
     info: list[dict[str, Any]] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # promoted name -> why not served
+    group_of: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (column, value)
 
     @property
     def group_columns(self) -> frozenset[str]:
@@ -197,6 +198,7 @@ class ServingState:
             if summary.get("group_column") and summary.get("group") is not None:
                 key = (summary["group_column"], str(summary["group"]))
                 tables.groups.setdefault(key, []).append(route)
+                tables.group_of[name] = key
             tables.info.append(
                 {
                     "name": name,
@@ -224,12 +226,14 @@ class ServingState:
                 route = tables.versions.get((ref.name, ref.version))
                 if route is None:
                     raise NotLoaded(ref.name, ref.version)
+                self._check_group(ref.name, group, instance)
                 return route
             if ref.name in tables.failed:
                 raise Unavailable(f"adapter {tables.failed[ref.name]}")
             if ref.name not in tables.promoted:
                 served = ", ".join(sorted(tables.promoted)) or "none"
                 raise NotFound(f"unknown adapter {ref.name!r}; served adapters: {served}")
+            self._check_group(ref.name, group, instance)
             return tables.promoted[ref.name]
         for (column, value), routes in tables.groups.items():
             wanted = group if group is not None else instance.get(column)
@@ -251,6 +255,21 @@ class ServingState:
         raise NotFound(
             f"no adapter serves group {wanted_group!r}, and no base model was trained on it"
         )
+
+    def _check_group(self, name: str, group: str | None, instance: dict[str, Any]) -> None:
+        """A request naming an adapter and another group (in ``group`` or in the instance's
+        group field) is refused: answering with the adapter would silently ignore the group."""
+        recorded = self.tables.group_of.get(name)
+        if recorded is None:
+            return
+        column, value = recorded
+        asked = group if group is not None else instance.get(column)
+        if asked is not None and str(asked).strip() != value:
+            raise ConfigError(
+                f"adapter {name!r} is for {column} = {value!r}, but the request names another "
+                f"group; drop 'group' (and the {column!r} field) to use it, or name the adapter "
+                "of that group"
+            )
 
     def _instance_group(self, instance: dict[str, Any]) -> Any:
         for served in self.bases.values():

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from medadapt.data.schema import TableSchema
+from medadapt.data.tables import LARGEST_MEASUREMENT
 
 MAX_LISTED_FIELDS = 12
 
@@ -28,9 +29,10 @@ def _finite_number(value: Any) -> bool:
     if isinstance(value, bool):
         return False
     try:
-        return math.isfinite(float(value))
+        number = float(value)
     except (TypeError, ValueError, OverflowError):
         return False
+    return math.isfinite(number) and abs(number) <= LARGEST_MEASUREMENT
 
 
 def check_instance(
@@ -55,7 +57,10 @@ def check_instance(
         if value is not None and not _finite_number(value):
             errors.append(
                 _error(
-                    index, feature.name, f"{feature.name} must be a number or null, got {value!r}"
+                    index,
+                    feature.name,
+                    f"{feature.name} must be a finite number within ±1e15 or null "
+                    f"(got {type(value).__name__})",
                 )
             )
     for feature in schema.categorical_features:

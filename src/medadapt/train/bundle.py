@@ -75,32 +75,50 @@ class BaseModel:
 
     @classmethod
     def load(cls, directory: str | Path) -> BaseModel:
+        """The base model in ``directory``, verified: its manifest's fields, the weights'
+        checksum, and the fingerprint of the weights as loaded (one-line errors naming
+        ``--base`` otherwise)."""
         directory = Path(directory)
         path = directory / MANIFEST
         if not path.is_file():
             raise AdapterFileError(
-                f"no {MANIFEST} in {directory}: point --base at a directory written by "
+                f"--base {directory} holds no {MANIFEST}: point --base at a directory written by "
                 "'medadapt train-base'"
             )
         try:
             manifest = json.loads(path.read_text())
-        except json.JSONDecodeError:
-            raise AdapterFileError(f"{path} is not valid JSON (truncated or edited)") from None
-        if manifest.get("format") != FORMAT:
-            raise AdapterFileError(f"{path} is not a medadapt base model")
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise AdapterFileError(
+                f"--base {directory}: {MANIFEST} is not valid JSON (truncated or edited); copy "
+                "the base model again"
+            ) from None
+        _check_manifest(manifest, path)
         weights = directory / WEIGHTS
         if not weights.is_file() or sha256_file(weights) != manifest["weights_sha256"]:
             raise AdapterFileError(
-                f"{weights} is missing or does not match its checksum; copy the base model again"
+                f"--base {directory}: {WEIGHTS} is missing or does not match its checksum; copy "
+                "the base model again"
             )
-        model = build_model(manifest["kind"], manifest["architecture"])
-        model.load_state_dict(load_file(str(weights)))
+        try:
+            model = build_model(manifest["kind"], manifest["architecture"])
+            model.load_state_dict(load_file(str(weights)))
+            schema = (
+                TableSchema.from_dict(manifest["schema"])
+                if manifest["kind"] == "tabular"
+                else _image_schema(manifest["schema"])
+            )
+        except (TypeError, KeyError, ValueError, RuntimeError) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise AdapterFileError(
+                f"--base {directory}: {MANIFEST} does not describe its weights ({reason}); copy "
+                "the base model again"
+            ) from None
         model.eval()
-        schema = (
-            TableSchema.from_dict(manifest["schema"])
-            if manifest["kind"] == "tabular"
-            else _image_schema(manifest["schema"])
-        )
+        if fingerprint_model(model).to_dict() != manifest["fingerprint"]:
+            raise AdapterFileError(
+                f"--base {directory}: the weights do not match the fingerprint in {MANIFEST} "
+                "(edited); copy the base model again"
+            )
         return cls(
             model=model,
             kind=manifest["kind"],
@@ -108,6 +126,32 @@ class BaseModel:
             schema=schema,
             training=manifest.get("training", {}),
         )
+
+
+_FIELDS = {
+    "kind": str,
+    "architecture": dict,
+    "schema": dict,
+    "fingerprint": dict,
+    "weights_sha256": str,
+}
+
+
+def _check_manifest(manifest: Any, path: Path) -> None:
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise AdapterFileError(f"--base {path.parent}: {path.name} is not a medadapt base model")
+    wrong = [k for k, kind in _FIELDS.items() if not isinstance(manifest.get(k), kind)]
+    if wrong:
+        raise AdapterFileError(
+            f"--base {path.parent}: {path.name} lacks or garbles {', '.join(wrong)}; copy the "
+            "base model again"
+        )
+    if manifest["kind"] not in ("tabular", "image"):
+        raise AdapterFileError(
+            f"--base {path.parent}: {path.name} has unknown kind {manifest['kind']!r}"
+        )
+    if not isinstance(manifest.get("training", {}), dict):
+        raise AdapterFileError(f"--base {path.parent}: {path.name} has a garbled training record")
 
 
 def _image_schema(data: dict[str, Any]) -> Any:

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from medadapt.adapters import AdapterModel, read_manifest
 from medadapt.data.image_files import check_known_labels, peek_labels
 from medadapt.data.image_schema import ImageSchema, source_digest
 from medadapt.data.images import ImageDataset, SkippedFilesWarning, load_images
@@ -22,6 +21,7 @@ from medadapt.errors import ConfigError, DataError
 from medadapt.train.bundle import BaseModel
 from medadapt.train.loop import TrainConfig
 from medadapt.workflows.image_splits import untrained_images
+from medadapt.workflows.loading import attach_adapter
 
 ON_ERROR = ("refuse", "skip")
 INTENDED_USE = (
@@ -209,9 +209,7 @@ def load_for_inference(base_dir: Path, adapter_dir: Path | None):
     base = load_image_base(base_dir)
     if adapter_dir is None:
         return base.model, base, None, None, list(base.schema.classes)
-    manifest = read_manifest(adapter_dir)
-    model = AdapterModel(base.model)
-    name = model.load_adapter(adapter_dir)
+    model, name, manifest = attach_adapter(base.model, adapter_dir)
     classes = manifest.get("metadata", {}).get("classes") or list(base.schema.classes)
     return model, base, name, manifest, classes
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from medadapt.adapters import AdapterModel, read_manifest
+from medadapt.adapters import AdapterModel
 from medadapt.data.leaks import find_leaks, leak_warning, refuse_leaks
 from medadapt.data.row_hashes import RowHasher, trained_mask
 from medadapt.data.schema import TableSchema
@@ -39,6 +39,7 @@ from medadapt.train.tabular import (
     train_base,
     true_labels,
 )
+from medadapt.workflows.loading import attach_adapter
 
 Progress = Callable[[str], None] | None
 SPLIT_FILE = "split.json"
@@ -84,14 +85,17 @@ def select_groups(
         raise DataError(f"{what} needs --group-column to know which column holds the groups")
     if column not in frame:
         raise DataError(
-            f"group column {column!r} is not in the table; columns: {', '.join(frame.columns)}"
+            f"--group-column {column!r} is not in the table; columns: {', '.join(frame.columns)}"
         )
     present = group_labels(frame[column])
     distinct = set(present.tolist())
     missing = [v for v in values if v not in distinct]
     if missing:
         available = describe_values(distinct)
-        raise DataError(f"group(s) {missing} not found in column {column!r}; it has: {available}")
+        raise DataError(
+            f"{what}: group(s) {', '.join(map(repr, missing))} not found in column {column!r}; "
+            f"it has: {available}"
+        )
     return frame[np.isin(present, list(values))]
 
 
@@ -470,9 +474,7 @@ def load_for_inference(base_dir: Path, adapter_dir: Path | None):
     base = BaseModel.load(base_dir)
     if adapter_dir is None:
         return base.model, base.schema, None, None, base
-    manifest = read_manifest(adapter_dir)
-    model = AdapterModel(base.model)
-    name = model.load_adapter(adapter_dir)
+    model, name, manifest = attach_adapter(base.model, adapter_dir)
     return model, base.schema, name, manifest, base
 
 
