@@ -54,6 +54,11 @@ def build(root: Path) -> dict[str, Path]:
     paths["png_csv"] = write_png_csv(
         root / "png", {"A": {"normal": 6, "mass": 6}}, ["normal", "mass"]
     )
+    paths["png_dir"] = root / "png_folder"
+    for label in ("normal", "mass"):
+        (paths["png_dir"] / label).mkdir(parents=True)
+        for image in sorted((root / "png" / "images").glob(f"A_{label}_*.png")):
+            (paths["png_dir"] / label / image.name).write_bytes(image.read_bytes())
     paths["registry"] = root / "registry"
     _ok("registry", "--root", paths["registry"], "add", paths["adapter"], "--name", "va")
     _ok("registry", "--root", paths["registry"], "promote", "va@1")

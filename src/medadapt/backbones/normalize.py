@@ -42,7 +42,7 @@ def _per_channel(values: Sequence[float], in_chans: int) -> list[float]:
         return values * in_chans
     if in_chans == 1:
         return [sum(values) / len(values)]
-    raise ConfigError(f"{len(values)} normalisation values do not fit {in_chans} channels")
+    raise ConfigError(f"--normalize: {len(values)} values do not fit {in_chans} channels")
 
 
 def _pretrained_cfg(spec: str) -> dict[str, Any] | None:
@@ -92,9 +92,9 @@ def resolve_normalize(
     try:
         out = {k: _per_channel(chosen[k], in_chans) for k in ("mean", "std")}
     except (KeyError, TypeError, ValueError):
-        raise ConfigError(f"normalize must be {CHOICES}; got {option!r}") from None
+        raise ConfigError(f"--normalize must be {CHOICES}; got {option!r}") from None
     if min(out["std"]) <= 0:
-        raise ConfigError(f"normalisation std must be positive, got {out['std']}")
+        raise ConfigError(f"--normalize: the std must be positive, got {out['std']}")
     return out
 
 

@@ -46,6 +46,8 @@ def parse_backbone_options(text: str | None) -> dict[str, Any]:
                 continue
         if value in ("true", "false"):
             value = value == "true"
+        if key.strip() in out:
+            raise ConfigError(f"--backbone-options names {key.strip()!r} twice; give it once")
         out[key.strip()] = value
     return out
 

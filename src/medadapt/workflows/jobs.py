@@ -576,7 +576,7 @@ def evaluate_job(
     frame = read_table(data, text_columns=[schema.id_column, group_column])
     if schema.label not in frame:
         raise DataError(
-            f"the table has no label column {schema.label!r} (what the model predicts), so it "
+            f"--data {data} has no label column {schema.label!r} (what the model predicts), so it "
             "cannot be evaluated; add the outcome column, or use 'medadapt predict' for "
             "predictions without a label"
         )
