@@ -78,7 +78,7 @@ def test_mixed_gray_and_colour_images_need_a_channel_choice(tmp_path):
         load_images(root, image_size=8)
     assert str(err.value) == (
         f"{root} mixes grayscale (2) and colour (1) images (e.g. {root}/bright/b0.png and "
-        f"{root}/dark/zcolour.png): pass channels=1 or channels=3 to convert them all"
+        f"{root}/dark/zcolour.png): pass --channels 1 or --channels 3 to convert them all"
     )
     assert load_images(root, image_size=8, channels=3).images.shape == (3, 3, 8, 8)
 
@@ -138,7 +138,7 @@ def test_csv_with_groups_relative_paths_and_a_missing_file(tmp_path):
         load_images(csv, image_size=8, on_error="raise")
     assert str(err.value) == (
         f"cannot read {tmp_path}/imgs/dark/gone.png: file not found; fix or remove the file, "
-        "or pass on_error='skip' (--on-error skip) to leave it out"
+        "or pass --on-error skip to leave it out"
     )
 
 
@@ -149,7 +149,7 @@ def test_csv_column_problems_are_one_line_errors(tmp_path):
         load_images(csv)
     assert str(err.value) == (
         f"{csv} has no column 'path' (it has file, diagnosis): name the columns "
-        "path,label[,group] or pass path_column=/label_column="
+        "path,label[,group], or pass --path-column / --label"
     )
     csv.write_text("path,label\na.png,x\n,y\n")
     with pytest.raises(DataError) as err:
@@ -217,7 +217,7 @@ def test_folder_layout_errors(tmp_path):
         load_images(one)
     assert str(err.value) == (
         f"{one} has only one class folder ('only'): a classifier needs at least two classes; "
-        "add the other classes' images or pass classes=[...]"
+        "add the other classes' images or name them with --class-names"
     )
     # an explicit class list allows a one-class subset (e.g. an evaluation slice)
     ds = load_images(one, image_size=8, classes=["other", "only"])
@@ -265,7 +265,7 @@ def test_pictures_cannot_be_volumes(tmp_path):
         load_images(root, spatial_dims=3)
     assert str(err.value) == (
         f"{root}/bright/b0.png is a 2D picture but spatial_dims=3 needs volumes (NIfTI or "
-        "multi-frame DICOM): pass spatial_dims=2 or remove the pictures"
+        "multi-frame DICOM): pass --spatial-dims 2 or remove the pictures"
     )
 
 

@@ -47,7 +47,7 @@ def test_an_empty_file_is_refused_with_the_fix(tmp_path):
     with pytest.raises(DataError) as err:
         read_table(path)
     assert str(err.value) == (
-        f"{path} is empty; export the table again with a header row and patient rows"
+        f"--data {path} is empty; export the table again with a header row and patient rows"
     )
 
 

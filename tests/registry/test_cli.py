@@ -127,7 +127,8 @@ def test_errors_are_one_line_and_exit_non_zero(cli, adapter_dir, tmp_path):
         "'medadapt registry --root hospital-registry list'\n"
     )
     _, err = cli("add", str(tmp_path / "nothing"), ok=False)
-    assert err.startswith("error: no adapter.json in ") and err.count("\n") == 1
+    assert err == f"error: {tmp_path / 'nothing'} does not exist; give an adapter directory\n"
+    assert not (tmp_path / "reg").exists()  # a failed first add leaves no registry behind
     cli("add", str(adapter_dir(1)), "--name", "heart")
     cli("promote", "heart@1")
     _, err = cli("rm", "heart@1", ok=False)
@@ -190,11 +191,15 @@ def test_export_to_a_directory_given_with_a_trailing_slash(cli, adapter_dir, tmp
     out, _ = cli("export", "heart@1", "-o", f"{tmp_path}/outbox/")  # as the help's example
     archive = tmp_path / "outbox" / "heart-v1.medadapt.tar.gz"
     assert out.splitlines()[0] == f"exported heart@1 to {archive}" and archive.is_file()
-    out, _ = cli("export", "heart@1", "-o", str(tmp_path / "outbox"))  # existing, no slash
+    _, err = cli("export", "heart@1", "-o", str(tmp_path / "outbox"), ok=False)
+    assert err == (
+        f"error: -o {archive} already exists; choose another name, or pass --force to replace it\n"
+    )
+    out, _ = cli("export", "heart@1", "-o", str(tmp_path / "outbox"), "--force")  # no slash
     assert out.splitlines()[0] == f"exported heart@1 to {archive}"
     _, err = cli("export", "heart@1", "-o", str(tmp_path / "nowhere" / "x.tar.gz"), ok=False)
     assert err == (
-        f"error: cannot write {tmp_path / 'nowhere' / 'x.tar.gz'}: the directory "
+        f"error: -o {tmp_path / 'nowhere' / 'x.tar.gz'}: the directory "
         f"{tmp_path / 'nowhere'} does not exist; create it, or give -o a directory ending in "
         "'/' to create\n"
     )

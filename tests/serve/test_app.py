@@ -127,7 +127,7 @@ def test_adapters_listing_and_prometheus_metrics(client, served_registry):
     assert {a["group"] for a in listed} == {"A", "B", "C"}
     client.post(
         "/v1/predict",
-        json={"adapter": "site_b", "instances": _instances(served_registry, "C", 2)},
+        json={"adapter": "site_b", "instances": _instances(served_registry, "B", 2)},
         headers=AUTH,
     )
     text = client.get("/metrics", headers=AUTH).text

@@ -292,7 +292,7 @@ def test_bad_input_is_one_line_with_no_traceback_and_nothing_written(workspace, 
     )
     assert proc.returncode == 2
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
-    assert errors == ["error: group(s) ['D'] not found in column 'site'; it has: A, B, C"]
+    assert errors == ["error: --group: group(s) 'D' not found in column 'site'; it has: A, B, C"]
     assert "Traceback" not in proc.stderr
     assert not out.exists()
 
@@ -450,8 +450,8 @@ def test_a_wrong_group_column_does_not_list_every_patient_id(workspace, tmp_path
     )  # fmt: skip
     assert code == 2
     assert errors == [
-        "error: group(s) ['X'] not found in column 'patient_id'; it has: 360 distinct values "
-        "(is it the right column?)"
+        "error: --group: group(s) 'X' not found in column 'patient_id'; it has: 360 distinct "
+        "values (is it the right column?)"
     ]
 
 
