@@ -350,6 +350,15 @@ CASES = [
          flag="--threads", says="at least 1"),
     case("serve: --max-wait-ms -5", "serve", "--registry", "{registry}", "--max-wait-ms", "-5",
          flag="--max-wait-ms", says="at least 0"),
+    case("train-base: --numeric on a text column", *TRAIN, "--numeric", "sex", "--out",
+         "{tmp}/b", flag="--numeric", says="holds no numbers"),
+    case("images: --split on a folder", "train-base", "--data", "{png_dir}", *TINY_IMAGE,
+         "--split", "val", "--out", "{tmp}/b", flag="--split", says="applies to .npz files"),
+    case("images: a class without images", "train-base", "--data", "{npz}", "--class-names",
+         "normal,nodule,mass,extra", *TINY_IMAGE, "--out", "{tmp}/b", flag="--class-names",
+         says="'extra' have no images"),
+    case("evaluate: only training rows", "evaluate", "--base", "{base}", "--data",
+         "{train_rows}", flag="--data", says="was used in training"),
     case("serve: --port 0", "serve", "--registry", "{registry}", "--port", "0", flag="--port",
          says="1-65535"),
 ]  # fmt: skip
@@ -392,3 +401,28 @@ def test_there_are_at_least_150_cases():
     from tests.cli.test_http_bad_inputs import HTTP_CASES
 
     assert len(CASES) + len(HTTP_CASES) >= 150
+
+
+IN_A_REAL_PROCESS = (
+    "train-base: UTF-16", "usage: --port abc", "images: fake npz", "images: npz with NaN",
+    "registry: --notes missing", "adapt: broken base",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("name", IN_A_REAL_PROCESS)
+def test_a_real_process_prints_exactly_one_line(name, workspace, tmp_path):
+    """The same cases as a user runs them: everything on stderr is the one error line (no
+    log record, no library warning, no traceback)."""
+    import subprocess
+    import sys
+
+    (bad,) = [p.values[0] for p in CASES if p.values[0].id == name]
+    _, paths = workspace
+    for file, text in bad.existing.items():
+        (tmp_path / file).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / file).write_text(text)
+    argv = [sys.executable, "-m", "medadapt.cli", *_argv(bad, paths, tmp_path)]
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=300)
+    assert proc.returncode == 2
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith("error: ") and bad.flag in line and bad.says in line

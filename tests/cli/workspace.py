@@ -59,6 +59,9 @@ def build(root: Path) -> dict[str, Path]:
         (paths["png_dir"] / label).mkdir(parents=True)
         for image in sorted((root / "png" / "images").glob(f"A_{label}_*.png")):
             (paths["png_dir"] / label / image.name).write_bytes(image.read_bytes())
+    record = json.loads((paths["base"] / "model.json").read_text())["training"]["split"]
+    paths["train_rows"] = root / "train_rows.csv"
+    heart.iloc[record["train_positions"]].to_csv(paths["train_rows"], index=False)
     paths["registry"] = root / "registry"
     _ok("registry", "--root", paths["registry"], "add", paths["adapter"], "--name", "va")
     _ok("registry", "--root", paths["registry"], "promote", "va@1")

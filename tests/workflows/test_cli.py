@@ -482,3 +482,13 @@ def test_evaluate_with_an_adapter_reports_the_base_model_on_the_same_patients(wo
     for groups in result["subgroups"].values():  # no subgroup count of 1-4 is written
         for metrics in groups.values():
             assert not (isinstance(metrics["n"], int) and 0 < metrics["n"] < 5)
+
+
+def test_predict_writes_parquet_when_asked(workspace, tmp_path):
+    root, _data, _ = workspace
+    rows = tmp_path / "new.csv"
+    clinical_table(12, seed=4).drop(columns=["outcome"]).to_csv(rows, index=False)
+    out = tmp_path / "pred.parquet"
+    assert run("predict", "--base", str(root / "base"), "--data", str(rows), "--out", str(out)) == 0
+    table = pd.read_parquet(out)
+    assert len(table) == 12 and list(table.columns)[-1] == "predicted"

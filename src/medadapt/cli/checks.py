@@ -117,8 +117,12 @@ def image_options(
     epochs: int | None = None,
     lr: float | None = None,
     top_blocks: int | None = None,
+    data: Any = None,
 ) -> None:
-    """The image options a user types, each checked by its flag."""
+    """The image options a user types, each checked by its flag (``data``: the source, for
+    the options that apply to one kind of file)."""
+    if split is not None and data is not None and not str(data).lower().endswith(".npz"):
+        raise ConfigError(f"--split applies to .npz files, not to {data}; drop the option")
     if image_size is not None and image_size < 8:
         raise ConfigError(f"--image-size must be at least 8 pixels; got {image_size}")
     one_of(channels, "--channels", (1, 3))

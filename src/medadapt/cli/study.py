@@ -127,7 +127,7 @@ def study_command(
         })  # fmt: skip
         checks.image_options(
             image_size=image_size, channels=channels, spatial_dims=spatial_dims, slices=slices,
-            split=split, on_error=on_error, epochs=epochs,
+            split=split, on_error=on_error, epochs=epochs, data=data,
         )  # fmt: skip
         checks.known(strategies, "--methods", IMAGE_STRATEGIES)
     else:

@@ -269,7 +269,7 @@ def train_base_command(
         })  # fmt: skip
         checks.image_options(
             image_size=image_size, channels=channels, spatial_dims=spatial_dims, slices=slices,
-            split=split, on_error=on_error, epochs=epochs, lr=lr,
+            split=split, on_error=on_error, epochs=epochs, lr=lr, data=data,
         )  # fmt: skip
         from medadapt.cli import images
 
@@ -436,7 +436,7 @@ def adapt_command(
     if images:
         checks.only_for("tables", data, {"--allow-leak": allow_leak})
         checks.image_options(split=split, on_error=on_error, epochs=epochs, lr=lr,
-                             top_blocks=top_blocks)  # fmt: skip
+                             top_blocks=top_blocks, data=data)  # fmt: skip
         checks.names(new_classes, "--new-classes")
         from medadapt.cli import images
 
@@ -560,7 +560,7 @@ def evaluate_command(
     check_output_file(report, flag="--report", force=force)
     if images:
         checks.only_for("tables", data, {"--allow-absent-columns": allow_absent_columns})
-        checks.image_options(split=split, on_error=on_error)
+        checks.image_options(split=split, on_error=on_error, data=data)
         from medadapt.cli import images
 
         return images.evaluate(
@@ -610,7 +610,7 @@ def evaluate_command(
 def predict_command(
     base: Path = typer.Option(..., "--base", help="Base model directory."),
     data: Path = DATA,
-    out: Path = typer.Option(..., "--out", help="CSV file for the predictions."),
+    out: Path = typer.Option(..., "--out", help="File for the predictions: .csv (default), .tsv or .parquet."),
     adapter: Path | None = typer.Option(None, "--adapter", help="Adapter directory."),
     allow_absent_columns: bool = ALLOW_ABSENT,
     on_error: str | None = ON_ERROR,

@@ -172,6 +172,11 @@ class TableSchema:
                 n_text = _count_text_values(frame[name])
                 if n_text:
                     schema.text_as_missing[name] = n_text
+            if spec is None and name in numeric and reason.startswith("declared numeric"):
+                raise DataError(
+                    f"--numeric {name}: the column holds no numbers; leave it out of --numeric "
+                    f"(or pass --categorical {name})"
+                )
             if spec is None:
                 schema.dropped[name] = reason
                 if reason.startswith(IDENTIFIER_REASON):

@@ -172,6 +172,17 @@ def _refuse_duplicate_names(names: list[str], path: Path) -> None:
         )
 
 
+def table_bytes(frame: pd.DataFrame, path: str | Path) -> bytes:
+    """``frame`` as the file ``path`` names: Parquet for ``.parquet``/``.pq``, TSV for
+    ``.tsv``, else CSV (UTF-8)."""
+    suffix = Path(path).suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False)
+        return buffer.getvalue()
+    return frame.to_csv(index=False, sep="\t" if suffix == ".tsv" else ",").encode()
+
+
 LARGEST_MEASUREMENT = 1e15  # beyond this no clinical value is plausible: an export error
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 from medadapt.adapters import AdapterModel
 from medadapt.data.image_files import load_unlabelled
 from medadapt.data.image_schema import ImageSchema, source_digest
+from medadapt.data.tables import table_bytes
 from medadapt.errors import DataError
 from medadapt.fileio import atomic_write_bytes
 from medadapt.train.images import predict_proba
@@ -143,7 +144,7 @@ def predict_job(
         table[f"p_{c}"] = proba[:, i]
     table["predicted"] = [classes[i] for i in proba.argmax(axis=1)]
     out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(out, table.to_csv(index=False).encode())
+    atomic_write_bytes(out, table_bytes(table, out))
     return {
         "predictions": str(out),
         "n": len(table),

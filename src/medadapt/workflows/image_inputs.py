@@ -117,7 +117,8 @@ def select_groups(
     missing = [v for v in values if v not in set(present.tolist())]
     if missing:
         raise DataError(
-            f"group(s) {missing} not found in the group column; it has: "
+            f"{option}: group(s) {', '.join(map(repr, missing))} not found in the group column; "
+            "it has: "
             f"{', '.join(sorted(set(present.tolist())))}"
         )
     return np.flatnonzero(np.isin(present, list(values)))

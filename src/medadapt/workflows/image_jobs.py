@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from medadapt.adapters import AdapterModel
 from medadapt.backbones.vision import architecture_of
 from medadapt.data.image_files import split_by_patient
@@ -85,6 +87,13 @@ def train_base_job(
         progress(f"reading {data}")
     dataset = read.load(data)
     chosen = select_groups(dataset, groups, option="--groups")
+    counts = np.bincount(dataset.y[chosen].numpy(), minlength=len(dataset.classes))
+    empty = [c for c, n in zip(dataset.classes, counts, strict=True) if n == 0]
+    if empty:
+        raise DataError(
+            f"--class-names: class(es) {', '.join(map(repr, empty))} have no images in {data}; "
+            "a base model needs images of every class (add them, or leave the name out)"
+        )
     train_idx, test_idx = split_by_patient(dataset, chosen, test_fraction=test_fraction, seed=seed)
     if progress:
         progress(f"training {backbone} on {len(train_idx)} images")

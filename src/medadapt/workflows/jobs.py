@@ -25,6 +25,7 @@ from medadapt.data.tables import (
     MISSING_LABEL,
     group_labels,
     read_table,
+    table_bytes,
     unusable_numbers_warnings,
 )
 from medadapt.errors import DataError
@@ -586,8 +587,13 @@ def evaluate_job(
         frame, data, base, base_dir, manifest, adapter_dir, group_column, group
     )
     rows = schema.labelled_rows(rows)
+    if len(rows) == 0 and excluded:
+        raise DataError(
+            f"every labelled row of --data {data} ({rows_used}) was used in training; evaluate "
+            "on patients the model never saw"
+        )
     if len(rows) == 0:
-        raise DataError(f"no labelled rows to evaluate in {data}")
+        raise DataError(f"--data {data} has no labelled rows to evaluate ({rows_used})")
     encoded = schema.encode(rows)
     scores = predict(model, schema, rows, adapter=name)
     y = true_labels(schema, rows)
@@ -678,7 +684,7 @@ def predict_job(
     else:
         table["predicted"] = scores
     out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(out, table.to_csv(index=False).encode())
+    atomic_write_bytes(out, table_bytes(table, out))
     return {
         "predictions": str(out),
         "n": len(table),
