@@ -29,12 +29,12 @@ _EXPORTS = {
     # models and training
     "FTTransformer": "medadapt.backbones.tabular",
     "create_vision_backbone": "medadapt.backbones.vision",
-    "BaseModel": "medadapt.train.bundle",
+    "BaseModel": "medadapt.modalities.bundle",
     "TrainConfig": "medadapt.train.loop",
-    "train_base": "medadapt.train.tabular",
-    "adapt": "medadapt.train.tabular",
-    "predict": "medadapt.train.tabular",
-    "true_labels": "medadapt.train.tabular",
+    "train_base": "medadapt.tables",
+    "adapt": "medadapt.tables",
+    "predict": "medadapt.tables",
+    "true_labels": "medadapt.tables",
     # evaluation
     "binary_metrics": "medadapt.evaluate.metrics",
     "compute_metrics": "medadapt.evaluate.metrics",
@@ -45,7 +45,7 @@ _EXPORTS = {
     "MedadaptError": "medadapt.errors",
 }
 
-_NAMESPACES = ("images",)  # submodules offered as attributes: medadapt.images.train_base
+_NAMESPACES = ("images", "tables")  # submodules as attributes: medadapt.images.train_base
 
 __all__ = ["__version__", *sorted([*_EXPORTS, *_NAMESPACES])]
 

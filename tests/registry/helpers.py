@@ -65,7 +65,7 @@ def make_base(directory: Path, *, seed: int = 0) -> Path:
 
     from medadapt.backbones.tabular import FTTransformer
     from medadapt.data.schema import TableSchema
-    from medadapt.train.bundle import BaseModel
+    from medadapt.modalities.bundle import BaseModel
 
     torch.manual_seed(seed)
     frame = pd.DataFrame({"age": [50.0, 61, 70, 45], "bp": [120.0, 140, 135, 110], "y": [0, 1] * 2})
@@ -83,7 +83,7 @@ def make_adapter_on_base(
 ) -> Path:
     """Save a LoRA adapter on the base in ``base_dir`` that records the base's path, as
     'medadapt adapt' does."""
-    from medadapt.train.bundle import BaseModel
+    from medadapt.modalities.bundle import BaseModel
 
     model = AdapterModel(BaseModel.load(base_dir).model)
     model.add_adapter("site_a", LoraConfig(r=2))

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from medadapt.registry import Registry
 from medadapt.serve.app import create_app
 from medadapt.serve.schemas import PredictResponse
-from medadapt.train.tabular import predict
+from medadapt.tables import predict
 from medadapt.workflows.jobs import load_for_inference
 
 pytestmark = pytest.mark.xdist_group("serve")  # share one registry fixture per worker

@@ -14,7 +14,7 @@ import pytest
 from medadapt.registry import Registry
 from medadapt.serve.app import create_app
 from medadapt.serve.runner import BackgroundServer
-from medadapt.train.tabular import predict
+from medadapt.tables import predict
 from medadapt.workflows.jobs import load_for_inference
 
 pytestmark = pytest.mark.xdist_group("serve")  # share one registry fixture per worker

@@ -14,9 +14,9 @@ from medadapt.backbones import build_from_architecture, create_vision_backbone, 
 from medadapt.data.images import ImageSchema
 from medadapt.errors import ConfigError, DataError
 from medadapt.evaluate.metrics import compute_metrics
-from medadapt.train.bundle import BaseModel
+from medadapt.modalities.bundle import BaseModel
 from medadapt.train.image_setup import RetentionLoss
-from medadapt.train.images import adapt, logits_of, predict_proba, train_base
+from medadapt.images import adapt, logits_of, predict_proba, train_base
 from medadapt.train.loop import TrainConfig
 from medadapt.workflows.image_eval import old_class_retention
 from tests.train.image_data import NEW, OLD, make_dataset

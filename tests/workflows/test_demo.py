@@ -8,7 +8,7 @@ import pytest
 
 from medadapt.adapters import AdapterModel
 from medadapt.cli.main import main
-from medadapt.train.bundle import BaseModel
+from medadapt.modalities.bundle import BaseModel
 from medadapt.workflows.site_adaptation import STRATEGIES
 
 METRIC_KEYS = {

@@ -12,7 +12,7 @@ from safetensors.torch import save_file
 
 from medadapt.backbones import create_vision_backbone
 from medadapt.fileio import sha256_file
-from medadapt.train.bundle import BaseModel
+from medadapt.modalities.bundle import BaseModel
 from tests.data.makers import write_dicom, write_nifti
 from tests.train.image_data import OLD, write_npz
 from tests.workflows.test_image_cli import run

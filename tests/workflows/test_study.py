@@ -14,7 +14,7 @@ from medadapt.data.splits import nested_fraction
 from medadapt.data.tables import read_table
 from medadapt.errors import ConfigError
 from medadapt.evaluate.sufficiency import check_sufficiency, events_per_parameter, size_findings
-from medadapt.train.tabular import true_labels
+from medadapt.tables import true_labels
 from medadapt.workflows.study import StudyConfig, run_study
 from medadapt.workflows.study_summary import aggregate, conclusions, t_interval
 from tests.evaluate.browser import open_page, require_browser

@@ -105,16 +105,6 @@ def note(message: str) -> None:
     stdout.print(message, style="yellow", markup=False, highlight=False, soft_wrap=True)
 
 
-def print_dropped(dropped: dict[str, str], identifiers: list[str]) -> None:
-    """Columns not used as features: record identifiers as warnings (with how to keep them),
-    the rest (constant, empty) as plain lines."""
-    for column, reason in dropped.items():
-        if column in identifiers:
-            warn(f"column {column!r} is not used as a feature: it {reason}")
-        else:
-            note(f"dropped column {column!r}: {reason}")
-
-
 def required(value: Any, option: str, why: str) -> Any:
     """``value``, or a one-line error that ``option`` is needed (None or empty text)."""
     if value is None or value == "":
@@ -131,11 +121,14 @@ def split_list(value: str | None) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
-def small_model_threads() -> None:
-    """One torch thread for the small tabular models (faster than two: no sync overhead);
-    ``MEDADAPT_THREADS`` overrides."""
+def small_model_threads(modality=None) -> None:
+    """The modality's torch threads (one for the small tabular models: faster than two, no
+    sync overhead; ``None``: torch's default); ``MEDADAPT_THREADS`` overrides."""
     import os
 
+    threads = os.environ.get("MEDADAPT_THREADS") or getattr(modality, "threads", 1)
+    if threads is None:
+        return
     import torch
 
-    torch.set_num_threads(int(os.environ.get("MEDADAPT_THREADS", "1")))
+    torch.set_num_threads(int(threads))

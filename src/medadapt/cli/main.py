@@ -52,7 +52,7 @@ def _register_commands() -> None:
     import importlib
 
     for module in (
-        "medadapt.cli.tabular",
+        "medadapt.cli.verbs",
         "medadapt.cli.demo",
         "medadapt.cli.study",
         "medadapt.cli.registry",

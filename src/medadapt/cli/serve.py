@@ -69,8 +69,8 @@ def serve_command(
 
     Example: medadapt serve --registry hospital-registry --port 8000 --token-file token.txt
     """
-    from medadapt.cli.checks import at_least
-    from medadapt.cli.checks import port as check_port
+    from medadapt.checks import at_least
+    from medadapt.checks import port as check_port
 
     check_port(port)
     at_least(max_batch, "--max-batch")

@@ -11,16 +11,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from medadapt.data.schema import TableSchema
+from medadapt.modalities.base import Modality, Samples
 
 MIN_EVENTS_TRAIN = 10  # per class, in the training rows
 MIN_EVENTS_TEST = 5  # per class, in the test rows (below: AUROC not reported)
 EVENTS_PER_FEATURE = 10  # the classical events-per-variable rule of thumb
 PREVALENCE_GAP = 0.15
 SMALL_GROUP_SHARE = 0.10
-MISSING_JUMP = 0.30
 # Events (rows of the smallest class) per trainable parameter below which a strategy is flagged.
 # The classical rule for fitting a model from the data alone asks for >= 10 events per estimated
 # parameter (Peduzzi et al., J Clin Epidemiol 1996; Riley et al., BMJ 2020). Adapters start from
@@ -42,44 +40,43 @@ class Finding:
         return asdict(self)
 
 
-def _class_counts(schema: TableSchema, rows: pd.DataFrame) -> dict[str, int]:
-    labels = schema.encode_labels(rows).numpy()
-    counts = np.bincount(labels, minlength=len(schema.classes))
-    return {c: int(n) for c, n in zip(schema.classes, counts, strict=True)}
-
-
 def check_sufficiency(
-    schema: TableSchema,
+    modality: Modality,
+    schema: Any,
     *,
-    source: pd.DataFrame,
-    target_train: pd.DataFrame,
-    target_test: pd.DataFrame,
+    source: Samples | None,
+    target_train: Samples,
+    target_test: Samples,
     trainable_params: dict[str, int] | None = None,
 ) -> list[Finding]:
-    """Findings about the target group's data, compared with the source groups'."""
+    """Findings about the target group's data, compared with the source groups' (``source``
+    None: a given base model, its data unknown here)."""
     findings: list[Finding] = []
-    n_source, n_target = len(source), len(target_train) + len(target_test)
+    noun = modality.noun
+    n_source = 0 if source is None else len(source)
+    n_target = len(target_train) + len(target_test)
     share = n_target / max(n_source + n_target, 1)
-    if share < SMALL_GROUP_SHARE:
+    if source is not None and share < SMALL_GROUP_SHARE:
         findings.append(
             Finding(
                 "small_group",
                 "warning",
-                f"The target group has {n_target} rows against {n_source} in the source groups "
-                f"({share:.0%} of all rows): its estimates will be much less certain.",
+                f"The target group has {n_target} {noun} against {n_source} in the source "
+                f"groups ({share:.0%} of all {noun}): its estimates will be much less certain.",
                 {"n_target": n_target, "n_source": n_source, "share": round(share, 3)},
             )
         )
-    if schema.task != "regression":
-        train_counts = _class_counts(schema, target_train)
-        test_counts = _class_counts(schema, target_test)
+    task, classes = modality.task(schema), modality.classes(schema)
+    if task != "regression":
+        train_counts = target_train.class_counts(classes)
+        test_counts = target_test.class_counts(classes)
         rare_train = {c: n for c, n in train_counts.items() if n < MIN_EVENTS_TRAIN}
         if rare_train:
             findings.append(
                 Finding(
                     "few_training_events",
                     "warning",
-                    f"Training rows per class in the target group: {train_counts}; classes "
+                    f"Training {noun} per class in the target group: {train_counts}; classes "
                     f"{sorted(rare_train)} have fewer than {MIN_EVENTS_TRAIN}. An adapter can fit "
                     "them, but what it learns about them is mostly noise.",
                     {"train_class_counts": train_counts},
@@ -91,15 +88,16 @@ def check_sufficiency(
                 Finding(
                     "few_test_events",
                     "warning",
-                    f"Held-out rows per class: {test_counts}. With fewer than {MIN_EVENTS_TEST} "
-                    f"in {sorted(rare_test)}, AUROC, balanced accuracy and sensitivity/specificity "
-                    "cannot be estimated; only accuracy and calibration are reported.",
+                    f"Held-out {noun} per class: {test_counts}. With fewer than "
+                    f"{MIN_EVENTS_TEST} in {sorted(rare_test)}, AUROC, balanced accuracy and "
+                    "sensitivity/specificity cannot be estimated; only accuracy and calibration "
+                    "are reported.",
                     {"test_class_counts": test_counts},
                 )
             )
         events = min(train_counts.values())
-        n_features = len(schema.features)
-        if events < EVENTS_PER_FEATURE * n_features:
+        n_features = modality.n_features(schema)
+        if n_features and events < EVENTS_PER_FEATURE * n_features:
             findings.append(
                 Finding(
                     "events_per_feature",
@@ -113,9 +111,9 @@ def check_sufficiency(
             )
         for strategy, params in (trainable_params or {}).items():
             findings.append(events_per_parameter(strategy, params, events))
-        if schema.task == "binary":
-            p_source = _prevalence(schema, source)
-            p_target = _prevalence(schema, pd.concat([target_train, target_test]))
+        if task == "binary" and source is not None:
+            p_source = float(np.mean(source.labels))
+            p_target = float(np.mean(np.r_[target_train.labels, target_test.labels]))
             if abs(p_target - p_source) > PREVALENCE_GAP:
                 findings.append(
                     Finding(
@@ -131,18 +129,10 @@ def check_sufficiency(
                         },
                     )
                 )
-    findings += _missing_features(schema, source, pd.concat([target_train, target_test]))
-    unseen = schema.encode(target_train, with_labels=False).unseen
-    if unseen:
-        findings.append(
-            Finding(
-                "unseen_categories",
-                "info",
-                f"Category values never seen in the source groups (rows per feature): {unseen}. "
-                "They are encoded as 'unseen'; the adapter can learn what they mean here.",
-                {"unseen": unseen},
-            )
-        )
+    for code, level, message, numbers in modality.data_findings(
+        schema, source, target_train, target_test
+    ):
+        findings.append(Finding(code, level, message, numbers))
     return findings
 
 
@@ -191,8 +181,9 @@ def events_per_parameter(
 
 
 def size_findings(
-    schema: TableSchema,
-    subsets: dict[float, pd.DataFrame],
+    modality: Modality,
+    schema: Any,
+    subsets: dict[float, Samples],
     trainable_params: dict[str, int],
     *,
     names: dict[str, str] | None = None,
@@ -202,11 +193,12 @@ def size_findings(
     than :data:`MIN_EVENTS_TRAIN` rows, and the events-per-parameter finding of each strategy
     at the largest size (the smaller sizes have fewer events still)."""
     names = names or {}
+    noun, task = modality.noun, modality.task(schema)
     sizes, rare = [], []
     for fraction, rows in sorted(subsets.items()):
         entry: dict[str, Any] = {"fraction": fraction, "n_rows": len(rows)}
-        if schema.task != "regression":
-            counts = _class_counts(schema, rows)
+        if task != "regression":
+            counts = rows.class_counts(modality.classes(schema))
             events = min(counts.values())
             entry["class_counts"] = counts
             entry["events_per_parameter"] = {
@@ -219,7 +211,7 @@ def size_findings(
         Finding(
             "training_sizes",
             "info",
-            "Training rows at each size: "
+            f"Training {noun} at each size: "
             + "; ".join(f"{e['fraction']:.0%}: {e['n_rows']}" for e in sizes)
             + ".",
             {"sizes": sizes},
@@ -227,7 +219,7 @@ def size_findings(
     ]
     if rare:
         described = ", ".join(
-            f"{e['fraction']:.0%} ({e['n_rows']} rows: "
+            f"{e['fraction']:.0%} ({e['n_rows']} {noun}: "
             + ", ".join(f"{n} of class {c}" for c, n in e["class_counts"].items())
             + ")"
             for e in rare
@@ -236,16 +228,16 @@ def size_findings(
             Finding(
                 "few_training_events_at_size",
                 "warning",
-                f"At {described} of the target training rows a class has fewer than "
-                f"{MIN_EVENTS_TRAIN} rows: points at those sizes show what a strategy does with "
-                "almost no data, not how well it would work.",
+                f"At {described} of the target training {noun} a class has fewer than "
+                f"{MIN_EVENTS_TRAIN} {noun}: points at those sizes show what a strategy does "
+                "with almost no data, not how well it would work.",
                 {"fractions": [e["fraction"] for e in rare]},
             )
         )
-    if schema.task != "regression" and sizes:
+    if task != "regression" and sizes:
         largest = sizes[-1]
         events = min(largest["class_counts"].values())
-        where = f" at {largest['fraction']:.0%} of the target training rows"
+        where = f" at {largest['fraction']:.0%} of the target training {noun}"
         for strategy, params in trainable_params.items():
             findings.append(
                 events_per_parameter(
@@ -253,33 +245,3 @@ def size_findings(
                 )
             )
     return findings
-
-
-def _prevalence(schema: TableSchema, rows: pd.DataFrame) -> float:
-    return float(schema.encode_labels(rows).float().mean())
-
-
-def _missing_features(
-    schema: TableSchema, source: pd.DataFrame, target: pd.DataFrame
-) -> list[Finding]:
-    jumps = {}
-    for feature in schema.features:
-        in_source = float(source[feature.name].isna().mean()) if feature.name in source else 1.0
-        in_target = float(target[feature.name].isna().mean()) if feature.name in target else 1.0
-        if in_target - in_source >= MISSING_JUMP or (in_target == 1.0 and in_source < 1.0):
-            jumps[feature.name] = {"source": round(in_source, 3), "target": round(in_target, 3)}
-    if not jumps:
-        return []
-    described = ", ".join(
-        f"{name} ({v['target']:.0%} vs {v['source']:.0%})" for name, v in jumps.items()
-    )
-    return [
-        Finding(
-            "features_missing_in_target",
-            "warning",
-            f"Features far more often missing in the target group than in the source: {described}. "
-            "The model handles missing values natively, but it cannot use information the target "
-            "group does not record.",
-            {"missing_share": jumps},
-        )
-    ]

@@ -64,7 +64,7 @@ def check_base_dir(
             f"{key[:12]} its directory is named after (swapped or moved)"
         )
     if deep:
-        from medadapt.train.bundle import BaseModel
+        from medadapt.modalities.bundle import BaseModel
 
         try:
             actual = BaseModel.load(directory, check_fingerprint=False).fingerprint.weights

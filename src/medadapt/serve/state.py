@@ -24,11 +24,11 @@ import torch
 from medadapt.adapters import AdapterModel
 from medadapt.data.schema import TableSchema
 from medadapt.errors import ConfigError, MedadaptError
+from medadapt.modalities.bundle import BaseModel
 from medadapt.registry import Registry
 from medadapt.registry.bases import find_base
 from medadapt.registry.records import parse_ref
-from medadapt.train.bundle import BaseModel
-from medadapt.train.tabular import scores_from_logits
+from medadapt.tables import scores_from_logits
 
 log = logging.getLogger("medadapt.serve")
 

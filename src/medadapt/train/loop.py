@@ -15,42 +15,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from medadapt.data.tensors import TensorData
 from medadapt.errors import ConfigError
 from medadapt.train.optim import make_optimizer
 
-
-@dataclass
-class TensorData:
-    """In-memory model inputs and targets.
-
-    Shapes: every ``inputs`` tensor (N, ...); y (N,) class indices or float targets.
-    """
-
-    inputs: dict[str, torch.Tensor]
-    y: torch.Tensor
-    adapter_ids: Sequence[str | None] | None = None
-
-    def __len__(self) -> int:
-        return int(self.y.shape[0])
-
-    def subset(self, index: torch.Tensor) -> TensorData:
-        ids = None if self.adapter_ids is None else [self.adapter_ids[i] for i in index.tolist()]
-        return TensorData({k: v[index] for k, v in self.inputs.items()}, self.y[index], ids)
-
-    def batches(self, batch_size: int, generator: torch.Generator | None = None):
-        """Yield ``(inputs, y, adapter_ids)`` batches, shuffled when a generator is given."""
-        n = len(self)
-        order = torch.randperm(n, generator=generator) if generator is not None else None
-        for start in range(0, n, batch_size):
-            index = (
-                order[start : start + batch_size]
-                if order is not None
-                else torch.arange(start, min(start + batch_size, n))
-            )
-            ids = (
-                None if self.adapter_ids is None else [self.adapter_ids[i] for i in index.tolist()]
-            )
-            yield {k: v[index] for k, v in self.inputs.items()}, self.y[index], ids
+__all__ = ["FitResult", "TensorData", "TrainConfig", "evaluate_loss", "fit", "predict_logits"]
 
 
 def task_loss(task: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:

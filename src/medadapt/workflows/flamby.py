@@ -21,7 +21,7 @@ import torch
 from medadapt.data import heart
 from medadapt.data.schema import TableSchema
 from medadapt.evaluate.metrics import binary_metrics
-from medadapt.train.tabular import adapt, predict, train_base, true_labels
+from medadapt.tables import adapt, predict, train_base, true_labels
 
 STRATEGIES = ("base_only", "head_only", "bottleneck", "lora", "full_finetune", "scratch_local")
 METRICS = ("accuracy", "auroc", "balanced_accuracy")

@@ -21,7 +21,7 @@ from medadapt.data.splits import stratified_split
 from medadapt.data.tables import group_labels
 from medadapt.evaluate.compare import paired_difference
 from medadapt.evaluate.metrics import compute_metrics
-from medadapt.train.tabular import TabularModelConfig, adapt, predict, train_base, true_labels
+from medadapt.tables import TabularModelConfig, adapt, predict, train_base, true_labels
 from medadapt.workflows.site_adaptation import slug
 
 

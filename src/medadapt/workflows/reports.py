@@ -15,7 +15,15 @@ import numpy as np
 from medadapt.evaluate.report import Report
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, natural_order
 from medadapt.evaluate.report.plots import calibration_figure, metric_bars, roc_figure
+from medadapt.evaluate.retention import retention_sentence
 from medadapt.evaluate.small_cells import mask_subgroups
+from medadapt.workflows.report_sections import (
+    auroc_line,
+    one_vs_rest_roc,
+    per_class_section,
+    retention_section,
+    side_by_side,
+)
 
 INTENDED_USE = (
     "Research use: adaptation of an existing model to the group it was trained for; validate "
@@ -58,8 +66,9 @@ def summary_lines(
     """Plain-language sentences for the top of a report."""
     n = result["n"]
     who = f"adapter '{result['adapter']}'" if result.get("adapter") else "the base model"
+    noun = _noun(result)
     lines = too_good_lines(result)
-    lines.append(f"Scored {who} on {n} patients ({result['rows_used']}).")
+    lines.append(f"Scored {who} on {n} {noun} ({result['rows_used']}).")
     if result["task"] == "binary":
         lines.append(
             f"{result['n_positive']} of them are positive (prevalence "
@@ -86,13 +95,44 @@ def summary_lines(
         )
     if difference:
         lines.append(difference)
+    if result.get("per_class"):
+        line = auroc_line(result, "All classes")
+        if line:
+            lines.append(line)
+    retentions = _retentions(result)
+    for name, _, retention in retentions:
+        if retention and name.endswith("these " + noun):
+            lines.append(retention_sentence(f"On these {noun}", retention))
     other_notes = {k: v for k, v in result.get("notes", {}).items() if k != TOO_GOOD_KEY}
     lines += [f"{line}." for line in unique_notes(other_notes)]
     if result.get("unseen_categories"):
         described = ", ".join(f"{k} ({v} rows)" for k, v in result["unseen_categories"].items())
         lines.append(f"Values never seen in training were treated as 'unseen': {described}.")
-    lines.append("Brackets are 95% bootstrap confidence intervals over patients.")
+    lines.append(f"Brackets are 95% bootstrap confidence intervals over {noun}.")
     return lines
+
+
+def _noun(result: dict[str, Any]) -> str:
+    from medadapt.modalities.base import modality_of
+
+    return modality_of(result.get("kind") or "tabular").noun if result.get("kind") else "patients"
+
+
+def _retentions(result: dict[str, Any]) -> list[tuple[str, str, dict[str, Any] | None]]:
+    """The retention rows an evaluation shows: on these samples, and as recorded at
+    training (adapter and full fine-tuning)."""
+    noun = _noun(result)
+    out: list[tuple[str, str, dict[str, Any] | None]] = []
+    recorded = result.get("recorded_retention")
+    if result.get("retention"):
+        trick = (recorded or {}).get("trick", "")
+        out.append((f"adapter, these {noun}", trick, result["retention"]))
+    if recorded:
+        out.append(("adapter, at training", recorded.get("trick", ""), recorded))
+    full = result.get("full_finetune")
+    if full:
+        out.append(("full fine-tuning, at training", full["trick"], full["retention"]))
+    return out
 
 
 def _main_metric(result: dict[str, Any]) -> str:
@@ -151,6 +191,11 @@ def evaluation_report(
             for m in metrics
         ],
     )
+    noun = _noun(result)
+    per_class_section(report, result.get("per_class"), noun)
+    retention_section(report, _retentions(result), noun)
+    if result["task"] == "multiclass" and curves.get("proba") is not None:
+        one_vs_rest_roc(report, result["classes"], curves, noun)
     if result["task"] == "binary" and len(np.unique(curves["y"])) == 2:
         pairs = {"model": (curves["y"], curves["scores"])}
         if base_scores is not None and curves.get("base_scores") is not None:
@@ -164,12 +209,13 @@ def evaluation_report(
             caption="Predicted risk against observed frequency.",
         )
     _groups(report, result, base_scores)
-    report.section("Data summary")
-    report.table(
-        ["feature", "missing values"],
-        sorted(result.get("missing_values", {}).items()),
-        caption="Counts only. Missing values are modelled, not imputed.",
-    )
+    if "missing_values" in result:
+        report.section("Data summary")
+        report.table(
+            ["feature", "missing values"],
+            sorted(result.get("missing_values", {}).items()),
+            caption="Counts only. Missing values are modelled, not imputed.",
+        )
     if result.get("adapter"):
         _card(report, result, base_scores)
     return report
@@ -254,3 +300,64 @@ def _card(report: Report, result: dict[str, Any], base_scores: dict[str, Any] | 
             ),
         ],
     )
+
+
+def adapt_report(summary: dict[str, Any], curves: dict[str, Any], modality: Any) -> Report:
+    """The report ``medadapt adapt --report`` writes: the adapter on its held-out samples,
+    beside the base model (or, with new classes, the retention of the old ones and full
+    fine-tuning on the same samples)."""
+    noun, metrics, info = modality.noun, summary["metrics"], summary["data_summary"]
+    new = summary["new_classes"]
+    target = info.get("group") or f"the new {noun}"
+    what = f"adds classes {', '.join(new)}" if new else f"adapts to {target}"
+    report = Report(
+        title=f"Adapter {summary['name']} ({summary['method']})",
+        subtitle=f"{what}; {info['n_test']} held-out {noun}",
+    )
+    lines = too_good_lines(metrics)
+    lines.append(
+        f"Trained {summary['trainable_params']} parameters on {info['n_train']} {noun}; scored "
+        f"on {info['n_test']} held-out {noun}."
+    )
+    line = auroc_line(metrics, "All classes")
+    if line:
+        lines.append(line)
+    retentions: list[tuple[str, str, dict[str, Any] | None]] = []
+    if summary.get("retention"):
+        lines.append(retention_sentence("This adapter", summary["retention"]))
+        retentions.append(("this adapter", summary["retention"]["trick"], summary["retention"]))
+    full = summary.get("full_finetune")
+    if full:
+        lines.append(retention_sentence("Full fine-tuning", full["retention"]))
+        retentions.append(("full fine-tuning", full["trick"], full["retention"]))
+    if summary.get("feature_cache"):
+        cache = summary["feature_cache"]
+        lines.append(
+            f"Trained on cached frozen features: blocks below {cache['split_block']} ran once."
+        )
+    lines.append(f"Brackets are 95% bootstrap confidence intervals over {noun}.")
+    report.summary(lines)
+    retention_section(report, retentions, noun)
+    report.section("Metrics")
+    shown = [m for m in METRIC_LABELS if m in metrics]
+    report.table(
+        ["metric", "value (95% CI)", "note"],
+        [[METRIC_LABELS[m], fmt_ci(metrics[m], metrics.get(f"{m}_ci"), 3),
+          metrics.get("notes", {}).get(m, "")] for m in shown],
+    )  # fmt: skip
+    per_class_section(report, summary.get("per_class"), noun)
+    if curves.get("proba") is not None and len(summary["classes"]) > 2:
+        one_vs_rest_roc(report, summary["classes"], curves, noun)
+    elif summary["task"] == "binary" and len(np.unique(curves["y"])) == 2:
+        pairs = {"model": (curves["y"], curves["scores"])}
+        report.figure(roc_figure(pairs, title="ROC"), caption=f"ROC curve on the held-out {noun}.")
+    if full is not None:
+        report.section(
+            f"Full fine-tuning on the same {noun}",
+            f"All {full['trainable_params']} weights trained, head extended the same way.",
+        )
+        side_by_side(report, metrics, full["overall"], "full fine-tuning")
+    if summary.get("base_metrics"):
+        report.section(f"Base model on the same {noun}", "Before (base) and after (adapter).")
+        side_by_side(report, metrics, summary["base_metrics"], "base model")
+    return report

@@ -23,10 +23,11 @@ import pandas as pd
 from medadapt.adapters import AdapterModel
 from medadapt.data.schema import TableSchema
 from medadapt.data.splits import positions_digest, stratified_split
-from medadapt.evaluate.groups import evaluate_groups, subgroup_columns
+from medadapt.evaluate.groups import evaluate_groups
 from medadapt.evaluate.metrics import compute_metrics
-from medadapt.train.bundle import BaseModel
-from medadapt.train.tabular import (
+from medadapt.modalities.bundle import BaseModel
+from medadapt.modalities.tabular.samples import subgroup_columns
+from medadapt.tables import (
     TabularModelConfig,
     adapt,
     predict,

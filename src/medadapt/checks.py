@@ -1,4 +1,4 @@
-"""Option values checked on the command line, before any work, each error naming its flag.
+"""Option values checked before any work, each error naming its command-line flag.
 
 The library checks its own arguments too (with Python names); these checks run first so
 that a user of the command line reads ``--test-fraction``, never ``test_fraction=``.
@@ -78,21 +78,6 @@ def port(value: int) -> None:
         raise ConfigError(f"--port must be a TCP port number (1-65535); got {value}")
 
 
-def only_for(kind: str, data: Any, given: dict[str, Any]) -> None:
-    """Refuse options of the other modality by flag (``kind``: "tables" or "images")."""
-    for flag, value in given.items():
-        if value is None or value is False or value == ():
-            continue
-        if kind == "tables":
-            raise ConfigError(
-                f"{flag} applies to tables, but {data} is image data: drop the option"
-            )
-        raise ConfigError(
-            f"{flag} applies to image data, but {data} is a table: drop the option or pass an "
-            "image folder, path CSV or .npz"
-        )
-
-
 def distinct_columns(roles: dict[str, str | None]) -> None:
     """``--label``, ``--id-column`` and ``--group-column`` must name different columns."""
     seen: dict[str, str] = {}
@@ -104,37 +89,3 @@ def distinct_columns(roles: dict[str, str | None]) -> None:
                 f"{flag} {column} is also the {seen[column]} column; give each role its own column"
             )
         seen[column] = flag
-
-
-def image_options(
-    *,
-    image_size: int | None = None,
-    channels: int | None = None,
-    spatial_dims: int | None = None,
-    slices: str | None = None,
-    split: str | None = None,
-    on_error: str | None = None,
-    epochs: int | None = None,
-    lr: float | None = None,
-    top_blocks: int | None = None,
-    data: Any = None,
-) -> None:
-    """The image options a user types, each checked by its flag (``data``: the source, for
-    the options that apply to one kind of file)."""
-    if split is not None and data is not None and not str(data).lower().endswith(".npz"):
-        raise ConfigError(f"--split applies to .npz files, not to {data}; drop the option")
-    if image_size is not None and image_size < 8:
-        raise ConfigError(f"--image-size must be at least 8 pixels; got {image_size}")
-    one_of(channels, "--channels", (1, 3))
-    one_of(spatial_dims, "--spatial-dims", (2, 3))
-    if slices is not None and slices not in ("middle", "all") and not slices.isdigit():
-        raise ConfigError(
-            f"--slices must be middle, all or a slice index (0, 1, ...); got {slices!r}"
-        )
-    one_of(split, "--split", ("train", "val", "test"))
-    if on_error is not None and on_error not in ("refuse", "skip"):
-        raise ConfigError(f"--on-error must be refuse or skip, got {on_error!r}")
-    at_least(epochs, "--epochs")
-    if lr is not None and not lr > 0:
-        raise ConfigError(f"--lr must be positive; got {lr:g}")
-    at_least(top_blocks, "--top-blocks")

@@ -17,10 +17,9 @@ from torch import nn
 
 import medadapt
 from medadapt.adapters.fingerprint import BaseFingerprint, fingerprint_model
-from medadapt.backbones.tabular import FTTransformer
-from medadapt.data.schema import TableSchema
-from medadapt.errors import AdapterFileError
+from medadapt.errors import AdapterFileError, MedadaptError
 from medadapt.fileio import atomic_write, atomic_write_bytes, sha256_file
+from medadapt.modalities.base import modality_of, registered
 
 FORMAT = "medadapt-base"
 MANIFEST = "model.json"
@@ -28,14 +27,12 @@ WEIGHTS = "model.safetensors"
 
 
 def build_model(kind: str, architecture: dict[str, Any]) -> nn.Module:
-    """Rebuild an (untrained) module from its architecture description."""
-    if kind == "tabular":
-        return FTTransformer(**architecture)
-    if kind == "image":
-        from medadapt.backbones.vision import build_from_architecture
-
-        return build_from_architecture(architecture)
-    raise AdapterFileError(f"unknown base model kind {kind!r}")
+    """Rebuild an (untrained) module from its architecture description, by its modality."""
+    try:
+        modality = modality_of(kind)
+    except MedadaptError:
+        raise AdapterFileError(f"unknown base model kind {kind!r}") from None
+    return modality.rebuild(architecture)
 
 
 @dataclass
@@ -102,11 +99,7 @@ class BaseModel:
         try:
             model = build_model(manifest["kind"], manifest["architecture"])
             model.load_state_dict(load_file(str(weights)))
-            schema = (
-                TableSchema.from_dict(manifest["schema"])
-                if manifest["kind"] == "tabular"
-                else _image_schema(manifest["schema"])
-            )
+            schema = modality_of(manifest["kind"]).schema_from_dict(manifest["schema"])
         except (TypeError, KeyError, ValueError, RuntimeError) as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise AdapterFileError(
@@ -148,15 +141,9 @@ def _check_manifest(manifest: Any, path: Path) -> None:
             f"--base {path.parent}: {path.name} lacks or garbles {', '.join(wrong)}; copy the "
             "base model again"
         )
-    if manifest["kind"] not in ("tabular", "image"):
+    if manifest["kind"] not in [m.kind for m in registered()]:
         raise AdapterFileError(
             f"--base {path.parent}: {path.name} has unknown kind {manifest['kind']!r}"
         )
     if not isinstance(manifest.get("training", {}), dict):
         raise AdapterFileError(f"--base {path.parent}: {path.name} has a garbled training record")
-
-
-def _image_schema(data: dict[str, Any]) -> Any:
-    from medadapt.data.images import ImageSchema
-
-    return ImageSchema.from_dict(data)

@@ -1,14 +1,14 @@
 """Reading labelled images for a model, choosing groups, the old classes' test images, and
 the list of files that could not be read (recorded by path relative to the source).
 
-Which images trained and tested a model: :mod:`medadapt.workflows.image_splits`.
+Which images trained and tested a model: :mod:`medadapt.modalities.images.splits`.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +18,8 @@ from medadapt.data.image_files import check_known_labels, peek_labels
 from medadapt.data.image_schema import ImageSchema, source_digest
 from medadapt.data.images import ImageDataset, SkippedFilesWarning, load_images
 from medadapt.errors import ConfigError, DataError
-from medadapt.train.bundle import BaseModel
-from medadapt.train.loop import TrainConfig
-from medadapt.workflows.image_splits import untrained_images
-from medadapt.workflows.loading import attach_adapter
+from medadapt.modalities.bundle import BaseModel
+from medadapt.modalities.images.splits import untrained_images
 
 ON_ERROR = ("refuse", "skip")
 INTENDED_USE = (
@@ -95,11 +93,6 @@ def skipped_record(data: Path, skipped: Sequence[tuple[str, str]]) -> list[dict[
             shown = str(path)
         out.append({"path": shown, "reason": reason})
     return out
-
-
-def training_config(default: TrainConfig, epochs: int | None, lr: float | None) -> TrainConfig:
-    changes = {k: v for k, v in (("epochs", epochs), ("lr", lr)) if v is not None}
-    return replace(default, **changes)
 
 
 def select_groups(
@@ -195,26 +188,6 @@ def group_column_used(
     return group_column or (schema.group_column if dataset.groups is not None else None)
 
 
-def load_image_base(base_dir: Path) -> BaseModel:
-    base = BaseModel.load(base_dir)
-    if base.kind != "image":
-        raise DataError(
-            f"{base_dir} is a {base.kind} base model, not an image model: pass a table as "
-            "--data, or a base trained on images"
-        )
-    return base
-
-
-def load_for_inference(base_dir: Path, adapter_dir: Path | None):
-    """``(model, base, adapter name or None, adapter manifest or None, classes)``."""
-    base = load_image_base(base_dir)
-    if adapter_dir is None:
-        return base.model, base, None, None, list(base.schema.classes)
-    model, name, manifest = attach_adapter(base.model, adapter_dir)
-    classes = manifest.get("metadata", {}).get("classes") or list(base.schema.classes)
-    return model, base, name, manifest, classes
-
-
 def old_class_test_images(
     base: BaseModel,
     test: ImageDataset,
@@ -250,22 +223,3 @@ def old_class_test_images(
         f"the {len(kept)} images of {Path(old_data).name} neither the base model nor the "
         "adapter trained on"
     )
-
-
-def epoch_reporter(progress: Callable[[str], None] | None, what: str):
-    """``on_epoch`` callback showing the losses in the progress line."""
-    if progress is None:
-        return None
-
-    def report(epoch: int, train_loss: float, val_loss: float | None) -> None:
-        val = "" if val_loss is None else f", validation {val_loss:.3f}"
-        progress(f"epoch {epoch} ({what}): loss {train_loss:.3f}{val}")
-
-    return report
-
-
-def default_name(group: str | None, method: str, new_classes: Sequence[str]) -> str:
-    from medadapt.workflows.site_adaptation import slug
-
-    what = group or ("_".join(new_classes) if new_classes else "images")
-    return f"{slug(what)}_{method}"[:64]

@@ -1,0 +1,96 @@
+"""What a command checks about its inputs before any work: ``--data`` exists, the base model
+is readable and of the data's modality, no output lands on an input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from medadapt.errors import ConfigError, DataError
+from medadapt.modalities.base import Modality, modality_of, registered
+
+__all__ = [
+    "check_not_an_input",
+    "check_not_inside",
+    "methods",
+    "modality_of_base",
+    "registered",
+    "require_data",
+]
+
+
+def require_data(data: Path) -> None:
+    """``--data`` must exist before anything else is said about it."""
+    if not data.exists():
+        raise DataError(f"--data {data} does not exist; check the path")
+
+
+def check_not_inside(out: Path, source: Path, flag: str) -> None:
+    """An output must not be written into (or over) an input: ``--out`` inside ``--data``
+    would add the model to the images it was trained on."""
+    out_abs, source_abs = out.resolve(), source.resolve()
+    if out_abs == source_abs or (source_abs.is_dir() and source_abs in out_abs.parents):
+        raise ConfigError(f"--out {out} is inside {flag} {source}; write outputs somewhere else")
+
+
+def check_not_an_input(outputs: dict[str, Path | None], inputs: dict[str, Path | None]) -> None:
+    """No output may replace an input file or land inside a model directory (even with
+    ``--force``: it would destroy what the command reads)."""
+    for out_flag, out in outputs.items():
+        if out is None:
+            continue
+        target = out.resolve()
+        for in_flag, source in inputs.items():
+            if source is None:
+                continue
+            origin = source.resolve()
+            if target == origin or (origin.is_dir() and origin in target.parents):
+                raise ConfigError(
+                    f"{out_flag} {out} would overwrite {in_flag} {source}; write it elsewhere"
+                )
+
+
+def base_kind(base: Path) -> str:
+    """The modality ``--base`` records (one-line errors naming ``--base`` otherwise)."""
+    manifest = base / "model.json"
+    if not base.exists():
+        raise DataError(f"--base {base} does not exist; check the path")
+    if not manifest.is_file():
+        raise DataError(
+            f"--base {base} holds no model.json: point --base at a directory written by "
+            "'medadapt train-base'"
+        )
+    try:
+        kind = json.loads(manifest.read_text()).get("kind")
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+        raise DataError(
+            f"--base {base}: model.json is not valid JSON (truncated or edited); copy the base "
+            "model again"
+        ) from None
+    if kind not in [m.kind for m in registered()]:
+        raise DataError(f"--base {base}: model.json is not a medadapt base model")
+    return kind
+
+
+def modality_of_base(base: Path, data: Path, probes: dict[str, Any]) -> Modality:
+    """The base model's modality; data that another modality recognises (``probes``: the
+    options each modality reads its data with) is refused, naming both."""
+    from medadapt.modalities.base import modality_for_data
+
+    modality = modality_of(base_kind(base))
+    detected = modality_for_data(data, probes)
+    if detected is not modality:
+        raise DataError(
+            f"--base {base} is a model for {modality.scope}, but --data {data} is "
+            f"{detected.source_name}: pass {modality.scope}, or a --base trained on "
+            f"{detected.scope}"
+        )
+    return modality
+
+
+def methods() -> tuple[str, ...]:
+    """The ``--method`` choices: every registered adapter method, and ``full``."""
+    from medadapt.train.presets import METHODS
+
+    return (*METHODS, "full")

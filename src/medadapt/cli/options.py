@@ -1,0 +1,125 @@
+"""Command-line options as objects: the shared options of a verb, and each registered
+modality's own (its options dataclass), shown in ``--help`` in one panel per modality.
+
+A verb's command is built from a plain signature (``inspect.Parameter`` s with typer
+options); the values it receives are split into the shared ones and one options object per
+modality. An option that belongs only to another modality than the one the data (or the base
+model) is, is refused by its flag.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from dataclasses import MISSING, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from medadapt.errors import ConfigError
+from medadapt.modalities.base import Modality, ModalityOptions, flag_of, registered
+
+SHARED_PANEL = "Options"
+
+
+@dataclass(frozen=True)
+class Shared:
+    """One shared option: its parameter name, type, default, flag(s) and help."""
+
+    name: str
+    kind: Any
+    default: Any
+    help: str
+    flags: tuple[str, ...] = ()
+
+    def parameter(self) -> inspect.Parameter:
+        option = typer.Option(self.default, *(self.flags or (flag_of(self.name),)),
+                              help=self.help, rich_help_panel=SHARED_PANEL)  # fmt: skip
+        return inspect.Parameter(
+            self.name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=self.kind
+        )
+
+
+def modality_fields(verb: str) -> dict[str, list[tuple[Modality, Any]]]:
+    """``{field name: [(modality, dataclass field), ...]}`` of every registered modality's
+    options that ``verb`` takes."""
+    out: dict[str, list[tuple[Modality, Any]]] = {}
+    for modality in registered():
+        for f in fields(modality.options):
+            if verb in f.metadata.get("verbs", ()):
+                out.setdefault(f.name, []).append((modality, f))
+    return out
+
+
+def _annotation(f: Any) -> Any:
+    kind = f.metadata.get("type")
+    if kind is not None:
+        return kind | None
+    text = str(f.type)
+    for name, kind in (("bool", bool), ("int", int), ("float", float), ("Path", Path)):
+        if text.startswith(name):
+            return kind if name == "bool" else kind | None
+    return str | None
+
+
+def modality_parameters(verb: str, taken: Sequence[str]) -> list[inspect.Parameter]:
+    """One typer option per modality option of ``verb`` (in a panel named after the
+    modalities that take it), except names the shared options already use."""
+    params = []
+    for name, owners in modality_fields(verb).items():
+        if name in taken:
+            continue
+        _modality, f = owners[0]
+        panel = " and ".join(m.title for m, _ in owners)
+        default = f.default if f.default is not MISSING else None
+        annotation = _annotation(f)
+        decls = (flag_of(name),)
+        if annotation is bool and default is True:
+            decls = (f"{flag_of(name)}/--no-{name.replace('_', '-')}",)
+        option = typer.Option(default, *decls, help=f.metadata.get("help"),
+                              rich_help_panel=panel)  # fmt: skip
+        params.append(
+            inspect.Parameter(
+                name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=annotation
+            )
+        )
+    return params
+
+
+def build_command(
+    app: typer.Typer, verb: str, shared: Sequence[Shared], run: Callable[..., None], doc: str
+) -> None:
+    """Register ``verb`` on ``app``: the shared options, then every modality's."""
+    params = [s.parameter() for s in shared]
+    params += modality_parameters(verb, [s.name for s in shared])
+
+    def command(**values: Any) -> None:
+        run(**values)
+
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__doc__ = doc
+    command.__name__ = verb.replace("-", "_")
+    app.command(verb)(command)
+
+
+def options_for(
+    verb: str, modality: Modality, values: dict[str, Any], data: Any
+) -> ModalityOptions:
+    """``modality``'s options object from a command's values; an option that only another
+    modality takes, and that was given, is refused by its flag."""
+    mine = {f.name for f in fields(modality.options)}
+    for name, owners in modality_fields(verb).items():
+        if name in mine or name not in values:
+            continue
+        _, f = owners[0]
+        value = values[name]
+        default = f.default if f.default is not MISSING else None
+        if value != default and value not in (None, False, ()):
+            other = " or ".join(m.scope for m, _ in owners)
+            raise ConfigError(
+                f"{flag_of(name)} applies to {other}, but --data {data} is "
+                f"{modality.source_name}: drop the option"
+            )
+    taken = {f.name: values[f.name] for f in fields(modality.options) if f.name in values}
+    return modality.options(**taken)

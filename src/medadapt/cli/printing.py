@@ -1,0 +1,116 @@
+"""What the shared verbs print: metrics with CIs, per subgroup, per class, retention, the
+files left out and the warnings, from the results of any modality."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from medadapt.cli.common import note, print_table, stdout, warn
+from medadapt.evaluate.report.formatting import fmt, fmt_ci
+
+
+def print_metrics(title: str, metrics: dict[str, Any], task: str) -> None:
+    from medadapt.evaluate.metrics import METRIC_NAMES
+
+    notes = metrics.get("notes", {})
+    rows = [
+        [
+            name,
+            fmt_ci(metrics.get(name), metrics.get(f"{name}_ci"), 3),
+            notes.get(name, notes.get("all", "")),
+        ]
+        for name in METRIC_NAMES[task]
+    ]
+    print_table(title, ["metric", "value (95% CI)", "note"], rows)
+    if notes.get("too_good"):
+        warn(notes["too_good"])
+
+
+def print_subgroups(subgroups: dict[str, dict[str, Any]], task: str) -> None:
+    """One line per subgroup value: n, events and the main metric with its CI (or why not)."""
+    main = "mae" if task == "regression" else "auroc"
+    rows = []
+    for name, values in subgroups.items():
+        for value, metrics in values.items():
+            notes = metrics.get("notes", {})
+            rows.append(
+                [
+                    f"{name} = {value}",
+                    metrics.get("n"),
+                    metrics.get("n_positive", "") if task == "binary" else "",
+                    fmt_ci(metrics.get(main), metrics.get(f"{main}_ci"), 3),
+                    notes.get(main, notes.get("all", "")),
+                ]
+            )
+    if rows:
+        print_table("per subgroup", ["subgroup", "n", "events", main, "note"], rows)
+
+
+def print_per_class(per_class: list[dict[str, Any]] | None, noun: str) -> None:
+    if not per_class:
+        return
+    print_table(
+        "per class",
+        ["class", noun, "AUROC (95% CI)", "sensitivity", "precision"],
+        [
+            [
+                r["class"],
+                r["n"],
+                fmt_ci(r["auroc"], r["auroc_ci"], 3),
+                fmt(r["sensitivity"]),
+                fmt(r["precision"]),
+            ]
+            for r in per_class
+        ],
+    )
+
+
+def print_result(title: str, evaluation: dict[str, Any], task: str, noun: str) -> None:
+    """The overall metrics, then per class when the evaluation lists classes."""
+    print_metrics(title, evaluation["overall"], task)
+    print_per_class(evaluation.get("per_class"), noun)
+
+
+def print_retention(summary: dict[str, Any]) -> None:
+    from medadapt.evaluate.retention import retention_sentence
+
+    if summary.get("retention"):
+        stdout.print(retention_sentence("adapter", summary["retention"]))
+    full = summary.get("full_finetune")
+    if full:
+        stdout.print(retention_sentence("full fine-tuning", full["retention"]))
+
+
+def print_skipped(summary: dict[str, Any]) -> None:
+    """Each file left out (``--on-error skip``), once, with its reason, on one line."""
+    skipped = summary.get("skipped_files") or []
+    for item in skipped:
+        note(f"skipped {item['path']}: {item['reason']}")
+    if skipped:
+        note(f"{len(skipped)} unreadable file(s) left out (--on-error skip)")
+
+
+def print_dropped(dropped: dict[str, str], identifiers: list[str]) -> None:
+    """Columns not used as features: record identifiers as warnings (with how to keep them),
+    the rest (constant, empty) as plain lines."""
+    for column, reason in dropped.items():
+        if column in identifiers:
+            warn(f"column {column!r} is not used as a feature: it {reason}")
+        else:
+            note(f"dropped column {column!r}: {reason}")
+
+
+def print_cache(cache: dict[str, Any] | None, top_blocks: int | None) -> None:
+    if not cache:
+        return
+    where = f"top {top_blocks} blocks" if top_blocks else "the head only"
+    stdout.print(
+        f"adapters in {where}: trained on cached frozen features of blocks "
+        f"0-{cache['split_block'] - 1} ({cache['tokens_mib']} MiB, computed once in "
+        f"{cache['seconds']} s)"
+    )
+
+
+def warn_all(messages: list[str]) -> None:
+    for message in messages:
+        warn(message)

@@ -1,0 +1,343 @@
+"""``train-base``, ``adapt``, ``evaluate``, ``predict``: one command each, for every modality.
+
+Each command takes the shared options (below) and every registered modality's own (their
+``--help`` panels); the data, or the base model, says which modality runs, and an option of
+another modality is refused by name. Outputs are checked before any work and never replaced
+without ``--force``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from medadapt import checks
+from medadapt.cli import inputs
+from medadapt.cli.common import (
+    new_directory,
+    small_model_threads,
+    status_progress,
+    stdout,
+    write_outputs,
+)
+from medadapt.cli.main import app
+from medadapt.cli.options import Shared, build_command, options_for
+from medadapt.cli.printing import (
+    print_cache,
+    print_dropped,
+    print_metrics,
+    print_result,
+    print_retention,
+    print_skipped,
+    print_subgroups,
+    warn_all,
+)
+from medadapt.errors import ConfigError
+from medadapt.fileio import check_output_file
+
+DATA = Shared(
+    "data",
+    Path,
+    ...,
+    "CSV or Parquet table, or images: a class folder, a CSV with a path column, a DICOM/NIfTI "
+    "folder or file, or a MedMNIST .npz.",
+)
+LABEL = Shared("label", str | None, None, "Label column (tables: required to train; image "
+               "CSVs: default 'label').")  # fmt: skip
+SEED = Shared("seed", int, 0, "Random seed (splits, initialisation, shuffling).")
+GROUP_COLUMN = Shared("group_column", str | None, None, "Column holding the site/group.")
+ID_COLUMN = Shared("id_column", str | None, None, "Patient id column (never a feature; keeps "
+                   "a patient's rows or images on one side of every split).")  # fmt: skip
+FORCE = Shared("force", bool, False, "Replace an existing output instead of refusing to (never "
+               "partly).", ("--force",))  # fmt: skip
+JSON = Shared("json_out", Path | None, None, "Also write the results as JSON.", ("--json",))
+REPORT = Shared("report", Path | None, None, "Write an HTML report.", ("--report",))
+BASE = Shared("base", Path, ..., "Base model directory (train-base --out).", ("--base",))
+ADAPTER = Shared("adapter", Path | None, None, "Adapter directory (adapt --out).", ("--adapter",))
+
+
+def probes(values: dict[str, Any]) -> dict[str, Any]:
+    """Each modality's options from a command's values (to recognise the data by)."""
+    return {m.kind: options_for_probe(m, values) for m in inputs.registered()}
+
+
+def _modality_for_data(verb: str, data: Path, values: dict[str, Any]):
+    from medadapt.modalities.base import modality_for_data
+
+    return modality_for_data(data, probes(values))
+
+
+def options_for_probe(modality, values: dict[str, Any]):
+    """The options a modality needs to recognise its data (unchecked)."""
+    from dataclasses import fields
+
+    return modality.options(**{f.name: values[f.name] for f in fields(modality.options)
+                               if f.name in values})  # fmt: skip
+
+
+def _train_base(**values: Any) -> None:
+    data, out, force = values["data"], values["out"], values["force"]
+    inputs.require_data(data)
+    checks.fraction(values["test_fraction"], "--test-fraction")
+    checks.at_least(values["seed"], "--seed", 0)
+    groups = checks.names(values["groups"], "--groups")
+    checks.distinct_columns({"--label": values["label"], "--id-column": values["id_column"],
+                             "--group-column": values["group_column"]})  # fmt: skip
+    check_output_file(values["json_out"], flag="--json", force=force)
+    inputs.check_not_inside(out, data, "--data")
+    staged = new_directory(out, force=force, markers={"model.json": "a base model"})
+    modality = _modality_for_data("train-base", data, values)
+    options = options_for("train-base", modality, values, data)
+    options.check("train-base", data=data, label=values["label"])
+    if modality.kind == "tabular" and not values["label"]:
+        raise ConfigError("--label is required for a table: name the column holding the outcome")
+    small_model_threads(modality)
+    from medadapt.workflows.train_base import train_base_job
+
+    with staged as staged_out, status_progress(f"train-base ({modality.noun})") as step:
+        summary = train_base_job(
+            modality=modality, data=data, out=staged_out, options=options,
+            label=values["label"], group_column=values["group_column"], groups=groups,
+            id_column=values["id_column"], test_fraction=values["test_fraction"],
+            seed=values["seed"], progress=step,
+        )  # fmt: skip
+    summary["base"] = str(out)
+    print_skipped(summary)
+    if "dropped_columns" in summary:
+        print_dropped(summary["dropped_columns"], summary["identifiers"])
+    warn_all(summary["warnings"])
+    title = f"base model on {summary['n_test']} held-out {modality.noun}"
+    print_result(title, summary["test"], summary["task"], modality.noun)
+    if summary.get("feature_cache"):
+        stdout.print("backbone frozen: the head trained on cached features (computed once)")
+    if summary.get("normalize"):
+        norm = summary["normalize"]
+        stdout.print(f"inputs normalised in the model: mean {norm['mean']}, std {norm['std']}")
+    what = (
+        f"{summary['backbone']}: {', '.join(summary['classes'])}; " if "backbone" in summary else ""
+    )
+    stdout.print(
+        f"{what}trained on {summary['n_train']} {modality.noun}, validated on "
+        f"{summary['n_val']}; saved {out}"
+    )
+    _json(values["json_out"], summary)
+
+
+def _adapt(**values: Any) -> None:
+    data, base, out, force = values["data"], values["base"], values["out"], values["force"]
+    inputs.require_data(data)
+    checks.fraction(values["train_fraction"], "--train-fraction", closed=True)
+    checks.fraction(values["test_fraction"], "--test-fraction")
+    checks.at_least(values["seed"], "--seed", 0)
+    checks.one_of(values["method"], "--method", inputs.methods())
+    modality = inputs.modality_of_base(base, data, probes(values))
+    options = options_for("adapt", modality, values, data).check("adapt", data=data)
+    check_output_file(values["json_out"], flag="--json", force=force)
+    check_output_file(values["report"], flag="--report", force=force)
+    inputs.check_not_inside(out, data, "--data")
+    inputs.check_not_inside(out, base, "--base")
+    staged = new_directory(
+        out, force=force, markers={"adapter.json": "an adapter", "model.json": "a model"}
+    )
+    if modality.kind == "tabular":
+        why = "to adapt on a table: name the label, the group column and the target group"
+        for flag, name in (("--label", "label"), ("--group-column", "group_column"),
+                           ("--group", "group")):  # fmt: skip
+            if not values[name]:
+                raise ConfigError(f"{flag} is required {why}")
+    small_model_threads(modality)
+    from medadapt.workflows.adapt import adapt_job
+
+    with staged as staged_out, status_progress(f"adapt ({modality.noun})") as step:
+        summary = adapt_job(
+            base_dir=base, data=data, out=staged_out, options=options, label=values["label"],
+            group_column=values["group_column"], group=values["group"],
+            method=values["method"], name=values["name"],
+            train_fraction=values["train_fraction"], test_fraction=values["test_fraction"],
+            seed=values["seed"], report=values["report"], progress=step,
+        )  # fmt: skip
+    summary["adapter"] = str(out)
+    print_skipped(summary)
+    warn_all(summary["warnings"])
+    info = summary["data_summary"]
+    where = f" of {values['group']}" if values["group"] else ""
+    title = f"{summary['name']}: {info['n_test']} held-out {modality.noun}{where}"
+    print_result(title, summary["test"], summary["task"], modality.noun)
+    print_cache(summary["feature_cache"], getattr(options, "top_blocks", None))
+    print_retention(summary)
+    stdout.print(
+        f"trained on {info['n_train']} {modality.noun}; {summary['trainable_params']} "
+        f"trainable parameters; {summary['adapter_bytes']} bytes; saved {out}"
+    )
+    if values["report"] is not None:
+        stdout.print(f"wrote {values['report']}")
+    _json(values["json_out"], summary)
+
+
+def _evaluate(**values: Any) -> None:
+    data, base, adapter, force = values["data"], values["base"], values["adapter"], values["force"]
+    inputs.require_data(data)
+    threshold = values["threshold"]
+    if not 0.0 < threshold < 1.0:
+        raise ConfigError(
+            f"--threshold must be a probability between 0 and 1 (the operating point for "
+            f"sensitivity and specificity); got {threshold:g}"
+        )
+    if values["group"] is not None and not values["group"].strip():
+        raise ConfigError("--group is empty; name the group to evaluate, or leave it out")
+    modality = inputs.modality_of_base(base, data, probes(values))
+    options = options_for("evaluate", modality, values, data).check("evaluate", data=data)
+    inputs.check_not_an_input(
+        {"--json": values["json_out"], "--report": values["report"]},
+        {"--data": data, "--base": base, "--adapter": adapter},
+    )
+    check_output_file(values["json_out"], flag="--json", force=force)
+    check_output_file(values["report"], flag="--report", force=force)
+    small_model_threads(modality)
+    from medadapt.workflows.evaluate import evaluate_job
+    from medadapt.workflows.reports import evaluation_report
+
+    result = evaluate_job(
+        base_dir=base, data=data, adapter_dir=adapter, options=options, label=values["label"],
+        group_column=values["group_column"], group=values["group"], threshold=threshold,
+    )  # fmt: skip
+    curves = result.pop("_curves")
+    print_skipped(result)
+    for column in result.get("absent_columns", []):
+        warn_all([f"column {column!r} is not in the table: missing for every row"])
+    warn_all(result["data_warnings"] + result["leak_warnings"])
+    print_metrics(f"{result['n']} {modality.noun} ({result['rows_used']})", result, result["task"])
+    print_subgroups(result["subgroups"], result["task"])
+    from medadapt.cli.printing import print_per_class
+
+    print_per_class(result.get("per_class"), modality.noun)
+    print_retention({"retention": result.get("retention")})
+    html = None if values["report"] is None else evaluation_report(result, curves).render().encode()
+    write_outputs([(values["json_out"], _dumps(result)), (values["report"], html)])
+
+
+def _predict(**values: Any) -> None:
+    data, base, adapter, out = values["data"], values["base"], values["adapter"], values["out"]
+    inputs.require_data(data)
+    modality = inputs.modality_of_base(base, data, probes(values))
+    options = options_for("predict", modality, values, data).check("predict", data=data)
+    inputs.check_not_an_input({"--out": out}, {"--data": data, "--base": base,
+                                               "--adapter": adapter})  # fmt: skip
+    check_output_file(out, flag="--out", force=values["force"])
+    small_model_threads(modality)
+    from medadapt.workflows.evaluate import predict_job
+
+    summary = predict_job(base_dir=base, data=data, out=out, adapter_dir=adapter, options=options)
+    print_skipped(summary)
+    for column in summary.get("absent_columns", []):
+        warn_all([f"column {column!r} is not in the table: missing for every row"])
+    warn_all(summary["warnings"])
+    for column, count in summary.get("unseen_categories", {}).items():
+        from medadapt.cli.common import note
+
+        note(f"{count} rows have a {column!r} value not seen in training (treated as 'unseen')")
+    stdout.print(f"wrote {summary['n']} predictions to {out}")
+
+
+def _dumps(result: dict[str, Any]) -> bytes:
+    return json.dumps(result, indent=2, default=str).encode()
+
+
+def _json(path: Path | None, result: dict[str, Any]) -> None:
+    if path is not None:
+        write_outputs([(path, _dumps(result))])
+
+
+TRAIN_BASE = [
+    DATA, LABEL,
+    Shared("out", Path, ..., "Directory for the base model.", ("--out",)),
+    GROUP_COLUMN,
+    Shared("groups", str | None, None, "Comma-separated groups to train on."),
+    ID_COLUMN,
+    Shared("test_fraction", float, 0.2, "Share of patients held out for testing."),
+    SEED, JSON, FORCE,
+]  # fmt: skip
+ADAPT = [
+    BASE, DATA, LABEL, GROUP_COLUMN,
+    Shared("group", str | None, None, "The target group to adapt to."),
+    Shared("out", Path, ..., "Directory for the adapter.", ("--out",)),
+    Shared("method", str, "bottleneck", "bottleneck | lora | ia3 | head | full (and any "
+           "registered adapter method)."),
+    Shared("name", str | None, None, "Adapter name (default: <group>_<method>)."),
+    Shared("train_fraction", float, 1.0, "Use this share of the group's training samples."),
+    Shared("test_fraction", float, 0.3, "Share of the group's patients held out for testing."),
+    SEED, JSON, REPORT, FORCE,
+]  # fmt: skip
+EVALUATE = [
+    BASE, DATA, LABEL, ADAPTER, GROUP_COLUMN,
+    Shared("group", str | None, None, "Evaluate only this group's samples."),
+    JSON, REPORT,
+    Shared("threshold", float, 0.5, "Operating point for sensitivity/specificity."),
+    FORCE,
+]  # fmt: skip
+PREDICT = [
+    BASE, DATA,
+    Shared("out", Path, ..., "File for the predictions: .csv (default), .tsv or .parquet.",
+           ("--out",)),
+    ADAPTER, FORCE,
+]  # fmt: skip
+
+build_command(
+    app,
+    "train-base",
+    TRAIN_BASE,
+    _train_base,
+    """Train a base model: an FT-Transformer on a table, or a ViT on images.
+
+Example: medadapt train-base --data heart.csv --label num --positive-above 0 --id-column id
+--group-column dataset --groups Cleveland,Hungary --out base/
+
+Images: medadapt train-base --data chest.npz --backbone timm:vit_small_patch16_224 --weights
+vit_small.safetensors --image-size 64 --out base/
+""",
+)
+build_command(
+    app,
+    "adapt",
+    ADAPT,
+    _adapt,
+    """Train a small adapter on one group's samples (or on new images); the base stays frozen.
+
+Example: medadapt adapt --base base/ --data heart.csv --label num --group-column dataset
+--group "VA Long Beach" --method bottleneck --out adapters/va
+
+Images, new classes: medadapt adapt --base base/ --data new_cases/ --new-classes cavity
+--method bottleneck --out adapters/cavity --report cavity.html
+""",
+)
+build_command(
+    app,
+    "evaluate",
+    EVALUATE,
+    _evaluate,
+    """Score a model (and adapter) with 95% CIs, overall and per subgroup.
+
+On the file the model or adapter was trained from, only its held-out samples are used; in any
+other, samples identical to training samples are left out. The label column is the one the
+base model predicts (--label only checks it).
+
+Example: medadapt evaluate --base base/ --adapter adapters/va --data heart.csv --json va.json
+
+Images: medadapt evaluate --base base/ --adapter adapters/cavity --data new_cases/
+--report cavity_eval.html
+""",
+)
+build_command(
+    app,
+    "predict",
+    PREDICT,
+    _predict,
+    """Write one prediction per row or image (probabilities and predicted class, or a value).
+
+Example: medadapt predict --base base/ --adapter adapters/va --data new.csv --out pred.csv
+
+Images: medadapt predict --base base/ --data scans/ --out pred.csv (a file, a folder, a path
+CSV or an .npz's test split)
+""",
+)

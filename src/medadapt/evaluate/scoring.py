@@ -1,0 +1,114 @@
+"""Scoring a model's predictions: overall, per subgroup and (classifiers) per class.
+
+Pure functions (arrays in, JSON-ready dicts out) that every verb and the study share.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from medadapt.evaluate.groups import evaluate_groups
+from medadapt.evaluate.metrics import N_BOOT, binary_metrics
+
+
+def task_of(n_classes: int) -> str:
+    return "binary" if n_classes == 2 else "multiclass"
+
+
+def task_scores(proba: np.ndarray) -> np.ndarray:
+    """P(second class) for two classes, else the (N, K) probabilities."""
+    return proba[:, 1] if proba.shape[1] == 2 else proba
+
+
+def per_class_metrics(
+    y: np.ndarray,
+    proba: np.ndarray,
+    classes: Sequence[str],
+    *,
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+) -> list[dict[str, Any]]:
+    """One row per class: images, one-vs-rest AUROC (95 % CI), sensitivity and precision of
+    the top-1 prediction, and a note when the class is too small for an AUROC."""
+    y = np.asarray(y).astype(int)
+    pred = proba.argmax(axis=1)
+    rows = []
+    for c, name in enumerate(classes):
+        member = y == c
+        m = binary_metrics(member.astype(int), proba[:, c], n_boot=n_boot, seed=seed)
+        called = pred == c
+        rows.append(
+            {
+                "class": name,
+                "n": int(member.sum()),
+                "auroc": m["auroc"],
+                "auroc_ci": m["auroc_ci"],
+                "sensitivity": float((called & member).sum() / member.sum())
+                if member.any()
+                else None,
+                "precision": float((called & member).sum() / called.sum())
+                if called.any()
+                else None,
+                "note": m["notes"].get("auroc") or m["notes"].get("all", ""),
+            }
+        )
+    return rows
+
+
+def score_classifier(
+    y: np.ndarray,
+    proba: np.ndarray,
+    classes: Sequence[str],
+    *,
+    groups: Sequence[str] | None = None,
+    group_name: str = "group",
+    threshold: float = 0.5,
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """``{"overall", "per_class", "subgroups"}`` for probabilities ``proba`` (N, K)."""
+    y = np.asarray(y).astype(int)
+    subgroups = {} if groups is None else {group_name: np.asarray(groups, dtype=str)}
+    with warnings.catch_warnings():  # a class predicted but absent here is expected
+        warnings.filterwarnings("ignore", "y_pred contains classes not in y_true")
+        result = evaluate_groups(
+            task_of(len(classes)),
+            y,
+            task_scores(proba),
+            subgroups,
+            n_boot=n_boot,
+            seed=seed,
+            threshold=threshold,
+        )
+    result["overall"]["task"] = task_of(len(classes))
+    result["per_class"] = per_class_metrics(y, proba, classes, n_boot=n_boot, seed=seed)
+    return result
+
+
+def score(
+    task: str,
+    y: np.ndarray,
+    scores: np.ndarray,
+    *,
+    subgroups: dict[str, np.ndarray],
+    classes: Sequence[str] = (),
+    proba: np.ndarray | None = None,
+    threshold: float = 0.5,
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """``{"overall", "subgroups"}`` (+ ``"per_class"`` when ``proba`` (N, K) is given) for
+    the task scores ``scores`` (P(positive), (N, K) probabilities, or values)."""
+    with warnings.catch_warnings():  # a class predicted but absent here is expected
+        warnings.filterwarnings("ignore", "y_pred contains classes not in y_true")
+        result = evaluate_groups(
+            task, y, scores, subgroups, n_boot=n_boot, seed=seed, threshold=threshold
+        )
+    if proba is not None:
+        result["overall"]["task"] = task
+        result["per_class"] = per_class_metrics(y, proba, classes, n_boot=n_boot, seed=seed)
+    return result

@@ -1,0 +1,416 @@
+"""The one seam between medadapt's stages and a kind of data (tables, images, ...).
+
+Every stage (train-base, adapt, evaluate, predict, study, the reports, the registry and the
+server) is written once over two small abstractions:
+
+* :class:`Samples`: labelled samples read from a source and checked against a model's
+  schema: their labels, groups, patient keys (what must stay on one side of a split) and
+  content keys (what recognises a sample in another file), and a way to take a subset;
+* :class:`Modality`: what differs between kinds of data: reading and validating a source,
+  building the backbone, turning samples into tensors, the default adapter targets (the
+  backbone's family), splitting by patient, recording which samples trained a model, turning
+  logits into scores, and optional hooks (new classes for classifiers that can grow).
+
+A base model records its modality (``model.json``'s ``kind``) and every later stage looks it
+up here. A new modality is one folder implementing these two classes plus one
+:func:`register` call.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from medadapt.errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    from torch import nn
+
+Progress = Callable[[str], None] | None
+
+
+@dataclass(frozen=True)
+class TrainingDefaults:
+    """How a modality's models train by default (the loop itself is shared, in
+    :mod:`medadapt.train`): ``base``, ``adapter`` and ``full`` are the fields of a
+    :class:`~medadapt.train.loop.TrainConfig` (lr, batch_size, epochs, patience ...)."""
+
+    base: dict[str, Any]
+    adapter: dict[str, Any]
+    full: dict[str, Any]
+    val_fraction_base: float = 0.15
+    val_fraction_adapter: float = 0.2
+    min_samples_for_validation: int = 20
+    fixed_epochs_without_validation: int = 40
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the shared options say about a source: its label, group and patient columns and
+    the groups wanted."""
+
+    label: str | None = None
+    group_column: str | None = None
+    groups: tuple[str, ...] = ()
+    id_column: str | None = None
+
+
+def names(value: str | Sequence[str] | None) -> list[str]:
+    """``"A,B"`` -> ``["A", "B"]`` (a list is kept as it is; None -> [])."""
+    if value is None:
+        return []
+    if not isinstance(value, str):
+        return list(value)
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+class Samples(ABC):
+    """Labelled samples of one source, read for one model.
+
+    ``labels`` are class indices (classification) or targets in their unit (regression);
+    ``groups`` one text per sample (None: the source has no group column); ``patients`` the
+    keys that must stay on one side of a split; ``content_keys`` what recognises a sample in
+    any file that holds it (hashes, never values).
+    """
+
+    @abstractmethod
+    def __len__(self) -> int: ...
+
+    @property
+    @abstractmethod
+    def labels(self) -> np.ndarray: ...
+
+    @property
+    @abstractmethod
+    def groups(self) -> np.ndarray | None: ...
+
+    @abstractmethod
+    def patients(self) -> np.ndarray: ...
+
+    @abstractmethod
+    def subset(self, indices: Sequence[int] | np.ndarray) -> Samples: ...
+
+    def class_counts(self, classes: Sequence[str]) -> dict[str, int]:
+        counts = np.bincount(np.asarray(self.labels, dtype=int), minlength=len(classes))
+        return {c: int(n) for c, n in zip(classes, counts, strict=True)}
+
+    def fingerprint(self) -> bytes:
+        """Bytes that change when any sample or label changes (a resumed study checks it)."""
+        import hashlib
+
+        digest = hashlib.sha256(np.asarray(self.labels).tobytes())
+        digest.update("\n".join(map(str, self.patients())).encode())
+        return digest.digest()
+
+
+@dataclass(frozen=True)
+class ModalityOptions:
+    """Base of a modality's command-line options: one dataclass field per option, with
+    ``metadata={"help": ..., "verbs": (...)}`` (flag ``--field-name``)."""
+
+    def check(self, verb: str, **context: Any) -> ModalityOptions:
+        """Refuse values out of range, naming the flag (before any work); returns self."""
+        return self
+
+    def given(self) -> dict[str, Any]:
+        """The options set to something other than their default, by flag."""
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value != f.default and value not in (None, False, ()):
+                out[flag_of(f.name)] = value
+        return out
+
+
+def flag_of(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+class Modality(ABC):
+    """What differs between kinds of data; see the module docstring. The abstract methods
+    are the protocol; the others have defaults a modality may override."""
+
+    kind: ClassVar[str]  # recorded as the base model's kind ("tabular", "image", ...)
+    title: ClassVar[str]  # its panel in --help ("Tables", "Images")
+    options: ClassVar[type[ModalityOptions]]
+    noun: ClassVar[str] = "samples"  # "rows", "images": how sentences count samples
+    scope: ClassVar[str] = "samples"  # "an option applies to ..." ("tables", "image data")
+    source_name: ClassVar[str] = "samples"  # "--data X is ..." ("a table", "image data")
+    defaults: ClassVar[TrainingDefaults]
+    intended_use: ClassVar[str] = (
+        "Research use: adaptation of an existing model to the named group; validate locally "
+        "before any clinical use."
+    )
+    base_test_stays_clean: ClassVar[bool] = False  # base's held-out samples never train adapters
+    batch_size: ClassVar[int] = 512  # samples per forward pass when scoring
+    threads: ClassVar[int | None] = None  # torch threads for its commands (None: torch's)
+    study_base_per_seed: ClassVar[bool] = True  # a study trains one base per seed (cheap ones)
+    study_workers: ClassVar[int | None] = None  # study processes (None: every core)
+
+    # ----- sources -------------------------------------------------------------------------
+    @abstractmethod
+    def recognises(self, data: Path, options: Any) -> bool:
+        """Whether ``data`` is a source of this modality (cheap: no heavy reading)."""
+
+    @abstractmethod
+    def read_training(self, data: Path, options: Any, reading: Reading) -> Samples:
+        """The labelled samples of ``reading.groups`` to train a new base on."""
+
+    @abstractmethod
+    def fit_schema(self, train: Samples, options: Any, reading: Reading) -> tuple[Any, list[str]]:
+        """The schema fitted on the training samples, after the modality's checks; and the
+        warnings to print."""
+
+    @abstractmethod
+    def read_for_model(self, data: Path, base: Any, options: Any, **how: Any) -> Samples:
+        """Labelled samples for the base model ``base``, read as its schema says (``how``:
+        ``classes``, ``group_column``)."""
+
+    @abstractmethod
+    def read_unlabelled(self, data: Path, base: Any, options: Any) -> Any:
+        """Samples to predict (no labels needed)."""
+
+    # ----- models ------------------------------------------------------------------------------
+    @abstractmethod
+    def new_model(self, schema: Any, options: Any, seed: int) -> nn.Module:
+        """An untrained backbone with a head for ``schema``."""
+
+    @abstractmethod
+    def rebuild(self, architecture: dict[str, Any]) -> nn.Module:
+        """The (untrained) module a saved architecture describes."""
+
+    @abstractmethod
+    def schema_from_dict(self, data: dict[str, Any]) -> Any: ...
+
+    @abstractmethod
+    def architecture(self, model: nn.Module) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def tensors(self, schema: Any, samples: Any, *, with_labels: bool = True) -> Any:
+        """Model inputs and targets (a :class:`~medadapt.data.tensors.TensorData`)."""
+
+    @abstractmethod
+    def family(self, model: nn.Module) -> str:
+        """The backbone family the adapter presets target ("ft_transformer", "timm_vit")."""
+
+    @abstractmethod
+    def heads(self, model: nn.Module) -> tuple[str, ...]:
+        """The head modules an adapter gets its own copy of."""
+
+    @abstractmethod
+    def task(self, schema: Any) -> str:
+        """binary | multiclass | regression."""
+
+    @abstractmethod
+    def scores(self, schema: Any, logits: Any) -> np.ndarray:
+        """The model's outputs as scores (probabilities, or values for regression)."""
+
+    @abstractmethod
+    def training_record(self, schema: Any, samples: Samples) -> dict[str, Any]:
+        """Counts a base model records about its training samples (never values)."""
+
+    def model_record(self, options: Any, model: nn.Module) -> dict[str, Any]:
+        """What a base model records about how it was built (backbone, weights file ...)."""
+        return {}
+
+    def task_scores(self, schema: Any, scores: np.ndarray) -> np.ndarray:
+        """What the metrics take: P(positive) (N,) for binary, (N, K) multiclass, values."""
+        return scores
+
+    def loss_task(self, schema: Any) -> str:
+        """The task whose loss trains the model (by default the schema's)."""
+        return self.task(schema)
+
+    def classes(self, schema: Any) -> list[str]:
+        return list(getattr(schema, "classes", []))
+
+    # ----- splits ------------------------------------------------------------------------------
+    def strata(self, samples: Samples) -> np.ndarray:
+        """What a split stratifies by (class labels)."""
+        return np.asarray(samples.labels)
+
+    def validation_split(
+        self, samples: Samples, fraction: float, seed: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Training and early-stopping samples (by default stratified, by patient)."""
+        from medadapt.data.splits import stratified_split  # scikit-learn: off the CLI start-up
+
+        return stratified_split(
+            self.strata(samples), test_fraction=fraction, seed=seed, groups=samples.patients()
+        )
+
+    def patient_split(
+        self, samples: Samples, chosen: np.ndarray, fraction: float, seed: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Train and test indices (into ``samples``) among ``chosen``, stratified, keeping
+        each patient's samples on one side."""
+        from medadapt.data.splits import stratified_split
+
+        chosen = np.asarray(chosen, dtype=np.int64)
+        train, test = stratified_split(
+            self.strata(samples)[chosen],
+            test_fraction=fraction,
+            seed=seed,
+            groups=np.asarray(samples.patients())[chosen],
+        )
+        return chosen[train], chosen[test]
+
+    # ----- which samples trained a model -------------------------------------------------------
+    @abstractmethod
+    def base_split(self, data: Path, samples: Samples, train, test, **extra: Any):
+        """``(record for model.json, {side file name: bytes})`` of a base model's split."""
+
+    @abstractmethod
+    def adapter_split(self, data: Path, samples: Samples, train, test, **extra: Any):
+        """``(summary for adapter.json, full record, split.json bytes)`` of an adapter's."""
+
+    @abstractmethod
+    def read_split(self, directory: Path, summary: dict[str, Any], data: Path, kind: str,
+                   samples: Samples) -> dict[str, Any]:  # fmt: skip
+        """A recorded split with what its side file holds (``kind``: "base" or "adapter");
+        ``"_unknown": True`` when an adapter's side file is missing and not needed."""
+
+    @abstractmethod
+    def same_source(self, record: dict[str, Any] | None, data: Path, samples: Samples) -> bool:
+        """Whether ``data`` is the very source ``record`` was made on."""
+
+    @abstractmethod
+    def in_split(self, data: Path, samples: Samples, record: dict[str, Any] | None,
+                 part: str) -> np.ndarray:  # fmt: skip
+        """Per sample: in ``record``'s ``part`` ("train"/"test") (by content, or position)."""
+
+    # ----- evaluation and predictions ----------------------------------------------------------
+    def subgroups(
+        self, samples: Samples, group_column: str | None, *, by_group: bool = True
+    ) -> dict[str, np.ndarray]:
+        """Subgroups reported per metric (by default the group column, unless not
+        ``by_group``: an adapter's test set is one group)."""
+        if samples.groups is None or not by_group:
+            return {}
+        return {group_column or "group": np.asarray(samples.groups, dtype=str)}
+
+    def per_class(self) -> bool:
+        """Whether evaluations list one row per class (one-vs-rest)."""
+        return False
+
+    @abstractmethod
+    def predictions(self, schema: Any, scores: np.ndarray, classes: Sequence[str]) -> dict:
+        """The prediction columns written by ``predict`` (``p_<class>``..., ``predicted``)."""
+
+    def ids(self, schema: Any, samples: Any) -> tuple[str, list[Any]] | None:
+        """``(column name, one id per sample)`` written first by ``predict`` (or None)."""
+        return None
+
+    def sample_notes(self, schema: Any, samples: Any) -> list[str]:
+        """Warnings about the samples' values (read as missing, ...)."""
+        return list(getattr(samples, "notes", []))
+
+    def scored_notes(self, schema: Any, samples: Samples) -> list[str]:
+        """Warnings about the samples being scored (a feature that leaks the label ...)."""
+        return []
+
+    def evaluation_extras(self, schema: Any, samples: Samples) -> dict[str, Any]:
+        """More an evaluation reports about the samples (counts only)."""
+        return {}
+
+    def prediction_extras(self, schema: Any, samples: Any) -> dict[str, Any]:
+        """More ``predict`` reports about the samples (counts only)."""
+        return {}
+
+    def study_strategies(self, candidates: Sequence[str]) -> tuple[str, ...]:
+        """The study strategies this modality offers among ``candidates``."""
+        return tuple(candidates)
+
+    def check_study_target(self, schema: Any, target_train: Samples) -> list[str]:
+        """Refuse a study's target training samples that would mislead it; warnings."""
+        return []
+
+    def n_features(self, schema: Any) -> int | None:
+        """Input features, for the events-per-feature rule (None: not meaningful here)."""
+        return None
+
+    def data_findings(self, schema: Any, source, target_train, target_test) -> list[tuple]:
+        """Findings about the data beyond class counts: ``(code, level, message, numbers)``."""
+        return []
+
+    def check_training_rows(self, schema: Any, train: Samples, options: Any, where: str):
+        """Refuse an adapter's training samples that cannot train it; returns warnings."""
+        return []
+
+    def split_extras(self, options: Any) -> dict[str, Any]:
+        """More a split records about how the source was read (an ``.npz``'s split ...)."""
+        return {}
+
+    def base_training_extras(
+        self, schema: Any, evaluation: dict[str, Any], skipped: list[dict[str, str]]
+    ) -> dict[str, Any]:
+        """More a base model's training record keeps (dropped columns, skipped files ...)."""
+        return {}
+
+    def describe_base(self, schema: Any, base: Any) -> dict[str, Any]:
+        """What ``train-base`` reports about the new model beyond its metrics."""
+        return {}
+
+    def full_model_split(self, base_dir: Path, base: Any, record: dict[str, Any]):
+        """``(reference kept in training["split"], {side file: bytes})`` for a fully
+        fine-tuned model's adaptation split (by default nothing beside the model)."""
+        return {}, {}
+
+    def inline_split(self, record: dict[str, Any]) -> dict[str, Any]:
+        """What a fully fine-tuned model keeps of its adaptation split in ``model.json``."""
+        return record
+
+    def grown_schema(self, schema: Any, classes: Sequence[str]) -> Any:
+        return schema
+
+    # ----- optional hooks ----------------------------------------------------------------------
+    def can_grow(self) -> bool:
+        """Whether adapters may add output classes (``--new-classes``)."""
+        return False
+
+    def grown_classes(self, schema: Any, new_classes: Sequence[str]) -> list[str]:
+        if new_classes:
+            raise ConfigError(
+                f"--new-classes applies to classifiers that can grow, not {self.kind}"
+            )
+        return self.classes(schema)
+
+
+_REGISTRY: dict[str, Modality] = {}
+
+
+def register(modality: Modality) -> Modality:
+    """Make ``modality`` known to every stage (by its ``kind``); returns it."""
+    _REGISTRY[modality.kind] = modality
+    return modality
+
+
+def registered() -> list[Modality]:
+    """Every registered modality (the built-in ones register when ``medadapt.modalities`` is
+    imported, which importing this module does first)."""
+    return list(_REGISTRY.values())
+
+
+def modality_of(kind: str) -> Modality:
+    """The modality of a base model's ``kind``."""
+    for modality in registered():
+        if modality.kind == kind:
+            return modality
+    raise DataError(
+        f"no modality {kind!r} is registered (known: {', '.join(_REGISTRY) or 'none'}); "
+        "install or register it"
+    )
+
+
+def modality_for_data(data: Path, options: dict[str, ModalityOptions]) -> Modality:
+    """The modality whose sources ``data`` looks like (the first that recognises it; the
+    most general, tables, last)."""
+    for modality in sorted(registered(), key=lambda m: m.kind == "tabular"):
+        if modality.recognises(data, options[modality.kind]):
+            return modality
+    raise ConfigError(f"--data {data}: no modality recognises it")

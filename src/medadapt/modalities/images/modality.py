@@ -1,0 +1,358 @@
+"""Medical images (PNG/JPEG folders, path CSVs, DICOM, NIfTI, MedMNIST ``.npz``) as a
+:class:`~medadapt.modalities.base.Modality`.
+
+The backbone is a timm or MONAI ViT with local weights; a split keeps a patient's images on
+one side and is recorded by content key (a hash of each file's bytes); adapters may add new
+classes (an extended head copy, trained with distillation of the old classes' logits).
+Heavy modules (torch, timm, MONAI, pydicom) are imported inside the methods, off the command
+line's start-up path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from medadapt.errors import ConfigError, DataError
+from medadapt.modalities.base import Modality, Reading, TrainingDefaults, names
+from medadapt.modalities.images.options import ImageOptions
+from medadapt.modalities.images.samples import ImageSamples, SourceInfo
+
+DEFAULT_BACKBONE = "timm:vit_tiny_patch16_224"
+DEFAULT_IMAGE_SIZE = 224
+TRAINING = TrainingDefaults(
+    base={"lr": 1e-3, "batch_size": 32, "epochs": 40, "patience": 8, "weight_decay": 0.05},
+    adapter={"lr": 3e-3, "batch_size": 32, "epochs": 60, "patience": 12},
+    full={"lr": 3e-4, "batch_size": 32, "epochs": 60, "patience": 12},
+    fixed_epochs_without_validation=15,
+)
+INTENDED_USE = (
+    "Research use: adaptation of an existing image model to the named data; validate locally "
+    "before any clinical use."
+)
+
+
+class ImageModality(Modality):
+    kind = "image"
+    title = "Images"
+    options = ImageOptions
+    noun = "images"
+    scope = "image data"
+    source_name = "image data"
+    defaults = TRAINING
+    intended_use = INTENDED_USE
+    base_test_stays_clean = True  # the base's held-out images never train an adapter
+    batch_size = 128
+    study_base_per_seed = False  # one base shared by every seed (a ViT is not cheap)
+    study_workers = 1  # points one at a time, here (a ViT already uses every core)
+
+    # ----- sources -----------------------------------------------------------------------------
+    def recognises(self, data: Path, options: ImageOptions) -> bool:
+        from medadapt.data.image_schema import is_image_source
+
+        return is_image_source(data, options.path_column or "path")
+
+    def image_read(self, options: ImageOptions, reading: Reading):
+        """How a new base reads its images (``train-base``, ``study``)."""
+        from medadapt.modalities.images.parsing import parse_spacing, parse_window
+        from medadapt.modalities.images.reading import ImageRead
+
+        slices = options.slices or "middle"
+        return ImageRead(
+            image_size=options.image_size or DEFAULT_IMAGE_SIZE,
+            channels=options.channels,
+            spatial_dims=options.spatial_dims or 2,
+            window=parse_window(options.window),
+            slices=int(slices) if slices.isdigit() else slices,
+            spacing=parse_spacing(options.spacing),
+            split=options.split or "train",
+            path_column=options.path_column or "path",
+            label_column=reading.label or "label",
+            group_column=reading.group_column,
+            id_column=reading.id_column,
+            classes=tuple(names(options.class_names)) or None,
+            on_error=options.on_error or "refuse",
+        )
+
+    def read_training(self, data: Path, options: ImageOptions, reading: Reading) -> ImageSamples:
+        from medadapt.data.image_schema import source_digest
+        from medadapt.modalities.images.reading import select_groups, skipped_record
+
+        read = self.image_read(options, reading)
+        dataset = read.load(data)
+        chosen = select_groups(dataset, reading.groups, option="--groups")
+        counts = np.bincount(dataset.y[chosen].numpy(), minlength=len(dataset.classes))
+        empty = [c for c, n in zip(dataset.classes, counts, strict=True) if n == 0]
+        if empty:
+            raise DataError(
+                f"--class-names: class(es) {', '.join(map(repr, empty))} have no images in "
+                f"{data}; a base model needs images of every class (add them, or leave the "
+                "name out)"
+            )
+        info = SourceInfo(
+            path=Path(data),
+            digest=source_digest(data, dataset),
+            n_source=len(dataset),
+            read=read,
+            skipped=skipped_record(data, dataset.skipped),
+            group_column=reading.group_column,
+        )
+        samples = ImageSamples(dataset, info)
+        return samples.subset(chosen) if len(chosen) < len(dataset) else samples
+
+    def fit_schema(self, train: ImageSamples, options: ImageOptions, reading: Reading):
+        from medadapt.data.image_schema import ImageSchema
+
+        read = train.info.read
+        loader = {
+            "path_column": read.path_column,
+            "label_column": read.label_column,
+            "group_column": read.group_column,
+            "id_column": read.id_column,
+        }
+        return ImageSchema.from_dataset(train.dataset, **loader), []
+
+    def read_for_model(
+        self,
+        data: Path,
+        base: Any,
+        options: ImageOptions,
+        *,
+        classes: Sequence[str] = (),
+        group_column: str | None = None,
+        hint: str = "pass the new ones with --new-classes NAME[,NAME]",
+        label: str | None = None,
+    ) -> ImageSamples:
+        from medadapt.data.image_schema import source_digest
+        from medadapt.modalities.images.reading import (
+            group_column_used,
+            load_for_model,
+            skipped_record,
+        )
+
+        schema = base.schema
+        dataset = load_for_model(
+            data,
+            schema,
+            list(classes) or list(schema.classes),
+            split=options.split or "train",
+            path_column=options.path_column,
+            label_column=label,
+            group_column=group_column,
+            on_error=options.on_error or "refuse",
+            hint=hint,
+        )
+        info = SourceInfo(
+            path=Path(data),
+            digest=source_digest(data, dataset),
+            n_source=len(dataset),
+            skipped=skipped_record(data, dataset.skipped),
+            group_column=group_column_used(group_column, schema, dataset),
+        )
+        return ImageSamples(dataset, info)
+
+    def read_unlabelled(self, data: Path, base: Any, options: ImageOptions):
+        from medadapt.data.image_files import load_unlabelled
+        from medadapt.modalities.images.reading import check_on_error, skipped_record
+
+        on_error = options.on_error or "refuse"
+        check_on_error(on_error)
+        images, ids, skipped = load_unlabelled(data, base.schema, on_error=on_error)
+        return UnlabelledImages(images, ids, skipped_record(data, skipped))
+
+    # ----- models ------------------------------------------------------------------------------
+    def new_model(self, schema: Any, options: ImageOptions, seed: int):
+        from medadapt.modalities.images.model import new_backbone
+        from medadapt.modalities.images.parsing import parse_backbone_options
+
+        sizes = options.backbone_options
+        return new_backbone(
+            schema,
+            options.backbone or DEFAULT_BACKBONE,
+            weights=options.weights,
+            options=sizes if isinstance(sizes, dict) else parse_backbone_options(sizes),
+            normalize=options.normalize or "auto",
+        )
+
+    def model_record(self, options: ImageOptions, model) -> dict[str, Any]:
+        from medadapt.backbones.vision import architecture_of
+        from medadapt.fileio import sha256_file
+
+        weights = options.weights
+        return {
+            "backbone": options.backbone or DEFAULT_BACKBONE,
+            "weights": None
+            if weights is None
+            else {"file": Path(weights).name, "sha256": sha256_file(weights)},
+            "freeze_backbone": options.freeze_backbone,
+            "normalize": architecture_of(model).get("normalize"),
+        }
+
+    def rebuild(self, architecture: dict[str, Any]):
+        from medadapt.backbones.vision import build_from_architecture
+
+        return build_from_architecture(architecture)
+
+    def schema_from_dict(self, data: dict[str, Any]):
+        from medadapt.data.image_schema import ImageSchema
+
+        return ImageSchema.from_dict(data)
+
+    def architecture(self, model) -> dict[str, Any]:
+        from medadapt.backbones.vision import architecture_of
+
+        return architecture_of(model)
+
+    def tensors(self, schema: Any, samples: Any, *, with_labels: bool = True):
+        import torch
+
+        from medadapt.data.tensors import TensorData
+
+        images = samples.images if isinstance(samples, UnlabelledImages) else samples.dataset.images
+        y = torch.zeros(len(images)) if isinstance(samples, UnlabelledImages) else samples.dataset.y
+        return TensorData({"x": images}, y)
+
+    def family(self, model) -> str:
+        from medadapt.adapters.targets import detect_family
+
+        inner = getattr(model, "base_model", model)
+        return getattr(model, "family", None) or detect_family(inner)
+
+    def heads(self, model) -> tuple[str, ...]:
+        from medadapt.modalities.images.model import head_name
+
+        return (head_name(model),)
+
+    def task(self, schema: Any) -> str:
+        return schema.task
+
+    def loss_task(self, schema: Any) -> str:
+        return "multiclass"  # one logit per class, cross-entropy, even for two classes
+
+    def scores(self, schema: Any, logits) -> np.ndarray:
+        import torch
+
+        return torch.softmax(logits.float(), dim=1).numpy()
+
+    def task_scores(self, schema: Any, scores: np.ndarray) -> np.ndarray:
+        return scores[:, 1] if scores.shape[1] == 2 else scores
+
+    def validation_split(self, samples: ImageSamples, fraction: float, seed: int):
+        from medadapt.data.image_files import split_by_file
+
+        return split_by_file(
+            samples.dataset, range(len(samples)), test_fraction=fraction, seed=seed
+        )
+
+    def patient_split(self, samples: ImageSamples, chosen: np.ndarray, fraction: float, seed: int):
+        from medadapt.data.image_files import split_by_patient
+
+        return split_by_patient(samples.dataset, chosen, test_fraction=fraction, seed=seed)
+
+    def training_record(self, schema: Any, samples: ImageSamples) -> dict[str, Any]:
+        groups = samples.dataset.groups
+        counts: dict[str, int] = {}
+        for value in groups or []:
+            counts[value] = counts.get(value, 0) + 1
+        return {
+            "n_images": len(samples),
+            "class_counts": samples.dataset.class_counts(),
+            "groups": None if groups is None else dict(sorted(counts.items())),
+        }
+
+    def split_extras(self, options: ImageOptions) -> dict[str, Any]:
+        return {"npz_split": options.split or "train"}
+
+    def base_training_extras(self, schema: Any, evaluation, skipped) -> dict[str, Any]:
+        return {"skipped_files": skipped, "test_per_class": evaluation["per_class"]}
+
+    def describe_base(self, schema: Any, base: Any) -> dict[str, Any]:
+        return {
+            "backbone": base.training.get("backbone"),
+            "architecture": base.architecture,
+            "normalize": base.architecture.get("normalize"),
+        }
+
+    # ----- which images trained a model --------------------------------------------------------
+    def base_split(self, data, samples: ImageSamples, train, test, **extra):
+        from medadapt.modalities.images.splits import split_record
+
+        record = split_record(samples.info.digest, samples.dataset, train, test, **extra)
+        record["n_samples"] = samples.info.n_source
+        return record, {}
+
+    def adapter_split(self, data, samples: ImageSamples, train, test, **extra):
+        from medadapt.modalities.images.splits import split_keys_bytes, split_record, split_summary
+
+        record = split_record(samples.info.digest, samples.dataset, train, test, **extra)
+        return split_summary(record), record, split_keys_bytes(record)
+
+    def read_split(self, directory: Path, summary: dict[str, Any], data: Path, kind: str, samples):
+        """The adapter's keys from the file beside it (base models keep theirs inline);
+        ``summary["_unknown"]`` when the file is missing (its images cannot be left out)."""
+        if kind == "base" or ("keys_file" not in summary and "indices_file" not in summary):
+            return summary
+        from medadapt.modalities.images.splits import read_adapter_split
+
+        record, known = read_adapter_split(directory, summary, samples.info.digest)
+        return record if known else {**record, "_unknown": True}
+
+    def same_source(self, record: dict[str, Any] | None, data: Path, samples) -> bool:
+        return bool(record) and record.get("source_sha256") == samples.info.digest
+
+    def in_split(self, data, samples: ImageSamples, record, part: str) -> np.ndarray:
+        from medadapt.modalities.images.splits import in_split
+
+        return in_split(samples.dataset, samples.info.digest, record, part)
+
+    # ----- evaluation and predictions ----------------------------------------------------------
+    def subgroups(self, samples: ImageSamples, group_column: str | None, *, by_group=True):
+        if samples.groups is None or not by_group:
+            return {}
+        return {group_column or "group": samples.groups}
+
+    def per_class(self) -> bool:
+        return True
+
+    def predictions(self, schema: Any, scores: np.ndarray, classes: Sequence[str]):
+        out: dict[str, Any] = {f"p_{c}": scores[:, i] for i, c in enumerate(classes)}
+        out["predicted"] = [classes[i] for i in scores.argmax(axis=1)]
+        return out
+
+    def ids(self, schema: Any, samples: Any):
+        return ("image", list(samples.ids)) if isinstance(samples, UnlabelledImages) else None
+
+    def study_strategies(self, candidates):
+        """No new ViT from scratch per point: out of reach on a CPU."""
+        return tuple(c for c in candidates if c != "scratch_local")
+
+    # ----- new classes -------------------------------------------------------------------------
+    def can_grow(self) -> bool:
+        return True
+
+    def grown_schema(self, schema: Any, classes: Sequence[str]) -> Any:
+        return schema.with_classes(classes)
+
+    def grown_classes(self, schema: Any, new_classes: Sequence[str]) -> list[str]:
+        from medadapt.modalities.images.model import extended_classes
+
+        return extended_classes(schema, new_classes)
+
+
+class UnlabelledImages:
+    """Images to predict: the tensors, an id per sample, and the files left out."""
+
+    def __init__(self, images, ids: list[str], skipped: list[dict[str, str]]) -> None:
+        self.images, self.ids, self.skipped = images, ids, skipped
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def check_options(options: ImageOptions) -> None:
+    """Options whose values this modality reads (the command line checks ranges first)."""
+    if options.top_blocks is not None and options.top_blocks < 1:
+        raise ConfigError(f"--top-blocks must be at least 1; got {options.top_blocks}")

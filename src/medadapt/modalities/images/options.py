@@ -1,0 +1,125 @@
+"""The image-only options of the shared verbs (flags ``--backbone``, ``--window`` ...)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from medadapt import checks
+from medadapt.errors import ConfigError
+from medadapt.modalities.base import ModalityOptions
+
+TRAIN, ADAPT, EVALUATE, PREDICT, STUDY = "train-base", "adapt", "evaluate", "predict", "study"
+READING = (TRAIN, STUDY)  # how a new base reads its images (later: as its schema says)
+
+
+def _option(help: str, *verbs: str, default=None, kind=None):
+    return field(default=default, metadata={"help": help, "verbs": verbs, "type": kind})
+
+
+@dataclass(frozen=True)
+class ImageOptions(ModalityOptions):
+    """Options that apply to images only; each names the verbs that take it."""
+
+    backbone: str | None = _option(
+        "timm:<ViT name> or monai:vit (default timm:vit_tiny_patch16_224).", TRAIN, STUDY
+    )
+    weights: Path | None = _option(
+        "Local pretrained weights (.pth, .pt, .safetensors); nothing is downloaded.",
+        TRAIN,
+        STUDY,
+        kind=Path,
+    )
+    image_size: int | None = _option("Resize to N px per side (default 224).", *READING)
+    channels: int | None = _option("1 or 3 (default: as stored).", *READING)
+    window: str | None = _option("CT: preset (brain, lung...) or LEVEL,WIDTH.", *READING)
+    spatial_dims: int | None = _option("2 (slices, default) or 3 (volumes).", *READING)
+    slices: str | None = _option("Volumes read as 2D: middle (default) | all | N.", *READING)
+    spacing: str | None = _option(
+        "NIfTI/DICOM volumes: auto (isotropic, default) | none | X,Y,Z voxel size in mm.",
+        *READING,
+    )
+    class_names: str | None = _option(
+        "Class order, or names of an .npz's labels 0..K-1 (a,b,c).", *READING
+    )
+    normalize: str | None = _option(
+        "auto (pretrained mean/std with --weights, default) | none | imagenet | M,S.",
+        TRAIN,
+        STUDY,
+    )
+    backbone_options: str | None = _option(
+        "Backbone sizes, e.g. depth=4,embed_dim=192,num_heads=3.", TRAIN, STUDY
+    )
+    freeze_backbone: bool = _option(
+        "Train only the head (on cached features).", TRAIN, default=False
+    )
+    split: str | None = _option(
+        "MedMNIST .npz: train (default) | val | test.", TRAIN, ADAPT, EVALUATE, STUDY
+    )
+    path_column: str | None = _option(
+        "Image CSVs: the column holding file paths (default path).",
+        TRAIN,
+        ADAPT,
+        EVALUATE,
+        STUDY,
+    )
+    epochs: int | None = _option(
+        "Maximum epochs (early stopping on validation).", TRAIN, ADAPT, STUDY
+    )
+    lr: float | None = _option("Learning rate.", TRAIN, ADAPT)
+    on_error: str | None = _option(
+        "refuse (default: stop at the first unreadable file) | skip (leave it out, list it, "
+        "record it).",
+        TRAIN,
+        ADAPT,
+        EVALUATE,
+        PREDICT,
+        STUDY,
+    )
+    new_classes: str | None = _option(
+        "Comma-separated classes to add (the data holds old and new).", ADAPT
+    )
+    top_blocks: int | None = _option(
+        "Adapters only in the top K blocks, trained on cached features.", ADAPT
+    )
+    compare_full: bool = _option(
+        "New classes: also full fine-tune and compare retention (--no-compare-full to skip).",
+        ADAPT,
+        default=True,
+    )
+    old_data: Path | None = _option(
+        "New classes: the base's training images; retention is measured on its held-out images.",
+        ADAPT,
+        kind=Path,
+    )
+
+    def given(self) -> dict:
+        """Options set to a value other than their default (``--no-compare-full`` too)."""
+        out = super().given()
+        if not self.compare_full:
+            out["--no-compare-full"] = True
+        return out
+
+    def check(self, verb: str, data: Path | None = None) -> ImageOptions:
+        """Each value in range, by its flag (before any work)."""
+        if self.image_size is not None and self.image_size < 8:
+            raise ConfigError(f"--image-size must be at least 8 pixels; got {self.image_size}")
+        checks.one_of(self.channels, "--channels", (1, 3))
+        checks.one_of(self.spatial_dims, "--spatial-dims", (2, 3))
+        slices = self.slices
+        if slices is not None and slices not in ("middle", "all") and not slices.isdigit():
+            raise ConfigError(
+                f"--slices must be middle, all or a slice index (0, 1, ...); got {slices!r}"
+            )
+        checks.one_of(self.split, "--split", ("train", "val", "test"))
+        if self.split is not None and data is not None and not str(data).lower().endswith(".npz"):
+            raise ConfigError(f"--split applies to .npz files, not to {data}; drop the option")
+        if self.on_error is not None and self.on_error not in ("refuse", "skip"):
+            raise ConfigError(f"--on-error must be refuse or skip, got {self.on_error!r}")
+        checks.at_least(self.epochs, "--epochs")
+        if self.lr is not None and not self.lr > 0:
+            raise ConfigError(f"--lr must be positive; got {self.lr:g}")
+        checks.at_least(self.top_blocks, "--top-blocks")
+        checks.names(self.new_classes, "--new-classes")
+        checks.names(self.class_names, "--class-names")
+        return self

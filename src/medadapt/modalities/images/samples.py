@@ -1,0 +1,62 @@
+"""Images as :class:`~medadapt.modalities.base.Samples` (an in-memory ``ImageDataset``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from medadapt.modalities.base import Samples
+
+
+@dataclass
+class SourceInfo:
+    """Where samples came from (kept by every subset): the source's digest and size, how it
+    was read, the files left out, and the group column used."""
+
+    path: Path | None = None
+    digest: str = ""
+    n_source: int = 0
+    read: Any = None  # the ImageRead a new base read its images with
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    group_column: str | None = None
+
+
+class ImageSamples(Samples):
+    """The samples of an :class:`~medadapt.data.images.ImageDataset`: images (or a
+    volume's slices) with their class, group, patient and content key (a hash of the file's
+    bytes, plus the slice)."""
+
+    def __init__(self, dataset: Any, info: SourceInfo | None = None) -> None:
+        self.dataset = dataset
+        self.info = info or SourceInfo(n_source=len(dataset))
+        self.notes: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.dataset.y.numpy()
+
+    @property
+    def groups(self) -> np.ndarray | None:
+        groups = self.dataset.groups
+        return None if groups is None else np.asarray(groups, dtype=str)
+
+    def patients(self) -> np.ndarray:
+        return np.asarray(self.dataset.patients(), dtype=object)
+
+    def subset(self, indices: Sequence[int] | np.ndarray) -> ImageSamples:
+        return ImageSamples(self.dataset.subset(np.asarray(indices, dtype=np.int64)), self.info)
+
+    def class_counts(self, classes: Sequence[str]) -> dict[str, int]:
+        return self.dataset.class_counts()
+
+    def fingerprint(self) -> bytes:
+        """The content keys (file hashes) and labels of every sample, in order."""
+        keys = "\n".join(self.dataset.sample_keys()).encode()
+        return keys + np.asarray(self.labels).tobytes()

@@ -1,0 +1,483 @@
+"""Tables (CSV / Parquet) as a :class:`~medadapt.modalities.base.Modality`.
+
+The backbone is an FT-Transformer with native missing values; the schema (label, task,
+feature encodings) is fitted on the training rows; before training, record identifiers are
+left out and a feature that alone predicts the label is refused (:mod:`medadapt.data.leaks`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from medadapt.errors import DataError
+from medadapt.modalities.base import Modality, Reading, TrainingDefaults, names
+from medadapt.modalities.tabular.options import TabularOptions
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from medadapt.data.schema import TableSchema
+    from medadapt.modalities.tabular.samples import TableSamples
+
+# pandas, scipy and torch load on first use (not when the command line starts):
+# medadapt.data.{leaks,schema,tables} and this folder's samples/splits are imported in methods.
+
+HEAD = "head.linear"
+MISSING_JUMP = 0.30  # share of rows: a feature this much more often missing in the target
+
+
+@dataclass(frozen=True, kw_only=True)
+class TabularModelConfig:
+    """FT-Transformer size. The paper's default is d_token=192, 3 blocks, 8 heads; medadapt's
+    default is smaller (64, 2, 4): hundreds of patients do not need more, and it trains in
+    seconds on a laptop CPU."""
+
+    d_token: int = 64
+    n_blocks: int = 2
+    n_heads: int = 4
+    attention_dropout: float = 0.2
+    ffn_dropout: float = 0.1
+    residual_dropout: float = 0.0
+
+
+TRAINING = TrainingDefaults(
+    base={"lr": 1e-3, "batch_size": 128, "epochs": 200, "patience": 16},
+    adapter={"lr": 3e-3, "batch_size": 64, "epochs": 200, "patience": 16},
+    full={"lr": 3e-4, "batch_size": 64, "epochs": 200, "patience": 16},
+    fixed_epochs_without_validation=40,
+)
+
+
+class TabularModality(Modality):
+    kind = "tabular"
+    title = "Tables"
+    options = TabularOptions
+    noun = "rows"
+    scope = "tables"
+    source_name = "a table"
+    defaults = TRAINING
+    threads = 1  # small models: one torch thread is faster than two
+
+    # ----- sources ---------------------------------------------------------------------------
+    def recognises(self, data: Path, options: Any) -> bool:
+        return Path(data).is_file()  # tables are the fallback: the other modalities go first
+
+    def read_training(self, data: Path, options: Any, reading: Reading) -> TableSamples:
+        """The labelled rows of ``reading.groups`` (a schema probed on them: task, classes)."""
+        from medadapt.data.schema import TableSchema
+        from medadapt.data.tables import read_table, unusable_numbers_warnings
+        from medadapt.modalities.tabular.samples import TableSamples
+
+        frame = read_table(data, text_columns=[reading.id_column, reading.group_column])
+        rows = select_groups(frame, reading.group_column, reading.groups, what="--groups")
+        probe = TableSchema.infer(rows, **self._schema_options(options, reading))
+        samples = TableSamples(probe.labelled_rows(rows), probe, reading.group_column)
+        samples.notes = unusable_numbers_warnings(frame)  # type: ignore[attr-defined]
+        return samples
+
+    def fit_schema(
+        self, train: TableSamples, options: Any, reading: Reading
+    ) -> tuple[TableSchema, list[str]]:
+        """The schema fitted on the training rows, after the leak check (warnings: the
+        leaks kept with ``--allow-leak``, values read as missing)."""
+        from medadapt.data.leaks import find_leaks, leak_warning, refuse_leaks
+        from medadapt.data.schema import TableSchema
+
+        task = train.schema.task
+        schema = TableSchema.infer(
+            train.frame, **{**self._schema_options(options, reading), "task": task}
+        )
+        leaks = refuse_leaks(
+            find_leaks(schema, train.frame, group_column=reading.group_column),
+            label=schema.label,
+            allowed=schema.allowed_leaks,
+        )
+        used = [*(f.name for f in schema.features), schema.label]
+        notes = [n for n in getattr(train, "notes", []) if _names_any(n, used)]
+        return schema, [leak_warning(leak, schema.label) for leak in leaks] + notes
+
+    @staticmethod
+    def _schema_options(options: TabularOptions, reading: Reading) -> dict[str, Any]:
+        return {
+            "label": reading.label,
+            "task": options.task,
+            "positive_above": options.positive_above,
+            "id_column": reading.id_column,
+            "group_column": reading.group_column,
+            "categorical": names(options.categorical),
+            "numeric": names(options.numeric),
+            "exclude": names(options.exclude),
+            "allow_leak": names(options.allow_leak),
+        }
+
+    def read_for_model(
+        self,
+        data: Path,
+        base: Any,
+        options: Any,
+        *,
+        classes: Sequence[str] = (),
+        group_column: str | None = None,
+    ) -> TableSamples:
+        from medadapt.data.tables import read_table, unusable_numbers_warnings
+        from medadapt.modalities.tabular.samples import TableSamples
+
+        schema: TableSchema = base.schema
+        frame = read_table(data, text_columns=[schema.id_column, group_column])
+        if schema.label not in frame:
+            raise DataError(
+                f"--data {data} has no label column {schema.label!r} (what the model predicts), "
+                "so it cannot be used here; add the outcome column, or use 'medadapt predict' "
+                "for predictions without a label"
+            )
+        if not getattr(options, "allow_absent_columns", False):
+            schema.require_columns(frame)
+        samples = TableSamples(schema.labelled_rows(frame), schema, group_column)
+        used = [*(f.name for f in schema.features), schema.label]
+        samples.notes = unusable_numbers_warnings(frame, used)  # type: ignore[attr-defined]
+        return samples
+
+    def read_unlabelled(self, data: Path, base: Any, options: Any) -> TableSamples:
+        from medadapt.data.tables import read_table, unusable_numbers_warnings
+        from medadapt.modalities.tabular.samples import TableSamples
+
+        schema: TableSchema = base.schema
+        frame = read_table(data, text_columns=[schema.id_column])
+        if not getattr(options, "allow_absent_columns", False):
+            schema.require_columns(frame)
+        samples = TableSamples(frame, schema)
+        used = [f.name for f in schema.features]
+        samples.notes = unusable_numbers_warnings(frame, used)  # type: ignore[attr-defined]
+        return samples
+
+    def sample_notes(self, schema: TableSchema, samples: TableSamples) -> list[str]:
+        """What the rows' values say beyond the metrics: infinite numbers, text in numeric
+        features (read as missing), and model features that leak the label here."""
+        encoded = schema.encode(samples.frame, with_labels=False)
+        notes = list(getattr(samples, "notes", []))
+        for column, n in encoded.text_as_missing.items():
+            notes.append(f"{n} text value(s) in numeric column {column!r} are read as missing")
+        return notes
+
+    def ids(self, schema: TableSchema, samples: TableSamples) -> tuple[str, list[Any]] | None:
+        column = schema.id_column
+        if column and column in samples.frame:
+            return column, samples.frame[column].tolist()
+        return None
+
+    # ----- models ------------------------------------------------------------------------------
+    def new_model(self, schema: TableSchema, options: Any, seed: int):
+        from medadapt.backbones.tabular import FTTransformer  # torch: off the CLI start-up
+
+        config = options if isinstance(options, TabularModelConfig) else model_config(options)
+        return FTTransformer(
+            n_numeric=len(schema.numeric_features),
+            cat_cardinalities=[f.cardinality for f in schema.categorical_features],
+            d_out=schema.n_outputs,
+            **asdict(config),
+        )
+
+    def architecture(self, model) -> dict[str, Any]:
+        return model.config
+
+    def rebuild(self, architecture: dict[str, Any]):
+        from medadapt.backbones.tabular import FTTransformer
+
+        return FTTransformer(**architecture)
+
+    def schema_from_dict(self, data: dict[str, Any]) -> TableSchema:
+        from medadapt.data.schema import TableSchema
+
+        return TableSchema.from_dict(data)
+
+    def tensors(self, schema: TableSchema, samples: TableSamples, *, with_labels: bool = True):
+        import torch  # off the CLI start-up
+
+        from medadapt.data.tensors import TensorData
+
+        table = schema.encode(samples.frame, with_labels=with_labels)
+        y = table.y if table.y is not None else torch.zeros(len(table), dtype=torch.long)
+        return TensorData(table.inputs(), y)
+
+    def family(self, model) -> str:
+        return "ft_transformer"
+
+    def heads(self, model) -> tuple[str, ...]:
+        return (HEAD,)
+
+    def task(self, schema: TableSchema) -> str:
+        return schema.task
+
+    def scores(self, schema: TableSchema, logits) -> np.ndarray:
+        import torch
+
+        if schema.task == "binary":
+            return torch.sigmoid(logits[:, 0]).numpy()
+        if schema.task == "multiclass":
+            return torch.softmax(logits, dim=1).numpy()
+        return (logits[:, 0] * schema.label_std + schema.label_mean).numpy()
+
+    def strata(self, samples: TableSamples) -> np.ndarray:
+        if samples.schema.task == "regression":
+            return np.zeros(len(samples))
+        return samples.labels
+
+    def validation_split(self, samples: TableSamples, fraction: float, seed: int):
+        """Stratified by the encoded label (rows, not patients: as the first versions did)."""
+        from medadapt.data.splits import stratified_split
+
+        encoded = samples.schema.encode_labels(samples.frame).numpy()
+        return stratified_split(encoded, test_fraction=fraction, seed=seed)
+
+    def training_record(self, schema: TableSchema, samples: TableSamples) -> dict[str, Any]:
+        labels = schema.encode_labels(samples.frame).numpy()
+        counts = None
+        if schema.task != "regression":
+            found = np.bincount(labels.astype(int), minlength=len(schema.classes))
+            counts = {c: int(n) for c, n in zip(schema.classes, found, strict=True)}
+        groups = None
+        if schema.group_column is not None and schema.group_column in samples.frame:
+            values = samples.frame[schema.group_column].value_counts()
+            groups = {str(k): int(v) for k, v in values.items()}
+        return {"n_rows": len(samples), "label_counts": counts, "groups": groups}
+
+    def base_training_extras(self, schema: TableSchema, evaluation, skipped) -> dict[str, Any]:
+        return {"dropped_columns": schema.dropped}
+
+    def describe_base(self, schema: TableSchema, base: Any) -> dict[str, Any]:
+        return {
+            "dropped_columns": schema.dropped,
+            "identifiers": schema.identifiers,
+            "text_as_missing": schema.text_as_missing,
+        }
+
+    # ----- which rows trained a model ----------------------------------------------------------
+    def base_split(self, data, samples, train, test, **extra):
+        from medadapt.modalities.tabular import splits
+
+        record = splits.positions(data, samples, train, test, **extra)
+        raw, reference = splits.side_file({"train_rows": splits.rows_record(samples.subset(train))})
+        return {**record, **reference}, {splits.SPLIT_FILE: raw}
+
+    def adapter_split(self, data, samples, train, test, **extra):
+        import hashlib
+        import json
+
+        from medadapt.modalities.tabular import splits
+
+        record = splits.positions(data, samples, train, test, **extra)
+        record["train_rows"] = splits.rows_record(samples.subset(train))
+        raw = json.dumps(record).encode()
+        summary = {
+            "data_sha256": record["data_sha256"],
+            "test_digest": record["test_digest"],
+            **extra,
+            "positions_file": splits.SPLIT_FILE,
+            "positions_sha256": hashlib.sha256(raw).hexdigest(),
+        }
+        return summary, record, raw
+
+    def read_split(self, directory: Path, summary: dict[str, Any], data: Path, kind: str, samples):
+        """The full split of a model (``kind`` "base") or an adapter ("adapter"), with what
+        its side file holds; None parts when the file is not beside it (and not needed)."""
+        from medadapt.modalities.tabular import splits
+
+        if kind == "base":
+            return {**summary, **splits.read_side_file(directory, summary)}
+        if "positions_file" not in summary:  # a fully fine-tuned model's adaptation
+            return summary
+        from medadapt.fileio import sha256_file
+
+        same = summary.get("data_sha256") == sha256_file(data)
+        return {**summary, **splits.read_positions(directory, summary, needed=same)}
+
+    def full_model_split(self, base_dir: Path, base: Any, record: dict[str, Any]):
+        from medadapt.modalities.tabular import splits
+
+        records = {
+            **splits.read_side_file(base_dir, base.training.get("split") or {}),
+            "adapted_rows": record["train_rows"],
+        }
+        raw, reference = splits.side_file(records)
+        return reference, {splits.SPLIT_FILE: raw}
+
+    def inline_split(self, record: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in record.items() if k != "train_rows"}
+
+    def same_source(self, record: dict[str, Any] | None, data: Path, samples) -> bool:
+        from medadapt.fileio import sha256_file
+
+        return bool(record) and record.get("data_sha256") == sha256_file(data)
+
+    def in_split(self, data, samples, record, part: str) -> np.ndarray:
+        from medadapt.modalities.tabular import splits
+
+        return splits.in_part(data, samples, record, part)
+
+    # ----- evaluation ------------------------------------------------------------------------
+    def subgroups(self, samples: TableSamples, group_column: str | None, *, by_group=True):
+        from medadapt.modalities.tabular.samples import subgroup_columns
+
+        return subgroup_columns(samples.frame, group_column=group_column if by_group else None)
+
+    def predictions(self, schema: TableSchema, scores: np.ndarray, classes=()) -> dict[str, Any]:
+        if schema.task == "binary":
+            return {
+                f"p_{schema.classes[1]}": scores,
+                "predicted": np.where(scores >= 0.5, schema.classes[1], schema.classes[0]),
+            }
+        if schema.task == "multiclass":
+            out: dict[str, Any] = {f"p_{c}": scores[:, i] for i, c in enumerate(schema.classes)}
+            out["predicted"] = [schema.classes[i] for i in scores.argmax(axis=1)]
+            return out
+        return {"predicted": scores}
+
+    def evaluation_extras(self, schema: TableSchema, samples: TableSamples) -> dict[str, Any]:
+        encoded = schema.encode(samples.frame)
+        return {
+            "unseen_categories": encoded.unseen,
+            "missing_values": {k: v for k, v in encoded.missing.items() if v},
+            "absent_columns": schema.absent_columns(samples.frame),
+        }
+
+    def prediction_extras(self, schema: TableSchema, samples: TableSamples) -> dict[str, Any]:
+        encoded = schema.encode(samples.frame, with_labels=False)
+        return {
+            "unseen_categories": encoded.unseen,
+            "missing_values": {k: v for k, v in encoded.missing.items() if v},
+            "absent_columns": schema.absent_columns(samples.frame),
+        }
+
+    def check_study_target(self, schema: TableSchema, target_train: TableSamples) -> list[str]:
+        """A feature that alone predicts the label on the target's training rows is refused
+        (as on the source's: ``--exclude`` or ``--allow-leak``)."""
+        from medadapt.data.leaks import find_leaks, leak_warning, refuse_leaks
+
+        leaks = refuse_leaks(
+            find_leaks(schema, target_train.frame),
+            label=schema.label,
+            allowed=schema.allowed_leaks,
+        )
+        return [leak_warning(leak, schema.label) for leak in leaks]
+
+    def n_features(self, schema: TableSchema) -> int:
+        return len(schema.features)
+
+    def data_findings(self, schema: TableSchema, source, target_train, target_test):
+        """Features far more often missing in the target than in the source, and category
+        values the source never had."""
+        import pandas as pd
+
+        findings = []
+        target = pd.concat([target_train.frame, target_test.frame])
+        jumps = {}
+        for feature in schema.features if source is not None else []:
+            frame = source.frame
+            in_source = float(frame[feature.name].isna().mean()) if feature.name in frame else 1.0
+            in_target = float(target[feature.name].isna().mean()) if feature.name in target else 1.0
+            if in_target - in_source >= MISSING_JUMP or (in_target == 1.0 and in_source < 1.0):
+                jumps[feature.name] = {"source": round(in_source, 3), "target": round(in_target, 3)}
+        if jumps:
+            described = ", ".join(
+                f"{name} ({v['target']:.0%} vs {v['source']:.0%})" for name, v in jumps.items()
+            )
+            findings.append((
+                "features_missing_in_target",
+                "warning",
+                f"Features far more often missing in the target group than in the source: "
+                f"{described}. The model handles missing values natively, but it cannot use "
+                "information the target group does not record.",
+                {"missing_share": jumps},
+            ))  # fmt: skip
+        unseen = schema.encode(target_train.frame, with_labels=False).unseen
+        if unseen:
+            findings.append((
+                "unseen_categories",
+                "info",
+                f"Category values never seen in the source groups (rows per feature): {unseen}. "
+                "They are encoded as 'unseen'; the adapter can learn what they mean here.",
+                {"unseen": unseen},
+            ))  # fmt: skip
+        return findings
+
+    def check_training_rows(
+        self, schema: TableSchema, train: TableSamples, options: Any, where: str
+    ) -> list[str]:
+        """An adapter needs both classes; a base feature that alone predicts the label on the
+        adapter's rows is refused (unless kept deliberately). Returns warnings."""
+        from medadapt.data.leaks import find_leaks, leak_warning, refuse_leaks
+
+        if schema.task != "regression":
+            present = np.unique(train.labels)
+            if len(present) < 2:
+                only = schema.classes[int(present[0])] if len(present) else "none"
+                raise DataError(
+                    f"the training rows of {where} have only one class of {schema.label!r} "
+                    f"({only!r}); an adapter needs both: pick a group with both classes or add "
+                    "rows"
+                )
+        leaks = refuse_leaks(
+            find_leaks(schema, train.frame),
+            label=schema.label,
+            allowed=[*schema.allowed_leaks, *names(getattr(options, "allow_leak", None))],
+            fix="retrain the base model without it (train-base --exclude {names})",
+        )
+        return [leak_warning(leak, schema.label) for leak in leaks]
+
+    def scored_notes(self, schema: TableSchema, samples: TableSamples) -> list[str]:
+        """Model features that alone predict the label on the rows being scored."""
+        from medadapt.data.leaks import find_leaks, leak_warning
+
+        return [
+            leak_warning(leak, schema.label, scored=True)
+            for leak in find_leaks(schema, samples.frame)
+        ]
+
+
+def model_config(options: TabularOptions) -> TabularModelConfig:
+    return TabularModelConfig(
+        d_token=options.d_token or 64,
+        n_blocks=options.n_blocks or 2,
+        n_heads=options.n_heads or 4,
+    )
+
+
+def _names_any(note: str, columns: Sequence[str]) -> bool:
+    return any(f"column {c!r}" in note for c in columns)
+
+
+def select_groups(
+    frame: pd.DataFrame, column: str | None, values: Sequence[str] | None, *, what: str
+) -> pd.DataFrame:
+    """Rows whose ``column`` is one of ``values`` (all rows without a filter)."""
+    from medadapt.data.tables import group_labels
+
+    if not values:
+        return frame
+    if column is None:
+        raise DataError(f"{what} needs --group-column to know which column holds the groups")
+    if column not in frame:
+        raise DataError(
+            f"--group-column {column!r} is not in the table; columns: {', '.join(frame.columns)}"
+        )
+    present = group_labels(frame[column])
+    distinct = set(present.tolist())
+    missing = [v for v in values if v not in distinct]
+    if missing:
+        raise DataError(
+            f"{what}: group(s) {', '.join(map(repr, missing))} not found in column {column!r}; "
+            f"it has: {describe_values(distinct)}"
+        )
+    return frame[np.isin(present, list(values))]
+
+
+def describe_values(values: set[str], *, limit: int = 10) -> str:
+    """Up to ``limit`` values, or only their number (a patient-id column must not be listed)."""
+    if len(values) > limit:
+        return f"{len(values)} distinct values (is it the right column?)"
+    return ", ".join(sorted(values))

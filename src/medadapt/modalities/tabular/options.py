@@ -1,0 +1,84 @@
+"""The table-only options of the shared verbs (flags ``--task``, ``--d-token`` ...)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from medadapt import checks
+from medadapt.errors import ConfigError
+from medadapt.modalities.base import ModalityOptions
+
+TRAIN, ADAPT, EVALUATE, PREDICT, STUDY = "train-base", "adapt", "evaluate", "predict", "study"
+
+
+def _option(help: str, *verbs: str, default=None):
+    return field(default=default, metadata={"help": help, "verbs": verbs})
+
+
+@dataclass(frozen=True)
+class TabularOptions(ModalityOptions):
+    """Options that apply to tables only; each names the verbs that take it."""
+
+    task: str | None = _option("binary | multiclass | regression (inferred).", TRAIN, STUDY)
+    positive_above: float | None = _option(
+        "Binary label = numeric label > this value (e.g. 0 for 'num > 0').", TRAIN, STUDY
+    )
+    categorical: str | None = _option("Columns to treat as categorical.", TRAIN, STUDY)
+    numeric: str | None = _option("Columns to treat as numeric.", TRAIN, STUDY)
+    exclude: str | None = _option("Columns to leave out.", TRAIN, STUDY)
+    allow_leak: str | None = _option(
+        "Keep these columns although each alone predicts the label almost perfectly "
+        "(refused otherwise: a copy of the label, or recorded after the outcome).",
+        TRAIN,
+        ADAPT,
+        STUDY,
+    )
+    d_token: int | None = _option("Token width (default 64; the paper's 192).", TRAIN)
+    n_blocks: int | None = _option("Transformer blocks (default 2; the paper's 3).", TRAIN)
+    n_heads: int | None = _option("Attention heads (default 4).", TRAIN)
+    allow_absent_columns: bool = _option(
+        "Score even when feature columns the model uses are absent (missing for every row) "
+        "instead of refusing.",
+        EVALUATE,
+        PREDICT,
+        default=False,
+    )
+
+    def check(self, verb: str, label: str | None = None) -> TabularOptions:
+        """Each value in range and the column lists consistent, by flag (before any work)."""
+        checks.one_of(self.task, "--task", ("binary", "multiclass", "regression"))
+        if self.task not in (None, "binary") and self.positive_above is not None:
+            raise ConfigError(
+                f"--positive-above makes a binary label, but --task is {self.task}; drop one of "
+                "them"
+            )
+        lists = {
+            flag: checks.names(value, flag)
+            for flag, value in (
+                ("--categorical", self.categorical),
+                ("--numeric", self.numeric),
+                ("--exclude", self.exclude),
+                ("--allow-leak", self.allow_leak),
+            )
+        }
+        both = set(lists["--categorical"]) & set(lists["--numeric"])
+        if both:
+            raise ConfigError(
+                f"{', '.join(sorted(both))} given to both --categorical and --numeric; choose one"
+            )
+        for flag, columns in lists.items():
+            if label is not None and label in columns and flag != "--allow-leak":
+                raise ConfigError(f"{flag} names the label {label!r}; the label is never a feature")
+        for flag, value in (
+            ("--d-token", self.d_token),
+            ("--n-blocks", self.n_blocks),
+            ("--n-heads", self.n_heads),
+        ):
+            checks.at_least(value, flag)
+        d_token, n_heads = self.d_token or 64, self.n_heads or 4
+        if d_token % n_heads:
+            raise ConfigError(
+                f"--d-token {d_token} must be a multiple of --n-heads {n_heads} (each head gets "
+                "an equal share of the token)"
+            )
+        return self

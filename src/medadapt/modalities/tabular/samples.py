@@ -1,0 +1,118 @@
+"""Table rows as :class:`~medadapt.modalities.base.Samples`, and their subgroups.
+
+Rows keep their position in the file as the frame's index (the split is recorded by it on
+that very file); a row's content key is a hash of its normalised feature values and label
+(:mod:`medadapt.data.row_hashes`), so the same patient row is recognised in a re-saved copy.
+Subgroups are read from the table when present: the group column, a sex/gender column, and an
+age band made from an ``age`` column (<50, 50-64, >=65). Only counts and metrics come out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from medadapt.data.row_hashes import RowHasher
+from medadapt.data.schema import TableSchema
+from medadapt.data.tables import MISSING_LABEL, group_labels
+from medadapt.modalities.base import Samples
+
+AGE_BANDS = ((0, 50, "<50"), (50, 65, "50-64"), (65, 200, ">=65"))
+_SEX_NAMES = ("sex", "gender")
+_UNSALTED = "00" * 16  # split keys are compared within one run only: no salt needed
+
+
+def true_labels(schema: TableSchema, frame: pd.DataFrame) -> np.ndarray:
+    """Class indices, or target values in their original unit for regression."""
+    y = schema.encode_labels(frame).numpy()
+    if schema.task == "regression":
+        return y * schema.label_std + schema.label_mean
+    return y
+
+
+class TableSamples(Samples):
+    """Labelled rows of a table (``frame``), read for ``schema``."""
+
+    def __init__(
+        self, frame: pd.DataFrame, schema: TableSchema, group_column: str | None = None
+    ) -> None:
+        self.frame = frame
+        self.schema = schema
+        self.group_column = group_column
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @cached_property
+    def labels(self) -> np.ndarray:
+        return true_labels(self.schema, self.frame)
+
+    @property
+    def groups(self) -> np.ndarray | None:
+        column = self.group_column
+        if column is None or column not in self.frame:
+            return None
+        return group_labels(self.frame[column])
+
+    def patients(self) -> np.ndarray:
+        """What must stay on one side of a split: the patient (the id column), else the
+        row's content (identical rows are one patient as far as a test set can tell)."""
+        schema, rows = self.schema, self.frame
+        keys = np.char.add("row:", RowHasher.for_schema(schema, salt=_UNSALTED).hashes(rows))
+        if schema.id_column and schema.id_column in rows:
+            ids = group_labels(rows[schema.id_column])
+            keys = np.where(ids != MISSING_LABEL, np.char.add("id:", ids.astype(str)), keys)
+        return keys
+
+    def subset(self, indices: Sequence[int] | np.ndarray) -> TableSamples:
+        return TableSamples(self.frame.iloc[np.asarray(indices)], self.schema, self.group_column)
+
+    def class_counts(self, classes: Sequence[str]) -> dict[str, int]:
+        if self.schema.task == "regression":
+            return {}
+        return super().class_counts(classes)
+
+    def fingerprint(self) -> bytes:
+        """The columns and a hash of every row, in order (any edited value changes it)."""
+        import json
+
+        head = json.dumps([str(c) for c in self.frame.columns]).encode()
+        rows = pd.util.hash_pandas_object(self.frame, index=True).to_numpy().tobytes()
+        return head + rows
+
+
+def age_band(age: Any) -> str:
+    try:
+        value = float(age)
+    except (TypeError, ValueError):
+        return "unknown"
+    if np.isnan(value):
+        return "unknown"
+    for low, high, label in AGE_BANDS:
+        if low <= value < high:
+            return label
+    return "unknown"
+
+
+def subgroup_columns(
+    frame: pd.DataFrame, *, group_column: str | None = None, extra: Sequence[str] = ()
+) -> dict[str, np.ndarray]:
+    """``{subgroup name: label per row}`` for the subgroups present in ``frame``."""
+    out: dict[str, np.ndarray] = {}
+    if group_column is not None and group_column in frame:
+        out[group_column] = group_labels(frame[group_column])
+    for column in frame.columns:
+        if column.lower() in _SEX_NAMES:
+            out[column] = group_labels(frame[column])
+            break
+    for column in frame.columns:
+        if column.lower() == "age":
+            out["age band"] = np.array([age_band(a) for a in frame[column]])
+            break
+    for column in extra:
+        out[column] = group_labels(frame[column])
+    return out

@@ -1,0 +1,97 @@
+"""Which rows trained a table model: by position in the very file, by content in any other.
+
+A split records row positions plus the file's checksum (``evaluate`` on the same file scores
+exactly the held-out rows) and, in ``split.json`` beside the model, a keyed hash of every
+training row's normalised values (:mod:`medadapt.data.row_hashes`): hashes, never values, so
+the registry, which ships manifests only, never carries them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from medadapt.data.row_hashes import RowHasher, trained_mask
+from medadapt.data.splits import positions_digest
+from medadapt.errors import DataError
+from medadapt.fileio import sha256_file
+from medadapt.modalities.tabular.samples import TableSamples
+
+SPLIT_FILE = "split.json"
+
+
+def positions(data: Path, samples: TableSamples, train, test, **extra: Any) -> dict[str, Any]:
+    """Which rows of ``data`` (by position) trained the model and which were held out."""
+    train_pos = samples.frame.index.to_numpy()[np.asarray(train)]
+    test_pos = samples.frame.index.to_numpy()[np.asarray(test)]
+    return {
+        "data_sha256": sha256_file(data),
+        "train_positions": [int(p) for p in train_pos],
+        "test_positions": [int(p) for p in test_pos],
+        "test_digest": positions_digest(test_pos),
+        **extra,
+    }
+
+
+def rows_record(samples: TableSamples) -> dict[str, Any]:
+    """The keyed hashes of ``samples``' rows (features and label, never values)."""
+    return RowHasher.for_schema(samples.schema).record(samples.frame)
+
+
+def side_file(records: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
+    """``split.json``'s bytes and the reference ``model.json`` keeps (name, checksum)."""
+    raw = json.dumps(records).encode()
+    return raw, {"rows_file": SPLIT_FILE, "rows_sha256": hashlib.sha256(raw).hexdigest()}
+
+
+def read_side_file(model_dir: Path, split: dict[str, Any]) -> dict[str, Any]:
+    """A base's (or fully fine-tuned model's) ``split.json``: the hashes of the rows it and
+    its adaptation trained on; empty for models saved before they were recorded."""
+    if "rows_file" not in split:
+        return {}
+    path = Path(model_dir) / split["rows_file"]
+    if not path.is_file():
+        raise DataError(
+            f"{path} (which rows trained the model, as hashes) is missing; copy the whole model "
+            "directory again"
+        )
+    raw = path.read_bytes()
+    if hashlib.sha256(raw).hexdigest() != split["rows_sha256"]:
+        raise DataError(f"{path} does not match the checksum in model.json; copy the model again")
+    return json.loads(raw)
+
+
+def read_positions(adapter_dir: Path, split: dict[str, Any], *, needed: bool) -> dict[str, Any]:
+    """The adapter's ``split.json`` (positions and training-row hashes); ``{}`` when it is
+    absent and not ``needed`` (on another file only the hashes would have been used)."""
+    path = Path(adapter_dir) / split["positions_file"]
+    if not path.is_file():
+        if not needed:
+            return {}
+        raise DataError(
+            f"this adapter was trained on rows of this very file, but {path.name} (which rows) "
+            "is not beside it; point --adapter at the directory 'medadapt adapt' wrote, or "
+            "evaluate on another file"
+        )
+    raw = path.read_bytes()
+    if hashlib.sha256(raw).hexdigest() != split["positions_sha256"]:
+        raise DataError(f"{path} does not match the checksum in adapter.json; re-run adapt")
+    return json.loads(raw)
+
+
+def in_part(data: Path, samples: TableSamples, record: dict[str, Any] | None, part: str):
+    """Per row: in the ``part`` ("train"/"test") of ``record``: by position on the same file;
+    for "train" also by content, through the row hashes the record carries."""
+    mask = np.zeros(len(samples), dtype=bool)
+    if not record:
+        return mask
+    if f"{part}_positions" in record and record.get("data_sha256") == sha256_file(data):
+        mask |= samples.frame.index.isin(record[f"{part}_positions"])
+    if part == "train":
+        for key in ("train_rows", "adapted_rows"):
+            mask |= trained_mask(samples.frame, record.get(key))
+    return mask

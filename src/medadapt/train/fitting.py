@@ -1,0 +1,255 @@
+"""Training any modality's model: base models, adapters, full fine-tuning, predictions.
+
+Written once over :class:`~medadapt.modalities.base.Modality`: the modality gives the
+backbone, the tensors, the early-stopping split and the scores; this module runs the shared
+loop (:mod:`medadapt.train.loop`), places adapters with the method registry's defaults for the
+backbone's family, and (for classifiers that can grow) adds new classes with a retention
+loss. With ``cache_from = k`` the blocks below ``k`` run once (frozen-feature cache, ViTs).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from medadapt.adapters import AdapterModel, without_adapters
+from medadapt.modalities.base import Modality, Samples
+from medadapt.modalities.bundle import BaseModel
+from medadapt.train.loop import FitResult, TensorData, TrainConfig, fit, predict_logits, task_loss
+
+OnEpoch = Callable[[int, float, float | None], None] | None
+ADAPTER_METHODS = ("bottleneck", "lora", "ia3", "head")
+
+
+def training_config(modality: Modality, which: str, **changes: Any) -> TrainConfig:
+    """The modality's default :class:`TrainConfig` for ``which`` (base, adapter, full), with
+    ``changes`` (None values ignored: an option the user left out)."""
+    config = TrainConfig(**getattr(modality.defaults, which))
+    return replace(config, **{k: v for k, v in changes.items() if v is not None})
+
+
+def fit_on(
+    modality: Modality,
+    model: nn.Module,
+    schema: Any,
+    samples: Samples,
+    *,
+    config: TrainConfig,
+    val_fraction: float,
+    seed: int,
+    targets: torch.Tensor | None = None,
+    loss_fn: Callable | None = None,
+    cache_from: int | None = None,
+    on_epoch: OnEpoch = None,
+) -> tuple[FitResult, int, int, dict[str, Any] | None]:
+    """Train ``model`` on ``samples`` with early stopping on the modality's validation
+    split (none below ``min_samples_for_validation``: a fixed number of epochs instead)."""
+    defaults = modality.defaults
+    data = modality.tensors(schema, samples)
+    if targets is not None:
+        data = TensorData(data.inputs, targets)
+    if len(samples) >= defaults.min_samples_for_validation and val_fraction > 0:
+        train_idx, val_idx = modality.validation_split(samples, val_fraction, seed + 1)
+    else:
+        train_idx, val_idx = np.arange(len(samples)), None
+        epochs = min(config.epochs, defaults.fixed_epochs_without_validation)
+        config = replace(config, epochs=epochs)
+    module, cache = model, None
+    if cache_from is not None:
+        module, data, cache = _cached(model, data, cache_from)
+    train = data.subset(torch.as_tensor(train_idx))
+    val = None if val_idx is None else data.subset(torch.as_tensor(val_idx))
+    loss_fn = loss_fn or task_loss(modality.loss_task(schema))
+    result = fit(module, train, val, loss_fn=loss_fn, config=replace(config, seed=seed),
+                 on_epoch=on_epoch)  # fmt: skip
+    return result, len(train), 0 if val is None else len(val), cache
+
+
+def _cached(model: nn.Module, data: TensorData, cache_from: int):
+    """The top of ``model`` and its inputs: the frozen blocks below ``cache_from`` run once."""
+    from medadapt.features.cached import precompute_tokens, split_vision_model
+
+    prefix, suffix = split_vision_model(model, cache_from)
+    start = time.perf_counter()
+    (images,) = data.inputs.values()
+    tokens = precompute_tokens(prefix, images, batch_size=128)
+    cache = {
+        "split_block": cache_from,
+        "tokens_mib": round(tokens.numel() * tokens.element_size() / 2**20, 2),
+        "seconds": round(time.perf_counter() - start, 2),
+    }
+    return suffix, TensorData({"tokens": tokens}, data.y), cache
+
+
+def train_base(
+    modality: Modality,
+    schema: Any,
+    samples: Samples,
+    *,
+    options: Any,
+    train_config: TrainConfig | None = None,
+    seed: int = 0,
+    freeze_backbone: bool = False,
+    on_epoch: OnEpoch = None,
+) -> BaseModel:
+    """Train a new base model for ``schema`` on ``samples`` (all weights, or only the head
+    with ``freeze_backbone``: then the frozen features are computed once)."""
+    torch.manual_seed(seed)
+    model = modality.new_model(schema, options, seed)
+    config = train_config or training_config(modality, "base")
+    cache_from = None
+    if freeze_backbone:
+        model.requires_grad_(False)
+        for head in modality.heads(model):
+            model.get_submodule(head).requires_grad_(True)
+        cache_from = len(model.blocks)
+    result, n_train, n_val, cache = fit_on(
+        modality, model, schema, samples, config=config, seed=seed, cache_from=cache_from,
+        val_fraction=modality.defaults.val_fraction_base, on_epoch=on_epoch,
+    )  # fmt: skip
+    model.requires_grad_(True)
+    model.eval()
+    training = {
+        **modality.training_record(schema, samples),
+        **modality.model_record(options, model),
+        "n_train": n_train,
+        "n_val": n_val,
+        "feature_cache": cache,
+        "epochs": result.epochs_run,
+        "best_epoch": result.best_epoch,
+        "seconds": round(result.seconds, 2),
+        "seed": seed,
+        "train_config": asdict(config),
+    }
+    return BaseModel(
+        model=model,
+        kind=modality.kind,
+        architecture=modality.architecture(model),
+        schema=schema,
+        training=training,
+    )
+
+
+@dataclass
+class Adaptation:
+    """An adapted model and how it was trained."""
+
+    model: nn.Module  # AdapterModel (adapter methods) or a fine-tuned copy (full)
+    name: str
+    method: str
+    classes: list[str]
+    new_classes: list[str]
+    trainable_params: int
+    n_train: int
+    n_val: int
+    fit: FitResult
+    feature_cache: dict[str, Any] | None = None
+    retention: str = "none"  # how old classes were kept when classes were added
+
+
+def adapt(
+    modality: Modality,
+    base: BaseModel,
+    samples: Samples,
+    *,
+    method: str,
+    name: str,
+    new_classes: Sequence[str] = (),
+    top_blocks: int | None = None,
+    into: AdapterModel | None = None,
+    train_config: TrainConfig | None = None,
+    seed: int = 0,
+    retention: str = "distill",
+    on_epoch: OnEpoch = None,
+) -> Adaptation:
+    """Train adapter ``name`` (for ``full``: a fine-tuned copy) on ``samples``.
+
+    ``new_classes`` (modalities that can grow): the model gets ``base classes + new`` outputs
+    through an extended head copy; ``retention="distill"`` keeps the base's old-class logits
+    (see :mod:`medadapt.train.growth`). ``top_blocks``: adapters only in the top K blocks,
+    trained on cached frozen features of the blocks below. ``into``: an AdapterModel over
+    ``base.model`` to add the adapter to (one model serving many adapters).
+    """
+    from medadapt.train import growth
+    from medadapt.train.presets import default_config, method_spec
+
+    schema = base.schema
+    classes = modality.grown_classes(schema, new_classes)
+    grow = len(classes) > len(modality.classes(schema))
+    if grow:
+        growth.check(modality, schema, samples, classes, retention)
+    torch.manual_seed(seed)
+    if method == "full":
+        growth.refuse_top_blocks(top_blocks)
+        model: nn.Module = without_adapters(base.model)
+        if grow:
+            growth.extend_head(model, len(classes))
+        model.requires_grad_(True)
+        trainable, cache_from = sum(p.numel() for p in model.parameters()), None
+        config = train_config or training_config(modality, "full")
+    else:
+        method_spec(method)  # an unknown method: one error naming the choices
+        model = into if into is not None else AdapterModel(without_adapters(base.model))
+        layers = growth.top_layers(model, top_blocks)
+        config_ = default_config(
+            method,
+            modality.family(model),
+            heads=modality.heads(model),
+            layers=layers,
+            head_out_features=len(classes) if grow else None,
+        )
+        model.add_adapter(name, config_)
+        model.train_adapter(name)
+        trainable = model.count_parameters(name)
+        cache_from = growth.cache_from(model, method, layers)
+        config = train_config or training_config(modality, "adapter")
+    targets, loss_fn = None, None
+    if grow and retention == "distill":
+        targets, loss_fn = growth.distillation(modality, base, samples, classes)
+    result, n_train, n_val, cache = fit_on(
+        modality, model, schema, samples, config=config, seed=seed, targets=targets,
+        loss_fn=loss_fn, cache_from=cache_from, on_epoch=on_epoch,
+        val_fraction=modality.defaults.val_fraction_adapter,
+    )  # fmt: skip
+    if isinstance(model, AdapterModel):
+        model.set_active(None)
+        model.requires_grad_(False)
+    model.eval()
+    return Adaptation(
+        model=model,
+        name=name,
+        method=method,
+        classes=classes,
+        new_classes=classes[len(modality.classes(schema)) :],
+        trainable_params=trainable,
+        n_train=n_train,
+        n_val=n_val,
+        fit=result,
+        feature_cache=cache,
+        retention=retention if grow else "none",
+    )
+
+
+def predict(
+    modality: Modality,
+    model: nn.Module,
+    schema: Any,
+    samples: Any,
+    *,
+    adapter: str | None = None,
+    adapter_ids: Sequence[str | None] | None = None,
+    batch_size: int | None = None,
+) -> np.ndarray:
+    """Scores of ``model`` (through ``adapter``, or one adapter per sample) on ``samples``."""
+    data = modality.tensors(schema, samples, with_labels=False)
+    if adapter_ids is None and isinstance(model, AdapterModel):
+        adapter_ids = [adapter] * len(data)
+    if adapter_ids is not None:
+        data.adapter_ids = list(adapter_ids)
+    return modality.scores(schema, predict_logits(model, data, batch_size or modality.batch_size))

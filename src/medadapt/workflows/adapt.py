@@ -1,0 +1,251 @@
+"""``adapt`` for every modality: train an adapter (or a fully fine-tuned copy) on one group's
+samples, score it on held-out patients the base never saw, record its split, save it.
+
+With new classes (modalities that can grow), the retention of the old classes is measured on
+old-class samples neither the base nor the adapter trained on (``old_data``: the base's
+training source, usually; without it, the old-class samples held out from ``data``), for the
+adapter and (with ``compare_full``) for full fine-tuning on the same samples.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from medadapt.adapters import AdapterModel
+from medadapt.data.splits import nested_fraction
+from medadapt.errors import DataError
+from medadapt.fileio import atomic_write_bytes
+from medadapt.modalities.base import Modality, modality_of, names
+from medadapt.modalities.bundle import BaseModel
+from medadapt.train.fitting import adapt, training_config
+from medadapt.workflows import growth
+from medadapt.workflows.scoring import evaluate_model
+from medadapt.workflows.splitting import adapter_split, select
+from medadapt.workflows.train_base import Progress, epoch_reporter
+
+SPLIT_FILE = "split.json"
+FEW_TRAINING_SAMPLES = 10
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").lower() or "group"
+
+
+def default_name(group: str | None, method: str, new_classes: Sequence[str] = ()) -> str:
+    what = group or ("_".join(new_classes) if new_classes else "images")
+    return f"{slug(what)}_{method}"[:64]
+
+
+def check_label(modality: Modality, schema: Any, label: str | None) -> None:
+    """A table's ``--label`` must be the column the base model predicts."""
+    predicted = getattr(schema, "label", None)
+    if modality.kind == "tabular" and label is not None and label != predicted:
+        raise DataError(
+            f"the base model predicts {predicted!r}, not {label!r}; pass --label {predicted}"
+        )
+
+
+def adapt_job(
+    *,
+    base_dir: Path,
+    data: Path,
+    out: Path,
+    options: Any = None,
+    label: str | None = None,
+    group_column: str | None = None,
+    group: str | None = None,
+    method: str = "bottleneck",
+    name: str | None = None,
+    train_fraction: float = 1.0,
+    test_fraction: float = 0.3,
+    seed: int = 0,
+    n_boot: int = 1000,
+    report: Path | None = None,
+    progress: Progress = None,
+) -> dict[str, Any]:
+    """Train a ``method`` adapter (or a full fine-tune) on ``data``'s ``group`` and save it.
+
+    The test samples come only from patients the base model never trained on (its training
+    samples may train the adapter; ``n_seen_by_base`` counts them)."""
+    base = BaseModel.load(base_dir)
+    modality = modality_of(base.kind)
+    options = options if options is not None else modality.options()
+    schema = base.schema
+    check_label(modality, schema, label)
+    new_classes = names(getattr(options, "new_classes", None))
+    growth.check_old_data(getattr(options, "old_data", None), new_classes)
+    classes = modality.grown_classes(schema, new_classes)
+    samples = modality.read_for_model(
+        data, base, options, classes=classes, group_column=group_column, label=label
+    )
+    group_column = getattr(getattr(samples, "info", None), "group_column", group_column)
+    chosen = select(samples, group_column, [group] if group else None, what="--group")
+    base_split = modality.read_split(base_dir, base.training.get("split") or {}, data, "base",
+                                     samples)  # fmt: skip
+    seen = modality.in_split(data, samples, base_split, "train")
+    where = f"{group_column} = {group}" if group else str(data)
+    train_idx, test_idx = adapter_split(
+        modality, samples, chosen, seen, test_fraction=test_fraction, seed=seed, where=where
+    )
+    base_test = np.zeros(len(samples), dtype=bool)
+    if modality.base_test_stays_clean:  # kept for the old classes' retention test
+        base_test = modality.in_split(data, samples, base_split, "test")
+        train_idx = train_idx[~base_test[train_idx]]
+    used = nested_fraction(train_idx, modality.strata(samples), fraction=train_fraction, seed=seed)
+    train, test = samples.subset(used), samples.subset(test_idx)
+    warnings = modality.check_training_rows(schema, train, options, where)
+    name = name or default_name(group, method, new_classes)
+    config = training_config(
+        modality,
+        "full" if method == "full" else "adapter",
+        epochs=getattr(options, "epochs", None),
+        lr=getattr(options, "lr", None),
+    )
+    if progress:
+        progress(f"{method} on {len(train)} {modality.noun}" + (f" of {group}" if group else ""))
+    result = adapt(
+        modality, base, train, method=method, name=name, new_classes=new_classes,
+        top_blocks=getattr(options, "top_blocks", None), train_config=config, seed=seed,
+        on_epoch=epoch_reporter(progress, method if modality.kind != "tabular" else None),
+    )  # fmt: skip
+    adapter = None if method == "full" else name
+    evaluation, scores = evaluate_model(
+        modality, result.model, schema, test, adapter=adapter, classes=result.classes,
+        by_group=False, n_boot=n_boot, seed=seed,
+    )  # fmt: skip
+    base_scores = None
+    if not result.new_classes:  # the base alone on the same patients: before and after
+        base_scores, _ = evaluate_model(
+            modality, base.model, schema, test, by_group=False, n_boot=n_boot, seed=seed
+        )
+    summary, record, raw = modality.adapter_split(
+        data, samples, used, test_idx, seed=seed, test_fraction=test_fraction,
+        group_column=group_column, group=group, **modality.split_extras(options),
+    )  # fmt: skip
+    extension = growth.measure(
+        modality, base, result, train, test, options=options, record=record, seed=seed,
+        n_boot=n_boot, config=config, progress=progress,
+    )  # fmt: skip
+    n_seen = int(seen[chosen].sum())
+    warnings = _warnings(modality, train, n_seen, len(chosen), group) + warnings
+    warnings += modality.sample_notes(schema, train)
+    metadata = {
+        "kind": modality.kind,
+        "task": evaluation["overall"].get("task") or modality.task(schema),
+        "label": getattr(schema, "label", None),
+        "classes": result.classes,
+        "old_classes": modality.classes(schema),
+        "new_classes": result.new_classes,
+        "method": method,
+        "data_summary": _data_summary(
+            modality,
+            schema,
+            train,
+            test,
+            result.classes,
+            group_column=group_column,
+            group=group,
+            train_fraction=train_fraction,
+            n_seen=n_seen,
+            n_seen_training=int(seen[used].sum()),
+            n_kept_out=int(base_test[chosen].sum()),
+        ),
+        "skipped_files": getattr(getattr(samples, "info", None), "skipped", []),
+        "metrics": evaluation["overall"],
+        "per_class": evaluation.get("per_class"),
+        "base_metrics": None if base_scores is None else base_scores["overall"],
+        **extension,
+        "top_blocks": getattr(options, "top_blocks", None),
+        "feature_cache": result.feature_cache,
+        "split": summary,
+        "intended_use": modality.intended_use,
+        "base_model": {
+            "path": str(Path(base_dir).resolve()),
+            "training_groups": base.training.get("groups"),
+            "classes": modality.classes(schema),
+        },
+        "train_seconds": round(result.fit.seconds, 2),
+        "trainable_params": result.trainable_params,
+    }
+    size = _save(modality, out, base_dir, base, result, metadata, record, raw)
+    output = {
+        "adapter": str(out),
+        "name": name,
+        "method": method,
+        "trainable_params": result.trainable_params,
+        "adapter_bytes": size,
+        **metadata,
+        "warnings": warnings,
+        "test": evaluation,
+    }
+    if report is not None:
+        from medadapt.workflows.reports import adapt_report
+
+        curves = {
+            "y": test.labels,
+            "scores": modality.task_scores(schema, scores),
+            "proba": scores if modality.per_class() else None,
+        }
+        adapt_report(output, curves, modality).write(report)
+        output["report"] = str(report)
+    return output
+
+
+def _warnings(modality: Modality, train, n_seen: int, n_chosen: int, group) -> list[str]:
+    noun, out = modality.noun, []
+    if len(train) < FEW_TRAINING_SAMPLES:
+        where = "of this group" if group else "given"
+        out.append(
+            f"only {len(train)} training {noun}: the adapter's figures will be very uncertain; "
+            f"use a larger --train-fraction or more {noun} {where}"
+        )
+    if n_seen:
+        out.append(
+            f"the base model trained on {n_seen} of these {n_chosen} {noun}; they may train "
+            "the adapter, never test it"
+        )
+    return out
+
+
+def _data_summary(modality, schema, train, test, classes, *, n_seen, **summary) -> dict:
+    out: dict[str, Any] = {"n_train": len(train), "n_test": len(test), **summary}
+    out["n_seen_by_base"] = n_seen
+    if modality.task(schema) != "regression":
+        out["train_class_counts"] = train.class_counts(classes)
+        out["test_class_counts"] = test.class_counts(classes)
+    if len(classes) == 2 and modality.task(schema) == "binary" and len(train):
+        positives = int(np.sum(np.asarray(train.labels) == 1))
+        out.update(n_positive=positives, prevalence=round(positives / len(train), 4))
+    return out
+
+
+def _save(modality, out, base_dir, base, result, metadata, record, raw) -> int:
+    """The adapter (``adapter.json``/``.safetensors`` + ``split.json``) or, for ``full``, a
+    whole model that records its adaptation; returns the weights file's size."""
+    if metadata["method"] == "full":
+        split, side_files = modality.full_model_split(base_dir, base, record)
+        out.mkdir(parents=True, exist_ok=True)
+        for file, data in side_files.items():
+            atomic_write_bytes(out / file, data)
+        BaseModel(
+            model=result.model,
+            kind=modality.kind,
+            architecture=modality.architecture(result.model),
+            schema=modality.grown_schema(base.schema, result.classes),
+            training={
+                **base.training,
+                "split": {**base.training.get("split", {}), **split},
+                "adapted": {**metadata, "split": modality.inline_split(record)},
+            },
+        ).save(out)
+        return (out / "model.safetensors").stat().st_size
+    model: AdapterModel = result.model
+    model.save_adapter(result.name, out, metadata=metadata)
+    # which samples trained it stays beside the adapter (the registry ships summaries only)
+    atomic_write_bytes(out / SPLIT_FILE, raw)
+    return (out / "adapter.safetensors").stat().st_size

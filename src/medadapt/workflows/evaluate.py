@@ -1,0 +1,202 @@
+"""``evaluate`` and ``predict`` for every modality.
+
+``evaluate`` never scores a sample the base model or the adapter trained on, whatever file
+holds it (see :mod:`medadapt.workflows.splitting`); on the adapter's own source it scores
+the adapter's held-out samples. With an adapter, the base model alone is scored on the same
+patients (the before/after view); for an adapter that added classes, the old classes'
+retention is measured on these samples instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from medadapt.adapters import AdapterModel
+from medadapt.data.tables import table_bytes
+from medadapt.errors import DataError
+from medadapt.evaluate.retention import old_class_retention
+from medadapt.evaluate.small_cells import mask_subgroups
+from medadapt.fileio import atomic_write_bytes
+from medadapt.modalities.base import Modality, modality_of
+from medadapt.modalities.bundle import BaseModel
+from medadapt.train.fitting import predict
+from medadapt.workflows.adapt import check_label
+from medadapt.workflows.loading import attach_adapter
+from medadapt.workflows.scoring import score_samples
+from medadapt.workflows.splitting import select, to_score
+
+
+def load_for_inference(base_dir: Path, adapter_dir: Path | None):
+    """``(modality, base, model, adapter name or None, adapter manifest or None, classes)``."""
+    base = BaseModel.load(base_dir)
+    modality = modality_of(base.kind)
+    if adapter_dir is None:
+        return modality, base, base.model, None, None, modality.classes(base.schema)
+    model, name, manifest = attach_adapter(base.model, adapter_dir)
+    classes = manifest.get("metadata", {}).get("classes") or modality.classes(base.schema)
+    return modality, base, model, name, manifest, list(classes)
+
+
+def _own_split(modality: Modality, base, manifest, base_dir, adapter_dir, data, samples):
+    """The adapter's split (or a fully fine-tuned model's adaptation split), with its side
+    file when that is needed here."""
+    meta = (manifest or {}).get("metadata", {})
+    if meta.get("split") is not None:
+        return modality.read_split(Path(adapter_dir), meta["split"], data, "adapter", samples)
+    adapted = base.training.get("adapted", {}).get("split")
+    return adapted
+
+
+def evaluate_job(
+    *,
+    base_dir: Path,
+    data: Path,
+    adapter_dir: Path | None = None,
+    options: Any = None,
+    label: str | None = None,
+    group_column: str | None = None,
+    group: str | None = None,
+    threshold: float = 0.5,
+    n_boot: int = 1000,
+    report: Path | None = None,
+) -> dict[str, Any]:
+    """Metrics of the base (+ adapter) on ``data`` with 95 % CIs, overall and per subgroup
+    (per class for classifiers that list classes); only samples neither trained on."""
+    modality, base, model, name, manifest, classes = load_for_inference(base_dir, adapter_dir)
+    options = options if options is not None else modality.options()
+    schema = base.schema
+    check_label(modality, schema, label)
+    samples = modality.read_for_model(
+        data, base, options, classes=classes, group_column=group_column, label=label,
+        hint="evaluate a model that knows these classes (medadapt adapt --new-classes)",
+    )  # fmt: skip
+    group_column = getattr(getattr(samples, "info", None), "group_column", group_column)
+    base_split = modality.read_split(base_dir, base.training.get("split") or {}, data, "base",
+                                     samples)  # fmt: skip
+    own = _own_split(modality, base, manifest, base_dir, adapter_dir, data, samples)
+    chosen = select(samples, group_column, [group] if group else None, what="--group")
+    scored, used, excluded = to_score(
+        modality, data, samples, chosen, base_split=base_split, own_split=own, group=group,
+        group_column=group_column,
+    )  # fmt: skip
+    if own and own.get("_unknown"):
+        used += (
+            f" (the adapter's split.json is not beside it: {modality.noun} it trained on could "
+            "not be left out)"
+        )
+    if len(scored) == 0 and excluded:
+        raise DataError(
+            f"every labelled {modality.noun[:-1]} of --data {data} ({used}) was used in "
+            "training; evaluate on patients the model never saw"
+        )
+    if len(scored) == 0:
+        raise DataError(f"--data {data} has no labelled {modality.noun} to evaluate ({used})")
+    test = samples.subset(scored)
+    scores = predict(modality, model, schema, test, adapter=name)
+    evaluation = score_samples(
+        modality, schema, test, scores, classes=classes, group_column=group_column,
+        threshold=threshold, n_boot=n_boot,
+    )  # fmt: skip
+    meta = (manifest or {}).get("metadata", {})
+    result: dict[str, Any] = {
+        **evaluation["overall"],
+        "rows_used": used,
+        f"{modality.noun}_used": used,
+        "n_excluded_trained": excluded,
+        "task": evaluation["overall"].get("task") or modality.task(schema),
+        "kind": modality.kind,
+        "classes": list(classes),
+        "adapter": name,
+        "method": meta.get("method") or base.training.get("adapted", {}).get("method"),
+        "trainable_params": 0,
+        "adapter_bytes": 0,
+        "subgroups": mask_subgroups(evaluation["subgroups"]),
+        "per_class": evaluation.get("per_class"),
+        "recorded_retention": meta.get("retention"),
+        "full_finetune": meta.get("full_finetune"),
+        "skipped_files": getattr(getattr(samples, "info", None), "skipped", []),
+        "data_warnings": modality.sample_notes(schema, test),
+        "leak_warnings": modality.scored_notes(schema, test),
+        **modality.evaluation_extras(schema, test),
+    }
+    result["trainable_params"], result["adapter_bytes"] = _size(base, base_dir, manifest,
+                                                               adapter_dir)  # fmt: skip
+    curves: dict[str, Any] = {
+        "y": test.labels,
+        "scores": modality.task_scores(schema, scores),
+        "proba": scores if modality.per_class() else None,
+    }
+    result["retention"] = None
+    if len(classes) > len(modality.classes(schema)) and isinstance(model, AdapterModel):
+        with model.disabled():
+            before = predict(modality, model.base_model, schema, test)
+        old = modality.classes(schema)
+        result["retention"] = old_class_retention(test.labels, before, scores, old,
+                                                  n_boot=n_boot)  # fmt: skip
+    elif name is not None:  # the same patients through the base alone: before and after
+        base_scores = predict(modality, model, schema, test, adapter=None)
+        before = score_samples(
+            modality, schema, test, base_scores, classes=classes, group_column=group_column,
+            threshold=threshold, n_boot=n_boot,
+        )  # fmt: skip
+        result["base_comparison"] = {**before, "subgroups": mask_subgroups(before["subgroups"])}
+        curves["base_scores"] = modality.task_scores(schema, base_scores)
+        result["adapter_training"] = meta.get("data_summary")
+        result["intended_use"] = meta.get("intended_use")
+    result["_curves"] = curves
+    if report is not None:
+        from medadapt.workflows.reports import evaluation_report
+
+        evaluation_report(result, curves).write(report)
+    return result
+
+
+def _size(base, base_dir, manifest, adapter_dir) -> tuple[int, int]:
+    """``(trainable parameters, bytes)`` of the adapter, of a fully fine-tuned model (every
+    parameter, the whole weights file), or ``(0, 0)`` for a base model alone."""
+    if manifest is not None:
+        return manifest["n_parameters"], (Path(adapter_dir) / "adapter.safetensors").stat().st_size
+    adapted = base.training.get("adapted", {})
+    if adapted.get("method") == "full":
+        n_params = adapted.get("trainable_params") or sum(
+            p.numel() for p in base.model.parameters()
+        )
+        return n_params, (Path(base_dir) / "model.safetensors").stat().st_size
+    return 0, 0
+
+
+def predict_job(
+    *,
+    base_dir: Path,
+    data: Path,
+    out: Path,
+    adapter_dir: Path | None = None,
+    options: Any = None,
+) -> dict[str, Any]:
+    """Write one prediction per sample of ``data`` to ``out`` (CSV, TSV or Parquet by its
+    suffix): an id column when the data has one, ``p_<class>``..., ``predicted``."""
+    modality, base, model, name, _, classes = load_for_inference(base_dir, adapter_dir)
+    options = options if options is not None else modality.options()
+    schema = base.schema
+    samples = modality.read_unlabelled(data, base, options)
+    scores = predict(modality, model, schema, samples, adapter=name)
+    columns: dict[str, Any] = {}
+    ids = modality.ids(schema, samples)
+    if ids is not None:
+        columns[ids[0]] = ids[1]
+    columns.update(modality.predictions(schema, scores, classes))
+    table = pd.DataFrame(columns, index=np.arange(len(scores)))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(out, table_bytes(table, out))
+    return {
+        "predictions": str(out),
+        "n": len(table),
+        "adapter": name,
+        "warnings": modality.sample_notes(schema, samples),
+        "skipped_files": getattr(samples, "skipped", []),
+        **modality.prediction_extras(schema, samples),
+    }

@@ -1,0 +1,71 @@
+"""A model (through an adapter, or alone) scored on samples: metrics with CIs, for every
+modality (overall, per subgroup, and per class for classifiers that list classes)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from medadapt.evaluate.scoring import score, task_of
+from medadapt.modalities.base import Modality, Samples
+from medadapt.train.fitting import predict
+
+
+def task_for(modality: Modality, schema: Any, classes: Sequence[str]) -> str:
+    """The task of a model that may have grown new classes."""
+    if modality.can_grow() and len(classes) != len(modality.classes(schema)):
+        return task_of(len(classes))
+    return modality.task(schema)
+
+
+def evaluate_model(
+    modality: Modality,
+    model: Any,
+    schema: Any,
+    samples: Samples,
+    *,
+    adapter: str | None = None,
+    classes: Sequence[str] | None = None,
+    group_column: str | None = None,
+    by_group: bool = True,
+    threshold: float = 0.5,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> tuple[dict[str, Any], np.ndarray]:
+    """``({"overall", "subgroups"[, "per_class"]}, scores)`` of ``model`` on ``samples``."""
+    classes = list(classes if classes is not None else modality.classes(schema))
+    scores = predict(modality, model, schema, samples, adapter=adapter)
+    result = score_samples(
+        modality, schema, samples, scores, classes=classes, group_column=group_column,
+        by_group=by_group, threshold=threshold, n_boot=n_boot, seed=seed,
+    )  # fmt: skip
+    return result, scores
+
+
+def score_samples(
+    modality: Modality,
+    schema: Any,
+    samples: Samples,
+    scores: np.ndarray,
+    *,
+    classes: Sequence[str],
+    group_column: str | None = None,
+    by_group: bool = True,
+    threshold: float = 0.5,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Metrics of given ``scores`` (as :func:`medadapt.train.fitting.predict` returns)."""
+    return score(
+        task_for(modality, schema, classes),
+        samples.labels,
+        modality.task_scores(schema, scores),
+        subgroups=modality.subgroups(samples, group_column, by_group=by_group),
+        classes=classes,
+        proba=scores if modality.per_class() else None,
+        threshold=threshold,
+        n_boot=n_boot,
+        seed=seed,
+    )

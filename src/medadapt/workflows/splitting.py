@@ -1,0 +1,121 @@
+"""Which samples a verb trains on and which it scores, for every modality.
+
+The rules: an adapter's test samples come only from patients none of whose samples the base
+model trained on (those may train the adapter, never test it); ``evaluate`` scores an
+adapter's own held-out samples on the source it was trained from, and otherwise the requested
+samples minus every sample the base or the adapter trained on (by position on the very file
+and by content in any other, as the modality records them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from medadapt.errors import DataError
+from medadapt.modalities.base import Modality, Samples
+
+
+def select(samples: Samples, column: str | None, values: Sequence[str] | None, *, what: str):
+    """Indices of the samples whose group is one of ``values`` (all without values)."""
+    if not values:
+        return np.arange(len(samples))
+    groups = samples.groups
+    if groups is None:
+        raise DataError(
+            f"{what} needs a group column: pass --group-column COL naming the column that "
+            "holds the site or group"
+        )
+    present = set(groups.tolist())
+    missing = [v for v in values if v not in present]
+    if missing:
+        listed = (
+            f"{len(present)} distinct values (is it the right column?)"
+            if len(present) > 10
+            else ", ".join(sorted(present))
+        )
+        raise DataError(
+            f"{what}: group(s) {', '.join(map(repr, missing))} not found in column "
+            f"{column!r}; it has: {listed}"
+        )
+    return np.flatnonzero(np.isin(groups, list(values)))
+
+
+def adapter_split(
+    modality: Modality,
+    samples: Samples,
+    chosen: np.ndarray,
+    seen: np.ndarray,
+    *,
+    test_fraction: float,
+    seed: int,
+    where: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Train and test indices among ``chosen``: test patients only among those none of whose
+    samples the base model trained on (``seen``); training may use the rest."""
+    chosen = np.asarray(chosen, dtype=np.int64)
+    if not seen[chosen].any():
+        return modality.patient_split(samples, chosen, test_fraction, seed)
+    patients = np.asarray(samples.patients())
+    seen_patients = set(patients[chosen][seen[chosen]].tolist())
+    unseen = chosen[~np.isin(patients[chosen], list(seen_patients))]
+    noun = modality.noun
+    try:
+        _, test = modality.patient_split(samples, unseen, test_fraction, seed)
+    except DataError:
+        raise DataError(
+            f"the base model trained on {int(seen[chosen].sum())} of the {len(chosen)} {noun} "
+            f"of {where}, leaving {len(unseen)} of patients it never saw: too few to test an "
+            f"adapter on; adapt on {noun} the base was not trained on, or retrain the base "
+            "without them"
+        ) from None
+    return np.setdiff1d(chosen, test), test
+
+
+def to_score(
+    modality: Modality,
+    data: Path,
+    samples: Samples,
+    chosen: np.ndarray,
+    *,
+    base_split: dict[str, Any] | None,
+    own_split: dict[str, Any] | None,
+    group: str | None,
+    group_column: str | None,
+) -> tuple[np.ndarray, str, dict[str, int]]:
+    """The indices to evaluate, a sentence saying which they are, and how many samples the
+    base and the adapter trained on were left out (``{"base": n, "adapter": m}``)."""
+    noun = modality.noun
+    trained = {
+        "base": modality.in_split(data, samples, base_split, "train"),
+        "adapter": modality.in_split(data, samples, own_split, "train"),
+    }
+    either = trained["base"] | trained["adapter"]
+    if own_split and group is None and modality.same_source(own_split, data, samples):
+        held_out = modality.in_split(data, samples, own_split, "test")
+        kept = np.flatnonzero(held_out & ~either)
+        sentence = f"the adapter's {len(kept)} held-out {noun}"
+        dropped = int((held_out & either).sum())
+        if dropped:
+            sentence += f", minus {dropped} the base model trained on"
+        return kept, sentence, {"base": dropped} if dropped else {}
+    chosen = np.asarray(chosen, dtype=np.int64)
+    described = f"{group_column} = {group}" if group is not None else f"all {noun}"
+    excluded = {who: int(mask[chosen].sum()) for who, mask in trained.items() if mask[chosen].any()}
+    kept = chosen[~either[chosen]]
+    if not excluded:
+        return kept, described, {}
+    who = {"base": "the base model", "adapter": "the adapter"}
+    if len(excluded) == 1:
+        ((key, n),) = excluded.items()
+        sentence = f"{described}, minus {n} {noun} identical to {noun} {who[key]} trained on"
+    else:
+        parts = ", ".join(f"{n} by {who[key]}" for key, n in excluded.items())
+        sentence = (
+            f"{described}, minus {len(chosen) - len(kept)} {noun} identical to training "
+            f"{noun} ({parts})"
+        )
+    return kept, sentence, excluded

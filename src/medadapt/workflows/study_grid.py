@@ -1,0 +1,115 @@
+"""The grid of a study: strategies, fractions and seeds, and the helpers its points share."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from medadapt.data.splits import nested_fraction
+from medadapt.errors import ConfigError
+from medadapt.modalities.base import Modality, Samples, register
+
+STRATEGIES = ("base_only", "head_only", "bottleneck", "lora", "full_finetune", "scratch_local")
+FRACTIONS = (0.05, 0.1, 0.25, 0.5, 1.0)
+METHOD_OF = {"head_only": "head", "full_finetune": "full"}  # other strategies: their method
+
+
+def method_of(strategy: str) -> str:
+    return METHOD_OF.get(strategy, strategy)
+
+
+def known_strategies() -> tuple[str, ...]:
+    from medadapt.train.presets import METHODS
+
+    extra = tuple(m for m in METHODS if m not in ("head", "bottleneck", "lora"))
+    return (*STRATEGIES, *extra)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StudyConfig:
+    """The study grid and its evaluation settings. ``base``: a given base model (then the
+    source groups may be empty and the target every sample when ``target_group`` is None)."""
+
+    group_column: str | None
+    target_group: str | None
+    source_groups: tuple[str, ...] = ()
+    strategies: tuple[str, ...] = ()  # empty: the modality's defaults
+    fractions: tuple[float, ...] = FRACTIONS
+    seeds: int = 5
+    test_fraction: float = 0.3
+    n_boot: int = 500
+    epochs: int | None = None  # every model (base included) trains this long, without patience
+    base: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)  # the modality's options, for the digest
+
+    def check(self, modality: Modality) -> StudyConfig:
+        allowed = modality.study_strategies(known_strategies())
+        strategies = self.strategies or modality.study_strategies(STRATEGIES)
+        unknown = [s for s in strategies if s not in allowed]
+        if unknown:
+            raise ConfigError(
+                f"--methods: {', '.join(map(repr, unknown))} not available for "
+                f"{modality.noun}; choose from {', '.join(allowed)}"
+            )
+        bad = [f for f in self.fractions if not 0 < f <= 1]
+        if bad:
+            raise ConfigError(f"--fractions must be in (0, 1], got {bad}")
+        if self.seeds < 1:
+            raise ConfigError(f"--seeds must be at least 1, got {self.seeds}")
+        if self.target_group is not None and self.target_group in self.source_groups:
+            raise ConfigError(
+                f"--group {self.target_group!r} is also one of --groups: the base model must "
+                "not see the target group; take it out of --groups"
+            )
+        if self.base is None and not self.source_groups:
+            raise ConfigError("a study needs --groups A,B (to train a base on) or --base BASE")
+        if self.base is None and self.target_group is None:
+            raise ConfigError(
+                "a base trained on --groups needs a target --group to adapt to: name the "
+                "target group, or pass --base to study all samples"
+            )
+        return StudyConfig(**{**asdict(self), "strategies": tuple(strategies)})
+
+    def digest(self) -> str:
+        """Identifies the grid, so a resumed study never mixes points of another one."""
+        body = json.dumps(asdict(self), sort_keys=True, default=str)
+        return hashlib.sha256(body.encode()).hexdigest()[:16]
+
+
+@dataclass
+class StudyData:
+    """What a study uses (kept in memory; never written out): the schema, the source samples
+    (None with a given base), the target split once, and what the base saw of the target."""
+
+    schema: Any
+    source: Samples | None
+    target_train: Samples
+    target_test: Samples
+    n_seen_by_base: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def point_name(strategy: str, fraction: float, seed: int) -> str:
+    return f"{strategy}__f{fraction:g}__s{seed}"
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    started = time.perf_counter()
+    result = fn()
+    return result, round(time.perf_counter() - started, 2)
+
+
+def registered_in_worker(modality: Modality) -> Modality:
+    """A worker process knows the built-in modalities; a plug-in one travels with the job."""
+    return register(modality)
+
+
+def strata_fraction(modality: Modality, samples: Samples, fraction: float, seed: int):
+    return nested_fraction(np.arange(len(samples)), modality.strata(samples), fraction=fraction,
+                           seed=seed)  # fmt: skip

@@ -1,0 +1,226 @@
+"""The points of a study: which base models and (strategy, fraction, seed) points are still
+to run, running them (in worker processes, or here), and what one point measures."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from medadapt.evaluate.sufficiency import Finding, size_findings
+from medadapt.fileio import atomic_write_bytes
+from medadapt.modalities.base import Modality
+from medadapt.modalities.bundle import BaseModel
+from medadapt.workflows.study_grid import (
+    StudyConfig,
+    StudyData,
+    method_of,
+    point_name,
+    registered_in_worker,
+    strata_fraction,
+    timed,
+)
+
+
+def _train_config(modality: Modality, which: str, epochs: int | None):
+    """The modality's config for ``which``; with ``epochs``, that many and no early stop."""
+    from medadapt.train.fitting import training_config
+
+    config = training_config(modality, which)
+    return config if epochs is None else replace(config, epochs=epochs, patience=epochs)
+
+
+def plan(
+    modality: Modality, data: StudyData, config: StudyConfig, options: Any, out: Path
+) -> tuple[list[dict[str, Any]], dict[int | None, list[dict[str, Any]]]]:
+    """The base models still to train, and the points still to run keyed by the seed of the
+    base model they need (``None``: none needed)."""
+    bases, points = [], {}
+    largest = max(config.fractions)
+    common = {"modality": modality, "options": options, "schema": data.schema,
+              "epochs": config.epochs}  # fmt: skip
+    base_seeds = range(config.seeds) if modality.study_base_per_seed else range(1)
+    for seed in base_seeds if config.base is None else ():
+        base_dir = out / "bases" / f"seed_{seed}"
+        if (base_dir / "model.json").is_file():
+            BaseModel.load(base_dir)  # verifies the checksum of a resumed base
+        else:
+            bases.append({**common, "seed": seed, "source": data.source, "base_dir": str(base_dir)})
+    for seed in range(config.seeds):
+        base_seed = seed if modality.study_base_per_seed else 0
+        base_dir = config.base or str(out / "bases" / f"seed_{base_seed}")
+        for strategy in config.strategies:
+            for fraction in (1.0,) if strategy == "base_only" else config.fractions:
+                name = point_name(strategy, fraction, seed)
+                if (out / "points" / f"{name}.json").is_file():
+                    continue
+                needs = None if strategy == "scratch_local" or config.base else base_seed
+                points.setdefault(needs, []).append({
+                    **common, "name": name, "strategy": strategy, "fraction": fraction,
+                    "largest": strategy == "base_only" or fraction == largest, "seed": seed,
+                    "train": data.target_train, "test": data.target_test,
+                    "base_dir": base_dir, "n_boot": config.n_boot,
+                })  # fmt: skip
+    return bases, points
+
+
+def train_base_point(job: dict[str, Any]) -> dict[str, Any]:
+    """Train and save the base model of one seed. Runs in a worker process."""
+    import torch
+
+    from medadapt.train.fitting import train_base
+
+    torch.set_num_threads(1)
+    modality = registered_in_worker(job["modality"])
+    config = _train_config(modality, "base", job["epochs"])
+    base = train_base(modality, job["schema"], job["source"], options=job["options"],
+                      train_config=config, seed=job["seed"])  # fmt: skip
+    base.save(job["base_dir"])
+    return {"seed": job["seed"]}
+
+
+def run_point(job: dict[str, Any]) -> dict[str, Any]:
+    """Train and score one (strategy, fraction, seed). Runs in a worker process."""
+    import torch
+
+    from medadapt.train.fitting import adapt, predict, train_base
+    from medadapt.workflows.scoring import score_samples
+
+    torch.set_num_threads(1)
+    modality = registered_in_worker(job["modality"])
+    schema, train, test = job["schema"], job["train"], job["test"]
+    strategy, seed, epochs = job["strategy"], job["seed"], job["epochs"]
+    used = train.subset(strata_fraction(modality, train, job["fraction"], seed))
+    adapter = None
+
+    def fit() -> tuple[Any, int]:
+        nonlocal adapter
+        if strategy == "scratch_local":
+            config = _train_config(modality, "base", epochs)
+            model = train_base(modality, schema, used, options=job["options"],
+                               train_config=config, seed=seed).model  # fmt: skip
+            return model, sum(p.numel() for p in model.parameters())
+        base = BaseModel.load(job["base_dir"])
+        if strategy == "base_only":
+            return base.model, 0
+        method = method_of(strategy)
+        config = _train_config(modality, "full" if method == "full" else "adapter", epochs)
+        result = adapt(modality, base, used, method=method, name="target", train_config=config,
+                       seed=seed)  # fmt: skip
+        adapter = None if method == "full" else "target"
+        return result.model, result.trainable_params
+
+    (model, params), seconds = timed(fit)
+    scores = predict(modality, model, schema, test, adapter=adapter)
+    classes = modality.classes(schema)
+    scored = score_samples(modality, schema, test, scores, classes=classes, by_group=False,
+                           n_boot=job["n_boot"], seed=seed)  # fmt: skip
+    point: dict[str, Any] = {
+        "strategy": strategy,
+        "fraction": job["fraction"],
+        "seed": seed,
+        "n_train": 0 if strategy == "base_only" else len(used),
+        "trainable_params": params,
+        "metrics": scored["overall"],
+        "seconds": seconds,
+    }
+    if "per_class" in scored:
+        point["per_class"] = scored["per_class"]
+    if job["largest"] and scored["subgroups"]:  # the details the report shows
+        from medadapt.evaluate.small_cells import mask_subgroups
+
+        point["subgroups"] = mask_subgroups(scored["subgroups"])
+    if job["largest"] and seed == 0:
+        point["curves"] = _scores_summary(modality.task(schema), test.labels,
+                                          modality.task_scores(schema, scores))  # fmt: skip
+    return point
+
+
+def _scores_summary(task: str, y: np.ndarray, scores: np.ndarray) -> dict[str, Any]:
+    """ROC and calibration coordinates (aggregates) for the report; no per-patient values."""
+    if task != "binary" or len(np.unique(y)) < 2:
+        return {}
+    from sklearn.calibration import calibration_curve
+    from sklearn.metrics import roc_curve
+
+    fpr, tpr, _ = roc_curve(y, scores)
+    bins = min(5, max(2, len(y) // 10))
+    observed, predicted = calibration_curve(y, scores, n_bins=bins, strategy="quantile")
+    return {
+        "roc": [fpr.round(4).tolist(), tpr.round(4).tolist()],
+        "calibration": [predicted.round(4).tolist(), observed.round(4).tolist()],
+    }
+
+
+def run(bases, points, out: Path, workers: int, say) -> None:
+    """Base models and points (in parallel processes, or here with one worker); a seed's
+    points start once its base model is saved. Each result is written as it arrives."""
+    from medadapt.workflows.parallel import Job, run_jobs
+
+    n_jobs = len(bases) + sum(map(len, points.values()))
+    if not n_jobs:
+        return
+    training = {base["seed"] for base in bases}
+    waiting = {seed: points.get(seed, []) for seed in training}
+    ready = [job for seed, jobs in points.items() if seed not in training for job in jobs]
+    first = [Job(train_base_point, b) for b in bases] + [Job(run_point, j) for j in ready]
+
+    def on_done(job: Job, result: dict[str, Any]) -> list[Job]:
+        if job.fn is train_base_point:
+            say(f"base model, seed {result['seed']}")
+            return [Job(run_point, j) for j in waiting.get(result["seed"], [])]
+        name = point_name(result["strategy"], result["fraction"], result["seed"])
+        atomic_write_bytes(out / "points" / f"{name}.json", json.dumps(result).encode())
+        say(f"{result['strategy']} {result['fraction']:.0%} seed {result['seed']}")
+        return []
+
+    workers = max(1, min(workers, n_jobs))
+    if workers == 1:  # here, one at a time (a model that already uses every core)
+        queue = list(first)
+        while queue:
+            job = queue.pop(0)
+            queue = on_done(job, job.fn(job.arg)) + queue
+        return
+    run_jobs(first, workers=workers, on_done=on_done)
+
+
+def size_findings_of(
+    modality: Modality, data: StudyData, config: StudyConfig, options: Any
+) -> list[Finding]:
+    """Class counts and events per trainable parameter at each training size (seed 0's
+    subsets; the subsets are stratified, so other seeds have the same counts)."""
+    from medadapt.workflows.labels import label
+
+    train = data.target_train
+    subsets = {f: train.subset(strata_fraction(modality, train, f, 0)) for f in config.fractions}
+    params = parameter_counts(modality, data.schema, config, options)
+    return size_findings(modality, data.schema, subsets, params,
+                         names={s: label(s) for s in params})  # fmt: skip
+
+
+def parameter_counts(modality: Modality, schema: Any, config: StudyConfig, options: Any):
+    """Trainable parameters per strategy, from a throw-away model (no training)."""
+    from medadapt.adapters import AdapterModel
+    from medadapt.train.presets import default_config
+
+    counts = {}
+    for strategy in config.strategies:
+        if strategy == "base_only":
+            continue
+        model = modality.new_model(schema, options, 0)
+        if strategy in ("full_finetune", "scratch_local"):
+            counts[strategy] = sum(p.numel() for p in model.parameters())
+            continue
+        wrapped = AdapterModel(model)
+        probe = default_config(method_of(strategy), modality.family(model),
+                               heads=modality.heads(model))  # fmt: skip
+        wrapped.add_adapter("probe", probe)
+        counts[strategy] = wrapped.count_parameters("probe")
+    return counts
+
+
+def warning_findings(messages: list[str]) -> list[Finding]:
+    return [Finding("data_warning", "warning", message, {}) for message in messages]

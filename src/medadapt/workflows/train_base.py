@@ -1,0 +1,98 @@
+"""``train-base`` for every modality: read, split by patient, train, score the held-out part,
+record which samples trained the model (as the modality records them), save."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from medadapt.fileio import atomic_write_bytes
+from medadapt.modalities.base import Modality, Reading
+from medadapt.train.fitting import train_base, training_config
+from medadapt.workflows.scoring import evaluate_model
+
+Progress = Callable[[str], None] | None
+
+
+def epoch_reporter(progress: Progress, what: str | None = None):
+    """``on_epoch`` callback that shows the losses in the progress line."""
+    if progress is None:
+        return None
+    label = f" ({what})" if what else ""
+
+    def report(epoch: int, train_loss: float, val_loss: float | None) -> None:
+        val = "" if val_loss is None else f", validation {val_loss:.3f}"
+        progress(f"epoch {epoch}{label}: loss {train_loss:.3f}{val}")
+
+    return report
+
+
+def train_base_job(
+    *,
+    modality: Modality,
+    data: Path,
+    out: Path,
+    options: Any = None,
+    label: str | None = None,
+    group_column: str | None = None,
+    groups: Sequence[str] = (),
+    id_column: str | None = None,
+    test_fraction: float = 0.2,
+    seed: int = 0,
+    n_boot: int = 1000,
+    progress: Progress = None,
+) -> dict[str, Any]:
+    """Train a base model on ``groups`` of ``data`` (every sample without groups); hold out
+    ``test_fraction`` of its patients and score the model on them."""
+    options = options if options is not None else modality.options()
+    reading = Reading(label, group_column, tuple(groups), id_column)
+    if progress:
+        progress(f"reading {data}")
+    samples = modality.read_training(data, options, reading)
+    chosen = np.arange(len(samples))
+    train_idx, test_idx = modality.patient_split(samples, chosen, test_fraction, seed)
+    train, test = samples.subset(train_idx), samples.subset(test_idx)
+    schema, warnings = modality.fit_schema(train, options, reading)
+    if progress:
+        progress(f"training on {len(train)} {modality.noun}")
+    config = training_config(
+        modality, "base", epochs=getattr(options, "epochs", None), lr=getattr(options, "lr", None)
+    )
+    base = train_base(
+        modality, schema, train, options=options, train_config=config, seed=seed,
+        freeze_backbone=getattr(options, "freeze_backbone", False),
+        on_epoch=epoch_reporter(progress, "base" if modality.kind != "tabular" else None),
+    )  # fmt: skip
+    evaluation, _ = evaluate_model(
+        modality, base.model, schema, test, group_column=group_column, n_boot=n_boot, seed=seed
+    )
+    extra = {"seed": seed, "test_fraction": test_fraction, "groups": list(groups)}
+    extra.update(modality.split_extras(options))
+    record, side_files = modality.base_split(data, samples, train_idx, test_idx, **extra)
+    skipped = getattr(getattr(samples, "info", None), "skipped", [])
+    base.training.update(
+        split=record,
+        test_metrics=evaluation["overall"],
+        **modality.base_training_extras(schema, evaluation, skipped),
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    for name, raw in side_files.items():
+        atomic_write_bytes(out / name, raw)
+    base.save(out)
+    return {
+        "base": str(out),
+        "kind": modality.kind,
+        "task": modality.task(schema),
+        "classes": modality.classes(schema),
+        "n_train": base.training["n_train"],
+        "n_val": base.training["n_val"],
+        "n_test": len(test),
+        "warnings": warnings,
+        "skipped_files": skipped,
+        "feature_cache": base.training.get("feature_cache"),
+        **modality.describe_base(schema, base),
+        "test": evaluation,
+    }
