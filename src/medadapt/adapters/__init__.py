@@ -1,19 +1,35 @@
-"""The adapter engine: bottleneck, LoRA, IA3 and head adapters on any ``torch.nn.Module``."""
+"""The adapter engine: bottleneck, LoRA, IA3 and head adapters on any ``torch.nn.Module``.
 
-from medadapt.adapters.config import (
-    AdapterConfig,
-    BottleneckConfig,
-    HeadConfig,
-    IA3Config,
-    LoraConfig,
-    config_from_dict,
-)
+Each method lives in its own module and registers itself in :mod:`medadapt.adapters.methods`
+when imported. The built-in methods are imported first, in the order the registry (and so the
+command line) lists them; a new method adds its import line here.
+"""
+
+# isort: off
+from medadapt.adapters.bottleneck import BottleneckConfig
+from medadapt.adapters.lora import LoraConfig
+from medadapt.adapters.ia3 import IA3Config
+from medadapt.adapters.head import HeadConfig
+
+# isort: on
+from medadapt.adapters.config import AdapterConfig
 from medadapt.adapters.fingerprint import BaseFingerprint, fingerprint_model
 from medadapt.adapters.inject import without_adapters
+from medadapt.adapters.methods import (
+    MethodSpec,
+    config_from_dict,
+    default_config,
+    method_label,
+    method_names,
+    method_spec,
+    preset_targets,
+    register_method,
+    unregister_method,
+)
 from medadapt.adapters.model import AdapterModel
 from medadapt.adapters.peft_io import load_peft_lora
 from medadapt.adapters.state import load_adapter, read_manifest, save_adapter
-from medadapt.adapters.targets import FAMILIES, TargetSpec, detect_family, preset_targets
+from medadapt.adapters.targets import FAMILIES, TargetSpec, detect_family
 
 __all__ = [
     "FAMILIES",
@@ -24,14 +40,21 @@ __all__ = [
     "HeadConfig",
     "IA3Config",
     "LoraConfig",
+    "MethodSpec",
     "TargetSpec",
     "config_from_dict",
+    "default_config",
     "detect_family",
     "fingerprint_model",
     "load_adapter",
     "load_peft_lora",
+    "method_label",
+    "method_names",
+    "method_spec",
     "preset_targets",
     "read_manifest",
+    "register_method",
     "save_adapter",
+    "unregister_method",
     "without_adapters",
 ]

@@ -34,6 +34,7 @@ from medadapt.adapters.layer import (
     innermost,
     iter_base_modules,
 )
+from medadapt.adapters.methods import mergeable_methods, method_spec
 from medadapt.adapters.routing import MixedRoute, Routing
 from medadapt.adapters.targets import detect_family
 from medadapt.errors import AdapterStateError, ConfigError
@@ -207,13 +208,21 @@ class AdapterModel(nn.Module):
         ids = list(adapter_ids)
         for name in {a for a in ids if a is not None}:
             self._known(name)
+        distinct = set(ids)
+        if len(distinct) > 1:
+            for name in sorted(a for a in distinct if a is not None):
+                method = self.configs[name].method
+                if not method_spec(method).mixed_batches:
+                    raise AdapterStateError(
+                        f"adapter {name!r} is {method}, which cannot share a batch with other "
+                        "adapters; send its samples in a batch of their own"
+                    )
         if self._any_merged():
             raise AdapterStateError(
                 f"adapters {self.merged_adapters} are merged; call unmerge() before a "
                 "mixed-adapter forward"
             )
         saved = (self.routing.active, self.routing.disabled, self.routing.mixed)
-        distinct = set(ids)
         if len(distinct) == 1:  # one adapter for the whole batch: the plain path is fastest
             (only,) = distinct
             self.routing.active, self.routing.disabled = ((only,), False) if only else ((), True)
@@ -282,12 +291,7 @@ class AdapterModel(nn.Module):
             raise AdapterStateError("no adapter to merge: name one or activate one first")
         for name in names:
             self._known(name)
-            method = self.configs[name].method
-            if method not in ("lora", "ia3", "head"):
-                raise AdapterStateError(
-                    f"adapter {name!r} is {method}; only lora, ia3 and head adapters can be "
-                    "merged (a bottleneck is non-linear)"
-                )
+            _check_mergeable(name, self.configs[name].method)
         if not self.merged_adapters:
             self.refresh_fingerprint()  # record the unmerged fingerprint first
             self._active_before_merge = self.routing.active
@@ -345,6 +349,18 @@ class AdapterModel(nn.Module):
         from medadapt.adapters.state import load_adapter
 
         return load_adapter(self, directory, **kwargs)
+
+
+def _check_mergeable(name: str, method: str) -> None:
+    spec = method_spec(method)
+    if spec.mergeable:
+        return
+    *others, last = mergeable_methods()
+    which = f"{', '.join(others)} and {last}" if others else last
+    why = f" ({spec.merge_refusal})" if spec.merge_refusal else ""
+    raise AdapterStateError(
+        f"adapter {name!r} is {method}; only {which} adapters can be merged{why}"
+    )
 
 
 def _freeze_norm_statistics(model: nn.Module) -> None:

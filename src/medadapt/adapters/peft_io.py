@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 from safetensors.torch import load_file
 from torch import nn
 
-from medadapt.adapters.config import LoraConfig
 from medadapt.adapters.layer import innermost, iter_base_modules
+from medadapt.adapters.lora import LoraConfig
 from medadapt.errors import AdapterFileError
 
 if TYPE_CHECKING:

@@ -22,8 +22,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
 import medadapt
-from medadapt.adapters.config import config_from_dict
 from medadapt.adapters.fingerprint import BaseFingerprint
+from medadapt.adapters.methods import config_from_dict
 from medadapt.errors import AdapterFileError, MedadaptError
 from medadapt.fileio import atomic_write_bytes, sha256_file
 
