@@ -11,17 +11,14 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from safetensors.torch import load_file
 from torch import nn
 
+from medadapt.adapters.core import AdapterCore
 from medadapt.adapters.layer import innermost, iter_base_modules
 from medadapt.adapters.lora import LoraConfig
 from medadapt.errors import AdapterFileError
-
-if TYPE_CHECKING:
-    from medadapt.adapters.model import AdapterModel
 
 _PREFIX = "base_model.model."
 _UNSUPPORTED = {
@@ -71,7 +68,7 @@ def read_peft_lora(directory: str | Path) -> tuple[dict, dict]:
     return peft_config, load_file(str(weights))
 
 
-def load_peft_lora(model: AdapterModel, directory: str | Path, *, name: str) -> str:
+def load_peft_lora(model: AdapterCore, directory: str | Path, *, name: str) -> str:
     """Load a PEFT LoRA adapter into ``model`` as adapter ``name`` (not activated)."""
     peft_config, tensors = read_peft_lora(directory)
     layers: list[str] = []
@@ -119,7 +116,7 @@ def load_peft_lora(model: AdapterModel, directory: str | Path, *, name: str) -> 
     return name
 
 
-def _check_convolutions(model: AdapterModel, layers: list[str], directory: Path | str) -> None:
+def _check_convolutions(model: AdapterCore, layers: list[str], directory: Path | str) -> None:
     """Refuse LoRA on a Conv2d whose PEFT update is computed unlike its merged weight.
 
     PEFT builds ``lora_A`` with the base layer's kernel, stride and padding only: no dilation
