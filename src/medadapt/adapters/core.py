@@ -200,20 +200,14 @@ class AdapterCore(nn.Module):
         ids = list(adapter_ids)
         for name in {a for a in ids if a is not None}:
             self._known(name)
-        distinct = set(ids)
-        if len(distinct) > 1:
-            for name in sorted(a for a in distinct if a is not None):
-                method = self.configs[name].method
-                if not method_spec(method).mixed_batches:
-                    raise AdapterStateError(
-                        f"adapter {name!r} is {method}, which cannot share a batch with other "
-                        "adapters; send its samples in a batch of their own"
-                    )
         if self._any_merged():
             raise AdapterStateError(
                 f"adapters {self.merged_adapters} are merged; call unmerge() before a "
                 "mixed-adapter forward"
             )
+        distinct = set(ids)
+        if len(distinct) > 1:
+            self._check_mixable(distinct)
         saved = (self.routing.active, self.routing.disabled, self.routing.mixed)
         if len(distinct) == 1:  # one adapter for the whole batch: the plain path is fastest
             (only,) = distinct
@@ -224,6 +218,15 @@ class AdapterCore(nn.Module):
             yield
         finally:
             self.routing.active, self.routing.disabled, self.routing.mixed = saved
+
+    def _check_mixable(self, names: set[str | None]) -> None:
+        for name in sorted(n for n in names if n is not None):
+            method = self.configs[name].method
+            if not method_spec(method).mixed_batches:
+                raise AdapterStateError(
+                    f"adapter {name!r} is {method}, which cannot share a batch with other "
+                    "adapters; send its samples in a batch of their own"
+                )
 
     def forward(self, *args: Any, adapter_ids: Sequence[str | None] | None = None, **kwargs: Any):
         """The base model's forward; ``adapter_ids``: one adapter name (or None) per sample,

@@ -86,9 +86,10 @@ def _wrap(
     config: AdapterConfig,
 ) -> AdapterLayer:
     """The ``cls`` layer at this position: an existing one in the wrapper chain, or a new
-    outermost wrapper (methods stack: e.g. IA3 around a bottleneck on one Linear)."""
+    outermost wrapper (methods stack: e.g. IA3 around a bottleneck on one Linear). The class
+    must match exactly: a method whose layer subclasses another's still gets its own layer."""
     for layer in wrapper_chain(module):
-        if isinstance(layer, cls):
+        if type(layer) is cls:
             return layer
     check_position(site.name, module, parent, cls.method)
     layer = cls.build(module, routing, config, site)
