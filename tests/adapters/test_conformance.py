@@ -83,7 +83,7 @@ def test_merging_a_bottleneck_is_refused_by_name():
     with pytest.raises(AdapterStateError) as err:
         model.merge_adapter("a")
     assert str(err.value) == (
-        "adapter 'a' is bottleneck; only lora, ia3 and head adapters can be merged (a "
+        "adapter 'a' is bottleneck; only lora, ia3, head and dora adapters can be merged (a "
         "bottleneck is non-linear)"
     )
 

@@ -26,7 +26,7 @@ from medadapt.errors import ConfigError
 
 
 def test_built_in_methods_are_listed_in_registration_order():
-    assert method_names()[:4] == ["bottleneck", "lora", "ia3", "head"]
+    assert method_names()[:5] == ["bottleneck", "lora", "ia3", "head", "dora"]
 
 
 def test_every_registered_config_class_is_exported():
@@ -43,6 +43,7 @@ def test_every_registered_config_class_is_exported():
         ("lora", "LoRA adapter", True),
         ("ia3", "IA3 adapter", True),
         ("head", "head-only adapter", True),
+        ("dora", "DoRA adapter", True),
     ],
 )
 def test_labels_and_capabilities(method, label, mergeable):

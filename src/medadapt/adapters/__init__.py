@@ -1,4 +1,4 @@
-"""The adapter engine: bottleneck, LoRA, IA3 and head adapters on any ``torch.nn.Module``.
+"""The adapter engine: bottleneck, LoRA, IA3, head and DoRA adapters on any ``torch.nn.Module``.
 
 Each method lives in its own module and registers itself in :mod:`medadapt.adapters.methods`
 when imported. The built-in methods are imported first, in the order the registry (and so the
@@ -10,6 +10,7 @@ from medadapt.adapters.bottleneck import BottleneckConfig
 from medadapt.adapters.lora import LoraConfig
 from medadapt.adapters.ia3 import IA3Config
 from medadapt.adapters.head import HeadConfig
+from medadapt.adapters.dora import DoraConfig
 
 # isort: on
 from medadapt.adapters.config import AdapterConfig
@@ -37,6 +38,7 @@ __all__ = [
     "AdapterModel",
     "BaseFingerprint",
     "BottleneckConfig",
+    "DoraConfig",
     "HeadConfig",
     "IA3Config",
     "LoraConfig",

@@ -1,9 +1,10 @@
-"""Read LoRA adapters written by Hugging Face PEFT (``save_pretrained``).
+"""Read LoRA and DoRA adapters written by Hugging Face PEFT (``save_pretrained``).
 
 A PEFT directory holds ``adapter_config.json`` and ``adapter_model.safetensors`` with keys like
-``base_model.model.<module path>.lora_A.weight``; ``modules_to_save`` heads are stored under
-their plain path. medadapt reads these files directly (PEFT itself is not needed at run time) and
-refuses, by name, the PEFT options and the layers whose PEFT output it does not reproduce.
+``base_model.model.<module path>.lora_A.weight`` (and ``...lora_magnitude_vector`` for DoRA,
+``use_dora: true``); ``modules_to_save`` heads are stored under their plain path. medadapt
+reads these files directly (PEFT itself is not needed at run time) and refuses, by name, the
+PEFT options and the layers whose PEFT output it does not reproduce.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from safetensors.torch import load_file
 from torch import nn
 
 from medadapt.adapters.core import AdapterCore
+from medadapt.adapters.dora import DoraConfig
 from medadapt.adapters.layer import innermost, iter_base_modules
 from medadapt.adapters.lora import LoraConfig
 from medadapt.errors import AdapterFileError
 
 _PREFIX = "base_model.model."
+_MAGNITUDE = ".lora_magnitude_vector"  # DoRA's m, one tensor per layer (no ".weight")
 _UNSUPPORTED = {
-    "use_dora": False,
     "fan_in_fan_out": False,
     "lora_bias": False,
     "layer_replication": None,
@@ -69,13 +71,16 @@ def read_peft_lora(directory: str | Path) -> tuple[dict, dict]:
 
 
 def load_peft_lora(model: AdapterCore, directory: str | Path, *, name: str) -> str:
-    """Load a PEFT LoRA adapter into ``model`` as adapter ``name`` (not activated)."""
+    """Load a PEFT LoRA (or DoRA) adapter into ``model`` as adapter ``name`` (not activated)."""
     peft_config, tensors = read_peft_lora(directory)
     layers: list[str] = []
     state = {}
     heads: dict[str, dict] = {}
     for key, tensor in tensors.items():
         path = key.removeprefix(_PREFIX)
+        if path.endswith(_MAGNITUDE):
+            state[f"{path.removesuffix(_MAGNITUDE)}.magnitude"] = tensor
+            continue
         for part in ("lora_A", "lora_B"):
             marker = f".{part}."
             if marker in path:
@@ -91,8 +96,9 @@ def load_peft_lora(model: AdapterCore, directory: str | Path, *, name: str) -> s
     stray = [h for h in heads if not any(h == m or h.endswith("." + m) for m in saved)]
     if stray:
         raise AdapterFileError(f"unexpected tensors for modules {stray} in {directory}")
-    _check_convolutions(model, layers, directory)
-    config = LoraConfig(
+    dora = bool(peft_config.get("use_dora", False))
+    _check_convolutions(model, layers, directory, dora=dora)
+    config = (DoraConfig if dora else LoraConfig)(
         r=int(peft_config["r"]),
         alpha=float(peft_config["lora_alpha"]),
         dropout=float(peft_config.get("lora_dropout") or 0.0),
@@ -116,8 +122,11 @@ def load_peft_lora(model: AdapterCore, directory: str | Path, *, name: str) -> s
     return name
 
 
-def _check_convolutions(model: AdapterCore, layers: list[str], directory: Path | str) -> None:
-    """Refuse LoRA on a Conv2d whose PEFT update is computed unlike its merged weight.
+def _check_convolutions(
+    model: AdapterCore, layers: list[str], directory: Path | str, *, dora: bool
+) -> None:
+    """Refuse DoRA on any Conv2d (medadapt's DoRA is for Linear layers), and LoRA on a Conv2d
+    whose PEFT update is computed unlike its merged weight.
 
     PEFT builds ``lora_A`` with the base layer's kernel, stride and padding only: no dilation
     and zero padding. On a dilated kernel, or a layer that pads with reflect / replicate /
@@ -129,6 +138,12 @@ def _check_convolutions(model: AdapterCore, layers: list[str], directory: Path |
         conv = innermost(module)
         if name not in wanted or not isinstance(conv, nn.Conv2d):
             continue
+        if dora:
+            raise AdapterFileError(
+                f"PEFT adapter in {directory} has DoRA on {name}, a Conv2d; medadapt's DoRA "
+                "adapts Linear layers only: re-train it without that layer in target_modules, "
+                "or with use_dora=False"
+            )
         if any(d != 1 and k != 1 for d, k in zip(conv.dilation, conv.kernel_size, strict=True)):
             raise AdapterFileError(
                 f"PEFT adapter in {directory} has LoRA on {name}, a Conv2d with dilation="
