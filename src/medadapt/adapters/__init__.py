@@ -28,7 +28,7 @@ from medadapt.adapters.methods import (
     unregister_method,
 )
 from medadapt.adapters.model import AdapterModel
-from medadapt.adapters.peft_io import load_peft_lora
+from medadapt.adapters.peft_io import export_peft, load_peft_lora
 from medadapt.adapters.state import load_adapter, read_manifest, save_adapter
 from medadapt.adapters.targets import FAMILIES, TargetSpec, detect_family
 
@@ -47,6 +47,7 @@ __all__ = [
     "config_from_dict",
     "default_config",
     "detect_family",
+    "export_peft",
     "fingerprint_model",
     "load_adapter",
     "load_peft_lora",
