@@ -170,6 +170,7 @@ class BottleneckLayer(AdapterLayer):
     """A sub-layer (attention block, FFN, or a Linear) with bottleneck adapters."""
 
     method = "bottleneck"
+    wraps_any_module = True
 
     def add(self, name: str, config: BottleneckConfig, site: InjectionSite) -> None:
         d_in, d_out = _widths(site, config)

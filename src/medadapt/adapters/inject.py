@@ -91,7 +91,7 @@ def _wrap(
     for layer in wrapper_chain(module):
         if type(layer) is cls:
             return layer
-    check_position(site.name, module, parent, cls.method)
+    check_position(site.name, module, parent, cls)
     layer = cls.build(module, routing, config, site)
     layer.training = layer.units.training = module.training  # the model's mode, not train()
     setattr(parent, attr, layer)

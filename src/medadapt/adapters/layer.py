@@ -43,6 +43,9 @@ class AdapterLayer(nn.Module, abc.ABC):
     """
 
     method: ClassVar[str] = ""
+    # True when the layer only reads the wrapped module's input / output, so it may wrap any
+    # module (a bottleneck around a whole attention block); False when it needs its weights
+    wraps_any_module: ClassVar[bool] = False
 
     def __init__(self, base_layer: nn.Module, routing: Routing) -> None:
         super().__init__()
