@@ -14,6 +14,7 @@ from medadapt.adapters import (
     AdapterModel,
     BottleneckConfig,
     DoraConfig,
+    IA3Config,
     LoraConfig,
     default_config,
     load_peft_lora,
@@ -219,3 +220,28 @@ def test_peft_dora_on_a_convolution_is_refused(tmp_path):
 def test_dora_defaults_follow_lora(family):
     config = default_config("dora", family, heads=("h",), layers=(1,))
     assert config == DoraConfig(r=8, alpha=16, heads=("h",), layers=(1,))
+
+
+def test_dora_stacks_over_another_method_on_one_linear():
+    """DoRA around an IA3 layer: W x is computed from the weight, not read off the (scaled)
+    output of the layer inside."""
+    model = AdapterModel(tiny_vit()).eval()
+    model.add_adapter("i", IA3Config(targets=["attn.qkv"]))
+    model.add_adapter("d", DoraConfig(r=2, targets=["attn.qkv"]))
+    randomize(model, "i", 0)
+    randomize(model, "d", 1)
+    qkv = model.base_model.blocks[0].attn.qkv
+    assert (type(qkv).__name__, type(qkv.base_layer).__name__) == ("DoraLayer", "IA3Layer")
+    ids = ["d", "i", None, "d"]
+    x = tiny_images(len(ids))
+    with torch.no_grad():
+        mixed = model(x, adapter_ids=ids)
+        model.set_active("d")
+        alone = model(x)
+        model.merge_adapter("d")
+        merged = model(x)
+        model.unmerge()
+        for i, name in enumerate(ids):
+            model.set_active(name)
+            assert (mixed[i] - model(x[i : i + 1])[0]).abs().max().item() <= TOL
+    assert (merged - alone).abs().max().item() <= TOL
