@@ -1,13 +1,16 @@
-"""The conformance suite: every adapter method must pass every check here.
-
-Checks: identity at init, gradients only on adapter parameters, save/load round trip, merged ==
-unmerged (where merging is defined), mixed batch == per-sample.
-"""
+"""The conformance suite (medadapt.adapters.testing) over every registered method and more
+configurations on a tiny timm ViT; and proof that it catches broken methods."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import ClassVar
+
 import pytest
 import torch
+from torch import nn
 
 from medadapt.adapters import (
     AdapterModel,
@@ -15,12 +18,31 @@ from medadapt.adapters import (
     HeadConfig,
     IA3Config,
     LoraConfig,
-    read_manifest,
+    MethodSpec,
+    default_config,
+    method_names,
+    method_spec,
+    register_method,
+    unregister_method,
 )
+from medadapt.adapters.lora import LoraLayer, LoraUnit
+from medadapt.adapters.testing import check_adapter_method
 from medadapt.errors import AdapterStateError
 from tests.adapters.models import adapted, randomize, tiny_images, tiny_vit
 
-METHODS = {
+
+@pytest.mark.parametrize("method", method_names())
+def test_every_registered_method_conforms_on_the_tiny_models(method):
+    check_adapter_method(method)
+
+
+@pytest.mark.parametrize("method", method_names())
+def test_every_registered_method_conforms_on_a_timm_vit_with_its_defaults(method):
+    config = default_config(method, "timm_vit", heads=("head",))
+    check_adapter_method(method, model=tiny_vit, inputs=tiny_images, config=config)
+
+
+VARIANTS = {  # configurations beyond the defaults: placements, ranks, a conv, without heads
     "bottleneck_houlsby": lambda seed: BottleneckConfig(placement="houlsby", reduction_factor=4),
     "bottleneck_pfeiffer": lambda seed: BottleneckConfig(
         placement="pfeiffer", d_hidden=4 + seed, activation="gelu"
@@ -32,126 +54,181 @@ METHODS = {
     "ia3": lambda seed: IA3Config(),
     "head": lambda seed: HeadConfig(heads=("head",)),
 }
-MERGEABLE = {"lora_linear", "lora_conv", "lora_with_head", "ia3", "head"}
 
 
-@pytest.fixture(params=sorted(METHODS))
-def method(request) -> str:
-    return request.param
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_more_configurations_conform_on_a_timm_vit(variant):
+    config = VARIANTS[variant]
+    method = config(0).method
+    check_adapter_method(method, model=tiny_vit, inputs=tiny_images, config=config)
 
 
-def test_new_adapter_is_an_exact_identity(method):
-    model, reference = adapted()
-    x = tiny_images()
-    model.add_adapter("a", METHODS[method](0))
-    model.set_active("a")
-    assert torch.equal(model(x), reference(x))
-
-
-def test_only_adapter_parameters_get_gradients(method):
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_every_adapter_parameter_gets_a_gradient(variant):
+    """Stricter than the suite (which allows a dead ReLU layer): every tensor, these seeds."""
     model, _ = adapted()
-    model.add_adapter("a", METHODS[method](0))
-    model.add_adapter("b", METHODS[method](1))
+    model.add_adapter("a", VARIANTS[variant](0))
+    model.add_adapter("b", VARIANTS[variant](1))
     randomize(model, "a", seed=2)  # at init some gradients are exactly zero (B = 0, up = 0)
     model.train_adapter("a")
-    expected = {id(p) for p in model.adapter_parameters("a")}
-    assert {id(p) for p in model.trainable_parameters()} == expected
-    assert model.count_parameters("a") == sum(p.numel() for p in model.adapter_parameters("a"))
-
     model.train()
     model(tiny_images()).square().sum().backward()
-    with_grad = {id(p) for p in model.parameters() if p.grad is not None}
-    assert with_grad == expected
     assert all(p.grad.abs().sum() > 0 for p in model.adapter_parameters("a"))
-
-
-def test_save_load_round_trip(method, tmp_path):
-    model, reference = adapted()
-    model.add_adapter("a", METHODS[method](0))
-    randomize(model, "a", seed=3)
-    model.set_active("a")
-    x = tiny_images()
-    expected = model(x)
-    model.save_adapter("a", tmp_path / "a", metadata={"n_train": 12})
-
-    manifest = read_manifest(tmp_path / "a")
-    assert manifest["method"] == METHODS[method](0).method
-    assert manifest["metadata"] == {"n_train": 12}
-    assert manifest["n_parameters"] == model.count_parameters("a")
-
-    fresh = AdapterModel(reference).eval()
-    name = fresh.load_adapter(tmp_path / "a", name="loaded")
-    assert name == "loaded"
-    fresh.set_active("loaded")
-    assert torch.equal(fresh(x), expected)
-
-
-def test_merged_equals_unmerged(method):
-    model, reference = adapted()
-    model.add_adapter("a", METHODS[method](0))
-    randomize(model, "a", seed=4)
-    model.set_active("a")
-    x = tiny_images()
-    unmerged = model(x)
-    if method not in MERGEABLE:
-        with pytest.raises(
-            AdapterStateError, match="only lora, ia3 and head adapters can be merged"
-        ):
-            model.merge_adapter("a")
-        return
-    model.merge_adapter("a")
-    torch.testing.assert_close(model(x), unmerged, atol=1e-5, rtol=0)
-    with pytest.raises(AdapterStateError, match="call unmerge"):
-        model(x, adapter_ids=["a", None, "a", None, None])
-    model.unmerge()
-    with model.disabled():
-        torch.testing.assert_close(model(x), reference(x), atol=1e-5, rtol=0)
-
-
-def _per_sample(model: AdapterModel, x: torch.Tensor, ids: list[str | None]) -> torch.Tensor:
-    rows = []
-    for i, name in enumerate(ids):
-        model.set_active(name)
-        rows.append(model(x[i : i + 1]))
-    model.set_active(None)
-    return torch.cat(rows)
-
-
-@pytest.mark.parametrize("grad", [False, True], ids=["no_grad", "grad"])
-def test_mixed_batch_equals_per_sample(method, grad):
-    model, _ = adapted()
-    for seed, name in enumerate(["a", "b", "c"]):
-        model.add_adapter(name, METHODS[method](seed))
-        randomize(model, name, seed=10 + seed)
-    ids = ["b", None, "a", "c", "b", None, "a"]
-    x = tiny_images(len(ids))
-    with torch.set_grad_enabled(grad):
-        mixed = model(x, adapter_ids=ids)
-        alone = _per_sample(model, x, ids)
-        assert (mixed - alone).abs().max().item() <= 1e-5
-        # the stacked-weight cache must notice an in-place weight change
-        randomize(model, "a", seed=99)
-        mixed = model(x, adapter_ids=ids)
-        alone = _per_sample(model, x, ids)
-        assert (mixed - alone).abs().max().item() <= 1e-5
-
-
-def test_mixed_batch_trains_each_adapter_on_its_own_samples(method):
-    model, _ = adapted()
-    model.add_adapter("a", METHODS[method](0))
-    model.add_adapter("b", METHODS[method](1))
-    model.train_adapter(["a", "b"])
-    ids = ["a", "a", None]
-    model(tiny_images(3), adapter_ids=ids).square().sum().backward()
-    assert all(p.grad is not None for p in model.adapter_parameters("a"))
     assert all(p.grad is None for p in model.adapter_parameters("b"))
 
 
-def test_a_deleted_adapter_leaves_the_base_model_as_it_was(method):
-    model, reference = adapted()
-    keys = set(tiny_vit().state_dict())
-    model.add_adapter("a", METHODS[method](0))
-    model.delete_adapter("a")
-    assert set(model.base_model.state_dict()) == keys
-    x = tiny_images()
-    assert torch.equal(model(x), reference(x))
+def test_merging_a_bottleneck_is_refused_by_name():
+    model = AdapterModel(tiny_vit())
+    model.add_adapter("a", BottleneckConfig())
+    with pytest.raises(AdapterStateError) as err:
+        model.merge_adapter("a")
+    assert str(err.value) == (
+        "adapter 'a' is bottleneck; only lora, ia3, head and dora adapters can be merged (a "
+        "bottleneck is non-linear)"
+    )
+
+
+# ----- plug-in methods: registered by a test, checked by the suite ----------------------------
+@dataclass(frozen=True, kw_only=True)
+class PluginConfig(LoraConfig):
+    method: ClassVar[str] = "plugin"
+
+
+class _PluginLayer(LoraLayer):
+    """LoRA under another name: a correct plug-in; the broken ones below subclass it."""
+
+    method = "plugin"
+
+
+def _register(layer: type[LoraLayer], **spec) -> None:
+    options = dict(mergeable=True, defaults={"timm_vit": {"r": 2, "alpha": 4}})
+    options.update(spec)
+    register_method(
+        MethodSpec(
+            name="plugin",
+            config_class=PluginConfig,
+            layer_class=layer,
+            label="plug-in adapter",
+            family_targets=method_spec("lora").family_targets,
+            **options,
+        )
+    )
+
+
+@pytest.fixture
+def plugin() -> Iterator[str]:
+    yield "plugin"
+    if "plugin" in method_names():
+        unregister_method("plugin")
+
+
+def test_a_plug_in_method_registers_conforms_and_round_trips(plugin, tmp_path):
+    _register(_PluginLayer)
+    assert method_names()[-1] == plugin
+    check_adapter_method(plugin)
+    model = AdapterModel(tiny_vit())
+    model.add_adapter("a", PluginConfig(r=2))
+    assert model.layer_names["a"] == ["blocks.0.attn.qkv", "blocks.1.attn.qkv"]
+    assert type(model.base_model.blocks[0].attn.qkv) is _PluginLayer
+    model.save_adapter("a", tmp_path / "a")
+    fresh = AdapterModel(tiny_vit())
+    fresh.load_adapter(tmp_path / "a")
+    assert type(fresh.configs["a"]) is PluginConfig
+
+
+def test_a_method_without_mixed_batches_is_refused_in_one(plugin):
+    _register(_PluginLayer, mixed_batches=False)
+    check_adapter_method(plugin)  # the suite checks the refusal instead of the mixing
+    model = AdapterModel(tiny_vit())
+    model.add_adapter("a", default_config(plugin, "timm_vit"))
+    with pytest.raises(AdapterStateError) as err:
+        model(tiny_images(2), adapter_ids=["a", None])
+    assert str(err.value) == (
+        "adapter 'a' is plugin, which cannot share a batch with other adapters; send its "
+        "samples in a batch of their own"
+    )
+
+
+class _LeakyMixing(_PluginLayer):
+    def forward_mixed(self, route, args, kwargs):
+        names = tuple(n for n in route.vocabulary if n in self.units)
+        return self.forward_active(names[:1], args, kwargs)  # every sample gets the first
+
+
+class _DoubleMerge(_PluginLayer):
+    @torch.no_grad()
+    def merge(self, name):
+        super().merge(name)
+        self.base_layer.weight.add_(self.units[name].delta_weight())
+
+
+class _SubtractingUnmerge(_PluginLayer):
+    @torch.no_grad()
+    def unmerge(self, name):
+        self.base_layer.weight.sub_(self.units[name].delta_weight())
+        self.merged.remove(name)
+
+
+class _GreedyUnit(LoraUnit):
+    def __init__(self, base: nn.Module, **kwargs) -> None:
+        super().__init__(base, **kwargs)
+        self.base = base  # registers the base layer inside the adapter
+
+
+class _HoldsTheBase(_PluginLayer):
+    def add(self, name, config, site):
+        super().add(name, config, site)
+        unit = self.units[name]
+        greedy = _GreedyUnit(
+            site.module, r=unit.r, scaling=unit.scaling, dropout=unit.dropout, init="zero_b"
+        )
+        greedy.load_state_dict(unit.state_dict(), strict=False)
+        del self.units[name]
+        self.units[name] = greedy
+
+
+class _NotAnIdentity(_PluginLayer):
+    def add(self, name, config, site):
+        super().add(name, config, site)
+        torch.nn.init.normal_(self.units[name].lora_B.weight, std=0.5)
+
+
+BROKEN = {
+    "leaky_mixing": (
+        _LeakyMixing,
+        "a mixed batch equals the per-adapter forwards (no_grad, grad, after a weight change): "
+        "mixed batch vs per-adapter forwards (no_grad): they differ by",
+    ),
+    "double_merge": (
+        _DoubleMerge,
+        "merged equals unmerged, and unmerge restores the base bit for bit (or merge is "
+        "refused): merged vs unmerged outputs: they differ by",
+    ),
+    "subtracting_unmerge": (
+        _SubtractingUnmerge,
+        "merged equals unmerged, and unmerge restores the base bit for bit (or merge is "
+        "refused): unmerge did not restore base tensors ['body.0.weight', 'body.2.weight'] bit "
+        "for bit",
+    ),
+    "holds_the_base": (
+        _HoldsTheBase,
+        "exactly the trained adapter's own parameters require and receive gradients: the "
+        "adapter's parameters include base-model parameters",
+    ),
+    "not_an_identity": (
+        _NotAnIdentity,
+        "a new adapter is an exact identity: a new adapter's output vs the base model's: they "
+        "differ by",
+    ),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(BROKEN))
+def test_the_suite_catches_a_broken_method(plugin, fault):
+    layer, message = BROKEN[fault]
+    _register(layer)
+    with pytest.raises(AssertionError) as err:
+        check_adapter_method(plugin)
+    expected = f"check_adapter_method('plugin') on TinyMLP: {message}"
+    assert str(err.value).startswith(expected), str(err.value)
+    assert re.fullmatch(r"[^\n]+", str(err.value))  # one line

@@ -59,12 +59,12 @@ def test_peft_options_medadapt_does_not_reproduce_are_refused(tmp_path):
     directory, base, _ = _peft_dir(tmp_path)
     path = directory / "adapter_config.json"
     config = json.loads(path.read_text())
-    config["use_dora"] = True
+    config["fan_in_fan_out"] = True
     path.write_text(json.dumps(config))
     with pytest.raises(AdapterFileError) as err:
         load_peft_lora(AdapterModel(base), directory, name="x")
     assert str(err.value) == (
-        "PEFT option use_dora=True is not supported by medadapt; re-train without it"
+        "PEFT option fan_in_fan_out=True is not supported by medadapt; re-train without it"
     )
 
 

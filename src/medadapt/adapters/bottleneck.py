@@ -9,21 +9,29 @@ at zero, so a new adapter changes nothing until trained.
 from __future__ import annotations
 
 import math
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from medadapt.adapters.config import BottleneckConfig
+from medadapt.adapters.config import AdapterConfig, help_field
 from medadapt.adapters.layer import (
     AdapterLayer,
+    InjectionSite,
     matmul_dtype,
     pad_to,
     per_sample,
     split_output,
 )
+from medadapt.adapters.methods import MethodSpec, register_method
 from medadapt.adapters.routing import MixedRoute
+from medadapt.adapters.targets import FamilyPreset
+from medadapt.errors import ConfigError, TargetError
+
+ACTIVATIONS = ("relu", "gelu", "tanh", "silu", "identity")
+PLACEMENTS = ("houlsby", "pfeiffer", "parallel")
 
 _ACTIVATIONS = {
     "relu": F.relu,
@@ -32,6 +40,71 @@ _ACTIVATIONS = {
     "silu": F.silu,
     "identity": lambda t: t,
 }
+# the model width per preset family, for sub-layers (attention, FFN) that are not one Linear
+_D_MODEL = {
+    "timm_vit": lambda m: int(m.embed_dim),
+    "monai_vit": lambda m: int(m.blocks[0].mlp.linear2.out_features),
+    "ft_transformer": lambda m: int(m.d_token),
+    "hf_bert": lambda m: int(m.config.hidden_size),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class BottleneckConfig(AdapterConfig):
+    """Bottleneck adapter: down-projection, non-linearity, up-projection, residual.
+
+    ``placement``: ``houlsby`` (after the attention output and after the FFN), ``pfeiffer``
+    (after the FFN only) or ``parallel`` (AdaptFormer: beside the FFN, scaled). The
+    up-projection starts at zero, so a new adapter is an exact identity.
+    """
+
+    method: ClassVar[str] = "bottleneck"
+
+    placement: str = help_field("houlsby | pfeiffer | parallel.", "houlsby")
+    reduction_factor: float = help_field(
+        "Hidden size = d_model / reduction_factor (at least 1).", 16.0
+    )
+    d_hidden: int | None = help_field("Explicit hidden size; overrides reduction_factor.", None)
+    activation: str = help_field(f"Non-linearity, one of {ACTIVATIONS}.", "relu")
+    dropout: float = help_field("Dropout on the adapter's input while training.", 0.0)
+    scaling: float | None = help_field(
+        "Multiplier on the adapter's output; None = 1.0 (serial) or 0.1 (parallel, AdaptFormer).",
+        None,
+    )
+    d_model: int | None = help_field(
+        "Width of the wrapped sub-layer's output when it cannot be read off its Linear layers.",
+        None,
+    )
+
+    def _validate(self) -> None:
+        if self.placement not in PLACEMENTS:
+            raise ConfigError(f"placement must be one of {PLACEMENTS}, got {self.placement=}")
+        if not self.reduction_factor > 0:
+            raise ConfigError(f"reduction_factor must be positive, got {self.reduction_factor=}")
+        if self.d_hidden is not None and self.d_hidden < 1:
+            raise ConfigError(f"d_hidden must be positive, got {self.d_hidden=}")
+        if self.activation not in ACTIVATIONS:
+            raise ConfigError(f"activation must be one of {ACTIVATIONS}, got {self.activation=}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout=}")
+        if self.d_model is not None and self.d_model < 1:
+            raise ConfigError(f"d_model must be positive, got {self.d_model=}")
+
+    @property
+    def mode(self) -> str:
+        """``serial`` (adapter reads the sub-layer's output) or ``parallel`` (its input)."""
+        return "parallel" if self.placement == "parallel" else "serial"
+
+    @property
+    def effective_scaling(self) -> float:
+        if self.scaling is not None:
+            return float(self.scaling)
+        return 0.1 if self.mode == "parallel" else 1.0
+
+    def hidden_size(self, d_model: int) -> int:
+        if self.d_hidden is not None:
+            return self.d_hidden
+        return max(1, round(d_model / self.reduction_factor))
 
 
 class BottleneckUnit(nn.Module):
@@ -97,8 +170,10 @@ class BottleneckLayer(AdapterLayer):
     """A sub-layer (attention block, FFN, or a Linear) with bottleneck adapters."""
 
     method = "bottleneck"
+    wraps_any_module = True
 
-    def add(self, name: str, config: BottleneckConfig, *, d_in: int, d_out: int) -> None:
+    def add(self, name: str, config: BottleneckConfig, site: InjectionSite) -> None:
+        d_in, d_out = _widths(site, config)
         d_source = d_in if config.mode == "parallel" else d_out
         unit = BottleneckUnit(
             d_in=d_source,
@@ -172,3 +247,49 @@ class BottleneckLayer(AdapterLayer):
             scale = [u.down.weight.new_tensor(u.scaling) for u in units]
             stacks.append(torch.stack([*scale, torch.zeros_like(scale[0])]))
         return tuple(stacks)
+
+
+def _widths(site: InjectionSite, config: BottleneckConfig) -> tuple[int, int]:
+    """``(d_in, d_out)`` of the sub-layer at ``site``."""
+    module = site.module
+    if config.d_model is not None:
+        return config.d_model, config.d_model
+    if isinstance(module, nn.Linear):
+        return module.in_features, module.out_features
+    if site.family in _D_MODEL:
+        d = _D_MODEL[site.family](site.model)
+        return d, d
+    linears = [m for m in module.modules() if isinstance(m, nn.Linear)]
+    if not linears:
+        raise TargetError(
+            f"cannot tell the width of {type(module).__name__} for a bottleneck adapter; "
+            "pass BottleneckConfig(d_model=...)"
+        )
+    return linears[0].in_features, linears[-1].out_features
+
+
+def _family_targets(preset: FamilyPreset, config: AdapterConfig) -> tuple[str, ...]:
+    """Houlsby: after the attention output and after the FFN; Pfeiffer / parallel: the FFN."""
+    if getattr(config, "placement", None) == "houlsby":
+        return (preset.attention_output, preset.feedforward)
+    return (preset.feedforward,)
+
+
+_VIT = {"placement": "houlsby", "reduction_factor": 8}
+register_method(
+    MethodSpec(
+        name="bottleneck",
+        config_class=BottleneckConfig,
+        layer_class=BottleneckLayer,
+        label="bottleneck adapter",
+        mergeable=False,
+        merge_refusal="a bottleneck is non-linear",
+        family_targets=_family_targets,
+        defaults={
+            "ft_transformer": {"placement": "houlsby", "reduction_factor": 4},
+            "timm_vit": _VIT,
+            "monai_vit": _VIT,
+            "hf_bert": _VIT,
+        },
+    )
+)

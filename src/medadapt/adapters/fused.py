@@ -29,15 +29,18 @@ _SWITCHES: dict[type[nn.Module], tuple[str, object]] = {
 _SAVED = "_medadapt_fast_path"  # the switch's own value, while medadapt holds it off
 
 
-def check_position(name: str, module: nn.Module, parent: nn.Module, method: str) -> None:
+def check_position(
+    name: str, module: nn.Module, parent: nn.Module, layer_class: type[AdapterLayer]
+) -> None:
     """Refuse an adapter at ``name`` that ``nn.MultiheadAttention`` would bypass."""
+    method = layer_class.method
     if isinstance(parent, nn.MultiheadAttention):
         raise TargetError(
             f"{name} belongs to nn.MultiheadAttention, which reads its weight directly and "
             f"never calls it, so a {method} adapter there would be ignored; target linear1 / "
             "linear2, or put a bottleneck adapter on the whole attention module"
         )
-    if isinstance(innermost(module), nn.MultiheadAttention) and method != "bottleneck":
+    if isinstance(innermost(module), nn.MultiheadAttention) and not layer_class.wraps_any_module:
         raise TargetError(
             f"{method} cannot adapt {name} (nn.MultiheadAttention): its input projection is a "
             "raw Parameter (in_proj_weight), not a Linear; target linear1 / linear2, or put a "

@@ -8,14 +8,28 @@ rows keep the base head's weights.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
-from medadapt.adapters.layer import AdapterLayer, innermost, pad_to, per_sample
+from medadapt.adapters.config import AdapterConfig
+from medadapt.adapters.layer import AdapterLayer, InjectionSite, innermost, pad_to, per_sample
+from medadapt.adapters.methods import MethodSpec, register_method
 from medadapt.adapters.routing import MixedRoute
-from medadapt.errors import AdapterStateError, TargetError
+from medadapt.errors import AdapterStateError, ConfigError, TargetError
+
+
+@dataclass(frozen=True, kw_only=True)
+class HeadConfig(AdapterConfig):
+    """Head only: no layer inside the backbone changes; a per-adapter copy of the head trains."""
+
+    method: ClassVar[str] = "head"
+
+    def _validate(self) -> None:
+        if not self.heads:
+            raise ConfigError("method 'head' needs heads=('<head module name>',), got none")
 
 
 class HeadLayer(AdapterLayer):
@@ -32,9 +46,11 @@ class HeadLayer(AdapterLayer):
             )
         super().__init__(base_layer, routing)
 
-    def add(self, name: str, *, out_features: int | None = None) -> None:
+    def add(self, name: str, config: AdapterConfig, site: InjectionSite) -> None:
+        """A copy of the base head for adapter ``name``, ``config.head_out_features`` wide."""
         base = self.base_layer
-        out = base.out_features if out_features is None else out_features
+        wanted = config.head_out_features
+        out = base.out_features if wanted is None else wanted
         if out < base.out_features:
             raise TargetError(
                 f"head_out_features={out} is smaller than the base head's {base.out_features} "
@@ -117,3 +133,15 @@ class HeadLayer(AdapterLayer):
             ]
         )
         return weight, bias
+
+
+register_method(
+    MethodSpec(
+        name="head",
+        config_class=HeadConfig,
+        layer_class=None,  # only the per-adapter head copy (HeadLayer), which every method may add
+        label="head-only adapter",
+        mergeable=True,
+        defaults={family: {} for family in ("ft_transformer", "timm_vit", "monai_vit", "hf_bert")},
+    )
+)

@@ -7,15 +7,41 @@ adapters multiply their scales.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar, Self
 
 import torch
 from torch import nn
 
-from medadapt.adapters.config import IA3Config
-from medadapt.adapters.layer import AdapterLayer, innermost, per_sample
-from medadapt.adapters.routing import MixedRoute
-from medadapt.errors import AdapterStateError, TargetError
+from medadapt.adapters.config import AdapterConfig, help_field
+from medadapt.adapters.layer import AdapterLayer, InjectionSite, innermost, per_sample
+from medadapt.adapters.methods import MethodSpec, register_method
+from medadapt.adapters.routing import MixedRoute, Routing
+from medadapt.adapters.targets import FamilyPreset, ia3_input_scaled
+from medadapt.errors import AdapterStateError, ConfigError, TargetError
+
+
+@dataclass(frozen=True, kw_only=True)
+class IA3Config(AdapterConfig):
+    """IA3: learned per-channel scales (Liu et al. 2022), initialised to one.
+
+    Layers named in ``feedforward`` scale their *input* (the FFN's second layer); the others
+    scale their output (keys and values).
+    """
+
+    method: ClassVar[str] = "ia3"
+
+    feedforward: tuple[str, ...] | None = help_field(
+        "Name suffixes of the targets whose input (not output) is scaled; None = preset.", None
+    )
+    init: str = help_field("'ones' (exact identity) or 'random' (for tests).", "ones")
+
+    def _validate(self) -> None:
+        if self.feedforward is not None:
+            ff = (self.feedforward,) if isinstance(self.feedforward, str) else self.feedforward
+            object.__setattr__(self, "feedforward", tuple(ff))
+        if self.init not in ("ones", "random"):
+            raise ConfigError(f"init must be 'ones' or 'random', got {self.init=}")
 
 
 class IA3Unit(nn.Module):
@@ -44,7 +70,14 @@ class IA3Layer(AdapterLayer):
         super().__init__(base_layer, routing)
         self.input_scaled = input_scaled
 
-    def add(self, name: str, config: IA3Config) -> None:
+    @classmethod
+    def build(
+        cls, base_layer: nn.Module, routing: Routing, config: IA3Config, site: InjectionSite
+    ) -> Self:
+        scaled_input = ia3_input_scaled(site.family, config.feedforward, site.name)
+        return cls(base_layer, routing, input_scaled=scaled_input)
+
+    def add(self, name: str, config: IA3Config, site: InjectionSite) -> None:
         size = self.base_layer.in_features if self.input_scaled else self.base_layer.out_features
         self.add_unit(name, IA3Unit(size, init=config.init))
 
@@ -101,3 +134,21 @@ class IA3Layer(AdapterLayer):
             weight.mul_(factor.to(weight.dtype).view(-1, 1))
             if bias is not None:
                 bias.mul_(factor.to(bias.dtype))
+
+
+def _family_targets(preset: FamilyPreset, config: AdapterConfig) -> tuple[str, ...]:
+    """Keys and values (output-scaled) and the FFN's second layer (input-scaled)."""
+    return (*preset.ia3_outputs, *preset.ia3_inputs)
+
+
+register_method(
+    MethodSpec(
+        name="ia3",
+        config_class=IA3Config,
+        layer_class=IA3Layer,
+        label="IA3 adapter",
+        mergeable=True,
+        family_targets=_family_targets,
+        defaults={family: {} for family in ("ft_transformer", "timm_vit", "monai_vit", "hf_bert")},
+    )
+)

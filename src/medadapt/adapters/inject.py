@@ -8,61 +8,36 @@ would bypass (see :mod:`medadapt.adapters.fused`).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 
 from torch import nn
 
-from medadapt.adapters.bottleneck import BottleneckLayer
-from medadapt.adapters.config import (
-    AdapterConfig,
-    BottleneckConfig,
-    IA3Config,
-    LoraConfig,
-)
+from medadapt.adapters.config import AdapterConfig
 from medadapt.adapters.fused import check_position, sync_fast_paths
 from medadapt.adapters.head import HeadLayer
-from medadapt.adapters.ia3 import IA3Layer
 from medadapt.adapters.layer import (
     AdapterLayer,
+    InjectionSite,
     base_type,
     innermost,
     iter_base_modules,
     wrapper_chain,
 )
-from medadapt.adapters.lora import LoraLayer
+from medadapt.adapters.methods import method_spec, preset_targets
 from medadapt.adapters.routing import Routing
-from medadapt.adapters.targets import (
-    TargetSpec,
-    block_index,
-    ia3_input_scaled,
-    preset_targets,
-    raise_no_match,
-)
+from medadapt.adapters.targets import TargetSpec, block_index, raise_no_match
 from medadapt.errors import ConfigError, TargetError
-
-_D_MODEL = {
-    "timm_vit": lambda m: int(m.embed_dim),
-    "monai_vit": lambda m: int(m.blocks[0].mlp.linear2.out_features),
-    "ft_transformer": lambda m: int(m.d_token),
-    "hf_bert": lambda m: int(m.config.hidden_size),
-}
-
-LAYER_CLASSES: dict[str, type[AdapterLayer]] = {
-    "bottleneck": BottleneckLayer,
-    "lora": LoraLayer,
-    "ia3": IA3Layer,
-}
 
 
 def resolve_targets(model: nn.Module, config: AdapterConfig, family: str | None) -> list[str]:
     """Canonical names of the modules ``config`` adapts in ``model`` (may be empty for 'head')."""
-    if config.method == "head":
+    if method_spec(config.method).layer_class is None:
         return []
     if config.targets is not None:
         specs: Sequence[TargetSpec] = config.targets
     elif family is not None:
-        placement = getattr(config, "placement", None)
-        specs = preset_targets(family, config.method, placement)
+        specs = preset_targets(family, config)
     else:
         raise ConfigError(
             f"medadapt has no adapter preset for {type(model).__name__}; pass targets=[...] "
@@ -92,23 +67,6 @@ def resolve_targets(model: nn.Module, config: AdapterConfig, family: str | None)
     return names
 
 
-def _d_model(model: nn.Module, module: nn.Module, config: BottleneckConfig, family: str | None):
-    if config.d_model is not None:
-        return config.d_model, config.d_model
-    if isinstance(module, nn.Linear):
-        return module.in_features, module.out_features
-    if family in _D_MODEL:
-        d = _D_MODEL[family](model)
-        return d, d
-    linears = [m for m in module.modules() if isinstance(m, nn.Linear)]
-    if not linears:
-        raise TargetError(
-            f"cannot tell the width of {type(module).__name__} for a bottleneck adapter; "
-            "pass BottleneckConfig(d_model=...)"
-        )
-    return linears[0].in_features, linears[-1].out_features
-
-
 def _locate(model: nn.Module, wanted: str) -> tuple[nn.Module, nn.Module, str]:
     for name, module, parent, attr in iter_base_modules(model):
         if name == wanted:
@@ -119,21 +77,22 @@ def _locate(model: nn.Module, wanted: str) -> tuple[nn.Module, nn.Module, str]:
 
 
 def _wrap(
-    name: str,
+    site: InjectionSite,
     parent: nn.Module,
     attr: str,
     module: nn.Module,
     cls: type[AdapterLayer],
     routing: Routing,
-    **kwargs: object,
+    config: AdapterConfig,
 ) -> AdapterLayer:
     """The ``cls`` layer at this position: an existing one in the wrapper chain, or a new
-    outermost wrapper (methods stack: e.g. IA3 around a bottleneck on one Linear)."""
+    outermost wrapper (methods stack: e.g. IA3 around a bottleneck on one Linear). The class
+    must match exactly: a method whose layer subclasses another's still gets its own layer."""
     for layer in wrapper_chain(module):
-        if isinstance(layer, cls):
+        if type(layer) is cls:
             return layer
-    check_position(name, module, parent, cls.method)
-    layer = cls(module, routing, **kwargs)
+    check_position(site.name, module, parent, cls)
+    layer = cls.build(module, routing, config, site)
     layer.training = layer.units.training = module.training  # the model's mode, not train()
     setattr(parent, attr, layer)
     return layer
@@ -149,27 +108,19 @@ def inject(
     family: str | None,
 ) -> None:
     """Add adapter ``adapter`` to the modules ``layer_names`` and to ``config.heads``."""
+    layer_class = method_spec(config.method).layer_class
+    if layer_names and layer_class is None:
+        raise ConfigError(f"method {config.method!r} has no layers to insert")
     for layer_name in layer_names:
         module, parent, attr = _locate(model, layer_name)
-        if isinstance(config, BottleneckConfig):
-            d_in, d_out = _d_model(model, innermost(module), config, family)
-            layer = _wrap(layer_name, parent, attr, module, BottleneckLayer, routing)
-            layer.add(adapter, config, d_in=d_in, d_out=d_out)
-        elif isinstance(config, LoraConfig):
-            layer = _wrap(layer_name, parent, attr, module, LoraLayer, routing)
-            layer.add(adapter, config, layer_name=layer_name)
-        elif isinstance(config, IA3Config):
-            scaled_input = ia3_input_scaled(family, config.feedforward, layer_name)
-            layer = _wrap(
-                layer_name, parent, attr, module, IA3Layer, routing, input_scaled=scaled_input
-            )
-            layer.add(adapter, config)
-        else:
-            raise ConfigError(f"method {config.method!r} has no layers to insert")
+        site = InjectionSite(model=model, family=family, name=layer_name, module=innermost(module))
+        layer = _wrap(site, parent, attr, module, layer_class, routing, config)
+        layer.add(adapter, config, site)
     for head_name in config.heads:
         module, parent, attr = _locate(model, head_name)
-        layer = _wrap(head_name, parent, attr, module, HeadLayer, routing)
-        layer.add(adapter, out_features=config.head_out_features)
+        site = InjectionSite(model=model, family=family, name=head_name, module=innermost(module))
+        layer = _wrap(site, parent, attr, module, HeadLayer, routing, config)
+        layer.add(adapter, config, site)
     sync_fast_paths(model)
 
 
@@ -192,8 +143,6 @@ def remove(model: nn.Module, adapter: str) -> None:
 
 def without_adapters(model: nn.Module) -> nn.Module:
     """A deep copy of ``model`` with every adapter layer removed (the plain base model)."""
-    import copy
-
     clone = copy.deepcopy(model)
     for _, module, parent, attr in list(iter_base_modules(clone)):
         for layer in wrapper_chain(module):

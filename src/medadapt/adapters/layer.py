@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, Self
 
 import torch
 from torch import nn
@@ -24,10 +25,27 @@ from medadapt.adapters.routing import MixedRoute, Routing
 from medadapt.errors import AdapterStateError
 
 
+@dataclass(frozen=True)
+class InjectionSite:
+    """Where an adapter goes: the adapted model, its preset family and one target module."""
+
+    model: nn.Module  # the base model being adapted
+    family: str | None  # its preset family (None: no preset)
+    name: str  # the target's canonical name
+    module: nn.Module  # the original module at ``name`` (adapter wrappers looked through)
+
+
 class AdapterLayer(nn.Module, abc.ABC):
-    """Base class: a wrapped module plus per-adapter units."""
+    """Base class: a wrapped module plus per-adapter units.
+
+    A method's layer implements :meth:`add` (a new unit for one adapter), :meth:`forward_active`,
+    :meth:`forward_mixed` and, if the method merges, :meth:`merge` / :meth:`unmerge`.
+    """
 
     method: ClassVar[str] = ""
+    # True when the layer only reads the wrapped module's input / output, so it may wrap any
+    # module (a bottleneck around a whole attention block); False when it needs its weights
+    wraps_any_module: ClassVar[bool] = False
 
     def __init__(self, base_layer: nn.Module, routing: Routing) -> None:
         super().__init__()
@@ -47,6 +65,18 @@ class AdapterLayer(nn.Module, abc.ABC):
             if name in ("base_layer", "units"):
                 raise
             return getattr(self.base_layer, name)
+
+    @classmethod
+    def build(
+        cls, base_layer: nn.Module, routing: Routing, config: Any, site: InjectionSite
+    ) -> Self:
+        """A new layer of this method around ``base_layer`` (the module at ``site``, or the
+        adapter layers already there). Override to pass per-site options to the constructor."""
+        return cls(base_layer, routing)
+
+    @abc.abstractmethod
+    def add(self, name: str, config: Any, site: InjectionSite) -> None:
+        """Give this layer a unit for adapter ``name`` (an exact identity until trained)."""
 
     # ----- per-adapter bookkeeping -------------------------------------------------------
     @property

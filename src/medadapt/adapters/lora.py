@@ -11,17 +11,66 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from medadapt.adapters.config import LoraConfig
-from medadapt.adapters.layer import AdapterLayer, innermost, matmul_dtype, pad_to, per_sample
+from medadapt.adapters.config import AdapterConfig, help_field
+from medadapt.adapters.layer import (
+    AdapterLayer,
+    InjectionSite,
+    innermost,
+    matmul_dtype,
+    pad_to,
+    per_sample,
+)
+from medadapt.adapters.methods import MethodSpec, register_method
 from medadapt.adapters.routing import MixedRoute
-from medadapt.adapters.targets import TargetSpec
-from medadapt.errors import AdapterStateError, TargetError
+from medadapt.adapters.targets import FamilyPreset, TargetSpec
+from medadapt.errors import AdapterStateError, ConfigError, TargetError
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoraConfig(AdapterConfig):
+    """LoRA: ``W x + (alpha / r) * B A x`` on Linear and Conv2d layers; B starts at zero."""
+
+    method: ClassVar[str] = "lora"
+
+    r: int = help_field("Rank of the update.", 8)
+    alpha: float = help_field("Scale numerator: the update is multiplied by alpha / r.", 16.0)
+    dropout: float = help_field("Dropout on the LoRA branch's input while training.", 0.0)
+    use_rslora: bool = help_field(
+        "Rank-stabilised scale alpha / sqrt(r) (Kalajdzievski 2023).", False
+    )
+    rank_pattern: dict[str, int] = help_field(
+        "Per-layer rank overrides: name suffix or regex -> r (as in PEFT).", default_factory=dict
+    )
+    alpha_pattern: dict[str, float] = help_field(
+        "Per-layer alpha overrides: name suffix or regex -> alpha (as in PEFT).",
+        default_factory=dict,
+    )
+    init: str = help_field(
+        "'zero_b' (exact identity: B = 0) or 'random' (both random; for tests and interop).",
+        "zero_b",
+    )
+
+    def _validate(self) -> None:
+        if self.r < 1:
+            raise ConfigError(f"r must be positive, got {self.r=}")
+        if not self.alpha > 0:
+            raise ConfigError(f"alpha must be positive, got {self.alpha=}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout=}")
+        if self.init not in ("zero_b", "random"):
+            raise ConfigError(f"init must be 'zero_b' or 'random', got {self.init=}")
+        for key, value in self.rank_pattern.items():
+            if int(value) < 1:
+                raise ConfigError(f"rank_pattern[{key!r}] must be positive, got {value}")
+        object.__setattr__(self, "rank_pattern", dict(self.rank_pattern))
+        object.__setattr__(self, "alpha_pattern", dict(self.alpha_pattern))
 
 
 def _pattern_value(patterns: dict[str, Any], name: str, default: Any) -> Any:
@@ -36,9 +85,15 @@ def _pattern_value(patterns: dict[str, Any], name: str, default: Any) -> Any:
     return default
 
 
-def lora_rank_and_scaling(config: LoraConfig, layer_name: str) -> tuple[int, float]:
+def lora_rank_and_alpha(config: LoraConfig, layer_name: str) -> tuple[int, float]:
+    """``(r, alpha)`` of the layer ``layer_name``: the config's, or a pattern's override."""
     r = int(_pattern_value(config.rank_pattern, layer_name, config.r))
     alpha = float(_pattern_value(config.alpha_pattern, layer_name, config.alpha))
+    return r, alpha
+
+
+def lora_rank_and_scaling(config: LoraConfig, layer_name: str) -> tuple[int, float]:
+    r, alpha = lora_rank_and_alpha(config, layer_name)
     scaling = alpha / math.sqrt(r) if config.use_rslora else alpha / r
     return r, scaling
 
@@ -112,8 +167,8 @@ class LoraLayer(AdapterLayer):
             )
         super().__init__(base_layer, routing)
 
-    def add(self, name: str, config: LoraConfig, *, layer_name: str) -> None:
-        r, scaling = lora_rank_and_scaling(config, layer_name)
+    def add(self, name: str, config: LoraConfig, site: InjectionSite) -> None:
+        r, scaling = lora_rank_and_scaling(config, site.name)
         self.add_unit(
             name,
             LoraUnit(
@@ -213,3 +268,24 @@ class LoraLayer(AdapterLayer):
     @torch.no_grad()
     def unmerge(self, name: str) -> None:
         self.unmerge_exactly(name, self.merge)
+
+
+def _family_targets(preset: FamilyPreset, config: AdapterConfig) -> tuple[str, ...]:
+    """The attention projections the family's preset names (e.g. qkv; query and value)."""
+    return preset.lora
+
+
+_DEFAULTS = {"r": 8, "alpha": 16}
+register_method(
+    MethodSpec(
+        name="lora",
+        config_class=LoraConfig,
+        layer_class=LoraLayer,
+        label="LoRA adapter",
+        mergeable=True,
+        family_targets=_family_targets,
+        defaults={
+            family: _DEFAULTS for family in ("ft_transformer", "timm_vit", "monai_vit", "hf_bert")
+        },
+    )
+)

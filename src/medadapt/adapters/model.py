@@ -1,4 +1,4 @@
-"""``AdapterModel``: many named adapters on one frozen ``torch.nn.Module``.
+"""``AdapterModel``: many named adapters on one frozen ``torch.nn.Module``, saved and loaded.
 
 >>> import torch
 >>> from torch import nn
@@ -11,357 +11,33 @@
 >>> x = torch.randn(3, 4)
 >>> model(x, adapter_ids=["site_a", None, "site_b"]).shape  # one adapter per sample
 torch.Size([3, 2])
+
+Layers: :mod:`~medadapt.adapters.core` (the engine) < :mod:`~medadapt.adapters.state` (files)
+< this module, so the two methods below delegate downwards and nothing imports upwards.
 """
 
 from __future__ import annotations
 
-import contextlib
-import re
-from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
-import torch
-from torch import nn
+from medadapt.adapters.core import AdapterCore, check_adapter_name
+from medadapt.adapters.state import load_adapter, save_adapter
 
-from medadapt.adapters import inject as _inject
-from medadapt.adapters.config import AdapterConfig
-from medadapt.adapters.fingerprint import BaseFingerprint, fingerprint_model
-from medadapt.adapters.layer import (
-    AdapterLayer,
-    adapter_layers,
-    base_named_tensors,
-    innermost,
-    iter_base_modules,
-)
-from medadapt.adapters.routing import MixedRoute, Routing
-from medadapt.adapters.targets import detect_family
-from medadapt.errors import AdapterStateError, ConfigError
-
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{0,63}")
+__all__ = ["AdapterModel", "check_adapter_name"]
 
 
-def check_adapter_name(name: str) -> str:
-    if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise ConfigError(
-            f"adapter name {name!r} is invalid: use 1-64 letters, digits, '_' or '-', "
-            "starting with a letter or digit"
-        )
-    return name
-
-
-class AdapterModel(nn.Module):
-    """A frozen base model carrying any number of named adapters.
-
-    Wrapping freezes the base: its parameters stop requiring grad, and its norm layers with
-    running statistics (BatchNorm, InstanceNorm with ``track_running_stats``) stay in eval mode
-    whatever mode the model is put in, so training an adapter never moves them.
-
-    ``forward(*args, adapter_ids=None, **kwargs)`` calls the base model with the active
-    adapters, or, with ``adapter_ids`` (one name or None per sample), as a mixed batch.
+class AdapterModel(AdapterCore):
+    """A frozen base model carrying any number of named adapters (see :class:`AdapterCore`),
+    which it can save to and load from adapter directories (see :mod:`medadapt.adapters.state`).
     """
 
-    def __init__(self, base_model: nn.Module, *, family: str | None = None) -> None:
-        super().__init__()
-        if isinstance(base_model, AdapterModel):
-            raise ConfigError("base_model is already an AdapterModel; add adapters to it directly")
-        if any(True for _ in adapter_layers(base_model)):
-            raise ConfigError(
-                "base_model already carries adapters of another AdapterModel; add adapters to "
-                "that AdapterModel, or pass a plain copy (medadapt.adapters.without_adapters)"
-            )
-        self.base_model = base_model
-        self.family = family if family is not None else detect_family(base_model)
-        self.routing = Routing()
-        self.configs: dict[str, AdapterConfig] = {}
-        self.layer_names: dict[str, list[str]] = {}
-        self._fingerprint: tuple[tuple[int, ...], BaseFingerprint] | None = None
-        self._layer_list: list[AdapterLayer] | None = None  # cached walk; reset on add/delete
-        self._active_before_merge: tuple[str, ...] | None = None
-        self.training = base_model.training  # an eval-mode base stays in eval mode
-        base_model.requires_grad_(False)
-        _freeze_norm_statistics(base_model)
-
-    def train(self, mode: bool = True) -> Self:
-        """Put the adapters (and the base's dropout) in ``mode``; the base's running-statistics
-        norm layers stay in eval mode."""
-        super().train(mode)
-        _freeze_norm_statistics(self.base_model)
-        return self
-
-    # ----- fingerprint ---------------------------------------------------------------------
-    def _base_versions(self) -> tuple[tuple[int, int, torch.dtype], ...]:
-        # data_ptr and dtype: a move or cast (``.to(...)``) does not bump version counters
-        return tuple(
-            (t._version, t.data_ptr(), t.dtype) for _, t in base_named_tensors(self.base_model)
-        )
-
-    @property
-    def fingerprint(self) -> BaseFingerprint:
-        """The base model's fingerprint, recomputed only when a version counter, storage or dtype
-        of a base tensor changed (an edit through ``param.data`` changes none of them: see
-        :meth:`refresh_fingerprint`)."""
-        versions = self._base_versions()
-        if self._fingerprint is not None and self._fingerprint[0] == versions:
-            return self._fingerprint[1]
-        if self.merged_adapters:
-            if self._fingerprint is not None:
-                return self._fingerprint[1]
-            raise AdapterStateError("unmerge adapters before fingerprinting the base model")
-        value = fingerprint_model(self.base_model)
-        self._fingerprint = (versions, value)
-        return value
-
-    def refresh_fingerprint(self) -> BaseFingerprint:
-        """The fingerprint of the base weights as they are now (what saving and loading check);
-        while adapters are merged, the one taken just before merging."""
-        if not self.merged_adapters:
-            self._fingerprint = None
-        return self.fingerprint
-
-    # ----- adding / removing ---------------------------------------------------------------
-    @property
-    def adapter_names(self) -> list[str]:
-        return list(self.configs)
-
-    def add_adapter(self, name: str, config: AdapterConfig) -> None:
-        """Insert a new adapter (an exact identity until trained). Not activated."""
-        self.add_adapter_at(name, config, None)
-
-    def add_adapter_at(
-        self, name: str, config: AdapterConfig, layer_names: Sequence[str] | None
-    ) -> list[str]:
-        """Insert ``name`` at explicit canonical ``layer_names`` (None = resolve targets)."""
-        check_adapter_name(name)
-        if name in self.configs:
-            raise AdapterStateError(f"an adapter named {name!r} already exists; pick another name")
-        if self.merged_adapters:
-            raise AdapterStateError("unmerge adapters before adding new ones")
-        self.fingerprint  # noqa: B018 - compute on the clean base before any change
-        if layer_names is None:
-            layer_names = _inject.resolve_targets(self.base_model, config, self.family)
-        self._layer_list = None
-        try:
-            _inject.inject(
-                self.base_model,
-                name,
-                config,
-                layer_names,
-                routing=self.routing,
-                family=self.family,
-            )
-        except BaseException:  # leave no half-injected layers behind
-            _inject.remove(self.base_model, name)
-            raise
-        self.configs[name] = config
-        self.layer_names[name] = list(layer_names)
-        return list(layer_names)
-
-    def delete_adapter(self, name: str) -> None:
-        self._known(name)
-        if name in self.merged_adapters:
-            raise AdapterStateError(
-                f"adapter {name!r} is merged; call unmerge() before deleting it"
-            )
-        self._layer_list = None
-        _inject.remove(self.base_model, name)
-        del self.configs[name], self.layer_names[name]
-        self.routing.active = tuple(a for a in self.routing.active if a != name)
-
-    def _known(self, name: str) -> None:
-        if name not in self.configs:
-            known = ", ".join(self.configs) or "none"
-            raise AdapterStateError(f"unknown adapter {name!r}; this model has: {known}")
-
-    # ----- activation ------------------------------------------------------------------------
-    @property
-    def active_adapters(self) -> tuple[str, ...]:
-        return self.routing.active
-
-    def set_active(self, names: str | Sequence[str] | None) -> None:
-        """Activate one adapter, several (their updates add up), or none (``None``)."""
-        if self.merged_adapters:
-            raise AdapterStateError(
-                f"adapters {self.merged_adapters} are merged; call unmerge() before switching"
-            )
-        names = () if names is None else (names,) if isinstance(names, str) else tuple(names)
-        for name in names:
-            self._known(name)
-        self.routing.active = names
-
-    @contextlib.contextmanager
-    def disabled(self) -> Iterator[None]:
-        """Run the plain base model inside this block."""
-        if self.merged_adapters:
-            raise AdapterStateError("merged adapters cannot be disabled; call unmerge() first")
-        previous = self.routing.disabled
-        self.routing.disabled = True
-        try:
-            yield
-        finally:
-            self.routing.disabled = previous
-
-    @contextlib.contextmanager
-    def route(self, adapter_ids: Sequence[str | None]) -> Iterator[None]:
-        """Route sample i through adapter ``adapter_ids[i]`` (None = base model)."""
-        ids = list(adapter_ids)
-        for name in {a for a in ids if a is not None}:
-            self._known(name)
-        if self._any_merged():
-            raise AdapterStateError(
-                f"adapters {self.merged_adapters} are merged; call unmerge() before a "
-                "mixed-adapter forward"
-            )
-        saved = (self.routing.active, self.routing.disabled, self.routing.mixed)
-        distinct = set(ids)
-        if len(distinct) == 1:  # one adapter for the whole batch: the plain path is fastest
-            (only,) = distinct
-            self.routing.active, self.routing.disabled = ((only,), False) if only else ((), True)
-        else:
-            self.routing.mixed = MixedRoute.from_ids(ids)
-        try:
-            yield
-        finally:
-            self.routing.active, self.routing.disabled, self.routing.mixed = saved
-
-    def forward(self, *args: Any, adapter_ids: Sequence[str | None] | None = None, **kwargs: Any):
-        """The base model's forward; ``adapter_ids``: one adapter name (or None) per sample,
-        sample = dim 0 of the inputs (batch-first models)."""
-        if adapter_ids is None:
-            return self.base_model(*args, **kwargs)
-        _check_batch_size(len(adapter_ids), [*args, *kwargs.values()])
-        with self.route(adapter_ids):
-            return self.base_model(*args, **kwargs)
-
-    # ----- training ---------------------------------------------------------------------------
-    def layers_of(self, name: str) -> Iterator[AdapterLayer]:
-        for _, layer in adapter_layers(self.base_model):
-            if name in layer.units:
-                yield layer
-
-    def adapter_parameters(self, name: str) -> Iterator[nn.Parameter]:
-        self._known(name)
-        for layer in self.layers_of(name):
-            yield from layer.adapter_parameters(name)
-
-    def train_adapter(self, names: str | Sequence[str]) -> None:
-        """Activate ``names`` and make exactly their parameters trainable (base frozen)."""
-        names = (names,) if isinstance(names, str) else tuple(names)
-        self.set_active(names)
-        self.requires_grad_(False)
-        for name in names:
-            for param in self.adapter_parameters(name):
-                param.requires_grad_(True)
-
-    def trainable_parameters(self) -> list[nn.Parameter]:
-        return [p for p in self.parameters() if p.requires_grad]
-
-    def count_parameters(self, name: str) -> int:
-        return sum(p.numel() for p in self.adapter_parameters(name))
-
-    # ----- merging ----------------------------------------------------------------------------
-    def _any_merged(self) -> bool:
-        """``bool(self.merged_adapters)`` without walking every module (runs on every routed
-        forward)."""
-        if self._layer_list is None:
-            self._layer_list = [layer for _, layer in adapter_layers(self.base_model)]
-        return any(layer.merged for layer in self._layer_list)
-
-    @property
-    def merged_adapters(self) -> list[str]:
-        merged: list[str] = []
-        for _, layer in adapter_layers(self.base_model):
-            merged += [n for n in layer.merged if n not in merged]
-        return merged
-
-    def merge_adapter(self, names: str | Sequence[str] | None = None) -> None:
-        """Fold LoRA / IA3 / head adapters into the base weights (default: the active ones)."""
-        names = self.routing.active if names is None else names
-        names = (names,) if isinstance(names, str) else tuple(names)
-        if not names:
-            raise AdapterStateError("no adapter to merge: name one or activate one first")
-        for name in names:
-            self._known(name)
-            method = self.configs[name].method
-            if method not in ("lora", "ia3", "head"):
-                raise AdapterStateError(
-                    f"adapter {name!r} is {method}; only lora, ia3 and head adapters can be "
-                    "merged (a bottleneck is non-linear)"
-                )
-        if not self.merged_adapters:
-            self.refresh_fingerprint()  # record the unmerged fingerprint first
-            self._active_before_merge = self.routing.active
-        for name in names:
-            for layer in self.layers_of(name):
-                layer.merge(name)
-        self.routing.active = ()
-
-    def unmerge(self) -> None:
-        """Undo every merge: the base weights are restored bit for bit, and the adapters that
-        were active before the first merge are active again."""
-        for _, layer in adapter_layers(self.base_model):
-            for name in reversed(list(layer.merged)):
-                layer.unmerge(name)
-        if self._active_before_merge is not None:
-            self.routing.active = tuple(a for a in self._active_before_merge if a in self.configs)
-            self._active_before_merge = None
-
-    # ----- saving / loading (see medadapt.adapters.state) -----------------------------------
-    def adapter_state_dict(self, name: str) -> dict[str, torch.Tensor]:
-        """``{"<canonical layer>.<unit key>": tensor}`` for adapter ``name``."""
-        self._known(name)
-        out: dict[str, torch.Tensor] = {}
-        for layer_name, layer in adapter_layers(self.base_model):
-            if name in layer.units:
-                for key, tensor in layer.units[name].state_dict().items():
-                    out[f"{layer_name}.{key}"] = tensor
-        return out
-
-    def load_adapter_state_dict(self, name: str, state: dict[str, torch.Tensor]) -> None:
-        expected = self.adapter_state_dict(name)
-        missing = sorted(set(expected) - set(state))
-        unexpected = sorted(set(state) - set(expected))
-        if missing or unexpected:
-            raise AdapterStateError(
-                f"adapter weights do not fit adapter {name!r}: missing {missing[:3]}, "
-                f"unexpected {unexpected[:3]}"
-            )
-        for key, target in expected.items():
-            if tuple(state[key].shape) != tuple(target.shape):
-                raise AdapterStateError(
-                    f"adapter weight {key} has shape {tuple(state[key].shape)}, expected "
-                    f"{tuple(target.shape)}"
-                )
-        with torch.no_grad():
-            for key, target in expected.items():
-                target.copy_(state[key])
-
     def save_adapter(self, name: str, directory: str | Path, **kwargs: Any) -> Path:
-        from medadapt.adapters.state import save_adapter
-
+        """Write adapter ``name`` to ``directory``; returns the directory
+        (:func:`~medadapt.adapters.state.save_adapter`)."""
         return save_adapter(self, name, directory, **kwargs)
 
     def load_adapter(self, directory: str | Path, **kwargs: Any) -> str:
-        from medadapt.adapters.state import load_adapter
-
+        """Load the adapter in ``directory``; returns its name
+        (:func:`~medadapt.adapters.state.load_adapter`)."""
         return load_adapter(self, directory, **kwargs)
-
-
-def _freeze_norm_statistics(model: nn.Module) -> None:
-    """Eval mode for every norm layer of the base that keeps running statistics."""
-    for _, module, _, _ in iter_base_modules(model):
-        inner = innermost(module)
-        if getattr(inner, "track_running_stats", False) is True:
-            inner.eval()
-
-
-def _check_batch_size(n_ids: int, inputs: Sequence[Any]) -> None:
-    """One adapter id per sample, samples along dim 0 of the first tensor input."""
-    if n_ids == 0:
-        raise AdapterStateError("adapter_ids is empty; pass one adapter id (or None) per sample")
-    first = next((x for x in inputs if isinstance(x, torch.Tensor) and x.dim() > 0), None)
-    if first is not None and first.shape[0] != n_ids:
-        raise AdapterStateError(
-            f"{n_ids} adapter ids for a batch of {first.shape[0]} (dim 0 of the input); pass "
-            "one id per sample, and put the batch first (e.g. batch_first=True)"
-        )

@@ -15,20 +15,18 @@ import datetime as dt
 import hashlib
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
 import medadapt
-from medadapt.adapters.config import config_from_dict
+from medadapt.adapters.core import AdapterCore
 from medadapt.adapters.fingerprint import BaseFingerprint
+from medadapt.adapters.methods import config_from_dict
 from medadapt.errors import AdapterFileError, MedadaptError
 from medadapt.fileio import atomic_write_bytes, sha256_file
-
-if TYPE_CHECKING:
-    from medadapt.adapters.model import AdapterModel
 
 MANIFEST = "adapter.json"
 WEIGHTS = "adapter.safetensors"
@@ -42,7 +40,7 @@ def _manifest_digest(manifest: dict[str, Any]) -> str:
 
 
 def save_adapter(
-    model: AdapterModel,
+    model: AdapterCore,
     name: str,
     directory: str | Path,
     *,
@@ -166,7 +164,7 @@ def check_base(manifest: dict[str, Any], actual: BaseFingerprint, where: str) ->
 
 
 def load_adapter(
-    model: AdapterModel,
+    model: AdapterCore,
     directory: str | Path,
     *,
     name: str | None = None,

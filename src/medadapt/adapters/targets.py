@@ -184,26 +184,6 @@ def get_family(name: str) -> FamilyPreset:
     return FAMILIES[name]
 
 
-def preset_targets(family: str, method: str, placement: str | None = None) -> list[TargetSpec]:
-    """The preset target specs for ``method`` (and bottleneck ``placement``) on ``family``."""
-    preset = get_family(family)
-    if method == "bottleneck":
-        regexes: Sequence[str] = (
-            (preset.attention_output, preset.feedforward)
-            if placement == "houlsby"
-            else (preset.feedforward,)
-        )
-    elif method == "lora":
-        regexes = preset.lora
-    elif method == "ia3":
-        regexes = (*preset.ia3_outputs, *preset.ia3_inputs)
-    elif method == "head":
-        regexes = ()
-    else:
-        raise ConfigError(f"no preset for method {method!r}")
-    return [TargetSpec(regex=r) for r in regexes]
-
-
 def ia3_input_scaled(family: str | None, feedforward: Iterable[str] | None, name: str) -> bool:
     """Whether IA3 on module ``name`` scales its input (FFN second layer) or its output."""
     if feedforward is not None:

@@ -1,0 +1,171 @@
+"""The adapter-method registry: every method is described once, by the module that defines it.
+
+A method module (``bottleneck.py``, ``lora.py``, ``ia3.py``, ``head.py``, ``dora.py``) defines
+its config class and its layer class and ends with one :func:`register_method` call. Everything
+else that needs to know the methods reads this registry: config parsing
+(:func:`config_from_dict`), injection (the layer class and the preset targets per model family),
+merging, saving, the conformance suite (:mod:`medadapt.adapters.testing`), command-line choices
+(:func:`method_names`), report labels (:func:`method_label`) and the default config per backbone
+family (:func:`default_config`).
+
+>>> method_names()[:4]
+['bottleneck', 'lora', 'ia3', 'head']
+>>> method_label("bottleneck")
+'bottleneck adapter'
+>>> cfg = default_config("lora", "ft_transformer", heads=("head.linear",))
+>>> (cfg.r, cfg.alpha, cfg.heads)
+(8, 16, ('head.linear',))
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from medadapt.adapters.config import AdapterConfig
+from medadapt.adapters.layer import AdapterLayer
+from medadapt.adapters.targets import FAMILIES, FamilyPreset, TargetSpec, get_family
+from medadapt.errors import ConfigError
+
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
+
+
+def no_targets(preset: FamilyPreset, config: AdapterConfig) -> tuple[str, ...]:
+    """Family targets of a method that adds no layer inside the backbone."""
+    return ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class MethodSpec:
+    """Everything medadapt needs to know about one adapter method."""
+
+    name: str  # the method's id: in configs, manifests, CLI choices ("lora")
+    config_class: type[AdapterConfig]  # its ``method`` class attribute equals ``name``
+    # the layer that wraps each target module; None: the method adds no layer to the backbone
+    # (only the per-adapter head copies every method may carry)
+    layer_class: type[AdapterLayer] | None
+    label: str  # readable name in reports ("LoRA adapter")
+    mergeable: bool  # whether merge_adapter() can fold it into the base weights
+    merge_refusal: str = ""  # why not, when it cannot ("a bottleneck is non-linear")
+    mixed_batches: bool = True  # whether one batch may route samples to different adapters
+    # regexes of the modules the method adapts in a model of a known family (the presets)
+    family_targets: Callable[[FamilyPreset, AdapterConfig], Sequence[str]] = no_targets
+    # family -> keyword arguments of the default config (heads, layers, head_out_features aside)
+    defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not _NAME.fullmatch(self.name):
+            raise ConfigError(
+                f"a method name must be 1-32 lowercase letters, digits or '_', starting with a "
+                f"letter, got {self.name!r}"
+            )
+        if not (
+            isinstance(self.config_class, type) and issubclass(self.config_class, AdapterConfig)
+        ):
+            raise ConfigError(
+                f"method {self.name!r}: config_class must subclass AdapterConfig, got "
+                f"{self.config_class!r}"
+            )
+        if self.config_class.method != self.name:
+            raise ConfigError(
+                f"method {self.name!r}: {self.config_class.__name__}.method is "
+                f"{self.config_class.method!r}; set it to {self.name!r}"
+            )
+        if self.layer_class is not None and not (
+            isinstance(self.layer_class, type) and issubclass(self.layer_class, AdapterLayer)
+        ):
+            raise ConfigError(
+                f"method {self.name!r}: layer_class must subclass AdapterLayer or be None, got "
+                f"{self.layer_class!r}"
+            )
+        unknown = sorted(set(self.defaults) - set(FAMILIES))
+        if unknown:
+            raise ConfigError(
+                f"method {self.name!r} has defaults for unknown families {unknown}; expected "
+                f"some of {sorted(FAMILIES)}"
+            )
+
+
+_REGISTRY: dict[str, MethodSpec] = {}
+
+
+def register_method(spec: MethodSpec) -> MethodSpec:
+    """Add ``spec`` to the registry (once per name); returns it."""
+    if spec.name in _REGISTRY:
+        raise ConfigError(f"an adapter method named {spec.name!r} is already registered")
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+def unregister_method(name: str) -> None:
+    """Remove method ``name`` (for plug-ins that are unloaded, and for tests)."""
+    method_spec(name)
+    del _REGISTRY[name]
+
+
+def method_spec(name: str) -> MethodSpec:
+    """The registered spec of method ``name``."""
+    spec = _REGISTRY.get(name) if isinstance(name, str) else None
+    if spec is None:
+        raise ConfigError(f"unknown adapter method {name!r}; expected one of {method_names()}")
+    return spec
+
+
+def method_names() -> list[str]:
+    """The registered methods, in registration order (the command line's choices)."""
+    return list(_REGISTRY)
+
+
+def method_label(name: str) -> str:
+    """How reports name method ``name`` ("bottleneck adapter", "LoRA adapter", ...)."""
+    return method_spec(name).label
+
+
+def mergeable_methods() -> list[str]:
+    return [name for name, spec in _REGISTRY.items() if spec.mergeable]
+
+
+def default_config(
+    method: str,
+    family: str,
+    *,
+    heads: str | Sequence[str] = (),
+    layers: Sequence[int] | None = None,
+    head_out_features: int | None = None,
+) -> AdapterConfig:
+    """The default config of ``method`` on a backbone of ``family``.
+
+    ``heads``: the head modules that get a per-adapter copy; ``layers``: only these block indices
+    (ignored by methods without backbone layers, e.g. ``head``); ``head_out_features``: a wider
+    head copy for new classes.
+    """
+    spec = method_spec(method)
+    get_family(family)
+    if family not in spec.defaults:
+        raise ConfigError(
+            f"method {method!r} has no default config for family {family!r} (it has one for "
+            f"{sorted(spec.defaults)}); build {spec.config_class.__name__}(...) yourself"
+        )
+    kwargs: dict[str, Any] = dict(spec.defaults[family])
+    kwargs["heads"] = heads
+    kwargs["head_out_features"] = head_out_features
+    if spec.layer_class is not None:
+        kwargs["layers"] = None if layers is None else tuple(layers)
+    return spec.config_class(**kwargs)
+
+
+def preset_targets(family: str, config: AdapterConfig) -> list[TargetSpec]:
+    """The preset target specs of ``config``'s method on a model of ``family``."""
+    preset = get_family(family)
+    regexes = method_spec(config.method).family_targets(preset, config)
+    return [TargetSpec(regex=r) for r in regexes]
+
+
+def config_from_dict(data: dict[str, Any]) -> AdapterConfig:
+    """Rebuild a config from :meth:`AdapterConfig.to_dict` output (the method picks the class)."""
+    method = data.get("method")
+    if method not in _REGISTRY:
+        raise ConfigError(f"unknown adapter method {method!r}; expected one of {sorted(_REGISTRY)}")
+    return _REGISTRY[method].config_class.from_dict(data)
