@@ -327,6 +327,7 @@ class Registry:
         """
         v = self.get(ref)
         if base is not None:
+            # lazy: adapters.state loads torch; the CLI imports the registry at start-up
             from medadapt.adapters.state import check_base
 
             check_base({"base_fingerprint": v.base_fingerprint}, base, f"registry adapter {v.ref}")

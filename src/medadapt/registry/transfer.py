@@ -77,6 +77,7 @@ def add_directory(
     parent: int | str | None,
     notes: str | None,
 ) -> Registration:
+    # lazy: adapters.state loads torch; the CLI imports the registry at start-up
     from medadapt.adapters.state import read_manifest
 
     directory = find_adapter_dir(Path(adapter_dir))
@@ -116,6 +117,7 @@ def import_archive(
     expect_sha256: str | None,
     notes: str | None,
 ) -> Registration:
+    # lazy: adapters.state loads torch; the CLI imports the registry at start-up
     from medadapt.adapters.state import read_manifest
 
     path = Path(path)
@@ -293,6 +295,7 @@ def _without_local_paths(manifest: dict[str, Any], data: bytes) -> tuple[dict[st
     clean, removed = strip_local_paths(manifest.get("metadata"))
     if not removed:
         return manifest, data
+    # lazy: adapters.state loads torch; the CLI imports the registry at start-up
     from medadapt.adapters.state import _manifest_digest  # the adapter format's own rule
 
     manifest = {**manifest, "metadata": clean}
