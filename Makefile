@@ -5,8 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CONSTRAINTS := requirements/constraints.txt
 PYTEST_ARGS ?=
+# the import contracts in pyproject.toml ([tool.importlinter]), checked on this checkout's src/
+LINT_IMPORTS := PYTHONPATH=src $(BIN)/lint-imports --no-cache
 
-.PHONY: demo test test-slow lint format bench clean venv
+.PHONY: demo test test-slow lint lint-imports format bench clean venv
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,8 +22,12 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/medadapt demo --out demo-output
 
+# In `test` and `lint` the import contracts are reported but not fatal yet ("-"): code being
+# moved by other branches still breaks them (issue 11). `make lint-imports` is the strict check;
+# drop the "-" once it passes.
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench
+	-$(LINT_IMPORTS)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 test-slow: $(STAMP)
@@ -30,6 +36,10 @@ test-slow: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	-$(LINT_IMPORTS)
+
+lint-imports: $(STAMP)
+	$(LINT_IMPORTS)
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests bench

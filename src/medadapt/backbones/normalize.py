@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from timm.models import get_pretrained_cfg
 from torch import nn
 
 from medadapt.errors import ConfigError
@@ -49,8 +50,6 @@ def _pretrained_cfg(spec: str) -> dict[str, Any] | None:
     library, _, name = spec.partition(":")
     if library != "timm":
         return None
-    from timm.models import get_pretrained_cfg
-
     cfg = get_pretrained_cfg(name)
     if cfg is None or not cfg.mean or not cfg.std:
         return None

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import inspect
 import json
 import logging
 import re
@@ -26,10 +27,20 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import timm
 import torch
+import torch.nn.functional as F
 from monai.networks.nets import ViT
+from timm.models.vision_transformer import VisionTransformer
 from torch import nn
 
+from medadapt.backbones.normalize import attach_normalization, resolve_normalize
+from medadapt.backbones.weights import (
+    adapt_input_channels,
+    drop_unfit_head,
+    grid_side,
+    load_backbone_weights,
+)
 from medadapt.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -77,6 +88,48 @@ class MonaiViTClassifier(ViT):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_head(self.forward_features(x))
+
+    def remap_checkpoint(
+        self, state: dict[str, torch.Tensor], name: str
+    ) -> tuple[list[str], set[str]]:
+        """Fit a MONAI ViT checkpoint to this model (see ``weights.KeyRemap``): the unused
+        cross-attention of older MONAI dropped, the patch embedding adapted to the channel
+        count, the position embedding resampled to the grid, a head of another size (or none:
+        an encoder) and a missing cls_token allowed."""
+        notes: list[str] = []
+        expected = self.state_dict()
+        stale = [k for k in state if ".cross_attn." in k and k not in expected]
+        for key in stale:  # older MONAI always built an unused cross-attention block
+            del state[key]
+        key = "patch_embedding.patch_embeddings.weight"
+        if key in state and key in expected and state[key].dim() == expected[key].dim() >= 4:
+            weight, target = state[key], expected[key]
+            if weight.shape[1] != target.shape[1]:
+                state[key] = adapt_input_channels(weight, target.shape[1])
+                notes.append(
+                    f"{name}: patch embedding adapted from {weight.shape[1]} to "
+                    f"{target.shape[1]} input channels"
+                )
+        key = "patch_embedding.position_embeddings"
+        if key in state and key in expected and state[key].shape != expected[key].shape:
+            pos, target = state[key], expected[key]
+            if pos.shape[-1] == target.shape[-1]:
+                dims = len(self.patch_embedding.patch_embeddings.weight.shape) - 2
+                old = grid_side(pos.shape[1], dims, key, name)
+                new = grid_side(target.shape[1], dims, key, name)
+                grid = pos.reshape(1, *[old] * dims, -1).movedim(-1, 1).float()  # (1, d, *grid)
+                mode = "bicubic" if dims == 2 else "trilinear"
+                resized = F.interpolate(grid, size=[new] * dims, mode=mode, align_corners=False)
+                state[key] = resized.movedim(1, -1).reshape(1, -1, pos.shape[-1]).to(pos.dtype)
+                notes.append(
+                    f"{name}: position embedding resampled from a {old}^{dims} to a "
+                    f"{new}^{dims} patch grid"
+                )
+        allowed = drop_unfit_head(state, self, "classification_head.", name, notes)
+        if "cls_token" not in state:  # encoders saved without a classification token
+            allowed.add("cls_token")
+            notes.append(f"{name}: no cls_token in the checkpoint; it starts at zero")
+        return notes, allowed
 
 
 def parse_spec(spec: str) -> tuple[str, str]:
@@ -166,8 +219,6 @@ def vision_architecture(
         "kwargs": dict(sorted(kwargs.items())),
     }
     if normalize is not None:
-        from medadapt.backbones.normalize import resolve_normalize
-
         out["normalize"] = resolve_normalize(normalize, spec, in_chans=in_chans, weights=None)
         out["format"] = 2  # older medadapt refuses it rather than skip the normalisation
     return out
@@ -179,15 +230,9 @@ _SET_BY_MEDADAPT = {"self", "img_size", "in_chans", "in_channels", "num_classes"
 def _option_defaults(library: str) -> dict[str, Any]:
     """The options a backbone takes through ``--backbone-options``, with their defaults
     (only plain values: numbers, booleans, text)."""
-    import inspect
-
     if library == "timm":
-        from timm.models.vision_transformer import VisionTransformer
-
         signature = inspect.signature(VisionTransformer.__init__)
     else:
-        from monai.networks.nets import ViT
-
         signature = inspect.signature(ViT.__init__)
     defaults = {}
     for name, parameter in signature.parameters.items():
@@ -238,8 +283,6 @@ def check_backbone_options(spec: str, options: Mapping[str, Any]) -> None:
 
 
 def _check_timm_name(name: str) -> None:
-    import timm
-
     if not timm.is_model(name):
         close = difflib.get_close_matches(name, timm.list_models("vit_*"), n=3)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
@@ -279,8 +322,6 @@ def build_from_architecture(description: Mapping[str, Any]) -> nn.Module:
     library, name = parse_spec(desc["spec"])
     kwargs = dict(desc["kwargs"])
     if library == "timm":
-        import timm
-
         try:
             model = timm.create_model(
                 name,
@@ -310,8 +351,6 @@ def build_from_architecture(description: Mapping[str, Any]) -> nn.Module:
                 f"monai:vit cannot be built with --backbone-options {_as_options(kwargs)}: {reason}"
             ) from None
     if desc.get("normalize"):
-        from medadapt.backbones.normalize import attach_normalization
-
         embedding = model.patch_embed if library == "timm" else model.patch_embedding
         dims = 2 if library == "timm" else int(kwargs.get("spatial_dims", 3))
         attach_normalization(embedding, desc["normalize"], dims)
@@ -355,8 +394,6 @@ def create_vision_backbone(
     ``normalize``: see :func:`~medadapt.backbones.normalize.resolve_normalize` ("auto" = the
     pretrained mean/std when ``weights`` are given); None = inputs as they are.
     """
-    from medadapt.backbones.normalize import resolve_normalize
-
     normalize = resolve_normalize(normalize, spec, in_chans=in_chans, weights=weights)
     description = vision_architecture(
         spec,
@@ -368,8 +405,6 @@ def create_vision_backbone(
     )
     model = build_from_architecture(description)
     if weights is not None:
-        from medadapt.backbones.weights import load_backbone_weights
-
         load_backbone_weights(model, weights)
     return model
 

@@ -11,17 +11,25 @@ mismatches the way timm does:
 Anything else that does not fit is refused with one line naming the first mismatched keys.
 Files: ``.pth``/``.pt``/``.bin``/``.ckpt`` read with ``torch.load(weights_only=True)`` (a raw
 state dict, or a dict holding it under ``state_dict`` or ``model``), or ``.safetensors``.
+
+Each backbone owns the remapping of its own keys: a model with a ``remap_checkpoint(state,
+name)`` method (e.g. :class:`~medadapt.backbones.vision.MonaiViTClassifier`) is remapped by it;
+any other model is taken to have timm's ViT key layout (:func:`remap_timm_checkpoint`). This
+module imports no backbone: backbones import the helpers below (``drop_unfit_head``,
+``adapt_input_channels``, ``grid_side``).
 """
 
 from __future__ import annotations
 
 import logging
 import pickle
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
+from safetensors.torch import load_file
+from timm.layers import resample_abs_pos_embed, resample_patch_embed
+from timm.models._manipulate import adapt_input_conv
 from torch import nn
 
 from medadapt.errors import DataError
@@ -29,6 +37,10 @@ from medadapt.errors import DataError
 log = logging.getLogger(__name__)
 
 _TORCH_SUFFIXES = (".pth", ".pt", ".bin", ".ckpt")
+
+#: ``remap(state, name) -> (notes, keys allowed to be missing)``: fixes ``state`` in place
+#: (``name``: the file name, for the notes) so that it fits the model the remap belongs to.
+KeyRemap = Callable[[dict[str, torch.Tensor], str], tuple[list[str], set[str]]]
 
 
 def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
@@ -40,8 +52,6 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
         )
     suffix = path.suffix.lower()
     if suffix == ".safetensors":
-        from safetensors.torch import load_file
-
         try:
             loaded: object = load_file(str(path), device="cpu")
         except Exception as exc:
@@ -94,15 +104,15 @@ def _unwrap(loaded: object, path: Path) -> dict[str, torch.Tensor]:
 
 def load_backbone_weights(model: nn.Module, path: str | Path) -> list[str]:
     """Load ``path`` into ``model`` (built by ``create_vision_backbone``); returns the notes
-    on what was adapted (also logged)."""
-    from medadapt.backbones.vision import MonaiViTClassifier
-
+    on what was adapted (also logged). The keys are remapped by the model's own
+    ``remap_checkpoint`` if it has one, else as timm's (see the module docstring)."""
     state = read_state_dict(path)
     name = Path(path).name
-    if isinstance(model, MonaiViTClassifier):
-        notes, allowed_missing = _adapt_monai(state, model, name)
+    own: KeyRemap | None = getattr(model, "remap_checkpoint", None)
+    if callable(own):
+        notes, allowed_missing = own(state, name)
     else:
-        notes, allowed_missing = _adapt_timm(state, model, name)
+        notes, allowed_missing = remap_timm_checkpoint(state, model, name)
     expected = model.state_dict()
     missing = [k for k in expected if k not in state and k not in allowed_missing]
     unexpected = [k for k in state if k not in expected]
@@ -136,10 +146,11 @@ def _spec(model: nn.Module) -> str:
     return desc["spec"] if desc else type(model).__name__
 
 
-def _drop_head(
+def drop_unfit_head(
     state: dict[str, torch.Tensor], model: nn.Module, prefix: str, name: str, notes: list[str]
 ) -> set[str]:
-    """Drop head tensors that do not fit; they are then allowed to be missing."""
+    """Drop the head tensors (keys starting with ``prefix``) that do not fit ``model``, with a
+    note; returns their keys, which are then allowed to be missing."""
     expected = model.state_dict()
     keys = [k for k in expected if k.startswith(prefix)]
     if all(k in state and state[k].shape == expected[k].shape for k in keys):
@@ -155,17 +166,16 @@ def _drop_head(
     return set(keys)
 
 
-def _adapt_input_channels(weight: torch.Tensor, in_chans: int) -> torch.Tensor:
+def adapt_input_channels(weight: torch.Tensor, in_chans: int) -> torch.Tensor:
     """timm's ``adapt_input_conv`` for 2D or 3D (the depth axis folded into height) kernels."""
-    from timm.models._manipulate import adapt_input_conv
-
     shape = weight.shape
     folded = weight.reshape(shape[0], shape[1], -1, shape[-1])
     adapted = adapt_input_conv(in_chans, folded, base_chans=shape[1])
     return adapted.reshape(shape[0], in_chans, *shape[2:])
 
 
-def _grid_side(n_tokens: int, dims: int, key: str, name: str) -> int:
+def grid_side(n_tokens: int, dims: int, key: str, name: str) -> int:
+    """The side of the square (``dims`` 2) or cube (3) grid of ``n_tokens`` patch positions."""
     side = round(n_tokens ** (1 / dims))
     if side**dims != n_tokens:
         raise DataError(
@@ -175,18 +185,18 @@ def _grid_side(n_tokens: int, dims: int, key: str, name: str) -> int:
     return side
 
 
-def _adapt_timm(
+def remap_timm_checkpoint(
     state: dict[str, torch.Tensor], model: nn.Module, name: str
 ) -> tuple[list[str], set[str]]:
-    from timm.layers import resample_abs_pos_embed, resample_patch_embed
-
+    """Fit ``state`` to a timm ViT ``model`` (see :data:`KeyRemap`): patch embedding to its
+    channels and patch size, position embedding to its grid, a head of another size dropped."""
     notes: list[str] = []
     key = "patch_embed.proj.weight"
     target = model.state_dict().get(key)
     if key in state and target is not None and state[key].dim() == 4:
         weight = state[key]
         if weight.shape[1] != target.shape[1]:
-            weight = _adapt_input_channels(weight, target.shape[1])
+            weight = adapt_input_channels(weight, target.shape[1])
             notes.append(
                 f"{name}: patch embedding adapted from {state[key].shape[1]} to "
                 f"{target.shape[1]} input channels"
@@ -206,7 +216,7 @@ def _adapt_timm(
         and pos.shape[-1] == target_pos.shape[-1]
     ):
         prefix = 0 if getattr(model, "no_embed_class", False) else model.num_prefix_tokens
-        old = _grid_side(pos.shape[1] - prefix, 2, "pos_embed", name)
+        old = grid_side(pos.shape[1] - prefix, 2, "pos_embed", name)
         new = list(model.patch_embed.grid_size)
         state["pos_embed"] = resample_abs_pos_embed(
             pos, new_size=new, old_size=[old, old], num_prefix_tokens=prefix
@@ -215,44 +225,5 @@ def _adapt_timm(
             f"{name}: position embedding resampled from a {old}x{old} to a "
             f"{new[0]}x{new[1]} patch grid"
         )
-    allowed = _drop_head(state, model, "head.", name, notes)
-    return notes, allowed
-
-
-def _adapt_monai(
-    state: dict[str, torch.Tensor], model: nn.Module, name: str
-) -> tuple[list[str], set[str]]:
-    notes: list[str] = []
-    expected = model.state_dict()
-    stale = [k for k in state if ".cross_attn." in k and k not in expected]
-    for key in stale:  # older MONAI always built an unused cross-attention block
-        del state[key]
-    key = "patch_embedding.patch_embeddings.weight"
-    if key in state and key in expected and state[key].dim() == expected[key].dim() >= 4:
-        weight, target = state[key], expected[key]
-        if weight.shape[1] != target.shape[1]:
-            state[key] = _adapt_input_channels(weight, target.shape[1])
-            notes.append(
-                f"{name}: patch embedding adapted from {weight.shape[1]} to {target.shape[1]} "
-                "input channels"
-            )
-    key = "patch_embedding.position_embeddings"
-    if key in state and key in expected and state[key].shape != expected[key].shape:
-        pos, target = state[key], expected[key]
-        if pos.shape[-1] == target.shape[-1]:
-            dims = len(model.patch_embedding.patch_embeddings.weight.shape) - 2
-            old = _grid_side(pos.shape[1], dims, key, name)
-            new = _grid_side(target.shape[1], dims, key, name)
-            grid = pos.reshape(1, *[old] * dims, -1).movedim(-1, 1).float()  # (1, d, *grid)
-            mode = "bicubic" if dims == 2 else "trilinear"
-            resized = F.interpolate(grid, size=[new] * dims, mode=mode, align_corners=False)
-            state[key] = resized.movedim(1, -1).reshape(1, -1, pos.shape[-1]).to(pos.dtype)
-            notes.append(
-                f"{name}: position embedding resampled from a {old}^{dims} to a {new}^{dims} "
-                "patch grid"
-            )
-    allowed = _drop_head(state, model, "classification_head.", name, notes)
-    if "cls_token" not in state:  # encoders saved without a classification token
-        allowed.add("cls_token")
-        notes.append(f"{name}: no cls_token in the checkpoint; it starts at zero")
+    allowed = drop_unfit_head(state, model, "head.", name, notes)
     return notes, allowed

@@ -2,15 +2,13 @@
 
 A thin shell over :class:`medadapt.registry.Registry`; every error is one line (main() prints
 it and exits non-zero). Importing this module must stay cheap: torch is imported only by the
-commands that read adapter files (add, import).
+commands that read adapter files (add, import). What the registry command modules share
+(the sub-app, ``--root``, opening the registry) is in :mod:`medadapt.cli.registry_common`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,82 +17,20 @@ from rich.console import Console
 from rich.table import Table
 
 from medadapt.cli.main import app
+from medadapt.cli.registry_common import (
+    check_cli_name,
+    creating,
+    echo_notices,
+    open_registry,
+    registry_app,
+)
 from medadapt.registry import AdapterVersion, Registry, RegistryError
 from medadapt.registry.bases import missing_base_note
 from medadapt.registry.diff import flatten
 
-registry_app = typer.Typer(
-    name="registry",
-    help="Keep adapter versions, compare them, promote one to serve, and share them.\n\n"
-    "Example: medadapt registry --root hospital-registry list",
-    no_args_is_help=True,
-    rich_markup_mode="rich",
-)
 app.add_typer(registry_app, name="registry")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-
-
-@registry_app.callback()
-def _root(
-    ctx: typer.Context,
-    root: Annotated[
-        Path | None,
-        typer.Option(
-            "--root",
-            metavar="DIR",
-            help="The registry directory (created by the first 'add' or 'import').",
-        ),
-    ] = None,
-) -> None:
-    """Keep adapter versions, compare them, promote one to serve, and share them.
-
-    Example: medadapt registry --root hospital-registry list
-    """
-    ctx.obj = root
-
-
-def _open(ctx: typer.Context, *, create: bool = False) -> Registry:
-    root = ctx.obj
-    if root is None:
-        raise RegistryError(
-            "--root is missing: give the registry directory before the command, e.g. "
-            "'medadapt registry --root hospital-registry list'"
-        )
-    return Registry(root, create=create)
-
-
-@contextlib.contextmanager
-def creating(ctx: typer.Context) -> Iterator[Registry]:
-    """The registry, created if needed; a first add or import that fails leaves no empty
-    registry behind (what this command created is removed)."""
-    root = ctx.obj
-    existed = root is not None and Path(root).exists()
-    created_layout = root is not None and not (Path(root) / "registry.sqlite").is_file()
-    reg = _open(ctx, create=True)
-    try:
-        yield reg
-    except BaseException:
-        if created_layout and not existed:
-            shutil.rmtree(root, ignore_errors=True)
-        elif created_layout:  # an empty directory the user gave: empty it again
-            for child in Path(root).iterdir():
-                if child.is_dir():
-                    shutil.rmtree(child, ignore_errors=True)
-                else:
-                    child.unlink(missing_ok=True)
-        raise
-
-
-def check_cli_name(name: str | None) -> None:
-    """``--name`` checked before anything is created."""
-    from medadapt.registry.records import check_name
-
-    if name is not None:
-        try:
-            check_name(name)
-        except Exception as err:
-            raise RegistryError(f"--name: {err}") from None
 
 
 def _unknown_name(reg: Registry, name: str) -> None:
@@ -174,14 +110,9 @@ def add_cmd(
         typer.echo(f"added {v.ref} ({v.method}, {lineage}, {_size(v.weights_bytes)} of weights)")
     else:
         typer.echo(f"{v.ref} already holds this exact adapter; nothing added")
-    _echo_notices(result.notices)
+    echo_notices(result.notices)
     if result.new:
         typer.echo(f"serve it with: medadapt registry --root {reg.root} promote {v.ref}")
-
-
-def _echo_notices(notices: tuple[str, ...] | list[str]) -> None:
-    for notice in notices:
-        typer.echo(notice)
 
 
 @registry_app.command("list")
@@ -194,7 +125,7 @@ def list_cmd(
 
     Example: medadapt registry --root hospital-registry list pneumonia --json
     """
-    reg = _open(ctx)
+    reg = open_registry(ctx)
     versions = reg.list(name)
     if name is not None and not versions:
         _unknown_name(reg, name)
@@ -234,7 +165,7 @@ def show_cmd(
 
     Example: medadapt registry --root hospital-registry show pneumonia@2 --card
     """
-    v = _open(ctx).get(ref)
+    v = open_registry(ctx).get(ref)
     if as_json:
         _echo_json(v.to_dict())
         return
@@ -286,7 +217,7 @@ def diff_cmd(
 
     Example: medadapt registry --root hospital-registry diff pneumonia@1 pneumonia@2
     """
-    d = _open(ctx).diff(a, b)
+    d = open_registry(ctx).diff(a, b)
     if as_json:
         _echo_json(d.to_dict())
         return
@@ -347,7 +278,7 @@ def promote_cmd(
 
     Example: medadapt registry --root hospital-registry promote pneumonia@2
     """
-    reg = _open(ctx)
+    reg = open_registry(ctx)
     if clear:
         if "@" in ref:
             raise RegistryError(f"promote --clear takes a NAME, not {ref!r}")
@@ -376,7 +307,7 @@ def rm_cmd(
 
     Example: medadapt registry --root hospital-registry rm pneumonia@1
     """
-    reg = _open(ctx)
+    reg = open_registry(ctx)
     if all_versions and "@" in ref:
         raise RegistryError(f"rm --all takes a NAME (every version), not {ref!r}")
     gone = reg.remove_all(ref, force=force) if all_versions else [reg.remove(ref, force=force)]
@@ -392,7 +323,7 @@ def verify_cmd(
 
     Example: medadapt registry --root hospital-registry verify
     """
-    reg = _open(ctx)
+    reg = open_registry(ctx)
     report = reg.verify(ref)
     for problem in [*report.problems, *report.base_problems]:
         typer.echo(problem, err=True)
@@ -430,7 +361,7 @@ def gc_cmd(
     """
     if not min_age >= 0:  # NaN too: it could delete files another process is writing
         raise RegistryError(f"--min-age must be 0 or more seconds; got {min_age}")
-    report = _open(ctx).gc(min_age_s=min_age)
+    report = open_registry(ctx).gc(min_age_s=min_age)
     typer.echo(
         f"removed {report.objects} unreferenced files ({_size(report.bytes)}), {report.tmp} "
         f"leftovers and {report.checkouts} stale checkouts"
@@ -450,7 +381,7 @@ def log_cmd(
     """
     if limit < 1:
         raise RegistryError(f"--limit must be at least 1; got {limit}")
-    reg = _open(ctx)
+    reg = open_registry(ctx)
     events = reg.history(name, limit=limit)
     if name is not None and not events:
         _unknown_name(reg, name)
@@ -466,6 +397,6 @@ def log_cmd(
     _console().print(table)
 
 
-# export and import live in their own module (this one stays small); importing it here
-# registers them whenever the registry commands are loaded
+# export and import live in their own module (this one stays small); imported last, so that
+# 'medadapt registry --help' lists them after the commands above (typer keeps that order)
 from medadapt.cli import registry_transfer  # noqa: E402, F401

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import typer
 
-from medadapt.cli.registry import _open, registry_app
+from medadapt.cli.registry_common import open_registry, registry_app
+from medadapt.registry.bases import add_base, list_bases
 
 
 @registry_app.command("add-base")
@@ -19,9 +20,7 @@ def add_base_command(
 
     Example: medadapt registry --root hospital-registry add-base base/
     """
-    from medadapt.registry.bases import add_base
-
-    registry = _open(ctx, create=True)
+    registry = open_registry(ctx, create=True)
     path, new = add_base(registry.root, base_dir)
     typer.echo(f"{'added' if new else 'already present'}: {path}")
 
@@ -35,9 +34,7 @@ def bases_command(
 
     Example: medadapt registry --root hospital-registry bases
     """
-    from medadapt.registry.bases import list_bases
-
-    bases = list_bases(_open(ctx).root)
+    bases = list_bases(open_registry(ctx).root)
     if as_json:
         typer.echo(json.dumps(bases, indent=2))
         return

@@ -1,6 +1,7 @@
 """``medadapt registry --root DIR export|import``: send an adapter version to another hospital.
 
-Registered by :mod:`medadapt.cli.registry` (which imports this module).
+Its commands join the ``registry`` sub-app of :mod:`medadapt.cli.registry_common`;
+:mod:`medadapt.cli.registry` imports this module after its own commands.
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ from typing import Annotated
 
 import typer
 
-from medadapt.cli.registry import (
-    _echo_notices,
-    _open,
+from medadapt.cli.registry_common import (
     check_cli_name,
     creating,
+    echo_notices,
+    open_registry,
     registry_app,
 )
 from medadapt.registry import RegistryError
@@ -48,7 +49,7 @@ def export_cmd(
 
     Example: medadapt registry --root hospital-registry export pneumonia@2 -o outbox/
     """
-    result = _open(ctx).export(ref, out, with_base=with_base, force=force)
+    result = open_registry(ctx).export(ref, out, with_base=with_base, force=force)
     what = f"{result.version.ref} with its base model" if with_base else result.version.ref
     typer.echo(f"exported {what} to {result.path}")
     typer.echo(f"sha256 {result.sha256}")
@@ -80,11 +81,11 @@ def import_cmd(
     v = result.version
     if not result.new:
         typer.echo(f"already imported as {v.ref}; nothing added")
-        _echo_notices(result.notices)
+        echo_notices(result.notices)
         return
     source = f"{v.origin['name']}@{v.origin['version']}" if v.origin else "?"
     typer.echo(f"imported {v.ref} (exported as {source}); every checksum verified")
-    _echo_notices(result.notices)
+    echo_notices(result.notices)
     if sha256 is None:
         typer.echo(
             f"archive sha256 {v.origin['archive_sha256'] if v.origin else '?'}: compare it with "

@@ -13,6 +13,10 @@ pylibjpeg-openjpeg (JPEG 2000, HTJ2K), pyjpegls (JPEG-LS), pylibjpeg-rle and pyd
 (RLE), Pillow (8-bit JPEG) and, with the ``medadapt[dicom-gpl]`` extra, pylibjpeg-libjpeg
 (GPLv3: JPEG lossless, 12-bit JPEG). A file that cannot be decoded gets a reason naming the
 transfer syntax and what would decode it.
+
+pydicom is imported inside the functions that read a file: :mod:`medadapt.data.image_schema`
+imports this module for ``is_image_source``, which the command line calls before it knows
+whether the data are images, and that check must not load pydicom.
 """
 
 from __future__ import annotations
@@ -156,7 +160,7 @@ def open_dicom(path: Path, *, headers_only: bool = False) -> Any:
     """The pydicom data set of ``path``, with or without the preamble, or a
     :class:`ReadError` saying why it is not DICOM. A data set without file meta is given the
     transfer syntax it was read with, so that its pixels can be decoded."""
-    import pydicom
+    import pydicom  # lazy: keeps pydicom off the CLI's is_image_source path (see above)
 
     head = _head(path)
     if has_preamble(head):
@@ -182,6 +186,7 @@ def open_dicom(path: Path, *, headers_only: bool = False) -> Any:
 
 def _name_transfer_syntax(ds: Any) -> None:
     """Give a data set read without a transfer syntax the one pydicom read it with."""
+    # lazy: keeps pydicom off the CLI's is_image_source path (see the module docstring)
     from pydicom.dataset import FileMetaDataset
     from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
@@ -232,6 +237,7 @@ def has_libjpeg() -> bool:
 
 def decoder_advice(ds: Any, syntax: Any) -> str:
     """What would decode ``ds``'s compressed pixel data, or that the data is damaged."""
+    # lazy: keeps pydicom off the CLI's is_image_source path (see the module docstring)
     from pydicom.pixels import get_decoder
     from pydicom.uid import JPEGExtended12Bit
 

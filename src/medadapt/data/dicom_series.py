@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from pydicom.pixels import apply_modality_lut
 
 from medadapt.data.dicom_files import dicom_pixels, open_dicom
 from medadapt.data.image_io import (
@@ -120,8 +121,6 @@ def units_of(entries: Sequence[Entry], spatial_dims: int) -> list[Unit]:
 
 def read_series(files: Sequence[Path], options: ReadOptions) -> FileRead:
     """One volume ``(1, D, H, W)`` from the single-frame files of a series."""
-    from pydicom.pixels import apply_modality_lut
-
     datasets = [open_dicom(f) for f in files]
     first = datasets[0]
     if int(first.get("SamplesPerPixel", 1)) != 1:

@@ -1,4 +1,5 @@
-"""The in-memory image data set every loader returns (see :mod:`medadapt.data.images`)."""
+"""The in-memory image data set every loader returns (see :mod:`medadapt.data.images`), and
+the checks every loader runs on it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
+
+from medadapt.errors import DataError
 
 
 class SkippedFilesWarning(UserWarning):
@@ -85,3 +88,20 @@ class ImageDataset:
             keys=[self.keys[i] for i in picked] if self.keys else [],
             subjects=None if self.subjects is None else [self.subjects[i] for i in picked],
         )
+
+
+def check_class_counts(dataset: ImageDataset, *, explicit_classes: bool) -> None:
+    """Refuse a class left without samples (unless the class list was given)."""
+    if explicit_classes:
+        return
+    for name, count in dataset.class_counts().items():
+        if count == 0:
+            why = ""
+            if dataset.skipped:
+                path, reason = dataset.skipped[0]
+                n = len(dataset.skipped)
+                why = f" ({n} unreadable file{'s' * (n != 1)}, first: {path}: {reason})"
+            raise DataError(
+                f"no readable image left for class {name!r} in {dataset.source.get('path')}"
+                f"{why}: fix those files or remove the class"
+            )

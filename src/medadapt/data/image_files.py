@@ -19,13 +19,14 @@ from medadapt.data.image_io import OptionError, describe_error, file_format, fit
 from medadapt.data.image_io import to_channels as _to_channels
 from medadapt.data.image_schema import is_image_source  # noqa: F401 (re-exported)
 from medadapt.data.image_sources import Entry
+from medadapt.data.images import load_images
 from medadapt.data.reader_notes import report_notes
 from medadapt.data.splits import stratified_split
 from medadapt.errors import DataError
 
 if TYPE_CHECKING:
+    from medadapt.data.image_dataset import ImageDataset
     from medadapt.data.image_schema import ImageSchema
-    from medadapt.data.images import ImageDataset
 
 _TABLE_SUFFIXES = (".csv", ".tsv")
 
@@ -112,8 +113,6 @@ def load_unlabelled(
     if not source.exists():
         raise DataError(f"{source} does not exist: pass an image file, a folder, a CSV or an .npz")
     if source.suffix.lower() == ".npz":
-        from medadapt.data.images import load_images
-
         names = [*schema.classes, *(f"label_{i}" for i in range(len(schema.classes), 1000))]
         dataset = load_images(source, **schema.load_options(), classes=names, split="test")
         return dataset.images, dataset.paths, []

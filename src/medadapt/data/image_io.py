@@ -30,10 +30,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import nibabel as nib
 import numpy as np
 import torch
 from monai.data import MetaTensor
 from monai.transforms import Resize, SpatialPad
+from monai.transforms import Spacing as MonaiSpacing
+from PIL import Image, ImageOps
+from pydicom.pixels import apply_modality_lut
 
 from medadapt.data.dicom_files import dicom_pixels, looks_like_dicom, open_dicom
 from medadapt.data.intensity import Window, apply_window, min_max, scale_integer
@@ -110,8 +114,6 @@ def read_file(path: Path, fmt: str, options: ReadOptions) -> FileRead:
 def read_picture(path: Path) -> np.ndarray:
     """PNG/JPEG: 8-bit / 255, 16-bit / 65535; RGB with three equal channels counts as gray;
     an EXIF orientation (cameras, phones) is applied."""
-    from PIL import Image, ImageOps
-
     with Image.open(path) as opened:
         image = ImageOps.exif_transpose(opened)
         mode = image.mode
@@ -164,8 +166,6 @@ def scale_dicom(modality: np.ndarray, ds: Any, window: Window | None) -> tuple[n
 def read_dicom(path: Path, options: ReadOptions) -> FileRead:
     """DICOM (any transfer syntax pydicom's plugins decode, with or without the preamble):
     modality LUT (RescaleSlope/Intercept), window, MONOCHROME1 inversion, frames."""
-    from pydicom.pixels import apply_modality_lut
-
     ds = open_dicom(path)
     pixels = dicom_pixels(ds)
     n_frames = int(ds.get("NumberOfFrames", 1) or 1)
@@ -199,8 +199,6 @@ def _first(value: object) -> float:
 
 def read_nifti(path: Path, options: ReadOptions) -> FileRead:
     """NIfTI (nibabel; scl_slope/inter applied): 2D images, 3D volumes; 4D refused."""
-    import nibabel as nib
-
     image = nib.load(path)
     kept = [int(s) for s in image.shape if s != 1]
     if len(kept) not in (2, 3):
@@ -272,8 +270,6 @@ def resample(
     target = target_spacing(values.shape, zooms, options, keep=keep, axes=axes)
     if target is None:
         return values
-    from monai.transforms import Spacing as MonaiSpacing
-
     affine = torch.diag(torch.tensor([*zooms, 1.0], dtype=torch.float64))
     image = MetaTensor(torch.from_numpy(np.ascontiguousarray(values))[None], affine=affine)
     spacing = MonaiSpacing(pixdim=target, mode="bilinear", padding_mode="border", scale_extent=True)

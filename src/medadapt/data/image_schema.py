@@ -28,12 +28,13 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from medadapt.data.dicom_files import looks_like_dicom
 from medadapt.errors import ConfigError, DataError
 from medadapt.fileio import sha256_file
 
 if TYPE_CHECKING:
+    from medadapt.data.image_dataset import ImageDataset
     from medadapt.data.image_io import ReadOptions
-    from medadapt.data.images import ImageDataset
 
 SCHEMA_FORMAT = 1
 _IMAGE_SUFFIXES = (".npz", ".dcm", ".dicom", ".nii", ".nii.gz", ".png", ".jpg", ".jpeg")
@@ -119,6 +120,7 @@ class ImageSchema:
 
     def read_options(self) -> ReadOptions:
         """How one file is read for this model (:func:`~medadapt.data.image_io.read_file`)."""
+        # lazy: image_io loads torch and MONAI; the CLI imports this module for is_image_source
         from medadapt.data.image_io import ReadOptions
 
         return ReadOptions(
@@ -239,6 +241,4 @@ def is_image_source(path: str | Path, path_column: str = "path") -> bool:
         with open(path, newline="", encoding="utf-8", errors="replace") as handle:
             header = next(csv.reader(handle, delimiter="\t" if name.endswith(".tsv") else ","), [])
         return path_column in [h.strip().lstrip("\ufeff") for h in header]
-    from medadapt.data.dicom_files import looks_like_dicom
-
     return path.is_file() and looks_like_dicom(path)

@@ -41,10 +41,12 @@ import numpy as np
 import torch
 
 from medadapt.data.dicom_series import units_of
-from medadapt.data.image_dataset import ImageDataset, SkippedFilesWarning
+from medadapt.data.image_dataset import ImageDataset, SkippedFilesWarning, check_class_counts
 from medadapt.data.image_io import OptionError, ReadOptions, describe_error, fit_size, to_channels
+from medadapt.data.image_schema import ImageSchema, source_digest  # noqa: F401 (re-exported)
 from medadapt.data.image_sources import Entry, csv_entries, folder_entries, sort_labels
 from medadapt.data.intensity import resolve_window
+from medadapt.data.medmnist import load_npz
 from medadapt.data.reader_notes import report_notes
 from medadapt.errors import ConfigError, DataError
 
@@ -115,8 +117,6 @@ def load_images(
         "spacing": list(spacing) if isinstance(spacing, tuple) else spacing,
     }
     if root.is_file() and root.suffix.lower() == ".npz":
-        from medadapt.data.medmnist import load_npz
-
         return load_npz(root, split=split, channels=channels, classes=classes, **settings)
     if root.is_dir():
         entries, kind = folder_entries(root), "folder"
@@ -319,23 +319,6 @@ def _channel_count(root: Path, found: list[tuple[int, Path]], channels: int | No
     return 3 if colour else 1
 
 
-def check_class_counts(dataset: ImageDataset, *, explicit_classes: bool) -> None:
-    """Refuse a class left without samples (unless the class list was given)."""
-    if explicit_classes:
-        return
-    for name, count in dataset.class_counts().items():
-        if count == 0:
-            why = ""
-            if dataset.skipped:
-                path, reason = dataset.skipped[0]
-                n = len(dataset.skipped)
-                why = f" ({n} unreadable file{'s' * (n != 1)}, first: {path}: {reason})"
-            raise DataError(
-                f"no readable image left for class {name!r} in {dataset.source.get('path')}"
-                f"{why}: fix those files or remove the class"
-            )
-
-
 def report_skipped(skipped: list[tuple[str, str]], total: int) -> None:
     if not skipped:
         return
@@ -345,7 +328,3 @@ def report_skipped(skipped: list[tuple[str, str]], total: int) -> None:
         f"{path}: {reason}); the full list is in dataset.skipped"
     )
     warnings.warn(message, SkippedFilesWarning, stacklevel=3)
-
-
-# the schema an image model is saved with (re-exported: ``medadapt.data.images.ImageSchema``)
-from medadapt.data.image_schema import ImageSchema, source_digest  # noqa: E402, F401

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from medadapt.data.dicom_series import KEY_CHARS
+from medadapt.data.image_dataset import ImageDataset, check_class_counts
 from medadapt.data.image_io import ReadError, chosen_slices, describe_error, fit_size
 from medadapt.data.intensity import scale_integer
 from medadapt.errors import ConfigError, DataError
@@ -35,10 +36,8 @@ def load_npz(
     fit: str,
     slices: str | int,
     **settings: Any,
-):
+) -> ImageDataset:
     """One split of a MedMNIST ``.npz`` as an :class:`~medadapt.data.images.ImageDataset`."""
-    from medadapt.data.images import ImageDataset, check_class_counts
-
     if settings.get("window") is not None:
         raise ConfigError(f"--window applies to DICOM and NIfTI in HU, not to {path.name}")
     try:

@@ -8,9 +8,15 @@
 from medadapt.registry.card import render_card
 from medadapt.registry.diff import VersionDiff
 from medadapt.registry.queries import Event
-from medadapt.registry.records import AdapterVersion, Metric, RegistryError, parse_ref
+from medadapt.registry.records import (
+    AdapterVersion,
+    Exported,
+    Metric,
+    Registration,
+    RegistryError,
+    parse_ref,
+)
 from medadapt.registry.store import GcReport, Registry, VerifyReport
-from medadapt.registry.transfer import Exported, Registration
 
 __all__ = [
     "AdapterVersion",

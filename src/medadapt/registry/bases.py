@@ -63,6 +63,8 @@ def check_base_dir(
             f"{directory / 'model.json'} describes base weights {recorded[:12]}, not the "
             f"{key[:12]} its directory is named after (swapped or moved)"
         )
+    # deep: the base-model format is imported lazily below (it loads torch, and the CLI imports
+    # the registry at start-up)
     if deep:
         from medadapt.modalities.bundle import BaseModel
 

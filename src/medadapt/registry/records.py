@@ -1,4 +1,5 @@
-"""What the registry records about one adapter version, and how it reads a manifest's metadata.
+"""What the registry records about one adapter version (and what adding, importing and
+exporting one return), and how it reads a manifest's metadata.
 
 The adapt workflow writes a free-form ``metadata`` dict into each adapter manifest. The registry
 reads only summaries from it (``data_summary``, ``metrics``, ``task``, ``intended_use``,
@@ -13,8 +14,8 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import asdict, dataclass
-from pathlib import PurePosixPath, PureWindowsPath
-from typing import Any
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any, NamedTuple
 
 from medadapt.errors import ConfigError, MedadaptError
 
@@ -340,3 +341,23 @@ class AdapterVersion:
         if not card:
             out.pop("card")
         return out
+
+
+# ----- what add, import and export return --------------------------------------------------------
+class Registration(NamedTuple):
+    """What ``add``/``import_`` did: the version, whether it is new (False: an identical
+    adapter was already registered under that name, and nothing was added), and one-line
+    notices for the user (its base model registered or missing, a parent not recorded...)."""
+
+    version: AdapterVersion
+    new: bool
+    notices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Exported:
+    """An archive written by ``export``: send ``path``, and ``sha256`` by another channel."""
+
+    path: Path
+    sha256: str
+    version: AdapterVersion

@@ -35,8 +35,14 @@ from medadapt.registry.db import INDEX, Index
 from medadapt.registry.diff import VersionDiff, diff_versions, recorded_split
 from medadapt.registry.objects import ObjectStore, sha256_file, temp_name
 from medadapt.registry.queries import SELECT_VERSIONS, Event
-from medadapt.registry.records import AdapterVersion, RegistryError, check_name, parse_ref
-from medadapt.registry.transfer import Exported, Registration
+from medadapt.registry.records import (
+    AdapterVersion,
+    Exported,
+    Registration,
+    RegistryError,
+    check_name,
+    parse_ref,
+)
 
 if TYPE_CHECKING:
     from medadapt.adapters.fingerprint import BaseFingerprint
@@ -321,6 +327,7 @@ class Registry:
         """
         v = self.get(ref)
         if base is not None:
+            # lazy: adapters.state loads torch; the CLI imports the registry at start-up
             from medadapt.adapters.state import check_base
 
             check_base({"base_fingerprint": v.base_fingerprint}, base, f"registry adapter {v.ref}")

@@ -6,6 +6,9 @@ rename), then the version is recorded in one SQLite transaction. Between the two
 process leaves only unreferenced blobs, which ``gc`` removes. The adapter's base model, when
 it comes along (the directory ``adapt`` recorded, or an archive written with ``--with-base``),
 is put in place before the blobs, for the same reason: what a version needs lands first.
+
+The functions here take the registry they work on as an argument (:class:`RegistryLike`, which
+:class:`~medadapt.registry.store.Registry` is); this module never imports ``store``.
 """
 
 from __future__ import annotations
@@ -13,19 +16,21 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, Protocol
 
 import medadapt
 from medadapt.errors import AdapterFileError
+from medadapt.fileio import check_output_file
 from medadapt.registry import archive, bases
 from medadapt.registry.card import render_card
 from medadapt.registry.db import Index, now
-from medadapt.registry.objects import temp_name
+from medadapt.registry.objects import ObjectStore, temp_name
 from medadapt.registry.queries import check_parent, pick_parent
-from medadapt.registry.records import (
+from medadapt.registry.records import (  # Registration, Exported: also importable from here
     AdapterVersion,
+    Exported,
+    Registration,
     RegistryError,
     check_name,
     check_summary_only,
@@ -33,29 +38,24 @@ from medadapt.registry.records import (
     summaries,
 )
 
-if TYPE_CHECKING:
-    from medadapt.registry.store import Registry
-
 MANIFEST = "adapter.json"
 
 
-class Registration(NamedTuple):
-    """What ``add``/``import_`` did: the version, whether it is new (False: an identical
-    adapter was already registered under that name, and nothing was added), and one-line
-    notices for the user (its base model registered or missing, a parent not recorded...)."""
+class RegistryLike(Protocol):
+    """What adding, importing and exporting need of a registry."""
 
-    version: AdapterVersion
-    new: bool
-    notices: tuple[str, ...] = ()
+    root: Path
+    objects: ObjectStore
+    index: Index
 
+    @property
+    def registry_id(self) -> str: ...
 
-@dataclass(frozen=True)
-class Exported:
-    """An archive written by ``export``: send ``path``, and ``sha256`` by another channel."""
+    def get(self, ref: str) -> AdapterVersion: ...
 
-    path: Path
-    sha256: str
-    version: AdapterVersion
+    def list(self, name: str | None = None) -> list[AdapterVersion]: ...
+
+    def check_files(self, v: AdapterVersion) -> None: ...
 
 
 def find_adapter_dir(path: Path) -> Path:
@@ -70,13 +70,14 @@ def find_adapter_dir(path: Path) -> Path:
 
 
 def add_directory(
-    registry: Registry,
+    registry: RegistryLike,
     adapter_dir: Path,
     *,
     name: str | None,
     parent: int | str | None,
     notes: str | None,
 ) -> Registration:
+    # lazy: adapters.state loads torch; the CLI imports the registry at start-up
     from medadapt.adapters.state import read_manifest
 
     directory = find_adapter_dir(Path(adapter_dir))
@@ -100,7 +101,7 @@ def add_directory(
     return _with_notices(registry, result, notices)
 
 
-def _with_notices(registry: Registry, result: Registration, before: list[str]) -> Registration:
+def _with_notices(registry: RegistryLike, result: Registration, before: list[str]) -> Registration:
     """``result`` with ``before`` ahead of its notices, and a note if its base is missing."""
     v = result.version
     missing = bases.missing_base_note(registry.root, v.base_fingerprint["weights"], v.ref)
@@ -109,13 +110,14 @@ def _with_notices(registry: Registry, result: Registration, before: list[str]) -
 
 
 def import_archive(
-    registry: Registry,
+    registry: RegistryLike,
     path: Path,
     *,
     name: str | None,
     expect_sha256: str | None,
     notes: str | None,
 ) -> Registration:
+    # lazy: adapters.state loads torch; the CLI imports the registry at start-up
     from medadapt.adapters.state import read_manifest
 
     path = Path(path)
@@ -163,7 +165,7 @@ def import_archive(
 
 
 def _keep_archived_base(
-    registry: Registry, path: Path, base_dir: Path, manifest: dict[str, Any]
+    registry: RegistryLike, path: Path, base_dir: Path, manifest: dict[str, Any]
 ) -> bool:
     """Register the base model an archive carries (True if it was not registered yet), after
     checking it is intact and is the base its adapter was trained on."""
@@ -181,7 +183,7 @@ def _keep_archived_base(
 
 
 def register(
-    registry: Registry,
+    registry: RegistryLike,
     directory: Path,
     manifest: dict[str, Any],
     *,
@@ -293,6 +295,7 @@ def _without_local_paths(manifest: dict[str, Any], data: bytes) -> tuple[dict[st
     clean, removed = strip_local_paths(manifest.get("metadata"))
     if not removed:
         return manifest, data
+    # lazy: adapters.state loads torch; the CLI imports the registry at start-up
     from medadapt.adapters.state import _manifest_digest  # the adapter format's own rule
 
     manifest = {**manifest, "metadata": clean}
@@ -304,8 +307,6 @@ def _archive_path(v: AdapterVersion, path: str | Path | None, force: bool = Fals
     """Where ``export`` writes: ``path``, or ``NAME-vN.medadapt.tar.gz`` inside it when it is
     a directory (one that exists, or a string ending in a separator: typer and ``Path`` drop
     the trailing ``/`` of ``-o outbox/``, so the CLI passes the string as typed)."""
-    from medadapt.fileio import check_output_file
-
     default = f"{v.name}-v{v.version}{archive.SUFFIX}"
     text = os.fspath(path) if path is not None else os.fspath(Path.cwd()) + os.sep
     if text.endswith(("/", os.sep)) or Path(text).is_dir():
@@ -325,7 +326,7 @@ def _archive_path(v: AdapterVersion, path: str | Path | None, force: bool = Fals
 
 
 def export_version(
-    registry: Registry,
+    registry: RegistryLike,
     ref: str,
     path: str | Path | None,
     *,
@@ -374,7 +375,7 @@ def export_version(
     return Exported(out, sha, v)
 
 
-def _base_to_export(registry: Registry, v: AdapterVersion) -> Path:
+def _base_to_export(registry: RegistryLike, v: AdapterVersion) -> Path:
     """The registered base of ``v``, verified, or a one-line error."""
     fix = "or export it without --with-base"
     try:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -71,8 +72,6 @@ def create_app(
     ``threads``: torch threads for the forward pass. Small clinical models run fastest on one
     (intra-op threading costs more than it saves at these sizes, and badly so on a busy host).
     """
-    import torch
-
     torch.set_num_threads(threads)
     state = ServingState(registry_root, refresh_seconds=refresh_seconds)
     telemetry = Telemetry()

@@ -1,0 +1,97 @@
+"""What the ``medadapt registry`` command modules share: the ``registry`` sub-app with its
+``--root`` option, opening (or creating) the registry it names, and checks and output every
+command uses.
+
+:mod:`medadapt.cli.registry` adds the sub-app to ``medadapt``; it and
+:mod:`~medadapt.cli.registry_transfer` and :mod:`~medadapt.cli.registry_bases` add their
+commands to it, importing only this module (never each other). Importing it must stay cheap:
+no torch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from medadapt.registry import Registry, RegistryError
+from medadapt.registry.records import check_name
+
+registry_app = typer.Typer(
+    name="registry",
+    help="Keep adapter versions, compare them, promote one to serve, and share them.\n\n"
+    "Example: medadapt registry --root hospital-registry list",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+
+
+@registry_app.callback()
+def _root(
+    ctx: typer.Context,
+    root: Annotated[
+        Path | None,
+        typer.Option(
+            "--root",
+            metavar="DIR",
+            help="The registry directory (created by the first 'add' or 'import').",
+        ),
+    ] = None,
+) -> None:
+    """Keep adapter versions, compare them, promote one to serve, and share them.
+
+    Example: medadapt registry --root hospital-registry list
+    """
+    ctx.obj = root
+
+
+def open_registry(ctx: typer.Context, *, create: bool = False) -> Registry:
+    """The registry ``--root`` names (``create``: made if it does not exist)."""
+    root = ctx.obj
+    if root is None:
+        raise RegistryError(
+            "--root is missing: give the registry directory before the command, e.g. "
+            "'medadapt registry --root hospital-registry list'"
+        )
+    return Registry(root, create=create)
+
+
+@contextlib.contextmanager
+def creating(ctx: typer.Context) -> Iterator[Registry]:
+    """The registry, created if needed; a first add or import that fails leaves no empty
+    registry behind (what this command created is removed)."""
+    root = ctx.obj
+    existed = root is not None and Path(root).exists()
+    created_layout = root is not None and not (Path(root) / "registry.sqlite").is_file()
+    reg = open_registry(ctx, create=True)
+    try:
+        yield reg
+    except BaseException:
+        if created_layout and not existed:
+            shutil.rmtree(root, ignore_errors=True)
+        elif created_layout:  # an empty directory the user gave: empty it again
+            for child in Path(root).iterdir():
+                if child.is_dir():
+                    shutil.rmtree(child, ignore_errors=True)
+                else:
+                    child.unlink(missing_ok=True)
+        raise
+
+
+def check_cli_name(name: str | None) -> None:
+    """``--name`` checked before anything is created."""
+    if name is not None:
+        try:
+            check_name(name)
+        except Exception as err:
+            raise RegistryError(f"--name: {err}") from None
+
+
+def echo_notices(notices: tuple[str, ...] | list[str]) -> None:
+    """One line each: what an add or import wants the user to know."""
+    for notice in notices:
+        typer.echo(notice)
