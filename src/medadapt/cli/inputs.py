@@ -91,6 +91,6 @@ def modality_of_base(base: Path, data: Path, probes: dict[str, Any]) -> Modality
 
 def methods() -> tuple[str, ...]:
     """The ``--method`` choices: every registered adapter method, and ``full``."""
-    from medadapt.train.presets import METHODS
+    from medadapt.adapters.methods import method_names
 
-    return (*METHODS, "full")
+    return (*method_names(), "full")

@@ -177,7 +177,7 @@ def adapt(
     ``base.model`` to add the adapter to (one model serving many adapters).
     """
     from medadapt.train import growth
-    from medadapt.train.presets import default_config, method_spec
+    from medadapt.adapters.methods import default_config, method_spec
 
     schema = base.schema
     classes = modality.grown_classes(schema, new_classes)

@@ -19,7 +19,13 @@ LOCO_LABELS = {**STRATEGY_LABELS, "base_only": "base model, other three centres,
 
 
 def label(strategy: str) -> str:
-    return STRATEGY_LABELS.get(strategy, strategy)
+    """A strategy's readable name; an adapter method's own label (from the method
+    registry) when no study label names it (a plug-in method)."""
+    if strategy in STRATEGY_LABELS:
+        return STRATEGY_LABELS[strategy]
+    from medadapt.adapters.methods import method_label, method_names
+
+    return method_label(strategy) if strategy in method_names() else strategy
 
 
 def order(strategy: str) -> tuple[int, str]:

@@ -25,9 +25,11 @@ def method_of(strategy: str) -> str:
 
 
 def known_strategies() -> tuple[str, ...]:
-    from medadapt.train.presets import METHODS
+    """Every strategy a study may run: the default ones and every other registered adapter
+    method under its own name (ia3, dora ...)."""
+    from medadapt.adapters.methods import method_names
 
-    extra = tuple(m for m in METHODS if m not in ("head", "bottleneck", "lora"))
+    extra = tuple(m for m in method_names() if m not in ("head", "bottleneck", "lora"))
     return (*STRATEGIES, *extra)
 
 

@@ -204,7 +204,7 @@ def size_findings_of(
 def parameter_counts(modality: Modality, schema: Any, config: StudyConfig, options: Any):
     """Trainable parameters per strategy, from a throw-away model (no training)."""
     from medadapt.adapters import AdapterModel
-    from medadapt.train.presets import default_config
+    from medadapt.adapters.methods import default_config
 
     counts = {}
     for strategy in config.strategies:
