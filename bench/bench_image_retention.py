@@ -28,8 +28,8 @@ from tests.train.image_data import NEW, OLD, make_dataset
 
 from bench_image_cache import cpu_name
 from medadapt.evaluate.metrics import compute_metrics
+from medadapt.evaluate.retention import old_class_retention
 from medadapt.images import adapt, predict_proba, train_base
-from medadapt.workflows.image_eval import old_class_retention
 
 STRATEGIES = (
     ("bottleneck", "distill"),

@@ -36,8 +36,8 @@ def build_registry(root: Path, n_adapters: int = 8) -> tuple[Path, list[dict], l
     from medadapt.data import heart
     from medadapt.registry import Registry
     from medadapt.registry.bases import add_base
-    from medadapt.train.loop import TrainConfig
     from medadapt.tables import adapt, method_config, train_base
+    from medadapt.train.loop import TrainConfig
     from medadapt.workflows.demo import heart_schema
 
     torch.set_num_threads(1)

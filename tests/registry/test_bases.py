@@ -13,9 +13,9 @@ import pytest
 
 from medadapt.adapters import AdapterModel
 from medadapt.errors import AdapterFileError
+from medadapt.modalities.bundle import BaseModel
 from medadapt.registry import Registry
 from medadapt.registry.bases import add_base, find_base
-from medadapt.modalities.bundle import BaseModel
 from tests.registry.helpers import make_adapter_on_base, make_base
 
 

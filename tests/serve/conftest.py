@@ -8,7 +8,8 @@ import pytest
 
 from medadapt.registry import Registry
 from medadapt.registry.bases import add_base
-from medadapt.workflows.jobs import adapt_job, train_base_job
+from medadapt.workflows.adapt import adapt_job
+from medadapt.workflows.train_base import train_base_job
 from tests.tables import clinical_table
 
 ADAPTERS = {"site_c": ("C", "bottleneck"), "site_b": ("B", "lora"), "site_a": ("A", "head")}

@@ -13,7 +13,7 @@ from medadapt.registry import Registry
 from medadapt.serve.app import create_app
 from medadapt.serve.schemas import PredictResponse
 from medadapt.tables import predict
-from medadapt.workflows.jobs import load_for_inference
+from medadapt.workflows.evaluate import load_for_inference
 
 pytestmark = pytest.mark.xdist_group("serve")  # share one registry fixture per worker
 TOKEN = "t" * 32
@@ -42,9 +42,8 @@ def test_predictions_equal_offline_predictions_with_that_adapter(client, served_
     served = reply.json()["predictions"]
     assert PredictResponse.model_validate(reply.json()).predictions[0].adapter == "site_c"
     assert {(p["adapter"], p["version"]) for p in served} == {("site_c", 1)}
-    model, schema, name, _, _ = load_for_inference(
-        served_registry["base"], served_registry["adapters"]["site_c"]
-    )
+    loaded = load_for_inference(served_registry["base"], served_registry["adapters"]["site_c"])
+    model, schema, name = loaded.model, loaded.base.schema, loaded.adapter
     expected = predict(model, schema, pd.DataFrame(instances), adapter=name)
     np.testing.assert_allclose([p["probability"] for p in served], expected, atol=1e-6)
 

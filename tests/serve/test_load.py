@@ -15,7 +15,7 @@ from medadapt.registry import Registry
 from medadapt.serve.app import create_app
 from medadapt.serve.runner import BackgroundServer
 from medadapt.tables import predict
-from medadapt.workflows.jobs import load_for_inference
+from medadapt.workflows.evaluate import load_for_inference
 
 pytestmark = pytest.mark.xdist_group("serve")  # share one registry fixture per worker
 CLIENTS, REQUESTS_PER_CLIENT = 16, 25
@@ -90,7 +90,8 @@ def _offline_probabilities(served_registry, pool) -> dict[tuple, float]:
     instances = [instance for site in pool.values() for instance in site]
     out = {}
     for (name, version), directory in directories.items():
-        model, schema, internal, _, _ = load_for_inference(served_registry["base"], directory)
+        loaded = load_for_inference(served_registry["base"], directory)
+        model, schema, internal = loaded.model, loaded.base.schema, loaded.adapter
         scores = predict(model, schema, pd.DataFrame(instances), adapter=internal)
         for instance, score in zip(instances, scores, strict=True):
             out[(name, version, json.dumps(instance, sort_keys=True))] = float(score)

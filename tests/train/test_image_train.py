@@ -14,11 +14,11 @@ from medadapt.backbones import build_from_architecture, create_vision_backbone, 
 from medadapt.data.images import ImageSchema
 from medadapt.errors import ConfigError, DataError
 from medadapt.evaluate.metrics import compute_metrics
-from medadapt.modalities.bundle import BaseModel
-from medadapt.train.image_setup import RetentionLoss
+from medadapt.evaluate.retention import old_class_retention
 from medadapt.images import adapt, logits_of, predict_proba, train_base
+from medadapt.modalities.bundle import BaseModel
+from medadapt.train.growth import RetentionLoss
 from medadapt.train.loop import TrainConfig
-from medadapt.workflows.image_eval import old_class_retention
 from tests.train.image_data import NEW, OLD, make_dataset
 
 TINY = {"depth": 2, "embed_dim": 32, "num_heads": 2}
@@ -220,7 +220,7 @@ def test_adapt_refusals_name_the_problem_and_the_fix(base, new_data):
     with pytest.raises(ConfigError, match="full fine-tuning trains every block: drop --top-blocks"):
         adapt(base, old_only, method="full", name="x", top_blocks=1)
     with pytest.raises(
-        ConfigError, match="method must be one of bottleneck, lora, ia3, head, full"
+        ConfigError, match="--method must be one of bottleneck, lora, ia3, head, dora, full"
     ):
         adapt(base, old_only, method="prompt", name="x")
     volumes = make_dataset({c: 2 for c in OLD}, OLD)
@@ -229,28 +229,29 @@ def test_adapt_refusals_name_the_problem_and_the_fix(base, new_data):
         train_base(volumes, backbone_options=TINY)
 
 
-def test_adapt_and_score_is_a_pure_study_point_on_nested_fractions(base, new_data, old_test):
+def test_a_study_point_trains_on_a_nested_fraction_and_scores_every_class(base, tmp_path):
     from medadapt.data.splits import nested_fraction
-    from medadapt.workflows.image_eval import adapt_and_score
+    from medadapt.modalities import modality_of
+    from medadapt.modalities.images.samples import ImageSamples
+    from medadapt.workflows.study_points import run_point
 
-    test = make_dataset({c: 10 for c in CLASSES}, CLASSES, seed=11)
-    all_train = np.arange(len(new_data))
-    half = nested_fraction(all_train, new_data.y.numpy(), fraction=0.5, seed=0)
+    images = modality_of("image")
+    old = make_dataset({c: 12 for c in OLD}, OLD, seed=3)
+    test = make_dataset({c: 10 for c in OLD}, OLD, seed=11)
+    all_train = np.arange(len(old))
+    half = nested_fraction(all_train, old.y.numpy(), fraction=0.5, seed=0)
     assert set(half) < set(all_train)
-    point = adapt_and_score(
-        base,
-        new_data.subset(half),
-        test,
-        method="head",
-        new_classes=["cavity"],
-        train_config=QUICK,
-        n_boot=50,
-    )
-    assert point["n_train"] == len(half) == 36 and point["trainable_params"] == 33 * 4
-    assert point["retention"]["n_images"] == 30 and point["overall"]["n"] == 40
-    assert [r["class"] for r in point["per_class"]] == CLASSES
-    only = adapt_and_score(base, None, old_test, method="base_only", n_boot=50)
-    assert only["trainable_params"] == 0 and only["overall"]["auroc"] > 0.85
+    job = {"modality": images, "options": None, "schema": base.schema, "epochs": 2,
+           "train": ImageSamples(old), "test": ImageSamples(test), "base_dir": tmp_path,
+           "n_boot": 50, "largest": True, "seed": 0}  # fmt: skip
+    base.save(tmp_path)
+    point = run_point({**job, "strategy": "head_only", "fraction": 0.5})
+    assert point["n_train"] == len(half) == 18
+    assert point["trainable_params"] == 33 * len(OLD)  # the head: 32 features + bias per class
+    assert point["metrics"]["n"] == 30 and [r["class"] for r in point["per_class"]] == list(OLD)
+    only = run_point({**job, "strategy": "base_only", "fraction": 1.0})
+    assert only["trainable_params"] == 0 and only["n_train"] == 0
+    assert only["metrics"]["auroc"] > 0.85
 
 
 def test_the_image_api_is_public_in_one_namespace():

@@ -96,7 +96,9 @@ def test_evaluate_leaves_out_every_image_either_model_trained_on(same_files):
     base_train = set(_base_split(root)["train_keys"])
     result = json.loads(out.read_text())
     assert result["n"] == 36 - len(base_train)
-    assert result["images_used"] == f"all images, minus {len(base_train)} images used in training"
+    assert result["images_used"] == (
+        f"all images, minus {len(base_train)} images identical to images the base model trained on"
+    )
     old = load_images(root / "old.csv", image_size=32)
     adapter = json.loads((root / "cavity" / "split.json").read_text())
     trained = base_train | set(adapter["train_keys"])

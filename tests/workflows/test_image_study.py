@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from medadapt.cli.main import main
-from medadapt.workflows import image_eval
+from medadapt.workflows import study_points
 from tests.train.image_data import write_npz, write_png_csv
 from tests.workflows.test_image_cli import OLD, TINY, run
 
@@ -41,7 +41,7 @@ def test_image_study_trains_a_base_then_curves_per_strategy(tmp_path):
     main(args)
     study = json.loads((tmp_path / "study" / "study.json").read_text())
     assert study["config"]["kind"] == "image"
-    base = json.loads((tmp_path / "study" / "base" / "model.json").read_text())
+    base = json.loads((tmp_path / "study" / "bases" / "seed_0" / "model.json").read_text())
     assert base["training"]["train_config"]["epochs"] == 2  # --epochs reaches the base
     names = sorted(p.name for p in (tmp_path / "study" / "points").glob("*.json"))
     assert len(names) == 2 * (1 + 2 * 2)
@@ -68,20 +68,20 @@ def test_image_study_on_an_npz_with_a_given_base_applies_epochs_and_tests_unseen
     model = json.loads((tmp_path / "base" / "model.json").read_text())
     base_train = set(model["training"]["split"]["train_keys"])
     calls = []
-    real = image_eval.adapt_and_score
+    real = study_points.run_point
 
-    def spy(base, train, test, *, method, train_config=None, **options):
-        calls.append((method, None if train_config is None else train_config.epochs))
-        assert base_train.isdisjoint(test.keys)  # never an image the base trained on
-        return real(base, train, test, method=method, train_config=train_config, **options)
+    def spy(job):
+        calls.append((job["strategy"], job["epochs"]))
+        assert base_train.isdisjoint(job["test"].dataset.keys)  # never an image the base trained on
+        return real(job)
 
-    monkeypatch.setattr(image_eval, "adapt_and_score", spy)
+    monkeypatch.setattr(study_points, "run_point", spy)
     # the command line, as a user runs it: no groups, the reading options of train-base
     argv = ["study", "--data", str(data), "--base", str(tmp_path / "base"), *names, *TINY]
     argv += ["--methods", "base_only,full_finetune,head_only", "--fractions", "1", "--seeds"]
     assert run(*argv, "1", "--n-boot", "20", "--epochs", "1", "--out", str(tmp_path / "study")) == 0
     study = json.loads((tmp_path / "study" / "study.json").read_text())
-    assert sorted(calls) == [("base_only", 1), ("full", 1), ("head", 1)]
+    assert sorted(calls) == [("base_only", 1), ("full_finetune", 1), ("head_only", 1)]
     assert study["data"]["target_group"] == "(all images)"
     assert study["data"]["n_target_seen_by_base"] == len(base_train)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from medadapt.cli.main import main
@@ -14,6 +13,8 @@ from medadapt.data.splits import nested_fraction
 from medadapt.data.tables import read_table
 from medadapt.errors import ConfigError
 from medadapt.evaluate.sufficiency import check_sufficiency, events_per_parameter, size_findings
+from medadapt.modalities import Reading, modality_of
+from medadapt.modalities.tabular.samples import TableSamples
 from medadapt.tables import true_labels
 from medadapt.workflows.study import StudyConfig, run_study
 from medadapt.workflows.study_summary import aggregate, conclusions, t_interval
@@ -85,14 +86,9 @@ def test_a_rerun_resumes_from_the_finished_points(study_run):
     assert {k: v for k, v in after.items() if k != removed.name} == before
 
 
-def _as_the_cli(frame: pd.DataFrame, **schema_options) -> tuple[TableSchema, StudyConfig]:
-    """The schema and grid that ``main(["study", ..., *ARGS])`` uses."""
-    schema = TableSchema.infer(
-        frame[frame["site"].isin(["A", "B"])],
-        label="outcome",
-        group_column="site",
-        **schema_options,
-    )
+def _as_the_cli(**options) -> dict:
+    """The modality, options, reading and grid that ``main(["study", ..., *ARGS])`` uses."""
+    tables = modality_of("tabular")
     config = StudyConfig(
         group_column="site",
         source_groups=("A", "B"),
@@ -102,22 +98,24 @@ def _as_the_cli(frame: pd.DataFrame, **schema_options) -> tuple[TableSchema, Stu
         seeds=2,
         n_boot=100,
     )
-    return schema, config
+    return {
+        "modality": tables,
+        "config": config,
+        "options": tables.options(**options),
+        "reading": Reading(label="outcome", group_column="site"),
+    }
 
 
 def test_a_resumed_study_counts_its_finished_steps_first(study_run):
     root, data = study_run
     (root / "out" / "points" / "head_only__f1__s0.json").unlink()
-    frame = read_table(data, text_columns=["site"])
-    schema, config = _as_the_cli(frame)
     calls = []
     run_study(
-        frame,
-        schema,
-        config,
+        data=data,
         out_dir=root / "out",
         workers=1,
         progress=lambda message, already=0: calls.append((message, already)),
+        **_as_the_cli(),
     )
     assert calls == [
         ("resumed: 11 finished steps kept", 11),  # 2 bases + 10 points (of 2 + 11)
@@ -126,20 +124,21 @@ def test_a_resumed_study_counts_its_finished_steps_first(study_run):
 
 
 @pytest.mark.parametrize("change", ["a target label", "a source row", "the label definition"])
-def test_other_data_in_the_same_directory_is_refused(study_run, change):
+def test_other_data_in_the_same_directory_is_refused(study_run, tmp_path, change):
     root, data = study_run
     frame = read_table(data, text_columns=["site"])
-    schema_options = {}
+    options = {}
     if change == "a target label":
         row = frame.index[frame["site"] == "C"][0]
         frame.loc[row, "outcome"] = 1 - frame.loc[row, "outcome"]
     elif change == "a source row":
         frame.loc[frame.index[frame["site"] == "A"][0], "age"] += 1
     else:
-        schema_options = {"positive_above": 0}
-    schema, config = _as_the_cli(frame, **schema_options)
+        options = {"positive_above": 0}
+    changed = tmp_path / "sites.csv"
+    frame.to_csv(changed, index=False)
     with pytest.raises(ConfigError) as err:
-        run_study(frame, schema, config, out_dir=root / "out")
+        run_study(data=changed, out_dir=root / "out", **_as_the_cli(**options))
     assert str(err.value) == (
         f"{root / 'out'} holds a study of other data (the rows or the label definition "
         "changed); choose a new --out directory (or delete that one) to start a study of "
@@ -149,11 +148,12 @@ def test_other_data_in_the_same_directory_is_refused(study_run, change):
 
 def test_a_different_grid_in_the_same_directory_is_refused(study_run):
     root, data = study_run
-    frame = pd.read_csv(data)
-    schema = TableSchema.infer(frame[frame["site"] != "C"], label="outcome", group_column="site")
-    config = StudyConfig(group_column="site", source_groups=("A", "B"), target_group="C", seeds=3)
+    cli = _as_the_cli()
+    cli["config"] = StudyConfig(
+        group_column="site", source_groups=("A", "B"), target_group="C", seeds=3
+    )
     with pytest.raises(ConfigError) as err:
-        run_study(frame, schema, config, out_dir=root / "out")
+        run_study(data=data, out_dir=root / "out", **cli)
     assert str(err.value) == (
         f"{root / 'out'} holds a study with other settings; choose a new --out directory (or "
         "delete that one) to start a different study"
@@ -181,10 +181,11 @@ def test_sufficiency_findings_carry_their_numbers():
     findings = {
         f.code: f
         for f in check_sufficiency(
+            modality_of("tabular"),
             schema,
-            source=source,
-            target_train=train,
-            target_test=test,
+            source=TableSamples(source, schema, "site"),
+            target_train=TableSamples(train, schema, "site"),
+            target_test=TableSamples(test, schema, "site"),
             trainable_params={"bottleneck": 1000},
         )
     }
@@ -262,10 +263,13 @@ def test_class_counts_and_events_per_parameter_at_every_training_size():
     train = frame[frame["site"] == "C"].iloc[:60]
     labels = true_labels(schema, train)
     subsets = {
-        f: train.iloc[nested_fraction(np.arange(60), labels, fraction=f, seed=0)]
+        f: TableSamples(train.iloc[nested_fraction(np.arange(60), labels, fraction=f, seed=0)],
+                        schema)
         for f in (0.1, 0.5, 1.0)
-    }
-    findings = size_findings(schema, subsets, {"head_only": 65, "bottleneck": 8577})
+    }  # fmt: skip
+    findings = size_findings(
+        modality_of("tabular"), schema, subsets, {"head_only": 65, "bottleneck": 8577}
+    )
     sizes = findings[0].numbers["sizes"]
     assert [s["n_rows"] for s in sizes] == [len(subsets[f]) for f in (0.1, 0.5, 1.0)]
     smallest = [min(s["class_counts"].values()) for s in sizes]

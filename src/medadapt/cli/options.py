@@ -18,7 +18,7 @@ from typing import Any
 import typer
 
 from medadapt.errors import ConfigError
-from medadapt.modalities.base import Modality, ModalityOptions, flag_of, registered
+from medadapt.modalities.base import Modality, ModalityOptions, flag_of, registered, unset
 
 SHARED_PANEL = "Options"
 
@@ -115,11 +115,12 @@ def options_for(
         _, f = owners[0]
         value = values[name]
         default = f.default if f.default is not MISSING else None
-        if value != default and value not in (None, False, ()):
+        if value != default and not unset(value):
             other = " or ".join(m.scope for m, _ in owners)
+            sources = " or ".join(m.sources for m, _ in owners)
             raise ConfigError(
                 f"{flag_of(name)} applies to {other}, but --data {data} is "
-                f"{modality.source_name}: drop the option"
+                f"{modality.source_name}: drop the option or pass {sources}"
             )
     taken = {f.name: values[f.name] for f in fields(modality.options) if f.name in values}
     return modality.options(**taken)

@@ -122,9 +122,14 @@ class ModalityOptions:
         out = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if value != f.default and value not in (None, False, ()):
+            if value != f.default and not unset(value):
                 out[flag_of(f.name)] = value
         return out
+
+
+def unset(value: Any) -> bool:
+    """Whether an option's value means "not given" (None, False, empty); 0 is a value."""
+    return value is None or value is False or (isinstance(value, tuple | list) and not value)
 
 
 def flag_of(name: str) -> str:
@@ -141,6 +146,7 @@ class Modality(ABC):
     noun: ClassVar[str] = "samples"  # "rows", "images": how sentences count samples
     scope: ClassVar[str] = "samples"  # "an option applies to ..." ("tables", "image data")
     source_name: ClassVar[str] = "samples"  # "--data X is ..." ("a table", "image data")
+    sources: ClassVar[str] = "its data"  # "... or pass ..." (what --data may be for it)
     defaults: ClassVar[TrainingDefaults]
     intended_use: ClassVar[str] = (
         "Research use: adaptation of an existing model to the named group; validate locally "
@@ -151,6 +157,7 @@ class Modality(ABC):
     threads: ClassVar[int | None] = None  # torch threads for its commands (None: torch's)
     study_base_per_seed: ClassVar[bool] = True  # a study trains one base per seed (cheap ones)
     study_workers: ClassVar[int | None] = None  # study processes (None: every core)
+    caches_frozen_features: ClassVar[bool] = False  # frozen blocks run once (ViTs: head, top K)
 
     # ----- sources -------------------------------------------------------------------------
     @abstractmethod

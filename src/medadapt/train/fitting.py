@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from medadapt.adapters import AdapterModel, without_adapters
+from medadapt.errors import ConfigError
 from medadapt.modalities.base import Modality, Samples
 from medadapt.modalities.bundle import BaseModel
 from medadapt.train.loop import FitResult, TensorData, TrainConfig, fit, predict_logits, task_loss
@@ -108,7 +109,7 @@ def train_base(
         model.requires_grad_(False)
         for head in modality.heads(model):
             model.get_submodule(head).requires_grad_(True)
-        cache_from = len(model.blocks)
+        cache_from = len(model.blocks) if modality.caches_frozen_features else None
     result, n_train, n_val, cache = fit_on(
         modality, model, schema, samples, config=config, seed=seed, cache_from=cache_from,
         val_fraction=modality.defaults.val_fraction_base, on_epoch=on_epoch,
@@ -176,8 +177,8 @@ def adapt(
     trained on cached frozen features of the blocks below. ``into``: an AdapterModel over
     ``base.model`` to add the adapter to (one model serving many adapters).
     """
+    from medadapt.adapters.methods import default_config, method_names
     from medadapt.train import growth
-    from medadapt.adapters.methods import default_config, method_spec
 
     schema = base.schema
     classes = modality.grown_classes(schema, new_classes)
@@ -194,7 +195,9 @@ def adapt(
         trainable, cache_from = sum(p.numel() for p in model.parameters()), None
         config = train_config or training_config(modality, "full")
     else:
-        method_spec(method)  # an unknown method: one error naming the choices
+        if method not in method_names():
+            choices = ", ".join([*method_names(), "full"])
+            raise ConfigError(f"--method must be one of {choices}; got {method!r}")
         model = into if into is not None else AdapterModel(without_adapters(base.model))
         layers = growth.top_layers(model, top_blocks)
         config_ = default_config(
@@ -207,7 +210,9 @@ def adapt(
         model.add_adapter(name, config_)
         model.train_adapter(name)
         trainable = model.count_parameters(name)
-        cache_from = growth.cache_from(model, method, layers)
+        cache_from = (
+            growth.cache_from(model, method, layers) if modality.caches_frozen_features else None
+        )
         config = train_config or training_config(modality, "adapter")
     targets, loss_fn = None, None
     if grow and retention == "distill":

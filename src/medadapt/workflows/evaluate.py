@@ -9,6 +9,7 @@ retention is measured on these samples instead.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,15 +31,27 @@ from medadapt.workflows.scoring import score_samples
 from medadapt.workflows.splitting import select, to_score
 
 
-def load_for_inference(base_dir: Path, adapter_dir: Path | None):
-    """``(modality, base, model, adapter name or None, adapter manifest or None, classes)``."""
+@dataclass(frozen=True)
+class Loaded:
+    """A base model ready to score: with its adapter attached when one was given."""
+
+    modality: Modality
+    base: BaseModel
+    model: Any  # the base's model, or an AdapterModel over it
+    adapter: str | None  # the adapter's name inside ``model``
+    manifest: dict[str, Any] | None  # the adapter's manifest
+    classes: list[str]  # the model's outputs (an adapter may add classes)
+
+
+def load_for_inference(base_dir: Path, adapter_dir: Path | None) -> Loaded:
+    """The base model of ``base_dir``, with the adapter of ``adapter_dir`` attached."""
     base = BaseModel.load(base_dir)
     modality = modality_of(base.kind)
     if adapter_dir is None:
-        return modality, base, base.model, None, None, modality.classes(base.schema)
+        return Loaded(modality, base, base.model, None, None, modality.classes(base.schema))
     model, name, manifest = attach_adapter(base.model, adapter_dir)
     classes = manifest.get("metadata", {}).get("classes") or modality.classes(base.schema)
-    return modality, base, model, name, manifest, list(classes)
+    return Loaded(modality, base, model, name, manifest, list(classes))
 
 
 def _own_split(modality: Modality, base, manifest, base_dir, adapter_dir, data, samples):
@@ -66,7 +79,9 @@ def evaluate_job(
 ) -> dict[str, Any]:
     """Metrics of the base (+ adapter) on ``data`` with 95 % CIs, overall and per subgroup
     (per class for classifiers that list classes); only samples neither trained on."""
-    modality, base, model, name, manifest, classes = load_for_inference(base_dir, adapter_dir)
+    loaded = load_for_inference(base_dir, adapter_dir)
+    modality, base, model, name = loaded.modality, loaded.base, loaded.model, loaded.adapter
+    manifest, classes = loaded.manifest, loaded.classes
     options = options if options is not None else modality.options()
     schema = base.schema
     check_label(modality, schema, label)
@@ -179,7 +194,9 @@ def predict_job(
 ) -> dict[str, Any]:
     """Write one prediction per sample of ``data`` to ``out`` (CSV, TSV or Parquet by its
     suffix): an id column when the data has one, ``p_<class>``..., ``predicted``."""
-    modality, base, model, name, _, classes = load_for_inference(base_dir, adapter_dir)
+    loaded = load_for_inference(base_dir, adapter_dir)
+    modality, base, model, name = loaded.modality, loaded.base, loaded.model, loaded.adapter
+    classes = loaded.classes
     options = options if options is not None else modality.options()
     schema = base.schema
     samples = modality.read_unlabelled(data, base, options)

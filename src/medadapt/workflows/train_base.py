@@ -10,7 +10,13 @@ from typing import Any
 import numpy as np
 
 from medadapt.fileio import atomic_write_bytes
-from medadapt.modalities.base import Modality, Reading
+from medadapt.modalities.base import (
+    Modality,
+    Reading,
+    modality_for_data,
+    modality_of,
+    registered,
+)
 from medadapt.train.fitting import train_base, training_config
 from medadapt.workflows.scoring import evaluate_model
 
@@ -30,11 +36,22 @@ def epoch_reporter(progress: Progress, what: str | None = None):
     return report
 
 
+def _modality(modality: Modality | str | None, data: Path, options: Any) -> Modality:
+    if isinstance(modality, Modality):
+        return modality
+    if modality is not None:
+        return modality_of(modality)
+    for candidate in registered():
+        if options is not None and isinstance(options, candidate.options):
+            return candidate
+    return modality_for_data(data, {m.kind: m.options() for m in registered()})
+
+
 def train_base_job(
     *,
-    modality: Modality,
     data: Path,
     out: Path,
+    modality: Modality | str | None = None,
     options: Any = None,
     label: str | None = None,
     group_column: str | None = None,
@@ -46,7 +63,9 @@ def train_base_job(
     progress: Progress = None,
 ) -> dict[str, Any]:
     """Train a base model on ``groups`` of ``data`` (every sample without groups); hold out
-    ``test_fraction`` of its patients and score the model on them."""
+    ``test_fraction`` of its patients and score the model on them. ``modality``: a registered
+    modality or its kind; by default, the one that recognises ``data``."""
+    modality = _modality(modality, data, options)
     options = options if options is not None else modality.options()
     reading = Reading(label, group_column, tuple(groups), id_column)
     if progress:

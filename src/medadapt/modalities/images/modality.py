@@ -42,12 +42,14 @@ class ImageModality(Modality):
     noun = "images"
     scope = "image data"
     source_name = "image data"
+    sources = "an image folder, path CSV or .npz"
     defaults = TRAINING
     intended_use = INTENDED_USE
     base_test_stays_clean = True  # the base's held-out images never train an adapter
     batch_size = 128
     study_base_per_seed = False  # one base shared by every seed (a ViT is not cheap)
     study_workers = 1  # points one at a time, here (a ViT already uses every core)
+    caches_frozen_features = True
 
     # ----- sources -----------------------------------------------------------------------------
     def recognises(self, data: Path, options: ImageOptions) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from medadapt import checks
 from medadapt.errors import ConfigError
@@ -100,7 +101,7 @@ class ImageOptions(ModalityOptions):
             out["--no-compare-full"] = True
         return out
 
-    def check(self, verb: str, data: Path | None = None) -> ImageOptions:
+    def check(self, verb: str, *, data: Path | None = None, **context: Any) -> ImageOptions:
         """Each value in range, by its flag (before any work)."""
         if self.image_size is not None and self.image_size < 8:
             raise ConfigError(f"--image-size must be at least 8 pixels; got {self.image_size}")

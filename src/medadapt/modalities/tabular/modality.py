@@ -60,6 +60,7 @@ class TabularModality(Modality):
     noun = "rows"
     scope = "tables"
     source_name = "a table"
+    sources = "a CSV, TSV or Parquet table"
     defaults = TRAINING
     threads = 1  # small models: one torch thread is faster than two
 
@@ -123,6 +124,7 @@ class TabularModality(Modality):
         *,
         classes: Sequence[str] = (),
         group_column: str | None = None,
+        **_: Any,  # label (checked against the schema by the verb), hint: images only
     ) -> TableSamples:
         from medadapt.data.tables import read_table, unusable_numbers_warnings
         from medadapt.modalities.tabular.samples import TableSamples

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from medadapt import checks
 from medadapt.errors import ConfigError
@@ -44,7 +45,7 @@ class TabularOptions(ModalityOptions):
         default=False,
     )
 
-    def check(self, verb: str, label: str | None = None) -> TabularOptions:
+    def check(self, verb: str, *, label: str | None = None, **context: Any) -> TabularOptions:
         """Each value in range and the column lists consistent, by flag (before any work)."""
         checks.one_of(self.task, "--task", ("binary", "multiclass", "regression"))
         if self.task not in (None, "binary") and self.positive_above is not None:
