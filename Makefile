@@ -22,12 +22,9 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/medadapt demo --out demo-output
 
-# In `test` and `lint` the import contracts are reported but not fatal yet ("-"): code being
-# moved by other branches still breaks them (issue 11). `make lint-imports` is the strict check;
-# drop the "-" once it passes.
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench
-	-$(LINT_IMPORTS)
+	$(LINT_IMPORTS)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 test-slow: $(STAMP)
@@ -36,7 +33,7 @@ test-slow: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
-	-$(LINT_IMPORTS)
+	$(LINT_IMPORTS)
 
 lint-imports: $(STAMP)
 	$(LINT_IMPORTS)

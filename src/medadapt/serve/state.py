@@ -24,11 +24,11 @@ import torch
 from medadapt.adapters import AdapterModel
 from medadapt.data.schema import TableSchema
 from medadapt.errors import ConfigError, MedadaptError
+from medadapt.modalities import modality_of
 from medadapt.modalities.bundle import BaseModel
 from medadapt.registry import Registry
 from medadapt.registry.bases import find_base
 from medadapt.registry.records import parse_ref
-from medadapt.tables import scores_from_logits
 
 log = logging.getLogger("medadapt.serve")
 
@@ -290,4 +290,4 @@ class ServingState:
             raise NotFound(f"adapter(s) {sorted(gone)} were removed from the registry")
         x_num, x_cat = served.schema.encode_records(records)
         logits = served.model(x_num=x_num, x_cat=x_cat, adapter_ids=adapter_ids)
-        return scores_from_logits(served.schema, logits)
+        return modality_of(served.base.kind).scores(served.schema, logits)
