@@ -30,8 +30,7 @@ from medadapt.evaluate.retention import old_class_retention
 from medadapt.evaluate.scoring import score_classifier
 from medadapt.modalities import modality_of
 from medadapt.modalities.bundle import BaseModel
-from medadapt.modalities.images.modality import DEFAULT_BACKBONE
-from medadapt.modalities.images.options import ImageOptions
+from medadapt.modalities.images.options import DEFAULT_BACKBONE, ImageOptions
 from medadapt.modalities.images.reading import ImageRead
 from medadapt.modalities.images.samples import ImageSamples, SourceInfo
 from medadapt.train import fitting

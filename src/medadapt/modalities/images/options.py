@@ -10,6 +10,8 @@ from medadapt import checks
 from medadapt.errors import ConfigError
 from medadapt.modalities.base import ModalityOptions
 
+DEFAULT_BACKBONE = "timm:vit_tiny_patch16_224"  # when --backbone is not given
+
 TRAIN, ADAPT, EVALUATE, PREDICT, STUDY = "train-base", "adapt", "evaluate", "predict", "study"
 READING = (TRAIN, STUDY)  # how a new base reads its images (later: as its schema says)
 
