@@ -108,8 +108,8 @@ def main(argv: list[str] | None = None) -> None:
     handler.setFormatter(_LogFormat("%(levelname)s: %(message)s"))
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
     args = sys.argv[1:] if argv is None else list(argv)
-    _register_commands()
     try:
+        _register_commands()  # a plug-in modality that cannot load is one error line too
         code = app(args=args, standalone_mode=False)
     except Interrupted as err:
         typer.echo(interrupted_message(args), err=True)

@@ -62,7 +62,7 @@ def _study(**values: Any) -> None:
     options.check("study", data=data, label=values["label"])
     if values["base"] is None:
         why = "for a study: name the label, the group column, the source groups and the target"
-        if modality.kind == "tabular" and not values["label"]:
+        if modality.needs_label and not values["label"]:
             raise ConfigError(f"--label is required {why}")
         if not values["group_column"]:
             raise ConfigError(f"--group-column is required {why}")

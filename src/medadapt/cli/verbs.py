@@ -90,8 +90,10 @@ def _train_base(**values: Any) -> None:
     modality = _modality_for_data("train-base", data, values)
     options = options_for("train-base", modality, values, data)
     options.check("train-base", data=data, label=values["label"])
-    if modality.kind == "tabular" and not values["label"]:
-        raise ConfigError("--label is required for a table: name the column holding the outcome")
+    if modality.needs_label and not values["label"]:
+        raise ConfigError(
+            f"--label is required for {modality.source_name}: name the column holding the outcome"
+        )
     small_model_threads(modality)
     from medadapt.workflows.train_base import train_base_job
 
@@ -140,8 +142,11 @@ def _adapt(**values: Any) -> None:
     staged = new_directory(
         out, force=force, markers={"adapter.json": "an adapter", "model.json": "a model"}
     )
-    if modality.kind == "tabular":
-        why = "to adapt on a table: name the label, the group column and the target group"
+    if modality.needs_label:
+        why = (
+            f"to adapt on {modality.source_name}: name the label, the group column and the "
+            "target group"
+        )
         for flag, name in (("--label", "label"), ("--group-column", "group_column"),
                            ("--group", "group")):  # fmt: skip
             if not values[name]:

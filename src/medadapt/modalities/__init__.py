@@ -1,8 +1,16 @@
 """The kinds of data medadapt works on, behind one seam (:mod:`medadapt.modalities.base`).
 
-A modality is one folder here (or anywhere: a plug-in) plus one :func:`register` line.
+A modality is one folder here (or anywhere: a plug-in) plus one :func:`register` line. A
+plug-in outside this package registers when it is imported; medadapt imports the modules named
+by the ``medadapt.modalities`` entry-point group of installed packages, and those listed
+(comma-separated) in the ``MEDADAPT_MODALITIES`` environment variable.
 """
 
+import importlib
+import os
+from importlib.metadata import entry_points
+
+from medadapt.errors import ConfigError
 from medadapt.modalities.base import (
     Modality,
     ModalityOptions,
@@ -18,6 +26,24 @@ from medadapt.modalities.tabular import TabularModality
 
 register(TabularModality())
 register(ImageModality())
+
+
+def _load_plugins() -> None:
+    """Import every plug-in modality (entry points, then ``MEDADAPT_MODALITIES``)."""
+    for point in entry_points(group="medadapt.modalities"):
+        point.load()
+    listed = os.environ.get("MEDADAPT_MODALITIES", "").split(",")
+    for name in filter(None, (n.strip() for n in listed)):
+        try:
+            importlib.import_module(name)
+        except ImportError as error:
+            raise ConfigError(
+                f"MEDADAPT_MODALITIES names {name!r}, which cannot be imported ({error}); "
+                "fix the module name or unset the variable"
+            ) from None
+
+
+_load_plugins()
 
 __all__ = [
     "Modality",

@@ -158,6 +158,10 @@ class Modality(ABC):
     study_base_per_seed: ClassVar[bool] = True  # a study trains one base per seed (cheap ones)
     study_workers: ClassVar[int | None] = None  # study processes (None: every core)
     caches_frozen_features: ClassVar[bool] = False  # frozen blocks run once (ViTs: head, top K)
+    # --label names the outcome column: required to train and to adapt (with the group), and
+    # checked against the column the base model predicts
+    needs_label: ClassVar[bool] = False
+    reports_epochs: ClassVar[bool] = True  # the progress line shows each epoch's losses
 
     # ----- sources -------------------------------------------------------------------------
     @abstractmethod

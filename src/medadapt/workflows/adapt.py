@@ -42,9 +42,9 @@ def default_name(group: str | None, method: str, new_classes: Sequence[str] = ()
 
 
 def check_label(modality: Modality, schema: Any, label: str | None) -> None:
-    """A table's ``--label`` must be the column the base model predicts."""
+    """``--label`` must be the column the base model predicts (where the label is a column)."""
     predicted = getattr(schema, "label", None)
-    if modality.kind == "tabular" and label is not None and label != predicted:
+    if modality.needs_label and label is not None and label != predicted:
         raise DataError(
             f"the base model predicts {predicted!r}, not {label!r}; pass --label {predicted}"
         )
@@ -111,7 +111,7 @@ def adapt_job(
     result = adapt(
         modality, base, train, method=method, name=name, new_classes=new_classes,
         top_blocks=getattr(options, "top_blocks", None), train_config=config, seed=seed,
-        on_epoch=epoch_reporter(progress, method if modality.kind != "tabular" else None),
+        on_epoch=epoch_reporter(progress, method if modality.reports_epochs else None),
     )  # fmt: skip
     adapter = None if method == "full" else name
     evaluation, scores = evaluate_model(

@@ -157,6 +157,7 @@ def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]
     """Best strategy per size, where the adapter plateaus, whether more data would help, and
     where intervals overlap — as numbers and as sentences."""
     task = study["task"]
+    noun = _noun(study)
     metric = main_metric(curves, task)
     name = METRIC_LABELS.get(metric, metric)
     by_strategy = curves[metric]
@@ -198,7 +199,7 @@ def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]
             if one_seed
             else "its interval (over seeds and test patients)"
         )
-        start = f"With {size:.0f} target rows ({fraction:.0%}), the {label(best[0])}"
+        start = f"With {size:.0f} target {noun} ({fraction:.0%}), the {label(best[0])}"
         if best[1].get("total_ci") is None:
             lines.append(
                 f"{start} has the best mean {name} ({best[1]['mean']:.3f}), but without an "
@@ -223,8 +224,8 @@ def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]
         plateau = _plateau(by_strategy[adapter], metric)
         largest = max((e["fraction"] for e in by_strategy[adapter]), default=None)
         if plateau is not None:
-            lines.append(_plateau_sentence(adapter, name, plateau, largest))
-        more_data = _last_gain(study["points"], adapter, metric)
+            lines.append(_plateau_sentence(adapter, name, plateau, largest, noun))
+        more_data = _last_gain(study["points"], adapter, metric, noun)
         if more_data is not None:
             lines.append(more_data["sentence"])
     too_good = too_good_sentence(study["points"])
@@ -267,14 +268,22 @@ def _trained_at(by_strategy: dict[str, Any], fraction: float) -> bool:
     )
 
 
+def _noun(study: dict[str, Any]) -> str:
+    """How the study's modality counts its samples ("rows", "images")."""
+    from medadapt.modalities import registered
+
+    kind = study.get("config", {}).get("kind", "tabular")
+    return next((m.noun for m in registered() if m.kind == kind), "samples")
+
+
 def _plateau_sentence(
-    adapter: str, name: str, plateau: dict[str, Any], largest: float | None
+    adapter: str, name: str, plateau: dict[str, Any], largest: float | None, noun: str
 ) -> str:
     if plateau["fraction"] == largest:
         where = (
-            f"with all {plateau['n_train']:.0f} training rows"
+            f"with all {plateau['n_train']:.0f} training {noun}"
             if largest == 1.0
-            else f"at the largest size tried ({plateau['n_train']:.0f} rows, {largest:.0%})"
+            else f"at the largest size tried ({plateau['n_train']:.0f} {noun}, {largest:.0%})"
         )
         return (
             f"The {label(adapter)} only reaches its best {name} {where}: no plateau within "
@@ -282,13 +291,13 @@ def _plateau_sentence(
         )
     text = (
         f"The {label(adapter)} gets within {plateau['tolerance']:.3g} of its best {name} from "
-        f"{plateau['n_train']:.0f} rows ({plateau['fraction']:.0%}); no larger size tried "
+        f"{plateau['n_train']:.0f} {noun} ({plateau['fraction']:.0%}); no larger size tried "
         "improves on that by more"
     )
     if plateau.get("last_drop"):
         text += (
             f" (at the largest size it scores {plateau['last_mean']:.3f}, lower than at "
-            f"{plateau['n_train']:.0f} rows)"
+            f"{plateau['n_train']:.0f} {noun})"
         )
     return text + "."
 
@@ -332,7 +341,9 @@ def _plateau(entries: list[dict[str, Any]], metric: str) -> dict[str, Any] | Non
     return None
 
 
-def _last_gain(points: list[dict[str, Any]], strategy: str, metric: str) -> dict[str, Any] | None:
+def _last_gain(
+    points: list[dict[str, Any]], strategy: str, metric: str, noun: str
+) -> dict[str, Any] | None:
     """Paired (by seed) change of ``metric`` between the two largest training sizes."""
     mine = [p for p in points if p["strategy"] == strategy]
     fractions = sorted({p["fraction"] for p in mine})
@@ -352,7 +363,7 @@ def _last_gain(points: list[dict[str, Any]], strategy: str, metric: str) -> dict
     name = METRIC_LABELS.get(metric, metric)
     mean = float(np.mean(gains))
     start = (
-        f"From {low:.0%} to {high:.0%} of the target rows, the {label(strategy)}'s {name} "
+        f"From {low:.0%} to {high:.0%} of the target {noun}, the {label(strategy)}'s {name} "
         f"changed by {mean:+.3f}"
     )
     if len(gains) < 2:

@@ -83,7 +83,7 @@ def train_base_job(
     base = train_base(
         modality, schema, train, options=options, train_config=config, seed=seed,
         freeze_backbone=getattr(options, "freeze_backbone", False),
-        on_epoch=epoch_reporter(progress, "base" if modality.kind != "tabular" else None),
+        on_epoch=epoch_reporter(progress, "base" if modality.reports_epochs else None),
     )  # fmt: skip
     evaluation, _ = evaluate_model(
         modality, base.model, schema, test, group_column=group_column, n_boot=n_boot, seed=seed

@@ -63,6 +63,8 @@ class TabularModality(Modality):
     sources = "a CSV, TSV or Parquet table"
     defaults = TRAINING
     threads = 1  # small models: one torch thread is faster than two
+    needs_label = True
+    reports_epochs = False  # an epoch takes milliseconds
 
     # ----- sources ---------------------------------------------------------------------------
     def recognises(self, data: Path, options: Any) -> bool:
