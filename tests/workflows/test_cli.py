@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from medadapt.cli.main import main
+from medadapt.results import AdapterRecord
 from tests.tables import clinical_table
 
 REQUIRED_KEYS = {
@@ -87,6 +88,10 @@ def test_train_base_and_adapt_write_verified_directories(workspace):
     assert summary["group"] == "C" and summary["n_train"] + summary["n_test"] > 0
     # counts only: no feature values of any patient in the manifest
     assert "marker" not in json.dumps(manifest["metadata"])
+    # the metadata is an AdapterRecord, every field known (nothing left over in ``extra``)
+    record = AdapterRecord.from_json(manifest["metadata"])
+    assert record.extra == {} and record.method == "bottleneck" and record.kind == "tabular"
+    assert record.to_json() == manifest["metadata"]
 
 
 def test_evaluate_on_the_training_file_uses_only_held_out_rows(workspace, tmp_path):

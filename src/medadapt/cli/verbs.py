@@ -207,19 +207,23 @@ def _evaluate(**values: Any) -> None:
         base_dir=base, data=data, adapter_dir=adapter, options=options, label=values["label"],
         group_column=values["group_column"], group=values["group"], threshold=threshold,
     )  # fmt: skip
-    curves = result.pop("_curves")
-    print_skipped(result)
-    for column in result.get("absent_columns", []):
+    document = result.to_json()
+    print_skipped(document)
+    for column in result.extras.get("absent_columns", []):
         warn_all([f"column {column!r} is not in the table: missing for every row"])
-    warn_all(result["data_warnings"] + result["leak_warnings"])
-    print_metrics(f"{result['n']} {modality.noun} ({result['rows_used']})", result, result["task"])
-    print_subgroups(result["subgroups"], result["task"])
+    warn_all(result.data_warnings + result.leak_warnings)
+    print_metrics(
+        f"{result.metrics['n']} {modality.noun} ({result.used})", result.metrics, result.task
+    )
+    print_subgroups(result.subgroups, result.task)
     from medadapt.cli.printing import print_per_class
 
-    print_per_class(result.get("per_class"), modality.noun)
-    print_retention({"retention": result.get("retention")})
-    html = None if values["report"] is None else evaluation_report(result, curves).render().encode()
-    write_outputs([(values["json_out"], _dumps(result)), (values["report"], html)])
+    print_per_class(result.per_class, modality.noun)
+    print_retention({"retention": result.retention})
+    html = None
+    if values["report"] is not None:
+        html = evaluation_report(document, result.curves).render().encode()
+    write_outputs([(values["json_out"], _dumps(document)), (values["report"], html)])
 
 
 def _predict(**values: Any) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from medadapt.errors import AdapterFileError
 from medadapt.registry.objects import fsync_dir, sha256_file
+from medadapt.results import AdapterRecord
 
 BASES = "bases"
 _FILES = ("model.json", "model.safetensors")
@@ -179,8 +180,7 @@ def missing_base_note(root: str | Path, weights_sha256: str, ref: str) -> str | 
 def recorded_base(manifest: dict[str, Any]) -> Path | None:
     """The base directory an ``adapt`` output recorded (``metadata.base_model.path``), when it
     still holds the base this adapter was trained on (same fingerprint); else None."""
-    meta = manifest.get("metadata")
-    base = meta.get("base_model") if isinstance(meta, dict) else None
+    base = AdapterRecord.from_json(manifest.get("metadata")).base_model
     path = base.get("path") if isinstance(base, dict) else None
     if not isinstance(path, str) or not path:
         return None

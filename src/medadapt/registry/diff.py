@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from medadapt.registry.records import AdapterVersion, Metric, parse_metrics
+from medadapt.results import AdapterRecord
 
 SPLIT_KEYS = ("data_sha256", "source_sha256", "test_digest")
 """What a manifest's ``split`` records about the test rows: the data file's hash (tabular:
@@ -118,7 +119,7 @@ def recorded_split(manifest_path: Path) -> dict[str, Any] | None:
         meta = json.loads(manifest_path.read_bytes()).get("metadata")
     except (OSError, ValueError, AttributeError):
         return None
-    split = meta.get("split") if isinstance(meta, dict) else None
+    split = AdapterRecord.from_json(meta).split
     return split if isinstance(split, dict) else None
 
 

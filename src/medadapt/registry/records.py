@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, NamedTuple
 
 from medadapt.errors import ConfigError, MedadaptError
+from medadapt.results import AdapterRecord
 
 
 class RegistryError(MedadaptError, RuntimeError):
@@ -139,16 +140,16 @@ def _text(value: Any) -> str | None:
 
 def summaries(manifest: dict[str, Any]) -> dict[str, Any]:
     """The summary fields the registry keeps from a manifest's ``metadata``."""
-    meta = _dict(manifest.get("metadata"))
-    limitations = meta.get("limitations")
+    record = AdapterRecord.from_json(manifest.get("metadata"))
+    limitations = record.extra.get("limitations")
     if isinstance(limitations, str):
         limitations = [limitations]
     return {
-        "task": _text(meta.get("task")),
-        "data_summary": _dict(meta.get("data_summary")),
-        "metrics": _dict(meta.get("metrics")),
-        "intended_use": _text(meta.get("intended_use")),
-        "base_model": _dict(meta.get("base_model")),
+        "task": _text(record.task),
+        "data_summary": _dict(record.data_summary),
+        "metrics": _dict(record.metrics),
+        "intended_use": _text(record.intended_use),
+        "base_model": _dict(record.base_model),
         "limitations": [str(x) for x in limitations] if isinstance(limitations, list) else [],
     }
 

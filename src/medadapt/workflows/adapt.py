@@ -22,6 +22,7 @@ from medadapt.errors import DataError
 from medadapt.fileio import atomic_write_bytes
 from medadapt.modalities.base import Modality, modality_of, names
 from medadapt.modalities.bundle import BaseModel
+from medadapt.results import AdapterRecord
 from medadapt.train.fitting import adapt, training_config
 from medadapt.workflows import growth
 from medadapt.workflows.scoring import evaluate_model
@@ -134,15 +135,15 @@ def adapt_job(
     n_seen = int(seen[chosen].sum())
     warnings = _warnings(modality, train, n_seen, len(chosen), group) + warnings
     warnings += modality.sample_notes(schema, train)
-    metadata = {
-        "kind": modality.kind,
-        "task": evaluation["overall"].get("task") or modality.task(schema),
-        "label": getattr(schema, "label", None),
-        "classes": result.classes,
-        "old_classes": modality.classes(schema),
-        "new_classes": result.new_classes,
-        "method": method,
-        "data_summary": _data_summary(
+    adapter_record = AdapterRecord(
+        kind=modality.kind,
+        task=evaluation["overall"].get("task") or modality.task(schema),
+        label=getattr(schema, "label", None),
+        classes=result.classes,
+        old_classes=modality.classes(schema),
+        new_classes=result.new_classes,
+        method=method,
+        data_summary=_data_summary(
             modality,
             schema,
             train,
@@ -155,24 +156,25 @@ def adapt_job(
             n_seen_training=int(seen[used].sum()),
             n_kept_out=int(base_test[chosen].sum()),
         ),
-        "skipped_files": getattr(getattr(samples, "info", None), "skipped", []),
-        "metrics": evaluation["overall"],
-        "per_class": evaluation.get("per_class"),
-        "base_metrics": None if base_scores is None else base_scores["overall"],
+        skipped_files=getattr(getattr(samples, "info", None), "skipped", []),
+        metrics=evaluation["overall"],
+        per_class=evaluation.get("per_class"),
+        base_metrics=None if base_scores is None else base_scores["overall"],
         **extension,
-        "top_blocks": getattr(options, "top_blocks", None),
-        "feature_cache": result.feature_cache,
-        "split": summary,
-        "intended_use": modality.intended_use,
-        "base_model": {
+        top_blocks=getattr(options, "top_blocks", None),
+        feature_cache=result.feature_cache,
+        split=summary,
+        intended_use=modality.intended_use,
+        base_model={
             "path": str(Path(base_dir).resolve()),
             "training_groups": base.training.get("groups"),
             "classes": modality.classes(schema),
         },
-        "train_seconds": round(result.fit.seconds, 2),
-        "trainable_params": result.trainable_params,
-    }
-    size = _save(modality, out, base_dir, base, result, metadata, record, raw)
+        train_seconds=round(result.fit.seconds, 2),
+        trainable_params=result.trainable_params,
+    )
+    metadata = adapter_record.to_json()
+    size = _save(modality, out, base_dir, base, result, adapter_record, record, raw)
     output = {
         "adapter": str(out),
         "name": name,
@@ -224,10 +226,11 @@ def _data_summary(modality, schema, train, test, classes, *, n_seen, **summary) 
     return out
 
 
-def _save(modality, out, base_dir, base, result, metadata, record, raw) -> int:
+def _save(modality, out, base_dir, base, result, adapter: AdapterRecord, record, raw) -> int:
     """The adapter (``adapter.json``/``.safetensors`` + ``split.json``) or, for ``full``, a
     whole model that records its adaptation; returns the weights file's size."""
-    if metadata["method"] == "full":
+    metadata = adapter.to_json()
+    if adapter.method == "full":
         split, side_files = modality.full_model_split(base_dir, base, record)
         out.mkdir(parents=True, exist_ok=True)
         for file, data in side_files.items():

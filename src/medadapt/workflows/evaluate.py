@@ -9,7 +9,7 @@ retention is measured on these samples instead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from medadapt.evaluate.small_cells import mask_subgroups
 from medadapt.fileio import atomic_write_bytes
 from medadapt.modalities.base import Modality, modality_of
 from medadapt.modalities.bundle import BaseModel
+from medadapt.results import AdapterRecord, Evaluation
 from medadapt.train.fitting import predict
 from medadapt.workflows.adapt import check_label
 from medadapt.workflows.loading import attach_adapter
@@ -41,6 +42,7 @@ class Loaded:
     adapter: str | None  # the adapter's name inside ``model``
     manifest: dict[str, Any] | None  # the adapter's manifest
     classes: list[str]  # the model's outputs (an adapter may add classes)
+    record: AdapterRecord = field(default_factory=AdapterRecord)  # what the adapter recorded
 
 
 def load_for_inference(base_dir: Path, adapter_dir: Path | None) -> Loaded:
@@ -50,18 +52,18 @@ def load_for_inference(base_dir: Path, adapter_dir: Path | None) -> Loaded:
     if adapter_dir is None:
         return Loaded(modality, base, base.model, None, None, modality.classes(base.schema))
     model, name, manifest = attach_adapter(base.model, adapter_dir)
-    classes = manifest.get("metadata", {}).get("classes") or modality.classes(base.schema)
-    return Loaded(modality, base, model, name, manifest, list(classes))
+    record = AdapterRecord.from_json(manifest.get("metadata"))
+    classes = record.classes or modality.classes(base.schema)
+    return Loaded(modality, base, model, name, manifest, list(classes), record)
 
 
-def _own_split(modality: Modality, base, manifest, base_dir, adapter_dir, data, samples):
+def _own_split(loaded: Loaded, adapter_dir, data, samples):
     """The adapter's split (or a fully fine-tuned model's adaptation split), with its side
     file when that is needed here."""
-    meta = (manifest or {}).get("metadata", {})
-    if meta.get("split") is not None:
-        return modality.read_split(Path(adapter_dir), meta["split"], data, "adapter", samples)
-    adapted = base.training.get("adapted", {}).get("split")
-    return adapted
+    if loaded.record.split is not None:
+        return loaded.modality.read_split(Path(adapter_dir), loaded.record.split, data,
+                                          "adapter", samples)  # fmt: skip
+    return loaded.base.training.get("adapted", {}).get("split")
 
 
 def evaluate_job(
@@ -76,23 +78,58 @@ def evaluate_job(
     threshold: float = 0.5,
     n_boot: int = 1000,
     report: Path | None = None,
-) -> dict[str, Any]:
+) -> Evaluation:
     """Metrics of the base (+ adapter) on ``data`` with 95 % CIs, overall and per subgroup
     (per class for classifiers that list classes); only samples neither trained on."""
     loaded = load_for_inference(base_dir, adapter_dir)
-    modality, base, model, name = loaded.modality, loaded.base, loaded.model, loaded.adapter
-    manifest, classes = loaded.manifest, loaded.classes
+    modality, schema = loaded.modality, loaded.base.schema
     options = options if options is not None else modality.options()
-    schema = base.schema
     check_label(modality, schema, label)
     samples = modality.read_for_model(
-        data, base, options, classes=classes, group_column=group_column, label=label,
-        hint="evaluate a model that knows these classes (medadapt adapt --new-classes)",
+        data, loaded.base, options, classes=loaded.classes, group_column=group_column,
+        label=label, hint="evaluate a model that knows these classes (medadapt adapt "
+        "--new-classes)",
     )  # fmt: skip
     group_column = getattr(getattr(samples, "info", None), "group_column", group_column)
+    test, used, excluded = _samples_to_score(loaded, base_dir, adapter_dir, data, samples,
+                                             group_column, group)  # fmt: skip
+    how = {"classes": loaded.classes, "group_column": group_column, "threshold": threshold,
+           "n_boot": n_boot}  # fmt: skip
+    scores = predict(modality, loaded.model, schema, test, adapter=loaded.adapter)
+    evaluation = score_samples(modality, schema, test, scores, **how)
+    trainable, size = _size(loaded.base, base_dir, loaded.manifest, adapter_dir)
+    record = loaded.record
+    result = Evaluation(
+        metrics=evaluation["overall"], used=used, noun=modality.noun,
+        n_excluded_trained=excluded,
+        task=evaluation["overall"].get("task") or modality.task(schema), kind=modality.kind,
+        classes=list(loaded.classes), adapter=loaded.adapter,
+        method=record.method or loaded.base.training.get("adapted", {}).get("method"),
+        trainable_params=trainable, adapter_bytes=size,
+        subgroups=mask_subgroups(evaluation["subgroups"]), per_class=evaluation.get("per_class"),
+        recorded_retention=record.retention, full_finetune=record.full_finetune,
+        skipped_files=getattr(getattr(samples, "info", None), "skipped", []),
+        data_warnings=modality.sample_notes(schema, test),
+        leak_warnings=modality.scored_notes(schema, test),
+        extras=modality.evaluation_extras(schema, test),
+        curves={"y": test.labels, "scores": modality.task_scores(schema, scores),
+                "proba": scores if modality.per_class() else None},
+    )  # fmt: skip
+    result = _before_and_after(loaded, test, scores, result, how)
+    if report is not None:
+        from medadapt.workflows.reports import evaluation_report
+
+        evaluation_report(result.to_json(), result.curves).write(report)
+    return result
+
+
+def _samples_to_score(loaded: Loaded, base_dir, adapter_dir, data, samples, group_column, group):
+    """``(samples to score, which ones in words, how many were left out as trained on)``:
+    never a sample the base or the adapter trained on."""
+    modality, base = loaded.modality, loaded.base
     base_split = modality.read_split(base_dir, base.training.get("split") or {}, data, "base",
                                      samples)  # fmt: skip
-    own = _own_split(modality, base, manifest, base_dir, adapter_dir, data, samples)
+    own = _own_split(loaded, adapter_dir, data, samples)
     chosen = select(samples, group_column, [group] if group else None, what="--group")
     scored, used, excluded = to_score(
         modality, data, samples, chosen, base_split=base_split, own_split=own, group=group,
@@ -110,64 +147,29 @@ def evaluate_job(
         )
     if len(scored) == 0:
         raise DataError(f"--data {data} has no labelled {modality.noun} to evaluate ({used})")
-    test = samples.subset(scored)
-    scores = predict(modality, model, schema, test, adapter=name)
-    evaluation = score_samples(
-        modality, schema, test, scores, classes=classes, group_column=group_column,
-        threshold=threshold, n_boot=n_boot,
-    )  # fmt: skip
-    meta = (manifest or {}).get("metadata", {})
-    result: dict[str, Any] = {
-        **evaluation["overall"],
-        "rows_used": used,
-        f"{modality.noun}_used": used,
-        "n_excluded_trained": excluded,
-        "task": evaluation["overall"].get("task") or modality.task(schema),
-        "kind": modality.kind,
-        "classes": list(classes),
-        "adapter": name,
-        "method": meta.get("method") or base.training.get("adapted", {}).get("method"),
-        "trainable_params": 0,
-        "adapter_bytes": 0,
-        "subgroups": mask_subgroups(evaluation["subgroups"]),
-        "per_class": evaluation.get("per_class"),
-        "recorded_retention": meta.get("retention"),
-        "full_finetune": meta.get("full_finetune"),
-        "skipped_files": getattr(getattr(samples, "info", None), "skipped", []),
-        "data_warnings": modality.sample_notes(schema, test),
-        "leak_warnings": modality.scored_notes(schema, test),
-        **modality.evaluation_extras(schema, test),
-    }
-    result["trainable_params"], result["adapter_bytes"] = _size(base, base_dir, manifest,
-                                                               adapter_dir)  # fmt: skip
-    curves: dict[str, Any] = {
-        "y": test.labels,
-        "scores": modality.task_scores(schema, scores),
-        "proba": scores if modality.per_class() else None,
-    }
-    result["retention"] = None
-    if len(classes) > len(modality.classes(schema)) and isinstance(model, AdapterModel):
+    return samples.subset(scored), used, excluded
+
+
+def _before_and_after(loaded: Loaded, test, scores, result: Evaluation, how) -> Evaluation:
+    """An adapter's evaluation with the base alone on the same samples, or, for one that
+    added classes, the old classes' retention."""
+    modality, schema, model = loaded.modality, loaded.base.schema, loaded.model
+    if len(loaded.classes) > len(modality.classes(schema)) and isinstance(model, AdapterModel):
         with model.disabled():
             before = predict(modality, model.base_model, schema, test)
-        old = modality.classes(schema)
-        result["retention"] = old_class_retention(test.labels, before, scores, old,
-                                                  n_boot=n_boot)  # fmt: skip
-    elif name is not None:  # the same patients through the base alone: before and after
-        base_scores = predict(modality, model, schema, test, adapter=None)
-        before = score_samples(
-            modality, schema, test, base_scores, classes=classes, group_column=group_column,
-            threshold=threshold, n_boot=n_boot,
-        )  # fmt: skip
-        result["base_comparison"] = {**before, "subgroups": mask_subgroups(before["subgroups"])}
-        curves["base_scores"] = modality.task_scores(schema, base_scores)
-        result["adapter_training"] = meta.get("data_summary")
-        result["intended_use"] = meta.get("intended_use")
-    result["_curves"] = curves
-    if report is not None:
-        from medadapt.workflows.reports import evaluation_report
-
-        evaluation_report(result, curves).write(report)
-    return result
+        retention = old_class_retention(test.labels, before, scores, modality.classes(schema),
+                                        n_boot=how["n_boot"])  # fmt: skip
+        return replace(result, retention=retention)
+    if loaded.adapter is None:
+        return result
+    base_scores = predict(modality, model, schema, test, adapter=None)
+    before = score_samples(modality, schema, test, base_scores, **how)
+    curves = {**result.curves, "base_scores": modality.task_scores(schema, base_scores)}
+    return replace(
+        result, base_comparison={**before, "subgroups": mask_subgroups(before["subgroups"])},
+        adapter_training=loaded.record.data_summary, intended_use=loaded.record.intended_use,
+        curves=curves,
+    )  # fmt: skip
 
 
 def _size(base, base_dir, manifest, adapter_dir) -> tuple[int, int]:

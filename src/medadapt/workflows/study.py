@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from medadapt.evaluate.sufficiency import check_sufficiency
 from medadapt.fileio import atomic_write_bytes
 from medadapt.modalities.base import Modality, Reading
 from medadapt.modalities.bundle import BaseModel
+from medadapt.results import StudyPoint
 from medadapt.workflows import study_points
 from medadapt.workflows.splitting import adapter_split, select
 from medadapt.workflows.study_grid import FRACTIONS, STRATEGIES, StudyConfig, StudyData
@@ -148,7 +149,7 @@ def run_study(
         say(f"resumed: {finished} finished steps kept", already=finished)
     workers = workers if workers is not None else modality.study_workers
     study_points.run(bases, points, out, workers or os.cpu_count() or 1, say)
-    done = [_masked(json.loads(p.read_text())) for p in sorted((out / "points").glob("*.json"))]
+    done = [_read_point(p).to_json() for p in sorted((out / "points").glob("*.json"))]
     classes = modality.classes(prepared.schema)
     return {
         "config": {**asdict(config), "digest": config.digest(), "kind": modality.kind},
@@ -178,10 +179,12 @@ def n_steps(modality: Modality, config: StudyConfig) -> int:
     return points + (config.seeds if modality.study_base_per_seed else 1)
 
 
-def _masked(point: dict[str, Any]) -> dict[str, Any]:
-    """Small subgroup counts suppressed (again: points written by older versions too)."""
+def _read_point(path: Path) -> StudyPoint:
+    """A finished point, small subgroup counts suppressed (again: points written by older
+    versions too)."""
     from medadapt.evaluate.small_cells import mask_subgroups
 
-    if point.get("subgroups"):
-        point["subgroups"] = mask_subgroups(point["subgroups"])
+    point = StudyPoint.from_json(json.loads(path.read_text()), where=str(path))
+    if point.subgroups:
+        return replace(point, subgroups=mask_subgroups(point.subgroups))
     return point

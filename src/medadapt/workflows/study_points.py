@@ -14,6 +14,7 @@ from medadapt.evaluate.sufficiency import Finding, size_findings
 from medadapt.fileio import atomic_write_bytes
 from medadapt.modalities.base import Modality
 from medadapt.modalities.bundle import BaseModel
+from medadapt.results import StudyPoint
 from medadapt.workflows.study_grid import (
     StudyConfig,
     StudyData,
@@ -82,7 +83,7 @@ def train_base_point(job: dict[str, Any]) -> dict[str, Any]:
     return {"seed": job["seed"]}
 
 
-def run_point(job: dict[str, Any]) -> dict[str, Any]:
+def run_point(job: dict[str, Any]) -> StudyPoint:
     """Train and score one (strategy, fraction, seed). Runs in a worker process."""
     import torch
 
@@ -118,25 +119,20 @@ def run_point(job: dict[str, Any]) -> dict[str, Any]:
     classes = modality.classes(schema)
     scored = score_samples(modality, schema, test, scores, classes=classes, by_group=False,
                            n_boot=job["n_boot"], seed=seed)  # fmt: skip
-    point: dict[str, Any] = {
-        "strategy": strategy,
-        "fraction": job["fraction"],
-        "seed": seed,
-        "n_train": 0 if strategy == "base_only" else len(used),
-        "trainable_params": params,
-        "metrics": scored["overall"],
-        "seconds": seconds,
-    }
-    if "per_class" in scored:
-        point["per_class"] = scored["per_class"]
+    subgroups = curves = None
     if job["largest"] and scored["subgroups"]:  # the details the report shows
         from medadapt.evaluate.small_cells import mask_subgroups
 
-        point["subgroups"] = mask_subgroups(scored["subgroups"])
+        subgroups = mask_subgroups(scored["subgroups"])
     if job["largest"] and seed == 0:
-        point["curves"] = _scores_summary(modality.task(schema), test.labels,
-                                          modality.task_scores(schema, scores))  # fmt: skip
-    return point
+        curves = _scores_summary(modality.task(schema), test.labels,
+                                 modality.task_scores(schema, scores))  # fmt: skip
+    return StudyPoint(
+        strategy=strategy, fraction=job["fraction"], seed=seed,
+        n_train=0 if strategy == "base_only" else len(used), trainable_params=params,
+        metrics=scored["overall"], seconds=seconds, per_class=scored.get("per_class"),
+        subgroups=subgroups, curves=curves,
+    )  # fmt: skip
 
 
 def _scores_summary(task: str, y: np.ndarray, scores: np.ndarray) -> dict[str, Any]:
@@ -168,13 +164,14 @@ def run(bases, points, out: Path, workers: int, say) -> None:
     ready = [job for seed, jobs in points.items() if seed not in training for job in jobs]
     first = [Job(train_base_point, b) for b in bases] + [Job(run_point, j) for j in ready]
 
-    def on_done(job: Job, result: dict[str, Any]) -> list[Job]:
+    def on_done(job: Job, result: Any) -> list[Job]:
         if job.fn is train_base_point:
             say(f"base model, seed {result['seed']}")
             return [Job(run_point, j) for j in waiting.get(result["seed"], [])]
-        name = point_name(result["strategy"], result["fraction"], result["seed"])
-        atomic_write_bytes(out / "points" / f"{name}.json", json.dumps(result).encode())
-        say(f"{result['strategy']} {result['fraction']:.0%} seed {result['seed']}")
+        point: StudyPoint = result
+        name = point_name(point.strategy, point.fraction, point.seed)
+        atomic_write_bytes(out / "points" / f"{name}.json", json.dumps(point.to_json()).encode())
+        say(f"{point.strategy} {point.fraction:.0%} seed {point.seed}")
         return []
 
     workers = max(1, min(workers, n_jobs))

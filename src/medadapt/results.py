@@ -1,0 +1,162 @@
+"""The results medadapt writes to JSON and reads back, as typed records.
+
+* :class:`Evaluation`: what ``evaluate`` measured (``--json``);
+* :class:`AdapterRecord`: what an adapter records about itself (``adapter.json``'s
+  ``metadata``; a fully fine-tuned model keeps it as ``training["adapted"]``);
+* :class:`StudyPoint`: one (strategy, fraction, seed) of a study (``points/*.json`` and
+  ``study.json``'s ``points``).
+
+Each is a frozen dataclass with ``to_json()`` (exactly the JSON object the files hold, so the
+formats are unchanged) and ``from_json()``. Counts, summaries and metrics only: never a
+patient's values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from medadapt.errors import DataError
+
+
+def _known(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls) if f.metadata.get("json", True))
+
+
+@dataclass(frozen=True)
+class StudyPoint:
+    """One strategy trained on one share of the target's training samples with one seed, and
+    scored on the target's test samples."""
+
+    strategy: str
+    fraction: float
+    seed: int
+    n_train: int
+    trainable_params: int
+    metrics: dict[str, Any]
+    seconds: float
+    per_class: list[dict[str, Any]] | None = None
+    subgroups: dict[str, Any] | None = None  # the largest size only (small cells masked)
+    curves: dict[str, Any] | None = None  # ROC / calibration coordinates (largest size, seed 0)
+
+    _OPTIONAL = ("per_class", "subgroups", "curves")
+
+    def to_json(self) -> dict[str, Any]:
+        out = {f: getattr(self, f) for f in _known(StudyPoint)}
+        return {k: v for k, v in out.items() if not (k in self._OPTIONAL and v is None)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], *, where: str = "a study point") -> StudyPoint:
+        required = [f.name for f in fields(cls) if f.name not in cls._OPTIONAL]
+        missing = [name for name in required if name not in data]
+        if missing:
+            raise DataError(
+                f"{where} lacks {', '.join(missing)}: it was not written by this version of "
+                "medadapt's study; delete it and re-run the study to recompute it"
+            )
+        return cls(**{k: data[k] for k in _known(cls) if k in data})
+
+
+@dataclass(frozen=True)
+class AdapterRecord:
+    """What an adapter records about how it was trained and how it scored (summaries only;
+    the registry refuses row-level metadata). Read tolerantly: an adapter written by another
+    tool, or a later medadapt, may lack fields (None) or hold more (kept in ``extra``)."""
+
+    kind: str | None = None
+    task: str | None = None
+    label: str | None = None
+    classes: list[str] | None = None
+    old_classes: list[str] | None = None
+    new_classes: list[str] | None = None
+    method: str | None = None
+    data_summary: dict[str, Any] | None = None
+    skipped_files: list[dict[str, str]] | None = None
+    metrics: dict[str, Any] | None = None
+    per_class: list[dict[str, Any]] | None = None
+    base_metrics: dict[str, Any] | None = None  # the base alone on the same test patients
+    retention: dict[str, Any] | None = None  # old classes, after adding new ones
+    full_finetune: dict[str, Any] | None = None  # the comparison --compare-full trained
+    top_blocks: int | None = None
+    feature_cache: Any = None
+    split: dict[str, Any] | None = None  # which data, and checksums of which samples
+    intended_use: str | None = None
+    base_model: dict[str, Any] | None = None
+    train_seconds: float | None = None
+    trainable_params: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict, metadata={"json": False})
+
+    def to_json(self) -> dict[str, Any]:
+        return {**{f: getattr(self, f) for f in _known(AdapterRecord)}, **self.extra}
+
+    @classmethod
+    def from_json(cls, data: Any) -> AdapterRecord:
+        data = data if isinstance(data, Mapping) else {}
+        known = _known(cls)
+        return cls(
+            **{k: data[k] for k in known if k in data},
+            extra={k: v for k, v in data.items() if k not in known},
+        )
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A model (a base, an adapter on it, or a fully fine-tuned model) scored on labelled
+    samples it never trained on. ``metrics`` holds the overall figures (``n``, ``auroc``,
+    ``auroc_ci`` ..., ``notes``), written at the top level of the JSON object."""
+
+    metrics: dict[str, Any]
+    used: str  # which samples were scored, in words
+    noun: str  # how the modality counts its samples ("rows", "images")
+    n_excluded_trained: int
+    task: str
+    kind: str
+    classes: list[str]
+    adapter: str | None
+    method: str | None
+    trainable_params: int
+    adapter_bytes: int
+    subgroups: dict[str, Any]
+    per_class: list[dict[str, Any]] | None
+    recorded_retention: dict[str, Any] | None
+    full_finetune: dict[str, Any] | None
+    skipped_files: list[dict[str, str]]
+    data_warnings: list[str]
+    leak_warnings: list[str]
+    extras: dict[str, Any] = field(default_factory=dict)  # the modality's counts
+    retention: dict[str, Any] | None = None  # old classes: base vs adapter
+    # an adapter's: the base alone on the same samples, and what the adapter recorded
+    base_comparison: dict[str, Any] | None = None
+    adapter_training: dict[str, Any] | None = None
+    intended_use: str | None = None
+    # scores and labels for the report's plots: never written
+    curves: dict[str, Any] | None = field(default=None, compare=False, repr=False,
+                                          metadata={"json": False})  # fmt: skip
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {**self.metrics, "rows_used": self.used}
+        out[f"{self.noun}_used"] = self.used
+        for name in _known(Evaluation)[3:]:
+            if name == "extras":
+                out.update(self.extras)
+            elif name in ("base_comparison", "adapter_training", "intended_use"):
+                if self.base_comparison is not None:
+                    out[name] = getattr(self, name)
+            else:
+                out[name] = getattr(self, name)
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Evaluation:
+        """An evaluation read back from its JSON (the modality's extra counts come back
+        among ``metrics``: the file does not say which is which)."""
+        named = set(_known(cls)) - {"metrics", "used", "noun", "extras"}
+        used_keys = [k for k in data if k.endswith("_used")]
+        noun = next((k[: -len("_used")] for k in used_keys if k != "rows_used"), "rows")
+        return cls(
+            metrics={k: v for k, v in data.items() if k not in named and k not in used_keys},
+            used=data["rows_used"],
+            noun=noun,
+            **{k: data[k] for k in named if k in data},
+        )

@@ -1,0 +1,67 @@
+"""The typed results round-trip through the JSON the files hold, and are what the commands
+write: an evaluation's ``--json``, an adapter's ``metadata``, a study's points."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from medadapt.errors import DataError
+from medadapt.results import AdapterRecord, Evaluation, StudyPoint
+
+
+def _evaluation(**changes) -> Evaluation:
+    fields = dict(
+        metrics={"n": 60, "auroc": 0.8, "auroc_ci": [0.7, 0.9], "notes": {}},
+        used="held-out rows of VA", noun="rows", n_excluded_trained=140, task="binary",
+        kind="tabular", classes=["0", "1"], adapter="va", method="lora", trainable_params=10,
+        adapter_bytes=100, subgroups={}, per_class=None, recorded_retention=None,
+        full_finetune=None, skipped_files=[], data_warnings=[], leak_warnings=[],
+        extras={"absent_columns": []}, base_comparison={"overall": {"auroc": 0.7}},
+        adapter_training={"n_train": 140}, intended_use="research",
+    )  # fmt: skip
+    return Evaluation(**{**fields, **changes})
+
+
+def test_evaluation_json_is_flat_and_round_trips():
+    result = _evaluation()
+    document = result.to_json()
+    assert document["auroc"] == 0.8 and document["rows_used"] == "held-out rows of VA"
+    assert document["absent_columns"] == [] and "curves" not in document
+    assert list(document)[:4] == ["n", "auroc", "auroc_ci", "notes"]
+    again = Evaluation.from_json(json.loads(json.dumps(document)))
+    assert again.to_json() == document
+    assert again.used == result.used and again.base_comparison == result.base_comparison
+
+
+def test_evaluation_of_a_base_alone_has_no_comparison_keys_and_images_count_images():
+    document = _evaluation(adapter=None, base_comparison=None, noun="images").to_json()
+    assert "base_comparison" not in document and "intended_use" not in document
+    assert document["images_used"] == document["rows_used"]
+    assert Evaluation.from_json(document).noun == "images"
+
+
+def test_adapter_record_keeps_what_it_does_not_know_and_tolerates_what_it_lacks():
+    record = AdapterRecord.from_json({"task": "binary", "limitations": ["small"], "x": 1})
+    assert record.task == "binary" and record.metrics is None
+    assert record.extra == {"limitations": ["small"], "x": 1}
+    assert AdapterRecord.from_json(record.to_json()) == record
+    assert AdapterRecord.from_json(None) == AdapterRecord()  # not a dict: nothing recorded
+
+
+def test_study_point_round_trips_and_omits_absent_details():
+    point = StudyPoint(strategy="lora", fraction=0.5, seed=1, n_train=40, trainable_params=9,
+                       metrics={"auroc": 0.7}, seconds=1.5)  # fmt: skip
+    assert "curves" not in point.to_json() and "subgroups" not in point.to_json()
+    assert StudyPoint.from_json(point.to_json()) == point
+
+
+def test_a_study_point_missing_fields_is_refused_with_the_fix():
+    with pytest.raises(DataError) as error:
+        StudyPoint.from_json({"strategy": "lora"}, where="points/lora_50_1.json")
+    assert str(error.value) == (
+        "points/lora_50_1.json lacks fraction, seed, n_train, trainable_params, metrics, "
+        "seconds: it was not written by this version of medadapt's study; delete it and re-run "
+        "the study to recompute it"
+    )
