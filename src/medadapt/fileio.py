@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
+
+from medadapt.errors import AdapterFileError, DataError
 
 
 def sha256_file(path: str | Path) -> str:
@@ -88,9 +92,18 @@ def _check_can_create(path: Path, flag: str) -> None:
 
 
 def _error(message: str) -> Exception:
-    from medadapt.errors import DataError  # errors imports nothing heavy; kept lazy all the same
-
     return DataError(message)
+
+
+def read_json(path: Path, *, missing: str, invalid: str) -> Any:
+    """The JSON document in ``path``; an :class:`AdapterFileError` with ``missing`` when there
+    is no such file, with ``invalid`` when it does not parse (truncated or edited)."""
+    if not path.is_file():
+        raise AdapterFileError(missing)
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise AdapterFileError(invalid) from None
 
 
 def check_output_file(path: str | Path | None, *, flag: str, force: bool = False) -> None:

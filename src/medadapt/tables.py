@@ -20,7 +20,7 @@ from medadapt.adapters import AdapterModel
 from medadapt.data.schema import TableSchema
 from medadapt.modalities import modality_of
 from medadapt.modalities.bundle import BaseModel
-from medadapt.modalities.tabular.modality import TabularModelConfig
+from medadapt.modalities.tabular.model import TabularModelConfig
 from medadapt.modalities.tabular.samples import TableSamples, subgroup_columns, true_labels
 from medadapt.train import fitting
 from medadapt.train.fitting import Adaptation

@@ -26,8 +26,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from medadapt.adapters.layer import InjectionSite, innermost, matmul_dtype, per_sample
-from medadapt.adapters.lora import LoraConfig, LoraLayer, LoraUnit, lora_rank_and_scaling
+from medadapt.adapters.layer import innermost, matmul_dtype, per_sample
+from medadapt.adapters.lora import LoraConfig, LoraLayer, LoraUnit
 from medadapt.adapters.methods import MethodSpec, method_spec, register_method
 from medadapt.adapters.routing import MixedRoute
 from medadapt.errors import AdapterStateError, TargetError
@@ -68,6 +68,7 @@ class DoraLayer(LoraLayer):
     """A Linear layer with DoRA adapters."""
 
     method = "dora"
+    unit_class = DoraUnit
 
     def __init__(self, base_layer: nn.Module, routing: Any) -> None:
         inner = innermost(base_layer)
@@ -77,17 +78,6 @@ class DoraLayer(LoraLayer):
                 "layers (DoRA on convolutions is not supported: use lora there)"
             )
         super().__init__(base_layer, routing)
-
-    def add(self, name: str, config: LoraConfig, site: InjectionSite) -> None:
-        r, scaling = lora_rank_and_scaling(config, site.name)
-        unit = DoraUnit(
-            innermost(self.base_layer),
-            r=r,
-            scaling=scaling,
-            dropout=config.dropout,
-            init=config.init,
-        )
-        self.add_unit(name, unit)
 
     def _plain(self, x: torch.Tensor, y: torch.Tensor, dropped: bool) -> torch.Tensor:
         """``W x`` (no bias): ``y - b`` when ``y`` is the plain Linear's output of this very

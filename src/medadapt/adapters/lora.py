@@ -152,6 +152,7 @@ class LoraLayer(AdapterLayer):
     """A Linear or Conv2d layer with LoRA adapters."""
 
     method = "lora"
+    unit_class: type[LoraUnit] = LoraUnit  # what one adapter adds to the layer
 
     def __init__(self, base_layer: nn.Module, routing: Any) -> None:
         if not isinstance(innermost(base_layer), (nn.Linear, nn.Conv2d)):
@@ -169,16 +170,9 @@ class LoraLayer(AdapterLayer):
 
     def add(self, name: str, config: LoraConfig, site: InjectionSite) -> None:
         r, scaling = lora_rank_and_scaling(config, site.name)
-        self.add_unit(
-            name,
-            LoraUnit(
-                innermost(self.base_layer),
-                r=r,
-                scaling=scaling,
-                dropout=config.dropout,
-                init=config.init,
-            ),
-        )
+        unit = self.unit_class(innermost(self.base_layer), r=r, scaling=scaling,
+                               dropout=config.dropout, init=config.init)  # fmt: skip
+        self.add_unit(name, unit)
 
     def forward_active(self, names: tuple[str, ...], args: tuple, kwargs: dict) -> Any:
         x = args[0]

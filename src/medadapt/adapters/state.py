@@ -26,7 +26,7 @@ from medadapt.adapters.core import AdapterCore
 from medadapt.adapters.fingerprint import BaseFingerprint
 from medadapt.adapters.methods import config_from_dict
 from medadapt.errors import AdapterFileError, MedadaptError
-from medadapt.fileio import atomic_write_bytes, sha256_file
+from medadapt.fileio import atomic_write_bytes, read_json, sha256_file
 
 MANIFEST = "adapter.json"
 WEIGHTS = "adapter.safetensors"
@@ -84,17 +84,12 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
     """The verified manifest of the adapter in ``directory`` (weights checksum included)."""
     directory = Path(directory)
     path = directory / MANIFEST
-    if not path.is_file():
-        raise AdapterFileError(
-            f"no {MANIFEST} in {directory}: point at a directory written by 'medadapt adapt' or "
-            "AdapterModel.save_adapter()"
-        )
-    try:
-        manifest = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise AdapterFileError(
-            f"{path} is not valid JSON (truncated or edited); re-export the adapter"
-        ) from None
+    manifest = read_json(
+        path,
+        missing=f"no {MANIFEST} in {directory}: point at a directory written by 'medadapt adapt' "
+        "or AdapterModel.save_adapter()",
+        invalid=f"{path} is not valid JSON (truncated or edited); re-export the adapter",
+    )
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise AdapterFileError(f"{path} is not a medadapt adapter manifest")
     if manifest.get("manifest_sha256") != _manifest_digest(manifest):

@@ -18,7 +18,7 @@ from torch import nn
 import medadapt
 from medadapt.adapters.fingerprint import BaseFingerprint, fingerprint_model
 from medadapt.errors import AdapterFileError, MedadaptError
-from medadapt.fileio import atomic_write, atomic_write_bytes, sha256_file
+from medadapt.fileio import atomic_write, atomic_write_bytes, read_json, sha256_file
 from medadapt.modalities.base import modality_of, registered
 
 FORMAT = "medadapt-base"
@@ -77,18 +77,13 @@ class BaseModel:
         ``--base`` otherwise)."""
         directory = Path(directory)
         path = directory / MANIFEST
-        if not path.is_file():
-            raise AdapterFileError(
-                f"--base {directory} holds no {MANIFEST}: point --base at a directory written by "
-                "'medadapt train-base'"
-            )
-        try:
-            manifest = json.loads(path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise AdapterFileError(
-                f"--base {directory}: {MANIFEST} is not valid JSON (truncated or edited); copy "
-                "the base model again"
-            ) from None
+        manifest = read_json(
+            path,
+            missing=f"--base {directory} holds no {MANIFEST}: point --base at a directory "
+            "written by 'medadapt train-base'",
+            invalid=f"--base {directory}: {MANIFEST} is not valid JSON (truncated or edited); "
+            "copy the base model again",
+        )
         _check_manifest(manifest, path)
         weights = directory / WEIGHTS
         if not weights.is_file() or sha256_file(weights) != manifest["weights_sha256"]:

@@ -9,7 +9,6 @@ Adapters name their base by fingerprint; :func:`find_base` maps one to the other
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import uuid
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from medadapt.errors import AdapterFileError
+from medadapt.fileio import read_json
 from medadapt.registry.objects import fsync_dir, sha256_file
 from medadapt.results import AdapterRecord
 
@@ -30,12 +30,8 @@ def _key(weights_sha256: str) -> str:
 
 def _manifest(directory: Path) -> dict[str, Any]:
     path = directory / "model.json"
-    if not path.is_file():
-        raise AdapterFileError(f"{path} is missing")
-    try:
-        manifest = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise AdapterFileError(f"{path} is not valid JSON (truncated or edited)") from None
+    manifest = read_json(path, missing=f"{path} is missing",
+                         invalid=f"{path} is not valid JSON (truncated or edited)")  # fmt: skip
     fingerprint = manifest.get("fingerprint") if isinstance(manifest, dict) else None
     if not isinstance(fingerprint, dict) or not isinstance(fingerprint.get("weights"), str):
         raise AdapterFileError(f"{path} is not a medadapt base model (no fingerprint)")

@@ -8,19 +8,19 @@ left out and a feature that alone predicts the label is refused (:mod:`medadapt.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from medadapt.errors import DataError
-from medadapt.modalities.base import Modality, Reading, TrainingDefaults, names
+from medadapt.modalities.base import Modality, Reading, names
+from medadapt.modalities.tabular.model import TRAINING, TabularModelConfig, model_config
 from medadapt.modalities.tabular.options import TabularOptions
+from medadapt.modalities.tabular.selection import names_any, select_groups
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from medadapt.data.schema import TableSchema
     from medadapt.modalities.tabular.samples import TableSamples
 
@@ -28,29 +28,6 @@ if TYPE_CHECKING:
 # medadapt.data.{leaks,schema,tables} and this folder's samples/splits are imported in methods.
 
 HEAD = "head.linear"
-MISSING_JUMP = 0.30  # share of rows: a feature this much more often missing in the target
-
-
-@dataclass(frozen=True, kw_only=True)
-class TabularModelConfig:
-    """FT-Transformer size. The paper's default is d_token=192, 3 blocks, 8 heads; medadapt's
-    default is smaller (64, 2, 4): hundreds of patients do not need more, and it trains in
-    seconds on a laptop CPU."""
-
-    d_token: int = 64
-    n_blocks: int = 2
-    n_heads: int = 4
-    attention_dropout: float = 0.2
-    ffn_dropout: float = 0.1
-    residual_dropout: float = 0.0
-
-
-TRAINING = TrainingDefaults(
-    base={"lr": 1e-3, "batch_size": 128, "epochs": 200, "patience": 16},
-    adapter={"lr": 3e-3, "batch_size": 64, "epochs": 200, "patience": 16},
-    full={"lr": 3e-4, "batch_size": 64, "epochs": 200, "patience": 16},
-    fixed_epochs_without_validation=40,
-)
 
 
 class TabularModality(Modality):
@@ -101,7 +78,7 @@ class TabularModality(Modality):
             allowed=schema.allowed_leaks,
         )
         used = [*(f.name for f in schema.features), schema.label]
-        notes = [n for n in getattr(train, "notes", []) if _names_any(n, used)]
+        notes = [n for n in getattr(train, "notes", []) if names_any(n, used)]
         return schema, [leak_warning(leak, schema.label) for leak in leaks] + notes
 
     @staticmethod
@@ -373,41 +350,9 @@ class TabularModality(Modality):
         return len(schema.features)
 
     def data_findings(self, schema: TableSchema, source, target_train, target_test):
-        """Features far more often missing in the target than in the source, and category
-        values the source never had."""
-        import pandas as pd
+        from medadapt.modalities.tabular.findings import target_findings
 
-        findings = []
-        target = pd.concat([target_train.frame, target_test.frame])
-        jumps = {}
-        for feature in schema.features if source is not None else []:
-            frame = source.frame
-            in_source = float(frame[feature.name].isna().mean()) if feature.name in frame else 1.0
-            in_target = float(target[feature.name].isna().mean()) if feature.name in target else 1.0
-            if in_target - in_source >= MISSING_JUMP or (in_target == 1.0 and in_source < 1.0):
-                jumps[feature.name] = {"source": round(in_source, 3), "target": round(in_target, 3)}
-        if jumps:
-            described = ", ".join(
-                f"{name} ({v['target']:.0%} vs {v['source']:.0%})" for name, v in jumps.items()
-            )
-            findings.append((
-                "features_missing_in_target",
-                "warning",
-                f"Features far more often missing in the target group than in the source: "
-                f"{described}. The model handles missing values natively, but it cannot use "
-                "information the target group does not record.",
-                {"missing_share": jumps},
-            ))  # fmt: skip
-        unseen = schema.encode(target_train.frame, with_labels=False).unseen
-        if unseen:
-            findings.append((
-                "unseen_categories",
-                "info",
-                f"Category values never seen in the source groups (rows per feature): {unseen}. "
-                "They are encoded as 'unseen'; the adapter can learn what they mean here.",
-                {"unseen": unseen},
-            ))  # fmt: skip
-        return findings
+        return target_findings(schema, source, target_train, target_test)
 
     def check_training_rows(
         self, schema: TableSchema, train: TableSamples, options: Any, where: str
@@ -441,47 +386,3 @@ class TabularModality(Modality):
             leak_warning(leak, schema.label, scored=True)
             for leak in find_leaks(schema, samples.frame)
         ]
-
-
-def model_config(options: TabularOptions) -> TabularModelConfig:
-    return TabularModelConfig(
-        d_token=options.d_token or 64,
-        n_blocks=options.n_blocks or 2,
-        n_heads=options.n_heads or 4,
-    )
-
-
-def _names_any(note: str, columns: Sequence[str]) -> bool:
-    return any(f"column {c!r}" in note for c in columns)
-
-
-def select_groups(
-    frame: pd.DataFrame, column: str | None, values: Sequence[str] | None, *, what: str
-) -> pd.DataFrame:
-    """Rows whose ``column`` is one of ``values`` (all rows without a filter)."""
-    from medadapt.data.tables import group_labels
-
-    if not values:
-        return frame
-    if column is None:
-        raise DataError(f"{what} needs --group-column to know which column holds the groups")
-    if column not in frame:
-        raise DataError(
-            f"--group-column {column!r} is not in the table; columns: {', '.join(frame.columns)}"
-        )
-    present = group_labels(frame[column])
-    distinct = set(present.tolist())
-    missing = [v for v in values if v not in distinct]
-    if missing:
-        raise DataError(
-            f"{what}: group(s) {', '.join(map(repr, missing))} not found in column {column!r}; "
-            f"it has: {describe_values(distinct)}"
-        )
-    return frame[np.isin(present, list(values))]
-
-
-def describe_values(values: set[str], *, limit: int = 10) -> str:
-    """Up to ``limit`` values, or only their number (a patient-id column must not be listed)."""
-    if len(values) > limit:
-        return f"{len(values)} distinct values (is it the right column?)"
-    return ", ".join(sorted(values))

@@ -1,0 +1,114 @@
+"""What a modality reads and how it is configured: :class:`Samples` (labelled samples of one
+source), :class:`Reading` (what the shared options say about a source),
+:class:`ModalityOptions` (a modality's own options) and :class:`TrainingDefaults`."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class TrainingDefaults:
+    """How a modality's models train by default (the loop itself is shared, in
+    :mod:`medadapt.train`): ``base``, ``adapter`` and ``full`` are the fields of a
+    :class:`~medadapt.train.loop.TrainConfig` (lr, batch_size, epochs, patience ...)."""
+
+    base: dict[str, Any]
+    adapter: dict[str, Any]
+    full: dict[str, Any]
+    val_fraction_base: float = 0.15
+    val_fraction_adapter: float = 0.2
+    min_samples_for_validation: int = 20
+    fixed_epochs_without_validation: int = 40
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the shared options say about a source: its label, group and patient columns and
+    the groups wanted."""
+
+    label: str | None = None
+    group_column: str | None = None
+    groups: tuple[str, ...] = ()
+    id_column: str | None = None
+
+
+def names(value: str | Sequence[str] | None) -> list[str]:
+    """``"A,B"`` -> ``["A", "B"]`` (a list is kept as it is; None -> [])."""
+    if value is None:
+        return []
+    if not isinstance(value, str):
+        return list(value)
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+class Samples(ABC):
+    """Labelled samples of one source, read for one model.
+
+    ``labels`` are class indices (classification) or targets in their unit (regression);
+    ``groups`` one text per sample (None: the source has no group column); ``patients`` the
+    keys that must stay on one side of a split; ``content_keys`` what recognises a sample in
+    any file that holds it (hashes, never values).
+    """
+
+    @abstractmethod
+    def __len__(self) -> int: ...
+
+    @property
+    @abstractmethod
+    def labels(self) -> np.ndarray: ...
+
+    @property
+    @abstractmethod
+    def groups(self) -> np.ndarray | None: ...
+
+    @abstractmethod
+    def patients(self) -> np.ndarray: ...
+
+    @abstractmethod
+    def subset(self, indices: Sequence[int] | np.ndarray) -> Samples: ...
+
+    def class_counts(self, classes: Sequence[str]) -> dict[str, int]:
+        counts = np.bincount(np.asarray(self.labels, dtype=int), minlength=len(classes))
+        return {c: int(n) for c, n in zip(classes, counts, strict=True)}
+
+    def fingerprint(self) -> bytes:
+        """Bytes that change when any sample or label changes (a resumed study checks it)."""
+        import hashlib
+
+        digest = hashlib.sha256(np.asarray(self.labels).tobytes())
+        digest.update("\n".join(map(str, self.patients())).encode())
+        return digest.digest()
+
+
+@dataclass(frozen=True)
+class ModalityOptions:
+    """Base of a modality's command-line options: one dataclass field per option, with
+    ``metadata={"help": ..., "verbs": (...)}`` (flag ``--field-name``)."""
+
+    def check(self, verb: str, **context: Any) -> ModalityOptions:
+        """Refuse values out of range, naming the flag (before any work); returns self."""
+        return self
+
+    def given(self) -> dict[str, Any]:
+        """The options set to something other than their default, by flag."""
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value != f.default and not unset(value):
+                out[flag_of(f.name)] = value
+        return out
+
+
+def unset(value: Any) -> bool:
+    """Whether an option's value means "not given" (None, False, empty); 0 is a value."""
+    return value is None or value is False or (isinstance(value, tuple | list) and not value)
+
+
+def flag_of(name: str) -> str:
+    return "--" + name.replace("_", "-")

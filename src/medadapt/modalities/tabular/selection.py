@@ -1,0 +1,50 @@
+"""Choosing a table's rows by group (naming the values found, never a patient's)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from medadapt.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def names_any(note: str, columns: Sequence[str]) -> bool:
+    """Whether a reader's note (``... column 'x' ...``) is about one of ``columns``."""
+    return any(f"column {c!r}" in note for c in columns)
+
+
+def select_groups(
+    frame: pd.DataFrame, column: str | None, values: Sequence[str] | None, *, what: str
+) -> pd.DataFrame:
+    """Rows whose ``column`` is one of ``values`` (all rows without a filter)."""
+    from medadapt.data.tables import group_labels
+
+    if not values:
+        return frame
+    if column is None:
+        raise DataError(f"{what} needs --group-column to know which column holds the groups")
+    if column not in frame:
+        raise DataError(
+            f"--group-column {column!r} is not in the table; columns: {', '.join(frame.columns)}"
+        )
+    present = group_labels(frame[column])
+    distinct = set(present.tolist())
+    missing = [v for v in values if v not in distinct]
+    if missing:
+        raise DataError(
+            f"{what}: group(s) {', '.join(map(repr, missing))} not found in column {column!r}; "
+            f"it has: {describe_values(distinct)}"
+        )
+    return frame[np.isin(present, list(values))]
+
+
+def describe_values(values: set[str], *, limit: int = 10) -> str:
+    """Up to ``limit`` values, or only their number (a patient-id column must not be listed)."""
+    if len(values) > limit:
+        return f"{len(values)} distinct values (is it the right column?)"
+    return ", ".join(sorted(values))
