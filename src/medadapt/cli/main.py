@@ -58,6 +58,7 @@ def _register_commands() -> None:
         "medadapt.cli.registry",
         "medadapt.cli.registry_bases",
         "medadapt.cli.serve",
+        "medadapt.cli.federate",
     ):
         try:
             importlib.import_module(module)

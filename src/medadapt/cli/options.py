@@ -88,9 +88,16 @@ def modality_parameters(verb: str, taken: Sequence[str]) -> list[inspect.Paramet
 
 
 def build_command(
-    app: typer.Typer, verb: str, shared: Sequence[Shared], run: Callable[..., None], doc: str
+    app: typer.Typer,
+    verb: str,
+    shared: Sequence[Shared],
+    run: Callable[..., None],
+    doc: str,
+    *,
+    name: str | None = None,
 ) -> None:
-    """Register ``verb`` on ``app``: the shared options, then every modality's."""
+    """Register ``verb`` on ``app`` (as ``name``, default ``verb``): the shared options, then
+    every modality's options for ``verb``."""
     params = [s.parameter() for s in shared]
     params += modality_parameters(verb, [s.name for s in shared])
 
@@ -99,8 +106,8 @@ def build_command(
 
     command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     command.__doc__ = doc
-    command.__name__ = verb.replace("-", "_")
-    app.command(verb)(command)
+    command.__name__ = (name or verb).replace("-", "_")
+    app.command(name or verb)(command)
 
 
 def options_for(

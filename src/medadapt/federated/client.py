@@ -1,0 +1,149 @@
+"""The site's side of the Flower app (a ``ClientApp``): train the adapter it receives on its
+own samples, score adapters on its own held-out samples, and answer with weights, counts and
+metrics only. A bad input at a site answers with that site's one-line error instead.
+
+In simulation every node reads its site's rows of the shared file (``partition-id`` -> site);
+in deployment the node's ``--node-config`` names its site and its local file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flwr.app import Context, Error, Message, MetricRecord, RecordDict
+from flwr.clientapp import ClientApp
+
+from medadapt.errors import ConfigError, MedadaptError
+from medadapt.federated.config import FederatedRun
+from medadapt.federated.local import LocalTraining, score_site, set_weights, train_locally
+from medadapt.federated.sites import adapter_model, read_sites
+from medadapt.federated.strategies import SITE_INDEX
+from medadapt.federated.wire import from_arrays, to_arrays
+
+SITE_ERROR = 1  # Error.code of a site's refusal (its reason is the one-line error)
+
+
+@dataclass
+class LocalSite:
+    """One node's site: its base, adapter model and samples (kept for the whole run)."""
+
+    run: FederatedRun
+    index: int
+    modality: Any
+    schema: Any
+    classes: list[str]
+    base_model: Any
+    model: Any
+    train: Any
+    test: Any
+
+
+_SITES: dict[tuple, LocalSite] = {}  # per process: one read per site and run
+
+
+def local_site(run: FederatedRun, context: Context) -> LocalSite:
+    """This node's site, read once per process."""
+    index, data = _which_site(run, context)
+    key = (repr(run), index, str(data))
+    if key not in _SITES:
+        site = run.sites[index]
+        read = read_sites(run, data, sites=[site])
+        model = adapter_model(run, read.modality, read.base)
+        _SITES[key] = LocalSite(
+            run, index, read.modality, read.base.schema, read.modality.classes(read.base.schema),
+            read.base.model, model, read.train(site), read.test(site),
+        )  # fmt: skip
+    return _SITES[key]
+
+
+def _which_site(run: FederatedRun, context: Context) -> tuple[int, Path]:
+    config = context.node_config
+    if "site" in config:  # deployment: the hospital names its site and its file
+        site = str(config["site"])
+        if site not in run.sites:
+            raise ConfigError(
+                f"--site {site!r} is not one of the run's sites ({', '.join(run.sites)})"
+            )
+        return run.sites.index(site), Path(str(config.get("data", run.data)))
+    return int(config["partition-id"]), Path(run.data)
+
+
+def make_client_app(run: FederatedRun) -> ClientApp:
+    """The ClientApp of ``run`` (every node of a simulation shares it)."""
+    app = ClientApp()
+
+    @app.train()
+    def train(message: Message, context: Context) -> Message:
+        return _guarded(run, context, message, _train)
+
+    @app.evaluate()
+    def evaluate(message: Message, context: Context) -> Message:
+        return _guarded(run, context, message, _evaluate)
+
+    return app
+
+
+def _guarded(run: FederatedRun, context: Context, message: Message, handle) -> Message:
+    """``handle``'s reply, or the site's one-line error (no traceback, no values)."""
+    try:
+        site = local_site(run, context)
+        return handle(site, message)
+    except MedadaptError as error:
+        reason = str(error)
+    except Exception as error:
+        reason = f"internal error {type(error).__name__}: {error}"
+    index = context.node_config.get("partition-id")
+    name = context.node_config.get("site") or (run.sites[int(index)] if index is not None else "?")
+    return Message(Error(SITE_ERROR, f"site {name}: {reason}"), reply_to=message)
+
+
+def _train(site: LocalSite, message: Message) -> Message:
+    run, config = site.run, message.content["config"]
+    set_weights(site.model, run.adapter_name, from_arrays(message.content["arrays"]))
+    server_round = int(config["server-round"])
+    how = LocalTraining(epochs=run.local_epochs, lr=run.lr, batch_size=run.batch_size,
+                        proximal_mu=float(config.get("proximal-mu", 0.0)),
+                        seed=run.seed + 1000 * server_round + site.index)  # fmt: skip
+    weights, loss = train_locally(site.modality, site.model, run.adapter_name, site.schema,
+                                  site.train, how)  # fmt: skip
+    metrics = {"num-examples": len(site.train), "train-loss": loss, SITE_INDEX: site.index}
+    return Message(RecordDict({"arrays": to_arrays(weights), "metrics": MetricRecord(metrics)}),
+                   reply_to=message)  # fmt: skip
+
+
+def _evaluate(site: LocalSite, message: Message) -> Message:
+    """The received adapter on the site's held-out samples; in the final round also the base
+    alone and, when asked, the site's personalised adapter (with intervals)."""
+    run, config = site.run, message.content["config"]
+    set_weights(site.model, run.adapter_name, from_arrays(message.content["arrays"]))
+    final = bool(config.get("final", 0))
+    n_boot = run.n_boot if final else 0
+    score = dict(classes=site.classes, n_boot=n_boot, seed=run.seed)
+    metrics: dict[str, float] = {"num-examples": len(site.test), SITE_INDEX: site.index}
+    metrics.update(score_site(site.modality, site.model, site.schema, site.test,
+                              adapter=run.adapter_name, **score))  # fmt: skip
+    if final:
+        base = score_site(site.modality, site.base_model, site.schema, site.test, adapter=None,
+                          **score)  # fmt: skip
+        metrics.update({f"base/{k}": v for k, v in base.items()})
+        if run.personalise != "none":
+            metrics.update({f"personal/{k}": v for k, v in _personalised(site, score).items()})
+    return Message(RecordDict({"metrics": MetricRecord(metrics)}), reply_to=message)
+
+
+def _personalised(site: LocalSite, score: dict[str, Any]) -> dict[str, float]:
+    """The federated adapter tuned at this site (its head only, or all of it: FedPer / local
+    fine-tuning), scored on the same held-out samples; the shared weights stay as received."""
+    run = site.run
+    only = "head" if run.personalise == "head" else None
+    how = LocalTraining(epochs=max(run.local_epochs, 5), lr=run.lr, batch_size=run.batch_size,
+                        proximal_mu=0.0, seed=run.seed + site.index)  # fmt: skip
+    shared = {k: v.clone() for k, v in site.model.adapter_state_dict(run.adapter_name).items()}
+    train_locally(site.modality, site.model, run.adapter_name, site.schema, site.train, how,
+                  only=only)  # fmt: skip
+    result = score_site(site.modality, site.model, site.schema, site.test,
+                        adapter=run.adapter_name, **score)  # fmt: skip
+    set_weights(site.model, run.adapter_name, shared)
+    return result

@@ -1,0 +1,76 @@
+"""What a federated run is: the base, the sites, the adapter method, the strategy and the
+rounds. One frozen, picklable object: the server and every client read the same one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from medadapt import checks
+from medadapt.errors import ConfigError
+
+STRATEGIES = ("fedavg", "fedprox", "fedadam", "fedyogi")
+PERSONALISATION = ("none", "head", "finetune")
+ON_SITE_ERROR = ("stop", "continue")
+
+
+@dataclass(frozen=True, kw_only=True)
+class FederatedRun:
+    """A federated adapter run over ``sites`` (values of ``group_column`` in ``data``)."""
+
+    base_dir: Path
+    data: Path | None  # simulation: one file holding every site (each reads only its rows)
+    label: str | None
+    group_column: str | None
+    sites: tuple[str, ...]
+    id_column: str | None = None
+    method: str = "lora"
+    strategy: str = "fedavg"
+    rounds: int = 10
+    local_epochs: int = 2
+    lr: float | None = None  # None: the modality's adapter learning rate
+    batch_size: int | None = None
+    proximal_mu: float = 0.1  # FedProx's mu (fedprox only)
+    server_lr: float = 0.05  # FedAdam / FedYogi's eta
+    personalise: str = "none"  # after the rounds, each site keeps its own head or a fine-tune
+    test_fraction: float = 0.3
+    seed: int = 0
+    n_boot: int = 500  # bootstrap resamples for the final per-site intervals
+    clipping_norm: float | None = None  # differential privacy (server-side fixed clipping)
+    noise_multiplier: float | None = None
+    on_site_error: str = "stop"
+    adapter_name: str = "federated"
+    options: dict = field(default_factory=dict)  # the modality's options, by field name
+
+    def check(self) -> FederatedRun:
+        """Every value in range, by flag (before any work); returns self."""
+        checks.one_of(self.strategy, "--strategy", STRATEGIES)
+        checks.one_of(self.personalise, "--personalise", PERSONALISATION)
+        checks.one_of(self.on_site_error, "--on-site-error", ON_SITE_ERROR)
+        checks.at_least(self.rounds, "--rounds", 1)
+        checks.at_least(self.local_epochs, "--local-epochs", 1)
+        checks.at_least(self.seed, "--seed", 0)
+        checks.fraction(self.test_fraction, "--test-fraction")
+        if len(self.sites) < 2:
+            raise ConfigError(
+                f"--groups names {len(self.sites)} site(s); federated training needs at least "
+                "two: name every site taking part, comma-separated"
+            )
+        if len(set(self.sites)) != len(self.sites):
+            raise ConfigError("--groups names a site twice: name each site once")
+        if self.method == "full":
+            raise ConfigError(
+                "--method full would send the whole model every round; federate an adapter "
+                "(bottleneck, lora, dora, ia3, head)"
+            )
+        if (self.clipping_norm is None) != (self.noise_multiplier is None):
+            raise ConfigError(
+                "differential privacy needs both --dp-clip and --dp-noise (or neither)"
+            )
+        checks.positive(self.clipping_norm, "--dp-clip")
+        checks.positive(self.noise_multiplier, "--dp-noise")
+        return self
+
+    @property
+    def private(self) -> bool:
+        return self.clipping_norm is not None

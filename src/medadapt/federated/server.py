@@ -1,0 +1,84 @@
+"""The server's side of the Flower app (a ``ServerApp``): start from the base with a fresh
+adapter, run the strategy's rounds (each site trains, then each site scores the new adapter),
+then one final round where each site reports its figures with intervals (the base alone, and
+its personalised adapter when asked). The server sees weights, counts and metrics only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from flwr.app import ArrayRecord, ConfigRecord, Context, Message, MessageType, RecordDict
+from flwr.serverapp import Grid, ServerApp
+
+from medadapt.federated.config import FederatedRun
+from medadapt.federated.local import weights_of
+from medadapt.federated.sites import adapter_model
+from medadapt.federated.strategies import Recorded, make_strategy, site_metrics
+from medadapt.federated.wire import AuditedGrid, Sent, from_arrays, to_arrays
+from medadapt.modalities.base import modality_of
+from medadapt.modalities.bundle import BaseModel
+
+FINAL_TIMEOUT = 3600.0
+
+
+@dataclass
+class FederatedOutcome:
+    """What the server ends with: the adapter's weights, per-round and final per-site
+    metrics, failures, and what crossed the network."""
+
+    weights: dict[str, torch.Tensor]
+    rounds: list[dict[str, Any]]  # {"round", "site", metrics...} after each round
+    final: list[dict[str, Any]]  # the final round, per site (with base/ and personal/)
+    failures: list[dict[str, Any]]
+    messages: list[Sent] = field(default_factory=list)
+    message_rounds: list[int] = field(default_factory=list)
+    train_losses: list[dict[str, Any]] = field(default_factory=list)
+
+
+def make_server_app(run: FederatedRun, sink: dict[str, Any]) -> ServerApp:
+    """The ServerApp of ``run``; its outcome (or the error that stopped it) lands in
+    ``sink["outcome"]`` / ``sink["error"]``."""
+    app = ServerApp()
+
+    @app.main()
+    def main(grid: Grid, context: Context) -> None:
+        try:
+            sink["outcome"] = serve(run, grid)
+        except Exception as error:
+            sink["error"] = error
+
+    return app
+
+
+def serve(run: FederatedRun, grid: Grid) -> FederatedOutcome:
+    base = BaseModel.load(run.base_dir)
+    model = adapter_model(run, modality_of(base.kind), base)
+    audited = AuditedGrid(grid)
+    strategy = make_strategy(run)
+    result = strategy.start(
+        grid=audited, initial_arrays=to_arrays(weights_of(model, run.adapter_name)),
+        num_rounds=run.rounds, train_config=ConfigRecord({"local-epochs": run.local_epochs}),
+        evaluate_config=ConfigRecord({"final": 0}),
+    )  # fmt: skip
+    final = final_round(run, audited, strategy, result.arrays)
+    return FederatedOutcome(
+        weights=from_arrays(result.arrays), rounds=strategy.evaluations, final=final,
+        failures=strategy.failures, messages=audited.log, message_rounds=audited.rounds,
+        train_losses=[{"round": r, **dict(m)} for r, m in result.train_metrics_clientapp.items()],
+    )  # fmt: skip
+
+
+def final_round(run: FederatedRun, grid: AuditedGrid, strategy: Recorded,
+                arrays: ArrayRecord) -> list[dict[str, Any]]:  # fmt: skip
+    """Every site scores the final adapter (and the base alone, and its personalised
+    adapter) with bootstrap intervals."""
+    grid.round = run.rounds + 1
+    content = RecordDict({"arrays": arrays, "config": ConfigRecord({"final": 1})})
+    messages = [Message(content=content, dst_node_id=node, message_type=MessageType.EVALUATE)
+                for node in grid.get_node_ids()]  # fmt: skip
+    replies = list(grid.send_and_receive(messages, timeout=FINAL_TIMEOUT))
+    replies = strategy.without_failures(run.rounds + 1, replies)
+    final = [site_metrics(run, reply, run.rounds + 1) for reply in replies]
+    return sorted(final, key=lambda entry: run.sites.index(entry["site"]))

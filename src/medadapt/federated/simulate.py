@@ -1,0 +1,46 @@
+"""Run the Flower app on one machine (Flower's simulation engine, on Ray): one node per site,
+the server in this process. Flower's telemetry is off and its logs are kept to warnings."""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from typing import Any
+
+from medadapt.federated.config import FederatedRun
+from medadapt.federated.server import FederatedOutcome
+
+os.environ.setdefault("FLWR_TELEMETRY_ENABLED", "0")  # before flwr is imported
+os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+
+
+def quiet_flower() -> None:
+    """Flower's and Ray's INFO logs off the terminal (warnings and errors stay)."""
+    for name in ("flwr", "ray"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", module="ray.*")
+
+
+def simulate(run: FederatedRun, *, cpus: int | None = None) -> FederatedOutcome:
+    """The federated run in Flower's simulation engine; raises what stopped the server."""
+    from flwr.simulation import run_simulation
+
+    from medadapt.federated.client import make_client_app
+    from medadapt.federated.server import make_server_app
+
+    quiet_flower()
+    sink: dict[str, Any] = {}
+    cpus = cpus or os.cpu_count() or 1
+    backend = {
+        "client_resources": {"num_cpus": 1, "num_gpus": 0.0},
+        "init_args": {"num_cpus": cpus, "num_gpus": 0, "logging_level": "ERROR",
+                      "log_to_driver": False, "include_dashboard": False},
+    }  # fmt: skip
+    run_simulation(make_server_app(run, sink), make_client_app(run),
+                   num_supernodes=len(run.sites), backend_config=backend)  # fmt: skip
+    if "error" in sink:
+        raise sink["error"]
+    if "outcome" not in sink:
+        raise RuntimeError("the Flower simulation ended without a result (see its log above)")
+    return sink["outcome"]

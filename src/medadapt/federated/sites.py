@@ -1,0 +1,81 @@
+"""Each site's samples, split into the rows that train the adapter there and the rows that
+test it, exactly as ``medadapt adapt`` would split that site (so the federated adapter, the
+local-only adapters and the pooled adapter are scored on the same held-out patients). A site's
+samples never leave this module's caller: only their counts do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from medadapt.adapters import AdapterModel, without_adapters
+from medadapt.adapters.methods import default_config
+from medadapt.federated.config import FederatedRun
+from medadapt.modalities.base import Modality, Samples, modality_of
+from medadapt.modalities.bundle import BaseModel
+from medadapt.workflows.splitting import adapter_split, select
+
+
+@dataclass
+class Site:
+    """One site's training and held-out samples (indices into the samples read)."""
+
+    name: str
+    train: np.ndarray
+    test: np.ndarray
+
+
+@dataclass
+class SiteData:
+    """The base model and the samples of the sites one process may read."""
+
+    modality: Modality
+    base: BaseModel
+    samples: Samples
+    sites: dict[str, Site]
+
+    def train(self, site: str) -> Samples:
+        return self.samples.subset(self.sites[site].train)
+
+    def test(self, site: str) -> Samples:
+        return self.samples.subset(self.sites[site].test)
+
+
+def read_sites(run: FederatedRun, data: Path | None = None, sites=None) -> SiteData:
+    """``sites`` (default: every site of ``run``) of ``data`` (default ``run.data``), split."""
+    data = Path(data or run.data)
+    base = BaseModel.load(run.base_dir)
+    modality = modality_of(base.kind)
+    options = modality.options(**run.options)
+    samples = modality.read_for_model(data, base, options, group_column=run.group_column,
+                                      label=run.label)  # fmt: skip
+    base_split = modality.read_split(run.base_dir, base.training.get("split") or {}, data,
+                                     "base", samples)  # fmt: skip
+    seen = modality.in_split(data, samples, base_split, "train")
+    clean = np.zeros(len(samples), dtype=bool)
+    if modality.base_test_stays_clean:
+        clean = modality.in_split(data, samples, base_split, "test")
+    split = {}
+    for site in sites or run.sites:
+        chosen = select(samples, run.group_column, [site], what="--groups")
+        where = f"{run.group_column} = {site}"
+        train, test = adapter_split(modality, samples, chosen, seen,
+                                    test_fraction=run.test_fraction, seed=run.seed,
+                                    where=where)  # fmt: skip
+        split[site] = Site(site, train[~clean[train]], test)
+    return SiteData(modality, base, samples, split)
+
+
+def adapter_model(run: FederatedRun, modality: Modality, base: BaseModel) -> AdapterModel:
+    """The base model with a fresh adapter ``run.adapter_name`` (seeded: the server's initial
+    weights, and a client's container for the weights it receives)."""
+    torch.manual_seed(run.seed)
+    model = AdapterModel(without_adapters(base.model))
+    config = default_config(run.method, modality.family(model), heads=modality.heads(model))
+    model.add_adapter(run.adapter_name, config)
+    model.set_active(None)
+    model.eval()
+    return model

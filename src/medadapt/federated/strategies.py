@@ -1,0 +1,115 @@
+"""Flower's strategies by name, wrapped so that what they return goes back on the wire in
+float32 and every site's evaluation is kept per round (the server sees metrics with counts,
+never rows). A site that fails sends a one-line error; the run stops, or goes on with the
+other sites, as ``--on-site-error`` says."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from flwr.app import ArrayRecord, ConfigRecord, Message, MetricRecord
+from flwr.serverapp import Grid
+from flwr.serverapp.strategy import (
+    DifferentialPrivacyServerSideFixedClipping,
+    FedAdam,
+    FedAvg,
+    FedProx,
+    FedYogi,
+    Strategy,
+)
+
+from medadapt.errors import DataError
+from medadapt.federated.config import FederatedRun
+from medadapt.federated.wire import AuditedGrid, as_float32
+
+SITE_INDEX = "site-index"
+
+
+def inner_strategy(run: FederatedRun) -> Strategy:
+    """The named strategy, every site taking part in every round."""
+    n = len(run.sites)
+    common = {"min_train_nodes": n, "min_evaluate_nodes": n, "min_available_nodes": n}
+    if run.on_site_error == "continue":
+        common = {"min_train_nodes": 1, "min_evaluate_nodes": 1, "min_available_nodes": n}
+    if run.strategy == "fedprox":
+        return FedProx(proximal_mu=run.proximal_mu, **common)
+    if run.strategy == "fedadam":
+        return FedAdam(eta=run.server_lr, eta_l=run.lr or 1e-3, **common)
+    if run.strategy == "fedyogi":
+        return FedYogi(eta=run.server_lr, eta_l=run.lr or 1e-3, **common)
+    return FedAvg(**common)
+
+
+def make_strategy(run: FederatedRun) -> Recorded:
+    strategy = inner_strategy(run)
+    if run.private:  # clip each site's update, add Gaussian noise to the sum (Flower's DP)
+        strategy = DifferentialPrivacyServerSideFixedClipping(
+            strategy, noise_multiplier=run.noise_multiplier, clipping_norm=run.clipping_norm,
+            num_sampled_clients=len(run.sites),
+        )  # fmt: skip
+    return Recorded(strategy, run)
+
+
+class Recorded(Strategy):
+    """``inner`` with float32 on the wire, per-site evaluations kept, and site failures
+    reported by site."""
+
+    def __init__(self, inner: Strategy, run: FederatedRun) -> None:
+        self.inner, self.run = inner, run
+        self.evaluations: list[dict[str, Any]] = []  # {"round", "site", metrics...}
+        self.failures: list[dict[str, Any]] = []  # {"round", "site" or node, "error"}
+
+    def summary(self) -> None:
+        self.inner.summary()
+
+    def configure_train(self, server_round: int, arrays: ArrayRecord, config: ConfigRecord,
+                        grid: Grid) -> Iterable[Message]:  # fmt: skip
+        _set_round(grid, server_round)
+        return self.inner.configure_train(server_round, arrays, config, grid)
+
+    def configure_evaluate(self, server_round: int, arrays: ArrayRecord, config: ConfigRecord,
+                           grid: Grid) -> Iterable[Message]:  # fmt: skip
+        _set_round(grid, server_round)
+        return self.inner.configure_evaluate(server_round, arrays, config, grid)
+
+    def aggregate_train(self, server_round: int, replies: Iterable[Message]):
+        replies = self.without_failures(server_round, list(replies))
+        arrays, metrics = self.inner.aggregate_train(server_round, replies)
+        return (None if arrays is None else as_float32(arrays)), metrics
+
+    def aggregate_evaluate(self, server_round: int, replies: Iterable[Message]):
+        replies = self.without_failures(server_round, list(replies))
+        for reply in replies:
+            self.evaluations.append(site_metrics(self.run, reply, server_round))
+        return self.inner.aggregate_evaluate(server_round, replies)
+
+    def without_failures(self, server_round: int, replies: list[Message]) -> list[Message]:
+        good = [r for r in replies if not r.has_error()]
+        for reply in replies:
+            if reply.has_error():
+                self.failures.append({"round": server_round, "node": reply.metadata.src_node_id,
+                                      "error": reply.error.reason})  # fmt: skip
+        if self.failures and (self.run.on_site_error == "stop" or not good):
+            raise DataError(failure_message(self.failures))
+        return good
+
+
+def _set_round(grid: Any, server_round: int) -> None:
+    if isinstance(grid, AuditedGrid):
+        grid.round = server_round
+
+
+def site_metrics(run: FederatedRun, reply: Message, server_round: int) -> dict[str, Any]:
+    metrics: MetricRecord = reply.content["metrics"]
+    values = {k: v for k, v in metrics.items() if k != SITE_INDEX}
+    return {"round": server_round, "site": run.sites[int(metrics[SITE_INDEX])], **values}
+
+
+def failure_message(failures: list[dict[str, Any]]) -> str:
+    """One line naming the site(s) that failed and why (each site's own one-line error)."""
+    described = "; ".join(f"round {f['round']}: {f['error']}" for f in failures)
+    return (
+        f"{len(failures)} site(s) failed: {described}; fix the site's data or options, or "
+        "pass --on-site-error continue to go on without it"
+    )

@@ -1,0 +1,124 @@
+"""A federated run in Flower's simulation engine on the bundled heart data (three sites): what
+travels is only the adapter's tensors, counts and metrics; each site's held-out patients are
+the ones ``medadapt adapt`` would hold out there; the adapter is saved like any other; a site
+that cannot take part is reported by name."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from medadapt.adapters import AdapterModel
+from medadapt.data.heart import bundled_path
+from medadapt.errors import DataError
+from medadapt.federated.config import FederatedRun
+from medadapt.federated.job import federate_job
+from medadapt.federated.simulate import simulate
+from medadapt.federated.sites import adapter_model, read_sites
+from medadapt.modalities.bundle import BaseModel
+from medadapt.workflows.train_base import train_base_job
+
+pytestmark = pytest.mark.xdist_group("flower")  # one Ray at a time
+SITES = ("Cleveland", "Hungary", "VA Long Beach")
+METRIC_KEYS = {"num-examples", "train-loss", "site-index", "n", "n_positive", "auroc",
+               "accuracy", "balanced_accuracy", "brier"}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def federated(tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp("federated")
+    data = Path(bundled_path())
+    train_base_job(data=data, out=root / "base", label="num", group_column="dataset",
+                   groups=["Cleveland"], id_column="id", seed=0,
+                   options=_options(positive_above=0))  # fmt: skip
+    run = FederatedRun(base_dir=root / "base", data=data, label="num", group_column="dataset",
+                       sites=SITES, id_column="id", method="lora", rounds=2, local_epochs=1,
+                       n_boot=50, personalise="head").check()  # fmt: skip
+    results = federate_job(run, root / "out")
+    return {"root": root, "run": run, "results": results}
+
+
+def _metric(key: str) -> str:
+    """``personal/auroc_low`` -> ``auroc``: which figure a metric key carries."""
+    key = key.split("/", 1)[-1]
+    return key.removesuffix("_low").removesuffix("_high")
+
+
+def _options(**values):
+    from medadapt.modalities.tabular import TabularOptions
+
+    return TabularOptions(**values)
+
+
+def test_only_adapter_tensors_counts_and_metrics_travel(federated):
+    run = federated["run"]
+    outcome = simulate(replace(run, rounds=1, personalise="none"))
+    data = read_sites(run)
+    adapter_keys = set(adapter_model(run, data.modality, data.base)
+                       .adapter_state_dict(run.adapter_name))  # fmt: skip
+    assert outcome.messages
+    for sent in outcome.messages:
+        assert set(sent.records) <= {"arrays", "config", "metrics"}, sent
+        if "arrays" in sent.records:
+            assert set(sent.records["arrays"][0]) == adapter_keys  # no base weight, no row
+        if "metrics" in sent.records:
+            assert {_metric(k) for k in sent.records["metrics"][0]} <= METRIC_KEYS, sent
+        if "config" in sent.records:
+            assert set(sent.records["config"][0]) <= {"server-round", "local-epochs", "final"}
+    n_params = sum(v.numel() for v in data.base.model.state_dict().values())
+    arrays = [s.records["arrays"][1] for s in outcome.messages if "arrays" in s.records]
+    assert max(arrays) < 0.1 * 4 * n_params  # kilobytes, not the model
+    assert {s.direction for s in outcome.messages} == {"to_site", "from_site"}
+    assert len([s for s in outcome.messages if s.kind == "train"]) == 2 * len(SITES)
+
+
+def test_each_site_is_scored_on_the_patients_adapt_would_hold_out(federated):
+    from medadapt.workflows.adapt import adapt_job
+
+    results, root, run = federated["results"], federated["root"], federated["run"]
+    adapted = adapt_job(base_dir=run.base_dir, data=run.data, out=root / "hungary",
+                        group_column="dataset", group="Hungary", method="lora",
+                        test_fraction=run.test_fraction, seed=run.seed, n_boot=10)  # fmt: skip
+    site = results["sites"]["Hungary"]
+    assert site["n_test"] == adapted["data_summary"]["n_test"]
+    assert site["federated"]["n"] == site["n_test"] == site["local"]["n"]
+    assert site["n_train"] == adapted["data_summary"]["n_train"]
+
+
+def test_results_report_and_adapter_are_written(federated):
+    out, results = federated["root"] / "out", federated["results"]
+    written = json.loads((out / "federated.json").read_text())
+    assert written["config"]["sites"] == list(SITES) and written["config"]["rounds"] == 2
+    assert [e["round"] for e in written["rounds"]] == [1, 1, 1, 2, 2, 2]
+    assert results["bytes"]["dtype"] == "float32"
+    assert 0 < results["bytes"]["share_of_full_model"] < 0.1
+    for name in SITES:
+        site = written["sites"][name]
+        for key in ("federated", "personalised", "local", "pooled", "base"):
+            assert 0 <= site[key]["accuracy"] <= 1, (name, key)
+        assert site["federated"]["accuracy_low"] <= site["federated"]["accuracy"]
+    manifest = json.loads((out / "adapter.json").read_text())
+    assert manifest["metadata"]["federated"] == {
+        "sites": list(SITES), "rounds": 2, "strategy": "fedavg", "local_epochs": 1,
+        "personalise": "head", "differential_privacy": False,
+    }  # fmt: skip
+    assert "Hungary" in (out / "report.html").read_text()
+    model = AdapterModel(BaseModel.load(federated["run"].base_dir).model)
+    assert model.load_adapter(out) == "federated"
+
+
+def test_a_site_that_cannot_take_part_is_named(federated):
+    run = replace(federated["run"], sites=("Hungary", "Nowhere"), rounds=1, personalise="none")
+    with pytest.raises(DataError) as error:
+        simulate(run)
+    message = str(error.value)
+    assert message.startswith("1 site(s) failed: round 1: site Nowhere: --groups: group(s) "
+                              "'Nowhere' not found in column 'dataset'")  # fmt: skip
+    assert message.endswith("pass --on-site-error continue to go on without it")
+    outcome = simulate(replace(run, sites=("Hungary", "Switzerland", "Nowhere"),
+                               on_site_error="continue"))  # fmt: skip
+    assert {e["site"] for e in outcome.final} == {"Hungary", "Switzerland"}
+    assert outcome.failures and "site Nowhere" in outcome.failures[0]["error"]
