@@ -246,12 +246,12 @@ def test_a_study_point_trains_on_a_nested_fraction_and_scores_every_class(base, 
            "n_boot": 50, "largest": True, "seed": 0}  # fmt: skip
     base.save(tmp_path)
     point = run_point({**job, "strategy": "head_only", "fraction": 0.5})
-    assert point["n_train"] == len(half) == 18
-    assert point["trainable_params"] == 33 * len(OLD)  # the head: 32 features + bias per class
-    assert point["metrics"]["n"] == 30 and [r["class"] for r in point["per_class"]] == list(OLD)
+    assert point.n_train == len(half) == 18
+    assert point.trainable_params == 33 * len(OLD)  # the head: 32 features + bias per class
+    assert point.metrics["n"] == 30 and [r["class"] for r in point.per_class] == list(OLD)
     only = run_point({**job, "strategy": "base_only", "fraction": 1.0})
-    assert only["trainable_params"] == 0 and only["n_train"] == 0
-    assert only["metrics"]["auroc"] > 0.85
+    assert only.trainable_params == 0 and only.n_train == 0
+    assert only.metrics["auroc"] > 0.85
 
 
 def test_the_image_api_is_public_in_one_namespace():

@@ -18,8 +18,6 @@ inside the model.
 from __future__ import annotations
 
 import copy
-import difflib
-import inspect
 import json
 import logging
 import re
@@ -31,10 +29,15 @@ import timm
 import torch
 import torch.nn.functional as F
 from monai.networks.nets import ViT
-from timm.models.vision_transformer import VisionTransformer
 from torch import nn
 
 from medadapt.backbones.normalize import attach_normalization, resolve_normalize
+from medadapt.backbones.vision_options import (
+    check_backbone_options,
+    check_timm_name,
+    parse_spec,
+    refuse_hub_options,
+)
 from medadapt.backbones.weights import (
     adapt_input_channels,
     drop_unfit_head,
@@ -49,8 +52,6 @@ ARCHITECTURE_FORMAT = 2  # 2: may hold "normalize" (a model without it is writte
 _ATTRIBUTE = "medadapt_architecture"
 _PATCH_CANDIDATES = (32, 16, 14, 8, 7, 4, 2)
 _MIN_GRID = 4  # patches per side below which a smaller patch size is chosen
-_TIMM_MODULES = ("timm.models.vision_transformer", "timm.models.deit")
-_FORBIDDEN = ("pretrained", "pretrained_cfg", "pretrained_cfg_overlay", "checkpoint_path")
 
 
 class MonaiViTClassifier(ViT):
@@ -132,19 +133,6 @@ class MonaiViTClassifier(ViT):
         return notes, allowed
 
 
-def parse_spec(spec: str) -> tuple[str, str]:
-    """``"timm:<name>"`` -> ("timm", name); ``"monai:vit"`` -> ("monai", "vit")."""
-    library, _, name = str(spec).partition(":")
-    if library == "timm" and name:
-        return library, name
-    if library == "monai" and name == "vit":
-        return library, name
-    raise ConfigError(
-        f"unknown backbone {spec!r}: use timm:<model name> (e.g. timm:vit_small_patch16_224) "
-        "or monai:vit"
-    )
-
-
 def choose_patch_size(image_size: int, default: int) -> int:
     """``default`` if it tiles ``image_size`` into at least 4 x 4 patches, else the largest
     smaller candidate (32, 16, 14, 8, 7, 4, 2) that does."""
@@ -172,40 +160,15 @@ def vision_architecture(
     resolved). Keys: format, spec, num_classes, in_chans, image_size, kwargs, and
     normalize (per-channel mean/std) when given."""
     library, name = parse_spec(spec)
-    for key, value in (("num_classes", num_classes), ("in_chans", in_chans)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(f"{key} must be a positive integer, got {key}={value!r}")
-    if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < 2:
-        raise ConfigError(f"image_size must be an integer >= 2, got {image_size=}")
-    for key in _FORBIDDEN:
-        if key in kwargs:
-            raise ConfigError(
-                f"{key}= is not supported: no hub is reachable; pass weights=<local .pth, .pt "
-                "or .safetensors file>"
-            )
+    _check_sizes(num_classes, in_chans, image_size)
+    refuse_hub_options(kwargs)
     check_backbone_options(spec, {k: v for k, v in kwargs.items() if k != "spatial_dims"})
     kwargs = dict(kwargs)
     if library == "monai":
         kwargs.setdefault("spatial_dims", 3)
-    default = 16
     if library == "timm":
-        _check_timm_name(name)
-        found = re.search(r"patch(\d+)", name)
-        default = int(found.group(1)) if found else default
-    if "patch_size" in kwargs:
-        patch = kwargs["patch_size"]
-        if not isinstance(patch, int) or patch < 1 or image_size % patch:
-            raise ConfigError(
-                f"patch_size {patch!r} does not divide image_size {image_size}: pick a divisor"
-            )
-    else:
-        patch = choose_patch_size(image_size, default)
-        if patch != default:
-            log.info(
-                "%s: patch size %d for %d px inputs (not %d)", spec, patch, image_size, default
-            )
-        if patch != default or library == "monai":
-            kwargs["patch_size"] = patch
+        check_timm_name(name)
+    _resolve_patch_size(kwargs, spec, library, name, image_size)
     try:
         json.dumps(kwargs)
     except TypeError as exc:
@@ -224,78 +187,34 @@ def vision_architecture(
     return out
 
 
-_SET_BY_MEDADAPT = {"self", "img_size", "in_chans", "in_channels", "num_classes", "classification"}
+def _check_sizes(num_classes: int, in_chans: int, image_size: int) -> None:
+    """Refuse a class or channel count that is not a positive integer, or a tiny image size."""
+    for key, value in (("num_classes", num_classes), ("in_chans", in_chans)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{key} must be a positive integer, got {key}={value!r}")
+    if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < 2:
+        raise ConfigError(f"image_size must be an integer >= 2, got {image_size=}")
 
 
-def _option_defaults(library: str) -> dict[str, Any]:
-    """The options a backbone takes through ``--backbone-options``, with their defaults
-    (only plain values: numbers, booleans, text)."""
-    if library == "timm":
-        signature = inspect.signature(VisionTransformer.__init__)
-    else:
-        signature = inspect.signature(ViT.__init__)
-    defaults = {}
-    for name, parameter in signature.parameters.items():
-        default = parameter.default
-        plain = default is None or isinstance(default, int | float | str | tuple)
-        technical = name.endswith("_layer") or name in ("device", "dtype", "weight_init")
-        if name in _SET_BY_MEDADAPT or technical or not plain:
-            continue
-        defaults[name] = default
-    if library == "monai":
-        defaults["hidden_size"] = 768
-    return defaults
-
-
-def check_backbone_options(spec: str, options: Mapping[str, Any]) -> None:
-    """Refuse, by name, an option the backbone does not take, a value of the wrong kind, or
-    a width the heads cannot share (``embed_dim`` / ``hidden_size`` not a multiple of
-    ``num_heads``)."""
-    library, _ = parse_spec(spec)
-    defaults = _option_defaults(library)
-    for key, value in options.items():
-        if key in _FORBIDDEN or (key == "patch_size" and isinstance(value, int)):
-            continue
-        if key not in defaults:
-            known = ", ".join(sorted(k for k in defaults if not k.startswith("_")))
+def _resolve_patch_size(
+    kwargs: dict[str, Any], spec: str, library: str, name: str, image_size: int
+) -> None:
+    """Check a given ``patch_size``, else choose one for ``image_size`` (in ``kwargs`` when it
+    differs from the model's default, and always for MONAI)."""
+    found = re.search(r"patch(\d+)", name) if library == "timm" else None
+    default = int(found.group(1)) if found else 16
+    if "patch_size" in kwargs:
+        patch = kwargs["patch_size"]
+        if not isinstance(patch, int) or patch < 1 or image_size % patch:
             raise ConfigError(
-                f"--backbone-options {key}={value}: {spec} has no option {key!r}; it takes {known}"
+                f"patch_size {patch!r} does not divide image_size {image_size}: pick a divisor"
             )
-        default = defaults[key]
-        kinds = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
-        expected = type(default) if default is not None else None
-        if expected is bool and not isinstance(value, bool):
-            raise ConfigError(f"--backbone-options {key} must be true or false; got {value!r}")
-        if expected is int and (isinstance(value, bool) or not isinstance(value, int)):
-            raise ConfigError(f"--backbone-options {key} must be {kinds[int]}; got {value!r}")
-        if expected is float and (isinstance(value, bool) or not isinstance(value, int | float)):
-            raise ConfigError(f"--backbone-options {key} must be {kinds[float]}; got {value!r}")
-        if expected in (int, float) and value <= 0 and not key.endswith("rate"):
-            raise ConfigError(f"--backbone-options {key} must be positive; got {value!r}")
-    width_key = "embed_dim" if library == "timm" else "hidden_size"
-    width, heads = options.get(width_key), options.get("num_heads")
-    if isinstance(width, int) and isinstance(heads, int) and heads > 0 and width % heads:
-        nearest = heads * max(1, width // heads)
-        raise ConfigError(
-            f"--backbone-options {width_key}={width} cannot be shared by num_heads={heads}: "
-            f"{width_key} must be a multiple of num_heads (e.g. {width_key}={nearest})"
-        )
-
-
-def _check_timm_name(name: str) -> None:
-    if not timm.is_model(name):
-        close = difflib.get_close_matches(name, timm.list_models("vit_*"), n=3)
-        hint = f" (did you mean {', '.join(close)}?)" if close else ""
-        raise ConfigError(
-            f"--backbone timm:{name}: timm has no model {name!r}{hint}; pick a name from "
-            "timm.list_models('vit_*')"
-        )
-    module = timm.models.model_entrypoint(name).__module__
-    if module not in _TIMM_MODULES:
-        raise ConfigError(
-            f"--backbone timm:{name} is not a VisionTransformer ({module}); medadapt's image "
-            "adapters and feature cache need a timm ViT or DeiT, e.g. timm:vit_small_patch16_224"
-        )
+        return
+    patch = choose_patch_size(image_size, default)
+    if patch != default:
+        log.info("%s: patch size %d for %d px inputs (not %d)", spec, patch, image_size, default)
+    if patch != default or library == "monai":
+        kwargs["patch_size"] = patch
 
 
 def build_from_architecture(description: Mapping[str, Any]) -> nn.Module:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -32,16 +33,7 @@ def demo(
 
     Example: medadapt demo --out demo-output
     """
-    from medadapt.errors import ConfigError
-    from medadapt.fileio import check_output_dir
-
-    if protocol not in ("default", "flamby"):
-        raise ConfigError(f"--protocol must be default or flamby; got {protocol!r}")
-    for option, value in (("--seeds", seeds), ("--n-boot", n_boot)):
-        if value < 1:
-            raise ConfigError(f"{option} must be at least 1; got {value}")
-    if not (out / "results.json").is_file():  # a demo's own output is replaced on re-runs
-        check_output_dir(out, flag="--out", force=force)
+    _check_demo_options(protocol, seeds=seeds, n_boot=n_boot, out=out, force=force)
     from medadapt.workflows.demo import run_demo
     from medadapt.workflows.demo_report import LABELS
     from medadapt.workflows.labels import FLAMBY_LABELS
@@ -52,49 +44,73 @@ def demo(
             out, protocol=protocol, seed=seed, seeds=seeds, n_boot=n_boot, progress=step
         )
     if protocol == "default":
-        for centre, strategies in results["centres"].items():
-            print_table(
-                f"{centre}: held-out test patients",
-                [
-                    "strategy",
-                    "n train",
-                    "AUROC (95% CI)",
-                    "accuracy",
-                    "balanced acc.",
-                    "trainable params",
-                ],
-                [
-                    [
-                        LABELS[s],
-                        m["n_train"],
-                        fmt_ci(m["auroc"], m["auroc_ci"]),
-                        fmt_ci(m["accuracy"], m["accuracy_ci"]),
-                        fmt_ci(m["balanced_accuracy"], m["balanced_accuracy_ci"]),
-                        m["trainable_params"],
-                    ]
-                    for s, m in strategies.items()
-                ],
-            )
+        _print_centres(results, LABELS)
     else:
-        print_table(
-            "FLamby Fed-Heart-Disease: average over centres",
-            ["strategy", "accuracy (4 centres)", "AUROC (3)", "balanced acc. (3)"],
-            [
-                [
-                    FLAMBY_LABELS[s],
-                    f"{m['accuracy']:.3f}",
-                    m["auroc"] and f"{m['auroc']:.3f}",
-                    m["balanced_accuracy"] and f"{m['balanced_accuracy']:.3f}",
-                ]
-                for s, m in results["average"].items()
-            ]
-            + [
-                [f"FLamby published: {k}", f"{v:.3f}", None, None]
-                for k, v in results["flamby_published_accuracy"].items()
-            ],
-        )
+        _print_flamby(results, FLAMBY_LABELS)
     for line in results["summary"]:
         stdout.print(f"• {line}")
     stdout.print(
         f"\nwrote {out / 'results.json'} and {out / 'report.html'} in {results['seconds']} s"
+    )
+
+
+def _check_demo_options(protocol: str, *, seeds: int, n_boot: int, out: Path, force: bool) -> None:
+    """Refuse an unknown protocol, counts below 1, and an OUT holding other files."""
+    from medadapt.errors import ConfigError
+    from medadapt.fileio import check_output_dir
+
+    if protocol not in ("default", "flamby"):
+        raise ConfigError(f"--protocol must be default or flamby; got {protocol!r}")
+    for option, value in (("--seeds", seeds), ("--n-boot", n_boot)):
+        if value < 1:
+            raise ConfigError(f"{option} must be at least 1; got {value}")
+    if not (out / "results.json").is_file():  # a demo's own output is replaced on re-runs
+        check_output_dir(out, flag="--out", force=force)
+
+
+def _print_centres(results: dict[str, Any], labels: dict[str, str]) -> None:
+    """One table per centre: each strategy's metrics on its held-out test patients."""
+    for centre, strategies in results["centres"].items():
+        print_table(
+            f"{centre}: held-out test patients",
+            [
+                "strategy",
+                "n train",
+                "AUROC (95% CI)",
+                "accuracy",
+                "balanced acc.",
+                "trainable params",
+            ],
+            [
+                [
+                    labels[s],
+                    m["n_train"],
+                    fmt_ci(m["auroc"], m["auroc_ci"]),
+                    fmt_ci(m["accuracy"], m["accuracy_ci"]),
+                    fmt_ci(m["balanced_accuracy"], m["balanced_accuracy_ci"]),
+                    m["trainable_params"],
+                ]
+                for s, m in strategies.items()
+            ],
+        )
+
+
+def _print_flamby(results: dict[str, Any], labels: dict[str, str]) -> None:
+    """The strategies averaged over FLamby's centres, beside FLamby's published accuracies."""
+    print_table(
+        "FLamby Fed-Heart-Disease: average over centres",
+        ["strategy", "accuracy (4 centres)", "AUROC (3)", "balanced acc. (3)"],
+        [
+            [
+                labels[s],
+                f"{m['accuracy']:.3f}",
+                m["auroc"] and f"{m['auroc']:.3f}",
+                m["balanced_accuracy"] and f"{m['balanced_accuracy']:.3f}",
+            ]
+            for s, m in results["average"].items()
+        ]
+        + [
+            [f"FLamby published: {k}", f"{v:.3f}", None, None]
+            for k, v in results["flamby_published_accuracy"].items()
+        ],
     )

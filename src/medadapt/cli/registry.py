@@ -3,17 +3,16 @@
 A thin shell over :class:`medadapt.registry.Registry`; every error is one line (main() prints
 it and exits non-zero). Importing this module must stay cheap: torch is imported only by the
 commands that read adapter files (add, import). What the registry command modules share
-(the sub-app, ``--root``, opening the registry) is in :mod:`medadapt.cli.registry_common`.
+(the sub-app, ``--root``, opening the registry) is in :mod:`medadapt.cli.registry_common`;
+how these commands print values is in :mod:`medadapt.cli.registry_format`.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from medadapt.cli.main import app
@@ -24,9 +23,16 @@ from medadapt.cli.registry_common import (
     open_registry,
     registry_app,
 )
-from medadapt.registry import AdapterVersion, Registry, RegistryError
+from medadapt.cli.registry_format import (
+    cell,
+    config_items,
+    echo_json,
+    headline_metric,
+    human_size,
+    table_console,
+)
+from medadapt.registry import Registry, RegistryError
 from medadapt.registry.bases import missing_base_note
-from medadapt.registry.diff import flatten
 
 app.add_typer(registry_app, name="registry")
 
@@ -37,27 +43,6 @@ def _unknown_name(reg: Registry, name: str) -> None:
     names = sorted({v.name for v in reg.list()})
     listed = ", ".join(names[:10]) if names else "none yet"
     raise RegistryError(f"no adapter named {name!r} in {reg.root} (its names: {listed})")
-
-
-def _console() -> Console:
-    return Console(highlight=False, soft_wrap=True)
-
-
-def _size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
-    return str(n)
-
-
-def _headline_metric(v: AdapterVersion) -> str:
-    scores = [m for m in v.metric_list() if not m.is_count]
-    return f"{scores[0].name} {scores[0].format()}" if scores else "-"
-
-
-def _echo_json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
 
 
 @registry_app.command("add")
@@ -107,7 +92,9 @@ def add_cmd(
     v = result.version
     if result.new:
         lineage = f"parent {v.name}@{v.parent}" if v.parent else "no parent"
-        typer.echo(f"added {v.ref} ({v.method}, {lineage}, {_size(v.weights_bytes)} of weights)")
+        typer.echo(
+            f"added {v.ref} ({v.method}, {lineage}, {human_size(v.weights_bytes)} of weights)"
+        )
     else:
         typer.echo(f"{v.ref} already holds this exact adapter; nothing added")
     echo_notices(result.notices)
@@ -130,7 +117,7 @@ def list_cmd(
     if name is not None and not versions:
         _unknown_name(reg, name)
     if as_json:
-        _echo_json([v.to_dict(card=False) for v in versions])
+        echo_json([v.to_dict(card=False) for v in versions])
         return
     if not versions:
         typer.echo(f"no adapters in {reg.root}; add one with 'medadapt registry add ADAPTER_DIR'")
@@ -146,10 +133,10 @@ def list_cmd(
             v.task or "-",
             str(v.data_summary.get("group", "-")),
             str(v.data_summary.get("n_train", "-")),
-            _headline_metric(v),
+            headline_metric(v),
             v.registered[:10],
         )
-    _console().print(table)
+    table_console().print(table)
 
 
 @registry_app.command("show")
@@ -167,7 +154,7 @@ def show_cmd(
     """
     v = open_registry(ctx).get(ref)
     if as_json:
-        _echo_json(v.to_dict())
+        echo_json(v.to_dict())
         return
     if card:
         typer.echo(v.card, nl=False)
@@ -179,13 +166,13 @@ def show_cmd(
     rows = [
         ("served", "yes (promoted)" if v.promoted else "no"),
         ("method", v.method),
-        *((f"config: {k}", _cell(c)) for k, c in _config_items(v.config)),
+        *((f"config: {k}", cell(c)) for k, c in config_items(v.config)),
         ("task", v.task or "not recorded"),
         ("parent", f"{v.name}@{v.parent}" if v.parent else "none"),
         ("base model", v.base_short),
         ("intended use", v.intended_use or "not stated"),
         ("adapter parameters", str(v.n_parameters)),
-        ("weights", f"{_size(v.weights_bytes)}, sha256 {v.weights_blob}"),
+        ("weights", f"{human_size(v.weights_bytes)}, sha256 {v.weights_blob}"),
         ("trained", v.trained or "?"),
         ("registered", v.registered),
     ]
@@ -197,13 +184,7 @@ def show_cmd(
         rows.append((f"metric: {metric.name}", metric.format()))
     for key, value in rows:
         table.add_row(key, value)
-    _console().print(table)
-
-
-def _config_items(config: dict[str, Any]) -> list[tuple[str, Any]]:
-    """The method config as dotted keys, without the unset ones and the method itself."""
-    items = flatten(config).items()
-    return [(k, c) for k, c in items if k != "method" and c is not None and c != {} and c != []]
+    table_console().print(table)
 
 
 @registry_app.command("diff")
@@ -219,15 +200,15 @@ def diff_cmd(
     """
     d = open_registry(ctx).diff(a, b)
     if as_json:
-        _echo_json(d.to_dict())
+        echo_json(d.to_dict())
         return
-    console = _console()
+    console = table_console()
     changes = Table(title=f"{d.a} -> {d.b}")
     for column in ("field", d.a, d.b):
         changes.add_column(column)
     for section, items in (("", d.fields), ("config.", d.config), ("data.", d.data_summary)):
         for c in items:
-            changes.add_row(f"{section}{c.key}", _cell(c.a), _cell(c.b))
+            changes.add_row(f"{section}{c.key}", cell(c.a), cell(c.b))
     if changes.row_count:
         console.print(changes)
     else:
@@ -258,12 +239,6 @@ def diff_cmd(
                 "note: the test rows of one or both versions are not recorded: the metrics "
                 "may not be comparable"
             )
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "-"
-    return json.dumps(value) if isinstance(value, dict | list) else str(value)
 
 
 @registry_app.command("promote")
@@ -363,7 +338,7 @@ def gc_cmd(
         raise RegistryError(f"--min-age must be 0 or more seconds; got {min_age}")
     report = open_registry(ctx).gc(min_age_s=min_age)
     typer.echo(
-        f"removed {report.objects} unreferenced files ({_size(report.bytes)}), {report.tmp} "
+        f"removed {report.objects} unreferenced files ({human_size(report.bytes)}), {report.tmp} "
         f"leftovers and {report.checkouts} stale checkouts"
     )
 
@@ -386,15 +361,15 @@ def log_cmd(
     if name is not None and not events:
         _unknown_name(reg, name)
     if as_json:
-        _echo_json([e.__dict__ for e in events])
+        echo_json([e.__dict__ for e in events])
         return
     table = Table(title="registry log")
     for column in ("when", "who", "action", "version", "detail"):
         table.add_column(column)
     for e in events:
         version = f"{e.name}@{e.version}" if e.version is not None else e.name
-        table.add_row(e.at, e.actor, e.action, version, _cell(e.detail) if e.detail else "")
-    _console().print(table)
+        table.add_row(e.at, e.actor, e.action, version, cell(e.detail) if e.detail else "")
+    table_console().print(table)
 
 
 # export and import live in their own module (this one stays small); imported last, so that

@@ -32,17 +32,13 @@ PatientID (else SeriesInstanceUID), else its file; splits keep a patient on one 
 from __future__ import annotations
 
 import warnings
-from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import torch
-
-from medadapt.data.dicom_series import units_of
 from medadapt.data.image_dataset import ImageDataset, SkippedFilesWarning, check_class_counts
-from medadapt.data.image_io import OptionError, ReadOptions, describe_error, fit_size, to_channels
+from medadapt.data.image_io import ReadOptions
+from medadapt.data.image_reading import read_all
 from medadapt.data.image_schema import ImageSchema, source_digest  # noqa: F401 (re-exported)
 from medadapt.data.image_sources import Entry, csv_entries, folder_entries, sort_labels
 from medadapt.data.intensity import resolve_window
@@ -90,51 +86,97 @@ def load_images(
     (torch.Size([40, 1, 64, 64]), ['benign', 'malignant'], {'benign': 22, 'malignant': 18})
     """
     _check_options(image_size, channels, spatial_dims, slice_axis, slices, fit, on_error, split)
+    options = _read_options(image_size, spatial_dims, window, slice_axis, slices, fit, spacing)
+    root = _existing_source(Path(source))
+    settings = _settings_record(options)
+    if root.is_file() and root.suffix.lower() == ".npz":
+        return load_npz(root, split=split, channels=channels, classes=classes, **settings)
+    entries, kind = _source_entries(root, path_column, label_column, group_column, id_column)
+    _check_entries(root, entries, kind, options, id_column)
+    class_list = _class_list(root, [e.label for e in entries], classes, label_column)
+    dataset = read_all(root, entries, class_list, options, channels, on_error, progress)
+    dataset.source = {"kind": kind, **dataset.source, **settings}
+    check_class_counts(dataset, explicit_classes=classes is not None)
+    report_skipped(dataset.skipped, len(entries))
+    report_notes(dataset.notes)
+    return dataset
+
+
+def _read_options(
+    image_size: int,
+    spatial_dims: int,
+    window: str | tuple[float, float] | None,
+    slice_axis: int,
+    slices: str | int,
+    fit: str,
+    spacing: str | tuple[float, float, float] | None,
+) -> ReadOptions:
+    """The checked spacing and the resolved CT window, with the other reading options."""
     spacing = check_spacing(spacing)
-    resolved_window = resolve_window(window)
-    options = ReadOptions(
+    return ReadOptions(
         spatial_dims=spatial_dims,
-        window=resolved_window,
+        window=resolve_window(window),
         slice_axis=slice_axis,
         slices=slices,
         image_size=image_size,
         fit=fit,
         spacing=spacing,
     )
-    root = Path(source)
+
+
+def _existing_source(root: Path) -> Path:
+    """``root``, refused when it does not exist."""
     if not root.exists():
         raise DataError(
             f"{root} does not exist: pass a folder with one sub-folder per class, a CSV of "
             "path,label or a MedMNIST .npz file"
         )
-    settings = {
-        "image_size": image_size,
-        "spatial_dims": spatial_dims,
-        "window": list(resolved_window) if resolved_window else None,
-        "fit": fit,
-        "slices": slices,
-        "slice_axis": slice_axis,
+    return root
+
+
+def _settings_record(options: ReadOptions) -> dict[str, Any]:
+    """The reading options as the dataset's source records them (JSON values)."""
+    window, spacing = options.window, options.spacing
+    return {
+        "image_size": options.image_size,
+        "spatial_dims": options.spatial_dims,
+        "window": list(window) if window else None,
+        "fit": options.fit,
+        "slices": options.slices,
+        "slice_axis": options.slice_axis,
         "spacing": list(spacing) if isinstance(spacing, tuple) else spacing,
     }
-    if root.is_file() and root.suffix.lower() == ".npz":
-        return load_npz(root, split=split, channels=channels, classes=classes, **settings)
+
+
+def _source_entries(
+    root: Path,
+    path_column: str,
+    label_column: str,
+    group_column: str | None,
+    id_column: str | None,
+) -> tuple[list[Entry], str]:
+    """The files of a class folder or a path CSV, and which of the two ``root`` is."""
     if root.is_dir():
-        entries, kind = folder_entries(root), "folder"
-    elif root.suffix.lower() in (".csv", ".tsv"):
-        entries = csv_entries(root, path_column, label_column, group_column, id_column)
-        kind = "csv"
-    else:
-        raise DataError(
-            f"{root} is neither a folder, a .csv nor a .npz file: pass a folder with one "
-            "sub-folder per class, a CSV of path,label or a MedMNIST .npz file"
-        )
-    if spatial_dims == 3 and any(e.fmt in ("png", "jpeg") for e in entries):
+        return folder_entries(root), "folder"
+    if root.suffix.lower() in (".csv", ".tsv"):
+        return csv_entries(root, path_column, label_column, group_column, id_column), "csv"
+    raise DataError(
+        f"{root} is neither a folder, a .csv nor a .npz file: pass a folder with one "
+        "sub-folder per class, a CSV of path,label or a MedMNIST .npz file"
+    )
+
+
+def _check_entries(
+    root: Path, entries: list[Entry], kind: str, options: ReadOptions, id_column: str | None
+) -> None:
+    """Refuse pictures for volumes, a CT window without DICOM/NIfTI, an id column without CSV."""
+    if options.spatial_dims == 3 and any(e.fmt in ("png", "jpeg") for e in entries):
         first = next(e.path for e in entries if e.fmt in ("png", "jpeg"))
         raise DataError(
             f"{first} is a 2D picture but spatial_dims=3 needs volumes (NIfTI or multi-frame "
             "DICOM): pass --spatial-dims 2 or remove the pictures"
         )
-    if resolved_window is not None and not any(e.fmt in ("dicom", "nifti") for e in entries):
+    if options.window is not None and not any(e.fmt in ("dicom", "nifti") for e in entries):
         raise ConfigError(
             f"a CT window (--window) applies to DICOM and NIfTI values, but {root} holds only "
             "PNG/JPEG pictures: drop the window"
@@ -144,13 +186,6 @@ def load_images(
             f"id_column (--id-column) names a column of a path CSV, but {root} is a folder: "
             "list the images in a CSV with a patient id column, or drop the option"
         )
-    class_list = _class_list(root, [e.label for e in entries], classes, label_column)
-    dataset = _read_all(root, entries, class_list, options, channels, on_error, progress)
-    dataset.source = {"kind": kind, **dataset.source, **settings}
-    check_class_counts(dataset, explicit_classes=classes is not None)
-    report_skipped(dataset.skipped, len(entries))
-    report_notes(dataset.notes)
-    return dataset
 
 
 def _check_options(
@@ -219,104 +254,6 @@ def check_spacing(spacing: Any) -> str | tuple[float, float, float] | None:
             f"got {spacing!r}"
         )
     return values  # type: ignore[return-value]
-
-
-def _read_all(
-    root: Path,
-    entries: list[Entry],
-    class_list: list[str],
-    options: ReadOptions,
-    channels: int | None,
-    on_error: str,
-    progress: Callable[[int, int], None] | None,
-) -> ImageDataset:
-    samples: list[tuple[np.ndarray, Entry, str, str]] = []  # array, entry, key, patient
-    skipped: list[tuple[str, str]] = []
-    notes: list[tuple[str, str]] = []
-    formats: Counter[str] = Counter()
-    intensity: Counter[str] = Counter()
-    units = units_of(entries, options.spatial_dims)
-    for done, unit in enumerate(units, start=1):
-        entry = unit.entry
-        try:
-            read = unit.read(options)
-            digest = unit.digest()
-        except OptionError as exc:
-            raise ConfigError(
-                f"slices (--slices): {exc} ({entry.path}); pick an index every volume has, or "
-                "'middle' or 'all'"
-            ) from None
-        except Exception as exc:
-            reason = describe_error(exc)
-            if on_error != "skip":
-                raise DataError(
-                    f"cannot read {entry.path}: {reason}; fix or remove the file, or pass "
-                    "--on-error skip to leave it out"
-                ) from None
-            skipped.append((str(entry.path), reason))
-        else:
-            formats[entry.fmt] += len(unit.files)
-            notes += [(str(entry.path), note) for note in read.notes]
-            intensity[read.how] += 1
-            patient = entry.subject or read.subject or str(entry.path)
-            for frame, array in zip(read.frames, read.samples, strict=True):
-                key = digest if frame is None else f"{digest}#{frame}"
-                samples.append((array, entry, key, patient))
-        if progress is not None:
-            progress(done, len(units))
-    if not samples:
-        path, reason = skipped[0]
-        raise DataError(
-            f"none of the {len(entries)} files in {root} could be read (first: {path}: "
-            f"{reason}); check the files' format"
-        )
-    n_channels = _channel_count(root, [(a.shape[0], e.path) for a, e, _, _ in samples], channels)
-    images = torch.stack(
-        [
-            fit_size(torch.from_numpy(to_channels(a, n_channels)), options.image_size, options.fit)
-            for a, _, _, _ in samples
-        ]
-    )
-    index = {c: i for i, c in enumerate(class_list)}
-    y = torch.tensor([index[e.label] for _, e, _, _ in samples], dtype=torch.long)
-    groups = [e.group or "" for _, e, _, _ in samples] if entries[0].group is not None else None
-    dataset = ImageDataset(
-        images=images.contiguous(),
-        y=y,
-        classes=class_list,
-        groups=groups,
-        paths=[str(e.path) for _, e, _, _ in samples],
-        skipped=skipped,
-        keys=[k for _, _, k, _ in samples],
-        subjects=[p for _, _, _, p in samples],
-        notes=notes,
-    )
-    dataset.source = {
-        "path": str(root),
-        "n_files": len(entries),
-        "n_samples": len(dataset),
-        "formats": dict(formats),
-        "class_counts": dataset.class_counts(),
-        "skipped": len(skipped),
-        "intensity": dict(intensity),
-        "channels": n_channels,
-    }
-    if len(units) < len(entries):
-        dataset.source["dicom_series"] = sum(len(u.files) > 1 for u in units)
-    return dataset
-
-
-def _channel_count(root: Path, found: list[tuple[int, Path]], channels: int | None) -> int:
-    if channels is not None:
-        return channels
-    gray = [p for c, p in found if c == 1]
-    colour = [p for c, p in found if c == 3]
-    if gray and colour:
-        raise DataError(
-            f"{root} mixes grayscale ({len(gray)}) and colour ({len(colour)}) images (e.g. "
-            f"{gray[0]} and {colour[0]}): pass --channels 1 or --channels 3 to convert them all"
-        )
-    return 3 if colour else 1
 
 
 def report_skipped(skipped: list[tuple[str, str]], total: int) -> None:

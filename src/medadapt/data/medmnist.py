@@ -40,6 +40,40 @@ def load_npz(
     """One split of a MedMNIST ``.npz`` as an :class:`~medadapt.data.images.ImageDataset`."""
     if settings.get("window") is not None:
         raise ConfigError(f"--window applies to DICOM and NIfTI in HU, not to {path.name}")
+    images, labels, every = _read_split(path, split)
+    values, volumes = _channels_first(images, path, split)  # (N, C, *spatial)
+    n_classes = int(max(int(a.max()) for a in every if a.size)) + 1
+    class_list = _class_names(classes, n_classes, path)
+    digests = [array_key(image) for image in images]
+    if volumes and spatial_dims == 2:
+        values, labels, sample_ids, keys = _slices_of(values, labels, digests, path, split, slices)
+    elif not volumes and spatial_dims == 3:
+        raise DataError(
+            f"{path} holds 2D images but --spatial-dims 3 needs volumes: pass --spatial-dims 2"
+        )
+    else:
+        sample_ids = [f"{path}#{split}/{i}" for i in range(len(values))]
+        keys = digests
+    n_channels = values.shape[1] if channels is None else channels
+    tensor = _resize(_with_channels(values, n_channels), image_size, fit)
+    dataset = ImageDataset(
+        images=tensor.contiguous(),
+        y=torch.from_numpy(labels.astype(np.int64)),
+        classes=class_list,
+        groups=None,
+        paths=sample_ids,
+        keys=keys,
+    )
+    dataset.source = _source_record(
+        dataset, path, split, integer_pixels=images.dtype.kind == "u", channels=n_channels,
+        image_size=image_size, spatial_dims=spatial_dims, fit=fit, slices=slices, **settings,
+    )  # fmt: skip
+    check_class_counts(dataset, explicit_classes=True)
+    return dataset
+
+
+def _read_split(path: Path, split: str) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """The images and labels of ``split``, and the labels of every split in the file."""
     try:
         archive = np.load(path, allow_pickle=False)
         keys = list(archive.files)
@@ -62,45 +96,47 @@ def load_npz(
             f"{path}: {split}_images has {len(images)} images but {split}_labels has "
             f"{len(labels)} labels; re-export the file"
         )
-    values, volumes = _channels_first(images, path, split)  # (N, C, *spatial)
-    n_classes = int(max(int(a.max()) for a in every if a.size)) + 1
-    class_list = _class_names(classes, n_classes, path)
-    digests = [array_key(image) for image in images]
-    if volumes and spatial_dims == 2:
-        try:
-            chosen = chosen_slices(values.shape[2], slices)
-        except ReadError as exc:
-            raise ConfigError(f"{path}: {exc}; pick another slice index (--slices)") from None
-        picked = np.moveaxis(values[:, :, chosen], 2, 1)  # (N, k, C, H, W)
-        values = picked.reshape(-1, *picked.shape[2:])  # (N * k, C, H, W)
-        labels = np.repeat(labels, len(chosen))
-        sample_ids = [f"{path}#{split}/{i}" for i in range(len(images)) for _ in chosen]
-        keys = [f"{d}#{s}" for d in digests for s in chosen]
-    elif not volumes and spatial_dims == 3:
-        raise DataError(
-            f"{path} holds 2D images but --spatial-dims 3 needs volumes: pass --spatial-dims 2"
-        )
-    else:
-        sample_ids = [f"{path}#{split}/{i}" for i in range(len(values))]
-        keys = digests
+    return images, labels, every
+
+
+def _slices_of(
+    values: np.ndarray,
+    labels: np.ndarray,
+    digests: list[str],
+    path: Path,
+    split: str,
+    slices: str | int,
+) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
+    """The chosen slices of ``(N, C, D, H, W)`` volumes as 2D samples, with their labels,
+    sample ids and keys (``<volume key>#<slice>``)."""
+    try:
+        chosen = chosen_slices(values.shape[2], slices)
+    except ReadError as exc:
+        raise ConfigError(f"{path}: {exc}; pick another slice index (--slices)") from None
+    picked = np.moveaxis(values[:, :, chosen], 2, 1)  # (N, k, C, H, W)
+    samples = picked.reshape(-1, *picked.shape[2:])  # (N * k, C, H, W)
+    sample_ids = [f"{path}#{split}/{i}" for i in range(len(values)) for _ in chosen]
+    keys = [f"{d}#{s}" for d in digests for s in chosen]
+    return samples, np.repeat(labels, len(chosen)), sample_ids, keys
+
+
+def _with_channels(values: np.ndarray, n_channels: int) -> torch.Tensor:
+    """``(N, C, *spatial)`` as a tensor of ``n_channels``: gray repeated, colour as luma."""
     have = values.shape[1]
-    n_channels = have if channels is None else channels
     tensor = torch.from_numpy(np.ascontiguousarray(values))
     if have == 1 and n_channels == 3:
         tensor = tensor.expand(-1, 3, *tensor.shape[2:])
     elif have == 3 and n_channels == 1:
         luma = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, *[1] * (tensor.dim() - 2))
         tensor = (tensor * luma).sum(dim=1, keepdim=True)
-    tensor = _resize(tensor, image_size, fit)
-    dataset = ImageDataset(
-        images=tensor.contiguous(),
-        y=torch.from_numpy(labels.astype(np.int64)),
-        classes=class_list,
-        groups=None,
-        paths=sample_ids,
-        keys=keys,
-    )
-    dataset.source = {
+    return tensor
+
+
+def _source_record(
+    dataset: ImageDataset, path: Path, split: str, *, integer_pixels: bool, **settings: Any
+) -> dict[str, Any]:
+    """What the dataset came from: the file, its split, counts and the reading ``settings``."""
+    return {
         "kind": "npz",
         "path": str(path),
         "split": split,
@@ -109,16 +145,9 @@ def load_npz(
         "formats": {"npz": 1},
         "class_counts": dataset.class_counts(),
         "skipped": 0,
-        "intensity": {"fixed_scale" if images.dtype.kind == "u" else "as_stored": 1},
-        "channels": n_channels,
-        "image_size": image_size,
-        "spatial_dims": spatial_dims,
-        "fit": fit,
-        "slices": slices,
+        "intensity": {"fixed_scale" if integer_pixels else "as_stored": 1},
         **settings,
     }
-    check_class_counts(dataset, explicit_classes=True)
-    return dataset
 
 
 def array_key(image: np.ndarray) -> str:

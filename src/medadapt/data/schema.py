@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -29,50 +28,23 @@ import numpy as np
 import pandas as pd
 import torch
 
-from medadapt.data.identifiers import identifier_reason
+from medadapt.data.feature_kinds import (
+    FIRST_LEVEL,
+    IDENTIFIER_REASON,
+    MIN_LEVEL_ROWS,  # noqa: F401 (re-exported)
+    MISSING_INDEX,
+    UNSEEN_INDEX,
+    FeatureSpec,
+    count_text_values,
+    infer_feature,
+    is_missing,
+    level,
+    natural_key,
+)
 from medadapt.errors import DataError
 
 TASKS = ("binary", "multiclass", "regression")
-MISSING_INDEX, UNSEEN_INDEX, FIRST_LEVEL = 0, 1, 2
 MAX_CLASSES = 20
-MIN_LEVEL_ROWS = 5  # category levels seen in fewer training rows are not stored
-IDENTIFIER_SHARE = 0.9  # text columns with this share of distinct values are identifiers
-IDENTIFIER_REASON = "looks like a record identifier"
-TEXT_IN_NUMBERS_SHARE = 0.1  # at most this share of text: a numeric column with typos
-
-
-def level(value: Any) -> str:
-    """Canonical text of a category or class value (1 and 1.0 and '1' agree)."""
-    if isinstance(value, bool | np.bool_):
-        return "True" if value else "False"
-    if isinstance(value, float | np.floating) and float(value).is_integer():
-        return str(int(value))
-    text = str(value).strip()
-    if text.upper() in ("TRUE", "FALSE"):
-        return text.capitalize()
-    return text
-
-
-def is_missing(value: Any) -> bool:
-    if value is None or value is pd.NA:
-        return True
-    return isinstance(value, float) and math.isnan(value)
-
-
-@dataclass
-class FeatureSpec:
-    """One feature column: numeric (with training mean/std) or categorical (with levels)."""
-
-    name: str
-    kind: str
-    mean: float = 0.0
-    std: float = 1.0
-    categories: list[str] = field(default_factory=list)
-
-    @property
-    def cardinality(self) -> int:
-        """Embedding rows: missing + unseen + the training levels."""
-        return FIRST_LEVEL + len(self.categories)
 
 
 @dataclass
@@ -134,28 +106,18 @@ class TableSchema:
         """Infer the schema from training rows ``frame``; ``allow_leak`` names features kept
         deliberately although they alone predict the label (see :mod:`medadapt.data.leaks`)."""
         columns = list(frame.columns)
-        for flag, name in (
-            ("--label", label),
-            ("--id-column", id_column),
-            ("--group-column", group_column),
-        ):
-            if name is not None and name not in columns:
-                raise DataError(
-                    f"{flag} {name!r} is not a column of the table; its columns are: "
-                    f"{', '.join(map(str, columns))}"
-                )
-        for option, names in (
-            ("--categorical", categorical),
-            ("--numeric", numeric),
-            ("--exclude", exclude),
-            ("--allow-leak", allow_leak),
-        ):
-            for name in names:
-                if name not in columns:
-                    raise DataError(
-                        f"column {name!r} given to {option} is not in the table; check the "
-                        f"spelling (columns: {', '.join(map(str, columns))})"
-                    )
+        _check_named_columns(
+            columns, {"--label": label, "--id-column": id_column, "--group-column": group_column}
+        )
+        _check_listed_columns(
+            columns,
+            {
+                "--categorical": categorical,
+                "--numeric": numeric,
+                "--exclude": exclude,
+                "--allow-leak": allow_leak,
+            },
+        )
         if task is not None and task not in TASKS:
             raise DataError(f"--task must be one of {', '.join(TASKS)}; got {task!r}")
         schema = cls(label=label, task="binary", features=[], positive_above=positive_above)
@@ -165,30 +127,35 @@ class TableSchema:
         schema._fit_label(labels.dropna(), task)
         skip = {label, id_column, group_column, *exclude} - {None}
         for name in columns:
-            if name in skip:
-                continue
-            spec, reason = _infer_feature(frame[name], name, name in categorical, name in numeric)
-            if spec is not None and spec.kind == "numeric":
-                n_text = _count_text_values(frame[name])
-                if n_text:
-                    schema.text_as_missing[name] = n_text
-            if spec is None and name in numeric and reason.startswith("declared numeric"):
-                raise DataError(
-                    f"--numeric {name}: the column holds no numbers; leave it out of --numeric "
-                    f"(or pass --categorical {name})"
-                )
-            if spec is None:
-                schema.dropped[name] = reason
-                if reason.startswith(IDENTIFIER_REASON):
-                    schema.identifiers.append(name)
-            else:
-                schema.features.append(spec)
+            if name not in skip:
+                schema._add_column(frame[name], name, name in categorical, name in numeric)
         if not schema.features:
             raise DataError(
                 f"no usable feature columns besides the label {label!r}; dropped: "
                 f"{schema.dropped or 'none'}"
             )
         return schema
+
+    def _add_column(
+        self, series: pd.Series, name: str, force_categorical: bool, force_numeric: bool
+    ) -> None:
+        """Add column ``name`` as a feature, or record why it is dropped."""
+        spec, reason = infer_feature(series, name, force_categorical, force_numeric)
+        if spec is not None and spec.kind == "numeric":
+            n_text = count_text_values(series)
+            if n_text:
+                self.text_as_missing[name] = n_text
+        if spec is None and force_numeric and reason.startswith("declared numeric"):
+            raise DataError(
+                f"--numeric {name}: the column holds no numbers; leave it out of --numeric "
+                f"(or pass --categorical {name})"
+            )
+        if spec is None:
+            self.dropped[name] = reason
+            if reason.startswith(IDENTIFIER_REASON):
+                self.identifiers.append(name)
+        else:
+            self.features.append(spec)
 
     def _raw_labels(self, frame: pd.DataFrame) -> pd.Series:
         labels = frame[self.label]
@@ -204,7 +171,7 @@ class TableSchema:
     def _fit_label(self, labels: pd.Series, task: str | None) -> None:
         if labels.empty:
             raise DataError(f"label column {self.label!r} has no values in the training rows")
-        distinct = sorted({level(v) for v in labels}, key=_natural_key)
+        distinct = sorted({level(v) for v in labels}, key=natural_key)
         numeric = pd.to_numeric(labels, errors="coerce")
         all_numeric = bool(numeric.notna().all())
         if task is None:
@@ -288,7 +255,7 @@ class TableSchema:
             if spec.name not in frame:
                 missing[spec.name] = n
                 continue
-            n_text = _count_text_values(frame[spec.name])
+            n_text = count_text_values(frame[spec.name])
             if n_text:
                 text[spec.name] = n_text
             values = pd.to_numeric(frame[spec.name], errors="coerce").to_numpy(dtype=float)
@@ -369,80 +336,29 @@ class TableSchema:
         return cls(**data)
 
 
+def _check_named_columns(columns: list[Any], options: dict[str, str | None]) -> None:
+    """Refuse a column named by an option (``options``: flag -> name or None) that the table
+    lacks."""
+    for flag, name in options.items():
+        if name is not None and name not in columns:
+            raise DataError(
+                f"{flag} {name!r} is not a column of the table; its columns are: "
+                f"{', '.join(map(str, columns))}"
+            )
+
+
+def _check_listed_columns(columns: list[Any], options: dict[str, Sequence[str]]) -> None:
+    """Refuse a column listed to an option (``options``: option -> names) that the table
+    lacks."""
+    for option, names in options.items():
+        for name in names:
+            if name not in columns:
+                raise DataError(
+                    f"column {name!r} given to {option} is not in the table; check the "
+                    f"spelling (columns: {', '.join(map(str, columns))})"
+                )
+
+
 def _category_codes(spec: FeatureSpec, values: list[Any]) -> list[int]:
     lookup = {c: i + FIRST_LEVEL for i, c in enumerate(spec.categories)}
     return [MISSING_INDEX if is_missing(v) else lookup.get(level(v), UNSEEN_INDEX) for v in values]
-
-
-def _natural_key(text: str) -> tuple:
-    try:
-        return (0, float(text), text)
-    except ValueError:
-        return (1, 0.0, text)
-
-
-def _infer_feature(
-    series: pd.Series, name: str, force_categorical: bool, force_numeric: bool
-) -> tuple[FeatureSpec | None, str]:
-    present = series.dropna()
-    present = present[[not is_missing(v) for v in present]]
-    if present.empty:
-        return None, "all values missing"
-    if force_numeric or (not force_categorical and pd.api.types.is_numeric_dtype(series.dtype)):
-        values = pd.to_numeric(present, errors="coerce").dropna()  # --numeric: text -> missing
-        if values.empty:
-            return None, "declared numeric but holds no numbers"
-        if values.nunique() <= 1:
-            return None, f"constant (every value is {level(values.iloc[0])})"
-        why = None if force_numeric else identifier_reason(name, values.to_numpy(dtype=float))
-        if why is not None:
-            return None, (
-                f"{IDENTIFIER_REASON} ({why}); pass --id-column {name} if it identifies "
-                f"patients, or --numeric {name} to use it as a feature"
-            )
-        spec = FeatureSpec(name=name, kind="numeric")
-        spec.mean = float(values.mean())
-        spec.std = float(values.std(ddof=0)) or 1.0
-        return spec, ""
-    counts = Counter(level(v) for v in present)
-    if len(counts) <= 1:
-        return None, f"constant (every value is {next(iter(counts))!r})"
-    if not force_categorical:
-        _refuse_numbers_with_text(present, name)
-        many = len(counts) > 50 and len(counts) > 0.5 * len(present)
-        nearly_unique = len(present) >= 20 and len(counts) >= IDENTIFIER_SHARE * len(present)
-        if many or nearly_unique:
-            return None, (
-                f"{IDENTIFIER_REASON} or free text ({len(counts)} distinct values); pass "
-                f"--categorical {name} to use it as a feature"
-            )
-    levels = sorted((v for v, n in counts.items() if n >= MIN_LEVEL_ROWS), key=_natural_key)
-    if not levels:
-        return None, (
-            f"every value occurs in fewer than {MIN_LEVEL_ROWS} rows (too rare to learn, and "
-            "it could identify patients)"
-        )
-    return FeatureSpec(name=name, kind="categorical", categories=levels), ""
-
-
-def _count_text_values(series: pd.Series) -> int:
-    """Non-missing values that are not numbers (read as missing under ``--numeric``)."""
-    if pd.api.types.is_numeric_dtype(series.dtype):
-        return 0
-    present = series[[not is_missing(v) for v in series]]
-    return int(pd.to_numeric(present, errors="coerce").isna().sum())
-
-
-def _refuse_numbers_with_text(present: pd.Series, name: str) -> None:
-    """A column of numbers with a few text entries (``n.d.``, ``>180``) needs a decision."""
-    if len(present) < 10:
-        return
-    numbers = pd.to_numeric(present, errors="coerce")
-    n_text = int(numbers.isna().sum())
-    if 0 < n_text <= TEXT_IN_NUMBERS_SHARE * len(present):
-        examples = ", ".join(repr(v) for v in sorted({str(v) for v in present[numbers.isna()]})[:3])
-        raise DataError(
-            f"column {name!r} holds numbers except {n_text} text value(s) such as {examples}; "
-            f"fix them in the file, or pass --numeric {name} to read them as missing, or "
-            f"--categorical {name} to keep them as categories"
-        )

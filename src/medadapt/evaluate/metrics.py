@@ -14,6 +14,7 @@ in ``notes`` instead of a misleading number.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -98,6 +99,26 @@ def expected_calibration_error(y_true: np.ndarray, y_prob: np.ndarray, n_bins: i
     return float(bs.weighted_ece(weights, y_true.astype(float), y_prob, n_bins)[0])
 
 
+def _recorder(out: dict[str, Any], notes: dict[str, str]) -> Callable[..., None]:
+    """``put(name, value, samples, note=None)``: a point estimate into ``out`` with its CI from
+    the bootstrap ``samples`` (None when not estimable), and why not into ``notes``."""
+
+    def put(name: str, value: float | None, samples: np.ndarray | None, note: str | None = None):
+        out[name] = None if value is None else float(value)
+        out[f"{name}_ci"] = None if value is None or samples is None else _interval(samples)
+        if note:
+            notes[name] = note
+
+    return put
+
+
+def _rarer_class_note(n_pos: int, n_neg: int, min_per_class: int) -> str:
+    """Why a metric that needs both classes is not reported: the rarer class's count."""
+    n = n_pos + n_neg
+    fewest = ("positive", n_pos) if n_pos <= n_neg else ("negative", n_neg)
+    return _too_few(fewest[1], fewest[0] + ("s" if fewest[1] != 1 else ""), n, min_per_class)
+
+
 def binary_metrics(
     y_true: Any,
     y_score: Any,
@@ -123,17 +144,10 @@ def binary_metrics(
         "threshold": threshold,
     }
     notes: dict[str, str] = {}
+    put = _recorder(out, notes)
     W = bs.resample_weights(n, n_boot, seed)
     both = min(n_pos, n_neg) >= min_per_class
-    fewest = ("positive", n_pos) if n_pos <= n_neg else ("negative", n_neg)
-    few_note = _too_few(fewest[1], fewest[0] + ("s" if fewest[1] != 1 else ""), n, min_per_class)
-
-    def put(name: str, value: float | None, samples: np.ndarray | None, note: str | None = None):
-        out[name] = None if value is None else float(value)
-        out[f"{name}_ci"] = None if value is None or samples is None else _interval(samples)
-        if note:
-            notes[name] = note
-
+    few_note = _rarer_class_note(n_pos, n_neg, min_per_class)
     if both:
         put("auroc", skm.roc_auc_score(y, p), bs.weighted_auroc(W, y, p))
         put("auprc", skm.average_precision_score(y, p), bs.weighted_average_precision(W, y, p))

@@ -51,89 +51,118 @@ def check_sufficiency(
 ) -> list[Finding]:
     """Findings about the target group's data, compared with the source groups' (``source``
     None: a given base model, its data unknown here)."""
-    findings: list[Finding] = []
     noun = modality.noun
-    n_source = 0 if source is None else len(source)
-    n_target = len(target_train) + len(target_test)
-    share = n_target / max(n_source + n_target, 1)
-    if source is not None and share < SMALL_GROUP_SHARE:
-        findings.append(
-            Finding(
-                "small_group",
-                "warning",
-                f"The target group has {n_target} {noun} against {n_source} in the source "
-                f"groups ({share:.0%} of all {noun}): its estimates will be much less certain.",
-                {"n_target": n_target, "n_source": n_source, "share": round(share, 3)},
-            )
-        )
+    findings = _small_group(noun, source, target_train, target_test)
     task, classes = modality.task(schema), modality.classes(schema)
     if task != "regression":
         train_counts = target_train.class_counts(classes)
         test_counts = target_test.class_counts(classes)
-        rare_train = {c: n for c, n in train_counts.items() if n < MIN_EVENTS_TRAIN}
-        if rare_train:
-            findings.append(
-                Finding(
-                    "few_training_events",
-                    "warning",
-                    f"Training {noun} per class in the target group: {train_counts}; classes "
-                    f"{sorted(rare_train)} have fewer than {MIN_EVENTS_TRAIN}. An adapter can fit "
-                    "them, but what it learns about them is mostly noise.",
-                    {"train_class_counts": train_counts},
-                )
-            )
-        rare_test = {c: n for c, n in test_counts.items() if n < MIN_EVENTS_TEST}
-        if rare_test:
-            findings.append(
-                Finding(
-                    "few_test_events",
-                    "warning",
-                    f"Held-out {noun} per class: {test_counts}. With fewer than "
-                    f"{MIN_EVENTS_TEST} in {sorted(rare_test)}, AUROC, balanced accuracy and "
-                    "sensitivity/specificity cannot be estimated; only accuracy and calibration "
-                    "are reported.",
-                    {"test_class_counts": test_counts},
-                )
-            )
+        findings += _rare_classes(noun, train_counts, test_counts)
         events = min(train_counts.values())
-        n_features = modality.n_features(schema)
-        if n_features and events < EVENTS_PER_FEATURE * n_features:
-            findings.append(
-                Finding(
-                    "events_per_feature",
-                    "info",
-                    f"{events} events in the smallest class for {n_features} features "
-                    f"({events / n_features:.1f} per feature; the usual rule for fitting a new "
-                    f"model is >= {EVENTS_PER_FEATURE}). Training a new model on this group alone "
-                    "is risky; reusing the base model through an adapter is the safer route.",
-                    {"events": events, "n_features": n_features},
-                )
-            )
+        findings += _events_per_feature(events, modality.n_features(schema))
         for strategy, params in (trainable_params or {}).items():
             findings.append(events_per_parameter(strategy, params, events))
         if task == "binary" and source is not None:
-            p_source = float(np.mean(source.labels))
-            p_target = float(np.mean(np.r_[target_train.labels, target_test.labels]))
-            if abs(p_target - p_source) > PREVALENCE_GAP:
-                findings.append(
-                    Finding(
-                        "prevalence_shift",
-                        "warning",
-                        f"Prevalence differs: {p_source:.0%} in the source groups, "
-                        f"{p_target:.0%} in the target group. Expect the base model to be "
-                        "mis-calibrated there; accuracy at a fixed threshold can look good or "
-                        "bad for that reason alone.",
-                        {
-                            "source_prevalence": round(p_source, 3),
-                            "target_prevalence": round(p_target, 3),
-                        },
-                    )
-                )
+            findings += _prevalence_shift(source, target_train, target_test)
     for code, level, message, numbers in modality.data_findings(
         schema, source, target_train, target_test
     ):
         findings.append(Finding(code, level, message, numbers))
     return findings
+
+
+def _small_group(
+    noun: str, source: Samples | None, target_train: Samples, target_test: Samples
+) -> list[Finding]:
+    """A warning when the target group is a small share of all rows (none without a source)."""
+    n_source = 0 if source is None else len(source)
+    n_target = len(target_train) + len(target_test)
+    share = n_target / max(n_source + n_target, 1)
+    if source is None or share >= SMALL_GROUP_SHARE:
+        return []
+    return [
+        Finding(
+            "small_group",
+            "warning",
+            f"The target group has {n_target} {noun} against {n_source} in the source "
+            f"groups ({share:.0%} of all {noun}): its estimates will be much less certain.",
+            {"n_target": n_target, "n_source": n_source, "share": round(share, 3)},
+        )
+    ]
+
+
+def _rare_classes(
+    noun: str, train_counts: dict[str, int], test_counts: dict[str, int]
+) -> list[Finding]:
+    """Warnings for classes with too few training rows, and too few held-out rows."""
+    findings = []
+    rare_train = {c: n for c, n in train_counts.items() if n < MIN_EVENTS_TRAIN}
+    if rare_train:
+        findings.append(
+            Finding(
+                "few_training_events",
+                "warning",
+                f"Training {noun} per class in the target group: {train_counts}; classes "
+                f"{sorted(rare_train)} have fewer than {MIN_EVENTS_TRAIN}. An adapter can fit "
+                "them, but what it learns about them is mostly noise.",
+                {"train_class_counts": train_counts},
+            )
+        )
+    rare_test = {c: n for c, n in test_counts.items() if n < MIN_EVENTS_TEST}
+    if rare_test:
+        findings.append(
+            Finding(
+                "few_test_events",
+                "warning",
+                f"Held-out {noun} per class: {test_counts}. With fewer than "
+                f"{MIN_EVENTS_TEST} in {sorted(rare_test)}, AUROC, balanced accuracy and "
+                "sensitivity/specificity cannot be estimated; only accuracy and calibration "
+                "are reported.",
+                {"test_class_counts": test_counts},
+            )
+        )
+    return findings
+
+
+def _events_per_feature(events: int, n_features: int) -> list[Finding]:
+    """A note when the smallest class has too few events to fit a new model on the features."""
+    if not n_features or events >= EVENTS_PER_FEATURE * n_features:
+        return []
+    return [
+        Finding(
+            "events_per_feature",
+            "info",
+            f"{events} events in the smallest class for {n_features} features "
+            f"({events / n_features:.1f} per feature; the usual rule for fitting a new "
+            f"model is >= {EVENTS_PER_FEATURE}). Training a new model on this group alone "
+            "is risky; reusing the base model through an adapter is the safer route.",
+            {"events": events, "n_features": n_features},
+        )
+    ]
+
+
+def _prevalence_shift(
+    source: Samples, target_train: Samples, target_test: Samples
+) -> list[Finding]:
+    """A warning when the target group's prevalence differs from the source groups'."""
+    p_source = float(np.mean(source.labels))
+    p_target = float(np.mean(np.r_[target_train.labels, target_test.labels]))
+    if abs(p_target - p_source) > PREVALENCE_GAP:
+        return [
+            Finding(
+                "prevalence_shift",
+                "warning",
+                f"Prevalence differs: {p_source:.0%} in the source groups, "
+                f"{p_target:.0%} in the target group. Expect the base model to be "
+                "mis-calibrated there; accuracy at a fixed threshold can look good or "
+                "bad for that reason alone.",
+                {
+                    "source_prevalence": round(p_source, 3),
+                    "target_prevalence": round(p_target, 3),
+                },
+            )
+        ]
+    return []
 
 
 def events_per_parameter(
@@ -194,6 +223,41 @@ def size_findings(
     at the largest size (the smaller sizes have fewer events still)."""
     names = names or {}
     noun, task = modality.noun, modality.task(schema)
+    sizes, rare = _size_entries(modality, schema, task, subsets, trainable_params)
+    findings = [
+        Finding(
+            "training_sizes",
+            "info",
+            f"Training {noun} at each size: "
+            + "; ".join(f"{e['fraction']:.0%}: {e['n_rows']}" for e in sizes)
+            + ".",
+            {"sizes": sizes},
+        )
+    ]
+    if rare:
+        findings.append(_few_events_at_sizes(noun, rare))
+    if task != "regression" and sizes:
+        largest = sizes[-1]
+        events = min(largest["class_counts"].values())
+        where = f" at {largest['fraction']:.0%} of the target training {noun}"
+        for strategy, params in trainable_params.items():
+            findings.append(
+                events_per_parameter(
+                    strategy, params, events, name=names.get(strategy), where=where
+                )
+            )
+    return findings
+
+
+def _size_entries(
+    modality: Modality,
+    schema: Any,
+    task: str,
+    subsets: dict[float, Samples],
+    trainable_params: dict[str, int],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Rows, class counts and events per parameter at each training size (smallest first),
+    and the sizes below the full one where a class has fewer than :data:`MIN_EVENTS_TRAIN`."""
     sizes, rare = [], []
     for fraction, rows in sorted(subsets.items()):
         entry: dict[str, Any] = {"fraction": fraction, "n_rows": len(rows)}
@@ -207,41 +271,22 @@ def size_findings(
             if events < MIN_EVENTS_TRAIN and fraction < 1.0:
                 rare.append(entry)
         sizes.append(entry)
-    findings = [
-        Finding(
-            "training_sizes",
-            "info",
-            f"Training {noun} at each size: "
-            + "; ".join(f"{e['fraction']:.0%}: {e['n_rows']}" for e in sizes)
-            + ".",
-            {"sizes": sizes},
-        )
-    ]
-    if rare:
-        described = ", ".join(
-            f"{e['fraction']:.0%} ({e['n_rows']} {noun}: "
-            + ", ".join(f"{n} of class {c}" for c, n in e["class_counts"].items())
-            + ")"
-            for e in rare
-        )
-        findings.append(
-            Finding(
-                "few_training_events_at_size",
-                "warning",
-                f"At {described} of the target training {noun} a class has fewer than "
-                f"{MIN_EVENTS_TRAIN} {noun}: points at those sizes show what a strategy does "
-                "with almost no data, not how well it would work.",
-                {"fractions": [e["fraction"] for e in rare]},
-            )
-        )
-    if task != "regression" and sizes:
-        largest = sizes[-1]
-        events = min(largest["class_counts"].values())
-        where = f" at {largest['fraction']:.0%} of the target training {noun}"
-        for strategy, params in trainable_params.items():
-            findings.append(
-                events_per_parameter(
-                    strategy, params, events, name=names.get(strategy), where=where
-                )
-            )
-    return findings
+    return sizes, rare
+
+
+def _few_events_at_sizes(noun: str, rare: list[dict[str, Any]]) -> Finding:
+    """A warning naming the training sizes where a class has almost no rows."""
+    described = ", ".join(
+        f"{e['fraction']:.0%} ({e['n_rows']} {noun}: "
+        + ", ".join(f"{n} of class {c}" for c, n in e["class_counts"].items())
+        + ")"
+        for e in rare
+    )
+    return Finding(
+        "few_training_events_at_size",
+        "warning",
+        f"At {described} of the target training {noun} a class has fewer than "
+        f"{MIN_EVENTS_TRAIN} {noun}: points at those sizes show what a strategy does "
+        "with almost no data, not how well it would work.",
+        {"fractions": [e["fraction"] for e in rare]},
+    )

@@ -156,6 +156,24 @@ def _stage_member(tar: tarfile.TarFile, member: tarfile.TarInfo, dest: Path) -> 
 def read_archive(path: Path, staging: Path, *, expect_sha256: str | None = None) -> Unpacked:
     """Stage and verify every member of the archive at ``path`` under ``staging`` (new dir)."""
     path = Path(path)
+    archive_sha = _archive_sha256(path, expect_sha256)
+    (staging / "adapter").mkdir(parents=True)
+    hashes = _stage_members(path, staging)
+    _check_sums(path, staging, hashes)
+    info = _read_info(path, staging)
+    base_dir = _staged_base(path, staging, hashes)
+    card = (staging / CARD).read_text(errors="replace") if CARD in hashes else ""
+    return Unpacked(
+        info=info,
+        adapter_dir=staging / "adapter",
+        card=card,
+        archive_sha256=archive_sha,
+        base_dir=base_dir,
+    )
+
+
+def _archive_sha256(path: Path, expect_sha256: str | None) -> str:
+    """The archive's SHA-256, refused if it is not ``expect_sha256`` (when given)."""
     if not path.is_file():
         raise AdapterFileError(f"no file {path}: give the archive written by 'registry export'")
     archive_sha = sha256_file(path)
@@ -164,23 +182,19 @@ def read_archive(path: Path, staging: Path, *, expect_sha256: str | None = None)
             f"{path} has sha256 {archive_sha[:16]}..., not the {expect_sha256.strip()[:16]}... "
             "you expected: it is not the file the sender exported; ask for it again"
         )
-    (staging / "adapter").mkdir(parents=True)
+    return archive_sha
+
+
+def _stage_members(path: Path, staging: Path) -> dict[str, str]:
+    """Stage every member under ``staging``; returns ``{member: its SHA-256}``. A member
+    with a name, type or size no export has, or a damaged archive, is refused."""
     hashes: dict[str, str] = {}
     try:
         with tarfile.open(path, mode="r:*") as tar:
             for member in tar:
-                name = member.name
-                if name not in _FIXED and not _WEIGHTS.fullmatch(name):
-                    raise _refuse(path, f"is not a medadapt export (unexpected member {name!r})")
-                if not member.isfile():
-                    raise _refuse(path, f"is not a medadapt export ({name!r} is not a file)")
-                if name in hashes:
-                    raise _refuse(path, f"is not a medadapt export ({name!r} appears twice)")
-                big = _WEIGHTS.fullmatch(name) or name == BASE_WEIGHTS
-                if member.size > (MAX_WEIGHTS_BYTES if big else MAX_SMALL_BYTES):
-                    raise _refuse(path, f"is not a medadapt export ({name!r} is too large)")
-                (staging / name).parent.mkdir(exist_ok=True)
-                hashes[name] = _stage_member(tar, member, staging / name)
+                _check_member(path, member, hashes)
+                (staging / member.name).parent.mkdir(exist_ok=True)
+                hashes[member.name] = _stage_member(tar, member, staging / member.name)
             while tar.fileobj.read(CHUNK):  # to the end: gzip checks its CRC there
                 pass
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
@@ -191,6 +205,26 @@ def read_archive(path: Path, staging: Path, *, expect_sha256: str | None = None)
             ) from None
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise _refuse(path, f"is truncated or corrupted ({reason})") from None
+    return hashes
+
+
+def _check_member(path: Path, member: tarfile.TarInfo, staged: dict[str, str]) -> None:
+    """Refuse a member an export never has: another name, not a file, twice, too large."""
+    name = member.name
+    if name not in _FIXED and not _WEIGHTS.fullmatch(name):
+        raise _refuse(path, f"is not a medadapt export (unexpected member {name!r})")
+    if not member.isfile():
+        raise _refuse(path, f"is not a medadapt export ({name!r} is not a file)")
+    if name in staged:
+        raise _refuse(path, f"is not a medadapt export ({name!r} appears twice)")
+    big = _WEIGHTS.fullmatch(name) or name == BASE_WEIGHTS
+    if member.size > (MAX_WEIGHTS_BYTES if big else MAX_SMALL_BYTES):
+        raise _refuse(path, f"is not a medadapt export ({name!r} is too large)")
+
+
+def _check_sums(path: Path, staging: Path, hashes: dict[str, str]) -> None:
+    """Refuse an archive without its required members, or whose members and their hashes
+    are not the ones its SHA256SUMS lists."""
     for required in (INFO, SUMS, MANIFEST):
         if required not in hashes:
             raise _refuse(path, f"is incomplete or corrupted (no {required})")
@@ -211,6 +245,10 @@ def read_archive(path: Path, staging: Path, *, expect_sha256: str | None = None)
     missing = sorted(set(listed) - set(hashes))
     if missing:
         raise _refuse(path, f"is incomplete or corrupted (no {missing[0]})")
+
+
+def _read_info(path: Path, staging: Path) -> dict[str, Any]:
+    """The staged export description, refused unless it is one this medadapt reads."""
     try:
         info = json.loads((staging / INFO).read_text())
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -222,15 +260,13 @@ def read_archive(path: Path, staging: Path, *, expect_sha256: str | None = None)
             f"{path} has export format version {info['format_version']}, newer than this "
             "medadapt reads; upgrade medadapt"
         )
+    return info
+
+
+def _staged_base(path: Path, staging: Path, hashes: dict[str, str]) -> Path | None:
+    """The staged base model directory, None without one; half a base model is refused."""
     has_base = [name in hashes for name in (BASE_MANIFEST, BASE_WEIGHTS)]
     if any(has_base) and not all(has_base):
         missing_base = BASE_WEIGHTS if has_base[0] else BASE_MANIFEST
         raise _refuse(path, f"is incomplete or corrupted (no {missing_base})")
-    card = (staging / CARD).read_text(errors="replace") if CARD in hashes else ""
-    return Unpacked(
-        info=info,
-        adapter_dir=staging / "adapter",
-        card=card,
-        archive_sha256=archive_sha,
-        base_dir=staging / "base" if all(has_base) else None,
-    )
+    return staging / "base" if all(has_base) else None

@@ -51,7 +51,17 @@ def _int(value: Any) -> int | None:
 
 def limitations(summary: dict[str, Any], metrics: list[Metric]) -> list[str]:
     """Plain-language limitations derived from the data summary and the metrics."""
-    data = summary["data_summary"]
+    return [
+        *_data_limitations(summary["data_summary"]),
+        *_metric_limitations(summary["metrics"], metrics),
+        *summary["limitations"],
+        "An adapter adds no information beyond its training data: it does not replace data "
+        "quality or quantity.",
+    ]
+
+
+def _data_limitations(data: dict[str, Any]) -> list[str]:
+    """What the training-data summary (or its absence) limits: size, balance, population."""
     out: list[str] = []
     n_train = _int(data.get("n_train"))
     if not data:
@@ -64,13 +74,9 @@ def limitations(summary: dict[str, Any], metrics: list[Metric]) -> list[str]:
             f"Trained on {n_train} cases (fewer than {SMALL_N}): performance estimates are "
             "uncertain and the adapter may not generalize."
         )
-    pos, neg = _int(data.get("n_positive")), _int(data.get("n_negative"))
-    if neg is None and pos is not None and n_train is not None:
-        neg = n_train - pos
-    if pos is not None and neg is not None and min(pos, neg) < SMALL_MINORITY:
-        out.append(
-            f"Only {min(pos, neg)} cases in the minority class (fewer than {SMALL_MINORITY})."
-        )
+    minority = _minority_count(data, n_train)
+    if minority is not None and minority < SMALL_MINORITY:
+        out.append(f"Only {minority} cases in the minority class (fewer than {SMALL_MINORITY}).")
     prevalence = data.get("prevalence")
     if (
         isinstance(prevalence, int | float)
@@ -87,10 +93,26 @@ def limitations(summary: dict[str, Any], metrics: list[Metric]) -> list[str]:
             f"Trained for one group ({column} = {data['group']}): it is not validated for "
             "other sites or patient groups."
         )
+    return out
+
+
+def _minority_count(data: dict[str, Any], n_train: int | None) -> int | None:
+    """Cases in the smaller class (negatives: ``n_train - n_positive`` if not recorded)."""
+    pos, neg = _int(data.get("n_positive")), _int(data.get("n_negative"))
+    if neg is None and pos is not None and n_train is not None:
+        neg = n_train - pos
+    if pos is not None and neg is not None:
+        return min(pos, neg)
+    return None
+
+
+def _metric_limitations(recorded: dict[str, Any], metrics: list[Metric]) -> list[str]:
+    """Missing metrics, the notes recorded with them, and missing or wide intervals."""
+    out: list[str] = []
     scores = [m for m in metrics if not m.is_count]
     if not scores:
         out.append("No evaluation metrics were recorded.")
-    for name, note in metric_notes(summary["metrics"]).items():
+    for name, note in metric_notes(recorded).items():
         out.append(f"{'All metrics' if name == 'all' else name}: {note.rstrip('.')}.")
     for metric in scores:
         if metric.ci is None:
@@ -104,11 +126,6 @@ def limitations(summary: dict[str, Any], metrics: list[Metric]) -> list[str]:
                 f"({metric.ci[0]:.2f} to {metric.ci[1]:.2f}): the data do not pin down its "
                 "performance."
             )
-    out.extend(summary["limitations"])
-    out.append(
-        "An adapter adds no information beyond its training data: it does not replace data "
-        "quality or quantity."
-    )
     return out
 
 
@@ -126,10 +143,38 @@ def render_card(
     summary = summaries(manifest)
     metrics = parse_metrics(summary["metrics"])
     fp = manifest.get("base_fingerprint", {})
+    lines = [
+        *_intro(name, version, manifest, summary, fp),
+        "",
+        *_data_section(summary["data_summary"]),
+        "",
+        *_metrics_section(summary["metrics"], metrics),
+        "",
+        *_limitations_section(summary, metrics, fp),
+        "",
+        *_provenance_section(
+            name=name,
+            version=version,
+            parent=parent,
+            registered=registered,
+            manifest=manifest,
+            base=summary["base_model"],
+            origin=origin,
+        ),
+    ]
+    if notes:
+        lines += ["", "## Notes", "", notes.strip()]
+    return "\n".join(lines) + "\n"
+
+
+def _intro(
+    name: str, version: int, manifest: dict[str, Any], summary: dict[str, Any], fp: dict[str, Any]
+) -> list[str]:
+    """The title, what the adapter is, and its intended use."""
     base = summary["base_model"]
     base_label = base.get("name") or base.get("backbone") or fp.get("model_class", "?")
     task = summary["task"] or "an unstated task"
-    lines = [
+    return [
         f"# {name} v{version}",
         "",
         f"A **{manifest.get('method', '?')}** adapter for **{task}** on base model "
@@ -140,20 +185,26 @@ def render_card(
         summary["intended_use"]
         or "Not stated. Before clinical use, record the population, setting and decision this "
         "adapter is meant to support.",
-        "",
-        "## Training data",
-        "",
     ]
-    data = summary["data_summary"]
+
+
+def _data_section(data: dict[str, Any]) -> list[str]:
+    """The training-data summary as a table, counts first."""
+    lines = ["## Training data", ""]
     if data:
         lines += ["| field | value |", "|---|---|"]
         keys = [k for k in _COUNT_KEYS if k in data] + [k for k in data if k not in _COUNT_KEYS]
         lines += [f"| {_cell(k)} | {_cell(data[k])} |" for k in keys]
     else:
         lines.append("No summary was recorded.")
-    lines += ["", "## Metrics", ""]
+    return lines
+
+
+def _metrics_section(recorded: dict[str, Any], metrics: list[Metric]) -> list[str]:
+    """The metrics with their confidence intervals, and the other values recorded with them."""
+    lines = ["## Metrics", ""]
     if metrics:
-        level = summary["metrics"].get("ci_level")
+        level = recorded.get("ci_level")
         ci_head = f"{level:.0%} CI" if isinstance(level, float) else "CI"
         lines += [f"| metric | value | {ci_head} |", "|---|---|---|"]
         for m in metrics:
@@ -162,17 +213,39 @@ def render_card(
             lines.append(f"| {_cell(m.name)} | {value} | {'' if m.is_count else ci} |")
     else:
         lines.append("No metrics were recorded.")
-    extra = other_values(summary["metrics"])
+    extra = other_values(recorded)
     if extra:
         listed = ", ".join(f"{_cell(k)} {_cell(v)}" for k, v in extra.items())
         lines += ["", f"Also recorded with the metrics (not performance measures): {listed}."]
-    lines += ["", "## Limitations", ""]
-    lines += [f"- {item}" for item in limitations(summary, metrics)]
-    lines += [
+    return lines
+
+
+def _limitations_section(
+    summary: dict[str, Any], metrics: list[Metric], fp: dict[str, Any]
+) -> list[str]:
+    """The limitations, and the base model the adapter works with only."""
+    return [
+        "## Limitations",
+        "",
+        *(f"- {item}" for item in limitations(summary, metrics)),
         f"- Works only with the base model it was trained on ({fp.get('model_class', '?')}, "
         f"{fp.get('n_parameters', '?')} parameters, weights sha256 `{fp.get('weights', '?')}`); "
         "the registry refuses to load it onto any other.",
-        "",
+    ]
+
+
+def _provenance_section(
+    *,
+    name: str,
+    version: int,
+    parent: int | None,
+    registered: str,
+    manifest: dict[str, Any],
+    base: dict[str, Any],
+    origin: dict[str, Any] | None,
+) -> list[str]:
+    """Where the version comes from: lineage, method, hashes, dates, and an import's source."""
+    lines = [
         "## Provenance",
         "",
         "| field | value |",
@@ -195,6 +268,4 @@ def render_card(
             f"| imported from | {origin.get('name')}@{origin.get('version')} of registry "
             f"`{str(origin.get('registry_id', '?'))[:12]}`, exported {origin.get('exported')} |"
         )
-    if notes:
-        lines += ["", "## Notes", "", notes.strip()]
-    return "\n".join(lines) + "\n"
+    return lines

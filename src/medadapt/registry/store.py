@@ -23,16 +23,19 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from medadapt.errors import AdapterFileError
 from medadapt.registry import queries, transfer
-from medadapt.registry.bases import verify_bases
 from medadapt.registry.db import INDEX, Index
 from medadapt.registry.diff import VersionDiff, diff_versions, recorded_split
+from medadapt.registry.maintenance import (  # the reports: also importable from here
+    GcReport,
+    VerifyReport,
+    collect_garbage,
+    verify_registry,
+)
 from medadapt.registry.objects import ObjectStore, sha256_file, temp_name
 from medadapt.registry.queries import SELECT_VERSIONS, Event
 from medadapt.registry.records import (
@@ -48,33 +51,6 @@ if TYPE_CHECKING:
     from medadapt.adapters.fingerprint import BaseFingerprint
 
 _LAYOUT = ("objects", "tmp", "checkouts", "bases")
-
-
-@dataclass(frozen=True)
-class VerifyReport:
-    """``problems`` (one line each) for damaged versions, ``base_problems`` for damaged,
-    tampered or swapped base models (``bases``: the base keys checked); ``orphans``
-    (unreferenced blobs) and ``leftovers`` (entries in tmp/) are harmless and what ``gc``
-    removes."""
-
-    checked: list[str]
-    problems: list[str]
-    orphans: list[str]
-    leftovers: int
-    bases: list[str] = field(default_factory=list)
-    base_problems: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems and not self.base_problems
-
-
-@dataclass(frozen=True)
-class GcReport:
-    objects: int
-    bytes: int
-    tmp: int
-    checkouts: int
 
 
 class Registry:
@@ -368,48 +344,9 @@ class Registry:
         """Check every file of ``ref`` (or of every version), and the base models (``ref``'s
         or all): each one's weights are re-hashed and its fingerprint checked against the key
         it is stored under. Reports damage, never raises."""
-        versions = [self.get(ref)] if ref is not None else self.list()
-        problems = []
-        for v in versions:
-            try:
-                self.check_files(v)
-            except AdapterFileError as exc:
-                problems.append(str(exc))
-        orphans: list[str] = []
-        if ref is None:
-            used = {v.manifest_blob for v in versions} | {v.weights_blob for v in versions}
-            orphans = [d for d in self.objects.digests() if d not in used]
-        leftovers = sum(1 for _ in self.objects.tmp.iterdir())
-        keys = None if ref is None else [v.base_fingerprint["weights"][:16] for v in versions]
-        bases_checked, base_problems = verify_bases(self.root, keys)
-        return VerifyReport(
-            [v.ref for v in versions], problems, orphans, leftovers, bases_checked, base_problems
-        )
+        return verify_registry(self, ref)
 
     def gc(self, *, min_age_s: float = 3600.0) -> GcReport:
         """Delete unreferenced blobs and stale checkouts, and ``tmp/`` entries older than
         ``min_age_s`` (younger ones may belong to an add still running)."""
-        n_objects = n_bytes = n_tmp = n_checkouts = 0
-        with self.index.write() as conn:  # holds the write lock: no add commits meanwhile
-            rows = conn.execute(
-                "SELECT name, version, manifest_blob, weights_blob FROM versions"
-            ).fetchall()
-            used = {r[2] for r in rows} | {r[3] for r in rows}
-            for digest in self.objects.digests():
-                if digest not in used and len(digest) == 64:
-                    n_bytes += self.objects.remove(digest)
-                    n_objects += 1
-            live = {f"{r[0]}@{r[1]}-{r[2][:16]}" for r in rows}
-            for entry in self.checkouts.iterdir():
-                if entry.name not in live:
-                    shutil.rmtree(entry, ignore_errors=True)
-                    n_checkouts += 1
-        cutoff = time.time() - min_age_s
-        for entry in self.objects.tmp.iterdir():
-            if entry.lstat().st_mtime < cutoff:
-                if entry.is_dir() and not entry.is_symlink():
-                    shutil.rmtree(entry, ignore_errors=True)
-                else:
-                    entry.unlink(missing_ok=True)
-                n_tmp += 1
-        return GcReport(n_objects, n_bytes, n_tmp, n_checkouts)
+        return collect_garbage(self, min_age_s=min_age_s)

@@ -1,32 +1,34 @@
 """Adapters in and out of a registry: ``add`` (an adapter directory), ``import`` and ``export``
 (one archive file).
 
-Both ways in end in :func:`register`: the blobs are put in place first (temp file, fsync,
-rename), then the version is recorded in one SQLite transaction. Between the two a killed
-process leaves only unreferenced blobs, which ``gc`` removes. The adapter's base model, when
-it comes along (the directory ``adapt`` recorded, or an archive written with ``--with-base``),
-is put in place before the blobs, for the same reason: what a version needs lands first.
+Both ways in end in :func:`~medadapt.registry.recording.register` (called as ``register``
+here): the blobs are put in place first (temp file, fsync, rename), then the version is
+recorded in one SQLite transaction. Between the two a killed process leaves only unreferenced
+blobs, which ``gc`` removes. The adapter's base model, when it comes along (the directory
+``adapt`` recorded, or an archive written with ``--with-base``), is put in place before the
+blobs, for the same reason: what a version needs lands first.
 
 The functions here take the registry they work on as an argument (:class:`RegistryLike`, which
 :class:`~medadapt.registry.store.Registry` is); this module never imports ``store``.
+``_without_local_paths`` is :func:`~medadapt.registry.recording.without_local_paths`, kept
+importable from here.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import medadapt
 from medadapt.errors import AdapterFileError
 from medadapt.fileio import check_output_file
 from medadapt.registry import archive, bases
-from medadapt.registry.card import render_card
 from medadapt.registry.db import Index, now
-from medadapt.registry.objects import ObjectStore, temp_name
-from medadapt.registry.queries import check_parent, pick_parent
+from medadapt.registry.objects import temp_name
+from medadapt.registry.recording import MANIFEST, RegistryLike, register
+from medadapt.registry.recording import without_local_paths as _without_local_paths  # noqa: F401
 from medadapt.registry.records import (  # Registration, Exported: also importable from here
     AdapterVersion,
     Exported,
@@ -34,28 +36,7 @@ from medadapt.registry.records import (  # Registration, Exported: also importab
     RegistryError,
     check_name,
     check_summary_only,
-    strip_local_paths,
-    summaries,
 )
-
-MANIFEST = "adapter.json"
-
-
-class RegistryLike(Protocol):
-    """What adding, importing and exporting need of a registry."""
-
-    root: Path
-    objects: ObjectStore
-    index: Index
-
-    @property
-    def registry_id(self) -> str: ...
-
-    def get(self, ref: str) -> AdapterVersion: ...
-
-    def list(self, name: str | None = None) -> list[AdapterVersion]: ...
-
-    def check_files(self, v: AdapterVersion) -> None: ...
 
 
 def find_adapter_dir(path: Path) -> Path:
@@ -180,127 +161,6 @@ def _keep_archived_base(
             "on); ask the sender to export it again"
         )
     return bases.add_base(registry.root, base_dir, fingerprint=fingerprint)[1]
-
-
-def register(
-    registry: RegistryLike,
-    directory: Path,
-    manifest: dict[str, Any],
-    *,
-    name: str,
-    parent: int | str | None,
-    notes: str | None,
-    parent_blob: str | None = None,
-    origin: dict[str, Any] | None = None,
-) -> Registration:
-    """Record the verified adapter in ``directory`` as the next version of ``name``."""
-    objects = registry.objects
-    weights_file = manifest["weights_file"]
-    if Path(weights_file).name != weights_file or weights_file in ("", ".", ".."):
-        raise AdapterFileError(
-            f"{directory / MANIFEST} names the weights file {weights_file!r}, which is not a "
-            "plain file name; save the adapter again with medadapt"
-        )
-    weights_src = directory / weights_file
-    manifest_data = (directory / MANIFEST).read_bytes()
-    if json.loads(manifest_data).get("manifest_sha256") != manifest["manifest_sha256"]:
-        raise AdapterFileError(
-            f"{directory / MANIFEST} changed while it was being added; add it again once "
-            "nothing is writing to it"
-        )
-    manifest, manifest_data = _without_local_paths(manifest, manifest_data)
-    weights_blob, weights_bytes = objects.put_file(weights_src, expected=manifest["weights_sha256"])
-    manifest_blob, manifest_bytes = objects.put_bytes(manifest_data)
-    summary = summaries(manifest)
-    with registry.index.write() as conn:
-        same = conn.execute(
-            "SELECT version FROM versions WHERE name = ? AND manifest_blob = ?",
-            (name, manifest_blob),
-        ).fetchone()
-        notices: list[str] = []
-        if same is not None:
-            version, new = same[0], False
-        else:
-            new = True
-            # a concurrent gc or rm may have deleted a blob that was unreferenced until now;
-            # they delete only while holding the write lock, which this transaction now holds
-            if not objects.present(weights_blob, weights_bytes):
-                objects.put_file(weights_src, expected=weights_blob)
-            if not objects.present(manifest_blob, manifest_bytes):
-                objects.put_bytes(manifest_data)
-            conn.execute("INSERT OR IGNORE INTO names (name, next_version) VALUES (?, 1)", (name,))
-            version = conn.execute(
-                "SELECT next_version FROM names WHERE name = ?", (name,)
-            ).fetchone()[0]
-            parent_version, notices = check_parent(
-                conn,
-                name,
-                version,
-                pick_parent(conn, name, parent, parent_blob),
-                manifest,
-                explicit=isinstance(parent, int) and parent_blob is None,
-            )
-            registered = now()
-            card = render_card(
-                name=name,
-                version=version,
-                parent=parent_version,
-                registered=registered,
-                manifest=manifest,
-                notes=notes,
-                origin=origin,
-            )
-            row = {
-                "name": name,
-                "version": version,
-                "method": manifest["method"],
-                "config": json.dumps(manifest["config"], sort_keys=True),
-                "base_fingerprint": json.dumps(manifest["base_fingerprint"], sort_keys=True),
-                "base_weights": manifest["base_fingerprint"]["weights"],
-                "parent": parent_version,
-                "task": summary["task"],
-                "data_summary": json.dumps(summary["data_summary"], sort_keys=True),
-                "metrics": json.dumps(summary["metrics"], sort_keys=True),
-                "intended_use": summary["intended_use"],
-                "notes": notes,
-                "origin": json.dumps(origin, sort_keys=True) if origin else None,
-                "manifest_blob": manifest_blob,
-                "manifest_bytes": manifest_bytes,
-                "manifest_sha256": manifest["manifest_sha256"],
-                "weights_file": weights_file,
-                "weights_blob": weights_blob,
-                "weights_bytes": weights_bytes,
-                "n_parameters": manifest.get("n_parameters"),
-                "trained": manifest.get("created"),
-                "registered": registered,
-                "card": card,
-            }
-            conn.execute(
-                f"INSERT INTO versions ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                list(row.values()),
-            )
-            conn.execute("UPDATE names SET next_version = ? WHERE name = ?", (version + 1, name))
-            detail: dict[str, Any] = {"parent": parent_version}
-            if origin:
-                detail["from"] = f"{origin['name']}@{origin['version']}"
-                detail["archive_sha256"] = origin["archive_sha256"]
-            Index.changed(conn, "import" if origin else "add", name, version, detail)
-    return Registration(registry.get(f"{name}@{version}"), new, tuple(notices))
-
-
-def _without_local_paths(manifest: dict[str, Any], data: bytes) -> tuple[dict[str, Any], bytes]:
-    """The manifest (and its bytes) to store: without the local paths in its metadata, its
-    checksum recomputed. Unchanged, byte for byte, when it holds none (so an imported
-    adapter keeps the blob its sender has, and lineage across registries still matches)."""
-    clean, removed = strip_local_paths(manifest.get("metadata"))
-    if not removed:
-        return manifest, data
-    # lazy: adapters.state loads torch; the CLI imports the registry at start-up
-    from medadapt.adapters.state import _manifest_digest  # the adapter format's own rule
-
-    manifest = {**manifest, "metadata": clean}
-    manifest["manifest_sha256"] = _manifest_digest(manifest)
-    return manifest, json.dumps(manifest, indent=2).encode()
 
 
 def _archive_path(v: AdapterVersion, path: str | Path | None, force: bool = False) -> Path:

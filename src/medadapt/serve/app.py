@@ -3,7 +3,8 @@
 Requests for different adapters that arrive together are micro-batched into one mixed-adapter
 forward pass (:mod:`medadapt.serve.batching`). Bearer-token auth protects ``/v1/*`` and
 ``/metrics``; bodies above ``max_body_bytes`` get 413; invalid bodies 422 with the field names;
-unknown adapters 404. OpenAPI docs are at ``/docs``.
+unknown adapters 404 (:mod:`medadapt.serve.handlers`). OpenAPI docs are at ``/docs``. The
+routes themselves are in :mod:`medadapt.serve.routes`.
 """
 
 from __future__ import annotations
@@ -11,36 +12,21 @@ from __future__ import annotations
 import contextlib
 import gc
 import hmac
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
-from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi import Depends, FastAPI, HTTPException
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    generate_latest,
-)
 
 import medadapt
-from medadapt.errors import ConfigError, MedadaptError
 from medadapt.serve.batching import MicroBatcher
+from medadapt.serve.handlers import add_error_handlers
 from medadapt.serve.limits import BodyLimit
-from medadapt.serve.schemas import AdapterInfo, PredictRequest, PredictResponse
-from medadapt.serve.state import (
-    Ambiguous,
-    NotFound,
-    NotLoaded,
-    Route,
-    ServingState,
-    Unavailable,
-)
+from medadapt.serve.routes import add_routes
+from medadapt.serve.state import Route, ServingState
 from medadapt.serve.telemetry import RequestMetrics, Telemetry
-from medadapt.serve.validation import check_instance
 
 MAX_BODY_BYTES = 1_000_000
 
@@ -75,22 +61,67 @@ def create_app(
     torch.set_num_threads(threads)
     state = ServingState(registry_root, refresh_seconds=refresh_seconds)
     telemetry = Telemetry()
+    refresh = _refresher(state, telemetry)
+    batcher = _batcher(
+        state, telemetry, refresh, max_batch=max_batch, max_wait_ms=max_wait_ms, inline=inline
+    )
+    app = FastAPI(
+        title="medadapt",
+        version=medadapt.__version__,
+        lifespan=_lifespan(state, telemetry, batcher),
+        description="Predictions from a frozen base model with per-request adapters.",
+    )
+    authorize = _bearer_auth(token)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(RequestMetrics, telemetry=telemetry)  # outermost: sees every answer
+    add_error_handlers(app)
+    add_routes(
+        app,
+        state=state,
+        batcher=batcher,
+        telemetry=telemetry,
+        refresh=refresh,
+        authorize=authorize,
+    )
+    app.state.serving = state
+    app.state.batcher = batcher
+    return app
 
-    def run(base_key: str, payloads: Sequence[tuple[dict[str, Any], Route]]) -> list[Any]:
-        records = [instance for instance, _ in payloads]
-        scores = state.predict(base_key, records, [route.internal for _, route in payloads])
-        return list(scores)
+
+def _refresher(state: ServingState, telemetry: Telemetry) -> Callable[..., None]:
+    """``refresh(force=False)``: reload the promoted adapters if the registry changed (any
+    time with ``force``), and update the gauges when it did."""
 
     def refresh(force: bool = False) -> None:
         if state.refresh(force=force):
             telemetry.adapters.set(len(state.tables.promoted))
             telemetry.generation.set(state.generation)
 
+    return refresh
+
+
+def _batcher(
+    state: ServingState,
+    telemetry: Telemetry,
+    refresh: Callable[..., None],
+    *,
+    max_batch: int,
+    max_wait_ms: float,
+    inline: bool,
+) -> MicroBatcher:
+    """The micro-batcher: one forward pass per base model over the instances of many adapters,
+    after a look for new promotions, each batch's size and time recorded."""
+
+    def run(base_key: str, payloads: Sequence[tuple[dict[str, Any], Route]]) -> list[Any]:
+        records = [instance for instance, _ in payloads]
+        scores = state.predict(base_key, records, [route.internal for _, route in payloads])
+        return list(scores)
+
     def observe(size: int, seconds: float) -> None:
         telemetry.batch_size.observe(size)
         telemetry.batch_seconds.observe(seconds)
 
-    batcher = MicroBatcher(
+    return MicroBatcher(
         run,
         max_batch=max_batch,
         max_wait_ms=max_wait_ms,
@@ -98,6 +129,11 @@ def create_app(
         on_batch=observe,
         inline=inline,
     )
+
+
+def _lifespan(state: ServingState, telemetry: Telemetry, batcher: MicroBatcher):
+    """Start the batcher and load the promoted adapters before the first request; stop the
+    batcher after the last."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI):
@@ -108,12 +144,12 @@ def create_app(
         yield
         await batcher.stop()
 
-    app = FastAPI(
-        title="medadapt",
-        version=medadapt.__version__,
-        lifespan=lifespan,
-        description="Predictions from a frozen base model with per-request adapters.",
-    )
+    return lifespan
+
+
+def _bearer_auth(token: str | None) -> Callable[..., None]:
+    """The dependency that refuses a missing or wrong bearer token (401); with ``token``
+    None, every request passes."""
     bearer = HTTPBearer(auto_error=False)
 
     def authorize(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
@@ -125,127 +161,4 @@ def create_app(
                 401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"}
             )
 
-    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
-    app.add_middleware(RequestMetrics, telemetry=telemetry)  # outermost: sees every answer
-
-    @app.exception_handler(NotFound)
-    async def not_found(_: Request, exc: NotFound) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=404)
-
-    @app.exception_handler(Ambiguous)
-    async def ambiguous(_: Request, exc: Ambiguous) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=409)
-
-    @app.exception_handler(Unavailable)
-    async def unavailable(_: Request, exc: Unavailable) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=503)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        """422 naming each field and the problem, never the values sent (patient data), and
-        at most ``MAX_ERRORS`` of them."""
-        errors = [{key: e[key] for key in ("loc", "msg", "type") if key in e} for e in exc.errors()]
-        body: dict[str, Any] = {"detail": errors[:MAX_ERRORS]}
-        if len(errors) > MAX_ERRORS:
-            body["more_errors"] = len(errors) - MAX_ERRORS
-        return JSONResponse(body, status_code=422)
-
-    @app.exception_handler(MedadaptError)
-    async def bad_input(_: Request, exc: MedadaptError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=422)
-
-    @app.post("/v1/predict", response_model=PredictResponse, dependencies=[Depends(authorize)])
-    async def predict(body: PredictRequest) -> PredictResponse:
-        if state.claim_refresh():  # one request per interval looks for new promotions
-            await batcher.call_in_worker(lambda: refresh(force=True))
-
-        def routes_of_request() -> list[Route]:
-            try:
-                return [state.route(body.adapter, body.group, inst) for inst in body.instances]
-            except ConfigError as bad_ref:  # e.g. "va@x"
-                error = {"loc": ["body", "adapter"], "msg": str(bad_ref), "type": "value_error"}
-                raise RequestValidationError([error]) from None
-
-        try:
-            routes = routes_of_request()
-        except NotLoaded as missing:  # a registered version not in memory: load it once
-            name, version = missing.name, missing.version
-            await batcher.call_in_worker(lambda: state.load_version(name, version))
-            routes = routes_of_request()
-        except NotFound:  # promoted a moment ago? look at the registry once more, then decide
-            await batcher.call_in_worker(lambda: state.refresh(force=True))
-            routes = routes_of_request()
-        errors = []
-        routing_fields = state.routing_fields()
-        for i, (instance, route) in enumerate(zip(body.instances, routes, strict=True)):
-            schema = state.bases[route.base_key].schema
-            errors += check_instance(schema, i, instance, routing_fields)
-        if errors:
-            raise RequestValidationError(errors)
-        scores = await batcher.submit(
-            [
-                (route.base_key, (inst, route))
-                for inst, route in zip(body.instances, routes, strict=True)
-            ]
-        )
-        out = []
-        for route, score in zip(routes, scores, strict=True):
-            telemetry.instances.labels(route.name or "base").inc()
-            out.append(_prediction(state.bases[route.base_key], route, score))
-        # the dicts already have PredictResponse's shape (a test checks it against the model);
-        # returning a response skips a second pydantic pass per request
-        return JSONResponse({"predictions": out})
-
-    @app.get("/v1/adapters", response_model=list[AdapterInfo], dependencies=[Depends(authorize)])
-    async def adapters() -> list[dict[str, Any]]:
-        return state.tables.info
-
-    @app.get("/healthz")
-    async def healthz() -> dict[str, Any]:
-        """``degraded`` (still HTTP 200: the other adapters serve) lists promoted adapters
-        that could not be loaded, with the reason."""
-        failed = state.tables.failed
-        return {
-            "status": "degraded" if failed else "ok",
-            "adapters": len(state.tables.promoted),
-            "failed": failed,
-            "generation": state.generation,
-            "version": medadapt.__version__,
-        }
-
-    @app.get("/metrics", dependencies=[Depends(authorize)])
-    async def metrics() -> PlainTextResponse:
-        return PlainTextResponse(
-            generate_latest(telemetry.registry), media_type=CONTENT_TYPE_LATEST
-        )
-
-    app.state.serving = state
-    app.state.batcher = batcher
-    return app
-
-
-MAX_ERRORS = 20
-
-
-def _prediction(served, route: Route, score: Any) -> dict[str, Any]:
-    """One prediction in :class:`Prediction`'s shape."""
-    schema = served.schema
-    out: dict[str, Any] = {
-        "adapter": route.name,
-        "version": route.version,
-        "base": served.key[:12],
-        "probability": None,
-        "probabilities": None,
-    }
-    if schema.task == "binary":
-        p = float(score)
-        out.update(predicted=schema.classes[1] if p >= 0.5 else schema.classes[0], probability=p)
-    elif schema.task == "multiclass":
-        probs = np.asarray(score, dtype=float)
-        out.update(
-            predicted=schema.classes[int(probs.argmax())],
-            probabilities={c: float(p) for c, p in zip(schema.classes, probs, strict=True)},
-        )
-    else:
-        out["predicted"] = float(score)
-    return out
+    return authorize

@@ -18,10 +18,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from medadapt.adapters import AdapterModel, without_adapters
+from medadapt.adapters import AdapterModel, default_config, method_names, without_adapters
 from medadapt.errors import ConfigError
 from medadapt.modalities.base import Modality, Samples
 from medadapt.modalities.bundle import BaseModel
+from medadapt.train import growth
 from medadapt.train.loop import FitResult, TensorData, TrainConfig, fit, predict_logits, task_loss
 
 OnEpoch = Callable[[int, float, float | None], None] | None
@@ -177,43 +178,20 @@ def adapt(
     trained on cached frozen features of the blocks below. ``into``: an AdapterModel over
     ``base.model`` to add the adapter to (one model serving many adapters).
     """
-    from medadapt.adapters.methods import default_config, method_names
-    from medadapt.train import growth
-
     schema = base.schema
     classes = modality.grown_classes(schema, new_classes)
     grow = len(classes) > len(modality.classes(schema))
     if grow:
         growth.check(modality, schema, samples, classes, retention)
     torch.manual_seed(seed)
+    head_out_features = len(classes) if grow else None
     if method == "full":
-        growth.refuse_top_blocks(top_blocks)
-        model: nn.Module = without_adapters(base.model)
-        if grow:
-            growth.extend_head(model, len(classes))
-        model.requires_grad_(True)
-        trainable, cache_from = sum(p.numel() for p in model.parameters()), None
-        config = train_config or training_config(modality, "full")
+        model, trainable, cache_from = _fine_tuned_copy(base, top_blocks, head_out_features)
     else:
-        if method not in method_names():
-            choices = ", ".join([*method_names(), "full"])
-            raise ConfigError(f"--method must be one of {choices}; got {method!r}")
-        model = into if into is not None else AdapterModel(without_adapters(base.model))
-        layers = growth.top_layers(model, top_blocks)
-        config_ = default_config(
-            method,
-            modality.family(model),
-            heads=modality.heads(model),
-            layers=layers,
-            head_out_features=len(classes) if grow else None,
+        model, trainable, cache_from = _with_adapter(
+            modality, base, method, name, into, top_blocks, head_out_features
         )
-        model.add_adapter(name, config_)
-        model.train_adapter(name)
-        trainable = model.count_parameters(name)
-        cache_from = (
-            growth.cache_from(model, method, layers) if modality.caches_frozen_features else None
-        )
-        config = train_config or training_config(modality, "adapter")
+    config = train_config or training_config(modality, "full" if method == "full" else "adapter")
     targets, loss_fn = None, None
     if grow and retention == "distill":
         targets, loss_fn = growth.distillation(modality, base, samples, classes)
@@ -222,10 +200,7 @@ def adapt(
         loss_fn=loss_fn, cache_from=cache_from, on_epoch=on_epoch,
         val_fraction=modality.defaults.val_fraction_adapter,
     )  # fmt: skip
-    if isinstance(model, AdapterModel):
-        model.set_active(None)
-        model.requires_grad_(False)
-    model.eval()
+    _stop_training(model)
     return Adaptation(
         model=model,
         name=name,
@@ -239,6 +214,59 @@ def adapt(
         feature_cache=cache,
         retention=retention if grow else "none",
     )
+
+
+def _fine_tuned_copy(
+    base: BaseModel, top_blocks: int | None, head_out_features: int | None
+) -> tuple[nn.Module, int, None]:
+    """A copy of the base with every weight trainable (the head extended to
+    ``head_out_features`` outputs when given), its parameter count, and no feature cache."""
+    growth.refuse_top_blocks(top_blocks)
+    model: nn.Module = without_adapters(base.model)
+    if head_out_features is not None:
+        growth.extend_head(model, head_out_features)
+    model.requires_grad_(True)
+    return model, sum(p.numel() for p in model.parameters()), None
+
+
+def _with_adapter(
+    modality: Modality,
+    base: BaseModel,
+    method: str,
+    name: str,
+    into: AdapterModel | None,
+    top_blocks: int | None,
+    head_out_features: int | None,
+) -> tuple[AdapterModel, int, int | None]:
+    """``into`` (or a new AdapterModel over the base) with adapter ``name`` added and the only
+    thing trained, its parameter count, and where the frozen-feature cache ends."""
+    if method not in method_names():
+        choices = ", ".join([*method_names(), "full"])
+        raise ConfigError(f"--method must be one of {choices}; got {method!r}")
+    model = into if into is not None else AdapterModel(without_adapters(base.model))
+    layers = growth.top_layers(model, top_blocks)
+    config = default_config(
+        method,
+        modality.family(model),
+        heads=modality.heads(model),
+        layers=layers,
+        head_out_features=head_out_features,
+    )
+    model.add_adapter(name, config)
+    model.train_adapter(name)
+    trainable = model.count_parameters(name)
+    cache_from = (
+        growth.cache_from(model, method, layers) if modality.caches_frozen_features else None
+    )
+    return model, trainable, cache_from
+
+
+def _stop_training(model: nn.Module) -> None:
+    """Evaluation mode; an AdapterModel also with no adapter active and every weight frozen."""
+    if isinstance(model, AdapterModel):
+        model.set_active(None)
+        model.requires_grad_(False)
+    model.eval()
 
 
 def predict(

@@ -20,6 +20,7 @@ from sklearn.metrics import roc_curve
 from medadapt.evaluate.metrics import MIN_PER_CLASS
 from medadapt.evaluate.report.formatting import METRIC_LABELS
 
+_Points = Sequence[tuple[float, float, float, float]]  # (x, mean, low, high) per size
 PALETTE = ["#2f6f9f", "#d68a00", "#3d9a50", "#b5403a", "#7b5ea7", "#8a6d3b", "#5b6b78", "#c26fa8"]
 
 
@@ -108,42 +109,62 @@ def metric_bars(
         for i, group in enumerate(group_names):
             x = i + (j - (len(series) - 1) / 2) * width
             if name not in groups[group]:
-                ax.text(
-                    x,
-                    0.02,
-                    absent,
-                    ha="center",
-                    va="bottom",
-                    fontsize=6,
-                    rotation=90,
-                    transform=marks,
-                    color="#5b6b78",
-                )
+                _slot_text(ax, x, absent, marks, color="#5b6b78")
                 continue
-            entry = groups[group][name]
-            value, ci = entry.get(metric), entry.get(f"{metric}_ci")
-            if value is None:
-                ax.text(
-                    x,
-                    0.02,
-                    "n/a",
-                    ha="center",
-                    va="bottom",
-                    fontsize=6,
-                    rotation=90,
-                    transform=marks,
-                )
-                continue
-            err = None if not ci else [[max(value - ci[0], 0)], [max(ci[1] - value, 0)]]
-            ax.bar(
-                x,
-                value,
-                width * 0.92,
-                color=PALETTE[j % len(PALETTE)],
-                label=name if i == 0 or name not in ax.get_legend_handles_labels()[1] else None,
-            )
-            if err is not None:
-                ax.errorbar(x, value, yerr=err, color="#222222", lw=0.9, capsize=2)
+            _bar(ax, x, groups[group][name], metric=metric, name=name, first=i == 0,
+                 width=width, color=PALETTE[j % len(PALETTE)], marks=marks)  # fmt: skip
+    _finish_bar_axes(ax, group_names, metric=metric, title=title, ylabel=ylabel)
+    return fig
+
+
+def _slot_text(ax, x: float, text: str, marks, **style: Any) -> None:
+    """A small upright note at the foot of an empty bar slot."""
+    ax.text(
+        x,
+        0.02,
+        text,
+        ha="center",
+        va="bottom",
+        fontsize=6,
+        rotation=90,
+        transform=marks,
+        **style,
+    )
+
+
+def _bar(
+    ax,
+    x: float,
+    entry: Mapping[str, Any],
+    *,
+    metric: str,
+    name: str,
+    first: bool,
+    width: float,
+    color: str,
+    marks,
+) -> None:
+    """One series' bar with its CI whisker, or "n/a" when the metric was not estimable."""
+    value, ci = entry.get(metric), entry.get(f"{metric}_ci")
+    if value is None:
+        _slot_text(ax, x, "n/a", marks)
+        return
+    err = None if not ci else [[max(value - ci[0], 0)], [max(ci[1] - value, 0)]]
+    ax.bar(
+        x,
+        value,
+        width * 0.92,
+        color=color,
+        label=name if first or name not in ax.get_legend_handles_labels()[1] else None,
+    )
+    if err is not None:
+        ax.errorbar(x, value, yerr=err, color="#222222", lw=0.9, capsize=2)
+
+
+def _finish_bar_axes(
+    ax, group_names: list[str], *, metric: str, title: str, ylabel: str | None
+) -> None:
+    """Group ticks, labels, a 0-1 scale for proportions, and one legend entry per series."""
     ax.set_xticks(range(len(group_names)), group_names, fontsize=8)
     ax.set_xlim(-0.5, len(group_names) - 0.5)
     ax.set(ylabel=ylabel or METRIC_LABELS.get(metric, metric), title=title)
@@ -160,11 +181,10 @@ def metric_bars(
             loc="upper left",
             bbox_to_anchor=(1.0, 1.0),
         )
-    return fig
 
 
 def learning_curve_figure(
-    curves: Mapping[str, Sequence[tuple[float, float, float, float]]],
+    curves: Mapping[str, _Points],
     *,
     title: str,
     ylabel: str,
@@ -178,22 +198,8 @@ def learning_curve_figure(
     x axis and a y axis held to the metric's ``limits``; the ``reference`` series (the base
     model) is drawn dashed in every panel.
     """
-    drawn = {k: v for k, v in curves.items() if v and k != reference}
-    ref = curves.get(reference) if reference else None
-    if not drawn and ref:
-        drawn, ref = {reference: ref}, None
-    n = max(len(drawn), 1)
-    ncols = min(3, n)
-    nrows = -(-n // ncols)
-    fig, axes = plt.subplots(
-        nrows,
-        ncols,
-        figsize=(3.3 * ncols, 2.6 * nrows + 0.6),
-        sharex=True,
-        sharey=True,
-        squeeze=False,
-    )
-    xs_all = sorted({p[0] for points in curves.values() for p in points if p[0] > 0})
+    drawn, ref = _panels(curves, reference)
+    fig, axes = _panel_grid(len(drawn))
     for i, ax in enumerate(axes.flat):
         if i >= len(drawn):
             ax.set_visible(i == 0)
@@ -202,36 +208,88 @@ def learning_curve_figure(
             continue
         label, points = list(drawn.items())[i]
         color = PALETTE[(list(curves).index(label)) % len(PALETTE)]
-        if ref:
-            _band(ax, ref, color="#7a8893", dashed=True, label=reference)
-        _band(ax, points, color=color, dashed=False, label=label)
-        ax.set_title(label, fontsize=9)
-        ax.grid(alpha=0.25)
-        if ref and i == 0:
-            ax.legend(fontsize=7, frameon=False, loc="best")
+        _curve_panel(ax, label, points, color=color, ref=ref, reference=reference, legend=i == 0)
     for ax in axes[-1]:
         ax.set_xlabel(xlabel, fontsize=8)
     for ax in axes[:, 0]:
         ax.set_ylabel(ylabel, fontsize=8)
-    first = axes.flat[0]
-    if xs_all and min(xs_all) > 0:
-        first.set_xscale("log")
-        first.set_xticks(xs_all, [f"{x:.0f}" for x in xs_all])
-        first.minorticks_off()
-        first.set_xlim(min(xs_all) / 1.25, max(xs_all) * 1.25)
-    values = [v for points in curves.values() for p in points for v in p[1:]]
-    if values:  # the data's span, padded, never past what the metric can take
-        span = max(max(values) - min(values), 0.02)
-        low = min(values) - 0.08 * span
-        high = max(values) + 0.08 * span
-        if limits[0] is not None:
-            low = max(low, limits[0])
-        if limits[1] is not None:
-            high = min(high, limits[1])
-        first.set_ylim(low, high)
+    _log_x_axis(axes.flat[0], curves)
+    _y_limits(axes.flat[0], curves, limits)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def _panels(
+    curves: Mapping[str, _Points], reference: str | None
+) -> tuple[dict[str, _Points], _Points | None]:
+    """The curves with a panel each, and the reference curve drawn in every panel (None:
+    none; a reference alone gets a panel of its own instead)."""
+    drawn = {k: v for k, v in curves.items() if v and k != reference}
+    ref = curves.get(reference) if reference else None
+    if not drawn and ref:
+        drawn, ref = {reference: ref}, None
+    return drawn, ref
+
+
+def _panel_grid(n_panels: int) -> tuple[Figure, np.ndarray]:
+    """Up to three panels a row, sharing both axes."""
+    n = max(n_panels, 1)
+    ncols = min(3, n)
+    nrows = -(-n // ncols)
+    return plt.subplots(
+        nrows,
+        ncols,
+        figsize=(3.3 * ncols, 2.6 * nrows + 0.6),
+        sharex=True,
+        sharey=True,
+        squeeze=False,
+    )
+
+
+def _curve_panel(
+    ax,
+    label: str,
+    points: _Points,
+    *,
+    color: str,
+    ref: _Points | None,
+    reference: str | None,
+    legend: bool,
+) -> None:
+    """One strategy's band, over the dashed reference band when there is one."""
+    if ref:
+        _band(ax, ref, color="#7a8893", dashed=True, label=reference)
+    _band(ax, points, color=color, dashed=False, label=label)
+    ax.set_title(label, fontsize=9)
+    ax.grid(alpha=0.25)
+    if ref and legend:
+        ax.legend(fontsize=7, frameon=False, loc="best")
+
+
+def _log_x_axis(ax, curves: Mapping[str, _Points]) -> None:
+    """A log x axis ticked at the training sizes (when every size is positive)."""
+    xs_all = sorted({p[0] for points in curves.values() for p in points if p[0] > 0})
+    if xs_all and min(xs_all) > 0:
+        ax.set_xscale("log")
+        ax.set_xticks(xs_all, [f"{x:.0f}" for x in xs_all])
+        ax.minorticks_off()
+        ax.set_xlim(min(xs_all) / 1.25, max(xs_all) * 1.25)
+
+
+def _y_limits(ax, curves: Mapping[str, _Points], limits: tuple[float | None, float | None]) -> None:
+    """The data's span, padded, never past what the metric can take (``limits``)."""
+    values = [v for points in curves.values() for p in points for v in p[1:]]
+    if not values:
+        return
+    span = max(max(values) - min(values), 0.02)
+    low = min(values) - 0.08 * span
+    high = max(values) + 0.08 * span
+    if limits[0] is not None:
+        low = max(low, limits[0])
+    if limits[1] is not None:
+        high = min(high, limits[1])
+    ax.set_ylim(low, high)
 
 
 def _band(ax, points, *, color: str, dashed: bool, label: str | None) -> None:

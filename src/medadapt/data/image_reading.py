@@ -1,0 +1,171 @@
+"""Read the files of an image folder or path CSV into one :class:`ImageDataset`.
+
+Each unit (a file, or the files of one DICOM series) is read in order; a file that cannot be
+read is skipped or refused (``on_error``). The samples are converted to one channel count,
+fitted to the image size and keyed by their files' bytes (see :mod:`medadapt.data.images`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from medadapt.data.dicom_series import Unit, units_of
+from medadapt.data.image_dataset import ImageDataset
+from medadapt.data.image_io import (
+    FileRead,
+    OptionError,
+    ReadOptions,
+    describe_error,
+    fit_size,
+    to_channels,
+)
+from medadapt.data.image_sources import Entry
+from medadapt.errors import ConfigError, DataError
+
+_Sample = tuple[np.ndarray, Entry, str, str]  # array, entry, key, patient
+
+
+@dataclass
+class _Readings:
+    """What reading the units gave: samples, skipped files, reader notes and counts."""
+
+    samples: list[_Sample] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)
+    formats: Counter[str] = field(default_factory=Counter)
+    intensity: Counter[str] = field(default_factory=Counter)
+
+    def add(self, unit: Unit, read: FileRead, digest: str) -> None:
+        """The samples of one unit, keyed by its digest (and frame), with its patient."""
+        entry = unit.entry
+        self.formats[entry.fmt] += len(unit.files)
+        self.notes += [(str(entry.path), note) for note in read.notes]
+        self.intensity[read.how] += 1
+        patient = entry.subject or read.subject or str(entry.path)
+        for frame, array in zip(read.frames, read.samples, strict=True):
+            key = digest if frame is None else f"{digest}#{frame}"
+            self.samples.append((array, entry, key, patient))
+
+
+def read_all(
+    root: Path,
+    entries: list[Entry],
+    class_list: list[str],
+    options: ReadOptions,
+    channels: int | None,
+    on_error: str,
+    progress: Callable[[int, int], None] | None,
+) -> ImageDataset:
+    """Read ``entries`` (one unit per file or DICOM series) into one labelled dataset."""
+    units = units_of(entries, options.spatial_dims)
+    readings = _read_units(units, options, on_error, progress)
+    if not readings.samples:
+        path, reason = readings.skipped[0]
+        raise DataError(
+            f"none of the {len(entries)} files in {root} could be read (first: {path}: "
+            f"{reason}); check the files' format"
+        )
+    found = [(a.shape[0], e.path) for a, e, _, _ in readings.samples]
+    n_channels = _channel_count(root, found, channels)
+    dataset = _dataset_of(readings, entries, class_list, options, n_channels)
+    dataset.source = {
+        "path": str(root),
+        "n_files": len(entries),
+        "n_samples": len(dataset),
+        "formats": dict(readings.formats),
+        "class_counts": dataset.class_counts(),
+        "skipped": len(readings.skipped),
+        "intensity": dict(readings.intensity),
+        "channels": n_channels,
+    }
+    if len(units) < len(entries):
+        dataset.source["dicom_series"] = sum(len(u.files) > 1 for u in units)
+    return dataset
+
+
+def _read_units(
+    units: list[Unit],
+    options: ReadOptions,
+    on_error: str,
+    progress: Callable[[int, int], None] | None,
+) -> _Readings:
+    """Read every unit in order; an unreadable one is skipped or refused (``on_error``)."""
+    readings = _Readings()
+    for done, unit in enumerate(units, start=1):
+        entry = unit.entry
+        try:
+            read = unit.read(options)
+            digest = unit.digest()
+        except OptionError as exc:
+            raise ConfigError(
+                f"slices (--slices): {exc} ({entry.path}); pick an index every volume has, or "
+                "'middle' or 'all'"
+            ) from None
+        except Exception as exc:
+            readings.skipped.append((str(entry.path), _skip_reason(entry, exc, on_error)))
+        else:
+            readings.add(unit, read, digest)
+        if progress is not None:
+            progress(done, len(units))
+    return readings
+
+
+def _skip_reason(entry: Entry, exc: Exception, on_error: str) -> str:
+    """Why ``entry`` could not be read; refused unless ``on_error`` is "skip"."""
+    reason = describe_error(exc)
+    if on_error != "skip":
+        raise DataError(
+            f"cannot read {entry.path}: {reason}; fix or remove the file, or pass "
+            "--on-error skip to leave it out"
+        ) from None
+    return reason
+
+
+def _dataset_of(
+    readings: _Readings,
+    entries: list[Entry],
+    class_list: list[str],
+    options: ReadOptions,
+    n_channels: int,
+) -> ImageDataset:
+    """The samples as one tensor of ``n_channels`` channels, fitted to the image size."""
+    samples = readings.samples
+    images = torch.stack(
+        [
+            fit_size(torch.from_numpy(to_channels(a, n_channels)), options.image_size, options.fit)
+            for a, _, _, _ in samples
+        ]
+    )
+    index = {c: i for i, c in enumerate(class_list)}
+    y = torch.tensor([index[e.label] for _, e, _, _ in samples], dtype=torch.long)
+    groups = [e.group or "" for _, e, _, _ in samples] if entries[0].group is not None else None
+    return ImageDataset(
+        images=images.contiguous(),
+        y=y,
+        classes=class_list,
+        groups=groups,
+        paths=[str(e.path) for _, e, _, _ in samples],
+        skipped=readings.skipped,
+        keys=[k for _, _, k, _ in samples],
+        subjects=[p for _, _, _, p in samples],
+        notes=readings.notes,
+    )
+
+
+def _channel_count(root: Path, found: list[tuple[int, Path]], channels: int | None) -> int:
+    if channels is not None:
+        return channels
+    gray = [p for c, p in found if c == 1]
+    colour = [p for c, p in found if c == 3]
+    if gray and colour:
+        raise DataError(
+            f"{root} mixes grayscale ({len(gray)}) and colour ({len(colour)}) images (e.g. "
+            f"{gray[0]} and {colour[0]}): pass --channels 1 or --channels 3 to convert them all"
+        )
+    return 3 if colour else 1

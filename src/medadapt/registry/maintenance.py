@@ -1,0 +1,120 @@
+"""Checking and cleaning a registry: :func:`verify_registry` re-hashes every file (and the base
+models), :func:`collect_garbage` deletes what no version uses.
+
+The functions take the registry they work on as an argument (:class:`Maintained`, which
+:class:`~medadapt.registry.store.Registry` is); this module never imports ``store``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from medadapt.errors import AdapterFileError
+from medadapt.registry.bases import verify_bases
+from medadapt.registry.db import Index
+from medadapt.registry.objects import ObjectStore
+from medadapt.registry.records import AdapterVersion
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """``problems`` (one line each) for damaged versions, ``base_problems`` for damaged,
+    tampered or swapped base models (``bases``: the base keys checked); ``orphans``
+    (unreferenced blobs) and ``leftovers`` (entries in tmp/) are harmless and what ``gc``
+    removes."""
+
+    checked: list[str]
+    problems: list[str]
+    orphans: list[str]
+    leftovers: int
+    bases: list[str] = field(default_factory=list)
+    base_problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.base_problems
+
+
+@dataclass(frozen=True)
+class GcReport:
+    objects: int
+    bytes: int
+    tmp: int
+    checkouts: int
+
+
+class Maintained(Protocol):
+    """What verifying and collecting garbage need of a registry."""
+
+    root: Path
+    objects: ObjectStore
+    index: Index
+    checkouts: Path
+
+    def get(self, ref: str) -> AdapterVersion: ...
+
+    def list(self, name: str | None = None) -> list[AdapterVersion]: ...
+
+    def check_files(self, v: AdapterVersion) -> None: ...
+
+
+def verify_registry(registry: Maintained, ref: str | None = None) -> VerifyReport:
+    """Check every file of ``ref`` (or of every version) and the base models (``ref``'s or
+    all); reports damage, never raises."""
+    versions = [registry.get(ref)] if ref is not None else registry.list()
+    problems = []
+    for v in versions:
+        try:
+            registry.check_files(v)
+        except AdapterFileError as exc:
+            problems.append(str(exc))
+    orphans: list[str] = []
+    if ref is None:
+        used = {v.manifest_blob for v in versions} | {v.weights_blob for v in versions}
+        orphans = [d for d in registry.objects.digests() if d not in used]
+    leftovers = sum(1 for _ in registry.objects.tmp.iterdir())
+    keys = None if ref is None else [v.base_fingerprint["weights"][:16] for v in versions]
+    bases_checked, base_problems = verify_bases(registry.root, keys)
+    return VerifyReport(
+        [v.ref for v in versions], problems, orphans, leftovers, bases_checked, base_problems
+    )
+
+
+def collect_garbage(registry: Maintained, *, min_age_s: float) -> GcReport:
+    """Delete unreferenced blobs and stale checkouts, and ``tmp/`` entries older than
+    ``min_age_s``."""
+    n_objects = n_bytes = n_checkouts = 0
+    with registry.index.write() as conn:  # holds the write lock: no add commits meanwhile
+        rows = conn.execute(
+            "SELECT name, version, manifest_blob, weights_blob FROM versions"
+        ).fetchall()
+        used = {r[2] for r in rows} | {r[3] for r in rows}
+        for digest in registry.objects.digests():
+            if digest not in used and len(digest) == 64:
+                n_bytes += registry.objects.remove(digest)
+                n_objects += 1
+        live = {f"{r[0]}@{r[1]}-{r[2][:16]}" for r in rows}
+        for entry in registry.checkouts.iterdir():
+            if entry.name not in live:
+                shutil.rmtree(entry, ignore_errors=True)
+                n_checkouts += 1
+    n_tmp = _remove_leftovers(registry.objects.tmp, min_age_s)
+    return GcReport(n_objects, n_bytes, n_tmp, n_checkouts)
+
+
+def _remove_leftovers(tmp: Path, min_age_s: float) -> int:
+    """Delete the entries of ``tmp`` older than ``min_age_s``; returns how many."""
+    n_tmp = 0
+    cutoff = time.time() - min_age_s
+    for entry in tmp.iterdir():
+        if entry.lstat().st_mtime < cutoff:
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+            n_tmp += 1
+    return n_tmp

@@ -1,0 +1,252 @@
+"""Recording a verified adapter as the next version of a name: :func:`register`, where
+``add`` and ``import`` (:mod:`medadapt.registry.transfer`) end.
+
+The blobs are put in place first (temp file, fsync, rename), then the version is recorded in
+one SQLite transaction, with its card. Between the two a killed process leaves only
+unreferenced blobs, which ``gc`` removes. Adding the same adapter under the same name again
+records nothing and returns the version that holds it.
+
+The functions here take the registry they work on as an argument (:class:`RegistryLike`, which
+:class:`~medadapt.registry.store.Registry` is); this module never imports ``store``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple, Protocol
+
+from medadapt.errors import AdapterFileError
+from medadapt.registry.card import render_card
+from medadapt.registry.db import Index, now
+from medadapt.registry.objects import ObjectStore
+from medadapt.registry.queries import check_parent, pick_parent
+from medadapt.registry.records import AdapterVersion, Registration, strip_local_paths, summaries
+
+MANIFEST = "adapter.json"
+
+
+class RegistryLike(Protocol):
+    """What adding, importing and exporting need of a registry."""
+
+    root: Path
+    objects: ObjectStore
+    index: Index
+
+    @property
+    def registry_id(self) -> str: ...
+
+    def get(self, ref: str) -> AdapterVersion: ...
+
+    def list(self, name: str | None = None) -> list[AdapterVersion]: ...
+
+    def check_files(self, v: AdapterVersion) -> None: ...
+
+
+def register(
+    registry: RegistryLike,
+    directory: Path,
+    manifest: dict[str, Any],
+    *,
+    name: str,
+    parent: int | str | None,
+    notes: str | None,
+    parent_blob: str | None = None,
+    origin: dict[str, Any] | None = None,
+) -> Registration:
+    """Record the verified adapter in ``directory`` as the next version of ``name``."""
+    manifest, files = _store_files(registry.objects, directory, manifest)
+    summary = summaries(manifest)
+    with registry.index.write() as conn:
+        version = _same_version(conn, name, files.manifest_blob)
+        new = version is None
+        notices: list[str] = []
+        if version is None:
+            files.restore(registry.objects)
+            lineage = _Lineage(parent, parent_blob, notes, origin)
+            version, notices = _insert_version(conn, name, manifest, summary, files, lineage)
+    return Registration(registry.get(f"{name}@{version}"), new, tuple(notices))
+
+
+@dataclass(frozen=True)
+class _StoredFiles:
+    """A version's weights and manifest, put in the object store before it is recorded."""
+
+    weights_src: Path
+    weights_file: str
+    weights_blob: str
+    weights_bytes: int
+    manifest_data: bytes
+    manifest_blob: str
+    manifest_bytes: int
+
+    def restore(self, objects: ObjectStore) -> None:
+        """Put back a blob deleted since it was stored."""
+        # a concurrent gc or rm may have deleted a blob that was unreferenced until now;
+        # they delete only while holding the write lock, which this transaction now holds
+        if not objects.present(self.weights_blob, self.weights_bytes):
+            objects.put_file(self.weights_src, expected=self.weights_blob)
+        if not objects.present(self.manifest_blob, self.manifest_bytes):
+            objects.put_bytes(self.manifest_data)
+
+
+class _Lineage(NamedTuple):
+    """Where a new version comes from: its parent (``parent_blob``: the manifest blob of an
+    imported version's parent), notes, and for an import, its ``origin``."""
+
+    parent: int | str | None
+    parent_blob: str | None
+    notes: str | None
+    origin: dict[str, Any] | None
+
+
+def _store_files(
+    objects: ObjectStore, directory: Path, manifest: dict[str, Any]
+) -> tuple[dict[str, Any], _StoredFiles]:
+    """Put the adapter's weights and manifest (without local paths) in the object store;
+    returns the manifest as stored, and where its files are."""
+    weights_file = _plain_weights_file(directory, manifest)
+    weights_src = directory / weights_file
+    manifest_data = _unchanged_manifest_data(directory, manifest)
+    manifest, manifest_data = without_local_paths(manifest, manifest_data)
+    weights_blob, weights_bytes = objects.put_file(weights_src, expected=manifest["weights_sha256"])
+    manifest_blob, manifest_bytes = objects.put_bytes(manifest_data)
+    files = _StoredFiles(
+        weights_src=weights_src,
+        weights_file=weights_file,
+        weights_blob=weights_blob,
+        weights_bytes=weights_bytes,
+        manifest_data=manifest_data,
+        manifest_blob=manifest_blob,
+        manifest_bytes=manifest_bytes,
+    )
+    return manifest, files
+
+
+def _plain_weights_file(directory: Path, manifest: dict[str, Any]) -> str:
+    """The weights file the manifest names, refused unless a plain file name."""
+    weights_file = manifest["weights_file"]
+    if Path(weights_file).name != weights_file or weights_file in ("", ".", ".."):
+        raise AdapterFileError(
+            f"{directory / MANIFEST} names the weights file {weights_file!r}, which is not a "
+            "plain file name; save the adapter again with medadapt"
+        )
+    return weights_file
+
+
+def _unchanged_manifest_data(directory: Path, manifest: dict[str, Any]) -> bytes:
+    """The bytes of the manifest file, refused if they are no longer ``manifest``."""
+    manifest_data = (directory / MANIFEST).read_bytes()
+    if json.loads(manifest_data).get("manifest_sha256") != manifest["manifest_sha256"]:
+        raise AdapterFileError(
+            f"{directory / MANIFEST} changed while it was being added; add it again once "
+            "nothing is writing to it"
+        )
+    return manifest_data
+
+
+def _same_version(conn: sqlite3.Connection, name: str, manifest_blob: str) -> int | None:
+    """The version of ``name`` that already holds this manifest, if any."""
+    same = conn.execute(
+        "SELECT version FROM versions WHERE name = ? AND manifest_blob = ?",
+        (name, manifest_blob),
+    ).fetchone()
+    return None if same is None else same[0]
+
+
+def _insert_version(
+    conn: sqlite3.Connection,
+    name: str,
+    manifest: dict[str, Any],
+    summary: dict[str, Any],
+    files: _StoredFiles,
+    lineage: _Lineage,
+) -> tuple[int, list[str]]:
+    """Record the next version of ``name`` (its parent checked, its card written) and log
+    it; returns its number and the notices about its parent."""
+    parent, parent_blob, notes, origin = lineage
+    conn.execute("INSERT OR IGNORE INTO names (name, next_version) VALUES (?, 1)", (name,))
+    version = conn.execute("SELECT next_version FROM names WHERE name = ?", (name,)).fetchone()[0]
+    parent_version, notices = check_parent(
+        conn,
+        name,
+        version,
+        pick_parent(conn, name, parent, parent_blob),
+        manifest,
+        explicit=isinstance(parent, int) and parent_blob is None,
+    )
+    registered = now()
+    card = render_card(
+        name=name,
+        version=version,
+        parent=parent_version,
+        registered=registered,
+        manifest=manifest,
+        notes=notes,
+        origin=origin,
+    )
+    row = _version_row(name, version, parent_version, manifest, summary, files, lineage)
+    row.update(registered=registered, card=card)
+    conn.execute(
+        f"INSERT INTO versions ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+        list(row.values()),
+    )
+    conn.execute("UPDATE names SET next_version = ? WHERE name = ?", (version + 1, name))
+    detail: dict[str, Any] = {"parent": parent_version}
+    if origin:
+        detail["from"] = f"{origin['name']}@{origin['version']}"
+        detail["archive_sha256"] = origin["archive_sha256"]
+    Index.changed(conn, "import" if origin else "add", name, version, detail)
+    return version, notices
+
+
+def _version_row(
+    name: str,
+    version: int,
+    parent_version: int | None,
+    manifest: dict[str, Any],
+    summary: dict[str, Any],
+    files: _StoredFiles,
+    lineage: _Lineage,
+) -> dict[str, Any]:
+    """The ``versions`` columns of a new version, but for ``registered`` and ``card``."""
+    return {
+        "name": name,
+        "version": version,
+        "method": manifest["method"],
+        "config": json.dumps(manifest["config"], sort_keys=True),
+        "base_fingerprint": json.dumps(manifest["base_fingerprint"], sort_keys=True),
+        "base_weights": manifest["base_fingerprint"]["weights"],
+        "parent": parent_version,
+        "task": summary["task"],
+        "data_summary": json.dumps(summary["data_summary"], sort_keys=True),
+        "metrics": json.dumps(summary["metrics"], sort_keys=True),
+        "intended_use": summary["intended_use"],
+        "notes": lineage.notes,
+        "origin": json.dumps(lineage.origin, sort_keys=True) if lineage.origin else None,
+        "manifest_blob": files.manifest_blob,
+        "manifest_bytes": files.manifest_bytes,
+        "manifest_sha256": manifest["manifest_sha256"],
+        "weights_file": files.weights_file,
+        "weights_blob": files.weights_blob,
+        "weights_bytes": files.weights_bytes,
+        "n_parameters": manifest.get("n_parameters"),
+        "trained": manifest.get("created"),
+    }
+
+
+def without_local_paths(manifest: dict[str, Any], data: bytes) -> tuple[dict[str, Any], bytes]:
+    """The manifest (and its bytes) to store: without the local paths in its metadata, its
+    checksum recomputed. Unchanged, byte for byte, when it holds none (so an imported
+    adapter keeps the blob its sender has, and lineage across registries still matches)."""
+    clean, removed = strip_local_paths(manifest.get("metadata"))
+    if not removed:
+        return manifest, data
+    # lazy: adapters.state loads torch; the CLI imports the registry at start-up
+    from medadapt.adapters.state import _manifest_digest  # the adapter format's own rule
+
+    manifest = {**manifest, "metadata": clean}
+    manifest["manifest_sha256"] = _manifest_digest(manifest)
+    return manifest, json.dumps(manifest, indent=2).encode()

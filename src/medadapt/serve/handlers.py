@@ -1,0 +1,50 @@
+"""The service's error answers: 404 unknown adapter, 409 ambiguous route, 503 unavailable, and
+422 for invalid bodies (the field names, never the values sent)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from medadapt.errors import MedadaptError
+from medadapt.serve.state import Ambiguous, NotFound, Unavailable
+
+MAX_ERRORS = 20
+
+
+async def not_found(_: Request, exc: NotFound) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=404)
+
+
+async def ambiguous(_: Request, exc: Ambiguous) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=409)
+
+
+async def unavailable(_: Request, exc: Unavailable) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=503)
+
+
+async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    """422 naming each field and the problem, never the values sent (patient data), and
+    at most ``MAX_ERRORS`` of them."""
+    errors = [{key: e[key] for key in ("loc", "msg", "type") if key in e} for e in exc.errors()]
+    body: dict[str, Any] = {"detail": errors[:MAX_ERRORS]}
+    if len(errors) > MAX_ERRORS:
+        body["more_errors"] = len(errors) - MAX_ERRORS
+    return JSONResponse(body, status_code=422)
+
+
+async def bad_input(_: Request, exc: MedadaptError) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=422)
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    """Answer the service's own errors with their status codes instead of a 500."""
+    app.add_exception_handler(NotFound, not_found)
+    app.add_exception_handler(Ambiguous, ambiguous)
+    app.add_exception_handler(Unavailable, unavailable)
+    app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(MedadaptError, bad_input)
