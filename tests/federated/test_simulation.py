@@ -17,7 +17,7 @@ from medadapt.errors import DataError
 from medadapt.federated.config import FederatedRun
 from medadapt.federated.job import federate_job
 from medadapt.federated.simulate import simulate
-from medadapt.federated.sites import adapter_model, read_sites
+from medadapt.federated.sites import read_sites, trainable
 from medadapt.modalities.bundle import BaseModel
 from medadapt.workflows.train_base import train_base_job
 
@@ -57,8 +57,7 @@ def test_only_adapter_tensors_counts_and_metrics_travel(federated):
     run = federated["run"]
     outcome = simulate(replace(run, rounds=1, personalise="none"))
     data = read_sites(run)
-    adapter_keys = set(adapter_model(run, data.modality, data.base)
-                       .adapter_state_dict(run.adapter_name))  # fmt: skip
+    adapter_keys = set(trainable(run, data.modality, data.base).weights())
     assert outcome.messages
     for sent in outcome.messages:
         assert set(sent.records) <= {"arrays", "config", "metrics"}, sent

@@ -17,8 +17,8 @@ from flwr.clientapp import ClientApp
 
 from medadapt.errors import ConfigError, MedadaptError
 from medadapt.federated.config import FederatedRun
-from medadapt.federated.local import LocalTraining, score_site, set_weights, train_locally
-from medadapt.federated.sites import adapter_model, read_sites
+from medadapt.federated.local import LocalTraining, Trainable, score_site, train_locally
+from medadapt.federated.sites import read_sites, trainable
 from medadapt.federated.strategies import SITE_INDEX
 from medadapt.federated.wire import from_arrays, to_arrays
 
@@ -35,7 +35,7 @@ class LocalSite:
     schema: Any
     classes: list[str]
     base_model: Any
-    model: Any
+    trained: Trainable
     train: Any
     test: Any
 
@@ -50,10 +50,10 @@ def local_site(run: FederatedRun, context: Context) -> LocalSite:
     if key not in _SITES:
         site = run.sites[index]
         read = read_sites(run, data, sites=[site])
-        model = adapter_model(run, read.modality, read.base)
+        trained = trainable(run, read.modality, read.base)
         _SITES[key] = LocalSite(
             run, index, read.modality, read.base.schema, read.modality.classes(read.base.schema),
-            read.base.model, model, read.train(site), read.test(site),
+            read.base.model, trained, read.train(site), read.test(site),
         )  # fmt: skip
     return _SITES[key]
 
@@ -101,13 +101,12 @@ def _guarded(run: FederatedRun, context: Context, message: Message, handle) -> M
 
 def _train(site: LocalSite, message: Message) -> Message:
     run, config = site.run, message.content["config"]
-    set_weights(site.model, run.adapter_name, from_arrays(message.content["arrays"]))
+    site.trained.load(from_arrays(message.content["arrays"]))
     server_round = int(config["server-round"])
     how = LocalTraining(epochs=run.local_epochs, lr=run.lr, batch_size=run.batch_size,
                         proximal_mu=float(config.get("proximal-mu", 0.0)),
                         seed=run.seed + 1000 * server_round + site.index)  # fmt: skip
-    weights, loss = train_locally(site.modality, site.model, run.adapter_name, site.schema,
-                                  site.train, how)  # fmt: skip
+    weights, loss = train_locally(site.modality, site.trained, site.schema, site.train, how)
     metrics = {"num-examples": len(site.train), "train-loss": loss, SITE_INDEX: site.index}
     return Message(RecordDict({"arrays": to_arrays(weights), "metrics": MetricRecord(metrics)}),
                    reply_to=message)  # fmt: skip
@@ -117,13 +116,13 @@ def _evaluate(site: LocalSite, message: Message) -> Message:
     """The received adapter on the site's held-out samples; in the final round also the base
     alone and, when asked, the site's personalised adapter (with intervals)."""
     run, config = site.run, message.content["config"]
-    set_weights(site.model, run.adapter_name, from_arrays(message.content["arrays"]))
+    site.trained.load(from_arrays(message.content["arrays"]))
     final = bool(config.get("final", 0))
     n_boot = run.n_boot if final else 0
     score = dict(classes=site.classes, n_boot=n_boot, seed=run.seed)
     metrics: dict[str, float] = {"num-examples": len(site.test), SITE_INDEX: site.index}
-    metrics.update(score_site(site.modality, site.model, site.schema, site.test,
-                              adapter=run.adapter_name, **score))  # fmt: skip
+    metrics.update(score_site(site.modality, site.trained.model, site.schema, site.test,
+                              adapter=site.trained.adapter, **score))  # fmt: skip
     if final:
         base = score_site(site.modality, site.base_model, site.schema, site.test, adapter=None,
                           **score)  # fmt: skip
@@ -140,10 +139,9 @@ def _personalised(site: LocalSite, score: dict[str, Any]) -> dict[str, float]:
     only = "head" if run.personalise == "head" else None
     how = LocalTraining(epochs=max(run.local_epochs, 5), lr=run.lr, batch_size=run.batch_size,
                         proximal_mu=0.0, seed=run.seed + site.index)  # fmt: skip
-    shared = {k: v.clone() for k, v in site.model.adapter_state_dict(run.adapter_name).items()}
-    train_locally(site.modality, site.model, run.adapter_name, site.schema, site.train, how,
-                  only=only)  # fmt: skip
-    result = score_site(site.modality, site.model, site.schema, site.test,
-                        adapter=run.adapter_name, **score)  # fmt: skip
-    set_weights(site.model, run.adapter_name, shared)
+    shared = site.trained.weights()
+    train_locally(site.modality, site.trained, site.schema, site.train, how, only=only)
+    result = score_site(site.modality, site.trained.model, site.schema, site.test,
+                        adapter=site.trained.adapter, **score)  # fmt: skip
+    site.trained.load(shared)
     return result

@@ -24,6 +24,7 @@ class FederatedRun:
     group_column: str | None
     sites: tuple[str, ...]
     id_column: str | None = None
+    split_column: str | None = None  # the data's own train/test assignment (FLamby's), if any
     method: str = "lora"
     strategy: str = "fedavg"
     rounds: int = 10
@@ -58,11 +59,6 @@ class FederatedRun:
             )
         if len(set(self.sites)) != len(self.sites):
             raise ConfigError("--groups names a site twice: name each site once")
-        if self.method == "full":
-            raise ConfigError(
-                "--method full would send the whole model every round; federate an adapter "
-                "(bottleneck, lora, dora, ia3, head)"
-            )
         if (self.clipping_norm is None) != (self.noise_multiplier is None):
             raise ConfigError(
                 "differential privacy needs both --dp-clip and --dp-noise (or neither)"

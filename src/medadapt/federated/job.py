@@ -16,7 +16,7 @@ from medadapt.federated.config import FederatedRun
 from medadapt.federated.local import ROUND_METRICS
 from medadapt.federated.references import reference_scores
 from medadapt.federated.server import FederatedOutcome
-from medadapt.federated.sites import SiteData, adapter_model, read_sites
+from medadapt.federated.sites import SiteData, read_sites, trainable
 from medadapt.federated.wire import full_model_bytes
 from medadapt.fileio import atomic_write_bytes
 from medadapt.results import AdapterRecord
@@ -38,7 +38,7 @@ def federate_job(run: FederatedRun, out: Path, *, progress=None) -> dict[str, An
     data = read_sites(run)
     references = reference_scores(run, data, progress)
     results = summarise(run, data, outcome, references, seconds)
-    save_adapter(run, data, outcome, results, out)
+    save_result(run, data, outcome, results, out)
     atomic_write_bytes(out / RESULTS, json.dumps(_finite(results), indent=2).encode())
     from medadapt.federated.report import federated_report
 
@@ -119,13 +119,18 @@ def _bytes(outcome: FederatedOutcome, data: SiteData) -> dict[str, Any]:
     }
 
 
-def save_adapter(run: FederatedRun, data: SiteData, outcome: FederatedOutcome,
+def save_result(run: FederatedRun, data: SiteData, outcome: FederatedOutcome,
                  results: dict[str, Any], out: Path) -> None:  # fmt: skip
-    """The federated adapter in ``out``, registrable like any adapter; ``split.json`` records
-    which rows trained and test it (known here because the simulation holds every site)."""
+    """The federated adapter in ``out``, registrable like any adapter (``split.json``: which
+    rows trained and test it, known here because the simulation holds every site); for
+    full-model FedAvg, a base model."""
     modality, base = data.modality, data.base
-    model = adapter_model(run, modality, base)
-    model.load_adapter_state_dict(run.adapter_name, outcome.weights)
+    trained = trainable(run, modality, base)
+    trained.load(outcome.weights)
+    if run.method == "full":  # full-model FedAvg: a base model, trained federatedly
+        _save_base(run, data, trained.model, out)
+        return
+    model = trained.model
     train = np.concatenate([s.train for s in data.sites.values()])
     test = np.concatenate([s.test for s in data.sites.values()])
     summary, _record, raw = modality.adapter_split(
@@ -143,13 +148,26 @@ def save_adapter(run: FederatedRun, data: SiteData, outcome: FederatedOutcome,
         base_model={"path": str(Path(run.base_dir).resolve()),
                     "training_groups": base.training.get("groups")},
         trainable_params=model.count_parameters(run.adapter_name),
-        extra={"federated": {"sites": list(run.sites), "rounds": run.rounds,
-                             "strategy": run.strategy, "local_epochs": run.local_epochs,
-                             "personalise": run.personalise,
-                             "differential_privacy": run.private}},
+        extra={"federated": _card(run)},
     )  # fmt: skip
     model.save_adapter(run.adapter_name, out, metadata=record.to_json())
     atomic_write_bytes(out / SPLIT_FILE, raw)
+
+
+def _card(run: FederatedRun) -> dict[str, Any]:
+    """What a federated model says of its training (never the sites' data)."""
+    return {"sites": list(run.sites), "rounds": run.rounds, "strategy": run.strategy,
+            "local_epochs": run.local_epochs, "personalise": run.personalise,
+            "differential_privacy": run.private}  # fmt: skip
+
+
+def _save_base(run: FederatedRun, data: SiteData, model, out: Path) -> None:
+    from medadapt.modalities.bundle import BaseModel
+
+    groups = {name: len(site.train) for name, site in data.sites.items()}
+    BaseModel(model=model, kind=data.modality.kind,
+              architecture=data.modality.architecture(model), schema=data.base.schema,
+              training={"groups": groups, "federated": _card(run)}).save(out)  # fmt: skip
 
 
 def _finite(value: Any) -> Any:

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
-from medadapt.adapters import AdapterModel
 from medadapt.modalities.base import Modality, Samples
 from medadapt.train.fitting import predict, training_config
 from medadapt.train.loop import fit, task_loss
@@ -28,43 +28,66 @@ class LocalTraining:
     seed: int
 
 
-def set_weights(model: AdapterModel, name: str, weights: dict[str, torch.Tensor]) -> None:
-    model.load_adapter_state_dict(name, weights)
+@dataclass
+class Trainable:
+    """What a federated run trains: adapter ``adapter`` of an AdapterModel, or (``adapter``
+    None: full-model FedAvg) every weight of ``model``."""
 
+    model: nn.Module
+    adapter: str | None
 
-def weights_of(model: AdapterModel, name: str) -> dict[str, torch.Tensor]:
-    return {k: v.detach().clone() for k, v in model.adapter_state_dict(name).items()}
+    def weights(self) -> dict[str, torch.Tensor]:
+        state = (self.model.state_dict() if self.adapter is None
+                 else self.model.adapter_state_dict(self.adapter))  # fmt: skip
+        return {k: v.detach().clone() for k, v in state.items()}
+
+    def load(self, weights: dict[str, torch.Tensor]) -> None:
+        if self.adapter is None:
+            self.model.load_state_dict(weights)
+        else:
+            self.model.load_adapter_state_dict(self.adapter, weights)
+
+    def unfreeze(self, only: str | None = None) -> None:
+        if self.adapter is None:
+            self.model.requires_grad_(True)
+        else:
+            self.model.train_adapter(self.adapter)
+        if only is not None:
+            for key, param in self.model.named_parameters():
+                param.requires_grad_(param.requires_grad and only in key)
+
+    def freeze(self) -> None:
+        if self.adapter is not None:
+            self.model.set_active(None)
+        self.model.requires_grad_(False)
+        self.model.eval()
 
 
 def train_locally(
     modality: Modality,
-    model: AdapterModel,
-    name: str,
+    trainable: Trainable,
     schema: Any,
     samples: Samples,
     how: LocalTraining,
     *,
     only: str | None = None,
 ) -> tuple[dict[str, torch.Tensor], float]:
-    """Train adapter ``name`` (as it stands) on ``samples`` for ``how.epochs`` epochs (no early
+    """Train ``trainable`` (as it stands) on ``samples`` for ``how.epochs`` epochs (no early
     stopping: every site does the same amount of work per round); ``only``: train just the
     parameters whose name contains it (the head, for personalisation). Returns the new
     weights and the last epoch's mean loss."""
-    config = training_config(modality, "adapter", lr=how.lr, batch_size=how.batch_size)
+    which = "full" if trainable.adapter is None else "adapter"
+    config = training_config(modality, which, lr=how.lr, batch_size=how.batch_size)
     config = replace(config, epochs=how.epochs, patience=how.epochs, seed=how.seed)
-    model.train_adapter(name)
-    if only is not None:
-        for key, param in model.named_parameters():
-            param.requires_grad_(param.requires_grad and only in key)
+    trainable.unfreeze(only)
+    model = trainable.model
     anchor = [p.detach().clone() for p in model.parameters() if p.requires_grad]
     loss_fn = task_loss(modality.loss_task(schema))
     if how.proximal_mu > 0:
         loss_fn = _proximal(loss_fn, model, anchor, how.proximal_mu)
     result = fit(model, modality.tensors(schema, samples), None, loss_fn=loss_fn, config=config)
-    model.set_active(None)
-    model.requires_grad_(False)
-    model.eval()
-    return weights_of(model, name), float(result.history[-1][0])
+    trainable.freeze()
+    return trainable.weights(), float(result.history[-1][0])
 
 
 def _proximal(loss_fn, model: torch.nn.Module, anchor: list[torch.Tensor], mu: float):

@@ -13,8 +13,7 @@ from flwr.app import ArrayRecord, ConfigRecord, Context, Message, MessageType, R
 from flwr.serverapp import Grid, ServerApp
 
 from medadapt.federated.config import FederatedRun
-from medadapt.federated.local import weights_of
-from medadapt.federated.sites import adapter_model
+from medadapt.federated.sites import trainable
 from medadapt.federated.strategies import Recorded, make_strategy, site_metrics
 from medadapt.federated.wire import AuditedGrid, Sent, from_arrays, to_arrays
 from medadapt.modalities.base import modality_of
@@ -54,11 +53,11 @@ def make_server_app(run: FederatedRun, sink: dict[str, Any]) -> ServerApp:
 
 def serve(run: FederatedRun, grid: Grid) -> FederatedOutcome:
     base = BaseModel.load(run.base_dir)
-    model = adapter_model(run, modality_of(base.kind), base)
+    start = trainable(run, modality_of(base.kind), base)
     audited = AuditedGrid(grid)
     strategy = make_strategy(run)
     result = strategy.start(
-        grid=audited, initial_arrays=to_arrays(weights_of(model, run.adapter_name)),
+        grid=audited, initial_arrays=to_arrays(start.weights()),
         num_rounds=run.rounds, train_config=ConfigRecord({"local-epochs": run.local_epochs}),
         evaluate_config=ConfigRecord({"final": 0}),
     )  # fmt: skip

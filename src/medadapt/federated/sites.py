@@ -13,7 +13,9 @@ import torch
 
 from medadapt.adapters import AdapterModel, without_adapters
 from medadapt.adapters.methods import default_config
+from medadapt.errors import DataError
 from medadapt.federated.config import FederatedRun
+from medadapt.federated.local import Trainable
 from medadapt.modalities.base import Modality, Samples, modality_of
 from medadapt.modalities.bundle import BaseModel
 from medadapt.workflows.splitting import adapter_split, select
@@ -61,21 +63,39 @@ def read_sites(run: FederatedRun, data: Path | None = None, sites=None) -> SiteD
     split = {}
     for site in sites or run.sites:
         chosen = select(samples, run.group_column, [site], what="--groups")
-        where = f"{run.group_column} = {site}"
-        train, test = adapter_split(modality, samples, chosen, seen,
-                                    test_fraction=run.test_fraction, seed=run.seed,
-                                    where=where)  # fmt: skip
+        if run.split_column is not None:
+            train, test = _given_split(samples, run.split_column, chosen)
+        else:
+            where = f"{run.group_column} = {site}"
+            train, test = adapter_split(modality, samples, chosen, seen,
+                                        test_fraction=run.test_fraction, seed=run.seed,
+                                        where=where)  # fmt: skip
         split[site] = Site(site, train[~clean[train]], test)
     return SiteData(modality, base, samples, split)
 
 
-def adapter_model(run: FederatedRun, modality: Modality, base: BaseModel) -> AdapterModel:
-    """The base model with a fresh adapter ``run.adapter_name`` (seeded: the server's initial
-    weights, and a client's container for the weights it receives)."""
+def _given_split(samples: Samples, column: str, chosen: np.ndarray):
+    """Train and test samples as the table's ``column`` says ("train" / "test")."""
+    frame = getattr(samples, "frame", None)
+    if frame is None or column not in frame:
+        raise DataError(f"--split-column {column!r} is not a column of --data (tables only)")
+    part = frame[column].astype(str).to_numpy()[chosen]
+    unknown = sorted(set(part) - {"train", "test"})
+    if unknown:
+        raise DataError(f"--split-column {column!r} holds {unknown[:3]}: only train and test")
+    return chosen[part == "train"], chosen[part == "test"]
+
+
+def trainable(run: FederatedRun, modality: Modality, base: BaseModel) -> Trainable:
+    """What the run trains at every site: the base with a fresh adapter ``run.adapter_name``
+    (seeded: the server's initial weights and each site's container for those it receives),
+    or, for ``method="full"`` (full-model FedAvg), a copy of the whole base model."""
     torch.manual_seed(run.seed)
+    if run.method == "full":
+        return Trainable(without_adapters(base.model), None)
     model = AdapterModel(without_adapters(base.model))
     config = default_config(run.method, modality.family(model), heads=modality.heads(model))
     model.add_adapter(run.adapter_name, config)
     model.set_active(None)
     model.eval()
-    return model
+    return Trainable(model, run.adapter_name)

@@ -28,7 +28,8 @@ METRICS = ("accuracy", "auroc", "balanced_accuracy")
 _METHOD = {"head_only": "head", "bottleneck": "bottleneck", "lora": "lora", "full_finetune": "full"}
 
 
-def _schema(train) -> TableSchema:
+def flamby_schema(train) -> TableSchema:
+    """The schema of FLamby's table (every feature numeric: FLamby already encoded them)."""
     features = [c for c in train.columns if c not in ("disease", heart.GROUP, "split")]
     return TableSchema.infer(
         train, label="disease", group_column=heart.GROUP, exclude=["split"], numeric=features
@@ -50,7 +51,7 @@ def run_seed(seed: int, n_boot: int = 200) -> dict[str, Any]:
     torch.set_num_threads(1)
     frame = heart.flamby_frame()
     train, test = frame[frame["split"] == "train"], frame[frame["split"] == "test"]
-    schema = _schema(train)
+    schema = flamby_schema(train)
     base = train_base(train, schema, seed=seed)
     personal: dict[str, dict[str, Any]] = {}
     for centre in heart.CENTRES:
