@@ -17,16 +17,15 @@ from typing import Any
 import numpy as np
 
 from medadapt.adapters import AdapterModel
-from medadapt.data.splits import nested_fraction
 from medadapt.errors import DataError
 from medadapt.fileio import atomic_write_bytes
-from medadapt.modalities.base import Modality, modality_of, names
+from medadapt.modalities.base import Modality, Samples, modality_of, names
 from medadapt.modalities.bundle import BaseModel
 from medadapt.results import AdapterRecord
-from medadapt.train.fitting import adapt, training_config
+from medadapt.train.fitting import Adaptation, adapt, training_config
 from medadapt.workflows import growth
+from medadapt.workflows.adapt_samples import GroupSamples, pick_samples
 from medadapt.workflows.scoring import evaluate_model
-from medadapt.workflows.splitting import adapter_split, select
 from medadapt.workflows.train_base import Progress, epoch_reporter
 
 SPLIT_FILE = "split.json"
@@ -73,34 +72,69 @@ def adapt_job(
 
     The test samples come only from patients the base model never trained on (its training
     samples may train the adapter; ``n_seen_by_base`` counts them)."""
+    base, modality, options, new_classes = _open_base(base_dir, options, label)
+    picked = pick_samples(
+        modality, base, base_dir, data, options, new_classes, label=label,
+        group_column=group_column, group=group, train_fraction=train_fraction,
+        test_fraction=test_fraction, seed=seed,
+    )  # fmt: skip
+    warnings = modality.check_training_rows(base.schema, picked.train, options, picked.where)
+    name = name or default_name(group, method, new_classes)
+    result, config = _train(
+        modality, base, picked.train, options, method=method, name=name,
+        new_classes=new_classes, group=group, seed=seed, progress=progress,
+    )  # fmt: skip
+    evaluation, scores, base_scores = _evaluate(
+        modality, base, result, picked.test, method=method, n_boot=n_boot, seed=seed
+    )
+    summary, record, raw, extension = _split_and_growth(
+        modality, base, data, result, picked, options, config, group=group,
+        test_fraction=test_fraction, seed=seed, n_boot=n_boot, progress=progress,
+    )  # fmt: skip
+    notes = _warnings(modality, picked.train, picked.n_seen, len(picked.chosen), group)
+    warnings = notes + warnings + modality.sample_notes(base.schema, picked.train)
+    adapter_record = _adapter_record(
+        modality, base, base_dir, result, picked, options, method=method, group=group,
+        train_fraction=train_fraction, evaluation=evaluation, base_scores=base_scores,
+        extension=extension, split=summary,
+    )  # fmt: skip
+    output = _save_and_describe(
+        modality, out, base_dir, base, result, adapter_record, record, raw,
+        warnings=warnings, evaluation=evaluation,
+    )  # fmt: skip
+    if report is not None:
+        _write_report(report, output, modality, base.schema, picked.test, scores)
+    return output
+
+
+def _open_base(
+    base_dir: Path, options: Any, label: str | None
+) -> tuple[BaseModel, Modality, Any, list[str]]:
+    """The base model, its modality, the options (the modality's defaults when none are given)
+    and the new classes they ask for, once ``label`` and ``--old-data`` are checked."""
     base = BaseModel.load(base_dir)
     modality = modality_of(base.kind)
     options = options if options is not None else modality.options()
-    schema = base.schema
-    check_label(modality, schema, label)
+    check_label(modality, base.schema, label)
     new_classes = names(getattr(options, "new_classes", None))
     growth.check_old_data(getattr(options, "old_data", None), new_classes)
-    classes = modality.grown_classes(schema, new_classes)
-    samples = modality.read_for_model(
-        data, base, options, classes=classes, group_column=group_column, label=label
-    )
-    group_column = getattr(getattr(samples, "info", None), "group_column", group_column)
-    chosen = select(samples, group_column, [group] if group else None, what="--group")
-    base_split = modality.read_split(base_dir, base.training.get("split") or {}, data, "base",
-                                     samples)  # fmt: skip
-    seen = modality.in_split(data, samples, base_split, "train")
-    where = f"{group_column} = {group}" if group else str(data)
-    train_idx, test_idx = adapter_split(
-        modality, samples, chosen, seen, test_fraction=test_fraction, seed=seed, where=where
-    )
-    base_test = np.zeros(len(samples), dtype=bool)
-    if modality.base_test_stays_clean:  # kept for the old classes' retention test
-        base_test = modality.in_split(data, samples, base_split, "test")
-        train_idx = train_idx[~base_test[train_idx]]
-    used = nested_fraction(train_idx, modality.strata(samples), fraction=train_fraction, seed=seed)
-    train, test = samples.subset(used), samples.subset(test_idx)
-    warnings = modality.check_training_rows(schema, train, options, where)
-    name = name or default_name(group, method, new_classes)
+    return base, modality, options, new_classes
+
+
+def _train(
+    modality: Modality,
+    base: BaseModel,
+    train: Samples,
+    options: Any,
+    *,
+    method: str,
+    name: str,
+    new_classes: Sequence[str],
+    group: str | None,
+    seed: int,
+    progress: Progress,
+) -> tuple[Adaptation, Any]:
+    """The adaptation trained on ``train``, and the training configuration it used."""
     config = training_config(
         modality,
         "full" if method == "full" else "adapter",
@@ -114,28 +148,82 @@ def adapt_job(
         top_blocks=getattr(options, "top_blocks", None), train_config=config, seed=seed,
         on_epoch=epoch_reporter(progress, method if modality.reports_epochs else None),
     )  # fmt: skip
-    adapter = None if method == "full" else name
+    return result, config
+
+
+def _evaluate(
+    modality: Modality,
+    base: BaseModel,
+    result: Adaptation,
+    test: Samples,
+    *,
+    method: str,
+    n_boot: int,
+    seed: int,
+) -> tuple[dict[str, Any], Any, dict[str, Any] | None]:
+    """The adapted model's evaluation and scores on ``test``, and (without new classes) the
+    base model's evaluation on the same patients, for before and after."""
+    adapter = None if method == "full" else result.name
     evaluation, scores = evaluate_model(
-        modality, result.model, schema, test, adapter=adapter, classes=result.classes,
+        modality, result.model, base.schema, test, adapter=adapter, classes=result.classes,
         by_group=False, n_boot=n_boot, seed=seed,
     )  # fmt: skip
     base_scores = None
     if not result.new_classes:  # the base alone on the same patients: before and after
         base_scores, _ = evaluate_model(
-            modality, base.model, schema, test, by_group=False, n_boot=n_boot, seed=seed
+            modality, base.model, base.schema, test, by_group=False, n_boot=n_boot, seed=seed
         )
+    return evaluation, scores, base_scores
+
+
+def _split_and_growth(
+    modality: Modality,
+    base: BaseModel,
+    data: Path,
+    result: Adaptation,
+    picked: GroupSamples,
+    options: Any,
+    config: Any,
+    *,
+    group: str | None,
+    test_fraction: float,
+    seed: int,
+    n_boot: int,
+    progress: Progress,
+) -> tuple[Any, Any, bytes, dict[str, Any]]:
+    """The adapter's split (summary, full record, ``split.json`` bytes) and what adding classes
+    did (``retention``, ``full_finetune``: None without new classes)."""
     summary, record, raw = modality.adapter_split(
-        data, samples, used, test_idx, seed=seed, test_fraction=test_fraction,
-        group_column=group_column, group=group, **modality.split_extras(options),
+        data, picked.samples, picked.used, picked.test_idx, seed=seed,
+        test_fraction=test_fraction, group_column=picked.group_column, group=group,
+        **modality.split_extras(options),
     )  # fmt: skip
     extension = growth.measure(
-        modality, base, result, train, test, options=options, record=record, seed=seed,
-        n_boot=n_boot, config=config, progress=progress,
+        modality, base, result, picked.train, picked.test, options=options, record=record,
+        seed=seed, n_boot=n_boot, config=config, progress=progress,
     )  # fmt: skip
-    n_seen = int(seen[chosen].sum())
-    warnings = _warnings(modality, train, n_seen, len(chosen), group) + warnings
-    warnings += modality.sample_notes(schema, train)
-    adapter_record = AdapterRecord(
+    return summary, record, raw, extension
+
+
+def _adapter_record(
+    modality: Modality,
+    base: BaseModel,
+    base_dir: Path,
+    result: Adaptation,
+    picked: GroupSamples,
+    options: Any,
+    *,
+    method: str,
+    group: str | None,
+    train_fraction: float,
+    evaluation: dict[str, Any],
+    base_scores: dict[str, Any] | None,
+    extension: dict[str, Any],
+    split: Any,
+) -> AdapterRecord:
+    """What is recorded beside the adapter: its task, data counts, metrics and split."""
+    schema = base.schema
+    return AdapterRecord(
         kind=modality.kind,
         task=evaluation["overall"].get("task") or modality.task(schema),
         label=getattr(schema, "label", None),
@@ -146,24 +234,24 @@ def adapt_job(
         data_summary=_data_summary(
             modality,
             schema,
-            train,
-            test,
+            picked.train,
+            picked.test,
             result.classes,
-            group_column=group_column,
+            group_column=picked.group_column,
             group=group,
             train_fraction=train_fraction,
-            n_seen=n_seen,
-            n_seen_training=int(seen[used].sum()),
-            n_kept_out=int(base_test[chosen].sum()),
+            n_seen=picked.n_seen,
+            n_seen_training=int(picked.seen[picked.used].sum()),
+            n_kept_out=int(picked.base_test[picked.chosen].sum()),
         ),
-        skipped_files=getattr(getattr(samples, "info", None), "skipped", []),
+        skipped_files=getattr(getattr(picked.samples, "info", None), "skipped", []),
         metrics=evaluation["overall"],
         per_class=evaluation.get("per_class"),
         base_metrics=None if base_scores is None else base_scores["overall"],
         **extension,
         top_blocks=getattr(options, "top_blocks", None),
         feature_cache=result.feature_cache,
-        split=summary,
+        split=split,
         intended_use=modality.intended_use,
         base_model={
             "path": str(Path(base_dir).resolve()),
@@ -173,29 +261,49 @@ def adapt_job(
         train_seconds=round(result.fit.seconds, 2),
         trainable_params=result.trainable_params,
     )
-    metadata = adapter_record.to_json()
-    size = _save(modality, out, base_dir, base, result, adapter_record, record, raw)
-    output = {
+
+
+def _save_and_describe(
+    modality: Modality,
+    out: Path,
+    base_dir: Path,
+    base: BaseModel,
+    result: Adaptation,
+    adapter: AdapterRecord,
+    record: Any,
+    raw: bytes,
+    *,
+    warnings: list[str],
+    evaluation: dict[str, Any],
+) -> dict[str, Any]:
+    """Save the adapter under ``out``; return what ``adapt`` reports about it."""
+    metadata = adapter.to_json()
+    size = _save(modality, out, base_dir, base, result, adapter, record, raw)
+    return {
         "adapter": str(out),
-        "name": name,
-        "method": method,
+        "name": result.name,
+        "method": adapter.method,
         "trainable_params": result.trainable_params,
         "adapter_bytes": size,
         **metadata,
         "warnings": warnings,
         "test": evaluation,
     }
-    if report is not None:
-        from medadapt.workflows.reports import adapt_report
 
-        curves = {
-            "y": test.labels,
-            "scores": modality.task_scores(schema, scores),
-            "proba": scores if modality.per_class() else None,
-        }
-        adapt_report(output, curves, modality).write(report)
-        output["report"] = str(report)
-    return output
+
+def _write_report(
+    report: Path, output: dict[str, Any], modality: Modality, schema: Any, test: Samples, scores
+) -> None:
+    """Write the adapter's HTML report to ``report`` and note its path in ``output``."""
+    from medadapt.workflows.reports import adapt_report
+
+    curves = {
+        "y": test.labels,
+        "scores": modality.task_scores(schema, scores),
+        "proba": scores if modality.per_class() else None,
+    }
+    adapt_report(output, curves, modality).write(report)
+    output["report"] = str(report)
 
 
 def _warnings(modality: Modality, train, n_seen: int, n_chosen: int, group) -> list[str]:

@@ -8,9 +8,9 @@ from typing import Any
 from medadapt.evaluate.compare import paired_difference
 from medadapt.evaluate.metrics import MIN_PER_CLASS
 from medadapt.evaluate.report import Report
-from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, natural_order
-from medadapt.evaluate.report.plots import calibration_figure, metric_bars, roc_figure
-from medadapt.evaluate.small_cells import mask_subgroups
+from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci
+from medadapt.evaluate.report.plots import calibration_figure, roc_figure
+from medadapt.workflows.demo_bias import bias_section
 from medadapt.workflows.labels import FLAMBY_LABELS, LOCO_LABELS, STRATEGY_LABELS
 
 LABELS = STRATEGY_LABELS
@@ -117,7 +117,7 @@ def default_report(results: dict[str, Any]) -> BuiltReport:
     _data_section(report, results)
     for centre, strategies in results["centres"].items():
         _centre_section(report, centre, strategies, curves[centre])
-    _bias_section(report, results)
+    bias_section(report, results)
     _personalised_section(report, results["personalised"])
     _card(report, results)
     return BuiltReport(report, lines)
@@ -178,89 +178,6 @@ def _centre_section(report: Report, centre: str, strategies: dict[str, Any], cur
         calibration_figure(labelled, title=f"Calibration, {centre}"),
         caption="Predicted risk against observed frequency (5 quantile bins).",
     )
-
-
-def _bias_section(report: Report, results: dict[str, Any]) -> None:
-    report.section(
-        "Per-site and per-subgroup view (the bias view)",
-        "Each centre is scored with the model it would be served: the base model for the "
-        "source centres, the base alone and the base with that centre's adapter for the new "
-        "centres. Bars show 95% confidence intervals; 'n/a' means too few events to estimate; "
-        "'no adapter' marks the source centres, which are served by the base model alone.",
-    )
-    groups: dict[str, dict[str, Any]] = {}
-    for centre, metrics in results["base"]["source_test"]["subgroups"].get("dataset", {}).items():
-        groups[centre] = {"base model": metrics}
-    for centre, strategies in results["centres"].items():
-        groups[centre] = {
-            "base model": strategies["base_only"],
-            "with its adapter": strategies["bottleneck"],
-        }
-    for metric in ("auroc", "accuracy"):
-        report.figure(
-            metric_bars(
-                groups,
-                metric=metric,
-                title=f"{METRIC_LABELS[metric]} per centre",
-                absent="no adapter",
-            ),
-            caption=f"{METRIC_LABELS[metric]} per centre before and after the centre's adapter.",
-        )
-    rows = []
-    for centre, strategies in results["centres"].items():
-        befores = mask_subgroups(strategies["base_only"]["subgroups"])
-        afters = mask_subgroups(strategies["bottleneck"]["subgroups"])
-        for name in ("sex", "age band"):
-            for value in natural_order(befores.get(name, {})):
-                before, after = befores[name][value], afters[name][value]
-                rows.append(
-                    [
-                        centre,
-                        f"{name}: {value}",
-                        before["n"],
-                        before.get("n_positive"),
-                        fmt_ci(before.get("auroc"), before.get("auroc_ci")),
-                        fmt_ci(after.get("auroc"), after.get("auroc_ci")),
-                        fmt_ci(before.get("accuracy"), before.get("accuracy_ci")),
-                        fmt_ci(after.get("accuracy"), after.get("accuracy_ci")),
-                    ]
-                )
-    report.table(
-        [
-            "centre",
-            "subgroup",
-            "patients",
-            "with disease",
-            "AUROC before",
-            "AUROC after",
-            "accuracy before",
-            "accuracy after",
-        ],
-        rows,
-        caption="Subgroups of the new centres' test patients; small subgroups give "
-        "wide intervals or none. Counts below 5 are shown as '<5' (and, next to one, the other "
-        "counts of that subgroup as ranges of 5) so that no patient can be singled out.",
-    )
-    forget_rows = []
-    source = results["base"]["source_test"]["overall"]
-    for centre, strategies in results["forgetting"].items():
-        for name, metrics in strategies.items():
-            forget_rows.append(
-                [
-                    centre,
-                    LABELS[name],
-                    fmt_ci(metrics.get("auroc"), metrics.get("auroc_ci")),
-                    fmt_ci(metrics.get("accuracy"), metrics.get("accuracy_ci")),
-                ]
-            )
-    report.subsection("Does adapting to a new centre harm the source centres?")
-    report.paragraph(
-        f"Source test patients: {source['n']}. The base model scores AUROC "
-        f"{fmt_ci(source.get('auroc'), source.get('auroc_ci'))}. Adapters are routed per "
-        "patient, so source patients keep exactly this model; a fine-tuned or re-trained copy "
-        "replaces it for everyone."
-    )
-    report.table(["adapted for", "model used on source patients", "AUROC", "accuracy"], forget_rows)
 
 
 def _personalised_section(report: Report, personalised: dict[str, Any]) -> None:
@@ -333,10 +250,20 @@ def flamby_report(results: dict[str, Any]) -> BuiltReport:
         title="FLamby Fed-Heart-Disease, reproduced, with per-centre adapters",
         subtitle=f"{results['seeds']} seeds; FLamby's split, features and standardisation.",
     )
+    lines = _flamby_summary(results)
+    report.summary(lines)
+    _flamby_average(report, results["average"], results["flamby_published_accuracy"])
+    _flamby_centres(report, results["centres"])
+    _leave_one_centre_out(report, results["leave_one_centre_out"])
+    return BuiltReport(report, lines)
+
+
+def _flamby_summary(results: dict[str, Any]) -> list[str]:
+    """The adapters against FLamby's best published figure, leave-one-centre-out, and how to
+    read the two centres whose test sets mislead."""
     average = results["average"]
-    published = results["flamby_published_accuracy"]
-    best = max(published.values())
-    lines = [
+    best = max(results["flamby_published_accuracy"].values())
+    return [
         f"Average per-centre accuracy with per-centre bottleneck adapters: "
         f"{average['bottleneck']['accuracy']:.1%} (FLamby's best published: pooled {best:.1%}).",
         f"Leave-one-centre-out: a base trained on the other three centres reaches "
@@ -350,7 +277,10 @@ def flamby_report(results: dict[str, Any]) -> BuiltReport:
         "VA Long Beach: predicting 'disease' for everyone already gives ~78% accuracy; read its "
         "AUROC and balanced accuracy.",
     ]
-    report.summary(lines)
+
+
+def _flamby_average(report: Report, average: dict[str, Any], published: dict[str, float]) -> None:
+    """Each strategy's average over the centres, beside FLamby's published accuracies."""
     rows = [
         [
             FLAMBY_LABELS[s],
@@ -365,36 +295,41 @@ def flamby_report(results: dict[str, Any]) -> BuiltReport:
     report.table(
         ["strategy", "accuracy (4 centres)", "AUROC (3 centres)", "balanced acc. (3 centres)"], rows
     )
-    for part, title in (("centres", "Per centre"),):
-        report.section(title)
-        per = results[part]
-        table = []
-        for centre, strategies in per.items():
-            for s, m in strategies.items():
-                table.append(
-                    [
-                        centre,
-                        FLAMBY_LABELS[s],
-                        m["n_test"],
-                        m["n_positive"],
-                        _mean_sd_text(m["accuracy"]),
-                        _mean_sd_text(m["auroc"]),
-                        _mean_sd_text(m["balanced_accuracy"]),
-                    ]
-                )
-        report.table(
-            [
-                "centre",
-                "strategy",
-                "test patients",
-                "with disease",
-                "accuracy (mean ± sd)",
-                "AUROC",
-                "balanced acc.",
-            ],
-            table,
-        )
-    loco = results["leave_one_centre_out"]
+
+
+def _flamby_centres(report: Report, centres: dict[str, Any]) -> None:
+    """Every strategy on every centre's test patients (mean ± sd over seeds)."""
+    report.section("Per centre")
+    table = []
+    for centre, strategies in centres.items():
+        for s, m in strategies.items():
+            table.append(
+                [
+                    centre,
+                    FLAMBY_LABELS[s],
+                    m["n_test"],
+                    m["n_positive"],
+                    _mean_sd_text(m["accuracy"]),
+                    _mean_sd_text(m["auroc"]),
+                    _mean_sd_text(m["balanced_accuracy"]),
+                ]
+            )
+    report.table(
+        [
+            "centre",
+            "strategy",
+            "test patients",
+            "with disease",
+            "accuracy (mean ± sd)",
+            "AUROC",
+            "balanced acc.",
+        ],
+        table,
+    )
+
+
+def _leave_one_centre_out(report: Report, loco: dict[str, Any]) -> None:
+    """Per held-out centre: the base trained on the other three, alone and with an adapter."""
     report.section("Leave one centre out: base on three centres, adapter for the fourth")
     report.table(
         ["centre", "strategy", "accuracy", "AUROC", "balanced acc."],
@@ -410,7 +345,6 @@ def flamby_report(results: dict[str, Any]) -> BuiltReport:
             for s, m in strategies.items()
         ],
     )
-    return BuiltReport(report, lines)
 
 
 def _mean_sd_text(entry: dict[str, Any]) -> str:

@@ -21,6 +21,7 @@ from medadapt.data.splits import stratified_split
 from medadapt.data.tables import group_labels
 from medadapt.evaluate.compare import paired_difference
 from medadapt.evaluate.metrics import compute_metrics
+from medadapt.modalities.bundle import BaseModel
 from medadapt.tables import TabularModelConfig, adapt, predict, train_base, true_labels
 from medadapt.workflows.site_adaptation import slug
 
@@ -63,32 +64,69 @@ def run_personalisation(
         say(f"adapter for {group_column} = {group}")
         group_train = train[train_groups == group]
         group_test = test[test_groups == group]
-        name = f"{slug(group)}_{method}"
-        adaptation = adapt(base, group_train, method=method, name=name, into=served, seed=seed)
-        if out_dir is not None:
-            served.save_adapter(name, out_dir / "adapters" / name)
-        y = true_labels(schema, group_test)
-        before = predict(base.model, schema, group_test)
-        after = predict(served, schema, group_test, adapter=name)
-        options = {"n_boot": n_boot, "seed": seed}
-        main_metric = "mae" if schema.task == "regression" else "auroc"
-        difference = paired_difference(y, after, before, metric=main_metric, **options)
-        result["groups"][group] = {
-            "n_train": len(group_train),
-            "n_test": len(group_test),
-            "trainable_params": adaptation.trainable_params,
-            "base_only": compute_metrics(schema.task, y, before, **options),
-            method: compute_metrics(schema.task, y, after, **options),
-            "difference": {
-                "metric": main_metric,
-                "value": difference.value,
-                "ci": difference.ci,
-                "sentence": difference.sentence(f"{method} adapter", "base model"),
-            },
-        }
-    # one forward pass for a batch mixing every group's patients
+        result["groups"][group] = _group_adapter(
+            base, served, schema, group, group_train, group_test, method=method, seed=seed,
+            n_boot=n_boot, out_dir=out_dir,
+        )  # fmt: skip
+    result["mixed_batch_max_abs_diff"] = _mixed_batch_difference(
+        served, schema, test, test_groups.tolist(), groups, method
+    )
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    return result
+
+
+def _group_adapter(
+    base: BaseModel,
+    served: AdapterModel,
+    schema: TableSchema,
+    group: str,
+    group_train: pd.DataFrame,
+    group_test: pd.DataFrame,
+    *,
+    method: str,
+    seed: int,
+    n_boot: int,
+    out_dir: Path | None,
+) -> dict[str, Any]:
+    """Train (and save, with ``out_dir``) ``group``'s adapter into ``served``; compare it with
+    the base model on the group's held-out rows."""
+    name = f"{slug(group)}_{method}"
+    adaptation = adapt(base, group_train, method=method, name=name, into=served, seed=seed)
+    if out_dir is not None:
+        served.save_adapter(name, out_dir / "adapters" / name)
+    y = true_labels(schema, group_test)
+    before = predict(base.model, schema, group_test)
+    after = predict(served, schema, group_test, adapter=name)
+    options = {"n_boot": n_boot, "seed": seed}
+    main_metric = "mae" if schema.task == "regression" else "auroc"
+    difference = paired_difference(y, after, before, metric=main_metric, **options)
+    return {
+        "n_train": len(group_train),
+        "n_test": len(group_test),
+        "trainable_params": adaptation.trainable_params,
+        "base_only": compute_metrics(schema.task, y, before, **options),
+        method: compute_metrics(schema.task, y, after, **options),
+        "difference": {
+            "metric": main_metric,
+            "value": difference.value,
+            "ci": difference.ci,
+            "sentence": difference.sentence(f"{method} adapter", "base model"),
+        },
+    }
+
+
+def _mixed_batch_difference(
+    served: AdapterModel,
+    schema: TableSchema,
+    test: pd.DataFrame,
+    test_groups: list[str],
+    groups: list[str],
+    method: str,
+) -> float:
+    """Largest difference between one forward pass over a batch mixing every group's patients
+    (each routed to its group's adapter) and the first few patients scored one at a time."""
     names = [f"{slug(g)}_{method}" for g in groups]
-    routed = [names[groups.index(g)] if g in groups else None for g in test_groups.tolist()]
+    routed = [names[groups.index(g)] if g in groups else None for g in test_groups]
     mixed = predict(served, schema, test, adapter_ids=routed)
     separately = np.concatenate(
         [
@@ -96,8 +134,4 @@ def run_personalisation(
             for i in range(min(8, len(test)))
         ]
     )
-    result["mixed_batch_max_abs_diff"] = float(
-        np.max(np.abs(mixed[: len(separately)] - separately))
-    )
-    result["seconds"] = round(time.perf_counter() - started, 1)
-    return result
+    return float(np.max(np.abs(mixed[: len(separately)] - separately)))

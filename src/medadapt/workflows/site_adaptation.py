@@ -68,6 +68,20 @@ class SiteStudyConfig:
     model: TabularModelConfig = field(default_factory=TabularModelConfig)
 
 
+@dataclass
+class _Sites:
+    """What every target group's strategies share: the base model (and the one model serving
+    every adapter), the source rows and how the comparison is run."""
+
+    base: BaseModel
+    served: AdapterModel
+    schema: TableSchema
+    source_train: pd.DataFrame
+    source_test: pd.DataFrame
+    config: SiteStudyConfig
+    out_dir: Path
+
+
 def split_frame(
     frame: pd.DataFrame, schema: TableSchema, *, test_fraction: float, seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -119,26 +133,13 @@ def run_site_study(
     base.save(out_dir / "base")
     served = AdapterModel(base.model)  # one model serving every adapter
     curves: dict[str, Any] = {}
-    source_metrics = evaluate_groups(
-        schema.task,
-        true_labels(schema, source_test),
-        predict(base.model, schema, source_test),
-        subgroup_columns(source_test, group_column=column),
-        n_boot=config.n_boot,
-        seed=config.seed,
-        threshold=config.threshold,
-    )
     results: dict[str, Any] = {
-        "base": {
-            "trained_on": list(config.source_groups),
-            **{k: base.training[k] for k in ("n_train", "n_val", "epochs", "seconds")},
-            "n_test": len(source_test),
-            "source_test": source_metrics,
-        },
+        "base": _base_entry(base, schema, source_test, config),
         "centres": {},
         "forgetting": {},
         "splits": {},
     }
+    sites = _Sites(base, served, schema, source_train, source_test, config, out_dir)
     for target in config.target_groups:
         rows = frame[frame[column] == target]
         target_train, target_test = split_frame(
@@ -149,51 +150,10 @@ def run_site_study(
             "n_test": len(target_test),
             "test_rows_digest": positions_digest(target_test.index.to_numpy()),
         }
-        per_strategy: dict[str, Any] = {}
-        forgetting: dict[str, Any] = {}
         curves[target] = {"y": true_labels(schema, target_test)}
-        for strategy in config.strategies:
-            say(f"{target}: {strategy}")
-            outcome = _run_strategy(
-                strategy,
-                base,
-                served,
-                schema,
-                source_train,
-                target_train,
-                target,
-                config,
-                out_dir,
-            )
-            metrics, scores = _score(
-                schema, target_test, outcome["model"], outcome["adapter"], config
-            )
-            curves[target][strategy] = scores
-            metrics.update(
-                n_train=outcome["n_train"],
-                n_test=len(target_test),
-                trainable_params=outcome["trainable_params"],
-                adapter_bytes=outcome["adapter_bytes"],
-                train_seconds=round(outcome["seconds"], 2),
-            )
-            if strategy in ("base_only", "bottleneck"):
-                metrics["subgroups"] = evaluate_groups(
-                    schema.task,
-                    curves[target]["y"],
-                    scores,
-                    subgroup_columns(target_test),
-                    n_boot=config.n_boot,
-                    seed=config.seed,
-                    threshold=config.threshold,
-                )["subgroups"]
-            per_strategy[strategy] = metrics
-            if strategy in ("full_finetune", "pooled", "bottleneck"):
-                # what happens to the source population: adapters leave the base untouched
-                # (source patients are routed to no adapter); a fine-tuned copy replaces it
-                adapter = None if strategy == "bottleneck" else outcome["adapter"]
-                forgetting[strategy], _ = _score(
-                    schema, source_test, outcome["model"], adapter, config
-                )
+        per_strategy, forgetting = _run_target(
+            sites, target, target_train, target_test, curves[target], say
+        )
         results["centres"][target] = per_strategy
         results["forgetting"][target] = forgetting
     results["seconds"] = round(time.perf_counter() - started, 1)
@@ -201,69 +161,161 @@ def run_site_study(
     return results
 
 
-def _run_strategy(
-    strategy: str,
-    base: BaseModel,
-    served: AdapterModel,
-    schema: TableSchema,
-    source_train: pd.DataFrame,
-    target_train: pd.DataFrame,
-    target: str,
-    config: SiteStudyConfig,
-    out_dir: Path,
+def _base_entry(
+    base: BaseModel, schema: TableSchema, source_test: pd.DataFrame, config: SiteStudyConfig
 ) -> dict[str, Any]:
-    start = time.perf_counter()
-    if strategy == "base_only":
-        return {
-            "model": base.model,
-            "adapter": None,
-            "n_train": 0,
-            "trainable_params": 0,
-            "adapter_bytes": 0,
-            "seconds": 0.0,
-        }
-    if strategy in _ADAPTER_METHOD:
-        name = f"{slug(target)}_{strategy}"
-        result = adapt(
-            base,
-            target_train,
-            method=_ADAPTER_METHOD[strategy],
-            name=name,
-            into=served,
+    """The base model's training counts and its scores on the source groups' test rows."""
+    source_metrics = evaluate_groups(
+        schema.task,
+        true_labels(schema, source_test),
+        predict(base.model, schema, source_test),
+        subgroup_columns(source_test, group_column=config.group_column),
+        n_boot=config.n_boot,
+        seed=config.seed,
+        threshold=config.threshold,
+    )
+    return {
+        "trained_on": list(config.source_groups),
+        **{k: base.training[k] for k in ("n_train", "n_val", "epochs", "seconds")},
+        "n_test": len(source_test),
+        "source_test": source_metrics,
+    }
+
+
+def _run_target(
+    sites: _Sites,
+    target: str,
+    target_train: pd.DataFrame,
+    target_test: pd.DataFrame,
+    curves: dict[str, Any],
+    say: Progress,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every strategy for one target group: its metrics on the group's test rows and, for the
+    strategies that may change the source patients' model, its metrics on theirs. Each
+    strategy's test scores are added to ``curves``."""
+    per_strategy: dict[str, Any] = {}
+    forgetting: dict[str, Any] = {}
+    config = sites.config
+    for strategy in config.strategies:
+        say(f"{target}: {strategy}")
+        outcome = _run_strategy(strategy, sites, target, target_train)
+        metrics, scores = _score(
+            sites.schema, target_test, outcome["model"], outcome["adapter"], config
+        )
+        curves[strategy] = scores
+        per_strategy[strategy] = _with_costs_and_subgroups(
+            strategy, metrics, outcome, sites, target_test, curves["y"], scores
+        )
+        if strategy in ("full_finetune", "pooled", "bottleneck"):
+            # what happens to the source population: adapters leave the base untouched
+            # (source patients are routed to no adapter); a fine-tuned copy replaces it
+            adapter = None if strategy == "bottleneck" else outcome["adapter"]
+            forgetting[strategy], _ = _score(
+                sites.schema, sites.source_test, outcome["model"], adapter, config
+            )
+    return per_strategy, forgetting
+
+
+def _with_costs_and_subgroups(
+    strategy: str,
+    metrics: dict[str, Any],
+    outcome: dict[str, Any],
+    sites: _Sites,
+    target_test: pd.DataFrame,
+    y: np.ndarray,
+    scores: np.ndarray,
+) -> dict[str, Any]:
+    """``metrics`` with the strategy's costs (rows, parameters, bytes, seconds) and, for the
+    base model and the bottleneck adapter, the metrics per subgroup of the test rows."""
+    metrics.update(
+        n_train=outcome["n_train"],
+        n_test=len(target_test),
+        trainable_params=outcome["trainable_params"],
+        adapter_bytes=outcome["adapter_bytes"],
+        train_seconds=round(outcome["seconds"], 2),
+    )
+    config = sites.config
+    if strategy in ("base_only", "bottleneck"):
+        metrics["subgroups"] = evaluate_groups(
+            sites.schema.task,
+            y,
+            scores,
+            subgroup_columns(target_test),
+            n_boot=config.n_boot,
             seed=config.seed,
-        )
-        directory = served.save_adapter(
-            name,
-            out_dir / "adapters" / name,
-            metadata={"data_summary": _summary(schema, target_train, config.group_column, target)},
-        )
-        return {
-            "model": served,
-            "adapter": name,
-            "n_train": result.n_train + result.n_val,
-            "trainable_params": result.trainable_params,
-            "adapter_bytes": (directory / "adapter.safetensors").stat().st_size,
-            "seconds": time.perf_counter() - start,
-        }
+            threshold=config.threshold,
+        )["subgroups"]
+    return metrics
+
+
+def _run_strategy(
+    strategy: str, sites: _Sites, target: str, target_train: pd.DataFrame
+) -> dict[str, Any]:
+    """Train ``strategy`` for ``target``: the model to score (and the adapter to route to), the
+    rows it trained on, its trainable parameters, its size in bytes and the seconds it took."""
+    start = time.perf_counter()
+    base, config = sites.base, sites.config
+    if strategy == "base_only":
+        return _outcome(base.model, None, 0, 0, 0, 0.0)
+    if strategy in _ADAPTER_METHOD:
+        return _adapter_strategy(strategy, sites, target, target_train, start)
     if strategy == "full_finetune":
         result = adapt(base, target_train, method="full", name="full", seed=config.seed)
         model = result.model
         n_train, trainable = result.n_train + result.n_val, result.trainable_params
     elif strategy in ("scratch_local", "pooled"):
         rows = (
-            target_train if strategy == "scratch_local" else pd.concat([source_train, target_train])
+            target_train
+            if strategy == "scratch_local"
+            else pd.concat([sites.source_train, target_train])
         )
-        model = train_base(rows, schema, model_config=config.model, seed=config.seed).model
+        model = train_base(rows, sites.schema, model_config=config.model, seed=config.seed).model
         n_train, trainable = len(rows), sum(p.numel() for p in model.parameters())
     else:
         raise ValueError(f"unknown strategy {strategy!r}")
+    return _outcome(
+        model, None, n_train, trainable, _model_bytes(model), time.perf_counter() - start
+    )
+
+
+def _adapter_strategy(
+    strategy: str, sites: _Sites, target: str, target_train: pd.DataFrame, start: float
+) -> dict[str, Any]:
+    """Train the ``strategy`` adapter for ``target`` into the served model and save it."""
+    name = f"{slug(target)}_{strategy}"
+    result = adapt(
+        sites.base,
+        target_train,
+        method=_ADAPTER_METHOD[strategy],
+        name=name,
+        into=sites.served,
+        seed=sites.config.seed,
+    )
+    summary = _summary(sites.schema, target_train, sites.config.group_column, target)
+    directory = sites.served.save_adapter(
+        name, sites.out_dir / "adapters" / name, metadata={"data_summary": summary}
+    )
+    return _outcome(
+        sites.served,
+        name,
+        result.n_train + result.n_val,
+        result.trainable_params,
+        (directory / "adapter.safetensors").stat().st_size,
+        time.perf_counter() - start,
+    )
+
+
+def _outcome(
+    model: Any, adapter: str | None, n_train: int, trainable: int, size: int, seconds: float
+) -> dict[str, Any]:
+    """One strategy's outcome, as ``_run_target`` reads it."""
     return {
         "model": model,
-        "adapter": None,
+        "adapter": adapter,
         "n_train": n_train,
         "trainable_params": trainable,
-        "adapter_bytes": _model_bytes(model),
-        "seconds": time.perf_counter() - start,
+        "adapter_bytes": size,
+        "seconds": seconds,
     }
 
 

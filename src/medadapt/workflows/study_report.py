@@ -93,6 +93,27 @@ def study_report(study: dict[str, Any], curves: dict[str, Any], found: dict[str,
         f"{len(config['strategies'])} strategies × {len(config['fractions'])} training sizes × "
         f"{config['seeds']} seeds, all scored on the same {data['n_target_test']} held-out rows.",
     )
+    report.summary(_summary_lines(study, found))
+    _sufficiency(report, study)
+    metric = found["metric"]
+    _learning_curves(report, study, curves, metric)
+    _strategy_table(report, config["fractions"], curves[metric], metric)
+    _best_table(report, found["best_per_size"], metric)
+    if any(p.get("curves") for p in _detailed(study)) and study["task"] == "binary":
+        report.section(f"Discrimination and calibration with {_size_text(study)}, seed 0")
+        report.figure(_curves_figure(study, kind="roc"), caption="ROC curves.")
+        report.figure(
+            _curves_figure(study, kind="calibration"),
+            caption="Observed frequency against predicted risk (quantile bins).",
+        )
+    _subgroups(report, study)
+    _data_summary(report, study)
+    _card(report, study, found)
+    return report
+
+
+def _summary_lines(study: dict[str, Any], found: dict[str, Any]) -> list[str]:
+    """The conclusions, a pointer to the sufficiency warnings and how to read the intervals."""
     warnings = [f for f in study["sufficiency"] if f["level"] == "warning"]
     summary = list(found["sentences"])
     if warnings:
@@ -105,9 +126,13 @@ def study_report(study: dict[str, Any], curves: dict[str, Any], found: dict[str,
         "the model and its random start); 'test CI' is the uncertainty from the small held-out "
         "set. 'Clearly ahead' and 'no conclusion' take both into account."
     )
-    report.summary(summary)
-    _sufficiency(report, study)
-    metric = found["metric"]
+    return summary
+
+
+def _learning_curves(
+    report: Report, study: dict[str, Any], curves: dict[str, Any], metric: str
+) -> None:
+    """One learning-curve figure per metric, every strategy's band against training rows."""
     sizes = sorted(
         {e["n_train"] for entries in curves[metric].values() for e in entries if e["n_train"] > 0}
     )
@@ -125,21 +150,21 @@ def study_report(study: dict[str, Any], curves: dict[str, Any], found: dict[str,
             caption=f"{METRIC_LABELS[name]}: mean over seeds with its 95% band over seeds, one "
             "panel per strategy; dashed: the base model without training, the same at every size.",
         )
+
+
+def _strategy_table(
+    report: Report, fractions: list[float], by_strategy: dict[str, Any], metric: str
+) -> None:
+    """The main metric per strategy (rows) and training size (columns)."""
     report.section(f"{METRIC_LABELS[metric]} by strategy and training size")
-    columns = ["strategy"] + [f"{f:.0%}" for f in config["fractions"]]
+    columns = ["strategy"] + [f"{f:.0%}" for f in fractions]
     rows = []
-    for strategy, entries in curves[metric].items():
+    for strategy, entries in by_strategy.items():
         cells = {e["fraction"]: e for e in entries}
         row = [label(strategy)]
-        for fraction in config["fractions"]:
+        for fraction in fractions:
             e = cells.get(fraction) or (entries[0] if strategy == "base_only" else None)
-            if e is None or e["mean"] is None:
-                row.append((e or {}).get("note") or "–")
-            else:
-                text = fmt_ci(e["mean"], e["ci"])
-                if e.get("test_ci"):
-                    text += f"; test CI {e['test_ci'][0]:.2f}–{e['test_ci'][1]:.2f}"
-                row.append(text)
+            row.append(_cell_text(e))
         rows.append(row)
     report.table(
         columns,
@@ -147,6 +172,20 @@ def study_report(study: dict[str, Any], curves: dict[str, Any], found: dict[str,
         caption="Mean over seeds (95% CI over seeds; mean per-seed "
         "bootstrap CI over test patients).",
     )
+
+
+def _cell_text(entry: dict[str, Any] | None) -> str:
+    """One strategy at one size: mean with its intervals, or why there is no mean."""
+    if entry is None or entry["mean"] is None:
+        return (entry or {}).get("note") or "–"
+    text = fmt_ci(entry["mean"], entry["ci"])
+    if entry.get("test_ci"):
+        text += f"; test CI {entry['test_ci'][0]:.2f}–{entry['test_ci'][1]:.2f}"
+    return text
+
+
+def _best_table(report: Report, best_per_size: list[dict[str, Any]], metric: str) -> None:
+    """The best strategy at each size and the strategies it cannot be told apart from."""
     report.table(
         [
             "training rows",
@@ -161,23 +200,12 @@ def study_report(study: dict[str, Any], curves: dict[str, Any], found: dict[str,
                 b["mean"],
                 ", ".join(label(s) for s in b["indistinguishable_from"]) or "none",
             ]
-            for b in found["best_per_size"]
+            for b in best_per_size
         ],
         caption="Told apart only when the intervals combining seed-to-seed variation and "
         "test-set uncertainty do not overlap (no per-patient predictions are stored, so the "
         "comparison is not paired; this is conservative).",
     )
-    if any(p.get("curves") for p in _detailed(study)) and study["task"] == "binary":
-        report.section(f"Discrimination and calibration with {_size_text(study)}, seed 0")
-        report.figure(_curves_figure(study, kind="roc"), caption="ROC curves.")
-        report.figure(
-            _curves_figure(study, kind="calibration"),
-            caption="Observed frequency against predicted risk (quantile bins).",
-        )
-    _subgroups(report, study)
-    _data_summary(report, study)
-    _card(report, study, found)
-    return report
 
 
 def _subgroups(report: Report, study: dict[str, Any]) -> None:

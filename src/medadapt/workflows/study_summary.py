@@ -16,29 +16,17 @@ from collections import defaultdict
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from medadapt.evaluate.metrics import TOO_GOOD_AUROC, TOO_GOOD_R2
 from medadapt.evaluate.report.formatting import METRIC_LABELS
 from medadapt.workflows.labels import label, order
+from medadapt.workflows.study_sentences import LOWER_IS_BETTER, adapter_verdicts, t_interval
 
-LOWER_IS_BETTER = {"brier", "ece", "mae", "rmse"}
 METRICS = {
     "binary": ("auroc", "accuracy", "balanced_accuracy", "brier", "ece"),
     "multiclass": ("auroc", "accuracy", "balanced_accuracy", "brier"),
     "regression": ("mae", "rmse", "r2"),
 }
-PLATEAU_TOLERANCE = {
-    "auroc": 0.01,
-    "accuracy": 0.01,
-    "balanced_accuracy": 0.01,
-    "brier": 0.005,
-    "ece": 0.01,
-    "mae": None,
-    "rmse": None,
-    "r2": 0.01,
-}
-
 
 # The values each metric can take (Brier: multiclass up to 2); intervals are clipped to them.
 METRIC_RANGE = {
@@ -80,16 +68,6 @@ def _total(mean: float | None, ci, test_ci) -> list[float] | None:
     test_half = (test_ci[1] - test_ci[0]) / 2
     half = float(np.hypot(seed_half, test_half))
     return [mean - half, mean + half]
-
-
-def t_interval(values: list[float]) -> tuple[float, float] | None:
-    if len(values) < 2:
-        return None
-    mean, sem = float(np.mean(values)), float(stats.sem(values))
-    if sem == 0:
-        return (mean, mean)
-    half = float(stats.t.ppf(0.975, len(values) - 1)) * sem
-    return (mean - half, mean + half)
 
 
 def aggregate(points: list[dict[str, Any]], task: str) -> dict[str, Any]:
@@ -156,29 +134,15 @@ def _overlap(a: dict[str, Any], b: dict[str, Any]) -> bool:
 def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]:
     """Best strategy per size, where the adapter plateaus, whether more data would help, and
     where intervals overlap — as numbers and as sentences."""
-    task = study["task"]
     noun = _noun(study)
-    metric = main_metric(curves, task)
-    name = METRIC_LABELS.get(metric, metric)
+    metric = main_metric(curves, study["task"])
     by_strategy = curves[metric]
-    fractions = sorted({e["fraction"] for entries in by_strategy.values() for e in entries})
-    if "base_only" in by_strategy and len(fractions) > 1:
-        fractions = [f for f in fractions if f != 1.0 or _trained_at(by_strategy, 1.0)]
     lines: list[str] = []
     best_per_size = []
-    for fraction in fractions:
-        candidates = []
-        for strategy, entries in by_strategy.items():
-            entry = next((e for e in entries if e["fraction"] == fraction), None)
-            if strategy == "base_only":
-                entry = entries[0]  # the base model does not train: the same at every size
-            if entry is not None and entry["mean"] is not None:
-                candidates.append((strategy, entry))
-        if not candidates:
+    for fraction in _compared_fractions(by_strategy):
+        ordered = _ranked(by_strategy, fraction, metric)
+        if not ordered:
             continue
-        ordered = sorted(
-            candidates, key=lambda c: c[1]["mean"], reverse=metric not in LOWER_IS_BETTER
-        )
         best, runner = ordered[0], ordered[1] if len(ordered) > 1 else None
         tied = [s for s, e in ordered[1:] if _overlap(best[1], e)]
         size = _size(by_strategy, fraction)
@@ -191,43 +155,10 @@ def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]
                 "indistinguishable_from": tied,
             }
         )
-        if runner is None:
-            continue
-        one_seed = best[1]["n_seeds"] < 2
-        which = (
-            "its interval (test-set uncertainty only: one seed gives no seed-to-seed interval)"
-            if one_seed
-            else "its interval (over seeds and test patients)"
-        )
-        start = f"With {size:.0f} target {noun} ({fraction:.0%}), the {label(best[0])}"
-        if best[1].get("total_ci") is None:
-            lines.append(
-                f"{start} has the best mean {name} ({best[1]['mean']:.3f}), but without an "
-                "interval no conclusion can be drawn against the others."
-            )
-        elif tied:
-            lines.append(
-                f"{start} has the best mean {name} ({best[1]['mean']:.3f}), but {which} "
-                f"overlaps the {_names(tied)}: no conclusion can be drawn between them."
-            )
-        else:
-            lines.append(
-                f"{start} is best ({name} {best[1]['mean']:.3f}), clearly ahead of the "
-                f"{label(runner[0])} ({runner[1]['mean']:.3f}): {which} does not overlap "
-                "theirs."
-            )
-    adapter = next(
-        (s for s in ("bottleneck", "lora", "ia3", "head_only") if s in by_strategy), None
-    )
-    plateau, more_data = None, None
-    if adapter is not None:
-        plateau = _plateau(by_strategy[adapter], metric)
-        largest = max((e["fraction"] for e in by_strategy[adapter]), default=None)
-        if plateau is not None:
-            lines.append(_plateau_sentence(adapter, name, plateau, largest, noun))
-        more_data = _last_gain(study["points"], adapter, metric, noun)
-        if more_data is not None:
-            lines.append(more_data["sentence"])
+        if runner is not None:
+            start = f"With {size:.0f} target {noun} ({fraction:.0%}), the {label(best[0])}"
+            lines.append(_lead_sentence(start, best, runner, tied, metric))
+    plateau, more_data, verdicts = adapter_verdicts(study["points"], by_strategy, metric, noun)
     too_good = too_good_sentence(study["points"])
     return {
         "metric": metric,
@@ -235,8 +166,64 @@ def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]
         "plateau": plateau,
         "more_data": more_data,
         "too_good": too_good,
-        "sentences": ([too_good] if too_good else []) + lines,
+        "sentences": ([too_good] if too_good else []) + lines + verdicts,
     }
+
+
+def _compared_fractions(by_strategy: dict[str, Any]) -> list[float]:
+    """The training sizes to compare the strategies at (not 1.0 when only the base model,
+    stored there, has it)."""
+    fractions = sorted({e["fraction"] for entries in by_strategy.values() for e in entries})
+    if "base_only" in by_strategy and len(fractions) > 1:
+        fractions = [f for f in fractions if f != 1.0 or _trained_at(by_strategy, 1.0)]
+    return fractions
+
+
+def _ranked(
+    by_strategy: dict[str, Any], fraction: float, metric: str
+) -> list[tuple[str, dict[str, Any]]]:
+    """``(strategy, entry)`` at ``fraction``, best mean first; the base model (which does not
+    train) at every size; strategies without a mean left out."""
+    candidates = []
+    for strategy, entries in by_strategy.items():
+        entry = next((e for e in entries if e["fraction"] == fraction), None)
+        if strategy == "base_only":
+            entry = entries[0]  # the base model does not train: the same at every size
+        if entry is not None and entry["mean"] is not None:
+            candidates.append((strategy, entry))
+    return sorted(candidates, key=lambda c: c[1]["mean"], reverse=metric not in LOWER_IS_BETTER)
+
+
+def _lead_sentence(
+    start: str,
+    best: tuple[str, dict[str, Any]],
+    runner: tuple[str, dict[str, Any]],
+    tied: list[str],
+    metric: str,
+) -> str:
+    """Whether the best strategy is clearly ahead of the runner-up, or cannot be told apart."""
+    name = METRIC_LABELS.get(metric, metric)
+    one_seed = best[1]["n_seeds"] < 2
+    which = (
+        "its interval (test-set uncertainty only: one seed gives no seed-to-seed interval)"
+        if one_seed
+        else "its interval (over seeds and test patients)"
+    )
+    if best[1].get("total_ci") is None:
+        return (
+            f"{start} has the best mean {name} ({best[1]['mean']:.3f}), but without an "
+            "interval no conclusion can be drawn against the others."
+        )
+    if tied:
+        return (
+            f"{start} has the best mean {name} ({best[1]['mean']:.3f}), but {which} "
+            f"overlaps the {_names(tied)}: no conclusion can be drawn between them."
+        )
+    return (
+        f"{start} is best ({name} {best[1]['mean']:.3f}), clearly ahead of the "
+        f"{label(runner[0])} ({runner[1]['mean']:.3f}): {which} does not overlap "
+        "theirs."
+    )
 
 
 def too_good_sentence(points: list[dict[str, Any]]) -> str | None:
@@ -276,32 +263,6 @@ def _noun(study: dict[str, Any]) -> str:
     return next((m.noun for m in registered() if m.kind == kind), "samples")
 
 
-def _plateau_sentence(
-    adapter: str, name: str, plateau: dict[str, Any], largest: float | None, noun: str
-) -> str:
-    if plateau["fraction"] == largest:
-        where = (
-            f"with all {plateau['n_train']:.0f} training {noun}"
-            if largest == 1.0
-            else f"at the largest size tried ({plateau['n_train']:.0f} {noun}, {largest:.0%})"
-        )
-        return (
-            f"The {label(adapter)} only reaches its best {name} {where}: no plateau within "
-            "this data."
-        )
-    text = (
-        f"The {label(adapter)} gets within {plateau['tolerance']:.3g} of its best {name} from "
-        f"{plateau['n_train']:.0f} {noun} ({plateau['fraction']:.0%}); no larger size tried "
-        "improves on that by more"
-    )
-    if plateau.get("last_drop"):
-        text += (
-            f" (at the largest size it scores {plateau['last_mean']:.3f}, lower than at "
-            f"{plateau['n_train']:.0f} {noun})"
-        )
-    return text + "."
-
-
 def _names(strategies: list[str]) -> str:
     names = [label(s) for s in strategies]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
@@ -315,95 +276,3 @@ def _size(by_strategy: dict[str, Any], fraction: float) -> float:
         if e["fraction"] == fraction and e["n_train"] > 0
     ]
     return float(np.mean(sizes)) if sizes else 0.0
-
-
-def _plateau(entries: list[dict[str, Any]], metric: str) -> dict[str, Any] | None:
-    """The first size that no later size beats by more than the tolerance (a curve that dips
-    at the largest size still has one)."""
-    defined = [e for e in entries if e["mean"] is not None]
-    if len(defined) < 2:
-        return None
-    means = [e["mean"] for e in defined]
-    best = min(means) if metric in LOWER_IS_BETTER else max(means)
-    tolerance = PLATEAU_TOLERANCE.get(metric) or 0.1 * abs(best)
-    sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
-    for i, entry in enumerate(defined):
-        if all(sign * (m - entry["mean"]) <= tolerance for m in means[i + 1 :]):
-            last = means[-1]
-            return {
-                "fraction": entry["fraction"],
-                "n_train": entry["n_train"],
-                "tolerance": tolerance,
-                "best": best,
-                "last_mean": last,
-                "last_drop": i < len(defined) - 1 and sign * (entry["mean"] - last) > tolerance,
-            }
-    return None
-
-
-def _last_gain(
-    points: list[dict[str, Any]], strategy: str, metric: str, noun: str
-) -> dict[str, Any] | None:
-    """Paired (by seed) change of ``metric`` between the two largest training sizes."""
-    mine = [p for p in points if p["strategy"] == strategy]
-    fractions = sorted({p["fraction"] for p in mine})
-    if len(fractions) < 2:
-        return None
-    low, high = fractions[-2], fractions[-1]
-    by_seed = defaultdict(dict)
-    for p in mine:
-        by_seed[p["seed"]][p["fraction"]] = p["metrics"].get(metric)
-    gains = [
-        v[high] - v[low]
-        for v in by_seed.values()
-        if v.get(high) is not None and v.get(low) is not None
-    ]
-    if not gains:
-        return None
-    name = METRIC_LABELS.get(metric, metric)
-    mean = float(np.mean(gains))
-    start = (
-        f"From {low:.0%} to {high:.0%} of the target {noun}, the {label(strategy)}'s {name} "
-        f"changed by {mean:+.3f}"
-    )
-    if len(gains) < 2:
-        return {
-            "from": low,
-            "to": high,
-            "gain": mean,
-            "ci": None,
-            "improving": None,
-            "sentence": f"{start} with one seed: one seed gives no interval, so whether more "
-            "data would help cannot be judged; run with --seeds 3 or more.",
-        }
-    interval = t_interval(gains)
-    sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
-    worth = PLATEAU_TOLERANCE.get(metric) or 0.1 * abs(
-        np.mean([v[high] for v in by_seed.values() if v.get(high) is not None])
-    )
-    worst, best = sorted(sign * np.array(interval))  # in "better" units
-    improving = bool(worst > 0)
-    if improving:
-        verdict = "the curve is still rising: more data of this kind would likely help"
-    elif best > worth:
-        verdict = (
-            f"cannot tell: the interval includes both no gain and a gain larger than {worth:.3g}, "
-            "so more data of this kind may or may not help"
-        )
-    else:
-        verdict = (
-            f"no evidence that more data of this kind would help much (the interval rules out "
-            f"a gain larger than {worth:.3g})"
-        )
-    sentence = (
-        f"{start} (95% CI {interval[0]:+.3f} to {interval[1]:+.3f}, {len(gains)} seeds): {verdict}."
-    )
-    return {
-        "from": low,
-        "to": high,
-        "gain": mean,
-        "ci": list(interval),
-        "improving": improving,
-        "inconclusive": bool(not improving and best > worth),
-        "sentence": sentence,
-    }

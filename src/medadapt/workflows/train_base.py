@@ -13,10 +13,12 @@ from medadapt.fileio import atomic_write_bytes
 from medadapt.modalities.base import (
     Modality,
     Reading,
+    Samples,
     modality_for_data,
     modality_of,
     registered,
 )
+from medadapt.modalities.bundle import BaseModel
 from medadapt.train.fitting import train_base, training_config
 from medadapt.workflows.scoring import evaluate_model
 
@@ -68,23 +70,12 @@ def train_base_job(
     modality = _modality(modality, data, options)
     options = options if options is not None else modality.options()
     reading = Reading(label, group_column, tuple(groups), id_column)
-    if progress:
-        progress(f"reading {data}")
-    samples = modality.read_training(data, options, reading)
-    chosen = np.arange(len(samples))
-    train_idx, test_idx = modality.patient_split(samples, chosen, test_fraction, seed)
+    samples, train_idx, test_idx = _read_and_split(
+        modality, data, options, reading, test_fraction=test_fraction, seed=seed, progress=progress
+    )
     train, test = samples.subset(train_idx), samples.subset(test_idx)
     schema, warnings = modality.fit_schema(train, options, reading)
-    if progress:
-        progress(f"training on {len(train)} {modality.noun}")
-    config = training_config(
-        modality, "base", epochs=getattr(options, "epochs", None), lr=getattr(options, "lr", None)
-    )
-    base = train_base(
-        modality, schema, train, options=options, train_config=config, seed=seed,
-        freeze_backbone=getattr(options, "freeze_backbone", False),
-        on_epoch=epoch_reporter(progress, "base" if modality.reports_epochs else None),
-    )  # fmt: skip
+    base = _train(modality, schema, train, options, seed=seed, progress=progress)
     evaluation, _ = evaluate_model(
         modality, base.model, schema, test, group_column=group_column, n_boot=n_boot, seed=seed
     )
@@ -97,10 +88,7 @@ def train_base_job(
         test_metrics=evaluation["overall"],
         **modality.base_training_extras(schema, evaluation, skipped),
     )
-    out.mkdir(parents=True, exist_ok=True)
-    for name, raw in side_files.items():
-        atomic_write_bytes(out / name, raw)
-    base.save(out)
+    _save(out, base, side_files)
     return {
         "base": str(out),
         "kind": modality.kind,
@@ -115,3 +103,47 @@ def train_base_job(
         **modality.describe_base(schema, base),
         "test": evaluation,
     }
+
+
+def _read_and_split(
+    modality: Modality,
+    data: Path,
+    options: Any,
+    reading: Reading,
+    *,
+    test_fraction: float,
+    seed: int,
+    progress: Progress,
+) -> tuple[Samples, np.ndarray, np.ndarray]:
+    """``data``'s samples and the positions of the training and the held-out patients'."""
+    if progress:
+        progress(f"reading {data}")
+    samples = modality.read_training(data, options, reading)
+    chosen = np.arange(len(samples))
+    train_idx, test_idx = modality.patient_split(samples, chosen, test_fraction, seed)
+    return samples, train_idx, test_idx
+
+
+def _train(
+    modality: Modality, schema: Any, train: Samples, options: Any, *, seed: int, progress: Progress
+) -> BaseModel:
+    """The base model trained on ``train`` (the modality's base training configuration, with
+    the options' epochs and learning rate where given)."""
+    if progress:
+        progress(f"training on {len(train)} {modality.noun}")
+    config = training_config(
+        modality, "base", epochs=getattr(options, "epochs", None), lr=getattr(options, "lr", None)
+    )
+    return train_base(
+        modality, schema, train, options=options, train_config=config, seed=seed,
+        freeze_backbone=getattr(options, "freeze_backbone", False),
+        on_epoch=epoch_reporter(progress, "base" if modality.reports_epochs else None),
+    )  # fmt: skip
+
+
+def _save(out: Path, base: BaseModel, side_files: dict[str, bytes]) -> None:
+    """The base model and the side files that record its split, in ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name, raw in side_files.items():
+        atomic_write_bytes(out / name, raw)
+    base.save(out)

@@ -1,0 +1,80 @@
+"""The samples ``adapt`` trains and tests on: one group's samples read against the base model,
+split so that test samples come only from patients the base never saw and training samples
+never from the base's test split."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from medadapt.data.splits import nested_fraction
+from medadapt.modalities.base import Modality, Samples
+from medadapt.modalities.bundle import BaseModel
+from medadapt.workflows.splitting import adapter_split, select
+
+
+@dataclass
+class GroupSamples:
+    """The samples read for an adaptation and how they are used: which train the adapter,
+    which test it, and which the base model saw."""
+
+    samples: Samples
+    group_column: str | None
+    chosen: np.ndarray  # positions of the requested group
+    seen: np.ndarray  # per sample: the base model trained on it
+    base_test: np.ndarray  # per sample: in the base's test split (kept out of training)
+    used: np.ndarray  # training positions left after --train-fraction
+    test_idx: np.ndarray
+    train: Samples
+    test: Samples
+    where: str
+
+    @property
+    def n_seen(self) -> int:
+        """How many of the group's samples trained the base model."""
+        return int(self.seen[self.chosen].sum())
+
+
+def pick_samples(
+    modality: Modality,
+    base: BaseModel,
+    base_dir: Path,
+    data: Path,
+    options: Any,
+    new_classes: Sequence[str],
+    *,
+    label: str | None,
+    group_column: str | None,
+    group: str | None,
+    train_fraction: float,
+    test_fraction: float,
+    seed: int,
+) -> GroupSamples:
+    """Read ``data``, choose ``group``'s samples and split them: test samples only from
+    patients the base never saw, training ones never from the base's test split."""
+    classes = modality.grown_classes(base.schema, new_classes)
+    samples = modality.read_for_model(
+        data, base, options, classes=classes, group_column=group_column, label=label
+    )
+    group_column = getattr(getattr(samples, "info", None), "group_column", group_column)
+    chosen = select(samples, group_column, [group] if group else None, what="--group")
+    base_split = modality.read_split(base_dir, base.training.get("split") or {}, data, "base",
+                                     samples)  # fmt: skip
+    seen = modality.in_split(data, samples, base_split, "train")
+    where = f"{group_column} = {group}" if group else str(data)
+    train_idx, test_idx = adapter_split(
+        modality, samples, chosen, seen, test_fraction=test_fraction, seed=seed, where=where
+    )
+    base_test = np.zeros(len(samples), dtype=bool)
+    if modality.base_test_stays_clean:  # kept for the old classes' retention test
+        base_test = modality.in_split(data, samples, base_split, "test")
+        train_idx = train_idx[~base_test[train_idx]]
+    used = nested_fraction(train_idx, modality.strata(samples), fraction=train_fraction, seed=seed)
+    return GroupSamples(
+        samples, group_column, chosen, seen, base_test, used, test_idx,
+        train=samples.subset(used), test=samples.subset(test_idx), where=where,
+    )  # fmt: skip

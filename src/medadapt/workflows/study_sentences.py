@@ -1,0 +1,197 @@
+"""Where an adapter's learning curve levels off and whether more data would help: the numbers
+(the plateau; the paired gain between the two largest sizes with its t-interval over seeds)
+and the sentences that state them."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from medadapt.evaluate.report.formatting import METRIC_LABELS
+from medadapt.workflows.labels import label
+
+LOWER_IS_BETTER = {"brier", "ece", "mae", "rmse"}
+PLATEAU_TOLERANCE = {
+    "auroc": 0.01,
+    "accuracy": 0.01,
+    "balanced_accuracy": 0.01,
+    "brier": 0.005,
+    "ece": 0.01,
+    "mae": None,
+    "rmse": None,
+    "r2": 0.01,
+}
+ADAPTERS = ("bottleneck", "lora", "ia3", "head_only")  # the first one run is the one judged
+
+
+def t_interval(values: list[float]) -> tuple[float, float] | None:
+    """The 95% t-interval of the mean of ``values`` (None for fewer than two)."""
+    if len(values) < 2:
+        return None
+    mean, sem = float(np.mean(values)), float(stats.sem(values))
+    if sem == 0:
+        return (mean, mean)
+    half = float(stats.t.ppf(0.975, len(values) - 1)) * sem
+    return (mean - half, mean + half)
+
+
+def adapter_verdicts(
+    points: list[dict[str, Any]], by_strategy: dict[str, Any], metric: str, noun: str
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None, list[str]]:
+    """The adapter's plateau, whether more data would help, and the sentences saying so."""
+    adapter = next((s for s in ADAPTERS if s in by_strategy), None)
+    plateau, more_data, lines = None, None, []
+    if adapter is None:
+        return plateau, more_data, lines
+    name = METRIC_LABELS.get(metric, metric)
+    plateau = find_plateau(by_strategy[adapter], metric)
+    largest = max((e["fraction"] for e in by_strategy[adapter]), default=None)
+    if plateau is not None:
+        lines.append(plateau_sentence(adapter, name, plateau, largest, noun))
+    more_data = last_gain(points, adapter, metric, noun)
+    if more_data is not None:
+        lines.append(more_data["sentence"])
+    return plateau, more_data, lines
+
+
+def find_plateau(entries: list[dict[str, Any]], metric: str) -> dict[str, Any] | None:
+    """The first size that no later size beats by more than the tolerance (a curve that dips
+    at the largest size still has one)."""
+    defined = [e for e in entries if e["mean"] is not None]
+    if len(defined) < 2:
+        return None
+    means = [e["mean"] for e in defined]
+    best = min(means) if metric in LOWER_IS_BETTER else max(means)
+    tolerance = PLATEAU_TOLERANCE.get(metric) or 0.1 * abs(best)
+    sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
+    for i, entry in enumerate(defined):
+        if all(sign * (m - entry["mean"]) <= tolerance for m in means[i + 1 :]):
+            last = means[-1]
+            return {
+                "fraction": entry["fraction"],
+                "n_train": entry["n_train"],
+                "tolerance": tolerance,
+                "best": best,
+                "last_mean": last,
+                "last_drop": i < len(defined) - 1 and sign * (entry["mean"] - last) > tolerance,
+            }
+    return None
+
+
+def plateau_sentence(
+    adapter: str, name: str, plateau: dict[str, Any], largest: float | None, noun: str
+) -> str:
+    """Where the adapter's curve levels off, or that it only reaches its best at the end."""
+    if plateau["fraction"] == largest:
+        where = (
+            f"with all {plateau['n_train']:.0f} training {noun}"
+            if largest == 1.0
+            else f"at the largest size tried ({plateau['n_train']:.0f} {noun}, {largest:.0%})"
+        )
+        return (
+            f"The {label(adapter)} only reaches its best {name} {where}: no plateau within "
+            "this data."
+        )
+    text = (
+        f"The {label(adapter)} gets within {plateau['tolerance']:.3g} of its best {name} from "
+        f"{plateau['n_train']:.0f} {noun} ({plateau['fraction']:.0%}); no larger size tried "
+        "improves on that by more"
+    )
+    if plateau.get("last_drop"):
+        text += (
+            f" (at the largest size it scores {plateau['last_mean']:.3f}, lower than at "
+            f"{plateau['n_train']:.0f} {noun})"
+        )
+    return text + "."
+
+
+def last_gain(
+    points: list[dict[str, Any]], strategy: str, metric: str, noun: str
+) -> dict[str, Any] | None:
+    """Paired (by seed) change of ``metric`` between the two largest training sizes."""
+    paired = _paired_gains(points, strategy, metric)
+    if paired is None:
+        return None
+    low, high, by_seed, gains = paired
+    name = METRIC_LABELS.get(metric, metric)
+    mean = float(np.mean(gains))
+    start = (
+        f"From {low:.0%} to {high:.0%} of the target {noun}, the {label(strategy)}'s {name} "
+        f"changed by {mean:+.3f}"
+    )
+    if len(gains) < 2:
+        return {
+            "from": low,
+            "to": high,
+            "gain": mean,
+            "ci": None,
+            "improving": None,
+            "sentence": f"{start} with one seed: one seed gives no interval, so whether more "
+            "data would help cannot be judged; run with --seeds 3 or more.",
+        }
+    interval = t_interval(gains)
+    worth = PLATEAU_TOLERANCE.get(metric) or 0.1 * abs(
+        np.mean([v[high] for v in by_seed.values() if v.get(high) is not None])
+    )
+    improving, inconclusive, verdict = _gain_verdict(interval, metric, worth)
+    sentence = (
+        f"{start} (95% CI {interval[0]:+.3f} to {interval[1]:+.3f}, {len(gains)} seeds): {verdict}."
+    )
+    return {
+        "from": low,
+        "to": high,
+        "gain": mean,
+        "ci": list(interval),
+        "improving": improving,
+        "inconclusive": inconclusive,
+        "sentence": sentence,
+    }
+
+
+def _paired_gains(
+    points: list[dict[str, Any]], strategy: str, metric: str
+) -> tuple[float, float, dict[Any, dict[float, Any]], list[float]] | None:
+    """The two largest sizes ``strategy`` ran at, its ``metric`` per seed and size, and the
+    change between the two sizes for every seed that has both (None without any)."""
+    mine = [p for p in points if p["strategy"] == strategy]
+    fractions = sorted({p["fraction"] for p in mine})
+    if len(fractions) < 2:
+        return None
+    low, high = fractions[-2], fractions[-1]
+    by_seed = defaultdict(dict)
+    for p in mine:
+        by_seed[p["seed"]][p["fraction"]] = p["metrics"].get(metric)
+    gains = [
+        v[high] - v[low]
+        for v in by_seed.values()
+        if v.get(high) is not None and v.get(low) is not None
+    ]
+    if not gains:
+        return None
+    return low, high, by_seed, gains
+
+
+def _gain_verdict(
+    interval: tuple[float, float], metric: str, worth: float
+) -> tuple[bool, bool, str]:
+    """Whether the gain's interval shows a rise, leaves it open, or rules out a gain larger
+    than ``worth``: ``(improving, inconclusive, verdict)``."""
+    sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
+    worst, best = sorted(sign * np.array(interval))  # in "better" units
+    improving = bool(worst > 0)
+    if improving:
+        verdict = "the curve is still rising: more data of this kind would likely help"
+    elif best > worth:
+        verdict = (
+            f"cannot tell: the interval includes both no gain and a gain larger than {worth:.3g}, "
+            "so more data of this kind may or may not help"
+        )
+    else:
+        verdict = (
+            f"no evidence that more data of this kind would help much (the interval rules out "
+            f"a gain larger than {worth:.3g})"
+        )
+    return improving, bool(not improving and best > worth), verdict
