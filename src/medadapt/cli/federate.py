@@ -11,10 +11,11 @@ import typer
 
 from medadapt import checks
 from medadapt.cli import inputs
-from medadapt.cli.common import new_directory, small_model_threads, status_progress, stdout
+from medadapt.cli.common import new_directory, small_model_threads, status_progress, stdout, warn
 from medadapt.cli.main import app
 from medadapt.cli.options import Shared, build_command, options_for
 from medadapt.cli.verbs import DATA, GROUP_COLUMN, ID_COLUMN, LABEL, SEED, probes
+from medadapt.errors import ConfigError
 
 federate_app = typer.Typer(
     help="Federated adapters across hospitals on Flower: only adapter weights travel.",
@@ -22,13 +23,7 @@ federate_app = typer.Typer(
 )
 app.add_typer(federate_app, name="federate")
 
-SIMULATE = [
-    DATA, LABEL, GROUP_COLUMN,
-    Shared("groups", str, ..., "Comma-separated sites taking part (values of --group-column): "
-           "one Flower node each."),
-    Shared("base", Path | None, None, "The base model every site starts from.", ("--base",)),
-    Shared("base_groups", str | None, None, "Train the base first, on these groups (written to "
-           "OUT/base), instead of --base."),
+RUN = [
     Shared("method", str, "lora", "Adapter method: bottleneck, lora, dora, ia3 or head."),
     Shared("strategy", str, "fedavg", "fedavg | fedprox | fedadam | fedyogi."),
     Shared("rounds", int, 10, "Federated rounds."),
@@ -36,42 +31,116 @@ SIMULATE = [
     Shared("lr", float | None, None, "Sites' learning rate (default: the modality's)."),
     Shared("proximal_mu", float, 0.1, "FedProx's proximal weight mu (--strategy fedprox)."),
     Shared("server_lr", float, 0.05, "FedAdam / FedYogi's server learning rate."),
-    Shared("personalise", str, "none", "After the rounds each site keeps: none (the shared "
-           "adapter) | head (its own head, FedPer) | finetune (a local fine-tune)."),
-    Shared("dp_clip", float | None, None, "Differential privacy: clip each site's update to this "
-           "norm (with --dp-noise)."),
+    Shared(
+        "personalise",
+        str,
+        "none",
+        "After the rounds each site keeps: none (the shared "
+        "adapter) | head (its own head, FedPer) | finetune (a local fine-tune).",
+    ),
+    Shared(
+        "dp_clip",
+        float | None,
+        None,
+        "Differential privacy: clip each site's update to this norm (with --dp-noise).",
+    ),
     Shared("dp_noise", float | None, None, "Differential privacy: Gaussian noise multiplier."),
     Shared("on_site_error", str, "stop", "A site that fails: stop | continue (without it)."),
-    ID_COLUMN,
     Shared("test_fraction", float, 0.3, "Share of each site's patients held out."),
+    Shared(
+        "split_column",
+        str | None,
+        None,
+        "Use the data's own train/test assignment (a "
+        "column of 'train' and 'test') instead of --test-fraction.",
+    ),
     SEED,
     Shared("n_boot", int, 500, "Bootstrap resamples for the final per-site intervals."),
-    Shared("out", Path, ..., "Output directory: the adapter, federated.json, report.html.",
-           ("--out",)),
+    Shared(
+        "out", Path, ..., "Output directory: the adapter, federated.json, report.html.", ("--out",)
+    ),
     Shared("force", bool, False, "Replace an existing --out.", ("--force",)),
+]
+SIMULATE = [
+    DATA,
+    LABEL,
+    GROUP_COLUMN,
+    Shared(
+        "groups",
+        str,
+        ...,
+        "Comma-separated sites taking part (values of --group-column): one Flower node each.",
+    ),
+    Shared("base", Path | None, None, "The base model every site starts from.", ("--base",)),
+    Shared(
+        "base_groups",
+        str | None,
+        None,
+        "Train the base first, on these groups (written to OUT/base), instead of --base.",
+    ),
+    ID_COLUMN,
+    *RUN,
+]
+SERVER = [
+    Shared("base", Path, ..., "The base model (each site holds a copy of it).", ("--base",)),
+    Shared("groups", str, ..., "Comma-separated site names; each client passes one as --site."),
+    Shared(
+        "group_column",
+        str | None,
+        None,
+        "The column naming the site in the sites' files "
+        "(none: each site's file holds only its own rows).",
+    ),
+    *RUN,
+    Shared(
+        "host", str, "127.0.0.1", "Address the SuperLink listens on (0.0.0.0: every interface)."
+    ),
+    Shared("port", int, 9092, "Port of the SuperLink (the sites connect to it)."),
+    Shared(
+        "certificates",
+        Path | None,
+        None,
+        "TLS: a folder with ca.crt, server.pem and server.key (required unless --insecure).",
+    ),
+    Shared("insecure", bool, False, "No TLS: for a trial on one machine only.", ("--insecure",)),
+    Shared("timeout", float, 3600.0, "Seconds to wait for the run (the sites included)."),
+]
+CLIENT = [
+    Shared("server", str, ..., "HOST:PORT of the federation's SuperLink.", ("--server",)),
+    Shared("site", str, ..., "This hospital's site name (one of the server's --groups)."),
+    Shared("data", Path, ..., "This site's table (never leaves this machine).", ("--data",)),
+    Shared("base", Path, ..., "This site's copy of the base model.", ("--base",)),
+    Shared("root_certificates", Path | None, None, "TLS: the federation's CA certificate "
+           "(ca.crt; required unless --insecure)."),
+    Shared("insecure", bool, False, "No TLS: for a trial on one machine only.", ("--insecure",)),
+    Shared("local_port", int | None, None, "Port of this node's local Flower API (default: a "
+           "free one)."),
 ]  # fmt: skip
 
 
-def _simulate(**values: Any) -> None:
+def _run(values: dict[str, Any], **given: Any):
+    """The FederatedRun the options describe (checked, by flag)."""
     from medadapt.federated.config import FederatedRun
 
-    data, out = values["data"], values["out"]
-    inputs.require_data(data)
-    if (values["base"] is None) == (values["base_groups"] is None):
-        from medadapt.errors import ConfigError
-
-        raise ConfigError("pass --base BASE (a trained base) or --base-groups X (train one here)")
     checks.one_of(values["method"], "--method", [m for m in inputs.methods() if m != "full"])
-    run = FederatedRun(
-        base_dir=values["base"] or out / "base", data=data, label=values["label"],
-        group_column=values["group_column"], sites=tuple(checks.names(values["groups"],
-        "--groups")), id_column=values["id_column"], method=values["method"],
+    return FederatedRun(
+        sites=tuple(checks.names(values["groups"], "--groups")), method=values["method"],
         strategy=values["strategy"], rounds=values["rounds"], local_epochs=values["local_epochs"],
         lr=values["lr"], proximal_mu=values["proximal_mu"], server_lr=values["server_lr"],
         personalise=values["personalise"], test_fraction=values["test_fraction"],
-        seed=values["seed"], n_boot=values["n_boot"], clipping_norm=values["dp_clip"],
-        noise_multiplier=values["dp_noise"], on_site_error=values["on_site_error"],
+        split_column=values["split_column"], seed=values["seed"], n_boot=values["n_boot"],
+        clipping_norm=values["dp_clip"], noise_multiplier=values["dp_noise"],
+        on_site_error=values["on_site_error"], group_column=values["group_column"], **given,
     ).check()  # fmt: skip
+
+
+def _simulate(**values: Any) -> None:
+    data, out = values["data"], values["out"]
+    inputs.require_data(data)
+    if (values["base"] is None) == (values["base_groups"] is None):
+        raise ConfigError("pass --base BASE (a trained base) or --base-groups X (train one here)")
+    run = _run(values, base_dir=values["base"] or out / "base", data=data,
+               label=values["label"], id_column=values["id_column"])  # fmt: skip
     if values["base"] is not None:
         modality = inputs.modality_of_base(values["base"], data, probes(values))
     else:
@@ -88,6 +157,65 @@ def _simulate(**values: Any) -> None:
 
         results = federate_job(run, staged_out, progress=step)
     _print(results, out)
+
+
+def _server(**values: Any) -> None:
+    from medadapt.federated import deploy
+    from medadapt.modalities.bundle import BaseModel
+
+    base, out = values["base"], values["out"]
+    checks.port(values["port"])
+    deploy.check_certificates(values["certificates"], values["insecure"])
+    fingerprint = BaseModel.load(base).fingerprint.weights
+    run = _run(values, base_dir=Path(base).resolve(), data=None, label=None,
+               base_fingerprint=fingerprint)  # fmt: skip
+    if values["insecure"]:
+        warn("--insecure: the sites' adapter weights and metrics travel unencrypted")
+    staged = new_directory(out, force=values["force"], markers={"federated.json": "a run"})
+    with staged as staged_out, status_progress("federate server (Flower SuperLink)") as step:
+        results = deploy.run_server(
+            run, Path(staged_out).resolve(), host=values["host"], port=values["port"],
+            certificates=values["certificates"], insecure=values["insecure"],
+            timeout=values["timeout"], say=step,
+        )  # fmt: skip
+    _print(results, out)
+
+
+def _client(**values: Any) -> None:
+    import subprocess
+
+    from medadapt.federated import deploy
+
+    inputs.require_data(values["data"])
+    if not values["insecure"] and values["root_certificates"] is None:
+        raise ConfigError(
+            "--root-certificates ca.crt is required (TLS is on by default); or pass --insecure "
+            "(unencrypted, for a trial on one machine)"
+        )
+    if values["insecure"]:
+        warn("--insecure: this site's adapter weights and metrics travel unencrypted")
+    port = values["local_port"] or deploy.free_port()
+    command = deploy.supernode_command(
+        values["server"], values["site"], Path(values["data"]).resolve(),
+        Path(values["base"]).resolve(), port=port,
+        root_certificates=values["root_certificates"], insecure=values["insecure"],
+    )  # fmt: skip
+    stdout.print(f"site {values['site']}: joining {values['server']} (Ctrl-C to leave)")
+    from medadapt.workflows.parallel import sigterm_interrupts
+
+    node = subprocess.Popen(command, env=deploy.flower_env())
+    try:
+        with sigterm_interrupts():
+            code = node.wait()
+    except BaseException:  # Ctrl-C or SIGTERM: the SuperNode leaves with this command
+        node.terminate()
+        try:
+            node.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            node.kill()
+        raise
+    if code not in (0, -2, -15, 130):
+        raise ConfigError(f"the Flower SuperNode stopped (exit {code}); see its log above")
 
 
 def _with_base(run, values, options, modality, out: Path, step):
@@ -140,4 +268,34 @@ build_command(
     --base-groups Cleveland --method lora --strategy fedavg --rounds 10 --out fed
     """,
     name="simulate",
+)  # fmt: skip
+
+
+build_command(
+    federate_app,
+    "federate-server",
+    SERVER,
+    _server,
+    """Run the federation's server: a Flower SuperLink the hospitals' clients connect to.
+
+    TLS is on by default (--certificates DIR with ca.crt, server.pem, server.key); each round
+    the sites train the adapter on their own rows and send back only its weights, counts and
+    metrics. Writes the adapter, federated.json and report.html to --out.
+
+    Example: medadapt federate server --base base/ --groups Cleveland,Hungary,VA
+    --group-column dataset --certificates certs/ --rounds 10 --out fed
+    """,
+    name="server",
+)
+build_command(
+    federate_app, "federate-client", CLIENT, _client,
+    """Join a federation from a hospital: a Flower SuperNode for this site.
+
+    The site's table and its copy of the base stay here; the server's adapter arrives, is
+    trained on this site's rows, and only its weights, counts and metrics go back.
+
+    Example: medadapt federate client --server fl.example.org:9092 --site Hungary
+    --data hungary.csv --base base/ --root-certificates certs/ca.crt
+    """,
+    name="client",
 )  # fmt: skip

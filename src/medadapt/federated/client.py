@@ -8,14 +8,14 @@ in deployment the node's ``--node-config`` names its site and its local file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from flwr.app import Context, Error, Message, MetricRecord, RecordDict
 from flwr.clientapp import ClientApp
 
-from medadapt.errors import ConfigError, MedadaptError
+from medadapt.errors import ConfigError, DataError, MedadaptError
 from medadapt.federated.config import FederatedRun
 from medadapt.federated.local import LocalTraining, Trainable, score_site, train_locally
 from medadapt.federated.sites import read_sites, trainable
@@ -23,6 +23,7 @@ from medadapt.federated.strategies import SITE_INDEX
 from medadapt.federated.wire import from_arrays, to_arrays
 
 SITE_ERROR = 1  # Error.code of a site's refusal (its reason is the one-line error)
+PERSONAL_EPOCHS = 10  # a site tunes the federated adapter this long to personalise it
 
 
 @dataclass
@@ -43,19 +44,32 @@ class LocalSite:
 _SITES: dict[tuple, LocalSite] = {}  # per process: one read per site and run
 
 
-def local_site(run: FederatedRun, context: Context) -> LocalSite:
-    """This node's site, read once per process."""
+def local_site(run: FederatedRun | None, context: Context) -> LocalSite:
+    """This node's site, read once per process (deployment: the run comes with the message's
+    run config, and the node names its site, its file and its copy of the base)."""
+    run = run or FederatedRun.from_json(str(context.run_config["run"]))
     index, data = _which_site(run, context)
+    if "base" in context.node_config:
+        run = replace(run, base_dir=Path(str(context.node_config["base"])), data=data)
     key = (repr(run), index, str(data))
     if key not in _SITES:
         site = run.sites[index]
         read = read_sites(run, data, sites=[site])
+        _check_same_base(run, read.base)
         trained = trainable(run, read.modality, read.base)
         _SITES[key] = LocalSite(
             run, index, read.modality, read.base.schema, read.modality.classes(read.base.schema),
             read.base.model, trained, read.train(site), read.test(site),
         )  # fmt: skip
     return _SITES[key]
+
+
+def _check_same_base(run: FederatedRun, base: Any) -> None:
+    if run.base_fingerprint and base.fingerprint.weights != run.base_fingerprint:
+        raise DataError(
+            f"--base {run.base_dir} is not the base model the server federates (its weights "
+            "differ): use a copy of the server's base"
+        )
 
 
 def _which_site(run: FederatedRun, context: Context) -> tuple[int, Path]:
@@ -70,8 +84,9 @@ def _which_site(run: FederatedRun, context: Context) -> tuple[int, Path]:
     return int(config["partition-id"]), Path(run.data)
 
 
-def make_client_app(run: FederatedRun) -> ClientApp:
-    """The ClientApp of ``run`` (every node of a simulation shares it)."""
+def make_client_app(run: FederatedRun | None = None) -> ClientApp:
+    """The ClientApp of ``run`` (every node of a simulation shares it); without ``run``, each
+    message's run config says (deployment)."""
     app = ClientApp()
 
     @app.train()
@@ -85,7 +100,7 @@ def make_client_app(run: FederatedRun) -> ClientApp:
     return app
 
 
-def _guarded(run: FederatedRun, context: Context, message: Message, handle) -> Message:
+def _guarded(run: FederatedRun | None, context: Context, message: Message, handle) -> Message:
     """``handle``'s reply, or the site's one-line error (no traceback, no values)."""
     try:
         site = local_site(run, context)
@@ -95,7 +110,9 @@ def _guarded(run: FederatedRun, context: Context, message: Message, handle) -> M
     except Exception as error:
         reason = f"internal error {type(error).__name__}: {error}"
     index = context.node_config.get("partition-id")
-    name = context.node_config.get("site") or (run.sites[int(index)] if index is not None else "?")
+    name = context.node_config.get("site")
+    if name is None:
+        name = run.sites[int(index)] if run is not None and index is not None else "?"
     return Message(Error(SITE_ERROR, f"site {name}: {reason}"), reply_to=message)
 
 
@@ -137,8 +154,9 @@ def _personalised(site: LocalSite, score: dict[str, Any]) -> dict[str, float]:
     fine-tuning), scored on the same held-out samples; the shared weights stay as received."""
     run = site.run
     only = "head" if run.personalise == "head" else None
-    how = LocalTraining(epochs=max(run.local_epochs, 5), lr=run.lr, batch_size=run.batch_size,
-                        proximal_mu=0.0, seed=run.seed + site.index)  # fmt: skip
+    epochs = max(run.local_epochs, PERSONAL_EPOCHS)
+    how = LocalTraining(epochs=epochs, lr=run.lr, batch_size=run.batch_size, proximal_mu=0.0,
+                        seed=run.seed + site.index)  # fmt: skip
     shared = site.trained.weights()
     train_locally(site.modality, site.trained, site.schema, site.train, how, only=only)
     result = score_site(site.modality, site.trained.model, site.schema, site.test,

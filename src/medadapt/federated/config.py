@@ -3,7 +3,8 @@ rounds. One frozen, picklable object: the server and every client read the same 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from medadapt import checks
@@ -41,6 +42,7 @@ class FederatedRun:
     noise_multiplier: float | None = None
     on_site_error: str = "stop"
     adapter_name: str = "federated"
+    base_fingerprint: str | None = None  # deployment: every site's base must be the server's
     options: dict = field(default_factory=dict)  # the modality's options, by field name
 
     def check(self) -> FederatedRun:
@@ -70,3 +72,16 @@ class FederatedRun:
     @property
     def private(self) -> bool:
         return self.clipping_norm is not None
+
+    def to_json(self) -> str:
+        """The run as JSON (deployment: the Flower app's run config carries it)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        return json.dumps({k: (str(v) if isinstance(v, Path) else v) for k, v in values.items()})
+
+    @classmethod
+    def from_json(cls, text: str) -> FederatedRun:
+        values = json.loads(text)
+        for name in ("base_dir", "data"):
+            values[name] = None if values[name] is None else Path(values[name])
+        values["sites"] = tuple(values["sites"])
+        return cls(**values)

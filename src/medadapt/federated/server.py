@@ -5,6 +5,7 @@ its personalised adapter when asked). The server sees weights, counts and metric
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,8 @@ class FederatedOutcome:
     messages: list[Sent] = field(default_factory=list)
     message_rounds: list[int] = field(default_factory=list)
     train_losses: list[dict[str, Any]] = field(default_factory=list)
+    train_counts: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
 
 
 def make_server_app(run: FederatedRun, sink: dict[str, Any]) -> ServerApp:
@@ -52,6 +55,7 @@ def make_server_app(run: FederatedRun, sink: dict[str, Any]) -> ServerApp:
 
 
 def serve(run: FederatedRun, grid: Grid) -> FederatedOutcome:
+    started = time.perf_counter()
     base = BaseModel.load(run.base_dir)
     start = trainable(run, modality_of(base.kind), base)
     audited = AuditedGrid(grid)
@@ -66,6 +70,7 @@ def serve(run: FederatedRun, grid: Grid) -> FederatedOutcome:
         weights=from_arrays(result.arrays), rounds=strategy.evaluations, final=final,
         failures=strategy.failures, messages=audited.log, message_rounds=audited.rounds,
         train_losses=[{"round": r, **dict(m)} for r, m in result.train_metrics_clientapp.items()],
+        train_counts=strategy.train_counts, seconds=time.perf_counter() - started,
     )  # fmt: skip
 
 

@@ -62,7 +62,8 @@ def read_sites(run: FederatedRun, data: Path | None = None, sites=None) -> SiteD
         clean = modality.in_split(data, samples, base_split, "test")
     split = {}
     for site in sites or run.sites:
-        chosen = select(samples, run.group_column, [site], what="--groups")
+        wanted = [site] if run.group_column else None  # no column: the file is one site's
+        chosen = select(samples, run.group_column, wanted, what="--groups")
         if run.split_column is not None:
             train, test = _given_split(samples, run.split_column, chosen)
         else:

@@ -59,6 +59,7 @@ class Recorded(Strategy):
         self.inner, self.run = inner, run
         self.evaluations: list[dict[str, Any]] = []  # {"round", "site", metrics...}
         self.failures: list[dict[str, Any]] = []  # {"round", "site" or node, "error"}
+        self.train_counts: dict[str, int] = {}  # each site's training samples (its replies)
 
     def summary(self) -> None:
         self.inner.summary()
@@ -75,6 +76,10 @@ class Recorded(Strategy):
 
     def aggregate_train(self, server_round: int, replies: Iterable[Message]):
         replies = self.without_failures(server_round, list(replies))
+        for reply in replies:
+            metrics = reply.content["metrics"]
+            site = self.run.sites[int(metrics[SITE_INDEX])]
+            self.train_counts[site] = int(metrics["num-examples"])
         arrays, metrics = self.inner.aggregate_train(server_round, replies)
         return (None if arrays is None else as_float32(arrays)), metrics
 

@@ -1,0 +1,193 @@
+"""What a federated run leaves: ``federated.json`` (counts, metrics and bytes only), the
+report, and the adapter saved like any other (its card says it was federated: sites, rounds,
+strategy; never the sites' data), for a simulation and a deployment alike."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from medadapt.federated.config import FederatedRun
+from medadapt.federated.local import ROUND_METRICS
+from medadapt.federated.server import FederatedOutcome
+from medadapt.federated.sites import trainable
+from medadapt.federated.wire import full_model_bytes
+from medadapt.fileio import atomic_write_bytes
+from medadapt.modalities.base import modality_of
+from medadapt.modalities.bundle import BaseModel
+from medadapt.results import AdapterRecord
+
+RESULTS = "federated.json"
+OUTCOME = "outcome.json"  # a deployment's server: "ok", or the error that stopped it
+SPLIT_FILE = "split.json"
+COMPARED = ("federated", "personalised", "base", "local", "pooled")
+
+
+def write_results(results: dict[str, Any], out: Path) -> None:
+    """``federated.json`` and ``report.html`` in ``out``."""
+    from medadapt.federated.report import federated_report
+
+    atomic_write_bytes(out / RESULTS, json.dumps(finite(results), indent=2).encode())
+    federated_report(results).write(out / "report.html")
+
+
+def write_deployment_outcome(run: FederatedRun, outcome: FederatedOutcome, out: Path) -> None:
+    """The server's side of a deployment: no site's rows here, so no references and no
+    ``split.json``; each site's counts come from its replies."""
+    base = BaseModel.load(run.base_dir)
+    modality = modality_of(base.kind)
+    counts = {site: (outcome.train_counts.get(site, 0), int(entry.get("num-examples", 0)))
+              for entry in outcome.final for site in [entry["site"]]}  # fmt: skip
+    results = summarise(run, outcome, {}, outcome.seconds, counts=counts, base_model=base.model)
+    save_result(run, modality, base, outcome, results, out)
+    write_results(results, out)
+    (out / OUTCOME).write_text(json.dumps({"ok": True}))
+
+
+def summarise(
+    run: FederatedRun,
+    outcome: FederatedOutcome,
+    references: dict[str, dict],
+    seconds: float,
+    *,
+    counts: dict[str, tuple[int, int]],
+    base_model: Any,
+) -> dict[str, Any]:
+    """Everything the report and ``federated.json`` show: counts, metrics and bytes only
+    (``counts``: each site's training and held-out samples)."""
+    final = {entry["site"]: entry for entry in outcome.final}
+    sites = {}
+    for name in run.sites:
+        entry = final.get(name, {})
+        sites[name] = {
+            "n_train": counts.get(name, (0, 0))[0],
+            "n_test": counts.get(name, (0, 0))[1],
+            "federated": _unprefixed(entry, ""),
+            "personalised": _unprefixed(entry, "personal/") or None,
+            **references.get(name, {}),
+        }
+    return {
+        "config": _config(run),
+        "sites": sites,
+        "average": {k: _site_mean(sites, k) for k in COMPARED},
+        "rounds": [_round_entry(e) for e in outcome.rounds],
+        "bytes": _bytes(outcome, base_model),
+        "failures": outcome.failures,
+        "seconds": round(seconds, 1),
+    }
+
+
+def _round_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in entry.items() if k in ("round", "site", *ROUND_METRICS)}
+
+
+def _config(run: FederatedRun) -> dict[str, Any]:
+    keep = ("sites", "method", "strategy", "rounds", "local_epochs", "lr", "proximal_mu",
+            "server_lr", "personalise", "test_fraction", "seed", "clipping_norm",
+            "noise_multiplier", "group_column", "label")  # fmt: skip
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(run).items()
+            if k in keep}  # fmt: skip
+
+
+def _unprefixed(entry: dict[str, Any], prefix: str) -> dict[str, float]:
+    if not prefix:
+        return {k: v for k, v in entry.items() if "/" not in k and k not in ("round", "site")}
+    return {k[len(prefix) :]: v for k, v in entry.items() if k.startswith(prefix)}
+
+
+def _site_mean(sites: dict[str, dict], which: str) -> dict[str, float | None]:
+    """Unweighted mean over sites (FLamby's average), for each metric defined at a site."""
+    out: dict[str, float | None] = {}
+    for metric in ROUND_METRICS:
+        values = [s[which].get(metric) for s in sites.values() if s.get(which)]
+        values = [v for v in values if v is not None and math.isfinite(v)]
+        out[metric] = float(np.mean(values)) if values else None
+        out[f"{metric}_sites"] = len(values)
+    return out
+
+
+def _bytes(outcome: FederatedOutcome, base_model) -> dict[str, Any]:
+    """Adapter bytes per training round per site, each way, beside full-model FedAvg."""
+    train = [s for s in outcome.messages if s.kind == "train"]
+    to_site = [s.records["arrays"][1] for s in train if s.direction == "to_site"]
+    from_site = [s.records["arrays"][1] for s in train if s.direction == "from_site" and
+                 "arrays" in s.records]  # fmt: skip
+    full = full_model_bytes(base_model)
+    per_round = float(np.mean(to_site)) if to_site else 0.0
+    return {
+        "adapter_to_site": per_round,
+        "adapter_from_site": float(np.mean(from_site)) if from_site else 0.0,
+        "all_records_per_round_per_site": float(np.mean([s.bytes for s in train])) if train else 0,
+        "full_model_fedavg": full,
+        "share_of_full_model": per_round / full if full else None,
+        "dtype": "float32",
+        "record_keys": sorted({k for s in outcome.messages for k in s.records}),
+    }
+
+
+def save_result(run: FederatedRun, modality, base, outcome: FederatedOutcome,
+                results: dict[str, Any], out: Path, split=None) -> None:  # fmt: skip
+    """The federated adapter in ``out``, registrable like any adapter, or, for full-model
+    FedAvg, a base model. ``split``: ``(samples, train, test)`` when this process knows which
+    rows trained and test it (a simulation holds every site; a deployment's server does not,
+    and writes no ``split.json``)."""
+    trained = trainable(run, modality, base)
+    trained.load(outcome.weights)
+    if run.method == "full":  # full-model FedAvg: a base model, trained federatedly
+        _save_base(run, modality, base, trained.model, results, out)
+        return
+    summary: dict[str, Any] = {"federated": True}
+    raw = None
+    if split is not None:
+        samples, train, test = split
+        summary, _record, raw = modality.adapter_split(
+            run.data, samples, train, test, seed=run.seed, test_fraction=run.test_fraction,
+            group_column=run.group_column, group=None,
+        )  # fmt: skip
+    n_train = sum(s["n_train"] for s in results["sites"].values())
+    n_test = sum(s["n_test"] for s in results["sites"].values())
+    record = AdapterRecord(
+        kind=modality.kind, task=modality.task(base.schema),
+        label=getattr(base.schema, "label", None), classes=modality.classes(base.schema),
+        method=run.method, split=summary, intended_use=modality.intended_use,
+        metrics={k: v for k, v in results["average"]["federated"].items() if v is not None},
+        data_summary={"n_train": n_train, "n_test": n_test,
+                      "sites": {n: {"n_train": s["n_train"], "n_test": s["n_test"]}
+                                for n, s in results["sites"].items()}},
+        base_model={"path": str(Path(run.base_dir).resolve()),
+                    "training_groups": base.training.get("groups")},
+        trainable_params=trained.model.count_parameters(run.adapter_name),
+        extra={"federated": _card(run)},
+    )  # fmt: skip
+    trained.model.save_adapter(run.adapter_name, out, metadata=record.to_json())
+    if raw is not None:
+        atomic_write_bytes(out / SPLIT_FILE, raw)
+
+
+def _card(run: FederatedRun) -> dict[str, Any]:
+    """What a federated model says of its training (never the sites' data)."""
+    return {"sites": list(run.sites), "rounds": run.rounds, "strategy": run.strategy,
+            "local_epochs": run.local_epochs, "personalise": run.personalise,
+            "differential_privacy": run.private}  # fmt: skip
+
+
+def _save_base(run: FederatedRun, modality, base, model, results, out: Path) -> None:
+    groups = {name: site["n_train"] for name, site in results["sites"].items()}
+    training = {"groups": groups, "federated": _card(run)}
+    BaseModel(model=model, kind=modality.kind, architecture=modality.architecture(model),
+              schema=base.schema, training=training).save(out)  # fmt: skip
+
+
+def finite(value: Any) -> Any:
+    """NaN (a metric not defined at a site) as null in JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [finite(v) for v in value]
+    return value

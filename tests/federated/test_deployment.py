@@ -1,0 +1,80 @@
+"""Deployment on loopback: ``medadapt federate server`` (a Flower SuperLink) and three
+``medadapt federate client`` processes (SuperNodes), each hospital with only its own file, over
+TLS with certificates made here. The adapter equals the simulation's for the same seed (within
+float32 summation order: the server adds the sites' updates in the order they arrive)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from safetensors.torch import load_file
+
+from medadapt.data.heart import bundled_path
+from medadapt.federated.certificates import make_certificates
+from medadapt.federated.config import FederatedRun
+from medadapt.federated.deploy import free_port
+from medadapt.federated.simulate import simulate
+from medadapt.modalities.tabular import TabularOptions
+from medadapt.workflows.train_base import train_base_job
+
+pytestmark = pytest.mark.xdist_group("flower")
+SITES = ("Cleveland", "Hungary", "VA Long Beach")
+
+
+def medadapt(*args) -> subprocess.Popen:
+    env = {**os.environ, "FLWR_TELEMETRY_ENABLED": "0"}
+    return subprocess.Popen([sys.executable, "-m", "medadapt.cli", *map(str, args)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+
+def test_server_and_three_hospitals_over_tls_match_the_simulation(tmp_path):
+    data = Path(bundled_path())
+    base = tmp_path / "base"
+    train_base_job(data=data, out=base, label="num", group_column="dataset", groups=["Cleveland"],
+                   id_column="id", options=TabularOptions(positive_above=0))  # fmt: skip
+    frame = pd.read_csv(data)
+    files = {}
+    for site in SITES:  # each hospital holds only its own rows
+        files[site] = tmp_path / f"{site.replace(' ', '_')}.csv"
+        frame[frame["dataset"] == site].to_csv(files[site], index=False)
+    certs = make_certificates(tmp_path / "certs")
+    port, out = free_port(), tmp_path / "fed"
+    server = medadapt("federate", "server", "--base", base, "--groups", ",".join(SITES),
+                      "--certificates", certs, "--port", port, "--rounds", 2, "--local-epochs",
+                      1, "--n-boot", 50, "--out", out, "--timeout", 400)  # fmt: skip
+    time.sleep(3)
+    clients = [medadapt("federate", "client", "--server", f"127.0.0.1:{port}", "--site", site,
+                        "--data", files[site], "--base", base, "--root-certificates",
+                        certs / "ca.crt") for site in SITES]  # fmt: skip
+    try:
+        stdout, stderr = server.communicate(timeout=480)
+    finally:
+        for client in clients:
+            client.terminate()
+            client.communicate(timeout=30)
+    assert server.returncode == 0, stdout + stderr
+    assert "Traceback" not in stderr
+    results = json.loads((out / "federated.json").read_text())
+    assert set(results["sites"]) == set(SITES) and results["bytes"]["dtype"] == "float32"
+    assert not (out / "split.json").exists()  # the server never knew which rows trained it
+    card = json.loads((out / "adapter.json").read_text())["metadata"]["federated"]
+    assert card["sites"] == list(SITES) and card["rounds"] == 2
+    run = FederatedRun(base_dir=base, data=data, label="num", group_column="dataset",
+                       sites=SITES, id_column="id", rounds=2, local_epochs=1,
+                       n_boot=50)  # fmt: skip
+    simulated = simulate(run.check())
+    deployed = load_file(out / "adapter.safetensors")
+    assert set(deployed) == set(simulated.weights)
+    for key, value in deployed.items():
+        assert (value - simulated.weights[key]).abs().max() <= 1e-5, key
+    for site in SITES:
+        assert results["sites"][site]["n_test"] == next(
+            e["num-examples"] for e in simulated.final if e["site"] == site
+        )
