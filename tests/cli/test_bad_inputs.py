@@ -43,6 +43,7 @@ STUDY = ("study", *TABLE, "--id-column", "id", *GROUPS, "--group", VA, "--seeds"
 IMAGES = ("--data", "{npz}", "--class-names", "normal,nodule,mass", *TINY_IMAGE, "--epochs", "1")
 TRAIN_IMAGES = ("train-base", *IMAGES)
 REGISTRY = ("registry", "--root", "{registry}")
+FEDERATE = ("federate", "simulate", *TABLE, "--id-column", "id", *GROUPS)
 
 CASES = [
     # ----- output paths, checked before any work ----------------------------------------------
@@ -361,6 +362,32 @@ CASES = [
          "{train_rows}", flag="--data", says="was used in training"),
     case("serve: --port 0", "serve", "--registry", "{registry}", "--port", "0", flag="--port",
          says="1-65535"),
+    # ----- federate (refused before Flower starts) ---------------------------------------------
+    case("federate: neither --base nor --base-groups", *FEDERATE, "--out", "{tmp}/f",
+         flag="--base-groups", says="pass --base BASE"),
+    case("federate: both --base and --base-groups", *FEDERATE, "--base", "{base}",
+         "--base-groups", "Cleveland", "--out", "{tmp}/f", flag="--base", says="or --base-groups"),
+    case("federate: unknown --strategy", *FEDERATE, "--base", "{base}", "--strategy", "fedsgd",
+         "--out", "{tmp}/f", flag="--strategy", says="must be one of fedavg"),
+    case("federate: one site", "federate", "simulate", *TABLE, "--group-column", "dataset",
+         "--groups", "Hungary", "--base", "{base}", "--out", "{tmp}/f", flag="--groups",
+         says="needs at least two"),
+    case("federate: --method full", *FEDERATE, "--base", "{base}", "--method", "full", "--out",
+         "{tmp}/f", flag="--method", says="must be one of"),
+    case("federate: --dp-clip without --dp-noise", *FEDERATE, "--base", "{base}", "--dp-clip",
+         "1", "--out", "{tmp}/f", flag="--dp-noise", says="needs both"),
+    case("federate: --rounds 0", *FEDERATE, "--base", "{base}", "--rounds", "0", "--out",
+         "{tmp}/f", flag="--rounds", says="at least 1"),
+    case("federate: --out holds other files", *FEDERATE, "--base", "{base}", "--out", "{tmp}/o",
+         flag="--force", says="is not empty", existing={"o/notes.txt": "mine"}),
+    case("federate server: no certificates", "federate", "server", "--base", "{base}",
+         "--groups", "A,B", "--out", "{tmp}/f", flag="--certificates", says="TLS is on"),
+    case("federate server: certificates lack a key", "federate", "server", "--base", "{base}",
+         "--groups", "A,B", "--certificates", "{tmp}", "--out", "{tmp}/f",
+         flag="--certificates", says="lacks ca.crt"),
+    case("federate client: no root certificates", "federate", "client", "--server",
+         "127.0.0.1:9", "--site", "A", "--data", "{heart}", "--base", "{base}",
+         flag="--root-certificates", says="TLS is on"),
 ]  # fmt: skip
 
 

@@ -1,0 +1,53 @@
+"""A federated run's own checks, before any Flower process: the run's values by flag, and a
+site whose copy of the base is not the server's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from medadapt.errors import ConfigError, DataError
+from medadapt.federated.client import _check_same_base
+from medadapt.federated.config import FederatedRun
+
+
+def _run(**changes) -> FederatedRun:
+    values = dict(base_dir=Path("base"), data=None, label=None, group_column=None,
+                  sites=("A", "B"))  # fmt: skip
+    return FederatedRun(**{**values, **changes})
+
+
+def test_a_site_with_another_base_is_refused_by_name():
+    run = _run(base_fingerprint="a" * 64)
+    with pytest.raises(DataError) as error:
+        _check_same_base(run, SimpleNamespace(fingerprint=SimpleNamespace(weights="b" * 64)))
+    assert str(error.value) == (
+        "--base base is not the base model the server federates (its weights differ): use a "
+        "copy of the server's base"
+    )
+    _check_same_base(run, SimpleNamespace(fingerprint=SimpleNamespace(weights="a" * 64)))
+
+
+def test_the_run_round_trips_through_the_apps_run_config():
+    run = _run(strategy="fedyogi", sites=("A", "B", "C"), clipping_norm=1.0, noise_multiplier=0.5)
+    assert FederatedRun.from_json(run.to_json()) == run
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"sites": ("A", "A")}, "--groups names a site twice: name each site once"),
+        ({"personalise": "all"}, "--personalise must be one of none, head, finetune; got 'all'"),
+        (
+            {"noise_multiplier": 1.0},
+            "differential privacy needs both --dp-clip and --dp-noise (or neither)",
+        ),
+        ({"clipping_norm": -1.0, "noise_multiplier": 1.0}, "--dp-clip must be positive; got -1"),
+    ],
+)
+def test_bad_values_name_their_flag(changes, message):
+    with pytest.raises(ConfigError) as error:
+        _run(**changes).check()
+    assert str(error.value) == message
