@@ -20,6 +20,7 @@ from medadapt.federated.simulate import simulate
 from medadapt.federated.sites import read_sites, trainable
 from medadapt.modalities.bundle import BaseModel
 from medadapt.workflows.train_base import train_base_job
+from tests.cli.helpers import run_cli
 
 pytestmark = pytest.mark.xdist_group("flower")  # one Ray at a time
 SITES = ("Cleveland", "Hungary", "VA Long Beach")
@@ -107,6 +108,10 @@ def test_results_report_and_adapter_are_written(federated):
     assert "Hungary" in (out / "report.html").read_text()
     model = AdapterModel(BaseModel.load(federated["run"].base_dir).model)
     assert model.load_adapter(out) == "federated"
+    registry = federated["root"] / "registry"
+    assert run_cli("registry", "--root", registry, "add", out, "--name", "fed").code == 0
+    card = run_cli("registry", "--root", registry, "show", "fed", "--card").stdout
+    assert "| federated | sites Cleveland, Hungary, VA Long Beach; 2 rounds of fedavg; " in card
 
 
 def test_a_site_that_cannot_take_part_is_named(federated):

@@ -18,6 +18,7 @@ from medadapt.registry.records import (
     parse_metrics,
     summaries,
 )
+from medadapt.results import AdapterRecord
 
 SMALL_N = 100
 """Fewer training cases than this is called a small sample."""
@@ -263,9 +264,24 @@ def _provenance_section(
     ]
     if base:
         lines.append(f"| base model | {_cell(base)} |")
+    federated = AdapterRecord.from_json(manifest.get("metadata")).extra.get("federated")
+    if isinstance(federated, dict):
+        lines.append(f"| {_federated_cell(federated)} |")
     if origin:
         lines.append(
             f"| imported from | {origin.get('name')}@{origin.get('version')} of registry "
             f"`{str(origin.get('registry_id', '?'))[:12]}`, exported {origin.get('exported')} |"
         )
     return lines
+
+
+def _federated_cell(federated: dict[str, Any]) -> str:
+    """``federated | sites A, B, C; 10 rounds of fedavg`` (never the sites' data)."""
+    sites = ", ".join(map(str, federated.get("sites", [])))
+    text = (f"federated | sites {_cell(sites)}; {federated.get('rounds', '?')} rounds of "
+            f"{_cell(federated.get('strategy', '?'))}")  # fmt: skip
+    if federated.get("differential_privacy"):
+        text += "; differential privacy"
+    if federated.get("personalise") not in (None, "none"):
+        text += f"; personalised at each site ({_cell(federated['personalise'])})"
+    return text
