@@ -44,6 +44,12 @@ IMAGES = ("--data", "{npz}", "--class-names", "normal,nodule,mass", *TINY_IMAGE,
 TRAIN_IMAGES = ("train-base", *IMAGES)
 REGISTRY = ("registry", "--root", "{registry}")
 FEDERATE = ("federate", "simulate", *TABLE, "--id-column", "id", *GROUPS)
+FEW_ROWS = (  # three patients of VA Long Beach: a site too small to take part
+    "id,age,sex,dataset,cp,trestbps,chol,fbs,restecg,thalch,exang,oldpeak,slope,ca,thal,num\n"
+    "1,63,Male,VA Long Beach,asymptomatic,140,260,FALSE,normal,112,TRUE,3,flat,,,2\n"
+    "2,44,Male,VA Long Beach,non-anginal,130,209,FALSE,normal,127,FALSE,0,,,,0\n"
+    "3,60,Male,VA Long Beach,asymptomatic,132,218,FALSE,st-t abnormality,140,TRUE,1.5,,,,2\n"
+)
 
 CASES = [
     # ----- output paths, checked before any work ----------------------------------------------
@@ -385,6 +391,15 @@ CASES = [
     case("federate server: certificates lack a key", "federate", "server", "--base", "{base}",
          "--groups", "A,B", "--certificates", "{tmp}", "--out", "{tmp}/f",
          flag="--certificates", says="lacks ca.crt"),
+    case("federate client: a file without the label", "federate", "client", "--server",
+         "127.0.0.1:9", "--site", "A", "--data", "{tmp}/t.csv", "--base", "{base}", "--insecure",
+         flag="--data", says="has no label column", existing={"t.csv": "age,sex\n50,Male\n"}),
+    case("federate client: --base is an adapter", "federate", "client", "--server",
+         "127.0.0.1:9", "--site", "A", "--data", "{va}", "--base", "{adapter}", "--insecure",
+         flag="--base", says="holds no model.json"),
+    case("federate client: too few rows", "federate", "client", "--server", "127.0.0.1:9",
+         "--site", "A", "--data", "{tmp}/few.csv", "--base", "{base}", "--insecure",
+         flag="--data", says="too few to train and test", existing={"few.csv": FEW_ROWS}),
     case("federate client: no root certificates", "federate", "client", "--server",
          "127.0.0.1:9", "--site", "A", "--data", "{heart}", "--base", "{base}",
          flag="--root-certificates", says="TLS is on"),

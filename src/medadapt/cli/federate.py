@@ -194,13 +194,18 @@ def _client(**values: Any) -> None:
         )
     if values["insecure"]:
         warn("--insecure: this site's adapter weights and metrics travel unencrypted")
+    from medadapt.federated.sites import preflight
+
+    n = preflight(Path(values["data"]), Path(values["base"]))
     port = values["local_port"] or deploy.free_port()
     command = deploy.supernode_command(
         values["server"], values["site"], Path(values["data"]).resolve(),
         Path(values["base"]).resolve(), port=port,
         root_certificates=values["root_certificates"], insecure=values["insecure"],
     )  # fmt: skip
-    stdout.print(f"site {values['site']}: joining {values['server']} (Ctrl-C to leave)")
+    stdout.print(
+        f"site {values['site']}: {n} labelled samples; joining {values['server']} (Ctrl-C to leave)"
+    )
     from medadapt.workflows.parallel import sigterm_interrupts
 
     node = subprocess.Popen(command, env=deploy.flower_env())

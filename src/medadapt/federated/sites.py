@@ -100,3 +100,21 @@ def trainable(run: FederatedRun, modality: Modality, base: BaseModel) -> Trainab
     model.set_active(None)
     model.eval()
     return Trainable(model, run.adapter_name)
+
+
+MIN_SITE_SAMPLES = 10  # fewer labelled samples cannot both train and test an adapter
+
+
+def preflight(data: Path, base_dir: Path) -> int:
+    """A hospital's checks before it joins: the base loads, the file has what the base reads
+    (label and features) and enough labelled samples. Returns how many; raises the one-line
+    error otherwise."""
+    base = BaseModel.load(base_dir)
+    modality = modality_of(base.kind)
+    samples = modality.read_for_model(data, base, modality.options())
+    if len(samples) < MIN_SITE_SAMPLES:
+        raise DataError(
+            f"--data {data} has {len(samples)} labelled {modality.noun}: too few to train and "
+            f"test an adapter at this site (at least {MIN_SITE_SAMPLES})"
+        )
+    return len(samples)
