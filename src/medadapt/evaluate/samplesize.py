@@ -1,0 +1,182 @@
+"""How many patients are enough, the way clinical statisticians answer it.
+
+Development (Riley et al., Stat Med 2019;38:1276-96, part II, binary outcomes; BMJ
+2020;368:m441): the minimum n such that
+
+(i)   the expected uniform shrinkage of the predictor effects is >= ``shrinkage`` (0.9):
+      ``n = p / ((S - 1) ln(1 - R2cs / S))``;
+(ii)  the optimism in Nagelkerke's R-squared is <= ``optimism`` (0.05): criterion (i) with
+      ``S_VH = R2cs / (R2cs + optimism * max_R2cs)``, where
+      ``max_R2cs = 1 - (phi^phi (1 - phi)^(1 - phi))^2``;
+(iii) the overall risk is estimated within +-``margin`` (0.05):
+      ``n = (1.96 / margin)^2 phi (1 - phi)``;
+(iv)  the mean absolute prediction error is <= ``mape`` (van Smeden et al., Stat Methods Med
+      Res 2019;28:2455-74, the formula Riley et al. 2020 cite):
+      ``ln MAPE = -0.508 + 0.259 ln phi + 0.504 ln p - 0.544 ln n``.
+
+External validation (Riley et al., Stat Med 2021;40:4230-51, binary outcomes): the n that
+gives a 95% confidence interval of the target width for
+
+* the observed/expected ratio: ``var(ln O/E) = (1 - phi) / (n phi)``;
+* the calibration slope: the inverse Fisher information of the logistic calibration model
+  ``logit p = a + b LP`` at a = 0, b = 1, over the distribution of the linear predictor LP;
+* the C-statistic: Newcombe's (2006) variance of the C-statistic.
+
+Every n is rounded up (a sample size is a whole number of patients, and at least the bound).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize
+
+Z = 1.96  # the papers' normal quantile for 95% intervals
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One criterion's minimum sample size (patients, events, events per parameter)."""
+
+    name: str
+    description: str
+    n: int
+    events: float
+    per_parameter: float | None
+    exact: float  # before rounding up
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "description": self.description, "n": self.n,
+                "events": round(self.events, 1),
+                "events_per_parameter": None if self.per_parameter is None
+                else round(self.per_parameter, 2), "exact": self.exact}  # fmt: skip
+
+
+def _criterion(name: str, description: str, exact: float, prevalence: float,
+               parameters: int | None) -> Criterion:  # fmt: skip
+    n = math.ceil(exact - 1e-9)
+    events = n * prevalence
+    per = None if not parameters else events / parameters
+    return Criterion(name, description, n, events, per, exact)
+
+
+def max_cox_snell(prevalence: float) -> float:
+    """The largest Cox-Snell R-squared a binary outcome with this prevalence allows."""
+    phi = prevalence
+    log_likelihood = phi * math.log(phi) + (1 - phi) * math.log(1 - phi)  # per patient
+    return 1 - math.exp(2 * log_likelihood)
+
+
+def _shrinkage_n(parameters: int, r2_cs: float, shrinkage: float) -> float:
+    return parameters / ((shrinkage - 1) * math.log(1 - r2_cs / shrinkage))
+
+
+def development(
+    *, parameters: int, prevalence: float, r2_cs: float, shrinkage: float = 0.9,
+    optimism: float = 0.05, margin: float = 0.05, mape: float | None = None,
+) -> list[Criterion]:  # fmt: skip
+    """Riley et al.'s development criteria for a binary outcome (see the module docstring);
+    (iv) only when a ``mape`` target is given (pmsampsize, and the published examples, use
+    (i)-(iii))."""
+    _check_fraction(prevalence, "prevalence")
+    if not 0 < r2_cs < max_cox_snell(prevalence):
+        raise ValueError(
+            f"the anticipated Cox-Snell R-squared must be in (0, {max_cox_snell(prevalence):.3f}) "
+            f"for a prevalence of {prevalence:g}; got {r2_cs:g}"
+        )
+    if parameters < 1:
+        raise ValueError(f"parameters must be at least 1; got {parameters}")
+    s_vh = r2_cs / (r2_cs + optimism * max_cox_snell(prevalence))
+    out = [
+        _criterion("i", f"expected shrinkage >= {shrinkage:g}",
+                   _shrinkage_n(parameters, r2_cs, shrinkage), prevalence, parameters),
+        _criterion("ii", f"optimism in Nagelkerke R-squared <= {optimism:g}",
+                   _shrinkage_n(parameters, r2_cs, s_vh), prevalence, parameters),
+        _criterion("iii", f"overall risk within +-{margin:g}",
+                   (Z / margin) ** 2 * prevalence * (1 - prevalence), prevalence, parameters),
+    ]  # fmt: skip
+    if mape is not None:
+        log_n = (-0.508 + 0.259 * math.log(prevalence) + 0.504 * math.log(parameters)
+                 - math.log(mape)) / 0.544  # fmt: skip
+        out.append(_criterion("iv", f"mean absolute prediction error <= {mape:g}",
+                              math.exp(log_n), prevalence, parameters))  # fmt: skip
+    return out
+
+
+def binding(criteria: list[Criterion]) -> Criterion:
+    """The criterion that needs the most patients (the minimum sample size overall)."""
+    return max(criteria, key=lambda c: c.n)
+
+
+def cox_snell_from_c(c_statistic: float, prevalence: float) -> float:
+    """The Cox-Snell R-squared a model with this C-statistic implies, when no R-squared is
+    known (the approach of Riley et al. 2021's conversion): the linear predictor is normal
+    with a common variance among events and non-events, separated so that the C-statistic is
+    ``c_statistic``; the R-squared is the likelihood-ratio one of the calibrated model on it
+    (expectations by Gauss-Hermite quadrature, not simulation)."""
+    separation = math.sqrt(2) * _normal_quantile(c_statistic)
+    x, w = _nodes()
+    n_event, n_none = prevalence, 1 - prevalence
+    total = 0.0
+    for mean, weight, outcome in ((separation / 2, n_event, 1), (-separation / 2, n_none, 0)):
+        lp = mean + x
+        # the log odds of the outcome given LP (normal LPs with unit variance in each group)
+        log_odds = separation * lp + math.log(n_event / n_none)
+        log_p = -np.logaddexp(0, -log_odds) if outcome else -np.logaddexp(0, log_odds)
+        total += weight * float(np.sum(w * log_p))
+    null = n_event * math.log(n_event) + n_none * math.log(n_none)
+    return 1 - math.exp(2 * (null - total))
+
+
+# ----- external validation ---------------------------------------------------------------------
+def validation(
+    *, prevalence: float, c_statistic: float, lp_mean: float, lp_sd: float,
+    oe_width: float = 0.2, slope_width: float = 0.2, c_width: float = 0.1,
+) -> list[Criterion]:  # fmt: skip
+    """Riley et al. 2021's criteria for validating a model at a new site, for a linear
+    predictor distributed Normal(``lp_mean``, ``lp_sd``) there (see the module docstring)."""
+    _check_fraction(prevalence, "prevalence")
+    _check_fraction(c_statistic, "C-statistic")
+    se_oe = math.asinh(oe_width / 2) / Z  # the interval exp(+-Z se) around O/E = 1
+    x, w = _nodes()
+    lp = lp_mean + lp_sd * x
+    p = 1 / (1 + np.exp(-lp))
+    weight = w * p * (1 - p)  # Fisher information of logit p = a + b LP, per patient
+    info = np.array([[np.sum(weight), np.sum(weight * lp)],
+                     [np.sum(weight * lp), np.sum(weight * lp * lp)]])  # fmt: skip
+    slope_variance_one = float(np.linalg.inv(info)[1, 1])  # var of the slope for n = 1
+    se_slope, se_c = slope_width / (2 * Z), c_width / (2 * Z)
+    n_c = optimize.brentq(lambda n: _c_statistic_se(c_statistic, prevalence, n) - se_c, 2, 1e9)
+    return [
+        _criterion("O/E", f"observed/expected ratio, 95% CI width {oe_width:g}",
+                   (1 - prevalence) / (prevalence * se_oe**2), prevalence, None),
+        _criterion("slope", f"calibration slope, 95% CI width {slope_width:g}",
+                   slope_variance_one / se_slope**2, prevalence, None),
+        _criterion("C", f"C-statistic, 95% CI width {c_width:g}", n_c, prevalence, None),
+    ]  # fmt: skip
+
+
+def _c_statistic_se(c: float, prevalence: float, n: float) -> float:
+    """Newcombe's standard error of the C-statistic for n patients."""
+    half = n / 2 - 1
+    variance = c * (1 - c) * (1 + half * (1 - c) / (2 - c) + half * c / (1 + c))
+    return math.sqrt(variance / (n**2 * prevalence * (1 - prevalence)))
+
+
+def _nodes(order: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Hermite nodes and weights for the expectation over a standard normal."""
+    x, w = np.polynomial.hermite_e.hermegauss(order)
+    return x, w / w.sum()
+
+
+def _normal_quantile(q: float) -> float:
+    from scipy.stats import norm
+
+    return float(norm.ppf(q))
+
+
+def _check_fraction(value: float, what: str) -> None:
+    if not 0 < value < 1:
+        raise ValueError(f"the {what} must be in (0, 1); got {value:g}")
