@@ -59,6 +59,7 @@ def _register_commands() -> None:
         "medadapt.cli.registry_bases",
         "medadapt.cli.serve",
         "medadapt.cli.federate",
+        "medadapt.cli.check_data",
     ):
         try:
             importlib.import_module(module)

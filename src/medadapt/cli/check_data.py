@@ -1,0 +1,93 @@
+"""``medadapt check-data``: is there enough data to adapt and check this model here? The
+sample-size criteria of Riley et al., before any training (exit 0 even when data are short)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from medadapt import checks
+from medadapt.cli import inputs
+from medadapt.cli.common import print_table, stdout, write_outputs
+from medadapt.cli.main import app
+from medadapt.cli.options import Shared, build_command
+from medadapt.cli.verbs import DATA, GROUP_COLUMN, _dumps
+from medadapt.fileio import check_output_file
+
+CHECK = [
+    DATA,
+    Shared("base", Path, ..., "The base model to adapt (train-base --out).", ("--base",)),
+    GROUP_COLUMN,
+    Shared("group", str | None, None, "The target group (default: every row of --data)."),
+    Shared("test_fraction", float, 0.3, "Share of the target's patients to be held out."),
+    Shared("json_out", Path | None, None, "Also write the figures as JSON.", ("--json",)),
+    Shared("force", bool, False, "Replace an existing --json.", ("--force",)),
+]
+LABELS = {"head_only": "head-only adapter", "lora": "LoRA adapter",
+          "bottleneck": "bottleneck adapter", "full_finetune": "full fine-tuning"}  # fmt: skip
+CAVEAT = (
+    "Adapters are not new models: the criteria assume a model fitted from data alone, so each "
+    "row reads the strategy's trainable parameters as if it were one (the most conservative "
+    "reading); an adapter starts from the base's knowledge. A criterion met is necessary, not "
+    "sufficient: 'medadapt study' shows what the data supports."
+)
+
+
+def _check_data(**values: Any) -> None:
+    inputs.require_data(values["data"])
+    checks.fraction(values["test_fraction"], "--test-fraction")
+    check_output_file(values["json_out"], flag="--json", force=values["force"])
+    from medadapt.workflows.sample_size import check_sample_size
+
+    result = check_sample_size(values["base"], values["data"],
+                               group_column=values["group_column"], group=values["group"],
+                               test_fraction=values["test_fraction"])  # fmt: skip
+    if not result["applies"]:
+        stdout.print(f"check-data: the sample-size criteria do not apply: {result['why']}")
+    else:
+        _print(result, values)
+    if values["json_out"] is not None:
+        write_outputs([(values["json_out"], _dumps(result))])
+
+
+def _print(result: dict[str, Any], values: dict[str, Any]) -> None:
+    where = f"{values['group_column']} = {values['group']}" if values["group"] else "--data"
+    stdout.print(
+        f"{result['n']} patients of {where} (prevalence {result['prevalence']:.3f}): "
+        f"{result['n_train']} to adapt on, {result['n_test']} to test it "
+        f"(--test-fraction {values['test_fraction']:g}); anticipated Cox-Snell R-squared "
+        f"{result['r2_cs']:.3f}, {result['r2_source']}"
+    )
+    rows = []
+    for strategy, entry in result["development"].items():
+        by = {c["name"]: c["n"] for c in entry["criteria"]}
+        rows.append([LABELS.get(strategy, strategy), entry["parameters"], by["i"], by["ii"],
+                     by["iii"], f"{entry['n']} ({entry['binding']})",
+                     "yes" if entry["met"] else f"no: {result['n_train']}"])  # fmt: skip
+    print_table("development: minimum patients to adapt (Riley et al. criteria i-iii)",
+                ["strategy", "params", "(i)", "(ii)", "(iii)", "needs", "enough?"],
+                rows)  # fmt: skip
+    vrows = [[c["description"], c["n"], f"{c['events']:.0f}",
+              "yes" if c["supported"] else f"no: {result['n_test']}"]
+             for c in result["validation"]["criteria"]]  # fmt: skip
+    print_table("validation at this site: test patients for precise estimates",
+                ["estimate", "needs", "events", "supported?"], vrows)  # fmt: skip
+    stdout.print("(i) expected shrinkage >= 0.9; (ii) optimism in Nagelkerke R-squared <= 0.05; "
+                 "(iii) overall risk within +-0.05")  # fmt: skip
+    stdout.print(CAVEAT)
+    stdout.print(f"source: {result['source']}")
+
+
+build_command(
+    app, "check-data", CHECK, _check_data,
+    """How much data is enough? Riley et al.'s sample-size criteria, before any training.
+
+    For each adaptation strategy: the minimum patients to adapt (expected shrinkage >= 0.9,
+    optimism in R-squared <= 0.05, overall risk within +-0.05), and for the site's test set the
+    patients needed for precise O/E, calibration slope and C-statistic. Exits 0 even when the
+    data are short; --json writes the figures.
+
+    Example: medadapt check-data --data heart.csv --base base/ --group-column dataset
+    --group "VA Long Beach"
+    """,
+)  # fmt: skip

@@ -1,0 +1,127 @@
+"""Is there enough data to adapt and check a model at a new site? Riley et al.'s criteria
+(:mod:`medadapt.evaluate.samplesize`) applied to a base model and a target site's data.
+
+**Adapters are not new models.** The development criteria assume a model fitted from data
+alone, with ``p`` parameters. An adapter starts from the frozen base's knowledge, so its
+effective number of parameters is somewhere between none and all it trains: medadapt bounds it
+by the head-only count (the fewest an adaptation trains) and reports, for every strategy, the
+n its trainable-parameter count would need as if it were a new model (the most conservative
+reading). A criterion met is necessary, not sufficient: the learning curves of ``study`` show
+what the data actually supports.
+
+The anticipated Cox-Snell R-squared comes from the base's held-out AUROC on its source (the
+R-squared a model with that C-statistic implies), or, without one, Riley et al. 2020's
+conservative default: a Nagelkerke R-squared of 0.15 (R2cs = 0.15 x its maximum).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from medadapt.adapters import AdapterModel, without_adapters
+from medadapt.adapters.methods import default_config
+from medadapt.evaluate.samplesize import (
+    binding,
+    cox_snell_from_c,
+    development,
+    max_cox_snell,
+    validation,
+)
+from medadapt.modalities.base import modality_of
+from medadapt.modalities.bundle import BaseModel
+from medadapt.train.fitting import predict
+from medadapt.workflows.splitting import select
+
+STRATEGIES = {"head_only": "head", "lora": "lora", "bottleneck": "bottleneck",
+              "full_finetune": None}  # fmt: skip
+SOURCE = ("Riley et al. Stat Med 2019;38:1276-96 and BMJ 2020;368:m441 (development); "
+          "Riley et al. Stat Med 2021;40:4230-51 (external validation)")  # fmt: skip
+NAGELKERKE_DEFAULT = 0.15
+
+
+def strategy_parameters(modality: Any, base: BaseModel) -> dict[str, int]:
+    """Trainable parameters of each adaptation strategy on ``base`` (no training)."""
+    out = {}
+    for strategy, method in STRATEGIES.items():
+        model = without_adapters(base.model)
+        if method is None:
+            out[strategy] = sum(p.numel() for p in model.parameters())
+            continue
+        wrapped = AdapterModel(model)
+        wrapped.add_adapter("probe", default_config(method, modality.family(wrapped),
+                                                    heads=modality.heads(wrapped)))  # fmt: skip
+        out[strategy] = wrapped.count_parameters("probe")
+    return out
+
+
+def anticipated_r2(base: BaseModel, prevalence: float) -> tuple[float, str]:
+    auroc = (base.training.get("test_metrics") or {}).get("auroc")
+    if auroc is not None and 0.5 < auroc < 1:
+        return cox_snell_from_c(auroc, prevalence), (
+            f"from the base model's held-out AUROC on its source ({auroc:.3f})"
+        )
+    return NAGELKERKE_DEFAULT * max_cox_snell(prevalence), (
+        "conservative default (Nagelkerke R-squared 0.15, Riley et al. 2020)"
+    )
+
+
+def check_sample_size(
+    base_dir: Path,
+    data: Path,
+    *,
+    group_column: str | None = None,
+    group: str | None = None,
+    test_fraction: float = 0.3,
+) -> dict[str, Any]:
+    """Development and validation criteria for adapting ``base_dir`` on ``data``'s ``group``
+    and testing it on ``test_fraction`` of those patients; counts and numbers only."""
+    base = BaseModel.load(base_dir)
+    modality = modality_of(base.kind)
+    if modality.task(base.schema) != "binary":
+        return {"applies": False, "why": "Riley et al.'s criteria here are for binary "
+                f"outcomes; this model's task is {modality.task(base.schema)}"}  # fmt: skip
+    samples = modality.read_for_model(data, base, modality.options(), group_column=group_column)
+    chosen = select(samples, group_column, [group] if group else None, what="--group")
+    target = samples.subset(chosen)
+    labels = np.asarray(target.labels)
+    prevalence = float(np.mean(labels == 1))
+    n, n_test = len(labels), round(test_fraction * len(labels))
+    if not 0 < prevalence < 1:
+        return {"applies": False, "why": f"the {n} {modality.noun} hold one class only"}
+    r2, r2_source = anticipated_r2(base, prevalence)
+    params = strategy_parameters(modality, base)
+    return {
+        "applies": True, "source": SOURCE, "n": n, "n_train": n - n_test, "n_test": n_test,
+        "prevalence": prevalence, "r2_cs": r2, "r2_source": r2_source,
+        "development": _development(params, prevalence, r2, n - n_test),
+        "validation": _validation(modality, base, target, prevalence, n_test),
+    }  # fmt: skip
+
+
+def _development(params: dict[str, int], prevalence: float, r2: float, available: int) -> dict:
+    out = {}
+    for strategy, p in params.items():
+        criteria = development(parameters=p, prevalence=prevalence, r2_cs=r2)
+        final = binding(criteria)
+        out[strategy] = {"parameters": p, "criteria": [c.to_dict() for c in criteria],
+                         "binding": final.name, "n": final.n,
+                         "met": available >= final.n}  # fmt: skip
+    return out
+
+
+def _validation(modality: Any, base: BaseModel, target: Any, prevalence: float,
+                n_test: int) -> dict[str, Any]:  # fmt: skip
+    """The base's linear predictor on the target's patients gives the LP distribution; its
+    source AUROC the anticipated C-statistic."""
+    scores = np.clip(predict(modality, base.model, base.schema, target), 1e-6, 1 - 1e-6)
+    lp = np.log(scores / (1 - scores))
+    auroc = (base.training.get("test_metrics") or {}).get("auroc") or 0.7
+    criteria = validation(prevalence=prevalence, c_statistic=min(max(auroc, 0.55), 0.95),
+                          lp_mean=float(lp.mean()), lp_sd=float(lp.std()))  # fmt: skip
+    return {
+        "lp_mean": float(lp.mean()), "lp_sd": float(lp.std()), "c_statistic": auroc,
+        "criteria": [{**c.to_dict(), "supported": n_test >= c.n} for c in criteria],
+    }  # fmt: skip
