@@ -72,6 +72,17 @@ def test_every_point_of_the_grid_is_written(study_run):
     assert [e["fraction"] for e in curve] == [0.5, 1.0] and curve[0]["n_seeds"] == 2
     assert study["conclusions"]["sentences"]
     assert study["conclusions"]["metric"] == "auroc"
+    # Riley et al.'s minimum sample sizes, per strategy, at the conservative R-squared
+    from medadapt.evaluate.samplesize import binding, development
+
+    size = study["sample_size"]
+    assert set(size["strategies"]) == {"head_only", "bottleneck"}
+    for entry in size["strategies"].values():
+        criteria = development(parameters=entry["parameters"], prevalence=size["prevalence"],
+                               r2_cs=size["r2_cs"])  # fmt: skip
+        expected = binding(criteria)
+        assert entry["n_needed"] == expected.n and entry["met"] == (size["n_train"] >= expected.n)
+    assert "Sample size: what the criteria predict" in (root / "out" / "report.html").read_text()
 
 
 def test_a_rerun_resumes_from_the_finished_points(study_run):

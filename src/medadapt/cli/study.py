@@ -103,6 +103,8 @@ def _finish(study: dict, out: Path) -> None:
     study["notes"] = [found["too_good"]] if found.get("too_good") else []
     atomic_write_bytes(out / "study.json", json.dumps(study, indent=1).encode())
     study_report(study, curves, found).write(out / "report.html")
+    if study.get("sample_size"):
+        stdout.print(_sample_size_line(study["sample_size"]))
     for finding in study["sufficiency"]:
         if finding["level"] == "warning":
             warn(finding["message"])
@@ -141,3 +143,12 @@ Images, with a given base: medadapt study --data new.npz --base base/ --fraction
 --out study-new
 """,
 )
+
+
+def _sample_size_line(entry: dict) -> str:
+    """One line: each strategy's minimum patients by Riley et al.'s criteria."""
+    from medadapt.workflows.labels import label
+
+    needs = "; ".join(f"{label(s)} {e['n_needed']}" for s, e in entry["strategies"].items())
+    return (f"sample size (Riley et al., conservative R-squared): minimum patients {needs}; "
+            f"the target has {entry['n_train']} to train (necessary, not sufficient)")  # fmt: skip

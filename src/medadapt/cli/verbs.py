@@ -163,9 +163,13 @@ def _adapt(**values: Any) -> None:
             seed=values["seed"], report=values["report"], progress=step,
         )  # fmt: skip
     summary["adapter"] = str(out)
+    info = summary["data_summary"]
+    if info.get("sample_size"):
+        from medadapt.workflows.sample_size import sample_size_line
+
+        stdout.print(sample_size_line(info["sample_size"], modality.noun))
     print_skipped(summary)
     warn_all(summary["warnings"])
-    info = summary["data_summary"]
     where = f" of {values['group']}" if values["group"] else ""
     title = f"{summary['name']}: {info['n_test']} held-out {modality.noun}{where}"
     print_result(title, summary["test"], summary["task"], modality.noun)

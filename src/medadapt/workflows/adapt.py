@@ -25,6 +25,7 @@ from medadapt.results import AdapterRecord
 from medadapt.train.fitting import Adaptation, adapt, training_config
 from medadapt.workflows import growth
 from medadapt.workflows.adapt_samples import GroupSamples, pick_samples
+from medadapt.workflows.sample_size import adapter_sample_size
 from medadapt.workflows.scoring import evaluate_model
 from medadapt.workflows.train_base import Progress, epoch_reporter
 
@@ -93,10 +94,12 @@ def adapt_job(
     )  # fmt: skip
     notes = _warnings(modality, picked.train, picked.n_seen, len(picked.chosen), group)
     warnings = notes + warnings + modality.sample_notes(base.schema, picked.train)
+    sample_size = adapter_sample_size(modality, base, result.trainable_params, picked.train,
+                                      picked.test)  # fmt: skip
     adapter_record = _adapter_record(
         modality, base, base_dir, result, picked, options, method=method, group=group,
         train_fraction=train_fraction, evaluation=evaluation, base_scores=base_scores,
-        extension=extension, split=summary,
+        extension=extension, split=summary, sample_size=sample_size,
     )  # fmt: skip
     output = _save_and_describe(
         modality, out, base_dir, base, result, adapter_record, record, raw,
@@ -220,6 +223,7 @@ def _adapter_record(
     base_scores: dict[str, Any] | None,
     extension: dict[str, Any],
     split: Any,
+    sample_size: dict[str, Any] | None = None,
 ) -> AdapterRecord:
     """What is recorded beside the adapter: its task, data counts, metrics and split."""
     schema = base.schema
@@ -243,6 +247,7 @@ def _adapter_record(
             n_seen=picked.n_seen,
             n_seen_training=int(picked.seen[picked.used].sum()),
             n_kept_out=int(picked.base_test[picked.chosen].sum()),
+            **({"sample_size": sample_size} if sample_size else {}),
         ),
         skipped_files=getattr(getattr(picked.samples, "info", None), "skipped", []),
         metrics=evaluation["overall"],

@@ -125,3 +125,70 @@ def _validation(modality: Any, base: BaseModel, target: Any, prevalence: float,
         "lp_mean": float(lp.mean()), "lp_sd": float(lp.std()), "c_statistic": auroc,
         "criteria": [{**c.to_dict(), "supported": n_test >= c.n} for c in criteria],
     }  # fmt: skip
+
+
+def adapter_sample_size(modality: Any, base: BaseModel, parameters: int, train: Any,
+                        test: Any) -> dict[str, Any] | None:  # fmt: skip
+    """What ``adapt`` records and prints: the development criteria for this adapter read as
+    a new model with its trainable ``parameters``, and whether its test samples support
+    precise O/E, calibration slope and C-statistic; None when the criteria do not apply
+    (not a binary outcome, or one class only)."""
+    if modality.task(base.schema) != "binary" or not parameters:
+        return None
+    labels = np.concatenate([np.asarray(train.labels), np.asarray(test.labels)])
+    prevalence = float(np.mean(labels == 1))
+    if not 0 < prevalence < 1 or len(test) == 0:
+        return None
+    r2, r2_source = anticipated_r2(base, prevalence)
+    final = binding(development(parameters=parameters, prevalence=prevalence, r2_cs=r2))
+    checked = _validation(modality, base, test, prevalence, len(test))
+    return {
+        "parameters": parameters, "prevalence": round(prevalence, 4), "r2_cs": round(r2, 4),
+        "r2_source": r2_source, "criterion": final.name, "n_needed": final.n,
+        "n_train": len(train), "met": len(train) >= final.n,
+        "test_supports": {c["name"]: c["supported"] for c in checked["criteria"]},
+        "test_needs": {c["name"]: c["n"] for c in checked["criteria"]}, "source": SOURCE,
+    }  # fmt: skip
+
+
+def sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str:
+    """The one line ``adapt`` prints about it."""
+    needs = ", ".join(f"{k} {v}" for k, v in entry["test_needs"].items())
+    return (
+        f"sample size (Riley et al.): read as a new model, its {entry['parameters']} parameters "
+        f"would need {entry['n_needed']} {noun} (criterion {entry['criterion']}); "
+        f"{entry['n_train']} trained it ({'met' if entry['met'] else 'not met'}: necessary, "
+        f"not sufficient); precise O/E, slope, C need {needs} test {noun}, "
+        f"{sum(entry['test_supports'].values())} of 3 supported by this test set"
+    )
+
+
+ASSUMED_C = 0.75  # a study trains its own base: the C-statistic it will reach is not known yet
+
+
+def study_sample_size(modality: Any, schema: Any, parameters: dict[str, int], train: Any,
+                      test: Any) -> dict[str, Any] | None:  # fmt: skip
+    """For ``study``: each strategy's development criteria at the conservative default
+    R-squared (the study's base is not trained yet), and whether the target's test samples
+    support precise O/E and C-statistic (at an assumed C of 0.75); None when they do not
+    apply."""
+    if modality.task(schema) != "binary":
+        return None
+    labels = np.concatenate([np.asarray(train.labels), np.asarray(test.labels)])
+    prevalence = float(np.mean(labels == 1))
+    if not 0 < prevalence < 1:
+        return None
+    r2 = NAGELKERKE_DEFAULT * max_cox_snell(prevalence)
+    strategies = {}
+    for strategy, p in parameters.items():
+        final = binding(development(parameters=p, prevalence=prevalence, r2_cs=r2))
+        strategies[strategy] = {"parameters": p, "criterion": final.name, "n_needed": final.n,
+                                "met": len(train) >= final.n}  # fmt: skip
+    oe, _slope, c = validation(prevalence=prevalence, c_statistic=ASSUMED_C,
+                               lp_mean=0.0, lp_sd=1.0)  # fmt: skip
+    return {
+        "prevalence": prevalence, "r2_cs": r2,
+        "r2_source": "conservative default (Nagelkerke R-squared 0.15, Riley et al. 2020)",
+        "n_train": len(train), "n_test": len(test), "strategies": strategies,
+        "test_needs": {"O/E": oe.n, f"C (assumed {ASSUMED_C})": c.n}, "source": SOURCE,
+    }  # fmt: skip

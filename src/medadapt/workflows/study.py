@@ -26,6 +26,7 @@ from medadapt.modalities.base import Modality, Reading
 from medadapt.modalities.bundle import BaseModel
 from medadapt.results import StudyPoint
 from medadapt.workflows import study_points
+from medadapt.workflows.sample_size import study_sample_size
 from medadapt.workflows.splitting import adapter_split, select
 from medadapt.workflows.study_grid import FRACTIONS, STRATEGIES, StudyConfig, StudyData
 
@@ -165,8 +166,16 @@ def run_study(
             "classes": classes,
         },
         "sufficiency": [f.to_dict() for f in findings],
+        "sample_size": _sample_size(modality, prepared, config, options),
         "points": done,
     }
+
+
+def _sample_size(modality: Modality, prepared: StudyData, config: StudyConfig, options: Any):
+    """Riley et al.'s criteria for each strategy on the target (None where they do not apply)."""
+    params = study_points.parameter_counts(modality, prepared.schema, config, options)
+    return study_sample_size(modality, prepared.schema, params, prepared.target_train,
+                             prepared.target_test)  # fmt: skip
 
 
 def n_steps(modality: Modality, config: StudyConfig) -> int:

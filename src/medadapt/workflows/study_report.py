@@ -95,6 +95,7 @@ def study_report(study: dict[str, Any], curves: dict[str, Any], found: dict[str,
     )
     report.summary(_summary_lines(study, found))
     _sufficiency(report, study)
+    _sample_size(report, study)
     metric = found["metric"]
     _learning_curves(report, study, curves, metric)
     _strategy_table(report, config["fractions"], curves[metric], metric)
@@ -333,3 +334,26 @@ def _card(report: Report, study: dict[str, Any], found: dict[str, Any]) -> None:
             ),
         ],
     )
+
+
+def _sample_size(report: Report, study: dict[str, Any]) -> None:
+    """Riley et al.'s minimum sample sizes, before the learning curves show what happened."""
+    entry = study.get("sample_size")
+    if not entry:
+        return
+    report.section(
+        "Sample size: what the criteria predict",
+        f"Riley et al.'s criteria for the target group (prevalence {entry['prevalence']:.3f}, "
+        f"anticipated Cox-Snell R-squared {entry['r2_cs']:.3f}, {entry['r2_source']}). Each "
+        "strategy is read as a new model with its trainable parameters, the most conservative "
+        "reading: an adapter starts from the base's knowledge, and a criterion met is "
+        f"necessary, not sufficient. Source: {entry['source']}.",
+    )
+    rows = [[label(s), e["parameters"], e["n_needed"], e["criterion"],
+             f"{'yes' if e['met'] else 'no'} ({entry['n_train']})"]
+            for s, e in entry["strategies"].items()]  # fmt: skip
+    report.table(["strategy", "trainable parameters", "minimum patients", "binding criterion",
+                  "met by the target's training rows"], rows)  # fmt: skip
+    needs = "; ".join(f"{k}: {v}" for k, v in entry["test_needs"].items())
+    report.paragraph(f"Test patients for a 95% CI of width 0.2 (O/E) and 0.1 (C-statistic): "
+                     f"{needs}; this study holds out {entry['n_test']}.")  # fmt: skip
