@@ -400,6 +400,8 @@ CASES = [
     case("federate client: too few rows", "federate", "client", "--server", "127.0.0.1:9",
          "--site", "A", "--data", "{tmp}/few.csv", "--base", "{base}", "--insecure",
          flag="--data", says="too few to train and test", existing={"few.csv": FEW_ROWS}),
+    case("federate certificates: --out holds some", "federate", "certificates", "--out",
+         "{tmp}/c", flag="--force", says="already holds ca.crt", existing={"c/ca.crt": "mine"}),
     case("federate client: no root certificates", "federate", "client", "--server",
          "127.0.0.1:9", "--site", "A", "--data", "{heart}", "--base", "{base}",
          flag="--root-certificates", says="TLS is on"),

@@ -304,3 +304,28 @@ build_command(
     """,
     name="client",
 )  # fmt: skip
+
+
+@federate_app.command("certificates")
+def certificates(
+    out: Path = typer.Option(..., "--out", help="Folder for ca.crt, server.pem, server.key."),
+    host: list[str] = typer.Option(
+        ["127.0.0.1", "localhost"], "--host", help="Names and addresses the server is reached by."
+    ),
+    force: bool = typer.Option(False, "--force", help="Replace certificates already there."),
+) -> None:
+    """Make self-signed TLS certificates for a trial federation (a CA and a server
+    certificate). A real federation uses the hospitals' own PKI.
+
+    Example: medadapt federate certificates --out certs --host fl.example.org
+    """
+    from medadapt.federated.certificates import make_certificates
+    from medadapt.federated.deploy import CERTIFICATES
+
+    existing = [n for n in CERTIFICATES if (out / n).exists()]
+    if existing and not force:
+        raise ConfigError(f"--out {out} already holds {', '.join(existing)}: pass --force to "
+                          "replace them")  # fmt: skip
+    make_certificates(out, tuple(host))
+    stdout.print(f"wrote {out}/ca.crt (give it to each site), server.pem and server.key (keep "
+                 "them on the server)")  # fmt: skip
