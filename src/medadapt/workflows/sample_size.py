@@ -80,6 +80,12 @@ def check_sample_size(
     and testing it on ``test_fraction`` of those patients; counts and numbers only."""
     base = BaseModel.load(base_dir)
     modality = modality_of(base.kind)
+    if modality.kind != "tabular":
+        return {"applies": False, "why": (
+            f"check-data reads tables; for {modality.scope} the development criteria apply to "
+            "the adapter's parameters in the same way (see 'medadapt adapt', which records "
+            "them for binary classifiers), and the validation criteria need the model's scores "
+            "on the site's samples")}  # fmt: skip
     if modality.task(base.schema) != "binary":
         return {"applies": False, "why": "Riley et al.'s criteria here are for binary "
                 f"outcomes; this model's task is {modality.task(base.schema)}"}  # fmt: skip
