@@ -73,6 +73,11 @@ def test_only_adapter_tensors_counts_and_metrics_travel(federated):
     assert max(arrays) < 0.1 * 4 * n_params  # kilobytes, not the model
     assert {s.direction for s in outcome.messages} == {"to_site", "from_site"}
     assert len([s for s in outcome.messages if s.kind == "train"]) == 2 * len(SITES)
+    # differential privacy (server-side clipping and noise): the same run, another adapter
+    private = simulate(replace(run, rounds=1, personalise="none", clipping_norm=0.1,
+                               noise_multiplier=1.0))  # fmt: skip
+    noise = max(float((private.weights[k] - outcome.weights[k]).abs().max()) for k in adapter_keys)
+    assert noise > 1e-4 and all(bool(v.isfinite().all()) for v in private.weights.values())
 
 
 def test_each_site_is_scored_on_the_patients_adapt_would_hold_out(federated):
@@ -122,7 +127,10 @@ def test_a_site_that_cannot_take_part_is_named(federated):
     assert message.startswith("1 site(s) failed: round 1: site Nowhere: --groups: group(s) "
                               "'Nowhere' not found in column 'dataset'")  # fmt: skip
     assert message.endswith("pass --on-site-error continue to go on without it")
-    outcome = simulate(replace(run, sites=("Hungary", "Switzerland", "Nowhere"),
-                               on_site_error="continue"))  # fmt: skip
-    assert {e["site"] for e in outcome.final} == {"Hungary", "Switzerland"}
-    assert outcome.failures and "site Nowhere" in outcome.failures[0]["error"]
+    out = federated["root"] / "without_nowhere"
+    results = federate_job(replace(run, sites=("Hungary", "Switzerland", "Nowhere"),
+                                   on_site_error="continue"), out)  # fmt: skip
+    assert results["sites"]["Nowhere"]["n_test"] == 0 and "local" not in results["sites"]["Nowhere"]
+    assert results["sites"]["Hungary"]["federated"]["n"] == results["sites"]["Hungary"]["n_test"]
+    assert results["failures"] and "site Nowhere" in results["failures"][0]["error"]
+    assert (out / "adapter.json").is_file()

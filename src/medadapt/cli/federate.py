@@ -242,6 +242,9 @@ def _with_base(run, values, options, modality, out: Path, step):
 def _print(results: dict[str, Any], out: Path) -> None:
     from medadapt.cli.common import print_table
     from medadapt.evaluate.report.formatting import fmt
+    from medadapt.federated.results import finite
+
+    results = finite(results)  # a metric not defined at a site (NaN) shows as a dash
 
     rows = []
     for name, site in results["sites"].items():
@@ -252,6 +255,8 @@ def _print(results: dict[str, Any], out: Path) -> None:
     print_table("per site, held-out patients (accuracy at 0.5)",
                 ["site", "n", "federated", "local only", "pooled", "base", "federated AUROC"],
                 rows)  # fmt: skip
+    for failure in {f["error"].split(":", 1)[0]: f for f in results["failures"]}.values():
+        warn(f"round {failure['round']}: {failure['error']} (this site did not take part)")
     sizes = results["bytes"]
     stdout.print(
         f"{sizes['adapter_to_site']:,.0f} bytes of adapter per site per round "

@@ -27,7 +27,8 @@ def federate_job(run: FederatedRun, out: Path, *, progress=None) -> dict[str, An
     start = time.perf_counter()
     outcome = simulate(run)
     seconds = time.perf_counter() - start
-    data = read_sites(run)
+    taking_part = [entry["site"] for entry in outcome.final]  # without sites that failed
+    data = read_sites(run, sites=taking_part)
     references = reference_scores(run, data, progress)
     counts = {name: (len(site.train), len(site.test)) for name, site in data.sites.items()}
     results = summarise(run, outcome, references, seconds, counts=counts,

@@ -28,7 +28,7 @@ def reference_scores(run: FederatedRun, data: SiteData, progress=None) -> dict[s
     pooled = adapt(modality, base, data.samples.subset(pooled_rows), method=run.method,
                    name="pooled", train_config=config, seed=run.seed).model  # fmt: skip
     out: dict[str, dict[str, Any]] = {}
-    for name in run.sites:
+    for name in data.sites:
         if progress:
             progress(f"local-only reference adapter at {name}")
         test = data.test(name)
