@@ -5,8 +5,10 @@ float32 summation order: the server adds the sites' updates in the order they ar
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -31,7 +33,18 @@ SITES = ("Cleveland", "Hungary", "VA Long Beach")
 def medadapt(*args) -> subprocess.Popen:
     env = {**os.environ, "FLWR_TELEMETRY_ENABLED": "0"}
     return subprocess.Popen([sys.executable, "-m", "medadapt.cli", *map(str, args)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # fmt: skip
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop a medadapt process and everything it started (Flower's own processes too)."""
+    if process.poll() is None:
+        process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.communicate(timeout=30)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 def test_server_and_three_hospitals_over_tls_match_the_simulation(tmp_path):
@@ -56,9 +69,8 @@ def test_server_and_three_hospitals_over_tls_match_the_simulation(tmp_path):
     try:
         stdout, stderr = server.communicate(timeout=480)
     finally:
-        for client in clients:
-            client.terminate()
-            client.communicate(timeout=30)
+        for process in (*clients, server):
+            stop(process)
     assert server.returncode == 0, stdout + stderr
     assert "Traceback" not in stderr
     results = json.loads((out / "federated.json").read_text())

@@ -148,6 +148,7 @@ def _simulate(**values: Any) -> None:
 
         modality = modality_for_data(data, probes(values))
     options = options_for("train-base", modality, values, data).check("train-base", data=data)
+    _check_sites(run, values, modality, options)
     inputs.check_not_inside(out, data, "--data")
     staged = new_directory(out, force=values["force"], markers={"federated.json": "a run"})
     small_model_threads(modality)
@@ -159,12 +160,31 @@ def _simulate(**values: Any) -> None:
     _print(results, out)
 
 
+def _check_sites(run, values: dict[str, Any], modality, options) -> None:
+    """Every site is in the data, and the label is the base's, before Flower starts (a typo
+    is one error line, not a failed round)."""
+    from medadapt.modalities.base import Reading
+
+    if values["base"] is None:
+        reading = Reading(run.label, run.group_column, run.sites, run.id_column)
+        modality.read_training(run.data, options, reading)
+        return
+    from medadapt.federated.sites import read_sites
+    from medadapt.modalities.bundle import BaseModel
+    from medadapt.workflows.adapt import check_label
+
+    check_label(modality, BaseModel.load(run.base_dir).schema, run.label)
+    read_sites(run)
+
+
 def _server(**values: Any) -> None:
     from medadapt.federated import deploy
     from medadapt.modalities.bundle import BaseModel
 
     base, out = values["base"], values["out"]
     checks.port(values["port"])
+    if values["insecure"] and values["certificates"] is not None:
+        raise ConfigError("--insecure and --certificates contradict each other: drop one")
     deploy.check_certificates(values["certificates"], values["insecure"])
     fingerprint = BaseModel.load(base).fingerprint.weights
     run = _run(values, base_dir=Path(base).resolve(), data=None, label=None,
@@ -187,6 +207,15 @@ def _client(**values: Any) -> None:
     from medadapt.federated import deploy
 
     inputs.require_data(values["data"])
+    host, _, port = values["server"].rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(f"--server {values['server']!r} must be HOST:PORT (the server's "
+                          "--host and --port)")  # fmt: skip
+    checks.port(int(port))
+    roots = values["root_certificates"]
+    if roots is not None and not Path(roots).is_file():
+        raise ConfigError(f"--root-certificates {roots} is not a file: pass the federation's "
+                          "ca.crt")  # fmt: skip
     if not values["insecure"] and values["root_certificates"] is None:
         raise ConfigError(
             "--root-certificates ca.crt is required (TLS is on by default); or pass --insecure "
@@ -252,11 +281,15 @@ def _print(results: dict[str, Any], out: Path) -> None:
                                                                "base"))  # fmt: skip
         rows.append([name, site["n_test"], *(fmt(m.get("accuracy")) for m in (fed, local, pooled,
                      base)), fmt(fed.get("auroc"))])  # fmt: skip
-    print_table("per site, held-out patients (accuracy at 0.5)",
+    print_table("per site, held-out patients: accuracy at 0.5, and the federated AUROC",
                 ["site", "n", "federated", "local only", "pooled", "base", "federated AUROC"],
                 rows)  # fmt: skip
-    for failure in {f["error"].split(":", 1)[0]: f for f in results["failures"]}.values():
-        warn(f"round {failure['round']}: {failure['error']} (this site did not take part)")
+    from medadapt.federated.report import failure_lines, verdict_lines
+
+    for line in failure_lines(results["failures"], results["config"]["rounds"]):
+        warn(line)
+    for line in verdict_lines(results):
+        stdout.print(line)
     sizes = results["bytes"]
     stdout.print(
         f"{sizes['adapter_to_site']:,.0f} bytes of adapter per site per round "
@@ -315,7 +348,9 @@ build_command(
 def certificates(
     out: Path = typer.Option(..., "--out", help="Folder for ca.crt, server.pem, server.key."),
     host: list[str] = typer.Option(
-        ["127.0.0.1", "localhost"], "--host", help="Names and addresses the server is reached by."
+        ["127.0.0.1", "localhost"],
+        "--host",
+        help="Names and addresses the server is reached by (comma-separated, or --host repeated).",
     ),
     force: bool = typer.Option(False, "--force", help="Replace certificates already there."),
 ) -> None:
@@ -327,10 +362,13 @@ def certificates(
     from medadapt.federated.certificates import make_certificates
     from medadapt.federated.deploy import CERTIFICATES
 
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file: name a folder for the certificates")
+    hosts = tuple(h.strip() for value in host for h in value.split(",") if h.strip())
     existing = [n for n in CERTIFICATES if (out / n).exists()]
     if existing and not force:
         raise ConfigError(f"--out {out} already holds {', '.join(existing)}: pass --force to "
                           "replace them")  # fmt: skip
-    make_certificates(out, tuple(host))
+    make_certificates(out, hosts)
     stdout.print(f"wrote {out}/ca.crt (give it to each site), server.pem and server.key (keep "
                  "them on the server)")  # fmt: skip

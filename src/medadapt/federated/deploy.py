@@ -146,9 +146,16 @@ def submit(app: Path, home: Path, address: str, certificates: Path | None, insec
     (home / "config.toml").write_text("\n".join(lines) + "\n")
     env = flower_env(FLWR_HOME=str(home))
     with open(log, "wb") as out:
-        subprocess.run([_tool("flwr"), "run", str(app), "medadapt", "--stream"], cwd=app,
-                       env=env, stdout=out, stderr=subprocess.STDOUT, timeout=timeout,
-                       check=False)  # fmt: skip
+        try:
+            subprocess.run([_tool("flwr"), "run", str(app), "medadapt", "--stream"], cwd=app,
+                           env=env, stdout=out, stderr=subprocess.STDOUT, timeout=timeout,
+                           check=False)  # fmt: skip
+        except subprocess.TimeoutExpired:
+            raise DataError(
+                f"the federated run did not finish within --timeout {timeout:g} s (are all "
+                "sites connected? see flwr.log in --out); raise --timeout or start the "
+                "missing sites' clients"
+            ) from None
 
 
 def read_outcome(out: Path) -> dict[str, Any]:

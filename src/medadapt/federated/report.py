@@ -20,13 +20,16 @@ COLUMNS = (("federated", "federated"), ("personalised", "personalised"), ("local
 
 
 def federated_report(results: dict[str, Any]) -> Report:
-    config, sites = results["config"], results["sites"]
+    config = results["config"]
+    taking_part = [n for n, s in results["sites"].items() if s["n_test"]]
     report = Report(
-        title=f"Federated {config['method']} adapter over {len(sites)} sites",
+        title=f"Federated {config['method']} adapter over {len(taking_part)} sites",
         subtitle=f"{config['strategy']}, {config['rounds']} rounds of {config['local_epochs']} "
         f"local epoch(s); only adapter weights, counts and metrics left the sites",
     )
-    report.summary(summary_lines(results))
+    report.summary(verdict_lines(results) + summary_lines(results))
+    if results["failures"]:
+        report.warnings(failure_lines(results["failures"], config["rounds"]))
     for metric in SHOWN:
         report.section(f"Per site: {LABELS[metric]}")
         report.table(*site_table(results, metric))
@@ -35,9 +38,19 @@ def federated_report(results: dict[str, Any]) -> Report:
                   caption="Each site's AUROC and accuracy on its own held-out patients after "
                   "each round (no intervals: the final round's are in the tables).")  # fmt: skip
     report.section("What crossed the network", bytes_text(results["bytes"]))
-    if results["failures"]:
-        report.warnings([f"round {f['round']}: {f['error']}" for f in results["failures"]])
     return report
+
+
+def failure_lines(failures: list[dict[str, Any]], rounds: int) -> list[str]:
+    """One line per site that failed (its first failure), naming the round."""
+    first: dict[str, dict[str, Any]] = {}
+    for failure in failures:
+        first.setdefault(failure["error"].split(":", 1)[0], failure)
+    lines = []
+    for failure in first.values():
+        when = "the final round" if failure["round"] > rounds else f"round {failure['round']}"
+        lines.append(f"{when}: {failure['error']} (this site did not take part)")
+    return lines
 
 
 def summary_lines(results: dict[str, Any]) -> list[str]:
@@ -53,11 +66,13 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
             f"{average[key]['accuracy_sites']} sites; mean AUROC {fmt(auroc)} over "
             f"{average[key]['auroc_sites']} sites."
         )
-    undefined = [n for n, s in results["sites"].items() if _missing(s["federated"].get("auroc"))]
+    undefined = [n for n, s in results["sites"].items()
+                 if s["n_test"] and _missing(s["federated"].get("auroc"))]  # fmt: skip
     if undefined:
         lines.append(
-            f"AUROC is not defined at {', '.join(undefined)}: its held-out patients are all of "
-            "one class, so only accuracy is reported there."
+            f"AUROC is not defined at {', '.join(undefined)}: all its held-out patients have "
+            "the same outcome, so only accuracy is reported there (and accuracy is then the "
+            "share of them classified correctly)."
         )
     share = results["bytes"].get("share_of_full_model")
     if share is not None:
@@ -95,16 +110,17 @@ def site_table(results: dict[str, Any], metric: str) -> tuple[list[str], list[li
 
 def round_figure(rounds: list[dict[str, Any]], sites: list[str]):
     fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.6))
+    colours = {site: f"C{i}" for i, site in enumerate(sites)}  # a site keeps its colour
     for ax, metric in zip(axes, ("auroc", "accuracy"), strict=True):
         for site in sites:
             points = [(e["round"], e.get(metric)) for e in rounds if e["site"] == site]
             points = [(r, v) for r, v in points if not _missing(v)]
             if points:
-                ax.plot(*zip(*points, strict=True), marker="o", label=site)
+                ax.plot(*zip(*points, strict=True), marker="o", label=site, color=colours[site])
         ax.set_xlabel("round")
         ax.set_ylabel(LABELS[metric])
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
+        ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -122,3 +138,33 @@ def bytes_text(sizes: dict[str, Any]) -> str:
 
 def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def verdict_lines(results: dict[str, Any]) -> list[str]:
+    """In plain words: where the federated adapter is clearly better or worse than the base
+    alone (its accuracy interval clear of the base's value), and where the data cannot tell."""
+    better, worse, unclear = [], [], []
+    for name, site in results["sites"].items():
+        fed, base = site.get("federated") or {}, site.get("base") or {}
+        low, high, value = fed.get("accuracy_low"), fed.get("accuracy_high"), base.get("accuracy")
+        if not site["n_test"] or _missing(low) or _missing(high) or _missing(value):
+            continue
+        (better if low > value else worse if high < value else unclear).append(name)
+    lines = []
+    if better:
+        lines.append(f"The federated adapter is more accurate than the base alone at "
+                     f"{', '.join(better)} (its 95% interval is above the base's "
+                     "accuracy).")  # fmt: skip
+    if worse:
+        lines.append(f"It is less accurate than the base alone at {', '.join(worse)}.")
+    if unclear:
+        lines.append(f"At {', '.join(unclear)} the held-out patients cannot tell the federated "
+                     "adapter from the base alone (the interval includes the base's "
+                     "accuracy).")  # fmt: skip
+    small = [f"{n} ({s['n_test']} of {s['n_train'] + s['n_test']})"
+             for n, s in results["sites"].items()
+             if s["n_test"] and s["n_test"] < 0.2 * (s["n_train"] + s["n_test"])]  # fmt: skip
+    if small:
+        lines.append("Few test patients at " + ", ".join(small) + ": a site's test patients "
+                     "come only from patients the base model never trained on.")  # fmt: skip
+    return lines

@@ -57,11 +57,18 @@ def strategy_parameters(modality: Any, base: BaseModel) -> dict[str, int]:
     return out
 
 
-def anticipated_r2(base: BaseModel, prevalence: float) -> tuple[float, str]:
-    auroc = (base.training.get("test_metrics") or {}).get("auroc")
-    if auroc is not None and 0.5 < auroc < 1:
+def anticipated_r2(base: BaseModel, prevalence: float,
+                   target_auroc: float | None = None) -> tuple[float, str]:  # fmt: skip
+    """The R-squared the criteria assume: from the base's AUROC (the lower of its held-out
+    AUROC on the source and, when known, its AUROC on the target's samples), else the
+    conservative default."""
+    source = (base.training.get("test_metrics") or {}).get("auroc")
+    known = [(a, w) for a, w in ((source, "on its source"), (target_auroc, "at this site"))
+             if a is not None and 0.5 < a < 1]  # fmt: skip
+    if known:
+        auroc, where = min(known)
         return cox_snell_from_c(auroc, prevalence), (
-            f"from the base model's held-out AUROC on its source ({auroc:.3f})"
+            f"from the base model's AUROC {where} ({auroc:.3f}, the lower of what is known)"
         )
     return NAGELKERKE_DEFAULT * max_cox_snell(prevalence), (
         "conservative default (Nagelkerke R-squared 0.15, Riley et al. 2020)"
@@ -97,13 +104,14 @@ def check_sample_size(
     n, n_test = len(labels), round(test_fraction * len(labels))
     if not 0 < prevalence < 1:
         return {"applies": False, "why": f"the {n} {modality.noun} hold one class only"}
-    r2, r2_source = anticipated_r2(base, prevalence)
+    target_auroc = _base_auroc(modality, base, target)
+    r2, r2_source = anticipated_r2(base, prevalence, target_auroc)
     params = strategy_parameters(modality, base)
     return {
         "applies": True, "source": SOURCE, "n": n, "n_train": n - n_test, "n_test": n_test,
         "prevalence": prevalence, "r2_cs": r2, "r2_source": r2_source,
         "development": _development(params, prevalence, r2, n - n_test),
-        "validation": _validation(modality, base, target, prevalence, n_test),
+        "validation": _validation(modality, base, target, prevalence, n_test, target_auroc),
     }  # fmt: skip
 
 
@@ -118,13 +126,24 @@ def _development(params: dict[str, int], prevalence: float, r2: float, available
     return out
 
 
+def _base_auroc(modality: Any, base: BaseModel, samples: Any) -> float | None:
+    """The base model's AUROC on ``samples`` (None with one class)."""
+    from sklearn.metrics import roc_auc_score
+
+    labels = np.asarray(samples.labels) == 1
+    if labels.all() or not labels.any():
+        return None
+    return float(roc_auc_score(labels, predict(modality, base.model, base.schema, samples)))
+
+
 def _validation(modality: Any, base: BaseModel, target: Any, prevalence: float,
-                n_test: int) -> dict[str, Any]:  # fmt: skip
+                n_test: int, target_auroc: float | None = None) -> dict[str, Any]:  # fmt: skip
     """The base's linear predictor on the target's patients gives the LP distribution; its
     source AUROC the anticipated C-statistic."""
     scores = np.clip(predict(modality, base.model, base.schema, target), 1e-6, 1 - 1e-6)
     lp = np.log(scores / (1 - scores))
-    auroc = (base.training.get("test_metrics") or {}).get("auroc") or 0.7
+    source = (base.training.get("test_metrics") or {}).get("auroc")
+    auroc = min([a for a in (source, target_auroc) if a is not None] or [0.7])
     criteria = validation(prevalence=prevalence, c_statistic=min(max(auroc, 0.55), 0.95),
                           lp_mean=float(lp.mean()), lp_sd=float(lp.std()))  # fmt: skip
     return {
@@ -145,7 +164,7 @@ def adapter_sample_size(modality: Any, base: BaseModel, parameters: int, train: 
     prevalence = float(np.mean(labels == 1))
     if not 0 < prevalence < 1 or len(test) == 0:
         return None
-    r2, r2_source = anticipated_r2(base, prevalence)
+    r2, r2_source = anticipated_r2(base, prevalence, _base_auroc(modality, base, test))
     final = binding(development(parameters=parameters, prevalence=prevalence, r2_cs=r2))
     checked = _validation(modality, base, test, prevalence, len(test))
     return {

@@ -110,6 +110,11 @@ class TabularModality(Modality):
 
         schema: TableSchema = base.schema
         frame = read_table(data, text_columns=[schema.id_column, group_column])
+        if group_column is not None and group_column not in frame:
+            raise DataError(
+                f"--group-column {group_column!r} is not in the table; columns: "
+                f"{', '.join(map(str, frame.columns))}"
+            )
         if schema.label not in frame:
             raise DataError(
                 f"--data {data} has no label column {schema.label!r} (what the model predicts), "
