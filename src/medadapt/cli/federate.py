@@ -325,8 +325,8 @@ build_command(
     the sites train the adapter on their own rows and send back only its weights, counts and
     metrics. Writes the adapter, federated.json and report.html to --out.
 
-    Example: medadapt federate server --base base/ --groups Cleveland,Hungary,VA
-    --group-column dataset --certificates certs/ --rounds 10 --out fed
+    Example: medadapt federate server --base base/ --groups Cleveland,Hungary,"VA Long Beach"
+    --certificates certs/ --rounds 10 --out fed
     """,
     name="server",
 )
