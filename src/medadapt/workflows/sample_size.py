@@ -133,14 +133,20 @@ def _base_auroc(modality: Any, base: BaseModel, samples: Any) -> float | None:
     labels = np.asarray(samples.labels) == 1
     if labels.all() or not labels.any():
         return None
-    return float(roc_auc_score(labels, predict(modality, base.model, base.schema, samples)))
+    return float(roc_auc_score(labels, _risk(modality, base, samples)))
+
+
+def _risk(modality: Any, base: BaseModel, samples: Any) -> np.ndarray:
+    """The base's predicted probability of the outcome (class 1) per sample."""
+    scores = predict(modality, base.model, base.schema, samples)
+    return np.asarray(modality.task_scores(base.schema, scores), dtype=float)
 
 
 def _validation(modality: Any, base: BaseModel, target: Any, prevalence: float,
                 n_test: int, target_auroc: float | None = None) -> dict[str, Any]:  # fmt: skip
     """The base's linear predictor on the target's patients gives the LP distribution; its
     source AUROC the anticipated C-statistic."""
-    scores = np.clip(predict(modality, base.model, base.schema, target), 1e-6, 1 - 1e-6)
+    scores = np.clip(_risk(modality, base, target), 1e-6, 1 - 1e-6)
     lp = np.log(scores / (1 - scores))
     source = (base.training.get("test_metrics") or {}).get("auroc")
     auroc = min([a for a in (source, target_auroc) if a is not None] or [0.7])
