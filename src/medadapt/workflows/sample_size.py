@@ -104,14 +104,15 @@ def check_sample_size(
     n, n_test = len(labels), round(test_fraction * len(labels))
     if not 0 < prevalence < 1:
         return {"applies": False, "why": f"the {n} {modality.noun} hold one class only"}
-    target_auroc = _base_auroc(modality, base, target)
+    risk = _risk(modality, base, target)
+    target_auroc = _auroc(target, risk)
     r2, r2_source = anticipated_r2(base, prevalence, target_auroc)
     params = strategy_parameters(modality, base)
     return {
         "applies": True, "source": SOURCE, "n": n, "n_train": n - n_test, "n_test": n_test,
         "prevalence": prevalence, "r2_cs": r2, "r2_source": r2_source,
         "development": _development(params, prevalence, r2, n - n_test),
-        "validation": _validation(modality, base, target, prevalence, n_test, target_auroc),
+        "validation": _validation(base, risk, prevalence, n_test, target_auroc),
     }  # fmt: skip
 
 
@@ -126,14 +127,14 @@ def _development(params: dict[str, int], prevalence: float, r2: float, available
     return out
 
 
-def _base_auroc(modality: Any, base: BaseModel, samples: Any) -> float | None:
-    """The base model's AUROC on ``samples`` (None with one class)."""
+def _auroc(samples: Any, risk: np.ndarray) -> float | None:
+    """The AUROC of ``risk`` (the base's) on ``samples`` (None with one class)."""
     from sklearn.metrics import roc_auc_score
 
     labels = np.asarray(samples.labels) == 1
     if labels.all() or not labels.any():
         return None
-    return float(roc_auc_score(labels, _risk(modality, base, samples)))
+    return float(roc_auc_score(labels, risk))
 
 
 def _risk(modality: Any, base: BaseModel, samples: Any) -> np.ndarray:
@@ -142,11 +143,12 @@ def _risk(modality: Any, base: BaseModel, samples: Any) -> np.ndarray:
     return np.asarray(modality.task_scores(base.schema, scores), dtype=float)
 
 
-def _validation(modality: Any, base: BaseModel, target: Any, prevalence: float,
-                n_test: int, target_auroc: float | None = None) -> dict[str, Any]:  # fmt: skip
-    """The base's linear predictor on the target's patients gives the LP distribution; its
-    source AUROC the anticipated C-statistic."""
-    scores = np.clip(_risk(modality, base, target), 1e-6, 1 - 1e-6)
+def _validation(base: BaseModel, risk: np.ndarray, prevalence: float, n_test: int,
+                target_auroc: float | None = None) -> dict[str, Any]:  # fmt: skip
+    """The base's linear predictor on the target's patients (``risk``: its probabilities)
+    gives the LP distribution; the lower of its AUROC on the source and here the anticipated
+    C-statistic."""
+    scores = np.clip(risk, 1e-6, 1 - 1e-6)
     lp = np.log(scores / (1 - scores))
     source = (base.training.get("test_metrics") or {}).get("auroc")
     auroc = min([a for a in (source, target_auroc) if a is not None] or [0.7])
@@ -170,9 +172,11 @@ def adapter_sample_size(modality: Any, base: BaseModel, parameters: int, train: 
     prevalence = float(np.mean(labels == 1))
     if not 0 < prevalence < 1 or len(test) == 0:
         return None
-    r2, r2_source = anticipated_r2(base, prevalence, _base_auroc(modality, base, test))
+    risk = _risk(modality, base, test)
+    target_auroc = _auroc(test, risk)
+    r2, r2_source = anticipated_r2(base, prevalence, target_auroc)
     final = binding(development(parameters=parameters, prevalence=prevalence, r2_cs=r2))
-    checked = _validation(modality, base, test, prevalence, len(test))
+    checked = _validation(base, risk, prevalence, len(test))
     return {
         "parameters": parameters, "prevalence": round(prevalence, 4), "r2_cs": round(r2, 4),
         "r2_source": r2_source, "criterion": final.name, "n_needed": final.n,
