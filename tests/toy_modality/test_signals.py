@@ -97,23 +97,14 @@ def test_adapter_repairs_the_inverted_site(trained):
     assert (trained["adapter"] / "split.json").is_file()
 
 
+def _model_on_data(trained: dict[str, Path]) -> tuple:
+    """``--data``, ``--base`` and ``--adapter`` of the trained signals model."""
+    return ("--data", trained["data"], "--base", trained["base"], "--adapter", trained["adapter"])
+
+
 def test_evaluate_scores_only_the_adapters_held_out_recordings(trained):
     out = trained["root"] / "evaluation.json"
-    ok(
-        medadapt(
-            "evaluate",
-            "--data",
-            trained["data"],
-            "--base",
-            trained["base"],
-            "--adapter",
-            trained["adapter"],
-            "--group-column",
-            "site",
-            "--json",
-            out,
-        )
-    )
+    ok(medadapt("evaluate", *_model_on_data(trained), "--group-column", "site", "--json", out))
     evaluation = json.loads(out.read_text())
     adapted = json.loads((trained["root"] / "adapt.json").read_text())
     assert evaluation["n"] == adapted["metrics"]["n"]
@@ -122,19 +113,7 @@ def test_evaluate_scores_only_the_adapters_held_out_recordings(trained):
 
 def test_predict_writes_one_probability_per_recording(trained):
     out = trained["root"] / "predictions.csv"
-    ok(
-        medadapt(
-            "predict",
-            "--data",
-            trained["data"],
-            "--base",
-            trained["base"],
-            "--adapter",
-            trained["adapter"],
-            "--out",
-            out,
-        )
-    )
+    ok(medadapt("predict", *_model_on_data(trained), "--out", out))
     lines = out.read_text().splitlines()
     assert lines[0] == "p_abnormal,predicted"
     assert len(lines) == 1 + 3 * 150  # every site's recordings

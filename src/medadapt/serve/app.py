@@ -24,7 +24,7 @@ import medadapt
 from medadapt.serve.batching import MicroBatcher
 from medadapt.serve.handlers import add_error_handlers
 from medadapt.serve.limits import BodyLimit
-from medadapt.serve.routes import add_routes
+from medadapt.serve.routes import add_info_routes, add_predict_route
 from medadapt.serve.state import Route, ServingState
 from medadapt.serve.telemetry import RequestMetrics, Telemetry
 
@@ -75,14 +75,10 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(RequestMetrics, telemetry=telemetry)  # outermost: sees every answer
     add_error_handlers(app)
-    add_routes(
-        app,
-        state=state,
-        batcher=batcher,
-        telemetry=telemetry,
-        refresh=refresh,
-        authorize=authorize,
-    )
+    add_predict_route(app, state=state, batcher=batcher, telemetry=telemetry, refresh=refresh,
+                      authorize=authorize)  # fmt: skip
+    # authorize guards every route but /healthz
+    add_info_routes(app, state=state, telemetry=telemetry, authorize=authorize)
     app.state.serving = state
     app.state.batcher = batcher
     return app

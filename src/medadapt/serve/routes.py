@@ -1,7 +1,7 @@
 """The service's routes: ``POST /v1/predict``, ``GET /v1/adapters``, ``/healthz``, ``/metrics``.
 
-:func:`add_routes` adds them to the app :func:`medadapt.serve.app.create_app` builds; the
-predictions go through its micro-batcher.
+:func:`add_predict_route` and :func:`add_info_routes` add them to the app
+:func:`medadapt.serve.app.create_app` builds; the predictions go through its micro-batcher.
 """
 
 from __future__ import annotations
@@ -22,22 +22,6 @@ from medadapt.serve.schemas import AdapterInfo, PredictRequest, PredictResponse
 from medadapt.serve.state import NotFound, NotLoaded, Route, ServedBase, ServingState
 from medadapt.serve.telemetry import Telemetry
 from medadapt.serve.validation import check_instance
-
-
-def add_routes(
-    app: FastAPI,
-    *,
-    state: ServingState,
-    batcher: MicroBatcher,
-    telemetry: Telemetry,
-    refresh: Callable[..., None],
-    authorize: Callable[..., None],
-) -> None:
-    """Add every route; ``authorize`` guards all but ``/healthz``."""
-    add_predict_route(
-        app, state=state, batcher=batcher, telemetry=telemetry, refresh=refresh, authorize=authorize
-    )
-    add_info_routes(app, state=state, telemetry=telemetry, authorize=authorize)
 
 
 def add_predict_route(
