@@ -57,3 +57,71 @@ def test_check_data_refuses_an_unknown_group_in_one_line(base):
     assert result.code != 0
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: --group: group(s) 'Mars' not found")
+
+
+def test_check_data_continuous_outcome_uses_riley_part_one(tmp_path):
+    """A regression base (scikit-learn's diabetes data): criteria (i)-(iv) for a continuous
+    outcome, at the base's R-squared; no validation criteria, and it says why."""
+    from sklearn.datasets import load_diabetes
+
+    from medadapt.evaluate.samplesize_continuous import development_continuous
+
+    data = tmp_path / "diabetes.csv"
+    load_diabetes(as_frame=True, scaled=False).frame.to_csv(data, index=False)
+    base = tmp_path / "base"
+    train_base_job(data=data, out=base, label="target", n_boot=20, options=TabularOptions())
+    out = tmp_path / "n.json"
+    result = run_cli("check-data", "--data", data, "--base", base, "--json", out)
+    assert result.code == 0, result.stderr
+    figures = json.loads(out.read_text())
+    assert figures["task"] == "regression" and figures["r2_label"] == "R-squared"
+    text = " ".join(result.stdout.split())  # rich wraps long lines
+    assert "442 patients of --data (outcome mean 152, SD 77.1)" in text
+    assert "(iv) mean outcome within 10%" in text
+    lora = figures["development"]["lora"]
+    expected = development_continuous(parameters=lora["parameters"], r2=figures["r2"],
+                                      intercept=figures["mean"], sd=figures["sd"])  # fmt: skip
+    assert [c["n"] for c in lora["criteria"]] == [c.n for c in expected]
+    assert [c["name"] for c in lora["criteria"]] == ["i", "ii", "iii", "iv"]
+    assert figures["validation"]["criteria"] == []
+    assert "validation at this site: not computed" in text
+
+
+def test_check_data_more_than_two_classes_uses_pate_et_al(tmp_path):
+    """The heart data's five severity grades (num 0-4) at VA Long Beach: Pate et al.'s
+    multiclass criteria; (iii) is every grade's proportion within +-0.05."""
+    base = tmp_path / "base"
+    train_base_job(data=bundled_path(), out=base, label="num", group_column="dataset",
+                   groups=["Cleveland"], id_column="id", n_boot=20,
+                   options=TabularOptions())  # fmt: skip
+    out = tmp_path / "n.json"
+    result = run_cli("check-data", "--data", bundled_path(), "--base", base, "--group-column",
+                     "dataset", "--group", VA, "--json", out)  # fmt: skip
+    assert result.code == 0, result.stderr
+    figures = json.loads(out.read_text())
+    assert figures["task"] == "multiclass" and len(figures["prevalences"]) == 5
+    text = " ".join(result.stdout.split())  # rich wraps long lines
+    assert "200 patients of dataset = VA Long Beach (5 classes (proportions 0.26/" in text
+    assert "Pate et al." in text
+    worst = max(p * (1 - p) for p in figures["prevalences"])
+    for entry in figures["development"].values():
+        by = {c["name"]: c for c in entry["criteria"]}
+        assert by["iii"]["exact"] == pytest.approx((1.96 / 0.05) ** 2 * worst)
+        assert entry["n"] == max(c["n"] for c in entry["criteria"])
+
+
+def test_check_data_on_images_counts_patients_behind_the_images(tmp_path):
+    from tests.cli.workspace import TINY_IMAGE
+    from tests.train.image_data import OLD, write_npz
+
+    npz = write_npz(tmp_path / "old.npz", {c: 12 for c in OLD}, OLD)
+    base = tmp_path / "image_base"
+    trained = run_cli("train-base", "--data", npz, "--class-names", ",".join(OLD), *TINY_IMAGE,
+                      "--epochs", "1", "--out", base)  # fmt: skip
+    assert trained.code == 0, trained.stderr
+    result = run_cli("check-data", "--data", npz, "--base", base)
+    assert result.code == 0, result.stderr
+    text = " ".join(result.stdout.split())  # rich wraps long lines
+    assert "36 images of --data (3 classes" in text
+    assert "note: the criteria count patients" in text
+    assert "development: minimum images to adapt" in text

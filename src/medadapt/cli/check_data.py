@@ -50,32 +50,52 @@ def _check_data(**values: Any) -> None:
         write_outputs([(values["json_out"], _dumps(result))])
 
 
+LEGEND = {
+    "binary": "(i) expected shrinkage >= 0.9; (ii) optimism in Nagelkerke R-squared <= 0.05; "
+    "(iii) overall risk within +-0.05",
+    "multiclass": "(i) expected shrinkage >= 0.9 in every pair of classes; (ii) optimism in "
+    "Nagelkerke R-squared <= 0.05; (iii) every class's proportion within +-0.05",
+    "regression": "(i) expected shrinkage >= 0.9; (ii) optimism in R-squared <= 0.05; (iii) "
+    "residual SD within 10%; (iv) mean outcome within 10%",
+}
+
+
 def _print(result: dict[str, Any], values: dict[str, Any]) -> None:
     where = f"{values['group_column']} = {values['group']}" if values["group"] else "--data"
+    noun = result["noun"]
     stdout.print(
-        f"{result['n']} patients of {where} (prevalence {result['prevalence']:.3f}): "
-        f"{result['n_train']} to adapt on, {result['n_test']} to test it "
-        f"(--test-fraction {values['test_fraction']:g}); anticipated Cox-Snell R-squared "
-        f"{result['r2_cs']:.3f}, {result['r2_source']}"
+        f"{result['n']} {noun} of {where} ({result['outcome']}): {result['n_train']} to adapt "
+        f"on, {result['n_test']} to test it (--test-fraction {values['test_fraction']:g}); "
+        f"anticipated {result['r2_label']} {result['r2']:.3f}, {result['r2_source']}"
     )
+    names = [c["name"] for c in next(iter(result["development"].values()))["criteria"]]
     rows = []
     for strategy, entry in result["development"].items():
         by = {c["name"]: c["n"] for c in entry["criteria"]}
-        rows.append([LABELS.get(strategy, strategy), entry["parameters"], by["i"], by["ii"],
-                     by["iii"], f"{entry['n']} ({entry['binding']})",
+        rows.append([LABELS.get(strategy, strategy), entry["parameters"],
+                     *(by[name] for name in names), f"{entry['n']} ({entry['binding']})",
                      "yes" if entry["met"] else f"no: {result['n_train']}"])  # fmt: skip
-    print_table("development: minimum patients to adapt (Riley et al. criteria i-iii)",
-                ["strategy", "params", "(i)", "(ii)", "(iii)", "needs", "enough?"],
+    print_table(f"development: minimum {noun} to adapt (criteria {names[0]}-{names[-1]})",
+                ["strategy", "params", *(f"({n})" for n in names), "needs", "enough?"],
                 rows)  # fmt: skip
-    vrows = [[c["description"], c["n"], f"{c['events']:.0f}",
-              "yes" if c["supported"] else f"no: {result['n_test']}"]
-             for c in result["validation"]["criteria"]]  # fmt: skip
-    print_table("validation at this site: test patients for precise estimates",
-                ["estimate", "needs", "events", "supported?"], vrows)  # fmt: skip
-    stdout.print("(i) expected shrinkage >= 0.9; (ii) optimism in Nagelkerke R-squared <= 0.05; "
-                 "(iii) overall risk within +-0.05")  # fmt: skip
+    _print_validation(result)
+    stdout.print(LEGEND[result["task"]])
+    if result.get("unit_note"):
+        stdout.print(f"note: {result['unit_note']}")
     stdout.print(CAVEAT)
     stdout.print(f"source: {result['source']}")
+
+
+def _print_validation(result: dict[str, Any]) -> None:
+    checked = result["validation"]
+    if not checked["criteria"]:
+        stdout.print(f"validation at this site: not computed: {checked['why']}")
+        return
+    rows = [[c["description"], c["n"], f"{c['events']:.0f}",
+             "yes" if c["supported"] else f"no: {result['n_test']}"]
+            for c in checked["criteria"]]  # fmt: skip
+    print_table(f"validation at this site: test {result['noun']} for precise estimates",
+                ["estimate", "needs", "events", "supported?"], rows)  # fmt: skip
 
 
 build_command(
@@ -83,9 +103,11 @@ build_command(
     """How much data is enough? Riley et al.'s sample-size criteria, before any training.
 
     For each adaptation strategy: the minimum patients to adapt (expected shrinkage >= 0.9,
-    optimism in R-squared <= 0.05, overall risk within +-0.05), and for the site's test set the
-    patients needed for precise O/E, calibration slope and C-statistic. Exits 0 even when the
-    data are short; --json writes the figures.
+    optimism in R-squared <= 0.05, overall risk within +-0.05; continuous outcomes: residual
+    SD and mean within 10%; more than two classes: Pate et al. 2023), and for the site's test
+    set (binary outcomes) the patients needed for precise O/E, calibration slope and
+    C-statistic. Tables and images; exits 0 even when the data are short; --json writes the
+    figures.
 
     Example: medadapt check-data --data heart.csv --base base/ --group-column dataset
     --group "VA Long Beach"

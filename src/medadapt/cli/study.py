@@ -150,5 +150,6 @@ def _sample_size_line(entry: dict) -> str:
     from medadapt.workflows.labels import label
 
     needs = "; ".join(f"{label(s)} {e['n_needed']}" for s, e in entry["strategies"].items())
-    return (f"sample size (Riley et al., conservative R-squared): minimum patients {needs}; "
+    who = entry["source"].split(" Stat")[0]
+    return (f"sample size ({who}, conservative R-squared): minimum patients {needs}; "
             f"the target has {entry['n_train']} to train (necessary, not sufficient)")  # fmt: skip

@@ -49,12 +49,12 @@ class Criterion:
 
     def to_dict(self) -> dict:
         return {"name": self.name, "description": self.description, "n": self.n,
-                "events": round(self.events, 1),
+                "events": None if math.isnan(self.events) else round(self.events, 1),
                 "events_per_parameter": None if self.per_parameter is None
                 else round(self.per_parameter, 2), "exact": self.exact}  # fmt: skip
 
 
-def _criterion(name: str, description: str, exact: float, prevalence: float,
+def make_criterion(name: str, description: str, exact: float, prevalence: float,
                parameters: int | None) -> Criterion:  # fmt: skip
     n = math.ceil(exact - 1e-9)
     events = n * prevalence
@@ -69,7 +69,7 @@ def max_cox_snell(prevalence: float) -> float:
     return 1 - math.exp(2 * log_likelihood)
 
 
-def _shrinkage_n(parameters: int, r2_cs: float, shrinkage: float) -> float:
+def shrinkage_n(parameters: int, r2_cs: float, shrinkage: float) -> float:
     return parameters / ((shrinkage - 1) * math.log(1 - r2_cs / shrinkage))
 
 
@@ -90,17 +90,17 @@ def development(
         raise ValueError(f"parameters must be at least 1; got {parameters}")
     s_vh = r2_cs / (r2_cs + optimism * max_cox_snell(prevalence))
     out = [
-        _criterion("i", f"expected shrinkage >= {shrinkage:g}",
-                   _shrinkage_n(parameters, r2_cs, shrinkage), prevalence, parameters),
-        _criterion("ii", f"optimism in Nagelkerke R-squared <= {optimism:g}",
-                   _shrinkage_n(parameters, r2_cs, s_vh), prevalence, parameters),
-        _criterion("iii", f"overall risk within +-{margin:g}",
+        make_criterion("i", f"expected shrinkage >= {shrinkage:g}",
+                   shrinkage_n(parameters, r2_cs, shrinkage), prevalence, parameters),
+        make_criterion("ii", f"optimism in Nagelkerke R-squared <= {optimism:g}",
+                   shrinkage_n(parameters, r2_cs, s_vh), prevalence, parameters),
+        make_criterion("iii", f"overall risk within +-{margin:g}",
                    (Z / margin) ** 2 * prevalence * (1 - prevalence), prevalence, parameters),
     ]  # fmt: skip
     if mape is not None:
         log_n = (-0.508 + 0.259 * math.log(prevalence) + 0.504 * math.log(parameters)
                  - math.log(mape)) / 0.544  # fmt: skip
-        out.append(_criterion("iv", f"mean absolute prediction error <= {mape:g}",
+        out.append(make_criterion("iv", f"mean absolute prediction error <= {mape:g}",
                               math.exp(log_n), prevalence, parameters))  # fmt: skip
     return out
 
@@ -150,11 +150,11 @@ def validation(
     se_slope, se_c = slope_width / (2 * Z), c_width / (2 * Z)
     n_c = optimize.brentq(lambda n: _c_statistic_se(c_statistic, prevalence, n) - se_c, 2, 1e9)
     return [
-        _criterion("O/E", f"observed/expected ratio, 95% CI width {oe_width:g}",
+        make_criterion("O/E", f"observed/expected ratio, 95% CI width {oe_width:g}",
                    (1 - prevalence) / (prevalence * se_oe**2), prevalence, None),
-        _criterion("slope", f"calibration slope, 95% CI width {slope_width:g}",
+        make_criterion("slope", f"calibration slope, 95% CI width {slope_width:g}",
                    slope_variance_one / se_slope**2, prevalence, None),
-        _criterion("C", f"C-statistic, 95% CI width {c_width:g}", n_c, prevalence, None),
+        make_criterion("C", f"C-statistic, 95% CI width {c_width:g}", n_c, prevalence, None),
     ]  # fmt: skip
 
 

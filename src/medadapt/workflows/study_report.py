@@ -343,8 +343,8 @@ def _sample_size(report: Report, study: dict[str, Any]) -> None:
         return
     report.section(
         "Sample size: what the criteria predict",
-        f"Riley et al.'s criteria for the target group (prevalence {entry['prevalence']:.3f}, "
-        f"anticipated Cox-Snell R-squared {entry['r2_cs']:.3f}, {entry['r2_source']}). Each "
+        f"The published minimum-sample-size criteria for the target group ({entry['outcome']}, "
+        f"anticipated {entry['r2_label']} {entry['r2']:.3f}, {entry['r2_source']}). Each "
         "strategy is read as a new model with its trainable parameters, the most conservative "
         "reading: an adapter starts from the base's knowledge, and a criterion met is "
         f"necessary, not sufficient. Source: {entry['source']}.",
@@ -355,5 +355,7 @@ def _sample_size(report: Report, study: dict[str, Any]) -> None:
     report.table(["strategy", "trainable parameters", "minimum patients", "binding criterion",
                   "met by the target's training rows"], rows)  # fmt: skip
     needs = "; ".join(f"{k}: {v}" for k, v in entry["test_needs"].items())
+    if not needs:
+        return
     report.paragraph(f"Test patients for a 95% CI of width 0.2 (O/E) and 0.1 (C-statistic): "
                      f"{needs}; this study holds out {entry['n_test']}.")  # fmt: skip

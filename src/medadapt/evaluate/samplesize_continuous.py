@@ -1,0 +1,102 @@
+"""Minimum sample size to develop a model of a continuous outcome (Riley et al., Stat Med
+2019;38:1262-75, part I; BMJ 2020;368:m441), for ``p`` predictor parameters and an anticipated
+adjusted R-squared ``R2``:
+
+(i)   expected shrinkage >= ``shrinkage`` (0.9): the smallest n (from p + 2) with
+      ``S = 1 + (p - 2) / (n ln(1 - R2_app))``, where the apparent R-squared is
+      ``R2_app = (R2 (n - p - 1) + p) / (n - 1)``;
+(ii)  optimism ``R2_app - R2 <= optimism`` (0.05): ``n = 1 + p (1 - R2) / optimism``;
+(iii) the residual standard deviation within a multiplicative margin of error ``mmoe`` (1.1):
+      the smallest n whose 95% interval for the SD, ``sqrt(df / chi2_{0.025, df})`` with
+      ``df = n - p - 1``, is at most ``mmoe``;
+(iv)  the mean outcome (the intercept at mean predictors) within the same margin: the
+      smallest n with ``t_{0.975, n-p-1} sqrt(sd^2 (1 - R2) / n) <= (mmoe - 1) |intercept|``;
+      only when the intercept and the outcome's SD are given.
+
+Every n is rounded up to a whole patient.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from scipy import stats
+
+from medadapt.evaluate.samplesize import Criterion
+
+
+@dataclass(frozen=True)
+class InterceptInterval:
+    """The 95% interval of the mean outcome at a sample size (pmsampsize reports it)."""
+
+    n: int
+    low: float
+    high: float
+
+
+def _expected_shrinkage(n: int, parameters: int, r2: float) -> float:
+    r2_app = (r2 * (n - parameters - 1) + parameters) / (n - 1)
+    return 1 + (parameters - 2) / (n * math.log(1 - r2_app))
+
+
+def _smallest(first: int, ok) -> int:
+    """The smallest integer n >= ``first`` with ``ok(n)`` (``ok`` is monotone)."""
+    high = max(first, 2)
+    while not ok(high):
+        high *= 2
+    low = first
+    while low < high:
+        middle = (low + high) // 2
+        low, high = (low, middle) if ok(middle) else (middle + 1, high)
+    return low
+
+
+def _item(name: str, description: str, n: int) -> Criterion:
+    return Criterion(name, description, n, float("nan"), None, float(n))
+
+
+def development_continuous(
+    *, parameters: int, r2: float, shrinkage: float = 0.9, optimism: float = 0.05,
+    mmoe: float = 1.1, intercept: float | None = None, sd: float | None = None,
+) -> list[Criterion]:  # fmt: skip
+    """Riley et al.'s criteria (i)-(iv) for a continuous outcome (see the module docstring).
+    Events do not apply: each criterion's ``events`` is NaN and ``per_parameter`` None."""
+    if not 0 < r2 < 1:
+        raise ValueError(f"the anticipated R-squared must be in (0, 1); got {r2:g}")
+    if parameters < 1:
+        raise ValueError(f"parameters must be at least 1; got {parameters}")
+    p = parameters
+    n1 = _smallest(p + 2, lambda n: _expected_shrinkage(n, p, r2) >= shrinkage)
+    n2 = math.ceil(1 + p * (1 - r2) / optimism - 1e-9)
+    n3 = _smallest(p + 2, lambda n: _sd_ratio(n - p - 1) <= mmoe)
+    out = [
+        _item("i", f"expected shrinkage >= {shrinkage:g}", n1),
+        _item("ii", f"optimism in R-squared <= {optimism:g}", n2),
+        _item("iii", f"residual SD within a factor {mmoe:g}", n3),
+    ]
+    if intercept is not None and sd is not None and intercept != 0:
+        allowed = (mmoe - 1) * abs(intercept)
+        n4 = _smallest(p + 2, lambda n: _half_width(n, p, r2, sd) <= allowed)
+        out.append(_item("iv", f"mean outcome within a factor {mmoe:g}", n4))
+    return out
+
+
+def _sd_ratio(df: int) -> float:
+    return math.sqrt(df / stats.chi2.ppf(0.025, df))
+
+
+def _half_width(n: int, parameters: int, r2: float, sd: float) -> float:
+    return float(stats.t.ppf(0.975, n - parameters - 1)) * math.sqrt(sd**2 * (1 - r2) / n)
+
+
+def intercept_interval(n: int, *, parameters: int, r2: float, intercept: float,
+                       sd: float) -> InterceptInterval:  # fmt: skip
+    """The 95% interval of the mean outcome with ``n`` patients."""
+    half = _half_width(n, parameters, r2, sd)
+    return InterceptInterval(n, intercept - half, intercept + half)
+
+
+def shrinkage_at(n: int, *, parameters: int, r2: float) -> float:
+    """The expected shrinkage with ``n`` patients (pmsampsize prints it per criterion)."""
+    return _expected_shrinkage(n, parameters, r2)
