@@ -4,6 +4,7 @@ is readable and of the data's modality, no output lands on an input."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +16,31 @@ __all__ = [
     "check_not_inside",
     "methods",
     "modality_of_base",
+    "reference_text",
     "registered",
     "require_data",
 ]
 
 
+def reference_text(data: Path | str) -> str:
+    """``--data`` as typed: the command line made a path of it, which folds a URL's ``//``
+    (``dicomweb+http://pacs/...`` arrives as ``dicomweb+http:/pacs/...``)."""
+    text = str(data)
+    match = re.match(r"(?i)(dicomweb\+https?):/+", text)
+    return f"{match.group(1)}://{text[match.end() :]}" if match else text
+
+
 def require_data(data: Path) -> None:
-    """``--data`` must exist before anything else is said about it."""
+    """``--data`` must exist before anything else is said about it (a PACS reference reaches
+    here only in the commands that cannot read one)."""
+    from medadapt.data.dicomweb import is_reference, parse_reference
+
+    text = reference_text(data)
+    if is_reference(text):
+        raise ConfigError(
+            f"--data {parse_reference(text)}: this command does not read from a PACS (train-base, "
+            "adapt, evaluate and predict do); fetch the images to a folder and pass that"
+        )
     if not data.exists():
         raise DataError(f"--data {data} does not exist; check the path")
 

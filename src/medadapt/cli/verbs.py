@@ -21,6 +21,7 @@ from medadapt.cli.common import (
     stdout,
     write_outputs,
 )
+from medadapt.cli.dicomweb import pacs_aware
 from medadapt.cli.main import app
 from medadapt.cli.options import Shared, build_command, options_for
 from medadapt.cli.printing import (
@@ -41,7 +42,8 @@ DATA = Shared(
     Path,
     ...,
     "CSV or Parquet table, or images: a class folder, a CSV with a path column, a DICOM/NIfTI "
-    "folder or file, or a MedMNIST .npz.",
+    "folder or file, a MedMNIST .npz, or a PACS: dicomweb+http(s)://HOST/dicom-web/studies/UID "
+    "(a study; add /series/UID for one series; the root alone: the studies --labels lists).",
 )
 LABEL = Shared("label", str | None, None, "Label column (tables: required to train; image "
                "CSVs: default 'label').")  # fmt: skip
@@ -55,6 +57,8 @@ JSON = Shared("json_out", Path | None, None, "Also write the results as JSON.", 
 REPORT = Shared("report", Path | None, None, "Write an HTML report.", ("--report",))
 BASE = Shared("base", Path, ..., "Base model directory (train-base --out).", ("--base",))
 ADAPTER = Shared("adapter", Path | None, None, "Adapter directory (adapt --out).", ("--adapter",))
+BASE_MARKERS = {"model.json": "a base model"}
+ADAPTER_MARKERS = {"adapter.json": "an adapter", "model.json": "a model"}
 
 
 def probes(values: dict[str, Any]) -> dict[str, Any]:
@@ -86,7 +90,7 @@ def _train_base(**values: Any) -> None:
                              "--group-column": values["group_column"]})  # fmt: skip
     check_output_file(values["json_out"], flag="--json", force=force)
     inputs.check_not_inside(out, data, "--data")
-    staged = new_directory(out, force=force, markers={"model.json": "a base model"})
+    staged = new_directory(out, force=force, markers=BASE_MARKERS)
     modality = _modality_for_data("train-base", data, values)
     options = options_for("train-base", modality, values, data)
     options.check("train-base", data=data, label=values["label"])
@@ -139,9 +143,7 @@ def _adapt(**values: Any) -> None:
     check_output_file(values["report"], flag="--report", force=force)
     inputs.check_not_inside(out, data, "--data")
     inputs.check_not_inside(out, base, "--base")
-    staged = new_directory(
-        out, force=force, markers={"adapter.json": "an adapter", "model.json": "a model"}
-    )
+    staged = new_directory(out, force=force, markers=ADAPTER_MARKERS)
     if modality.needs_label:
         why = (
             f"to adapt on {modality.source_name}: name the label, the group column and the "
@@ -300,7 +302,7 @@ build_command(
     app,
     "train-base",
     TRAIN_BASE,
-    _train_base,
+    pacs_aware("train-base", _train_base, markers=BASE_MARKERS),
     """Train a base model: an FT-Transformer on a table, or a ViT on images.
 
 Example: medadapt train-base --data heart.csv --label num --positive-above 0 --id-column id
@@ -314,7 +316,7 @@ build_command(
     app,
     "adapt",
     ADAPT,
-    _adapt,
+    pacs_aware("adapt", _adapt, markers=ADAPTER_MARKERS),
     """Train a small adapter on one group's samples (or on new images); the base stays frozen.
 
 Example: medadapt adapt --base base/ --data heart.csv --label num --group-column dataset
@@ -328,7 +330,7 @@ build_command(
     app,
     "evaluate",
     EVALUATE,
-    _evaluate,
+    pacs_aware("evaluate", _evaluate),
     """Score a model (and adapter) with 95% CIs, overall and per subgroup.
 
 On the file the model or adapter was trained from, only its held-out samples are used; in any
@@ -345,12 +347,15 @@ build_command(
     app,
     "predict",
     PREDICT,
-    _predict,
+    pacs_aware("predict", _predict),
     """Write one prediction per row or image (probabilities and predicted class, or a value).
 
 Example: medadapt predict --base base/ --adapter adapters/va --data new.csv --out pred.csv
 
 Images: medadapt predict --base base/ --data scans/ --out pred.csv (a file, a folder, a path
 CSV or an .npz's test split)
+
+PACS: medadapt predict --base base/ --data dicomweb+https://pacs/dicom-web/studies/1.2.3
+--dicomweb-token-file token.txt --store-sr --out pred.csv
 """,
 )

@@ -14,6 +14,7 @@ DEFAULT_BACKBONE = "timm:vit_tiny_patch16_224"  # when --backbone is not given
 
 TRAIN, ADAPT, EVALUATE, PREDICT, STUDY = "train-base", "adapt", "evaluate", "predict", "study"
 READING = (TRAIN, STUDY)  # how a new base reads its images (later: as its schema says)
+PACS = (TRAIN, ADAPT, EVALUATE, PREDICT)  # the verbs that read --data dicomweb+http(s)://...
 
 
 def _option(help: str, *verbs: str, default=None, kind=None):
@@ -94,6 +95,26 @@ class ImageOptions(ModalityOptions):
         "New classes: the base's training images; retention is measured on its held-out images.",
         ADAPT,
         kind=Path,
+    )
+    labels: Path | None = _option(
+        "--data dicomweb+...: CSV of StudyInstanceUID (or SeriesInstanceUID, SOPInstanceUID), "
+        "label and optional group and patient columns; with a server root, the studies to fetch.",
+        *PACS,
+        kind=Path,
+    )
+    dicomweb_token_file: Path | None = _option(
+        "--data dicomweb+...: a file holding the PACS's bearer token.", *PACS, kind=Path
+    )
+    dicomweb_cache: Path | None = _option(
+        "--data dicomweb+...: keep the fetched images in DIR (default: a temporary folder, "
+        "removed after the run).",
+        *PACS,
+        kind=Path,
+    )
+    store_sr: bool = _option(
+        "--data dicomweb+...: store the predictions in the PACS as DICOM SR.",
+        PREDICT,
+        default=False,
     )
 
     def given(self) -> dict:

@@ -1,0 +1,226 @@
+"""``--data dicomweb+http(s)://...``: ``train-base``, ``adapt``, ``evaluate`` and ``predict`` on
+images in a PACS.
+
+Before anything is fetched, the reference, ``--dicomweb-token-file``, ``--labels`` and the
+outputs are checked (one-line errors). The images are fetched into a temporary folder (removed
+after the run, after an error too) or into ``--dicomweb-cache DIR`` (kept; a series already
+there is not fetched again), joined to ``--labels`` as a path CSV, and the verb runs on that
+as on local files. ``predict`` names its rows by UIDs; with ``--store-sr`` it stores one DICOM
+SR per predicted series and prints one line per report (its SOPInstanceUID, no patient data).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from medadapt.cli import inputs
+from medadapt.cli.common import note, status_progress, stdout
+from medadapt.data.dicomweb import DicomwebReference, is_reference, parse_reference
+from medadapt.errors import ConfigError, DataError
+from medadapt.fileio import check_output_dir, check_output_file
+
+PREDICT = "predict"
+#: the options that only --data dicomweb+... takes, by parameter name
+PACS_OPTIONS = {
+    "labels": "--labels",
+    "dicomweb_token_file": "--dicomweb-token-file",
+    "dicomweb_cache": "--dicomweb-cache",
+    "store_sr": "--store-sr",
+}
+#: options about local files that a PACS reference has no use for
+LOCAL_OPTIONS = {"path_column": "--path-column", "split": "--split"}
+ANY_PACS = "dicomweb+http(s)://HOST[:PORT]/dicom-web[/studies/UID[/series/UID]]"
+
+
+def pacs_aware(
+    verb: str, run: Callable[..., None], *, markers: dict[str, str] | None = None
+) -> Callable[..., None]:
+    """``run`` (a verb's body) taking ``--data dicomweb+...`` too; ``markers``: what an
+    existing ``--out`` directory may hold (checked before fetching)."""
+
+    def command(**values: Any) -> None:
+        text = inputs.reference_text(values["data"])
+        if not is_reference(text):
+            _refuse_pacs_options(values)
+            run(**values)
+            return
+        _run_on_pacs(verb, run, values, parse_reference(text), markers)
+
+    return command
+
+
+def _refuse_pacs_options(values: dict[str, Any]) -> None:
+    if values.get("store_sr"):
+        raise ConfigError(
+            f"--store-sr stores the predictions in the PACS the images came from: pass --data "
+            f"{ANY_PACS}, or drop --store-sr"
+        )
+    for name, flag in PACS_OPTIONS.items():
+        if values.get(name) not in (None, False):
+            raise ConfigError(
+                f"{flag} applies to --data {ANY_PACS}, but --data {values['data']} is a local "
+                "path: drop the option"
+            )
+
+
+def _run_on_pacs(
+    verb: str,
+    run: Callable[..., None],
+    values: dict[str, Any],
+    reference: DicomwebReference,
+    markers: dict[str, str] | None,
+) -> None:
+    for name, flag in LOCAL_OPTIONS.items():
+        if values.get(name) is not None:
+            raise ConfigError(
+                f"{flag} applies to local files, but --data {reference} is a PACS: drop the option"
+            )
+    schema = _image_schema(values.get("base"), reference)
+    token = read_token(values.get("dicomweb_token_file"))
+    labels = _labels(verb, values, schema, reference)
+    _check_outputs(verb, values, markers)
+    from medadapt.data.dicomweb import DicomwebSource
+
+    source = DicomwebSource.for_reference(reference, token=token)
+    local = {**values, **{name: None for name in PACS_OPTIONS if name in values}}
+    if "store_sr" in values:
+        local["store_sr"] = False
+    columns = ["path"]
+    if verb == PREDICT and schema is not None:
+        columns = list(dict.fromkeys(["path", schema.get("path_column") or "path"]))
+    elif verb != "train-base":
+        local["path_column"] = "path"
+    with _folder(values.get("dicomweb_cache")) as folder:
+        fetched = _fetch(reference, source, folder, labels, columns)
+        run(**{**local, "data": fetched.data})
+        if verb == PREDICT:
+            _after_predict(values, fetched, source, schema or {})
+
+
+def _image_schema(base: Path | None, reference: DicomwebReference) -> dict[str, Any] | None:
+    """The schema of ``--base`` (refused unless it is an image model)."""
+    if base is None:
+        return None
+    from medadapt.modalities.base import modality_of
+
+    kind = inputs.base_kind(base)
+    if kind != "image":
+        scope = modality_of(kind).scope
+        raise DataError(
+            f"--base {base} is a model for {scope}, but --data {reference} is image data from "
+            "a PACS: pass a --base trained on images"
+        )
+    return json.loads((base / "model.json").read_text()).get("schema") or {}
+
+
+def read_token(path: Path | None) -> str | None:
+    """The bearer token in ``--dicomweb-token-file`` (one word), never echoed."""
+    if path is None:
+        return None
+    flag = PACS_OPTIONS["dicomweb_token_file"]
+    if not path.is_file():
+        raise DataError(f"{flag} {path} does not exist; check the path")
+    try:
+        token = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        raise DataError(f"{flag} {path} cannot be read as text; write the token in it") from None
+    if not token:
+        raise DataError(f"{flag} {path} is empty: write the PACS's bearer token in it")
+    if any(c.isspace() for c in token):
+        raise DataError(f"{flag} {path} holds more than one word: keep only the bearer token")
+    return token
+
+
+def _labels(
+    verb: str, values: dict[str, Any], schema: dict[str, Any] | None, reference: Any
+) -> Any:
+    """``--labels`` read and checked (required but to predict a study or series)."""
+    from medadapt.workflows.dicomweb import studies_to_fetch
+
+    path = values.get("labels")
+    if path is None:
+        if verb != PREDICT:
+            raise ConfigError(
+                f"--labels is required to {verb} on --data {reference}: a CSV of "
+                "StudyInstanceUID (or SeriesInstanceUID, SOPInstanceUID) and label columns"
+            )
+        studies_to_fetch(reference, None)  # a server root needs the studies listed
+        return None
+    from medadapt.data.dicomweb_labels import read_labels
+
+    columns = [(f, values.get(n)) for f, n in (("--group-column", "group_column"),
+                                               ("--id-column", "id_column"))]  # fmt: skip
+    if verb != PREDICT:
+        label = values.get("label") or (schema or {}).get("label_column") or "label"
+        columns.append(("--label", label))
+    table = read_labels(path, columns=columns)
+    studies_to_fetch(reference, table)
+    return table
+
+
+def _check_outputs(verb: str, values: dict[str, Any], markers: dict[str, str] | None) -> None:
+    """The outputs, checked before anything is fetched (the verb checks them again)."""
+    force = bool(values.get("force"))
+    for name, flag in (("json_out", "--json"), ("report", "--report")):
+        check_output_file(values.get(name), flag=flag, force=force)
+    if verb == PREDICT:
+        check_output_file(values["out"], flag="--out", force=force)
+    elif values.get("out") is not None:
+        check_output_dir(values["out"], flag="--out", force=force, markers=markers)
+
+
+@contextlib.contextmanager
+def _folder(cache: Path | None) -> Iterator[Path]:
+    """``--dicomweb-cache`` (kept), else a private temporary folder removed afterwards."""
+    if cache is None:
+        with tempfile.TemporaryDirectory(prefix="medadapt-dicomweb-") as tmp:
+            yield Path(tmp)
+        return
+    if cache.exists() and not cache.is_dir():
+        raise DataError(f"--dicomweb-cache {cache} is a file; give a directory")
+    cache.mkdir(parents=True, exist_ok=True, mode=0o700)
+    yield cache
+
+
+def _fetch(reference: Any, source: Any, folder: Path, labels: Any, columns: list[str]) -> Any:
+    from medadapt.workflows.dicomweb import fetch_images
+
+    with status_progress("fetch (DICOMweb)") as step:
+        fetched = fetch_images(
+            reference, source, folder, labels=labels, path_columns=columns,
+            progress=lambda done, total: step(f"series {done}/{total}"),
+        )  # fmt: skip
+    counts = fetched.counts()
+    stdout.print(
+        f"fetched {counts['images']} images ({counts['series']} series, {counts['studies']} "
+        f"studies) from {reference}",
+        markup=False, highlight=False, soft_wrap=True,
+    )  # fmt: skip
+    if fetched.n_unlabelled:
+        note(
+            f"{fetched.n_unlabelled} fetched images have no row in --labels (matched by "
+            f"{labels.key}): left out"
+        )
+    return fetched
+
+
+def _after_predict(values: dict[str, Any], fetched: Any, source: Any, schema: dict) -> None:
+    """Name the predictions by UIDs; with ``--store-sr`` store one SR per series."""
+    from medadapt.workflows.dicomweb import model_identity, pacs_predictions, store_reports
+
+    volumes = schema.get("spatial_dims") == 3
+    predictions = pacs_predictions(values["out"], fetched, volumes=volumes)
+    if not values.get("store_sr"):
+        return
+    model = model_identity(values["base"], values.get("adapter"))
+    for report in store_reports(source, predictions, model):
+        stdout.print(
+            f"stored SR {report.sop_uid} for series {report.series_uid} "
+            f"({report.n_findings} prediction{'s' if report.n_findings != 1 else ''})",
+            markup=False, highlight=False, soft_wrap=True,
+        )  # fmt: skip

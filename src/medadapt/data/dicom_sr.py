@@ -1,0 +1,226 @@
+"""Predictions as a DICOM Comprehensive SR (TID 1500 measurement report), and read back.
+
+One report per study series that was predicted: one measurement group per prediction (an
+image, a frame, or a whole volume), each with a measurement per class probability (a private
+code ``99MEDADAPT`` per class, unit ``1``; the exact float in FloatingPointValue), the
+predicted class as a qualitative evaluation, the source images it references (SOP Class and
+Instance UIDs, frame numbers) and the algorithm: the base model's name, the adapter's name and
+version, and the fingerprint of the base weights. The observer is the model as a device. The
+report joins the source study (its patient and study modules are copied from the source
+images by highdicom, as a PACS needs them); nothing else about the patient is written.
+
+>>> CLASS_SCHEME  # the coding scheme of the class codes
+'99MEDADAPT'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from medadapt.errors import DataError
+
+if TYPE_CHECKING:
+    from pydicom import Dataset
+
+CLASS_SCHEME = "99MEDADAPT"
+MANUFACTURER = "medadapt"
+SERIES_NUMBER = 9901
+_PREFIX = "medadapt "  # how the algorithm's parameters are spelt: "medadapt base=NAME", ...
+
+
+@dataclass(frozen=True)
+class ModelIdentity:
+    """Which model made the predictions: base name, its weights' fingerprint, the adapter."""
+
+    base: str
+    base_fingerprint: str  # SHA-256 of the base weights (BaseFingerprint.weights)
+    adapter: str | None = None
+    adapter_version: str | None = None
+
+    def parameters(self) -> list[str]:
+        values = {
+            "base": self.base,
+            "base_fingerprint": self.base_fingerprint,
+            "adapter": self.adapter or "",
+            "adapter_version": self.adapter_version or "",
+        }
+        return [f"{_PREFIX}{k}={v}" for k, v in values.items()]
+
+    @classmethod
+    def from_parameters(cls, parameters: Sequence[str]) -> ModelIdentity:
+        values = dict(p[len(_PREFIX) :].split("=", 1) for p in parameters if p.startswith(_PREFIX))
+        return cls(
+            values.get("base", ""),
+            values.get("base_fingerprint", ""),
+            values.get("adapter") or None,
+            values.get("adapter_version") or None,
+        )
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One prediction: class -> probability (the model's class order), the source instances
+    (headers suffice) and, for a multi-frame source, the 1-based frame numbers."""
+
+    probabilities: dict[str, float]
+    sources: Sequence[Any]
+    frames: Sequence[int] | None = None
+
+
+@dataclass(frozen=True)
+class ReportedFinding:
+    """A finding read back from a report: SOPInstanceUIDs it references, probabilities."""
+
+    sop_uids: tuple[str, ...]
+    probabilities: dict[str, float]
+    predicted: str
+    model: ModelIdentity = field(compare=False)
+
+
+def _class_code(index: int, name: str, what: str) -> Any:
+    from highdicom.sr import CodedConcept
+
+    meaning = f"{what} {name}"
+    return CodedConcept(f"C{index}", CLASS_SCHEME, meaning[:64])
+
+
+def _group(finding: Finding, number: int, model: ModelIdentity) -> Any:
+    from highdicom.sr import (
+        AlgorithmIdentification,
+        Measurement,
+        MeasurementsAndQualitativeEvaluations,
+        SourceImageForMeasurementGroup,
+        TrackingIdentifier,
+    )
+    from pydicom.sr.codedict import codes
+
+    classes = list(finding.probabilities)
+    algorithm = AlgorithmIdentification(
+        name=model.base[:64], version=(model.adapter_version or "base")[:64],
+        parameters=model.parameters(),
+    )  # fmt: skip
+    measurements = [
+        Measurement(
+            name=_class_code(i, name, "probability of"),
+            value=float(finding.probabilities[name]),
+            unit=codes.UCUM.NoUnits,
+        )
+        for i, name in enumerate(classes)
+    ]
+    best = max(range(len(classes)), key=lambda i: finding.probabilities[classes[i]])
+    frames = list(finding.frames) if finding.frames else None
+    sources = [
+        SourceImageForMeasurementGroup(str(ds.SOPClassUID), str(ds.SOPInstanceUID), frames)
+        for ds in finding.sources
+    ]
+    return MeasurementsAndQualitativeEvaluations(
+        tracking_identifier=TrackingIdentifier(identifier=f"prediction {number}"),
+        algorithm_id=algorithm,
+        finding_type=_class_code(best, classes[best], "class"),
+        measurements=measurements,
+        source_images=sources,
+    )
+
+
+def _observer(model: ModelIdentity) -> Any:
+    from highdicom.sr import (
+        DeviceObserverIdentifyingAttributes,
+        ObservationContext,
+        ObserverContext,
+    )
+    from pydicom.sr.codedict import codes
+    from pydicom.uid import generate_uid
+
+    device = DeviceObserverIdentifyingAttributes(
+        uid=generate_uid(entropy_srcs=[model.base_fingerprint, model.adapter or ""]),
+        name=MANUFACTURER, manufacturer_name=MANUFACTURER, model_name=model.base[:64],
+    )  # fmt: skip
+    return ObservationContext(observer_device_context=ObserverContext(codes.DCM.Device, device))
+
+
+def prediction_report(
+    findings: Sequence[Finding],
+    model: ModelIdentity,
+    *,
+    series_number: int = SERIES_NUMBER,
+    instance_number: int = 1,
+) -> Dataset:
+    """A Comprehensive SR of ``findings`` (all of one study) by ``model``, validated by
+    highdicom; a new series and SOP instance UID. Store it with ``DicomwebSource.store``."""
+    from highdicom.sr import CodedConcept, ComprehensiveSR, MeasurementReport
+    from pydicom.uid import generate_uid
+
+    if not findings or not all(f.sources and f.probabilities for f in findings):
+        raise DataError("a prediction report needs findings with probabilities and sources")
+    evidence = _evidence(findings)
+    report = MeasurementReport(
+        observation_context=_observer(model),
+        procedure_reported=CodedConcept("363679005", "SCT", "Imaging procedure"),
+        imaging_measurements=[_group(f, i, model) for i, f in enumerate(findings, start=1)],
+    )
+    return ComprehensiveSR(
+        evidence=evidence,
+        content=report,
+        series_instance_uid=generate_uid(),
+        series_number=series_number,
+        sop_instance_uid=generate_uid(),
+        instance_number=instance_number,
+        manufacturer=MANUFACTURER,
+        is_complete=True,
+        is_verified=False,
+        series_description=f"medadapt {model.base}"[:64],
+    )
+
+
+def _evidence(findings: Sequence[Finding]) -> list[Any]:
+    """The distinct source instances, refused when they span studies."""
+    seen: dict[str, Any] = {}
+    for finding in findings:
+        for ds in finding.sources:
+            seen.setdefault(str(ds.SOPInstanceUID), ds)
+    studies = {str(ds.StudyInstanceUID) for ds in seen.values()}
+    if len(studies) != 1:
+        raise DataError(
+            f"a prediction report covers one study; these findings span {len(studies)}: make "
+            "one report per study"
+        )
+    return list(seen.values())
+
+
+def read_prediction_report(ds: Dataset) -> list[ReportedFinding]:
+    """The findings of a report :func:`prediction_report` wrote (read with highdicom)."""
+    from highdicom.sr import ComprehensiveSR
+
+    try:
+        report = ComprehensiveSR.from_dataset(ds, copy=True)
+        groups = report.content.get_image_measurement_groups()
+    except Exception as exc:
+        raise DataError(f"not a medadapt prediction report ({type(exc).__name__})") from None
+    return [_reported(group) for group in groups]
+
+
+def _reported(group: Any) -> ReportedFinding:
+    from highdicom.sr.utils import find_content_items
+    from pydicom.sr.codedict import codes
+
+    probabilities = {}
+    for item in group.get_measurements():
+        name = item.name.meaning.removeprefix("probability of ")
+        probabilities[name] = float(item.value)
+    found = find_content_items(group[0], name=codes.DCM.AlgorithmParameters)
+    parameters = [str(item.TextValue) for item in found]
+    kind = group.finding_type
+    predicted = "" if kind is None else str(kind.meaning).removeprefix("class ")
+    sop_uids = tuple(str(s.referenced_sop_instance_uid) for s in _sources(group))
+    return ReportedFinding(
+        sop_uids, probabilities, predicted, ModelIdentity.from_parameters(parameters)
+    )
+
+
+def _sources(group: Any) -> list[Any]:
+    try:
+        return list(group.source_images)
+    except AttributeError:
+        return []

@@ -1,0 +1,390 @@
+"""A PACS over DICOMweb: images to read (QIDO-RS, WADO-RS) and a place to store results (STOW-RS).
+
+``dicomweb+http(s)://HOST[:PORT]/ROOT/studies/STUDY[/series/SERIES]`` names a study or one of
+its series; ``dicomweb+http(s)://HOST[:PORT]/ROOT`` (the server's DICOMweb root) names the
+server only: the studies are then listed elsewhere (a labels CSV). :func:`download` writes the
+instances as ``FOLDER/STUDY/SERIES/SOP.dcm``, so the local DICOM readers
+(:mod:`medadapt.data.dicom_files`, :mod:`medadapt.data.dicom_series`) read them exactly as
+files on disk, with the same preprocessing as at training time.
+
+Credentials: a bearer token (``--dicomweb-token-file``) or ``user:password@`` in the URL (HTTP
+basic auth). Neither is ever printed: a reference and every message show the URL without them.
+Connection errors and 5xx answers are retried with exponential back-off; every failure is one
+:class:`~medadapt.errors.DataError` line naming the study or series, the server and the flag to
+fix (no traceback; ``dicomweb_client``'s own log lines are silenced).
+
+>>> ref = parse_reference("dicomweb+http://pacs:8042/dicom-web/studies/1.2.3")
+>>> ref.base_url, ref.study_uid, ref.series_uid
+('http://pacs:8042/dicom-web', '1.2.3', None)
+>>> str(parse_reference("dicomweb+https://u:secret@pacs/dicom-web"))
+'dicomweb+https://pacs/dicom-web'
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from medadapt.data.dicomweb_reference import (
+    DATA_FLAG,
+    SCHEMES,
+    DicomwebReference,
+    check_uid,
+    is_reference,
+    parse_reference,
+)
+from medadapt.data.read_errors import one_line
+from medadapt.data.reader_notes import collect_notes
+from medadapt.errors import ConfigError, DataError
+from medadapt.fileio import atomic_write
+
+if TYPE_CHECKING:
+    from pydicom import Dataset
+
+__all__ = [
+    "DATA_FLAG",
+    "NON_IMAGE_MODALITIES",
+    "SCHEMES",
+    "TOKEN_FLAG",
+    "DicomwebReference",
+    "DicomwebSource",
+    "Instance",
+    "SeriesInfo",
+    "check_uid",
+    "download",
+    "is_reference",
+    "parse_reference",
+]
+
+TOKEN_FLAG = "--dicomweb-token-file"
+#: series of these modalities hold no image to classify (reports, key objects, segmentations)
+NON_IMAGE_MODALITIES = frozenset(
+    {"SR", "KO", "PR", "SEG", "RTSTRUCT", "RTPLAN", "RTDOSE", "RTRECORD", "REG", "DOC", "OT-SR"}
+)
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class SeriesInfo:
+    """One series of a study, as QIDO-RS lists it."""
+
+    study_uid: str
+    series_uid: str
+    modality: str
+    n_instances: int | None
+
+
+@dataclass(frozen=True)
+class Instance:
+    """A downloaded DICOM instance: where it was written and its identifying UIDs."""
+
+    path: Path
+    study_uid: str
+    series_uid: str
+    sop_uid: str
+    sop_class_uid: str
+
+
+class DicomwebSource:
+    """A DICOMweb server (``dicomweb_client``), every failure one :class:`DataError` line.
+
+    ``base_url``: ``http(s)://[user:password@]host[:port]/root``; ``token``: a bearer token
+    (sent as ``Authorization: Bearer``); ``retries``: further tries after a connection error or
+    a 5xx/429 answer, ``backoff * 2**i`` seconds apart.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        auth: tuple[str, str] | None = None,
+        retries: int = 3,
+        backoff: float = 0.5,
+        timeout: float = 60.0,
+    ) -> None:
+        import requests
+        from dicomweb_client.api import DICOMwebClient
+
+        if retries < 0 or backoff < 0:
+            raise ConfigError(f"retries and backoff must be >= 0, got {retries=}, {backoff=}")
+        reference = parse_reference(f"dicomweb+{base_url}")
+        if token is not None and (auth or reference.auth):
+            raise ConfigError(
+                f"pass either a token ({TOKEN_FLAG}) or user:password@ in the URL, not both"
+            )
+        self.url, self.retries, self.backoff = reference.base_url, retries, backoff
+        self._credentials = token is not None or bool(auth or reference.auth)
+        session = requests.Session()
+        if token is not None:
+            session.headers["Authorization"] = f"Bearer {token}"
+        elif auth or reference.auth:
+            session.auth = auth or reference.auth
+        logging.getLogger("dicomweb_client").setLevel(logging.CRITICAL + 1)  # errors are ours
+        self._session, self._timeout = session, timeout
+        self._client = DICOMwebClient(
+            self.url, session=session, timeout=timeout, permissive_uid=True
+        )
+        self._client.set_http_retry_params(retry=False)  # retried here, by our own rules
+
+    @classmethod
+    def for_reference(cls, reference: DicomwebReference, **kwargs: Any) -> DicomwebSource:
+        """The server of ``reference`` (its URL credentials, unless a token is given)."""
+        auth = None if kwargs.get("token") is not None else reference.auth
+        return cls(reference.base_url, auth=auth, **kwargs)
+
+    # ----- QIDO-RS, WADO-RS, STOW-RS -----------------------------------------------------------
+    def series(self, study_uid: str) -> list[SeriesInfo]:
+        """The series of a study (QIDO-RS); an unknown study is a :class:`DataError`."""
+        fields = ["SeriesInstanceUID", "Modality", "NumberOfSeriesRelatedInstances"]
+        found = self._call(
+            lambda: self._client.search_for_series(study_uid, fields=fields, get_remaining=True),
+            what=f"study {study_uid}",
+        )
+        if not found:
+            raise self._not_found(f"study {study_uid}")
+        out = []
+        for item in found:
+            count = _json_value(item, "00201209")
+            out.append(
+                SeriesInfo(
+                    study_uid,
+                    check_uid(str(_json_value(item, "0020000E")), "series"),
+                    str(_json_value(item, "00080060") or ""),
+                    None if count is None else int(count),
+                )
+            )
+        return out
+
+    def sop_uids(self, study_uid: str, series_uid: str) -> list[tuple[str, str]]:
+        """``(SOPInstanceUID, SOPClassUID)`` of each instance of a series (QIDO-RS)."""
+        found = self._call(
+            lambda: self._client.search_for_instances(
+                study_uid, series_uid, fields=["SOPInstanceUID", "SOPClassUID"],
+                get_remaining=True,
+            ),
+            what=f"series {series_uid} of study {study_uid}",
+        )  # fmt: skip
+        return [(str(_json_value(i, "00080018")), str(_json_value(i, "00080016"))) for i in found]
+
+    def retrieve(self, study_uid: str, series_uid: str) -> list[Dataset]:
+        """Every instance of one series (WADO-RS). Parts stored without the 128-byte preamble
+        (as some uploaders send them) are read too."""
+        from pydicom.errors import InvalidDicomError
+
+        what = f"series {series_uid} of study {study_uid}"
+        try:
+            return self._call(
+                lambda: self._client.retrieve_series(study_uid, series_uid), what=what
+            )
+        except InvalidDicomError:
+            return self._call(lambda: self._retrieve_parts(study_uid, series_uid), what=what)
+
+    def _retrieve_parts(self, study_uid: str, series_uid: str) -> list[Dataset]:
+        """A series' multipart answer read part by part (``force``: no preamble needed)."""
+        from email.parser import BytesParser
+        from io import BytesIO
+
+        import pydicom
+
+        url = f"{self.url}/studies/{study_uid}/series/{series_uid}"
+        accept = 'multipart/related; type="application/dicom"'
+        response = self._session.get(url, headers={"Accept": accept}, timeout=self._timeout)
+        response.raise_for_status()
+        head = f"Content-Type: {response.headers.get('Content-Type', '')}\r\n\r\n".encode()
+        message = BytesParser().parsebytes(head + response.content)
+        if not message.is_multipart():
+            raise ValueError("the answer is not multipart/related")
+        return [
+            pydicom.dcmread(BytesIO(part.get_payload(decode=True)), force=True)
+            for part in message.get_payload()
+        ]
+
+    def instances(self, reference: DicomwebReference, *, images_only: bool = True) -> list[Dataset]:
+        """The instances of the study or series ``reference`` names (WADO-RS). With
+        ``images_only``, series of :data:`NON_IMAGE_MODALITIES` and instances without pixel
+        data (reports, key objects) are left out."""
+        out: list[Dataset] = []
+        for series_uid in self.series_uids(reference, images_only=images_only):
+            found = self.retrieve(str(reference.study_uid), series_uid)
+            out += [ds for ds in found if not images_only or _has_pixels(ds)]
+        return out
+
+    def store(self, datasets: Sequence[Dataset]) -> list[str]:
+        """Store ``datasets`` (STOW-RS); the SOPInstanceUIDs the server stored."""
+        if not datasets:
+            return []
+        files = [_as_file(ds) for ds in datasets]
+        response = self._call(lambda: self._client.store_instances(files), what="the new instances")
+        failed = list(getattr(response, "FailedSOPSequence", []) or [])
+        if failed:
+            reason = failed[0].get("FailureReason", "?")
+            raise DataError(
+                f"the DICOMweb server {self.url} refused to store {len(failed)} of "
+                f"{len(datasets)} instances (failure reason {reason}); check that it accepts "
+                "STOW-RS and this SOP class"
+            )
+        return [str(ds.SOPInstanceUID) for ds in datasets]
+
+    def series_uids(self, reference: DicomwebReference, *, images_only: bool = True) -> list[str]:
+        """The series ``reference`` names: its one series, or those of its study (QIDO-RS),
+        without the non-image ones when ``images_only``."""
+        if reference.study_uid is None:
+            raise DataError(
+                f"{DATA_FLAG} {reference} names no study: add /studies/STUDY_UID, or list the "
+                "studies in the labels CSV"
+            )
+        if reference.series_uid is not None:
+            return [reference.series_uid]
+        listed = self.series(reference.study_uid)
+        return [
+            s.series_uid
+            for s in listed
+            if not images_only or s.modality.upper() not in NON_IMAGE_MODALITIES
+        ]
+
+    # ----- errors and retries ------------------------------------------------------------------
+    def _call(self, action: Callable[[], _T], *, what: str) -> _T:
+        """``action()``, retried on connection errors and 5xx/429; failures as DataError."""
+        import requests
+
+        for attempt in range(self.retries + 1):
+            last = attempt == self.retries
+            try:
+                return action()
+            except requests.HTTPError as exc:
+                status = exc.response.status_code if exc.response is not None else 0
+                if (status >= 500 or status == 429) and not last:
+                    time.sleep(self.backoff * 2**attempt)
+                    continue
+                raise self._http_error(status, what) from None
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                if not last:
+                    time.sleep(self.backoff * 2**attempt)
+                    continue
+                raise DataError(
+                    f"cannot reach the DICOMweb server {self.url} ({type(exc).__name__}, "
+                    f"{attempt + 1} tries): check {DATA_FLAG} and that the server is running"
+                ) from None
+            except (requests.RequestException, ValueError, TypeError, KeyError) as exc:
+                raise DataError(
+                    f"the DICOMweb server {self.url} sent an answer medadapt cannot read for "
+                    f"{what} ({one_line(exc, limit=160)}): check that {DATA_FLAG} names a "
+                    "DICOMweb root (e.g. http://HOST:8042/dicom-web)"
+                ) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _not_found(self, what: str) -> DataError:
+        return DataError(f"{what} not found on {self.url}: check {DATA_FLAG}")
+
+    def _http_error(self, status: int, what: str) -> DataError:
+        if status == 404:
+            return self._not_found(what)
+        if status in (401, 403):
+            how = "refused the credentials" if self._credentials else "asks for credentials"
+            return DataError(
+                f"the DICOMweb server {self.url} {how} (HTTP {status}): pass a valid bearer "
+                f"token with {TOKEN_FLAG}, or user:password@ in the {DATA_FLAG} URL"
+            )
+        if status >= 500 or status == 429:
+            return DataError(
+                f"the DICOMweb server {self.url} failed (HTTP {status}) {self.retries + 1} "
+                f"times on {what}; try again later"
+            )
+        return DataError(
+            f"the DICOMweb server {self.url} answered HTTP {status} on {what}: check {DATA_FLAG}"
+        )
+
+
+def _json_value(item: dict[str, Any], tag: str) -> Any:
+    """The first value of ``tag`` in a DICOM JSON object (None when absent)."""
+    values = (item.get(tag) or {}).get("Value") or [None]
+    return values[0]
+
+
+def _as_file(ds: Dataset) -> Dataset:
+    """``ds`` as a DICOM file (PS3.10: preamble, ``DICM``, file meta), as STOW-RS expects."""
+    from pydicom.dataset import FileDataset
+
+    if getattr(ds, "preamble", None) and "TransferSyntaxUID" in getattr(ds, "file_meta", {}):
+        return ds
+    if "TransferSyntaxUID" not in getattr(ds, "file_meta", {}):
+        raise DataError(
+            f"instance {ds.get('SOPInstanceUID', '?')} has no file meta (transfer syntax): "
+            "give it ds.file_meta before storing it"
+        )
+    return FileDataset("", ds, file_meta=ds.file_meta, preamble=b"\0" * 128)
+
+
+def _has_pixels(ds: Dataset) -> bool:
+    return any(k in ds for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData"))
+
+
+def download(
+    source: DicomwebSource,
+    what: DicomwebReference | Iterable[str],
+    folder: str | Path,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Instance]:
+    """Write the image instances of a study/series reference, or of the study UIDs
+    ``what``, as ``folder/STUDY/SERIES/SOP.dcm`` (a series whose files are all there already,
+    e.g. in a kept cache, is not fetched again); the instances, sorted by path.
+
+    ``progress(done, total)`` is called after each series."""
+    folder = Path(folder)
+    if isinstance(what, DicomwebReference):
+        plan = [(str(what.study_uid), s) for s in source.series_uids(what, images_only=True)]
+    else:
+        studies = [check_uid(str(uid), "study") for uid in dict.fromkeys(what)]
+        plan = []
+        for study in studies:
+            plan += [
+                (study, s.series_uid)
+                for s in source.series(study)
+                if s.modality.upper() not in NON_IMAGE_MODALITIES
+            ]
+    out: list[Instance] = []
+    for done, (study, series) in enumerate(plan, start=1):
+        out += _cached(source, folder, study, series) or _fetch(source, folder, study, series)
+        if progress is not None:
+            progress(done, len(plan))
+    return sorted(out, key=lambda i: i.path)
+
+
+def _cached(source: DicomwebSource, folder: Path, study: str, series: str) -> list[Instance]:
+    """The instances of a series already in ``folder`` (all of them, else none)."""
+    where = folder / study / series
+    if not where.is_dir():
+        return []
+    listed = source.sop_uids(study, series)
+    found = [Instance(where / f"{sop}.dcm", study, series, sop, cls) for sop, cls in listed]
+    return found if found and all(i.path.is_file() for i in found) else []
+
+
+def _fetch(source: DicomwebSource, folder: Path, study: str, series: str) -> list[Instance]:
+    """Fetch one series and write its image instances. What pydicom warns or logs while
+    parsing is held back: reading the written files says it again, as one note per file."""
+    out = []
+    with collect_notes():
+        datasets = source.retrieve(study, series)
+    for ds in datasets:
+        if not _has_pixels(ds):
+            continue
+        sop = check_uid(str(ds.SOPInstanceUID), "instance")
+        path = folder / study / series / f"{sop}.dcm"
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            with collect_notes():
+                atomic_write(path, lambda tmp, ds=ds: ds.save_as(tmp, enforce_file_format=True))
+        except (ValueError, AttributeError, TypeError) as exc:
+            raise DataError(
+                f"instance {sop} of series {series} from {source.url} cannot be written as a "
+                f"DICOM file ({one_line(exc, limit=160)}); check it on the PACS"
+            ) from None
+        out.append(Instance(path, study, series, sop, str(ds.SOPClassUID)))
+    return out

@@ -1,0 +1,244 @@
+"""DICOMweb references, the PACS client against a real Orthanc, the labels join and the SR.
+
+Orthanc tests share one server per session (``xdist_group``); reference parsing, retries and
+the labels CSV need none.
+"""
+
+from __future__ import annotations
+
+import pydicom
+import pytest
+import requests
+
+from medadapt.data.dicom_sr import (
+    Finding,
+    ModelIdentity,
+    prediction_report,
+    read_prediction_report,
+)
+from medadapt.data.dicomweb import (
+    DicomwebReference,
+    DicomwebSource,
+    download,
+    parse_reference,
+)
+from medadapt.data.dicomweb_labels import read_labels, write_path_csv
+from medadapt.errors import ConfigError, DataError
+from tests.pacs import orthanc
+from tests.pacs.studies import ct_series, radiograph
+
+pytestmark = pytest.mark.xdist_group("orthanc")  # one PACS per worker
+MODEL = ModelIdentity("chest-base", "ab" * 32, "site_b", "sha256:0123456789abcdef")
+
+
+@pytest.mark.parametrize(
+    ("url", "base", "study", "series"),
+    [
+        ("dicomweb+http://pacs/dicom-web", "http://pacs/dicom-web", None, None),
+        ("dicomweb+https://pacs:8443/dicom-web/", "https://pacs:8443/dicom-web", None, None),
+        ("DICOMweb+http://10.0.0.2:8042/studies/1.2.3", "http://10.0.0.2:8042", "1.2.3", None),
+        ("dicomweb+http://pacs/a/b/studies/1.2/series/1.2.03", "http://pacs/a/b", "1.2", "1.2.03"),
+    ],
+)
+def test_references_name_a_server_a_study_or_a_series(url, base, study, series):
+    ref = parse_reference(url)
+    assert (ref.base_url, ref.study_uid, ref.series_uid) == (base, study, series)
+    assert parse_reference(str(ref)) == ref
+
+
+def test_credentials_in_a_reference_are_never_shown():
+    ref = parse_reference("dicomweb+http://ann:s%40cret@pacs:8042/dicom-web/studies/1.2")
+    assert ref.auth == ("ann", "s@cret")
+    assert str(ref) == "dicomweb+http://pacs:8042/dicom-web/studies/1.2"
+    assert "cret" not in repr(ref)
+    with pytest.raises(DataError) as err:
+        parse_reference("dicomweb+http://ann:secret@pacs/dicom-web/studies/x")
+    assert "secret" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("http://pacs/dicom-web", "is not a DICOMweb reference: write dicomweb+http(s)://"),
+        ("dicomweb+ftp://pacs/x", "is not a DICOMweb reference"),
+        ("dicomweb+http:///dicom-web", "names no host"),
+        ("dicomweb+http://pacs:99999/dicom-web", "has a bad port"),
+        ("dicomweb+http://pacs/dicom-web?limit=3", "has a query or fragment"),
+        ("dicomweb+http://pacs/dicom-web/studies", "ends in /studies: add the StudyInstanceUID"),
+        ("dicomweb+http://pacs/dicom-web/studies/1.2/frames/1", "only /series/SERIES_UID"),
+        ("dicomweb+http://pacs/studies/1.2/series/1.3/instances/1.4", "names more than a series"),
+        ("dicomweb+http://pacs/dicom-web/studies/1..2", "study '1..2' is not a DICOM UID"),
+        ("dicomweb+http://pacs/dicom-web/studies/1.2/series/abc", "series 'abc' is not a DICOM"),
+    ],
+)
+def test_bad_references_are_one_line_naming_data(url, says):
+    with pytest.raises(DataError) as err:
+        parse_reference(url)
+    message = str(err.value)
+    assert message.startswith("--data") and says in message and "\n" not in message
+
+
+def _http_error(status: int) -> requests.HTTPError:
+    response = requests.Response()
+    response.status_code = status
+    return requests.HTTPError(response=response)
+
+
+def test_connection_errors_and_5xx_are_retried_then_one_line():
+    source = DicomwebSource("http://127.0.0.1:9/dicom-web", retries=2, backoff=0.0)
+    answers = [_http_error(503), requests.ConnectionError(), [{"0020000E": {"Value": ["1.5"]}}]]
+
+    def flaky(*args, **kwargs):
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    source._client.search_for_series = flaky
+    assert [s.series_uid for s in source.series("1.2")] == ["1.5"]
+    source._client.search_for_series = lambda *a, **k: (_ for _ in ()).throw(_http_error(502))
+    with pytest.raises(DataError, match=r"failed \(HTTP 502\) 3 times on study 1.2; try again"):
+        source.series("1.2")
+    unreachable = DicomwebSource("http://127.0.0.1:9/dicom-web", retries=1, backoff=0.0)
+    with pytest.raises(DataError) as err:
+        unreachable.series("1.2")
+    assert str(err.value) == (
+        "cannot reach the DICOMweb server http://127.0.0.1:9/dicom-web (ConnectionError, 2 "
+        "tries): check --data and that the server is running"
+    )
+    with pytest.raises(ConfigError, match="not both"):
+        DicomwebSource("http://u:p@pacs/dicom-web", token="t")
+
+
+def test_store_list_retrieve_and_download_from_orthanc(pacs, tmp_path):
+    source = DicomwebSource.for_reference(parse_reference(pacs.reference()))
+    series = ct_series("bright", "PAT-CT", n_slices=4)
+    xray = radiograph("dark", "PAT-CR")
+    assert source.store([*series, xray]) == [str(ds.SOPInstanceUID) for ds in [*series, xray]]
+    study = str(series[0].StudyInstanceUID)
+    [info] = source.series(study)
+    assert (info.modality, info.n_instances) == ("CT", 4)
+    ref = DicomwebReference(source.url, study)
+    fetched = source.instances(ref)
+    assert sorted(ds.SOPInstanceUID for ds in fetched) == sorted(ds.SOPInstanceUID for ds in series)
+    got = download(source, [study, str(xray.StudyInstanceUID)], tmp_path / "cache")
+    assert len(got) == 5 and all(i.path.is_file() for i in got)
+    assert got[0].path.relative_to(tmp_path / "cache").parts[:2] in {
+        (study, info.series_uid), (str(xray.StudyInstanceUID), str(xray.SeriesInstanceUID))
+    }  # fmt: skip
+    local = pydicom.dcmread(next(i.path for i in got if i.sop_uid == series[2].SOPInstanceUID))
+    assert (local.pixel_array == series[2].pixel_array).all()
+
+    def no_fetch(*args):
+        raise AssertionError("a cached series was fetched again")
+
+    source.retrieve = no_fetch  # the kept folder holds every instance of both series
+    assert download(source, [study, str(xray.StudyInstanceUID)], tmp_path / "cache") == got
+
+
+def test_instances_stored_without_a_preamble_are_read(pacs, tmp_path):
+    from dicomweb_client.api import DICOMwebClient
+
+    plain = radiograph("bright", "PAT-RAW")
+    raw = requests.Session()
+    raw.auth = (pacs.user, pacs.password)
+    DICOMwebClient(pacs.root, session=raw).store_instances([plain])  # no preamble is sent
+    source = DicomwebSource.for_reference(parse_reference(pacs.reference()))
+    [ds] = source.instances(DicomwebReference(source.url, str(plain.StudyInstanceUID)))
+    assert ds.SOPInstanceUID == plain.SOPInstanceUID
+    assert (ds.pixel_array == plain.pixel_array).all()
+
+
+def test_unknown_uids_and_bad_credentials_are_one_line(pacs):
+    good = DicomwebSource.for_reference(parse_reference(pacs.reference()))
+    with pytest.raises(DataError) as err:
+        good.instances(DicomwebReference(good.url, "1.2.3"))
+    assert str(err.value) == f"study 1.2.3 not found on {pacs.root}: check --data"
+    study = radiograph("dark", "PAT-404")
+    good.store([study])
+    with pytest.raises(DataError, match=r"^series 1\.9 of study [0-9.]+ not found on http"):
+        good.instances(DicomwebReference(good.url, str(study.StudyInstanceUID), "1.9"))
+    for source, how in [
+        (DicomwebSource(pacs.root, auth=(pacs.user, "wrong")), "refused the credentials"),
+        (DicomwebSource(pacs.root, token="not-a-token"), "refused the credentials"),
+        (DicomwebSource(pacs.root), "asks for credentials"),
+    ]:
+        with pytest.raises(DataError) as err:
+            source.series(str(study.StudyInstanceUID))
+        assert str(err.value) == (
+            f"the DICOMweb server {pacs.root} {how} (HTTP 401): pass a valid bearer token with "
+            "--dicomweb-token-file, or user:password@ in the --data URL"
+        )
+
+
+def test_a_report_is_valid_sr_stored_and_read_back_with_the_same_values(pacs):
+    source = DicomwebSource.for_reference(parse_reference(pacs.reference()))
+    volume, xray = ct_series("bright", "PAT-SR", n_slices=3), radiograph("dark", "PAT-SR2")
+    source.store([*volume, xray])
+    probabilities = {"bright": 0.8123456789012345, "dark": 0.1876543210987655}
+    report = prediction_report([Finding(probabilities, volume)], MODEL)
+    assert report.SOPClassUID == "1.2.840.10008.5.1.4.1.1.88.33"  # Comprehensive SR
+    assert report.StudyInstanceUID == volume[0].StudyInstanceUID
+    assert source.store([report]) == [report.SOPInstanceUID]
+    ref = DicomwebReference(source.url, str(report.StudyInstanceUID), report.SeriesInstanceUID)
+    [back] = source.instances(ref, images_only=False)
+    [finding] = read_prediction_report(back)
+    assert finding.probabilities == probabilities and finding.predicted == "bright"
+    assert finding.sop_uids == tuple(ds.SOPInstanceUID for ds in volume)
+    assert finding.model == MODEL
+    assert sorted(s.modality for s in source.series(str(report.StudyInstanceUID))) == ["CT", "SR"]
+    assert len(source.instances(DicomwebReference(source.url, ref.study_uid))) == 3  # images
+    with pytest.raises(DataError, match="one study; these findings span 2"):
+        prediction_report([Finding(probabilities, volume), Finding(probabilities, [xray])], MODEL)
+
+
+def test_labels_join_the_fetched_images_by_their_finest_uid(tmp_path):
+    from medadapt.data.dicomweb import Instance
+
+    folder = tmp_path / "f"
+    instances = [
+        Instance(folder / "1.1" / "1.2" / f"1.3.{k}.dcm", "1.1", "1.2", f"1.3.{k}", "1.2.840")
+        for k in range(3)
+    ]
+    labels_csv = tmp_path / "labels.csv"
+    labels_csv.write_text("StudyInstanceUID,SOPInstanceUID,label\n1.1,1.3.0,a\n1.1,1.3.2,b\n")
+    labels = read_labels(labels_csv, columns=[("--label", "label")])
+    assert labels.key == "SOPInstanceUID" and labels.studies == ("1.1",)
+    folder.mkdir()
+    csv, kept = write_path_csv(folder, instances, labels)
+    assert [i.sop_uid for i in kept] == ["1.3.0", "1.3.2"]
+    assert csv.read_text().splitlines() == [
+        "path,StudyInstanceUID,SOPInstanceUID,label",
+        "1.1/1.2/1.3.0.dcm,1.1,1.3.0,a",
+        "1.1/1.2/1.3.2.dcm,1.1,1.3.2,b",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("label\na\n", "has no StudyInstanceUID, SeriesInstanceUID or SOPInstanceUID column"),
+        ("StudyInstanceUID,diagnosis\n1.2,a\n", "has no column 'label' (it has Study"),
+        ("StudyInstanceUID,label\n1.2,a\n1.2,b\n", "StudyInstanceUID 1.2 is on lines 2 and 3"),
+        ("StudyInstanceUID,label\nabc,a\n", "StudyInstanceUID on line 2 of --labels"),
+        ("StudyInstanceUID,label\n,a\n", "empty 'StudyInstanceUID' (line 2 of --labels"),
+        ("StudyInstanceUID,label,path\n1.2,a,x\n", "has a 'path' column"),
+        ("StudyInstanceUID,label\n", "has no rows"),
+    ],
+)
+def test_bad_labels_are_one_line_naming_the_flag(tmp_path, text, says):
+    path = tmp_path / "labels.csv"
+    path.write_text(text)
+    with pytest.raises(DataError) as err:
+        read_labels(path, columns=[("--label", "label")])
+    assert says in str(err.value) and "--labels" in str(err.value)
+
+
+def test_a_missing_orthanc_skips_or_fails_as_the_environment_says(monkeypatch, tmp_path):
+    monkeypatch.setattr(orthanc, "ORTHANC", tmp_path / "Orthanc")
+    monkeypatch.delenv("MEDADAPT_REQUIRE_ORTHANC", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="Debian packages orthanc and orthanc-dic"):
+        orthanc.require_orthanc()
+    monkeypatch.setenv("MEDADAPT_REQUIRE_ORTHANC", "1")
+    with pytest.raises(pytest.fail.Exception, match="Orthanc and its DICOMweb plug-in"):
+        orthanc.require_orthanc()

@@ -1,0 +1,259 @@
+"""The command line on a PACS: ``--data dicomweb+http://...`` against a real Orthanc.
+
+A tiny base trained on local DICOM files predicts a study fetched from Orthanc and stores a
+DICOM SR there, which reads back with the probabilities ``predict`` wrote; a base trained on
+studies a labels CSV lists is evaluated and adapted the same way; a 3D model reads a CT
+series as one volume. Every bad input is one ``error:`` line, no traceback, and nothing
+fetched stays on disk unless ``--dicomweb-cache`` asks for it.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from medadapt.data.dicom_sr import read_prediction_report
+from medadapt.data.dicomweb import DicomwebReference, DicomwebSource, parse_reference
+from tests.cli.helpers import CliResult, run_cli
+from tests.pacs.orthanc import Pacs
+from tests.pacs.studies import ct_series, radiograph, save
+
+pytestmark = pytest.mark.xdist_group("orthanc")  # one PACS per worker
+TINY = ["--image-size", "16", "--backbone-options", "depth=1,embed_dim=16,num_heads=2"]
+TINY_3D = ["--backbone", "monai:vit", "--spatial-dims", "3", "--image-size", "8",
+           "--backbone-options", "hidden_size=16,mlp_dim=32,num_layers=1,num_heads=2"]  # fmt: skip
+
+
+@dataclass
+class World:
+    pacs: Pacs
+    root: Path
+    source: DicomwebSource
+    labels: Path  # StudyInstanceUID,label,site of the radiographs in the PACS
+    studies: list[str]  # their StudyInstanceUIDs
+    local_base: Path  # trained on local radiographs
+    volume_base: Path  # a 3D model trained on local CT series
+    ct_study: str
+    ct_series: str
+
+
+def _ok(result: CliResult) -> CliResult:
+    assert result.code == 0, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    return result
+
+
+def _error(result: CliResult) -> str:
+    """The one ``error:`` line of a failed command."""
+    assert result.code == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def world(pacs, tmp_path_factory) -> World:
+    root = tmp_path_factory.mktemp("pacs_cli")
+    source = DicomwebSource.for_reference(parse_reference(pacs.reference()))
+    for i in range(5):  # local training files
+        save([radiograph("bright", f"LB{i}", seed=i)], root / "local" / "bright")
+        save([radiograph("dark", f"LD{i}", seed=50 + i)], root / "local" / "dark")
+    rows, uploads = [], []
+    for i in range(12):  # the PACS's studies, two sites
+        label = "bright" if i % 2 else "dark"
+        ds = radiograph(label, f"P{i}", seed=100 + i)
+        uploads.append(ds)
+        rows.append({"StudyInstanceUID": ds.StudyInstanceUID, "label": label,
+                     "site": "A" if i < 6 else "B"})  # fmt: skip
+    volumes = {label: [ct_series(label, f"V{label}{i}") for i in range(4)]
+               for label in ("bright", "dark")}  # fmt: skip
+    for label, studies in volumes.items():
+        for k, series in enumerate(studies[:3]):
+            save(series, root / "volumes" / label / f"s{k}")
+    scan = volumes["bright"][3]
+    source.store([*uploads, *scan])
+    labels = root / "labels.csv"
+    pd.DataFrame(rows).to_csv(labels, index=False)
+    _ok(run_cli("train-base", "--data", root / "local", *TINY, "--epochs", "1",
+                "--out", root / "local_base"))  # fmt: skip
+    _ok(run_cli("train-base", "--data", root / "volumes", *TINY_3D, "--epochs", "1",
+                "--test-fraction", "0.34", "--out", root / "volume_base"))  # fmt: skip
+    return World(
+        pacs, root, source, labels, [r["StudyInstanceUID"] for r in rows],
+        root / "local_base", root / "volume_base", str(scan[0].StudyInstanceUID),
+        str(scan[0].SeriesInstanceUID),
+    )  # fmt: skip
+
+
+def _stored(result: CliResult) -> list[str]:
+    """The SOPInstanceUIDs of the reports a command says it stored."""
+    lines = [line for line in result.stdout.splitlines() if line.startswith("stored SR ")]
+    return [line.split()[2] for line in lines]
+
+
+def test_predict_a_study_and_store_the_report_in_the_pacs(world, tmp_path, monkeypatch):
+    made, mkdtemp = [], tempfile.mkdtemp
+    monkeypatch.setattr(
+        tempfile, "mkdtemp", lambda *a, **k: made.append(mkdtemp(*a, **k)) or made[-1]
+    )
+    study = world.studies[0]
+    out = tmp_path / "pred.csv"
+    result = _ok(run_cli("predict", "--base", world.local_base, "--store-sr", "--out", out,
+                         "--data", world.pacs.reference("studies", study)))  # fmt: skip
+    assert f"fetched 1 images (1 series, 1 studies) from dicomweb+{world.pacs.root}" in (
+        result.stdout
+    )
+    assert world.pacs.password not in result.stdout + result.stderr
+    assert "Test^" not in result.stdout and "P0" not in result.stdout.split()  # no patient data
+    [row] = pd.read_csv(out).to_dict("records")
+    study_uid, _, sop_uid = row["image"].split("/")
+    assert study_uid == study
+    [sr_uid] = _stored(result)
+    series = [s for s in world.source.series(study) if s.modality == "SR"]
+    [report] = world.source.instances(
+        DicomwebReference(world.source.url, study, series[0].series_uid), images_only=False
+    )
+    assert report.SOPInstanceUID == sr_uid
+    [finding] = read_prediction_report(report)
+    assert finding.probabilities == {"bright": row["p_bright"], "dark": row["p_dark"]}
+    assert finding.predicted == row["predicted"] and finding.sop_uids == (sop_uid,)
+    manifest = json.loads((world.local_base / "model.json").read_text())
+    assert finding.model.base == "local_base" and finding.model.adapter is None
+    assert finding.model.base_fingerprint == manifest["fingerprint"]["weights"]
+    fetched = [Path(d) for d in made if Path(d).name.startswith("medadapt-dicomweb-")]
+    assert len(fetched) == 1 and not fetched[0].exists()  # the images went with the run
+
+
+def test_a_3d_model_reads_a_ct_series_from_the_pacs_as_one_volume(world, tmp_path):
+    out = tmp_path / "pred.csv"
+    reference = world.pacs.reference("studies", world.ct_study, "series", world.ct_series)
+    result = _ok(run_cli("predict", "--base", world.volume_base, "--data", reference,
+                         "--out", out, "--store-sr"))  # fmt: skip
+    assert "fetched 8 images (1 series, 1 studies)" in result.stdout
+    [row] = pd.read_csv(out).to_dict("records")
+    assert row["image"] == f"{world.ct_study}/{world.ct_series}"
+    [sr_uid] = _stored(result)
+    assert f"stored SR {sr_uid} for series {world.ct_series} (1 prediction)" in result.stdout
+    reports = [s for s in world.source.series(world.ct_study) if s.modality == "SR"]
+    [report] = world.source.instances(
+        DicomwebReference(world.source.url, world.ct_study, reports[0].series_uid),
+        images_only=False,
+    )
+    [finding] = read_prediction_report(report)
+    assert len(finding.sop_uids) == 8  # every slice of the volume is referenced
+    assert finding.probabilities == {"bright": row["p_bright"], "dark": row["p_dark"]}
+
+
+def test_train_evaluate_and_adapt_on_the_studies_a_labels_csv_lists(world, tmp_path):
+    cache, base, adapter = tmp_path / "cache", tmp_path / "base", tmp_path / "site_b"
+    server = world.pacs.reference()
+    common = ("--data", server, "--labels", world.labels)
+    result = _ok(run_cli("train-base", *common, *TINY, "--epochs", "1", "--group-column",
+                         "site", "--groups", "A", "--dicomweb-cache", cache,
+                         "--out", base))  # fmt: skip
+    assert "fetched 12 images (12 series, 12 studies)" in result.stdout
+    assert len(list(cache.rglob("*.dcm"))) == 12  # kept: asked for
+    training = json.loads((base / "model.json").read_text())["training"]
+    n_test = len(training["split"]["test_keys"])
+    evaluation = tmp_path / "eval.json"
+    _ok(run_cli("evaluate", "--base", base, *common, "--group-column", "site", "--group", "A",
+                "--json", evaluation))  # fmt: skip
+    assert json.loads(evaluation.read_text())["n"] == n_test  # held-out images only
+    result = _ok(run_cli("adapt", "--base", base, *common, "--group-column", "site",
+                         "--group", "B", "--epochs", "1", "--out", adapter))  # fmt: skip
+    manifest = json.loads((adapter / "adapter.json").read_text())
+    out = tmp_path / "pred.csv"
+    result = _ok(run_cli("predict", "--base", base, "--adapter", adapter, "--store-sr",
+                         "--data", server, "--labels", world.labels, "--out", out))  # fmt: skip
+    assert len(pd.read_csv(out)) == 12 and len(_stored(result)) == 12
+    report = world.source.instances(
+        DicomwebReference(world.source.url, world.studies[5]), images_only=False
+    )
+    findings = [read_prediction_report(ds) for ds in report if ds.Modality == "SR"]
+    models = {f.model.adapter for group in findings for f in group}
+    assert manifest["name"] in models  # the adapter's name is recorded
+    assert "site" not in json.dumps(training.get("source", {}))  # no rows stored
+
+
+def _token(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "token.txt"
+    path.write_text(text)
+    return path
+
+
+def test_bad_pacs_inputs_are_one_error_line(world, tmp_path):
+    base, out = world.local_base, tmp_path / "p.csv"
+    root, unknown = world.pacs.root, world.pacs.reference("studies", "1.2.3")
+    predict = ("predict", "--base", base, "--out", out, "--data")
+    assert _error(run_cli(*predict, unknown)) == (
+        f"error: study 1.2.3 not found on {root}: check --data"
+    )
+    wrong = world.pacs.reference("studies", world.studies[0]).replace(world.pacs.password, "no")
+    assert _error(run_cli(*predict, wrong)) == (
+        f"error: the DICOMweb server {root} refused the credentials (HTTP 401): pass a valid "
+        "bearer token with --dicomweb-token-file, or user:password@ in the --data URL"
+    )
+    anonymous = world.pacs.reference("studies", world.studies[0], auth=False)
+    token = _token(tmp_path, "not-the-token\n")
+    assert "refused the credentials (HTTP 401)" in _error(
+        run_cli(*predict, anonymous, "--dicomweb-token-file", token)
+    )
+    missing = tmp_path / "none.txt"
+    assert _error(run_cli(*predict, anonymous, "--dicomweb-token-file", missing)) == (
+        f"error: --dicomweb-token-file {missing} does not exist; check the path"
+    )
+    empty = _token(tmp_path, " \n")
+    assert _error(run_cli(*predict, anonymous, "--dicomweb-token-file", empty)) == (
+        f"error: --dicomweb-token-file {empty} is empty: write the PACS's bearer token in it"
+    )
+    assert _error(run_cli(*predict, world.root / "local", "--store-sr")) == (
+        "error: --store-sr stores the predictions in the PACS the images came from: pass --data "
+        "dicomweb+http(s)://HOST[:PORT]/dicom-web[/studies/UID[/series/UID]], or drop --store-sr"
+    )
+    assert _error(run_cli(*predict, world.pacs.reference())) == (
+        f"error: --data dicomweb+{root} names a server but no study, and no --labels is given: "
+        "add /studies/STUDY_UID to --data, or pass --labels CSV with a StudyInstanceUID column"
+    )
+    assert _error(run_cli("train-base", "--data", anonymous, "--out", tmp_path / "b")) == (
+        f"error: --labels is required to train-base on --data {anonymous}: a CSV of "
+        "StudyInstanceUID (or SeriesInstanceUID, SOPInstanceUID) and label columns"
+    )
+    assert _error(run_cli(*predict, "dicomweb+http://pacs/dicom-web/studies/1.x")) == (
+        "error: --data: study '1.x' is not a DICOM UID (digits and dots, at most 64 "
+        "characters); copy the UID from the PACS"
+    )
+    assert not out.exists()
+
+
+def test_pacs_options_and_models_of_the_other_kind_are_refused_by_flag(world, tmp_path):
+    study = world.pacs.reference("studies", world.studies[0], auth=False)
+    local = world.root / "local"
+    assert _error(run_cli("predict", "--base", world.local_base, "--data", local, "--labels",
+                          world.labels, "--out", tmp_path / "p.csv")) == (
+        "error: --labels applies to --data dicomweb+http(s)://HOST[:PORT]/dicom-web[/studies/UID"
+        f"[/series/UID]], but --data {local} is a local path: drop the option"
+    )  # fmt: skip
+    assert _error(run_cli("evaluate", "--base", world.local_base, "--data", study,
+                          "--path-column", "file", "--labels", world.labels)) == (
+        f"error: --path-column applies to local files, but --data {study} is a PACS: drop the "
+        "option"
+    )  # fmt: skip
+    table_base = tmp_path / "table_base"
+    table_base.mkdir()
+    (table_base / "model.json").write_text(json.dumps({"kind": "tabular"}))
+    assert _error(run_cli("predict", "--base", table_base, "--data", study,
+                          "--out", tmp_path / "p.csv")) == (
+        f"error: --base {table_base} is a model for tables, but --data {study} is image data "
+        "from a PACS: pass a --base trained on images"
+    )  # fmt: skip
+    assert _error(run_cli("study", "--data", study, "--label", "label", "--group-column", "site",
+                          "--groups", "A,B", "--group", "B", "--out", tmp_path / "s")) == (
+        f"error: --data {study}: this command does not read from a PACS (train-base, adapt, "
+        "evaluate and predict do); fetch the images to a folder and pass that"
+    )  # fmt: skip
