@@ -89,3 +89,10 @@ def build_registry(root: Path, *, extra_versions: int = 0) -> dict:
 @pytest.fixture(scope="session")
 def served_registry(tmp_path_factory) -> dict:
     return build_registry(tmp_path_factory.mktemp("serve"))
+
+
+@pytest.fixture(scope="session")
+def image_registry(tmp_path_factory) -> dict:
+    from tests.serve.image_registry import build_image_registry
+
+    return build_image_registry(tmp_path_factory.mktemp("serve-images"))

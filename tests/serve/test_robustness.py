@@ -42,17 +42,20 @@ def registry_copy(served_registry, tmp_path):
     return root
 
 
-def test_a_chunked_body_is_counted_and_refused_past_the_limit_even_without_a_token(client):
+def test_a_chunked_body_is_counted_and_refused_past_the_limit_or_never_read_without_a_token(
+    client,
+):
     def chunks():
         for _ in range(100):
             yield b"x" * 1000  # 100 kB, no Content-Length
 
-    for headers in (AUTH, {}):
-        reply = client.post("/v1/predict", content=chunks(), headers=headers)
-        assert reply.status_code == 413
-        assert reply.json()["detail"] == (
-            "request body over 20000 bytes; send fewer instances per request"
-        )
+    reply = client.post("/v1/predict", content=chunks(), headers=AUTH)
+    assert reply.status_code == 413
+    assert reply.json()["detail"] == (
+        "request body over 20000 bytes; send fewer instances per request"
+    )
+    # without a token the route reads no body at all (uploads are never spooled for strangers)
+    assert client.post("/v1/predict", content=chunks()).status_code == 401
 
 
 def test_a_non_numeric_content_length_is_a_400():
@@ -157,3 +160,39 @@ def test_one_failing_request_does_not_fail_the_others_in_its_batch():
     first, second, third = asyncio.run(scenario())
     assert first == ["ok:a1", "ok:a2"] and third == ["ok:c1"]
     assert isinstance(second, ValueError)
+
+
+def test_offloaded_work_runs_on_the_worker_and_inline_work_waits_for_it():
+    import threading
+
+    gate = threading.Event()
+    seen: list[tuple[str, str]] = []
+
+    def run(key, payloads):
+        seen.append((key, threading.current_thread().name))
+        if key == "image":
+            gate.wait(10)
+        return list(payloads)
+
+    async def scenario():
+        batcher = MicroBatcher(run, max_wait_ms=0.0, inline=True, offload=lambda k: k == "image")
+        await batcher.start()
+        try:
+            image = asyncio.ensure_future(batcher.submit([("image", 1)]))
+            while not seen:
+                await asyncio.sleep(0.001)
+            table = asyncio.ensure_future(batcher.submit([("table", 2)]))
+            refreshed = asyncio.ensure_future(
+                batcher.call_in_worker(lambda: threading.current_thread().name)
+            )
+            await asyncio.sleep(0.05)
+            assert not table.done() and not refreshed.done()  # behind the busy worker
+            gate.set()
+            return await image, await table, await refreshed, await batcher.submit([("table", 3)])
+        finally:
+            await batcher.stop()
+
+    image, table, refreshed, idle = asyncio.run(scenario())
+    assert (image, table, idle) == ([1], [2], [3])
+    assert seen[0][1].startswith("medadapt-model") and refreshed.startswith("medadapt-model")
+    assert seen[-1] == ("table", "MainThread")  # the worker idle again: inline, on the loop

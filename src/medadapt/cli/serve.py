@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from medadapt.cli.main import app
 from medadapt.errors import ConfigError
+
+if TYPE_CHECKING:
+    from medadapt.serve.image_inputs import ImageServing
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -50,6 +55,23 @@ def _check_free(host: str, port: int) -> None:
             ) from None
 
 
+# the image options (their defaults are ImageServing's)
+MAX_QUEUE = typer.Option(4096, help="Most instances waiting for the model; more: 503 (retry).")
+MAX_IMAGES = typer.Option(64, help="Images (files, slices) per request.")
+MAX_IMAGE_MB = typer.Option(32.0, help="Largest uploaded image file, in MiB.")
+MAX_UPLOAD_MB = typer.Option(128.0, help="Largest multipart request, in MiB.")
+DECODE_WORKERS = typer.Option(2, help="Threads (or processes) that read and preprocess images.")
+DECODE_PROCESSES = typer.Option(False, help="Read images in worker processes, not threads.")
+DICOMWEB_ARCHIVE = typer.Option(
+    [],
+    help="DICOMweb root a request may reference, e.g. http://pacs:8042/dicom-web (repeat for "
+    "several; none: DICOMweb references are refused).",
+)
+DICOMWEB_TOKEN_FILE = typer.Option(
+    None, help="File holding the bearer token sent to the --dicomweb-archive servers."
+)
+
+
 @app.command("serve")
 def serve_command(
     registry: Path = typer.Option(..., "--registry", help="Registry directory."),
@@ -64,8 +86,18 @@ def serve_command(
         help="Longest extra wait to fill a micro-batch (batches also fill while the model runs).",
     ),
     threads: int = typer.Option(1, help="Torch threads for the forward pass."),
+    device: str = typer.Option("cpu", help="Where the models run: cpu, cuda or cuda:N."),
+    max_queue: int = MAX_QUEUE,
+    max_images: int = MAX_IMAGES,
+    max_image_mb: float = MAX_IMAGE_MB,
+    max_upload_mb: float = MAX_UPLOAD_MB,
+    decode_workers: int = DECODE_WORKERS,
+    decode_processes: bool = DECODE_PROCESSES,
+    dicomweb_archive: list[str] = DICOMWEB_ARCHIVE,
+    dicomweb_token_file: Path | None = DICOMWEB_TOKEN_FILE,
 ) -> None:
-    """Serve the registry's promoted adapters over HTTP (FastAPI; docs at /docs).
+    """Serve the registry's promoted adapters over HTTP (FastAPI; docs at /docs): JSON
+    instances for tabular models, uploaded images or DICOMweb references for image models.
 
     Example: medadapt serve --registry hospital-registry --port 8000 --token-file token.txt
     """
@@ -76,12 +108,23 @@ def serve_command(
     at_least(max_batch, "--max-batch")
     at_least(threads, "--threads")
     at_least(max_wait_ms, "--max-wait-ms", 0)
+    at_least(max_queue, "--max-queue")
+    _check_device(device)
+    images = _image_serving(max_images, max_image_mb, max_upload_mb, decode_workers,
+                            dicomweb_archive, dicomweb_token_file)  # fmt: skip
+    images = replace(images, decode_processes=decode_processes)
     token = read_token(token_file)
     if token is None and host not in LOOPBACK:
         raise ConfigError(
             f"refusing to serve on {host} without a token; pass --token-file or set "
             "MEDADAPT_TOKEN (or listen on 127.0.0.1)"
         )
+    _serve(registry, host, port, token=token, max_batch=max_batch, max_wait_ms=max_wait_ms,
+           threads=threads, max_queue=max_queue, images=images, device=device)  # fmt: skip
+
+
+def _serve(registry: Path, host: str, port: int, **settings: Any) -> None:
+    """Check the registry and the address, say what is served, and run the app."""
     import uvicorn
 
     from medadapt.registry import Registry, RegistryError
@@ -94,17 +137,68 @@ def serve_command(
             f"--registry: {err}".replace("check --root", "check --registry")
         ) from None
     _check_free(host, port)
-    auth = "a bearer token is required" if token else "no token (loopback only)"
+    auth = "a bearer token is required" if settings["token"] else "no token (loopback only)"
     typer.echo(
         f"serving {len(served)} promoted adapter(s) from {registry} at http://{host}:{port} "
         f"(auth: {auth}; API docs at /docs)",
         err=True,
     )
-    uvicorn.run(
-        create_app(
-            registry, token=token, max_batch=max_batch, max_wait_ms=max_wait_ms, threads=threads
-        ),
-        host=host,
-        port=port,
-        log_level="warning",
+    uvicorn.run(create_app(registry, **settings), host=host, port=port, log_level="warning")
+
+
+def _image_serving(
+    max_images: int,
+    max_image_mb: float,
+    max_upload_mb: float,
+    decode_workers: int,
+    archives: list[str],
+    token_file: Path | None,
+) -> ImageServing:
+    """The image options, checked (one line naming the flag when one is out of range)."""
+    from medadapt.checks import at_least
+    from medadapt.cli.dicomweb import read_token as read_dicomweb_token
+    from medadapt.data.dicomweb import parse_reference
+    from medadapt.errors import DataError
+    from medadapt.serve.image_inputs import ImageServing, MiB
+
+    at_least(max_images, "--max-images")
+    at_least(decode_workers, "--decode-workers")
+    for value, flag in ((max_image_mb, "--max-image-mb"), (max_upload_mb, "--max-upload-mb")):
+        if not value > 0:
+            raise ConfigError(f"{flag} must be positive; got {value:g}")
+    for url in archives:
+        try:
+            root = parse_reference(url if url.startswith("dicomweb+") else f"dicomweb+{url}")
+        except DataError:
+            root = None
+        if root is None or root.study_uid is not None:
+            raise ConfigError(
+                f"--dicomweb-archive {url} is not a DICOMweb root: write "
+                "http(s)://HOST[:PORT]/dicom-web (no study)"
+            )
+    return ImageServing(
+        max_images=max_images,
+        max_image_bytes=int(max_image_mb * MiB),
+        max_upload_bytes=int(max_upload_mb * MiB),
+        decode_workers=decode_workers,
+        dicomweb_archives=tuple(archives),
+        dicomweb_token=read_dicomweb_token(token_file),
     )
+
+
+def _check_device(device: str) -> None:
+    """``cpu``, or a CUDA device this machine has (one line naming ``--device`` otherwise)."""
+    if device == "cpu":
+        return
+    import torch
+
+    try:
+        wanted = torch.device(device)
+    except RuntimeError:
+        raise ConfigError(f"--device must be cpu, cuda or cuda:N; got {device!r}") from None
+    if wanted.type != "cuda" or not torch.cuda.is_available():
+        raise ConfigError(f"--device {device}: no CUDA device here; use --device cpu")
+    if wanted.index is not None and wanted.index >= torch.cuda.device_count():
+        raise ConfigError(
+            f"--device {device}: this machine has {torch.cuda.device_count()} CUDA device(s)"
+        )

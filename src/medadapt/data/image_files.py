@@ -26,6 +26,7 @@ from medadapt.errors import DataError
 
 if TYPE_CHECKING:
     from medadapt.data.image_dataset import ImageDataset
+    from medadapt.data.image_io import FileRead
     from medadapt.data.image_schema import ImageSchema
 
 _TABLE_SUFFIXES = (".csv", ".tsv")
@@ -142,15 +143,27 @@ def load_unlabelled(
             skipped.append((str(path), describe_error(exc)))
             continue
         notes += [(str(path), note) for note in read.notes]
-        for frame, array in zip(read.frames, read.samples, strict=True):
-            tensor = torch.from_numpy(_to_channels(array, schema.channels))
-            samples.append(fit_size(tensor, schema.image_size, schema.fit))
+        samples += model_inputs(read, schema)
+        for frame in read.frames:
             ids.append(str(path) if len(read.samples) == 1 else f"{path}#slice{frame}")
     if not samples:
         first = f" (first: {skipped[0][0]}: {skipped[0][1]})" if skipped else ""
         raise DataError(f"no image in {source} could be read{first}; check the files' format")
     report_notes(notes)
     return torch.stack(samples).contiguous(), ids, skipped
+
+
+def model_inputs(read: FileRead, schema: ImageSchema) -> list[torch.Tensor]:
+    """The samples of one read file as the model takes them: the schema's channels (gray and
+    colour converted as :func:`~medadapt.data.image_io.to_channels` says), fitted to its size.
+
+    Shape: each ``(channels, *(image_size,) * spatial_dims)``.
+    """
+    out = []
+    for array in read.samples:
+        tensor = torch.from_numpy(_to_channels(array, schema.channels))
+        out.append(fit_size(tensor, schema.image_size, schema.fit))
+    return out
 
 
 def split_by_patient(

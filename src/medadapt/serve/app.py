@@ -1,10 +1,13 @@
 """The FastAPI application: ``POST /v1/predict``, ``GET /v1/adapters``, ``/healthz``, ``/metrics``.
 
 Requests for different adapters that arrive together are micro-batched into one mixed-adapter
-forward pass (:mod:`medadapt.serve.batching`). Bearer-token auth protects ``/v1/*`` and
-``/metrics``; bodies above ``max_body_bytes`` get 413; invalid bodies 422 with the field names;
-unknown adapters 404 (:mod:`medadapt.serve.handlers`). OpenAPI docs are at ``/docs``. The
-routes themselves are in :mod:`medadapt.serve.routes`.
+forward pass (:mod:`medadapt.serve.batching`): tabular instances sent as JSON, and images
+uploaded as multipart or referenced on a DICOMweb archive (:mod:`medadapt.serve.image_routes`;
+read in a pool of decoding threads). Bearer-token auth protects ``/v1/*`` and ``/metrics``;
+bodies above ``max_body_bytes`` (uploads: ``images.max_upload_bytes``) get 413; invalid bodies
+422 with the field names; unknown adapters 404; full queues 503 with ``Retry-After``
+(:mod:`medadapt.serve.handlers`). OpenAPI docs are at ``/docs``. The routes themselves are in
+:mod:`medadapt.serve.routes`.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 import medadapt
 from medadapt.serve.batching import MicroBatcher
 from medadapt.serve.handlers import add_error_handlers
+from medadapt.serve.image_decode import DecodePool
+from medadapt.serve.image_inputs import ImageServing
+from medadapt.serve.image_routes import ImagePredictor
 from medadapt.serve.limits import BodyLimit
 from medadapt.serve.routes import add_info_routes, add_predict_route
 from medadapt.serve.state import Route, ServingState
@@ -50,33 +56,43 @@ def create_app(
     refresh_seconds: float = 1.0,
     threads: int = 1,
     inline: bool = True,
+    max_queue: int = 4096,
+    images: ImageServing | None = None,
+    device: str = "cpu",
 ) -> FastAPI:
     """Build the service for the adapters promoted in the registry at ``registry_root``.
 
-    ``inline``: run forward passes on the event loop (right for small tabular models, see
-    :class:`MicroBatcher`); False uses a worker thread.
+    ``inline``: run forward passes on the event loop (right on a CPU, see
+    :class:`MicroBatcher`); False uses the worker thread (as every pass on a GPU does).
     ``threads``: torch threads for the forward pass. Small clinical models run fastest on one
     (intra-op threading costs more than it saves at these sizes, and badly so on a busy host).
+    ``max_queue``: most instances waiting for the model (more: 503). ``images``: limits,
+    decoding threads and DICOMweb archives for image bases. ``device``: where the models run
+    (``cuda`` for a GPU).
     """
     torch.set_num_threads(threads)
-    state = ServingState(registry_root, refresh_seconds=refresh_seconds)
+    images = images or ImageServing()
+    state = ServingState(registry_root, refresh_seconds=refresh_seconds, device=device)
     telemetry = Telemetry()
     refresh = _refresher(state, telemetry)
-    batcher = _batcher(
-        state, telemetry, refresh, max_batch=max_batch, max_wait_ms=max_wait_ms, inline=inline
-    )
+    batcher = _batcher(state, telemetry, refresh, max_batch=max_batch, max_wait_ms=max_wait_ms,
+                       inline=inline, max_queue=max_queue)  # fmt: skip
+    pool = DecodePool(images.decode_workers, images.max_decoding, processes=images.decode_processes)
     app = FastAPI(
         title="medadapt",
         version=medadapt.__version__,
-        lifespan=_lifespan(state, telemetry, batcher),
+        lifespan=_lifespan(state, telemetry, batcher, pool),
         description="Predictions from a frozen base model with per-request adapters.",
     )
     authorize = _bearer_auth(token)
-    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(
+        BodyLimit, max_bytes=max_body_bytes, max_upload_bytes=images.max_upload_bytes
+    )
     app.add_middleware(RequestMetrics, telemetry=telemetry)  # outermost: sees every answer
     add_error_handlers(app)
+    predictor = ImagePredictor(state, batcher, pool, telemetry, images)
     add_predict_route(app, state=state, batcher=batcher, telemetry=telemetry, refresh=refresh,
-                      authorize=authorize)  # fmt: skip
+                      authorize=authorize, images=predictor)  # fmt: skip
     # authorize guards every route but /healthz
     add_info_routes(app, state=state, telemetry=telemetry, authorize=authorize)
     app.state.serving = state
@@ -104,14 +120,22 @@ def _batcher(
     max_batch: int,
     max_wait_ms: float,
     inline: bool,
+    max_queue: int,
 ) -> MicroBatcher:
-    """The micro-batcher: one forward pass per base model over the instances of many adapters,
-    after a look for new promotions, each batch's size and time recorded."""
+    """The micro-batcher: one forward pass per base model (and head width) over the instances
+    of many adapters, after a look for new promotions, each batch's size and time recorded.
+    On a GPU the passes run on the worker thread (``offload``), which waits for the device
+    without holding the GIL; on the CPU inline (measured in bench/BENCHMARKS.md: with the
+    pass on a thread, the event loop, the decoding threads and the pass trade the GIL at every
+    torch op, and p99 at 32 clients was 2-6x longer)."""
 
-    def run(base_key: str, payloads: Sequence[tuple[dict[str, Any], Route]]) -> list[Any]:
-        records = [instance for instance, _ in payloads]
-        scores = state.predict(base_key, records, [route.internal for _, route in payloads])
+    def run(key: tuple[str, int | None], payloads: Sequence[tuple[Any, Route]]) -> list[Any]:
+        inputs = [instance for instance, _ in payloads]
+        scores = state.predict(key[0], inputs, [route.internal for _, route in payloads])
         return list(scores)
+
+    def offload(key: tuple[str, int | None]) -> bool:
+        return state.device.type != "cpu"  # a GPU: wait for it without holding the GIL
 
     def observe(size: int, seconds: float) -> None:
         telemetry.batch_size.observe(size)
@@ -124,21 +148,25 @@ def _batcher(
         before_batch=refresh,
         on_batch=observe,
         inline=inline,
+        offload=offload,
+        max_queue=max_queue,
     )
 
 
-def _lifespan(state: ServingState, telemetry: Telemetry, batcher: MicroBatcher):
+def _lifespan(state: ServingState, telemetry: Telemetry, batcher: MicroBatcher, pool: DecodePool):
     """Start the batcher and load the promoted adapters before the first request; stop the
-    batcher after the last."""
+    batcher and the decoding threads after the last."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI):
         await batcher.start()
         await batcher.call_in_worker(lambda: state.refresh(force=True))
+        await pool.warm()
         telemetry.adapters.set(len(state.tables.promoted))
         quiet_garbage_collector()
         yield
         await batcher.stop()
+        pool.shutdown()
 
     return lifespan
 

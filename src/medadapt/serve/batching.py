@@ -6,6 +6,11 @@ single worker thread, which runs one mixed-adapter forward pass per base model. 
 instance's future is resolved with its own result, so a request never waits for more than one
 batch window plus one forward pass. When a shared pass fails, it is re-run request by request,
 so one bad request fails alone and the others in its batch still get their answers.
+
+The queue is bounded: a request whose instances would take it past ``max_queue`` while others
+wait is refused at once with :class:`Overloaded` (HTTP 503 with ``Retry-After``), so memory
+stays flat however many clients send. Work is never run on two threads at once: inline work
+(on the event loop) runs only while the worker thread has nothing queued or running.
 """
 
 from __future__ import annotations
@@ -16,11 +21,18 @@ import itertools
 import logging
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from medadapt.errors import MedadaptError
+
 log = logging.getLogger("medadapt.serve")
+RETRY_AFTER_SECONDS = 1
+
+
+class Overloaded(MedadaptError):
+    """The server's bounded queues are full (HTTP 503 with ``Retry-After``): try again soon."""
 
 
 @dataclass
@@ -42,6 +54,9 @@ class MicroBatcher:
 
     ``run(key, payloads) -> results`` is called on the worker thread with instances that share
     ``key``; ``before_batch()`` (also on the worker) runs first, e.g. to pick up new adapters.
+    ``offload(key)`` True: batches holding ``key`` run on the worker thread even when
+    ``inline`` (a forward pass too long to hold the event loop, e.g. an image model's).
+    ``max_queue``: most instances waiting (see the module docstring).
     """
 
     def __init__(
@@ -53,17 +68,24 @@ class MicroBatcher:
         before_batch: Callable[[], None] | None = None,
         on_batch: Callable[[int, float], None] | None = None,
         inline: bool = False,
+        offload: Callable[[Any], bool] | None = None,
+        max_queue: int = 4096,
     ) -> None:
+        if max_queue < 1:
+            raise ValueError(f"max_queue must be positive, got {max_queue=}")
         self.run = run
         self.max_batch = max_batch
         self.max_wait = max_wait_ms / 1000.0
         self.before_batch = before_batch
         self.on_batch = on_batch
         self.inline = inline
+        self.offload = offload
+        self.max_queue = max_queue
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="medadapt-model")
         self.queue: asyncio.Queue[Item] | None = None
         self.task: asyncio.Task | None = None
         self._requests = itertools.count()
+        self._in_worker: set[Future] = set()  # queued or running on the worker thread
 
     async def start(self) -> None:
         self.queue = asyncio.Queue()
@@ -76,15 +98,34 @@ class MicroBatcher:
                 await self.task
         self.worker.shutdown(wait=True)
 
+    def _worker_busy(self) -> bool:
+        self._in_worker = {f for f in self._in_worker if not f.done()}
+        return bool(self._in_worker)
+
+    async def _on_worker(self, fn: Callable[[], Any]) -> Any:
+        """``fn`` on the worker thread; it counts as busy until ``fn`` has returned there
+        (even if the awaiting request is cancelled)."""
+        future = self.worker.submit(fn)
+        self._in_worker.add(future)
+        return await asyncio.wrap_future(future)
+
     async def call_in_worker(self, fn: Callable[[], Any]) -> Any:
-        """Run ``fn`` on the model thread (e.g. a forced refresh)."""
-        if self.inline:
+        """Run ``fn`` where the model work runs (e.g. a forced refresh): inline, unless the
+        worker thread is busy, then after its work."""
+        if self.inline and not self._worker_busy():
             return fn()
-        return await asyncio.get_running_loop().run_in_executor(self.worker, fn)
+        return await self._on_worker(fn)
 
     async def submit(self, keyed_payloads: Sequence[tuple[Any, Any]]) -> list[Any]:
-        """Queue one request's instances; results come back in the same order."""
+        """Queue one request's instances; results come back in the same order. Raises
+        :class:`Overloaded` when others wait and these would pass ``max_queue``."""
         assert self.queue is not None, "MicroBatcher.start() was not called"
+        waiting = self.queue.qsize()
+        if waiting and waiting + len(keyed_payloads) > self.max_queue:
+            raise Overloaded(
+                f"the server is busy ({waiting} instances waiting for the model); retry in "
+                f"{RETRY_AFTER_SECONDS} s"
+            )
         loop = asyncio.get_running_loop()
         request = next(self._requests)
         items = [
@@ -110,7 +151,7 @@ class MicroBatcher:
                     break
             while len(batch) < self.max_batch and not self.queue.empty():
                 batch.append(self.queue.get_nowait())
-            await self._dispatch(loop, batch)
+            await self._dispatch(batch)
 
     def _run_isolated(self, key: Any, items: list[Item]) -> list[tuple[list[Item], Any]]:
         """One pass for ``items``; if it fails and they come from several requests, one pass
@@ -131,7 +172,7 @@ class MicroBatcher:
                 out.append((own, exc))
         return out
 
-    async def _dispatch(self, loop: asyncio.AbstractEventLoop, batch: list[Item]) -> None:
+    async def _dispatch(self, batch: list[Item]) -> None:
         groups: dict[Any, list[Item]] = {}
         for item in batch:
             groups.setdefault(item.key, []).append(item)
@@ -150,8 +191,12 @@ class MicroBatcher:
                 self.on_batch(len(batch), time.perf_counter() - started)
             return out
 
+        offloaded = self.offload is not None and any(self.offload(key) for key in groups)
         try:
-            results = work() if self.inline else await loop.run_in_executor(self.worker, work)
+            if self.inline and not offloaded and not self._worker_busy():
+                results = work()
+            else:
+                results = await self._on_worker(work)
         except Exception as exc:
             results = [(batch, exc)]
         for items, outcome in results:

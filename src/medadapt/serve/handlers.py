@@ -1,5 +1,6 @@
-"""The service's error answers: 404 unknown adapter, 409 ambiguous route, 503 unavailable, and
-422 for invalid bodies (the field names, never the values sent)."""
+"""The service's error answers: 404 unknown adapter, 409 ambiguous route, 503 unavailable or
+overloaded (with ``Retry-After``), 4xx naming the image file at fault, and 422 for invalid
+bodies (the field names, never the values sent)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from medadapt.errors import MedadaptError
+from medadapt.serve.batching import RETRY_AFTER_SECONDS, Overloaded
+from medadapt.serve.image_inputs import ImageInputError
 from medadapt.serve.state import Ambiguous, NotFound, Unavailable
 
 MAX_ERRORS = 20
@@ -25,6 +28,16 @@ async def ambiguous(_: Request, exc: Ambiguous) -> JSONResponse:
 
 async def unavailable(_: Request, exc: Unavailable) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=503)
+
+
+async def overloaded(_: Request, exc: Overloaded) -> JSONResponse:
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    return JSONResponse({"detail": str(exc)}, status_code=503, headers=headers)
+
+
+async def bad_image(_: Request, exc: ImageInputError) -> JSONResponse:
+    """The file as the client named it and what is wrong with it (no path, no traceback)."""
+    return JSONResponse({"detail": str(exc), "file": exc.file}, status_code=exc.status)
 
 
 async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -46,5 +59,7 @@ def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotFound, not_found)
     app.add_exception_handler(Ambiguous, ambiguous)
     app.add_exception_handler(Unavailable, unavailable)
+    app.add_exception_handler(Overloaded, overloaded)
+    app.add_exception_handler(ImageInputError, bad_image)
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(MedadaptError, bad_input)

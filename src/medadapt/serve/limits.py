@@ -2,7 +2,8 @@
 
 A ``Content-Length`` above the limit is refused before the body is read; a body sent without
 one (chunked) is counted as it arrives and refused once it passes the limit, so memory stays
-bounded either way. A non-numeric ``Content-Length`` is a 400.
+bounded either way. A non-numeric ``Content-Length`` is a 400. Image uploads
+(``multipart/form-data``) have their own, larger limit.
 """
 
 from __future__ import annotations
@@ -13,22 +14,28 @@ from fastapi import HTTPException
 from starlette.responses import JSONResponse
 
 
-def too_large_detail(max_bytes: int) -> str:
-    return f"request body over {max_bytes} bytes; send fewer instances per request"
+def too_large_detail(max_bytes: int, what: str = "instances") -> str:
+    return f"request body over {max_bytes} bytes; send fewer {what} per request"
 
 
 class BodyLimit:
-    """Wraps an ASGI app; ``max_bytes`` per HTTP request body."""
+    """Wraps an ASGI app; ``max_bytes`` per HTTP request body, ``max_upload_bytes`` per
+    multipart body (default: ``max_bytes``)."""
 
-    def __init__(self, app: Any, *, max_bytes: int) -> None:
+    def __init__(self, app: Any, *, max_bytes: int, max_upload_bytes: int | None = None) -> None:
         if max_bytes < 1:
             raise ValueError(f"max_bytes must be positive, got {max_bytes}")
         self.app, self.max_bytes = app, max_bytes
+        self.max_upload_bytes = max_bytes if max_upload_bytes is None else max_upload_bytes
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
+        if headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data"):
+            limit, what = self.max_upload_bytes, "or smaller images"
+        else:
+            limit, what = self.max_bytes, "instances"
         length = headers.get(b"content-length")
         if length is not None:
             try:
@@ -36,8 +43,8 @@ class BodyLimit:
             except ValueError:
                 response = JSONResponse({"detail": "Content-Length is not a number"}, 400)
                 return await response(scope, receive, send)
-            if declared > self.max_bytes:
-                response = JSONResponse({"detail": too_large_detail(self.max_bytes)}, 413)
+            if declared > limit:
+                response = JSONResponse({"detail": too_large_detail(limit, what)}, 413)
                 return await response(scope, receive, send)
         received = 0
 
@@ -46,9 +53,9 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     # FastAPI re-raises HTTPExceptions met while reading the body
-                    raise HTTPException(413, too_large_detail(self.max_bytes))
+                    raise HTTPException(413, too_large_detail(limit, what))
             return message
 
         await self.app(scope, counted, send)

@@ -2,26 +2,40 @@
 
 :func:`add_predict_route` and :func:`add_info_routes` add them to the app
 :func:`medadapt.serve.app.create_app` builds; the predictions go through its micro-batcher.
+``/v1/predict`` reads its body by content type: JSON instances (tabular), a JSON DICOMweb
+reference or multipart uploads (images, :mod:`medadapt.serve.image_routes`).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, ValidationError
 
 import medadapt
-from medadapt.errors import ConfigError
 from medadapt.serve.batching import MicroBatcher
-from medadapt.serve.schemas import AdapterInfo, PredictRequest, PredictResponse
-from medadapt.serve.state import NotFound, NotLoaded, Route, ServedBase, ServingState
+from medadapt.serve.image_routes import ImagePredictor
+from medadapt.serve.resolve import resolve_routes
+from medadapt.serve.schemas import (
+    PREDICT_BODIES,
+    AdapterInfo,
+    DicomwebRequest,
+    ImagePredictResponse,
+    PredictRequest,
+    PredictResponse,
+)
+from medadapt.serve.state import Route, ServedBase, ServingState
 from medadapt.serve.telemetry import Telemetry
 from medadapt.serve.validation import check_instance
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def add_predict_route(
@@ -32,51 +46,66 @@ def add_predict_route(
     telemetry: Telemetry,
     refresh: Callable[..., None],
     authorize: Callable[..., None],
+    images: ImagePredictor,
 ) -> None:
-    """``POST /v1/predict``: route each instance to its adapter, check it against its base
-    model's schema, and score it in the next micro-batch."""
+    """``POST /v1/predict``: JSON instances for a tabular base (each routed to its adapter,
+    checked against its base model's schema, scored in the next micro-batch); for an image
+    base, multipart uploads or a JSON DICOMweb reference (:mod:`medadapt.serve.image_routes`)."""
 
-    @app.post("/v1/predict", response_model=PredictResponse, dependencies=[Depends(authorize)])
-    async def predict(body: PredictRequest) -> PredictResponse:
+    @app.post(
+        "/v1/predict",
+        response_model=PredictResponse | ImagePredictResponse,
+        dependencies=[Depends(authorize)],
+        openapi_extra=PREDICT_BODIES,
+    )
+    async def predict(request: Request) -> JSONResponse:
         if state.claim_refresh():  # one request per interval looks for new promotions
             await batcher.call_in_worker(lambda: refresh(force=True))
-        routes = await _resolve_routes(state, batcher, body)
-        _check_instances(state, body.instances, routes)
-        scores = await batcher.submit(
-            [
-                (route.base_key, (inst, route))
-                for inst, route in zip(body.instances, routes, strict=True)
-            ]
-        )
-        out = _predictions(state, telemetry, routes, scores)
-        # the dicts already have PredictResponse's shape (a test checks it against the model);
-        # returning a response skips a second pydantic pass per request
-        return JSONResponse({"predictions": out})
+        if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+            return await images.uploads(request)
+        body = await _json_body(request)
+        if isinstance(body, dict) and "dicomweb" in body:
+            return await images.dicomweb(_validated(DicomwebRequest, body))
+        return await _predict_instances(state, batcher, telemetry, _validated(PredictRequest, body))
 
 
-def _routes_of_request(state: ServingState, body: PredictRequest) -> list[Route]:
-    """Each instance's route; a malformed adapter reference is a 422 on ``adapter``."""
+async def _predict_instances(
+    state: ServingState, batcher: MicroBatcher, telemetry: Telemetry, body: PredictRequest
+) -> JSONResponse:
+    """Tabular instances: routed, checked, scored in the next micro-batch."""
+    routes = await resolve_routes(
+        state, batcher, lambda: [state.route(body.adapter, body.group, i) for i in body.instances]
+    )
+    _check_instances(state, body.instances, routes)
+    scores = await batcher.submit(
+        [
+            (route.batch_key, (inst, route))
+            for inst, route in zip(body.instances, routes, strict=True)
+        ]
+    )
+    out = _predictions(state, telemetry, routes, scores)
+    # the dicts already have PredictResponse's shape (a test checks it against the model);
+    # returning a response skips a second pydantic pass per request
+    return JSONResponse({"predictions": out})
+
+
+async def _json_body(request: Request) -> Any:
+    """The body as JSON; a 422 as FastAPI words it when it is not."""
+    raw = await request.body()
     try:
-        return [state.route(body.adapter, body.group, inst) for inst in body.instances]
-    except ConfigError as bad_ref:  # e.g. "va@x"
-        error = {"loc": ["body", "adapter"], "msg": str(bad_ref), "type": "value_error"}
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        error = {"loc": ["body", exc.pos], "msg": "JSON decode error", "type": "json_invalid"}
         raise RequestValidationError([error]) from None
 
 
-async def _resolve_routes(
-    state: ServingState, batcher: MicroBatcher, body: PredictRequest
-) -> list[Route]:
-    """Each instance's route, after loading a registered version that is not in memory, or
-    looking at the registry once more for an adapter it does not know yet."""
+def _validated(model: type[M], body: Any) -> M:
+    """``body`` as ``model``; a 422 naming each field (``["body", field, ...]``) when not."""
     try:
-        return _routes_of_request(state, body)
-    except NotLoaded as missing:  # a registered version not in memory: load it once
-        name, version = missing.name, missing.version
-        await batcher.call_in_worker(lambda: state.load_version(name, version))
-        return _routes_of_request(state, body)
-    except NotFound:  # promoted a moment ago? look at the registry once more, then decide
-        await batcher.call_in_worker(lambda: state.refresh(force=True))
-        return _routes_of_request(state, body)
+        return model.model_validate(body)
+    except ValidationError as exc:
+        errors = [{**e, "loc": ["body", *e["loc"]]} for e in exc.errors()]
+        raise RequestValidationError(errors) from None
 
 
 def _check_instances(

@@ -38,6 +38,36 @@ class PredictResponse(BaseModel):
     predictions: list[Prediction]
 
 
+class DicomwebRequest(BaseModel):
+    """Score the images of a study or series held by a DICOMweb archive (an image base)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    adapter: str | None = Field(None, description="Adapter name or name@version.")
+    group: str | None = Field(None, description="Route to the adapter serving this group.")
+    dicomweb: str = Field(
+        ...,
+        max_length=2048,
+        description="dicomweb+http(s)://HOST/dicom-web/studies/UID[/series/UID]",
+    )
+
+
+class ImagePrediction(BaseModel):
+    file: str = Field(description="The file as uploaded (DICOMweb: the SOP instance UID).")
+    slice: int | None = Field(
+        description="Slice or frame of a volume or multi-frame file; None: the whole file."
+    )
+    adapter: str | None = Field(description="The adapter that produced it; None = base model.")
+    version: int | None = Field(description="Its registry version.")
+    base: str = Field(description="The base model's weights hash (first 12 characters).")
+    predicted: str = Field(description="The most probable class.")
+    probabilities: dict[str, float] = Field(description="Class name -> probability.")
+
+
+class ImagePredictResponse(BaseModel):
+    predictions: list[ImagePrediction]
+
+
 class AdapterInfo(BaseModel):
     name: str
     version: int
@@ -46,4 +76,38 @@ class AdapterInfo(BaseModel):
     group: str | None
     group_column: str | None
     task: str | None
+    kind: str | None = Field(None, description="The base model's kind: tabular or image.")
     metrics: dict[str, Any]
+
+
+#: ``POST /v1/predict``'s bodies for the OpenAPI docs (the route reads the request itself)
+PREDICT_BODIES: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "anyOf": [
+                        PredictRequest.model_json_schema(),
+                        DicomwebRequest.model_json_schema(),
+                    ]
+                }
+            },
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "adapter": {"type": "string", "description": "name or name@version"},
+                        "group": {"type": "string"},
+                        "file": {
+                            "type": "array",
+                            "items": {"type": "string", "format": "binary"},
+                            "description": "PNG, JPEG, DICOM or NIfTI files (image bases)",
+                        },
+                    },
+                    "required": ["file"],
+                }
+            },
+        },
+    }
+}

@@ -1,20 +1,26 @@
 """What the server holds: one AdapterModel per base model, the adapters loaded into it, and the
 routing tables (adapter name -> promoted version, group value -> adapter).
 
-All model work — loading adapters and forward passes — runs on the batcher's single worker
-thread, so an AdapterModel is never changed while it computes. ``refresh`` polls the registry's
+All model work — loading adapters and forward passes — runs where the batcher runs it (on
+the event loop, or on its single worker thread, never on both at once), so an AdapterModel is
+never changed while it computes. ``refresh`` polls the registry's
 generation counter and loads newly promoted versions without a restart; versions already
 loaded stay available for ``name@version`` requests until they are removed from the registry
 (then they are unloaded: a recall takes effect within one refresh interval). A promoted
 adapter that cannot be loaded (its base missing, a damaged file) is answered with 503 and
 listed by ``/healthz``.
+
+Tabular and image base models are served; a request is routed only to a base of its own kind
+(JSON instances to tabular bases, images to image bases). An image adapter that added classes
+answers with its own class list, and its instances are batched apart from those of adapters
+with another number of outputs (heads of different widths cannot share a pass).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +28,21 @@ import numpy as np
 import torch
 
 from medadapt.adapters import AdapterModel
-from medadapt.data.schema import TableSchema
+from medadapt.adapters.state import read_manifest
 from medadapt.errors import ConfigError, MedadaptError
 from medadapt.modalities import modality_of
 from medadapt.modalities.bundle import BaseModel
 from medadapt.registry import Registry
 from medadapt.registry.bases import find_base
 from medadapt.registry.records import parse_ref
+from medadapt.results import AdapterRecord
 
 log = logging.getLogger("medadapt.serve")
+SERVED_KINDS = ("tabular", "image")
+KIND_INPUTS = {
+    "tabular": "JSON instances",
+    "image": "images as multipart/form-data, or a JSON DICOMweb reference",
+}
 
 
 class NotFound(MedadaptError):
@@ -62,8 +74,12 @@ class ServedBase:
     source_groups: set[str]
 
     @property
-    def schema(self) -> TableSchema:
+    def schema(self) -> Any:
         return self.base.schema
+
+    @property
+    def kind(self) -> str:
+        return self.base.kind
 
 
 @dataclass(frozen=True)
@@ -74,6 +90,12 @@ class Route:
     internal: str | None  # adapter name inside the AdapterModel
     name: str | None
     version: int | None
+    classes: tuple[str, ...] | None = None  # an adapter's outputs when it added classes
+
+    @property
+    def batch_key(self) -> tuple[str, int | None]:
+        """What may share a forward pass: one base, one head width."""
+        return self.base_key, None if self.classes is None else len(self.classes)
 
 
 @dataclass
@@ -95,9 +117,12 @@ class Tables:
 class ServingState:
     """Models and routing tables for one registry."""
 
-    def __init__(self, registry_root: str | Path, *, refresh_seconds: float = 1.0) -> None:
+    def __init__(
+        self, registry_root: str | Path, *, refresh_seconds: float = 1.0, device: str = "cpu"
+    ) -> None:
         self.registry = Registry(registry_root)
         self.refresh_seconds = refresh_seconds
+        self.device = torch.device(device)
         self.bases: dict[str, ServedBase] = {}
         self.tables = Tables()
         self.generation = -1
@@ -107,9 +132,9 @@ class ServingState:
     def _base(self, weights: str) -> ServedBase:
         if weights not in self.bases:
             base = BaseModel.load(find_base(self.registry.root, weights))
-            if base.kind != "tabular":
-                raise NotFound("only tabular base models are served; this base is " + base.kind)
-            base.model.eval()
+            if base.kind not in SERVED_KINDS:
+                raise NotFound(f"{base.kind} base models are not served (only tabular, image)")
+            base.model.to(self.device).eval()
             groups = set((base.training.get("groups") or {}).keys())
             self.bases[weights] = ServedBase(weights, base, AdapterModel(base.model), groups)
         return self.bases[weights]
@@ -124,7 +149,9 @@ class ServingState:
         internal = f"{name}__v{version}"
         if internal not in served.model.adapter_names:
             served.model.load_adapter(directory, name=internal)
-        route = Route(served.key, internal, name, version)
+        classes = AdapterRecord.from_json(read_manifest(directory).get("metadata")).classes
+        grown = served.kind == "image" and classes and list(classes) != list(served.schema.classes)
+        route = Route(served.key, internal, name, version, tuple(classes) if grown else None)
         tables.versions[(name, version)] = route
         return route
 
@@ -134,13 +161,7 @@ class ServingState:
             self.registry.get(f"{name}@{version}")
         except MedadaptError:
             raise NotFound(f"adapter {name}@{version} is not registered") from None
-        tables = Tables(
-            promoted=self.tables.promoted,
-            versions=dict(self.tables.versions),
-            groups=self.tables.groups,
-            info=self.tables.info,
-            failed=self.tables.failed,
-        )
+        tables = replace(self.tables, versions=dict(self.tables.versions))
         try:
             self._load(name, version, tables)
         except NotFound:
@@ -208,6 +229,7 @@ class ServingState:
                     "group": summary.get("group"),
                     "group_column": summary.get("group_column"),
                     "task": v.task,
+                    "kind": self._kind(route),
                     "metrics": {
                         k: val for k, val in v.metrics.items() if not isinstance(val, dict)
                     },
@@ -218,26 +240,25 @@ class ServingState:
         return True
 
     # ----- routing (any thread; reads the current tables) -----------------------------------
-    def route(self, adapter: str | None, group: str | None, instance: dict[str, Any]) -> Route:
+    def route(
+        self,
+        adapter: str | None,
+        group: str | None,
+        instance: dict[str, Any],
+        kind: str = "tabular",
+    ) -> Route:
+        """Where one instance for a ``kind`` base model (tabular, image) goes: the named
+        adapter, the adapter of its group, or a base model trained on that group."""
         tables = self.tables
         if adapter is not None:
-            ref = parse_ref(adapter)
-            if ref.selector == "exact":
-                route = tables.versions.get((ref.name, ref.version))
-                if route is None:
-                    raise NotLoaded(ref.name, ref.version)
-                self._check_group(ref.name, group, instance)
-                return route
-            if ref.name in tables.failed:
-                raise Unavailable(f"adapter {tables.failed[ref.name]}")
-            if ref.name not in tables.promoted:
-                served = ", ".join(sorted(tables.promoted)) or "none"
-                raise NotFound(f"unknown adapter {ref.name!r}; served adapters: {served}")
-            self._check_group(ref.name, group, instance)
-            return tables.promoted[ref.name]
+            route = self._named(adapter, tables)
+            self._check_kind(route, kind)
+            self._check_group(route.name or "", group, instance)
+            return route
         for (column, value), routes in tables.groups.items():
             wanted = group if group is not None else instance.get(column)
-            if wanted is not None and str(wanted) == value:
+            routes = [r for r in routes if self._kind(r) == kind]
+            if routes and wanted is not None and str(wanted) == value:
                 if len(routes) > 1:
                     names = ", ".join(sorted(r.name or "" for r in routes))
                     raise Ambiguous(
@@ -245,16 +266,42 @@ class ServingState:
                         "name one with 'adapter', or demote the others"
                     )
                 return routes[0]
+        bases = [served for served in self.bases.values() if served.kind == kind]
         wanted_group = group if group is not None else self._instance_group(instance)
-        for served in self.bases.values():
+        for served in bases:
             if wanted_group is not None and str(wanted_group) in served.source_groups:
                 return Route(served.key, None, None, None)
-        if group is None and wanted_group is None and len(self.bases) == 1:
-            (served,) = self.bases.values()
-            return Route(served.key, None, None, None)  # no routing info: the base model
+        if group is None and wanted_group is None and len(bases) == 1:
+            return Route(bases[0].key, None, None, None)  # no routing info: the base model
         raise NotFound(
             f"no adapter serves group {wanted_group!r}, and no base model was trained on it"
         )
+
+    def _named(self, adapter: str, tables: Tables) -> Route:
+        ref = parse_ref(adapter)
+        if ref.selector == "exact":
+            route = tables.versions.get((ref.name, ref.version))
+            if route is None:
+                raise NotLoaded(ref.name, ref.version)
+            return route
+        if ref.name in tables.failed:
+            raise Unavailable(f"adapter {tables.failed[ref.name]}")
+        if ref.name not in tables.promoted:
+            served = ", ".join(sorted(tables.promoted)) or "none"
+            raise NotFound(f"unknown adapter {ref.name!r}; served adapters: {served}")
+        return tables.promoted[ref.name]
+
+    def _kind(self, route: Route) -> str:
+        return self.bases[route.base_key].kind
+
+    def _check_kind(self, route: Route, kind: str) -> None:
+        """An adapter of an image base asked for tabular instances, or the reverse: 422."""
+        have = self._kind(route)
+        if have != kind:
+            send = KIND_INPUTS.get(have, "nothing this server reads")
+            raise ConfigError(
+                f"adapter {route.name!r} serves {have} data, not {kind} data: send {send}"
+            )
 
     def _check_group(self, name: str, group: str | None, instance: dict[str, Any]) -> None:
         """A request naming an adapter and another group (in ``group`` or in the instance's
@@ -281,13 +328,20 @@ class ServingState:
     # ----- prediction (worker thread only) -----------------------------------------------------
     @torch.no_grad()
     def predict(
-        self, base_key: str, records: list[dict[str, Any]], adapter_ids: list[str | None]
+        self, base_key: str, inputs: list[Any], adapter_ids: list[str | None]
     ) -> np.ndarray:
-        """Scores for ``records`` routed per record: one mixed-adapter forward pass."""
+        """Scores for ``inputs`` (tabular records, or image tensors shaped as the base's
+        schema says) routed per input: one mixed-adapter forward pass."""
         served = self.bases[base_key]
         gone = set(adapter_ids) - set(served.model.adapter_names) - {None}
         if gone:  # routed, then removed from the registry before its batch ran
             raise NotFound(f"adapter(s) {sorted(gone)} were removed from the registry")
-        x_num, x_cat = served.schema.encode_records(records)
-        logits = served.model(x_num=x_num, x_cat=x_cat, adapter_ids=adapter_ids)
-        return modality_of(served.base.kind).scores(served.schema, logits)
+        device = self.device
+        if served.kind == "tabular":
+            x_num, x_cat = served.schema.encode_records(inputs)
+            x_num, x_cat = x_num.to(device), x_cat.to(device)
+            logits = served.model(x_num=x_num, x_cat=x_cat, adapter_ids=adapter_ids)
+        else:
+            x = torch.stack(inputs).to(device, non_blocking=True)  # (B, C, *spatial)
+            logits = served.model(x, adapter_ids=adapter_ids)  # (B, classes)
+        return modality_of(served.kind).scores(served.schema, logits.cpu())

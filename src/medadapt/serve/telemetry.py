@@ -41,6 +41,12 @@ class Telemetry:
         self.batch_seconds = Histogram(
             "medadapt_batch_seconds", "Forward pass time", registry=self.registry
         )
+        self.decode_seconds = Histogram(
+            "medadapt_image_decode_seconds",
+            "Reading and preprocessing one request's images",
+            registry=self.registry,
+            buckets=(0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0),
+        )
         self.instances = Counter(
             "medadapt_instances", "Instances predicted", ["adapter"], registry=self.registry
         )

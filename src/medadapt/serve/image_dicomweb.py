@@ -1,0 +1,93 @@
+"""Images named by a DICOMweb reference (``{"dicomweb": "dicomweb+http://HOST/dicom-web/studies/
+UID[/series/UID]"}``): fetched with :mod:`medadapt.data.dicomweb` into a private folder, then
+read like uploads (:func:`medadapt.serve.image_decode.decode`).
+
+The server fetches only from the archives it was started with (``--dicomweb-archive URL``)
+and sends its DICOMweb token (``--dicomweb-token-file``) only to them: a client cannot make it
+call, or hand its token to, any other host. The number of instances is checked (QIDO-RS)
+before anything is fetched. Failures are one line: 403 an archive not served, 404 a study or
+series the archive does not have, 413 too many instances, 422 a malformed reference, 502 an
+archive that cannot be reached or fails.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from medadapt.data.dicomweb import DicomwebReference, DicomwebSource, download, parse_reference
+from medadapt.errors import DataError
+from medadapt.serve.image_inputs import ImageInputError, ImageServing, Upload
+
+FIELD = "'dicomweb'"
+
+
+def fetch(url: str, schema: Any, limits: ImageServing, folder: Path) -> list[Upload]:
+    """The image instances ``url`` names, written into ``folder`` (a decoding thread), each
+    named by its SOPInstanceUID."""
+    reference = _reference(url)
+    check_archive(reference, limits)
+    try:
+        source = DicomwebSource.for_reference(reference, token=limits.dicomweb_token, retries=1)
+        _check_count(source, reference, schema, limits)
+        instances = download(source, reference, folder)
+    except DataError as exc:
+        raise _archive_error(exc) from None
+    if not instances:
+        raise ImageInputError(422, str(reference), "no image instance to score")
+    return [Upload(i.sop_uid, Path(i.path), "dicom") for i in instances]
+
+
+def _reference(url: str) -> DicomwebReference:
+    try:
+        reference = parse_reference(url)
+    except DataError as exc:
+        raise ImageInputError(422, None, str(exc).replace("--data", FIELD)) from None
+    if reference.study_uid is None:
+        raise ImageInputError(
+            422, None, f"{FIELD} {reference} names no study: add /studies/STUDY_UID"
+        )
+    return reference
+
+
+def check_archive(reference: DicomwebReference, limits: ImageServing) -> None:
+    """403 unless ``reference`` lies in one of the archives the server was started with."""
+    allowed = {_root(url) for url in limits.dicomweb_archives}
+    if reference.base_url.rstrip("/") in allowed:
+        return
+    if not allowed:
+        why = "this server reads no DICOMweb archive (start it with --dicomweb-archive URL)"
+    else:
+        why = f"this server reads DICOMweb only from {', '.join(sorted(allowed))}"
+    raise ImageInputError(403, None, f"{reference.base_url}: {why}")
+
+
+def _root(url: str) -> str:
+    """An archive's DICOMweb root as references spell it (scheme, host, port, path)."""
+    text = url if url.lower().startswith("dicomweb+") else f"dicomweb+{url}"
+    return parse_reference(text).base_url.rstrip("/")
+
+
+def _check_count(
+    source: DicomwebSource, reference: DicomwebReference, schema: Any, limits: ImageServing
+) -> None:
+    """413 before fetching when the reference holds more instances than a request may read
+    (2D: ``max_images``; 3D, where a series is one volume: ``max_instances``)."""
+    limit = limits.max_images if schema.spatial_dims == 2 else limits.max_instances
+    study = str(reference.study_uid)
+    count = 0
+    for series in source.series_uids(reference):
+        count += len(source.sop_uids(study, series))
+        if count > limit:
+            many = f"more than {limit} instances"
+            raise ImageInputError(413, str(reference), f"{many}; name one series")
+
+
+def _archive_error(exc: DataError) -> ImageInputError:
+    """The data layer's one-line DICOMweb failure as an answer (404 not found, else 502)."""
+    text = str(exc).replace("--data", FIELD)
+    if " not found on " in text:
+        return ImageInputError(404, None, text)
+    if "is not a DICOM UID" in text:
+        return ImageInputError(422, None, text)
+    return ImageInputError(502, None, text)

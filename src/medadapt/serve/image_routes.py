@@ -1,0 +1,101 @@
+"""The image side of ``POST /v1/predict``: multipart uploads, or a JSON DICOMweb reference.
+
+A request names one adapter (or a group; or neither, for the only image base alone). Its
+images are read in the decoding pool (:mod:`medadapt.serve.image_decode`) while the event
+loop serves other requests, then join the shared micro-batcher, where the images of every
+adapter that arrive together go through one mixed-adapter forward pass. Each answer lists, per
+image (per slice of a volume read in 2D), the class probabilities under the adapter's class
+names, the adapter and its version, and the base model's fingerprint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from fastapi.responses import JSONResponse
+from starlette.requests import Request
+
+from medadapt.serve.batching import MicroBatcher
+from medadapt.serve.image_decode import DecodePool, Sample
+from medadapt.serve.image_dicomweb import fetch
+from medadapt.serve.image_inputs import ImageServing, read_form, save_uploads
+from medadapt.serve.resolve import resolve_routes
+from medadapt.serve.schemas import DicomwebRequest
+from medadapt.serve.state import Route, ServedBase, ServingState
+from medadapt.serve.telemetry import Telemetry
+
+
+@dataclass
+class ImagePredictor:
+    """Answers image prediction requests with the app's state, batcher and decoding pool."""
+
+    state: ServingState
+    batcher: MicroBatcher
+    pool: DecodePool
+    telemetry: Telemetry
+    limits: ImageServing
+
+    async def uploads(self, request: Request) -> JSONResponse:
+        """A multipart request: its files, read as the routed base model was trained."""
+        pool = self.pool
+        async with pool.slot():
+            form = await read_form(request, self.limits)
+            try:
+                route = await self._route(form.adapter, form.group)
+                schema = self.state.bases[route.base_key].schema
+                async with pool.folder("upload") as folder:
+                    uploads = await pool.run(save_uploads, form.files, folder)
+                    samples, seconds = await pool.decode(uploads, schema, self.limits)
+            finally:
+                for upload in form.files:
+                    await upload.close()
+        self.telemetry.decode_seconds.observe(seconds)
+        return await self._score(route, samples)
+
+    async def dicomweb(self, body: DicomwebRequest) -> JSONResponse:
+        """A DICOMweb reference: the instances of that study or series, fetched and read."""
+        pool = self.pool
+        async with pool.slot():
+            route = await self._route(body.adapter, body.group)
+            schema = self.state.bases[route.base_key].schema
+            async with pool.folder("dicomweb") as folder:
+                uploads = await pool.run(fetch, body.dicomweb, schema, self.limits, folder)
+                samples, seconds = await pool.decode(uploads, schema, self.limits)
+        self.telemetry.decode_seconds.observe(seconds)
+        return await self._score(route, samples)
+
+    async def _route(self, adapter: str | None, group: str | None) -> Route:
+        state = self.state
+        (route,) = await resolve_routes(
+            state, self.batcher, lambda: [state.route(adapter, group, {}, kind="image")]
+        )
+        return route
+
+    async def _score(self, route: Route, samples: list[Sample]) -> JSONResponse:
+        scores = await self.batcher.submit(
+            [(route.batch_key, (sample.image, route)) for sample in samples]
+        )
+        served = self.state.bases[route.base_key]
+        self.telemetry.instances.labels(route.name or "base").inc(len(samples))
+        out = [
+            image_prediction(served, route, sample, score)
+            for sample, score in zip(samples, scores, strict=True)
+        ]
+        return JSONResponse({"predictions": out})  # ImagePredictResponse's shape
+
+
+def image_prediction(served: ServedBase, route: Route, sample: Sample, score: Any) -> dict:
+    """One prediction in :class:`~medadapt.serve.schemas.ImagePrediction`'s shape."""
+    classes = route.classes or served.schema.classes
+    probabilities = np.asarray(score, dtype=float)
+    return {
+        "file": sample.file,
+        "slice": sample.slice,
+        "adapter": route.name,
+        "version": route.version,
+        "base": served.key[:12],
+        "predicted": classes[int(probabilities.argmax())],
+        "probabilities": {c: float(p) for c, p in zip(classes, probabilities, strict=True)},
+    }

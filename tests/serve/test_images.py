@@ -1,0 +1,275 @@
+"""Serving image adapters: uploads in every format scored as offline, mixed adapters in one
+forward pass, bounded queues (503), one clear 4xx per bad file, auth, metrics, hot promotion."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import nibabel as nib
+import numpy as np
+import pytest
+import torch
+from fastapi.testclient import TestClient
+
+from medadapt.data.image_files import load_unlabelled
+from medadapt.registry import Registry
+from medadapt.serve import image_routes
+from medadapt.serve.app import create_app
+from medadapt.serve.image_inputs import ImageServing
+from medadapt.serve.runner import BackgroundServer
+from medadapt.serve.schemas import ImagePredictResponse
+from medadapt.workflows.evaluate import load_for_inference
+
+pytestmark = pytest.mark.xdist_group("serve")  # share the registry fixtures per worker
+TOKEN = "t" * 32
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+FORMATS = ("png", "jpeg", "dicom", "nifti", "volume")
+
+
+def _files(*paths: Path) -> list[tuple[str, tuple[str, bytes]]]:
+    return [("file", (path.name, path.read_bytes())) for path in paths]
+
+
+def _probabilities(reply: dict) -> np.ndarray:
+    return np.array([list(p["probabilities"].values()) for p in reply["predictions"]])
+
+
+@pytest.fixture
+def client(image_registry):
+    limits = ImageServing(max_images=6, max_image_bytes=60_000, max_upload_bytes=200_000)
+    app = create_app(image_registry["registry"], token=TOKEN, images=limits)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def test_uploads_in_every_format_score_as_offline_predictions(client, image_registry):
+    paths = [image_registry["files"][f] for f in FORMATS]
+    reply = client.post("/v1/predict", data={"adapter": "site_b"}, files=_files(*paths),
+                        headers=AUTH)  # fmt: skip
+    assert reply.status_code == 200, reply.text
+    body = ImagePredictResponse.model_validate(reply.json()).model_dump()
+    predictions = body["predictions"]
+    assert [p["file"] for p in predictions] == [p.name for p in paths]
+    assert [p["slice"] for p in predictions] == [None, None, None, None, 2]  # middle of 5
+    weights = Registry(image_registry["registry"]).get("site_b@1").base_fingerprint["weights"]
+    assert {(p["adapter"], p["version"], p["base"]) for p in predictions} == {
+        ("site_b", 1, weights[:12])
+    }
+    loaded = load_for_inference(image_registry["base"], image_registry["adapters"]["site_b"])
+    assert list(predictions[0]["probabilities"]) == list(loaded.base.schema.classes)
+    images = torch.cat([load_unlabelled(p, loaded.base.schema)[0] for p in paths])
+    with torch.no_grad():
+        logits = loaded.model.eval()(images, adapter_ids=[loaded.adapter] * len(images))
+    expected = torch.softmax(logits, dim=1).numpy()
+    np.testing.assert_allclose(_probabilities(body), expected, atol=1e-5)
+    assert [p["predicted"] for p in predictions] == [
+        loaded.base.schema.classes[i] for i in expected.argmax(axis=1)
+    ]
+
+
+def _blocking(app) -> tuple[list, threading.Event, threading.Event]:
+    """Make the app's first forward pass wait for ``gate`` (on the worker thread: the app
+    must run its passes there, ``inline=False``); ``calls`` records each pass's adapter ids,
+    ``entered`` is set once the first pass is waiting."""
+    state = app.state.serving
+    original, calls = state.predict, []
+    gate, entered = threading.Event(), threading.Event()
+
+    def predict(base_key, inputs, adapter_ids):
+        calls.append(list(adapter_ids))
+        if len(calls) == 1:
+            entered.set()
+            gate.wait(30)
+        return original(base_key, inputs, adapter_ids)
+
+    state.predict = predict
+    return calls, gate, entered
+
+
+def _wait_for_queue(app, size: int) -> None:
+    deadline = time.monotonic() + 30
+    while app.state.batcher.queue.qsize() < size:
+        assert time.monotonic() < deadline, "requests did not reach the queue"
+        time.sleep(0.01)
+
+
+def test_images_of_several_adapters_share_one_pass_and_equal_one_by_one(image_registry):
+    app = create_app(image_registry["registry"], token=None, refresh_seconds=3600, inline=False)
+    calls, gate, entered = _blocking(app)
+    paths = [image_registry["files"][f] for f in ("png", "dicom", "nifti")]
+    adapters = ("site_a", "site_b", "site_c", "site_d", None)  # site_d adds a class; None: base
+
+    with BackgroundServer(app) as url, ThreadPoolExecutor(8) as pool:
+
+        def post(adapter: str | None, files: list[Path]) -> dict:
+            data = {"adapter": adapter} if adapter else {}
+            reply = httpx.post(f"{url}/v1/predict", data=data, files=_files(*files), timeout=60)
+            assert reply.status_code == 200, reply.text
+            return reply.json()
+
+        first = pool.submit(post, "site_a", paths[:1])
+        assert entered.wait(30)
+        together = {a: pool.submit(post, a, paths) for a in adapters}
+        _wait_for_queue(app, len(adapters) * len(paths))
+        gate.set()
+        mixed = {a: future.result() for a, future in together.items()}
+        first.result()
+        alone = {a: post(a, paths) for a in adapters}  # one request, one pass, at a time
+    # one mixed pass for the two-class adapters and the base; site_d's wider head: its own
+    assert {frozenset(ids) for ids in calls[1:3]} == {
+        frozenset({"site_a__v1", "site_b__v1", "site_c__v1", None}),
+        frozenset({"site_d__v1"}),
+    }
+    assert all(len(set(ids)) == 1 for ids in calls[3:])  # one by one
+    for adapter in adapters:
+        assert [p["adapter"] for p in mixed[adapter]["predictions"]] == [adapter] * len(paths)
+        np.testing.assert_allclose(
+            _probabilities(mixed[adapter]), _probabilities(alone[adapter]), atol=1e-5
+        )
+    assert list(mixed["site_d"]["predictions"][0]["probabilities"]) == ["nodule", "normal", "mass"]
+
+
+def test_a_full_queue_is_a_503_with_retry_after(image_registry):
+    app = create_app(image_registry["registry"], token=None, refresh_seconds=3600, max_queue=1,
+                     inline=False)  # fmt: skip
+    _, gate, entered = _blocking(app)
+    png = image_registry["files"]["png"]
+    with BackgroundServer(app) as url, ThreadPoolExecutor(2) as pool:
+
+        def post() -> httpx.Response:
+            return httpx.post(f"{url}/v1/predict", data={"adapter": "site_a"},
+                              files=_files(png), timeout=60)  # fmt: skip
+
+        running = pool.submit(post)  # in the (blocked) forward pass
+        assert entered.wait(30)
+        waiting = pool.submit(post)  # the one place in the queue
+        _wait_for_queue(app, 1)
+        refused = post()
+        gate.set()
+        assert [running.result().status_code, waiting.result().status_code] == [200, 200]
+    assert refused.status_code == 503 and refused.headers["Retry-After"] == "1"
+    assert refused.json()["detail"].startswith("the server is busy (1 instances waiting")
+
+
+def test_requests_past_the_decoding_places_are_a_503(image_registry, monkeypatch):
+    gate, entered = threading.Event(), threading.Event()
+    original = image_routes.save_uploads
+
+    def slow(*args):
+        entered.set()
+        gate.wait(30)
+        return original(*args)
+
+    monkeypatch.setattr(image_routes, "save_uploads", slow)
+    limits = ImageServing(max_decoding=1)
+    app = create_app(image_registry["registry"], token=None, refresh_seconds=3600, images=limits)
+    png = image_registry["files"]["png"]
+    with BackgroundServer(app) as url, ThreadPoolExecutor(1) as pool:
+        first = pool.submit(httpx.post, f"{url}/v1/predict", files=_files(png), timeout=60)
+        assert entered.wait(30)
+        refused = httpx.post(f"{url}/v1/predict", files=_files(png), timeout=60)
+        gate.set()
+        assert first.result().status_code == 200
+    assert refused.status_code == 503 and refused.headers["Retry-After"] == "1"
+    assert "busy reading" in refused.json()["detail"]
+
+
+def test_bad_images_are_one_4xx_naming_the_file_and_the_problem(client, image_registry, tmp_path):
+    png = image_registry["files"]["png"]
+    four_d = tmp_path / "cine.nii.gz"
+    nib.save(nib.Nifti1Image(np.zeros((8, 8, 3, 2), np.float32), np.eye(4)), four_d)
+    cases = [
+        ([("file", ("notes.png", b"not a picture"))], 422, "notes.png",
+         "notes.png: not a readable PNG image (UnidentifiedImageError: cannot identify image"),
+        ([("file", ("report.txt", b"plain text"))], 415, "report.txt",
+         "report.txt: an unsupported type (neither its name nor its first bytes say PNG, JPEG, "
+         "DICOM or NIfTI); send one of those"),
+        ([("file", ("big.png", b"\x89PNG" + b"0" * 70_000))], 413, "big.png",
+         "big.png: 70004 bytes, over the limit of 60000 bytes per image"),
+        (_files(four_d), 422, "cine.nii.gz", "cine.nii.gz: a NIfTI image of shape (8, 8, 3, 2); "
+         "medadapt reads 2D images and 3D volumes: save one volume per file (this model takes "
+         "1-channel 2D images (32 px))"),
+        (_files(*[png] * 7), 413, None, "more than 6 images in one request; send at most 6"),
+        ([("file", (f"p{i}.png", b"0" * 50_000)) for i in range(5)], 413, None,
+         "request body over 200000 bytes; send fewer or smaller images per request"),
+        ([("group", (None, "A"))], 422, None,
+         "no image in the request: upload one or more files (e.g. -F file=@a.png)"),
+        ([("note", (None, "x")), *_files(png)], 422, None,
+         "unexpected form field 'note'; send 'adapter', 'group' and files"),
+    ]  # fmt: skip
+    for files, status, name, detail in cases:
+        reply = client.post("/v1/predict", data={"adapter": "site_a"}, files=files, headers=AUTH)
+        assert reply.status_code == status, (name, reply.text)
+        assert reply.json()["detail"].startswith(detail), reply.json()["detail"]
+        assert reply.json().get("file") == name
+        assert str(tmp_path) not in reply.text and "/tmp" not in reply.text
+
+
+def test_routing_errors_and_auth(client, image_registry):
+    png = _files(image_registry["files"]["png"])
+    assert client.post("/v1/predict", files=png).status_code == 401
+    wrong = {"Authorization": "Bearer " + "x" * 32}
+    assert client.post("/v1/predict", files=png, headers=wrong).status_code == 401
+    reference = {"adapter": "site_a", "dicomweb": "dicomweb+http://pacs/dicom-web/studies/1.2"}
+    assert client.post("/v1/predict", json=reference).status_code == 401
+    reply = client.post("/v1/predict", data={"adapter": "nope"}, files=png, headers=AUTH)
+    assert reply.status_code == 404 and reply.json()["detail"].startswith("unknown adapter")
+    instances = {"adapter": "site_a", "instances": [{"age": 50}]}
+    reply = client.post("/v1/predict", json=instances, headers=AUTH)
+    assert reply.status_code == 422
+    assert reply.json()["detail"][0]["msg"] == (
+        "adapter 'site_a' serves image data, not tabular data: send images as "
+        "multipart/form-data, or a JSON DICOMweb reference"
+    )
+    reply = client.post("/v1/predict", data={"group": "B"}, files=png, headers=AUTH)
+    assert reply.json()["predictions"][0]["adapter"] == "site_b"
+    reply = client.post("/v1/predict", json=reference, headers=AUTH)
+    assert reply.status_code == 403
+    assert reply.json()["detail"] == (
+        "http://pacs/dicom-web: this server reads no DICOMweb archive (start it with "
+        "--dicomweb-archive URL)"
+    )
+    listed = {a["name"]: a["kind"] for a in client.get("/v1/adapters", headers=AUTH).json()}
+    assert listed == {"site_a": "image", "site_b": "image", "site_c": "image", "site_d": "image"}
+    documented = client.get("/openapi.json").json()["paths"]["/v1/predict"]["post"]
+    assert set(documented["requestBody"]["content"]) == {"application/json", "multipart/form-data"}
+    metrics = client.get("/metrics", headers=AUTH).text
+    assert 'medadapt_instances_total{adapter="site_b"} 1.0' in metrics
+    assert "medadapt_image_decode_seconds_count 1.0" in metrics
+
+
+def test_a_newly_promoted_image_adapter_is_served_without_a_restart(image_registry):
+    registry = Registry(image_registry["registry"])
+    app = create_app(image_registry["registry"], token=None, refresh_seconds=0.0)
+    png = _files(image_registry["files"]["png"])
+    with TestClient(app) as client:
+
+        def version(adapter: str) -> int:
+            reply = client.post("/v1/predict", data={"adapter": adapter}, files=png)
+            return reply.json()["predictions"][0]["version"]
+
+        assert version("site_c") == 1
+        registry.promote("site_c@2")
+        try:
+            assert (version("site_c"), version("site_c@1")) == (2, 1)
+        finally:
+            registry.promote("site_c@1")
+
+
+def test_decoding_in_worker_processes_gives_the_same_answers(client, image_registry):
+    paths = [image_registry["files"][f] for f in ("png", "dicom")]
+    limits = ImageServing(decode_workers=1, decode_processes=True)
+    app = create_app(image_registry["registry"], token=None, images=limits)
+    with TestClient(app) as in_processes:
+        reply = in_processes.post("/v1/predict", data={"adapter": "site_a"}, files=_files(*paths))
+        bad = in_processes.post("/v1/predict", files=[("file", ("x.png", b"not a picture"))])
+    threads = client.post("/v1/predict", data={"adapter": "site_a"}, files=_files(*paths),
+                          headers=AUTH)  # fmt: skip
+    np.testing.assert_allclose(
+        _probabilities(reply.json()), _probabilities(threads.json()), atol=1e-6
+    )
+    assert bad.status_code == 422 and bad.json()["file"] == "x.png"  # raised in the worker
