@@ -72,3 +72,42 @@ def test_stacked_weights_follow_a_replaced_parameter():
                         setattr(module, key, nn.Parameter(param.detach() * 3 + 0.1))
         mixed = model(x, adapter_ids=ids)
         assert (mixed - _per_sample(model, x, ids)).abs().max().item() <= 1e-5
+
+
+def test_inference_stacks_every_adapter_once_whatever_subset_a_batch_mixes():
+    """Serving mixes a different subset of adapters in nearly every micro-batch: at
+    inference each layer stacks all its adapters once (one cache entry per group), and a
+    batch using only some of them still equals one-by-one; training stacks only the batch's."""
+    from medadapt.adapters.layer import adapter_layers
+
+    model, _ = adapted()
+    names = [f"site_{i}" for i in range(5)]
+    for seed, name in enumerate(names):
+        model.add_adapter(name, BottleneckConfig(placement="houlsby"))
+        randomize(model, name, seed)
+    x = tiny_images(3)
+    subsets = [
+        ["site_0", "site_3", None],
+        ["site_4", "site_1", "site_1"],
+        ["site_2", None, "site_0"],
+    ]
+    with torch.no_grad():
+        for ids in subsets:
+            mixed = model(x, adapter_ids=ids)
+            assert (mixed - _per_sample(model, x, ids)).abs().max().item() <= 1e-5
+    layers = [layer for _, layer in adapter_layers(model)]
+    assert layers and all(len(layer._stack_cache) == 1 for layer in layers)
+    assert all(
+        len(layer.groups(model.routing.mixed or _route(subsets[0]))) == 1 for layer in layers
+    )
+    model.train()
+    with torch.enable_grad():
+        route = _route(subsets[0])
+        assert all(set(sum(layer.groups(route).values(), ())) == {"site_0", "site_3"}
+                   for layer in layers)  # fmt: skip
+
+
+def _route(ids):
+    from medadapt.adapters.routing import MixedRoute
+
+    return MixedRoute.from_ids(ids)

@@ -166,21 +166,25 @@ class AdapterLayer(nn.Module, abc.ABC):
 
     # ----- mixed-batch helpers -------------------------------------------------------------
     def groups(self, route: MixedRoute) -> dict[Any, tuple[str, ...]]:
-        """This layer's adapters used by ``route``, grouped by what a stacked computation needs
-        them to share (e.g. activation). Adapters absent from the batch are left out, so they
-        cost nothing and receive no gradient. Cached per vocabulary until units change."""
-        groups = self._group_cache.get(route.vocabulary)
+        """This layer's adapters for ``route``, grouped by what a stacked computation needs
+        them to share (e.g. activation). While training (gradients recorded), adapters absent
+        from the batch are left out, so they cost nothing and receive no gradient; at
+        inference every adapter of the layer is in its group, so the stacked weights are
+        built once and reused whatever subset of adapters a batch mixes (serving mixes a
+        different subset in nearly every micro-batch). Cached until units change."""
+        pool = route.vocabulary if torch.is_grad_enabled() else tuple(sorted(self.units))
+        groups = self._group_cache.get(pool)
         if groups is not None:
             return groups
         out: dict[Any, list[str]] = {}
-        for name in route.vocabulary:
+        for name in pool:
             if name in self.units:
                 unit = self.units[name]
                 out.setdefault(getattr(unit, "group_key", None), []).append(name)
         groups = {key: tuple(names) for key, names in out.items()}
         if len(self._group_cache) > 64:
             self._group_cache.clear()
-        self._group_cache[route.vocabulary] = groups
+        self._group_cache[pool] = groups
         return groups
 
     def slots(
