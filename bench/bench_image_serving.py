@@ -50,8 +50,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--size", type=int, default=64, help="the base's image size (px)")
     parser.add_argument("--source-size", type=int, default=256, help="uploaded PNG size (px)")
     parser.add_argument("--adapters", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=6.0, help="per scenario")
+    parser.add_argument("--seconds", type=float, default=9.0, help="per scenario (all rounds)")
     parser.add_argument("--concurrency", default="1,8,32")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="interleaved rounds per scenario (median; a shared machine's "
+                        "noise moves one round by 15-25%%)")  # fmt: skip
     parser.add_argument("--threads", type=int, default=1, help="the server's torch threads")
     parser.add_argument("--decode-workers", type=int, default=2)
     parser.add_argument("--decode-processes", action="store_true")
@@ -243,6 +246,19 @@ def scenario(url, server_pid, images, adapters, concurrency, seconds) -> dict:
     return stats
 
 
+def median_of(rounds: list[dict]) -> dict:
+    """One scenario's figures over its interleaved rounds: counts summed, rates and times the
+    median of the rounds (the round-to-round spread of throughput kept beside it)."""
+    out = {}
+    for key in rounds[0]:
+        values = [r[key] for r in rounds]
+        summed = key in ("requests", "errors", "busy_503")
+        out[key] = sum(values) if summed else statistics.median(values)
+    throughputs = [r["throughput"] for r in rounds]
+    out["throughput_range"] = [min(throughputs), max(throughputs)]
+    return out
+
+
 def machine(args: argparse.Namespace) -> str:
     import torch
 
@@ -262,7 +278,7 @@ def report(results: list[dict], args, argv, alone: dict) -> dict:
             f"{args.threads} torch thread(s), {args.decode_workers} decoding "
             f"{'processes' if args.decode_processes else 'threads'}, max batch "
             f"{args.max_batch}; each request one {args.source_size} px PNG; {args.seconds:g} s "
-            "per scenario after a warm-up"
+            f"per scenario in {args.repeats} interleaved rounds (medians), each after a warm-up"
         ),
         "alone_in_process": alone,
         "results": results,
@@ -312,9 +328,18 @@ def main(argv: list[str] | None = None) -> dict:
     results = []
     try:
         for concurrency in (int(c) for c in args.concurrency.split(",")):
-            for config, chosen in zip(CONFIGS, ([], adapters[:1], adapters), strict=True):
-                stats = scenario(url, server.pid, images, chosen, concurrency, args.seconds)
-                results.append({"clients": concurrency, "config": config, **stats})
+            rounds: dict[str, list[dict]] = {config: [] for config in CONFIGS}
+            for turn in range(args.repeats):  # interleaved, in a new order each round
+                order = list(zip(CONFIGS, ([], adapters[:1], adapters), strict=True))
+                random.Random(turn).shuffle(order)
+                for config, chosen in order:
+                    seconds = args.seconds / args.repeats
+                    rounds[config].append(
+                        scenario(url, server.pid, images, chosen, concurrency, seconds)
+                    )
+            for config in CONFIGS:
+                results.append({"clients": concurrency, "config": config,
+                                **median_of(rounds[config])})  # fmt: skip
     finally:
         server.terminate()
         server.wait(timeout=30)
