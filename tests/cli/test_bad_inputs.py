@@ -364,6 +364,8 @@ CASES = [
     case("serve: --dicomweb-archive names a study", "serve", "--registry", "{registry}",
          "--dicomweb-archive", "http://pacs/dicom-web/studies/1.2", flag="--dicomweb-archive",
          says="is not a DICOMweb root"),
+    case("serve: --store-sr without an archive", "serve", "--registry", "{registry}",
+         "--store-sr", flag="--dicomweb-archive", says="--store-sr stores results"),
     case("serve: --device cuda:7", "serve", "--registry", "{registry}", "--device", "cuda:7",
          flag="--device", says="cuda:7"),
     case("train-base: --numeric on a text column", *TRAIN, "--numeric", "sex", "--out",

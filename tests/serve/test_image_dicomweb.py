@@ -1,15 +1,22 @@
 """A DICOMweb reference in a prediction request: fetched from an Orthanc PACS the server was
-started with, scored exactly as the same files uploaded; other archives are refused."""
+started with, scored exactly as the same files uploaded; other archives are refused. With
+``"store_sr": true`` (a server started with ``--store-sr``) the answers are stored there as
+DICOM SRs, which read back with the answer's probabilities."""
 
 from __future__ import annotations
+
+import logging
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from medadapt.data.dicom_sr import read_prediction_report
 from medadapt.data.dicomweb import DicomwebSource
+from medadapt.errors import DataError
 from medadapt.serve.app import create_app
 from medadapt.serve.image_inputs import ImageServing
+from medadapt.serve.schemas import ImagePredictResponse
 from tests.pacs.conftest import pacs  # noqa: F401 (the Orthanc fixture)
 from tests.pacs.studies import ct_series, radiograph, save
 
@@ -59,3 +66,96 @@ def test_a_dicomweb_reference_scores_as_its_files_uploaded(image_registry, reque
         assert post(dicomweb=archive.reference())["status"] == 422  # no study
         unknown_field = post(dicomweb=archive.reference("studies", study), instances=[])
         assert unknown_field["status"] == 422
+
+
+def _writing_client(registry, archive, *, store_sr: bool = True) -> TestClient:
+    limits = ImageServing(dicomweb_archives=(archive.root,), store_sr=store_sr)
+    return TestClient(create_app(registry, token=TOKEN, images=limits))
+
+
+def _study_of_two_series(archive, patient: str) -> tuple[DicomwebSource, list, dict]:
+    """Two radiographs of one study in the PACS, and a request to score and store them."""
+    films = [radiograph("bright", patient, seed=3), radiograph("dark", patient, seed=4)]
+    films[1].StudyInstanceUID = films[0].StudyInstanceUID  # two series: two reports
+    source = DicomwebSource(archive.root, auth=(archive.user, archive.password))
+    source.store(films)
+    study = str(films[0].StudyInstanceUID)
+    body = {"adapter": "site_a", "dicomweb": archive.reference("studies", study), "store_sr": True}
+    return source, films, body
+
+
+def test_store_sr_writes_one_report_per_series_that_reads_back_as_answered(
+    image_registry, request, caplog
+):
+    archive = request.getfixturevalue("pacs")
+    source, films, body = _study_of_two_series(archive, "PAT3")
+    study = str(films[0].StudyInstanceUID)
+    caplog.set_level(logging.INFO, logger="medadapt.serve")
+    with _writing_client(image_registry["registry"], archive) as client:
+        reply = client.post("/v1/predict", json=body, headers=AUTH)
+    assert reply.status_code == 200, reply.text
+    answer = ImagePredictResponse.model_validate(reply.json()).model_dump()
+    by_uid = {p["file"]: p for p in answer["predictions"]}
+    stored = answer["stored_reports"]
+    assert sorted(r["reports_on_series"] for r in stored) == sorted(
+        str(ds.SeriesInstanceUID) for ds in films
+    )
+    for report in stored:
+        [ds] = source.retrieve(study, report["series_instance_uid"])
+        assert (ds.Modality, ds.SOPInstanceUID) == ("SR", report["sop_instance_uid"])
+        assert report["study_instance_uid"] == study
+        [finding] = read_prediction_report(ds)
+        [sop_uid] = finding.sop_uids
+        served = by_uid[sop_uid]
+        assert finding.probabilities == served["probabilities"]
+        assert finding.predicted == served["predicted"]
+        model = finding.model
+        assert (model.adapter, model.adapter_version) == ("site_a", "1")
+        assert model.base == served["base"] and model.base_fingerprint.startswith(model.base)
+        assert len(model.base_fingerprint) == 64
+    logged = [r.getMessage() for r in caplog.records if r.name == "medadapt.serve"]
+    assert sorted(logged) == sorted(f"stored DICOM SR {r['sop_instance_uid']}" for r in stored)
+    assert "PAT3" not in caplog.text and "Test^" not in caplog.text
+
+
+def test_store_sr_refusals_and_a_failed_stow_are_one_line(
+    image_registry, request, tmp_path, monkeypatch
+):
+    archive = request.getfixturevalue("pacs")
+    source, films, body = _study_of_two_series(archive, "PAT4")
+    real_store, calls = DicomwebSource.store, []
+
+    def refuse_after(n: int):
+        def store(self, datasets):
+            calls.append(1)
+            if len(calls) > n:
+                raise DataError(f"the DICOMweb server {self.url} answered HTTP 400")
+            return real_store(self, datasets)
+
+        return store
+
+    failing = "cannot store the DICOM SR: the DICOMweb server {} answered HTTP 400; {}"
+    with _writing_client(image_registry["registry"], archive) as client:
+        for n, stored_before in ((0, "nothing was stored"), (1, "only 1 of 2 reports were")):
+            calls.clear()
+            with monkeypatch.context() as patched:
+                patched.setattr(DicomwebSource, "store", refuse_after(n))
+                failed = client.post("/v1/predict", json=body, headers=AUTH)
+            assert failed.status_code == 502
+            assert failed.json()["detail"].startswith(failing.format(archive.root, stored_before))
+        files = [("file", (p.name, p.read_bytes())) for p in save(films[:1], tmp_path)]
+        uploads = client.post("/v1/predict", data={"adapter": "site_a", "store_sr": "true"},
+                              files=files, headers=AUTH)  # fmt: skip
+    assert uploads.status_code == 422
+    assert uploads.json()["detail"].startswith(
+        "'store_sr' needs a DICOMweb reference: a report must reference instances in the archive"
+    )
+    with _writing_client(image_registry["registry"], archive, store_sr=False) as client:
+        refused = client.post("/v1/predict", json=body, headers=AUTH)
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == (
+        "this server does not write to the archive: start it with --store-sr"
+    )
+    study = str(films[0].StudyInstanceUID)
+    reports = [s for s in source.series(study) if s.modality == "SR"]
+    assert len(reports) == 1  # the first report before the second failure; nothing else

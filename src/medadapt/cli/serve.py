@@ -70,6 +70,12 @@ DICOMWEB_ARCHIVE = typer.Option(
 DICOMWEB_TOKEN_FILE = typer.Option(
     None, help="File holding the bearer token sent to the --dicomweb-archive servers."
 )
+STORE_SR = typer.Option(
+    False,
+    "--store-sr",
+    help='Let DICOMweb requests ask ("store_sr": true) for their results to be stored in the '
+    "archive the images came from, as DICOM SRs (STOW-RS). Off: the archives are only read.",
+)
 
 
 @app.command("serve")
@@ -95,6 +101,7 @@ def serve_command(
     decode_processes: bool = DECODE_PROCESSES,
     dicomweb_archive: list[str] = DICOMWEB_ARCHIVE,
     dicomweb_token_file: Path | None = DICOMWEB_TOKEN_FILE,
+    store_sr: bool = STORE_SR,
 ) -> None:
     """Serve the registry's promoted adapters over HTTP (FastAPI; docs at /docs): JSON
     instances for tabular models, uploaded images or DICOMweb references for image models.
@@ -112,7 +119,12 @@ def serve_command(
     _check_device(device)
     images = _image_serving(max_images, max_image_mb, max_upload_mb, decode_workers,
                             dicomweb_archive, dicomweb_token_file)  # fmt: skip
-    images = replace(images, decode_processes=decode_processes)
+    images = replace(images, decode_processes=decode_processes, store_sr=store_sr)
+    if store_sr and not dicomweb_archive:
+        raise ConfigError(
+            "--store-sr stores results in the archives a request references: pass "
+            "--dicomweb-archive URL, or drop --store-sr"
+        )
     token = read_token(token_file)
     if token is None and host not in LOOPBACK:
         raise ConfigError(

@@ -12,30 +12,55 @@ archive that cannot be reached or fails.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from medadapt.data.dicomweb import DicomwebReference, DicomwebSource, download, parse_reference
+from medadapt.data.dicomweb import (
+    DicomwebReference,
+    DicomwebSource,
+    Instance,
+    download,
+    parse_reference,
+)
 from medadapt.errors import DataError
 from medadapt.serve.image_inputs import ImageInputError, ImageServing, Upload
 
 FIELD = "'dicomweb'"
 
 
-def fetch(url: str, schema: Any, limits: ImageServing, folder: Path) -> list[Upload]:
-    """The image instances ``url`` names, written into ``folder`` (a decoding thread), each
-    named by its SOPInstanceUID."""
+@dataclass(frozen=True)
+class ArchiveImages:
+    """The instances a reference named, fetched into a request's folder."""
+
+    reference: DicomwebReference
+    instances: list[Instance]
+
+    @property
+    def uploads(self) -> list[Upload]:
+        """The files to read, each named by its SOPInstanceUID."""
+        return [Upload(i.sop_uid, Path(i.path), "dicom") for i in self.instances]
+
+
+def fetch(url: str, schema: Any, limits: ImageServing, folder: Path) -> ArchiveImages:
+    """The image instances ``url`` names, written into ``folder`` (a decoding thread)."""
     reference = _reference(url)
     check_archive(reference, limits)
     try:
-        source = DicomwebSource.for_reference(reference, token=limits.dicomweb_token, retries=1)
+        source = archive(reference, limits)
         _check_count(source, reference, schema, limits)
         instances = download(source, reference, folder)
     except DataError as exc:
-        raise _archive_error(exc) from None
+        raise archive_error(exc) from None
     if not instances:
         raise ImageInputError(422, str(reference), "no image instance to score")
-    return [Upload(i.sop_uid, Path(i.path), "dicom") for i in instances]
+    return ArchiveImages(reference, instances)
+
+
+def archive(reference: DicomwebReference, limits: ImageServing) -> DicomwebSource:
+    """The archive of ``reference`` (checked by :func:`check_archive`), with the server's
+    token (else the credentials in the reference)."""
+    return DicomwebSource.for_reference(reference, token=limits.dicomweb_token, retries=1)
 
 
 def _reference(url: str) -> DicomwebReference:
@@ -83,7 +108,7 @@ def _check_count(
             raise ImageInputError(413, str(reference), f"{many}; name one series")
 
 
-def _archive_error(exc: DataError) -> ImageInputError:
+def archive_error(exc: DataError) -> ImageInputError:
     """The data layer's one-line DICOMweb failure as an answer (404 not found, else 502)."""
     text = str(exc).replace("--data", FIELD)
     if " not found on " in text:

@@ -2,11 +2,13 @@
 and copied, under neutral names, into a private folder the image readers open.
 
 Form fields: ``adapter`` and ``group`` (as in a JSON request) and one or more files under any
-field name (``file`` in the examples). A file's type is taken from its name (``.png``,
-``.jpg``/``.jpeg``, ``.dcm``/``.dicom``, ``.nii``/``.nii.gz``), else from its first bytes
-(PNG, JPEG, DICOM with or without the preamble). Every problem is one error naming the file as
-the client sent it: 413 too large or too many, 415 a type the readers do not take, 422 a file
-that is not an image (see :mod:`medadapt.serve.image_decode` for what the readers refuse).
+field name (``file`` in the examples); ``store_sr`` is refused (a report must reference
+instances in the archive: that takes a DICOMweb reference). A file's type is taken from its
+name (``.png``, ``.jpg``/``.jpeg``, ``.dcm``/``.dicom``, ``.nii``/``.nii.gz``), else from its
+first bytes (PNG, JPEG, DICOM with or without the preamble). Every problem is one error naming
+the file as the client sent it: 413 too large or too many, 415 a type the readers do not take,
+422 a file that is not an image (see :mod:`medadapt.serve.image_decode` for what the readers
+refuse).
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ UNSUPPORTED = (
     "an unsupported type (neither its name nor its first bytes say PNG, JPEG, DICOM or NIfTI); "
     "send one of those"
 )
+STORE_SR_UPLOADS = (
+    "'store_sr' needs a DICOMweb reference: a report must reference instances in the archive, "
+    'and uploads are not there; send JSON {"dicomweb": "dicomweb+http(s)://...", '
+    '"store_sr": true}'
+)
 POSITIVE = (
     "max_images",
     "max_image_bytes",
@@ -45,8 +52,9 @@ POSITIVE = (
 
 @dataclass(frozen=True, kw_only=True)
 class ImageServing:
-    """How the service takes images: limits per request and per file, decoding threads, and
-    the DICOMweb archives it may read (with the token it sends them)."""
+    """How the service takes images: limits per request and per file, decoding threads, the
+    DICOMweb archives it may read (with the token it sends them), and whether it may write
+    reports to them (``store_sr``)."""
 
     max_images: int = 64  # files per request, and samples (slices) they may give
     max_image_bytes: int = 32 * MiB  # one file
@@ -57,6 +65,7 @@ class ImageServing:
     max_instances: int = 2048  # DICOMweb instances one reference may fetch (3D bases)
     dicomweb_archives: tuple[str, ...] = ()  # base URLs a DICOMweb reference may point into
     dicomweb_token: str | None = None
+    store_sr: bool = False  # requests may have their results stored there as DICOM SRs
 
     def __post_init__(self) -> None:
         for name in POSITIVE:
@@ -121,6 +130,8 @@ async def read_form(request: Request, limits: ImageServing) -> ImageForm:
             files.append(value)
         elif key in FORM_FIELDS and key not in fields:
             fields[key] = value.strip() or None
+        elif key == "store_sr":
+            raise ImageInputError(422, None, STORE_SR_UPLOADS)
         else:
             raise ImageInputError(
                 422, None, f"unexpected form field {key!r}; send 'adapter', 'group' and files"

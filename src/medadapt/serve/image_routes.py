@@ -5,7 +5,9 @@ images are read in the decoding pool (:mod:`medadapt.serve.image_decode`) while 
 loop serves other requests, then join the shared micro-batcher, where the images of every
 adapter that arrive together go through one mixed-adapter forward pass. Each answer lists, per
 image (per slice of a volume read in 2D), the class probabilities under the adapter's class
-names, the adapter and its version, and the base model's fingerprint.
+names, the adapter and its version, and the base model's fingerprint. A DICOMweb request with
+``"store_sr": true`` also stores them in the archive as DICOM SRs
+(:mod:`medadapt.serve.image_reports`) and lists the reports under ``stored_reports``.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from starlette.requests import Request
 
 from medadapt.serve.batching import MicroBatcher
 from medadapt.serve.image_decode import DecodePool, Sample
-from medadapt.serve.image_dicomweb import fetch
+from medadapt.serve.image_dicomweb import ArchiveImages, fetch
 from medadapt.serve.image_inputs import ImageServing, read_form, save_uploads
+from medadapt.serve.image_reports import check_writes, model_of, store
 from medadapt.serve.resolve import resolve_routes
 from medadapt.serve.schemas import DicomwebRequest
 from medadapt.serve.state import Route, ServedBase, ServingState
@@ -52,19 +55,36 @@ class ImagePredictor:
                 for upload in form.files:
                     await upload.close()
         self.telemetry.decode_seconds.observe(seconds)
-        return await self._score(route, samples)
+        return JSONResponse({"predictions": await self._score(route, samples)})
 
     async def dicomweb(self, body: DicomwebRequest) -> JSONResponse:
-        """A DICOMweb reference: the instances of that study or series, fetched and read."""
+        """A DICOMweb reference: the instances of that study or series, fetched and read.
+        With ``store_sr``, the answers are stored back as DICOM SRs while the files are still
+        in the request's folder (a report copies their headers), its place in the pool held."""
+        if body.store_sr:
+            check_writes(self.limits)  # 403 before anything is fetched
         pool = self.pool
         async with pool.slot():
             route = await self._route(body.adapter, body.group)
             schema = self.state.bases[route.base_key].schema
             async with pool.folder("dicomweb") as folder:
-                uploads = await pool.run(fetch, body.dicomweb, schema, self.limits, folder)
-                samples, seconds = await pool.decode(uploads, schema, self.limits)
-        self.telemetry.decode_seconds.observe(seconds)
-        return await self._score(route, samples)
+                images = await pool.run(fetch, body.dicomweb, schema, self.limits, folder)
+                samples, seconds = await pool.decode(images.uploads, schema, self.limits)
+                self.telemetry.decode_seconds.observe(seconds)
+                if body.store_sr:
+                    return await self._score_and_store(route, images, samples)
+        return JSONResponse({"predictions": await self._score(route, samples)})
+
+    async def _score_and_store(
+        self, route: Route, images: ArchiveImages, samples: list[Sample]
+    ) -> JSONResponse:
+        """The answer, once its reports are stored (on a decoding thread)."""
+        predictions = await self._score(route, samples)
+        served = self.state.bases[route.base_key]
+        volumes = served.schema.spatial_dims == 3
+        stored = await self.pool.run(store, images, samples, predictions,
+                                     model_of(served, route), self.limits, volumes)  # fmt: skip
+        return JSONResponse({"predictions": predictions, "stored_reports": stored})
 
     async def _route(self, adapter: str | None, group: str | None) -> Route:
         state = self.state
@@ -73,17 +93,17 @@ class ImagePredictor:
         )
         return route
 
-    async def _score(self, route: Route, samples: list[Sample]) -> JSONResponse:
+    async def _score(self, route: Route, samples: list[Sample]) -> list[dict[str, Any]]:
+        """One prediction per sample, in ImagePredictResponse's shape."""
         scores = await self.batcher.submit(
             [(route.batch_key, (sample.image, route)) for sample in samples]
         )
         served = self.state.bases[route.base_key]
         self.telemetry.instances.labels(route.name or "base").inc(len(samples))
-        out = [
+        return [
             image_prediction(served, route, sample, score)
             for sample, score in zip(samples, scores, strict=True)
         ]
-        return JSONResponse({"predictions": out})  # ImagePredictResponse's shape
 
 
 def image_prediction(served: ServedBase, route: Route, sample: Sample, score: Any) -> dict:

@@ -50,6 +50,11 @@ class DicomwebRequest(BaseModel):
         max_length=2048,
         description="dicomweb+http(s)://HOST/dicom-web/studies/UID[/series/UID]",
     )
+    store_sr: bool = Field(
+        False,
+        description="Also store the results in the archive: one DICOM Comprehensive SR per "
+        "series (the server must be started with --store-sr).",
+    )
 
 
 class ImagePrediction(BaseModel):
@@ -64,8 +69,20 @@ class ImagePrediction(BaseModel):
     probabilities: dict[str, float] = Field(description="Class name -> probability.")
 
 
+class StoredSR(BaseModel):
+    """A DICOM SR the server stored in the archive (``"store_sr": true``)."""
+
+    sop_instance_uid: str = Field(description="The report's SOPInstanceUID.")
+    series_instance_uid: str = Field(description="The report's own SeriesInstanceUID.")
+    study_instance_uid: str = Field(description="The study it joined (the images' study).")
+    reports_on_series: str = Field(description="The SeriesInstanceUID of the images it reports.")
+
+
 class ImagePredictResponse(BaseModel):
     predictions: list[ImagePrediction]
+    stored_reports: list[StoredSR] | None = Field(
+        None, description='With "store_sr": true, the reports stored (one per series).'
+    )
 
 
 class AdapterInfo(BaseModel):

@@ -6,23 +6,26 @@ the labels (:mod:`medadapt.data.dicomweb_labels`): the jobs (``train-base``, ``a
 ``evaluate``, ``predict``) then read an ordinary path CSV, with the preprocessing of local
 files. After ``predict``, :func:`pacs_predictions` names each prediction by its UIDs instead of
 the temporary file, and :func:`store_reports` stores one Comprehensive SR per series
-(:mod:`medadapt.data.dicom_sr`). Only counts and UIDs are returned; no patient data.
+(:mod:`medadapt.data.dicomweb_reports`, re-exported here; the server uses it too). Only counts
+and UIDs are returned; no patient data.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from medadapt.data.dicom_sr import Finding, ModelIdentity, prediction_report
+from medadapt.data.dicom_sr import ModelIdentity
 from medadapt.data.dicomweb import DicomwebReference, DicomwebSource, Instance, download
 from medadapt.data.dicomweb_labels import LabelTable, write_path_csv
-from medadapt.data.read_errors import one_line
+from medadapt.data.dicomweb_reports import Prediction as Prediction
+from medadapt.data.dicomweb_reports import StoredReport as StoredReport
+from medadapt.data.dicomweb_reports import store_reports as store_reports
 from medadapt.data.tables import table_bytes
 from medadapt.errors import DataError
 from medadapt.fileio import atomic_write_bytes
@@ -90,25 +93,6 @@ def model_identity(base_dir: Path, adapter_dir: Path | None = None) -> ModelIden
     return ModelIdentity(name, base["fingerprint"]["weights"], adapter, version)
 
 
-@dataclass
-class Prediction:
-    """One prediction of a PACS image: its probabilities and the instances (and frame)."""
-
-    study_uid: str
-    series_uid: str
-    probabilities: dict[str, float]
-    sources: list[Instance]
-    frames: list[int] = field(default_factory=list)
-
-    @property
-    def name(self) -> str:
-        """``STUDY/SERIES/SOP[#sliceN]``, or ``STUDY/SERIES`` for a volume of many files."""
-        if len(self.sources) > 1:
-            return f"{self.study_uid}/{self.series_uid}"
-        frame = f"#slice{self.frames[0] - 1}" if self.frames else ""
-        return f"{self.study_uid}/{self.series_uid}/{self.sources[0].sop_uid}{frame}"
-
-
 def pacs_predictions(out: Path, fetched: Fetched, *, volumes: bool = False) -> list[Prediction]:
     """The predictions ``predict`` wrote to ``out`` for ``fetched`` images; ``out`` is
     rewritten with each image named by its UIDs (the temporary files' paths mean nothing).
@@ -143,44 +127,3 @@ def _read_table(path: Path) -> pd.DataFrame:
     if suffix in (".parquet", ".pq"):
         return pd.read_parquet(path)
     return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", dtype={ID_COLUMN: str})
-
-
-@dataclass(frozen=True)
-class StoredReport:
-    """A report stored in the PACS: its SOPInstanceUID, the series it reports on, findings."""
-
-    sop_uid: str
-    series_uid: str
-    n_findings: int
-
-
-def store_reports(
-    source: DicomwebSource, predictions: Sequence[Prediction], model: ModelIdentity
-) -> list[StoredReport]:
-    """One Comprehensive SR per predicted series, stored with STOW-RS."""
-    import pydicom
-
-    by_series: dict[str, list[Prediction]] = {}
-    for prediction in predictions:
-        by_series.setdefault(prediction.series_uid, []).append(prediction)
-    stored = []
-    for series_uid, group in by_series.items():
-        headers = {
-            i.sop_uid: pydicom.dcmread(i.path, stop_before_pixels=True)
-            for p in group
-            for i in p.sources
-        }
-        findings = [
-            Finding(p.probabilities, [headers[i.sop_uid] for i in p.sources], p.frames or None)
-            for p in group
-        ]
-        try:
-            report = prediction_report(findings, model)
-        except (ValueError, TypeError, AttributeError) as exc:
-            raise DataError(
-                f"cannot write a DICOM SR for series {series_uid} ({one_line(exc, limit=160)}): "
-                "its images lack what a report must copy from them; check them on the PACS"
-            ) from None
-        source.store([report])
-        stored.append(StoredReport(str(report.SOPInstanceUID), series_uid, len(findings)))
-    return stored

@@ -1,0 +1,90 @@
+"""Predictions of images fetched from a PACS, written back to it as DICOM SRs (STOW-RS).
+
+:func:`store_reports` makes one Comprehensive SR per predicted series
+(:func:`medadapt.data.dicom_sr.prediction_report`, which copies the patient and study modules
+from the source files' headers) and stores it with :meth:`DicomwebSource.store`. It serves
+``predict --store-sr`` (:mod:`medadapt.workflows.dicomweb`) and ``serve --store-sr``
+(:mod:`medadapt.serve.image_reports`). Only UIDs and counts are returned; no patient data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from medadapt.data.dicom_sr import Finding, ModelIdentity, prediction_report
+from medadapt.data.read_errors import one_line
+from medadapt.errors import DataError
+
+if TYPE_CHECKING:
+    from medadapt.data.dicomweb import DicomwebSource, Instance
+
+
+@dataclass
+class Prediction:
+    """One prediction of a PACS image: its probabilities and the instances (and frame)."""
+
+    study_uid: str
+    series_uid: str
+    probabilities: dict[str, float]
+    sources: list[Instance]
+    frames: list[int] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        """``STUDY/SERIES/SOP[#sliceN]``, or ``STUDY/SERIES`` for a volume of many files."""
+        if len(self.sources) > 1:
+            return f"{self.study_uid}/{self.series_uid}"
+        frame = f"#slice{self.frames[0] - 1}" if self.frames else ""
+        return f"{self.study_uid}/{self.series_uid}/{self.sources[0].sop_uid}{frame}"
+
+
+@dataclass(frozen=True)
+class StoredReport:
+    """A report stored in the PACS: its SOPInstanceUID, the series it reports on, findings;
+    the study, and the report's own series (to retrieve it with WADO-RS)."""
+
+    sop_uid: str
+    series_uid: str
+    n_findings: int
+    study_uid: str = ""
+    report_series_uid: str = ""
+
+
+def store_reports(
+    source: DicomwebSource, predictions: Sequence[Prediction], model: ModelIdentity
+) -> list[StoredReport]:
+    """One Comprehensive SR per predicted series, stored with STOW-RS (series by series: a
+    failure leaves the reports of the series before it stored)."""
+    import pydicom
+
+    by_series: dict[str, list[Prediction]] = {}
+    for prediction in predictions:
+        by_series.setdefault(prediction.series_uid, []).append(prediction)
+    stored = []
+    for series_uid, group in by_series.items():
+        headers = {
+            i.sop_uid: pydicom.dcmread(i.path, stop_before_pixels=True)
+            for p in group
+            for i in p.sources
+        }
+        findings = [
+            Finding(p.probabilities, [headers[i.sop_uid] for i in p.sources], p.frames or None)
+            for p in group
+        ]
+        try:
+            report = prediction_report(findings, model)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise DataError(
+                f"cannot write a DICOM SR for series {series_uid} ({one_line(exc, limit=160)}): "
+                "its images lack what a report must copy from them; check them on the PACS"
+            ) from None
+        source.store([report])
+        stored.append(
+            StoredReport(
+                str(report.SOPInstanceUID), series_uid, len(findings),
+                str(report.StudyInstanceUID), str(report.SeriesInstanceUID),
+            )
+        )  # fmt: skip
+    return stored

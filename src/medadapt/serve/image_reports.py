@@ -1,0 +1,112 @@
+"""``{"dicomweb": ..., "store_sr": true}``: the predictions of a DICOMweb reference written back
+to the archive the images came from, one DICOM Comprehensive SR per series
+(:func:`medadapt.data.dicomweb_reports.store_reports`, as ``predict --store-sr`` writes them),
+stored with STOW-RS under the server's DICOMweb token.
+
+Only a server started with ``--store-sr`` writes (403 otherwise, before anything is fetched).
+A report records each image's probabilities and predicted class, the images it references
+(their SOP Instance UIDs, the frame of a multi-frame file), the adapter and its registry
+version, and the base model as the answer names it (the first 12 characters of its weights
+fingerprint) with the whole fingerprint. A failed STOW is 502, one line saying what was
+stored before it (usually nothing). The log holds the stored reports' SOPInstanceUIDs only,
+never patient data.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from medadapt.data.dicom_sr import ModelIdentity
+from medadapt.data.dicomweb import Instance
+from medadapt.data.dicomweb_reports import Prediction, StoredReport, store_reports
+from medadapt.errors import DataError
+from medadapt.serve.image_decode import Sample
+from medadapt.serve.image_dicomweb import FIELD, ArchiveImages, archive
+from medadapt.serve.image_inputs import ImageInputError, ImageServing
+from medadapt.serve.state import Route, ServedBase
+
+log = logging.getLogger("medadapt.serve")
+NOT_WRITING = "this server does not write to the archive: start it with --store-sr"
+
+
+def check_writes(limits: ImageServing) -> None:
+    """403 unless the server was started with ``--store-sr``."""
+    if not limits.store_sr:
+        raise ImageInputError(403, None, NOT_WRITING)
+
+
+def model_of(served: ServedBase, route: Route) -> ModelIdentity:
+    """The served model as a report records it: the base as answers name it and its weights
+    fingerprint, the adapter and its registry version (None: the base alone)."""
+    version = None if route.version is None else str(route.version)
+    return ModelIdentity(served.key[:12], served.key, route.name, version)
+
+
+def store(
+    images: ArchiveImages,
+    samples: list[Sample],
+    predictions: list[dict[str, Any]],
+    model: ModelIdentity,
+    limits: ImageServing,
+    volumes: bool,
+) -> list[dict[str, str]]:
+    """One SR per series of ``images``, stored in their archive (a decoding thread: the files
+    are still in the request's folder, and the reports copy their headers). ``predictions``:
+    the answer's, one per sample; ``volumes``: a series of files was read as one volume."""
+    by_series = _by_series(images, samples, predictions, volumes=volumes)
+    source = archive(images.reference, limits)
+    stored: list[StoredReport] = []
+    for series in by_series.values():
+        try:
+            stored += store_reports(source, series, model)
+        except DataError as exc:
+            raise _store_error(exc, stored, len(by_series)) from None
+        log.info("stored DICOM SR %s", stored[-1].sop_uid)
+    return [
+        {
+            "sop_instance_uid": report.sop_uid,
+            "series_instance_uid": report.report_series_uid,
+            "study_instance_uid": report.study_uid,
+            "reports_on_series": report.series_uid,
+        }
+        for report in stored
+    ]
+
+
+def _by_series(
+    images: ArchiveImages,
+    samples: list[Sample],
+    predictions: list[dict[str, Any]],
+    *,
+    volumes: bool,
+) -> dict[str, list[Prediction]]:
+    """The answer's predictions with the instances they came from, by series: a sample is
+    named by its file's SOPInstanceUID (a volume by its first file's)."""
+    by_sop = {i.sop_uid: i for i in images.instances}
+    members: dict[str, list[Instance]] = {}
+    for instance in images.instances:
+        members.setdefault(instance.series_uid, []).append(instance)
+    out: dict[str, list[Prediction]] = {}
+    for sample, answer in zip(samples, predictions, strict=True):
+        first = by_sop[sample.file]
+        series = members[first.series_uid]
+        sources = series if volumes and len(series) > 1 else [first]
+        frames = [] if sample.slice is None else [sample.slice + 1]
+        out.setdefault(first.series_uid, []).append(
+            Prediction(first.study_uid, first.series_uid, dict(answer["probabilities"]),
+                       sources, frames)
+        )  # fmt: skip
+    return out
+
+
+def _store_error(exc: DataError, stored: list[StoredReport], total: int) -> ImageInputError:
+    """502: the archive's one-line failure, and what was stored before it."""
+    log.warning("storing a DICOM SR failed (answered 502)")
+    if stored:
+        uids = ", ".join(report.sop_uid for report in stored)
+        done = f"only {len(stored)} of {total} reports were stored ({uids})"
+    else:
+        done = "nothing was stored"
+    text = str(exc).replace("--data", FIELD)
+    return ImageInputError(502, None, f"cannot store the DICOM SR: {text}; {done}")
