@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import numpy as np
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -97,6 +97,8 @@ async def _json_body(request: Request) -> Any:
     except json.JSONDecodeError as exc:
         error = {"loc": ["body", exc.pos], "msg": "JSON decode error", "type": "json_invalid"}
         raise RequestValidationError([error]) from None
+    except RecursionError:  # nesting deeper than the parser's stack
+        raise HTTPException(400, "There was an error parsing the body: nested too deeply") from None
 
 
 def _validated(model: type[M], body: Any) -> M:
