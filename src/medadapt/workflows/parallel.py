@@ -78,6 +78,11 @@ def _terminate(pool: ProcessPoolExecutor, running: Iterable[Future]) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.join(timeout=10)
+    # let the pool's manager thread finish closing its wake-up pipe: racing the interpreter's
+    # exit, concurrent.futures' exit hook could write to it half-closed ("Bad file descriptor")
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if manager is not None:
+        manager.join(timeout=10)
 
 
 def run_jobs(
