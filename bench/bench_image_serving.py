@@ -37,7 +37,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from bench_serve import free_port
+from bench_serve import drive_clients, free_port, latency_percentiles
 
 CONFIGS = ("base alone", "1 adapter", "8 adapters")
 BATCHES = (1, 4, 16, 64)
@@ -201,25 +201,12 @@ async def run_clients(url, images, adapters, concurrency, seconds) -> dict:
             errors += reply.status_code != 200
             latencies.append(time.perf_counter() - start)
 
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
-        warm = {"file": ("scan.png", images[0], "image/png")}
-        for _ in range(2):  # open every connection before timing
-            await asyncio.gather(
-                *(http.post("/v1/predict", files=warm) for _ in range(concurrency))
-            )
-        started = time.perf_counter()
-        await asyncio.gather(*(client(s, http) for s in range(concurrency)))
-        wall = time.perf_counter() - started
-    latencies.sort()
-    return {
-        "requests": len(latencies),
-        "errors": errors,
-        "busy_503": busy,
-        "throughput": (len(latencies) - errors) / wall,
-        "p50_ms": 1000 * statistics.median(latencies),
-        "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))],
-    }
+    warm = {"file": ("scan.png", images[0], "image/png")}
+    wall = await drive_clients(url, concurrency, client, timeout=60, warm_rounds=2,
+                               warm=lambda http: http.post("/v1/predict", files=warm))  # fmt: skip
+    return {"requests": len(latencies), "errors": errors, "busy_503": busy,
+            "throughput": (len(latencies) - errors) / wall,
+            **latency_percentiles(latencies)}  # fmt: skip
 
 
 def cpu_seconds(pid: int) -> float:

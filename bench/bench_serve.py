@@ -94,22 +94,30 @@ async def run_clients(url, rows, adapters, concurrency, n_requests, max_seconds)
             latencies.append(time.perf_counter() - start)
             errors += reply.status_code != 200
 
+    warm = {"adapter": adapters[0], "instances": rows[:1]}
+    wall = await drive_clients(url, concurrency, client, timeout=30, warm_rounds=3,
+                               warm=lambda http: http.post("/v1/predict", json=warm))  # fmt: skip
+    return {"requests": len(latencies), "errors": errors,
+            "throughput": len(latencies) / wall, **latency_percentiles(latencies)}  # fmt: skip
+
+
+async def drive_clients(url, concurrency, client, *, timeout, warm_rounds, warm) -> float:
+    """Open ``concurrency`` connections with ``warm_rounds`` rounds of ``warm(http)``, then run
+    ``client(seed, http)`` for each of them at once; the wall seconds of that run."""
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as http:
-        warm = {"adapter": adapters[0], "instances": rows[:1]}
-        for _ in range(3):  # warm-up: open every connection before timing
-            await asyncio.gather(*(http.post("/v1/predict", json=warm) for _ in range(concurrency)))
+    async with httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits) as http:
+        for _ in range(warm_rounds):  # warm-up: open every connection before timing
+            await asyncio.gather(*(warm(http) for _ in range(concurrency)))
         started = time.perf_counter()
         await asyncio.gather(*(client(s, http) for s in range(concurrency)))
-        wall = time.perf_counter() - started
-    latencies.sort()
-    return {
-        "requests": len(latencies),
-        "errors": errors,
-        "throughput": len(latencies) / wall,
-        "p50_ms": 1000 * statistics.median(latencies),
-        "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))],
-    }
+        return time.perf_counter() - started
+
+
+def latency_percentiles(latencies: list[float]) -> dict[str, float]:
+    """p50 and p99 of ``latencies`` (seconds) in milliseconds."""
+    ordered = sorted(latencies)
+    return {"p50_ms": 1000 * statistics.median(ordered),
+            "p99_ms": 1000 * ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]}  # fmt: skip
 
 
 WRK_SCRIPT = """
