@@ -159,3 +159,36 @@ def test_store_sr_refusals_and_a_failed_stow_are_one_line(
     study = str(films[0].StudyInstanceUID)
     reports = [s for s in source.series(study) if s.modality == "SR"]
     assert len(reports) == 1  # the first report before the second failure; nothing else
+
+
+def test_an_https_archive_behind_a_bearer_token_is_read_and_written(
+    image_registry, request, tmp_path
+):
+    """The server's --dicomweb-token-file and --dicomweb-ca-bundle reach a hospital gateway
+    (TLS from the hospital's own CA, a bearer token on every request) in front of the PACS."""
+    from medadapt.federated.certificates import make_certificates
+    from tests.pacs.proxy import PacsProxy
+
+    archive = request.getfixturevalue("pacs")
+    source, _, body = _study_of_two_series(archive, "PAT5")
+    certificates = make_certificates(tmp_path / "hospital_ca")
+    pacs_token = "gateway-" + "g" * 24
+    with PacsProxy(archive, token=pacs_token, certificates=certificates) as gateway:
+        limits = ImageServing(dicomweb_archives=(gateway.root,), store_sr=True,
+                              dicomweb_token=pacs_token,
+                              dicomweb_ca_bundle=certificates / "ca.crt")  # fmt: skip
+        untrusting = ImageServing(dicomweb_archives=(gateway.root,), dicomweb_token=pacs_token)
+        study = body["dicomweb"].split("/studies/")[1]
+        body = {**body, "dicomweb": gateway.reference("studies", study)}
+        with TestClient(create_app(image_registry["registry"], token=TOKEN, images=limits)) as c:
+            reply = c.post("/v1/predict", json=body, headers=AUTH)
+        with TestClient(create_app(image_registry["registry"], token=TOKEN,
+                                   images=untrusting)) as client:  # fmt: skip
+            refused = client.post("/v1/predict", json={**body, "store_sr": False}, headers=AUTH)
+        seen = gateway.authorizations
+    assert reply.status_code == 200, reply.text
+    assert len(reply.json()["predictions"]) == 2 and len(reply.json()["stored_reports"]) == 2
+    assert set(seen) == {f"Bearer {pacs_token}"}  # the CA-less server never got past TLS
+    assert len([s for s in source.series(study) if s.modality == "SR"]) == 2
+    assert refused.status_code == 502
+    assert "has a TLS certificate this machine does not trust" in refused.json()["detail"]

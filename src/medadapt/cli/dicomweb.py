@@ -29,6 +29,7 @@ PREDICT = "predict"
 PACS_OPTIONS = {
     "labels": "--labels",
     "dicomweb_token_file": "--dicomweb-token-file",
+    "dicomweb_ca_bundle": "--dicomweb-ca-bundle",
     "dicomweb_cache": "--dicomweb-cache",
     "store_sr": "--store-sr",
 }
@@ -82,11 +83,12 @@ def _run_on_pacs(
             )
     schema = _image_schema(values.get("base"), reference)
     token = read_token(values.get("dicomweb_token_file"))
+    ca_bundle = _ca_bundle(values.get("dicomweb_ca_bundle"), reference)
     labels = _labels(verb, values, schema, reference)
     _check_outputs(verb, values, markers)
     from medadapt.data.dicomweb import DicomwebSource
 
-    source = DicomwebSource.for_reference(reference, token=token)
+    source = DicomwebSource.for_reference(reference, token=token, ca_bundle=ca_bundle)
     local = {**values, **{name: None for name in PACS_OPTIONS if name in values}}
     if "store_sr" in values:
         local["store_sr"] = False
@@ -134,6 +136,20 @@ def read_token(path: Path | None) -> str | None:
     if any(c.isspace() for c in token):
         raise DataError(f"{flag} {path} holds more than one word: keep only the bearer token")
     return token
+
+
+def _ca_bundle(path: Path | None, reference: DicomwebReference) -> Path | None:
+    """``--dicomweb-ca-bundle``, checked: a readable PEM file, for an https PACS only."""
+    if path is None:
+        return None
+    from medadapt.data.dicomweb import CA_FLAG, check_ca_bundle
+
+    if not reference.base_url.lower().startswith("https://"):
+        raise ConfigError(
+            f"{CA_FLAG} applies to an https PACS, but --data {reference} is plain http: "
+            "drop the option or use dicomweb+https://"
+        )
+    return check_ca_bundle(path)
 
 
 def _labels(

@@ -70,6 +70,11 @@ DICOMWEB_ARCHIVE = typer.Option(
 DICOMWEB_TOKEN_FILE = typer.Option(
     None, help="File holding the bearer token sent to the --dicomweb-archive servers."
 )
+DICOMWEB_CA_BUNDLE = typer.Option(
+    None,
+    help="CA certificate (PEM) that signed an https --dicomweb-archive's TLS certificate, when "
+    "it is not one this machine trusts (a hospital's own CA).",
+)
 STORE_SR = typer.Option(
     False,
     "--store-sr",
@@ -101,6 +106,7 @@ def serve_command(
     decode_processes: bool = DECODE_PROCESSES,
     dicomweb_archive: list[str] = DICOMWEB_ARCHIVE,
     dicomweb_token_file: Path | None = DICOMWEB_TOKEN_FILE,
+    dicomweb_ca_bundle: Path | None = DICOMWEB_CA_BUNDLE,
     store_sr: bool = STORE_SR,
 ) -> None:
     """Serve the registry's promoted adapters over HTTP (FastAPI; docs at /docs): JSON
@@ -118,7 +124,8 @@ def serve_command(
     at_least(max_queue, "--max-queue")
     _check_device(device)
     images = _image_serving(max_images, max_image_mb, max_upload_mb, decode_workers,
-                            dicomweb_archive, dicomweb_token_file)  # fmt: skip
+                            dicomweb_archive, dicomweb_token_file,
+                            dicomweb_ca_bundle)  # fmt: skip
     images = replace(images, decode_processes=decode_processes, store_sr=store_sr)
     if store_sr and not dicomweb_archive:
         raise ConfigError(
@@ -165,11 +172,12 @@ def _image_serving(
     decode_workers: int,
     archives: list[str],
     token_file: Path | None,
+    ca_bundle: Path | None = None,
 ) -> ImageServing:
     """The image options, checked (one line naming the flag when one is out of range)."""
     from medadapt.checks import at_least
     from medadapt.cli.dicomweb import read_token as read_dicomweb_token
-    from medadapt.data.dicomweb import parse_reference
+    from medadapt.data.dicomweb import CA_FLAG, check_ca_bundle, parse_reference
     from medadapt.errors import DataError
     from medadapt.serve.image_inputs import ImageServing, MiB
 
@@ -188,6 +196,14 @@ def _image_serving(
                 f"--dicomweb-archive {url} is not a DICOMweb root: write "
                 "http(s)://HOST[:PORT]/dicom-web (no study)"
             )
+    if ca_bundle is not None:
+        if not any(url.lower().removeprefix("dicomweb+").startswith("https://")
+                   for url in archives):  # fmt: skip
+            raise ConfigError(
+                f"{CA_FLAG} applies to https archives, but no --dicomweb-archive is https: "
+                "drop the option or give the archive's https:// root"
+            )
+        check_ca_bundle(ca_bundle)
     return ImageServing(
         max_images=max_images,
         max_image_bytes=int(max_image_mb * MiB),
@@ -195,6 +211,7 @@ def _image_serving(
         decode_workers=decode_workers,
         dicomweb_archives=tuple(archives),
         dicomweb_token=read_dicomweb_token(token_file),
+        dicomweb_ca_bundle=ca_bundle,
     )
 
 

@@ -8,7 +8,10 @@ instances as ``FOLDER/STUDY/SERIES/SOP.dcm``, so the local DICOM readers
 files on disk, with the same preprocessing as at training time.
 
 Credentials: a bearer token (``--dicomweb-token-file``) or ``user:password@`` in the URL (HTTP
-basic auth). Neither is ever printed: a reference and every message show the URL without them.
+basic auth). HTTPS archives are verified against the system's CAs, or the hospital's own CA
+(``--dicomweb-ca-bundle``, a PEM file); an untrusted certificate is one line naming that flag,
+never a silent ``verify=False``. Neither credential is ever printed: a reference and every
+message show the URL without them.
 Connection errors and 5xx answers are retried with exponential back-off; every failure is one
 :class:`~medadapt.errors.DataError` line naming the study or series, the server and the flag to
 fix (no traceback; ``dicomweb_client``'s own log lines are silenced).
@@ -46,6 +49,7 @@ if TYPE_CHECKING:
     from pydicom import Dataset
 
 __all__ = [
+    "CA_FLAG",
     "DATA_FLAG",
     "NON_IMAGE_MODALITIES",
     "SCHEMES",
@@ -54,6 +58,7 @@ __all__ = [
     "DicomwebSource",
     "Instance",
     "SeriesInfo",
+    "check_ca_bundle",
     "check_uid",
     "download",
     "is_reference",
@@ -61,6 +66,7 @@ __all__ = [
 ]
 
 TOKEN_FLAG = "--dicomweb-token-file"
+CA_FLAG = "--dicomweb-ca-bundle"
 #: series of these modalities hold no image to classify (reports, key objects, segmentations)
 NON_IMAGE_MODALITIES = frozenset(
     {"SR", "KO", "PR", "SEG", "RTSTRUCT", "RTPLAN", "RTDOSE", "RTRECORD", "REG", "DOC", "OT-SR"}
@@ -93,8 +99,10 @@ class DicomwebSource:
     """A DICOMweb server (``dicomweb_client``), every failure one :class:`DataError` line.
 
     ``base_url``: ``http(s)://[user:password@]host[:port]/root``; ``token``: a bearer token
-    (sent as ``Authorization: Bearer``); ``retries``: further tries after a connection error or
-    a 5xx/429 answer, ``backoff * 2**i`` seconds apart.
+    (sent as ``Authorization: Bearer``); ``ca_bundle``: the CA certificates (PEM) an https
+    server's certificate must chain to (default: the system's); ``retries``: further tries
+    after a connection error or a 5xx/429 answer, ``backoff * 2**i`` seconds apart (an
+    untrusted certificate is not retried).
     """
 
     def __init__(
@@ -103,11 +111,11 @@ class DicomwebSource:
         *,
         token: str | None = None,
         auth: tuple[str, str] | None = None,
+        ca_bundle: Path | None = None,
         retries: int = 3,
         backoff: float = 0.5,
         timeout: float = 60.0,
     ) -> None:
-        import requests
         from dicomweb_client.api import DICOMwebClient
 
         if retries < 0 or backoff < 0:
@@ -119,12 +127,14 @@ class DicomwebSource:
             )
         self.url, self.retries, self.backoff = reference.base_url, retries, backoff
         self._credentials = token is not None or bool(auth or reference.auth)
-        session = requests.Session()
+        self.ca_bundle = ca_bundle
+        session = _session(None if ca_bundle is None else check_ca_bundle(ca_bundle))
         if token is not None:
             session.headers["Authorization"] = f"Bearer {token}"
         elif auth or reference.auth:
             session.auth = auth or reference.auth
-        logging.getLogger("dicomweb_client").setLevel(logging.CRITICAL + 1)  # errors are ours
+        for library in ("dicomweb_client", "retrying"):  # errors are ours, in one line
+            logging.getLogger(library).setLevel(logging.CRITICAL + 1)
         self._session, self._timeout = session, timeout
         self._client = DICOMwebClient(
             self.url, session=session, timeout=timeout, permissive_uid=True
@@ -262,6 +272,8 @@ class DicomwebSource:
                     time.sleep(self.backoff * 2**attempt)
                     continue
                 raise self._http_error(status, what) from None
+            except requests.exceptions.SSLError as exc:  # the same answer on every try
+                raise self._untrusted(exc) from None
             except (requests.ConnectionError, requests.Timeout) as exc:
                 if not last:
                     time.sleep(self.backoff * 2**attempt)
@@ -277,6 +289,18 @@ class DicomwebSource:
                     "DICOMweb root (e.g. http://HOST:8042/dicom-web)"
                 ) from None
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _untrusted(self, exc: Exception) -> DataError:
+        reason = _tls_reason(exc)
+        if self.ca_bundle is None:
+            how = (f"pass the certificate (PEM) of the CA that signed it with {CA_FLAG} "
+                   "(ask the PACS administrator for the hospital's CA)")  # fmt: skip
+        else:
+            how = f"check that {CA_FLAG} {self.ca_bundle} holds the CA that signed it"
+        return DataError(
+            f"the DICOMweb server {self.url} has a TLS certificate this machine does not "
+            f"trust ({reason}): {how}"
+        )
 
     def _not_found(self, what: str) -> DataError:
         return DataError(f"{what} not found on {self.url}: check {DATA_FLAG}")
@@ -298,6 +322,56 @@ class DicomwebSource:
         return DataError(
             f"the DICOMweb server {self.url} answered HTTP {status} on {what}: check {DATA_FLAG}"
         )
+
+
+def _session(ca_bundle: Path | None) -> Any:
+    """A requests session; with ``ca_bundle``, every request verifies against it, even where
+    ``REQUESTS_CA_BUNDLE`` is set (which requests would otherwise let win)."""
+    import requests
+
+    class Session(requests.Session):
+        def request(self, *args: Any, **kwargs: Any) -> Any:
+            if ca_bundle is not None and kwargs.get("verify") in (None, True):
+                kwargs["verify"] = str(ca_bundle)
+            return super().request(*args, **kwargs)
+
+    return Session()
+
+
+def check_ca_bundle(path: Path) -> Path:
+    """``path`` if it holds CA certificates (PEM) that TLS can load; a one-line
+    :class:`DataError` naming ``--dicomweb-ca-bundle`` otherwise."""
+    import ssl
+
+    if not path.is_file():
+        raise DataError(f"{CA_FLAG} {path} does not exist: give the CA certificate file (PEM)")
+    try:
+        ssl.create_default_context(cafile=str(path))
+    except (ssl.SSLError, OSError, ValueError):
+        raise DataError(
+            f"{CA_FLAG} {path} holds no CA certificate TLS can read: give the PEM file "
+            "(-----BEGIN CERTIFICATE-----) of the CA that signed the PACS's certificate"
+        ) from None
+    return path
+
+
+def _tls_reason(exc: Exception) -> str:
+    """OpenSSL's reason for refusing the certificate, found among the wrapped exceptions
+    (requests wraps urllib3's, which wraps the ssl module's)."""
+    import ssl
+
+    pending: list[BaseException] = [exc]
+    seen: set[int] = set()
+    while pending:
+        error = pending.pop()
+        if id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, ssl.SSLCertVerificationError) and error.verify_message:
+            return str(error.verify_message)
+        wrapped = [*error.args, getattr(error, "reason", None), error.__cause__, error.__context__]
+        pending += [e for e in wrapped if isinstance(e, BaseException)]
+    return "TLS handshake failed"
 
 
 def _json_value(item: dict[str, Any], tag: str) -> Any:

@@ -59,8 +59,9 @@ def fetch(url: str, schema: Any, limits: ImageServing, folder: Path) -> ArchiveI
 
 def archive(reference: DicomwebReference, limits: ImageServing) -> DicomwebSource:
     """The archive of ``reference`` (checked by :func:`check_archive`), with the server's
-    token (else the credentials in the reference)."""
-    return DicomwebSource.for_reference(reference, token=limits.dicomweb_token, retries=1)
+    token (else the credentials in the reference) and CA bundle."""
+    return DicomwebSource.for_reference(reference, token=limits.dicomweb_token,
+                                        ca_bundle=limits.dicomweb_ca_bundle, retries=1)  # fmt: skip
 
 
 def _reference(url: str) -> DicomwebReference:

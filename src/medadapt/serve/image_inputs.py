@@ -65,6 +65,7 @@ class ImageServing:
     max_instances: int = 2048  # DICOMweb instances one reference may fetch (3D bases)
     dicomweb_archives: tuple[str, ...] = ()  # base URLs a DICOMweb reference may point into
     dicomweb_token: str | None = None
+    dicomweb_ca_bundle: Path | None = None  # the CA (PEM) an https archive's certificate needs
     store_sr: bool = False  # requests may have their results stored there as DICOM SRs
 
     def __post_init__(self) -> None:

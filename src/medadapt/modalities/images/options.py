@@ -105,6 +105,12 @@ class ImageOptions(ModalityOptions):
     dicomweb_token_file: Path | None = _option(
         "--data dicomweb+...: a file holding the PACS's bearer token.", *PACS, kind=Path
     )
+    dicomweb_ca_bundle: Path | None = _option(
+        "--data dicomweb+https://...: the CA certificate (PEM) that signed the PACS's TLS "
+        "certificate, when it is not one this machine trusts (a hospital's own CA).",
+        *PACS,
+        kind=Path,
+    )
     dicomweb_cache: Path | None = _option(
         "--data dicomweb+...: keep the fetched images in DIR (default: a temporary folder, "
         "removed after the run).",

@@ -1,0 +1,192 @@
+"""A PACS as hospitals expose it: over HTTPS with a certificate from the hospital's own CA, and
+behind a bearer token. A proxy (:mod:`tests.pacs.proxy`) in front of the test Orthanc plays
+the hospital's gateway; ``predict`` fetches a study through it and stores its SR back, with
+``--dicomweb-ca-bundle`` and ``--dicomweb-token-file``; an untrusted certificate or a wrong
+token is one ``error:`` line naming the flag that fixes it, and the token is never printed."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from medadapt.data.dicom_sr import read_prediction_report
+from medadapt.data.dicomweb import DicomwebReference, DicomwebSource, parse_reference
+from medadapt.errors import DataError
+from medadapt.federated.certificates import make_certificates
+from tests.cli.helpers import CliResult, run_cli
+from tests.pacs.proxy import PacsProxy
+from tests.pacs.studies import radiograph, save
+
+pytestmark = pytest.mark.xdist_group("orthanc")  # one PACS per worker
+TINY = ["--image-size", "16", "--backbone-options", "depth=1,embed_dim=16,num_heads=2"]
+TOKEN = "pacs-" + "k" * 27
+
+
+def _ok(result: CliResult) -> CliResult:
+    assert result.code == 0, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    return result
+
+
+def _error(result: CliResult) -> str:
+    assert result.code == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def hospital(pacs, tmp_path_factory):
+    """Three radiograph studies in the PACS, a tiny base trained on local files, the hospital's
+    CA (and its server certificate) and another CA that did not sign it."""
+    root = tmp_path_factory.mktemp("pacs_security")
+    for i in range(3):
+        save([radiograph("bright", f"SB{i}", seed=200 + i)], root / "local" / "bright")
+        save([radiograph("dark", f"SD{i}", seed=250 + i)], root / "local" / "dark")
+    _ok(run_cli("train-base", "--data", root / "local", *TINY, "--epochs", "1",
+                "--out", root / "base"))  # fmt: skip
+    studies = [radiograph("bright", f"SS{i}", seed=300 + i) for i in range(3)]
+    DicomwebSource(pacs.root, auth=(pacs.user, pacs.password)).store(studies)
+    (root / "token.txt").write_text(TOKEN + "\n")
+    return {
+        "root": root,
+        "base": root / "base",
+        "studies": [str(ds.StudyInstanceUID) for ds in studies],
+        "certificates": make_certificates(root / "hospital_ca"),
+        "other_ca": make_certificates(root / "other_ca") / "ca.crt",
+        "token": root / "token.txt",
+    }
+
+
+def _reports(pacs, study: str) -> list:
+    """The SRs stored in ``study``, read straight from Orthanc."""
+    source = DicomwebSource(pacs.root, auth=(pacs.user, pacs.password))
+    series = [s.series_uid for s in source.series(study) if s.modality == "SR"]
+    return [ds for uid in series
+            for ds in source.instances(DicomwebReference(source.url, study, uid),
+                                       images_only=False)]  # fmt: skip
+
+
+def test_https_with_the_hospitals_ca_and_a_bearer_token_predicts_and_stores_the_sr(
+    pacs, hospital, tmp_path
+):
+    certificates, study = hospital["certificates"], hospital["studies"][0]
+    with PacsProxy(pacs, token=TOKEN, certificates=certificates) as gateway:
+        out = tmp_path / "pred.csv"
+        result = _ok(run_cli(
+            "predict", "--base", hospital["base"], "--data", gateway.reference("studies", study),
+            "--dicomweb-ca-bundle", certificates / "ca.crt",
+            "--dicomweb-token-file", hospital["token"], "--store-sr", "--out", out,
+        ))  # fmt: skip
+        assert gateway.root.startswith("https://")
+        assert f"fetched 1 images (1 series, 1 studies) from dicomweb+{gateway.root}" in (
+            result.stdout
+        )
+        seen = gateway.authorizations
+    assert TOKEN not in result.stdout + result.stderr
+    assert len(seen) >= 3 and set(seen) == {f"Bearer {TOKEN}"}  # QIDO, WADO and STOW alike
+    [row] = pd.read_csv(out).to_dict("records")
+    [report] = _reports(pacs, study)
+    [finding] = read_prediction_report(report)
+    assert finding.probabilities == {"bright": row["p_bright"], "dark": row["p_dark"]}
+    assert result.stdout.count("stored SR ") == 1 and report.SOPInstanceUID in result.stdout
+
+
+def test_an_untrusted_certificate_is_one_line_naming_the_ca_flag_and_is_not_retried(
+    pacs, hospital, tmp_path, monkeypatch
+):
+    certificates, study = hospital["certificates"], hospital["studies"][1]
+    predict = ("predict", "--base", hospital["base"], "--out", tmp_path / "p.csv", "--data")
+    with PacsProxy(pacs, certificates=certificates) as gateway:
+        reference = gateway.reference("studies", study)
+        monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+        monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+        assert _error(run_cli(*predict, reference)) == (
+            f"error: the DICOMweb server {gateway.root} has a TLS certificate this machine does "
+            "not trust (unable to get local issuer certificate): pass the certificate (PEM) of "
+            "the CA that signed it with --dicomweb-ca-bundle (ask the PACS administrator for "
+            "the hospital's CA)"
+        )
+        other = hospital["other_ca"]  # a CA of the same name: its signature does not match
+        assert _error(run_cli(*predict, reference, "--dicomweb-ca-bundle", other)) == (
+            f"error: the DICOMweb server {gateway.root} has a TLS certificate this machine does "
+            f"not trust (certificate signature failure): check that "
+            f"--dicomweb-ca-bundle {other} holds the CA that signed it"
+        )
+        sleeps: list[float] = []
+        monkeypatch.setattr(time, "sleep", sleeps.append)
+        source = DicomwebSource(gateway.root, retries=3)
+        with pytest.raises(DataError, match="does not trust"):
+            source.series(study)
+        assert sleeps == []  # the same certificate fails every time: no back-off
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_bad_ca_bundles_are_one_line_before_anything_is_fetched(pacs, hospital, tmp_path):
+    study = hospital["studies"][0]
+    predict = ("predict", "--base", hospital["base"], "--out", tmp_path / "p.csv", "--data")
+    https = f"dicomweb+https://127.0.0.1:9/dicom-web/studies/{study}"
+    missing, garbage = tmp_path / "none.pem", tmp_path / "garbage.pem"
+    garbage.write_text("not a certificate\n")
+    assert _error(run_cli(*predict, https, "--dicomweb-ca-bundle", missing)) == (
+        f"error: --dicomweb-ca-bundle {missing} does not exist: give the CA certificate file (PEM)"
+    )
+    assert _error(run_cli(*predict, https, "--dicomweb-ca-bundle", garbage)) == (
+        f"error: --dicomweb-ca-bundle {garbage} holds no CA certificate TLS can read: give the "
+        "PEM file (-----BEGIN CERTIFICATE-----) of the CA that signed the PACS's certificate"
+    )
+    plain = pacs.reference("studies", study)
+    shown = parse_reference(plain)
+    assert _error(run_cli(*predict, plain, "--dicomweb-ca-bundle", hospital["other_ca"])) == (
+        f"error: --dicomweb-ca-bundle applies to an https PACS, but --data {shown} is plain "
+        "http: drop the option or use dicomweb+https://"
+    )
+    local = hospital["root"] / "local"
+    assert _error(run_cli(*predict, local, "--dicomweb-ca-bundle", hospital["other_ca"])) == (
+        "error: --dicomweb-ca-bundle applies to --data dicomweb+http(s)://HOST[:PORT]/dicom-web"
+        f"[/studies/UID[/series/UID]], but --data {local} is a local path: drop the option"
+    )
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_a_missing_or_wrong_bearer_token_is_one_line_naming_the_token_flag(
+    pacs, hospital, tmp_path
+):
+    study = hospital["studies"][2]
+    predict = ("predict", "--base", hospital["base"], "--out", tmp_path / "p.csv", "--data")
+    wrong = tmp_path / "wrong.txt"
+    wrong.write_text("x" * 32)
+    with PacsProxy(pacs, token=TOKEN) as gateway:
+        reference = gateway.reference("studies", study)
+        assert _error(run_cli(*predict, reference)) == (
+            f"error: the DICOMweb server {gateway.root} asks for credentials (HTTP 401): pass a "
+            "valid bearer token with --dicomweb-token-file, or user:password@ in the --data URL"
+        )
+        result = run_cli(*predict, reference, "--dicomweb-token-file", wrong)
+        assert _error(result) == (
+            f"error: the DICOMweb server {gateway.root} refused the credentials (HTTP 401): pass "
+            "a valid bearer token with --dicomweb-token-file, or user:password@ in the --data URL"
+        )
+        assert "x" * 32 not in result.stdout + result.stderr
+        _ok(run_cli(*predict, reference, "--dicomweb-token-file", hospital["token"]))
+    assert pd.read_csv(tmp_path / "p.csv").shape[0] == 1
+
+
+def test_serve_checks_its_ca_bundle_at_start(hospital, tmp_path):
+    registry = tmp_path / "registry"
+    serve = ("serve", "--registry", registry, "--dicomweb-ca-bundle")
+    plain = run_cli(*serve, hospital["other_ca"], "--dicomweb-archive", "http://127.0.0.1:9/d")
+    assert _error(plain) == (
+        "error: --dicomweb-ca-bundle applies to https archives, but no --dicomweb-archive is "
+        "https: drop the option or give the archive's https:// root"
+    )
+    missing: Path = tmp_path / "none.pem"
+    https = run_cli(*serve, missing, "--dicomweb-archive", "https://127.0.0.1:9/dicom-web")
+    assert _error(https) == (
+        f"error: --dicomweb-ca-bundle {missing} does not exist: give the CA certificate file (PEM)"
+    )
+    assert not registry.exists()
