@@ -68,8 +68,8 @@ def adapter_split(
     except DataError:
         raise DataError(
             f"the base model trained on {int(seen[chosen].sum())} of the {len(chosen)} {noun} "
-            f"of {where}, leaving {len(unseen)} of patients it never saw: too few to test an "
-            f"adapter on; adapt on {noun} the base was not trained on, or retrain the base "
+            f"of {where}, leaving {len(unseen)} {noun} of patients it never saw: too few to test "
+            f"an adapter on; adapt on {noun} the base was not trained on, or retrain the base "
             "without them"
         ) from None
     return np.setdiff1d(chosen, test), test

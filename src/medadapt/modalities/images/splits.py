@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 
-from medadapt.data.image_files import split_by_patient
 from medadapt.data.images import ImageDataset
 from medadapt.errors import DataError
 
@@ -80,65 +79,6 @@ def trained_on(
     for split in splits:
         mask |= in_split(dataset, digest, split, "train")
     return mask
-
-
-def adapter_split(
-    dataset: ImageDataset,
-    chosen: np.ndarray,
-    seen: np.ndarray,
-    *,
-    test_fraction: float,
-    seed: int,
-    where: str,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Train and test indices among ``chosen``: test patients only among those none of whose
-    images the base model saw (``seen``); training may use the rest."""
-    chosen = np.asarray(chosen, dtype=np.int64)
-    if not seen[chosen].any():
-        return split_by_patient(dataset, chosen, test_fraction=test_fraction, seed=seed)
-    patients = dataset.patients()
-    seen_patients = {patients[i] for i in chosen.tolist() if seen[i]}
-    unseen = np.array([i for i in chosen.tolist() if patients[i] not in seen_patients], int)
-    try:
-        _, test = split_by_patient(dataset, unseen, test_fraction=test_fraction, seed=seed)
-    except DataError:
-        raise DataError(
-            f"the base model trained on {int(seen[chosen].sum())} of the {len(chosen)} images "
-            f"of {where}, leaving {len(unseen)} of patients it never saw: too few to test an "
-            "adapter on; adapt on images the base was not trained on, or retrain the base "
-            "without them"
-        ) from None
-    return np.setdiff1d(chosen, test), test
-
-
-def images_to_score(
-    dataset: ImageDataset,
-    digest: str,
-    base_split: dict[str, Any] | None,
-    own_split: dict[str, Any] | None,
-    chosen: np.ndarray,
-    *,
-    own_source: bool,
-) -> tuple[np.ndarray, str]:
-    """The sample indices to evaluate and a sentence saying which they are.
-
-    ``own_source``: ``dataset`` is the adapter's (or fine-tuned model's) training source and
-    no group was asked for: its held-out images are scored. Otherwise ``chosen`` (the
-    requested group, or all) minus every image the base or the adapter trained on."""
-    trained = trained_on(dataset, digest, [base_split, own_split])
-    if own_split and own_source:
-        held_out = in_split(dataset, digest, own_split, "test")
-        kept = np.flatnonzero(held_out & ~trained)
-        dropped = int((held_out & trained).sum())
-        sentence = f"the {len(kept)} images held out from its adaptation"
-        if dropped:
-            sentence += f", minus {dropped} the base model trained on"
-        return kept, sentence
-    described = "all images" if len(chosen) == len(dataset) else f"{len(chosen)} images"
-    kept = np.array([i for i in chosen.tolist() if not trained[i]], dtype=np.int64)
-    if len(kept) < len(chosen):
-        return kept, f"{described}, minus {len(chosen) - len(kept)} images used in training"
-    return kept, described
 
 
 def split_keys_bytes(record: dict[str, Any]) -> bytes:
