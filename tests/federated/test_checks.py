@@ -39,7 +39,10 @@ def test_the_run_round_trips_through_the_apps_run_config():
     ("changes", "message"),
     [
         ({"sites": ("A", "A")}, "--groups names a site twice: name each site once"),
-        ({"personalise": "all"}, "--personalise must be one of none, head, finetune; got 'all'"),
+        (
+            {"personalise": "all"},
+            "--personalise must be one of none, head, finetune, recalibrate; got 'all'",
+        ),
         (
             {"noise_multiplier": 1.0},
             "differential privacy needs both --dp-clip and --dp-noise (or neither)",

@@ -134,3 +134,51 @@ def test_a_site_that_cannot_take_part_is_named(federated):
     assert results["sites"]["Hungary"]["federated"]["n"] == results["sites"]["Hungary"]["n_test"]
     assert results["failures"] and "site Nowhere" in results["failures"][0]["error"]
     assert (out / "adapter.json").is_file()
+
+
+def test_recalibration_at_each_site_shifts_the_shared_adapter_to_its_outcome_rate(federated):
+    """``--personalise recalibrate``: each site's personalised figures are the shared adapter's
+    predictions recalibrated in the large on its own training patients, as computed here from
+    the weights the run ended with; the ranking (AUROC) is the shared adapter's."""
+    from medadapt.federated.local import score_recalibrated, site_metrics
+    from medadapt.train.fitting import predict
+
+    run = replace(federated["run"], rounds=1, personalise="recalibrate", n_boot=0)
+    outcome = simulate(run)
+    data = read_sites(run)
+    model = trainable(run, data.modality, data.base)
+    model.load(outcome.weights)
+    model.freeze()
+    classes = data.modality.classes(data.base.schema)
+    for entry in outcome.final:
+        name = entry["site"]
+        train, test = data.train(name), data.test(name)
+        expected = score_recalibrated(data.modality, model.model, data.base.schema, train, test,
+                                      adapter=model.adapter, classes=classes, n_boot=0,
+                                      seed=run.seed)  # fmt: skip
+        for key in ("accuracy", "brier", "auroc"):
+            assert entry[f"personal/{key}"] == pytest.approx(expected[key], abs=1e-6), name
+        assert entry["personal/auroc"] == pytest.approx(entry["auroc"], abs=1e-9)
+        shared = predict(data.modality, model.model, data.base.schema, train,
+                         adapter=model.adapter)  # fmt: skip
+        plain = site_metrics(data.modality, data.base.schema, test, predict(
+            data.modality, model.model, data.base.schema, test, adapter=model.adapter),
+            classes=classes, n_boot=0, seed=run.seed)  # fmt: skip
+        assert entry["accuracy"] == pytest.approx(plain["accuracy"], abs=1e-9)
+        rate = (train.labels.sum() + 0.5) / (len(train) + 1)
+        assert abs(shared.mean() - rate) > 0.01  # there was something to recalibrate
+
+
+def test_adapter_options_set_the_adapter_every_site_trains(federated):
+    """``--adapter-options r=2`` (lora): the adapter that travels is built with it at every
+    site and in the references; it is carried by the run's JSON to deployed sites."""
+    run = federated["run"]
+    small_run = replace(run, adapter_options={"r": 2})
+    assert FederatedRun.from_json(small_run.to_json()).adapter_options == {"r": 2}
+    data = read_sites(run)
+    sizes = {}
+    for r, which in ((8, run), (2, small_run)):
+        built = trainable(which, data.modality, data.base)
+        assert built.model.configs[built.adapter].r == r
+        sizes[r] = sum(v.numel() for k, v in built.weights().items() if "lora" in k)
+    assert sizes[2] * 4 == sizes[8] > 0

@@ -257,6 +257,17 @@ def test_train_fraction_and_other_methods(workspace, tmp_path):
     assert (
         lora["metadata"]["data_summary"]["n_train"] < whole["metadata"]["data_summary"]["n_train"]
     )
+    # --adapter-options: the method's settings over its defaults, kept in the manifest
+    args = ["adapt", "--base", str(root / "base"), *common, "--group-column", "site", "--group",
+            "C", "--train-fraction", "0.5", "--method", "lora"]  # fmt: skip
+    assert run(*args, "--adapter-options", "r=2, alpha=4", "--out", str(tmp_path / "r2")) == 0
+    small = json.loads((tmp_path / "r2" / "adapter.json").read_text())
+    assert (small["config"]["r"], small["config"]["alpha"]) == (2, 4.0)
+    assert lora["config"]["r"] == 8
+    assert run(*args, "--adapter-options", "r=4", "--out", str(tmp_path / "r4")) == 0
+    n = {r: json.loads((tmp_path / d / "adapter.json").read_text())["n_parameters"]
+         for r, d in ((2, "r2"), (4, "r4"), (8, "lora"))}  # fmt: skip
+    assert n[8] - n[4] == 2 * (n[4] - n[2]) > 0  # LoRA's matrices grow linearly with r
     # the fully fine-tuned model is itself a base model
     assert (
         run(

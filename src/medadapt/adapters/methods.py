@@ -134,12 +134,14 @@ def default_config(
     heads: str | Sequence[str] = (),
     layers: Sequence[int] | None = None,
     head_out_features: int | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> AdapterConfig:
     """The default config of ``method`` on a backbone of ``family``.
 
     ``heads``: the head modules that get a per-adapter copy; ``layers``: only these block indices
     (ignored by methods without backbone layers, e.g. ``head``); ``head_out_features``: a wider
-    head copy for new classes.
+    head copy for new classes; ``options``: the user's settings of the method (its config's
+    fields, as :func:`parse_method_options` reads them), over the family's defaults.
     """
     spec = method_spec(method)
     get_family(family)
@@ -153,7 +155,78 @@ def default_config(
     kwargs["head_out_features"] = head_out_features
     if spec.layer_class is not None:
         kwargs["layers"] = None if layers is None else tuple(layers)
-    return spec.config_class(**kwargs)
+    kwargs.update(options or {})
+    try:
+        return spec.config_class(**kwargs)
+    except ConfigError as error:
+        if not options:
+            raise
+        raise ConfigError(f"{OPTIONS_FLAG} {_shown(options)}: {error}") from None
+
+
+#: what sets a method's options on the command line (``adapt``, ``federate``)
+OPTIONS_FLAG = "--adapter-options"
+FULL_TAKES_NO_OPTIONS = (f"{OPTIONS_FLAG} sets an adapter method's options; --method full "
+                         "trains every weight and takes none: drop it")  # fmt: skip
+#: config fields that place the adapter (set by medadapt from the backbone, not by the user)
+_PLACEMENT = frozenset({"targets", "family", "layers", "heads", "head_out_features", "d_model"})
+
+
+def settable_options(method: str) -> dict[str, Any]:
+    """The options of ``method`` a user may set, by name, with their types (scalars only)."""
+    import dataclasses
+    import typing
+
+    config_class = method_spec(method).config_class
+    hints = typing.get_type_hints(config_class)
+    out = {}
+    for f in dataclasses.fields(config_class):
+        hint = hints[f.name]
+        kinds = [k for k in typing.get_args(hint) or (hint,) if k is not type(None)]
+        if f.name not in _PLACEMENT and len(kinds) == 1 and kinds[0] in (int, float, bool, str):
+            out[f.name] = kinds[0]
+    return out
+
+
+def parse_method_options(method: str, text: str | None) -> dict[str, Any]:
+    """``--adapter-options`` (``KEY=VALUE,...``, e.g. ``r=4,alpha=8`` for lora) as typed values
+    of ``method``'s config; a one-line :class:`ConfigError` naming the flag otherwise."""
+    if not text or not text.strip():
+        return {}
+    settable = settable_options(method)
+    known = ", ".join(sorted(settable)) or "none"
+    out: dict[str, Any] = {}
+    for item in (part.strip() for part in text.split(",")):
+        key, sep, value = (x.strip() for x in item.partition("="))
+        if not sep or not key or not value:
+            raise ConfigError(f"{OPTIONS_FLAG}: write KEY=VALUE pairs separated by commas "
+                              f"(e.g. r=4); got {item!r}")  # fmt: skip
+        if key not in settable:
+            raise ConfigError(f"{OPTIONS_FLAG}: {key!r} is not an option of {method} (its "
+                              f"options: {known})")  # fmt: skip
+        out[key] = _typed(key, value, settable[key])
+    try:  # the values' own rules (r > 0, dropout in [0, 1) ...), before any work
+        method_spec(method).config_class(**out)
+    except ConfigError as error:
+        raise ConfigError(f"{OPTIONS_FLAG} {_shown(out)}: {error}") from None
+    return out
+
+
+def _typed(key: str, value: str, kind: type) -> Any:
+    if kind is bool:
+        if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+            raise ConfigError(f"{OPTIONS_FLAG}: {key} takes true or false; got {value!r}")
+        return value.lower() in ("true", "1", "yes")
+    try:
+        return kind(value)
+    except ValueError:
+        raise ConfigError(
+            f"{OPTIONS_FLAG}: {key} takes a number ({kind.__name__}); got {value!r}"
+        ) from None
+
+
+def _shown(options: Mapping[str, Any]) -> str:
+    return ",".join(f"{k}={v}" for k, v in options.items())
 
 
 def preset_targets(family: str, config: AdapterConfig) -> list[TargetSpec]:

@@ -21,6 +21,11 @@ def demo(
     seed: int = typer.Option(0, help="Random seed (default protocol)."),
     seeds: int = typer.Option(5, help="Seeds to average (flamby protocol, as FLamby reports)."),
     n_boot: int = typer.Option(1000, help="Bootstrap resamples for the confidence intervals."),
+    personalise: str | None = typer.Option(
+        None,
+        help="flamby-federated: what each centre keeps after the rounds: recalibrate (the "
+        "default: the shared adapter shifted to its outcome rate) | finetune | head | none.",
+    ),
     force: bool = typer.Option(
         False, "--force", help="Write into a non-empty directory that holds no earlier demo."
     ),
@@ -40,8 +45,14 @@ def demo(
     """
     _check_demo_options(protocol, seeds=seeds, n_boot=n_boot, out=out, force=force)
     if protocol == "flamby-federated":
-        _federated_demo(out, seeds=seeds, n_boot=n_boot)
+        _federated_demo(out, seeds=seeds, n_boot=n_boot, personalise=personalise or "recalibrate")
         return
+    if personalise is not None:
+        from medadapt.errors import ConfigError
+
+        raise ConfigError(
+            f"--personalise applies to --protocol flamby-federated, not {protocol}: drop it"
+        )
     from medadapt.workflows.demo import run_demo
     from medadapt.workflows.demo_report import LABELS
     from medadapt.workflows.labels import FLAMBY_LABELS
@@ -124,17 +135,26 @@ def _print_flamby(results: dict[str, Any], labels: dict[str, str]) -> None:
     )
 
 
-def _federated_demo(out: Path, *, seeds: int, n_boot: int) -> None:
+def _federated_demo(out: Path, *, seeds: int, n_boot: int, personalise: str) -> None:
     """FLamby's benchmark federated on Flower: both settings, beside FLamby's published
     accuracies (results.json and report.html in ``out``)."""
     import json
 
-    from medadapt.federated.flamby import flamby_federated_report, run_federated_flamby
+    from medadapt import checks
+    from medadapt.federated.config import PERSONALISATION
+    from medadapt.federated.flamby import (
+        column_labels,
+        flamby_federated_report,
+        run_federated_flamby,
+    )
     from medadapt.federated.results import finite
     from medadapt.fileio import atomic_write_bytes
 
+    checks.one_of(personalise, "--personalise", PERSONALISATION)
     with status_progress("demo (flamby-federated)", total=2 * seeds) as step:
-        results = run_federated_flamby(out, seeds=seeds, n_boot=min(n_boot, 200), progress=step)
+        results = run_federated_flamby(out, seeds=seeds, n_boot=min(n_boot, 200),
+                                       personalise=personalise, progress=step)  # fmt: skip
+    labels = column_labels(personalise)
     atomic_write_bytes(out / "results.json", json.dumps(finite(results), indent=2).encode())
     flamby_federated_report(results).write(out / "report.html")
     rows = []
@@ -142,7 +162,7 @@ def _federated_demo(out: Path, *, seeds: int, n_boot: int) -> None:
         for which, values in setting["average"].items():
             if values["accuracy"]["mean"] is not None:
                 means = [_mean(values[m]) for m in ("accuracy", "auroc", "balanced_accuracy")]
-                rows.append([f"({key}) {which}", *means])
+                rows.append([f"({key}) {labels[which]}", *means])
     rows += [[f"FLamby published: {k}", f"{v:.3f}", None, None]
              for k, v in results["flamby_published_accuracy"].items()]  # fmt: skip
     print_table("FLamby Fed-Heart-Disease, federated: average over centres (mean of seeds)",

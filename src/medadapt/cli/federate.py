@@ -13,7 +13,7 @@ from medadapt import checks
 from medadapt.cli import inputs
 from medadapt.cli.common import new_directory, small_model_threads, status_progress, stdout, warn
 from medadapt.cli.main import app
-from medadapt.cli.options import Shared, build_command, options_for
+from medadapt.cli.options import ADAPTER_OPTIONS, Shared, build_command, options_for
 from medadapt.cli.verbs import DATA, GROUP_COLUMN, ID_COLUMN, LABEL, SEED, probes
 from medadapt.errors import ConfigError
 
@@ -25,6 +25,7 @@ app.add_typer(federate_app, name="federate")
 
 RUN = [
     Shared("method", str, "lora", "Adapter method: bottleneck, lora, dora, ia3 or head."),
+    ADAPTER_OPTIONS,
     Shared("strategy", str, "fedavg", "fedavg | fedprox | fedadam | fedyogi."),
     Shared("rounds", int, 10, "Federated rounds."),
     Shared("local_epochs", int, 2, "Epochs each site trains per round."),
@@ -36,7 +37,8 @@ RUN = [
         str,
         "none",
         "After the rounds each site keeps: none (the shared "
-        "adapter) | head (its own head, FedPer) | finetune (a local fine-tune).",
+        "adapter) | head (its own head, FedPer) | finetune (a local fine-tune) | recalibrate "
+        "(the shared adapter, its predictions shifted to the site's own outcome rate).",
     ),
     Shared(
         "dp_clip",
@@ -123,8 +125,10 @@ def _run(values: dict[str, Any], **given: Any):
     from medadapt.federated.config import FederatedRun
 
     checks.one_of(values["method"], "--method", [m for m in inputs.methods() if m != "full"])
+    method_options = inputs.method_options(values["method"], values["adapter_options"])
     return FederatedRun(
         sites=tuple(checks.names(values["groups"], "--groups")), method=values["method"],
+        adapter_options=method_options,
         strategy=values["strategy"], rounds=values["rounds"], local_epochs=values["local_epochs"],
         lr=values["lr"], proximal_mu=values["proximal_mu"], server_lr=values["server_lr"],
         personalise=values["personalise"], test_fraction=values["test_fraction"],

@@ -108,6 +108,15 @@ def modality_of_base(base: Path, data: Path, probes: dict[str, Any]) -> Modality
     return modality
 
 
+def method_options(method: str, text: str | None) -> dict[str, Any]:
+    """``--adapter-options`` read for ``--method`` (checked before any work)."""
+    from medadapt.adapters.methods import FULL_TAKES_NO_OPTIONS, parse_method_options
+
+    if method == "full" and text:
+        raise ConfigError(FULL_TAKES_NO_OPTIONS)
+    return {} if method == "full" else parse_method_options(method, text)
+
+
 def methods() -> tuple[str, ...]:
     """The ``--method`` choices: every registered adapter method, and ``full``."""
     from medadapt.adapters.methods import method_names

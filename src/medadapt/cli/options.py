@@ -41,6 +41,13 @@ class Shared:
         )
 
 
+ADAPTER_OPTIONS = Shared(
+    "adapter_options", str | None, None,
+    "The method's settings over its defaults, KEY=VALUE,... (lora/dora: r, alpha, dropout, "
+    "use_rslora; bottleneck: reduction_factor or d_hidden, placement, dropout), e.g. r=4.",
+)  # fmt: skip
+
+
 def modality_fields(verb: str) -> dict[str, list[tuple[Modality, Any]]]:
     """``{field name: [(modality, dataclass field), ...]}`` of every registered modality's
     options that ``verb`` takes."""

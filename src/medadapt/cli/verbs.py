@@ -23,7 +23,7 @@ from medadapt.cli.common import (
 )
 from medadapt.cli.dicomweb import pacs_aware
 from medadapt.cli.main import app
-from medadapt.cli.options import Shared, build_command, options_for
+from medadapt.cli.options import ADAPTER_OPTIONS, Shared, build_command, options_for
 from medadapt.cli.printing import (
     print_cache,
     print_dropped,
@@ -137,6 +137,7 @@ def _adapt(**values: Any) -> None:
     checks.fraction(values["test_fraction"], "--test-fraction")
     checks.at_least(values["seed"], "--seed", 0)
     checks.one_of(values["method"], "--method", inputs.methods())
+    method_options = inputs.method_options(values["method"], values["adapter_options"])
     modality = inputs.modality_of_base(base, data, probes(values))
     options = options_for("adapt", modality, values, data).check("adapt", data=data)
     check_output_file(values["json_out"], flag="--json", force=force)
@@ -160,7 +161,7 @@ def _adapt(**values: Any) -> None:
         summary = adapt_job(
             base_dir=base, data=data, out=staged_out, options=options, label=values["label"],
             group_column=values["group_column"], group=values["group"],
-            method=values["method"], name=values["name"],
+            method=values["method"], method_options=method_options, name=values["name"],
             train_fraction=values["train_fraction"], test_fraction=values["test_fraction"],
             seed=values["seed"], report=values["report"], progress=step,
         )  # fmt: skip
@@ -279,6 +280,7 @@ ADAPT = [
     Shared("out", Path, ..., "Directory for the adapter.", ("--out",)),
     Shared("method", str, "bottleneck", "bottleneck | lora | ia3 | head | full (and any "
            "registered adapter method)."),
+    ADAPTER_OPTIONS,
     Shared("name", str | None, None, "Adapter name (default: <group>_<method>)."),
     Shared("train_fraction", float, 1.0, "Use this share of the group's training samples."),
     Shared("test_fraction", float, 0.3, "Share of the group's patients held out for testing."),

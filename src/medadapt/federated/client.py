@@ -17,7 +17,13 @@ from flwr.clientapp import ClientApp
 
 from medadapt.errors import ConfigError, DataError, MedadaptError
 from medadapt.federated.config import FederatedRun
-from medadapt.federated.local import LocalTraining, Trainable, score_site, train_locally
+from medadapt.federated.local import (
+    LocalTraining,
+    Trainable,
+    score_recalibrated,
+    score_site,
+    train_locally,
+)
 from medadapt.federated.sites import read_sites, trainable
 from medadapt.federated.strategies import SITE_INDEX
 from medadapt.federated.wire import from_arrays, to_arrays
@@ -151,8 +157,12 @@ def _evaluate(site: LocalSite, message: Message) -> Message:
 
 def _personalised(site: LocalSite, score: dict[str, Any]) -> dict[str, float]:
     """The federated adapter tuned at this site (its head only, or all of it: FedPer / local
-    fine-tuning), scored on the same held-out samples; the shared weights stay as received."""
+    fine-tuning), or recalibrated in the large on its training samples, scored on the same
+    held-out samples; the shared weights stay as received."""
     run = site.run
+    if run.personalise == "recalibrate":
+        return score_recalibrated(site.modality, site.trained.model, site.schema, site.train,
+                                  site.test, adapter=site.trained.adapter, **score)  # fmt: skip
     only = "head" if run.personalise == "head" else None
     epochs = max(run.local_epochs, PERSONAL_EPOCHS)
     how = LocalTraining(epochs=epochs, lr=run.lr, batch_size=run.batch_size, proximal_mu=0.0,

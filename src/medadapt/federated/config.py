@@ -11,7 +11,7 @@ from medadapt import checks
 from medadapt.errors import ConfigError
 
 STRATEGIES = ("fedavg", "fedprox", "fedadam", "fedyogi")
-PERSONALISATION = ("none", "head", "finetune")
+PERSONALISATION = ("none", "head", "finetune", "recalibrate")
 ON_SITE_ERROR = ("stop", "continue")
 
 
@@ -27,6 +27,7 @@ class FederatedRun:
     id_column: str | None = None
     split_column: str | None = None  # the data's own train/test assignment (FLamby's), if any
     method: str = "lora"
+    adapter_options: dict = field(default_factory=dict)  # the method's settings (r=4, ...)
     strategy: str = "fedavg"
     rounds: int = 10
     local_epochs: int = 2
@@ -34,7 +35,8 @@ class FederatedRun:
     batch_size: int | None = None
     proximal_mu: float = 0.1  # FedProx's mu (fedprox only)
     server_lr: float = 0.05  # FedAdam / FedYogi's eta
-    personalise: str = "none"  # after the rounds, each site keeps its own head or a fine-tune
+    personalise: str = "none"  # after the rounds each site keeps its own head, a fine-tune,
+    # or the shared adapter recalibrated in the large
     test_fraction: float = 0.3
     seed: int = 0
     n_boot: int = 500  # bootstrap resamples for the final per-site intervals

@@ -37,7 +37,7 @@ SETTINGS = {
 
 def run_federated_flamby(out: Path, *, seeds: int = 5, rounds: int = 10, base_rounds: int = 30,
                          method: str = "bottleneck", strategy: str = "fedavg",
-                         personalise: str = "finetune", n_boot: int = 200,
+                         personalise: str = "recalibrate", n_boot: int = 200,
                          progress=None) -> dict[str, Any]:  # fmt: skip
     """Both settings for ``seeds`` seeds; per-seed runs under ``out/seed_N/``."""
     say = progress or (lambda message: None)
@@ -134,9 +134,19 @@ def _mean_sd(entries: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-COLUMN_LABELS = {"federated": "federated adapter (shared)", "personalised":
-                 "federated adapter, fine-tuned at each centre", "local": "local-only adapter",
-                 "pooled": "pooled adapter (data shared)", "base": "base alone"}  # fmt: skip
+PERSONALISED = {
+    "none": "federated adapter (shared)",
+    "head": "federated adapter, its own head at each centre",
+    "finetune": "federated adapter, fine-tuned at each centre",
+    "recalibrate": "federated adapter, recalibrated at each centre",
+}
+
+
+def column_labels(personalise: str) -> dict[str, str]:
+    """What each compared model is called in the tables, for a run's ``personalise``."""
+    return {"federated": "federated adapter (shared)", "personalised": PERSONALISED[personalise],
+            "local": "local-only adapter", "pooled": "pooled adapter (data shared)",
+            "base": "base alone"}  # fmt: skip
 
 
 def flamby_federated_report(results: dict[str, Any]):
@@ -150,9 +160,11 @@ def flamby_federated_report(results: dict[str, Any]):
         f"{results['rounds']} rounds; only adapter weights, counts and metrics left the centres",
     )
     published = results["flamby_published_accuracy"]
+    labels = column_labels(results.get("personalise", "finetune"))
+    personal = labels["personalised"].removeprefix("federated adapter, ")
     report.summary([
         f"({key}) {setting['description']}: shared adapter accuracy "
-        f"{_cell(setting['average']['federated']['accuracy'])}, fine-tuned at each centre "
+        f"{_cell(setting['average']['federated']['accuracy'])}, {personal} "
         f"{_cell(setting['average']['personalised']['accuracy'])} (mean over centres and seeds)."
         for key, setting in results["settings"].items()
     ] + ["FLamby published (accuracy at 0.5, average of 4 centres): "
@@ -162,8 +174,8 @@ def flamby_federated_report(results: dict[str, Any]):
          "the centres where they are defined."])  # fmt: skip
     for key, setting in results["settings"].items():
         report.section(f"Setting ({key}): {setting['description']}")
-        report.table(["model (average over centres)", *METRICS], _average_rows(setting))
-        report.table(["centre: accuracy", *COLUMN_LABELS.values()], _centre_rows(setting))
+        report.table(["model (average over centres)", *METRICS], _average_rows(setting, labels))
+        report.table(["centre: accuracy", *labels.values()], _centre_rows(setting, labels))
     return report
 
 
@@ -174,12 +186,12 @@ def _cell(entry: dict[str, Any]) -> str:
     return f"{entry['mean']:.3f}{sd}"
 
 
-def _average_rows(setting: dict[str, Any]) -> list[list[str]]:
+def _average_rows(setting: dict[str, Any], labels: dict[str, str]) -> list[list[str]]:
     shown = {k: v for k, v in setting["average"].items() if v["accuracy"]["seeds"]}
-    return [[COLUMN_LABELS[which], *(_cell(values[m]) for m in METRICS)]
+    return [[labels[which], *(_cell(values[m]) for m in METRICS)]
             for which, values in shown.items()]  # fmt: skip
 
 
-def _centre_rows(setting: dict[str, Any]) -> list[list[str]]:
-    return [[centre, *(_cell(values[w]["accuracy"]) for w in COLUMN_LABELS)]
+def _centre_rows(setting: dict[str, Any], labels: dict[str, str]) -> list[list[str]]:
+    return [[centre, *(_cell(values[w]["accuracy"]) for w in labels)]
             for centre, values in setting["centres"].items()]  # fmt: skip

@@ -25,15 +25,16 @@ def reference_scores(run: FederatedRun, data: SiteData, progress=None) -> dict[s
     if progress:
         progress("pooled reference adapter")
     pooled_rows = np.concatenate([site.train for site in data.sites.values()])
-    pooled = adapt(modality, base, data.samples.subset(pooled_rows), method=run.method,
-                   name="pooled", train_config=config, seed=run.seed).model  # fmt: skip
+    same = dict(method=run.method, method_options=run.adapter_options, train_config=config,
+                seed=run.seed)  # fmt: skip
+    pooled = adapt(modality, base, data.samples.subset(pooled_rows), name="pooled",
+                   **same).model  # fmt: skip
     out: dict[str, dict[str, Any]] = {}
     for name in data.sites:
         if progress:
             progress(f"local-only reference adapter at {name}")
         test = data.test(name)
-        local = adapt(modality, base, data.train(name), method=run.method, name="local",
-                      train_config=config, seed=run.seed).model  # fmt: skip
+        local = adapt(modality, base, data.train(name), name="local", **same).model
         out[name] = {
             "base": score_site(modality, base.model, base.schema, test, adapter=None, **score),
             "local": score_site(modality, local, base.schema, test, adapter="local", **score),

@@ -86,8 +86,8 @@ def _round_entry(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def _config(run: FederatedRun) -> dict[str, Any]:
-    keep = ("sites", "method", "strategy", "rounds", "local_epochs", "lr", "proximal_mu",
-            "server_lr", "personalise", "test_fraction", "seed", "clipping_norm",
+    keep = ("sites", "method", "adapter_options", "strategy", "rounds", "local_epochs", "lr",
+            "proximal_mu", "server_lr", "personalise", "test_fraction", "seed", "clipping_norm",
             "noise_multiplier", "group_column", "label")  # fmt: skip
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(run).items()
             if k in keep}  # fmt: skip

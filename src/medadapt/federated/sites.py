@@ -95,7 +95,8 @@ def trainable(run: FederatedRun, modality: Modality, base: BaseModel) -> Trainab
     if run.method == "full":
         return Trainable(without_adapters(base.model), None)
     model = AdapterModel(without_adapters(base.model))
-    config = default_config(run.method, modality.family(model), heads=modality.heads(model))
+    config = default_config(run.method, modality.family(model), heads=modality.heads(model),
+                            options=run.adapter_options)  # fmt: skip
     model.add_adapter(run.adapter_name, config)
     model.set_active(None)
     model.eval()

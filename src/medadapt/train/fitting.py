@@ -10,7 +10,7 @@ loss. With ``cache_from = k`` the blocks below ``k`` run once (frozen-feature ca
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from medadapt.adapters import AdapterModel, default_config, method_names, without_adapters
+from medadapt.adapters.methods import FULL_TAKES_NO_OPTIONS
 from medadapt.errors import ConfigError
 from medadapt.modalities.base import Modality, Samples
 from medadapt.modalities.bundle import BaseModel
@@ -169,12 +170,14 @@ def adapt(
     seed: int = 0,
     retention: str = "distill",
     on_epoch: OnEpoch = None,
+    method_options: Mapping[str, Any] | None = None,
 ) -> Adaptation:
     """Train adapter ``name`` (for ``full``: a fine-tuned copy) on ``samples``.
 
     ``new_classes`` (modalities that can grow): the model gets ``base classes + new`` outputs
     through an extended head copy; ``retention="distill"`` keeps the base's old-class logits
-    (see :mod:`medadapt.train.growth`). ``top_blocks``: adapters only in the top K blocks,
+    (see :mod:`medadapt.train.growth`). ``method_options``: the method's settings over its
+    defaults (``--adapter-options``). ``top_blocks``: adapters only in the top K blocks,
     trained on cached frozen features of the blocks below. ``into``: an AdapterModel over
     ``base.model`` to add the adapter to (one model serving many adapters).
     """
@@ -186,10 +189,12 @@ def adapt(
     torch.manual_seed(seed)
     head_out_features = len(classes) if grow else None
     if method == "full":
+        if method_options:
+            raise ConfigError(FULL_TAKES_NO_OPTIONS)
         model, trainable, cache_from = _fine_tuned_copy(base, top_blocks, head_out_features)
     else:
         model, trainable, cache_from = _with_adapter(
-            modality, base, method, name, into, top_blocks, head_out_features
+            modality, base, method, name, into, top_blocks, head_out_features, method_options
         )
     config = train_config or training_config(modality, "full" if method == "full" else "adapter")
     targets, loss_fn = None, None
@@ -237,6 +242,7 @@ def _with_adapter(
     into: AdapterModel | None,
     top_blocks: int | None,
     head_out_features: int | None,
+    method_options: Mapping[str, Any] | None = None,
 ) -> tuple[AdapterModel, int, int | None]:
     """``into`` (or a new AdapterModel over the base) with adapter ``name`` added and the only
     thing trained, its parameter count, and where the frozen-feature cache ends."""
@@ -251,6 +257,7 @@ def _with_adapter(
         heads=modality.heads(model),
         layers=layers,
         head_out_features=head_out_features,
+        options=method_options,
     )
     model.add_adapter(name, config)
     model.train_adapter(name)

@@ -61,6 +61,7 @@ def adapt_job(
     group_column: str | None = None,
     group: str | None = None,
     method: str = "bottleneck",
+    method_options: dict[str, Any] | None = None,
     name: str | None = None,
     train_fraction: float = 1.0,
     test_fraction: float = 0.3,
@@ -84,6 +85,7 @@ def adapt_job(
     result, config = _train(
         modality, base, picked.train, options, method=method, name=name,
         new_classes=new_classes, group=group, seed=seed, progress=progress,
+        method_options=method_options,
     )  # fmt: skip
     evaluation, scores, base_scores = _evaluate(
         modality, base, result, picked.test, method=method, n_boot=n_boot, seed=seed
@@ -136,6 +138,7 @@ def _train(
     group: str | None,
     seed: int,
     progress: Progress,
+    method_options: dict[str, Any] | None = None,
 ) -> tuple[Adaptation, Any]:
     """The adaptation trained on ``train``, and the training configuration it used."""
     config = training_config(
@@ -150,6 +153,7 @@ def _train(
         modality, base, train, method=method, name=name, new_classes=new_classes,
         top_blocks=getattr(options, "top_blocks", None), train_config=config, seed=seed,
         on_epoch=epoch_reporter(progress, method if modality.reports_epochs else None),
+        method_options=method_options,
     )  # fmt: skip
     return result, config
 
