@@ -41,6 +41,8 @@ from medadapt.workflows.train_base import train_base_job
 
 SIZES = {"default (64, 2 blocks)": {}, "paper (192, 3 blocks, 8 heads)": {
     "d_token": 192, "n_blocks": 3, "n_heads": 8}}  # fmt: skip
+#: smaller settings (--adapter-options) beside each method's defaults
+SMALLER = {"lora": {"r": 4}, "dora": {"r": 4}, "bottleneck": {"reduction_factor": 16.0}}
 
 
 def base_of(root: Path, name: str, sizes: dict) -> Path:
@@ -57,11 +59,13 @@ def bytes_table(bases: dict[str, Path]) -> list[str]:
     for label, directory in bases.items():
         base = BaseModel.load(directory)
         full = full_model_bytes(base.model)
-        for method in method_names():
+        settings = [(m, {}) for m in method_names()] + list(SMALLER.items())
+        for method, options in settings:
             run = FederatedRun(base_dir=directory, data=None, label=None, group_column=None,
-                               sites=("a", "b"), method=method)  # fmt: skip
+                               sites=("a", "b"), method=method, adapter_options=options)  # fmt: skip
             sent = to_arrays(trainable(run, modality_of("tabular"), base).weights()).count_bytes()
-            lines.append(f"| {label} | {method} | {sent:,} | {full:,} | {sent / full:.1%} |")
+            shown = method + "".join(f", {k}={v:g}" for k, v in options.items())
+            lines.append(f"| {label} | {shown} | {sent:,} | {full:,} | {sent / full:.1%} |")
     return lines
 
 

@@ -1,0 +1,53 @@
+"""The FLamby-federated demo's summary: per-centre and average figures are the mean and sd over
+seeds (NaN-free: a centre where a metric is undefined is left out, and counted), and the
+report names the personalisation the run used."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from medadapt.data import heart
+from medadapt.federated.flamby import aggregate, flamby_federated_report
+from medadapt.federated.results import COMPARED
+
+
+def _run(seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    metrics = ("accuracy", "auroc", "balanced_accuracy")
+    sites = {c: {w: {m: float(rng.uniform(0.5, 0.9)) for m in metrics} for w in COMPARED}
+             for c in heart.CENTRES}  # fmt: skip
+    sites["Switzerland"]["federated"]["auroc"] = float("nan")  # one class in its test set
+    average = {w: {m: float(np.nanmean([sites[c][w][m] for c in heart.CENTRES]))
+                   for m in metrics} for w in COMPARED}  # fmt: skip
+    return {"sites": sites, "average": average}
+
+
+def test_seeds_are_averaged_per_centre_and_undefined_values_left_out():
+    runs = [_run(s) for s in range(3)]
+    summary = aggregate(runs)
+    cle = summary["centres"]["Cleveland"]["pooled"]["accuracy"]
+    values = [r["sites"]["Cleveland"]["pooled"]["accuracy"] for r in runs]
+    assert cle["mean"] == pytest.approx(np.mean(values))
+    assert cle["sd"] == pytest.approx(np.std(values, ddof=1)) and cle["seeds"] == 3
+    swiss = summary["centres"]["Switzerland"]["federated"]["auroc"]
+    assert (swiss["mean"], swiss["sd"], swiss["seeds"]) == (None, None, 0)
+    average = summary["average"]["personalised"]["accuracy"]
+    assert average["mean"] == pytest.approx(np.mean([r["average"]["personalised"]["accuracy"]
+                                                     for r in runs]))  # fmt: skip
+
+
+@pytest.mark.parametrize(("mode", "says"), [
+    ("recalibrate", "federated adapter, recalibrated at each centre"),
+    ("finetune", "federated adapter, fine-tuned at each centre"),
+    ("head", "federated adapter, its own head at each centre"),
+])  # fmt: skip
+def test_the_report_names_the_personalisation_used(mode, says, tmp_path):
+    setting = aggregate([_run(0), _run(1)])
+    results = {"seeds": 2, "method": "bottleneck", "strategy": "fedavg", "rounds": 10,
+               "personalise": mode, "flamby_published_accuracy": heart.FLAMBY_PUBLISHED,
+               "settings": {"a": {"description": "base at Cleveland", **setting}}}  # fmt: skip
+    html = flamby_federated_report(results).write(tmp_path / "r.html").read_text()
+    assert says in html
+    shown = setting["average"]["personalised"]["accuracy"]["mean"]
+    assert f"{says.removeprefix('federated adapter, ')} {shown:.3f}" in html
