@@ -62,7 +62,8 @@ def bytes_table(bases: dict[str, Path]) -> list[str]:
         settings = [(m, {}) for m in method_names()] + list(SMALLER.items())
         for method, options in settings:
             run = FederatedRun(base_dir=directory, data=None, label=None, group_column=None,
-                               sites=("a", "b"), method=method, adapter_options=options)  # fmt: skip
+                               sites=("a", "b"), method=method,
+                               adapter_options=options)  # fmt: skip
             sent = to_arrays(trainable(run, modality_of("tabular"), base).weights()).count_bytes()
             shown = method + "".join(f", {k}={v:g}" for k, v in options.items())
             lines.append(f"| {label} | {shown} | {sent:,} | {full:,} | {sent / full:.1%} |")

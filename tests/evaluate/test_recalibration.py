@@ -54,3 +54,5 @@ def test_regression_adds_the_mean_residual_and_one_class_sites_stay_finite():
     )
     with pytest.raises(DataError, match="at least one patient"):
         fit_in_the_large(np.array([]), np.array([]), "binary")
+    with pytest.raises(DataError, match="not numbers"):
+        fit_in_the_large(np.array([0.2, np.nan]), np.array([0, 1]), "binary")

@@ -41,13 +41,21 @@ def test_seeds_are_averaged_per_centre_and_undefined_values_left_out():
     ("recalibrate", "federated adapter, recalibrated at each centre"),
     ("finetune", "federated adapter, fine-tuned at each centre"),
     ("head", "federated adapter, its own head at each centre"),
+    ("none", None),
 ])  # fmt: skip
 def test_the_report_names_the_personalisation_used(mode, says, tmp_path):
     setting = aggregate([_run(0), _run(1)])
+    if says is None:  # no personalised column, no second figure in the summary
+        for run in setting["centres"].values():
+            run["personalised"] = {m: {"mean": None, "sd": None, "seeds": 0} for m in run["base"]}
     results = {"seeds": 2, "method": "bottleneck", "strategy": "fedavg", "rounds": 10,
                "personalise": mode, "flamby_published_accuracy": heart.FLAMBY_PUBLISHED,
                "settings": {"a": {"description": "base at Cleveland", **setting}}}  # fmt: skip
     html = flamby_federated_report(results).write(tmp_path / "r.html").read_text()
+    if says is None:
+        assert "at each centre" not in html and "n/a" not in html
+        assert html.count("federated adapter (shared)") == 2  # its row, its centre column
+        return
     assert says in html
     shown = setting["average"]["personalised"]["accuracy"]["mean"]
     assert f"{says.removeprefix('federated adapter, ')} {shown:.3f}" in html

@@ -56,7 +56,7 @@ def hospital(pacs, tmp_path_factory):
         "root": root,
         "base": root / "base",
         "studies": [str(ds.StudyInstanceUID) for ds in studies],
-        "certificates": make_certificates(root / "hospital_ca"),
+        "certificates": make_certificates(root / "hospital_ca", hosts=("127.0.0.1",)),
         "other_ca": make_certificates(root / "other_ca") / "ca.crt",
         "token": root / "token.txt",
     }
@@ -72,9 +72,10 @@ def _reports(pacs, study: str) -> list:
 
 
 def test_https_with_the_hospitals_ca_and_a_bearer_token_predicts_and_stores_the_sr(
-    pacs, hospital, tmp_path
+    pacs, hospital, tmp_path, monkeypatch
 ):
     certificates, study = hospital["certificates"], hospital["studies"][0]
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(hospital["other_ca"]))  # the flag wins
     with PacsProxy(pacs, token=TOKEN, certificates=certificates) as gateway:
         out = tmp_path / "pred.csv"
         result = _ok(run_cli(
@@ -114,8 +115,16 @@ def test_an_untrusted_certificate_is_one_line_naming_the_ca_flag_and_is_not_retr
         other = hospital["other_ca"]  # a CA of the same name: its signature does not match
         assert _error(run_cli(*predict, reference, "--dicomweb-ca-bundle", other)) == (
             f"error: the DICOMweb server {gateway.root} has a TLS certificate this machine does "
-            f"not trust (certificate signature failure): check that "
-            f"--dicomweb-ca-bundle {other} holds the CA that signed it"
+            "not trust (certificate signature failure): check that the --dicomweb-ca-bundle "
+            "file holds the CA that signed it"
+        )
+        by_name = reference.replace("127.0.0.1", "localhost")  # the certificate is for the IP
+        mismatch = run_cli(*predict, by_name, "--dicomweb-ca-bundle", certificates / "ca.crt")
+        assert _error(mismatch) == (
+            f"error: the DICOMweb server {gateway.root.replace('127.0.0.1', 'localhost')} has a "
+            "TLS certificate this machine does not trust (Hostname mismatch, certificate is not "
+            "valid for 'localhost'.): write the host name the certificate was issued for in "
+            "--data"
         )
         sleeps: list[float] = []
         monkeypatch.setattr(time, "sleep", sleeps.append)
@@ -123,6 +132,16 @@ def test_an_untrusted_certificate_is_one_line_naming_the_ca_flag_and_is_not_retr
         with pytest.raises(DataError, match="does not trust"):
             source.series(study)
         assert sleeps == []  # the same certificate fails every time: no back-off
+    with PacsProxy(pacs) as plain:  # https:// to a port that speaks plain http
+        wrong = plain.reference("studies", study).replace("http://", "https://")
+        source = DicomwebSource(wrong.removeprefix("dicomweb+").split("/studies/")[0], retries=1)
+        with pytest.raises(DataError) as refused:
+            source.series(study)
+    assert str(refused.value) == (
+        f"the TLS handshake with the DICOMweb server {source.url} failed (2 tries): check that "
+        "--data says https:// only for a server that speaks TLS (http:// for a plain port)"
+    )
+    assert sleeps == [0.5]  # a failed handshake may be passing: retried
     assert not (tmp_path / "p.csv").exists()
 
 
@@ -132,6 +151,9 @@ def test_bad_ca_bundles_are_one_line_before_anything_is_fetched(pacs, hospital, 
     https = f"dicomweb+https://127.0.0.1:9/dicom-web/studies/{study}"
     missing, garbage = tmp_path / "none.pem", tmp_path / "garbage.pem"
     garbage.write_text("not a certificate\n")
+    assert _error(run_cli(*predict, https, "--dicomweb-ca-bundle", tmp_path)) == (
+        f"error: --dicomweb-ca-bundle {tmp_path} is not a file: give the CA certificate file (PEM)"
+    )
     assert _error(run_cli(*predict, https, "--dicomweb-ca-bundle", missing)) == (
         f"error: --dicomweb-ca-bundle {missing} does not exist: give the CA certificate file (PEM)"
     )

@@ -19,6 +19,7 @@ family (:func:`default_config`).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -168,8 +169,11 @@ def default_config(
 OPTIONS_FLAG = "--adapter-options"
 FULL_TAKES_NO_OPTIONS = (f"{OPTIONS_FLAG} sets an adapter method's options; --method full "
                          "trains every weight and takes none: drop it")  # fmt: skip
-#: config fields that place the adapter (set by medadapt from the backbone, not by the user)
-_PLACEMENT = frozenset({"targets", "family", "layers", "heads", "head_out_features", "d_model"})
+#: config fields a user does not set: where the adapter goes (from the backbone) and how the
+#: tests initialise it (``init``: a fresh adapter always starts as the identity)
+_NOT_SETTABLE = frozenset(
+    {"targets", "family", "layers", "heads", "head_out_features", "d_model", "init"}
+)
 
 
 def settable_options(method: str) -> dict[str, Any]:
@@ -183,7 +187,7 @@ def settable_options(method: str) -> dict[str, Any]:
     for f in dataclasses.fields(config_class):
         hint = hints[f.name]
         kinds = [k for k in typing.get_args(hint) or (hint,) if k is not type(None)]
-        if f.name not in _PLACEMENT and len(kinds) == 1 and kinds[0] in (int, float, bool, str):
+        if f.name not in _NOT_SETTABLE and len(kinds) == 1 and kinds[0] in (int, float, bool, str):
             out[f.name] = kinds[0]
     return out
 
@@ -204,6 +208,8 @@ def parse_method_options(method: str, text: str | None) -> dict[str, Any]:
         if key not in settable:
             raise ConfigError(f"{OPTIONS_FLAG}: {key!r} is not an option of {method} (its "
                               f"options: {known})")  # fmt: skip
+        if key in out:
+            raise ConfigError(f"{OPTIONS_FLAG}: {key} is given twice; give it once")
         out[key] = _typed(key, value, settable[key])
     try:  # the values' own rules (r > 0, dropout in [0, 1) ...), before any work
         method_spec(method).config_class(**out)
@@ -218,11 +224,14 @@ def _typed(key: str, value: str, kind: type) -> Any:
             raise ConfigError(f"{OPTIONS_FLAG}: {key} takes true or false; got {value!r}")
         return value.lower() in ("true", "1", "yes")
     try:
-        return kind(value)
+        typed = kind(value)
     except ValueError:
         raise ConfigError(
             f"{OPTIONS_FLAG}: {key} takes a number ({kind.__name__}); got {value!r}"
         ) from None
+    if kind is float and not math.isfinite(typed):
+        raise ConfigError(f"{OPTIONS_FLAG}: {key} takes a finite number; got {value!r}")
+    return typed
 
 
 def _shown(options: Mapping[str, Any]) -> str:

@@ -160,7 +160,7 @@ def _federated_demo(out: Path, *, seeds: int, n_boot: int, personalise: str) -> 
     rows = []
     for key, setting in results["settings"].items():
         for which, values in setting["average"].items():
-            if values["accuracy"]["mean"] is not None:
+            if values["accuracy"]["mean"] is not None and which in labels:
                 means = [_mean(values[m]) for m in ("accuracy", "auroc", "balanced_accuracy")]
                 rows.append([f"({key}) {labels[which]}", *means])
     rows += [[f"FLamby published: {k}", f"{v:.3f}", None, None]

@@ -44,7 +44,8 @@ class Shared:
 ADAPTER_OPTIONS = Shared(
     "adapter_options", str | None, None,
     "The method's settings over its defaults, KEY=VALUE,... (lora/dora: r, alpha, dropout, "
-    "use_rslora; bottleneck: reduction_factor or d_hidden, placement, dropout), e.g. r=4.",
+    "use_rslora; bottleneck: reduction_factor or d_hidden, placement, activation, dropout, "
+    "scaling), e.g. r=4.",
 )  # fmt: skip
 
 

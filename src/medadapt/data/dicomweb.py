@@ -272,12 +272,19 @@ class DicomwebSource:
                     time.sleep(self.backoff * 2**attempt)
                     continue
                 raise self._http_error(status, what) from None
-            except requests.exceptions.SSLError as exc:  # the same answer on every try
-                raise self._untrusted(exc) from None
             except (requests.ConnectionError, requests.Timeout) as exc:
+                refused = _certificate_refused(exc)
+                if refused is not None:  # the same certificate every time: not retried
+                    raise self._untrusted(refused) from None
                 if not last:
                     time.sleep(self.backoff * 2**attempt)
                     continue
+                if isinstance(exc, requests.exceptions.SSLError):
+                    raise DataError(
+                        f"the TLS handshake with the DICOMweb server {self.url} failed "
+                        f"({attempt + 1} tries): check that {DATA_FLAG} says https:// only for "
+                        "a server that speaks TLS (http:// for a plain port)"
+                    ) from None
                 raise DataError(
                     f"cannot reach the DICOMweb server {self.url} ({type(exc).__name__}, "
                     f"{attempt + 1} tries): check {DATA_FLAG} and that the server is running"
@@ -290,13 +297,14 @@ class DicomwebSource:
                 ) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _untrusted(self, exc: Exception) -> DataError:
-        reason = _tls_reason(exc)
-        if self.ca_bundle is None:
+    def _untrusted(self, reason: str) -> DataError:
+        if "mismatch" in reason.lower():
+            how = f"write the host name the certificate was issued for in {DATA_FLAG}"
+        elif self.ca_bundle is None:
             how = (f"pass the certificate (PEM) of the CA that signed it with {CA_FLAG} "
                    "(ask the PACS administrator for the hospital's CA)")  # fmt: skip
         else:
-            how = f"check that {CA_FLAG} {self.ca_bundle} holds the CA that signed it"
+            how = f"check that the {CA_FLAG} file holds the CA that signed it"
         return DataError(
             f"the DICOMweb server {self.url} has a TLS certificate this machine does not "
             f"trust ({reason}): {how}"
@@ -343,8 +351,10 @@ def check_ca_bundle(path: Path) -> Path:
     :class:`DataError` naming ``--dicomweb-ca-bundle`` otherwise."""
     import ssl
 
-    if not path.is_file():
+    if not path.exists():
         raise DataError(f"{CA_FLAG} {path} does not exist: give the CA certificate file (PEM)")
+    if not path.is_file():
+        raise DataError(f"{CA_FLAG} {path} is not a file: give the CA certificate file (PEM)")
     try:
         ssl.create_default_context(cafile=str(path))
     except (ssl.SSLError, OSError, ValueError):
@@ -355,9 +365,10 @@ def check_ca_bundle(path: Path) -> Path:
     return path
 
 
-def _tls_reason(exc: Exception) -> str:
-    """OpenSSL's reason for refusing the certificate, found among the wrapped exceptions
-    (requests wraps urllib3's, which wraps the ssl module's)."""
+def _certificate_refused(exc: Exception) -> str | None:
+    """OpenSSL's reason for refusing the server's certificate, found among the wrapped
+    exceptions (requests wraps urllib3's, which wraps the ssl module's); None when the failure
+    is not a refused certificate (a handshake cut short, a plain-http port)."""
     import ssl
 
     pending: list[BaseException] = [exc]
@@ -367,11 +378,11 @@ def _tls_reason(exc: Exception) -> str:
         if id(error) in seen:
             continue
         seen.add(id(error))
-        if isinstance(error, ssl.SSLCertVerificationError) and error.verify_message:
-            return str(error.verify_message)
+        if isinstance(error, ssl.SSLCertVerificationError):
+            return str(error.verify_message or error.reason or "certificate refused")
         wrapped = [*error.args, getattr(error, "reason", None), error.__cause__, error.__context__]
         pending += [e for e in wrapped if isinstance(e, BaseException)]
-    return "TLS handshake failed"
+    return None
 
 
 def _json_value(item: dict[str, Any], tag: str) -> Any:

@@ -53,6 +53,8 @@ def fit_in_the_large(scores: np.ndarray, labels: np.ndarray, task: str) -> Shift
     scores, labels = np.asarray(scores, dtype=float), np.asarray(labels)
     if len(scores) == 0:
         raise DataError("recalibration needs at least one patient with an outcome")
+    if not np.isfinite(scores).all():
+        raise DataError("recalibration got predictions that are not numbers (NaN or infinite)")
     if task == "regression":
         return Shift("regression", np.asarray(float(np.mean(labels - scores))))
     if scores.ndim == 1:

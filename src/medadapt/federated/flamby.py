@@ -135,7 +135,6 @@ def _mean_sd(entries: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 PERSONALISED = {
-    "none": "federated adapter (shared)",
     "head": "federated adapter, its own head at each centre",
     "finetune": "federated adapter, fine-tuned at each centre",
     "recalibrate": "federated adapter, recalibrated at each centre",
@@ -143,10 +142,12 @@ PERSONALISED = {
 
 
 def column_labels(personalise: str) -> dict[str, str]:
-    """What each compared model is called in the tables, for a run's ``personalise``."""
-    return {"federated": "federated adapter (shared)", "personalised": PERSONALISED[personalise],
-            "local": "local-only adapter", "pooled": "pooled adapter (data shared)",
-            "base": "base alone"}  # fmt: skip
+    """What each compared model is called in the tables, for a run's ``personalise`` (no
+    personalised column for ``none``)."""
+    labels = {"federated": "federated adapter (shared)", "personalised": PERSONALISED.get(
+        personalise), "local": "local-only adapter", "pooled": "pooled adapter (data shared)",
+        "base": "base alone"}  # fmt: skip
+    return {k: v for k, v in labels.items() if v is not None}
 
 
 def flamby_federated_report(results: dict[str, Any]):
@@ -161,11 +162,10 @@ def flamby_federated_report(results: dict[str, Any]):
     )
     published = results["flamby_published_accuracy"]
     labels = column_labels(results.get("personalise", "finetune"))
-    personal = labels["personalised"].removeprefix("federated adapter, ")
     report.summary([
         f"({key}) {setting['description']}: shared adapter accuracy "
-        f"{_cell(setting['average']['federated']['accuracy'])}, {personal} "
-        f"{_cell(setting['average']['personalised']['accuracy'])} (mean over centres and seeds)."
+        f"{_cell(setting['average']['federated']['accuracy'])}{_personal(setting, labels)} "
+        "(mean over centres and seeds)."
         for key, setting in results["settings"].items()
     ] + ["FLamby published (accuracy at 0.5, average of 4 centres): "
          + ", ".join(f"{k} {v:.1%}" for k, v in published.items()) + ".",
@@ -179,6 +179,13 @@ def flamby_federated_report(results: dict[str, Any]):
     return report
 
 
+def _personal(setting: dict[str, Any], labels: dict[str, str]) -> str:
+    if "personalised" not in labels:
+        return ""
+    personal = labels["personalised"].removeprefix("federated adapter, ")
+    return f", {personal} {_cell(setting['average']['personalised']['accuracy'])}"
+
+
 def _cell(entry: dict[str, Any]) -> str:
     if entry.get("mean") is None:
         return "n/a"
@@ -187,7 +194,8 @@ def _cell(entry: dict[str, Any]) -> str:
 
 
 def _average_rows(setting: dict[str, Any], labels: dict[str, str]) -> list[list[str]]:
-    shown = {k: v for k, v in setting["average"].items() if v["accuracy"]["seeds"]}
+    shown = {k: v for k, v in setting["average"].items()
+             if v["accuracy"]["seeds"] and k in labels}  # fmt: skip
     return [[labels[which], *(_cell(values[m]) for m in METRICS)]
             for which, values in shown.items()]  # fmt: skip
 
