@@ -53,7 +53,7 @@ def run_federated_flamby(out: Path, *, seeds: int = 5, rounds: int = 10, base_ro
     for seed in range(seeds):
         where = out / f"seed_{seed}"
         say(f"seed {seed}: (a) base at Cleveland")
-        base_a = _cleveland_base(frame, seed, where / "base_cleveland")
+        base_a = cleveland_base(frame, seed, where / "base_cleveland")
         run_a = FederatedRun(base_dir=base_a, seed=seed, **common).check()
         runs["a"].append(federate_job(run_a, where / "a_adapter"))
         say(f"seed {seed}: (b) base by full-model FedAvg")
@@ -84,7 +84,7 @@ def run_federated_flamby(out: Path, *, seeds: int = 5, rounds: int = 10, base_ro
     }
 
 
-def _cleveland_base(frame, seed: int, out: Path) -> Path:
+def cleveland_base(frame, seed: int, out: Path) -> Path:
     train = frame[frame["split"] == "train"]
     base = train_base(train[train[heart.GROUP] == "Cleveland"], flamby_schema(train), seed=seed)
     base.training["groups"] = {"Cleveland": int((train[heart.GROUP] == "Cleveland").sum())}
