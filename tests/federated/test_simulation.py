@@ -182,3 +182,26 @@ def test_adapter_options_set_the_adapter_every_site_trains(federated):
         assert built.model.configs[built.adapter].r == r
         sizes[r] = sum(v.numel() for k, v in built.weights().items() if "lora" in k)
     assert sizes[2] * 4 == sizes[8] > 0
+
+
+def test_the_command_line_runs_a_simulation_and_names_the_personalisation(federated, tmp_path):
+    root = federated["root"]
+    result = run_cli("federate", "simulate", "--data", bundled_path(), "--label", "num",
+                     "--positive-above", "0", "--id-column", "id", "--group-column", "dataset",
+                     "--groups", "Cleveland,Hungary", "--base", root / "base", "--method", "lora",
+                     "--adapter-options", "r=2", "--personalise", "recalibrate", "--rounds", "1",
+                     "--local-epochs", "1", "--n-boot", "20",
+                     "--out", tmp_path / "fed")  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    [header] = [line for line in result.stdout.splitlines() if line.startswith("┃")]
+    assert [cell.strip() for cell in header.split("┃")[1:-1]] == [
+        "site", "n", "shared", "recalibrated", "local", "pooled", "base", "AUROC"]  # fmt: skip
+    written = json.loads((tmp_path / "fed" / "federated.json").read_text())
+    assert written["config"]["adapter_options"] == {"r": 2}
+    assert written["config"]["personalise"] == "recalibrate"
+    shared = written["sites"]["Hungary"]["federated"]["accuracy"]
+    recalibrated = written["sites"]["Hungary"]["personalised"]["accuracy"]
+    assert f"{shared:.3f}" in result.stdout and f"{recalibrated:.3f}" in result.stdout
+    assert "personalised (recalibrated)" in (tmp_path / "fed" / "report.html").read_text()
+    assert "bytes of adapter per site per round" in result.stdout

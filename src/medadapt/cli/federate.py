@@ -279,15 +279,19 @@ def _print(results: dict[str, Any], out: Path) -> None:
 
     results = finite(results)  # a metric not defined at a site (NaN) shows as a dash
 
+    from medadapt.federated.config import PERSONAL_LABELS
+
+    how = PERSONAL_LABELS.get(results["config"]["personalise"])
+    shown = ["federated", *(["personalised"] if how else []), "local", "pooled", "base"]
     rows = []
     for name, site in results["sites"].items():
-        fed, local, pooled, base = (site.get(k) or {} for k in ("federated", "local", "pooled",
-                                                               "base"))  # fmt: skip
-        rows.append([name, site["n_test"], *(fmt(m.get("accuracy")) for m in (fed, local, pooled,
-                     base)), fmt(fed.get("auroc"))])  # fmt: skip
-    print_table("per site, held-out patients: accuracy at 0.5, and the federated AUROC",
-                ["site", "n", "federated", "local only", "pooled", "base", "federated AUROC"],
-                rows)  # fmt: skip
+        scores = [site.get(k) or {} for k in shown]
+        rows.append([name, site["n_test"], *(fmt(m.get("accuracy")) for m in scores),
+                     fmt(scores[0].get("auroc"))])  # fmt: skip
+    header = ["shared", *([how] if how else []), "local", "pooled", "base"]  # fits 80 columns
+    title = ("per site, held-out patients: accuracy at 0.5 (shared: the federated adapter), and "
+             "the shared adapter's AUROC")  # fmt: skip
+    print_table(title, ["site", "n", *header, "AUROC"], rows)
     from medadapt.federated.report import failure_lines, verdict_lines
 
     for line in failure_lines(results["failures"], results["config"]["rounds"]):

@@ -12,6 +12,8 @@ from medadapt.errors import ConfigError
 
 STRATEGIES = ("fedavg", "fedprox", "fedadam", "fedyogi")
 PERSONALISATION = ("none", "head", "finetune", "recalibrate")
+#: what a site's personalised adapter is, in a table's header
+PERSONAL_LABELS = {"head": "own head", "finetune": "fine-tuned", "recalibrate": "recalibrated"}
 ON_SITE_ERROR = ("stop", "continue")
 
 

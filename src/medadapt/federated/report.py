@@ -12,11 +12,19 @@ from matplotlib import pyplot as plt
 
 from medadapt.evaluate.report.formatting import fmt, fmt_ci
 from medadapt.evaluate.report.html import Report
+from medadapt.federated.config import PERSONAL_LABELS
 
 SHOWN = ("accuracy", "auroc", "balanced_accuracy")
 LABELS = {"accuracy": "accuracy at 0.5", "auroc": "AUROC", "balanced_accuracy": "balanced accuracy"}
 COLUMNS = (("federated", "federated"), ("personalised", "personalised"), ("local", "local only"),
            ("pooled", "pooled"), ("base", "base alone"))  # fmt: skip
+
+
+def columns(config: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """:data:`COLUMNS`, the personalised one naming how (``personalised (recalibrated)``)."""
+    how = PERSONAL_LABELS.get(config.get("personalise", "none"))
+    return tuple((key, f"{label} ({how})" if key == "personalised" and how else label)
+                 for key, label in COLUMNS)  # fmt: skip
 
 
 def federated_report(results: dict[str, Any]) -> Report:
@@ -56,7 +64,7 @@ def failure_lines(failures: list[dict[str, Any]], rounds: int) -> list[str]:
 def summary_lines(results: dict[str, Any]) -> list[str]:
     average, config = results["average"], results["config"]
     lines = []
-    for key, label in COLUMNS:
+    for key, label in columns(config):
         accuracy = average.get(key, {}).get("accuracy")
         if accuracy is None:
             continue
@@ -92,7 +100,7 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
 
 
 def site_table(results: dict[str, Any], metric: str) -> tuple[list[str], list[list[str]]]:
-    shown = [(key, label) for key, label in COLUMNS
+    shown = [(key, label) for key, label in columns(results["config"])
              if any(s.get(key) for s in results["sites"].values())]  # fmt: skip
     header = ["site", "test patients"] + [label for _key, label in shown]
     rows = []
