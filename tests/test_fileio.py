@@ -51,3 +51,15 @@ def test_a_failed_write_keeps_the_old_file_and_no_temporary(tmp_path):
         atomic_write(path, broken)
     assert path.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json"]
+
+
+def test_a_path_inside_a_staged_directory_is_recorded_where_it_will_be(tmp_path):
+    from medadapt.fileio import destination_of, staged_directory
+
+    with staged_directory(tmp_path / "fed") as staged:
+        inside = staged / "base"
+        assert staged.name.startswith(".fed.tmp-")
+        assert destination_of(inside) == tmp_path / "fed" / "base"
+        inside.mkdir()
+    assert (destination_of(inside)).is_dir()  # it is there once the output took its place
+    assert destination_of(tmp_path / "plain" / "x") == tmp_path / "plain" / "x"

@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -148,6 +149,16 @@ def check_output_dir(
             "write into it"
         )
     _check_can_create(path, flag)
+
+
+def destination_of(path: str | Path) -> Path:
+    """Where ``path`` will be once the :func:`staged_directory` holding it has taken its
+    place (``out/.fed.tmp-x1y2/base`` -> ``out/fed/base``); other paths as they are."""
+    parts = [match["name"] if (match := _STAGED.match(part)) else part for part in Path(path).parts]
+    return Path(*parts)
+
+
+_STAGED = re.compile(r"^\.(?P<name>.+)\.tmp-[A-Za-z0-9_]+$")
 
 
 @contextlib.contextmanager

@@ -59,3 +59,18 @@ def test_the_report_names_the_personalisation_used(mode, says, tmp_path):
     assert says in html
     shown = setting["average"]["personalised"]["accuracy"]["mean"]
     assert f"{says.removeprefix('federated adapter, ')} {shown:.3f}" in html
+
+
+def test_a_site_without_auroc_says_why():
+    from medadapt.federated.report import no_auroc_line
+
+    few = {"federated": {"n": 37, "n_positive": 35}}
+    assert no_auroc_line("Switzerland", few) == (
+        "No AUROC at Switzerland: only 2 of its 37 held-out patients are without the outcome, "
+        "too few for an AUROC (medadapt reports none below 5); accuracy is reported there."
+    )
+    one = {"federated": {"n": 16, "n_positive": 16}}
+    assert no_auroc_line("Switzerland", one) == (
+        "No AUROC at Switzerland: all its held-out patients have the same outcome; accuracy is "
+        "reported there."
+    )

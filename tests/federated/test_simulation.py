@@ -5,6 +5,7 @@ that cannot take part is reported by name."""
 
 from __future__ import annotations
 
+import html
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -203,5 +204,9 @@ def test_the_command_line_runs_a_simulation_and_names_the_personalisation(federa
     shared = written["sites"]["Hungary"]["federated"]["accuracy"]
     recalibrated = written["sites"]["Hungary"]["personalised"]["accuracy"]
     assert f"{shared:.3f}" in result.stdout and f"{recalibrated:.3f}" in result.stdout
-    assert "personalised (recalibrated)" in (tmp_path / "fed" / "report.html").read_text()
+    report = html.unescape((tmp_path / "fed" / "report.html").read_text())
+    meaning = ("recalibrated: the shared adapter's predictions shifted to the outcome rate of "
+               "the site's own training patients.")  # fmt: skip
+    assert meaning in " ".join(result.stdout.split()) and meaning in report
+    assert "<th>recalibrated</th>" in report.replace(' scope="col"', "")
     assert "bytes of adapter per site per round" in result.stdout

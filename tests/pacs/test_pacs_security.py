@@ -157,6 +157,16 @@ def test_bad_ca_bundles_are_one_line_before_anything_is_fetched(pacs, hospital, 
     assert _error(run_cli(*predict, https, "--dicomweb-ca-bundle", missing)) == (
         f"error: --dicomweb-ca-bundle {missing} does not exist: give the CA certificate file (PEM)"
     )
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    der = tmp_path / "ca.der"
+    pem = (hospital["certificates"] / "ca.crt").read_bytes()
+    der.write_bytes(x509.load_pem_x509_certificate(pem).public_bytes(Encoding.DER))
+    assert _error(run_cli(*predict, https, "--dicomweb-ca-bundle", der)) == (
+        f"error: --dicomweb-ca-bundle {der} is a DER (binary) certificate: convert it to PEM "
+        f"with 'openssl x509 -inform der -in {der} -out ca.pem' and pass ca.pem"
+    )
     assert _error(run_cli(*predict, https, "--dicomweb-ca-bundle", garbage)) == (
         f"error: --dicomweb-ca-bundle {garbage} holds no CA certificate TLS can read: give the "
         "PEM file (-----BEGIN CERTIFICATE-----) of the CA that signed the PACS's certificate"

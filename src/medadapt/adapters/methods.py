@@ -195,27 +195,47 @@ def settable_options(method: str) -> dict[str, Any]:
 def parse_method_options(method: str, text: str | None) -> dict[str, Any]:
     """``--adapter-options`` (``KEY=VALUE,...``, e.g. ``r=4,alpha=8`` for lora) as typed values
     of ``method``'s config; a one-line :class:`ConfigError` naming the flag otherwise."""
-    if not text or not text.strip():
+    if text is None:
         return {}
     settable = settable_options(method)
-    known = ", ".join(sorted(settable)) or "none"
+    if not settable:
+        raise ConfigError(f"--method {method} has no options to set: drop {OPTIONS_FLAG}")
     out: dict[str, Any] = {}
+    given: list[str] = []
     for item in (part.strip() for part in text.split(",")):
+        if not item:  # "r=4," or an empty string: nothing to set there
+            continue
         key, sep, value = (x.strip() for x in item.partition("="))
         if not sep or not key or not value:
             raise ConfigError(f"{OPTIONS_FLAG}: write KEY=VALUE pairs separated by commas "
                               f"(e.g. r=4); got {item!r}")  # fmt: skip
         if key not in settable:
-            raise ConfigError(f"{OPTIONS_FLAG}: {key!r} is not an option of {method} (its "
-                              f"options: {known})")  # fmt: skip
+            raise ConfigError(_unknown_option(method, key, settable))
         if key in out:
             raise ConfigError(f"{OPTIONS_FLAG}: {key} is given twice; give it once")
         out[key] = _typed(key, value, settable[key])
+        given.append(item)
+    for first, second in _EITHER_OR:
+        if first in out and second in out:
+            raise ConfigError(f"{OPTIONS_FLAG}: give {first} or {second}, not both")
     try:  # the values' own rules (r > 0, dropout in [0, 1) ...), before any work
         method_spec(method).config_class(**out)
     except ConfigError as error:
-        raise ConfigError(f"{OPTIONS_FLAG} {_shown(out)}: {error}") from None
+        reason = str(error).replace("self.", "")
+        raise ConfigError(f"{OPTIONS_FLAG} {','.join(given)}: {reason}") from None
     return out
+
+
+#: options of which a user may give one (the second overrides the first)
+_EITHER_OR = (("reduction_factor", "d_hidden"),)
+
+
+def _unknown_option(method: str, key: str, settable: dict[str, Any]) -> str:
+    """``key`` is not ``method``'s: its options, and the methods that have ``key``."""
+    others = [m for m in method_names() if m != method and key in settable_options(m)]
+    hint = f"; {key} is an option of {' and '.join(others)}: pass --method" if others else ""
+    return (f"{OPTIONS_FLAG}: {key!r} is not an option of {method} (its options: "
+            f"{', '.join(sorted(settable))}){hint}")  # fmt: skip
 
 
 def _typed(key: str, value: str, kind: type) -> Any:

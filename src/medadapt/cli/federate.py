@@ -36,9 +36,10 @@ RUN = [
         "personalise",
         str,
         "none",
-        "After the rounds each site keeps: none (the shared "
-        "adapter) | head (its own head, FedPer) | finetune (a local fine-tune) | recalibrate "
-        "(the shared adapter, its predictions shifted to the site's own outcome rate).",
+        "After the rounds each site also scores, on the same held-out patients (reported, "
+        "not saved): none | head (its own head, FedPer) | finetune (a local fine-tune) | "
+        "recalibrate (the shared adapter, its predictions shifted to the outcome rate of the "
+        "site's own training patients).",
     ),
     Shared(
         "dp_clip",
@@ -292,7 +293,12 @@ def _print(results: dict[str, Any], out: Path) -> None:
     title = ("per site, held-out patients: accuracy at 0.5 (shared: the federated adapter), and "
              "the shared adapter's AUROC")  # fmt: skip
     print_table(title, ["site", "n", *header, "AUROC"], rows)
-    from medadapt.federated.report import failure_lines, verdict_lines
+    from medadapt.federated.report import failure_lines, legend, no_auroc_line, verdict_lines
+
+    stdout.print(legend(results["config"]), markup=False, highlight=False)
+    for name, site in results["sites"].items():
+        if site["n_test"] and site["federated"].get("auroc") is None:
+            stdout.print(no_auroc_line(name, site), markup=False, highlight=False)
 
     for line in failure_lines(results["failures"], results["config"]["rounds"]):
         warn(line)

@@ -278,7 +278,7 @@ ADAPT = [
     BASE, DATA, LABEL, GROUP_COLUMN,
     Shared("group", str | None, None, "The target group to adapt to."),
     Shared("out", Path, ..., "Directory for the adapter.", ("--out",)),
-    Shared("method", str, "bottleneck", "bottleneck | lora | ia3 | head | full (and any "
+    Shared("method", str, "bottleneck", "bottleneck | lora | dora | ia3 | head | full (and any "
            "registered adapter method)."),
     ADAPTER_OPTIONS,
     Shared("name", str | None, None, "Adapter name (default: <group>_<method>)."),

@@ -292,8 +292,8 @@ class DicomwebSource:
             except (requests.RequestException, ValueError, TypeError, KeyError) as exc:
                 raise DataError(
                     f"the DICOMweb server {self.url} sent an answer medadapt cannot read for "
-                    f"{what} ({one_line(exc, limit=160)}): check that {DATA_FLAG} names a "
-                    "DICOMweb root (e.g. http://HOST:8042/dicom-web)"
+                    f"{what} ({type(exc).__name__}): check that {DATA_FLAG} names a DICOMweb "
+                    "root (e.g. dicomweb+http://HOST:8042/dicom-web)"
                 ) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -358,6 +358,11 @@ def check_ca_bundle(path: Path) -> Path:
     try:
         ssl.create_default_context(cafile=str(path))
     except (ssl.SSLError, OSError, ValueError):
+        if path.read_bytes()[:1] == b"\x30":  # an ASN.1 SEQUENCE: the certificate in DER
+            raise DataError(
+                f"{CA_FLAG} {path} is a DER (binary) certificate: convert it to PEM with "
+                f"'openssl x509 -inform der -in {path} -out ca.pem' and pass ca.pem"
+            ) from None
         raise DataError(
             f"{CA_FLAG} {path} holds no CA certificate TLS can read: give the PEM file "
             "(-----BEGIN CERTIFICATE-----) of the CA that signed the PACS's certificate"

@@ -14,6 +14,13 @@ STRATEGIES = ("fedavg", "fedprox", "fedadam", "fedyogi")
 PERSONALISATION = ("none", "head", "finetune", "recalibrate")
 #: what a site's personalised adapter is, in a table's header
 PERSONAL_LABELS = {"head": "own head", "finetune": "fine-tuned", "recalibrate": "recalibrated"}
+#: ... and what it is, in a legend
+PERSONAL_MEANINGS = {
+    "head": "the shared adapter with a head the site trained on its own rows",
+    "finetune": "the shared adapter fine-tuned at the site on its own rows",
+    "recalibrate": "the shared adapter's predictions shifted to the outcome rate of the "
+    "site's own training patients",
+}
 ON_SITE_ERROR = ("stop", "continue")
 
 

@@ -10,21 +10,32 @@ from typing import Any
 
 from matplotlib import pyplot as plt
 
+from medadapt.evaluate.metrics import MIN_PER_CLASS
 from medadapt.evaluate.report.formatting import fmt, fmt_ci
 from medadapt.evaluate.report.html import Report
-from medadapt.federated.config import PERSONAL_LABELS
+from medadapt.federated.config import PERSONAL_LABELS, PERSONAL_MEANINGS
 
 SHOWN = ("accuracy", "auroc", "balanced_accuracy")
 LABELS = {"accuracy": "accuracy at 0.5", "auroc": "AUROC", "balanced_accuracy": "balanced accuracy"}
-COLUMNS = (("federated", "federated"), ("personalised", "personalised"), ("local", "local only"),
-           ("pooled", "pooled"), ("base", "base alone"))  # fmt: skip
+COLUMNS = (("federated", "shared"), ("personalised", "personalised"), ("local", "local"),
+           ("pooled", "pooled"), ("base", "base"))  # fmt: skip
 
 
 def columns(config: dict[str, Any]) -> tuple[tuple[str, str], ...]:
-    """:data:`COLUMNS`, the personalised one naming how (``personalised (recalibrated)``)."""
-    how = PERSONAL_LABELS.get(config.get("personalise", "none"))
-    return tuple((key, f"{label} ({how})" if key == "personalised" and how else label)
-                 for key, label in COLUMNS)  # fmt: skip
+    """:data:`COLUMNS`, the personalised one named by how (``recalibrated``)."""
+    how = PERSONAL_LABELS.get(config.get("personalise", "none"), "personalised")
+    return tuple((key, how if key == "personalised" else label) for key, label in COLUMNS)
+
+
+def legend(config: dict[str, Any]) -> str:
+    """What each compared model is, in one sentence (the terminal's and the report's)."""
+    text = ("shared: the federated adapter; local: an adapter trained at the site on its own "
+            "rows only; pooled: one trained on every site's rows (what sharing the data would "
+            "give); base: no adapter")  # fmt: skip
+    personalise = config.get("personalise", "none")
+    if personalise in PERSONAL_LABELS:
+        text += f"; {PERSONAL_LABELS[personalise]}: {PERSONAL_MEANINGS[personalise]}"
+    return text[0].upper() + text[1:] + "."
 
 
 def federated_report(results: dict[str, Any]) -> Report:
@@ -35,7 +46,7 @@ def federated_report(results: dict[str, Any]) -> Report:
         subtitle=f"{config['strategy']}, {config['rounds']} rounds of {config['local_epochs']} "
         f"local epoch(s); only adapter weights, counts and metrics left the sites",
     )
-    report.summary(verdict_lines(results) + summary_lines(results))
+    report.summary(verdict_lines(results) + summary_lines(results) + [legend(config)])
     if results["failures"]:
         report.warnings(failure_lines(results["failures"], config["rounds"]))
     for metric in SHOWN:
@@ -74,14 +85,8 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
             f"{average[key]['accuracy_sites']} sites; mean AUROC {fmt(auroc)} over "
             f"{average[key]['auroc_sites']} sites."
         )
-    undefined = [n for n, s in results["sites"].items()
-                 if s["n_test"] and _missing(s["federated"].get("auroc"))]  # fmt: skip
-    if undefined:
-        lines.append(
-            f"AUROC is not defined at {', '.join(undefined)}: all its held-out patients have "
-            "the same outcome, so only accuracy is reported there (and accuracy is then the "
-            "share of them classified correctly)."
-        )
+    lines += [no_auroc_line(name, site) for name, site in results["sites"].items()
+              if site["n_test"] and _missing(site["federated"].get("auroc"))]  # fmt: skip
     share = results["bytes"].get("share_of_full_model")
     if share is not None:
         lines.append(f"Each round sent each site {share:.1%} of what full-model FedAvg sends.")
@@ -97,6 +102,21 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
         "would give: a federation cannot train it."
     )
     return lines
+
+
+def no_auroc_line(name: str, site: dict[str, Any]) -> str:
+    """Why a site has no AUROC: one outcome only, or too few patients of the rarer one."""
+    n, positive = site["federated"].get("n"), site["federated"].get("n_positive")
+    if _missing(n) or _missing(positive):
+        why = "too few patients of one outcome among its held-out patients"
+    elif positive in (0, n):
+        why = "all its held-out patients have the same outcome"
+    else:
+        rarer = min(int(positive), int(n - positive))
+        kind = "without" if positive > n - positive else "with"
+        why = (f"only {rarer} of its {int(n)} held-out patients are {kind} the outcome, too "
+               f"few for an AUROC (medadapt reports none below {MIN_PER_CLASS})")  # fmt: skip
+    return f"No AUROC at {name}: {why}; accuracy is reported there."
 
 
 def site_table(results: dict[str, Any], metric: str) -> tuple[list[str], list[list[str]]]:

@@ -16,7 +16,7 @@ from medadapt.federated.local import ROUND_METRICS
 from medadapt.federated.server import FederatedOutcome
 from medadapt.federated.sites import trainable
 from medadapt.federated.wire import full_model_bytes
-from medadapt.fileio import atomic_write_bytes
+from medadapt.fileio import atomic_write_bytes, destination_of
 from medadapt.modalities.base import modality_of
 from medadapt.modalities.bundle import BaseModel
 from medadapt.results import AdapterRecord
@@ -158,7 +158,7 @@ def save_result(run: FederatedRun, modality, base, outcome: FederatedOutcome,
         data_summary={"n_train": n_train, "n_test": n_test,
                       "sites": {n: {"n_train": s["n_train"], "n_test": s["n_test"]}
                                 for n, s in results["sites"].items()}},
-        base_model={"path": str(Path(run.base_dir).resolve()),
+        base_model={"path": str(destination_of(Path(run.base_dir).resolve())),
                     "training_groups": base.training.get("groups")},
         trainable_params=trained.model.count_parameters(run.adapter_name),
         extra={"federated": _card(run)},
