@@ -222,3 +222,23 @@ def test_serve_checks_its_ca_bundle_at_start(hospital, tmp_path):
         f"error: --dicomweb-ca-bundle {missing} does not exist: give the CA certificate file (PEM)"
     )
     assert not registry.exists()
+
+
+def test_serve_says_which_archives_it_reads_and_how_it_trusts_them(hospital, tmp_path,
+                                                                   monkeypatch):  # fmt: skip
+    import uvicorn
+
+    from medadapt.registry import Registry
+
+    Registry(tmp_path / "registry", create=True)
+    started = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.append(kw["port"]))
+    ca = hospital["certificates"] / "ca.crt"
+    result = _ok(run_cli("serve", "--registry", tmp_path / "registry", "--port", "18999",
+                         "--dicomweb-archive", "https://pacs.example:443/dicom-web",
+                         "--dicomweb-ca-bundle", ca, "--store-sr"))  # fmt: skip
+    assert started == [18999]
+    assert result.stderr.splitlines()[-1] == (
+        f"DICOMweb references read from https://pacs.example:443/dicom-web (TLS verified "
+        f"against {ca}); results may be stored there as DICOM SR"
+    )

@@ -162,7 +162,7 @@ def test_store_sr_refusals_and_a_failed_stow_are_one_line(
 
 
 def test_an_https_archive_behind_a_bearer_token_is_read_and_written(
-    image_registry, request, tmp_path
+    image_registry, request, tmp_path, caplog
 ):
     """The server's --dicomweb-token-file and --dicomweb-ca-bundle reach a hospital gateway
     (TLS from the hospital's own CA, a bearer token on every request) in front of the PACS."""
@@ -194,3 +194,23 @@ def test_an_https_archive_behind_a_bearer_token_is_read_and_written(
     assert len([s for s in source.series(study) if s.modality == "SR"]) == 2
     assert refused.status_code == 502
     assert "has a TLS certificate this machine does not trust" in refused.json()["detail"]
+    [logged] = [r.getMessage() for r in caplog.records if r.name == "medadapt.serve"
+                and r.levelname == "WARNING"]  # fmt: skip
+    assert logged.startswith("reading from DICOMweb failed (answered 502): the DICOMweb server")
+    assert "does not trust" in logged
+
+
+def test_an_archive_failure_is_logged_for_the_operator_without_uids(caplog):
+    from medadapt.serve.image_dicomweb import archive_error
+
+    failure = DataError(
+        "the DICOMweb server http://pacs/dicom-web failed (HTTP 500) 2 times on series "
+        "1.2.840.10008.9 of study 1.2.826.0.1.7; try again later"
+    )
+    with caplog.at_level(logging.WARNING, logger="medadapt.serve"):
+        answer = archive_error(failure)
+    assert answer.status == 502 and "1.2.826.0.1.7" in answer.problem  # the client sees its UIDs
+    assert caplog.records[-1].getMessage() == (
+        "reading from DICOMweb failed (answered 502): the DICOMweb server http://pacs/dicom-web "
+        "failed (HTTP 500) 2 times on series <UID> of study <UID>; try again later"
+    )

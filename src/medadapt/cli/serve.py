@@ -162,6 +162,15 @@ def _serve(registry: Path, host: str, port: int, **settings: Any) -> None:
         f"(auth: {auth}; API docs at /docs)",
         err=True,
     )
+    images = settings.get("images")
+    if images is not None and images.dicomweb_archives:
+        ca = images.dicomweb_ca_bundle
+        typer.echo(
+            f"DICOMweb references read from {', '.join(images.dicomweb_archives)}"
+            + (f" (TLS verified against {ca})" if ca else "")
+            + ("; results may be stored there as DICOM SR" if images.store_sr else ""),
+            err=True,
+        )
     uvicorn.run(create_app(registry, **settings), host=host, port=port, log_level="warning")
 
 

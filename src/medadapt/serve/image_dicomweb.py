@@ -12,6 +12,8 @@ archive that cannot be reached or fails.
 
 from __future__ import annotations
 
+import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ from medadapt.errors import DataError
 from medadapt.serve.image_inputs import ImageInputError, ImageServing, Upload
 
 FIELD = "'dicomweb'"
+log = logging.getLogger("medadapt.serve")
 
 
 @dataclass(frozen=True)
@@ -116,4 +119,9 @@ def archive_error(exc: DataError) -> ImageInputError:
         return ImageInputError(404, None, text)
     if "is not a DICOM UID" in text:
         return ImageInputError(422, None, text)
+    # the operator sees it too (a certificate or an archive down is theirs to fix), UIDs masked
+    log.warning("reading from DICOMweb failed (answered 502): %s", _UID.sub("<UID>", text))
     return ImageInputError(502, None, text)
+
+
+_UID = re.compile(r"\b\d+(?:\.\d+){2,}\b")
