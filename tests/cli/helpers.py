@@ -34,3 +34,19 @@ def run_cli(*argv: str) -> CliResult:
     finally:
         root.removeHandler(handler)
     return CliResult(code, out.getvalue(), err.getvalue())
+
+
+def succeeded(result: CliResult) -> CliResult:
+    """``result`` of a command that must succeed: exit 0 and no traceback."""
+    assert result.code == 0, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    return result
+
+
+def error_line(result: CliResult) -> str:
+    """The one ``error:`` line of a command refused for bad input (exit 2, no traceback)."""
+    assert result.code == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]

@@ -19,7 +19,7 @@ import pytest
 
 from medadapt.data.dicom_sr import read_prediction_report
 from medadapt.data.dicomweb import DicomwebReference, DicomwebSource, parse_reference
-from tests.cli.helpers import CliResult, run_cli
+from tests.cli.helpers import CliResult, error_line, run_cli, succeeded
 from tests.pacs.orthanc import Pacs
 from tests.pacs.studies import ct_series, radiograph, save
 
@@ -40,21 +40,6 @@ class World:
     volume_base: Path  # a 3D model trained on local CT series
     ct_study: str
     ct_series: str
-
-
-def _ok(result: CliResult) -> CliResult:
-    assert result.code == 0, result.stderr
-    assert "Traceback" not in result.stdout + result.stderr
-    return result
-
-
-def _error(result: CliResult) -> str:
-    """The one ``error:`` line of a failed command."""
-    assert result.code == 2, result.stdout + result.stderr
-    assert "Traceback" not in result.stdout + result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    return lines[0]
 
 
 @pytest.fixture(scope="module")
@@ -80,9 +65,9 @@ def world(pacs, tmp_path_factory) -> World:
     source.store([*uploads, *scan])
     labels = root / "labels.csv"
     pd.DataFrame(rows).to_csv(labels, index=False)
-    _ok(run_cli("train-base", "--data", root / "local", *TINY, "--epochs", "1",
+    succeeded(run_cli("train-base", "--data", root / "local", *TINY, "--epochs", "1",
                 "--out", root / "local_base"))  # fmt: skip
-    _ok(run_cli("train-base", "--data", root / "volumes", *TINY_3D, "--epochs", "1",
+    succeeded(run_cli("train-base", "--data", root / "volumes", *TINY_3D, "--epochs", "1",
                 "--test-fraction", "0.34", "--out", root / "volume_base"))  # fmt: skip
     return World(
         pacs, root, source, labels, [r["StudyInstanceUID"] for r in rows],
@@ -104,7 +89,7 @@ def test_predict_a_study_and_store_the_report_in_the_pacs(world, tmp_path, monke
     )
     study = world.studies[0]
     out = tmp_path / "pred.csv"
-    result = _ok(run_cli("predict", "--base", world.local_base, "--store-sr", "--out", out,
+    result = succeeded(run_cli("predict", "--base", world.local_base, "--store-sr", "--out", out,
                          "--data", world.pacs.reference("studies", study)))  # fmt: skip
     assert f"fetched 1 images (1 series, 1 studies) from dicomweb+{world.pacs.root}" in (
         result.stdout
@@ -133,7 +118,7 @@ def test_predict_a_study_and_store_the_report_in_the_pacs(world, tmp_path, monke
 def test_a_3d_model_reads_a_ct_series_from_the_pacs_as_one_volume(world, tmp_path):
     out = tmp_path / "pred.csv"
     reference = world.pacs.reference("studies", world.ct_study, "series", world.ct_series)
-    result = _ok(run_cli("predict", "--base", world.volume_base, "--data", reference,
+    result = succeeded(run_cli("predict", "--base", world.volume_base, "--data", reference,
                          "--out", out, "--store-sr"))  # fmt: skip
     assert "fetched 8 images (1 series, 1 studies)" in result.stdout
     [row] = pd.read_csv(out).to_dict("records")
@@ -154,7 +139,7 @@ def test_train_evaluate_and_adapt_on_the_studies_a_labels_csv_lists(world, tmp_p
     cache, base, adapter = tmp_path / "cache", tmp_path / "base", tmp_path / "site_b"
     server = world.pacs.reference()
     common = ("--data", server, "--labels", world.labels)
-    result = _ok(run_cli("train-base", *common, *TINY, "--epochs", "1", "--group-column",
+    result = succeeded(run_cli("train-base", *common, *TINY, "--epochs", "1", "--group-column",
                          "site", "--groups", "A", "--dicomweb-cache", cache,
                          "--out", base))  # fmt: skip
     assert "fetched 12 images (12 series, 12 studies)" in result.stdout
@@ -162,14 +147,14 @@ def test_train_evaluate_and_adapt_on_the_studies_a_labels_csv_lists(world, tmp_p
     training = json.loads((base / "model.json").read_text())["training"]
     n_test = len(training["split"]["test_keys"])
     evaluation = tmp_path / "eval.json"
-    _ok(run_cli("evaluate", "--base", base, *common, "--group-column", "site", "--group", "A",
+    succeeded(run_cli("evaluate", "--base", base, *common, "--group-column", "site", "--group", "A",
                 "--json", evaluation))  # fmt: skip
     assert json.loads(evaluation.read_text())["n"] == n_test  # held-out images only
-    result = _ok(run_cli("adapt", "--base", base, *common, "--group-column", "site",
+    result = succeeded(run_cli("adapt", "--base", base, *common, "--group-column", "site",
                          "--group", "B", "--epochs", "1", "--out", adapter))  # fmt: skip
     manifest = json.loads((adapter / "adapter.json").read_text())
     out = tmp_path / "pred.csv"
-    result = _ok(run_cli("predict", "--base", base, "--adapter", adapter, "--store-sr",
+    result = succeeded(run_cli("predict", "--base", base, "--adapter", adapter, "--store-sr",
                          "--data", server, "--labels", world.labels, "--out", out))  # fmt: skip
     assert len(pd.read_csv(out)) == 12 and len(_stored(result)) == 12
     report = world.source.instances(
@@ -191,40 +176,40 @@ def test_bad_pacs_inputs_are_one_error_line(world, tmp_path):
     base, out = world.local_base, tmp_path / "p.csv"
     root, unknown = world.pacs.root, world.pacs.reference("studies", "1.2.3")
     predict = ("predict", "--base", base, "--out", out, "--data")
-    assert _error(run_cli(*predict, unknown)) == (
+    assert error_line(run_cli(*predict, unknown)) == (
         f"error: study 1.2.3 not found on {root}: check --data"
     )
     wrong = world.pacs.reference("studies", world.studies[0]).replace(world.pacs.password, "no")
-    assert _error(run_cli(*predict, wrong)) == (
+    assert error_line(run_cli(*predict, wrong)) == (
         f"error: the DICOMweb server {root} refused the credentials (HTTP 401): pass a valid "
         "bearer token with --dicomweb-token-file, or user:password@ in the --data URL"
     )
     anonymous = world.pacs.reference("studies", world.studies[0], auth=False)
     token = _token(tmp_path, "not-the-token\n")
-    assert "refused the credentials (HTTP 401)" in _error(
+    assert "refused the credentials (HTTP 401)" in error_line(
         run_cli(*predict, anonymous, "--dicomweb-token-file", token)
     )
     missing = tmp_path / "none.txt"
-    assert _error(run_cli(*predict, anonymous, "--dicomweb-token-file", missing)) == (
+    assert error_line(run_cli(*predict, anonymous, "--dicomweb-token-file", missing)) == (
         f"error: --dicomweb-token-file {missing} does not exist; check the path"
     )
     empty = _token(tmp_path, " \n")
-    assert _error(run_cli(*predict, anonymous, "--dicomweb-token-file", empty)) == (
+    assert error_line(run_cli(*predict, anonymous, "--dicomweb-token-file", empty)) == (
         f"error: --dicomweb-token-file {empty} is empty: write the PACS's bearer token in it"
     )
-    assert _error(run_cli(*predict, world.root / "local", "--store-sr")) == (
+    assert error_line(run_cli(*predict, world.root / "local", "--store-sr")) == (
         "error: --store-sr stores the predictions in the PACS the images came from: pass --data "
         "dicomweb+http(s)://HOST[:PORT]/dicom-web[/studies/UID[/series/UID]], or drop --store-sr"
     )
-    assert _error(run_cli(*predict, world.pacs.reference())) == (
+    assert error_line(run_cli(*predict, world.pacs.reference())) == (
         f"error: --data dicomweb+{root} names a server but no study, and no --labels is given: "
         "add /studies/STUDY_UID to --data, or pass --labels CSV with a StudyInstanceUID column"
     )
-    assert _error(run_cli("train-base", "--data", anonymous, "--out", tmp_path / "b")) == (
+    assert error_line(run_cli("train-base", "--data", anonymous, "--out", tmp_path / "b")) == (
         f"error: --labels is required to train-base on --data {anonymous}: a CSV of "
         "StudyInstanceUID (or SeriesInstanceUID, SOPInstanceUID) and label columns"
     )
-    assert _error(run_cli(*predict, "dicomweb+http://pacs/dicom-web/studies/1.x")) == (
+    assert error_line(run_cli(*predict, "dicomweb+http://pacs/dicom-web/studies/1.x")) == (
         "error: --data: study '1.x' is not a DICOM UID (digits and dots, at most 64 "
         "characters); copy the UID from the PACS"
     )
@@ -234,12 +219,12 @@ def test_bad_pacs_inputs_are_one_error_line(world, tmp_path):
 def test_pacs_options_and_models_of_the_other_kind_are_refused_by_flag(world, tmp_path):
     study = world.pacs.reference("studies", world.studies[0], auth=False)
     local = world.root / "local"
-    assert _error(run_cli("predict", "--base", world.local_base, "--data", local, "--labels",
+    assert error_line(run_cli("predict", "--base", world.local_base, "--data", local, "--labels",
                           world.labels, "--out", tmp_path / "p.csv")) == (
         "error: --labels applies to --data dicomweb+http(s)://HOST[:PORT]/dicom-web[/studies/UID"
         f"[/series/UID]], but --data {local} is a local path: drop the option"
     )  # fmt: skip
-    assert _error(run_cli("evaluate", "--base", world.local_base, "--data", study,
+    assert error_line(run_cli("evaluate", "--base", world.local_base, "--data", study,
                           "--path-column", "file", "--labels", world.labels)) == (
         f"error: --path-column applies to local files, but --data {study} is a PACS: drop the "
         "option"
@@ -247,13 +232,14 @@ def test_pacs_options_and_models_of_the_other_kind_are_refused_by_flag(world, tm
     table_base = tmp_path / "table_base"
     table_base.mkdir()
     (table_base / "model.json").write_text(json.dumps({"kind": "tabular"}))
-    assert _error(run_cli("predict", "--base", table_base, "--data", study,
+    assert error_line(run_cli("predict", "--base", table_base, "--data", study,
                           "--out", tmp_path / "p.csv")) == (
         f"error: --base {table_base} is a model for tables, but --data {study} is image data "
         "from a PACS: pass a --base trained on images"
     )  # fmt: skip
-    assert _error(run_cli("study", "--data", study, "--label", "label", "--group-column", "site",
-                          "--groups", "A,B", "--group", "B", "--out", tmp_path / "s")) == (
+    refused = run_cli("study", "--data", study, "--label", "label", "--group-column", "site",
+                      "--groups", "A,B", "--group", "B", "--out", tmp_path / "s")  # fmt: skip
+    assert error_line(refused) == (
         f"error: --data {study}: this command does not read from a PACS (train-base, adapt, "
         "evaluate and predict do); fetch the images to a folder and pass that"
     )  # fmt: skip

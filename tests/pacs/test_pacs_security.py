@@ -16,27 +16,13 @@ from medadapt.data.dicom_sr import read_prediction_report
 from medadapt.data.dicomweb import DicomwebReference, DicomwebSource, parse_reference
 from medadapt.errors import DataError
 from medadapt.federated.certificates import make_certificates
-from tests.cli.helpers import CliResult, run_cli
+from tests.cli.helpers import error_line, run_cli, succeeded
 from tests.pacs.proxy import PacsProxy
 from tests.pacs.studies import radiograph, save
 
 pytestmark = pytest.mark.xdist_group("orthanc")  # one PACS per worker
 TINY = ["--image-size", "16", "--backbone-options", "depth=1,embed_dim=16,num_heads=2"]
 TOKEN = "pacs-" + "k" * 27
-
-
-def _ok(result: CliResult) -> CliResult:
-    assert result.code == 0, result.stderr
-    assert "Traceback" not in result.stdout + result.stderr
-    return result
-
-
-def _error(result: CliResult) -> str:
-    assert result.code == 2, result.stdout + result.stderr
-    assert "Traceback" not in result.stdout + result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    return lines[0]
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +33,7 @@ def hospital(pacs, tmp_path_factory):
     for i in range(3):
         save([radiograph("bright", f"SB{i}", seed=200 + i)], root / "local" / "bright")
         save([radiograph("dark", f"SD{i}", seed=250 + i)], root / "local" / "dark")
-    _ok(run_cli("train-base", "--data", root / "local", *TINY, "--epochs", "1",
+    succeeded(run_cli("train-base", "--data", root / "local", *TINY, "--epochs", "1",
                 "--out", root / "base"))  # fmt: skip
     studies = [radiograph("bright", f"SS{i}", seed=300 + i) for i in range(3)]
     DicomwebSource(pacs.root, auth=(pacs.user, pacs.password)).store(studies)
@@ -78,7 +64,7 @@ def test_https_with_the_hospitals_ca_and_a_bearer_token_predicts_and_stores_the_
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(hospital["other_ca"]))  # the flag wins
     with PacsProxy(pacs, token=TOKEN, certificates=certificates) as gateway:
         out = tmp_path / "pred.csv"
-        result = _ok(run_cli(
+        result = succeeded(run_cli(
             "predict", "--base", hospital["base"], "--data", gateway.reference("studies", study),
             "--dicomweb-ca-bundle", certificates / "ca.crt",
             "--dicomweb-token-file", hospital["token"], "--store-sr", "--out", out,
@@ -106,21 +92,21 @@ def test_an_untrusted_certificate_is_one_line_naming_the_ca_flag_and_is_not_retr
         reference = gateway.reference("studies", study)
         monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
         monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
-        assert _error(run_cli(*predict, reference)) == (
+        assert error_line(run_cli(*predict, reference)) == (
             f"error: the DICOMweb server {gateway.root} has a TLS certificate this machine does "
             "not trust (unable to get local issuer certificate): pass the certificate (PEM) of "
             "the CA that signed it with --dicomweb-ca-bundle (ask the PACS administrator for "
             "the hospital's CA)"
         )
         other = hospital["other_ca"]  # a CA of the same name: its signature does not match
-        assert _error(run_cli(*predict, reference, "--dicomweb-ca-bundle", other)) == (
+        assert error_line(run_cli(*predict, reference, "--dicomweb-ca-bundle", other)) == (
             f"error: the DICOMweb server {gateway.root} has a TLS certificate this machine does "
             "not trust (certificate signature failure): check that the --dicomweb-ca-bundle "
             "file holds the CA that signed it"
         )
         by_name = reference.replace("127.0.0.1", "localhost")  # the certificate is for the IP
         mismatch = run_cli(*predict, by_name, "--dicomweb-ca-bundle", certificates / "ca.crt")
-        assert _error(mismatch) == (
+        assert error_line(mismatch) == (
             f"error: the DICOMweb server {gateway.root.replace('127.0.0.1', 'localhost')} has a "
             "TLS certificate this machine does not trust (Hostname mismatch, certificate is not "
             "valid for 'localhost'.): write the host name the certificate was issued for in "
@@ -151,10 +137,10 @@ def test_bad_ca_bundles_are_one_line_before_anything_is_fetched(pacs, hospital, 
     https = f"dicomweb+https://127.0.0.1:9/dicom-web/studies/{study}"
     missing, garbage = tmp_path / "none.pem", tmp_path / "garbage.pem"
     garbage.write_text("not a certificate\n")
-    assert _error(run_cli(*predict, https, "--dicomweb-ca-bundle", tmp_path)) == (
+    assert error_line(run_cli(*predict, https, "--dicomweb-ca-bundle", tmp_path)) == (
         f"error: --dicomweb-ca-bundle {tmp_path} is not a file: give the CA certificate file (PEM)"
     )
-    assert _error(run_cli(*predict, https, "--dicomweb-ca-bundle", missing)) == (
+    assert error_line(run_cli(*predict, https, "--dicomweb-ca-bundle", missing)) == (
         f"error: --dicomweb-ca-bundle {missing} does not exist: give the CA certificate file (PEM)"
     )
     from cryptography import x509
@@ -163,22 +149,22 @@ def test_bad_ca_bundles_are_one_line_before_anything_is_fetched(pacs, hospital, 
     der = tmp_path / "ca.der"
     pem = (hospital["certificates"] / "ca.crt").read_bytes()
     der.write_bytes(x509.load_pem_x509_certificate(pem).public_bytes(Encoding.DER))
-    assert _error(run_cli(*predict, https, "--dicomweb-ca-bundle", der)) == (
+    assert error_line(run_cli(*predict, https, "--dicomweb-ca-bundle", der)) == (
         f"error: --dicomweb-ca-bundle {der} is a DER (binary) certificate: convert it to PEM "
         f"with 'openssl x509 -inform der -in {der} -out ca.pem' and pass ca.pem"
     )
-    assert _error(run_cli(*predict, https, "--dicomweb-ca-bundle", garbage)) == (
+    assert error_line(run_cli(*predict, https, "--dicomweb-ca-bundle", garbage)) == (
         f"error: --dicomweb-ca-bundle {garbage} holds no CA certificate TLS can read: give the "
         "PEM file (-----BEGIN CERTIFICATE-----) of the CA that signed the PACS's certificate"
     )
     plain = pacs.reference("studies", study)
     shown = parse_reference(plain)
-    assert _error(run_cli(*predict, plain, "--dicomweb-ca-bundle", hospital["other_ca"])) == (
+    assert error_line(run_cli(*predict, plain, "--dicomweb-ca-bundle", hospital["other_ca"])) == (
         f"error: --dicomweb-ca-bundle applies to an https PACS, but --data {shown} is plain "
         "http: drop the option or use dicomweb+https://"
     )
     local = hospital["root"] / "local"
-    assert _error(run_cli(*predict, local, "--dicomweb-ca-bundle", hospital["other_ca"])) == (
+    assert error_line(run_cli(*predict, local, "--dicomweb-ca-bundle", hospital["other_ca"])) == (
         "error: --dicomweb-ca-bundle applies to --data dicomweb+http(s)://HOST[:PORT]/dicom-web"
         f"[/studies/UID[/series/UID]], but --data {local} is a local path: drop the option"
     )
@@ -194,17 +180,17 @@ def test_a_missing_or_wrong_bearer_token_is_one_line_naming_the_token_flag(
     wrong.write_text("x" * 32)
     with PacsProxy(pacs, token=TOKEN) as gateway:
         reference = gateway.reference("studies", study)
-        assert _error(run_cli(*predict, reference)) == (
+        assert error_line(run_cli(*predict, reference)) == (
             f"error: the DICOMweb server {gateway.root} asks for credentials (HTTP 401): pass a "
             "valid bearer token with --dicomweb-token-file, or user:password@ in the --data URL"
         )
         result = run_cli(*predict, reference, "--dicomweb-token-file", wrong)
-        assert _error(result) == (
+        assert error_line(result) == (
             f"error: the DICOMweb server {gateway.root} refused the credentials (HTTP 401): pass "
             "a valid bearer token with --dicomweb-token-file, or user:password@ in the --data URL"
         )
         assert "x" * 32 not in result.stdout + result.stderr
-        _ok(run_cli(*predict, reference, "--dicomweb-token-file", hospital["token"]))
+        succeeded(run_cli(*predict, reference, "--dicomweb-token-file", hospital["token"]))
     assert pd.read_csv(tmp_path / "p.csv").shape[0] == 1
 
 
@@ -212,13 +198,13 @@ def test_serve_checks_its_ca_bundle_at_start(hospital, tmp_path):
     registry = tmp_path / "registry"
     serve = ("serve", "--registry", registry, "--dicomweb-ca-bundle")
     plain = run_cli(*serve, hospital["other_ca"], "--dicomweb-archive", "http://127.0.0.1:9/d")
-    assert _error(plain) == (
+    assert error_line(plain) == (
         "error: --dicomweb-ca-bundle applies to https archives, but no --dicomweb-archive is "
         "https: drop the option or give the archive's https:// root"
     )
     missing: Path = tmp_path / "none.pem"
     https = run_cli(*serve, missing, "--dicomweb-archive", "https://127.0.0.1:9/dicom-web")
-    assert _error(https) == (
+    assert error_line(https) == (
         f"error: --dicomweb-ca-bundle {missing} does not exist: give the CA certificate file (PEM)"
     )
     assert not registry.exists()
@@ -234,7 +220,7 @@ def test_serve_says_which_archives_it_reads_and_how_it_trusts_them(hospital, tmp
     started = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.append(kw["port"]))
     ca = hospital["certificates"] / "ca.crt"
-    result = _ok(run_cli("serve", "--registry", tmp_path / "registry", "--port", "18999",
+    result = succeeded(run_cli("serve", "--registry", tmp_path / "registry", "--port", "18999",
                          "--dicomweb-archive", "https://pacs.example:443/dicom-web",
                          "--dicomweb-ca-bundle", ca, "--store-sr"))  # fmt: skip
     assert started == [18999]

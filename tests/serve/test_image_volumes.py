@@ -16,7 +16,7 @@ from medadapt.registry import Registry
 from medadapt.registry.bases import add_base
 from medadapt.serve.app import create_app
 from medadapt.serve.image_inputs import ImageServing
-from tests.cli.helpers import run_cli
+from tests.cli.helpers import run_cli, succeeded
 from tests.pacs.conftest import pacs  # noqa: F401 (the Orthanc fixture)
 from tests.pacs.studies import ct_series, save
 
@@ -25,11 +25,6 @@ TOKEN = "v" * 32
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 TINY_3D = ["--backbone", "monai:vit", "--spatial-dims", "3", "--image-size", "8",
            "--backbone-options", "hidden_size=16,mlp_dim=32,num_layers=1,num_heads=2"]  # fmt: skip
-
-
-def _ok(result):
-    assert result.code == 0, result.stderr
-    return result
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +36,9 @@ def volumes(tmp_path_factory):
         for k in range(3):
             save(ct_series(label, f"VT{label}{k}"), root / "train" / label / f"s{k}")
             save(ct_series(label, f"VS{label}{k}"), root / "site" / label / f"s{k}")
-    _ok(run_cli("train-base", "--data", root / "train", *TINY_3D, "--epochs", "1",
+    succeeded(run_cli("train-base", "--data", root / "train", *TINY_3D, "--epochs", "1",
                 "--test-fraction", "0.34", "--out", root / "base"))  # fmt: skip
-    _ok(run_cli("adapt", "--base", root / "base", "--data", root / "site", "--method", "lora",
+    succeeded(run_cli("adapt", "--base", root / "base", "--data", root / "site", "--method", "lora",
                 "--epochs", "1", "--test-fraction", "0.34", "--name", "ct_site",
                 "--out", root / "adapter"))  # fmt: skip
     registry = Registry(root / "registry", create=True)
@@ -59,7 +54,7 @@ def _offline(volumes, tmp_path) -> dict[str, float]:
     """``predict`` on the unseen series' files: the probabilities of its one volume."""
     out = tmp_path / "offline.csv"
     root = volumes["root"]
-    _ok(run_cli("predict", "--base", root / "base", "--adapter", root / "adapter",
+    succeeded(run_cli("predict", "--base", root / "base", "--adapter", root / "adapter",
                 "--data", root / "new", "--out", out))  # fmt: skip
     [row] = pd.read_csv(out).to_dict("records")
     return {k.removeprefix("p_"): v for k, v in row.items() if k.startswith("p_")}
