@@ -276,24 +276,25 @@ def _with_base(run, values, options, modality, out: Path, step):
 def _print(results: dict[str, Any], out: Path) -> None:
     from medadapt.cli.common import print_table
     from medadapt.evaluate.report.formatting import fmt
+    from medadapt.federated.report import (
+        failure_lines,
+        legend,
+        no_auroc_line,
+        shown_columns,
+        verdict_lines,
+    )
     from medadapt.federated.results import finite
 
     results = finite(results)  # a metric not defined at a site (NaN) shows as a dash
-
-    from medadapt.federated.config import PERSONAL_LABELS
-
-    how = PERSONAL_LABELS.get(results["config"]["personalise"])
-    shown = ["federated", *(["personalised"] if how else []), "local", "pooled", "base"]
+    shown = shown_columns(results)  # the report's columns; their short names fit 80 columns
     rows = []
     for name, site in results["sites"].items():
-        scores = [site.get(k) or {} for k in shown]
+        scores = [site.get(key) or {} for key, _label in shown]
         rows.append([name, site["n_test"], *(fmt(m.get("accuracy")) for m in scores),
                      fmt(scores[0].get("auroc"))])  # fmt: skip
-    header = ["shared", *([how] if how else []), "local", "pooled", "base"]  # fits 80 columns
     title = ("per site, held-out patients: accuracy at 0.5 (shared: the federated adapter), and "
              "the shared adapter's AUROC")  # fmt: skip
-    print_table(title, ["site", "n", *header, "AUROC"], rows)
-    from medadapt.federated.report import failure_lines, legend, no_auroc_line, verdict_lines
+    print_table(title, ["site", "n", *(label for _key, label in shown), "AUROC"], rows)
 
     stdout.print(legend(results["config"]), markup=False, highlight=False)
     for name, site in results["sites"].items():

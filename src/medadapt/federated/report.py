@@ -27,6 +27,13 @@ def columns(config: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     return tuple((key, how if key == "personalised" else label) for key, label in COLUMNS)
 
 
+def shown_columns(results: dict[str, Any]) -> list[tuple[str, str]]:
+    """The :func:`columns` some site has figures for (no personalised one without
+    ``--personalise``), in the terminal's and the report's tables alike."""
+    return [(key, label) for key, label in columns(results["config"])
+            if any(site.get(key) for site in results["sites"].values())]  # fmt: skip
+
+
 def legend(config: dict[str, Any]) -> str:
     """What each compared model is, in one sentence (the terminal's and the report's)."""
     text = ("shared: the federated adapter; local: an adapter trained at the site on its own "
@@ -120,8 +127,7 @@ def no_auroc_line(name: str, site: dict[str, Any]) -> str:
 
 
 def site_table(results: dict[str, Any], metric: str) -> tuple[list[str], list[list[str]]]:
-    shown = [(key, label) for key, label in columns(results["config"])
-             if any(s.get(key) for s in results["sites"].values())]  # fmt: skip
+    shown = shown_columns(results)
     header = ["site", "test patients"] + [label for _key, label in shown]
     rows = []
     for name, site in results["sites"].items():
