@@ -25,6 +25,7 @@ fix (no traceback; ``dicomweb_client``'s own log lines are silenced).
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -348,26 +349,36 @@ def _session(ca_bundle: Path | None) -> Any:
 
 def check_ca_bundle(path: Path) -> Path:
     """``path`` if it holds CA certificates (PEM) that TLS can load; a one-line
-    :class:`DataError` naming ``--dicomweb-ca-bundle`` otherwise."""
-    import ssl
-
+    :class:`DataError` naming ``--dicomweb-ca-bundle`` otherwise. The file is parsed once per
+    version (the server builds a source per request)."""
     if not path.exists():
         raise DataError(f"{CA_FLAG} {path} does not exist: give the CA certificate file (PEM)")
     if not path.is_file():
         raise DataError(f"{CA_FLAG} {path} is not a file: give the CA certificate file (PEM)")
-    try:
-        ssl.create_default_context(cafile=str(path))
-    except (ssl.SSLError, OSError, ValueError):
+    version = path.stat()
+    if not _tls_loads(str(path), version.st_mtime_ns, version.st_size):
         if path.read_bytes()[:1] == b"\x30":  # an ASN.1 SEQUENCE: the certificate in DER
             raise DataError(
                 f"{CA_FLAG} {path} is a DER (binary) certificate: convert it to PEM with "
                 f"'openssl x509 -inform der -in {path} -out ca.pem' and pass ca.pem"
-            ) from None
+            )
         raise DataError(
             f"{CA_FLAG} {path} holds no CA certificate TLS can read: give the PEM file "
             "(-----BEGIN CERTIFICATE-----) of the CA that signed the PACS's certificate"
-        ) from None
+        )
     return path
+
+
+@functools.lru_cache(maxsize=16)
+def _tls_loads(path: str, mtime_ns: int, size: int) -> bool:
+    """Whether TLS loads ``path`` as CA certificates (cached per file version)."""
+    import ssl
+
+    try:
+        ssl.create_default_context(cafile=path)
+    except (ssl.SSLError, OSError, ValueError):
+        return False
+    return True
 
 
 def _certificate_refused(exc: Exception) -> str | None:
