@@ -173,3 +173,16 @@ def test_regression_a_rescaled_or_monotone_copy_of_the_target():
     schema = TableSchema.infer(frame, label="target")
     found = {leak.column: round(leak.value, 3) for leak in find_leaks(schema, frame)}
     assert found == {"target_mmol": 1.0, "log_target": 1.0}
+
+
+def test_the_advice_can_be_pasted_into_a_shell_when_names_have_spaces():
+    leaks = [Leak("worst concave points", "AUROC", 0.985), Leak("age", "AUROC", 0.99)]
+    with pytest.raises(DataError) as refused:
+        fix = "retrain the base model without {it} (train-base --exclude {names})"
+        refuse_leaks(leaks, label="malignant", fix=fix)
+    assert str(refused.value).endswith(
+        "retrain the base model without them (train-base --exclude 'worst concave points,age'),"
+        " or pass --allow-leak 'worst concave points,age' to keep them deliberately"
+    )
+    with pytest.raises(DataError, match=r"--exclude age, or pass --allow-leak age to keep it"):
+        refuse_leaks(leaks[1:], label="malignant")

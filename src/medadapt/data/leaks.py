@@ -29,6 +29,7 @@ fewer (at least 5 per class and 20 rows) a column is not judged.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -107,7 +108,7 @@ def refuse_leaks(
     template with ``{names}``, the comma-separated columns, and ``{it}``)."""
     refused = [leak for leak in leaks if leak.column not in set(allowed)]
     if refused:
-        names = ",".join(leak.column for leak in refused)
+        names = shlex.quote(",".join(leak.column for leak in refused))  # pasted into a shell
         described = ", ".join(leak.describe() for leak in refused)
         one = len(refused) == 1
         what = f"column {described} alone predicts" if one else f"columns {described} each predict"

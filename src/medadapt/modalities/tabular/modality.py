@@ -379,7 +379,7 @@ class TabularModality(Modality):
             find_leaks(schema, train.frame),
             label=schema.label,
             allowed=[*schema.allowed_leaks, *names(getattr(options, "allow_leak", None))],
-            fix="retrain the base model without it (train-base --exclude {names})",
+            fix="retrain the base model without {it} (train-base --exclude {names})",
         )
         return [leak_warning(leak, schema.label) for leak in leaks]
 
