@@ -35,12 +35,38 @@ def test_development_continuous_published_examples(r2, parameters, expected):
 
 
 def test_continuous_shrinkage_target_and_the_shrinkage_each_criterion_implies():
-    """pmsampsize: R2 0.89, 30 parameters, target shrinkage 0.84 -> 32 / 67 / 264 patients,
-    with expected shrinkage 0.845 / 0.851 / 0.954 at those sizes."""
+    """pmsampsize's example: R2 0.89, 30 parameters, target shrinkage 0.84 -> 32 / 67 / 264
+    patients (final 264), with expected shrinkage 0.845 / 0.851 / 0.954 at those sizes.
+
+    medadapt differs on criterion (i) only, on purpose: pmsampsize searches up from p + 2 = 32
+    and stops at once, where the expected shrinkage is 0.845 only because 32 patients almost
+    fit 30 parameters exactly (it dips to 0.81 at 40 and is back at 0.84 only at 60).
+    medadapt reports the n from which the shrinkage stays at least 0.84: 60. The final size,
+    set by criterion (iii), is the published 264."""
     criteria = development_continuous(parameters=30, r2=0.89, shrinkage=0.84)
-    assert [c.n for c in criteria] == [32, 67, 264]
+    assert [c.n for c in criteria] == [60, 67, 264]
+    assert max(c.n for c in criteria) == 264
     implied = [round(shrinkage_at(c.n, parameters=30, r2=0.89), 3) for c in criteria]
-    assert implied == [0.845, 0.851, 0.954]
+    assert implied == [0.84, 0.851, 0.954]
+    assert round(shrinkage_at(32, parameters=30, r2=0.89), 3) == 0.845  # pmsampsize's n
+    assert min(shrinkage_at(n, parameters=30, r2=0.89) for n in range(32, 60)) < 0.82
+
+
+def test_continuous_shrinkage_criterion_grows_with_the_parameters():
+    """With tens of thousands of parameters (a fully fine-tuned network) the shrinkage at
+    n = p + 2 already exceeds 0.9 (the dip artefact above); criterion (i) must still grow with
+    p: about p / (0.1 ln(1 / (1 - R2 / 0.9))) patients, 17 per parameter at R2 0.409, never
+    fewer than for a smaller model."""
+    sizes = {}
+    for parameters in (4_161, 20_000, 68_821):
+        first = development_continuous(parameters=parameters, r2=0.409)[0].n
+        approximation = parameters / (0.1 * math.log(1 / (1 - 0.409 / 0.9)))
+        assert first == pytest.approx(approximation, rel=0.05), parameters
+        assert shrinkage_at(first, parameters=parameters, r2=0.409) >= 0.9
+        assert shrinkage_at(first - 1, parameters=parameters, r2=0.409) < 0.9
+        sizes[parameters] = first
+    assert shrinkage_at(20_002, parameters=20_000, r2=0.409) > 0.9  # the artefact is there
+    assert sizes[4_161] < sizes[20_000] < sizes[68_821]
 
 
 def test_continuous_intercept_interval_at_the_final_size():

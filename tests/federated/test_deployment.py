@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 from safetensors.torch import load_file
 
 from medadapt.data.heart import bundled_path
@@ -61,11 +62,14 @@ def test_server_and_three_hospitals_over_tls_match_the_simulation(tmp_path):
     port, out = free_port(), tmp_path / "fed"
     server = medadapt("federate", "server", "--base", base, "--groups", ",".join(SITES),
                       "--certificates", certs, "--port", port, "--rounds", 2, "--local-epochs",
-                      1, "--n-boot", 50, "--out", out, "--timeout", 400)  # fmt: skip
+                      1, "--n-boot", 50, "--personalise", "recalibrate", "--out", out,
+                      "--timeout", 400)  # fmt: skip
     time.sleep(3)
+    kept = tmp_path / "kept_at_hungary"  # only this hospital keeps its adapters
     clients = [medadapt("federate", "client", "--server", f"127.0.0.1:{port}", "--site", site,
                         "--data", files[site], "--base", base, "--root-certificates",
-                        certs / "ca.crt") for site in SITES]  # fmt: skip
+                        certs / "ca.crt", *(["--out", kept] if site == "Hungary" else []))
+               for site in SITES]  # fmt: skip
     try:
         stdout, stderr = server.communicate(timeout=480)
     finally:
@@ -90,3 +94,27 @@ def test_server_and_three_hospitals_over_tls_match_the_simulation(tmp_path):
         assert results["sites"][site]["n_test"] == next(
             e["num-examples"] for e in simulated.final if e["site"] == site
         )
+    _hungary_kept_its_adapters(kept, out, results["sites"]["Hungary"], files["Hungary"])
+
+
+def _hungary_kept_its_adapters(kept: Path, out: Path, hungary: dict, data: Path) -> None:
+    """The site's --out holds the federated adapter as the server saved it and its own
+    recalibrated one (the shared weights but its head's bias), each with the site's split:
+    ``evaluate`` at the site reproduces the figures the server was sent."""
+    from tests.cli.helpers import run_cli
+
+    shared = load_file(kept / "federated" / "adapter.safetensors")
+    server = load_file(out / "adapter.safetensors")
+    assert set(shared) == set(server)
+    assert all(torch.equal(shared[k], server[k]) for k in server)
+    own = load_file(kept / "personalised" / "adapter.safetensors")
+    assert {k for k in shared if not torch.equal(shared[k], own[k])} == {"head.linear.bias"}
+    for folder, figures in (("federated", hungary["federated"]),
+                            ("personalised", hungary["personalised"])):  # fmt: skip
+        result = run_cli("evaluate", "--base", out.parent / "base", "--adapter", kept / folder,
+                         "--data", data, "--json", kept.parent / f"{folder}.json")  # fmt: skip
+        assert result.code == 0, result.stderr
+        evaluated = json.loads((kept.parent / f"{folder}.json").read_text())
+        assert evaluated["n"] == hungary["n_test"]
+        for key in ("accuracy", "brier"):
+            assert evaluated[key] == pytest.approx(figures[key], abs=1e-6), (folder, key)

@@ -40,7 +40,7 @@ def test_seeds_are_averaged_per_centre_and_undefined_values_left_out():
 @pytest.mark.parametrize(("mode", "says"), [
     ("recalibrate", "federated adapter, recalibrated at each centre"),
     ("finetune", "federated adapter, fine-tuned at each centre"),
-    ("head", "federated adapter, its own head at each centre"),
+    ("head", "federated adapter, own head at each centre"),
     ("none", None),
 ])  # fmt: skip
 def test_the_report_names_the_personalisation_used(mode, says, tmp_path):

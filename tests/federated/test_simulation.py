@@ -11,12 +11,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import torch
 
 from medadapt.adapters import AdapterModel
 from medadapt.data.heart import bundled_path
 from medadapt.errors import DataError
 from medadapt.federated.config import FederatedRun
 from medadapt.federated.job import federate_job
+from medadapt.federated.personal import site_folder
 from medadapt.federated.simulate import simulate
 from medadapt.federated.sites import read_sites, trainable
 from medadapt.modalities.bundle import BaseModel
@@ -120,6 +122,45 @@ def test_results_report_and_adapter_are_written(federated):
     assert "| federated | sites Cleveland, Hungary, VA Long Beach; 2 rounds of fedavg; " in card
 
 
+def test_each_site_keeps_its_personalised_adapter_as_an_ordinary_adapter(federated, tmp_path):
+    """``--personalise head``: each site's adapter (the shared one with the head it trained on
+    its own rows) is saved in ``personalised/<site>/`` with its split; ``evaluate`` scores it on
+    exactly the site's held-out patients, with the figures the run reported; the registry's
+    card says where and how it was personalised."""
+    from safetensors.torch import load_file
+
+    out, results, run = federated["root"] / "out", federated["results"], federated["run"]
+    assert results["kept"] == {n: f"personalised/{site_folder(n)}" for n in SITES}
+    shared = load_file(out / "adapter.safetensors")
+    for name in SITES:
+        folder = out / results["kept"][name]
+        metadata = json.loads((folder / "adapter.json").read_text())["metadata"]
+        assert metadata["personalised"]["site"] == name
+        assert metadata["personalised"]["how"] == "head"
+        assert metadata["data_summary"]["n_test"] == results["sites"][name]["n_test"]
+        assert metadata["metrics"]["accuracy"] == results["sites"][name]["personalised"]["accuracy"]
+        own = load_file(folder / "adapter.safetensors")
+        changed = {k for k in shared if not torch.equal(shared[k], own[k])}
+        assert changed and all(k.startswith("head.") for k in changed), name  # its head only
+    hungary = results["sites"]["Hungary"]
+    result = run_cli("evaluate", "--base", run.base_dir, "--adapter", out / "personalised" /
+                     "Hungary", "--data", run.data, "--group-column", "dataset", "--group",
+                     "Hungary", "--json", tmp_path / "ev.json")  # fmt: skip
+    assert result.code == 0, result.stderr
+    evaluated = json.loads((tmp_path / "ev.json").read_text())
+    assert evaluated["n"] == hungary["n_test"]  # its training rows recognised and left out
+    assert evaluated["n_excluded_trained"]["adapter"] == hungary["n_train"]
+    for key in ("accuracy", "auroc", "brier"):
+        assert evaluated[key] == pytest.approx(hungary["personalised"][key], abs=1e-9), key
+    registry = tmp_path / "registry"
+    assert run_cli("registry", "--root", registry, "add", out / "personalised" / "Hungary",
+                   "--name", "fed-hungary").code == 0  # fmt: skip
+    card = " ".join(run_cli("registry", "--root", registry, "show", "fed-hungary",
+                            "--card").stdout.split())  # fmt: skip
+    assert ("2 rounds of fedavg; personalised at Hungary: the shared adapter with a head the "
+            "site trained on its own rows |") in card  # fmt: skip
+
+
 def test_a_site_that_cannot_take_part_is_named(federated):
     run = replace(federated["run"], sites=("Hungary", "Nowhere"), rounds=1, personalise="none")
     with pytest.raises(DataError) as error:
@@ -141,7 +182,8 @@ def test_recalibration_at_each_site_shifts_the_shared_adapter_to_its_outcome_rat
     """``--personalise recalibrate``: each site's personalised figures are the shared adapter's
     predictions recalibrated in the large on its own training patients, as computed here from
     the weights the run ended with; the ranking (AUROC) is the shared adapter's."""
-    from medadapt.federated.local import score_recalibrated, site_metrics
+    from medadapt.evaluate.recalibration import fit_in_the_large
+    from medadapt.federated.local import site_metrics
     from medadapt.train.fitting import predict
 
     run = replace(federated["run"], rounds=1, personalise="recalibrate", n_boot=0)
@@ -154,9 +196,13 @@ def test_recalibration_at_each_site_shifts_the_shared_adapter_to_its_outcome_rat
     for entry in outcome.final:
         name = entry["site"]
         train, test = data.train(name), data.test(name)
-        expected = score_recalibrated(data.modality, model.model, data.base.schema, train, test,
-                                      adapter=model.adapter, classes=classes, n_boot=0,
-                                      seed=run.seed)  # fmt: skip
+        fitted = predict(data.modality, model.model, data.base.schema, train,
+                         adapter=model.adapter)  # fmt: skip
+        shift = fit_in_the_large(fitted, train.labels, "binary")
+        scores = shift.apply(predict(data.modality, model.model, data.base.schema, test,
+                                     adapter=model.adapter))  # fmt: skip
+        expected = site_metrics(data.modality, data.base.schema, test, scores, classes=classes,
+                                n_boot=0, seed=run.seed)  # fmt: skip
         for key in ("accuracy", "brier", "auroc"):
             assert entry[f"personal/{key}"] == pytest.approx(expected[key], abs=1e-6), name
         assert entry["personal/auroc"] == pytest.approx(entry["auroc"], abs=1e-9)
@@ -210,3 +256,11 @@ def test_the_command_line_runs_a_simulation_and_names_the_personalisation(federa
     assert meaning in " ".join(result.stdout.split()) and meaning in report
     assert "<th>recalibrated</th>" in report.replace(' scope="col"', "")
     assert "bytes of adapter per site per round" in result.stdout
+    said = "".join(result.stdout.split())  # a long path may wrap anywhere
+    assert f"eachsite'srecalibratedadapteriskeptin{tmp_path}/fed/personalised/<site>/" in said
+    assert written["kept"] == {"Cleveland": "personalised/Cleveland", "Hungary":
+                               "personalised/Hungary"}  # fmt: skip
+    assert "Each site's recalibrated adapter is saved beside this report (Cleveland: " in report
+    kept = json.loads((tmp_path / "fed" / "personalised" / "Hungary" / "adapter.json").read_text())
+    assert kept["metadata"]["personalised"]["how"] == "recalibrate"
+    assert kept["metadata"]["metrics"]["accuracy"] == recalibrated

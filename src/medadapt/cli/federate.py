@@ -36,10 +36,10 @@ RUN = [
         "personalise",
         str,
         "none",
-        "After the rounds each site also scores, on the same held-out patients (reported, "
-        "not saved): none | head (its own head, FedPer) | finetune (a local fine-tune) | "
-        "recalibrate (the shared adapter, its predictions shifted to the outcome rate of the "
-        "site's own training patients).",
+        "After the rounds each site also makes its own adapter, scored on the same held-out "
+        "patients and kept at the site (simulation: OUT/personalised/SITE/): none | head (its "
+        "own head, FedPer) | finetune (a local fine-tune) | recalibrate (the shared adapter, "
+        "its predictions shifted to the outcome rate of the site's own training patients).",
     ),
     Shared(
         "dp_clip",
@@ -118,6 +118,10 @@ CLIENT = [
     Shared("insecure", bool, False, "No TLS: for a trial on one machine only.", ("--insecure",)),
     Shared("local_port", int | None, None, "Port of this node's local Flower API (default: a "
            "free one)."),
+    Shared("out", Path | None, None, "Folder where this site keeps the federated adapter "
+           "(federated/) and, when the server asks, its personalised one (personalised/); "
+           "neither is sent.", ("--out",)),
+    Shared("force", bool, False, "Replace an existing --out.", ("--force",)),
 ]  # fmt: skip
 
 
@@ -229,17 +233,24 @@ def _client(**values: Any) -> None:
     if values["insecure"]:
         warn("--insecure: this site's adapter weights and metrics travel unencrypted")
     from medadapt.federated.sites import preflight
+    from medadapt.fileio import check_output_dir
 
+    out = values["out"]
+    check_output_dir(out, flag="--out", force=values["force"],
+                     markers={"federated/adapter.json": "a federated adapter"})  # fmt: skip
+    if out is not None:
+        inputs.check_not_inside(out, values["data"], "--data")
     n = preflight(Path(values["data"]), Path(values["base"]))
     port = values["local_port"] or deploy.free_port()
     command = deploy.supernode_command(
         values["server"], values["site"], Path(values["data"]).resolve(),
-        Path(values["base"]).resolve(), port=port,
+        Path(values["base"]).resolve(), port=port, keep_in=out and Path(out).resolve(),
         root_certificates=values["root_certificates"], insecure=values["insecure"],
     )  # fmt: skip
-    stdout.print(
-        f"site {values['site']}: {n} labelled samples; joining {values['server']} (Ctrl-C to leave)"
-    )
+    kept = (f"keeps the adapters in {out}" if out else
+            "keeps no adapter here (pass --out DIR to keep them)")  # fmt: skip
+    stdout.print(f"site {values['site']}: {n} labelled samples; {kept}; joining "
+                 f"{values['server']} (Ctrl-C to leave)")  # fmt: skip
     from medadapt.workflows.parallel import sigterm_interrupts
 
     node = subprocess.Popen(command, env=deploy.flower_env())
@@ -276,6 +287,7 @@ def _with_base(run, values, options, modality, out: Path, step):
 def _print(results: dict[str, Any], out: Path) -> None:
     from medadapt.cli.common import print_table
     from medadapt.evaluate.report.formatting import fmt
+    from medadapt.federated.config import PERSONAL_LABELS
     from medadapt.federated.report import (
         failure_lines,
         legend,
@@ -305,6 +317,10 @@ def _print(results: dict[str, Any], out: Path) -> None:
         warn(line)
     for line in verdict_lines(results):
         stdout.print(line)
+    if results.get("kept"):
+        how = PERSONAL_LABELS[results["config"]["personalise"]]
+        stdout.print(f"each site's {how} adapter is kept in "
+                     f"{out}/personalised/<site>/ (use it with --adapter)")  # fmt: skip
     sizes = results["bytes"]
     stdout.print(
         f"{sizes['adapter_to_site']:,.0f} bytes of adapter per site per round "

@@ -2,9 +2,12 @@
 2019;38:1262-75, part I; BMJ 2020;368:m441), for ``p`` predictor parameters and an anticipated
 adjusted R-squared ``R2``:
 
-(i)   expected shrinkage >= ``shrinkage`` (0.9): the smallest n (from p + 2) with
-      ``S = 1 + (p - 2) / (n ln(1 - R2_app))``, where the apparent R-squared is
-      ``R2_app = (R2 (n - p - 1) + p) / (n - 1)``;
+(i)   expected shrinkage >= ``shrinkage`` (0.9): the smallest n from which on
+      ``S = 1 + (p - 2) / (n ln(1 - R2_app))`` stays at least that, where the apparent
+      R-squared is ``R2_app = (R2 (n - p - 1) + p) / (n - 1)``. S is not monotone: just above
+      n = p + 1 the apparent R-squared nears 1 and S comes back up (past 0.9 once p is in the
+      ten thousands), an artefact of fitting as many parameters as patients; the search
+      starts where S is lowest, so that such an n is never the answer;
 (ii)  optimism ``R2_app - R2 <= optimism`` (0.05): ``n = 1 + p (1 - R2) / optimism``;
 (iii) the residual standard deviation within a multiplicative margin of error ``mmoe`` (1.1):
       the smallest n whose 95% interval for the SD, ``sqrt(df / chi2_{0.025, df})`` with
@@ -40,6 +43,19 @@ def _expected_shrinkage(n: int, parameters: int, r2: float) -> float:
     return 1 + (parameters - 2) / (n * math.log(1 - r2_app))
 
 
+def _lowest_shrinkage(parameters: int, r2: float) -> int:
+    """The n (>= p + 2) where the expected shrinkage is lowest: it falls from n = p + 2, then
+    rises towards 1 (golden-section search over n; at most one dip)."""
+    low, high = parameters + 2, 64 * (parameters + 2)
+    while high - low > 2:
+        left, right = low + (high - low) // 3, high - (high - low) // 3
+        if _expected_shrinkage(left, parameters, r2) <= _expected_shrinkage(right, parameters, r2):
+            high = right
+        else:
+            low = left
+    return min(range(low, high + 1), key=lambda n: _expected_shrinkage(n, parameters, r2))
+
+
 def _smallest(first: int, ok) -> int:
     """The smallest integer n >= ``first`` with ``ok(n)`` (``ok`` is monotone)."""
     high = max(first, 2)
@@ -67,7 +83,7 @@ def development_continuous(
     if parameters < 1:
         raise ValueError(f"parameters must be at least 1; got {parameters}")
     p = parameters
-    n1 = _smallest(p + 2, lambda n: _expected_shrinkage(n, p, r2) >= shrinkage)
+    n1 = _smallest(_lowest_shrinkage(p, r2), lambda n: _expected_shrinkage(n, p, r2) >= shrinkage)
     n2 = math.ceil(1 + p * (1 - r2) / optimism - 1e-9)
     n3 = _smallest(p + 2, lambda n: _sd_ratio(n - p - 1) <= mmoe)
     out = [

@@ -9,6 +9,7 @@ in deployment the node's ``--node-config`` names its site and its local file.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -17,34 +18,50 @@ from flwr.clientapp import ClientApp
 
 from medadapt.errors import ConfigError, DataError, MedadaptError
 from medadapt.federated.config import FederatedRun
-from medadapt.federated.local import (
-    LocalTraining,
-    Trainable,
-    score_recalibrated,
-    score_site,
-    train_locally,
-)
-from medadapt.federated.sites import read_sites, trainable
+from medadapt.federated.local import LocalTraining, Trainable, score_site, train_locally
+from medadapt.federated.personal import Kept, keep_at_site, personalise, site_folder
+from medadapt.federated.sites import SiteData, read_sites, trainable
 from medadapt.federated.strategies import SITE_INDEX
 from medadapt.federated.wire import from_arrays, to_arrays
 
 SITE_ERROR = 1  # Error.code of a site's refusal (its reason is the one-line error)
-PERSONAL_EPOCHS = 10  # a site tunes the federated adapter this long to personalise it
 
 
 @dataclass
 class LocalSite:
-    """One node's site: its base, adapter model and samples (kept for the whole run)."""
+    """One node's site: its base, samples and split, and the adapter model it trains (kept
+    for the whole run); ``keep_in``: the folder its adapters are kept in, if any."""
 
     run: FederatedRun
     index: int
-    modality: Any
-    schema: Any
-    classes: list[str]
-    base_model: Any
+    data: SiteData
+    data_path: Path
     trained: Trainable
-    train: Any
-    test: Any
+    keep_in: Path | None
+
+    @property
+    def name(self) -> str:
+        return self.run.sites[self.index]
+
+    @property
+    def modality(self) -> Any:
+        return self.data.modality
+
+    @property
+    def schema(self) -> Any:
+        return self.data.base.schema
+
+    @property
+    def classes(self) -> list[str]:
+        return self.modality.classes(self.schema)
+
+    @cached_property
+    def train(self) -> Any:
+        return self.data.train(self.name)
+
+    @cached_property
+    def test(self) -> Any:
+        return self.data.test(self.name)
 
 
 _SITES: dict[tuple, LocalSite] = {}  # per process: one read per site and run
@@ -52,21 +69,22 @@ _SITES: dict[tuple, LocalSite] = {}  # per process: one read per site and run
 
 def local_site(run: FederatedRun | None, context: Context) -> LocalSite:
     """This node's site, read once per process (deployment: the run comes with the message's
-    run config, and the node names its site, its file and its copy of the base)."""
+    run config, and the node names its site, its file, its copy of the base and where it
+    keeps its adapters)."""
     run = run or FederatedRun.from_json(str(context.run_config["run"]))
     index, data = _which_site(run, context)
+    keep_in = None
     if "base" in context.node_config:
         run = replace(run, base_dir=Path(str(context.node_config["base"])), data=data)
+        keep_in = Path(str(context.node_config["out"])) if "out" in context.node_config else None
+    elif run.sites_out is not None:
+        keep_in = run.sites_out / site_folder(run.sites[index])
     key = (repr(run), index, str(data))
     if key not in _SITES:
-        site = run.sites[index]
-        read = read_sites(run, data, sites=[site])
+        read = read_sites(run, data, sites=[run.sites[index]])
         _check_same_base(run, read.base)
         trained = trainable(run, read.modality, read.base)
-        _SITES[key] = LocalSite(
-            run, index, read.modality, read.base.schema, read.modality.classes(read.base.schema),
-            read.base.model, trained, read.train(site), read.test(site),
-        )  # fmt: skip
+        _SITES[key] = LocalSite(run, index, read, data, trained, keep_in)
     return _SITES[key]
 
 
@@ -137,39 +155,36 @@ def _train(site: LocalSite, message: Message) -> Message:
 
 def _evaluate(site: LocalSite, message: Message) -> Message:
     """The received adapter on the site's held-out samples; in the final round also the base
-    alone and, when asked, the site's personalised adapter (with intervals)."""
+    alone and, when asked, the site's personalised adapter (with intervals), and the site
+    keeps its adapters where it was told to."""
     run, config = site.run, message.content["config"]
     site.trained.load(from_arrays(message.content["arrays"]))
     final = bool(config.get("final", 0))
     n_boot = run.n_boot if final else 0
     score = dict(classes=site.classes, n_boot=n_boot, seed=run.seed)
     metrics: dict[str, float] = {"num-examples": len(site.test), SITE_INDEX: site.index}
-    metrics.update(score_site(site.modality, site.trained.model, site.schema, site.test,
-                              adapter=site.trained.adapter, **score))  # fmt: skip
+    shared = _score(site, site.trained.adapter, **score)
+    metrics.update(shared)
     if final:
-        base = score_site(site.modality, site.base_model, site.schema, site.test, adapter=None,
-                          **score)  # fmt: skip
+        base = score_site(site.modality, site.data.base.model, site.schema, site.test,
+                          adapter=None, **score)  # fmt: skip
         metrics.update({f"base/{k}": v for k, v in base.items()})
+        personalised = personal = None
         if run.personalise != "none":
-            metrics.update({f"personal/{k}": v for k, v in _personalised(site, score).items()})
+            personalised = personalise(run, site.modality, site.schema, site.trained,
+                                       site.train, site.index)  # fmt: skip
+            weights = site.trained.weights()
+            site.trained.load(personalised.weights)
+            personal = _score(site, site.trained.adapter, **score)
+            site.trained.load(weights)
+            metrics.update({f"personal/{k}": v for k, v in personal.items()})
+        if site.keep_in is not None and (personalised is not None or run.sites_out is None):
+            kept = Kept(site.name, site.data_path, shared, base, personal)
+            keep_at_site(site.keep_in, run, site.data, site.trained, kept, personalised,
+                         with_shared=run.sites_out is None)  # fmt: skip
     return Message(RecordDict({"metrics": MetricRecord(metrics)}), reply_to=message)
 
 
-def _personalised(site: LocalSite, score: dict[str, Any]) -> dict[str, float]:
-    """The federated adapter tuned at this site (its head only, or all of it: FedPer / local
-    fine-tuning), or recalibrated in the large on its training samples, scored on the same
-    held-out samples; the shared weights stay as received."""
-    run = site.run
-    if run.personalise == "recalibrate":
-        return score_recalibrated(site.modality, site.trained.model, site.schema, site.train,
-                                  site.test, adapter=site.trained.adapter, **score)  # fmt: skip
-    only = "head" if run.personalise == "head" else None
-    epochs = max(run.local_epochs, PERSONAL_EPOCHS)
-    how = LocalTraining(epochs=epochs, lr=run.lr, batch_size=run.batch_size, proximal_mu=0.0,
-                        seed=run.seed + site.index)  # fmt: skip
-    shared = site.trained.weights()
-    train_locally(site.modality, site.trained, site.schema, site.train, how, only=only)
-    result = score_site(site.modality, site.trained.model, site.schema, site.test,
-                        adapter=site.trained.adapter, **score)  # fmt: skip
-    site.trained.load(shared)
-    return result
+def _score(site: LocalSite, adapter: str | None, **score: Any) -> dict[str, float]:
+    return score_site(site.modality, site.trained.model, site.schema, site.test,
+                      adapter=adapter, **score)  # fmt: skip

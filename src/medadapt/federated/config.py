@@ -55,6 +55,8 @@ class FederatedRun:
     adapter_name: str = "federated"
     base_fingerprint: str | None = None  # deployment: every site's base must be the server's
     options: dict = field(default_factory=dict)  # the modality's options, by field name
+    sites_out: Path | None = None  # simulation: each site keeps its personalised adapter in
+    # sites_out/<site>/ (deployment: in the folder the site's client names)
 
     def check(self) -> FederatedRun:
         """Every value in range, by flag (before any work); returns self."""
@@ -92,7 +94,7 @@ class FederatedRun:
     @classmethod
     def from_json(cls, text: str) -> FederatedRun:
         values = json.loads(text)
-        for name in ("base_dir", "data"):
-            values[name] = None if values[name] is None else Path(values[name])
+        for name in ("base_dir", "data", "sites_out"):
+            values[name] = None if values.get(name) is None else Path(values[name])
         values["sites"] = tuple(values["sites"])
         return cls(**values)

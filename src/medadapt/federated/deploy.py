@@ -126,8 +126,13 @@ def superlink_command(host: str, port: int, certificates: Path | None, insecure:
 
 
 def supernode_command(server: str, site: str, data: Path, base: Path, *, port: int,
-                      root_certificates: Path | None, insecure: bool) -> list[str]:  # fmt: skip
+                      keep_in: Path | None, root_certificates: Path | None,
+                      insecure: bool) -> list[str]:  # fmt: skip
+    """The SuperNode of a hospital: its site, its file, its copy of the base and the folder
+    where it keeps its adapters travel as the node's config (never to the server)."""
     config = f"site={json.dumps(site)} data={json.dumps(str(data))} base={json.dumps(str(base))}"
+    if keep_in is not None:
+        config += f" out={json.dumps(str(keep_in))}"
     command = [_tool("flower-supernode"), "--superlink", server, "--port", str(port),
                "--node-config", config]  # fmt: skip
     if insecure:

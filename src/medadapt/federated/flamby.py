@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from medadapt.data import heart
-from medadapt.federated.config import FederatedRun
+from medadapt.federated.config import PERSONAL_LABELS, FederatedRun
 from medadapt.federated.job import COMPARED, federate_job
 from medadapt.modalities.bundle import BaseModel
 from medadapt.tables import train_base
@@ -134,19 +134,14 @@ def _mean_sd(entries: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-PERSONALISED = {
-    "head": "federated adapter, its own head at each centre",
-    "finetune": "federated adapter, fine-tuned at each centre",
-    "recalibrate": "federated adapter, recalibrated at each centre",
-}
-
-
 def column_labels(personalise: str) -> dict[str, str]:
     """What each compared model is called in the tables, for a run's ``personalise`` (no
     personalised column for ``none``)."""
-    labels = {"federated": "federated adapter (shared)", "personalised": PERSONALISED.get(
-        personalise), "local": "local-only adapter", "pooled": "pooled adapter (data shared)",
-        "base": "base alone"}  # fmt: skip
+    personal = PERSONAL_LABELS.get(personalise)
+    labels = {"federated": "federated adapter (shared)",
+              "personalised": personal and f"federated adapter, {personal} at each centre",
+              "local": "local-only adapter", "pooled": "pooled adapter (data shared)",
+              "base": "base alone"}  # fmt: skip
     return {k: v for k, v in labels.items() if v is not None}
 
 

@@ -5,12 +5,14 @@ references on the same splits (base alone, local-only and pooled adapters), and 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from medadapt.federated.config import FederatedRun
+from medadapt.federated.personal import PERSONAL_FOLDER, site_folder
 from medadapt.federated.references import reference_scores
 from medadapt.federated.results import COMPARED, save_result, summarise, write_results
 from medadapt.federated.sites import read_sites
@@ -24,6 +26,8 @@ def federate_job(run: FederatedRun, out: Path, *, progress=None) -> dict[str, An
 
     if progress:
         progress(f"{run.rounds} rounds of {run.strategy} over {len(run.sites)} sites (Flower)")
+    if run.personalise != "none":  # each site keeps its personalised adapter there
+        run = replace(run, sites_out=Path(out).resolve() / PERSONAL_FOLDER)
     start = time.perf_counter()
     outcome = simulate(run)
     seconds = time.perf_counter() - start
@@ -35,6 +39,11 @@ def federate_job(run: FederatedRun, out: Path, *, progress=None) -> dict[str, An
                         base_model=data.base.model)  # fmt: skip
     rows = [np.concatenate([s.train for s in data.sites.values()]),
             np.concatenate([s.test for s in data.sites.values()])]  # fmt: skip
+    results["kept"] = {
+        name: f"{PERSONAL_FOLDER}/{site_folder(name)}"
+        for name in taking_part
+        if run.sites_out and (run.sites_out / site_folder(name)).is_dir()
+    }
     save_result(run, data.modality, data.base, outcome, results, out,
                 split=(data.samples, *rows))  # fmt: skip
     write_results(results, out)

@@ -11,7 +11,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from medadapt.evaluate.recalibration import fit_in_the_large
 from medadapt.modalities.base import Modality, Samples
 from medadapt.train.fitting import predict, training_config
 from medadapt.train.loop import fit, task_loss
@@ -117,31 +116,6 @@ def score_site(
     only, ready for a MetricRecord."""
     scores = predict(modality, model, schema, samples, adapter=adapter)
     return site_metrics(modality, schema, samples, scores, classes=classes, n_boot=n_boot,
-                        seed=seed)  # fmt: skip
-
-
-def score_recalibrated(
-    modality: Modality,
-    model: torch.nn.Module,
-    schema: Any,
-    train: Samples,
-    test: Samples,
-    *,
-    adapter: str | None,
-    classes: list[str],
-    n_boot: int,
-    seed: int,
-) -> dict[str, float]:
-    """The adapter recalibrated in the large on the site's training samples (its predictions
-    shifted to the outcome rate observed there; :mod:`medadapt.evaluate.recalibration`),
-    scored on its held-out samples."""
-    task = "regression" if modality.task(schema) == "regression" else "classes"
-    fitted = predict(modality, model, schema, train, adapter=adapter)
-    if task == "classes" and np.ndim(fitted) == 1:
-        task = "binary"
-    shift = fit_in_the_large(fitted, train.labels, task)
-    scores = shift.apply(predict(modality, model, schema, test, adapter=adapter))
-    return site_metrics(modality, schema, test, scores, classes=classes, n_boot=n_boot,
                         seed=seed)  # fmt: skip
 
 

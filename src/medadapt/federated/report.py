@@ -53,7 +53,8 @@ def federated_report(results: dict[str, Any]) -> Report:
         subtitle=f"{config['strategy']}, {config['rounds']} rounds of {config['local_epochs']} "
         f"local epoch(s); only adapter weights, counts and metrics left the sites",
     )
-    report.summary(verdict_lines(results) + summary_lines(results) + [legend(config)])
+    report.summary(verdict_lines(results) + summary_lines(results) + [legend(config)]
+                   + kept_lines(results))  # fmt: skip
     if results["failures"]:
         report.warnings(failure_lines(results["failures"], config["rounds"]))
     for metric in SHOWN:
@@ -65,6 +66,17 @@ def federated_report(results: dict[str, Any]) -> Report:
                   "each round (no intervals: the final round's are in the tables).")  # fmt: skip
     report.section("What crossed the network", bytes_text(results["bytes"]))
     return report
+
+
+def kept_lines(results: dict[str, Any]) -> list[str]:
+    """Where each site's personalised adapter was saved (a simulation's folder)."""
+    kept = results.get("kept") or {}
+    if not kept:
+        return []
+    how = PERSONAL_LABELS.get(results["config"]["personalise"], "personalised")
+    where = "; ".join(f"{site}: {folder}/" for site, folder in kept.items())
+    return [f"Each site's {how} adapter is saved beside this report ({where}); use it with "
+            "--adapter like any adapter, at that site."]  # fmt: skip
 
 
 def failure_lines(failures: list[dict[str, Any]], rounds: int) -> list[str]:

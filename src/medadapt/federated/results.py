@@ -13,17 +13,17 @@ import numpy as np
 
 from medadapt.federated.config import FederatedRun
 from medadapt.federated.local import ROUND_METRICS
+from medadapt.federated.records import adapter_record, federated_card
 from medadapt.federated.server import FederatedOutcome
 from medadapt.federated.sites import trainable
 from medadapt.federated.wire import full_model_bytes
-from medadapt.fileio import atomic_write_bytes, destination_of
+from medadapt.fileio import atomic_write_bytes
 from medadapt.modalities.base import modality_of
 from medadapt.modalities.bundle import BaseModel
-from medadapt.results import AdapterRecord
+from medadapt.workflows.adapt import SPLIT_FILE
 
 RESULTS = "federated.json"
 OUTCOME = "outcome.json"  # a deployment's server: "ok", or the error that stopped it
-SPLIT_FILE = "split.json"
 COMPARED = ("federated", "personalised", "base", "local", "pooled")
 
 
@@ -150,34 +150,20 @@ def save_result(run: FederatedRun, modality, base, outcome: FederatedOutcome,
         )  # fmt: skip
     n_train = sum(s["n_train"] for s in results["sites"].values())
     n_test = sum(s["n_test"] for s in results["sites"].values())
-    record = AdapterRecord(
-        kind=modality.kind, task=modality.task(base.schema),
-        label=getattr(base.schema, "label", None), classes=modality.classes(base.schema),
-        method=run.method, split=summary, intended_use=modality.intended_use,
-        metrics={k: v for k, v in results["average"]["federated"].items() if v is not None},
+    record = adapter_record(
+        run, modality, base, trained, split=summary, metrics=results["average"]["federated"],
         data_summary={"n_train": n_train, "n_test": n_test,
                       "sites": {n: {"n_train": s["n_train"], "n_test": s["n_test"]}
                                 for n, s in results["sites"].items()}},
-        base_model={"path": str(destination_of(Path(run.base_dir).resolve())),
-                    "training_groups": base.training.get("groups")},
-        trainable_params=trained.model.count_parameters(run.adapter_name),
-        extra={"federated": _card(run)},
     )  # fmt: skip
     trained.model.save_adapter(run.adapter_name, out, metadata=record.to_json())
     if raw is not None:
         atomic_write_bytes(out / SPLIT_FILE, raw)
 
 
-def _card(run: FederatedRun) -> dict[str, Any]:
-    """What a federated model says of its training (never the sites' data)."""
-    return {"sites": list(run.sites), "rounds": run.rounds, "strategy": run.strategy,
-            "local_epochs": run.local_epochs, "personalise": run.personalise,
-            "differential_privacy": run.private}  # fmt: skip
-
-
 def _save_base(run: FederatedRun, modality, base, model, results, out: Path) -> None:
     groups = {name: site["n_train"] for name, site in results["sites"].items()}
-    training = {"groups": groups, "federated": _card(run)}
+    training = {"groups": groups, "federated": federated_card(run)}
     BaseModel(model=model, kind=modality.kind, architecture=modality.architecture(model),
               schema=base.schema, training=training).save(out)  # fmt: skip
 

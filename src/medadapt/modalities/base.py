@@ -143,6 +143,18 @@ class Modality(ABC):
         """The task whose loss trains the model (by default the schema's)."""
         return self.task(schema)
 
+    def logit_offset(self, schema: Any, scale: str, offset: np.ndarray) -> np.ndarray:
+        """What to add to the head's bias so that the model's scores move by ``offset`` on
+        ``scale`` (a recalibration in the large: "binary", the logit of P(positive);
+        "classes", each class's log-probability; "regression", the value)."""
+        outputs = self.loss_task(schema)  # binary: one logit (sigmoid); multiclass: softmax
+        if (scale, outputs) in (("binary", "binary"), ("classes", "multiclass")):
+            return np.atleast_1d(np.asarray(offset, dtype=float))
+        raise ConfigError(
+            f"recalibrating a {self.kind} model's {scale} scores is not supported: choose "
+            "another --personalise"
+        )
+
     def classes(self, schema: Any) -> list[str]:
         return list(getattr(schema, "classes", []))
 

@@ -264,9 +264,9 @@ def _provenance_section(
     ]
     if base:
         lines.append(f"| base model | {_cell(base)} |")
-    federated = AdapterRecord.from_json(manifest.get("metadata")).extra.get("federated")
-    if isinstance(federated, dict):
-        lines.append(f"| {_federated_cell(federated)} |")
+    extra = AdapterRecord.from_json(manifest.get("metadata")).extra
+    if isinstance(extra.get("federated"), dict):
+        lines.append(f"| {_federated_cell(extra['federated'], extra.get('personalised'))} |")
     if origin:
         lines.append(
             f"| imported from | {origin.get('name')}@{origin.get('version')} of registry "
@@ -275,13 +275,18 @@ def _provenance_section(
     return lines
 
 
-def _federated_cell(federated: dict[str, Any]) -> str:
-    """``federated | sites A, B, C; 10 rounds of fedavg`` (never the sites' data)."""
+def _federated_cell(federated: dict[str, Any], personalised: Any = None) -> str:
+    """``federated | sites A, B, C; 10 rounds of fedavg`` (never the sites' data); a site's
+    personalised adapter says which site and how."""
     sites = ", ".join(map(str, federated.get("sites", [])))
     text = (f"federated | sites {_cell(sites)}; {federated.get('rounds', '?')} rounds of "
             f"{_cell(federated.get('strategy', '?'))}")  # fmt: skip
     if federated.get("differential_privacy"):
         text += "; differential privacy"
-    if federated.get("personalise") not in (None, "none"):
+    if isinstance(personalised, dict):
+        text += f"; personalised at {_cell(personalised.get('site', '?'))}"
+        if personalised.get("meaning"):
+            text += f": {_cell(personalised['meaning'])}"
+    elif federated.get("personalise") not in (None, "none"):
         text += f"; personalised at each site ({_cell(federated['personalise'])})"
     return text

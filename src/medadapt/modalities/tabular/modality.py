@@ -208,6 +208,11 @@ class TabularModality(Modality):
             return torch.softmax(logits, dim=1).numpy()
         return (logits[:, 0] * schema.label_std + schema.label_mean).numpy()
 
+    def logit_offset(self, schema: TableSchema, scale: str, offset) -> np.ndarray:
+        if scale == "regression":  # the head predicts the standardised value
+            return np.atleast_1d(np.asarray(offset, dtype=float)) / schema.label_std
+        return super().logit_offset(schema, scale, offset)
+
     def strata(self, samples: TableSamples) -> np.ndarray:
         if samples.schema.task == "regression":
             return np.zeros(len(samples))

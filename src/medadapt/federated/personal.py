@@ -1,0 +1,134 @@
+"""A site's personalised adapter (FedPer / FedRep style, or recalibration in the large) and
+what the site keeps after the rounds, in its own folder, never sent: the federated adapter as
+it arrived and its personalised one, saved as ordinary adapters that ``predict``,
+``evaluate``, ``serve`` and the registry take.
+
+Recalibration is folded into the adapter's own head: its bias moves by the shift (every
+adapter carries its own copy of the head), so the saved adapter's predictions are exactly the
+recalibrated ones, with no step outside the model to forget.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from medadapt.errors import ConfigError
+from medadapt.evaluate.recalibration import fit_in_the_large
+from medadapt.federated.config import PERSONAL_MEANINGS, FederatedRun
+from medadapt.federated.local import LocalTraining, Trainable, train_locally
+from medadapt.federated.records import adapter_record
+from medadapt.federated.sites import SiteData
+from medadapt.fileio import atomic_write_bytes, staged_directory
+from medadapt.modalities.base import Modality, Samples
+from medadapt.train.fitting import predict
+from medadapt.workflows.adapt import SPLIT_FILE
+
+PERSONAL_EPOCHS = 10  # a site tunes the federated adapter this long to personalise it
+SHARED_FOLDER = "federated"  # a deployed site's copy of the shared adapter, in its --out
+PERSONAL_FOLDER = "personalised"
+
+
+@dataclass(frozen=True)
+class Personalised:
+    """A site's personalised adapter weights and what its card says of them."""
+
+    weights: dict[str, torch.Tensor]
+    details: dict[str, Any]
+
+
+def personalise(run: FederatedRun, modality: Modality, schema: Any, trained: Trainable,
+                train: Samples, index: int) -> Personalised:  # fmt: skip
+    """``trained``'s adapter (the shared one, as received) personalised on the site's
+    training samples as ``run.personalise`` says; ``trained`` is left as it was."""
+    shared = trained.weights()
+    if run.personalise == "recalibrate":
+        fitted = predict(modality, trained.model, schema, train, adapter=trained.adapter)
+        scale = "regression" if modality.task(schema) == "regression" else (
+            "binary" if np.ndim(fitted) == 1 else "classes")  # fmt: skip
+        shift = fit_in_the_large(fitted, train.labels, scale)
+        offset = modality.logit_offset(schema, scale, shift.offset)
+        head = modality.heads(trained.model)[0]
+        weights = fold_into_head(shared, head, offset)
+        details = {"how": "recalibrate", "scale": scale,
+                   "shift": np.atleast_1d(shift.offset).round(6).tolist()}  # fmt: skip
+        return Personalised(weights, details)
+    epochs = max(run.local_epochs, PERSONAL_EPOCHS)
+    how = LocalTraining(epochs=epochs, lr=run.lr, batch_size=run.batch_size, proximal_mu=0.0,
+                        seed=run.seed + index)  # fmt: skip
+    only = "head" if run.personalise == "head" else None
+    weights, _loss = train_locally(modality, trained, schema, train, how, only=only)
+    trained.load(shared)
+    return Personalised(weights, {"how": run.personalise, "epochs": epochs})
+
+
+def fold_into_head(weights: dict[str, torch.Tensor], head: str,
+                   offset: np.ndarray) -> dict[str, torch.Tensor]:  # fmt: skip
+    """``weights`` with ``offset`` added to the bias of the adapter's copy of ``head``."""
+    key = f"{head}.bias"
+    if key not in weights:
+        raise ConfigError(
+            f"the adapter's head {head!r} has no bias to recalibrate: choose another --personalise"
+        )
+    bias = weights[key]
+    if bias.shape != (len(offset),):
+        raise ConfigError(
+            f"the adapter's head {head!r} has {bias.numel()} outputs, the recalibration "
+            f"{len(offset)}: choose another --personalise"
+        )
+    return {**weights, key: bias + torch.as_tensor(offset, dtype=bias.dtype)}
+
+
+def site_folder(site: str) -> str:
+    """A site's folder name (``VA Long Beach`` -> ``VA_Long_Beach``)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", site).strip("._") or "site"
+
+
+@dataclass(frozen=True)
+class Kept:
+    """What a site's final round scored, to be kept with the adapters."""
+
+    site: str
+    data: Path
+    shared: dict[str, float]
+    base: dict[str, float]
+    personal: dict[str, float] | None = None
+
+
+def keep_at_site(folder: Path, run: FederatedRun, data: SiteData, trained: Trainable,
+                 kept: Kept, personalised: Personalised | None, *,
+                 with_shared: bool) -> None:  # fmt: skip
+    """Save the site's adapters in ``folder`` (created or replaced whole), each with the
+    site's split: the shared one as received in ``federated/`` and the personalised one in
+    ``personalised/``; without ``with_shared`` (a simulation's server saved the shared one)
+    ``folder`` is the personalised adapter."""
+    site = data.sites[kept.site]
+    summary, _record, raw = data.modality.adapter_split(
+        kept.data, data.samples, site.train, site.test, seed=run.seed,
+        test_fraction=run.test_fraction, group_column=run.group_column,
+        group=kept.site if run.group_column else None,
+    )  # fmt: skip
+    counts = {"n_train": len(site.train), "n_test": len(site.test), "site": kept.site}
+    shared = trained.weights()
+    wanted = []
+    if with_shared:
+        wanted.append((SHARED_FOLDER, shared, kept.shared, {}))
+    if personalised is not None:
+        meaning = PERSONAL_MEANINGS[run.personalise]
+        extra = {"personalised": {"site": kept.site, "meaning": meaning, **personalised.details}}
+        where = PERSONAL_FOLDER if with_shared else "."  # alone: the folder is the adapter
+        wanted.append((where, personalised.weights, kept.personal, extra))
+    with staged_directory(folder) as staged:
+        for name, weights, metrics, extra in wanted:
+            trained.load(weights)
+            record = adapter_record(run, data.modality, data.base, trained, split=summary,
+                                    metrics=metrics, base_metrics=kept.base,
+                                    data_summary=counts, extra=extra)  # fmt: skip
+            trained.model.save_adapter(trained.adapter, staged / name, metadata=record.to_json())
+            atomic_write_bytes(staged / name / SPLIT_FILE, raw)
+    trained.load(shared)

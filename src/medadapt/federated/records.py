@@ -1,0 +1,55 @@
+"""What a federated adapter records, wherever it is saved (the server's shared adapter, or a
+site's own copy and its personalised one): the usual adapter record, and a card saying it was
+federated (sites, rounds, strategy), never the sites' data."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from medadapt.federated.config import FederatedRun
+from medadapt.federated.local import Trainable
+from medadapt.fileio import destination_of
+from medadapt.modalities.base import Modality
+from medadapt.modalities.bundle import BaseModel
+from medadapt.results import AdapterRecord
+
+
+def federated_card(run: FederatedRun) -> dict[str, Any]:
+    """What a federated model says of its training (never the sites' data)."""
+    return {"sites": list(run.sites), "rounds": run.rounds, "strategy": run.strategy,
+            "local_epochs": run.local_epochs, "personalise": run.personalise,
+            "differential_privacy": run.private}  # fmt: skip
+
+
+def adapter_record(
+    run: FederatedRun,
+    modality: Modality,
+    base: BaseModel,
+    trained: Trainable,
+    *,
+    split: dict[str, Any],
+    metrics: dict[str, Any],
+    data_summary: dict[str, Any],
+    base_metrics: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> AdapterRecord:
+    """The record saved with a federated adapter (``metrics``: the figures it is known by;
+    NaN and None left out)."""
+    return AdapterRecord(
+        kind=modality.kind, task=modality.task(base.schema),
+        label=getattr(base.schema, "label", None), classes=modality.classes(base.schema),
+        method=run.method, split=split, intended_use=modality.intended_use,
+        metrics=_defined(metrics), base_metrics=_defined(base_metrics) or None,
+        data_summary=data_summary,
+        base_model={"path": str(destination_of(Path(run.base_dir).resolve())),
+                    "training_groups": base.training.get("groups")},
+        trainable_params=trained.model.count_parameters(trained.adapter),
+        extra={"federated": federated_card(run), **(extra or {})},
+    )  # fmt: skip
+
+
+def _defined(metrics: dict[str, Any] | None) -> dict[str, Any]:
+    return {k: v for k, v in (metrics or {}).items()
+            if v is not None and not (isinstance(v, float) and math.isnan(v))}  # fmt: skip
