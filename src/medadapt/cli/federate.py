@@ -366,10 +366,12 @@ build_command(
     """Join a federation from a hospital: a Flower SuperNode for this site.
 
     The site's table and its copy of the base stay here; the server's adapter arrives, is
-    trained on this site's rows, and only its weights, counts and metrics go back.
+    trained on this site's rows, and only its weights, counts and metrics go back. With
+    --out, the site keeps the final federated adapter and, when the server asks for
+    --personalise, its own personalised one, for predict and evaluate here.
 
     Example: medadapt federate client --server fl.example.org:9092 --site Hungary
-    --data hungary.csv --base base/ --root-certificates certs/ca.crt
+    --data hungary.csv --base base/ --root-certificates certs/ca.crt --out kept
     """,
     name="client",
 )  # fmt: skip
