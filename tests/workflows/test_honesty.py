@@ -175,3 +175,34 @@ def test_a_resaved_training_file_is_recognised_by_content(base_and_adapter, hear
     assert (recognised["n"], recognised["auroc"]) == (held_out["n"], held_out["auroc"])
     split = (root / "va" / "split.json").read_text()
     assert "Cleveland" not in split and "typical angina" not in split  # hashes, not values
+
+
+@pytest.mark.parametrize("copy", ["float32 parquet", "rounding noise"])
+def test_a_training_row_stored_with_other_precision_is_still_recognised(
+    base_and_adapter, heart_files, tmp_path, copy
+):
+    """A Parquet export with float32 columns (2.3 becomes 2.29999995) or values off in their
+    ninth significant digit are the same patients: numbers are compared at 6 significant
+    digits."""
+    root = base_and_adapter
+    _, clean, _ = heart_files
+    frame = pd.read_csv(clean)
+    if copy == "float32 parquet":
+        changed = tmp_path / "copy.parquet"
+        numeric = frame.select_dtypes("number").columns
+        frame.astype({c: "float32" for c in numeric}).to_parquet(changed)
+        assert (frame.astype({c: "float32" for c in numeric})["oldpeak"].astype(float)
+                != frame["oldpeak"]).any()  # fmt: skip
+    else:
+        changed = tmp_path / "copy.csv"
+        noisy = frame.assign(oldpeak=frame["oldpeak"] * (1 + 1e-9), chol=frame["chol"] * (1 - 1e-9))
+        noisy.to_csv(changed, index=False)
+    out = tmp_path / "copy.json"
+    result = run_cli(
+        "evaluate", "--base", str(root / "base"), "--adapter", str(root / "va"),
+        "--data", str(changed), "--group-column", "dataset", "--group", VA, "--json", str(out),
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    recognised = json.loads(out.read_text())
+    assert recognised["n_excluded_trained"] == {"adapter": 140}
+    assert recognised["n"] == 60

@@ -4,8 +4,11 @@ A training file re-saved by a spreadsheet (CRLF line endings, columns reordered,
 added) has another checksum, so row positions recorded against the old file no longer apply.
 Each training row is therefore also recorded as a keyed hash of its normalised values: the
 model's feature columns and the label, by name, so column order and extra columns do not
-matter; numbers as numbers (``1``, ``1.0`` and ``1.00`` agree), categories as text, missing as
-missing. Only hashes are stored (never values), keyed by a random salt kept beside them, so
+matter; numbers as numbers, to 6 significant digits (``1``, ``1.0`` and ``1.00`` agree, and so
+do ``2.3`` and its float32 copy ``2.29999995`` a Parquet file or a spreadsheet may store);
+categories as text, missing as missing. Records written before the rounding (no ``digits``)
+are read with their 12 digits. Only hashes are stored (never values), keyed by a random salt
+kept beside them, so
 they cannot be matched against another model's hashes. Two patients with identical values are
 one row to this record: a test row identical to a training row is not a fresh patient either.
 
@@ -32,6 +35,8 @@ from medadapt.data.schema import TableSchema, is_missing, level
 
 _MISSING = "\x00"
 _SEPARATOR = "\x1f"
+DIGITS = 6  # float32 keeps about 7: a value stored as float32 hashes like the original
+_OLD_DIGITS = 12  # records written before ``digits`` was recorded
 
 
 def new_salt() -> str:
@@ -45,6 +50,7 @@ class RowHasher:
     numeric: Sequence[str]
     categorical: Sequence[str]
     salt: str
+    digits: int = DIGITS  # significant digits numbers are compared at
 
     @classmethod
     def for_schema(cls, schema: TableSchema, salt: str | None = None) -> RowHasher:
@@ -64,7 +70,7 @@ class RowHasher:
 
     def hashes(self, frame: pd.DataFrame) -> np.ndarray:
         """One 16-hex-digit hash per row of ``frame``. Shape: (N,) of ``str``."""
-        texts = {c: self._texts(frame[c], c in self.numeric) for c in self.columns}
+        texts = {c: self._texts(frame[c], c in self.numeric, self.digits) for c in self.columns}
         key = bytes.fromhex(self.salt)
         out = []
         for i in range(len(frame)):
@@ -73,10 +79,10 @@ class RowHasher:
         return np.array(out, dtype=object).astype(str)
 
     @staticmethod
-    def _texts(series: pd.Series, numeric: bool) -> list[str]:
+    def _texts(series: pd.Series, numeric: bool, digits: int) -> list[str]:
         if numeric:
             values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
-            return [_MISSING if not np.isfinite(v) else f"{v:.12g}" for v in values]
+            return [_MISSING if not np.isfinite(v) else f"{v + 0.0:.{digits}g}" for v in values]
         return [_MISSING if is_missing(v) else level(v) for v in series.tolist()]
 
     def record(self, frame: pd.DataFrame) -> dict[str, Any]:
@@ -85,14 +91,14 @@ class RowHasher:
             "salt": self.salt,
             "numeric": list(self.numeric),
             "categorical": list(self.categorical),
+            "digits": self.digits,
             "hashes": sorted(set(self.hashes(frame).tolist())),
         }
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> RowHasher:
-        return cls(
-            numeric=record["numeric"], categorical=record["categorical"], salt=record["salt"]
-        )
+        return cls(numeric=record["numeric"], categorical=record["categorical"],
+                   salt=record["salt"], digits=int(record.get("digits", _OLD_DIGITS)))  # fmt: skip
 
 
 def trained_mask(frame: pd.DataFrame, record: dict[str, Any] | None) -> np.ndarray:
