@@ -51,6 +51,49 @@ def test_check_data_prints_the_criteria_and_writes_them(base, tmp_path):
     assert all(c["supported"] == (c["n"] <= 60) for c in by_name.values())
 
 
+def test_at_the_bases_own_site_check_data_splits_and_scores_as_adapt_does(base, tmp_path):
+    """At Cleveland, where the base trained on most rows: the counts are adapt's (tests only
+    from rows the base never saw), the base's AUROC at the site is measured on those rows
+    only (scikit-learn's on them), and adapt's sample-size line gives the same numbers."""
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
+    from medadapt.modalities.base import modality_of
+    from medadapt.modalities.bundle import BaseModel
+    from medadapt.train.fitting import predict
+    from medadapt.workflows.adapt import adapt_job
+
+    out = tmp_path / "cleveland.json"
+    result = run_cli("check-data", "--data", bundled_path(), "--base", base, "--group-column",
+                     "dataset", "--group", "Cleveland", "--json", out)  # fmt: skip
+    assert result.code == 0, result.stderr
+    figures = json.loads(out.read_text())
+    adapted = adapt_job(base_dir=base, data=bundled_path(), out=tmp_path / "adapter",
+                        group_column="dataset", group="Cleveland", method="lora",
+                        n_boot=10)  # fmt: skip
+    summary = adapted["data_summary"]
+    assert figures["n_base_trained"] == summary["n_seen_training"] > 0
+    assert (figures["n_train"], figures["n_test"]) == (summary["n_train"], summary["n_test"])
+    said = " ".join(result.stdout.split())
+    assert (f"the base model trained on {figures['n_base_trained']} of them, so tests come only "
+            "from the others;") in said  # fmt: skip
+    loaded = BaseModel.load(base)
+    modality = modality_of(loaded.kind)
+    samples = modality.read_for_model(bundled_path(), loaded, modality.options(),
+                                      group_column="dataset")  # fmt: skip
+    split = json.loads((base / "model.json").read_text())["training"]["split"]
+    unseen = np.flatnonzero((np.asarray(samples.groups) == "Cleveland")
+                            & ~samples.frame.index.isin(split["train_positions"]))  # fmt: skip
+    assert len(unseen) == figures["n"] - figures["n_base_trained"]
+    scores = predict(modality, loaded.model, loaded.schema, samples.subset(unseen))
+    expected = roc_auc_score(samples.labels[unseen], scores)
+    assert figures["auroc_at_site"] == pytest.approx(expected, abs=1e-9)
+    assert f"on {len(unseen)} samples it never saw" in figures["r2_source"]
+    lora = summary["sample_size"]
+    assert lora["auroc_at_site"] == pytest.approx(expected, abs=1e-4)
+    assert lora["n_needed"] == figures["development"]["lora"]["n"]
+
+
 def test_check_data_refuses_an_unknown_group_in_one_line(base):
     result = run_cli("check-data", "--data", bundled_path(), "--base", base, "--group-column",
                      "dataset", "--group", "Mars")  # fmt: skip

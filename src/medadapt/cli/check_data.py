@@ -8,7 +8,7 @@ from typing import Any
 
 from medadapt import checks
 from medadapt.cli import inputs
-from medadapt.cli.common import print_table, stdout, write_outputs
+from medadapt.cli.common import print_table, stdout, warn, write_outputs
 from medadapt.cli.main import app
 from medadapt.cli.options import Shared, build_command
 from medadapt.cli.verbs import DATA, GROUP_COLUMN, _dumps
@@ -63,11 +63,17 @@ LEGEND = {
 def _print(result: dict[str, Any], values: dict[str, Any]) -> None:
     where = f"{values['group_column']} = {values['group']}" if values["group"] else "--data"
     noun = result["noun"]
+    seen = result["n_base_trained"]
+    trained = (f"the base model trained on {seen} of them, so tests come only from the others; "
+               if seen else "")  # fmt: skip
     stdout.print(
-        f"{result['n']} {noun} of {where} ({result['outcome']}): {result['n_train']} to adapt "
-        f"on, {result['n_test']} to test it (--test-fraction {values['test_fraction']:g}); "
-        f"anticipated {result['r2_label']} {result['r2']:.3f}, {result['r2_source']}"
+        f"{result['n']} {noun} of {where} ({result['outcome']}): {trained}{result['n_train']} "
+        f"to adapt on, {result['n_test']} to test it, as adapt would split them "
+        f"(--test-fraction {values['test_fraction']:g}); anticipated {result['r2_label']} "
+        f"{result['r2']:.3f}, {result['r2_source']}"
     )
+    if result["no_test"]:
+        warn(result["no_test"])
     names = [c["name"] for c in next(iter(result["development"].values()))["criteria"]]
     rows = []
     for strategy, entry in result["development"].items():

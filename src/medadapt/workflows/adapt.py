@@ -97,7 +97,7 @@ def adapt_job(
     notes = _warnings(modality, picked.train, picked.n_seen, len(picked.chosen), group)
     warnings = notes + warnings + modality.sample_notes(base.schema, picked.train)
     sample_size = adapter_sample_size(modality, base, result.trainable_params, picked.train,
-                                      picked.test)  # fmt: skip
+                                      picked.test, picked.unseen)  # fmt: skip
     adapter_record = _adapter_record(
         modality, base, base_dir, result, picked, options, method=method, group=group,
         train_fraction=train_fraction, evaluation=evaluation, base_scores=base_scores,

@@ -34,6 +34,12 @@ class GroupSamples:
     where: str
 
     @property
+    def unseen(self) -> Samples:
+        """The training and test samples the base model never trained on."""
+        both = np.concatenate([self.used, self.test_idx])
+        return self.samples.subset(both[~self.seen[both]])
+
+    @property
     def n_seen(self) -> int:
         """How many of the group's samples trained the base model."""
         return int(self.seen[self.chosen].sum())

@@ -24,12 +24,13 @@ import numpy as np
 
 from medadapt.adapters import AdapterModel, without_adapters
 from medadapt.adapters.methods import default_config
+from medadapt.errors import DataError
 from medadapt.evaluate.samplesize import binding, validation
 from medadapt.modalities.base import modality_of
 from medadapt.modalities.bundle import BaseModel
 from medadapt.train.fitting import predict
 from medadapt.workflows.sample_size_outcomes import Outcome, outcome_of
-from medadapt.workflows.splitting import select
+from medadapt.workflows.splitting import adapter_split, select
 
 STRATEGIES = {"head_only": "head", "lora": "lora", "bottleneck": "bottleneck",
               "full_finetune": None}  # fmt: skip
@@ -71,23 +72,48 @@ def check_sample_size(
     options = options if options is not None else modality.options()
     samples = modality.read_for_model(data, base, options, group_column=group_column)
     chosen = select(samples, group_column, [group] if group else None, what="--group")
-    target = samples.subset(chosen)
-    n, n_test = len(target), round(test_fraction * len(target))
-    risk = _scores(modality, base, target)
-    labels = np.asarray(target.labels)
-    outcome = outcome_of(modality.task(base.schema), labels, (labels, risk),
+    split = _as_adapt_would(modality, base, base_dir, data, samples, chosen, group_column,
+                            group, test_fraction)  # fmt: skip
+    unseen = samples.subset(split["unseen"])  # the base is scored only where it never trained
+    risk = _scores(modality, base, unseen) if len(unseen) else None
+    labels = np.asarray(samples.subset(chosen).labels)
+    scored = None if risk is None else (np.asarray(unseen.labels), risk)
+    outcome = outcome_of(modality.task(base.schema), labels, scored,
                          base.training.get("test_metrics"))  # fmt: skip
     if isinstance(outcome, str):
         return {"applies": False, "why": outcome}
     params = strategy_parameters(modality, base)
+    n_train, n_test = split["n_train"], split["n_test"]
     return {
         "applies": True, "source": source_of(outcome.task),
         "noun": NOUNS.get(modality.noun, modality.noun),
-        "unit_note": UNIT_NOTE.get(modality.noun), "n": n, "n_train": n - n_test,
-        "n_test": n_test, **outcome.to_dict(),
-        "development": _development(params, outcome, n - n_test),
+        "unit_note": UNIT_NOTE.get(modality.noun), "n": len(chosen), "n_train": n_train,
+        "n_test": n_test, "n_base_trained": split["n_seen"], "no_test": split["why"],
+        **outcome.to_dict(), "development": _development(params, outcome, n_train),
         "validation": _validation(base, outcome, risk, n_test),
     }  # fmt: skip
+
+
+def _as_adapt_would(modality: Any, base: BaseModel, base_dir: Path, data: Path, samples: Any,
+                    chosen: np.ndarray, group_column: str | None, group: str | None,
+                    test_fraction: float) -> dict[str, Any]:  # fmt: skip
+    """How ``adapt`` (seed 0) would use the chosen samples: how many train and test the
+    adapter (test samples only of patients the base never saw), how many the base trained
+    on, which it never saw, and why nothing can test it (None if something can)."""
+    base_split = modality.read_split(base_dir, base.training.get("split") or {}, data, "base",
+                                     samples)  # fmt: skip
+    seen = modality.in_split(data, samples, base_split, "train")
+    where = f"{group_column} = {group}" if group else str(data)
+    why = None
+    try:
+        train, test = adapter_split(modality, samples, chosen, seen, test_fraction=test_fraction,
+                                    seed=0, where=where)  # fmt: skip
+    except DataError as error:
+        train, test, why = chosen, chosen[:0], str(error)
+    if modality.base_test_stays_clean:  # as adapt: the base's test samples never train it
+        train = train[~modality.in_split(data, samples, base_split, "test")[train]]
+    return {"n_train": len(train), "n_test": len(test), "n_seen": int(seen[chosen].sum()),
+            "unseen": chosen[~seen[chosen]], "why": why}  # fmt: skip
 
 
 NOUNS = {"rows": "patients"}  # a table's rows are its patients
@@ -118,13 +144,15 @@ def _scores(modality: Any, base: BaseModel, samples: Any) -> np.ndarray:
     return np.asarray(modality.task_scores(base.schema, scores), dtype=float)
 
 
-def _validation(base: BaseModel, outcome: Outcome, risk: np.ndarray,
+def _validation(base: BaseModel, outcome: Outcome, risk: np.ndarray | None,
                 n_test: int) -> dict[str, Any]:  # fmt: skip
     """Riley et al. 2021's criteria (binary outcomes): the base's linear predictor on the
-    target's patients gives the LP distribution; the lower of its AUROC on the source and
-    here the anticipated C-statistic."""
+    target's patients it never saw gives the LP distribution; the lower of its AUROC on the
+    source and here the anticipated C-statistic."""
     if outcome.task != "binary":
         return {"criteria": [], "why": VALIDATION_NOT_COMPUTED}
+    if risk is None:
+        return {"criteria": [], "why": "the base model trained on every patient here"}
     labels_auroc = _lower_auroc(base, outcome)
     scores = np.clip(risk, 1e-6, 1 - 1e-6)
     lp = np.log(scores / (1 - scores))
@@ -152,16 +180,17 @@ def _lower_auroc(base: BaseModel, outcome: Outcome) -> float:
 
 
 def adapter_sample_size(modality: Any, base: BaseModel, parameters: int, train: Any,
-                        test: Any) -> dict[str, Any] | None:  # fmt: skip
+                        test: Any, unseen: Any) -> dict[str, Any] | None:  # fmt: skip
     """What ``adapt`` records and prints: the development criteria for this adapter read as
     a new model with its trainable ``parameters``, and (binary outcomes) whether its test
     samples support precise O/E, calibration slope and C-statistic; None when the criteria
-    do not apply (one class only, no test samples)."""
+    do not apply (one class only, no test samples). The base is scored on ``unseen`` (its
+    training and test samples the base never trained on), as ``check-data`` does."""
     if not parameters or len(test) == 0:
         return None
     labels = np.concatenate([np.asarray(train.labels), np.asarray(test.labels)])
-    risk = _scores(modality, base, test)
-    outcome = outcome_of(modality.task(base.schema), labels, (np.asarray(test.labels), risk),
+    risk = _scores(modality, base, unseen)
+    outcome = outcome_of(modality.task(base.schema), labels, (np.asarray(unseen.labels), risk),
                          base.training.get("test_metrics"))  # fmt: skip
     if isinstance(outcome, str):
         return None

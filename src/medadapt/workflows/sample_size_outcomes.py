@@ -93,7 +93,8 @@ def _binary(labels: np.ndarray, scored, source_auroc: float | None):
     if not 0 < prevalence < 1:
         return f"the {len(labels)} samples hold one class only"
     here = None if scored is None else _auroc(scored[0] == 1, scored[1])
-    known = [(a, w) for a, w in ((source_auroc, "on its source"), (here, "at this site"))
+    site = None if scored is None else f"at this site, on {len(scored[0])} samples it never saw"
+    known = [(a, w) for a, w in ((source_auroc, "on its source"), (here, site))
              if a is not None and 0.5 < a < 1]  # fmt: skip
     if known:
         auroc, where = min(known)
@@ -135,7 +136,8 @@ def _continuous(values: np.ndarray, scored, source_r2: float | None):
     here = None
     if scored is not None and len(scored[0]) > 1:
         here = _r2(np.asarray(scored[0], dtype=float), np.asarray(scored[1], dtype=float))
-    known = [(r, w) for r, w in ((source_r2, "on its source"), (here, "at this site"))
+    site = None if scored is None else f"at this site, on {len(scored[0])} samples it never saw"
+    known = [(r, w) for r, w in ((source_r2, "on its source"), (here, site))
              if r is not None and 0 < r < 1]  # fmt: skip
     if known:
         r2, where = min(known)
