@@ -159,3 +159,40 @@ def test_a_near_perfect_regression_is_too_good():
     assert reg["notes"]["too_good"].startswith("R² 1.000: too good to be true")
     honest = regression_metrics(target, target + rng.normal(scale=0.5, size=40), n_boot=50)
     assert "too_good" not in honest["notes"]
+
+
+def test_a_model_calling_every_patient_positive_is_named_not_praised():
+    y = np.array([1] * 30 + [0] * 10)
+    result = binary_metrics(y, np.full(40, 0.9), n_boot=50)
+    assert result["accuracy"] == 0.75
+    assert result["notes"]["one_class"] == (
+        "every patient is called positive at threshold 0.5: the accuracy (0.750) mostly "
+        "reflects how common that class is here (75%), not skill; judge the model by AUROC and "
+        "balanced accuracy, or choose another --threshold"
+    )
+    nearly = binary_metrics(y, np.r_[np.full(39, 0.9), 0.1], n_boot=50)  # 39 of 40 positive
+    assert nearly["notes"]["one_class"].startswith("98% of patients are called positive at")
+
+
+def test_accuracy_no_better_than_the_no_information_rate_says_so():
+    y = np.array([1] * 30 + [0] * 10)
+    p = np.r_[np.full(24, 0.9), np.full(6, 0.1), np.full(5, 0.9), np.full(5, 0.1)]
+    result = binary_metrics(y, p, n_boot=50)  # 29 of 40 right: below calling all positive
+    assert result["accuracy"] == pytest.approx(29 / 40)
+    assert result["notes"]["one_class"] == (
+        "accuracy 0.725 at threshold 0.5 is no better than calling every patient positive "
+        "(0.750, the no-information rate); judge the model by AUROC and balanced accuracy, or "
+        "choose another --threshold"
+    )
+    skilled = binary_metrics(y, np.r_[np.full(30, 0.9), np.full(10, 0.1)], n_boot=50)
+    assert "one_class" not in skilled["notes"]
+
+
+def test_multiclass_one_answer_for_everyone_is_named_by_class():
+    y = np.array([0] * 20 + [1] * 10 + [2] * 10)
+    proba = np.tile([0.6, 0.3, 0.1], (40, 1))
+    result = multiclass_metrics(y, proba, n_boot=50)
+    assert result["notes"]["one_class"] == (
+        "every patient is called class 0: the accuracy (0.500) mostly reflects how common that "
+        "class is here (50%), not skill; judge the model by AUROC and balanced accuracy"
+    )

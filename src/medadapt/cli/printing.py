@@ -10,7 +10,7 @@ from medadapt.evaluate.report.formatting import fmt, fmt_ci
 
 
 def print_metrics(title: str, metrics: dict[str, Any], task: str) -> None:
-    from medadapt.evaluate.metrics import METRIC_NAMES
+    from medadapt.evaluate.metrics import METRIC_NAMES, ONE_CLASS
 
     notes = metrics.get("notes", {})
     rows = [
@@ -22,8 +22,9 @@ def print_metrics(title: str, metrics: dict[str, Any], task: str) -> None:
         for name in METRIC_NAMES[task]
     ]
     print_table(title, ["metric", "value (95% CI)", "note"], rows)
-    if notes.get("too_good"):
-        warn(notes["too_good"])
+    for whole in ("too_good", ONE_CLASS):  # about the whole result, not one metric
+        if notes.get(whole):
+            warn(notes[whole])
 
 
 def print_subgroups(subgroups: dict[str, dict[str, Any]], task: str) -> None:

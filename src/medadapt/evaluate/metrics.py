@@ -64,6 +64,37 @@ def too_good_note(metrics: dict[str, Any]) -> str | None:
     )
 
 
+ONE_CLASS_SHARE = 0.95  # calling this share of patients one class is (nearly) one answer
+ONE_CLASS = "one_class"  # the note's key
+
+
+def one_class_note(y: np.ndarray, pred: np.ndarray, names: list[str],
+                   threshold: float | None = None) -> str | None:  # fmt: skip
+    """A warning when the accuracy says little: the model calls (nearly) every patient one
+    class although others are present, or its accuracy is no better than calling everyone
+    the commonest class (the no-information rate)."""
+    if len(pred) == 0 or len(np.unique(y)) < 2:
+        return None
+    judge = "judge the model by AUROC and balanced accuracy" + (
+        ", or choose another --threshold" if threshold is not None else "")  # fmt: skip
+    at = f" at threshold {threshold:g}" if threshold is not None else ""
+    accuracy = float(np.mean(pred == y))
+    called = np.bincount(pred, minlength=len(names))
+    top = int(called.argmax())
+    share = called[top] / len(pred)
+    if share >= ONE_CLASS_SHARE:
+        who = "every patient is" if share == 1 else f"{share:.0%} of patients are"
+        return (f"{who} called {names[top]}{at}: the accuracy ({accuracy:.3f}) mostly reflects "
+                f"how common that class is here ({np.mean(y == top):.0%}), not skill; "
+                f"{judge}")  # fmt: skip
+    common = int(np.bincount(y, minlength=len(names)).argmax())
+    rate = float(np.mean(y == common))
+    if accuracy <= rate:
+        return (f"accuracy {accuracy:.3f}{at} is no better than calling every patient "
+                f"{names[common]} ({rate:.3f}, the no-information rate); {judge}")  # fmt: skip
+    return None
+
+
 def _with_plausibility(out: dict[str, Any]) -> dict[str, Any]:
     note = too_good_note(out)
     if note:
@@ -171,6 +202,9 @@ def binary_metrics(
         put("specificity", None, None, _too_few(n_neg, "negatives", n, min_per_class))
     put("brier", skm.brier_score_loss(y, p), bs.weighted_mean(W, (p - y) ** 2))
     put("ece", expected_calibration_error(y, p), bs.weighted_ece(W, y.astype(float), p))
+    one_class = one_class_note(y, pred, ["negative", "positive"], threshold)
+    if one_class:
+        notes[ONE_CLASS] = one_class
     out["notes"] = notes
     return _with_plausibility(out)
 
@@ -222,6 +256,9 @@ def multiclass_metrics(
     confidence = proba.max(axis=1)
     out["ece"] = float(bs.weighted_ece(np.ones((1, n)), hit, confidence)[0])
     out["ece_ci"] = _interval(bs.weighted_ece(W, hit, confidence))
+    one_class = one_class_note(y, pred, [f"class {c}" for c in range(k)])
+    if one_class:
+        notes[ONE_CLASS] = one_class
     out["notes"] = notes
     return _with_plausibility(out)
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from medadapt.evaluate.metrics import ONE_CLASS
 from medadapt.evaluate.report import Report
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, natural_order
 from medadapt.evaluate.report.plots import calibration_figure, metric_bars, roc_figure
@@ -44,7 +45,7 @@ def unique_notes(notes: dict[str, str]) -> list[str]:
     for metric, note in notes.items():
         by_note.setdefault(note, []).append(METRIC_LABELS.get(metric, metric))
     return [
-        note if names in (["all"], [TOO_GOOD_KEY]) else f"{', '.join(names)}: {note}"
+        note if names in (["all"], [TOO_GOOD_KEY], [ONE_CLASS]) else f"{', '.join(names)}: {note}"
         for note, names in by_note.items()
     ]
 
@@ -53,8 +54,10 @@ TOO_GOOD_KEY = "too_good"
 
 
 def too_good_lines(*metrics: dict[str, Any] | None) -> list[str]:
-    """The "too good to be true" warnings of these results (each once), for a summary."""
-    notes = [(m or {}).get("notes", {}).get(TOO_GOOD_KEY) for m in metrics]
+    """The warnings about a whole result, for a summary (each once): "too good to be true",
+    and (nearly) every patient called one class."""
+    notes = [(m or {}).get("notes", {}).get(key) for key in (TOO_GOOD_KEY, ONE_CLASS)
+             for m in metrics]  # fmt: skip
     return [f"Warning: {note}." for note in dict.fromkeys(n for n in notes if n)]
 
 
