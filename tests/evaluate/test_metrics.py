@@ -196,3 +196,25 @@ def test_multiclass_one_answer_for_everyone_is_named_by_class():
         "every patient is called class 0: the accuracy (0.500) mostly reflects how common that "
         "class is here (50%), not skill; judge the model by AUROC and balanced accuracy"
     )
+
+
+def test_an_interval_the_bootstrap_cannot_spread_is_not_shown_as_certainty():
+    """35 patients, every positive found: sensitivity 1.000 (1.000-1.000) would read as
+    certainty; it gets the exact binomial interval instead. A perfectly separating score has
+    no bootstrap spread in AUROC: no interval, and a note."""
+    from scipy import stats
+
+    from medadapt.evaluate.metrics import EXACT, NO_SPREAD
+
+    y = np.array([1] * 30 + [0] * 5)
+    p = np.r_[np.full(30, 0.9), 0.2, 0.3, 0.95, 0.4, 0.1]
+    result = binary_metrics(y, p, n_boot=200)
+    assert result["sensitivity"] == 1.0
+    exact = stats.binomtest(30, 30).proportion_ci(method="exact")
+    assert result["sensitivity_ci"] == pytest.approx([exact.low, 1.0])
+    assert result["sensitivity_ci"][0] < 0.9 and result["notes"]["sensitivity"] == EXACT
+    assert result["specificity_ci"][0] < result["specificity_ci"][1]  # spread: bootstrap kept
+    assert "specificity" not in result["notes"]
+    perfect = binary_metrics(y, np.r_[np.full(30, 0.9), np.full(5, 0.1)], n_boot=200)
+    assert perfect["auroc"] == 1.0 and perfect["auroc_ci"] is None
+    assert perfect["notes"]["auroc"] == NO_SPREAD

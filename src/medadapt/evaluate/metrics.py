@@ -6,10 +6,17 @@ example AUROC with two negative patients — is reported as ``None`` with a plai
 in ``notes`` instead of a misleading number.
 
 >>> import numpy as np
->>> y = np.array([0, 0, 0, 0, 0, 1, 1, 1, 1, 1]); p = np.linspace(0.05, 0.95, 10)
+>>> y = np.array([0, 0, 0, 0, 1, 0, 1, 1, 1, 1]); p = np.linspace(0.05, 0.95, 10)
 >>> m = binary_metrics(y, p, n_boot=200)
->>> m["auroc"], m["n_positive"], len(m["auroc_ci"])
-(1.0, 5, 2)
+>>> round(m["auroc"], 3), m["n_positive"], len(m["auroc_ci"])
+(0.96, 5, 2)
+
+An interval the bootstrap cannot spread (every resample the same) is not shown as certainty:
+a proportion gets the exact binomial interval, anything else none, each with a note.
+
+>>> y = np.array([0] * 5 + [1] * 5); perfect = binary_metrics(y, np.linspace(0.05, 0.95, 10))
+>>> perfect["auroc_ci"], [round(v, 3) for v in perfect["sensitivity_ci"]]
+(None, [0.478, 1.0])
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from scipy import stats
 from sklearn import metrics as skm
 
 from medadapt.evaluate import bootstrap as bs
@@ -93,6 +101,32 @@ def one_class_note(y: np.ndarray, pred: np.ndarray, names: list[str],
         return (f"accuracy {accuracy:.3f}{at} is no better than calling every patient "
                 f"{names[common]} ({rate:.3f}, the no-information rate); {judge}")  # fmt: skip
     return None
+
+
+NO_SPREAD = (
+    "no interval: every bootstrap resample gave the same value, so its uncertainty cannot be "
+    "estimated from these patients (too few, or all of one kind)"
+)
+EXACT = "interval: exact binomial (Clopper-Pearson); the bootstrap cannot vary when all agree"
+
+
+def _honest_intervals(out: dict[str, Any], notes: dict[str, str],
+                      counts: dict[str, tuple[int, int]]) -> None:  # fmt: skip
+    """A bootstrap interval of zero width (sensitivity 1.000 (1.000-1.000) on 35 patients)
+    reads as certainty. A proportion's (``counts``: name -> (successes, trials)) becomes the
+    exact binomial interval; any other's is dropped, with a note saying why."""
+    for name in list(out):
+        interval = out.get(f"{name}_ci") if not name.endswith("_ci") else None
+        if not interval or interval[0] != interval[1]:
+            continue
+        if name in counts and counts[name][1] > 0:
+            k, trials = counts[name]
+            ci = stats.binomtest(k, trials).proportion_ci(confidence_level=0.95, method="exact")
+            out[f"{name}_ci"] = [float(ci.low), float(ci.high)]
+            notes.setdefault(name, EXACT)
+        else:
+            out[f"{name}_ci"] = None
+            notes.setdefault(name, NO_SPREAD)
 
 
 def _with_plausibility(out: dict[str, Any]) -> dict[str, Any]:
@@ -205,6 +239,9 @@ def binary_metrics(
     one_class = one_class_note(y, pred, ["negative", "positive"], threshold)
     if one_class:
         notes[ONE_CLASS] = one_class
+    tp, tn = int(((pred == 1) & (y == 1)).sum()), int(((pred == 0) & (y == 0)).sum())
+    _honest_intervals(out, notes, {"accuracy": (tp + tn, n), "sensitivity": (tp, n_pos),
+                                   "specificity": (tn, n_neg)})  # fmt: skip
     out["notes"] = notes
     return _with_plausibility(out)
 
@@ -259,6 +296,7 @@ def multiclass_metrics(
     one_class = one_class_note(y, pred, [f"class {c}" for c in range(k)])
     if one_class:
         notes[ONE_CLASS] = one_class
+    _honest_intervals(out, notes, {"accuracy": (int(hit.sum()), n)})
     out["notes"] = notes
     return _with_plausibility(out)
 
@@ -286,6 +324,7 @@ def regression_metrics(
     else:
         out["r2"], out["r2_ci"] = None, None
         notes["r2"] = _too_few(n, "rows", n, min_rows)
+    _honest_intervals(out, notes, {})
     out["notes"] = notes
     return _with_plausibility(out)
 
