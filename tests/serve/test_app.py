@@ -48,6 +48,28 @@ def test_predictions_equal_offline_predictions_with_that_adapter(client, served_
     np.testing.assert_allclose([p["probability"] for p in served], expected, atol=1e-6)
 
 
+def test_a_prediction_names_the_features_it_lacked_and_warns_when_most_are(client, served_registry):
+    """Missing features are allowed (a lab not taken), but the answer says which; on fewer
+    than half of the features it says it rests on few (names only, never values)."""
+    full = _instances(served_registry, "C", 1)[0]
+    schema = load_for_inference(served_registry["base"], None).base.schema
+    features = [f.name for f in schema.features]
+    one = {features[0]: full[features[0]]}
+    gap = {**full, features[1]: None}
+    reply = client.post("/v1/predict", json={"adapter": "site_c", "instances": [full, gap, one]},
+                        headers=AUTH)  # fmt: skip
+    assert reply.status_code == 200, reply.text
+    complete, partial, sparse = reply.json()["predictions"]
+    assert (complete["missing_features"], complete["note"]) == ([], None)
+    assert (partial["missing_features"], partial["note"]) == ([features[1]], None)
+    assert sparse["missing_features"] == features[1:]
+    n = len(features)
+    assert sparse["note"] == (
+        f"{n - 1} of the model's {n} features were missing (filled in as at training): this "
+        "prediction rests on 1; send the others before relying on it"
+    )
+
+
 def test_routing_by_version_by_request_group_and_by_instance_group(client, served_registry):
     body = {"adapter": "site_c@2", "instances": _instances(served_registry, "C", 1)}
     reply = client.post("/v1/predict", json=body, headers=AUTH)  # registered, not promoted

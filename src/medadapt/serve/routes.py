@@ -83,7 +83,7 @@ async def _predict_instances(
             for inst, route in zip(body.instances, routes, strict=True)
         ]
     )
-    out = _predictions(state, telemetry, routes, scores)
+    out = _predictions(state, telemetry, routes, scores, body.instances)
     # the dicts already have PredictResponse's shape (a test checks it against the model);
     # returning a response skips a second pydantic pass per request
     return JSONResponse({"predictions": out})
@@ -124,25 +124,33 @@ def _check_instances(
 
 
 def _predictions(
-    state: ServingState, telemetry: Telemetry, routes: list[Route], scores: list[Any]
+    state: ServingState,
+    telemetry: Telemetry,
+    routes: list[Route],
+    scores: list[Any],
+    instances: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
     """One prediction per instance, each counted under its adapter's name."""
     out = []
-    for route, score in zip(routes, scores, strict=True):
+    for route, score, instance in zip(routes, scores, instances, strict=True):
         telemetry.instances.labels(route.name or "base").inc()
-        out.append(_prediction(state.bases[route.base_key], route, score))
+        out.append(_prediction(state.bases[route.base_key], route, score, instance))
     return out
 
 
-def _prediction(served: ServedBase, route: Route, score: Any) -> dict[str, Any]:
-    """One prediction in :class:`Prediction`'s shape."""
+def _prediction(served: ServedBase, route: Route, score: Any,
+                instance: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    """One prediction in :class:`Prediction`'s shape, naming the features it lacked."""
     schema = served.schema
+    missing = [f.name for f in schema.features if instance.get(f.name) is None]
     out: dict[str, Any] = {
         "adapter": route.name,
         "version": route.version,
         "base": served.key[:12],
         "probability": None,
         "probabilities": None,
+        "missing_features": missing,
+        "note": missing_note(len(missing), len(schema.features)),
     }
     if schema.task == "binary":
         p = float(score)
@@ -156,6 +164,18 @@ def _prediction(served: ServedBase, route: Route, score: Any) -> dict[str, Any]:
     else:
         out["predicted"] = float(score)
     return out
+
+
+MOSTLY_MISSING = 0.5  # more than this share of the features missing: the answer says so
+
+
+def missing_note(missing: int, features: int) -> str | None:
+    """What a prediction made on few of the model's features must say."""
+    if not features or missing / features <= MOSTLY_MISSING:
+        return None
+    return (f"{missing} of the model's {features} features were missing (filled in as at "
+            f"training): this prediction rests on {features - missing}; send the others "
+            "before relying on it")  # fmt: skip
 
 
 def add_info_routes(

@@ -32,6 +32,14 @@ class Prediction(BaseModel):
     predicted: Any = Field(description="Predicted class, or value for regression.")
     probability: float | None = Field(None, description="Binary: P(positive class).")
     probabilities: dict[str, float] | None = Field(None, description="Multiclass.")
+    missing_features: list[str] = Field(
+        default_factory=list,
+        description="The model's features this instance lacked (absent or null); the model "
+        "filled them in as at training.",
+    )
+    note: str | None = Field(
+        None, description="Set when more than half of the features were missing."
+    )
 
 
 class PredictResponse(BaseModel):
