@@ -235,6 +235,10 @@ class Modality(ABC):
         """``(column name, one id per sample)`` written first by ``predict`` (or None)."""
         return None
 
+    def group_values(self, samples: Any, column: str) -> np.ndarray | None:
+        """Each sample's value of group column ``column`` as text (None: not in the source)."""
+        return None
+
     def sample_notes(self, schema: Any, samples: Any) -> list[str]:
         """Warnings about the samples' values (read as missing, ...)."""
         return list(getattr(samples, "notes", []))

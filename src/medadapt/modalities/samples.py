@@ -53,8 +53,12 @@ class Samples(ABC):
     ``labels`` are class indices (classification) or targets in their unit (regression);
     ``groups`` one text per sample (None: the source has no group column); ``patients`` the
     keys that must stay on one side of a split; ``content_keys`` what recognises a sample in
-    any file that holds it (hashes, never values).
+    any file that holds it (hashes, never values); ``notes`` what the reader found in the
+    source's values (numbers read as missing ...), one sentence each, kept by every subset
+    (every command shows them, whichever samples it uses).
     """
+
+    notes: Sequence[str] = ()
 
     @abstractmethod
     def __len__(self) -> int: ...

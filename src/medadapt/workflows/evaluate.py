@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from medadapt.adapters import AdapterModel
-from medadapt.data.tables import table_bytes
+from medadapt.data.tables import MISSING_LABEL, table_bytes
 from medadapt.errors import DataError
 from medadapt.evaluate.retention import old_class_retention
 from medadapt.evaluate.small_cells import mask_subgroups
@@ -215,7 +215,31 @@ def predict_job(
         "predictions": str(out),
         "n": len(table),
         "adapter": name,
-        "warnings": modality.sample_notes(schema, samples),
+        "warnings": modality.sample_notes(schema, samples) + _other_groups(loaded, samples),
         "skipped_files": getattr(samples, "skipped", []),
         **modality.prediction_extras(schema, samples),
     }
+
+
+def _other_groups(loaded: Loaded, samples) -> list[str]:
+    """A warning when the adapter (or fine-tuned model) was trained for one group and
+    ``samples`` hold others: scored all the same (a user may mean it), but said."""
+    summary = loaded.record.data_summary
+    if summary is None:
+        summary = loaded.base.training.get("adapted", {}).get("data_summary") or {}
+    column, group = summary.get("group_column"), summary.get("group")
+    if not column or group is None:
+        return []
+    values = loaded.modality.group_values(samples, column)
+    if values is None:
+        return []
+    n_other = int(np.sum((values != str(group)) & (values != MISSING_LABEL)))
+    if n_other == 0:
+        return []
+    model = f"adapter {loaded.adapter!r}" if loaded.adapter else "the fine-tuned model in --base"
+    noun = loaded.modality.noun
+    return [
+        f"{model} is for {column} = {group!r}, but {n_other} of {len(values)} {noun} have "
+        f"another value of {column!r}: they are scored with it too; to score only that "
+        f"group, keep only its {noun} in --data"
+    ]

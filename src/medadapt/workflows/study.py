@@ -66,6 +66,7 @@ def prepare(
                                 seed=0, where=where)  # fmt: skip
     if modality.base_test_stays_clean and base_split:
         train = train[~modality.in_split(data, target, base_split, "test")[train]]
+    warnings += modality.sample_notes(schema, target)
     warnings += modality.check_study_target(schema, target.subset(train))
     return StudyData(schema, source, target.subset(train), target.subset(test),
                      int(seen[chosen].sum()), warnings)  # fmt: skip

@@ -75,6 +75,7 @@ def train_base_job(
     )
     train, test = samples.subset(train_idx), samples.subset(test_idx)
     schema, warnings = modality.fit_schema(train, options, reading)
+    warnings += modality.sample_notes(schema, samples)
     base = _train(modality, schema, train, options, seed=seed, progress=progress)
     evaluation, _ = evaluate_model(
         modality, base.model, schema, test, group_column=group_column, n_boot=n_boot, seed=seed

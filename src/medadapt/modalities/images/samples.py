@@ -30,10 +30,12 @@ class ImageSamples(Samples):
     volume's slices) with their class, group, patient and content key (a hash of the file's
     bytes, plus the slice)."""
 
-    def __init__(self, dataset: Any, info: SourceInfo | None = None) -> None:
+    def __init__(
+        self, dataset: Any, info: SourceInfo | None = None, notes: Sequence[str] = ()
+    ) -> None:
         self.dataset = dataset
         self.info = info or SourceInfo(n_source=len(dataset))
-        self.notes: list[str] = []
+        self.notes = list(notes)
 
     def __len__(self) -> int:
         return len(self.dataset)
@@ -51,7 +53,8 @@ class ImageSamples(Samples):
         return np.asarray(self.dataset.patients(), dtype=object)
 
     def subset(self, indices: Sequence[int] | np.ndarray) -> ImageSamples:
-        return ImageSamples(self.dataset.subset(np.asarray(indices, dtype=np.int64)), self.info)
+        part = self.dataset.subset(np.asarray(indices, dtype=np.int64))
+        return ImageSamples(part, self.info, self.notes)
 
     def class_counts(self, classes: Sequence[str]) -> dict[str, int]:
         return self.dataset.class_counts()

@@ -56,15 +56,14 @@ class TabularModality(Modality):
         frame = read_table(data, text_columns=[reading.id_column, reading.group_column])
         rows = select_groups(frame, reading.group_column, reading.groups, what="--groups")
         probe = TableSchema.infer(rows, **self._schema_options(options, reading))
-        samples = TableSamples(probe.labelled_rows(rows), probe, reading.group_column)
-        samples.notes = unusable_numbers_warnings(frame)  # type: ignore[attr-defined]
-        return samples
+        notes = unusable_numbers_warnings(frame)  # kept to the model's columns by sample_notes
+        return TableSamples(probe.labelled_rows(rows), probe, reading.group_column, notes)
 
     def fit_schema(
         self, train: TableSamples, options: Any, reading: Reading
     ) -> tuple[TableSchema, list[str]]:
         """The schema fitted on the training rows, after the leak check (warnings: the
-        leaks kept with ``--allow-leak``, values read as missing)."""
+        leaks kept with ``--allow-leak``)."""
         from medadapt.data.leaks import find_leaks, leak_warning, refuse_leaks
         from medadapt.data.schema import TableSchema
 
@@ -77,9 +76,7 @@ class TabularModality(Modality):
             label=schema.label,
             allowed=schema.allowed_leaks,
         )
-        used = [*(f.name for f in schema.features), schema.label]
-        notes = [n for n in getattr(train, "notes", []) if names_any(n, used)]
-        return schema, [leak_warning(leak, schema.label) for leak in leaks] + notes
+        return schema, [leak_warning(leak, schema.label) for leak in leaks]
 
     @staticmethod
     def _schema_options(options: TabularOptions, reading: Reading) -> dict[str, Any]:
@@ -123,32 +120,35 @@ class TabularModality(Modality):
             )
         if not getattr(options, "allow_absent_columns", False):
             schema.require_columns(frame)
-        samples = TableSamples(schema.labelled_rows(frame), schema, group_column)
         used = [*(f.name for f in schema.features), schema.label]
-        samples.notes = unusable_numbers_warnings(frame, used)  # type: ignore[attr-defined]
-        return samples
+        notes = unusable_numbers_warnings(frame, used)
+        return TableSamples(schema.labelled_rows(frame), schema, group_column, notes)
 
     def read_unlabelled(self, data: Path, base: Any, options: Any) -> TableSamples:
         from medadapt.data.tables import read_table, unusable_numbers_warnings
         from medadapt.modalities.tabular.samples import TableSamples
 
         schema: TableSchema = base.schema
-        frame = read_table(data, text_columns=[schema.id_column])
+        frame = read_table(data, text_columns=[schema.id_column, schema.group_column])
         if not getattr(options, "allow_absent_columns", False):
             schema.require_columns(frame)
-        samples = TableSamples(frame, schema)
-        used = [f.name for f in schema.features]
-        samples.notes = unusable_numbers_warnings(frame, used)  # type: ignore[attr-defined]
-        return samples
+        notes = unusable_numbers_warnings(frame, [f.name for f in schema.features])
+        return TableSamples(frame, schema, notes=notes)
 
     def sample_notes(self, schema: TableSchema, samples: TableSamples) -> list[str]:
-        """What the rows' values say beyond the metrics: infinite numbers, text in numeric
-        features (read as missing), and model features that leak the label here."""
+        """What the rows' values say beyond the metrics: infinite numbers in the model's
+        columns and text in its numeric features (both read as missing)."""
         encoded = schema.encode(samples.frame, with_labels=False)
-        notes = list(getattr(samples, "notes", []))
+        used = [*(f.name for f in schema.features), schema.label]
+        notes = [note for note in samples.notes if names_any(note, used)]
         for column, n in encoded.text_as_missing.items():
             notes.append(f"{n} text value(s) in numeric column {column!r} are read as missing")
         return notes
+
+    def group_values(self, samples: TableSamples, column: str) -> np.ndarray | None:
+        from medadapt.data.tables import group_labels
+
+        return group_labels(samples.frame[column]) if column in samples.frame else None
 
     def ids(self, schema: TableSchema, samples: TableSamples) -> tuple[str, list[Any]] | None:
         column = schema.id_column

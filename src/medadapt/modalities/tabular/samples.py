@@ -38,11 +38,16 @@ class TableSamples(Samples):
     """Labelled rows of a table (``frame``), read for ``schema``."""
 
     def __init__(
-        self, frame: pd.DataFrame, schema: TableSchema, group_column: str | None = None
+        self,
+        frame: pd.DataFrame,
+        schema: TableSchema,
+        group_column: str | None = None,
+        notes: Sequence[str] = (),
     ) -> None:
         self.frame = frame
         self.schema = schema
         self.group_column = group_column
+        self.notes = list(notes)
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -69,7 +74,8 @@ class TableSamples(Samples):
         return keys
 
     def subset(self, indices: Sequence[int] | np.ndarray) -> TableSamples:
-        return TableSamples(self.frame.iloc[np.asarray(indices)], self.schema, self.group_column)
+        rows = self.frame.iloc[np.asarray(indices)]
+        return TableSamples(rows, self.schema, self.group_column, self.notes)
 
     def class_counts(self, classes: Sequence[str]) -> dict[str, int]:
         if self.schema.task == "regression":

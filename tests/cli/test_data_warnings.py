@@ -1,0 +1,123 @@
+"""What a command notices in the data it reads is said once, as one ``warning:`` line (and in
+the JSON it writes), whichever command reads it: counts and column names, never a value."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from tests.cli.helpers import run_cli, succeeded
+from tests.cli.workspace import TINY_TABLE, VA
+
+pytestmark = pytest.mark.xdist_group("bad_inputs")  # the bad-input workspace, built once
+
+INFINITE = (
+    "warning: 4 value(s) of column 'chol' are infinite or beyond 1e+15 (not a measurement): "
+    "read as missing"
+)
+OTHER_GROUPS = (
+    "warning: adapter 'va_long_beach_bottleneck' is for dataset = 'VA Long Beach', but 720 of "
+    "920 rows have another value of 'dataset': they are scored with it too; to score only that "
+    "group, keep only its rows in --data"
+)
+
+
+def _warnings(stdout: str) -> list[str]:
+    return [line for line in stdout.splitlines() if line.startswith("warning:")]
+
+
+def test_train_base_says_once_that_infinite_values_are_read_as_missing(workspace, tmp_path):
+    _, paths = workspace
+    result = succeeded(run_cli(
+        "train-base", "--data", paths["inf"], "--label", "num", "--positive-above", "0",
+        "--id-column", "id", "--group-column", "dataset", "--groups", "Cleveland,Hungary",
+        *TINY_TABLE, "--out", tmp_path / "b", "--json", tmp_path / "t.json",
+    ))  # fmt: skip
+    assert _warnings(result.stdout).count(INFINITE) == 1, result.stdout
+    summary = json.loads((tmp_path / "t.json").read_text())
+    assert summary["warnings"].count(INFINITE.removeprefix("warning: ")) == 1
+
+
+def test_evaluate_says_once_that_infinite_values_are_read_as_missing(workspace, tmp_path):
+    _, paths = workspace
+    result = succeeded(run_cli(
+        "evaluate", "--base", paths["base"], "--data", paths["inf"], "--json", tmp_path / "e.json",
+    ))  # fmt: skip
+    assert _warnings(result.stdout) == [INFINITE]
+    evaluation = json.loads((tmp_path / "e.json").read_text())
+    assert evaluation["data_warnings"] == [INFINITE.removeprefix("warning: ")]
+
+
+def test_adapt_says_once_that_infinite_values_are_read_as_missing(workspace, tmp_path):
+    _, paths = workspace
+    result = succeeded(run_cli(
+        "adapt", "--base", paths["base"], "--data", paths["inf"], "--label", "num",
+        "--group-column", "dataset", "--group", "Cleveland", "--out", tmp_path / "a",
+        "--json", tmp_path / "a.json",
+    ))  # fmt: skip
+    assert _warnings(result.stdout).count(INFINITE) == 1, result.stdout
+    summary = json.loads((tmp_path / "a.json").read_text())
+    assert summary["warnings"].count(INFINITE.removeprefix("warning: ")) == 1
+
+
+def test_study_says_once_that_infinite_values_are_read_as_missing(workspace, tmp_path):
+    _, paths = workspace
+    result = succeeded(run_cli(
+        "study", "--data", paths["inf"], "--base", paths["base"], "--label", "num",
+        "--positive-above", "0", "--id-column", "id", "--group-column", "dataset",
+        "--group", VA, "--methods", "base_only", "--fractions", "1", "--seeds", "1",
+        "--n-boot", "50", "--workers", "1", "--out", tmp_path / "s",
+    ))  # fmt: skip
+    assert _warnings(result.stdout).count(INFINITE) == 1, result.stdout
+    study = json.loads((tmp_path / "s" / "study.json").read_text())
+    messages = [finding["message"] for finding in study["sufficiency"]]
+    assert messages.count(INFINITE.removeprefix("warning: ")) == 1
+
+
+def test_predict_says_once_that_infinite_values_are_read_as_missing(workspace, tmp_path):
+    _, paths = workspace
+    result = succeeded(run_cli(
+        "predict", "--base", paths["base"], "--data", paths["inf"], "--out", tmp_path / "p.csv",
+    ))  # fmt: skip
+    assert _warnings(result.stdout) == [INFINITE]
+
+
+def test_predict_warns_that_an_adapter_scores_rows_of_other_groups(workspace, tmp_path):
+    _, paths = workspace
+    out = tmp_path / "p.csv"
+    result = succeeded(run_cli(
+        "predict", "--base", paths["base"], "--adapter", paths["adapter"], "--data",
+        paths["heart"], "--out", out,
+    ))  # fmt: skip
+    assert _warnings(result.stdout) == [OTHER_GROUPS]
+    assert len(pd.read_csv(out)) == 920  # said, not refused
+
+
+def test_predict_is_silent_on_the_adapters_own_group(workspace, tmp_path):
+    _, paths = workspace
+    result = succeeded(run_cli(
+        "predict", "--base", paths["base"], "--adapter", paths["adapter"], "--data", paths["va"],
+        "--out", tmp_path / "p.csv",
+    ))  # fmt: skip
+    assert _warnings(result.stdout) == []
+
+
+def test_predict_is_silent_without_the_group_column(workspace, tmp_path):
+    _, paths = workspace
+    no_groups = tmp_path / "no_groups.csv"
+    pd.read_csv(paths["heart"]).drop(columns=["dataset"]).to_csv(no_groups, index=False)
+    result = succeeded(run_cli(
+        "predict", "--base", paths["base"], "--adapter", paths["adapter"], "--data", no_groups,
+        "--out", tmp_path / "p.csv",
+    ))  # fmt: skip
+    assert _warnings(result.stdout) == []
+
+
+def test_predict_with_the_base_alone_says_nothing_of_groups(workspace, tmp_path):
+    _, paths = workspace
+    result = succeeded(run_cli(
+        "predict", "--base", paths["base"], "--data", paths["heart"], "--out", tmp_path / "p.csv",
+    ))  # fmt: skip
+    assert _warnings(result.stdout) == []

@@ -1,0 +1,211 @@
+"""The old-class retention verdict: kept only when the old-class AUROC holds *and* few of the
+old-class images the base got right are called a new class; its wording in the terminal line
+and the HTML report."""
+
+from __future__ import annotations
+
+import html
+import re
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from medadapt.evaluate.retention import auroc_change, old_class_retention, retention_sentence
+from medadapt.workflows.reports import adapt_report
+
+OLD = ["normal", "nodule", "mass"]
+
+
+def _old_class_probabilities(noise: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """24 old-class images (8 per class) and (24, 3) probabilities whose ranking worsens with
+    ``noise`` (at 0.5 the base classifies all 24 correctly, at 2.0 16 of them)."""
+    rng = np.random.default_rng(seed)
+    y = np.repeat([0, 1, 2], 8)
+    scores = np.eye(3)[y] + noise * rng.random((24, 3))
+    return y, scores / scores.sum(axis=1, keepdims=True)
+
+
+def _extended(old: np.ndarray, new_share: float) -> np.ndarray:
+    """(N, 4): the old probabilities scaled down beside a new class of probability
+    ``new_share``."""
+    return np.column_stack([old * (1 - new_share), np.full(len(old), new_share)])
+
+
+def _call_new(extended: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``extended`` with ``rows`` called the new class, their old-class ranking unchanged."""
+    out = extended.copy()
+    out[rows, :-1] *= 0.1 / out[rows, :-1].sum(axis=1, keepdims=True)
+    out[rows, -1] = 0.9
+    return out
+
+
+def test_calling_every_old_class_image_a_new_class_is_not_keeping_them():
+    y, before = _old_class_probabilities(noise=2.0)
+    _, sharper = _old_class_probabilities(noise=0.5)
+    out = old_class_retention(y, before, _extended(sharper, 0.9), OLD, n_boot=200)
+    assert out["auroc_after"] > out["auroc_before"]  # the ranking among old classes improved
+    assert out["drop"] < 0 and out["old_predicted_as_new"] == 1.0
+    assert out["n_base_correct"] == 16 and out["base_correct_predicted_as_new"] == 1.0
+    assert out["passed"] is False and out["predicted_as_new_limit"] == 0.10
+    assert out["verdict"] == (
+        "old classes NOT kept: 100% of the 16 old-class images the base model classified "
+        "correctly are now called a new class (more than 10%); AUROC drop within 0.01"
+    )
+    gain = out["auroc_after"] - out["auroc_before"]
+    sentence = retention_sentence("adapter", out)
+    assert sentence.startswith(
+        f"adapter: old-class AUROC {out['auroc_before']:.3f} -> {out['auroc_after']:.3f} "
+        f"(gain {gain:.3f}, 95% CI of the change "
+    )
+    assert sentence.endswith(
+        f"on 24 old-class test images: {out['verdict']}. Of all old-class images, 100% are "
+        "called new."
+    )
+
+
+def test_old_classes_still_ranked_and_rarely_called_new_are_kept():
+    y, before = _old_class_probabilities(noise=0.5)  # the base gets all 24 right
+    after = _call_new(_extended(before, 0.05), np.array([0, 9]))  # 2 of 24 (8%) called new
+    out = old_class_retention(y, before, after, OLD, n_boot=200)
+    assert out["passed"] is True and out["drop"] <= 0.01
+    assert out["verdict"] == (
+        "old classes kept: 8% of the 24 old-class images the base model classified correctly "
+        "are now called a new class (at most 10%); AUROC drop within 0.01"
+    )
+    assert f": {out['verdict']}. Of all old-class images, 8% are called new." in (
+        retention_sentence("adapter", out)
+    )
+
+
+def test_images_the_base_already_got_wrong_do_not_count_against_the_extension():
+    y, before = _old_class_probabilities(noise=2.0)
+    wrong = np.flatnonzero(before.argmax(axis=1) != y)  # 8 of 24
+    out = old_class_retention(y, before, _call_new(_extended(before, 0.05), wrong), OLD)
+    assert out["old_predicted_as_new"] == pytest.approx(8 / 24)
+    assert out["base_correct_predicted_as_new"] == 0.0 and out["passed"] is True
+    assert retention_sentence("adapter", out).endswith(
+        "old classes kept: 0% of the 16 old-class images the base model classified correctly are "
+        "now called a new class (at most 10%); AUROC drop within 0.01. Of all old-class images, "
+        "33% are called new."
+    )
+
+
+def test_an_auroc_drop_beyond_the_tolerance_is_named_first():
+    y, before = _old_class_probabilities(noise=0.5)
+    _, noisier = _old_class_probabilities(noise=3.0, seed=1)
+    out = old_class_retention(y, before, _extended(noisier, 0.05), OLD, n_boot=200)
+    assert out["drop"] > 0.01 and out["passed"] is False
+    assert out["verdict"] == (
+        f"old classes NOT kept: the AUROC dropped {out['drop']:.3f} (more than 0.01); "
+        "0% of the 24 old-class images the base model classified correctly are now called a new "
+        "class (at most 10%)"
+    )
+    assert f"(drop {out['drop']:.3f}, 95% CI of the change -" in retention_sentence("a", out)
+
+
+def test_old_classes_called_new_fail_the_check_even_without_an_auroc():
+    y = np.zeros(10, dtype=int)  # one old class only: no old-class AUROC
+    before = np.tile([0.9, 0.1], (10, 1))
+    out = old_class_retention(y, before, _extended(before, 0.8), OLD[:2], n_boot=50)
+    assert out["drop"] is None and out["passed"] is False
+    assert retention_sentence("adapter", out).startswith(
+        "adapter: old classes NOT kept: 100% of the 10 old-class images the base model classified "
+        "correctly are now called a new class (more than 10%); old-class AUROC not measurable ("
+    )
+    kept = old_class_retention(y, before, _extended(before, 0.05), OLD[:2], n_boot=50)
+    assert kept["passed"] is None
+    assert retention_sentence("adapter", kept).startswith(
+        "adapter: retention not measured; old-class AUROC not measurable ("
+    )
+
+
+def _trial_record(**changes) -> dict:
+    """The numbers of the new-user trial that reported 'kept' for a useless adapter."""
+    record = {
+        "n_images": 24,
+        "test_set": "the 24 images of old.npz neither the base model nor the adapter trained on",
+        "auroc_before": 0.8,
+        "auroc_before_ci": [0.7, 0.9],
+        "auroc_after": 0.8442,
+        "auroc_after_ci": [0.75, 0.93],
+        "drop": -0.0442,
+        "drop_ci": [-0.09, 0.01],
+        "tolerance": 0.01,
+        "old_predicted_as_new": 1.0,
+        "n_base_correct": 20,
+        "base_correct_predicted_as_new": 1.0,
+        "predicted_as_new_limit": 0.10,
+        "passed": False,
+        "trick": "distill",
+    }
+    return {**record, **changes}
+
+
+def test_the_trial_sentence_names_the_gain_and_the_share_called_new():
+    assert retention_sentence("adapter", _trial_record()) == (
+        "adapter: old-class AUROC 0.800 -> 0.844 (gain 0.044, 95% CI of the change -0.010 to "
+        "+0.090) on the 24 images of old.npz neither the base model nor the adapter trained on: "
+        "old classes NOT kept: 100% of the 20 old-class images the base model classified "
+        "correctly are now called a new class (more than 10%); AUROC drop within 0.01. Of all "
+        "old-class images, 100% are called new."
+    )
+
+
+def test_a_record_written_before_the_limit_is_judged_by_its_share_of_all_old_images():
+    old_record = _trial_record(passed=True)
+    for key in ("n_base_correct", "base_correct_predicted_as_new", "predicted_as_new_limit"):
+        del old_record[key]
+    assert retention_sentence("a", old_record).endswith(
+        "old classes NOT kept: 100% of the old-class images are now called a new class "
+        "(more than 10%); AUROC drop within 0.01."
+    )
+
+
+def test_figures_just_over_their_limits_are_not_rounded_onto_them():
+    sentence = retention_sentence("a", _trial_record(base_correct_predicted_as_new=0.104))
+    assert "10.4% of the 20 old-class images the base model classified correctly" in sentence
+    near = _trial_record(auroc_after=0.7896, drop=0.0104, base_correct_predicted_as_new=0.1001)
+    assert retention_sentence("a", near).endswith(
+        "old classes NOT kept: 10.01% of the 20 old-class images the base model classified "
+        "correctly are now called a new class (more than 10%); the AUROC dropped 0.0104 (more "
+        "than 0.01). Of all old-class images, 100% are called new."
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (0.0442, "gain 0.044"),
+        (-0.0442, "drop 0.044"),
+        (0.0004, "no change"),
+        (-0.0004, "no change"),
+    ],
+)
+def test_the_auroc_change_reads_as_a_gain_or_a_drop_of_a_positive_number(change, words):
+    assert auroc_change(change) == words
+
+
+def test_the_adapt_report_shows_the_failed_verdict_in_the_summary_and_the_table():
+    summary = {
+        "name": "cavity",
+        "method": "bottleneck",
+        "task": "multiclass",
+        "classes": [*OLD, "cavity"],
+        "new_classes": ["cavity"],
+        "data_summary": {"n_train": 60, "n_test": 20},
+        "metrics": {"auroc": 0.9, "auroc_ci": [0.8, 0.95]},
+        "trainable_params": 1000,
+        "retention": _trial_record(),
+    }
+    page = adapt_report(summary, {}, SimpleNamespace(noun="images")).render()
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+    assert retention_sentence("This adapter", _trial_record()) in text
+    assert "the old-class images the base model classified correctly, at most 10% are" in text
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in re.findall(r"<tr>.*?</tr>", page)]
+    retention_row = next(row for row in rows if row and row[0] == "this adapter")
+    assert retention_row[-3:] == [
+        "gain 0.044 (-0.010 to +0.090)",
+        "100% (100% of the 20 the base got right)",
+        "NO",
+    ]
