@@ -45,7 +45,7 @@ def test_evaluate_says_once_that_infinite_values_are_read_as_missing(workspace, 
     result = succeeded(run_cli(
         "evaluate", "--base", paths["base"], "--data", paths["inf"], "--json", tmp_path / "e.json",
     ))  # fmt: skip
-    assert _warnings(result.stdout) == [INFINITE]
+    assert _warnings(result.stdout).count(INFINITE) == 1
     evaluation = json.loads((tmp_path / "e.json").read_text())
     assert evaluation["data_warnings"] == [INFINITE.removeprefix("warning: ")]
 
@@ -81,7 +81,7 @@ def test_predict_says_once_that_infinite_values_are_read_as_missing(workspace, t
     result = succeeded(run_cli(
         "predict", "--base", paths["base"], "--data", paths["inf"], "--out", tmp_path / "p.csv",
     ))  # fmt: skip
-    assert _warnings(result.stdout) == [INFINITE]
+    assert _warnings(result.stdout).count(INFINITE) == 1
 
 
 def test_predict_warns_that_an_adapter_scores_rows_of_other_groups(workspace, tmp_path):

@@ -77,13 +77,16 @@ def summary_lines(
             f"{result['n_positive']} of them are positive (prevalence "
             f"{result['n_positive'] / n:.0%})."
         )
-        if result.get("auroc") is not None:
+        if result.get("auroc") is not None and result.get("auroc_ci"):
             low, high = result["auroc_ci"]
             quality = "good" if low >= 0.8 else "moderate" if low >= 0.7 else "uncertain"
             lines.append(
                 f"Discrimination (AUROC) {fmt_ci(result['auroc'], result['auroc_ci'])}: "
                 f"{quality}; the true value is likely between {low:.2f} and {high:.2f}."
             )
+        elif result.get("auroc") is not None:  # no interval: the note says why
+            why = result.get("notes", {}).get("auroc", "no interval")
+            lines.append(f"Discrimination (AUROC) {result['auroc']:.2f}: {why}.")
     elif result["task"] == "regression":
         lines.append(
             f"Mean absolute error {fmt_ci(result['mae'], result['mae_ci'], 1)} "
