@@ -217,4 +217,19 @@ def test_an_interval_the_bootstrap_cannot_spread_is_not_shown_as_certainty():
     assert "specificity" not in result["notes"]
     perfect = binary_metrics(y, np.r_[np.full(30, 0.9), np.full(5, 0.1)], n_boot=200)
     assert perfect["auroc"] == 1.0 and perfect["auroc_ci"] is None
-    assert perfect["notes"]["auroc"] == NO_SPREAD
+    assert perfect["notes"]["auroc"] == NO_SPREAD.format(unit="patient")
+
+
+def test_image_results_count_images_not_patients():
+    """An image test set's notes say images (a patient may have several)."""
+    from medadapt.evaluate.scoring import score_classifier
+
+    y = np.array([0] * 20 + [1] * 10)
+    proba = np.tile([0.5, 0.3, 0.2], (30, 1))
+    result = score_classifier(y, proba, ["normal", "nodule", "mass"], n_boot=20)
+    [absent] = [row for row in result["per_class"] if row["class"] == "mass"]
+    assert absent["note"] == (
+        "not reported: 0 positives among 30 images; at least 5 are needed for a meaningful estimate"
+    )
+    assert result["overall"]["notes"]["one_class"].startswith("every image is called class 0")
+    assert "among 30 images" in result["overall"]["notes"]["auroc"]

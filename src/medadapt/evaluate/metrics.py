@@ -53,22 +53,28 @@ TOO_GOOD_MIN_PATIENTS = 20  # perfect accuracy on fewer patients can happen by c
 TOO_GOOD = "too good to be true"
 
 
-def too_good_note(metrics: dict[str, Any]) -> str | None:
+def _many(n: int, unit: str) -> str:
+    """``1 patient``, ``35 images``."""
+    return f"{n} {unit}{'s' if n != 1 else ''}"
+
+
+def too_good_note(metrics: dict[str, Any], unit: str = "patient") -> str | None:
     """A warning when a result is too good for a clinical question: AUROC >= 0.99, accuracy
-    1.0 on >= 20 patients, or R^2 >= 0.99. Leaks, not models, usually produce those."""
+    1.0 on >= 20 patients (``unit``: what is counted), or R^2 >= 0.99. Leaks, not models,
+    usually produce those."""
     reasons = []
     if (metrics.get("auroc") or 0.0) >= TOO_GOOD_AUROC:
         reasons.append(f"AUROC {metrics['auroc']:.3f}")
     if metrics.get("accuracy") == 1.0 and metrics.get("n", 0) >= TOO_GOOD_MIN_PATIENTS:
-        reasons.append(f"accuracy 1.0 on {metrics['n']} patients")
+        reasons.append(f"accuracy 1.0 on {_many(metrics['n'], unit)}")
     if (metrics.get("r2") or 0.0) >= TOO_GOOD_R2:
         reasons.append(f"R² {metrics['r2']:.3f}")
     if not reasons:
         return None
     return (
         f"{' and '.join(reasons)}: {TOO_GOOD} for most clinical questions; check for a leak "
-        "(a copy of the label, a record number, a value recorded after the outcome, training "
-        "patients among the test patients) before trusting it"
+        f"(a copy of the label, a record number, a value recorded after the outcome, training "
+        f"{unit}s among the test {unit}s) before trusting it"
     )
 
 
@@ -76,8 +82,13 @@ ONE_CLASS_SHARE = 0.95  # calling this share of patients one class is (nearly) o
 ONE_CLASS = "one_class"  # the note's key
 
 
-def one_class_note(y: np.ndarray, pred: np.ndarray, names: list[str],
-                   threshold: float | None = None) -> str | None:  # fmt: skip
+def one_class_note(
+    y: np.ndarray,
+    pred: np.ndarray,
+    names: list[str],
+    threshold: float | None = None,
+    unit: str = "patient",
+) -> str | None:
     """A warning when the accuracy says little: the model calls (nearly) every patient one
     class although others are present, or its accuracy is no better than calling everyone
     the commonest class (the no-information rate)."""
@@ -91,27 +102,27 @@ def one_class_note(y: np.ndarray, pred: np.ndarray, names: list[str],
     top = int(called.argmax())
     share = called[top] / len(pred)
     if share >= ONE_CLASS_SHARE:
-        who = "every patient is" if share == 1 else f"{share:.0%} of patients are"
+        who = f"every {unit} is" if share == 1 else f"{share:.0%} of {unit}s are"
         return (f"{who} called {names[top]}{at}: the accuracy ({accuracy:.3f}) mostly reflects "
                 f"how common that class is here ({np.mean(y == top):.0%}), not skill; "
                 f"{judge}")  # fmt: skip
     common = int(np.bincount(y, minlength=len(names)).argmax())
     rate = float(np.mean(y == common))
     if accuracy <= rate:
-        return (f"accuracy {accuracy:.3f}{at} is no better than calling every patient "
+        return (f"accuracy {accuracy:.3f}{at} is no better than calling every {unit} "
                 f"{names[common]} ({rate:.3f}, the no-information rate); {judge}")  # fmt: skip
     return None
 
 
 NO_SPREAD = (
     "no interval: every bootstrap resample gave the same value, so its uncertainty cannot be "
-    "estimated from these patients (too few, or all of one kind)"
+    "estimated from these {unit}s (too few, or all of one kind)"
 )
 EXACT = "interval: exact binomial (Clopper-Pearson); the bootstrap cannot vary when all agree"
 
 
 def _honest_intervals(out: dict[str, Any], notes: dict[str, str],
-                      counts: dict[str, tuple[int, int]]) -> None:  # fmt: skip
+                      counts: dict[str, tuple[int, int]], unit: str) -> None:  # fmt: skip
     """A bootstrap interval of zero width (sensitivity 1.000 (1.000-1.000) on 35 patients)
     reads as certainty. A proportion's (``counts``: name -> (successes, trials)) becomes the
     exact binomial interval; any other's is dropped, with a note saying why."""
@@ -126,11 +137,11 @@ def _honest_intervals(out: dict[str, Any], notes: dict[str, str],
             notes.setdefault(name, EXACT)
         else:
             out[f"{name}_ci"] = None
-            notes.setdefault(name, NO_SPREAD)
+            notes.setdefault(name, NO_SPREAD.format(unit=unit))
 
 
-def _with_plausibility(out: dict[str, Any]) -> dict[str, Any]:
-    note = too_good_note(out)
+def _with_plausibility(out: dict[str, Any], unit: str) -> dict[str, Any]:
+    note = too_good_note(out, unit)
     if note:
         out.setdefault("notes", {})["too_good"] = note
     return out
@@ -140,16 +151,16 @@ def _interval(values: np.ndarray) -> list[float] | None:
     return bs.percentile_interval(values)
 
 
-def _too_few(count: int, what: str, n: int, minimum: int) -> str:
+def _too_few(count: int, what: str, n: int, minimum: int, unit: str) -> str:
     return (
-        f"not reported: {count} {what} among {n} patient{'s' if n != 1 else ''}; at least "
-        f"{minimum} are needed for a meaningful estimate"
+        f"not reported: {count} {what} among {_many(n, unit)}; at least {minimum} are needed "
+        "for a meaningful estimate"
     )
 
 
-def _too_small(task: str, n: int, **counts: Any) -> dict[str, Any]:
+def _too_small(task: str, n: int, unit: str, **counts: Any) -> dict[str, Any]:
     """The report for a group too small for any estimate: counts and a note only."""
-    note = f"not reported: only {n} patient{'s' if n != 1 else ''} (at least {MIN_PATIENTS} needed)"
+    note = f"not reported: only {_many(n, unit)} (at least {MIN_PATIENTS} needed)"
     names = METRIC_NAMES[task]
     out: dict[str, Any] = {"n": n, **counts}
     for name in names:
@@ -177,11 +188,12 @@ def _recorder(out: dict[str, Any], notes: dict[str, str]) -> Callable[..., None]
     return put
 
 
-def _rarer_class_note(n_pos: int, n_neg: int, min_per_class: int) -> str:
+def _rarer_class_note(n_pos: int, n_neg: int, min_per_class: int, unit: str) -> str:
     """Why a metric that needs both classes is not reported: the rarer class's count."""
     n = n_pos + n_neg
     fewest = ("positive", n_pos) if n_pos <= n_neg else ("negative", n_neg)
-    return _too_few(fewest[1], fewest[0] + ("s" if fewest[1] != 1 else ""), n, min_per_class)
+    return _too_few(fewest[1], fewest[0] + ("s" if fewest[1] != 1 else ""), n, min_per_class,
+                    unit)  # fmt: skip
 
 
 def binary_metrics(
@@ -192,15 +204,18 @@ def binary_metrics(
     n_boot: int = N_BOOT,
     seed: int = 0,
     min_per_class: int = MIN_PER_CLASS,
+    unit: str = "patient",
 ) -> dict[str, Any]:
     """AUROC, AUPRC, accuracy, balanced accuracy, sensitivity, specificity (at ``threshold``),
-    Brier score and ECE, each with a 95 % CI, for probabilities ``y_score`` of class 1."""
+    Brier score and ECE, each with a 95 % CI, for probabilities ``y_score`` of class 1
+    (``unit``: what the notes count, "patient" or "image")."""
     y = np.asarray(y_true).astype(int)
     p = np.asarray(y_score, dtype=float)
     n, n_pos = len(y), int(y.sum())
     n_neg = n - n_pos
     if n < MIN_PATIENTS:
-        return _too_small("binary", n, n_positive=n_pos, prevalence=n_pos / n if n else None)
+        return _too_small("binary", n, unit, n_positive=n_pos,
+                          prevalence=n_pos / n if n else None)  # fmt: skip
     pred = (p >= threshold).astype(int)
     out: dict[str, Any] = {
         "n": n,
@@ -212,7 +227,7 @@ def binary_metrics(
     put = _recorder(out, notes)
     W = bs.resample_weights(n, n_boot, seed)
     both = min(n_pos, n_neg) >= min_per_class
-    few_note = _rarer_class_note(n_pos, n_neg, min_per_class)
+    few_note = _rarer_class_note(n_pos, n_neg, min_per_class, unit)
     if both:
         put("auroc", skm.roc_auc_score(y, p), bs.weighted_auroc(W, y, p))
         put("auprc", skm.average_precision_score(y, p), bs.weighted_average_precision(W, y, p))
@@ -229,21 +244,21 @@ def binary_metrics(
     if n_pos >= min_per_class:
         put("sensitivity", skm.recall_score(y, pred, pos_label=1, zero_division=0), sens)
     else:
-        put("sensitivity", None, None, _too_few(n_pos, "positives", n, min_per_class))
+        put("sensitivity", None, None, _too_few(n_pos, "positives", n, min_per_class, unit))
     if n_neg >= min_per_class:
         put("specificity", skm.recall_score(y, pred, pos_label=0, zero_division=0), spec)
     else:
-        put("specificity", None, None, _too_few(n_neg, "negatives", n, min_per_class))
+        put("specificity", None, None, _too_few(n_neg, "negatives", n, min_per_class, unit))
     put("brier", skm.brier_score_loss(y, p), bs.weighted_mean(W, (p - y) ** 2))
     put("ece", expected_calibration_error(y, p), bs.weighted_ece(W, y.astype(float), p))
-    one_class = one_class_note(y, pred, ["negative", "positive"], threshold)
+    one_class = one_class_note(y, pred, ["negative", "positive"], threshold, unit)
     if one_class:
         notes[ONE_CLASS] = one_class
     tp, tn = int(((pred == 1) & (y == 1)).sum()), int(((pred == 0) & (y == 0)).sum())
     _honest_intervals(out, notes, {"accuracy": (tp + tn, n), "sensitivity": (tp, n_pos),
-                                   "specificity": (tn, n_neg)})  # fmt: skip
+                                   "specificity": (tn, n_neg)}, unit)  # fmt: skip
     out["notes"] = notes
-    return _with_plausibility(out)
+    return _with_plausibility(out, unit)
 
 
 def multiclass_metrics(
@@ -253,6 +268,7 @@ def multiclass_metrics(
     n_boot: int = N_BOOT,
     seed: int = 0,
     min_per_class: int = MIN_PER_CLASS,
+    unit: str = "patient",
 ) -> dict[str, Any]:
     """Macro one-vs-rest AUROC, accuracy, balanced accuracy, Brier score and top-label ECE,
     with CIs; ``y_proba`` has shape (N, K)."""
@@ -262,7 +278,7 @@ def multiclass_metrics(
     pred = proba.argmax(axis=1)
     counts = np.bincount(y, minlength=k)
     if n < MIN_PATIENTS:
-        return _too_small("multiclass", n, class_counts=counts.tolist())
+        return _too_small("multiclass", n, unit, class_counts=counts.tolist())
     out: dict[str, Any] = {"n": n, "class_counts": counts.tolist()}
     notes: dict[str, str] = {}
     W = bs.resample_weights(n, n_boot, seed)
@@ -276,7 +292,7 @@ def multiclass_metrics(
     else:
         out["auroc"], out["auroc_ci"] = None, None
         notes["auroc"] = _too_few(
-            int(counts.min()), "patients in the rarest class", n, min_per_class
+            int(counts.min()), f"{unit}s in the rarest class", n, min_per_class, unit
         )
     hit = (pred == y).astype(float)
     out["accuracy"] = float(skm.accuracy_score(y, pred))
@@ -293,23 +309,29 @@ def multiclass_metrics(
     confidence = proba.max(axis=1)
     out["ece"] = float(bs.weighted_ece(np.ones((1, n)), hit, confidence)[0])
     out["ece_ci"] = _interval(bs.weighted_ece(W, hit, confidence))
-    one_class = one_class_note(y, pred, [f"class {c}" for c in range(k)])
+    one_class = one_class_note(y, pred, [f"class {c}" for c in range(k)], unit=unit)
     if one_class:
         notes[ONE_CLASS] = one_class
-    _honest_intervals(out, notes, {"accuracy": (int(hit.sum()), n)})
+    _honest_intervals(out, notes, {"accuracy": (int(hit.sum()), n)}, unit)
     out["notes"] = notes
-    return _with_plausibility(out)
+    return _with_plausibility(out, unit)
 
 
 def regression_metrics(
-    y_true: Any, y_pred: Any, *, n_boot: int = N_BOOT, seed: int = 0, min_rows: int = 10
+    y_true: Any,
+    y_pred: Any,
+    *,
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+    min_rows: int = 10,
+    unit: str = "patient",
 ) -> dict[str, Any]:
     """MAE, RMSE and R^2 with CIs."""
     y = np.asarray(y_true, dtype=float)
     f = np.asarray(y_pred, dtype=float)
     n = len(y)
     if n < MIN_PATIENTS:
-        return _too_small("regression", n)
+        return _too_small("regression", n, unit)
     out: dict[str, Any] = {"n": n, "mean_target": float(y.mean())}
     notes: dict[str, str] = {}
     W = bs.resample_weights(n, n_boot, seed)
@@ -323,10 +345,10 @@ def regression_metrics(
         out["r2_ci"] = _interval(bs.weighted_r2(W, y, f))
     else:
         out["r2"], out["r2_ci"] = None, None
-        notes["r2"] = _too_few(n, "rows", n, min_rows)
-    _honest_intervals(out, notes, {})
+        notes["r2"] = _too_few(n, f"{unit}s", n, min_rows, unit)
+    _honest_intervals(out, notes, {}, unit)
     out["notes"] = notes
-    return _with_plausibility(out)
+    return _with_plausibility(out, unit)
 
 
 def compute_metrics(task: str, y_true: Any, scores: Any, **kwargs: Any) -> dict[str, Any]:

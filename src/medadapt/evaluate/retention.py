@@ -69,8 +69,10 @@ def old_class_retention(
     before = _renormalised(proba_before[mask], n_old)
     after = _renormalised(proba_after[mask], n_old)
     task = task_of(n_old)
-    m_before = compute_metrics(task, y_old, task_scores(before), n_boot=n_boot, seed=seed)
-    m_after = compute_metrics(task, y_old, task_scores(after), n_boot=n_boot, seed=seed)
+    m_before = compute_metrics(task, y_old, task_scores(before), n_boot=n_boot, seed=seed,
+                               unit="image")  # fmt: skip
+    m_after = compute_metrics(task, y_old, task_scores(after), n_boot=n_boot, seed=seed,
+                              unit="image")  # fmt: skip
     out: dict[str, Any] = {
         "old_classes": list(old_classes),
         "n_images": int(mask.sum()),

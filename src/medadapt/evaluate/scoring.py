@@ -31,6 +31,7 @@ def per_class_metrics(
     *,
     n_boot: int = N_BOOT,
     seed: int = 0,
+    unit: str = "image",
 ) -> list[dict[str, Any]]:
     """One row per class: images, one-vs-rest AUROC (95 % CI), sensitivity and precision of
     the top-1 prediction, and a note when the class is too small for an AUROC."""
@@ -39,7 +40,8 @@ def per_class_metrics(
     rows = []
     for c, name in enumerate(classes):
         member = y == c
-        m = binary_metrics(member.astype(int), proba[:, c], n_boot=n_boot, seed=seed)
+        m = binary_metrics(member.astype(int), proba[:, c], n_boot=n_boot, seed=seed,
+                           unit=unit)  # fmt: skip
         called = pred == c
         rows.append(
             {
@@ -83,6 +85,7 @@ def score_classifier(
             n_boot=n_boot,
             seed=seed,
             threshold=threshold,
+            unit="image",
         )
     result["overall"]["task"] = task_of(len(classes))
     result["per_class"] = per_class_metrics(y, proba, classes, n_boot=n_boot, seed=seed)
@@ -100,15 +103,18 @@ def score(
     threshold: float = 0.5,
     n_boot: int = N_BOOT,
     seed: int = 0,
+    unit: str = "patient",
 ) -> dict[str, Any]:
     """``{"overall", "subgroups"}`` (+ ``"per_class"`` when ``proba`` (N, K) is given) for
-    the task scores ``scores`` (P(positive), (N, K) probabilities, or values)."""
+    the task scores ``scores`` (P(positive), (N, K) probabilities, or values); ``unit``: what
+    the notes count ("patient", "image")."""
     with warnings.catch_warnings():  # a class predicted but absent here is expected
         warnings.filterwarnings("ignore", "y_pred contains classes not in y_true")
         result = evaluate_groups(
-            task, y, scores, subgroups, n_boot=n_boot, seed=seed, threshold=threshold
+            task, y, scores, subgroups, n_boot=n_boot, seed=seed, threshold=threshold, unit=unit
         )
     if proba is not None:
         result["overall"]["task"] = task
-        result["per_class"] = per_class_metrics(y, proba, classes, n_boot=n_boot, seed=seed)
+        result["per_class"] = per_class_metrics(y, proba, classes, n_boot=n_boot, seed=seed,
+                                                unit=unit)  # fmt: skip
     return result

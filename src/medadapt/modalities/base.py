@@ -50,6 +50,7 @@ class Modality(ABC):
     title: ClassVar[str]  # its panel in --help ("Tables", "Images")
     options: ClassVar[type[ModalityOptions]]
     noun: ClassVar[str] = "samples"  # "rows", "images": how sentences count samples
+    unit: ClassVar[str] = "patient"  # what a metric's note counts ("image" for images)
     scope: ClassVar[str] = "samples"  # "an option applies to ..." ("tables", "image data")
     source_name: ClassVar[str] = "samples"  # "--data X is ..." ("a table", "image data")
     sources: ClassVar[str] = "its data"  # "... or pass ..." (what --data may be for it)

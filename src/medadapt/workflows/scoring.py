@@ -68,4 +68,5 @@ def score_samples(
         threshold=threshold,
         n_boot=n_boot,
         seed=seed,
+        unit=modality.unit,
     )

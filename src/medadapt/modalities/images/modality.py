@@ -39,6 +39,7 @@ class ImageModality(Modality):
     title = "Images"
     options = ImageOptions
     noun = "images"
+    unit = "image"
     scope = "image data"
     source_name = "image data"
     sources = "an image folder, path CSV or .npz"
