@@ -305,7 +305,8 @@ def _print(results: dict[str, Any], out: Path) -> None:
         rows.append([name, site["n_test"], *(fmt(m.get("accuracy")) for m in scores),
                      fmt(scores[0].get("auroc"))])  # fmt: skip
     title = ("per site, held-out patients: accuracy at 0.5 (shared: the federated adapter), and "
-             "the shared adapter's AUROC")  # fmt: skip
+             "the shared adapter's AUROC; 95% intervals in report.html and "
+             "federated.json")  # fmt: skip
     print_table(title, ["site", "n", *(label for _key, label in shown), "AUROC"], rows)
 
     stdout.print(legend(results["config"]), markup=False, highlight=False)
