@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -226,6 +227,18 @@ def test_predict_writes_one_row_per_patient(workspace, tmp_path):
     predictions = pd.read_csv(out)
     assert list(predictions.columns) == ["patient_id", "p_1", "predicted"]
     assert len(predictions) == 20 and predictions["p_1"].between(0, 1).all()
+
+    without_ids = tmp_path / "no_ids.csv"  # the same patients, shuffled, without their ids
+    shuffled = pd.read_csv(unlabeled).drop(columns=["patient_id"]).sample(frac=1, random_state=1)
+    shuffled.to_csv(without_ids, index=False)
+    out = tmp_path / "pred_rows.csv"
+    assert run("predict", "--base", str(root / "base"), "--adapter", str(root / "adapter_c"),
+               "--data", str(without_ids), "--out", str(out)) == 0  # fmt: skip
+    by_row = pd.read_csv(out)
+    assert list(by_row.columns) == ["row", "p_1", "predicted"]  # each row's number in the file
+    assert by_row["row"].tolist() == list(range(1, 21))
+    original = predictions.set_index("patient_id")["p_1"].to_numpy()[shuffled.index]
+    np.testing.assert_allclose(by_row["p_1"], original, atol=1e-6)
 
 
 def test_train_fraction_and_other_methods(workspace, tmp_path):

@@ -195,7 +195,8 @@ def predict_job(
     options: Any = None,
 ) -> dict[str, Any]:
     """Write one prediction per sample of ``data`` to ``out`` (CSV, TSV or Parquet by its
-    suffix): an id column when the data has one, ``p_<class>``..., ``predicted``."""
+    suffix): the id column (tables without one: each row's number, ``row``), ``p_<class>``...,
+    ``predicted``."""
     loaded = load_for_inference(base_dir, adapter_dir)
     modality, base, model, name = loaded.modality, loaded.base, loaded.model, loaded.adapter
     classes = loaded.classes

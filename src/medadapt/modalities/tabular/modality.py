@@ -151,10 +151,12 @@ class TabularModality(Modality):
         return group_labels(samples.frame[column]) if column in samples.frame else None
 
     def ids(self, schema: TableSchema, samples: TableSamples) -> tuple[str, list[Any]] | None:
+        """The id column's values, or (no id column) each row's number in the file (1: the
+        first row under the header), so that predictions can be joined back."""
         column = schema.id_column
         if column and column in samples.frame:
             return column, samples.frame[column].tolist()
-        return None
+        return "row", [int(i) + 1 for i in samples.frame.index]
 
     # ----- models ------------------------------------------------------------------------------
     def new_model(self, schema: TableSchema, options: Any, seed: int):
