@@ -63,9 +63,10 @@ def _centre_sentences(centre: str, strategies: dict[str, Any], curves: dict[str,
         lines.append(
             f"{centre}: only {n - n_pos} test patients without disease, too few to estimate "
             "AUROC, balanced accuracy or specificity; accuracy there mostly rewards predicting "
-            "'disease' for everyone, so do not read it as discrimination."
+            "'disease' for everyone, so the models are compared by their Brier score (how close "
+            "the predicted risks are to what happened; lower is better) instead."
         )
-        metric = "accuracy"
+        metric = "brier"
     else:
         metric = "auroc"
     if adapter is not None:
@@ -73,14 +74,16 @@ def _centre_sentences(centre: str, strategies: dict[str, Any], curves: dict[str,
             curves["y"], curves["bottleneck"], curves["base_only"], metric=metric
         )
         lines.append(f"{centre}: {diff.sentence('the bottleneck adapter', 'the base model')}")
+    sign = -1 if metric == "brier" else 1  # the best Brier score is the lowest
     best = max(
         (s for s in strategies if strategies[s].get(metric) is not None),
-        key=lambda s: strategies[s][metric],
+        key=lambda s: sign * strategies[s][metric],
         default=None,
     )
     if best is not None:
         lines.append(
-            f"{centre}: highest {METRIC_LABELS.get(metric, metric)}: {LABELS[best]} "
+            f"{centre}: {'lowest' if sign < 0 else 'highest'} {METRIC_LABELS.get(metric, metric)}: "
+            f"{LABELS[best]} "
             f"({fmt_ci(strategies[best][metric], strategies[best].get(metric + '_ci'))}); "
             "where intervals overlap, this ranking can change with other patients."
         )
