@@ -63,3 +63,22 @@ def test_a_path_inside_a_staged_directory_is_recorded_where_it_will_be(tmp_path)
         inside.mkdir()
     assert (destination_of(inside)).is_dir()  # it is there once the output took its place
     assert destination_of(tmp_path / "plain" / "x") == tmp_path / "plain" / "x"
+
+
+def test_a_report_must_be_named_as_the_html_page_it_is(tmp_path):
+    from medadapt.errors import DataError
+    from medadapt.fileio import check_report_file
+
+    with pytest.raises(DataError) as refused:
+        check_report_file(tmp_path / "x.pdf")
+    assert str(refused.value) == (
+        f"--report {tmp_path / 'x.pdf'}: the report is an HTML page; give a file name ending "
+        "in .html or .htm"
+    )
+    with pytest.raises(DataError, match=r"--report .*: the report is an HTML page"):
+        check_report_file(tmp_path / "report")  # no suffix at all
+    for name in ("x.html", "x.htm", "X.HTML"):
+        check_report_file(tmp_path / name)  # accepted
+    check_report_file(None)
+    with pytest.raises(DataError, match="is a directory; give a file name inside it"):
+        check_report_file(tmp_path)  # the directory's own message, not the suffix's

@@ -122,6 +122,22 @@ def check_output_file(path: str | Path | None, *, flag: str, force: bool = False
     _check_can_create(path, flag)
 
 
+REPORT_SUFFIXES = (".html", ".htm")
+
+
+def check_report_file(path: str | Path | None, *, force: bool = False) -> None:
+    """:func:`check_output_file` for ``--report``, whose name must also end in .html or .htm:
+    the report is an HTML page whatever the name says (``x.pdf`` would not open)."""
+    if path is None:
+        return
+    path = Path(path)
+    if not path.is_dir() and path.suffix.lower() not in REPORT_SUFFIXES:
+        raise _error(
+            f"--report {path}: the report is an HTML page; give a file name ending in .html or .htm"
+        )
+    check_output_file(path, flag="--report", force=force)
+
+
 def check_output_dir(
     path: str | Path | None,
     *,

@@ -22,7 +22,7 @@ from medadapt.cli import inputs
 from medadapt.cli.common import note, status_progress, stdout
 from medadapt.data.dicomweb import DicomwebReference, is_reference, parse_reference
 from medadapt.errors import ConfigError, DataError
-from medadapt.fileio import check_output_dir, check_output_file
+from medadapt.fileio import check_output_dir, check_output_file, check_report_file
 
 PREDICT = "predict"
 #: the options that only --data dicomweb+... takes, by parameter name
@@ -182,8 +182,8 @@ def _labels(
 def _check_outputs(verb: str, values: dict[str, Any], markers: dict[str, str] | None) -> None:
     """The outputs, checked before anything is fetched (the verb checks them again)."""
     force = bool(values.get("force"))
-    for name, flag in (("json_out", "--json"), ("report", "--report")):
-        check_output_file(values.get(name), flag=flag, force=force)
+    check_output_file(values.get("json_out"), flag="--json", force=force)
+    check_report_file(values.get("report"), force=force)
     if verb == PREDICT:
         check_output_file(values["out"], flag="--out", force=force)
     elif values.get("out") is not None:

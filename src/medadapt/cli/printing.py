@@ -3,6 +3,7 @@ files left out and the warnings, from the results of any modality."""
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from medadapt.cli.common import note, print_table, stdout, warn
@@ -99,6 +100,44 @@ def print_dropped(dropped: dict[str, str], identifiers: list[str]) -> None:
             warn(f"column {column!r} is not used as a feature: it {reason}")
         else:
             note(f"dropped column {column!r}: {reason}")
+
+
+def task_line(
+    task: str,
+    classes: list[str],
+    *,
+    label: str,
+    chosen_task: str | None = None,
+    positive_above: float | None = None,
+) -> str:
+    """What a model trained on column ``label`` predicts, and what decided it: ``--task``
+    (``chosen_task``), ``--positive-above`` or the label's values (then how to change it)."""
+    listed = ", ".join(map(repr, classes))
+    if task == "binary" and positive_above is not None:
+        return (
+            f"task: binary, positive class {classes[-1]!r} (of {listed}), made by "
+            f"--positive-above {positive_above:g}: {label} > {positive_above:g}"
+        )
+    if task == "binary":
+        what = f"binary, positive class {classes[-1]!r} (of {listed})"
+    elif task == "multiclass":
+        what = f"multiclass, {len(classes)} classes ({listed})"
+    else:
+        what = "regression"
+    if chosen_task is not None:
+        return f"task: {what} set by --task for --label {shlex.quote(label)}"
+    line = f"task: {what} inferred from --label {shlex.quote(label)}"
+    if task != "binary" and all(_is_number(c) for c in classes):  # --positive-above applies
+        line += "; for a yes/no outcome pass --positive-above N, or set --task"
+    return line
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def print_cache(cache: dict[str, Any] | None, top_blocks: int | None) -> None:

@@ -32,10 +32,11 @@ from medadapt.cli.printing import (
     print_retention,
     print_skipped,
     print_subgroups,
+    task_line,
     warn_all,
 )
 from medadapt.errors import ConfigError
-from medadapt.fileio import check_output_file
+from medadapt.fileio import check_output_file, check_report_file
 
 DATA = Shared(
     "data",
@@ -109,6 +110,13 @@ def _train_base(**values: Any) -> None:
             seed=values["seed"], progress=step,
         )  # fmt: skip
     summary["base"] = str(out)
+    if modality.needs_label:  # the task comes from the label column (tables)
+        line = task_line(
+            summary["task"], summary["classes"], label=values["label"],
+            chosen_task=getattr(options, "task", None),
+            positive_above=getattr(options, "positive_above", None),
+        )  # fmt: skip
+        stdout.print(line, markup=False, highlight=False, soft_wrap=True)
     print_skipped(summary)
     if "dropped_columns" in summary:
         print_dropped(summary["dropped_columns"], summary["identifiers"])
@@ -141,7 +149,7 @@ def _adapt(**values: Any) -> None:
     modality = inputs.modality_of_base(base, data, probes(values))
     options = options_for("adapt", modality, values, data).check("adapt", data=data)
     check_output_file(values["json_out"], flag="--json", force=force)
-    check_output_file(values["report"], flag="--report", force=force)
+    check_report_file(values["report"], force=force)
     inputs.check_not_inside(out, data, "--data")
     inputs.check_not_inside(out, base, "--base")
     staged = new_directory(out, force=force, markers=ADAPTER_MARKERS)
@@ -205,7 +213,7 @@ def _evaluate(**values: Any) -> None:
         {"--data": data, "--base": base, "--adapter": adapter},
     )
     check_output_file(values["json_out"], flag="--json", force=force)
-    check_output_file(values["report"], flag="--report", force=force)
+    check_report_file(values["report"], force=force)
     small_model_threads(modality)
     from medadapt.workflows.evaluate import evaluate_job
     from medadapt.workflows.reports import evaluation_report

@@ -11,6 +11,7 @@ when it is empty, constant, a record identifier or free text (see
 from __future__ import annotations
 
 import math
+import shlex
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,9 +87,10 @@ def infer_feature(
             return None, f"constant (every value is {level(values.iloc[0])})"
         why = None if force_numeric else identifier_reason(name, values.to_numpy(dtype=float))
         if why is not None:
+            flag_value = shlex.quote(name)  # pasted into a shell ("Unnamed: 0")
             return None, (
-                f"{IDENTIFIER_REASON} ({why}); pass --id-column {name} if it identifies "
-                f"patients, or --numeric {name} to use it as a feature"
+                f"{IDENTIFIER_REASON} ({why}); pass --id-column {flag_value} if it identifies "
+                f"patients, or --numeric {flag_value} to use it as a feature"
             )
         spec = FeatureSpec(name=name, kind="numeric")
         spec.mean = float(values.mean())
@@ -104,7 +106,7 @@ def infer_feature(
         if many or nearly_unique:
             return None, (
                 f"{IDENTIFIER_REASON} or free text ({len(counts)} distinct values); pass "
-                f"--categorical {name} to use it as a feature"
+                f"--categorical {shlex.quote(name)} to use it as a feature"
             )
     levels = sorted((v for v, n in counts.items() if n >= MIN_LEVEL_ROWS), key=natural_key)
     if not levels:
@@ -133,6 +135,6 @@ def _refuse_numbers_with_text(present: pd.Series, name: str) -> None:
         examples = ", ".join(repr(v) for v in sorted({str(v) for v in present[numbers.isna()]})[:3])
         raise DataError(
             f"column {name!r} holds numbers except {n_text} text value(s) such as {examples}; "
-            f"fix them in the file, or pass --numeric {name} to read them as missing, or "
-            f"--categorical {name} to keep them as categories"
+            f"fix them in the file, or pass --numeric {shlex.quote(name)} to read them as "
+            f"missing, or --categorical {shlex.quote(name)} to keep them as categories"
         )

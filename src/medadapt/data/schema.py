@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import shlex
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -148,7 +149,7 @@ class TableSchema:
         if spec is None and force_numeric and reason.startswith("declared numeric"):
             raise DataError(
                 f"--numeric {name}: the column holds no numbers; leave it out of --numeric "
-                f"(or pass --categorical {name})"
+                f"(or pass --categorical {shlex.quote(name)})"
             )
         if spec is None:
             self.dropped[name] = reason

@@ -1,0 +1,78 @@
+"""What ``train-base`` says about a table before its metrics: first, the task it trains and
+what decided it (and how to change it); and any column it suggests for a flag, quoted so the
+suggestion can be pasted into a shell."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import medadapt as ma
+from medadapt.cli.printing import task_line
+from tests.cli.helpers import CliResult, run_cli, succeeded
+from tests.cli.workspace import TINY_TABLE
+
+MULTICLASS = (
+    "task: multiclass, 5 classes ('0', '1', '2', '3', '4') inferred from --label num; for a "
+    "yes/no outcome pass --positive-above N, or set --task"
+)
+BINARY = "task: binary, positive class '1' (of '0', '1'), made by --positive-above 0: num > 0"
+REGRESSION = (
+    "task: regression inferred from --label chol; for a yes/no outcome pass --positive-above N, "
+    "or set --task"
+)
+INDEX_COLUMN = (
+    "warning: column 'Unnamed: 0' is not used as a feature: it looks like a record identifier "
+    "(by its name); pass --id-column 'Unnamed: 0' if it identifies patients, or --numeric "
+    "'Unnamed: 0' to use it as a feature"
+)
+LABELS = {
+    "multiclass": ("--label", "num"),
+    "binary": ("--label", "num", "--positive-above", "0"),
+    "regression": ("--label", "chol"),
+}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> dict[str, CliResult]:
+    """train-base on Cleveland's rows saved with pandas' index (a first column that reads
+    back as 'Unnamed: 0'), once per way of reading the label."""
+    root = tmp_path_factory.mktemp("train_base_says")
+    heart = ma.load_heart_disease()
+    data = root / "heart.csv"
+    heart[heart["dataset"] == "Cleveland"].drop(columns=["id"]).to_csv(data)  # index kept
+    return {name: _train(data, root / name, label) for name, label in LABELS.items()}
+
+
+def _train(data: Path, out: Path, label: tuple[str, ...]) -> CliResult:
+    return succeeded(run_cli("train-base", "--data", data, *label, *TINY_TABLE, "--out", out))
+
+
+@pytest.mark.parametrize(
+    ("name", "line"),
+    [("multiclass", MULTICLASS), ("binary", BINARY), ("regression", REGRESSION)],
+)
+def test_train_base_first_says_the_task_and_what_decided_it(trained, name, line):
+    assert trained[name].stdout.splitlines()[0] == line
+
+
+def test_a_column_named_by_pandas_index_is_quoted_for_the_shell(trained):
+    for result in trained.values():
+        assert INDEX_COLUMN in result.stdout.splitlines()
+
+
+def test_a_task_set_by_flag_gives_no_advice():
+    line = task_line("multiclass", ["0", "1", "2"], label="num", chosen_task="multiclass")
+    assert line == "task: multiclass, 3 classes ('0', '1', '2') set by --task for --label num"
+
+
+def test_text_classes_name_the_positive_one_and_suggest_no_threshold():
+    binary = task_line("binary", ["no", "yes"], label="heart disease")
+    assert binary == (
+        "task: binary, positive class 'yes' (of 'no', 'yes') inferred from --label 'heart disease'"
+    )
+    multiclass = task_line("multiclass", ["mild", "none", "severe"], label="grade")
+    assert multiclass == (
+        "task: multiclass, 3 classes ('mild', 'none', 'severe') inferred from --label grade"
+    )
