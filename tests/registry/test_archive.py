@@ -10,7 +10,7 @@ import pytest
 
 from medadapt.adapters import AdapterModel
 from medadapt.errors import AdapterFileError
-from medadapt.registry import Registry
+from medadapt.registry import Registry, RegistryError
 from tests.registry.helpers import tiny_base
 
 
@@ -209,3 +209,61 @@ def test_export_is_logged_without_bumping_the_generation(registry, exported, tmp
     assert registry.generation() == generation
     event = registry.history("heart", limit=1)[0]
     assert (event.action, event.version, event.detail["sha256"]) == ("export", 1, result.sha256)
+
+
+@pytest.mark.parametrize(
+    ("name", "gzipped"),
+    [("site.tar", False), ("site.tar.gz", True), ("site.tgz", True), ("SITE.TAR", False)],
+)
+def test_the_archive_is_compressed_as_its_name_says(registry, adapter_dir, other, tmp_path,
+                                                    name, gzipped):  # fmt: skip
+    registry.add(adapter_dir(1), name="heart")
+    exported = registry.export("heart@1", tmp_path / name)
+    head = exported.path.read_bytes()[:512]
+    assert head.startswith(b"\x1f\x8b") == gzipped
+    assert (head[257:262] == b"ustar") == (not gzipped)  # a plain tar: 'file' says so
+    with tarfile.open(exported.path, "r:gz" if gzipped else "r:") as tar:
+        assert "adapter/adapter.json" in tar.getnames()
+    v = other.import_(exported.path, expect_sha256=exported.sha256).version
+    assert v.weights_blob == registry.get("heart@1").weights_blob
+
+
+@pytest.mark.parametrize("fraction", [0.1, 0.5, 0.9999])
+def test_a_truncated_plain_tar_is_refused(registry, adapter_dir, other, tmp_path, fraction):
+    """Cut anywhere before the end of the last member (a plain tar has no checksum of its
+    own: the members' sizes and SHA256SUMS catch it; only zero padding can go unnoticed)."""
+    registry.add(adapter_dir(1), name="heart")
+    path = registry.export("heart@1", tmp_path / "site.tar").path
+    with tarfile.open(path, "r:") as tar:
+        last = tar.getmembers()[-1]
+    data = path.read_bytes()
+    path.write_bytes(data[: int((last.offset_data + last.size) * fraction)])
+    with pytest.raises(AdapterFileError) as err:
+        other.import_(path)
+    message = str(err.value)
+    assert message.startswith(f"{path} is ") and "\n" not in message
+    assert message.endswith("; ask the sender to export it again")
+    assert other.list() == []
+
+
+@pytest.mark.parametrize("name", ["site.zip", "site", "site.gz", "site.tar.bz2"])
+def test_a_name_that_does_not_say_tar_is_refused(registry, adapter_dir, tmp_path, name):
+    registry.add(adapter_dir(1), name="heart")
+    with pytest.raises(RegistryError) as err:
+        registry.export("heart@1", tmp_path / name)
+    assert str(err.value) == (
+        f"-o {tmp_path / name}: end the archive's name in .tar.gz or .tgz (gzip-compressed) or "
+        ".tar (uncompressed), or give a directory ending in '/'"
+    )
+    assert list(tmp_path.glob("site*")) == []
+
+
+def test_a_text_file_is_not_an_archive(tmp_path, other):
+    text = tmp_path / "notes.tar"
+    text.write_text("not an archive\n" * 100)
+    with pytest.raises(AdapterFileError) as err:
+        other.import_(text)
+    assert str(err.value) == (
+        f"{text} is not an archive written by 'medadapt registry export' (a .tar.gz or .tar "
+        "file); check the file name"
+    )

@@ -90,7 +90,103 @@ def test_diff_as_table_and_json(cli, adapter_dir):
     assert data["config"] == [{"key": "r", "a": 2, "b": 3}]
     out, _ = cli("diff", "heart@1", "heart@2")
     assert "config.r" in out and "CIs overlap" in out
-    assert "overlapping CIs: the data do not show a difference" in out
+    assert (
+        "overlapping CIs for auroc: these intervals cannot tell heart@1 and heart@2 apart; "
+        "overlap is not evidence that they perform the same" in out.splitlines()
+    )
+
+
+def test_diff_shows_a_change_in_counts_as_an_integer(cli, adapter_dir, monkeypatch):
+    from tests.registry.helpers import metadata
+
+    monkeypatch.setenv("COLUMNS", "200")  # no wrapped cells
+    first = {"auroc": 0.81, "auroc_ci": [0.72, 0.89], "n": 200, "n_positive": 60}
+    second = {"auroc": 0.95, "auroc_ci": [0.91, 0.98], "n": 200, "n_positive": 63}
+    cli("add", str(adapter_dir(1, meta=metadata(metrics=first))), "--name", "heart")
+    cli("add", str(adapter_dir(2, meta=metadata(metrics=second))), "--name", "heart")
+    out, _ = cli("diff", "heart@1", "heart@2")
+    rows = [[c.strip() for c in line.split("│")[1:-1]] for line in out.splitlines()]
+    assert [r for r in rows if r and r[0] in ("auroc", "n", "n_positive")] == [
+        ["auroc", "0.810 [0.720, 0.890]", "0.950 [0.910, 0.980]", "+0.140", "no"],
+        ["n", "200", "200", "+0", "-"],
+        ["n_positive", "60", "63", "+3", "-"],
+    ]
+    assert "overlapping CIs" not in out  # no interval overlaps: no such line
+    metrics = json.loads(cli("diff", "heart@1", "heart@2", "--json")[0])["metrics"]
+    assert [(m["name"], m["delta"]) for m in metrics][1:] == [("n", 0), ("n_positive", 3)]
+
+
+SAMPLE_SIZE = {
+    "parameters": 8577,
+    "task": "binary",
+    "outcome": "prevalence 0.935",
+    "r2": 0.0531,
+    "r2_label": "Cox-Snell R-squared",
+    "r2_source": "from the base model's AUROC at this site, on 123 samples it never saw (0.752)",
+    "prevalence": 0.935,
+    "r2_cs": 0.0531,
+    "criterion": "i",
+    "n_needed": 1409849,
+    "n_train": 86,
+    "met": False,
+    "test_supports": {"O/E": True, "slope": False, "C": False},
+    "test_needs": {"O/E": 27, "slope": 1881, "C": 1480},
+    "source": "Riley et al. Stat Med 2019;38:1276-96 (development)",
+}
+
+
+def test_show_prints_nested_summaries_in_words(cli, adapter_dir, monkeypatch):
+    from tests.registry.helpers import DATA_SUMMARY, metadata
+
+    monkeypatch.setenv("COLUMNS", "250")  # no wrapped cells
+    summary = {
+        **DATA_SUMMARY,
+        "train_class_counts": {"0": 6, "1": 80},
+        "sample_size": SAMPLE_SIZE,
+    }
+    cli("add", str(adapter_dir(1, meta=metadata(data_summary=summary))), "--name", "heart")
+    out, _ = cli("show", "heart@1")
+    rows = [[c.strip() for c in line.split("│")[1:-1]] for line in out.splitlines()]
+    assert [r for r in rows if r and r[0].startswith("data: ")] == [
+        ["data: group", "VA Long Beach"],
+        ["data: group_column", "dataset"],
+        ["data: n_positive", "80"],
+        ["data: n_train", "120"],
+        ["data: prevalence", "0.67"],
+        [
+            "data: sample size",
+            "read as a new model, its 8577 parameters would need 1409849 patients (criterion "
+            "i); 86 trained it (not met: necessary, not sufficient)",
+        ],
+        [
+            "data: sample size basis",
+            "Cox-Snell R-squared 0.0531, from the base model's AUROC at this site, on 123 "
+            "samples it never saw (0.752); outcome prevalence 0.935",
+        ],
+        [
+            "data: sample size test",
+            "test patients for a precise O/E: 27 (enough here); calibration slope: 1881 (too "
+            "few here); C-statistic: 1480 (too few here)",
+        ],
+        ["data: sample size source", "Riley et al. Stat Med 2019;38:1276-96 (development)"],
+        ["data: train_class_counts", "0: 6, 1: 80"],
+    ]
+
+
+def test_export_to_a_tar_as_the_readme_shows(cli, adapter_dir, tmp_path):
+    cli("add", str(adapter_dir(1)), "--name", "heart")
+    out, _ = cli("export", "heart@1", "-o", str(tmp_path / "site.tar"))
+    assert out.splitlines()[0] == f"exported heart@1 to {tmp_path / 'site.tar'}"
+    head = (tmp_path / "site.tar").read_bytes()[:512]
+    assert head[257:262] == b"ustar" and not head.startswith(b"\x1f\x8b")  # not gzip
+    other = ["--bare", "registry", "--root", str(tmp_path / "other")]
+    out, _ = cli(*other, "import", str(tmp_path / "site.tar"))
+    assert out.startswith("imported heart@1 (exported as heart@1); every checksum verified\n")
+    _, err = cli("export", "heart@1", "-o", str(tmp_path / "site.zip"), ok=False)
+    assert err == (
+        f"error: -o {tmp_path / 'site.zip'}: end the archive's name in .tar.gz or .tgz "
+        "(gzip-compressed) or .tar (uncompressed), or give a directory ending in '/'\n"
+    )
 
 
 def test_export_then_import_elsewhere(cli, adapter_dir, tmp_path):

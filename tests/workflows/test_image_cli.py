@@ -169,6 +169,28 @@ def test_evaluate_scores_only_held_out_images_of_each_source(npz_workspace):
     assert "Retention of the old classes" in (root / "eval.html").read_text()
 
 
+def test_a_class_absent_from_the_test_images_is_noted_in_images(npz_workspace, capsys):
+    """The cavity adapter on old.npz (no cavity image): its notes count images, not patients."""
+    root = npz_workspace
+    out = root / "eval_absent.json"
+    argv = ["--base", str(root / "base"), "--adapter", str(root / "cavity")]
+    assert run("evaluate", *argv, "--data", str(root / "old.npz"), "--json", str(out)) == 0
+    result = json.loads(out.read_text())
+    [cavity] = [row for row in result["per_class"] if row["class"] == "cavity"]
+    assert (cavity["n"], cavity["note"]) == (
+        0,
+        "not reported: 0 positives among 24 images; at least 5 are needed for a meaningful "
+        "estimate",
+    )
+    assert result["notes"]["auroc"] == (
+        "not reported: 0 images in the rarest class among 24 images; at least 5 are needed for "
+        "a meaningful estimate"
+    )
+    printed = " ".join(capsys.readouterr().out.replace("│", " ").split())
+    assert "not reported: 0 images in the rarest class among 24 images" in printed
+    assert "patient" not in json.dumps(result["notes"]) + json.dumps(result["per_class"])
+
+
 def test_predict_writes_probabilities_per_image(npz_workspace):
     root = npz_workspace
     out = root / "pred.csv"

@@ -29,6 +29,7 @@ from medadapt.cli.registry_format import (
     echo_json,
     headline_metric,
     human_size,
+    summary_rows,
     table_console,
 )
 from medadapt.registry import Registry, RegistryError
@@ -178,8 +179,7 @@ def show_cmd(
     ]
     if origin:
         rows.append(("imported from", f"{origin.get('name')}@{origin.get('version')}"))
-    for key, value in v.data_summary.items():
-        rows.append((f"data: {key}", str(value)))
+    rows += summary_rows(v.data_summary)
     for metric in v.metric_list():
         rows.append((f"metric: {metric.name}", metric.format()))
     for key, value in rows:
@@ -223,12 +223,16 @@ def diff_cmd(
                 m.name,
                 m.a.format() if m.a else "-",
                 m.b.format() if m.b else "-",
-                f"{m.delta:+.3f}" if m.delta is not None else "-",
+                m.format_delta(),
                 overlap,
             )
         console.print(metrics)
-        if any(m.overlap for m in d.metrics):
-            console.print("overlapping CIs: the data do not show a difference for that metric")
+        overlapping = [m.name for m in d.metrics if m.overlap]
+        if overlapping:
+            console.print(
+                f"overlapping CIs for {', '.join(overlapping)}: these intervals cannot tell "
+                f"{d.a} and {d.b} apart; overlap is not evidence that they perform the same"
+            )
         if d.same_test_rows is False:
             console.print(
                 f"warning: {d.a} and {d.b} were measured on different test rows: the "

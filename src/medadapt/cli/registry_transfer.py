@@ -31,8 +31,9 @@ def export_cmd(
             "--out",
             "-o",
             metavar="PATH",
-            help="Archive file, or directory (existing, or ending in '/') to write "
-            "NAME-vN.medadapt.tar.gz in (default: the current directory).",
+            help="Archive file (.tar.gz or .tgz: gzip-compressed; .tar: uncompressed), or "
+            "directory (existing, or ending in '/') to write NAME-vN.medadapt.tar.gz in "
+            "(default: the current directory).",
         ),
     ] = None,
     force: Annotated[

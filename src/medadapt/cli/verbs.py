@@ -181,7 +181,8 @@ def _adapt(**values: Any) -> None:
         stdout.print(sample_size_line(info["sample_size"], modality.noun))
     print_skipped(summary)
     warn_all(summary["warnings"])
-    where = f" of {values['group']}" if values["group"] else ""
+    group, column = values["group"], info.get("group_column") or values["group_column"]
+    where = f" of {column} = {group}" if group and column else f" of {group}" if group else ""
     title = f"{summary['name']}: {info['n_test']} held-out {modality.noun}{where}"
     print_result(title, summary["test"], summary["task"], modality.noun)
     print_cache(summary["feature_cache"], getattr(options, "top_blocks", None))

@@ -79,16 +79,18 @@ def paired_difference(
     n_boot: int = N_BOOT,
     seed: int = 0,
     min_per_class: int = MIN_PER_CLASS,
+    unit: str = "patient",
 ) -> Difference:
-    """Difference ``metric(a) - metric(b)`` on the same patients with a paired bootstrap CI."""
+    """Difference ``metric(a) - metric(b)`` on the same patients with a paired bootstrap CI
+    (``unit``: what the note counts, "patient" or "image")."""
     y = np.asarray(y_true)
     a, b = np.asarray(score_a, dtype=float), np.asarray(score_b, dtype=float)
     if metric in ("auroc", "auprc", "balanced_accuracy"):
         n_pos = int((y == 1).sum())
-        if min(n_pos, len(y) - n_pos) < min_per_class:
-            return Difference(
-                metric, None, None, f"{min(n_pos, len(y) - n_pos)} patients in the smaller class"
-            )
+        smaller = min(n_pos, len(y) - n_pos)
+        if smaller < min_per_class:
+            units = unit if smaller == 1 else f"{unit}s"
+            return Difference(metric, None, None, f"{smaller} {units} in the smaller class")
     W = bs.resample_weights(len(y), n_boot, seed)
     ones = np.ones((1, len(y)))
     point = float(

@@ -1,4 +1,8 @@
-"""The export archive: one ``.tar.gz`` file to send an adapter version to another hospital.
+"""The export archive: one tar file to send an adapter version to another hospital.
+
+Its name says how it is written: ``.tar.gz`` or ``.tgz`` gzip-compressed (the default name,
+``NAME-vN.medadapt.tar.gz``), ``.tar`` uncompressed; ``export`` refuses any other name, so no
+tool is misled by it. Reading detects either from the content.
 
 Members (fixed names, nothing else is accepted on import)::
 
@@ -11,9 +15,11 @@ Members (fixed names, nothing else is accepted on import)::
     SHA256SUMS                  every other member's SHA-256 (``sha256sum -c`` format)
 
 Reading stages every member under a private directory and checks every hash before the caller
-registers anything; a truncated, corrupted or edited archive is refused with one line. The
-hashes catch damage, not forgery: to know the file is the one the sender exported, compare the
-archive's SHA-256 (printed by ``export``) through another channel (``import --sha256``).
+registers anything; a truncated, corrupted or edited archive is refused with one line (a plain
+``.tar`` has no checksum of its own: cutting off only its trailing zero padding loses nothing,
+and is not refused). The hashes catch damage, not forgery: to know the file is the one the
+sender exported, compare the archive's SHA-256 (printed by ``export``) through another channel
+(``import --sha256``).
 """
 
 from __future__ import annotations
@@ -27,9 +33,11 @@ import re
 import tarfile
 import time
 import zlib
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from medadapt.errors import AdapterFileError
 from medadapt.registry.objects import CHUNK, fsync_dir, sha256_file
@@ -45,10 +53,21 @@ MANIFEST = "adapter/adapter.json"
 BASE_MANIFEST = "base/model.json"
 BASE_WEIGHTS = "base/model.safetensors"
 SUFFIX = ".medadapt.tar.gz"
+COMPRESSED_SUFFIXES = (".tar.gz", ".tgz")
+PLAIN_SUFFIXES = (".tar",)
 MAX_SMALL_BYTES = 16 << 20
 MAX_WEIGHTS_BYTES = 16 << 30
 _WEIGHTS = re.compile(r"adapter/[A-Za-z0-9][A-Za-z0-9._\-]{0,127}")
 _FIXED = (INFO, SUMS, CARD, MANIFEST, BASE_MANIFEST, BASE_WEIGHTS)
+
+
+def is_compressed(path: Path) -> bool | None:
+    """True for a ``.tar.gz``/``.tgz`` name, False for ``.tar``, None for any other name
+    (case-insensitive)."""
+    name = Path(path).name.lower()
+    if name.endswith(COMPRESSED_SUFFIXES):
+        return True
+    return False if name.endswith(PLAIN_SUFFIXES) else None
 
 
 def _add(tar: tarfile.TarFile, name: str, content: bytes | Path, mtime: float) -> None:
@@ -74,9 +93,13 @@ def write_archive(
     card: str,
     base_dir: Path | None = None,
 ) -> str:
-    """Write the archive atomically (temp file, fsync, rename); returns its SHA-256.
-    ``base_dir``: a base model directory to include."""
+    """Write the archive atomically (temp file, fsync, rename); returns its SHA-256. Its name
+    ends in ``.tar.gz``/``.tgz`` (gzip-compressed) or ``.tar`` (uncompressed), as
+    :func:`is_compressed` tells. ``base_dir``: a base model directory to include."""
     path = Path(path)
+    compress = is_compressed(path)
+    if compress is None:
+        raise ValueError(f"an export archive's name ends in .tar.gz, .tgz or .tar, not {path}")
     version = FORMAT_VERSION if base_dir is not None else 1
     files: dict[str, bytes | Path] = {
         INFO: json.dumps({"format": FORMAT, "format_version": version, **info}, indent=2).encode(),
@@ -100,10 +123,7 @@ def write_archive(
     mtime = time.time()
     try:
         with open(tmp, "wb") as raw:
-            with (
-                gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=int(mtime)) as gz,
-                tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
-            ):
+            with _writer(raw, compress, mtime) as tar:
                 for name, content in files.items():
                     _add(tar, name, content, mtime)
             raw.flush()
@@ -113,6 +133,17 @@ def write_archive(
         tmp.unlink(missing_ok=True)
     fsync_dir(path.parent)
     return sha256_file(path)
+
+
+@contextmanager
+def _writer(raw: BinaryIO, compress: bool, mtime: float) -> Iterator[tarfile.TarFile]:
+    """A tar writer onto the open file ``raw``, through gzip when ``compress``."""
+    with ExitStack() as stack:
+        out: Any = raw
+        if compress:
+            gz = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=int(mtime))
+            out = stack.enter_context(gz)
+        yield stack.enter_context(tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT))
 
 
 @dataclass(frozen=True)
@@ -200,8 +231,8 @@ def _stage_members(path: Path, staging: Path) -> dict[str, str]:
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
         if not _looks_like_an_archive(path):
             raise AdapterFileError(
-                f"{path} is not an archive written by 'medadapt registry export' (a "
-                ".medadapt.tar.gz file); check the file name"
+                f"{path} is not an archive written by 'medadapt registry export' (a .tar.gz "
+                "or .tar file); check the file name"
             ) from None
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise _refuse(path, f"is truncated or corrupted ({reason})") from None

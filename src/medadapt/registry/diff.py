@@ -1,7 +1,9 @@
 """Compare two adapter versions: what changed in the config, the data, and the metrics.
 
 For metrics with confidence intervals on both sides, the diff says whether the intervals
-overlap: overlapping intervals mean the data do not show a difference, whatever the deltas say.
+overlap: overlapping intervals cannot tell the versions apart, whatever the deltas say, and are
+no evidence that the versions perform the same either (a smaller difference than the intervals
+resolve may be there).
 It also says whether both were measured on the same test rows (the split each manifest
 records): if not, a difference in metrics mixes the model and the data.
 """
@@ -40,9 +42,20 @@ class MetricChange:
 
     @property
     def delta(self) -> float | None:
+        """``b - a``; an int for counts (``n``, ``n_test``...)."""
         if self.a is None or self.b is None:
             return None
+        if self.a.is_count and self.b.is_count:
+            return int(self.b.value) - int(self.a.value)
         return self.b.value - self.a.value
+
+    def format_delta(self, digits: int = 3) -> str:
+        """The change as shown: ``+0`` for counts, ``-0.007`` for a metric, ``-`` if one side
+        has none."""
+        delta = self.delta
+        if delta is None:
+            return "-"
+        return f"{delta:+d}" if isinstance(delta, int) else f"{delta:+.{digits}f}"
 
     @property
     def overlap(self) -> bool | None:

@@ -209,8 +209,9 @@ class Registry:
         force: bool = False,
     ) -> Exported:
         """Write ``ref`` to one archive file after verifying its files; the result carries the
-        archive's SHA-256. ``path``: a file, or a directory (one that exists, or a string
-        ending in ``/``) to write ``NAME-vN.medadapt.tar.gz`` in (default: the current one).
+        archive's SHA-256. ``path``: a file (``.tar.gz``/``.tgz``: gzip-compressed, ``.tar``:
+        uncompressed), or a directory (one that exists, or a string ending in ``/``) to write
+        ``NAME-vN.medadapt.tar.gz`` in (default: the current one).
         ``with_base`` also puts the registered base model in the archive."""
         return transfer.export_version(self, ref, path, with_base=with_base, force=force)
 

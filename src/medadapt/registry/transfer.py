@@ -166,13 +166,19 @@ def _keep_archived_base(
 def _archive_path(v: AdapterVersion, path: str | Path | None, force: bool = False) -> Path:
     """Where ``export`` writes: ``path``, or ``NAME-vN.medadapt.tar.gz`` inside it when it is
     a directory (one that exists, or a string ending in a separator: typer and ``Path`` drop
-    the trailing ``/`` of ``-o outbox/``, so the CLI passes the string as typed)."""
+    the trailing ``/`` of ``-o outbox/``, so the CLI passes the string as typed). A file name
+    must say what is written: ``.tar.gz``/``.tgz`` (gzip-compressed) or ``.tar``."""
     default = f"{v.name}-v{v.version}{archive.SUFFIX}"
     text = os.fspath(path) if path is not None else os.fspath(Path.cwd()) + os.sep
     if text.endswith(("/", os.sep)) or Path(text).is_dir():
         out = Path(text) / default
     else:
         out = Path(text)
+        if archive.is_compressed(out) is None:
+            raise RegistryError(
+                f"-o {out}: end the archive's name in .tar.gz or .tgz (gzip-compressed) or .tar "
+                "(uncompressed), or give a directory ending in '/'"
+            )
         if out.parent.exists() and not out.parent.is_dir():
             raise RegistryError(f"-o {out}: {out.parent} is a file, not a directory")
         if not out.parent.exists():

@@ -9,7 +9,7 @@ adapter and (with ``compare_full``) for full fine-tuning on the same samples.
 
 from __future__ import annotations
 
-import re
+import shlex
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from medadapt.results import AdapterRecord
 from medadapt.train.fitting import Adaptation, adapt, training_config
 from medadapt.workflows import growth
 from medadapt.workflows.adapt_samples import GroupSamples, pick_samples
+from medadapt.workflows.naming import slug
 from medadapt.workflows.sample_size import adapter_sample_size
 from medadapt.workflows.scoring import evaluate_model
 from medadapt.workflows.train_base import Progress, epoch_reporter
@@ -33,11 +34,9 @@ SPLIT_FILE = "split.json"
 FEW_TRAINING_SAMPLES = 10
 
 
-def slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").lower() or "group"
-
-
 def default_name(group: str | None, method: str, new_classes: Sequence[str] = ()) -> str:
+    """``<group>_<method>`` (or the new classes, or ``images``) as an adapter name: ASCII,
+    accents dropped (``Zürich`` -> ``zurich_bottleneck``), at most 64 characters."""
     what = group or ("_".join(new_classes) if new_classes else "images")
     return f"{slug(what)}_{method}"[:64]
 
@@ -47,7 +46,8 @@ def check_label(modality: Modality, schema: Any, label: str | None) -> None:
     predicted = getattr(schema, "label", None)
     if modality.needs_label and label is not None and label != predicted:
         raise DataError(
-            f"the base model predicts {predicted!r}, not {label!r}; pass --label {predicted}"
+            f"the base model predicts {predicted!r}, not {label!r}; pass --label "
+            f"{shlex.quote(predicted)}"
         )
 
 

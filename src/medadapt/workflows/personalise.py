@@ -23,7 +23,7 @@ from medadapt.evaluate.compare import paired_difference
 from medadapt.evaluate.metrics import compute_metrics
 from medadapt.modalities.bundle import BaseModel
 from medadapt.tables import TabularModelConfig, adapt, predict, train_base, true_labels
-from medadapt.workflows.site_adaptation import slug
+from medadapt.workflows.naming import slug
 
 
 def run_personalisation(

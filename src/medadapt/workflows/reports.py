@@ -97,7 +97,7 @@ def summary_lines(
         before = base_scores["overall"]
         lines.append(
             f"Before the adapter, the base model alone scores {METRIC_LABELS[main]} "
-            f"{fmt_ci(before.get(main), before.get(f'{main}_ci'))} on the same patients."
+            f"{fmt_ci(before.get(main), before.get(f'{main}_ci'))} on the same {_units(result)}."
         )
     if difference:
         lines.append(difference)
@@ -122,6 +122,13 @@ def _noun(result: dict[str, Any]) -> str:
     from medadapt.modalities.base import modality_of
 
     return modality_of(result.get("kind") or "tabular").noun if result.get("kind") else "patients"
+
+
+def _units(result: dict[str, Any]) -> str:
+    """What the result counts, in a sentence: "patients" (tables) or "images"."""
+    from medadapt.modalities.base import modality_of
+
+    return f"{modality_of(result['kind']).unit}s" if result.get("kind") else "patients"
 
 
 def _retentions(result: dict[str, Any]) -> list[tuple[str, str, dict[str, Any] | None]]:
@@ -154,16 +161,18 @@ def _difference(result: dict[str, Any], curves: dict[str, Any]) -> str | None:
     from medadapt.evaluate.compare import paired_difference
 
     metric = _main_metric(result)
-    diff = paired_difference(curves["y"], curves["scores"], curves["base_scores"], metric=metric)
+    units = _units(result)
+    diff = paired_difference(curves["y"], curves["scores"], curves["base_scores"], metric=metric,
+                             unit=units[:-1])  # fmt: skip
     name = METRIC_LABELS[metric]
     if diff.value is None or diff.ci is None:
         return f"The adapter and the base model cannot be compared on {name} ({diff.note})."
     verdict = {
         "better": "the adapter is better",
         "worse": "the adapter is worse",
-    }.get(diff.verdict, "no detectable difference on these patients")
+    }.get(diff.verdict, f"no detectable difference on these {units}")
     return (
-        f"Paired on the same patients, the adapter changes {name} by {diff.value:+.3f} "
+        f"Paired on the same {units}, the adapter changes {name} by {diff.value:+.3f} "
         f"(95% CI {diff.ci[0]:+.3f} to {diff.ci[1]:+.3f}): {verdict}."
     )
 
@@ -242,7 +251,7 @@ def _groups(report: Report, result: dict[str, Any], base_scores: dict[str, Any] 
         before = before_all.get(name)
         scored = [f"{label} {BEFORE}", f"{label} {AFTER}"] if before else [f"{label} (95% CI)"]
         report.table(
-            [name, "patients", *scored, "note"],
+            [name, _units(result), *scored, "note"],
             [
                 [
                     value,
@@ -262,7 +271,7 @@ def _groups(report: Report, result: dict[str, Any], base_scores: dict[str, Any] 
             series = {v: {"model": groups[v]} for v in values}
         report.figure(
             metric_bars(series, metric=main, title=f"{label} by {name}"),
-            caption=f"{label} by {name} with 95% CIs ('n/a': too few patients or events)"
+            caption=f"{label} by {name} with 95% CIs ('n/a': too few {_units(result)} or events)"
             + (", before and after the adapter." if before else "."),
         )
 
@@ -271,7 +280,8 @@ def _card(report: Report, result: dict[str, Any], base_scores: dict[str, Any] | 
     main = _main_metric(result)
     training = result.get("adapter_training") or {}
     trained_on = (
-        f"trained on {training['n_train']} rows of {training.get('group') or 'its group'}"
+        f"trained on {training['n_train']} {_noun(result)} of "
+        f"{training.get('group') or 'its group'}"
         if training.get("n_train") is not None
         else "training data as recorded in the adapter's adapter.json"
     )
@@ -293,7 +303,8 @@ def _card(report: Report, result: dict[str, Any], base_scores: dict[str, Any] | 
             ("Intended use", result.get("intended_use") or INTENDED_USE),
             (
                 "Data",
-                f"{trained_on}; evaluated here on {result['n']} patients ({result['rows_used']}).",
+                f"{trained_on}; evaluated here on {result['n']} {_units(result)} "
+                f"({result['rows_used']}).",
             ),
             ("Metrics", metrics + "."),
             ("Trainable parameters", str(result["trainable_params"])),

@@ -10,7 +10,6 @@ training and early stopping.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from medadapt.tables import (
     train_base,
     true_labels,
 )
+from medadapt.workflows.naming import slug
 
 STRATEGIES = (
     "base_only",
@@ -46,10 +46,6 @@ STRATEGIES = (
 )
 _ADAPTER_METHOD = {"head_only": "head", "bottleneck": "bottleneck", "lora": "lora"}
 Progress = Callable[[str], None]
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").lower() or "group"
 
 
 @dataclass
