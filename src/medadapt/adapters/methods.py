@@ -162,7 +162,7 @@ def default_config(
     except ConfigError as error:
         if not options:
             raise
-        raise ConfigError(f"{OPTIONS_FLAG} {_shown(options)}: {error}") from None
+        raise options_error(_shown(options), error) from None
 
 
 #: what sets a method's options on the command line (``adapt``, ``federate``)
@@ -221,9 +221,14 @@ def parse_method_options(method: str, text: str | None) -> dict[str, Any]:
     try:  # the values' own rules (r > 0, dropout in [0, 1) ...), before any work
         method_spec(method).config_class(**out)
     except ConfigError as error:
-        reason = str(error).replace("self.", "")
-        raise ConfigError(f"{OPTIONS_FLAG} {','.join(given)}: {reason}") from None
+        raise options_error(",".join(given), error) from None
     return out
+
+
+def options_error(shown: str, error: ConfigError) -> ConfigError:
+    """A method config's refusal of the user's ``--adapter-options`` (``shown``), by flag and
+    without Python's ``self.``."""
+    return ConfigError(f"{OPTIONS_FLAG} {shown}: {str(error).replace('self.', '')}")
 
 
 #: options of which a user may give one (the second overrides the first)
