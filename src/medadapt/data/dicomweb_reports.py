@@ -53,16 +53,20 @@ class StoredReport:
 
 
 def store_reports(
-    source: DicomwebSource, predictions: Sequence[Prediction], model: ModelIdentity
+    source: DicomwebSource,
+    predictions: Sequence[Prediction],
+    model: ModelIdentity,
+    stored: list[StoredReport] | None = None,
 ) -> list[StoredReport]:
-    """One Comprehensive SR per predicted series, stored with STOW-RS (series by series: a
-    failure leaves the reports of the series before it stored)."""
+    """One Comprehensive SR per predicted series, stored with STOW-RS series by series, each
+    appended to ``stored`` (returned) as it is: a failure leaves the reports of the series
+    before it stored, and a caller that passed ``stored`` knows which."""
     import pydicom
 
     by_series: dict[str, list[Prediction]] = {}
     for prediction in predictions:
         by_series.setdefault(prediction.series_uid, []).append(prediction)
-    stored = []
+    stored = [] if stored is None else stored
     for series_uid, group in by_series.items():
         headers = {
             i.sop_uid: pydicom.dcmread(i.path, stop_before_pixels=True)

@@ -54,15 +54,16 @@ def store(
     """One SR per series of ``images``, stored in their archive (a decoding thread: the files
     are still in the request's folder, and the reports copy their headers). ``predictions``:
     the answer's, one per sample; ``volumes``: a series of files was read as one volume."""
-    by_series = _by_series(images, samples, predictions, volumes=volumes)
+    found = _with_sources(images, samples, predictions, volumes=volumes)
     source = archive(images.reference, limits)
     stored: list[StoredReport] = []
-    for series in by_series.values():
-        try:
-            stored += store_reports(source, series, model)
-        except DataError as exc:
-            raise _store_error(exc, stored, len(by_series)) from None
-        log.info("stored DICOM SR %s", stored[-1].sop_uid)
+    try:
+        store_reports(source, found, model, stored)
+    except DataError as exc:
+        raise _store_error(exc, stored, len({p.series_uid for p in found})) from None
+    finally:  # what was stored, even before a failure (UIDs only)
+        for report in stored:
+            log.info("stored DICOM SR %s", report.sop_uid)
     return [
         {
             "sop_instance_uid": report.sop_uid,
@@ -74,29 +75,27 @@ def store(
     ]
 
 
-def _by_series(
+def _with_sources(
     images: ArchiveImages,
     samples: list[Sample],
     predictions: list[dict[str, Any]],
     *,
     volumes: bool,
-) -> dict[str, list[Prediction]]:
-    """The answer's predictions with the instances they came from, by series: a sample is
-    named by its file's SOPInstanceUID (a volume by its first file's)."""
+) -> list[Prediction]:
+    """The answer's predictions with the instances they came from: a sample is named by its
+    file's SOPInstanceUID (a volume by its first file's)."""
     by_sop = {i.sop_uid: i for i in images.instances}
     members: dict[str, list[Instance]] = {}
     for instance in images.instances:
         members.setdefault(instance.series_uid, []).append(instance)
-    out: dict[str, list[Prediction]] = {}
+    out: list[Prediction] = []
     for sample, answer in zip(samples, predictions, strict=True):
         first = by_sop[sample.file]
         series = members[first.series_uid]
         sources = series if volumes and len(series) > 1 else [first]
         frames = [] if sample.slice is None else [sample.slice + 1]
-        out.setdefault(first.series_uid, []).append(
-            Prediction(first.study_uid, first.series_uid, dict(answer["probabilities"]),
-                       sources, frames)
-        )  # fmt: skip
+        out.append(Prediction(first.study_uid, first.series_uid, dict(answer["probabilities"]),
+                              sources, frames))  # fmt: skip
     return out
 
 
