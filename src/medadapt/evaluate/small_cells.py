@@ -18,7 +18,10 @@ import re
 from typing import Any
 
 SMALL_CELL = 5
-_SMALL_COUNT = re.compile(r"\b(?:only )?[1-4] (patient|positive|negative|row)s?\b")
+_SMALL_COUNT = re.compile(r"\b(?:only )?[1-4] (patient|positive|negative|row|image)s?\b")
+#: notes that state a share of the subgroup (the one-class warning gives the prevalence): left
+#: out wherever that subgroup's counts are suppressed or coarsened
+_REVEALING = ("one_class",)
 
 
 def _small(count: Any) -> bool:
@@ -53,7 +56,8 @@ def mask_counts(metrics: dict[str, Any]) -> dict[str, Any]:
     if masked and "prevalence" in out:
         out["prevalence"] = None
     if isinstance(metrics.get("notes"), dict):
-        out["notes"] = {k: mask_note(v) for k, v in metrics["notes"].items()}
+        out["notes"] = {k: mask_note(v) for k, v in metrics["notes"].items()
+                        if not (masked and k in _REVEALING)}  # fmt: skip
     return out
 
 
@@ -64,7 +68,7 @@ def _range(count: Any) -> Any:
     return f"{low}-{low + SMALL_CELL - 1}"
 
 
-_COUNT = re.compile(r"(?<!than )(?<![\d-])(\d+) (patient|positive|negative|row)")
+_COUNT = re.compile(r"(?<!than )(?<![\d-])(\d+) (patient|positive|negative|row|image)")
 
 
 def _coarsened(masked: dict[str, Any], original: dict[str, Any]) -> dict[str, Any]:
@@ -84,6 +88,7 @@ def _coarsened(masked: dict[str, Any], original: dict[str, Any]) -> dict[str, An
         out["notes"] = {
             k: _COUNT.sub(lambda m: f"{_range(int(m.group(1)))} {m.group(2)}", v)
             for k, v in masked["notes"].items()
+            if k not in _REVEALING
         }
     return out
 
