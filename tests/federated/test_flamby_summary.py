@@ -74,3 +74,18 @@ def test_a_site_without_auroc_says_why():
         "No AUROC at Switzerland: all its held-out patients have the same outcome; accuracy is "
         "reported there."
     )
+
+
+def test_a_site_whose_accuracy_is_no_better_than_everyone_positive_is_named():
+    from medadapt.federated.report import verdict_lines
+
+    site = {"n_train": 140, "n_test": 60, "base": {},
+            "federated": {"n": 60.0, "n_positive": 45.0, "accuracy": 0.683}}  # fmt: skip
+    fine = {"n_train": 140, "n_test": 60, "base": {},
+            "federated": {"n": 60.0, "n_positive": 45.0, "accuracy": 0.8}}  # fmt: skip
+    lines = verdict_lines({"sites": {"VA Long Beach": site, "Hungary": fine}})
+    assert lines == [
+        "At VA Long Beach, the shared adapter's accuracy (0.683) is no better than calling "
+        "every patient positive (0.750, the no-information rate): judge it there by AUROC and "
+        "balanced accuracy."
+    ]

@@ -134,8 +134,14 @@ def test_each_site_keeps_its_personalised_adapter_as_an_ordinary_adapter(federat
     shared = load_file(out / "adapter.safetensors")
     for name in SITES:
         folder = out / results["kept"][name]
-        metadata = json.loads((folder / "adapter.json").read_text())["metadata"]
+        manifest = json.loads((folder / "adapter.json").read_text())
+        assert manifest["name"] == f"federated_{name.lower().replace(' ', '_')}_head"
+        metadata = manifest["metadata"]
+        assert metadata["data_summary"]["group_column"] == "dataset"
+        assert metadata["data_summary"]["group"] == name  # as adapt records it
         assert metadata["personalised"]["site"] == name
+        low, high = metadata["metrics"]["accuracy_ci"]  # intervals as adapt records them
+        assert low <= metadata["metrics"]["accuracy"] <= high
         assert metadata["personalised"]["how"] == "head"
         assert metadata["data_summary"]["n_test"] == results["sites"][name]["n_test"]
         assert metadata["metrics"]["accuracy"] == results["sites"][name]["personalised"]["accuracy"]
@@ -153,9 +159,11 @@ def test_each_site_keeps_its_personalised_adapter_as_an_ordinary_adapter(federat
     for key in ("accuracy", "auroc", "brier"):
         assert evaluated[key] == pytest.approx(hungary["personalised"][key], abs=1e-9), key
     registry = tmp_path / "registry"
-    assert run_cli("registry", "--root", registry, "add", out / "personalised" / "Hungary",
-                   "--name", "fed-hungary").code == 0  # fmt: skip
-    card = " ".join(run_cli("registry", "--root", registry, "show", "fed-hungary",
+    for site in SITES:  # each its own adapter, named by its site, not versions of one
+        assert run_cli("registry", "--root", registry, "add", out / results["kept"][site]).code == 0
+    listed = run_cli("registry", "--root", registry, "list").stdout
+    assert all(f"federated_{s}_head" in listed for s in ("cleveland", "hungary", "va_long_beach"))
+    card = " ".join(run_cli("registry", "--root", registry, "show", "federated_hungary_head",
                             "--card").stdout.split())  # fmt: skip
     assert ("2 rounds of fedavg; personalised at Hungary: the shared adapter with a head the "
             "site trained on its own rows |") in card  # fmt: skip
@@ -257,7 +265,10 @@ def test_the_command_line_runs_a_simulation_and_names_the_personalisation(federa
     assert "<th>recalibrated</th>" in report.replace(' scope="col"', "")
     assert "bytes of adapter per site per round" in result.stdout
     said = "".join(result.stdout.split())  # a long path may wrap anywhere
-    assert f"eachsite'srecalibratedadapteriskeptin{tmp_path}/fed/personalised/<site>/" in said
+    assert (
+        f"eachsite'srecalibratedadapteriskept(useitwith--adapter):{tmp_path}/fed/"
+        f"personalised/Cleveland/,{tmp_path}/fed/personalised/Hungary/"
+    ) in said
     assert written["kept"] == {"Cleveland": "personalised/Cleveland", "Hungary":
                                "personalised/Hungary"}  # fmt: skip
     assert "Each site's recalibrated adapter is saved beside this report (Cleveland: " in report

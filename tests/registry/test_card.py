@@ -222,3 +222,13 @@ def test_a_diff_treats_null_and_absent_config_keys_as_equal(registry, adapter_di
     assert diff_versions(a, b).config == []
     b = dataclasses.replace(b, config={**b.config, "d_hidden": 8})
     assert [(c.key, c.a, c.b) for c in diff_versions(a, b).config] == [("d_hidden", None, 8)]
+
+
+def test_a_warning_about_the_whole_result_reads_as_a_sentence_not_a_key():
+    note = ("accuracy 0.717 at threshold 0.5 is no better than calling every patient positive "
+            "(0.750, the no-information rate); judge the model by AUROC and balanced "
+            "accuracy")  # fmt: skip
+    card = _card(metrics={"accuracy": 0.717, "accuracy_ci": [0.6, 0.83],
+                          "notes": {"one_class": note}})  # fmt: skip
+    assert "- Accuracy 0.717 at threshold 0.5 is no better than calling every patient" in card
+    assert "one_class" not in card

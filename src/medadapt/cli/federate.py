@@ -121,7 +121,8 @@ CLIENT = [
     Shared("out", Path | None, None, "Folder where this site keeps the federated adapter "
            "(federated/) and, when the server asks, its personalised one (personalised/); "
            "neither is sent.", ("--out",)),
-    Shared("force", bool, False, "Replace an existing --out.", ("--force",)),
+    Shared("force", bool, False, "Write into an existing --out (its federated/ and "
+           "personalised/ are replaced; other files stay).", ("--force",)),
 ]  # fmt: skip
 
 
@@ -256,7 +257,7 @@ def _client(**values: Any) -> None:
     node = subprocess.Popen(command, env=deploy.flower_env())
     try:
         with sigterm_interrupts():
-            code = node.wait()
+            code = _wait_for(node, out and Path(out))
     except BaseException:  # Ctrl-C or SIGTERM: the SuperNode leaves with this command
         node.terminate()
         try:
@@ -266,6 +267,25 @@ def _client(**values: Any) -> None:
         raise
     if code not in (0, -2, -15, 130):
         raise ConfigError(f"the Flower SuperNode stopped (exit {code}); see its log above")
+
+
+def _wait_for(node, out: Path | None) -> int:
+    """The SuperNode's exit code; with ``out``, say once when the run's adapters are kept
+    there (the node stays for further runs until Ctrl-C)."""
+    import time
+
+    from medadapt.federated.personal import PERSONAL_FOLDER, SHARED_FOLDER
+
+    said = out is None
+    while (code := node.poll()) is None:
+        if not said and (out / SHARED_FOLDER / "adapter.json").is_file():
+            kept = [f"{out / name}/" for name in (SHARED_FOLDER, PERSONAL_FOLDER)
+                    if (out / name / "adapter.json").is_file()]  # fmt: skip
+            stdout.print(f"the run finished; kept {' and '.join(kept)} (Ctrl-C to leave)",
+                         markup=False, highlight=False)  # fmt: skip
+            said = True
+        time.sleep(1.0)
+    return code
 
 
 def _with_base(run, values, options, modality, out: Path, step):
@@ -320,8 +340,9 @@ def _print(results: dict[str, Any], out: Path) -> None:
         stdout.print(line)
     if results.get("kept"):
         how = PERSONAL_LABELS[results["config"]["personalise"]]
-        stdout.print(f"each site's {how} adapter is kept in "
-                     f"{out}/personalised/<site>/ (use it with --adapter)")  # fmt: skip
+        folders = ", ".join(f"{out}/{folder}/" for folder in results["kept"].values())
+        stdout.print(f"each site's {how} adapter is kept (use it with --adapter): {folders}",
+                     markup=False, highlight=False)  # fmt: skip
     sizes = results["bytes"]
     stdout.print(
         f"{sizes['adapter_to_site']:,.0f} bytes of adapter per site per round "

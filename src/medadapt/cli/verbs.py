@@ -359,7 +359,8 @@ build_command(
     "predict",
     PREDICT,
     pacs_aware("predict", _predict),
-    """Write one prediction per row or image (probabilities and predicted class, or a value).
+    """Write one prediction per row or image (probabilities and predicted class, or a value),
+first the id column (a table without one: "row", each row's number under the header).
 
 Example: medadapt predict --base base/ --adapter adapters/va --data new.csv --out pred.csv
 

@@ -28,6 +28,7 @@ from medadapt.fileio import atomic_write_bytes, staged_directory
 from medadapt.modalities.base import Modality, Samples
 from medadapt.train.fitting import predict
 from medadapt.workflows.adapt import SPLIT_FILE
+from medadapt.workflows.naming import slug
 
 PERSONAL_EPOCHS = 10  # a site tunes the federated adapter this long to personalise it
 SHARED_FOLDER = "federated"  # a deployed site's copy of the shared adapter, in its --out
@@ -114,21 +115,45 @@ def keep_at_site(folder: Path, run: FederatedRun, data: SiteData, trained: Train
         group=kept.site if run.group_column else None,
     )  # fmt: skip
     counts = {"n_train": len(site.train), "n_test": len(site.test), "site": kept.site}
-    shared = trained.weights()
+    if run.group_column:  # the group it is for, where adapt records it
+        counts.update(group_column=run.group_column, group=kept.site)
     wanted = []
     if with_shared:
-        wanted.append((SHARED_FOLDER, shared, kept.shared, {}))
+        wanted.append((SHARED_FOLDER, trained.adapter, trained.weights(), kept.shared, {}))
     if personalised is not None:
         meaning = PERSONAL_MEANINGS[run.personalise]
         extra = {"personalised": {"site": kept.site, "meaning": meaning, **personalised.details}}
         where = PERSONAL_FOLDER if with_shared else "."  # alone: the folder is the adapter
-        wanted.append((where, personalised.weights, kept.personal, extra))
+        name = personal_name(trained.adapter, kept.site, run.personalise)
+        wanted.append((where, name, personalised.weights, kept.personal, extra))
     with staged_directory(folder) as staged:
-        for name, weights, metrics, extra in wanted:
-            trained.load(weights)
+        for where, name, weights, metrics, extra in wanted:
             record = adapter_record(run, data.modality, data.base, trained, split=summary,
                                     metrics=metrics, base_metrics=kept.base,
                                     data_summary=counts, extra=extra)  # fmt: skip
-            trained.model.save_adapter(trained.adapter, staged / name, metadata=record.to_json())
-            atomic_write_bytes(staged / name / SPLIT_FILE, raw)
-    trained.load(shared)
+            _save_as(trained, name, weights, staged / where, record.to_json())
+            atomic_write_bytes(staged / where / SPLIT_FILE, raw)
+
+
+def personal_name(shared: str, site: str, how: str) -> str:
+    """A site's personalised adapter's name: ``federated_hungary_recalibrate`` (each site's
+    is its own adapter in a registry, not a version of the shared one)."""
+    return f"{shared}_{slug(site)}_{how}"
+
+
+def _save_as(trained: Trainable, name: str, weights: dict[str, torch.Tensor], folder: Path,
+             metadata: dict[str, Any]) -> None:  # fmt: skip
+    """Save ``weights`` (for ``trained``'s adapter) as adapter ``name``."""
+    model = trained.model
+    if name == trained.adapter:
+        shared = trained.weights()
+        trained.load(weights)
+        model.save_adapter(name, folder, metadata=metadata)
+        trained.load(shared)
+        return
+    model.add_adapter(name, model.configs[trained.adapter])
+    try:
+        model.load_adapter_state_dict(name, weights)
+        model.save_adapter(name, folder, metadata=metadata)
+    finally:
+        model.delete_adapter(name)

@@ -51,5 +51,16 @@ def adapter_record(
 
 
 def _defined(metrics: dict[str, Any] | None) -> dict[str, Any]:
-    return {k: v for k, v in (metrics or {}).items()
-            if v is not None and not (isinstance(v, float) and math.isnan(v))}  # fmt: skip
+    """The defined figures, each interval as ``<metric>_ci: [low, high]`` (as ``adapt``
+    records them; the wire carries ``_low``/``_high``)."""
+    defined = {k: v for k, v in (metrics or {}).items()
+               if v is not None and not (isinstance(v, float) and math.isnan(v))}  # fmt: skip
+    out = {}
+    for key, value in defined.items():
+        if key.endswith(("_low", "_high")):
+            continue
+        out[key] = value
+        low, high = defined.get(f"{key}_low"), defined.get(f"{key}_high")
+        if low is not None and high is not None:
+            out[f"{key}_ci"] = [low, high]
+    return out

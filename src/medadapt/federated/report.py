@@ -213,4 +213,22 @@ def verdict_lines(results: dict[str, Any]) -> list[str]:
     if small:
         lines.append("Few test patients at " + ", ".join(small) + ": a site's test patients "
                      "come only from patients the base model never trained on.")  # fmt: skip
+    return lines + no_information_lines(results)
+
+
+def no_information_lines(results: dict[str, Any]) -> list[str]:
+    """Where the shared adapter's accuracy is no better than calling every patient the
+    commoner outcome (the no-information rate): its accuracy says little there."""
+    lines = []
+    for name, site in results["sites"].items():
+        fed = site.get("federated") or {}
+        n, positives, accuracy = fed.get("n"), fed.get("n_positive"), fed.get("accuracy")
+        if not n or _missing(positives) or _missing(accuracy):
+            continue
+        rate = max(positives, n - positives) / n
+        if accuracy <= rate:
+            common = "positive" if positives >= n - positives else "negative"
+            lines.append(f"At {name}, the shared adapter's accuracy ({accuracy:.3f}) is no better "
+                         f"than calling every patient {common} ({rate:.3f}, the no-information "
+                         "rate): judge it there by AUROC and balanced accuracy.")  # fmt: skip
     return lines

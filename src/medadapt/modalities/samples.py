@@ -77,6 +77,11 @@ class Samples(ABC):
     @abstractmethod
     def subset(self, indices: Sequence[int] | np.ndarray) -> Samples: ...
 
+    def contents(self) -> np.ndarray | None:
+        """One key per sample, equal for samples of identical content (None: not known), so
+        that a test sample identical to a training one can be left out."""
+        return None
+
     def class_counts(self, classes: Sequence[str]) -> dict[str, int]:
         counts = np.bincount(np.asarray(self.labels, dtype=int), minlength=len(classes))
         return {c: int(n) for c, n in zip(classes, counts, strict=True)}

@@ -107,6 +107,9 @@ def _minority_count(data: dict[str, Any], n_train: int | None) -> int | None:
     return None
 
 
+WHOLE_RESULT = ("too_good", "one_class")  # the keys of notes about a whole result
+
+
 def _metric_limitations(recorded: dict[str, Any], metrics: list[Metric]) -> list[str]:
     """Missing metrics, the notes recorded with them, and missing or wide intervals."""
     out: list[str] = []
@@ -114,6 +117,9 @@ def _metric_limitations(recorded: dict[str, Any], metrics: list[Metric]) -> list
     if not scores:
         out.append("No evaluation metrics were recorded.")
     for name, note in metric_notes(recorded).items():
+        if name in WHOLE_RESULT:  # a warning about the whole result, not about one metric
+            out.append(f"{note[0].upper()}{note[1:].rstrip('.')}.")
+            continue
         out.append(f"{'All metrics' if name == 'all' else name}: {note.rstrip('.')}.")
     for metric in scores:
         if metric.ci is None:

@@ -58,7 +58,8 @@ def adapter_split(
     samples the base model trained on (``seen``); training may use the rest."""
     chosen = np.asarray(chosen, dtype=np.int64)
     if not seen[chosen].any():
-        return modality.patient_split(samples, chosen, test_fraction, seed)
+        return _without_copies(samples, *modality.patient_split(samples, chosen, test_fraction,
+                                                                seed))  # fmt: skip
     patients = np.asarray(samples.patients())
     seen_patients = set(patients[chosen][seen[chosen]].tolist())
     unseen = chosen[~np.isin(patients[chosen], list(seen_patients))]
@@ -72,7 +73,16 @@ def adapter_split(
             f"an adapter on; adapt on {noun} the base was not trained on, or retrain the base "
             "without them"
         ) from None
-    return np.setdiff1d(chosen, test), test
+    return _without_copies(samples, np.setdiff1d(chosen, test), test)
+
+
+def _without_copies(samples: Samples, train: np.ndarray, test: np.ndarray):
+    """``test`` without the samples identical to a training one (two records of one patient
+    under two ids): not fresh patients, and ``evaluate`` leaves them out too."""
+    contents = samples.contents()
+    if contents is None or not len(test):
+        return train, test
+    return train, test[~np.isin(contents[test], contents[train])]
 
 
 def to_score(
@@ -97,11 +107,15 @@ def to_score(
     if own_split and group is None and modality.same_source(own_split, data, samples):
         held_out = modality.in_split(data, samples, own_split, "test")
         kept = np.flatnonzero(held_out & ~either)
-        sentence = f"the adapter's {len(kept)} held-out {noun}"
-        dropped = int((held_out & either).sum())
-        if dropped:
-            sentence += f", minus {dropped} the base model trained on"
-        return kept, sentence, {"base": dropped} if dropped else {}
+        sentence = f"the adapter's {int(held_out.sum())} held-out {noun}"
+        dropped = {who: int((held_out & mask).sum()) for who, mask in trained.items()
+                   if (held_out & mask).any()}  # fmt: skip
+        if dropped:  # an older adapter's split, or a copy under another id
+            by = {"base": "the base model", "adapter": "the adapter"}
+            sentence += ", minus " + " and ".join(
+                f"{n} identical to {noun} {by[who]} trained on" for who, n in dropped.items()
+            )
+        return kept, sentence, dropped
     chosen = np.asarray(chosen, dtype=np.int64)
     described = f"{group_column} = {group}" if group is not None else f"all {noun}"
     excluded = {who: int(mask[chosen].sum()) for who, mask in trained.items() if mask[chosen].any()}

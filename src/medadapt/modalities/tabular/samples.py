@@ -63,11 +63,14 @@ class TableSamples(Samples):
             return None
         return group_labels(self.frame[column])
 
+    def contents(self) -> np.ndarray:
+        return RowHasher.for_schema(self.schema, salt=_UNSALTED).hashes(self.frame)
+
     def patients(self) -> np.ndarray:
         """What must stay on one side of a split: the patient (the id column), else the
         row's content (identical rows are one patient as far as a test set can tell)."""
         schema, rows = self.schema, self.frame
-        keys = np.char.add("row:", RowHasher.for_schema(schema, salt=_UNSALTED).hashes(rows))
+        keys = np.char.add("row:", self.contents())
         if schema.id_column and schema.id_column in rows:
             ids = group_labels(rows[schema.id_column])
             keys = np.where(ids != MISSING_LABEL, np.char.add("id:", ids.astype(str)), keys)
