@@ -161,8 +161,9 @@ def test_each_site_keeps_its_personalised_adapter_as_an_ordinary_adapter(federat
     registry = tmp_path / "registry"
     for site in SITES:  # each its own adapter, named by its site, not versions of one
         assert run_cli("registry", "--root", registry, "add", out / results["kept"][site]).code == 0
-    listed = run_cli("registry", "--root", registry, "list").stdout
-    assert all(f"federated_{s}_head" in listed for s in ("cleveland", "hungary", "va_long_beach"))
+    listed = run_cli("registry", "--root", registry, "list", "--json").stdout
+    for site in ("cleveland", "hungary", "va_long_beach"):
+        assert f'"federated_{site}_head"' in listed, listed
     card = " ".join(run_cli("registry", "--root", registry, "show", "federated_hungary_head",
                             "--card").stdout.split())  # fmt: skip
     assert ("2 rounds of fedavg; personalised at Hungary: the shared adapter with a head the "
