@@ -35,6 +35,13 @@ def test_check_data_prints_the_criteria_and_writes_them(base, tmp_path):
     assert "necessary, not sufficient" in result.stdout
     figures = json.loads(out.read_text())
     assert figures["n_train"] == 140 and figures["n_test"] == 60
+    source = json.loads((base / "model.json").read_text())["training"]["test_metrics"]["auroc"]
+    here = figures["auroc_at_site"]
+    assert here < source  # so the site's figure is the one used, and the text says why
+    assert figures["r2_source"] == (
+        f"from the base model's AUROC at this site, on 200 samples it never saw ({here:.3f}; "
+        f"{source:.3f} on its source: the lower one is used, to be cautious)"
+    )
     lora = figures["development"]["lora"]
     expected = development(parameters=lora["parameters"], prevalence=figures["prevalence"],
                            r2_cs=figures["r2_cs"])  # fmt: skip

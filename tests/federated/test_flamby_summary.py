@@ -89,3 +89,15 @@ def test_a_site_whose_accuracy_is_no_better_than_everyone_positive_is_named():
         "every patient positive (0.750, the no-information rate): judge it there by AUROC and "
         "balanced accuracy."
     ]
+
+
+def test_the_legend_explains_only_the_columns_shown():
+    """A deployment's server has no local or pooled references: its legend leaves them out."""
+    from medadapt.federated.report import legend
+
+    config = {"personalise": "recalibrate"}
+    assert legend(config, ["federated", "personalised", "base"]) == (
+        "Shared: the federated adapter; base: no adapter; recalibrated: the shared adapter's "
+        "predictions shifted to the outcome rate of the site's own training patients."
+    )
+    assert "local: an adapter trained at the site" in legend(config)

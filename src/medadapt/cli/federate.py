@@ -329,7 +329,8 @@ def _print(results: dict[str, Any], out: Path) -> None:
              "federated.json")  # fmt: skip
     print_table(title, ["site", "n", *(label for _key, label in shown), "AUROC"], rows)
 
-    stdout.print(legend(results["config"]), markup=False, highlight=False)
+    stdout.print(legend(results["config"], [key for key, _label in shown]), markup=False,
+                 highlight=False)  # fmt: skip
     for name, site in results["sites"].items():
         if site["n_test"] and site["federated"].get("auroc") is None:
             stdout.print(no_auroc_line(name, site), markup=False, highlight=False)

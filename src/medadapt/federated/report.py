@@ -34,14 +34,22 @@ def shown_columns(results: dict[str, Any]) -> list[tuple[str, str]]:
             if any(site.get(key) for site in results["sites"].values())]  # fmt: skip
 
 
-def legend(config: dict[str, Any]) -> str:
-    """What each compared model is, in one sentence (the terminal's and the report's)."""
-    text = ("shared: the federated adapter; local: an adapter trained at the site on its own "
-            "rows only; pooled: one trained on every site's rows (what sharing the data would "
-            "give); base: no adapter")  # fmt: skip
+MEANINGS = {"federated": "shared: the federated adapter",
+            "local": "local: an adapter trained at the site on its own rows only",
+            "pooled": "pooled: one trained on every site's rows (what sharing the data would "
+                      "give)",
+            "base": "base: no adapter"}  # fmt: skip
+
+
+def legend(config: dict[str, Any], shown: list[str] | None = None) -> str:
+    """What each compared model is, in one sentence (the terminal's and the report's);
+    ``shown``: the columns a table has (a deployment's server has no local or pooled)."""
+    shown = shown if shown is not None else [key for key, _label in COLUMNS]
+    parts = [MEANINGS[key] for key in MEANINGS if key in shown]
     personalise = config.get("personalise", "none")
-    if personalise in PERSONAL_LABELS:
-        text += f"; {PERSONAL_LABELS[personalise]}: {PERSONAL_MEANINGS[personalise]}"
+    if personalise in PERSONAL_LABELS and "personalised" in shown:
+        parts.append(f"{PERSONAL_LABELS[personalise]}: {PERSONAL_MEANINGS[personalise]}")
+    text = "; ".join(parts)
     return text[0].upper() + text[1:] + "."
 
 
@@ -53,7 +61,8 @@ def federated_report(results: dict[str, Any]) -> Report:
         subtitle=f"{config['strategy']}, {config['rounds']} rounds of {config['local_epochs']} "
         f"local epoch(s); only adapter weights, counts and metrics left the sites",
     )
-    report.summary(verdict_lines(results) + summary_lines(results) + [legend(config)]
+    shown = [key for key, _label in shown_columns(results)]
+    report.summary(verdict_lines(results) + summary_lines(results) + [legend(config, shown)]
                    + kept_lines(results))  # fmt: skip
     if results["failures"]:
         report.warnings(failure_lines(results["failures"], config["rounds"]))

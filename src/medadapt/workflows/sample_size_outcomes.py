@@ -88,6 +88,15 @@ def outcome_of(task: str, labels: np.ndarray,
     return _multiclass(labels, scored)
 
 
+def _other(known: list[tuple[float, str]], used: float) -> str:
+    """``; 0.850 on its source: the lower one is used`` when both figures are known."""
+    others = [(value, where) for value, where in known if value != used]
+    if not others:
+        return "" if len(known) == 1 else "; the same on its source and here"
+    value, where = others[0]
+    return f"; {value:.3f} {where.split(',')[0]}: the lower one is used, to be cautious"
+
+
 def _binary(labels: np.ndarray, scored, source_auroc: float | None):
     prevalence = float(np.mean(labels == 1))
     if not 0 < prevalence < 1:
@@ -99,7 +108,7 @@ def _binary(labels: np.ndarray, scored, source_auroc: float | None):
     if known:
         auroc, where = min(known)
         r2 = cox_snell_from_c(auroc, prevalence)
-        why = f"from the base model's AUROC {where} ({auroc:.3f}, the lower of what is known)"
+        why = f"from the base model's AUROC {where} ({auroc:.3f}{_other(known, auroc)})"
     else:
         r2, why = NAGELKERKE_DEFAULT * max_cox_snell(prevalence), DEFAULT_SOURCE
     return Outcome("binary", f"prevalence {prevalence:.3f}", r2, why,
@@ -141,7 +150,7 @@ def _continuous(values: np.ndarray, scored, source_r2: float | None):
              if r is not None and 0 < r < 1]  # fmt: skip
     if known:
         r2, where = min(known)
-        why = f"the base model's R-squared {where} ({r2:.3f}, the lower of what is known)"
+        why = f"the base model's R-squared {where} ({r2:.3f}{_other(known, r2)})"
     else:
         r2, why = (
             CONTINUOUS_DEFAULT,
