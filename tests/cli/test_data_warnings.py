@@ -28,15 +28,24 @@ def _warnings(stdout: str) -> list[str]:
     return [line for line in stdout.splitlines() if line.startswith("warning:")]
 
 
-def test_train_base_says_once_that_infinite_values_are_read_as_missing(workspace, tmp_path):
+def _train_base(paths, out):
+    return ["train-base", "--data", paths["inf"], "--label", "num", "--positive-above", "0",
+            "--id-column", "id", "--group-column", "dataset", "--groups", "Cleveland,Hungary",
+            *TINY_TABLE, "--out", out]  # fmt: skip
+
+
+def _adapt(paths, out):
+    return ["adapt", "--base", paths["base"], "--data", paths["inf"], "--label", "num",
+            "--group-column", "dataset", "--group", "Cleveland", "--out", out]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", [_train_base, _adapt], ids=["train-base", "adapt"])
+def test_training_says_once_that_infinite_values_are_read_as_missing(workspace, tmp_path, command):
     _, paths = workspace
-    result = succeeded(run_cli(
-        "train-base", "--data", paths["inf"], "--label", "num", "--positive-above", "0",
-        "--id-column", "id", "--group-column", "dataset", "--groups", "Cleveland,Hungary",
-        *TINY_TABLE, "--out", tmp_path / "b", "--json", tmp_path / "t.json",
-    ))  # fmt: skip
+    summary_file = tmp_path / "summary.json"
+    result = succeeded(run_cli(*command(paths, tmp_path / "model"), "--json", summary_file))
     assert _warnings(result.stdout).count(INFINITE) == 1, result.stdout
-    summary = json.loads((tmp_path / "t.json").read_text())
+    summary = json.loads(summary_file.read_text())
     assert summary["warnings"].count(INFINITE.removeprefix("warning: ")) == 1
 
 
@@ -48,18 +57,6 @@ def test_evaluate_says_once_that_infinite_values_are_read_as_missing(workspace, 
     assert _warnings(result.stdout).count(INFINITE) == 1
     evaluation = json.loads((tmp_path / "e.json").read_text())
     assert evaluation["data_warnings"] == [INFINITE.removeprefix("warning: ")]
-
-
-def test_adapt_says_once_that_infinite_values_are_read_as_missing(workspace, tmp_path):
-    _, paths = workspace
-    result = succeeded(run_cli(
-        "adapt", "--base", paths["base"], "--data", paths["inf"], "--label", "num",
-        "--group-column", "dataset", "--group", "Cleveland", "--out", tmp_path / "a",
-        "--json", tmp_path / "a.json",
-    ))  # fmt: skip
-    assert _warnings(result.stdout).count(INFINITE) == 1, result.stdout
-    summary = json.loads((tmp_path / "a.json").read_text())
-    assert summary["warnings"].count(INFINITE.removeprefix("warning: ")) == 1
 
 
 def test_study_says_once_that_infinite_values_are_read_as_missing(workspace, tmp_path):
