@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from medadapt.data.splits import nested_fraction
+from medadapt.errors import DataError
 from medadapt.modalities.base import Modality, Samples
 from medadapt.modalities.bundle import BaseModel
 from medadapt.workflows.splitting import adapter_split, select
@@ -68,19 +69,58 @@ def pick_samples(
     )
     group_column = getattr(getattr(samples, "info", None), "group_column", group_column)
     chosen = select(samples, group_column, [group] if group else None, what="--group")
+    where = f"{group_column} = {group}" if group else str(data)
+    split = split_group(modality, base, base_dir, data, samples, chosen, where=where,
+                        test_fraction=test_fraction, seed=seed)  # fmt: skip
+    used = nested_fraction(split.train, modality.strata(samples), fraction=train_fraction,
+                           seed=seed)  # fmt: skip
+    return GroupSamples(
+        samples, group_column, chosen, split.seen, split.base_test, used, split.test,
+        train=samples.subset(used), test=samples.subset(split.test), where=where,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class GroupSplit:
+    """How ``adapt`` splits a group's samples (indices into the samples read)."""
+
+    seen: np.ndarray  # per sample: the base model trained on it
+    base_test: np.ndarray  # per sample: in the base's test split (kept out of training)
+    train: np.ndarray
+    test: np.ndarray
+    why_no_test: str | None = None  # lenient: why no sample can test the adapter
+
+
+def split_group(
+    modality: Modality,
+    base: BaseModel,
+    base_dir: Path,
+    data: Path,
+    samples: Samples,
+    chosen: np.ndarray,
+    *,
+    where: str,
+    test_fraction: float,
+    seed: int,
+    lenient: bool = False,
+) -> GroupSplit:
+    """``chosen`` split as ``adapt`` splits it: test samples only of patients the base never
+    saw, training ones never from the base's test split. ``lenient`` (``check-data``): too few
+    unseen patients leave the test empty, saying why, instead of refusing."""
     base_split = modality.read_split(base_dir, base.training.get("split") or {}, data, "base",
                                      samples)  # fmt: skip
     seen = modality.in_split(data, samples, base_split, "train")
-    where = f"{group_column} = {group}" if group else str(data)
-    train_idx, test_idx = adapter_split(
-        modality, samples, chosen, seen, test_fraction=test_fraction, seed=seed, where=where
-    )
+    why = None
+    try:
+        train, test = adapter_split(
+            modality, samples, chosen, seen, test_fraction=test_fraction, seed=seed, where=where
+        )
+    except DataError as error:
+        if not lenient:
+            raise
+        train, test, why = chosen, chosen[:0], str(error)
     base_test = np.zeros(len(samples), dtype=bool)
     if modality.base_test_stays_clean:  # kept for the old classes' retention test
         base_test = modality.in_split(data, samples, base_split, "test")
-        train_idx = train_idx[~base_test[train_idx]]
-    used = nested_fraction(train_idx, modality.strata(samples), fraction=train_fraction, seed=seed)
-    return GroupSamples(
-        samples, group_column, chosen, seen, base_test, used, test_idx,
-        train=samples.subset(used), test=samples.subset(test_idx), where=where,
-    )  # fmt: skip
+        train = train[~base_test[train]]
+    return GroupSplit(seen, base_test, train, test, why)

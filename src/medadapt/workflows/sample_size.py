@@ -24,13 +24,13 @@ import numpy as np
 
 from medadapt.adapters import AdapterModel, without_adapters
 from medadapt.adapters.methods import default_config
-from medadapt.errors import DataError
 from medadapt.evaluate.samplesize import binding, validation
 from medadapt.modalities.base import modality_of
 from medadapt.modalities.bundle import BaseModel
 from medadapt.train.fitting import predict
+from medadapt.workflows.adapt_samples import split_group
 from medadapt.workflows.sample_size_outcomes import Outcome, outcome_of
-from medadapt.workflows.splitting import adapter_split, select
+from medadapt.workflows.splitting import select
 
 STRATEGIES = {"head_only": "head", "lora": "lora", "bottleneck": "bottleneck",
               "full_finetune": None}  # fmt: skip
@@ -72,9 +72,10 @@ def check_sample_size(
     options = options if options is not None else modality.options()
     samples = modality.read_for_model(data, base, options, group_column=group_column)
     chosen = select(samples, group_column, [group] if group else None, what="--group")
-    split = _as_adapt_would(modality, base, base_dir, data, samples, chosen, group_column,
-                            group, test_fraction)  # fmt: skip
-    unseen = samples.subset(split["unseen"])  # the base is scored only where it never trained
+    split = split_group(modality, base, base_dir, data, samples, chosen, seed=0,
+                        where=f"{group_column} = {group}" if group else str(data),
+                        test_fraction=test_fraction, lenient=True)  # fmt: skip
+    unseen = samples.subset(chosen[~split.seen[chosen]])  # scored only where it never trained
     risk = _scores(modality, base, unseen) if len(unseen) else None
     labels = np.asarray(samples.subset(chosen).labels)
     scored = None if risk is None else (np.asarray(unseen.labels), risk)
@@ -83,37 +84,16 @@ def check_sample_size(
     if isinstance(outcome, str):
         return {"applies": False, "why": outcome}
     params = strategy_parameters(modality, base)
-    n_train, n_test = split["n_train"], split["n_test"]
+    n_train, n_test = len(split.train), len(split.test)
     return {
         "applies": True, "source": source_of(outcome.task),
         "noun": NOUNS.get(modality.noun, modality.noun),
         "unit_note": UNIT_NOTE.get(modality.noun), "n": len(chosen), "n_train": n_train,
-        "n_test": n_test, "n_base_trained": split["n_seen"], "no_test": split["why"],
+        "n_test": n_test, "n_base_trained": int(split.seen[chosen].sum()),
+        "no_test": split.why_no_test,
         **outcome.to_dict(), "development": _development(params, outcome, n_train),
         "validation": _validation(base, outcome, risk, n_test),
     }  # fmt: skip
-
-
-def _as_adapt_would(modality: Any, base: BaseModel, base_dir: Path, data: Path, samples: Any,
-                    chosen: np.ndarray, group_column: str | None, group: str | None,
-                    test_fraction: float) -> dict[str, Any]:  # fmt: skip
-    """How ``adapt`` (seed 0) would use the chosen samples: how many train and test the
-    adapter (test samples only of patients the base never saw), how many the base trained
-    on, which it never saw, and why nothing can test it (None if something can)."""
-    base_split = modality.read_split(base_dir, base.training.get("split") or {}, data, "base",
-                                     samples)  # fmt: skip
-    seen = modality.in_split(data, samples, base_split, "train")
-    where = f"{group_column} = {group}" if group else str(data)
-    why = None
-    try:
-        train, test = adapter_split(modality, samples, chosen, seen, test_fraction=test_fraction,
-                                    seed=0, where=where)  # fmt: skip
-    except DataError as error:
-        train, test, why = chosen, chosen[:0], str(error)
-    if modality.base_test_stays_clean:  # as adapt: the base's test samples never train it
-        train = train[~modality.in_split(data, samples, base_split, "test")[train]]
-    return {"n_train": len(train), "n_test": len(test), "n_seen": int(seen[chosen].sum()),
-            "unseen": chosen[~seen[chosen]], "why": why}  # fmt: skip
 
 
 NOUNS = {"rows": "patients"}  # a table's rows are its patients
