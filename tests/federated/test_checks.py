@@ -40,6 +40,11 @@ def test_the_run_round_trips_through_the_apps_run_config():
     [
         ({"sites": ("A", "A")}, "--groups names a site twice: name each site once"),
         (
+            {"sites": ("Site A", "site-a")},
+            "--groups names sites 'Site A' and 'site-a', which would share the folder and "
+            "adapter name 'site_a': rename one of them in the data",
+        ),
+        (
             {"personalise": "all"},
             "--personalise must be one of none, head, finetune, recalibrate; got 'all'",
         ),

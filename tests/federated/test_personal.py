@@ -123,7 +123,7 @@ def test_a_head_without_bias_or_of_another_width_is_refused_by_flag():
 
 
 def test_site_folders_are_plain_names():
-    assert site_folder("VA Long Beach") == "VA_Long_Beach"
+    assert site_folder("VA Long Beach") == "va_long_beach"
     assert site_folder("../etc") == "etc"
-    assert site_folder("Zürich/Ost") == "Z_rich_Ost"
-    assert site_folder("..") == "site"
+    assert site_folder("Zürich/Ost") == "zurich_ost"
+    assert site_folder("..") == "group"

@@ -150,7 +150,7 @@ def test_each_site_keeps_its_personalised_adapter_as_an_ordinary_adapter(federat
         assert changed and all(k.startswith("head.") for k in changed), name  # its head only
     hungary = results["sites"]["Hungary"]
     result = run_cli("evaluate", "--base", run.base_dir, "--adapter", out / "personalised" /
-                     "Hungary", "--data", run.data, "--group-column", "dataset", "--group",
+                     "hungary", "--data", run.data, "--group-column", "dataset", "--group",
                      "Hungary", "--json", tmp_path / "ev.json")  # fmt: skip
     assert result.code == 0, result.stderr
     evaluated = json.loads((tmp_path / "ev.json").read_text())
@@ -268,11 +268,11 @@ def test_the_command_line_runs_a_simulation_and_names_the_personalisation(federa
     said = "".join(result.stdout.split())  # a long path may wrap anywhere
     assert (
         f"eachsite'srecalibratedadapteriskept(useitwith--adapter):{tmp_path}/fed/"
-        f"personalised/Cleveland/,{tmp_path}/fed/personalised/Hungary/"
+        f"personalised/cleveland/,{tmp_path}/fed/personalised/hungary/"
     ) in said
-    assert written["kept"] == {"Cleveland": "personalised/Cleveland", "Hungary":
-                               "personalised/Hungary"}  # fmt: skip
+    assert written["kept"] == {"Cleveland": "personalised/cleveland", "Hungary":
+                               "personalised/hungary"}  # fmt: skip
     assert "Each site's recalibrated adapter is saved beside this report (Cleveland: " in report
-    kept = json.loads((tmp_path / "fed" / "personalised" / "Hungary" / "adapter.json").read_text())
+    kept = json.loads((tmp_path / "fed" / "personalised" / "hungary" / "adapter.json").read_text())
     assert kept["metadata"]["personalised"]["how"] == "recalibrate"
     assert kept["metadata"]["metrics"]["accuracy"] == recalibrated

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -14,9 +15,11 @@ from medadapt.data.tables import read_table
 from medadapt.errors import ConfigError
 from medadapt.evaluate.sufficiency import check_sufficiency, events_per_parameter, size_findings
 from medadapt.modalities import Reading, modality_of
+from medadapt.modalities.bundle import BaseModel
 from medadapt.modalities.tabular.samples import TableSamples
 from medadapt.tables import true_labels
 from medadapt.workflows.study import StudyConfig, run_study
+from medadapt.workflows.study_points import parameter_counts
 from medadapt.workflows.study_summary import aggregate, conclusions, t_interval
 from tests.evaluate.browser import open_page, require_browser
 from tests.tables import clinical_table
@@ -322,6 +325,30 @@ def test_without_fraction_one_the_report_keeps_roc_subgroups_and_the_card(tmp_pa
     assert "Per-subgroup view" in html and "Adapter card: bottleneck adapter, C" in html
     assert html.index("&lt;50") < html.index("50-64") < html.index("&gt;=65")
     assert "AUROC: bottleneck adapter" in html and "base_only" not in html
+
+
+def test_adapter_options_set_each_method_and_the_report_says_so(tmp_path):
+    data = tmp_path / "sites.csv"
+    clinical_table(400, seed=3).to_csv(data, index=False)
+    out = tmp_path / "out"
+    args = [*ARGS[:8], "--fractions", "0.5", "--seeds", "1", "--methods", "lora,bottleneck"]
+    main(["study", "--data", str(data), "--out", str(out), *args, "--workers", "1",
+          "--adapter-options", "lora:r=2, alpha=4; bottleneck:d_hidden=3"])  # fmt: skip
+    study = json.loads((out / "study.json").read_text())
+    given = {"lora": {"r": 2, "alpha": 4.0}, "bottleneck": {"d_hidden": 3}}
+    assert study["config"]["method_options"] == given
+    config = StudyConfig(group_column="site", target_group="C", source_groups=("A", "B"),
+                         strategies=("lora", "bottleneck"))  # fmt: skip
+    modality = modality_of("tabular")
+    schema = BaseModel.load(out / "bases" / "seed_0").schema
+    defaults = parameter_counts(modality, schema, config, modality.options())
+    chosen = parameter_counts(modality, schema, replace(config, method_options=given),
+                              modality.options())  # fmt: skip
+    trained = {p["strategy"]: p["trainable_params"] for p in study["points"]}
+    assert trained == chosen and all(chosen[m] < defaults[m] for m in given)
+    assert "Adapter settings over the defaults: lora r=2, alpha=4.0; bottleneck d_hidden=3." in (
+        (out / "report.html").read_text()
+    )
 
 
 def test_study_json_never_shows_a_subgroup_count_below_five(study_run):

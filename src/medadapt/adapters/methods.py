@@ -225,6 +225,29 @@ def parse_method_options(method: str, text: str | None) -> dict[str, Any]:
     return out
 
 
+def parse_options_per_method(text: str | None, methods: Sequence[str]) -> dict[str, dict]:
+    """``--adapter-options`` of a study, several methods at once: ``METHOD:KEY=VALUE,...``
+    separated by ``;`` (``lora:r=16,alpha=32;bottleneck:reduction_factor=8``), each read as
+    :func:`parse_method_options` reads it; ``methods``: those that take options here."""
+    out: dict[str, dict] = {}
+    for part in (p.strip() for p in (text or "").split(";")):
+        if not part:
+            continue
+        method, sep, options = (x.strip() for x in part.partition(":"))
+        if not sep or not method:
+            raise ConfigError(f"{OPTIONS_FLAG}: write METHOD:KEY=VALUE,... for each method, "
+                              f"separated by ';' (e.g. lora:r=16;bottleneck:reduction_factor=8)"
+                              f"; got {part!r}")  # fmt: skip
+        if method not in methods:
+            raise ConfigError(f"{OPTIONS_FLAG}: {method!r} is not an adapter method this study "
+                              f"runs (it runs {', '.join(methods) or 'none'}): add it to "
+                              "--methods or drop its options")  # fmt: skip
+        if method in out:
+            raise ConfigError(f"{OPTIONS_FLAG}: {method} is given twice; give its options once")
+        out[method] = parse_method_options(method, options)
+    return out
+
+
 def options_error(shown: str, error: ConfigError) -> ConfigError:
     """A method config's refusal of the user's ``--adapter-options`` (``shown``), by flag and
     without Python's ``self.``."""

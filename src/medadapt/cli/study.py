@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,14 +32,20 @@ STUDY = [
     Shared("n_boot", int, 500, "Bootstrap resamples per point."),
     Shared("base", Path | None, None, "An existing base model (else one is trained on --groups).",
            ("--base",)),
+    Shared("adapter_options", str | None, None, "Settings of the adapter methods over their "
+           "defaults, METHOD:KEY=VALUE,... separated by ';' (e.g. "
+           "'lora:r=16,alpha=32;bottleneck:reduction_factor=8'); the options of each method as "
+           "in adapt --adapter-options."),
     Shared("force", bool, False, "Write into a non-empty --out that holds no earlier study.",
            ("--force",)),
 ]  # fmt: skip
 
 
 def _study(**values: Any) -> None:
+    from medadapt.adapters.methods import parse_options_per_method
     from medadapt.fileio import check_output_dir
     from medadapt.workflows.study import StudyConfig, n_steps, run_study
+    from medadapt.workflows.study_grid import adapter_methods
 
     data, out = values["data"], values["out"]
     inputs.require_data(data)
@@ -78,6 +85,8 @@ def _study(**values: Any) -> None:
         base=None if values["base"] is None else str(Path(values["base"]).resolve()),
         options={k: str(v) for k, v in options.given().items()},
     ).check(modality)  # fmt: skip
+    config = replace(config, method_options=parse_options_per_method(
+        values["adapter_options"], adapter_methods(config.strategies)))  # fmt: skip
     if not (out / "state.json").is_file():  # the same study resumes; other files are refused
         check_output_dir(out, flag="--out", force=values["force"])
     small_model_threads(modality)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from medadapt import checks
 from medadapt.errors import ConfigError
+from medadapt.workflows.naming import slug
 
 STRATEGIES = ("fedavg", "fedprox", "fedadam", "fedyogi")
 PERSONALISATION = ("none", "head", "finetune", "recalibrate")
@@ -74,6 +75,7 @@ class FederatedRun:
             )
         if len(set(self.sites)) != len(self.sites):
             raise ConfigError("--groups names a site twice: name each site once")
+        self._check_site_names_distinct()
         if (self.clipping_norm is None) != (self.noise_multiplier is None):
             raise ConfigError(
                 "differential privacy needs both --dp-clip and --dp-noise (or neither)"
@@ -81,6 +83,18 @@ class FederatedRun:
         checks.positive(self.clipping_norm, "--dp-clip")
         checks.positive(self.noise_multiplier, "--dp-noise")
         return self
+
+    def _check_site_names_distinct(self) -> None:
+        """Each site's folder and adapter names come from ``slug(site)``: two sites may not
+        share one."""
+        by_slug: dict[str, str] = {}
+        for site in self.sites:
+            other = by_slug.setdefault(slug(site), site)
+            if other != site:
+                raise ConfigError(
+                    f"--groups names sites {other!r} and {site!r}, which would share the folder "
+                    f"and adapter name {slug(site)!r}: rename one of them in the data"
+                )
 
     @property
     def private(self) -> bool:

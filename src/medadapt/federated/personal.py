@@ -10,7 +10,6 @@ recalibrated ones, with no step outside the model to forget.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,8 +85,9 @@ def fold_into_head(weights: dict[str, torch.Tensor], head: str,
 
 
 def site_folder(site: str) -> str:
-    """A site's folder name (``VA Long Beach`` -> ``VA_Long_Beach``)."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", site).strip("._") or "site"
+    """A site's folder name, the same slug its adapters are named by (``VA Long Beach`` ->
+    ``va_long_beach``)."""
+    return slug(site)
 
 
 @dataclass(frozen=True)

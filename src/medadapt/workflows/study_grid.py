@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -22,6 +22,12 @@ METHOD_OF = {"head_only": "head", "full_finetune": "full"}  # other strategies: 
 
 def method_of(strategy: str) -> str:
     return METHOD_OF.get(strategy, strategy)
+
+
+def adapter_methods(strategies: Sequence[str]) -> tuple[str, ...]:
+    """The adapter methods ``strategies`` train (those that may take ``--adapter-options``)."""
+    whole_models = ("base_only", "full_finetune", "scratch_local")
+    return tuple(method_of(s) for s in strategies if s not in whole_models)
 
 
 def known_strategies() -> tuple[str, ...]:
@@ -49,6 +55,11 @@ class StudyConfig:
     epochs: int | None = None  # every model (base included) trains this long, without patience
     base: str | None = None
     options: dict[str, Any] = field(default_factory=dict)  # the modality's options, for the digest
+    method_options: dict[str, dict[str, Any]] = field(default_factory=dict)  # by adapter method
+
+    def options_of(self, strategy: str) -> dict[str, Any]:
+        """The ``--adapter-options`` a strategy's adapter is trained with (none: defaults)."""
+        return self.method_options.get(method_of(strategy), {})
 
     def check(self, modality: Modality) -> StudyConfig:
         allowed = modality.study_strategies(known_strategies())
@@ -80,7 +91,10 @@ class StudyConfig:
 
     def digest(self) -> str:
         """Identifies the grid, so a resumed study never mixes points of another one."""
-        body = json.dumps(asdict(self), sort_keys=True, default=str)
+        values = asdict(self)
+        if not values["method_options"]:  # studies begun before the option keep their digest
+            del values["method_options"]
+        body = json.dumps(values, sort_keys=True, default=str)
         return hashlib.sha256(body.encode()).hexdigest()[:16]
 
 

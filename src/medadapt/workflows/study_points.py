@@ -64,6 +64,7 @@ def plan(
                     "largest": strategy == "base_only" or fraction == largest, "seed": seed,
                     "train": data.target_train, "test": data.target_test,
                     "base_dir": base_dir, "n_boot": config.n_boot,
+                    "method_options": config.options_of(strategy),
                 })  # fmt: skip
     return bases, points
 
@@ -110,7 +111,7 @@ def run_point(job: dict[str, Any]) -> StudyPoint:
         method = method_of(strategy)
         config = _train_config(modality, "full" if method == "full" else "adapter", epochs)
         result = adapt(modality, base, used, method=method, name="target", train_config=config,
-                       seed=seed)  # fmt: skip
+                       seed=seed, method_options=job["method_options"])  # fmt: skip
         adapter = None if method == "full" else "target"
         return result.model, result.trainable_params
 
@@ -213,7 +214,8 @@ def parameter_counts(modality: Modality, schema: Any, config: StudyConfig, optio
             continue
         wrapped = AdapterModel(model)
         probe = default_config(method_of(strategy), modality.family(model),
-                               heads=modality.heads(model))  # fmt: skip
+                               heads=modality.heads(model),
+                               options=config.options_of(strategy))  # fmt: skip
         wrapped.add_adapter("probe", probe)
         counts[strategy] = wrapped.count_parameters("probe")
     return counts

@@ -85,13 +85,21 @@ def _curves_figure(study: dict[str, Any], *, kind: str):
     return fig
 
 
+def _settings(method_options: dict[str, dict[str, Any]]) -> str:
+    """`` Adapter settings: lora r=16, alpha=32.`` (empty when every method kept its defaults)."""
+    given = [f"{method} " + ", ".join(f"{k}={v}" for k, v in options.items())
+             for method, options in method_options.items() if options]  # fmt: skip
+    return f" Adapter settings over the defaults: {'; '.join(given)}." if given else ""
+
+
 def study_report(study: dict[str, Any], curves: dict[str, Any], found: dict[str, Any]) -> Report:
     data, config = study["data"], study["config"]
     report = Report(
         title=f"How much data is enough? Target group: {data['target_group']}",
         subtitle=f"Base model trained on {', '.join(data['source_groups'])}; "
         f"{len(config['strategies'])} strategies × {len(config['fractions'])} training sizes × "
-        f"{config['seeds']} seeds, all scored on the same {data['n_target_test']} held-out rows.",
+        f"{config['seeds']} seeds, all scored on the same {data['n_target_test']} held-out rows."
+        f"{_settings(config.get('method_options') or {})}",
     )
     report.summary(_summary_lines(study, found))
     _sufficiency(report, study)
