@@ -27,7 +27,7 @@ from medadapt.adapters import (
 )
 from medadapt.adapters.lora import LoraLayer, LoraUnit
 from medadapt.adapters.testing import check_adapter_method
-from medadapt.errors import AdapterStateError
+from medadapt.errors import AdapterStateError, ConfigError
 from tests.adapters.models import adapted, randomize, tiny_images, tiny_vit
 
 
@@ -232,3 +232,23 @@ def test_the_suite_catches_a_broken_method(plugin, fault):
     expected = f"check_adapter_method('plugin') on TinyMLP: {message}"
     assert str(err.value).startswith(expected), str(err.value)
     assert re.fullmatch(r"[^\n]+", str(err.value))  # one line
+
+
+def test_a_plug_in_without_presets_is_checked_with_explicit_targets(plugin):
+    register_method(
+        MethodSpec(
+            name="plugin",
+            config_class=PluginConfig,
+            layer_class=_PluginLayer,
+            label="plug-in adapter",
+            mergeable=True,
+        )
+    )  # no family_targets, no defaults: a first plug-in, as the docs describe one
+    check_adapter_method(plugin)  # used to fail: "adapter targets () matched no module"
+    model = AdapterModel(tiny_vit())
+    with pytest.raises(ConfigError) as err:
+        model.add_adapter("a", PluginConfig())
+    assert str(err.value) == (
+        "method 'plugin' has no preset targets for family 'timm_vit'; pass targets=[...] "
+        "(module name suffixes, e.g. 'attn.qkv')"
+    )

@@ -397,3 +397,43 @@ def test_unmerge_reactivates_the_adapters_active_before_merging():
         model.delete_adapter("c")  # gone while b was merged: not reactivated
         model.unmerge()
     assert model.active_adapters == ("a",)
+
+
+def test_adapter_ids_as_one_string_is_refused_not_split_into_characters():
+    model, _ = adapted()
+    for name in ("a", "b", "ab"):
+        model.add_adapter(name, LoraConfig(r=2))
+    for ids in ("ab", "a"):  # "ab" on 2 samples used to route sample 0 to a and 1 to b
+        with pytest.raises(AdapterStateError) as err:
+            model(tiny_images(len(ids)), adapter_ids=ids)
+        assert str(err.value).startswith(f"adapter_ids={ids!r} is one string; pass one adapter")
+        with pytest.raises(AdapterStateError, match="is one string"), model.route(ids):
+            pass
+    assert model.routing.mixed is None and model.active_adapters == ()
+
+
+def test_layers_takes_block_indices_and_refuses_a_string():
+    assert LoraConfig(layers=1).layers == (1,)
+    assert LoraConfig(layers=range(0, 2)).layers == (0, 1)
+    for bad in ("12", "1", 1.0, [0.5], True):  # "12" used to mean blocks 1 and 2
+        with pytest.raises(ConfigError, match="layers must be block indices"):
+            LoraConfig(layers=bad)
+
+
+def test_the_config_family_selects_the_preset():
+    from timm.models.vision_transformer import VisionTransformer
+
+    class MyViT(VisionTransformer):  # defined outside timm: no family is detected
+        pass
+
+    model = AdapterModel(MyViT(img_size=16, patch_size=4, embed_dim=32, depth=2, num_heads=2))
+    assert model.family is None
+    with pytest.raises(ConfigError) as err:
+        model.add_adapter("a", LoraConfig())
+    assert "as family=... to the config or to AdapterModel" in str(err.value)
+    model.add_adapter("a", LoraConfig(family="timm_vit"))  # used to be ignored
+    assert model.layer_names["a"] == ["blocks.0.attn.qkv", "blocks.1.attn.qkv"]
+    model.add_adapter("b", IA3Config(family="timm_vit"))  # the FFN's fc2 scales its input
+    assert model.base_model.blocks[0].mlp.fc2.input_scaled
+    with pytest.raises(ConfigError, match="unknown model family 'vit'"):
+        LoraConfig(family="vit")

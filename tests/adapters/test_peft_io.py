@@ -137,3 +137,44 @@ def test_peft_lora_on_a_dilated_1x1_conv_reproduces_peft(tmp_path):
         assert (model(x) - expected).abs().max().item() <= 1e-5
         model.merge_adapter("p")
         assert (model(x) - expected).abs().max().item() <= 1e-5
+
+
+def test_peft_lora_on_an_embedding_is_refused_by_name(tmp_path):
+    class Embedder(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.embed = nn.Embedding(10, 8)
+            self.out = nn.Linear(8, 2)
+
+        def forward(self, ids: torch.Tensor) -> torch.Tensor:
+            return self.out(self.embed(ids))
+
+    torch.manual_seed(0)
+    base = Embedder()
+    options = PeftLoraConfig(r=2, target_modules=["embed", "out"], init_lora_weights=False)
+    get_peft_model(copy.deepcopy(base), options).save_pretrained(tmp_path / "peft")
+    model = AdapterModel(base)
+    with pytest.raises(AdapterFileError) as err:
+        load_peft_lora(model, tmp_path / "peft", name="p")
+    assert "has lora_embedding_A on embed, an embedding layer" in str(err.value)
+    assert "re-train it without that layer in target_modules" in str(err.value)
+    assert model.adapter_names == []
+
+
+def test_peft_module_names_of_another_model_class_are_refused_with_the_prefix(tmp_path):
+    directory, base, _ = _peft_dir(tmp_path)
+
+    class Outer(nn.Module):  # PEFT wrapped the bare ViT; here it sits inside another module
+        def __init__(self) -> None:
+            super().__init__()
+            self.vit = base
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.vit(x)
+
+    model = AdapterModel(Outer())
+    with pytest.raises(AdapterFileError) as err:
+        load_peft_lora(model, directory, name="p")
+    assert "which this Outer does not have (this model calls it 'vit." in str(err.value)
+    assert "PEFT wrapped the part of this model named 'vit'" in str(err.value)
+    assert model.adapter_names == []

@@ -189,3 +189,20 @@ def test_both_adapter_files_get_the_mode_of_the_umask(tmp_path, umask, mode):
         os.umask(previous)
     modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in directory.iterdir()}
     assert modes == {"adapter.json": mode, "adapter.safetensors": mode}
+
+
+def test_an_adapter_loaded_onto_a_cast_base_says_why(saved):
+    directory, reference = saved
+    with pytest.raises(AdapterFileError) as err:
+        AdapterModel(reference.to(torch.bfloat16)).load_adapter(directory)
+    assert "same size, other parameter names or dtypes" in str(err.value)
+    assert "cast the AdapterModel after loading" in str(err.value)
+
+
+def test_a_peft_directory_given_to_load_adapter_names_load_peft_lora(tmp_path):
+    (tmp_path / "adapter_config.json").write_text("{}")
+    model, _ = adapted()
+    with pytest.raises(AdapterFileError) as err:
+        model.load_adapter(tmp_path)
+    assert "holds a Hugging Face PEFT adapter" in str(err.value)
+    assert "medadapt.adapters.load_peft_lora(model, directory, name=...)" in str(err.value)

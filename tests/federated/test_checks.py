@@ -3,6 +3,7 @@ site whose copy of the base is not the server's."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -11,6 +12,7 @@ import pytest
 from medadapt.errors import ConfigError, DataError
 from medadapt.federated.client import _check_same_base
 from medadapt.federated.config import FederatedRun
+from medadapt.federated.deploy import relay
 
 
 def _run(**changes) -> FederatedRun:
@@ -59,3 +61,17 @@ def test_bad_values_name_their_flag(changes, message):
     with pytest.raises(ConfigError) as error:
         _run(**changes).check()
     assert str(error.value) == message
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_flower_s_colour_codes_reach_a_terminal_but_not_a_log_file():
+    line = "\x1b[92mINFO \x1b[0m:      Starting Flower SuperNode\n"
+    log, terminal = io.StringIO(), _Terminal()
+    relay([line], log)
+    relay([line], terminal)
+    assert log.getvalue() == "INFO :      Starting Flower SuperNode\n"
+    assert terminal.getvalue() == line

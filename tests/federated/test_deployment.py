@@ -38,14 +38,17 @@ def medadapt(*args) -> subprocess.Popen:
                             start_new_session=True)  # fmt: skip
 
 
-def stop(process: subprocess.Popen) -> None:
-    """Stop a medadapt process and everything it started (Flower's own processes too)."""
+def stop(process: subprocess.Popen) -> str:
+    """Stop a medadapt process and everything it started (Flower's own processes too); what
+    it printed (stdout)."""
+    said = ""
     if process.poll() is None:
         process.terminate()
         with contextlib.suppress(subprocess.TimeoutExpired):
-            process.communicate(timeout=30)
+            said, _ = process.communicate(timeout=30)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
+    return said or ""
 
 
 def test_server_and_three_hospitals_over_tls_match_the_simulation(tmp_path):
@@ -72,10 +75,14 @@ def test_server_and_three_hospitals_over_tls_match_the_simulation(tmp_path):
                for site in SITES]  # fmt: skip
     try:
         stdout, stderr = server.communicate(timeout=480)
+        time.sleep(3)  # the client looks for its kept adapters once a second
     finally:
-        for process in (*clients, server):
-            stop(process)
+        said = {site: stop(client) for site, client in zip(SITES, clients, strict=True)}
+        stop(server)
     assert server.returncode == 0, stdout + stderr
+    finished = f"therunfinished;kept{kept}/federated/and{kept}/personalised/"
+    assert finished in "".join(said["Hungary"].split())  # a long path may wrap anywhere
+    assert "\x1b[" not in said["Hungary"] and "INFO" in said["Hungary"]  # Flower's log, plain
     assert "Traceback" not in stderr
     results = json.loads((out / "federated.json").read_text())
     assert set(results["sites"]) == set(SITES) and results["bytes"]["dtype"] == "float32"

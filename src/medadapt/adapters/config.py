@@ -8,10 +8,12 @@ so they can be stored in JSON next to the weights.
 from __future__ import annotations
 
 import dataclasses
+import operator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from medadapt.adapters.targets import TargetSpec, parse_targets
+from medadapt.adapters.targets import TargetSpec, get_family, parse_targets
 from medadapt.errors import ConfigError
 
 
@@ -54,8 +56,10 @@ class AdapterConfig:
     def __post_init__(self) -> None:
         if self.targets is not None:
             object.__setattr__(self, "targets", parse_targets(self.targets))
+        if self.family is not None:
+            get_family(self.family)
         if self.layers is not None:
-            layers = tuple(int(i) for i in self.layers)
+            layers = _block_indices(self.layers)
             if any(i < 0 for i in layers):
                 raise ConfigError(f"layers must be non-negative block indices, got {layers=}")
             object.__setattr__(self, "layers", layers)
@@ -101,3 +105,17 @@ class AdapterConfig:
             if isinstance(value, list) and key != "targets":
                 data[key] = tuple(value)
         return cls(**data)
+
+
+def _block_indices(value: Any) -> tuple[int, ...]:
+    """``layers`` as a tuple of ints, from one index or a sequence of them (a string is refused:
+    read character by character, "12" would mean blocks 1 and 2)."""
+    items = [value] if isinstance(value, (int, bool)) or not isinstance(value, Iterable) else value
+    try:
+        if isinstance(value, (str, bytes)) or any(isinstance(i, bool) for i in items):
+            raise TypeError
+        return tuple(operator.index(i) for i in items)
+    except TypeError:
+        raise ConfigError(
+            f"layers must be block indices (ints), e.g. layers=(10, 11), got {value!r}"
+        ) from None

@@ -131,8 +131,9 @@ class AdapterCore(nn.Module):
         if self.merged_adapters:
             raise AdapterStateError("unmerge adapters before adding new ones")
         self.fingerprint  # noqa: B018 - compute on the clean base before any change
+        family = config.family or self.family  # the config's preset family wins
         if layer_names is None:
-            layer_names = _inject.resolve_targets(self.base_model, config, self.family)
+            layer_names = _inject.resolve_targets(self.base_model, config, family)
         self._layer_list = None
         try:
             _inject.inject(
@@ -141,7 +142,7 @@ class AdapterCore(nn.Module):
                 config,
                 layer_names,
                 routing=self.routing,
-                family=self.family,
+                family=family,
             )
         except BaseException:  # leave no half-injected layers behind
             _inject.remove(self.base_model, name)
@@ -197,7 +198,7 @@ class AdapterCore(nn.Module):
     @contextlib.contextmanager
     def route(self, adapter_ids: Sequence[str | None]) -> Iterator[None]:
         """Route sample i through adapter ``adapter_ids[i]`` (None = base model)."""
-        ids = list(adapter_ids)
+        ids = _adapter_ids(adapter_ids)
         for name in {a for a in ids if a is not None}:
             self._known(name)
         if self._any_merged():
@@ -233,6 +234,7 @@ class AdapterCore(nn.Module):
         sample = dim 0 of the inputs (batch-first models)."""
         if adapter_ids is None:
             return self.base_model(*args, **kwargs)
+        adapter_ids = _adapter_ids(adapter_ids)
         _check_batch_size(len(adapter_ids), [*args, *kwargs.values()])
         with self.route(adapter_ids):
             return self.base_model(*args, **kwargs)
@@ -354,6 +356,18 @@ def _freeze_norm_statistics(model: nn.Module) -> None:
         inner = innermost(module)
         if getattr(inner, "track_running_stats", False) is True:
             inner.eval()
+
+
+def _adapter_ids(adapter_ids: Sequence[str | None]) -> list[str | None]:
+    """``adapter_ids`` as a list; a single string is refused (it would be read as one id per
+    character: ``"ab"`` would route sample 0 to adapter ``a`` and sample 1 to ``b``)."""
+    if isinstance(adapter_ids, str):
+        raise AdapterStateError(
+            f"adapter_ids={adapter_ids!r} is one string; pass one adapter name (or None) per "
+            f"sample, e.g. [{adapter_ids!r}, None], or set_active({adapter_ids!r}) to use it "
+            "for the whole batch"
+        )
+    return list(adapter_ids)
 
 
 def _check_batch_size(n_ids: int, inputs: Sequence[Any]) -> None:

@@ -2,8 +2,8 @@
 
 Wrapping replaces a module in its parent by an :class:`AdapterLayer` that keeps the original
 as ``base_layer``; a module already wrapped for the same method is reused (one layer holds many
-adapters). Two different methods on the same module are refused, and so are positions PyTorch
-would bypass (see :mod:`medadapt.adapters.fused`).
+adapters). Different methods on one module stack, each in its own wrapper (e.g. IA3 around a
+LoRA layer); positions PyTorch would bypass are refused (see :mod:`medadapt.adapters.fused`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from medadapt.adapters.layer import (
 )
 from medadapt.adapters.methods import method_spec, preset_targets
 from medadapt.adapters.routing import Routing
-from medadapt.adapters.targets import TargetSpec, block_index, raise_no_match
+from medadapt.adapters.targets import FAMILIES, TargetSpec, block_index, raise_no_match
 from medadapt.errors import ConfigError, TargetError
 
 
@@ -38,10 +38,16 @@ def resolve_targets(model: nn.Module, config: AdapterConfig, family: str | None)
         specs: Sequence[TargetSpec] = config.targets
     elif family is not None:
         specs = preset_targets(family, config)
+        if not specs:
+            raise ConfigError(
+                f"method {config.method!r} has no preset targets for family {family!r}; pass "
+                "targets=[...] (module name suffixes, e.g. 'attn.qkv')"
+            )
     else:
         raise ConfigError(
             f"medadapt has no adapter preset for {type(model).__name__}; pass targets=[...] "
-            "(module name suffixes, e.g. 'attn.qkv') or family=..."
+            "(module name suffixes, e.g. 'attn.qkv') or a preset family "
+            f"({', '.join(sorted(FAMILIES))}) as family=... to the config or to AdapterModel"
         )
     names = []
     all_names: list[str] = []

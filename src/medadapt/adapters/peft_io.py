@@ -93,11 +93,18 @@ def load_peft_lora(model: AdapterCore, directory: str | Path, *, name: str) -> s
                 break
         else:
             module, _, param = path.rpartition(".")
+            if param.startswith("lora_"):  # lora_embedding_A / _B: LoRA on an nn.Embedding
+                raise AdapterFileError(
+                    f"PEFT adapter in {directory} has {param} on {module}, an embedding layer; "
+                    "medadapt adapts Linear and Conv2d layers only: re-train it without that "
+                    "layer in target_modules"
+                )
             heads.setdefault(module, {})[param] = tensor
     saved = peft_config.get("modules_to_save") or []
     stray = [h for h in heads if not any(h == m or h.endswith("." + m) for m in saved)]
     if stray:
         raise AdapterFileError(f"unexpected tensors for modules {stray} in {directory}")
+    _check_module_names(model, [*layers, *heads], directory)
     dora = bool(peft_config.get("use_dora", False))
     _check_convolutions(model, layers, directory, dora=dora)
     config = (DoraConfig if dora else LoraConfig)(
@@ -122,6 +129,38 @@ def load_peft_lora(model: AdapterCore, directory: str | Path, *, name: str) -> s
             f"PEFT adapter in {directory} does not fit this model: {exc}"
         ) from None
     return name
+
+
+def _check_module_names(model: AdapterCore, wanted: list[str], directory: Path | str) -> None:
+    """Refuse, by name, a PEFT adapter whose module paths are not this model's (PEFT wrapped
+    another model class: e.g. ``BertForSequenceClassification`` names ``bert.encoder...``
+    what a bare ``BertModel`` names ``encoder...``)."""
+    names = [n for n, *_ in iter_base_modules(model.base_model) if n]
+    known = set(names)
+    missing = [w for w in wanted if w not in known]
+    if not missing:
+        return
+    first = missing[0]
+    hint = ""
+    for name in names:
+        if first.endswith("." + name):
+            hint = (
+                f" (this model calls it {name!r}: PEFT wrapped a model around this one, whose "
+                f"names start with {first[: -len(name)]!r})"
+            )
+            break
+        if name.endswith("." + first):
+            hint = (
+                f" (this model calls it {name!r}: PEFT wrapped the part of this model named "
+                f"{name[: -len(first) - 1]!r})"
+            )
+            break
+    more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
+    raise AdapterFileError(
+        f"PEFT adapter in {directory} adapts {first!r}{more}, which this "
+        f"{type(model.base_model).__name__} does not have{hint}; wrap the same model class "
+        "PEFT was trained on"
+    )
 
 
 def _check_convolutions(

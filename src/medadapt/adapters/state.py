@@ -84,10 +84,19 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
     """The verified manifest of the adapter in ``directory`` (weights checksum included)."""
     directory = Path(directory)
     path = directory / MANIFEST
+    missing = (
+        f"no {MANIFEST} in {directory}: point at a directory written by 'medadapt adapt' or "
+        "AdapterModel.save_adapter()"
+    )
+    if (directory / "adapter_config.json").is_file():  # what PEFT's save_pretrained writes
+        missing = (
+            f"no {MANIFEST} in {directory}: it holds a Hugging Face PEFT adapter, not a "
+            "medadapt one; in Python, load it with medadapt.adapters.load_peft_lora(model, "
+            "directory, name=...)"
+        )
     manifest = read_json(
         path,
-        missing=f"no {MANIFEST} in {directory}: point at a directory written by 'medadapt adapt' "
-        "or AdapterModel.save_adapter()",
+        missing=missing,
         invalid=f"{path} is not valid JSON (truncated or edited); re-export the adapter",
     )
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
@@ -146,10 +155,21 @@ def check_base(manifest: dict[str, Any], actual: BaseFingerprint, where: str) ->
     """Refuse an adapter whose recorded base model differs from ``actual``."""
     recorded = BaseFingerprint.from_dict(manifest["base_fingerprint"])
     if recorded.architecture != actual.architecture:
+        same = (recorded.model_class, recorded.n_parameters) == (
+            actual.model_class,
+            actual.n_parameters,
+        )
         raise AdapterFileError(
             f"{where} was trained on a different model architecture ({recorded.model_class}, "
             f"{recorded.n_parameters} parameters) than the one loaded ({actual.model_class}, "
-            f"{actual.n_parameters}); load the base model it was trained on"
+            f"{actual.n_parameters}"
+            + (
+                ": same size, other parameter names or dtypes); load the base model it was "
+                "trained on, in the dtype it was saved from (e.g. not after .half() or "
+                ".to(torch.bfloat16): cast the AdapterModel after loading)"
+                if same
+                else "); load the base model it was trained on"
+            )
         )
     if recorded.weights != actual.weights:
         raise AdapterFileError(

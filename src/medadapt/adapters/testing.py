@@ -31,7 +31,7 @@ from torch import nn
 
 from medadapt.adapters.config import AdapterConfig
 from medadapt.adapters.layer import base_named_tensors
-from medadapt.adapters.methods import MethodSpec, default_config, method_spec
+from medadapt.adapters.methods import MethodSpec, default_config, method_spec, preset_targets
 from medadapt.adapters.model import AdapterModel
 from medadapt.adapters.state import read_manifest
 from medadapt.adapters.testing_models import TinyMLP, TinyTransformer
@@ -285,15 +285,19 @@ def _factory(config: AdapterConfig | ConfigFactory) -> ConfigFactory:
 
 
 def _default_cases(spec: MethodSpec, atol: float) -> list[Case]:
-    """The built-in tiny models with the method's defaults (explicit Linear targets on the MLP)."""
+    """The built-in tiny models with the method's defaults (explicit Linear targets on the MLP,
+    and on the Transformer when the method has no ``timm_vit`` preset targets)."""
     if "timm_vit" in spec.defaults:
         base_config = default_config(spec.name, "timm_vit", heads=("head",))
     else:
         base_config = spec.config_class(heads=("head",))
     mlp_config = dataclasses.replace(base_config, targets=("body.0", "body.2"))
+    vit_config = base_config
+    if spec.layer_class is not None and not preset_targets("timm_vit", base_config):
+        vit_config = dataclasses.replace(base_config, targets=("attn.qkv", "mlp.fc1"))
     mlp = Case(spec, "TinyMLP", _seeded(TinyMLP), _batch((6,)), _factory(mlp_config), atol)
     vit = Case(spec, "TinyTransformer", _seeded(TinyTransformer), _batch((5, 6)), mlp.config, atol)
-    return [mlp, dataclasses.replace(vit, config=_factory(base_config))]
+    return [mlp, dataclasses.replace(vit, config=_factory(vit_config))]
 
 
 def check_adapter_method(

@@ -213,6 +213,8 @@ def _server(**values: Any) -> None:
 
 def _client(**values: Any) -> None:
     import subprocess
+    import sys
+    import threading
 
     from medadapt.federated import deploy
 
@@ -254,7 +256,9 @@ def _client(**values: Any) -> None:
                  f"{values['server']} (Ctrl-C to leave)")  # fmt: skip
     from medadapt.workflows.parallel import sigterm_interrupts
 
-    node = subprocess.Popen(command, env=deploy.flower_env())
+    node = subprocess.Popen(command, env=deploy.flower_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, errors="replace")  # fmt: skip
+    threading.Thread(target=deploy.relay, args=(node.stdout, sys.stdout), daemon=True).start()
     try:
         with sigterm_interrupts():
             code = _wait_for(node, out and Path(out))

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from flwr.app import Context
 from flwr.serverapp import Grid, ServerApp
@@ -178,6 +180,18 @@ def flower_env(**more: str) -> dict[str, str]:
     SuperLink and SuperNodes start Flower's other processes by name), telemetry off."""
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     return {**os.environ, **ENV, "PATH": path, **more}
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def relay(lines: Iterable[str], to: TextIO) -> None:
+    """Flower's log lines (``lines``) onto ``to``, without their colour codes when ``to`` is
+    not a terminal (a hospital's service log stays readable)."""
+    plain = not to.isatty()
+    for line in lines:
+        to.write(_ANSI.sub("", line) if plain else line)
+        to.flush()
 
 
 def _tool(name: str) -> str:
