@@ -76,6 +76,18 @@ def _existing_ancestor(path: Path) -> Path:
     return probe
 
 
+def make_directory(path: str | Path, what: str) -> Path:
+    """``path`` as a directory (created with its parents), or one line saying why it cannot be
+    one (a file is there, or above it)."""
+    path = Path(path)
+    blocking = _existing_ancestor(path)
+    if not blocking.is_dir():
+        raise AdapterFileError(f"cannot write {what} to {path}: {blocking} is a file; name a "
+                               "directory")  # fmt: skip
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def _check_can_create(path: Path, flag: str) -> None:
     """The directory ``path`` would be created in exists as a directory we can write in (tried
     with a probe directory, removed at once: permissions, read-only disks and root all

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -418,6 +419,24 @@ def test_layers_takes_block_indices_and_refuses_a_string():
     for bad in ("12", "1", 1.0, [0.5], True):  # "12" used to mean blocks 1 and 2
         with pytest.raises(ConfigError, match="layers must be block indices"):
             LoraConfig(layers=bad)
+
+
+@pytest.mark.parametrize(
+    ("config", "given", "message"),
+    [
+        (LoraConfig, {"r": "4"}, "r must be a whole number, got '4'"),
+        (LoraConfig, {"r": True}, "r must be a whole number, got True"),
+        (LoraConfig, {"alpha": "16"}, "alpha must be a number, got '16'"),
+        (LoraConfig, {"use_rslora": 1}, "use_rslora must be True or False, got 1"),
+        (BottleneckConfig, {"d_hidden": "3"}, "d_hidden must be a whole number, got '3'"),
+    ],
+)
+def test_a_setting_of_the_wrong_type_is_refused_by_its_name(config, given, message):
+    with pytest.raises(ConfigError) as error:  # not Python's "'<' not supported between ..."
+        config(**given)
+    assert str(error.value) == message
+    assert LoraConfig(r=np.int64(4), alpha=16).r == 4  # numpy ints and int alphas are fine
+    assert BottleneckConfig(d_hidden=None).d_hidden is None
 
 
 def test_the_config_family_selects_the_preset():

@@ -206,3 +206,22 @@ def test_a_peft_directory_given_to_load_adapter_names_load_peft_lora(tmp_path):
         model.load_adapter(tmp_path)
     assert "holds a Hugging Face PEFT adapter" in str(err.value)
     assert "medadapt.adapters.load_peft_lora(model, directory, name=...)" in str(err.value)
+
+
+@pytest.mark.parametrize("where", ["notes.txt", "notes.txt/adapter"])
+def test_saving_onto_a_file_names_the_file(tmp_path, where):
+    from medadapt.adapters import export_peft
+
+    (tmp_path / "notes.txt").write_text("kept")
+    model, _ = adapted()
+    model.add_adapter("a", LoraConfig(r=2))
+    saves = {"the adapter": lambda: model.save_adapter("a", tmp_path / where),
+             "the PEFT adapter": lambda: export_peft(model, "a", tmp_path / where)}  # fmt: skip
+    for what, save in saves.items():
+        with pytest.raises(AdapterFileError) as err:
+            save()
+        file = tmp_path / "notes.txt"
+        assert str(err.value) == (
+            f"cannot write {what} to {tmp_path / where}: {file} is a file; name a directory"
+        )
+    assert (tmp_path / "notes.txt").read_text() == "kept"

@@ -8,6 +8,7 @@ so they can be stored in JSON next to the weights.
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import operator
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -54,6 +55,7 @@ class AdapterConfig:
     )
 
     def __post_init__(self) -> None:
+        _check_scalar_types(self)
         if self.targets is not None:
             object.__setattr__(self, "targets", parse_targets(self.targets))
         if self.family is not None:
@@ -105,6 +107,31 @@ class AdapterConfig:
             if isinstance(value, list) and key != "targets":
                 data[key] = tuple(value)
         return cls(**data)
+
+
+#: a scalar field's annotation -> (the values it takes, how a message names them)
+_SCALARS = {
+    "int": (lambda v: isinstance(v, numbers.Integral) and not _is_bool(v), "a whole number"),
+    "float": (lambda v: isinstance(v, numbers.Real) and not _is_bool(v), "a number"),
+    "bool": (lambda v: _is_bool(v), "True or False"),
+}
+
+
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, bool) or type(value).__name__ == "bool_"  # numpy's too
+
+
+def _check_scalar_types(config: AdapterConfig) -> None:
+    """Each ``int``/``float``/``bool`` field holds one (``r="4"`` would otherwise fail later in
+    a comparison, with Python's words instead of the field's name)."""
+    for f in dataclasses.fields(config):
+        kind, _, optional = str(f.type).partition(" | ")
+        value = getattr(config, f.name)
+        if kind not in _SCALARS or (optional == "None" and value is None):
+            continue
+        accepts, named = _SCALARS[kind]
+        if not accepts(value):
+            raise ConfigError(f"{f.name} must be {named}, got {value!r}")
 
 
 def _block_indices(value: Any) -> tuple[int, ...]:

@@ -22,7 +22,7 @@ from medadapt.adapters.dora import DoraConfig
 from medadapt.adapters.layer import innermost, iter_base_modules
 from medadapt.adapters.lora import LoraConfig, lora_rank_and_alpha
 from medadapt.errors import AdapterFileError, AdapterStateError
-from medadapt.fileio import atomic_write_bytes
+from medadapt.fileio import atomic_write_bytes, make_directory
 
 _PREFIX = "base_model.model."
 _MAGNITUDE = ".lora_magnitude_vector"  # DoRA's m, one tensor per layer (no ".weight")
@@ -256,8 +256,7 @@ def export_peft(model: AdapterCore, name: str, directory: str | Path) -> Path:
         if key.endswith(".magnitude"):
             key = key.removesuffix(".magnitude") + _MAGNITUDE
         tensors[_PREFIX + key] = tensor.detach().to("cpu").contiguous()
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = make_directory(directory, "the PEFT adapter")
     atomic_write_bytes(
         directory / "adapter_model.safetensors", save(tensors, metadata={"format": "pt"})
     )

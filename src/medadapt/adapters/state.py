@@ -26,7 +26,7 @@ from medadapt.adapters.core import AdapterCore
 from medadapt.adapters.fingerprint import BaseFingerprint
 from medadapt.adapters.methods import config_from_dict
 from medadapt.errors import AdapterFileError, MedadaptError
-from medadapt.fileio import atomic_write_bytes, read_json, sha256_file
+from medadapt.fileio import atomic_write_bytes, make_directory, read_json, sha256_file
 
 MANIFEST = "adapter.json"
 WEIGHTS = "adapter.safetensors"
@@ -51,8 +51,7 @@ def save_adapter(
     ``metadata`` (JSON-ready: counts, metrics, data summary; never patient rows) is stored in
     the manifest as is.
     """
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = make_directory(directory, "the adapter")
     tensors = {
         k: v.detach().to("cpu").contiguous() for k, v in model.adapter_state_dict(name).items()
     }
