@@ -222,6 +222,7 @@ def test_labels_join_the_fetched_images_by_their_finest_uid(tmp_path):
         ("StudyInstanceUID,label\n1.2,a\n1.2,b\n", "StudyInstanceUID 1.2 is on lines 2 and 3"),
         ("StudyInstanceUID,label\nabc,a\n", "StudyInstanceUID on line 2 of --labels"),
         ("StudyInstanceUID,label\n,a\n", "empty 'StudyInstanceUID' (line 2 of --labels"),
+        ("StudyInstanceUID,label\n1.2,a\n1.3, \n", "empty 'label' (line 3 of --labels"),
         ("StudyInstanceUID,label,path\n1.2,a,x\n", "has a 'path' column"),
         ("StudyInstanceUID,label\n", "has no rows"),
     ],

@@ -216,6 +216,35 @@ def test_bad_pacs_inputs_are_one_error_line(world, tmp_path):
     assert not out.exists()
 
 
+def test_labels_errors_name_the_labels_csv_and_outputs_are_checked_before_fetching(world, tmp_path):
+    """A label the model does not know names --labels (not the private CSV it is joined into);
+    an empty label or an output inside --base is refused before anything is fetched."""
+    server, base = world.pacs.reference(), world.local_base
+    table = pd.read_csv(world.labels, dtype=str)
+    unknown, empty = tmp_path / "unknown.csv", tmp_path / "empty.csv"
+    table.assign(label=["medium", *table["label"][1:]]).to_csv(unknown, index=False)
+    table.assign(label=["bright", "", *table["label"][2:]]).to_csv(empty, index=False)
+    adapt = ("adapt", "--base", base, "--data", server, "--epochs", "1", "--labels")
+    result = run_cli(*adapt, unknown, "--out", tmp_path / "a")  # refused once fetched
+    assert result.code == 2 and "Traceback" not in result.stdout + result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"error: --labels {unknown} has images labelled 'medium', not one of the model's "
+        "classes ['bright', 'dark']: pass the new ones with --new-classes NAME[,NAME]"
+    )
+    result = run_cli(*adapt, empty, "--out", tmp_path / "a")
+    assert error_line(result) == (
+        f"error: empty 'label' (line 3 of --labels {empty}): fill it or drop the row"
+    )
+    assert "fetched" not in result.stdout  # refused before fetching
+    study = world.pacs.reference("studies", world.studies[0])
+    result = run_cli("predict", "--base", base, "--data", study, "--out", base / "p.csv")
+    inside = base / "p.csv"
+    assert error_line(result) == (
+        f"error: --out {inside} would overwrite --base {base}; write it elsewhere"
+    )
+    assert "fetched" not in result.stdout and not (tmp_path / "a").exists()
+
+
 def test_pacs_options_and_models_of_the_other_kind_are_refused_by_flag(world, tmp_path):
     study = world.pacs.reference("studies", world.studies[0], auth=False)
     local = world.root / "local"

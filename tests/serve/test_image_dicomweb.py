@@ -214,3 +214,46 @@ def test_an_archive_failure_is_logged_for_the_operator_without_uids(caplog):
         "reading from DICOMweb failed (answered 502): the DICOMweb server http://pacs/dicom-web "
         "failed (HTTP 500) 2 times on series <UID> of study <UID>; try again later"
     )
+
+
+def test_an_archive_behind_a_password_is_read_with_the_servers_own_credentials(
+    image_registry, request
+):
+    """--dicomweb-archive http://USER:PASSWORD@pacs/dicom-web (a PACS behind HTTP basic auth):
+    a client's reference names no password, and a failed login asks the operator, not the
+    client, for credentials."""
+    archive = request.getfixturevalue("pacs")
+    film = radiograph("bright", "PAT7", seed=7)
+    DicomwebSource(archive.root, auth=(archive.user, archive.password)).store([film])
+    with_password = archive.root.replace("://", f"://{archive.user}:{archive.password}@")
+    body = {
+        "adapter": "site_a",
+        "dicomweb": archive.reference("studies", str(film.StudyInstanceUID), auth=False),
+    }
+    replies = []
+    for root in (with_password, archive.root):
+        limits = ImageServing(dicomweb_archives=(root,))
+        app = create_app(image_registry["registry"], token=TOKEN, images=limits)
+        with TestClient(app) as client:
+            replies.append(client.post("/v1/predict", json=body, headers=AUTH))
+    read, refused = replies
+    assert read.status_code == 200, read.text
+    assert [p["file"] for p in read.json()["predictions"]] == [str(film.SOPInstanceUID)]
+    assert refused.status_code == 502
+    assert refused.json()["detail"].endswith(
+        "pass a valid bearer token with --dicomweb-token-file, or user:password@ in the "
+        "--dicomweb-archive URL"
+    )
+
+
+def test_an_archive_failure_log_masks_uids_but_not_the_archive_address(caplog):
+    from medadapt.serve.image_dicomweb import archive_error
+
+    failure = DataError(
+        "cannot reach the DICOMweb server http://10.0.0.2:8042/dicom-web (ConnectionError, "
+        "2 tries) for study 1.2.826.0.1.7: check --data and that the server is running"
+    )
+    with caplog.at_level(logging.WARNING, logger="medadapt.serve"):
+        archive_error(failure)
+    logged = caplog.records[-1].getMessage()
+    assert "http://10.0.0.2:8042/dicom-web" in logged and "study <UID>" in logged

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import Any
 from medadapt.cli import inputs
 from medadapt.cli.common import note, status_progress, stdout
 from medadapt.data.dicomweb import DicomwebReference, is_reference, parse_reference
-from medadapt.errors import ConfigError, DataError
+from medadapt.errors import ConfigError, DataError, MedadaptError
 from medadapt.fileio import check_output_dir, check_output_file, check_report_file
 
 PREDICT = "predict"
@@ -35,6 +36,7 @@ PACS_OPTIONS = {
 }
 #: options about local files that a PACS reference has no use for
 LOCAL_OPTIONS = {"path_column": "--path-column", "split": "--split"}
+FLAG_LABELS = PACS_OPTIONS["labels"]
 ANY_PACS = "dicomweb+http(s)://HOST[:PORT]/dicom-web[/studies/UID[/series/UID]]"
 
 
@@ -99,7 +101,8 @@ def _run_on_pacs(
         local["path_column"] = "path"
     with _folder(values.get("dicomweb_cache")) as folder:
         fetched = _fetch(reference, source, folder, labels, columns)
-        run(**{**local, "data": fetched.data})
+        with _naming_labels(fetched.data, labels):
+            run(**{**local, "data": fetched.data})
         if verb == PREDICT:
             _after_predict(values, fetched, source, schema or {})
 
@@ -182,6 +185,12 @@ def _labels(
 def _check_outputs(verb: str, values: dict[str, Any], markers: dict[str, str] | None) -> None:
     """The outputs, checked before anything is fetched (the verb checks them again)."""
     force = bool(values.get("force"))
+    inputs.check_not_an_input(
+        {"--out": values.get("out"), "--json": values.get("json_out"),
+         "--report": values.get("report")},
+        {"--base": values.get("base"), "--adapter": values.get("adapter"),
+         "--labels": values.get("labels")},
+    )  # fmt: skip
     check_output_file(values.get("json_out"), flag="--json", force=force)
     check_report_file(values.get("report"), force=force)
     if verb == PREDICT:
@@ -201,6 +210,21 @@ def _folder(cache: Path | None) -> Iterator[Path]:
         raise DataError(f"--dicomweb-cache {cache} is a file; give a directory")
     cache.mkdir(parents=True, exist_ok=True, mode=0o700)
     yield cache
+
+
+@contextlib.contextmanager
+def _naming_labels(data: Path, labels: Any) -> Iterator[None]:
+    """An error about the path CSV joined from ``--labels`` (a private file whose line numbers
+    are not the user's) names ``--labels`` instead."""
+    try:
+        yield
+    except MedadaptError as exc:
+        text = str(exc)
+        if labels is None or str(data) not in text:
+            raise
+        text = re.sub(rf"line \d+ of {re.escape(str(data))}", f"{FLAG_LABELS} {labels.path}", text)
+        exc.args = (text.replace(str(data), f"{FLAG_LABELS} {labels.path}"),)
+        raise
 
 
 def _fetch(reference: Any, source: Any, folder: Path, labels: Any, columns: list[str]) -> Any:

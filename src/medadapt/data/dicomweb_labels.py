@@ -25,6 +25,7 @@ from medadapt.fileio import atomic_write_bytes
 KEYS = ("SOPInstanceUID", "SeriesInstanceUID", "StudyInstanceUID")  # the finest first
 FLAG = "--labels"
 CSV_NAME = "dicomweb.csv"
+FILLED = ("--label", "--id-column")  # columns a path CSV refuses empty (checked before fetching)
 
 
 @dataclass(frozen=True)
@@ -85,9 +86,12 @@ def read_labels(path: str | Path, *, columns: Sequence[tuple[str, str | None]] =
     if table.empty:
         raise DataError(f"{FLAG} {path} has no rows: add one row per study, series or image")
     key, rows, lines = keys[0], {}, {}
+    filled = [column for flag, column in columns if flag in FILLED and column is not None]
     for number, row in enumerate(table.to_dict("records"), start=2):  # the header is line 1
         for column in keys:
             row[column] = _uid(row[column], column, number, path)
+        for column in filled:
+            _check_filled(row[column], column, number, path)
         uid = row[key]
         if uid in rows:
             raise DataError(
@@ -98,6 +102,11 @@ def read_labels(path: str | Path, *, columns: Sequence[tuple[str, str | None]] =
     studies = tuple(dict.fromkeys(table["StudyInstanceUID"].str.strip())) if (
         "StudyInstanceUID" in table.columns) else ()  # fmt: skip
     return LabelTable(path, tuple(map(str, table.columns)), key, rows, studies)
+
+
+def _check_filled(value: str, column: str, line: int, path: Path) -> None:
+    if not str(value).strip():
+        raise DataError(f"empty {column!r} (line {line} of {FLAG} {path}): fill it or drop the row")
 
 
 def _uid(value: str, column: str, line: int, path: Path) -> str:

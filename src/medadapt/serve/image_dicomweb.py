@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +62,11 @@ def fetch(url: str, schema: Any, limits: ImageServing, folder: Path) -> ArchiveI
 
 def archive(reference: DicomwebReference, limits: ImageServing) -> DicomwebSource:
     """The archive of ``reference`` (checked by :func:`check_archive`), with the server's
-    token (else the credentials in the reference) and CA bundle."""
+    token, else the credentials of its ``--dicomweb-archive`` URL (``user:password@``), else
+    those in the reference; and the CA bundle."""
+    own = _archive_auth(reference, limits)
+    if own is not None:
+        reference = replace(reference, auth=own)
     return DicomwebSource.for_reference(reference, token=limits.dicomweb_token,
                                         ca_bundle=limits.dicomweb_ca_bundle, retries=1)  # fmt: skip
 
@@ -91,10 +95,22 @@ def check_archive(reference: DicomwebReference, limits: ImageServing) -> None:
     raise ImageInputError(403, None, f"{reference.base_url}: {why}")
 
 
+def _archive_auth(reference: DicomwebReference, limits: ImageServing) -> tuple[str, str] | None:
+    """The ``user:password@`` of the ``--dicomweb-archive`` that ``reference`` lies in."""
+    for url in limits.dicomweb_archives:
+        root = _parsed(url)
+        if root.base_url.rstrip("/") == reference.base_url.rstrip("/") and root.auth:
+            return root.auth
+    return None
+
+
+def _parsed(url: str) -> DicomwebReference:
+    return parse_reference(url if url.lower().startswith("dicomweb+") else f"dicomweb+{url}")
+
+
 def _root(url: str) -> str:
     """An archive's DICOMweb root as references spell it (scheme, host, port, path)."""
-    text = url if url.lower().startswith("dicomweb+") else f"dicomweb+{url}"
-    return parse_reference(text).base_url.rstrip("/")
+    return _parsed(url).base_url.rstrip("/")
 
 
 def _check_count(
@@ -114,7 +130,9 @@ def _check_count(
 
 def archive_error(exc: DataError) -> ImageInputError:
     """The data layer's one-line DICOMweb failure as an answer (404 not found, else 502)."""
-    text = str(exc).replace("--data", FIELD)
+    # credentials are the server's to set, never a client's to send
+    text = str(exc).replace("in the --data URL", "in the --dicomweb-archive URL")
+    text = text.replace("--data", FIELD)
     if " not found on " in text:
         return ImageInputError(404, None, text)
     if "is not a DICOM UID" in text:
@@ -124,4 +142,4 @@ def archive_error(exc: DataError) -> ImageInputError:
     return ImageInputError(502, None, text)
 
 
-_UID = re.compile(r"\b\d+(?:\.\d+){2,}\b")
+_UID = re.compile(r"(?<!//)(?<![\d.])\b\d+(?:\.\d+){2,}\b")  # not a host: http://10.0.0.2
