@@ -228,3 +228,10 @@ def test_serve_says_which_archives_it_reads_and_how_it_trusts_them(hospital, tmp
         f"DICOMweb references read from https://pacs.example:443/dicom-web (TLS verified "
         f"against {ca}); results may be stored there as DICOM SR"
     )
+    archive = "http://medadapt:s3cret-pw@pacs.example/dicom-web"
+    with_password = succeeded(run_cli("serve", "--registry", tmp_path / "registry", "--port",
+                                      "18999", "--dicomweb-archive", archive))  # fmt: skip
+    assert with_password.stderr.splitlines()[-1] == (
+        "DICOMweb references read from http://pacs.example/dicom-web"
+    )
+    assert "s3cret-pw" not in with_password.stdout + with_password.stderr

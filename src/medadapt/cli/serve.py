@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -166,7 +167,7 @@ def _serve(registry: Path, host: str, port: int, **settings: Any) -> None:
     if images is not None and images.dicomweb_archives:
         ca = images.dicomweb_ca_bundle
         typer.echo(
-            f"DICOMweb references read from {', '.join(images.dicomweb_archives)}"
+            f"DICOMweb references read from {', '.join(map(_shown, images.dicomweb_archives))}"
             + (f" (TLS verified against {ca})" if ca else "")
             + ("; results may be stored there as DICOM SR" if images.store_sr else ""),
             err=True,
@@ -202,8 +203,13 @@ def _image_serving(
             root = None
         if root is None or root.study_uid is not None:
             raise ConfigError(
-                f"--dicomweb-archive {url} is not a DICOMweb root: write "
+                f"--dicomweb-archive {_shown(url)} is not a DICOMweb root: write "
                 "http(s)://HOST[:PORT]/dicom-web (no study)"
+            )
+        if root.auth and token_file is not None:
+            raise ConfigError(
+                f"--dicomweb-archive {root.base_url} carries user:password@ and "
+                "--dicomweb-token-file is given: pass one of them, not both"
             )
     if ca_bundle is not None:
         if not any(url.lower().removeprefix("dicomweb+").startswith("https://")
@@ -222,6 +228,11 @@ def _image_serving(
         dicomweb_token=read_dicomweb_token(token_file),
         dicomweb_ca_bundle=ca_bundle,
     )
+
+
+def _shown(url: str) -> str:
+    """An archive URL as it may be printed: without ``user:password@``."""
+    return re.sub(r"(?<=://)[^/@]*@", "", url)
 
 
 def _check_device(device: str) -> None:

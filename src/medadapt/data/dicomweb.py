@@ -144,9 +144,8 @@ class DicomwebSource:
 
     @classmethod
     def for_reference(cls, reference: DicomwebReference, **kwargs: Any) -> DicomwebSource:
-        """The server of ``reference`` (its URL credentials, unless a token is given)."""
-        auth = None if kwargs.get("token") is not None else reference.auth
-        return cls(reference.base_url, auth=auth, **kwargs)
+        """The server of ``reference`` with its URL credentials (refused with a token too)."""
+        return cls(reference.base_url, auth=reference.auth, **kwargs)
 
     # ----- QIDO-RS, WADO-RS, STOW-RS -----------------------------------------------------------
     def series(self, study_uid: str) -> list[SeriesInfo]:

@@ -64,8 +64,8 @@ def archive(reference: DicomwebReference, limits: ImageServing) -> DicomwebSourc
     """The archive of ``reference`` (checked by :func:`check_archive`), with the server's
     token, else the credentials of its ``--dicomweb-archive`` URL (``user:password@``), else
     those in the reference; and the CA bundle."""
-    own = _archive_auth(reference, limits)
-    if own is not None:
+    own = None if limits.dicomweb_token else _archive_auth(reference, limits)
+    if limits.dicomweb_token or own is not None:  # the server's credentials, never a client's
         reference = replace(reference, auth=own)
     return DicomwebSource.for_reference(reference, token=limits.dicomweb_token,
                                         ca_bundle=limits.dicomweb_ca_bundle, retries=1)  # fmt: skip
