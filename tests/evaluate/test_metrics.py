@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import stats
 from sklearn import metrics as skm
 
 from medadapt.evaluate import bootstrap as bs
@@ -229,7 +230,39 @@ def test_image_results_count_images_not_patients():
     result = score_classifier(y, proba, ["normal", "nodule", "mass"], n_boot=20)
     [absent] = [row for row in result["per_class"] if row["class"] == "mass"]
     assert absent["note"] == (
-        "not reported: 0 positives among 30 images; at least 5 are needed for a meaningful estimate"
+        "not reported: 0 positives among 30 images; at least 5 are needed for a meaningful "
+        "estimate; no precision: 0 images called 'mass' (at least 5 needed)"
     )
     assert result["overall"]["notes"]["one_class"].startswith("every image is called class 0")
     assert "among 30 images" in result["overall"]["notes"]["auroc"]
+
+
+def test_per_class_rows_follow_the_overall_table_s_rules():
+    """8 images: the overall table reports nothing, so neither do the class rows (they said
+    "sensitivity 1.000, precision 1.000" on 4 images each); on 30, a proportion over fewer than
+    5 members or calls is withheld and the others carry exact binomial intervals."""
+    from medadapt.evaluate.scoring import per_class_metrics
+
+    y = np.array([0] * 4 + [1] * 4)
+    rows = per_class_metrics(y, np.eye(2)[y] * 0.9 + 0.05, ["normal", "mass"], n_boot=20)
+    for row in rows:
+        assert row["sensitivity"] is row["precision"] is row["auroc"] is None
+        assert row["note"] == "not reported: only 8 images (at least 10 needed)"
+    y = np.array([0] * 27 + [1] * 3)
+    calls = np.r_[np.zeros(25), np.ones(5)].astype(int)  # 2 normal images called mass
+    normal, mass = per_class_metrics(y, np.eye(2)[calls] * 0.9 + 0.05, ["normal", "mass"],
+                                     n_boot=20)  # fmt: skip
+    assert normal["sensitivity"] == 25 / 27 and normal["precision"] == 1.0
+    ci = stats.binomtest(25, 27).proportion_ci(method="exact")
+    assert normal["sensitivity_ci"] == pytest.approx([ci.low, ci.high])
+    assert mass["sensitivity"] is None and mass["precision"] == 3 / 5
+    assert mass["note"].startswith("not reported: 3 positives among 30 images")
+
+
+def test_a_small_interval_is_printed_with_the_digits_that_tell_its_ends_apart():
+    from medadapt.evaluate.report.formatting import fmt_ci
+
+    assert fmt_ci(0.81, [0.72, 0.89]) == "0.81 (0.72–0.89)"
+    assert fmt_ci(0.0002, [0.0001, 0.0004], 3) == "0.0002 (0.0001–0.0004)"  # not 0.000–0.000
+    assert fmt_ci(0.5, [0.5, 0.5], 3) == "0.500 (0.500–0.500)"  # equal ends stay as they are
+    assert fmt_ci(None, [0.1, 0.2]) == "n/a"

@@ -209,3 +209,11 @@ def test_the_adapt_report_shows_the_failed_verdict_in_the_summary_and_the_table(
         "100% (100% of the 20 the base got right)",
         "NO",
     ]
+
+
+def test_an_interval_of_no_change_in_any_resample_is_not_printed_as_certainty():
+    unchanged = _trial_record(auroc_after=0.800, drop=0.0, drop_ci=[0.0, 0.0])
+    assert retention_sentence("adapter", unchanged).startswith(
+        "adapter: old-class AUROC 0.800 -> 0.800 (no change, the old classes are ranked exactly "
+        "as before in every bootstrap resample) on the 24 images of old.npz"
+    )

@@ -243,7 +243,7 @@ def test_a_study_point_trains_on_a_nested_fraction_and_scores_every_class(base, 
     assert set(half) < set(all_train)
     job = {"modality": images, "options": None, "schema": base.schema, "epochs": 2,
            "train": ImageSamples(old), "test": ImageSamples(test), "base_dir": tmp_path,
-           "n_boot": 50, "largest": True, "seed": 0}  # fmt: skip
+           "n_boot": 50, "largest": True, "seed": 0, "method_options": {}}  # fmt: skip
     base.save(tmp_path)
     point = run_point({**job, "strategy": "head_only", "fraction": 0.5})
     assert point.n_train == len(half) == 18

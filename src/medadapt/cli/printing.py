@@ -7,7 +7,7 @@ import shlex
 from typing import Any
 
 from medadapt.cli.common import note, print_table, stdout, warn
-from medadapt.evaluate.report.formatting import fmt, fmt_ci
+from medadapt.evaluate.report.formatting import fmt_ci
 
 
 def print_metrics(title: str, metrics: dict[str, Any], task: str) -> None:
@@ -53,14 +53,15 @@ def print_per_class(per_class: list[dict[str, Any]] | None, noun: str) -> None:
         return
     print_table(
         "per class",
-        ["class", noun, "AUROC (95% CI)", "sensitivity", "precision"],
+        ["class", noun, "AUROC (95% CI)", "sensitivity (95% CI)", "precision (95% CI)", "note"],
         [
             [
                 r["class"],
                 r["n"],
                 fmt_ci(r["auroc"], r["auroc_ci"], 3),
-                fmt(r["sensitivity"]),
-                fmt(r["precision"]),
+                fmt_ci(r["sensitivity"], r.get("sensitivity_ci"), 3),
+                fmt_ci(r["precision"], r.get("precision_ci"), 3),
+                r.get("note", ""),
             ]
             for r in per_class
         ],

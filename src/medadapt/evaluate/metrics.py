@@ -53,7 +53,7 @@ TOO_GOOD_MIN_PATIENTS = 20  # perfect accuracy on fewer patients can happen by c
 TOO_GOOD = "too good to be true"
 
 
-def _many(n: int, unit: str) -> str:
+def plural(n: int, unit: str) -> str:
     """``1 patient``, ``35 images``."""
     return f"{n} {unit}{'s' if n != 1 else ''}"
 
@@ -66,7 +66,7 @@ def too_good_note(metrics: dict[str, Any], unit: str = "patient") -> str | None:
     if (metrics.get("auroc") or 0.0) >= TOO_GOOD_AUROC:
         reasons.append(f"AUROC {metrics['auroc']:.3f}")
     if metrics.get("accuracy") == 1.0 and metrics.get("n", 0) >= TOO_GOOD_MIN_PATIENTS:
-        reasons.append(f"accuracy 1.0 on {_many(metrics['n'], unit)}")
+        reasons.append(f"accuracy 1.0 on {plural(metrics['n'], unit)}")
     if (metrics.get("r2") or 0.0) >= TOO_GOOD_R2:
         reasons.append(f"R² {metrics['r2']:.3f}")
     if not reasons:
@@ -121,6 +121,12 @@ NO_SPREAD = (
 EXACT = "interval: exact binomial (Clopper-Pearson); the bootstrap cannot vary when all agree"
 
 
+def exact_interval(successes: int, trials: int) -> list[float]:
+    """The exact binomial (Clopper-Pearson) 95 % interval of ``successes / trials``."""
+    ci = stats.binomtest(successes, trials).proportion_ci(confidence_level=0.95, method="exact")
+    return [float(ci.low), float(ci.high)]
+
+
 def _honest_intervals(out: dict[str, Any], notes: dict[str, str],
                       counts: dict[str, tuple[int, int]], unit: str) -> None:  # fmt: skip
     """A bootstrap interval of zero width (sensitivity 1.000 (1.000-1.000) on 35 patients)
@@ -131,9 +137,7 @@ def _honest_intervals(out: dict[str, Any], notes: dict[str, str],
         if not interval or interval[0] != interval[1]:
             continue
         if name in counts and counts[name][1] > 0:
-            k, trials = counts[name]
-            ci = stats.binomtest(k, trials).proportion_ci(confidence_level=0.95, method="exact")
-            out[f"{name}_ci"] = [float(ci.low), float(ci.high)]
+            out[f"{name}_ci"] = exact_interval(*counts[name])
             notes.setdefault(name, EXACT)
         else:
             out[f"{name}_ci"] = None
@@ -153,14 +157,14 @@ def _interval(values: np.ndarray) -> list[float] | None:
 
 def _too_few(count: int, what: str, n: int, minimum: int, unit: str) -> str:
     return (
-        f"not reported: {count} {what} among {_many(n, unit)}; at least {minimum} are needed "
+        f"not reported: {count} {what} among {plural(n, unit)}; at least {minimum} are needed "
         "for a meaningful estimate"
     )
 
 
 def _too_small(task: str, n: int, unit: str, **counts: Any) -> dict[str, Any]:
     """The report for a group too small for any estimate: counts and a note only."""
-    note = f"not reported: only {_many(n, unit)} (at least {MIN_PATIENTS} needed)"
+    note = f"not reported: only {plural(n, unit)} (at least {MIN_PATIENTS} needed)"
     names = METRIC_NAMES[task]
     out: dict[str, Any] = {"n": n, **counts}
     for name in names:

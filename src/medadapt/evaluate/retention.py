@@ -145,10 +145,13 @@ def retention_sentence(name: str, retention: dict[str, Any]) -> str:
     drop_low, drop_high = retention["drop_ci"] or (float("nan"), float("nan"))
     change_low, change_high = 0.0 - drop_high, 0.0 - drop_low  # after - before; never -0.0
     where = retention.get("test_set") or f"{retention['n_images']} old-class test images"
+    interval = f"95% CI of the change {change_low:+.3f} to {change_high:+.3f}"
+    if change_low == change_high == 0:  # not certainty: the old classes' order is untouched
+        interval = "the old classes are ranked exactly as before in every bootstrap resample"
     text = (
         f"{name}: old-class AUROC {retention['auroc_before']:.3f} -> "
-        f"{retention['auroc_after']:.3f} ({auroc_change(-retention['drop'])}, 95% CI of the "
-        f"change {change_low:+.3f} to {change_high:+.3f}) on {where}: {verdict}."
+        f"{retention['auroc_after']:.3f} ({auroc_change(-retention['drop'])}, {interval}) on "
+        f"{where}: {verdict}."
     )
     if retention.get("base_correct_predicted_as_new") is not None:
         text += f" Of all old-class images, {retention['old_predicted_as_new']:.0%} are called new."

@@ -12,7 +12,13 @@ from typing import Any
 import numpy as np
 
 from medadapt.evaluate.groups import evaluate_groups
-from medadapt.evaluate.metrics import N_BOOT, binary_metrics
+from medadapt.evaluate.metrics import (
+    MIN_PER_CLASS,
+    N_BOOT,
+    binary_metrics,
+    exact_interval,
+    plural,
+)
 
 
 def task_of(n_classes: int) -> str:
@@ -34,7 +40,11 @@ def per_class_metrics(
     unit: str = "image",
 ) -> list[dict[str, Any]]:
     """One row per class: images, one-vs-rest AUROC (95 % CI), sensitivity and precision of
-    the top-1 prediction, and a note when the class is too small for an AUROC."""
+    the top-1 prediction with exact binomial 95 % CIs, and a note for what is not reported.
+
+    The overall table's rules hold here too: nothing on fewer than ``MIN_PATIENTS`` samples,
+    and a proportion only over at least ``MIN_PER_CLASS`` members (sensitivity) or calls
+    (precision): "precision 1.000" on 2 calls is not a finding."""
     y = np.asarray(y).astype(int)
     pred = proba.argmax(axis=1)
     rows = []
@@ -43,21 +53,19 @@ def per_class_metrics(
         m = binary_metrics(member.astype(int), proba[:, c], n_boot=n_boot, seed=seed,
                            unit=unit)  # fmt: skip
         called = pred == c
-        rows.append(
-            {
-                "class": name,
-                "n": int(member.sum()),
-                "auroc": m["auroc"],
-                "auroc_ci": m["auroc_ci"],
-                "sensitivity": float((called & member).sum() / member.sum())
-                if member.any()
-                else None,
-                "precision": float((called & member).sum() / called.sum())
-                if called.any()
-                else None,
-                "note": m["notes"].get("auroc") or m["notes"].get("all", ""),
-            }
-        )
+        hits = int((called & member).sum())
+        row = {"class": name, "n": int(member.sum()), "auroc": m["auroc"],
+               "auroc_ci": m["auroc_ci"]}  # fmt: skip
+        # too few members for a sensitivity: the AUROC's note already counts them
+        notes = [m["notes"].get("all") or m["notes"].get("auroc")]
+        for key, trials in (("sensitivity", int(member.sum())), ("precision", int(called.sum()))):
+            shown = "all" not in m["notes"] and trials >= MIN_PER_CLASS
+            row[key] = hits / trials if shown else None
+            row[f"{key}_ci"] = exact_interval(hits, trials) if shown else None
+            if key == "precision" and not shown and "all" not in m["notes"]:
+                notes.append(f"no precision: {plural(trials, unit)} called {name!r} (at least "
+                             f"{MIN_PER_CLASS} needed)")  # fmt: skip
+        rows.append({**row, "note": "; ".join(n for n in notes if n)})
     return rows
 
 

@@ -24,7 +24,12 @@ def check_old_data(old_data: Path | None, new_classes: Sequence[str]) -> None:
 
 
 def old_class_test(
-    modality: Modality, base: Any, test: Samples, options: Any, record: dict[str, Any]
+    modality: Modality,
+    base: Any,
+    test: Samples,
+    options: Any,
+    record: dict[str, Any],
+    method: str,
 ) -> tuple[Samples, str]:
     """The old classes' own test samples, neither the base nor the adapter trained on: those
     of ``--old-data`` (the base's source, usually), or (without it) the old-class samples held
@@ -44,14 +49,15 @@ def old_class_test(
         old_data, samples, record, "train"
     )
     kept = (~trained).nonzero()[0]
+    adapted = "fine-tuned model" if method == "full" else "adapter"
     if len(kept) == 0:
         raise DataError(
-            f"every {noun[:-1]} of {old_data} trained the base model or the adapter: pass "
+            f"every {noun[:-1]} of {old_data} trained the base model or the {adapted}: pass "
             f"old-class {noun} neither was trained on as --old-data"
         )
     return samples.subset(kept), (
         f"the {len(kept)} {noun} of {Path(old_data).name} neither the base model nor the "
-        "adapter trained on"
+        f"{adapted} trained on"
     )
 
 
@@ -88,7 +94,7 @@ def measure(
     if not result.new_classes:
         return out
     adapter = None if result.method == "full" else result.name
-    old = old_class_test(modality, base, test, options, record)
+    old = old_class_test(modality, base, test, options, record, result.method)
     out["retention"] = retention_of(
         modality, result.model, adapter, base, old, n_boot=n_boot, seed=seed
     )

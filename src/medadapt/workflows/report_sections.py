@@ -118,16 +118,17 @@ def retention_section(report: Report, retentions: list, noun: str) -> None:
 def per_class_section(report: Report, per_class: list[dict[str, Any]] | None, noun: str) -> None:
     if not per_class:
         return
-    report.section("Per class", "One-vs-rest AUROC; sensitivity and precision of the top class.")
+    report.section("Per class", "One-vs-rest AUROC; sensitivity and precision of the top class, "
+                   "with exact binomial 95% CIs.")  # fmt: skip
     report.table(
-        ["class", noun, "AUROC (95% CI)", "sensitivity", "precision", "note"],
+        ["class", noun, "AUROC (95% CI)", "sensitivity (95% CI)", "precision (95% CI)", "note"],
         [
             [
                 r["class"],
                 r["n"],
                 fmt_ci(r["auroc"], r["auroc_ci"], 3),
-                r["sensitivity"],
-                r["precision"],
+                fmt_ci(r["sensitivity"], r.get("sensitivity_ci"), 3),
+                fmt_ci(r["precision"], r.get("precision_ci"), 3),
                 r["note"],
             ]
             for r in per_class

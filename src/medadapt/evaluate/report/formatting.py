@@ -17,9 +17,17 @@ def fmt(value: Any, digits: int = 3) -> str:
 
 
 def fmt_ci(value: Any, ci: Sequence[float] | None, digits: int = 2) -> str:
-    """``0.81 (0.72–0.89)``, or the reason it is missing."""
+    """``0.81 (0.72–0.89)``, or the reason it is missing. An interval that would print as one
+    number (a Brier score of ``0.000 (0.000–0.000)``) gets up to three more digits: it is not
+    certainty, only small."""
     if value is None:
         return "n/a"
+    if ci and ci[0] != ci[1]:
+        for more in range(4):
+            low, high = (f"{v:.{digits + more}f}" for v in ci)
+            if low != high:
+                break
+        digits += more
     text = f"{value:.{digits}f}"
     if ci:
         text += f" ({ci[0]:.{digits}f}–{ci[1]:.{digits}f})"

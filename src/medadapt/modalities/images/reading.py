@@ -15,11 +15,9 @@ from typing import Any
 import numpy as np
 
 from medadapt.data.image_files import check_known_labels, peek_labels
-from medadapt.data.image_schema import ImageSchema, source_digest
+from medadapt.data.image_schema import ImageSchema
 from medadapt.data.images import ImageDataset, SkippedFilesWarning, load_images
 from medadapt.errors import ConfigError, DataError
-from medadapt.modalities.bundle import BaseModel
-from medadapt.modalities.images.splits import untrained_images
 
 ON_ERROR = ("refuse", "skip")
 INTENDED_USE = (
@@ -186,40 +184,3 @@ def group_column_used(
     """The group column :func:`load_for_model` read: the one asked for, else the schema's
     when the data had it."""
     return group_column or (schema.group_column if dataset.groups is not None else None)
-
-
-def old_class_test_images(
-    base: BaseModel,
-    test: ImageDataset,
-    old_data: Path | None,
-    adapter_split: dict[str, Any],
-    *,
-    on_error: str = "refuse",
-) -> tuple[ImageDataset, str]:
-    """The old classes' own test images, neither the base nor the adapter trained on: those
-    of ``old_data`` (the base's source, usually), or (without it) the old-class images held
-    out from the new data (``test``, already free of both); and a sentence saying which."""
-    if old_data is None:
-        n_old = sum(1 for y in test.y.tolist() if y < base.schema.n_classes)
-        return test, f"the {n_old} old-class images held out from the new data"
-    schema: ImageSchema = base.schema
-    split = base.training.get("split") or {}
-    dataset = load_for_model(
-        old_data,
-        schema,
-        schema.classes,
-        split=split.get("npz_split", "train"),
-        on_error=on_error,
-        hint="pass the images the base model was trained on (its classes only) as --old-data",
-    )
-    digest = source_digest(old_data, dataset)
-    kept = untrained_images(dataset, digest, [split, adapter_split])
-    if len(kept) == 0:
-        raise DataError(
-            f"every image of {old_data} trained the base model or the adapter: pass old-class "
-            "images neither was trained on as --old-data"
-        )
-    return dataset.subset(kept), (
-        f"the {len(kept)} images of {Path(old_data).name} neither the base model nor the "
-        "adapter trained on"
-    )

@@ -116,10 +116,3 @@ def read_adapter_split(
     if hashlib.sha256(raw).hexdigest() != checksum:
         raise DataError(f"{path} does not match the checksum in adapter.json; re-run adapt")
     return {**split, **json.loads(raw)}, True
-
-
-def untrained_images(
-    dataset: ImageDataset, digest: str, splits: Sequence[dict[str, Any] | None]
-) -> np.ndarray:
-    """Indices of the samples none of ``splits`` trained on."""
-    return np.flatnonzero(~trained_on(dataset, digest, splits))
