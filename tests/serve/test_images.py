@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from medadapt.data.image_files import load_unlabelled
 from medadapt.registry import Registry
@@ -182,7 +183,11 @@ def test_bad_images_are_one_4xx_naming_the_file_and_the_problem(client, image_re
     png = image_registry["files"]["png"]
     four_d = tmp_path / "cine.nii.gz"
     nib.save(nib.Nifti1Image(np.zeros((8, 8, 3, 2), np.float32), np.eye(4)), four_d)
+    black = tmp_path / "black.png"
+    Image.fromarray(np.zeros((32, 32), np.uint8)).save(black)
     cases = [
+        (_files(black), 422, "black.png", "black.png: a blank image: every pixel has the same "
+         "value (nothing to score)"),
         ([("file", ("notes.png", b"not a picture"))], 422, "notes.png",
          "notes.png: not a readable PNG image (UnidentifiedImageError: cannot identify image"),
         ([("file", ("report.txt", b"plain text"))], 415, "report.txt",

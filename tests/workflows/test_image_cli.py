@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from PIL import Image
 
 from medadapt.data.image_files import is_image_source, split_by_file
 from medadapt.data.images import ImageDataset, load_images, source_digest
@@ -329,6 +331,30 @@ def test_csv_of_pngs_with_sites_top_blocks_and_unknown_labels(tmp_path, capsys):
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
         f"error: {tmp_path / 'cavity.csv'} has images labelled 'cavity', not one of the model's "
         "classes ['mass', 'nodule', 'normal']: pass the new ones with --new-classes NAME[,NAME]"
+    )
+    _a_blank_image_is_not_scored(tmp_path, csv.parent / table.loc[1, "path"], capsys)
+
+
+def _a_blank_image_is_not_scored(tmp_path, picture: Path, capsys) -> None:
+    """A black PNG got "mass 0.999": it is refused by name (or left out with --on-error
+    skip), in predict as in serve."""
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    (incoming / "a.png").write_bytes(picture.read_bytes())
+    size = Image.open(picture).size
+    Image.fromarray(np.zeros(size[::-1], np.uint8)).save(incoming / "black.png")
+    base, out = str(tmp_path / "base"), tmp_path / "blank.csv"
+    assert run("predict", "--base", base, "--data", str(incoming), "--out", str(out)) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"error: cannot read {incoming / 'black.png'}: a blank image: every pixel has the same "
+        "value (nothing to score); fix or remove the file, or pass --on-error skip to leave it out"
+    )
+    assert not out.exists()
+    assert run("predict", "--base", base, "--data", str(incoming), "--out", str(out),
+               "--on-error", "skip") == 0  # fmt: skip
+    assert pd.read_csv(out)["image"].tolist() == [str(incoming / "a.png")]
+    assert "skipped black.png: a blank image: every pixel has the same value" in (
+        capsys.readouterr().out
     )
 
 

@@ -20,6 +20,7 @@ from medadapt.data.image_io import to_channels as _to_channels
 from medadapt.data.image_schema import is_image_source  # noqa: F401 (re-exported)
 from medadapt.data.image_sources import Entry
 from medadapt.data.images import load_images
+from medadapt.data.read_errors import ReadError
 from medadapt.data.reader_notes import report_notes
 from medadapt.data.splits import stratified_split
 from medadapt.errors import DataError
@@ -128,7 +129,7 @@ def load_unlabelled(
         try:
             if unit.entry.fmt == "missing" and path.exists():
                 raise ValueError("not an image")
-            read = unit.read(options)
+            read = check_scoreable(unit.read(options))
         except OptionError as exc:
             raise DataError(
                 f"{path}: {exc}, but the model reads slice {schema.slices}: pass volumes with "
@@ -151,6 +152,17 @@ def load_unlabelled(
         raise DataError(f"no image in {source} could be read{first}; check the files' format")
     report_notes(notes)
     return torch.stack(samples).contiguous(), ids, skipped
+
+
+def check_scoreable(read: FileRead) -> FileRead:
+    """``read``, refused when every sample is blank: a black picture got "mass 0.999". Only
+    what is scored is checked (training data may hold a blank image; it teaches nothing)."""
+    if read.samples and all(np.ptp(sample) == 0 for sample in read.samples):
+        windowed = " after the intensity window" if "window" in read.how else ""
+        raise ReadError(
+            f"a blank image: every pixel has the same value{windowed} (nothing to score)"
+        )
+    return read
 
 
 def model_inputs(read: FileRead, schema: ImageSchema) -> list[torch.Tensor]:

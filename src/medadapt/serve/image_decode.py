@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 import torch
 
 from medadapt.data.dicom_series import units_of
-from medadapt.data.image_files import model_inputs
+from medadapt.data.image_files import check_scoreable, model_inputs
 from medadapt.data.image_io import OptionError
 from medadapt.data.image_sources import Entry
 from medadapt.data.read_errors import ReadError, one_line
@@ -151,7 +151,7 @@ def decode(uploads: list[Upload], schema: Any, limits: ImageServing) -> list[Sam
     for unit in units_of(entries, schema.spatial_dims):
         name = names[unit.entry.path]
         try:
-            read = unit.read(options)
+            read = check_scoreable(unit.read(options))
             images = model_inputs(read, schema)
         except OptionError as exc:
             wanted = f"this model reads slice {schema.slices} of a volume"
