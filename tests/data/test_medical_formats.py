@@ -81,6 +81,14 @@ def test_corrupt_truncated_and_suffixless_dicom(tmp_path):
     )  # no decoder advice for an uncompressed file
     with pytest.raises(DataError, match=r"^cannot read .*junk.dcm: not a DICOM file: no 'DICM'"):
         load_images(root, image_size=2, on_error="raise")
+    header_only = cut[: cut.index(b"\xe0\x7f\x10\x00")]  # cut before the (7FE0,0010) tag
+    (root / "normal" / "cut.dcm").write_bytes(header_only)
+    (root / "bleed" / "junk.dcm").unlink()
+    with pytest.raises(DataError) as err:
+        load_images(root, image_size=2, on_error="raise")
+    assert "cut.dcm: a DICOM image whose pixel data is missing (a truncated file?)" in str(
+        err.value
+    )
 
 
 def test_multiframe_dicom_gives_slices_or_a_volume(tmp_path):

@@ -91,7 +91,7 @@ def test_predict_a_study_and_store_the_report_in_the_pacs(world, tmp_path, monke
     out = tmp_path / "pred.csv"
     result = succeeded(run_cli("predict", "--base", world.local_base, "--store-sr", "--out", out,
                          "--data", world.pacs.reference("studies", study)))  # fmt: skip
-    assert f"fetched 1 images (1 series, 1 studies) from dicomweb+{world.pacs.root}" in (
+    assert f"fetched 1 image (1 series, 1 study) from dicomweb+{world.pacs.root}" in (
         result.stdout
     )
     assert world.pacs.password not in result.stdout + result.stderr
@@ -120,7 +120,7 @@ def test_a_3d_model_reads_a_ct_series_from_the_pacs_as_one_volume(world, tmp_pat
     reference = world.pacs.reference("studies", world.ct_study, "series", world.ct_series)
     result = succeeded(run_cli("predict", "--base", world.volume_base, "--data", reference,
                          "--out", out, "--store-sr"))  # fmt: skip
-    assert "fetched 8 images (1 series, 1 studies)" in result.stdout
+    assert "fetched 8 images (1 series, 1 study)" in result.stdout
     [row] = pd.read_csv(out).to_dict("records")
     assert row["image"] == f"{world.ct_study}/{world.ct_series}"
     [sr_uid] = _stored(result)

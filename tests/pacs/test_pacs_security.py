@@ -70,7 +70,7 @@ def test_https_with_the_hospitals_ca_and_a_bearer_token_predicts_and_stores_the_
             "--dicomweb-token-file", hospital["token"], "--store-sr", "--out", out,
         ))  # fmt: skip
         assert gateway.root.startswith("https://")
-        assert f"fetched 1 images (1 series, 1 studies) from dicomweb+{gateway.root}" in (
+        assert f"fetched 1 image (1 series, 1 study) from dicomweb+{gateway.root}" in (
             result.stdout
         )
         seen = gateway.authorizations

@@ -236,9 +236,10 @@ def _fetch(reference: Any, source: Any, folder: Path, labels: Any, columns: list
             progress=lambda done, total: step(f"series {done}/{total}"),
         )  # fmt: skip
     counts = fetched.counts()
+    images, studies = (f"{counts[k]} {k if counts[k] != 1 else one}"
+                       for k, one in (("images", "image"), ("studies", "study")))  # fmt: skip
     stdout.print(
-        f"fetched {counts['images']} images ({counts['series']} series, {counts['studies']} "
-        f"studies) from {reference}",
+        f"fetched {images} ({counts['series']} series, {studies}) from {reference}",
         markup=False, highlight=False, soft_wrap=True,
     )  # fmt: skip
     if fetched.n_unlabelled:

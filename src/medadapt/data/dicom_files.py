@@ -212,6 +212,8 @@ def dicom_pixels(ds: Any) -> np.ndarray:
     """``ds.pixel_array`` (decoded by pydicom's plugins), or a :class:`ReadError` naming the
     transfer syntax and the likely cause."""
     if "PixelData" not in ds:
+        if "Rows" in ds:  # an image's header without its pixels: cut off in a copy
+            raise ReadError("a DICOM image whose pixel data is missing (a truncated file?)")
         raise ReadError("a DICOM file without pixel data (e.g. a report or DICOMDIR)")
     try:
         return ds.pixel_array
