@@ -325,5 +325,5 @@ def test_a_dicom_series_of_single_slices_is_stacked_by_position(tmp_path):
     from medadapt.data.image_schema import ImageSchema
 
     schema = ImageSchema(classes=("a", "b"), channels=1, image_size=4, spatial_dims=3)
-    images, ids, skipped = load_unlabelled(tmp_path / "s", schema)  # predict reads series too
+    images, ids, skipped, _ = load_unlabelled(tmp_path / "s", schema)  # predict reads series too
     assert images.shape == (3, 1, 4, 4, 4) and len(ids) == 3 and skipped == []

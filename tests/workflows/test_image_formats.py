@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 import torch
+from PIL import Image
 from safetensors.torch import save_file
 
 from medadapt.backbones import create_vision_backbone
@@ -98,7 +99,7 @@ def test_nifti_volumes_train_a_3d_monai_vit_and_predict_one_file(tmp_path):
     assert list(table.columns) == ["image", "p_clear", "p_lesion", "predicted"]
 
 
-def test_dicom_folder_trains_a_2d_vit_and_predicts_a_flat_folder(tmp_path):
+def test_dicom_folder_trains_a_2d_vit_and_predicts_a_flat_folder(tmp_path, capsys):
     root = tmp_path / "dicom"
     rng = np.random.default_rng(0)
     for i in range(8):
@@ -139,6 +140,19 @@ def test_dicom_folder_trains_a_2d_vit_and_predicts_a_flat_folder(tmp_path):
         str(flat / "bright0.dcm"),
         str(flat / "bright1.dcm"),
     ]
+    said = capsys.readouterr()
+    assert "warning" not in said.out + said.err  # DICOM, as in training
+    picture = tmp_path / "pictures" / "export.png"  # a PNG export: 8-bit, not windowed HU
+    picture.parent.mkdir()
+    Image.fromarray((np.arange(256).reshape(16, 16)).astype(np.uint8)).save(picture)
+    assert run("predict", "--base", str(tmp_path / "base"), "--data", str(picture.parent),
+               "--out", str(tmp_path / "png.csv")) == 0  # fmt: skip
+    said = capsys.readouterr()
+    assert " ".join((said.out + said.err).split()).startswith(
+        f"warning: {picture}: intensities divided by their bit depth's maximum (8/16-bit "
+        "pictures), but the model's training images were windowed: the predictions may be "
+        "unreliable; send images prepared as the training ones were"
+    )
 
 
 def test_train_base_starts_from_local_weights_and_records_them(tmp_path, capsys):

@@ -102,8 +102,9 @@ def _unlabelled_files(source: Path, path_column: str) -> list[Path]:
 
 def load_unlabelled(
     source: str | Path, schema: ImageSchema, *, on_error: str = "skip"
-) -> tuple[torch.Tensor, list[str], list[tuple[str, str]]]:
-    """Images to score, read as the model's schema says: ``(images, sample ids, skipped)``.
+) -> tuple[torch.Tensor, list[str], list[tuple[str, str]], list[str]]:
+    """Images to score, read as the model's schema says: ``(images, sample ids, skipped,
+    warnings)`` (warnings: files whose intensities were scaled unlike the training images).
 
     ``source``: one image file, a folder (searched recursively; class sub-folders allowed), a
     CSV with the schema's path column (labels optional) or an ``.npz`` (its ``test`` split).
@@ -117,9 +118,10 @@ def load_unlabelled(
     if source.suffix.lower() == ".npz":
         names = [*schema.classes, *(f"label_{i}" for i in range(len(schema.classes), 1000))]
         dataset = load_images(source, **schema.load_options(), classes=names, split="test")
-        return dataset.images, dataset.paths, []
+        return dataset.images, dataset.paths, [], []
     options = schema.read_options()
     samples, ids, skipped, notes = [], [], [], []
+    files_by_how: dict[str, list[str]] = {}
     entries = []
     for path in _unlabelled_files(source, schema.path_column):
         fmt = (file_format(path) if path.exists() else None) or "missing"
@@ -144,6 +146,7 @@ def load_unlabelled(
             skipped.append((str(path), describe_error(exc)))
             continue
         notes += [(str(path), note) for note in read.notes]
+        files_by_how.setdefault(read.how, []).append(str(path))
         samples += model_inputs(read, schema)
         for frame in read.frames:
             ids.append(str(path) if len(read.samples) == 1 else f"{path}#slice{frame}")
@@ -151,7 +154,41 @@ def load_unlabelled(
         first = f" (first: {skipped[0][0]}: {skipped[0][1]})" if skipped else ""
         raise DataError(f"no image in {source} could be read{first}; check the files' format")
     report_notes(notes)
-    return torch.stack(samples).contiguous(), ids, skipped
+    warnings = scaling_warnings(schema, files_by_how)
+    return torch.stack(samples).contiguous(), ids, skipped, warnings
+
+
+#: how a file's intensities became [0, 1] (``FileRead.how``), in words; window and the file's
+#: own window are one kind
+SCALINGS = {
+    "window": "windowed",
+    "dicom_window": "windowed",
+    "min_max": "min-max scaled (DICOM/NIfTI without a window)",
+    "fixed_scale": "divided by their bit depth's maximum (8/16-bit pictures)",
+    "as_stored": "used as stored (float arrays)",
+}
+
+
+def scaling_warnings(schema: ImageSchema, files_by_how: dict[str, list[str]]) -> list[str]:
+    """One warning per way of scaling intensities that the training images did not use (a
+    base trained on windowed CT given PNGs), naming the first file; none for bases that did
+    not record theirs."""
+    trained = {SCALINGS.get(h, h) for h in schema.intensity}
+    n_files = sum(map(len, files_by_how.values()))
+    out = []
+    for how, files in files_by_how.items():
+        read = SCALINGS.get(how, how)
+        if not trained or read in trained:
+            continue
+        which = (
+            files[0] if len(files) == 1 else f"{len(files)} of {n_files} files (first: {files[0]})"
+        )
+        out.append(
+            f"{which}: intensities {read}, but the model's training images were "
+            f"{' or '.join(sorted(trained))}: the predictions may be unreliable; send images "
+            "prepared as the training ones were"
+        )
+    return out
 
 
 def check_scoreable(read: FileRead) -> FileRead:

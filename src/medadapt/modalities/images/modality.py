@@ -162,8 +162,8 @@ class ImageModality(Modality):
 
         on_error = options.on_error or "refuse"
         check_on_error(on_error)
-        images, ids, skipped = load_unlabelled(data, base.schema, on_error=on_error)
-        return UnlabelledImages(images, ids, skipped_record(data, skipped))
+        images, ids, skipped, warnings = load_unlabelled(data, base.schema, on_error=on_error)
+        return UnlabelledImages(images, ids, skipped_record(data, skipped), warnings)
 
     # ----- models ------------------------------------------------------------------------------
     def new_model(self, schema: Any, options: ImageOptions, seed: int):
@@ -345,10 +345,12 @@ class ImageModality(Modality):
 
 
 class UnlabelledImages:
-    """Images to predict: the tensors, an id per sample, and the files left out."""
+    """Images to predict: the tensors, an id per sample, the files left out and warnings
+    about the others (``notes``, see :meth:`Modality.sample_notes`)."""
 
-    def __init__(self, images, ids: list[str], skipped: list[dict[str, str]]) -> None:
-        self.images, self.ids, self.skipped = images, ids, skipped
+    def __init__(self, images, ids: list[str], skipped: list[dict[str, str]],
+                 notes: list[str] = ()) -> None:  # fmt: skip
+        self.images, self.ids, self.skipped, self.notes = images, ids, skipped, list(notes)
 
     def __len__(self) -> int:
         return len(self.ids)
