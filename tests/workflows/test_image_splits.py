@@ -179,3 +179,38 @@ def test_unreadable_files_are_refused_by_default_or_skipped_and_listed(tmp_path,
     assert capsys.readouterr().err.strip() == (
         "error: --on-error must be refuse or skip, got 'ignore'"
     )
+
+
+def test_a_patient_column_keeps_images_together_when_the_base_names_none(tmp_path, capsys):
+    """A base trained without a patient column, adapted on a CSV that has one: the adapter's
+    split uses it (a patient's images on both sides would flatter the test) and says so."""
+    from medadapt.modalities import modality_of
+    from medadapt.modalities.bundle import BaseModel
+    from medadapt.modalities.images.reading import patient_column
+
+    sites = {"A": {"normal": 8, "mass": 8}, "B": {"normal": 8, "mass": 8}}
+    csv = write_png_csv(tmp_path, sites, ["normal", "mass"])
+    assert run("train-base", "--data", str(csv), "--group-column", "site", "--groups", "A",
+               *TINY, "--epochs", "1", "--out", str(tmp_path / "base")) == 0  # fmt: skip
+    table = pd.read_csv(csv).query("site == 'B'").reset_index(drop=True)
+    table["image_id"] = range(len(table))
+    table["PatientID"] = [f"p{i // 2}" for i in range(len(table))]  # two images per patient
+    table.to_csv(tmp_path / "site.csv", index=False)
+    images = modality_of("image")
+    base = BaseModel.load(tmp_path / "base")
+    samples = images.read_for_model(tmp_path / "site.csv", base, images.options())
+    patients = samples.dataset.patients()
+    assert len(set(patients)) == len(table) // 2 and patients[0] == patients[1] != patients[2]
+    assert samples.notes == [
+        "images are kept together by column 'PatientID' of site.csv (it names the patient; the "
+        "base model records no patient column), so no patient is on both sides of a split"
+    ]
+    taken = ("path", "label", "site")
+    assert patient_column(tmp_path / "site.csv", taken) == "PatientID"  # not image_id
+    assert patient_column(csv, taken) is None
+    assert run("adapt", "--base", str(tmp_path / "base"), "--data", str(tmp_path / "site.csv"),
+               "--method", "head", "--epochs", "1", "--out", str(tmp_path / "a")) == 0  # fmt: skip
+    said = capsys.readouterr()
+    assert "images are kept together by column 'PatientID'" in " ".join(
+        (said.out + said.err).split()
+    )

@@ -154,7 +154,15 @@ class ImageModality(Modality):
             skipped=skipped_record(data, dataset.skipped),
             group_column=group_column_used(group_column, schema, dataset),
         )
-        return ImageSamples(dataset, info)
+        notes = []
+        patient = dataset.source.get("id_column")
+        if patient and patient != schema.id_column:
+            notes.append(
+                f"images are kept together by column {patient!r} of {Path(data).name} "
+                "(it names the patient; the base model records no patient column), so no "
+                "patient is on both sides of a split"
+            )
+        return ImageSamples(dataset, info, notes)
 
     def read_unlabelled(self, data: Path, base: Any, options: ImageOptions):
         from medadapt.data.image_files import load_unlabelled

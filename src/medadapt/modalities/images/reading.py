@@ -139,6 +139,26 @@ def _csv_has(data: Path, column: str | None) -> bool:
     return column in _table(data, nrows=0).columns
 
 
+#: words a column naming the patient has (an ``image_id`` names the image, not the patient)
+PATIENT_WORDS = ("patient", "subject", "mrn", "person")
+
+
+def patient_column(data: Path, taken: Sequence[str | None]) -> str | None:
+    """The column of a path CSV that names the patient when the base model recorded none
+    (``patient``, ``PatientID``, ``subject_id``, ``mrn``): a patient's images then stay on one
+    side of a split. None when there is none (or several)."""
+    from medadapt.data.identifiers import name_looks_like_identifier
+    from medadapt.data.image_files import _table
+
+    data = Path(data)
+    if not data.is_file() or data.suffix.lower() not in (".csv", ".tsv"):
+        return None
+    found = [c for c in map(str, _table(data, nrows=0).columns)
+             if c not in taken and name_looks_like_identifier(c)
+             and any(word in c.lower() for word in PATIENT_WORDS)]  # fmt: skip
+    return found[0] if len(found) == 1 else None
+
+
 def load_for_model(
     data: Path,
     schema: ImageSchema,
@@ -160,6 +180,9 @@ def load_for_model(
     if group_column is None and _csv_has(data, schema.group_column):
         group_column = schema.group_column
     id_column = schema.id_column if _csv_has(data, schema.id_column) else None
+    if id_column is None:
+        taken = (options["path_column"], options["label_column"], group_column)
+        id_column = patient_column(data, taken)
     labels = peek_labels(
         data, path_column=options["path_column"], label_column=options["label_column"]
     )
@@ -175,6 +198,7 @@ def load_for_model(
         on_error=on_error,
     )
     schema.check(dataset, str(data))
+    dataset.source["id_column"] = id_column  # a column's name, never its values
     return dataset
 
 
