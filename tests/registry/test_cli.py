@@ -432,3 +432,19 @@ def test_bases_lists_registered_and_damaged_bases(cli, tmp_path):
     assert err == (
         f"error: no model.json in {tmp_path}: give a directory written by 'medadapt train-base'\n"
     )
+
+
+def test_a_root_given_after_the_command_or_a_file_as_root_names_the_fix(cli, tmp_path):
+    _, err = cli("--bare", "registry", "list", "--root", str(cli.root), ok=False)
+    assert err.startswith(
+        "error: --root goes before the command: 'medadapt registry --root DIR list ...' (see '"
+    )
+    assert err.endswith(" registry --help')\n")
+    table = tmp_path / "heart.csv"
+    table.write_text("age\n63\n")
+    _, err = cli("--bare", "registry", "--root", str(table), "list", ok=False)
+    assert err == f"error: {table} is a file, not a registry directory; check --root\n"
+    _, err = cli("--bare", "serve", "--registry", str(table), ok=False)
+    assert (
+        err == f"error: --registry: {table} is a file, not a registry directory; check --registry\n"
+    )

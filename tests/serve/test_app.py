@@ -99,7 +99,8 @@ def test_routing_by_version_by_request_group_and_by_instance_group(client, serve
     reply = client.post("/v1/predict", json={"instances": unknown}, headers=AUTH)
     assert reply.status_code == 404
     assert reply.json()["detail"] == (
-        "no adapter serves group 'Z', and no base model was trained on it"
+        "no adapter serves group 'Z', and no base model was trained on it; served groups: "
+        "A, B, C (send one of them, or name an 'adapter')"
     )
 
 
@@ -198,3 +199,56 @@ def test_registry_add_also_keeps_the_adapters_base(served_registry, tmp_path):
     )
     (base,) = list_bases(root)
     assert base["label"] == "outcome" and set(base["groups"]) == {"A", "B"}
+
+
+def test_a_prediction_names_the_categories_the_model_never_learned(client, served_registry):
+    """A category the model did not learn ("male" for "M", a typo) is scored as "unseen":
+    the answer names the feature (never the value) so the caller can fix its coding."""
+    full = _instances(served_registry, "C", 1)[0]
+    typo = {**full, "sex": "male", "smoker": " Yes "}
+    reply = client.post("/v1/predict", json={"adapter": "site_c", "instances": [full, typo]},
+                        headers=AUTH)  # fmt: skip
+    assert reply.status_code == 200, reply.text
+    known, coded_otherwise = reply.json()["predictions"]
+    assert known["unseen_categories"] == []
+    assert coded_otherwise["unseen_categories"] == ["smoker", "sex"]
+    assert "male" not in reply.text
+
+
+def test_adapters_listing_and_health_show_a_promotion_before_any_prediction(served_registry):
+    """A deployment script that promotes, then checks /v1/adapters, must see the new version
+    without first sending a patient through /v1/predict."""
+    registry = Registry(served_registry["registry"])
+    app = create_app(served_registry["registry"], token=None, refresh_seconds=0.0)
+    with TestClient(app) as client:
+        before = client.get("/healthz").json()["generation"]
+        registry.promote("site_c@2")
+        try:
+            listed = {a["name"]: a["version"] for a in client.get("/v1/adapters").json()}
+            assert listed["site_c"] == 2
+            assert client.get("/healthz").json()["generation"] > before
+        finally:
+            registry.promote("site_c@1")
+
+
+def test_a_group_that_contradicts_the_instances_own_group_is_refused(client, served_registry):
+    """ "group": "C" with an instance of site A must not silently use site C's adapter."""
+    body = {"group": "C", "instances": _instances(served_registry, "A", 1)}
+    reply = client.post("/v1/predict", json=body, headers=AUTH)
+    assert reply.status_code == 422
+    (error,) = reply.json()["detail"]
+    assert error["loc"] == ["body", "group"]
+    assert error["msg"] == (
+        "'group' is 'C' but an instance's 'site' field names another group; drop one of "
+        "them, or send each group's instances in their own request"
+    )
+
+
+def test_an_unroutable_request_says_what_would_route_it(client, served_registry):
+    unknown = [{**_instances(served_registry, "A", 1)[0], "site": "c"}]
+    reply = client.post("/v1/predict", json={"instances": unknown}, headers=AUTH)
+    assert reply.status_code == 404
+    assert reply.json()["detail"] == (
+        "no adapter serves group 'c', and no base model was trained on it; served groups: "
+        "A, B, C (send one of them, or name an 'adapter')"
+    )

@@ -14,15 +14,36 @@ import contextlib
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from medadapt.registry import Registry, RegistryError
 from medadapt.registry.records import check_name
 
+
+class _RegistryGroup(TyperGroup):
+    """The ``registry`` command group: ``--root`` given after the command (``registry list
+    --root DIR``, a common slip) is answered with where it goes, not "No such option"."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.NoSuchOption as exc:
+            if exc.option_name != "--root" or exc.ctx is None:
+                raise
+            command = exc.ctx.info_name
+            raise click.UsageError(
+                f"--root goes before the command: 'medadapt registry --root DIR {command} ...'",
+                ctx=ctx,
+            ) from None
+
+
 registry_app = typer.Typer(
     name="registry",
+    cls=_RegistryGroup,
     help="Keep adapter versions, compare them, promote one to serve, and share them.\n\n"
     "Example: medadapt registry --root hospital-registry list",
     no_args_is_help=True,

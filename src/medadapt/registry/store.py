@@ -63,7 +63,7 @@ class Registry:
     def __init__(self, root: str | Path, *, create: bool = False) -> None:
         root = Path(root)
         if root.exists() and not root.is_dir():
-            raise RegistryError(f"--root {root} is a file, not a registry directory")
+            raise RegistryError(f"{root} is a file, not a registry directory; check --root")
         if not (root / INDEX).is_file():
             if not create:
                 what = (

@@ -94,7 +94,8 @@ def create_app(
     add_predict_route(app, state=state, batcher=batcher, telemetry=telemetry, refresh=refresh,
                       authorize=authorize, images=predictor)  # fmt: skip
     # authorize guards every route but /healthz
-    add_info_routes(app, state=state, telemetry=telemetry, authorize=authorize)
+    add_info_routes(app, state=state, batcher=batcher, telemetry=telemetry, refresh=refresh,
+                    authorize=authorize)  # fmt: skip
     app.state.serving = state
     app.state.batcher = batcher
     return app

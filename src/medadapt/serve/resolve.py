@@ -17,11 +17,12 @@ Find = Callable[[], list[Route]]
 
 def routes_or_422(find: Find) -> list[Route]:
     """``find()``; a malformed adapter reference (e.g. "va@x"), or an adapter of another group
-    or kind, is a 422 on ``adapter``."""
+    or kind, is a 422 on ``adapter``; a ``group`` the instances contradict, on ``group``."""
     try:
         return find()
     except ConfigError as bad_ref:
-        error = {"loc": ["body", "adapter"], "msg": str(bad_ref), "type": "value_error"}
+        field = getattr(bad_ref, "field", "adapter")
+        error = {"loc": ["body", field], "msg": str(bad_ref), "type": "value_error"}
         raise RequestValidationError([error]) from None
 
 

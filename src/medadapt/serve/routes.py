@@ -20,6 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ValidationError
 
 import medadapt
+from medadapt.data.feature_kinds import is_missing, level
 from medadapt.serve.batching import MicroBatcher
 from medadapt.serve.image_routes import ImagePredictor
 from medadapt.serve.resolve import resolve_routes
@@ -59,14 +60,21 @@ def add_predict_route(
         openapi_extra=PREDICT_BODIES,
     )
     async def predict(request: Request) -> JSONResponse:
-        if state.claim_refresh():  # one request per interval looks for new promotions
-            await batcher.call_in_worker(lambda: refresh(force=True))
+        await look_for_promotions(state, batcher, refresh)
         if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
             return await images.uploads(request)
         body = await _json_body(request)
         if isinstance(body, dict) and "dicomweb" in body:
             return await images.dicomweb(_validated(DicomwebRequest, body))
         return await _predict_instances(state, batcher, telemetry, _validated(PredictRequest, body))
+
+
+async def look_for_promotions(
+    state: ServingState, batcher: MicroBatcher, refresh: Callable[..., None]
+) -> None:
+    """Reload newly promoted or removed versions, for one request per refresh interval."""
+    if state.claim_refresh():
+        await batcher.call_in_worker(lambda: refresh(force=True))
 
 
 async def _predict_instances(
@@ -150,6 +158,7 @@ def _prediction(served: ServedBase, route: Route, score: Any,
         "probability": None,
         "probabilities": None,
         "missing_features": missing,
+        "unseen_categories": unseen_categories(schema, instance),
         "note": missing_note(len(missing), len(schema.features)),
     }
     if schema.task == "binary":
@@ -164,6 +173,16 @@ def _prediction(served: ServedBase, route: Route, score: Any,
     else:
         out["predicted"] = float(score)
     return out
+
+
+def unseen_categories(schema: Any, instance: dict[str, Any]) -> list[str]:
+    """The categorical features whose value the model did not learn (new, too rare in
+    training, or coded otherwise: "male" for "M"): scored as "unseen", named, never echoed."""
+    return [
+        f.name
+        for f in schema.categorical_features
+        if not is_missing(instance.get(f.name)) and level(instance[f.name]) not in f.categories
+    ]
 
 
 MOSTLY_MISSING = 0.5  # more than this share of the features missing: the answer says so
@@ -182,19 +201,24 @@ def add_info_routes(
     app: FastAPI,
     *,
     state: ServingState,
+    batcher: MicroBatcher,
     telemetry: Telemetry,
+    refresh: Callable[..., None],
     authorize: Callable[..., None],
 ) -> None:
-    """``GET /v1/adapters``, ``/healthz`` (no token needed) and ``/metrics``."""
+    """``GET /v1/adapters``, ``/healthz`` (no token needed) and ``/metrics``; the first two
+    look for new promotions first, so they show what the next prediction would use."""
 
     @app.get("/v1/adapters", response_model=list[AdapterInfo], dependencies=[Depends(authorize)])
     async def adapters() -> list[dict[str, Any]]:
+        await look_for_promotions(state, batcher, refresh)
         return state.tables.info
 
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:
         """``degraded`` (still HTTP 200: the other adapters serve) lists promoted adapters
         that could not be loaded, with the reason."""
+        await look_for_promotions(state, batcher, refresh)
         failed = state.tables.failed
         return {
             "status": "degraded" if failed else "ok",

@@ -37,6 +37,11 @@ class Prediction(BaseModel):
         description="The model's features this instance lacked (absent or null); the model "
         "filled them in as at training.",
     )
+    unseen_categories: list[str] = Field(
+        default_factory=list,
+        description="The model's categorical features whose value it did not learn (new, too "
+        'rare in training, or coded otherwise, e.g. "male" for "M"); scored as unseen.',
+    )
     note: str | None = Field(
         None, description="Set when more than half of the features were missing."
     )

@@ -66,6 +66,28 @@ class Ambiguous(MedadaptError):
     """Several promoted adapters claim the same group (HTTP 409)."""
 
 
+class GroupConflict(ConfigError):
+    """A request's ``group`` and an instance's own group field disagree (HTTP 422)."""
+
+    field = "group"
+
+
+MAX_LISTED_GROUPS = 20  # an unroutable request's answer lists at most these groups
+
+
+def _check_instance_group(
+    group: str | None, column: str | None, value: str, instance: dict[str, Any]
+) -> None:
+    """A request routed by ``group`` whose instance names another group in its own field is
+    refused: answering with the group's adapter would silently ignore the instance's."""
+    asked = instance.get(column) if group is not None and column else None
+    if asked is not None and str(asked).strip() != value:
+        raise GroupConflict(
+            f"'group' is {value!r} but an instance's {column!r} field names another group; drop "
+            "one of them, or send each group's instances in their own request"
+        )
+
+
 @dataclass
 class ServedBase:
     key: str  # weights sha256
@@ -265,16 +287,36 @@ class ServingState:
                         f"group {value!r} is served by several promoted adapters ({names}); "
                         "name one with 'adapter', or demote the others"
                     )
+                _check_instance_group(group, column, value, instance)
                 return routes[0]
         bases = [served for served in self.bases.values() if served.kind == kind]
         wanted_group = group if group is not None else self._instance_group(instance)
         for served in bases:
             if wanted_group is not None and str(wanted_group) in served.source_groups:
+                column = served.schema.group_column
+                _check_instance_group(group, column, str(wanted_group), instance)
                 return Route(served.key, None, None, None)
         if group is None and wanted_group is None and len(bases) == 1:
             return Route(bases[0].key, None, None, None)  # no routing info: the base model
-        raise NotFound(
-            f"no adapter serves group {wanted_group!r}, and no base model was trained on it"
+        raise NotFound(self._unrouted(wanted_group, kind, tables))
+
+    def _unrouted(self, wanted_group: Any, kind: str, tables: Tables) -> str:
+        """Why a request has no route, and the groups that would route it."""
+        groups = {value for (_, value), routes in tables.groups.items()
+                  if any(self._kind(r) == kind for r in routes)}  # fmt: skip
+        for served in self.bases.values():
+            if served.kind == kind:
+                groups |= served.source_groups
+        listed = sorted(groups)[:MAX_LISTED_GROUPS]
+        more = " ..." if len(groups) > MAX_LISTED_GROUPS else ""
+        hint = f"served groups: {', '.join(listed)}{more} (send one of them, or name an 'adapter')"
+        if wanted_group is None:
+            return (
+                "the request names no adapter and no group, and its instances carry no group "
+                f"field; {hint}"
+            )
+        return (
+            f"no adapter serves group {wanted_group!r}, and no base model was trained on it; {hint}"
         )
 
     def _named(self, adapter: str, tables: Tables) -> Route:
