@@ -213,17 +213,30 @@ def test_serve_checks_its_ca_bundle_at_start(hospital, tmp_path):
 def test_serve_says_which_archives_it_reads_and_how_it_trusts_them(hospital, tmp_path,
                                                                    monkeypatch):  # fmt: skip
     import uvicorn
+    from fastapi.testclient import TestClient
 
     from medadapt.registry import Registry
 
     Registry(tmp_path / "registry", create=True)
     started = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.append(kw["port"]))
+
+    def run(app, **kw):  # start the app (its lifespan loads the adapters, then says ready)
+        started.append(kw["port"])
+        with TestClient(app):
+            pass
+
+    monkeypatch.setattr(uvicorn, "run", run)
     ca = hospital["certificates"] / "ca.crt"
     result = succeeded(run_cli("serve", "--registry", tmp_path / "registry", "--port", "18999",
                          "--dicomweb-archive", "https://pacs.example:443/dicom-web",
                          "--dicomweb-ca-bundle", ca, "--store-sr"))  # fmt: skip
     assert started == [18999]
+    assert result.stderr.splitlines()[-3:-1] == [
+        "loading 0 promoted adapter(s) ...",
+        "serving 0 promoted adapter(s) from "
+        f"{tmp_path / 'registry'} at http://127.0.0.1:18999 (auth: no token (loopback only); "
+        "API docs at /docs)",
+    ]
     assert result.stderr.splitlines()[-1] == (
         f"DICOMweb references read from https://pacs.example:443/dicom-web (TLS verified "
         f"against {ca}); results may be stored there as DICOM SR"

@@ -158,21 +158,24 @@ def _serve(registry: Path, host: str, port: int, **settings: Any) -> None:
         ) from None
     _check_free(host, port)
     auth = "a bearer token is required" if settings["token"] else "no token (loopback only)"
-    typer.echo(
-        f"serving {len(served)} promoted adapter(s) from {registry} at http://{host}:{port} "
-        f"(auth: {auth}; API docs at /docs)",
-        err=True,
-    )
     images = settings.get("images")
+    lines = [f"serving {len(served)} promoted adapter(s) from {registry} at http://{host}:{port} "
+             f"(auth: {auth}; API docs at /docs)"]  # fmt: skip
     if images is not None and images.dicomweb_archives:
         ca = images.dicomweb_ca_bundle
-        typer.echo(
+        lines.append(
             f"DICOMweb references read from {', '.join(map(_shown, images.dicomweb_archives))}"
             + (f" (TLS verified against {ca})" if ca else "")
-            + ("; results may be stored there as DICOM SR" if images.store_sr else ""),
-            err=True,
+            + ("; results may be stored there as DICOM SR" if images.store_sr else "")
         )
-    uvicorn.run(create_app(registry, **settings), host=host, port=port, log_level="warning")
+    typer.echo(f"loading {len(served)} promoted adapter(s) ...", err=True)
+
+    def ready() -> None:  # the adapters are loaded: the URL answers from now on
+        for line in lines:
+            typer.echo(line, err=True)
+
+    app = create_app(registry, on_ready=ready, **settings)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 def _image_serving(

@@ -59,6 +59,7 @@ def create_app(
     max_queue: int = 4096,
     images: ImageServing | None = None,
     device: str = "cpu",
+    on_ready: Callable[[], None] | None = None,
 ) -> FastAPI:
     """Build the service for the adapters promoted in the registry at ``registry_root``.
 
@@ -68,7 +69,8 @@ def create_app(
     (intra-op threading costs more than it saves at these sizes, and badly so on a busy host).
     ``max_queue``: most instances waiting for the model (more: 503). ``images``: limits,
     decoding threads and DICOMweb archives for image bases. ``device``: where the models run
-    (``cuda`` for a GPU).
+    (``cuda`` for a GPU). ``on_ready``: called once the promoted adapters are loaded, just
+    before the first request is taken (the command line prints its URL then).
     """
     torch.set_num_threads(threads)
     images = images or ImageServing()
@@ -81,7 +83,7 @@ def create_app(
     app = FastAPI(
         title="medadapt",
         version=medadapt.__version__,
-        lifespan=_lifespan(state, telemetry, batcher, pool),
+        lifespan=_lifespan(state, telemetry, batcher, pool, on_ready),
         description="Predictions from a frozen base model with per-request adapters.",
     )
     authorize = _bearer_auth(token)
@@ -154,9 +156,10 @@ def _batcher(
     )
 
 
-def _lifespan(state: ServingState, telemetry: Telemetry, batcher: MicroBatcher, pool: DecodePool):
-    """Start the batcher and load the promoted adapters before the first request; stop the
-    batcher and the decoding threads after the last."""
+def _lifespan(state: ServingState, telemetry: Telemetry, batcher: MicroBatcher, pool: DecodePool,
+              on_ready: Callable[[], None] | None):  # fmt: skip
+    """Start the batcher and load the promoted adapters before the first request (then
+    ``on_ready``); stop the batcher and the decoding threads after the last."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI):
@@ -165,6 +168,8 @@ def _lifespan(state: ServingState, telemetry: Telemetry, batcher: MicroBatcher, 
         await pool.warm()
         telemetry.adapters.set(len(state.tables.promoted))
         quiet_garbage_collector()
+        if on_ready is not None:
+            on_ready()
         yield
         await batcher.stop()
         pool.shutdown()
