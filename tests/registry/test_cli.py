@@ -409,6 +409,24 @@ def test_list_headlines_a_metric_not_a_count(cli, adapter_dir, monkeypatch):
     assert cells == {"heart@1": "auroc 0.930", "site_a@1": "sensitivity 0.800"}
 
 
+def test_list_marks_a_headline_metric_that_carries_a_warning(cli, adapter_dir, monkeypatch):
+    """accuracy 0.946 from calling every patient positive read as a good model in the list;
+    the card said why, the list did not."""
+    from tests.registry.helpers import metadata
+
+    monkeypatch.setenv("COLUMNS", "200")
+    one_class = {"n": 37, "accuracy": 0.946, "accuracy_ci": [0.865, 1.0],
+                 "notes": {"one_class": "every patient is called class 1 (97%) ..."}}  # fmt: skip
+    cli("add", str(adapter_dir(1, meta=metadata(metrics=one_class))), "--name", "ch")
+    cli("add", str(adapter_dir(2, meta=metadata(metrics={"n": 60, "auroc": 0.81}))))
+    out, _ = cli("list")
+    rows = {line.split("│")[1].strip(): line.split("│")[7].strip()
+            for line in out.splitlines() if line.count("│") > 7}  # fmt: skip
+    assert rows["ch@1"] == "accuracy 0.946 [0.865, 1.000] (!)"
+    assert rows["site_a@1"] == "auroc 0.810"
+    assert out.splitlines()[-1].startswith("(!): the result carries a warning (too good to be")
+
+
 def test_bases_lists_registered_and_damaged_bases(cli, tmp_path):
     from tests.registry.helpers import make_base
 
@@ -447,4 +465,28 @@ def test_a_root_given_after_the_command_or_a_file_as_root_names_the_fix(cli, tmp
     _, err = cli("--bare", "serve", "--registry", str(table), ok=False)
     assert (
         err == f"error: --registry: {table} is a file, not a registry directory; check --registry\n"
+    )
+
+
+def test_an_adapter_for_another_outcome_is_not_a_next_version_without_force(cli, adapter_dir):
+    """A heart adapter added as the next "bc" version would, once promoted, answer breast
+    cancer requests with a heart model: refused unless asked for."""
+    from tests.registry.helpers import metadata
+
+    cli("add", str(adapter_dir(1, meta=metadata(label="malignant"))), "--name", "bc")
+    heart = adapter_dir(2, meta=metadata(label="num"))
+    _, err = cli("add", str(heart), "--name", "bc", ok=False)
+    assert err.strip() == (
+        "error: bc@1 predicts 'malignant' (heart disease (binary)), this adapter 'num' (heart "
+        "disease (binary)): register it under its own --name, or pass --force to make it bc's "
+        "next version"
+    )
+    assert [v["version"] for v in json.loads(cli("list", "--json")[0])] == [1]
+    out, _ = cli("add", str(heart), "--name", "bc", "--force")
+    assert out.startswith("added bc@2")
+    cli("add", str(adapter_dir(3, meta=metadata(label="num"))), "--name", "bc")  # same: fine
+    _, err = cli("import", str(heart), "--sha256", "deadbeef", ok=False)
+    assert err.strip() == (
+        "error: --sha256 deadbeef is not a SHA-256 (64 hexadecimal characters): copy it exactly "
+        "as the sender gave it"
     )

@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from medadapt.registry import Registry
+from medadapt.registry.records import metric_notes
 from medadapt.serve.app import create_app
 from medadapt.serve.schemas import PredictResponse
 from medadapt.tables import predict
@@ -147,6 +148,9 @@ def test_adapters_listing_and_prometheus_metrics(client, served_registry):
     listed = client.get("/v1/adapters", headers=AUTH).json()
     assert sorted(a["name"] for a in listed) == ["site_a", "site_b", "site_c"]
     assert {a["group"] for a in listed} == {"A", "B", "C"}
+    registered = {v.name: metric_notes(v.metrics)
+                  for v in Registry(served_registry["registry"]).list() if v.promoted}  # fmt: skip
+    assert {a["name"]: a["notes"] for a in listed} == registered  # why a metric is missing ...
     client.post(
         "/v1/predict",
         json={"adapter": "site_b", "instances": _instances(served_registry, "B", 2)},

@@ -24,6 +24,7 @@ from medadapt.cli.registry_common import (
     registry_app,
 )
 from medadapt.cli.registry_format import (
+    WARNED,
     cell,
     config_items,
     echo_json,
@@ -64,6 +65,12 @@ def add_cmd(
         Path | None,
         typer.Option("--notes", metavar="FILE", help="Markdown appended to the adapter card."),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Add it even if it predicts another outcome than NAME's newest version."
+        ),
+    ] = False,
 ) -> None:
     """Register an adapter directory as the next version of NAME.
 
@@ -89,6 +96,7 @@ def add_cmd(
             name=name,
             parent=None if no_parent else (parent or "previous"),
             notes=text,
+            force=force,
         )
     v = result.version
     if result.new:
@@ -138,6 +146,10 @@ def list_cmd(
             v.registered[:10],
         )
     table_console().print(table)
+    if any(headline_metric(v).endswith(WARNED) for v in versions):
+        typer.echo(f"{WARNED.strip()}: the result carries a warning (too good to be true, one "
+                   "class for every patient, or why a metric is missing); 'medadapt registry "
+                   "show NAME@N' says which")  # fmt: skip
 
 
 @registry_app.command("show")

@@ -15,6 +15,7 @@ from rich.console import Console
 
 from medadapt.registry import AdapterVersion
 from medadapt.registry.diff import flatten
+from medadapt.registry.records import WHOLE_RESULT, metric_notes
 
 
 def table_console() -> Console:
@@ -31,10 +32,20 @@ def human_size(n: int) -> str:
     return str(n)
 
 
+#: marks a headline metric that carries a warning (see :func:`headline_metric`)
+WARNED = " (!)"
+
+
 def headline_metric(v: AdapterVersion) -> str:
-    """The first performance metric of ``v`` with its interval (never a count), or ``-``."""
+    """The first performance metric of ``v`` with its interval (never a count), or ``-``;
+    marked :data:`WARNED` when a note concerns it or the whole result (an accuracy of 0.946
+    from calling every patient positive, an AUROC too good to be true)."""
     scores = [m for m in v.metric_list() if not m.is_count]
-    return f"{scores[0].name} {scores[0].format()}" if scores else "-"
+    if not scores:
+        return "-"
+    notes = metric_notes(v.metrics)
+    warned = scores[0].name in notes or any(key in notes for key in WHOLE_RESULT)
+    return f"{scores[0].name} {scores[0].format()}{WARNED if warned else ''}"
 
 
 def echo_json(data: Any) -> None:

@@ -6,6 +6,7 @@ Its commands join the ``registry`` sub-app of :mod:`medadapt.cli.registry_common
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -68,17 +69,27 @@ def import_cmd(
         str | None,
         typer.Option("--sha256", help="The archive's SHA-256 as the sender told you."),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Import it even if it predicts another outcome than NAME's newest version.",
+        ),
+    ] = False,
 ) -> None:
     """Verify an exported archive and register its adapter as a new version.
 
     Example: medadapt registry --root hospital-registry import pneumonia-v2.medadapt.tar.gz
     """
     check_cli_name(name)
+    if sha256 is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", sha256.strip()):
+        raise RegistryError(f"--sha256 {sha256} is not a SHA-256 (64 hexadecimal characters): "
+                            "copy it exactly as the sender gave it")  # fmt: skip
     if not archive.is_file():
         what = "is a directory" if archive.is_dir() else "does not exist"
         raise RegistryError(f"{archive} {what}; give the archive file 'registry export' wrote")
     with creating(ctx) as reg:
-        result = reg.import_(archive, name=name, expect_sha256=sha256)
+        result = reg.import_(archive, name=name, expect_sha256=sha256, force=force)
     v = result.version
     if not result.new:
         typer.echo(f"already imported as {v.ref}; nothing added")

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from medadapt.registry.records import (
+    WHOLE_RESULT,
     Metric,
     metric_notes,
     other_values,
@@ -105,9 +106,6 @@ def _minority_count(data: dict[str, Any], n_train: int | None) -> int | None:
     if pos is not None and neg is not None:
         return min(pos, neg)
     return None
-
-
-WHOLE_RESULT = ("too_good", "one_class")  # the keys of notes about a whole result
 
 
 def _metric_limitations(recorded: dict[str, Any], metrics: list[Metric]) -> list[str]:

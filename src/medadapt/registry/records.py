@@ -287,6 +287,9 @@ def other_values(metrics: dict[str, Any]) -> dict[str, float]:
     return out
 
 
+WHOLE_RESULT = ("too_good", "one_class")  # the keys of notes about a whole result
+
+
 def metric_notes(metrics: dict[str, Any]) -> dict[str, str]:
     """``{metric: why it was not reported}`` from the ``notes`` that ``evaluate`` records."""
     notes = metrics.get("notes")

@@ -171,6 +171,7 @@ class Registry:
         name: str | None = None,
         parent: int | str | None = "previous",
         notes: str | None = None,
+        force: bool = False,
     ) -> Registration:
         """Register the adapter saved in ``adapter_dir`` as the next version of ``name``
         (default: the adapter's own name). ``parent``: a version number (refused if on
@@ -178,9 +179,11 @@ class Registry:
         that is on another base). Adding an identical adapter again under the same name adds
         nothing and returns the existing version (``new`` False). The base model that
         ``adapt`` recorded is registered too, if missing; ``notices`` say what the user
-        should know (base registered or missing, parent not recorded, another method)."""
+        should know (base registered or missing, parent not recorded, another method). An
+        adapter predicting another outcome than ``name``'s newest version is refused unless
+        ``force``."""
         return transfer.add_directory(
-            self, Path(adapter_dir), name=name, parent=parent, notes=notes
+            self, Path(adapter_dir), name=name, parent=parent, notes=notes, force=force
         )
 
     def import_(
@@ -190,14 +193,16 @@ class Registry:
         name: str | None = None,
         expect_sha256: str | None = None,
         notes: str | None = None,
+        force: bool = False,
     ) -> Registration:
         """Register the adapter in an export archive after checking every hash in it (and the
         archive's own SHA-256 against ``expect_sha256``, if given). The version gets the next
         local number; its parent is the local copy of its exported parent, if present.
         Importing the same archive again returns the version it made (``new`` False). A base
-        model in the archive (``export --with-base``) is verified and registered too."""
+        model in the archive (``export --with-base``) is verified and registered too; an
+        adapter predicting another outcome than ``name``'s newest version, only with ``force``."""
         return transfer.import_archive(
-            self, Path(path), name=name, expect_sha256=expect_sha256, notes=notes
+            self, Path(path), name=name, expect_sha256=expect_sha256, notes=notes, force=force
         )
 
     def export(

@@ -16,6 +16,7 @@ importable from here.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -50,6 +51,44 @@ def find_adapter_dir(path: Path) -> Path:
     return path
 
 
+def check_same_question(
+    registry: RegistryLike, name: str, manifest: dict[str, Any], *, force: bool
+) -> None:
+    """Refuse (without ``force``) an adapter whose outcome differs from that of ``name``'s
+    newest version: promoted under that name, it would answer another question (a heart
+    adapter as the next "breast_cancer" version serves on breast cancer requests)."""
+    if force:
+        return
+    with registry.index.read() as conn:  # the newest version only (one query, any history)
+        newest = conn.execute(
+            "SELECT version, manifest_blob FROM versions WHERE name = ? ORDER BY version DESC "
+            "LIMIT 1",
+            (name,),
+        ).fetchone()
+    if newest is None:
+        return
+    before = _question(json.loads(registry.objects.path(newest[1]).read_bytes()))
+    after = _question(manifest)
+    if before != after:
+        raise RegistryError(
+            f"{name}@{newest[0]} predicts {_described(before)}, this adapter "
+            f"{_described(after)}: "
+            f"register it under its own --name, or pass --force to make it {name}'s next "
+            "version"
+        )
+
+
+def _question(manifest: dict[str, Any]) -> tuple[str | None, str | None]:
+    """What an adapter predicts: its task and label (None for images: their classes)."""
+    metadata = manifest.get("metadata") if isinstance(manifest.get("metadata"), dict) else {}
+    return metadata.get("task"), metadata.get("label")
+
+
+def _described(question: tuple[str | None, str | None]) -> str:
+    task, label = question
+    return f"{label!r} ({task or 'task not recorded'})" if label else (task or "an unknown task")
+
+
 def add_directory(
     registry: RegistryLike,
     adapter_dir: Path,
@@ -57,6 +96,7 @@ def add_directory(
     name: str | None,
     parent: int | str | None,
     notes: str | None,
+    force: bool = False,
 ) -> Registration:
     # lazy: adapters.state loads torch; the CLI imports the registry at start-up
     from medadapt.adapters.state import read_manifest
@@ -65,6 +105,7 @@ def add_directory(
     manifest = read_manifest(directory)
     name = check_name(name if name is not None else manifest["name"])
     check_summary_only(manifest.get("metadata"), str(directory))
+    check_same_question(registry, name, manifest, force=force)
     # The base model goes in before the version is committed: a process killed in between
     # leaves a base that no version uses yet (harmless; the retry adds the version), never a
     # version whose base is missing. Copied after the commit, a kill in between left an
@@ -97,6 +138,7 @@ def import_archive(
     name: str | None,
     expect_sha256: str | None,
     notes: str | None,
+    force: bool = False,
 ) -> Registration:
     # lazy: adapters.state loads torch; the CLI imports the registry at start-up
     from medadapt.adapters.state import read_manifest
@@ -119,6 +161,7 @@ def import_archive(
             )
         name = check_name(name if name is not None else entry.get("name", manifest["name"]))
         check_summary_only(manifest.get("metadata"), str(path))
+        check_same_question(registry, name, manifest, force=force)
         notices = []
         base = unpacked.base_dir  # registered before the version, as in add_directory
         if base is not None and _keep_archived_base(registry, path, base, manifest):

@@ -108,6 +108,12 @@ class AdapterInfo(BaseModel):
     task: str | None
     kind: str | None = Field(None, description="The base model's kind: tabular or image.")
     metrics: dict[str, Any]
+    notes: dict[str, str] = Field(
+        default_factory=dict,
+        description="Why a metric was not reported, and warnings about the whole result "
+        "('too_good': check for a leak; 'one_class': it calls (nearly) every patient one "
+        "class): read them before trusting the metrics.",
+    )
 
 
 #: ``POST /v1/predict``'s bodies for the OpenAPI docs (the route reads the request itself)

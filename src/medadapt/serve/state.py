@@ -34,7 +34,7 @@ from medadapt.modalities import modality_of
 from medadapt.modalities.bundle import BaseModel
 from medadapt.registry import Registry
 from medadapt.registry.bases import find_base
-from medadapt.registry.records import parse_ref
+from medadapt.registry.records import metric_notes, parse_ref
 from medadapt.results import AdapterRecord
 
 log = logging.getLogger("medadapt.serve")
@@ -255,6 +255,7 @@ class ServingState:
                     "metrics": {
                         k: val for k, val in v.metrics.items() if not isinstance(val, dict)
                     },
+                    "notes": metric_notes(v.metrics),
                 }
             )
         self.tables = tables
