@@ -171,6 +171,12 @@ def test_show_prints_nested_summaries_in_words(cli, adapter_dir, monkeypatch):
         ["data: sample size source", "Riley et al. Stat Med 2019;38:1276-96 (development)"],
         ["data: train_class_counts", "0: 6, 1: 80"],
     ]
+    card, _ = cli("show", "heart@1", "--card")  # the card words it too, never raw JSON
+    assert (
+        "| sample size | read as a new model, its 8577 parameters would need 1409849 patients "
+        "(criterion i); 86 trained it (not met: necessary, not sufficient) |"
+    ) in card.splitlines()
+    assert '"n_needed"' not in card
 
 
 def test_export_to_a_tar_as_the_readme_shows(cli, adapter_dir, tmp_path):
@@ -417,13 +423,18 @@ def test_list_marks_a_headline_metric_that_carries_a_warning(cli, adapter_dir, m
     monkeypatch.setenv("COLUMNS", "200")
     one_class = {"n": 37, "accuracy": 0.946, "accuracy_ci": [0.865, 1.0],
                  "notes": {"one_class": "every patient is called class 1 (97%) ..."}}  # fmt: skip
-    cli("add", str(adapter_dir(1, meta=metadata(metrics=one_class))), "--name", "ch")
+    no_group = {"n_train": 37, "group": None}  # every row of the file: no group recorded
+    cli("add", str(adapter_dir(1, meta=metadata(metrics=one_class, data_summary=no_group))),
+        "--name", "ch")  # fmt: skip
     cli("add", str(adapter_dir(2, meta=metadata(metrics={"n": 60, "auroc": 0.81}))))
     out, _ = cli("list")
     rows = {line.split("│")[1].strip(): line.split("│")[7].strip()
             for line in out.splitlines() if line.count("│") > 7}  # fmt: skip
     assert rows["ch@1"] == "accuracy 0.946 [0.865, 1.000] (!)"
     assert rows["site_a@1"] == "auroc 0.810"
+    groups = {line.split("│")[1].strip(): line.split("│")[5].strip()
+              for line in out.splitlines() if line.count("│") > 7}  # fmt: skip
+    assert groups == {"ch@1": "-", "site_a@1": "VA Long Beach"}
     assert out.splitlines()[-1].startswith("(!): the result carries a warning (too good to be")
 
 

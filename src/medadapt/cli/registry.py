@@ -140,8 +140,8 @@ def list_cmd(
             "yes" if v.promoted else "",
             v.method,
             v.task or "-",
-            str(v.data_summary.get("group", "-")),
-            str(v.data_summary.get("n_train", "-")),
+            cell(v.data_summary.get("group")),
+            cell(v.data_summary.get("n_train")),
             headline_metric(v),
             v.registered[:10],
         )

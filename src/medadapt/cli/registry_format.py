@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from medadapt.registry import AdapterVersion
+from medadapt.registry.card import is_sample_size, sample_size_rows
 from medadapt.registry.diff import flatten
 from medadapt.registry.records import WHOLE_RESULT, metric_notes
 
@@ -80,50 +81,10 @@ def summary_rows(data_summary: dict[str, Any]) -> list[tuple[str, str]]:
     ``key: value`` pairs and the sample-size entry in words (counts and figures only)."""
     rows = []
     for key, value in data_summary.items():
-        if key == "sample_size" and isinstance(value, dict) and _is_sample_size(value):
-            rows += _sample_size_rows(value)
+        if key == "sample_size" and is_sample_size(value):
+            rows += [(f"data: {field}", text) for field, text in sample_size_rows(value)]
         elif isinstance(value, dict):
             rows.append((f"data: {key}", pairs(value) or "none"))
         else:
             rows.append((f"data: {key}", _text(value)))
-    return rows
-
-
-def _is_sample_size(entry: dict[str, Any]) -> bool:
-    return all(k in entry for k in ("parameters", "n_needed", "criterion", "n_train", "met"))
-
-
-_VALIDATION = {"O/E": "O/E", "slope": "calibration slope", "C": "C-statistic"}
-"""The external-validation criteria a sample-size entry checks, in the order they are told."""
-
-
-def _sample_size_rows(entry: dict[str, Any]) -> list[tuple[str, str]]:
-    """What ``adapt`` recorded of Riley et al.'s criteria, as sentences."""
-    met = "met" if entry["met"] else "not met"
-    rows = [
-        (
-            "data: sample size",
-            f"read as a new model, its {entry['parameters']} parameters would need "
-            f"{entry['n_needed']} patients (criterion {entry['criterion']}); "
-            f"{entry['n_train']} trained it ({met}: necessary, not sufficient)",
-        )
-    ]
-    if entry.get("r2") is not None:
-        basis = f"{entry.get('r2_label', 'R-squared')} {entry['r2']}"
-        if entry.get("r2_source"):
-            basis += f", {entry['r2_source']}"
-        if entry.get("outcome"):
-            basis += f"; outcome {entry['outcome']}"
-        rows.append(("data: sample size basis", basis))
-    needs, supports = entry.get("test_needs") or {}, entry.get("test_supports") or {}
-    if needs:
-        order = [k for k in _VALIDATION if k in needs] + [k for k in needs if k not in _VALIDATION]
-        told = [
-            f"{_VALIDATION.get(k, k)}: {needs[k]}"
-            + ("" if k not in supports else " (enough here)" if supports[k] else " (too few here)")
-            for k in order
-        ]
-        rows.append(("data: sample size test", f"test patients for a precise {'; '.join(told)}"))
-    if entry.get("source"):
-        rows.append(("data: sample size source", str(entry["source"])))
     return rows

@@ -199,7 +199,11 @@ def _data_section(data: dict[str, Any]) -> list[str]:
     if data:
         lines += ["| field | value |", "|---|---|"]
         keys = [k for k in _COUNT_KEYS if k in data] + [k for k in data if k not in _COUNT_KEYS]
-        lines += [f"| {_cell(k)} | {_cell(data[k])} |" for k in keys]
+        for k in keys:
+            if k == "sample_size" and is_sample_size(data[k]):
+                lines += [f"| {_cell(f)} | {_cell(t)} |" for f, t in sample_size_rows(data[k])]
+            else:
+                lines.append(f"| {_cell(k)} | {_cell(data[k])} |")
     else:
         lines.append("No summary was recorded.")
     return lines
@@ -294,3 +298,47 @@ def _federated_cell(federated: dict[str, Any], personalised: Any = None) -> str:
     elif federated.get("personalise") not in (None, "none"):
         text += f"; personalised at each site ({_cell(federated['personalise'])})"
     return text
+
+
+def is_sample_size(entry: Any) -> bool:
+    """Whether a data summary's ``sample_size`` is what ``adapt`` records (Riley et al.)."""
+    return isinstance(entry, dict) and all(
+        k in entry for k in ("parameters", "n_needed", "criterion", "n_train", "met")
+    )
+
+
+_VALIDATION = {"O/E": "O/E", "slope": "calibration slope", "C": "C-statistic"}
+"""The external-validation criteria a sample-size entry checks, in the order they are told."""
+
+
+def sample_size_rows(entry: dict[str, Any]) -> list[tuple[str, str]]:
+    """What ``adapt`` recorded of Riley et al.'s criteria, as ``(field, sentence)`` rows (the
+    card's and ``registry show``'s)."""
+    met = "met" if entry["met"] else "not met"
+    rows = [
+        (
+            "sample size",
+            f"read as a new model, its {entry['parameters']} parameters would need "
+            f"{entry['n_needed']} patients (criterion {entry['criterion']}); "
+            f"{entry['n_train']} trained it ({met}: necessary, not sufficient)",
+        )
+    ]
+    if entry.get("r2") is not None:
+        basis = f"{entry.get('r2_label', 'R-squared')} {entry['r2']}"
+        if entry.get("r2_source"):
+            basis += f", {entry['r2_source']}"
+        if entry.get("outcome"):
+            basis += f"; outcome {entry['outcome']}"
+        rows.append(("sample size basis", basis))
+    needs, supports = entry.get("test_needs") or {}, entry.get("test_supports") or {}
+    if needs:
+        order = [k for k in _VALIDATION if k in needs] + [k for k in needs if k not in _VALIDATION]
+        told = [
+            f"{_VALIDATION.get(k, k)}: {needs[k]}"
+            + ("" if k not in supports else " (enough here)" if supports[k] else " (too few here)")
+            for k in order
+        ]
+        rows.append(("sample size test", f"test patients for a precise {'; '.join(told)}"))
+    if entry.get("source"):
+        rows.append(("sample size source", str(entry["source"])))
+    return rows
