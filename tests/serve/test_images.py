@@ -132,6 +132,18 @@ def test_images_of_several_adapters_share_one_pass_and_equal_one_by_one(image_re
             _probabilities(mixed[adapter]), _probabilities(alone[adapter]), atol=1e-5
         )
     assert list(mixed["site_d"]["predictions"][0]["probabilities"]) == ["nodule", "normal", "mass"]
+    # the base trained on PNGs: the DICOM's and NIfTI's min-max scaling is said, per image
+    png, dicom, nifti = mixed["site_a"]["predictions"]
+    assert png["note"] is None
+    assert (
+        dicom["note"]
+        == nifti["note"]
+        == (
+            "intensities min-max scaled (DICOM/NIfTI without a window), but the model's training "
+            "images were divided by their bit depth's maximum (8/16-bit pictures): the predictions "
+            "may be unreliable; send images prepared as the training ones were"
+        )
+    )
 
 
 def test_a_full_queue_is_a_503_with_retry_after(image_registry):

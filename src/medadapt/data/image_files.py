@@ -169,25 +169,31 @@ SCALINGS = {
 }
 
 
-def scaling_warnings(schema: ImageSchema, files_by_how: dict[str, list[str]]) -> list[str]:
-    """One warning per way of scaling intensities that the training images did not use (a
-    base trained on windowed CT given PNGs), naming the first file; none for bases that did
-    not record theirs."""
+def scaling_note(schema: ImageSchema, how: str) -> str | None:
+    """Why a file whose intensities were scaled ``how`` is not on the training images' scale
+    (a base trained on windowed CT given a PNG), or None; None too for bases that did not
+    record theirs."""
     trained = {SCALINGS.get(h, h) for h in schema.intensity}
+    read = SCALINGS.get(how, how)
+    if not trained or read in trained:
+        return None
+    return (
+        f"intensities {read}, but the model's training images were "
+        f"{' or '.join(sorted(trained))}: the predictions may be unreliable; send images "
+        "prepared as the training ones were"
+    )
+
+
+def scaling_warnings(schema: ImageSchema, files_by_how: dict[str, list[str]]) -> list[str]:
+    """:func:`scaling_note` once per way of scaling, naming the first file (and how many)."""
     n_files = sum(map(len, files_by_how.values()))
     out = []
     for how, files in files_by_how.items():
-        read = SCALINGS.get(how, how)
-        if not trained or read in trained:
+        note = scaling_note(schema, how)
+        if note is None:
             continue
-        which = (
-            files[0] if len(files) == 1 else f"{len(files)} of {n_files} files (first: {files[0]})"
-        )
-        out.append(
-            f"{which}: intensities {read}, but the model's training images were "
-            f"{' or '.join(sorted(trained))}: the predictions may be unreliable; send images "
-            "prepared as the training ones were"
-        )
+        many = f"{len(files)} of {n_files} files (first: {files[0]})"
+        out.append(f"{files[0] if len(files) == 1 else many}: {note}")
     return out
 
 

@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 import torch
 
 from medadapt.data.dicom_series import units_of
-from medadapt.data.image_files import check_scoreable, model_inputs
+from medadapt.data.image_files import check_scoreable, model_inputs, scaling_note
 from medadapt.data.image_io import OptionError
 from medadapt.data.image_sources import Entry
 from medadapt.data.read_errors import ReadError, one_line
@@ -54,6 +54,7 @@ class Sample:
     file: str
     slice: int | None
     image: torch.Tensor  # (channels, *(image_size,) * spatial_dims)
+    note: str | None = None  # intensities scaled unlike the training images' (see scaling_note)
 
 
 class DecodePool:
@@ -158,7 +159,8 @@ def decode(uploads: list[Upload], schema: Any, limits: ImageServing) -> list[Sam
             raise ImageInputError(422, name, f"{exc}; {wanted}") from None
         except Exception as exc:
             raise ImageInputError(422, name, problem(exc, unit.entry, names, schema)) from None
-        out += [Sample(name, i, image) for i, image in zip(read.frames, images, strict=True)]
+        note = scaling_note(schema, read.how)
+        out += [Sample(name, i, image, note) for i, image in zip(read.frames, images, strict=True)]
         if len(out) > limits.max_images:
             many = f"the files give more than {limits.max_images} images (slices)"
             raise ImageInputError(413, name, f"{many}; send fewer per request")

@@ -118,4 +118,5 @@ def image_prediction(served: ServedBase, route: Route, sample: Sample, score: An
         "base": served.key[:12],
         "predicted": classes[int(probabilities.argmax())],
         "probabilities": {c: float(p) for c, p in zip(classes, probabilities, strict=True)},
+        "note": sample.note,
     }

@@ -80,6 +80,11 @@ class ImagePrediction(BaseModel):
     base: str = Field(description="The base model's weights hash (first 12 characters).")
     predicted: str = Field(description="The most probable class.")
     probabilities: dict[str, float] = Field(description="Class name -> probability.")
+    note: str | None = Field(
+        None,
+        description="Set when the file's intensities were scaled unlike the training images' "
+        "(a PNG for a model trained on windowed DICOM): the prediction may be unreliable.",
+    )
 
 
 class StoredSR(BaseModel):
