@@ -266,3 +266,18 @@ def test_a_small_interval_is_printed_with_the_digits_that_tell_its_ends_apart():
     assert fmt_ci(0.0002, [0.0001, 0.0004], 3) == "0.0002 (0.0001–0.0004)"  # not 0.000–0.000
     assert fmt_ci(0.5, [0.5, 0.5], 3) == "0.500 (0.500–0.500)"  # equal ends stay as they are
     assert fmt_ci(None, [0.1, 0.2]) == "n/a"
+
+
+def test_the_validation_a_dicom_report_carries_fits_one_ascii_parameter():
+    from medadapt.evaluate.report.formatting import validation_summary
+
+    tested = {"n": 60, "auroc": 0.8123, "auroc_ci": [0.72, 0.891], "accuracy": 0.8}
+    assert validation_summary(tested) == "AUROC 0.81 (0.72-0.89), n=60"
+    too_few = {"n": 8, "auroc": None, "notes": {"all": "not reported: only 8 images"}}
+    assert validation_summary(too_few) == "not reported (n=8)"
+    warned = {"n": 37, "accuracy": 0.946, "notes": {"one_class": "every patient ..."}}
+    assert validation_summary(warned) == "accuracy 0.95, n=37, warning"
+    assert validation_summary(None) == "not evaluated"
+    long = validation_summary({"n": 123456, "auroc": 0.5, "auroc_ci": [0.4, 0.6],
+                               "notes": {"too_good": "..."}})  # fmt: skip
+    assert len(long) <= 44 and long.isascii()

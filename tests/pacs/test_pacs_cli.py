@@ -19,6 +19,7 @@ import pytest
 
 from medadapt.data.dicom_sr import read_prediction_report
 from medadapt.data.dicomweb import DicomwebReference, DicomwebSource, parse_reference
+from medadapt.evaluate.report.formatting import validation_summary
 from tests.cli.helpers import CliResult, error_line, run_cli, succeeded
 from tests.pacs.orthanc import Pacs
 from tests.pacs.studies import ct_series, radiograph, save
@@ -91,9 +92,7 @@ def test_predict_a_study_and_store_the_report_in_the_pacs(world, tmp_path, monke
     out = tmp_path / "pred.csv"
     result = succeeded(run_cli("predict", "--base", world.local_base, "--store-sr", "--out", out,
                          "--data", world.pacs.reference("studies", study)))  # fmt: skip
-    assert f"fetched 1 image (1 series, 1 study) from dicomweb+{world.pacs.root}" in (
-        result.stdout
-    )
+    assert f"fetched 1 image (1 series, 1 study) from dicomweb+{world.pacs.root}" in (result.stdout)
     assert world.pacs.password not in result.stdout + result.stderr
     assert "Test^" not in result.stdout and "P0" not in result.stdout.split()  # no patient data
     [row] = pd.read_csv(out).to_dict("records")
@@ -163,6 +162,8 @@ def test_train_evaluate_and_adapt_on_the_studies_a_labels_csv_lists(world, tmp_p
     findings = [read_prediction_report(ds) for ds in report if ds.Modality == "SR"]
     models = {f.model.adapter for group in findings for f in group}
     assert manifest["name"] in models  # the adapter's name is recorded
+    validations = {f.model.validation for group in findings for f in group}
+    assert validations == {validation_summary(manifest["metadata"]["metrics"])}  # how tested
     assert "site" not in json.dumps(training.get("source", {}))  # no rows stored
 
 

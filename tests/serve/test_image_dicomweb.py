@@ -14,6 +14,8 @@ from fastapi.testclient import TestClient
 from medadapt.data.dicom_sr import read_prediction_report
 from medadapt.data.dicomweb import DicomwebSource
 from medadapt.errors import DataError
+from medadapt.evaluate.report.formatting import validation_summary
+from medadapt.registry import Registry
 from medadapt.serve.app import create_app
 from medadapt.serve.image_inputs import ImageServing
 from medadapt.serve.schemas import ImagePredictResponse
@@ -111,6 +113,8 @@ def test_store_sr_writes_one_report_per_series_that_reads_back_as_answered(
         assert finding.predicted == served["predicted"]
         model = finding.model
         assert (model.adapter, model.adapter_version) == ("site_a", "1")
+        recorded = Registry(image_registry["registry"]).get("site_a@1").metrics
+        assert model.validation == validation_summary(recorded)  # e.g. "not reported (n=2)"
         assert model.base == served["base"] and model.base_fingerprint.startswith(model.base)
         assert len(model.base_fingerprint) == 64
     logged = [r.getMessage() for r in caplog.records if r.name == "medadapt.serve"]

@@ -38,6 +38,7 @@ class ModelIdentity:
     base_fingerprint: str  # SHA-256 of the base weights (BaseFingerprint.weights)
     adapter: str | None = None
     adapter_version: str | None = None
+    validation: str | None = None  # how the model was tested ("AUROC 0.81 (0.72-0.89), n=60")
 
     def parameters(self) -> list[str]:
         values = {
@@ -45,6 +46,7 @@ class ModelIdentity:
             "base_fingerprint": self.base_fingerprint,
             "adapter": self.adapter or "",
             "adapter_version": self.adapter_version or "",
+            "validation": self.validation or "",
         }
         return [f"{_PREFIX}{k}={v}" for k, v in values.items()]
 
@@ -56,6 +58,7 @@ class ModelIdentity:
             values.get("base_fingerprint", ""),
             values.get("adapter") or None,
             values.get("adapter_version") or None,
+            values.get("validation") or None,
         )
 
 

@@ -21,6 +21,7 @@ from medadapt.data.dicom_sr import ModelIdentity
 from medadapt.data.dicomweb import Instance
 from medadapt.data.dicomweb_reports import Prediction, StoredReport, store_reports
 from medadapt.errors import DataError
+from medadapt.evaluate.report.formatting import validation_summary
 from medadapt.serve.image_decode import Sample
 from medadapt.serve.image_dicomweb import FIELD, ArchiveImages, archive
 from medadapt.serve.image_inputs import ImageInputError, ImageServing
@@ -36,11 +37,17 @@ def check_writes(limits: ImageServing) -> None:
         raise ImageInputError(403, None, NOT_WRITING)
 
 
-def model_of(served: ServedBase, route: Route) -> ModelIdentity:
+def model_of(served: ServedBase, route: Route, listed: list[dict[str, Any]]) -> ModelIdentity:
     """The served model as a report records it: the base as answers name it and its weights
-    fingerprint, the adapter and its registry version (None: the base alone)."""
+    fingerprint, the adapter and its registry version (None: the base alone), and how it was
+    validated (from ``listed``, ``/v1/adapters``' entries; the base's own test otherwise)."""
     version = None if route.version is None else str(route.version)
-    return ModelIdentity(served.key[:12], served.key, route.name, version)
+    metrics = served.base.training.get("test_metrics")
+    for entry in listed:
+        if route.name is not None and entry["name"] == route.name:
+            metrics = {**entry["metrics"], "notes": entry.get("notes") or {}}
+    return ModelIdentity(served.key[:12], served.key, route.name, version,
+                         validation_summary(metrics))  # fmt: skip
 
 
 def store(

@@ -83,7 +83,8 @@ class ImagePredictor:
         served = self.state.bases[route.base_key]
         volumes = served.schema.spatial_dims == 3
         stored = await self.pool.run(store, images, samples, predictions,
-                                     model_of(served, route), self.limits, volumes)  # fmt: skip
+                                     model_of(served, route, self.state.tables.info), self.limits,
+                                     volumes)  # fmt: skip
         return JSONResponse({"predictions": predictions, "stored_reports": stored})
 
     async def _route(self, adapter: str | None, group: str | None) -> Route:

@@ -28,6 +28,7 @@ from medadapt.data.dicomweb_reports import StoredReport as StoredReport
 from medadapt.data.dicomweb_reports import store_reports as store_reports
 from medadapt.data.tables import table_bytes
 from medadapt.errors import DataError
+from medadapt.evaluate.report.formatting import validation_summary
 from medadapt.fileio import atomic_write_bytes
 
 ID_COLUMN = "image"  # the images modality's prediction id column
@@ -86,11 +87,14 @@ def model_identity(base_dir: Path, adapter_dir: Path | None = None) -> ModelIden
     version (a prefix of its weights' SHA-256), from their manifests."""
     base = json.loads((Path(base_dir) / "model.json").read_text())
     adapter, version = None, None
+    metrics = (base.get("training") or {}).get("test_metrics")
     if adapter_dir is not None:
         manifest = json.loads((Path(adapter_dir) / "adapter.json").read_text())
         adapter, version = manifest["name"], f"sha256:{manifest['weights_sha256'][:16]}"
+        metrics = (manifest.get("metadata") or {}).get("metrics")
     name = Path(base_dir).resolve().name
-    return ModelIdentity(name, base["fingerprint"]["weights"], adapter, version)
+    return ModelIdentity(name, base["fingerprint"]["weights"], adapter, version,
+                         validation_summary(metrics))  # fmt: skip
 
 
 def pacs_predictions(out: Path, fetched: Fetched, *, volumes: bool = False) -> list[Prediction]:

@@ -67,3 +67,23 @@ def natural_order(values: Iterable[Any]) -> list[Any]:
     ['<50', '50-64', '>=65', 'unknown']
     """
     return sorted(values, key=_natural_key)
+
+
+#: the metric a one-line validation summary leads with, by preference
+_LEADING = ("auroc", "accuracy", "r2", "mae")
+
+
+def validation_summary(metrics: dict[str, Any] | None) -> str:
+    """How the model was validated, in one ASCII line of at most 44 characters (a DICOM SR's
+    algorithm parameter): ``AUROC 0.81 (0.72-0.89), n=60``, ``not reported (n=8)`` when the
+    test set was too small, a ``warning`` flag when a note concerns the whole result."""
+    metrics = metrics or {}
+    n = metrics.get("n")
+    count = f"n={n}" if n is not None else "n unknown"
+    notes = metrics.get("notes") if isinstance(metrics.get("notes"), dict) else {}
+    leading = next((m for m in _LEADING if metrics.get(m) is not None), None)
+    if leading is None:
+        return f"not reported ({count})" if metrics else "not evaluated"
+    shown = fmt_ci(metrics[leading], metrics.get(f"{leading}_ci")).replace("\u2013", "-")
+    warned = ", warning" if {"too_good", "one_class"} & set(notes) else ""
+    return f"{METRIC_LABELS.get(leading, leading)} {shown}, {count}{warned}"[:44]
