@@ -38,6 +38,10 @@ def cli(capsys, tmp_path):
 def test_every_command_has_help_with_an_example(cli, command):
     out, _ = cli("--bare", "registry", command, "--help")
     assert "Example: medadapt registry --root hospital-registry" in " ".join(out.split())
+    # the arguments are explained in the text (Typer on Click 8.5 drops an Argument's help)
+    arguments = {"add": "ADAPTER_DIR (an 'adapt' output directory)", "import": "Verify ARCHIVE",
+                 "show": "REF: NAME, NAME@N", "diff": "(A and B, e.g."}  # fmt: skip
+    assert arguments.get(command, "") in " ".join(out.split())
 
 
 def test_add_list_show_promote_round_trip(cli, adapter_dir):

@@ -72,7 +72,7 @@ def add_cmd(
         ),
     ] = False,
 ) -> None:
-    """Register an adapter directory as the next version of NAME.
+    """Register ADAPTER_DIR (an 'adapt' output directory) as the next version of NAME.
 
     Example: medadapt registry --root hospital-registry add runs/pneumonia --name pneumonia
     """
@@ -117,7 +117,7 @@ def list_cmd(
     name: Annotated[str | None, typer.Argument(help="Only the versions of this name.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """List adapter versions (the served one is marked).
+    """List adapter versions (the served one is marked); NAME: only that name's.
 
     Example: medadapt registry --root hospital-registry list pneumonia --json
     """
@@ -161,7 +161,8 @@ def show_cmd(
         False
     ),
 ) -> None:
-    """Show one version: lineage, data summary, metrics with CIs, hashes.
+    """Show one version (REF: NAME, NAME@N, NAME@latest or NAME@promoted): lineage, data
+    summary, metrics with CIs, hashes.
 
     Example: medadapt registry --root hospital-registry show pneumonia@2 --card
     """
@@ -206,7 +207,8 @@ def diff_cmd(
     b: Annotated[str, typer.Argument(help="Second version, e.g. pneumonia@2.")],
     as_json: JsonFlag = False,
 ) -> None:
-    """Compare two versions: config, training data summary and metrics (with CI overlap).
+    """Compare two versions (A and B, e.g. pneumonia@1 pneumonia@2): config, training data
+    summary and metrics (with CI overlap).
 
     Example: medadapt registry --root hospital-registry diff pneumonia@1 pneumonia@2
     """
@@ -265,7 +267,8 @@ def promote_cmd(
         bool, typer.Option("--clear", help="Serve no version of NAME any more.")
     ] = False,
 ) -> None:
-    """Mark a version as the one to serve (a running server picks it up).
+    """Mark a version (REF: NAME@N or NAME@latest; with --clear: NAME) as the one to serve (a
+    running server picks it up).
 
     Example: medadapt registry --root hospital-registry promote pneumonia@2
     """
@@ -294,7 +297,7 @@ def rm_cmd(
         bool, typer.Option("--force", help="Also remove the promoted version.")
     ] = False,
 ) -> None:
-    """Remove a version (its number is never reused).
+    """Remove a version (REF: NAME@N, or NAME with --all); its number is never reused.
 
     Example: medadapt registry --root hospital-registry rm pneumonia@1
     """
@@ -310,7 +313,8 @@ def verify_cmd(
     ctx: typer.Context,
     ref: Annotated[str | None, typer.Argument(help="One version (default: all).")] = None,
 ) -> None:
-    """Check every file of every version against its SHA-256 (exits non-zero on damage).
+    """Check every file of every version (or of REF) against its SHA-256 (exits non-zero on
+    damage).
 
     Example: medadapt registry --root hospital-registry verify
     """
@@ -366,7 +370,8 @@ def log_cmd(
     limit: Annotated[int, typer.Option("--limit", help="How many events.")] = 20,
     as_json: JsonFlag = False,
 ) -> None:
-    """Show the audit log: who added, promoted, exported or removed what, and when.
+    """Show the audit log (of NAME, or all): who added, promoted, exported or removed what,
+    and when.
 
     Example: medadapt registry --root hospital-registry log pneumonia
     """

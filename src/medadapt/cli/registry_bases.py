@@ -16,7 +16,8 @@ def add_base_command(
     ctx: typer.Context,
     base_dir: Path = typer.Argument(..., help="A directory written by 'medadapt train-base'."),
 ) -> None:
-    """Keep a base model in the registry so 'medadapt serve' can load its adapters.
+    """Keep a base model (BASE_DIR, written by 'medadapt train-base') in the registry so
+    'medadapt serve' can load its adapters.
 
     Example: medadapt registry --root hospital-registry add-base base/
     """

@@ -47,7 +47,8 @@ def export_cmd(
         ),
     ] = False,
 ) -> None:
-    """Write one version to a single archive file to send to another hospital.
+    """Write one version (REF, e.g. pneumonia@2) to a single archive file to send to another
+    hospital.
 
     Example: medadapt registry --root hospital-registry export pneumonia@2 -o outbox/
     """
@@ -77,7 +78,8 @@ def import_cmd(
         ),
     ] = False,
 ) -> None:
-    """Verify an exported archive and register its adapter as a new version.
+    """Verify ARCHIVE (written by 'registry export') and register its adapter as a new
+    version.
 
     Example: medadapt registry --root hospital-registry import pneumonia-v2.medadapt.tar.gz
     """
