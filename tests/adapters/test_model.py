@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -456,3 +457,21 @@ def test_the_config_family_selects_the_preset():
     assert model.base_model.blocks[0].mlp.fc2.input_scaled
     with pytest.raises(ConfigError, match="unknown model family 'vit'"):
         LoraConfig(family="vit")
+
+
+def test_training_with_no_adapter_active_says_why_nothing_learns():
+    """add_adapter without train_adapter: the forward is the frozen base's, and backward()
+    failed deep in torch ("element 0 of tensors does not require grad")."""
+    model, _ = adapted()
+    model.add_adapter("a", LoraConfig(r=2))
+    model.train()
+    with pytest.warns(UserWarning, match=r"training with no adapter active \(a added\)"):
+        model(tiny_images(2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # said once; not with an adapter active, nor in eval
+        model(tiny_images(2))
+        model.train_adapter("a")
+        model(tiny_images(2)).sum().backward()
+        model.eval()
+        model.set_active(None)
+        model(tiny_images(2))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any, Self
 
@@ -233,11 +234,27 @@ class AdapterCore(nn.Module):
         """The base model's forward; ``adapter_ids``: one adapter name (or None) per sample,
         sample = dim 0 of the inputs (batch-first models)."""
         if adapter_ids is None:
+            self._warn_if_nothing_can_learn()
             return self.base_model(*args, **kwargs)
         adapter_ids = _adapter_ids(adapter_ids)
         _check_batch_size(len(adapter_ids), [*args, *kwargs.values()])
         with self.route(adapter_ids):
             return self.base_model(*args, **kwargs)
+
+    def _warn_if_nothing_can_learn(self) -> None:
+        """Once: training with adapters added but none active runs the frozen base alone, and
+        ``loss.backward()`` then fails deep in torch ("does not require grad")."""
+        routing, warned = self.routing, getattr(self, "_warned_inactive", False)
+        idle = self.configs and not routing.active and not routing.disabled
+        if self.training and torch.is_grad_enabled() and idle and not warned:
+            self._warned_inactive = True
+            warnings.warn(
+                f"training with no adapter active ({', '.join(self.configs)} added): the "
+                "outputs are the frozen base model's and nothing can learn; call "
+                "train_adapter(name) first",
+                UserWarning,
+                stacklevel=3,
+            )
 
     # ----- training ---------------------------------------------------------------------------
     def layers_of(self, name: str) -> Iterator[AdapterLayer]:
