@@ -505,3 +505,22 @@ def test_an_adapter_for_another_outcome_is_not_a_next_version_without_force(cli,
         "error: --sha256 deadbeef is not a SHA-256 (64 hexadecimal characters): copy it exactly "
         "as the sender gave it"
     )
+
+
+def test_add_says_when_the_recorded_base_directory_now_holds_another_model(
+    cli, adapter_dir, tmp_path
+):
+    """The base was retrained with --force over the directory the adapter recorded: add said
+    only "no base model with weights ...", not why."""
+    from tests.registry.helpers import metadata
+
+    retrained = tmp_path / "base"
+    retrained.mkdir()
+    (retrained / "model.json").write_text(json.dumps({"fingerprint": {"weights": "f" * 64}}))
+    adapter = adapter_dir(1, meta=metadata(base_model={"path": str(retrained)}))
+    out, _ = cli("add", str(adapter), "--name", "heart")
+    trained_on = json.loads((adapter / "adapter.json").read_text())["base_fingerprint"]["weights"]
+    assert (
+        f"note: {retrained}, the base directory it recorded, now holds another model (weights "
+        f"ffffffffffff, not {trained_on[:12]}): register the base it was trained on with add-base"
+    ) in out.splitlines()

@@ -176,15 +176,34 @@ def missing_base_note(root: str | Path, weights_sha256: str, ref: str) -> str | 
 def recorded_base(manifest: dict[str, Any]) -> Path | None:
     """The base directory an ``adapt`` output recorded (``metadata.base_model.path``), when it
     still holds the base this adapter was trained on (same fingerprint); else None."""
+    path, weights = _recorded(manifest)
+    return path if weights == manifest["base_fingerprint"]["weights"] else None
+
+
+def replaced_base_note(manifest: dict[str, Any]) -> str | None:
+    """Why the recorded base directory was not registered when it now holds another model
+    (``train-base --force`` over it): else None."""
+    path, weights = _recorded(manifest)
+    trained_on = manifest["base_fingerprint"]["weights"]
+    if path is None or weights is None or weights == trained_on:
+        return None
+    return (
+        f"note: {path}, the base directory it recorded, now holds another model (weights "
+        f"{weights[:12]}, not {trained_on[:12]}): register the base it was trained on with "
+        "add-base"
+    )
+
+
+def _recorded(manifest: dict[str, Any]) -> tuple[Path | None, str | None]:
+    """The base directory an adapter recorded and the weights it holds now (None: gone)."""
     base = AdapterRecord.from_json(manifest.get("metadata")).base_model
     path = base.get("path") if isinstance(base, dict) else None
     if not isinstance(path, str) or not path:
-        return None
+        return None, None
     try:
-        recorded = _manifest(Path(path))["fingerprint"]["weights"]
-    except (AdapterFileError, OSError):
-        return None
-    return Path(path) if recorded == manifest["base_fingerprint"]["weights"] else None
+        return Path(path), _manifest(Path(path))["fingerprint"]["weights"]
+    except (AdapterFileError, OSError, KeyError, TypeError):
+        return Path(path), None
 
 
 def verify_bases(root: str | Path, keys: list[str] | None = None) -> tuple[list[str], list[str]]:

@@ -119,6 +119,9 @@ def add_directory(
             notices += [f"also registered its base model from {source}"] if new else []
         except AdapterFileError as exc:
             notices.append(f"note: its base model was not registered: {exc}")
+    elif source is None and not bases.has_base(registry.root, weights):
+        replaced = bases.replaced_base_note(manifest)
+        notices += [replaced] if replaced else []
     result = register(registry, directory, manifest, name=name, parent=parent, notes=notes)
     return _with_notices(registry, result, notices)
 
