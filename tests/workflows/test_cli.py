@@ -525,3 +525,27 @@ def test_predict_writes_parquet_when_asked(workspace, tmp_path):
     assert run("predict", "--base", str(root / "base"), "--data", str(rows), "--out", str(out)) == 0
     table = pd.read_parquet(out)
     assert len(table) == 12 and list(table.columns)[-1] == "predicted"
+
+
+def test_predict_names_a_category_spelt_in_another_case(workspace, tmp_path, capsys):
+    """ "YES" for "yes" is scored as unseen: said as a coding slip, naming only the model's own
+    category, never the file's values."""
+    root, _data, _ = workspace
+    table = clinical_table(20, seed=9).drop(columns=["outcome"])
+    table["smoker"] = table["smoker"].str.upper()
+    table.loc[0, "smoker"] = "pipe"  # really unseen: counted, not called a slip
+    table.to_csv(tmp_path / "upper.csv", index=False)
+    argv = ["--data", str(tmp_path / "upper.csv"), "--out", str(tmp_path / "p.csv")]
+    assert run("predict", "--base", str(root / "base"), "--adapter", str(root / "adapter_c"),
+               *argv) == 0  # fmt: skip
+    said = capsys.readouterr()
+    text = " ".join((said.out + said.err).split())
+    unseen = int(table["smoker"].notna().sum())
+    slips = unseen - 1
+    assert f"{unseen} rows have a 'smoker' value not seen in training" in text
+    assert (
+        f"warning: {slips} of them differ from a category the model learned only in upper/lower "
+        "case (e.g. " in text
+    )
+    assert "recode 'smoker' as in training, or they are scored as unseen" in text
+    assert "'PIPE'" not in text and "'pipe'" not in text and "'YES'" not in text

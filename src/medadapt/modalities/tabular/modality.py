@@ -21,6 +21,8 @@ from medadapt.modalities.tabular.options import TabularOptions
 from medadapt.modalities.tabular.selection import names_any, select_groups
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from medadapt.data.schema import TableSchema
     from medadapt.modalities.tabular.samples import TableSamples
 
@@ -342,6 +344,7 @@ class TabularModality(Modality):
         encoded = schema.encode(samples.frame, with_labels=False)
         return {
             "unseen_categories": encoded.unseen,
+            "spelt_otherwise": spelt_otherwise(schema, samples.frame, encoded.unseen),
             "missing_values": {k: v for k, v in encoded.missing.items() if v},
             "absent_columns": schema.absent_columns(samples.frame),
         }
@@ -398,3 +401,24 @@ class TabularModality(Modality):
             leak_warning(leak, schema.label, scored=True)
             for leak in find_leaks(schema, samples.frame)
         ]
+
+
+def spelt_otherwise(
+    schema: TableSchema, frame: pd.DataFrame, unseen: dict[str, int]
+) -> dict[str, dict[str, Any]]:
+    """``{column: {"rows": n, "learned": category}}`` for unseen values that differ from a
+    learned category only in upper/lower case ("male" for "Male"): a coding slip, not a new
+    category. Only the model's own category is named, never the file's value."""
+    from medadapt.data.feature_kinds import is_missing, level
+
+    out: dict[str, dict[str, Any]] = {}
+    for spec in schema.categorical_features:
+        if not unseen.get(spec.name) or spec.name not in frame:
+            continue
+        learned = {str(c).casefold(): str(c) for c in spec.categories}
+        values = [level(v) for v in frame[spec.name].tolist() if not is_missing(v)]
+        slips = [learned[v.casefold()] for v in values
+                 if v not in spec.categories and v.casefold() in learned]  # fmt: skip
+        if slips:
+            out[spec.name] = {"rows": len(slips), "learned": slips[0]}
+    return out
