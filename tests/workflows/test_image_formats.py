@@ -153,6 +153,19 @@ def test_dicom_folder_trains_a_2d_vit_and_predicts_a_flat_folder(tmp_path, capsy
         "pictures), but the model's training images were windowed: the predictions may be "
         "unreliable; send images prepared as the training ones were"
     )
+    labelled = tmp_path / "exports"  # evaluate refuses them: its figures would mean nothing
+    for label in ("bright", "dark"):
+        for i in range(3):
+            (labelled / label).mkdir(parents=True, exist_ok=True)
+            Image.fromarray((np.arange(256).reshape(16, 16) // (i + 1)).astype(np.uint8)).save(
+                labelled / label / f"{i}.png"
+            )
+    assert run("evaluate", "--base", str(tmp_path / "base"), "--data", str(labelled)) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: the base model reads CT values through a window (level 40, width 80), but "
+        f"{labelled} holds only PNG/JPEG pictures, on another scale: pass the DICOM or NIfTI "
+        "images as --data"
+    )  # not "drop the window": the window is the base's
 
 
 def test_train_base_starts_from_local_weights_and_records_them(tmp_path, capsys):

@@ -208,6 +208,16 @@ def test_a_patient_column_keeps_images_together_when_the_base_names_none(tmp_pat
     taken = ("path", "label", "site")
     assert patient_column(tmp_path / "site.csv", taken) == "PatientID"  # not image_id
     assert patient_column(csv, taken) is None
+    for label in ("normal", "mass"):  # DICOM for a base trained on PNGs: another scale, said
+        for i in range(2):
+            write_dicom(tmp_path / "ct" / label / f"{i}.dcm",
+                        (np.arange(1024).reshape(32, 32) * (i + 1)).astype(np.uint16))  # fmt: skip
+    dicom = images.read_for_model(tmp_path / "ct", base, images.options())
+    assert dicom.notes == [
+        "4 files of ct: intensities min-max scaled (DICOM/NIfTI without a window), but the "
+        "model's training images were divided by their bit depth's maximum (8/16-bit pictures): "
+        "the predictions may be unreliable; send images prepared as the training ones were"
+    ]
     assert run("adapt", "--base", str(tmp_path / "base"), "--data", str(tmp_path / "site.csv"),
                "--method", "head", "--epochs", "1", "--out", str(tmp_path / "a")) == 0  # fmt: skip
     said = capsys.readouterr()

@@ -166,6 +166,10 @@ def _source_entries(
     )
 
 
+class WindowWithoutValues(ConfigError):
+    """A CT window asked for pictures (PNG/JPEG) that hold no CT values to window."""
+
+
 def _check_entries(
     root: Path, entries: list[Entry], kind: str, options: ReadOptions, id_column: str | None
 ) -> None:
@@ -177,7 +181,7 @@ def _check_entries(
             "DICOM): pass --spatial-dims 2 or remove the pictures"
         )
     if options.window is not None and not any(e.fmt in ("dicom", "nifti") for e in entries):
-        raise ConfigError(
+        raise WindowWithoutValues(
             f"a CT window (--window) applies to DICOM and NIfTI values, but {root} holds only "
             "PNG/JPEG pictures: drop the window"
         )

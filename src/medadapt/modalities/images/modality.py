@@ -128,6 +128,7 @@ class ImageModality(Modality):
         hint: str = "pass the new ones with --new-classes NAME[,NAME]",
         label: str | None = None,
     ) -> ImageSamples:
+        from medadapt.data.image_files import scaling_note
         from medadapt.data.image_schema import source_digest
         from medadapt.modalities.images.reading import (
             group_column_used,
@@ -162,6 +163,10 @@ class ImageModality(Modality):
                 "(it names the patient; the base model records no patient column), so no "
                 "patient is on both sides of a split"
             )
+        for how, count in (dataset.source.get("intensity") or {}).items():
+            scaled = scaling_note(schema, how)
+            if scaled:
+                notes.append(f"{count} files of {Path(data).name}: {scaled}")
         return ImageSamples(dataset, info, notes)
 
     def read_unlabelled(self, data: Path, base: Any, options: ImageOptions):

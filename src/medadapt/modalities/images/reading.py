@@ -16,7 +16,12 @@ import numpy as np
 
 from medadapt.data.image_files import check_known_labels, peek_labels
 from medadapt.data.image_schema import ImageSchema
-from medadapt.data.images import ImageDataset, SkippedFilesWarning, load_images
+from medadapt.data.images import (
+    ImageDataset,
+    SkippedFilesWarning,
+    WindowWithoutValues,
+    load_images,
+)
 from medadapt.errors import ConfigError, DataError
 
 ON_ERROR = ("refuse", "skip")
@@ -188,15 +193,23 @@ def load_for_model(
     )
     check_known_labels(data, labels, classes, hint=hint)
     _check_npz_labels(Path(data), split, classes, hint)
-    dataset = quiet_load(
-        data,
-        **options,
-        classes=list(classes),
-        split=split,
-        group_column=group_column,
-        id_column=id_column,
-        on_error=on_error,
-    )
+    try:
+        dataset = quiet_load(
+            data,
+            **options,
+            classes=list(classes),
+            split=split,
+            group_column=group_column,
+            id_column=id_column,
+            on_error=on_error,
+        )
+    except WindowWithoutValues:
+        level, width = schema.window
+        raise DataError(
+            f"the base model reads CT values through a window (level {level:g}, width {width:g}), "
+            f"but {data} holds only PNG/JPEG pictures, on another scale: pass the DICOM or "
+            "NIfTI images as --data"
+        ) from None
     schema.check(dataset, str(data))
     dataset.source["id_column"] = id_column  # a column's name, never its values
     return dataset
