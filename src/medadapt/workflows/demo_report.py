@@ -12,6 +12,7 @@ from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci
 from medadapt.evaluate.report.plots import calibration_figure, roc_figure
 from medadapt.workflows.demo_bias import bias_section
 from medadapt.workflows.labels import FLAMBY_LABELS, LOCO_LABELS, STRATEGY_LABELS
+from medadapt.workflows.report_sections import guide_section
 
 LABELS = STRATEGY_LABELS
 COLUMNS = [
@@ -50,8 +51,26 @@ def strategy_row(name: str, m: dict[str, Any]) -> list[Any]:
         fmt_ci(m.get("brier"), m.get("brier_ci")),
         fmt_ci(m.get("ece"), m.get("ece_ci")),
         m.get("trainable_params"),
-        round(m.get("adapter_bytes", 0) / 1024, 1),
-        m.get("train_seconds"),
+        f"{m['adapter_bytes'] / 1024:.1f}" if m.get("adapter_bytes") else "–",
+        f"{m['train_seconds']:.1f}" if m.get("train_seconds") else "–",
+    ]
+
+
+def strategy_notes(strategies: dict[str, Any]) -> list[str]:
+    """Each distinct note once, naming the strategies it is about (a note under a table of
+    seven strategies must say which row it concerns)."""
+    by_note: dict[str, tuple[dict[str, None], dict[str, None]]] = {}
+    for name, m in strategies.items():
+        for metric, note in m.get("notes", {}).items():
+            names, metrics = by_note.setdefault(note, ({}, {}))
+            names[LABELS.get(name, name)] = None
+            if metric in METRIC_LABELS:  # a note about one metric, not the whole result
+                metrics[METRIC_LABELS[metric]] = None
+    return [
+        f"{'every strategy' if len(names) == len(strategies) > 1 else ', '.join(names)}: "
+        + (f"{', '.join(metrics)}: " if metrics else "")
+        + note
+        for note, (names, metrics) in by_note.items()
     ]
 
 
@@ -100,14 +119,15 @@ def default_report(results: dict[str, Any]) -> BuiltReport:
     lines: list[str] = []
     for centre, strategies in results["centres"].items():
         lines += _centre_sentences(centre, strategies, curves[centre])
-    source_auroc = results["base"]["source_test"]["overall"].get("auroc")
+    source = results["base"]["source_test"]["overall"]
     for centre, forgetting in results["forgetting"].items():
-        full = forgetting.get("full_finetune", {}).get("auroc")
-        if source_auroc is not None and full is not None:
+        full = forgetting.get("full_finetune", {})
+        if source.get("auroc") is not None and full.get("auroc") is not None:
             lines.append(
-                f"Source patients (Cleveland, Hungary): with adapters they keep the base model "
-                f"(AUROC {source_auroc:.2f}); the copy fully fine-tuned for {centre} scores "
-                f"{full:.2f} on them."
+                f"Source patients (Cleveland, Hungary; {source['n']} held out): with adapters "
+                f"they keep the base model (AUROC {fmt_ci(source['auroc'], source.get('auroc_ci'))}"
+                f"); the copy fully fine-tuned for {centre} scores "
+                f"{fmt_ci(full['auroc'], full.get('auroc_ci'))} on them."
             )
     for group, entry in results["personalised"]["groups"].items():
         lines.append(f"Diabetes, {group}: {entry['difference']['sentence']}")
@@ -122,6 +142,8 @@ def default_report(results: dict[str, Any]) -> BuiltReport:
         _centre_section(report, centre, strategies, curves[centre])
     bias_section(report, results)
     _personalised_section(report, results["personalised"])
+    guide_section(report, ["auroc", "auprc", "accuracy", "balanced_accuracy", "sensitivity",
+                           "specificity", "brier", "ece", "mae", "rmse", "r2"])  # fmt: skip
     _card(report, results)
     return BuiltReport(report, lines)
 
@@ -160,9 +182,7 @@ def _centre_section(report: Report, centre: str, strategies: dict[str, Any], cur
         caption="Sensitivity and specificity at a 0.5 risk threshold. Size: adapter "
         "file for adapters, whole model for the others.",
     )
-    notes = {n for m in strategies.values() for n in m.get("notes", {}).values()}
-    if notes:
-        report.warnings(sorted(notes))
+    report.warnings(strategy_notes(strategies))
     labelled = {LABELS[s]: (curves["y"], curves[s]) for s in strategies if s in curves}
     base = strategies["base_only"]
     if base.get("auroc") is None:
@@ -186,12 +206,17 @@ def _centre_section(report: Report, centre: str, strategies: dict[str, Any], cur
 def _personalised_section(report: Report, personalised: dict[str, Any]) -> None:
     report.section(
         "Personalised models: one adapter per patient group (diabetes)",
-        f"{personalised['data']}. Target: disease progression after one year (regression). "
-        "One shared base model; each group's adapter is trained on that group's patients only. "
+        f"{personalised['data']}. Target: a score of disease progression one year after "
+        "baseline (regression); MAE and RMSE are in points of that score. The groups are the "
+        "data's two sex codes, 1 and 2; the source does not say which is which. "
+        "One shared base model, trained on every group's training patients "
+        f"({personalised.get('base', {}).get('n_train', 'all')}); each group's adapter is "
+        "trained on that group's patients only. "
         f"All groups are served by one model in one forward pass (largest difference between a "
         f"mixed batch and one-at-a-time: {personalised['mixed_batch_max_abs_diff']:.1e}).",
     )
     rows = []
+    base_n = personalised.get("base", {}).get("n_train")
     for group, entry in personalised["groups"].items():
         for name in ("base_only", personalised["method"]):
             m = entry[name]
@@ -199,7 +224,8 @@ def _personalised_section(report: Report, personalised: dict[str, Any]) -> None:
                 [
                     group,
                     LABELS[name],
-                    entry["n_train"],
+                    # the base model trained on every group, the adapter on this one
+                    base_n if name == "base_only" and base_n is not None else entry["n_train"],
                     entry["n_test"],
                     fmt_ci(m["mae"], m["mae_ci"], 1),
                     fmt_ci(m["rmse"], m["rmse_ci"], 1),
@@ -207,7 +233,9 @@ def _personalised_section(report: Report, personalised: dict[str, Any]) -> None:
                 ]
             )
     report.table(["group", "model", "trained on", "tested on", "MAE", "RMSE", "R²"], rows)
-    report.warnings([e["difference"]["sentence"] for e in personalised["groups"].values()])
+    report.warnings(
+        [f"{group}: {e['difference']['sentence']}" for group, e in personalised["groups"].items()]
+    )
 
 
 def _card(report: Report, results: dict[str, Any]) -> None:

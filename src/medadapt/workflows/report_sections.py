@@ -77,9 +77,17 @@ def _called_new_cell(r: dict[str, Any]) -> str:
     return f"{overall} ({share:.0%} of the {n_right} the base got right)"
 
 
+#: the metrics an adapter is shown beside another model with: a measured value (regression)
+#: has no AUROC or accuracy
+SIDE_BY_SIDE = ("auroc", "accuracy", "balanced_accuracy", "sensitivity", "specificity")
+SIDE_BY_SIDE_REGRESSION = ("mae", "rmse", "r2")
+
+
 def side_by_side(
     report: Report, adapter: dict[str, Any], other: dict[str, Any], label: str
 ) -> None:
+    regression = any(m in adapter for m in SIDE_BY_SIDE_REGRESSION)
+    shown = SIDE_BY_SIDE_REGRESSION if regression else SIDE_BY_SIDE
     report.table(
         ["metric", "adapter", label],
         [
@@ -88,7 +96,8 @@ def side_by_side(
                 fmt_ci(adapter.get(m), adapter.get(f"{m}_ci"), 3),
                 fmt_ci(other.get(m), other.get(f"{m}_ci"), 3),
             ]
-            for m in ("auroc", "accuracy", "balanced_accuracy")
+            for m in shown
+            if m in adapter or m in other
         ],
     )
 
@@ -141,3 +150,63 @@ def one_vs_rest_roc(report: Report, classes: list[str], curves: dict[str, Any], 
     y, proba = np.asarray(curves["y"]), np.asarray(curves["proba"])
     pairs = {f"{c} vs rest": ((y == i).astype(int), proba[:, i]) for i, c in enumerate(classes)}
     report.figure(roc_figure(pairs, title="ROC"), caption=f"ROC curves on the scored {noun}.")
+
+
+def _guide_entries(threshold: float, prevalence: float | None) -> dict[str, str]:
+    """What each metric means, in words a clinician who is not an ML expert can use."""
+    base_rate = (
+        f" (here {prevalence:.0%}, the share of patients with the outcome)"
+        if prevalence is not None
+        else ""
+    )
+    at = f"at a risk threshold of {threshold:g}"
+    return {
+        "auroc": "AUROC (C-statistic): the chance that the model gives a higher risk to a "
+        "patient with the outcome than to one without it. 0.5 is a coin toss, 1.0 a perfect "
+        "ranking; it does not depend on a threshold.",
+        "auprc": "AUPRC (area under the precision-recall curve): how well the highest risks "
+        "pick out patients with the outcome. A model with no skill scores the prevalence"
+        f"{base_rate}, not 0.5: compare it with that.",
+        "accuracy": f"accuracy: the share of patients classified correctly {at}. When one "
+        "outcome is common, calling everyone that outcome already scores high.",
+        "balanced_accuracy": "balanced accuracy: the average of sensitivity and specificity; "
+        "0.5 is no better than chance, whatever the prevalence.",
+        "sensitivity": f"sensitivity: the share of patients with the outcome whom the model "
+        f"flags, {at}.",
+        "specificity": f"specificity: the share of patients without the outcome whom the model "
+        f"does not flag, {at}.",
+        "brier": "Brier score: the mean squared gap between the predicted risk and what "
+        "happened (0 or 1); 0 is perfect, lower is better. Compare models on the same patients "
+        "only: it also depends on the prevalence.",
+        "ece": "calibration error (ECE): the average gap between predicted risk and the "
+        "observed rate of the outcome among patients with similar predicted risks; 0.10 means "
+        "risks off by about 10 percentage points. Lower is better.",
+        "mae": "MAE (mean absolute error): the typical size of a prediction's error, in the "
+        "outcome's own unit. Lower is better.",
+        "rmse": "RMSE (root mean squared error): like MAE, in the outcome's unit, but large "
+        "errors count more. Lower is better.",
+        "r2": "R²: the share of the outcome's variation the model explains; 1 is perfect, 0 is "
+        "no better than predicting the average for everyone, below 0 is worse than that.",
+    }
+
+
+def reading_guide(metrics: Any, *, threshold: float = 0.5, prevalence: float | None = None,
+                  noun: str = "patients") -> list[str]:  # fmt: skip
+    """One plain sentence per metric in ``metrics`` (names, in the order given), then how to
+    read the intervals."""
+    entries = _guide_entries(threshold, prevalence)
+    lines = [entries[m] for m in dict.fromkeys(metrics) if m in entries]
+    lines.append(
+        f"95% CI (in brackets): the range of values compatible with these {noun}. A wide "
+        f"interval means few {noun}, not necessarily a poor model. When the intervals of two "
+        "models overlap, do not conclude that one is better unless a paired comparison (in the "
+        "summary, where given) says so."
+    )
+    return lines
+
+
+def guide_section(report: Report, metrics: Any, **kwargs: Any) -> None:
+    """A "How to read these numbers" section: what every metric shown means."""
+    report.section("How to read these numbers")
+    for line in reading_guide(metrics, **kwargs):
+        report.paragraph(line)

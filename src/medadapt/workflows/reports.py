@@ -20,6 +20,7 @@ from medadapt.evaluate.retention import retention_sentence
 from medadapt.evaluate.small_cells import mask_subgroups
 from medadapt.workflows.report_sections import (
     auroc_line,
+    guide_section,
     one_vs_rest_roc,
     per_class_section,
     retention_section,
@@ -95,9 +96,11 @@ def summary_lines(
     if base_scores is not None:
         main = _main_metric(result)
         before = base_scores["overall"]
+        digits = 1 if main == "mae" else 2  # as the sentence on the adapter's MAE
         lines.append(
             f"Before the adapter, the base model alone scores {METRIC_LABELS[main]} "
-            f"{fmt_ci(before.get(main), before.get(f'{main}_ci'))} on the same {_units(result)}."
+            f"{fmt_ci(before.get(main), before.get(f'{main}_ci'), digits)} on the same "
+            f"{_units(result)}."
         )
     if difference:
         lines.append(difference)
@@ -167,6 +170,18 @@ def _difference(result: dict[str, Any], curves: dict[str, Any]) -> str | None:
     name = METRIC_LABELS[metric]
     if diff.value is None or diff.ci is None:
         return f"The adapter and the base model cannot be compared on {name} ({diff.note})."
+    if f"{diff.ci[0]:+.3f}" == f"{diff.ci[1]:+.3f}":  # "+0.000 to +0.000" reads as certainty
+        if f"{diff.value:+.3f}" in ("+0.000", "-0.000"):
+            return (
+                f"Paired on the same {units}, the adapter and the base model score the same "
+                f"{name} in every resample of these {units}: no difference can be shown, and "
+                f"none ruled out, without more {units}."
+            )
+        return (
+            f"Paired on the same {units}, the adapter changes {name} by {diff.value:+.3f} in "
+            f"every resample of these {units}, so the change has no interval: judge it on more "
+            f"{units}."
+        )
     verdict = {
         "better": "the adapter is better",
         "worse": "the adapter is worse",
@@ -226,14 +241,28 @@ def evaluation_report(
     _groups(report, result, base_scores)
     if "missing_values" in result:
         report.section("Data summary")
-        report.table(
-            ["feature", "missing values"],
-            sorted(result.get("missing_values", {}).items()),
-            caption="Counts only. Missing values are modelled, not imputed.",
-        )
+        if result.get("missing_values"):
+            report.table(
+                ["feature", f"{_units(result)} with the value missing (of {result['n']})"],
+                sorted(result["missing_values"].items()),
+                caption="Counts only. Missing values are modelled, not imputed.",
+            )
+        else:
+            report.paragraph(f"No feature is missing for any of the {result['n']} {noun}.")
+    _guide(report, result, metrics)
     if result.get("adapter"):
         _card(report, result, base_scores)
     return report
+
+
+def _guide(report: Report, metrics: dict[str, Any], shown: list[str]) -> None:
+    """What each metric shown means, for readers who are not statisticians."""
+    n_positive, n = metrics.get("n_positive"), metrics.get("n")
+    prevalence = metrics.get("prevalence")
+    if prevalence is None and isinstance(n_positive, int) and isinstance(n, int) and n:
+        prevalence = n_positive / n
+    guide_section(report, shown, threshold=metrics.get("threshold") or 0.5,
+                  prevalence=prevalence, noun=_units(metrics))  # fmt: skip
 
 
 def _groups(report: Report, result: dict[str, Any], base_scores: dict[str, Any] | None) -> None:
@@ -309,13 +338,22 @@ def _card(report: Report, result: dict[str, Any], base_scores: dict[str, Any] | 
             ("Metrics", metrics + "."),
             ("Trainable parameters", str(result["trainable_params"])),
             ("File size", f"{result['adapter_bytes']} bytes"),
-            (
-                "Limitations",
-                "Valid for the population it was trained on; small groups give wide intervals "
-                "(see the notes above). Re-validate on local data and watch calibration as "
-                "prevalence changes.",
-            ),
+            ("Limitations", _limitations(result["task"])),
         ],
+    )
+
+
+def _limitations(task: str) -> str:
+    """The card's limitations: calibration drifts with the prevalence of an outcome, and with
+    the distribution of a measured value."""
+    watch = (
+        "watch the errors as the measured value's distribution shifts"
+        if task == "regression"
+        else "watch calibration as prevalence changes"
+    )
+    return (
+        "Valid for the population it was trained on; small groups give wide intervals "
+        f"(see the notes above). Re-validate on local data and {watch}."
     )
 
 
@@ -336,9 +374,24 @@ def adapt_report(summary: dict[str, Any], curves: dict[str, Any], modality: Any)
         f"Trained {summary['trainable_params']} parameters on {info['n_train']} {noun}; scored "
         f"on {info['n_test']} held-out {noun}."
     )
-    line = auroc_line(metrics, "All classes")
+    binary = summary["task"] == "binary"
+    line = auroc_line(metrics, "Discrimination" if binary else "All classes")
     if line:
         lines.append(line)
+    if summary["task"] == "regression" and metrics.get("mae") is not None:
+        lines.append(
+            f"Mean absolute error {fmt_ci(metrics['mae'], metrics.get('mae_ci'), 1)} (in the "
+            "label's unit)."
+        )
+    before = summary.get("base_metrics")
+    main = _main_metric({"task": summary["task"], **metrics})
+    if before and not new and before.get(main) is not None:
+        digits = 1 if main == "mae" else 2
+        lines.append(
+            f"Before the adapter, the base model alone scores {METRIC_LABELS[main]} "
+            f"{fmt_ci(before[main], before.get(f'{main}_ci'), digits)} on the same {noun} "
+            "(both models, metric by metric, below)."
+        )
     retentions: list[tuple[str, str, dict[str, Any] | None]] = []
     if summary.get("retention"):
         lines.append(retention_sentence("This adapter", summary["retention"]))
@@ -377,4 +430,6 @@ def adapt_report(summary: dict[str, Any], curves: dict[str, Any], modality: Any)
     if summary.get("base_metrics"):
         report.section(f"Base model on the same {noun}", "Before (base) and after (adapter).")
         side_by_side(report, metrics, summary["base_metrics"], "base model")
+    guide_section(report, shown, threshold=metrics.get("threshold") or 0.5,
+                  prevalence=metrics.get("prevalence"), noun=noun)  # fmt: skip
     return report

@@ -13,6 +13,7 @@ from medadapt.evaluate.report import Report
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, natural_order
 from medadapt.evaluate.report.plots import PALETTE, learning_curve_figure, metric_bars
 from medadapt.workflows.labels import label, order
+from medadapt.workflows.report_sections import guide_section
 from medadapt.workflows.study_summary import metric_range
 
 
@@ -117,6 +118,7 @@ def study_report(study: dict[str, Any], curves: dict[str, Any], found: dict[str,
         )
     _subgroups(report, study)
     _data_summary(report, study)
+    guide_section(report, list(curves), noun="patients")
     _card(report, study, found)
     return report
 
@@ -313,7 +315,11 @@ def _card(report: Report, study: dict[str, Any], found: dict[str, Any]) -> None:
     best = [p for p in _detailed(study) if p["strategy"] == adapter]
     if not best:
         return
-    values = [p["metrics"].get(metric) for p in best if p["metrics"].get(metric) is not None]
+    values = [
+        fmt_ci(p["metrics"][metric], p["metrics"].get(f"{metric}_ci"))
+        for p in best
+        if p["metrics"].get(metric) is not None
+    ]
     report.section(f"Adapter card: {label(adapter)}, {study['data']['target_group']}")
     report.card(
         label(adapter),
@@ -331,8 +337,8 @@ def _card(report: Report, study: dict[str, Any], found: dict[str, Any]) -> None:
             ),
             (
                 "Metrics",
-                f"{METRIC_LABELS[metric]} over {len(values)} seeds: "
-                + (", ".join(f"{v:.3f}" for v in values) or "not estimable"),
+                f"{METRIC_LABELS[metric]} (95% CI over test patients) for each of "
+                f"{len(values)} seeds: " + ("; ".join(values) or "not estimable"),
             ),
             ("Trainable parameters", str(best[0]["trainable_params"])),
             (
@@ -342,6 +348,31 @@ def _card(report: Report, study: dict[str, Any], found: dict[str, Any]) -> None:
             ),
         ],
     )
+
+
+#: what each of Riley et al.'s development criteria asks, in words
+CRITERIA = {
+    "i": "(i) little overfitting",
+    "ii": "(ii) little optimism in the explained variation",
+    "iii": "(iii) the overall outcome (or the error's spread) estimated precisely",
+    "iv": "(iv) precise predictions",
+}
+
+
+def _estimate_name(key: str) -> str:
+    """``"C (assumed 0.75)"`` -> ``"C-statistic (AUROC)"``: a validation estimate in words."""
+    if key.startswith("O/E"):
+        return "observed/expected ratio"
+    if key.startswith("slope"):
+        return "calibration slope"
+    if key.startswith("C"):
+        return "C-statistic (AUROC)"
+    return key
+
+
+def _and(names: Any) -> str:
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _sample_size(report: Report, study: dict[str, Any]) -> None:
@@ -357,7 +388,8 @@ def _sample_size(report: Report, study: dict[str, Any]) -> None:
         "reading: an adapter starts from the base's knowledge, and a criterion met is "
         f"necessary, not sufficient. Source: {entry['source']}.",
     )
-    rows = [[label(s), e["parameters"], e["n_needed"], e["criterion"],
+    rows = [[label(s), e["parameters"], e["n_needed"],
+             CRITERIA.get(e["criterion"], e["criterion"]),
              f"{'yes' if e['met'] else 'no'} ({entry['n_train']})"]
             for s, e in entry["strategies"].items()]  # fmt: skip
     report.table(["strategy", "trainable parameters", "minimum patients", "binding criterion",
@@ -367,3 +399,11 @@ def _sample_size(report: Report, study: dict[str, Any]) -> None:
         return
     report.paragraph(f"Test patients for a 95% CI of width 0.2 (O/E) and 0.1 (C-statistic): "
                      f"{needs}; this study holds out {entry['n_test']}.")  # fmt: skip
+    short = [k for k, v in entry["test_needs"].items()
+             if isinstance(v, int | float) and entry["n_test"] < v]  # fmt: skip
+    if short:
+        report.paragraph(
+            f"What this means: {entry['n_test']} held-out patients are fewer than needed for "
+            f"a precise {_and(_estimate_name(k) for k in short)}: read their intervals, not "
+            "the single values."
+        )

@@ -1,0 +1,185 @@
+"""What a clinician reads in the reports: the right metrics beside the base model, what each
+metric means, no interval that reads as certainty, notes that say which row they concern, and
+the study's sample-size section in words."""
+
+from __future__ import annotations
+
+import html
+import re
+from types import SimpleNamespace
+
+import numpy as np
+
+from medadapt.evaluate.report import Report
+from medadapt.workflows.demo_report import strategy_notes, strategy_row
+from medadapt.workflows.report_sections import reading_guide, side_by_side
+from medadapt.workflows.reports import adapt_report, evaluation_report
+from medadapt.workflows.study_report import _card, _sample_size
+
+
+def _text(report: Report) -> str:
+    page = re.sub(r'src="data:[^"]+"', "", report.render())
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+
+
+def _binary(value: float, ci: tuple[float, float], **more) -> dict:
+    metrics = {"n": 60, "n_positive": 45, "prevalence": 0.75, "threshold": 0.5, "notes": {}}
+    for m in ("auroc", "auprc", "accuracy", "balanced_accuracy", "sensitivity", "specificity",
+              "brier", "ece"):  # fmt: skip
+        metrics[m], metrics[f"{m}_ci"] = value, list(ci)
+    return {**metrics, **more}
+
+
+def _regression(mae: float) -> dict:
+    return {"n": 43, "mae": mae, "mae_ci": [mae - 9, mae + 9], "rmse": mae + 10,
+            "rmse_ci": [mae, mae + 20], "r2": 0.45, "r2_ci": [0.15, 0.65], "notes": {}}  # fmt: skip
+
+
+def test_a_regression_adapter_is_shown_beside_the_base_on_its_own_metrics():
+    report = Report(title="t")
+    side_by_side(report, _regression(38.8), _regression(43.5), "base model")
+    text = _text(report)
+    assert "MAE 38.800 (29.800–47.800) 43.500 (34.500–52.500)" in text
+    assert "AUROC" not in text and "n/a" not in text
+
+
+def test_a_binary_adapter_beside_the_base_shows_sensitivity_and_specificity():
+    report = Report(title="t")
+    side_by_side(report, _binary(0.9, (0.8, 0.95)), _binary(0.6, (0.4, 0.7)), "base model")
+    text = _text(report)
+    assert "specificity 0.900 (0.800–0.950) 0.600 (0.400–0.700)" in text
+
+
+def _adapt_summary(task: str, metrics: dict, base: dict) -> dict:
+    return {
+        "name": "b_bottleneck", "method": "bottleneck", "task": task, "new_classes": [],
+        "classes": ["0", "1"] if task == "binary" else [], "trainable_params": 8577,
+        "metrics": metrics, "base_metrics": base,
+        "data_summary": {"group": "B", "n_train": 99, "n_test": 43},
+    }  # fmt: skip
+
+
+def test_the_adapt_report_says_how_the_base_model_scored_and_what_the_metrics_mean():
+    summary = _adapt_summary("regression", _regression(38.8), _regression(43.5))
+    curves = {"y": np.zeros(3), "scores": np.zeros(3)}
+    text = _text(adapt_report(summary, curves, SimpleNamespace(noun="rows")))
+    assert "Mean absolute error 38.8 (29.8–47.8) (in the label's unit)." in text
+    assert (
+        "Before the adapter, the base model alone scores MAE 43.5 (34.5–52.5) on the same rows"
+        in text
+    )
+    assert "How to read these numbers" in text
+    assert "MAE (mean absolute error): the typical size of a prediction's error" in text
+
+
+def test_a_binary_adapt_summary_does_not_speak_of_all_classes():
+    summary = _adapt_summary("binary", _binary(0.68, (0.54, 0.82)), _binary(0.66, (0.5, 0.8)))
+    curves = {"y": np.array([0, 1, 0, 1]), "scores": np.array([0.2, 0.8, 0.3, 0.6])}
+    text = _text(adapt_report(summary, curves, SimpleNamespace(noun="rows")))
+    assert "All classes" not in text
+    assert "Discrimination: AUROC 0.68 (0.54–0.82)" in text
+
+
+def test_the_guide_compares_auprc_with_the_prevalence_and_names_the_threshold():
+    lines = reading_guide(["auprc", "sensitivity"], threshold=0.3, prevalence=0.75)
+    assert "A model with no skill scores the prevalence (here 75%" in lines[0]
+    assert "at a risk threshold of 0.3" in lines[1]
+    assert lines[-1].startswith("95% CI (in brackets)")
+
+
+def _evaluated(y, after, before, task="binary", **more):
+    result = {
+        **(_binary(0.9, (0.8, 0.95)) if task == "binary" else _regression(38.8)),
+        "n": len(y), "task": task, "rows_used": f"the adapter's {len(y)} held-out rows",
+        "adapter": "b_bottleneck", "trainable_params": 8577, "adapter_bytes": 40000,
+        "subgroups": {}, **more,
+    }  # fmt: skip
+    return evaluation_report(result, {"y": y, "scores": after, "base_scores": before})
+
+
+def test_a_paired_difference_without_spread_is_not_printed_as_a_certain_zero():
+    y = np.array([0] * 20 + [1] * 20)
+    perfect = np.linspace(0.01, 0.99, 40)  # both models separate the classes perfectly
+    text = _text(_evaluated(y, perfect, perfect * 0.9))
+    assert "+0.000 to +0.000" not in text
+    assert "score the same AUROC in every resample of these patients" in text
+
+
+def test_a_regression_card_speaks_of_the_outcome_not_of_prevalence_and_no_missing_is_said():
+    rng = np.random.default_rng(0)
+    y = rng.normal(150, 50, 40)
+    report = _evaluated(y, y + rng.normal(0, 30, 40), y + rng.normal(0, 35, 40),
+                        task="regression", missing_values={})  # fmt: skip
+    text = _text(report)
+    assert "prevalence" not in text
+    assert "watch the errors as the measured value's distribution shifts" in text
+    assert "No feature is missing for any of the 40 patients." in text
+
+
+def test_a_demo_note_names_the_strategies_it_concerns():
+    strategies = {
+        "base_only": {"notes": {"one_class": "accuracy is no better"}},
+        "head_only": {"notes": {"one_class": "every patient is called positive"}},
+        "bottleneck": {
+            "notes": {
+                "one_class": "every patient is called positive",
+                "auroc": "not reported: 3 negatives",
+                "specificity": "not reported: 3 negatives",
+            }
+        },
+    }
+    assert strategy_notes(strategies) == [
+        "base model only: accuracy is no better",
+        "head-only adapter, bottleneck adapter: every patient is called positive",
+        "bottleneck adapter: AUROC, specificity: not reported: 3 negatives",
+    ]
+
+
+def test_a_demo_row_shows_size_and_time_to_one_decimal_and_none_for_the_base():
+    base = strategy_row("base_only", {"n_train": 0, "trainable_params": 0, "adapter_bytes": 0,
+                                      "train_seconds": 0.0})  # fmt: skip
+    trained = {"n_train": 120, "trainable_params": 8577, "adapter_bytes": 35942,
+               "train_seconds": 2.48}  # fmt: skip
+    adapter = strategy_row("bottleneck", trained)
+    assert base[-2:] == ["–", "–"]
+    assert adapter[-2:] == ["35.1", "2.5"]
+
+
+def _study(n_test: int = 60) -> dict:
+    return {
+        "config": {"strategies": ["base_only", "bottleneck"], "fractions": [0.25, 1.0]},
+        "data": {"target_group": "VA Long Beach", "n_target_test": 60},
+        "sample_size": {
+            "outcome": "prevalence 0.745", "r2_label": "Cox-Snell R-squared", "r2": 0.102,
+            "r2_source": "conservative default", "source": "Riley et al.", "n_train": 140,
+            "n_test": n_test, "test_needs": {"O/E": 132, "C (assumed 0.75)": 478},
+            "strategies": {"bottleneck": {"parameters": 8577, "n_needed": 714450,
+                                          "criterion": "i", "met": False}},
+        },
+        "points": [
+            {"strategy": "bottleneck", "fraction": 1.0, "seed": seed, "n_train": 140,
+             "trainable_params": 8577, "metrics": {"auroc": v, "auroc_ci": [v - 0.15, v + 0.15]}}
+            for seed, v in enumerate([0.69, 0.64])
+        ],
+    }  # fmt: skip
+
+
+def test_the_study_s_sample_size_section_names_its_criteria_and_says_what_they_mean():
+    report = Report(title="t")
+    _sample_size(report, _study())
+    text = _text(report)
+    assert "(i) little overfitting" in text
+    assert (
+        "What this means: 60 held-out patients are fewer than needed for a precise "
+        "observed/expected ratio and C-statistic (AUROC)" in text
+    )
+    enough = Report(title="t")
+    _sample_size(enough, _study(n_test=500))
+    assert "What this means" not in _text(enough)
+
+
+def test_the_study_s_adapter_card_gives_each_seed_s_interval():
+    report = Report(title="t")
+    _card(report, _study(), {"metric": "auroc"})
+    text = _text(report)
+    assert "AUROC (95% CI over test patients) for each of 2 seeds: 0.69 (0.54–0.84); " in text
