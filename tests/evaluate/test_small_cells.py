@@ -26,3 +26,21 @@ def test_image_counts_are_suppressed_like_patient_counts():
     assert mask_note("not reported: only 3 images (at least 10 needed)") == (
         "not reported: fewer than 5 images (at least 10 needed)"
     )
+
+
+def test_coarsened_subgroups_show_figures_that_do_not_give_their_counts_back():
+    """59 men and 1 woman: the men shown as "55-59" with accuracy 0.7457627 = 44/59 (no other
+    fraction in 55-59) gave the count, and with it the woman, back."""
+    rng = np.random.default_rng(0)
+    y_men = np.r_[np.ones(44), np.zeros(15)].astype(int)
+    men = binary_metrics(y_men, np.clip(y_men * 0.6 + rng.random(59) * 0.5, 0, 1), n_boot=50)
+    woman = binary_metrics(np.array([1]), np.array([0.9]), n_boot=50)
+    shown = mask_subgroups({"sex": {"Male": men, "Female": woman}})["sex"]["Male"]
+    assert shown["n"] == "55-59"
+    for name in ("accuracy", "auroc", "sensitivity", "specificity", "brier"):
+        if men.get(name) is not None:
+            assert shown[name] == round(men[name], 1), name
+            assert all(v == round(v, 1) for v in shown[f"{name}_ci"] or []), name
+    assert shown["notes"]["rounded"].startswith("figures rounded to one decimal")
+    alone = mask_subgroups({"sex": {"Male": men}})["sex"]["Male"]
+    assert alone["accuracy"] == men["accuracy"] and "rounded" not in alone.get("notes", {})

@@ -8,6 +8,7 @@ from typing import Any
 
 from medadapt.cli.common import note, print_table, stdout, warn
 from medadapt.evaluate.report.formatting import fmt_ci
+from medadapt.evaluate.small_cells import digits_for
 
 
 def print_metrics(title: str, metrics: dict[str, Any], task: str) -> None:
@@ -40,8 +41,8 @@ def print_subgroups(subgroups: dict[str, dict[str, Any]], task: str) -> None:
                     f"{name} = {value}",
                     metrics.get("n"),
                     metrics.get("n_positive", "") if task == "binary" else "",
-                    fmt_ci(metrics.get(main), metrics.get(f"{main}_ci"), 3),
-                    notes.get(main, notes.get("all", "")),
+                    fmt_ci(metrics.get(main), metrics.get(f"{main}_ci"), digits_for(metrics, 3)),
+                    notes.get(main, notes.get("all", notes.get("rounded", ""))),
                 ]
             )
     if rows:

@@ -4,9 +4,11 @@ A subgroup report such as "sex: Female, 1 patient, 1 with disease" tells anyone 
 that patient her diagnosis. Reports and ``study.json`` therefore never show a count of 1 to 4
 patients, positives or negatives in a subgroup, nor a prevalence computed from it. Where one
 value of a subgroup is suppressed, every other count of that subgroup is shown as a range of
-5 (``"55-59"``), so that the total minus the others does not give it away. Metrics of such
-subgroups are already not reported (too few patients or events); only how counts are shown
-changes, never how metrics are computed.
+5 (``"55-59"``), so that the total minus the others does not give it away, and its figures
+are rounded to one decimal (an accuracy of 0.7457627 is 44/59 and no other fraction in
+55-59: exact figures would give the count, and with it the small group, back). Metrics of the
+small subgroups themselves are already not reported (too few patients or events); only how
+counts and figures are shown changes, never how metrics are computed.
 
 >>> mask_counts({"n": 12, "n_positive": 1, "prevalence": 0.083, "auroc": None})
 {'n': 12, 'n_positive': '<5', 'prevalence': None, 'auroc': None}
@@ -17,7 +19,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from medadapt.evaluate.metrics import METRIC_NAMES
+
 SMALL_CELL = 5
+ROUNDED_DIGITS = 1  # the figures of a subgroup whose counts are shown as ranges
+ROUNDED = (
+    "figures rounded to one decimal: this subgroup's counts are shown as ranges, and exact "
+    "figures would give them back"
+)
+_FIGURES = frozenset(name for names in METRIC_NAMES.values() for name in names)
 _SMALL_COUNT = re.compile(r"\b(?:only )?[1-4] (patient|positive|negative|row|image)s?\b")
 #: notes that state a share of the subgroup (the one-class warning gives the prevalence): left
 #: out wherever that subgroup's counts are suppressed or coarsened
@@ -90,6 +100,28 @@ def _coarsened(masked: dict[str, Any], original: dict[str, Any]) -> dict[str, An
             for k, v in masked["notes"].items()
             if k not in _REVEALING
         }
+    return _rounded(out)
+
+
+def digits_for(metrics: dict[str, Any], default: int) -> int:
+    """The decimals to print a subgroup's figures with: :data:`ROUNDED_DIGITS` where they were
+    rounded (printed as 0.700 they would claim a precision they no longer have)."""
+    notes = metrics.get("notes") if isinstance(metrics.get("notes"), dict) else {}
+    return ROUNDED_DIGITS if "rounded" in notes else default
+
+
+def _rounded(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The figures (and intervals) to :data:`ROUNDED_DIGITS` decimals, with a note saying so."""
+    out = dict(metrics)
+    for name in _FIGURES & set(out):
+        if isinstance(out[name], float):
+            out[name] = round(out[name], ROUNDED_DIGITS)
+        interval = out.get(f"{name}_ci")
+        if isinstance(interval, list | tuple):
+            out[f"{name}_ci"] = [round(float(v), ROUNDED_DIGITS) for v in interval]
+    if any(isinstance(out.get(name), float) for name in _FIGURES):
+        notes = out.get("notes") if isinstance(out.get("notes"), dict) else {}
+        out["notes"] = {**notes, "rounded": ROUNDED}
     return out
 
 

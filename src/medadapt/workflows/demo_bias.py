@@ -9,7 +9,7 @@ from typing import Any
 from medadapt.evaluate.report import Report
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, natural_order
 from medadapt.evaluate.report.plots import metric_bars
-from medadapt.evaluate.small_cells import mask_subgroups
+from medadapt.evaluate.small_cells import digits_for, mask_subgroups
 from medadapt.workflows.labels import STRATEGY_LABELS
 
 
@@ -65,10 +65,11 @@ def _subgroup_table(report: Report, centres: dict[str, Any]) -> None:
                         f"{name}: {value}",
                         before["n"],
                         before.get("n_positive"),
-                        fmt_ci(before.get("auroc"), before.get("auroc_ci")),
-                        fmt_ci(after.get("auroc"), after.get("auroc_ci")),
-                        fmt_ci(before.get("accuracy"), before.get("accuracy_ci")),
-                        fmt_ci(after.get("accuracy"), after.get("accuracy_ci")),
+                        *[
+                            fmt_ci(m.get(k), m.get(f"{k}_ci"), digits_for(m, 2))
+                            for k in ("auroc", "accuracy")
+                            for m in (before, after)
+                        ],
                     ]
                 )
     report.table(

@@ -17,7 +17,7 @@ from medadapt.evaluate.report import Report
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, natural_order
 from medadapt.evaluate.report.plots import calibration_figure, metric_bars, roc_figure
 from medadapt.evaluate.retention import retention_sentence
-from medadapt.evaluate.small_cells import mask_subgroups
+from medadapt.evaluate.small_cells import digits_for, mask_subgroups
 from medadapt.workflows.report_sections import (
     auroc_line,
     guide_section,
@@ -272,7 +272,9 @@ def _groups(report: Report, result: dict[str, Any], base_scores: dict[str, Any] 
     before_all = mask_subgroups((base_scores or {}).get("subgroups", {}))
 
     def cell(metrics: dict[str, Any] | None) -> str:
-        return "–" if metrics is None else fmt_ci(metrics.get(main), metrics.get(f"{main}_ci"))
+        if metrics is None:
+            return "–"
+        return fmt_ci(metrics.get(main), metrics.get(f"{main}_ci"), digits_for(metrics, 2))
 
     for name, groups in after_all.items():
         report.section(f"By {name}")
@@ -292,7 +294,8 @@ def _groups(report: Report, result: dict[str, Any], base_scores: dict[str, Any] 
                 for value in values
             ],
             caption="Subgroup counts below 5 are shown as '<5' (and, next to one, the other "
-            "counts as ranges of 5) so that no patient can be singled out.",
+            "counts as ranges of 5, with figures to one decimal) so that no patient can be "
+            "singled out.",
         )
         if before:
             series = {v: {BEFORE: before.get(v, {}), AFTER: groups[v]} for v in values}

@@ -12,6 +12,7 @@ from matplotlib import pyplot as plt
 from medadapt.evaluate.report import Report
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, natural_order
 from medadapt.evaluate.report.plots import PALETTE, learning_curve_figure, metric_bars
+from medadapt.evaluate.small_cells import digits_for
 from medadapt.workflows.labels import label, order
 from medadapt.workflows.report_sections import guide_section
 from medadapt.workflows.study_summary import metric_range
@@ -247,7 +248,10 @@ def _subgroups(report: Report, study: dict[str, Any]) -> None:
                 [
                     value,
                     next(iter(by.values())).get("n"),
-                    *[fmt_ci(m.get(metric), m.get(f"{metric}_ci")) for m in by.values()],
+                    *[
+                        fmt_ci(m.get(metric), m.get(f"{metric}_ci"), digits_for(m, 2))
+                        for m in by.values()
+                    ],
                 ]
                 for value, by in groups.items()
             ],
