@@ -17,3 +17,16 @@ def test_too_small_a_class_is_counted_in_the_unit_given():
     assert patients.sentence("adapter", "base") == (
         "adapter vs base: AUROC cannot be compared (0 patients in the smaller class)."
     )
+
+
+def test_a_verdict_says_at_what_a_model_is_better():
+    """"the bottleneck adapter is better" on a Brier score, where every model called everyone
+    positive, read as a better model; it only gives risks closer to what happened."""
+    from medadapt.evaluate.compare import Difference
+
+    brier = Difference("brier", -0.021, (-0.04, -0.005))
+    assert brier.sentence("the bottleneck adapter", "the base model").endswith(
+        ": the bottleneck adapter gives risks closer to what happened (lower Brier score)."
+    )
+    auroc = Difference("auroc", -0.05, (-0.09, -0.01))
+    assert auroc.verdict_in_words() == "ranks patients by risk worse"

@@ -205,7 +205,7 @@ def test_an_interval_the_bootstrap_cannot_spread_is_not_shown_as_certainty():
     no bootstrap spread in AUROC: no interval, and a note."""
     from scipy import stats
 
-    from medadapt.evaluate.metrics import EXACT, NO_SPREAD
+    from medadapt.evaluate.metrics import EXACT, PERFECT
 
     y = np.array([1] * 30 + [0] * 5)
     p = np.r_[np.full(30, 0.9), 0.2, 0.3, 0.95, 0.4, 0.1]
@@ -218,7 +218,7 @@ def test_an_interval_the_bootstrap_cannot_spread_is_not_shown_as_certainty():
     assert "specificity" not in result["notes"]
     perfect = binary_metrics(y, np.r_[np.full(30, 0.9), np.full(5, 0.1)], n_boot=200)
     assert perfect["auroc"] == 1.0 and perfect["auroc_ci"] is None
-    assert perfect["notes"]["auroc"] == NO_SPREAD.format(unit="patient")
+    assert perfect["notes"]["auroc"] == PERFECT.format(unit="patient")  # not "too few"
 
 
 def test_image_results_count_images_not_patients():
@@ -266,6 +266,7 @@ def test_a_small_interval_is_printed_with_the_digits_that_tell_its_ends_apart():
     assert fmt_ci(0.0002, [0.0001, 0.0004], 3) == "0.0002 (0.0001–0.0004)"  # not 0.000–0.000
     assert fmt_ci(0.5, [0.5, 0.5], 3) == "0.500 (0.500–0.500)"  # equal ends stay as they are
     assert fmt_ci(None, [0.1, 0.2]) == "n/a"
+    assert fmt_ci(0.31, [-0.07, 0.56]) == "0.31 (-0.07 to 0.56)"  # not "-0.07–0.56"
 
 
 def test_the_validation_a_dicom_report_carries_fits_one_ascii_parameter():

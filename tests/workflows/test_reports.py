@@ -52,7 +52,7 @@ def test_the_report_compares_the_base_and_the_adapter_per_group():
     assert "Before the adapter, the base model alone scores AUROC" in text
     assert re.search(
         r"Paired on the same patients, the adapter changes AUROC by \+0\.\d{3} \(95% CI "
-        r"\+0\.\d{3} to \+0\.\d{3}\): the adapter is better\.",
+        r"\+0\.\d{3} to \+0\.\d{3}\): the adapter ranks patients by risk better\.",
         text,
     )
     html = evaluation_report(result, curves, base_scores=base).render()

@@ -15,6 +15,23 @@ from medadapt.evaluate import bootstrap as bs
 from medadapt.evaluate.metrics import MIN_PER_CLASS, N_BOOT
 
 _LOWER_IS_BETTER = {"brier", "ece", "mae", "rmse"}
+#: what "better" and "worse" mean for each metric, in words (a lower Brier score is not a
+#: better model, only risks closer to what happened)
+IN_WORDS = {
+    "auroc": ("ranks patients by risk better", "ranks patients by risk worse"),
+    "auprc": ("picks out the patients with the outcome better",
+              "picks out the patients with the outcome worse"),
+    "accuracy": ("classifies more patients correctly at the threshold",
+                 "classifies fewer patients correctly at the threshold"),
+    "balanced_accuracy": ("classifies both outcomes better at the threshold",
+                          "classifies both outcomes worse at the threshold"),
+    "brier": ("gives risks closer to what happened (lower Brier score)",
+              "gives risks further from what happened (higher Brier score)"),
+    "ece": ("is better calibrated", "is worse calibrated"),
+    "mae": ("predicts closer to the measured values", "predicts further from the measured values"),
+    "rmse": ("predicts closer to the measured values (large errors weighted)",
+             "predicts further from the measured values (large errors weighted)"),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -47,7 +64,12 @@ class Difference:
         )
         if self.verdict == "no detectable difference":
             return text + ": no detectable difference on this data."
-        return text + f": {a} is {self.verdict}."
+        return text + f": {a} {self.verdict_in_words()}."
+
+    def verdict_in_words(self) -> str:
+        """``"ranks patients by risk better"``: what "better" or "worse" means here."""
+        better, worse = IN_WORDS.get(self.metric, ("is better", "is worse"))
+        return better if self.verdict == "better" else worse
 
 
 def _metric_samples(metric: str, W: np.ndarray, y: np.ndarray, s: np.ndarray, threshold: float):

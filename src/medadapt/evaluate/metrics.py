@@ -118,7 +118,17 @@ NO_SPREAD = (
     "no interval: every bootstrap resample gave the same value, so its uncertainty cannot be "
     "estimated from these {unit}s (too few, or all of one kind)"
 )
-EXACT = "interval: exact binomial (Clopper-Pearson); the bootstrap cannot vary when all agree"
+PERFECT = (
+    "no interval: the model separates these {unit}s perfectly in every bootstrap resample, so "
+    "its uncertainty cannot be estimated from them; a perfect score is rarely real: check for "
+    "a leak"
+)
+EXACT = (
+    "interval from the exact binomial method (Clopper-Pearson): every bootstrap resample gave "
+    "the same value, which would read as certainty"
+)
+#: scores whose best value is a perfect separation (a zero-width interval there is not "too few")
+_PERFECT_AT = {"auroc": 1.0, "auprc": 1.0}
 
 
 def exact_interval(successes: int, trials: int) -> list[float]:
@@ -141,7 +151,8 @@ def _honest_intervals(out: dict[str, Any], notes: dict[str, str],
             notes.setdefault(name, EXACT)
         else:
             out[f"{name}_ci"] = None
-            notes.setdefault(name, NO_SPREAD.format(unit=unit))
+            perfect = _PERFECT_AT.get(name) is not None and out[name] == _PERFECT_AT[name]
+            notes.setdefault(name, (PERFECT if perfect else NO_SPREAD).format(unit=unit))
 
 
 def _with_plausibility(out: dict[str, Any], unit: str) -> dict[str, Any]:

@@ -182,10 +182,11 @@ def _difference(result: dict[str, Any], curves: dict[str, Any]) -> str | None:
             f"every resample of these {units}, so the change has no interval: judge it on more "
             f"{units}."
         )
-    verdict = {
-        "better": "the adapter is better",
-        "worse": "the adapter is worse",
-    }.get(diff.verdict, f"no detectable difference on these {units}")
+    verdict = (
+        f"no detectable difference on these {units}"
+        if diff.verdict not in ("better", "worse")
+        else f"the adapter {diff.verdict_in_words()}"
+    )
     return (
         f"Paired on the same {units}, the adapter changes {name} by {diff.value:+.3f} "
         f"(95% CI {diff.ci[0]:+.3f} to {diff.ci[1]:+.3f}): {verdict}."

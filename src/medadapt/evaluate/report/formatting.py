@@ -30,7 +30,8 @@ def fmt_ci(value: Any, ci: Sequence[float] | None, digits: int = 2) -> str:
         digits += more
     text = f"{value:.{digits}f}"
     if ci:
-        text += f" ({ci[0]:.{digits}f}–{ci[1]:.{digits}f})"
+        dash = " to " if min(ci) < 0 else "–"  # "-0.07–0.56" reads as a range of negatives
+        text += f" ({ci[0]:.{digits}f}{dash}{ci[1]:.{digits}f})"
     return text
 
 
