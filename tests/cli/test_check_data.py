@@ -56,6 +56,14 @@ def test_check_data_prints_the_criteria_and_writes_them(base, tmp_path):
     by_name = {c["name"]: c for c in figures["validation"]["criteria"]}
     assert set(by_name) == {"O/E", "slope", "C"}
     assert all(c["supported"] == (c["n"] <= 60) for c in by_name.values())
+    said = " ".join(result.stdout.split())  # a verdict a clinician can read, also in --json
+    assert (
+        f"In short: 140 patients to adapt on are fewer than any strategy needs (the least, the "
+        f"head-only adapter, needs {head['n']}): an adapter can still be trained" in said
+    )
+    short = [c for c in figures["validation"]["criteria"] if not c["supported"]]
+    assert "60 patients to test it are too few for a precise observed/expected ratio" in said
+    assert len(short) == 3 and figures["in_short"][1].endswith("not the single values.")
 
 
 def test_at_the_bases_own_site_check_data_splits_and_scores_as_adapt_does(base, tmp_path):

@@ -90,6 +90,7 @@ def _print(result: dict[str, Any], values: dict[str, Any]) -> None:
         stdout.print(f"note: {result['unit_note']}")
     stdout.print(CAVEAT)
     stdout.print(f"source: {result['source']}")
+    stdout.print("In short: " + " ".join(result["in_short"]), markup=False, highlight=False)
 
 
 def _print_validation(result: dict[str, Any]) -> None:

@@ -29,6 +29,7 @@ from medadapt.modalities.base import modality_of
 from medadapt.modalities.bundle import BaseModel
 from medadapt.train.fitting import predict
 from medadapt.workflows.adapt_samples import split_group
+from medadapt.workflows.labels import label
 from medadapt.workflows.sample_size_outcomes import Outcome, outcome_of
 from medadapt.workflows.splitting import select
 
@@ -85,7 +86,7 @@ def check_sample_size(
         return {"applies": False, "why": outcome}
     params = strategy_parameters(modality, base)
     n_train, n_test = len(split.train), len(split.test)
-    return {
+    result = {
         "applies": True, "source": source_of(outcome.task),
         "noun": NOUNS.get(modality.noun, modality.noun),
         "unit_note": UNIT_NOTE.get(modality.noun), "n": len(chosen), "n_train": n_train,
@@ -94,6 +95,39 @@ def check_sample_size(
         **outcome.to_dict(), "development": _development(params, outcome, n_train),
         "validation": _validation(base, outcome, risk, n_test),
     }  # fmt: skip
+    return {**result, "in_short": in_short(result)}
+
+
+def in_short(result: dict[str, Any]) -> list[str]:
+    """The check in plain words, for a clinician: can the site adapt the model without
+    fooling itself, and can it check the result?"""
+    noun, development = result["noun"], result["development"]
+    met = [label(s) for s, entry in development.items() if entry["met"]]
+    least, entry = min(development.items(), key=lambda item: item[1]["n"])
+    if met:
+        adapt = (f"{result['n_train']} {noun} to adapt on are enough, by these criteria, for "
+                 f"the {', '.join(met)} (necessary, not sufficient).")  # fmt: skip
+    else:
+        adapt = (f"{result['n_train']} {noun} to adapt on are fewer than any strategy needs "
+                 f"(the least, the {label(least)}, needs {entry['n']}): an adapter can still be "
+                 "trained, but expect it to fit these patients better than new ones; 'medadapt "
+                 "study' shows how far the data carry it.")  # fmt: skip
+    checked = result["validation"]["criteria"]
+    short = [f"{_ESTIMATES.get(c['name'], c['name'])} ({c['n']} needed)"
+             for c in checked if not c["supported"]]  # fmt: skip
+    if not checked:
+        check = "How many test patients a precise check needs is not computed for this outcome."
+    elif short:
+        check = (f"{result['n_test']} {noun} to test it are too few for a precise "
+                 f"{', '.join(short)}: read the intervals of those estimates, not the single "
+                 "values.")  # fmt: skip
+    else:
+        check = f"{result['n_test']} {noun} to test it are enough for precise estimates."
+    return [adapt, check]
+
+
+_ESTIMATES = {"O/E": "observed/expected ratio", "slope": "calibration slope",
+              "C": "C-statistic (AUROC)"}  # fmt: skip
 
 
 NOUNS = {"rows": "patients"}  # a table's rows are its patients
