@@ -7,7 +7,7 @@ import shlex
 from typing import Any
 
 from medadapt.cli.common import note, print_table, stdout, warn
-from medadapt.evaluate.report.formatting import fmt_ci
+from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci
 from medadapt.evaluate.small_cells import digits_for
 
 
@@ -17,7 +17,7 @@ def print_metrics(title: str, metrics: dict[str, Any], task: str) -> None:
     notes = metrics.get("notes", {})
     rows = [
         [
-            name,
+            METRIC_LABELS.get(name, name),  # "balanced accuracy", not balanced_accuracy
             fmt_ci(metrics.get(name), metrics.get(f"{name}_ci"), 3),
             notes.get(name, notes.get("all", "")),
         ]
