@@ -64,7 +64,8 @@ def status_progress(title: str, total: int | None = None) -> Iterator[Any]:
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     table = Table(title=title, title_justify="left")
     for i, column in enumerate(columns):
-        table.add_column(column, justify="left" if i == 0 else "right")
+        # fold, never cut: "0.58 (0.46–0.7…" would hide the interval's end on a narrow terminal
+        table.add_column(column, justify="left" if i == 0 else "right", overflow="fold")
     for row in rows:
         table.add_row(*["–" if v is None else str(v) for v in row])
     stdout.print(table)
