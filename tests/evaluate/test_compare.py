@@ -20,7 +20,7 @@ def test_too_small_a_class_is_counted_in_the_unit_given():
 
 
 def test_a_verdict_says_at_what_a_model_is_better():
-    """"the bottleneck adapter is better" on a Brier score, where every model called everyone
+    """ "the bottleneck adapter is better" on a Brier score, where every model called everyone
     positive, read as a better model; it only gives risks closer to what happened."""
     from medadapt.evaluate.compare import Difference
 
