@@ -1,7 +1,7 @@
 """Readable names of the strategies, for reports and terminal output."""
 
 STRATEGY_LABELS = {
-    "base_only": "base model only",
+    "base_only": "base model without adapter",
     "head_only": "head-only adapter",
     "bottleneck": "bottleneck adapter",
     "lora": "LoRA adapter",
@@ -12,7 +12,7 @@ STRATEGY_LABELS = {
 }
 
 # FLamby protocol: every strategy starts from a base trained on the pooled training sets (or, in
-# leave-one-centre-out, on the other three centres), so "base model only" would read like
+# leave-one-centre-out, on the other three centres), so "base model without adapter" would read like
 # FLamby's own "pooled" figure.
 FLAMBY_LABELS = {**STRATEGY_LABELS, "base_only": "base model, pooled training sets, no adapter"}
 LOCO_LABELS = {**STRATEGY_LABELS, "base_only": "base model, other three centres, no adapter"}
