@@ -83,6 +83,12 @@ def _terminate(pool: ProcessPoolExecutor, running: Iterable[Future]) -> None:
     manager = getattr(pool, "_executor_manager_thread", None)
     if manager is not None:
         manager.join(timeout=10)
+        # on a loaded machine the join can time out; then the exit hook must not write to a
+        # pipe the manager is closing: forget this pool's wake-up (the pool is shut down and
+        # woken already; the interpreter still waits for the thread to end)
+        from concurrent.futures import process as futures_process
+
+        getattr(futures_process, "_threads_wakeups", {}).pop(manager, None)
 
 
 def run_jobs(
