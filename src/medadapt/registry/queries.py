@@ -76,6 +76,15 @@ def fetch(conn: sqlite3.Connection, ref: str, root: Path) -> AdapterVersion:
     return row_to_version(row)
 
 
+def newest(conn: sqlite3.Connection, name: str) -> tuple[int, str] | None:
+    """``(version, manifest blob)`` of ``name``'s newest version, or None."""
+    row = conn.execute(
+        "SELECT version, manifest_blob FROM versions WHERE name = ? ORDER BY version DESC LIMIT 1",
+        (name,),
+    ).fetchone()
+    return None if row is None else (row[0], row[1])
+
+
 def pick_parent(
     conn: sqlite3.Connection, name: str, parent: int | str | None, parent_blob: str | None
 ) -> int | None:

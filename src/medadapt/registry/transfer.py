@@ -25,7 +25,7 @@ from typing import Any
 import medadapt
 from medadapt.errors import AdapterFileError
 from medadapt.fileio import check_output_file
-from medadapt.registry import archive, bases
+from medadapt.registry import archive, bases, queries
 from medadapt.registry.db import Index, now
 from medadapt.registry.objects import temp_name
 from medadapt.registry.recording import MANIFEST, RegistryLike, register
@@ -60,18 +60,15 @@ def check_same_question(
     if force:
         return
     with registry.index.read() as conn:  # the newest version only (one query, any history)
-        newest = conn.execute(
-            "SELECT version, manifest_blob FROM versions WHERE name = ? ORDER BY version DESC "
-            "LIMIT 1",
-            (name,),
-        ).fetchone()
-    if newest is None:
+        found = queries.newest(conn, name)
+    if found is None:
         return
-    before = _question(json.loads(registry.objects.path(newest[1]).read_bytes()))
+    version, blob = found
+    before = _question(json.loads(registry.objects.path(blob).read_bytes()))
     after = _question(manifest)
     if before != after:
         raise RegistryError(
-            f"{name}@{newest[0]} predicts {_described(before)}, this adapter "
+            f"{name}@{version} predicts {_described(before)}, this adapter "
             f"{_described(after)}: "
             f"register it under its own --name, or pass --force to make it {name}'s next "
             "version"
