@@ -186,7 +186,7 @@ def test_a_patient_column_keeps_images_together_when_the_base_names_none(tmp_pat
     split uses it (a patient's images on both sides would flatter the test) and says so."""
     from medadapt.modalities import modality_of
     from medadapt.modalities.bundle import BaseModel
-    from medadapt.modalities.images.reading import patient_column
+    from medadapt.modalities.images.reading import csv_columns, patient_column
 
     sites = {"A": {"normal": 8, "mass": 8}, "B": {"normal": 8, "mass": 8}}
     csv = write_png_csv(tmp_path, sites, ["normal", "mass"])
@@ -206,8 +206,8 @@ def test_a_patient_column_keeps_images_together_when_the_base_names_none(tmp_pat
         "base model records no patient column), so no patient is on both sides of a split"
     ]
     taken = ("path", "label", "site")
-    assert patient_column(tmp_path / "site.csv", taken) == "PatientID"  # not image_id
-    assert patient_column(csv, taken) is None
+    assert patient_column(csv_columns(tmp_path / "site.csv"), taken) == "PatientID"  # not image_id
+    assert patient_column(csv_columns(csv), taken) is None
     for label in ("normal", "mass"):  # DICOM for a base trained on PNGs: another scale, said
         for i in range(2):
             write_dicom(tmp_path / "ct" / label / f"{i}.dcm",

@@ -135,30 +135,27 @@ def _check_npz_labels(data: Path, split: str, classes: Sequence[str], hint: str)
         )
 
 
-def _csv_has(data: Path, column: str | None) -> bool:
+def csv_columns(data: Path) -> list[str]:
+    """The header of a path CSV (read once); empty for a folder or an archive."""
     from medadapt.data.image_files import _table
 
     data = Path(data)
-    if column is None or not data.is_file() or data.suffix.lower() not in (".csv", ".tsv"):
-        return False
-    return column in _table(data, nrows=0).columns
+    if not data.is_file() or data.suffix.lower() not in (".csv", ".tsv"):
+        return []
+    return [str(c) for c in _table(data, nrows=0).columns]
 
 
 #: words a column naming the patient has (an ``image_id`` names the image, not the patient)
 PATIENT_WORDS = ("patient", "subject", "mrn", "person")
 
 
-def patient_column(data: Path, taken: Sequence[str | None]) -> str | None:
-    """The column of a path CSV that names the patient when the base model recorded none
-    (``patient``, ``PatientID``, ``subject_id``, ``mrn``): a patient's images then stay on one
-    side of a split. None when there is none (or several)."""
+def patient_column(columns: Sequence[str], taken: Sequence[str | None]) -> str | None:
+    """The column of a path CSV (its ``columns``) that names the patient when the base model
+    recorded none (``patient``, ``PatientID``, ``subject_id``, ``mrn``): a patient's images
+    then stay on one side of a split. None when there is none (or several)."""
     from medadapt.data.identifiers import name_looks_like_identifier
-    from medadapt.data.image_files import _table
 
-    data = Path(data)
-    if not data.is_file() or data.suffix.lower() not in (".csv", ".tsv"):
-        return None
-    found = [c for c in map(str, _table(data, nrows=0).columns)
+    found = [c for c in columns
              if c not in taken and name_looks_like_identifier(c)
              and any(word in c.lower() for word in PATIENT_WORDS)]  # fmt: skip
     return found[0] if len(found) == 1 else None
@@ -182,12 +179,13 @@ def load_for_model(
     options = schema.load_options()
     options["path_column"] = path_column or schema.path_column
     options["label_column"] = label_column or schema.label_column
-    if group_column is None and _csv_has(data, schema.group_column):
+    columns = csv_columns(data)
+    if group_column is None and schema.group_column in columns:
         group_column = schema.group_column
-    id_column = schema.id_column if _csv_has(data, schema.id_column) else None
+    id_column = schema.id_column if schema.id_column in columns else None
     if id_column is None:
         taken = (options["path_column"], options["label_column"], group_column)
-        id_column = patient_column(data, taken)
+        id_column = patient_column(columns, taken)
     labels = peek_labels(
         data, path_column=options["path_column"], label_column=options["label_column"]
     )
