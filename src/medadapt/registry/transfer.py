@@ -38,6 +38,7 @@ from medadapt.registry.records import (  # Registration, Exported: also importab
     check_name,
     check_summary_only,
 )
+from medadapt.results import AdapterRecord
 
 
 def find_adapter_dir(path: Path) -> Path:
@@ -77,8 +78,8 @@ def check_same_question(
 
 def _question(manifest: dict[str, Any]) -> tuple[str | None, str | None]:
     """What an adapter predicts: its task and label (None for images: their classes)."""
-    metadata = manifest.get("metadata") if isinstance(manifest.get("metadata"), dict) else {}
-    return metadata.get("task"), metadata.get("label")
+    record = AdapterRecord.from_json(manifest.get("metadata"))
+    return record.task, record.label
 
 
 def _described(question: tuple[str | None, str | None]) -> str:
