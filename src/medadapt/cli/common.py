@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -62,13 +63,31 @@ def status_progress(title: str, total: int | None = None) -> Iterator[Any]:
 
 
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """A table on stdout; a "note" column's text that several rows share is printed once,
+    under the table, and the rows point to it ("[1]")."""
+    cells = [["–" if v is None else str(v) for v in row] for row in rows]
+    footnotes = _shared_notes(cells, columns.index("note")) if "note" in columns else []
     table = Table(title=title, title_justify="left")
     for i, column in enumerate(columns):
         # fold, never cut: "0.58 (0.46–0.7…" would hide the interval's end on a narrow terminal
-        table.add_column(column, justify="left" if i == 0 else "right", overflow="fold")
-    for row in rows:
-        table.add_row(*["–" if v is None else str(v) for v in row])
+        left = i == 0 or column == "note"  # words read from the left, figures from the right
+        table.add_column(column, justify="left" if left else "right", overflow="fold")
+    for row in cells:
+        table.add_row(*row)
     stdout.print(table)
+    for number, text in enumerate(footnotes, start=1):
+        stdout.print(f"[{number}] {text}", markup=False)
+
+
+def _shared_notes(cells: list[list[str]], column: int) -> list[str]:
+    """Replace, in place, each note that two or more rows share by its footnote marker;
+    return the footnotes' texts in order of first use."""
+    counts = Counter(row[column] for row in cells if row[column])
+    shared = [text for text in dict.fromkeys(row[column] for row in cells) if counts[text] > 1]
+    for row in cells:
+        if row[column] in shared:
+            row[column] = f"[{shared.index(row[column]) + 1}]"
+    return shared
 
 
 def new_directory(

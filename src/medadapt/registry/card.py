@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from medadapt.evaluate.samplesize import VALIDATION_WORDS
 from medadapt.registry.records import (
     WHOLE_RESULT,
     Metric,
@@ -307,10 +308,6 @@ def is_sample_size(entry: Any) -> bool:
     )
 
 
-_VALIDATION = {"O/E": "O/E", "slope": "calibration slope", "C": "C-statistic"}
-"""The external-validation criteria a sample-size entry checks, in the order they are told."""
-
-
 def sample_size_rows(entry: dict[str, Any]) -> list[tuple[str, str]]:
     """What ``adapt`` recorded of Riley et al.'s criteria, as ``(field, sentence)`` rows (the
     card's and ``registry show``'s)."""
@@ -332,9 +329,10 @@ def sample_size_rows(entry: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append(("sample size basis", basis))
     needs, supports = entry.get("test_needs") or {}, entry.get("test_supports") or {}
     if needs:
-        order = [k for k in _VALIDATION if k in needs] + [k for k in needs if k not in _VALIDATION]
+        order = [k for k in VALIDATION_WORDS if k in needs]
+        order += [k for k in needs if k not in VALIDATION_WORDS]
         told = [
-            f"{_VALIDATION.get(k, k)}: {needs[k]}"
+            f"{VALIDATION_WORDS.get(k, k)}: {needs[k]}"
             + ("" if k not in supports else " (enough here)" if supports[k] else " (too few here)")
             for k in order
         ]

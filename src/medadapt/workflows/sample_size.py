@@ -24,7 +24,8 @@ import numpy as np
 
 from medadapt.adapters import AdapterModel, without_adapters
 from medadapt.adapters.methods import default_config
-from medadapt.evaluate.samplesize import binding, validation
+from medadapt.evaluate.report.formatting import listed
+from medadapt.evaluate.samplesize import VALIDATION_WORDS, binding, validation
 from medadapt.modalities.base import modality_of
 from medadapt.modalities.bundle import BaseModel
 from medadapt.train.fitting import predict
@@ -212,7 +213,8 @@ def adapter_sample_size(modality: Any, base: BaseModel, parameters: int, train: 
     checked = _validation(base, outcome, risk, len(test))["criteria"]
     return {
         "parameters": parameters, **_rounded(outcome.to_dict()), "criterion": final.name,
-        "n_needed": final.n, "n_train": len(train), "met": len(train) >= final.n,
+        "n_needed": final.n, "n_train": len(train), "n_test": len(test),
+        "met": len(train) >= final.n,
         "test_supports": {c["name"]: c["supported"] for c in checked},
         "test_needs": {c["name"]: c["n"] for c in checked}, "source": source_of(outcome.task),
     }  # fmt: skip
@@ -232,9 +234,18 @@ def sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str:
     )
     if not entry["test_needs"]:
         return line
-    needs = ", ".join(f"{k} {v}" for k, v in entry["test_needs"].items())
-    return (f"{line}; precise O/E, slope, C need {needs} test {noun}, "
-            f"{sum(entry['test_supports'].values())} of 3 supported by this test set")  # fmt: skip
+    needs, supports = entry["test_needs"], entry["test_supports"]
+    named = [VALIDATION_WORDS.get(k, k) for k in needs]
+    enough = [VALIDATION_WORDS.get(k, k) for k in needs if supports.get(k)]
+    told = (
+        "none of them" if not enough
+        else "all of them" if len(enough) == len(needs)
+        else f"{listed(enough)} only"
+    )  # fmt: skip
+    counts = listed(str(v) for v in needs.values())
+    respectively = " respectively" if len(needs) > 1 else ""
+    return (f"{line}; precise estimates of {listed(named)} at this site need {counts} test "
+            f"{noun}{respectively}: the {entry['n_test']} here are enough for {told}")  # fmt: skip
 
 
 ASSUMED_C = 0.75  # a study trains its own base: the C-statistic it will reach is not known yet

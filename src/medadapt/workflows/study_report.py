@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 from matplotlib import pyplot as plt
 
 from medadapt.evaluate.report import Report
-from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, natural_order
+from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, listed, natural_order
 from medadapt.evaluate.report.plots import PALETTE, learning_curve_figure, metric_bars
 from medadapt.evaluate.small_cells import digits_for
 from medadapt.workflows.labels import label, order
@@ -374,11 +374,6 @@ def _estimate_name(key: str) -> str:
     return key
 
 
-def _and(names: Any) -> str:
-    names = list(names)
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
 def _sample_size(report: Report, study: dict[str, Any]) -> None:
     """Riley et al.'s minimum sample sizes, before the learning curves show what happened."""
     entry = study.get("sample_size")
@@ -408,6 +403,6 @@ def _sample_size(report: Report, study: dict[str, Any]) -> None:
     if short:
         report.paragraph(
             f"What this means: {entry['n_test']} held-out patients are fewer than needed for "
-            f"a precise {_and(_estimate_name(k) for k in short)}: read their intervals, not "
+            f"a precise {listed(_estimate_name(k) for k in short)}: read their intervals, not "
             "the single values."
         )

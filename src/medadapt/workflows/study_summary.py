@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from medadapt.evaluate.metrics import TOO_GOOD_AUROC, TOO_GOOD_R2
-from medadapt.evaluate.report.formatting import METRIC_LABELS
+from medadapt.evaluate.report.formatting import METRIC_LABELS, listed
 from medadapt.workflows.labels import label, order
 from medadapt.workflows.study_sentences import LOWER_IS_BETTER, adapter_verdicts, t_interval
 
@@ -217,7 +217,8 @@ def _lead_sentence(
     if tied:
         return (
             f"{start} has the best mean {name} ({best[1]['mean']:.3f}), but {which} "
-            f"overlaps the {_names(tied)}: no conclusion can be drawn between them."
+            f"overlaps the {listed(label(s) for s in tied)}: no conclusion can be drawn "
+            "between them."
         )
     return (
         f"{start} is best ({name} {best[1]['mean']:.3f}), clearly ahead of the "
@@ -261,11 +262,6 @@ def _noun(study: dict[str, Any]) -> str:
 
     kind = study.get("config", {}).get("kind", "tabular")
     return next((m.noun for m in registered() if m.kind == kind), "samples")
-
-
-def _names(strategies: list[str]) -> str:
-    names = [label(s) for s in strategies]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _size(by_strategy: dict[str, Any], fraction: float) -> float:

@@ -50,6 +50,12 @@ METRIC_LABELS = {  # how reports name each metric
 }
 
 
+def listed(words: Iterable[str]) -> str:
+    """Words in a sentence: "a", "a and b", "a, b and c"."""
+    words = list(words)
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
 def _natural_key(value: Any) -> tuple:
     """``"<50"`` < ``"50-64"`` < ``">=65"`` < ``"unknown"``; numbers by value, then text."""
     text = str(value)

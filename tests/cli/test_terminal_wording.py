@@ -1,0 +1,53 @@
+"""What the terminal shows in words: a note several rows share is told once, under the
+table, and adapt's sample-size line names each validation estimate and how many it needs."""
+
+from __future__ import annotations
+
+from medadapt.cli.common import print_table
+from medadapt.workflows.sample_size import sample_size_line
+
+ROUNDED = "figures rounded to one decimal: this subgroup's counts are shown as ranges"
+
+
+def test_a_note_shared_by_several_rows_is_printed_once_under_the_table(capsys):
+    print_table(
+        "per subgroup",
+        ["subgroup", "n", "note"],
+        [["sex = Male", "55-59", ROUNDED], ["sex = Female", "<5", "too few"],
+         ["age band = 50-64", "40-44", ROUNDED]],
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert out.count("figures rounded") == 1
+    assert out.rstrip().endswith(f"[1] {ROUNDED}")
+    assert out.count("[1]") == 3  # two rows point to it, and the footnote itself
+    assert "too few" in out and "[2]" not in out  # a note of one row stays in its row
+
+
+def test_a_table_without_shared_notes_has_no_footnotes(capsys):
+    print_table("t", ["metric", "value", "note"], [["AUROC", "0.7", ""], ["AUPRC", "0.8", ""]])
+    assert "[1]" not in capsys.readouterr().out
+
+
+ENTRY = {
+    "source": "Riley et al. Stat Med 2019", "parameters": 8577, "n_needed": 502849,
+    "criterion": "i", "n_train": 140, "met": False, "n_test": 600,
+    "test_needs": {"O/E": 132, "slope": 1820, "C": 486},
+    "test_supports": {"O/E": True, "slope": False, "C": True},
+}  # fmt: skip
+
+
+def test_adapt_s_sample_size_line_names_each_estimate_and_what_the_test_set_supports():
+    assert sample_size_line(ENTRY, "rows") == (
+        "sample size (Riley et al.): read as a new model, its 8577 parameters would need "
+        "502849 rows (criterion i); 140 trained it (not met: necessary, not sufficient); "
+        "precise estimates of O/E, calibration slope and C-statistic at this site need 132, "
+        "1820 and 486 test rows respectively: the 600 here are enough for O/E and "
+        "C-statistic only"
+    )
+
+
+def test_the_line_says_none_and_all_in_words():
+    none = {**ENTRY, "n_test": 60, "test_supports": dict.fromkeys(ENTRY["test_needs"], False)}
+    every = {**ENTRY, "n_test": 2000, "test_supports": dict.fromkeys(ENTRY["test_needs"], True)}
+    assert sample_size_line(none).endswith("the 60 here are enough for none of them")
+    assert sample_size_line(every).endswith("the 2000 here are enough for all of them")
