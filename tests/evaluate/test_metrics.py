@@ -282,3 +282,18 @@ def test_the_validation_a_dicom_report_carries_fits_one_ascii_parameter():
     long = validation_summary({"n": 123456, "auroc": 0.5, "auroc_ci": [0.4, 0.6],
                                "notes": {"too_good": "..."}})  # fmt: skip
     assert len(long) <= 44 and long.isascii()
+
+
+def test_an_ece_below_its_own_bootstrap_interval_says_why_the_interval_is_shifted():
+    # 60 well-calibrated patients: resamples repeat patients, which inflates the binned ECE
+    rng = np.random.default_rng(16)
+    p = rng.uniform(0.05, 0.95, 60)
+    y = (rng.uniform(size=60) < p).astype(int)
+    m = binary_metrics(y, p)
+    assert m["ece"] < m["ece_ci"][0]  # the estimate lies below its percentile interval
+    assert m["notes"]["ece"] == (
+        "the estimate lies below its 95% bootstrap interval: resamples repeat patients, and a "
+        "calibration error measured on repeats is larger than on distinct patients (the bias is "
+        "largest on small samples), so the interval is shifted upwards and only a rough range"
+    )
+    assert "auroc" not in m["notes"]  # an estimate inside its interval carries no such note

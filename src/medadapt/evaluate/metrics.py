@@ -127,6 +127,15 @@ EXACT = (
     "interval from the exact binomial method (Clopper-Pearson): every bootstrap resample gave "
     "the same value, which would read as certainty"
 )
+OUTSIDE = (
+    "the estimate lies {side} its 95% bootstrap interval: {why}, so the interval is shifted "
+    "{shift} and only a rough range"
+)
+#: why a metric's bootstrap is biased, where it is known
+_BIASED_BECAUSE = {
+    "ece": "resamples repeat {unit}s, and a calibration error measured on repeats is larger "
+    "than on distinct {unit}s (the bias is largest on small samples)",
+}
 #: scores whose best value is a perfect separation (a zero-width interval there is not "too few")
 _PERFECT_AT = {"auroc": 1.0, "auprc": 1.0}
 
@@ -141,7 +150,8 @@ def _honest_intervals(out: dict[str, Any], notes: dict[str, str],
                       counts: dict[str, tuple[int, int]], unit: str) -> None:  # fmt: skip
     """A bootstrap interval of zero width (sensitivity 1.000 (1.000-1.000) on 35 patients)
     reads as certainty. A proportion's (``counts``: name -> (successes, trials)) becomes the
-    exact binomial interval; any other's is dropped, with a note saying why."""
+    exact binomial interval; any other's is dropped, with a note saying why. An estimate
+    outside its own interval (a biased bootstrap: ECE on few patients) gets a note too."""
     for name in list(out):
         interval = out.get(f"{name}_ci") if not name.endswith("_ci") else None
         if not interval or interval[0] != interval[1]:
@@ -153,6 +163,20 @@ def _honest_intervals(out: dict[str, Any], notes: dict[str, str],
             out[f"{name}_ci"] = None
             perfect = _PERFECT_AT.get(name) is not None and out[name] == _PERFECT_AT[name]
             notes.setdefault(name, (PERFECT if perfect else NO_SPREAD).format(unit=unit))
+    _note_shifted_intervals(out, notes, unit)
+
+
+def _note_shifted_intervals(out: dict[str, Any], notes: dict[str, str], unit: str) -> None:
+    """Say why an estimate lies outside its own percentile interval (a biased bootstrap)."""
+    for name in [k for k in out if out.get(f"{k}_ci") and out.get(k) is not None]:
+        low, high = out[f"{name}_ci"]
+        if low - 1e-12 <= out[name] <= high + 1e-12:
+            continue
+        why = _BIASED_BECAUSE.get(name, "this metric is biased when {unit}s are resampled")
+        below = out[name] < low
+        notes.setdefault(name, OUTSIDE.format(
+            side="below" if below else "above", shift="upwards" if below else "downwards",
+            why=why.format(unit=unit)))  # fmt: skip
 
 
 def _with_plausibility(out: dict[str, Any], unit: str) -> dict[str, Any]:
