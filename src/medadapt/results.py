@@ -72,7 +72,9 @@ class AdapterRecord:
     new_classes: list[str] | None = None
     method: str | None = None
     data_summary: dict[str, Any] | None = None
-    skipped_files: list[dict[str, str]] | None = None
+    # how many unreadable files --on-error skip left out (their paths are printed and written
+    # to --json, never stored with the adapter: file names often carry patient names or ids)
+    n_skipped_files: int | None = None
     metrics: dict[str, Any] | None = None
     per_class: list[dict[str, Any]] | None = None
     base_metrics: dict[str, Any] | None = None  # the base alone on the same test patients

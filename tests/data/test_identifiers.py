@@ -31,7 +31,7 @@ def test_clinical_names_are_not_identifiers(name):
 
 def test_integer_sequences():
     assert integer_sequence(np.arange(721, 921)) == (
-        "200 distinct integers in sequence (721..920), one per row"
+        "200 distinct integers in sequence, one per row"
     )
     sampled = np.sort(np.random.default_rng(0).choice(np.arange(1, 100_000), 60, replace=False))
     assert integer_sequence(sampled).startswith("60 distinct integers rising row after row")
@@ -56,7 +56,7 @@ def test_the_heart_tables_id_is_dropped_with_a_warning_reason_and_real_features_
     schema = TableSchema.infer(renamed, label="num", positive_above=0, group_column="dataset")
     assert schema.identifiers == ["rec"]
     assert schema.dropped["rec"].startswith(
-        "looks like a record identifier (920 distinct integers in sequence (1..920), one per row)"
+        "looks like a record identifier (920 distinct integers in sequence, one per row)"
     )
     kept = TableSchema.infer(heart, label="num", positive_above=0, numeric=["id"])
     assert "id" in {f.name for f in kept.features} and kept.identifiers == []

@@ -167,7 +167,19 @@ def test_unreadable_files_are_refused_by_default_or_skipped_and_listed(tmp_path,
     listed = json.loads((tmp_path / "b2.json").read_text())["skipped_files"]
     assert [f["path"] for f in listed] == ["images/A_normal_0.png"]
     model = json.loads((tmp_path / "b2" / "model.json").read_text())
-    assert model["training"]["skipped_files"] == listed
+    assert model["training"]["n_skipped_files"] == len(listed) == 1  # paths: --json only
+    assert "A_normal_0" not in (tmp_path / "b2" / "model.json").read_text()
+    site = write_png_csv(
+        tmp_path / "site", {"B": {"normal": 10, "mass": 10}}, ["normal", "mass"], seed=5
+    )
+    (tmp_path / "site" / "images" / "B_mass_10.png").write_bytes(b"\x89PNG broken")
+    adapter = tmp_path / "a"
+    assert run("adapt", "--base", str(tmp_path / "b2"), "--data", str(site), "--method", "head",
+               "--epochs", "1", "--on-error", "skip", "--out", str(adapter)) == 0  # fmt: skip
+    assert capsys.readouterr().out.count("skipped images/B_mass_10.png: unreadable (") == 1
+    manifest = (adapter / "adapter.json").read_text()
+    assert json.loads(manifest)["metadata"]["n_skipped_files"] == 1
+    assert "B_mass_10" not in manifest
     out = tmp_path / "pred.csv"
     argv = ["predict", "--base", str(tmp_path / "b2"), "--data", str(csv), "--out", str(out)]
     assert run(*argv) == 2

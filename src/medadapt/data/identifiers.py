@@ -102,7 +102,8 @@ def name_looks_like_identifier(name: str) -> bool:
 def integer_sequence(values: Sequence[float] | np.ndarray) -> str | None:
     """How ``values`` (in file order, missing removed) form a sequence of record numbers:
     distinct integers in nearly every row that either span a range at most twice their number
-    (1..920 with gaps) or rise row after row; else None."""
+    (1..920 with gaps) or rise row after row; else None. The reason is stored with the base
+    model, so it never quotes a value."""
     present = np.asarray(values, dtype=float)
     present = present[np.isfinite(present)]
     if len(present) < MIN_ROWS or not np.all(present == np.round(present)):
@@ -112,9 +113,10 @@ def integer_sequence(values: Sequence[float] | np.ndarray) -> str | None:
         return None
     low, high = int(distinct[0]), int(distinct[-1])
     if high - low + 1 <= 2 * len(distinct):
-        return f"{len(present)} distinct integers in sequence ({low}..{high}), one per row"
+        # never the range itself: its ends are two patients' record numbers
+        return f"{len(present)} distinct integers in sequence, one per row"
     if np.all(np.diff(present) > 0):
-        return f"{len(present)} distinct integers rising row after row ({low}..{high})"
+        return f"{len(present)} distinct integers rising row after row"
     return None
 
 

@@ -82,6 +82,11 @@ class Samples(ABC):
         that a test sample identical to a training one can be left out."""
         return None
 
+    def skipped_files(self) -> list[dict[str, str]]:
+        """The source's files left out as unreadable (``--on-error skip``): ``{"path",
+        "reason"}`` each, for the terminal and ``--json`` only (a model stores their count)."""
+        return []
+
     def class_counts(self, classes: Sequence[str]) -> dict[str, int]:
         counts = np.bincount(np.asarray(self.labels, dtype=int), minlength=len(classes))
         return {c: int(n) for c, n in zip(classes, counts, strict=True)}

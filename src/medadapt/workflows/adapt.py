@@ -107,6 +107,7 @@ def adapt_job(
         modality, out, base_dir, base, result, adapter_record, record, raw,
         warnings=warnings, evaluation=evaluation,
     )  # fmt: skip
+    output["skipped_files"] = picked.samples.skipped_files()  # printed and in --json only
     if report is not None:
         _write_report(report, output, modality, base.schema, picked.test, scores)
     return output
@@ -253,7 +254,7 @@ def _adapter_record(
             n_kept_out=int(picked.base_test[picked.chosen].sum()),
             **({"sample_size": sample_size} if sample_size else {}),
         ),
-        skipped_files=getattr(getattr(picked.samples, "info", None), "skipped", []),
+        n_skipped_files=len(picked.samples.skipped_files()),
         metrics=evaluation["overall"],
         per_class=evaluation.get("per_class"),
         base_metrics=None if base_scores is None else base_scores["overall"],

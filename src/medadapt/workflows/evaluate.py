@@ -108,7 +108,7 @@ def evaluate_job(
         trainable_params=trainable, adapter_bytes=size,
         subgroups=mask_subgroups(evaluation["subgroups"]), per_class=evaluation.get("per_class"),
         recorded_retention=record.retention, full_finetune=record.full_finetune,
-        skipped_files=getattr(getattr(samples, "info", None), "skipped", []),
+        skipped_files=samples.skipped_files(),
         data_warnings=modality.sample_notes(schema, test),
         leak_warnings=modality.scored_notes(schema, test),
         extras=modality.evaluation_extras(schema, test),

@@ -83,7 +83,7 @@ def train_base_job(
     extra = {"seed": seed, "test_fraction": test_fraction, "groups": list(groups)}
     extra.update(modality.split_extras(options))
     record, side_files = modality.base_split(data, samples, train_idx, test_idx, **extra)
-    skipped = getattr(getattr(samples, "info", None), "skipped", [])
+    skipped = samples.skipped_files()
     base.training.update(
         split=record,
         test_metrics=evaluation["overall"],

@@ -59,6 +59,9 @@ class ImageSamples(Samples):
     def class_counts(self, classes: Sequence[str]) -> dict[str, int]:
         return self.dataset.class_counts()
 
+    def skipped_files(self) -> list[dict[str, str]]:
+        return list(self.info.skipped)
+
     def fingerprint(self) -> bytes:
         """The content keys (file hashes) and labels of every sample, in order."""
         keys = "\n".join(self.dataset.sample_keys()).encode()
