@@ -9,12 +9,14 @@ import re
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from medadapt.evaluate.report import Report
 from medadapt.workflows.demo_report import strategy_notes, strategy_row
-from medadapt.workflows.report_sections import reading_guide, side_by_side
-from medadapt.workflows.reports import adapt_report, evaluation_report
+from medadapt.workflows.report_sections import auroc_line, reading_guide, side_by_side
+from medadapt.workflows.reports import adapt_report, discrimination_in_words, evaluation_report
 from medadapt.workflows.study_report import _card, _sample_size
+from medadapt.workflows.study_sentences import last_gain, t_interval
 
 
 def _text(report: Report) -> str:
@@ -183,3 +185,41 @@ def test_the_study_s_adapter_card_gives_each_seed_s_interval():
     _card(report, _study(), {"metric": "auroc"})
     text = _text(report)
     assert "AUROC (95% CI over test patients) for each of 2 seeds: 0.69 (0.54–0.84); " in text
+
+
+def test_an_auroc_without_interval_is_never_said_to_lie_between_one_value_and_itself():
+    perfect = {"auroc": 1.0, "auroc_ci": None, "notes": {"auroc": "no interval: separated"}}
+    line = auroc_line(perfect, "Discrimination")
+    assert line == "Discrimination: AUROC 1.00, no interval: separated."
+    assert "between" not in line
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "words"),
+    [
+        (0.49, 0.55, "not shown to be better than chance (the interval reaches 0.50)"),
+        (0.51, 0.58, "little better than chance at best (the whole interval is below 0.60)"),
+        (0.55, 0.68, "weak (better than chance, the whole interval below 0.70)"),
+        (0.55, 0.82, "better than chance, but how much better is uncertain"),
+        (0.72, 0.90, "moderate (the whole interval is at or above 0.70)"),
+        (0.81, 0.95, "strong (the whole interval is at or above 0.80), though whether that "
+                     "is enough depends on the clinical use"),
+    ],
+)  # fmt: skip
+def test_an_auroc_interval_is_read_from_both_ends(low, high, words):
+    assert discrimination_in_words(low, high) == words
+
+
+def test_seeds_that_agree_exactly_give_no_interval_and_no_verdict():
+    assert t_interval([0.02, 0.02, 0.02]) is None
+    points = [
+        {"strategy": "bottleneck", "fraction": f, "seed": s, "metrics": {"auroc": 1.0}}
+        for f in (0.5, 1.0) for s in range(3)
+    ]  # fmt: skip
+    gain = last_gain(points, "bottleneck", "auroc", "rows")
+    assert gain["ci"] is None and gain["improving"] is None
+    assert "95% CI" not in gain["sentence"]
+    assert gain["sentence"].endswith(
+        "in each of the 3 seeds: seeds that agree exactly give no interval, so whether more "
+        "data would help cannot be judged from them."
+    )

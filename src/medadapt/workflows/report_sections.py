@@ -26,10 +26,12 @@ _TRICKS = {
 
 
 def auroc_line(metrics: dict[str, Any], what: str) -> str | None:
+    note = metrics.get("notes", {}).get("auroc") or metrics.get("notes", {}).get("all")
     if metrics.get("auroc") is None:
-        note = metrics.get("notes", {}).get("auroc") or metrics.get("notes", {}).get("all")
         return f"{what}: AUROC {note}." if note else None
-    low, high = metrics["auroc_ci"] or (metrics["auroc"], metrics["auroc"])
+    if not metrics.get("auroc_ci"):  # no interval: the note says why (never "between x and x")
+        return f"{what}: AUROC {metrics['auroc']:.2f}, {note or 'no interval'}."
+    low, high = metrics["auroc_ci"]
     return (
         f"{what}: AUROC {fmt_ci(metrics['auroc'], metrics['auroc_ci'])}; the true value is "
         f"likely between {low:.2f} and {high:.2f}."

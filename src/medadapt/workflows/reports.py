@@ -80,10 +80,10 @@ def summary_lines(
         )
         if result.get("auroc") is not None and result.get("auroc_ci"):
             low, high = result["auroc_ci"]
-            quality = "good" if low >= 0.8 else "moderate" if low >= 0.7 else "uncertain"
             lines.append(
                 f"Discrimination (AUROC) {fmt_ci(result['auroc'], result['auroc_ci'])}: "
-                f"{quality}; the true value is likely between {low:.2f} and {high:.2f}."
+                f"{discrimination_in_words(low, high)}; the true value is likely between "
+                f"{low:.2f} and {high:.2f}."
             )
         elif result.get("auroc") is not None:  # no interval: the note says why
             why = result.get("notes", {}).get("auroc", "no interval")
@@ -119,6 +119,23 @@ def summary_lines(
         lines.append(f"Values never seen in training were treated as 'unseen': {described}.")
     lines.append(f"Brackets are 95% bootstrap confidence intervals over {noun}.")
     return lines
+
+
+def discrimination_in_words(low: float, high: float) -> str:
+    """What an AUROC's 95% interval shows, read from both ends (a narrow interval around 0.52
+    is precise, and no better than chance; "good" would read as clinically adequate)."""
+    if low <= 0.5:
+        return "not shown to be better than chance (the interval reaches 0.50)"
+    if high < 0.6:
+        return "little better than chance at best (the whole interval is below 0.60)"
+    if low >= 0.8:
+        return ("strong (the whole interval is at or above 0.80), though whether that is "
+                "enough depends on the clinical use")  # fmt: skip
+    if low >= 0.7:
+        return "moderate (the whole interval is at or above 0.70)"
+    if high < 0.7:
+        return "weak (better than chance, the whole interval below 0.70)"
+    return "better than chance, but how much better is uncertain"
 
 
 def _noun(result: dict[str, Any]) -> str:

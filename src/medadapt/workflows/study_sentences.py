@@ -28,12 +28,13 @@ ADAPTERS = ("bottleneck", "lora", "ia3", "head_only")  # the first one run is th
 
 
 def t_interval(values: list[float]) -> tuple[float, float] | None:
-    """The 95% t-interval of the mean of ``values`` (None for fewer than two)."""
+    """The 95% t-interval of the mean of ``values`` (None for fewer than two, or when they
+    are all equal: a zero-width interval would read as certainty)."""
     if len(values) < 2:
         return None
     mean, sem = float(np.mean(values)), float(stats.sem(values))
     if sem == 0:
-        return (mean, mean)
+        return None
     half = float(stats.t.ppf(0.975, len(values) - 1)) * sem
     return (mean - half, mean + half)
 
@@ -133,6 +134,12 @@ def last_gain(
             "data would help cannot be judged; run with --seeds 3 or more.",
         }
     interval = t_interval(gains)
+    if interval is None:
+        return {
+            "from": low, "to": high, "gain": mean, "ci": None, "improving": None,
+            "sentence": f"{start} in each of the {len(gains)} seeds: seeds that agree exactly "
+            "give no interval, so whether more data would help cannot be judged from them.",
+        }  # fmt: skip
     worth = PLATEAU_TOLERANCE.get(metric) or 0.1 * abs(
         np.mean([v[high] for v in by_seed.values() if v.get(high) is not None])
     )
