@@ -82,3 +82,32 @@ def test_a_report_must_be_named_as_the_html_page_it_is(tmp_path):
     check_report_file(None)
     with pytest.raises(DataError, match="is a directory; give a file name inside it"):
         check_report_file(tmp_path)  # the directory's own message, not the suffix's
+
+
+def test_a_secret_file_is_one_word_and_every_refusal_names_the_flag(tmp_path):
+    from medadapt.errors import DataError
+    from medadapt.fileio import read_secret
+
+    token = tmp_path / "token.txt"
+    token.write_text("0123456789abcdef\n")
+    assert read_secret(token, "--token-file", what="bearer token", min_length=16) == (
+        "0123456789abcdef"
+    )
+    cases = {
+        tmp_path / "missing": "does not exist; check the path",
+        tmp_path: "is not a file: write the bearer token in a file and pass it",
+    }
+    for path, says in cases.items():
+        with pytest.raises(DataError) as refused:
+            read_secret(path, "--token-file", what="bearer token")
+        assert str(refused.value) == f"--token-file {path} {says}"
+    for text, says in [
+        ("\n", f"--token-file {token} is empty: write the bearer token in it"),
+        ("abc def", f"--token-file {token} holds more than one word: keep only the bearer token"),
+        ("short", f"--token-file: the bearer token in {token} is shorter than 16 characters; use "
+                  "a long random token (e.g. 'openssl rand -hex 32')"),
+    ]:  # fmt: skip
+        token.write_text(text)
+        with pytest.raises(DataError) as refused:
+            read_secret(token, "--token-file", what="bearer token", min_length=16)
+        assert str(refused.value) == says

@@ -119,6 +119,30 @@ def read_json(path: Path, *, missing: str, invalid: str) -> Any:
         raise AdapterFileError(invalid) from None
 
 
+def read_secret(path: Path, flag: str, *, what: str, min_length: int = 1) -> str:
+    """The one word held by the secret file ``path`` (``flag``'s), never echoed: refused,
+    naming ``flag``, when it is missing, not a file, unreadable, empty, more than one word,
+    or shorter than ``min_length`` characters."""
+    if not path.exists():
+        raise DataError(f"{flag} {path} does not exist; check the path")
+    if not path.is_file():
+        raise DataError(f"{flag} {path} is not a file: write the {what} in a file and pass it")
+    try:
+        secret = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        raise DataError(f"{flag} {path} cannot be read as text; write the {what} in it") from None
+    if not secret:
+        raise DataError(f"{flag} {path} is empty: write the {what} in it")
+    if any(c.isspace() for c in secret):
+        raise DataError(f"{flag} {path} holds more than one word: keep only the {what}")
+    if len(secret) < min_length:
+        raise DataError(
+            f"{flag}: the {what} in {path} is shorter than {min_length} characters; use a long "
+            "random token (e.g. 'openssl rand -hex 32')"
+        )
+    return secret
+
+
 def check_output_file(path: str | Path | None, *, flag: str, force: bool = False) -> None:
     """Refuse, before any work, an output file that could not be written or would replace an
     existing file without ``--force``."""

@@ -473,6 +473,13 @@ def test_a_root_given_after_the_command_or_a_file_as_root_names_the_fix(cli, tmp
         "error: --root goes before the command: 'medadapt registry --root DIR list ...' (see '"
     )
     assert err.endswith(" registry --help')\n")
+    _, err = cli("--bare", "registry", "list", "--registry", str(cli.root), ok=False)
+    assert err.startswith(  # serve's name for it is understood before the command
+        "error: --registry goes before the command: 'medadapt registry --registry DIR list ...'"
+    )
+    said = [cli("--bare", "registry", flag, str(cli.root), "list", ok=False)[1]
+            for flag in ("--root", "--registry")]  # fmt: skip
+    assert said[0] == said[1] and said[0].startswith(f"error: no registry at {cli.root}")
     table = tmp_path / "heart.csv"
     table.write_text("age\n63\n")
     _, err = cli("--bare", "registry", "--root", str(table), "list", ok=False)

@@ -23,7 +23,7 @@ from medadapt.cli import inputs
 from medadapt.cli.common import note, status_progress, stdout
 from medadapt.data.dicomweb import DicomwebReference, is_reference, parse_reference
 from medadapt.errors import ConfigError, DataError, MedadaptError
-from medadapt.fileio import check_output_dir, check_output_file, check_report_file
+from medadapt.fileio import check_output_dir, check_output_file, check_report_file, read_secret
 
 PREDICT = "predict"
 #: the options that only --data dicomweb+... takes, by parameter name
@@ -127,18 +127,7 @@ def read_token(path: Path | None) -> str | None:
     """The bearer token in ``--dicomweb-token-file`` (one word), never echoed."""
     if path is None:
         return None
-    flag = PACS_OPTIONS["dicomweb_token_file"]
-    if not path.is_file():
-        raise DataError(f"{flag} {path} does not exist; check the path")
-    try:
-        token = path.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError):
-        raise DataError(f"{flag} {path} cannot be read as text; write the token in it") from None
-    if not token:
-        raise DataError(f"{flag} {path} is empty: write the PACS's bearer token in it")
-    if any(c.isspace() for c in token):
-        raise DataError(f"{flag} {path} holds more than one word: keep only the bearer token")
-    return token
+    return read_secret(path, PACS_OPTIONS["dicomweb_token_file"], what="PACS's bearer token")
 
 
 def _ca_bundle(path: Path | None, reference: DicomwebReference) -> Path | None:

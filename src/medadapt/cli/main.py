@@ -7,8 +7,11 @@ files arrives as one ``note: FILE: ...`` line each (:mod:`medadapt.data.reader_n
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
+import warnings
+from typing import Any
 
 import typer
 
@@ -92,6 +95,31 @@ class _LogFormat(logging.Formatter):
         return super().format(record)
 
 
+OUT_OF_MEMORY = (
+    "out of memory: run on fewer or smaller samples (a smaller --image-size for images), or on "
+    "a machine with more memory"
+)
+
+
+def system_message(exc: OSError) -> str:
+    """An operating-system error met during the work, as one line saying what to do."""
+    where = f" ({exc.filename})" if exc.filename else ""
+    if exc.errno == errno.ENOSPC:
+        return f"the disk is full{where}: free some space, or write elsewhere with --out"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"permission denied{where}: choose a folder you can write to, or fix its rights"
+    if exc.errno == errno.EADDRINUSE:
+        return "the address is already in use: choose another --port, or stop what holds it"
+    return f"{exc.strerror or exc}{where}"
+
+
+def _one_line_warning(message: Any, category: type, filename: str, lineno: int,
+                      file: Any = None, line: str | None = None) -> None:  # fmt: skip
+    """A Python warning (medadapt's or a library's) as one ``warning:`` line, without the
+    source file, line number and code a traceback-like warning shows."""
+    typer.echo(f"warning: {' '.join(str(message).split())}", err=True)
+
+
 def usage_message(exc: Exception, args: list[str]) -> str:
     """A click usage error as one line, with where to read the command's options."""
     message = " ".join(exc.format_message().split())  # type: ignore[attr-defined]
@@ -110,6 +138,13 @@ def main(argv: list[str] | None = None) -> None:
     handler.setFormatter(_LogFormat("%(levelname)s: %(message)s"))
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
     args = sys.argv[1:] if argv is None else list(argv)
+    with warnings.catch_warnings():  # restored on exit (an embedding program keeps its own)
+        warnings.showwarning = _one_line_warning
+        _run(args)
+
+
+def _run(args: list[str]) -> None:
+    """Run the command ``args``; exit with one ``error:`` line when it cannot be done."""
     try:
         _register_commands()  # a plug-in modality that cannot load is one error line too
         code = app(args=args, standalone_mode=False)
@@ -124,6 +159,12 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(INTERRUPTED_EXIT)
     except typer.Exit as exit_:
         sys.exit(exit_.exit_code)
+    except OSError as exc:  # the disk filled, a folder became unwritable ... during the work
+        typer.echo(f"error: {system_message(exc)}", err=True)
+        sys.exit(1)
+    except MemoryError:
+        typer.echo(f"error: {OUT_OF_MEMORY}", err=True)
+        sys.exit(1)
     except Exception as exc:  # click usage errors
         import click
 

@@ -32,11 +32,11 @@ class _RegistryGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except click.NoSuchOption as exc:
-            if exc.option_name != "--root" or exc.ctx is None:
+            if exc.option_name not in ("--root", "--registry") or exc.ctx is None:
                 raise
-            command = exc.ctx.info_name
+            command, flag = exc.ctx.info_name, exc.option_name
             raise click.UsageError(
-                f"--root goes before the command: 'medadapt registry --root DIR {command} ...'",
+                f"{flag} goes before the command: 'medadapt registry {flag} DIR {command} ...'",
                 ctx=ctx,
             ) from None
 
@@ -58,6 +58,7 @@ def _root(
         Path | None,
         typer.Option(
             "--root",
+            "--registry",  # as serve names it
             metavar="DIR",
             help="The registry directory (created by the first 'add' or 'import').",
         ),

@@ -12,6 +12,7 @@ import typer
 
 from medadapt.cli.main import app
 from medadapt.errors import ConfigError
+from medadapt.fileio import read_secret
 
 if TYPE_CHECKING:
     from medadapt.serve.image_inputs import ImageServing
@@ -22,15 +23,7 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 def read_token(token_file: Path | None) -> str | None:
     """The bearer token from ``token_file`` or ``MEDADAPT_TOKEN`` (None: no auth)."""
     if token_file is not None:
-        if not token_file.is_file():
-            raise ConfigError(f"--token-file {token_file} does not exist")
-        token = token_file.read_text().strip()
-        if len(token) < 16:
-            raise ConfigError(
-                f"--token-file: the token in {token_file} is shorter than 16 characters; use a "
-                "long random token (e.g. 'openssl rand -hex 32')"
-            )
-        return token
+        return read_secret(token_file, "--token-file", what="bearer token", min_length=16)
     token = os.environ.get("MEDADAPT_TOKEN") or None
     if token is not None and len(token.strip()) < 16:
         raise ConfigError(

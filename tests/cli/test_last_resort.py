@@ -1,0 +1,63 @@
+"""What the command line does with failures no check can foresee (the disk fills during the
+work, memory runs out) and with Python warnings: one line each, never a traceback."""
+
+from __future__ import annotations
+
+import errno
+import warnings
+
+import pytest
+
+import medadapt.cli.main as cli_main
+from tests.cli.helpers import run_cli
+
+
+@pytest.fixture(autouse=True)
+def _commands_registered(monkeypatch):
+    monkeypatch.setattr(cli_main, "_register_commands", lambda: None)
+
+
+def _failing(error: BaseException):
+    def app(**_):
+        raise error
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [
+        (OSError(errno.ENOSPC, "No space left on device", "/data/out/model.safetensors"),
+         "error: the disk is full (/data/out/model.safetensors): free some space, or write "
+         "elsewhere with --out"),
+        (PermissionError(errno.EACCES, "Permission denied", "/data/out"),
+         "error: permission denied (/data/out): choose a folder you can write to, or fix its "
+         "rights"),
+        (OSError(errno.EADDRINUSE, "Address already in use"),
+         "error: the address is already in use: choose another --port, or stop what holds it"),
+        (OSError(errno.EIO, "Input/output error", "/mnt/pacs/x.dcm"),
+         "error: Input/output error (/mnt/pacs/x.dcm)"),
+        (MemoryError(), f"error: {cli_main.OUT_OF_MEMORY}"),
+    ],
+)  # fmt: skip
+def test_a_system_failure_during_the_work_is_one_error_line(monkeypatch, error, said):
+    monkeypatch.setattr(cli_main, "app", _failing(error))
+    result = run_cli("evaluate")
+    assert result.code == 1
+    assert result.stderr.strip() == said
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_python_warning_is_one_line_without_source_and_the_caller_s_hook_is_restored(
+    monkeypatch,
+):
+    def app(**_):
+        warnings.warn("features cached for another model\n  were recomputed", stacklevel=1)
+        return 0
+
+    monkeypatch.setattr(cli_main, "app", app)
+    before = warnings.showwarning
+    result = run_cli("evaluate")
+    assert result.code == 0
+    assert result.stderr == "warning: features cached for another model were recomputed\n"
+    assert warnings.showwarning is before
