@@ -24,6 +24,11 @@ def _known(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in fields(cls) if f.metadata.get("json", True))
 
 
+VALIDATION_WORDS = {"O/E": "O/E", "slope": "calibration slope", "C": "C-statistic"}
+"""The external-validation criteria a recorded sample-size entry names (``test_needs``,
+``test_supports``), in words and in the order they are told."""
+
+
 @dataclass(frozen=True)
 class StudyPoint:
     """One strategy trained on one share of the target's training samples with one seed, and

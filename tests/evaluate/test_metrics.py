@@ -297,3 +297,13 @@ def test_an_ece_below_its_own_bootstrap_interval_says_why_the_interval_is_shifte
         "largest on small samples), so the interval is shifted upwards and only a rough range"
     )
     assert "auroc" not in m["notes"]  # an estimate inside its interval carries no such note
+
+
+def test_a_result_is_judged_by_auroc_or_accuracy_when_auroc_cannot_be_estimated():
+    from medadapt.evaluate.metrics import headline_metric
+
+    assert headline_metric("regression", {"auroc": None}) == "mae"
+    assert headline_metric("binary") == "auroc"  # a column for every subgroup
+    assert headline_metric("binary", {"auroc": 0.71}) == "auroc"
+    one_class = binary_metrics(np.ones(30, dtype=int), np.linspace(0.1, 0.9, 30))
+    assert headline_metric("binary", one_class) == "accuracy"

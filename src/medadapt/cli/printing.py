@@ -7,6 +7,7 @@ import shlex
 from typing import Any
 
 from medadapt.cli.common import note, print_table, stdout, warn
+from medadapt.evaluate.metrics import headline_metric
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci
 from medadapt.evaluate.small_cells import digits_for
 
@@ -31,7 +32,7 @@ def print_metrics(title: str, metrics: dict[str, Any], task: str) -> None:
 
 def print_subgroups(subgroups: dict[str, dict[str, Any]], task: str) -> None:
     """One line per subgroup value: n, events and the main metric with its CI (or why not)."""
-    main = "mae" if task == "regression" else "auroc"
+    main = headline_metric(task)  # one column for every subgroup
     rows = []
     for name, values in subgroups.items():
         for value, metrics in values.items():

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from medadapt.evaluate import bootstrap as bs
-from medadapt.evaluate.metrics import MIN_PER_CLASS, N_BOOT
+from medadapt.evaluate.metrics import LOWER_IS_BETTER, MIN_PER_CLASS, N_BOOT
 
-_LOWER_IS_BETTER = {"brier", "ece", "mae", "rmse"}
 #: what "better" and "worse" mean for each metric, in words (a lower Brier score is not a
 #: better model, only risks closer to what happened)
 IN_WORDS = {
@@ -48,9 +47,9 @@ class Difference:
         if self.value is None or self.ci is None:
             return "not estimable"
         if self.ci[0] > 0:
-            return "better" if self.metric not in _LOWER_IS_BETTER else "worse"
+            return "better" if self.metric not in LOWER_IS_BETTER else "worse"
         if self.ci[1] < 0:
-            return "worse" if self.metric not in _LOWER_IS_BETTER else "better"
+            return "worse" if self.metric not in LOWER_IS_BETTER else "better"
         return "no detectable difference"
 
     def sentence(self, a: str, b: str) -> str:

@@ -46,11 +46,23 @@ METRIC_NAMES = {  # what each task reports, in report order
     "multiclass": ("auroc", "accuracy", "balanced_accuracy", "brier", "ece"),
     "regression": ("mae", "rmse", "r2"),
 }
+LOWER_IS_BETTER = frozenset({"brier", "ece", "mae", "rmse"})
+"""Metrics where a smaller value is the better one (errors); higher is better for the rest."""
 N_BOOT = 1000
 TOO_GOOD_AUROC = 0.99
 TOO_GOOD_R2 = 0.99
 TOO_GOOD_MIN_PATIENTS = 20  # perfect accuracy on fewer patients can happen by chance
 TOO_GOOD = "too good to be true"
+
+
+def headline_metric(task: str, metrics: dict[str, Any] | None = None) -> str:
+    """The metric a result is judged by: MAE for regression, else AUROC, or accuracy when
+    ``metrics`` (a result's) could not estimate AUROC (one class, too few events)."""
+    if task == "regression":
+        return "mae"
+    if metrics is not None and metrics.get("auroc") is None:
+        return "accuracy"
+    return "auroc"
 
 
 def plural(n: int, unit: str) -> str:

@@ -131,10 +131,6 @@ def cox_snell_from_c(c_statistic: float, prevalence: float) -> float:
 
 
 # ----- external validation ---------------------------------------------------------------------
-VALIDATION_WORDS = {"O/E": "O/E", "slope": "calibration slope", "C": "C-statistic"}
-"""The external-validation criteria's names in words, in the order they are told."""
-
-
 def validation(
     *, prevalence: float, c_statistic: float, lp_mean: float, lp_sd: float,
     oe_width: float = 0.2, slope_width: float = 0.2, c_width: float = 0.1,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from medadapt.evaluate.samplesize import VALIDATION_WORDS
 from medadapt.registry.records import (
     WHOLE_RESULT,
     Metric,
@@ -20,7 +19,7 @@ from medadapt.registry.records import (
     parse_metrics,
     summaries,
 )
-from medadapt.results import AdapterRecord
+from medadapt.results import VALIDATION_WORDS, AdapterRecord
 
 SMALL_N = 100
 """Fewer training cases than this is called a small sample."""

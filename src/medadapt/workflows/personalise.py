@@ -20,7 +20,7 @@ from medadapt.data.schema import TableSchema
 from medadapt.data.splits import stratified_split
 from medadapt.data.tables import group_labels
 from medadapt.evaluate.compare import paired_difference
-from medadapt.evaluate.metrics import compute_metrics
+from medadapt.evaluate.metrics import compute_metrics, headline_metric
 from medadapt.modalities.bundle import BaseModel
 from medadapt.tables import TabularModelConfig, adapt, predict, train_base, true_labels
 from medadapt.workflows.naming import slug
@@ -98,7 +98,7 @@ def _group_adapter(
     before = predict(base.model, schema, group_test)
     after = predict(served, schema, group_test, adapter=name)
     options = {"n_boot": n_boot, "seed": seed}
-    main_metric = "mae" if schema.task == "regression" else "auroc"
+    main_metric = headline_metric(schema.task)
     difference = paired_difference(y, after, before, metric=main_metric, **options)
     return {
         "n_train": len(group_train),

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from medadapt.evaluate.metrics import ONE_CLASS
+from medadapt.evaluate.metrics import ONE_CLASS, headline_metric
 from medadapt.evaluate.report import Report
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, natural_order
 from medadapt.evaluate.report.plots import calibration_figure, metric_bars, roc_figure
@@ -94,7 +94,7 @@ def summary_lines(
             "(in the label's unit)."
         )
     if base_scores is not None:
-        main = _main_metric(result)
+        main = headline_metric(result["task"], result)
         before = base_scores["overall"]
         digits = 1 if main == "mae" else 2  # as the sentence on the adapter's MAE
         lines.append(
@@ -168,19 +168,13 @@ def _retentions(result: dict[str, Any]) -> list[tuple[str, str, dict[str, Any] |
     return out
 
 
-def _main_metric(result: dict[str, Any]) -> str:
-    if result["task"] == "regression":
-        return "mae"
-    return "auroc" if result.get("auroc") is not None else "accuracy"
-
-
 def _difference(result: dict[str, Any], curves: dict[str, Any]) -> str | None:
     """The paired (same patients, same resamples) difference adapter - base, in words."""
     if curves.get("base_scores") is None or result["task"] == "multiclass":
         return None
     from medadapt.evaluate.compare import paired_difference
 
-    metric = _main_metric(result)
+    metric = headline_metric(result["task"], result)
     units = _units(result)
     diff = paired_difference(curves["y"], curves["scores"], curves["base_scores"], metric=metric,
                              unit=units[:-1])  # fmt: skip
@@ -284,7 +278,7 @@ def _guide(report: Report, metrics: dict[str, Any], shown: list[str]) -> None:
 
 
 def _groups(report: Report, result: dict[str, Any], base_scores: dict[str, Any] | None) -> None:
-    main = "auroc" if result["task"] != "regression" else "mae"
+    main = headline_metric(result["task"])  # one column for every subgroup
     label = METRIC_LABELS[main]
     after_all = mask_subgroups(result.get("subgroups", {}))
     before_all = mask_subgroups((base_scores or {}).get("subgroups", {}))
@@ -327,7 +321,7 @@ def _groups(report: Report, result: dict[str, Any], base_scores: dict[str, Any] 
 
 
 def _card(report: Report, result: dict[str, Any], base_scores: dict[str, Any] | None) -> None:
-    main = _main_metric(result)
+    main = headline_metric(result["task"], result)
     training = result.get("adapter_training") or {}
     trained_on = (
         f"trained on {training['n_train']} {_noun(result)} of "
@@ -405,7 +399,7 @@ def adapt_report(summary: dict[str, Any], curves: dict[str, Any], modality: Any)
             "label's unit)."
         )
     before = summary.get("base_metrics")
-    main = _main_metric({"task": summary["task"], **metrics})
+    main = headline_metric(summary["task"], metrics)
     if before and not new and before.get(main) is not None:
         digits = 1 if main == "mae" else 2
         lines.append(

@@ -25,9 +25,10 @@ import numpy as np
 from medadapt.adapters import AdapterModel, without_adapters
 from medadapt.adapters.methods import default_config
 from medadapt.evaluate.report.formatting import listed
-from medadapt.evaluate.samplesize import VALIDATION_WORDS, binding, validation
+from medadapt.evaluate.samplesize import binding, validation
 from medadapt.modalities.base import modality_of
 from medadapt.modalities.bundle import BaseModel
+from medadapt.results import VALIDATION_WORDS
 from medadapt.train.fitting import predict
 from medadapt.workflows.adapt_samples import split_group
 from medadapt.workflows.labels import label

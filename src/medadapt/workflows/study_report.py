@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 from matplotlib import pyplot as plt
 
+from medadapt.evaluate.metrics import headline_metric
 from medadapt.evaluate.report import Report
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, listed, natural_order
 from medadapt.evaluate.report.plots import PALETTE, learning_curve_figure, metric_bars
@@ -230,7 +231,7 @@ def _subgroups(report: Report, study: dict[str, Any]) -> None:
         "bootstrap intervals, 'n/a' means too few patients or events to estimate; subgroup "
         "counts below 5 are shown as '<5'.",
     )
-    metric = "auroc" if study["task"] != "regression" else "mae"
+    metric = headline_metric(study["task"])
     for name in detailed[0]["subgroups"]:
         groups: dict[str, dict[str, Any]] = {}
         for point in detailed:

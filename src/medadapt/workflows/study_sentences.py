@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from medadapt.evaluate.metrics import LOWER_IS_BETTER
 from medadapt.evaluate.report.formatting import METRIC_LABELS
 from medadapt.workflows.labels import label
 
-LOWER_IS_BETTER = {"brier", "ece", "mae", "rmse"}
 PLATEAU_TOLERANCE = {
     "auroc": 0.01,
     "accuracy": 0.01,

@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from medadapt.evaluate.metrics import TOO_GOOD_AUROC, TOO_GOOD_R2
+from medadapt.evaluate.metrics import LOWER_IS_BETTER, TOO_GOOD_AUROC, TOO_GOOD_R2, headline_metric
 from medadapt.evaluate.report.formatting import METRIC_LABELS, listed
 from medadapt.workflows.labels import label, order
-from medadapt.workflows.study_sentences import LOWER_IS_BETTER, adapter_verdicts, t_interval
+from medadapt.workflows.study_sentences import adapter_verdicts, t_interval
 
 METRICS = {
     "binary": ("auroc", "accuracy", "balanced_accuracy", "brier", "ece"),
@@ -112,15 +112,12 @@ def aggregate(points: list[dict[str, Any]], task: str) -> dict[str, Any]:
 
 
 def main_metric(curves: dict[str, Any], task: str) -> str:
-    """AUROC when the test set supports it, else accuracy (or MAE for regression)."""
+    """:func:`~medadapt.evaluate.metrics.headline_metric` over the curves: AUROC when some
+    point estimated it, else accuracy (MAE for regression)."""
     if task == "regression":
-        return "mae"
-    defined = any(e["mean"] is not None for entries in curves["auroc"].values() for e in entries)
-    return "auroc" if defined else "accuracy"
-
-
-def _better(metric: str, a: float, b: float) -> bool:
-    return a < b if metric in LOWER_IS_BETTER else a > b
+        return headline_metric(task)
+    means = [e["mean"] for entries in curves["auroc"].values() for e in entries]
+    return headline_metric(task, {"auroc": next((m for m in means if m is not None), None)})
 
 
 def _overlap(a: dict[str, Any], b: dict[str, Any]) -> bool:
