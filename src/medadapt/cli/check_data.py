@@ -13,6 +13,7 @@ from medadapt.cli.main import app
 from medadapt.cli.options import Shared, build_command
 from medadapt.cli.verbs import DATA, GROUP_COLUMN, _dumps
 from medadapt.fileio import check_output_file
+from medadapt.workflows.labels import label
 
 CHECK = [
     DATA,
@@ -23,8 +24,6 @@ CHECK = [
     Shared("json_out", Path | None, None, "Also write the figures as JSON.", ("--json",)),
     Shared("force", bool, False, "Replace an existing --json.", ("--force",)),
 ]
-LABELS = {"head_only": "head-only adapter", "lora": "LoRA adapter",
-          "bottleneck": "bottleneck adapter", "full_finetune": "full fine-tuning"}  # fmt: skip
 CAVEAT = (
     "Adapters are not new models: the criteria assume a model fitted from data alone, so each "
     "row reads the strategy's trainable parameters as if it were one (the most conservative "
@@ -78,7 +77,7 @@ def _print(result: dict[str, Any], values: dict[str, Any]) -> None:
     rows = []
     for strategy, entry in result["development"].items():
         by = {c["name"]: c["n"] for c in entry["criteria"]}
-        rows.append([LABELS.get(strategy, strategy), entry["parameters"],
+        rows.append([label(strategy), entry["parameters"],
                      *(by[name] for name in names), f"{entry['n']} ({entry['binding']})",
                      "yes" if entry["met"] else f"no: {result['n_train']}"])  # fmt: skip
     print_table(f"development: minimum {noun} to adapt (criteria {names[0]}-{names[-1]})",

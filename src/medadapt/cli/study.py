@@ -44,8 +44,8 @@ STUDY = [
 def _study(**values: Any) -> None:
     from medadapt.adapters.methods import parse_options_per_method
     from medadapt.fileio import check_output_dir
+    from medadapt.workflows.strategies import adapter_methods
     from medadapt.workflows.study import StudyConfig, n_steps, run_study
-    from medadapt.workflows.study_grid import adapter_methods
 
     data, out = values["data"], values["out"]
     inputs.require_data(data)

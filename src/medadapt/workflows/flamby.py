@@ -22,10 +22,10 @@ from medadapt.data import heart
 from medadapt.data.schema import TableSchema
 from medadapt.evaluate.metrics import binary_metrics
 from medadapt.tables import adapt, predict, train_base, true_labels
+from medadapt.workflows.strategies import method_of
 
 STRATEGIES = ("base_only", "head_only", "bottleneck", "lora", "full_finetune", "scratch_local")
 METRICS = ("accuracy", "auroc", "balanced_accuracy")
-_METHOD = {"head_only": "head", "bottleneck": "bottleneck", "lora": "lora", "full_finetune": "full"}
 
 
 def flamby_schema(train) -> TableSchema:
@@ -65,7 +65,7 @@ def run_seed(seed: int, n_boot: int = 200) -> dict[str, Any]:
                 model = train_base(centre_train, schema, seed=seed).model
                 personal[centre][strategy] = _score(schema, model, None, centre_test, n_boot, seed)
                 continue
-            result = adapt(base, centre_train, method=_METHOD[strategy], name="site", seed=seed)
+            result = adapt(base, centre_train, method=method_of(strategy), name="site", seed=seed)
             adapter = None if strategy == "full_finetune" else "site"
             personal[centre][strategy] = _score(
                 schema, result.model, adapter, centre_test, n_boot, seed

@@ -34,9 +34,10 @@ from medadapt.workflows.adapt_samples import split_group
 from medadapt.workflows.labels import label
 from medadapt.workflows.sample_size_outcomes import Outcome, outcome_of
 from medadapt.workflows.splitting import select
+from medadapt.workflows.strategies import is_adapter, method_of
 
-STRATEGIES = {"head_only": "head", "lora": "lora", "bottleneck": "bottleneck",
-              "full_finetune": None}  # fmt: skip
+STRATEGIES = ("head_only", "lora", "bottleneck", "full_finetune")
+"""The strategies whose trainable parameters the criteria are read for, fewest first."""
 SOURCE = ("Riley et al. Stat Med 2019;38:1276-96 and BMJ 2020;368:m441 (development); "
           "Riley et al. Stat Med 2021;40:4230-51 (external validation)")  # fmt: skip
 CONTINUOUS_SOURCE = "Riley et al. Stat Med 2019;38:1262-75 and BMJ 2020;368:m441 (development)"
@@ -47,13 +48,13 @@ MULTICLASS_SOURCE = ("Pate et al. Stat Methods Med Res 2023;32:555-71, extending
 def strategy_parameters(modality: Any, base: BaseModel) -> dict[str, int]:
     """Trainable parameters of each adaptation strategy on ``base`` (no training)."""
     out = {}
-    for strategy, method in STRATEGIES.items():
+    for strategy in STRATEGIES:
         model = without_adapters(base.model)
-        if method is None:
+        if not is_adapter(strategy):  # full fine-tuning trains every weight
             out[strategy] = sum(p.numel() for p in model.parameters())
             continue
         wrapped = AdapterModel(model)
-        wrapped.add_adapter("probe", default_config(method, modality.family(wrapped),
+        wrapped.add_adapter("probe", default_config(method_of(strategy), modality.family(wrapped),
                                                     heads=modality.heads(wrapped)))  # fmt: skip
         out[strategy] = wrapped.count_parameters("probe")
     return out

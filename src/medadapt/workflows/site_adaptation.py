@@ -34,6 +34,7 @@ from medadapt.tables import (
     true_labels,
 )
 from medadapt.workflows.naming import slug
+from medadapt.workflows.strategies import is_adapter, method_of
 
 STRATEGIES = (
     "base_only",
@@ -44,7 +45,6 @@ STRATEGIES = (
     "scratch_local",
     "pooled",
 )
-_ADAPTER_METHOD = {"head_only": "head", "bottleneck": "bottleneck", "lora": "lora"}
 Progress = Callable[[str], None]
 
 
@@ -253,7 +253,7 @@ def _run_strategy(
     base, config = sites.base, sites.config
     if strategy == "base_only":
         return _outcome(base.model, None, 0, 0, 0, 0.0)
-    if strategy in _ADAPTER_METHOD:
+    if is_adapter(strategy):
         return _adapter_strategy(strategy, sites, target, target_train, start)
     if strategy == "full_finetune":
         result = adapt(base, target_train, method="full", name="full", seed=config.seed)
@@ -282,7 +282,7 @@ def _adapter_strategy(
     result = adapt(
         sites.base,
         target_train,
-        method=_ADAPTER_METHOD[strategy],
+        method=method_of(strategy),
         name=name,
         into=sites.served,
         seed=sites.config.seed,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -14,20 +14,10 @@ import numpy as np
 from medadapt.data.splits import nested_fraction
 from medadapt.errors import ConfigError
 from medadapt.modalities.base import Modality, Samples, register
+from medadapt.workflows.strategies import method_of
 
 STRATEGIES = ("base_only", "head_only", "bottleneck", "lora", "full_finetune", "scratch_local")
 FRACTIONS = (0.05, 0.1, 0.25, 0.5, 1.0)
-METHOD_OF = {"head_only": "head", "full_finetune": "full"}  # other strategies: their method
-
-
-def method_of(strategy: str) -> str:
-    return METHOD_OF.get(strategy, strategy)
-
-
-def adapter_methods(strategies: Sequence[str]) -> tuple[str, ...]:
-    """The adapter methods ``strategies`` train (those that may take ``--adapter-options``)."""
-    whole_models = ("base_only", "full_finetune", "scratch_local")
-    return tuple(method_of(s) for s in strategies if s not in whole_models)
 
 
 def known_strategies() -> tuple[str, ...]:

@@ -15,10 +15,10 @@ from medadapt.fileio import atomic_write_bytes
 from medadapt.modalities.base import Modality
 from medadapt.modalities.bundle import BaseModel
 from medadapt.results import StudyPoint
+from medadapt.workflows.strategies import method_of
 from medadapt.workflows.study_grid import (
     StudyConfig,
     StudyData,
-    method_of,
     point_name,
     registered_in_worker,
     strata_fraction,

@@ -16,6 +16,7 @@ from medadapt.evaluate.report.plots import PALETTE, learning_curve_figure, metri
 from medadapt.evaluate.small_cells import digits_for
 from medadapt.workflows.labels import label, order
 from medadapt.workflows.report_sections import guide_section
+from medadapt.workflows.strategies import judged_adapter
 from medadapt.workflows.study_summary import metric_range
 
 
@@ -307,14 +308,7 @@ def _data_summary(report: Report, study: dict[str, Any]) -> None:
 
 def _card(report: Report, study: dict[str, Any], found: dict[str, Any]) -> None:
     metric = found["metric"]
-    adapter = next(
-        (
-            s
-            for s in ("bottleneck", "lora", "ia3", "head_only")
-            if s in study["config"]["strategies"]
-        ),
-        None,
-    )
+    adapter = judged_adapter(study["config"]["strategies"])
     if adapter is None:
         return
     best = [p for p in _detailed(study) if p["strategy"] == adapter]

@@ -13,6 +13,7 @@ from scipy import stats
 from medadapt.evaluate.metrics import LOWER_IS_BETTER
 from medadapt.evaluate.report.formatting import METRIC_LABELS
 from medadapt.workflows.labels import label
+from medadapt.workflows.strategies import judged_adapter
 
 PLATEAU_TOLERANCE = {
     "auroc": 0.01,
@@ -24,7 +25,6 @@ PLATEAU_TOLERANCE = {
     "rmse": None,
     "r2": 0.01,
 }
-ADAPTERS = ("bottleneck", "lora", "ia3", "head_only")  # the first one run is the one judged
 
 
 def t_interval(values: list[float]) -> tuple[float, float] | None:
@@ -43,7 +43,7 @@ def adapter_verdicts(
     points: list[dict[str, Any]], by_strategy: dict[str, Any], metric: str, noun: str
 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None, list[str]]:
     """The adapter's plateau, whether more data would help, and the sentences saying so."""
-    adapter = next((s for s in ADAPTERS if s in by_strategy), None)
+    adapter = judged_adapter(list(by_strategy))
     plateau, more_data, lines = None, None, []
     if adapter is None:
         return plateau, more_data, lines
