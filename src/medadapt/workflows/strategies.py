@@ -11,7 +11,8 @@ NEW_MODELS = ("scratch_local", "pooled")
 WHOLE_MODELS = ("base_only", "full_finetune", *NEW_MODELS)
 """Strategies that are a whole model rather than an adapter on the frozen base."""
 JUDGED_FIRST = ("bottleneck", "lora", "dora", "ia3", "head_only")
-"""The adapter a study's verdicts concern: the first of these it ran."""
+"""The adapter a study's verdicts concern: the first of these it ran (else its first
+adapter: a plug-in method)."""
 _METHOD_OF = {"head_only": "head", "full_finetune": "full"}  # other adapters: their method
 
 
@@ -33,4 +34,5 @@ def adapter_methods(strategies: Sequence[str]) -> tuple[str, ...]:
 
 def judged_adapter(strategies: Sequence[str]) -> str | None:
     """The adapter strategy a study's verdicts concern (None: it ran no adapter)."""
-    return next((s for s in JUDGED_FIRST if s in strategies), None)
+    adapters = [s for s in strategies if is_adapter(s)]
+    return next((s for s in JUDGED_FIRST if s in adapters), adapters[0] if adapters else None)
