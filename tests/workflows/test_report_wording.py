@@ -223,3 +223,34 @@ def test_seeds_that_agree_exactly_give_no_interval_and_no_verdict():
         "in each of the 3 seeds: seeds that agree exactly give no interval, so whether more "
         "data would help cannot be judged from them."
     )
+
+
+def _centre(n: int, positives: int, auroc: float | None) -> dict:
+    return {"base_only": {"n_test": n, "n_positive": positives, "auroc": {"mean": auroc}}}
+
+
+def test_the_flamby_summary_reads_each_centre_s_counts_and_hides_small_ones():
+    from medadapt.workflows.demo_report import _flamby_summary, _masked_counts
+
+    results = {
+        "average": {"bottleneck": {"accuracy": 0.801}},
+        "flamby_published_accuracy": {"FedAvg": 0.685, "pooled": 0.735},
+        "leave_one_centre_out": {"average": {"base_only": {"accuracy": 0.70},
+                                             "bottleneck": {"accuracy": 0.75}}},
+        "centres": {"Cleveland": _centre(60, 28, 0.9), "Switzerland": _centre(16, 15, None),
+                    "VA Long Beach": _centre(40, 31, 0.7)},
+    }  # fmt: skip
+    assert _flamby_summary(results) == [
+        "Average per-centre accuracy with per-centre bottleneck adapters: 80.1% (FLamby's best "
+        "published: pooled 73.5%).",
+        "Leave-one-centre-out: a base trained on the other three centres reaches 70.0%; with an "
+        "adapter for the held-out centre 75.0%.",
+        "Switzerland's test set has 16 patients and fewer than 5 of one class: AUROC and "
+        "balanced accuracy cannot be estimated there, and its accuracy mostly reflects calling "
+        "everyone 'disease'. AUROC and balanced accuracy are averaged over the other centres.",
+        "VA Long Beach: calling everyone 'disease' already gives 78% accuracy; read its AUROC "
+        "and balanced accuracy.",
+    ]
+    # 16 test patients, 15 with disease: the two counts would tell the one without
+    assert _masked_counts(results["centres"]["Switzerland"]["base_only"]) == (16, ">11")
+    assert _masked_counts(results["centres"]["Cleveland"]["base_only"]) == (60, 28)

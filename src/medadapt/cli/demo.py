@@ -116,9 +116,11 @@ def _print_centres(results: dict[str, Any], labels: dict[str, str]) -> None:
 
 def _print_flamby(results: dict[str, Any], labels: dict[str, str]) -> None:
     """The strategies averaged over FLamby's centres, beside FLamby's published accuracies."""
+    from medadapt.workflows.flamby import average_columns
+
     print_table(
         "FLamby Fed-Heart-Disease: average over centres",
-        ["strategy", "accuracy (4 centres)", "AUROC (3)", "balanced acc. (3)"],
+        ["strategy", *average_columns(results["average"])],
         [
             [
                 labels[s],

@@ -10,7 +10,9 @@ from medadapt.evaluate.metrics import MIN_PER_CLASS
 from medadapt.evaluate.report import Report
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci
 from medadapt.evaluate.report.plots import calibration_figure, roc_figure
+from medadapt.evaluate.small_cells import mask_counts
 from medadapt.workflows.demo_bias import bias_section
+from medadapt.workflows.flamby import average_columns
 from medadapt.workflows.labels import FLAMBY_LABELS, LOCO_LABELS, STRATEGY_LABELS
 from medadapt.workflows.report_sections import guide_section
 
@@ -293,21 +295,42 @@ def _flamby_summary(results: dict[str, Any]) -> list[str]:
     """The adapters against FLamby's best published figure, leave-one-centre-out, and how to
     read the two centres whose test sets mislead."""
     average = results["average"]
-    best = max(results["flamby_published_accuracy"].values())
+    published = results["flamby_published_accuracy"]
+    best = max(published, key=published.get)
+    loco = results["leave_one_centre_out"]["average"]
     return [
         f"Average per-centre accuracy with per-centre bottleneck adapters: "
-        f"{average['bottleneck']['accuracy']:.1%} (FLamby's best published: pooled {best:.1%}).",
+        f"{average['bottleneck']['accuracy']:.1%} (FLamby's best published: {best} "
+        f"{published[best]:.1%}).",
         f"Leave-one-centre-out: a base trained on the other three centres reaches "
-        f"{results['leave_one_centre_out']['average']['base_only']['accuracy']:.1%}; with an "
-        f"adapter for the held-out centre "
-        f"{results['leave_one_centre_out']['average']['bottleneck']['accuracy']:.1%}.",
-        "Switzerland's test set has 16 patients and only 1 without disease: AUROC and balanced "
-        "accuracy cannot be estimated there, and its high accuracy only reflects predicting "
-        "'disease' for everyone. AUROC and balanced accuracy are averaged over the other three "
-        "centres.",
-        "VA Long Beach: predicting 'disease' for everyone already gives ~78% accuracy; read its "
-        "AUROC and balanced accuracy.",
+        f"{loco['base_only']['accuracy']:.1%}; with an adapter for the held-out centre "
+        f"{loco['bottleneck']['accuracy']:.1%}.",
+        *_misleading_centres(results["centres"]),
     ]
+
+
+def _misleading_centres(centres: dict[str, Any]) -> list[str]:
+    """How to read a centre whose test set has (nearly) one class, from its counts: no AUROC
+    there, or an accuracy that calling everyone the commoner class already reaches."""
+    lines = []
+    for centre, strategies in centres.items():
+        counts = next(iter(strategies.values()))
+        n, positives = counts["n_test"], counts["n_positive"]
+        commoner = "disease" if positives >= n - positives else "no disease"
+        share = max(positives, n - positives) / n if n else 0.0
+        if strategies["base_only"]["auroc"]["mean"] is None:
+            lines.append(
+                f"{centre}'s test set has {n} patients and fewer than {MIN_PER_CLASS} of one "
+                "class: AUROC and balanced accuracy cannot be estimated there, and its accuracy "
+                f"mostly reflects calling everyone '{commoner}'. AUROC and balanced accuracy are "
+                "averaged over the other centres."
+            )
+        elif share >= 0.7:
+            lines.append(
+                f"{centre}: calling everyone '{commoner}' already gives {share:.0%} accuracy; "
+                "read its AUROC and balanced accuracy."
+            )
+    return lines
 
 
 def _flamby_average(report: Report, average: dict[str, Any], published: dict[str, float]) -> None:
@@ -323,9 +346,7 @@ def _flamby_average(report: Report, average: dict[str, Any], published: dict[str
     ]
     rows += [[f"FLamby published: {k}", f"{v:.3f}", "–", "–"] for k, v in published.items()]
     report.section("Average over the four centres (mean over seeds)")
-    report.table(
-        ["strategy", "accuracy (4 centres)", "AUROC (3 centres)", "balanced acc. (3 centres)"], rows
-    )
+    report.table(["strategy", *average_columns(average)], rows)
 
 
 def _flamby_centres(report: Report, centres: dict[str, Any]) -> None:
@@ -338,8 +359,7 @@ def _flamby_centres(report: Report, centres: dict[str, Any]) -> None:
                 [
                     centre,
                     FLAMBY_LABELS[s],
-                    m["n_test"],
-                    m["n_positive"],
+                    *_masked_counts(m),
                     _mean_sd_text(m["accuracy"]),
                     _mean_sd_text(m["auroc"]),
                     _mean_sd_text(m["balanced_accuracy"]),
@@ -351,19 +371,32 @@ def _flamby_centres(report: Report, centres: dict[str, Any]) -> None:
             "strategy",
             "test patients",
             "with disease",
-            "accuracy (mean ± sd)",
-            "AUROC",
-            "balanced acc.",
+            "accuracy (mean ± sd over seeds)",
+            "AUROC (mean ± sd)",
+            "balanced acc. (mean ± sd)",
         ],
         table,
     )
+
+
+def _masked_counts(entry: dict[str, Any]) -> tuple[Any, Any]:
+    """A centre's test patients and those with disease, small counts suppressed (a centre
+    with 1 patient without disease would otherwise be told by the two counts)."""
+    masked = mask_counts({"n": entry["n_test"], "n_positive": entry["n_positive"]})
+    return masked["n"], masked["n_positive"]
 
 
 def _leave_one_centre_out(report: Report, loco: dict[str, Any]) -> None:
     """Per held-out centre: the base trained on the other three, alone and with an adapter."""
     report.section("Leave one centre out: base on three centres, adapter for the fourth")
     report.table(
-        ["centre", "strategy", "accuracy", "AUROC", "balanced acc."],
+        [
+            "centre",
+            "strategy",
+            "accuracy (mean ± sd over seeds)",
+            "AUROC (mean ± sd)",
+            "balanced acc. (mean ± sd)",
+        ],
         [
             [
                 c,

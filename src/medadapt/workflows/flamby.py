@@ -84,6 +84,14 @@ def run_seed(seed: int, n_boot: int = 200) -> dict[str, Any]:
     return {"seed": seed, "personalisation": personal, "leave_one_centre_out": loco}
 
 
+def average_columns(average: dict[str, Any]) -> list[str]:
+    """The average table's metric headers, each with the number of centres it averages
+    (AUROC and balanced accuracy leave out a centre whose test set has one class)."""
+    first = next(iter(average.values()))
+    names = {"accuracy": "accuracy", "auroc": "AUROC", "balanced_accuracy": "balanced acc."}
+    return [f"{names[m]} ({first[f'{m}_centres']} centres)" for m in METRICS]
+
+
 def _mean_sd(values: list[float]) -> dict[str, float | int | None]:
     finite = [v for v in values if v is not None]
     if not finite:
