@@ -302,6 +302,15 @@ class Modality(ABC):
     def grown_schema(self, schema: Any, classes: Sequence[str]) -> Any:
         return schema
 
+    def served_logits(self, model: nn.Module, schema: Any, inputs: Sequence[Any],
+                      adapter_ids: Sequence[str | None], device: Any) -> Any:  # fmt: skip
+        """Logits of one served micro-batch: ``inputs`` as the modality's request parser gives
+        them (default: tensors shaped as the schema says), each through its adapter."""
+        import torch
+
+        x = torch.stack(list(inputs)).to(device, non_blocking=True)  # (B, C, *spatial)
+        return model(x, adapter_ids=list(adapter_ids))
+
     # ----- optional hooks ----------------------------------------------------------------------
     def can_grow(self) -> bool:
         """Whether adapters may add output classes (``--new-classes``)."""

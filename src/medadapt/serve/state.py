@@ -172,7 +172,8 @@ class ServingState:
         if internal not in served.model.adapter_names:
             served.model.load_adapter(directory, name=internal)
         classes = AdapterRecord.from_json(read_manifest(directory).get("metadata")).classes
-        grown = served.kind == "image" and classes and list(classes) != list(served.schema.classes)
+        grown = (modality_of(served.kind).can_grow() and classes
+                 and list(classes) != list(served.schema.classes))  # fmt: skip
         route = Route(served.key, internal, name, version, tuple(classes) if grown else None)
         tables.versions[(name, version)] = route
         return route
@@ -379,12 +380,7 @@ class ServingState:
         gone = set(adapter_ids) - set(served.model.adapter_names) - {None}
         if gone:  # routed, then removed from the registry before its batch ran
             raise NotFound(f"adapter(s) {sorted(gone)} were removed from the registry")
-        device = self.device
-        if served.kind == "tabular":
-            x_num, x_cat = served.schema.encode_records(inputs)
-            x_num, x_cat = x_num.to(device), x_cat.to(device)
-            logits = served.model(x_num=x_num, x_cat=x_cat, adapter_ids=adapter_ids)
-        else:
-            x = torch.stack(inputs).to(device, non_blocking=True)  # (B, C, *spatial)
-            logits = served.model(x, adapter_ids=adapter_ids)  # (B, classes)
-        return modality_of(served.kind).scores(served.schema, logits.cpu())
+        modality = modality_of(served.kind)
+        logits = modality.served_logits(served.model, served.schema, inputs, adapter_ids,
+                                        self.device)  # fmt: skip
+        return modality.scores(served.schema, logits.cpu())

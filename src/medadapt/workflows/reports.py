@@ -8,6 +8,7 @@ memory only) adds the paired difference and the base's ROC curve.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -139,16 +140,19 @@ def discrimination_in_words(low: float, high: float) -> str:
 
 
 def _noun(result: dict[str, Any]) -> str:
-    from medadapt.modalities.base import modality_of
-
-    return modality_of(result.get("kind") or "tabular").noun if result.get("kind") else "patients"
+    """How the result's modality counts its samples ("rows", "images"; "patients" unknown)."""
+    return _said(result, lambda modality: modality.noun)
 
 
 def _units(result: dict[str, Any]) -> str:
-    """What the result counts, in a sentence: "patients" (tables) or "images"."""
+    """What the result's metrics count, in a sentence: "patients" (tables) or "images"."""
+    return _said(result, lambda modality: f"{modality.unit}s")
+
+
+def _said(result: dict[str, Any], word: Callable[[Any], str]) -> str:
     from medadapt.modalities.base import modality_of
 
-    return f"{modality_of(result['kind']).unit}s" if result.get("kind") else "patients"
+    return word(modality_of(result["kind"])) if result.get("kind") else "patients"
 
 
 def _retentions(result: dict[str, Any]) -> list[tuple[str, str, dict[str, Any] | None]]:

@@ -203,6 +203,11 @@ class TabularModality(Modality):
     def task(self, schema: TableSchema) -> str:
         return schema.task
 
+    def served_logits(self, model, schema: TableSchema, inputs, adapter_ids, device):
+        """Served records (one dict per request's instance), encoded as at training."""
+        x_num, x_cat = schema.encode_records(list(inputs))
+        return model(x_num=x_num.to(device), x_cat=x_cat.to(device), adapter_ids=list(adapter_ids))
+
     def scores(self, schema: TableSchema, logits) -> np.ndarray:
         import torch
 
