@@ -10,7 +10,6 @@ Thin functions over the modality-independent training (:mod:`medadapt.train.fitt
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -97,7 +96,3 @@ def predict(
         _modality(), model, schema, TableSamples(frame, schema), adapter=adapter,
         adapter_ids=adapter_ids,
     )  # fmt: skip
-
-
-def scores_from_logits(schema: TableSchema, logits: Any) -> np.ndarray:
-    return _modality().scores(schema, logits)

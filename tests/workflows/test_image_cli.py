@@ -13,7 +13,7 @@ import pytest
 import torch
 from PIL import Image
 
-from medadapt.data.image_files import is_image_source, split_by_file
+from medadapt.data.image_files import is_image_source, split_by_patient
 from medadapt.data.images import ImageDataset, load_images, source_digest
 from tests.train.image_data import OLD, write_npz, write_png_csv
 from tests.workflows.test_cli import run
@@ -401,7 +401,7 @@ def test_source_digest_changes_with_the_listing_and_split_keeps_files_together(t
         classes=["a", "b"],
         paths=["v1", "v1", "v2", "v2", "v3", "v3", "v4", "v4"],
     )
-    train, test = split_by_file(volumes, range(8), test_fraction=0.5, seed=0)
+    train, test = split_by_patient(volumes, range(8), test_fraction=0.5, seed=0)
     assert sorted([*train, *test]) == list(range(8))
     assert {volumes.paths[i] for i in train}.isdisjoint({volumes.paths[i] for i in test})
 

@@ -14,7 +14,7 @@ reads the model's shared :class:`~medadapt.adapters.routing.Routing` and either
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
@@ -341,7 +341,3 @@ def base_named_tensors(model: nn.Module) -> Iterator[tuple[str, torch.Tensor]]:
         for key, tensor in inner.named_buffers(recurse=False):
             if tensor is not None and key not in non_persistent:
                 yield (f"{name}.{key}" if name else key), tensor
-
-
-def names_in(model: nn.Module) -> Sequence[str]:
-    return [name for name, *_ in iter_base_modules(model)]

@@ -134,13 +134,6 @@ def required(value: Any, option: str, why: str) -> Any:
     return value
 
 
-def split_list(value: str | None) -> list[str]:
-    """``"A,B"`` -> ``["A", "B"]`` (spaces around names trimmed)."""
-    if not value:
-        return []
-    return [part.strip() for part in value.split(",") if part.strip()]
-
-
 def small_model_threads(modality=None) -> None:
     """The modality's torch threads (one for the small tabular models: faster than two, no
     sync overhead; ``None``: torch's default); ``MEDADAPT_THREADS`` overrides."""

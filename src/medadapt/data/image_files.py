@@ -246,7 +246,3 @@ def split_by_patient(
         return np.sort(np.array([i for g in chosen for i in grouped[g]], dtype=np.int64))
 
     return samples(train), samples(test)
-
-
-#: the former name (samples of one file were the only grouping)
-split_by_file = split_by_patient

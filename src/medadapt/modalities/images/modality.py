@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from medadapt.errors import ConfigError, DataError
+from medadapt.errors import DataError
 from medadapt.modalities.base import Modality, Reading, TrainingDefaults, names
 from medadapt.modalities.images.options import DEFAULT_BACKBONE, ImageOptions
 from medadapt.modalities.images.samples import ImageSamples, SourceInfo
@@ -256,9 +256,9 @@ class ImageModality(Modality):
         return scores[:, 1] if scores.shape[1] == 2 else scores
 
     def validation_split(self, samples: ImageSamples, fraction: float, seed: int):
-        from medadapt.data.image_files import split_by_file
+        from medadapt.data.image_files import split_by_patient
 
-        return split_by_file(
+        return split_by_patient(
             samples.dataset, range(len(samples)), test_fraction=fraction, seed=seed
         )
 
@@ -368,9 +368,3 @@ class UnlabelledImages:
 
     def __len__(self) -> int:
         return len(self.ids)
-
-
-def check_options(options: ImageOptions) -> None:
-    """Options whose values this modality reads (the command line checks ranges first)."""
-    if options.top_blocks is not None and options.top_blocks < 1:
-        raise ConfigError(f"--top-blocks must be at least 1; got {options.top_blocks}")

@@ -46,10 +46,6 @@ def parse_window(text: str | None) -> str | tuple[float, float] | None:
     return level, width
 
 
-def _slices(text: str) -> str | int:
-    return int(text) if text.isdigit() else text
-
-
 def parse_spacing(text: str | None) -> str | tuple[float, float, float] | None:
     """``"auto"`` (default), ``"none"`` (voxel counts) or ``"1.5,1.5,2"`` (mm)."""
     if text is None or text == "auto":
