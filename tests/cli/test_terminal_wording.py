@@ -51,3 +51,14 @@ def test_the_line_says_none_and_all_in_words():
     every = {**ENTRY, "n_test": 2000, "test_supports": dict.fromkeys(ENTRY["test_needs"], True)}
     assert sample_size_line(none).endswith("the 60 here are enough for none of them")
     assert sample_size_line(every).endswith("the 2000 here are enough for all of them")
+
+
+def test_study_s_sample_size_line_counts_in_the_modality_s_unit():
+    from medadapt.workflows.sample_size import study_sample_size_line
+
+    entry = {"source": "Riley et al. Stat Med 2019", "n_train": 140,
+             "strategies": {"head_only": {"n_needed": 90}, "lora": {"n_needed": 1200}}}  # fmt: skip
+    assert study_sample_size_line(entry, "images") == (
+        "sample size (Riley et al., conservative R-squared): minimum images head-only adapter "
+        "90; LoRA adapter 1200; the target has 140 to train (necessary, not sufficient)"
+    )

@@ -102,8 +102,9 @@ def _study(**values: Any) -> None:
 def _finish(study: dict, out: Path) -> None:
     """Curves, conclusions, study.json and the report; the findings on the terminal."""
     from medadapt.fileio import atomic_write_bytes
+    from medadapt.workflows.sample_size import study_sample_size_line
     from medadapt.workflows.study_report import study_report
-    from medadapt.workflows.study_summary import aggregate, conclusions
+    from medadapt.workflows.study_summary import aggregate, conclusions, study_modality
 
     curves = aggregate(study["points"], study["task"])
     found = conclusions(study, curves)
@@ -113,7 +114,8 @@ def _finish(study: dict, out: Path) -> None:
     atomic_write_bytes(out / "study.json", json.dumps(study, indent=1).encode())
     study_report(study, curves, found).write(out / "report.html")
     if study.get("sample_size"):
-        stdout.print(_sample_size_line(study["sample_size"]))
+        units = f"{getattr(study_modality(study), 'unit', 'patient')}s"  # Riley counts patients
+        stdout.print(study_sample_size_line(study["sample_size"], units))
     for finding in study["sufficiency"]:
         if finding["level"] == "warning":
             warn(finding["message"])
@@ -152,13 +154,3 @@ Images, with a given base: medadapt study --data new.npz --base base/ --fraction
 --out study-new
 """,
 )
-
-
-def _sample_size_line(entry: dict) -> str:
-    """One line: each strategy's minimum patients by Riley et al.'s criteria."""
-    from medadapt.workflows.labels import label
-
-    needs = "; ".join(f"{label(s)} {e['n_needed']}" for s, e in entry["strategies"].items())
-    who = entry["source"].split(" Stat")[0]
-    return (f"sample size ({who}, conservative R-squared): minimum patients {needs}; "
-            f"the target has {entry['n_train']} to train (necessary, not sufficient)")  # fmt: skip

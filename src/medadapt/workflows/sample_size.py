@@ -229,7 +229,7 @@ def _rounded(figures: dict[str, Any]) -> dict[str, Any]:
 def sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str:
     """The one line ``adapt`` prints about it."""
     line = (
-        f"sample size ({entry['source'].split(' Stat')[0]}): read as a new model, its "
+        f"sample size ({_cited(entry)}): read as a new model, its "
         f"{entry['parameters']} parameters would need {entry['n_needed']} {noun} (criterion "
         f"{entry['criterion']}); {entry['n_train']} trained it "
         f"({'met' if entry['met'] else 'not met'}: necessary, not sufficient)"
@@ -248,6 +248,18 @@ def sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str:
     respectively = " respectively" if len(needs) > 1 else ""
     return (f"{line}; precise estimates of {listed(named)} at this site need {counts} test "
             f"{noun}{respectively}: the {entry['n_test']} here are enough for {told}")  # fmt: skip
+
+
+def study_sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str:
+    """The one line ``study`` prints about it: each strategy's minimum by the criteria."""
+    needs = "; ".join(f"{label(s)} {e['n_needed']}" for s, e in entry["strategies"].items())
+    return (f"sample size ({_cited(entry)}, conservative R-squared): minimum {noun} {needs}; "
+            f"the target has {entry['n_train']} to train (necessary, not sufficient)")  # fmt: skip
+
+
+def _cited(entry: dict[str, Any]) -> str:
+    """The criteria's authors as a line cites them ("Riley et al.")."""
+    return entry["source"].split(" Stat")[0]
 
 
 ASSUMED_C = 0.75  # a study trains its own base: the C-statistic it will reach is not known yet

@@ -131,7 +131,7 @@ def _overlap(a: dict[str, Any], b: dict[str, Any]) -> bool:
 def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]:
     """Best strategy per size, where the adapter plateaus, whether more data would help, and
     where intervals overlap — as numbers and as sentences."""
-    noun = _noun(study)
+    noun = study_noun(study)
     metric = main_metric(curves, study["task"])
     by_strategy = curves[metric]
     lines: list[str] = []
@@ -253,12 +253,18 @@ def _trained_at(by_strategy: dict[str, Any], fraction: float) -> bool:
     )
 
 
-def _noun(study: dict[str, Any]) -> str:
+def study_noun(study: dict[str, Any]) -> str:
     """How the study's modality counts its samples ("rows", "images")."""
+    modality = study_modality(study)
+    return modality.noun if modality is not None else "samples"
+
+
+def study_modality(study: dict[str, Any]) -> Any:
+    """The registered modality the study ran on (None: not registered here)."""
     from medadapt.modalities import registered
 
     kind = study.get("config", {}).get("kind", "tabular")
-    return next((m.noun for m in registered() if m.kind == kind), "samples")
+    return next((m for m in registered() if m.kind == kind), None)
 
 
 def _size(by_strategy: dict[str, Any], fraction: float) -> float:
