@@ -159,6 +159,16 @@ def test_help_shows_the_plugins_panel():
     assert "Signals" in help_text and "--patch" in help_text
 
 
+def test_a_plugin_that_fails_while_registering_is_one_error_line():
+    result = medadapt("train-base", "--help", plugin="tests.toy_modality.broken")
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == (
+        "error: MEDADAPT_MODALITIES names 'tests.toy_modality.broken', which cannot be imported "
+        "(ValueError: signal format version 3 is not supported); fix the module name or unset "
+        "the variable"
+    )
+
+
 def test_an_unknown_plugin_is_one_error_line(tmp_path):
     result = medadapt("train-base", "--help", plugin="no_such.module")
     assert result.returncode != 0

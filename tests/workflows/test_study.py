@@ -370,3 +370,16 @@ def test_study_json_never_shows_a_subgroup_count_below_five(study_run):
                     f" {k} patient" in " ".join(m["notes"].values()) for k in range(1, 5)
                 )
     assert "<5" in seen  # the synthetic target group has small age bands
+
+
+def test_a_damaged_study_state_is_one_error_naming_the_fix(tmp_path):
+    from medadapt.errors import MedadaptError
+    from medadapt.workflows.study import open_study_dir
+
+    (tmp_path / "state.json").write_text('{"config": "ab')  # cut short by a full disk
+    with pytest.raises(MedadaptError) as refused:
+        open_study_dir(tmp_path, "ab")
+    assert str(refused.value) == (
+        f"{tmp_path / 'state.json'} is damaged (not JSON): choose a new --out directory, or "
+        f"delete {tmp_path} to start the study again"
+    )

@@ -31,16 +31,27 @@ register(ImageModality())
 def _load_plugins() -> None:
     """Import every plug-in modality (entry points, then ``MEDADAPT_MODALITIES``)."""
     for point in entry_points(group="medadapt.modalities"):
-        point.load()
+        try:
+            point.load()
+        except Exception as error:  # a broken plug-in: one line naming it, not a traceback
+            raise ConfigError(
+                f"the plug-in modality {point.name!r} ({point.value}) cannot be loaded "
+                f"({_why(error)}); reinstall or uninstall the package that "
+                "provides it"
+            ) from None
     listed = os.environ.get("MEDADAPT_MODALITIES", "").split(",")
     for name in filter(None, (n.strip() for n in listed)):
         try:
             importlib.import_module(name)
-        except ImportError as error:
+        except Exception as error:  # not found, or broken: a SyntaxError, a failing register
             raise ConfigError(
-                f"MEDADAPT_MODALITIES names {name!r}, which cannot be imported ({error}); "
+                f"MEDADAPT_MODALITIES names {name!r}, which cannot be imported ({_why(error)}); "
                 "fix the module name or unset the variable"
             ) from None
+
+
+def _why(error: Exception) -> str:
+    return str(error) if isinstance(error, ImportError) else f"{type(error).__name__}: {error}"
 
 
 _load_plugins()

@@ -21,7 +21,7 @@ from typing import Any
 
 from medadapt.errors import ConfigError
 from medadapt.evaluate.sufficiency import check_sufficiency
-from medadapt.fileio import atomic_write_bytes
+from medadapt.fileio import atomic_write_bytes, read_json
 from medadapt.modalities.base import Modality, Reading
 from medadapt.modalities.bundle import BaseModel
 from medadapt.results import StudyPoint
@@ -99,7 +99,9 @@ def open_study_dir(out_dir: str | Path, digest: str, data: str | None = None) ->
     out = Path(out_dir)
     state = out / "state.json"
     if state.is_file():
-        recorded = json.loads(state.read_text())
+        recorded = read_json(state, missing=f"{state} is missing",
+                             invalid=f"{state} is damaged (not JSON): choose a new --out "
+                             f"directory, or delete {out} to start the study again")  # fmt: skip
         if recorded.get("config") != digest:
             raise ConfigError(
                 f"{out} holds a study with other settings; choose a new --out directory "
