@@ -27,6 +27,13 @@ def _known(cls: type) -> tuple[str, ...]:
 VALIDATION_WORDS = {"O/E": "O/E", "slope": "calibration slope", "C": "C-statistic"}
 """The external-validation criteria a recorded sample-size entry names (``test_needs``,
 ``test_supports``), in words and in the order they are told."""
+MILLION = 1_000_000
+
+
+def needed_text(n: int) -> str:
+    """A criterion's number of patients, as told: "187381403" reads as precision where it
+    only says "no realistic test set" (a base whose risks hardly vary at a site)."""
+    return "a million or more" if n >= MILLION else str(n)
 
 
 @dataclass(frozen=True)

@@ -62,3 +62,29 @@ def test_study_s_sample_size_line_counts_in_the_modality_s_unit():
         "sample size (Riley et al., conservative R-squared): minimum images head-only adapter "
         "90; LoRA adapter 1200; the target has 140 to train (necessary, not sufficient)"
     )
+
+
+def test_a_criterion_needing_a_million_is_said_in_words_with_why():
+    from medadapt.results import needed_text
+    from medadapt.workflows.sample_size import in_short
+
+    assert needed_text(999_999) == "999999" and needed_text(187_381_403) == "a million or more"
+    criteria = [{"name": "O/E", "n": 232, "supported": False},
+                {"name": "slope", "n": 187_381_403, "supported": False}]  # fmt: skip
+    result = {
+        "noun": "images", "n_train": 28, "n_test": 12,
+        "development": {"head_only": {"n": 1203, "met": False}},
+        "validation": {"criteria": criteria, "lp_sd": 0.0042},
+    }  # fmt: skip
+    said = in_short(result)
+    assert said[1] == (
+        "12 images to test it are too few for a precise observed/expected ratio (232 needed), "
+        "calibration slope (a million or more needed): read the intervals of those estimates, "
+        "not the single values."
+    )
+    assert said[2] == (
+        "The calibration slope would need a million test images or more because the base "
+        "model's predicted risks hardly vary at this site (SD of their log-odds 0.0042), "
+        "whatever their ranking: no realistic test set estimates it precisely until the "
+        "model's risks spread out (an adapter trained here may change that)."
+    )

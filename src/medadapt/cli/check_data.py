@@ -13,6 +13,7 @@ from medadapt.cli.main import app
 from medadapt.cli.options import Shared, build_command
 from medadapt.cli.verbs import DATA, GROUP_COLUMN, _dumps
 from medadapt.fileio import check_output_file
+from medadapt.results import needed_text
 from medadapt.workflows.labels import label
 
 CHECK = [
@@ -97,7 +98,7 @@ def _print_validation(result: dict[str, Any]) -> None:
     if not checked["criteria"]:
         stdout.print(f"validation at this site: not computed: {checked['why']}")
         return
-    rows = [[c["description"], c["n"], f"{c['events']:.0f}",
+    rows = [[c["description"], needed_text(c["n"]), needed_text(round(c["events"])),
              "yes" if c["supported"] else f"no: {result['n_test']}"]
             for c in checked["criteria"]]  # fmt: skip
     print_table(f"validation at this site: test {result['noun']} for precise estimates",

@@ -19,7 +19,7 @@ from medadapt.registry.records import (
     parse_metrics,
     summaries,
 )
-from medadapt.results import VALIDATION_WORDS, AdapterRecord
+from medadapt.results import VALIDATION_WORDS, AdapterRecord, needed_text
 
 SMALL_N = 100
 """Fewer training cases than this is called a small sample."""
@@ -331,7 +331,7 @@ def sample_size_rows(entry: dict[str, Any]) -> list[tuple[str, str]]:
         order = [k for k in VALIDATION_WORDS if k in needs]
         order += [k for k in needs if k not in VALIDATION_WORDS]
         told = [
-            f"{VALIDATION_WORDS.get(k, k)}: {needs[k]}"
+            f"{VALIDATION_WORDS.get(k, k)}: {needed_text(needs[k])}"
             + ("" if k not in supports else " (enough here)" if supports[k] else " (too few here)")
             for k in order
         ]

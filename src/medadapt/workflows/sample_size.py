@@ -28,7 +28,7 @@ from medadapt.evaluate.report.formatting import listed
 from medadapt.evaluate.samplesize import binding, validation
 from medadapt.modalities.base import modality_of
 from medadapt.modalities.bundle import BaseModel
-from medadapt.results import VALIDATION_WORDS
+from medadapt.results import MILLION, VALIDATION_WORDS, needed_text
 from medadapt.train.fitting import predict
 from medadapt.workflows.adapt_samples import split_group
 from medadapt.workflows.labels import label
@@ -116,7 +116,7 @@ def in_short(result: dict[str, Any]) -> list[str]:
                  "trained, but expect it to fit these patients better than new ones; 'medadapt "
                  "study' shows how far the data carry it.")  # fmt: skip
     checked = result["validation"]["criteria"]
-    short = [f"{_ESTIMATES.get(c['name'], c['name'])} ({c['n']} needed)"
+    short = [f"{_ESTIMATES.get(c['name'], c['name'])} ({needed_text(c['n'])} needed)"
              for c in checked if not c["supported"]]  # fmt: skip
     if not checked:
         check = "How many test patients a precise check needs is not computed for this outcome."
@@ -126,7 +126,20 @@ def in_short(result: dict[str, Any]) -> list[str]:
                  "values.")  # fmt: skip
     else:
         check = f"{result['n_test']} {noun} to test it are enough for precise estimates."
-    return [adapt, check]
+    return [adapt, check, *_flat_risks(result["validation"], noun)]
+
+
+def _flat_risks(validation: dict[str, Any], noun: str) -> list[str]:
+    """Why a criterion needs a million samples or more: the base's risks hardly vary here."""
+    huge = [c for c in validation["criteria"] if c["n"] >= MILLION]
+    if not huge:
+        return []
+    names = listed(_ESTIMATES.get(c["name"], c["name"]) for c in huge)
+    return [f"The {names} would need a million test {noun} or more because the base model's "
+            "predicted risks hardly vary at this site (SD of their log-odds "
+            f"{validation['lp_sd']:.2g}), whatever their ranking: no realistic test set "
+            "estimates it precisely until the model's risks spread out (an adapter trained "
+            "here may change that)."]  # fmt: skip
 
 
 _ESTIMATES = {"O/E": "observed/expected ratio", "slope": "calibration slope",
@@ -244,7 +257,7 @@ def sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str:
         else "all of them" if len(enough) == len(needs)
         else f"{listed(enough)} only"
     )  # fmt: skip
-    counts = listed(str(v) for v in needs.values())
+    counts = listed(needed_text(v) for v in needs.values())
     respectively = " respectively" if len(needs) > 1 else ""
     return (f"{line}; precise estimates of {listed(named)} at this site need {counts} test "
             f"{noun}{respectively}: the {entry['n_test']} here are enough for {told}")  # fmt: skip
