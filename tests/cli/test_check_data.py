@@ -39,7 +39,7 @@ def test_check_data_prints_the_criteria_and_writes_them(base, tmp_path):
     here = figures["auroc_at_site"]
     assert here < source  # so the site's figure is the one used, and the text says why
     assert figures["r2_source"] == (
-        f"from the base model's AUROC at this site, on 200 samples it never saw ({here:.3f}; "
+        f"from the base model's AUROC at this site, on 200 patients it never saw ({here:.3f}; "
         f"{source:.3f} on its source: the lower one is used, to be cautious)"
     )
     lora = figures["development"]["lora"]
@@ -103,7 +103,7 @@ def test_at_the_bases_own_site_check_data_splits_and_scores_as_adapt_does(base, 
     scores = predict(modality, loaded.model, loaded.schema, samples.subset(unseen))
     expected = roc_auc_score(samples.labels[unseen], scores)
     assert figures["auroc_at_site"] == pytest.approx(expected, abs=1e-9)
-    assert f"on {len(unseen)} samples it never saw" in figures["r2_source"]
+    assert f"on {len(unseen)} patients it never saw" in figures["r2_source"]
     lora = summary["sample_size"]
     assert lora["auroc_at_site"] == pytest.approx(expected, abs=1e-4)
     assert lora["n_needed"] == figures["development"]["lora"]["n"]

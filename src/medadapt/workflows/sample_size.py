@@ -84,14 +84,14 @@ def check_sample_size(
     labels = np.asarray(samples.subset(chosen).labels)
     scored = None if risk is None else (np.asarray(unseen.labels), risk)
     outcome = outcome_of(modality.task(base.schema), labels, scored,
-                         base.training.get("test_metrics"))  # fmt: skip
+                         base.training.get("test_metrics"), counted(modality))  # fmt: skip
     if isinstance(outcome, str):
         return {"applies": False, "why": outcome}
     params = strategy_parameters(modality, base)
     n_train, n_test = len(split.train), len(split.test)
     result = {
         "applies": True, "source": source_of(outcome.task),
-        "noun": NOUNS.get(modality.noun, modality.noun),
+        "noun": counted(modality),
         "unit_note": UNIT_NOTE.get(modality.noun), "n": len(chosen), "n_train": n_train,
         "n_test": n_test, "n_base_trained": int(split.seen[chosen].sum()),
         "no_test": split.why_no_test,
@@ -147,6 +147,14 @@ _ESTIMATES = {"O/E": "observed/expected ratio", "slope": "calibration slope",
 
 
 NOUNS = {"rows": "patients"}  # a table's rows are its patients
+
+
+def counted(modality: Any) -> str:
+    """What the criteria's sentences count for ``modality``: "patients" (a table's rows are
+    its patients), "images"."""
+    return NOUNS.get(modality.noun, modality.noun)
+
+
 UNIT_NOTE = {"images": (
     "the criteria count patients: with several images of one patient, the images are not "
     "independent, so compare the numbers with the patients behind the images")}  # fmt: skip
@@ -221,7 +229,7 @@ def adapter_sample_size(modality: Any, base: BaseModel, parameters: int, train: 
     labels = np.concatenate([np.asarray(train.labels), np.asarray(test.labels)])
     risk = _scores(modality, base, unseen)
     outcome = outcome_of(modality.task(base.schema), labels, (np.asarray(unseen.labels), risk),
-                         base.training.get("test_metrics"))  # fmt: skip
+                         base.training.get("test_metrics"), counted(modality))  # fmt: skip
     if isinstance(outcome, str):
         return None
     final = binding(outcome.criteria(parameters))

@@ -70,19 +70,21 @@ class Outcome:
 
 def outcome_of(task: str, labels: np.ndarray,
                scored: tuple[np.ndarray, np.ndarray] | None = None,
-               known: dict[str, float] | None = None) -> Outcome | str:  # fmt: skip
+               known: dict[str, float] | None = None,
+               noun: str = "samples") -> Outcome | str:  # fmt: skip
     """The outcome of ``labels`` (class indices, or values for regression). ``scored``: the
     labels and the base's scores of the samples it scored (None: not scored, so the
-    conservative default); ``known``: the base's metrics on its source (``auroc``, ``r2``).
-    A string says why no criterion applies."""
+    conservative default); ``known``: the base's metrics on its source (``auroc``, ``r2``);
+    ``noun``: how sentences count the samples ("patients", "images"). A string says why no
+    criterion applies."""
     known = known or {}
     if task == "regression":
-        return _continuous(np.asarray(labels, dtype=float), scored, known.get("r2"))
+        return _continuous(np.asarray(labels, dtype=float), scored, known.get("r2"), noun)
     labels = np.asarray(labels).astype(int)
     if scored is not None:
         scored = (np.asarray(scored[0]).astype(int), np.asarray(scored[1], dtype=float))
     if task == "binary" and labels.max(initial=0) <= 1:
-        return _binary(labels, scored, known.get("auroc"))  # (an adapter may add classes)
+        return _binary(labels, scored, known.get("auroc"), noun)  # (an adapter may add classes)
     if scored is not None and scored[1].ndim != 2:
         scored = None  # a binary base's P(class 1): no pairwise scores for the new classes
     return _multiclass(labels, scored)
@@ -97,12 +99,12 @@ def _other(known: list[tuple[float, str]], used: float) -> str:
     return f"; {value:.3f} {where.split(',')[0]}: the lower one is used, to be cautious"
 
 
-def _binary(labels: np.ndarray, scored, source_auroc: float | None):
+def _binary(labels: np.ndarray, scored, source_auroc: float | None, noun: str):
     prevalence = float(np.mean(labels == 1))
     if not 0 < prevalence < 1:
-        return f"the {len(labels)} samples hold one class only"
+        return f"the {len(labels)} {noun} hold one class only"
     here = None if scored is None else _auroc(scored[0] == 1, scored[1])
-    site = None if scored is None else f"at this site, on {len(scored[0])} samples it never saw"
+    site = None if scored is None else f"at this site, on {len(scored[0])} {noun} it never saw"
     known = [(a, w) for a, w in ((source_auroc, "on its source"), (here, site))
              if a is not None and 0.5 < a < 1]  # fmt: skip
     if known:
@@ -139,13 +141,13 @@ def _multiclass(labels: np.ndarray, scored):
                    {"prevalences": phis}, pairs)  # fmt: skip
 
 
-def _continuous(values: np.ndarray, scored, source_r2: float | None):
+def _continuous(values: np.ndarray, scored, source_r2: float | None, noun: str):
     if len(values) < 3 or float(np.std(values)) == 0:
         return f"the {len(values)} outcome values do not vary"
     here = None
     if scored is not None and len(scored[0]) > 1:
         here = _r2(np.asarray(scored[0], dtype=float), np.asarray(scored[1], dtype=float))
-    site = None if scored is None else f"at this site, on {len(scored[0])} samples it never saw"
+    site = None if scored is None else f"at this site, on {len(scored[0])} {noun} it never saw"
     known = [(r, w) for r, w in ((source_r2, "on its source"), (here, site))
              if r is not None and 0 < r < 1]  # fmt: skip
     if known:
