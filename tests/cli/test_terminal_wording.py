@@ -88,3 +88,16 @@ def test_a_criterion_needing_a_million_is_said_in_words_with_why():
         "whatever their ranking: no realistic test set estimates it precisely until the "
         "model's risks spread out (an adapter trained here may change that)."
     )
+
+
+def test_the_subgroup_table_names_its_metric_and_counts_events_only_for_binary(capsys):
+    from medadapt.cli.printing import print_subgroups
+
+    group = {"sex": {"F": {"n": 30, "mae": 4.2, "mae_ci": [3.1, 5.6], "notes": {}}}}
+    print_subgroups(group, "regression")
+    out = capsys.readouterr().out
+    assert "MAE (95% CI)" in out and "events" not in out
+    group = {"sex": {"F": {"n": 30, "n_positive": 12, "auroc": 0.71, "auroc_ci": [0.5, 0.9]}}}
+    print_subgroups(group, "binary")
+    out = capsys.readouterr().out
+    assert "AUROC (95% CI)" in out and "events" in out and "auroc" not in out

@@ -41,13 +41,15 @@ def print_subgroups(subgroups: dict[str, dict[str, Any]], task: str) -> None:
                 [
                     f"{name} = {value}",
                     metrics.get("n"),
-                    metrics.get("n_positive", "") if task == "binary" else "",
+                    *([metrics.get("n_positive", "")] if task == "binary" else []),
                     fmt_ci(metrics.get(main), metrics.get(f"{main}_ci"), digits_for(metrics, 3)),
                     notes.get(main, notes.get("all", notes.get("rounded", ""))),
                 ]
             )
     if rows:
-        print_table("per subgroup", ["subgroup", "n", "events", main, "note"], rows)
+        counts = ["n", "events"] if task == "binary" else ["n"]  # events: positives
+        column = f"{METRIC_LABELS.get(main, main)} (95% CI)"
+        print_table("per subgroup", ["subgroup", *counts, column, "note"], rows)
 
 
 def print_per_class(per_class: list[dict[str, Any]] | None, noun: str) -> None:
