@@ -73,9 +73,9 @@ def known(values: Sequence[str], flag: str, choices: Iterable[str]) -> None:
         )
 
 
-def port(value: int) -> None:
+def port(value: int, flag: str = "--port") -> None:
     if not 1 <= value <= 65535:
-        raise ConfigError(f"--port must be a TCP port number (1-65535); got {value}")
+        raise ConfigError(f"{flag} must be a TCP port number (1-65535); got {value}")
 
 
 def distinct_columns(roles: dict[str, str | None]) -> None:

@@ -76,6 +76,38 @@ def test_a_site_without_auroc_says_why():
     )
 
 
+def test_a_site_too_small_for_any_figure_is_not_said_to_have_an_accuracy():
+    from medadapt.federated.report import no_auroc_line
+
+    tiny = {"federated": {"n": 5.0, "n_positive": 2.0, "accuracy": None}}
+    assert no_auroc_line("Tiny Clinic", tiny) == (
+        "No figures at Tiny Clinic: only 5 held-out patients, too few for any (medadapt reports "
+        "none below 10)."
+    )
+
+
+def test_a_site_without_auroc_is_not_told_to_judge_by_it():
+    """One outcome (or too few of the rarer one) at a site: no AUROC or balanced accuracy
+    there, so the line does not send the reader to them."""
+    from medadapt.federated.report import verdict_lines
+
+    one = {"n_train": 42, "n_test": 18, "base": {},
+           "federated": {"n": 18.0, "n_positive": 0.0, "accuracy": 1.0}}  # fmt: skip
+    few = {"n_train": 86, "n_test": 37, "base": {},
+           "federated": {"n": 37.0, "n_positive": 35.0, "accuracy": 0.919}}  # fmt: skip
+    lines = verdict_lines({"sites": {"Benign Only": one, "Switzerland": few}})
+    assert lines == [
+        "At Benign Only, the shared adapter's accuracy (1.000) is no better than calling every "
+        "patient negative (1.000, the no-information rate), and too few of its held-out "
+        "patients have the rarer outcome for an AUROC or balanced accuracy: its figures there "
+        "say little.",
+        "At Switzerland, the shared adapter's accuracy (0.919) is no better than calling every "
+        "patient positive (0.946, the no-information rate), and too few of its held-out "
+        "patients have the rarer outcome for an AUROC or balanced accuracy: its figures there "
+        "say little.",
+    ]
+
+
 def test_a_site_whose_accuracy_is_no_better_than_everyone_positive_is_named():
     from medadapt.federated.report import verdict_lines
 

@@ -30,3 +30,16 @@ def test_full_model_bytes_count_every_tensor():
     model = torch.nn.Linear(10, 5)
     assert full_model_bytes(model) >= 4 * (50 + 5)
     assert full_model_bytes(model) < 4 * (50 + 5) + 1024  # plus keys and headers only
+
+
+def test_a_site_s_unexpected_error_leaves_it_without_its_message(caplog):
+    from medadapt.errors import DataError
+    from medadapt.federated.client import error_reason
+
+    leaked = ValueError("could not convert string to float: 'DOE^JOHN'")
+    with caplog.at_level("ERROR", logger="medadapt.federated.site"):
+        told = error_reason(leaked)
+    assert told == "internal error ValueError (details in the site's own log)"
+    assert "DOE^JOHN" in caplog.text  # kept where the data is
+    ours = DataError("--label num is not a column of hungary.csv")
+    assert error_reason(ours) == str(ours)  # medadapt's own messages name no values

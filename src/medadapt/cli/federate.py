@@ -131,6 +131,7 @@ def _run(values: dict[str, Any], **given: Any):
     from medadapt.federated.config import FederatedRun
 
     checks.one_of(values["method"], "--method", [m for m in inputs.methods() if m != "full"])
+    checks.at_least(values["n_boot"], "--n-boot", 10)  # fewer resamples make no interval
     method_options = inputs.method_options(values["method"], values["adapter_options"])
     return FederatedRun(
         sites=tuple(checks.names(values["groups"], "--groups")), method=values["method"],
@@ -149,6 +150,11 @@ def _simulate(**values: Any) -> None:
     inputs.require_data(data)
     if (values["base"] is None) == (values["base_groups"] is None):
         raise ConfigError("pass --base BASE (a trained base) or --base-groups X (train one here)")
+    if values["group_column"] is None:  # without it every site would read every row
+        raise ConfigError("--groups are values of a column: pass --group-column COL, the "
+                          "column naming each row's site")  # fmt: skip
+    checks.distinct_columns({"--label": values["label"], "--id-column": values["id_column"],
+                             "--group-column": values["group_column"]})  # fmt: skip
     run = _run(values, base_dir=values["base"] or out / "base", data=data,
                label=values["label"], id_column=values["id_column"])  # fmt: skip
     if values["base"] is not None:
@@ -157,7 +163,14 @@ def _simulate(**values: Any) -> None:
         from medadapt.modalities.base import modality_for_data
 
         modality = modality_for_data(data, probes(values))
-    options = options_for("train-base", modality, values, data).check("train-base", data=data)
+    # --lr is the sites' learning rate here, not an option of the base's training
+    given = {name: value for name, value in values.items() if name != "lr"}
+    options = options_for("train-base", modality, given, data).check("train-base", data=data)
+    if values["base"] is None and modality.needs_label and not values["label"]:
+        raise ConfigError(
+            f"--label is required to train the base (--base-groups) on "
+            f"{modality.source_name}: name the column holding the outcome"
+        )
     _check_sites(run, values, modality, options)
     inputs.check_not_inside(out, data, "--data")
     staged = new_directory(out, force=values["force"], markers={"federated.json": "a run"})
@@ -174,38 +187,54 @@ def _check_sites(run, values: dict[str, Any], modality, options) -> None:
     """Every site is in the data, and the label is the base's, before Flower starts (a typo
     is one error line, not a failed round)."""
     from medadapt.modalities.base import Reading
+    from medadapt.workflows.splitting import select
 
     if values["base"] is None:
-        reading = Reading(run.label, run.group_column, run.sites, run.id_column)
-        modality.read_training(run.data, options, reading)
+        reading = Reading(run.label, run.group_column, (), run.id_column)
+        samples = modality.read_training(run.data, options, reading)
+        select(samples, run.group_column, run.sites, what="--groups")
+        base_groups = checks.names(values["base_groups"], "--base-groups")
+        select(samples, run.group_column, base_groups, what="--base-groups")
         return
-    from medadapt.federated.sites import read_sites
+    from medadapt.federated.sites import SiteError, read_sites
     from medadapt.modalities.bundle import BaseModel
     from medadapt.workflows.adapt import check_label
 
     check_label(modality, BaseModel.load(run.base_dir).schema, run.label)
-    read_sites(run)
+    try:
+        read_sites(run)
+    except SiteError as error:
+        if run.on_site_error == "stop":
+            raise ConfigError(
+                f"{error} (or leave the site out of --groups, or pass "
+                "--on-site-error continue to go on without it)"
+            ) from None
+        warn(f"{error}; the run goes on without it (--on-site-error continue)")
 
 
 def _server(**values: Any) -> None:
     from medadapt.federated import deploy
     from medadapt.modalities.bundle import BaseModel
 
-    base, out = values["base"], values["out"]
+    base, out, certificates = values["base"], values["out"], values["certificates"]
     checks.port(values["port"])
-    if values["insecure"] and values["certificates"] is not None:
+    checks.positive(values["timeout"], "--timeout")
+    if values["insecure"] and certificates is not None:
         raise ConfigError("--insecure and --certificates contradict each other: drop one")
-    deploy.check_certificates(values["certificates"], values["insecure"])
+    deploy.check_certificates(certificates, values["insecure"])
+    if certificates is not None:
+        certificates = Path(certificates).resolve()  # Flower's tools run elsewhere
+        deploy.check_server_names(certificates, deploy.local_address(values["host"]))
     fingerprint = BaseModel.load(base).fingerprint.weights
     run = _run(values, base_dir=Path(base).resolve(), data=None, label=None,
                base_fingerprint=fingerprint)  # fmt: skip
+    staged = new_directory(out, force=values["force"], markers={"federated.json": "a run"})
     if values["insecure"]:
         warn("--insecure: the sites' adapter weights and metrics travel unencrypted")
-    staged = new_directory(out, force=values["force"], markers={"federated.json": "a run"})
     with staged as staged_out, status_progress("federate server (Flower SuperLink)") as step:
         results = deploy.run_server(
             run, Path(staged_out).resolve(), host=values["host"], port=values["port"],
-            certificates=values["certificates"], insecure=values["insecure"],
+            certificates=certificates, insecure=values["insecure"],
             timeout=values["timeout"], say=step,
         )  # fmt: skip
     _print(results, out)
@@ -219,12 +248,15 @@ def _client(**values: Any) -> None:
     from medadapt.federated import deploy
 
     inputs.require_data(values["data"])
-    host, _, port = values["server"].rpartition(":")
-    if not host or not port.isdigit():
-        raise ConfigError(f"--server {values['server']!r} must be HOST:PORT (the server's "
-                          "--host and --port)")  # fmt: skip
-    checks.port(int(port))
+    _check_server_address(values["server"])
+    if not values["site"].strip():
+        raise ConfigError("--site is empty: name this hospital's site, one of the server's "
+                          "--groups")  # fmt: skip
+    if values["local_port"] is not None:
+        checks.port(values["local_port"], "--local-port")
     roots = values["root_certificates"]
+    if roots is not None and values["insecure"]:
+        raise ConfigError("--insecure and --root-certificates contradict each other: drop one")
     if roots is not None and not Path(roots).is_file():
         raise ConfigError(f"--root-certificates {roots} is not a file: pass the federation's "
                           "ca.crt")  # fmt: skip
@@ -233,8 +265,6 @@ def _client(**values: Any) -> None:
             "--root-certificates ca.crt is required (TLS is on by default); or pass --insecure "
             "(unencrypted, for a trial on one machine)"
         )
-    if values["insecure"]:
-        warn("--insecure: this site's adapter weights and metrics travel unencrypted")
     from medadapt.federated.sites import preflight
     from medadapt.fileio import check_output_dir
 
@@ -244,6 +274,8 @@ def _client(**values: Any) -> None:
     if out is not None:
         inputs.check_not_inside(out, values["data"], "--data")
     n = preflight(Path(values["data"]), Path(values["base"]))
+    if values["insecure"]:
+        warn("--insecure: this site's adapter weights and metrics travel unencrypted")
     port = values["local_port"] or deploy.free_port()
     command = deploy.supernode_command(
         values["server"], values["site"], Path(values["data"]).resolve(),
@@ -271,6 +303,19 @@ def _client(**values: Any) -> None:
         raise
     if code not in (0, -2, -15, 130):
         raise ConfigError(f"the Flower SuperNode stopped (exit {code}); see its log above")
+
+
+def _check_server_address(server: str) -> None:
+    """``--server`` is HOST:PORT (no scheme: TLS comes from --root-certificates)."""
+    if "://" in server:
+        raise ConfigError(f"--server {server!r} must be HOST:PORT, without a scheme (TLS is "
+                          "set by --root-certificates or --insecure)")  # fmt: skip
+    host, _, port = server.rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(f"--server {server!r} must be HOST:PORT (the server's --host and "
+                          "--port)")  # fmt: skip
+    if not 1 <= int(port) <= 65535:
+        raise ConfigError(f"--server {server!r}: {port} is not a TCP port number (1-65535)")
 
 
 def _wait_for(node, out: Path | None) -> int:
@@ -408,9 +453,10 @@ build_command(
 def certificates(
     out: Path = typer.Option(..., "--out", help="Folder for ca.crt, server.pem, server.key."),
     host: list[str] = typer.Option(
-        ["127.0.0.1", "localhost"],
+        [],
         "--host",
-        help="Names and addresses the server is reached by (comma-separated, or --host repeated).",
+        help="Names and addresses the sites reach the server by (comma-separated, or --host "
+        "repeated); 127.0.0.1 and localhost are always named (the server reaches itself there).",
     ),
     force: bool = typer.Option(False, "--force", help="Replace certificates already there."),
 ) -> None:
@@ -419,16 +465,17 @@ def certificates(
 
     Example: medadapt federate certificates --out certs --host fl.example.org
     """
-    from medadapt.federated.certificates import make_certificates
+    from medadapt.federated.certificates import LOOPBACK, make_certificates
     from medadapt.federated.deploy import CERTIFICATES
 
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} is a file: name a folder for the certificates")
-    hosts = tuple(h.strip() for value in host for h in value.split(",") if h.strip())
+    given = [h.strip() for value in host for h in value.split(",") if h.strip()]
+    hosts = tuple(dict.fromkeys([*given, *LOOPBACK]))  # the server submits its run there
     existing = [n for n in CERTIFICATES if (out / n).exists()]
     if existing and not force:
         raise ConfigError(f"--out {out} already holds {', '.join(existing)}: pass --force to "
                           "replace them")  # fmt: skip
     make_certificates(out, hosts)
-    stdout.print(f"wrote {out}/ca.crt (give it to each site), server.pem and server.key (keep "
-                 "them on the server)")  # fmt: skip
+    stdout.print(f"wrote {out}/ca.crt (give it to each site), server.pem (for {', '.join(hosts)}) "
+                 "and server.key (keep them on the server)")  # fmt: skip

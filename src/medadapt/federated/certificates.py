@@ -13,8 +13,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+LOOPBACK = ("127.0.0.1", "localhost")  # where a server reaches its own SuperLink
 
-def make_certificates(directory: Path, hosts: tuple[str, ...] = ("127.0.0.1", "localhost"),
+
+def make_certificates(directory: Path, hosts: tuple[str, ...] = LOOPBACK,
                       days: int = 30) -> Path:  # fmt: skip
     """``ca.crt``, ``server.pem`` and ``server.key`` in ``directory``; returns it."""
     directory.mkdir(parents=True, exist_ok=True)

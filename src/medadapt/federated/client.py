@@ -8,6 +8,7 @@ in deployment the node's ``--node-config`` names its site and its local file.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
@@ -23,6 +24,8 @@ from medadapt.federated.personal import Kept, keep_at_site, personalise, site_fo
 from medadapt.federated.sites import SiteData, read_sites, trainable
 from medadapt.federated.strategies import SITE_INDEX
 from medadapt.federated.wire import from_arrays, to_arrays
+
+_log = logging.getLogger("medadapt.federated.site")
 
 SITE_ERROR = 1  # Error.code of a site's refusal (its reason is the one-line error)
 
@@ -125,19 +128,29 @@ def make_client_app(run: FederatedRun | None = None) -> ClientApp:
 
 
 def _guarded(run: FederatedRun | None, context: Context, message: Message, handle) -> Message:
-    """``handle``'s reply, or the site's one-line error (no traceback, no values)."""
+    """``handle``'s reply, or the site's one-line error (:func:`error_reason`)."""
     try:
         site = local_site(run, context)
         return handle(site, message)
-    except MedadaptError as error:
-        reason = str(error)
     except Exception as error:
-        reason = f"internal error {type(error).__name__}: {error}"
+        reason = error_reason(error)
     index = context.node_config.get("partition-id")
     name = context.node_config.get("site")
     if name is None:
         name = run.sites[int(index)] if run is not None and index is not None else "?"
-    return Message(Error(SITE_ERROR, f"site {name}: {reason}"), reply_to=message)
+    named = reason if reason.startswith(f"site {name}: ") else f"site {name}: {reason}"
+    return Message(Error(SITE_ERROR, named), reply_to=message)
+
+
+def error_reason(error: Exception) -> str:
+    """What the server is told of a site's failure (no traceback, no values): medadapt's own
+    one-line message, or only the type of an unexpected error, whose message often quotes
+    the value it failed on (``could not convert string to float: 'DOE^JOHN'``); that message
+    and the traceback go to the site's own log."""
+    if isinstance(error, MedadaptError):
+        return str(error)
+    _log.error("internal error at this site", exc_info=error)  # this site's log only
+    return f"internal error {type(error).__name__} (details in the site's own log)"
 
 
 def _train(site: LocalSite, message: Message) -> Message:

@@ -67,6 +67,9 @@ class FederatedRun:
         checks.at_least(self.rounds, "--rounds", 1)
         checks.at_least(self.local_epochs, "--local-epochs", 1)
         checks.at_least(self.seed, "--seed", 0)
+        checks.at_least(self.n_boot, "--n-boot", 1)
+        checks.at_least(self.proximal_mu, "--proximal-mu", 0)
+        checks.positive(self.server_lr, "--server-lr")
         checks.fraction(self.test_fraction, "--test-fraction")
         if len(self.sites) < 2:
             raise ConfigError(

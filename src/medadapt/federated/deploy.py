@@ -10,12 +10,15 @@ hospital, naming its site, its local file and its copy of the base. Flower's tel
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -31,6 +34,7 @@ from medadapt.federated.results import OUTCOME, write_deployment_outcome
 from medadapt.federated.server import serve
 
 CERTIFICATES = ("ca.crt", "server.pem", "server.key")
+LOGS = ("superlink.log", "flwr.log")  # the server's Flower logs, in --out
 ENV = {"FLWR_TELEMETRY_ENABLED": "0"}
 
 client_app = make_client_app()  # the run comes with each message's run config
@@ -112,9 +116,56 @@ def check_certificates(directory: Path | None, insecure: bool, names=CERTIFICATE
             "--certificates DIR is required (TLS is on by default): a folder with "
             f"{', '.join(names)}; or pass --insecure (unencrypted, for a trial on one machine)"
         )
+    if not directory.is_dir():
+        what = "is a file" if directory.exists() else "does not exist"
+        raise ConfigError(f"--certificates {directory} {what}: name the folder holding "
+                          f"{', '.join(names)}")  # fmt: skip
     missing = [n for n in names if not (directory / n).is_file()]
     if missing:
         raise ConfigError(f"--certificates {directory} lacks {', '.join(missing)}")
+
+
+def local_address(host: str) -> str:
+    """Where the server reaches its own SuperLink (to submit the run): ``host``, or the
+    loopback address when it listens on every interface."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::") else host
+
+
+def check_server_names(directory: Path, address: str) -> None:
+    """The server submits its run to its own SuperLink at ``address`` over TLS, so its
+    certificate (``server.pem``) must name ``address``; refused by flag otherwise (Flower
+    would only say, later, that the SuperLink is unavailable)."""
+    from cryptography import x509
+
+    pem = directory / "server.pem"
+    try:
+        certificate = x509.load_pem_x509_certificate(pem.read_bytes())
+    except ValueError:
+        raise ConfigError(f"--certificates {pem} is not a PEM certificate") from None
+    try:
+        names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        names = x509.SubjectAlternativeName([])
+    try:
+        valid = ipaddress.ip_address(address) in names.get_values_for_type(x509.IPAddress)
+    except ValueError:  # a host name
+        valid = any(_name_matches(name, address)
+                    for name in names.get_values_for_type(x509.DNSName))  # fmt: skip
+    if not valid:
+        raise ConfigError(
+            f"--certificates {pem} does not name {address}, where this server submits the "
+            f"run to its own SuperLink: make the certificate for {address} too ('medadapt "
+            "federate certificates' always names 127.0.0.1 and localhost), or pass --host with "
+            "a name it holds"
+        )
+
+
+def _name_matches(pattern: str, host: str) -> bool:
+    """A certificate's DNS name (``*.example.org`` matches one label) against ``host``."""
+    pattern, host = pattern.lower().rstrip("."), host.lower().rstrip(".")
+    if pattern.startswith("*."):
+        return host.partition(".")[2] == pattern[2:] and "." in host
+    return pattern == host
 
 
 def superlink_command(host: str, port: int, certificates: Path | None, insecure: bool):
@@ -148,8 +199,11 @@ def submit(app: Path, home: Path, address: str, certificates: Path | None, insec
     home.mkdir(parents=True, exist_ok=True)
     lines = ["[superlink]", 'default = "medadapt"', "", "[superlink.medadapt]",
              f"address = {json.dumps(address)}"]  # fmt: skip
-    lines.append("insecure = true" if insecure else
-                 f"root-certificates = {json.dumps(str(certificates / 'ca.crt'))}")  # fmt: skip
+    if insecure:
+        lines.append("insecure = true")
+    else:  # Flower reads an absolute path only (``--certificates certs/`` is relative here)
+        ca = (certificates / "ca.crt").resolve()
+        lines.append(f"root-certificates = {json.dumps(str(ca))}")
     (home / "config.toml").write_text("\n".join(lines) + "\n")
     env = flower_env(FLWR_HOME=str(home))
     with open(log, "wb") as out:
@@ -160,19 +214,56 @@ def submit(app: Path, home: Path, address: str, certificates: Path | None, insec
         except subprocess.TimeoutExpired:
             raise DataError(
                 f"the federated run did not finish within --timeout {timeout:g} s (are all "
-                "sites connected? see flwr.log in --out); raise --timeout or start the "
-                "missing sites' clients"
+                "sites connected?): raise --timeout or start the missing sites' clients"
             ) from None
 
 
 def read_outcome(out: Path) -> dict[str, Any]:
     path = out / OUTCOME
     if not path.is_file():
-        raise DataError("the federated run ended without a result: see flwr.log in --out")
+        said = flower_error(out / "flwr.log")
+        raise DataError("the federated run ended without a result"
+                        + (f": Flower said: {said}" if said else ""))  # fmt: skip
     outcome = json.loads(path.read_text())
+    path.unlink()  # the server's own note, not part of the run's output
     if "error" in outcome:
         raise DataError(outcome["error"])
     return outcome
+
+
+_ERROR_BOX = re.compile(r"╭─ Error ─+╮\n(.*?)\n╰─+╯", flags=re.S)
+
+
+def flower_error(log: Path) -> str | None:
+    """The message of the last error box ``flwr`` printed in ``log``, on one line."""
+    if not log.is_file():
+        return None
+    boxes = _ERROR_BOX.findall(_ANSI.sub("", log.read_text(errors="replace")))
+    if not boxes:
+        return None
+    lines = (line.strip().strip("│").strip() for line in boxes[-1].splitlines())
+    return " ".join(line for line in lines if line)
+
+
+def keep_logs(out: Path) -> Path | None:
+    """A failed run's Flower logs, copied out of ``out`` (which is removed) into a new
+    temporary folder; None when there are none."""
+    logs = [out / name for name in LOGS if (out / name).is_file()]
+    if not logs:
+        return None
+    kept = Path(tempfile.mkdtemp(prefix="medadapt-federate-logs-"))
+    for log in logs:
+        shutil.copy2(log, kept / log.name)
+    return kept
+
+
+def plain_logs(out: Path) -> None:
+    """The server's Flower logs in ``out`` without their colour codes (Flower colours its
+    log lines whatever it writes to)."""
+    for name in LOGS:
+        path = out / name
+        if path.is_file():
+            path.write_text(_ANSI.sub("", path.read_text(errors="replace")))
 
 
 def flower_env(**more: str) -> dict[str, str]:
@@ -203,20 +294,24 @@ def _tool(name: str) -> str:
 def run_server(run: FederatedRun, out: Path, *, host: str, port: int, certificates: Path | None,
                insecure: bool, timeout: float, say=None) -> dict[str, Any]:  # fmt: skip
     """Start a SuperLink, submit ``run`` and wait for it; the SuperLink stops at the end.
-    Returns what the ServerApp wrote (``federated.json``)."""
+    Returns what the ServerApp wrote (``federated.json``). A run that fails names where its
+    Flower logs are kept (``out`` is removed then)."""
     say = say or (lambda message: None)
     work = out / ".flower"
     link_log = open(out / "superlink.log", "wb")  # noqa: SIM115  (kept open for the process)
     command = superlink_command(host, port, certificates, insecure)
     link = subprocess.Popen(command, env=flower_env(), stdout=link_log, stderr=subprocess.STDOUT)
+    failed = None
     try:
-        local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        local = local_address(host)
         wait_for_port(local, port, 60, link)
         say(f"SuperLink on {host}:{port}; waiting for {len(run.sites)} sites")
         app = write_app(work / "app", run, out)
         address = f"{local}:{port}"
         submit(app, work / "home", address, certificates, insecure, out / "flwr.log", timeout)
         read_outcome(out)
+    except DataError as error:
+        failed = error
     finally:
         link.terminate()
         try:
@@ -224,4 +319,9 @@ def run_server(run: FederatedRun, out: Path, *, host: str, port: int, certificat
         except subprocess.TimeoutExpired:
             link.kill()
         link_log.close()
+        plain_logs(out)
+    if failed is not None:
+        kept = keep_logs(out)
+        where = f" (Flower's logs: {kept}/)" if kept else ""
+        raise DataError(f"{failed}{where}") from None
     return json.loads((out / "federated.json").read_text())

@@ -10,7 +10,7 @@ from typing import Any
 
 from matplotlib import pyplot as plt
 
-from medadapt.evaluate.metrics import MIN_PER_CLASS
+from medadapt.evaluate.metrics import MIN_PATIENTS, MIN_PER_CLASS
 from medadapt.evaluate.report.formatting import fmt, fmt_ci
 from medadapt.evaluate.report.html import Report
 from medadapt.federated.config import PERSONAL_LABELS, PERSONAL_MEANINGS
@@ -133,8 +133,12 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
 
 
 def no_auroc_line(name: str, site: dict[str, Any]) -> str:
-    """Why a site has no AUROC: one outcome only, or too few patients of the rarer one."""
+    """Why a site has no AUROC: too few held-out patients for any figure, one outcome only,
+    or too few patients of the rarer one."""
     n, positive = site["federated"].get("n"), site["federated"].get("n_positive")
+    if not _missing(n) and n < MIN_PATIENTS:
+        return (f"No figures at {name}: only {int(n)} held-out patients, too few for any "
+                f"(medadapt reports none below {MIN_PATIENTS}).")  # fmt: skip
     if _missing(n) or _missing(positive):
         why = "too few patients of one outcome among its held-out patients"
     elif positive in (0, n):
@@ -237,7 +241,13 @@ def no_information_lines(results: dict[str, Any]) -> list[str]:
         rate = max(positives, n - positives) / n
         if accuracy <= rate:
             common = "positive" if positives >= n - positives else "negative"
-            lines.append(f"At {name}, the shared adapter's accuracy ({accuracy:.3f}) is no better "
-                         f"than calling every patient {common} ({rate:.3f}, the no-information "
-                         "rate): judge it there by AUROC and balanced accuracy.")  # fmt: skip
+            said = (f"At {name}, the shared adapter's accuracy ({accuracy:.3f}) is no better "
+                    f"than calling every patient {common} ({rate:.3f}, the no-information "
+                    "rate)")  # fmt: skip
+            if min(positives, n - positives) >= MIN_PER_CLASS:
+                lines.append(f"{said}: judge it there by AUROC and balanced accuracy.")
+            else:  # neither is reported there: too few patients of the rarer outcome
+                lines.append(f"{said}, and too few of its held-out patients have the rarer "
+                             "outcome for an AUROC or balanced accuracy: its figures there say "
+                             "little.")  # fmt: skip
     return lines

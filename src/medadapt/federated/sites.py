@@ -21,6 +21,15 @@ from medadapt.modalities.bundle import BaseModel
 from medadapt.workflows.splitting import adapter_split, select
 
 
+class SiteError(DataError):
+    """A site that cannot take part (too few samples to split, ...): its one-line error,
+    naming it."""
+
+    def __init__(self, site: str, reason: str):
+        super().__init__(f"site {site}: {reason}")
+        self.site = site
+
+
 @dataclass
 class Site:
     """One site's training and held-out samples (indices into the samples read)."""
@@ -68,9 +77,12 @@ def read_sites(run: FederatedRun, data: Path | None = None, sites=None) -> SiteD
             train, test = _given_split(samples, run.split_column, chosen)
         else:
             where = f"{run.group_column} = {site}"
-            train, test = adapter_split(modality, samples, chosen, seen,
-                                        test_fraction=run.test_fraction, seed=run.seed,
-                                        where=where)  # fmt: skip
+            try:
+                train, test = adapter_split(modality, samples, chosen, seen,
+                                            test_fraction=run.test_fraction, seed=run.seed,
+                                            where=where)  # fmt: skip
+            except DataError as error:
+                raise SiteError(site, str(error)) from None
         split[site] = Site(site, train[~clean[train]], test)
     return SiteData(modality, base, samples, split)
 

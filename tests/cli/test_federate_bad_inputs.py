@@ -1,0 +1,75 @@
+"""``medadapt federate`` bad inputs a new user made: each is one ``error:`` line naming the
+problem and its flag, refused before Flower starts, with nothing written (the same contract
+and workspace as :mod:`tests.cli.test_bad_inputs`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.cli.helpers import run_cli
+from tests.cli.test_bad_inputs import FEDERATE, FEW_ROWS, TABLE, Case, _argv, case
+from tests.cli.workspace import snapshot
+
+pytestmark = pytest.mark.xdist_group("bad_inputs")  # one workspace, built once
+
+CLIENT = ("federate", "client", "--site", "A", "--data", "{va}", "--base", "{base}")
+SERVER = ("federate", "server", "--base", "{base}", "--groups", "A,B", "--out", "{tmp}/f")
+
+CASES = [
+    case("simulate: --groups without --group-column", "federate", "simulate", *TABLE,
+         "--groups", "Cleveland,Hungary", "--base", "{base}", "--out", "{tmp}/f",
+         flag="--group-column", says="the column naming each row's site"),
+    case("simulate: --base-groups without --label", "federate", "simulate", "--data", "{heart}",
+         "--group-column", "dataset", "--groups", "Cleveland,Hungary", "--base-groups",
+         "Cleveland", "--out", "{tmp}/f", flag="--label", says="is required to train the base"),
+    case("simulate: a --base-groups name not in the data", *FEDERATE, "--base-groups",
+         "Clevland", "--out", "{tmp}/f", flag="--base-groups", says="'Clevland' not found"),
+    case("simulate: --lr is the sites', on a table too", "federate", "simulate", *TABLE,
+         "--group-column", "dataset", "--groups", "Hungary,Basel", "--base", "{base}", "--lr",
+         "0.001", "--out", "{tmp}/f", flag="--groups", says="'Basel' not found"),
+    case("simulate: --n-boot 0", *FEDERATE, "--base", "{base}", "--n-boot", "0", "--out",
+         "{tmp}/f", flag="--n-boot", says="at least 10"),
+    case("simulate: --server-lr 0", *FEDERATE, "--base", "{base}", "--strategy", "fedadam",
+         "--server-lr", "0", "--out", "{tmp}/f", flag="--server-lr", says="must be positive"),
+    case("simulate: a negative --proximal-mu", *FEDERATE, "--base", "{base}", "--strategy",
+         "fedprox", "--proximal-mu", "-1", "--out", "{tmp}/f", flag="--proximal-mu",
+         says="at least 0"),
+    case("simulate: a site too small to split", "federate", "simulate", "--data",
+         "{tmp}/few.csv", "--label", "num", "--group-column", "dataset", "--groups",
+         "VA Long Beach,Hungary", "--base", "{base}", "--out", "{tmp}/f", flag="--groups",
+         says="site VA Long Beach: only 3 labelled rows", existing={"few.csv": FEW_ROWS}),
+    case("server: --timeout 0", *SERVER, "--insecure", "--timeout", "0", flag="--timeout",
+         says="must be positive"),
+    case("server: --certificates is a file", *SERVER, "--certificates", "{tmp}/ca.crt",
+         flag="--certificates", says="is a file", existing={"ca.crt": "mine"}),
+    case("client: --server with an out-of-range port", *CLIENT, "--server",
+         "fl.example.org:99999", "--insecure", flag="--server", says="not a TCP port number"),
+    case("client: --server with a scheme", *CLIENT, "--server", "https://fl.example.org:9092",
+         "--insecure", flag="--server", says="without a scheme"),
+    case("client: --insecure and --root-certificates", *CLIENT, "--server", "127.0.0.1:9092",
+         "--insecure", "--root-certificates", "{tmp}/ca.crt", flag="--root-certificates",
+         says="contradict each other", existing={"ca.crt": "mine"}),
+    case("client: an empty --site", "federate", "client", "--site", " ", "--data", "{va}",
+         "--base", "{base}", "--server", "127.0.0.1:9092", "--insecure", flag="--site",
+         says="is empty"),
+    case("client: --local-port out of range", *CLIENT, "--server", "127.0.0.1:9092",
+         "--insecure", "--local-port", "70000", flag="--local-port", says="1-65535"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("bad", CASES)
+def test_a_bad_federate_input_is_one_error_line_and_changes_nothing(bad: Case, workspace, tmp_path):
+    root, paths = workspace
+    for name, text in bad.existing.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    before, before_tmp = snapshot(root), snapshot(tmp_path)
+    result = run_cli(*_argv(bad, paths, tmp_path))
+    assert result.code != 0
+    assert "Traceback" not in result.stderr + result.stdout
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.stderr
+    assert bad.flag in errors[0] and bad.says in errors[0], errors[0]
+    assert "warning:" not in result.stdout + result.stderr  # nothing said before the refusal
+    assert snapshot(root) == before, "a workspace file changed"
+    assert snapshot(tmp_path) == before_tmp, "something was written (or left behind)"
