@@ -42,6 +42,7 @@ from medadapt.data.feature_kinds import (
     level,
     natural_key,
 )
+from medadapt.data.missing_codes import read_as_missing
 from medadapt.errors import DataError
 
 TASKS = ("binary", "multiclass", "regression")
@@ -87,6 +88,7 @@ class TableSchema:
     identifiers: list[str] = field(default_factory=list)  # dropped as record identifiers
     allowed_leaks: list[str] = field(default_factory=list)  # --allow-leak: kept deliberately
     text_as_missing: dict[str, int] = field(default_factory=dict)  # --numeric: text -> missing
+    missing_codes: dict[str, float] = field(default_factory=dict)  # --missing-code: read as NaN
 
     # ----- inference -------------------------------------------------------------------------
     @classmethod
@@ -103,13 +105,16 @@ class TableSchema:
         numeric: Sequence[str] = (),
         exclude: Sequence[str] = (),
         allow_leak: Sequence[str] = (),
+        missing_codes: dict[str, float] | None = None,
     ) -> TableSchema:
         """Infer the schema from training rows ``frame``; ``allow_leak`` names features kept
-        deliberately although they alone predict the label (see :mod:`medadapt.data.leaks`)."""
+        deliberately although they alone predict the label (see :mod:`medadapt.data.leaks`);
+        ``missing_codes`` the numbers read as missing in a numeric feature (``chol=0``)."""
         columns = list(frame.columns)
         _check_named_columns(
             columns, {"--label": label, "--id-column": id_column, "--group-column": group_column}
         )
+        missing_codes = dict(missing_codes or {})
         _check_listed_columns(
             columns,
             {
@@ -117,8 +122,10 @@ class TableSchema:
                 "--numeric": numeric,
                 "--exclude": exclude,
                 "--allow-leak": allow_leak,
+                "--missing-code": list(missing_codes),
             },
         )
+        frame = read_as_missing(frame, missing_codes)
         if task is not None and task not in TASKS:
             raise DataError(f"--task must be one of {', '.join(TASKS)}; got {task!r}")
         schema = cls(label=label, task="binary", features=[], positive_above=positive_above)
@@ -135,6 +142,14 @@ class TableSchema:
                 f"no usable feature columns besides the label {label!r}; dropped: "
                 f"{schema.dropped or 'none'}"
             )
+        numeric_names = {f.name for f in schema.numeric_features}
+        for column in missing_codes:
+            if column not in numeric_names:
+                raise DataError(
+                    f"--missing-code {column}: not a numeric feature of the model (a code is "
+                    "read as missing in a numeric column; leave it out of --missing-code)"
+                )
+        schema.missing_codes = missing_codes
         return schema
 
     def _add_column(
@@ -239,6 +254,7 @@ class TableSchema:
 
     def fit_statistics(self, frame: pd.DataFrame) -> None:
         """(Re)compute numeric means/stds from ``frame`` (training rows)."""
+        frame = read_as_missing(frame, self.missing_codes)
         for spec in self.numeric_features:
             if spec.name in frame:
                 values = pd.to_numeric(frame[spec.name], errors="coerce").astype(float)
@@ -248,6 +264,7 @@ class TableSchema:
 
     def encode(self, frame: pd.DataFrame, *, with_labels: bool = True) -> EncodedTable:
         """Encode ``frame`` (rows with a missing label are refused when ``with_labels``)."""
+        frame = read_as_missing(frame, self.missing_codes)
         n = len(frame)
         x_num = torch.full((n, len(self.numeric_features)), float("nan"))
         missing: dict[str, int] = {}
@@ -284,9 +301,12 @@ class TableSchema:
 
         Values must already be numbers or None for numeric features (the API validates them).
         """
+        codes = self.missing_codes
         numeric = [
             [
-                (float(r[f.name]) - f.mean) / f.std if r.get(f.name) is not None else math.nan
+                (float(r[f.name]) - f.mean) / f.std
+                if r.get(f.name) is not None and r[f.name] != codes.get(f.name)
+                else math.nan
                 for f in self.numeric_features
             ]
             for r in records

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from medadapt.data.missing_codes import parse_missing_codes
 from medadapt.errors import DataError
 from medadapt.modalities.base import Modality, Reading, names
 from medadapt.modalities.tabular.model import TRAINING, TabularModelConfig, model_config
@@ -67,18 +68,23 @@ class TabularModality(Modality):
         """The schema fitted on the training rows, after the leak check (warnings: the
         leaks kept with ``--allow-leak``)."""
         from medadapt.data.leaks import find_leaks, leak_warning, refuse_leaks
+        from medadapt.data.missing_codes import read_as_missing, zero_code_warning, zero_coded
         from medadapt.data.schema import TableSchema
 
         task = train.schema.task
         schema = TableSchema.infer(
             train.frame, **{**self._schema_options(options, reading), "task": task}
         )
+        frame = read_as_missing(train.frame, schema.missing_codes)
         leaks = refuse_leaks(
-            find_leaks(schema, train.frame, group_column=reading.group_column),
+            find_leaks(schema, frame, group_column=reading.group_column),
             label=schema.label,
             allowed=schema.allowed_leaks,
         )
-        return schema, [leak_warning(leak, schema.label) for leak in leaks]
+        undeclared = [f.name for f in schema.numeric_features if f.name not in schema.missing_codes]
+        zeros = [zero_code_warning(column, n, len(frame))
+                 for column, n in zero_coded(frame, undeclared).items()]  # fmt: skip
+        return schema, [leak_warning(leak, schema.label) for leak in leaks] + zeros
 
     @staticmethod
     def _schema_options(options: TabularOptions, reading: Reading) -> dict[str, Any]:
@@ -92,6 +98,7 @@ class TabularModality(Modality):
             "numeric": names(options.numeric),
             "exclude": names(options.exclude),
             "allow_leak": names(options.allow_leak),
+            "missing_codes": parse_missing_codes(options.missing_code),
         }
 
     def read_for_model(
@@ -139,12 +146,18 @@ class TabularModality(Modality):
 
     def sample_notes(self, schema: TableSchema, samples: TableSamples) -> list[str]:
         """What the rows' values say beyond the metrics: infinite numbers in the model's
-        columns and text in its numeric features (both read as missing)."""
+        columns and text in its numeric features (both read as missing), and zeros far below
+        what the model trained on (a "not measured" code, read as a measurement)."""
+        from medadapt.data.missing_codes import far_below_warning, zeros_far_below
+
         encoded = schema.encode(samples.frame, with_labels=False)
         used = [*(f.name for f in schema.features), schema.label]
         notes = [note for note in samples.notes if names_any(note, used)]
         for column, n in encoded.text_as_missing.items():
             notes.append(f"{n} text value(s) in numeric column {column!r} are read as missing")
+        uncoded = [f for f in schema.numeric_features if f.name not in schema.missing_codes]
+        for column, n in zeros_far_below(samples.frame, uncoded).items():
+            notes.append(far_below_warning(column, n, len(samples)))
         return notes
 
     def group_values(self, samples: TableSamples, column: str) -> np.ndarray | None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from medadapt import checks
+from medadapt.data.missing_codes import parse_missing_codes
 from medadapt.errors import ConfigError
 from medadapt.modalities.base import ModalityOptions
 
@@ -32,6 +33,12 @@ class TabularOptions(ModalityOptions):
         "(refused otherwise: a copy of the label, or recorded after the outcome).",
         TRAIN,
         ADAPT,
+        STUDY,
+    )
+    missing_code: str | None = _option(
+        "Numbers that mean 'not measured', read as missing: COL=VALUE,... (e.g. chol=0); kept "
+        "with the model, so every later command reads them the same way.",
+        TRAIN,
         STUDY,
     )
     d_token: int | None = _option("Token width (default 64; the paper's 192).", TRAIN)
@@ -67,6 +74,7 @@ class TabularOptions(ModalityOptions):
             raise ConfigError(
                 f"{', '.join(sorted(both))} given to both --categorical and --numeric; choose one"
             )
+        lists["--missing-code"] = list(parse_missing_codes(self.missing_code))
         for flag, columns in lists.items():
             if label is not None and label in columns and flag != "--allow-leak":
                 raise ConfigError(f"{flag} names the label {label!r}; the label is never a feature")

@@ -1,0 +1,124 @@
+"""Numbers that code "not measured".
+
+Clinical exports often write a measurement that was not taken as 0: the UCI heart data's
+serum cholesterol is 0 for every Swiss patient and for a quarter of VA Long Beach's. Read as a
+number, such a 0 becomes a patient "with no cholesterol", and the model learns the centre
+from it. A code declared with ``--missing-code chol=0`` is read as missing wherever the table
+is read (training, evaluation, prediction, serving); an undeclared 0 that looks like such a
+code (a measurement whose other values are all far from 0) is found, so that the user is told.
+"""
+
+from __future__ import annotations
+
+import math
+import shlex
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from medadapt.errors import ConfigError
+
+FLAG = "--missing-code"
+MIN_DISTINCT = 10
+"""Distinct positive values a column needs to read as a measurement (not a count or a flag,
+where 0 is a value: 0 vessels, no fasting glucose)."""
+GAP_SHARE = 0.25
+"""A zero reads as a code when every other value is at least this share of their median
+(cholesterol 85-603 mg/dl, median 240: nothing between 0 and 85)."""
+
+
+def parse_missing_codes(text: str | None) -> dict[str, float]:
+    """``"chol=0,trestbps=0"`` -> ``{"chol": 0.0, "trestbps": 0.0}``, refused by flag when a
+    part is not ``COLUMN=NUMBER`` or a column is given twice."""
+    if text is None:
+        return {}
+    codes: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        column, _, value = part.rpartition("=")
+        column = column.strip()
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if not column or not math.isfinite(number):
+            raise ConfigError(
+                f"{FLAG} takes COLUMN=NUMBER pairs separated by commas (e.g. chol=0,trestbps=0); "
+                f"got {part!r}"
+            )
+        if column in codes:
+            raise ConfigError(f"{FLAG} names column {column!r} twice; give one code per column")
+        codes[column] = number
+    if not codes:
+        raise ConfigError(f"{FLAG} is empty; give COLUMN=NUMBER (e.g. chol=0), or leave it out")
+    return codes
+
+
+def read_as_missing(frame: pd.DataFrame, codes: dict[str, float]) -> pd.DataFrame:
+    """``frame`` with each declared code read as missing in its column (a copy when any
+    column is changed; ``frame`` itself otherwise)."""
+    present = {c: v for c, v in codes.items() if c in frame}
+    if not present:
+        return frame
+    out = frame.copy()
+    for column, code in present.items():
+        values = pd.to_numeric(out[column], errors="coerce")
+        out[column] = out[column].where(values != code)
+    return out
+
+
+def zero_coded(frame: pd.DataFrame, columns: Iterable[str]) -> dict[str, int]:
+    """Columns among ``columns`` whose zeros look like a "not measured" code: how many rows
+    hold 0 in each. Counts only: no value is returned."""
+    found = {}
+    for column in columns:
+        if column not in frame:
+            continue
+        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+        values = values[np.isfinite(values)]
+        zeros = int((values == 0).sum())
+        positive = values[values > 0]
+        if not zeros or (values < 0).any() or len(np.unique(positive)) < MIN_DISTINCT:
+            continue
+        if positive.min() >= GAP_SHARE * float(np.median(positive)):
+            found[column] = zeros
+    return found
+
+
+FAR_BELOW_SDS = 3.0
+"""A zero this many training SDs below the training mean reads as a code at a later site."""
+
+
+def zeros_far_below(frame: pd.DataFrame, features: Iterable[object]) -> dict[str, int]:
+    """Numeric ``features`` (each with ``name``, ``mean``, ``std`` from a model's training
+    rows) whose value 0 in ``frame`` lies over ``FAR_BELOW_SDS`` SDs below what the model
+    trained on (Switzerland's cholesterol: 0 for every patient, where the model learned
+    values around 240): how many rows hold 0. Counts only."""
+    found = {}
+    for spec in features:
+        name, mean, std = spec.name, spec.mean, spec.std  # type: ignore[attr-defined]
+        if name not in frame or mean - FAR_BELOW_SDS * std <= 0:
+            continue
+        zeros = int((pd.to_numeric(frame[name], errors="coerce") == 0).sum())
+        if zeros:
+            found[name] = zeros
+    return found
+
+
+def zero_code_warning(column: str, zeros: int, rows: int) -> str:
+    """The warning for an undeclared zero code found in ``zeros`` of ``rows`` rows."""
+    return (
+        f"column {column!r} is 0 in {zeros} of {rows} training rows, far below all its other "
+        f"values: if 0 means 'not measured' there, pass {FLAG} {shlex.quote(f'{column}=0')} "
+        "(it is read as a measurement of 0 now)"
+    )
+
+
+def far_below_warning(column: str, zeros: int, rows: int) -> str:
+    """The warning for zeros at a later site, far below what the model trained on."""
+    return (
+        f"column {column!r} is 0 in {zeros} of {rows} rows here, over {FAR_BELOW_SDS:g} SDs "
+        "below the values the base model trained on: if 0 means 'not measured' here, the model "
+        "reads it as a measurement; retrain the base with "
+        f"{FLAG} {shlex.quote(f'{column}=0')}"
+    )

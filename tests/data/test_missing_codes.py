@@ -1,0 +1,89 @@
+"""Numbers that code "not measured": declared ones read as missing everywhere the table is
+read, undeclared zeros that look like one found (counts only)."""
+
+from __future__ import annotations
+
+import math
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from medadapt.data.missing_codes import (
+    parse_missing_codes,
+    read_as_missing,
+    zero_coded,
+    zeros_far_below,
+)
+from medadapt.data.schema import TableSchema
+from medadapt.errors import ConfigError, DataError
+
+RAW = resources.files("medadapt.data") / "bundled" / "heart_disease_uci.csv"
+
+
+def test_codes_are_column_number_pairs_refused_by_flag_otherwise():
+    assert parse_missing_codes(None) == {}
+    assert parse_missing_codes("chol=0, trestbps=-1") == {"chol": 0.0, "trestbps": -1.0}
+    for text, says in [
+        ("chol", "--missing-code takes COLUMN=NUMBER pairs separated by commas (e.g. "
+                 "chol=0,trestbps=0); got 'chol'"),
+        ("chol=none", "--missing-code takes COLUMN=NUMBER pairs separated by commas (e.g. "
+                      "chol=0,trestbps=0); got 'chol=none'"),
+        ("chol=0,chol=1", "--missing-code names column 'chol' twice; give one code per column"),
+        (",", "--missing-code is empty; give COLUMN=NUMBER (e.g. chol=0), or leave it out"),
+    ]:  # fmt: skip
+        with pytest.raises(ConfigError) as refused:
+            parse_missing_codes(text)
+        assert str(refused.value) == says
+
+
+def test_the_bundled_va_cholesterol_zeros_are_found_and_real_zeros_are_not():
+    frame = pd.read_csv(RAW)
+    va = frame[frame["dataset"] == "VA Long Beach"]
+    columns = ["chol", "trestbps", "oldpeak", "ca", "fbs", "exang", "age"]
+    # oldpeak (ST depression), ca (vessels), fbs/exang (flags): 0 is a value there
+    assert zero_coded(va, columns) == {"chol": int((va["chol"] == 0).sum()), "trestbps": 1}
+    assert zero_coded(frame[frame["dataset"] == "Cleveland"], columns) == {}
+
+
+def test_a_declared_code_is_missing_in_training_encoding_and_serving():
+    frame = pd.DataFrame({
+        "chol": [0, 210, 250, 0, 300, 190] * 5, "age": [50, 61, 70, 45, 58, 66] * 5,
+        "y": [1, 0, 1, 1, 0, 0] * 5,
+    })  # fmt: skip
+    schema = TableSchema.infer(frame, label="y", missing_codes={"chol": 0.0})
+    chol = next(f for f in schema.features if f.name == "chol")
+    assert chol.mean == pytest.approx(237.5)  # the zeros do not pull the mean down
+    encoded = schema.encode(frame)
+    assert encoded.missing["chol"] == 10 and encoded.missing["age"] == 0
+    x_num, _ = schema.encode_records([{"chol": 0, "age": 50}, {"chol": 250, "age": 50}])
+    column = [f.name for f in schema.numeric_features].index("chol")
+    assert math.isnan(x_num[0, column]) and not math.isnan(x_num[1, column])
+    again = TableSchema.from_dict(schema.to_dict())
+    assert again.missing_codes == {"chol": 0.0}
+    old = schema.to_dict()
+    del old["missing_codes"]  # a model written before the option: no codes
+    assert TableSchema.from_dict(old).missing_codes == {}
+    assert read_as_missing(frame, {}) is frame
+
+
+def test_a_code_for_a_column_that_is_not_a_numeric_feature_is_refused():
+    frame = pd.DataFrame({"sex": ["M", "F"] * 10, "age": np.arange(20), "y": [0, 1] * 10})
+    with pytest.raises(DataError) as refused:
+        TableSchema.infer(frame, label="y", numeric=["age"], missing_codes={"sex": 0.0})
+    assert str(refused.value) == (
+        "--missing-code sex: not a numeric feature of the model (a code is read as missing in "
+        "a numeric column; leave it out of --missing-code)"
+    )
+    with pytest.raises(DataError, match="column 'weight' given to --missing-code is not in"):
+        TableSchema.infer(frame, label="y", missing_codes={"weight": 0.0})
+
+
+def test_zeros_far_below_the_training_values_are_counted_at_a_later_site():
+    frame = pd.read_csv(RAW)
+    trained = frame[frame["dataset"].isin(["Cleveland", "Hungary"])]
+    schema = TableSchema.infer(trained, label="num", positive_above=0, id_column="id",
+                               group_column="dataset")  # fmt: skip
+    swiss = frame[frame["dataset"] == "Switzerland"]
+    assert zeros_far_below(swiss, schema.numeric_features) == {"chol": len(swiss)}
