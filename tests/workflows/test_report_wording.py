@@ -254,3 +254,26 @@ def test_the_flamby_summary_reads_each_centre_s_counts_and_hides_small_ones():
     # 16 test patients, 15 with disease: the two counts would tell the one without
     assert _masked_counts(results["centres"]["Switzerland"]["base_only"]) == (16, ">11")
     assert _masked_counts(results["centres"]["Cleveland"]["base_only"]) == (60, 28)
+
+
+def test_the_one_answer_warning_is_said_once_at_the_top_of_the_summary():
+    from medadapt.workflows.reports import summary_lines
+
+    said = "97% of patients are called positive at threshold 0.5: the accuracy mostly reflects"
+    result = {**_binary(0.68, (0.54, 0.82), notes={"one_class": said}), "task": "binary",
+              "adapter": "va", "kind": "tabular", "rows_used": "its 60 held-out rows"}  # fmt: skip
+    lines = summary_lines(result)
+    assert lines[0] == f"Warning: {said}."
+    assert sum(said in line for line in lines) == 1
+
+
+def test_the_adapter_card_says_what_it_was_tested_on_and_a_one_answer_model():
+    from medadapt.workflows.reports import _limitations
+
+    said = "97% of patients are called positive at threshold 0.5"
+    result = {"task": "binary", "n": 60, "kind": "tabular", "notes": {"one_class": said}}
+    assert _limitations(result) == (
+        "97% of patients are called positive at threshold 0.5. Tested only on the 60 patients "
+        "above; small groups give wide intervals (see the notes above). Re-validate on local "
+        "data before any use, and watch calibration as prevalence changes."
+    )

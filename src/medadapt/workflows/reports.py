@@ -19,6 +19,7 @@ from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, natural_o
 from medadapt.evaluate.report.plots import calibration_figure, metric_bars, roc_figure
 from medadapt.evaluate.retention import retention_sentence
 from medadapt.evaluate.small_cells import digits_for, mask_subgroups
+from medadapt.modalities.base import Modality
 from medadapt.workflows.report_sections import (
     auroc_line,
     guide_section,
@@ -28,10 +29,6 @@ from medadapt.workflows.report_sections import (
     side_by_side,
 )
 
-INTENDED_USE = (
-    "Research use: adaptation of an existing model to the group it was trained for; validate "
-    "locally before any clinical use."
-)
 BEFORE, AFTER = "base model", "with the adapter"
 
 
@@ -113,7 +110,8 @@ def summary_lines(
     for name, _, retention in retentions:
         if retention and name.endswith("these " + noun):
             lines.append(retention_sentence(f"On these {noun}", retention))
-    other_notes = {k: v for k, v in result.get("notes", {}).items() if k != TOO_GOOD_KEY}
+    shown = (TOO_GOOD_KEY, ONE_CLASS)  # already at the top of the summary (too_good_lines)
+    other_notes = {k: v for k, v in result.get("notes", {}).items() if k not in shown}
     lines += [f"{line}." for line in unique_notes(other_notes)]
     if result.get("unseen_categories"):
         described = ", ".join(f"{k} ({v} rows)" for k, v in result["unseen_categories"].items())
@@ -335,7 +333,7 @@ def _card(report: Report, result: dict[str, Any], base_scores: dict[str, Any] | 
     )
     metrics = "; ".join(
         f"{METRIC_LABELS[m]} {fmt_ci(result.get(m), result.get(f'{m}_ci'))}"
-        for m in ("auroc", "accuracy", "brier", "mae", "rmse")
+        for m in ("auroc", "accuracy", "sensitivity", "specificity", "brier", "mae", "rmse")
         if m in result
     )
     if base_scores is not None:
@@ -348,7 +346,7 @@ def _card(report: Report, result: dict[str, Any], base_scores: dict[str, Any] | 
     report.card(
         f"Adapter {result['adapter']}",
         [
-            ("Intended use", result.get("intended_use") or INTENDED_USE),
+            ("Intended use", result.get("intended_use") or Modality.intended_use),
             (
                 "Data",
                 f"{trained_on}; evaluated here on {result['n']} {_units(result)} "
@@ -357,22 +355,26 @@ def _card(report: Report, result: dict[str, Any], base_scores: dict[str, Any] | 
             ("Metrics", metrics + "."),
             ("Trainable parameters", str(result["trainable_params"])),
             ("File size", f"{result['adapter_bytes']} bytes"),
-            ("Limitations", _limitations(result["task"])),
+            ("Limitations", _limitations(result)),
         ],
     )
 
 
-def _limitations(task: str) -> str:
-    """The card's limitations: calibration drifts with the prevalence of an outcome, and with
-    the distribution of a measured value."""
+def _limitations(result: dict[str, Any]) -> str:
+    """The card's limitations: what the figures were measured on, a model that gives (nearly)
+    one answer, and that calibration drifts with the prevalence of an outcome, and with the
+    distribution of a measured value."""
     watch = (
         "watch the errors as the measured value's distribution shifts"
-        if task == "regression"
+        if result["task"] == "regression"
         else "watch calibration as prevalence changes"
     )
+    one_answer = result.get("notes", {}).get(ONE_CLASS)
     return (
-        "Valid for the population it was trained on; small groups give wide intervals "
-        f"(see the notes above). Re-validate on local data and {watch}."
+        (f"{one_answer[0].upper()}{one_answer[1:]}. " if one_answer else "")
+        + f"Tested only on the {result['n']} {_units(result)} above; small groups give wide "
+        f"intervals (see the notes above). Re-validate on local data before any use, and "
+        f"{watch}."
     )
 
 

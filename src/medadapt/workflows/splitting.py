@@ -113,7 +113,7 @@ def to_score(
         if dropped:  # an older adapter's split, or a copy under another id
             by = {"base": "the base model", "adapter": "the adapter"}
             sentence += ", minus " + " and ".join(
-                f"{n} identical to {noun} {by[who]} trained on" for who, n in dropped.items()
+                f"{n} {by[who]} trained on (recognised by content)" for who, n in dropped.items()
             )
         return kept, sentence, dropped
     chosen = np.asarray(chosen, dtype=np.int64)
@@ -125,11 +125,11 @@ def to_score(
     who = {"base": "the base model", "adapter": "the adapter"}
     if len(excluded) == 1:
         ((key, n),) = excluded.items()
-        sentence = f"{described}, minus {n} {noun} identical to {noun} {who[key]} trained on"
+        sentence = f"{described}, minus {n} {noun} {who[key]} trained on (recognised by content)"
     else:
         parts = ", ".join(f"{n} by {who[key]}" for key, n in excluded.items())
         sentence = (
-            f"{described}, minus {len(chosen) - len(kept)} {noun} identical to training "
-            f"{noun} ({parts})"
+            f"{described}, minus {len(chosen) - len(kept)} training {noun}, recognised by "
+            f"content ({parts})"
         )
     return kept, sentence, excluded

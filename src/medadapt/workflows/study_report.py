@@ -342,8 +342,9 @@ def _card(report: Report, study: dict[str, Any], found: dict[str, Any]) -> None:
             ("Trainable parameters", str(best[0]["trainable_params"])),
             (
                 "Limitations",
-                "Results hold for patients like these; see the sufficiency warnings. "
-                "Re-check calibration when prevalence changes.",
+                "Measured only on the target group's held-out patients of this study; see the "
+                "sufficiency warnings. Re-validate before any use, and re-check calibration "
+                "when prevalence changes.",
             ),
         ],
     )

@@ -25,10 +25,6 @@ from medadapt.data.images import (
 from medadapt.errors import ConfigError, DataError
 
 ON_ERROR = ("refuse", "skip")
-INTENDED_USE = (
-    "Research use: adaptation of an existing image model to the named data; validate locally "
-    "before any clinical use."
-)
 
 
 @dataclass(frozen=True, kw_only=True)
