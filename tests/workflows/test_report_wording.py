@@ -277,3 +277,21 @@ def test_the_adapter_card_says_what_it_was_tested_on_and_a_one_answer_model():
         "above; small groups give wide intervals (see the notes above). Re-validate on local "
         "data before any use, and watch calibration as prevalence changes."
     )
+
+
+def test_a_demo_centre_names_no_winner_when_every_interval_overlaps_and_hides_small_counts():
+    from medadapt.workflows.demo_report import _ranking
+
+    def scored(auroc, ci):
+        return {"auroc": auroc, "auroc_ci": ci}
+
+    overlapping = {"base_only": scored(0.63, [0.5, 0.76]), "lora": scored(0.68, [0.55, 0.8])}
+    assert _ranking("VA", overlapping, "auroc", 60) == (
+        "VA: AUROC 0.63 to 0.68 across the strategies, with overlapping 95% intervals: none can "
+        "be called better on these 60 patients."
+    )
+    apart = {"base_only": scored(0.55, [0.45, 0.62]), "lora": scored(0.85, [0.75, 0.93])}
+    assert _ranking("VA", apart, "auroc", 60).startswith(
+        "VA: highest AUROC: LoRA adapter (0.85 (0.75–0.93))"
+    )
+    assert _ranking("VA", {"base_only": {"auroc": None}}, "auroc", 60) is None

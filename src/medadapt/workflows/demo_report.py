@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from medadapt.evaluate.compare import paired_difference
-from medadapt.evaluate.metrics import MIN_PER_CLASS
+from medadapt.evaluate.metrics import LOWER_IS_BETTER, MIN_PER_CLASS
 from medadapt.evaluate.report import Report
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci
 from medadapt.evaluate.report.plots import calibration_figure, roc_figure
@@ -79,13 +79,17 @@ def strategy_notes(strategies: dict[str, Any]) -> list[str]:
 def _centre_sentences(centre: str, strategies: dict[str, Any], curves: dict[str, Any]) -> list[str]:
     base, adapter = strategies["base_only"], strategies.get("bottleneck")
     n, n_pos = base["n"], base["n_positive"]
-    lines = [f"{centre}: {n} held-out test patients, {n_pos} with heart disease."]
+    shown = mask_counts({"n": n, "n_positive": n_pos})  # 1-4 of one class: never exact
+    lines = [f"{centre}: {shown['n']} held-out test patients, {shown['n_positive']} with heart "
+             "disease."]  # fmt: skip
     if base.get("auroc") is None:
+        rarer = "without" if n - n_pos <= n_pos else "with"
         lines.append(
-            f"{centre}: only {n - n_pos} test patients without disease, too few to estimate "
-            "AUROC, balanced accuracy or specificity; accuracy there mostly rewards predicting "
-            "'disease' for everyone, so the models are compared by their Brier score (how close "
-            "the predicted risks are to what happened; lower is better) instead."
+            f"{centre}: fewer than {MIN_PER_CLASS} test patients {rarer} disease, too few to "
+            "estimate AUROC, balanced accuracy or specificity; accuracy there mostly rewards "
+            f"predicting '{'disease' if rarer == 'without' else 'no disease'}' for everyone, so "
+            "the models are compared by their Brier score (how close the predicted risks are "
+            "to what happened; lower is better) instead."
         )
         metric = "brier"
     else:
@@ -95,20 +99,38 @@ def _centre_sentences(centre: str, strategies: dict[str, Any], curves: dict[str,
             curves["y"], curves["bottleneck"], curves["base_only"], metric=metric
         )
         lines.append(f"{centre}: {diff.sentence('the bottleneck adapter', 'the base model')}")
-    sign = -1 if metric == "brier" else 1  # the best Brier score is the lowest
-    best = max(
-        (s for s in strategies if strategies[s].get(metric) is not None),
-        key=lambda s: sign * strategies[s][metric],
-        default=None,
+        if metric == "brier":
+            lines.append(
+                f"{centre}: with so few patients of one kind, a lower Brier score can come "
+                "from moving every risk towards this centre's prevalence rather than from "
+                "telling sick from well: whether any model separates them here cannot be "
+                "assessed."
+            )
+    ranking = _ranking(centre, strategies, metric, n)
+    return lines + ([ranking] if ranking else [])
+
+
+def _ranking(centre: str, strategies: dict[str, Any], metric: str, n: int) -> str | None:
+    """The best strategy on ``metric``, or, when every interval overlaps the best one's,
+    that none can be called better (None: no strategy has the metric)."""
+    scored = {s: m for s, m in strategies.items() if m.get(metric) is not None}
+    if not scored:
+        return None
+    lower = metric in LOWER_IS_BETTER
+    best = (min if lower else max)(scored, key=lambda s: scored[s][metric])
+    name = METRIC_LABELS.get(metric, metric)
+    top = scored[best].get(f"{metric}_ci")
+    others = [m.get(f"{metric}_ci") for s, m in scored.items() if s != best]
+    if top and others and all(c and c[0] <= top[1] and top[0] <= c[1] for c in others):
+        values = [m[metric] for m in scored.values()]
+        return (f"{centre}: {name} {min(values):.2f} to {max(values):.2f} across the "
+                f"strategies, with overlapping 95% intervals: none can be called better on "
+                f"these {n} patients.")  # fmt: skip
+    return (
+        f"{centre}: {'lowest' if lower else 'highest'} {name}: {LABELS[best]} "
+        f"({fmt_ci(scored[best][metric], top)}); where intervals overlap, this ranking can "
+        "change with other patients."
     )
-    if best is not None:
-        lines.append(
-            f"{centre}: {'lowest' if sign < 0 else 'highest'} {METRIC_LABELS.get(metric, metric)}: "
-            f"{LABELS[best]} "
-            f"({fmt_ci(strategies[best][metric], strategies[best].get(metric + '_ci'))}); "
-            "where intervals overlap, this ranking can change with other patients."
-        )
-    return lines
 
 
 def default_report(results: dict[str, Any]) -> BuiltReport:
@@ -133,10 +155,12 @@ def default_report(results: dict[str, Any]) -> BuiltReport:
             )
     for group, entry in results["personalised"]["groups"].items():
         lines.append(f"Diabetes, {group}: {entry['difference']['sentence']}")
+    sizes = [s["base_only"]["n"] for s in results["centres"].values()]
     lines.append(
         "Every number comes from held-out patients never used for training or early stopping; "
-        "brackets are 95% bootstrap confidence intervals over patients. With a few hundred "
-        "patients, differences smaller than the intervals cannot be claimed."
+        f"brackets are 95% bootstrap confidence intervals over patients. With {min(sizes)} to "
+        f"{max(sizes)} test patients per centre the intervals are wide: differences inside "
+        "them cannot be claimed."
     )
     report.summary(lines)
     _data_section(report, results)
