@@ -295,3 +295,16 @@ def test_a_demo_centre_names_no_winner_when_every_interval_overlaps_and_hides_sm
         "VA: highest AUROC: LoRA adapter (0.85 (0.75–0.93))"
     )
     assert _ranking("VA", {"base_only": {"auroc": None}}, "auroc", 60) is None
+
+
+def test_two_seeds_say_why_their_interval_is_so_wide():
+    from medadapt.workflows.study_report import few_seeds_note
+
+    assert few_seeds_note(3) == "" and few_seeds_note(1) == ""
+    assert few_seeds_note(2).startswith(
+        " With 2 seeds the interval over seeds is a t-interval on one degree of freedom (12.7 "
+        "standard errors each side)"
+    )
+    from scipy import stats
+
+    assert round(float(stats.t.ppf(0.975, 1)), 1) == 12.7  # the figure the note gives

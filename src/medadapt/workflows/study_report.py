@@ -162,7 +162,8 @@ def _learning_curves(
                 reference=label("base_only"),
             ),
             caption=f"{METRIC_LABELS[name]}: mean over seeds with its 95% band over seeds, one "
-            "panel per strategy; dashed: the base model without training, the same at every size.",
+            "panel per strategy; dashed: the base model without training, the same at every size."
+            + few_seeds_note(int(study["config"].get("seeds") or 0)),
         )
 
 
@@ -180,12 +181,23 @@ def _strategy_table(
             e = cells.get(fraction) or (entries[0] if strategy == "base_only" else None)
             row.append(_cell_text(e))
         rows.append(row)
+    seeds = min((e["n_seeds"] for entries in by_strategy.values() for e in entries
+                 if e["n_seeds"]), default=0)  # fmt: skip
     report.table(
         columns,
         rows,
-        caption="Mean over seeds (95% CI over seeds; mean per-seed "
-        "bootstrap CI over test patients).",
+        caption="Mean over seeds (95% CI over seeds; mean per-seed bootstrap CI over test "
+        f"patients).{few_seeds_note(seeds)}",
     )
+
+
+def few_seeds_note(seeds: int) -> str:
+    """Why intervals over 2 seeds are so wide (a t-interval on one degree of freedom)."""
+    if seeds != 2:
+        return ""
+    return (" With 2 seeds the interval over seeds is a t-interval on one degree of freedom "
+            "(12.7 standard errors each side): very wide whatever the seeds gave; run --seeds 3 "
+            "or more for a usable one.")  # fmt: skip
 
 
 def _cell_text(entry: dict[str, Any] | None) -> str:
