@@ -307,3 +307,18 @@ def test_a_result_is_judged_by_auroc_or_accuracy_when_auroc_cannot_be_estimated(
     assert headline_metric("binary", {"auroc": 0.71}) == "auroc"
     one_class = binary_metrics(np.ones(30, dtype=int), np.linspace(0.1, 0.9, 30))
     assert headline_metric("binary", one_class) == "accuracy"
+
+
+def test_the_one_answer_warning_does_not_point_to_metrics_that_are_not_reported():
+    y = np.array([1] * 47 + [0] * 3)  # Switzerland: 3 patients without disease
+    m = binary_metrics(y, np.full(50, 0.9))
+    assert m["auroc"] is None and m["balanced_accuracy"] is None
+    assert m["notes"]["one_class"].endswith(
+        "AUROC and balanced accuracy cannot be judged on so few patients of one class: compare "
+        "models by their Brier score and calibration"
+    )
+    y = np.array([1] * 40 + [0] * 10)
+    m = binary_metrics(y, np.full(50, 0.9))
+    assert m["notes"]["one_class"].endswith(
+        "judge the model by AUROC and balanced accuracy, or choose another --threshold"
+    )

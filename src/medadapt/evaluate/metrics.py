@@ -108,6 +108,9 @@ def one_class_note(
         return None
     judge = "judge the model by AUROC and balanced accuracy" + (
         ", or choose another --threshold" if threshold is not None else "")  # fmt: skip
+    if np.bincount(y, minlength=len(names)).min() < MIN_PER_CLASS:  # those are not reported
+        judge = (f"AUROC and balanced accuracy cannot be judged on so few {unit}s of one "
+                 "class: compare models by their Brier score and calibration")  # fmt: skip
     at = f" at threshold {threshold:g}" if threshold is not None else ""
     accuracy = float(np.mean(pred == y))
     called = np.bincount(pred, minlength=len(names))
