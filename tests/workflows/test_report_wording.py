@@ -308,3 +308,17 @@ def test_two_seeds_say_why_their_interval_is_so_wide():
     from scipy import stats
 
     assert round(float(stats.t.ppf(0.975, 1)), 1) == 12.7  # the figure the note gives
+
+
+def test_the_adapt_report_carries_the_sample_size_line_adapt_printed():
+    from tests.cli.test_terminal_wording import ENTRY
+
+    summary = _adapt_summary("binary", _binary(0.68, (0.54, 0.82)), _binary(0.66, (0.5, 0.8)))
+    summary["data_summary"]["sample_size"] = ENTRY
+    curves = {"y": np.array([0, 1, 0, 1]), "scores": np.array([0.2, 0.8, 0.3, 0.6])}
+    text = _text(adapt_report(summary, curves, SimpleNamespace(noun="rows")))
+    assert (
+        "Sample size (Riley et al.): read as a new model, its 8577 parameters would need 502849 "
+        "rows (criterion i)" in text
+    )
+    assert "the 600 here are enough for O/E and C-statistic only." in text

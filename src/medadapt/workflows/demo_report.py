@@ -189,7 +189,7 @@ def _data_section(report: Report, results: dict[str, Any]) -> None:
                 centre,
                 info["n"],
                 info["n_positive"],
-                round(info["n_positive"] / info["n"], 2),
+                f"{info['n_positive'] / info['n']:.0%}",
                 ", ".join(f"{k} {v:.0%}" for v, k in heavy) or "none",
             ]
         )

@@ -426,6 +426,11 @@ def adapt_report(summary: dict[str, Any], curves: dict[str, Any], modality: Any)
         lines.append(
             f"Trained on cached frozen features: blocks below {cache['split_block']} ran once."
         )
+    if info.get("sample_size"):  # as adapt printed it
+        from medadapt.workflows.sample_size import sample_size_line
+
+        said = sample_size_line(info["sample_size"], noun)
+        lines.append(f"{said[0].upper()}{said[1:]}.")
     lines.append(f"Brackets are 95% bootstrap confidence intervals over {noun}.")
     report.summary(lines)
     retention_section(report, retentions, noun)
