@@ -38,16 +38,15 @@ def one_of(value: Any, flag: str, choices: Iterable[Any]) -> None:
         raise ConfigError(f"{flag} must be one of {', '.join(map(str, choices))}; got {value!r}")
 
 
-def names(value: str | None, flag: str) -> list[str]:
+def names(value: str | None, flag: str, *, required: bool = False) -> list[str]:
     """``"A,B"`` -> ``["A", "B"]``; an option given but empty (``--groups ''``) is refused
-    rather than read as "no filter"."""
+    rather than read as "no filter" (a ``required`` one is not offered to be left out)."""
     if value is None:
         return []
     parts = [part.strip() for part in value.split(",") if part.strip()]
     if not parts:
-        raise ConfigError(
-            f"{flag} is empty; name at least one (comma-separated), or leave the option out"
-        )
+        out = "" if required else ", or leave the option out"
+        raise ConfigError(f"{flag} is empty; name at least one (comma-separated){out}")
     return parts
 
 

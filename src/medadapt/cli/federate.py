@@ -134,7 +134,8 @@ def _run(values: dict[str, Any], **given: Any):
     checks.at_least(values["n_boot"], "--n-boot", 10)  # fewer resamples make no interval
     method_options = inputs.method_options(values["method"], values["adapter_options"])
     return FederatedRun(
-        sites=tuple(checks.names(values["groups"], "--groups")), method=values["method"],
+        sites=tuple(checks.names(values["groups"], "--groups", required=True)),
+        method=values["method"],
         adapter_options=method_options,
         strategy=values["strategy"], rounds=values["rounds"], local_epochs=values["local_epochs"],
         lr=values["lr"], proximal_mu=values["proximal_mu"], server_lr=values["server_lr"],

@@ -75,15 +75,17 @@ def _register_commands() -> None:
 RESUME_HINTS = {
     "study": "re-run the same command to resume",
     "demo": "re-run the command to start it again",
+    # a client waits for the next run after one ends: Ctrl-C is how a site leaves
+    "federate client": "this site left the federation; the runs it finished are kept in --out",
 }
 INTERRUPTED_EXIT = 130  # 128 + SIGINT, the shell's convention
 
 
 def interrupted_message(args: list[str]) -> str:
     """The one line printed when ``medadapt ARGS`` is interrupted (Ctrl-C or SIGTERM)."""
-    command = next((a for a in args if not a.startswith("-")), None)
-    hint = RESUME_HINTS.get(command or "", "files already finished were kept; re-run the command")
-    return f"interrupted; {hint}"
+    words = [a for a in args if not a.startswith("-")][:2]
+    hint = RESUME_HINTS.get(" ".join(words)) or RESUME_HINTS.get(words[0] if words else "")
+    return f"interrupted; {hint or 'files already finished were kept; re-run the command'}"
 
 
 class _LogFormat(logging.Formatter):
