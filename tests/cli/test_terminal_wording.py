@@ -101,3 +101,16 @@ def test_the_subgroup_table_names_its_metric_and_counts_events_only_for_binary(c
     print_subgroups(group, "binary")
     out = capsys.readouterr().out
     assert "AUROC (95% CI)" in out and "events" in out and "auroc" not in out
+
+
+def test_a_proportion_of_patients_shows_the_count_it_rests_on():
+    from medadapt.evaluate.report.formatting import counts_behind, fmt_metric
+
+    m = {"n": 60, "n_positive": 45, "sensitivity": 44 / 45, "sensitivity_ci": [0.93, 1.0],
+         "specificity": 1 / 15, "accuracy": 45 / 60, "auroc": 0.68}  # fmt: skip
+    assert fmt_metric(m, "sensitivity") == "0.978 (0.930–1.000); 44 of 45"
+    assert counts_behind(m, "specificity") == "1 of 15"
+    assert counts_behind(m, "accuracy") == "45 of 60"
+    assert counts_behind(m, "auroc") is None  # not a share of patients
+    assert counts_behind({"n": 30, "accuracy": 0.9}, "sensitivity") is None  # no counts
+    assert fmt_metric({"n": 30, "mae": 4.2}, "mae") == "4.200"

@@ -49,7 +49,8 @@ def test_a_binary_adapter_beside_the_base_shows_sensitivity_and_specificity():
     report = Report(title="t")
     side_by_side(report, _binary(0.9, (0.8, 0.95)), _binary(0.6, (0.4, 0.7)), "base model")
     text = _text(report)
-    assert "specificity 0.900 (0.800–0.950) 0.600 (0.400–0.700)" in text
+    # 60 patients, 45 with the outcome: specificity rests on 15, and says so
+    assert "specificity 0.900 (0.800–0.950); 14 of 15 0.600 (0.400–0.700); 9 of 15" in text
 
 
 def _adapt_summary(task: str, metrics: dict, base: dict) -> dict:

@@ -8,7 +8,7 @@ from typing import Any
 
 from medadapt.cli.common import note, print_table, stdout, warn
 from medadapt.evaluate.metrics import headline_metric
-from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci
+from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, fmt_metric
 from medadapt.evaluate.small_cells import digits_for
 
 
@@ -19,7 +19,7 @@ def print_metrics(title: str, metrics: dict[str, Any], task: str) -> None:
     rows = [
         [
             METRIC_LABELS.get(name, name),  # "balanced accuracy", not balanced_accuracy
-            fmt_ci(metrics.get(name), metrics.get(f"{name}_ci"), 3),
+            fmt_metric(metrics, name),
             notes.get(name, notes.get("all", "")),
         ]
         for name in METRIC_NAMES[task]

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from medadapt.evaluate.report import Report
-from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci
+from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, fmt_metric
 from medadapt.evaluate.report.plots import roc_figure
 from medadapt.evaluate.retention import (
     OLD_CALLED_NEW_LIMIT,
@@ -95,8 +95,8 @@ def side_by_side(
         [
             [
                 METRIC_LABELS[m],
-                fmt_ci(adapter.get(m), adapter.get(f"{m}_ci"), 3),
-                fmt_ci(other.get(m), other.get(f"{m}_ci"), 3),
+                fmt_metric(adapter, m),
+                fmt_metric(other, m),
             ]
             for m in shown
             if m in adapter or m in other

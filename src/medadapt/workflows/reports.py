@@ -15,7 +15,7 @@ import numpy as np
 
 from medadapt.evaluate.metrics import ONE_CLASS, headline_metric
 from medadapt.evaluate.report import Report
-from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, natural_order
+from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, fmt_metric, natural_order
 from medadapt.evaluate.report.plots import calibration_figure, metric_bars, roc_figure
 from medadapt.evaluate.retention import retention_sentence
 from medadapt.evaluate.small_cells import digits_for, mask_subgroups
@@ -228,8 +228,8 @@ def evaluation_report(
         [
             [
                 METRIC_LABELS[m],
-                *([fmt_ci(before.get(m), before.get(f"{m}_ci"), 3)] if base_scores else []),
-                fmt_ci(result[m], result.get(f"{m}_ci"), 3),
+                *([fmt_metric(before, m)] if base_scores else []),
+                fmt_metric(result, m),
                 result["notes"].get(m, ""),
             ]
             for m in metrics
@@ -438,7 +438,7 @@ def adapt_report(summary: dict[str, Any], curves: dict[str, Any], modality: Any)
     shown = [m for m in METRIC_LABELS if m in metrics]
     report.table(
         ["metric", "value (95% CI)", "note"],
-        [[METRIC_LABELS[m], fmt_ci(metrics[m], metrics.get(f"{m}_ci"), 3),
+        [[METRIC_LABELS[m], fmt_metric(metrics, m),
           metrics.get("notes", {}).get(m, "")] for m in shown],
     )  # fmt: skip
     per_class_section(report, summary.get("per_class"), noun)

@@ -35,6 +35,30 @@ def fmt_ci(value: Any, ci: Sequence[float] | None, digits: int = 2) -> str:
     return text
 
 
+def fmt_metric(metrics: dict[str, Any], name: str, digits: int = 3) -> str:
+    """A metric of ``metrics`` with its interval, and for a proportion of patients the count
+    behind it: ``0.978 (0.929–1.000); 44 of 45`` (a clinician reads 1 of 15 where 0.067
+    hides how few patients it rests on)."""
+    text = fmt_ci(metrics.get(name), metrics.get(f"{name}_ci"), digits)
+    counts = counts_behind(metrics, name)
+    return f"{text}; {counts}" if counts else text
+
+
+def counts_behind(metrics: dict[str, Any], name: str) -> str | None:
+    """``"44 of 45"``: the patients behind sensitivity (those with the outcome), specificity
+    (those without) or accuracy (all), from the metric and the counts it was measured on;
+    None for other metrics, or without counts."""
+    value, n, positives = metrics.get(name), metrics.get("n"), metrics.get("n_positive")
+    if value is None or not isinstance(n, int):
+        return None
+    of = {"accuracy": n}
+    if isinstance(positives, int):
+        of.update(sensitivity=positives, specificity=n - positives)
+    if not of.get(name):
+        return None
+    return f"{round(value * of[name])} of {of[name]}"
+
+
 METRIC_LABELS = {  # how reports name each metric
     "auroc": "AUROC",
     "auprc": "AUPRC",
