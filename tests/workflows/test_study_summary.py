@@ -155,3 +155,16 @@ def test_age_bands_read_in_age_order(values):
     from medadapt.evaluate.report.formatting import natural_order
 
     assert natural_order(reversed(values)) == values
+
+
+def test_an_accuracy_bar_chart_draws_what_calling_everyone_one_class_scores():
+    groups = {"VA": {"base model": {"accuracy": 0.68, "accuracy_ci": [0.6, 0.75]}},
+              "Swiss": {"base model": {"accuracy": 0.82, "accuracy_ci": [0.7, 0.9]}}}  # fmt: skip
+    everyone = {"VA": 0.75, "Swiss": 0.94}
+    fig = metric_bars(groups, metric="accuracy", title="t", reference=("everyone", everyone))
+    ax = fig.axes[0]
+    dashed = [c for c in ax.collections if c.get_label() == "everyone"]  # one per group
+    heights = sorted(round(float(seg[0][1]), 2) for c in dashed for seg in c.get_segments())
+    assert heights == [0.75, 0.94]
+    assert "everyone" in [t.get_text() for t in ax.get_legend().get_texts()]
+    matplotlib.pyplot.close(fig)

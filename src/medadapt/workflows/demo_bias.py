@@ -37,15 +37,26 @@ def _centre_bars(report: Report, results: dict[str, Any]) -> None:
             "base model": strategies["base_only"],
             "with its adapter": strategies["bottleneck"],
         }
+    everyone = {  # the accuracy of calling every patient the commoner class
+        centre: max(m["n_positive"], m["n"] - m["n_positive"]) / m["n"]
+        for centre, series in groups.items()
+        for m in [series["base model"]]
+        if isinstance(m.get("n"), int) and isinstance(m.get("n_positive"), int) and m["n"]
+    }
+    dashed = (" Dashed: the accuracy of calling every patient the centre's commoner class; a "
+              "bar at or below it shows no skill, whatever its height.")  # fmt: skip
     for metric in ("auroc", "accuracy"):
+        accuracy = metric == "accuracy"
         report.figure(
             metric_bars(
                 groups,
                 metric=metric,
                 title=f"{METRIC_LABELS[metric]} per centre",
                 absent="no adapter",
+                reference=("everyone called the commoner class", everyone) if accuracy else None,
             ),
-            caption=f"{METRIC_LABELS[metric]} per centre before and after the centre's adapter.",
+            caption=f"{METRIC_LABELS[metric]} per centre before and after the centre's adapter."
+            + (dashed if accuracy else ""),
         )
 
 

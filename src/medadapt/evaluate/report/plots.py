@@ -94,11 +94,14 @@ def metric_bars(
     title: str,
     ylabel: str | None = None,
     absent: str = "not run",
+    reference: tuple[str, Mapping[str, float]] | None = None,
 ) -> Figure:
     """Grouped bars with 95 % CI whiskers: ``groups[group][series] = metrics dict``.
 
     A series without the metric (too few events) is an empty slot marked "n/a"; a series that
     was not run for a group (no entry) is marked ``absent`` instead. Marks stay inside the axes.
+    ``reference``: ``(label, {group: value})``, a dashed line across each group's bars (what
+    calling everyone the commoner class scores, beside an accuracy).
     """
     group_names = list(groups)
     series = list(dict.fromkeys(s for g in groups.values() for s in g))
@@ -113,6 +116,12 @@ def metric_bars(
                 continue
             _bar(ax, x, groups[group][name], metric=metric, name=name, first=i == 0,
                  width=width, color=PALETTE[j % len(PALETTE)], marks=marks)  # fmt: skip
+    if reference is not None:
+        label, values = reference
+        for i, group in enumerate(group_names):
+            if group in values:
+                ax.hlines(values[group], i - 0.45, i + 0.45, colors="#333333", linestyles="--",
+                          linewidth=1, label=label)  # fmt: skip
     _finish_bar_axes(ax, group_names, metric=metric, title=title, ylabel=ylabel)
     return fig
 
