@@ -132,7 +132,7 @@ def _events_per_feature(events: int, n_features: int) -> list[Finding]:
         Finding(
             "events_per_feature",
             "info",
-            f"{events} events in the smallest class for {n_features} features "
+            f"{events} events (the rarer class's count) for {n_features} features "
             f"({events / n_features:.1f} per feature; the usual rule for fitting a new "
             f"model is >= {EVENTS_PER_FEATURE}). Training a new model on this group alone "
             "is risky; reusing the base model through an adapter is the safer route.",
@@ -179,7 +179,7 @@ def events_per_parameter(
         "events_per_parameter": float(f"{ratio:.3g}"),
     }
     head = (
-        f"{name}: {events} events in the smallest class{where} for {params} trainable "
+        f"{name}: {events} events (the rarer class's count){where} for {params} trainable "
         f"parameters ({ratio:.3g} per parameter"
     )
     if ratio >= EVENTS_PER_PARAMETER:
