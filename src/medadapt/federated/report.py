@@ -11,12 +11,12 @@ from typing import Any
 from matplotlib import pyplot as plt
 
 from medadapt.evaluate.metrics import MIN_PATIENTS, MIN_PER_CLASS
-from medadapt.evaluate.report.formatting import fmt, fmt_ci
+from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt, fmt_ci
 from medadapt.evaluate.report.html import Report
 from medadapt.federated.config import PERSONAL_LABELS, PERSONAL_MEANINGS
 
 SHOWN = ("accuracy", "auroc", "balanced_accuracy")
-LABELS = {"accuracy": "accuracy at 0.5", "auroc": "AUROC", "balanced_accuracy": "balanced accuracy"}
+LABELS = {**METRIC_LABELS, "accuracy": "accuracy at 0.5"}  # FLamby's figure names its threshold
 COLUMNS = (("federated", "shared"), ("personalised", "personalised"), ("local", "local"),
            ("pooled", "pooled"), ("base", "base"))  # fmt: skip
 
