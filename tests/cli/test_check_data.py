@@ -34,6 +34,8 @@ def test_check_data_prints_the_criteria_and_writes_them(base, tmp_path):
     assert "LoRA adapter" in result.stdout and "calibration slope" in result.stdout
     assert "necessary, not sufficient" in result.stdout
     figures = json.loads(out.read_text())
+    full = figures["development"]["full_finetune"]["n"]  # 70677 parameters: no real sample
+    assert full >= 1_000_000 and "≥1M (i)" in result.stdout and str(full) not in result.stdout
     assert figures["n_train"] == 140 and figures["n_test"] == 60
     source = json.loads((base / "model.json").read_text())["training"]["test_metrics"]["auroc"]
     here = figures["auroc_at_site"]

@@ -114,3 +114,48 @@ def test_a_proportion_of_patients_shows_the_count_it_rests_on():
     assert counts_behind(m, "auroc") is None  # not a share of patients
     assert counts_behind({"n": 30, "accuracy": 0.9}, "sensitivity") is None  # no counts
     assert fmt_metric({"n": 30, "mae": 4.2}, "mae") == "4.200"
+
+
+def test_a_strategy_needing_a_million_is_said_in_words_naming_the_classes_it_cannot_tell():
+    """Several classes: one pair the base barely tells apart at the site (pairwise AUROC just
+    above 0.5) drives criterion (i) to tens of millions; said in words, with the pair."""
+    import numpy as np
+
+    from medadapt.workflows.sample_size import in_short, sample_size_line
+    from medadapt.workflows.sample_size_outcomes import outcome_of
+
+    rng = np.random.default_rng(2)  # pair (1, 2): AUROC 0.507 (below 0.5 for most seeds)
+    labels = np.repeat([0, 1, 2], 60)
+    proba = np.full((180, 3), 0.25) + rng.normal(scale=0.1, size=(180, 3))
+    proba[labels == 0, 0] += 0.3  # class 0 told apart from the others; 1 and 2 barely
+    proba = np.clip(proba, 0.01, None)
+    outcome = outcome_of("multiclass", labels, (labels, proba))
+    pair = outcome.figures["weakest_pair"]
+    assert pair["classes"] == [1, 2] and 0.5 < pair["auroc"] < 0.6
+    least = outcome.criteria(85)[0].n
+    assert least >= 1_000_000
+    result = {"noun": "patients", "n_train": 126, "n_test": 54,
+              "development": {"head_only": {"n": least, "met": False}},
+              "validation": {"criteria": []},
+              "weakest_pair": {**pair, "classes": ["mild", "severe"]}}  # fmt: skip
+    said = in_short(result)
+    assert "(the least, the head-only adapter, needs a million or more)" in said[0]
+    assert said[2].startswith(
+        "Every strategy needs a million patients or more because the base model barely tells "
+        "class 'mild' from class 'severe' at this site (pairwise AUROC 0.5"
+    )
+    entry = {"source": "Pate et al. Stat", "parameters": 85, "n_needed": least,
+             "criterion": "i", "n_train": 126, "met": False, "test_needs": {}}  # fmt: skip
+    assert "would need a million or more patients (criterion i)" in sample_size_line(entry)
+
+
+def test_the_card_s_sample_size_basis_says_outcome_once_for_a_measured_value():
+    from medadapt.registry.card import sample_size_rows
+
+    entry = {"parameters": 313, "n_needed": 4798, "criterion": "i", "n_train": 144,
+             "met": False, "r2": 0.4406, "r2_label": "R-squared", "test_needs": {},
+             "outcome": "outcome mean 156, SD 78.5"}  # fmt: skip
+    basis = dict(sample_size_rows(entry))["sample size basis"]
+    assert basis.endswith("; outcome mean 156, SD 78.5") and "outcome outcome" not in basis
+    entry["outcome"] = "prevalence 0.935"
+    assert dict(sample_size_rows(entry))["sample size basis"].endswith("; outcome prevalence 0.935")

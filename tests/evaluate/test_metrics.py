@@ -322,3 +322,17 @@ def test_the_one_answer_warning_does_not_point_to_metrics_that_are_not_reported(
     assert m["notes"]["one_class"].endswith(
         "judge the model by AUROC and balanced accuracy, or choose another --threshold"
     )
+
+
+def test_several_classes_with_a_rare_one_withhold_balanced_accuracy_as_the_note_says():
+    """The note says AUROC and balanced accuracy cannot be judged with 3 patients of a class:
+    neither is printed (as for a binary outcome), and the note names why for both."""
+    y = np.array([0] * 20 + [1] * 17 + [2] * 3)
+    proba = np.tile([0.3, 0.6, 0.1], (40, 1))
+    result = multiclass_metrics(y, proba, n_boot=50)
+    assert "cannot be judged on so few patients of one class" in result["notes"]["one_class"]
+    assert result["auroc"] is None and result["balanced_accuracy"] is None
+    assert result["balanced_accuracy_ci"] is None
+    assert result["notes"]["balanced_accuracy"].startswith("not reported: 3 patients in the rarest")
+    enough = multiclass_metrics(np.array([0] * 20 + [1] * 15 + [2] * 5), proba, n_boot=50)
+    assert enough["balanced_accuracy"] == pytest.approx(1 / 3)

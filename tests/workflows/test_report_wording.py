@@ -323,3 +323,25 @@ def test_the_adapt_report_carries_the_sample_size_line_adapt_printed():
         "rows (criterion i)" in text
     )
     assert "the 600 here are enough for O/E and C-statistic only." in text
+
+
+def test_a_regression_study_card_speaks_of_the_measured_value_not_of_prevalence():
+    study = _study()
+    study["task"] = "regression"
+    study["points"] = [{**p, "metrics": {"mae": 40.0 + p["seed"], "mae_ci": [35.0, 45.0]}}
+                       for p in study["points"]]  # fmt: skip
+    report = Report(title="t")
+    _card(report, study, {"metric": "mae"})
+    text = _text(report)
+    assert "prevalence" not in text
+    assert "watch the errors as the measured value's distribution shifts" in text
+
+
+def test_the_guide_of_several_classes_speaks_of_classes_not_of_risk_or_sensitivity():
+    names = ["auroc", "accuracy", "balanced_accuracy", "brier", "ece"]
+    several = " ".join(reading_guide(names, task="multiclass"))
+    for binary_only in ("sensitivity", "specificity", "risk threshold", "(0 or 1)", "0.5 is no "):
+        assert binary_only not in several
+    assert "one over the number of classes" in several and "2 the worst" in several
+    assert "averaged over the classes" in several
+    assert reading_guide(names) != reading_guide(names, task="multiclass")  # binary unchanged

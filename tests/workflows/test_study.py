@@ -383,3 +383,27 @@ def test_a_damaged_study_state_is_one_error_naming_the_fix(tmp_path):
         f"{tmp_path / 'state.json'} is damaged (not JSON): choose a new --out directory, or "
         f"delete {tmp_path} to start the study again"
     )
+
+
+def test_with_a_given_base_the_criteria_count_that_base_s_parameters(tmp_path):
+    """``study --base``: the adapters are trained in the given base, so its sample-size
+    criteria count their parameters there, not in a model of the study's default size."""
+    from medadapt.workflows.sample_size import strategy_parameters
+
+    data = tmp_path / "sites.csv"
+    clinical_table(300, seed=3).to_csv(data, index=False)
+    base_dir = tmp_path / "base"
+    main(["train-base", "--data", str(data), "--label", "outcome", "--group-column", "site",
+          "--groups", "A,B", "--d-token", "16", "--n-blocks", "1", "--n-heads", "2",
+          "--out", str(base_dir)])  # fmt: skip
+    base = BaseModel.load(base_dir)
+    modality = modality_of("tabular")
+    strategies = ("head_only", "bottleneck", "full_finetune", "scratch_local")
+    config = StudyConfig(group_column="site", target_group="C", base=str(base_dir),
+                         strategies=strategies)  # fmt: skip
+    counts = parameter_counts(modality, base.schema, config, modality.options())
+    in_base = strategy_parameters(modality, base)  # what check-data and adapt count
+    assert {s: counts[s] for s in ("head_only", "bottleneck", "full_finetune")} == {
+        s: in_base[s] for s in ("head_only", "bottleneck", "full_finetune")
+    }
+    assert counts["scratch_local"] > counts["full_finetune"]  # a new model, the default size

@@ -13,7 +13,7 @@ from medadapt.cli.main import app
 from medadapt.cli.options import Shared, build_command
 from medadapt.cli.verbs import DATA, GROUP_COLUMN, _dumps
 from medadapt.fileio import check_output_file
-from medadapt.results import needed_text
+from medadapt.results import MILLION, needed_text
 from medadapt.workflows.labels import label
 
 CHECK = [
@@ -79,7 +79,8 @@ def _print(result: dict[str, Any], values: dict[str, Any]) -> None:
     for strategy, entry in result["development"].items():
         by = {c["name"]: c["n"] for c in entry["criteria"]}
         rows.append([label(strategy), entry["parameters"],
-                     *(by[name] for name in names), f"{entry['n']} ({entry['binding']})",
+                     *(_needed_cell(by[name]) for name in names),
+                     f"{_needed_cell(entry['n'])} ({entry['binding']})",
                      "yes" if entry["met"] else f"no: {result['n_train']}"])  # fmt: skip
     print_table(f"development: minimum {noun} to adapt (criteria {names[0]}-{names[-1]})",
                 ["strategy", "params", *(f"({n})" for n in names), "needs", "enough?"],
@@ -91,6 +92,12 @@ def _print(result: dict[str, Any], values: dict[str, Any]) -> None:
     stdout.print(CAVEAT)
     stdout.print(f"source: {result['source']}")
     stdout.print("In short: " + " ".join(result["in_short"]), markup=False, highlight=False)
+
+
+def _needed_cell(n: int) -> str:
+    """A criterion's number in a table cell: a million or more is no realistic sample, and
+    its digits would read as precision (the line under the table says why)."""
+    return "≥1M" if n >= MILLION else str(n)
 
 
 def _print_validation(result: dict[str, Any]) -> None:

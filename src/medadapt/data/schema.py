@@ -34,6 +34,7 @@ from medadapt.data.feature_kinds import (
     IDENTIFIER_REASON,
     MIN_LEVEL_ROWS,  # noqa: F401 (re-exported)
     MISSING_INDEX,
+    TEXT_IN_NUMBERS_SHARE,
     UNSEEN_INDEX,
     FeatureSpec,
     count_text_values,
@@ -190,6 +191,14 @@ class TableSchema:
         distinct = sorted({level(v) for v in labels}, key=natural_key)
         numeric = pd.to_numeric(labels, errors="coerce")
         all_numeric = bool(numeric.notna().all())
+        n_text = _text_among_numbers(labels)
+        typos = 0 < n_text <= TEXT_IN_NUMBERS_SHARE * len(labels)
+        if task is None and typos and len(distinct) > MAX_CLASSES:  # a measured value
+            raise DataError(
+                f"label column {self.label!r} holds numbers except {n_text} text value(s); fix "
+                "them in the file or drop those rows, or pass --task multiclass to keep every "
+                "value as a class"
+            )
         if task is None:
             integer_like = all_numeric and bool((numeric.dropna() % 1 == 0).all())
             if all_numeric and (not integer_like or len(distinct) > MAX_CLASSES):
@@ -199,7 +208,10 @@ class TableSchema:
         self.task = task
         if task == "regression":
             if not all_numeric:
-                raise DataError(f"regression needs a numeric label; {self.label!r} has text")
+                raise DataError(
+                    f"regression needs a numeric label; {self.label!r} has {n_text} text "
+                    "value(s): fix them in the file or drop those rows"
+                )
             self.label_mean = float(numeric.mean())
             self.label_std = float(numeric.std(ddof=0)) or 1.0
             return
@@ -331,6 +343,12 @@ class TableSchema:
                 "drop them or fill the label"
             )
         if self.task == "regression":
+            n_text = _text_among_numbers(labels)
+            if n_text:  # they would train and score as NaN
+                raise DataError(
+                    f"label column {self.label!r} has {n_text} text value(s), but the model "
+                    "predicts a number: fix them in the file or drop those rows"
+                )
             values = pd.to_numeric(labels, errors="coerce").to_numpy(dtype=float)
             return torch.from_numpy((values - self.label_mean) / self.label_std).float()
         lookup = {c: i for i, c in enumerate(self.classes)}
@@ -355,6 +373,13 @@ class TableSchema:
         data = dict(data)
         data["features"] = [FeatureSpec(**f) for f in data["features"]]
         return cls(**data)
+
+
+def _text_among_numbers(labels: pd.Series) -> int:
+    """How many present values of ``labels`` are not numbers (a count only: a cell's text is
+    never echoed)."""
+    present = labels[[not is_missing(v) for v in labels]]
+    return int(pd.to_numeric(present, errors="coerce").isna().sum())
 
 
 def _check_named_columns(columns: list[Any], options: dict[str, str | None]) -> None:

@@ -337,7 +337,8 @@ def multiclass_metrics(
     notes: dict[str, str] = {}
     W = bs.resample_weights(n, n_boot, seed)
     onehot = np.eye(k)[y]
-    if counts.min() >= min_per_class:
+    few = counts.min() < min_per_class  # AUROC and balanced accuracy not reported, as binary
+    if not few:
         per_class = [bs.weighted_auroc(W, onehot[:, c], proba[:, c]) for c in range(k)]
         out["auroc"] = float(
             skm.roc_auc_score(y, proba, multi_class="ovr", average="macro", labels=range(k))
@@ -351,12 +352,14 @@ def multiclass_metrics(
     hit = (pred == y).astype(float)
     out["accuracy"] = float(skm.accuracy_score(y, pred))
     out["accuracy_ci"] = _interval(bs.weighted_mean(W, hit))
-    recalls = [
-        bs.weighted_recall(W, (y == c).astype(int), (pred == c).astype(int), 1) for c in range(k)
-    ]
-    present = counts > 0
-    out["balanced_accuracy"] = float(skm.balanced_accuracy_score(y, pred))
-    out["balanced_accuracy_ci"] = _interval(np.nanmean(np.array(recalls)[present], axis=0))
+    if few:
+        out["balanced_accuracy"], out["balanced_accuracy_ci"] = None, None
+        notes["balanced_accuracy"] = notes["auroc"]
+    else:
+        recalls = [bs.weighted_recall(W, (y == c).astype(int), (pred == c).astype(int), 1)
+                   for c in range(k)]  # fmt: skip
+        out["balanced_accuracy"] = float(skm.balanced_accuracy_score(y, pred))
+        out["balanced_accuracy_ci"] = _interval(np.nanmean(recalls, axis=0))
     squared = ((proba - onehot) ** 2).sum(axis=1)
     out["brier"] = float(squared.mean())
     out["brier_ci"] = _interval(bs.weighted_mean(W, squared))

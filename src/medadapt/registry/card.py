@@ -315,7 +315,7 @@ def sample_size_rows(entry: dict[str, Any]) -> list[tuple[str, str]]:
         (
             "sample size",
             f"read as a new model, its {entry['parameters']} parameters would need "
-            f"{entry['n_needed']} patients (criterion {entry['criterion']}); "
+            f"{needed_text(entry['n_needed'])} patients (criterion {entry['criterion']}); "
             f"{entry['n_train']} trained it ({met}: necessary, not sufficient)",
         )
     ]
@@ -323,8 +323,9 @@ def sample_size_rows(entry: dict[str, Any]) -> list[tuple[str, str]]:
         basis = f"{entry.get('r2_label', 'R-squared')} {entry['r2']}"
         if entry.get("r2_source"):
             basis += f", {entry['r2_source']}"
-        if entry.get("outcome"):
-            basis += f"; outcome {entry['outcome']}"
+        if entry.get("outcome"):  # "prevalence 0.9", "outcome mean 156, SD 78.5"
+            outcome = str(entry["outcome"])
+            basis += f"; {outcome if outcome.startswith('outcome') else f'outcome {outcome}'}"
         rows.append(("sample size basis", basis))
     needs, supports = entry.get("test_needs") or {}, entry.get("test_supports") or {}
     if needs:

@@ -192,11 +192,33 @@ def _guide_entries(threshold: float, prevalence: float | None) -> dict[str, str]
     }
 
 
+#: the same metrics over several classes: no risk, threshold or sensitivity/specificity
+MULTICLASS_GUIDE = {
+    "auroc": "AUROC (C-statistic), averaged over the classes: for each class, the chance that "
+    "the model gives a higher probability of that class to a patient who has it than to one who "
+    "has not. 0.5 is a coin toss, 1.0 a perfect ranking; it does not depend on a threshold.",
+    "accuracy": "accuracy: the share of patients whose most likely class, by the model, is "
+    "their own. When one class is common, calling everyone that class already scores high.",
+    "balanced_accuracy": "balanced accuracy: the share of each class's patients classified "
+    "correctly, averaged over the classes; guessing scores one over the number of classes, "
+    "whatever their shares.",
+    "brier": "Brier score: the squared gap between the predicted probabilities and what "
+    "happened (1 for the patient's class, 0 for the others), summed over the classes; 0 is "
+    "perfect, 2 the worst, lower is better. Compare models on the same patients only: it also "
+    "depends on how common each class is.",
+    "ece": "calibration error (ECE): the average gap between the model's confidence in the "
+    "class it predicts and how often that class is right, among patients with similar "
+    "confidence; 0.10 means about 10 percentage points off. Lower is better.",
+}
+
+
 def reading_guide(metrics: Any, *, threshold: float = 0.5, prevalence: float | None = None,
-                  noun: str = "patients") -> list[str]:  # fmt: skip
+                  noun: str = "patients", task: str = "binary") -> list[str]:  # fmt: skip
     """One plain sentence per metric in ``metrics`` (names, in the order given), then how to
-    read the intervals."""
+    read the intervals; ``task`` "multiclass" tells the class-averaged metrics."""
     entries = _guide_entries(threshold, prevalence)
+    if task == "multiclass":
+        entries.update(MULTICLASS_GUIDE)
     lines = [entries[m] for m in dict.fromkeys(metrics) if m in entries]
     lines.append(
         f"95% CI (in brackets): the range of values compatible with these {noun}. A wide "

@@ -276,7 +276,8 @@ def _guide(report: Report, metrics: dict[str, Any], shown: list[str]) -> None:
     if prevalence is None and isinstance(n_positive, int) and isinstance(n, int) and n:
         prevalence = n_positive / n
     guide_section(report, shown, threshold=metrics.get("threshold") or 0.5,
-                  prevalence=prevalence, noun=_units(metrics))  # fmt: skip
+                  prevalence=prevalence, noun=_units(metrics),
+                  task=metrics.get("task", "binary"))  # fmt: skip
 
 
 def _groups(report: Report, result: dict[str, Any], base_scores: dict[str, Any] | None) -> None:
@@ -457,5 +458,6 @@ def adapt_report(summary: dict[str, Any], curves: dict[str, Any], modality: Any)
         report.section(f"Base model on the same {noun}", "Before (base) and after (adapter).")
         side_by_side(report, metrics, summary["base_metrics"], "base model")
     guide_section(report, shown, threshold=metrics.get("threshold") or 0.5,
-                  prevalence=metrics.get("prevalence"), noun=noun)  # fmt: skip
+                  prevalence=metrics.get("prevalence"), noun=noun,
+                  task=summary["task"])  # fmt: skip
     return report

@@ -87,6 +87,7 @@ def check_sample_size(
                          base.training.get("test_metrics"), counted(modality))  # fmt: skip
     if isinstance(outcome, str):
         return {"applies": False, "why": outcome}
+    _name_classes(outcome, modality.classes(base.schema))
     params = strategy_parameters(modality, base)
     n_train, n_test = len(split.train), len(split.test)
     result = {
@@ -101,6 +102,13 @@ def check_sample_size(
     return {**result, "in_short": in_short(result)}
 
 
+def _name_classes(outcome: Outcome, classes: list[str]) -> None:
+    """The weakest pair of a multiclass outcome by the classes' names, not their indices."""
+    pair = outcome.figures.get("weakest_pair")
+    if pair is not None:
+        pair["classes"] = [classes[i] if i < len(classes) else str(i) for i in pair["classes"]]
+
+
 def in_short(result: dict[str, Any]) -> list[str]:
     """The check in plain words, for a clinician: can the site adapt the model without
     fooling itself, and can it check the result?"""
@@ -112,9 +120,9 @@ def in_short(result: dict[str, Any]) -> list[str]:
                  f"the {', '.join(met)} (necessary, not sufficient).")  # fmt: skip
     else:
         adapt = (f"{result['n_train']} {noun} to adapt on are fewer than any strategy needs "
-                 f"(the least, the {label(least)}, needs {entry['n']}): an adapter can still be "
-                 "trained, but expect it to fit these patients better than new ones; 'medadapt "
-                 "study' shows how far the data carry it.")  # fmt: skip
+                 f"(the least, the {label(least)}, needs {needed_text(entry['n'])}): an adapter "
+                 "can still be trained, but expect it to fit these patients better than new "
+                 "ones; 'medadapt study' shows how far the data carry it.")  # fmt: skip
     checked = result["validation"]["criteria"]
     short = [f"{_ESTIMATES.get(c['name'], c['name'])} ({needed_text(c['n'])} needed)"
              for c in checked if not c["supported"]]  # fmt: skip
@@ -126,7 +134,26 @@ def in_short(result: dict[str, Any]) -> list[str]:
                  "values.")  # fmt: skip
     else:
         check = f"{result['n_test']} {noun} to test it are enough for precise estimates."
-    return [adapt, check, *_flat_risks(result["validation"], noun)]
+    return [
+        adapt,
+        check,
+        *_indistinct_pair(result, entry["n"]),
+        *_flat_risks(result["validation"], noun),
+    ]
+
+
+def _indistinct_pair(result: dict[str, Any], least: int) -> list[str]:
+    """Why every strategy needs a million samples or more (several classes): the base model
+    barely tells two classes apart here, so the pair's anticipated R-squared is near 0."""
+    pair = result.get("weakest_pair")
+    if least < MILLION or not pair or pair["auroc"] is None:
+        return []
+    first, second = pair["classes"]
+    return [f"Every strategy needs a million {result['noun']} or more because the base model "
+            f"barely tells class {first!r} from class {second!r} at this site (pairwise AUROC "
+            f"{pair['auroc']:.2f}): read as a model that weak, no realistic sample suffices; an "
+            "adapter trained here may separate them better, and 'medadapt study' shows whether "
+            "it does."]  # fmt: skip
 
 
 def _flat_risks(validation: dict[str, Any], noun: str) -> list[str]:
@@ -232,6 +259,7 @@ def adapter_sample_size(modality: Any, base: BaseModel, parameters: int, train: 
                          base.training.get("test_metrics"), counted(modality))  # fmt: skip
     if isinstance(outcome, str):
         return None
+    _name_classes(outcome, modality.classes(base.schema))
     final = binding(outcome.criteria(parameters))
     checked = _validation(base, outcome, risk, len(test))["criteria"]
     return {
@@ -251,8 +279,8 @@ def sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str:
     """The one line ``adapt`` prints about it."""
     line = (
         f"sample size ({_cited(entry)}): read as a new model, its "
-        f"{entry['parameters']} parameters would need {entry['n_needed']} {noun} (criterion "
-        f"{entry['criterion']}); {entry['n_train']} trained it "
+        f"{entry['parameters']} parameters would need {needed_text(entry['n_needed'])} {noun} "
+        f"(criterion {entry['criterion']}); {entry['n_train']} trained it "
         f"({'met' if entry['met'] else 'not met'}: necessary, not sufficient)"
     )
     if not entry["test_needs"]:
@@ -273,7 +301,9 @@ def sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str:
 
 def study_sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str:
     """The one line ``study`` prints about it: each strategy's minimum by the criteria."""
-    needs = "; ".join(f"{label(s)} {e['n_needed']}" for s, e in entry["strategies"].items())
+    needs = "; ".join(
+        f"{label(s)} {needed_text(e['n_needed'])}" for s, e in entry["strategies"].items()
+    )
     return (f"sample size ({_cited(entry)}, conservative R-squared): minimum {noun} {needs}; "
             f"the target has {entry['n_train']} to train (necessary, not sufficient)")  # fmt: skip
 

@@ -20,7 +20,13 @@ from typing import Any
 
 import numpy as np
 
-from medadapt.evaluate.samplesize import Criterion, cox_snell_from_c, development, max_cox_snell
+from medadapt.evaluate.samplesize import (
+    Criterion,
+    cox_snell_from_c,
+    development,
+    max_cox_snell,
+    shrinkage_n,
+)
 from medadapt.evaluate.samplesize_continuous import development_continuous
 from medadapt.evaluate.samplesize_multiclass import (
     development_multiclass,
@@ -124,21 +130,28 @@ def _multiclass(labels: np.ndarray, scored):
     if min(phis) == 0:
         missing = [c for c, p in enumerate(phis) if p == 0]
         return f"class {missing[0]} has no samples here (the criteria need every class)"
-    pairs, from_auroc = {}, 0
+    pairs, aurocs = {}, {}
     for pair in combinations(range(k), 2):
         within = pair_prevalence(phis, pair)
         auroc = None if scored is None else _pair_auroc(*scored, pair)
         if auroc is not None and 0.5 < auroc < 1:
-            pairs[pair], from_auroc = cox_snell_from_c(auroc, within), from_auroc + 1
+            pairs[pair], aurocs[pair] = cox_snell_from_c(auroc, within), auroc
         else:
             pairs[pair] = NAGELKERKE_DEFAULT * max_cox_snell(within)
+    from_auroc = len(aurocs)
+
+    def per_parameter(pair: tuple[int, int]) -> float:  # criterion (i)'s n for one parameter
+        return shrinkage_n(1, pairs[pair], 0.9) / (phis[pair[0]] + phis[pair[1]])
+
+    weakest = max(pairs, key=per_parameter)  # the pair criterion (i) rests on
     r2 = NAGELKERKE_DEFAULT * max_cox_snell_multiclass(phis)
     why = (f"overall: {DEFAULT_SOURCE}; per pair of classes: from the base model's "
            f"pairwise AUROC at this site for {from_auroc} of {len(pairs)} pairs, else the "
            "same default")  # fmt: skip
     shares = "/".join(f"{p:.2f}" for p in phis)
     return Outcome("multiclass", f"{k} classes (proportions {shares})", r2, why,
-                   {"prevalences": phis}, pairs)  # fmt: skip
+                   {"prevalences": phis, "weakest_pair": {"classes": list(weakest),
+                    "auroc": aurocs.get(weakest)}}, pairs)  # fmt: skip
 
 
 def _continuous(values: np.ndarray, scored, source_r2: float | None, noun: str):

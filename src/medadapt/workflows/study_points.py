@@ -200,15 +200,21 @@ def size_findings_of(
 
 
 def parameter_counts(modality: Modality, schema: Any, config: StudyConfig, options: Any):
-    """Trainable parameters per strategy, from a throw-away model (no training)."""
-    from medadapt.adapters import AdapterModel
+    """Trainable parameters per strategy, from a throw-away model (no training): a copy of
+    the given ``--base`` (what the adapters are trained in), else a new model as the study
+    would train it (and always for the new model on the target data)."""
+    from medadapt.adapters import AdapterModel, without_adapters
     from medadapt.adapters.methods import default_config
 
+    given = None if config.base is None else BaseModel.load(config.base).model
     counts = {}
     for strategy in config.strategies:
         if strategy == "base_only":
             continue
-        model = modality.new_model(schema, options, 0)
+        if given is not None and strategy != "scratch_local":
+            model = without_adapters(given)
+        else:
+            model = modality.new_model(schema, options, 0)
         if strategy in ("full_finetune", "scratch_local"):
             counts[strategy] = sum(p.numel() for p in model.parameters())
             continue

@@ -14,6 +14,7 @@ from medadapt.evaluate.report import Report
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, listed, natural_order
 from medadapt.evaluate.report.plots import PALETTE, learning_curve_figure, metric_bars
 from medadapt.evaluate.small_cells import digits_for
+from medadapt.results import needed_text
 from medadapt.workflows.labels import label, order
 from medadapt.workflows.report_sections import guide_section
 from medadapt.workflows.strategies import judged_adapter
@@ -121,7 +122,7 @@ def study_report(study: dict[str, Any], curves: dict[str, Any], found: dict[str,
         )
     _subgroups(report, study)
     _data_summary(report, study)
-    guide_section(report, list(curves), noun="patients")
+    guide_section(report, list(curves), noun="patients", task=study["task"])
     _card(report, study, found)
     return report
 
@@ -355,8 +356,12 @@ def _card(report: Report, study: dict[str, Any], found: dict[str, Any]) -> None:
             (
                 "Limitations",
                 "Measured only on the target group's held-out patients of this study; see the "
-                "sufficiency warnings. Re-validate before any use, and re-check calibration "
-                "when prevalence changes.",
+                "sufficiency warnings. Re-validate before any use, and "
+                + (
+                    "watch the errors as the measured value's distribution shifts."
+                    if study.get("task") == "regression"
+                    else "re-check calibration when prevalence changes."
+                ),
             ),
         ],
     )
@@ -395,7 +400,7 @@ def _sample_size(report: Report, study: dict[str, Any]) -> None:
         "reading: an adapter starts from the base's knowledge, and a criterion met is "
         f"necessary, not sufficient. Source: {entry['source']}.",
     )
-    rows = [[label(s), e["parameters"], e["n_needed"],
+    rows = [[label(s), e["parameters"], needed_text(e["n_needed"]),
              CRITERIA.get(e["criterion"], e["criterion"]),
              f"{'yes' if e['met'] else 'no'} ({entry['n_train']})"]
             for s, e in entry["strategies"].items()]  # fmt: skip

@@ -75,6 +75,14 @@ class TabularModality(Modality):
         schema = TableSchema.infer(
             train.frame, **{**self._schema_options(options, reading), "task": task}
         )
+        untrained = [c for c in train.schema.classes if c not in schema.classes]
+        if untrained:  # every class of the file must be learnt, and be scorable
+            shown = ", ".join(map(repr, untrained[:5])) + (" ..." if len(untrained) > 5 else "")
+            raise DataError(
+                f"label column {schema.label!r}: {len(untrained)} class(es) ({shown}) have no "
+                "rows on the training side of the split (too few rows to split); merge or drop "
+                "rare classes, or, for a measured value, pass --task regression"
+            )
         frame = read_as_missing(train.frame, schema.missing_codes)
         leaks = refuse_leaks(
             find_leaks(schema, frame, group_column=reading.group_column),

@@ -1,0 +1,69 @@
+"""Regression and multiclass tables as a user meets them: a measured value with a few text
+entries, or rare classes, is one ``error:`` line at every verb, never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.cli.helpers import error_line, run_cli, succeeded
+from tests.cli.workspace import TINY_TABLE
+
+
+def _table(n: int = 160, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3))
+    value = np.round(150 + 40 * x[:, 0] - 20 * x[:, 1] + rng.normal(scale=10, size=n))
+    return pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "c": x[:, 2], "site": ["A", "B"] * (n // 2),
+                         "value": value})  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def regression(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("outcomes")
+    paths = {"data": root / "values.csv", "base": root / "base", "text": root / "text.csv"}
+    frame = _table()
+    frame.to_csv(paths["data"], index=False)
+    succeeded(run_cli("train-base", "--data", paths["data"], "--label", "value",
+                      "--group-column", "site", "--groups", "A", *TINY_TABLE,
+                      "--out", paths["base"]))  # fmt: skip
+    text = frame.astype({"value": object})
+    text.loc[text.index[text["site"] == "B"][:2], "value"] = [">300", "n.d."]
+    text.to_csv(paths["text"], index=False)
+    return paths
+
+
+@pytest.mark.parametrize("verb", ["adapt", "evaluate", "check-data"])
+def test_text_in_a_measured_label_at_the_new_site_is_one_error_line(verb, regression, tmp_path):
+    argv = [verb, "--base", regression["base"], "--data", regression["text"],
+            "--group-column", "site", "--group", "B"]  # fmt: skip
+    if verb == "adapt":
+        argv += ["--label", "value", "--out", tmp_path / "adapter"]
+    line = error_line(run_cli(*argv))
+    assert "2 text value(s)" in line and "predicts a number" in line
+    assert ">300" not in line  # a count, never a cell's text
+
+
+def test_a_measured_label_with_a_few_text_entries_is_not_read_as_classes(regression, tmp_path):
+    line = error_line(run_cli("train-base", "--data", regression["text"], "--label", "value",
+                              *TINY_TABLE, "--out", tmp_path / "base"))  # fmt: skip
+    assert "holds numbers except 2 text value(s)" in line and "--task multiclass" in line
+    forced = error_line(run_cli("train-base", "--data", regression["text"], "--label", "value",
+                                "--task", "regression", *TINY_TABLE,
+                                "--out", tmp_path / "b2"))  # fmt: skip
+    assert "has 2 text value(s): fix them in the file or drop those rows" in forced
+    assert "n.d." not in forced
+
+
+def test_a_class_with_no_training_rows_is_refused_by_name(regression, tmp_path):
+    """``--task multiclass`` on a measured value: classes of one row fall in the held-out
+    split, where the model has no output for them."""
+    line = error_line(run_cli("train-base", "--data", regression["data"], "--label", "value",
+                              "--task", "multiclass", *TINY_TABLE,
+                              "--out", tmp_path / "base"))  # fmt: skip
+    assert "have no rows on the training side of the split" in line
+    assert "--task regression" in line
+    assert not (tmp_path / "base").exists()
