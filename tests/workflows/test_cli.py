@@ -175,7 +175,7 @@ def test_evaluate_on_another_file_uses_all_its_rows(workspace, tmp_path):
     assert result["n"] == 120 - n_seen
     assert (
         result["rows_used"]
-        == f"all rows, minus {n_seen} rows the base model trained on (recognised by content)"
+        == f"all rows, minus {n_seen} rows that match rows the base model trained on (by content)"
     )
     assert result["n_excluded_trained"] == {"base": n_seen}
 

@@ -169,7 +169,8 @@ def test_a_resaved_training_file_is_recognised_by_content(base_and_adapter, hear
     held_out, recognised = json.loads(original.read_text()), json.loads(copy.read_text())
     assert held_out["rows_used"] == "the adapter's 60 held-out rows"
     assert recognised["rows_used"] == (
-        "dataset = VA Long Beach, minus 140 rows the adapter trained on (recognised by content)"
+        "dataset = VA Long Beach, minus 140 rows that match rows the adapter trained on (by "
+        "content)"
     )
     assert recognised["n_excluded_trained"] == {"adapter": 140}
     assert (recognised["n"], recognised["auroc"]) == (held_out["n"], held_out["auroc"])

@@ -165,7 +165,7 @@ def test_evaluate_scores_only_held_out_images_of_each_source(npz_workspace):
     )
     result = json.loads(out.read_text())
     assert result["n"] == 24 and result["images_used"] == (
-        "all images, minus 96 images the base model trained on (recognised by content)"
+        "all images, minus 96 images that match images the base model trained on (by content)"
     )
     assert result["retention"]["n_images"] == 24 and result["retention"]["drop"] is not None
     assert "Retention of the old classes" in (root / "eval.html").read_text()
@@ -292,7 +292,7 @@ def test_csv_of_pngs_with_sites_top_blocks_and_unknown_labels(tmp_path, capsys):
     )
     result = json.loads(out.read_text())
     assert result["images_used"] == (
-        "all images, minus 28 images the base model trained on (recognised by content)"
+        "all images, minus 28 images that match images the base model trained on (by content)"
     )
     # small-cell policy (as for tables): a class count below 5 in a site bands its other counts
     assert {k: v["n"] for k, v in result["subgroups"]["site"].items()} == {"A": "5-9", "B": "35-39"}

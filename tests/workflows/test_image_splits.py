@@ -97,8 +97,8 @@ def test_evaluate_leaves_out_every_image_either_model_trained_on(same_files):
     result = json.loads(out.read_text())
     assert result["n"] == 36 - len(base_train)
     assert result["images_used"] == (
-        f"all images, minus {len(base_train)} images the base model trained on (recognised by "
-        "content)"
+        f"all images, minus {len(base_train)} images that match images the base model trained "
+        "on (by content)"
     )
     old = load_images(root / "old.csv", image_size=32)
     adapter = json.loads((root / "cavity" / "split.json").read_text())

@@ -113,7 +113,8 @@ def to_score(
         if dropped:  # an older adapter's split, or a copy under another id
             by = {"base": "the base model", "adapter": "the adapter"}
             sentence += ", minus " + " and ".join(
-                f"{n} {by[who]} trained on (recognised by content)" for who, n in dropped.items()
+                f"{n} that match {noun} {by[who]} trained on (by content)"
+                for who, n in dropped.items()
             )
         return kept, sentence, dropped
     chosen = np.asarray(chosen, dtype=np.int64)
@@ -125,11 +126,13 @@ def to_score(
     who = {"base": "the base model", "adapter": "the adapter"}
     if len(excluded) == 1:
         ((key, n),) = excluded.items()
-        sentence = f"{described}, minus {n} {noun} {who[key]} trained on (recognised by content)"
+        sentence = (
+            f"{described}, minus {n} {noun} that match {noun} {who[key]} trained on (by content)"
+        )
     else:
         parts = ", ".join(f"{n} by {who[key]}" for key, n in excluded.items())
         sentence = (
-            f"{described}, minus {len(chosen) - len(kept)} training {noun}, recognised by "
-            f"content ({parts})"
+            f"{described}, minus {len(chosen) - len(kept)} {noun} that match training {noun} "
+            f"(by content; {parts})"
         )
     return kept, sentence, excluded
