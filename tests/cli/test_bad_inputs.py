@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.helpers import run_cli
+from tests.cli.helpers import CliResult, run_cli
 from tests.cli.workspace import TINY_IMAGE, TINY_TABLE, VA, snapshot
 
 pytestmark = pytest.mark.xdist_group("bad_inputs")  # one workspace, built once
@@ -511,8 +511,9 @@ def _argv(template: Case, paths: dict[str, Path], tmp: Path) -> list[str]:
     return [part.format(**values) for part in template.argv]
 
 
-@pytest.mark.parametrize("bad", CASES)
-def test_a_bad_input_is_one_error_line_and_changes_nothing(bad: Case, workspace, tmp_path):
+def refused(bad: Case, workspace, tmp_path: Path) -> CliResult:
+    """Run ``bad`` and check the contract: non-zero exit, no traceback, one ``error:`` line
+    naming its flag and problem, no workspace file changed, nothing written."""
     root, paths = workspace
     for name, text in bad.existing.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -526,6 +527,12 @@ def test_a_bad_input_is_one_error_line_and_changes_nothing(bad: Case, workspace,
     assert bad.flag in errors[0] and bad.says in errors[0], errors[0]
     assert snapshot(root) == before, "a workspace file changed"
     assert snapshot(tmp_path) == before_tmp, "something was written (or left behind)"
+    return result
+
+
+@pytest.mark.parametrize("bad", CASES)
+def test_a_bad_input_is_one_error_line_and_changes_nothing(bad: Case, workspace, tmp_path):
+    refused(bad, workspace, tmp_path)
 
 
 def test_there_are_at_least_150_cases():

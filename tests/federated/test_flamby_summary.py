@@ -86,15 +86,19 @@ def test_a_site_too_small_for_any_figure_is_not_said_to_have_an_accuracy():
     )
 
 
+def _site(n_train: int, n_test: int, positives: int, accuracy: float) -> dict:
+    """A site's record as ``federated.json`` holds it (counts arrive as floats)."""
+    return {"n_train": n_train, "n_test": n_test, "base": {},
+            "federated": {"n": float(n_test), "n_positive": float(positives),
+                          "accuracy": accuracy}}  # fmt: skip
+
+
 def test_a_site_without_auroc_is_not_told_to_judge_by_it():
     """One outcome (or too few of the rarer one) at a site: no AUROC or balanced accuracy
     there, so the line does not send the reader to them."""
     from medadapt.federated.report import verdict_lines
 
-    one = {"n_train": 42, "n_test": 18, "base": {},
-           "federated": {"n": 18.0, "n_positive": 0.0, "accuracy": 1.0}}  # fmt: skip
-    few = {"n_train": 86, "n_test": 37, "base": {},
-           "federated": {"n": 37.0, "n_positive": 35.0, "accuracy": 0.919}}  # fmt: skip
+    one, few = _site(42, 18, 0, 1.0), _site(86, 37, 35, 0.919)
     lines = verdict_lines({"sites": {"Benign Only": one, "Switzerland": few}})
     assert lines == [
         "At Benign Only, the shared adapter's accuracy (1.000) is no better than calling every "
@@ -111,10 +115,7 @@ def test_a_site_without_auroc_is_not_told_to_judge_by_it():
 def test_a_site_whose_accuracy_is_no_better_than_everyone_positive_is_named():
     from medadapt.federated.report import verdict_lines
 
-    site = {"n_train": 140, "n_test": 60, "base": {},
-            "federated": {"n": 60.0, "n_positive": 45.0, "accuracy": 0.683}}  # fmt: skip
-    fine = {"n_train": 140, "n_test": 60, "base": {},
-            "federated": {"n": 60.0, "n_positive": 45.0, "accuracy": 0.8}}  # fmt: skip
+    site, fine = _site(140, 60, 45, 0.683), _site(140, 60, 45, 0.8)
     lines = verdict_lines({"sites": {"VA Long Beach": site, "Hungary": fine}})
     assert lines == [
         "At VA Long Beach, the shared adapter's accuracy (0.683) is no better than calling "
