@@ -124,7 +124,7 @@ def in_short(result: dict[str, Any]) -> list[str]:
                  "can still be trained, but expect it to fit these patients better than new "
                  "ones; 'medadapt study' shows how far the data carry it.")  # fmt: skip
     checked = result["validation"]["criteria"]
-    short = [f"{_ESTIMATES.get(c['name'], c['name'])} ({needed_text(c['n'])} needed)"
+    short = [f"{estimate_name(c['name'])} ({needed_text(c['n'])} needed)"
              for c in checked if not c["supported"]]  # fmt: skip
     if not checked:
         check = "How many test patients a precise check needs is not computed for this outcome."
@@ -161,7 +161,7 @@ def _flat_risks(validation: dict[str, Any], noun: str) -> list[str]:
     huge = [c for c in validation["criteria"] if c["n"] >= MILLION]
     if not huge:
         return []
-    names = listed(_ESTIMATES.get(c["name"], c["name"]) for c in huge)
+    names = listed(estimate_name(c["name"]) for c in huge)
     return [f"The {names} would need a million test {noun} or more because the base model's "
             "predicted risks hardly vary at this site (SD of their log-odds "
             f"{validation['lp_sd']:.2g}), whatever their ranking: no realistic test set "
@@ -171,6 +171,12 @@ def _flat_risks(validation: dict[str, Any], noun: str) -> list[str]:
 
 _ESTIMATES = {"O/E": "observed/expected ratio", "slope": "calibration slope",
               "C": "C-statistic (AUROC)"}  # fmt: skip
+
+
+def estimate_name(key: str) -> str:
+    """A validation estimate in words, from its recorded key (``"C (assumed 0.75)"``, as a
+    study records it, -> ``"C-statistic (AUROC)"``)."""
+    return next((words for k, words in _ESTIMATES.items() if key.split(" ")[0] == k), key)
 
 
 NOUNS = {"rows": "patients"}  # a table's rows are its patients

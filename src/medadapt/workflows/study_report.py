@@ -17,6 +17,7 @@ from medadapt.evaluate.small_cells import digits_for
 from medadapt.results import needed_text
 from medadapt.workflows.labels import label, order
 from medadapt.workflows.report_sections import guide_section
+from medadapt.workflows.sample_size import estimate_name
 from medadapt.workflows.strategies import judged_adapter
 from medadapt.workflows.study_summary import metric_range
 
@@ -376,17 +377,6 @@ CRITERIA = {
 }
 
 
-def _estimate_name(key: str) -> str:
-    """``"C (assumed 0.75)"`` -> ``"C-statistic (AUROC)"``: a validation estimate in words."""
-    if key.startswith("O/E"):
-        return "observed/expected ratio"
-    if key.startswith("slope"):
-        return "calibration slope"
-    if key.startswith("C"):
-        return "C-statistic (AUROC)"
-    return key
-
-
 def _sample_size(report: Report, study: dict[str, Any]) -> None:
     """Riley et al.'s minimum sample sizes, before the learning curves show what happened."""
     entry = study.get("sample_size")
@@ -416,6 +406,6 @@ def _sample_size(report: Report, study: dict[str, Any]) -> None:
     if short:
         report.paragraph(
             f"What this means: {entry['n_test']} held-out patients are fewer than needed for "
-            f"a precise {listed(_estimate_name(k) for k in short)}: read their intervals, not "
+            f"a precise {listed(estimate_name(k) for k in short)}: read their intervals, not "
             "the single values."
         )
