@@ -159,3 +159,23 @@ def test_the_card_s_sample_size_basis_says_outcome_once_for_a_measured_value():
     assert basis.endswith("; outcome mean 156, SD 78.5") and "outcome outcome" not in basis
     entry["outcome"] = "prevalence 0.935"
     assert dict(sample_size_rows(entry))["sample size basis"].endswith("; outcome prevalence 0.935")
+
+
+def test_an_adapter_worse_than_the_base_is_a_warning_and_no_difference_a_plain_line(capsys):
+    from medadapt.cli.printing import print_versus_base
+
+    before = {"auroc": 0.812, "auroc_ci": [0.701, 0.9], "n": 60, "n_positive": 45}
+    worse = {"metric": "auroc", "verdict": "worse", "in_words": "Paired ...: the adapter ranks "
+             "patients by risk worse."}  # fmt: skip
+    print_versus_base(before, worse, "binary", "60 rows")
+    assert capsys.readouterr().out.splitlines() == [
+        "base model alone on the same 60 rows: AUROC 0.812 (0.701–0.900)",
+        "warning: Paired ...: the adapter ranks patients by risk worse. Keep the base model for "
+        "these patients, or adapt again on more of them.",
+    ]
+    print_versus_base(before, {**worse, "verdict": "no detectable difference"}, "binary", "60 rows")
+    assert capsys.readouterr().out.splitlines()[1] == (
+        "Paired ...: the adapter ranks patients by risk worse."
+    )
+    print_versus_base(None, worse, "binary", "60 rows")  # a model that added classes: nothing
+    assert capsys.readouterr() == ("", "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from medadapt.evaluate.compare import paired_difference
 
@@ -30,3 +31,36 @@ def test_a_verdict_says_at_what_a_model_is_better():
     )
     auroc = Difference("auroc", -0.05, (-0.09, -0.01))
     assert auroc.verdict_in_words() == "ranks patients by risk worse"
+
+
+def test_versus_base_says_whether_the_adapter_helped_on_the_same_patients():
+    from sklearn.metrics import roc_auc_score
+
+    from medadapt.evaluate.compare import versus_base
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 200)
+    good = y + rng.normal(0, 0.5, 200)  # ranks well
+    noise = rng.normal(0, 1, 200)  # ranks at random
+    worse = versus_base(y, noise, good, metric="auroc", n_boot=200)
+    assert worse["difference"] == pytest.approx(roc_auc_score(y, noise) - roc_auc_score(y, good))
+    assert worse["verdict"] == "worse" and worse["ci"][1] < 0
+    assert worse["in_words"] == (
+        f"Paired on the same patients, the adapter changes AUROC by {worse['difference']:+.3f} "
+        f"(95% CI {worse['ci'][0]:+.3f} to {worse['ci'][1]:+.3f}): the adapter ranks patients "
+        "by risk worse."
+    )
+    same = versus_base(y, good, good, metric="auroc", n_boot=200)
+    assert same["difference"] == 0.0 and same["verdict"] == "no detectable difference"
+    assert "score the same AUROC in every resample" in same["in_words"]
+    lower = versus_base(y.astype(float), good, noise, metric="mae", unit="image", n_boot=200)
+    assert lower["verdict"] == "better"  # a lower MAE is the better model
+    assert lower["in_words"].endswith("the adapter predicts closer to the measured values.")
+    one_class = versus_base(np.ones(30, dtype=int), good[:30], noise[:30], metric="auroc")
+    assert (one_class["difference"], one_class["ci"], one_class["verdict"]) == (
+        None, None, "not estimable",
+    )  # fmt: skip
+    assert one_class["in_words"] == (
+        "The adapter and the base model cannot be compared on AUROC (0 patients in the smaller "
+        "class)."
+    )

@@ -57,6 +57,15 @@ def test_a_card_states_use_data_metrics_and_provenance():
     assert "fewer than 100" not in card and "wide" not in card
 
 
+def test_a_card_says_whether_the_adapter_beat_the_base_model():
+    said = "Paired on the same patients, the adapter changes AUROC by -0.030 (95% CI -0.111 to "
+    said += "+0.027): no detectable difference on these patients."
+    card = _card(metrics={"auroc": 0.655}, versus_base={"metric": "auroc", "in_words": said})
+    assert f"\n\n**Against the base model alone on the same test patients.** {said}\n" in card
+    assert "Against the base model" not in _card(metrics={"auroc": 0.655})  # not recorded
+    assert "Against the base model" not in _card(versus_base={"in_words": ["not", "text"]})
+
+
 def test_limitations_follow_from_the_data():
     card = _card(
         data_summary={"n_train": 60, "n_positive": 5, "prevalence": 0.083},

@@ -508,6 +508,11 @@ def test_evaluate_with_an_adapter_reports_the_base_model_on_the_same_patients(wo
                *common, "--json", str(out), "--report", str(report)) == 0  # fmt: skip
     result = json.loads(out.read_text())
     assert result["base_comparison"]["overall"]["n"] == result["n"]
+    paired = result["base_comparison"]["versus_base"]  # the adapter minus the base, paired
+    before = result["base_comparison"]["overall"]["auroc"]
+    assert paired["metric"] == "auroc"
+    assert paired["difference"] == pytest.approx(result["auroc"] - before, abs=1e-9)
+    assert paired["ci"][0] <= paired["difference"] <= paired["ci"][1]
     assert result["adapter_training"]["group"] == "C"
     html = report.read_text()
     assert "Before the adapter, the base model alone scores AUROC" in html
@@ -515,6 +520,28 @@ def test_evaluate_with_an_adapter_reports_the_base_model_on_the_same_patients(wo
     for groups in result["subgroups"].values():  # no subgroup count of 1-4 is written
         for metrics in groups.values():
             assert not (isinstance(metrics["n"], int) and 0 < metrics["n"] < 5)
+
+
+def test_adapt_and_evaluate_print_the_base_model_on_the_same_patients(workspace, tmp_path, capsys):
+    """Did the adapter help? Both verbs print the base alone on the adapter's test patients
+    and the paired difference, with the figures the JSON and the adapter record hold."""
+    root, _, common = workspace
+    capsys.readouterr()
+    assert run("evaluate", "--base", str(root / "base"), "--adapter", str(root / "adapter_c"),
+               *common, "--group-column", "site", "--group", "C") == 0  # fmt: skip
+    printed = " ".join(capsys.readouterr().out.split())
+    record = AdapterRecord.from_json(
+        json.loads((root / "adapter_c" / "adapter.json").read_text())["metadata"]
+    )
+    before = record.base_metrics
+    n = record.data_summary["n_test"]
+    low, high = before["auroc_ci"]
+    assert f"base model alone on the same {n} rows: AUROC {before['auroc']:.3f} " \
+        f"({low:.3f}–{high:.3f})" in printed  # fmt: skip
+    paired = record.versus_base
+    assert paired["difference"] == pytest.approx(record.metrics["auroc"] - before["auroc"])
+    assert f"the adapter changes AUROC by {paired['difference']:+.3f}" in printed
+    assert paired["in_words"] in printed
 
 
 def test_predict_writes_parquet_when_asked(workspace, tmp_path):

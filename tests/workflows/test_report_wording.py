@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from medadapt.evaluate.compare import versus_base
 from medadapt.evaluate.report import Report
 from medadapt.workflows.demo_report import strategy_notes, strategy_row
 from medadapt.workflows.report_sections import auroc_line, reading_guide, side_by_side
@@ -96,6 +97,11 @@ def _evaluated(y, after, before, task="binary", **more):
         "n": len(y), "task": task, "rows_used": f"the adapter's {len(y)} held-out rows",
         "adapter": "b_bottleneck", "trainable_params": 8577, "adapter_bytes": 40000,
         "subgroups": {}, **more,
+    }  # fmt: skip
+    metric = "auroc" if task == "binary" else "mae"  # as evaluate pairs them
+    result["base_comparison"] = {
+        "overall": _binary(0.85, (0.75, 0.9)) if task == "binary" else _regression(43.5),
+        "subgroups": {}, "versus_base": versus_base(y, after, before, metric=metric),
     }  # fmt: skip
     return evaluation_report(result, {"y": y, "scores": after, "base_scores": before})
 

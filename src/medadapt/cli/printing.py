@@ -30,6 +30,25 @@ def print_metrics(title: str, metrics: dict[str, Any], task: str) -> None:
             warn(notes[whole])
 
 
+def print_versus_base(
+    before: dict[str, Any] | None, paired: dict[str, Any] | None, task: str, where: str
+) -> None:
+    """The base model alone on the same samples (``where``: "60 rows") by the metric the
+    adapter is judged by, then whether the adapter changed it (the paired difference)."""
+    if not before:
+        return
+    main = (paired or {}).get("metric") or headline_metric(task, before)
+    stdout.print(
+        f"base model alone on the same {where}: {METRIC_LABELS.get(main, main)} "
+        f"{fmt_metric(before, main)}"
+    )
+    if paired and paired.get("verdict") == "worse":  # the adapter did harm here: say it loudly
+        keep = "Keep the base model for these patients, or adapt again on more of them."
+        warn(f"{paired['in_words']} {keep}")
+    elif paired:
+        stdout.print(paired["in_words"])
+
+
 def print_subgroups(subgroups: dict[str, dict[str, Any]], task: str) -> None:
     """One line per subgroup value: n, events and the main metric with its CI (or why not)."""
     main = headline_metric(task)  # one column for every subgroup

@@ -91,7 +91,8 @@ def _study(**values: Any) -> None:
         check_output_dir(out, flag="--out", force=values["force"])
     small_model_threads(modality)
     reading = Reading(values["label"], values["group_column"], groups, values["id_column"])
-    with status_progress(f"study ({modality.noun})", total=n_steps(modality, config)) as step:
+    title = f"study ({modality.title.lower()})"
+    with status_progress(title, total=n_steps(modality, config)) as step:
         study = run_study(
             modality, data, config, out_dir=out, options=options, reading=reading,
             workers=values["workers"], progress=step,

@@ -32,6 +32,7 @@ from medadapt.cli.printing import (
     print_retention,
     print_skipped,
     print_subgroups,
+    print_versus_base,
     task_line,
     warn_all,
 )
@@ -102,7 +103,7 @@ def _train_base(**values: Any) -> None:
     small_model_threads(modality)
     from medadapt.workflows.train_base import train_base_job
 
-    with staged as staged_out, status_progress(f"train-base ({modality.noun})") as step:
+    with staged as staged_out, status_progress(f"train-base ({modality.title.lower()})") as step:
         summary = train_base_job(
             modality=modality, data=data, out=staged_out, options=options,
             label=values["label"], group_column=values["group_column"], groups=groups,
@@ -165,7 +166,7 @@ def _adapt(**values: Any) -> None:
     small_model_threads(modality)
     from medadapt.workflows.adapt import adapt_job
 
-    with staged as staged_out, status_progress(f"adapt ({modality.noun})") as step:
+    with staged as staged_out, status_progress(f"adapt ({modality.title.lower()})") as step:
         summary = adapt_job(
             base_dir=base, data=data, out=staged_out, options=options, label=values["label"],
             group_column=values["group_column"], group=values["group"],
@@ -185,6 +186,8 @@ def _adapt(**values: Any) -> None:
     where = f" of {column} = {group}" if group and column else f" of {group}" if group else ""
     title = f"{summary['name']}: {info['n_test']} held-out {modality.noun}{where}"
     print_result(title, summary["test"], summary["task"], modality.noun)
+    print_versus_base(summary.get("base_metrics"), summary.get("versus_base"), summary["task"],
+                      f"{info['n_test']} {modality.noun}")  # fmt: skip
     print_cache(summary["feature_cache"], getattr(options, "top_blocks", None))
     print_retention(summary)
     stdout.print(
@@ -231,6 +234,9 @@ def _evaluate(**values: Any) -> None:
     print_metrics(
         f"{result.metrics['n']} {modality.noun} ({result.used})", result.metrics, result.task
     )
+    compared = result.base_comparison or {}
+    print_versus_base(compared.get("overall"), compared.get("versus_base"), result.task,
+                      f"{result.metrics['n']} {modality.noun}")  # fmt: skip
     print_subgroups(result.subgroups, result.task)
     from medadapt.cli.printing import print_per_class
 

@@ -8,6 +8,7 @@ Both models are scored on the same bootstrap resamples, so the interval is for t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -123,3 +124,57 @@ def paired_difference(
     )
     interval = bs.percentile_interval(samples)
     return Difference(metric, point, None if interval is None else tuple(interval))
+
+
+def versus_base(
+    y_true: np.ndarray,
+    adapted: np.ndarray,
+    base: np.ndarray,
+    *,
+    metric: str,
+    unit: str = "patient",
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Did the adapter help? Its ``metric`` minus the base model's on the same ``unit``s, with
+    a paired bootstrap 95 % CI, as ``{"metric", "difference", "ci", "verdict", "in_words"}``
+    (``difference`` and ``ci`` None where the data cannot estimate it, and ``in_words`` says
+    why)."""
+    from medadapt.evaluate.report.formatting import METRIC_LABELS
+
+    diff = paired_difference(y_true, adapted, base, metric=metric, unit=unit, n_boot=n_boot,
+                             seed=seed)  # fmt: skip
+    name, units = METRIC_LABELS.get(metric, metric), f"{unit}s"
+    return {
+        "metric": metric,
+        "difference": diff.value,
+        "ci": None if diff.ci is None else [float(diff.ci[0]), float(diff.ci[1])],
+        "verdict": diff.verdict,
+        "in_words": _adapter_in_words(diff, name, units),
+    }
+
+
+def _adapter_in_words(diff: Difference, name: str, units: str) -> str:
+    if diff.value is None or diff.ci is None:
+        return f"The adapter and the base model cannot be compared on {name} ({diff.note})."
+    if f"{diff.ci[0]:+.3f}" == f"{diff.ci[1]:+.3f}":  # "+0.000 to +0.000" reads as certainty
+        if f"{diff.value:+.3f}" in ("+0.000", "-0.000"):
+            return (
+                f"Paired on the same {units}, the adapter and the base model score the same "
+                f"{name} in every resample of these {units}: no difference can be shown, and "
+                f"none ruled out, without more {units}."
+            )
+        return (
+            f"Paired on the same {units}, the adapter changes {name} by {diff.value:+.3f} in "
+            f"every resample of these {units}, so the change has no interval: judge it on more "
+            f"{units}."
+        )
+    verdict = (
+        f"no detectable difference on these {units}"
+        if diff.verdict not in ("better", "worse")
+        else f"the adapter {diff.verdict_in_words()}"
+    )
+    return (
+        f"Paired on the same {units}, the adapter changes {name} by {diff.value:+.3f} "
+        f"(95% CI {diff.ci[0]:+.3f} to {diff.ci[1]:+.3f}): {verdict}."
+    )

@@ -154,6 +154,7 @@ def render_card(
         *_data_section(summary["data_summary"]),
         "",
         *_metrics_section(summary["metrics"], metrics),
+        *_versus_base(summary["versus_base"]),
         "",
         *_limitations_section(summary, metrics, fp),
         "",
@@ -227,6 +228,15 @@ def _metrics_section(recorded: dict[str, Any], metrics: list[Metric]) -> list[st
         listed = ", ".join(f"{_cell(k)} {_cell(v)}" for k, v in extra.items())
         lines += ["", f"Also recorded with the metrics (not performance measures): {listed}."]
     return lines
+
+
+def _versus_base(paired: dict[str, Any]) -> list[str]:
+    """Whether the adapter beat the base model alone on the same test patients, in words
+    (adapters trained before medadapt recorded it: nothing)."""
+    said = paired.get("in_words")
+    if not isinstance(said, str) or not said:
+        return []
+    return ["", f"**Against the base model alone on the same test patients.** {_cell(said)}"]
 
 
 def _limitations_section(

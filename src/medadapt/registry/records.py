@@ -150,6 +150,7 @@ def summaries(manifest: dict[str, Any]) -> dict[str, Any]:
         "metrics": _dict(record.metrics),
         "intended_use": _text(record.intended_use),
         "base_model": _dict(record.base_model),
+        "versus_base": _dict(record.versus_base),
         "limitations": [str(x) for x in limitations] if isinstance(limitations, list) else [],
     }
 

@@ -27,7 +27,7 @@ from medadapt.workflows import growth
 from medadapt.workflows.adapt_samples import GroupSamples, pick_samples
 from medadapt.workflows.naming import slug
 from medadapt.workflows.sample_size import adapter_sample_size
-from medadapt.workflows.scoring import evaluate_model
+from medadapt.workflows.scoring import evaluate_model, versus_base_on
 from medadapt.workflows.train_base import Progress, epoch_reporter
 
 SPLIT_FILE = "split.json"
@@ -178,9 +178,12 @@ def _evaluate(
     )  # fmt: skip
     base_scores = None
     if not result.new_classes:  # the base alone on the same patients: before and after
-        base_scores, _ = evaluate_model(
+        base_scores, before = evaluate_model(
             modality, base.model, base.schema, test, by_group=False, n_boot=n_boot, seed=seed
         )
+        paired = versus_base_on(modality, base.schema, test, evaluation["overall"], scores,
+                                before, n_boot=n_boot, seed=seed)  # fmt: skip
+        base_scores["versus_base"] = paired
     return evaluation, scores, base_scores
 
 
@@ -258,6 +261,7 @@ def _adapter_record(
         metrics=evaluation["overall"],
         per_class=evaluation.get("per_class"),
         base_metrics=None if base_scores is None else base_scores["overall"],
+        versus_base=None if base_scores is None else base_scores["versus_base"],
         **extension,
         top_blocks=getattr(options, "top_blocks", None),
         feature_cache=result.feature_cache,

@@ -28,7 +28,7 @@ from medadapt.results import AdapterRecord, Evaluation
 from medadapt.train.fitting import predict
 from medadapt.workflows.adapt import check_label
 from medadapt.workflows.loading import attach_adapter
-from medadapt.workflows.scoring import score_samples
+from medadapt.workflows.scoring import score_samples, versus_base_on
 from medadapt.workflows.splitting import select, to_score
 
 
@@ -165,8 +165,11 @@ def _before_and_after(loaded: Loaded, test, scores, result: Evaluation, how) -> 
     base_scores = predict(modality, model, schema, test, adapter=None)
     before = score_samples(modality, schema, test, base_scores, **how)
     curves = {**result.curves, "base_scores": modality.task_scores(schema, base_scores)}
+    paired = versus_base_on(modality, schema, test, result.metrics, scores, base_scores,
+                            n_boot=how["n_boot"])  # fmt: skip
+    compared = {**before, "subgroups": mask_subgroups(before["subgroups"])}
     return replace(
-        result, base_comparison={**before, "subgroups": mask_subgroups(before["subgroups"])},
+        result, base_comparison={**compared, **({"versus_base": paired} if paired else {})},
         adapter_training=loaded.record.data_summary, intended_use=loaded.record.intended_use,
         curves=curves,
     )  # fmt: skip

@@ -2,8 +2,9 @@
 
 With an adapter, the base model's scores on the same patients (``base_scores``: the base
 model's ``{"overall": metrics, "subgroups": {...}}``, by default ``result["base_comparison"]``)
-give the before/after view per group; ``curves["base_scores"]`` (its predictions, kept in
-memory only) adds the paired difference and the base's ROC curve.
+give the before/after view per group, and ``base_comparison["versus_base"]`` the paired
+difference; ``curves["base_scores"]`` (its predictions, kept in memory only) adds the base's
+ROC curve.
 """
 
 from __future__ import annotations
@@ -170,40 +171,9 @@ def _retentions(result: dict[str, Any]) -> list[tuple[str, str, dict[str, Any] |
     return out
 
 
-def _difference(result: dict[str, Any], curves: dict[str, Any]) -> str | None:
+def _difference(result: dict[str, Any]) -> str | None:
     """The paired (same patients, same resamples) difference adapter - base, in words."""
-    if curves.get("base_scores") is None or result["task"] == "multiclass":
-        return None
-    from medadapt.evaluate.compare import paired_difference
-
-    metric = headline_metric(result["task"], result)
-    units = _units(result)
-    diff = paired_difference(curves["y"], curves["scores"], curves["base_scores"], metric=metric,
-                             unit=units[:-1])  # fmt: skip
-    name = METRIC_LABELS[metric]
-    if diff.value is None or diff.ci is None:
-        return f"The adapter and the base model cannot be compared on {name} ({diff.note})."
-    if f"{diff.ci[0]:+.3f}" == f"{diff.ci[1]:+.3f}":  # "+0.000 to +0.000" reads as certainty
-        if f"{diff.value:+.3f}" in ("+0.000", "-0.000"):
-            return (
-                f"Paired on the same {units}, the adapter and the base model score the same "
-                f"{name} in every resample of these {units}: no difference can be shown, and "
-                f"none ruled out, without more {units}."
-            )
-        return (
-            f"Paired on the same {units}, the adapter changes {name} by {diff.value:+.3f} in "
-            f"every resample of these {units}, so the change has no interval: judge it on more "
-            f"{units}."
-        )
-    verdict = (
-        f"no detectable difference on these {units}"
-        if diff.verdict not in ("better", "worse")
-        else f"the adapter {diff.verdict_in_words()}"
-    )
-    return (
-        f"Paired on the same {units}, the adapter changes {name} by {diff.value:+.3f} "
-        f"(95% CI {diff.ci[0]:+.3f} to {diff.ci[1]:+.3f}): {verdict}."
-    )
+    return ((result.get("base_comparison") or {}).get("versus_base") or {}).get("in_words")
 
 
 def evaluation_report(
@@ -216,7 +186,7 @@ def evaluation_report(
     if not result.get("adapter"):
         base_scores = None
     report = Report(title="Model evaluation", subtitle=result["rows_used"])
-    report.summary(summary_lines(result, base_scores, _difference(result, curves)))
+    report.summary(summary_lines(result, base_scores, _difference(result)))
     report.section("Metrics")
     metrics = [m for m in METRIC_LABELS if m in result]
     before = (base_scores or {}).get("overall", {})
@@ -414,6 +384,8 @@ def adapt_report(summary: dict[str, Any], curves: dict[str, Any], modality: Any)
             f"{fmt_ci(before[main], before.get(f'{main}_ci'), digits)} on the same {noun} "
             "(both models, metric by metric, below)."
         )
+        if (summary.get("versus_base") or {}).get("in_words"):
+            lines.append(summary["versus_base"]["in_words"])
     retentions: list[tuple[str, str, dict[str, Any] | None]] = []
     if summary.get("retention"):
         lines.append(retention_sentence("This adapter", summary["retention"]))

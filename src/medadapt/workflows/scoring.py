@@ -70,3 +70,31 @@ def score_samples(
         seed=seed,
         unit=modality.unit,
     )
+
+
+def versus_base_on(
+    modality: Modality,
+    schema: Any,
+    samples: Samples,
+    metrics: dict[str, Any],
+    scores: np.ndarray,
+    base_scores: np.ndarray,
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> dict[str, Any] | None:
+    """The adapter against the base alone on the same ``samples`` (``scores`` and
+    ``base_scores``: each model's predictions), paired on the headline metric of ``metrics``
+    (the adapter's): :func:`medadapt.evaluate.compare.versus_base`; None for multiclass
+    models, whose headline has no paired comparison."""
+    from medadapt.evaluate.compare import versus_base
+    from medadapt.evaluate.metrics import headline_metric
+
+    task = modality.task(schema)
+    if task == "multiclass":
+        return None
+    return versus_base(
+        np.asarray(samples.labels), modality.task_scores(schema, scores),
+        modality.task_scores(schema, base_scores), metric=headline_metric(task, metrics),
+        unit=modality.unit, n_boot=n_boot, seed=seed,
+    )  # fmt: skip
