@@ -113,7 +113,7 @@ def test_a_proportion_of_patients_shows_the_count_it_rests_on():
     assert counts_behind(m, "accuracy") == "45 of 60"
     assert counts_behind(m, "auroc") is None  # not a share of patients
     assert counts_behind({"n": 30, "accuracy": 0.9}, "sensitivity") is None  # no counts
-    assert fmt_metric({"n": 30, "mae": 4.2}, "mae") == "4.200"
+    assert fmt_metric({"n": 30, "mae": 4.2}, "mae") == "4.20"  # three significant figures
 
 
 def test_a_strategy_needing_a_million_is_said_in_words_naming_the_classes_it_cannot_tell():

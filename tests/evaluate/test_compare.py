@@ -56,6 +56,11 @@ def test_versus_base_says_whether_the_adapter_helped_on_the_same_patients():
     lower = versus_base(y.astype(float), good, noise, metric="mae", unit="image", n_boot=200)
     assert lower["verdict"] == "better"  # a lower MAE is the better model
     assert lower["in_words"].endswith("the adapter predicts closer to the measured values.")
+    in_mg = versus_base(y * 100.0, good * 100, noise * 100, metric="mae", n_boot=200, level=51.3)
+    assert (
+        f"changes MAE by {in_mg['difference']:+.1f} (95% CI {in_mg['ci'][0]:+.1f} to "
+        in (in_mg["in_words"])
+    )  # the decimals of the MAE it changes (51.3), not +3.584's noise
     one_class = versus_base(np.ones(30, dtype=int), good[:30], noise[:30], metric="auroc")
     assert (one_class["difference"], one_class["ci"], one_class["verdict"]) == (
         None, None, "not estimable",

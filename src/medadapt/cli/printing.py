@@ -8,7 +8,7 @@ from typing import Any
 
 from medadapt.cli.common import note, print_table, stdout, warn
 from medadapt.evaluate.metrics import headline_metric
-from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, fmt_metric
+from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, fmt_metric, metric_digits
 from medadapt.evaluate.small_cells import digits_for
 
 
@@ -61,7 +61,11 @@ def print_subgroups(subgroups: dict[str, dict[str, Any]], task: str) -> None:
                     f"{name} = {value}",
                     metrics.get("n"),
                     *([metrics.get("n_positive", "")] if task == "binary" else []),
-                    fmt_ci(metrics.get(main), metrics.get(f"{main}_ci"), digits_for(metrics, 3)),
+                    fmt_ci(
+                        metrics.get(main),
+                        metrics.get(f"{main}_ci"),
+                        metric_digits(main, metrics.get(main), digits_for(metrics, 3)),
+                    ),
                     notes.get(main, notes.get("all", notes.get("rounded", ""))),
                 ]
             )

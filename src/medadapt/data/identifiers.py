@@ -17,7 +17,7 @@ A numeric column is taken for an identifier when
 'by its name'
 >>> identifier_reason("age", [50.0, 61.0, 70.0])
 >>> identifier_reason("n", [float(i) for i in range(1, 41)])
-'40 distinct integers in sequence (1..40), one per row'
+'40 distinct integers in sequence, one per row'
 """
 
 from __future__ import annotations

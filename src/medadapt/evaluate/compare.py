@@ -135,12 +135,14 @@ def versus_base(
     unit: str = "patient",
     n_boot: int = N_BOOT,
     seed: int = 0,
+    level: float | None = None,
 ) -> dict[str, Any]:
     """Did the adapter help? Its ``metric`` minus the base model's on the same ``unit``s, with
     a paired bootstrap 95 % CI, as ``{"metric", "difference", "ci", "verdict", "in_words"}``
     (``difference`` and ``ci`` None where the data cannot estimate it, and ``in_words`` says
-    why)."""
-    from medadapt.evaluate.report.formatting import METRIC_LABELS
+    why). ``level``, the adapter's own value of an error in the label's unit (MAE 51.3), sets
+    the decimals the words give the difference (``+3.6``, not ``+3.584``)."""
+    from medadapt.evaluate.report.formatting import METRIC_LABELS, metric_digits
 
     diff = paired_difference(y_true, adapted, base, metric=metric, unit=unit, n_boot=n_boot,
                              seed=seed)  # fmt: skip
@@ -150,22 +152,26 @@ def versus_base(
         "difference": diff.value,
         "ci": None if diff.ci is None else [float(diff.ci[0]), float(diff.ci[1])],
         "verdict": diff.verdict,
-        "in_words": _adapter_in_words(diff, name, units),
+        "in_words": _adapter_in_words(diff, name, units, metric_digits(metric, level)),
     }
 
 
-def _adapter_in_words(diff: Difference, name: str, units: str) -> str:
+def _adapter_in_words(diff: Difference, name: str, units: str, digits: int) -> str:
     if diff.value is None or diff.ci is None:
         return f"The adapter and the base model cannot be compared on {name} ({diff.note})."
-    if f"{diff.ci[0]:+.3f}" == f"{diff.ci[1]:+.3f}":  # "+0.000 to +0.000" reads as certainty
-        if f"{diff.value:+.3f}" in ("+0.000", "-0.000"):
+
+    def signed(value: float) -> str:
+        return f"{value:+.{digits}f}"
+
+    if signed(diff.ci[0]) == signed(diff.ci[1]):  # "+0.000 to +0.000" reads as certainty
+        if signed(diff.value) in (signed(0.0), signed(-0.0)):
             return (
                 f"Paired on the same {units}, the adapter and the base model score the same "
                 f"{name} in every resample of these {units}: no difference can be shown, and "
                 f"none ruled out, without more {units}."
             )
         return (
-            f"Paired on the same {units}, the adapter changes {name} by {diff.value:+.3f} in "
+            f"Paired on the same {units}, the adapter changes {name} by {signed(diff.value)} in "
             f"every resample of these {units}, so the change has no interval: judge it on more "
             f"{units}."
         )
@@ -175,6 +181,6 @@ def _adapter_in_words(diff: Difference, name: str, units: str) -> str:
         else f"the adapter {diff.verdict_in_words()}"
     )
     return (
-        f"Paired on the same {units}, the adapter changes {name} by {diff.value:+.3f} "
-        f"(95% CI {diff.ci[0]:+.3f} to {diff.ci[1]:+.3f}): {verdict}."
+        f"Paired on the same {units}, the adapter changes {name} by {signed(diff.value)} "
+        f"(95% CI {signed(diff.ci[0])} to {signed(diff.ci[1])}): {verdict}."
     )

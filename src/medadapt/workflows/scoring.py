@@ -93,8 +93,9 @@ def versus_base_on(
     task = modality.task(schema)
     if task == "multiclass":
         return None
+    metric = headline_metric(task, metrics)
     return versus_base(
         np.asarray(samples.labels), modality.task_scores(schema, scores),
-        modality.task_scores(schema, base_scores), metric=headline_metric(task, metrics),
-        unit=modality.unit, n_boot=n_boot, seed=seed,
+        modality.task_scores(schema, base_scores), metric=metric, unit=modality.unit,
+        n_boot=n_boot, seed=seed, level=metrics.get(metric),
     )  # fmt: skip

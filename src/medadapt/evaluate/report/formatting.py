@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -35,10 +36,31 @@ def fmt_ci(value: Any, ci: Sequence[float] | None, digits: int = 2) -> str:
     return text
 
 
+#: errors measured in the label's own unit (mg/dL, days): their decimals follow their size
+IN_LABEL_UNITS = ("mae", "rmse")
+
+
+def metric_digits(name: str, value: Any, digits: int = 3) -> int:
+    """The decimals to print metric ``name`` with: ``digits`` for a score between 0 and 1; for
+    an error in the label's unit, three significant figures (MAE ``51.3``, not ``51.305``,
+    whose last digits are noise; ``4.27``; ``0.513``), at most ``digits``.
+
+    >>> [metric_digits("mae", v) for v in (51.305, 4.27, 0.513, 1234.5)]
+    [1, 2, 3, 0]
+    >>> metric_digits("auroc", 0.7)
+    3
+    """
+    if name not in IN_LABEL_UNITS or not isinstance(value, int | float) or not value:
+        return digits
+    return min(digits, max(0, 2 - math.floor(math.log10(abs(value)))))
+
+
 def fmt_metric(metrics: dict[str, Any], name: str, digits: int = 3) -> str:
     """A metric of ``metrics`` with its interval, and for a proportion of patients the count
     behind it: ``0.978 (0.929–1.000); 44 of 45`` (a clinician reads 1 of 15 where 0.067
-    hides how few patients it rests on)."""
+    hides how few patients it rests on). An error in the label's unit keeps three significant
+    figures (:func:`metric_digits`)."""
+    digits = metric_digits(name, metrics.get(name), digits)
     text = fmt_ci(metrics.get(name), metrics.get(f"{name}_ci"), digits)
     counts = counts_behind(metrics, name)
     return f"{text}; {counts}" if counts else text
