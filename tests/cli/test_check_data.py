@@ -185,3 +185,27 @@ def test_check_data_on_images_counts_patients_behind_the_images(tmp_path):
     assert "36 images of --data (3 classes" in text
     assert "note: the criteria count patients" in text
     assert "development: minimum images to adapt" in text
+
+
+def test_a_study_on_a_given_base_uses_the_same_r_squared_and_needs_as_check_data(base, tmp_path):
+    """Before, a study on ``--base`` assumed the conservative default R-squared and a C of
+    0.75, so its minimums disagreed with check-data's for the same base and site."""
+    checked = tmp_path / "n.json"
+    assert run_cli("check-data", "--data", bundled_path(), "--base", base, "--group-column",
+                   "dataset", "--group", VA, "--json", checked).code == 0  # fmt: skip
+    result = run_cli(
+        "study", "--data", bundled_path(), "--label", "num", "--base", base, "--group-column",
+        "dataset", "--group", VA, "--methods", "base_only,head_only", "--fractions", "1",
+        "--seeds", "1", "--out", tmp_path / "study",
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    figures = json.loads(checked.read_text())
+    study = json.loads((tmp_path / "study" / "study.json").read_text())["sample_size"]
+    assert study["from_base"] and study["r2_source"] == figures["r2_source"]
+    assert study["r2"] == pytest.approx(figures["r2"], abs=1e-4)
+    head = figures["development"]["head_only"]
+    assert study["strategies"]["head_only"]["n_needed"] == head["n"]
+    assert study["test_needs"] == {c["name"]: c["n"] for c in figures["validation"]["criteria"]}
+    assert "sample size (Riley et al., the base model's R-squared here)" in " ".join(
+        result.stdout.split()
+    )

@@ -310,7 +310,8 @@ def study_sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str
     needs = "; ".join(
         f"{label(s)} {needed_text(e['n_needed'])}" for s, e in entry["strategies"].items()
     )
-    return (f"sample size ({_cited(entry)}, conservative R-squared): minimum {noun} {needs}; "
+    r2 = "the base model's R-squared here" if entry.get("from_base") else "conservative R-squared"
+    return (f"sample size ({_cited(entry)}, {r2}): minimum {noun} {needs}; "
             f"the target has {entry['n_train']} to train (necessary, not sufficient)")  # fmt: skip
 
 
@@ -323,13 +324,21 @@ ASSUMED_C = 0.75  # a study trains its own base: the C-statistic it will reach i
 
 
 def study_sample_size(modality: Any, schema: Any, parameters: dict[str, int], train: Any,
-                      test: Any) -> dict[str, Any] | None:  # fmt: skip
-    """For ``study``: each strategy's development criteria at the conservative default
-    R-squared (the study's base is not trained yet), and (binary outcomes) whether the
-    target's test samples support precise O/E and C-statistic at an assumed C of 0.75; None
-    when they do not apply."""
+                      test: Any, *, base: BaseModel | None = None,
+                      unseen: Any = None) -> dict[str, Any] | None:  # fmt: skip
+    """For ``study``: each strategy's development criteria, and (binary outcomes) how many
+    test samples precise validation estimates need; None when they do not apply. A study that
+    trains its own base knows neither its R-squared nor its C-statistic yet: the conservative
+    default R-squared and a C of 0.75 are assumed. With a given ``base``, they come from its
+    scores on ``unseen`` (the target's samples it never saw), as ``check-data`` and ``adapt``
+    compute them, and the calibration slope is checked too."""
     labels = np.concatenate([np.asarray(train.labels), np.asarray(test.labels)])
-    outcome = outcome_of(modality.task(schema), labels)
+    scored = base is not None and unseen is not None and len(unseen) > 0
+    risk = _scores(modality, base, unseen) if scored else None
+    outcome = outcome_of(modality.task(schema), labels,
+                         (np.asarray(unseen.labels), risk) if scored else None,
+                         base.training.get("test_metrics") if scored else None,
+                         counted(modality))  # fmt: skip
     if isinstance(outcome, str):
         return None
     strategies = {}
@@ -338,11 +347,15 @@ def study_sample_size(modality: Any, schema: Any, parameters: dict[str, int], tr
         strategies[strategy] = {"parameters": p, "criterion": final.name, "n_needed": final.n,
                                 "met": len(train) >= final.n}  # fmt: skip
     needs = {}
-    if outcome.task == "binary":
+    if outcome.task == "binary" and scored:
+        checked = _validation(base, outcome, risk, len(test))["criteria"]
+        needs = {c["name"]: c["n"] for c in checked}
+    elif outcome.task == "binary":
         oe, _slope, c = validation(prevalence=outcome.figures["prevalence"],
                                    c_statistic=ASSUMED_C, lp_mean=0.0, lp_sd=1.0)  # fmt: skip
         needs = {"O/E": oe.n, f"C (assumed {ASSUMED_C})": c.n}
     return {
         **outcome.to_dict(), "n_train": len(train), "n_test": len(test),
         "strategies": strategies, "test_needs": needs, "source": source_of(outcome.task),
+        "from_base": bool(scored),
     }  # fmt: skip

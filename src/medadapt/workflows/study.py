@@ -68,8 +68,9 @@ def prepare(
         train = train[~modality.in_split(data, target, base_split, "test")[train]]
     warnings += modality.sample_notes(schema, target)
     warnings += modality.check_study_target(schema, target.subset(train))
+    unseen = target.subset(chosen[~seen[chosen]]) if config.base is not None else None
     return StudyData(schema, source, target.subset(train), target.subset(test),
-                     int(seen[chosen].sum()), warnings)  # fmt: skip
+                     int(seen[chosen].sum()), warnings, unseen)  # fmt: skip
 
 
 @dataclass
@@ -175,10 +176,12 @@ def run_study(
 
 
 def _sample_size(modality: Modality, prepared: StudyData, config: StudyConfig, options: Any):
-    """Riley et al.'s criteria for each strategy on the target (None where they do not apply)."""
+    """Riley et al.'s criteria for each strategy on the target (None where they do not
+    apply); with a given base, at the R-squared it anticipates there, as ``check-data``."""
     params = study_points.parameter_counts(modality, prepared.schema, config, options)
+    base = BaseModel.load(config.base) if config.base is not None else None
     return study_sample_size(modality, prepared.schema, params, prepared.target_train,
-                             prepared.target_test)  # fmt: skip
+                             prepared.target_test, base=base, unseen=prepared.unseen)  # fmt: skip
 
 
 def n_steps(modality: Modality, config: StudyConfig) -> int:

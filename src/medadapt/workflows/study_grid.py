@@ -99,6 +99,8 @@ class StudyData:
     target_test: Samples
     n_seen_by_base: int = 0
     warnings: list[str] = field(default_factory=list)
+    # with a given base: the target's samples it never saw (its anticipated R-squared there)
+    unseen: Samples | None = None
 
 
 def point_name(strategy: str, fraction: float, seed: int) -> str:

@@ -399,7 +399,8 @@ def _sample_size(report: Report, study: dict[str, Any]) -> None:
     needs = "; ".join(f"{k}: {v}" for k, v in entry["test_needs"].items())
     if not needs:
         return
-    report.paragraph(f"Test patients for a 95% CI of width 0.2 (O/E) and 0.1 (C-statistic): "
+    widths = "0.2 (O/E, calibration slope)" if "slope" in entry["test_needs"] else "0.2 (O/E)"
+    report.paragraph(f"Test patients for a 95% CI of width {widths} and 0.1 (C-statistic): "
                      f"{needs}; this study holds out {entry['n_test']}.")  # fmt: skip
     short = [k for k, v in entry["test_needs"].items()
              if isinstance(v, int | float) and entry["n_test"] < v]  # fmt: skip
