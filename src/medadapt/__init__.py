@@ -18,8 +18,10 @@ _EXPORTS = {
     "LoraConfig": "medadapt.adapters",
     "IA3Config": "medadapt.adapters",
     "HeadConfig": "medadapt.adapters",
+    "DoraConfig": "medadapt.adapters",
     "TargetSpec": "medadapt.adapters",
     "load_peft_lora": "medadapt.adapters",
+    "export_peft": "medadapt.adapters",
     # data
     "read_table": "medadapt.data.tables",
     "TableSchema": "medadapt.data.schema",

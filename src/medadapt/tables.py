@@ -2,25 +2,35 @@
 
 Thin functions over the modality-independent training (:mod:`medadapt.train.fitting`) for a
 :class:`~medadapt.data.schema.TableSchema` and its rows; the command line's jobs are in
-:mod:`medadapt.workflows`.
+:mod:`medadapt.workflows`. The rows are checked as the command line checks a file's: a
+feature that alone predicts the label is refused (``allow_leak`` keeps it, with a warning), a
+table that lacks a feature column is refused (``allow_absent_columns=True`` scores it with the
+column missing for everyone), and so is one without labelled rows. Each refusal is one
+:class:`~medadapt.errors.MedadaptError` line naming the Python argument that fixes it.
 
 >>> # see README.md for a runnable example on the bundled heart-disease data
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from torch import nn
 
-from medadapt.adapters import AdapterModel
+from medadapt.adapters import AdapterModel, method_names
+from medadapt.data.leaks import Leak, find_leaks, leak_warning, refuse_leaks
+from medadapt.data.missing_codes import read_as_missing
 from medadapt.data.schema import TableSchema
+from medadapt.errors import AdapterStateError, ConfigError, DataError
 from medadapt.modalities import modality_of
 from medadapt.modalities.bundle import BaseModel
 from medadapt.modalities.tabular.model import TabularModelConfig
-from medadapt.modalities.tabular.samples import TableSamples, subgroup_columns, true_labels
+from medadapt.modalities.tabular.samples import TableSamples, subgroup_columns
+from medadapt.modalities.tabular.samples import true_labels as _true_labels
 from medadapt.train import fitting
 from medadapt.train.fitting import Adaptation
 from medadapt.train.loop import TrainConfig
@@ -49,9 +59,19 @@ def train_base(
     train_config: TrainConfig | None = None,
     seed: int = 0,
     on_epoch: OnEpoch = None,
+    allow_absent_columns: bool = False,
 ) -> BaseModel:
-    """Train an FT-Transformer on ``frame`` (labelled rows; schema fitted on them)."""
-    samples = TableSamples(schema.labelled_rows(frame), schema, schema.group_column)
+    """Train an FT-Transformer on the labelled rows of ``frame`` (``schema``: from
+    :meth:`TableSchema.infer` on them). A feature that alone predicts the label is refused
+    unless the schema keeps it (``TableSchema.infer(..., allow_leak=[...])``)."""
+    _check_schema(schema)
+    rows = _labelled_rows(frame, schema, allow_absent_columns)
+    leaks = find_leaks(
+        schema, read_as_missing(rows, schema.missing_codes), group_column=schema.group_column
+    )
+    _refuse_leaks(leaks, schema, allowed=schema.allowed_leaks,
+                  fix="leave {it} out with TableSchema.infer(..., exclude={columns})")  # fmt: skip
+    samples = TableSamples(rows, schema, schema.group_column)
     return fitting.train_base(
         _modality(), schema, samples, options=model_config or TabularModelConfig(),
         train_config=train_config, seed=seed, on_epoch=on_epoch,
@@ -68,16 +88,26 @@ def adapt(
     train_config: TrainConfig | None = None,
     seed: int = 0,
     on_epoch: OnEpoch = None,
+    allow_leak: Sequence[str] = (),
+    allow_absent_columns: bool = False,
 ) -> Adaptation:
     """Train adapter ``name`` (or, for ``full``, a fine-tuned copy) on target rows ``frame``.
 
-    ``into``: an AdapterModel over ``base.model`` to add the adapter to (one model serving
-    many adapters); by default a fresh copy of the base is wrapped.
+    ``method``: bottleneck, lora, dora, ia3, head or full. ``into``: an AdapterModel over
+    ``base.model`` to add the adapter to (one model serving many adapters); by default a
+    fresh copy of the base is wrapped. ``allow_leak``: base features kept although they alone
+    predict the label on these rows (a warning says so).
     """
-    schema: TableSchema = base.schema
-    samples = TableSamples(schema.labelled_rows(frame), schema)
+    schema = _base_schema(base)
+    methods = [*method_names(), "full"]
+    if method not in methods:
+        raise ConfigError(f"method must be one of {', '.join(methods)}; got {method!r}")
+    rows = _labelled_rows(frame, schema, allow_absent_columns)
+    _refuse_leaks(find_leaks(schema, rows), schema, allowed=[*schema.allowed_leaks, *allow_leak],
+                  fix="retrain the base model without {it} (TableSchema.infer(..., "
+                  "exclude={columns}))")  # fmt: skip
     return fitting.adapt(
-        _modality(), base, samples, method=method, name=name, into=into,
+        _modality(), base, TableSamples(rows, schema), method=method, name=name, into=into,
         train_config=train_config, seed=seed, on_epoch=on_epoch,
     )  # fmt: skip
 
@@ -89,10 +119,109 @@ def predict(
     *,
     adapter: str | None = None,
     adapter_ids: Sequence[str | None] | None = None,
+    allow_absent_columns: bool = False,
 ) -> np.ndarray:
     """Scores for every row of ``frame`` (labels not needed): P(positive), (N, K)
-    probabilities, or values in the label's unit."""
+    probabilities, or values in the label's unit. ``adapter``: score through that adapter of
+    ``model`` (the ``model`` of :func:`adapt`'s result); None: the base model alone."""
+    _check_schema(schema)
+    _check_frame(frame)
+    if len(frame) == 0:
+        raise DataError("frame has no rows to score; pass a DataFrame with at least one row")
+    _check_adapters(model, adapter, adapter_ids)
+    _check_columns(schema, frame, allow_absent_columns)
     return fitting.predict(
         _modality(), model, schema, TableSamples(frame, schema), adapter=adapter,
         adapter_ids=adapter_ids,
     )  # fmt: skip
+
+
+def true_labels(schema: TableSchema, frame: pd.DataFrame) -> np.ndarray:
+    """Class indices, or target values in their original unit for regression."""
+    _check_schema(schema)
+    return _true_labels(schema, _check_frame(frame))
+
+
+# ----- checks of the arguments ---------------------------------------------------------------
+def _check_frame(frame: Any) -> pd.DataFrame:
+    """``frame`` itself, refused when it is not a pandas DataFrame (a path, an image set)."""
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(
+            f"frame must be a pandas DataFrame, not {type(frame).__name__}: read a file with "
+            "ma.read_table(path) first (images: medadapt.images)"
+        )
+    return frame
+
+
+def _check_schema(schema: Any) -> None:
+    if not isinstance(schema, TableSchema):
+        raise ConfigError(
+            f"schema must be a TableSchema, not {type(schema).__name__}: make one with "
+            "ma.TableSchema.infer(frame, label=...)"
+        )
+
+
+def _base_schema(base: Any) -> TableSchema:
+    """The schema of ``base``, refused when it is not a table model."""
+    if not isinstance(base, BaseModel) or not isinstance(base.schema, TableSchema):
+        raise ConfigError(
+            f"base must be the table model that ma.train_base returned (or BaseModel.load), not "
+            f"{type(base).__name__}{' for images' if isinstance(base, BaseModel) else ''}"
+        )
+    return base.schema
+
+
+def _labelled_rows(frame: Any, schema: TableSchema, allow_absent: bool) -> pd.DataFrame:
+    """The rows of ``frame`` that have a label, refused when there are none."""
+    _check_frame(frame)
+    if schema.label not in frame:
+        raise DataError(
+            f"frame has no label column {schema.label!r} (what the model predicts), so it "
+            "cannot train; add the outcome column, or use ma.predict for rows without a label"
+        )
+    _check_columns(schema, frame, allow_absent)
+    rows = schema.labelled_rows(frame)
+    if rows.empty:
+        raise DataError(
+            f"frame has no rows with a label {schema.label!r} ({len(frame)} rows in all); "
+            "fill the label or pass other rows"
+        )
+    return rows
+
+
+def _check_columns(schema: TableSchema, frame: pd.DataFrame, allow_absent: bool) -> None:
+    """Refuse a table that lacks feature columns (they would silently become missing)."""
+    if allow_absent:
+        return
+    try:
+        schema.require_columns(frame)
+    except DataError as error:
+        python = str(error).replace("--allow-absent-columns", "allow_absent_columns=True")
+        raise DataError(python) from None
+
+
+def _refuse_leaks(
+    leaks: Sequence[Leak], schema: TableSchema, *, allowed: Sequence[str], fix: str
+) -> None:
+    """:func:`medadapt.data.leaks.refuse_leaks` in the Python API's words (``fix``: a template
+    with ``{it}`` and ``{columns}``); a warning for each allowed leak."""
+    kept = refuse_leaks(leaks, label=schema.label, allowed=allowed, fix=fix,
+                        keep="allow_leak={columns}")  # fmt: skip
+    for leak in kept:
+        text = leak_warning(leak, schema.label).replace("--allow-leak", "allow_leak")
+        warnings.warn(text, UserWarning, stacklevel=3)
+
+
+def _check_adapters(
+    model: nn.Module, adapter: str | None, adapter_ids: Sequence[str | None] | None
+) -> None:
+    """An adapter named for a model without adapters would score as the base, silently."""
+    if isinstance(model, AdapterModel):
+        return
+    named = [adapter] if adapter is not None else [a for a in adapter_ids or () if a is not None]
+    if named:
+        raise AdapterStateError(
+            f"adapter={named[0]!r} was given, but the model has no adapters: pass the model of "
+            "ma.adapt's result (or an AdapterModel with the adapter loaded), or leave adapter "
+            "out to score the base model"
+        )

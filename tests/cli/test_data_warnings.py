@@ -28,6 +28,15 @@ def _warnings(stdout: str) -> list[str]:
     return [line for line in stdout.splitlines() if line.startswith("warning:")]
 
 
+def far_cholesterol(n: int) -> str:
+    """The start of the warning about the one real patient whose cholesterol (603) lies over
+    6 SDs from the base's training rows, among ``n`` rows scored."""
+    return (
+        f"1 of {n} rows has a value over 6 SDs from the mean of the rows the model trained on "
+        "('chol': 1 row, trained on "
+    )
+
+
 def _train_base(paths, out):
     return ["train-base", "--data", paths["inf"], "--label", "num", "--positive-above", "0",
             "--id-column", "id", "--group-column", "dataset", "--groups", "Cleveland,Hungary",
@@ -56,7 +65,9 @@ def test_evaluate_says_once_that_infinite_values_are_read_as_missing(workspace, 
     ))  # fmt: skip
     assert _warnings(result.stdout).count(INFINITE) == 1
     evaluation = json.loads((tmp_path / "e.json").read_text())
-    assert evaluation["data_warnings"] == [INFINITE.removeprefix("warning: ")]
+    infinite, far = evaluation["data_warnings"]
+    assert infinite == INFINITE.removeprefix("warning: ")
+    assert far.startswith(far_cholesterol(evaluation["n"]))  # among the rows scored
 
 
 def test_study_says_once_that_infinite_values_are_read_as_missing(workspace, tmp_path):
@@ -88,7 +99,8 @@ def test_predict_warns_that_an_adapter_scores_rows_of_other_groups(workspace, tm
         "predict", "--base", paths["base"], "--adapter", paths["adapter"], "--data",
         paths["heart"], "--out", out,
     ))  # fmt: skip
-    assert _warnings(result.stdout) == [OTHER_GROUPS]
+    far, other_groups = _warnings(result.stdout)
+    assert far.startswith(f"warning: {far_cholesterol(920)}") and other_groups == OTHER_GROUPS
     assert len(pd.read_csv(out)) == 920  # said, not refused
 
 
@@ -109,7 +121,8 @@ def test_predict_is_silent_without_the_group_column(workspace, tmp_path):
         "predict", "--base", paths["base"], "--adapter", paths["adapter"], "--data", no_groups,
         "--out", tmp_path / "p.csv",
     ))  # fmt: skip
-    assert _warnings(result.stdout) == []
+    (far,) = _warnings(result.stdout)  # the one real cholesterol of 603; nothing of groups
+    assert far.startswith(f"warning: {far_cholesterol(920)}")
 
 
 def test_predict_with_the_base_alone_says_nothing_of_groups(workspace, tmp_path):
@@ -117,4 +130,5 @@ def test_predict_with_the_base_alone_says_nothing_of_groups(workspace, tmp_path)
     result = succeeded(run_cli(
         "predict", "--base", paths["base"], "--data", paths["heart"], "--out", tmp_path / "p.csv",
     ))  # fmt: skip
-    assert _warnings(result.stdout) == []
+    (far,) = _warnings(result.stdout)  # the one real cholesterol of 603; nothing of groups
+    assert far.startswith(f"warning: {far_cholesterol(920)}")

@@ -220,6 +220,21 @@ def test_a_prediction_names_the_categories_the_model_never_learned(client, serve
     assert "male" not in reply.text
 
 
+def test_a_prediction_names_the_features_far_outside_the_training_values(client, served_registry):
+    """An age of 250 (months for years) is scored like any other; the answer names the
+    feature (never the value), as predict's outside_training column does."""
+    full = _instances(served_registry, "C", 1)[0]
+    schema = load_for_inference(served_registry["base"], None).base.schema
+    spec = schema.numeric_features[0]
+    far = {**full, spec.name: spec.mean + 7 * spec.std}
+    near = {**full, spec.name: spec.mean + 5 * spec.std}
+    reply = client.post("/v1/predict", json={"adapter": "site_c", "instances": [far, near]},
+                        headers=AUTH)  # fmt: skip
+    assert reply.status_code == 200, reply.text
+    assert [p["outside_training"] for p in reply.json()["predictions"]] == [[spec.name], []]
+    assert f"{far[spec.name]}" not in reply.text
+
+
 def test_adapters_listing_and_health_show_a_promotion_before_any_prediction(served_registry):
     """A deployment script that promotes, then checks /v1/adapters, must see the new version
     without first sending a patient through /v1/predict."""

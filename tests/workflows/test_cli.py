@@ -225,7 +225,7 @@ def test_predict_writes_one_row_per_patient(workspace, tmp_path):
         == 0
     )
     predictions = pd.read_csv(out)
-    assert list(predictions.columns) == ["patient_id", "p_1", "predicted"]
+    assert list(predictions.columns) == ["patient_id", "p_1", "predicted", "outside_training"]
     assert len(predictions) == 20 and predictions["p_1"].between(0, 1).all()
 
     without_ids = tmp_path / "no_ids.csv"  # the same patients, shuffled, without their ids
@@ -235,7 +235,7 @@ def test_predict_writes_one_row_per_patient(workspace, tmp_path):
     assert run("predict", "--base", str(root / "base"), "--adapter", str(root / "adapter_c"),
                "--data", str(without_ids), "--out", str(out)) == 0  # fmt: skip
     by_row = pd.read_csv(out)
-    assert list(by_row.columns) == ["row", "p_1", "predicted"]  # each row's number in the file
+    assert list(by_row.columns)[:3] == ["row", "p_1", "predicted"]  # each row's number
     assert by_row["row"].tolist() == list(range(1, 21))
     original = predictions.set_index("patient_id")["p_1"].to_numpy()[shuffled.index]
     np.testing.assert_allclose(by_row["p_1"], original, atol=1e-6)
@@ -544,6 +544,28 @@ def test_adapt_and_evaluate_print_the_base_model_on_the_same_patients(workspace,
     assert paired["in_words"] in printed
 
 
+def test_predict_names_the_rows_far_outside_the_training_values(workspace, tmp_path, capsys):
+    """A value in the wrong unit is scored like any other: predict says how many rows, and
+    names the columns of each, so the clinician knows which predictions extrapolate."""
+    root, _data, _ = workspace
+    schema = json.loads((root / "base" / "model.json").read_text())["schema"]
+    numeric = next(f for f in schema["features"] if f["kind"] == "numeric")
+    rows = clinical_table(90, seed=4)  # patients like those the base trained on (sites A, B)
+    rows = rows[rows["site"] == "A"].head(12).drop(columns=["outcome"])
+    rows.loc[rows.index[3], numeric["name"]] = numeric["mean"] + 40 * numeric["std"]
+    data, out = tmp_path / "new.csv", tmp_path / "pred.csv"
+    rows.to_csv(data, index=False)
+    capsys.readouterr()
+    assert run("predict", "--base", str(root / "base"), "--data", str(data), "--out",
+               str(out)) == 0  # fmt: skip
+    assert (
+        f"warning: 1 of 12 rows has a value over 6 SDs from the mean of the rows the model "
+        f"trained on ('{numeric['name']}': 1 row, trained on"
+    ) in capsys.readouterr().out
+    flagged = pd.read_csv(out, keep_default_na=False)["outside_training"].tolist()
+    assert flagged == ["", "", "", numeric["name"], *[""] * 8]
+
+
 def test_predict_writes_parquet_when_asked(workspace, tmp_path):
     root, _data, _ = workspace
     rows = tmp_path / "new.csv"
@@ -551,7 +573,7 @@ def test_predict_writes_parquet_when_asked(workspace, tmp_path):
     out = tmp_path / "pred.parquet"
     assert run("predict", "--base", str(root / "base"), "--data", str(rows), "--out", str(out)) == 0
     table = pd.read_parquet(out)
-    assert len(table) == 12 and list(table.columns)[-1] == "predicted"
+    assert len(table) == 12 and list(table.columns)[-2:] == ["predicted", "outside_training"]
 
 
 def test_predict_names_a_category_spelt_in_another_case(workspace, tmp_path, capsys):

@@ -8,6 +8,7 @@ import re
 
 import numpy as np
 
+from medadapt.evaluate.compare import versus_base
 from medadapt.evaluate.groups import evaluate_groups
 from medadapt.workflows.reports import evaluation_report
 
@@ -24,6 +25,7 @@ def _scored(seed: int = 0):
     before = np.clip(y * 0.15 + rng.random(n) * 0.8, 0, 1)
     adapted = evaluate_groups("binary", y, after, subgroups, n_boot=100)
     base = evaluate_groups("binary", y, before, subgroups, n_boot=100)
+    base["versus_base"] = versus_base(y, after, before, metric="auroc", n_boot=100)  # as evaluate
     result = {
         **adapted["overall"],
         "rows_used": "the adapter's 80 held-out rows",

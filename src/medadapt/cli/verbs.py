@@ -371,7 +371,9 @@ build_command(
     PREDICT,
     pacs_aware("predict", _predict),
     """Write one prediction per row or image (probabilities and predicted class, or a value),
-first the id column (a table without one: "row", each row's number under the header).
+first the id column (a table without one: "row", each row's number under the header); for a
+table, last "outside_training": the columns whose value lies over 6 SDs from the model's
+training rows (its prediction extrapolates there), empty for most rows.
 
 Example: medadapt predict --base base/ --adapter adapters/va --data new.csv --out pred.csv
 

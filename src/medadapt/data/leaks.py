@@ -101,23 +101,33 @@ def _leaks_in(schema: TableSchema, rows: pd.DataFrame, *, where: str | None) -> 
 
 
 def refuse_leaks(
-    leaks: Sequence[Leak], *, label: str, allowed: Sequence[str] = (), fix: str | None = None
+    leaks: Sequence[Leak],
+    *,
+    label: str,
+    allowed: Sequence[str] = (),
+    fix: str | None = None,
+    keep: str = "--allow-leak {names}",
 ) -> list[Leak]:
     """Raise one :class:`DataError` naming every leak not in ``allowed``; return the allowed
-    ones (the caller warns about them). ``fix`` replaces the default "--exclude" advice (a
-    template with ``{names}``, the comma-separated columns, and ``{it}``)."""
+    ones (the caller warns about them). ``fix`` replaces the default "--exclude" advice and
+    ``keep`` the "--allow-leak" one (the Python API names its arguments): templates with
+    ``{names}`` (the comma-separated columns, quoted for a shell), ``{columns}`` (a Python
+    list of them) and ``{it}``."""
     refused = [leak for leak in leaks if leak.column not in set(allowed)]
     if refused:
-        names = shlex.quote(",".join(leak.column for leak in refused))  # pasted into a shell
-        described = ", ".join(leak.describe() for leak in refused)
         one = len(refused) == 1
+        fields = {
+            "names": shlex.quote(",".join(leak.column for leak in refused)),  # pasted in a shell
+            "columns": repr([leak.column for leak in refused]),
+            "it": "it" if one else "them",
+        }
+        described = ", ".join(leak.describe() for leak in refused)
         what = f"column {described} alone predicts" if one else f"columns {described} each predict"
-        template = fix or "leave {it} out with --exclude {names}"
-        advice = template.format(names=names, it="it" if one else "them")
+        advice = (fix or "leave {it} out with --exclude {names}").format(**fields)
         raise DataError(
             f"{what} {label!r} almost perfectly on the training rows: a copy of the label or "
-            f"a value recorded after the outcome? {advice}, or pass --allow-leak {names} to "
-            f"keep {'it' if one else 'them'} deliberately"
+            f"a value recorded after the outcome? {advice}, or pass {keep.format(**fields)} to "
+            f"keep {fields['it']} deliberately"
         )
     return [leak for leak in leaks if leak.column in set(allowed)]
 

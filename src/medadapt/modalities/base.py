@@ -256,6 +256,11 @@ class Modality(ABC):
         """More ``predict`` reports about the samples (counts only)."""
         return {}
 
+    def prediction_flags(self, schema: Any, samples: Any) -> dict[str, list[Any]]:
+        """Per-sample columns ``predict`` writes after the predictions: what makes a
+        prediction less trustworthy (tables: the features far outside the training values)."""
+        return {}
+
     def study_strategies(self, candidates: Sequence[str]) -> tuple[str, ...]:
         """The study strategies this modality offers among ``candidates``."""
         return tuple(candidates)

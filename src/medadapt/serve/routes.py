@@ -20,6 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ValidationError
 
 import medadapt
+from medadapt.data.extrapolation import outside_in_record
 from medadapt.data.feature_kinds import is_missing, level
 from medadapt.serve.batching import MicroBatcher
 from medadapt.serve.image_routes import ImagePredictor
@@ -159,6 +160,9 @@ def _prediction(served: ServedBase, route: Route, score: Any,
         "probabilities": None,
         "missing_features": missing,
         "unseen_categories": unseen_categories(schema, instance),
+        "outside_training": outside_in_record(
+            schema.numeric_features, instance, schema.missing_codes
+        ),
         "note": missing_note(len(missing), len(schema.features)),
     }
     if schema.task == "binary":

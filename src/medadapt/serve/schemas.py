@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from medadapt.data.extrapolation import FAR_OUTSIDE_SDS
+
 MAX_INSTANCES = 1024
 
 
@@ -41,6 +43,12 @@ class Prediction(BaseModel):
         default_factory=list,
         description="The model's categorical features whose value it did not learn (new, too "
         'rare in training, or coded otherwise, e.g. "male" for "M"); scored as unseen.',
+    )
+    outside_training: list[str] = Field(
+        default_factory=list,
+        description=f"The model's numeric features whose value lies over {FAR_OUTSIDE_SDS:g} "
+        "SDs from the mean of its training rows (a unit or typing error?): the prediction "
+        "extrapolates there.",
     )
     note: str | None = Field(
         None, description="Set when more than half of the features were missing."

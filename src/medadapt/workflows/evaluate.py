@@ -212,6 +212,7 @@ def predict_job(
     if ids is not None:
         columns[ids[0]] = ids[1]
     columns.update(modality.predictions(schema, scores, classes))
+    columns.update(modality.prediction_flags(schema, samples))
     table = pd.DataFrame(columns, index=np.arange(len(scores)))
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(out, table_bytes(table, out))

@@ -171,9 +171,10 @@ def _retentions(result: dict[str, Any]) -> list[tuple[str, str, dict[str, Any] |
     return out
 
 
-def _difference(result: dict[str, Any]) -> str | None:
-    """The paired (same patients, same resamples) difference adapter - base, in words."""
-    return ((result.get("base_comparison") or {}).get("versus_base") or {}).get("in_words")
+def _difference(base_scores: dict[str, Any] | None) -> str | None:
+    """The paired (same patients, same resamples) difference adapter - base, in words, from
+    the base model's scores (``evaluate``'s ``base_comparison``)."""
+    return ((base_scores or {}).get("versus_base") or {}).get("in_words")
 
 
 def evaluation_report(
@@ -186,7 +187,7 @@ def evaluation_report(
     if not result.get("adapter"):
         base_scores = None
     report = Report(title="Model evaluation", subtitle=result["rows_used"])
-    report.summary(summary_lines(result, base_scores, _difference(result)))
+    report.summary(summary_lines(result, base_scores, _difference(base_scores)))
     report.section("Metrics")
     metrics = [m for m in METRIC_LABELS if m in result]
     before = (base_scores or {}).get("overall", {})

@@ -156,6 +156,7 @@ class TabularModality(Modality):
         """What the rows' values say beyond the metrics: infinite numbers in the model's
         columns and text in its numeric features (both read as missing), and zeros far below
         what the model trained on (a "not measured" code, read as a measurement)."""
+        from medadapt.data.extrapolation import far_outside_warning
         from medadapt.data.missing_codes import far_below_warning, zeros_far_below
 
         encoded = schema.encode(samples.frame, with_labels=False)
@@ -166,7 +167,15 @@ class TabularModality(Modality):
         uncoded = [f for f in schema.numeric_features if f.name not in schema.missing_codes]
         for column, n in zeros_far_below(samples.frame, uncoded).items():
             notes.append(far_below_warning(column, n, len(samples)))
+        far = _far_outside(schema, samples)
+        if far:
+            notes.append(far_outside_warning(far, {f.name: f for f in schema.numeric_features}))
         return notes
+
+    def prediction_flags(self, schema: TableSchema, samples: TableSamples) -> dict[str, list]:
+        from medadapt.data.extrapolation import COLUMN, outside_per_row
+
+        return {COLUMN: outside_per_row(_far_outside(schema, samples), len(samples))}
 
     def group_values(self, samples: TableSamples, column: str) -> np.ndarray | None:
         from medadapt.data.tables import group_labels
@@ -448,3 +457,13 @@ def spelt_otherwise(
         if slips:
             out[spec.name] = {"rows": len(slips), "learned": slips[0]}
     return out
+
+
+def _far_outside(schema: TableSchema, samples: TableSamples) -> dict[str, np.ndarray]:
+    """Per numeric feature with such rows: which rows lie far outside its training values
+    (:mod:`medadapt.data.extrapolation`), missing codes read as missing first."""
+    from medadapt.data.extrapolation import far_outside
+    from medadapt.data.missing_codes import read_as_missing
+
+    frame = read_as_missing(samples.frame, schema.missing_codes)
+    return far_outside(frame, schema.numeric_features)
