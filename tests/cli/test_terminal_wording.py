@@ -179,3 +179,22 @@ def test_an_adapter_worse_than_the_base_is_a_warning_and_no_difference_a_plain_l
     )
     print_versus_base(None, worse, "binary", "60 rows")  # a model that added classes: nothing
     assert capsys.readouterr() == ("", "")
+
+
+def test_intervals_wrap_between_words_and_a_too_wide_table_is_still_whole(capsys):
+    """A figure column wrapped inside its interval ("(0.864–1.000" over ")") when the table
+    was narrower than its figures; where whole words cannot fit, the table still closes."""
+    from medadapt.cli.common import stdout
+
+    row = ["normal", "9", "0.951 (0.864–1.000)", "0.222 (0.028–0.600)", "n/a",
+           "no precision: 2 images called 'normal' (at least 5 needed)"]  # fmt: skip
+    columns = ["class", "n", "AUROC (95% CI)", "sensitivity (95% CI)", "precision (95% CI)",
+               "note"]  # fmt: skip
+    print_table("per class", columns, [row])
+    out = capsys.readouterr().out
+    assert "(0.864–1.000)" in out and "(0.028–0.600)" in out
+    table = out.splitlines()[1:]
+    assert all(len(line) <= stdout.width and line[-1] in "┓┃┩│┘" for line in table), out
+    print_table("too wide", [*columns[:2], "images", *columns[2:]], [[*row[:2], "9", *row[2:]]])
+    table = capsys.readouterr().out.splitlines()[1:]
+    assert all(len(line) <= stdout.width and line[-1] in "┓┃┩│┘" for line in table)

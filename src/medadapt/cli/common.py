@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from rich.console import Console
@@ -67,16 +67,34 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
     under the table, and the rows point to it ("[1]")."""
     cells = [["–" if v is None else str(v) for v in row] for row in rows]
     footnotes = _shared_notes(cells, columns.index("note")) if "note" in columns else []
+    table = _table(title, columns, cells, wrap_figures_between_words=True)
+    if stdout.measure(table).minimum >= stdout.width:  # too narrow for whole words: fold
+        table = _table(title, columns, cells, wrap_figures_between_words=False)
+    stdout.print(table)
+    for number, text in enumerate(footnotes, start=1):
+        stdout.print(f"[{number}] {text}", markup=False)
+
+
+def _table(
+    title: str, columns: Sequence[str], cells: list[list[str]], *, wrap_figures_between_words: bool
+) -> Table:
     table = Table(title=title, title_justify="left")
     for i, column in enumerate(columns):
         # fold, never cut: "0.58 (0.46–0.7…" would hide the interval's end on a narrow terminal
         left = i == 0 or column == "note"  # words read from the left, figures from the right
-        table.add_column(column, justify="left" if left else "right", overflow="fold")
+        whole = wrap_figures_between_words and not left
+        width = _longest_word(row[i] for row in cells) if whole else None
+        table.add_column(column, justify="left" if left else "right", overflow="fold",
+                         min_width=width)  # fmt: skip
     for row in cells:
         table.add_row(*row)
-    stdout.print(table)
-    for number, text in enumerate(footnotes, start=1):
-        stdout.print(f"[{number}] {text}", markup=False)
+    return table
+
+
+def _longest_word(texts: Iterable[str], most: int = 16) -> int:
+    """The width a figures column needs to wrap only between words: ``0.951`` over
+    ``(0.864–1.000)``, never ``(0.864–1.000`` over ``)`` (at most ``most``)."""
+    return min(most, max((len(word) for text in texts for word in text.split()), default=1))
 
 
 def _shared_notes(cells: list[list[str]], column: int) -> list[str]:

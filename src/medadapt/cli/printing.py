@@ -79,8 +79,8 @@ def print_per_class(per_class: list[dict[str, Any]] | None, noun: str) -> None:
     if not per_class:
         return
     print_table(
-        "per class",
-        ["class", noun, "AUROC (95% CI)", "sensitivity (95% CI)", "precision (95% CI)", "note"],
+        f"per class (n: {noun})",  # a short header: the intervals fit whole in 80 columns
+        ["class", "n", "AUROC (95% CI)", "sensitivity (95% CI)", "precision (95% CI)", "note"],
         [
             [
                 r["class"],
