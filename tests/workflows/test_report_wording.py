@@ -76,6 +76,25 @@ def test_the_adapt_report_says_how_the_base_model_scored_and_what_the_metrics_me
     assert "MAE (mean absolute error): the typical size of a prediction's error" in text
 
 
+def test_the_reports_repeat_what_the_terminal_warned_about_the_data():
+    """A reader of the HTML alone must see that a column gives the label away in the rows
+    scored, or that values lie far outside the training rows: before, only the terminal said."""
+    far = "1 of 200 rows has a value over 6 SDs from the mean of the rows the model trained on"
+    leak = "column 'num' (AUROC 1.000) alone predicts 'disease' almost perfectly in the rows scored"
+    summary = {**_adapt_summary("regression", _regression(38.8), _regression(43.5)),
+               "warnings": [far, far]}  # fmt: skip
+    curves = {"y": np.zeros(3), "scores": np.zeros(3)}
+    text = " ".join(_text(adapt_report(summary, curves, SimpleNamespace(noun="rows"))).split())
+    assert f"Warnings about the data {far[0].upper()}{far[1:]} Metrics" in text  # said once
+    y = np.array([0, 1] * 20)
+    scores = np.linspace(0.1, 0.9, 40)
+    text = " ".join(_text(_evaluated(y, scores, scores, leak_warnings=[leak],
+                                     data_warnings=[far])).split())  # fmt: skip
+    assert "Warnings about the data Column 'num' (AUROC 1.000) alone predicts" in text
+    assert f"{far[0].upper()}{far[1:]}" in text
+    assert "Warnings about the data" not in _text(_evaluated(y, scores, scores))
+
+
 def test_a_binary_adapt_summary_does_not_speak_of_all_classes():
     summary = _adapt_summary("binary", _binary(0.68, (0.54, 0.82)), _binary(0.66, (0.5, 0.8)))
     curves = {"y": np.array([0, 1, 0, 1]), "scores": np.array([0.2, 0.8, 0.3, 0.6])}

@@ -53,6 +53,15 @@ def unique_notes(notes: dict[str, str]) -> list[str]:
 TOO_GOOD_KEY = "too_good"
 
 
+def data_warnings(report: Report, warnings: list[str]) -> None:
+    """What the command warned about the data (a column that gives the label away in the rows
+    scored, values read as missing or far outside the training values...), under the summary:
+    a reader of the report alone must see what the terminal said."""
+    if warnings:
+        report.section("Warnings about the data")
+        report.warnings([f"{w[0].upper()}{w[1:]}" for w in dict.fromkeys(warnings)])
+
+
 def too_good_lines(*metrics: dict[str, Any] | None) -> list[str]:
     """The warnings about a whole result, for a summary (each once): "too good to be true",
     and (nearly) every patient called one class."""
@@ -188,6 +197,7 @@ def evaluation_report(
         base_scores = None
     report = Report(title="Model evaluation", subtitle=result["rows_used"])
     report.summary(summary_lines(result, base_scores, _difference(base_scores)))
+    data_warnings(report, [*result.get("leak_warnings", []), *result.get("data_warnings", [])])
     report.section("Metrics")
     metrics = [m for m in METRIC_LABELS if m in result]
     before = (base_scores or {}).get("overall", {})
@@ -407,6 +417,7 @@ def adapt_report(summary: dict[str, Any], curves: dict[str, Any], modality: Any)
         lines.append(f"{said[0].upper()}{said[1:]}.")
     lines.append(f"Brackets are 95% bootstrap confidence intervals over {noun}.")
     report.summary(lines)
+    data_warnings(report, summary.get("warnings", []))
     retention_section(report, retentions, noun)
     report.section("Metrics")
     shown = [m for m in METRIC_LABELS if m in metrics]
