@@ -6,7 +6,10 @@ Thin functions over the modality-independent training (:mod:`medadapt.train.fitt
 feature that alone predicts the label is refused (``allow_leak`` keeps it, with a warning), a
 table that lacks a feature column is refused (``allow_absent_columns=True`` scores it with the
 column missing for everyone), and so is one without labelled rows. Each refusal is one
-:class:`~medadapt.errors.MedadaptError` line naming the Python argument that fixes it.
+:class:`~medadapt.errors.MedadaptError` line naming the Python argument that fixes it. What the
+command line warns about the rows' values (far outside the training rows, "not measured"
+zeros, text or infinite numbers read as missing) ``adapt`` and ``predict`` warn as a
+``UserWarning``.
 
 >>> # see README.md for a runnable example on the bundled heart-disease data
 """
@@ -24,7 +27,8 @@ from torch import nn
 from medadapt.adapters import AdapterModel, method_names
 from medadapt.data.leaks import Leak, find_leaks, leak_warning, refuse_leaks
 from medadapt.data.missing_codes import read_as_missing
-from medadapt.data.schema import TableSchema
+from medadapt.data.schema import TableSchema, require_data_frame
+from medadapt.data.tables import unusable_numbers_warnings
 from medadapt.errors import AdapterStateError, ConfigError, DataError
 from medadapt.modalities import modality_of
 from medadapt.modalities.bundle import BaseModel
@@ -106,8 +110,10 @@ def adapt(
     _refuse_leaks(find_leaks(schema, rows), schema, allowed=[*schema.allowed_leaks, *allow_leak],
                   fix="retrain the base model without {it} (TableSchema.infer(..., "
                   "exclude={columns}))")  # fmt: skip
+    samples = _samples(rows, schema)
+    _warn_about_values(schema, samples)
     return fitting.adapt(
-        _modality(), base, TableSamples(rows, schema), method=method, name=name, into=into,
+        _modality(), base, samples, method=method, name=name, into=into,
         train_config=train_config, seed=seed, on_epoch=on_epoch,
     )  # fmt: skip
 
@@ -125,34 +131,25 @@ def predict(
     probabilities, or values in the label's unit. ``adapter``: score through that adapter of
     ``model`` (the ``model`` of :func:`adapt`'s result); None: the base model alone."""
     _check_schema(schema)
-    _check_frame(frame)
+    require_data_frame(frame)
     if len(frame) == 0:
         raise DataError("frame has no rows to score; pass a DataFrame with at least one row")
     _check_adapters(model, adapter, adapter_ids)
     _check_columns(schema, frame, allow_absent_columns)
+    samples = _samples(frame, schema)
+    _warn_about_values(schema, samples)
     return fitting.predict(
-        _modality(), model, schema, TableSamples(frame, schema), adapter=adapter,
-        adapter_ids=adapter_ids,
-    )  # fmt: skip
+        _modality(), model, schema, samples, adapter=adapter, adapter_ids=adapter_ids
+    )
 
 
 def true_labels(schema: TableSchema, frame: pd.DataFrame) -> np.ndarray:
     """Class indices, or target values in their original unit for regression."""
     _check_schema(schema)
-    return _true_labels(schema, _check_frame(frame))
+    return _true_labels(schema, require_data_frame(frame))
 
 
 # ----- checks of the arguments ---------------------------------------------------------------
-def _check_frame(frame: Any) -> pd.DataFrame:
-    """``frame`` itself, refused when it is not a pandas DataFrame (a path, an image set)."""
-    if not isinstance(frame, pd.DataFrame):
-        raise DataError(
-            f"frame must be a pandas DataFrame, not {type(frame).__name__}: read a file with "
-            "ma.read_table(path) first (images: medadapt.images)"
-        )
-    return frame
-
-
 def _check_schema(schema: Any) -> None:
     if not isinstance(schema, TableSchema):
         raise ConfigError(
@@ -173,7 +170,7 @@ def _base_schema(base: Any) -> TableSchema:
 
 def _labelled_rows(frame: Any, schema: TableSchema, allow_absent: bool) -> pd.DataFrame:
     """The rows of ``frame`` that have a label, refused when there are none."""
-    _check_frame(frame)
+    require_data_frame(frame)
     if schema.label not in frame:
         raise DataError(
             f"frame has no label column {schema.label!r} (what the model predicts), so it "
@@ -210,6 +207,21 @@ def _refuse_leaks(
     for leak in kept:
         text = leak_warning(leak, schema.label).replace("--allow-leak", "allow_leak")
         warnings.warn(text, UserWarning, stacklevel=3)
+
+
+# ----- warnings about the rows' values ------------------------------------------------------
+def _samples(frame: pd.DataFrame, schema: TableSchema) -> TableSamples:
+    """``frame``'s rows for ``schema`` with what ``ma.read_table`` noted on reading them
+    (infinite numbers read as missing), as the command line reads a file."""
+    return TableSamples(frame, schema, notes=unusable_numbers_warnings(frame))
+
+
+def _warn_about_values(schema: TableSchema, samples: TableSamples) -> None:
+    """The command line's warnings about the rows' values (far outside the training rows,
+    zeros far below what the base saw, text or infinite numbers read as missing), each once,
+    as a warning at the user's line: the model scores such rows without a word."""
+    for note in _modality().sample_notes(schema, samples):
+        warnings.warn(note, UserWarning, stacklevel=3)
 
 
 def _check_adapters(

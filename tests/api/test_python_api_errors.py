@@ -149,3 +149,113 @@ def test_every_adapter_config_and_the_peft_export_are_public():
 
     assert ma.DoraConfig is DoraConfig and ma.export_peft is export_peft
     assert {"DoraConfig", "export_peft"} <= set(ma.__all__)
+
+
+# ----- TableSchema.infer -----------------------------------------------------------------------
+def test_infer_refuses_a_file_path_instead_of_a_data_frame():
+    with pytest.raises(MedadaptError) as err:  # was an AttributeError: 'str' ... 'columns'
+        ma.TableSchema.infer("heart.csv", label="num")
+    assert "pandas DataFrame" in _refusal(err) and "ma.read_table(path)" in str(err.value)
+
+
+def test_infer_reads_a_single_name_as_one_column(source):
+    # exclude="id" was read letter by letter: "column 'i' given to --exclude"
+    schema = ma.TableSchema.infer(
+        source, label="num", positive_above=0, exclude="id", categorical="ca", numeric="age",
+        allow_leak="oldpeak",
+    )  # fmt: skip
+    kinds = {f.name: f.kind for f in schema.features}
+    assert "id" not in kinds and kinds["ca"] == "categorical" and kinds["age"] == "numeric"
+    assert schema.allowed_leaks == ["oldpeak"]
+
+
+def test_infer_reads_missing_codes_written_as_on_the_command_line(source):
+    schema = ma.TableSchema.infer(source, label="num", missing_codes="chol=0, trestbps=0")
+    assert schema.missing_codes == {"chol": 0.0, "trestbps": 0.0}  # was a raw ValueError
+    as_dict = ma.TableSchema.infer(source, label="num", missing_codes={"chol": 0})
+    assert as_dict.missing_codes == {"chol": 0.0}
+    with pytest.raises(MedadaptError) as err:
+        ma.TableSchema.infer(source, label="num", missing_codes="chol")
+    assert _refusal(err).startswith("missing_codes takes COLUMN=NUMBER pairs")
+    with pytest.raises(MedadaptError) as err:
+        ma.TableSchema.infer(source, label="num", missing_codes=["chol=0"])
+    assert "missing_codes" in _refusal(err) and "'chol=0'" in str(err.value)
+
+
+@pytest.mark.parametrize("role", ["id_column", "group_column"])
+def test_infer_refuses_the_label_column_in_a_second_role(source, role):
+    with pytest.raises(MedadaptError) as err:  # was accepted: the label became the id too
+        ma.TableSchema.infer(source, label="num", **{role: "num"})
+    message = str(err.value)  # infer's sentences are the command line's (they name its flags)
+    assert "\n" not in message and "num" in message and "its own column" in message
+
+
+def test_infer_refuses_a_frame_without_columns():
+    with pytest.raises(MedadaptError) as err:  # was "its columns are: " and nothing after it
+        ma.TableSchema.infer(pd.DataFrame(), label="num")
+    message = _refusal(err)
+    assert "no columns" in message and "'num'" in message and not message.endswith(": ")
+
+
+# ----- binary_metrics --------------------------------------------------------------------------
+_Y = np.r_[np.zeros(20, dtype=int), np.ones(20, dtype=int)]
+_P = np.random.default_rng(0).uniform(size=40)
+_BAD_METRIC_INPUTS = {  # what was a raw sklearn/numpy ValueError (or a silent wrong report)
+    "(N, 2) probabilities": (_Y, np.c_[1 - _P, _P], ["shape (40, 2)", "proba[:, 1]"]),
+    "lengths differ": (_Y, _P[:-3], ["40 labels", "37 scores"]),
+    "text labels": (np.where(_Y == 1, "yes", "no"), _P, ["text", "0/1", "ma.true_labels"]),
+    "NaN scores": (_Y, np.r_[_P[:-1], np.nan], ["1 of 40 scores", "NaN"]),
+    "NaN labels": (np.r_[_Y[:-1], np.nan], _P, ["1 of 40 labels", "missing"]),
+    "measured labels": (np.linspace(0.1, 9.9, 40), _P, ["0 (negative) or 1 (positive)",
+                                                        "'regression'"]),
+    "labels in [0, 1)": (np.linspace(0.0, 0.9, 40), _P, ["0 (negative) or 1 (positive)"]),
+    "logits": (_Y, np.linspace(-4, 4, 40), ["between 0 and 1", "sigmoid"]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(_BAD_METRIC_INPUTS))
+def test_binary_metrics_refuse_what_they_cannot_score(case):
+    y, scores, says = _BAD_METRIC_INPUTS[case]
+    with pytest.raises(MedadaptError) as err:
+        ma.binary_metrics(y, scores, n_boot=20)
+    message = _refusal(err)
+    assert all(part in message for part in says), message
+    assert "0.5" not in message and "yes" not in message  # no label or score is echoed
+    with pytest.raises(MedadaptError):
+        ma.compute_metrics("binary", y, scores, n_boot=20)
+
+
+def test_binary_metrics_still_take_lists_booleans_and_float_labels():
+    expected = ma.binary_metrics(_Y, _P, n_boot=20)["auroc"]
+    for y in (list(_Y), _Y.astype(bool), _Y.astype(float)):
+        assert ma.binary_metrics(y, list(_P), n_boot=20)["auroc"] == expected
+
+
+# ----- warnings about the rows' values -------------------------------------------------------
+def test_predict_and_adapt_warn_about_the_rows_values_once_each(base, schema, target, tmp_path):
+    rows = target.copy()
+    rows["trestbps"] = rows["trestbps"].astype(object)
+    rows.iloc[0, rows.columns.get_loc("trestbps")] = 5000.0  # far outside the training rows
+    rows.iloc[1, rows.columns.get_loc("trestbps")] = "high"  # text in a numeric column
+    rows.iloc[2, rows.columns.get_loc("oldpeak")] = np.inf  # read as missing by read_table
+    rows.iloc[3:6, rows.columns.get_loc("chol")] = 0  # "not measured", as in Switzerland's
+    rows.to_csv(tmp_path / "va.csv", index=False)
+    va = ma.read_table(tmp_path / "va.csv")
+    expected = [
+        "over 6 SDs from the mean",  # values far outside the training rows
+        "column 'chol' is 0 in 3 of",  # far below what the base saw
+        "text value(s) in numeric column 'trestbps' are read as missing",
+        "value(s) of column 'oldpeak' are infinite",
+    ]
+    calls = {  # predict on the rows scored, adapt on its training rows
+        "predict": lambda: ma.predict(base.model, schema, va),
+        "adapt": lambda: ma.adapt(base, va, method="lora", name="va", train_config=QUICK),
+    }
+    for call in calls.values():
+        with pytest.warns(UserWarning) as caught:
+            call()
+        ours = [w for w in caught if any(part in str(w.message) for part in expected)]
+        texts = [str(w.message) for w in ours]
+        for part in expected:
+            assert sum(part in text for text in texts) == 1, (part, texts)
+        assert {w.filename for w in ours} == {__file__}  # the user's line, not medadapt's

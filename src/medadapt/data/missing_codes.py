@@ -28,9 +28,10 @@ GAP_SHARE = 0.25
 (cholesterol 85-603 mg/dl, median 240: nothing between 0 and 85)."""
 
 
-def parse_missing_codes(text: str | None) -> dict[str, float]:
-    """``"chol=0,trestbps=0"`` -> ``{"chol": 0.0, "trestbps": 0.0}``, refused by flag when a
-    part is not ``COLUMN=NUMBER`` or a column is given twice."""
+def parse_missing_codes(text: str | None, flag: str = FLAG) -> dict[str, float]:
+    """``"chol=0,trestbps=0"`` -> ``{"chol": 0.0, "trestbps": 0.0}``, refused by ``flag``
+    (the command line's option, or the Python argument that gave ``text``) when a part is not
+    ``COLUMN=NUMBER`` or a column is given twice."""
     if text is None:
         return {}
     codes: dict[str, float] = {}
@@ -43,14 +44,14 @@ def parse_missing_codes(text: str | None) -> dict[str, float]:
             number = math.nan
         if not column or not math.isfinite(number):
             raise ConfigError(
-                f"{FLAG} takes COLUMN=NUMBER pairs separated by commas (e.g. chol=0,trestbps=0); "
+                f"{flag} takes COLUMN=NUMBER pairs separated by commas (e.g. chol=0,trestbps=0); "
                 f"got {part!r}"
             )
         if column in codes:
-            raise ConfigError(f"{FLAG} names column {column!r} twice; give one code per column")
+            raise ConfigError(f"{flag} names column {column!r} twice; give one code per column")
         codes[column] = number
     if not codes:
-        raise ConfigError(f"{FLAG} is empty; give COLUMN=NUMBER (e.g. chol=0), or leave it out")
+        raise ConfigError(f"{flag} is empty; give COLUMN=NUMBER (e.g. chol=0), or leave it out")
     return codes
 
 

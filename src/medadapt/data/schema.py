@@ -21,7 +21,7 @@ from __future__ import annotations
 import difflib
 import math
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from medadapt import checks
 from medadapt.data.feature_kinds import (
     FIRST_LEVEL,
     IDENTIFIER_REASON,
@@ -43,8 +44,8 @@ from medadapt.data.feature_kinds import (
     level,
     natural_key,
 )
-from medadapt.data.missing_codes import read_as_missing
-from medadapt.errors import DataError
+from medadapt.data.missing_codes import parse_missing_codes, read_as_missing
+from medadapt.errors import ConfigError, DataError
 
 TASKS = ("binary", "multiclass", "regression")
 MAX_CLASSES = 20
@@ -102,20 +103,29 @@ class TableSchema:
         positive_above: float | None = None,
         id_column: str | None = None,
         group_column: str | None = None,
-        categorical: Sequence[str] = (),
-        numeric: Sequence[str] = (),
-        exclude: Sequence[str] = (),
-        allow_leak: Sequence[str] = (),
-        missing_codes: dict[str, float] | None = None,
+        categorical: str | Sequence[str] = (),
+        numeric: str | Sequence[str] = (),
+        exclude: str | Sequence[str] = (),
+        allow_leak: str | Sequence[str] = (),
+        missing_codes: Mapping[str, float] | str | None = None,
     ) -> TableSchema:
         """Infer the schema from training rows ``frame``; ``allow_leak`` names features kept
         deliberately although they alone predict the label (see :mod:`medadapt.data.leaks`);
-        ``missing_codes`` the numbers read as missing in a numeric feature (``chol=0``)."""
-        columns = list(frame.columns)
-        _check_named_columns(
-            columns, {"--label": label, "--id-column": id_column, "--group-column": group_column}
-        )
-        missing_codes = dict(missing_codes or {})
+        ``missing_codes`` the numbers read as missing in a numeric feature (``{"chol": 0}``,
+        or ``"chol=0"`` as on the command line). A column list may be one name
+        (``exclude="id"``)."""
+        columns = list(require_data_frame(frame).columns)
+        if not columns:
+            raise DataError(
+                f"the table has no columns, so no label column {label!r} and no features: pass "
+                "the training rows (a file: read it with ma.read_table(path) first)"
+            )
+        roles = {"--label": label, "--id-column": id_column, "--group-column": group_column}
+        checks.distinct_columns(roles)
+        _check_named_columns(columns, roles)
+        categorical, numeric = _as_names(categorical), _as_names(numeric)
+        exclude, allow_leak = _as_names(exclude), _as_names(allow_leak)
+        missing_codes = _as_missing_codes(missing_codes)
         _check_listed_columns(
             columns,
             {
@@ -380,6 +390,61 @@ def _text_among_numbers(labels: pd.Series) -> int:
     never echoed)."""
     present = labels[[not is_missing(v) for v in labels]]
     return int(pd.to_numeric(present, errors="coerce").isna().sum())
+
+
+def require_data_frame(frame: Any) -> pd.DataFrame:
+    """``frame`` itself, refused when it is not a pandas DataFrame (a path, an image set): a
+    Python user's first table argument, named ``frame`` wherever it is taken."""
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(
+            f"frame must be a pandas DataFrame, not {type(frame).__name__}: read a file with "
+            "ma.read_table(path) first (images: medadapt.images)"
+        )
+    return frame
+
+
+def _as_names(value: str | Sequence[str] | None) -> list[str]:
+    """Column names given to an option; one name (``exclude="id"``) is one column, not a
+    sequence of letters (``name in "id"`` would also match part of a name)."""
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _as_missing_codes(value: Mapping[str, float] | str | None) -> dict[str, float]:
+    """``missing_codes`` as ``{column: number}``: a mapping, or the command line's
+    ``"chol=0,trestbps=0"`` (parsed as the command line does, refused by this argument's
+    name); a code that is not a finite number would silently match nothing."""
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        return parse_missing_codes(value, flag="missing_codes")
+    if not isinstance(value, Mapping):
+        raise ConfigError(
+            f"missing_codes must be a dict like {{'chol': 0}} or a string like 'chol=0', not "
+            f"{type(value).__name__}"
+        )
+    codes = {}
+    for column, code in value.items():
+        number = _finite_number(code)
+        if number is None:
+            raise ConfigError(
+                f"missing_codes[{column!r}] must be a finite number, the value read as missing "
+                "in that column (like {'chol': 0})"
+            )
+        codes[column] = number
+    return codes
+
+
+def _finite_number(value: Any) -> float | None:
+    """``value`` as a finite float, or None (text, NaN, infinity)."""
+    if isinstance(value, bool | str):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _check_named_columns(columns: list[Any], options: dict[str, str | None]) -> None:

@@ -25,9 +25,11 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 from sklearn import metrics as skm
 
+from medadapt.errors import DataError
 from medadapt.evaluate import bootstrap as bs
 
 MIN_PER_CLASS = 5
@@ -250,6 +252,120 @@ def _rarer_class_note(n_pos: int, n_neg: int, min_per_class: int, unit: str) -> 
                     unit)  # fmt: skip
 
 
+# ----- inputs --------------------------------------------------------------------------------
+#: what each task's labels and scores are, in the words of a refusal
+_LABELS = {
+    "binary": "0/1, 1 for positive",
+    "multiclass": "class indices 0 to K-1",
+    "regression": "the measured values",
+}
+_TO_LABELS = "turn them into numbers first (ma.true_labels(schema, frame) does, for a table)"
+
+
+def _numbers(values: Any, what: str, expected: str, fix: str) -> np.ndarray:
+    """``values`` as floats (a missing value, None or pd.NA, as NaN), refused by dtype when
+    they hold text: numpy's cast error would echo the offending value."""
+    array = np.asarray(values)
+    if array.dtype == object:
+        array = np.where(pd.isna(array), np.nan, array)
+    try:
+        return array.astype(float)
+    except (TypeError, ValueError):
+        raise DataError(
+            f"{what} must be numbers ({expected}); got text (dtype {array.dtype}): {fix}"
+        ) from None
+
+
+def _checked_inputs(
+    task: str, y_true: Any, scores: Any, unit: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and scores as the metrics of ``task`` need them, checked in one place for the
+    three metric functions: scikit-learn's own errors name neither the argument nor the fix
+    (and a label of 0.7 would silently count as a negative). Each refusal names the problem
+    by counts, shapes and dtypes, never by a label or a score."""
+    y = _numbers(y_true, "labels", _LABELS[task], _TO_LABELS)
+    expected = "(N, K) probabilities" if task == "multiclass" else f"one per {unit}"
+    p = _numbers(scores, "scores", expected, "pass what ma.predict returns")
+    if y.ndim != 1:
+        raise DataError(f"labels must be one value per {unit} (1-D), got shape {y.shape}")
+    _check_score_shape(task, p, unit)
+    if len(y) != len(p):
+        raise DataError(
+            f"labels and scores must have one value per {unit} each; got {len(y)} labels and "
+            f"{len(p)} scores"
+        )
+    _check_finite(y, p, unit)
+    if task == "binary":
+        _check_binary(y, p, unit)
+    elif task == "multiclass":
+        _check_class_indices(y, p.shape[1])
+    return y, p
+
+
+def _check_score_shape(task: str, p: np.ndarray, unit: str) -> None:
+    """One score per case (binary, regression), or one row of probabilities (multiclass)."""
+    if task == "multiclass":
+        if p.ndim != 2:
+            raise DataError(
+                f"scores must be (N, K) probabilities, a row per {unit} and a column per class; "
+                f"got shape {p.shape}"
+            )
+        return
+    if p.ndim == 1:
+        return
+    what = f"one probability per {unit} (P(positive))" if task == "binary" else (
+        f"one predicted value per {unit}")  # fmt: skip
+    fix = ""
+    if task == "binary" and p.ndim == 2 and p.shape[1] == 2:
+        fix = ": pass proba[:, 1]"
+    elif task == "binary" and p.ndim == 2 and p.shape[1] > 2:
+        fix = f": for {p.shape[1]} classes use compute_metrics('multiclass', y, proba)"
+    raise DataError(f"scores must be {what}, got shape {p.shape}{fix}")
+
+
+def _check_finite(y: np.ndarray, p: np.ndarray, unit: str) -> None:
+    """A missing label or score would be dropped or propagated differently by each metric."""
+    for what, values in (("labels", y), ("scores", p)):
+        finite = np.isfinite(values)
+        bad = int((~(finite if finite.ndim == 1 else finite.all(axis=1))).sum())  # per case
+        if bad:
+            fix = f"score every {unit}, or drop" if what == "scores" else "drop"
+            raise DataError(
+                f"{bad} of {len(values)} {what} are missing (NaN) or infinite: {fix} those "
+                f"{unit}s from labels and scores alike"
+            )
+
+
+def _check_binary(y: np.ndarray, p: np.ndarray, unit: str) -> None:
+    """Labels 0 or 1 (another code, a measured value, several classes: not this report) and
+    probabilities in [0, 1] (a logit would make the Brier score and ECE meaningless)."""
+    other = int((~np.isin(y, (0.0, 1.0))).sum())
+    if other:
+        raise DataError(
+            f"labels must be 0 (negative) or 1 (positive); {other} of {len(y)} are not "
+            f"({len(np.unique(y))} distinct values in all): for a measured outcome use "
+            "compute_metrics('regression', y, predictions), for three or more classes "
+            "compute_metrics('multiclass', y, proba); turn other codes into 0/1 first"
+        )
+    outside = int(((p < 0) | (p > 1)).sum())
+    if outside:
+        raise DataError(
+            f"scores must be probabilities between 0 and 1 (P(positive)); {outside} of "
+            f"{len(p)} are outside: apply a sigmoid to a model's logits first "
+            "(scipy.special.expit)"
+        )
+
+
+def _check_class_indices(y: np.ndarray, k: int) -> None:
+    """Each label a column of the probabilities (another would index past them)."""
+    other = int(((y % 1 != 0) | (y < 0) | (y >= k)).sum())
+    if other:
+        raise DataError(
+            f"labels must be class indices 0 to {k - 1} (a column of scores each); {other} of "
+            f"{len(y)} are not"
+        )
+
+
 def binary_metrics(
     y_true: Any,
     y_score: Any,
@@ -263,8 +379,8 @@ def binary_metrics(
     """AUROC, AUPRC, accuracy, balanced accuracy, sensitivity, specificity (at ``threshold``),
     Brier score and ECE, each with a 95 % CI, for probabilities ``y_score`` of class 1
     (``unit``: what the notes count, "patient" or "image")."""
-    y = np.asarray(y_true).astype(int)
-    p = np.asarray(y_score, dtype=float)
+    y, p = _checked_inputs("binary", y_true, y_score, unit)
+    y = y.astype(int)
     n, n_pos = len(y), int(y.sum())
     n_neg = n - n_pos
     if n < MIN_PATIENTS:
@@ -326,8 +442,8 @@ def multiclass_metrics(
 ) -> dict[str, Any]:
     """Macro one-vs-rest AUROC, accuracy, balanced accuracy, Brier score and top-label ECE,
     with CIs; ``y_proba`` has shape (N, K)."""
-    y = np.asarray(y_true).astype(int)
-    proba = np.asarray(y_proba, dtype=float)
+    y, proba = _checked_inputs("multiclass", y_true, y_proba, unit)
+    y = y.astype(int)
     n, k = proba.shape
     pred = proba.argmax(axis=1)
     counts = np.bincount(y, minlength=k)
@@ -384,8 +500,7 @@ def regression_metrics(
     unit: str = "patient",
 ) -> dict[str, Any]:
     """MAE, RMSE and R^2 with CIs."""
-    y = np.asarray(y_true, dtype=float)
-    f = np.asarray(y_pred, dtype=float)
+    y, f = _checked_inputs("regression", y_true, y_pred, unit)
     n = len(y)
     if n < MIN_PATIENTS:
         return _too_small("regression", n, unit)
