@@ -259,3 +259,22 @@ def test_predict_and_adapt_warn_about_the_rows_values_once_each(base, schema, ta
         for part in expected:
             assert sum(part in text for text in texts) == 1, (part, texts)
         assert {w.filename for w in ours} == {__file__}  # the user's line, not medadapt's
+
+
+def test_an_infinity_in_a_data_frame_is_missing_as_in_a_file():
+    """``read_table`` reads inf as missing; a frame built in pandas (a ratio divided by 0) was
+    trained on with an infinite mean: every standardised value NaN. Now it is missing there
+    too, and the caller's frame is left as it was."""
+    heart = ma.load_heart_disease()
+    frame = heart[heart["dataset"].isin(["Cleveland", "Hungary"])].copy()
+    frame.loc[frame.index[:3], "chol"] = np.inf
+    schema = ma.TableSchema.infer(
+        frame, label="num", positive_above=0, id_column="id", group_column="dataset"
+    )
+    base = ma.train_base(frame, schema, seed=0, train_config=QUICK)
+    chol = next(f for f in schema.numeric_features if f.name == "chol")
+    assert np.isfinite(chol.mean) and np.isfinite(chol.std)
+    encoded = schema.encode(frame, with_labels=False)
+    assert encoded.missing["chol"] == int(frame["chol"].isna().sum()) + 3
+    assert np.isinf(frame["chol"].iloc[:3]).all()  # the caller's frame is untouched
+    assert np.isfinite(ma.predict(base.model, schema, frame.iloc[:3])).all()

@@ -33,7 +33,7 @@ def _far(values: np.ndarray, spec: Any) -> np.ndarray:
         far = np.abs(values - spec.mean) > FAR_OUTSIDE_SDS * spec.std
     if spec.mean - FAR_BELOW_SDS * spec.std > 0:  # zeros there are read as a "not measured" code
         far &= values != 0
-    return far & ~np.isnan(values)
+    return far & np.isfinite(values)  # missing, and an infinity (read as missing): not far
 
 
 def far_outside(frame: pd.DataFrame, features: Iterable[Any]) -> dict[str, np.ndarray]:

@@ -80,7 +80,8 @@ def infer_feature(
     if present.empty:
         return None, "all values missing"
     if force_numeric or (not force_categorical and pd.api.types.is_numeric_dtype(series.dtype)):
-        values = pd.to_numeric(present, errors="coerce").dropna()  # --numeric: text -> missing
+        values = pd.to_numeric(present, errors="coerce")  # --numeric: text -> missing
+        values = values[np.isfinite(values)]  # an infinity is no measurement (read as missing)
         if values.empty:
             return None, "declared numeric but holds no numbers"
         if values.nunique() <= 1:

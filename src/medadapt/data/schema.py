@@ -274,16 +274,6 @@ class TableSchema:
     def n_outputs(self) -> int:
         return len(self.classes) if self.task == "multiclass" else 1
 
-    def fit_statistics(self, frame: pd.DataFrame) -> None:
-        """(Re)compute numeric means/stds from ``frame`` (training rows)."""
-        frame = read_as_missing(frame, self.missing_codes)
-        for spec in self.numeric_features:
-            if spec.name in frame:
-                values = pd.to_numeric(frame[spec.name], errors="coerce").astype(float)
-                spec.mean = float(np.nanmean(values)) if values.notna().any() else 0.0
-                std = float(np.nanstd(values)) if values.notna().any() else 1.0
-                spec.std = std if std > 1e-8 else 1.0
-
     def encode(self, frame: pd.DataFrame, *, with_labels: bool = True) -> EncodedTable:
         """Encode ``frame`` (rows with a missing label are refused when ``with_labels``)."""
         frame = read_as_missing(frame, self.missing_codes)
@@ -298,7 +288,9 @@ class TableSchema:
             n_text = count_text_values(frame[spec.name])
             if n_text:
                 text[spec.name] = n_text
-            values = pd.to_numeric(frame[spec.name], errors="coerce").to_numpy(dtype=float)
+            numbers = pd.to_numeric(frame[spec.name], errors="coerce")
+            values = numbers.to_numpy(dtype=float, copy=True)  # never the caller's frame
+            values[np.isinf(values)] = np.nan  # missing, as read_table reads it from a file
             standardised = np.clip((values - spec.mean) / spec.std, -10.0, 10.0)
             x_num[:, j] = torch.from_numpy(standardised).float()
             missing[spec.name] = int(np.isnan(values).sum())
