@@ -69,3 +69,15 @@ def test_versus_base_says_whether_the_adapter_helped_on_the_same_patients():
         "The adapter and the base model cannot be compared on AUROC (0 patients in the smaller "
         "class)."
     )
+
+
+def test_a_difference_in_the_label_s_unit_keeps_three_significant_figures():
+    from medadapt.evaluate.compare import Difference
+
+    mae = Difference("mae", 4.212, (0.2, 8.381))  # the demo's diabetes line read +4.212
+    assert mae.sentence("the bottleneck adapter", "the base model") == (
+        "the bottleneck adapter vs the base model: MAE +4.21 (95% CI +0.20 to +8.38): the "
+        "bottleneck adapter predicts further from the measured values."
+    )
+    auroc = Difference("auroc", 0.0123, (-0.01, 0.03))
+    assert "AUROC +0.012 (95% CI -0.010 to +0.030)" in auroc.sentence("a", "b")

@@ -54,14 +54,15 @@ class Difference:
         return "no detectable difference"
 
     def sentence(self, a: str, b: str) -> str:
-        from medadapt.evaluate.report.formatting import METRIC_LABELS
+        from medadapt.evaluate.report.formatting import METRIC_LABELS, metric_digits
 
         name = METRIC_LABELS.get(self.metric, self.metric)
         if self.value is None or self.ci is None:
             return f"{a} vs {b}: {name} cannot be compared ({self.note or 'too few events'})."
-        text = (
-            f"{a} vs {b}: {name} {self.value:+.3f} (95% CI {self.ci[0]:+.3f} to {self.ci[1]:+.3f})"
-        )
+        # an error in the label's unit: three significant figures of its widest end, not 4.212
+        d = metric_digits(self.metric, max(abs(self.ci[0]), abs(self.ci[1])))
+        low, high = self.ci
+        text = f"{a} vs {b}: {name} {self.value:+.{d}f} (95% CI {low:+.{d}f} to {high:+.{d}f})"
         if self.verdict == "no detectable difference":
             return text + ": no detectable difference on this data."
         return text + f": {a} {self.verdict_in_words()}."
