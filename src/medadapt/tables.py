@@ -27,7 +27,7 @@ from torch import nn
 from medadapt.adapters import AdapterModel, method_names
 from medadapt.data.leaks import Leak, find_leaks, leak_warning, refuse_leaks
 from medadapt.data.missing_codes import read_as_missing
-from medadapt.data.schema import TableSchema, require_data_frame
+from medadapt.data.schema import TableSchema, as_names, require_data_frame
 from medadapt.data.tables import unusable_numbers_warnings
 from medadapt.errors import AdapterStateError, ConfigError, DataError
 from medadapt.modalities import modality_of
@@ -92,7 +92,7 @@ def adapt(
     train_config: TrainConfig | None = None,
     seed: int = 0,
     on_epoch: OnEpoch = None,
-    allow_leak: Sequence[str] = (),
+    allow_leak: str | Sequence[str] = (),
     allow_absent_columns: bool = False,
 ) -> Adaptation:
     """Train adapter ``name`` (or, for ``full``, a fine-tuned copy) on target rows ``frame``.
@@ -107,7 +107,8 @@ def adapt(
     if method not in methods:
         raise ConfigError(f"method must be one of {', '.join(methods)}; got {method!r}")
     rows = _labelled_rows(frame, schema, allow_absent_columns)
-    _refuse_leaks(find_leaks(schema, rows), schema, allowed=[*schema.allowed_leaks, *allow_leak],
+    allowed = [*schema.allowed_leaks, *as_names(allow_leak)]  # one name: one column
+    _refuse_leaks(find_leaks(schema, rows), schema, allowed=allowed,
                   fix="retrain the base model without {it} (TableSchema.infer(..., "
                   "exclude={columns}))")  # fmt: skip
     samples = _samples(rows, schema)

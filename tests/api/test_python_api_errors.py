@@ -125,7 +125,7 @@ def test_a_feature_that_gives_the_label_away_on_the_target_stops_adapt(base, tar
     message = _refusal(err)
     assert "'marker'" in message and "allow_leak=['marker']" in message
     with pytest.warns(UserWarning, match="marker"):
-        ma.adapt(base, leaky, method="lora", name="va", allow_leak=["marker"], train_config=QUICK)
+        ma.adapt(base, leaky, method="lora", name="va", allow_leak="marker", train_config=QUICK)
 
 
 def test_an_unknown_method_names_the_python_argument(base, target):

@@ -187,15 +187,19 @@ def test_check_data_on_images_counts_patients_behind_the_images(tmp_path):
     assert "development: minimum images to adapt" in text
 
 
-def test_a_study_on_a_given_base_uses_the_same_r_squared_and_needs_as_check_data(base, tmp_path):
+@pytest.mark.parametrize("group", [VA, "Cleveland"])  # Cleveland: the base trained on it
+def test_a_study_on_a_given_base_uses_the_same_r_squared_and_needs_as_check_data(
+    base, tmp_path, group
+):
     """Before, a study on ``--base`` assumed the conservative default R-squared and a C of
-    0.75, so its minimums disagreed with check-data's for the same base and site."""
+    0.75, so its minimums disagreed with check-data's for the same base and site; at the
+    base's own site, the prevalence left out the base's test rows."""
     checked = tmp_path / "n.json"
     assert run_cli("check-data", "--data", bundled_path(), "--base", base, "--group-column",
-                   "dataset", "--group", VA, "--json", checked).code == 0  # fmt: skip
+                   "dataset", "--group", group, "--json", checked).code == 0  # fmt: skip
     result = run_cli(
         "study", "--data", bundled_path(), "--label", "num", "--base", base, "--group-column",
-        "dataset", "--group", VA, "--methods", "base_only,head_only", "--fractions", "1",
+        "dataset", "--group", group, "--methods", "base_only,head_only", "--fractions", "1",
         "--seeds", "1", "--out", tmp_path / "study",
     )  # fmt: skip
     assert result.code == 0, result.stderr

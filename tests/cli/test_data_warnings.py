@@ -30,10 +30,11 @@ def _warnings(stdout: str) -> list[str]:
 
 def far_cholesterol(n: int) -> str:
     """The start of the warning about the one real patient whose cholesterol (603) lies over
-    6 SDs from the base's training rows, among ``n`` rows scored."""
+    6 SDs from the base's training rows, and further than any of them (it is not one of
+    them), among ``n`` rows scored."""
     return (
-        f"1 of {n} rows has a value over 6 SDs from the mean of the rows the model trained on "
-        "('chol': 1 row, trained on "
+        f"1 of {n} rows has a value over 6 SDs from the mean of the rows the model trained on, "
+        "and further than any of them ('chol': 1 row, trained on "
     )
 
 

@@ -48,7 +48,7 @@ def test_versus_base_says_whether_the_adapter_helped_on_the_same_patients():
     assert worse["in_words"] == (
         f"Paired on the same patients, the adapter changes AUROC by {worse['difference']:+.3f} "
         f"(95% CI {worse['ci'][0]:+.3f} to {worse['ci'][1]:+.3f}): the adapter ranks patients "
-        "by risk worse."
+        "by risk worse. Keep the base model for these patients, or adapt again on more of them."
     )
     same = versus_base(y, good, good, metric="auroc", n_boot=200)
     assert same["difference"] == 0.0 and same["verdict"] == "no detectable difference"
@@ -56,11 +56,24 @@ def test_versus_base_says_whether_the_adapter_helped_on_the_same_patients():
     lower = versus_base(y.astype(float), good, noise, metric="mae", unit="image", n_boot=200)
     assert lower["verdict"] == "better"  # a lower MAE is the better model
     assert lower["in_words"].endswith("the adapter predicts closer to the measured values.")
-    in_mg = versus_base(y * 100.0, good * 100, noise * 100, metric="mae", n_boot=200, level=51.3)
-    assert (
-        f"changes MAE by {in_mg['difference']:+.1f} (95% CI {in_mg['ci'][0]:+.1f} to "
-        in (in_mg["in_words"])
-    )  # the decimals of the MAE it changes (51.3), not +3.584's noise
+    in_mg = versus_base(y * 100.0, good * 100, noise * 100, metric="mae", n_boot=200)
+    assert 10 <= max(abs(v) for v in in_mg["ci"]) < 100  # so: three significant figures
+    said = f"changes MAE by {in_mg['difference']:+.1f} (95% CI {in_mg['ci'][0]:+.1f} to "
+    assert said in in_mg["in_words"]  # not +31.584's noise
+    errors = rng.normal(0, 150, 200)  # an adapter a quarter-unit further from every patient
+    farther = np.sign(errors) * (np.abs(errors) + 0.25 + rng.uniform(0, 0.02, 200))
+    shifted = versus_base(y, y + farther, y + errors, metric="mae", n_boot=200)
+    assert shifted["verdict"] == "worse" and shifted["ci"][1] > shifted["ci"][0]  # a real CI
+    assert "in every resample" not in shifted["in_words"]  # though its ends may round alike
+    keep = "Keep the base model for these patients, or adapt again on more of them."
+    assert shifted["in_words"].endswith(keep)
+    withheld = versus_base(y[:8], good[:8], noise[:8], metric="auroc",
+                           withheld="only 8 patients (at least 10 needed)")  # fmt: skip
+    assert (withheld["difference"], withheld["verdict"]) == (None, "not estimable")
+    assert withheld["in_words"] == (
+        "The adapter and the base model cannot be compared on AUROC (only 8 patients (at least "
+        "10 needed))."
+    )
     one_class = versus_base(np.ones(30, dtype=int), good[:30], noise[:30], metric="auroc")
     assert (one_class["difference"], one_class["ci"], one_class["verdict"]) == (
         None, None, "not estimable",

@@ -542,6 +542,11 @@ def test_adapt_and_evaluate_print_the_base_model_on_the_same_patients(workspace,
     assert paired["difference"] == pytest.approx(record.metrics["auroc"] - before["auroc"])
     assert f"the adapter changes AUROC by {paired['difference']:+.3f}" in printed
     assert paired["in_words"] in printed
+    assert run("adapt", "--base", str(root / "base"), *common, "--group-column", "site",
+               "--group", "C", "--out", str(tmp_path / "again")) == 0  # fmt: skip
+    said = " ".join(capsys.readouterr().out.split())  # adapt prints the same, from its record
+    assert f"base model alone on the same {n} rows: AUROC {before['auroc']:.3f} " in said
+    assert paired["in_words"] in said
 
 
 def test_predict_names_the_rows_far_outside_the_training_values(workspace, tmp_path, capsys):
@@ -560,7 +565,7 @@ def test_predict_names_the_rows_far_outside_the_training_values(workspace, tmp_p
                str(out)) == 0  # fmt: skip
     assert (
         f"warning: 1 of 12 rows has a value over 6 SDs from the mean of the rows the model "
-        f"trained on ('{numeric['name']}': 1 row, trained on"
+        f"trained on, and further than any of them ('{numeric['name']}': 1 row, trained on"
     ) in capsys.readouterr().out
     flagged = pd.read_csv(out, keep_default_na=False)["outside_training"].tolist()
     assert flagged == ["", "", "", numeric["name"], *[""] * 8]

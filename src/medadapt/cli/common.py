@@ -68,11 +68,20 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
     cells = [["–" if v is None else str(v) for v in row] for row in rows]
     footnotes = _shared_notes(cells, columns.index("note")) if "note" in columns else []
     table = _table(title, columns, cells, wrap_figures_between_words=True)
-    if stdout.measure(table).minimum >= stdout.width:  # too narrow for whole words: fold
+    if not _whole(table):  # too narrow for whole words: fold them
         table = _table(title, columns, cells, wrap_figures_between_words=False)
     stdout.print(table)
     for number, text in enumerate(footnotes, start=1):
         stdout.print(f"[{number}] {text}", markup=False)
+
+
+def _whole(table: Table) -> bool:
+    """Whether ``table`` prints within the terminal's width with every line closed by its
+    border (rich crops a table whose columns cannot shrink enough)."""
+    with stdout.capture() as captured:
+        stdout.print(table)
+    lines = captured.get().splitlines()[1:]  # the title line is padded text
+    return all(line.rstrip()[-1:] in "┓┃┩│┘" for line in lines if line.strip())
 
 
 def _table(

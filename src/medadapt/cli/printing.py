@@ -43,8 +43,7 @@ def print_versus_base(
         f"{fmt_metric(before, main)}"
     )
     if paired and paired.get("verdict") == "worse":  # the adapter did harm here: say it loudly
-        keep = "Keep the base model for these patients, or adapt again on more of them."
-        warn(f"{paired['in_words']} {keep}")
+        warn(paired["in_words"])  # which says to keep the base model
     elif paired:
         stdout.print(paired["in_words"])
 

@@ -372,8 +372,8 @@ build_command(
     pacs_aware("predict", _predict),
     """Write one prediction per row or image (probabilities and predicted class, or a value),
 first the id column (a table without one: "row", each row's number under the header); for a
-table, last "outside_training": the columns whose value lies over 6 SDs from the model's
-training rows (its prediction extrapolates there), empty for most rows.
+table, last "outside_training": the columns whose value lies over 6 SDs from the mean of the
+model's training rows and further than any of them (it extrapolates there), empty for most.
 
 Example: medadapt predict --base base/ --adapter adapters/va --data new.csv --out pred.csv
 

@@ -2,10 +2,11 @@
 
 An age of 250 (months for years), a cholesterol of 5000 (a typo) or a weight in pounds where the
 model learned kilograms is scored without a word by any model; its prediction reflects nothing
-it learned. A numeric value over :data:`FAR_OUTSIDE_SDS` standard deviations from the mean of
-the model's training rows (the summaries its schema keeps: no training value is stored) is
-named, per row and per column, never echoed. Zeros far below the mean are left to the
-missing-code check (:mod:`medadapt.data.missing_codes`), which says what to do about them.
+it learned. A numeric value is named (per row and per column, never echoed) when it lies over
+:data:`FAR_OUTSIDE_SDS` standard deviations from the mean of the model's training rows *and*
+further from it than any training row: a rare 0/1 indicator (2 % ones: a 1 lies 7 SDs out) or
+the one real cholesterol of 603 is a value the model saw. The schema keeps only summaries: the
+mean, the SD and that reach in whole SDs (:attr:`FeatureSpec.reach`), never a training value.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from medadapt.data.missing_codes import FAR_BELOW_SDS
-
 FAR_OUTSIDE_SDS = 6.0
 """A value this many training SDs from the training mean is one the model (almost) never saw
 (1 in 500 million under a normal distribution; a skewed laboratory value reaches it rarely)."""
@@ -27,25 +26,30 @@ COLUMN = "outside_training"
 
 
 def _far(values: np.ndarray, spec: Any) -> np.ndarray:
-    """Per value: over :data:`FAR_OUTSIDE_SDS` SDs from ``spec``'s training mean (missing: no;
-    a zero the missing-code check already reports: no)."""
+    """Per value: further from ``spec``'s training mean than :data:`FAR_OUTSIDE_SDS` SDs and
+    than any training row (``spec.reach``: None for models saved before it was kept); missing
+    and infinite values (read as missing) are not far."""
+    limit = max(FAR_OUTSIDE_SDS, getattr(spec, "reach", None) or 0.0)
     with np.errstate(invalid="ignore"):
-        far = np.abs(values - spec.mean) > FAR_OUTSIDE_SDS * spec.std
-    if spec.mean - FAR_BELOW_SDS * spec.std > 0:  # zeros there are read as a "not measured" code
-        far &= values != 0
-    return far & np.isfinite(values)  # missing, and an infinity (read as missing): not far
+        far = np.abs(values - spec.mean) > limit * spec.std
+    return far & np.isfinite(values)
 
 
-def far_outside(frame: pd.DataFrame, features: Iterable[Any]) -> dict[str, np.ndarray]:
+def far_outside(
+    frame: pd.DataFrame, features: Iterable[Any], zeros_said: Iterable[str] = ()
+) -> dict[str, np.ndarray]:
     """``{column: per row, far outside}`` for the numeric ``features`` (each with ``name``,
-    ``mean``, ``std``) present in ``frame`` with at least one such row; ``frame`` already has
-    its missing codes read as missing."""
-    found = {}
+    ``mean``, ``std``, ``reach``) present in ``frame`` with at least one such row; ``frame``
+    already has its missing codes read as missing. ``zeros_said``: columns whose zeros another
+    warning names already (a "not measured" code, :mod:`medadapt.data.missing_codes`)."""
+    found, said = {}, set(zeros_said)
     for spec in features:
         if spec.name not in frame:
             continue
         values = pd.to_numeric(frame[spec.name], errors="coerce").to_numpy(dtype=float)
         far = _far(values, spec)
+        if spec.name in said:
+            far &= values != 0
         if far.any():
             found[spec.name] = far
     return found
@@ -65,13 +69,22 @@ def outside_in_record(
     ``--missing-code``) is missing, not far."""
     names = []
     for spec in features:
-        value = record.get(spec.name)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            if spec.name in codes and float(value) == codes[spec.name]:
-                continue
-            if _far(np.array([float(value)]), spec)[0]:
-                names.append(spec.name)
+        value = _number(record.get(spec.name))
+        if value is None or (spec.name in codes and value == codes[spec.name]):
+            continue
+        if _far(np.array([value]), spec)[0]:
+            names.append(spec.name)
     return names
+
+
+def _number(value: Any) -> float | None:
+    """A served value as the encoder reads it: a number, or text that is one (``"5000"``)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 SHOWN_COLUMNS = 4
@@ -98,7 +111,7 @@ def far_outside_warning(found: Mapping[str, np.ndarray], specs: Mapping[str, Any
     verb = "has" if rows == 1 else "have"
     return (
         f"{rows} of {n} rows {verb} a value over {FAR_OUTSIDE_SDS:g} SDs from the mean of the "
-        f"rows the model trained on ({listed}): their predictions extrapolate beyond what it "
-        f"learned; check for a unit or typing error (predict names the columns per row in "
-        f"{COLUMN!r})"
+        f"rows the model trained on, and further than any of them ({listed}): the model "
+        f"extrapolates there; check for a unit or typing error (predict names the columns "
+        f"per row in {COLUMN!r})"
     )

@@ -56,6 +56,10 @@ class FeatureSpec:
     mean: float = 0.0
     std: float = 1.0
     categories: list[str] = field(default_factory=list)
+    # numeric: how far (in whole SDs, rounded up) the training value furthest from the mean
+    # lies: values beyond it, and over 6 SDs out, are extrapolation (data/extrapolation.py).
+    # A bound, not a value: the extreme patient's value is known only to within one SD.
+    reach: float | None = None
 
     @property
     def cardinality(self) -> int:
@@ -96,6 +100,7 @@ def infer_feature(
         spec = FeatureSpec(name=name, kind="numeric")
         spec.mean = float(values.mean())
         spec.std = float(values.std(ddof=0)) or 1.0
+        spec.reach = float(math.ceil(float(np.abs(values - spec.mean).max()) / spec.std))
         return spec, ""
     counts = Counter(level(v) for v in present)
     if len(counts) <= 1:

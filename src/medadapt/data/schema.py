@@ -123,8 +123,8 @@ class TableSchema:
         roles = {"--label": label, "--id-column": id_column, "--group-column": group_column}
         checks.distinct_columns(roles)
         _check_named_columns(columns, roles)
-        categorical, numeric = _as_names(categorical), _as_names(numeric)
-        exclude, allow_leak = _as_names(exclude), _as_names(allow_leak)
+        categorical, numeric = as_names(categorical), as_names(numeric)
+        exclude, allow_leak = as_names(exclude), as_names(allow_leak)
         missing_codes = _as_missing_codes(missing_codes)
         _check_listed_columns(
             columns,
@@ -395,7 +395,7 @@ def require_data_frame(frame: Any) -> pd.DataFrame:
     return frame
 
 
-def _as_names(value: str | Sequence[str] | None) -> list[str]:
+def as_names(value: str | Sequence[str] | None) -> list[str]:
     """Column names given to an option; one name (``exclude="id"``) is one column, not a
     sequence of letters (``name in "id"`` would also match part of a name)."""
     if value is None:

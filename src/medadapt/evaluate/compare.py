@@ -54,18 +54,25 @@ class Difference:
         return "no detectable difference"
 
     def sentence(self, a: str, b: str) -> str:
-        from medadapt.evaluate.report.formatting import METRIC_LABELS, metric_digits
+        from medadapt.evaluate.report.formatting import METRIC_LABELS
 
         name = METRIC_LABELS.get(self.metric, self.metric)
         if self.value is None or self.ci is None:
             return f"{a} vs {b}: {name} cannot be compared ({self.note or 'too few events'})."
-        # an error in the label's unit: three significant figures of its widest end, not 4.212
-        d = metric_digits(self.metric, max(abs(self.ci[0]), abs(self.ci[1])))
+        d = self.digits()
         low, high = self.ci
         text = f"{a} vs {b}: {name} {self.value:+.{d}f} (95% CI {low:+.{d}f} to {high:+.{d}f})"
         if self.verdict == "no detectable difference":
             return text + ": no detectable difference on this data."
         return text + f": {a} {self.verdict_in_words()}."
+
+    def digits(self) -> int:
+        """Decimals to print the difference with: 3 on a 0-1 scale; in the label's unit, three
+        significant figures of the interval's widest end (``+4.21``, not ``+4.212``)."""
+        from medadapt.evaluate.report.formatting import metric_digits
+
+        widest = max(abs(self.ci[0]), abs(self.ci[1])) if self.ci else self.value
+        return metric_digits(self.metric, widest)
 
     def verdict_in_words(self) -> str:
         """``"ranks patients by risk better"``: what "better" or "worse" means here."""
@@ -136,43 +143,44 @@ def versus_base(
     unit: str = "patient",
     n_boot: int = N_BOOT,
     seed: int = 0,
-    level: float | None = None,
+    withheld: str | None = None,
 ) -> dict[str, Any]:
-    """Did the adapter help? Its ``metric`` minus the base model's on the same ``unit``s, with
-    a paired bootstrap 95 % CI, as ``{"metric", "difference", "ci", "verdict", "in_words"}``
-    (``difference`` and ``ci`` None where the data cannot estimate it, and ``in_words`` says
-    why). ``level``, the adapter's own value of an error in the label's unit (MAE 51.3), sets
-    the decimals the words give the difference (``+3.6``, not ``+3.584``)."""
-    from medadapt.evaluate.report.formatting import METRIC_LABELS, metric_digits
+    """Did the adapter help? Its ``metric`` (AUROC or MAE: neither depends on a threshold)
+    minus the base model's on the same ``unit``s, with a paired bootstrap 95 % CI, as
+    ``{"metric", "difference", "ci", "verdict", "in_words"}``. ``withheld``: why the metrics
+    did not report ``metric`` on these samples (too few, one class): then nothing is compared
+    either, for the same reason. ``difference`` and ``ci`` are None where nothing is compared,
+    and ``in_words`` says why; an adapter measurably worse says to keep the base model."""
+    from medadapt.evaluate.report.formatting import METRIC_LABELS
 
-    diff = paired_difference(y_true, adapted, base, metric=metric, unit=unit, n_boot=n_boot,
-                             seed=seed)  # fmt: skip
     name, units = METRIC_LABELS.get(metric, metric), f"{unit}s"
+    if withheld:
+        diff = Difference(metric, None, None, withheld)
+    else:
+        diff = paired_difference(y_true, adapted, base, metric=metric, unit=unit,
+                                 n_boot=n_boot, seed=seed)  # fmt: skip
     return {
         "metric": metric,
         "difference": diff.value,
         "ci": None if diff.ci is None else [float(diff.ci[0]), float(diff.ci[1])],
         "verdict": diff.verdict,
-        "in_words": _adapter_in_words(diff, name, units, metric_digits(metric, level)),
+        "in_words": _adapter_in_words(diff, name, units),
     }
 
 
-def _adapter_in_words(diff: Difference, name: str, units: str, digits: int) -> str:
+def _adapter_in_words(diff: Difference, name: str, units: str) -> str:
     if diff.value is None or diff.ci is None:
         return f"The adapter and the base model cannot be compared on {name} ({diff.note})."
-
-    def signed(value: float) -> str:
-        return f"{value:+.{digits}f}"
-
-    if signed(diff.ci[0]) == signed(diff.ci[1]):  # "+0.000 to +0.000" reads as certainty
-        if signed(diff.value) in (signed(0.0), signed(-0.0)):
+    d = diff.digits()
+    if diff.ci[1] - diff.ci[0] <= 1e-12:  # every resample alike: no interval, not certainty
+        if abs(diff.value) <= 1e-12:
             return (
                 f"Paired on the same {units}, the adapter and the base model score the same "
                 f"{name} in every resample of these {units}: no difference can be shown, and "
                 f"none ruled out, without more {units}."
             )
         return (
-            f"Paired on the same {units}, the adapter changes {name} by {signed(diff.value)} in "
+            f"Paired on the same {units}, the adapter changes {name} by {diff.value:+.{d}f} in "
             f"every resample of these {units}, so the change has no interval: judge it on more "
             f"{units}."
         )
@@ -181,7 +189,11 @@ def _adapter_in_words(diff: Difference, name: str, units: str, digits: int) -> s
         if diff.verdict not in ("better", "worse")
         else f"the adapter {diff.verdict_in_words()}"
     )
-    return (
-        f"Paired on the same {units}, the adapter changes {name} by {signed(diff.value)} "
-        f"(95% CI {signed(diff.ci[0])} to {signed(diff.ci[1])}): {verdict}."
+    low, high = diff.ci
+    said = (
+        f"Paired on the same {units}, the adapter changes {name} by {diff.value:+.{d}f} "
+        f"(95% CI {low:+.{d}f} to {high:+.{d}f}): {verdict}."
     )
+    if diff.verdict == "worse":  # the adapter did harm here: say what to do
+        return f"{said} Keep the base model for these {units}, or adapt again on more of them."
+    return said

@@ -176,15 +176,16 @@ def _evaluate(
         modality, result.model, base.schema, test, adapter=adapter, classes=result.classes,
         by_group=False, n_boot=n_boot, seed=seed,
     )  # fmt: skip
-    base_scores = None
+    base_evaluation = None
     if not result.new_classes:  # the base alone on the same patients: before and after
-        base_scores, before = evaluate_model(
+        base_evaluation, base_predictions = evaluate_model(
             modality, base.model, base.schema, test, by_group=False, n_boot=n_boot, seed=seed
         )
-        paired = versus_base_on(modality, base.schema, test, evaluation["overall"], scores,
-                                before, n_boot=n_boot, seed=seed)  # fmt: skip
-        base_scores["versus_base"] = paired
-    return evaluation, scores, base_scores
+        base_evaluation["versus_base"] = versus_base_on(
+            modality, base.schema, test, evaluation["overall"], scores, base_predictions,
+            n_boot=n_boot, seed=seed,
+        )  # fmt: skip
+    return evaluation, scores, base_evaluation
 
 
 def _split_and_growth(

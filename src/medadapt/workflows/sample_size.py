@@ -324,15 +324,18 @@ ASSUMED_C = 0.75  # a study trains its own base: the C-statistic it will reach i
 
 
 def study_sample_size(modality: Any, schema: Any, parameters: dict[str, int], train: Any,
-                      test: Any, *, base: BaseModel | None = None,
-                      unseen: Any = None) -> dict[str, Any] | None:  # fmt: skip
+                      test: Any, *, base: BaseModel | None = None, unseen: Any = None,
+                      labels: Any = None) -> dict[str, Any] | None:  # fmt: skip
     """For ``study``: each strategy's development criteria, and (binary outcomes) how many
     test samples precise validation estimates need; None when they do not apply. A study that
     trains its own base knows neither its R-squared nor its C-statistic yet: the conservative
     default R-squared and a C of 0.75 are assumed. With a given ``base``, they come from its
     scores on ``unseen`` (the target's samples it never saw), as ``check-data`` and ``adapt``
-    compute them, and the calibration slope is checked too."""
-    labels = np.concatenate([np.asarray(train.labels), np.asarray(test.labels)])
+    compute them, and the calibration slope is checked too. ``labels``: every target
+    sample's (the outcome as ``check-data`` reads it; by default the training and test
+    samples')."""
+    if labels is None:
+        labels = np.concatenate([np.asarray(train.labels), np.asarray(test.labels)])
     scored = base is not None and unseen is not None and len(unseen) > 0
     risk = _scores(modality, base, unseen) if scored else None
     outcome = outcome_of(modality.task(schema), labels,

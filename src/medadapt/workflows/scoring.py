@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from medadapt.evaluate.metrics import headline_metric
 from medadapt.evaluate.scoring import score, task_of
 from medadapt.modalities.base import Modality, Samples
 from medadapt.train.fitting import predict
@@ -84,18 +85,21 @@ def versus_base_on(
     seed: int = 0,
 ) -> dict[str, Any] | None:
     """The adapter against the base alone on the same ``samples`` (``scores`` and
-    ``base_scores``: each model's predictions), paired on the headline metric of ``metrics``
-    (the adapter's): :func:`medadapt.evaluate.compare.versus_base`; None for multiclass
-    models, whose headline has no paired comparison."""
+    ``base_scores``: each model's predictions), paired on AUROC (binary) or MAE (regression):
+    :func:`medadapt.evaluate.compare.versus_base`, withheld where ``metrics`` (the adapter's)
+    withheld that metric; None for multiclass models (no paired macro AUROC here)."""
     from medadapt.evaluate.compare import versus_base
-    from medadapt.evaluate.metrics import headline_metric
 
     task = modality.task(schema)
     if task == "multiclass":
         return None
-    metric = headline_metric(task, metrics)
+    metric = headline_metric(task)  # never accuracy: a threshold's count of a few patients
+    notes = metrics.get("notes", {})
+    withheld = None
+    if metrics.get(metric) is None:
+        withheld = notes.get(metric) or notes.get("all") or "not reported on these samples"
     return versus_base(
         np.asarray(samples.labels), modality.task_scores(schema, scores),
         modality.task_scores(schema, base_scores), metric=metric, unit=modality.unit,
-        n_boot=n_boot, seed=seed, level=metrics.get(metric),
+        n_boot=n_boot, seed=seed, withheld=withheld,
     )  # fmt: skip

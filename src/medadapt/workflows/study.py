@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from medadapt.errors import ConfigError
 from medadapt.evaluate.sufficiency import check_sufficiency
 from medadapt.fileio import atomic_write_bytes, read_json
@@ -70,7 +72,8 @@ def prepare(
     warnings += modality.check_study_target(schema, target.subset(train))
     unseen = target.subset(chosen[~seen[chosen]]) if config.base is not None else None
     return StudyData(schema, source, target.subset(train), target.subset(test),
-                     int(seen[chosen].sum()), warnings, unseen)  # fmt: skip
+                     int(seen[chosen].sum()), warnings, unseen,
+                     np.asarray(target.subset(chosen).labels))  # fmt: skip
 
 
 @dataclass
@@ -181,7 +184,8 @@ def _sample_size(modality: Modality, prepared: StudyData, config: StudyConfig, o
     params = study_points.parameter_counts(modality, prepared.schema, config, options)
     base = BaseModel.load(config.base) if config.base is not None else None
     return study_sample_size(modality, prepared.schema, params, prepared.target_train,
-                             prepared.target_test, base=base, unseen=prepared.unseen)  # fmt: skip
+                             prepared.target_test, base=base, unseen=prepared.unseen,
+                             labels=prepared.target_labels)  # fmt: skip
 
 
 def n_steps(modality: Modality, config: StudyConfig) -> int:

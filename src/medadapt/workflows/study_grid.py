@@ -101,6 +101,9 @@ class StudyData:
     warnings: list[str] = field(default_factory=list)
     # with a given base: the target's samples it never saw (its anticipated R-squared there)
     unseen: Samples | None = None
+    # every target sample's label, before any is left out (the outcome's prevalence or spread,
+    # as check-data reads it)
+    target_labels: Any = None
 
 
 def point_name(strategy: str, fraction: float, seed: int) -> str:

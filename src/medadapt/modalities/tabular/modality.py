@@ -461,9 +461,11 @@ def spelt_otherwise(
 
 def _far_outside(schema: TableSchema, samples: TableSamples) -> dict[str, np.ndarray]:
     """Per numeric feature with such rows: which rows lie far outside its training values
-    (:mod:`medadapt.data.extrapolation`), missing codes read as missing first."""
+    (:mod:`medadapt.data.extrapolation`), missing codes read as missing first; zeros the
+    missing-code warning names (a "not measured" code, far below) are left to it."""
     from medadapt.data.extrapolation import far_outside
-    from medadapt.data.missing_codes import read_as_missing
+    from medadapt.data.missing_codes import read_as_missing, zeros_far_below
 
+    uncoded = [f for f in schema.numeric_features if f.name not in schema.missing_codes]
     frame = read_as_missing(samples.frame, schema.missing_codes)
-    return far_outside(frame, schema.numeric_features)
+    return far_outside(frame, schema.numeric_features, zeros_far_below(samples.frame, uncoded))
