@@ -549,6 +549,24 @@ def test_adapt_and_evaluate_print_the_base_model_on_the_same_patients(workspace,
     assert paired["in_words"] in said
 
 
+def test_an_adapter_trained_with_another_seed_reports_what_evaluate_reports(workspace, tmp_path):
+    """``--seed`` trains and splits; the intervals' resamples are evaluate's whatever the seed,
+    so the adapter's record (and its card) and ``evaluate`` agree on the same held-out rows."""
+    root, _, common = workspace
+    adapter, out = tmp_path / "seed1", tmp_path / "e.json"
+    assert run("adapt", "--base", str(root / "base"), *common, "--group-column", "site",
+               "--group", "C", "--seed", "1", "--out", str(adapter)) == 0  # fmt: skip
+    assert run("evaluate", "--base", str(root / "base"), "--adapter", str(adapter), *common,
+               "--group-column", "site", "--group", "C", "--json", str(out)) == 0  # fmt: skip
+    record = AdapterRecord.from_json(json.loads((adapter / "adapter.json").read_text())["metadata"])
+    evaluated = json.loads(out.read_text())
+    assert evaluated["n"] == record.data_summary["n_test"]
+    assert evaluated["auroc_ci"] == pytest.approx(record.metrics["auroc_ci"])
+    assert (
+        evaluated["base_comparison"]["versus_base"]["in_words"] == (record.versus_base["in_words"])
+    )
+
+
 def test_predict_names_the_rows_far_outside_the_training_values(workspace, tmp_path, capsys):
     """A value in the wrong unit is scored like any other: predict says how many rows, and
     names the columns of each, so the clinician knows which predictions extrapolate."""

@@ -51,6 +51,12 @@ def check_label(modality: Modality, schema: Any, label: str | None) -> None:
         )
 
 
+BOOTSTRAP_SEED = 0
+"""The resamples behind the held-out intervals, as ``evaluate`` draws them: the adapter's
+record and ``evaluate`` on the same held-out samples give the same intervals and the same
+paired difference, whatever ``--seed`` trained and split it."""
+
+
 def adapt_job(
     *,
     base_dir: Path,
@@ -88,7 +94,7 @@ def adapt_job(
         method_options=method_options,
     )  # fmt: skip
     evaluation, scores, base_scores = _evaluate(
-        modality, base, result, picked.test, method=method, n_boot=n_boot, seed=seed
+        modality, base, result, picked.test, method=method, n_boot=n_boot, seed=BOOTSTRAP_SEED
     )
     summary, record, raw, extension = _split_and_growth(
         modality, base, data, result, picked, options, config, group=group,
