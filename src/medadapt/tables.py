@@ -206,8 +206,8 @@ def _refuse_leaks(
     kept = refuse_leaks(leaks, label=schema.label, allowed=allowed, fix=fix,
                         keep="allow_leak={columns}")  # fmt: skip
     for leak in kept:
-        text = leak_warning(leak, schema.label).replace("--allow-leak", "allow_leak")
-        warnings.warn(text, UserWarning, stacklevel=3)
+        warnings.warn(leak_warning(leak, schema.label, keep="allow_leak"), UserWarning,
+                      stacklevel=3)  # fmt: skip
 
 
 # ----- warnings about the rows' values ------------------------------------------------------

@@ -132,9 +132,12 @@ def refuse_leaks(
     return [leak for leak in leaks if leak.column in set(allowed)]
 
 
-def leak_warning(leak: Leak, label: str, *, scored: bool = False) -> str:
-    """The sentence printed for a leak kept with ``--allow-leak`` (or, ``scored``, found in
-    rows being evaluated: the model's figures there rest on that column)."""
+def leak_warning(
+    leak: Leak, label: str, *, scored: bool = False, keep: str = "--allow-leak"
+) -> str:
+    """The sentence printed for a leak kept with ``--allow-leak`` (``keep``: how the caller
+    names that option; or, ``scored``, found in rows being evaluated: the model's figures
+    there rest on that column)."""
     if scored:
         return (
             f"column {leak.describe()} alone predicts {label!r} almost perfectly in the rows "
@@ -143,7 +146,7 @@ def leak_warning(leak: Leak, label: str, *, scored: bool = False) -> str:
         )
     return (
         f"column {leak.describe()} alone predicts {label!r} almost perfectly; kept because of "
-        "--allow-leak: results that rely on it will not hold where it is unknown"
+        f"{keep}: results that rely on it will not hold where it is unknown"
     )
 
 

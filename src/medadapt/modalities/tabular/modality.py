@@ -89,7 +89,7 @@ class TabularModality(Modality):
             label=schema.label,
             allowed=schema.allowed_leaks,
         )
-        undeclared = [f.name for f in schema.numeric_features if f.name not in schema.missing_codes]
+        undeclared = [f.name for f in _uncoded(schema)]
         zeros = [zero_code_warning(column, n, len(frame))
                  for column, n in zero_coded(frame, undeclared).items()]  # fmt: skip
         return schema, [leak_warning(leak, schema.label) for leak in leaks] + zeros
@@ -164,10 +164,10 @@ class TabularModality(Modality):
         notes = [note for note in samples.notes if names_any(note, used)]
         for column, n in encoded.text_as_missing.items():
             notes.append(f"{n} text value(s) in numeric column {column!r} are read as missing")
-        uncoded = [f for f in schema.numeric_features if f.name not in schema.missing_codes]
-        for column, n in zeros_far_below(samples.frame, uncoded).items():
+        zeros = zeros_far_below(samples.frame, _uncoded(schema))
+        for column, n in zeros.items():
             notes.append(far_below_warning(column, n, len(samples)))
-        far = _far_outside(schema, samples)
+        far = _far_outside(schema, samples, zeros)
         if far:
             notes.append(far_outside_warning(far, {f.name: f for f in schema.numeric_features}))
         return notes
@@ -459,13 +459,21 @@ def spelt_otherwise(
     return out
 
 
-def _far_outside(schema: TableSchema, samples: TableSamples) -> dict[str, np.ndarray]:
+def _uncoded(schema: TableSchema) -> list[Any]:
+    """The numeric features without a declared missing code (``--missing-code``)."""
+    return [f for f in schema.numeric_features if f.name not in schema.missing_codes]
+
+
+def _far_outside(
+    schema: TableSchema, samples: TableSamples, zeros_said: Any = None
+) -> dict[str, np.ndarray]:
     """Per numeric feature with such rows: which rows lie far outside its training values
     (:mod:`medadapt.data.extrapolation`), missing codes read as missing first; zeros the
-    missing-code warning names (a "not measured" code, far below) are left to it."""
+    missing-code warning names (``zeros_said``, found here when not given) are left to it."""
     from medadapt.data.extrapolation import far_outside
     from medadapt.data.missing_codes import read_as_missing, zeros_far_below
 
-    uncoded = [f for f in schema.numeric_features if f.name not in schema.missing_codes]
+    if zeros_said is None:
+        zeros_said = zeros_far_below(samples.frame, _uncoded(schema))
     frame = read_as_missing(samples.frame, schema.missing_codes)
-    return far_outside(frame, schema.numeric_features, zeros_far_below(samples.frame, uncoded))
+    return far_outside(frame, schema.numeric_features, zeros_said)
