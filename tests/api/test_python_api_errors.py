@@ -186,8 +186,49 @@ def test_infer_reads_missing_codes_written_as_on_the_command_line(source):
 def test_infer_refuses_the_label_column_in_a_second_role(source, role):
     with pytest.raises(MedadaptError) as err:  # was accepted: the label became the id too
         ma.TableSchema.infer(source, label="num", **{role: "num"})
-    message = str(err.value)  # infer's sentences are the command line's (they name its flags)
-    assert "\n" not in message and "num" in message and "its own column" in message
+    assert _refusal(err) == f"{role} num is also the label column; give each role its own column"
+
+
+_INFER_MISTAKES = {  # keyword arguments -> the Python argument the error must name
+    "label not a column": ({"label": "outcome"}, "label='outcome' is not a column"),
+    "listed column absent": ({"exclude": ["ID"]}, "column 'ID' given to exclude is not"),
+    "unknown task": ({"task": "binay"}, "task must be one of"),
+    "three classes as binary": (
+        {"label": "cp", "task": "binary", "positive_above": None},
+        "use task='multiclass' or",
+    ),
+    "text label, threshold": ({"label": "sex", "positive_above": 0}, "positive_above needs"),
+    "text given as numbers": ({"numeric": ["sex"]}, "numeric=['sex']: the column holds no"),
+    "code on a category": ({"missing_codes": {"sex": 0}}, "missing_codes['sex']: not a numeric"),
+}
+
+
+@pytest.mark.parametrize("case", list(_INFER_MISTAKES))
+def test_infer_names_its_own_arguments_not_the_command_lines_flags(source, case):
+    arguments, expected = _INFER_MISTAKES[case]
+    with pytest.raises(MedadaptError) as err:
+        ma.TableSchema.infer(source, **{"label": "num", "positive_above": 0, **arguments})
+    assert expected in _refusal(err)
+
+
+def test_infer_says_how_to_keep_a_dropped_record_number_in_python_words(source):
+    schema = ma.TableSchema.infer(source, label="num", positive_above=0)
+    assert schema.dropped["id"].endswith(
+        "pass id_column='id' if it identifies patients, or numeric=['id'] to use it as a feature"
+    )
+
+
+def test_read_table_names_the_path_not_the_data_flag(tmp_path):
+    (tmp_path / "utf16.csv").write_bytes(b"\xff\xfea\x00,\x00y\x00")
+    with pytest.raises(MedadaptError) as err:
+        ma.read_table(tmp_path / "utf16.csv")
+    assert _refusal(err).endswith("UTF-16 (little-endian); save it as UTF-8 (in Excel: 'CSV "
+                                  "UTF-8') and read it again")  # fmt: skip
+    with pytest.raises(MedadaptError) as err:
+        ma.read_table(tmp_path)
+    assert _refusal(err) == (
+        f"path={str(tmp_path)!r} is a folder, not a table; name the CSV or Parquet file in it"
+    )
 
 
 def test_infer_refuses_a_frame_without_columns():

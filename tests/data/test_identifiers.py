@@ -8,6 +8,7 @@ import pytest
 
 import medadapt as ma
 from medadapt.data.identifiers import integer_sequence, name_looks_like_identifier
+from medadapt.data.option_words import COMMAND_LINE
 from medadapt.data.schema import TableSchema
 
 
@@ -46,7 +47,14 @@ def test_the_heart_tables_id_is_dropped_with_a_warning_reason_and_real_features_
     heart = ma.load_heart_disease()
     schema = TableSchema.infer(heart, label="num", positive_above=0, group_column="dataset")
     assert schema.identifiers == ["id"]
-    assert schema.dropped["id"] == (
+    assert schema.dropped["id"] == (  # in the Python API's words
+        "looks like a record identifier (by its name); pass id_column='id' if it identifies "
+        "patients, or numeric=['id'] to use it as a feature"
+    )
+    on_the_command_line = TableSchema.infer(
+        heart, label="num", positive_above=0, group_column="dataset", words=COMMAND_LINE
+    )
+    assert on_the_command_line.dropped["id"] == (
         "looks like a record identifier (by its name); pass --id-column id if it identifies "
         "patients, or --numeric id to use it as a feature"
     )

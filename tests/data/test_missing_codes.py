@@ -16,6 +16,7 @@ from medadapt.data.missing_codes import (
     zero_coded,
     zeros_far_below,
 )
+from medadapt.data.option_words import COMMAND_LINE
 from medadapt.data.schema import TableSchema
 from medadapt.errors import ConfigError, DataError
 
@@ -73,10 +74,16 @@ def test_a_code_for_a_column_that_is_not_a_numeric_feature_is_refused():
     with pytest.raises(DataError) as refused:
         TableSchema.infer(frame, label="y", numeric=["age"], missing_codes={"sex": 0.0})
     assert str(refused.value) == (
+        "missing_codes['sex']: not a numeric feature of the model (a code is read as missing in "
+        "a numeric column; leave it out of missing_codes)"
+    )
+    with pytest.raises(DataError) as refused:
+        TableSchema.infer(frame, label="y", missing_codes={"sex": 0.0}, words=COMMAND_LINE)
+    assert str(refused.value) == (
         "--missing-code sex: not a numeric feature of the model (a code is read as missing in "
         "a numeric column; leave it out of --missing-code)"
     )
-    with pytest.raises(DataError, match="column 'weight' given to --missing-code is not in"):
+    with pytest.raises(DataError, match="column .weight. given to missing_codes is not in"):
         TableSchema.infer(frame, label="y", missing_codes={"weight": 0.0})
 
 

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
+from medadapt.data.option_words import COMMAND_LINE
 from medadapt.data.schema import MISSING_INDEX, UNSEEN_INDEX, TableSchema
 from medadapt.data.tables import group_labels, read_table
 from medadapt.errors import DataError
@@ -47,7 +48,20 @@ def test_an_empty_file_is_refused_with_the_fix(tmp_path):
     with pytest.raises(DataError) as err:
         read_table(path)
     assert str(err.value) == (
+        f"path={str(path)!r} is empty; export the table again with a header row and patient rows"
+    )
+    with pytest.raises(DataError) as err:
+        read_table(path, words=COMMAND_LINE)
+    assert str(err.value) == (
         f"--data {path} is empty; export the table again with a header row and patient rows"
+    )
+
+
+def test_a_folder_is_not_a_table(tmp_path):
+    with pytest.raises(DataError) as err:
+        read_table(tmp_path, words=COMMAND_LINE)
+    assert str(err.value) == (
+        f"--data {tmp_path} is a folder, not a table; name the CSV or Parquet file in it"
     )
 
 
@@ -75,10 +89,13 @@ def test_a_label_with_one_class_names_the_column():
 
 def test_a_missing_label_column_lists_the_columns():
     frame = pd.DataFrame({"age": [50, 61], "y": [0, 1]})
-    with pytest.raises(
-        DataError, match="--label 'outcome' is not a column of the table; its columns are: age, y"
-    ):
+    columns = "is not a column of the table; its columns are: age, y"
+    with pytest.raises(DataError) as python:
         TableSchema.infer(frame, label="outcome")
+    assert str(python.value) == f"label='outcome' {columns}"
+    with pytest.raises(DataError) as command_line:
+        TableSchema.infer(frame, label="outcome", words=COMMAND_LINE)
+    assert str(command_line.value) == f"--label 'outcome' {columns}"
 
 
 def test_constant_and_identifier_columns_are_dropped_with_a_reason():
@@ -95,7 +112,7 @@ def test_constant_and_identifier_columns_are_dropped_with_a_reason():
     assert schema.dropped == {
         "unit": "constant (every value is 'mg/dl')",
         "mrn": "looks like a record identifier or free text (60 distinct values); pass "
-        "--categorical mrn to use it as a feature",
+        "categorical=['mrn'] to use it as a feature",
     }
     assert schema.identifiers == ["mrn"]
 
@@ -182,7 +199,7 @@ def test_numbers_with_a_few_text_values_need_a_decision():
         TableSchema.infer(frame, label="y")
     assert str(error.value) == (
         "column 'bp' holds numbers except 2 text value(s) such as '>180', 'n.d.'; fix them in "
-        "the file, or pass --numeric bp to read them as missing, or --categorical bp to keep "
+        "the file, or pass numeric=['bp'] to read them as missing, or categorical=['bp'] to keep "
         "them as categories"
     )
     schema = TableSchema.infer(frame, label="y", numeric=["bp"])

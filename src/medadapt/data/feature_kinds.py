@@ -11,7 +11,6 @@ when it is empty, constant, a record identifier or free text (see
 from __future__ import annotations
 
 import math
-import shlex
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from medadapt.data.identifiers import identifier_reason
+from medadapt.data.option_words import OptionWords
 from medadapt.errors import DataError
 
 MISSING_INDEX, UNSEEN_INDEX, FIRST_LEVEL = 0, 1, 2
@@ -76,9 +76,14 @@ def natural_key(text: str) -> tuple:
 
 
 def infer_feature(
-    series: pd.Series, name: str, force_categorical: bool, force_numeric: bool
+    series: pd.Series,
+    name: str,
+    force_categorical: bool,
+    force_numeric: bool,
+    words: OptionWords,
 ) -> tuple[FeatureSpec | None, str]:
-    """The feature ``series`` gives, or None and why the column is dropped."""
+    """The feature ``series`` gives, or None and why the column is dropped (the options that
+    keep it, in ``words``)."""
     present = series.dropna()
     present = present[[not is_missing(v) for v in present]]
     if present.empty:
@@ -92,10 +97,9 @@ def infer_feature(
             return None, f"constant (every value is {level(values.iloc[0])})"
         why = None if force_numeric else identifier_reason(name, values.to_numpy(dtype=float))
         if why is not None:
-            flag_value = shlex.quote(name)  # pasted into a shell ("Unnamed: 0")
-            return None, (
-                f"{IDENTIFIER_REASON} ({why}); pass --id-column {flag_value} if it identifies "
-                f"patients, or --numeric {flag_value} to use it as a feature"
+            return None, (  # names quoted to be pasted into a shell ("Unnamed: 0")
+                f"{IDENTIFIER_REASON} ({why}); pass {words.set_to('id_column', name)} if it "
+                f"identifies patients, or {words.set_to('numeric', name)} to use it as a feature"
             )
         spec = FeatureSpec(name=name, kind="numeric")
         spec.mean = float(values.mean())
@@ -106,13 +110,13 @@ def infer_feature(
     if len(counts) <= 1:
         return None, f"constant (every value is {next(iter(counts))!r})"
     if not force_categorical:
-        _refuse_numbers_with_text(present, name)
+        _refuse_numbers_with_text(present, name, words)
         many = len(counts) > 50 and len(counts) > 0.5 * len(present)
         nearly_unique = len(present) >= 20 and len(counts) >= IDENTIFIER_SHARE * len(present)
         if many or nearly_unique:
             return None, (
                 f"{IDENTIFIER_REASON} or free text ({len(counts)} distinct values); pass "
-                f"--categorical {shlex.quote(name)} to use it as a feature"
+                f"{words.set_to('categorical', name)} to use it as a feature"
             )
     levels = sorted((v for v, n in counts.items() if n >= MIN_LEVEL_ROWS), key=natural_key)
     if not levels:
@@ -131,7 +135,7 @@ def count_text_values(series: pd.Series) -> int:
     return int(pd.to_numeric(present, errors="coerce").isna().sum())
 
 
-def _refuse_numbers_with_text(present: pd.Series, name: str) -> None:
+def _refuse_numbers_with_text(present: pd.Series, name: str, words: OptionWords) -> None:
     """A column of numbers with a few text entries (``n.d.``, ``>180``) needs a decision."""
     if len(present) < 10:
         return
@@ -141,6 +145,6 @@ def _refuse_numbers_with_text(present: pd.Series, name: str) -> None:
         examples = ", ".join(repr(v) for v in sorted({str(v) for v in present[numbers.isna()]})[:3])
         raise DataError(
             f"column {name!r} holds numbers except {n_text} text value(s) such as {examples}; "
-            f"fix them in the file, or pass --numeric {shlex.quote(name)} to read them as "
-            f"missing, or --categorical {shlex.quote(name)} to keep them as categories"
+            f"fix them in the file, or pass {words.set_to('numeric', name)} to read them as "
+            f"missing, or {words.set_to('categorical', name)} to keep them as categories"
         )

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import difflib
 import math
-import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -45,6 +44,7 @@ from medadapt.data.feature_kinds import (
     natural_key,
 )
 from medadapt.data.missing_codes import parse_missing_codes, read_as_missing
+from medadapt.data.option_words import COMMAND_LINE, PYTHON, OptionWords
 from medadapt.errors import ConfigError, DataError
 
 TASKS = ("binary", "multiclass", "regression")
@@ -108,46 +108,41 @@ class TableSchema:
         exclude: str | Sequence[str] = (),
         allow_leak: str | Sequence[str] = (),
         missing_codes: Mapping[str, float] | str | None = None,
+        words: OptionWords = PYTHON,
     ) -> TableSchema:
         """Infer the schema from training rows ``frame``; ``allow_leak`` names features kept
         deliberately although they alone predict the label (see :mod:`medadapt.data.leaks`);
         ``missing_codes`` the numbers read as missing in a numeric feature (``{"chol": 0}``,
         or ``"chol=0"`` as on the command line). A column list may be one name
-        (``exclude="id"``)."""
+        (``exclude="id"``). ``words``: how errors and the reasons in ``dropped`` name the
+        options (these arguments; the command line passes its flags')."""
         columns = list(require_data_frame(frame).columns)
         if not columns:
             raise DataError(
                 f"the table has no columns, so no label column {label!r} and no features: pass "
                 "the training rows (a file: read it with ma.read_table(path) first)"
             )
-        roles = {"--label": label, "--id-column": id_column, "--group-column": group_column}
-        checks.distinct_columns(roles)
-        _check_named_columns(columns, roles)
+        roles = {"label": label, "id_column": id_column, "group_column": group_column}
+        checks.distinct_columns({words.name(role): name for role, name in roles.items()})
+        _check_named_columns(columns, roles, words)
         categorical, numeric = as_names(categorical), as_names(numeric)
         exclude, allow_leak = as_names(exclude), as_names(allow_leak)
         missing_codes = _as_missing_codes(missing_codes)
-        _check_listed_columns(
-            columns,
-            {
-                "--categorical": categorical,
-                "--numeric": numeric,
-                "--exclude": exclude,
-                "--allow-leak": allow_leak,
-                "--missing-code": list(missing_codes),
-            },
-        )
+        listed = {"categorical": categorical, "numeric": numeric, "exclude": exclude,
+                  "allow_leak": allow_leak, "missing_code": list(missing_codes)}  # fmt: skip
+        _check_listed_columns(columns, {words.name(o): names for o, names in listed.items()})
         frame = read_as_missing(frame, missing_codes)
         if task is not None and task not in TASKS:
-            raise DataError(f"--task must be one of {', '.join(TASKS)}; got {task!r}")
+            raise DataError(f"{words.name('task')} must be one of {', '.join(TASKS)}; got {task!r}")
         schema = cls(label=label, task="binary", features=[], positive_above=positive_above)
         schema.id_column, schema.group_column = id_column, group_column
         schema.allowed_leaks = list(allow_leak)
-        labels = schema._raw_labels(frame)
-        schema._fit_label(labels.dropna(), task)
+        labels = schema._raw_labels(frame, words)
+        schema._fit_label(labels.dropna(), task, words)
         skip = {label, id_column, group_column, *exclude} - {None}
         for name in columns:
             if name not in skip:
-                schema._add_column(frame[name], name, name in categorical, name in numeric)
+                schema._add_column(frame[name], name, (name in categorical, name in numeric), words)
         if not schema.features:
             raise DataError(
                 f"no usable feature columns besides the label {label!r}; dropped: "
@@ -156,26 +151,31 @@ class TableSchema:
         numeric_names = {f.name for f in schema.numeric_features}
         for column in missing_codes:
             if column not in numeric_names:
+                option = words.name("missing_code")
+                given = f"{option}[{column!r}]" if words.python else f"{option} {column}"
                 raise DataError(
-                    f"--missing-code {column}: not a numeric feature of the model (a code is "
-                    "read as missing in a numeric column; leave it out of --missing-code)"
+                    f"{given}: not a numeric feature of the model (a code is read as missing in "
+                    f"a numeric column; leave it out of {option})"
                 )
         schema.missing_codes = missing_codes
         return schema
 
     def _add_column(
-        self, series: pd.Series, name: str, force_categorical: bool, force_numeric: bool
+        self, series: pd.Series, name: str, declared: tuple[bool, bool], words: OptionWords
     ) -> None:
-        """Add column ``name`` as a feature, or record why it is dropped."""
-        spec, reason = infer_feature(series, name, force_categorical, force_numeric)
+        """Add column ``name`` as a feature, or record why it is dropped (``declared``: given
+        to categorical, to numeric)."""
+        force_categorical, force_numeric = declared
+        spec, reason = infer_feature(series, name, force_categorical, force_numeric, words)
         if spec is not None and spec.kind == "numeric":
             n_text = count_text_values(series)
             if n_text:
                 self.text_as_missing[name] = n_text
         if spec is None and force_numeric and reason.startswith("declared numeric"):
             raise DataError(
-                f"--numeric {name}: the column holds no numbers; leave it out of --numeric "
-                f"(or pass --categorical {shlex.quote(name)})"
+                f"{words.set_to('numeric', name)}: the column holds no numbers; "
+                f"leave it out of {words.name('numeric')} (or pass "
+                f"{words.set_to('categorical', name)})"
             )
         if spec is None:
             self.dropped[name] = reason
@@ -184,18 +184,19 @@ class TableSchema:
         else:
             self.features.append(spec)
 
-    def _raw_labels(self, frame: pd.DataFrame) -> pd.Series:
+    def _raw_labels(self, frame: pd.DataFrame, words: OptionWords = COMMAND_LINE) -> pd.Series:
         labels = frame[self.label]
         if self.positive_above is not None:
             numeric = pd.to_numeric(labels, errors="coerce")
             if numeric.notna().sum() < labels.notna().sum():
                 raise DataError(
-                    f"--positive-above needs a numeric label, but {self.label!r} has text values"
+                    f"{words.name('positive_above')} needs a numeric label, but {self.label!r} "
+                    "has text values"
                 )
             return numeric.gt(self.positive_above).astype(float).where(numeric.notna())
         return labels
 
-    def _fit_label(self, labels: pd.Series, task: str | None) -> None:
+    def _fit_label(self, labels: pd.Series, task: str | None, words: OptionWords) -> None:
         if labels.empty:
             raise DataError(f"label column {self.label!r} has no values in the training rows")
         distinct = sorted({level(v) for v in labels}, key=natural_key)
@@ -206,8 +207,8 @@ class TableSchema:
         if task is None and typos and len(distinct) > MAX_CLASSES:  # a measured value
             raise DataError(
                 f"label column {self.label!r} holds numbers except {n_text} text value(s); fix "
-                "them in the file or drop those rows, or pass --task multiclass to keep every "
-                "value as a class"
+                f"them in the file or drop those rows, or pass {words.set_to('task', 'multiclass')}"
+                " to keep every value as a class"
             )
         if task is None:
             integer_like = all_numeric and bool((numeric.dropna() % 1 == 0).all())
@@ -233,7 +234,8 @@ class TableSchema:
         if task == "binary" and len(distinct) > 2:
             raise DataError(
                 f"label column {self.label!r} has {len(distinct)} classes, not 2; use "
-                "--task multiclass or --positive-above THRESHOLD"
+                f"{words.set_to('task', 'multiclass')} or "
+                f"{words.set_to('positive_above', 'THRESHOLD', quote='none')}"
             )
         self.classes = distinct
 
@@ -439,13 +441,16 @@ def _finite_number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _check_named_columns(columns: list[Any], options: dict[str, str | None]) -> None:
-    """Refuse a column named by an option (``options``: flag -> name or None) that the table
-    lacks."""
-    for flag, name in options.items():
+def _check_named_columns(
+    columns: list[Any], options: dict[str, str | None], words: OptionWords
+) -> None:
+    """Refuse a column named by an option (``options``: option -> name or None) that the
+    table lacks."""
+    for option, name in options.items():
         if name is not None and name not in columns:
             raise DataError(
-                f"{flag} {name!r} is not a column of the table; its columns are: "
+                f"{words.set_to(option, name, quote='repr')} is not a column of the table; its "
+                "columns are: "
                 f"{', '.join(map(str, columns))}"
             )
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from medadapt.data.option_words import PYTHON, OptionWords
 from medadapt.errors import DataError
 
 NA_VALUES = ["", "?", "NA", "N/A", "n/a", "na", "NaN", "nan", "NULL", "null", "None", "#N/A"]
@@ -29,21 +30,23 @@ _DECIMAL_COMMA = re.compile(r"^(?=.*\d)-?(\d{1,3}(\.\d{3})+|\d*)(,\d+)?$")  # 1.
 _UTF16_BOMS = {b"\xff\xfe": "UTF-16 (little-endian)", b"\xfe\xff": "UTF-16 (big-endian)"}
 
 
-def _decode(raw: bytes, path: Path) -> str:
+def _decode(raw: bytes, path: Path, words: OptionWords) -> str:
     """UTF-8 (with or without a byte-order mark), else Latin-1; UTF-16/32 and binary files
     are refused by name (they would decode into one garbled column)."""
+    given = words.set_to("data", str(path), quote="none")
+    again = "read it again" if words.python else "pass it to --data again"
     for bom, name in _UTF16_BOMS.items():
         if raw.startswith(bom):
             raise DataError(
-                f"--data {path} is encoded as {name}; save it as UTF-8 (in Excel: 'CSV UTF-8') and "
-                "pass it to --data again"
+                f"{given} is encoded as {name}; save it as UTF-8 (in Excel: 'CSV UTF-8') and "
+                f"{again}"
             )
     head = raw[:4096]
     if head.count(b"\x00") > len(head) // 10:
         kind = "UTF-16 text without a byte-order mark" if _wide_text(head) else ""
         raise DataError(
-            f"--data {path} is not a text table ({kind or 'binary content'}); export it as a UTF-8 "
-            "CSV (or Parquet) and pass it to --data again"
+            f"{given} is not a text table ({kind or 'binary content'}); export it as a UTF-8 "
+            f"CSV (or Parquet) and {again}"
         )
     try:
         return raw.decode("utf-8-sig")
@@ -102,32 +105,36 @@ def group_labels(series: pd.Series) -> np.ndarray:
     return np.array([text(v) for v in series.tolist()], dtype=object).astype(str)
 
 
-def read_table(path: str | Path, *, text_columns: Sequence[str | None] = ()) -> pd.DataFrame:
+def read_table(
+    path: str | Path, *, text_columns: Sequence[str | None] = (), words: OptionWords = PYTHON
+) -> pd.DataFrame:
     """Read a CSV/TSV or Parquet file into a DataFrame (column names stripped).
 
     ``text_columns`` (ids, groups) are read verbatim as text where the file has them.
+    ``words``: how errors name the file (``path='...'``; the command line's ``--data ...``).
     """
     path = Path(path)
     as_text = [c for c in text_columns if c]
+    given = words.set_to("data", str(path), quote="none")
+    if path.is_dir():
+        raise DataError(f"{given} is a folder, not a table; name the CSV or Parquet file in it")
     if not path.is_file():
-        raise DataError(f"--data {path} does not exist; check the path")
+        raise DataError(f"{given} does not exist; check the path")
     if path.suffix.lower() in (".parquet", ".pq"):
         try:
             frame = pd.read_parquet(path)
         except Exception as exc:
-            raise DataError(
-                f"--data {path} is not a readable Parquet file ({_one_line(exc)})"
-            ) from None
+            raise DataError(f"{given} is not a readable Parquet file ({_one_line(exc)})") from None
     else:
         raw = path.read_bytes()
         if not raw.strip():
             raise DataError(
-                f"--data {path} is empty; export the table again with a header row and patient rows"
+                f"{given} is empty; export the table again with a header row and patient rows"
             )
-        text = _decode(raw, path).replace("\r\n", "\n").replace("\r", "\n")
+        text = _decode(raw, path, words).replace("\r\n", "\n").replace("\r", "\n")
         separator = _sniff_separator(text)
         header = next(csv.reader(io.StringIO(text), delimiter=separator), [])
-        _refuse_duplicate_names([c.strip() for c in header], path)
+        _refuse_duplicate_names([c.strip() for c in header], given)
         present = [c for c in header if c.strip() in as_text]
         try:
             frame = pd.read_csv(
@@ -141,7 +148,7 @@ def read_table(path: str | Path, *, text_columns: Sequence[str | None] = ()) -> 
             )
         except (pd.errors.ParserError, ValueError) as exc:
             raise DataError(
-                f"--data {path} cannot be read as a table ({_one_line(exc)}); export it again "
+                f"{given} cannot be read as a table ({_one_line(exc)}); export it again "
                 "as a CSV with one header row"
             ) from None
         frame = _to_plain_dtypes(frame)
@@ -149,9 +156,9 @@ def read_table(path: str | Path, *, text_columns: Sequence[str | None] = ()) -> 
             if frame[column].dtype == object and column not in present:
                 frame[column] = _numeric_from_text(frame[column], separator)
     frame.columns = [str(c).strip() for c in frame.columns]
-    _refuse_duplicate_names(list(frame.columns), path)
+    _refuse_duplicate_names(list(frame.columns), given)
     if len(frame) == 0:
-        raise DataError(f"--data {path} has a header but no rows; export the patient rows too")
+        raise DataError(f"{given} has a header but no rows; export the patient rows too")
     frame.attrs["unusable_numbers"] = _blank_unusable_numbers(frame)
     return frame
 
@@ -162,12 +169,13 @@ def _one_line(exc: Exception) -> str:
     return text.replace("Error tokenizing data. C error: ", "")
 
 
-def _refuse_duplicate_names(names: list[str], path: Path) -> None:
-    """pandas would rename a second ``age`` to ``age.1`` and use both: refuse instead."""
+def _refuse_duplicate_names(names: list[str], given: str) -> None:
+    """pandas would rename a second ``age`` to ``age.1`` and use both: refuse instead
+    (``given``: the file as its user named it)."""
     duplicated = sorted({c for c in names if names.count(c) > 1 and c})
     if duplicated:
         raise DataError(
-            f"--data {path} has duplicate column names ({', '.join(map(repr, duplicated))}); "
+            f"{given} has duplicate column names ({', '.join(map(repr, duplicated))}); "
             "rename or remove the copies so each column has one name"
         )
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from medadapt.data.missing_codes import parse_missing_codes
+from medadapt.data.option_words import COMMAND_LINE
 from medadapt.errors import DataError
 from medadapt.modalities.base import Modality, Reading, names
 from medadapt.modalities.tabular.model import TRAINING, TabularModelConfig, model_config
@@ -56,7 +57,9 @@ class TabularModality(Modality):
         from medadapt.data.tables import read_table, unusable_numbers_warnings
         from medadapt.modalities.tabular.samples import TableSamples
 
-        frame = read_table(data, text_columns=[reading.id_column, reading.group_column])
+        frame = read_table(
+            data, text_columns=[reading.id_column, reading.group_column], words=COMMAND_LINE
+        )
         rows = select_groups(frame, reading.group_column, reading.groups, what="--groups")
         probe = TableSchema.infer(rows, **self._schema_options(options, reading))
         notes = unusable_numbers_warnings(frame)  # kept to the model's columns by sample_notes
@@ -107,6 +110,7 @@ class TabularModality(Modality):
             "exclude": names(options.exclude),
             "allow_leak": names(options.allow_leak),
             "missing_codes": parse_missing_codes(options.missing_code),
+            "words": COMMAND_LINE,
         }
 
     def read_for_model(
@@ -123,7 +127,7 @@ class TabularModality(Modality):
         from medadapt.modalities.tabular.samples import TableSamples
 
         schema: TableSchema = base.schema
-        frame = read_table(data, text_columns=[schema.id_column, group_column])
+        frame = read_table(data, text_columns=[schema.id_column, group_column], words=COMMAND_LINE)
         if group_column is not None and group_column not in frame:
             raise DataError(
                 f"--group-column {group_column!r} is not in the table; columns: "
@@ -146,7 +150,9 @@ class TabularModality(Modality):
         from medadapt.modalities.tabular.samples import TableSamples
 
         schema: TableSchema = base.schema
-        frame = read_table(data, text_columns=[schema.id_column, schema.group_column])
+        frame = read_table(
+            data, text_columns=[schema.id_column, schema.group_column], words=COMMAND_LINE
+        )
         if not getattr(options, "allow_absent_columns", False):
             schema.require_columns(frame)
         notes = unusable_numbers_warnings(frame, [f.name for f in schema.features])
