@@ -83,7 +83,7 @@ def test_a_code_for_a_column_that_is_not_a_numeric_feature_is_refused():
         "--missing-code sex: not a numeric feature of the model (a code is read as missing in "
         "a numeric column; leave it out of --missing-code)"
     )
-    with pytest.raises(DataError, match="column .weight. given to missing_codes is not in"):
+    with pytest.raises(DataError, match="column 'weight' given to missing_codes is not in"):
         TableSchema.infer(frame, label="y", missing_codes={"weight": 0.0})
 
 

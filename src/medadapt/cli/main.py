@@ -8,6 +8,7 @@ files arrives as one ``note: FILE: ...`` line each (:mod:`medadapt.data.reader_n
 from __future__ import annotations
 
 import errno
+import inspect
 import logging
 import sys
 import warnings
@@ -50,8 +51,29 @@ def info() -> None:
     typer.echo(f"cpu threads: {torch.get_num_threads()}")
 
 
+def reflowed(text: str) -> str:
+    """``text`` with the lines of each paragraph joined into one: rich keeps a docstring's line
+    breaks after its first paragraph, so help wrapped at the source's 95 columns came out
+    ragged on an 80-column terminal (a break every few words)."""
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(" ".join(line.strip() for line in p.splitlines()) for p in paragraphs)
+
+
+def _reflow_help(typer_app: typer.Typer) -> None:
+    """Reflow the help of every command of ``typer_app`` and of its sub-apps, in place."""
+    for command in typer_app.registered_commands:
+        command.help = reflowed(command.help or inspect.getdoc(command.callback) or "")
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            info = group.typer_instance.info
+            if isinstance(info.help, str):
+                info.help = reflowed(info.help)
+            _reflow_help(group.typer_instance)
+
+
 def _register_commands() -> None:
-    """Import the command modules; each one adds its commands to ``app``."""
+    """Import the command modules; each one adds its commands to ``app``; their help is
+    reflowed to the terminal's width."""
     import importlib
 
     for module in (
@@ -69,6 +91,7 @@ def _register_commands() -> None:
         except ModuleNotFoundError as exc:
             if exc.name != module:
                 raise
+    _reflow_help(app)
 
 
 # What an interrupted command leaves behind, said in the one-line "interrupted; ..." message.

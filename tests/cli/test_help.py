@@ -1,0 +1,49 @@
+"""Every command's ``--help`` reads well on an 80-column terminal: the description's
+paragraphs are reflowed to the width (rich keeps a docstring's line breaks, so text wrapped at
+the source's width came out with a break every few words)."""
+
+from __future__ import annotations
+
+import itertools
+
+import click
+import pytest
+import typer
+
+from medadapt.cli.main import _register_commands, app, reflowed
+from tests.cli.helpers import run_cli, succeeded
+
+
+def _command_paths() -> list[tuple[str, ...]]:
+    _register_commands()
+    paths: list[tuple[str, ...]] = []
+
+    def walk(command: click.Command, path: tuple[str, ...]) -> None:
+        paths.append(path)
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, (*path, name))
+
+    walk(typer.main.get_command(app), ())
+    return paths
+
+
+def test_reflowed_joins_the_lines_of_each_paragraph_and_keeps_the_paragraphs():
+    text = """First line
+        goes on.
+
+        Example: medadapt x --data a.csv
+            --out b
+        """
+    assert reflowed(text) == "First line goes on.\n\nExample: medadapt x --data a.csv --out b"
+
+
+@pytest.mark.parametrize("path", _command_paths(), ids=lambda p: " ".join(p) or "medadapt")
+def test_the_help_has_no_line_broken_mid_paragraph_at_80_columns(path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    out = succeeded(run_cli(*path, "--help")).stdout
+    description = out.split("╭")[0].splitlines()
+    lines = [line.strip() for line in description]
+    for line, after in itertools.pairwise(lines):
+        if line and after:  # more of the paragraph follows: its next word did not fit
+            fits = len(line) + 1 + len(after.split()[0]) <= 76
+            assert not fits, f"{line!r} is broken before {after!r}"
