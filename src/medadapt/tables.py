@@ -94,19 +94,24 @@ def adapt(
     on_epoch: OnEpoch = None,
     allow_leak: str | Sequence[str] = (),
     allow_absent_columns: bool = False,
+    allow_one_class: bool = False,
 ) -> Adaptation:
     """Train adapter ``name`` (or, for ``full``, a fine-tuned copy) on target rows ``frame``.
 
     ``method``: bottleneck, lora, dora, ia3, head or full. ``into``: an AdapterModel over
     ``base.model`` to add the adapter to (one model serving many adapters); by default a
     fresh copy of the base is wrapped. ``allow_leak``: base features kept although they alone
-    predict the label on these rows (a warning says so).
+    predict the label on these rows (a warning says so). ``allow_one_class``: train although
+    the rows hold one class (refused by default: the adapter can then only learn to call
+    everyone that class; FLamby's Switzerland training split is such a benchmark case).
     """
     schema = _base_schema(base)
     methods = [*method_names(), "full"]
     if method not in methods:
         raise ConfigError(f"method must be one of {', '.join(methods)}; got {method!r}")
     rows = _labelled_rows(frame, schema, allow_absent_columns)
+    if not allow_one_class:
+        _refuse_one_class(schema, rows)
     allowed = [*schema.allowed_leaks, *as_names(allow_leak)]  # one name: one column
     _refuse_leaks(find_leaks(schema, rows), schema, allowed=allowed,
                   fix="retrain the base model without {it} (TableSchema.infer(..., "
@@ -185,6 +190,21 @@ def _labelled_rows(frame: Any, schema: TableSchema, allow_absent: bool) -> pd.Da
             "fill the label or pass other rows"
         )
     return rows
+
+
+def _refuse_one_class(schema: TableSchema, rows: pd.DataFrame) -> None:
+    """An adapter trained on one class learns to call everyone that class, and nothing on
+    these rows could show it (the command line's adapt refuses them too)."""
+    if schema.task == "regression":
+        return
+    present = np.unique(_true_labels(schema, rows))
+    if len(present) < 2:
+        raise DataError(
+            f"frame's labelled rows hold only one class of {schema.label!r} "
+            f"({schema.classes[int(present[0])]!r}); an adapter trained on them would call "
+            "everyone that class: pass rows with at least two classes (allow_one_class=True "
+            "trains it all the same)"
+        )
 
 
 def _check_columns(schema: TableSchema, frame: pd.DataFrame, allow_absent: bool) -> None:

@@ -92,6 +92,20 @@ def test_rows_without_any_label_or_no_rows_at_all_are_refused(base, schema, targ
     assert "no rows" in _refusal(err)
 
 
+def test_rows_of_one_class_are_refused_unless_allowed(base, schema, target):
+    diseased = target[target["num"] > 0]
+    with pytest.raises(MedadaptError) as err:  # was trained: an adapter calling everyone ill
+        ma.adapt(base, diseased, method="lora", name="va", train_config=QUICK)
+    assert _refusal(err) == (
+        "frame's labelled rows hold only one class of 'num' ('1'); an adapter trained on them "
+        "would call everyone that class: pass rows with at least two classes "
+        "(allow_one_class=True trains it all the same)"
+    )
+    kept = ma.adapt(base, diseased, method="lora", name="va", train_config=QUICK,
+                    allow_one_class=True)  # fmt: skip
+    assert ma.predict(kept.model, schema, target, adapter="va").shape == (len(target),)
+
+
 def test_absent_feature_columns_are_refused_unless_allowed(base, schema, target):
     lacking = target.drop(columns=["chol"])
     with pytest.raises(MedadaptError) as err:

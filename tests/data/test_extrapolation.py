@@ -69,6 +69,9 @@ def test_one_warning_counts_rows_and_columns_and_gives_no_patient_value():
     assert text.startswith("2 of 2 rows have a value over")
     assert "('c0': 2 rows; 'c2': 2 rows; 'c4': 2 rows; 'c6': 2 rows; 3 more columns)" in text
     assert "trained on" not in text.split("(")[1]  # many columns: no summaries to wade through
+    standardised = SimpleNamespace(name="chol", mean=1.61e-16, std=0.965)  # FLamby's columns
+    said = far_outside_warning({"chol": np.array([True])}, {"chol": standardised})
+    assert "('chol': 1 row, trained on 0 ± 0.965)" in said  # was "1.61e-16 ± 0.965"
 
 
 def test_a_served_record_names_its_far_features_and_reads_a_missing_code_as_missing():

@@ -5,7 +5,18 @@ from __future__ import annotations
 import pytest
 
 from medadapt.data import heart
-from medadapt.workflows.flamby import STRATEGIES, aggregate, run_seed
+from medadapt.workflows.demo_report import _one_class_training
+from medadapt.workflows.flamby import STRATEGIES, aggregate, one_class_training, run_seed
+
+
+def test_the_centre_trained_on_one_class_is_named_in_the_summary():
+    centres = one_class_training()  # FLamby's Switzerland training split: 30 of 30 diseased
+    assert centres == {"Switzerland": {"n_train": 30, "disease": True}}
+    assert _one_class_training(centres) == [
+        "Switzerland's FLamby training split holds 30 patients, all with disease: its adapters "
+        "and its local model can only learn to lean toward that answer, not to tell patients "
+        "apart there."
+    ]
 
 
 @pytest.mark.slow
@@ -19,3 +30,4 @@ def test_one_seed_reaches_the_target_with_site_adapters():
     assert summary["centres"]["Switzerland"]["base_only"]["auroc"]["mean"] is None
     loco = aggregate([run], "leave_one_centre_out")["average"]
     assert loco["bottleneck"]["accuracy"] > loco["base_only"]["accuracy"]
+    assert any("chol" in w for w in run["data_warnings"])  # said once, not by every call

@@ -103,7 +103,8 @@ def far_outside_warning(found: Mapping[str, np.ndarray], specs: Mapping[str, Any
     def column(name: str) -> str:
         spec = specs[name]
         count = int(found[name].sum())
-        where = f", trained on {spec.mean:.3g} ± {spec.std:.3g}" if len(found) <= 2 else ""
+        mean = 0.0 if abs(spec.mean) < 1e-3 * spec.std else spec.mean  # standardised: 0
+        where = f", trained on {mean:.3g} ± {spec.std:.3g}" if len(found) <= 2 else ""
         return f"{name!r}: {count} row{'s' if count != 1 else ''}{where}"
 
     more = len(ranked) - len(shown)

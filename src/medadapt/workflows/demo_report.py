@@ -330,6 +330,18 @@ def _flamby_summary(results: dict[str, Any]) -> list[str]:
         f"{loco['base_only']['accuracy']:.1%}; with an adapter for the held-out centre "
         f"{loco['bottleneck']['accuracy']:.1%}.",
         *_misleading_centres(results["centres"]),
+        *_one_class_training(results.get("one_class_training", {})),
+        *(f"Data: {warning}" for warning in results.get("data_warnings", [])),
+    ]
+
+
+def _one_class_training(centres: dict[str, Any]) -> list[str]:
+    """A centre whose training split holds one class: what its adapters can learn there."""
+    return [
+        f"{centre}'s FLamby training split holds {c['n_train']} patients, all "
+        f"{'with' if c['disease'] else 'without'} disease: its adapters and its local model "
+        "can only learn to lean toward that answer, not to tell patients apart there."
+        for centre, c in centres.items()
     ]
 
 
