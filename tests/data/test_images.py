@@ -301,3 +301,78 @@ def test_a_ct_window_on_pictures_is_refused(tmp_path):
         f"a CT window (--window) applies to DICOM and NIfTI values, but {root} holds only "
         "PNG/JPEG pictures: drop the window"
     )
+
+
+def test_a_missing_group_column_names_group_column(tmp_path):
+    disc_folder(tmp_path / "imgs", n=1, size=8)
+    csv = tmp_path / "t.csv"
+    csv.write_text("path,label,site\nimgs/bright/b0.png,1,A\nimgs/dark/d0.png,0,B\n")
+    with pytest.raises(DataError) as err:
+        load_images(csv, image_size=8, group_column="hospital")
+    assert str(err.value) == (
+        f"{csv} has no group column 'hospital' (it has path, label, site): pass --group-column "
+        "naming the column that holds the site or group"
+    )
+
+
+def test_a_group_or_id_column_needs_a_path_csv(tmp_path):
+    from tests.data.makers import write_npz
+
+    root = disc_folder(tmp_path / "c", n=1, size=8)
+    with pytest.raises(ConfigError) as err:
+        load_images(root, image_size=8, group_column="site")
+    assert str(err.value) == (
+        f"--group-column site names a column of a path CSV, but {root} is a folder: list the "
+        "images in a CSV of path,label,site, or drop --group-column"
+    )
+    npz = write_npz(
+        tmp_path / "x.npz",
+        train_images=np.zeros((4, 8, 8), np.uint8),
+        train_labels=np.array([[0], [1], [0], [1]]),
+    )
+    with pytest.raises(ConfigError) as err:
+        load_images(npz, image_size=8, group_column="site")
+    assert str(err.value) == (
+        f"--group-column site names a column of a path CSV, but {npz} is an .npz archive: list "
+        "the images in a CSV of path,label,site, or drop --group-column"
+    )
+    with pytest.raises(ConfigError) as err:
+        load_images(npz, image_size=8, id_column="patient")
+    assert str(err.value) == (
+        f"--id-column patient names a column of a path CSV, but {npz} is an .npz archive: list "
+        "the images in a CSV with a patient id column, or drop --id-column"
+    )
+
+
+def test_one_file_listed_with_two_labels_is_refused(tmp_path):
+    disc_folder(tmp_path / "imgs", n=1, size=8)
+    csv = tmp_path / "t.csv"
+    csv.write_text("path,label\nimgs/bright/b0.png,1\nimgs/dark/d0.png,0\n./imgs/bright/b0.png,0\n")
+    with pytest.raises(DataError) as err:
+        load_images(csv, image_size=8)
+    assert str(err.value) == (
+        f"{tmp_path}/imgs/bright/b0.png is labelled '1' (line 2 of {csv}) and '0' (line 4): "
+        "give each image one label"
+    )
+
+
+def test_labels_that_differ_only_in_case_are_refused(tmp_path):
+    disc_folder(tmp_path / "imgs", n=2, size=8)
+    csv = tmp_path / "t.csv"
+    csv.write_text(
+        "path,label\nimgs/bright/b0.png,mass\nimgs/bright/b1.png,MASS\n"
+        "imgs/dark/d0.png,normal\nimgs/dark/d1.png,normal\n"
+    )
+    with pytest.raises(DataError) as err:
+        load_images(csv, image_size=8)
+    assert str(err.value) == (
+        f"{csv} has labels 'MASS' and 'mass', which differ only in upper/lower case: spell "
+        "each class one way (column 'label'), or they become two classes"
+    )
+    folder = disc_folder(tmp_path / "f", n=1, size=8)
+    write_picture(folder / "Bright" / "x.png", disc(8, 200, seed=9))
+    with pytest.raises(DataError, match=r"labels 'Bright' and 'bright', which differ only"):
+        load_images(folder, image_size=8)
+    assert load_images(folder, image_size=8, classes=["Bright", "bright", "dark"]).classes == [
+        "Bright", "bright", "dark",
+    ]  # fmt: skip

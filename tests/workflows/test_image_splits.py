@@ -237,3 +237,52 @@ def test_a_patient_column_keeps_images_together_when_the_base_names_none(tmp_pat
     assert "images are kept together by column 'PatientID'" in " ".join(
         (said.out + said.err).split()
     )
+
+
+def test_identical_images_stay_on_one_side_of_a_split(tmp_path):
+    """Byte-identical copies (``IMG_1.png`` and ``IMG_1 (1).png``) are one image: a copy in
+    the test set of an image the model trained on would flatter the test."""
+    import shutil
+
+    from medadapt.modalities import modality_of
+    from medadapt.modalities.base import Reading
+
+    csv = write_png_csv(tmp_path, {"A": {"normal": 8, "mass": 8}}, ["normal", "mass"])
+    for image in sorted((tmp_path / "images").glob("*.png")):
+        shutil.copy(image, image.with_name(f"{image.stem} (1).png"))
+    folder = tmp_path / "images"
+    table = pd.read_csv(csv)
+    copies = table.assign(path=[p.replace(".png", " (1).png") for p in table["path"]])
+    pd.concat([table, copies]).to_csv(csv, index=False)
+    ds = load_images(csv, image_size=32)
+    keys = ds.sample_keys()
+    assert len(ds) == 32 and len(set(keys)) == 16 and len(set(ds.patients())) == 32
+    for seed in range(3):
+        train, test = split_by_patient(ds, range(len(ds)), test_fraction=0.25, seed=seed)
+        assert {keys[i] for i in train}.isdisjoint({keys[i] for i in test})
+    images = modality_of("image")
+    samples = images.read_training(csv, images.options(image_size=32), Reading())
+    assert samples.notes == [
+        "16 images of cases.csv are byte-identical copies of others: each stays on the same "
+        "side of every split as the image it copies, and counts once per copy"
+    ]
+    assert folder.exists()
+
+
+def test_train_base_keeps_a_patients_images_together_by_a_patient_column(tmp_path, capsys):
+    """A path CSV with a column naming the patient: train-base uses it (as adapt does) and
+    records it, so its held-out images come from patients it never trained on."""
+    csv = write_png_csv(tmp_path, {"A": {"normal": 8, "mass": 8}}, ["normal", "mass"])
+    table = pd.read_csv(csv)
+    table["PatientID"] = [f"p{i // 2}" for i in range(len(table))]  # two images per patient
+    table.to_csv(csv, index=False)
+    assert run("train-base", "--data", str(csv), *TINY, "--epochs", "1",
+               "--out", str(tmp_path / "base")) == 0  # fmt: skip
+    captured = capsys.readouterr()
+    assert (
+        "warning: images are kept together by column 'PatientID' of cases.csv (it names the "
+        "patient; --id-column COL names another), so no patient is on both sides of a split"
+    ) in captured.out + captured.err
+    model = json.loads((tmp_path / "base" / "model.json").read_text())
+    assert model["schema"]["id_column"] == "PatientID"
+    assert "p0" not in (tmp_path / "base" / "model.json").read_text()  # ids are never stored

@@ -227,13 +227,11 @@ def split_by_patient(
     """Train and test sample indices (sorted, into ``dataset``) drawn from ``indices``,
     stratified by class, keeping all samples of one patient on the same side: the patient is
     the CSV's id column, else the DICOM PatientID (else SeriesInstanceUID), else the file
-    (all slices of one volume; see ``ImageDataset.patients``)."""
+    (all slices of one volume; see ``ImageDataset.patients``). Byte-identical images (the same
+    content key) count as one patient with the original: a copy must not test the model that
+    trained on it."""
     indices = np.asarray(indices, dtype=np.int64)
-    patients = dataset.patients()
-    members: dict[str, list[int]] = {}
-    for i in indices.tolist():
-        members.setdefault(patients[i], []).append(i)
-    grouped = list(members.values())
+    grouped = _linked(indices.tolist(), dataset.patients(), dataset.sample_keys())
     labels = np.array([int(dataset.y[m[0]]) for m in grouped])
     if len(grouped) < 4 or math.ceil(len(grouped) * test_fraction) >= len(grouped):
         raise DataError(
@@ -246,3 +244,25 @@ def split_by_patient(
         return np.sort(np.array([i for g in chosen for i in grouped[g]], dtype=np.int64))
 
     return samples(train), samples(test)
+
+
+def _linked(indices: list[int], patients: Sequence[str], keys: Sequence[str]) -> list[list[int]]:
+    """``indices`` in groups that share a patient or a content key (directly or through
+    others), each group in the order of its first sample."""
+    parent = {i: i for i in indices}
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for labels in (patients, keys):
+        first: dict[str, int] = {}
+        for i in indices:
+            j = first.setdefault(labels[i], i)
+            parent[root(i)] = root(j)
+    members: dict[int, list[int]] = {}
+    for i in indices:
+        members.setdefault(root(i), []).append(i)
+    return list(members.values())

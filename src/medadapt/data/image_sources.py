@@ -6,6 +6,7 @@ read, so layout problems (empty folder, unknown file type, missing column) fail 
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -88,12 +89,17 @@ def csv_entries(
         ) from None
     wanted_group = group_column or ("group" if "group" in table.columns else None)
     have = ", ".join(map(str, table.columns))
-    for column in (path_column, label_column, wanted_group):
-        if column is not None and column not in table.columns:
+    for column in (path_column, label_column):
+        if column not in table.columns:
             raise DataError(
                 f"{csv} has no column {column!r} (it has {have}): "
                 "name the columns path,label[,group], or pass --path-column / --label"
             )
+    if wanted_group is not None and wanted_group not in table.columns:
+        raise DataError(
+            f"{csv} has no group column {wanted_group!r} (it has {have}): pass --group-column "
+            "naming the column that holds the site or group"
+        )
     if id_column is not None and id_column not in table.columns:
         raise DataError(
             f"{csv} has no patient id column {id_column!r} (it has {have}): pass the column "
@@ -102,6 +108,7 @@ def csv_entries(
     if table.empty:
         raise DataError(f"{csv} has no rows: add one row per image (path,label)")
     entries = []
+    labels: dict[str, tuple[str, int]] = {}
     for number, row in enumerate(table.to_dict("records"), start=2):  # the header is line 1
         line = f" (line {number} of {csv})"
         raw_path, label = row[path_column].strip(), row[label_column].strip()
@@ -116,8 +123,23 @@ def csv_entries(
                 raise DataError(f"empty {id_column!r}{line}: fill in the patient id or drop it")
             subject = f"id:{subject}"
         path = Path(raw_path) if Path(raw_path).is_absolute() else csv.parent / raw_path
+        _check_one_label(labels, path, label, number, csv)
         entries.append(Entry(path, label, group, _format_or_fail(path, line), subject))
     return entries
+
+
+def _check_one_label(
+    labels: dict[str, tuple[str, int]], path: Path, label: str, number: int, csv: Path
+) -> None:
+    """Refuse a file the CSV lists again under another label (``labels``: each file's first
+    label and line, filled here)."""
+    key = os.path.normpath(path)
+    first, line = labels.setdefault(key, (label, number))
+    if first != label:
+        raise DataError(
+            f"{key} is labelled {first!r} (line {line} of {csv}) and {label!r} (line {number}): "
+            "give each image one label"
+        )
 
 
 def sort_labels(labels: Sequence[str]) -> list[str]:

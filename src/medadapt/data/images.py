@@ -90,9 +90,12 @@ def load_images(
     root = _existing_source(Path(source))
     settings = _settings_record(options)
     if root.is_file() and root.suffix.lower() == ".npz":
+        _check_columns(root, "an .npz archive", group_column, id_column)
         return load_npz(root, split=split, channels=channels, classes=classes, **settings)
+    if root.is_dir():
+        _check_columns(root, "a folder", group_column, id_column)
     entries, kind = _source_entries(root, path_column, label_column, group_column, id_column)
-    _check_entries(root, entries, kind, options, id_column)
+    _check_entries(root, entries, kind, options)
     class_list = _class_list(root, [e.label for e in entries], classes, label_column)
     dataset = read_all(root, entries, class_list, options, channels, on_error, progress)
     dataset.source = {"kind": kind, **dataset.source, **settings}
@@ -170,10 +173,23 @@ class WindowWithoutValues(ConfigError):
     """A CT window asked for pictures (PNG/JPEG) that hold no CT values to window."""
 
 
-def _check_entries(
-    root: Path, entries: list[Entry], kind: str, options: ReadOptions, id_column: str | None
-) -> None:
-    """Refuse pictures for volumes, a CT window without DICOM/NIfTI, an id column without CSV."""
+def _check_columns(root: Path, what: str, group_column: str | None, id_column: str | None) -> None:
+    """Refuse a group or patient id column for a source without columns (``what``: a folder,
+    an archive): silently ignored, it would leave sites mixed or a patient's images split."""
+    if group_column is not None:
+        raise ConfigError(
+            f"--group-column {group_column} names a column of a path CSV, but {root} is {what}: "
+            f"list the images in a CSV of path,label,{group_column}, or drop --group-column"
+        )
+    if id_column is not None:
+        raise ConfigError(
+            f"--id-column {id_column} names a column of a path CSV, but {root} is {what}: "
+            "list the images in a CSV with a patient id column, or drop --id-column"
+        )
+
+
+def _check_entries(root: Path, entries: list[Entry], kind: str, options: ReadOptions) -> None:
+    """Refuse pictures for volumes, a CT window without DICOM/NIfTI."""
     if options.spatial_dims == 3 and any(e.fmt in ("png", "jpeg") for e in entries):
         first = next(e.path for e in entries if e.fmt in ("png", "jpeg"))
         raise DataError(
@@ -184,11 +200,6 @@ def _check_entries(
         raise WindowWithoutValues(
             f"a CT window (--window) applies to DICOM and NIfTI values, but {root} holds only "
             "PNG/JPEG pictures: drop the window"
-        )
-    if id_column is not None and kind != "csv":
-        raise ConfigError(
-            f"id_column (--id-column) names a column of a path CSV, but {root} is a folder: "
-            "list the images in a CSV with a patient id column, or drop the option"
         )
 
 
@@ -235,6 +246,7 @@ def _class_list(
             )
         return class_list
     class_list = sort_labels(labels)
+    _check_spelling(root, class_list, label_column)
     if len(class_list) < 2:
         what = "class folder" if root.is_dir() else f"value in column {label_column!r}"
         raise DataError(
@@ -242,6 +254,21 @@ def _class_list(
             "classes; add the other classes' images or name them with --class-names"
         )
     return class_list
+
+
+def _check_spelling(root: Path, class_list: list[str], label_column: str) -> None:
+    """Refuse labels that differ only in upper/lower case ('mass' and 'MASS'): two classes of
+    a few images each, where the user meant one."""
+    seen: dict[str, str] = {}
+    for label in class_list:
+        other = seen.setdefault(label.casefold(), label)
+        if other != label:
+            where = "the class folder names" if root.is_dir() else f"column {label_column!r}"
+            first, second = sorted((other, label))
+            raise DataError(
+                f"{root} has labels {first!r} and {second!r}, which differ only in upper/lower "
+                f"case: spell each class one way ({where}), or they become two classes"
+            )
 
 
 def check_spacing(spacing: Any) -> str | tuple[float, float, float] | None:

@@ -81,9 +81,14 @@ class ImageModality(Modality):
 
     def read_training(self, data: Path, options: ImageOptions, reading: Reading) -> ImageSamples:
         from medadapt.data.image_schema import source_digest
-        from medadapt.modalities.images.reading import select_groups, skipped_record
+        from medadapt.modalities.images.reading import (
+            copies_note,
+            select_groups,
+            skipped_record,
+            with_patient_column,
+        )
 
-        read = self.image_read(options, reading)
+        read, notes = with_patient_column(self.image_read(options, reading), data)
         dataset = read.load(data)
         chosen = select_groups(dataset, reading.groups, option="--groups")
         counts = np.bincount(dataset.y[chosen].numpy(), minlength=len(dataset.classes))
@@ -102,7 +107,8 @@ class ImageModality(Modality):
             skipped=skipped_record(data, dataset.skipped),
             group_column=reading.group_column,
         )
-        samples = ImageSamples(dataset, info)
+        notes += [n for n in [copies_note(data, dataset.subset(chosen))] if n]
+        samples = ImageSamples(dataset, info, notes)
         return samples.subset(chosen) if len(chosen) < len(dataset) else samples
 
     def fit_schema(self, train: ImageSamples, options: ImageOptions, reading: Reading):
@@ -131,6 +137,7 @@ class ImageModality(Modality):
         from medadapt.data.image_files import scaling_note
         from medadapt.data.image_schema import source_digest
         from medadapt.modalities.images.reading import (
+            copies_note,
             group_column_used,
             load_for_model,
             skipped_record,
@@ -167,6 +174,7 @@ class ImageModality(Modality):
             scaled = scaling_note(schema, how)
             if scaled:
                 notes.append(f"{count} files of {Path(data).name}: {scaled}")
+        notes += [n for n in [copies_note(data, dataset)] if n]
         return ImageSamples(dataset, info, notes)
 
     def read_unlabelled(self, data: Path, base: Any, options: ImageOptions):

@@ -132,6 +132,8 @@ class ImageOptions(ModalityOptions):
 
     def check(self, verb: str, *, data: Path | None = None, **context: Any) -> ImageOptions:
         """Each value in range, by its flag (before any work)."""
+        from medadapt.modalities.images.parsing import parse_window
+
         if self.image_size is not None and self.image_size < 8:
             raise ConfigError(f"--image-size must be at least 8 pixels; got {self.image_size}")
         checks.one_of(self.channels, "--channels", (1, 3))
@@ -142,6 +144,7 @@ class ImageOptions(ModalityOptions):
                 f"--slices must be middle, all or a slice index (0, 1, ...); got {slices!r}"
             )
         checks.one_of(self.split, "--split", ("train", "val", "test"))
+        parse_window(self.window)
         if self.split is not None and data is not None and not str(data).lower().endswith(".npz"):
             raise ConfigError(f"--split applies to .npz files, not to {data}; drop the option")
         if self.on_error is not None and self.on_error not in ("refuse", "skip"):

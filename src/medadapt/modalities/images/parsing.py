@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from medadapt.errors import ConfigError
@@ -34,8 +35,18 @@ def parse_backbone_options(text: str | None) -> dict[str, Any]:
 
 
 def parse_window(text: str | None) -> str | tuple[float, float] | None:
-    """``"brain"`` or ``"40,80"`` (level, width in HU)."""
-    if text is None or "," not in text:
+    """``"brain"`` or ``"40,80"`` (level, width in HU), refused by its flag when it is neither
+    a preset nor two finite numbers with a positive width."""
+    from medadapt.data.intensity import CT_WINDOWS
+
+    if text is None:
+        return None
+    presets = ", ".join(CT_WINDOWS)
+    if "," not in text:
+        if text.strip().lower().replace(" ", "_").replace("-", "_") not in CT_WINDOWS:
+            raise ConfigError(
+                f"--window must be a preset ({presets}) or LEVEL,WIDTH in HU; got {text!r}"
+            )
         return text
     try:
         level, width = (float(v) for v in text.split(","))
@@ -43,6 +54,10 @@ def parse_window(text: str | None) -> str | tuple[float, float] | None:
         raise ConfigError(
             f"--window must be a preset name (e.g. brain) or LEVEL,WIDTH in HU; got {text!r}"
         ) from None
+    if not (math.isfinite(level) and math.isfinite(width)):
+        raise ConfigError(f"--window LEVEL,WIDTH must be finite numbers in HU; got {text!r}")
+    if width <= 0:
+        raise ConfigError(f"--window width must be positive (e.g. 40,80); got {text!r}")
     return level, width
 
 

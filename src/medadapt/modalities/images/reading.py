@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +155,36 @@ def patient_column(columns: Sequence[str], taken: Sequence[str | None]) -> str |
              if c not in taken and name_looks_like_identifier(c)
              and any(word in c.lower() for word in PATIENT_WORDS)]  # fmt: skip
     return found[0] if len(found) == 1 else None
+
+
+def with_patient_column(read: ImageRead, data: Path) -> tuple[ImageRead, list[str]]:
+    """``read`` with the path CSV's patient column (``patient``, ``PatientID``, ...) when no
+    ``--id-column`` was given, and a note saying so: split by file, a patient's images would
+    be on both sides and flatter the held-out test."""
+    if read.id_column is not None:
+        return read, []
+    taken = (read.path_column, read.label_column, read.group_column)
+    column = patient_column(csv_columns(data), taken)
+    if column is None:
+        return read, []
+    note = (
+        f"images are kept together by column {column!r} of {Path(data).name} (it names the "
+        "patient; --id-column COL names another), so no patient is on both sides of a split"
+    )
+    return replace(read, id_column=column), [note]
+
+
+def copies_note(data: Path, dataset: ImageDataset) -> str | None:
+    """A note counting the images that are byte-identical copies of others in ``dataset``
+    (they stay with their original in every split; a count only, never a file name)."""
+    keys = dataset.sample_keys() if dataset.keys else []
+    copies = len(keys) - len(set(keys))
+    if copies == 0:
+        return None
+    return (
+        f"{copies} images of {Path(data).name} are byte-identical copies of others: each stays "
+        "on the same side of every split as the image it copies, and counts once per copy"
+    )
 
 
 def load_for_model(
