@@ -205,3 +205,29 @@ def test_intervals_wrap_between_words_and_a_too_wide_table_is_still_whole(capsys
             assert all(len(line) <= stdout.width and line[-1] in "┓┃┩│┘" for line in table), out
     finally:
         stdout.width = width
+
+
+def test_a_class_absent_at_the_site_is_named_by_check_data():
+    """check-data's reason no criterion applies named a class by its index ("class 1")."""
+    import numpy as np
+
+    from medadapt.workflows.sample_size_outcomes import outcome_of
+
+    labels = np.array([0, 2] * 20)
+    why = outcome_of("multiclass", labels, classes=["normal", "mass", "nodule"])
+    assert why == "class 'mass' has no samples here (the criteria need every class)"
+    assert outcome_of("multiclass", labels).startswith("class 1 has no samples here")
+
+
+def test_adapting_every_block_says_only_the_patch_embeddings_are_cached():
+    """--top-blocks equal to the depth said "cached frozen features of blocks 0--1"."""
+    from medadapt.cli.printing import cache_sentence
+
+    cache = {"split_block": 0, "tokens_mib": 1.5, "seconds": 0.4}
+    assert cache_sentence(cache, 2) == (
+        "adapters in top 2 blocks: trained on cached patch embeddings (every block is adapted) "
+        "(1.5 MiB, computed once in 0.4 s)"
+    )
+    assert cache_sentence({**cache, "split_block": 3}, 1).startswith(
+        "adapters in top 1 block: trained on cached frozen features of blocks 0-2 ("
+    )

@@ -233,8 +233,12 @@ def test_image_results_count_images_not_patients():
         "not reported: 0 positives among 30 images; at least 5 are needed for a meaningful "
         "estimate; no precision: 0 images called 'mass' (at least 5 needed)"
     )
-    assert result["overall"]["notes"]["one_class"].startswith("every image is called class 0")
-    assert "among 30 images" in result["overall"]["notes"]["auroc"]
+    notes = result["overall"]["notes"]  # the classes by name, not by index
+    assert notes["one_class"].startswith("every image is called class 'normal'")
+    assert notes["auroc"] == (
+        "not reported: 0 images of class 'mass' among 30 images; at least 5 are needed for a "
+        "meaningful estimate"
+    )
 
 
 def test_per_class_rows_follow_the_overall_table_s_rules():
@@ -333,6 +337,6 @@ def test_several_classes_with_a_rare_one_withhold_balanced_accuracy_as_the_note_
     assert "cannot be judged on so few patients of one class" in result["notes"]["one_class"]
     assert result["auroc"] is None and result["balanced_accuracy"] is None
     assert result["balanced_accuracy_ci"] is None
-    assert result["notes"]["balanced_accuracy"].startswith("not reported: 3 patients in the rarest")
+    assert result["notes"]["balanced_accuracy"].startswith("not reported: 3 patients of class 2 ")
     enough = multiclass_metrics(np.array([0] * 20 + [1] * 15 + [2] * 5), proba, n_boot=50)
     assert enough["balanced_accuracy"] == pytest.approx(1 / 3)

@@ -11,7 +11,12 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from medadapt.evaluate.retention import auroc_change, old_class_retention, retention_sentence
+from medadapt.evaluate.retention import (
+    OLD_DATA_FIX,
+    auroc_change,
+    old_class_retention,
+    retention_sentence,
+)
 from medadapt.workflows.reports import adapt_report
 
 OLD = ["normal", "nodule", "mass"]
@@ -117,6 +122,14 @@ def test_old_classes_called_new_fail_the_check_even_without_an_auroc():
     assert kept["passed"] is None
     assert retention_sentence("adapter", kept).startswith(
         "adapter: retention not measured; old-class AUROC not measurable ("
+    )
+    assert kept["note"].endswith(
+        "pass the base model's training images as --old-data, or add old-class images to the data"
+    )
+    given = old_class_retention(y, before, before, OLD[:2], n_boot=50, fix=OLD_DATA_FIX)
+    assert given["note"].endswith(  # --old-data was given: asking for it again misleads
+        "pass more old-class images as --old-data (at least 5 of each old class that neither "
+        "the base model nor the adapter trained on)"
     )
 
 

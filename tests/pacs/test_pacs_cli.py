@@ -241,7 +241,7 @@ def test_labels_errors_name_the_labels_csv_and_outputs_are_checked_before_fetchi
     result = run_cli("predict", "--base", base, "--data", study, "--out", base / "p.csv")
     inside = base / "p.csv"
     assert error_line(result) == (
-        f"error: --out {inside} would overwrite --base {base}; write it elsewhere"
+        f"error: --out {inside} is inside --base {base}; write it elsewhere"
     )
     assert "fetched" not in result.stdout and not (tmp_path / "a").exists()
 

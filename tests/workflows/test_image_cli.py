@@ -185,11 +185,11 @@ def test_a_class_absent_from_the_test_images_is_noted_in_images(npz_workspace, c
         "estimate",
     )
     assert result["notes"]["auroc"] == (
-        "not reported: 0 images in the rarest class among 24 images; at least 5 are needed for "
+        "not reported: 0 images of class 'cavity' among 24 images; at least 5 are needed for "
         "a meaningful estimate"
     )
     printed = " ".join(capsys.readouterr().out.replace("│", " ").split())
-    assert "not reported: 0 images in the rarest class among 24 images" in printed
+    assert "not reported: 0 images of class 'cavity' among 24 images" in printed
     assert "patient" not in json.dumps(result["notes"]) + json.dumps(result["per_class"])
 
 
@@ -269,7 +269,7 @@ def test_csv_of_pngs_with_sites_top_blocks_and_unknown_labels(tmp_path, capsys):
         == 0
     )
     printed = capsys.readouterr().out
-    assert "adapters in top 1 blocks: trained on cached frozen features of blocks 0-0" in printed
+    assert "adapters in top 1 block: trained on cached frozen features of blocks 0-0" in printed
     summary = json.loads((tmp_path / "b.json").read_text())
     assert summary["name"] == "b_lora" and summary["data_summary"]["n_test"] == 11
     assert summary["base_metrics"]["n"] == 11 and summary["retention"] is None

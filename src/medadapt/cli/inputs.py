@@ -64,10 +64,14 @@ def check_not_an_input(outputs: dict[str, Path | None], inputs: dict[str, Path |
             if source is None:
                 continue
             origin = source.resolve()
-            if target == origin or (origin.is_dir() and origin in target.parents):
+            if target == origin:
                 raise ConfigError(
                     f"{out_flag} {out} would overwrite {in_flag} {source}; write it elsewhere"
                 )
+            if origin.is_dir() and origin in target.parents:
+                what = (f"would overwrite {target.relative_to(origin)} in" if target.exists()
+                        else "is inside")  # fmt: skip
+                raise ConfigError(f"{out_flag} {out} {what} {in_flag} {source}; write it elsewhere")
 
 
 def base_kind(base: Path) -> str:
@@ -101,9 +105,9 @@ def modality_of_base(base: Path, data: Path, probes: dict[str, Any]) -> Modality
     detected = modality_for_data(data, probes)
     if detected is not modality:
         raise DataError(
-            f"--base {base} is a model for {modality.scope}, but --data {data} is "
-            f"{detected.source_name}: pass {modality.scope}, or a --base trained on "
-            f"{detected.scope}"
+            f"--base {base} is a model for {modality.scope}, but --data {data} is not "
+            f"{modality.source_name} (it reads as {detected.source_name}): pass "
+            f"{modality.sources}, or a --base trained on {detected.scope}"
         )
     return modality
 

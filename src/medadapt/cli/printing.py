@@ -170,11 +170,20 @@ def _is_number(text: str) -> bool:
 def print_cache(cache: dict[str, Any] | None, top_blocks: int | None) -> None:
     if not cache:
         return
-    where = f"top {top_blocks} blocks" if top_blocks else "the head only"
-    stdout.print(
-        f"adapters in {where}: trained on cached frozen features of blocks "
-        f"0-{cache['split_block'] - 1} ({cache['tokens_mib']} MiB, computed once in "
-        f"{cache['seconds']} s)"
+    stdout.print(cache_sentence(cache, top_blocks))
+
+
+def cache_sentence(cache: dict[str, Any], top_blocks: int | None) -> str:
+    """Where the adapters sit and what the frozen features cached below them are; every block
+    adapted (``split_block`` 0): only the patch embeddings are cached."""
+    blocks = f"block{'s' if top_blocks != 1 else ''}"
+    where = f"top {top_blocks} {blocks}" if top_blocks else "the head only"
+    split = cache["split_block"]
+    below = (f"frozen features of blocks 0-{split - 1}" if split > 0
+             else "patch embeddings (every block is adapted)")  # fmt: skip
+    return (
+        f"adapters in {where}: trained on cached {below} ({cache['tokens_mib']} MiB, computed "
+        f"once in {cache['seconds']} s)"
     )
 
 

@@ -273,7 +273,7 @@ def _predict(**values: Any) -> None:
             warn_all([f"{spelt[column]['rows']} of them differ from a category the model learned "
                       f"only in upper/lower case (e.g. {spelt[column]['learned']!r}): recode "
                       f"{column!r} as in training, or they are scored as unseen"])  # fmt: skip
-    stdout.print(f"wrote {summary['n']} predictions to {out}")
+    stdout.print(f"wrote {summary['n']} prediction{'s' if summary['n'] != 1 else ''} to {out}")
 
 
 def _dumps(result: dict[str, Any]) -> bytes:

@@ -21,7 +21,7 @@ a proportion gets the exact binomial interval, anything else none, each with a n
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -439,14 +439,18 @@ def multiclass_metrics(
     seed: int = 0,
     min_per_class: int = MIN_PER_CLASS,
     unit: str = "patient",
+    class_names: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Macro one-vs-rest AUROC, accuracy, balanced accuracy, Brier score and top-label ECE,
-    with CIs; ``y_proba`` has shape (N, K)."""
+    with CIs; ``y_proba`` has shape (N, K); ``class_names`` (K) name the classes in the notes
+    (else "class 0" ...)."""
     y, proba = _checked_inputs("multiclass", y_true, y_proba, unit)
     y = y.astype(int)
     n, k = proba.shape
     pred = proba.argmax(axis=1)
     counts = np.bincount(y, minlength=k)
+    named = ([f"class {c!r}" for c in class_names] if class_names is not None
+             and len(class_names) == k else [f"class {c}" for c in range(k)])  # fmt: skip
     if n < MIN_PATIENTS:
         return _too_small("multiclass", n, unit, class_counts=counts.tolist())
     out: dict[str, Any] = {"n": n, "class_counts": counts.tolist()}
@@ -462,8 +466,9 @@ def multiclass_metrics(
         out["auroc_ci"] = _interval(np.mean(per_class, axis=0))
     else:
         out["auroc"], out["auroc_ci"] = None, None
+        rarest = int(counts.argmin())
         notes["auroc"] = _too_few(
-            int(counts.min()), f"{unit}s in the rarest class", n, min_per_class, unit
+            int(counts[rarest]), f"{unit}s of {named[rarest]}", n, min_per_class, unit
         )
     hit = (pred == y).astype(float)
     out["accuracy"] = float(skm.accuracy_score(y, pred))
@@ -482,7 +487,7 @@ def multiclass_metrics(
     confidence = proba.max(axis=1)
     out["ece"] = float(bs.weighted_ece(np.ones((1, n)), hit, confidence)[0])
     out["ece_ci"] = _interval(bs.weighted_ece(W, hit, confidence))
-    one_class = one_class_note(y, pred, [f"class {c}" for c in range(k)], unit=unit)
+    one_class = one_class_note(y, pred, named, unit=unit)
     if one_class:
         notes[ONE_CLASS] = one_class
     _honest_intervals(out, notes, {"accuracy": (int(hit.sum()), n)}, unit)
@@ -526,6 +531,8 @@ def regression_metrics(
 def compute_metrics(task: str, y_true: Any, scores: Any, **kwargs: Any) -> dict[str, Any]:
     """Dispatch on ``task``: binary (P(class 1)), multiclass ((N, K) probabilities) or
     regression (predicted values)."""
+    if task != "multiclass":
+        kwargs.pop("class_names", None)
     if task == "binary":
         return binary_metrics(y_true, scores, **kwargs)
     if task == "multiclass":

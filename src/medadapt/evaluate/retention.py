@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from medadapt.evaluate import bootstrap as bs
-from medadapt.evaluate.metrics import N_BOOT, compute_metrics
+from medadapt.evaluate.metrics import MIN_PER_CLASS, N_BOOT, compute_metrics
 from medadapt.evaluate.scoring import task_of, task_scores
 
 RETENTION_TOLERANCE = 0.01
@@ -29,6 +29,13 @@ RETENTION_TOLERANCE = 0.01
 # ten-point fall in accuracy on them, far more than an AUROC tolerance of 0.01 stands for, yet
 # it leaves room for the occasional old-class sample that does look like the new class.
 OLD_CALLED_NEW_LIMIT = 0.10
+NO_OLD_DATA_FIX = (
+    "pass the base model's training images as --old-data, or add old-class images to the data"
+)
+OLD_DATA_FIX = (
+    f"pass more old-class images as --old-data (at least {MIN_PER_CLASS} of each old class that "
+    "neither the base model nor the adapter trained on)"
+)
 
 
 def _renormalised(proba: np.ndarray, n_old: int) -> np.ndarray:
@@ -56,10 +63,12 @@ def old_class_retention(
     called_new_limit: float = OLD_CALLED_NEW_LIMIT,
     n_boot: int = N_BOOT,
     seed: int = 0,
+    fix: str = NO_OLD_DATA_FIX,
 ) -> dict[str, Any]:
     """The retention check (see the module docstring). ``proba_before``: (N, n_old) from the
     base model; ``proba_after``: (N, n_old + n_new) from the extended model; ``y`` indexes
-    the extended class list (old classes first)."""
+    the extended class list (old classes first); ``fix``: what to do when the old-class AUROC
+    cannot be measured (the data behind it is the caller's to name)."""
     y = np.asarray(y).astype(int)
     n_old = len(old_classes)
     mask = y < n_old
@@ -98,10 +107,7 @@ def old_class_retention(
         notes = m_before.get("notes", {})
         reason = notes.get("auroc") or notes.get("all") or "too few old-class test images"
         reason = reason.removeprefix("not reported: ")
-        out["note"] = (
-            f"old-class AUROC not measurable ({reason}): pass the base model's training images as "
-            "--old-data, or add old-class images to the data"
-        )
+        out["note"] = f"old-class AUROC not measurable ({reason}): {fix}"
     else:
         W = bs.resample_weights(len(y_old), n_boot, seed)
         samples = _bootstrap_auroc(W, y_old, before) - _bootstrap_auroc(W, y_old, after)

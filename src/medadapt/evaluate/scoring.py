@@ -94,6 +94,7 @@ def score_classifier(
             seed=seed,
             threshold=threshold,
             unit="image",
+            class_names=classes,
         )
     result["overall"]["task"] = task_of(len(classes))
     result["per_class"] = per_class_metrics(y, proba, classes, n_boot=n_boot, seed=seed)
@@ -119,8 +120,9 @@ def score(
     with warnings.catch_warnings():  # a class predicted but absent here is expected
         warnings.filterwarnings("ignore", "y_pred contains classes not in y_true")
         result = evaluate_groups(
-            task, y, scores, subgroups, n_boot=n_boot, seed=seed, threshold=threshold, unit=unit
-        )
+            task, y, scores, subgroups, n_boot=n_boot, seed=seed, threshold=threshold, unit=unit,
+            class_names=list(classes) or None,
+        )  # fmt: skip
     if proba is not None:
         result["overall"]["task"] = task
         result["per_class"] = per_class_metrics(y, proba, classes, n_boot=n_boot, seed=seed,

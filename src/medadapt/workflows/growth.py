@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from medadapt.errors import DataError
-from medadapt.evaluate.retention import old_class_retention
+from medadapt.evaluate.retention import NO_OLD_DATA_FIX, OLD_DATA_FIX, old_class_retention
 from medadapt.modalities.base import Modality, Samples
 from medadapt.train.fitting import Adaptation, adapt, predict, training_config
 from medadapt.workflows.scoring import score_samples
@@ -95,8 +95,9 @@ def measure(
         return out
     adapter = None if result.method == "full" else result.name
     old = old_class_test(modality, base, test, options, record, result.method)
+    fix = OLD_DATA_FIX if getattr(options, "old_data", None) is not None else NO_OLD_DATA_FIX
     out["retention"] = retention_of(
-        modality, result.model, adapter, base, old, n_boot=n_boot, seed=seed
+        modality, result.model, adapter, base, old, n_boot=n_boot, seed=seed, fix=fix
     )
     out["retention"]["trick"] = result.retention
     if getattr(options, "compare_full", False) and result.method != "full":
@@ -114,7 +115,7 @@ def measure(
             "trainable_params": full.trainable_params,
             "train_seconds": round(full.fit.seconds, 2),
             "retention": retention_of(
-                modality, full.model, None, base, old, n_boot=n_boot, seed=seed
+                modality, full.model, None, base, old, n_boot=n_boot, seed=seed, fix=fix
             ),
             **score_samples(
                 modality,

@@ -84,7 +84,8 @@ def check_sample_size(
     labels = np.asarray(samples.subset(chosen).labels)
     scored = None if risk is None else (np.asarray(unseen.labels), risk)
     outcome = outcome_of(modality.task(base.schema), labels, scored,
-                         base.training.get("test_metrics"), counted(modality))  # fmt: skip
+                         base.training.get("test_metrics"), counted(modality),
+                         modality.classes(base.schema))  # fmt: skip
     if isinstance(outcome, str):
         return {"applies": False, "why": outcome}
     _name_classes(outcome, modality.classes(base.schema))

@@ -14,6 +14,7 @@ Anticipated R-squared, lowest of what is known (a lower R-squared asks for more 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
@@ -77,12 +78,12 @@ class Outcome:
 def outcome_of(task: str, labels: np.ndarray,
                scored: tuple[np.ndarray, np.ndarray] | None = None,
                known: dict[str, float] | None = None,
-               noun: str = "samples") -> Outcome | str:  # fmt: skip
+               noun: str = "samples", classes: Sequence[str] = ()) -> Outcome | str:  # fmt: skip
     """The outcome of ``labels`` (class indices, or values for regression). ``scored``: the
     labels and the base's scores of the samples it scored (None: not scored, so the
     conservative default); ``known``: the base's metrics on its source (``auroc``, ``r2``);
-    ``noun``: how sentences count the samples ("patients", "images"). A string says why no
-    criterion applies."""
+    ``noun``: how sentences count the samples ("patients", "images"); ``classes``: the class
+    names, for the sentences. A string says why no criterion applies."""
     known = known or {}
     if task == "regression":
         return _continuous(np.asarray(labels, dtype=float), scored, known.get("r2"), noun)
@@ -93,7 +94,7 @@ def outcome_of(task: str, labels: np.ndarray,
         return _binary(labels, scored, known.get("auroc"), noun)  # (an adapter may add classes)
     if scored is not None and scored[1].ndim != 2:
         scored = None  # a binary base's P(class 1): no pairwise scores for the new classes
-    return _multiclass(labels, scored)
+    return _multiclass(labels, scored, classes)
 
 
 def _other(known: list[tuple[float, str]], used: float) -> str:
@@ -123,13 +124,14 @@ def _binary(labels: np.ndarray, scored, source_auroc: float | None, noun: str):
                    {"prevalence": prevalence, "auroc_at_site": here})  # fmt: skip
 
 
-def _multiclass(labels: np.ndarray, scored):
+def _multiclass(labels: np.ndarray, scored, classes: Sequence[str] = ()):
     width = 0 if scored is None else scored[1].shape[1]
     k = max(int(labels.max()) + 1, width)
     phis = [float(np.mean(labels == c)) for c in range(k)]
     if min(phis) == 0:
-        missing = [c for c, p in enumerate(phis) if p == 0]
-        return f"class {missing[0]} has no samples here (the criteria need every class)"
+        first = next(c for c, p in enumerate(phis) if p == 0)
+        name = repr(classes[first]) if first < len(classes) else str(first)
+        return f"class {name} has no samples here (the criteria need every class)"
     pairs, aurocs = {}, {}
     for pair in combinations(range(k), 2):
         within = pair_prevalence(phis, pair)
