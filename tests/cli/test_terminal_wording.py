@@ -231,3 +231,13 @@ def test_adapting_every_block_says_only_the_patch_embeddings_are_cached():
     assert cache_sentence({**cache, "split_block": 3}, 1).startswith(
         "adapters in top 1 block: trained on cached frozen features of blocks 0-2 ("
     )
+
+
+def test_the_base_summary_names_the_sizes_backbone_options_changed():
+    """--backbone-options depth=2 built another model than the name alone says."""
+    from medadapt.cli.verbs import backbone_name
+
+    summary = {"backbone": "timm:vit_tiny_patch16_224",
+               "architecture": {"kwargs": {"depth": 2, "embed_dim": 48}}}  # fmt: skip
+    assert backbone_name(summary) == "timm:vit_tiny_patch16_224 (depth=2, embed_dim=48)"
+    assert backbone_name({"backbone": "timm:x", "architecture": {}}) == "timm:x"

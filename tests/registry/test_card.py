@@ -50,7 +50,7 @@ def test_a_card_states_use_data_metrics_and_provenance():
     assert "Second reader for chest X-rays in adults at Site B." in card
     assert "| n_train | 400 |" in card and "| prevalence | 0.375 |" in card
     assert "| metric | value | 95% CI |" in card
-    assert "| auroc | 0.900 | 0.860 to 0.930 |" in card
+    assert "| AUROC | 0.900 | 0.860 to 0.930 |" in card
     assert "| n_test | 200 |  |" in card
     assert "| parent | pneumonia@2 |" in card and "| adapted layers | 2 |" in card
     assert "- Trained for one group (group = Site B): it is not validated for other sites" in card
@@ -74,7 +74,7 @@ def test_limitations_follow_from_the_data():
     assert "- Trained on 60 cases (fewer than 100): performance estimates are uncertain" in card
     assert "- Only 5 cases in the minority class (fewer than 20)." in card
     assert "- Skewed training data (prevalence 0.08)" in card
-    assert "- The confidence interval for auroc is wide (0.55 to 0.95)" in card
+    assert "- The confidence interval for AUROC is wide (0.55 to 0.95)" in card
     assert "- No confidence interval recorded for sensitivity: treat 0.600 as a point" in card
     assert "| sensitivity | 0.600 | not recorded |" in card
 
@@ -165,7 +165,7 @@ def test_counts_and_bookkeeping_from_evaluate_are_not_called_metrics():
     card = _card(metrics=binary_metrics(y, scores, n_boot=50), data_summary={"n_train": 400})
     table = card.split("## Metrics")[1].split("## Limitations")[0]
     assert "| n | 60 |  |" in table and "| n_positive | 20 |  |" in table
-    assert "| auroc | 0.925 | " in table and "| ece | " in table
+    assert "| AUROC | 0.925 | " in table and "| calibration error (ECE) | " in table
     for name in ("prevalence", "threshold", "notes"):
         assert f"| {name} |" not in table
     assert (
@@ -184,10 +184,10 @@ def test_metrics_evaluate_could_not_report_are_named_in_the_limitations():
     y = np.array([0] * 27 + [1] * 3)
     card = _card(metrics=binary_metrics(y, np.linspace(0.05, 0.95, 30), n_boot=50))
     assert (
-        "- auroc: not reported: 3 positives among 30 patients; at least 5 are needed for a "
+        "- AUROC: not reported: 3 positives among 30 patients; at least 5 are needed for a "
         "meaningful estimate.\n" in card
     )
-    assert "| auroc |" not in card and "| accuracy | 0.600 |" in card
+    assert "| AUROC |" not in card and "| accuracy | 0.600 (18 of 30) |" in card
 
 
 def test_the_metric_allow_list_covers_every_metric_evaluate_reports():
@@ -241,3 +241,39 @@ def test_a_warning_about_the_whole_result_reads_as_a_sentence_not_a_key():
                           "notes": {"one_class": note}})  # fmt: skip
     assert "- Accuracy 0.717 at threshold 0.5 is no better than calling every patient" in card
     assert "one_class" not in card
+
+
+def test_a_card_names_its_metrics_plainly_with_the_patients_behind_them_and_a_small_test_set():
+    """VA Long Beach: 60 test patients, 45 with the outcome; specificity rests on 15 and the
+    test set is too small for any precise validation estimate (adapt recorded that)."""
+    sample_size = {"parameters": 8577, "n_needed": 502849, "criterion": "i", "n_train": 140,
+                   "n_test": 60, "met": False,
+                   "test_needs": {"O/E": 132, "slope": 1820, "C": 486},
+                   "test_supports": {"O/E": False, "slope": False, "C": False}}  # fmt: skip
+    card = _card(
+        data_summary={"n_train": 140, "n_test": 60, "n_positive": 104, "sample_size": sample_size},
+        metrics={
+            "n": 60,
+            "n_positive": 45,
+            "auroc": 0.68,
+            "auroc_ci": [0.54, 0.82],
+            "sensitivity": 44 / 45,
+            "sensitivity_ci": [0.929, 1.0],
+            "specificity": 1 / 15,
+            "specificity_ci": [0.0, 0.222],
+            "balanced_accuracy": 0.522,
+            "balanced_accuracy_ci": [0.47, 0.605],
+            "brier": 0.192,
+            "brier_ci": [0.126, 0.267],
+        },
+    )
+    assert "| sensitivity | 0.978 (44 of 45) | 0.929 to 1.000 |" in card
+    assert "| specificity | 0.067 (1 of 15) | 0.000 to 0.222 |" in card
+    assert "| balanced accuracy | 0.522 | 0.470 to 0.605 |" in card
+    assert "| Brier score | 0.192 | 0.126 to 0.267 |" in card
+    assert "| balanced_accuracy |" not in card and "| brier |" not in card
+    assert (
+        "- Tested on 60 patients: too few for a precise observed/expected ratio (132 needed), "
+        "calibration slope (1820 needed) and C-statistic (AUROC) (486 needed); read the "
+        "intervals of those estimates, not the single values.\n" in card
+    )

@@ -16,7 +16,7 @@ from medadapt.evaluate.report import Report
 from medadapt.workflows.demo_report import strategy_notes, strategy_row
 from medadapt.workflows.report_sections import auroc_line, reading_guide, side_by_side
 from medadapt.workflows.reports import adapt_report, discrimination_in_words, evaluation_report
-from medadapt.workflows.study_report import _card, _sample_size
+from medadapt.workflows.study_report import _card, _data_summary, _sample_size
 from medadapt.workflows.study_sentences import last_gain, t_interval
 
 
@@ -370,3 +370,76 @@ def test_the_guide_of_several_classes_speaks_of_classes_not_of_risk_or_sensitivi
     assert "one over the number of classes" in several and "2 the worst" in several
     assert "averaged over the classes" in several
     assert reading_guide(names) != reading_guide(names, task="multiclass")  # binary unchanged
+
+
+def test_a_study_on_a_given_base_does_not_say_the_base_was_trained_on_no_rows():
+    """With --base the study trains no base model: 'source groups (base model) 0' read as a
+    base trained on nothing, beside a subtitle naming Cleveland and Hungary."""
+    study = _study()
+    study["config"]["base"] = "/hospital/base"
+    study["data"].update(n_source=0, n_target_train=86, n_target_test=37)
+    report = Report(title="t")
+    _data_summary(report, study)
+    text = _text(report)
+    assert "source groups (base model) not counted here: the base model was given (--base)" in text
+    assert "source groups (base model) 0" not in text
+    del study["config"]["base"]
+    study["data"]["n_source"] = 477
+    trained = Report(title="t")
+    _data_summary(trained, study)
+    assert "source groups (base model) 477" in _text(trained)
+
+
+def test_the_adapt_report_s_before_and_after_table_shows_calibration_as_evaluate_does():
+    """On VA Long Beach the adapter left AUROC unchanged and changed the risks (Brier 0.245 to
+    0.192, calibration error 0.254 to 0.144): the adapt report left exactly those rows out,
+    which evaluate's before/after table shows."""
+    report = Report(title="t")
+    side_by_side(report, _binary(0.19, (0.13, 0.27)), _binary(0.25, (0.18, 0.32)), "base model")
+    text = _text(report)
+    assert "AUPRC 0.190 (0.130–0.270) 0.250 (0.180–0.320)" in text
+    assert "Brier score 0.190 (0.130–0.270) 0.250 (0.180–0.320)" in text
+    assert "calibration error (ECE) 0.190 (0.130–0.270) 0.250 (0.180–0.320)" in text
+
+
+def _va_long_beach(**base_notes) -> dict:
+    """evaluate's result on VA Long Beach's 60 held-out patients (45 with the outcome): the
+    adapter flags 44 of 45 and clears 1 of 15."""
+    result = {
+        **_binary(0.68, (0.54, 0.82)), "task": "binary", "kind": "tabular",
+        "rows_used": "dataset = VA Long Beach", "adapter": "va", "trainable_params": 8577,
+        "adapter_bytes": 35908, "subgroups": {},
+        "sensitivity": 44 / 45, "sensitivity_ci": [0.929, 1.0],
+        "specificity": 1 / 15, "specificity_ci": [0.0, 0.222],
+    }  # fmt: skip
+    base = {**_binary(0.68, (0.53, 0.83)), "notes": base_notes}
+    result["base_comparison"] = {"overall": base, "subgroups": {}}
+    return result
+
+
+def test_the_evaluate_card_says_how_many_patients_sensitivity_and_specificity_rest_on():
+    y = np.array([1] * 45 + [0] * 15)
+    scores = np.linspace(0.2, 0.9, 60)
+    text = _text(evaluation_report(_va_long_beach(), {"y": y, "scores": scores}))
+    assert "sensitivity 0.98 (0.93–1.00), 44 of 45; specificity 0.07 (0.00–0.22), 1 of 15; " in text
+
+
+def test_the_evaluate_summary_warns_when_the_base_model_alone_gives_one_answer():
+    """The before/after table prints the base model's accuracy 0.650 beside the adapter's; that
+    it is below calling everyone positive (0.750) was in the JSON only."""
+    said = (
+        "accuracy 0.650 at threshold 0.5 is no better than calling every patient positive "
+        "(0.750, the no-information rate)"
+    )
+    from medadapt.workflows.reports import summary_lines
+
+    result = _va_long_beach(one_class=said)
+    lines = summary_lines(result, result["base_comparison"])
+    assert f"Base model alone: {said}." in lines
+    assert lines.index(f"Base model alone: {said}.") == 1 + next(
+        i for i, line in enumerate(lines) if line.startswith("Before the adapter")
+    )
+    plain = _va_long_beach()
+    assert not any(
+        "Base model alone" in line for line in summary_lines(plain, plain["base_comparison"])
+    )

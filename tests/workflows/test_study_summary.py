@@ -168,3 +168,43 @@ def test_an_accuracy_bar_chart_draws_what_calling_everyone_one_class_scores():
     assert heights == [0.75, 0.94]
     assert "everyone" in [t.get_text() for t in ax.get_legend().get_texts()]
     matplotlib.pyplot.close(fig)
+
+
+def test_without_an_auroc_a_binary_study_compares_by_brier_score_not_by_accuracy():
+    """2 held-out patients without the outcome among 37: AUROC is not estimable and accuracy
+    mostly rewards calling everyone positive (0.946 here), so the summary must not rank the
+    strategies by accuracy; it compares their Brier scores, and says why and what that hides."""
+    points = _points({"base_only": {1.0: [0.8]}, "bottleneck": {0.25: [0.96, 0.95],
+                                                                1.0: [0.97, 0.96]}})  # fmt: skip
+    for point in points:
+        metrics = point["metrics"]
+        metrics["accuracy"], metrics["accuracy_ci"] = 0.95, [0.86, 1.0]
+        metrics["auroc"] = metrics["auroc_ci"] = None
+        metrics["notes"] = {"auroc": "not reported: 2 negatives among 37 patients"}
+    _, found = _found(points)
+    assert found["metric"] == "brier"
+    assert found["sentences"][0] == (
+        "AUROC could not be estimated (too few held-out patients without or with the outcome) "
+        "and accuracy there mostly rewards calling every patient the commoner outcome, so the "
+        "strategies are compared by their Brier score (how close the predicted risks are to "
+        "what happened; lower is better) instead. A lower Brier score can come from moving "
+        "every risk towards this group's prevalence rather than from telling patients with "
+        "the outcome from those without: whether any strategy separates them cannot be "
+        "assessed here."
+    )
+    assert not any("accuracy" in s for s in found["sentences"][1:])
+    assert found["sentences"][1].startswith("With 50 target rows (25%), the bottleneck adapter")
+    assert "Brier score 0.045" in found["sentences"][1]
+
+
+def test_a_brier_score_that_rises_at_the_largest_size_is_called_higher_not_lower():
+    points = _points({"bottleneck": {0.25: [0.96] * 3, 0.5: [0.97] * 3, 1.0: [0.95] * 3}})
+    for point in points:
+        point["metrics"]["auroc"] = point["metrics"]["auroc_ci"] = None
+    _, found = _found(points)
+    assert found["metric"] == "brier"
+    assert (
+        "The bottleneck adapter gets within 0.005 of its best Brier score from 100 rows (50%); no "
+        "larger size tried improves on that by more (at the largest size it scores 0.050, "
+        "higher (worse) than at 100 rows)."
+    ) in found["sentences"]

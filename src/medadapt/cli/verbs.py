@@ -130,8 +130,9 @@ def _train_base(**values: Any) -> None:
         norm = summary["normalize"]
         stdout.print(f"inputs normalised in the model: mean {norm['mean']}, std {norm['std']}")
     what = (
-        f"{summary['backbone']}: {', '.join(summary['classes'])}; " if "backbone" in summary else ""
-    )
+        f"{backbone_name(summary)}: {', '.join(summary['classes'])}; " if "backbone" in summary
+        else ""
+    )  # fmt: skip
     stdout.print(
         f"{what}trained on {summary['n_train']} {modality.noun}, validated on "
         f"{summary['n_val']}; saved {out}"
@@ -278,6 +279,14 @@ def _predict(**values: Any) -> None:
 
 def _dumps(result: dict[str, Any]) -> bytes:
     return json.dumps(result, indent=2, default=str).encode()
+
+
+def backbone_name(summary: dict[str, Any]) -> str:
+    """``timm:vit_tiny_patch16_224 (depth=2, embed_dim=32)``: the name alone would describe
+    a model other than the one --backbone-options built."""
+    sizes = (summary.get("architecture") or {}).get("kwargs") or {}
+    shown = ", ".join(f"{k}={v}" for k, v in sizes.items())
+    return f"{summary['backbone']} ({shown})" if shown else summary["backbone"]
 
 
 def _json(path: Path | None, result: dict[str, Any]) -> None:

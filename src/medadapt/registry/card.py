@@ -32,6 +32,44 @@ WIDE_CI = 0.2
 
 _COUNT_KEYS = ("n_train", "n_val", "n_test", "n_positive", "n_negative")
 
+#: how the card names a metric (the reports' names; the registry cannot import evaluate's)
+LABELS = {
+    "auroc": "AUROC",
+    "auprc": "AUPRC",
+    "balanced_accuracy": "balanced accuracy",
+    "brier": "Brier score",
+    "ece": "calibration error (ECE)",
+    "mae": "MAE",
+    "rmse": "RMSE",
+    "r2": "R²",
+}
+
+#: the validation estimates a recorded sample-size entry names, in words a clinician reads
+_ESTIMATES = {
+    "O/E": "observed/expected ratio",
+    "slope": "calibration slope",
+    "C": "C-statistic (AUROC)",
+}
+
+
+def _label(name: str) -> str:
+    return LABELS.get(name, name)
+
+
+def _counts(recorded: dict[str, Any], name: str, value: float) -> str:
+    """``" (44 of 45)"``: the patients behind sensitivity (those with the outcome),
+    specificity (those without) or accuracy (all), when the metrics recorded ``n`` and
+    ``n_positive``; empty otherwise."""
+    n, positives = _int(recorded.get("n")), _int(recorded.get("n_positive"))
+    if n is None:
+        return ""
+    of = {"accuracy": n}
+    if positives is not None:
+        of.update(sensitivity=positives, specificity=n - positives)
+    if not of.get(name):
+        return ""
+    return f" ({round(value * of[name])} of {of[name]})"
+
 
 def _cell(value: Any) -> str:
     if isinstance(value, float):
@@ -55,6 +93,7 @@ def limitations(summary: dict[str, Any], metrics: list[Metric]) -> list[str]:
     """Plain-language limitations derived from the data summary and the metrics."""
     return [
         *_data_limitations(summary["data_summary"]),
+        *_test_set_limitations(summary["data_summary"]),
         *_metric_limitations(summary["metrics"], metrics),
         *summary["limitations"],
         "An adapter adds no information beyond its training data: it does not replace data "
@@ -98,6 +137,33 @@ def _data_limitations(data: dict[str, Any]) -> list[str]:
     return out
 
 
+def _test_set_limitations(data: dict[str, Any]) -> list[str]:
+    """The validation estimates the test set was too small for, as ``adapt`` recorded them
+    (Riley et al.'s external-validation criteria): said in the limitations, not only in a
+    table row."""
+    entry = data.get("sample_size")
+    if not is_sample_size(entry):
+        return []
+    needs, supports = entry.get("test_needs") or {}, entry.get("test_supports") or {}
+    short = [
+        f"{_ESTIMATES.get(k, k)} ({needed_text(needs[k])} needed)"
+        for k in [
+            *[k for k in _ESTIMATES if k in needs],
+            *[k for k in needs if k not in _ESTIMATES],
+        ]
+        if supports.get(k) is False
+    ]
+    if not short:
+        return []
+    listed = short[0] if len(short) == 1 else f"{', '.join(short[:-1])} and {short[-1]}"
+    n_test = _int(entry.get("n_test"))
+    tested = f"Tested on {n_test} patients:" if n_test is not None else "The test set was"
+    return [
+        f"{tested} too few for a precise {listed}; read the intervals of those estimates, not "
+        "the single values."
+    ]
+
+
 def _minority_count(data: dict[str, Any], n_train: int | None) -> int | None:
     """Cases in the smaller class (negatives: ``n_train - n_positive`` if not recorded)."""
     pos, neg = _int(data.get("n_positive")), _int(data.get("n_negative"))
@@ -118,16 +184,16 @@ def _metric_limitations(recorded: dict[str, Any], metrics: list[Metric]) -> list
         if name in WHOLE_RESULT:  # a warning about the whole result, not about one metric
             out.append(f"{note[0].upper()}{note[1:].rstrip('.')}.")
             continue
-        out.append(f"{'All metrics' if name == 'all' else name}: {note.rstrip('.')}.")
+        out.append(f"{'All metrics' if name == 'all' else _label(name)}: {note.rstrip('.')}.")
     for metric in scores:
         if metric.ci is None:
             out.append(
-                f"No confidence interval recorded for {metric.name}: treat "
+                f"No confidence interval recorded for {_label(metric.name)}: treat "
                 f"{metric.value:.3f} as a point estimate of unknown precision."
             )
         elif metric.ci[1] - metric.ci[0] > WIDE_CI and -1 <= metric.value <= 1:
             out.append(
-                f"The confidence interval for {metric.name} is wide "
+                f"The confidence interval for {_label(metric.name)} is wide "
                 f"({metric.ci[0]:.2f} to {metric.ci[1]:.2f}): the data do not pin down its "
                 "performance."
             )
@@ -219,8 +285,13 @@ def _metrics_section(recorded: dict[str, Any], metrics: list[Metric]) -> list[st
         lines += [f"| metric | value | {ci_head} |", "|---|---|---|"]
         for m in metrics:
             ci = f"{m.ci[0]:.3f} to {m.ci[1]:.3f}" if m.ci else "not recorded"
-            value = str(int(m.value)) if m.is_count else f"{m.value:.3f}"
-            lines.append(f"| {_cell(m.name)} | {value} | {'' if m.is_count else ci} |")
+            value = (
+                str(int(m.value))
+                if m.is_count
+                else f"{m.value:.3f}{_counts(recorded, m.name, m.value)}"
+            )
+            shown = m.name if m.is_count else _label(m.name)
+            lines.append(f"| {_cell(shown)} | {value} | {'' if m.is_count else ci} |")
     else:
         lines.append("No metrics were recorded.")
     extra = other_values(recorded)

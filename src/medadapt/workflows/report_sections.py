@@ -81,7 +81,8 @@ def _called_new_cell(r: dict[str, Any]) -> str:
 
 #: the metrics an adapter is shown beside another model with: a measured value (regression)
 #: has no AUROC or accuracy
-SIDE_BY_SIDE = ("auroc", "accuracy", "balanced_accuracy", "sensitivity", "specificity")
+SIDE_BY_SIDE = ("auroc", "auprc", "accuracy", "balanced_accuracy", "sensitivity", "specificity",
+                "brier", "ece")  # fmt: skip
 SIDE_BY_SIDE_REGRESSION = ("mae", "rmse", "r2")
 
 

@@ -16,7 +16,13 @@ import numpy as np
 
 from medadapt.evaluate.metrics import ONE_CLASS, headline_metric
 from medadapt.evaluate.report import Report
-from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, fmt_metric, natural_order
+from medadapt.evaluate.report.formatting import (
+    METRIC_LABELS,
+    counts_behind,
+    fmt_ci,
+    fmt_metric,
+    natural_order,
+)
 from medadapt.evaluate.report.plots import calibration_figure, metric_bars, roc_figure
 from medadapt.evaluate.retention import retention_sentence
 from medadapt.evaluate.small_cells import digits_for, mask_subgroups
@@ -110,6 +116,10 @@ def summary_lines(
             f"{fmt_ci(before.get(main), before.get(f'{main}_ci'), digits)} on the same "
             f"{_units(result)}."
         )
+        # the base's own one-answer or too-good warning: its accuracy is in the table below
+        lines += [
+            f"Base model alone: {note[len('Warning: ') :]}" for note in too_good_lines(before)
+        ]
     if difference:
         lines.append(difference)
     if result.get("per_class"):
@@ -315,6 +325,7 @@ def _card(report: Report, result: dict[str, Any], base_scores: dict[str, Any] | 
     )
     metrics = "; ".join(
         f"{METRIC_LABELS[m]} {fmt_ci(result.get(m), result.get(f'{m}_ci'))}"
+        + (f", {counts}" if (counts := counts_behind(result, m)) else "")
         for m in ("auroc", "accuracy", "sensitivity", "specificity", "brier", "mae", "rmse")
         if m in result
     )

@@ -310,10 +310,13 @@ def _sufficiency(report: Report, study: dict[str, Any]) -> None:
 def _data_summary(report: Report, study: dict[str, Any]) -> None:
     data = study["data"]
     report.section("Data summary (counts only)")
+    source: Any = data["n_source"]
+    if study["config"].get("base") and not source:  # no base trained here: nothing counted
+        source = "not counted here: the base model was given (--base)"
     report.table(
         ["rows", "count"],
         [
-            ["source groups (base model)", data["n_source"]],
+            ["source groups (base model)", source],
             ["target group, training", data["n_target_train"]],
             ["target group, held out", data["n_target_test"]],
         ],

@@ -78,6 +78,7 @@ def find_plateau(entries: list[dict[str, Any]], metric: str) -> dict[str, Any] |
                 "best": best,
                 "last_mean": last,
                 "last_drop": i < len(defined) - 1 and sign * (entry["mean"] - last) > tolerance,
+                "worse": "higher (worse)" if metric in LOWER_IS_BETTER else "lower",
             }
     return None
 
@@ -103,7 +104,8 @@ def plateau_sentence(
     )
     if plateau.get("last_drop"):
         text += (
-            f" (at the largest size it scores {plateau['last_mean']:.3f}, lower than at "
+            f" (at the largest size it scores {plateau['last_mean']:.3f}, "
+            f"{plateau.get('worse', 'lower')} than at "
             f"{plateau['n_train']:.0f} {noun})"
         )
     return text + "."

@@ -113,11 +113,33 @@ def aggregate(points: list[dict[str, Any]], task: str) -> dict[str, Any]:
 
 def main_metric(curves: dict[str, Any], task: str) -> str:
     """:func:`~medadapt.evaluate.metrics.headline_metric` over the curves: AUROC when some
-    point estimated it, else accuracy (MAE for regression)."""
+    point estimated it (MAE for regression); without one, for a binary outcome the Brier score
+    (too few patients of one class: accuracy then mostly rewards calling everyone the commoner
+    class), else accuracy."""
     if task == "regression":
         return headline_metric(task)
     means = [e["mean"] for entries in curves["auroc"].values() for e in entries]
-    return headline_metric(task, {"auroc": next((m for m in means if m is not None), None)})
+    metric = headline_metric(task, {"auroc": next((m for m in means if m is not None), None)})
+    if metric == "accuracy" and task == "binary" and _estimated(curves.get("brier")):
+        return "brier"
+    return metric
+
+
+def _estimated(by_strategy: dict[str, Any] | None) -> bool:
+    """Whether some point of a metric's curves has a mean."""
+    return any(e["mean"] is not None for entries in (by_strategy or {}).values() for e in entries)
+
+
+#: why a binary study without an AUROC ranks its strategies by the Brier score, and what that
+#: cannot show (said first in the summary)
+BY_BRIER = (
+    "AUROC could not be estimated (too few held-out patients without or with the outcome) and "
+    "accuracy there mostly rewards calling every patient the commoner outcome, so the "
+    "strategies are compared by their Brier score (how close the predicted risks are to what "
+    "happened; lower is better) instead. A lower Brier score can come from moving every risk "
+    "towards this group's prevalence rather than from telling patients with the outcome from "
+    "those without: whether any strategy separates them cannot be assessed here."
+)
 
 
 def _overlap(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -163,7 +185,10 @@ def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]
         "plateau": plateau,
         "more_data": more_data,
         "too_good": too_good,
-        "sentences": ([too_good] if too_good else []) + lines + verdicts,
+        "sentences": ([too_good] if too_good else [])
+        + ([BY_BRIER] if metric == "brier" else [])
+        + lines
+        + verdicts,
     }
 
 
