@@ -205,7 +205,7 @@ def test_an_interval_the_bootstrap_cannot_spread_is_not_shown_as_certainty():
     no bootstrap spread in AUROC: no interval, and a note."""
     from scipy import stats
 
-    from medadapt.evaluate.metrics import EXACT, PERFECT
+    from medadapt.evaluate.metrics import PERFECT
 
     y = np.array([1] * 30 + [0] * 5)
     p = np.r_[np.full(30, 0.9), 0.2, 0.3, 0.95, 0.4, 0.1]
@@ -213,12 +213,28 @@ def test_an_interval_the_bootstrap_cannot_spread_is_not_shown_as_certainty():
     assert result["sensitivity"] == 1.0
     exact = stats.binomtest(30, 30).proportion_ci(method="exact")
     assert result["sensitivity_ci"] == pytest.approx([exact.low, 1.0])
-    assert result["sensitivity_ci"][0] < 0.9 and result["notes"]["sensitivity"] == EXACT
-    assert result["specificity_ci"][0] < result["specificity_ci"][1]  # spread: bootstrap kept
-    assert "specificity" not in result["notes"]
+    assert result["sensitivity_ci"][0] < 0.9 and "sensitivity" not in result["notes"]
     perfect = binary_metrics(y, np.r_[np.full(30, 0.9), np.full(5, 0.1)], n_boot=200)
     assert perfect["auroc"] == 1.0 and perfect["auroc_ci"] is None
     assert perfect["notes"]["auroc"] == PERFECT.format(unit="patient")  # not "too few"
+
+
+def test_a_proportion_s_interval_is_exact_and_never_contradicts_its_counts():
+    """1 of 15 specificity: the percentile bootstrap said 0.000-0.222, a lower bound the one
+    true negative rules out; every proportion gets the exact (Clopper-Pearson) interval."""
+    from scipy import stats
+
+    y = np.array([1] * 45 + [0] * 15)
+    p = np.r_[np.full(44, 0.9), 0.2, np.full(14, 0.8), 0.1]  # 44 of 45, 1 of 15
+    result = binary_metrics(y, p, n_boot=200)
+    for name, (k, n) in {"sensitivity": (44, 45), "specificity": (1, 15),
+                         "accuracy": (45, 60)}.items():  # fmt: skip
+        exact = stats.binomtest(k, n).proportion_ci(method="exact")
+        assert result[f"{name}_ci"] == pytest.approx([exact.low, exact.high]), name
+    assert result["specificity_ci"][0] > 0.001  # was 0.000
+    three = multiclass_metrics(np.repeat([0, 1, 2], 10), np.tile([0.5, 0.3, 0.2], (30, 1)))
+    exact = stats.binomtest(10, 30).proportion_ci(method="exact")
+    assert three["accuracy_ci"] == pytest.approx([exact.low, exact.high])
 
 
 def test_image_results_count_images_not_patients():

@@ -1,7 +1,10 @@
-"""Clinical metrics with 95 % bootstrap confidence intervals.
+"""Clinical metrics with 95 % confidence intervals.
 
-Point estimates come from scikit-learn; intervals from a percentile bootstrap over patients
-(vectorised in :mod:`medadapt.evaluate.bootstrap`). A metric that the data cannot support — for
+Point estimates come from scikit-learn. A proportion of patients (accuracy, sensitivity,
+specificity) gets the exact binomial (Clopper-Pearson) interval of its counts: a percentile
+bootstrap of 1 success in 15 reads 0.000-0.222, a lower bound the one success rules out.
+The other metrics' intervals come from a percentile bootstrap over patients (vectorised in
+:mod:`medadapt.evaluate.bootstrap`). A metric that the data cannot support — for
 example AUROC with two negative patients — is reported as ``None`` with a plain-language note
 in ``notes`` instead of a misleading number.
 
@@ -12,7 +15,7 @@ in ``notes`` instead of a misleading number.
 (0.96, 5, 2)
 
 An interval the bootstrap cannot spread (every resample the same) is not shown as certainty:
-a proportion gets the exact binomial interval, anything else none, each with a note.
+it is withheld, with a note; a proportion's exact interval never has zero width.
 
 >>> y = np.array([0] * 5 + [1] * 5); perfect = binary_metrics(y, np.linspace(0.05, 0.95, 10))
 >>> perfect["auroc_ci"], [round(v, 3) for v in perfect["sensitivity_ci"]]
@@ -140,10 +143,11 @@ PERFECT = (
     "its uncertainty cannot be estimated from them; a perfect score is rarely real: check for "
     "a leak"
 )
-EXACT = (
-    "interval from the exact binomial method (Clopper-Pearson): every bootstrap resample gave "
-    "the same value, which would read as certainty"
+BRACKETS = (
+    "Brackets are 95% confidence intervals: exact binomial (Clopper-Pearson) for accuracy, "
+    "sensitivity and specificity, a bootstrap over {noun} for the others."
 )
+"""How a report says where its intervals come from (``noun``: what was resampled)."""
 OUTSIDE = (
     "the estimate lies {side} its 95% bootstrap interval: {why}, so the interval is shifted "
     "{shift} and only a rough range"
@@ -165,18 +169,19 @@ def exact_interval(successes: int, trials: int) -> list[float]:
 
 def _honest_intervals(out: dict[str, Any], notes: dict[str, str],
                       counts: dict[str, tuple[int, int]], unit: str) -> None:  # fmt: skip
-    """A bootstrap interval of zero width (sensitivity 1.000 (1.000-1.000) on 35 patients)
-    reads as certainty. A proportion's (``counts``: name -> (successes, trials)) becomes the
-    exact binomial interval; any other's is dropped, with a note saying why. An estimate
-    outside its own interval (a biased bootstrap: ECE on few patients) gets a note too."""
+    """A proportion's interval (``counts``: name -> (successes, trials)) is the exact binomial
+    one: the percentile bootstrap's bounds can contradict the counts (0 with one success),
+    and it has zero width at 35 of 35 (which reads as certainty). Another bootstrap interval
+    of zero width is dropped, with a note saying why. An estimate outside its own interval (a
+    biased bootstrap: ECE on few patients) gets a note too."""
+    for name, (successes, trials) in counts.items():
+        if out.get(f"{name}_ci") is not None and trials > 0:
+            out[f"{name}_ci"] = exact_interval(successes, trials)
     for name in list(out):
         interval = out.get(f"{name}_ci") if not name.endswith("_ci") else None
         if not interval or interval[0] != interval[1]:
             continue
-        if name in counts and counts[name][1] > 0:
-            out[f"{name}_ci"] = exact_interval(*counts[name])
-            notes.setdefault(name, EXACT)
-        else:
+        if name not in counts:
             out[f"{name}_ci"] = None
             perfect = _PERFECT_AT.get(name) is not None and out[name] == _PERFECT_AT[name]
             notes.setdefault(name, (PERFECT if perfect else NO_SPREAD).format(unit=unit))

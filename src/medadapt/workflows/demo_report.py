@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from medadapt.evaluate.compare import paired_difference
-from medadapt.evaluate.metrics import LOWER_IS_BETTER, MIN_PER_CLASS
+from medadapt.evaluate.metrics import BRACKETS, LOWER_IS_BETTER, MIN_PER_CLASS
 from medadapt.evaluate.report import Report
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci
 from medadapt.evaluate.report.plots import calibration_figure, roc_figure
@@ -158,7 +158,7 @@ def default_report(results: dict[str, Any]) -> BuiltReport:
     sizes = [s["base_only"]["n"] for s in results["centres"].values()]
     lines.append(
         "Every number comes from held-out patients never used for training or early stopping; "
-        f"brackets are 95% bootstrap confidence intervals over patients. With {min(sizes)} to "
+        f"b{BRACKETS.format(noun='patients')[1:]} With {min(sizes)} to "
         f"{max(sizes)} test patients per centre the intervals are wide: differences inside "
         "them cannot be claimed."
     )

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from medadapt.evaluate.metrics import ONE_CLASS, headline_metric
+from medadapt.evaluate.metrics import BRACKETS, ONE_CLASS, headline_metric
 from medadapt.evaluate.report import Report
 from medadapt.evaluate.report.formatting import (
     METRIC_LABELS,
@@ -136,7 +136,7 @@ def summary_lines(
     if result.get("unseen_categories"):
         described = ", ".join(f"{k} ({v} rows)" for k, v in result["unseen_categories"].items())
         lines.append(f"Values never seen in training were treated as 'unseen': {described}.")
-    lines.append(f"Brackets are 95% bootstrap confidence intervals over {noun}.")
+    lines.append(BRACKETS.format(noun=noun))
     return lines
 
 
@@ -426,7 +426,7 @@ def adapt_report(summary: dict[str, Any], curves: dict[str, Any], modality: Any)
 
         said = sample_size_line(info["sample_size"], noun)
         lines.append(f"{said[0].upper()}{said[1:]}.")
-    lines.append(f"Brackets are 95% bootstrap confidence intervals over {noun}.")
+    lines.append(BRACKETS.format(noun=noun))
     report.summary(lines)
     data_warnings(report, summary.get("warnings", []))
     retention_section(report, retentions, noun)
