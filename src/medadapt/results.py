@@ -24,7 +24,11 @@ def _known(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in fields(cls) if f.metadata.get("json", True))
 
 
-VALIDATION_WORDS = {"O/E": "O/E", "slope": "calibration slope", "C": "C-statistic"}
+VALIDATION_WORDS = {
+    "O/E": "observed/expected ratio",
+    "slope": "calibration slope",
+    "C": "C-statistic",
+}
 """The external-validation criteria a recorded sample-size entry names (``test_needs``,
 ``test_supports``), in words and in the order they are told."""
 MILLION = 1_000_000
@@ -33,7 +37,7 @@ MILLION = 1_000_000
 def needed_text(n: int) -> str:
     """A criterion's number of patients, as told: "187381403" reads as precision where it
     only says "no realistic test set" (a base whose risks hardly vary at a site)."""
-    return "a million or more" if n >= MILLION else str(n)
+    return "a million or more" if n >= MILLION else f"{n:,}"  # 502,849: read at a glance
 
 
 @dataclass(frozen=True)

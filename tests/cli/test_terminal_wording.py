@@ -38,11 +38,11 @@ ENTRY = {
 
 def test_adapt_s_sample_size_line_names_each_estimate_and_what_the_test_set_supports():
     assert sample_size_line(ENTRY, "rows") == (
-        "sample size (Riley et al.): read as a new model, its 8577 parameters would need "
-        "502849 rows (criterion i); 140 trained it (not met: necessary, not sufficient); "
-        "precise estimates of O/E, calibration slope and C-statistic at this site need 132, "
-        "1820 and 486 test rows respectively: the 600 here are enough for O/E and "
-        "C-statistic only"
+        "sample size (Riley et al.): read as a new model, its 8,577 parameters would need "
+        "502,849 rows (criterion i); 140 trained it (not met: necessary, not sufficient); "
+        "precise estimates of observed/expected ratio, calibration slope and C-statistic at "
+        "this site need 132, 1,820 and 486 test rows respectively: the 600 here are enough for "
+        "observed/expected ratio and C-statistic only"
     )
 
 
@@ -50,7 +50,7 @@ def test_the_line_says_none_and_all_in_words():
     none = {**ENTRY, "n_test": 60, "test_supports": dict.fromkeys(ENTRY["test_needs"], False)}
     every = {**ENTRY, "n_test": 2000, "test_supports": dict.fromkeys(ENTRY["test_needs"], True)}
     assert sample_size_line(none).endswith("the 60 here are enough for none of them")
-    assert sample_size_line(every).endswith("the 2000 here are enough for all of them")
+    assert sample_size_line(every).endswith("the 2,000 here are enough for all of them")
 
 
 def test_study_s_sample_size_line_counts_in_the_modality_s_unit():
@@ -60,7 +60,7 @@ def test_study_s_sample_size_line_counts_in_the_modality_s_unit():
              "strategies": {"head_only": {"n_needed": 90}, "lora": {"n_needed": 1200}}}  # fmt: skip
     assert study_sample_size_line(entry, "images") == (
         "sample size (Riley et al., conservative R-squared): minimum images head-only adapter "
-        "90; LoRA adapter 1200; the target has 140 to train (necessary, not sufficient)"
+        "90; LoRA adapter 1,200; the target has 140 to train (necessary, not sufficient)"
     )
 
 
@@ -68,7 +68,7 @@ def test_a_criterion_needing_a_million_is_said_in_words_with_why():
     from medadapt.results import needed_text
     from medadapt.workflows.sample_size import in_short
 
-    assert needed_text(999_999) == "999999" and needed_text(187_381_403) == "a million or more"
+    assert needed_text(999_999) == "999,999" and needed_text(187_381_403) == "a million or more"
     criteria = [{"name": "O/E", "n": 232, "supported": False},
                 {"name": "slope", "n": 187_381_403, "supported": False}]  # fmt: skip
     result = {

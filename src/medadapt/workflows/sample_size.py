@@ -286,8 +286,8 @@ def sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str:
     """The one line ``adapt`` prints about it."""
     line = (
         f"sample size ({_cited(entry)}): read as a new model, its "
-        f"{entry['parameters']} parameters would need {needed_text(entry['n_needed'])} {noun} "
-        f"(criterion {entry['criterion']}); {entry['n_train']} trained it "
+        f"{entry['parameters']:,} parameters would need {needed_text(entry['n_needed'])} {noun} "
+        f"(criterion {entry['criterion']}); {entry['n_train']:,} trained it "
         f"({'met' if entry['met'] else 'not met'}: necessary, not sufficient)"
     )
     if not entry["test_needs"]:
@@ -302,8 +302,9 @@ def sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str:
     )  # fmt: skip
     counts = listed(needed_text(v) for v in needs.values())
     respectively = " respectively" if len(needs) > 1 else ""
+    here = f"{entry['n_test']:,}"
     return (f"{line}; precise estimates of {listed(named)} at this site need {counts} test "
-            f"{noun}{respectively}: the {entry['n_test']} here are enough for {told}")  # fmt: skip
+            f"{noun}{respectively}: the {here} here are enough for {told}")  # fmt: skip
 
 
 def study_sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str:
