@@ -10,6 +10,20 @@ from tests.cli.test_bad_inputs import FEDERATE, FEW_ROWS, TABLE, Case, case, ref
 
 pytestmark = pytest.mark.xdist_group("bad_inputs")  # one workspace, built once
 
+
+def _one_class_site() -> str:
+    """The bundled file's VA Long Beach, and Switzerland's patients with disease as a site of
+    their own: every training row of that site has the same outcome."""
+    import pandas as pd
+
+    import medadapt as ma
+
+    heart = ma.load_heart_disease()
+    swiss = heart[(heart["dataset"] == "Switzerland") & (heart["num"] > 0)]
+    return pd.concat([heart[heart["dataset"] == "VA Long Beach"],
+                      swiss.assign(dataset="OneClass")]).to_csv(index=False)  # fmt: skip
+
+
 CLIENT = ("federate", "client", "--site", "A", "--data", "{va}", "--base", "{base}")
 SERVER = ("federate", "server", "--base", "{base}", "--groups", "A,B", "--out", "{tmp}/f")
 
@@ -36,6 +50,15 @@ CASES = [
     case("simulate: a negative --proximal-mu", *FEDERATE, "--base", "{base}", "--strategy",
          "fedprox", "--proximal-mu", "-1", "--out", "{tmp}/f", flag="--proximal-mu",
          says="at least 0"),
+    case("simulate: a negative --lr (it failed every site in round 1, naming 'lr')", *FEDERATE,
+         "--base", "{base}", "--lr", "-1", "--out", "{tmp}/f", flag="--lr",
+         says="must be positive; got -1"),
+    case("simulate: a site whose training rows all have one outcome (adapt refuses it)",
+         "federate", "simulate", "--data", "{tmp}/oc.csv", "--label", "num",
+         "--positive-above", "0", "--id-column", "id", "--group-column", "dataset", "--groups",
+         "VA Long Beach,OneClass", "--base", "{base}", "--out", "{tmp}/f", flag="--groups",
+         says="site OneClass: its training rows have only one class of 'num' ('1')",
+         existing={"oc.csv": _one_class_site()}),
     case("simulate: a site too small to split", "federate", "simulate", "--data",
          "{tmp}/few.csv", "--label", "num", "--group-column", "dataset", "--groups",
          "VA Long Beach,Hungary", "--base", "{base}", "--out", "{tmp}/f", flag="--groups",

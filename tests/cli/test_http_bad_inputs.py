@@ -98,6 +98,15 @@ HTTP_CASES = [
         body={"group": "", "instances": [{P: True}]}),
     req("adapter empty", 422, "adapter", body={"adapter": "", "instances": [{P: True}]}),
     req("adapter as list", 422, "adapter", body={"adapter": ["va"], "instances": [{P: True}]}),
+    # a long name, group or field is shortened, not sent back whole (it came back 100 KB)
+    req("adapter a 50,000-character text", 422, "characters) is invalid",
+        body={"adapter": "x" * 50_000 + SECRET, "instances": [{P: True}]}),
+    req("group a 50,000-character text", 404, "characters), and no base model",
+        body={"group": "x" * 50_000 + SECRET, "instances": [{P: True}]}),
+    req("a field named by a 50,000-character text", 422, "characters) is not a field",
+        body=with_patient(**{"x" * 50_000 + SECRET: 1})),
+    req("a top-level field named by a 50,000-character text", 422, "characters)",
+        body={"adapter": "va", "x" * 50_000 + SECRET: 1, "instances": [{P: True}]}),
 ]  # fmt: skip
 
 

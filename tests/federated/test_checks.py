@@ -63,6 +63,7 @@ def test_the_run_round_trips_through_the_apps_run_config():
         ({"server_lr": 0.0}, "--server-lr must be positive; got 0"),
         ({"proximal_mu": -0.1}, "--proximal-mu must be at least 0; got -0.1"),
         ({"n_boot": -5}, "--n-boot must be at least 1; got -5"),
+        ({"lr": -1.0}, "--lr must be positive; got -1"),  # was each site's failure, in round 1
     ],
 )
 def test_bad_values_name_their_flag(changes, message):
@@ -98,6 +99,53 @@ def test_the_server_refuses_a_certificate_that_does_not_name_where_it_submits(tm
     assert said.code == 0, said.stderr
     deploy.check_server_names(tmp_path / "trial", "127.0.0.1")  # loopback is always named
     deploy.check_server_names(tmp_path / "trial", "fl.example.org")
+
+
+def test_the_server_refuses_certificates_flower_would_fail_on_later(tmp_path):
+    """A ca.crt that is no certificate, a server.key that is not server.pem's, or a server.pem
+    another CA signed: refused by flag before Flower starts (they ended the run with Flower's
+    words, "cadata does not contain a certificate", "SuperLink stopped at start-up",
+    "Connection to the SuperLink is unavailable")."""
+    good = make_certificates(tmp_path / "good")
+    other = make_certificates(tmp_path / "other")
+    deploy.check_server_names(good, "127.0.0.1")
+    cases = {
+        "ca.crt": (b"garbage\n", f"--certificates {tmp_path}/bad/ca.crt is not a PEM certificate"),
+        "server.key": (
+            (other / "server.key").read_bytes(),
+            f"--certificates {tmp_path}/bad/server.key is not the key of server.pem: give the "
+            "key made with that certificate",
+        ),
+        "server.key ": (
+            b"garbage\n",
+            f"--certificates {tmp_path}/bad/server.key is not a PEM private key",
+        ),
+        "ca.crt ": (
+            (other / "ca.crt").read_bytes(),
+            f"--certificates {tmp_path}/bad/server.pem was not signed by ca.crt in the same "
+            "folder: the sites, who trust ca.crt, would refuse it; give the CA that signed it",
+        ),
+    }
+    for name, (content, message) in cases.items():
+        bad = tmp_path / "bad"
+        shutil.rmtree(bad, ignore_errors=True)
+        shutil.copytree(good, bad)
+        (bad / name.strip()).write_bytes(content)
+        with pytest.raises(ConfigError) as error:
+            deploy.check_server_names(bad, "127.0.0.1")
+        assert str(error.value) == message
+
+
+def test_a_site_s_root_certificate_must_be_one(tmp_path):
+    good = make_certificates(tmp_path / "good")
+    deploy.check_root_certificates(good / "ca.crt")
+    table = tmp_path / "heart.csv"
+    table.write_text("age\n63\n")
+    with pytest.raises(ConfigError) as error:
+        deploy.check_root_certificates(table)
+    assert str(error.value) == (
+        f"--root-certificates {table} is not a PEM certificate: pass the federation's ca.crt"
+    )
 
 
 def test_the_run_is_submitted_with_an_absolute_ca_path(tmp_path, monkeypatch):
@@ -136,3 +184,61 @@ def test_a_failed_server_names_where_its_plain_logs_are_kept(tmp_path, monkeypat
     kept = Path(said.rsplit("Flower's logs: ", 1)[1].rstrip("/)"))
     assert (kept / "superlink.log").read_text() == "ERROR :     Address in use\n"
     shutil.rmtree(kept)
+
+
+def test_the_shared_adapter_s_figures_say_they_are_a_mean_over_sites():
+    """The federated adapter records the sites' unweighted mean, which has no interval and may
+    leave sites out: each metric's note says so (the card, 'registry list' (!) and
+    /v1/adapters show it), instead of a bare AUROC 0.795 read as one estimate."""
+    from medadapt.federated.records import mean_over_sites
+
+    results = {
+        "sites": {
+            "Cleveland": {"federated": {"auroc": 0.9, "accuracy": 0.8}},
+            "Switzerland": {"federated": {"auroc": float("nan"), "accuracy": 0.85}},
+            "Tiny": {"federated": {"auroc": None, "accuracy": None}},
+        },
+        "average": {"federated": {"auroc": 0.9, "auroc_sites": 1, "accuracy": 0.825,
+                                  "accuracy_sites": 2}},
+    }  # fmt: skip
+    metrics = mean_over_sites(results)
+    assert metrics["auroc"] == 0.9 and metrics["accuracy_sites"] == 2
+    assert metrics["notes"] == {
+        "auroc": "the unweighted mean of 1 of 3 sites' own figures (none at Switzerland, Tiny), "
+        "each on that site's held-out patients; no interval: each site's, with its 95% "
+        "interval and n, is in federated.json",
+        "accuracy": "the unweighted mean of 2 of 3 sites' own figures (none at Tiny), each on "
+        "that site's held-out patients; no interval: each site's, with its 95% interval and "
+        "n, is in federated.json",
+    }
+    one = {"sites": {"A": {"federated": {"auroc": 0.7}}},
+           "average": {"federated": {"auroc": 0.7, "auroc_sites": 1}}}  # fmt: skip
+    every = mean_over_sites(one)
+    assert every["notes"] == {
+        "auroc": "the unweighted mean of 1 of 1 sites' own figures, each on that site's "
+        "held-out patients; no interval: each site's, with its 95% interval and n, is in "
+        "federated.json"
+    }
+
+
+def test_a_site_trained_on_one_outcome_takes_part_with_a_warning_but_not_one_without_both():
+    """FLamby's Switzerland trains on 30 of 30 patients with disease (its test set has both):
+    it takes part, warned; a site whose every sample has one outcome is refused."""
+    import numpy as np
+
+    from medadapt.federated.sites import Site, SiteError, _check_both_classes
+
+    modality = SimpleNamespace(task=lambda schema: "binary", noun="rows",
+                               classes=lambda schema: ["0", "1"])  # fmt: skip
+    base = SimpleNamespace(schema=SimpleNamespace(label="disease"))
+    samples = SimpleNamespace(labels=np.array([1] * 30 + [1, 0]))
+    swiss = Site("Switzerland", np.arange(30), np.array([30, 31]))
+    with pytest.warns(UserWarning) as said:
+        _check_both_classes(modality, base, samples, swiss)
+    assert str(said[0].message) == (
+        "site Switzerland: its 30 training rows have only one class of 'disease' ('1'): it can "
+        "only pull the shared adapter toward that answer, and its local-only adapter calls "
+        "everyone that"
+    )
+    with pytest.raises(SiteError, match="its training rows have only one class of 'disease'"):
+        _check_both_classes(modality, base, samples, Site("X", np.arange(30), np.array([30])))

@@ -134,3 +134,21 @@ def test_the_legend_explains_only_the_columns_shown():
         "predictions shifted to the outcome rate of the site's own training patients."
     )
     assert "local: an adapter trained at the site" in legend(config)
+
+
+def test_a_round_panel_without_any_site_s_figure_says_so_without_a_matplotlib_warning():
+    """No site with an AUROC (too few held-out patients of one outcome): the panel says so,
+    and matplotlib's "No artists with labels found to put in legend" no longer reaches the
+    terminal as a 'warning:' line."""
+    import warnings
+
+    from medadapt.federated.report import round_figure
+
+    rounds = [{"round": 1, "site": "Tiny", "auroc": None, "accuracy": None},
+              {"round": 1, "site": "Basel", "auroc": None, "accuracy": 0.8}]  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = round_figure(rounds, ["Tiny", "Basel"])
+    auroc, accuracy = fig.axes
+    assert [t.get_text() for t in auroc.texts] == ["no site has enough held-out\npatients for it"]
+    assert len(accuracy.texts) == 0 and accuracy.get_legend() is not None

@@ -169,8 +169,8 @@ def test_show_prints_nested_summaries_in_words(cli, adapter_dir, monkeypatch):
         ],
         [
             "data: sample size test",
-            "test patients for a precise O/E: 27 (enough here); calibration slope: 1881 (too "
-            "few here); C-statistic: 1480 (too few here)",
+            "test patients for a precise observed/expected ratio: 27 (enough here); calibration "
+            "slope: 1,881 (too few here); C-statistic: 1,480 (too few here)",
         ],
         ["data: sample size source", "Riley et al. Stat Med 2019;38:1276-96 (development)"],
         ["data: train_class_counts", "0: 6, 1: 80"],
@@ -531,3 +531,17 @@ def test_add_says_when_the_recorded_base_directory_now_holds_another_model(
         f"note: {retrained}, the base directory it recorded, now holds another model (weights "
         f"ffffffffffff, not {trained_on[:12]}): register the base it was trained on with add-base"
     ) in out.splitlines()
+
+
+def test_a_root_that_cannot_be_created_names_the_flag(capsys, adapter_dir, tmp_path):
+    """A --root under a file (or anywhere mkdir fails) is one line naming --root, exit 2 (it
+    was the bare OS message, exit 1)."""
+    table = tmp_path / "heart.csv"
+    table.write_text("age\n63\n")
+    root = table / "reg"
+    with pytest.raises(SystemExit) as exit_:
+        main(["registry", "--root", str(root), "add", str(adapter_dir(1))])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == (
+        f"error: cannot create the registry at {root} (Not a directory); check --root\n"
+    )

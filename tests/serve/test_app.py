@@ -262,3 +262,23 @@ def test_a_group_that_contradicts_the_instances_own_group_is_refused(client, ser
         "'group' is 'C' but an instance's 'site' field names another group; drop one of "
         "them, or send each group's instances in their own request"
     )
+
+
+def test_a_server_with_nothing_promoted_says_it_serves_no_group(tmp_path):
+    """Nothing promoted yet (the registry's first adapter is not promoted): a request is 404
+    saying 'served groups: none', not an empty list."""
+    Registry(tmp_path / "reg", create=True)
+    app = create_app(tmp_path / "reg")
+    with TestClient(app) as empty:
+        answer = empty.post("/v1/predict", json={"instances": [{"age": 63}]})
+        assert answer.status_code == 404
+        assert answer.json()["detail"] == (
+            "the request names no adapter and no group, and its instances carry no group "
+            "field; served groups: none (promote an adapter: 'medadapt registry --root DIR "
+            "promote NAME@N')"
+        )
+        answer = empty.post("/v1/predict", json={"group": "Basel", "instances": [{"age": 63}]})
+        assert answer.json()["detail"] == (
+            "no adapter serves group 'Basel', and no base model was trained on it; served "
+            "groups: none (promote an adapter: 'medadapt registry --root DIR promote NAME@N')"
+        )

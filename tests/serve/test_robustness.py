@@ -196,3 +196,21 @@ def test_offloaded_work_runs_on_the_worker_and_inline_work_waits_for_it():
     assert (image, table, idle) == ([1], [2], [3])
     assert seen[0][1].startswith("medadapt-model") and refreshed.startswith("medadapt-model")
     assert seen[-1] == ("table", "MainThread")  # the worker idle again: inline, on the loop
+
+
+def test_a_damaged_adapter_s_503_names_it_once(served_registry, registry_copy):
+    """It read 'adapter site_c@1 cannot be loaded: adapter site_c@1: registry file ...'."""
+    blob = registry_copy / "objects" / Registry(registry_copy).get("site_c@1").weights_blob
+    blob.chmod(0o600)
+    blob.write_bytes(b"damaged" + blob.read_bytes()[7:])
+    app = create_app(registry_copy, token=None)
+    with TestClient(app) as client:
+        reply = client.post(
+            "/v1/predict", json={"adapter": "site_c", "instances": [_instance(served_registry)]}
+        )
+        assert reply.status_code == 503
+        detail = reply.json()["detail"]
+        assert detail.startswith("adapter site_c@1 cannot be loaded: registry file "), detail
+        assert "does not match its checksum" in detail
+        failed = client.get("/healthz").json()["failed"]["site_c"]
+        assert failed.startswith("site_c@1 cannot be loaded: registry file ")

@@ -70,6 +70,7 @@ class FederatedRun:
         checks.at_least(self.n_boot, "--n-boot", 1)
         checks.at_least(self.proximal_mu, "--proximal-mu", 0)
         checks.positive(self.server_lr, "--server-lr")
+        checks.positive(self.lr, "--lr")  # else each site fails in round 1, by another name
         checks.fraction(self.test_fraction, "--test-fraction")
         if len(self.sites) < 2:
             raise ConfigError(

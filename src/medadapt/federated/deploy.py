@@ -138,10 +138,7 @@ def check_server_names(directory: Path, address: str) -> None:
     from cryptography import x509
 
     pem = directory / "server.pem"
-    try:
-        certificate = x509.load_pem_x509_certificate(pem.read_bytes())
-    except ValueError:
-        raise ConfigError(f"--certificates {pem} is not a PEM certificate") from None
+    certificate = _pem_certificate(pem, "--certificates")
     try:
         names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
@@ -158,6 +155,61 @@ def check_server_names(directory: Path, address: str) -> None:
             "federate certificates' always names 127.0.0.1 and localhost), or pass --host with "
             "a name it holds"
         )
+    _check_chain(directory, certificate)
+
+
+def _check_chain(directory: Path, certificate: Any) -> None:
+    """``ca.crt`` is a certificate that signed ``server.pem``, and ``server.key`` is
+    ``server.pem``'s key: Flower would fail on each later, in its own words."""
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import serialization
+
+    _pem_certificate(directory / "ca.crt", "--certificates")
+    cas = x509.load_pem_x509_certificates((directory / "ca.crt").read_bytes())
+    chain = x509.load_pem_x509_certificates((directory / "server.pem").read_bytes())
+
+    def signed(cert: Any, ca: Any) -> bool:
+        try:
+            cert.verify_directly_issued_by(ca)
+        except (ValueError, TypeError, InvalidSignature):
+            return False
+        return True
+
+    # server.pem may carry its intermediates, and ca.crt several CAs: one link is enough
+    if not any(cert == ca or signed(cert, ca) for cert in chain for ca in cas):
+        raise ConfigError(
+            f"--certificates {directory / 'server.pem'} was not signed by ca.crt in the same "
+            "folder: the sites, who trust ca.crt, would refuse it; give the CA that signed it"
+        ) from None
+    key_file = directory / "server.key"
+    try:
+        key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
+    except (ValueError, TypeError):  # not PEM, or encrypted (Flower takes no passphrase)
+        raise ConfigError(f"--certificates {key_file} is not a PEM private key") from None
+    public = serialization.PublicFormat.SubjectPublicKeyInfo
+    if key.public_key().public_bytes(serialization.Encoding.PEM, public) != (
+        certificate.public_key().public_bytes(serialization.Encoding.PEM, public)
+    ):
+        raise ConfigError(
+            f"--certificates {key_file} is not the key of server.pem: give the key made with "
+            "that certificate"
+        )
+
+
+def _pem_certificate(path: Path, flag: str, hint: str = "") -> Any:
+    from cryptography import x509
+
+    try:
+        return x509.load_pem_x509_certificate(path.read_bytes())
+    except ValueError:
+        raise ConfigError(f"{flag} {path} is not a PEM certificate{hint}") from None
+
+
+def check_root_certificates(path: Path) -> None:
+    """A site's ``--root-certificates`` is a PEM certificate (Flower's SuperNode otherwise
+    dies with a traceback and the client waits on)."""
+    _pem_certificate(Path(path), "--root-certificates", ": pass the federation's ca.crt")
 
 
 def _name_matches(pattern: str, host: str) -> bool:

@@ -50,6 +50,33 @@ def adapter_record(
     )  # fmt: skip
 
 
+def mean_over_sites(results: dict[str, Any]) -> dict[str, Any]:
+    """The shared adapter's figures: the sites' unweighted mean (FLamby's average), each with
+    a note saying so, over how many sites and which had none (the mean has no interval and
+    no single n: a reader of the card must not take it for one estimate)."""
+    average = dict(results["average"]["federated"])
+    sites = results["sites"]
+    notes = {}
+    for metric, value in list(average.items()):
+        if metric.endswith("_sites") or value is None:
+            continue
+        without = [name for name, site in sites.items()
+                   if not _finite((site.get("federated") or {}).get(metric))]  # fmt: skip
+        counted = len(sites) - len(without)
+        missing = f" (none at {', '.join(without)})" if without else ""
+        notes[metric] = (
+            f"the unweighted mean of {counted} of {len(sites)} sites' own figures{missing}, "
+            "each on that site's held-out patients; no interval: each site's, with its 95% "
+            "interval and n, is in federated.json"
+        )
+    return {**average, "notes": notes} if notes else average
+
+
+def _finite(value: Any) -> bool:
+    """A site's figure that was computed (not None, not the NaN of one it could not be)."""
+    return isinstance(value, int | float) and math.isfinite(value)
+
+
 def _defined(metrics: dict[str, Any] | None) -> dict[str, Any]:
     """The defined figures, each interval as ``<metric>_ci: [low, high]`` (as ``adapt``
     records them; the wire carries ``_low``/``_high``)."""

@@ -179,7 +179,11 @@ def round_figure(rounds: list[dict[str, Any]], sites: list[str]):
         ax.set_xlabel("round")
         ax.set_ylabel(LABELS[metric])
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        if ax.lines:
+            ax.legend(fontsize=8)
+        else:  # matplotlib would warn of an empty legend, in the user's terminal
+            ax.text(0.5, 0.5, "no site has enough held-out\npatients for it", ha="center",
+                    va="center", transform=ax.transAxes, color="0.4")  # fmt: skip
     fig.tight_layout()
     return fig
 

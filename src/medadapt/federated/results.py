@@ -13,7 +13,7 @@ import numpy as np
 
 from medadapt.federated.config import FederatedRun
 from medadapt.federated.local import ROUND_METRICS
-from medadapt.federated.records import adapter_record, federated_card
+from medadapt.federated.records import adapter_record, federated_card, mean_over_sites
 from medadapt.federated.server import FederatedOutcome
 from medadapt.federated.sites import trainable
 from medadapt.federated.wire import full_model_bytes
@@ -151,7 +151,7 @@ def save_result(run: FederatedRun, modality, base, outcome: FederatedOutcome,
     n_train = sum(s["n_train"] for s in results["sites"].values())
     n_test = sum(s["n_test"] for s in results["sites"].values())
     record = adapter_record(
-        run, modality, base, trained, split=summary, metrics=results["average"]["federated"],
+        run, modality, base, trained, split=summary, metrics=mean_over_sites(results),
         data_summary={"n_train": n_train, "n_test": n_test,
                       "sites": {n: {"n_train": s["n_train"], "n_test": s["n_test"]}
                                 for n, s in results["sites"].items()}},

@@ -5,6 +5,7 @@ samples never leave this module's caller: only their counts do."""
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,7 +85,36 @@ def read_sites(run: FederatedRun, data: Path | None = None, sites=None) -> SiteD
             except DataError as error:
                 raise SiteError(site, str(error)) from None
         split[site] = Site(site, train[~clean[train]], test)
+        _check_both_classes(modality, base, samples, split[site])
     return SiteData(modality, base, samples, split)
+
+
+def _check_both_classes(modality: Modality, base: BaseModel, samples: Samples, site: Site):
+    """A site whose samples all have one outcome is refused, as 'adapt' refuses such a
+    group: its local adapter could learn only that class, its updates pull the shared adapter
+    toward it, and nothing there could show it (its 'local' column read 1.000). A site whose
+    training samples alone have one outcome (FLamby's Switzerland: 30 of 30 with disease)
+    takes part, with a warning saying what it can and cannot add."""
+    if modality.task(base.schema) == "regression" or not len(site.train):
+        return
+    labels = np.asarray(samples.labels)
+    present = np.unique(labels[site.train])
+    if len(present) > 1:
+        return
+    classes = modality.classes(base.schema)
+    label = getattr(base.schema, "label", None) or "the label"
+    only = f"one class of {label!r} ({classes[int(present[0])]!r})"
+    if len(np.unique(labels[np.r_[site.train, site.test]])) < 2:
+        raise SiteError(
+            site.name, f"its training rows have only {only}; a site needs both to train the adapter"
+        )
+    warnings.warn(
+        f"site {site.name}: its {len(site.train)} training {modality.noun} have only {only}: it "
+        "can only pull the shared adapter toward that answer, and its local-only adapter calls "
+        "everyone that",
+        UserWarning,
+        stacklevel=2,
+    )
 
 
 def _given_split(samples: Samples, column: str, chosen: np.ndarray):

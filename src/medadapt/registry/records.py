@@ -74,11 +74,23 @@ class Ref:
         return self.name if self.selector == "default" else f"{self.name}@{self.selector}"
 
 
+SHOWN_CHARS = 64  # a name, group or field a message repeats is cut to this many characters
+
+
+def shown(text: Any) -> str:
+    """``repr(text)`` for a message, cut when long: a request's 100,000-character name must
+    not come back whole (nor a patient's details pasted into it)."""
+    text = str(text)
+    if len(text) <= SHOWN_CHARS:
+        return repr(text)
+    return f"{text[:SHOWN_CHARS]!r}... ({len(text):,} characters)"
+
+
 def parse_ref(text: str) -> Ref:
     match = _REF.fullmatch(text.strip()) if isinstance(text, str) else None
     if match is None or not _NAME.fullmatch(match["name"]):
         raise ConfigError(
-            f"version reference {text!r} is invalid: use NAME, NAME@N, NAME@latest or "
+            f"version reference {shown(text)} is invalid: use NAME, NAME@N, NAME@latest or "
             "NAME@promoted (e.g. pneumonia@3)"
         )
     sel = match["sel"]

@@ -81,7 +81,12 @@ class Registry:
                 raise RegistryError(
                     f"{root} exists and is not a registry; choose a new or empty directory"
                 )
-            root.mkdir(parents=True, exist_ok=True)
+            try:
+                root.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # under a file, a read-only or missing mount ...
+                raise RegistryError(
+                    f"cannot create the registry at {root} ({exc.strerror or exc}); check --root"
+                ) from None
         self.root = root
         self.objects = ObjectStore(objects=root / "objects", tmp=root / "tmp")
         self.checkouts = root / "checkouts"

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from medadapt.errors import MedadaptError
+from medadapt.registry.records import SHOWN_CHARS
 from medadapt.serve.batching import RETRY_AFTER_SECONDS, Overloaded
 from medadapt.serve.image_inputs import ImageInputError
 from medadapt.serve.state import Ambiguous, NotFound, Unavailable
@@ -44,10 +45,18 @@ async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
     """422 naming each field and the problem, never the values sent (patient data), and
     at most ``MAX_ERRORS`` of them."""
     errors = [{key: e[key] for key in ("loc", "msg", "type") if key in e} for e in exc.errors()]
+    for error in errors:  # a field named by a 100,000-character key is not sent back whole
+        error["loc"] = [_cut(part) for part in error.get("loc", [])]
     body: dict[str, Any] = {"detail": errors[:MAX_ERRORS]}
     if len(errors) > MAX_ERRORS:
         body["more_errors"] = len(errors) - MAX_ERRORS
     return JSONResponse(body, status_code=422)
+
+
+def _cut(part: Any) -> Any:
+    if isinstance(part, str) and len(part) > SHOWN_CHARS:
+        return f"{part[:SHOWN_CHARS]}... ({len(part):,} characters)"
+    return part
 
 
 async def bad_input(_: Request, exc: MedadaptError) -> JSONResponse:

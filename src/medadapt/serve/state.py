@@ -34,7 +34,7 @@ from medadapt.modalities import modality_of
 from medadapt.modalities.bundle import BaseModel
 from medadapt.registry import Registry
 from medadapt.registry.bases import find_base
-from medadapt.registry.records import metric_notes, parse_ref
+from medadapt.registry.records import metric_notes, parse_ref, shown
 from medadapt.results import AdapterRecord
 
 log = logging.getLogger("medadapt.serve")
@@ -234,8 +234,9 @@ class ServingState:
             try:
                 route = self._load(name, v.version, tables)
             except MedadaptError as exc:  # one broken adapter must not stop the others
-                log.error("not serving %s: %s", v.ref, exc)
-                tables.failed[name] = f"{v.ref} cannot be loaded: {exc}"
+                why = str(exc).removeprefix(f"adapter {v.ref}: ")  # named once, not twice
+                log.error("not serving %s: %s", v.ref, why)
+                tables.failed[name] = f"{v.ref} cannot be loaded: {why}"
                 continue
             tables.promoted[name] = route
             summary = v.data_summary
@@ -312,13 +313,17 @@ class ServingState:
         listed = sorted(groups)[:MAX_LISTED_GROUPS]
         more = " ..." if len(groups) > MAX_LISTED_GROUPS else ""
         hint = f"served groups: {', '.join(listed)}{more} (send one of them, or name an 'adapter')"
+        if not groups:  # nothing promoted (or loaded) yet
+            hint = ("served groups: none (promote an adapter: 'medadapt registry --root DIR "
+                    "promote NAME@N')")  # fmt: skip
         if wanted_group is None:
             return (
                 "the request names no adapter and no group, and its instances carry no group "
                 f"field; {hint}"
             )
         return (
-            f"no adapter serves group {wanted_group!r}, and no base model was trained on it; {hint}"
+            f"no adapter serves group {shown(wanted_group)}, and no base model was trained on "
+            f"it; {hint}"
         )
 
     def _named(self, adapter: str, tables: Tables) -> Route:

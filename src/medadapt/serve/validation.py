@@ -14,6 +14,7 @@ from typing import Any
 
 from medadapt.data.schema import TableSchema
 from medadapt.data.tables import LARGEST_MEASUREMENT
+from medadapt.registry.records import shown
 
 MAX_LISTED_FIELDS = 12
 
@@ -49,9 +50,8 @@ def check_instance(
             listed = ", ".join(known[:MAX_LISTED_FIELDS]) + (
                 " ..." if len(known) > MAX_LISTED_FIELDS else ""
             )
-            errors.append(
-                _error(index, key, f"{key!r} is not a field of this model; its fields: {listed}")
-            )
+            said = f"{shown(key)} is not a field of this model; its fields: {listed}"
+            errors.append(_error(index, key, said))
     for feature in schema.numeric_features:
         value = instance.get(feature.name)
         if value is not None and not _finite_number(value):
