@@ -7,7 +7,7 @@ import io
 import logging
 from dataclasses import dataclass
 
-from medadapt.cli.main import main
+from medadapt.cli.main import LogFormat, main
 
 
 @dataclass
@@ -21,7 +21,7 @@ def run_cli(*argv: str) -> CliResult:
     """``medadapt ARGV`` in-process: exit code, stdout and stderr (log records included)."""
     out, err = io.StringIO(), io.StringIO()
     handler = logging.StreamHandler(err)
-    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    handler.setFormatter(LogFormat())  # as the command formats them
     root = logging.getLogger()
     root.addHandler(handler)
     code = 0

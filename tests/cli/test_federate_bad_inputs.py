@@ -45,6 +45,13 @@ CASES = [
          says="is empty; name at least one (comma-separated)"),
     case("simulate: --n-boot 0", *FEDERATE, "--base", "{base}", "--n-boot", "0", "--out",
          "{tmp}/f", flag="--n-boot", says="at least 10"),
+    case("simulate: --proximal-mu with fedavg (it was ignored, and recorded as used)",
+         *FEDERATE, "--base", "{base}", "--proximal-mu", "0.5", "--out", "{tmp}/f",
+         flag="--proximal-mu", says="applies to --strategy fedprox, not fedavg: drop "
+         "--proximal-mu, or pass --strategy fedprox"),
+    case("simulate: --server-lr with fedprox", *FEDERATE, "--base", "{base}", "--strategy",
+         "fedprox", "--server-lr", "0.1", "--out", "{tmp}/f", flag="--server-lr",
+         says="applies to --strategy fedadam or fedyogi, not fedprox"),
     case("simulate: --server-lr 0", *FEDERATE, "--base", "{base}", "--strategy", "fedadam",
          "--server-lr", "0", "--out", "{tmp}/f", flag="--server-lr", says="must be positive"),
     case("simulate: a negative --proximal-mu", *FEDERATE, "--base", "{base}", "--strategy",
@@ -74,6 +81,10 @@ CASES = [
     case("client: --insecure and --root-certificates", *CLIENT, "--server", "127.0.0.1:9092",
          "--insecure", "--root-certificates", "{tmp}/ca.crt", flag="--root-certificates",
          says="contradict each other", existing={"ca.crt": "mine"}),
+    case("client: a --root-certificates that is no certificate (the SuperNode died, the client "
+         "waited)", *CLIENT, "--server", "127.0.0.1:9092", "--root-certificates", "{va}",
+         flag="--root-certificates", says="is not a PEM certificate: pass the federation's "
+         "ca.crt"),
     case("client: an empty --site", "federate", "client", "--site", " ", "--data", "{va}",
          "--base", "{base}", "--server", "127.0.0.1:9092", "--insecure", flag="--site",
          says="is empty"),

@@ -231,20 +231,22 @@ def test_serve_says_which_archives_it_reads_and_how_it_trusts_them(hospital, tmp
                          "--dicomweb-archive", "https://pacs.example:443/dicom-web",
                          "--dicomweb-ca-bundle", ca, "--store-sr"))  # fmt: skip
     assert started == [18999]
-    assert result.stderr.splitlines()[-3:-1] == [
+    assert result.stderr.splitlines()[-4:-2] == [
         "loading 0 promoted adapter(s) ...",
         "serving 0 promoted adapter(s) from "
         f"{tmp_path / 'registry'} at http://127.0.0.1:18999 (auth: no token (loopback only); "
         "API docs at /docs)",
     ]
-    assert result.stderr.splitlines()[-1] == (
+    assert result.stderr.splitlines()[-2:] == [
         f"DICOMweb references read from https://pacs.example:443/dicom-web (TLS verified "
-        f"against {ca}); results may be stored there as DICOM SR"
-    )
+        f"against {ca}); results may be stored there as DICOM SR",
+        "warning: nothing is promoted: promote an adapter to serve it, with 'medadapt "
+        f"registry --root {tmp_path / 'registry'} promote NAME@N'",
+    ]
     archive = "http://medadapt:s3cret-pw@pacs.example/dicom-web"
     with_password = succeeded(run_cli("serve", "--registry", tmp_path / "registry", "--port",
                                       "18999", "--dicomweb-archive", archive))  # fmt: skip
-    assert with_password.stderr.splitlines()[-1] == (
+    assert with_password.stderr.splitlines()[-2] == (
         "DICOMweb references read from http://pacs.example/dicom-web"
     )
     assert "s3cret-pw" not in with_password.stdout + with_password.stderr

@@ -545,3 +545,10 @@ def test_a_root_that_cannot_be_created_names_the_flag(capsys, adapter_dir, tmp_p
     assert capsys.readouterr().err == (
         f"error: cannot create the registry at {root} (Not a directory); check --root\n"
     )
+
+
+def test_sizes_are_named_in_the_units_they_are_counted_in():
+    """35,908 bytes were "35.1 KB" (divided by 1024): binary units are named KiB, MiB."""
+    from medadapt.cli.registry_format import human_size
+
+    assert [human_size(n) for n in (512, 35_908, 3 * 2**20)] == ["512 B", "35.1 KiB", "3.0 MiB"]

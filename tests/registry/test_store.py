@@ -119,8 +119,12 @@ def test_unknown_references_get_one_line_errors(registry, adapter_dir):
     )
     with pytest.raises(ConfigError, match="registry name 'bad name' is invalid"):
         registry.add(adapter_dir(2), name="bad name")
-    with pytest.raises(RegistryError, match=r"parent heart@7 does not exist"):
+    with pytest.raises(RegistryError) as refused:
         registry.add(adapter_dir(2), name="heart", parent=7)
+    assert str(refused.value) == (
+        "--parent 7: heart@7 does not exist; give an existing version of heart (see 'medadapt "
+        "registry list heart') or drop --parent"
+    )
 
 
 def test_promotion_bumps_the_generation_and_is_logged(registry, adapter_dir):

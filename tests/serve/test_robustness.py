@@ -214,3 +214,27 @@ def test_a_damaged_adapter_s_503_names_it_once(served_registry, registry_copy):
         assert "does not match its checksum" in detail
         failed = client.get("/healthz").json()["failed"]["site_c"]
         assert failed.startswith("site_c@1 cannot be loaded: registry file ")
+
+
+def test_serve_says_how_many_promoted_adapters_it_loaded_and_which_it_could_not(
+    registry_copy, monkeypatch
+):
+    """It said "serving 3 promoted adapter(s)" with one of them damaged (and ERROR: above)."""
+    import uvicorn
+
+    from tests.cli.helpers import run_cli, succeeded
+
+    blob = registry_copy / "objects" / Registry(registry_copy).get("site_c@1").weights_blob
+    blob.chmod(0o600)
+    blob.write_bytes(b"damaged" + blob.read_bytes()[7:])
+    promoted = [v for v in Registry(registry_copy).list() if v.promoted]
+
+    def run(app, **_):  # start the app: its lifespan loads the adapters, then says ready
+        with TestClient(app):
+            pass
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    said = succeeded(run_cli("serve", "--registry", registry_copy, "--port", "18998")).stderr
+    assert f"serving {len(promoted) - 1} of {len(promoted)} promoted adapter(s) from " in said
+    assert "warning: 1 promoted adapter(s) cannot be loaded (site_c): see /healthz for why" in said
+    assert "error: not serving site_c@1: registry file " in said  # the log line, in our case

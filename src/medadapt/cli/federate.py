@@ -30,8 +30,15 @@ RUN = [
     Shared("rounds", int, 10, "Federated rounds."),
     Shared("local_epochs", int, 2, "Epochs each site trains per round."),
     Shared("lr", float | None, None, "Sites' learning rate (default: the modality's)."),
-    Shared("proximal_mu", float, 0.1, "FedProx's proximal weight mu (--strategy fedprox)."),
-    Shared("server_lr", float, 0.05, "FedAdam / FedYogi's server learning rate."),
+    Shared(
+        "proximal_mu",
+        float | None,
+        None,
+        "FedProx's proximal weight mu (--strategy fedprox; default 0.1).",
+    ),
+    Shared(
+        "server_lr", float | None, None, "FedAdam / FedYogi's server learning rate (default 0.05)."
+    ),
     Shared(
         "personalise",
         str,
@@ -133,17 +140,39 @@ def _run(values: dict[str, Any], **given: Any):
     checks.one_of(values["method"], "--method", [m for m in inputs.methods() if m != "full"])
     checks.at_least(values["n_boot"], "--n-boot", 10)  # fewer resamples make no interval
     method_options = inputs.method_options(values["method"], values["adapter_options"])
+    tuning = _strategy_tuning(values)
     return FederatedRun(
         sites=tuple(checks.names(values["groups"], "--groups", required=True)),
         method=values["method"],
         adapter_options=method_options,
         strategy=values["strategy"], rounds=values["rounds"], local_epochs=values["local_epochs"],
-        lr=values["lr"], proximal_mu=values["proximal_mu"], server_lr=values["server_lr"],
+        lr=values["lr"], **tuning,
         personalise=values["personalise"], test_fraction=values["test_fraction"],
         split_column=values["split_column"], seed=values["seed"], n_boot=values["n_boot"],
         clipping_norm=values["dp_clip"], noise_multiplier=values["dp_noise"],
         on_site_error=values["on_site_error"], group_column=values["group_column"], **given,
     ).check()  # fmt: skip
+
+
+#: the strategies each strategy-tuning option applies to
+TUNING = {"proximal_mu": ("fedprox",), "server_lr": ("fedadam", "fedyogi")}
+
+
+def _strategy_tuning(values: dict[str, Any]) -> dict[str, float]:
+    """``--proximal-mu`` / ``--server-lr`` when given, refused with a strategy that does not
+    use them (they were silently ignored, and the record showed the default as if used)."""
+    given = {}
+    for name, strategies in TUNING.items():
+        if values[name] is None:
+            continue
+        if values["strategy"] not in strategies:
+            flag, wanted = f"--{name.replace('_', '-')}", " or ".join(strategies)
+            raise ConfigError(
+                f"{flag} applies to --strategy {wanted}, not {values['strategy']}: drop {flag}, "
+                f"or pass --strategy {strategies[0]}"
+            )
+        given[name] = values[name]
+    return given
 
 
 def _simulate(**values: Any) -> None:
@@ -261,6 +290,10 @@ def _client(**values: Any) -> None:
     if roots is not None and not Path(roots).is_file():
         raise ConfigError(f"--root-certificates {roots} is not a file: pass the federation's "
                           "ca.crt")  # fmt: skip
+    if roots is not None:
+        from medadapt.federated.deploy import check_root_certificates
+
+        check_root_certificates(Path(roots))  # Flower's SuperNode would die, the client wait
     if not values["insecure"] and values["root_certificates"] is None:
         raise ConfigError(
             "--root-certificates ca.crt is required (TLS is on by default); or pass --insecure "

@@ -111,13 +111,15 @@ def interrupted_message(args: list[str]) -> str:
     return f"interrupted; {hint or 'files already finished were kept; re-run the command'}"
 
 
-class _LogFormat(logging.Formatter):
-    """``LEVEL: message``; reader notes (``medadapt.notes``) as ``note: FILE: ...``."""
+class LogFormat(logging.Formatter):
+    """``level: message`` in lower case, as the command's own ``error:`` and ``warning:``
+    lines (a library's ``ERROR:`` read as another program's); reader notes
+    (``medadapt.notes``) as ``note: FILE: ...``."""
 
     def format(self, record: logging.LogRecord) -> str:
         if record.name == "medadapt.notes":
             return f"note: {record.getMessage()}"
-        return super().format(record)
+        return f"{record.levelname.lower()}: {record.getMessage()}"
 
 
 OUT_OF_MEMORY = (
@@ -160,7 +162,7 @@ def main(argv: list[str] | None = None) -> None:
     back as 130 and ``typer.Exit(n)`` as ``n``; both become the process's exit status.
     """
     handler = logging.StreamHandler()
-    handler.setFormatter(_LogFormat("%(levelname)s: %(message)s"))
+    handler.setFormatter(LogFormat())
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
     args = sys.argv[1:] if argv is None else list(argv)
     with warnings.catch_warnings():  # restored on exit (an embedding program keeps its own)

@@ -25,9 +25,10 @@ def table_console() -> Console:
 
 
 def human_size(n: int) -> str:
-    """``n`` bytes as B, KB, MB or GB."""
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
+    """``n`` bytes as B, KiB, MiB or GiB (powers of 1024, named as such: 35,908 bytes are
+    35.1 KiB, not 35.1 KB)."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024  # type: ignore[assignment]
     return str(n)

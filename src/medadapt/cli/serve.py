@@ -152,8 +152,8 @@ def _serve(registry: Path, host: str, port: int, **settings: Any) -> None:
     _check_free(host, port)
     auth = "a bearer token is required" if settings["token"] else "no token (loopback only)"
     images = settings.get("images")
-    lines = [f"serving {len(served)} promoted adapter(s) from {registry} at http://{host}:{port} "
-             f"(auth: {auth}; API docs at /docs)"]  # fmt: skip
+    where = f"from {registry} at http://{host}:{port} (auth: {auth}; API docs at /docs)"
+    lines: list[str] = []
     if images is not None and images.dicomweb_archives:
         ca = images.dicomweb_ca_bundle
         lines.append(
@@ -163,12 +163,27 @@ def _serve(registry: Path, host: str, port: int, **settings: Any) -> None:
         )
     typer.echo(f"loading {len(served)} promoted adapter(s) ...", err=True)
 
-    def ready() -> None:  # the adapters are loaded: the URL answers from now on
+    def ready(state: Any) -> None:  # the adapters are loaded: the URL answers from now on
+        loaded, failed = len(state.tables.promoted), state.tables.failed
+        count = f"{loaded} of {len(served)}" if failed else str(loaded)
+        typer.echo(f"serving {count} promoted adapter(s) {where}", err=True)
         for line in lines:
             typer.echo(line, err=True)
+        if failed:
+            names = ", ".join(sorted(failed))
+            _warn(f"{len(failed)} promoted adapter(s) cannot be loaded ({names}): see /healthz "
+                 "for why")  # fmt: skip
+        if not served:
+            _warn(f"nothing is promoted: promote an adapter to serve it, with 'medadapt "
+                 f"registry --root {registry} promote NAME@N'")  # fmt: skip
 
     app = create_app(registry, on_ready=ready, **settings)
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _warn(message: str) -> None:
+    """A ``warning:`` line on stderr, beside what the server says while it runs."""
+    typer.echo(f"warning: {message}", err=True)
 
 
 def _image_serving(

@@ -109,8 +109,8 @@ def pick_parent(
     )
     if not exists:
         raise RegistryError(
-            f"parent {name}@{parent} does not exist; give an existing version of {name} "
-            "(see 'medadapt registry list') or no parent"
+            f"--parent {parent}: {name}@{parent} does not exist; give an existing version of "
+            f"{name} (see 'medadapt registry list {name}') or drop --parent"
         )
     return parent  # type: ignore[return-value]
 

@@ -59,7 +59,7 @@ def create_app(
     max_queue: int = 4096,
     images: ImageServing | None = None,
     device: str = "cpu",
-    on_ready: Callable[[], None] | None = None,
+    on_ready: Callable[[ServingState], None] | None = None,
 ) -> FastAPI:
     """Build the service for the adapters promoted in the registry at ``registry_root``.
 
@@ -69,8 +69,9 @@ def create_app(
     (intra-op threading costs more than it saves at these sizes, and badly so on a busy host).
     ``max_queue``: most instances waiting for the model (more: 503). ``images``: limits,
     decoding threads and DICOMweb archives for image bases. ``device``: where the models run
-    (``cuda`` for a GPU). ``on_ready``: called once the promoted adapters are loaded, just
-    before the first request is taken (the command line prints its URL then).
+    (``cuda`` for a GPU). ``on_ready``: called with the serving state once the promoted
+    adapters are loaded, just before the first request is taken (the command line prints its
+    URL and what it loaded then).
     """
     torch.set_num_threads(threads)
     images = images or ImageServing()
@@ -157,7 +158,7 @@ def _batcher(
 
 
 def _lifespan(state: ServingState, telemetry: Telemetry, batcher: MicroBatcher, pool: DecodePool,
-              on_ready: Callable[[], None] | None):  # fmt: skip
+              on_ready: Callable[[ServingState], None] | None):  # fmt: skip
     """Start the batcher and load the promoted adapters before the first request (then
     ``on_ready``); stop the batcher and the decoding threads after the last."""
 
@@ -169,7 +170,7 @@ def _lifespan(state: ServingState, telemetry: Telemetry, batcher: MicroBatcher, 
         telemetry.adapters.set(len(state.tables.promoted))
         quiet_garbage_collector()
         if on_ready is not None:
-            on_ready()
+            on_ready(state)
         yield
         await batcher.stop()
         pool.shutdown()
