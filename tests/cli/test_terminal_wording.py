@@ -221,7 +221,7 @@ def test_a_class_absent_at_the_site_is_named_by_check_data():
 
 def test_adapting_every_block_says_only_the_patch_embeddings_are_cached():
     """--top-blocks equal to the depth said "cached frozen features of blocks 0--1"."""
-    from medadapt.cli.printing import cache_sentence
+    from medadapt.workflows.reports import cache_sentence
 
     cache = {"split_block": 0, "tokens_mib": 1.5, "seconds": 0.4}
     assert cache_sentence(cache, 2) == (

@@ -443,3 +443,17 @@ def test_the_evaluate_summary_warns_when_the_base_model_alone_gives_one_answer()
     assert not any(
         "Base model alone" in line for line in summary_lines(plain, plain["base_comparison"])
     )
+
+
+def test_the_adapt_report_says_where_the_adapters_sit_and_what_was_cached():
+    """It read "blocks below 0 ran once" when every block was adapted."""
+    summary = _adapt_summary("binary", _binary(0.68, (0.54, 0.82)), _binary(0.66, (0.5, 0.8)))
+    summary.update(top_blocks=2, feature_cache={"split_block": 0, "tokens_mib": 1.5,
+                                                 "seconds": 0.4})  # fmt: skip
+    curves = {"y": np.array([0, 1, 0, 1]), "scores": np.array([0.2, 0.8, 0.3, 0.6])}
+    text = _text(adapt_report(summary, curves, SimpleNamespace(noun="images")))
+    assert (
+        "Adapters in top 2 blocks: trained on cached patch embeddings (every block is adapted) "
+        "(1.5 MiB, computed once in 0.4 s)." in text
+    )
+    assert "blocks below 0" not in text

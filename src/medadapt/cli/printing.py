@@ -170,21 +170,9 @@ def _is_number(text: str) -> bool:
 def print_cache(cache: dict[str, Any] | None, top_blocks: int | None) -> None:
     if not cache:
         return
+    from medadapt.workflows.reports import cache_sentence
+
     stdout.print(cache_sentence(cache, top_blocks))
-
-
-def cache_sentence(cache: dict[str, Any], top_blocks: int | None) -> str:
-    """Where the adapters sit and what the frozen features cached below them are; every block
-    adapted (``split_block`` 0): only the patch embeddings are cached."""
-    blocks = f"block{'s' if top_blocks != 1 else ''}"
-    where = f"top {top_blocks} {blocks}" if top_blocks else "the head only"
-    split = cache["split_block"]
-    below = (f"frozen features of blocks 0-{split - 1}" if split > 0
-             else "patch embeddings (every block is adapted)")  # fmt: skip
-    return (
-        f"adapters in {where}: trained on cached {below} ({cache['tokens_mib']} MiB, computed "
-        f"once in {cache['seconds']} s)"
-    )
 
 
 def warn_all(messages: list[str]) -> None:

@@ -91,6 +91,19 @@ def _small_group(
     ]
 
 
+def _per_class(counts: dict[str, int]) -> str:
+    """``{'0': 2, '1': 35}`` as a clinician reads it: ``2 of class '0', 35 of class '1'``."""
+    return ", ".join(f"{n} of class {c!r}" for c, n in counts.items())
+
+
+def _classes(names: dict[str, int]) -> str:
+    """``class '0'`` or ``classes '0' and '2'``."""
+    shown = [repr(c) for c in sorted(names)]
+    if len(shown) == 1:
+        return f"class {shown[0]}"
+    return f"classes {', '.join(shown[:-1])} and {shown[-1]}"
+
+
 def _rare_classes(
     noun: str, train_counts: dict[str, int], test_counts: dict[str, int]
 ) -> list[Finding]:
@@ -102,9 +115,10 @@ def _rare_classes(
             Finding(
                 "few_training_events",
                 "warning",
-                f"Training {noun} per class in the target group: {train_counts}; classes "
-                f"{sorted(rare_train)} have fewer than {MIN_EVENTS_TRAIN}. An adapter can fit "
-                "them, but what it learns about them is mostly noise.",
+                f"Training {noun} per class in the target group: {_per_class(train_counts)}; "
+                f"{_classes(rare_train)} {'has' if len(rare_train) == 1 else 'have'} fewer than "
+                f"{MIN_EVENTS_TRAIN}. An adapter can fit them, but what it learns about them is "
+                "mostly noise.",
                 {"train_class_counts": train_counts},
             )
         )
@@ -114,8 +128,8 @@ def _rare_classes(
             Finding(
                 "few_test_events",
                 "warning",
-                f"Held-out {noun} per class: {test_counts}. With fewer than "
-                f"{MIN_EVENTS_TEST} in {sorted(rare_test)}, AUROC, balanced accuracy and "
+                f"Held-out {noun} per class: {_per_class(test_counts)}. With fewer than "
+                f"{MIN_EVENTS_TEST} in {_classes(rare_test)}, AUROC, balanced accuracy and "
                 "sensitivity/specificity cannot be estimated; only accuracy and calibration "
                 "are reported.",
                 {"test_class_counts": test_counts},

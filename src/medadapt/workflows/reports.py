@@ -418,9 +418,8 @@ def adapt_report(summary: dict[str, Any], curves: dict[str, Any], modality: Any)
         retentions.append(("full fine-tuning", full["trick"], full["retention"]))
     if summary.get("feature_cache"):
         cache = summary["feature_cache"]
-        lines.append(
-            f"Trained on cached frozen features: blocks below {cache['split_block']} ran once."
-        )
+        said = cache_sentence(cache, summary.get("top_blocks"))
+        lines.append(f"{said[0].upper()}{said[1:]}.")
     if info.get("sample_size"):  # as adapt printed it
         from medadapt.workflows.sample_size import sample_size_line
 
@@ -456,3 +455,17 @@ def adapt_report(summary: dict[str, Any], curves: dict[str, Any], modality: Any)
                   prevalence=metrics.get("prevalence"), noun=noun,
                   task=summary["task"])  # fmt: skip
     return report
+
+
+def cache_sentence(cache: dict[str, Any], top_blocks: int | None) -> str:
+    """Where the adapters sit and what the frozen features cached below them are; every block
+    adapted (``split_block`` 0): only the patch embeddings are cached."""
+    blocks = f"block{'s' if top_blocks != 1 else ''}"
+    where = f"top {top_blocks} {blocks}" if top_blocks else "the head only"
+    split = cache["split_block"]
+    below = (f"frozen features of blocks 0-{split - 1}" if split > 0
+             else "patch embeddings (every block is adapted)")  # fmt: skip
+    return (
+        f"adapters in {where}: trained on cached {below} ({cache['tokens_mib']} MiB, computed "
+        f"once in {cache['seconds']} s)"
+    )
