@@ -376,3 +376,22 @@ def test_labels_that_differ_only_in_case_are_refused(tmp_path):
     assert load_images(folder, image_size=8, classes=["Bright", "bright", "dark"]).classes == [
         "Bright", "bright", "dark",
     ]  # fmt: skip
+
+
+def test_paths_written_relative_to_the_current_folder_are_named_as_such(tmp_path, monkeypatch):
+    """Every file was "not found" (paths are read from the CSV's folder), with no hint why."""
+    from medadapt.data.image_sources import csv_entries
+
+    (tmp_path / "img").mkdir()
+    (tmp_path / "img" / "a.png").write_bytes(b"")  # its existence is all that is checked
+    (tmp_path / "lists").mkdir()
+    listing = tmp_path / "lists" / "cases.csv"
+    listing.write_text("path,label\nimg/a.png,normal\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DataError) as refused:
+        csv_entries(listing, "path", "label", None)
+    assert str(refused.value) == (
+        f"img/a.png (line 2 of {listing}) does not exist relative to the CSV's folder "
+        f"{listing.parent}, where relative paths are read from (it does exist relative to the "
+        "current folder): write the paths relative to cases.csv's folder, or as absolute paths"
+    )

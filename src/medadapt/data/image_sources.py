@@ -123,9 +123,22 @@ def csv_entries(
                 raise DataError(f"empty {id_column!r}{line}: fill in the patient id or drop it")
             subject = f"id:{subject}"
         path = Path(raw_path) if Path(raw_path).is_absolute() else csv.parent / raw_path
+        _check_relative_to_the_csv(path, raw_path, line, csv)
         _check_one_label(labels, path, label, number, csv)
         entries.append(Entry(path, label, group, _format_or_fail(path, line), subject))
     return entries
+
+
+def _check_relative_to_the_csv(path: Path, raw_path: str, line: str, csv: Path) -> None:
+    """A relative path is read from the CSV's folder; one that exists only from the current
+    folder was written relative to it (every file would be "not found")."""
+    if Path(raw_path).is_absolute() or path.exists() or not Path(raw_path).exists():
+        return
+    raise DataError(
+        f"{raw_path}{line} does not exist relative to the CSV's folder {csv.parent}, where "
+        "relative paths are read from (it does exist relative to the current folder): write "
+        f"the paths relative to {csv.name}'s folder, or as absolute paths"
+    )
 
 
 def _check_one_label(
