@@ -242,3 +242,16 @@ def test_a_site_trained_on_one_outcome_takes_part_with_a_warning_but_not_one_wit
     )
     with pytest.raises(SiteError, match="its training rows have only one class of 'disease'"):
         _check_both_classes(modality, base, samples, Site("X", np.arange(30), np.array([30])))
+
+
+def test_a_site_given_every_site_s_file_is_found_by_its_site_column():
+    """A client's --data of all four centres was announced as 'site Hungary: 920 labelled
+    samples' and trained on all of them: the column naming the site beside others is found
+    (preflight warns with it)."""
+    import medadapt as ma
+    from medadapt.federated.sites import _site_column
+
+    heart = ma.load_heart_disease()
+    assert _site_column(heart, "Hungary") == ("dataset", 3)
+    assert _site_column(heart[heart["dataset"] == "Hungary"], "Hungary") is None  # its own rows
+    assert _site_column(heart, "Tokyo") is None and _site_column(None, "Hungary") is None

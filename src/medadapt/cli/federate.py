@@ -307,7 +307,7 @@ def _client(**values: Any) -> None:
                      markers={"federated/adapter.json": "a federated adapter"})  # fmt: skip
     if out is not None:
         inputs.check_not_inside(out, values["data"], "--data")
-    n = preflight(Path(values["data"]), Path(values["base"]))
+    n = preflight(Path(values["data"]), Path(values["base"]), values["site"])
     if values["insecure"]:
         warn("--insecure: this site's adapter weights and metrics travel unencrypted")
     port = values["local_port"] or deploy.free_port()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -148,10 +149,11 @@ def trainable(run: FederatedRun, modality: Modality, base: BaseModel) -> Trainab
 MIN_SITE_SAMPLES = 10  # fewer labelled samples cannot both train and test an adapter
 
 
-def preflight(data: Path, base_dir: Path) -> int:
+def preflight(data: Path, base_dir: Path, site: str | None = None) -> int:
     """A hospital's checks before it joins: the base loads, the file has what the base reads
     (label and features) and enough labelled samples. Returns how many; raises the one-line
-    error otherwise."""
+    error otherwise. A column naming ``site`` beside other values (a file of every site's
+    rows: all of them would train here) is warned about."""
     base = BaseModel.load(base_dir)
     modality = modality_of(base.kind)
     samples = modality.read_for_model(data, base, modality.options())
@@ -160,4 +162,28 @@ def preflight(data: Path, base_dir: Path) -> int:
             f"--data {data} has {len(samples)} labelled {modality.noun}: too few to train and "
             f"test an adapter at this site (at least {MIN_SITE_SAMPLES})"
         )
+    found = _site_column(getattr(samples, "frame", None), site)
+    if found is not None:
+        column, others = found
+        warnings.warn(
+            f"--data {data}: column {column!r} holds {site!r} and {others} other value(s), yet "
+            f"all {len(samples)} {modality.noun} train this site's adapter: pass a file of this "
+            "site's rows only",
+            UserWarning,
+            stacklevel=2,
+        )
     return len(samples)
+
+
+def _site_column(frame: Any, site: str | None) -> tuple[str, int] | None:
+    """A text column of ``frame`` with ``site`` among a few other values, and how many."""
+    if frame is None or not site:
+        return None
+    for column in frame.columns:
+        values = frame[column].dropna()
+        if values.dtype.kind not in "OUS" and str(values.dtype) != "string":
+            continue
+        distinct = {str(v).strip() for v in values.unique()}
+        if site in distinct and 1 < len(distinct) <= 50:
+            return str(column), len(distinct) - 1
+    return None
