@@ -241,3 +241,26 @@ def test_the_base_summary_names_the_sizes_backbone_options_changed():
                "architecture": {"kwargs": {"depth": 2, "embed_dim": 48}}}  # fmt: skip
     assert backbone_name(summary) == "timm:vit_tiny_patch16_224 (depth=2, embed_dim=48)"
     assert backbone_name({"backbone": "timm:x", "architecture": {}}) == "timm:x"
+
+
+def test_a_table_two_characters_too_wide_drops_its_edge_padding_before_splitting_intervals():
+    """The demo's strategy table at 80 columns printed "(0.46–0.70" over ")"."""
+    from medadapt.cli.common import print_table, stdout
+
+    columns = ["strategy", "n train", "AUROC (95% CI)", "accuracy", "balanced acc.",
+               "trainable params"]  # fmt: skip
+    rows = [["base model without adapter", "0", "0.66 (0.53–0.79)", "0.68 (0.56–0.78)",
+             "0.58 (0.46–0.70)", "0"], ["full fine-tuning", "120", "0.65 (0.52–0.78)",
+             "0.75 (0.64–0.84)", "0.58 (0.49–0.68)", "70741"]]  # fmt: skip
+    width = stdout.width
+    stdout.width = 80
+    try:
+        with stdout.capture() as captured:
+            print_table("VA Long Beach: held-out test patients", columns, rows)
+    finally:
+        stdout.width = width
+    lines = captured.get().splitlines()[1:]
+    assert all(len(line) <= 80 and line[-1] in "┓┃┩│┘" for line in lines)
+    body = lines[next(i for i, line in enumerate(lines) if line.startswith("┡")) :]
+    assert all(line.count("(") == line.count(")") for line in body)  # intervals whole
+    assert "(0.46–0.70)" in captured.get()

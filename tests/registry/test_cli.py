@@ -72,7 +72,7 @@ def test_add_list_show_promote_round_trip(cli, adapter_dir):
     out, _ = cli("list")
     assert "heart@1" in out and "heart@2" in out and "VA Long" in out
     out, _ = cli("show", "heart@2")
-    assert "metric: auroc" in out and "0.810 [0.720, 0.890]" in out
+    assert "metric: AUROC" in out and "0.810 (0.720–0.890)" in out
     shown = {
         line.split("│")[1].strip(): line.split("│")[2].strip() for line in out.splitlines()[3:-1]
     }
@@ -95,7 +95,7 @@ def test_diff_as_table_and_json(cli, adapter_dir):
     out, _ = cli("diff", "heart@1", "heart@2")
     assert "config.r" in out and "CIs overlap" in out
     assert (
-        "overlapping CIs for auroc: these intervals cannot tell heart@1 and heart@2 apart; "
+        "overlapping CIs for AUROC: these intervals cannot tell heart@1 and heart@2 apart; "
         "overlap is not evidence that they perform the same" in out.splitlines()
     )
 
@@ -110,10 +110,10 @@ def test_diff_shows_a_change_in_counts_as_an_integer(cli, adapter_dir, monkeypat
     cli("add", str(adapter_dir(2, meta=metadata(metrics=second))), "--name", "heart")
     out, _ = cli("diff", "heart@1", "heart@2")
     rows = [[c.strip() for c in line.split("│")[1:-1]] for line in out.splitlines()]
-    assert [r for r in rows if r and r[0] in ("auroc", "n", "n_positive")] == [
-        ["auroc", "0.810 [0.720, 0.890]", "0.950 [0.910, 0.980]", "+0.140", "no"],
-        ["n", "200", "200", "+0", "-"],
-        ["n_positive", "60", "63", "+3", "-"],
+    assert [r for r in rows if r and r[0] in ("AUROC", "test rows", "positive test rows")] == [
+        ["AUROC", "0.810 (0.720–0.890)", "0.950 (0.910–0.980)", "+0.140", "no"],
+        ["test rows", "200", "200", "+0", "-"],
+        ["positive test rows", "60", "63", "+3", "-"],
     ]
     assert "overlapping CIs" not in out  # no interval overlaps: no such line
     metrics = json.loads(cli("diff", "heart@1", "heart@2", "--json")[0])["metrics"]
@@ -152,11 +152,12 @@ def test_show_prints_nested_summaries_in_words(cli, adapter_dir, monkeypatch):
     out, _ = cli("show", "heart@1")
     rows = [[c.strip() for c in line.split("│")[1:-1]] for line in out.splitlines()]
     assert [r for r in rows if r and r[0].startswith("data: ")] == [
+        ["data: training rows", "120"],
+        ["data: positive training rows", "80"],
+        ["data: training prevalence", "0.67"],
+        ["data: training rows per class", "0: 6, 1: 80"],
         ["data: group", "VA Long Beach"],
-        ["data: group_column", "dataset"],
-        ["data: n_positive", "80"],
-        ["data: n_train", "120"],
-        ["data: prevalence", "0.67"],
+        ["data: group column", "dataset"],
         [
             "data: sample size",
             "read as a new model, its 8577 parameters would need a million or more patients "
@@ -173,7 +174,6 @@ def test_show_prints_nested_summaries_in_words(cli, adapter_dir, monkeypatch):
             "slope: 1,881 (too few here); C-statistic: 1,480 (too few here)",
         ],
         ["data: sample size source", "Riley et al. Stat Med 2019;38:1276-96 (development)"],
-        ["data: train_class_counts", "0: 6, 1: 80"],
     ]
     card, _ = cli("show", "heart@1", "--card")  # the card words it too, never raw JSON
     assert (
@@ -416,7 +416,7 @@ def test_list_headlines_a_metric_not_a_count(cli, adapter_dir, monkeypatch):
     cells = {
         line.split("│")[1].strip(): line.split("│")[7].strip() for line in out.splitlines()[4:-1]
     }
-    assert cells == {"heart@1": "auroc 0.930", "site_a@1": "sensitivity 0.800"}
+    assert cells == {"heart@1": "AUROC 0.930", "site_a@1": "sensitivity 0.800"}
 
 
 def test_list_marks_a_headline_metric_that_carries_a_warning(cli, adapter_dir, monkeypatch):
@@ -434,8 +434,8 @@ def test_list_marks_a_headline_metric_that_carries_a_warning(cli, adapter_dir, m
     out, _ = cli("list")
     rows = {line.split("│")[1].strip(): line.split("│")[7].strip()
             for line in out.splitlines() if line.count("│") > 7}  # fmt: skip
-    assert rows["ch@1"] == "accuracy 0.946 [0.865, 1.000] (!)"
-    assert rows["site_a@1"] == "auroc 0.810"
+    assert rows["ch@1"] == "accuracy 0.946 (0.865–1.000) (!)"
+    assert rows["site_a@1"] == "AUROC 0.810"
     groups = {line.split("│")[1].strip(): line.split("│")[5].strip()
               for line in out.splitlines() if line.count("│") > 7}  # fmt: skip
     assert groups == {"ch@1": "-", "site_a@1": "VA Long Beach"}
@@ -552,3 +552,130 @@ def test_sizes_are_named_in_the_units_they_are_counted_in():
     from medadapt.cli.registry_format import human_size
 
     assert [human_size(n) for n in (512, 35_908, 3 * 2**20)] == ["512 B", "35.1 KiB", "3.0 MiB"]
+
+
+#: what 'adapt' records about a binary outcome with too few positives among the test patients
+NOTED_METRICS = {
+    "n": 40,
+    "n_positive": 3,
+    "auroc": 0.68,
+    "auroc_ci": [0.539, 0.822],
+    "balanced_accuracy": None,
+    "balanced_accuracy_ci": None,
+    "accuracy": 0.925,
+    "accuracy_ci": [0.796, 0.984],
+    "notes": {
+        "accuracy": "the estimate lies above its 95% bootstrap interval: it is only a rough range",
+        "balanced_accuracy": "not reported: 3 positives among 40 patients; at least 5 are "
+        "needed for a meaningful estimate",
+        "one_class": "every patient is called class 0 (100%) at threshold 0.5; judge the model "
+        "by AUROC",
+    },
+}
+
+
+def _table_rows(out: str) -> dict[str, str]:
+    return {
+        cells[0].strip(): cells[1].strip()
+        for line in out.splitlines()
+        if len(cells := line.split("│")[1:-1]) == 2
+    }
+
+
+def test_show_says_which_warning_the_list_marks(cli, adapter_dir, monkeypatch):
+    """'list' marks a version with (!) and sends the reader to 'show', which must say why."""
+    from tests.registry.helpers import metadata
+
+    monkeypatch.setenv("COLUMNS", "200")
+    cli("add", str(adapter_dir(1, meta=metadata(metrics=NOTED_METRICS))), "--name", "heart")
+    out, _ = cli("list")
+    assert "AUROC 0.680 (0.539–0.822) (!)" in out
+    assert "'medadapt registry show NAME@N' says which" in out
+    out, _ = cli("show", "heart@1")
+    rows = _table_rows(out)
+    assert [(k, v) for k, v in rows.items() if k.startswith("metric: ")] == [
+        ("metric: AUROC", "0.680 (0.539–0.822)"),
+        ("metric: accuracy", "0.925 (0.796–0.984) (!)"),
+        ("metric: test rows", "40"),
+        ("metric: positive test rows", "3"),
+    ]
+    assert out.splitlines()[-3:] == [
+        "(!) every patient is called class 0 (100%) at threshold 0.5; judge the model by AUROC",
+        "(!) accuracy: the estimate lies above its 95% bootstrap interval: it is only a rough "
+        "range",
+        "(!) balanced accuracy: not reported: 3 positives among 40 patients; at least 5 are "
+        "needed for a meaningful estimate",
+    ]
+
+
+def test_show_without_notes_prints_no_warning_lines(cli, adapter_dir):
+    cli("add", str(adapter_dir(1)), "--name", "heart")
+    out, _ = cli("show", "heart@1")
+    assert "(!)" not in out and out.splitlines()[-1].startswith("└")
+
+
+def test_show_notes_about_all_metrics_and_unknown_keys(cli, adapter_dir, monkeypatch):
+    from tests.registry.helpers import metadata
+
+    monkeypatch.setenv("COLUMNS", "200")
+    notes = {"all": "not reported: only 12 patients (at least 20 needed)", "f1": "  ",
+             "c_index": "odd"}  # fmt: skip
+    few = {"n": 12, "auroc": None, "notes": notes}
+    cli("add", str(adapter_dir(1, meta=metadata(metrics=few))), "--name", "heart")
+    out, _ = cli("show", "heart@1")
+    assert out.splitlines()[-2:] == [
+        "(!) all metrics: not reported: only 12 patients (at least 20 needed)",
+        "(!) C-index: odd",
+    ]
+    assert _table_rows(out)["metric: test rows"] == "12"
+
+
+def test_show_names_metrics_and_data_in_words(cli, adapter_dir, monkeypatch):
+    """The keys 'adapt' records are said in words, metrics by the reports' names, intervals
+    as every other output prints them: 0.680 (0.539–0.822), an error in the label's unit
+    with three significant figures."""
+    from tests.registry.helpers import metadata
+
+    monkeypatch.setenv("COLUMNS", "200")
+    summary = {  # what workflows/adapt.py records (sorted, as stored), and a key of no meaning here
+        "group": "VA Long Beach",
+        "group_column": "dataset",
+        "n_kept_out": 12,
+        "n_positive": 80,
+        "n_seen_by_base": 5,
+        "n_seen_training": 4,
+        "n_skipped_files": 2,
+        "n_test": 40,
+        "n_train": 120,
+        "prevalence": 0.67,
+        "test_class_counts": {"0": 37, "1": 3},
+        "train_class_counts": {"0": 40, "1": 80},
+        "train_fraction": 1.0,
+    }
+    metrics = {"mae": 51.305, "mae_ci": [40.21, 63.88], "r2": 0.12, "r2_ci": [-0.07, 0.3],
+               "rmse": 70.0, "n_test": 40}  # fmt: skip
+    meta = metadata(metrics=metrics, data_summary=summary)
+    cli("add", str(adapter_dir(1, meta=meta)), "--name", "glucose")
+    out, _ = cli("show", "glucose@1")
+    rows = [(k, v) for k, v in _table_rows(out).items() if k.startswith(("data: ", "metric: "))]
+    assert rows == [
+        ("data: training rows", "120"),
+        ("data: test rows", "40"),
+        ("data: positive training rows", "80"),
+        ("data: training prevalence", "0.67"),
+        ("data: training rows per class", "0: 40, 1: 80"),
+        ("data: test rows per class", "0: 37, 1: 3"),
+        ("data: rows the base model trained on", "5"),
+        ("data: training rows the base model trained on", "4"),
+        ("data: rows kept out (the base model's test rows)", "12"),
+        ("data: share of the training rows used", "1.0"),
+        ("data: group", "VA Long Beach"),
+        ("data: group column", "dataset"),
+        ("data: number of skipped files", "2"),
+        ("metric: MAE", "51.3 (40.2–63.9)"),
+        ("metric: RMSE", "70.0"),
+        ("metric: R²", "0.120 (-0.070 to 0.300)"),
+        ("metric: test rows", "40"),
+    ]
+    out, _ = cli("list")
+    assert "MAE 51.3 (40.2–63.9)" in out and "training rows" in out and "n_train" not in out

@@ -68,6 +68,8 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
     cells = [["–" if v is None else str(v) for v in row] for row in rows]
     footnotes = _shared_notes(cells, columns.index("note")) if "note" in columns else []
     table = _table(title, columns, cells, wrap_figures_between_words=True)
+    if not _whole(table):  # two characters short: no padding at the table's outer edges
+        table = _table(title, columns, cells, wrap_figures_between_words=True, pad_edge=False)
     if not _whole(table):  # too narrow for whole words: fold them
         table = _table(title, columns, cells, wrap_figures_between_words=False)
     stdout.print(table)
@@ -85,9 +87,14 @@ def _whole(table: Table) -> bool:
 
 
 def _table(
-    title: str, columns: Sequence[str], cells: list[list[str]], *, wrap_figures_between_words: bool
+    title: str,
+    columns: Sequence[str],
+    cells: list[list[str]],
+    *,
+    wrap_figures_between_words: bool,
+    pad_edge: bool = True,
 ) -> Table:
-    table = Table(title=title, title_justify="left")
+    table = Table(title=title, title_justify="left", pad_edge=pad_edge)
     for i, column in enumerate(columns):
         # fold, never cut: "0.58 (0.46–0.7…" would hide the interval's end on a narrow terminal
         left = i == 0 or column == "note"  # words read from the left, figures from the right

@@ -30,6 +30,10 @@ from medadapt.cli.registry_format import (
     echo_json,
     headline_metric,
     human_size,
+    metric_label,
+    metric_rows,
+    metric_text,
+    note_lines,
     summary_rows,
     table_console,
 )
@@ -132,7 +136,8 @@ def list_cmd(
         typer.echo(f"no adapters in {reg.root}; add one with 'medadapt registry add ADAPTER_DIR'")
         return
     table = Table(title=f"Adapters in {reg.root}")
-    for column in ("version", "served", "method", "task", "group", "n_train", "metric", "added"):
+    columns = ("version", "served", "method", "task", "group", "training rows", "metric", "added")
+    for column in columns:
         table.add_column(column)
     for v in versions:
         table.add_row(
@@ -162,7 +167,7 @@ def show_cmd(
     ),
 ) -> None:
     """Show one version (REF: NAME, NAME@N, NAME@latest or NAME@promoted): lineage, data
-    summary, metrics with CIs, hashes.
+    summary, metrics with CIs and the warnings recorded with them, hashes.
 
     Example: medadapt registry --root hospital-registry show pneumonia@2 --card
     """
@@ -193,11 +198,12 @@ def show_cmd(
     if origin:
         rows.append(("imported from", f"{origin.get('name')}@{origin.get('version')}"))
     rows += summary_rows(v.data_summary)
-    for metric in v.metric_list():
-        rows.append((f"metric: {metric.name}", metric.format()))
+    rows += metric_rows(v)
     for key, value in rows:
         table.add_row(key, value)
     table_console().print(table)
+    for line in note_lines(v.metrics):  # what the (!) marks of 'list' and of the table mean
+        typer.echo(line)
 
 
 @registry_app.command("diff")
@@ -234,14 +240,14 @@ def diff_cmd(
         for m in d.metrics:
             overlap = {True: "yes", False: "no", None: "-"}[m.overlap]
             metrics.add_row(
-                m.name,
-                m.a.format() if m.a else "-",
-                m.b.format() if m.b else "-",
+                metric_label(m.name),
+                metric_text(m.a) if m.a else "-",
+                metric_text(m.b) if m.b else "-",
                 m.format_delta(),
                 overlap,
             )
         console.print(metrics)
-        overlapping = [m.name for m in d.metrics if m.overlap]
+        overlapping = [metric_label(m.name) for m in d.metrics if m.overlap]
         if overlapping:
             console.print(
                 f"overlapping CIs for {', '.join(overlapping)}: these intervals cannot tell "

@@ -1,8 +1,9 @@
-"""How the ``medadapt registry`` commands print: sizes, table cells, data summaries, JSON,
-the console.
+"""How the ``medadapt registry`` commands print: sizes, table cells, metrics and their notes,
+data summaries in words, JSON, the console.
 
 Imported by :mod:`medadapt.cli.registry`; like the other registry command modules, cheap to
-import (no torch).
+import (no torch). Metrics are named and their intervals printed as in every other output
+(``AUROC 0.680 (0.539–0.822)``, :func:`medadapt.evaluate.report.formatting.fmt_ci`).
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, metric_digits
 from medadapt.registry import AdapterVersion
 from medadapt.registry.card import is_sample_size, sample_size_rows
 from medadapt.registry.diff import flatten
-from medadapt.registry.records import WHOLE_RESULT, metric_notes
+from medadapt.registry.records import METRIC_NAMES, WHOLE_RESULT, Metric, metric_notes
 
 
 def table_console() -> Console:
@@ -34,8 +36,75 @@ def human_size(n: int) -> str:
     return str(n)
 
 
-#: marks a headline metric that carries a warning (see :func:`headline_metric`)
+#: marks a metric that carries a warning (see :func:`headline_metric`, :func:`note_lines`)
 WARNED = " (!)"
+
+#: the metrics the reports do not name (:data:`~medadapt.evaluate.report.formatting.METRIC_LABELS`)
+_MORE_LABELS = {
+    "f1": "F1 score",
+    "ppv": "PPV",
+    "npv": "NPV",
+    "mse": "MSE",
+    "log_loss": "log loss",
+    "c_index": "C-index",
+}
+
+#: the sample sizes recorded with the metrics: counts of the test rows they were measured on
+_TEST_COUNTS = {
+    "n": "test rows",
+    "n_test": "test rows",
+    "n_positive": "positive test rows",
+    "n_negative": "negative test rows",
+}
+
+#: the data summary's keys in words (what ``adapt``, ``federate`` and ``personalise`` record),
+#: in the order ``show`` prints them; the others follow in the order recorded
+DATA_WORDS = {
+    "n_train": "training rows",
+    "n_val": "validation rows",
+    "n_test": "test rows",
+    "n_positive": "positive training rows",
+    "n_negative": "negative training rows",
+    "prevalence": "training prevalence",
+    "train_class_counts": "training rows per class",
+    "test_class_counts": "test rows per class",
+    "n_seen_by_base": "rows the base model trained on",
+    "n_seen_training": "training rows the base model trained on",
+    "n_kept_out": "rows kept out (the base model's test rows)",
+    "train_fraction": "share of the training rows used",
+    "group": "group",
+    "group_column": "group column",
+    "site": "site",
+    "sites": "sites",
+}
+
+
+def _words(key: str) -> str:
+    """A key no table names, in words: ``n_skipped_files`` -> ``number of skipped files``."""
+    text = key.replace("_", " ").strip()
+    return f"number of {text[2:]}" if text.startswith("n ") else text
+
+
+def data_label(key: str) -> str:
+    """A data summary's key in words (``n_kept_out`` -> ``rows kept out (...)``)."""
+    return DATA_WORDS.get(key) or _words(key)
+
+
+def metric_label(name: str) -> str:
+    """A metric's name as the reports print it (``balanced_accuracy`` -> ``balanced
+    accuracy``, ``r2`` -> ``R²``); a sample size as the test rows it counts."""
+    if name in _TEST_COUNTS:
+        return _TEST_COUNTS[name]
+    return METRIC_LABELS.get(name) or _MORE_LABELS.get(name) or _words(name)
+
+
+def metric_text(metric: Metric) -> str:
+    """``0.680 (0.539–0.822)``, as every other output prints a metric (an error in the
+    label's unit with three significant figures: ``51.3 (40.2–63.9)``); a count as an
+    integer."""
+    if metric.is_count:
+        return str(int(metric.value))
+    return fmt_ci(metric.value, metric.ci, metric_digits(metric.name, metric.value))
 
 
 def headline_metric(v: AdapterVersion) -> str:
@@ -47,7 +116,39 @@ def headline_metric(v: AdapterVersion) -> str:
         return "-"
     notes = metric_notes(v.metrics)
     warned = scores[0].name in notes or any(key in notes for key in WHOLE_RESULT)
-    return f"{scores[0].name} {scores[0].format()}{WARNED if warned else ''}"
+    return f"{metric_label(scores[0].name)} {metric_text(scores[0])}{WARNED if warned else ''}"
+
+
+def metric_rows(v: AdapterVersion) -> list[tuple[str, str]]:
+    """The metrics as ``show`` prints them: ``("metric: AUROC", "0.680 (0.539–0.822)")``,
+    marked :data:`WARNED` when a note concerns the metric (:func:`note_lines` says which)."""
+    notes = metric_notes(v.metrics)
+    return [
+        (
+            f"metric: {metric_label(m.name)}",
+            metric_text(m) + (WARNED if not m.is_count and m.name in notes else ""),
+        )
+        for m in v.metric_list()
+    ]
+
+
+def note_lines(metrics: dict[str, Any]) -> list[str]:
+    """The notes recorded with the metrics, one line each, as the reader of a :data:`WARNED`
+    mark needs them: those about the whole result first (too good to be true, one class for
+    every patient), then those about all metrics, then each metric's (why it is missing, why
+    its interval is only a rough range), in the order ``show`` lists the metrics."""
+    notes = metric_notes(metrics)
+    order = {name: i for i, name in enumerate(["all", *METRIC_NAMES])}
+    whole = [k for k in WHOLE_RESULT if k in notes]
+    named = sorted(
+        (k for k in notes if k not in WHOLE_RESULT), key=lambda k: order.get(k, len(order))
+    )
+    said = {k: " ".join(note.split()) for k, note in notes.items()}  # one line each
+    mark = WARNED.strip()
+    return [
+        *(f"{mark} {said[k]}" for k in whole),
+        *(f"{mark} {'all metrics' if k == 'all' else metric_label(k)}: {said[k]}" for k in named),
+    ]
 
 
 def echo_json(data: Any) -> None:
@@ -72,20 +173,33 @@ def _text(value: Any) -> str:
     return ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
 
 
+def _part(key: str) -> str:
+    """One part of a nested key: a known key in words (a site's ``n_train``), any other
+    (a class, a site's name) as it is."""
+    return DATA_WORDS.get(key, key)
+
+
 def pairs(value: dict[str, Any]) -> str:
-    """A nested summary as ``key: value`` pairs (``0: 6, 1: 80``; deeper keys dotted)."""
-    return ", ".join(f"{k}: {_text(v)}" for k, v in flatten(value).items())
+    """A nested summary as ``key: value`` pairs (``0: 6, 1: 80``; deeper keys joined, known
+    ones in words: ``A training rows: 50``)."""
+    return ", ".join(
+        f"{' '.join(map(_part, k.split('.')))}: {_text(v)}" for k, v in flatten(value).items()
+    )
 
 
 def summary_rows(data_summary: dict[str, Any]) -> list[tuple[str, str]]:
-    """The data summary as ``show`` prints it: ``(field, text)`` rows, a nested summary as
-    ``key: value`` pairs and the sample-size entry in words (counts and figures only)."""
+    """The data summary as ``show`` prints it: ``(field, text)`` rows, its keys in words
+    (:data:`DATA_WORDS`, in that order, then the others), a nested summary as ``key: value``
+    pairs and the sample-size entry in words (counts and figures only)."""
+    keys = [k for k in DATA_WORDS if k in data_summary]
+    keys += [k for k in data_summary if k not in DATA_WORDS]
     rows = []
-    for key, value in data_summary.items():
+    for key in keys:
+        value = data_summary[key]
         if key == "sample_size" and is_sample_size(value):
             rows += [(f"data: {field}", text) for field, text in sample_size_rows(value)]
         elif isinstance(value, dict):
-            rows.append((f"data: {key}", pairs(value) or "none"))
+            rows.append((f"data: {data_label(key)}", pairs(value) or "none"))
         else:
-            rows.append((f"data: {key}", _text(value)))
+            rows.append((f"data: {data_label(key)}", _text(value)))
     return rows
