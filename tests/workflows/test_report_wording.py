@@ -159,7 +159,7 @@ def test_a_demo_note_names_the_strategies_it_concerns():
     assert strategy_notes(strategies) == [
         "base model without adapter: accuracy is no better",
         "head-only adapter, bottleneck adapter: every patient is called positive",
-        "bottleneck adapter: AUROC, specificity: not reported: 3 negatives",
+        "bottleneck adapter: AUROC, specificity: not reported: fewer than 5 negatives",
     ]
 
 

@@ -10,7 +10,7 @@ from medadapt.evaluate.metrics import BRACKETS, LOWER_IS_BETTER, MIN_PER_CLASS
 from medadapt.evaluate.report import Report
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci
 from medadapt.evaluate.report.plots import calibration_figure, roc_figure
-from medadapt.evaluate.small_cells import mask_counts
+from medadapt.evaluate.small_cells import mask_counts, mask_note
 from medadapt.workflows.demo_bias import bias_section
 from medadapt.workflows.flamby import average_columns
 from medadapt.workflows.labels import FLAMBY_LABELS, LOCO_LABELS, STRATEGY_LABELS
@@ -60,10 +60,12 @@ def strategy_row(name: str, m: dict[str, Any]) -> list[Any]:
 
 def strategy_notes(strategies: dict[str, Any]) -> list[str]:
     """Each distinct note once, naming the strategies it is about (a note under a table of
-    seven strategies must say which row it concerns)."""
+    seven strategies must say which row it concerns); a count of 1 to 4 patients reads
+    "fewer than 5", as the summary shows the centre's counts."""
     by_note: dict[str, tuple[dict[str, None], dict[str, None]]] = {}
     for name, m in strategies.items():
         for metric, note in m.get("notes", {}).items():
+            note = mask_note(note)
             names, metrics = by_note.setdefault(note, ({}, {}))
             names[LABELS.get(name, name)] = None
             if metric in METRIC_LABELS:  # a note about one metric, not the whole result
