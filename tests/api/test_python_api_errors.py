@@ -333,3 +333,21 @@ def test_an_infinity_in_a_data_frame_is_missing_as_in_a_file():
     assert encoded.missing["chol"] == int(frame["chol"].isna().sum()) + 3
     assert np.isinf(frame["chol"].iloc[:3]).all()  # the caller's frame is untouched
     assert np.isfinite(ma.predict(base.model, schema, frame.iloc[:3])).all()
+
+
+def test_infer_takes_a_frame_whose_columns_are_numbers():
+    """pd.DataFrame(array) has columns 0, 1, 2: infer ended in an AttributeError traceback."""
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(40, 3)))
+    frame["y"] = [0, 1] * 20
+    schema = ma.TableSchema.infer(frame, label="y")
+    assert [f.name for f in schema.features] == [0, 1, 2]
+
+
+def test_a_text_label_on_a_threshold_base_names_the_data_not_a_flag(base, target):
+    """ma.adapt said "--positive-above needs a numeric label": the base's rule is fixed."""
+    with pytest.raises(MedadaptError) as err:
+        ma.adapt(base, target.assign(num="yes"), method="lora", name="va")
+    assert _refusal(err) == (
+        "label column 'num' has text values, but the model calls a value above 0 positive: fix "
+        "those values, or drop the rows"
+    )

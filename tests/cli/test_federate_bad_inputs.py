@@ -24,6 +24,14 @@ def _one_class_site() -> str:
                       swiss.assign(dataset="OneClass")]).to_csv(index=False)  # fmt: skip
 
 
+def _one_outcome_file() -> str:
+    """Switzerland's patients with disease alone: a hospital file with one outcome."""
+    import medadapt as ma
+
+    heart = ma.load_heart_disease()
+    return heart[(heart["dataset"] == "Switzerland") & (heart["num"] > 0)].to_csv(index=False)
+
+
 CLIENT = ("federate", "client", "--site", "A", "--data", "{va}", "--base", "{base}")
 SERVER = ("federate", "server", "--base", "{base}", "--groups", "A,B", "--out", "{tmp}/f")
 
@@ -85,6 +93,11 @@ CASES = [
          "waited)", *CLIENT, "--server", "127.0.0.1:9092", "--root-certificates", "{va}",
          flag="--root-certificates", says="is not a PEM certificate: pass the federation's "
          "ca.crt"),
+    case("client: a file whose every patient has one outcome (it joined, then failed)",
+         "federate", "client", "--site", "A", "--data", "{tmp}/one.csv", "--base", "{base}",
+         "--server", "127.0.0.1:9092", "--insecure", flag="--data",
+         says="has the same outcome ('1'): this site can neither train the adapter nor test it",
+         existing={"one.csv": _one_outcome_file()}),
     case("client: an empty --site", "federate", "client", "--site", " ", "--data", "{va}",
          "--base", "{base}", "--server", "127.0.0.1:9092", "--insecure", flag="--site",
          says="is empty"),

@@ -322,8 +322,8 @@ def test_a_group_or_id_column_needs_a_path_csv(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_images(root, image_size=8, group_column="site")
     assert str(err.value) == (
-        f"--group-column site names a column of a path CSV, but {root} is a folder: list the "
-        "images in a CSV of path,label,site, or drop --group-column"
+        f"group_column (--group-column) site names a column of a path CSV, but {root} is a "
+        "folder: list the images in a CSV of path,label,site, or drop the option"
     )
     npz = write_npz(
         tmp_path / "x.npz",
@@ -333,14 +333,14 @@ def test_a_group_or_id_column_needs_a_path_csv(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_images(npz, image_size=8, group_column="site")
     assert str(err.value) == (
-        f"--group-column site names a column of a path CSV, but {npz} is an .npz archive: list "
-        "the images in a CSV of path,label,site, or drop --group-column"
+        f"group_column (--group-column) site names a column of a path CSV, but {npz} is an "
+        ".npz archive: list the images in a CSV of path,label,site, or drop the option"
     )
     with pytest.raises(ConfigError) as err:
         load_images(npz, image_size=8, id_column="patient")
     assert str(err.value) == (
-        f"--id-column patient names a column of a path CSV, but {npz} is an .npz archive: list "
-        "the images in a CSV with a patient id column, or drop --id-column"
+        f"id_column (--id-column) patient names a column of a path CSV, but {npz} is an .npz "
+        "archive: list the images in a CSV with a patient id column, or drop the option"
     )
 
 

@@ -230,3 +230,11 @@ def test_an_interval_of_no_change_in_any_resample_is_not_printed_as_certainty():
         "adapter: old-class AUROC 0.800 -> 0.800 (no change, the old classes are ranked exactly "
         "as before in every bootstrap resample) on the 24 images of old.npz"
     )
+
+
+def test_a_retention_that_cannot_be_measured_names_the_old_class():
+    """It said "3 images of class 2" for the old class 'mass'."""
+    y = np.array([0] * 12 + [1] * 12 + [2] * 3)
+    before = np.tile([0.5, 0.3, 0.2], (27, 1))
+    out = old_class_retention(y, before, _extended(before, 0.05), OLD, n_boot=50)
+    assert "3 images of class 'mass'" in out["note"]

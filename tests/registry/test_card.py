@@ -274,6 +274,6 @@ def test_a_card_names_its_metrics_plainly_with_the_patients_behind_them_and_a_sm
     assert "| balanced_accuracy |" not in card and "| brier |" not in card
     assert (
         "- Tested on 60 patients: too few for a precise observed/expected ratio (132 needed), "
-        "calibration slope (1,820 needed) and C-statistic (AUROC) (486 needed); read the "
+        "calibration slope (1,820 needed) and C-statistic (486 needed); read the "
         "intervals of those estimates, not the single values.\n" in card
     )

@@ -97,7 +97,7 @@ def _print(result: dict[str, Any], values: dict[str, Any]) -> None:
 def _needed_cell(n: int) -> str:
     """A criterion's number in a table cell: a million or more is no realistic sample, and
     its digits would read as precision (the line under the table says why)."""
-    return "≥1M" if n >= MILLION else str(n)
+    return "≥1M" if n >= MILLION else f"{n:,}"
 
 
 def _print_validation(result: dict[str, Any]) -> None:

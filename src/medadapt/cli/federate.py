@@ -154,15 +154,13 @@ def _run(values: dict[str, Any], **given: Any):
     ).check()  # fmt: skip
 
 
-#: the strategies each strategy-tuning option applies to
-TUNING = {"proximal_mu": ("fedprox",), "server_lr": ("fedadam", "fedyogi")}
-
-
 def _strategy_tuning(values: dict[str, Any]) -> dict[str, float]:
     """``--proximal-mu`` / ``--server-lr`` when given, refused with a strategy that does not
     use them (they were silently ignored, and the record showed the default as if used)."""
+    from medadapt.federated.results import USED_BY
+
     given = {}
-    for name, strategies in TUNING.items():
+    for name, strategies in USED_BY.items():
         if values[name] is None:
             continue
         if values["strategy"] not in strategies:
@@ -232,7 +230,8 @@ def _check_sites(run, values: dict[str, Any], modality, options) -> None:
 
     check_label(modality, BaseModel.load(run.base_dir).schema, run.label)
     try:
-        read_sites(run)
+        for note in read_sites(run).notes:  # said here, once, before Flower starts
+            warn(note)
     except SiteError as error:
         if run.on_site_error == "stop":
             raise ConfigError(

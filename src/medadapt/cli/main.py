@@ -119,7 +119,10 @@ class LogFormat(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         if record.name == "medadapt.notes":
             return f"note: {record.getMessage()}"
-        return f"{record.levelname.lower()}: {record.getMessage()}"
+        line = f"{record.levelname.lower()}: {record.getMessage()}"
+        if record.exc_info and record.exc_info[0] is not None:  # its kind, not its traceback
+            line += f" ({record.exc_info[0].__name__})"  # (nor its text: it may hold values)
+        return line
 
 
 OUT_OF_MEMORY = (

@@ -91,6 +91,7 @@ def name_looks_like_identifier(name: str) -> bool:
     ``id`` at the end counts only after a separator or as a capital ``ID``/``Id``
     (``patient_id``, ``PatientID``), so ``acid``, ``lipid`` or ``thyroid`` are not identifiers.
     """
+    name = str(name)  # a data frame's columns may be numbers (0, 1, ...)
     stripped, squashed = name.strip(), _squashed(name)
     if squashed in _ALWAYS or _UNNAMED.match(squashed):
         return True

@@ -123,7 +123,8 @@ def csv_entries(
                 raise DataError(f"empty {id_column!r}{line}: fill in the patient id or drop it")
             subject = f"id:{subject}"
         path = Path(raw_path) if Path(raw_path).is_absolute() else csv.parent / raw_path
-        _check_relative_to_the_csv(path, raw_path, line, csv)
+        if not entries:  # the first path tells how they were written (no stat per row)
+            _check_relative_to_the_csv(path, raw_path, line, csv)
         _check_one_label(labels, path, label, number, csv)
         entries.append(Entry(path, label, group, _format_or_fail(path, line), subject))
     return entries

@@ -178,13 +178,14 @@ def _check_columns(root: Path, what: str, group_column: str | None, id_column: s
     an archive): silently ignored, it would leave sites mixed or a patient's images split."""
     if group_column is not None:
         raise ConfigError(
-            f"--group-column {group_column} names a column of a path CSV, but {root} is {what}: "
-            f"list the images in a CSV of path,label,{group_column}, or drop --group-column"
+            f"group_column (--group-column) {group_column} names a column of a path CSV, but "
+            f"{root} is {what}: list the images in a CSV of path,label,{group_column}, or drop "
+            "the option"
         )
     if id_column is not None:
         raise ConfigError(
-            f"--id-column {id_column} names a column of a path CSV, but {root} is {what}: "
-            "list the images in a CSV with a patient id column, or drop --id-column"
+            f"id_column (--id-column) {id_column} names a column of a path CSV, but {root} is "
+            f"{what}: list the images in a CSV with a patient id column, or drop the option"
         )
 
 

@@ -44,7 +44,7 @@ from medadapt.data.feature_kinds import (
     natural_key,
 )
 from medadapt.data.missing_codes import parse_missing_codes, read_as_missing
-from medadapt.data.option_words import COMMAND_LINE, PYTHON, OptionWords
+from medadapt.data.option_words import PYTHON, OptionWords
 from medadapt.errors import ConfigError, DataError
 
 TASKS = ("binary", "multiclass", "regression")
@@ -184,14 +184,21 @@ class TableSchema:
         else:
             self.features.append(spec)
 
-    def _raw_labels(self, frame: pd.DataFrame, words: OptionWords = COMMAND_LINE) -> pd.Series:
+    def _raw_labels(self, frame: pd.DataFrame, words: OptionWords | None = None) -> pd.Series:
+        """The label (0/1 above ``positive_above``); ``words``: while inferring, how to name
+        the option (after it, the model's rule is fixed and the data must change)."""
         labels = frame[self.label]
         if self.positive_above is not None:
             numeric = pd.to_numeric(labels, errors="coerce")
             if numeric.notna().sum() < labels.notna().sum():
+                if words is not None:
+                    raise DataError(
+                        f"{words.name('positive_above')} needs a numeric label, but "
+                        f"{self.label!r} has text values"
+                    )
                 raise DataError(
-                    f"{words.name('positive_above')} needs a numeric label, but {self.label!r} "
-                    "has text values"
+                    f"label column {self.label!r} has text values, but the model calls a value "
+                    f"above {self.positive_above:g} positive: fix those values, or drop the rows"
                 )
             return numeric.gt(self.positive_above).astype(float).where(numeric.notna())
         return labels

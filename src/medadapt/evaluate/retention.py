@@ -78,10 +78,11 @@ def old_class_retention(
     before = _renormalised(proba_before[mask], n_old)
     after = _renormalised(proba_after[mask], n_old)
     task = task_of(n_old)
+    named = {"unit": "image", "class_names": list(old_classes)}  # notes name the classes
     m_before = compute_metrics(task, y_old, task_scores(before), n_boot=n_boot, seed=seed,
-                               unit="image")  # fmt: skip
+                               **named)  # fmt: skip
     m_after = compute_metrics(task, y_old, task_scores(after), n_boot=n_boot, seed=seed,
-                              unit="image")  # fmt: skip
+                              **named)  # fmt: skip
     out: dict[str, Any] = {
         "old_classes": list(old_classes),
         "n_images": int(mask.sum()),

@@ -37,6 +37,7 @@ def federate_job(run: FederatedRun, out: Path, *, progress=None) -> dict[str, An
     counts = {name: (len(site.train), len(site.test)) for name, site in data.sites.items()}
     results = summarise(run, outcome, references, seconds, counts=counts,
                         base_model=data.base.model)  # fmt: skip
+    results["site_notes"] = data.notes  # in federated.json and the report
     rows = [np.concatenate([s.train for s in data.sites.values()]),
             np.concatenate([s.test for s in data.sites.values()])]  # fmt: skip
     results["kept"] = {

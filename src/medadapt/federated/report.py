@@ -66,6 +66,8 @@ def federated_report(results: dict[str, Any]) -> Report:
                    + kept_lines(results))  # fmt: skip
     if results["failures"]:
         report.warnings(failure_lines(results["failures"], config["rounds"]))
+    if results.get("site_notes"):  # a site that trained on one outcome
+        report.warnings(results["site_notes"])
     for metric in SHOWN:
         report.section(f"Per site: {LABELS[metric]}")
         report.table(*site_table(results, metric))
@@ -125,7 +127,8 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
             "clipping); compare with a run without it to see the cost in accuracy."
         )
     lines.append(
-        "Brackets are 95% bootstrap intervals over each site's held-out patients; averages are "
+        "Brackets are 95% intervals over each site's held-out patients (exact binomial for "
+        "accuracy, sensitivity and specificity, a bootstrap for the others); averages are "
         "unweighted means over sites (FLamby's convention). Pooled is what sharing the data "
         "would give: a federation cannot train it."
     )

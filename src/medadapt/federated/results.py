@@ -89,8 +89,16 @@ def _config(run: FederatedRun) -> dict[str, Any]:
     keep = ("sites", "method", "adapter_options", "strategy", "rounds", "local_epochs", "lr",
             "proximal_mu", "server_lr", "personalise", "test_fraction", "seed", "clipping_norm",
             "noise_multiplier", "group_column", "label")  # fmt: skip
-    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(run).items()
-            if k in keep}  # fmt: skip
+    config = {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(run).items()
+              if k in keep}  # fmt: skip
+    for name, strategies in USED_BY.items():  # a default the strategy never read: not "used"
+        if run.strategy not in strategies:
+            config[name] = None
+    return config
+
+
+#: the strategies that read each tuning value (any other's record shows None)
+USED_BY = {"proximal_mu": ("fedprox",), "server_lr": ("fedadam", "fedyogi")}
 
 
 def _unprefixed(entry: dict[str, Any], prefix: str) -> dict[str, float]:

@@ -6,7 +6,7 @@ samples never leave this module's caller: only their counts do."""
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,7 @@ class SiteData:
     base: BaseModel
     samples: Samples
     sites: dict[str, Site]
+    notes: list[str] = field(default_factory=list)  # what a site can and cannot add, said once
 
     def train(self, site: str) -> Samples:
         return self.samples.subset(self.sites[site].train)
@@ -71,7 +72,7 @@ def read_sites(run: FederatedRun, data: Path | None = None, sites=None) -> SiteD
     clean = np.zeros(len(samples), dtype=bool)
     if modality.base_test_stays_clean:
         clean = modality.in_split(data, samples, base_split, "test")
-    split = {}
+    split, notes = {}, []
     for site in sites or run.sites:
         wanted = [site] if run.group_column else None  # no column: the file is one site's
         chosen = select(samples, run.group_column, wanted, what="--groups")
@@ -86,36 +87,38 @@ def read_sites(run: FederatedRun, data: Path | None = None, sites=None) -> SiteD
             except DataError as error:
                 raise SiteError(site, str(error)) from None
         split[site] = Site(site, train[~clean[train]], test)
-        _check_both_classes(modality, base, samples, split[site])
-    return SiteData(modality, base, samples, split)
+        notes += _check_both_classes(modality, base, samples, split[site])
+    return SiteData(modality, base, samples, split, notes)
 
 
-def _check_both_classes(modality: Modality, base: BaseModel, samples: Samples, site: Site):
+def _check_both_classes(
+    modality: Modality, base: BaseModel, samples: Samples, site: Site
+) -> list[str]:
     """A site whose samples all have one outcome is refused, as 'adapt' refuses such a
     group: its local adapter could learn only that class, its updates pull the shared adapter
     toward it, and nothing there could show it (its 'local' column read 1.000). A site whose
     training samples alone have one outcome (FLamby's Switzerland: 30 of 30 with disease)
-    takes part, with a warning saying what it can and cannot add."""
+    takes part, with a note saying what it can and cannot add (returned)."""
     if modality.task(base.schema) == "regression" or not len(site.train):
-        return
+        return []
     labels = np.asarray(samples.labels)
     present = np.unique(labels[site.train])
     if len(present) > 1:
-        return
+        return []
     classes = modality.classes(base.schema)
     label = getattr(base.schema, "label", None) or "the label"
-    only = f"one class of {label!r} ({classes[int(present[0])]!r})"
+    only = classes[int(present[0])]
     if len(np.unique(labels[np.r_[site.train, site.test]])) < 2:
         raise SiteError(
-            site.name, f"its training rows have only {only}; a site needs both to train the adapter"
+            site.name,
+            f"its training rows have only one class of {label!r} ({only!r}); a site needs at "
+            "least two to train the adapter",
         )
-    warnings.warn(
-        f"site {site.name}: its {len(site.train)} training {modality.noun} have only {only}: it "
-        "can only pull the shared adapter toward that answer, and its local-only adapter calls "
-        "everyone that",
-        UserWarning,
-        stacklevel=2,
-    )
+    return [
+        f"site {site.name}: its {len(site.train)} training {modality.noun} have only one class "
+        f"of {label!r} ({only!r}): it can only pull the shared adapter toward that answer, and "
+        f"its local-only adapter calls everyone {only!r}"
+    ]
 
 
 def _given_split(samples: Samples, column: str, chosen: np.ndarray):
@@ -161,6 +164,13 @@ def preflight(data: Path, base_dir: Path, site: str | None = None) -> int:
         raise DataError(
             f"--data {data} has {len(samples)} labelled {modality.noun}: too few to train and "
             f"test an adapter at this site (at least {MIN_SITE_SAMPLES})"
+        )
+    present = np.unique(np.asarray(samples.labels))
+    if modality.task(base.schema) != "regression" and len(present) < 2:
+        only = modality.classes(base.schema)[int(present[0])]
+        raise DataError(  # it would join, then fail in round 1 at the server
+            f"--data {data}: every labelled {modality.noun[:-1]} has the same outcome ({only!r}): "
+            "this site can neither train the adapter nor test it; add its other patients"
         )
     found = _site_column(getattr(samples, "frame", None), site)
     if found is not None:

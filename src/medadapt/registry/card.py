@@ -48,8 +48,13 @@ LABELS = {
 _ESTIMATES = {
     "O/E": "observed/expected ratio",
     "slope": "calibration slope",
-    "C": "C-statistic (AUROC)",
+    "C": "C-statistic",
 }
+
+
+def _grouped(count: Any) -> str:
+    """A recorded count with its thousands grouped (12,345), as the terminal prints it."""
+    return f"{count:,}" if isinstance(count, int) and not isinstance(count, bool) else str(count)
 
 
 def _label(name: str) -> str:
@@ -157,7 +162,7 @@ def _test_set_limitations(data: dict[str, Any]) -> list[str]:
         return []
     listed = short[0] if len(short) == 1 else f"{', '.join(short[:-1])} and {short[-1]}"
     n_test = _int(entry.get("n_test"))
-    tested = f"Tested on {n_test} patients:" if n_test is not None else "The test set was"
+    tested = f"Tested on {n_test:,} patients:" if n_test is not None else "The test set was"
     return [
         f"{tested} too few for a precise {listed}; read the intervals of those estimates, not "
         "the single values."
@@ -395,9 +400,9 @@ def sample_size_rows(entry: dict[str, Any]) -> list[tuple[str, str]]:
     rows = [
         (
             "sample size",
-            f"read as a new model, its {entry['parameters']} parameters would need "
+            f"read as a new model, its {_grouped(entry['parameters'])} parameters would need "
             f"{needed_text(entry['n_needed'])} patients (criterion {entry['criterion']}); "
-            f"{entry['n_train']} trained it ({met}: necessary, not sufficient)",
+            f"{_grouped(entry['n_train'])} trained it ({met}: necessary, not sufficient)",
         )
     ]
     if entry.get("r2") is not None:

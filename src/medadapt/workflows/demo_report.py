@@ -29,7 +29,7 @@ COLUMNS = [
     "Brier",
     "ECE",
     "trainable params",
-    "size (KB)",
+    "size (KiB)",
     "seconds",
 ]
 

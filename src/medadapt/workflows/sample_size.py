@@ -125,16 +125,16 @@ def in_short(result: dict[str, Any]) -> list[str]:
                  "can still be trained, but expect it to fit these patients better than new "
                  "ones; 'medadapt study' shows how far the data carry it.")  # fmt: skip
     checked = result["validation"]["criteria"]
-    short = [f"{estimate_name(c['name'])} ({needed_text(c['n'])} needed)"
+    short = [f"{estimate_name(c['name'])}: {needed_text(c['n'])} needed"
              for c in checked if not c["supported"]]  # fmt: skip
     if not checked:
         check = "How many test patients a precise check needs is not computed for this outcome."
     elif short:
-        check = (f"{result['n_test']} {noun} to test it are too few for a precise "
-                 f"{', '.join(short)}: read the intervals of those estimates, not the single "
+        check = (f"{result['n_test']:,} {noun} to test it are too few for a precise "
+                 f"{listed(short)}; read the intervals of those estimates, not the single "
                  "values.")  # fmt: skip
     else:
-        check = f"{result['n_test']} {noun} to test it are enough for precise estimates."
+        check = f"{result['n_test']:,} {noun} to test it are enough for precise estimates."
     return [
         adapt,
         check,
@@ -313,8 +313,9 @@ def study_sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str
         f"{label(s)} {needed_text(e['n_needed'])}" for s, e in entry["strategies"].items()
     )
     r2 = "the base model's R-squared here" if entry.get("from_base") else "conservative R-squared"
+    has = f"{entry['n_train']:,}"
     return (f"sample size ({_cited(entry)}, {r2}): minimum {noun} {needs}; "
-            f"the target has {entry['n_train']} to train (necessary, not sufficient)")  # fmt: skip
+            f"the target has {has} to train (necessary, not sufficient)")  # fmt: skip
 
 
 def _cited(entry: dict[str, Any]) -> str:

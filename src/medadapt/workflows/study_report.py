@@ -188,8 +188,9 @@ def _strategy_table(
     report.table(
         columns,
         rows,
-        caption="Mean over seeds (95% CI over seeds; mean per-seed bootstrap CI over test "
-        f"patients).{few_seeds_note(seeds)}",
+        caption="Mean over seeds (95% CI over seeds; the mean of each seed's 95% CI over test "
+        "patients: exact binomial for accuracy, a bootstrap for the others)."
+        f"{few_seeds_note(seeds)}",
     )
 
 

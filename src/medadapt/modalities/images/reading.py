@@ -181,9 +181,11 @@ def copies_note(data: Path, dataset: ImageDataset) -> str | None:
     copies = len(keys) - len(set(keys))
     if copies == 0:
         return None
+    what = ("images of {} are byte-identical copies of others" if copies != 1
+            else "image of {} is a byte-identical copy of another")  # fmt: skip
     return (
-        f"{copies} images of {Path(data).name} are byte-identical copies of others: each stays "
-        "on the same side of every split as the image it copies, and counts once per copy"
+        f"{copies} {what.format(Path(data).name)}: each stays on the same side of every split "
+        "as the image it copies, and counts once per copy"
     )
 
 
