@@ -10,7 +10,7 @@ import click
 import pytest
 import typer
 
-from medadapt.cli.main import _register_commands, app, reflowed
+from medadapt.cli.main import _TERM, _register_commands, app, reflowed
 from tests.cli.helpers import run_cli, succeeded
 
 
@@ -35,6 +35,16 @@ def test_reflowed_joins_the_lines_of_each_paragraph_and_keeps_the_paragraphs():
             --out b
         """
     assert reflowed(text) == "First line goes on.\n\nExample: medadapt x --data a.csv --out b"
+    terms = """Protocols.
+
+        default: the main job
+            on heart data.
+        flamby: the benchmark.
+        """
+    assert (
+        reflowed(terms)
+        == "Protocols.\n\ndefault: the main job on heart data.\nflamby: the benchmark."
+    )
 
 
 @pytest.mark.parametrize("path", _command_paths(), ids=lambda p: " ".join(p) or "medadapt")
@@ -44,6 +54,7 @@ def test_the_help_has_no_line_broken_mid_paragraph_at_80_columns(path, monkeypat
     description = out.split("╭")[0].splitlines()
     lines = [line.strip() for line in description]
     for line, after in itertools.pairwise(lines):
-        if line and after:  # more of the paragraph follows: its next word did not fit
+        if line and after and not _TERM.match(after):  # the paragraph goes on: its next word
+            # did not fit (a list of terms, "flamby: ...", keeps one per line)
             fits = len(line) + 1 + len(after.split()[0]) <= 76
             assert not fits, f"{line!r} is broken before {after!r}"

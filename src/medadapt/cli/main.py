@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import inspect
 import logging
+import re
 import sys
 import warnings
 from typing import Any
@@ -56,7 +57,21 @@ def reflowed(text: str) -> str:
     breaks after its first paragraph, so help wrapped at the source's 95 columns came out
     ragged on an 80-column terminal (a break every few words)."""
     paragraphs = inspect.cleandoc(text).split("\n\n")
-    return "\n\n".join(" ".join(line.strip() for line in p.splitlines()) for p in paragraphs)
+    return "\n\n".join(_joined(p.splitlines()) for p in paragraphs)
+
+
+_TERM = re.compile(r"^[a-z][\w-]*: ")  # "flamby: ...": a list of terms keeps one per line
+
+
+def _joined(lines: list[str]) -> str:
+    """One paragraph's lines joined by spaces, except before a line that defines a term."""
+    out: list[str] = []
+    for line in (line.strip() for line in lines):
+        if out and not _TERM.match(line):
+            out[-1] += f" {line}"
+        else:
+            out.append(line)
+    return "\n".join(out)
 
 
 def _reflow_help(typer_app: typer.Typer) -> None:
