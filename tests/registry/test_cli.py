@@ -160,7 +160,7 @@ def test_show_prints_nested_summaries_in_words(cli, adapter_dir, monkeypatch):
         ["data: group column", "dataset"],
         [
             "data: sample size",
-            "read as a new model, its 8577 parameters would need a million or more patients "
+            "read as a new model, its 8,577 parameters would need a million or more patients "
             "(criterion i); 86 trained it (not met: necessary, not sufficient)",
         ],
         [
