@@ -177,7 +177,7 @@ def test_show_prints_nested_summaries_in_words(cli, adapter_dir, monkeypatch):
     ]
     card, _ = cli("show", "heart@1", "--card")  # the card words it too, never raw JSON
     assert (
-        "| sample size | read as a new model, its 8577 parameters would need a million or more "
+        "| sample size | read as a new model, its 8,577 parameters would need a million or more "
         "patients (criterion i); 86 trained it (not met: necessary, not sufficient) |"
     ) in card.splitlines()
     assert '"n_needed"' not in card
