@@ -241,7 +241,7 @@ def _warn_about_values(schema: TableSchema, samples: TableSamples) -> None:
     """The command line's warnings about the rows' values (far outside the training rows,
     zeros far below what the base saw, text or infinite numbers read as missing), each once,
     as a warning at the user's line: the model scores such rows without a word."""
-    for note in _modality().sample_notes(schema, samples):
+    for note in _modality().sample_notes(schema, samples, python=True):
         warnings.warn(note, UserWarning, stacklevel=3)
 
 

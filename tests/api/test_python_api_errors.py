@@ -314,6 +314,8 @@ def test_predict_and_adapt_warn_about_the_rows_values_once_each(base, schema, ta
         for part in expected:
             assert sum(part in text for text in texts) == 1, (part, texts)
         assert {w.filename for w in ours} == {__file__}  # the user's line, not medadapt's
+        assert not any("--" in text or "predict names" in text for text in texts), texts
+        assert any("missing_codes={'chol': 0}" in text for text in texts)  # Python's words
 
 
 def test_an_infinity_in_a_data_frame_is_missing_as_in_a_file():

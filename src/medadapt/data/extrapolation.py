@@ -91,10 +91,13 @@ SHOWN_COLUMNS = 4
 """The columns a warning names (those with the most such rows); the rest are counted."""
 
 
-def far_outside_warning(found: Mapping[str, np.ndarray], specs: Mapping[str, Any]) -> str:
+def far_outside_warning(
+    found: Mapping[str, np.ndarray], specs: Mapping[str, Any], python: bool = False
+) -> str:
     """One warning for every column of ``found`` (:func:`far_outside`): how many rows, which
     columns with how many rows each (the most first) and, for a few, the training mean and
-    SD they are far from (the schema's summaries, never a patient's value)."""
+    SD they are far from (the schema's summaries, never a patient's value). ``python``: for
+    the Python API, whose scores carry no per-row column to point to."""
     n = len(next(iter(found.values())))
     rows = int(np.logical_or.reduce(list(found.values())).sum())
     ranked = sorted(found, key=lambda c: -int(found[c].sum()))
@@ -113,6 +116,6 @@ def far_outside_warning(found: Mapping[str, np.ndarray], specs: Mapping[str, Any
     return (
         f"{rows} of {n} rows {verb} a value over {FAR_OUTSIDE_SDS:g} SDs from the mean of the "
         f"rows the model trained on, and further than any of them ({listed}): the model "
-        f"extrapolates there; check for a unit or typing error (predict names the columns "
-        f"per row in {COLUMN!r})"
+        "extrapolates there; check for a unit or typing error"
+        + ("" if python else f" (predict names the columns per row in {COLUMN!r})")
     )

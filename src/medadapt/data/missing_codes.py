@@ -115,11 +115,13 @@ def zero_code_warning(column: str, zeros: int, rows: int) -> str:
     )
 
 
-def far_below_warning(column: str, zeros: int, rows: int) -> str:
-    """The warning for zeros at a later site, far below what the model trained on."""
+def far_below_warning(column: str, zeros: int, rows: int, python: bool = False) -> str:
+    """The warning for zeros at a later site, far below what the model trained on
+    (``python``: the fix in the Python API's words)."""
+    fix = (f"TableSchema.infer(..., missing_codes={{{column!r}: 0}})" if python
+           else f"{FLAG} {shlex.quote(f'{column}=0')}")  # fmt: skip
     return (
         f"column {column!r} is 0 in {zeros} of {rows} rows here, over {FAR_BELOW_SDS:g} SDs "
         "below the values the base model trained on: if 0 means 'not measured' here, the model "
-        "reads it as a measurement; retrain the base with "
-        f"{FLAG} {shlex.quote(f'{column}=0')}"
+        f"reads it as a measurement; retrain the base with {fix}"
     )

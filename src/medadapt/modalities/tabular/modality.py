@@ -158,10 +158,13 @@ class TabularModality(Modality):
         notes = unusable_numbers_warnings(frame, [f.name for f in schema.features])
         return TableSamples(frame, schema, notes=notes)
 
-    def sample_notes(self, schema: TableSchema, samples: TableSamples) -> list[str]:
+    def sample_notes(
+        self, schema: TableSchema, samples: TableSamples, python: bool = False
+    ) -> list[str]:
         """What the rows' values say beyond the metrics: infinite numbers in the model's
         columns and text in its numeric features (both read as missing), and zeros far below
-        what the model trained on (a "not measured" code, read as a measurement)."""
+        what the model trained on (a "not measured" code, read as a measurement); ``python``:
+        the fixes in the Python API's words."""
         from medadapt.data.extrapolation import far_outside_warning
         from medadapt.data.missing_codes import far_below_warning, zeros_far_below
 
@@ -172,10 +175,11 @@ class TabularModality(Modality):
             notes.append(f"{n} text value(s) in numeric column {column!r} are read as missing")
         zeros = zeros_far_below(samples.frame, _uncoded(schema))
         for column, n in zeros.items():
-            notes.append(far_below_warning(column, n, len(samples)))
+            notes.append(far_below_warning(column, n, len(samples), python))
         far = _far_outside(schema, samples, zeros)
         if far:
-            notes.append(far_outside_warning(far, {f.name: f for f in schema.numeric_features}))
+            specs = {f.name: f for f in schema.numeric_features}
+            notes.append(far_outside_warning(far, specs, python))
         return notes
 
     def prediction_flags(self, schema: TableSchema, samples: TableSamples) -> dict[str, list]:
