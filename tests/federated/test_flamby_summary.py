@@ -152,3 +152,16 @@ def test_a_round_panel_without_any_site_s_figure_says_so_without_a_matplotlib_wa
     auroc, accuracy = fig.axes
     assert [t.get_text() for t in auroc.texts] == ["no site has enough held-out\npatients for it"]
     assert len(accuracy.texts) == 0 and accuracy.get_legend() is not None
+
+
+def test_the_report_says_which_centre_trained_on_one_outcome(tmp_path):
+    """Switzerland's FLamby training split is 30 of 30 with disease: said in the summary."""
+    note = ("site Switzerland: its 30 training rows have only one class of 'disease' ('1'): "
+            "it can only pull the shared adapter toward that answer")  # fmt: skip
+    results = {"seeds": 2, "method": "bottleneck", "strategy": "fedavg", "rounds": 10,
+               "personalise": "recalibrate", "flamby_published_accuracy": heart.FLAMBY_PUBLISHED,
+               "settings": {"a": {"description": "base at Cleveland",
+                                  **aggregate([_run(0), _run(1)])}},
+               "site_notes": [note]}  # fmt: skip
+    html = flamby_federated_report(results).write(tmp_path / "r.html").read_text()
+    assert note.replace("'", "&#x27;") in html or note in html

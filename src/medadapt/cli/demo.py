@@ -169,6 +169,8 @@ def _federated_demo(out: Path, *, seeds: int, n_boot: int, personalise: str) -> 
              for k, v in results["flamby_published_accuracy"].items()]  # fmt: skip
     print_table("FLamby Fed-Heart-Disease, federated: average over centres (mean of seeds)",
                 ["model", "accuracy", "AUROC", "balanced acc."], rows)  # fmt: skip
+    for note in results.get("site_notes", []):  # a centre trained on one outcome
+        stdout.print(f"• {note}", markup=False)
     stdout.print(f"\nwrote {out / 'results.json'} and {out / 'report.html'} in "
                  f"{results['seconds']} s")  # fmt: skip
 

@@ -80,6 +80,7 @@ def run_federated_flamby(out: Path, *, seeds: int = 5, rounds: int = 10, base_ro
         "settings": {k: {"description": SETTINGS[k], **aggregate(v)} for k, v in runs.items()},
         "bytes": runs["a"][0]["bytes"] if runs["a"] else None,
         "flamby_published_accuracy": heart.FLAMBY_PUBLISHED,
+        "site_notes": sorted({note for run in runs["a"] for note in run.get("site_notes", [])}),
         "seconds": round(time.perf_counter() - started, 1),
     }
 
@@ -166,7 +167,8 @@ def flamby_federated_report(results: dict[str, Any]):
          + ", ".join(f"{k} {v:.1%}" for k, v in published.items()) + ".",
          "Accuracy is at a 0.5 threshold (FLamby's figure); AUROC and balanced accuracy are "
          "undefined at Switzerland's test set in some seeds (one class), so they average over "
-         "the centres where they are defined."])  # fmt: skip
+         "the centres where they are defined.",
+         *results.get("site_notes", [])])  # fmt: skip
     for key, setting in results["settings"].items():
         report.section(f"Setting ({key}): {setting['description']}")
         report.table(["model (average over centres)", *METRICS], _average_rows(setting, labels))
