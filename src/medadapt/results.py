@@ -24,6 +24,20 @@ def _known(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in fields(cls) if f.metadata.get("json", True))
 
 
+METRIC_LABELS = {  # how every report, card and table names each metric
+    "auroc": "AUROC",
+    "auprc": "AUPRC",
+    "accuracy": "accuracy",
+    "balanced_accuracy": "balanced accuracy",
+    "sensitivity": "sensitivity",
+    "specificity": "specificity",
+    "brier": "Brier score",
+    "ece": "calibration error (ECE)",
+    "mae": "MAE",
+    "rmse": "RMSE",
+    "r2": "R²",
+}
+
 VALIDATION_WORDS = {
     "O/E": "observed/expected ratio",
     "slope": "calibration slope",

@@ -315,32 +315,32 @@ def test_a_missing_group_column_names_group_column(tmp_path):
     )
 
 
-def test_a_group_or_id_column_needs_a_path_csv(tmp_path):
+@pytest.mark.parametrize(
+    ("source", "option", "column", "listing"),
+    [
+        ("folder", "group_column", "site", "a CSV of path,label,site"),
+        ("npz", "group_column", "site", "a CSV of path,label,site"),
+        ("npz", "id_column", "patient", "a CSV with a patient id column"),
+    ],
+)
+def test_a_group_or_id_column_needs_a_path_csv(tmp_path, source, option, column, listing):
     from tests.data.makers import write_npz
 
-    root = disc_folder(tmp_path / "c", n=1, size=8)
+    if source == "folder":
+        root, what = disc_folder(tmp_path / "c", n=1, size=8), "a folder"
+    else:
+        root = write_npz(
+            tmp_path / "x.npz",
+            train_images=np.zeros((4, 8, 8), np.uint8),
+            train_labels=np.array([[0], [1], [0], [1]]),
+        )
+        what = "an .npz archive"
     with pytest.raises(ConfigError) as err:
-        load_images(root, image_size=8, group_column="site")
+        load_images(root, image_size=8, **{option: column})
+    flag = "--" + option.replace("_", "-")
     assert str(err.value) == (
-        f"group_column (--group-column) site names a column of a path CSV, but {root} is a "
-        "folder: list the images in a CSV of path,label,site, or drop the option"
-    )
-    npz = write_npz(
-        tmp_path / "x.npz",
-        train_images=np.zeros((4, 8, 8), np.uint8),
-        train_labels=np.array([[0], [1], [0], [1]]),
-    )
-    with pytest.raises(ConfigError) as err:
-        load_images(npz, image_size=8, group_column="site")
-    assert str(err.value) == (
-        f"group_column (--group-column) site names a column of a path CSV, but {npz} is an "
-        ".npz archive: list the images in a CSV of path,label,site, or drop the option"
-    )
-    with pytest.raises(ConfigError) as err:
-        load_images(npz, image_size=8, id_column="patient")
-    assert str(err.value) == (
-        f"id_column (--id-column) patient names a column of a path CSV, but {npz} is an .npz "
-        "archive: list the images in a CSV with a patient id column, or drop the option"
+        f"{option} ({flag}) {column} names a column of a path CSV, but {root} is {what}: list "
+        f"the images in {listing}, or drop the option"
     )
 
 

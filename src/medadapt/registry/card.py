@@ -19,7 +19,7 @@ from medadapt.registry.records import (
     parse_metrics,
     summaries,
 )
-from medadapt.results import VALIDATION_WORDS, AdapterRecord, needed_text
+from medadapt.results import METRIC_LABELS, VALIDATION_WORDS, AdapterRecord, needed_text
 
 SMALL_N = 100
 """Fewer training cases than this is called a small sample."""
@@ -32,24 +32,13 @@ WIDE_CI = 0.2
 
 _COUNT_KEYS = ("n_train", "n_val", "n_test", "n_positive", "n_negative")
 
-#: how the card names a metric (the reports' names; the registry cannot import evaluate's)
-LABELS = {
-    "auroc": "AUROC",
-    "auprc": "AUPRC",
-    "balanced_accuracy": "balanced accuracy",
-    "brier": "Brier score",
-    "ece": "calibration error (ECE)",
-    "mae": "MAE",
-    "rmse": "RMSE",
-    "r2": "R²",
-}
 
-#: the validation estimates a recorded sample-size entry names, in words a clinician reads
-_ESTIMATES = {
-    "O/E": "observed/expected ratio",
-    "slope": "calibration slope",
-    "C": "C-statistic",
-}
+def _in_order(needs: dict[str, Any]) -> list[str]:
+    """The recorded validation estimates in the papers' order (O/E, slope, C), then others."""
+    return [
+        *(k for k in VALIDATION_WORDS if k in needs),
+        *(k for k in needs if k not in VALIDATION_WORDS),
+    ]
 
 
 def _grouped(count: Any) -> str:
@@ -58,7 +47,7 @@ def _grouped(count: Any) -> str:
 
 
 def _label(name: str) -> str:
-    return LABELS.get(name, name)
+    return METRIC_LABELS.get(name, name)
 
 
 def _counts(recorded: dict[str, Any], name: str, value: float) -> str:
@@ -151,11 +140,8 @@ def _test_set_limitations(data: dict[str, Any]) -> list[str]:
         return []
     needs, supports = entry.get("test_needs") or {}, entry.get("test_supports") or {}
     short = [
-        f"{_ESTIMATES.get(k, k)} ({needed_text(needs[k])} needed)"
-        for k in [
-            *[k for k in _ESTIMATES if k in needs],
-            *[k for k in needs if k not in _ESTIMATES],
-        ]
+        f"{VALIDATION_WORDS.get(k, k)} ({needed_text(needs[k])} needed)"
+        for k in _in_order(needs)
         if supports.get(k) is False
     ]
     if not short:
@@ -415,12 +401,10 @@ def sample_size_rows(entry: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append(("sample size basis", basis))
     needs, supports = entry.get("test_needs") or {}, entry.get("test_supports") or {}
     if needs:
-        order = [k for k in VALIDATION_WORDS if k in needs]
-        order += [k for k in needs if k not in VALIDATION_WORDS]
         told = [
             f"{VALIDATION_WORDS.get(k, k)}: {needed_text(needs[k])}"
             + ("" if k not in supports else " (enough here)" if supports[k] else " (too few here)")
-            for k in order
+            for k in _in_order(needs)
         ]
         rows.append(("sample size test", f"test patients for a precise {'; '.join(told)}"))
     if entry.get("source"):

@@ -170,8 +170,7 @@ def _flat_risks(validation: dict[str, Any], noun: str) -> list[str]:
             "here may change that)."]  # fmt: skip
 
 
-_ESTIMATES = {"O/E": "observed/expected ratio", "slope": "calibration slope",
-              "C": "C-statistic (AUROC)"}  # fmt: skip
+_ESTIMATES = {**VALIDATION_WORDS, "C": "C-statistic (AUROC)"}  # the C-statistic glossed
 
 
 def estimate_name(key: str) -> str:

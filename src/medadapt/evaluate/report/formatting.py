@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from medadapt.results import METRIC_LABELS  # the reports' names, shared with the card
+
 
 def fmt(value: Any, digits: int = 3) -> str:
     """A metric for a table cell: numbers rounded, None as an en dash."""
@@ -79,21 +81,6 @@ def counts_behind(metrics: dict[str, Any], name: str) -> str | None:
     if not of.get(name):
         return None
     return f"{round(value * of[name])} of {of[name]}"
-
-
-METRIC_LABELS = {  # how reports name each metric
-    "auroc": "AUROC",
-    "auprc": "AUPRC",
-    "accuracy": "accuracy",
-    "balanced_accuracy": "balanced accuracy",
-    "sensitivity": "sensitivity",
-    "specificity": "specificity",
-    "brier": "Brier score",
-    "ece": "calibration error (ECE)",
-    "mae": "MAE",
-    "rmse": "RMSE",
-    "r2": "R²",
-}
 
 
 def listed(words: Iterable[str]) -> str:
