@@ -57,6 +57,10 @@ def test_training_says_once_that_infinite_values_are_read_as_missing(workspace, 
     assert _warnings(result.stdout).count(INFINITE) == 1, result.stdout
     summary = json.loads(summary_file.read_text())
     assert summary["warnings"].count(INFINITE.removeprefix("warning: ")) == 1
+    if command is _adapt:  # its counts grouped as the sample-size line above groups them
+        said = " ".join(result.stdout.split())
+        assert f"{summary['trainable_params']:,} trainable parameters; " in said
+        assert f"{summary['adapter_bytes']:,} bytes; saved" in said
 
 
 def test_evaluate_says_once_that_infinite_values_are_read_as_missing(workspace, tmp_path):

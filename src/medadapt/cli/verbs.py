@@ -192,8 +192,8 @@ def _adapt(**values: Any) -> None:
     print_cache(summary["feature_cache"], getattr(options, "top_blocks", None))
     print_retention(summary)
     stdout.print(
-        f"trained on {info['n_train']} {modality.noun}; {summary['trainable_params']} "
-        f"trainable parameters; {summary['adapter_bytes']} bytes; saved {out}"
+        f"trained on {info['n_train']:,} {modality.noun}; {summary['trainable_params']:,} "
+        f"trainable parameters; {summary['adapter_bytes']:,} bytes; saved {out}"
     )
     if values["report"] is not None:
         stdout.print(f"wrote {values['report']}")
