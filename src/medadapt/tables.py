@@ -110,13 +110,18 @@ def adapt(
     if method not in methods:
         raise ConfigError(f"method must be one of {', '.join(methods)}; got {method!r}")
     rows = _labelled_rows(frame, schema, allow_absent_columns)
-    if not allow_one_class:
-        _refuse_one_class(schema, rows)
+    samples = _samples(rows, schema)
+    only = _modality().only_class(schema, samples.labels)
+    if only is not None and not allow_one_class:
+        raise DataError(
+            f"frame's labelled rows hold {_modality().one_class_words(schema, only)}; an "
+            "adapter trained on them would call everyone that class: pass rows with at least "
+            "two classes (allow_one_class=True trains it all the same)"
+        )
     allowed = [*schema.allowed_leaks, *as_names(allow_leak)]  # one name: one column
     _refuse_leaks(find_leaks(schema, rows), schema, allowed=allowed,
                   fix="retrain the base model without {it} (TableSchema.infer(..., "
                   "exclude={columns}))")  # fmt: skip
-    samples = _samples(rows, schema)
     _warn_about_values(schema, samples)
     return fitting.adapt(
         _modality(), base, samples, method=method, name=name, into=into,
@@ -190,21 +195,6 @@ def _labelled_rows(frame: Any, schema: TableSchema, allow_absent: bool) -> pd.Da
             "fill the label or pass other rows"
         )
     return rows
-
-
-def _refuse_one_class(schema: TableSchema, rows: pd.DataFrame) -> None:
-    """An adapter trained on one class learns to call everyone that class, and nothing on
-    these rows could show it (the command line's adapt refuses them too)."""
-    if schema.task == "regression":
-        return
-    present = np.unique(_true_labels(schema, rows))
-    if len(present) < 2:
-        raise DataError(
-            f"frame's labelled rows hold only one class of {schema.label!r} "
-            f"({schema.classes[int(present[0])]!r}); an adapter trained on them would call "
-            "everyone that class: pass rows with at least two classes (allow_one_class=True "
-            "trains it all the same)"
-        )
 
 
 def _check_columns(schema: TableSchema, frame: pd.DataFrame, allow_absent: bool) -> None:

@@ -121,6 +121,10 @@ def _bad_images(root: Path, paths: dict[str, Path]) -> None:
     missing = root / "png" / "missing_files.csv"
     missing.write_text("path,label\nimages/nope_1.png,normal\nimages/nope_2.png,mass\n")
     paths["png_missing"] = missing
+    one_class = root / "png" / "one_class.csv"  # site A's normal films only
+    lines = paths["png_csv"].read_text().splitlines()
+    one_class.write_text("\n".join([lines[0], *(ln for ln in lines if ",normal," in ln)]) + "\n")
+    paths["png_one_class"] = one_class
     paths["broken_base"] = root / "broken_base"
     paths["broken_base"].mkdir()
     (paths["broken_base"] / "model.json").write_text('{"format": "medadapt-base", "kind"')

@@ -228,10 +228,11 @@ def test_a_site_trained_on_one_outcome_takes_part_with_a_note_but_not_one_withou
     import numpy as np
 
     from medadapt.federated.sites import Site, SiteError, _check_both_classes
+    from medadapt.modalities import modality_of
 
-    modality = SimpleNamespace(task=lambda schema: "binary", noun="rows",
-                               classes=lambda schema: ["0", "1"])  # fmt: skip
-    base = SimpleNamespace(schema=SimpleNamespace(label="disease"))
+    modality = modality_of("tabular")
+    schema = SimpleNamespace(label="disease", task="binary", classes=["0", "1"])
+    base = SimpleNamespace(schema=schema)
     samples = SimpleNamespace(labels=np.array([1] * 30 + [1, 0]))
     swiss = Site("Switzerland", np.arange(30), np.array([30, 31]))
     assert _check_both_classes(modality, base, samples, swiss) == [

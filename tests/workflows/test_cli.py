@@ -436,7 +436,8 @@ def test_adapt_refuses_a_group_whose_training_rows_have_one_class(workspace, tmp
     assert code == 2 and "Traceback" not in stderr
     assert errors == [
         "error: the training rows of site = C have only one class of 'outcome' ('1'); an "
-        "adapter needs both: pick a group with both classes or add rows"
+        "adapter needs at least two classes: pick a --group with more than one class or add "
+        "rows to --data"
     ]
     assert not (tmp_path / "x").exists()
 

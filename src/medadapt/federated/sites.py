@@ -99,25 +99,20 @@ def _check_both_classes(
     toward it, and nothing there could show it (its 'local' column read 1.000). A site whose
     training samples alone have one outcome (FLamby's Switzerland: 30 of 30 with disease)
     takes part, with a note saying what it can and cannot add (returned)."""
-    if modality.task(base.schema) == "regression" or not len(site.train):
-        return []
     labels = np.asarray(samples.labels)
-    present = np.unique(labels[site.train])
-    if len(present) > 1:
+    only = modality.only_class(base.schema, labels[site.train])
+    if only is None:
         return []
-    classes = modality.classes(base.schema)
-    label = getattr(base.schema, "label", None) or "the label"
-    only = classes[int(present[0])]
-    if len(np.unique(labels[np.r_[site.train, site.test]])) < 2:
+    words, noun = modality.one_class_words(base.schema, only), modality.noun
+    if modality.only_class(base.schema, labels[np.r_[site.train, site.test]]) is not None:
         raise SiteError(
-            site.name,
-            f"its training rows have only one class of {label!r} ({only!r}); a site needs at "
-            "least two to train the adapter",
-        )
+            site.name, f"its training {noun} have {words}; a site needs at least two to train "
+            "the adapter",
+        )  # fmt: skip
     return [
-        f"site {site.name}: its {len(site.train)} training {modality.noun} have only one class "
-        f"of {label!r} ({only!r}): it can only pull the shared adapter toward that answer, and "
-        f"its local-only adapter calls everyone {only!r}"
+        f"site {site.name}: its {len(site.train)} training {noun} have {words}: it can only "
+        f"pull the shared adapter toward that answer, and its local-only adapter calls "
+        f"everyone {only!r}"
     ]
 
 

@@ -159,6 +159,20 @@ class Modality(ABC):
     def classes(self, schema: Any) -> list[str]:
         return list(getattr(schema, "classes", []))
 
+    def only_class(self, schema: Any, labels: Any) -> str | None:
+        """The class a classifier's ``labels`` all name, when they hold a single one (None
+        when they hold more or none, or for regression). An adapter trained on such samples
+        learns to call everyone that class, and nothing among them could show it."""
+        if self.task(schema) == "regression":
+            return None
+        present = np.unique(np.asarray(labels))
+        return self.classes(schema)[int(present[0])] if len(present) == 1 else None
+
+    def one_class_words(self, schema: Any, only: str) -> str:
+        """ "only one class of 'num' ('1')" (images: "only one class ('normal')")."""
+        label = getattr(schema, "label", None)
+        return f"only one class of {label!r} ({only!r})" if label else f"only one class ({only!r})"
+
     # ----- splits ------------------------------------------------------------------------------
     def strata(self, samples: Samples) -> np.ndarray:
         """What a split stratifies by (class labels)."""

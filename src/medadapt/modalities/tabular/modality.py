@@ -417,19 +417,10 @@ class TabularModality(Modality):
     def check_training_rows(
         self, schema: TableSchema, train: TableSamples, options: Any, where: str
     ) -> list[str]:
-        """An adapter needs both classes; a base feature that alone predicts the label on the
-        adapter's rows is refused (unless kept deliberately). Returns warnings."""
+        """A base feature that alone predicts the label on the adapter's rows is refused
+        (unless kept deliberately). Returns warnings."""
         from medadapt.data.leaks import find_leaks, leak_warning, refuse_leaks
 
-        if schema.task != "regression":
-            present = np.unique(train.labels)
-            if len(present) < 2:
-                only = schema.classes[int(present[0])] if len(present) else "none"
-                raise DataError(
-                    f"the training rows of {where} have only one class of {schema.label!r} "
-                    f"({only!r}); an adapter needs both: pick a group with both classes or add "
-                    "rows"
-                )
         leaks = refuse_leaks(
             find_leaks(schema, train.frame),
             label=schema.label,
