@@ -65,3 +65,17 @@ def test_a_study_point_missing_fields_is_refused_with_the_fix():
         "seconds: it was not written by this version of medadapt's study; delete it and re-run "
         "the study to recompute it"
     )
+
+
+def test_counts_read_with_their_thousands_grouped_in_every_table_and_the_card():
+    """The demo's strategy table printed "70741" trainable parameters beside "0.75"."""
+    from medadapt.cli.common import print_table, stdout
+    from medadapt.evaluate.report.formatting import fmt
+    from medadapt.results import grouped
+
+    assert [grouped(v) for v in (70741, 999, True, 0.5, "x")] == ["70,741", "999", "True",
+                                                                   "0.5", "x"]  # fmt: skip
+    assert (fmt(70741), fmt(None), fmt(0.1234)) == ("70,741", "–", "0.123")
+    with stdout.capture() as captured:
+        print_table("sizes", ["strategy", "trainable params"], [["full", 70741], ["head", None]])
+    assert "70,741" in captured.get() and "70741" not in captured.get()

@@ -48,6 +48,12 @@ VALIDATION_WORDS = {
 MILLION = 1_000_000
 
 
+def grouped(count: Any) -> str:
+    """A count with its thousands grouped (12,345), as every table and sentence prints it;
+    anything else as ``str`` gives it."""
+    return f"{count:,}" if isinstance(count, int) and not isinstance(count, bool) else str(count)
+
+
 def needed_text(n: int) -> str:
     """A criterion's number of patients, as told: "187381403" reads as precision where it
     only says "no realistic test set" (a base whose risks hardly vary at a site)."""

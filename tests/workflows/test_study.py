@@ -256,7 +256,7 @@ def test_events_per_parameter_warns_below_one_event_per_ten_parameters():
     adapter = events_per_parameter("bottleneck", 8577, 36, name="bottleneck adapter")
     assert adapter.level == "warning"
     assert adapter.message == (
-        "bottleneck adapter: 36 events (the rarer class's count) for 8577 trainable parameters "
+        "bottleneck adapter: 36 events (the rarer class's count) for 8,577 trainable parameters "
         "(0.0042 per parameter, below 0.1; a model fitted from data alone usually needs >= 10 per "
         "parameter, Peduzzi et al. 1996): the adapter leans on the frozen base and on early "
         "stopping more than on the data: expect results to vary between seeds and trust "

@@ -20,6 +20,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from medadapt.results import grouped
+
 console = Console(stderr=True)
 stdout = Console()
 
@@ -65,7 +67,7 @@ def status_progress(title: str, total: int | None = None) -> Iterator[Any]:
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """A table on stdout; a "note" column's text that several rows share is printed once,
     under the table, and the rows point to it ("[1]")."""
-    cells = [["–" if v is None else str(v) for v in row] for row in rows]
+    cells = [["–" if v is None else grouped(v) for v in row] for row in rows]
     footnotes = _shared_notes(cells, columns.index("note")) if "note" in columns else []
     table = _table(title, columns, cells, wrap_figures_between_words=True)
     if not _whole(table):  # two characters short: no padding at the table's outer edges

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from medadapt.modalities.base import Modality, Samples
+from medadapt.results import grouped
 
 MIN_EVENTS_TRAIN = 10  # per class, in the training rows
 MIN_EVENTS_TEST = 5  # per class, in the test rows (below: AUROC not reported)
@@ -146,7 +147,7 @@ def _events_per_feature(events: int, n_features: int) -> list[Finding]:
         Finding(
             "events_per_feature",
             "info",
-            f"{events} events (the rarer class's count) for {n_features} features "
+            f"{grouped(events)} events (the rarer class's count) for {n_features} features "
             f"({events / n_features:.1f} per feature; the usual rule for fitting a new "
             f"model is >= {EVENTS_PER_FEATURE}). Training a new model on this group alone "
             "is risky; reusing the base model through an adapter is the safer route.",
@@ -193,7 +194,8 @@ def events_per_parameter(
         "events_per_parameter": float(f"{ratio:.3g}"),
     }
     head = (
-        f"{name}: {events} events (the rarer class's count){where} for {params} trainable "
+        f"{name}: {grouped(events)} events (the rarer class's count){where} for "
+        f"{grouped(params)} trainable "
         f"parameters ({ratio:.3g} per parameter"
     )
     if ratio >= EVENTS_PER_PARAMETER:

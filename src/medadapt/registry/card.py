@@ -19,7 +19,13 @@ from medadapt.registry.records import (
     parse_metrics,
     summaries,
 )
-from medadapt.results import METRIC_LABELS, VALIDATION_WORDS, AdapterRecord, needed_text
+from medadapt.results import (
+    METRIC_LABELS,
+    VALIDATION_WORDS,
+    AdapterRecord,
+    grouped,
+    needed_text,
+)
 
 SMALL_N = 100
 """Fewer training cases than this is called a small sample."""
@@ -39,11 +45,6 @@ def _in_order(needs: dict[str, Any]) -> list[str]:
         *(k for k in VALIDATION_WORDS if k in needs),
         *(k for k in needs if k not in VALIDATION_WORDS),
     ]
-
-
-def _grouped(count: Any) -> str:
-    """A recorded count with its thousands grouped (12,345), as the terminal prints it."""
-    return f"{count:,}" if isinstance(count, int) and not isinstance(count, bool) else str(count)
 
 
 def _label(name: str) -> str:
@@ -386,9 +387,9 @@ def sample_size_rows(entry: dict[str, Any]) -> list[tuple[str, str]]:
     rows = [
         (
             "sample size",
-            f"read as a new model, its {_grouped(entry['parameters'])} parameters would need "
+            f"read as a new model, its {grouped(entry['parameters'])} parameters would need "
             f"{needed_text(entry['n_needed'])} patients (criterion {entry['criterion']}); "
-            f"{_grouped(entry['n_train'])} trained it ({met}: necessary, not sufficient)",
+            f"{grouped(entry['n_train'])} trained it ({met}: necessary, not sufficient)",
         )
     ]
     if entry.get("r2") is not None:

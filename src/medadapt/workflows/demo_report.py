@@ -11,6 +11,7 @@ from medadapt.evaluate.report import Report
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci
 from medadapt.evaluate.report.plots import calibration_figure, roc_figure
 from medadapt.evaluate.small_cells import mask_counts, mask_note
+from medadapt.results import grouped
 from medadapt.workflows.demo_bias import bias_section
 from medadapt.workflows.flamby import average_columns
 from medadapt.workflows.labels import FLAMBY_LABELS, LOCO_LABELS, STRATEGY_LABELS
@@ -293,7 +294,8 @@ def _card(report: Report, results: dict[str, Any]) -> None:
             ),
             (
                 "Size",
-                f"{va['trainable_params']} trainable parameters, {va['adapter_bytes']} bytes.",
+                f"{grouped(va['trainable_params'])} trainable parameters, "
+                f"{grouped(va['adapter_bytes'])} bytes.",
             ),
             (
                 "Limitations",

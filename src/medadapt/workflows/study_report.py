@@ -14,7 +14,7 @@ from medadapt.evaluate.report import Report
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, listed, natural_order
 from medadapt.evaluate.report.plots import PALETTE, learning_curve_figure, metric_bars
 from medadapt.evaluate.small_cells import digits_for
-from medadapt.results import needed_text
+from medadapt.results import grouped, needed_text
 from medadapt.workflows.labels import label, order
 from medadapt.workflows.report_sections import guide_section
 from medadapt.workflows.sample_size import estimate_name
@@ -357,7 +357,7 @@ def _card(report: Report, study: dict[str, Any], found: dict[str, Any]) -> None:
                 f"{METRIC_LABELS[metric]} (95% CI over test patients) for each of "
                 f"{len(values)} seeds: " + ("; ".join(values) or "not estimable"),
             ),
-            ("Trainable parameters", str(best[0]["trainable_params"])),
+            ("Trainable parameters", grouped(best[0]["trainable_params"])),
             (
                 "Limitations",
                 "Measured only on the target group's held-out patients of this study; see the "

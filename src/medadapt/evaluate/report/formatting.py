@@ -7,16 +7,17 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from medadapt.results import METRIC_LABELS  # the reports' names, shared with the card
+from medadapt.results import METRIC_LABELS, grouped  # the reports' names, shared with the card
 
 
 def fmt(value: Any, digits: int = 3) -> str:
-    """A metric for a table cell: numbers rounded, None as an en dash."""
+    """A metric for a table cell: numbers rounded, counts grouped (1,234), None as an en
+    dash."""
     if value is None:
         return "–"
     if isinstance(value, float):
         return f"{value:.{digits}f}"
-    return str(value)
+    return grouped(value)
 
 
 def fmt_ci(value: Any, ci: Sequence[float] | None, digits: int = 2) -> str:
