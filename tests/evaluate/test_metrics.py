@@ -246,8 +246,8 @@ def test_image_results_count_images_not_patients():
     result = score_classifier(y, proba, ["normal", "nodule", "mass"], n_boot=20)
     [absent] = [row for row in result["per_class"] if row["class"] == "mass"]
     assert absent["note"] == (
-        "not reported: 0 positives among 30 images; at least 5 are needed for a meaningful "
-        "estimate; no precision: 0 images called 'mass' (at least 5 needed)"
+        "not reported: 0 images of class 'mass' among 30 images; at least 5 are needed for a "
+        "meaningful estimate; no precision: 0 images called 'mass' (at least 5 needed)"
     )
     notes = result["overall"]["notes"]  # the classes by name, not by index
     assert notes["one_class"].startswith("every image is called class 'normal'")
@@ -276,7 +276,7 @@ def test_per_class_rows_follow_the_overall_table_s_rules():
     ci = stats.binomtest(25, 27).proportion_ci(method="exact")
     assert normal["sensitivity_ci"] == pytest.approx([ci.low, ci.high])
     assert mass["sensitivity"] is None and mass["precision"] == 3 / 5
-    assert mass["note"].startswith("not reported: 3 positives among 30 images")
+    assert mass["note"].startswith("not reported: 3 images of class 'mass' among 30 images")
 
 
 def test_a_small_interval_is_printed_with_the_digits_that_tell_its_ends_apart():
@@ -356,3 +356,22 @@ def test_several_classes_with_a_rare_one_withhold_balanced_accuracy_as_the_note_
     assert result["notes"]["balanced_accuracy"].startswith("not reported: 3 patients of class 2 ")
     enough = multiclass_metrics(np.array([0] * 20 + [1] * 15 + [2] * 5), proba, n_boot=50)
     assert enough["balanced_accuracy"] == pytest.approx(1 / 3)
+
+
+def test_notes_count_one_positive_in_the_singular_and_name_two_image_classes():
+    """"1 positives among 21 patients" read wrong; two image findings (normal, mass) have no
+    positive class: their notes name them, and a class scored one against the rest says
+    "the other classes"."""
+    from medadapt.evaluate.scoring import per_class_metrics
+
+    y, p = np.array([0] * 20 + [1]), np.r_[np.zeros(20), 0.2]
+    notes = binary_metrics(y, p, n_boot=20)["notes"]
+    assert notes["sensitivity"] == notes["auroc"] == (
+        "not reported: 1 positive among 21 patients; at least 5 are needed for a meaningful "
+        "estimate"
+    )
+    named = binary_metrics(y, p, n_boot=20, unit="image", class_names=["normal", "mass"])
+    assert named["notes"]["auroc"].startswith("not reported: 1 image of class 'mass' among 21")
+    assert named["notes"]["one_class"].startswith("every image is called class 'normal' at")
+    normal, _ = per_class_metrics(y, np.c_[1 - p, p], ["normal", "mass"], n_boot=20)
+    assert normal["note"].startswith("not reported: 1 image of the other classes among 21")

@@ -181,8 +181,8 @@ def test_a_class_absent_from_the_test_images_is_noted_in_images(npz_workspace, c
     [cavity] = [row for row in result["per_class"] if row["class"] == "cavity"]
     assert (cavity["n"], cavity["note"]) == (
         0,
-        "not reported: 0 positives among 24 images; at least 5 are needed for a meaningful "
-        "estimate",
+        "not reported: 0 images of class 'cavity' among 24 images; at least 5 are needed "
+        "for a meaningful estimate",
     )
     assert result["notes"]["auroc"] == (
         "not reported: 0 images of class 'cavity' among 24 images; at least 5 are needed for "

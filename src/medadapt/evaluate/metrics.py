@@ -72,7 +72,7 @@ def headline_metric(task: str, metrics: dict[str, Any] | None = None) -> str:
 
 def plural(n: int, unit: str) -> str:
     """``1 patient``, ``35 images``."""
-    return f"{n} {unit}{'s' if n != 1 else ''}"
+    return f"{n} {unit}{_s(n)}"
 
 
 def too_good_note(metrics: dict[str, Any], unit: str = "patient") -> str | None:
@@ -249,12 +249,28 @@ def _recorder(out: dict[str, Any], notes: dict[str, str]) -> Callable[..., None]
     return put
 
 
-def _rarer_class_note(n_pos: int, n_neg: int, min_per_class: int, unit: str) -> str:
-    """Why a metric that needs both classes is not reported: the rarer class's count."""
+def _rarer_class_note(
+    n_pos: int, n_neg: int, min_per_class: int, unit: str, named: list[str | None] | None = None
+) -> str:
+    """Why a metric that needs both classes is not reported: the rarer class's count
+    (``named``: the two classes' names, said instead of positives and negatives)."""
     n = n_pos + n_neg
-    fewest = ("positive", n_pos) if n_pos <= n_neg else ("negative", n_neg)
-    return _too_few(fewest[1], fewest[0] + ("s" if fewest[1] != 1 else ""), n, min_per_class,
-                    unit)  # fmt: skip
+    index, count = (1, n_pos) if n_pos <= n_neg else (0, n_neg)
+    if named:
+        return _too_few(count, _of_class(count, index, named, unit), n, min_per_class, unit)
+    return _too_few(count, ("negative", "positive")[index] + _s(count), n, min_per_class, unit)
+
+
+def _of_class(count: int, index: int, named: list[str | None], unit: str) -> str:
+    """A class's samples by name: images of class 'mass' (one: image of class 'mass'; a
+    name None: the other classes, against which one is scored)."""
+    if named[index] is None:
+        return f"{unit}{_s(count)} of the other classes"
+    return f"{unit}{_s(count)} of class {named[index]!r}"
+
+
+def _s(count: int) -> str:
+    return "s" if count != 1 else ""
 
 
 # ----- inputs --------------------------------------------------------------------------------
@@ -380,10 +396,13 @@ def binary_metrics(
     seed: int = 0,
     min_per_class: int = MIN_PER_CLASS,
     unit: str = "patient",
+    class_names: Sequence[str | None] | None = None,
 ) -> dict[str, Any]:
     """AUROC, AUPRC, accuracy, balanced accuracy, sensitivity, specificity (at ``threshold``),
     Brier score and ECE, each with a 95 % CI, for probabilities ``y_score`` of class 1
-    (``unit``: what the notes count, "patient" or "image")."""
+    (``unit``: what the notes count, "patient" or "image"). ``class_names`` (two): the notes
+    name the classes ("3 images of class 'mass'") instead of positives and negatives, for
+    two classes neither of which is "the positive one" (two image findings)."""
     y, p = _checked_inputs("binary", y_true, y_score, unit)
     y = y.astype(int)
     n, n_pos = len(y), int(y.sum())
@@ -402,7 +421,8 @@ def binary_metrics(
     put = _recorder(out, notes)
     W = bs.resample_weights(n, n_boot, seed)
     both = min(n_pos, n_neg) >= min_per_class
-    few_note = _rarer_class_note(n_pos, n_neg, min_per_class, unit)
+    named = list(class_names) if class_names is not None and len(class_names) == 2 else None
+    few_note = _rarer_class_note(n_pos, n_neg, min_per_class, unit, named)
     if both:
         put("auroc", skm.roc_auc_score(y, p), bs.weighted_auroc(W, y, p))
         put("auprc", skm.average_precision_score(y, p), bs.weighted_average_precision(W, y, p))
@@ -419,14 +439,18 @@ def binary_metrics(
     if n_pos >= min_per_class:
         put("sensitivity", skm.recall_score(y, pred, pos_label=1, zero_division=0), sens)
     else:
-        put("sensitivity", None, None, _too_few(n_pos, "positives", n, min_per_class, unit))
+        what = _of_class(n_pos, 1, named, unit) if named else f"positive{_s(n_pos)}"
+        put("sensitivity", None, None, _too_few(n_pos, what, n, min_per_class, unit))
     if n_neg >= min_per_class:
         put("specificity", skm.recall_score(y, pred, pos_label=0, zero_division=0), spec)
     else:
-        put("specificity", None, None, _too_few(n_neg, "negatives", n, min_per_class, unit))
+        what = _of_class(n_neg, 0, named, unit) if named else f"negative{_s(n_neg)}"
+        put("specificity", None, None, _too_few(n_neg, what, n, min_per_class, unit))
     put("brier", skm.brier_score_loss(y, p), bs.weighted_mean(W, (p - y) ** 2))
     put("ece", expected_calibration_error(y, p), bs.weighted_ece(W, y.astype(float), p))
-    one_class = one_class_note(y, pred, ["negative", "positive"], threshold, unit)
+    called = ([f"class {c!r}" if c is not None else "another class" for c in named] if named
+              else ["negative", "positive"])  # fmt: skip
+    one_class = one_class_note(y, pred, called, threshold, unit)
     if one_class:
         notes[ONE_CLASS] = one_class
     tp, tn = int(((pred == 1) & (y == 1)).sum()), int(((pred == 0) & (y == 0)).sum())
@@ -536,7 +560,7 @@ def regression_metrics(
 def compute_metrics(task: str, y_true: Any, scores: Any, **kwargs: Any) -> dict[str, Any]:
     """Dispatch on ``task``: binary (P(class 1)), multiclass ((N, K) probabilities) or
     regression (predicted values)."""
-    if task != "multiclass":
+    if task == "regression":
         kwargs.pop("class_names", None)
     if task == "binary":
         return binary_metrics(y_true, scores, **kwargs)

@@ -51,7 +51,7 @@ def per_class_metrics(
     for c, name in enumerate(classes):
         member = y == c
         m = binary_metrics(member.astype(int), proba[:, c], n_boot=n_boot, seed=seed,
-                           unit=unit)  # fmt: skip
+                           unit=unit, class_names=[None, name])  # one against the rest  # fmt: skip
         called = pred == c
         hits = int((called & member).sum())
         row = {"class": name, "n": int(member.sum()), "auroc": m["auroc"],
@@ -116,12 +116,14 @@ def score(
 ) -> dict[str, Any]:
     """``{"overall", "subgroups"}`` (+ ``"per_class"`` when ``proba`` (N, K) is given) for
     the task scores ``scores`` (P(positive), (N, K) probabilities, or values); ``unit``: what
-    the notes count ("patient", "image")."""
+    the notes count ("patient", "image"). The notes name the classes, except a binary task's
+    without per-class figures (a table's outcome): its classes are positives and negatives."""
+    named = list(classes) if classes and (task != "binary" or proba is not None) else None
     with warnings.catch_warnings():  # a class predicted but absent here is expected
         warnings.filterwarnings("ignore", "y_pred contains classes not in y_true")
         result = evaluate_groups(
             task, y, scores, subgroups, n_boot=n_boot, seed=seed, threshold=threshold, unit=unit,
-            class_names=list(classes) or None,
+            class_names=named,
         )  # fmt: skip
     if proba is not None:
         result["overall"]["task"] = task
