@@ -93,7 +93,7 @@ def test_diff_as_table_and_json(cli, adapter_dir):
     data = json.loads(cli("diff", "heart@1", "heart@2", "--json")[0])
     assert data["config"] == [{"key": "r", "a": 2, "b": 3}]
     out, _ = cli("diff", "heart@1", "heart@2")
-    assert "config.r" in out and "CIs overlap" in out
+    assert "config: r" in out and "CIs overlap" in out
     assert (
         "overlapping CIs for AUROC: these intervals cannot tell heart@1 and heart@2 apart; "
         "overlap is not evidence that they perform the same" in out.splitlines()
@@ -118,6 +118,29 @@ def test_diff_shows_a_change_in_counts_as_an_integer(cli, adapter_dir, monkeypat
     assert "overlapping CIs" not in out  # no interval overlaps: no such line
     metrics = json.loads(cli("diff", "heart@1", "heart@2", "--json")[0])["metrics"]
     assert [(m["name"], m["delta"]) for m in metrics][1:] == [("n", 0), ("n_positive", 3)]
+
+
+def test_diff_names_fields_as_show_does_never_by_recorded_keys(cli, adapter_dir, monkeypatch):
+    """The diff's data rows read "data.sample_size.r2_cs", "data.train_class_counts.0" and
+    an ungrouped "30642"; they read as ``show`` prints them."""
+    from tests.registry.helpers import metadata
+
+    monkeypatch.setenv("COLUMNS", "200")  # no wrapped cells
+    summaries = [{"n_train": 1400, "train_class_counts": {"0": 360, "1": 1040},
+                  "sample_size": SAMPLE_SIZE},
+                 {"n_train": 700, "train_class_counts": {"0": 180, "1": 520},
+                  "sample_size": {**SAMPLE_SIZE, "n_needed": 30642}}]  # fmt: skip
+    for version, summary in enumerate(summaries, 1):
+        meta = metadata(data_summary=summary)
+        cli("add", str(adapter_dir(version, r=version + 1, meta=meta)), "--name", "heart")
+    out, _ = cli("diff", "heart@1", "heart@2")
+    rows = {r[0]: r[1:] for r in ([c.strip() for c in line.split("│")[1:-1]]
+                                  for line in out.splitlines()) if r}  # fmt: skip
+    assert rows["parent"] == ["none", "heart@1"] and rows["config: r"] == ["2", "3"]
+    assert rows["data: training rows"] == ["1,400", "700"]
+    assert rows["data: training rows per class"] == ["0: 360, 1: 1,040", "0: 180, 1: 520"]
+    assert "30,642 patients" in rows["data: sample size"][1]
+    assert "config: method" not in rows and not any(k.startswith("data.") for k in rows)
 
 
 SAMPLE_SIZE = {

@@ -27,6 +27,7 @@ from medadapt.cli.registry_format import (
     WARNED,
     cell,
     config_items,
+    diff_rows,
     echo_json,
     headline_metric,
     human_size,
@@ -218,7 +219,8 @@ def diff_cmd(
 
     Example: medadapt registry --root hospital-registry diff pneumonia@1 pneumonia@2
     """
-    d = open_registry(ctx).diff(a, b)
+    registry = open_registry(ctx)
+    d = registry.diff(a, b)
     if as_json:
         echo_json(d.to_dict())
         return
@@ -226,9 +228,8 @@ def diff_cmd(
     changes = Table(title=f"{d.a} -> {d.b}")
     for column in ("field", d.a, d.b):
         changes.add_column(column)
-    for section, items in (("", d.fields), ("config.", d.config), ("data.", d.data_summary)):
-        for c in items:
-            changes.add_row(f"{section}{c.key}", cell(c.a), cell(c.b))
+    for row in diff_rows(d, registry.get(a).data_summary, registry.get(b).data_summary):
+        changes.add_row(*row)
     if changes.row_count:
         console.print(changes)
     else:

@@ -17,8 +17,9 @@ from rich.console import Console
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, metric_digits
 from medadapt.registry import AdapterVersion
 from medadapt.registry.card import is_sample_size, sample_size_rows
-from medadapt.registry.diff import flatten
+from medadapt.registry.diff import VersionDiff, flatten
 from medadapt.registry.records import METRIC_NAMES, WHOLE_RESULT, Metric, metric_notes
+from medadapt.results import grouped
 
 
 def table_console() -> Console:
@@ -169,8 +170,9 @@ def config_items(config: dict[str, Any]) -> list[tuple[str, Any]]:
 
 
 def _text(value: Any) -> str:
-    """A summary value in words: a list as its items, never Python's repr of it."""
-    return ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+    """A summary value in words: a list as its items, never Python's repr of it; a count
+    grouped (1,040)."""
+    return ", ".join(map(grouped, value)) if isinstance(value, list | tuple) else grouped(value)
 
 
 def _part(key: str) -> str:
@@ -203,3 +205,42 @@ def summary_rows(data_summary: dict[str, Any]) -> list[tuple[str, str]]:
         else:
             rows.append((f"data: {data_label(key)}", _text(value)))
     return rows
+
+
+#: the general fields a diff compares, in the words of ``show``
+_FIELD_WORDS = {
+    "method": "method",
+    "task": "task",
+    "base_model": "base model",
+    "parent": "parent",
+    "n_parameters": "adapter parameters",
+    "weights_sha256": "weights sha256",
+    "intended_use": "intended use",
+}
+
+
+def diff_rows(
+    diff: VersionDiff, a_summary: dict[str, Any], b_summary: dict[str, Any]
+) -> list[tuple[str, str, str]]:
+    """``(field, A, B)`` for what differs, named as ``show`` names it: general fields, then
+    ``config: r``, then the data summary in words (``data: training rows``; the sample-size
+    entry as sentences), counts grouped, never the recorded keys."""
+    rows = []
+    for c in diff.fields:
+        a, b = _side(c.a), _side(c.b)
+        if c.key == "parent":  # a version of the same name, as show says it
+            a, b = (f"{ref.rsplit('@', 1)[0]}@{v}" if v is not None else "none"
+                    for ref, v in ((diff.a, c.a), (diff.b, c.b)))  # fmt: skip
+        rows.append((_FIELD_WORDS.get(c.key, _words(c.key)), a, b))
+    rows += [(f"config: {c.key}", cell(c.a), cell(c.b)) for c in diff.config
+             if c.key != "method"]  # the method's own row says it  # fmt: skip
+    told_a, told_b = dict(summary_rows(a_summary)), dict(summary_rows(b_summary))
+    fields = list(told_a) + [k for k in told_b if k not in told_a]
+    rows += [(k, told_a.get(k, "-"), told_b.get(k, "-")) for k in fields
+             if told_a.get(k) != told_b.get(k)]  # fmt: skip
+    return rows
+
+
+def _side(value: Any) -> str:
+    """One side of a general field: a count grouped, nothing as ``-``."""
+    return grouped(value) if isinstance(value, int) else cell(value)
