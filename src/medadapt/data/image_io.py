@@ -33,9 +33,6 @@ from typing import Any
 import nibabel as nib
 import numpy as np
 import torch
-from monai.data import MetaTensor
-from monai.transforms import Resize, SpatialPad
-from monai.transforms import Spacing as MonaiSpacing
 from PIL import Image, ImageOps
 from pydicom.pixels import apply_modality_lut
 
@@ -270,6 +267,9 @@ def resample(
     target = target_spacing(values.shape, zooms, options, keep=keep, axes=axes)
     if target is None:
         return values
+    from monai.data import MetaTensor  # MONAI takes seconds to import: on first use only
+    from monai.transforms import Spacing as MonaiSpacing
+
     affine = torch.diag(torch.tensor([*zooms, 1.0], dtype=torch.float64))
     image = MetaTensor(torch.from_numpy(np.ascontiguousarray(values))[None], affine=affine)
     spacing = MonaiSpacing(pixdim=target, mode="bilinear", padding_mode="border", scale_extent=True)
@@ -319,6 +319,9 @@ def fit_size(sample: torch.Tensor, size: int, fit: str) -> torch.Tensor:
     target = (size,) * len(spatial)
     if spatial == target:
         return sample
+    from monai.data import MetaTensor  # MONAI takes seconds to import: on first use only
+    from monai.transforms import Resize, SpatialPad
+
     linear = "bilinear" if len(spatial) == 2 else "trilinear"
     if fit == "stretch":
         mode = "area" if min(spatial) >= size else linear

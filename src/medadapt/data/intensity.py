@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 import numpy as np
-from monai.transforms import ScaleIntensity, ScaleIntensityRange
 
 from medadapt.errors import ConfigError
 
@@ -63,6 +62,8 @@ def resolve_window(window: str | Window | None) -> Window | None:
 
 def apply_window(values: np.ndarray, window: Window) -> np.ndarray:
     """Map ``[level - width/2, level + width/2]`` onto [0, 1], clipping outside (float32)."""
+    from monai.transforms import ScaleIntensityRange  # MONAI takes seconds to import
+
     level, width = window
     low = level - width / 2
     scale = ScaleIntensityRange(
@@ -76,6 +77,8 @@ def min_max(values: np.ndarray) -> np.ndarray:
     values = np.asarray(values, dtype=np.float32)
     if values.size == 0 or float(values.max()) == float(values.min()):
         return np.zeros_like(values)
+    from monai.transforms import ScaleIntensity  # MONAI takes seconds to import
+
     return np.asarray(ScaleIntensity(minv=0.0, maxv=1.0)(values), dtype=np.float32)
 
 
