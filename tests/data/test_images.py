@@ -37,6 +37,7 @@ def test_png_folder_gives_classes_in_folder_order_and_exact_pixels(tmp_path):
         "skipped": 0,
         "intensity": {"fixed_scale": 6},
         "channels": 1,
+        "aspect": [1.0, 1.0],  # the shapes read (longer side to shorter), before fitting
         "image_size": 16,
         "spatial_dims": 2,
         "window": None,

@@ -27,7 +27,9 @@ class ImageDataset:
         ``keys[i]`` identifies the image by content; ``subjects[i]`` is its patient (kept in
         memory only); both may be empty for data sets built in memory (the path is used).
         ``notes`` are ``(file, note)``: what the reading libraries logged or warned about a
-        file that was read (``skipped`` lists the files that were not).
+        file that was read (``skipped`` lists the files that were not). ``aspects[i]``: the
+        longer over the shorter side of sample i as read, before it was fitted to the size
+        (empty for data sets built in memory).
     """
 
     images: torch.Tensor
@@ -40,6 +42,7 @@ class ImageDataset:
     keys: list[str] = field(default_factory=list)
     subjects: list[str] | None = None
     notes: list[tuple[str, str]] = field(default_factory=list)
+    aspects: list[float] = field(default_factory=list)
 
     def __len__(self) -> int:
         return int(self.y.shape[0])
@@ -87,6 +90,7 @@ class ImageDataset:
             paths=[self.paths[i] for i in picked] if self.paths else [],
             keys=[self.keys[i] for i in picked] if self.keys else [],
             subjects=None if self.subjects is None else [self.subjects[i] for i in picked],
+            aspects=[self.aspects[i] for i in picked] if self.aspects else [],
         )
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 import torch
 
 from medadapt.data.dicom_series import units_of
-from medadapt.data.image_io import OptionError, describe_error, file_format, fit_size
+from medadapt.data.image_io import OptionError, aspect_ratio, describe_error, file_format, fit_size
 from medadapt.data.image_io import to_channels as _to_channels
 from medadapt.data.image_schema import is_image_source  # noqa: F401 (re-exported)
 from medadapt.data.image_sources import Entry
@@ -122,6 +122,7 @@ def load_unlabelled(
     options = schema.read_options()
     samples, ids, skipped, notes = [], [], [], []
     files_by_how: dict[str, list[str]] = {}
+    odd_shapes: list[tuple[str, float]] = []
     entries = []
     for path in _unlabelled_files(source, schema.path_column):
         fmt = (file_format(path) if path.exists() else None) or "missing"
@@ -147,6 +148,8 @@ def load_unlabelled(
             continue
         notes += [(str(path), note) for note in read.notes]
         files_by_how.setdefault(read.how, []).append(str(path))
+        odd_shapes += [(str(path), ratio) for ratio in map(aspect_ratio, read.samples[:1])
+                       if unlike_training_shape(schema, ratio)]  # fmt: skip
         samples += model_inputs(read, schema)
         for frame in read.frames:
             ids.append(str(path) if len(read.samples) == 1 else f"{path}#slice{frame}")
@@ -155,6 +158,8 @@ def load_unlabelled(
         raise DataError(f"no image in {source} could be read{first}; check the files' format")
     report_notes(notes)
     warnings = scaling_warnings(schema, files_by_how)
+    n_files = sum(map(len, files_by_how.values()))
+    warnings += [n for n in [shape_note(schema, odd_shapes, n_files)] if n]
     return torch.stack(samples).contiguous(), ids, skipped, warnings
 
 
@@ -195,6 +200,48 @@ def scaling_warnings(schema: ImageSchema, files_by_how: dict[str, list[str]]) ->
         many = f"{len(files)} of {n_files} files (first: {files[0]})"
         out.append(f"{files[0] if len(files) == 1 else many}: {note}")
     return out
+
+
+#: how far beyond its training images' shapes an image may be before it is said: a quarter
+#: (a 4:3 film among square ones is said; 1.2:1 among 1:1 to 1.1:1 is not)
+ASPECT_MARGIN = 1.25
+
+
+def unlike_training_shape(schema: ImageSchema, ratio: float) -> bool:
+    """Whether an image of longer-to-shorter side ``ratio`` is shaped unlike every training
+    image of the model (False for models that did not record their images' shapes)."""
+    if schema.aspect is None:
+        return False
+    low, high = schema.aspect
+    return not low / ASPECT_MARGIN <= ratio <= high * ASPECT_MARGIN
+
+
+def shape_note(schema: ImageSchema, odd: Sequence[tuple[str, float]], n_files: int) -> str | None:
+    """Why images ``odd`` (``(file, ratio)``, the ones :func:`unlike_training_shape` found)
+    may be scored unreliably: fitted to the model's square, they look unlike its training
+    images. One sentence naming the first file and how many; None when there are none."""
+    if not odd:
+        return None
+    low, high = schema.aspect or (1.0, 1.0)
+    trained = _ratio(low) if _ratio(low) == _ratio(high) else f"{_ratio(low)} to {_ratio(high)}"
+    fitted = "padded to a square" if schema.fit == "pad" else "stretched to a square"
+    path, ratio = odd[0]
+    if len(odd) == 1:
+        return (
+            f"{path}: shaped {_ratio(ratio)} (longer side to shorter), but the model's training "
+            f"images were {trained}: {fitted}, it looks unlike them; its prediction may be "
+            "unreliable"
+        )
+    return (
+        f"{len(odd)} of {n_files} images (first: {path}, {_ratio(ratio)}) are shaped unlike "
+        f"the model's training images ({trained}, longer side to shorter): {fitted}, they look "
+        "unlike them; their predictions may be unreliable"
+    )
+
+
+def _ratio(ratio: float) -> str:
+    """``4:1``, ``1.3:1``."""
+    return f"{ratio:.2g}:1"
 
 
 def check_scoreable(read: FileRead) -> FileRead:

@@ -311,6 +311,19 @@ def to_channels(sample: np.ndarray, channels: int) -> np.ndarray:
     raise ReadError(f"cannot convert {have} channels to {channels}")
 
 
+def aspect_ratio(sample: np.ndarray | torch.Tensor) -> float:
+    """The longer spatial side over the shorter of ``(C, *spatial)`` (1.0: square; a volume's
+    longest over its shortest side)."""
+    spatial = tuple(sample.shape[1:])
+    return max(spatial) / max(min(spatial), 1)
+
+
+def aspect_range(aspects: Sequence[float]) -> list[float] | None:
+    """The shapes of the images read, as ``[most square, least square]`` longer-to-shorter
+    side ratios (recorded by a base model: what its training images looked like)."""
+    return [round(min(aspects), 3), round(max(aspects), 3)] if len(aspects) else None
+
+
 def fit_size(sample: torch.Tensor, size: int, fit: str) -> torch.Tensor:
     """Resize ``(C, *spatial)`` to ``size`` per side with MONAI: ``"pad"`` keeps the aspect
     ratio (longest side to ``size``, zero padding centred), ``"stretch"`` does not.

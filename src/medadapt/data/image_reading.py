@@ -21,6 +21,8 @@ from medadapt.data.image_io import (
     FileRead,
     OptionError,
     ReadOptions,
+    aspect_range,
+    aspect_ratio,
     describe_error,
     fit_size,
     to_channels,
@@ -40,6 +42,7 @@ class _Readings:
     notes: list[tuple[str, str]] = field(default_factory=list)
     formats: Counter[str] = field(default_factory=Counter)
     intensity: Counter[str] = field(default_factory=Counter)
+    aspects: list[float] = field(default_factory=list)  # per sample, before fitting
 
     def add(self, unit: Unit, read: FileRead, digest: str) -> None:
         """The samples of one unit, keyed by its digest (and frame), with its patient."""
@@ -47,6 +50,7 @@ class _Readings:
         self.formats[entry.fmt] += len(unit.files)
         self.notes += [(str(entry.path), note) for note in read.notes]
         self.intensity[read.how] += 1
+        self.aspects += [aspect_ratio(array) for array in read.samples]
         patient = entry.subject or read.subject or str(entry.path)
         for frame, array in zip(read.frames, read.samples, strict=True):
             key = digest if frame is None else f"{digest}#{frame}"
@@ -83,6 +87,7 @@ def read_all(
         "skipped": len(readings.skipped),
         "intensity": dict(readings.intensity),
         "channels": n_channels,
+        "aspect": aspect_range(readings.aspects),
     }
     if len(units) < len(entries):
         dataset.source["dicom_series"] = sum(len(u.files) > 1 for u in units)
@@ -155,6 +160,7 @@ def _dataset_of(
         keys=[k for _, _, k, _ in samples],
         subjects=[p for _, _, _, p in samples],
         notes=readings.notes,
+        aspects=readings.aspects,
     )
 
 

@@ -63,6 +63,7 @@ class ImageSchema:
     id_column: str | None = None
     source_kind: str | None = None
     intensity: dict[str, int] = field(default_factory=dict)
+    aspect: tuple[float, float] | None = None  # the training images' shapes (see image_io)
     normalisation: str = NORMALISATION
 
     def __post_init__(self) -> None:
@@ -72,6 +73,8 @@ class ImageSchema:
         object.__setattr__(self, "classes", classes)
         if self.window is not None:
             object.__setattr__(self, "window", tuple(float(v) for v in self.window))
+        if self.aspect is not None:
+            object.__setattr__(self, "aspect", tuple(float(v) for v in self.aspect))
         if self.spacing is not None and self.spacing != "auto":
             spacing = tuple(float(v) for v in self.spacing)
             if len(spacing) != 3 or min(spacing) <= 0:
@@ -161,6 +164,7 @@ class ImageSchema:
             spacing=_spacing(source.get("spacing")),
             source_kind=source.get("kind"),
             intensity=dict(source.get("intensity", {})),
+            aspect=source.get("aspect"),
             **loader,
         )
 
@@ -168,6 +172,7 @@ class ImageSchema:
         out = asdict(self)
         out["classes"] = list(self.classes)
         out["window"] = None if self.window is None else list(self.window)
+        out["aspect"] = None if self.aspect is None else list(self.aspect)
         out["spacing"] = list(self.spacing) if isinstance(self.spacing, tuple) else self.spacing
         out["format"] = SCHEMA_FORMAT
         return out

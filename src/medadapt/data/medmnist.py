@@ -18,7 +18,14 @@ import torch
 
 from medadapt.data.dicom_series import KEY_CHARS
 from medadapt.data.image_dataset import ImageDataset, check_class_counts
-from medadapt.data.image_io import ReadError, chosen_slices, describe_error, fit_size
+from medadapt.data.image_io import (
+    ReadError,
+    aspect_range,
+    aspect_ratio,
+    chosen_slices,
+    describe_error,
+    fit_size,
+)
 from medadapt.data.intensity import scale_integer
 from medadapt.errors import ConfigError, DataError
 
@@ -55,6 +62,7 @@ def load_npz(
         sample_ids = [f"{path}#{split}/{i}" for i in range(len(values))]
         keys = digests
     n_channels = values.shape[1] if channels is None else channels
+    aspect = aspect_ratio(values[0]) if len(values) else 1.0  # one shape for the whole array
     tensor = _resize(_with_channels(values, n_channels), image_size, fit)
     dataset = ImageDataset(
         images=tensor.contiguous(),
@@ -63,10 +71,12 @@ def load_npz(
         groups=None,
         paths=sample_ids,
         keys=keys,
+        aspects=[aspect] * len(values),
     )
     dataset.source = _source_record(
         dataset, path, split, integer_pixels=images.dtype.kind == "u", channels=n_channels,
-        image_size=image_size, spatial_dims=spatial_dims, fit=fit, slices=slices, **settings,
+        image_size=image_size, spatial_dims=spatial_dims, fit=fit, slices=slices,
+        aspect=aspect_range(dataset.aspects), **settings,
     )  # fmt: skip
     check_class_counts(dataset, explicit_classes=True)
     return dataset

@@ -35,8 +35,14 @@ from typing import Any, TypeVar
 import torch
 
 from medadapt.data.dicom_series import units_of
-from medadapt.data.image_files import check_scoreable, model_inputs, scaling_note
-from medadapt.data.image_io import OptionError
+from medadapt.data.image_files import (
+    check_scoreable,
+    model_inputs,
+    scaling_note,
+    shape_note,
+    unlike_training_shape,
+)
+from medadapt.data.image_io import OptionError, aspect_ratio
 from medadapt.data.image_sources import Entry
 from medadapt.data.read_errors import ReadError, one_line
 from medadapt.serve.batching import RETRY_AFTER_SECONDS, Overloaded
@@ -54,7 +60,7 @@ class Sample:
     file: str
     slice: int | None
     image: torch.Tensor  # (channels, *(image_size,) * spatial_dims)
-    note: str | None = None  # intensities scaled unlike the training images' (see scaling_note)
+    note: str | None = None  # scaled or shaped unlike the training images (see shape_note)
 
 
 class DecodePool:
@@ -159,7 +165,10 @@ def decode(uploads: list[Upload], schema: Any, limits: ImageServing) -> list[Sam
             raise ImageInputError(422, name, f"{exc}; {wanted}") from None
         except Exception as exc:
             raise ImageInputError(422, name, problem(exc, unit.entry, names, schema)) from None
-        note = scaling_note(schema, read.how)
+        odd = [(name, r) for r in map(aspect_ratio, read.samples[:1])
+               if unlike_training_shape(schema, r)]  # fmt: skip
+        said = [n for n in (scaling_note(schema, read.how), shape_note(schema, odd, 1)) if n]
+        note = "; ".join(n.removeprefix(f"{name}: ") for n in said) or None
         out += [Sample(name, i, image, note) for i, image in zip(read.frames, images, strict=True)]
         if len(out) > limits.max_images:
             many = f"the files give more than {limits.max_images} images (slices)"

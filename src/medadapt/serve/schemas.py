@@ -91,7 +91,8 @@ class ImagePrediction(BaseModel):
     note: str | None = Field(
         None,
         description="Set when the file's intensities were scaled unlike the training images' "
-        "(a PNG for a model trained on windowed DICOM): the prediction may be unreliable.",
+        "(a PNG for a model trained on windowed DICOM) or it is shaped unlike them (a 4:1 "
+        "strip for a model trained on square films): the prediction may be unreliable.",
     )
 
 

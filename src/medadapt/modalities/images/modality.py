@@ -134,7 +134,7 @@ class ImageModality(Modality):
         hint: str = "pass the new ones with --new-classes NAME[,NAME]",
         label: str | None = None,
     ) -> ImageSamples:
-        from medadapt.data.image_files import scaling_note
+        from medadapt.data.image_files import scaling_note, shape_note, unlike_training_shape
         from medadapt.data.image_schema import source_digest
         from medadapt.modalities.images.reading import (
             copies_note,
@@ -174,6 +174,9 @@ class ImageModality(Modality):
             scaled = scaling_note(schema, how)
             if scaled:
                 notes.append(f"{count} files of {Path(data).name}: {scaled}")
+        odd = [(dataset.paths[i], ratio) for i, ratio in enumerate(dataset.aspects)
+               if unlike_training_shape(schema, ratio)]  # fmt: skip
+        notes += [n for n in [shape_note(schema, odd, len(dataset))] if n]
         notes += [n for n in [copies_note(data, dataset)] if n]
         return ImageSamples(dataset, info, notes)
 
