@@ -353,3 +353,21 @@ def test_a_text_label_on_a_threshold_base_names_the_data_not_a_flag(base, target
         "label column 'num' has text values, but the model calls a value above 0 positive: fix "
         "those values, or drop the rows"
     )
+
+
+def test_base_model_load_names_the_folder_not_the_command_line_flag(tmp_path):
+    """``ma.BaseModel.load`` said "--base nope holds no model.json: point --base at ..."."""
+    with pytest.raises(MedadaptError) as error:
+        ma.BaseModel.load(tmp_path / "nope")
+    assert str(error.value) == (
+        f"base model folder {str(tmp_path / 'nope')!r} holds no model.json: pass a folder "
+        "written by BaseModel.save() or 'medadapt train-base'"
+    )
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "model.json").write_text('{"format": "medadapt-base", "kind"')
+    with pytest.raises(MedadaptError, match=r"^base model folder .*bad': model\.json is not valid"):
+        ma.BaseModel.load(tmp_path / "bad")
+    with pytest.raises(MedadaptError) as error:  # the command line names its flag
+        ma.BaseModel.load(tmp_path / "nope", flag="--base")
+    assert str(error.value).startswith(f"--base {tmp_path / 'nope'} holds no model.json: point "
+                                       "--base at a directory written by")  # fmt: skip

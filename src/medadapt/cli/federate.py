@@ -228,7 +228,7 @@ def _check_sites(run, values: dict[str, Any], modality, options) -> None:
     from medadapt.modalities.bundle import BaseModel
     from medadapt.workflows.adapt import check_label
 
-    check_label(modality, BaseModel.load(run.base_dir).schema, run.label)
+    check_label(modality, BaseModel.load(run.base_dir, flag="--base").schema, run.label)
     try:
         for note in read_sites(run).notes:  # said here, once, before Flower starts
             warn(note)
@@ -254,7 +254,7 @@ def _server(**values: Any) -> None:
     if certificates is not None:
         certificates = Path(certificates).resolve()  # Flower's tools run elsewhere
         deploy.check_server_names(certificates, deploy.local_address(values["host"]))
-    fingerprint = BaseModel.load(base).fingerprint.weights
+    fingerprint = BaseModel.load(base, flag="--base").fingerprint.weights
     run = _run(values, base_dir=Path(base).resolve(), data=None, label=None,
                base_fingerprint=fingerprint)  # fmt: skip
     staged = new_directory(out, force=values["force"], markers={"federated.json": "a run"})

@@ -38,7 +38,7 @@ def write_results(results: dict[str, Any], out: Path) -> None:
 def write_deployment_outcome(run: FederatedRun, outcome: FederatedOutcome, out: Path) -> None:
     """The server's side of a deployment: no site's rows here, so no references and no
     ``split.json``; each site's counts come from its replies."""
-    base = BaseModel.load(run.base_dir)
+    base = BaseModel.load(run.base_dir, flag="--base")
     modality = modality_of(base.kind)
     counts = {site: (outcome.train_counts.get(site, 0), int(entry.get("num-examples", 0)))
               for entry in outcome.final for site in [entry["site"]]}  # fmt: skip

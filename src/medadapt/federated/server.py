@@ -56,7 +56,7 @@ def make_server_app(run: FederatedRun, sink: dict[str, Any]) -> ServerApp:
 
 def serve(run: FederatedRun, grid: Grid) -> FederatedOutcome:
     started = time.perf_counter()
-    base = BaseModel.load(run.base_dir)
+    base = BaseModel.load(run.base_dir, flag="--base")
     start = trainable(run, modality_of(base.kind), base)
     audited = AuditedGrid(grid)
     strategy = make_strategy(run)

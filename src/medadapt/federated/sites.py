@@ -61,7 +61,7 @@ class SiteData:
 def read_sites(run: FederatedRun, data: Path | None = None, sites=None) -> SiteData:
     """``sites`` (default: every site of ``run``) of ``data`` (default ``run.data``), split."""
     data = Path(data or run.data)
-    base = BaseModel.load(run.base_dir)
+    base = BaseModel.load(run.base_dir, flag="--base")
     modality = modality_of(base.kind)
     options = modality.options(**run.options)
     samples = modality.read_for_model(data, base, options, group_column=run.group_column,
@@ -152,7 +152,7 @@ def preflight(data: Path, base_dir: Path, site: str | None = None) -> int:
     (label and features) and enough labelled samples. Returns how many; raises the one-line
     error otherwise. A column naming ``site`` beside other values (a file of every site's
     rows: all of them would train here) is warned about."""
-    base = BaseModel.load(base_dir)
+    base = BaseModel.load(base_dir, flag="--base")
     modality = modality_of(base.kind)
     samples = modality.read_for_model(data, base, modality.options())
     if len(samples) < MIN_SITE_SAMPLES:

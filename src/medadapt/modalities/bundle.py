@@ -71,25 +71,29 @@ class BaseModel:
         return directory
 
     @classmethod
-    def load(cls, directory: str | Path, *, check_fingerprint: bool = True) -> BaseModel:
+    def load(
+        cls, directory: str | Path, *, check_fingerprint: bool = True, flag: str | None = None
+    ) -> BaseModel:
         """The base model in ``directory``, verified: its manifest's fields, the weights'
-        checksum, and the fingerprint of the weights as loaded (one-line errors naming
-        ``--base`` otherwise)."""
+        checksum, and the fingerprint of the weights as loaded (one-line errors naming the
+        folder; ``flag``: the command-line option that gave it, ``--base``, named instead)."""
         directory = Path(directory)
+        named = f"{flag} {directory}" if flag else f"base model folder {str(directory)!r}"
         path = directory / MANIFEST
+        point = (f"point {flag} at a directory written by 'medadapt train-base'" if flag else
+                 "pass a folder written by BaseModel.save() or 'medadapt train-base'")  # fmt: skip
         manifest = read_json(
             path,
-            missing=f"--base {directory} holds no {MANIFEST}: point --base at a directory "
-            "written by 'medadapt train-base'",
-            invalid=f"--base {directory}: {MANIFEST} is not valid JSON (truncated or edited); "
-            "copy the base model again",
+            missing=f"{named} holds no {MANIFEST}: {point}",
+            invalid=f"{named}: {MANIFEST} is not valid JSON (truncated or edited); copy the "
+            "base model again",
         )
-        _check_manifest(manifest, path)
+        _check_manifest(manifest, path, named)
         weights = directory / WEIGHTS
         if not weights.is_file() or sha256_file(weights) != manifest["weights_sha256"]:
             raise AdapterFileError(
-                f"--base {directory}: {WEIGHTS} is missing or does not match its checksum; copy "
-                "the base model again"
+                f"{named}: {WEIGHTS} is missing or does not match its checksum; copy the base "
+                "model again"
             )
         try:
             model = build_model(manifest["kind"], manifest["architecture"])
@@ -98,14 +102,14 @@ class BaseModel:
         except (TypeError, KeyError, ValueError, RuntimeError) as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise AdapterFileError(
-                f"--base {directory}: {MANIFEST} does not describe its weights ({reason}); copy "
-                "the base model again"
+                f"{named}: {MANIFEST} does not describe its weights ({reason}); copy the base "
+                "model again"
             ) from None
         model.eval()
         actual = fingerprint_model(model).to_dict()
         if check_fingerprint and actual != manifest["fingerprint"]:
             raise AdapterFileError(
-                f"--base {directory}: the weights hash to base weights {actual['weights'][:12]}, "
+                f"{named}: the weights hash to base weights {actual['weights'][:12]}, "
                 f"but {MANIFEST} says {str(manifest['fingerprint'].get('weights'))[:12]} "
                 "(tampered); copy the base model again"
             )
@@ -127,18 +131,15 @@ _FIELDS = {
 }
 
 
-def _check_manifest(manifest: Any, path: Path) -> None:
+def _check_manifest(manifest: Any, path: Path, named: str) -> None:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise AdapterFileError(f"--base {path.parent}: {path.name} is not a medadapt base model")
+        raise AdapterFileError(f"{named}: {path.name} is not a medadapt base model")
     wrong = [k for k, kind in _FIELDS.items() if not isinstance(manifest.get(k), kind)]
     if wrong:
         raise AdapterFileError(
-            f"--base {path.parent}: {path.name} lacks or garbles {', '.join(wrong)}; copy the "
-            "base model again"
+            f"{named}: {path.name} lacks or garbles {', '.join(wrong)}; copy the base model again"
         )
     if manifest["kind"] not in [m.kind for m in registered()]:
-        raise AdapterFileError(
-            f"--base {path.parent}: {path.name} has unknown kind {manifest['kind']!r}"
-        )
+        raise AdapterFileError(f"{named}: {path.name} has unknown kind {manifest['kind']!r}")
     if not isinstance(manifest.get("training", {}), dict):
-        raise AdapterFileError(f"--base {path.parent}: {path.name} has a garbled training record")
+        raise AdapterFileError(f"{named}: {path.name} has a garbled training record")

@@ -137,7 +137,7 @@ def _open_base(
 ) -> tuple[BaseModel, Modality, Any, list[str]]:
     """The base model, its modality, the options (the modality's defaults when none are given)
     and the new classes they ask for, once ``label`` and ``--old-data`` are checked."""
-    base = BaseModel.load(base_dir)
+    base = BaseModel.load(base_dir, flag="--base")
     modality = modality_of(base.kind)
     options = options if options is not None else modality.options()
     check_label(modality, base.schema, label)

@@ -47,7 +47,7 @@ class Loaded:
 
 def load_for_inference(base_dir: Path, adapter_dir: Path | None) -> Loaded:
     """The base model of ``base_dir``, with the adapter of ``adapter_dir`` attached."""
-    base = BaseModel.load(base_dir)
+    base = BaseModel.load(base_dir, flag="--base")
     modality = modality_of(base.kind)
     if adapter_dir is None:
         return Loaded(modality, base, base.model, None, None, modality.classes(base.schema))

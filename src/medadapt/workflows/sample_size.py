@@ -71,7 +71,7 @@ def check_sample_size(
 ) -> dict[str, Any]:
     """Development and validation criteria for adapting ``base_dir`` on ``data``'s ``group``
     and testing it on ``test_fraction`` of those samples; counts and numbers only."""
-    base = BaseModel.load(base_dir)
+    base = BaseModel.load(base_dir, flag="--base")
     modality = modality_of(base.kind)
     options = options if options is not None else modality.options()
     samples = modality.read_for_model(data, base, options, group_column=group_column)

@@ -43,7 +43,7 @@ def prepare(
     source, warnings = None, []
     base_split: dict[str, Any] = {}
     if config.base is not None:
-        base = BaseModel.load(config.base)
+        base = BaseModel.load(config.base, flag="--base")
         if base.kind != modality.kind:
             raise ConfigError(
                 f"--base {config.base} is a {base.kind} model, not one for {modality.noun}"
@@ -182,7 +182,7 @@ def _sample_size(modality: Modality, prepared: StudyData, config: StudyConfig, o
     """Riley et al.'s criteria for each strategy on the target (None where they do not
     apply); with a given base, at the R-squared it anticipates there, as ``check-data``."""
     params = study_points.parameter_counts(modality, prepared.schema, config, options)
-    base = BaseModel.load(config.base) if config.base is not None else None
+    base = BaseModel.load(config.base, flag="--base") if config.base is not None else None
     return study_sample_size(modality, prepared.schema, params, prepared.target_train,
                              prepared.target_test, base=base, unseen=prepared.unseen,
                              labels=prepared.target_labels)  # fmt: skip

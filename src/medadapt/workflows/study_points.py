@@ -206,7 +206,7 @@ def parameter_counts(modality: Modality, schema: Any, config: StudyConfig, optio
     from medadapt.adapters import AdapterModel, without_adapters
     from medadapt.adapters.methods import default_config
 
-    given = None if config.base is None else BaseModel.load(config.base).model
+    given = None if config.base is None else BaseModel.load(config.base, flag="--base").model
     counts = {}
     for strategy in config.strategies:
         if strategy == "base_only":
