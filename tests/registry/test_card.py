@@ -48,10 +48,10 @@ def test_a_card_states_use_data_metrics_and_provenance():
         "**FTTransformer** (weights sha256 `bbbbbbbbbbbb`).\n"
     )
     assert "Second reader for chest X-rays in adults at Site B." in card
-    assert "| n_train | 400 |" in card and "| prevalence | 0.375 |" in card
+    assert "| training rows | 400 |" in card and "| training prevalence | 0.375 |" in card
     assert "| metric | value | 95% CI |" in card
     assert "| AUROC | 0.900 | 0.860 to 0.930 |" in card
-    assert "| n_test | 200 |  |" in card
+    assert "| test rows | 200 |  |" in card
     assert "| parent | pneumonia@2 |" in card and "| adapted layers | 2 |" in card
     assert "- Trained for one group (group = Site B): it is not validated for other sites" in card
     assert "fewer than 100" not in card and "wide" not in card
@@ -164,7 +164,7 @@ def test_counts_and_bookkeeping_from_evaluate_are_not_called_metrics():
     scores = np.r_[np.linspace(0.05, 0.6, 40), np.linspace(0.4, 0.95, 20)]
     card = _card(metrics=binary_metrics(y, scores, n_boot=50), data_summary={"n_train": 400})
     table = card.split("## Metrics")[1].split("## Limitations")[0]
-    assert "| n | 60 |  |" in table and "| n_positive | 20 |  |" in table
+    assert "| test rows | 60 |  |" in table and "| positive test rows | 20 |  |" in table
     assert "| AUROC | 0.925 | " in table and "| calibration error (ECE) | " in table
     for name in ("prevalence", "threshold", "notes"):
         assert f"| {name} |" not in table
@@ -277,3 +277,27 @@ def test_a_card_names_its_metrics_plainly_with_the_patients_behind_them_and_a_sm
         "calibration slope (1,820 needed) and C-statistic (486 needed); read the "
         "intervals of those estimates, not the single values.\n" in card
     )
+
+
+def test_an_image_adapter_s_card_counts_images_and_says_what_it_predicts_in_words():
+    """An image adapter's card read "| n_train | 7 |", "| n | 3 |", "for **multiclass**",
+    "Trained on 7 cases" and the base model as JSON."""
+    card = _card(
+        kind="image",
+        task="multiclass",
+        classes=["normal", "nodule", "mass"],
+        data_summary={"n_train": 1400, "n_test": 3, "group_column": "site", "group": "B",
+                      "train_class_counts": {"normal": 3, "nodule": 0, "mass": 1397}},
+        metrics={"n": 3},
+        versus_base={"in_words": "cannot be compared"},
+        base_model={"classes": ["normal", "nodule", "mass"], "training_groups": ["A"]},
+    )  # fmt: skip
+    assert "adapter for **3 classes (normal, nodule, mass)** on base model" in card
+    assert "| training images | 1,400 |" in card and "| test images | 3 |  |" in card
+    assert "| training images per class | normal: 3, nodule: 0, mass: 1,397 |" in card
+    assert "| group column | site |" in card and "n_train" not in card
+    assert "**Against the base model alone on the same test images.**" in card
+    assert "| base model | classes: normal, nodule, mass; trained on groups A |" in card
+    table = _card(task="binary", label="num", data_summary={"n_train": 60}, metrics={"n": 20})
+    assert "adapter for **a binary outcome (num)**" in table
+    assert "| training rows | 60 |" in table and "- Trained on 60 cases (fewer than 100)" in table

@@ -35,6 +35,7 @@ from medadapt.cli.registry_format import (
     metric_rows,
     metric_text,
     note_lines,
+    recorded_unit,
     summary_rows,
     table_console,
 )
@@ -198,7 +199,7 @@ def show_cmd(
     ]
     if origin:
         rows.append(("imported from", f"{origin.get('name')}@{origin.get('version')}"))
-    rows += summary_rows(v.data_summary)
+    rows += [(f"data: {field}", said) for field, said in summary_rows(v.data_summary)]
     rows += metric_rows(v)
     for key, value in rows:
         table.add_row(key, value)
@@ -228,7 +229,8 @@ def diff_cmd(
     changes = Table(title=f"{d.a} -> {d.b}")
     for column in ("field", d.a, d.b):
         changes.add_column(column)
-    for row in diff_rows(d, registry.get(a).data_summary, registry.get(b).data_summary):
+    summary_a, summary_b = registry.get(a).data_summary, registry.get(b).data_summary
+    for row in diff_rows(d, summary_a, summary_b):
         changes.add_row(*row)
     if changes.row_count:
         console.print(changes)
@@ -241,7 +243,7 @@ def diff_cmd(
         for m in d.metrics:
             overlap = {True: "yes", False: "no", None: "-"}[m.overlap]
             metrics.add_row(
-                metric_label(m.name),
+                metric_label(m.name, recorded_unit(summary_a)),
                 metric_text(m.a) if m.a else "-",
                 metric_text(m.b) if m.b else "-",
                 m.format_delta(),

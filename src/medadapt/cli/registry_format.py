@@ -16,9 +16,14 @@ from rich.console import Console
 
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, metric_digits
 from medadapt.registry import AdapterVersion
-from medadapt.registry.card import is_sample_size, sample_size_rows
 from medadapt.registry.diff import VersionDiff, flatten
 from medadapt.registry.records import METRIC_NAMES, WHOLE_RESULT, Metric, metric_notes
+from medadapt.registry.summary_words import (
+    count_label,
+    recorded_unit,
+    summary_rows,
+    words,
+)
 from medadapt.results import grouped
 
 
@@ -50,53 +55,15 @@ _MORE_LABELS = {
     "c_index": "C-index",
 }
 
-#: the sample sizes recorded with the metrics: counts of the test rows they were measured on
-_TEST_COUNTS = {
-    "n": "test rows",
-    "n_test": "test rows",
-    "n_positive": "positive test rows",
-    "n_negative": "negative test rows",
-}
 
-#: the data summary's keys in words (what ``adapt``, ``federate`` and ``personalise`` record),
-#: in the order ``show`` prints them; the others follow in the order recorded
-DATA_WORDS = {
-    "n_train": "training rows",
-    "n_val": "validation rows",
-    "n_test": "test rows",
-    "n_positive": "positive training rows",
-    "n_negative": "negative training rows",
-    "prevalence": "training prevalence",
-    "train_class_counts": "training rows per class",
-    "test_class_counts": "test rows per class",
-    "n_seen_by_base": "rows the base model trained on",
-    "n_seen_training": "training rows the base model trained on",
-    "n_kept_out": "rows kept out (the base model's test rows)",
-    "train_fraction": "share of the training rows used",
-    "group": "group",
-    "group_column": "group column",
-    "site": "site",
-    "sites": "sites",
-}
-
-
-def _words(key: str) -> str:
-    """A key no table names, in words: ``n_skipped_files`` -> ``number of skipped files``."""
-    text = key.replace("_", " ").strip()
-    return f"number of {text[2:]}" if text.startswith("n ") else text
-
-
-def data_label(key: str) -> str:
-    """A data summary's key in words (``n_kept_out`` -> ``rows kept out (...)``)."""
-    return DATA_WORDS.get(key) or _words(key)
-
-
-def metric_label(name: str) -> str:
+def metric_label(name: str, unit: str = "rows") -> str:
     """A metric's name as the reports print it (``balanced_accuracy`` -> ``balanced
-    accuracy``, ``r2`` -> ``R²``); a sample size as the test rows it counts."""
-    if name in _TEST_COUNTS:
-        return _TEST_COUNTS[name]
-    return METRIC_LABELS.get(name) or _MORE_LABELS.get(name) or _words(name)
+    accuracy``, ``r2`` -> ``R²``); a sample size as the test samples it counts (``unit``:
+    rows, images)."""
+    counted = count_label(name, unit)
+    if counted:
+        return counted
+    return METRIC_LABELS.get(name) or _MORE_LABELS.get(name) or words(name)
 
 
 def metric_text(metric: Metric) -> str:
@@ -104,7 +71,7 @@ def metric_text(metric: Metric) -> str:
     label's unit with three significant figures: ``51.3 (40.2–63.9)``); a count as an
     integer."""
     if metric.is_count:
-        return str(int(metric.value))
+        return grouped(int(metric.value))
     return fmt_ci(metric.value, metric.ci, metric_digits(metric.name, metric.value))
 
 
@@ -123,10 +90,10 @@ def headline_metric(v: AdapterVersion) -> str:
 def metric_rows(v: AdapterVersion) -> list[tuple[str, str]]:
     """The metrics as ``show`` prints them: ``("metric: AUROC", "0.680 (0.539–0.822)")``,
     marked :data:`WARNED` when a note concerns the metric (:func:`note_lines` says which)."""
-    notes = metric_notes(v.metrics)
+    notes, unit = metric_notes(v.metrics), recorded_unit(v.data_summary)
     return [
         (
-            f"metric: {metric_label(m.name)}",
+            f"metric: {metric_label(m.name, unit)}",
             metric_text(m) + (WARNED if not m.is_count and m.name in notes else ""),
         )
         for m in v.metric_list()
@@ -169,44 +136,6 @@ def config_items(config: dict[str, Any]) -> list[tuple[str, Any]]:
     return [(k, c) for k, c in items if k != "method" and c is not None and c != {} and c != []]
 
 
-def _text(value: Any) -> str:
-    """A summary value in words: a list as its items, never Python's repr of it; a count
-    grouped (1,040)."""
-    return ", ".join(map(grouped, value)) if isinstance(value, list | tuple) else grouped(value)
-
-
-def _part(key: str) -> str:
-    """One part of a nested key: a known key in words (a site's ``n_train``), any other
-    (a class, a site's name) as it is."""
-    return DATA_WORDS.get(key, key)
-
-
-def pairs(value: dict[str, Any]) -> str:
-    """A nested summary as ``key: value`` pairs (``0: 6, 1: 80``; deeper keys joined, known
-    ones in words: ``A training rows: 50``)."""
-    return ", ".join(
-        f"{' '.join(map(_part, k.split('.')))}: {_text(v)}" for k, v in flatten(value).items()
-    )
-
-
-def summary_rows(data_summary: dict[str, Any]) -> list[tuple[str, str]]:
-    """The data summary as ``show`` prints it: ``(field, text)`` rows, its keys in words
-    (:data:`DATA_WORDS`, in that order, then the others), a nested summary as ``key: value``
-    pairs and the sample-size entry in words (counts and figures only)."""
-    keys = [k for k in DATA_WORDS if k in data_summary]
-    keys += [k for k in data_summary if k not in DATA_WORDS]
-    rows = []
-    for key in keys:
-        value = data_summary[key]
-        if key == "sample_size" and is_sample_size(value):
-            rows += [(f"data: {field}", text) for field, text in sample_size_rows(value)]
-        elif isinstance(value, dict):
-            rows.append((f"data: {data_label(key)}", pairs(value) or "none"))
-        else:
-            rows.append((f"data: {data_label(key)}", _text(value)))
-    return rows
-
-
 #: the general fields a diff compares, in the words of ``show``
 _FIELD_WORDS = {
     "method": "method",
@@ -231,10 +160,13 @@ def diff_rows(
         if c.key == "parent":  # a version of the same name, as show says it
             a, b = (f"{ref.rsplit('@', 1)[0]}@{v}" if v is not None else "none"
                     for ref, v in ((diff.a, c.a), (diff.b, c.b)))  # fmt: skip
-        rows.append((_FIELD_WORDS.get(c.key, _words(c.key)), a, b))
+        rows.append((_FIELD_WORDS.get(c.key, words(c.key)), a, b))
     rows += [(f"config: {c.key}", cell(c.a), cell(c.b)) for c in diff.config
              if c.key != "method"]  # the method's own row says it  # fmt: skip
-    told_a, told_b = dict(summary_rows(a_summary)), dict(summary_rows(b_summary))
+    told_a, told_b = (
+        {f"data: {field}": said for field, said in summary_rows(summary)}
+        for summary in (a_summary, b_summary)
+    )
     fields = list(told_a) + [k for k in told_b if k not in told_a]
     rows += [(k, told_a.get(k, "-"), told_b.get(k, "-")) for k in fields
              if told_a.get(k) != told_b.get(k)]  # fmt: skip

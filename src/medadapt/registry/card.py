@@ -19,6 +19,13 @@ from medadapt.registry.records import (
     parse_metrics,
     summaries,
 )
+from medadapt.registry.summary_words import (
+    count_label,
+    in_order,
+    is_sample_size,
+    recorded_unit,
+    summary_rows,
+)
 from medadapt.results import (
     METRIC_LABELS,
     VALIDATION_WORDS,
@@ -35,16 +42,6 @@ SKEWED = 0.1
 """Prevalence below this (or above 1 - this) is called skewed."""
 WIDE_CI = 0.2
 """A confidence interval wider than this (on a 0-1 metric) is called wide."""
-
-_COUNT_KEYS = ("n_train", "n_val", "n_test", "n_positive", "n_negative")
-
-
-def _in_order(needs: dict[str, Any]) -> list[str]:
-    """The recorded validation estimates in the papers' order (O/E, slope, C), then others."""
-    return [
-        *(k for k in VALIDATION_WORDS if k in needs),
-        *(k for k in needs if k not in VALIDATION_WORDS),
-    ]
 
 
 def _label(name: str) -> str:
@@ -107,12 +104,14 @@ def _data_limitations(data: dict[str, Any]) -> list[str]:
         )
     elif n_train is not None and n_train < SMALL_N:
         out.append(
-            f"Trained on {n_train} cases (fewer than {SMALL_N}): performance estimates are "
-            "uncertain and the adapter may not generalize."
+            f"Trained on {n_train} {_cases(data)} (fewer than {SMALL_N}): performance "
+            "estimates are uncertain and the adapter may not generalize."
         )
     minority = _minority_count(data, n_train)
     if minority is not None and minority < SMALL_MINORITY:
-        out.append(f"Only {minority} cases in the minority class (fewer than {SMALL_MINORITY}).")
+        out.append(
+            f"Only {minority} {_cases(data)} in the minority class (fewer than {SMALL_MINORITY})."
+        )
     prevalence = data.get("prevalence")
     if (
         isinstance(prevalence, int | float)
@@ -142,7 +141,7 @@ def _test_set_limitations(data: dict[str, Any]) -> list[str]:
     needs, supports = entry.get("test_needs") or {}, entry.get("test_supports") or {}
     short = [
         f"{VALIDATION_WORDS.get(k, k)} ({needed_text(needs[k])} needed)"
-        for k in _in_order(needs)
+        for k in in_order(needs)
         if supports.get(k) is False
     ]
     if not short:
@@ -211,8 +210,8 @@ def render_card(
         "",
         *_data_section(summary["data_summary"]),
         "",
-        *_metrics_section(summary["metrics"], metrics),
-        *_versus_base(summary["versus_base"]),
+        *_metrics_section(summary["metrics"], metrics, recorded_unit(summary["data_summary"])),
+        *_versus_base(summary["versus_base"], _cases(summary["data_summary"])),
         "",
         *_limitations_section(summary, metrics, fp),
         "",
@@ -237,7 +236,7 @@ def _intro(
     """The title, what the adapter is, and its intended use."""
     base = summary["base_model"]
     base_label = base.get("name") or base.get("backbone") or fp.get("model_class", "?")
-    task = summary["task"] or "an unstated task"
+    task = _task_words(manifest, summary["task"])
     return [
         f"# {name} v{version}",
         "",
@@ -252,24 +251,41 @@ def _intro(
     ]
 
 
+def _cases(data: dict[str, Any]) -> str:
+    """What a table's summary counts is called here ("cases"); an image one's, "images"."""
+    unit = recorded_unit(data)
+    return "cases" if unit == "rows" else unit
+
+
+def _task_words(manifest: dict[str, Any], task: str | None) -> str:
+    """What the adapter predicts: ``a binary outcome (num)``, ``3 classes (normal, nodule,
+    mass)``, ``a measured value (progression)``; a task recorded in other words as it is."""
+    record = AdapterRecord.from_json(manifest.get("metadata"))
+    label = f" ({record.label})" if isinstance(record.label, str) and record.label else ""
+    classes = [str(c) for c in record.classes or []]
+    if task == "binary":
+        return f"a binary outcome{label}"
+    if task == "multiclass" and classes:
+        return f"{len(classes)} classes ({', '.join(classes)})"
+    if task == "regression":
+        return f"a measured value{label}"
+    return task or "an unstated task"
+
+
 def _data_section(data: dict[str, Any]) -> list[str]:
-    """The training-data summary as a table, counts first."""
+    """The training-data summary as a table, counts first, in words (as ``show`` says it)."""
     lines = ["## Training data", ""]
     if data:
         lines += ["| field | value |", "|---|---|"]
-        keys = [k for k in _COUNT_KEYS if k in data] + [k for k in data if k not in _COUNT_KEYS]
-        for k in keys:
-            if k == "sample_size" and is_sample_size(data[k]):
-                lines += [f"| {_cell(f)} | {_cell(t)} |" for f, t in sample_size_rows(data[k])]
-            else:
-                lines.append(f"| {_cell(k)} | {_cell(data[k])} |")
+        lines += [f"| {_cell(field)} | {_cell(said)} |" for field, said in summary_rows(data)]
     else:
         lines.append("No summary was recorded.")
     return lines
 
 
-def _metrics_section(recorded: dict[str, Any], metrics: list[Metric]) -> list[str]:
-    """The metrics with their confidence intervals, and the other values recorded with them."""
+def _metrics_section(recorded: dict[str, Any], metrics: list[Metric], unit: str) -> list[str]:
+    """The metrics with their confidence intervals, and the other values recorded with them
+    (``unit``: what the test counts count)."""
     lines = ["## Metrics", ""]
     if metrics:
         level = recorded.get("ci_level")
@@ -278,11 +294,11 @@ def _metrics_section(recorded: dict[str, Any], metrics: list[Metric]) -> list[st
         for m in metrics:
             ci = f"{m.ci[0]:.3f} to {m.ci[1]:.3f}" if m.ci else "not recorded"
             value = (
-                str(int(m.value))
+                grouped(int(m.value))
                 if m.is_count
                 else f"{m.value:.3f}{_counts(recorded, m.name, m.value)}"
             )
-            shown = m.name if m.is_count else _label(m.name)
+            shown = (count_label(m.name, unit) or m.name) if m.is_count else _label(m.name)
             lines.append(f"| {_cell(shown)} | {value} | {'' if m.is_count else ci} |")
     else:
         lines.append("No metrics were recorded.")
@@ -293,13 +309,15 @@ def _metrics_section(recorded: dict[str, Any], metrics: list[Metric]) -> list[st
     return lines
 
 
-def _versus_base(paired: dict[str, Any]) -> list[str]:
-    """Whether the adapter beat the base model alone on the same test patients, in words
-    (adapters trained before medadapt recorded it: nothing)."""
+def _versus_base(paired: dict[str, Any], cases: str) -> list[str]:
+    """Whether the adapter beat the base model alone on the same test patients (``cases``:
+    images for an image adapter), in words (adapters trained before medadapt recorded it:
+    nothing)."""
     said = paired.get("in_words")
     if not isinstance(said, str) or not said:
         return []
-    return ["", f"**Against the base model alone on the same test patients.** {_cell(said)}"]
+    tested = "patients" if cases == "cases" else cases
+    return ["", f"**Against the base model alone on the same test {tested}.** {_cell(said)}"]
 
 
 def _limitations_section(
@@ -311,7 +329,8 @@ def _limitations_section(
         "",
         *(f"- {item}" for item in limitations(summary, metrics)),
         f"- Works only with the base model it was trained on ({fp.get('model_class', '?')}, "
-        f"{fp.get('n_parameters', '?')} parameters, weights sha256 `{fp.get('weights', '?')}`); "
+        f"{grouped(fp.get('n_parameters', '?'))} parameters, weights sha256 "
+        f"`{fp.get('weights', '?')}`); "
         "the registry refuses to load it onto any other.",
     ]
 
@@ -337,14 +356,14 @@ def _provenance_section(
         f"| method | {_cell(manifest.get('method', '?'))} |",
         f"| config | `{_cell(manifest.get('config', {}))}` |",
         f"| adapted layers | {len(manifest.get('layers', []))} |",
-        f"| adapter parameters | {manifest.get('n_parameters', '?')} |",
+        f"| adapter parameters | {grouped(manifest.get('n_parameters', '?'))} |",
         f"| weights sha256 | `{manifest.get('weights_sha256', '?')}` |",
         f"| trained | {manifest.get('created', '?')} (medadapt "
         f"{manifest.get('medadapt_version', '?')}) |",
         f"| registered | {registered} |",
     ]
     if base:
-        lines.append(f"| base model | {_cell(base)} |")
+        lines.append(f"| base model | {_cell(_base_words(base))} |")
     extra = AdapterRecord.from_json(manifest.get("metadata")).extra
     if isinstance(extra.get("federated"), dict):
         lines.append(f"| {_federated_cell(extra['federated'], extra.get('personalised'))} |")
@@ -373,41 +392,17 @@ def _federated_cell(federated: dict[str, Any], personalised: Any = None) -> str:
     return text
 
 
-def is_sample_size(entry: Any) -> bool:
-    """Whether a data summary's ``sample_size`` is what ``adapt`` records (Riley et al.)."""
-    return isinstance(entry, dict) and all(
-        k in entry for k in ("parameters", "n_needed", "criterion", "n_train", "met")
-    )
-
-
-def sample_size_rows(entry: dict[str, Any]) -> list[tuple[str, str]]:
-    """What ``adapt`` recorded of Riley et al.'s criteria, as ``(field, sentence)`` rows (the
-    card's and ``registry show``'s)."""
-    met = "met" if entry["met"] else "not met"
-    rows = [
-        (
-            "sample size",
-            f"read as a new model, its {grouped(entry['parameters'])} parameters would need "
-            f"{needed_text(entry['n_needed'])} patients (criterion {entry['criterion']}); "
-            f"{grouped(entry['n_train'])} trained it ({met}: necessary, not sufficient)",
-        )
-    ]
-    if entry.get("r2") is not None:
-        basis = f"{entry.get('r2_label', 'R-squared')} {entry['r2']}"
-        if entry.get("r2_source"):
-            basis += f", {entry['r2_source']}"
-        if entry.get("outcome"):  # "prevalence 0.9", "outcome mean 156, SD 78.5"
-            outcome = str(entry["outcome"])
-            basis += f"; {outcome if outcome.startswith('outcome') else f'outcome {outcome}'}"
-        rows.append(("sample size basis", basis))
-    needs, supports = entry.get("test_needs") or {}, entry.get("test_supports") or {}
-    if needs:
-        told = [
-            f"{VALIDATION_WORDS.get(k, k)}: {needed_text(needs[k])}"
-            + ("" if k not in supports else " (enough here)" if supports[k] else " (too few here)")
-            for k in _in_order(needs)
-        ]
-        rows.append(("sample size test", f"test patients for a precise {'; '.join(told)}"))
-    if entry.get("source"):
-        rows.append(("sample size source", str(entry["source"])))
-    return rows
+def _base_words(base: dict[str, Any]) -> str:
+    """What the adapter records of its base model, in words: ``classes: normal, mass; trained
+    on groups Cleveland, Hungary`` (other fields as ``field: value``)."""
+    said = []
+    for key, value in base.items():
+        if value is None or value == [] or value == {}:
+            continue
+        if key == "training_groups":
+            groups = value if isinstance(value, list) else list(value)
+            said.append(f"trained on groups {', '.join(map(str, groups))}")
+        else:
+            shown = ", ".join(map(str, value)) if isinstance(value, list) else _cell(value)
+            said.append(f"{key.replace('_', ' ')}: {shown}")
+    return "; ".join(said) or "not recorded"

@@ -150,15 +150,25 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+UNITS = {"tabular": "rows", "image": "images"}
+"""What one sample of a modality is called in a summary (another modality's: "samples")."""
+UNIT_KEY = "unit"
+"""The data-summary key the registry records that word under (with the adapter's counts)."""
+
+
 def summaries(manifest: dict[str, Any]) -> dict[str, Any]:
-    """The summary fields the registry keeps from a manifest's ``metadata``."""
+    """The summary fields the registry keeps from a manifest's ``metadata``; the data summary
+    says what its counts count (``unit``: rows, images) when the adapter records its kind."""
     record = AdapterRecord.from_json(manifest.get("metadata"))
     limitations = record.extra.get("limitations")
     if isinstance(limitations, str):
         limitations = [limitations]
+    data = _dict(record.data_summary)
+    if data and isinstance(record.kind, str) and record.kind:
+        data.setdefault(UNIT_KEY, UNITS.get(record.kind, "samples"))
     return {
         "task": _text(record.task),
-        "data_summary": _dict(record.data_summary),
+        "data_summary": data,
         "metrics": _dict(record.metrics),
         "intended_use": _text(record.intended_use),
         "base_model": _dict(record.base_model),

@@ -1,0 +1,157 @@
+"""A recorded data summary and its sample counts in words, for the card, ``show`` and ``diff``.
+
+An adapter's ``data_summary`` keeps code keys (``n_train``, ``train_class_counts``); readers
+get words ("training images", "test rows per class") counting what the adapter was trained
+on: the ``unit`` the registry records beside the summary (``rows`` for tables, ``images``;
+``rows`` for versions registered before it was kept).
+
+>>> summary_rows({"n_train": 1400, "unit": "images", "train_class_counts": {"a": 3, "b": 1040}})
+[('training images', '1,400'), ('training images per class', 'a: 3, b: 1,040')]
+>>> count_label("n_positive", "rows")
+'positive test rows'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from medadapt.registry.diff import flatten
+from medadapt.registry.records import UNIT_KEY
+from medadapt.results import VALIDATION_WORDS, grouped, needed_text
+
+DATA_WORDS = {
+    "n_train": "training {unit}",
+    "n_val": "validation {unit}",
+    "n_test": "test {unit}",
+    "n_positive": "positive training {unit}",
+    "n_negative": "negative training {unit}",
+    "prevalence": "training prevalence",
+    "train_class_counts": "training {unit} per class",
+    "test_class_counts": "test {unit} per class",
+    "n_seen_by_base": "{unit} the base model trained on",
+    "n_seen_training": "training {unit} the base model trained on",
+    "n_kept_out": "{unit} kept out (the base model's test {unit})",
+    "train_fraction": "share of the training {unit} used",
+    "group": "group",
+    "group_column": "group column",
+    "site": "site",
+    "sites": "sites",
+}
+"""The data summary's keys in words (what ``adapt``, ``federate`` and ``personalise`` record),
+in the order they are told; the others follow in the order recorded."""
+
+TEST_COUNTS = {
+    "n": "test {unit}",
+    "n_test": "test {unit}",
+    "n_positive": "positive test {unit}",
+    "n_negative": "negative test {unit}",
+}
+"""The sample sizes recorded with the metrics: counts of the test samples they were measured
+on."""
+
+
+def recorded_unit(data_summary: dict[str, Any]) -> str:
+    """The unit a data summary counts (``rows`` when it does not say)."""
+    unit = data_summary.get(UNIT_KEY)
+    return unit if isinstance(unit, str) and unit else "rows"
+
+
+def words(key: str) -> str:
+    """A key no table names, in words: ``n_skipped_files`` -> ``number of skipped files``."""
+    text = key.replace("_", " ").strip()
+    return f"number of {text[2:]}" if text.startswith("n ") else text
+
+
+def data_label(key: str, unit: str = "rows") -> str:
+    """A data summary's key in words (``n_kept_out`` -> ``rows kept out (...)``)."""
+    return DATA_WORDS[key].format(unit=unit) if key in DATA_WORDS else words(key)
+
+
+def count_label(name: str, unit: str = "rows") -> str | None:
+    """A sample size recorded with the metrics as the test samples it counts (None: not one)."""
+    return TEST_COUNTS[name].format(unit=unit) if name in TEST_COUNTS else None
+
+
+def text(value: Any) -> str:
+    """A summary value in words: a list as its items, never Python's repr of it; a count
+    grouped (1,040)."""
+    return ", ".join(map(grouped, value)) if isinstance(value, list | tuple) else grouped(value)
+
+
+def pairs(value: dict[str, Any], unit: str = "rows") -> str:
+    """A nested summary as ``key: value`` pairs (``0: 6, 1: 80``; deeper keys joined, known
+    ones in words: ``A training rows: 50``)."""
+
+    def part(key: str) -> str:  # a site's n_train in words; a class or a site as it is
+        return DATA_WORDS[key].format(unit=unit) if key in DATA_WORDS else key
+
+    return ", ".join(
+        f"{' '.join(map(part, k.split('.')))}: {text(v)}" for k, v in flatten(value).items()
+    )
+
+
+def summary_rows(data_summary: dict[str, Any]) -> list[tuple[str, str]]:
+    """The data summary as ``(field, text)`` rows: its keys in words (:data:`DATA_WORDS`, in
+    that order, then the others), a nested summary as ``key: value`` pairs and the sample-size
+    entry in words (counts and figures only)."""
+    unit = recorded_unit(data_summary)
+    keys = [k for k in DATA_WORDS if k in data_summary]
+    keys += [k for k in data_summary if k not in DATA_WORDS and k != UNIT_KEY]
+    rows = []
+    for key in keys:
+        value = data_summary[key]
+        if key == "sample_size" and is_sample_size(value):
+            rows += sample_size_rows(value)
+        elif isinstance(value, dict):
+            rows.append((data_label(key, unit), pairs(value, unit) or "none"))
+        else:
+            rows.append((data_label(key, unit), text(value)))
+    return rows
+
+
+def in_order(needs: dict[str, Any]) -> list[str]:
+    """The recorded validation estimates in the papers' order (O/E, slope, C), then others."""
+    return [
+        *(k for k in VALIDATION_WORDS if k in needs),
+        *(k for k in needs if k not in VALIDATION_WORDS),
+    ]
+
+
+def is_sample_size(entry: Any) -> bool:
+    """Whether a data summary's ``sample_size`` is what ``adapt`` records (Riley et al.)."""
+    return isinstance(entry, dict) and all(
+        k in entry for k in ("parameters", "n_needed", "criterion", "n_train", "met")
+    )
+
+
+def sample_size_rows(entry: dict[str, Any]) -> list[tuple[str, str]]:
+    """What ``adapt`` recorded of Riley et al.'s criteria, as ``(field, sentence)`` rows (the
+    card's and ``registry show``'s)."""
+    met = "met" if entry["met"] else "not met"
+    rows = [
+        (
+            "sample size",
+            f"read as a new model, its {grouped(entry['parameters'])} parameters would need "
+            f"{needed_text(entry['n_needed'])} patients (criterion {entry['criterion']}); "
+            f"{grouped(entry['n_train'])} trained it ({met}: necessary, not sufficient)",
+        )
+    ]
+    if entry.get("r2") is not None:
+        basis = f"{entry.get('r2_label', 'R-squared')} {entry['r2']}"
+        if entry.get("r2_source"):
+            basis += f", {entry['r2_source']}"
+        if entry.get("outcome"):  # "prevalence 0.9", "outcome mean 156, SD 78.5"
+            outcome = str(entry["outcome"])
+            basis += f"; {outcome if outcome.startswith('outcome') else f'outcome {outcome}'}"
+        rows.append(("sample size basis", basis))
+    needs, supports = entry.get("test_needs") or {}, entry.get("test_supports") or {}
+    if needs:
+        told = [
+            f"{VALIDATION_WORDS.get(k, k)}: {needed_text(needs[k])}"
+            + ("" if k not in supports else " (enough here)" if supports[k] else " (too few here)")
+            for k in in_order(needs)
+        ]
+        rows.append(("sample size test", f"test patients for a precise {'; '.join(told)}"))
+    if entry.get("source"):
+        rows.append(("sample size source", str(entry["source"])))
+    return rows
