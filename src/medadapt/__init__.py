@@ -47,7 +47,7 @@ _EXPORTS = {
     "MedadaptError": "medadapt.errors",
 }
 
-_NAMESPACES = ("images", "tables")  # submodules as attributes: medadapt.images.train_base
+_NAMESPACES = ("images", "tables", "sample_size")  # submodules: medadapt.images.train_base
 
 __all__ = ["__version__", *sorted([*_EXPORTS, *_NAMESPACES])]
 

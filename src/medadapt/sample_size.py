@@ -1,0 +1,175 @@
+"""How many patients are enough, in Python: the criteria of Riley et al. that ``check-data``
+prints, for a model planned on paper (what the R/Stata package ``pmsampsize`` answers).
+
+Development (Riley et al., Stat Med 2019;38:1276-96; BMJ 2020;368:m441): the minimum number
+of patients to fit a model with ``parameters`` predictor parameters without fooling
+yourself; external validation (Riley et al., Stat Med 2021;40:4230-51): the minimum number to
+check a model at a new site. Each answer says which criterion decides. Meeting a criterion is
+necessary, not sufficient; an adapter on a frozen base is read as a new model with the
+parameters it trains (the cautious reading, see the README's "How much data is enough?").
+
+The binary example of Riley et al. 2020 (24 parameters, prevalence 0.174, Cox-Snell
+R-squared 0.288):
+
+>>> from medadapt import sample_size
+>>> need = sample_size.binary(parameters=24, prevalence=0.174, r2_cs=0.288)
+>>> [(c.name, c.n) for c in need.criteria], need.n, round(need.binding.per_parameter, 1)
+([('i', 623), ('ii', 662), ('iii', 221)], 662, 4.8)
+>>> print(need)  # doctest: +NORMALIZE_WHITESPACE
+662 patients (115.2 events, 4.8 per parameter), set by criterion ii: optimism in
+Nagelkerke R-squared <= 0.05
+
+Validation at a site with prevalence 0.018, C-statistic 0.8 and log-odds Normal(-5, 2.5)
+(Riley et al. 2021's example: 905 for the observed/expected ratio to within a CI width of 1,
+here 905.x rounded up, and 4,252 for the C-statistic):
+
+>>> check = sample_size.validation(prevalence=0.018, c_statistic=0.8, lp_mean=-5, lp_sd=2.5,
+...                                oe_width=1)
+>>> [(c.name, c.n) for c in check.criteria]
+[('O/E', 906), ('slope', 4554), ('C', 4252)]
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from medadapt.errors import ConfigError
+from medadapt.evaluate.samplesize import (
+    Criterion,
+    binding,
+    cox_snell_from_c,
+    development,
+    max_cox_snell,
+)
+from medadapt.evaluate.samplesize import validation as _validation
+from medadapt.evaluate.samplesize_continuous import development_continuous
+
+__all__ = ["Criterion", "Needed", "binary", "continuous", "validation"]
+
+NAGELKERKE_DEFAULT = 0.15
+"""Riley et al. 2020's conservative anticipated Nagelkerke R-squared when nothing is known."""
+
+
+@dataclass(frozen=True)
+class Needed:
+    """Every criterion's minimum and the one that decides (``binding``: the largest)."""
+
+    criteria: list[Criterion]
+    r2_source: str
+
+    @property
+    def binding(self) -> Criterion:
+        return binding(self.criteria)
+
+    @property
+    def n(self) -> int:
+        """The minimum number of patients: what the binding criterion needs."""
+        return self.binding.n
+
+    def __str__(self) -> str:
+        c = self.binding
+        events = ""
+        if not math.isnan(c.events):
+            per = f", {c.per_parameter:.1f} per parameter" if c.per_parameter else ""
+            events = f" ({c.events:.1f} events{per})"
+        return f"{c.n:,} patients{events}, set by criterion {c.name}: {c.description}"
+
+
+def binary(
+    *,
+    parameters: int,
+    prevalence: float,
+    r2_cs: float | None = None,
+    c_statistic: float | None = None,
+    shrinkage: float = 0.9,
+    optimism: float = 0.05,
+    margin: float = 0.05,
+) -> Needed:
+    """Patients to develop a model of a binary outcome (criteria i-iii). The anticipated
+    Cox-Snell R-squared is ``r2_cs``, or the one a C-statistic (AUROC) of ``c_statistic``
+    implies, or without either Riley et al.'s conservative default (Nagelkerke 0.15)."""
+    _whole(parameters, "parameters")
+    _share(prevalence, "prevalence")
+    if r2_cs is not None and c_statistic is not None:
+        raise ConfigError("pass r2_cs or c_statistic, not both")
+    top = max_cox_snell(prevalence)
+    if c_statistic is not None:
+        if not 0.5 < c_statistic < 1:
+            raise ConfigError(f"c_statistic must be in (0.5, 1); got {c_statistic:g}")
+        r2_cs, source = cox_snell_from_c(c_statistic, prevalence), f"C-statistic {c_statistic:g}"
+    elif r2_cs is None:
+        r2_cs = NAGELKERKE_DEFAULT * top
+        source = f"conservative default (Nagelkerke R-squared {NAGELKERKE_DEFAULT:g})"
+    else:
+        source = "given"
+    if not 0 < r2_cs < top:
+        raise ConfigError(
+            f"r2_cs must be in (0, {top:.3f}) for a prevalence of {prevalence:g} (the largest "
+            f"Cox-Snell R-squared it allows); got {r2_cs:g}"
+        )
+    criteria = development(parameters=parameters, prevalence=prevalence, r2_cs=r2_cs,
+                           shrinkage=shrinkage, optimism=optimism, margin=margin)  # fmt: skip
+    return Needed(criteria, source)
+
+
+def continuous(
+    *,
+    parameters: int,
+    r2: float,
+    mean: float | None = None,
+    sd: float | None = None,
+    shrinkage: float = 0.9,
+    optimism: float = 0.05,
+    mmoe: float = 1.1,
+) -> Needed:
+    """Patients to develop a model of a measured value (criteria i-iii, and iv when the
+    outcome's ``mean`` and ``sd`` are given); ``r2``: the anticipated R-squared."""
+    _whole(parameters, "parameters")
+    _share(r2, "r2")
+    if (mean is None) != (sd is None):
+        raise ConfigError("pass both mean and sd (criterion iv), or neither")
+    if sd is not None and not sd > 0:
+        raise ConfigError(f"sd must be positive; got {sd:g}")
+    criteria = development_continuous(parameters=parameters, r2=r2, shrinkage=shrinkage,
+                                      optimism=optimism, mmoe=mmoe, intercept=mean,
+                                      sd=sd)  # fmt: skip
+    return Needed(criteria, "given")
+
+
+def validation(
+    *,
+    prevalence: float,
+    c_statistic: float,
+    lp_mean: float,
+    lp_sd: float,
+    oe_width: float = 0.2,
+    slope_width: float = 0.2,
+    c_width: float = 0.1,
+) -> Needed:
+    """Patients to check a model of a binary outcome at a new site: 95% intervals of the
+    given widths for the observed/expected ratio, the calibration slope and the C-statistic,
+    for a linear predictor (log-odds) distributed Normal(``lp_mean``, ``lp_sd``) there."""
+    _share(prevalence, "prevalence")
+    if not 0.5 < c_statistic < 1:
+        raise ConfigError(f"c_statistic must be in (0.5, 1); got {c_statistic:g}")
+    if not lp_sd > 0:
+        raise ConfigError(f"lp_sd must be positive; got {lp_sd:g}")
+    for name, width in (("oe_width", oe_width), ("slope_width", slope_width),
+                        ("c_width", c_width)):  # fmt: skip
+        if not width > 0:
+            raise ConfigError(f"{name} must be positive; got {width:g}")
+    criteria = _validation(prevalence=prevalence, c_statistic=c_statistic, lp_mean=lp_mean,
+                           lp_sd=lp_sd, oe_width=oe_width, slope_width=slope_width,
+                           c_width=c_width)  # fmt: skip
+    return Needed(criteria, "given")
+
+
+def _whole(value: int, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{name} must be a whole number of at least 1; got {value!r}")
+
+
+def _share(value: float, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
+        raise ConfigError(f"{name} must be in (0, 1); got {value!r}")
