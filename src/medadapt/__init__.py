@@ -1,7 +1,8 @@
 """medadapt: adapters for frozen medical models, and honest reports of what the data supports.
 
 The public API is imported lazily (``import medadapt`` is instant; torch loads on first use).
-The image API lives in the ``medadapt.images`` namespace (``from medadapt import images``).
+The image API lives in the ``medadapt.images`` namespace (``from medadapt import images``);
+sample sizes for a model planned on paper in ``medadapt.sample_size``.
 """
 
 from __future__ import annotations
