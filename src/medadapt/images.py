@@ -12,7 +12,9 @@ over the modality-independent training (:mod:`medadapt.train.fitting`) for an in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from medadapt.data.image_files import load_unlabelled, split_by_patient
 from medadapt.data.images import ImageDataset, ImageSchema, SkippedFilesWarning, load_images
 from medadapt.data.intensity import CT_WINDOWS
 from medadapt.data.tensors import TensorData
+from medadapt.errors import AdapterStateError, ConfigError, DataError, MedadaptError
 from medadapt.evaluate.retention import old_class_retention
 from medadapt.evaluate.scoring import score_classifier
 from medadapt.modalities import modality_of
@@ -34,7 +37,7 @@ from medadapt.modalities.images.options import DEFAULT_BACKBONE, ImageOptions
 from medadapt.modalities.images.reading import ImageRead
 from medadapt.modalities.images.samples import ImageSamples, SourceInfo
 from medadapt.train import fitting
-from medadapt.train.fitting import Adaptation
+from medadapt.train.fitting import Adaptation, require_network
 from medadapt.train.loop import TrainConfig, predict_logits
 
 ImageAdaptation = Adaptation
@@ -83,7 +86,15 @@ def train_base(
     ``freeze_backbone``: the frozen features are then computed once). ``normalize``: the
     input mean/std ("auto": the pretrained weights' own when ``weights`` are given).
     ``loader``: the CSV columns the data was read with (path, label, group, id)."""
-    schema = ImageSchema.from_dataset(dataset, **(loader or {}))
+    _check_dataset(dataset)
+    with _python_words():
+        schema = ImageSchema.from_dataset(dataset, **(loader or {}))
+    only = _modality().only_class(schema, dataset.y.numpy())
+    if only is not None:
+        raise DataError(
+            f"dataset holds images of only one class ({only!r}); a model trained on them would "
+            "call every image that class: pass images of at least two classes"
+        )
     options = ImageOptions(
         backbone=backbone,
         weights=weights,
@@ -91,10 +102,12 @@ def train_base(
         normalize="none" if normalize is None else normalize,  # type: ignore[arg-type]
         freeze_backbone=freeze_backbone,
     )
-    return fitting.train_base(
-        _modality(), schema, ImageSamples(dataset), options=options, train_config=train_config,
-        seed=seed, freeze_backbone=freeze_backbone, on_epoch=on_epoch,
-    )  # fmt: skip
+    with _python_words():
+        return fitting.train_base(
+            _modality(), schema, ImageSamples(dataset), options=options,
+            train_config=train_config, seed=seed, freeze_backbone=freeze_backbone,
+            on_epoch=on_epoch,
+        )  # fmt: skip
 
 
 def adapt(
@@ -110,23 +123,45 @@ def adapt(
     seed: int = 0,
     retention: str = "distill",
     on_epoch: OnEpoch = None,
+    allow_one_class: bool = False,
 ) -> Adaptation:
     """Train adapter ``name`` (for ``full``: a fine-tuned copy) on ``dataset``, whose classes
-    are the base classes followed by ``new_classes`` (see :mod:`medadapt.train.growth`)."""
-    from medadapt.errors import DataError
+    are the base classes followed by ``new_classes`` (see :mod:`medadapt.train.growth`).
+    ``allow_one_class``: train although the images hold one class (refused by default: the
+    adapter can then only learn to call every image that class)."""
+    from medadapt.adapters import method_names
 
-    classes = _modality().grown_classes(base.schema, new_classes)
+    if not isinstance(base, BaseModel) or not isinstance(base.schema, ImageSchema):
+        raise ConfigError(
+            "base must be the image model that images.train_base returned (or BaseModel.load), "
+            f"not {type(base).__name__}{' for tables' if isinstance(base, BaseModel) else ''}"
+        )
+    methods = [*method_names(), "full"]
+    if method not in methods:
+        raise ConfigError(f"method must be one of {', '.join(methods)}; got {method!r}")
+    _check_dataset(dataset)
+    with _python_words():
+        classes = _modality().grown_classes(base.schema, new_classes)
     if list(dataset.classes) != classes:
         raise DataError(
             f"the data's classes {list(dataset.classes)} are not the model's {classes}: load "
             "it with classes=<base classes + new classes>"
         )
     base.schema.check(dataset)
-    return fitting.adapt(
-        _modality(), base, ImageSamples(dataset, SourceInfo(n_source=len(dataset))),
-        method=method, name=name, new_classes=new_classes, top_blocks=top_blocks, into=into,
-        train_config=train_config, seed=seed, retention=retention, on_epoch=on_epoch,
-    )  # fmt: skip
+    only = _modality().only_class(base.schema.with_classes(classes), dataset.y.numpy())
+    if only is not None and not allow_one_class:
+        raise DataError(
+            f"dataset holds images of only one class ({only!r}); an adapter trained on them "
+            "would call every image that class: pass images of at least two classes "
+            "(allow_one_class=True trains it all the same)"
+        )
+    with _python_words():
+        return fitting.adapt(
+            _modality(), base, ImageSamples(dataset, SourceInfo(n_source=len(dataset))),
+            method=method, name=name, new_classes=new_classes, top_blocks=top_blocks,
+            into=into, train_config=train_config, seed=seed, retention=retention,
+            on_epoch=on_epoch,
+        )  # fmt: skip
 
 
 @torch.no_grad()
@@ -149,7 +184,123 @@ def predict_proba(
     """
     from medadapt.adapters import AdapterModel
 
+    require_network(model)
+    _check_pixels(images, "images")
+    convolution = next((m for m in model.modules() if isinstance(m, nn.Conv2d | nn.Conv3d)), None)
+    if convolution is not None and convolution.in_channels != images.shape[1]:
+        raise DataError(
+            f"images have {images.shape[1]} channel(s) but the model takes "
+            f"{convolution.in_channels}: read them with images.load_unlabelled(source, "
+            "base.schema), which converts them as the model was trained"
+        )
+    sides = next((m.img_size for m in model.modules()  # timm's patch embedding
+                  if isinstance(getattr(m, "img_size", None), tuple)), None)  # fmt: skip
+    if sides is not None and tuple(images.shape[2:]) != tuple(sides):
+        raise DataError(
+            f"images have sides {tuple(images.shape[2:])} but the model takes {tuple(sides)}: "
+            "read them with images.load_unlabelled(source, base.schema), which fits them"
+        )
+    named = [adapter] if adapter is not None else [a for a in adapter_ids or () if a is not None]
+    if named and not isinstance(model, AdapterModel):
+        raise AdapterStateError(
+            f"adapter={named[0]!r} was given, but the model has no adapters: pass the model of "
+            "images.adapt's result (or an AdapterModel with the adapter loaded), or leave "
+            "adapter out to score the base model"
+        )
     if adapter_ids is None and isinstance(model, AdapterModel):
         adapter_ids = [adapter] * len(images)
     data = TensorData({"x": images}, torch.zeros(len(images)), adapter_ids)
     return torch.softmax(predict_logits(model, data, batch_size).float(), dim=1).numpy()
+
+
+# ----- checks of data built in memory ---------------------------------------------------------
+_FLAG = re.compile(r"--([a-z][a-z-]*)")
+_PYTHON_NAMES = {"data": "dataset"}
+
+
+@contextmanager
+def _python_words() -> Iterator[None]:
+    """The shared checks' refusals with the Python arguments for the command line's flags
+    (``--backbone-options`` -> ``backbone_options``, ``--top-blocks`` -> ``top_blocks``)."""
+    try:
+        yield
+    except MedadaptError as error:
+        if not _FLAG.search(str(error)):
+            raise
+
+        def python(match: re.Match[str]) -> str:
+            name = match.group(1).replace("-", "_")
+            return _PYTHON_NAMES.get(name, name)
+
+        raise type(error)(_FLAG.sub(python, str(error))) from None
+
+
+def _check_pixels(images: Any, where: str) -> None:
+    """What the model takes: a float32 tensor (N, C, H, W) or (N, C, D, H, W) of 1 or 3
+    channels with square slices and finite pixels in [0, 1] (as :func:`load_images` gives).
+    Numpy arrays, channels last, NaN pixels or 0-255 values failed deep in torch or, worse,
+    trained and scored without a word. Counts only: no pixel value is named."""
+    if not isinstance(images, torch.Tensor):
+        fix = ("stack images of one size with torch.stack" if isinstance(images, list | tuple)
+               else "convert it with torch.from_numpy(array).float()")  # fmt: skip
+        raise DataError(f"{where} must be a torch tensor, not {type(images).__name__}: {fix}")
+    shape = tuple(images.shape)
+    if images.dim() not in (4, 5):
+        fix = ": add the channel axis with .unsqueeze(1)" if images.dim() == 3 else ""
+        raise DataError(
+            f"{where} must have shape (N, C, H, W), or (N, C, D, H, W) for volumes; got "
+            f"{shape}{fix}"
+        )
+    if shape[1] not in (1, 3):
+        fix = ": the channels come last, use .permute(0, 3, 1, 2)" if shape[-1] in (1, 3) else ""
+        raise DataError(f"{where} must have 1 or 3 channels (axis 1); got shape {shape}{fix}")
+    if shape[-1] != shape[-2]:  # a volume's depth is checked against the backbone's
+        raise DataError(
+            f"{where} must be square (height = width); got shape {shape}: read the "
+            "files with images.load_images(..., image_size=N), which fits them to one size"
+        )
+    if images.dtype != torch.float32:
+        fix = "use .float() / 255" if not images.is_floating_point() else "use .float()"
+        raise DataError(f"{where} must be float32 in [0, 1], got {images.dtype}: {fix}")
+    per_image = images.reshape(len(images), -1)
+    bad = int((~torch.isfinite(per_image).all(dim=1)).sum())
+    if bad:
+        raise DataError(
+            f"{bad} of {len(images)} images ({where}) hold NaN or infinite pixels: fix or drop "
+            "those images"
+        )
+    outside = int(((per_image < -1e-3) | (per_image > 1 + 1e-3)).any(dim=1).sum())
+    if outside:
+        raise DataError(
+            f"{outside} of {len(images)} images ({where}) have pixels outside [0, 1], the "
+            "range the model reads (as images.load_images gives): scale them first (8-bit "
+            "values: divide by 255)"
+        )
+
+
+def _check_dataset(dataset: Any) -> None:
+    """An :class:`ImageDataset` whose images the model can take and whose labels are one class
+    index per image (a label past the classes ended in torch's "Target 2 is out of bounds")."""
+    if not isinstance(dataset, ImageDataset):
+        raise ConfigError(
+            f"dataset must be an ImageDataset, not {type(dataset).__name__}: read files with "
+            "images.load_images(path), or build one with images.ImageDataset(images=..., y=..., "
+            "classes=[...])"
+        )
+    _check_pixels(dataset.images, "dataset.images")
+    y, n, k = dataset.y, len(dataset.images), len(dataset.classes)
+    if not isinstance(y, torch.Tensor) or y.dim() != 1:
+        raise DataError(
+            "dataset.y must be a 1-D torch tensor of class indices, one per image: convert it "
+            "with torch.as_tensor(labels, dtype=torch.long)"
+        )
+    if len(y) != n:
+        raise DataError(f"dataset has {n} images but {len(y)} labels (dataset.y): one per image")
+    if y.is_floating_point() or y.dtype == torch.bool:
+        raise DataError(f"dataset.y must hold class indices (int64), got {y.dtype}: use .long()")
+    other = int(((y < 0) | (y >= k)).sum())
+    if other:
+        raise DataError(
+            f"dataset.y must hold class indices 0 to {k - 1} (one per name in dataset.classes); "
+            f"{other} of {n} labels are not"
+        )

@@ -141,6 +141,7 @@ def predict(
     """Scores for every row of ``frame`` (labels not needed): P(positive), (N, K)
     probabilities, or values in the label's unit. ``adapter``: score through that adapter of
     ``model`` (the ``model`` of :func:`adapt`'s result); None: the base model alone."""
+    fitting.require_network(model)  # before any warning about the rows
     _check_schema(schema)
     require_data_frame(frame)
     if len(frame) == 0:

@@ -150,7 +150,7 @@ def test_a_strategy_needing_a_million_is_said_in_words_naming_the_classes_it_can
 
 
 def test_the_card_s_sample_size_basis_says_outcome_once_for_a_measured_value():
-    from medadapt.registry.card import sample_size_rows
+    from medadapt.registry.summary_words import sample_size_rows
 
     entry = {"parameters": 313, "n_needed": 4798, "criterion": "i", "n_train": 144,
              "met": False, "r2": 0.4406, "r2_label": "R-squared", "test_needs": {},
@@ -264,3 +264,21 @@ def test_a_table_two_characters_too_wide_drops_its_edge_padding_before_splitting
     body = lines[next(i for i, line in enumerate(lines) if line.startswith("┡")) :]
     assert all(line.count("(") == line.count(")") for line in body)  # intervals whole
     assert "(0.46–0.70)" in captured.get()
+
+
+def test_a_base_whose_auroc_is_not_reported_is_shown_by_its_accuracy_beside_the_reason(capsys):
+    """Five grades, one of 3 patients: AUROC is withheld for both models, so the base model's
+    line shows what was measured (accuracy, with its count), not "AUROC n/a"; the next line
+    says why the two cannot be compared."""
+    from medadapt.cli.printing import print_versus_base
+
+    before = {"auroc": None, "auroc_ci": None, "accuracy": 19 / 59,
+              "accuracy_ci": [0.206, 0.456], "n": 59,
+              "notes": {"auroc": "not reported: 3 patients of class '4' among 59"}}  # fmt: skip
+    withheld = {"metric": "auroc", "difference": None, "ci": None, "verdict": "not estimable",
+                "in_words": "The adapter and the base model cannot be compared on AUROC (not "
+                "reported: 3 patients of class '4' among 59)."}  # fmt: skip
+    print_versus_base(before, withheld, "multiclass", "59 rows")
+    first, *rest = capsys.readouterr().out.splitlines()
+    assert first == "base model alone on the same 59 rows: accuracy 0.322 (0.206–0.456); 19 of 59"
+    assert " ".join(" ".join(rest).split()) == withheld["in_words"]  # folded to the width

@@ -87,6 +87,17 @@ def test_a_label_with_one_class_names_the_column():
     )
 
 
+def test_a_measured_label_with_one_value_is_refused():
+    """A regression label that never varies has nothing to learn, and its R² is undefined."""
+    frame = pd.DataFrame({"age": [50.0, 61.0, 70.0], "y": [100.0, 100.0, 100.0]})
+    with pytest.raises(DataError) as err:
+        TableSchema.infer(frame, label="y", task="regression")
+    assert str(err.value) == (
+        "label column 'y' has one value (100) in every training row; a model of a measured "
+        "value needs it to vary: check the label or the group filter"
+    )
+
+
 def test_a_missing_label_column_lists_the_columns():
     frame = pd.DataFrame({"age": [50, 61], "y": [0, 1]})
     columns = "is not a column of the table; its columns are: age, y"

@@ -94,3 +94,29 @@ def test_a_difference_in_the_label_s_unit_keeps_three_significant_figures():
     )
     auroc = Difference("auroc", 0.0123, (-0.01, 0.03))
     assert "AUROC +0.012 (95% CI -0.010 to +0.030)" in auroc.sentence("a", "b")
+
+
+def test_several_classes_are_compared_on_macro_auroc_as_scikit_learn_computes_it():
+    """Did the adapter help on a graded outcome? The paired difference of the macro
+    one-vs-rest AUROC (each class against the rest, averaged), as scikit-learn's
+    ``roc_auc_score(multi_class="ovr")``; a class too small to rank is counted in the note."""
+    from sklearn.metrics import roc_auc_score
+
+    from medadapt.evaluate.compare import versus_base
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 4, 240)
+    informed = np.eye(4)[y] * 2 + rng.normal(0, 1, (240, 4))
+    good = np.exp(informed) / np.exp(informed).sum(axis=1, keepdims=True)
+    noise = rng.dirichlet(np.ones(4), 240)
+    better = versus_base(y, good, noise, metric="auroc", n_boot=200)
+    expected = roc_auc_score(y, good, multi_class="ovr") - roc_auc_score(
+        y, noise, multi_class="ovr"
+    )
+    assert better["difference"] == pytest.approx(expected)
+    assert better["verdict"] == "better" and better["ci"][0] > 0
+    assert better["in_words"].endswith("the adapter ranks patients by risk better.")
+    rare = np.where(np.arange(240) < 3, 4, y)  # a fifth class of 3 patients
+    five = np.column_stack([good * 0.9, np.full(240, 0.1)])
+    small = paired_difference(rare, five, five[::-1], n_boot=20)
+    assert (small.value, small.note) == (None, "3 patients in the smallest class")

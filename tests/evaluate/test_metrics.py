@@ -162,6 +162,22 @@ def test_a_near_perfect_regression_is_too_good():
     assert "too_good" not in honest["notes"]
 
 
+def test_r2_of_an_outcome_that_never_varies_is_not_reported():
+    """scikit-learn returns R² 0.0 when the measured value is the same for every patient; R²
+    is undefined there (no variation to explain), so it is not printed, and the note says why.
+    MAE and RMSE still are."""
+    target = np.full(30, 7.0)
+    predicted = target + np.random.default_rng(0).normal(scale=0.5, size=30)
+    assert skm.r2_score(target, predicted) == 0.0  # what would have been printed
+    result = regression_metrics(target, predicted, n_boot=50)
+    assert result["r2"] is None and result["r2_ci"] is None
+    assert result["notes"]["r2"] == (
+        "not reported: the measured value is the same for all 30 patients, so there is no "
+        "variation for R² to explain"  # never the value: it would be every patient's
+    )
+    assert result["mae"] == pytest.approx(skm.mean_absolute_error(target, predicted))
+
+
 def test_a_model_calling_every_patient_positive_is_named_not_praised():
     y = np.array([1] * 30 + [0] * 10)
     result = binary_metrics(y, np.full(40, 0.9), n_boot=50)
@@ -359,17 +375,15 @@ def test_several_classes_with_a_rare_one_withhold_balanced_accuracy_as_the_note_
 
 
 def test_notes_count_one_positive_in_the_singular_and_name_two_image_classes():
-    """"1 positives among 21 patients" read wrong; two image findings (normal, mass) have no
+    """A note read "1 positives among 21 patients"; two image findings (normal, mass) have no
     positive class: their notes name them, and a class scored one against the rest says
     "the other classes"."""
     from medadapt.evaluate.scoring import per_class_metrics
 
     y, p = np.array([0] * 20 + [1]), np.r_[np.zeros(20), 0.2]
     notes = binary_metrics(y, p, n_boot=20)["notes"]
-    assert notes["sensitivity"] == notes["auroc"] == (
-        "not reported: 1 positive among 21 patients; at least 5 are needed for a meaningful "
-        "estimate"
-    )
+    one = "not reported: 1 positive among 21 patients; at least 5 are needed for a meaningful "
+    assert notes["sensitivity"] == notes["auroc"] == one + "estimate"
     named = binary_metrics(y, p, n_boot=20, unit="image", class_names=["normal", "mass"])
     assert named["notes"]["auroc"].startswith("not reported: 1 image of class 'mass' among 21")
     assert named["notes"]["one_class"].startswith("every image is called class 'normal' at")

@@ -282,3 +282,19 @@ def test_a_server_with_nothing_promoted_says_it_serves_no_group(tmp_path):
             "no adapter serves group 'Basel', and no base model was trained on it; served "
             "groups: none (promote an adapter: 'medadapt registry --root DIR promote NAME@N')"
         )
+
+
+def test_a_value_coded_as_not_measured_is_named_as_missing():
+    """With ``--missing-code chol=0`` the model reads a served cholesterol of 0 as missing
+    (as predict does), so the answer must name it among the missing features and count it in
+    the note: it rests on the features that were measured, not on 2 of 3."""
+    from medadapt.data.schema import TableSchema
+    from medadapt.serve.routes import missing_in_record
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"age": rng.normal(60, 9, 80), "chol": rng.normal(240, 40, 80),
+                          "bp": rng.normal(130, 15, 80), "y": rng.integers(0, 2, 80)})  # fmt: skip
+    schema = TableSchema.infer(frame, label="y", missing_codes={"chol": 0})
+    assert missing_in_record(schema, {"age": 61, "chol": 0, "bp": None}) == ["chol", "bp"]
+    assert missing_in_record(schema, {"age": 61, "chol": 0.0, "bp": 120}) == ["chol"]
+    assert missing_in_record(schema, {"age": 0, "chol": 250, "bp": 120}) == []  # not coded

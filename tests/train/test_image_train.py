@@ -215,12 +215,12 @@ def test_adapt_refusals_name_the_problem_and_the_fix(base, new_data):
         adapt(base, no_cavity, method="bottleneck", name="x", new_classes=["cavity"])
     with pytest.raises(DataError, match=r"the data's classes .* are not the model's"):
         adapt(base, new_data, method="bottleneck", name="x")
-    with pytest.raises(ConfigError, match="--top-blocks must be between 1 and the model's depth 2"):
+    with pytest.raises(ConfigError, match=r"^top_blocks must be between 1 and the model's depth 2"):
         adapt(base, old_only, method="lora", name="x", top_blocks=3)
-    with pytest.raises(ConfigError, match="full fine-tuning trains every block: drop --top-blocks"):
+    with pytest.raises(ConfigError, match="full fine-tuning trains every block: drop top_blocks"):
         adapt(base, old_only, method="full", name="x", top_blocks=1)
     with pytest.raises(
-        ConfigError, match="--method must be one of bottleneck, lora, ia3, head, dora, full"
+        ConfigError, match=r"^method must be one of bottleneck, lora, ia3, head, dora, full"
     ):
         adapt(base, old_only, method="prompt", name="x")
     volumes = make_dataset({c: 2 for c in OLD}, OLD)

@@ -457,3 +457,34 @@ def test_the_adapt_report_says_where_the_adapters_sit_and_what_was_cached():
         "(1.5 MiB, computed once in 0.4 s)." in text
     )
     assert "blocks below 0" not in text
+
+
+def test_the_reports_say_where_the_intervals_of_their_own_metrics_come_from():
+    """A regression report has no accuracy, sensitivity or specificity: its brackets are all
+    bootstrap intervals, and it says so; several classes have an exact interval for accuracy
+    only; a binary report keeps the three."""
+    rng = np.random.default_rng(0)
+    y = rng.normal(150, 50, 40)
+    regression = _text(_evaluated(y, y + rng.normal(0, 30, 40), y + rng.normal(0, 35, 40),
+                                  task="regression"))  # fmt: skip
+    adapted = _text(adapt_report(_adapt_summary("regression", _regression(38.8),
+                                                _regression(43.5)),
+                                 {"y": np.zeros(3), "scores": np.zeros(3)},
+                                 SimpleNamespace(noun="rows")))  # fmt: skip
+    for text, noun in ((regression, "patients"), (adapted, "rows")):
+        assert f"Brackets are 95% confidence intervals: a bootstrap over {noun}." in text
+        assert "Clopper-Pearson" not in text and "sensitivity" not in text
+    several = {"n": 60, "task": "multiclass", "accuracy": 0.5, "accuracy_ci": [0.37, 0.63],
+               "brier": 0.6, "brier_ci": [0.5, 0.7], "notes": {}}  # fmt: skip
+    summary = {**_adapt_summary("multiclass", several, several), "classes": ["0", "1", "2"]}
+    text = _text(adapt_report(summary, {"y": np.zeros(3), "scores": np.full((3, 3), 1 / 3)},
+                              SimpleNamespace(noun="rows")))  # fmt: skip
+    assert (
+        "Brackets are 95% confidence intervals: exact binomial (Clopper-Pearson) for accuracy "
+        "and each class's sensitivity and precision, a bootstrap over rows for the others." in text
+    )
+    binary = _text(_evaluated(np.array([0, 1] * 20), np.linspace(0, 1, 40), np.full(40, 0.5)))
+    assert (
+        "Brackets are 95% confidence intervals: exact binomial (Clopper-Pearson) for accuracy, "
+        "sensitivity and specificity, a bootstrap over patients for the others." in binary
+    )

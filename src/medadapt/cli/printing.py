@@ -38,6 +38,8 @@ def print_versus_base(
     if not before:
         return
     main = (paired or {}).get("metric") or headline_metric(task, before)
+    if before.get(main) is None:  # not reported here: show what was (accuracy for AUROC)
+        main = headline_metric(task, before)
     stdout.print(
         f"base model alone on the same {where}: {METRIC_LABELS.get(main, main)} "
         f"{fmt_metric(before, main)}"

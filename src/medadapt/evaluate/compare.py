@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from medadapt.errors import ConfigError, DataError
 from medadapt.evaluate import bootstrap as bs
-from medadapt.evaluate.metrics import LOWER_IS_BETTER, MIN_PER_CLASS, N_BOOT
+from medadapt.evaluate.metrics import LOWER_IS_BETTER, MIN_PER_CLASS, N_BOOT, checked_inputs
 
 #: what "better" and "worse" mean for each metric, in words (a lower Brier score is not a
 #: better model, only risks closer to what happened)
@@ -81,6 +82,9 @@ class Difference:
 
 
 def _metric_samples(metric: str, W: np.ndarray, y: np.ndarray, s: np.ndarray, threshold: float):
+    if s.ndim == 2:  # (N, K) probabilities (AUROC only): each class against the rest, averaged
+        per_class = [bs.weighted_auroc(W, (y == c).astype(int), s[:, c]) for c in range(s.shape[1])]
+        return np.mean(per_class, axis=0)
     if metric == "auroc":
         return bs.weighted_auroc(W, y, s)
     if metric == "auprc":
@@ -96,7 +100,36 @@ def _metric_samples(metric: str, W: np.ndarray, y: np.ndarray, s: np.ndarray, th
         return bs.weighted_mean(W, np.abs(y - s))
     if metric == "rmse":
         return np.sqrt(bs.weighted_mean(W, (y - s) ** 2))
-    raise ValueError(f"no paired comparison for metric {metric!r}")
+    raise ValueError(f"no paired comparison for metric {metric!r}")  # checked by the caller
+
+
+PAIRED_METRICS = ("auroc", "auprc", "accuracy", "balanced_accuracy", "brier", "mae", "rmse")
+"""The metrics :func:`paired_difference` compares (``mae`` and ``rmse``: measured outcomes)."""
+
+
+def _checked_pair(
+    metric: str, y_true: Any, score_a: Any, score_b: Any, unit: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Labels and both models' scores, checked as :func:`~medadapt.evaluate.metrics.
+    binary_metrics` checks them (regression's for ``mae``/``rmse``; AUROC and AUPRC take any
+    finite scores, as they rank): a score list one patient short, text labels or a NaN score
+    were compared without a word. A refusal about the scores names the argument."""
+    if metric not in PAIRED_METRICS:
+        raise ConfigError(f"metric must be one of {', '.join(PAIRED_METRICS)}; got {metric!r}")
+    task = "regression" if metric in ("mae", "rmse") else "binary"
+    placeholder = np.full(np.shape(y_true)[:1], 0.5)  # a valid score per label
+    several = metric == "auroc" and np.ndim(score_a) == 2  # (N, K) class probabilities
+    if several:
+        task, placeholder = "multiclass", np.full(np.shape(score_a), 1 / np.shape(score_a)[1])
+    y, _ = checked_inputs(task, y_true, placeholder, unit)  # the labels alone
+    ranks = metric in ("auroc", "auprc") and not several
+    scores = []
+    for name, given in (("score_a", score_a), ("score_b", score_b)):
+        try:
+            scores.append(checked_inputs("regression" if ranks else task, y, given, unit)[1])
+        except DataError as error:
+            raise DataError(f"{name}: {error}") from None
+    return y, scores[0], scores[1]
 
 
 def paired_difference(
@@ -112,15 +145,19 @@ def paired_difference(
     unit: str = "patient",
 ) -> Difference:
     """Difference ``metric(a) - metric(b)`` on the same patients with a paired bootstrap CI
-    (``unit``: what the note counts, "patient" or "image")."""
-    y = np.asarray(y_true)
-    a, b = np.asarray(score_a, dtype=float), np.asarray(score_b, dtype=float)
+    (``unit``: what the note counts, "patient" or "image"). Scores of shape (N, K) are class
+    probabilities, compared on the macro one-vs-rest AUROC (scikit-learn's
+    ``roc_auc_score(multi_class="ovr")``)."""
+    y, a, b = _checked_pair(metric, y_true, score_a, score_b, unit)
     if metric in ("auroc", "auprc", "balanced_accuracy"):
-        n_pos = int((y == 1).sum())
-        smaller = min(n_pos, len(y) - n_pos)
-        if smaller < min_per_class:
-            units = unit if smaller == 1 else f"{unit}s"
-            return Difference(metric, None, None, f"{smaller} {units} in the smaller class")
+        if a.ndim == 2:
+            fewest, which = int(np.bincount(y.astype(int), minlength=a.shape[1]).min()), "smallest"
+        else:
+            n_pos = int((y == 1).sum())
+            fewest, which = min(n_pos, len(y) - n_pos), "smaller"
+        if fewest < min_per_class:
+            units = unit if fewest == 1 else f"{unit}s"
+            return Difference(metric, None, None, f"{fewest} {units} in the {which} class")
     W = bs.resample_weights(len(y), n_boot, seed)
     ones = np.ones((1, len(y)))
     point = float(

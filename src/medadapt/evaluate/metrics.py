@@ -297,9 +297,7 @@ def _numbers(values: Any, what: str, expected: str, fix: str) -> np.ndarray:
         ) from None
 
 
-def _checked_inputs(
-    task: str, y_true: Any, scores: Any, unit: str
-) -> tuple[np.ndarray, np.ndarray]:
+def checked_inputs(task: str, y_true: Any, scores: Any, unit: str) -> tuple[np.ndarray, np.ndarray]:
     """Labels and scores as the metrics of ``task`` need them, checked in one place for the
     three metric functions: scikit-learn's own errors name neither the argument nor the fix
     (and a label of 0.7 would silently count as a negative). Each refusal names the problem
@@ -403,7 +401,7 @@ def binary_metrics(
     (``unit``: what the notes count, "patient" or "image"). ``class_names`` (two): the notes
     name the classes ("3 images of class 'mass'") instead of positives and negatives, for
     two classes neither of which is "the positive one" (two image findings)."""
-    y, p = _checked_inputs("binary", y_true, y_score, unit)
+    y, p = checked_inputs("binary", y_true, y_score, unit)
     y = y.astype(int)
     n, n_pos = len(y), int(y.sum())
     n_neg = n - n_pos
@@ -473,7 +471,7 @@ def multiclass_metrics(
     """Macro one-vs-rest AUROC, accuracy, balanced accuracy, Brier score and top-label ECE,
     with CIs; ``y_proba`` has shape (N, K); ``class_names`` (K) name the classes in the notes
     (else "class 0" ...)."""
-    y, proba = _checked_inputs("multiclass", y_true, y_proba, unit)
+    y, proba = checked_inputs("multiclass", y_true, y_proba, unit)
     y = y.astype(int)
     n, k = proba.shape
     pred = proba.argmax(axis=1)
@@ -534,7 +532,7 @@ def regression_metrics(
     unit: str = "patient",
 ) -> dict[str, Any]:
     """MAE, RMSE and R^2 with CIs."""
-    y, f = _checked_inputs("regression", y_true, y_pred, unit)
+    y, f = checked_inputs("regression", y_true, y_pred, unit)
     n = len(y)
     if n < MIN_PATIENTS:
         return _too_small("regression", n, unit)
@@ -546,12 +544,18 @@ def regression_metrics(
     out["mae_ci"] = _interval(bs.weighted_mean(W, np.abs(error)))
     out["rmse"] = float(np.sqrt(skm.mean_squared_error(y, f)))
     out["rmse_ci"] = _interval(np.sqrt(bs.weighted_mean(W, error**2)))
-    if n >= min_rows:
-        out["r2"] = float(skm.r2_score(y, f))
-        out["r2_ci"] = _interval(bs.weighted_r2(W, y, f))
-    else:
+    if n < min_rows:
         out["r2"], out["r2_ci"] = None, None
         notes["r2"] = _too_few(n, f"{unit}s", n, min_rows, unit)
+    elif np.ptp(y) == 0:  # scikit-learn's 0.0 here would read as "no better than the mean"
+        out["r2"], out["r2_ci"] = None, None
+        notes["r2"] = (
+            f"not reported: the measured value is the same for all {plural(n, unit)}, so "
+            "there is no variation for R² to explain"
+        )
+    else:
+        out["r2"] = float(skm.r2_score(y, f))
+        out["r2_ci"] = _interval(bs.weighted_r2(W, y, f))
     _honest_intervals(out, notes, {}, unit)
     out["notes"] = notes
     return _with_plausibility(out, unit)

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from medadapt.errors import DataError
 from medadapt.evaluate.groups import evaluate_groups
 from medadapt.evaluate.metrics import (
     MIN_PER_CLASS,
@@ -81,6 +82,12 @@ def score_classifier(
     seed: int = 0,
 ) -> dict[str, Any]:
     """``{"overall", "per_class", "subgroups"}`` for probabilities ``proba`` (N, K)."""
+    proba = np.asarray(proba)
+    if proba.ndim != 2 or proba.shape[1] != len(classes):
+        raise DataError(
+            f"proba must be (N, K) probabilities, a column per class in classes (K = "
+            f"{len(classes)}); got shape {proba.shape}"
+        )
     y = np.asarray(y).astype(int)
     subgroups = {} if groups is None else {group_name: np.asarray(groups, dtype=str)}
     with warnings.catch_warnings():  # a class predicted but absent here is expected

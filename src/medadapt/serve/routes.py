@@ -151,7 +151,7 @@ def _prediction(served: ServedBase, route: Route, score: Any,
                 instance: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
     """One prediction in :class:`Prediction`'s shape, naming the features it lacked."""
     schema = served.schema
-    missing = [f.name for f in schema.features if instance.get(f.name) is None]
+    missing = missing_in_record(schema, instance)
     out: dict[str, Any] = {
         "adapter": route.name,
         "version": route.version,
@@ -177,6 +177,28 @@ def _prediction(served: ServedBase, route: Route, score: Any,
     else:
         out["predicted"] = float(score)
     return out
+
+
+def missing_in_record(schema: Any, instance: dict[str, Any]) -> list[str]:
+    """The features the model reads as missing in ``instance``: absent, null, or a number that
+    is the feature's ``--missing-code`` ("not measured", as ``predict`` reads it)."""
+    codes = schema.missing_codes
+    return [
+        f.name
+        for f in schema.features
+        if instance.get(f.name) is None
+        or (f.name in codes and _as_number(instance[f.name]) == codes[f.name])
+    ]
+
+
+def _as_number(value: Any) -> float | None:
+    """A served value as the encoder reads it: a number, or text that is one (``"0"``)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def unseen_categories(schema: Any, instance: dict[str, Any]) -> list[str]:

@@ -276,6 +276,16 @@ def _stop_training(model: nn.Module) -> None:
     model.eval()
 
 
+def require_network(model: Any) -> None:
+    """Refuse what holds a network instead of being one (a BaseModel, an Adaptation): it
+    failed deep in torch as "'BaseModel' object has no attribute 'eval'"."""
+    if not isinstance(model, nn.Module):
+        raise ConfigError(
+            f"model must be the network to score, not {type(model).__name__}: pass its .model "
+            "(base.model, or the .model of ma.adapt's result)"
+        )
+
+
 def predict(
     modality: Modality,
     model: nn.Module,
@@ -287,6 +297,7 @@ def predict(
     batch_size: int | None = None,
 ) -> np.ndarray:
     """Scores of ``model`` (through ``adapter``, or one adapter per sample) on ``samples``."""
+    require_network(model)
     data = modality.tensors(schema, samples, with_labels=False)
     if adapter_ids is None and isinstance(model, AdapterModel):
         adapter_ids = [adapter] * len(data)

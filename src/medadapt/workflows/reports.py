@@ -136,8 +136,23 @@ def summary_lines(
     if result.get("unseen_categories"):
         described = ", ".join(f"{k} ({v} rows)" for k, v in result["unseen_categories"].items())
         lines.append(f"Values never seen in training were treated as 'unseen': {described}.")
-    lines.append(BRACKETS.format(noun=noun))
+    lines.append(brackets(result["task"], noun))
     return lines
+
+
+def brackets(task: str, noun: str) -> str:
+    """Where the intervals of ``task``'s metrics come from: the exact binomial interval only
+    for the proportions it reports (accuracy; sensitivity and specificity: binary only; each
+    class's sensitivity and precision: several classes)."""
+    if task == "regression":
+        return f"Brackets are 95% confidence intervals: a bootstrap over {noun}."
+    if task == "multiclass":
+        return (
+            "Brackets are 95% confidence intervals: exact binomial (Clopper-Pearson) for "
+            f"accuracy and each class's sensitivity and precision, a bootstrap over {noun} for "
+            "the others."
+        )
+    return BRACKETS.format(noun=noun)
 
 
 def discrimination_in_words(low: float, high: float) -> str:
@@ -425,7 +440,7 @@ def adapt_report(summary: dict[str, Any], curves: dict[str, Any], modality: Any)
 
         said = sample_size_line(info["sample_size"], noun)
         lines.append(f"{said[0].upper()}{said[1:]}.")
-    lines.append(BRACKETS.format(noun=noun))
+    lines.append(brackets(summary["task"], noun))
     report.summary(lines)
     data_warnings(report, summary.get("warnings", []))
     retention_section(report, retentions, noun)

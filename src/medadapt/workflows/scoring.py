@@ -58,14 +58,16 @@ def score_samples(
     n_boot: int = 1000,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """Metrics of given ``scores`` (as :func:`medadapt.train.fitting.predict` returns)."""
+    """Metrics of given ``scores`` (as :func:`medadapt.train.fitting.predict` returns); a row
+    per class for a modality that lists them, and for every outcome of several classes."""
+    task = task_for(modality, schema, classes)
     return score(
-        task_for(modality, schema, classes),
+        task,
         samples.labels,
         modality.task_scores(schema, scores),
         subgroups=modality.subgroups(samples, group_column, by_group=by_group),
         classes=classes,
-        proba=scores if modality.per_class() else None,
+        proba=scores if modality.per_class() or task == "multiclass" else None,
         threshold=threshold,
         n_boot=n_boot,
         seed=seed,
@@ -83,16 +85,14 @@ def versus_base_on(
     *,
     n_boot: int = 1000,
     seed: int = 0,
-) -> dict[str, Any] | None:
+) -> dict[str, Any]:
     """The adapter against the base alone on the same ``samples`` (``scores`` and
-    ``base_scores``: each model's predictions), paired on AUROC (binary) or MAE (regression):
-    :func:`medadapt.evaluate.compare.versus_base`, withheld where ``metrics`` (the adapter's)
-    withheld that metric; None for multiclass models (no paired macro AUROC here)."""
+    ``base_scores``: each model's predictions), paired on AUROC (binary; macro one-vs-rest
+    for several classes) or MAE (regression): :func:`medadapt.evaluate.compare.versus_base`,
+    withheld where ``metrics`` (the adapter's) withheld that metric."""
     from medadapt.evaluate.compare import versus_base
 
     task = modality.task(schema)
-    if task == "multiclass":
-        return None
     metric = headline_metric(task)  # never accuracy: a threshold's count of a few patients
     notes = metrics.get("notes", {})
     withheld = None

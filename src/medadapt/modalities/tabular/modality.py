@@ -63,7 +63,9 @@ class TabularModality(Modality):
         rows = select_groups(frame, reading.group_column, reading.groups, what="--groups")
         probe = TableSchema.infer(rows, **self._schema_options(options, reading))
         notes = unusable_numbers_warnings(frame)  # kept to the model's columns by sample_notes
-        return TableSamples(probe.labelled_rows(rows), probe, reading.group_column, notes)
+        labelled = probe.labelled_rows(rows)
+        notes += _unlabelled_notes(probe.label, len(rows), len(labelled))
+        return TableSamples(labelled, probe, reading.group_column, notes)
 
     def fit_schema(
         self, train: TableSamples, options: Any, reading: Reading
@@ -143,7 +145,9 @@ class TabularModality(Modality):
             schema.require_columns(frame)
         used = [*(f.name for f in schema.features), schema.label]
         notes = unusable_numbers_warnings(frame, used)
-        return TableSamples(schema.labelled_rows(frame), schema, group_column, notes)
+        labelled = schema.labelled_rows(frame)
+        notes += _unlabelled_notes(schema.label, len(frame), len(labelled))
+        return TableSamples(labelled, schema, group_column, notes)
 
     def read_unlabelled(self, data: Path, base: Any, options: Any) -> TableSamples:
         from medadapt.data.tables import read_table, unusable_numbers_warnings
@@ -180,6 +184,8 @@ class TabularModality(Modality):
         if far:
             specs = {f.name: f for f in schema.numeric_features}
             notes.append(far_outside_warning(far, specs, python))
+        if python:  # the command line's predict prints these itself, and its reports list them
+            notes += _unseen_notes(schema, samples.frame, encoded.unseen)
         return notes
 
     def prediction_flags(self, schema: TableSchema, samples: TableSamples) -> dict[str, list]:
@@ -458,6 +464,33 @@ def spelt_otherwise(
         if slips:
             out[spec.name] = {"rows": len(slips), "learned": slips[0]}
     return out
+
+
+def _unlabelled_notes(label: str, n_rows: int, n_labelled: int) -> list[str]:
+    """How many of ``n_rows`` rows were left out for want of an outcome (a count only)."""
+    if n_labelled == n_rows:
+        return []
+    return [f"{n_rows - n_labelled} of {n_rows} rows have no value in label column {label!r}: "
+            "left out (a missing outcome is never guessed)"]  # fmt: skip
+
+
+def _unseen_notes(schema: TableSchema, frame: pd.DataFrame, unseen: dict[str, int]) -> list[str]:
+    """Per categorical feature, the rows whose value the model never learned (rare in its
+    training rows, or coded otherwise: 0/1 for 'Female'/'Male'), scored as "unseen": a Python
+    user got no word of it, while ``predict`` on the command line names them."""
+    spelt = spelt_otherwise(schema, frame, unseen)
+    notes = []
+    for column, n in unseen.items():
+        note = (
+            f"{n} of {len(frame)} rows have a {column!r} value the model never learned (rare "
+            "in its training rows, or coded otherwise) and are scored as 'unseen'"
+        )
+        if column in spelt:
+            note += (f"; {spelt[column]['rows']} of them differ from a category it learned only "
+                     f"in upper/lower case (e.g. {spelt[column]['learned']!r}): recode {column!r} "
+                     "as in training")  # fmt: skip
+        notes.append(note)
+    return notes
 
 
 def _uncoded(schema: TableSchema) -> list[Any]:

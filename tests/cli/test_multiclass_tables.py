@@ -1,0 +1,104 @@
+"""An outcome of several classes in a table (a severity grade 0-2): ``evaluate`` gives each
+class its own row, as it does for images, and every figure is what scikit-learn computes from
+``predict``'s output on the same patients."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn import metrics as skm
+
+from tests.cli.helpers import run_cli, succeeded
+from tests.cli.workspace import TINY_TABLE
+
+
+def _grades(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x1, x2 = rng.normal(size=n), rng.normal(size=n)
+    grade = np.digitize(x1 + 0.5 * x2 + rng.normal(scale=0.7, size=n), [-0.6, 0.6])
+    return pd.DataFrame({"pid": [f"S{seed}-{i}" for i in range(n)], "x1": x1, "x2": x2,
+                         "grade": grade})  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def scored(tmp_path_factory):
+    root = tmp_path_factory.mktemp("multiclass")
+    _grades(300, 0).to_csv(root / "train.csv", index=False)
+    _grades(120, 1).to_csv(root / "new.csv", index=False)  # patients the model never saw
+    succeeded(run_cli(
+        "train-base", "--data", root / "train.csv", "--label", "grade", "--task", "multiclass",
+        "--id-column", "pid", *TINY_TABLE, "--out", root / "base",
+    ))  # fmt: skip
+    evaluated = succeeded(run_cli(
+        "evaluate", "--base", root / "base", "--data", root / "new.csv", "--json",
+        root / "e.json",
+    ))  # fmt: skip
+    succeeded(run_cli(
+        "predict", "--base", root / "base", "--data", root / "new.csv", "--out", root / "p.csv",
+    ))  # fmt: skip
+    return (evaluated.stdout, json.loads((root / "e.json").read_text()),
+            pd.read_csv(root / "new.csv"), pd.read_csv(root / "p.csv"))  # fmt: skip
+
+
+def test_each_class_gets_its_own_row_matching_scikit_learn(scored):
+    stdout, evaluation, frame, predicted = scored
+    assert evaluation["n"] == len(frame) == len(predicted)  # every patient is new
+    y, calls = frame["grade"].to_numpy(), predicted["predicted"].to_numpy()
+    proba = predicted[["p_0", "p_1", "p_2"]].to_numpy()
+    rows = {row["class"]: row for row in evaluation["per_class"]}
+    assert list(rows) == ["0", "1", "2"]
+    recall = skm.recall_score(y, calls, labels=[0, 1, 2], average=None)
+    precision = skm.precision_score(y, calls, labels=[0, 1, 2], average=None, zero_division=0)
+    for c in range(3):
+        row = rows[str(c)]
+        assert row["n"] == int((y == c).sum())
+        assert row["auroc"] == pytest.approx(skm.roc_auc_score(y == c, proba[:, c]), abs=1e-6)
+        assert row["sensitivity"] == pytest.approx(recall[c])
+        assert row["precision"] == pytest.approx(precision[c])
+        assert row["sensitivity_ci"][0] <= row["sensitivity"] <= row["sensitivity_ci"][1]
+    assert evaluation["auroc"] == pytest.approx(
+        skm.roc_auc_score(y, proba, multi_class="ovr"), abs=1e-6
+    )
+    assert "per class (n: rows)" in stdout  # the terminal shows the same table
+
+
+def test_adapt_says_whether_the_adapter_ranked_the_grades_better_than_the_base(tmp_path):
+    """As for a yes/no outcome: under the adapter's metrics, the base alone on the same held-out
+    patients and the paired difference of macro AUROC, equal to scikit-learn's on ``predict``'s
+    probabilities of both models for those patients."""
+    root = tmp_path
+    _grades(300, 0).to_csv(root / "train.csv", index=False)
+    frame = _grades(200, 2).assign(site="B")
+    frame["x1"] += 0.8  # the new hospital's measurements run higher
+    frame.to_csv(root / "site.csv", index=False)
+    base = root / "base"
+    succeeded(run_cli(
+        "train-base", "--data", root / "train.csv", "--label", "grade", "--task", "multiclass",
+        "--id-column", "pid", *TINY_TABLE, "--out", base,
+    ))  # fmt: skip
+    adapted = succeeded(run_cli(
+        "adapt", "--base", base, "--data", root / "site.csv", "--label", "grade",
+        "--group-column", "site", "--group", "B", "--out", root / "adapter", "--json",
+        root / "a.json",
+    ))  # fmt: skip
+    summary = json.loads((root / "a.json").read_text())
+    paired = summary["versus_base"]
+    assert (
+        paired["metric"] == "auroc" and paired["ci"][0] <= paired["difference"] <= paired["ci"][1]
+    )
+    assert paired["in_words"] in " ".join(adapted.stdout.split())
+    test = json.loads((root / "adapter" / "split.json").read_text())["test_positions"]
+    y = frame["grade"].to_numpy()[test]
+    columns = ["p_0", "p_1", "p_2"]
+    for adapter, out in ((["--adapter", root / "adapter"], "after.csv"), ([], "before.csv")):
+        succeeded(run_cli("predict", "--base", base, *adapter, "--data", root / "site.csv",
+                          "--out", root / out))  # fmt: skip
+    after = pd.read_csv(root / "after.csv")[columns].to_numpy()[test]
+    before = pd.read_csv(root / "before.csv")[columns].to_numpy()[test]
+    expected = skm.roc_auc_score(y, after, multi_class="ovr") - skm.roc_auc_score(
+        y, before, multi_class="ovr"
+    )
+    assert paired["difference"] == pytest.approx(expected, abs=1e-6)
