@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from medadapt.errors import ConfigError, DataError
+from medadapt.errors import ConfigError, DataError, MedadaptError
 from medadapt.modalities.base import Modality, modality_of, registered
 
 __all__ = [
@@ -110,6 +110,31 @@ def modality_of_base(base: Path, data: Path, probes: dict[str, Any]) -> Modality
             f"{modality.sources}, or a --base trained on {detected.scope}"
         )
     return modality
+
+
+#: what a model that is not binary predicts, in the words of a refusal
+_PREDICTS = {"multiclass": "one of several classes", "regression": "a measured value"}
+
+
+def check_threshold_applies(base: Path, adapter: Path | None, modality: Modality) -> None:
+    """``--threshold`` sets the operating point of a binary outcome's sensitivity and
+    specificity; for a model of several classes or of a measured value it would be ignored
+    without a word. The adapter's recorded task counts (it may add classes), else the base's;
+    a file that cannot be read is left to the loaders, whose errors say why."""
+    task = None
+    try:
+        if adapter is not None:
+            task = json.loads((adapter / "adapter.json").read_text())["metadata"].get("task")
+        if task not in ("binary", *_PREDICTS):
+            schema = json.loads((base / "model.json").read_text())["schema"]
+            task = modality.task(modality.schema_from_dict(schema))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, MedadaptError):
+        return
+    if task in _PREDICTS:
+        raise ConfigError(
+            f"--threshold applies to a binary outcome (the operating point for sensitivity and "
+            f"specificity); this model predicts {_PREDICTS[task]}: leave --threshold out"
+        )
 
 
 def method_options(method: str, text: str | None) -> dict[str, Any]:

@@ -204,7 +204,7 @@ def _evaluate(**values: Any) -> None:
     data, base, adapter, force = values["data"], values["base"], values["adapter"], values["force"]
     inputs.require_data(data)
     threshold = values["threshold"]
-    if not 0.0 < threshold < 1.0:
+    if threshold is not None and not 0.0 < threshold < 1.0:
         raise ConfigError(
             f"--threshold must be a probability between 0 and 1 (the operating point for "
             f"sensitivity and specificity); got {threshold:g}"
@@ -212,6 +212,8 @@ def _evaluate(**values: Any) -> None:
     if values["group"] is not None and not values["group"].strip():
         raise ConfigError("--group is empty; name the group to evaluate, or leave it out")
     modality = inputs.modality_of_base(base, data, probes(values))
+    if threshold is not None:
+        inputs.check_threshold_applies(base, adapter, modality)
     options = options_for("evaluate", modality, values, data).check("evaluate", data=data)
     inputs.check_not_an_input(
         {"--json": values["json_out"], "--report": values["report"]},
@@ -225,7 +227,8 @@ def _evaluate(**values: Any) -> None:
 
     result = evaluate_job(
         base_dir=base, data=data, adapter_dir=adapter, options=options, label=values["label"],
-        group_column=values["group_column"], group=values["group"], threshold=threshold,
+        group_column=values["group_column"], group=values["group"],
+        threshold=0.5 if threshold is None else threshold,
     )  # fmt: skip
     document = result.to_json()
     print_skipped(document)
@@ -319,7 +322,8 @@ EVALUATE = [
     BASE, DATA, LABEL, ADAPTER, GROUP_COLUMN,
     Shared("group", str | None, None, "Evaluate only this group's samples."),
     JSON, REPORT,
-    Shared("threshold", float, 0.5, "Operating point for sensitivity/specificity."),
+    Shared("threshold", float | None, None, "Operating point for sensitivity/specificity of a "
+           "binary outcome (default 0.5)."),
     FORCE,
 ]  # fmt: skip
 PREDICT = [
