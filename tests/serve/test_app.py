@@ -66,8 +66,8 @@ def test_a_prediction_names_the_features_it_lacked_and_warns_when_most_are(clien
     assert sparse["missing_features"] == features[1:]
     n = len(features)
     assert sparse["note"] == (
-        f"{n - 1} of the model's {n} features were missing (filled in as at training): this "
-        "prediction rests on 1; send the others before relying on it"
+        f"{n - 1} of the model's {n} features were missing (read as 'not measured', never "
+        "imputed): this prediction rests on 1; send the others before relying on it"
     )
 
 

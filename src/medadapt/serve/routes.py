@@ -218,9 +218,9 @@ def missing_note(missing: int, features: int) -> str | None:
     """What a prediction made on few of the model's features must say."""
     if not features or missing / features <= MOSTLY_MISSING:
         return None
-    return (f"{missing} of the model's {features} features were missing (filled in as at "
-            f"training): this prediction rests on {features - missing}; send the others "
-            "before relying on it")  # fmt: skip
+    return (f"{missing} of the model's {features} features were missing (read as 'not "
+            f"measured', never imputed): this prediction rests on {features - missing}; send "
+            "the others before relying on it")  # fmt: skip
 
 
 def add_info_routes(

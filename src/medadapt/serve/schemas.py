@@ -36,8 +36,9 @@ class Prediction(BaseModel):
     probabilities: dict[str, float] | None = Field(None, description="Multiclass.")
     missing_features: list[str] = Field(
         default_factory=list,
-        description="The model's features this instance lacked (absent or null); the model "
-        "filled them in as at training.",
+        description="The model's features this instance lacked (absent, null, or its "
+        "--missing-code); the model reads each as 'not measured', as in training (a learned "
+        "token, never an imputed value).",
     )
     unseen_categories: list[str] = Field(
         default_factory=list,
