@@ -213,6 +213,43 @@ def test_the_study_s_adapter_card_gives_each_seed_s_interval():
     assert "AUROC (95% CI over test patients) for each of 2 seeds: 0.69 (0.54–0.84); " in text
 
 
+def test_a_study_s_report_counts_images_for_images_and_one_seed_in_the_singular():
+    """An image study's report said "held-out rows", "training rows"; one seed read "1 seeds"
+    and "for each of 1 seeds"; a given base read "Base model trained on (the given base
+    model)"."""
+    from medadapt.workflows.study_report import _data_summary, study_report
+
+    one = _study()
+    one["points"] = one["points"][:1]
+    one["config"].update(kind="image", seeds=1, base="base/")
+    one["data"].update(source_groups=["(the given base model)"], n_source=0, n_target_train=40)
+    card = Report(title="t")
+    _card(card, one, {"metric": "auroc"})
+    assert "AUROC (95% CI over test images) for 1 seed: 0.69 (0.54–0.84)" in _text(card)
+    assert "140 training images of VA Long Beach (100% of its training images)" in _text(card)
+    summary = Report(title="t")
+    _data_summary(summary, one)
+    assert "<th>images</th><th>count</th>" in summary.render()
+    report = study_report({**one, "task": "binary", "sufficiency": []}, {"auroc": {}},
+                          {"metric": "auroc", "sentences": [], "best_per_size": []})  # fmt: skip
+    assert "The base model given with --base; 2 strategies × 2 training sizes × 1 seed, all " \
+        "scored on the same 60 held-out images." in _text(report)  # fmt: skip
+
+
+def test_a_plateau_in_the_label_s_unit_says_its_tolerance_is_a_tenth_of_the_best():
+    from medadapt.workflows.study_sentences import find_plateau, plateau_sentence
+
+    entries = [{"fraction": f, "n_train": n, "mean": m}
+               for f, n, m in ((0.25, 50, 60.0), (0.5, 100, 50.4), (1.0, 200, 48.0))]  # fmt: skip
+    plateau = find_plateau(entries, "mae")
+    assert plateau["tolerance"] == pytest.approx(4.8) and plateau["tolerance_share"] == 0.1
+    assert plateau_sentence("bottleneck", "MAE", plateau, 1.0, "rows").startswith(
+        "The bottleneck adapter gets within 4.8 of its best MAE (10% of it) from 100 rows (50%)"
+    )
+    auroc = find_plateau([{**e, "mean": e["mean"] / 100} for e in entries], "auroc")
+    assert auroc["tolerance_share"] is None
+
+
 def test_an_auroc_without_interval_is_never_said_to_lie_between_one_value_and_itself():
     perfect = {"auroc": 1.0, "auroc_ci": None, "notes": {"auroc": "no interval: separated"}}
     line = auroc_line(perfect, "Discrimination")

@@ -30,7 +30,13 @@ from medadapt.results import StudyPoint
 from medadapt.workflows import study_points
 from medadapt.workflows.sample_size import study_sample_size
 from medadapt.workflows.splitting import adapter_split, select
-from medadapt.workflows.study_grid import FRACTIONS, STRATEGIES, StudyConfig, StudyData
+from medadapt.workflows.study_grid import (
+    FRACTIONS,
+    GIVEN_BASE,
+    STRATEGIES,
+    StudyConfig,
+    StudyData,
+)
 
 __all__ = ["FRACTIONS", "STRATEGIES", "StudyConfig", "StudyData", "run_study"]
 
@@ -168,7 +174,7 @@ def run_study(
             "n_target_train": len(prepared.target_train),
             "n_target_test": len(prepared.target_test),
             "n_target_seen_by_base": prepared.n_seen_by_base,
-            "source_groups": list(config.source_groups) or ["(the given base model)"],
+            "source_groups": list(config.source_groups) or [GIVEN_BASE],
             "target_group": config.target_group or f"(all {modality.noun})",
             "classes": classes,
         },

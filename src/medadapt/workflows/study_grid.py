@@ -29,6 +29,10 @@ def known_strategies() -> tuple[str, ...]:
     return (*STRATEGIES, *extra)
 
 
+GIVEN_BASE = "(the given base model)"
+"""What ``study.json`` records as the source groups of a base model passed with ``--base``."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class StudyConfig:
     """The study grid and its evaluation settings. ``base``: a given base model (then the

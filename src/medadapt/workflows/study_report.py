@@ -9,7 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 from matplotlib import pyplot as plt
 
-from medadapt.evaluate.metrics import headline_metric
+from medadapt.evaluate.metrics import headline_metric, plural
 from medadapt.evaluate.report import Report
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, listed, natural_order
 from medadapt.evaluate.report.plots import PALETTE, learning_curve_figure, metric_bars
@@ -19,7 +19,13 @@ from medadapt.workflows.labels import label, order
 from medadapt.workflows.report_sections import guide_section
 from medadapt.workflows.sample_size import estimate_name
 from medadapt.workflows.strategies import judged_adapter
-from medadapt.workflows.study_summary import metric_range
+from medadapt.workflows.study_grid import GIVEN_BASE
+from medadapt.workflows.study_summary import metric_range, study_noun
+
+
+def _people(noun: str) -> str:
+    """Who a test set counts: patients for a table's rows, images for images."""
+    return "patients" if noun == "rows" else noun
 
 
 def _largest(study: dict[str, Any]) -> float:
@@ -44,10 +50,11 @@ def _size_text(study: dict[str, Any]) -> str:
         for p in study["points"]
         if p["fraction"] == largest and p["strategy"] != "base_only"
     ]
-    n = f"{max(rows)} rows, " if rows else ""
+    noun = study_noun(study)
+    n = f"{max(rows)} {noun}, " if rows else ""
     if largest == 1.0:
-        return f"all target training rows ({n}100%)"
-    return f"the largest training size tried ({n}{largest:.0%} of the target training rows)"
+        return f"all target training {noun} ({n}100%)"
+    return f"the largest training size tried ({n}{largest:.0%} of the target training {noun})"
 
 
 def _band_points(entries: list[dict[str, Any]], sizes: list[float]) -> list[tuple]:
@@ -77,7 +84,8 @@ def _curves_figure(study: dict[str, Any], *, kind: str):
             ms=3,
             label=label(point["strategy"]),
         )
-    size = "all rows" if _largest(study) == 1.0 else f"{_largest(study):.0%} of the rows"
+    noun = study_noun(study)
+    size = f"all {noun}" if _largest(study) == 1.0 else f"{_largest(study):.0%} of the {noun}"
     if kind == "roc":
         ax.set(xlabel="1 − specificity", ylabel="sensitivity", title=f"ROC, {size}")
     else:
@@ -99,12 +107,15 @@ def _settings(method_options: dict[str, dict[str, Any]]) -> str:
 
 
 def study_report(study: dict[str, Any], curves: dict[str, Any], found: dict[str, Any]) -> Report:
-    data, config = study["data"], study["config"]
+    data, config, noun = study["data"], study["config"], study_noun(study)
+    given = config.get("base") is not None or data["source_groups"] == [GIVEN_BASE]
+    groups = ", ".join(data["source_groups"])
+    trained = "The base model given with --base" if given else f"Base model trained on {groups}"
     report = Report(
         title=f"How much data is enough? Target group: {data['target_group']}",
-        subtitle=f"Base model trained on {', '.join(data['source_groups'])}; "
-        f"{len(config['strategies'])} strategies × {len(config['fractions'])} training sizes × "
-        f"{config['seeds']} seeds, all scored on the same {data['n_target_test']} held-out rows."
+        subtitle=f"{trained}; {len(config['strategies'])} strategies × "
+        f"{len(config['fractions'])} training sizes × {plural(config['seeds'], 'seed')}, all "
+        f"scored on the same {data['n_target_test']} held-out {noun}."
         f"{_settings(config.get('method_options') or {})}",
     )
     report.summary(_summary_lines(study, found))
@@ -123,7 +134,7 @@ def study_report(study: dict[str, Any], curves: dict[str, Any], found: dict[str,
         )
     _subgroups(report, study)
     _data_summary(report, study)
-    guide_section(report, list(curves), noun="patients", task=study["task"])
+    guide_section(report, list(curves), noun=_people(noun), task=study["task"])
     _card(report, study, found)
     return report
 
@@ -148,7 +159,7 @@ def _summary_lines(study: dict[str, Any], found: dict[str, Any]) -> list[str]:
 def _learning_curves(
     report: Report, study: dict[str, Any], curves: dict[str, Any], metric: str
 ) -> None:
-    """One learning-curve figure per metric, every strategy's band against training rows."""
+    """One learning-curve figure per metric, every strategy's band against training samples."""
     sizes = sorted(
         {e["n_train"] for entries in curves[metric].values() for e in entries if e["n_train"] > 0}
     )
@@ -158,7 +169,7 @@ def _learning_curves(
         report.figure(
             learning_curve_figure(
                 bands,
-                title=f"{METRIC_LABELS[name]} vs training rows",
+                title=f"{METRIC_LABELS[name]} vs training {study_noun(study)}",
                 ylabel=METRIC_LABELS[name],
                 limits=metric_range(name, study["task"]),
                 reference=label("base_only"),
@@ -217,7 +228,7 @@ def _best_table(report: Report, best_per_size: list[dict[str, Any]], metric: str
     """The best strategy at each size and the strategies it cannot be told apart from."""
     report.table(
         [
-            "training rows",
+            "training samples",
             "best strategy",
             f"mean {METRIC_LABELS[metric]}",
             "cannot be told apart from",
@@ -243,8 +254,9 @@ def _subgroups(report: Report, study: dict[str, Any]) -> None:
         return
     report.section(
         "Per-subgroup view (before and after adaptation)",
-        f"Target group's held-out rows by subgroup, seed 0, {_size_text(study)}; bars are 95% "
-        "bootstrap intervals, 'n/a' means too few patients or events to estimate; subgroup "
+        f"Target group's held-out {study_noun(study)} by subgroup, seed 0, {_size_text(study)}; "
+        "bars are 95% bootstrap intervals, 'n/a' means too few patients or events to estimate; "
+        "subgroup "
         "counts below 5 are shown as '<5'.",
     )
     metric = headline_metric(study["task"])
@@ -290,7 +302,7 @@ def _sufficiency(report: Report, study: dict[str, Any]) -> None:
     report.table(
         [
             "training size",
-            "rows",
+            study_noun(study),
             *[f"class {c}" for c in classes],
             *[f"events/parameter: {label(s)}" for s in strategies],
         ],
@@ -303,8 +315,9 @@ def _sufficiency(report: Report, study: dict[str, Any]) -> None:
             ]
             for e in sizes
         ],
-        caption="Target training rows at each size (seed 0's subset; stratified, so every seed "
-        "has these counts). Events: rows of the smallest class.",
+        caption=f"Target training {study_noun(study)} at each size (seed 0's subset; "
+        f"stratified, so every seed has these counts). Events: {study_noun(study)} of the "
+        "smallest class.",
     )
 
 
@@ -315,7 +328,7 @@ def _data_summary(report: Report, study: dict[str, Any]) -> None:
     if study["config"].get("base") and not source:  # no base trained here: nothing counted
         source = "not counted here: the base model was given (--base)"
     report.table(
-        ["rows", "count"],
+        [study_noun(study), "count"],
         [
             ["source groups (base model)", source],
             ["target group, training", data["n_target_train"]],
@@ -348,14 +361,16 @@ def _card(report: Report, study: dict[str, Any], found: dict[str, Any]) -> None:
             ),
             (
                 "Data",
-                f"{best[0]['n_train']} training rows of {study['data']['target_group']} "
-                f"({_largest(study):.0%} of its training rows); "
+                f"{best[0]['n_train']} training {study_noun(study)} of "
+                f"{study['data']['target_group']} ({_largest(study):.0%} of its training "
+                f"{study_noun(study)}); "
                 f"{study['data']['n_target_test']} held out.",
             ),
             (
                 "Metrics",
-                f"{METRIC_LABELS[metric]} (95% CI over test patients) for each of "
-                f"{len(values)} seeds: " + ("; ".join(values) or "not estimable"),
+                f"{METRIC_LABELS[metric]} (95% CI over test {_people(study_noun(study))}) for "
+                f"{'each of ' if len(values) > 1 else ''}{plural(len(values), 'seed')}: "
+                + ("; ".join(values) or "not estimable"),
             ),
             ("Trainable parameters", grouped(best[0]["trainable_params"])),
             (
@@ -399,7 +414,7 @@ def _sample_size(report: Report, study: dict[str, Any]) -> None:
              f"{'yes' if e['met'] else 'no'} ({entry['n_train']})"]
             for s, e in entry["strategies"].items()]  # fmt: skip
     report.table(["strategy", "trainable parameters", "minimum patients", "binding criterion",
-                  "met by the target's training rows"], rows)  # fmt: skip
+                  f"met by the target's training {study_noun(study)}"], rows)  # fmt: skip
     needs = "; ".join(f"{k}: {v}" for k, v in entry["test_needs"].items())
     if not needs:
         return

@@ -66,7 +66,8 @@ def find_plateau(entries: list[dict[str, Any]], metric: str) -> dict[str, Any] |
         return None
     means = [e["mean"] for e in defined]
     best = min(means) if metric in LOWER_IS_BETTER else max(means)
-    tolerance = PLATEAU_TOLERANCE.get(metric) or 0.1 * abs(best)
+    relative = not PLATEAU_TOLERANCE.get(metric)  # an error in the label's unit: 10% of it
+    tolerance = 0.1 * abs(best) if relative else PLATEAU_TOLERANCE[metric]
     sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
     for i, entry in enumerate(defined):
         if all(sign * (m - entry["mean"]) <= tolerance for m in means[i + 1 :]):
@@ -75,6 +76,7 @@ def find_plateau(entries: list[dict[str, Any]], metric: str) -> dict[str, Any] |
                 "fraction": entry["fraction"],
                 "n_train": entry["n_train"],
                 "tolerance": tolerance,
+                "tolerance_share": 0.1 if relative else None,
                 "best": best,
                 "last_mean": last,
                 "last_drop": i < len(defined) - 1 and sign * (entry["mean"] - last) > tolerance,
@@ -97,8 +99,11 @@ def plateau_sentence(
             f"The {label(adapter)} only reaches its best {name} {where}: no plateau within "
             "this data."
         )
+    share = plateau.get("tolerance_share")
+    of_it = f" ({share:.0%} of it)" if share else ""
     text = (
-        f"The {label(adapter)} gets within {plateau['tolerance']:.3g} of its best {name} from "
+        f"The {label(adapter)} gets within {plateau['tolerance']:.3g} of its best {name}{of_it} "
+        "from "
         f"{plateau['n_train']:.0f} {noun} ({plateau['fraction']:.0%}); no larger size tried "
         "improves on that by more"
     )
