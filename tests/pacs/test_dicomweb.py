@@ -19,6 +19,8 @@ from medadapt.data.dicom_sr import (
 from medadapt.data.dicomweb import (
     DicomwebReference,
     DicomwebSource,
+    NotFoundError,
+    NotImagesError,
     download,
     parse_reference,
 )
@@ -169,6 +171,31 @@ def test_unknown_uids_and_bad_credentials_are_one_line(pacs):
             f"the DICOMweb server {pacs.root} {how} (HTTP 401): pass a valid bearer token with "
             "--dicomweb-token-file, or user:password@ in the --data URL"
         )
+
+
+def test_a_series_that_holds_no_image_is_refused_by_what_it_holds(pacs, tmp_path):
+    """A report series named as the images to read (its UID copied from the PACS viewer) is
+    refused before anything is fetched, naming what it holds; an unknown one is not found."""
+    source = DicomwebSource.for_reference(parse_reference(pacs.reference()))
+    film = radiograph("bright", "PAT-NOIMG")
+    report = prediction_report([Finding({"bright": 0.7, "dark": 0.3}, [film])], MODEL)
+    source.store([film, report])
+    study = str(film.StudyInstanceUID)
+    named = DicomwebReference(source.url, study, str(report.SeriesInstanceUID))
+    with pytest.raises(NotImagesError) as err:
+        download(source, named, tmp_path)
+    assert str(err.value) == (
+        f"series {report.SeriesInstanceUID} of study {study} holds a structured report (SR), "
+        "not images: name the study's image series, or the study, in --data"
+    )
+    assert not any(tmp_path.iterdir())  # nothing fetched
+    [ds] = source.instances(named, images_only=False)  # still readable as what it is
+    assert ds.SOPInstanceUID == report.SOPInstanceUID
+    with pytest.raises(NotFoundError) as err:
+        source.series_uids(DicomwebReference(source.url, study, "1.2.9"))
+    assert str(err.value) == (
+        f"series 1.2.9 of study {study} not found on {pacs.root}: check --data"
+    )
 
 
 def test_a_report_is_valid_sr_stored_and_read_back_with_the_same_values(pacs):

@@ -17,7 +17,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from medadapt.data.dicom_sr import read_prediction_report
+from medadapt.data.dicom_sr import (
+    Finding,
+    ModelIdentity,
+    prediction_report,
+    read_prediction_report,
+)
 from medadapt.data.dicomweb import DicomwebReference, DicomwebSource, parse_reference
 from medadapt.evaluate.report.formatting import validation_summary
 from tests.cli.helpers import CliResult, error_line, run_cli, succeeded
@@ -273,3 +278,59 @@ def test_pacs_options_and_models_of_the_other_kind_are_refused_by_flag(world, tm
         f"error: --data {study}: this command does not read from a PACS (train-base, adapt, "
         "evaluate and predict do); fetch the images to a folder and pass that"
     )  # fmt: skip
+
+
+def test_a_report_series_named_as_images_is_one_line_saying_what_it_holds(world, tmp_path):
+    """The series of an earlier report (its UID copied from the PACS viewer) is refused before
+    anything is fetched, naming what it holds, not as "no image for this reference"."""
+    film = radiograph("bright", "PAT-SR-SERIES", seed=300)
+    report = prediction_report(
+        [Finding({"bright": 0.6, "dark": 0.4}, [film])], ModelIdentity("base", "ab" * 32)
+    )
+    world.source.store([film, report])
+    study, out = str(film.StudyInstanceUID), tmp_path / "p.csv"
+    reference = world.pacs.reference("studies", study, "series", str(report.SeriesInstanceUID))
+    result = run_cli("predict", "--base", world.local_base, "--out", out, "--data", reference)
+    assert error_line(result) == (
+        f"error: series {report.SeriesInstanceUID} of study {study} holds a structured report "
+        "(SR), not images: name the study's image series, or the study, in --data"
+    )
+    assert "fetched" not in result.stdout and not out.exists()
+
+
+def test_a_study_the_labels_list_and_the_pacs_lacks_names_its_line_of_labels(world, tmp_path):
+    """A series UID written under StudyInstanceUID (the commonest slip) names --labels and the
+    line, not --data."""
+    table = pd.read_csv(world.labels, dtype=str)
+    by_series = tmp_path / "by_series.csv"
+    series = [s.series_uid for s in world.source.series(world.studies[0])]
+    table.assign(StudyInstanceUID=[series[0], *table["StudyInstanceUID"][1:]]).to_csv(
+        by_series, index=False
+    )
+    result = run_cli("adapt", "--base", world.local_base, "--data", world.pacs.reference(),
+                     "--labels", by_series, "--epochs", "1", "--out", tmp_path / "a")  # fmt: skip
+    assert error_line(result) == (
+        f"error: study {series[0]} on line 2 of --labels {by_series} is not on "
+        f"dicomweb+{world.pacs.root}: check that the StudyInstanceUID column holds study UIDs "
+        "(a series UID goes under SeriesInstanceUID), and that --data names the PACS that has "
+        "them"
+    )
+    assert not (tmp_path / "a").exists()
+
+
+def test_an_unreadable_pacs_image_is_named_by_its_uids_not_a_temporary_path(world, tmp_path):
+    """The error names the instance on the PACS (where it can be checked), never the temporary
+    folder it was fetched into, which is gone by the time the line is read."""
+    blank = radiograph("dark", "PAT-BLANK")
+    blank.PixelData = bytes(len(blank.PixelData))  # every pixel 0
+    world.source.store([blank])
+    out = tmp_path / "p.csv"
+    result = run_cli("predict", "--base", world.local_base, "--out", out, "--data",
+                     world.pacs.reference("studies", str(blank.StudyInstanceUID)))  # fmt: skip
+    assert result.code == 2 and "Traceback" not in result.stdout + result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"error: cannot read instance {blank.SOPInstanceUID} of series {blank.SeriesInstanceUID} "
+        f"(study {blank.StudyInstanceUID}): a blank image: every pixel has the same value "
+        "(nothing to score); check it on the PACS, or pass --on-error skip to leave it out"
+    )
+    assert "medadapt-dicomweb-" not in result.stdout + result.stderr and not out.exists()

@@ -11,7 +11,12 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from medadapt.data.dicom_sr import read_prediction_report
+from medadapt.data.dicom_sr import (
+    Finding,
+    ModelIdentity,
+    prediction_report,
+    read_prediction_report,
+)
 from medadapt.data.dicomweb import DicomwebSource
 from medadapt.errors import DataError
 from medadapt.evaluate.report.formatting import validation_summary
@@ -261,3 +266,22 @@ def test_an_archive_failure_log_masks_uids_but_not_the_archive_address(caplog):
         archive_error(failure)
     logged = caplog.records[-1].getMessage()
     assert "http://10.0.0.2:8042/dicom-web" in logged and "study <UID>" in logged
+
+
+def test_a_reference_to_a_report_series_is_422_naming_what_it_holds(image_registry, request):
+    """A client that posts the series of an earlier report (an SR the server stored) is told
+    that it holds no image, not that the archive failed."""
+    archive = request.getfixturevalue("pacs")
+    film = radiograph("bright", "PAT8", seed=8)
+    model = ModelIdentity("base", "ab" * 32)
+    report = prediction_report([Finding({"bright": 0.6, "dark": 0.4}, [film])], model)
+    DicomwebSource(archive.root, auth=(archive.user, archive.password)).store([film, report])
+    study, series = str(film.StudyInstanceUID), str(report.SeriesInstanceUID)
+    body = {"adapter": "site_a", "dicomweb": archive.reference("studies", study, "series", series)}
+    with _writing_client(image_registry["registry"], archive) as client:
+        reply = client.post("/v1/predict", json=body, headers=AUTH)
+    assert reply.status_code == 422
+    assert reply.json()["detail"] == (
+        f"series {series} of study {study} holds a structured report (SR), not images: name the "
+        "study's image series, or the study, in 'dicomweb'"
+    )

@@ -101,7 +101,7 @@ def _run_on_pacs(
         local["path_column"] = "path"
     with _folder(values.get("dicomweb_cache")) as folder:
         fetched = _fetch(reference, source, folder, labels, columns)
-        with _naming_labels(fetched.data, labels):
+        with _naming_pacs(folder, fetched.data, labels, reference):
             run(**{**local, "data": fetched.data})
         if verb == PREDICT:
             _after_predict(values, fetched, source, schema or {})
@@ -202,24 +202,30 @@ def _folder(cache: Path | None) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def _naming_labels(data: Path, labels: Any) -> Iterator[None]:
+def _naming_pacs(folder: Path, data: Path, labels: Any, reference: Any) -> Iterator[None]:
     """An error about the path CSV joined from ``--labels`` (a private file whose line numbers
-    are not the user's) names ``--labels`` instead."""
+    are not the user's) names ``--labels`` instead; one about a fetched file names the PACS
+    instance (its UIDs), not a temporary path that is gone once the run ends."""
     try:
         yield
     except MedadaptError as exc:
         text = str(exc)
-        if labels is None or str(data) not in text:
-            raise
-        text = re.sub(rf"line \d+ of {re.escape(str(data))}", f"{FLAG_LABELS} {labels.path}", text)
-        exc.args = (text.replace(str(data), f"{FLAG_LABELS} {labels.path}"),)
+        if labels is not None and str(data) in text:
+            where = f"{FLAG_LABELS} {labels.path}"
+            text = re.sub(rf"line \d+ of {re.escape(str(data))}", where, text)
+            text = text.replace(str(data), where)
+        inside = rf"{re.escape(str(folder))}/([0-9.]+)/([0-9.]+)/([0-9.]+)\.dcm"
+        text, named = re.subn(inside, r"instance \3 of series \2 (study \1)", text)
+        if named:
+            text = text.replace("fix or remove the file", "check it on the PACS")
+        exc.args = (text.replace(str(folder), f"the images fetched from {reference}"),)
         raise
 
 
 def _fetch(reference: Any, source: Any, folder: Path, labels: Any, columns: list[str]) -> Any:
     from medadapt.workflows.dicomweb import fetch_images
 
-    with status_progress("fetch (DICOMweb)") as step:
+    with status_progress("fetch (DICOMweb)") as step, _listed_studies(reference, labels):
         fetched = fetch_images(
             reference, source, folder, labels=labels, path_columns=columns,
             progress=lambda done, total: step(f"series {done}/{total}"),
@@ -237,6 +243,26 @@ def _fetch(reference: Any, source: Any, folder: Path, labels: Any, columns: list
             f"{labels.key}): left out"
         )
     return fetched
+
+
+@contextlib.contextmanager
+def _listed_studies(reference: Any, labels: Any) -> Iterator[None]:
+    """A study that ``--labels`` lists and the PACS does not have names its line of
+    ``--labels`` (a series UID in the StudyInstanceUID column, a study of another PACS)."""
+    from medadapt.data.dicomweb import NotFoundError
+
+    try:
+        yield
+    except NotFoundError as exc:
+        if labels is None or reference.study_uid is not None or exc.uid not in labels.studies:
+            raise
+        rows = enumerate(labels.rows.values(), start=2)  # the header is line 1
+        line = next(n for n, row in rows if row.get("StudyInstanceUID") == exc.uid)
+        raise DataError(
+            f"study {exc.uid} on line {line} of {FLAG_LABELS} {labels.path} is not on "
+            f"{reference}: check that the StudyInstanceUID column holds study UIDs (a series "
+            "UID goes under SeriesInstanceUID), and that --data names the PACS that has them"
+        ) from None
 
 
 def _after_predict(values: dict[str, Any], fetched: Any, source: Any, schema: dict) -> None:

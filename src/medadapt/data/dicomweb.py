@@ -58,6 +58,8 @@ __all__ = [
     "DicomwebReference",
     "DicomwebSource",
     "Instance",
+    "NotFoundError",
+    "NotImagesError",
     "SeriesInfo",
     "check_ca_bundle",
     "check_uid",
@@ -72,7 +74,24 @@ CA_FLAG = "--dicomweb-ca-bundle"
 NON_IMAGE_MODALITIES = frozenset(
     {"SR", "KO", "PR", "SEG", "RTSTRUCT", "RTPLAN", "RTDOSE", "RTRECORD", "REG", "DOC", "OT-SR"}
 )
+#: what the non-image modalities hold, as messages name them
+_NON_IMAGE_NAMES = {
+    "SR": "a structured report", "KO": "a key object selection", "PR": "a presentation state",
+    "SEG": "a segmentation", "RTSTRUCT": "an RT structure set", "DOC": "a document",
+}  # fmt: skip
 _T = TypeVar("_T")
+
+
+class NotFoundError(DataError):
+    """A study or series the server does not have; ``uid``: its UID."""
+
+    def __init__(self, message: str, *, uid: str = "") -> None:
+        super().__init__(message)
+        self.uid = uid
+
+
+class NotImagesError(DataError):
+    """A series named to be read that holds no image (a report, key object, segmentation)."""
 
 
 @dataclass(frozen=True)
@@ -156,7 +175,7 @@ class DicomwebSource:
             what=f"study {study_uid}",
         )
         if not found:
-            raise self._not_found(f"study {study_uid}")
+            raise self._not_found(f"study {study_uid}", study_uid)
         out = []
         for item in found:
             count = _json_value(item, "00201209")
@@ -249,6 +268,8 @@ class DicomwebSource:
                 "studies in the labels CSV"
             )
         if reference.series_uid is not None:
+            if images_only:
+                _check_image_series(reference, self.series(reference.study_uid), self.url)
             return [reference.series_uid]
         listed = self.series(reference.study_uid)
         return [
@@ -310,8 +331,8 @@ class DicomwebSource:
             f"trust ({reason}): {how}"
         )
 
-    def _not_found(self, what: str) -> DataError:
-        return DataError(f"{what} not found on {self.url}: check {DATA_FLAG}")
+    def _not_found(self, what: str, uid: str = "") -> NotFoundError:
+        return NotFoundError(f"{what} not found on {self.url}: check {DATA_FLAG}", uid=uid)
 
     def _http_error(self, status: int, what: str) -> DataError:
         if status == 404:
@@ -330,6 +351,25 @@ class DicomwebSource:
         return DataError(
             f"the DICOMweb server {self.url} answered HTTP {status} on {what}: check {DATA_FLAG}"
         )
+
+
+def _check_image_series(reference: DicomwebReference, listed: list[SeriesInfo], url: str) -> None:
+    """Refuse the series ``reference`` names unless its study lists it as an image series."""
+    series, study = str(reference.series_uid), str(reference.study_uid)
+    found = [s for s in listed if s.series_uid == series]
+    if not found:
+        raise NotFoundError(
+            f"series {series} of study {study} not found on {url}: check {DATA_FLAG}", uid=series
+        )
+    modality = found[0].modality.upper()
+    if modality in NON_IMAGE_MODALITIES:
+        name = _NON_IMAGE_NAMES.get(modality)
+        what = f"{name} ({modality})" if name else f"{modality} objects"
+        images = [s for s in listed if s.modality.upper() not in NON_IMAGE_MODALITIES]
+        which = "the study's image series" if len(images) == 1 else "an image series of the study"
+        how = (f"name {which}, or the study, in {DATA_FLAG}" if images
+               else f"the study holds no image series; check {DATA_FLAG}")  # fmt: skip
+        raise NotImagesError(f"series {series} of study {study} holds {what}, not images: {how}")
 
 
 def _session(ca_bundle: Path | None) -> Any:

@@ -6,8 +6,8 @@ The server fetches only from the archives it was started with (``--dicomweb-arch
 and sends its DICOMweb token (``--dicomweb-token-file``) only to them: a client cannot make it
 call, or hand its token to, any other host. The number of instances is checked (QIDO-RS)
 before anything is fetched. Failures are one line: 403 an archive not served, 404 a study or
-series the archive does not have, 413 too many instances, 422 a malformed reference, 502 an
-archive that cannot be reached or fails.
+series the archive does not have, 413 too many instances, 422 a malformed reference or a
+series that holds no image (a report), 502 an archive that cannot be reached or fails.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from medadapt.data.dicomweb import (
     DicomwebReference,
     DicomwebSource,
     Instance,
+    NotFoundError,
+    NotImagesError,
     download,
     parse_reference,
 )
@@ -133,9 +135,9 @@ def archive_error(exc: DataError) -> ImageInputError:
     # credentials are the server's to set, never a client's to send
     text = str(exc).replace("in the --data URL", "in the --dicomweb-archive URL")
     text = text.replace("--data", FIELD)
-    if " not found on " in text:
+    if isinstance(exc, NotFoundError):
         return ImageInputError(404, None, text)
-    if "is not a DICOM UID" in text:
+    if isinstance(exc, NotImagesError) or "is not a DICOM UID" in text:
         return ImageInputError(422, None, text)
     # the operator sees it too (a certificate or an archive down is theirs to fix), UIDs masked
     log.warning("reading from DICOMweb failed (answered 502): %s", _UID.sub("<UID>", text))
