@@ -185,7 +185,7 @@ def test_a_model_calling_every_patient_positive_is_named_not_praised():
     assert result["notes"]["one_class"] == (
         "every patient is called positive at threshold 0.5: the accuracy (0.750) mostly "
         "reflects how common that class is here (75%), not skill; judge the model by AUROC and "
-        "balanced accuracy, or choose another --threshold"
+        "balanced accuracy, or choose another decision threshold"
     )
     nearly = binary_metrics(y, np.r_[np.full(39, 0.9), 0.1], n_boot=50)  # 39 of 40 positive
     assert nearly["notes"]["one_class"].startswith("98% of patients are called positive at")
@@ -199,7 +199,7 @@ def test_accuracy_no_better_than_the_no_information_rate_says_so():
     assert result["notes"]["one_class"] == (
         "accuracy 0.725 at threshold 0.5 is no better than calling every patient positive "
         "(0.750, the no-information rate); judge the model by AUROC and balanced accuracy, or "
-        "choose another --threshold"
+        "choose another decision threshold"
     )
     skilled = binary_metrics(y, np.r_[np.full(30, 0.9), np.full(10, 0.1)], n_boot=50)
     assert "one_class" not in skilled["notes"]
@@ -356,7 +356,7 @@ def test_the_one_answer_warning_does_not_point_to_metrics_that_are_not_reported(
     y = np.array([1] * 40 + [0] * 10)
     m = binary_metrics(y, np.full(50, 0.9))
     assert m["notes"]["one_class"].endswith(
-        "judge the model by AUROC and balanced accuracy, or choose another --threshold"
+        "judge the model by AUROC and balanced accuracy, or choose another decision threshold"
     )
 
 

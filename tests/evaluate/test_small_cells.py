@@ -44,3 +44,15 @@ def test_coarsened_subgroups_show_figures_that_do_not_give_their_counts_back():
     assert shown["notes"]["rounded"].startswith("figures rounded to one decimal")
     alone = mask_subgroups({"sex": {"Male": men}})["sex"]["Male"]
     assert alone["accuracy"] == men["accuracy"] and "rounded" not in alone.get("notes", {})
+
+
+def test_a_subgroup_of_one_value_holding_every_patient_is_shown_as_the_overall_counts():
+    """``evaluate --group "VA Long Beach"``: its subgroup table showed the group as "55-59
+    patients" and "fewer than 5 of class '4'" under an overall table of 59 patients and 3 of
+    class '4'; masking a count printed beside it hid nothing."""
+    y = np.r_[np.ones(3), np.zeros(56)].astype(int)  # 3 positives among 59
+    everyone = binary_metrics(y, np.linspace(0.1, 0.9, 59), n_boot=20)
+    shown = mask_subgroups({"dataset": {"VA Long Beach": everyone}})["dataset"]["VA Long Beach"]
+    assert (shown["n"], shown["n_positive"]) == (59, 3) and shown == everyone
+    two = mask_subgroups({"dataset": {"A": everyone, "B": everyone}})["dataset"]["A"]
+    assert two["n_positive"] == "<5"  # beside another group, still masked

@@ -112,7 +112,7 @@ def one_class_note(
     if len(pred) == 0 or len(np.unique(y)) < 2:
         return None
     judge = "judge the model by AUROC and balanced accuracy" + (
-        ", or choose another --threshold" if threshold is not None else "")  # fmt: skip
+        ", or choose another decision threshold" if threshold is not None else "")  # fmt: skip
     if np.bincount(y, minlength=len(names)).min() < MIN_PER_CLASS:  # those are not reported
         judge = (f"AUROC and balanced accuracy cannot be judged on so few {unit}s of one "
                  "class: compare models by their Brier score and calibration")  # fmt: skip

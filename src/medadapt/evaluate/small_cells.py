@@ -128,9 +128,14 @@ def _rounded(metrics: dict[str, Any]) -> dict[str, Any]:
 def mask_subgroups(subgroups: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
     """``{name: {value: metrics}}`` with small counts suppressed; where a value of a subgroup
     is suppressed, every other count of that subgroup becomes a range of 5, so that the total
-    minus the others cannot give the suppressed one away."""
+    minus the others cannot give the suppressed one away. A subgroup with one value holds
+    every patient scored: its counts are the overall ones, printed beside it, and masking
+    them hid nothing ("55-59 patients" under a table of 59)."""
     out: dict[str, Any] = {}
     for name, groups in subgroups.items():
+        if len(groups) == 1:
+            out[name] = groups
+            continue
         masked = {value: mask_counts(metrics) for value, metrics in groups.items()}
         if any(_counts_differ(masked[v], groups[v]) for v in groups):
             masked = {v: _coarsened(masked[v], groups[v]) for v in groups}
