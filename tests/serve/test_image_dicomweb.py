@@ -117,8 +117,11 @@ def test_store_sr_writes_one_report_per_series_that_reads_back_as_answered(
         assert finding.probabilities == served["probabilities"]
         assert finding.predicted == served["predicted"]
         model = finding.model
-        assert (model.adapter, model.adapter_version) == ("site_a", "1")
-        recorded = Registry(image_registry["registry"]).get("site_a@1").metrics
+        version = Registry(image_registry["registry"]).get("site_a@1")
+        # the registry version and the weights' hash predict --store-sr records for them
+        assert (model.adapter, model.adapter_version) == (
+            "site_a", f"1 (sha256:{version.weights_blob[:16]})")  # fmt: skip
+        recorded = version.metrics
         assert model.validation == validation_summary(recorded)  # e.g. "not reported (n=2)"
         assert model.base == served["base"] and model.base_fingerprint.startswith(model.base)
         assert len(model.base_fingerprint) == 64

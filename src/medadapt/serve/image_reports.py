@@ -39,13 +39,15 @@ def check_writes(limits: ImageServing) -> None:
 
 def model_of(served: ServedBase, route: Route, listed: list[dict[str, Any]]) -> ModelIdentity:
     """The served model as a report records it: the base as answers name it and its weights
-    fingerprint, the adapter and its registry version (None: the base alone), and how it was
+    fingerprint, the adapter and its registry version with its weights' hash ("1
+    (sha256:...)", the hash ``predict --store-sr`` records; None: the base alone), and how it was
     validated (from ``listed``, ``/v1/adapters``' entries; the base's own test otherwise)."""
     version = None if route.version is None else str(route.version)
     metrics = served.base.training.get("test_metrics")
     for entry in listed:
         if route.name is not None and entry["name"] == route.name:
             metrics = {**entry["metrics"], "notes": entry.get("notes") or {}}
+            version = f"{version} ({entry['weights']})"  # as predict --store-sr names it
     return ModelIdentity(served.key[:12], served.key, route.name, version,
                          validation_summary(metrics))  # fmt: skip
 

@@ -117,6 +117,10 @@ class AdapterInfo(BaseModel):
     name: str
     version: int
     method: str
+    weights: str = Field(
+        description="sha256: and the first 16 characters of the adapter weights' SHA-256 (as "
+        "'predict --store-sr' records its version): the same weights, wherever they are served."
+    )
     base: str
     group: str | None
     group_column: str | None

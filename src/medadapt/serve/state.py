@@ -249,6 +249,7 @@ class ServingState:
                     "name": name,
                     "version": v.version,
                     "method": v.method,
+                    "weights": f"sha256:{v.weights_blob[:16]}",
                     "base": v.base_fingerprint["weights"][:12],
                     "group": summary.get("group"),
                     "group_column": summary.get("group_column"),
