@@ -17,7 +17,7 @@ from medadapt.data.dicom_sr import (
     prediction_report,
     read_prediction_report,
 )
-from medadapt.data.dicomweb import DicomwebSource
+from medadapt.data.dicomweb import DicomwebSource, NotFoundError
 from medadapt.errors import DataError
 from medadapt.evaluate.report.formatting import validation_summary
 from medadapt.registry import Registry
@@ -226,6 +226,14 @@ def test_an_archive_failure_is_logged_for_the_operator_without_uids(caplog):
         "reading from DICOMweb failed (answered 502): the DICOMweb server http://pacs/dicom-web "
         "failed (HTTP 500) 2 times on series <UID> of study <UID>; try again later"
     )
+    down = archive_error(DataError("could not reach http://pacs (4 tries): check --data and "
+                                   "that the server is running"))  # fmt: skip
+    assert down.status == 502 and down.problem == (  # the operator's flag, not the client's
+        "could not reach http://pacs (4 tries): check --dicomweb-archive and that the server is "
+        "running"
+    )
+    missing = archive_error(NotFoundError("study 1.2.3 not found on http://pacs: check --data"))
+    assert missing.status == 404 and missing.problem.endswith("check 'dicomweb'")
 
 
 def test_an_archive_behind_a_password_is_read_with_the_servers_own_credentials(

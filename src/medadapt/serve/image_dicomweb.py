@@ -131,15 +131,15 @@ def _check_count(
 
 
 def archive_error(exc: DataError) -> ImageInputError:
-    """The data layer's one-line DICOMweb failure as an answer (404 not found, else 502)."""
-    # credentials are the server's to set, never a client's to send
-    text = str(exc).replace("in the --data URL", "in the --dicomweb-archive URL")
-    text = text.replace("--data", FIELD)
+    """The data layer's one-line DICOMweb failure as an answer (404 not found, 422 a reference
+    to no image, else 502). What the client can fix names its request's field; what only the
+    operator can (an archive down, a certificate, credentials) names ``--dicomweb-archive``."""
     if isinstance(exc, NotFoundError):
-        return ImageInputError(404, None, text)
-    if isinstance(exc, NotImagesError) or "is not a DICOM UID" in text:
-        return ImageInputError(422, None, text)
-    # the operator sees it too (a certificate or an archive down is theirs to fix), UIDs masked
+        return ImageInputError(404, None, str(exc).replace("--data", FIELD))
+    if isinstance(exc, NotImagesError) or "is not a DICOM UID" in str(exc):
+        return ImageInputError(422, None, str(exc).replace("--data", FIELD))
+    # the operator's to fix (and credentials are the server's to set, never a client's to send)
+    text = str(exc).replace("--data", "--dicomweb-archive")
     log.warning("reading from DICOMweb failed (answered 502): %s", _UID.sub("<UID>", text))
     return ImageInputError(502, None, text)
 
