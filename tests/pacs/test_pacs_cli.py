@@ -334,3 +334,48 @@ def test_an_unreadable_pacs_image_is_named_by_its_uids_not_a_temporary_path(worl
         "(nothing to score); check it on the PACS, or pass --on-error skip to leave it out"
     )
     assert "medadapt-dicomweb-" not in result.stdout + result.stderr and not out.exists()
+
+
+def test_a_skipped_pacs_image_is_named_by_its_uids_in_the_run_s_own_lines(world, tmp_path):
+    """``--on-error skip``: the line saying which file was left out named the temporary copy
+    (``/tmp/medadapt-dicomweb-.../STUDY/SERIES/SOP.dcm``), gone by the time it is read."""
+    blank = radiograph("dark", "PAT-SKIP", seed=3)
+    blank.PixelData = bytes(len(blank.PixelData))  # every pixel 0
+    good = radiograph("bright", "PAT-SKIP", seed=4)
+    good.StudyInstanceUID = blank.StudyInstanceUID  # one study, two series
+    world.source.store([blank, good])
+    out = tmp_path / "p.csv"
+    study = world.pacs.reference("studies", str(blank.StudyInstanceUID))
+    result = succeeded(run_cli("predict", "--base", world.local_base, "--out", out,
+                               "--on-error", "skip", "--data", study))  # fmt: skip
+    said = " ".join(result.stdout.split())
+    assert (f"skipped instance {blank.SOPInstanceUID} of series {blank.SeriesInstanceUID} "
+            f"(study {blank.StudyInstanceUID}): a blank image") in said  # fmt: skip
+    assert "medadapt-dicomweb-" not in result.stdout + result.stderr
+    assert len(pd.read_csv(out)) == 1
+
+
+def test_a_pacs_run_s_lines_name_the_labels_csv_and_instances_not_private_files(tmp_path):
+    """What a run on a PACS prints about the CSV it joined from ``--labels`` ("images are kept
+    together by column 'patient' of dicomweb.csv") names ``--labels``; a fetched file, its
+    UIDs."""
+    from types import SimpleNamespace
+
+    from medadapt.cli.dicomweb import _pacs_words
+
+    folder = tmp_path / "medadapt-dicomweb-x"
+    data = folder / "dicomweb.csv"
+    labels = SimpleNamespace(path=Path("labels.csv"))
+    rewrite = _pacs_words(folder, data, labels, "dicomweb+http://pacs/dicom-web")
+    assert rewrite("images are kept together by column 'patient' of dicomweb.csv (it names") == (
+        "images are kept together by column 'patient' of --labels labels.csv (it names"
+    )
+    assert (
+        rewrite(f"3 files of {data.name}: intensities")
+        == "3 files of --labels labels.csv: intensities"
+    )
+    assert rewrite(f"line 4 of {data}: no label") == "--labels labels.csv: no label"
+    assert rewrite(f"{folder}/1.2.3/1.2.4/1.2.5.dcm: shaped 4:1") == (
+        "instance 1.2.5 of series 1.2.4 (study 1.2.3): shaped 4:1"
+    )
+    assert rewrite("mydicomweb.csv and dicomweb.csv.bak") == "mydicomweb.csv and dicomweb.csv.bak"

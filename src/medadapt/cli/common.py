@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from rich.console import Console
@@ -151,6 +151,27 @@ def write_outputs(files: Sequence[tuple[Any, bytes]]) -> None:
         stdout.print(f"wrote {path}")
 
 
+_REWRITES: list[Callable[[str], str]] = []
+
+
+@contextlib.contextmanager
+def rewriting(rewrite: Callable[[str], str]) -> Iterator[None]:
+    """Every line :func:`note`, :func:`warn` and the log print goes through ``rewrite`` for the
+    block (a run on a PACS names the private files it read as the user knows them)."""
+    _REWRITES.append(rewrite)
+    try:
+        yield
+    finally:
+        _REWRITES.remove(rewrite)
+
+
+def rewritten(message: str) -> str:
+    """``message`` as the active :func:`rewriting` blocks say it."""
+    for rewrite in _REWRITES:
+        message = rewrite(message)
+    return message
+
+
 def warn(message: str) -> None:
     """One ``warning: ...`` line on stdout: never wrapped, never read as rich markup."""
     note(f"warning: {message}")
@@ -158,7 +179,8 @@ def warn(message: str) -> None:
 
 def note(message: str) -> None:
     """One yellow line on stdout: never wrapped, never read as rich markup."""
-    stdout.print(message, style="yellow", markup=False, highlight=False, soft_wrap=True)
+    stdout.print(rewritten(message), style="yellow", markup=False, highlight=False,
+                 soft_wrap=True)  # fmt: skip
 
 
 def required(value: Any, option: str, why: str) -> Any:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from medadapt.cli import inputs
-from medadapt.cli.common import note, status_progress, stdout
+from medadapt.cli.common import note, rewriting, status_progress, stdout
 from medadapt.data.dicomweb import DicomwebReference, is_reference, parse_reference
 from medadapt.errors import ConfigError, DataError, MedadaptError
 from medadapt.fileio import check_output_dir, check_output_file, check_report_file, read_secret
@@ -203,23 +203,34 @@ def _folder(cache: Path | None) -> Iterator[Path]:
 
 @contextlib.contextmanager
 def _naming_pacs(folder: Path, data: Path, labels: Any, reference: Any) -> Iterator[None]:
-    """An error about the path CSV joined from ``--labels`` (a private file whose line numbers
-    are not the user's) names ``--labels`` instead; one about a fetched file names the PACS
-    instance (its UIDs), not a temporary path that is gone once the run ends."""
+    """Errors, warnings and notes about the path CSV joined from ``--labels`` (a private file
+    whose line numbers are not the user's) name ``--labels`` instead; those about a fetched
+    file name the PACS instance (its UIDs), not a temporary path gone once the run ends."""
+    rewrite = _pacs_words(folder, data, labels, reference)
     try:
-        yield
+        with rewriting(rewrite):
+            yield
     except MedadaptError as exc:
-        text = str(exc)
-        if labels is not None and str(data) in text:
-            where = f"{FLAG_LABELS} {labels.path}"
+        exc.args = (rewrite(str(exc)),)
+        raise
+
+
+def _pacs_words(folder: Path, data: Path, labels: Any, reference: Any) -> Callable[[str], str]:
+    where = f"{FLAG_LABELS} {labels.path}" if labels is not None else None
+    # a fetched file, by its full path or relative to the folder: STUDY/SERIES/SOP.dcm
+    inside = rf"(?:{re.escape(str(folder))}/)?\b([0-9.]+)/([0-9.]+)/([0-9.]+)\.dcm"
+
+    def rewrite(text: str) -> str:
+        if where is not None:
             text = re.sub(rf"line \d+ of {re.escape(str(data))}", where, text)
             text = text.replace(str(data), where)
-        inside = rf"{re.escape(str(folder))}/([0-9.]+)/([0-9.]+)/([0-9.]+)\.dcm"
+            text = re.sub(rf"(?<![\w/.-]){re.escape(data.name)}(?![\w.-])", where, text)
         text, named = re.subn(inside, r"instance \3 of series \2 (study \1)", text)
         if named:
             text = text.replace("fix or remove the file", "check it on the PACS")
-        exc.args = (text.replace(str(folder), f"the images fetched from {reference}"),)
-        raise
+        return text.replace(str(folder), f"the images fetched from {reference}")
+
+    return rewrite
 
 
 def _fetch(reference: Any, source: Any, folder: Path, labels: Any, columns: list[str]) -> Any:

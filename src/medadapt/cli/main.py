@@ -132,9 +132,11 @@ class LogFormat(logging.Formatter):
     (``medadapt.notes``) as ``note: FILE: ...``."""
 
     def format(self, record: logging.LogRecord) -> str:
+        from medadapt.cli.common import rewritten  # a PACS run's private files, as named
+
         if record.name == "medadapt.notes":
-            return f"note: {record.getMessage()}"
-        line = f"{record.levelname.lower()}: {record.getMessage()}"
+            return f"note: {rewritten(record.getMessage())}"
+        line = f"{record.levelname.lower()}: {rewritten(record.getMessage())}"
         if record.exc_info and record.exc_info[0] is not None:  # its kind, not its traceback
             line += f" ({record.exc_info[0].__name__})"  # (nor its text: it may hold values)
         return line
