@@ -125,6 +125,14 @@ def _bad_images(root: Path, paths: dict[str, Path]) -> None:
     lines = paths["png_csv"].read_text().splitlines()
     one_class.write_text("\n".join([lines[0], *(ln for ln in lines if ",normal," in ln)]) + "\n")
     paths["png_one_class"] = one_class
+    cavity = root / "png" / "cavity_only.csv"  # every training image of a new class
+    cavity.write_text(
+        "\n".join(
+            [lines[0], *(ln.replace(",normal,", ",cavity,") for ln in lines if ",normal," in ln)]
+        )
+        + "\n"
+    )
+    paths["png_cavity_only"] = cavity
     paths["broken_base"] = root / "broken_base"
     paths["broken_base"].mkdir()
     (paths["broken_base"] / "model.json").write_text('{"format": "medadapt-base", "kind"')

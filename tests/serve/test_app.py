@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from fastapi.testclient import TestClient
 
 from medadapt.registry import Registry
@@ -298,3 +299,10 @@ def test_a_value_coded_as_not_measured_is_named_as_missing():
     assert missing_in_record(schema, {"age": 61, "chol": 0, "bp": None}) == ["chol", "bp"]
     assert missing_in_record(schema, {"age": 61, "chol": 0.0, "bp": 120}) == ["chol"]
     assert missing_in_record(schema, {"age": 0, "chol": 250, "bp": 120}) == []  # not coded
+    # what the answer names missing is what the model read as missing ("0" as text too)
+    records = [{"age": 61, "chol": chol, "bp": 120} for chol in (0, 0.0, "0", "0.0", 250)]
+    x_num, _ = schema.encode_records(records)
+    column = [f.name for f in schema.numeric_features].index("chol")
+    read_missing = [bool(v) for v in torch.isnan(x_num[:, column])]
+    named_missing = ["chol" in missing_in_record(schema, r) for r in records]
+    assert read_missing == named_missing == [True, True, True, True, False]

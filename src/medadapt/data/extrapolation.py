@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from medadapt.data.missing_codes import is_missing_value, served_number
+
 FAR_OUTSIDE_SDS = 6.0
 """A value this many training SDs from the training mean is one the model (almost) never saw
 (1 in 500 million under a normal distribution; a skewed laboratory value reaches it rarely)."""
@@ -69,22 +71,12 @@ def outside_in_record(
     ``--missing-code``) is missing, not far."""
     names = []
     for spec in features:
-        value = _number(record.get(spec.name))
-        if value is None or (spec.name in codes and value == codes[spec.name]):
+        value = served_number(record.get(spec.name))
+        if value is None or is_missing_value(value, codes.get(spec.name)):
             continue
         if _far(np.array([value]), spec)[0]:
             names.append(spec.name)
     return names
-
-
-def _number(value: Any) -> float | None:
-    """A served value as the encoder reads it: a number, or text that is one (``"5000"``)."""
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
 
 
 SHOWN_COLUMNS = 4

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import shlex
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,28 @@ import pandas as pd
 from medadapt.errors import ConfigError
 
 FLAG = "--missing-code"
+
+
+def served_number(value: Any) -> float | None:
+    """A served value as the encoder reads it: a number, or text that is one (``"5000"``);
+    None for None, a boolean or other text."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def is_missing_value(value: Any, code: float | None) -> bool:
+    """Whether the model reads a served value as missing: absent (None), or the feature's
+    missing ``code`` as a number (``0``, ``0.0`` and ``"0"`` alike). One rule for the encoder,
+    the far-outside check and the answer's ``missing_features``."""
+    if value is None:
+        return True
+    return code is not None and served_number(value) == code
+
+
 MIN_DISTINCT = 10
 """Distinct positive values a column needs to read as a measurement (not a count or a flag,
 where 0 is a value: 0 vessels, no fasting glucose)."""

@@ -43,7 +43,7 @@ from medadapt.data.feature_kinds import (
     level,
     natural_key,
 )
-from medadapt.data.missing_codes import parse_missing_codes, read_as_missing
+from medadapt.data.missing_codes import is_missing_value, parse_missing_codes, read_as_missing
 from medadapt.data.option_words import PYTHON, OptionWords
 from medadapt.errors import ConfigError, DataError
 
@@ -334,7 +334,7 @@ class TableSchema:
         numeric = [
             [
                 (float(r[f.name]) - f.mean) / f.std
-                if r.get(f.name) is not None and r[f.name] != codes.get(f.name)
+                if not is_missing_value(r.get(f.name), codes.get(f.name))
                 else math.nan
                 for f in self.numeric_features
             ]

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 import medadapt
 from medadapt.data.extrapolation import outside_in_record
 from medadapt.data.feature_kinds import is_missing, level
+from medadapt.data.missing_codes import is_missing_value
 from medadapt.serve.batching import MicroBatcher
 from medadapt.serve.image_routes import ImagePredictor
 from medadapt.serve.resolve import resolve_routes
@@ -180,25 +181,11 @@ def _prediction(served: ServedBase, route: Route, score: Any,
 
 
 def missing_in_record(schema: Any, instance: dict[str, Any]) -> list[str]:
-    """The features the model reads as missing in ``instance``: absent, null, or a number that
-    is the feature's ``--missing-code`` ("not measured", as ``predict`` reads it)."""
+    """The features the model reads as missing in ``instance``: absent, null, or the feature's
+    ``--missing-code`` ("not measured", as ``predict`` and the encoder read it)."""
     codes = schema.missing_codes
-    return [
-        f.name
-        for f in schema.features
-        if instance.get(f.name) is None
-        or (f.name in codes and _as_number(instance[f.name]) == codes[f.name])
-    ]
-
-
-def _as_number(value: Any) -> float | None:
-    """A served value as the encoder reads it: a number, or text that is one (``"0"``)."""
-    if isinstance(value, bool):
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
+    return [f.name for f in schema.features
+            if is_missing_value(instance.get(f.name), codes.get(f.name))]  # fmt: skip
 
 
 def unseen_categories(schema: Any, instance: dict[str, Any]) -> list[str]:

@@ -86,7 +86,7 @@ def adapt_job(
         group_column=group_column, group=group, train_fraction=train_fraction,
         test_fraction=test_fraction, seed=seed,
     )  # fmt: skip
-    _refuse_one_class(modality, base, picked)
+    _refuse_one_class(modality, base, picked, new_classes)
     warnings = modality.check_training_rows(base.schema, picked.train, options, picked.where)
     name = name or default_name(group, method, new_classes)
     result, config = _train(
@@ -120,14 +120,18 @@ def adapt_job(
     return output
 
 
-def _refuse_one_class(modality: Modality, base: BaseModel, picked: GroupSamples) -> None:
-    """An adapter trained on one class learns to call everyone that class (any modality)."""
-    only = modality.only_class(base.schema, picked.train.labels)
+def _refuse_one_class(
+    modality: Modality, base: BaseModel, picked: GroupSamples, new_classes: Sequence[str]
+) -> None:
+    """An adapter trained on one class learns to call everyone that class (any modality;
+    the labels index the base's classes followed by ``new_classes``)."""
+    schema = modality.grown_schema(base.schema, modality.grown_classes(base.schema, new_classes))
+    only = modality.only_class(schema, picked.train.labels)
     if only is not None:
         noun = modality.noun
         raise DataError(
             f"the training {noun} of {picked.where} have "
-            f"{modality.one_class_words(base.schema, only)}; an adapter needs at least two "
+            f"{modality.one_class_words(schema, only)}; an adapter needs at least two "
             f"classes: pick a --group with more than one class or add {noun} to --data"
         )
 
