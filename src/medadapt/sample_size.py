@@ -44,6 +44,7 @@ from medadapt.evaluate.samplesize import (
 )
 from medadapt.evaluate.samplesize import validation as _validation
 from medadapt.evaluate.samplesize_continuous import development_continuous
+from medadapt.results import MILLION, needed_text
 
 __all__ = ["Criterion", "Needed", "binary", "continuous", "validation"]
 
@@ -69,10 +70,12 @@ class Needed:
 
     def __str__(self) -> str:
         c = self.binding
+        if c.n >= MILLION:  # not a precise number: no realistic study has it
+            return f"{needed_text(c.n)} patients, set by criterion {c.name}: {c.description}"
         events = ""
         if not math.isnan(c.events):
             per = f", {c.per_parameter:.1f} per parameter" if c.per_parameter else ""
-            events = f" ({c.events:.1f} events{per})"
+            events = f" ({c.events:,.1f} events{per})"
         return f"{c.n:,} patients{events}, set by criterion {c.name}: {c.description}"
 
 
@@ -91,6 +94,8 @@ def binary(
     implies, or without either Riley et al.'s conservative default (Nagelkerke 0.15)."""
     _whole(parameters, "parameters")
     _share(prevalence, "prevalence")
+    for name, value in (("shrinkage", shrinkage), ("optimism", optimism), ("margin", margin)):
+        _share(value, name)
     if r2_cs is not None and c_statistic is not None:
         raise ConfigError("pass r2_cs or c_statistic, not both")
     top = max_cox_snell(prevalence)
@@ -127,6 +132,10 @@ def continuous(
     outcome's ``mean`` and ``sd`` are given); ``r2``: the anticipated R-squared."""
     _whole(parameters, "parameters")
     _share(r2, "r2")
+    _share(shrinkage, "shrinkage")
+    _share(optimism, "optimism")
+    if isinstance(mmoe, bool) or not isinstance(mmoe, int | float) or not mmoe > 1:
+        raise ConfigError(f"mmoe must be above 1 (a factor, e.g. 1.1); got {mmoe!r}")
     if (mean is None) != (sd is None):
         raise ConfigError("pass both mean and sd (criterion iv), or neither")
     if sd is not None and not sd > 0:

@@ -44,6 +44,14 @@ def test_binary_takes_an_r_squared_a_c_statistic_or_the_conservative_default():
          "pass both mean and sd (criterion iv), or neither"),
         (lambda: ma.sample_size.continuous(parameters=5, r2=1.5),
          "r2 must be in (0, 1); got 1.5"),
+        (lambda: ma.sample_size.binary(parameters=5, prevalence=0.2, shrinkage=1.0),
+         "shrinkage must be in (0, 1); got 1.0"),
+        (lambda: ma.sample_size.binary(parameters=5, prevalence=0.2, margin=0),
+         "margin must be in (0, 1); got 0"),
+        (lambda: ma.sample_size.continuous(parameters=5, r2=0.2, optimism=0),
+         "optimism must be in (0, 1); got 0"),
+        (lambda: ma.sample_size.continuous(parameters=5, r2=0.2, mmoe=1.0),
+         "mmoe must be above 1 (a factor, e.g. 1.1); got 1.0"),
         (lambda: ma.sample_size.validation(prevalence=0.1, c_statistic=0.8, lp_mean=-2,
                                            lp_sd=0),
          "lp_sd must be positive; got 0"),
@@ -64,3 +72,10 @@ def test_continuous_adds_criterion_iv_when_the_outcome_is_described():
     assert [c.name for c in plain.criteria] == ["i", "ii", "iii"]
     assert [c.name for c in described.criteria] == ["i", "ii", "iii", "iv"]
     assert "events" not in str(plain)  # events do not apply to a measured value
+
+
+def test_a_sample_size_of_a_million_or_more_is_not_printed_as_a_precise_number():
+    """70,741 parameters (a full fine-tune) printed "12,595,793 patients (629789.7 events..."."""
+    huge = ma.sample_size.binary(parameters=70741, prevalence=0.05)
+    assert huge.n > 1_000_000
+    assert str(huge).startswith("a million or more patients, set by criterion")

@@ -43,6 +43,15 @@ def test_an_image_a_quarter_beyond_the_training_shapes_is_said_and_old_bases_say
         "predictions may be unreliable"
     )
     assert shape_note(square, [], 3) is None
+    volumes = _schema(aspect=(1.0, 1.0), spatial_dims=3)
+    assert shape_note(volumes, [("a.nii", 2.0), ("b.nii", 2.0)], 4, "files").startswith(
+        "2 of 4 files (first: a.nii, 2:1) are shaped unlike the model's training images (1:1, "
+        "longer side to shorter): padded to a cube,"
+    )
+    from medadapt.data.image_io import aspect_ratio
+
+    assert aspect_ratio(np.zeros((1, 40, 64, 64))) == 1.0  # a volume: its slices' shape
+    assert aspect_ratio(np.zeros((1, 16, 64))) == 4.0
 
 
 @pytest.fixture(scope="module")

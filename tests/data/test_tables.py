@@ -92,10 +92,12 @@ def test_a_measured_label_with_one_value_is_refused():
     frame = pd.DataFrame({"age": [50.0, 61.0, 70.0], "y": [100.0, 100.0, 100.0]})
     with pytest.raises(DataError) as err:
         TableSchema.infer(frame, label="y", task="regression")
-    assert str(err.value) == (
-        "label column 'y' has one value (100) in every training row; a model of a measured "
-        "value needs it to vary: check the label or the group filter"
+    assert str(err.value) == (  # no value: it is every patient's outcome
+        "label column 'y' has one value in every training row; a model of a measured value "
+        "needs it to vary: check label=, or the frame's rows"
     )
+    with pytest.raises(DataError, match=r"check --label, or the rows --groups picks$"):
+        TableSchema.infer(frame, label="y", task="regression", words=COMMAND_LINE)
 
 
 def test_a_missing_label_column_lists_the_columns():

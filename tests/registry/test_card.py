@@ -231,6 +231,9 @@ def test_a_diff_treats_null_and_absent_config_keys_as_equal(registry, adapter_di
     assert diff_versions(a, b).config == []
     b = dataclasses.replace(b, config={**b.config, "d_hidden": 8})
     assert [(c.key, c.a, c.b) for c in diff_versions(a, b).config] == [("d_hidden", None, 8)]
+    older = dataclasses.replace(a, data_summary={"n_train": 60})  # registered before "unit"
+    newer = dataclasses.replace(a, data_summary={"n_train": 60, "unit": "rows"})
+    assert diff_versions(older, newer).data_summary == []
 
 
 def test_a_warning_about_the_whole_result_reads_as_a_sentence_not_a_key():
@@ -301,3 +304,17 @@ def test_an_image_adapter_s_card_counts_images_and_says_what_it_predicts_in_word
     table = _card(task="binary", label="num", data_summary={"n_train": 60}, metrics={"n": 20})
     assert "adapter for **a binary outcome (num)**" in table
     assert "| training rows | 60 |" in table and "- Trained on 60 cases (fewer than 100)" in table
+
+
+def test_a_binary_image_adapter_s_counts_read_by_class_not_as_positives():
+    """Two image findings (normal, mass) have no positive class: the card said "positive
+    training images" and "positive test images"."""
+    card = _card(
+        kind="image", task="binary", classes=["normal", "mass"],
+        data_summary={"n_train": 40, "n_positive": 12, "prevalence": 0.3,
+                      "train_class_counts": {"normal": 28, "mass": 12}},
+        metrics={"auroc": 0.8, "auroc_ci": [0.7, 0.9], "n": 30, "n_positive": 9},
+    )  # fmt: skip
+    assert "positive" not in card
+    assert "| training images per class | normal: 28, mass: 12 |" in card
+    assert "| test images of the second class | 9 |  |" in card

@@ -296,3 +296,25 @@ def test_a_reference_to_a_report_series_is_422_naming_what_it_holds(image_regist
         f"series {series} of study {study} holds a structured report (SR), not images: name the "
         "study's image series, or the study, in 'dicomweb'"
     )
+
+
+def test_a_pinned_version_s_report_names_its_own_weights_and_validation():
+    """``"adapter": "site_a@1"`` while site_a@2 is promoted: the SR recorded version "1" with
+    version 2's weights hash and validation (matched by name among the promoted ones)."""
+    from types import SimpleNamespace
+
+    from medadapt.serve.image_reports import model_of
+    from medadapt.serve.state import Route
+
+    served = SimpleNamespace(key="f" * 64, base=SimpleNamespace(training={}))
+    promoted = [{"name": "site_a", "version": 2, "metrics": {"auroc": 0.91, "n": 80},
+                 "notes": {}, "weights": "sha256:2222222222222222"}]  # fmt: skip
+    first = SimpleNamespace(metrics={"auroc": 0.71, "auroc_ci": [0.6, 0.8], "n": 60},
+                            weights_blob="1" * 64)  # fmt: skip
+    registry = SimpleNamespace(get=lambda ref: {"site_a@1": first}[ref])
+    pinned = model_of(served, Route("f" * 64, "a", "site_a", 1), promoted, registry)
+    assert pinned.adapter_version == "1 (sha256:1111111111111111)"
+    assert pinned.validation == validation_summary(first.metrics)
+    current = model_of(served, Route("f" * 64, "a", "site_a", 2), promoted, registry)
+    assert current.adapter_version == "2 (sha256:2222222222222222)"
+    assert current.validation == validation_summary({"auroc": 0.91, "n": 80, "notes": {}})

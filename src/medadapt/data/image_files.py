@@ -159,7 +159,7 @@ def load_unlabelled(
     report_notes(notes)
     warnings = scaling_warnings(schema, files_by_how)
     n_files = sum(map(len, files_by_how.values()))
-    warnings += [n for n in [shape_note(schema, odd_shapes, n_files)] if n]
+    warnings += [n for n in [shape_note(schema, odd_shapes, n_files, "files")] if n]
     return torch.stack(samples).contiguous(), ids, skipped, warnings
 
 
@@ -216,15 +216,19 @@ def unlike_training_shape(schema: ImageSchema, ratio: float) -> bool:
     return not low / ASPECT_MARGIN <= ratio <= high * ASPECT_MARGIN
 
 
-def shape_note(schema: ImageSchema, odd: Sequence[tuple[str, float]], n_files: int) -> str | None:
+def shape_note(
+    schema: ImageSchema, odd: Sequence[tuple[str, float]], n: int, counted: str = "images"
+) -> str | None:
     """Why images ``odd`` (``(file, ratio)``, the ones :func:`unlike_training_shape` found)
     may be scored unreliably: fitted to the model's square, they look unlike its training
-    images. One sentence naming the first file and how many; None when there are none."""
+    images. One sentence naming the first file and how many of ``n`` ``counted`` (images, or
+    files); None when there are none."""
     if not odd:
         return None
     low, high = schema.aspect or (1.0, 1.0)
     trained = _ratio(low) if _ratio(low) == _ratio(high) else f"{_ratio(low)} to {_ratio(high)}"
-    fitted = "padded to a square" if schema.fit == "pad" else "stretched to a square"
+    shape = "a cube" if schema.spatial_dims == 3 else "a square"
+    fitted = f"padded to {shape}" if schema.fit == "pad" else f"stretched to {shape}"
     path, ratio = odd[0]
     if len(odd) == 1:
         return (
@@ -233,7 +237,7 @@ def shape_note(schema: ImageSchema, odd: Sequence[tuple[str, float]], n_files: i
             "unreliable"
         )
     return (
-        f"{len(odd)} of {n_files} images (first: {path}, {_ratio(ratio)}) are shaped unlike "
+        f"{len(odd)} of {n} {counted} (first: {path}, {_ratio(ratio)}) are shaped unlike "
         f"the model's training images ({trained}, longer side to shorter): {fitted}, they look "
         "unlike them; their predictions may be unreliable"
     )

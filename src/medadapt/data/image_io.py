@@ -312,10 +312,10 @@ def to_channels(sample: np.ndarray, channels: int) -> np.ndarray:
 
 
 def aspect_ratio(sample: np.ndarray | torch.Tensor) -> float:
-    """The longer spatial side over the shorter of ``(C, *spatial)`` (1.0: square; a volume's
-    longest over its shortest side)."""
-    spatial = tuple(sample.shape[1:])
-    return max(spatial) / max(min(spatial), 1)
+    """The longer in-plane side over the shorter of ``(C, *spatial)`` (1.0: square); for a
+    volume its slices' (a series' slice count is not its shape)."""
+    plane = tuple(sample.shape[-2:])
+    return max(plane) / max(min(plane), 1)
 
 
 def aspect_range(aspects: Sequence[float]) -> list[float] | None:

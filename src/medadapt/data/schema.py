@@ -230,11 +230,12 @@ class TableSchema:
                     f"regression needs a numeric label; {self.label!r} has {n_text} text "
                     "value(s): fix them in the file or drop those rows"
                 )
-            if numeric.nunique() < 2:  # nothing to learn, and R² is undefined
+            if numeric.nunique() < 2:  # nothing to learn, and R² is undefined (no value said)
+                check = ("label=, or the frame's rows" if words.python
+                         else "--label, or the rows --groups picks")  # fmt: skip
                 raise DataError(
-                    f"label column {self.label!r} has one value ({numeric.iloc[0]:g}) in every "
-                    "training row; a model of a measured value needs it to vary: check the "
-                    "label or the group filter"
+                    f"label column {self.label!r} has one value in every training row; a model "
+                    f"of a measured value needs it to vary: check {check}"
                 )
             self.label_mean = float(numeric.mean())
             self.label_std = float(numeric.std(ddof=0)) or 1.0

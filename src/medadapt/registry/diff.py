@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from medadapt.registry.records import AdapterVersion, Metric, parse_metrics
+from medadapt.registry.records import UNIT_KEY, AdapterVersion, Metric, parse_metrics
 from medadapt.results import AdapterRecord
 
 SPLIT_KEYS = ("data_sha256", "source_sha256", "test_digest")
@@ -125,6 +125,12 @@ def _changes(a: dict[str, Any], b: dict[str, Any]) -> list[Change]:
     return [Change(k, fa.get(k), fb.get(k)) for k in keys if fa.get(k) != fb.get(k)]
 
 
+def _counted(summary: dict[str, Any]) -> dict[str, Any]:
+    """A data summary without the word for what it counts (versions registered before it was
+    recorded lack it: not a change in the data)."""
+    return {k: v for k, v in summary.items() if k != UNIT_KEY}
+
+
 def recorded_split(manifest_path: Path) -> dict[str, Any] | None:
     """The ``metadata.split`` an adapter manifest records (which data, which test rows), or
     None if it records none or cannot be read."""
@@ -171,7 +177,7 @@ def diff_versions(
         b=b.ref,
         fields=fields,
         config=_changes(a.config, b.config),
-        data_summary=_changes(a.data_summary, b.data_summary),
+        data_summary=_changes(_counted(a.data_summary), _counted(b.data_summary)),
         metrics=[MetricChange(n, ma.get(n), mb.get(n)) for n in names],
         same_test_rows=same_test_rows(*splits),
     )

@@ -67,8 +67,17 @@ def data_label(key: str, unit: str = "rows") -> str:
     return DATA_WORDS[key].format(unit=unit) if key in DATA_WORDS else words(key)
 
 
+#: a table's outcome has positives; two image findings (normal, mass) do not: their counts
+#: read by class, the second being the one a binary model scores
+_BY_CLASS = {"n_positive": "{where} {unit} of the second class",
+             "n_negative": "{where} {unit} of the first class"}  # fmt: skip
+_POSITIVE_ONLY = ("n_positive", "n_negative", "prevalence")
+
+
 def count_label(name: str, unit: str = "rows") -> str | None:
     """A sample size recorded with the metrics as the test samples it counts (None: not one)."""
+    if unit != "rows" and name in _BY_CLASS:
+        return _BY_CLASS[name].format(where="test", unit=unit)
     return TEST_COUNTS[name].format(unit=unit) if name in TEST_COUNTS else None
 
 
@@ -97,6 +106,8 @@ def summary_rows(data_summary: dict[str, Any]) -> list[tuple[str, str]]:
     unit = recorded_unit(data_summary)
     keys = [k for k in DATA_WORDS if k in data_summary]
     keys += [k for k in data_summary if k not in DATA_WORDS and k != UNIT_KEY]
+    if unit != "rows" and "train_class_counts" in data_summary:  # said by class name there
+        keys = [k for k in keys if k not in _POSITIVE_ONLY]
     rows = []
     for key in keys:
         value = data_summary[key]

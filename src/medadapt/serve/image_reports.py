@@ -22,6 +22,7 @@ from medadapt.data.dicomweb import Instance
 from medadapt.data.dicomweb_reports import Prediction, StoredReport, store_reports
 from medadapt.errors import DataError
 from medadapt.evaluate.report.formatting import validation_summary
+from medadapt.registry.records import metric_notes
 from medadapt.serve.image_decode import Sample
 from medadapt.serve.image_dicomweb import FIELD, ArchiveImages, archive
 from medadapt.serve.image_inputs import ImageInputError, ImageServing
@@ -37,15 +38,25 @@ def check_writes(limits: ImageServing) -> None:
         raise ImageInputError(403, None, NOT_WRITING)
 
 
-def model_of(served: ServedBase, route: Route, listed: list[dict[str, Any]]) -> ModelIdentity:
+def model_of(
+    served: ServedBase, route: Route, listed: list[dict[str, Any]], registry: Any = None
+) -> ModelIdentity:
     """The served model as a report records it: the base as answers name it and its weights
     fingerprint, the adapter and its registry version with its weights' hash ("1
-    (sha256:...)", the hash ``predict --store-sr`` records; None: the base alone), and how it was
-    validated (from ``listed``, ``/v1/adapters``' entries; the base's own test otherwise)."""
+    (sha256:...)", the hash ``predict --store-sr`` records; None: the base alone), and how it
+    was validated: from ``listed`` (``/v1/adapters``' entries, the promoted versions) when it
+    lists that very version, else from ``registry`` (a pinned ``name@version``); the base's own
+    test otherwise."""
     version = None if route.version is None else str(route.version)
     metrics = served.base.training.get("test_metrics")
-    for entry in listed:
-        if route.name is not None and entry["name"] == route.name:
+    if route.name is not None:
+        this = (route.name, route.version)
+        entry = next((e for e in listed if (e["name"], e["version"]) == this), None)
+        if entry is None and registry is not None:
+            found = registry.get(f"{route.name}@{route.version}")
+            entry = {"metrics": found.metrics, "notes": metric_notes(found.metrics),
+                     "weights": f"sha256:{found.weights_blob[:16]}"}  # fmt: skip
+        if entry is not None:
             metrics = {**entry["metrics"], "notes": entry.get("notes") or {}}
             version = f"{version} ({entry['weights']})"  # as predict --store-sr names it
     return ModelIdentity(served.key[:12], served.key, route.name, version,

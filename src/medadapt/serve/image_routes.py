@@ -83,7 +83,8 @@ class ImagePredictor:
         served = self.state.bases[route.base_key]
         volumes = served.schema.spatial_dims == 3
         stored = await self.pool.run(store, images, samples, predictions,
-                                     model_of(served, route, self.state.tables.info), self.limits,
+                                     model_of(served, route, self.state.tables.info,
+                                              self.state.registry), self.limits,
                                      volumes)  # fmt: skip
         return JSONResponse({"predictions": predictions, "stored_reports": stored})
 

@@ -146,7 +146,7 @@ class TabularModality(Modality):
         used = [*(f.name for f in schema.features), schema.label]
         notes = unusable_numbers_warnings(frame, used)
         labelled = schema.labelled_rows(frame)
-        notes += _unlabelled_notes(schema.label, len(frame), len(labelled))
+        notes += _unlabelled_notes(schema.label, len(frame), len(labelled), "the file's ")
         return TableSamples(labelled, schema, group_column, notes)
 
     def read_unlabelled(self, data: Path, base: Any, options: Any) -> TableSamples:
@@ -466,12 +466,13 @@ def spelt_otherwise(
     return out
 
 
-def _unlabelled_notes(label: str, n_rows: int, n_labelled: int) -> list[str]:
-    """How many of ``n_rows`` rows were left out for want of an outcome (a count only)."""
+def _unlabelled_notes(label: str, n_rows: int, n_labelled: int, whose: str = "") -> list[str]:
+    """How many of ``n_rows`` rows were left out for want of an outcome (a count only;
+    ``whose``: "the file's " where the rows are the whole file, before a group is chosen)."""
     if n_labelled == n_rows:
         return []
-    return [f"{n_rows - n_labelled} of {n_rows} rows have no value in label column {label!r}: "
-            "left out (a missing outcome is never guessed)"]  # fmt: skip
+    return [f"{n_rows - n_labelled} of {whose}{n_rows} rows have no value in label column "
+            f"{label!r}: left out (a missing outcome is never guessed)"]  # fmt: skip
 
 
 def _unseen_notes(schema: TableSchema, frame: pd.DataFrame, unseen: dict[str, int]) -> list[str]:
