@@ -36,6 +36,8 @@ METRIC_LABELS = {  # how every report, card and table names each metric
     "mae": "MAE",
     "rmse": "RMSE",
     "r2": "R²",
+    "calibration_slope": "calibration slope",
+    "calibration_in_the_large": "mean observed − predicted",
 }
 
 VALIDATION_WORDS = {

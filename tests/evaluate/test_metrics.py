@@ -389,3 +389,29 @@ def test_notes_count_one_positive_in_the_singular_and_name_two_image_classes():
     assert named["notes"]["one_class"].startswith("every image is called class 'normal' at")
     normal, _ = per_class_metrics(y, np.c_[1 - p, p], ["normal", "mass"], n_boot=20)
     assert normal["note"].startswith("not reported: 1 image of the other classes among 21")
+
+
+def test_regression_reports_its_calibration_slope_and_mean_error_as_numpy_computes_them():
+    """Predictions squeezed toward the average (the diabetes adapter: slope 1.79) had MAE and
+    R² only, which do not show it."""
+    rng = np.random.default_rng(0)
+    y = rng.normal(150, 78, 69)
+    squeezed = 150 + 0.4 * (y - 150) + rng.normal(0, 20, 69)
+    m = regression_metrics(y, squeezed, n_boot=200)
+    slope, _ = np.polyfit(squeezed, y, 1)
+    assert m["calibration_slope"] == pytest.approx(slope)
+    assert m["calibration_in_the_large"] == pytest.approx(y.mean() - squeezed.mean())
+    low, high = m["calibration_slope_ci"]
+    assert 1 < low < slope < high
+    assert m["notes"]["calibration_slope"].startswith("the predictions are squeezed toward the")
+    shifted = regression_metrics(y, y - 30 + rng.normal(0, 5, 69), n_boot=200)
+    assert shifted["calibration_slope_ci"][0] < 1 < shifted["calibration_slope_ci"][1]
+    assert "calibration_slope" not in shifted["notes"]
+    assert shifted["notes"]["calibration_in_the_large"].startswith(
+        "on average the predictions are too low by 3"
+    )
+    flat = regression_metrics(y, np.full(69, 150.0), n_boot=50)
+    assert flat["calibration_slope"] is None
+    assert flat["notes"]["calibration_slope"] == (
+        "not reported: the prediction is the same for all 69 patients"
+    )

@@ -86,6 +86,16 @@ def weighted_r2(W: Array, y_true: Array, y_pred: Array) -> Array:
     return 1.0 - _safe_divide(residual, spread)
 
 
+def weighted_slope(W: Array, y_true: Array, y_pred: Array) -> Array:
+    """The least-squares slope of ``y_true`` on ``y_pred`` in each resample (a calibration
+    slope: 1 when predictions spread as the outcomes do)."""
+    total = W.sum(axis=1)
+    mean_y, mean_f = _safe_divide(W @ y_true, total), _safe_divide(W @ y_pred, total)
+    covariance = _safe_divide(W @ (y_true * y_pred), total) - mean_y * mean_f
+    variance = _safe_divide(W @ (y_pred * y_pred), total) - mean_f**2
+    return _safe_divide(covariance, np.where(variance > 1e-12 * (1 + mean_f**2), variance, 0))
+
+
 def percentile_interval(values: Array, alpha: float = 0.05) -> list[float] | None:
     """The (alpha/2, 1-alpha/2) percentile interval, ignoring undefined resamples."""
     finite = values[np.isfinite(values)]

@@ -49,7 +49,7 @@ METRIC_NAMES = {  # what each task reports, in report order
         "ece",
     ),
     "multiclass": ("auroc", "accuracy", "balanced_accuracy", "brier", "ece"),
-    "regression": ("mae", "rmse", "r2"),
+    "regression": ("mae", "rmse", "r2", "calibration_slope", "calibration_in_the_large"),
 }
 LOWER_IS_BETTER = frozenset({"brier", "ece", "mae", "rmse"})
 """Metrics where a smaller value is the better one (errors); higher is better for the rest."""
@@ -556,9 +556,58 @@ def regression_metrics(
     else:
         out["r2"] = float(skm.r2_score(y, f))
         out["r2_ci"] = _interval(bs.weighted_r2(W, y, f))
+    _regression_calibration(out, notes, y, f, W, unit, min_rows)
     _honest_intervals(out, notes, {}, unit)
     out["notes"] = notes
     return _with_plausibility(out, unit)
+
+
+def _regression_calibration(
+    out: dict[str, Any],
+    notes: dict[str, str],
+    y: np.ndarray,
+    f: np.ndarray,
+    W: np.ndarray,
+    unit: str,
+    min_rows: int,
+) -> None:
+    """How the predictions sit against the outcomes, which MAE and R² do not show: the
+    calibration slope (the outcomes regressed on the predictions; 1 when they spread alike,
+    above 1 when the predictions are squeezed toward the average) and calibration-in-the-large
+    (mean observed minus mean predicted), each with its bootstrap interval, and a note when
+    the interval excludes the ideal (TRIPOD+AI asks for both)."""
+    out["calibration_in_the_large"] = float(y.mean() - f.mean())
+    out["calibration_in_the_large_ci"] = _interval(bs.weighted_mean(W, y - f))
+    low_high = out["calibration_in_the_large_ci"]
+    if low_high and (low_high[0] > 0 or low_high[1] < 0):
+        how = "low" if low_high[0] > 0 else "high"
+        notes["calibration_in_the_large"] = (
+            f"on average the predictions are too {how} by "
+            f"{abs(out['calibration_in_the_large']):.3g} (the interval excludes 0)"
+        )
+    out["calibration_slope"], out["calibration_slope_ci"] = None, None
+    if len(y) < min_rows:
+        notes["calibration_slope"] = _too_few(len(y), f"{unit}s", len(y), min_rows, unit)
+        return
+    if np.ptp(f) == 0 or np.ptp(y) == 0:
+        same = "prediction" if np.ptp(f) == 0 else "measured value"
+        notes["calibration_slope"] = (
+            f"not reported: the {same} is the same for all {plural(len(y), unit)}"
+        )
+        return
+    slope = float(np.cov(y, f, bias=True)[0, 1] / np.var(f))
+    out["calibration_slope"] = slope
+    out["calibration_slope_ci"] = interval = _interval(bs.weighted_slope(W, y, f))
+    if interval and interval[0] > 1:
+        notes["calibration_slope"] = (
+            "the predictions are squeezed toward the average (slope above 1, the interval "
+            "excludes 1): low outcomes are predicted too high and high ones too low"
+        )
+    elif interval and interval[1] < 1:
+        notes["calibration_slope"] = (
+            "the predictions spread wider than the outcomes (slope below 1, the interval "
+            "excludes 1): extreme predictions overstate how extreme the outcome is"
+        )
 
 
 def compute_metrics(task: str, y_true: Any, scores: Any, **kwargs: Any) -> dict[str, Any]:

@@ -235,8 +235,8 @@ def _interval(value: Any) -> tuple[float, float] | None:
 
 METRIC_NAMES = (
     "auroc", "auprc", "accuracy", "balanced_accuracy", "sensitivity", "specificity", "brier",
-    "ece", "mae", "rmse", "r2", "f1", "precision", "recall", "ppv", "npv", "log_loss", "mse",
-    "c_index",
+    "ece", "mae", "rmse", "r2", "calibration_slope", "calibration_in_the_large", "f1",
+    "precision", "recall", "ppv", "npv", "log_loss", "mse", "c_index",
 )  # fmt: skip
 """Names the registry shows as performance metrics, in the order it shows them (the first
 recorded one is the headline in ``list``). It covers every name in

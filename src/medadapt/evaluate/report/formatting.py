@@ -40,7 +40,7 @@ def fmt_ci(value: Any, ci: Sequence[float] | None, digits: int = 2) -> str:
 
 
 #: errors measured in the label's own unit (mg/dL, days): their decimals follow their size
-IN_LABEL_UNITS = ("mae", "rmse")
+IN_LABEL_UNITS = ("mae", "rmse", "calibration_in_the_large")
 
 
 def metric_digits(name: str, value: Any, digits: int = 3) -> int:
