@@ -13,6 +13,7 @@ patient's values.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -39,6 +40,25 @@ METRIC_LABELS = {  # how every report, card and table names each metric
     "calibration_slope": "calibration slope",
     "calibration_in_the_large": "mean observed − predicted",
 }
+
+#: errors measured in the label's own unit (mg/dL, days): their decimals follow their size
+IN_LABEL_UNITS = ("mae", "rmse", "calibration_in_the_large")
+
+
+def metric_digits(name: str, value: Any, digits: int = 3) -> int:
+    """The decimals to print metric ``name`` with: ``digits`` for a score between 0 and 1; for
+    an error in the label's unit, three significant figures (MAE ``51.3``, not ``51.305``,
+    whose last digits are noise; ``4.27``; ``0.513``), at most ``digits``.
+
+    >>> [metric_digits("mae", v) for v in (51.305, 4.27, 0.513, 1234.5)]
+    [1, 2, 3, 0]
+    >>> metric_digits("auroc", 0.7)
+    3
+    """
+    if name not in IN_LABEL_UNITS or not isinstance(value, int | float) or not value:
+        return digits
+    return min(digits, max(0, 2 - math.floor(math.log10(abs(value)))))
+
 
 VALIDATION_WORDS = {
     "O/E": "observed/expected ratio",

@@ -318,3 +318,23 @@ def test_a_binary_image_adapter_s_counts_read_by_class_not_as_positives():
     assert "positive" not in card
     assert "| training images per class | normal: 28, mass: 12 |" in card
     assert "| test images of the second class | 9 |  |" in card
+
+
+def test_a_regression_card_prints_errors_with_three_figures_and_its_bookkeeping_in_words():
+    """The card printed "MAE | 44.730 | 37.805 to 52.322" (the terminal: 44.7 (37.8–52.3)) and
+    "mean_target 157"."""
+    import numpy as np
+
+    from medadapt.evaluate.metrics import regression_metrics
+
+    rng = np.random.default_rng(0)
+    y = rng.normal(157, 78, 65)
+    metrics = regression_metrics(y, y + rng.normal(0, 50, 65), n_boot=50)
+    card = _card(task="regression", label="target", metrics=metrics,
+                 data_summary={"n_train": 150})  # fmt: skip
+    mae = metrics["mae"]
+    places = 1 if 10 <= mae < 100 else 2
+    assert f"| MAE | {mae:.{places}f} | " in card and "| calibration slope | " in card
+    assert "| mean observed − predicted | " in card
+    assert "mean outcome 1" in card and "mean_target" not in card
+    assert "adapter for **a measured value (target)**" in card

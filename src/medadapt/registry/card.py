@@ -31,6 +31,7 @@ from medadapt.results import (
     VALIDATION_WORDS,
     AdapterRecord,
     grouped,
+    metric_digits,
     needed_text,
 )
 
@@ -292,11 +293,12 @@ def _metrics_section(recorded: dict[str, Any], metrics: list[Metric], unit: str)
         ci_head = f"{level:.0%} CI" if isinstance(level, float) else "CI"
         lines += [f"| metric | value | {ci_head} |", "|---|---|---|"]
         for m in metrics:
-            ci = f"{m.ci[0]:.3f} to {m.ci[1]:.3f}" if m.ci else "not recorded"
+            places = metric_digits(m.name, m.value)  # an error in the label's unit: 3 figures
+            ci = f"{m.ci[0]:.{places}f} to {m.ci[1]:.{places}f}" if m.ci else "not recorded"
             value = (
                 grouped(int(m.value))
                 if m.is_count
-                else f"{m.value:.3f}{_counts(recorded, m.name, m.value)}"
+                else f"{m.value:.{places}f}{_counts(recorded, m.name, m.value)}"
             )
             shown = (count_label(m.name, unit) or m.name) if m.is_count else _label(m.name)
             lines.append(f"| {_cell(shown)} | {value} | {'' if m.is_count else ci} |")
@@ -304,9 +306,13 @@ def _metrics_section(recorded: dict[str, Any], metrics: list[Metric], unit: str)
         lines.append("No metrics were recorded.")
     extra = other_values(recorded)
     if extra:
-        listed = ", ".join(f"{_cell(k)} {_cell(v)}" for k, v in extra.items())
+        listed = ", ".join(f"{_cell(_OTHER_WORDS.get(k, k))} {_cell(v)}" for k, v in extra.items())
         lines += ["", f"Also recorded with the metrics (not performance measures): {listed}."]
     return lines
+
+
+#: values recorded beside the metrics, in words
+_OTHER_WORDS = {"mean_target": "mean outcome"}
 
 
 def _versus_base(paired: dict[str, Any], cases: str) -> list[str]:

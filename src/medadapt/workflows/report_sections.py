@@ -190,6 +190,12 @@ def _guide_entries(threshold: float, prevalence: float | None) -> dict[str, str]
         "errors count more. Lower is better.",
         "r2": "R²: the share of the outcome's variation the model explains; 1 is perfect, 0 is "
         "no better than predicting the average for everyone, below 0 is worse than that.",
+        "calibration_slope": "Calibration slope: the outcomes regressed on the predictions; 1 "
+        "is ideal. Above 1, the predictions are squeezed toward the average (low outcomes "
+        "predicted too high, high ones too low); below 1, they spread too wide.",
+        "calibration_in_the_large": "Mean observed − predicted (calibration-in-the-large): "
+        "the average outcome minus the average prediction, in the outcome's unit; 0 is ideal, "
+        "above 0 the model predicts too low on average, below 0 too high.",
     }
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from medadapt.results import METRIC_LABELS, grouped  # the reports' names, shared with the card
+from medadapt.results import (  # noqa: F401 (IN_LABEL_UNITS, metric_digits: re-exported)
+    IN_LABEL_UNITS,
+    METRIC_LABELS,
+    grouped,
+    metric_digits,
+)  # the reports' names, shared with the card
 
 
 def fmt(value: Any, digits: int = 3) -> str:
@@ -37,25 +41,6 @@ def fmt_ci(value: Any, ci: Sequence[float] | None, digits: int = 2) -> str:
         dash = " to " if min(ci) < 0 else "–"  # "-0.07–0.56" reads as a range of negatives
         text += f" ({ci[0]:.{digits}f}{dash}{ci[1]:.{digits}f})"
     return text
-
-
-#: errors measured in the label's own unit (mg/dL, days): their decimals follow their size
-IN_LABEL_UNITS = ("mae", "rmse", "calibration_in_the_large")
-
-
-def metric_digits(name: str, value: Any, digits: int = 3) -> int:
-    """The decimals to print metric ``name`` with: ``digits`` for a score between 0 and 1; for
-    an error in the label's unit, three significant figures (MAE ``51.3``, not ``51.305``,
-    whose last digits are noise; ``4.27``; ``0.513``), at most ``digits``.
-
-    >>> [metric_digits("mae", v) for v in (51.305, 4.27, 0.513, 1234.5)]
-    [1, 2, 3, 0]
-    >>> metric_digits("auroc", 0.7)
-    3
-    """
-    if name not in IN_LABEL_UNITS or not isinstance(value, int | float) or not value:
-        return digits
-    return min(digits, max(0, 2 - math.floor(math.log10(abs(value)))))
 
 
 def fmt_metric(metrics: dict[str, Any], name: str, digits: int = 3) -> str:
