@@ -7,9 +7,7 @@ import shlex
 from typing import Any
 
 from medadapt.cli.common import note, print_table, stdout, warn
-from medadapt.evaluate.metrics import headline_metric
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, fmt_metric, metric_digits
-from medadapt.evaluate.small_cells import digits_for
 
 
 def print_metrics(title: str, metrics: dict[str, Any], task: str) -> None:
@@ -35,6 +33,8 @@ def print_versus_base(
 ) -> None:
     """The base model alone on the same samples (``where``: "60 rows") by the metric the
     adapter is judged by, then whether the adapter changed it (the paired difference)."""
+    from medadapt.evaluate.metrics import headline_metric  # scipy: on first use, not --help
+
     if not before:
         return
     main = (paired or {}).get("metric") or headline_metric(task, before)
@@ -52,6 +52,9 @@ def print_versus_base(
 
 def print_subgroups(subgroups: dict[str, dict[str, Any]], task: str) -> None:
     """One line per subgroup value: n, events and the main metric with its CI (or why not)."""
+    from medadapt.evaluate.metrics import headline_metric
+    from medadapt.evaluate.small_cells import digits_for
+
     main = headline_metric(task)  # one column for every subgroup
     rows = []
     for name, values in subgroups.items():
