@@ -69,15 +69,15 @@ def data_label(key: str, unit: str = "rows") -> str:
 
 #: a table's outcome has positives; two image findings (normal, mass) do not: their counts
 #: read by class, the second being the one a binary model scores
-_BY_CLASS = {"n_positive": "{where} {unit} of the second class",
-             "n_negative": "{where} {unit} of the first class"}  # fmt: skip
+_BY_CLASS = {"n_positive": "test {unit} of the second class",
+             "n_negative": "test {unit} of the first class"}  # fmt: skip
 _POSITIVE_ONLY = ("n_positive", "n_negative", "prevalence")
 
 
 def count_label(name: str, unit: str = "rows") -> str | None:
     """A sample size recorded with the metrics as the test samples it counts (None: not one)."""
     if unit != "rows" and name in _BY_CLASS:
-        return _BY_CLASS[name].format(where="test", unit=unit)
+        return _BY_CLASS[name].format(unit=unit)
     return TEST_COUNTS[name].format(unit=unit) if name in TEST_COUNTS else None
 
 
