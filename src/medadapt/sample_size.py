@@ -32,7 +32,10 @@ here 905.x rounded up, and 4,252 for the C-statistic):
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
+
+import numpy as np
 
 from medadapt.errors import ConfigError
 from medadapt.evaluate.samplesize import (
@@ -99,6 +102,9 @@ def binary(
     if r2_cs is not None and c_statistic is not None:
         raise ConfigError("pass r2_cs or c_statistic, not both")
     top = max_cox_snell(prevalence)
+    for name, value in (("r2_cs", r2_cs), ("c_statistic", c_statistic)):
+        if value is not None:
+            _real(value, name)
     if c_statistic is not None:
         if not 0.5 < c_statistic < 1:
             raise ConfigError(f"c_statistic must be in (0.5, 1); got {c_statistic:g}")
@@ -134,12 +140,14 @@ def continuous(
     _share(r2, "r2")
     _share(shrinkage, "shrinkage")
     _share(optimism, "optimism")
-    if isinstance(mmoe, bool) or not isinstance(mmoe, int | float) or not mmoe > 1:
+    _real(mmoe, "mmoe")
+    if not mmoe > 1:
         raise ConfigError(f"mmoe must be above 1 (a factor, e.g. 1.1); got {mmoe!r}")
     if (mean is None) != (sd is None):
         raise ConfigError("pass both mean and sd (criterion iv), or neither")
-    if sd is not None and not sd > 0:
-        raise ConfigError(f"sd must be positive; got {sd:g}")
+    if mean is not None:
+        _real(mean, "mean")
+        _positive(sd, "sd")
     criteria = development_continuous(parameters=parameters, r2=r2, shrinkage=shrinkage,
                                       optimism=optimism, mmoe=mmoe, intercept=mean,
                                       sd=sd)  # fmt: skip
@@ -160,25 +168,44 @@ def validation(
     given widths for the observed/expected ratio, the calibration slope and the C-statistic,
     for a linear predictor (log-odds) distributed Normal(``lp_mean``, ``lp_sd``) there."""
     _share(prevalence, "prevalence")
+    _real(c_statistic, "c_statistic")
     if not 0.5 < c_statistic < 1:
         raise ConfigError(f"c_statistic must be in (0.5, 1); got {c_statistic:g}")
-    if not lp_sd > 0:
-        raise ConfigError(f"lp_sd must be positive; got {lp_sd:g}")
+    _real(lp_mean, "lp_mean")
+    _positive(lp_sd, "lp_sd")
     for name, width in (("oe_width", oe_width), ("slope_width", slope_width),
                         ("c_width", c_width)):  # fmt: skip
-        if not width > 0:
-            raise ConfigError(f"{name} must be positive; got {width:g}")
-    criteria = _validation(prevalence=prevalence, c_statistic=c_statistic, lp_mean=lp_mean,
-                           lp_sd=lp_sd, oe_width=oe_width, slope_width=slope_width,
-                           c_width=c_width)  # fmt: skip
+        _positive(width, name)
+    try:
+        criteria = _validation(prevalence=prevalence, c_statistic=c_statistic,
+                               lp_mean=lp_mean, lp_sd=lp_sd, oe_width=oe_width,
+                               slope_width=slope_width, c_width=c_width)  # fmt: skip
+    except (ValueError, np.linalg.LinAlgError):  # no n up to 10^9 reaches it, or no spread
+        raise ConfigError(
+            "no realistic number of patients gives these widths for this linear predictor: "
+            "widen c_width/slope_width, or check lp_mean and lp_sd"
+        ) from None
     return Needed(criteria, "given")
 
 
 def _whole(value: int, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ConfigError(f"{name} must be a whole number of at least 1; got {value!r}")
 
 
+def _real(value: float, name: str) -> None:
+    """A finite number (numpy's too); text, None or NaN are refused by name."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ConfigError(f"{name} must be a finite number; got {value!r}")
+
+
 def _share(value: float, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
+    _real(value, name)
+    if not 0 < value < 1:
         raise ConfigError(f"{name} must be in (0, 1); got {value!r}")
+
+
+def _positive(value: float, name: str) -> None:
+    _real(value, name)
+    if not value > 0:
+        raise ConfigError(f"{name} must be positive; got {value:g}")

@@ -74,6 +74,34 @@ def test_continuous_adds_criterion_iv_when_the_outcome_is_described():
     assert "events" not in str(plain)  # events do not apply to a measured value
 
 
+def test_numpy_numbers_are_taken_and_text_or_nan_is_refused_by_name():
+    import numpy as np
+
+    need = ma.sample_size.binary(parameters=np.int64(24), prevalence=np.float64(0.174),
+                                 r2_cs=np.float32(0.288))  # fmt: skip
+    assert need.n == 662
+    for call, says in [
+        (lambda: ma.sample_size.binary(parameters=24, prevalence=0.174, r2_cs="0.288"),
+         "r2_cs must be a finite number; got '0.288'"),
+        (lambda: ma.sample_size.validation(prevalence=0.1, c_statistic=0.8, lp_mean="-5",
+                                           lp_sd=1), "lp_mean must be a finite number; got '-5'"),
+        (lambda: ma.sample_size.validation(prevalence=0.1, c_statistic=0.8,
+                                           lp_mean=float("nan"), lp_sd=1),
+         "lp_mean must be a finite number; got nan"),
+        (lambda: ma.sample_size.validation(prevalence=0.1, c_statistic=0.8, lp_mean=-2,
+                                           lp_sd=float("inf")),
+         "lp_sd must be a finite number; got inf"),
+        (lambda: ma.sample_size.continuous(parameters=5, r2=0.2, mean="3", sd=1),
+         "mean must be a finite number; got '3'"),
+    ]:  # fmt: skip
+        with pytest.raises(ConfigError) as error:
+            call()
+        assert str(error.value) == says
+    with pytest.raises(ConfigError, match=r"^no realistic number of patients gives these"):
+        ma.sample_size.validation(prevalence=0.1, c_statistic=0.8, lp_mean=-2, lp_sd=1,
+                                  c_width=1e-6)  # fmt: skip
+
+
 def test_a_sample_size_of_a_million_or_more_is_not_printed_as_a_precise_number():
     """70,741 parameters (a full fine-tune) printed "12,595,793 patients (629789.7 events..."."""
     huge = ma.sample_size.binary(parameters=70741, prevalence=0.05)

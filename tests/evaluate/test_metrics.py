@@ -410,6 +410,10 @@ def test_regression_reports_its_calibration_slope_and_mean_error_as_numpy_comput
     assert shifted["notes"]["calibration_in_the_large"].startswith(
         "on average the predictions are too low by 3"
     )
+    costs = regression_metrics(y * 40, y * 40 - 2770 + rng.normal(0, 50, 69), n_boot=200)
+    assert costs["notes"]["calibration_in_the_large"].startswith(  # not 2.77e+03
+        "on average the predictions are too low by 2,7"
+    )
     flat = regression_metrics(y, np.full(69, 150.0), n_boot=50)
     assert flat["calibration_slope"] is None
     assert flat["notes"]["calibration_slope"] == (

@@ -232,20 +232,20 @@ def shape_note(
     path, ratio = odd[0]
     if len(odd) == 1:
         return (
-            f"{path}: shaped {_ratio(ratio)} (longer side to shorter), but the model's training "
-            f"images were {trained}: {fitted}, it looks unlike them; its prediction may be "
-            "unreliable"
+            f"{path}: shaped {_ratio(ratio)} (longer side to shorter), but the base model's "
+            f"training images were {trained}: {fitted}, it looks unlike them; its prediction "
+            "may be unreliable"
         )
     return (
         f"{len(odd)} of {n} {counted} (first: {path}, {_ratio(ratio)}) are shaped unlike "
-        f"the model's training images ({trained}, longer side to shorter): {fitted}, they look "
-        "unlike them; their predictions may be unreliable"
+        f"the base model's training images ({trained}, longer side to shorter): {fitted}, they "
+        "look unlike them; their predictions may be unreliable"
     )
 
 
 def _ratio(ratio: float) -> str:
-    """``4:1``, ``1.3:1``."""
-    return f"{ratio:.2g}:1"
+    """``4:1``, ``1.3:1``, ``150:1`` (never ``1.5e+02:1``)."""
+    return f"{ratio:.2g}:1" if ratio < 10 else f"{ratio:,.0f}:1"
 
 
 def check_scoreable(read: FileRead) -> FileRead:

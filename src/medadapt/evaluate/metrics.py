@@ -34,6 +34,7 @@ from sklearn import metrics as skm
 
 from medadapt.errors import DataError
 from medadapt.evaluate import bootstrap as bs
+from medadapt.results import metric_digits
 
 MIN_PER_CLASS = 5
 MIN_PATIENTS = 10
@@ -562,6 +563,11 @@ def regression_metrics(
     return _with_plausibility(out, unit)
 
 
+def _in_label_unit(value: float) -> str:
+    """``13.9``, ``2,770``: three significant figures, grouped, as the tables print it."""
+    return f"{abs(value):,.{metric_digits('calibration_in_the_large', value)}f}"
+
+
 def _regression_calibration(
     out: dict[str, Any],
     notes: dict[str, str],
@@ -576,14 +582,14 @@ def _regression_calibration(
     above 1 when the predictions are squeezed toward the average) and calibration-in-the-large
     (mean observed minus mean predicted), each with its bootstrap interval, and a note when
     the interval excludes the ideal (TRIPOD+AI asks for both)."""
-    out["calibration_in_the_large"] = float(y.mean() - f.mean())
+    out["calibration_in_the_large"] = mean_error = float(y.mean() - f.mean())
     out["calibration_in_the_large_ci"] = _interval(bs.weighted_mean(W, y - f))
     low_high = out["calibration_in_the_large_ci"]
     if low_high and (low_high[0] > 0 or low_high[1] < 0):
         how = "low" if low_high[0] > 0 else "high"
         notes["calibration_in_the_large"] = (
-            f"on average the predictions are too {how} by "
-            f"{abs(out['calibration_in_the_large']):.3g} (the interval excludes 0)"
+            f"on average the predictions are too {how} by {_in_label_unit(mean_error)} (the "
+            "interval excludes 0)"
         )
     out["calibration_slope"], out["calibration_slope_ci"] = None, None
     if len(y) < min_rows:

@@ -176,7 +176,8 @@ class ImageModality(Modality):
                 notes.append(f"{count} files of {Path(data).name}: {scaled}")
         odd = [(dataset.paths[i], ratio) for i, ratio in enumerate(dataset.aspects)
                if unlike_training_shape(schema, ratio)]  # fmt: skip
-        notes += [n for n in [shape_note(schema, odd, len(dataset))] if n]
+        counted = f"images in {Path(data).name}"  # the source's, before a group or split
+        notes += [n for n in [shape_note(schema, odd, len(dataset), counted)] if n]
         notes += [n for n in [copies_note(data, dataset)] if n]
         return ImageSamples(dataset, info, notes)
 
