@@ -44,6 +44,18 @@ def test_a_regression_adapter_is_shown_beside_the_base_on_its_own_metrics():
     text = _text(report)
     assert "MAE 38.8 (29.8–47.8) 43.5 (34.5–52.5)" in text  # the unit's digits, not noise
     assert "AUROC" not in text and "n/a" not in text
+    calibrated = {
+        "calibration_slope": 1.16,
+        "calibration_slope_ci": [1.0, 1.3],
+        "calibration_in_the_large": 17.0,
+        "calibration_in_the_large_ci": [5.0, 29.0],
+    }
+    after = {**_regression(38.8), "calibration_in_the_large": -13.9,
+             "calibration_in_the_large_ci": [-27.1, -1.2]}  # fmt: skip
+    both = Report(title="t")
+    side_by_side(both, after, {**_regression(43.5), **calibrated}, "base model")
+    # the base predicted too low, the adapter over-corrected: said beside each other
+    assert "mean observed − predicted -13.9 (-27.1 to -1.2) 17.0 (5.0–29.0)" in _text(both)
 
 
 def test_a_binary_adapter_beside_the_base_shows_sensitivity_and_specificity():

@@ -83,7 +83,7 @@ def _called_new_cell(r: dict[str, Any]) -> str:
 #: has no AUROC or accuracy
 SIDE_BY_SIDE = ("auroc", "auprc", "accuracy", "balanced_accuracy", "sensitivity", "specificity",
                 "brier", "ece")  # fmt: skip
-SIDE_BY_SIDE_REGRESSION = ("mae", "rmse", "r2")
+SIDE_BY_SIDE_REGRESSION = ("mae", "rmse", "r2", "calibration_slope", "calibration_in_the_large")
 
 
 def side_by_side(
