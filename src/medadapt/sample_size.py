@@ -102,12 +102,10 @@ def binary(
     if r2_cs is not None and c_statistic is not None:
         raise ConfigError("pass r2_cs or c_statistic, not both")
     top = max_cox_snell(prevalence)
-    for name, value in (("r2_cs", r2_cs), ("c_statistic", c_statistic)):
-        if value is not None:
-            _real(value, name)
+    if r2_cs is not None:
+        _real(r2_cs, "r2_cs")
     if c_statistic is not None:
-        if not 0.5 < c_statistic < 1:
-            raise ConfigError(f"c_statistic must be in (0.5, 1); got {c_statistic:g}")
+        _c_statistic(c_statistic)
         r2_cs, source = cox_snell_from_c(c_statistic, prevalence), f"C-statistic {c_statistic:g}"
     elif r2_cs is None:
         r2_cs = NAGELKERKE_DEFAULT * top
@@ -168,9 +166,7 @@ def validation(
     given widths for the observed/expected ratio, the calibration slope and the C-statistic,
     for a linear predictor (log-odds) distributed Normal(``lp_mean``, ``lp_sd``) there."""
     _share(prevalence, "prevalence")
-    _real(c_statistic, "c_statistic")
-    if not 0.5 < c_statistic < 1:
-        raise ConfigError(f"c_statistic must be in (0.5, 1); got {c_statistic:g}")
+    _c_statistic(c_statistic)
     _real(lp_mean, "lp_mean")
     _positive(lp_sd, "lp_sd")
     for name, width in (("oe_width", oe_width), ("slope_width", slope_width),
@@ -203,6 +199,13 @@ def _share(value: float, name: str) -> None:
     _real(value, name)
     if not 0 < value < 1:
         raise ConfigError(f"{name} must be in (0, 1); got {value!r}")
+
+
+def _c_statistic(value: float) -> None:
+    """An AUROC a model could have: better than chance, short of perfect."""
+    _real(value, "c_statistic")
+    if not 0.5 < value < 1:
+        raise ConfigError(f"c_statistic must be in (0.5, 1); got {value:g}")
 
 
 def _positive(value: float, name: str) -> None:

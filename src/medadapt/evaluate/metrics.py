@@ -255,16 +255,17 @@ def _rarer_class_note(
 ) -> str:
     """Why a metric that needs both classes is not reported: the rarer class's count
     (``named``: the two classes' names, said instead of positives and negatives)."""
-    n = n_pos + n_neg
     index, count = (1, n_pos) if n_pos <= n_neg else (0, n_neg)
-    if named:
-        return _too_few(count, _of_class(count, index, named, unit), n, min_per_class, unit)
-    return _too_few(count, ("negative", "positive")[index] + _s(count), n, min_per_class, unit)
+    return _too_few(count, _members(count, index, named, unit), n_pos + n_neg, min_per_class,
+                    unit)  # fmt: skip
 
 
-def _of_class(count: int, index: int, named: list[str | None], unit: str) -> str:
-    """A class's samples by name: images of class 'mass' (one: image of class 'mass'; a
-    name None: the other classes, against which one is scored)."""
+def _members(count: int, index: int, named: list[str | None] | None, unit: str) -> str:
+    """What ``count`` samples of class ``index`` (1: the positive one) are called: positives
+    or negatives; by name when ``named`` (images of class 'mass'; one: image of class 'mass';
+    a name None: the other classes, against which one is scored)."""
+    if not named:
+        return ("negative", "positive")[index] + _s(count)
     if named[index] is None:
         return f"{unit}{_s(count)} of the other classes"
     return f"{unit}{_s(count)} of class {named[index]!r}"
@@ -438,12 +439,12 @@ def binary_metrics(
     if n_pos >= min_per_class:
         put("sensitivity", skm.recall_score(y, pred, pos_label=1, zero_division=0), sens)
     else:
-        what = _of_class(n_pos, 1, named, unit) if named else f"positive{_s(n_pos)}"
+        what = _members(n_pos, 1, named, unit)
         put("sensitivity", None, None, _too_few(n_pos, what, n, min_per_class, unit))
     if n_neg >= min_per_class:
         put("specificity", skm.recall_score(y, pred, pos_label=0, zero_division=0), spec)
     else:
-        what = _of_class(n_neg, 0, named, unit) if named else f"negative{_s(n_neg)}"
+        what = _members(n_neg, 0, named, unit)
         put("specificity", None, None, _too_few(n_neg, what, n, min_per_class, unit))
     put("brier", skm.brier_score_loss(y, p), bs.weighted_mean(W, (p - y) ** 2))
     put("ece", expected_calibration_error(y, p), bs.weighted_ece(W, y.astype(float), p))
