@@ -338,3 +338,15 @@ def test_a_regression_card_prints_errors_with_three_figures_and_its_bookkeeping_
     assert "| mean observed − predicted | " in card
     assert "mean outcome 1" in card and "mean_target" not in card
     assert "adapter for **a measured value (target)**" in card
+
+
+def test_a_card_names_every_metric_as_registry_show_does():
+    """A metric the reports do not compute (an F1 score, PPV registered from Python) reads as
+    ``registry show`` prints it, never as its key; an unknown key in words."""
+    from medadapt.cli.registry_format import metric_label
+
+    card = _card(metrics={"n": 40, "f1": 0.71, "ppv": 0.64})
+    assert "| F1 score | 0.710 | not recorded |" in card and "| PPV | 0.640 |" in card
+    assert "| f1 |" not in card and "| ppv |" not in card
+    assert [metric_label(k) for k in ("f1", "ppv", "net_benefit")] == [
+        "F1 score", "PPV", "net benefit"]  # fmt: skip

@@ -14,12 +14,12 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, metric_digits
+from medadapt.evaluate.report.formatting import fmt_ci, metric_digits
 from medadapt.registry import AdapterVersion
 from medadapt.registry.diff import VersionDiff, flatten
 from medadapt.registry.records import METRIC_NAMES, WHOLE_RESULT, Metric, metric_notes
 from medadapt.registry.summary_words import (
-    count_label,
+    metric_label,
     recorded_unit,
     summary_rows,
     words,
@@ -44,26 +44,6 @@ def human_size(n: int) -> str:
 
 #: marks a metric that carries a warning (see :func:`headline_metric`, :func:`note_lines`)
 WARNED = " (!)"
-
-#: the metrics the reports do not name (:data:`~medadapt.evaluate.report.formatting.METRIC_LABELS`)
-_MORE_LABELS = {
-    "f1": "F1 score",
-    "ppv": "PPV",
-    "npv": "NPV",
-    "mse": "MSE",
-    "log_loss": "log loss",
-    "c_index": "C-index",
-}
-
-
-def metric_label(name: str, unit: str = "rows") -> str:
-    """A metric's name as the reports print it (``balanced_accuracy`` -> ``balanced
-    accuracy``, ``r2`` -> ``R²``); a sample size as the test samples it counts (``unit``:
-    rows, images)."""
-    counted = count_label(name, unit)
-    if counted:
-        return counted
-    return METRIC_LABELS.get(name) or _MORE_LABELS.get(name) or words(name)
 
 
 def metric_text(metric: Metric) -> str:

@@ -20,14 +20,13 @@ from medadapt.registry.records import (
     summaries,
 )
 from medadapt.registry.summary_words import (
-    count_label,
     in_order,
     is_sample_size,
+    metric_label,
     recorded_unit,
     summary_rows,
 )
 from medadapt.results import (
-    METRIC_LABELS,
     VALIDATION_WORDS,
     AdapterRecord,
     grouped,
@@ -43,10 +42,6 @@ SKEWED = 0.1
 """Prevalence below this (or above 1 - this) is called skewed."""
 WIDE_CI = 0.2
 """A confidence interval wider than this (on a 0-1 metric) is called wide."""
-
-
-def _label(name: str) -> str:
-    return METRIC_LABELS.get(name, name)
 
 
 def _counts(recorded: dict[str, Any], name: str, value: float) -> str:
@@ -176,16 +171,16 @@ def _metric_limitations(recorded: dict[str, Any], metrics: list[Metric]) -> list
         if name in WHOLE_RESULT:  # a warning about the whole result, not about one metric
             out.append(f"{note[0].upper()}{note[1:].rstrip('.')}.")
             continue
-        out.append(f"{'All metrics' if name == 'all' else _label(name)}: {note.rstrip('.')}.")
+        out.append(f"{'All metrics' if name == 'all' else metric_label(name)}: {note.rstrip('.')}.")
     for metric in scores:
         if metric.ci is None:
             out.append(
-                f"No confidence interval recorded for {_label(metric.name)}: treat "
+                f"No confidence interval recorded for {metric_label(metric.name)}: treat "
                 f"{metric.value:.3f} as a point estimate of unknown precision."
             )
         elif metric.ci[1] - metric.ci[0] > WIDE_CI and -1 <= metric.value <= 1:
             out.append(
-                f"The confidence interval for {_label(metric.name)} is wide "
+                f"The confidence interval for {metric_label(metric.name)} is wide "
                 f"({metric.ci[0]:.2f} to {metric.ci[1]:.2f}): the data do not pin down its "
                 "performance."
             )
@@ -300,7 +295,7 @@ def _metrics_section(recorded: dict[str, Any], metrics: list[Metric], unit: str)
                 if m.is_count
                 else f"{m.value:.{places}f}{_counts(recorded, m.name, m.value)}"
             )
-            shown = (count_label(m.name, unit) or m.name) if m.is_count else _label(m.name)
+            shown = metric_label(m.name, unit)
             lines.append(f"| {_cell(shown)} | {value} | {'' if m.is_count else ci} |")
     else:
         lines.append("No metrics were recorded.")

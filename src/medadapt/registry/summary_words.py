@@ -17,7 +17,7 @@ from typing import Any
 
 from medadapt.registry.diff import flatten
 from medadapt.registry.records import UNIT_KEY
-from medadapt.results import VALIDATION_WORDS, grouped, needed_text
+from medadapt.results import METRIC_LABELS, VALIDATION_WORDS, grouped, needed_text
 
 DATA_WORDS = {
     "n_train": "training {unit}",
@@ -79,6 +79,27 @@ def count_label(name: str, unit: str = "rows") -> str | None:
     if unit != "rows" and name in _BY_CLASS:
         return _BY_CLASS[name].format(unit=unit)
     return TEST_COUNTS[name].format(unit=unit) if name in TEST_COUNTS else None
+
+
+#: the metrics the reports do not name (:data:`~medadapt.results.METRIC_LABELS`)
+_MORE_LABELS = {
+    "f1": "F1 score",
+    "ppv": "PPV",
+    "npv": "NPV",
+    "mse": "MSE",
+    "log_loss": "log loss",
+    "c_index": "C-index",
+}
+
+
+def metric_label(name: str, unit: str = "rows") -> str:
+    """A metric's name as the reports print it (``balanced_accuracy`` -> ``balanced
+    accuracy``, ``r2`` -> ``R²``, ``f1`` -> ``F1 score``); a sample size as the test samples
+    it counts (``unit``: rows, images): the registry's commands and the card name them so."""
+    counted = count_label(name, unit)
+    if counted:
+        return counted
+    return METRIC_LABELS.get(name) or _MORE_LABELS.get(name) or words(name)
 
 
 def text(value: Any) -> str:
