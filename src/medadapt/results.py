@@ -147,6 +147,8 @@ class AdapterRecord:
     base_model: dict[str, Any] | None = None
     train_seconds: float | None = None
     trainable_params: int | None = None
+    # what its training inputs were like beyond the base's (images: shapes, DICOM kinds)
+    inputs_seen: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict, metadata={"json": False})
 
     def to_json(self) -> dict[str, Any]:

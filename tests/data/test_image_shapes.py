@@ -32,13 +32,13 @@ def test_an_image_a_quarter_beyond_the_training_shapes_is_said_and_old_bases_say
     assert not unlike_training_shape(_schema(), 4.0)  # bases saved before shapes were kept
     assert ImageSchema.from_dict(square.to_dict()) == square
     assert shape_note(square, [("strip.png", 4.0)], 3) == (
-        "strip.png: shaped 4:1 (longer side to shorter), but the base model's training images were "
+        "strip.png: shaped 4:1 (longer side to shorter), but the model's training images were "
         "1:1 to 1.1:1: padded to a square, it looks unlike them; its prediction may be "
         "unreliable"
     )
     stretched = _schema(aspect=(1.0, 1.0), fit="stretch")
     assert shape_note(stretched, [("a.png", 2.0), ("b.png", 3.0)], 5) == (
-        "2 of 5 images (first: a.png, 2:1) are shaped unlike the base model's training images "
+        "2 of 5 images (first: a.png, 2:1) are shaped unlike the model's training images "
         "(1:1, longer side to shorter): stretched to a square, they look unlike them; their "
         "predictions may be unreliable"
     )
@@ -46,7 +46,7 @@ def test_an_image_a_quarter_beyond_the_training_shapes_is_said_and_old_bases_say
     assert shape_note(square, [("line.png", 150.0)], 1).startswith("line.png: shaped 150:1 (")
     volumes = _schema(aspect=(1.0, 1.0), spatial_dims=3)
     assert shape_note(volumes, [("a.nii", 2.0), ("b.nii", 2.0)], 4, "files").startswith(
-        "2 of 4 files (first: a.nii, 2:1) are shaped unlike the base model's training images (1:1, "
+        "2 of 4 files (first: a.nii, 2:1) are shaped unlike the model's training images (1:1, "
         "longer side to shorter): padded to a cube,"
     )
     from medadapt.data.image_io import aspect_ratio
@@ -78,7 +78,7 @@ def test_a_base_records_its_training_shapes_and_predict_says_which_images_differ
     _, _, _, warnings = load_unlabelled(tmp_path / "new", base.schema)
     strip = tmp_path / "new" / "mass" / "strip.png"
     assert warnings == [
-        f"{strip}: shaped 4:1 (longer side to shorter), but the base model's training images were "
+        f"{strip}: shaped 4:1 (longer side to shorter), but the model's training images were "
         "1:1: padded to a square, it looks unlike them; its prediction may be unreliable"
     ]
     images = modality_of("image")
@@ -109,6 +109,6 @@ def test_the_server_notes_an_upload_shaped_unlike_the_training_images(square_bas
                      ImageServing())  # fmt: skip
     assert samples[0].note is None
     assert samples[1].note == (
-        "shaped 4:1 (longer side to shorter), but the base model's training images were 1:1: "
+        "shaped 4:1 (longer side to shorter), but the model's training images were 1:1: "
         "padded to a square, it looks unlike them; its prediction may be unreliable"
     )

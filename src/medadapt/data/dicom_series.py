@@ -26,6 +26,7 @@ from medadapt.data.image_io import (
     FileRead,
     ReadError,
     ReadOptions,
+    dicom_modality,
     dicom_subject,
     read_file,
     resample,
@@ -142,9 +143,8 @@ def read_series(files: Sequence[Path], options: ReadOptions) -> FileRead:
     zooms = [float(np.median(gaps)), rows, cols]
     volume = resample(volume.astype(np.float32), zooms, options, axes=(2, 1, 0))
     values, how = scale_dicom(volume, first, options.window)
-    return FileRead(
-        [np.ascontiguousarray(values[None], dtype=np.float32)], how, [None], dicom_subject(first)
-    )
+    volume = np.ascontiguousarray(values[None], dtype=np.float32)
+    return FileRead([volume], how, [None], dicom_subject(first), acquired=dicom_modality(first))
 
 
 def _positions(datasets: Sequence[object]) -> list[float]:

@@ -28,8 +28,9 @@ class ImageDataset:
         memory only); both may be empty for data sets built in memory (the path is used).
         ``notes`` are ``(file, note)``: what the reading libraries logged or warned about a
         file that was read (``skipped`` lists the files that were not). ``aspects[i]``: the
-        longer over the shorter side of sample i as read, before it was fitted to the size
-        (empty for data sets built in memory).
+        longer over the shorter side of sample i as read, before it was fitted to the size;
+        ``acquired[i]``: the DICOM Modality of its file (``CT``; None for other formats) (both
+        empty for data sets built in memory).
     """
 
     images: torch.Tensor
@@ -43,6 +44,7 @@ class ImageDataset:
     subjects: list[str] | None = None
     notes: list[tuple[str, str]] = field(default_factory=list)
     aspects: list[float] = field(default_factory=list)
+    acquired: list[str | None] = field(default_factory=list)
 
     def __len__(self) -> int:
         return int(self.y.shape[0])
@@ -91,6 +93,7 @@ class ImageDataset:
             keys=[self.keys[i] for i in picked] if self.keys else [],
             subjects=None if self.subjects is None else [self.subjects[i] for i in picked],
             aspects=[self.aspects[i] for i in picked] if self.aspects else [],
+            acquired=[self.acquired[i] for i in picked] if self.acquired else [],
         )
 
 

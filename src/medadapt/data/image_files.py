@@ -6,6 +6,7 @@ without reading pixels, read unlabelled images for prediction, split samples by 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -104,7 +105,9 @@ def load_unlabelled(
     source: str | Path, schema: ImageSchema, *, on_error: str = "skip"
 ) -> tuple[torch.Tensor, list[str], list[tuple[str, str]], list[str]]:
     """Images to score, read as the model's schema says: ``(images, sample ids, skipped,
-    warnings)`` (warnings: files whose intensities were scaled unlike the training images).
+    warnings)`` (warnings: files whose intensities were scaled, shaped or acquired unlike the
+    training images: a windowed-CT model given a PNG, a square-image model a 4:1 strip, a CT
+    model an MR image).
 
     ``source``: one image file, a folder (searched recursively; class sub-folders allowed), a
     CSV with the schema's path column (labels optional) or an ``.npz`` (its ``test`` split).
@@ -123,6 +126,7 @@ def load_unlabelled(
     samples, ids, skipped, notes = [], [], [], []
     files_by_how: dict[str, list[str]] = {}
     odd_shapes: list[tuple[str, float]] = []
+    odd_kinds: list[tuple[str, str]] = []  # (file, DICOM Modality) unlike the training images'
     entries = []
     for path in _unlabelled_files(source, schema.path_column):
         fmt = (file_format(path) if path.exists() else None) or "missing"
@@ -150,6 +154,8 @@ def load_unlabelled(
         files_by_how.setdefault(read.how, []).append(str(path))
         odd_shapes += [(str(path), ratio) for ratio in map(aspect_ratio, read.samples[:1])
                        if unlike_training_shape(schema, ratio)]  # fmt: skip
+        if unlike_training_modality(schema, read.acquired):
+            odd_kinds.append((str(path), str(read.acquired)))
         samples += model_inputs(read, schema)
         for frame in read.frames:
             ids.append(str(path) if len(read.samples) == 1 else f"{path}#slice{frame}")
@@ -160,6 +166,7 @@ def load_unlabelled(
     warnings = scaling_warnings(schema, files_by_how)
     n_files = sum(map(len, files_by_how.values()))
     warnings += [n for n in [shape_note(schema, odd_shapes, n_files, "files")] if n]
+    warnings += [n for n in [modality_note(schema, odd_kinds, n_files, "files")] if n]
     return torch.stack(samples).contiguous(), ids, skipped, warnings
 
 
@@ -232,13 +239,13 @@ def shape_note(
     path, ratio = odd[0]
     if len(odd) == 1:
         return (
-            f"{path}: shaped {_ratio(ratio)} (longer side to shorter), but the base model's "
+            f"{path}: shaped {_ratio(ratio)} (longer side to shorter), but the model's "
             f"training images were {trained}: {fitted}, it looks unlike them; its prediction "
             "may be unreliable"
         )
     return (
         f"{len(odd)} of {n} {counted} (first: {path}, {_ratio(ratio)}) are shaped unlike "
-        f"the base model's training images ({trained}, longer side to shorter): {fitted}, they "
+        f"the model's training images ({trained}, longer side to shorter): {fitted}, they "
         "look unlike them; their predictions may be unreliable"
     )
 
@@ -246,6 +253,47 @@ def shape_note(
 def _ratio(ratio: float) -> str:
     """``4:1``, ``1.3:1``, ``150:1`` (never ``1.5e+02:1``)."""
     return f"{ratio:.2g}:1" if ratio < 10 else f"{ratio:,.0f}:1"
+
+
+#: DICOM Modality values that are one kind of image: computed and digital radiographs (an
+#: X-ray model trained on DX films meets CR films at another hospital; an MR image is not one)
+SAME_KIND = {"CR": "DX"}
+
+
+def unlike_training_modality(schema: ImageSchema, acquired: str | None) -> bool:
+    """Whether an image whose DICOM Modality is ``acquired`` (``MR``) is of a kind none of the
+    model's DICOM training images were (False when either is not known: pictures, NIfTI,
+    models that did not record theirs)."""
+    if not schema.dicom_modalities or acquired is None:
+        return False
+    trained = {SAME_KIND.get(m, m) for m in schema.dicom_modalities}
+    return SAME_KIND.get(acquired, acquired) not in trained
+
+
+def modality_note(
+    schema: ImageSchema, odd: Sequence[tuple[str, str]], n: int, counted: str = "images"
+) -> str | None:
+    """Why images ``odd`` (``(file, DICOM Modality)``, the ones
+    :func:`unlike_training_modality` found) cannot be scored with confidence: a model trained
+    on CT has never seen an MR image. One sentence naming the first file, the kinds found and
+    how many of ``n`` ``counted``; None when there are none."""
+    if not odd:
+        return None
+    trained = " and ".join(schema.dicom_modalities)
+    path, acquired = odd[0]
+    if len(odd) == 1:
+        return (
+            f"{path}: a DICOM {acquired} image, but the model was trained on {trained} images "
+            f"only: it has never seen {acquired}, and its scores on such images may be "
+            f"meaningless until an adapter is trained on labelled {acquired} images"
+        )
+    kinds = Counter(m for _, m in odd)
+    found = ", ".join(f"{m} ({k})" for m, k in kinds.most_common())
+    return (
+        f"{len(odd)} of {n} {counted} (first: {path}) are DICOM {found} images, but the model "
+        f"was trained on {trained} images only: it has never seen them, and its scores on such "
+        "images may be meaningless until an adapter is trained on labelled images of that kind"
+    )
 
 
 def check_scoreable(read: FileRead) -> FileRead:

@@ -68,14 +68,16 @@ class ReadOptions:
 @dataclass
 class FileRead:
     """What one file (or one DICOM series) gives: samples, how their intensities were scaled,
-    the slice/frame index of each sample (None: the whole file), the DICOM patient and the
-    one-line notes the reading libraries logged or warned (see ``reader_notes``)."""
+    the slice/frame index of each sample (None: the whole file), the DICOM patient, the
+    one-line notes the reading libraries logged or warned (see ``reader_notes``) and the
+    DICOM Modality it was acquired with (``CT``, ``MR``; None for pictures and NIfTI)."""
 
     samples: list[np.ndarray]
     how: str
     frames: list[int | None] = field(default_factory=list)
     subject: str | None = None
     notes: list[str] = field(default_factory=list)
+    acquired: str | None = None
 
     def __post_init__(self) -> None:
         if not self.frames:
@@ -139,6 +141,11 @@ def dicom_subject(ds: Any) -> str | None:
     return None
 
 
+def dicom_modality(ds: Any) -> str | None:
+    """The Modality a DICOM data set was acquired with (``CT``, ``MR``, ``DX``), or None."""
+    return str(ds.get("Modality", "") or "").strip().upper() or None
+
+
 def dicom_window(ds: Any, window: Window | None) -> tuple[Window | None, str]:
     """The window to apply (the option, else the file's own WindowCenter/Width) and its name."""
     if window is not None:
@@ -175,16 +182,17 @@ def read_dicom(path: Path, options: ReadOptions) -> FileRead:
         modality = np.asarray(apply_modality_lut(pixels, ds), dtype=np.float64)
         values, how = scale_dicom(modality, ds, options.window)
         values = values[None]  # (1, H, W) or (1, F, H, W)
-    subject = dicom_subject(ds)
+    subject, acquired = dicom_subject(ds), dicom_modality(ds)
     if n_frames > 1:
         frames, samples = select(values, options)
-        return FileRead(samples, how, frames, subject)
+        return FileRead(samples, how, frames, subject, acquired=acquired)
     if options.spatial_dims == 3:
         raise ReadError(
             "a single-frame DICOM image is 2D; spatial_dims=3 needs volumes (multi-frame DICOM, "
             "or a series of slices sharing a SeriesInstanceUID with ImagePositionPatient)"
         )
-    return FileRead([np.ascontiguousarray(values, dtype=np.float32)], how, subject=subject)
+    samples = [np.ascontiguousarray(values, dtype=np.float32)]
+    return FileRead(samples, how, subject=subject, acquired=acquired)
 
 
 def _first(value: object) -> float:

@@ -43,6 +43,7 @@ class _Readings:
     formats: Counter[str] = field(default_factory=Counter)
     intensity: Counter[str] = field(default_factory=Counter)
     aspects: list[float] = field(default_factory=list)  # per sample, before fitting
+    acquired: list[str | None] = field(default_factory=list)  # per sample: DICOM Modality
 
     def add(self, unit: Unit, read: FileRead, digest: str) -> None:
         """The samples of one unit, keyed by its digest (and frame), with its patient."""
@@ -51,6 +52,7 @@ class _Readings:
         self.notes += [(str(entry.path), note) for note in read.notes]
         self.intensity[read.how] += 1
         self.aspects += [aspect_ratio(array) for array in read.samples]
+        self.acquired += [read.acquired] * len(read.samples)
         patient = entry.subject or read.subject or str(entry.path)
         for frame, array in zip(read.frames, read.samples, strict=True):
             key = digest if frame is None else f"{digest}#{frame}"
@@ -89,6 +91,9 @@ def read_all(
         "channels": n_channels,
         "aspect": aspect_range(readings.aspects),
     }
+    acquired = sorted({m for m in readings.acquired if m})
+    if acquired:  # DICOM Modality values: CT, MR
+        dataset.source["acquired"] = acquired
     if len(units) < len(entries):
         dataset.source["dicom_series"] = sum(len(u.files) > 1 for u in units)
     return dataset
@@ -161,6 +166,7 @@ def _dataset_of(
         subjects=[p for _, _, _, p in samples],
         notes=readings.notes,
         aspects=readings.aspects,
+        acquired=readings.acquired,
     )
 
 

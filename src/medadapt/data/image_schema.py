@@ -5,7 +5,9 @@
 option that changes what a file becomes (CT window, slice axis and selection, fit, voxel
 spacing), and the CSV columns it was read with (path, label, group, patient id). New data
 is read with ``load_images(source, **schema.load_options(), classes=schema.classes)``.
-``spacing`` None (models saved before it was recorded) keeps their voxel-count resizing.
+``spacing`` None (models saved before it was recorded) keeps their voxel-count resizing;
+``aspect`` and ``dicom_modalities`` record the training images' shapes and DICOM Modality
+values (CT, MR), so images unlike them are said when they are scored.
 
 :func:`source_digest` identifies a labelled image source by its listing (file names and sizes,
 plus the CSV's bytes, or an ``.npz``'s bytes) and the options that decide how many samples each
@@ -64,6 +66,7 @@ class ImageSchema:
     source_kind: str | None = None
     intensity: dict[str, int] = field(default_factory=dict)
     aspect: tuple[float, float] | None = None  # the training images' shapes (see image_io)
+    dicom_modalities: tuple[str, ...] = ()  # what the DICOM training images were: CT, MR
     normalisation: str = NORMALISATION
 
     def __post_init__(self) -> None:
@@ -75,6 +78,7 @@ class ImageSchema:
             object.__setattr__(self, "window", tuple(float(v) for v in self.window))
         if self.aspect is not None:
             object.__setattr__(self, "aspect", tuple(float(v) for v in self.aspect))
+        object.__setattr__(self, "dicom_modalities", tuple(map(str, self.dicom_modalities)))
         if self.spacing is not None and self.spacing != "auto":
             spacing = tuple(float(v) for v in self.spacing)
             if len(spacing) != 3 or min(spacing) <= 0:
@@ -165,6 +169,7 @@ class ImageSchema:
             source_kind=source.get("kind"),
             intensity=dict(source.get("intensity", {})),
             aspect=source.get("aspect"),
+            dicom_modalities=tuple(source.get("acquired") or ()),
             **loader,
         )
 
@@ -173,6 +178,7 @@ class ImageSchema:
         out["classes"] = list(self.classes)
         out["window"] = None if self.window is None else list(self.window)
         out["aspect"] = None if self.aspect is None else list(self.aspect)
+        out["dicom_modalities"] = list(self.dicom_modalities)
         out["spacing"] = list(self.spacing) if isinstance(self.spacing, tuple) else self.spacing
         out["format"] = SCHEMA_FORMAT
         return out

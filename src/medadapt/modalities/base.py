@@ -321,6 +321,17 @@ class Modality(ABC):
     def grown_schema(self, schema: Any, classes: Sequence[str]) -> Any:
         return schema
 
+    def inputs_seen(self, schema: Any, train: Samples) -> dict[str, Any] | None:
+        """What an adapter's training samples were like beyond what the base model saw
+        (images: their shapes and DICOM kinds), recorded with the adapter (summaries only);
+        None: nothing to add."""
+        return None
+
+    def with_inputs_seen(self, schema: Any, seen: dict[str, Any] | None) -> Any:
+        """``schema`` widened by what an adapter trained on (:meth:`inputs_seen`), so that
+        scoring through the adapter does not warn about inputs like its training ones."""
+        return schema
+
     def served_logits(self, model: nn.Module, schema: Any, inputs: Sequence[Any],
                       adapter_ids: Sequence[str | None], device: Any) -> Any:  # fmt: skip
         """Logits of one served micro-batch: ``inputs`` as the modality's request parser gives

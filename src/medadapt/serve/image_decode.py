@@ -37,9 +37,11 @@ import torch
 from medadapt.data.dicom_series import units_of
 from medadapt.data.image_files import (
     check_scoreable,
+    modality_note,
     model_inputs,
     scaling_note,
     shape_note,
+    unlike_training_modality,
     unlike_training_shape,
 )
 from medadapt.data.image_io import OptionError, aspect_ratio
@@ -167,7 +169,11 @@ def decode(uploads: list[Upload], schema: Any, limits: ImageServing) -> list[Sam
             raise ImageInputError(422, name, problem(exc, unit.entry, names, schema)) from None
         odd = [(name, r) for r in map(aspect_ratio, read.samples[:1])
                if unlike_training_shape(schema, r)]  # fmt: skip
-        said = [n for n in (scaling_note(schema, read.how), shape_note(schema, odd, 1)) if n]
+        unlike = unlike_training_modality(schema, read.acquired)
+        kind = [(name, str(read.acquired))] if unlike else []
+        said = [scaling_note(schema, read.how), shape_note(schema, odd, 1),
+                modality_note(schema, kind, 1)]  # fmt: skip
+        said = [n for n in said if n]
         note = "; ".join(n.removeprefix(f"{name}: ") for n in said) or None
         out += [Sample(name, i, image, note) for i, image in zip(read.frames, images, strict=True)]
         if len(out) > limits.max_images:

@@ -47,7 +47,7 @@ class ImagePredictor:
             form = await read_form(request, self.limits)
             try:
                 route = await self._route(form.adapter, form.group)
-                schema = self.state.bases[route.base_key].schema
+                schema = self.state.schema_for(route)
                 async with pool.folder("upload") as folder:
                     uploads = await pool.run(save_uploads, form.files, folder)
                     samples, seconds = await pool.decode(uploads, schema, self.limits)
@@ -66,7 +66,7 @@ class ImagePredictor:
         pool = self.pool
         async with pool.slot():
             route = await self._route(body.adapter, body.group)
-            schema = self.state.bases[route.base_key].schema
+            schema = self.state.schema_for(route)
             async with pool.folder("dicomweb") as folder:
                 images = await pool.run(fetch, body.dicomweb, schema, self.limits, folder)
                 samples, seconds = await pool.decode(images.uploads, schema, self.limits)

@@ -113,6 +113,8 @@ class Route:
     name: str | None
     version: int | None
     classes: tuple[str, ...] | None = None  # an adapter's outputs when it added classes
+    # what the adapter's training inputs added to the base's (images: shapes, DICOM kinds)
+    inputs_seen: dict[str, Any] | None = field(default=None, compare=False)
 
     @property
     def batch_key(self) -> tuple[str, int | None]:
@@ -171,12 +173,20 @@ class ServingState:
         internal = f"{name}__v{version}"
         if internal not in served.model.adapter_names:
             served.model.load_adapter(directory, name=internal)
-        classes = AdapterRecord.from_json(read_manifest(directory).get("metadata")).classes
+        record = AdapterRecord.from_json(read_manifest(directory).get("metadata"))
+        classes = record.classes
         grown = (modality_of(served.kind).can_grow() and classes
                  and list(classes) != list(served.schema.classes))  # fmt: skip
-        route = Route(served.key, internal, name, version, tuple(classes) if grown else None)
+        route = Route(served.key, internal, name, version, tuple(classes) if grown else None,
+                      record.inputs_seen)  # fmt: skip
         tables.versions[(name, version)] = route
         return route
+
+    def schema_for(self, route: Route) -> Any:
+        """How the inputs of ``route`` are read and judged: its base's schema, widened by what
+        its adapter trained on (an MR adapter on a CT base: MR images are no surprise)."""
+        served = self.bases[route.base_key]
+        return modality_of(served.kind).with_inputs_seen(served.schema, route.inputs_seen)
 
     def load_version(self, name: str, version: int) -> None:
         """Load a registered (not necessarily promoted) version for ``name@version`` requests."""

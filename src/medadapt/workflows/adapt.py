@@ -298,6 +298,7 @@ def _adapter_record(
         },
         train_seconds=round(result.fit.seconds, 2),
         trainable_params=result.trainable_params,
+        inputs_seen=modality.inputs_seen(schema, picked.train),
     )
 
 

@@ -54,6 +54,8 @@ def load_for_inference(base_dir: Path, adapter_dir: Path | None) -> Loaded:
     model, name, manifest = attach_adapter(base.model, adapter_dir)
     record = AdapterRecord.from_json(manifest.get("metadata"))
     classes = record.classes or modality.classes(base.schema)
+    if record.inputs_seen:  # inputs like the adapter's training ones are not said as unlike
+        base = replace(base, schema=modality.with_inputs_seen(base.schema, record.inputs_seen))
     return Loaded(modality, base, model, name, manifest, list(classes), record)
 
 

@@ -134,7 +134,13 @@ class ImageModality(Modality):
         hint: str = "pass the new ones with --new-classes NAME[,NAME]",
         label: str | None = None,
     ) -> ImageSamples:
-        from medadapt.data.image_files import scaling_note, shape_note, unlike_training_shape
+        from medadapt.data.image_files import (
+            modality_note,
+            scaling_note,
+            shape_note,
+            unlike_training_modality,
+            unlike_training_shape,
+        )
         from medadapt.data.image_schema import source_digest
         from medadapt.modalities.images.reading import (
             copies_note,
@@ -178,6 +184,9 @@ class ImageModality(Modality):
                if unlike_training_shape(schema, ratio)]  # fmt: skip
         counted = f"images in {Path(data).name}"  # the source's, before a group or split
         notes += [n for n in [shape_note(schema, odd, len(dataset), counted)] if n]
+        kinds = [(dataset.paths[i], str(m)) for i, m in enumerate(dataset.acquired)
+                 if unlike_training_modality(schema, m)]  # fmt: skip
+        notes += [n for n in [modality_note(schema, kinds, len(dataset), counted)] if n]
         notes += [n for n in [copies_note(data, dataset)] if n]
         return ImageSamples(dataset, info, notes)
 
@@ -363,6 +372,32 @@ class ImageModality(Modality):
 
     def grown_schema(self, schema: Any, classes: Sequence[str]) -> Any:
         return schema.with_classes(classes)
+
+    def inputs_seen(self, schema: Any, train: ImageSamples) -> dict[str, Any] | None:
+        """The adapter's training images' shapes (longer side to shorter, lowest and highest)
+        and DICOM Modality values, where the base model recorded its own (a CT base adapted
+        on MR images: MR is then no surprise through the adapter)."""
+        from medadapt.data.image_io import aspect_range
+
+        dataset, seen = train.dataset, {}
+        if schema.aspect is not None and dataset.aspects:
+            seen["aspect"] = aspect_range(dataset.aspects)
+        if schema.dicom_modalities:
+            seen["dicom_modalities"] = sorted({m for m in dataset.acquired if m})
+        return {k: v for k, v in seen.items() if v} or None
+
+    def with_inputs_seen(self, schema: Any, seen: dict[str, Any] | None) -> Any:
+        from dataclasses import replace
+
+        seen = seen or {}
+        aspect, kinds = seen.get("aspect"), seen.get("dicom_modalities") or ()
+        if schema.aspect is not None and aspect:
+            schema = replace(schema, aspect=(min(schema.aspect[0], float(aspect[0])),
+                                             max(schema.aspect[1], float(aspect[1]))))  # fmt: skip
+        if schema.dicom_modalities and kinds:
+            widened = dict.fromkeys([*schema.dicom_modalities, *map(str, kinds)])
+            schema = replace(schema, dicom_modalities=tuple(widened))
+        return schema
 
     def grown_classes(self, schema: Any, new_classes: Sequence[str]) -> list[str]:
         from medadapt.modalities.images.model import extended_classes

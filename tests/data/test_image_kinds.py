@@ -1,0 +1,183 @@
+"""A model trained on CT has never seen an MR image: scored all the same, its output means
+nothing. A base records the DICOM Modality of its training images; predict, evaluate, adapt
+and the server say when a DICOM image is of another kind (computed and digital radiographs,
+CR and DX, are one kind), and an adapter trained on images of a new kind records it, so that
+scoring through it does not warn about the kind it learned."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from medadapt.data.image_files import load_unlabelled, modality_note, unlike_training_modality
+from medadapt.data.image_schema import ImageSchema
+from tests.data.makers import write_dicom, write_picture
+from tests.workflows.test_cli import run
+from tests.workflows.test_image_cli import TINY
+
+
+def _schema(**kw) -> ImageSchema:
+    return ImageSchema(classes=("normal", "mass"), channels=1, image_size=32, **kw)
+
+
+def _slice(level: int, seed: int) -> np.ndarray:
+    """(32, 32) uint16: a square of ``level`` on ~1000, plus noise."""
+    pixels = np.full((32, 32), 1000) + np.random.default_rng(seed).integers(0, 50, (32, 32))
+    pixels[10:22, 10:22] = level
+    return pixels.astype(np.uint16)
+
+
+def _said(capsys) -> str:
+    """What the command printed, both streams, with the console's line wrapping undone."""
+    printed = capsys.readouterr()
+    return " ".join((printed.out + printed.err).split())
+
+
+def _folder(root, kind: str, n: int = 6, patient: str = "P"):
+    """``root/normal`` and ``root/mass`` with ``n`` DICOM images each, acquired as ``kind``."""
+    for c, (label, level) in enumerate((("normal", 1100), ("mass", 2500))):
+        for i in range(n):
+            write_dicom(root / label / f"{kind}{i}.dcm", _slice(level + 10 * i, seed=c * 50 + i),
+                        modality=kind, patient=f"{patient}{c}{i}")  # fmt: skip
+    return root
+
+
+def test_an_image_of_a_kind_the_model_never_saw_is_said_radiographs_are_one_kind():
+    ct = _schema(dicom_modalities=("CT",))
+    assert unlike_training_modality(ct, "MR") and unlike_training_modality(ct, "DX")
+    assert not unlike_training_modality(ct, "CT")
+    assert not unlike_training_modality(ct, None)  # a PNG or NIfTI: its kind is not known
+    assert not unlike_training_modality(_schema(), "MR")  # bases saved before kinds were kept
+    xray = _schema(dicom_modalities=("DX",))
+    assert not unlike_training_modality(xray, "CR") and unlike_training_modality(xray, "MG")
+    assert ImageSchema.from_dict(ct.to_dict()) == ct
+    assert ImageSchema.from_dict({**ct.to_dict(), "dicom_modalities": ["CT"]}) == ct
+    assert modality_note(ct, [("head.dcm", "MR")], 3) == (
+        "head.dcm: a DICOM MR image, but the model was trained on CT images only: it has never "
+        "seen MR, and its scores on such images may be meaningless until an adapter is trained "
+        "on labelled MR images"
+    )
+    both = _schema(dicom_modalities=("CT", "MR"))
+    assert modality_note(both, [("a.dcm", "US"), ("b.dcm", "PT"), ("c.dcm", "US")], 9, "files") == (
+        "3 of 9 files (first: a.dcm) are DICOM US (2), PT (1) images, but the model was trained "
+        "on CT and MR images only: it has never seen them, and its scores on such images may be "
+        "meaningless until an adapter is trained on labelled images of that kind"
+    )
+    assert modality_note(ct, [], 3) is None
+
+
+@pytest.fixture(scope="module")
+def ct_base(tmp_path_factory):
+    root = tmp_path_factory.mktemp("kinds")
+    _folder(root / "ct", "CT")
+    assert run("train-base", "--data", str(root / "ct"), *TINY, "--epochs", "1",
+               "--out", str(root / "base")) == 0  # fmt: skip
+    return root
+
+
+def test_a_ct_base_records_its_kind_and_predict_evaluate_and_adapt_say_an_mr_image(
+    ct_base, tmp_path, capsys
+):
+    from medadapt.modalities import modality_of
+    from medadapt.modalities.bundle import BaseModel
+
+    base = BaseModel.load(ct_base / "base")
+    assert base.schema.dicom_modalities == ("CT",)
+    assert json.loads((ct_base / "base" / "model.json").read_text())["schema"][
+        "dicom_modalities"] == ["CT"]  # fmt: skip
+    new = _folder(tmp_path / "new", "CT", n=2)
+    mr = write_dicom(new / "mass" / "head.dcm", _slice(2500, seed=7), modality="MR")
+    write_picture(new / "normal" / "film.png", (_slice(1100, seed=8) // 16).astype(np.uint8))
+    _, _, _, warnings = load_unlabelled(new, base.schema)
+    said = (
+        f"{mr}: a DICOM MR image, but the model was trained on CT images only: it has never "
+        "seen MR, and its scores on such images may be meaningless until an adapter is "
+        "trained on labelled MR images"
+    )
+    assert said in warnings  # the PNG's kind is not known: its scaling is said, not its kind
+    images = modality_of("image")
+    samples = images.read_for_model(new, base, images.options())
+    assert said in samples.notes  # evaluate, adapt, study and check-data say it as predict does
+    capsys.readouterr()
+    assert run("predict", "--base", str(ct_base / "base"), "--data", str(new),
+               "--out", str(tmp_path / "p.csv")) == 0  # fmt: skip
+    assert "head.dcm: a DICOM MR image, but the model was trained on CT images only" in _said(
+        capsys
+    )
+
+
+def test_an_adapter_trained_on_mr_images_records_them_and_predicts_them_without_the_warning(
+    ct_base, tmp_path, capsys
+):
+    from medadapt.modalities.bundle import BaseModel
+
+    _folder(tmp_path / "mr", "MR", n=8, patient="M")
+    adapter = tmp_path / "mr_adapter"
+    assert run("adapt", "--base", str(ct_base / "base"), "--data", str(tmp_path / "mr"),
+               "--method", "lora", "--epochs", "1", "--out", str(adapter)) == 0  # fmt: skip
+    adapting = _said(capsys)
+    assert "16 images in mr (first: " in adapting and "are DICOM MR (16) images" in adapting
+    manifest = json.loads((adapter / "adapter.json").read_text())
+    assert manifest["metadata"]["inputs_seen"] == {"aspect": [1.0, 1.0], "dicom_modalities": ["MR"]}
+    later = _folder(tmp_path / "later", "MR", n=1, patient="L")
+    capsys.readouterr()
+    assert run("predict", "--base", str(ct_base / "base"), "--adapter", str(adapter),
+               "--data", str(later), "--out", str(tmp_path / "p.csv")) == 0  # fmt: skip
+    through_adapter = _said(capsys)
+    assert "wrote 2 predictions" in through_adapter and "DICOM MR" not in through_adapter
+    assert run("predict", "--base", str(ct_base / "base"), "--data", str(later),
+               "--out", str(tmp_path / "q.csv")) == 0  # fmt: skip
+    assert "warning: 2 of 2 files (first: " in _said(capsys)
+    assert BaseModel.load(ct_base / "base").schema.dicom_modalities == ("CT",)
+
+
+def test_the_server_notes_an_upload_of_a_kind_the_model_never_saw(ct_base, tmp_path):
+    from medadapt.modalities.bundle import BaseModel
+    from medadapt.serve.image_decode import decode
+    from medadapt.serve.image_inputs import ImageServing, Upload
+
+    schema = BaseModel.load(ct_base / "base").schema
+    ct = write_dicom(tmp_path / "a.dcm", _slice(2500, seed=1), modality="CT")
+    mr = write_dicom(tmp_path / "b.dcm", _slice(2500, seed=2), modality="MR")
+    samples = decode([Upload("chest.dcm", ct, "dicom"), Upload("head.dcm", mr, "dicom")],
+                     schema, ImageServing())  # fmt: skip
+    assert samples[0].note is None
+    assert samples[1].note == (
+        "a DICOM MR image, but the model was trained on CT images only: it has never seen MR, "
+        "and its scores on such images may be meaningless until an adapter is trained on "
+        "labelled MR images"
+    )
+
+
+def test_the_server_judges_an_upload_by_what_its_adapter_was_trained_on(ct_base, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from medadapt.registry import Registry
+    from medadapt.registry.bases import add_base
+    from medadapt.serve.app import create_app
+
+    _folder(tmp_path / "mr", "MR", n=8, patient="M")
+    adapter = tmp_path / "mr_adapter"
+    assert run("adapt", "--base", str(ct_base / "base"), "--data", str(tmp_path / "mr"),
+               "--method", "lora", "--epochs", "1", "--out", str(adapter)) == 0  # fmt: skip
+    registry = Registry(tmp_path / "registry", create=True)
+    add_base(registry.root, ct_base / "base")
+    registry.add(adapter, name="mr")
+    registry.promote("mr@1")
+    files = {kind: write_dicom(tmp_path / f"{kind}.dcm", _slice(2500, seed=3), modality=kind)
+             for kind in ("MR", "US")}  # fmt: skip
+    token = "t" * 32
+    with TestClient(create_app(registry.root, token=token)) as client:
+        reply = client.post(
+            "/v1/predict", data={"adapter": "mr"}, headers={"Authorization": f"Bearer {token}"},
+            files=[("file", (f"{k}.dcm", p.read_bytes())) for k, p in files.items()],
+        )  # fmt: skip
+    assert reply.status_code == 200, reply.text
+    notes = [p["note"] for p in reply.json()["predictions"]]
+    assert notes == [None, (
+        "a DICOM US image, but the model was trained on CT and MR images only: it has never "
+        "seen US, and its scores on such images may be meaningless until an adapter is trained "
+        "on labelled US images"
+    )]  # fmt: skip
