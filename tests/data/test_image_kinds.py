@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from medadapt.data.image_files import load_unlabelled, modality_note, unlike_training_modality
@@ -103,9 +104,19 @@ def test_a_ct_base_records_its_kind_and_predict_evaluate_and_adapt_say_an_mr_ima
     capsys.readouterr()
     assert run("predict", "--base", str(ct_base / "base"), "--data", str(new),
                "--out", str(tmp_path / "p.csv")) == 0  # fmt: skip
-    assert "head.dcm: a DICOM MR image, but the model was trained on CT images only" in _said(
-        capsys
+    printed = _said(capsys)
+    assert "head.dcm: a DICOM MR image, but the model was trained on CT images only" in printed
+    assert (
+        "warning: 2 of the 6 images are unlike the model's training images: the predictions "
+        "file says how, per image, in column 'outside_training'" in printed
     )
+    table = pd.read_csv(tmp_path / "p.csv", keep_default_na=False).set_index("image")
+    assert table.loc[str(mr), "outside_training"] == "DICOM MR"
+    film = new / "normal" / "film.png"
+    assert table.loc[str(film), "outside_training"] == (
+        "intensities divided by their bit depth's maximum"
+    )
+    assert (table["outside_training"] == "").sum() == 4
 
 
 def test_an_adapter_trained_on_mr_images_records_them_and_predicts_them_without_the_warning(

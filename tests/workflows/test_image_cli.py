@@ -218,6 +218,7 @@ def test_predict_writes_probabilities_per_image(npz_workspace):
         "p_mass",
         "p_cavity",
         "predicted",
+        "outside_training",
     ]
     assert len(table) == 70 and np.allclose(table.filter(like="p_").sum(axis=1), 1, atol=1e-5)
 

@@ -96,7 +96,7 @@ def test_nifti_volumes_train_a_3d_monai_vit_and_predict_one_file(tmp_path):
     )
     table = pd.read_csv(out)
     assert list(table["image"]) == [str(root / "lesion" / "l0.nii.gz")]
-    assert list(table.columns) == ["image", "p_clear", "p_lesion", "predicted"]
+    assert list(table.columns) == ["image", "p_clear", "p_lesion", "predicted", "outside_training"]
 
 
 def test_dicom_folder_trains_a_2d_vit_and_predicts_a_flat_folder(tmp_path, capsys):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -101,6 +102,19 @@ def _unlabelled_files(source: Path, path_column: str) -> list[Path]:
     return files
 
 
+@dataclass
+class Unlabelled:
+    """Images read to be scored: ``images`` (N, C, *spatial), an id per sample, the files left
+    out ``(file, reason)``, warnings, and per sample how it is unlike the model's training
+    images (``unlike``: "DICOM MR; shaped 4:1"; empty when it is not)."""
+
+    images: torch.Tensor
+    ids: list[str]
+    skipped: list[tuple[str, str]]
+    warnings: list[str]
+    unlike: list[str]
+
+
 def load_unlabelled(
     source: str | Path, schema: ImageSchema, *, on_error: str = "skip"
 ) -> tuple[torch.Tensor, list[str], list[tuple[str, str]], list[str]]:
@@ -114,16 +128,25 @@ def load_unlabelled(
     Volumes give one sample per selected slice (ids ``file#slice<i>``). ``on_error``: "skip"
     an unreadable file (listed in ``skipped``) or "raise"/"refuse" (a DataError naming it).
     What the reading libraries logged or warned is logged once as notes (``reader_notes``).
+    :func:`read_unlabelled` also says, per sample, how it is unlike the training images.
     """
+    read = read_unlabelled(source, schema, on_error=on_error)
+    return read.images, read.ids, read.skipped, read.warnings
+
+
+def read_unlabelled(
+    source: str | Path, schema: ImageSchema, *, on_error: str = "skip"
+) -> Unlabelled:
+    """:func:`load_unlabelled`'s images, with how each is unlike the training images."""
     source = Path(source)
     if not source.exists():
         raise DataError(f"{source} does not exist: pass an image file, a folder, a CSV or an .npz")
     if source.suffix.lower() == ".npz":
         names = [*schema.classes, *(f"label_{i}" for i in range(len(schema.classes), 1000))]
         dataset = load_images(source, **schema.load_options(), classes=names, split="test")
-        return dataset.images, dataset.paths, [], []
+        return Unlabelled(dataset.images, dataset.paths, [], [], [""] * len(dataset))
     options = schema.read_options()
-    samples, ids, skipped, notes = [], [], [], []
+    samples, ids, skipped, notes, unlike = [], [], [], [], []
     files_by_how: dict[str, list[str]] = {}
     odd_shapes: list[tuple[str, float]] = []
     odd_kinds: list[tuple[str, str]] = []  # (file, DICOM Modality) unlike the training images'
@@ -152,13 +175,20 @@ def load_unlabelled(
             continue
         notes += [(str(path), note) for note in read.notes]
         files_by_how.setdefault(read.how, []).append(str(path))
-        odd_shapes += [(str(path), ratio) for ratio in map(aspect_ratio, read.samples[:1])
-                       if unlike_training_shape(schema, ratio)]  # fmt: skip
-        if unlike_training_modality(schema, read.acquired):
-            odd_kinds.append((str(path), str(read.acquired)))
+        shapes = [(str(path), ratio) for ratio in map(aspect_ratio, read.samples[:1])
+                  if unlike_training_shape(schema, ratio)]  # fmt: skip
+        odd_shapes += shapes
+        kinds = (
+            [(str(path), str(read.acquired))]
+            if unlike_training_modality(schema, read.acquired)
+            else []
+        )
+        odd_kinds += kinds
+        said = unlike_words(schema, read.how, shapes, kinds)
         samples += model_inputs(read, schema)
         for frame in read.frames:
             ids.append(str(path) if len(read.samples) == 1 else f"{path}#slice{frame}")
+            unlike.append(said)
     if not samples:
         first = f" (first: {skipped[0][0]}: {skipped[0][1]})" if skipped else ""
         raise DataError(f"no image in {source} could be read{first}; check the files' format")
@@ -167,7 +197,22 @@ def load_unlabelled(
     n_files = sum(map(len, files_by_how.values()))
     warnings += [n for n in [shape_note(schema, odd_shapes, n_files, "files")] if n]
     warnings += [n for n in [modality_note(schema, odd_kinds, n_files, "files")] if n]
-    return torch.stack(samples).contiguous(), ids, skipped, warnings
+    return Unlabelled(torch.stack(samples).contiguous(), ids, skipped, warnings, unlike)
+
+
+def unlike_words(
+    schema: ImageSchema,
+    how: str,
+    shapes: Sequence[tuple[str, float]],
+    kinds: Sequence[tuple[str, str]],
+) -> str:
+    """How one file is unlike the model's training images, in a few words for a predictions
+    file's cell: ``"DICOM MR; shaped 4:1; intensities min-max scaled"`` (empty: it is not)."""
+    words = [f"DICOM {kind}" for _, kind in kinds]
+    words += [f"shaped {_ratio(ratio)}" for _, ratio in shapes]
+    if scaling_note(schema, how):
+        words.append(f"intensities {SCALINGS.get(how, how).split(' (')[0]}")
+    return "; ".join(words)
 
 
 #: how a file's intensities became [0, 1] (``FileRead.how``), in words; window and the file's

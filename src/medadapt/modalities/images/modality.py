@@ -191,13 +191,30 @@ class ImageModality(Modality):
         return ImageSamples(dataset, info, notes)
 
     def read_unlabelled(self, data: Path, base: Any, options: ImageOptions):
-        from medadapt.data.image_files import load_unlabelled
+        from medadapt.data.extrapolation import COLUMN
+        from medadapt.data.image_files import read_unlabelled
         from medadapt.modalities.images.reading import check_on_error, skipped_record
 
         on_error = options.on_error or "refuse"
         check_on_error(on_error)
-        images, ids, skipped, warnings = load_unlabelled(data, base.schema, on_error=on_error)
-        return UnlabelledImages(images, ids, skipped_record(data, skipped), warnings)
+        read = read_unlabelled(data, base.schema, on_error=on_error)
+        notes = list(read.warnings)
+        n_unlike = sum(map(bool, read.unlike))
+        if n_unlike:
+            notes.append(
+                f"{n_unlike} of the {len(read.ids)} images {'is' if n_unlike == 1 else 'are'} "
+                "unlike the model's training images: the predictions file says how, per image, "
+                f"in column {COLUMN!r}"
+            )
+        skipped = skipped_record(data, read.skipped)
+        return UnlabelledImages(read.images, read.ids, skipped, notes, read.unlike)
+
+    def prediction_flags(self, schema: Any, samples: Any) -> dict[str, list]:
+        """Per image, how it is unlike the model's training images (its DICOM kind, shape,
+        intensity scaling), in the column tables name their far-outside features in."""
+        from medadapt.data.extrapolation import COLUMN
+
+        return {COLUMN: list(samples.unlike)} if isinstance(samples, UnlabelledImages) else {}
 
     # ----- models ------------------------------------------------------------------------------
     def new_model(self, schema: Any, options: ImageOptions, seed: int):
@@ -406,12 +423,14 @@ class ImageModality(Modality):
 
 
 class UnlabelledImages:
-    """Images to predict: the tensors, an id per sample, the files left out and warnings
-    about the others (``notes``, see :meth:`Modality.sample_notes`)."""
+    """Images to predict: the tensors, an id per sample, the files left out, warnings about
+    the others (``notes``, see :meth:`Modality.sample_notes`) and, per sample, how it is
+    unlike the model's training images (``unlike``; empty strings when none is)."""
 
     def __init__(self, images, ids: list[str], skipped: list[dict[str, str]],
-                 notes: list[str] = ()) -> None:  # fmt: skip
+                 notes: list[str] = (), unlike: list[str] | None = None) -> None:  # fmt: skip
         self.images, self.ids, self.skipped, self.notes = images, ids, skipped, list(notes)
+        self.unlike = list(unlike) if unlike is not None else [""] * len(ids)
 
     def __len__(self) -> int:
         return len(self.ids)
