@@ -10,8 +10,10 @@ from medadapt.cli.common import note, print_table, stdout, warn
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, fmt_metric, metric_digits
 
 
-def print_metrics(title: str, metrics: dict[str, Any], task: str) -> None:
-    from medadapt.evaluate.metrics import METRIC_NAMES, ONE_CLASS
+def print_metrics(title: str, metrics: dict[str, Any], task: str, noun: str = "rows") -> None:
+    """The metrics as a table (``noun``: what they were measured on, "rows", "images"), the
+    warnings about the whole result, and how many patients the samples come from."""
+    from medadapt.evaluate.metrics import METRIC_NAMES, ONE_CLASS, resampled_together
 
     notes = metrics.get("notes", {})
     rows = [
@@ -23,6 +25,9 @@ def print_metrics(title: str, metrics: dict[str, Any], task: str) -> None:
         for name in METRIC_NAMES[task]
     ]
     print_table(title, ["metric", "value (95% CI)", "note"], rows)
+    together = resampled_together(metrics, noun)
+    if together:
+        stdout.print(together, markup=False, highlight=False, soft_wrap=True)
     for whole in ("too_good", ONE_CLASS):  # about the whole result, not one metric
         if notes.get(whole):
             warn(notes[whole])
@@ -101,7 +106,7 @@ def print_per_class(per_class: list[dict[str, Any]] | None, noun: str) -> None:
 
 def print_result(title: str, evaluation: dict[str, Any], task: str, noun: str) -> None:
     """The overall metrics, then per class when the evaluation lists classes."""
-    print_metrics(title, evaluation["overall"], task)
+    print_metrics(title, evaluation["overall"], task, noun)
     print_per_class(evaluation.get("per_class"), noun)
 
 

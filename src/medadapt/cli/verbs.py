@@ -236,7 +236,10 @@ def _evaluate(**values: Any) -> None:
         warn_all([f"column {column!r} is not in the table: missing for every row"])
     warn_all(result.data_warnings + result.leak_warnings)
     print_metrics(
-        f"{result.metrics['n']} {modality.noun} ({result.used})", result.metrics, result.task
+        f"{result.metrics['n']} {modality.noun} ({result.used})",
+        result.metrics,
+        result.task,
+        modality.noun,
     )
     compared = result.base_comparison or {}
     print_versus_base(compared.get("overall"), compared.get("versus_base"), result.task,

@@ -143,11 +143,13 @@ def paired_difference(
     seed: int = 0,
     min_per_class: int = MIN_PER_CLASS,
     unit: str = "patient",
+    patients: Any = None,
 ) -> Difference:
     """Difference ``metric(a) - metric(b)`` on the same patients with a paired bootstrap CI
     (``unit``: what the note counts, "patient" or "image"). Scores of shape (N, K) are class
     probabilities, compared on the macro one-vs-rest AUROC (scikit-learn's
-    ``roc_auc_score(multi_class="ovr")``)."""
+    ``roc_auc_score(multi_class="ovr")``). ``patients``: each sample's patient, where one may
+    have several (their samples are resampled together)."""
     y, a, b = _checked_pair(metric, y_true, score_a, score_b, unit)
     if metric in ("auroc", "auprc", "balanced_accuracy"):
         if a.ndim == 2:
@@ -158,7 +160,7 @@ def paired_difference(
         if fewest < min_per_class:
             units = unit if fewest == 1 else f"{unit}s"
             return Difference(metric, None, None, f"{fewest} {units} in the {which} class")
-    W = bs.resample_weights(len(y), n_boot, seed)
+    W = bs.resample_weights(len(y), n_boot, seed, bs.cluster_index(patients, len(y)))
     ones = np.ones((1, len(y)))
     point = float(
         _metric_samples(metric, ones, y, a, threshold)[0]
@@ -181,6 +183,7 @@ def versus_base(
     n_boot: int = N_BOOT,
     seed: int = 0,
     withheld: str | None = None,
+    patients: Any = None,
 ) -> dict[str, Any]:
     """Did the adapter help? Its ``metric`` (AUROC or MAE: neither depends on a threshold)
     minus the base model's on the same ``unit``s, with a paired bootstrap 95 % CI, as
@@ -195,7 +198,7 @@ def versus_base(
         diff = Difference(metric, None, None, withheld)
     else:
         diff = paired_difference(y_true, adapted, base, metric=metric, unit=unit,
-                                 n_boot=n_boot, seed=seed)  # fmt: skip
+                                 n_boot=n_boot, seed=seed, patients=patients)  # fmt: skip
     return {
         "metric": metric,
         "difference": diff.value,

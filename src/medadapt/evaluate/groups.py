@@ -18,15 +18,21 @@ def evaluate_groups(
     y_true: np.ndarray,
     scores: np.ndarray,
     subgroups: dict[str, np.ndarray],
+    patients: Any = None,
     **metric_options: Any,
 ) -> dict[str, Any]:
-    """``{"overall": metrics, "subgroups": {name: {value: metrics}}}``."""
-    result: dict[str, Any] = {"overall": compute_metrics(task, y_true, scores, **metric_options)}
+    """``{"overall": metrics, "subgroups": {name: {value: metrics}}}``; ``patients``: each
+    sample's patient, where one may have several (resampled together, in every subgroup)."""
+    result: dict[str, Any] = {
+        "overall": compute_metrics(task, y_true, scores, patients=patients, **metric_options)
+    }
     per: dict[str, dict[str, Any]] = {}
     for name, labels in subgroups.items():
         per[name] = {}
         for value in sorted(set(labels.tolist())):
             rows = labels == value
-            per[name][value] = compute_metrics(task, y_true[rows], scores[rows], **metric_options)
+            of = None if patients is None else np.asarray(patients)[rows]
+            per[name][value] = compute_metrics(task, y_true[rows], scores[rows], patients=of,
+                                               **metric_options)  # fmt: skip
     result["subgroups"] = per
     return result

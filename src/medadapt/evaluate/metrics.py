@@ -162,22 +162,49 @@ _BIASED_BECAUSE = {
 _PERFECT_AT = {"auroc": 1.0, "auprc": 1.0}
 
 
-def exact_interval(successes: int, trials: int) -> list[float]:
-    """The exact binomial (Clopper-Pearson) 95 % interval of ``successes / trials``."""
-    ci = stats.binomtest(successes, trials).proportion_ci(confidence_level=0.95, method="exact")
-    return [float(ci.low), float(ci.high)]
+def exact_interval(successes: float, trials: float) -> list[float]:
+    """The exact binomial (Clopper-Pearson) 95 % interval of ``successes / trials`` (from the
+    beta distribution, so an effective sample size need not be whole)."""
+    low = 0.0 if successes <= 0 else stats.beta.ppf(0.025, successes, trials - successes + 1)
+    high = 1.0 if successes >= trials else stats.beta.ppf(0.975, successes + 1, trials - successes)
+    return [float(low), float(high)]
+
+
+def proportion_interval(hits: Any, patients: Any = None) -> list[float]:
+    """The exact 95 % interval of the proportion ``mean(hits)``; where patients have several
+    samples (``patients``: one label per sample), Korn and Graubard's (Survey Methodology
+    1998;24:193-201): the same interval at the effective sample size n / design effect (the
+    variance between patients over the binomial one), kept between the number of patients and
+    of samples (the number of patients when every sample agrees). 35 of 35 images from 7
+    patients reads as 7 of 7, not as 35 independent successes."""
+    hits = np.asarray(hits, dtype=float)
+    n, successes = len(hits), float(hits.sum())
+    clusters = bs.cluster_index(patients, n)
+    if clusters is None:
+        return exact_interval(round(successes), n)
+    g, p = int(clusters.max()) + 1, successes / n
+    binomial = p * (1 - p) / n
+    if binomial == 0:
+        effective = float(g)
+    else:
+        per = np.bincount(clusters, weights=hits, minlength=g)
+        size = np.bincount(clusters, minlength=g)
+        between = g / (g - 1) * float(((per - p * size) ** 2).sum()) / n**2
+        effective = float(np.clip(n * binomial / between if between > 0 else n, g, n))
+    return exact_interval(p * effective, effective)
 
 
 def _honest_intervals(out: dict[str, Any], notes: dict[str, str],
-                      counts: dict[str, tuple[int, int]], unit: str) -> None:  # fmt: skip
-    """A proportion's interval (``counts``: name -> (successes, trials)) is the exact binomial
-    one: the percentile bootstrap's bounds can contradict the counts (0 with one success),
-    and it has zero width at 35 of 35 (which reads as certainty). Another bootstrap interval
-    of zero width is dropped, with a note saying why. An estimate outside its own interval (a
-    biased bootstrap: ECE on few patients) gets a note too."""
-    for name, (successes, trials) in counts.items():
-        if out.get(f"{name}_ci") is not None and trials > 0:
-            out[f"{name}_ci"] = exact_interval(successes, trials)
+                      counts: dict[str, tuple[np.ndarray, Any]], unit: str) -> None:  # fmt: skip
+    """A proportion's interval (``counts``: name -> (hits, patients), a 0/1 per trial and its
+    patient) is the exact binomial one (:func:`proportion_interval`): the percentile
+    bootstrap's bounds can contradict the counts (0 with one success), and it has zero width
+    at 35 of 35 (which reads as certainty). Another bootstrap interval of zero width is
+    dropped, with a note saying why. An estimate outside its own interval (a biased
+    bootstrap: ECE on few patients) gets a note too."""
+    for name, (hits, patients) in counts.items():
+        if out.get(f"{name}_ci") is not None and len(hits) > 0:
+            out[f"{name}_ci"] = proportion_interval(hits, patients)
     for name in list(out):
         interval = out.get(f"{name}_ci") if not name.endswith("_ci") else None
         if not interval or interval[0] != interval[1]:
@@ -207,6 +234,33 @@ def _with_plausibility(out: dict[str, Any], unit: str) -> dict[str, Any]:
     if note:
         out.setdefault("notes", {})["too_good"] = note
     return out
+
+
+def resampled_together(metrics: dict[str, Any], noun: str = "rows") -> str | None:
+    """How the intervals treat patients with several samples, when some had: "These 60 rows
+    come from 12 patients: ..." (None when every sample was its own patient)."""
+    n, patients = metrics.get("n"), metrics.get("n_patients")
+    if not n or not patients or patients >= n:
+        return None
+    return (
+        f"These {n:,} {noun} come from {patients:,} patients: a patient's {noun} are not "
+        "independent, so every interval resamples whole patients (and the exact intervals use "
+        "the effective sample size)."
+    )
+
+
+def _weights(out: dict[str, Any], n: int, n_boot: int, seed: int, patients: Any) -> np.ndarray:
+    """The bootstrap's resample weights, drawing whole patients where ``patients`` repeat
+    (then ``out["n_patients"]`` counts them: 60 test rows may be 12 patients)."""
+    clusters = bs.cluster_index(patients, n)
+    if clusters is not None:
+        out["n_patients"] = int(clusters.max()) + 1
+    return bs.resample_weights(n, n_boot, seed, clusters)
+
+
+def _of(patients: Any, rows: np.ndarray) -> Any:
+    """The patients of ``rows`` (None stays None)."""
+    return None if patients is None else np.asarray(patients)[rows]
 
 
 def _interval(values: np.ndarray) -> list[float] | None:
@@ -397,12 +451,15 @@ def binary_metrics(
     min_per_class: int = MIN_PER_CLASS,
     unit: str = "patient",
     class_names: Sequence[str | None] | None = None,
+    patients: Any = None,
 ) -> dict[str, Any]:
     """AUROC, AUPRC, accuracy, balanced accuracy, sensitivity, specificity (at ``threshold``),
     Brier score and ECE, each with a 95 % CI, for probabilities ``y_score`` of class 1
     (``unit``: what the notes count, "patient" or "image"). ``class_names`` (two): the notes
     name the classes ("3 images of class 'mass'") instead of positives and negatives, for
-    two classes neither of which is "the positive one" (two image findings)."""
+    two classes neither of which is "the positive one" (two image findings). ``patients``:
+    each sample's patient, where one may have several (their samples are resampled together,
+    and ``n_patients`` counts them)."""
     y, p = checked_inputs("binary", y_true, y_score, unit)
     y = y.astype(int)
     n, n_pos = len(y), int(y.sum())
@@ -419,7 +476,7 @@ def binary_metrics(
     }
     notes: dict[str, str] = {}
     put = _recorder(out, notes)
-    W = bs.resample_weights(n, n_boot, seed)
+    W = _weights(out, n, n_boot, seed, patients)
     both = min(n_pos, n_neg) >= min_per_class
     named = list(class_names) if class_names is not None and len(class_names) == 2 else None
     few_note = _rarer_class_note(n_pos, n_neg, min_per_class, unit, named)
@@ -453,9 +510,10 @@ def binary_metrics(
     one_class = one_class_note(y, pred, called, threshold, unit)
     if one_class:
         notes[ONE_CLASS] = one_class
-    tp, tn = int(((pred == 1) & (y == 1)).sum()), int(((pred == 0) & (y == 0)).sum())
-    _honest_intervals(out, notes, {"accuracy": (tp + tn, n), "sensitivity": (tp, n_pos),
-                                   "specificity": (tn, n_neg)}, unit)  # fmt: skip
+    hits = {"accuracy": (pred == y, patients)}
+    for name, label in (("sensitivity", 1), ("specificity", 0)):
+        hits[name] = (pred[y == label] == label, _of(patients, y == label))
+    _honest_intervals(out, notes, hits, unit)
     out["notes"] = notes
     return _with_plausibility(out, unit)
 
@@ -469,10 +527,11 @@ def multiclass_metrics(
     min_per_class: int = MIN_PER_CLASS,
     unit: str = "patient",
     class_names: Sequence[str] | None = None,
+    patients: Any = None,
 ) -> dict[str, Any]:
     """Macro one-vs-rest AUROC, accuracy, balanced accuracy, Brier score and top-label ECE,
     with CIs; ``y_proba`` has shape (N, K); ``class_names`` (K) name the classes in the notes
-    (else "class 0" ...)."""
+    (else "class 0" ...); ``patients`` as :func:`binary_metrics` takes them."""
     y, proba = checked_inputs("multiclass", y_true, y_proba, unit)
     y = y.astype(int)
     n, k = proba.shape
@@ -484,7 +543,7 @@ def multiclass_metrics(
         return _too_small("multiclass", n, unit, class_counts=counts.tolist())
     out: dict[str, Any] = {"n": n, "class_counts": counts.tolist()}
     notes: dict[str, str] = {}
-    W = bs.resample_weights(n, n_boot, seed)
+    W = _weights(out, n, n_boot, seed, patients)
     onehot = np.eye(k)[y]
     few = counts.min() < min_per_class  # AUROC and balanced accuracy not reported, as binary
     if not few:
@@ -519,7 +578,7 @@ def multiclass_metrics(
     one_class = one_class_note(y, pred, named, unit=unit)
     if one_class:
         notes[ONE_CLASS] = one_class
-    _honest_intervals(out, notes, {"accuracy": (int(hit.sum()), n)}, unit)
+    _honest_intervals(out, notes, {"accuracy": (hit, patients)}, unit)
     out["notes"] = notes
     return _with_plausibility(out, unit)
 
@@ -532,15 +591,16 @@ def regression_metrics(
     seed: int = 0,
     min_rows: int = 10,
     unit: str = "patient",
+    patients: Any = None,
 ) -> dict[str, Any]:
-    """MAE, RMSE and R^2 with CIs."""
+    """MAE, RMSE and R^2 with CIs (``patients`` as :func:`binary_metrics` takes them)."""
     y, f = checked_inputs("regression", y_true, y_pred, unit)
     n = len(y)
     if n < MIN_PATIENTS:
         return _too_small("regression", n, unit)
     out: dict[str, Any] = {"n": n, "mean_target": float(y.mean())}
     notes: dict[str, str] = {}
-    W = bs.resample_weights(n, n_boot, seed)
+    W = _weights(out, n, n_boot, seed, patients)
     error = y - f
     out["mae"] = float(skm.mean_absolute_error(y, f))
     out["mae_ci"] = _interval(bs.weighted_mean(W, np.abs(error)))

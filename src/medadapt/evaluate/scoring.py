@@ -17,8 +17,8 @@ from medadapt.evaluate.metrics import (
     MIN_PER_CLASS,
     N_BOOT,
     binary_metrics,
-    exact_interval,
     plural,
+    proportion_interval,
 )
 
 
@@ -39,30 +39,34 @@ def per_class_metrics(
     n_boot: int = N_BOOT,
     seed: int = 0,
     unit: str = "image",
+    patients: Any = None,
 ) -> list[dict[str, Any]]:
     """One row per class: images, one-vs-rest AUROC (95 % CI), sensitivity and precision of
     the top-1 prediction with exact binomial 95 % CIs, and a note for what is not reported.
 
     The overall table's rules hold here too: nothing on fewer than ``MIN_PATIENTS`` samples,
     and a proportion only over at least ``MIN_PER_CLASS`` members (sensitivity) or calls
-    (precision): "precision 1.000" on 2 calls is not a finding."""
+    (precision): "precision 1.000" on 2 calls is not a finding. ``patients``: each sample's
+    patient, where one may have several (see :func:`~medadapt.evaluate.metrics.binary_metrics`)."""
     y = np.asarray(y).astype(int)
     pred = proba.argmax(axis=1)
     rows = []
     for c, name in enumerate(classes):
-        member = y == c
-        m = binary_metrics(member.astype(int), proba[:, c], n_boot=n_boot, seed=seed,
-                           unit=unit, class_names=[None, name])  # one against the rest  # fmt: skip
+        member = y == c  # one against the rest
+        m = binary_metrics(member.astype(int), proba[:, c], n_boot=n_boot, seed=seed, unit=unit,
+                           class_names=[None, name], patients=patients)  # fmt: skip
         called = pred == c
         hits = int((called & member).sum())
         row = {"class": name, "n": int(member.sum()), "auroc": m["auroc"],
                "auroc_ci": m["auroc_ci"]}  # fmt: skip
         # too few members for a sensitivity: the AUROC's note already counts them
         notes = [m["notes"].get("all") or m["notes"].get("auroc")]
-        for key, trials in (("sensitivity", int(member.sum())), ("precision", int(called.sum()))):
+        for key, among in (("sensitivity", member), ("precision", called)):
+            trials = int(among.sum())
             shown = "all" not in m["notes"] and trials >= MIN_PER_CLASS
             row[key] = hits / trials if shown else None
-            row[f"{key}_ci"] = exact_interval(hits, trials) if shown else None
+            of = None if patients is None else np.asarray(patients)[among]
+            row[f"{key}_ci"] = proportion_interval((called & member)[among], of) if shown else None
             if key == "precision" and not shown and "all" not in m["notes"]:
                 notes.append(f"no precision: {plural(trials, unit)} called {name!r} (at least "
                              f"{MIN_PER_CLASS} needed)")  # fmt: skip
@@ -80,8 +84,10 @@ def score_classifier(
     threshold: float = 0.5,
     n_boot: int = N_BOOT,
     seed: int = 0,
+    patients: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """``{"overall", "per_class", "subgroups"}`` for probabilities ``proba`` (N, K)."""
+    """``{"overall", "per_class", "subgroups"}`` for probabilities ``proba`` (N, K);
+    ``patients``: each image's patient, where one may have several (resampled together)."""
     proba = np.asarray(proba)
     if proba.ndim != 2 or proba.shape[1] != len(classes):
         raise DataError(
@@ -102,9 +108,11 @@ def score_classifier(
             threshold=threshold,
             unit="image",
             class_names=classes,
+            patients=patients,
         )
     result["overall"]["task"] = task_of(len(classes))
-    result["per_class"] = per_class_metrics(y, proba, classes, n_boot=n_boot, seed=seed)
+    result["per_class"] = per_class_metrics(y, proba, classes, n_boot=n_boot, seed=seed,
+                                            patients=patients)  # fmt: skip
     return result
 
 
@@ -120,20 +128,22 @@ def score(
     n_boot: int = N_BOOT,
     seed: int = 0,
     unit: str = "patient",
+    patients: Any = None,
 ) -> dict[str, Any]:
     """``{"overall", "subgroups"}`` (+ ``"per_class"`` when ``proba`` (N, K) is given) for
     the task scores ``scores`` (P(positive), (N, K) probabilities, or values); ``unit``: what
     the notes count ("patient", "image"). The notes name the classes, except a binary task's
-    without per-class figures (a table's outcome): its classes are positives and negatives."""
+    without per-class figures (a table's outcome): its classes are positives and negatives.
+    ``patients``: each sample's patient, where one may have several (resampled together)."""
     named = list(classes) if classes and (task != "binary" or proba is not None) else None
     with warnings.catch_warnings():  # a class predicted but absent here is expected
         warnings.filterwarnings("ignore", "y_pred contains classes not in y_true")
         result = evaluate_groups(
             task, y, scores, subgroups, n_boot=n_boot, seed=seed, threshold=threshold, unit=unit,
-            class_names=named,
+            class_names=named, patients=patients,
         )  # fmt: skip
     if proba is not None:
         result["overall"]["task"] = task
         result["per_class"] = per_class_metrics(y, proba, classes, n_boot=n_boot, seed=seed,
-                                                unit=unit)  # fmt: skip
+                                                unit=unit, patients=patients)  # fmt: skip
     return result

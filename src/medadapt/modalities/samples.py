@@ -82,6 +82,13 @@ class Samples(ABC):
         that a test sample identical to a training one can be left out."""
         return None
 
+    def known_patients(self) -> np.ndarray | None:
+        """Each sample's patient where the source names it (an id column, DICOM PatientID),
+        so that a patient's samples are resampled together in every interval; None where it
+        does not (each sample then counts as its own patient). Unlike :meth:`patients`,
+        identical content is no patient: two rows alike may be two patients."""
+        return None
+
     def skipped_files(self) -> list[dict[str, str]]:
         """The source's files left out as unreadable (``--on-error skip``): ``{"path",
         "reason"}`` each, for the terminal and ``--json`` only (a model stores their count)."""

@@ -45,6 +45,7 @@ TEST_COUNTS = {
     "n_test": "test {unit}",
     "n_positive": "positive test {unit}",
     "n_negative": "negative test {unit}",
+    "n_patients": "test patients (their {unit} resampled together)",
 }
 """The sample sizes recorded with the metrics: counts of the test samples they were measured
 on."""

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from medadapt.evaluate.metrics import BRACKETS, ONE_CLASS, headline_metric
+from medadapt.evaluate.metrics import BRACKETS, ONE_CLASS, headline_metric, resampled_together
 from medadapt.evaluate.report import Report
 from medadapt.evaluate.report.formatting import (
     METRIC_LABELS,
@@ -137,6 +137,7 @@ def summary_lines(
         described = ", ".join(f"{k} ({v} rows)" for k, v in result["unseen_categories"].items())
         lines.append(f"Values never seen in training were treated as 'unseen': {described}.")
     lines.append(brackets(result["task"], noun))
+    lines += [s for s in [resampled_together(result, noun)] if s]
     return lines
 
 
@@ -441,6 +442,7 @@ def adapt_report(summary: dict[str, Any], curves: dict[str, Any], modality: Any)
         said = sample_size_line(info["sample_size"], noun)
         lines.append(f"{said[0].upper()}{said[1:]}.")
     lines.append(brackets(summary["task"], noun))
+    lines += [s for s in [resampled_together(metrics, noun)] if s]
     report.summary(lines)
     data_warnings(report, summary.get("warnings", []))
     retention_section(report, retentions, noun)

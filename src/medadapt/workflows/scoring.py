@@ -72,6 +72,7 @@ def score_samples(
         n_boot=n_boot,
         seed=seed,
         unit=modality.unit,
+        patients=samples.known_patients(),
     )
 
 
@@ -101,5 +102,5 @@ def versus_base_on(
     return versus_base(
         np.asarray(samples.labels), modality.task_scores(schema, scores),
         modality.task_scores(schema, base_scores), metric=metric, unit=modality.unit,
-        n_boot=n_boot, seed=seed, withheld=withheld,
+        n_boot=n_boot, seed=seed, withheld=withheld, patients=samples.known_patients(),
     )  # fmt: skip

@@ -52,6 +52,11 @@ class ImageSamples(Samples):
     def patients(self) -> np.ndarray:
         return np.asarray(self.dataset.patients(), dtype=object)
 
+    def known_patients(self) -> np.ndarray | None:
+        """The patient (id column, DICOM PatientID), else the file: a volume's slices are one
+        patient's."""
+        return self.patients()
+
     def subset(self, indices: Sequence[int] | np.ndarray) -> ImageSamples:
         part = self.dataset.subset(np.asarray(indices, dtype=np.int64))
         return ImageSamples(part, self.info, self.notes)

@@ -76,6 +76,15 @@ class TableSamples(Samples):
             keys = np.where(ids != MISSING_LABEL, np.char.add("id:", ids.astype(str)), keys)
         return keys
 
+    def known_patients(self) -> np.ndarray | None:
+        """The id column's values (a row without one is its own patient); None without one."""
+        schema, rows = self.schema, self.frame
+        if not schema.id_column or schema.id_column not in rows:
+            return None
+        ids = group_labels(rows[schema.id_column])
+        own = np.char.add("row:", np.arange(len(ids)).astype(str))
+        return np.where(ids != MISSING_LABEL, np.char.add("id:", ids.astype(str)), own)
+
     def subset(self, indices: Sequence[int] | np.ndarray) -> TableSamples:
         rows = self.frame.iloc[np.asarray(indices)]
         return TableSamples(rows, self.schema, self.group_column, self.notes)
