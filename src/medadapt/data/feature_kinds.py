@@ -11,6 +11,7 @@ when it is empty, constant, a record identifier or free text (see
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from medadapt.data.identifiers import identifier_reason
+from medadapt.data.identifiers import identifier_reason, name_looks_like_identifier
 from medadapt.data.option_words import OptionWords
 from medadapt.errors import DataError
 
@@ -27,6 +28,11 @@ MIN_LEVEL_ROWS = 5  # category levels seen in fewer training rows are not stored
 IDENTIFIER_SHARE = 0.9  # text columns with this share of distinct values are identifiers
 IDENTIFIER_REASON = "looks like a record identifier"
 TEXT_IN_NUMBERS_SHARE = 0.1  # at most this share of text: a numeric column with typos
+MIN_REPEATED_IDS = 20  # distinct values a repeated identifier column holds at least
+# a number followed by a word or symbol ("120 mmHg", "5.2mmol/L", "38 °C", "12 %"), not a date
+_WITH_UNIT = re.compile(
+    r"\s*[<>~]?\s*[-+]?\d+(?:[.,]\d+)?\s*([^\W\d_][^\d]{0,15}|[%°µ][^\d]{0,15})"
+)
 
 
 def level(value: Any) -> str:
@@ -111,6 +117,14 @@ def infer_feature(
         return None, f"constant (every value is {next(iter(counts))!r})"
     if not force_categorical:
         _refuse_numbers_with_text(present, name, words)
+        _refuse_numbers_with_units(present, name, words)
+        if _repeated_identifier(name, len(counts), len(present)):
+            return None, (
+                f"{IDENTIFIER_REASON} (by its name) with repeated values ({len(counts)} distinct "
+                f"in {len(present)} rows: several rows per patient?); pass "
+                f"{words.set_to('id_column', name)} so that each patient's rows stay on one side "
+                f"of every split, or {words.set_to('categorical', name)} to use it as a feature"
+            )
         many = len(counts) > 50 and len(counts) > 0.5 * len(present)
         nearly_unique = len(present) >= 20 and len(counts) >= IDENTIFIER_SHARE * len(present)
         if many or nearly_unique:
@@ -125,6 +139,34 @@ def infer_feature(
             "it could identify patients)"
         )
     return FeatureSpec(name=name, kind="categorical", categories=levels), ""
+
+
+def spelling_warnings(features: list[FeatureSpec]) -> list[str]:
+    """One warning per categorical feature whose learnt categories differ only in upper/lower
+    case ("Male" and "male", often one site's spelling): learnt as different categories, they
+    let the model tell the sites apart by spelling. Names the model's own categories only."""
+    notes = []
+    for spec in features:
+        spellings: dict[str, list[str]] = {}
+        for category in spec.categories:
+            spellings.setdefault(category.casefold(), []).append(category)
+        doubled = [names for names in spellings.values() if len(names) > 1]
+        if doubled:
+            shown = "; ".join(" and ".join(map(repr, names)) for names in doubled[:3])
+            more = f" and {len(doubled) - 3} more" if len(doubled) > 3 else ""
+            notes.append(
+                f"column {spec.name!r} writes a category in several ways ({shown}{more}: "
+                "they differ only in upper/lower case) and each is learnt as its own category; "
+                "write each one way in the file"
+            )
+    return notes
+
+
+def _repeated_identifier(name: str, distinct: int, rows: int) -> bool:
+    """A text column named like an identifier (``patient``, ``MRN``, ``visit_id``) whose many
+    values repeat: rows of the same patients, to be kept together, never learnt from."""
+    many = distinct >= MIN_REPEATED_IDS and distinct >= 0.1 * rows
+    return many and distinct < rows and name_looks_like_identifier(name)
 
 
 def count_text_values(series: pd.Series) -> int:
@@ -148,3 +190,22 @@ def _refuse_numbers_with_text(present: pd.Series, name: str, words: OptionWords)
             f"fix them in the file, or pass {words.set_to('numeric', name)} to read them as "
             f"missing, or {words.set_to('categorical', name)} to keep them as categories"
         )
+
+
+def _refuse_numbers_with_units(present: pd.Series, name: str, words: OptionWords) -> None:
+    """A measurement written with its unit in every cell ("120 mmHg") would become a category
+    per value: refuse, naming the units (a unit is no patient's value; the numbers are)."""
+    if len(present) < 10:
+        return
+    texts = [str(v).strip() for v in present]
+    units = [m.group(1).strip() for m in map(_WITH_UNIT.fullmatch, texts) if m]
+    numbers = int(pd.to_numeric(pd.Series(texts), errors="coerce").notna().sum())
+    if not units or len(units) + numbers < (1 - TEXT_IN_NUMBERS_SHARE) * len(texts):
+        return
+    shown = ", ".join(repr(u) for u in sorted(set(units))[:3])
+    raise DataError(
+        f"column {name!r} holds numbers written with a unit or other text in {len(units)} of "
+        f"{len(texts)} values ({shown}); write the numbers alone in the file (the unit can go in "
+        f"the column name), or pass {words.set_to('categorical', name)} to keep each value as "
+        "a category"
+    )

@@ -109,6 +109,46 @@ def zero_coded(frame: pd.DataFrame, columns: Iterable[str]) -> dict[str, int]:
     return found
 
 
+SENTINELS = (9.0, 99.0, 999.0, 9999.0, 99999.0, -1.0, -9.0, -99.0, -999.0, -9999.0)
+"""Numbers exports write for "not measured" besides 0 (all nines, or negative)."""
+SENTINEL_GAP = 1.2
+"""A nines code reads as one when it lies at least this many times above every other value."""
+
+
+def sentinel_coded(frame: pd.DataFrame, columns: Iterable[str]) -> dict[str, tuple[float, int]]:
+    """Columns among ``columns`` holding a "not measured" code such as 999 or -1 (in two or
+    more rows, and beyond every other value: nines far above a measurement's other values, a
+    negative code below a measurement that is otherwise never negative): ``{column: (code,
+    rows)}``. The code is one of :data:`SENTINELS`, never a patient's own value."""
+    found = {}
+    for column in columns:
+        if column not in frame:
+            continue
+        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+        values = values[np.isfinite(values)]
+        for code in SENTINELS:
+            rows = int((values == code).sum())
+            others = values[values != code]
+            if rows < 2 or len(np.unique(others)) < MIN_DISTINCT:
+                continue
+            beyond = (others.min() >= 0 if code < 0
+                      else others.max() > 0 and code >= SENTINEL_GAP * others.max())  # fmt: skip
+            if beyond:
+                found[column] = (code, rows)
+                break
+    return found
+
+
+def sentinel_code_warning(column: str, code: float, rows: int, total: int) -> str:
+    """The warning for an undeclared code such as 999 in ``rows`` of ``total`` rows."""
+    where = "below" if code < 0 else "far above"
+    return (
+        f"column {column!r} is {code:g} in {rows} of {total} training rows, {where} all its "
+        f"other values: if {code:g} means 'not measured' there, pass {FLAG} "
+        f"{shlex.quote(f'{column}={code:g}')} (it is read as a measurement of {code:g} now)"
+    )
+
+
 FAR_BELOW_SDS = 3.0
 """A zero this many training SDs below the training mean reads as a code at a later site."""
 

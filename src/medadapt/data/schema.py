@@ -240,6 +240,7 @@ class TableSchema:
             self.label_mean = float(numeric.mean())
             self.label_std = float(numeric.std(ddof=0)) or 1.0
             return
+        _refuse_classes_in_two_spellings(self.label, distinct)
         if len(distinct) < 2:
             raise DataError(
                 f"label column {self.label!r} has only one class ({distinct[0]!r}) in the "
@@ -391,6 +392,21 @@ class TableSchema:
         data = dict(data)
         data["features"] = [FeatureSpec(**f) for f in data["features"]]
         return cls(**data)
+
+
+def _refuse_classes_in_two_spellings(label: str, classes: Sequence[str]) -> None:
+    """Classes that differ only in upper/lower case ("Yes" and "yes") are one outcome written
+    two ways: as classes they would make a yes/no outcome a three-class one."""
+    spellings: dict[str, list[str]] = {}
+    for name in classes:
+        spellings.setdefault(name.casefold(), []).append(name)
+    doubled = [names for names in spellings.values() if len(names) > 1]
+    if doubled:
+        shown = "; ".join(" and ".join(map(repr, names)) for names in doubled[:3])
+        raise DataError(
+            f"label column {label!r} writes one class in several ways ({shown}: they differ "
+            "only in upper/lower case); write each class one way in the file"
+        )
 
 
 def _text_among_numbers(labels: pd.Series) -> int:

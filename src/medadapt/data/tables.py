@@ -3,8 +3,13 @@
 Handled: a UTF-8 byte-order mark, CR or CRLF line endings, ``,`` ``;`` tab or ``|`` separators
 (sniffed), ``?``/``NA``/empty as missing, decimal commas (and ``.`` thousands, ``1.234,5``) in
 ``;`` files, quoted thousands
-(``"1,234"``) in ``,`` files. An empty file, a header without rows, or duplicate column names
-get a one-line :class:`~medadapt.errors.DataError`. Identifier and group columns can be read as
+(``"1,234"``) in ``,`` files, a separator closing every row (its empty last field is dropped),
+Excel's ``sep=;`` first line.
+An empty file, a header without rows, duplicate column names, a spreadsheet or archive (an
+``.xlsx`` is a zip), rows with more values than the header has names (an unquoted ``1,234``:
+pandas would silently shift every column), the header repeated as a data row (files joined
+together) or a totals row at the end get a one-line :class:`~medadapt.errors.DataError` that
+counts lines, never quoting a patient's value. Identifier and group columns can be read as
 text, so ``000123`` stays ``000123`` and site ``2`` stays ``2`` (not ``2.0``).
 """
 
@@ -13,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -28,6 +34,19 @@ _DECIMAL_COMMA = re.compile(r"^(?=.*\d)-?(\d{1,3}(\.\d{3})+|\d*)(,\d+)?$")  # 1.
 
 
 _UTF16_BOMS = {b"\xff\xfe": "UTF-16 (little-endian)", b"\xfe\xff": "UTF-16 (big-endian)"}
+_SAVE_AS_CSV = "export the sheet as a CSV (in Excel: Save As 'CSV UTF-8') or Parquet"
+_CONTAINERS = {  # first bytes -> what the file is (none of them a text table), and the fix
+    b"PK\x03\x04": ("a zip archive (as an Excel .xlsx or OpenDocument .ods workbook is)",
+                     _SAVE_AS_CSV),
+    b"\xd0\xcf\x11\xe0": ("an Excel 97-2003 workbook (.xls)", _SAVE_AS_CSV),
+    b"\x1f\x8b": ("gzip-compressed", "decompress it (gunzip)"),
+}  # fmt: skip
+_EXCEL_SEPARATOR = re.compile(r'"?sep=([,;\t|])"?[ \t]*(?:\n|$)', re.IGNORECASE)
+_TOTALS = re.compile(  # "Total", "TOTAL:", "Total rows: 920", "Mean 54.3": never a patient
+    r"(?:grand\s+|sub)?(total|totals|sum|summe|gesamt|totaal|totale|average|mean|moyenne)"
+    r"(?:\s+\w+)?\s*(?:[:=].*|\d[\d\s.,]*)?",
+    re.IGNORECASE,
+)
 
 
 def _decode(raw: bytes, path: Path, words: OptionWords) -> str:
@@ -35,6 +54,9 @@ def _decode(raw: bytes, path: Path, words: OptionWords) -> str:
     are refused by name (they would decode into one garbled column)."""
     given = words.set_to("data", str(path), quote="none")
     again = "read it again" if words.python else "pass it to --data again"
+    for magic, (what, fix) in _CONTAINERS.items():
+        if raw.startswith(magic):
+            raise DataError(f"{given} is {what}, not a text table; {fix} and {again}")
     for bom, name in _UTF16_BOMS.items():
         if raw.startswith(bom):
             raise DataError(
@@ -73,17 +95,27 @@ def _sniff_separator(text: str) -> str:
 
 
 def _numeric_from_text(series: pd.Series, separator: str) -> pd.Series:
-    """Convert a text column of numbers written with thousands or decimal commas."""
+    """Convert a text column of numbers written with thousands or decimal commas. Where the
+    other values hold no digit ("n.d." at one site), the numbers are converted and the words
+    kept as text, for the feature checks to count."""
     values = series.dropna().astype(str).str.strip()
     if values.empty:
         return series
-    if separator == ";" and values.str.match(_DECIMAL_COMMA).all():
-        text = series.astype("string").str.replace(".", "", regex=False)
-        return pd.to_numeric(text.str.replace(",", ".", regex=False))
-    has_comma = values.str.contains(",", regex=False).any()
-    if separator != ";" and has_comma and values.str.match(_THOUSANDS).all():
-        return pd.to_numeric(series.astype("string").str.replace(",", "", regex=False))
-    return series
+    if separator == ";":
+        numbers = values.str.match(_DECIMAL_COMMA)
+        converted = values.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    else:
+        numbers = values.str.match(_THOUSANDS)
+        if not values[numbers].str.contains(",", regex=False).any():
+            return series
+        converted = values.str.replace(",", "", regex=False)
+    if numbers.all():
+        return pd.to_numeric(converted.reindex(series.index))
+    if not numbers.any() or values[~numbers].str.contains(r"\d").any():
+        return series  # text with figures in it: left to the feature checks as it is
+    out = series.copy()
+    out[numbers[numbers].index] = pd.to_numeric(converted[numbers]).to_numpy()
+    return out
 
 
 MISSING_LABEL = "missing"
@@ -103,6 +135,26 @@ def group_labels(series: pd.Series) -> np.ndarray:
         return str(value).strip()
 
     return np.array([text(v) for v in series.tolist()], dtype=object).astype(str)
+
+
+def refuse_group_spellings(
+    groups: Sequence[str], values: Sequence[str], *, column: str | None, what: str
+) -> None:
+    """Refuse choosing ``values`` among ``groups`` (one label per row, :func:`group_labels`)
+    when the column also writes a chosen group otherwise ("hungary" for "Hungary"): its rows
+    would be left out without a word. ``what``: the option that chose (``--groups``)."""
+    chosen = {v.casefold(): v for v in values}
+    others: dict[str, int] = {}
+    for group in groups:
+        if group not in values and group.casefold() in chosen:
+            others[group] = others.get(group, 0) + 1
+    if others:
+        group, n = next(iter(others.items()))
+        raise DataError(
+            f"{what}: column {column!r} also writes group {chosen[group.casefold()]!r} as "
+            f"{group!r} ({n} rows; they differ only in upper/lower case), and those rows would "
+            "be left out; write each group one way in the file"
+        )
 
 
 def read_table(
@@ -132,25 +184,31 @@ def read_table(
                 f"{given} is empty; export the table again with a header row and patient rows"
             )
         text = _decode(raw, path, words).replace("\r\n", "\n").replace("\r", "\n")
-        separator = _sniff_separator(text)
+        hint = _EXCEL_SEPARATOR.match(text)  # Excel's "sep=;" line names the separator
+        text = text[hint.end() :] if hint else text
+        separator = hint.group(1) if hint else _sniff_separator(text)
         header = next(csv.reader(io.StringIO(text), delimiter=separator), [])
         _refuse_duplicate_names([c.strip() for c in header], given)
         present = [c for c in header if c.strip() in as_text]
         try:
-            frame = pd.read_csv(
-                io.StringIO(text),
-                sep=separator,
-                na_values=NA_VALUES,
-                keep_default_na=False,
-                skipinitialspace=True,
-                dtype={c: "string" for c in present} or None,
-                dtype_backend="numpy_nullable",
-            )
+            with warnings.catch_warnings():  # a dropped empty last field: said in _check_rows
+                warnings.simplefilter("ignore", pd.errors.ParserWarning)
+                frame = pd.read_csv(
+                    io.StringIO(text),
+                    sep=separator,
+                    na_values=NA_VALUES,
+                    keep_default_na=False,
+                    skipinitialspace=True,
+                    dtype={c: "string" for c in present} or None,
+                    dtype_backend="numpy_nullable",
+                    index_col=False,  # never a first column as the index (it shifts the rest)
+                )
         except (pd.errors.ParserError, ValueError) as exc:
             raise DataError(
                 f"{given} cannot be read as a table ({_one_line(exc)}); export it again "
-                "as a CSV with one header row"
+                "as a CSV with one header row (no title lines above it)"
             ) from None
+        _check_rows(text, separator, header, given, above=1 if hint else 0)
         frame = _to_plain_dtypes(frame)
         for column in frame.columns:
             if frame[column].dtype == object and column not in present:
@@ -161,6 +219,56 @@ def read_table(
         raise DataError(f"{given} has a header but no rows; export the patient rows too")
     frame.attrs["unusable_numbers"] = _blank_unusable_numbers(frame)
     return frame
+
+
+def _check_rows(text: str, separator: str, header: list[str], given: str, above: int = 0) -> None:
+    """Refuse rows that pandas would misread without a word: more values than the header has
+    names (unless only empty ones: a separator closing every row), the header repeated as a
+    data row, and a totals row at the end. Messages give line numbers (``above``: lines of
+    the file before ``text``) and counts only."""
+    names = [c.strip() for c in header]
+    width = len(names)
+    longer: list[int] = []
+    repeats: list[int] = []
+    last: tuple[int, list[str]] | None = None
+    reader = csv.reader(io.StringIO(text), delimiter=separator)
+    next(reader, None)
+    for row in reader:
+        fields = [f.strip() for f in row]
+        if not any(fields):
+            continue
+        line = reader.line_num + above
+        last = (line, fields)
+        if len(fields) > width and any(fields[width:]):
+            longer.append(line)
+        elif width > 1 and fields[:width] == names:
+            repeats.append(line)
+    if longer and width == 1:
+        raise DataError(
+            f"{given}: its first line has one column name, but {len(longer)} row(s) below "
+            f"have more values (first at line {longer[0]}): a title above the header row? "
+            "delete the lines above the header"
+        )
+    if longer:
+        raise DataError(
+            f"{given}: {len(longer)} row(s) have more values than the header's {width} column "
+            f"names (first at line {longer[0]}): a value holding an unquoted {separator!r} (a "
+            "thousands separator or decimal comma?), or a column without a name; quote those "
+            "values or export the file again"
+        )
+    if repeats:
+        raise DataError(
+            f"{given} repeats its header row as data {len(repeats)} time(s) (first at line "
+            f"{repeats[0]}; files joined together?); delete those lines, they would turn "
+            "every numeric column into text"
+        )
+    if last is not None:
+        total = _TOTALS.fullmatch(next((f for f in last[1] if f), ""))
+        if total:
+            raise DataError(
+                f"{given} ends with a summary row, not a patient (line {last[0]} starts with "
+                f"{total.group(1)!r}); delete it"
+            )
 
 
 def _one_line(exc: Exception) -> str:
@@ -178,6 +286,25 @@ def _refuse_duplicate_names(names: list[str], given: str) -> None:
             f"{given} has duplicate column names ({', '.join(map(repr, duplicated))}); "
             "rename or remove the copies so each column has one name"
         )
+
+
+def numbers_where_chosen(frame: pd.DataFrame, keep_text: Sequence[str | None] = ()) -> pd.DataFrame:
+    """``frame`` (rows chosen from a table, e.g. by group) with each text column whose present
+    values are all numbers read as numbers: a column is text for the whole file when any row
+    holds text ("n.d." at one site, a repeated header), and the chosen rows' numbers would
+    otherwise become one category per value. ``keep_text``: columns kept as they are (ids,
+    groups). A copy when a column changes."""
+    changed = {}
+    for column in frame.columns:
+        series = frame[column]
+        if column in keep_text or series.dtype != object:
+            continue
+        present = series[series.notna()]
+        if present.empty or any(isinstance(v, bool | np.bool_) for v in present):
+            continue
+        if pd.to_numeric(present, errors="coerce").notna().all():
+            changed[column] = pd.to_numeric(series, errors="coerce").astype("float64")
+    return frame.assign(**changed) if changed else frame
 
 
 def table_bytes(frame: pd.DataFrame, path: str | Path) -> bytes:

@@ -54,13 +54,17 @@ class TabularModality(Modality):
     def read_training(self, data: Path, options: Any, reading: Reading) -> TableSamples:
         """The labelled rows of ``reading.groups`` (a schema probed on them: task, classes)."""
         from medadapt.data.schema import TableSchema
-        from medadapt.data.tables import read_table, unusable_numbers_warnings
+        from medadapt.data.tables import (
+            numbers_where_chosen,
+            read_table,
+            unusable_numbers_warnings,
+        )
         from medadapt.modalities.tabular.samples import TableSamples
 
-        frame = read_table(
-            data, text_columns=[reading.id_column, reading.group_column], words=COMMAND_LINE
-        )
+        text_columns = [reading.id_column, reading.group_column]
+        frame = read_table(data, text_columns=text_columns, words=COMMAND_LINE)
         rows = select_groups(frame, reading.group_column, reading.groups, what="--groups")
+        rows = numbers_where_chosen(rows, [*text_columns, *names(options.categorical)])
         probe = TableSchema.infer(rows, **self._schema_options(options, reading))
         notes = unusable_numbers_warnings(frame)  # kept to the model's columns by sample_notes
         labelled = probe.labelled_rows(rows)
@@ -72,8 +76,15 @@ class TabularModality(Modality):
     ) -> tuple[TableSchema, list[str]]:
         """The schema fitted on the training rows, after the leak check (warnings: the
         leaks kept with ``--allow-leak``)."""
+        from medadapt.data.feature_kinds import spelling_warnings
         from medadapt.data.leaks import find_leaks, leak_warning, refuse_leaks
-        from medadapt.data.missing_codes import read_as_missing, zero_code_warning, zero_coded
+        from medadapt.data.missing_codes import (
+            read_as_missing,
+            sentinel_code_warning,
+            sentinel_coded,
+            zero_code_warning,
+            zero_coded,
+        )
         from medadapt.data.schema import TableSchema
 
         task = train.schema.task
@@ -97,6 +108,9 @@ class TabularModality(Modality):
         undeclared = [f.name for f in _uncoded(schema)]
         zeros = [zero_code_warning(column, n, len(frame))
                  for column, n in zero_coded(frame, undeclared).items()]  # fmt: skip
+        zeros += [sentinel_code_warning(column, code, n, len(frame))
+                  for column, (code, n) in sentinel_coded(frame, undeclared).items()]  # fmt: skip
+        zeros += spelling_warnings(schema.categorical_features)
         return schema, [leak_warning(leak, schema.label) for leak in leaks] + zeros
 
     @staticmethod
@@ -274,11 +288,15 @@ class TabularModality(Modality):
         return samples.labels
 
     def validation_split(self, samples: TableSamples, fraction: float, seed: int):
-        """Stratified by the encoded label (rows, not patients: as the first versions did)."""
+        """Stratified by the encoded label, keeping a patient's rows (and identical rows) on
+        one side: a repeat visit on both sides would stop training late. A table of one row
+        per patient splits by row, as the first versions did."""
         from medadapt.data.splits import stratified_split
 
         encoded = samples.schema.encode_labels(samples.frame).numpy()
-        return stratified_split(encoded, test_fraction=fraction, seed=seed)
+        return stratified_split(
+            encoded, test_fraction=fraction, seed=seed, groups=samples.patients()
+        )
 
     def training_record(self, schema: TableSchema, samples: TableSamples) -> dict[str, Any]:
         labels = schema.encode_labels(samples.frame).numpy()

@@ -22,7 +22,7 @@ def select_groups(
     frame: pd.DataFrame, column: str | None, values: Sequence[str] | None, *, what: str
 ) -> pd.DataFrame:
     """Rows whose ``column`` is one of ``values`` (all rows without a filter)."""
-    from medadapt.data.tables import group_labels
+    from medadapt.data.tables import group_labels, refuse_group_spellings
 
     if not values:
         return frame
@@ -40,6 +40,7 @@ def select_groups(
             f"{what}: group(s) {', '.join(map(repr, missing))} not found in column {column!r}; "
             f"it has: {describe_values(distinct)}"
         )
+    refuse_group_spellings(present.tolist(), list(values), column=column, what=what)
     return frame[np.isin(present, list(values))]
 
 

@@ -1,0 +1,233 @@
+"""Hospital exports as they come: spreadsheets, shifted columns, joined files, totals rows,
+units, codes for "not measured", one value spelt two ways, repeat visits. Each is read right or
+refused in one line that counts lines and rows, never quoting a patient's value."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from medadapt.data.feature_kinds import IDENTIFIER_REASON, spelling_warnings
+from medadapt.data.missing_codes import sentinel_code_warning, sentinel_coded
+from medadapt.data.option_words import COMMAND_LINE
+from medadapt.data.schema import TableSchema
+from medadapt.data.tables import numbers_where_chosen, read_table, refuse_group_spellings
+from medadapt.errors import DataError
+from medadapt.modalities.tabular.modality import TabularModality
+from medadapt.modalities.tabular.samples import TableSamples
+
+HEADER = "id,age,chol,sex,y"
+
+
+def _rows(n: int = 30, *, end: str = "") -> str:
+    return "".join(
+        f"{i},{40 + i % 30},{180 + 3 * i},{'MF'[i % 2]},{i % 2}{end}\n" for i in range(1, n + 1)
+    )
+
+
+def _write(tmp_path, name: str, data: str | bytes):
+    path = tmp_path / name
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    return path
+
+
+def _refusal(path) -> str:
+    with pytest.raises(DataError) as refused:
+        read_table(path, words=COMMAND_LINE)
+    return str(refused.value)
+
+
+# ----- the file itself ---------------------------------------------------------------------------
+def test_an_excel_workbook_is_named_as_one(tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as workbook:
+        workbook.writestr("xl/worksheets/sheet1.xml", (HEADER + "\n" + _rows()) * 5)
+    path = _write(tmp_path, "export.xlsx", buffer.getvalue())
+    assert _refusal(path) == (
+        f"--data {path} is a zip archive (as an Excel .xlsx or OpenDocument .ods workbook is), "
+        "not a text table; export the sheet as a CSV (in Excel: Save As 'CSV UTF-8') or "
+        "Parquet and pass it to --data again"
+    )
+
+
+def test_a_gzip_file_is_named_as_one(tmp_path):
+    path = _write(tmp_path, "export.csv.gz", gzip.compress((HEADER + "\n" + _rows()).encode()))
+    assert "is gzip-compressed, not a text table; decompress it (gunzip)" in _refusal(path)
+
+
+def test_a_separator_closing_every_row_shifts_no_column(tmp_path):
+    # pandas alone would take the first column for the index and shift every other one
+    path = _write(tmp_path, "closed.csv", HEADER + "\n" + _rows(end=","))
+    frame = read_table(path)
+    assert list(frame.columns) == ["id", "age", "chol", "sex", "y"]
+    assert frame["id"].tolist()[:3] == [1.0, 2.0, 3.0]
+    assert frame["sex"].tolist()[:2] == ["F", "M"] and frame["y"].tolist()[:2] == [1.0, 0.0]
+
+
+def test_an_unquoted_thousands_separator_is_refused_not_shifted(tmp_path):
+    rows = "".join(f"{i},{40 + i % 30},1,{200 + i},M,{i % 2}\n" for i in range(1, 31))  # 1,2xx
+    message = _refusal(_write(tmp_path, "k.csv", HEADER + "\n" + rows))
+    assert message.endswith(
+        "30 row(s) have more values than the header's 5 column names (first at line 2): a "
+        "value holding an unquoted ',' (a thousands separator or decimal comma?), or a column "
+        "without a name; quote those values or export the file again"
+    )
+    assert "201" not in message  # no patient's value
+
+
+def test_a_title_above_the_header_is_named(tmp_path):
+    path = _write(tmp_path, "t.csv", "Cardiology export\n\n" + HEADER + "\n" + _rows())
+    assert "a title above the header row? delete the lines above the header" in _refusal(path)
+
+
+def test_excels_separator_line_is_read_as_the_separator(tmp_path):
+    text = "sep=;\n" + HEADER.replace(",", ";") + "\n" + _rows().replace(",", ";")
+    frame = read_table(_write(tmp_path, "s.csv", text))
+    assert list(frame.columns) == ["id", "age", "chol", "sex", "y"] and len(frame) == 30
+
+
+def test_a_header_repeated_mid_file_is_refused(tmp_path):
+    text = HEADER + "\n" + _rows(15) + HEADER + "\n" + _rows(15)
+    assert _refusal(_write(tmp_path, "joined.csv", text)).endswith(
+        "repeats its header row as data 1 time(s) (first at line 17; files joined together?); "
+        "delete those lines, they would turn every numeric column into text"
+    )
+
+
+@pytest.mark.parametrize("footer", ["Total,,,,30", "TOTAL: 30 patients", "\nMean,54.5,220,,0.5"])
+def test_a_totals_row_at_the_end_is_refused(tmp_path, footer):
+    path = _write(tmp_path, "f.csv", HEADER + "\n" + _rows() + footer + "\n")
+    assert "ends with a summary row, not a patient" in _refusal(path)
+
+
+def test_a_patient_whose_first_value_starts_with_a_total_word_is_kept(tmp_path):
+    text = "procedure,age,y\n" + "Total hip replacement,70,1\nknee,60,0\n" * 15
+    assert len(read_table(_write(tmp_path, "p.csv", text))) == 30
+
+
+# ----- numbers ----------------------------------------------------------------------------------
+def test_chosen_rows_of_numbers_are_numbers_again():
+    # "n.d." at another site makes the column text for the whole file
+    frame = pd.DataFrame(
+        {"site": ["A", "A", "B"], "chol": ["233", "250.5", "n.d."], "fbs": [True, False, None]},
+        dtype=object,
+    )
+    chosen = numbers_where_chosen(frame[frame["site"] == "A"], ["site"])
+    assert chosen["chol"].dtype == np.float64 and chosen["chol"].tolist() == [233.0, 250.5]
+    assert chosen["fbs"].dtype == object  # booleans stay categories
+    assert numbers_where_chosen(frame, ["site"]) is frame  # text here: left as it is
+
+
+def test_decimal_commas_are_read_where_another_site_wrote_a_word(tmp_path):
+    text = "site;crp;y\n" + "A;2,5;0\nA;1.234,5;1\n" * 10 + "B;n.d.;1\n" * 5
+    frame = read_table(_write(tmp_path, "eu.csv", text))
+    assert frame["crp"].tolist()[:2] == [2.5, 1234.5] and frame["crp"].iloc[-1] == "n.d."
+    chosen = numbers_where_chosen(frame[frame["site"] == "A"], ["site"])
+    assert chosen["crp"].dtype == np.float64
+
+
+def test_numbers_written_with_a_unit_are_refused_not_made_categories():
+    frame = pd.DataFrame(
+        {"bp": [f"{110 + i % 4} mmHg" for i in range(40)], "y": [0, 1] * 20}, dtype=object
+    )
+    with pytest.raises(DataError) as refused:
+        TableSchema.infer(frame, label="y", words=COMMAND_LINE)
+    assert str(refused.value) == (
+        "column 'bp' holds numbers written with a unit or other text in 40 of 40 values "
+        "('mmHg'); write the numbers alone in the file (the unit can go in the column name), "
+        "or pass --categorical bp to keep each value as a category"
+    )
+    kept = TableSchema.infer(frame, label="y", categorical=["bp"])
+    assert kept.features[0].kind == "categorical"
+
+
+def test_dates_are_not_taken_for_numbers_with_a_unit():
+    frame = pd.DataFrame(
+        {"admitted": [f"2020-01-{1 + i % 4:02d}" for i in range(40)], "y": [0, 1] * 20}
+    )
+    schema = TableSchema.infer(frame, label="y")  # no refusal
+    assert [f.name for f in schema.features] == ["admitted"]
+
+
+@pytest.mark.parametrize("code", [999.0, -1.0])
+def test_an_undeclared_not_measured_code_is_found(code):
+    values = np.r_[np.linspace(150, 400, 60), [code] * 5]
+    frame = pd.DataFrame({"chol": values})
+    assert sentinel_coded(frame, ["chol"]) == {"chol": (code, 5)}
+    warning = sentinel_code_warning("chol", code, 5, 65)
+    assert f"pass --missing-code chol={code:g}" in warning
+
+
+def test_a_nines_value_within_the_measurements_is_no_code():
+    frame = pd.DataFrame({"platelets": np.r_[np.linspace(150, 1100, 60), [999.0] * 3]})
+    assert sentinel_coded(frame, ["platelets"]) == {}
+
+
+# ----- one value spelt two ways ------------------------------------------------------------------
+def test_a_label_spelt_two_ways_is_refused():
+    frame = pd.DataFrame({"age": [40 + i % 7 for i in range(30)], "y": ["Yes", "yes", "no"] * 10})
+    with pytest.raises(DataError) as refused:
+        TableSchema.infer(frame, label="y")
+    assert str(refused.value) == (
+        "label column 'y' writes one class in several ways ('Yes' and 'yes': they differ only "
+        "in upper/lower case); write each class one way in the file"
+    )
+
+
+def test_stray_spaces_around_a_label_are_one_class():
+    frame = pd.DataFrame({"age": [40 + i % 7 for i in range(30)], "y": [" 1", "0 ", "1"] * 10})
+    assert TableSchema.infer(frame, label="y").classes == ["0", "1"]
+
+
+def test_categories_spelt_two_ways_are_warned_about():
+    frame = pd.DataFrame({"sex": ["Male", "male", "Female"] * 10, "y": [0, 1, 1] * 10})
+    schema = TableSchema.infer(frame, label="y")
+    assert spelling_warnings(schema.categorical_features) == [
+        "column 'sex' writes a category in several ways ('Male' and 'male': they differ only "
+        "in upper/lower case) and each is learnt as its own category; write each one way in "
+        "the file"
+    ]
+
+
+def test_a_group_spelt_two_ways_is_refused():
+    groups = ["Hungary", "hungary", "Cleveland", "Hungary"]
+    with pytest.raises(DataError) as refused:
+        refuse_group_spellings(groups, ["Hungary"], column="dataset", what="--groups")
+    assert str(refused.value) == (
+        "--groups: column 'dataset' also writes group 'Hungary' as 'hungary' (1 rows; they "
+        "differ only in upper/lower case), and those rows would be left out; write each group "
+        "one way in the file"
+    )
+    refuse_group_spellings(groups, ["Hungary", "hungary"], column="dataset", what="--groups")
+
+
+# ----- several rows per patient ------------------------------------------------------------------
+def _visits(n_patients: int = 40, visits: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    rows = [
+        {"patient": f"P{p:03d}", "age": 40 + p % 30 + v, "chol": 200 + int(rng.integers(0, 60)),
+         "y": p % 2}
+        for p in range(n_patients) for v in range(visits)
+    ]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_an_unnamed_patient_column_with_repeats_asks_for_id_column():
+    schema = TableSchema.infer(_visits(), label="y", words=COMMAND_LINE)
+    reason = schema.dropped["patient"]
+    assert reason.startswith(f"{IDENTIFIER_REASON} (by its name) with repeated values")
+    assert "--id-column patient so that each patient's rows stay on one side" in reason
+
+
+def test_the_early_stopping_split_keeps_a_patients_visits_together():
+    frame = _visits()
+    schema = TableSchema.infer(frame, label="y", id_column="patient")
+    samples = TableSamples(frame, schema)
+    train, validation = TabularModality().validation_split(samples, 0.2, seed=1)
+    patients = frame["patient"].to_numpy()
+    assert len(validation) and not set(patients[train]) & set(patients[validation])
