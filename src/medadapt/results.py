@@ -38,6 +38,7 @@ METRIC_LABELS = {  # how every report, card and table names each metric
     "rmse": "RMSE",
     "r2": "R²",
     "calibration_slope": "calibration slope",
+    "oe_ratio": "observed/expected events",
     "calibration_in_the_large": "mean observed − predicted",
 }
 

@@ -77,7 +77,10 @@ def test_a_note_shared_by_several_metrics_is_written_once():
     text = _text(evaluation_report(result, curves, base_scores=base))
     row = text[text.index(" >=65 ") :].split("Subgroup counts")[0]
     assert row.count("at least 5 are needed") == 1
-    assert "AUROC, AUPRC, balanced accuracy, specificity: not reported: 0 negatives" in row
+    assert (
+        "AUROC, AUPRC, balanced accuracy, specificity, calibration slope: not reported: 0 "
+        "negatives" in row
+    )
 
 
 def test_subgroups_of_fewer_than_five_patients_show_no_count():

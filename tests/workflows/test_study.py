@@ -214,6 +214,7 @@ def test_sufficiency_findings_carry_their_numbers():
 
 
 def test_conclusions_flag_overlap_and_the_last_doubling():
+    shifts = np.linspace(-0.05, 0.05, 100)  # the test resamples move both sizes alike
     points = []
     for seed, (low, high) in enumerate([(0.70, 0.80), (0.71, 0.82), (0.69, 0.79)]):
         curves = {"bottleneck": (low, high), "head_only": (0.6, 0.61)}
@@ -224,14 +225,22 @@ def test_conclusions_flag_overlap_and_the_last_doubling():
                     "fraction": 0.5,
                     "seed": seed,
                     "n_train": 50,
-                    "metrics": {"auroc": f_low, "auroc_ci": [f_low - 0.05, f_low + 0.05]},
+                    "metrics": {
+                        "auroc": f_low,
+                        "auroc_ci": [f_low - 0.05, f_low + 0.05],
+                        "resampled": {"auroc": list(f_low + shifts)},
+                    },
                 },
                 {
                     "strategy": strategy,
                     "fraction": 1.0,
                     "seed": seed,
                     "n_train": 100,
-                    "metrics": {"auroc": f_high, "auroc_ci": [f_high - 0.05, f_high + 0.05]},
+                    "metrics": {
+                        "auroc": f_high,
+                        "auroc_ci": [f_high - 0.05, f_high + 0.05],
+                        "resampled": {"auroc": list(f_high + shifts)},
+                    },
                 },
             ]
     study = {"task": "binary", "points": points}

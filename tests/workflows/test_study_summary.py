@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import matplotlib
+import numpy as np
 import pytest
 
 from medadapt.evaluate.report.plots import learning_curve_figure, metric_bars
@@ -11,7 +12,9 @@ from medadapt.workflows.study_summary import aggregate, conclusions
 
 def _points(curves: dict[str, dict[float, list[float]]], *, test_half: float = 0.05, n=200):
     """Points from ``curves[strategy][fraction] = [AUROC per seed]``; each with a bootstrap
-    test CI of +-``test_half``."""
+    test CI of +-``test_half``, and its AUROC on the study's shared test resamples shifted
+    alike for every point (the gain between two sizes is then the same on every resample)."""
+    shifts = np.linspace(-test_half, test_half, 100)
     points = []
     for strategy, by_fraction in curves.items():
         for fraction, values in by_fraction.items():
@@ -27,6 +30,8 @@ def _points(curves: dict[str, dict[float, list[float]]], *, test_half: float = 0
                             "auroc_ci": [value - test_half, value + test_half],
                             "brier": 1 - value,
                             "brier_ci": [1 - value - test_half, 1 - value + test_half],
+                            "n": 60,
+                            "resampled": {"auroc": list(value + shifts)},
                         },
                     }
                 )

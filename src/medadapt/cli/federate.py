@@ -420,7 +420,7 @@ def _print(results: dict[str, Any], out: Path) -> None:
     for line in failure_lines(results["failures"], results["config"]["rounds"]):
         warn(line)
     for line in verdict_lines(results):
-        stdout.print(line)
+        stdout.print(line, markup=False, highlight=False)
     if results.get("kept"):
         how = PERSONAL_LABELS[results["config"]["personalise"]]
         folders = ", ".join(f"{out}/{folder}/" for folder in results["kept"].values())

@@ -121,6 +121,32 @@ def weighted_slope(W: Array, y_true: Array, y_pred: Array) -> Array:
     return _safe_divide(covariance, np.where(variance > 1e-12 * (1 + mean_f**2), variance, 0))
 
 
+def weighted_logistic_calibration(
+    W: Array, y_true: Array, log_odds: Array, iterations: int = 50
+) -> tuple[Array, Array]:
+    """Per row of ``W``, the intercept and slope of the logistic regression of the outcome on
+    the predicted log-odds (the logistic calibration model; Newton-Raphson, two parameters,
+    all resamples at once). NaN where it does not converge: a resample whose predictions
+    separate the outcomes perfectly has no finite slope."""
+    rate = np.clip(_safe_divide(W @ y_true, W.sum(axis=1)), 1e-6, 1 - 1e-6)
+    intercept, slope = np.log(rate / (1 - rate)), np.zeros(len(W))  # IRLS's usual start
+    step = np.full(len(W), np.inf)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for _ in range(iterations):
+            mean = 1.0 / (1.0 + np.exp(-(intercept[:, None] + slope[:, None] * log_odds)))
+            residual, spread = W * (y_true - mean), W * mean * (1.0 - mean)
+            g0, g1 = residual.sum(axis=1), residual @ log_odds
+            h00, h01, h11 = spread.sum(axis=1), spread @ log_odds, spread @ log_odds**2
+            det = h00 * h11 - h01**2
+            d0, d1 = (h11 * g0 - h01 * g1) / det, (h00 * g1 - h01 * g0) / det
+            intercept, slope = intercept + d0, slope + d1
+            step = np.maximum(np.abs(d0), np.abs(d1))
+            if not np.any(step > 1e-10):
+                break
+    failed = ~np.isfinite(step) | (step > 1e-6) | (np.abs(slope) > 50)
+    return np.where(failed, np.nan, intercept), np.where(failed, np.nan, slope)
+
+
 def percentile_interval(values: Array, alpha: float = 0.05) -> list[float] | None:
     """The (alpha/2, 1-alpha/2) percentile interval, ignoring undefined resamples."""
     finite = values[np.isfinite(values)]

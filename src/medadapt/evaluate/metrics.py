@@ -48,12 +48,15 @@ METRIC_NAMES = {  # what each task reports, in report order
         "specificity",
         "brier",
         "ece",
+        "oe_ratio",
+        "calibration_slope",
     ),
     "multiclass": ("auroc", "accuracy", "balanced_accuracy", "brier", "ece"),
     "regression": ("mae", "rmse", "r2", "calibration_slope", "calibration_in_the_large"),
 }
 LOWER_IS_BETTER = frozenset({"brier", "ece", "mae", "rmse"})
-"""Metrics where a smaller value is the better one (errors); higher is better for the rest."""
+"""Metrics where a smaller value is the better one (errors); higher is better for the rest,
+but for the calibration measures (ideal at 1 or 0, never used to rank models)."""
 N_BOOT = 1000
 TOO_GOOD_AUROC = 0.99
 TOO_GOOD_R2 = 0.99
@@ -505,6 +508,7 @@ def binary_metrics(
         put("specificity", None, None, _too_few(n_neg, what, n, min_per_class, unit))
     put("brier", skm.brier_score_loss(y, p), bs.weighted_mean(W, (p - y) ** 2))
     put("ece", expected_calibration_error(y, p), bs.weighted_ece(W, y.astype(float), p))
+    _risk_calibration(put, y, p, W, few_note if not both else None, unit)
     called = ([f"class {c!r}" if c is not None else "another class" for c in named] if named
               else ["negative", "positive"])  # fmt: skip
     one_class = one_class_note(y, pred, called, threshold, unit)
@@ -622,6 +626,50 @@ def regression_metrics(
     _honest_intervals(out, notes, {}, unit)
     out["notes"] = notes
     return _with_plausibility(out, unit)
+
+
+def _risk_calibration(put: Callable[..., None], y: np.ndarray, p: np.ndarray, W: np.ndarray,
+                      too_few: str | None, unit: str) -> None:  # fmt: skip
+    """How predicted risks sit against what happened, as Riley et al.'s validation criteria
+    measure it (TRIPOD+AI asks for both): the observed/expected ratio (events over the sum of
+    the risks; 1 is ideal) and the calibration slope (the logistic regression of the outcome
+    on the predicted log-odds; 1 is ideal, below 1 risks too extreme, above 1 too moderate),
+    each with its bootstrap interval and a note when the interval excludes 1. The slope needs
+    both outcomes (``too_few``: why not)."""
+    observed, expected = int(y.sum()), float(p.sum())
+    if expected > 0:
+        ratios = bs._safe_divide(W @ y.astype(float), W @ p)
+        interval = bs.percentile_interval(ratios)
+        how = None
+        if interval and (interval[0] > 1 or interval[1] < 1):
+            few = "few" if interval[0] > 1 else "many"
+            how = (f"the model predicts too {few} events: {observed} observed against "
+                   f"{expected:.1f} expected from its risks (the interval excludes 1); its risks "
+                   f"are too {'low' if few == 'few' else 'high'} on average")  # fmt: skip
+        put("oe_ratio", observed / expected, ratios, how)
+    else:
+        put("oe_ratio", None, None, f"not reported: every predicted risk is 0 for these {unit}s")
+    if too_few:
+        put("calibration_slope", None, None, too_few)
+        return
+    log_odds = np.log(np.clip(p, 1e-7, 1 - 1e-7) / (1 - np.clip(p, 1e-7, 1 - 1e-7)))
+    _, slope = bs.weighted_logistic_calibration(np.ones((1, len(y))), y.astype(float), log_odds)
+    if not np.isfinite(slope[0]):
+        put("calibration_slope", None, None, f"not reported: the predictions separate these "
+            f"{unit}s perfectly, so no slope can be fitted")  # fmt: skip
+        return
+    _, samples = bs.weighted_logistic_calibration(W, y.astype(float), log_odds)
+    put("calibration_slope", slope[0], samples)
+    interval = bs.percentile_interval(samples)
+    if interval and interval[1] < 1:
+        put("calibration_slope", slope[0], samples,
+            "the predicted risks are too extreme (slope below 1, the interval excludes 1): high "
+            "risks overstated and low ones understated, as a model fitted too closely to its "
+            "training patients does")  # fmt: skip
+    elif interval and interval[0] > 1:
+        put("calibration_slope", slope[0], samples,
+            "the predicted risks are too moderate (slope above 1, the interval excludes 1): "
+            "high risks understated and low ones overstated")  # fmt: skip
 
 
 def _in_label_unit(value: float) -> str:

@@ -9,6 +9,7 @@ in deployment the node's ``--node-config`` names its site and its local file.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
@@ -19,11 +20,21 @@ from flwr.clientapp import ClientApp
 
 from medadapt.errors import ConfigError, DataError, MedadaptError
 from medadapt.federated.config import FederatedRun
-from medadapt.federated.local import LocalTraining, Trainable, score_site, train_locally
+from medadapt.federated.local import (
+    VERSUS_BASE,
+    LocalTraining,
+    Trainable,
+    not_compared,
+    paired_with_base,
+    score_site,
+    site_metrics,
+    train_locally,
+)
 from medadapt.federated.personal import Kept, keep_at_site, personalise, site_folder
 from medadapt.federated.sites import SiteData, read_sites, trainable
 from medadapt.federated.strategies import SITE_INDEX
 from medadapt.federated.wire import from_arrays, to_arrays
+from medadapt.train.fitting import predict
 
 _log = logging.getLogger("medadapt.federated.site")
 
@@ -176,12 +187,17 @@ def _evaluate(site: LocalSite, message: Message) -> Message:
     n_boot = run.n_boot if final else 0
     score = dict(classes=site.classes, n_boot=n_boot, seed=run.seed)
     metrics: dict[str, float] = {"num-examples": len(site.test), SITE_INDEX: site.index}
-    shared = _score(site, site.trained.adapter, **score)
+    scores = predict(site.modality, site.trained.model, site.schema, site.test,
+                     adapter=site.trained.adapter)  # fmt: skip
+    shared = site_metrics(site.modality, site.schema, site.test, scores, **score)
     metrics.update(shared)
     if final:
-        base = score_site(site.modality, site.data.base.model, site.schema, site.test,
-                          adapter=None, **score)  # fmt: skip
+        base_scores = predict(site.modality, site.data.base.model, site.schema, site.test,
+                              adapter=None)  # fmt: skip
+        base = site_metrics(site.modality, site.schema, site.test, base_scores, **score)
         metrics.update({f"base/{k}": v for k, v in base.items()})
+        paired = _paired_with_base(site, scores, base_scores, shared, n_boot=n_boot)
+        metrics.update({f"{VERSUS_BASE}{k}": v for k, v in paired.items()})
         personalised = personal = None
         if run.personalise != "none":
             personalised = personalise(run, site.modality, site.schema, site.trained,
@@ -196,6 +212,22 @@ def _evaluate(site: LocalSite, message: Message) -> Message:
             keep_at_site(site.keep_in, run, site.data, site.trained, kept, personalised,
                          with_shared=run.sites_out is None)  # fmt: skip
     return Message(RecordDict({"metrics": MetricRecord(metrics)}), reply_to=message)
+
+
+def _paired_with_base(site: LocalSite, scores: Any, base_scores: Any, shared: dict[str, float],
+                      *, n_boot: int) -> dict[str, float]:  # fmt: skip
+    """The shared adapter against the base alone, paired on this site's held-out samples
+    (both models' scores are here; only the difference and its interval are sent); not
+    compared where the site's accuracy was not reported (too few samples)."""
+    modality, schema = site.modality, site.schema
+    if not math.isfinite(shared.get("accuracy", float("nan"))):
+        return not_compared()
+    return paired_with_base(
+        modality.task(schema), site.test.labels,
+        modality.task_scores(schema, scores), modality.task_scores(schema, base_scores),
+        n_boot=n_boot, seed=site.run.seed, unit=modality.unit,
+        patients=site.test.known_patients(),
+    )  # fmt: skip
 
 
 def _score(site: LocalSite, adapter: str | None, **score: Any) -> dict[str, float]:

@@ -1,6 +1,7 @@
 """What a site does in a round: train the adapter it received on its own samples for a few
-epochs (FedProx: pulled towards the received weights), and score an adapter on its held-out
-samples. Only weights, counts and metrics come out."""
+epochs (FedProx: pulled towards the received weights), score an adapter on its held-out
+samples, and (final round) compare it with the base alone on those very samples. Only
+weights, counts and metrics come out."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from medadapt.train.loop import fit, task_loss
 from medadapt.workflows.scoring import score_samples
 
 ROUND_METRICS = ("auroc", "accuracy", "balanced_accuracy", "brier")
+VERSUS_BASE = "versus_base/"  # the final round's paired difference, shared adapter - base
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,46 @@ def score_site(
     scores = predict(modality, model, schema, samples, adapter=adapter)
     return site_metrics(modality, schema, samples, scores, classes=classes, n_boot=n_boot,
                         seed=seed)  # fmt: skip
+
+
+def paired_with_base(
+    task: str,
+    labels: Any,
+    scores: np.ndarray,
+    base_scores: np.ndarray,
+    *,
+    n_boot: int,
+    seed: int,
+    unit: str = "patient",
+    patients: Any = None,
+) -> dict[str, float]:
+    """The shared adapter's accuracy at 0.5 minus the base alone's on the same held-out
+    samples, with a paired bootstrap 95% CI (:func:`~medadapt.evaluate.compare.
+    paired_difference`): ``{"accuracy", "accuracy_low", "accuracy_high"}``, NaN where it
+    cannot be compared (a regression; too few samples). Computed at the site, where both
+    models' scores are: only the difference and its interval are sent.
+
+    ``scores``: the task scores (P(positive), or (N, K) probabilities for several classes)."""
+    from medadapt.evaluate.compare import paired_difference
+
+    if task not in ("binary", "multiclass") or not n_boot:
+        return not_compared()
+    y = np.asarray(labels)
+    if task == "multiclass":  # accuracy = the share right: compare the models' right answers
+        right = [(np.asarray(s).argmax(axis=1) == y).astype(float) for s in (scores, base_scores)]
+        y, scores, base_scores = np.ones(len(y), dtype=int), right[0], right[1]
+    diff = paired_difference(y, scores, base_scores, metric="accuracy", n_boot=n_boot,
+                             seed=seed, unit=unit, patients=patients)  # fmt: skip
+    if diff.value is None or diff.ci is None:
+        return not_compared()
+    return {"accuracy": float(diff.value), "accuracy_low": float(diff.ci[0]),
+            "accuracy_high": float(diff.ci[1])}  # fmt: skip
+
+
+def not_compared() -> dict[str, float]:
+    """:func:`paired_with_base`'s keys where nothing is compared (NaN: null in JSON)."""
+    return {"accuracy": float("nan"), "accuracy_low": float("nan"),
+            "accuracy_high": float("nan")}  # fmt: skip
 
 
 def site_metrics(

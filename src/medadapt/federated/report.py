@@ -10,6 +10,7 @@ from typing import Any
 
 from matplotlib import pyplot as plt
 
+from medadapt.evaluate.compare import Difference
 from medadapt.evaluate.metrics import MIN_PATIENTS, MIN_PER_CLASS
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt, fmt_ci
 from medadapt.evaluate.report.html import Report
@@ -207,26 +208,14 @@ def _missing(value: Any) -> bool:
 
 
 def verdict_lines(results: dict[str, Any]) -> list[str]:
-    """In plain words: where the federated adapter is clearly better or worse than the base
-    alone (its accuracy interval clear of the base's value), and where the data cannot tell."""
-    better, worse, unclear = [], [], []
-    for name, site in results["sites"].items():
-        fed, base = site.get("federated") or {}, site.get("base") or {}
-        low, high, value = fed.get("accuracy_low"), fed.get("accuracy_high"), base.get("accuracy")
-        if not site["n_test"] or _missing(low) or _missing(high) or _missing(value):
-            continue
-        (better if low > value else worse if high < value else unclear).append(name)
+    """In plain words, per site: the federated adapter against the base alone, paired on the
+    same held-out patients (computed at the site: only the difference and its 95% interval
+    were sent), and where the data cannot tell them apart."""
     lines = []
-    if better:
-        lines.append(f"The federated adapter is more accurate than the base alone at "
-                     f"{', '.join(better)} (its 95% interval is above the base's "
-                     "accuracy).")  # fmt: skip
-    if worse:
-        lines.append(f"It is less accurate than the base alone at {', '.join(worse)}.")
-    if unclear:
-        lines.append(f"At {', '.join(unclear)} the held-out patients cannot tell the federated "
-                     "adapter from the base alone (the interval includes the base's "
-                     "accuracy).")  # fmt: skip
+    for name, site in results["sites"].items():
+        line = paired_line(name, site) if site["n_test"] else None
+        if line:
+            lines.append(line)
     small = [f"{n} ({s['n_test']} of {s['n_train'] + s['n_test']})"
              for n, s in results["sites"].items()
              if s["n_test"] and s["n_test"] < 0.2 * (s["n_train"] + s["n_test"])]  # fmt: skip
@@ -234,6 +223,36 @@ def verdict_lines(results: dict[str, Any]) -> list[str]:
         lines.append("Few test patients at " + ", ".join(small) + ": a site's test patients "
                      "come only from patients the base model never trained on.")  # fmt: skip
     return lines + no_information_lines(results)
+
+
+def paired_line(name: str, site: dict[str, Any]) -> str | None:
+    """The federated adapter's accuracy at 0.5 minus the base alone's at site ``name``, paired
+    on the same held-out patients, with its verdict as ``versus_base`` words it ("no
+    detectable difference" whenever the interval contains 0); None where not compared (a
+    regression, too few patients, or a run from before sites compared them)."""
+    paired = site.get("versus_base") or {}
+    value, low, high = (paired.get(k) for k in ("accuracy", "accuracy_low", "accuracy_high"))
+    if _missing(value) or _missing(low) or _missing(high):
+        return None
+    diff = Difference("accuracy", float(value), (float(low), float(high)))
+    d, label, n = diff.digits(), LABELS["accuracy"], site["n_test"]
+    start = f"At {name}, paired on the same {n} held-out patients,"
+    if high - low <= 1e-12:  # every resample alike: no interval, not certainty
+        if abs(value) <= 1e-12:
+            return (f"{start} the federated adapter and the base alone have the same {label} "
+                    "in every resample of these patients: no difference can be shown, and none "
+                    "ruled out, without more patients.")  # fmt: skip
+        return (f"{start} the federated adapter changes {label} by {value:+.{d}f} in every "
+                "resample of these patients, so the change has no interval: judge it on more "
+                "patients.")  # fmt: skip
+    verdict = ("no detectable difference on these patients"
+               if diff.verdict not in ("better", "worse")
+               else f"the federated adapter {diff.verdict_in_words()}")  # fmt: skip
+    said = (f"{start} the federated adapter changes {label} by {value:+.{d}f} (95% CI "
+            f"{low:+.{d}f} to {high:+.{d}f}) against the base alone: {verdict}.")  # fmt: skip
+    if diff.verdict == "worse":  # the adapter did harm here: say what to do
+        return f"{said} Keep the base model at {name}."
+    return said
 
 
 def no_information_lines(results: dict[str, Any]) -> list[str]:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from medadapt.federated.config import FederatedRun
-from medadapt.federated.local import ROUND_METRICS
+from medadapt.federated.local import ROUND_METRICS, VERSUS_BASE
 from medadapt.federated.records import adapter_record, federated_card, mean_over_sites
 from medadapt.federated.server import FederatedOutcome
 from medadapt.federated.sites import trainable
@@ -68,6 +68,9 @@ def summarise(
             "n_test": counts.get(name, (0, 0))[1],
             "federated": _unprefixed(entry, ""),
             "personalised": _unprefixed(entry, "personal/") or None,
+            # the shared adapter minus the base alone, paired at the site on its held-out
+            # patients (only the difference and its interval crossed the network)
+            "versus_base": _unprefixed(entry, VERSUS_BASE) or None,
             **references.get(name, {}),
         }
     return {

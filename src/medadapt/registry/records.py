@@ -235,7 +235,7 @@ def _interval(value: Any) -> tuple[float, float] | None:
 
 METRIC_NAMES = (
     "auroc", "auprc", "accuracy", "balanced_accuracy", "sensitivity", "specificity", "brier",
-    "ece", "mae", "rmse", "r2", "calibration_slope", "calibration_in_the_large", "f1",
+    "ece", "oe_ratio", "mae", "rmse", "r2", "calibration_slope", "calibration_in_the_large", "f1",
     "precision", "recall", "ppv", "npv", "log_loss", "mse", "c_index",
 )  # fmt: skip
 """Names the registry shows as performance metrics, in the order it shows them (the first

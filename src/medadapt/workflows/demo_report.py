@@ -132,7 +132,8 @@ def _ranking(centre: str, strategies: dict[str, Any], metric: str, n: int) -> st
     return (
         f"{centre}: {'lowest' if lower else 'highest'} {name}: {LABELS[best]} "
         f"({fmt_ci(scored[best][metric], top)}); where intervals overlap, this ranking can "
-        "change with other patients."
+        f"change with other patients. It was picked as best on these same {n} patients, so its "
+        "figure is optimistic: confirm it on new patients."
     )
 
 

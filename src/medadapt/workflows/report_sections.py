@@ -82,14 +82,14 @@ def _called_new_cell(r: dict[str, Any]) -> str:
 #: the metrics an adapter is shown beside another model with: a measured value (regression)
 #: has no AUROC or accuracy
 SIDE_BY_SIDE = ("auroc", "auprc", "accuracy", "balanced_accuracy", "sensitivity", "specificity",
-                "brier", "ece")  # fmt: skip
+                "brier", "ece", "oe_ratio", "calibration_slope")  # fmt: skip
 SIDE_BY_SIDE_REGRESSION = ("mae", "rmse", "r2", "calibration_slope", "calibration_in_the_large")
 
 
 def side_by_side(
     report: Report, adapter: dict[str, Any], other: dict[str, Any], label: str
 ) -> None:
-    regression = any(m in adapter for m in SIDE_BY_SIDE_REGRESSION)
+    regression = "mae" in adapter
     shown = SIDE_BY_SIDE_REGRESSION if regression else SIDE_BY_SIDE
     report.table(
         ["metric", "adapter", label],
@@ -190,9 +190,13 @@ def _guide_entries(threshold: float, prevalence: float | None) -> dict[str, str]
         "errors count more. Lower is better.",
         "r2": "R²: the share of the outcome's variation the model explains; 1 is perfect, 0 is "
         "no better than predicting the average for everyone, below 0 is worse than that.",
-        "calibration_slope": "Calibration slope: the outcomes regressed on the predictions; 1 "
-        "is ideal. Above 1, the predictions are squeezed toward the average (low outcomes "
-        "predicted too high, high ones too low); below 1, they spread too wide.",
+        "oe_ratio": "observed/expected events: the patients with the outcome divided by the sum "
+        "of their predicted risks (the events the model expected); 1 is ideal, above 1 the "
+        "risks are too low on average, below 1 too high.",
+        "calibration_slope": "Calibration slope: the outcomes regressed on the predictions (for "
+        "risks, on their log-odds); 1 is ideal. Above 1, the predictions are squeezed toward "
+        "the average (low ones too high, high ones too low); below 1, they spread too wide "
+        "(risks too extreme, as a model fitted too closely to its training patients gives).",
         "calibration_in_the_large": "Mean observed − predicted (calibration-in-the-large): "
         "the average outcome minus the average prediction, in the outcome's unit; 0 is ideal, "
         "above 0 the model predicts too low on average, below 0 too high.",

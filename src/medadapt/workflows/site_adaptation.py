@@ -25,7 +25,7 @@ from medadapt.data.splits import positions_digest, stratified_split
 from medadapt.evaluate.groups import evaluate_groups
 from medadapt.evaluate.metrics import compute_metrics
 from medadapt.modalities.bundle import BaseModel
-from medadapt.modalities.tabular.samples import subgroup_columns
+from medadapt.modalities.tabular.samples import TableSamples, subgroup_columns
 from medadapt.tables import (
     TabularModelConfig,
     adapt,
@@ -81,14 +81,31 @@ class _Sites:
 def split_frame(
     frame: pd.DataFrame, schema: TableSchema, *, test_fraction: float, seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Training and test rows among ``frame``'s labelled ones, stratified by outcome, every
+    patient's rows on one side (as :meth:`~medadapt.modalities.base.Modality.patient_split`
+    splits: :func:`~medadapt.data.splits.stratified_split` over patient keys); rows of
+    identical content count as one patient too, whatever their ids (VA Long Beach's 860 and
+    908 are one record twice), so no test row has a copy among the training rows."""
     labelled = schema.labelled_rows(frame)
-    labels = (
-        labelled[schema.label]
-        if schema.positive_above is None
-        else (labelled[schema.label] > schema.positive_above)
-    )
-    train, test = stratified_split(labels.to_numpy(), test_fraction=test_fraction, seed=seed)
+    rows = TableSamples(labelled, schema)
+    train, test = stratified_split(rows.labels, test_fraction=test_fraction, seed=seed,
+                                   groups=patient_keys(rows))  # fmt: skip
     return labelled.iloc[train], labelled.iloc[test]
+
+
+def patient_keys(rows: TableSamples) -> np.ndarray:
+    """One key per row, shared by the rows of one patient (:meth:`TableSamples.patients`: the
+    id column) and by rows of identical content (:meth:`TableSamples.contents`), and by
+    whatever those link (a patient's row copied under another id): the connected groups."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    patient = pd.factorize(pd.Series(rows.patients()))[0]  # nodes 0..P-1
+    content = pd.factorize(pd.Series(rows.contents()))[0] + patient.max(initial=-1) + 1  # P..
+    nodes = int(content.max(initial=-1)) + 1
+    links = coo_matrix((np.ones(len(patient)), (patient, content)), shape=(nodes, nodes))
+    _, group = connected_components(links, directed=False)  # a row links its two keys
+    return group[patient]
 
 
 def _model_bytes(model: Any) -> int:

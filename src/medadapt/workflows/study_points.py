@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from medadapt.evaluate import bootstrap as bs
 from medadapt.evaluate.sufficiency import Finding, size_findings
 from medadapt.fileio import atomic_write_bytes
 from medadapt.modalities.base import Modality
@@ -24,6 +25,7 @@ from medadapt.workflows.study_grid import (
     strata_fraction,
     timed,
 )
+from medadapt.workflows.study_sentences import RESAMPLED
 
 
 def _train_config(modality: Modality, which: str, epochs: int | None):
@@ -41,6 +43,7 @@ def plan(
     base model they need (``None``: none needed)."""
     bases, points = [], {}
     largest = max(config.fractions)
+    last_two = sorted(config.fractions)[-2:]  # whether more data helps: the gain between them
     common = {"modality": modality, "options": options, "schema": data.schema,
               "epochs": config.epochs}  # fmt: skip
     base_seeds = range(config.seeds) if modality.study_base_per_seed else range(1)
@@ -62,6 +65,7 @@ def plan(
                 points.setdefault(needs, []).append({
                     **common, "name": name, "strategy": strategy, "fraction": fraction,
                     "largest": strategy == "base_only" or fraction == largest, "seed": seed,
+                    "resample": strategy != "base_only" and fraction in last_two,
                     "train": data.target_train, "test": data.target_test,
                     "base_dir": base_dir, "n_boot": config.n_boot,
                     "method_options": config.options_of(strategy),
@@ -120,6 +124,14 @@ def run_point(job: dict[str, Any]) -> StudyPoint:
     classes = modality.classes(schema)
     scored = score_samples(modality, schema, test, scores, classes=classes, by_group=False,
                            n_boot=job["n_boot"], seed=seed)  # fmt: skip
+    metrics = scored["overall"]
+    if job.get("resample"):
+        metrics = {
+            **metrics,
+            RESAMPLED: metrics_on_resamples(
+                modality.task(schema), test, modality.task_scores(schema, scores), job["n_boot"]
+            ),
+        }
     subgroups = curves = None
     if job["largest"] and scored["subgroups"]:  # the details the report shows
         from medadapt.evaluate.small_cells import mask_subgroups
@@ -131,9 +143,47 @@ def run_point(job: dict[str, Any]) -> StudyPoint:
     return StudyPoint(
         strategy=strategy, fraction=job["fraction"], seed=seed,
         n_train=0 if strategy == "base_only" else len(used), trainable_params=params,
-        metrics=scored["overall"], seconds=seconds, per_class=scored.get("per_class"),
+        metrics=metrics, seconds=seconds, per_class=scored.get("per_class"),
         subgroups=subgroups, curves=curves,
     )  # fmt: skip
+
+
+#: the metrics a study may judge its curves by (:func:`~medadapt.workflows.study_summary.
+#: main_metric`), per task: those resampled
+RESAMPLED_METRICS = {"binary": ("auroc", "brier"), "multiclass": ("auroc", "accuracy"),
+                     "regression": ("mae",)}  # fmt: skip
+RESAMPLE_SEED = 0  # every point: the same resamples of the same test patients
+
+
+def metrics_on_resamples(task: str, test: Any, scores: np.ndarray, n_boot: int) -> dict[str, list]:
+    """The judged metrics of ``scores`` on the same bootstrap resamples of the test samples
+    for every point (a patient's samples drawn together), ``{metric: [value per resample]}``
+    (None where undefined), so that the gain between two training sizes can be resampled over
+    the test patients, paired: values of a metric on resamples, never a patient's."""
+    y = np.asarray(test.labels)
+    clusters = bs.cluster_index(test.known_patients(), len(y))
+    W = bs.resample_weights(len(y), n_boot, RESAMPLE_SEED, clusters)  # (B, N)
+    out = {}
+    for metric in RESAMPLED_METRICS.get(task, ()):
+        values = _on_resamples(task, metric, W, y, np.asarray(scores))
+        out[metric] = [None if not np.isfinite(v) else round(float(v), 6) for v in values]
+    return out
+
+
+def _on_resamples(task: str, metric: str, W: np.ndarray, y: np.ndarray, s: np.ndarray):
+    """``metric`` on each resample (rows of ``W``), as the point's own figure is computed."""
+    if metric == "mae":
+        return bs.weighted_mean(W, np.abs(y - s))
+    if task == "multiclass":
+        if metric == "auroc":  # macro one-vs-rest
+            classes = range(s.shape[1])
+            return np.mean([bs.weighted_auroc(W, (y == c).astype(int), s[:, c])
+                            for c in classes], axis=0)  # fmt: skip
+        return bs.weighted_mean(W, (s.argmax(axis=1) == y).astype(float))  # accuracy
+    y = y.astype(int)
+    if metric == "auroc":
+        return bs.weighted_auroc(W, y, s)
+    return bs.weighted_mean(W, (s - y) ** 2)  # the Brier score
 
 
 def _scores_summary(task: str, y: np.ndarray, scores: np.ndarray) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Where an adapter's learning curve levels off and whether more data would help: the numbers
-(the plateau; the paired gain between the two largest sizes with its t-interval over seeds)
-and the sentences that state them."""
+(the plateau; the gain between the two largest sizes, paired by seed and by test patient, with
+an interval over seeds and test patients) and the sentences that state them."""
 
 from __future__ import annotations
 
@@ -10,10 +10,15 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from medadapt.evaluate import bootstrap as bs
 from medadapt.evaluate.metrics import LOWER_IS_BETTER
 from medadapt.evaluate.report.formatting import METRIC_LABELS
 from medadapt.workflows.labels import label
 from medadapt.workflows.strategies import judged_adapter
+
+RESAMPLED = "resampled"
+"""The key of a point's metrics holding its judged metrics on the study's shared bootstrap
+resamples of the test samples (:func:`medadapt.workflows.study_points.metrics_on_resamples`)."""
 
 PLATEAU_TOLERANCE = {
     "auroc": 0.01,
@@ -119,7 +124,12 @@ def plateau_sentence(
 def last_gain(
     points: list[dict[str, Any]], strategy: str, metric: str, noun: str
 ) -> dict[str, Any] | None:
-    """Paired (by seed) change of ``metric`` between the two largest training sizes."""
+    """Change of ``metric`` between the two largest training sizes, paired by seed, with a
+    95% interval that counts both sources of uncertainty: which seed trained the models (a
+    t-interval over seeds) and which patients tested them (the mean gain over seeds on the
+    same bootstrap resamples of the test samples for both sizes), their half-widths added
+    in quadrature. Points without those resamples (saved by an older medadapt) give an
+    interval over seeds only, said to cover these test samples only, and no verdict."""
     paired = _paired_gains(points, strategy, metric)
     if paired is None:
         return None
@@ -147,22 +157,79 @@ def last_gain(
             "sentence": f"{start} in each of the {len(gains)} seeds: seeds that agree exactly "
             "give no interval, so whether more data would help cannot be judged from them.",
         }  # fmt: skip
+    n_test = _n_test(points, strategy, high)
+    test_ci, why_not = _test_interval(points, strategy, metric, (low, high), noun)
+    if test_ci is None:
+        these = f"these {n_test} test {noun}" if n_test else f"these test {noun}"
+        return {
+            "from": low, "to": high, "gain": mean, "ci": list(interval), "test_ci": None,
+            "improving": None, "inconclusive": None,
+            "sentence": f"{start} (95% CI {interval[0]:+.3f} to {interval[1]:+.3f} over "
+            f"{len(gains)} seeds, on {these} only): another set of patients could show no "
+            f"gain, so whether more data would help is not judged ({why_not}).",
+        }  # fmt: skip
+    seed_half, test_half = (interval[1] - interval[0]) / 2, (test_ci[1] - test_ci[0]) / 2
+    half = float(np.hypot(seed_half, test_half))
+    total = (mean - half, mean + half)
     worth = PLATEAU_TOLERANCE.get(metric) or 0.1 * abs(
         np.mean([v[high] for v in by_seed.values() if v.get(high) is not None])
     )
-    improving, inconclusive, verdict = _gain_verdict(interval, metric, worth)
-    sentence = (
-        f"{start} (95% CI {interval[0]:+.3f} to {interval[1]:+.3f}, {len(gains)} seeds): {verdict}."
-    )
+    improving, inconclusive, verdict = _gain_verdict(total, metric, worth)
+    over = f"over {len(gains)} seeds and the {n_test} test {noun}" if n_test else (
+        f"over {len(gains)} seeds and the test {noun}")  # fmt: skip
+    sentence = f"{start} (95% CI {total[0]:+.3f} to {total[1]:+.3f}, {over}): {verdict}."
     return {
         "from": low,
         "to": high,
         "gain": mean,
-        "ci": list(interval),
+        "ci": list(total),
+        "test_ci": list(test_ci),
         "improving": improving,
         "inconclusive": inconclusive,
         "sentence": sentence,
     }
+
+
+def _test_interval(
+    points: list[dict[str, Any]],
+    strategy: str,
+    metric: str,
+    sizes: tuple[float, float],
+    noun: str,
+) -> tuple[tuple[float, float] | None, str]:
+    """The 95% percentile interval of the mean gain over seeds on the shared resamples of the
+    test samples (both sizes scored on the same resample), or None and why not."""
+    low, high = sizes
+    by_seed: dict[Any, dict[float, dict[str, Any]]] = defaultdict(dict)
+    for p in points:
+        if p["strategy"] == strategy and p["fraction"] in sizes:
+            by_seed[p["seed"]][p["fraction"]] = p["metrics"]
+    gains = []
+    for by_size in by_seed.values():
+        if any(by_size.get(f, {}).get(metric) is None for f in sizes):
+            continue  # no gain from this seed (as in _paired_gains)
+        after, before = (by_size[f].get(RESAMPLED, {}).get(metric) for f in (high, low))
+        if after is None or before is None:
+            return None, (f"these points hold no resamples of the test {noun}: an older "
+                          "medadapt saved them; run the study again in a new --out to judge "
+                          "it")  # fmt: skip
+        after, before = np.array(after, dtype=float), np.array(before, dtype=float)  # None: NaN
+        if after.shape != before.shape:
+            return None, f"the points resampled the test {noun} differently"
+        gains.append(after - before)
+    interval = bs.percentile_interval(np.mean(gains, axis=0)) if gains else None
+    if interval is None:
+        return None, (f"{METRIC_LABELS.get(metric, metric)} is undefined on too many resamples "
+                      f"of the test {noun}")  # fmt: skip
+    return (interval[0], interval[1]), ""
+
+
+def _n_test(points: list[dict[str, Any]], strategy: str, fraction: float) -> int | None:
+    """How many test samples the points at ``fraction`` were scored on."""
+    counts = {p["metrics"].get("n") for p in points
+              if p["strategy"] == strategy and p["fraction"] == fraction}  # fmt: skip
+    counts.discard(None)
+    return int(counts.pop()) if len(counts) == 1 else None
 
 
 def _paired_gains(

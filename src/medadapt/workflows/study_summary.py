@@ -177,6 +177,8 @@ def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]
         if runner is not None:
             start = f"With {size:.0f} target {noun} ({fraction:.0%}), the {label(best[0])}"
             lines.append(_lead_sentence(start, best, runner, tied, metric))
+    if lines:  # a best strategy was named
+        lines.append(chosen_on_test_sentence(study, noun))
     plateau, more_data, verdicts = adapter_verdicts(study["points"], by_strategy, metric, noun)
     too_good = too_good_sentence(study["points"])
     return {
@@ -190,6 +192,16 @@ def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]
         + lines
         + verdicts,
     }
+
+
+def chosen_on_test_sentence(study: dict[str, Any], noun: str) -> str:
+    """The winner's figure is optimistic: it was picked on the rows it is reported on."""
+    n = (study.get("data") or {}).get("n_target_test")
+    these = f"the same {n} held-out {noun}" if n else f"the same held-out {noun}"
+    return (
+        f"Each best strategy above was picked on {these} its figure comes from, so that figure "
+        "is optimistic: confirm the choice on new patients."
+    )
 
 
 def _compared_fractions(by_strategy: dict[str, Any]) -> list[float]:

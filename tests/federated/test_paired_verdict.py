@@ -1,0 +1,132 @@
+"""The federated verdict against the base alone is a paired comparison on the same held-out
+patients, computed at the site (where both models' scores are) and sent as a difference with
+its interval; it says "no detectable difference" whenever that interval contains 0."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from medadapt.evaluate import bootstrap as bs
+from medadapt.federated.local import paired_with_base
+from medadapt.federated.report import paired_line, verdict_lines
+
+
+def _audit_pair() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """100 patients, 50 with the outcome: the adapter right on 80, the base on 70; 55 right
+    by both, 25 by the adapter only, 15 by the base only, 5 by neither."""
+    y = np.array([1] * 50 + [0] * 50)
+    adapter_right, base_right = np.zeros(100, bool), np.zeros(100, bool)
+    adapter_right[:40] = base_right[:40] = True  # both
+    adapter_right[40:65] = True  # the adapter only
+    base_right[65:80] = True  # the base only
+    adapter_right[80:95] = base_right[80:95] = True  # both
+    risk = np.where(y == 1, 0.9, 0.1)
+    return y, np.where(adapter_right, risk, 1 - risk), np.where(base_right, risk, 1 - risk)
+
+
+def _site(versus_base: dict | None, n_test: int = 100) -> dict:
+    return {"n_train": 300, "n_test": n_test, "base": {"accuracy": 0.7},
+            "federated": {"accuracy": 0.8, "accuracy_low": 0.708, "accuracy_high": 0.873,
+                          "n": float(n_test), "n_positive": 50.0},
+            "versus_base": versus_base}  # fmt: skip
+
+
+def test_an_interval_above_the_base_s_value_is_not_called_more_accurate_when_paired_says_no():
+    """The audit's case: the adapter's own interval (0.708-0.873) lies above the base's 0.70,
+    yet the paired difference +0.100 has a 95% CI from -0.020 to +0.210 (McNemar: 25 vs 15
+    discordant, p = 0.15): no detectable difference."""
+    y, adapter, base = _audit_pair()
+    sent = paired_with_base("binary", y, adapter, base, n_boot=1000, seed=0)
+    # by hand: the same resamples of the same patients for both models
+    right = (((adapter >= 0.5) == y).astype(float) - ((base >= 0.5) == y)).astype(float)
+    W = bs.resample_weights(100, 1000, 0)
+    low, high = np.percentile(W @ right / 100, [2.5, 97.5])
+    assert sent["accuracy"] == pytest.approx(0.10)
+    assert (sent["accuracy_low"], sent["accuracy_high"]) == pytest.approx((low, high))
+    assert (round(low, 3), round(high, 3)) == (-0.02, 0.21)
+    assert verdict_lines({"sites": {"SiteX": _site(sent)}}) == [
+        "At SiteX, paired on the same 100 held-out patients, the federated adapter changes "
+        "accuracy at 0.5 by +0.100 (95% CI -0.020 to +0.210) against the base alone: no "
+        "detectable difference on these patients."
+    ]
+
+
+def test_a_paired_interval_clear_of_zero_says_which_way_and_a_worse_one_says_keep_the_base():
+    better = {"accuracy": 0.15, "accuracy_low": 0.05, "accuracy_high": 0.25}
+    worse = {"accuracy": -0.12, "accuracy_low": -0.2, "accuracy_high": -0.04}
+    assert paired_line("A", _site(better)) == (
+        "At A, paired on the same 100 held-out patients, the federated adapter changes accuracy "
+        "at 0.5 by +0.150 (95% CI +0.050 to +0.250) against the base alone: the federated "
+        "adapter classifies more patients correctly at the threshold."
+    )
+    assert paired_line("B", _site(worse)) == (
+        "At B, paired on the same 100 held-out patients, the federated adapter changes accuracy "
+        "at 0.5 by -0.120 (95% CI -0.200 to -0.040) against the base alone: the federated "
+        "adapter classifies fewer patients correctly at the threshold. Keep the base model at B."
+    )
+    same = {"accuracy": 0.0, "accuracy_low": 0.0, "accuracy_high": 0.0}
+    assert "no difference can be shown, and none ruled out" in paired_line("C", _site(same))
+
+
+def test_no_paired_comparison_means_no_verdict_against_the_base():
+    """A regression, too few patients, or a federated.json from before sites compared: the
+    adapter's interval against the base's value is not used as a verdict instead."""
+    nan = float("nan")
+    missing = {"accuracy": nan, "accuracy_low": nan, "accuracy_high": nan}
+    for paired in (None, missing):
+        lines = verdict_lines({"sites": {"SiteX": _site(paired)}})
+        assert not any("base alone" in line for line in lines), lines
+    assert paired_with_base("regression", [1.0, 2.0], np.ones(2), np.ones(2), n_boot=10,
+                            seed=0) == pytest.approx(missing, nan_ok=True)  # fmt: skip
+
+
+def test_several_classes_compare_the_share_each_model_gets_right():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 3, 90)
+    adapter, base = rng.dirichlet(np.ones(3), 90), rng.dirichlet(np.ones(3), 90)
+    adapter[np.arange(90)[:40], y[:40]] += 2.0  # right on at least the first 40
+    sent = paired_with_base("multiclass", y, adapter, base, n_boot=500, seed=3)
+    right = (adapter.argmax(1) == y).astype(float) - (base.argmax(1) == y)
+    W = bs.resample_weights(90, 500, 3)
+    assert sent["accuracy"] == pytest.approx(right.mean())
+    low, high = np.percentile(W @ right / 90, [2.5, 97.5])
+    assert (sent["accuracy_low"], sent["accuracy_high"]) == pytest.approx((low, high))
+
+
+@pytest.mark.xdist_group("flower")  # one Ray at a time
+def test_each_site_sends_the_paired_difference_and_the_report_states_it(tmp_path):
+    """A real simulation: each site's final reply carries the difference and its interval
+    (never scores); the difference is the shared adapter's accuracy minus the base alone's on
+    the same held-out patients, and the report's verdict is the paired one."""
+    from medadapt.data.heart import bundled_path
+    from medadapt.federated.config import FederatedRun
+    from medadapt.federated.job import federate_job
+    from medadapt.modalities.tabular import TabularOptions
+    from medadapt.workflows.train_base import train_base_job
+
+    data = Path(bundled_path())
+    train_base_job(data=data, out=tmp_path / "base", label="num", group_column="dataset",
+                   groups=["Cleveland"], id_column="id", seed=0,
+                   options=TabularOptions(positive_above=0))  # fmt: skip
+    run = FederatedRun(base_dir=tmp_path / "base", data=data, label="num",
+                       group_column="dataset", sites=("Hungary", "VA Long Beach"),
+                       id_column="id", method="lora", rounds=1, local_epochs=1,
+                       n_boot=100).check()  # fmt: skip
+    results = federate_job(run, tmp_path / "out")
+    written = json.loads((tmp_path / "out" / "federated.json").read_text())
+    lines = verdict_lines(written)
+    for name, site in written["sites"].items():
+        paired = site["versus_base"]
+        assert set(paired) == {"accuracy", "accuracy_low", "accuracy_high"}
+        shared, base = site["federated"]["accuracy"], site["base"]["accuracy"]
+        assert math.isclose(paired["accuracy"], shared - base, abs_tol=1e-9), name
+        assert paired["accuracy_low"] <= paired["accuracy"] <= paired["accuracy_high"]
+        assert paired_line(name, site) in lines
+    assert results["sites"].keys() == written["sites"].keys()
+    report = (tmp_path / "out" / "report.html").read_text()
+    assert "paired on the same" in report and "interval is above the base" not in report
