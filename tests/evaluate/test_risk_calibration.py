@@ -79,3 +79,18 @@ def test_too_few_of_a_class_or_a_perfect_separation_reports_no_slope_and_says_wh
     assert perfect["notes"]["calibration_slope"] == (
         "not reported: the predictions separate these patients perfectly, so no slope can be fitted"
     )
+
+
+def test_the_ratio_is_shown_with_the_events_behind_it():
+    from medadapt.evaluate.report.formatting import fmt_metric
+
+    y, _, risk = _cohort()
+    m = binary_metrics(y, risk)
+    low, high = m["oe_ratio_ci"]
+    assert fmt_metric(m, "oe_ratio") == (
+        f"{m['oe_ratio']:.3f} ({low:.3f}–{high:.3f}); {y.sum()} observed, {risk.sum():.1f} expected"
+    )
+    assert (
+        fmt_metric({**m, "n_positive": None}, "oe_ratio")
+        == f"{m['oe_ratio']:.3f} ({low:.3f}–{high:.3f})"
+    )

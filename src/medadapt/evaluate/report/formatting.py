@@ -57,10 +57,13 @@ def fmt_metric(metrics: dict[str, Any], name: str, digits: int = 3) -> str:
 def counts_behind(metrics: dict[str, Any], name: str) -> str | None:
     """``"44 of 45"``: the patients behind sensitivity (those with the outcome), specificity
     (those without) or accuracy (all), from the metric and the counts it was measured on;
-    None for other metrics, or without counts."""
+    ``"49 observed, 49.1 expected"``: the events behind an observed/expected ratio; None for
+    other metrics, or without counts."""
     value, n, positives = metrics.get(name), metrics.get("n"), metrics.get("n_positive")
     if value is None or not isinstance(n, int):
         return None
+    if name == "oe_ratio" and isinstance(positives, int) and value > 0:
+        return f"{positives} observed, {positives / value:.1f} expected"
     of = {"accuracy": n}
     if isinstance(positives, int):
         of.update(sensitivity=positives, specificity=n - positives)
