@@ -167,7 +167,8 @@ def _guide_entries(threshold: float, prevalence: float | None) -> dict[str, str]
         "auroc": "AUROC (C-statistic): the chance that the model gives a higher risk to a "
         "patient with the outcome than to one without it. 0.5 is a coin toss, 1.0 a perfect "
         "ranking; it does not depend on a threshold.",
-        "auprc": "AUPRC (area under the precision-recall curve): how well the highest risks "
+        "auprc": "AUPRC (the area under the precision-recall curve, as average precision: "
+        "scikit-learn's step-wise sum, not a trapezoid): how well the highest risks "
         "pick out patients with the outcome. A model with no skill scores the prevalence"
         f"{base_rate}, not 0.5: compare it with that.",
         "accuracy": f"accuracy: the share of patients classified correctly {at}. When one "
