@@ -59,6 +59,10 @@ def test_the_report_compares_the_base_and_the_adapter_per_group():
     )
     html = evaluation_report(result, curves, base_scores=base).render()
     assert html.count("before and after the adapter.</figcaption>") == 2
+    from medadapt.workflows.reports import EXPLORATORY
+
+    assert EXPLORATORY.startswith("These figures are exploratory: among several subgroups")
+    assert text.count(EXPLORATORY) == 2  # under each subgrouping's table (sex, age band)
 
 
 def test_the_report_has_an_adapter_card_with_use_data_metrics_and_limitations():

@@ -287,6 +287,14 @@ def _guide(report: Report, metrics: dict[str, Any], shown: list[str]) -> None:
                   task=metrics.get("task", "binary"))  # fmt: skip
 
 
+#: how to read per-subgroup figures: many subgroups, each on few patients
+EXPLORATORY = (
+    "These figures are exploratory: among several subgroups one can differ by chance alone, "
+    "and overlapping or separate intervals are not a test between subgroups; confirm a "
+    "difference on other patients before acting on it."
+)
+
+
 def _groups(report: Report, result: dict[str, Any], base_scores: dict[str, Any] | None) -> None:
     main = headline_metric(result["task"])  # one column for every subgroup
     label = METRIC_LABELS[main]
@@ -317,7 +325,7 @@ def _groups(report: Report, result: dict[str, Any], base_scores: dict[str, Any] 
             ],
             caption="Subgroup counts below 5 are shown as '<5' (and, next to one, the other "
             "counts as ranges of 5, with figures to one decimal) so that no patient can be "
-            "singled out.",
+            f"singled out. {EXPLORATORY}",
         )
         if before:
             series = {v: {BEFORE: before.get(v, {}), AFTER: groups[v]} for v in values}
