@@ -46,6 +46,24 @@ METRIC_LABELS = {  # how every report, card and table names each metric
 IN_LABEL_UNITS = ("mae", "rmse", "calibration_in_the_large")
 
 
+def counts_behind(metrics: dict[str, Any], name: str) -> str | None:
+    """``"44 of 45"``: the patients behind sensitivity (those with the outcome), specificity
+    (those without) or accuracy (all), from the metric and the counts it was measured on;
+    ``"49 observed, 49.1 expected"``: the events behind an observed/expected ratio; None for
+    other metrics, or without counts."""
+    value, n, positives = metrics.get(name), metrics.get("n"), metrics.get("n_positive")
+    if value is None or not isinstance(n, int):
+        return None
+    if name == "oe_ratio" and isinstance(positives, int) and value > 0:
+        return f"{positives} observed, {positives / value:.1f} expected"
+    of = {"accuracy": n}
+    if isinstance(positives, int):
+        of.update(sensitivity=positives, specificity=n - positives)
+    if not of.get(name):
+        return None
+    return f"{round(value * of[name])} of {of[name]}"
+
+
 def metric_digits(name: str, value: Any, digits: int = 3) -> int:
     """The decimals to print metric ``name`` with: ``digits`` for a score between 0 and 1; for
     an error in the label's unit, three significant figures (MAE ``51.3``, not ``51.305``,

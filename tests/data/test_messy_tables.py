@@ -144,6 +144,12 @@ def test_numbers_written_with_a_unit_are_refused_not_made_categories():
     )
     kept = TableSchema.infer(frame, label="y", categorical=["bp"])
     assert kept.features[0].kind == "categorical"
+    # words after a number in a cell or two may be a patient's name: counted, never quoted
+    written = [*frame["bp"][:38], "125 Ann Lee", "130 per Dr Jones"]
+    with pytest.raises(DataError) as refused:
+        TableSchema.infer(frame.assign(bp=written), label="y", words=COMMAND_LINE)
+    assert "in 40 of 40 values ('mmHg');" in str(refused.value)
+    assert "Ann" not in str(refused.value) and "Jones" not in str(refused.value)
 
 
 def test_dates_are_not_taken_for_numbers_with_a_unit():

@@ -14,6 +14,7 @@ import pytest
 from scipy import stats
 from sklearn.metrics import roc_auc_score
 
+from medadapt.errors import DataError
 from medadapt.evaluate import bootstrap as bs
 from medadapt.evaluate.compare import paired_difference
 from medadapt.evaluate.metrics import (
@@ -48,7 +49,7 @@ def test_a_resample_draws_whole_patients_and_without_repeats_draws_as_before():
     np.testing.assert_array_equal(bs.resample_weights(6, 50, 4, None),
                                   np.random.default_rng(4).multinomial(
                                       6, np.full(6, 1 / 6), size=50))  # fmt: skip
-    with pytest.raises(ValueError, match="one patient per sample"):
+    with pytest.raises(DataError, match="one patient per sample"):
         bs.cluster_index(["a"], 2)
 
 
@@ -62,21 +63,75 @@ def test_the_exact_interval_of_a_proportion_uses_the_effective_sample_size():
     # 35 of 35 images from 7 patients is the evidence of 7 of 7 patients
     seven = np.repeat(np.arange(7), 5)
     assert proportion_interval(np.ones(35), seven) == pytest.approx(exact_interval(7, 7))
-    # whole patients agree: 32 of 40 rows are 8 of 10 patients; the variance between patients
-    # (with its g/(g-1)) is 40/9 times the binomial one, an effective size of 9, kept at the
-    # number of patients (10)
+    # whole patients agree: 32 of 40 rows are 8 of 10 patients. The variance between patients
+    # (with its g/(g-1)) is 40/9 times the binomial one: an effective size of 9, times the
+    # degrees-of-freedom correction (t of 39 over t of 9, squared), as survey::svyciprop does
     hits = np.repeat([1, 1, 1, 1, 1, 1, 1, 1, 0, 0], 4)
-    low, high = proportion_interval(hits, np.repeat(np.arange(10), 4))
-    assert [low, high] == pytest.approx(exact_interval(8, 10), abs=1e-12)
+    effective = 9 * (stats.t.ppf(0.975, 39) / stats.t.ppf(0.975, 9)) ** 2
+    assert proportion_interval(hits, np.repeat(np.arange(10), 4)) == pytest.approx(
+        exact_interval(0.8 * effective, effective), abs=1e-12
+    )
     # partly alike (12 patients of 3 rows: 6 all succeed, 6 succeed once; 24 of 36): wider
-    # than 36 independent rows, narrower than 12 patients alike
+    # than 36 independent rows
     partly = np.array([1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 0, 0] * 3)
     assert partly.sum() == 24
     width = np.diff(proportion_interval(partly, np.repeat(np.arange(12), 3)))[0]
     assert np.diff(exact_interval(24, 36))[0] < width < np.diff(exact_interval(8, 12))[0]
-    # each patient one success and one failure: no more alike than strangers, the rows' interval
+    # each patient one success and one failure: no more alike than strangers: the rows' own
+    # size, with the degrees-of-freedom correction of 20 patients
     mixed = np.tile([1, 0], 20)
-    assert proportion_interval(mixed, np.repeat(np.arange(20), 2)) == exact_interval(20, 40)
+    effective = 40 * (stats.t.ppf(0.975, 39) / stats.t.ppf(0.975, 19)) ** 2
+    assert proportion_interval(mixed, np.repeat(np.arange(20), 2)) == pytest.approx(
+        exact_interval(0.5 * effective, effective), abs=1e-12
+    )
+    # one patient, or two: no variance between patients to estimate, or almost none
+    assert proportion_interval(np.r_[np.ones(16), np.zeros(4)], np.zeros(20)) == pytest.approx(
+        exact_interval(0.8, 1)
+    )
+    low, high = proportion_interval(np.r_[np.ones(16), np.zeros(4)], np.repeat([0, 1], 10))
+    assert low < 0.01 and high > 0.99  # 2 patients say next to nothing
+
+
+def test_few_patients_are_counted_as_patients_and_what_cannot_be_estimated_is_said():
+    """20 positive images from 2 patients are 2 positives: too few for AUROC or sensitivity;
+    one patient's 20 images are too few for anything (they crashed with a ZeroDivisionError);
+    a missing id is a patient of its own."""
+    y = np.r_[np.ones(20), np.zeros(40)]
+    patient = np.r_[np.repeat([0, 1], 10), np.arange(2, 42)]
+    m = binary_metrics(y, np.linspace(0.1, 0.9, 60), patients=patient, n_boot=300)
+    assert m["auroc"] is None and m["sensitivity"] is None and m["n_patients"] == 42
+    assert m["notes"]["sensitivity"] == (
+        "not reported: 2 positives among 42 patients; at least 5 are needed for a meaningful "
+        "estimate"
+    )
+    one = binary_metrics(np.r_[np.zeros(10), np.ones(10)], np.linspace(0.1, 0.9, 20),
+                         patients=["a"] * 20, unit="image")  # fmt: skip
+    assert one["notes"] == {"all": "not reported: only 1 patient (20 images; at least 10 "
+                                   "patients needed)"}  # fmt: skip
+    table = regression_metrics(np.arange(20.0), np.arange(20.0) + 1, patients=[7] * 20)
+    assert table["notes"]["all"].startswith("not reported: only 1 patient (20 rows;")
+    scored = score_classifier(np.r_[np.zeros(30), np.ones(30)].astype(int),
+                              np.column_stack([np.linspace(0.9, 0.1, 60),
+                                               np.linspace(0.1, 0.9, 60)]),
+                              ["normal", "mass"], n_boot=200,
+                              patients=np.r_[np.arange(30), np.full(30, 99)])  # fmt: skip
+    assert scored["per_class"][1]["sensitivity"] is None  # one patient's 30 images
+    missing = [None, np.nan, "", *[f"P{i}" for i in range(27)]]
+    assert bs.cluster_index(missing, 30) is None  # three unknown patients, not one
+    with pytest.raises(DataError, match=r"one patient per sample \(3 samples\), got 2"):
+        binary_metrics([0, 1, 0], [0.1, 0.9, 0.2], patients=["a", "b"])
+
+
+def test_a_value_the_bootstrap_cannot_bracket_is_said():
+    rng = np.random.default_rng(5)
+    y = np.r_[np.ones(6), np.zeros(54)].astype(int)
+    patient = np.r_[np.arange(6), np.repeat(np.arange(6, 15), 6)]
+    m = binary_metrics(y, np.clip(y * 0.5 + rng.random(60) * 0.5, 0, 1), patients=patient,
+                       n_boot=300)  # fmt: skip
+    undefined = [k for k, v in m["notes"].items() if v.startswith("no interval: in more than 1")]
+    for name in undefined:
+        assert m[name] is not None and m[f"{name}_ci"] is None
+    assert m["sensitivity_ci"] is not None  # a proportion always gets its exact interval
 
 
 def test_intervals_over_patients_hold_the_truth_as_often_as_they_say():
@@ -163,3 +218,30 @@ def test_evaluate_on_a_table_with_repeat_visits_resamples_patients(tmp_path, cap
         f"These {document['n']} rows come from {document['n_patients']} patients: a patient's "
         "rows are not independent" in html
     )
+
+
+def test_a_split_of_a_few_patients_counts_patients_and_training_falls_back_to_fixed_epochs():
+    """40 rows from 3 patients: "only 3 patients (40 rows)", not "only 3 rows"; training on
+    them uses a fixed number of epochs instead of an early-stopping split of 3 patients."""
+    from medadapt.data.schema import TableSchema
+    from medadapt.data.splits import stratified_split
+    from medadapt.modalities import modality_of
+    from medadapt.modalities.tabular.samples import TableSamples
+    from medadapt.train.fitting import fit_on
+    from medadapt.train.loop import TrainConfig
+
+    labels = np.tile([0, 1], 20)
+    with pytest.raises(DataError, match=r"^only 3 patients \(40 rows\): too few to hold out"):
+        stratified_split(
+            labels, test_fraction=0.2, seed=0, groups=np.repeat([0, 1, 2], [14, 13, 13])
+        )
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"pid": np.repeat(["a", "b", "c"], [14, 13, 13]),
+                          "x": rng.normal(size=40), "y": labels})  # fmt: skip
+    schema = TableSchema.infer(frame, label="y", id_column="pid")
+    tables = modality_of("tabular")
+    model = tables.new_model(schema, tables.options(), seed=0)
+    samples = TableSamples(frame, schema)
+    _, n_train, n_val, _ = fit_on(tables, model, schema, samples, config=TrainConfig(epochs=3),
+                                  val_fraction=0.15, seed=0)  # fmt: skip
+    assert (n_train, n_val) == (40, 0)

@@ -350,3 +350,12 @@ def test_a_card_names_every_metric_as_registry_show_does():
     assert "| f1 |" not in card and "| ppv |" not in card
     assert [metric_label(k) for k in ("f1", "ppv", "net_benefit")] == [
         "F1 score", "PPV", "net benefit"]  # fmt: skip
+
+
+def test_a_card_shows_the_events_behind_the_observed_expected_ratio():
+    card = _card(metrics={"n": 120, "n_positive": 49, "oe_ratio": 0.997,
+                          "oe_ratio_ci": [0.845, 1.139], "accuracy": 0.85})  # fmt: skip
+    assert "| observed/expected events | 0.997 (49 observed, 49.1 expected) | 0.845 to 1.139 |" in (
+        card
+    )
+    assert "| accuracy | 0.850 (102 of 120) |" in card

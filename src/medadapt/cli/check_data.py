@@ -61,14 +61,18 @@ LEGEND = {
 
 
 def _print(result: dict[str, Any], values: dict[str, Any]) -> None:
+    from medadapt.workflows.sample_size import counted_text, criteria_count
+
     where = f"{values['group_column']} = {values['group']}" if values["group"] else "--data"
     noun = result["noun"]
     seen = result["n_base_trained"]
     trained = (f"the base model trained on {seen} of them, so tests come only from the others; "
                if seen else "")  # fmt: skip
+    n_train, n_test = criteria_count(result, "n_train"), criteria_count(result, "n_test")
     stdout.print(
-        f"{result['n']} {noun} of {where} ({result['outcome']}): {trained}{result['n_train']} "
-        f"to adapt on, {result['n_test']} to test it, as adapt would split them "
+        f"{counted_text(result, 'n', noun, grouped=False)} of {where} ({result['outcome']}): "
+        f"{trained}{counted_text(result, 'n_train', grouped=False)} to adapt on, "
+        f"{counted_text(result, 'n_test', grouped=False)} to test it, as adapt would split them "
         f"(--test-fraction {values['test_fraction']:g}); anticipated {result['r2_label']} "
         f"{result['r2']:.3f}, {result['r2_source']}"
     )
@@ -81,11 +85,11 @@ def _print(result: dict[str, Any], values: dict[str, Any]) -> None:
         rows.append([label(strategy), entry["parameters"],
                      *(_needed_cell(by[name]) for name in names),
                      f"{_needed_cell(entry['n'])} ({entry['binding']})",
-                     "yes" if entry["met"] else f"no: {result['n_train']}"])  # fmt: skip
+                     "yes" if entry["met"] else f"no: {n_train}"])  # fmt: skip
     print_table(f"development: minimum {noun} to adapt (criteria {names[0]}-{names[-1]})",
                 ["strategy", "params", *(f"({n})" for n in names), "needs", "enough?"],
                 rows)  # fmt: skip
-    _print_validation(result)
+    _print_validation(result, n_test)
     stdout.print(LEGEND[result["task"]])
     if result.get("unit_note"):
         stdout.print(f"note: {result['unit_note']}")
@@ -100,13 +104,14 @@ def _needed_cell(n: int) -> str:
     return "≥1M" if n >= MILLION else f"{n:,}"
 
 
-def _print_validation(result: dict[str, Any]) -> None:
+def _print_validation(result: dict[str, Any], n_test: int) -> None:
+    """The validation table; ``n_test``: the test patients the criteria are compared with."""
     checked = result["validation"]
     if not checked["criteria"]:
         stdout.print(f"validation at this site: not computed: {checked['why']}")
         return
     rows = [[c["description"], needed_text(c["n"]), needed_text(round(c["events"])),
-             "yes" if c["supported"] else f"no: {result['n_test']}"]
+             "yes" if c["supported"] else f"no: {n_test}"]
             for c in checked["criteria"]]  # fmt: skip
     print_table(f"validation at this site: test {result['noun']} for precise estimates",
                 ["estimate", "needs", "events", "supported?"], rows)  # fmt: skip

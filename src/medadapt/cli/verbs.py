@@ -117,6 +117,8 @@ def _train_base(**values: Any) -> None:
             chosen_task=getattr(options, "task", None),
             positive_above=getattr(options, "positive_above", None),
         )  # fmt: skip
+        if getattr(options, "positive_class", None) is not None:
+            line = positive_class_line(summary["classes"], values["label"])
         stdout.print(line, markup=False, highlight=False, soft_wrap=True)
     print_skipped(summary)
     if "dropped_columns" in summary:
@@ -138,6 +140,14 @@ def _train_base(**values: Any) -> None:
         f"{summary['n_val']}; saved {out}"
     )
     _json(values["json_out"], summary)
+
+
+def positive_class_line(classes: list[str], label: str) -> str:
+    """What ``train-base`` says first when ``--positive-class`` chose the positive class."""
+    import shlex
+
+    return (f"task: binary, positive class {classes[-1]!r} (of {', '.join(map(repr, classes))}) "
+            f"set by --positive-class for --label {shlex.quote(label)}")  # fmt: skip
 
 
 def _adapt(**values: Any) -> None:

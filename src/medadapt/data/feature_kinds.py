@@ -202,10 +202,12 @@ def _refuse_numbers_with_units(present: pd.Series, name: str, words: OptionWords
     numbers = int(pd.to_numeric(pd.Series(texts), errors="coerce").notna().sum())
     if not units or len(units) + numbers < (1 - TEXT_IN_NUMBERS_SHARE) * len(texts):
         return
-    shown = ", ".join(repr(u) for u in sorted(set(units))[:3])
+    # a suffix in many cells is a unit ("mmHg"); one in a cell or two may be a patient's words
+    common = sorted(u for u, n in Counter(units).items() if n >= MIN_LEVEL_ROWS)
+    shown = f" ({', '.join(repr(u) for u in common[:3])})" if common else ""
     raise DataError(
         f"column {name!r} holds numbers written with a unit or other text in {len(units)} of "
-        f"{len(texts)} values ({shown}); write the numbers alone in the file (the unit can go in "
+        f"{len(texts)} values{shown}; write the numbers alone in the file (the unit can go in "
         f"the column name), or pass {words.set_to('categorical', name)} to keep each value as "
         "a category"
     )

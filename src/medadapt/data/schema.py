@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import difflib
 import math
+import warnings
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -49,6 +51,11 @@ from medadapt.errors import ConfigError, DataError
 
 TASKS = ("binary", "multiclass", "regression")
 MAX_CLASSES = 20
+PLAIN_POSITIVES = {"0": "1", "no": "yes", "n": "y", "false": "true", "negative": "positive",
+                   "neg": "pos", "absent": "present"}  # fmt: skip
+"""Two label values whose positive one goes without saying (upper/lower case aside): negative
+-> positive. Of any other two text values, the one that sorts last is positive, with a warning
+(:func:`implicit_positive_class`) until ``positive_class`` names it."""
 
 
 @dataclass
@@ -84,6 +91,7 @@ class TableSchema:
     label_mean: float = 0.0
     label_std: float = 1.0
     positive_above: float | None = None
+    positive_class: str | None = None  # --positive-class: the label value that is positive
     id_column: str | None = None
     group_column: str | None = None
     dropped: dict[str, str] = field(default_factory=dict)
@@ -101,6 +109,7 @@ class TableSchema:
         label: str,
         task: str | None = None,
         positive_above: float | None = None,
+        positive_class: str | None = None,
         id_column: str | None = None,
         group_column: str | None = None,
         categorical: str | Sequence[str] = (),
@@ -115,7 +124,9 @@ class TableSchema:
         ``missing_codes`` the numbers read as missing in a numeric feature (``{"chol": 0}``,
         or ``"chol=0"`` as on the command line). A column list may be one name
         (``exclude="id"``). ``words``: how errors and the reasons in ``dropped`` name the
-        options (these arguments; the command line passes its flags')."""
+        options (these arguments; the command line passes its flags'). ``positive_class``:
+        which of a two-valued label's values is the outcome to detect (by default the one that
+        sorts last, but ``yes`` of no/yes and the like; a text pair otherwise ordered warns)."""
         columns = list(require_data_frame(frame).columns)
         if not columns:
             raise DataError(
@@ -134,7 +145,14 @@ class TableSchema:
         frame = read_as_missing(frame, missing_codes)
         if task is not None and task not in TASKS:
             raise DataError(f"{words.name('task')} must be one of {', '.join(TASKS)}; got {task!r}")
-        schema = cls(label=label, task="binary", features=[], positive_above=positive_above)
+        if positive_class is not None and positive_above is not None:
+            raise DataError(
+                f"{words.name('positive_class')} and {words.name('positive_above')} both say "
+                "which label values are positive; give one of them"
+            )
+        chosen = None if positive_class is None else level(positive_class)
+        schema = cls(label=label, task="binary", features=[], positive_above=positive_above,
+                     positive_class=chosen)  # fmt: skip
         schema.id_column, schema.group_column = id_column, group_column
         schema.allowed_leaks = list(allow_leak)
         labels = schema._raw_labels(frame, words)
@@ -158,6 +176,9 @@ class TableSchema:
                     f"a numeric column; leave it out of {option})"
                 )
         schema.missing_codes = missing_codes
+        implicit = implicit_positive_class(schema, words)
+        if implicit is not None and words.python:  # the command line prints it with the others
+            warnings.warn(implicit, UserWarning, stacklevel=2)
         return schema
 
     def _add_column(
@@ -224,6 +245,13 @@ class TableSchema:
             else:
                 task = "binary" if len(distinct) <= 2 else "multiclass"
         self.task = task
+        if self.positive_class is not None and task != "binary":
+            raise DataError(
+                f"{words.set_to('positive_class', self.positive_class)}: label column "
+                f"{self.label!r} has {_values_found(labels)}, not two; "
+                f"{words.name('positive_class')} chooses which of two values is positive (a "
+                f"numeric label: {words.set_to('positive_above', 'THRESHOLD', quote='none')})"
+            )
         if task == "regression":
             if not all_numeric:
                 raise DataError(
@@ -253,6 +281,25 @@ class TableSchema:
                 f"{words.set_to('positive_above', 'THRESHOLD', quote='none')}"
             )
         self.classes = distinct
+        if task == "binary":
+            self.classes = self._negative_then_positive(distinct, labels, words)
+
+    def _negative_then_positive(
+        self, distinct: list[str], labels: pd.Series, words: OptionWords
+    ) -> list[str]:
+        """The two classes, the positive one last: ``positive_class``, else the plain one of
+        a pair such as no/yes (:data:`PLAIN_POSITIVES`), else the one that sorts last."""
+        positive = self.positive_class
+        if positive is None:
+            first, second = (name.casefold() for name in distinct)
+            plain = PLAIN_POSITIVES.get(second) == first
+            return distinct[::-1] if plain else distinct
+        if positive not in distinct:
+            raise DataError(
+                f"{words.set_to('positive_class', positive)} is not a value of label column "
+                f"{self.label!r}; it has {_values_found(labels)}"
+            )
+        return [name for name in distinct if name != positive] + [positive]
 
     # ----- encoding --------------------------------------------------------------------------
     @property
@@ -392,6 +439,48 @@ class TableSchema:
         data = dict(data)
         data["features"] = [FeatureSpec(**f) for f in data["features"]]
         return cls(**data)
+
+
+def implicit_positive_class(schema: TableSchema, words: OptionWords = PYTHON) -> str | None:
+    """The warning for a two-valued text label whose positive class nothing chose: neither
+    ``positive_class`` nor a plain pair such as no/yes, so the one that sorts last is positive
+    (``Healthy`` of Disease/Healthy, and then sensitivity is about the healthy patients).
+    None when the choice is plain or was made."""
+    if schema.task != "binary" or len(schema.classes) != 2:
+        return None
+    if schema.positive_class is not None or schema.positive_above is not None:
+        return None
+    negative, positive = schema.classes
+    if all(_is_number(name) for name in schema.classes):
+        return None
+    if PLAIN_POSITIVES.get(negative.casefold()) == positive.casefold():
+        return None
+    return (
+        f"label column {schema.label!r}: {positive!r} is treated as the positive class "
+        "(sensitivity and the predicted probability are about it) only because it sorts after "
+        f"{negative!r}; choose with {words.name('positive_class')}: "
+        f"{words.set_to('positive_class', negative)} if {negative!r} is the outcome to detect, "
+        f"{words.set_to('positive_class', positive)} to keep this"
+    )
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _values_found(labels: pd.Series, limit: int = 10) -> str:
+    """A label's values with their number of rows (``'Disease' (411 rows) and 'Healthy' (186
+    rows)``), or only how many there are beyond ``limit``."""
+    counts = Counter(level(v) for v in labels if not is_missing(v))
+    if len(counts) > limit:
+        return f"{len(counts)} distinct values"
+    ordered = sorted(counts.items(), key=lambda item: natural_key(item[0]))
+    shown = [f"{name!r} ({n} row{'s' if n != 1 else ''})" for name, n in ordered]
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
 
 
 def _refuse_classes_in_two_spellings(label: str, classes: Sequence[str]) -> None:

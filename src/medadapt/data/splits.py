@@ -41,6 +41,11 @@ def stratified_split(
     labels = np.asarray(labels)
     if groups is not None:
         keys, first, inverse = np.unique(np.asarray(groups), return_index=True, return_inverse=True)
+        if len(keys) < 4 < len(labels):
+            raise DataError(
+                f"only {len(keys)} patients ({len(labels)} rows): too few to hold out a test "
+                "set; add patients or lower the test fraction"
+            )
         if len(keys) < len(labels):
             _, test_keys = stratified_split(
                 labels[first], test_fraction=test_fraction, seed=seed, stratify=stratify

@@ -13,6 +13,9 @@ often as the patient was drawn, so the intervals are as wide as the patients mak
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+
+from medadapt.errors import DataError
 
 Array = np.ndarray
 
@@ -34,12 +37,16 @@ def resample_weights(n: int, n_boot: int, seed: int, clusters: Array | None = No
 
 def cluster_index(patients: object, n: int) -> Array | None:
     """Each sample's patient as a number 0..G-1, or None when ``patients`` is None or every
-    sample is its own patient (nothing to cluster). Shape: (n,) int64."""
+    sample is its own patient (nothing to cluster). A missing id (None, NaN, empty) is a
+    patient of its own, never one patient with every other missing id. Shape: (n,) int64."""
     if patients is None:
         return None
-    labels = np.asarray(patients).astype(str)
-    if labels.shape != (n,):
-        raise ValueError(f"patients must name one patient per sample ({n}), got {labels.shape}")
+    given = np.asarray(patients, dtype=object)
+    if given.shape != (n,):
+        got = given.shape[0] if given.ndim else 1
+        raise DataError(f"patients must name one patient per sample ({n} samples), got {got}")
+    missing = pd.isna(given) | (given.astype(str) == "")
+    labels = np.where(missing, [f"\0row:{i}" for i in range(n)], given.astype(str))
     _, index = np.unique(labels, return_inverse=True)
     return index.astype(np.int64) if n and index.max() + 1 < n else None
 

@@ -54,6 +54,7 @@ METRIC_NAMES = {  # what each task reports, in report order
     "multiclass": ("auroc", "accuracy", "balanced_accuracy", "brier", "ece"),
     "regression": ("mae", "rmse", "r2", "calibration_slope", "calibration_in_the_large"),
 }
+METRIC_NAMES_ALL = frozenset(name for names in METRIC_NAMES.values() for name in names)
 LOWER_IS_BETTER = frozenset({"brier", "ece", "mae", "rmse"})
 """Metrics where a smaller value is the better one (errors); higher is better for the rest,
 but for the calibration measures (ideal at 1 or 0, never used to rank models)."""
@@ -142,6 +143,11 @@ NO_SPREAD = (
     "no interval: every bootstrap resample gave the same value, so its uncertainty cannot be "
     "estimated from these {unit}s (too few, or all of one kind)"
 )
+UNDEFINED = (
+    "no interval: in more than 1 in 10 bootstrap resamples of these {unit}s it cannot be "
+    "computed (a resample without one of the classes), so its uncertainty is not estimated; "
+    "treat the value as very uncertain"
+)
 PERFECT = (
     "no interval: the model separates these {unit}s perfectly in every bootstrap resample, so "
     "its uncertainty cannot be estimated from them; a perfect score is rarely real: check for "
@@ -176,24 +182,26 @@ def exact_interval(successes: float, trials: float) -> list[float]:
 def proportion_interval(hits: Any, patients: Any = None) -> list[float]:
     """The exact 95 % interval of the proportion ``mean(hits)``; where patients have several
     samples (``patients``: one label per sample), Korn and Graubard's (Survey Methodology
-    1998;24:193-201): the same interval at the effective sample size n / design effect (the
-    variance between patients over the binomial one), kept between the number of patients and
-    of samples (the number of patients when every sample agrees). 35 of 35 images from 7
-    patients reads as 7 of 7, not as 35 independent successes."""
+    1998;24:193-201), as R's ``survey::svyciprop(method="beta")`` computes it: the same
+    interval at the effective sample size (the binomial variance over the variance between
+    patients, at most the number of samples), times the degrees-of-freedom correction
+    (t of n - 1 over t of patients - 1, squared). Where the variance between patients cannot
+    be estimated (one patient) or every sample agrees, the effective size is the number of
+    patients: 35 of 35 images from 7 patients reads as 7 of 7, not as 35 independent
+    successes."""
     hits = np.asarray(hits, dtype=float)
     n, successes = len(hits), float(hits.sum())
     clusters = bs.cluster_index(patients, n)
     if clusters is None:
         return exact_interval(round(successes), n)
     g, p = int(clusters.max()) + 1, successes / n
-    binomial = p * (1 - p) / n
-    if binomial == 0:
-        effective = float(g)
-    else:
-        per = np.bincount(clusters, weights=hits, minlength=g)
-        size = np.bincount(clusters, minlength=g)
-        between = g / (g - 1) * float(((per - p * size) ** 2).sum()) / n**2
-        effective = float(np.clip(n * binomial / between if between > 0 else n, g, n))
+    if g < 2 or p in (0.0, 1.0):
+        return exact_interval(p * g, g)
+    per = np.bincount(clusters, weights=hits, minlength=g)
+    size = np.bincount(clusters, minlength=g)
+    between = g / (g - 1) * float(((per - p * size) ** 2).sum()) / n**2
+    effective = min(float(n), p * (1 - p) / between) if between > 0 else float(n)
+    effective *= (stats.t.ppf(0.975, n - 1) / stats.t.ppf(0.975, g - 1)) ** 2
     return exact_interval(p * effective, effective)
 
 
@@ -203,11 +211,15 @@ def _honest_intervals(out: dict[str, Any], notes: dict[str, str],
     patient) is the exact binomial one (:func:`proportion_interval`): the percentile
     bootstrap's bounds can contradict the counts (0 with one success), and it has zero width
     at 35 of 35 (which reads as certainty). Another bootstrap interval of zero width is
-    dropped, with a note saying why. An estimate outside its own interval (a biased
-    bootstrap: ECE on few patients) gets a note too."""
+    dropped, with a note saying why, and so is a value the bootstrap could not give an
+    interval (too many resamples without a class: few patients of it). An estimate outside
+    its own interval (a biased bootstrap: ECE on few patients) gets a note too."""
     for name, (hits, patients) in counts.items():
-        if out.get(f"{name}_ci") is not None and len(hits) > 0:
+        if out.get(name) is not None and len(hits) > 0:
             out[f"{name}_ci"] = proportion_interval(hits, patients)
+    for name in [k for k in METRIC_NAMES_ALL if out.get(k) is not None]:
+        if out.get(f"{name}_ci") is None:
+            notes.setdefault(name, UNDEFINED.format(unit=unit))
     for name in list(out):
         interval = out.get(f"{name}_ci") if not name.endswith("_ci") else None
         if not interval or interval[0] != interval[1]:
@@ -245,20 +257,32 @@ def resampled_together(metrics: dict[str, Any], noun: str = "rows") -> str | Non
     n, patients = metrics.get("n"), metrics.get("n_patients")
     if not n or not patients or patients >= n:
         return None
+    exact = "" if "mae" in metrics else " (and the exact intervals use the effective sample size)"
     return (
         f"These {n:,} {noun} come from {patients:,} patients: a patient's {noun} are not "
-        "independent, so every interval resamples whole patients (and the exact intervals use "
-        "the effective sample size)."
+        f"independent, so every interval resamples whole patients{exact}."
     )
 
 
-def _weights(out: dict[str, Any], n: int, n_boot: int, seed: int, patients: Any) -> np.ndarray:
-    """The bootstrap's resample weights, drawing whole patients where ``patients`` repeat
+def _weights(out: dict[str, Any], n: int, n_boot: int, seed: int,
+             clusters: np.ndarray | None) -> np.ndarray:  # fmt: skip
+    """The bootstrap's resample weights, drawing whole patients where ``clusters`` name them
     (then ``out["n_patients"]`` counts them: 60 test rows may be 12 patients)."""
-    clusters = bs.cluster_index(patients, n)
     if clusters is not None:
         out["n_patients"] = int(clusters.max()) + 1
     return bs.resample_weights(n, n_boot, seed, clusters)
+
+
+def count_units(rows: np.ndarray, clusters: np.ndarray | None) -> int:
+    """How many samples ``rows`` (a mask) holds, or patients where ``clusters`` name them: the
+    minimum counts that decide what is reported count patients (20 positive images from 2
+    patients are 2 positives)."""
+    return int(rows.sum()) if clusters is None else int(np.unique(clusters[rows]).size)
+
+
+def _counted(unit: str, clusters: np.ndarray | None) -> str:
+    """What the minimum counts count: the samples' unit, or patients."""
+    return unit if clusters is None else "patient"
 
 
 def _of(patients: Any, rows: np.ndarray) -> Any:
@@ -277,9 +301,17 @@ def _too_few(count: int, what: str, n: int, minimum: int, unit: str) -> str:
     )
 
 
-def _too_small(task: str, n: int, unit: str, **counts: Any) -> dict[str, Any]:
-    """The report for a group too small for any estimate: counts and a note only."""
-    note = f"not reported: only {plural(n, unit)} (at least {MIN_PATIENTS} needed)"
+def _too_small(task: str, n: int, unit: str, patients: int | None = None,
+               **counts: Any) -> dict[str, Any]:  # fmt: skip
+    """The report for a group too small for any estimate: counts and a note only
+    (``patients``: how many patients the ``n`` samples come from, where they repeat)."""
+    if patients is None:
+        note = f"not reported: only {plural(n, unit)} (at least {MIN_PATIENTS} needed)"
+    else:
+        rows = "row" if unit == "patient" else unit  # a table's samples are its rows
+        note = (f"not reported: only {plural(patients, 'patient')} ({plural(n, rows)}; at "
+                f"least {MIN_PATIENTS} patients needed)")  # fmt: skip
+        counts["n_patients"] = patients
     names = METRIC_NAMES[task]
     out: dict[str, Any] = {"n": n, **counts}
     for name in names:
@@ -308,13 +340,19 @@ def _recorder(out: dict[str, Any], notes: dict[str, str]) -> Callable[..., None]
 
 
 def _rarer_class_note(
-    n_pos: int, n_neg: int, min_per_class: int, unit: str, named: list[str | None] | None = None
+    n_pos: int,
+    n_neg: int,
+    min_per_class: int,
+    unit: str,
+    named: list[str | None] | None = None,
+    total: int | None = None,
 ) -> str:
     """Why a metric that needs both classes is not reported: the rarer class's count
-    (``named``: the two classes' names, said instead of positives and negatives)."""
+    (``named``: the two classes' names, said instead of positives and negatives; ``total``:
+    all counted, where a patient may be in both classes)."""
     index, count = (1, n_pos) if n_pos <= n_neg else (0, n_neg)
-    return _too_few(count, _members(count, index, named, unit), n_pos + n_neg, min_per_class,
-                    unit)  # fmt: skip
+    return _too_few(count, _members(count, index, named, unit), total or n_pos + n_neg,
+                    min_per_class, unit)  # fmt: skip
 
 
 def _members(count: int, index: int, named: list[str | None] | None, unit: str) -> str:
@@ -466,10 +504,11 @@ def binary_metrics(
     y, p = checked_inputs("binary", y_true, y_score, unit)
     y = y.astype(int)
     n, n_pos = len(y), int(y.sum())
-    n_neg = n - n_pos
-    if n < MIN_PATIENTS:
-        return _too_small("binary", n, unit, n_positive=n_pos,
-                          prevalence=n_pos / n if n else None)  # fmt: skip
+    clusters = bs.cluster_index(patients, n)
+    everyone = count_units(np.ones(n, dtype=bool), clusters)
+    if everyone < MIN_PATIENTS:
+        return _too_small("binary", n, unit, None if clusters is None else everyone,
+                          n_positive=n_pos, prevalence=n_pos / n if n else None)  # fmt: skip
     pred = (p >= threshold).astype(int)
     out: dict[str, Any] = {
         "n": n,
@@ -479,10 +518,12 @@ def binary_metrics(
     }
     notes: dict[str, str] = {}
     put = _recorder(out, notes)
-    W = _weights(out, n, n_boot, seed, patients)
-    both = min(n_pos, n_neg) >= min_per_class
+    W = _weights(out, n, n_boot, seed, clusters)
+    counted = _counted(unit, clusters)
+    pos_count, neg_count = count_units(y == 1, clusters), count_units(y == 0, clusters)
+    both = min(pos_count, neg_count) >= min_per_class
     named = list(class_names) if class_names is not None and len(class_names) == 2 else None
-    few_note = _rarer_class_note(n_pos, n_neg, min_per_class, unit, named)
+    few_note = _rarer_class_note(pos_count, neg_count, min_per_class, counted, named, everyone)
     if both:
         put("auroc", skm.roc_auc_score(y, p), bs.weighted_auroc(W, y, p))
         put("auprc", skm.average_precision_score(y, p), bs.weighted_average_precision(W, y, p))
@@ -496,16 +537,18 @@ def binary_metrics(
         put("balanced_accuracy", skm.balanced_accuracy_score(y, pred), (sens + spec) / 2)
     else:
         put("balanced_accuracy", None, None, few_note)
-    if n_pos >= min_per_class:
+    if pos_count >= min_per_class:
         put("sensitivity", skm.recall_score(y, pred, pos_label=1, zero_division=0), sens)
     else:
-        what = _members(n_pos, 1, named, unit)
-        put("sensitivity", None, None, _too_few(n_pos, what, n, min_per_class, unit))
-    if n_neg >= min_per_class:
+        what = _members(pos_count, 1, named, counted)
+        put("sensitivity", None, None,
+            _too_few(pos_count, what, everyone, min_per_class, counted))  # fmt: skip
+    if neg_count >= min_per_class:
         put("specificity", skm.recall_score(y, pred, pos_label=0, zero_division=0), spec)
     else:
-        what = _members(n_neg, 0, named, unit)
-        put("specificity", None, None, _too_few(n_neg, what, n, min_per_class, unit))
+        what = _members(neg_count, 0, named, counted)
+        put("specificity", None, None,
+            _too_few(neg_count, what, everyone, min_per_class, counted))  # fmt: skip
     put("brier", skm.brier_score_loss(y, p), bs.weighted_mean(W, (p - y) ** 2))
     put("ece", expected_calibration_error(y, p), bs.weighted_ece(W, y.astype(float), p))
     _risk_calibration(put, y, p, W, few_note if not both else None, unit)
@@ -543,13 +586,18 @@ def multiclass_metrics(
     counts = np.bincount(y, minlength=k)
     named = ([f"class {c!r}" for c in class_names] if class_names is not None
              and len(class_names) == k else [f"class {c}" for c in range(k)])  # fmt: skip
-    if n < MIN_PATIENTS:
-        return _too_small("multiclass", n, unit, class_counts=counts.tolist())
+    clusters = bs.cluster_index(patients, n)
+    everyone = count_units(np.ones(n, dtype=bool), clusters)
+    if everyone < MIN_PATIENTS:
+        return _too_small("multiclass", n, unit, None if clusters is None else everyone,
+                          class_counts=counts.tolist())  # fmt: skip
     out: dict[str, Any] = {"n": n, "class_counts": counts.tolist()}
     notes: dict[str, str] = {}
-    W = _weights(out, n, n_boot, seed, patients)
+    W = _weights(out, n, n_boot, seed, clusters)
     onehot = np.eye(k)[y]
-    few = counts.min() < min_per_class  # AUROC and balanced accuracy not reported, as binary
+    counted = _counted(unit, clusters)
+    members = np.array([count_units(y == c, clusters) for c in range(k)])
+    few = members.min() < min_per_class  # AUROC and balanced accuracy not reported, as binary
     if not few:
         per_class = [bs.weighted_auroc(W, onehot[:, c], proba[:, c]) for c in range(k)]
         out["auroc"] = float(
@@ -558,10 +606,9 @@ def multiclass_metrics(
         out["auroc_ci"] = _interval(np.mean(per_class, axis=0))
     else:
         out["auroc"], out["auroc_ci"] = None, None
-        rarest = int(counts.argmin())
-        notes["auroc"] = _too_few(
-            int(counts[rarest]), f"{unit}s of {named[rarest]}", n, min_per_class, unit
-        )
+        rarest = int(members.argmin())
+        notes["auroc"] = _too_few(int(members[rarest]), f"{counted}s of {named[rarest]}",
+                                  everyone, min_per_class, counted)  # fmt: skip
     hit = (pred == y).astype(float)
     out["accuracy"] = float(skm.accuracy_score(y, pred))
     out["accuracy_ci"] = _interval(bs.weighted_mean(W, hit))
@@ -600,11 +647,13 @@ def regression_metrics(
     """MAE, RMSE and R^2 with CIs (``patients`` as :func:`binary_metrics` takes them)."""
     y, f = checked_inputs("regression", y_true, y_pred, unit)
     n = len(y)
-    if n < MIN_PATIENTS:
-        return _too_small("regression", n, unit)
+    clusters = bs.cluster_index(patients, n)
+    everyone = count_units(np.ones(n, dtype=bool), clusters)
+    if everyone < MIN_PATIENTS:
+        return _too_small("regression", n, unit, None if clusters is None else everyone)
     out: dict[str, Any] = {"n": n, "mean_target": float(y.mean())}
     notes: dict[str, str] = {}
-    W = _weights(out, n, n_boot, seed, patients)
+    W = _weights(out, n, n_boot, seed, clusters)
     error = y - f
     out["mae"] = float(skm.mean_absolute_error(y, f))
     out["mae_ci"] = _interval(bs.weighted_mean(W, np.abs(error)))
@@ -653,10 +702,19 @@ def _risk_calibration(put: Callable[..., None], y: np.ndarray, p: np.ndarray, W:
         put("calibration_slope", None, None, too_few)
         return
     log_odds = np.log(np.clip(p, 1e-7, 1 - 1e-7) / (1 - np.clip(p, 1e-7, 1 - 1e-7)))
+    if np.ptp(log_odds) < 1e-9:
+        put("calibration_slope", None, None, f"not reported: every one of these {unit}s has the "
+            "same predicted risk, so there is no slope to fit")  # fmt: skip
+        return
     _, slope = bs.weighted_logistic_calibration(np.ones((1, len(y))), y.astype(float), log_odds)
     if not np.isfinite(slope[0]):
-        put("calibration_slope", None, None, f"not reported: the predictions separate these "
-            f"{unit}s perfectly, so no slope can be fitted")  # fmt: skip
+        separated = log_odds[y == 1].min() > log_odds[y == 0].max()
+        why = (
+            f"the predictions separate these {unit}s perfectly, so no slope can be fitted"
+            if separated
+            else f"the calibration model did not converge on these {unit}s"
+        )
+        put("calibration_slope", None, None, f"not reported: {why}")
         return
     _, samples = bs.weighted_logistic_calibration(W, y.astype(float), log_odds)
     put("calibration_slope", slope[0], samples)

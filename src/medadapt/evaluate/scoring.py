@@ -12,11 +12,13 @@ from typing import Any
 import numpy as np
 
 from medadapt.errors import DataError
+from medadapt.evaluate import bootstrap as bs
 from medadapt.evaluate.groups import evaluate_groups
 from medadapt.evaluate.metrics import (
     MIN_PER_CLASS,
     N_BOOT,
     binary_metrics,
+    count_units,
     plural,
     proportion_interval,
 )
@@ -50,6 +52,8 @@ def per_class_metrics(
     patient, where one may have several (see :func:`~medadapt.evaluate.metrics.binary_metrics`)."""
     y = np.asarray(y).astype(int)
     pred = proba.argmax(axis=1)
+    clusters = bs.cluster_index(patients, len(y))
+    counted = "patient" if clusters is not None else unit  # what the minimum counts count
     rows = []
     for c, name in enumerate(classes):
         member = y == c  # one against the rest
@@ -62,13 +66,16 @@ def per_class_metrics(
         # too few members for a sensitivity: the AUROC's note already counts them
         notes = [m["notes"].get("all") or m["notes"].get("auroc")]
         for key, among in (("sensitivity", member), ("precision", called)):
-            trials = int(among.sum())
-            shown = "all" not in m["notes"] and trials >= MIN_PER_CLASS
+            trials, units = int(among.sum()), count_units(among, clusters)
+            shown = "all" not in m["notes"] and units >= MIN_PER_CLASS
             row[key] = hits / trials if shown else None
             of = None if patients is None else np.asarray(patients)[among]
             row[f"{key}_ci"] = proportion_interval((called & member)[among], of) if shown else None
+            if key == "sensitivity" and not shown and "all" not in m["notes"] and not notes[0]:
+                notes.append(f"no sensitivity: {plural(units, counted)} of {name!r} (at least "
+                             f"{MIN_PER_CLASS} needed)")  # fmt: skip
             if key == "precision" and not shown and "all" not in m["notes"]:
-                notes.append(f"no precision: {plural(trials, unit)} called {name!r} (at least "
+                notes.append(f"no precision: {plural(units, counted)} called {name!r} (at least "
                              f"{MIN_PER_CLASS} needed)")  # fmt: skip
         rows.append({**row, "note": "; ".join(n for n in notes if n)})
     return rows

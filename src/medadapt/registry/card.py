@@ -29,6 +29,7 @@ from medadapt.registry.summary_words import (
 from medadapt.results import (
     VALIDATION_WORDS,
     AdapterRecord,
+    counts_behind,
     grouped,
     metric_digits,
     needed_text,
@@ -45,18 +46,12 @@ WIDE_CI = 0.2
 
 
 def _counts(recorded: dict[str, Any], name: str, value: float) -> str:
-    """``" (44 of 45)"``: the patients behind sensitivity (those with the outcome),
-    specificity (those without) or accuracy (all), when the metrics recorded ``n`` and
-    ``n_positive``; empty otherwise."""
+    """``" (44 of 45)"``, ``" (49 observed, 49.1 expected)"``: the patients behind a
+    proportion or an observed/expected ratio, as every table shows them
+    (:func:`~medadapt.results.counts_behind`); empty without the counts."""
     n, positives = _int(recorded.get("n")), _int(recorded.get("n_positive"))
-    if n is None:
-        return ""
-    of = {"accuracy": n}
-    if positives is not None:
-        of.update(sensitivity=positives, specificity=n - positives)
-    if not of.get(name):
-        return ""
-    return f" ({round(value * of[name])} of {of[name]})"
+    counts = counts_behind({name: value, "n": n, "n_positive": positives}, name)
+    return f" ({counts})" if counts else ""
 
 
 def _cell(value: Any) -> str:
@@ -143,8 +138,10 @@ def _test_set_limitations(data: dict[str, Any]) -> list[str]:
     if not short:
         return []
     listed = short[0] if len(short) == 1 else f"{', '.join(short[:-1])} and {short[-1]}"
-    n_test = _int(entry.get("n_test"))
+    n_test, patients = _int(entry.get("n_test")), _int(entry.get("n_test_patients"))
     tested = f"Tested on {n_test:,} patients:" if n_test is not None else "The test set was"
+    if n_test is not None and patients is not None:  # repeat visits: the criteria count patients
+        tested = f"Tested on {n_test:,} {entry.get('unit', 'samples')} from {patients:,} patients:"
     return [
         f"{tested} too few for a precise {listed}; read the intervals of those estimates, not "
         "the single values."

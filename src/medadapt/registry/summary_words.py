@@ -161,12 +161,16 @@ def sample_size_rows(entry: dict[str, Any]) -> list[tuple[str, str]]:
     """What ``adapt`` recorded of Riley et al.'s criteria, as ``(field, sentence)`` rows (the
     card's and ``registry show``'s)."""
     met = "met" if entry["met"] else "not met"
+    trained = grouped(entry["n_train"])
+    if entry.get("n_train_patients") is not None:  # repeat visits: the criteria count patients
+        patients = grouped(entry["n_train_patients"])
+        trained += f" {entry.get('unit', 'samples')} from {patients} patients"
     rows = [
         (
             "sample size",
             f"read as a new model, its {grouped(entry['parameters'])} parameters would need "
             f"{needed_text(entry['n_needed'])} patients (criterion {entry['criterion']}); "
-            f"{grouped(entry['n_train'])} trained it ({met}: necessary, not sufficient)",
+            f"{trained} trained it ({met}: necessary, not sufficient)",
         )
     ]
     if entry.get("r2") is not None:

@@ -52,12 +52,14 @@ def fit_on(
     on_epoch: OnEpoch = None,
 ) -> tuple[FitResult, int, int, dict[str, Any] | None]:
     """Train ``model`` on ``samples`` with early stopping on the modality's validation
-    split (none below ``min_samples_for_validation``: a fixed number of epochs instead)."""
+    split (none below ``min_samples_for_validation`` patients: the split keeps a patient's
+    samples together; a fixed number of epochs instead)."""
     defaults = modality.defaults
     data = modality.tensors(schema, samples)
     if targets is not None:
         data = TensorData(data.inputs, targets)
-    if len(samples) >= defaults.min_samples_for_validation and val_fraction > 0:
+    n_patients = len(np.unique(np.asarray(samples.patients()).astype(str)))
+    if n_patients >= defaults.min_samples_for_validation and val_fraction > 0:
         train_idx, val_idx = modality.validation_split(samples, val_fraction, seed + 1)
     else:
         train_idx, val_idx = np.arange(len(samples)), None

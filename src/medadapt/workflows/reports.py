@@ -136,7 +136,7 @@ def summary_lines(
     if result.get("unseen_categories"):
         described = ", ".join(f"{k} ({v} rows)" for k, v in result["unseen_categories"].items())
         lines.append(f"Values never seen in training were treated as 'unseen': {described}.")
-    lines.append(brackets(result["task"], noun))
+    lines.append(brackets(result["task"], "patients" if result.get("n_patients") else noun))
     lines += [s for s in [resampled_together(result, noun)] if s]
     return lines
 
@@ -449,7 +449,7 @@ def adapt_report(summary: dict[str, Any], curves: dict[str, Any], modality: Any)
 
         said = sample_size_line(info["sample_size"], noun)
         lines.append(f"{said[0].upper()}{said[1:]}.")
-    lines.append(brackets(summary["task"], noun))
+    lines.append(brackets(summary["task"], "patients" if metrics.get("n_patients") else noun))
     lines += [s for s in [resampled_together(metrics, noun)] if s]
     report.summary(lines)
     data_warnings(report, summary.get("warnings", []))

@@ -12,7 +12,10 @@ what the data actually supports.
 Binary, continuous and multiclass outcomes each have their criteria and their anticipated
 R-squared (:mod:`medadapt.workflows.sample_size_outcomes`); the external-validation criteria
 are Riley et al. 2021's, for binary outcomes. Images are samples of patients: the criteria
-count patients, and the output says so.
+count patients, and the output says so. Where the samples name their patients
+(:meth:`~medadapt.modalities.samples.Samples.known_patients`: an id column, DICOM PatientID) and
+a patient has several of them (repeat visits), the criteria are compared with the number of
+patients, and the entries record both (``n_train`` samples, ``n_train_patients`` patients).
 """
 
 from __future__ import annotations
@@ -80,11 +83,15 @@ def check_sample_size(
                         where=f"{group_column} = {group}" if group else str(data),
                         test_fraction=test_fraction, lenient=True)  # fmt: skip
     unseen = samples.subset(chosen[~split.seen[chosen]])  # scored only where it never trained
+    patients = patient_counts(modality, n=samples.subset(chosen),
+                              n_train=samples.subset(split.train),
+                              n_test=samples.subset(split.test))  # fmt: skip
     risk = _scores(modality, base, unseen) if len(unseen) else None
     labels = np.asarray(samples.subset(chosen).labels)
     scored = None if risk is None else (np.asarray(unseen.labels), risk)
     outcome = outcome_of(modality.task(base.schema), labels, scored,
-                         base.training.get("test_metrics"), counted(modality),
+                         base.training.get("test_metrics"),
+                         modality.noun if patients else counted(modality),
                          modality.classes(base.schema))  # fmt: skip
     if isinstance(outcome, str):
         return {"applies": False, "why": outcome}
@@ -93,14 +100,49 @@ def check_sample_size(
     n_train, n_test = len(split.train), len(split.test)
     result = {
         "applies": True, "source": source_of(outcome.task),
-        "noun": counted(modality),
+        "noun": PATIENTS if patients else counted(modality),
         "unit_note": UNIT_NOTE.get(modality.noun), "n": len(chosen), "n_train": n_train,
-        "n_test": n_test, "n_base_trained": int(split.seen[chosen].sum()),
-        "no_test": split.why_no_test,
-        **outcome.to_dict(), "development": _development(params, outcome, n_train),
-        "validation": _validation(base, outcome, risk, n_test),
+        "n_test": n_test, **patients, "n_base_trained": int(split.seen[chosen].sum()),
+        "no_test": split.why_no_test, **outcome.to_dict(),
     }  # fmt: skip
+    result["development"] = _development(params, outcome, criteria_count(result, "n_train"))
+    result["validation"] = _validation(base, outcome, risk, criteria_count(result, "n_test"))
     return {**result, "in_short": in_short(result)}
+
+
+PATIENTS = "patients"
+
+
+def patient_counts(modality: Any, **parts: Any) -> dict[str, Any]:
+    """``{"n_train_patients": 70, ..., "unit": "rows"}`` for each of ``parts`` (``n_train=``
+    samples ...) when the samples name their patients and one of them has several samples
+    among these (repeat visits, several images); ``{}`` when every sample is its own patient,
+    so that entries and sentences stay as they were."""
+    counts = {}
+    for key, samples in parts.items():
+        known = samples.known_patients()
+        if known is None:
+            return {}
+        counts[f"{key}_patients"] = len(set(np.asarray(known).tolist()))
+    if all(counts[f"{key}_patients"] == len(samples) for key, samples in parts.items()):
+        return {}
+    return {**counts, "unit": modality.noun}
+
+
+def criteria_count(entry: dict[str, Any], key: str) -> int:
+    """What the criteria are compared with: the patients behind ``entry[key]``'s samples
+    where they are recorded (Riley et al. count patients, not visits), else the samples."""
+    return entry.get(f"{key}_patients", entry[key])
+
+
+def counted_text(entry: dict[str, Any], key: str, noun: str = "", *, grouped: bool = True) -> str:
+    """``entry[key]`` in words: ``"140 patients"`` (``noun``; none: ``"140"``), or where
+    patients are recorded ``"140 rows from 70 patients"``."""
+    n = f"{entry[key]:,}" if grouped else str(entry[key])
+    patients = entry.get(f"{key}_patients")
+    if patients is None:
+        return f"{n} {noun}" if noun else n
+    return f"{n} {entry.get('unit', 'samples')} from {patients:,} {PATIENTS}"
 
 
 def _name_classes(outcome: Outcome, classes: list[str]) -> None:
@@ -116,11 +158,12 @@ def in_short(result: dict[str, Any]) -> list[str]:
     noun, development = result["noun"], result["development"]
     met = [label(s) for s, entry in development.items() if entry["met"]]
     least, entry = min(development.items(), key=lambda item: item[1]["n"])
+    trained = counted_text(result, "n_train", noun, grouped=False)
     if met:
-        adapt = (f"{result['n_train']} {noun} to adapt on are enough, by these criteria, for "
+        adapt = (f"{trained} to adapt on are enough, by these criteria, for "
                  f"the {', '.join(met)} (necessary, not sufficient).")  # fmt: skip
     else:
-        adapt = (f"{result['n_train']} {noun} to adapt on are fewer than any strategy needs "
+        adapt = (f"{trained} to adapt on are fewer than any strategy needs "
                  f"(the least, the {label(least)}, needs {needed_text(entry['n'])}): an adapter "
                  "can still be trained, but expect it to fit these patients better than new "
                  "ones; 'medadapt study' shows how far the data carry it.")  # fmt: skip
@@ -130,11 +173,12 @@ def in_short(result: dict[str, Any]) -> list[str]:
     if not checked:
         check = "How many test patients a precise check needs is not computed for this outcome."
     elif short:
-        check = (f"{result['n_test']:,} {noun} to test it are too few for a precise "
+        check = (f"{counted_text(result, 'n_test', noun)} to test it are too few for a precise "
                  f"{listed(short)}; read the intervals of those estimates, not the single "
                  "values.")  # fmt: skip
     else:
-        check = f"{result['n_test']:,} {noun} to test it are enough for precise estimates."
+        check = (f"{counted_text(result, 'n_test', noun)} to test it are enough for precise "
+                 "estimates.")  # fmt: skip
     return [
         adapt,
         check,
@@ -261,17 +305,19 @@ def adapter_sample_size(modality: Any, base: BaseModel, parameters: int, train: 
         return None
     labels = np.concatenate([np.asarray(train.labels), np.asarray(test.labels)])
     risk = _scores(modality, base, unseen)
+    patients = patient_counts(modality, n_train=train, n_test=test)
     outcome = outcome_of(modality.task(base.schema), labels, (np.asarray(unseen.labels), risk),
-                         base.training.get("test_metrics"), counted(modality))  # fmt: skip
+                         base.training.get("test_metrics"),
+                         modality.noun if patients else counted(modality))  # fmt: skip
     if isinstance(outcome, str):
         return None
     _name_classes(outcome, modality.classes(base.schema))
     final = binding(outcome.criteria(parameters))
-    checked = _validation(base, outcome, risk, len(test))["criteria"]
+    counts = {"n_train": len(train), "n_test": len(test), **patients}
+    checked = _validation(base, outcome, risk, criteria_count(counts, "n_test"))["criteria"]
     return {
         "parameters": parameters, **_rounded(outcome.to_dict()), "criterion": final.name,
-        "n_needed": final.n, "n_train": len(train), "n_test": len(test),
-        "met": len(train) >= final.n,
+        "n_needed": final.n, **counts, "met": criteria_count(counts, "n_train") >= final.n,
         "test_supports": {c["name"]: c["supported"] for c in checked},
         "test_needs": {c["name"]: c["n"] for c in checked}, "source": source_of(outcome.task),
     }  # fmt: skip
@@ -282,11 +328,16 @@ def _rounded(figures: dict[str, Any]) -> dict[str, Any]:
 
 
 def sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str:
-    """The one line ``adapt`` prints about it."""
+    """The one line ``adapt`` prints about it (``noun``: what the samples are called; where
+    the entry records patients, the needs are in patients and the samples are counted both
+    ways)."""
+    by_patient = "n_train_patients" in entry
+    noun = PATIENTS if by_patient else noun
+    trained = counted_text(entry, "n_train")
     line = (
         f"sample size ({_cited(entry)}): read as a new model, its "
         f"{entry['parameters']:,} parameters would need {needed_text(entry['n_needed'])} {noun} "
-        f"(criterion {entry['criterion']}); {entry['n_train']:,} trained it "
+        f"(criterion {entry['criterion']}); {trained} trained it "
         f"({'met' if entry['met'] else 'not met'}: necessary, not sufficient)"
     )
     if not entry["test_needs"]:
@@ -302,6 +353,8 @@ def sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str:
     counts = listed(needed_text(v) for v in needs.values())
     respectively = " respectively" if len(needs) > 1 else ""
     here = f"{entry['n_test']:,}"
+    if by_patient:
+        here = f"{entry['n_test_patients']:,} {PATIENTS} ({entry['n_test']:,} {entry['unit']})"
     return (f"{line}; precise estimates of {listed(named)} at this site need {counts} test "
             f"{noun}{respectively}: the {here} here are enough for {told}")  # fmt: skip
 
@@ -312,7 +365,8 @@ def study_sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str
         f"{label(s)} {needed_text(e['n_needed'])}" for s, e in entry["strategies"].items()
     )
     r2 = "the base model's R-squared here" if entry.get("from_base") else "conservative R-squared"
-    has = f"{entry['n_train']:,}"
+    noun = PATIENTS if "n_train_patients" in entry else noun
+    has = counted_text(entry, "n_train")
     return (f"sample size ({_cited(entry)}, {r2}): minimum {noun} {needs}; "
             f"the target has {has} to train (necessary, not sufficient)")  # fmt: skip
 
@@ -340,27 +394,29 @@ def study_sample_size(modality: Any, schema: Any, parameters: dict[str, int], tr
         labels = np.concatenate([np.asarray(train.labels), np.asarray(test.labels)])
     scored = base is not None and unseen is not None and len(unseen) > 0
     risk = _scores(modality, base, unseen) if scored else None
+    counts = {"n_train": len(train), "n_test": len(test),
+              **patient_counts(modality, n_train=train, n_test=test)}  # fmt: skip
     outcome = outcome_of(modality.task(schema), labels,
                          (np.asarray(unseen.labels), risk) if scored else None,
                          base.training.get("test_metrics") if scored else None,
-                         counted(modality))  # fmt: skip
+                         modality.noun if "unit" in counts else counted(modality))  # fmt: skip
     if isinstance(outcome, str):
         return None
     strategies = {}
     for strategy, p in parameters.items():
         final = binding(outcome.criteria(p))
         strategies[strategy] = {"parameters": p, "criterion": final.name, "n_needed": final.n,
-                                "met": len(train) >= final.n}  # fmt: skip
+                                "met": criteria_count(counts, "n_train") >= final.n}  # fmt: skip
     needs = {}
     if outcome.task == "binary" and scored:
-        checked = _validation(base, outcome, risk, len(test))["criteria"]
+        checked = _validation(base, outcome, risk, criteria_count(counts, "n_test"))["criteria"]
         needs = {c["name"]: c["n"] for c in checked}
     elif outcome.task == "binary":
         oe, _slope, c = validation(prevalence=outcome.figures["prevalence"],
                                    c_statistic=ASSUMED_C, lp_mean=0.0, lp_sd=1.0)  # fmt: skip
         needs = {"O/E": oe.n, f"C (assumed {ASSUMED_C})": c.n}
     return {
-        **outcome.to_dict(), "n_train": len(train), "n_test": len(test),
+        **outcome.to_dict(), **counts,
         "strategies": strategies, "test_needs": needs, "source": source_of(outcome.task),
         "from_base": bool(scored),
     }  # fmt: skip

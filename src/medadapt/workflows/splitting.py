@@ -15,12 +15,15 @@ from typing import Any
 
 import numpy as np
 
+from medadapt.data.tables import refuse_group_spellings
 from medadapt.errors import DataError
 from medadapt.modalities.base import Modality, Samples
 
 
 def select(samples: Samples, column: str | None, values: Sequence[str] | None, *, what: str):
-    """Indices of the samples whose group is one of ``values`` (all without values)."""
+    """Indices of the samples whose group is one of ``values`` (all without values); refused,
+    naming ``what`` (the option that chose), when the column also writes a chosen group
+    otherwise (``hungary`` for ``Hungary``: those samples would be left out without a word)."""
     if not values:
         return np.arange(len(samples))
     groups = samples.groups
@@ -41,6 +44,7 @@ def select(samples: Samples, column: str | None, values: Sequence[str] | None, *
             f"{what}: group(s) {', '.join(map(repr, missing))} not found in column "
             f"{column!r}; it has: {listed}"
         )
+    refuse_group_spellings(groups.tolist(), list(values), column=column, what=what)
     return np.flatnonzero(np.isin(groups, list(values)))
 
 

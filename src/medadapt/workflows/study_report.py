@@ -409,23 +409,33 @@ def _sample_size(report: Report, study: dict[str, Any]) -> None:
         "reading: an adapter starts from the base's knowledge, and a criterion met is "
         f"necessary, not sufficient. Source: {entry['source']}.",
     )
+    noun = study_noun(study)
+    trained = _with_patients(entry["n_train"], entry.get("n_train_patients"), noun)
     rows = [[label(s), e["parameters"], needed_text(e["n_needed"]),
              CRITERIA.get(e["criterion"], e["criterion"]),
-             f"{'yes' if e['met'] else 'no'} ({entry['n_train']})"]
+             f"{'yes' if e['met'] else 'no'} ({trained})"]
             for s, e in entry["strategies"].items()]  # fmt: skip
     report.table(["strategy", "trainable parameters", "minimum patients", "binding criterion",
-                  f"met by the target's training {study_noun(study)}"], rows)  # fmt: skip
+                  f"met by the target's training {noun}"], rows)  # fmt: skip
     needs = "; ".join(f"{k}: {v}" for k, v in entry["test_needs"].items())
     if not needs:
         return
     widths = "0.2 (O/E, calibration slope)" if "slope" in entry["test_needs"] else "0.2 (O/E)"
+    tested = entry.get("n_test_patients") or entry["n_test"]  # the criteria count patients
+    held = _with_patients(entry["n_test"], entry.get("n_test_patients"), noun)
     report.paragraph(f"Test patients for a 95% CI of width {widths} and 0.1 (C-statistic): "
-                     f"{needs}; this study holds out {entry['n_test']}.")  # fmt: skip
+                     f"{needs}; this study holds out {held}.")  # fmt: skip
     short = [k for k, v in entry["test_needs"].items()
-             if isinstance(v, int | float) and entry["n_test"] < v]  # fmt: skip
+             if isinstance(v, int | float) and tested < v]  # fmt: skip
     if short:
         report.paragraph(
-            f"What this means: {entry['n_test']} held-out patients are fewer than needed for "
+            f"What this means: {tested} held-out patients are fewer than needed for "
             f"a precise {listed(estimate_name(k) for k in short)}: read their intervals, not "
             "the single values."
         )
+
+
+def _with_patients(n: int, patients: int | None, noun: str) -> str:
+    """``60``, or ``60 rows from 30 patients`` where patients have several (the criteria
+    count patients)."""
+    return f"{n:,}" if patients is None else f"{n:,} {noun} from {patients:,} patients"

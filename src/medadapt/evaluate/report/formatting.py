@@ -9,9 +9,10 @@ from typing import Any
 from medadapt.results import (  # noqa: F401 (IN_LABEL_UNITS, metric_digits: re-exported)
     IN_LABEL_UNITS,
     METRIC_LABELS,
+    counts_behind,
     grouped,
     metric_digits,
-)  # the reports' names, shared with the card
+)  # the reports' names and counts, shared with the card
 
 
 def fmt(value: Any, digits: int = 3) -> str:
@@ -52,24 +53,6 @@ def fmt_metric(metrics: dict[str, Any], name: str, digits: int = 3) -> str:
     text = fmt_ci(metrics.get(name), metrics.get(f"{name}_ci"), digits)
     counts = counts_behind(metrics, name)
     return f"{text}; {counts}" if counts else text
-
-
-def counts_behind(metrics: dict[str, Any], name: str) -> str | None:
-    """``"44 of 45"``: the patients behind sensitivity (those with the outcome), specificity
-    (those without) or accuracy (all), from the metric and the counts it was measured on;
-    ``"49 observed, 49.1 expected"``: the events behind an observed/expected ratio; None for
-    other metrics, or without counts."""
-    value, n, positives = metrics.get(name), metrics.get("n"), metrics.get("n_positive")
-    if value is None or not isinstance(n, int):
-        return None
-    if name == "oe_ratio" and isinstance(positives, int) and value > 0:
-        return f"{positives} observed, {positives / value:.1f} expected"
-    of = {"accuracy": n}
-    if isinstance(positives, int):
-        of.update(sensitivity=positives, specificity=n - positives)
-    if not of.get(name):
-        return None
-    return f"{round(value * of[name])} of {of[name]}"
 
 
 def listed(words: Iterable[str]) -> str:

@@ -85,7 +85,7 @@ class TabularModality(Modality):
             zero_code_warning,
             zero_coded,
         )
-        from medadapt.data.schema import TableSchema
+        from medadapt.data.schema import TableSchema, implicit_positive_class
 
         task = train.schema.task
         schema = TableSchema.infer(
@@ -111,7 +111,9 @@ class TabularModality(Modality):
         zeros += [sentinel_code_warning(column, code, n, len(frame))
                   for column, (code, n) in sentinel_coded(frame, undeclared).items()]  # fmt: skip
         zeros += spelling_warnings(schema.categorical_features)
-        return schema, [leak_warning(leak, schema.label) for leak in leaks] + zeros
+        implicit = implicit_positive_class(schema, COMMAND_LINE)
+        chosen = [implicit] if implicit is not None else []
+        return schema, chosen + [leak_warning(leak, schema.label) for leak in leaks] + zeros
 
     @staticmethod
     def _schema_options(options: TabularOptions, reading: Reading) -> dict[str, Any]:
@@ -119,6 +121,7 @@ class TabularModality(Modality):
             "label": reading.label,
             "task": options.task,
             "positive_above": options.positive_above,
+            "positive_class": options.positive_class,
             "id_column": reading.id_column,
             "group_column": reading.group_column,
             "categorical": names(options.categorical),

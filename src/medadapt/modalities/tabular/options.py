@@ -25,6 +25,14 @@ class TabularOptions(ModalityOptions):
     positive_above: float | None = _option(
         "Binary label = numeric label > this value (e.g. 0 for 'num > 0').", TRAIN, STUDY
     )
+    positive_class: str | None = _option(
+        "Which value of a two-valued label is the outcome to detect (e.g. Disease of "
+        "Disease/Healthy): what sensitivity and the predicted probability are about. Default: "
+        "yes of no/yes, 1 of 0/1, true, positive, present; else the value that sorts last, "
+        "with a warning. Kept with the model.",
+        TRAIN,
+        STUDY,
+    )
     categorical: str | None = _option("Columns to treat as categorical.", TRAIN, STUDY)
     numeric: str | None = _option("Columns to treat as numeric.", TRAIN, STUDY)
     exclude: str | None = _option("Columns to leave out.", TRAIN, STUDY)
@@ -60,6 +68,22 @@ class TabularOptions(ModalityOptions):
                 f"--positive-above makes a binary label, but --task is {self.task}; drop one of "
                 "them"
             )
+        if self.positive_class is not None:
+            if not self.positive_class.strip():
+                raise ConfigError(
+                    "--positive-class is empty; name the label value that is the outcome to "
+                    "detect, or leave it out"
+                )
+            if self.positive_above is not None:
+                raise ConfigError(
+                    "--positive-class and --positive-above both say which label values are "
+                    "positive; give one of them"
+                )
+            if self.task not in (None, "binary"):
+                raise ConfigError(
+                    f"--positive-class chooses the positive class of a two-valued label, but "
+                    f"--task is {self.task}; drop one of them"
+                )
         lists = {
             flag: checks.names(value, flag)
             for flag, value in (
