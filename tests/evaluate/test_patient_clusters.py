@@ -245,3 +245,13 @@ def test_a_split_of_a_few_patients_counts_patients_and_training_falls_back_to_fi
     _, n_train, n_val, _ = fit_on(tables, model, schema, samples, config=TrainConfig(epochs=3),
                                   val_fraction=0.15, seed=0)  # fmt: skip
     assert (n_train, n_val) == (40, 0)
+
+
+def test_a_table_s_rows_are_called_rows_where_patients_have_several():
+    y = np.r_[np.zeros(10), np.ones(50)].astype(int)
+    patient = np.repeat(np.arange(30), 2)
+    m = binary_metrics(y, np.full(60, 0.9), patients=patient, n_boot=200)
+    assert m["notes"]["one_class"].startswith("every row is called positive at threshold 0.5")
+    assert binary_metrics(y, np.full(60, 0.9), n_boot=200)["notes"]["one_class"].startswith(
+        "every patient is called positive at threshold 0.5"
+    )

@@ -280,6 +280,11 @@ def count_units(rows: np.ndarray, clusters: np.ndarray | None) -> int:
     return int(rows.sum()) if clusters is None else int(np.unique(clusters[rows]).size)
 
 
+def _sampled(unit: str, clusters: np.ndarray | None) -> str:
+    """What one sample is called where patients have several: a table's row, not a patient."""
+    return "row" if clusters is not None and unit == "patient" else unit
+
+
 def _counted(unit: str, clusters: np.ndarray | None) -> str:
     """What the minimum counts count: the samples' unit, or patients."""
     return unit if clusters is None else "patient"
@@ -554,7 +559,7 @@ def binary_metrics(
     _risk_calibration(put, y, p, W, few_note if not both else None, unit)
     called = ([f"class {c!r}" if c is not None else "another class" for c in named] if named
               else ["negative", "positive"])  # fmt: skip
-    one_class = one_class_note(y, pred, called, threshold, unit)
+    one_class = one_class_note(y, pred, called, threshold, _sampled(unit, clusters))
     if one_class:
         notes[ONE_CLASS] = one_class
     hits = {"accuracy": (pred == y, patients)}
@@ -626,7 +631,7 @@ def multiclass_metrics(
     confidence = proba.max(axis=1)
     out["ece"] = float(bs.weighted_ece(np.ones((1, n)), hit, confidence)[0])
     out["ece_ci"] = _interval(bs.weighted_ece(W, hit, confidence))
-    one_class = one_class_note(y, pred, named, unit=unit)
+    one_class = one_class_note(y, pred, named, unit=_sampled(unit, clusters))
     if one_class:
         notes[ONE_CLASS] = one_class
     _honest_intervals(out, notes, {"accuracy": (hit, patients)}, unit)
