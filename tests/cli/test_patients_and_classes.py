@@ -240,17 +240,3 @@ def test_the_python_api_warns_and_takes_positive_class_by_its_argument_name():
     assert schema.encode_labels(frame).tolist()[:2] == [1, 0]
     with pytest.raises(DataError, match=r"^positive_class='Sick' is not a value of label column"):
         TableSchema.infer(frame, label="y", positive_class="Sick")
-
-
-@pytest.mark.parametrize("flag", [("--positive-class", "Disease"), ("--positive-above", "0")])
-def test_study_with_a_base_refuses_a_positive_class_it_would_ignore(files, tmp_path, flag):
-    """The base model decided its positive class when it was trained; study --base read it
-    from there and silently ignored the flag."""
-    result = run_cli("study", "--data", files["visits"], "--base", files["base"], "--label",
-                     "num", "--group-column", "dataset", "--group", VA, *flag,
-                     "--out", tmp_path / "s")  # fmt: skip
-    assert error_line(result) == (
-        f"error: {flag[0]} chooses the positive class when study trains its own base; with "
-        f"--base the base model's own choice is used: drop {flag[0]}"
-    )
-    assert not (tmp_path / "s").exists()

@@ -77,13 +77,6 @@ def _study(**values: Any) -> None:
             raise ConfigError(f"--groups is required {why}")
         if group is None:
             raise ConfigError(f"--group is required {why}")
-    else:  # the base model decided its positive class when it was trained
-        chosen = [f for f in options.given() if f in ("--positive-class", "--positive-above")]
-        if chosen:
-            raise ConfigError(
-                f"{chosen[0]} chooses the positive class when study trains its own base; with "
-                f"--base the base model's own choice is used: drop {chosen[0]}"
-            )
     config = StudyConfig(
         group_column=values["group_column"], target_group=group, source_groups=groups,
         strategies=strategies, fractions=tuple(fractions), seeds=values["seeds"],
