@@ -12,6 +12,16 @@ from typing import Any
 from medadapt.errors import ConfigError
 
 
+def is_number(text: str) -> bool:
+    """Whether ``text`` reads as a number (``"1"``, ``"0.5"``, ``"1e3"``): label values such
+    as ``0``/``1`` order themselves, text labels need a word on which is positive."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def fraction(value: float | None, flag: str, *, closed: bool = False) -> None:
     """``0 < value < 1`` (``closed``: ``0 < value <= 1``)."""
     if value is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
+from medadapt.checks import is_number
 from medadapt.cli.common import note, print_table, stdout, warn
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, fmt_metric, metric_digits
 
@@ -164,17 +165,9 @@ def task_line(
     if chosen_task is not None:
         return f"task: {what} set by --task for --label {shlex.quote(label)}"
     line = f"task: {what} inferred from --label {shlex.quote(label)}"
-    if task != "binary" and all(_is_number(c) for c in classes):  # --positive-above applies
+    if task != "binary" and all(is_number(c) for c in classes):  # --positive-above applies
         line += "; for a yes/no outcome pass --positive-above N, or set --task"
     return line
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def print_cache(cache: dict[str, Any] | None, top_blocks: int | None) -> None:

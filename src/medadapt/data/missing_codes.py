@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import shlex
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -91,15 +91,20 @@ def read_as_missing(frame: pd.DataFrame, codes: dict[str, float]) -> pd.DataFram
     return out
 
 
+def _finite_values(frame: pd.DataFrame, columns: Iterable[str]) -> Iterator[tuple[str, np.ndarray]]:
+    """``(column, its finite numeric values)`` for each of ``columns`` in ``frame`` (text and
+    missing values left out)."""
+    for column in columns:
+        if column in frame:
+            values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+            yield column, values[np.isfinite(values)]
+
+
 def zero_coded(frame: pd.DataFrame, columns: Iterable[str]) -> dict[str, int]:
     """Columns among ``columns`` whose zeros look like a "not measured" code: how many rows
     hold 0 in each. Counts only: no value is returned."""
     found = {}
-    for column in columns:
-        if column not in frame:
-            continue
-        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
-        values = values[np.isfinite(values)]
+    for column, values in _finite_values(frame, columns):
         zeros = int((values == 0).sum())
         positive = values[values > 0]
         if not zeros or (values < 0).any() or len(np.unique(positive)) < MIN_DISTINCT:
@@ -121,11 +126,7 @@ def sentinel_coded(frame: pd.DataFrame, columns: Iterable[str]) -> dict[str, tup
     negative code below a measurement that is otherwise never negative): ``{column: (code,
     rows)}``. The code is one of :data:`SENTINELS`, never a patient's own value."""
     found = {}
-    for column in columns:
-        if column not in frame:
-            continue
-        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
-        values = values[np.isfinite(values)]
+    for column, values in _finite_values(frame, columns):
         for code in SENTINELS:
             rows = int((values == code).sum())
             others = values[values != code]

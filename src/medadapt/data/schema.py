@@ -451,7 +451,7 @@ def implicit_positive_class(schema: TableSchema, words: OptionWords = PYTHON) ->
     if schema.positive_class is not None or schema.positive_above is not None:
         return None
     negative, positive = schema.classes
-    if all(_is_number(name) for name in schema.classes):
+    if all(checks.is_number(name) for name in schema.classes):
         return None
     if PLAIN_POSITIVES.get(negative.casefold()) == positive.casefold():
         return None
@@ -462,14 +462,6 @@ def implicit_positive_class(schema: TableSchema, words: OptionWords = PYTHON) ->
         f"{words.set_to('positive_class', negative)} if {negative!r} is the outcome to detect, "
         f"{words.set_to('positive_class', positive)} to keep this"
     )
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _values_found(labels: pd.Series, limit: int = 10) -> str:
