@@ -175,14 +175,8 @@ def read_unlabelled(
             continue
         notes += [(str(path), note) for note in read.notes]
         files_by_how.setdefault(read.how, []).append(str(path))
-        shapes = [(str(path), ratio) for ratio in map(aspect_ratio, read.samples[:1])
-                  if unlike_training_shape(schema, ratio)]  # fmt: skip
+        shapes, kinds = unlike_training(schema, str(path), read)
         odd_shapes += shapes
-        kinds = (
-            [(str(path), str(read.acquired))]
-            if unlike_training_modality(schema, read.acquired)
-            else []
-        )
         odd_kinds += kinds
         said = unlike_words(schema, read.how, shapes, kinds)
         samples += model_inputs(read, schema)
@@ -198,6 +192,18 @@ def read_unlabelled(
     warnings += [n for n in [shape_note(schema, odd_shapes, n_files, "files")] if n]
     warnings += [n for n in [modality_note(schema, odd_kinds, n_files, "files")] if n]
     return Unlabelled(torch.stack(samples).contiguous(), ids, skipped, warnings, unlike)
+
+
+def unlike_training(
+    schema: ImageSchema, name: str, read: FileRead
+) -> tuple[list[tuple[str, float]], list[tuple[str, str]]]:
+    """How the file ``name`` (as ``read``) is unlike the model's training images: its shape
+    ``[(name, ratio)]`` and its DICOM kind ``[(name, Modality)]``, each empty when it is not
+    (what :func:`shape_note` and :func:`modality_note` say)."""
+    shapes = [(name, ratio) for ratio in map(aspect_ratio, read.samples[:1])
+              if unlike_training_shape(schema, ratio)]  # fmt: skip
+    unlike = unlike_training_modality(schema, read.acquired)
+    return shapes, [(name, str(read.acquired))] if unlike else []
 
 
 def unlike_words(

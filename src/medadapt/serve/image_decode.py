@@ -41,10 +41,9 @@ from medadapt.data.image_files import (
     model_inputs,
     scaling_note,
     shape_note,
-    unlike_training_modality,
-    unlike_training_shape,
+    unlike_training,
 )
-from medadapt.data.image_io import OptionError, aspect_ratio
+from medadapt.data.image_io import OptionError
 from medadapt.data.image_sources import Entry
 from medadapt.data.read_errors import ReadError, one_line
 from medadapt.serve.batching import RETRY_AFTER_SECONDS, Overloaded
@@ -167,10 +166,7 @@ def decode(uploads: list[Upload], schema: Any, limits: ImageServing) -> list[Sam
             raise ImageInputError(422, name, f"{exc}; {wanted}") from None
         except Exception as exc:
             raise ImageInputError(422, name, problem(exc, unit.entry, names, schema)) from None
-        odd = [(name, r) for r in map(aspect_ratio, read.samples[:1])
-               if unlike_training_shape(schema, r)]  # fmt: skip
-        unlike = unlike_training_modality(schema, read.acquired)
-        kind = [(name, str(read.acquired))] if unlike else []
+        odd, kind = unlike_training(schema, name, read)
         said = [scaling_note(schema, read.how), shape_note(schema, odd, 1),
                 modality_note(schema, kind, 1)]  # fmt: skip
         said = [n for n in said if n]
