@@ -285,7 +285,7 @@ def _sampled(unit: str, clusters: np.ndarray | None) -> str:
     return "row" if clusters is not None and unit == "patient" else unit
 
 
-def _counted(unit: str, clusters: np.ndarray | None) -> str:
+def counted_unit(unit: str, clusters: np.ndarray | None) -> str:
     """What the minimum counts count: the samples' unit, or patients."""
     return unit if clusters is None else "patient"
 
@@ -524,7 +524,7 @@ def binary_metrics(
     notes: dict[str, str] = {}
     put = _recorder(out, notes)
     W = _weights(out, n, n_boot, seed, clusters)
-    counted = _counted(unit, clusters)
+    counted = counted_unit(unit, clusters)
     pos_count, neg_count = count_units(y == 1, clusters), count_units(y == 0, clusters)
     both = min(pos_count, neg_count) >= min_per_class
     named = list(class_names) if class_names is not None and len(class_names) == 2 else None
@@ -600,7 +600,7 @@ def multiclass_metrics(
     notes: dict[str, str] = {}
     W = _weights(out, n, n_boot, seed, clusters)
     onehot = np.eye(k)[y]
-    counted = _counted(unit, clusters)
+    counted = counted_unit(unit, clusters)
     members = np.array([count_units(y == c, clusters) for c in range(k)])
     few = members.min() < min_per_class  # AUROC and balanced accuracy not reported, as binary
     if not few:

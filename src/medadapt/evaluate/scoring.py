@@ -19,6 +19,7 @@ from medadapt.evaluate.metrics import (
     N_BOOT,
     binary_metrics,
     count_units,
+    counted_unit,
     plural,
     proportion_interval,
 )
@@ -53,7 +54,7 @@ def per_class_metrics(
     y = np.asarray(y).astype(int)
     pred = proba.argmax(axis=1)
     clusters = bs.cluster_index(patients, len(y))
-    counted = "patient" if clusters is not None else unit  # what the minimum counts count
+    counted = counted_unit(unit, clusters)
     rows = []
     for c, name in enumerate(classes):
         member = y == c  # one against the rest
