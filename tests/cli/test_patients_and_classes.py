@@ -13,7 +13,7 @@ import pytest
 
 from medadapt.data.heart import bundled_path
 from medadapt.data.schema import TableSchema
-from medadapt.errors import DataError
+from medadapt.errors import ConfigError, DataError
 from medadapt.modalities.tabular import TabularOptions
 from medadapt.workflows.train_base import train_base_job
 from tests.cli.helpers import error_line, run_cli, succeeded
@@ -240,3 +240,40 @@ def test_the_python_api_warns_and_takes_positive_class_by_its_argument_name():
     assert schema.encode_labels(frame).tolist()[:2] == [1, 0]
     with pytest.raises(DataError, match=r"^positive_class='Sick' is not a value of label column"):
         TableSchema.infer(frame, label="y", positive_class="Sick")
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (("--positive-above", "1"), "--positive-above 1 differs from the base model's "
+         "--positive-above 0: study keeps the settings of --base; drop --positive-above, or "
+         "train a new base with it"),
+        (("--task", "regression"), "--task regression differs from the base model's --task "
+         "binary: study keeps the settings of --base; drop --task, or train a new base with it"),
+        (("--numeric", "ca"), "--numeric shapes a new base model, but --base gives one, whose "
+         "own settings study keeps: drop --numeric"),
+    ],
+)  # fmt: skip
+def test_study_with_a_base_refuses_a_choice_of_a_new_base_it_would_ignore(
+    files, tmp_path, flags, expected
+):
+    """The base decided its label and features when it was trained; study --base read them
+    from there and silently ignored a different --positive-above, --task or --numeric."""
+    result = run_cli("study", "--data", files["visits"], "--base", files["base"], "--label",
+                     "num", "--group-column", "dataset", "--group", VA, *flags,
+                     "--out", tmp_path / "s")  # fmt: skip
+    assert error_line(result) == f"error: {expected}"
+    assert not (tmp_path / "s").exists()
+
+
+def test_study_with_a_base_takes_the_base_models_own_choice_again(files, tmp_path):
+    """The same --positive-above as the base's is no conflict (a train-base command copied)."""
+    from medadapt.modalities import modality_of
+    from medadapt.modalities.bundle import BaseModel
+    from medadapt.workflows.study import refuse_options_of_a_new_base
+
+    base, tables = BaseModel.load(files["base"]), modality_of("tabular")
+    refuse_options_of_a_new_base(tables, TabularOptions(positive_above=0.0, task="binary"),
+                                 base)  # fmt: skip
+    with pytest.raises(ConfigError, match=r"^--positive-class shapes a new base model"):
+        refuse_options_of_a_new_base(tables, TabularOptions(positive_class="1"), base)

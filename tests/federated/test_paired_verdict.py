@@ -9,8 +9,10 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from medadapt.data.schema import TableSchema
 from medadapt.evaluate import bootstrap as bs
 from medadapt.federated.local import paired_with_base
 from medadapt.federated.report import paired_line, verdict_lines
@@ -130,3 +132,25 @@ def test_each_site_sends_the_paired_difference_and_the_report_states_it(tmp_path
     assert results["sites"].keys() == written["sites"].keys()
     report = (tmp_path / "out" / "report.html").read_text()
     assert "paired on the same" in report and "interval is above the base" not in report
+
+
+def test_the_verdict_and_the_site_table_count_patients_not_their_rows():
+    """A site whose 100 held-out rows are 40 patients' visits (an id column): the paired line
+    and the table's "test patients" said 100; the site now sends its patients' count."""
+    from medadapt.federated.local import site_metrics
+    from medadapt.federated.report import site_table
+    from medadapt.modalities import modality_of
+    from medadapt.modalities.tabular.samples import TableSamples
+
+    frame = pd.DataFrame({"y": [0, 1] * 50, "x": np.random.default_rng(0).normal(size=100),
+                          "patient": np.repeat(np.arange(40), [3] * 20 + [2] * 20)})  # fmt: skip
+    tables = modality_of("tabular")
+    schema = TableSchema.infer(frame, label="y", id_column="patient")
+    samples = TableSamples(frame, schema)
+    scores = np.linspace(0.1, 0.9, 100)
+    sent = site_metrics(tables, schema, samples, scores, classes=["0", "1"], n_boot=20, seed=0)
+    assert (sent["n"], sent["n_patients"]) == (100.0, 40.0)
+    site = _site({"accuracy": 0.15, "accuracy_low": 0.05, "accuracy_high": 0.25})
+    site["federated"]["n_patients"] = sent["n_patients"]
+    assert paired_line("A", site).startswith("At A, paired on the same 40 held-out patients,")
+    assert site_table({"config": {}, "sites": {"A": site}}, "accuracy")[1][0][:2] == ["A", "40"]

@@ -27,7 +27,7 @@ from tests.cli.helpers import run_cli
 
 pytestmark = pytest.mark.xdist_group("flower")  # one Ray at a time
 SITES = ("Cleveland", "Hungary", "VA Long Beach")
-METRIC_KEYS = {"num-examples", "train-loss", "site-index", "n", "n_positive", "auroc",
+METRIC_KEYS = {"num-examples", "train-loss", "site-index", "n", "n_positive", "n_patients", "auroc",
                "accuracy", "balanced_accuracy", "brier"}  # fmt: skip
 
 

@@ -59,7 +59,7 @@ def test_image_study_trains_a_base_then_curves_per_strategy(tmp_path):
 
 
 def test_image_study_on_an_npz_with_a_given_base_applies_epochs_and_tests_unseen_images(
-    tmp_path, monkeypatch
+    tmp_path, monkeypatch, capsys
 ):
     data = write_npz(tmp_path / "d.npz", {c: 10 for c in OLD}, OLD)
     names = ["--class-names", ",".join(OLD)]
@@ -84,6 +84,14 @@ def test_image_study_on_an_npz_with_a_given_base_applies_epochs_and_tests_unseen
     assert sorted(calls) == [("base_only", 1), ("full_finetune", 1), ("head_only", 1)]
     assert study["data"]["target_group"] == "(all images)"
     assert study["data"]["n_target_seen_by_base"] == len(base_train)
+    # the reading options repeated as train-base had them pass; another size would be ignored
+    argv[argv.index("--image-size") + 1] = "64"
+    assert run(*argv, "1", "--epochs", "1", "--out", str(tmp_path / "other")) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "error: --image-size 64 differs from the base model's --image-size 32: study keeps the "
+        "settings of --base; drop --image-size, or train a new base with it"
+    )
+    assert not (tmp_path / "other").exists()
 
 
 def test_a_table_study_names_the_options_it_needs(tmp_path):

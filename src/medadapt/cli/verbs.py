@@ -280,16 +280,7 @@ def _predict(**values: Any) -> None:
     print_skipped(summary)
     for column in summary.get("absent_columns", []):
         warn_all([f"column {column!r} is not in the table: missing for every row"])
-    warn_all(summary["warnings"])
-    spelt = summary.get("spelt_otherwise", {})
-    for column, count in summary.get("unseen_categories", {}).items():
-        from medadapt.cli.common import note
-
-        note(f"{count} rows have a {column!r} value not seen in training (treated as 'unseen')")
-        if column in spelt:
-            warn_all([f"{spelt[column]['rows']} of them differ from a category the model learned "
-                      f"only in upper/lower case (e.g. {spelt[column]['learned']!r}): recode "
-                      f"{column!r} as in training, or they are scored as unseen"])  # fmt: skip
+    warn_all(summary["warnings"])  # values the model never learned among them
     stdout.print(f"wrote {summary['n']} prediction{'s' if summary['n'] != 1 else ''} to {out}")
 
 

@@ -174,8 +174,10 @@ def site_metrics(
     """:data:`ROUND_METRICS` of ``scores`` on ``samples`` (every key; NaN where undefined)."""
     overall = score_samples(modality, schema, samples, scores, classes=classes, by_group=False,
                             n_boot=n_boot, seed=seed)["overall"]  # fmt: skip
-    out: dict[str, float] = {"n": float(overall.get("n", len(samples))),
-                             "n_positive": float(overall.get("n_positive", np.nan))}  # fmt: skip
+    n = float(overall.get("n", len(samples)))
+    out: dict[str, float] = {"n": n, "n_positive": float(overall.get("n_positive", np.nan)),
+                             # patients (an id column): n counts their rows, resampled together
+                             "n_patients": float(overall.get("n_patients", n))}  # fmt: skip
     for name in ROUND_METRICS:  # every key at every site (NaN: not defined here)
         out[name] = _number(overall.get(name))
         if n_boot:

@@ -160,7 +160,7 @@ def site_table(results: dict[str, Any], metric: str) -> tuple[list[str], list[li
     header = ["site", "test patients"] + [label for _key, label in shown]
     rows = []
     for name, site in results["sites"].items():
-        row = [name, str(site["n_test"])]
+        row = [name, str(test_patients(site))]
         for key, _label in shown:
             values = site.get(key) or {}
             low, high = values.get(f"{metric}_low"), values.get(f"{metric}_high")
@@ -169,6 +169,13 @@ def site_table(results: dict[str, Any], metric: str) -> tuple[list[str], list[li
             row.append("n/a" if _missing(value) else fmt_ci(value, interval, 3))
         rows.append(row)
     return header, rows
+
+
+def test_patients(site: dict[str, Any]) -> int:
+    """The site's held-out patients: its test rows, or fewer where an id column groups them
+    (runs from before sites counted patients: the rows)."""
+    patients = (site.get("federated") or {}).get("n_patients")
+    return site["n_test"] if _missing(patients) else int(patients)
 
 
 def round_figure(rounds: list[dict[str, Any]], sites: list[str]):
@@ -235,7 +242,7 @@ def paired_line(name: str, site: dict[str, Any]) -> str | None:
     if _missing(value) or _missing(low) or _missing(high):
         return None
     diff = Difference("accuracy", float(value), (float(low), float(high)))
-    d, label, n = diff.digits(), LABELS["accuracy"], site["n_test"]
+    d, label, n = diff.digits(), LABELS["accuracy"], test_patients(site)
     start = f"At {name}, paired on the same {n} held-out patients,"
     if high - low <= 1e-12:  # every resample alike: no interval, not certainty
         if abs(value) <= 1e-12:

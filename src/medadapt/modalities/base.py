@@ -309,6 +309,13 @@ class Modality(ABC):
         """What ``train-base`` reports about the new model beyond its metrics."""
         return {}
 
+    def differs_from_base(self, base: Any, flag: str, value: Any) -> str | None:
+        """Whether an option that shapes a new base (``--task`` ...), given with an existing
+        ``base``, asks for something else than the base decided: None where it agrees (the
+        same choice given again), else the base's own setting in flag words (``--task
+        binary``), or "" where the model keeps no single value to compare with."""
+        return ""
+
     def full_model_split(self, base_dir: Path, base: Any, record: dict[str, Any]):
         """``(reference kept in training["split"], {side file: bytes})`` for a fully
         fine-tuned model's adaptation split (by default nothing beside the model)."""

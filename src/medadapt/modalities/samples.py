@@ -125,6 +125,14 @@ class ModalityOptions:
                 out[flag_of(f.name)] = value
         return out
 
+    def shaping_a_new_base(self) -> dict[str, Any]:
+        """The given options that only shape a new base model (``train-base`` takes them,
+        ``adapt`` does not), by flag: with an existing base they would change nothing."""
+        given = self.given()
+        return {flag_of(f.name): given[flag_of(f.name)] for f in fields(self)
+                if flag_of(f.name) in given and "train-base" in f.metadata.get("verbs", ())
+                and "adapt" not in f.metadata.get("verbs", ())}  # fmt: skip
+
 
 def unset(value: Any) -> bool:
     """Whether an option's value means "not given" (None, False, empty); 0 is a value."""

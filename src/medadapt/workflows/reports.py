@@ -133,9 +133,6 @@ def summary_lines(
     shown = (TOO_GOOD_KEY, ONE_CLASS)  # already at the top of the summary (too_good_lines)
     other_notes = {k: v for k, v in result.get("notes", {}).items() if k not in shown}
     lines += [f"{line}." for line in unique_notes(other_notes)]
-    if result.get("unseen_categories"):
-        described = ", ".join(f"{k} ({v} rows)" for k, v in result["unseen_categories"].items())
-        lines.append(f"Values never seen in training were treated as 'unseen': {described}.")
     lines.append(brackets(result["task"], "patients" if result.get("n_patients") else noun))
     lines += [s for s in [resampled_together(result, noun)] if s]
     return lines

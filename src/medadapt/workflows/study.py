@@ -55,6 +55,7 @@ def prepare(
                 f"--base {config.base} is a {base.kind} model, not one for {modality.noun}"
             )
         schema = base.schema
+        refuse_options_of_a_new_base(modality, options, base)
         base_split = base.training.get("split") or {}
     else:
         source_reading = Reading(reading.label, reading.group_column, config.source_groups,
@@ -80,6 +81,25 @@ def prepare(
     return StudyData(schema, source, target.subset(train), target.subset(test),
                      int(seen[chosen].sum()), warnings, unseen,
                      np.asarray(target.subset(chosen).labels))  # fmt: skip
+
+
+def refuse_options_of_a_new_base(modality: Modality, options: Any, base: Any) -> None:
+    """Options that shape a new base model, given with ``--base`` and differing from what
+    the base decided (they would be ignored silently), refused by flag."""
+    for flag, value in options.shaping_a_new_base().items():
+        decided = modality.differs_from_base(base, flag, value)
+        if decided is None:
+            continue
+        if not decided:
+            raise ConfigError(
+                f"{flag} shapes a new base model, but --base gives one, whose own settings "
+                f"study keeps: drop {flag}"
+            )
+        shown = f"{value:g}" if isinstance(value, float) else value
+        raise ConfigError(
+            f"{flag} {shown} differs from the base model's {decided}: study keeps the settings "
+            f"of --base; drop {flag}, or train a new base with it"
+        )
 
 
 @dataclass

@@ -330,6 +330,26 @@ class ImageModality(Modality):
             "normalize": base.architecture.get("normalize"),
         }
 
+    def differs_from_base(self, base: Any, flag: str, value: Any) -> str | None:
+        from medadapt.modalities.images.parsing import parse_backbone_options
+
+        schema, architecture = base.schema, base.architecture
+        if flag == "--backbone-options":  # the sizes given, each as the base was built
+            built = architecture.get("kwargs") or {}
+            given = parse_backbone_options(value)
+            same = all(built.get(name) == size for name, size in given.items())
+            return None if same else f"{flag} " + ",".join(f"{k}={v}" for k, v in built.items())
+        decided = {
+            "--image-size": schema.image_size,
+            "--channels": schema.channels,
+            "--spatial-dims": schema.spatial_dims,
+            "--class-names": ",".join(schema.classes),
+            "--backbone": architecture.get("spec"),
+        }.get(flag)
+        if decided is None:
+            return ""
+        return None if decided == value else f"{flag} {decided}"
+
     # ----- which images trained a model --------------------------------------------------------
     def base_split(self, data, samples: ImageSamples, train, test, **extra):
         from medadapt.modalities.images.splits import split_record

@@ -201,9 +201,7 @@ class TabularModality(Modality):
         if far:
             specs = {f.name: f for f in schema.numeric_features}
             notes.append(far_outside_warning(far, specs, python))
-        if python:  # the command line's predict prints these itself, and its reports list them
-            notes += _unseen_notes(schema, samples.frame, encoded.unseen)
-        return notes
+        return notes + _unseen_notes(schema, samples.frame, encoded.unseen)
 
     def prediction_flags(self, schema: TableSchema, samples: TableSamples) -> dict[str, list]:
         from medadapt.data.extrapolation import COLUMN, outside_per_row
@@ -323,6 +321,19 @@ class TabularModality(Modality):
             "text_as_missing": schema.text_as_missing,
         }
 
+    def differs_from_base(self, base: Any, flag: str, value: Any) -> str | None:
+        schema: TableSchema = base.schema
+        binary_classes = schema.task == "binary" and schema.positive_above is None
+        decided = {
+            "--task": schema.task,
+            "--positive-above": schema.positive_above,
+            "--positive-class": schema.classes[-1] if binary_classes else None,
+        }.get(flag)  # fmt: skip
+        if decided is None:
+            return ""
+        return None if decided == value else f"{flag} {decided:g}" if isinstance(
+            decided, float) else f"{flag} {decided}"  # fmt: skip
+
     # ----- which rows trained a model ----------------------------------------------------------
     def base_split(self, data, samples, train, test, **extra):
         from medadapt.modalities.tabular import splits
@@ -416,7 +427,6 @@ class TabularModality(Modality):
         encoded = schema.encode(samples.frame, with_labels=False)
         return {
             "unseen_categories": encoded.unseen,
-            "spelt_otherwise": spelt_otherwise(schema, samples.frame, encoded.unseen),
             "missing_values": {k: v for k, v in encoded.missing.items() if v},
             "absent_columns": schema.absent_columns(samples.frame),
         }
@@ -466,7 +476,7 @@ class TabularModality(Modality):
         ]
 
 
-def spelt_otherwise(
+def _spelt_otherwise(
     schema: TableSchema, frame: pd.DataFrame, unseen: dict[str, int]
 ) -> dict[str, dict[str, Any]]:
     """``{column: {"rows": n, "learned": category}}`` for unseen values that differ from a
@@ -498,9 +508,9 @@ def _unlabelled_notes(label: str, n_rows: int, n_labelled: int, whose: str = "")
 
 def _unseen_notes(schema: TableSchema, frame: pd.DataFrame, unseen: dict[str, int]) -> list[str]:
     """Per categorical feature, the rows whose value the model never learned (rare in its
-    training rows, or coded otherwise: 0/1 for 'Female'/'Male'), scored as "unseen": a Python
-    user got no word of it, while ``predict`` on the command line names them."""
-    spelt = spelt_otherwise(schema, frame, unseen)
+    training rows, or coded otherwise: 0/1 for 'Female'/'Male'), scored as "unseen", in the
+    same words on the command line, in the reports and in the Python API."""
+    spelt = _spelt_otherwise(schema, frame, unseen)
     notes = []
     for column, n in unseen.items():
         note = (
