@@ -51,37 +51,38 @@ def files(tmp_path_factory) -> dict[str, Path]:
 
 # ----- (1) the sample-size criteria count patients ----------------------------------------------
 def test_check_data_compares_the_criteria_with_patients_not_rows(files, tmp_path):
-    """Half of VA's 200 patients (400 rows) held out: 198 test rows from 99 patients. By rows
-    they were enough for a precise O/E ratio; by patients, which the criterion counts, not."""
+    """Half of VA's 200 patients (400 rows) held out: 202 test rows from 101 patients (two
+    patients of one identical record stay together). By rows they were enough for a precise
+    O/E ratio; by patients, which the criterion counts, not."""
     out = tmp_path / "n.json"
     result = succeeded(run_cli("check-data", "--data", files["visits"], "--base", files["base"],
                                "--group-column", "dataset", "--group", VA,
                                "--test-fraction", "0.5", "--json", out))  # fmt: skip
     figures = json.loads(out.read_text())
     assert (figures["n"], figures["n_patients"]) == (400, 200)
-    assert (figures["n_train"], figures["n_train_patients"]) == (200, 100)
-    assert (figures["n_test"], figures["n_test_patients"]) == (198, 99)
+    assert (figures["n_train"], figures["n_train_patients"]) == (198, 99)
+    assert (figures["n_test"], figures["n_test_patients"]) == (202, 101)
     assert figures["unit"] == "rows" and figures["noun"] == "patients"
     said = " ".join(result.stdout.split())
     assert said.startswith(
-        "400 rows from 200 patients of dataset = VA Long Beach (prevalence 0.745): 200 rows "
-        "from 100 patients to adapt on, 198 rows from 99 patients to test it, as adapt would "
+        "400 rows from 200 patients of dataset = VA Long Beach (prevalence 0.745): 198 rows "
+        "from 99 patients to adapt on, 202 rows from 101 patients to test it, as adapt would "
         "split them (--test-fraction 0.5)"
     )
     oe = {c["name"]: c for c in figures["validation"]["criteria"]}["O/E"]
-    assert 99 < oe["n"] <= 198 and oe["supported"] is False  # rows alone: supported
+    assert 101 < oe["n"] <= 202 and oe["supported"] is False  # rows alone: supported
     assert all(not c["supported"] for c in figures["validation"]["criteria"])
     assert all(not e["met"] for e in figures["development"].values())
     head = figures["development"]["head_only"]["n"]
     assert figures["in_short"][0].startswith(
-        f"200 rows from 100 patients to adapt on are fewer than any strategy needs (the least, "
+        f"198 rows from 99 patients to adapt on are fewer than any strategy needs (the least, "
         f"the head-only adapter, needs {head:,})"
     )
     assert figures["in_short"][1].startswith(
-        f"198 rows from 99 patients to test it are too few for a precise observed/expected "
+        f"202 rows from 101 patients to test it are too few for a precise observed/expected "
         f"ratio: {oe['n']} needed"
     )
-    assert said.count("no: 100") == 4 and said.count("no: 99") == 3  # the tables' patients
+    assert said.count("no: 99") == 4 and said.count("no: 101") == 3  # the tables' patients
 
 
 def test_adapt_says_the_patients_behind_its_rows(files, tmp_path):

@@ -94,3 +94,13 @@ def test_the_ratio_is_shown_with_the_events_behind_it():
         fmt_metric({**m, "n_positive": None}, "oe_ratio")
         == f"{m['oe_ratio']:.3f} ({low:.3f}–{high:.3f})"
     )
+
+
+def test_near_certain_right_risks_are_not_called_too_few_events():
+    """115 events, 115.0 expected: with risks of 0.9999 and 0.0001 every resample's ratio is a
+    hair above 1, so the interval "excluded 1" and the note said the model predicts too few
+    events. Half an event apart or less is no miscalibration."""
+    y = np.array([1] * 115 + [0] * 185)
+    m = binary_metrics(y, np.where(y == 1, 0.9999, 0.0001))
+    assert m["oe_ratio"] == pytest.approx(115 / (115 * 0.9999 + 185 * 0.0001))
+    assert "oe_ratio" not in m["notes"]

@@ -177,20 +177,44 @@ def test_the_demo_split_keeps_one_record_s_two_copies_on_one_side(seed):
             assert (len(test), positives) in ((80, 59), (81, 60)), seed
 
 
-def test_patient_keys_join_a_patient_s_rows_and_copies_under_other_ids():
+def test_patients_join_a_patient_s_rows_and_copies_under_other_ids():
     import pandas as pd
 
     from medadapt.data.schema import TableSchema
     from medadapt.modalities.tabular.samples import TableSamples
-    from medadapt.workflows.site_adaptation import patient_keys
 
     frame = pd.DataFrame({"id": [1, 2, 2, 3, 4, 5], "age": [50, 50, 61, 70, 70, 80],
                           "y": [1, 1, 0, 0, 0, 1]})  # fmt: skip
     schema = TableSchema.infer(frame, label="y", id_column="id")
-    keys = patient_keys(TableSamples(frame, schema))
+    keys = TableSamples(frame, schema).patients()
     # 1 and 2 share a record, 2 has another row; 3 and 4 share one; 5 is alone
     assert keys[0] == keys[1] == keys[2] and keys[3] == keys[4]
     assert len({keys[0], keys[3], keys[5]}) == 3
+
+
+def test_train_base_keeps_a_record_copied_under_a_new_id_with_its_original(tmp_path):
+    """200 Cleveland/Hungary records exported a second time under new ids (id + 5000): with
+    --id-column the split went by id alone and 68 of 160 held-out rows copied training rows."""
+    import json
+
+    import pandas as pd
+
+    from medadapt.data.heart import bundled_path
+    from medadapt.modalities.tabular import TabularOptions
+    from medadapt.workflows.train_base import train_base_job
+
+    heart = pd.read_csv(bundled_path())
+    heart = heart[heart["dataset"].isin(["Cleveland", "Hungary"])]
+    again = heart.sample(200, random_state=0).assign(id=lambda f: f["id"] + 5000)
+    data = tmp_path / "twice.csv"
+    pd.concat([heart, again]).to_csv(data, index=False)
+    train_base_job(data=data, out=tmp_path / "base", label="num", id_column="id", n_boot=10,
+                   options=TabularOptions(positive_above=0, d_token=16, n_blocks=1,
+                                          n_heads=2))  # fmt: skip
+    split = json.loads((tmp_path / "base" / "model.json").read_text())["training"]["split"]
+    rows = pd.read_csv(data).drop(columns="id").astype(str).apply(tuple, axis=1)
+    trained = set(rows.iloc[split["train_positions"]])
+    assert not [p for p in split["test_positions"] if rows.iloc[p] in trained]
 
 
 def test_a_named_winner_says_its_figure_was_picked_on_these_patients():

@@ -141,11 +141,38 @@ def test_a_site_where_a_base_feature_spells_the_label_stops_adapt(
     assert result.code == 2
     assert result.stderr.splitlines() == [
         "error: column 'chol' (AUROC 1.000) alone predicts 'disease' almost perfectly on the "
-        "training rows: a copy of the label or a value recorded after the outcome? retrain the "
-        "base model without it (train-base --exclude chol), or pass --allow-leak chol to keep "
-        "it deliberately"
+        "rows adapt trains and tests on (dataset = VA Long Beach): a copy of the label or a "
+        "value recorded after the outcome? retrain the base model without it (train-base "
+        "--exclude chol), or pass --allow-leak chol to keep it deliberately"
     ]
     assert not (tmp_path / "a").exists()
+    # 14 training rows are too few to judge a column on; the group's 200 rows are not
+    result = run_cli(
+        "adapt", "--base", str(base_and_adapter / "base"), "--data", str(odd), "--label",
+        "disease", "--group-column", "dataset", "--group", VA, "--train-fraction", "0.1",
+        "--out", str(tmp_path / "a"),
+    )  # fmt: skip
+    assert result.code == 2
+    assert result.stderr.splitlines()[-1].startswith("error: column 'chol' (AUROC 1.000) alone")
+    assert not (tmp_path / "a").exists()
+    # study --base: the fix is a new base (its --exclude is refused with --base), and
+    # --allow-leak keeps the column deliberately, with a warning
+    study = ["study", "--base", str(base_and_adapter / "base"), "--data", str(odd), "--label",
+             "disease", "--group-column", "dataset", "--group", VA, "--seeds", "1",
+             "--fractions", "1", "--methods", "base_only", "--n-boot", "10",
+             "--out", str(tmp_path / "s")]  # fmt: skip
+    result = run_cli(*study)
+    assert result.code == 2
+    assert result.stderr.splitlines()[-1] == (
+        "error: column 'chol' (AUROC 1.000) alone predicts 'disease' almost perfectly on the "
+        "target group's rows: a copy of the label or a value recorded after the outcome? "
+        "retrain the base model without it (train-base --exclude chol), or pass --allow-leak "
+        "chol to keep it deliberately"
+    )
+    assert not (tmp_path / "s").exists()
+    result = run_cli(*study, "--allow-leak", "chol")
+    assert result.code == 0, result.stderr
+    assert "kept because of --allow-leak" in " ".join(result.stdout.split())
 
 
 def test_a_resaved_training_file_is_recognised_by_content(base_and_adapter, heart_files, tmp_path):

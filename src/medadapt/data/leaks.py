@@ -107,12 +107,13 @@ def refuse_leaks(
     allowed: Sequence[str] = (),
     fix: str | None = None,
     keep: str = "--allow-leak {names}",
+    rows: str = "the training rows",
 ) -> list[Leak]:
     """Raise one :class:`DataError` naming every leak not in ``allowed``; return the allowed
     ones (the caller warns about them). ``fix`` replaces the default "--exclude" advice and
     ``keep`` the "--allow-leak" one (the Python API names its arguments): templates with
     ``{names}`` (the comma-separated columns, quoted for a shell), ``{columns}`` (a Python
-    list of them) and ``{it}``."""
+    list of them) and ``{it}``; ``rows``: which rows were judged."""
     refused = [leak for leak in leaks if leak.column not in set(allowed)]
     if refused:
         one = len(refused) == 1
@@ -125,7 +126,7 @@ def refuse_leaks(
         what = f"column {described} alone predicts" if one else f"columns {described} each predict"
         advice = (fix or "leave {it} out with --exclude {names}").format(**fields)
         raise DataError(
-            f"{what} {label!r} almost perfectly on the training rows: a copy of the label or "
+            f"{what} {label!r} almost perfectly on {rows}: a copy of the label or "
             f"a value recorded after the outcome? {advice}, or pass {keep.format(**fields)} to "
             f"keep {fields['it']} deliberately"
         )

@@ -688,14 +688,15 @@ def _risk_calibration(put: Callable[..., None], y: np.ndarray, p: np.ndarray, W:
     measure it (TRIPOD+AI asks for both): the observed/expected ratio (events over the sum of
     the risks; 1 is ideal) and the calibration slope (the logistic regression of the outcome
     on the predicted log-odds; 1 is ideal, below 1 risks too extreme, above 1 too moderate),
-    each with its bootstrap interval and a note when the interval excludes 1. The slope needs
-    both outcomes (``too_few``: why not)."""
+    each with its bootstrap interval and a note when the interval excludes 1 (and observed and
+    expected differ by half an event or more: near-certain risks put every resample a hair
+    off 1, which is no miscalibration). The slope needs both outcomes (``too_few``: why not)."""
     observed, expected = int(y.sum()), float(p.sum())
     if expected > 0:
         ratios = bs._safe_divide(W @ y.astype(float), W @ p)
         interval = bs.percentile_interval(ratios)
         how = None
-        if interval and (interval[0] > 1 or interval[1] < 1):
+        if interval and (interval[0] > 1 or interval[1] < 1) and abs(observed - expected) >= 0.5:
             few = "few" if interval[0] > 1 else "many"
             how = (f"the model predicts too {few} events: {observed} observed against "
                    f"{expected:.1f} expected from its risks (the interval excludes 1); its risks "

@@ -279,8 +279,11 @@ class Modality(ABC):
         """The study strategies this modality offers among ``candidates``."""
         return tuple(candidates)
 
-    def check_study_target(self, schema: Any, target_train: Samples) -> list[str]:
-        """Refuse a study's target training samples that would mislead it; warnings."""
+    def check_study_target(
+        self, schema: Any, target: Samples, options: Any, *, given_base: bool = False
+    ) -> list[str]:
+        """Refuse a study's target samples (training and held-out) that would mislead it
+        (``given_base``: a base given with ``--base``, not trained by the study); warnings."""
         return []
 
     def n_features(self, schema: Any) -> int | None:
@@ -291,8 +294,10 @@ class Modality(ABC):
         """Findings about the data beyond class counts: ``(code, level, message, numbers)``."""
         return []
 
-    def check_training_rows(self, schema: Any, train: Samples, options: Any, where: str):
-        """Refuse an adapter's training samples that cannot train it; returns warnings."""
+    def check_training_rows(self, schema: Any, rows: Samples, options: Any, where: str):
+        """Refuse the samples an adapter trains and is tested on (``rows``: both, so that a
+        small training set is judged on every sample of its group) that cannot train it or
+        would flatter it; returns warnings."""
         return []
 
     def split_extras(self, options: Any) -> dict[str, Any]:

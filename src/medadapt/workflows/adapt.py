@@ -87,7 +87,8 @@ def adapt_job(
         test_fraction=test_fraction, seed=seed,
     )  # fmt: skip
     _refuse_one_class(modality, base, picked, new_classes)
-    warnings = modality.check_training_rows(base.schema, picked.train, options, picked.where)
+    used_rows = picked.samples.subset(np.concatenate([picked.used, picked.test_idx]))
+    warnings = modality.check_training_rows(base.schema, used_rows, options, picked.where)
     name = name or default_name(group, method, new_classes)
     result, config = _train(
         modality, base, picked.train, options, method=method, name=name,

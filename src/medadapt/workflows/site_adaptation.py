@@ -89,23 +89,8 @@ def split_frame(
     labelled = schema.labelled_rows(frame)
     rows = TableSamples(labelled, schema)
     train, test = stratified_split(rows.labels, test_fraction=test_fraction, seed=seed,
-                                   groups=patient_keys(rows))  # fmt: skip
+                                   groups=rows.patients())  # fmt: skip
     return labelled.iloc[train], labelled.iloc[test]
-
-
-def patient_keys(rows: TableSamples) -> np.ndarray:
-    """One key per row, shared by the rows of one patient (:meth:`TableSamples.patients`: the
-    id column) and by rows of identical content (:meth:`TableSamples.contents`), and by
-    whatever those link (a patient's row copied under another id): the connected groups."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    patient = pd.factorize(pd.Series(rows.patients()))[0]  # nodes 0..P-1
-    content = pd.factorize(pd.Series(rows.contents()))[0] + patient.max(initial=-1) + 1  # P..
-    nodes = int(content.max(initial=-1)) + 1
-    links = coo_matrix((np.ones(len(patient)), (patient, content)), shape=(nodes, nodes))
-    _, group = connected_components(links, directed=False)  # a row links its two keys
-    return group[patient]
 
 
 def _model_bytes(model: Any) -> int:

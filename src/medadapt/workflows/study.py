@@ -76,7 +76,9 @@ def prepare(
     if modality.base_test_stays_clean and base_split:
         train = train[~modality.in_split(data, target, base_split, "test")[train]]
     warnings += modality.sample_notes(schema, target)
-    warnings += modality.check_study_target(schema, target.subset(train))
+    scored = target.subset(np.concatenate([train, test]))  # a leak in either flatters the study
+    warnings += modality.check_study_target(schema, scored, options,
+                                            given_base=config.base is not None)  # fmt: skip
     unseen = target.subset(chosen[~seen[chosen]]) if config.base is not None else None
     return StudyData(schema, source, target.subset(train), target.subset(test),
                      int(seen[chosen].sum()), warnings, unseen,

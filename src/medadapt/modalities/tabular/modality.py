@@ -431,17 +431,14 @@ class TabularModality(Modality):
             "absent_columns": schema.absent_columns(samples.frame),
         }
 
-    def check_study_target(self, schema: TableSchema, target_train: TableSamples) -> list[str]:
-        """A feature that alone predicts the label on the target's training rows is refused
-        (as on the source's: ``--exclude`` or ``--allow-leak``)."""
-        from medadapt.data.leaks import find_leaks, leak_warning, refuse_leaks
-
-        leaks = refuse_leaks(
-            find_leaks(schema, target_train.frame),
-            label=schema.label,
-            allowed=schema.allowed_leaks,
-        )
-        return [leak_warning(leak, schema.label) for leak in leaks]
+    def check_study_target(
+        self, schema: TableSchema, target: TableSamples, options: Any, *, given_base: bool = False
+    ) -> list[str]:
+        """A feature that alone predicts the label on the target group's rows is refused (as
+        on the source's: ``--exclude`` when the study trains its base, else retraining the
+        given base; or ``--allow-leak``)."""
+        return _refuse_leaks_in(schema, target, options, rows="the target group's rows",
+                                fix=None if not given_base else RETRAIN_WITHOUT)  # fmt: skip
 
     def n_features(self, schema: TableSchema) -> int:
         return len(schema.features)
@@ -452,19 +449,12 @@ class TabularModality(Modality):
         return target_findings(schema, source, target_train, target_test)
 
     def check_training_rows(
-        self, schema: TableSchema, train: TableSamples, options: Any, where: str
+        self, schema: TableSchema, rows: TableSamples, options: Any, where: str
     ) -> list[str]:
-        """A base feature that alone predicts the label on the adapter's rows is refused
-        (unless kept deliberately). Returns warnings."""
-        from medadapt.data.leaks import find_leaks, leak_warning, refuse_leaks
-
-        leaks = refuse_leaks(
-            find_leaks(schema, train.frame),
-            label=schema.label,
-            allowed=[*schema.allowed_leaks, *names(getattr(options, "allow_leak", None))],
-            fix="retrain the base model without {it} (train-base --exclude {names})",
-        )
-        return [leak_warning(leak, schema.label) for leak in leaks]
+        """A base feature that alone predicts the label on the rows the adapter trains and is
+        tested on is refused (unless kept deliberately). Returns warnings."""
+        return _refuse_leaks_in(schema, rows, options, fix=RETRAIN_WITHOUT,
+                                rows=f"the rows adapt trains and tests on ({where})")  # fmt: skip
 
     def scored_notes(self, schema: TableSchema, samples: TableSamples) -> list[str]:
         """Model features that alone predict the label on the rows being scored."""
@@ -474,6 +464,23 @@ class TabularModality(Modality):
             leak_warning(leak, schema.label, scored=True)
             for leak in find_leaks(schema, samples.frame)
         ]
+
+
+RETRAIN_WITHOUT = "retrain the base model without {it} (train-base --exclude {names})"
+
+
+def _refuse_leaks_in(
+    schema: TableSchema, samples: TableSamples, options: Any, *, fix: str | None, rows: str
+) -> list[str]:
+    """Refuse the model features that alone predict the label on ``samples`` (those kept
+    with the model's or this command's ``--allow-leak`` are warnings)."""
+    from medadapt.data.leaks import find_leaks, leak_warning, refuse_leaks
+
+    leaks = refuse_leaks(
+        find_leaks(schema, samples.frame), label=schema.label, fix=fix, rows=rows,
+        allowed=[*schema.allowed_leaks, *names(getattr(options, "allow_leak", None))],
+    )  # fmt: skip
+    return [leak_warning(leak, schema.label) for leak in leaks]
 
 
 def _spelt_otherwise(

@@ -64,17 +64,32 @@ class TableSamples(Samples):
         return group_labels(self.frame[column])
 
     def contents(self) -> np.ndarray:
+        return self._contents
+
+    @cached_property
+    def _contents(self) -> np.ndarray:
         return RowHasher.for_schema(self.schema, salt=_UNSALTED).hashes(self.frame)
 
     def patients(self) -> np.ndarray:
-        """What must stay on one side of a split: the patient (the id column), else the
-        row's content (identical rows are one patient as far as a test set can tell)."""
+        """What must stay on one side of a split: the patient (the id column), joined with
+        every row of identical content and whatever that links, whatever the ids (a record
+        copied under a new id, as ids 405 and 406 of the heart data): the connected groups,
+        as ``"patient:N"``. Without an id column: the row's content."""
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
         schema, rows = self.schema, self.frame
         keys = np.char.add("row:", self.contents())
-        if schema.id_column and schema.id_column in rows:
-            ids = group_labels(rows[schema.id_column])
-            keys = np.where(ids != MISSING_LABEL, np.char.add("id:", ids.astype(str)), keys)
-        return keys
+        if not schema.id_column or schema.id_column not in rows:
+            return keys
+        ids = group_labels(rows[schema.id_column])
+        keys = np.where(ids != MISSING_LABEL, np.char.add("id:", ids.astype(str)), keys)
+        patient = pd.factorize(pd.Series(keys))[0]  # nodes 0..P-1
+        content = pd.factorize(pd.Series(self.contents()))[0] + patient.max(initial=-1) + 1
+        nodes = int(content.max(initial=-1)) + 1
+        links = coo_matrix((np.ones(len(patient)), (patient, content)), shape=(nodes, nodes))
+        _, group = connected_components(links, directed=False)  # a row links its two keys
+        return np.char.add("patient:", group[patient].astype(str))
 
     def known_patients(self) -> np.ndarray | None:
         """The id column's values (a row without one is its own patient); None without one."""
