@@ -29,9 +29,9 @@ def _warnings(stdout: str) -> list[str]:
 
 
 def far_cholesterol(n: int) -> str:
-    """The start of the warning about the one real patient whose cholesterol (603) lies over
-    6 SDs from the base's training rows, and further than any of them (it is not one of
-    them), among ``n`` rows scored."""
+    """The start of the warning about the one patient whose cholesterol (700, a VA Long Beach
+    patient's in the file) lies over 6 SDs from the base's training rows, and further than
+    any of them, among ``n`` rows scored."""
     return (
         f"1 of {n} rows has a value over 6 SDs from the mean of the rows the model trained on, "
         "and further than any of them ('chol': 1 row, trained on "
@@ -102,7 +102,7 @@ def test_predict_warns_that_an_adapter_scores_rows_of_other_groups(workspace, tm
     out = tmp_path / "p.csv"
     result = succeeded(run_cli(
         "predict", "--base", paths["base"], "--adapter", paths["adapter"], "--data",
-        paths["heart"], "--out", out,
+        paths["far"], "--out", out,
     ))  # fmt: skip
     far, other_groups = _warnings(result.stdout)
     assert far.startswith(f"warning: {far_cholesterol(920)}") and other_groups == OTHER_GROUPS
@@ -121,19 +121,19 @@ def test_predict_is_silent_on_the_adapters_own_group(workspace, tmp_path):
 def test_predict_is_silent_without_the_group_column(workspace, tmp_path):
     _, paths = workspace
     no_groups = tmp_path / "no_groups.csv"
-    pd.read_csv(paths["heart"]).drop(columns=["dataset"]).to_csv(no_groups, index=False)
+    pd.read_csv(paths["far"]).drop(columns=["dataset"]).to_csv(no_groups, index=False)
     result = succeeded(run_cli(
         "predict", "--base", paths["base"], "--adapter", paths["adapter"], "--data", no_groups,
         "--out", tmp_path / "p.csv",
     ))  # fmt: skip
-    (far,) = _warnings(result.stdout)  # the one real cholesterol of 603; nothing of groups
+    (far,) = _warnings(result.stdout)  # the one cholesterol of 700; nothing of groups
     assert far.startswith(f"warning: {far_cholesterol(920)}")
 
 
 def test_predict_with_the_base_alone_says_nothing_of_groups(workspace, tmp_path):
     _, paths = workspace
     result = succeeded(run_cli(
-        "predict", "--base", paths["base"], "--data", paths["heart"], "--out", tmp_path / "p.csv",
+        "predict", "--base", paths["base"], "--data", paths["far"], "--out", tmp_path / "p.csv",
     ))  # fmt: skip
-    (far,) = _warnings(result.stdout)  # the one real cholesterol of 603; nothing of groups
+    (far,) = _warnings(result.stdout)  # the one cholesterol of 700; nothing of groups
     assert far.startswith(f"warning: {far_cholesterol(920)}")
