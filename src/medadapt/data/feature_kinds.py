@@ -4,8 +4,9 @@ canonical text of category values.
 A numeric column keeps its training mean/std; a categorical column keeps the levels seen in at
 least ``MIN_LEVEL_ROWS`` training rows (encoded from ``FIRST_LEVEL``; index ``MISSING_INDEX``
 is a missing value, ``UNSEEN_INDEX`` a level not kept). A column is dropped, with the reason,
-when it is empty, constant, a record identifier or free text (see
-:mod:`medadapt.data.schema`, which stores the result).
+when it is empty, constant, a record identifier (:mod:`medadapt.data.identifiers`), a date
+written as a number (:mod:`medadapt.data.dates`) or free text (see :mod:`medadapt.data.schema`,
+which stores the result).
 """
 
 from __future__ import annotations
@@ -19,7 +20,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from medadapt.data.identifiers import identifier_reason, name_looks_like_identifier
+from medadapt.data.dates import DATE_REASON, date_scale
+from medadapt.data.identifiers import (
+    MIN_DISTINCT_IDS,
+    REPEATED_SHARE,
+    SEQUENCE_SHARE,
+    identifier_reason,
+    name_looks_like_identifier,
+)
 from medadapt.data.option_words import OptionWords
 from medadapt.errors import DataError
 
@@ -28,7 +36,6 @@ MIN_LEVEL_ROWS = 5  # category levels seen in fewer training rows are not stored
 IDENTIFIER_SHARE = 0.9  # text columns with this share of distinct values are identifiers
 IDENTIFIER_REASON = "looks like a record identifier"
 TEXT_IN_NUMBERS_SHARE = 0.1  # at most this share of text: a numeric column with typos
-MIN_REPEATED_IDS = 20  # distinct values a repeated identifier column holds at least
 # a number followed by a word or symbol ("120 mmHg", "5.2mmol/L", "38 °C", "12 %"), not a date
 _WITH_UNIT = re.compile(
     r"\s*[<>~]?\s*[-+]?\d+(?:[.,]\d+)?\s*([^\W\d_][^\d]{0,15}|[%°µ][^\d]{0,15})"
@@ -101,12 +108,9 @@ def infer_feature(
             return None, "declared numeric but holds no numbers"
         if values.nunique() <= 1:
             return None, f"constant (every value is {level(values.iloc[0])})"
-        why = None if force_numeric else identifier_reason(name, values.to_numpy(dtype=float))
-        if why is not None:
-            return None, (  # names quoted to be pasted into a shell ("Unnamed: 0")
-                f"{IDENTIFIER_REASON} ({why}); pass {words.set_to('id_column', name)} if it "
-                f"identifies patients, or {words.set_to('numeric', name)} to use it as a feature"
-            )
+        not_a_feature = None if force_numeric else _date_or_identifier(values, name, words)
+        if not_a_feature is not None:
+            return None, not_a_feature
         spec = FeatureSpec(name=name, kind="numeric")
         spec.mean = float(values.mean())
         spec.std = float(values.std(ddof=0)) or 1.0
@@ -116,14 +120,14 @@ def infer_feature(
     if len(counts) <= 1:
         return None, f"constant (every value is {next(iter(counts))!r})"
     if not force_categorical:
+        not_a_feature = _identifier_or_date_with_text(present, name, words)
+        if not_a_feature is not None:
+            return None, not_a_feature
         _refuse_numbers_with_text(present, name, words)
         _refuse_numbers_with_units(present, name, words)
         if _repeated_identifier(name, len(counts), len(present)):
-            return None, (
-                f"{IDENTIFIER_REASON} (by its name) with repeated values ({len(counts)} distinct "
-                f"in {len(present)} rows: several rows per patient?); pass "
-                f"{words.set_to('id_column', name)} so that each patient's rows stay on one side "
-                f"of every split, or {words.set_to('categorical', name)} to use it as a feature"
+            return None, _identifier_advice(
+                name, "by its name", (len(counts), len(present)), "categorical", words
             )
         many = len(counts) > 50 and len(counts) > 0.5 * len(present)
         nearly_unique = len(present) >= 20 and len(counts) >= IDENTIFIER_SHARE * len(present)
@@ -165,8 +169,66 @@ def spelling_warnings(features: list[FeatureSpec]) -> list[str]:
 def _repeated_identifier(name: str, distinct: int, rows: int) -> bool:
     """A text column named like an identifier (``patient``, ``MRN``, ``visit_id``) whose many
     values repeat: rows of the same patients, to be kept together, never learnt from."""
-    many = distinct >= MIN_REPEATED_IDS and distinct >= 0.1 * rows
+    many = distinct >= MIN_DISTINCT_IDS and distinct >= REPEATED_SHARE * rows
     return many and distinct < rows and name_looks_like_identifier(name)
+
+
+def _identifier_advice(
+    name: str, why: str, counts: tuple[int, int], keep: str, words: OptionWords
+) -> str:
+    """Why column ``name`` is dropped as a record identifier (``why``: by its name, or as a
+    sequence) and how to keep it: ``--id-column`` first, to keep each patient's rows together
+    when its values repeat (``counts``: distinct values, rows), else ``keep`` (``numeric`` or
+    ``categorical``) to use it as a feature. Names are quoted to be pasted into a shell
+    (``'Unnamed: 0'``)."""
+    distinct, rows = counts
+    as_feature = f"{words.set_to(keep, name)} to use it as a feature"
+    if distinct >= SEQUENCE_SHARE * rows:
+        return (
+            f"{IDENTIFIER_REASON} ({why}); pass {words.set_to('id_column', name)} if it "
+            f"identifies patients, or {as_feature}"
+        )
+    return (
+        f"{IDENTIFIER_REASON} ({why}) with repeated values ({distinct} distinct in {rows} rows: "
+        f"several rows per patient?); pass {words.set_to('id_column', name)} so that each "
+        f"patient's rows stay on one side of every split, or {as_feature}"
+    )
+
+
+def _date_advice(name: str, scale: str, words: OptionWords) -> str:
+    """Why numeric column ``name`` is dropped as a date written as a number (``scale``: how it
+    is written, never a value) and what to do instead."""
+    return (
+        f"{DATE_REASON} (by its name, with values that read as {scale}); a date lets a model "
+        "learn the period or the site a patient came from rather than the patient, and a birth "
+        "date identifies a patient: to use what it measures, derive it as a column of its own "
+        f"(an age, a length of stay); pass {words.set_to('exclude', name)} to leave it out "
+        f"without this warning, or {words.set_to('numeric', name)} to use it as a feature"
+    )
+
+
+def _date_or_identifier(values: pd.Series, name: str, words: OptionWords) -> str | None:
+    """Why numeric column ``name`` (its finite ``values``) is no feature: a date written as
+    a number or a record identifier; None when it is a feature."""
+    numbers = values.to_numpy(dtype=float)
+    scale = date_scale(name, numbers)
+    if scale is not None:
+        return _date_advice(name, scale, words)
+    why = identifier_reason(name, numbers)
+    if why is None:
+        return None
+    return _identifier_advice(name, why, (values.nunique(), len(values)), "numeric", words)
+
+
+def _identifier_or_date_with_text(present: pd.Series, name: str, words: OptionWords) -> str | None:
+    """Why a column of record numbers or of dates written as numbers, with a few text entries
+    (``unknown``), is no feature; None for any other column. Refused as a measurement with
+    typos, it would be given that advice (``--numeric COL``), which makes it a feature."""
+    numbers = pd.to_numeric(present, errors="coerce").dropna()
+    n_text = len(present) - len(numbers)
+    if len(present) < 10 or not 0 < n_text <= TEXT_IN_NUMBERS_SHARE * len(present):
+        return None
+    return _date_or_identifier(numbers, name, words)
 
 
 def count_text_values(series: pd.Series) -> int:

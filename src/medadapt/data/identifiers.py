@@ -7,17 +7,26 @@ is not used as a feature unless the user asks for it (``--numeric COL``).
 
 A numeric column is taken for an identifier when
 
-* its name looks like one (``id``, ``patient_id``, ``PatientID``, ``mrn``, ``record_no``,
-  ``Unnamed: 0`` ...), or
+* its name reads as one (``id``, ``HADM_ID``, ``PatientID``, ``MRN``, ``PID``, ``EMPI``,
+  ``hospital_number``, ``Hosp No``, ``FallNr``, ``Unnamed: 0`` ...) *and* its values do: whole
+  numbers, either one per row or at least ``MIN_DISTINCT_IDS`` of them repeated over no more
+  than ``1 / REPEATED_SHARE`` rows each on average (several visits of each patient). A
+  two-valued ``admission_code`` or a ``visit_no`` of 1-3 is a category, not an identifier; or
 * it holds a distinct integer in (nearly) every row and those integers form a sequence
   (their range is at most twice their number: 1..920 with gaps is a sequence, a lab value that
   happens to be all distinct is not).
 
+Names are compared word by word, in any case: ``rapid``, ``lipid``, ``valid``, ``humidity`` or
+``number_of_vessels`` contain no identifier word.
+
 >>> identifier_reason("patient_id", [3.0, 1.0, 2.0])
 'by its name'
+>>> identifier_reason("admission_code", [1.0, 2.0] * 30)
 >>> identifier_reason("age", [50.0, 61.0, 70.0])
 >>> identifier_reason("n", [float(i) for i in range(1, 41)])
 '40 distinct integers in sequence, one per row'
+>>> name_tokens("HADM_ID"), name_tokens("PatientID"), name_tokens("Hosp No")
+(['hadm', 'id'], ['patient', 'id'], ['hosp', 'no'])
 """
 
 from __future__ import annotations
@@ -27,77 +36,83 @@ from collections.abc import Sequence
 
 import numpy as np
 
-_ALWAYS = {
-    "id",
-    "ids",
-    "uid",
-    "guid",
-    "uuid",
-    "index",
-    "idx",
-    "rowid",
-    "rownum",
-    "rownumber",
-    "mrn",
-    "ssn",
-    "nhs",
-    "nhsno",
-    "nhsnumber",
-    "accession",
-    "accessionno",
-    "accessionnumber",
-    "patient",
-    "record",
-    "subject",
-    "participant",
-    "person",
-}
-_PREFIXES = (
-    "patient",
-    "pat",
-    "pt",
-    "record",
-    "rec",
-    "subject",
-    "subj",
-    "case",
-    "encounter",
-    "visit",
-    "admission",
-    "episode",
-    "sample",
-    "person",
-    "participant",
-    "study",
-    "exam",
+ID_WORDS = frozenset(
+    {"id", "ids", "identifier", "uid", "uuid", "guid", "mrn", "urn", "empi", "pid", "ssn",
+     "nhi", "seqn", "usubjid", "subjid"}
+)  # fmt: skip
+"""Words that name a record wherever they stand in a column name: ``HADM_ID``, ``MRN``,
+``patient MRN``, ``PID``, ``URN`` (unit record number), ``EMPI`` (enterprise master patient
+index), ``NHI`` (New Zealand), ``SEQN`` (NHANES), ``USUBJID`` (CDISC)."""
+WHOLE_NAMES = frozenset(
+    {"index", "idx", "rowid", "rownum", "rownumber", "nhs", "accession", "patient", "record",
+     "chart", "subject", "participant", "person"}
+)  # fmt: skip
+"""Names that are identifiers only alone (``patient``, ``chart``; ``patient_age`` is a
+measurement)."""
+PERSON_WORDS = ("patient", "patienten", "pat", "pt", "record", "rec", "medicalrecord", "medrec",
+                "subject", "subj", "participant", "person", "case", "fall", "hospital", "hosp",
+                "chart", "nhs", "chi")  # fmt: skip
+"""What a ``PERSON_WORD + NUMBER_WORD`` name numbers: a patient or the patient's record
+(``hospital_number``, ``chart_no``, German ``FallNr``, Scottish ``CHI number``)."""
+EVENT_WORDS = ("encounter", "visit", "admission", "episode", "sample", "specimen", "accession",
+               "study", "exam", "aufnahme")  # fmt: skip
+"""What an ``EVENT_WORD + NUMBER_WORD`` name numbers: a visit or a sample of one patient."""
+NUMBER_WORDS = ("id", "no", "nr", "num", "number", "nummer", "key", "ref")
+"""The last word of a record number's name: ``_id``, ``_no``, ``Nr``, ``number`` ..."""
+_COMPOUNDS = frozenset(
+    {what + number for what in PERSON_WORDS + EVENT_WORDS for number in NUMBER_WORDS}
+    | {who + "code" for who in PERSON_WORDS}  # patient_code; an admission_code is a category
 )
-_SUFFIXES = ("id", "no", "nr", "num", "number", "key", "code", "ref")
-_SEPARATORS = r"[\s_\-.:#]"
-_ID_SUFFIX = re.compile(rf"(?:{_SEPARATORS}id|[a-z0-9]ID|[a-z0-9]Id)$")  # patient_id, PatientID
-_ID_PREFIX = re.compile(rf"^id(?:{_SEPARATORS}|$)", re.IGNORECASE)  # id_patient
 _UNNAMED = re.compile(r"^unnamed\d*$")  # a data-frame index written out ("Unnamed: 0")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")  # PatientID, MRNNo
+_LETTERS_DIGITS = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")  # id2, Unnamed0
+_SEPARATORS = re.compile(r"[\W_]+")
 SEQUENCE_SHARE = 0.95  # distinct values per row for a sequence of record numbers
 MIN_ROWS = 20
+MIN_DISTINCT_IDS = 20  # a repeated identifier holds at least this many patients (as for text)
+REPEATED_SHARE = 0.1  # ... and at least one distinct value per 10 rows (as for text)
 
 
-def _squashed(name: str) -> str:
-    """``"Patient ID"`` -> ``"patientid"``, ``"Unnamed: 0"`` -> ``"unnamed0"``."""
-    return re.sub(rf"{_SEPARATORS}+", "", name.strip().lower())
+def name_tokens(name: object) -> list[str]:
+    """The words of a column name, lower case: split at separators, at a lower-to-upper case
+    change (``PatientID``) and between letters and digits (``Unnamed: 0``)."""
+    spaced = _LETTERS_DIGITS.sub(" ", _CAMEL.sub(" ", str(name).strip()))
+    return [word.casefold() for word in _SEPARATORS.split(spaced) if word]
 
 
-def name_looks_like_identifier(name: str) -> bool:
-    """Whether a column name reads as a record identifier (``id``, ``*_id``, ``mrn`` ...).
-
-    ``id`` at the end counts only after a separator or as a capital ``ID``/``Id``
-    (``patient_id``, ``PatientID``), so ``acid``, ``lipid`` or ``thyroid`` are not identifiers.
-    """
-    name = str(name)  # a data frame's columns may be numbers (0, 1, ...)
-    stripped, squashed = name.strip(), _squashed(name)
-    if squashed in _ALWAYS or _UNNAMED.match(squashed):
+def name_looks_like_identifier(name: object) -> bool:
+    """Whether a column name reads as a record identifier (``id``, ``*_ID``, ``MRN``, ``PID``,
+    ``hospital_number``, ``Hosp No`` ...), compared word by word in any case, so that ``acid``,
+    ``lipid``, ``rapid`` or ``COVID`` are not identifiers. A data frame's columns may be
+    numbers (0, 1, ...)."""
+    words = name_tokens(name)
+    squashed = "".join(words)
+    if squashed in WHOLE_NAMES or _UNNAMED.match(squashed):
         return True
-    if _ID_SUFFIX.search(stripped) or _ID_PREFIX.search(stripped):
+    if any(word in ID_WORDS for word in words):
         return True
-    return any(squashed == p + s for p in _PREFIXES for s in _SUFFIXES)
+    return any("".join(words[start:]) in _COMPOUNDS for start in range(len(words)))
+
+
+def _whole_numbers(values: Sequence[float] | np.ndarray) -> np.ndarray | None:
+    """The finite values, or None unless every one is a whole number."""
+    present = np.asarray(values, dtype=float)
+    present = present[np.isfinite(present)]
+    return present if np.all(present == np.round(present)) else None
+
+
+def identifier_values(values: Sequence[float] | np.ndarray) -> bool:
+    """Whether ``values`` (missing removed) can be record numbers: whole numbers, one per row,
+    or repeated (several rows per patient) but at least ``MIN_DISTINCT_IDS`` of them and at
+    least one per ``1 / REPEATED_SHARE`` rows. A code of a few values (1 = emergency,
+    2 = elective) or a visit number of 1-3 is not."""
+    present = _whole_numbers(values)
+    if present is None or len(present) == 0:
+        return False
+    distinct = len(np.unique(present))
+    if distinct >= SEQUENCE_SHARE * len(present):
+        return distinct > 1
+    return distinct >= MIN_DISTINCT_IDS and distinct >= REPEATED_SHARE * len(present)
 
 
 def integer_sequence(values: Sequence[float] | np.ndarray) -> str | None:
@@ -105,9 +120,8 @@ def integer_sequence(values: Sequence[float] | np.ndarray) -> str | None:
     distinct integers in nearly every row that either span a range at most twice their number
     (1..920 with gaps) or rise row after row; else None. The reason is stored with the base
     model, so it never quotes a value."""
-    present = np.asarray(values, dtype=float)
-    present = present[np.isfinite(present)]
-    if len(present) < MIN_ROWS or not np.all(present == np.round(present)):
+    present = _whole_numbers(values)
+    if present is None or len(present) < MIN_ROWS:
         return None
     distinct = np.unique(present)
     if len(distinct) < SEQUENCE_SHARE * len(present):
@@ -122,7 +136,8 @@ def integer_sequence(values: Sequence[float] | np.ndarray) -> str | None:
 
 
 def identifier_reason(name: str, values: Sequence[float] | np.ndarray) -> str | None:
-    """Why numeric column ``name`` looks like a record identifier, or None."""
+    """Why numeric column ``name`` looks like a record identifier, or None: its name, when its
+    values can be record numbers too; else a sequence of integers, whatever its name."""
     if name_looks_like_identifier(name):
-        return "by its name"
+        return "by its name" if identifier_values(values) else None
     return integer_sequence(values)

@@ -6,7 +6,8 @@ NaN (the model gives it a learned "missing" token), a missing categorical featur
 a category never seen in training is index 1 ("unseen") and is counted. A level seen in fewer
 than ``MIN_LEVEL_ROWS`` training rows is not stored (it could single out a patient, and is too
 rare to learn): it is encoded as unseen, like scikit-learn's ``min_frequency``. Text columns whose
-values are nearly all distinct (names, record numbers) are dropped as identifiers.
+values are nearly all distinct (names, record numbers), numeric record numbers and dates written
+as numbers are dropped as identifiers, each with a warning.
 
 >>> import pandas as pd
 >>> rows = {"age": [50, 61, None], "sex": ["M", "F", "F"], "y": [0, 1, 1]}
@@ -31,6 +32,7 @@ import pandas as pd
 import torch
 
 from medadapt import checks
+from medadapt.data.dates import DATE_REASON
 from medadapt.data.feature_kinds import (
     FIRST_LEVEL,
     IDENTIFIER_REASON,
@@ -95,7 +97,9 @@ class TableSchema:
     id_column: str | None = None
     group_column: str | None = None
     dropped: dict[str, str] = field(default_factory=dict)
-    identifiers: list[str] = field(default_factory=list)  # dropped as record identifiers
+    # dropped with a warning: record identifiers, and dates written as numbers (identifying
+    # too: HIPAA's Safe Harbor counts dates of birth, admission and death among identifiers)
+    identifiers: list[str] = field(default_factory=list)
     allowed_leaks: list[str] = field(default_factory=list)  # --allow-leak: kept deliberately
     text_as_missing: dict[str, int] = field(default_factory=dict)  # --numeric: text -> missing
     missing_codes: dict[str, float] = field(default_factory=dict)  # --missing-code: read as NaN
@@ -200,7 +204,7 @@ class TableSchema:
             )
         if spec is None:
             self.dropped[name] = reason
-            if reason.startswith(IDENTIFIER_REASON):
+            if reason.startswith((IDENTIFIER_REASON, DATE_REASON)):
                 self.identifiers.append(name)
         else:
             self.features.append(spec)
