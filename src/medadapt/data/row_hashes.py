@@ -2,19 +2,32 @@
 
 A training file re-saved by a spreadsheet (CRLF line endings, columns reordered, a column
 added) has another checksum, so row positions recorded against the old file no longer apply.
-Each training row is therefore also recorded as a keyed hash of its normalised values: the
-model's feature columns and the label, by name, so column order and extra columns do not
-matter; numbers as numbers, to 6 significant digits (``1``, ``1.0`` and ``1.00`` agree, and so
-do ``2.3`` and its float32 copy ``2.29999995`` a Parquet file or a spreadsheet may store);
-categories as text, missing as missing. Records written before the rounding (no ``digits``)
-are read with their 12 digits. Only hashes are stored (never values), keyed by a random salt
-kept beside them, so
-they cannot be matched against another model's hashes. Two patients with identical values are
-one row to this record: a test row identical to a training row is not a fresh patient either.
+Each training row is therefore also recorded as a keyed hash of its values, normalised as the
+model reads them: the model's feature columns and the label, by name, so column order and
+extra columns do not matter, and an ordinary re-export of the same rows hashes alike
+(normalisation 2, recorded as ``normalisation``):
+
+- numbers as numbers, to 6 significant digits (``1``, ``1.0`` and ``1.00`` agree, and so do
+  ``2.3`` and its float32 copy ``2.29999995`` a Parquet file or a spreadsheet may store);
+- booleans as 1 and 0 (``TRUE``, ``true`` and ``1`` agree);
+- categories as text, stripped and case-folded (``Male`` and ``" male"`` agree);
+- missing as missing: empty, a word the table reader reads as missing (``?``, ``.``, ``NULL``)
+  and a column's declared "not measured" code (``--missing-code chol=0``: 0 and blank agree);
+- the label as the model encodes it: a binary label's class (0 or 1: with ``--positive-above
+  0``, ``num`` 3 and 1 agree), a multiclass label's class, a regression target's number.
+
+Each row is also hashed with each feature left out, so a file that lacks one model column is
+still matched (:func:`trained_mask`); where more are absent, :func:`unrecognisable` names them.
+Records written before normalisation 2 (no ``normalisation``) are read and matched as they were
+written (categories and the label as written, no row with a column left out); those written
+before the rounding (no ``digits``), at their 12 digits. Only hashes are stored (never values),
+keyed by a random salt kept beside them, so they cannot be matched against another model's
+hashes. Two patients with identical values are one row to this record: a test row identical
+to a training row is not a fresh patient either.
 
 >>> import pandas as pd
 >>> a = pd.DataFrame({"age": [50, 61], "sex": ["M", "F"], "y": [0, 1]})
->>> b = pd.DataFrame({"y": [1, 0], "note": ["x", "y"], "sex": ["F", "M"], "age": [61.0, 50.0]})
+>>> b = pd.DataFrame({"y": [1, 0], "note": ["x", "y"], "sex": ["f ", "m"], "age": [61.0, 50.0]})
 >>> hasher = RowHasher(numeric=["age"], categorical=["sex", "y"], salt="00" * 16)
 >>> hasher.hashes(a).tolist() == hasher.hashes(b)[::-1].tolist()
 True
@@ -22,21 +35,29 @@ True
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import math
 import secrets
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from medadapt.data.schema import TableSchema, is_missing, level
+from medadapt.data.tables import NA_VALUES
 
 _MISSING = "\x00"
 _SEPARATOR = "\x1f"
 DIGITS = 6  # float32 keeps about 7: a value stored as float32 hashes like the original
 _OLD_DIGITS = 12  # records written before ``digits`` was recorded
+NORMALISATION = 2  # how values are normalised before hashing (the module's docstring)
+_AS_WRITTEN = 1  # records written before ``normalisation``: categories and label as written
+_TRUTH = {"true": 1.0, "false": 0.0}
+_MISSING_WORDS = frozenset(word.casefold() for word in NA_VALUES)
 
 
 def new_salt() -> str:
@@ -44,68 +65,273 @@ def new_salt() -> str:
 
 
 @dataclass(frozen=True)
+class LabelRule:
+    """The label as the model encodes it: its ``task``, the threshold that makes a number a
+    binary class (``positive_above``) or a binary label's two ``classes`` (negative first)."""
+
+    column: str
+    task: str
+    positive_above: float | None = None
+    classes: tuple[str, ...] = ()
+
+    @classmethod
+    def for_schema(cls, schema: TableSchema) -> LabelRule:
+        return cls(schema.label, schema.task, schema.positive_above, tuple(schema.classes))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"column": self.column, "task": self.task, "positive_above": self.positive_above,
+                "classes": list(self.classes)}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LabelRule:
+        return cls(data["column"], data["task"], data.get("positive_above"),
+                   tuple(data.get("classes", ())))  # fmt: skip
+
+    def normaliser(self, digits: int) -> Callable[[Any], str]:
+        """One label value -> its text as the model encodes it."""
+        if self.task == "regression":
+            return partial(_number_text, digits=digits)
+        if self.positive_above is not None:
+            return partial(_above_text, threshold=self.positive_above)
+        if self.task != "binary":
+            return partial(_category_text, digits=digits)
+        index = {_category_text(c, digits): str(i) for i, c in enumerate(self.classes)}
+
+        def binary_class(value: Any) -> str:  # 0/1, or as written when not one of the classes
+            text = _category_text(value, digits)
+            return index.get(text, text)
+
+        return binary_class
+
+
+@dataclass(frozen=True)
 class RowHasher:
-    """Hashes rows over ``numeric`` and ``categorical`` columns (by name) with ``salt``."""
+    """Hashes rows over ``numeric`` and ``categorical`` columns and the ``label`` (by name)
+    with ``salt``."""
 
     numeric: Sequence[str]
     categorical: Sequence[str]
     salt: str
     digits: int = DIGITS  # significant digits numbers are compared at
+    label: LabelRule | None = None  # None: a label is hashed among the columns above
+    missing_codes: Mapping[str, float] = field(default_factory=dict)  # read as missing
+    normalisation: int = NORMALISATION
 
     @classmethod
     def for_schema(cls, schema: TableSchema, salt: str | None = None) -> RowHasher:
-        """Over the schema's features and its label (the label's raw values, as written)."""
-        numeric = [f.name for f in schema.numeric_features]
-        categorical = [f.name for f in schema.categorical_features]
-        (numeric if schema.task == "regression" else categorical).append(schema.label)
-        return cls(numeric=numeric, categorical=categorical, salt=salt or new_salt())
+        """Over the schema's features and its label, as its model reads them."""
+        return cls(
+            numeric=[f.name for f in schema.numeric_features],
+            categorical=[f.name for f in schema.categorical_features],
+            salt=salt or new_salt(),
+            label=LabelRule.for_schema(schema),
+            missing_codes=dict(schema.missing_codes),
+        )
+
+    @property
+    def features(self) -> list[str]:
+        return sorted([*self.numeric, *self.categorical])
 
     @property
     def columns(self) -> list[str]:
-        return sorted([*self.numeric, *self.categorical])
+        return sorted([*self.features, *([self.label.column] if self.label else [])])
+
+    def absent(self, frame: pd.DataFrame) -> list[str]:
+        """The columns the hashes cover that ``frame`` lacks."""
+        return [c for c in self.columns if c not in frame]
 
     def can_hash(self, frame: pd.DataFrame) -> bool:
-        """Whether ``frame`` has every column the hashes cover (else no row can match)."""
-        return all(c in frame for c in self.columns)
+        """Whether ``frame`` has every column the hashes cover."""
+        return not self.absent(frame)
 
-    def hashes(self, frame: pd.DataFrame) -> np.ndarray:
-        """One 16-hex-digit hash per row of ``frame``. Shape: (N,) of ``str``."""
-        texts = {c: self._texts(frame[c], c in self.numeric, self.digits) for c in self.columns}
-        key = bytes.fromhex(self.salt)
-        out = []
-        for i in range(len(frame)):
-            row = _SEPARATOR.join(f"{c}={texts[c][i]}" for c in self.columns)
-            out.append(hashlib.blake2b(row.encode(), key=key, digest_size=8).hexdigest())
-        return np.array(out, dtype=object).astype(str)
+    def hashes(self, frame: pd.DataFrame, *, without: str | None = None) -> np.ndarray:
+        """One 16-hex-digit hash per row of ``frame``, over every column but ``without``.
 
-    @staticmethod
-    def _texts(series: pd.Series, numeric: bool, digits: int) -> list[str]:
-        if numeric:
-            values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
-            return [_MISSING if not np.isfinite(v) else f"{v + 0.0:.{digits}g}" for v in values]
-        return [_MISSING if is_missing(v) else level(v) for v in series.tolist()]
+        Shape: (N,) of ``str``.
+        """
+        if self.normalisation == _AS_WRITTEN:
+            if without is not None:
+                raise ValueError("a record written before normalisation 2 leaves no column out")
+            return self._hashes_as_written(frame)
+        return _hex(_row_digests(self._cells(frame, without), self._key))
 
     def record(self, frame: pd.DataFrame) -> dict[str, Any]:
-        """What is stored: the salt, the columns covered and the sorted distinct hashes."""
+        """What is stored: the salt, how values are normalised, the columns covered, the sorted
+        distinct hashes, and per feature those of the rows without it (packed)."""
+        written = {"salt": self.salt, "numeric": list(self.numeric),
+                   "categorical": list(self.categorical), "digits": self.digits}  # fmt: skip
+        if self.normalisation == _AS_WRITTEN:
+            return {**written, "hashes": sorted(set(self.hashes(frame).tolist()))}
+        cells = self._cells(frame)  # (N, C), one column per name of self.columns
+        without = {
+            column: _pack(_row_digests(np.delete(cells, self.columns.index(column), 1), self._key))
+            for column in self.features
+        }
         return {
-            "salt": self.salt,
-            "numeric": list(self.numeric),
-            "categorical": list(self.categorical),
-            "digits": self.digits,
-            "hashes": sorted(set(self.hashes(frame).tolist())),
+            **written,
+            "normalisation": self.normalisation,
+            "label": self.label.to_dict() if self.label else None,
+            "missing_codes": dict(self.missing_codes),
+            "hashes": sorted(set(_hex(_row_digests(cells, self._key)).tolist())),
+            "without": without,
         }
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> RowHasher:
-        return cls(numeric=record["numeric"], categorical=record["categorical"],
-                   salt=record["salt"], digits=int(record.get("digits", _OLD_DIGITS)))  # fmt: skip
+        label = record.get("label")
+        return cls(
+            numeric=record["numeric"],
+            categorical=record["categorical"],
+            salt=record["salt"],
+            digits=int(record.get("digits", _OLD_DIGITS)),
+            label=LabelRule.from_dict(label) if label else None,
+            missing_codes=record.get("missing_codes", {}),
+            normalisation=int(record.get("normalisation", _AS_WRITTEN)),
+        )
+
+    @property
+    def _key(self) -> bytes:
+        return bytes.fromhex(self.salt)
+
+    def _cells(self, frame: pd.DataFrame, without: str | None = None) -> np.ndarray:
+        """A keyed digest of each normalised value. Shape: (N, C) ``uint64``, one column per
+        name of ``self.columns`` but ``without``."""
+        columns = [c for c in self.columns if c != without]
+        cells = np.zeros((len(frame), len(columns)), dtype="<u8")
+        for j, column in enumerate(columns):
+            codes, values = pd.factorize(frame[column], use_na_sentinel=True)  # each value once
+            normal = self._normaliser(column)
+            texts = [f"{column}={normal(v)}" for v in values] + [f"{column}={_MISSING}"]
+            cells[:, j] = _text_digests(texts, self._key)[codes]  # code -1 (missing): the last
+        return cells
+
+    def _normaliser(self, column: str) -> Callable[[Any], str]:
+        if self.label is not None and column == self.label.column:
+            return self.label.normaliser(self.digits)
+        text = _number_text if column in self.numeric else _category_text
+        return partial(text, digits=self.digits, code=self.missing_codes.get(column))
+
+    def _hashes_as_written(self, frame: pd.DataFrame) -> np.ndarray:
+        """Normalisation 1: numbers as numbers, categories and the label as written."""
+        texts = {c: _texts_as_written(frame[c], c in self.numeric, self.digits)
+                 for c in self.columns}  # fmt: skip
+        out = []
+        for i in range(len(frame)):
+            row = _SEPARATOR.join(f"{c}={texts[c][i]}" for c in self.columns)
+            out.append(hashlib.blake2b(row.encode(), key=self._key, digest_size=8).hexdigest())
+        return np.array(out, dtype=object).astype(str)
 
 
 def trained_mask(frame: pd.DataFrame, record: dict[str, Any] | None) -> np.ndarray:
-    """Per row of ``frame``: whether its content is one of the recorded training rows."""
-    if not record:
-        return np.zeros(len(frame), dtype=bool)
+    """Per row of ``frame``: whether its content is one of the recorded training rows (over
+    the columns ``frame`` has, when it lacks one feature the record left out)."""
+    none = np.zeros(len(frame), dtype=bool)
+    if not record or unrecognisable(frame, record):
+        return none
     hasher = RowHasher.from_record(record)
-    if not hasher.can_hash(frame):
-        return np.zeros(len(frame), dtype=bool)
-    return np.isin(hasher.hashes(frame), record["hashes"])
+    absent = hasher.absent(frame)
+    if not absent:
+        return np.isin(hasher.hashes(frame), record["hashes"])
+    (column,) = absent
+    return np.isin(hasher.hashes(frame, without=column), _hex(_unpack(record["without"][column])))
+
+
+def unrecognisable(frame: pd.DataFrame, record: dict[str, Any] | None) -> list[str]:
+    """The columns ``frame`` lacks that keep the rows of ``record`` from being recognised in
+    it: [] when it has them all, or lacks one feature whose rows the record holds without it."""
+    if not record:
+        return []
+    absent = RowHasher.from_record(record).absent(frame)
+    if len(absent) == 1 and absent[0] in record.get("without", {}):
+        return []
+    return absent
+
+
+def _as_number(value: Any) -> float | None:
+    """``value`` as a finite number (a boolean as 1 or 0, text too); None for anything else."""
+    if isinstance(value, bool | np.bool_):
+        return float(value)
+    if isinstance(value, int | float | np.integer | np.floating):
+        number = float(value)
+    else:
+        text = " ".join(str(value).split()).casefold()
+        if text in _TRUTH:
+            return _TRUTH[text]
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+    return number if math.isfinite(number) else None
+
+
+def _number_text(value: Any, digits: int, code: float | None = None) -> str:
+    """A numeric column's value: the number to ``digits`` significant digits; missing when
+    not a number or the column's "not measured" ``code``."""
+    number = _as_number(value)
+    if number is None or number == code:
+        return _MISSING
+    return f"{number + 0.0:.{digits}g}"  # + 0.0: -0.0 is 0
+
+
+def _category_text(value: Any, digits: int, code: float | None = None) -> str:
+    """A category: a number as a number (an integer exactly), text stripped and case-folded;
+    missing when missing, a missing word (``?``, ``.``) or the column's ``code``."""
+    if is_missing(value):
+        return _MISSING
+    number = _as_number(value)
+    if number is not None:
+        if number == code:
+            return _MISSING
+        return str(int(number)) if number.is_integer() else f"{number:.{digits}g}"
+    text = " ".join(str(value).split()).casefold()
+    return _MISSING if text in _MISSING_WORDS else text
+
+
+def _above_text(value: Any, threshold: float) -> str:
+    """A binary label made from a number: its class, 1 above ``threshold``, else 0."""
+    number = _as_number(value)
+    if number is None:
+        return _MISSING
+    return "1" if number > threshold else "0"
+
+
+def _texts_as_written(series: pd.Series, numeric: bool, digits: int) -> list[str]:
+    if numeric:
+        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+        return [_MISSING if not np.isfinite(v) else f"{v + 0.0:.{digits}g}" for v in values]
+    return [_MISSING if is_missing(v) else level(v) for v in series.tolist()]
+
+
+def _text_digests(texts: Sequence[str], key: bytes) -> np.ndarray:
+    """A keyed 8-byte digest of each text. Shape: (T,) ``uint64``."""
+    joined = b"".join(
+        hashlib.blake2b(t.encode(), key=key, digest_size=8, person=b"cell").digest() for t in texts
+    )
+    return np.frombuffer(joined, dtype="<u8")
+
+
+def _row_digests(cells: np.ndarray, key: bytes) -> np.ndarray:
+    """A keyed 8-byte digest of each row of ``cells`` (N, C). Shape: (N,) ``uint64``."""
+    rows = np.ascontiguousarray(cells, dtype="<u8")
+    width = rows.shape[1] * 8
+    data = memoryview(rows.tobytes())
+    joined = b"".join(
+        hashlib.blake2b(data[i * width : (i + 1) * width], key=key, digest_size=8,
+                        person=b"row").digest()
+        for i in range(len(rows))
+    )  # fmt: skip
+    return np.frombuffer(joined, dtype="<u8")
+
+
+def _hex(digests: np.ndarray) -> np.ndarray:
+    """Digests as 16 hex digits each. Shape: (N,) -> (N,) of ``str``."""
+    return np.array([f"{d:016x}" for d in digests.tolist()], dtype="<U16")
+
+
+def _pack(digests: np.ndarray) -> str:
+    """The distinct ``digests``, sorted, as one base64 text (8 bytes each: compact JSON)."""
+    return base64.b64encode(np.unique(digests).astype("<u8").tobytes()).decode("ascii")
+
+
+def _unpack(packed: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(packed), dtype="<u8")

@@ -1,10 +1,9 @@
 """Reading clinical tables (CSV or Parquet) the way real hospital exports come.
 
 Handled: a UTF-8 byte-order mark, CR or CRLF line endings, ``,`` ``;`` tab or ``|`` separators
-(sniffed), ``?``/``NA``/empty as missing, decimal commas (and ``.`` thousands, ``1.234,5``) in
-``;`` files, quoted thousands
-(``"1,234"``) in ``,`` files, a separator closing every row (its empty last field is dropped),
-Excel's ``sep=;`` first line.
+(sniffed), ``?``/``.``/``NA``/empty as missing (as a whole cell), decimal commas (and ``.``
+thousands, ``1.234,5``) in ``;`` files, quoted thousands (``"1,234"``) in ``,`` files, a
+separator closing every row (its empty last field is dropped), Excel's ``sep=;`` first line.
 An empty file, a header without rows, duplicate column names, a spreadsheet or archive (an
 ``.xlsx`` is a zip), rows with more values than the header has names (an unquoted ``1,234``:
 pandas would silently shift every column), the header repeated as a data row (files joined
@@ -28,7 +27,8 @@ import pandas as pd
 from medadapt.data.option_words import PYTHON, OptionWords
 from medadapt.errors import DataError
 
-NA_VALUES = ["", "?", "NA", "N/A", "n/a", "na", "NaN", "nan", "NULL", "null", "None", "#N/A"]
+NA_VALUES = ["", "?", ".", "NA", "N/A", "n/a", "na", "NaN", "nan", "NULL", "null", "None", "#N/A"]
+"""Whole cells read as missing ("." is SAS's and Stata's missing value; "2.5" stays a number)."""
 _THOUSANDS = re.compile(r"^-?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^(?=.*\d)-?(\d{1,3}(\.\d{3})+|\d*)(,\d+)?$")  # 1.234,5  12,5  7
 

@@ -1,8 +1,9 @@
 """``evaluate`` and ``predict`` for every modality.
 
 ``evaluate`` never scores a sample the base model or the adapter trained on, whatever file
-holds it (see :mod:`medadapt.workflows.splitting`); on the adapter's own source it scores
-the adapter's held-out samples. With an adapter, the base model alone is scored on the same
+holds it (see :mod:`medadapt.workflows.splitting`), and says so where the file lacks the
+model columns that recognise them; on the adapter's own source it scores the adapter's
+held-out samples. With an adapter, the base model alone is scored on the same
 patients (the before/after view); for an adapter that added classes, the old classes'
 retention is measured on these samples instead.
 """
@@ -93,8 +94,9 @@ def evaluate_job(
         "--new-classes)",
     )  # fmt: skip
     group_column = getattr(getattr(samples, "info", None), "group_column", group_column)
-    test, used, excluded = _samples_to_score(loaded, base_dir, adapter_dir, data, samples,
-                                             group_column, group)  # fmt: skip
+    test, used, excluded, unrecognised = _samples_to_score(
+        loaded, base_dir, adapter_dir, data, samples, group_column, group
+    )
     how = {"classes": loaded.classes, "group_column": group_column, "threshold": threshold,
            "n_boot": n_boot}  # fmt: skip
     scores = predict(modality, loaded.model, schema, test, adapter=loaded.adapter)
@@ -111,7 +113,7 @@ def evaluate_job(
         subgroups=mask_subgroups(evaluation["subgroups"]), per_class=evaluation.get("per_class"),
         recorded_retention=record.retention, full_finetune=record.full_finetune,
         skipped_files=samples.skipped_files(),
-        data_warnings=modality.sample_notes(schema, test),
+        data_warnings=modality.sample_notes(schema, test) + unrecognised,
         leak_warnings=modality.scored_notes(schema, test),
         extras=modality.evaluation_extras(schema, test),
         curves={"y": test.labels, "scores": modality.task_scores(schema, scores),
@@ -126,8 +128,9 @@ def evaluate_job(
 
 
 def _samples_to_score(loaded: Loaded, base_dir, adapter_dir, data, samples, group_column, group):
-    """``(samples to score, which ones in words, how many were left out as trained on)``:
-    never a sample the base or the adapter trained on."""
+    """``(samples to score, which ones in words, how many were left out as trained on, a
+    warning where those trained on cannot be recognised)``: never a sample the base or the
+    adapter trained on, as far as they can be told."""
     modality, base = loaded.modality, loaded.base
     base_split = modality.read_split(base_dir, base.training.get("split") or {}, data, "base",
                                      samples)  # fmt: skip
@@ -149,7 +152,28 @@ def _samples_to_score(loaded: Loaded, base_dir, adapter_dir, data, samples, grou
         )
     if len(scored) == 0:
         raise DataError(f"--data {data} has no labelled {modality.noun} to evaluate ({used})")
-    return samples.subset(scored), used, excluded
+    return samples.subset(scored), used, excluded, _unrecognised_warning(base_split, own)
+
+
+def _unrecognised_warning(base_split, own) -> list[str]:
+    """The warning when the model's columns absent from ``--data`` keep the rows the base or
+    the adapter trained on from being recognised (a split's ``"_unrecognised"``)."""
+    whose = {"the base model": base_split, "the adapter": own}
+    absent = {who: (split or {}).get("_unrecognised", []) for who, split in whose.items()}
+    columns = sorted({column for names in absent.values() for column in names})
+    if not columns:
+        return []
+    who = " and ".join(name for name, names in absent.items() if names)
+    named = ", ".join(map(repr, columns))
+    if len(columns) == 1:
+        said, them, those = f"column {named} is", "it", "that column"
+    else:
+        said, them, those = f"columns {named} are", "them", "those columns"
+    return [
+        f"the model's {said} not in --data: rows {who} trained on cannot be recognised without "
+        f"{them}, so this evaluation may include them and overstate the model; add {those} "
+        "to --data to leave those rows out"
+    ]
 
 
 def _before_and_after(loaded: Loaded, test, scores, result: Evaluation, how) -> Evaluation:

@@ -362,17 +362,23 @@ class TabularModality(Modality):
 
     def read_split(self, directory: Path, summary: dict[str, Any], data: Path, kind: str, samples):
         """The full split of a model (``kind`` "base") or an adapter ("adapter"), with what
-        its side file holds; None parts when the file is not beside it (and not needed)."""
+        its side file holds; ``"_unknown"`` when that file is not beside it (and not needed:
+        the rows it trained on cannot be left out); ``"_unrecognised"``: the model columns
+        ``samples`` lack, where without them the rows it trained on cannot be recognised."""
         from medadapt.modalities.tabular import splits
 
         if kind == "base":
-            return {**summary, **splits.read_side_file(directory, summary)}
+            record = {**summary, **splits.read_side_file(directory, summary)}
+            return splits.noting_unrecognised(record, samples)
         if "positions_file" not in summary:  # a fully fine-tuned model's adaptation
             return summary
         from medadapt.fileio import sha256_file
 
         same = summary.get("data_sha256") == sha256_file(data)
-        return {**summary, **splits.read_positions(directory, summary, needed=same)}
+        side = splits.read_positions(directory, summary, needed=same)
+        if not side:
+            return {**summary, "_unknown": True}
+        return splits.noting_unrecognised({**summary, **side}, samples)
 
     def full_model_split(self, base_dir: Path, base: Any, record: dict[str, Any]):
         from medadapt.modalities.tabular import splits

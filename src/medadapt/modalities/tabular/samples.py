@@ -74,7 +74,7 @@ class TableSamples(Samples):
         """What must stay on one side of a split: the patient (the id column), joined with
         every row of identical content and whatever that links, whatever the ids (a record
         copied under a new id, as ids 405 and 406 of the heart data): the connected groups,
-        as ``"patient:N"``. Without an id column: the row's content."""
+        each named by its first key (``"id:405"``). Without an id column: the row's content."""
         from scipy.sparse import coo_matrix
         from scipy.sparse.csgraph import connected_components
 
@@ -89,7 +89,10 @@ class TableSamples(Samples):
         nodes = int(content.max(initial=-1)) + 1
         links = coo_matrix((np.ones(len(patient)), (patient, content)), shape=(nodes, nodes))
         _, group = connected_components(links, directed=False)  # a row links its two keys
-        return np.char.add("patient:", group[patient].astype(str))
+        # each group named by its first key (``id:405``), whatever other rows the file holds:
+        # a site's own file splits as the same site within the pooled file does
+        named = pd.Series(keys).groupby(group[patient]).transform("min")
+        return named.to_numpy().astype(str)
 
     def known_patients(self) -> np.ndarray | None:
         """The id column's values (a row without one is its own patient); None without one."""

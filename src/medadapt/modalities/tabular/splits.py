@@ -15,13 +15,15 @@ from typing import Any
 
 import numpy as np
 
-from medadapt.data.row_hashes import RowHasher, trained_mask
+from medadapt.data.row_hashes import RowHasher, trained_mask, unrecognisable
 from medadapt.data.splits import positions_digest
 from medadapt.errors import DataError
 from medadapt.fileio import sha256_file
 from medadapt.modalities.tabular.samples import TableSamples
 
 SPLIT_FILE = "split.json"
+ROW_RECORDS = ("train_rows", "adapted_rows")  # a record's keys holding training-row hashes
+UNRECOGNISED = "_unrecognised"  # a read record's key: the absent columns that hide its rows
 
 
 def positions(data: Path, samples: TableSamples, train, test, **extra: Any) -> dict[str, Any]:
@@ -92,6 +94,14 @@ def in_part(data: Path, samples: TableSamples, record: dict[str, Any] | None, pa
     if f"{part}_positions" in record and record.get("data_sha256") == sha256_file(data):
         mask |= samples.frame.index.isin(record[f"{part}_positions"])
     if part == "train":
-        for key in ("train_rows", "adapted_rows"):
+        for key in ROW_RECORDS:
             mask |= trained_mask(samples.frame, record.get(key))
     return mask
+
+
+def noting_unrecognised(record: dict[str, Any], samples: TableSamples) -> dict[str, Any]:
+    """``record`` with, under :data:`UNRECOGNISED`, the model columns ``samples`` lack that
+    keep the training rows it records from being recognised among them (none: as it is)."""
+    absent = sorted({column for key in ROW_RECORDS
+                     for column in unrecognisable(samples.frame, record.get(key))})  # fmt: skip
+    return {**record, UNRECOGNISED: absent} if absent else record
