@@ -213,3 +213,19 @@ def test_a_study_on_a_given_base_uses_the_same_r_squared_and_needs_as_check_data
     assert "sample size (Riley et al., the base model's R-squared here)" in " ".join(
         result.stdout.split()
     )
+
+
+def test_check_data_refuses_a_file_whose_labels_are_all_missing(base, tmp_path):
+    """It printed numpy's "Mean of empty slice" warnings and "the 0 patients hold one class
+    only", exit 0; evaluate refuses the same file."""
+    import pandas as pd
+
+    empty = tmp_path / "no_labels.csv"
+    pd.read_csv(bundled_path()).assign(num=None).to_csv(empty, index=False)
+    result = run_cli("check-data", "--data", str(empty), "--base", str(base))
+    assert result.code == 2
+    assert result.stderr.splitlines() == [
+        f"error: --data {empty} has no labelled rows (every label is missing): fill in the "
+        "labels, or point --data at a file that has them"
+    ]
+    assert "Mean of empty slice" not in result.stdout + result.stderr

@@ -234,3 +234,27 @@ def test_a_training_row_stored_with_other_precision_is_still_recognised(
     recognised = json.loads(out.read_text())
     assert recognised["n_excluded_trained"] == {"adapter": 140}
     assert recognised["n"] == 60
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (("--label", "age"), "error: the base model predicts 'disease', not 'age'; pass --label "
+         "disease"),
+        (("--label", "disease", "--groups", "Cleveland"), "error: --groups names the groups "
+         "study trains its own base on, but --base gives one: drop --groups (the base's "
+         "training rows are known from the base)"),
+    ],
+)  # fmt: skip
+def test_study_with_a_base_refuses_a_label_or_groups_it_would_ignore(
+    base_and_adapter, heart_files, tmp_path, flags, expected
+):
+    """study --base --label age ran 46 s on 'num' and exited 0; --groups was ignored."""
+    _, clean, _ = heart_files
+    result = run_cli(
+        "study", "--base", str(base_and_adapter / "base"), "--data", str(clean), *flags,
+        "--group-column", "dataset", "--group", VA, "--out", str(tmp_path / "s"),
+    )  # fmt: skip
+    assert result.code == 2
+    assert result.stderr.splitlines()[-1] == expected
+    assert not (tmp_path / "s").exists()

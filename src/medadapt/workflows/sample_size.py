@@ -27,6 +27,7 @@ import numpy as np
 
 from medadapt.adapters import AdapterModel, without_adapters
 from medadapt.adapters.methods import default_config
+from medadapt.errors import DataError
 from medadapt.evaluate.report.formatting import listed
 from medadapt.evaluate.samplesize import binding, validation
 from medadapt.modalities.base import modality_of
@@ -79,6 +80,11 @@ def check_sample_size(
     options = options if options is not None else modality.options()
     samples = modality.read_for_model(data, base, options, group_column=group_column)
     chosen = select(samples, group_column, [group] if group else None, what="--group")
+    if len(chosen) == 0:  # every label missing: no patient to count (evaluate refuses so too)
+        where = f" of {group_column} = {group}" if group else ""
+        raise DataError(f"--data {data} has no labelled {modality.noun}{where} (every label is "
+                        "missing): fill in the labels, or point --data at a file that has "
+                        "them")  # fmt: skip
     split = split_group(modality, base, base_dir, data, samples, chosen, seed=0,
                         where=f"{group_column} = {group}" if group else str(data),
                         test_fraction=test_fraction, lenient=True)  # fmt: skip

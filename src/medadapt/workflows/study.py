@@ -28,6 +28,7 @@ from medadapt.modalities.base import Modality, Reading
 from medadapt.modalities.bundle import BaseModel
 from medadapt.results import StudyPoint
 from medadapt.workflows import study_points
+from medadapt.workflows.adapt import check_label
 from medadapt.workflows.sample_size import study_sample_size
 from medadapt.workflows.splitting import adapter_split, select
 from medadapt.workflows.study_grid import (
@@ -55,6 +56,12 @@ def prepare(
                 f"--base {config.base} is a {base.kind} model, not one for {modality.noun}"
             )
         schema = base.schema
+        check_label(modality, schema, reading.label)
+        if config.source_groups:
+            raise ConfigError(
+                "--groups names the groups study trains its own base on, but --base gives "
+                "one: drop --groups (the base's training rows are known from the base)"
+            )
         refuse_options_of_a_new_base(modality, options, base)
         base_split = base.training.get("split") or {}
     else:
