@@ -371,3 +371,29 @@ def test_base_model_load_names_the_folder_not_the_command_line_flag(tmp_path):
         ma.BaseModel.load(tmp_path / "nope", flag="--base")
     assert str(error.value).startswith(f"--base {tmp_path / 'nope'} holds no model.json: point "
                                        "--base at a directory written by")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda m: m["schema"].update(task="regression"),  # raw logits written as predictions
+        lambda m: m["schema"]["features"].pop(1),  # a tensor-size RuntimeError
+        lambda m: m["architecture"].update(n_heads=0),  # a ZeroDivisionError
+        lambda m: m["schema"].update(label="age"),  # scored silently on another column
+    ],
+    ids=["task", "feature", "n_heads", "label"],
+)
+def test_a_hand_edited_model_json_is_refused_on_load(base, tmp_path, edit):
+    import json
+
+    base.save(tmp_path / "b")
+    manifest = json.loads((tmp_path / "b" / "model.json").read_text())
+    edit(manifest)
+    (tmp_path / "b" / "model.json").write_text(json.dumps(manifest))
+    with pytest.raises(MedadaptError) as error:
+        ma.BaseModel.load(tmp_path / "b")
+    assert str(error.value) == (
+        f"base model folder {str(tmp_path / 'b')!r}: model.json was edited after the model was "
+        "saved (its kind, architecture or schema no longer match the checksum saved with them, "
+        "and the weights would be read wrongly); copy the base model again, or retrain it"
+    )

@@ -2,11 +2,13 @@
 
 ``model.safetensors`` holds the weights; ``model.json`` holds the kind, the architecture (to
 rebuild the module), the data schema, a training summary (counts only), the fingerprint and
-the weights' checksum. Written atomically; verified on load.
+the weights' checksum, and a checksum of the kind, architecture and schema (a hand edit of
+them is refused on load). Written atomically; verified on load.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +69,7 @@ class BaseModel:
             "weights_sha256": sha256_file(directory / WEIGHTS),
             "medadapt_version": medadapt.__version__,
         }
+        manifest[DESCRIPTION_SHA256] = description_sha256(json.loads(json.dumps(manifest)))
         atomic_write_bytes(directory / MANIFEST, json.dumps(manifest, indent=2).encode())
         return directory
 
@@ -89,6 +92,13 @@ class BaseModel:
             "base model again",
         )
         _check_manifest(manifest, path, named)
+        recorded = manifest.get(DESCRIPTION_SHA256)  # absent: saved before it was recorded
+        if recorded is not None and recorded != description_sha256(manifest):
+            raise AdapterFileError(
+                f"{named}: {MANIFEST} was edited after the model was saved (its kind, "
+                "architecture or schema no longer match the checksum saved with them, and the "
+                "weights would be read wrongly); copy the base model again, or retrain it"
+            )
         weights = directory / WEIGHTS
         if not weights.is_file() or sha256_file(weights) != manifest["weights_sha256"]:
             raise AdapterFileError(
@@ -120,6 +130,18 @@ class BaseModel:
             schema=schema,
             training=manifest.get("training", {}),
         )
+
+
+DESCRIPTION_SHA256 = "description_sha256"
+DESCRIBED = ("kind", "architecture", "schema")  # what reads the weights: never edited by hand
+
+
+def description_sha256(manifest: dict[str, Any]) -> str:
+    """The checksum of what in ``model.json`` says how to read the weights (:data:`DESCRIBED`),
+    as JSON holds it: a hand-edited task, class list or feature fails to load instead of
+    scoring wrongly (``n_heads`` 0, a feature removed, ``task`` "regression")."""
+    described = {key: manifest.get(key) for key in DESCRIBED}
+    return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
 
 
 _FIELDS = {
