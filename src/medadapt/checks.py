@@ -6,7 +6,8 @@ that a user of the command line reads ``--test-fraction``, never ``test_fraction
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from medadapt.errors import ConfigError
@@ -30,6 +31,54 @@ def fraction(value: float | None, flag: str, *, closed: bool = False) -> None:
     if not ok:
         where = "in (0, 1]" if closed else "between 0 and 1"
         raise ConfigError(f"{flag} must be a share {where}; got {value:g}")
+
+
+#: the largest ``--seed``: the random generators (numpy, scikit-learn) take 32-bit seeds
+MAX_SEED = 2**32 - 1
+
+
+def seed(value: int | None, flag: str = "--seed") -> None:
+    """``0 <= value <= 4294967295`` (larger seeds fail deep in scikit-learn)."""
+    if value is not None and not 0 <= value <= MAX_SEED:
+        raise ConfigError(f"{flag} must be between 0 and {MAX_SEED}; got {value}")
+
+
+def finite(value: float | None, flag: str) -> None:
+    """A float option must be a number: ``nan`` and ``inf`` pass every ``<``/``>`` check (or
+    fail far from the flag that caused them)."""
+    if value is not None and not math.isfinite(value):
+        raise ConfigError(f"{flag} must be a finite number; got {value}")
+
+
+def finite_numbers(text: str | None, flag: str) -> None:
+    """Each number of a comma-separated option (``--normalize 0.5,0.2``) is finite (words
+    such as ``auto`` are left to the option's own check)."""
+    if not isinstance(text, str):
+        return
+    for part in (p.strip() for p in text.split(",")):
+        try:
+            number = float(part)
+        except ValueError:
+            continue
+        if not math.isfinite(number):
+            raise ConfigError(f"{flag} {text}: {part} is not a number; give finite numbers")
+
+
+#: string options that hold numbers (checked by :func:`command_values`)
+NUMBER_LISTS = ("normalize", "spacing", "window", "fractions")
+
+
+def command_values(values: Mapping[str, Any], flags: Mapping[str, str]) -> None:
+    """What every command checks of its values first: each float finite, each number of a
+    number-list option finite, ``--seed`` in range (``flags``: parameter name -> flag)."""
+    for name, value in values.items():
+        flag = flags.get(name, f"--{name.replace('_', '-')}")
+        if isinstance(value, float):
+            finite(value, flag)
+        elif name in NUMBER_LISTS:
+            finite_numbers(value, flag)
+    if isinstance(values.get("seed"), int):
+        seed(values["seed"], flags.get("seed", "--seed"))
 
 
 def at_least(value: float | None, flag: str, minimum: float = 1) -> None:

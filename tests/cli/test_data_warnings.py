@@ -137,3 +137,37 @@ def test_predict_with_the_base_alone_says_nothing_of_groups(workspace, tmp_path)
     ))  # fmt: skip
     (far,) = _warnings(result.stdout)  # the one cholesterol of 700; nothing of groups
     assert far.startswith(f"warning: {far_cholesterol(920)}")
+
+
+def test_predict_on_a_folder_says_which_files_it_did_not_read(workspace, tmp_path):
+    """A .tif, a text file and a link to nothing in the folder were left out without a word."""
+    _, paths = workspace
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    pngs = sorted((paths["png_dir"] / "normal").glob("*.png"))[:2]
+    for png in pngs:
+        (folder / png.name).write_bytes(png.read_bytes())
+    (folder / "scan.tif").write_bytes(pngs[0].read_bytes())
+    (folder / "notes.txt").write_text("read me\n")
+    (folder / "gone.png").symlink_to(tmp_path / "nowhere.png")
+    result = succeeded(run_cli("predict", "--base", paths["image_base"], "--data", folder,
+                               "--out", tmp_path / "p.csv"))  # fmt: skip
+    assert _warnings(result.stdout) == [
+        f"warning: 3 file(s) in {folder} were not read, being no PNG, JPEG, DICOM or NIfTI image "
+        "(1 .tif, 1 .txt, 1 broken link): convert those to score them"
+    ]
+    assert len(pd.read_csv(tmp_path / "p.csv")) == 2
+
+
+def test_predict_refuses_an_empty_path_cell_instead_of_leaving_its_row_out(workspace, tmp_path):
+    _, paths = workspace
+    table = pd.read_csv(paths["png_csv"])
+    table.loc[3, "path"] = ""
+    table.to_csv(tmp_path / "cases.csv", index=False)
+    result = run_cli("predict", "--base", paths["image_base"], "--data", tmp_path / "cases.csv",
+                     "--out", tmp_path / "p.csv")  # fmt: skip
+    assert result.code == 2
+    assert result.stderr.splitlines() == [
+        f"error: empty 'path' (line 5 of {tmp_path / 'cases.csv'}): fill it or drop the row"
+    ]
+    assert not (tmp_path / "p.csv").exists()

@@ -36,6 +36,8 @@ CAVEAT = (
 def _check_data(**values: Any) -> None:
     inputs.require_data(values["data"])
     checks.fraction(values["test_fraction"], "--test-fraction")
+    inputs.check_outputs({"--json": values["json_out"]},
+                         {"--data": values["data"], "--base": values["base"]})  # fmt: skip
     check_output_file(values["json_out"], flag="--json", force=values["force"])
     from medadapt.workflows.sample_size import check_sample_size
 

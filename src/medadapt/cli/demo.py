@@ -43,7 +43,7 @@ def demo(
 
     Example: medadapt demo --out demo-output
     """
-    _check_demo_options(protocol, seeds=seeds, n_boot=n_boot, out=out, force=force)
+    _check_demo_options(protocol, seed=seed, seeds=seeds, n_boot=n_boot, out=out, force=force)
     if protocol == "flamby-federated":
         _federated_demo(out, seeds=seeds, n_boot=n_boot, personalise=personalise or "recalibrate")
         return
@@ -73,9 +73,15 @@ def demo(
     )
 
 
-def _check_demo_options(protocol: str, *, seeds: int, n_boot: int, out: Path, force: bool) -> None:
-    """Refuse an unknown protocol, counts below 1, and an OUT holding other files."""
+def _check_demo_options(
+    protocol: str, *, seed: int, seeds: int, n_boot: int, out: Path, force: bool
+) -> None:
+    """Refuse an unknown protocol, a seed out of range, counts below 1, and an OUT holding
+    other files."""
+    from medadapt.checks import seed as check_seed
     from medadapt.errors import ConfigError
+
+    check_seed(seed)
     from medadapt.fileio import check_output_dir
 
     if protocol not in PROTOCOLS:

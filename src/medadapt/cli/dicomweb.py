@@ -174,11 +174,15 @@ def _labels(
 def _check_outputs(verb: str, values: dict[str, Any], markers: dict[str, str] | None) -> None:
     """The outputs, checked before anything is fetched (the verb checks them again)."""
     force = bool(values.get("force"))
-    inputs.check_not_an_input(
-        {"--out": values.get("out"), "--json": values.get("json_out"),
-         "--report": values.get("report")},
+    files = {"--json": values.get("json_out"), "--report": values.get("report")}
+    out = ("--out", values.get("out"))
+    if verb == PREDICT:  # its --out is a file, not a directory
+        files, out = {"--out": values.get("out"), **files}, None
+    inputs.check_outputs(
+        files,
         {"--base": values.get("base"), "--adapter": values.get("adapter"),
          "--labels": values.get("labels")},
+        out,
     )  # fmt: skip
     check_output_file(values.get("json_out"), flag="--json", force=force)
     check_report_file(values.get("report"), force=force)

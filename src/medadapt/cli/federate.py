@@ -4,6 +4,7 @@ metrics travel between the sites and the server."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -201,6 +202,9 @@ def _simulate(**values: Any) -> None:
         )
     _check_sites(run, values, modality, options)
     inputs.check_not_inside(out, data, "--data")
+    if values["base"] is not None:
+        inputs.check_not_inside(out, values["base"], "--base")
+    inputs.check_outputs({}, {"--data": data, "--base": values["base"]}, ("--out", out))
     staged = new_directory(out, force=values["force"], markers={"federated.json": "a run"})
     small_model_threads(modality)
     with staged as staged_out, status_progress("federate (Flower simulation)") as step:
@@ -257,6 +261,8 @@ def _server(**values: Any) -> None:
     fingerprint = BaseModel.load(base, flag="--base").fingerprint.weights
     run = _run(values, base_dir=Path(base).resolve(), data=None, label=None,
                base_fingerprint=fingerprint)  # fmt: skip
+    inputs.check_not_inside(out, base, "--base")
+    inputs.check_outputs({}, {"--base": base, "--certificates": certificates}, ("--out", out))
     staged = new_directory(out, force=values["force"], markers={"federated.json": "a run"})
     if values["insecure"]:
         warn("--insecure: the sites' adapter weights and metrics travel unencrypted")
@@ -306,6 +312,7 @@ def _client(**values: Any) -> None:
                      markers={"federated/adapter.json": "a federated adapter"})  # fmt: skip
     if out is not None:
         inputs.check_not_inside(out, values["data"], "--data")
+        inputs.check_not_inside(out, values["base"], "--base")
     n = preflight(Path(values["data"]), Path(values["base"]), values["site"])
     if values["insecure"]:
         warn("--insecure: this site's adapter weights and metrics travel unencrypted")
@@ -504,6 +511,8 @@ def certificates(
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} is a file: name a folder for the certificates")
     given = [h.strip() for value in host for h in value.split(",") if h.strip()]
+    for name in given:
+        _check_host(name)
     hosts = tuple(dict.fromkeys([*given, *LOOPBACK]))  # the server submits its run there
     existing = [n for n in CERTIFICATES if (out / n).exists()]
     if existing and not force:
@@ -512,3 +521,32 @@ def certificates(
     make_certificates(out, hosts)
     stdout.print(f"wrote {out}/ca.crt (give it to each site), server.pem (for {', '.join(hosts)}) "
                  "and server.key (keep them on the server)")  # fmt: skip
+
+
+#: a DNS name a certificate can hold: dot-separated labels of letters, digits and hyphens
+#: (a leading ``*.`` names every host of a domain)
+_HOST_NAME = re.compile(r"(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
+                        r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?")  # fmt: skip
+
+
+def _check_host(name: str) -> None:
+    """``--host`` is a bare DNS name or IP address (checked before anything is written): a
+    certificate names neither a scheme nor a port, and holds ASCII names only."""
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(name)
+        return
+    except ValueError:
+        pass
+    if not name.isascii():
+        try:
+            ascii_form = name.encode("idna").decode()
+        except UnicodeError:
+            raise ConfigError(f"--host {name!r} is not a valid host name; give a DNS name or an "
+                              "IP address") from None  # fmt: skip
+        raise ConfigError(f"--host {name} is not ASCII: a certificate names hosts in their ASCII "
+                          f"(IDNA) form; pass --host {ascii_form}")  # fmt: skip
+    if not _HOST_NAME.fullmatch(name) or len(name) > 253:
+        raise ConfigError(f"--host {name!r} must be a bare host name or IP address, without a "
+                          "scheme, port, path or spaces (e.g. fl.example.org)")  # fmt: skip

@@ -14,6 +14,7 @@ from medadapt.modalities.base import Modality, modality_of, registered
 __all__ = [
     "check_not_an_input",
     "check_not_inside",
+    "check_outputs",
     "methods",
     "modality_of_base",
     "reference_text",
@@ -72,6 +73,48 @@ def check_not_an_input(outputs: dict[str, Path | None], inputs: dict[str, Path |
                 what = (f"would overwrite {target.relative_to(origin)} in" if target.exists()
                         else "is inside")  # fmt: skip
                 raise ConfigError(f"{out_flag} {out} {what} {in_flag} {source}; write it elsewhere")
+
+
+def check_outputs(
+    files: dict[str, Path | None],
+    sources: dict[str, Path | None],
+    out: tuple[str, Path | None] | None = None,
+) -> None:
+    """Before any work, even with ``--force``: no two outputs are one path, no output file
+    lands in (or is) the directory ``out`` (``(flag, path)``) the command writes and replaces,
+    no input lies inside that directory, and no output (``out`` included) replaces or enters
+    an input."""
+    named = {flag: path for flag, path in files.items() if path is not None}
+    seen: dict[Path, str] = {}
+    for flag, path in named.items():
+        target = path.resolve()
+        if target in seen:
+            raise ConfigError(
+                f"{flag} {path} is also the {seen[target]} file; give each output its own name"
+            )
+        seen[target] = flag
+    if out is not None and out[1] is not None:
+        out_flag, folder = out
+        root = folder.resolve()
+        for flag, path in named.items():
+            target = path.resolve()
+            if target == root:
+                raise ConfigError(
+                    f"{flag} {path} is also the {out_flag} directory; give each output its own name"
+                )
+            if root in target.parents:
+                raise ConfigError(
+                    f"{flag} {path} is inside {out_flag} {folder}, which the command writes; "
+                    "write it elsewhere"
+                )
+        for flag, source in sources.items():
+            if source is not None and root in source.resolve().parents:
+                raise ConfigError(
+                    f"{out_flag} {folder} holds {flag} {source}, which writing {out_flag} would "
+                    f"replace; choose another {out_flag}"
+                )
+        named[out_flag] = folder  # nor is the directory itself an input, or inside one
+    check_not_an_input(named, sources)
 
 
 def base_kind(base: Path) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 import typer
 
+from medadapt import checks
 from medadapt.errors import ConfigError
 from medadapt.modalities.base import Modality, ModalityOptions, flag_of, registered, unset
 
@@ -108,8 +109,10 @@ def build_command(
     every modality's options for ``verb``."""
     params = [s.parameter() for s in shared]
     params += modality_parameters(verb, [s.name for s in shared])
+    flags = {s.name: (s.flags or (flag_of(s.name),))[0] for s in shared}
 
     def command(**values: Any) -> None:
+        checks.command_values(values, flags)  # nan, inf, a seed too large: before any work
         run(**values)
 
     command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]

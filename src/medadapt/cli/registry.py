@@ -46,6 +46,9 @@ app.add_typer(registry_app, name="registry")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
+#: the largest integer SQLite takes (a larger --limit means every event, as this does)
+SQLITE_MAX_INT = 2**63 - 1
+
 
 def _unknown_name(reg: Registry, name: str) -> None:
     names = sorted({v.name for v in reg.list()})
@@ -363,6 +366,9 @@ def gc_cmd(
 
     Example: medadapt registry --root hospital-registry gc
     """
+    from medadapt.checks import finite
+
+    finite(min_age, "--min-age")  # inf would keep every leftover for ever
     if not min_age >= 0:  # NaN too: it could delete files another process is writing
         raise RegistryError(f"--min-age must be 0 or more seconds; got {min_age}")
     report = open_registry(ctx).gc(min_age_s=min_age)
@@ -387,7 +393,7 @@ def log_cmd(
     if limit < 1:
         raise RegistryError(f"--limit must be at least 1; got {limit}")
     reg = open_registry(ctx)
-    events = reg.history(name, limit=limit)
+    events = reg.history(name, limit=min(limit, SQLITE_MAX_INT))  # more: every event
     if name is not None and not events:
         _unknown_name(reg, name)
     if as_json:

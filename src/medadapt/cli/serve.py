@@ -108,10 +108,13 @@ def serve_command(
 
     Example: medadapt serve --registry hospital-registry --port 8000 --token-file token.txt
     """
-    from medadapt.checks import at_least
+    from medadapt.checks import at_least, finite
     from medadapt.checks import port as check_port
 
     check_port(port)
+    for value, flag in ((max_wait_ms, "--max-wait-ms"), (max_image_mb, "--max-image-mb"),
+                        (max_upload_mb, "--max-upload-mb")):  # fmt: skip
+        finite(value, flag)  # nan passes every comparison; inf never stops waiting
     at_least(max_batch, "--max-batch")
     at_least(threads, "--threads")
     at_least(max_wait_ms, "--max-wait-ms", 0)

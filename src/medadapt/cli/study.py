@@ -87,6 +87,9 @@ def _study(**values: Any) -> None:
     ).check(modality)  # fmt: skip
     config = replace(config, method_options=parse_options_per_method(
         values["adapter_options"], adapter_methods(config.strategies)))  # fmt: skip
+    inputs.check_not_inside(out, data, "--data")
+    if values["base"] is not None:
+        inputs.check_not_inside(out, values["base"], "--base")
     if not (out / "state.json").is_file():  # the same study resumes; other files are refused
         check_output_dir(out, flag="--out", force=values["force"])
     small_model_threads(modality)

@@ -86,12 +86,12 @@ def _train_base(**values: Any) -> None:
     data, out, force = values["data"], values["out"], values["force"]
     inputs.require_data(data)
     checks.fraction(values["test_fraction"], "--test-fraction")
-    checks.at_least(values["seed"], "--seed", 0)
     groups = checks.names(values["groups"], "--groups")
     checks.distinct_columns({"--label": values["label"], "--id-column": values["id_column"],
                              "--group-column": values["group_column"]})  # fmt: skip
-    check_output_file(values["json_out"], flag="--json", force=force)
     inputs.check_not_inside(out, data, "--data")
+    inputs.check_outputs({"--json": values["json_out"]}, {"--data": data}, ("--out", out))
+    check_output_file(values["json_out"], flag="--json", force=force)
     staged = new_directory(out, force=force, markers=BASE_MARKERS)
     modality = _modality_for_data("train-base", data, values)
     options = options_for("train-base", modality, values, data)
@@ -155,15 +155,16 @@ def _adapt(**values: Any) -> None:
     inputs.require_data(data)
     checks.fraction(values["train_fraction"], "--train-fraction", closed=True)
     checks.fraction(values["test_fraction"], "--test-fraction")
-    checks.at_least(values["seed"], "--seed", 0)
     checks.one_of(values["method"], "--method", inputs.methods())
     method_options = inputs.method_options(values["method"], values["adapter_options"])
     modality = inputs.modality_of_base(base, data, probes(values))
     options = options_for("adapt", modality, values, data).check("adapt", data=data)
-    check_output_file(values["json_out"], flag="--json", force=force)
-    check_report_file(values["report"], force=force)
     inputs.check_not_inside(out, data, "--data")
     inputs.check_not_inside(out, base, "--base")
+    inputs.check_outputs({"--json": values["json_out"], "--report": values["report"]},
+                         {"--data": data, "--base": base}, ("--out", out))  # fmt: skip
+    check_output_file(values["json_out"], flag="--json", force=force)
+    check_report_file(values["report"], force=force)
     staged = new_directory(out, force=force, markers=ADAPTER_MARKERS)
     if modality.needs_label:
         why = (
@@ -225,7 +226,7 @@ def _evaluate(**values: Any) -> None:
     if threshold is not None:
         inputs.check_threshold_applies(base, adapter, modality)
     options = options_for("evaluate", modality, values, data).check("evaluate", data=data)
-    inputs.check_not_an_input(
+    inputs.check_outputs(
         {"--json": values["json_out"], "--report": values["report"]},
         {"--data": data, "--base": base, "--adapter": adapter},
     )

@@ -75,7 +75,9 @@ def check_known_labels(
         )
 
 
-def _unlabelled_files(source: Path, path_column: str) -> list[Path]:
+def _unlabelled_files(source: Path, path_column: str) -> tuple[list[Path], dict[str, int]]:
+    """The image files to score (a table's paths, one file, or a folder's image files) and,
+    for a folder, how many other files it holds, by suffix (not read: said, not silent)."""
     if source.is_file() and source.suffix.lower() in _TABLE_SUFFIXES:
         table = _table(source)
         if path_column not in table.columns:
@@ -83,23 +85,38 @@ def _unlabelled_files(source: Path, path_column: str) -> list[Path]:
                 f"{source} has no column {path_column!r}: name the image path column "
                 "'path' or pass --path-column"
             )
-        return [
-            Path(p) if Path(p).is_absolute() else source.parent / p
-            for p in (v.strip() for v in table[path_column])
-            if p
-        ]
+        paths = []
+        for line, value in enumerate(table[path_column], start=2):  # the header is line 1
+            if not value.strip():  # a row left out would leave the output a row short
+                raise DataError(
+                    f"empty {path_column!r} (line {line} of {source}): fill it or drop the row"
+                )
+            path = Path(value.strip())
+            paths.append(path if path.is_absolute() else source.parent / path)
+        return paths, {}
     if source.is_file():
-        return [source]
-    files = sorted(
-        p
-        for p in source.rglob("*")
-        if p.is_file()
-        and not any(part.startswith(".") for part in p.relative_to(source).parts)
-        and file_format(p) is not None
-    )
+        return [source], {}
+    files, others = [], Counter()
+    for p in sorted(source.rglob("*")):
+        if any(part.startswith(".") for part in p.relative_to(source).parts) or p.is_dir():
+            continue
+        if p.is_file() and file_format(p) is not None:
+            files.append(p)
+        else:  # another kind of file, or a link to nothing
+            kind = (p.suffix.lower() or "file without suffix") if p.exists() else "broken link"
+            others[kind] += 1
     if not files:
         raise DataError(f"{source} holds no PNG, JPEG, DICOM or NIfTI file: add images")
-    return files
+    return files, dict(others)
+
+
+def _others_note(source: Path, others: dict[str, int]) -> list[str]:
+    """The warning naming, by suffix, the files of folder ``source`` that were not read."""
+    if not others:
+        return []
+    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(others.items()))
+    return [f"{sum(others.values())} file(s) in {source} were not read, being no PNG, JPEG, "
+            f"DICOM or NIfTI image ({kinds}): convert those to score them"]  # fmt: skip
 
 
 @dataclass
@@ -151,7 +168,8 @@ def read_unlabelled(
     odd_shapes: list[tuple[str, float]] = []
     odd_kinds: list[tuple[str, str]] = []  # (file, DICOM Modality) unlike the training images'
     entries = []
-    for path in _unlabelled_files(source, schema.path_column):
+    paths, others = _unlabelled_files(source, schema.path_column)
+    for path in paths:
         fmt = (file_format(path) if path.exists() else None) or "missing"
         entries.append(Entry(path, "", None, fmt))
     for unit in units_of(entries, schema.spatial_dims):  # 3D: a DICOM series is one volume
@@ -187,7 +205,7 @@ def read_unlabelled(
         first = f" (first: {skipped[0][0]}: {skipped[0][1]})" if skipped else ""
         raise DataError(f"no image in {source} could be read{first}; check the files' format")
     report_notes(notes)
-    warnings = scaling_warnings(schema, files_by_how)
+    warnings = _others_note(source, others) + scaling_warnings(schema, files_by_how)
     n_files = sum(map(len, files_by_how.values()))
     warnings += [n for n in [shape_note(schema, odd_shapes, n_files, "files")] if n]
     warnings += [n for n in [modality_note(schema, odd_kinds, n_files, "files")] if n]
