@@ -1,9 +1,11 @@
 """The service's error answers: 404 unknown adapter, 409 ambiguous route, 503 unavailable or
 overloaded (with ``Retry-After``), 4xx naming the image file at fault, and 422 for invalid
-bodies (the field names, never the values sent)."""
+bodies (the field names, never the values sent). Each is rendered even when it repeats text
+holding lone surrogates (``"\\ud800"`` is valid JSON but no UTF-8): escaped, not a 500."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,29 +21,40 @@ from medadapt.serve.state import Ambiguous, NotFound, Unavailable
 MAX_ERRORS = 20
 
 
-async def not_found(_: Request, exc: NotFound) -> JSONResponse:
-    return JSONResponse({"detail": str(exc)}, status_code=404)
+class ErrorResponse(JSONResponse):
+    """A JSON error answer: as JSONResponse, but a lone surrogate a client sent (in a field
+    name, an adapter name) goes back escaped as ``\\ud800`` instead of failing to encode."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(content, allow_nan=False, separators=(",", ":")).encode()
 
 
-async def ambiguous(_: Request, exc: Ambiguous) -> JSONResponse:
-    return JSONResponse({"detail": str(exc)}, status_code=409)
+async def not_found(_: Request, exc: NotFound) -> ErrorResponse:
+    return ErrorResponse({"detail": str(exc)}, status_code=404)
 
 
-async def unavailable(_: Request, exc: Unavailable) -> JSONResponse:
-    return JSONResponse({"detail": str(exc)}, status_code=503)
+async def ambiguous(_: Request, exc: Ambiguous) -> ErrorResponse:
+    return ErrorResponse({"detail": str(exc)}, status_code=409)
 
 
-async def overloaded(_: Request, exc: Overloaded) -> JSONResponse:
+async def unavailable(_: Request, exc: Unavailable) -> ErrorResponse:
+    return ErrorResponse({"detail": str(exc)}, status_code=503)
+
+
+async def overloaded(_: Request, exc: Overloaded) -> ErrorResponse:
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-    return JSONResponse({"detail": str(exc)}, status_code=503, headers=headers)
+    return ErrorResponse({"detail": str(exc)}, status_code=503, headers=headers)
 
 
-async def bad_image(_: Request, exc: ImageInputError) -> JSONResponse:
+async def bad_image(_: Request, exc: ImageInputError) -> ErrorResponse:
     """The file as the client named it and what is wrong with it (no path, no traceback)."""
-    return JSONResponse({"detail": str(exc), "file": exc.file}, status_code=exc.status)
+    return ErrorResponse({"detail": str(exc), "file": exc.file}, status_code=exc.status)
 
 
-async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+async def invalid(_: Request, exc: RequestValidationError) -> ErrorResponse:
     """422 naming each field and the problem, never the values sent (patient data), and
     at most ``MAX_ERRORS`` of them."""
     errors = [{key: e[key] for key in ("loc", "msg", "type") if key in e} for e in exc.errors()]
@@ -50,7 +63,7 @@ async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
     body: dict[str, Any] = {"detail": errors[:MAX_ERRORS]}
     if len(errors) > MAX_ERRORS:
         body["more_errors"] = len(errors) - MAX_ERRORS
-    return JSONResponse(body, status_code=422)
+    return ErrorResponse(body, status_code=422)
 
 
 def _cut(part: Any) -> Any:
@@ -59,8 +72,8 @@ def _cut(part: Any) -> Any:
     return part
 
 
-async def bad_input(_: Request, exc: MedadaptError) -> JSONResponse:
-    return JSONResponse({"detail": str(exc)}, status_code=422)
+async def bad_input(_: Request, exc: MedadaptError) -> ErrorResponse:
+    return ErrorResponse({"detail": str(exc)}, status_code=422)
 
 
 def add_error_handlers(app: FastAPI) -> None:

@@ -8,7 +8,8 @@ name (``.png``, ``.jpg``/``.jpeg``, ``.dcm``/``.dicom``, ``.nii``/``.nii.gz``), 
 first bytes (PNG, JPEG, DICOM with or without the preamble). Every problem is one error naming
 the file as the client sent it: 413 too large or too many, 415 a type the readers do not take,
 422 a file that is not an image (see :mod:`medadapt.serve.image_decode` for what the readers
-refuse).
+refuse). A body the multipart parser refuses (a part's headers over about 4 KiB: a file name
+that long) is a 400.
 """
 
 from __future__ import annotations
@@ -125,6 +126,8 @@ async def read_form(request: Request, limits: ImageServing) -> ImageForm:
             many = f"more than {limits.max_images} images in one request"
             raise ImageInputError(413, None, f"{many}; send at most {limits.max_images}") from None
         raise ImageInputError(400, None, f"malformed multipart body: {exc.detail}") from None
+    except ValueError as exc:  # python-multipart's parse errors, which Starlette lets through
+        raise ImageInputError(400, None, malformed_multipart(exc)) from None
     files, fields = [], {}
     for key, value in form.multi_items():
         if isinstance(value, UploadFile):
@@ -144,6 +147,17 @@ async def read_form(request: Request, limits: ImageServing) -> ImageForm:
     for i, upload in enumerate(files):
         check_size(shown_name(upload.filename, i), upload.size, limits)
     return ImageForm(fields.get("adapter"), fields.get("group"), files)
+
+
+def malformed_multipart(exc: ValueError) -> str:
+    """What is wrong with a multipart body the parser refused (its words, and what to do)."""
+    said = f"malformed multipart body: {exc}"
+    if "header size" in str(exc).lower():  # python-multipart: "Maximum header size exceeded"
+        return (
+            f"{said}; a part's headers are too long, its file name included: send the file "
+            "under a shorter name"
+        )
+    return said
 
 
 def check_size(name: str, size: int | None, limits: ImageServing) -> None:

@@ -4,6 +4,11 @@ A ``Content-Length`` above the limit is refused before the body is read; a body 
 one (chunked) is counted as it arrives and refused once it passes the limit, so memory stays
 bounded either way. A non-numeric ``Content-Length`` is a 400. Image uploads
 (``multipart/form-data``) have their own, larger limit.
+
+A compressed body (``Content-Encoding`` other than ``identity``) is a 415 with
+``Accept-Encoding: identity`` (RFC 7694), refused here so that no route reads it as JSON or a
+form. It is not decompressed: the limits count the bytes received, and a 1 MB gzip body can
+inflate to a gigabyte; clients send these small bodies as they are.
 """
 
 from __future__ import annotations
@@ -12,6 +17,14 @@ from typing import Any
 
 from fastapi import HTTPException
 from starlette.responses import JSONResponse
+
+
+def compressed_detail(coding: bytes) -> str:
+    named = "".join(c for c in coding.decode("latin-1") if c.isprintable())[:40]
+    return (
+        f"compressed request bodies are not accepted (Content-Encoding: {named}); "
+        "send the body uncompressed"
+    )
 
 
 def too_large_detail(max_bytes: int, what: str = "instances") -> str:
@@ -36,6 +49,12 @@ class BodyLimit:
             limit, what = self.max_upload_bytes, "or smaller images"
         else:
             limit, what = self.max_bytes, "instances"
+        coding = headers.get(b"content-encoding", b"").strip().lower()
+        if coding not in (b"", b"identity"):
+            response = JSONResponse(
+                {"detail": compressed_detail(coding)}, 415, headers={"Accept-Encoding": "identity"}
+            )
+            return await response(scope, receive, send)
         length = headers.get(b"content-length")
         if length is not None:
             try:

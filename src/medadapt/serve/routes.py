@@ -3,17 +3,17 @@
 :func:`add_predict_route` and :func:`add_info_routes` add them to the app
 :func:`medadapt.serve.app.create_app` builds; the predictions go through its micro-batcher.
 ``/v1/predict`` reads its body by content type: JSON instances (tabular), a JSON DICOMweb
-reference or multipart uploads (images, :mod:`medadapt.serve.image_routes`).
+reference or multipart uploads (images, :mod:`medadapt.serve.image_routes`); JSON is read
+by :mod:`medadapt.serve.request_json`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import numpy as np
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -25,6 +25,7 @@ from medadapt.data.feature_kinds import is_missing, level
 from medadapt.data.missing_codes import is_missing_value
 from medadapt.serve.batching import MicroBatcher
 from medadapt.serve.image_routes import ImagePredictor
+from medadapt.serve.request_json import json_body
 from medadapt.serve.resolve import resolve_routes
 from medadapt.serve.schemas import (
     PREDICT_BODIES,
@@ -65,7 +66,7 @@ def add_predict_route(
         await look_for_promotions(state, batcher, refresh)
         if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
             return await images.uploads(request)
-        body = await _json_body(request)
+        body = await json_body(request)
         if isinstance(body, dict) and "dicomweb" in body:
             return await images.dicomweb(_validated(DicomwebRequest, body))
         return await _predict_instances(state, batcher, telemetry, _validated(PredictRequest, body))
@@ -97,18 +98,6 @@ async def _predict_instances(
     # the dicts already have PredictResponse's shape (a test checks it against the model);
     # returning a response skips a second pydantic pass per request
     return JSONResponse({"predictions": out})
-
-
-async def _json_body(request: Request) -> Any:
-    """The body as JSON; a 422 as FastAPI words it when it is not."""
-    raw = await request.body()
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
-        error = {"loc": ["body", exc.pos], "msg": "JSON decode error", "type": "json_invalid"}
-        raise RequestValidationError([error]) from None
-    except RecursionError:  # nesting deeper than the parser's stack
-        raise HTTPException(400, "There was an error parsing the body: nested too deeply") from None
 
 
 def _validated(model: type[M], body: Any) -> M:

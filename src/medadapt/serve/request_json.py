@@ -1,0 +1,93 @@
+"""The JSON body of a request, read so that every malformed body is one 4xx naming the problem.
+
+Not JSON: 422 at the character (as FastAPI words it). Not UTF-8 (or nested too deeply): 400
+naming the byte. An integer longer than Python converts (``sys.get_int_max_str_digits()``,
+4300 digits by default): 422 naming each field that holds one, and never a 500 or a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+
+NOT_PARSED = "There was an error parsing the body"
+
+
+async def json_body(request: Request) -> Any:
+    """The request's body as JSON, or the 4xx that says why it is not."""
+    raw = await request.body()
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        error = {"loc": ["body", exc.pos], "msg": "JSON decode error", "type": "json_invalid"}
+        raise RequestValidationError([error]) from None
+    except UnicodeDecodeError as exc:  # before ValueError, its base class
+        raise HTTPException(400, _not_text(exc)) from None
+    except RecursionError:  # nesting deeper than the parser's stack
+        raise HTTPException(400, f"{NOT_PARSED}: nested too deeply") from None
+    except ValueError:  # an integer with more digits than int() converts
+        raise RequestValidationError(_long_integer_errors(raw)) from None
+
+
+def _not_text(exc: UnicodeDecodeError) -> str:
+    byte = exc.object[exc.start]
+    return (
+        f"{NOT_PARSED}: not valid {exc.encoding.upper()} (byte 0x{byte:02x} at position "
+        f"{exc.start}); send JSON encoded as UTF-8"
+    )
+
+
+class _LongInteger:
+    """Stands for an integer the parser met but could not convert."""
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+
+def _integer(text: str) -> int | _LongInteger:
+    try:
+        return int(text)
+    except ValueError:
+        return _LongInteger(len(text.lstrip("-")))
+
+
+def _long_integer_errors(raw: bytes) -> list[dict[str, Any]]:
+    """One 422 error per integer too long to convert, at its place in the body (read again,
+    only for such a body: well-formed requests pay nothing)."""
+    try:
+        body = json.loads(raw, parse_int=_integer)
+    except (ValueError, RecursionError):
+        raise HTTPException(400, NOT_PARSED) from None
+    limit = sys.get_int_max_str_digits()
+    errors = [
+        {
+            "loc": ["body", *path],
+            "msg": f"an integer of {value.digits} digits, more than the {limit} a number may "
+            "have; send a number in ordinary range (or null)",
+            "type": "int_parsing_size",
+        }
+        for path, value in _leaves(body)
+        if isinstance(value, _LongInteger)
+    ]
+    if not errors:  # another ValueError
+        raise HTTPException(400, NOT_PARSED)
+    return errors
+
+
+def _leaves(body: Any) -> Iterator[tuple[list[Any], Any]]:
+    """Each value of ``body`` that is neither an object nor an array, with its path, in the
+    body's order (without recursion: a body may be nested as deep as the parser allows)."""
+    stack: list[tuple[list[Any], Any]] = [([], body)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(([*path, key], item) for key, item in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend(([*path, i], item) for i, item in reversed(list(enumerate(value))))
+        else:
+            yield path, value
