@@ -616,6 +616,50 @@ CASES = [
          says="without a scheme, port, path or spaces"),
     case("federate certificates: a host with a space", "federate", "certificates", "--out",
          "{tmp}/c", "--host", "fl example.org", flag="--host", says="bare host name"),
+    # ----- found in a trial: each error names the flag that fixes it ---------------------------
+    case("images: patch_size 0", "train-base", "--data", "{npz}", "--image-size", "32",
+         "--backbone-options", "patch_size=0", "--out", "{tmp}/b", flag="--backbone-options",
+         says="patch_size=0 does not divide --image-size 32 into whole patches"),
+    case("images: patch_size not dividing the default size", "train-base", "--data", "{npz}",
+         "--backbone-options", "patch_size=5", "--out", "{tmp}/b", flag="--image-size",
+         says="does not divide --image-size 224 (the default)"),
+    case("images: --class-names a name twice", "train-base", "--data", "{npz}",
+         "--class-names", "a,a,b", *TINY_IMAGE, "--out", "{tmp}/b", flag="--class-names",
+         says="names 'a' twice"),
+    case("images: --class-names an empty name", "train-base", "--data", "{npz}",
+         "--class-names", "a,,b", *TINY_IMAGE, "--out", "{tmp}/b", flag="--class-names",
+         says="name 2 of 3 is empty"),
+    case("images adapt: --new-classes a name twice", "adapt", "--base", "{image_base}",
+         "--data", "{npz}", "--new-classes", "cavity,cavity", "--out", "{tmp}/a",
+         flag="--new-classes", says="names 'cavity' twice"),
+    case("images: --weights a table", *TRAIN_IMAGES, "--weights", "{heart}", "--out", "{tmp}/b",
+         flag="--weights", says="is not a weights file (its suffix is .csv)"),
+    case("images: --weights missing", *TRAIN_IMAGES, "--weights", "{tmp}/w.pt", "--out",
+         "{tmp}/b", flag="--weights", says="does not exist"),
+    case("train-base: --out name too long", *TRAIN, "--out", "{tmp}/" + "b" * 300,
+         flag="--out", says="is 300 bytes long"),
+    case("train-base: --out under a folder name too long", *TRAIN, "--out",
+         "{tmp}/" + "d" * 300 + "/b", flag="--out", says="is 300 bytes long"),
+    case("adapt: --out name too long", *ADAPT, "--out", "{tmp}/" + "a" * 300, flag="--out",
+         says="is 300 bytes long"),
+    case("predict: --out name too long", *PREDICT, "--out", "{tmp}/" + "p" * 296 + ".csv",
+         flag="--out", says="is 300 bytes long"),
+    case("evaluate: --json name too long", *EVALUATE, "--json", "{tmp}/" + "e" * 295 + ".json",
+         flag="--json", says="is 300 bytes long"),
+    case("study: --out name too long", *STUDY, "--out", "{tmp}/" + "s" * 300, flag="--out",
+         says="is 300 bytes long"),
+    case("predict: --out .xlsx", *PREDICT, "--out", "{tmp}/p.xlsx", flag="--out",
+         says="p.xlsx: predictions are written as .csv, .tsv or .parquet; name the file so"),
+    case("predict: --out .json", *PREDICT, "--out", "{tmp}/p.json", flag="--out",
+         says="predictions are written as .csv, .tsv or .parquet"),
+    case("predict: --out without a suffix", *PREDICT, "--out", "{tmp}/p", flag="--out",
+         says="predictions are written as .csv, .tsv or .parquet"),
+    case("predict images: --out .xlsx", "predict", "--base", "{image_base}", "--data", "{npz}",
+         "--out", "{tmp}/p.xlsx", flag="--out", says="written as .csv, .tsv or .parquet"),
+    case("check-data: table base, images", "check-data", "--data", "{npz}", "--base", "{base}",
+         flag="--data", says="is a model for tables, but --data"),
+    case("check-data: image base, table", "check-data", "--data", "{heart}", "--base",
+         "{image_base}", flag="--base", says="is not image data (it reads as a table)"),
 ]  # fmt: skip
 
 
@@ -656,6 +700,21 @@ def refused(bad: Case, workspace, tmp_path: Path) -> CliResult:
 
 @pytest.mark.parametrize("bad", CASES)
 def test_a_bad_input_is_one_error_line_and_changes_nothing(bad: Case, workspace, tmp_path):
+    refused(bad, workspace, tmp_path)
+
+
+def test_a_damaged_adapter_split_names_the_adapter(workspace, tmp_path):
+    """A ``split.json`` changed after ``adapt`` is refused by ``--adapter``, saying what to do."""
+    import shutil
+
+    _, paths = workspace
+    shutil.copytree(paths["adapter"], tmp_path / "va")
+    with (tmp_path / "va" / "split.json").open("a") as split:
+        split.write(" ")
+    bad = Case("evaluate: damaged split.json", (*EVALUATE[:3], "--adapter", "{tmp}/va",
+               "--data", "{heart}"), flag="--adapter",
+               says="its split.json does not match the checksum in adapter.json (changed or "
+               "damaged); copy the adapter again or re-run adapt")  # fmt: skip
     refused(bad, workspace, tmp_path)
 
 

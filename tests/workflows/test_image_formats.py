@@ -216,5 +216,5 @@ def test_train_base_starts_from_local_weights_and_records_them(tmp_path, capsys)
     missing = tmp_path / "nope.pth"
     assert run(*common, "--weights", str(missing), "--out", str(tmp_path / "b2")) == 2
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
-        f"error: weights file {missing} does not exist: pass a local .pth, .pt or .safetensors file"
+        f"error: --weights {missing} does not exist; pass a local .pth, .pt or .safetensors file"
     )

@@ -11,7 +11,7 @@ from medadapt.cli import inputs
 from medadapt.cli.common import print_table, stdout, warn, write_outputs
 from medadapt.cli.main import app
 from medadapt.cli.options import Shared, build_command
-from medadapt.cli.verbs import DATA, GROUP_COLUMN, _dumps
+from medadapt.cli.verbs import DATA, GROUP_COLUMN, _dumps, probes
 from medadapt.fileio import check_output_file
 from medadapt.results import MILLION, needed_text
 from medadapt.workflows.labels import label
@@ -39,6 +39,7 @@ def _check_data(**values: Any) -> None:
     inputs.check_outputs({"--json": values["json_out"]},
                          {"--data": values["data"], "--base": values["base"]})  # fmt: skip
     check_output_file(values["json_out"], flag="--json", force=values["force"])
+    inputs.modality_of_base(values["base"], values["data"], probes(values))  # one kind of data
     from medadapt.workflows.sample_size import check_sample_size
 
     result = check_sample_size(values["base"], values["data"],

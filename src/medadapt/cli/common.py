@@ -132,8 +132,10 @@ def new_directory(
     """Check ``--out`` now, before any work (refused: a file, an earlier ``what`` or other
     files, without ``--force``); the context gives a staged directory that takes ``out``'s
     place only when the work succeeds."""
+    from medadapt.cli.inputs import check_name_length
     from medadapt.fileio import check_output_dir, staged_directory
 
+    check_name_length(out, "--out")
     check_output_dir(out, flag="--out", force=force, markers=markers)
     return staged_directory(out)
 

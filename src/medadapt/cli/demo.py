@@ -89,6 +89,9 @@ def _check_demo_options(
     for option, value in (("--seeds", seeds), ("--n-boot", n_boot)):
         if value < 1:
             raise ConfigError(f"{option} must be at least 1; got {value}")
+    from medadapt.cli.inputs import check_name_length
+
+    check_name_length(out, "--out")
     if not (out / "results.json").is_file():  # a demo's own output is replaced on re-runs
         check_output_dir(out, flag="--out", force=force)
 

@@ -188,6 +188,7 @@ def _check_outputs(verb: str, values: dict[str, Any], markers: dict[str, str] | 
     check_report_file(values.get("report"), force=force)
     if verb == PREDICT:
         check_output_file(values["out"], flag="--out", force=force)
+        inputs.check_predictions_name(values["out"])
     elif values.get("out") is not None:
         check_output_dir(values["out"], flag="--out", force=force, markers=markers)
 

@@ -308,6 +308,7 @@ def _client(**values: Any) -> None:
     from medadapt.fileio import check_output_dir
 
     out = values["out"]
+    inputs.check_name_length(out, "--out")
     check_output_dir(out, flag="--out", force=values["force"],
                      markers={"federated/adapter.json": "a federated adapter"})  # fmt: skip
     if out is not None:

@@ -4,6 +4,7 @@ is readable and of the data's modality, no output lands on an input."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -12,9 +13,11 @@ from medadapt.errors import ConfigError, DataError, MedadaptError
 from medadapt.modalities.base import Modality, modality_of, registered
 
 __all__ = [
+    "check_name_length",
     "check_not_an_input",
     "check_not_inside",
     "check_outputs",
+    "check_predictions_name",
     "methods",
     "modality_of_base",
     "reference_text",
@@ -54,12 +57,66 @@ def check_not_inside(out: Path, source: Path, flag: str) -> None:
         raise ConfigError(f"--out {out} is inside {flag} {source}; write outputs somewhere else")
 
 
+#: bytes an output's name grows by in the temporary name it is first written under
+#: (``.NAME.tmp-XXXXXXXX`` beside it, see :mod:`medadapt.fileio`)
+_TEMPORARY_NAME = 14
+
+
+def _name_max(path: Path) -> int:
+    """The longest file name (in bytes) the file system holding ``path`` takes (255 where
+    the system does not say)."""
+    folder = path.absolute()
+    while not os.path.exists(folder) and folder != folder.parent:  # a long name: False
+        folder = folder.parent
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (AttributeError, OSError, ValueError):
+        return 255
+
+
+def check_name_length(path: Path | None, flag: str) -> None:
+    """Refuse, before any work, an output whose name (or a folder's on its way) is longer
+    than the file system takes: writing it would fail only once the work is done."""
+    if path is None:
+        return
+    most = _name_max(path)
+    parts = path.parts
+    for i, part in enumerate(parts):
+        size = len(os.fsencode(part))
+        limit = most - _TEMPORARY_NAME if i == len(parts) - 1 else most
+        if size > limit and part != path.anchor:
+            shown = part if len(part) <= 40 else f"{part[:20]}...{part[-12:]}"
+            why = (f"this file system takes {most} per name, less {_TEMPORARY_NAME} for the "
+                   "temporary name written first") if limit < most else (
+                   "this file system's limit per name")  # fmt: skip
+            raise ConfigError(
+                f"{flag}: the name {shown!r} is {size} bytes long; at most {limit} fit here "
+                f"({why}); give {flag} a shorter name"
+            )
+
+
+#: the suffixes ``predict --out`` writes a table as (any other would be CSV text misnamed)
+PREDICTION_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
+
+
+def check_predictions_name(out: Path) -> None:
+    """``predict --out`` names a .csv, .tsv or .parquet file: the suffix says how the table is
+    written, and any other (``.xlsx``, ``.json``, none) would hold CSV text under its name."""
+    if out.suffix.lower() not in PREDICTION_SUFFIXES:
+        raise ConfigError(
+            f"--out {out}: predictions are written as .csv, .tsv or .parquet; name the file so "
+            f"(e.g. --out {out.with_name(out.stem + '.csv').name})"
+        )
+
+
 def check_not_an_input(outputs: dict[str, Path | None], inputs: dict[str, Path | None]) -> None:
     """No output may replace an input file or land inside a model directory (even with
-    ``--force``: it would destroy what the command reads)."""
+    ``--force``: it would destroy what the command reads); no output's name is too long to
+    write."""
     for out_flag, out in outputs.items():
         if out is None:
             continue
+        check_name_length(out, out_flag)
         target = out.resolve()
         for in_flag, source in inputs.items():
             if source is None:

@@ -274,6 +274,7 @@ def _predict(**values: Any) -> None:
     inputs.check_not_an_input({"--out": out}, {"--data": data, "--base": base,
                                                "--adapter": adapter})  # fmt: skip
     check_output_file(out, flag="--out", force=values["force"])
+    inputs.check_predictions_name(out)
     small_model_threads(modality)
     from medadapt.workflows.evaluate import predict_job
 

@@ -18,10 +18,9 @@ import numpy as np
 
 from medadapt.errors import DataError
 from medadapt.modalities.base import Modality, Reading, TrainingDefaults, names
-from medadapt.modalities.images.options import DEFAULT_BACKBONE, ImageOptions
+from medadapt.modalities.images.options import DEFAULT_BACKBONE, DEFAULT_IMAGE_SIZE, ImageOptions
 from medadapt.modalities.images.samples import ImageSamples, SourceInfo
 
-DEFAULT_IMAGE_SIZE = 224
 TRAINING = TrainingDefaults(
     base={"lr": 1e-3, "batch_size": 32, "epochs": 40, "patience": 8, "weight_decay": 0.05},
     adapter={"lr": 3e-3, "batch_size": 32, "epochs": 60, "patience": 12},

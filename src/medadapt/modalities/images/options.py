@@ -11,6 +11,7 @@ from medadapt.errors import ConfigError
 from medadapt.modalities.base import ModalityOptions
 
 DEFAULT_BACKBONE = "timm:vit_tiny_patch16_224"  # when --backbone is not given
+DEFAULT_IMAGE_SIZE = 224  # when --image-size is not given
 
 TRAIN, ADAPT, EVALUATE, PREDICT, STUDY = "train-base", "adapt", "evaluate", "predict", "study"
 READING = (TRAIN, STUDY)  # how a new base reads its images (later: as its schema says)
@@ -153,6 +154,75 @@ class ImageOptions(ModalityOptions):
         if self.lr is not None and not self.lr > 0:
             raise ConfigError(f"--lr must be positive; got {self.lr:g}")
         checks.at_least(self.top_blocks, "--top-blocks")
-        checks.names(self.new_classes, "--new-classes")
-        checks.names(self.class_names, "--class-names")
+        for flag, text in (("--new-classes", self.new_classes),
+                           ("--class-names", self.class_names)):  # fmt: skip
+            checks.names(text, flag)
+            check_class_names(text, flag)
+        check_weights_file(self.weights)
+        if isinstance(self.backbone_options, str):
+            check_patch_size(self.backbone_options, self.image_size)
         return self
+
+
+def check_class_names(text: str | None, flag: str) -> None:
+    """Each class named once, and no name empty (``a,,b``: read as ``a,b``, every later
+    label would shift onto the wrong class)."""
+    if text is None:
+        return
+    parts = [part.strip() for part in text.split(",")]
+    if "" in parts:
+        raise ConfigError(
+            f"{flag} {text}: name {parts.index('') + 1} of {len(parts)} is empty (two commas "
+            "in a row, or one at an end); give one name per class, e.g. normal,nodule,mass"
+        )
+    repeated = next((name for i, name in enumerate(parts) if name in parts[:i]), None)
+    if repeated is not None:
+        raise ConfigError(
+            f"{flag} {text} names {repeated!r} twice; each class needs its own name, given once"
+        )
+
+
+#: the suffixes medadapt reads pretrained weights from (see medadapt.backbones.weights)
+WEIGHTS_SUFFIXES = (".safetensors", ".pth", ".pt", ".bin", ".ckpt")
+
+
+def check_weights_file(weights: Path | str | None) -> None:
+    """``--weights`` names an existing PyTorch or safetensors file (before any work)."""
+    if weights is None:
+        return
+    path = Path(weights)
+    if not path.exists():
+        raise ConfigError(
+            f"--weights {path} does not exist; pass a local .pth, .pt or .safetensors file"
+        )
+    if path.is_dir():
+        raise ConfigError(
+            f"--weights {path} is a directory; pass the weights file in it (.pth, .pt or "
+            ".safetensors)"
+        )
+    if path.suffix.lower() not in WEIGHTS_SUFFIXES:
+        raise ConfigError(
+            f"--weights {path} is not a weights file (its suffix is {path.suffix or 'none'}): "
+            "pass a .pth, .pt or .safetensors file"
+        )
+
+
+def check_patch_size(backbone_options: str, image_size: int | None) -> None:
+    """``--backbone-options patch_size=P`` must cut ``--image-size`` into whole patches."""
+    from medadapt.modalities.images.parsing import parse_backbone_options
+
+    sizes = parse_backbone_options(backbone_options)
+    if "patch_size" not in sizes:
+        return
+    patch = sizes["patch_size"]
+    size = image_size or DEFAULT_IMAGE_SIZE
+    whole = isinstance(patch, int) and not isinstance(patch, bool)
+    if whole and 1 <= patch <= size and size % patch == 0:
+        return
+    given = f"--image-size {size}" if image_size else f"--image-size {size} (the default)"
+    fits = [p for p in (16, 14, 8, 4, 2) if size % p == 0 and size // p >= 2]
+    example = f" (e.g. patch_size={fits[0]})" if fits else ""
+    raise ConfigError(
+        f"--backbone-options patch_size={patch} does not divide {given} into whole patches: "
+        f"give a patch_size that divides {size}{example}, or another --image-size"
+    )

@@ -114,5 +114,8 @@ def read_adapter_split(
         return split, False
     raw = path.read_bytes()
     if hashlib.sha256(raw).hexdigest() != checksum:
-        raise DataError(f"{path} does not match the checksum in adapter.json; re-run adapt")
+        raise DataError(
+            f"--adapter {adapter_dir}: its {path.name} does not match the checksum in "
+            "adapter.json (changed or damaged); copy the adapter again or re-run adapt"
+        )
     return {**split, **json.loads(raw)}, True

@@ -81,7 +81,10 @@ def read_positions(adapter_dir: Path, split: dict[str, Any], *, needed: bool) ->
         )
     raw = path.read_bytes()
     if hashlib.sha256(raw).hexdigest() != split["positions_sha256"]:
-        raise DataError(f"{path} does not match the checksum in adapter.json; re-run adapt")
+        raise DataError(
+            f"--adapter {adapter_dir}: its {path.name} does not match the checksum in "
+            "adapter.json (changed or damaged); copy the adapter again or re-run adapt"
+        )
     return json.loads(raw)
 
 
