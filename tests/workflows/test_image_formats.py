@@ -141,7 +141,11 @@ def test_dicom_folder_trains_a_2d_vit_and_predicts_a_flat_folder(tmp_path, capsy
         str(flat / "bright1.dcm"),
     ]
     said = capsys.readouterr()
-    assert "warning" not in said.out + said.err  # DICOM, as in training
+    warned = [line for line in (said.out + said.err).splitlines() if "warning" in line]
+    assert warned == [  # the text file is said to be left out; nothing of the DICOM images
+        f"warning: 1 file(s) in {flat} were not read, being no PNG, JPEG, DICOM or NIfTI image "
+        "(1 .txt): convert those to score them"
+    ]  # DICOM, as in training
     picture = tmp_path / "pictures" / "export.png"  # a PNG export: 8-bit, not windowed HU
     picture.parent.mkdir()
     Image.fromarray((np.arange(256).reshape(16, 16)).astype(np.uint8)).save(picture)
