@@ -37,6 +37,7 @@ from medadapt.errors import DataError
 log = logging.getLogger(__name__)
 
 _TORCH_SUFFIXES = (".pth", ".pt", ".bin", ".ckpt")
+WEIGHTS_SUFFIXES = (".safetensors", *_TORCH_SUFFIXES)  # every file this module reads
 
 #: ``remap(state, name) -> (notes, keys allowed to be missing)``: fixes ``state`` in place
 #: (``name``: the file name, for the notes) so that it fits the model the remap belongs to.

@@ -42,6 +42,11 @@ if TYPE_CHECKING:
 Progress = Callable[[str], None] | None
 
 
+UNRECOGNISED = "_unrecognised"
+"""A split record's key, once read for some data: the model columns that data lacks, without
+which the samples the model trained on cannot be recognised in it (``evaluate`` warns)."""
+
+
 class Modality(ABC):
     """What differs between kinds of data; see the module docstring. The abstract methods
     are the protocol; the others have defaults a modality may override."""

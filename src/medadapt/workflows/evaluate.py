@@ -23,7 +23,7 @@ from medadapt.errors import DataError
 from medadapt.evaluate.retention import old_class_retention
 from medadapt.evaluate.small_cells import mask_subgroups
 from medadapt.fileio import atomic_write_bytes
-from medadapt.modalities.base import Modality, modality_of
+from medadapt.modalities.base import UNRECOGNISED, Modality, modality_of
 from medadapt.modalities.bundle import BaseModel
 from medadapt.results import AdapterRecord, Evaluation
 from medadapt.train.fitting import predict
@@ -159,7 +159,7 @@ def _unrecognised_warning(base_split, own) -> list[str]:
     """The warning when the model's columns absent from ``--data`` keep the rows the base or
     the adapter trained on from being recognised (a split's ``"_unrecognised"``)."""
     whose = {"the base model": base_split, "the adapter": own}
-    absent = {who: (split or {}).get("_unrecognised", []) for who, split in whose.items()}
+    absent = {who: (split or {}).get(UNRECOGNISED, []) for who, split in whose.items()}
     columns = sorted({column for names in absent.values() for column in names})
     if not columns:
         return []

@@ -182,12 +182,10 @@ def check_class_names(text: str | None, flag: str) -> None:
         )
 
 
-#: the suffixes medadapt reads pretrained weights from (see medadapt.backbones.weights)
-WEIGHTS_SUFFIXES = (".safetensors", ".pth", ".pt", ".bin", ".ckpt")
-
-
 def check_weights_file(weights: Path | str | None) -> None:
     """``--weights`` names an existing PyTorch or safetensors file (before any work)."""
+    from medadapt.backbones.weights import WEIGHTS_SUFFIXES  # torch: not at start-up
+
     if weights is None:
         return
     path = Path(weights)

@@ -19,11 +19,11 @@ from medadapt.data.row_hashes import RowHasher, trained_mask, unrecognisable
 from medadapt.data.splits import positions_digest
 from medadapt.errors import DataError
 from medadapt.fileio import sha256_file
+from medadapt.modalities.base import UNRECOGNISED
 from medadapt.modalities.tabular.samples import TableSamples
 
 SPLIT_FILE = "split.json"
 ROW_RECORDS = ("train_rows", "adapted_rows")  # a record's keys holding training-row hashes
-UNRECOGNISED = "_unrecognised"  # a read record's key: the absent columns that hide its rows
 
 
 def positions(data: Path, samples: TableSamples, train, test, **extra: Any) -> dict[str, Any]:
