@@ -79,6 +79,30 @@ def command_values(values: Mapping[str, Any], flags: Mapping[str, str]) -> None:
             finite_numbers(value, flag)
     if isinstance(values.get("seed"), int):
         seed(values["seed"], flags.get("seed", "--seed"))
+    for name, ceiling in CEILINGS.items():
+        if isinstance(values.get(name), int):
+            at_most(values[name], flags.get(name, f"--{name.replace('_', '-')}"), ceiling)
+
+
+#: counts whose work is planned before the first step: far above these a command would run
+#: for days (or run out of memory) without a word
+CEILINGS = {"seeds": 1000, "n_boot": 100_000}
+
+
+def at_most(value: float | None, flag: str, maximum: float, why: str = "") -> None:
+    if value is not None and value > maximum:
+        got = value if isinstance(value, int) else f"{value:g}"
+        raise ConfigError(f"{flag} must be at most {maximum:g}; got {got}{why}")
+
+
+def cores(value: int | None, flag: str) -> None:
+    """At least 1 and at most this machine's CPU cores (more threads or processes than cores
+    only slow each other, and many thousands exhaust memory)."""
+    import os
+
+    at_least(value, flag)
+    available = os.cpu_count() or 1
+    at_most(value, flag, available, f" (this machine has {available} CPU cores)")
 
 
 def at_least(value: float | None, flag: str, minimum: float = 1) -> None:

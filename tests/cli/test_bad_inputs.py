@@ -230,6 +230,14 @@ CASES = [
          says="at least 1"),
     case("study: --n-boot 0", *STUDY, "--n-boot", "0", "--out", "{tmp}/s", flag="--n-boot",
          says="at least"),
+    case("study: --seeds 100000000", *STUDY, "--seeds", "100000000", "--out", "{tmp}/s",
+         flag="--seeds", says="at most 1000; got 100000000"),
+    case("study: --n-boot 10**9", *STUDY, "--n-boot", "1000000000", "--out", "{tmp}/s",
+         flag="--n-boot", says="at most 100000"),
+    case("study: --workers 100000", *STUDY, "--workers", "100000", "--out", "{tmp}/s",
+         flag="--workers", says="CPU cores"),
+    case("demo: --seeds 10**6", "demo", "--seeds", "1000000", "--out", "{tmp}/d",
+         flag="--seeds", says="at most 1000"),
     case("study: target among sources", "study", *TABLE, *GROUPS, "--group", "Hungary",
          "--out", "{tmp}/s", flag="--group", says="also one of --groups"),
     case("study: --groups missing", "study", *TABLE, "--group-column", "dataset", "--group", VA,
@@ -405,6 +413,8 @@ CASES = [
          "{tmp}/x.tar.gz", flag="", says="does not exist"),
     case("serve: --threads 0", "serve", "--registry", "{registry}", "--threads", "0",
          flag="--threads", says="at least 1"),
+    case("serve: --threads 100000", "serve", "--registry", "{registry}", "--threads",
+         "100000", flag="--threads", says="at most"),
     case("serve: --max-wait-ms -5", "serve", "--registry", "{registry}", "--max-wait-ms", "-5",
          flag="--max-wait-ms", says="at least 0"),
     case("serve: --max-images 0", "serve", "--registry", "{registry}", "--max-images", "0",
@@ -715,6 +725,28 @@ def test_a_damaged_adapter_split_names_the_adapter(workspace, tmp_path):
                "--data", "{heart}"), flag="--adapter",
                says="its split.json does not match the checksum in adapter.json (changed or "
                "damaged); copy the adapter again or re-run adapt")  # fmt: skip
+    refused(bad, workspace, tmp_path)
+
+
+@pytest.mark.parametrize("damage", ["changed", "missing"])
+def test_a_damaged_base_split_names_the_base(damage, workspace, tmp_path):
+    """The base's ``split.json`` (the hashes of the rows it trained on) changed or lost after
+    ``train-base`` is refused by ``--base``, before anything is scored."""
+    import shutil
+
+    _, paths = workspace
+    shutil.copytree(paths["base"], tmp_path / "base")
+    split = tmp_path / "base" / "split.json"
+    if damage == "missing":
+        split.unlink()
+        says = ("its split.json (which rows trained the model, as hashes) is missing; copy the "
+                "whole model directory again")  # fmt: skip
+    else:
+        split.write_bytes(split.read_bytes() + b" ")
+        says = ("its split.json does not match the checksum in model.json (changed or damaged);"
+                " copy the model again or re-run train-base")  # fmt: skip
+    bad = Case(f"evaluate: base split.json {damage}", ("evaluate", "--base", "{tmp}/base",
+               "--data", "{heart}"), flag="--base", says=says)  # fmt: skip
     refused(bad, workspace, tmp_path)
 
 

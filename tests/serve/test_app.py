@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -125,6 +126,9 @@ def test_bearer_token_is_required_except_for_health(client, served_registry):
     assert client.get("/metrics").status_code == 401
     health = client.get("/healthz").json()
     assert (health["status"], health["adapters"]) == ("ok", 3)
+    described = client.get("/openapi.json")  # public, as the README says: the API, no adapters
+    assert described.status_code == 200 and "/v1/predict" in described.json()["paths"]
+    assert not {"site_a", "site_b", "site_c"} & set(re.findall(r"\w+", described.text))
 
 
 def test_validation_errors_name_the_fields(client, served_registry):

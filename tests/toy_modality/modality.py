@@ -173,7 +173,10 @@ class SignalModality(Modality):
             return {**summary, "_unknown": True}
         raw = path.read_bytes()
         if hashlib.sha256(raw).hexdigest() != summary["keys_sha256"]:
-            raise DataError(f"{path} does not match the checksum in adapter.json; re-run adapt")
+            raise DataError(
+                f"--adapter {directory}: its {path.name} does not match the checksum in "
+                "adapter.json (changed or damaged); copy the adapter again or re-run adapt"
+            )
         return {**summary, **json.loads(raw)}
 
     def same_source(self, record: dict[str, Any] | None, data: Path, samples: Signals) -> bool:

@@ -86,9 +86,12 @@ def _check_demo_options(
 
     if protocol not in PROTOCOLS:
         raise ConfigError(f"--protocol must be one of {', '.join(PROTOCOLS)}; got {protocol!r}")
-    for option, value in (("--seeds", seeds), ("--n-boot", n_boot)):
-        if value < 1:
-            raise ConfigError(f"{option} must be at least 1; got {value}")
+    from medadapt.checks import CEILINGS, at_least, at_most
+
+    for option, value, ceiling in (("--seeds", seeds, CEILINGS["seeds"]),
+                                   ("--n-boot", n_boot, CEILINGS["n_boot"])):  # fmt: skip
+        at_least(value, option)
+        at_most(value, option, ceiling)
     from medadapt.cli.inputs import check_name_length
 
     check_name_length(out, "--out")

@@ -108,7 +108,7 @@ def serve_command(
 
     Example: medadapt serve --registry hospital-registry --port 8000 --token-file token.txt
     """
-    from medadapt.checks import at_least, finite
+    from medadapt.checks import at_least, cores, finite
     from medadapt.checks import port as check_port
 
     check_port(port)
@@ -116,7 +116,7 @@ def serve_command(
                         (max_upload_mb, "--max-upload-mb")):  # fmt: skip
         finite(value, flag)  # nan passes every comparison; inf never stops waiting
     at_least(max_batch, "--max-batch")
-    at_least(threads, "--threads")
+    cores(threads, "--threads")
     at_least(max_wait_ms, "--max-wait-ms", 0)
     at_least(max_queue, "--max-queue")
     _check_device(device)

@@ -53,7 +53,7 @@ def _study(**values: Any) -> None:
     for value in fractions:
         checks.fraction(value, "--fractions", closed=True)
     checks.at_least(values["seeds"], "--seeds")
-    checks.at_least(values["workers"], "--workers")
+    checks.cores(values["workers"], "--workers")
     checks.at_least(values["n_boot"], "--n-boot", 10)
     checks.fraction(values["test_fraction"], "--test-fraction")
     groups = tuple(checks.names(values["groups"], "--groups"))

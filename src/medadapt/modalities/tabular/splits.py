@@ -58,12 +58,15 @@ def read_side_file(model_dir: Path, split: dict[str, Any]) -> dict[str, Any]:
     path = Path(model_dir) / split["rows_file"]
     if not path.is_file():
         raise DataError(
-            f"{path} (which rows trained the model, as hashes) is missing; copy the whole model "
-            "directory again"
+            f"--base {model_dir}: its {path.name} (which rows trained the model, as hashes) is "
+            "missing; copy the whole model directory again"
         )
     raw = path.read_bytes()
     if hashlib.sha256(raw).hexdigest() != split["rows_sha256"]:
-        raise DataError(f"{path} does not match the checksum in model.json; copy the model again")
+        raise DataError(
+            f"--base {model_dir}: its {path.name} does not match the checksum in model.json "
+            "(changed or damaged); copy the model again or re-run train-base"
+        )
     return json.loads(raw)
 
 
