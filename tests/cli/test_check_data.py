@@ -229,3 +229,26 @@ def test_check_data_refuses_a_file_whose_labels_are_all_missing(base, tmp_path):
         "labels, or point --data at a file that has them"
     ]
     assert "Mean of empty slice" not in result.stdout + result.stderr
+
+
+def test_check_data_says_when_adapt_will_refuse_a_leak_at_the_site(base, tmp_path):
+    """A base feature that copies the label at the target site: adapt refuses those rows, and
+    check-data (which exits 0: it reports) says so with adapt's own words, before training."""
+    import pandas as pd
+
+    heart = pd.read_csv(bundled_path())
+    at_va = heart["dataset"] == VA
+    heart.loc[at_va, "thalch"] = 100 + 50 * (heart.loc[at_va, "num"] > 0)
+    leaky = tmp_path / "va_leak.csv"
+    heart.to_csv(leaky, index=False)
+    where = ("--data", leaky, "--base", base, "--group-column", "dataset", "--group", VA)
+    out = tmp_path / "n.json"
+    checked = run_cli("check-data", *where, "--json", out)
+    adapted = run_cli("adapt", *where, "--label", "num", "--out", tmp_path / "va")
+    assert adapted.code == 2 and not (tmp_path / "va").exists()
+    (refusal,) = adapted.stderr.splitlines()
+    assert refusal.startswith("error: ") and "'thalch'" in refusal
+    assert checked.code == 0, checked.stderr
+    said = [line for line in checked.stdout.splitlines() if line.startswith("warning: adapt")]
+    assert said == [f"warning: adapt will refuse these data: {refusal.removeprefix('error: ')}"]
+    assert json.loads(out.read_text())["adapt_refuses"] == refusal.removeprefix("error: ")

@@ -45,6 +45,10 @@ def _check_data(**values: Any) -> None:
     result = check_sample_size(values["base"], values["data"],
                                group_column=values["group_column"], group=values["group"],
                                test_fraction=values["test_fraction"])  # fmt: skip
+    for note in result["warnings"]:
+        warn(note)
+    if result["adapt_refuses"]:
+        warn(f"adapt will refuse these data: {result['adapt_refuses']}")
     if not result["applies"]:
         stdout.print(f"check-data: the sample-size criteria do not apply: {result['why']}")
     else:

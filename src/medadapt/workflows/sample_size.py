@@ -85,9 +85,11 @@ def check_sample_size(
         raise DataError(f"--data {data} has no labelled {modality.noun}{where} (every label is "
                         "missing): fill in the labels, or point --data at a file that has "
                         "them")  # fmt: skip
-    split = split_group(modality, base, base_dir, data, samples, chosen, seed=0,
-                        where=f"{group_column} = {group}" if group else str(data),
+    where = f"{group_column} = {group}" if group else str(data)
+    split = split_group(modality, base, base_dir, data, samples, chosen, seed=0, where=where,
                         test_fraction=test_fraction, lenient=True)  # fmt: skip
+    refused = _what_adapt_refuses(modality, base, samples.subset(np.concatenate(
+        [split.train, split.test])), options, where)  # fmt: skip
     unseen = samples.subset(chosen[~split.seen[chosen]])  # scored only where it never trained
     patients = patient_counts(modality, n=samples.subset(chosen),
                               n_train=samples.subset(split.train),
@@ -100,7 +102,7 @@ def check_sample_size(
                          modality.noun if patients else counted(modality),
                          modality.classes(base.schema))  # fmt: skip
     if isinstance(outcome, str):
-        return {"applies": False, "why": outcome}
+        return {"applies": False, "why": outcome, **refused}
     _name_classes(outcome, modality.classes(base.schema))
     params = strategy_parameters(modality, base)
     n_train, n_test = len(split.train), len(split.test)
@@ -109,11 +111,22 @@ def check_sample_size(
         "noun": PATIENTS if patients else counted(modality),
         "unit_note": UNIT_NOTE.get(modality.noun), "n": len(chosen), "n_train": n_train,
         "n_test": n_test, **patients, "n_base_trained": int(split.seen[chosen].sum()),
-        "no_test": split.why_no_test, **outcome.to_dict(),
+        "no_test": split.why_no_test, **outcome.to_dict(), **refused,
     }  # fmt: skip
     result["development"] = _development(params, outcome, criteria_count(result, "n_train"))
     result["validation"] = _validation(base, outcome, risk, criteria_count(result, "n_test"))
     return {**result, "in_short": in_short(result)}
+
+
+def _what_adapt_refuses(modality: Any, base: BaseModel, rows: Any, options: Any, where: str):
+    """What ``adapt`` would say of the rows it trains and tests on (a base feature that alone
+    predicts the label): ``adapt_refuses`` (its error, or None) and ``warnings`` (leaks kept
+    with the base's ``--allow-leak``). Counted, not raised: check-data reports every finding."""
+    try:
+        warnings = modality.check_training_rows(base.schema, rows, options, where)
+    except DataError as refusal:
+        return {"adapt_refuses": str(refusal), "warnings": []}
+    return {"adapt_refuses": None, "warnings": warnings}
 
 
 PATIENTS = "patients"
