@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -702,3 +703,97 @@ def test_show_names_metrics_and_data_in_words(cli, adapter_dir, monkeypatch):
     ]
     out, _ = cli("list")
     assert "MAE 51.3 (40.2–63.9)" in out and "training rows" in out and "n_train" not in out
+
+
+def _tree(root) -> list[str]:
+    """Every path under ``root`` (what a refused command must leave as it was)."""
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+def test_a_registry_that_lost_its_index_is_never_made_anew(cli, adapter_dir):
+    cli("add", str(adapter_dir(1)), "--name", "heart")
+    (cli.root / "registry.sqlite").unlink()
+    before = _tree(cli.root)
+    said = (
+        f"error: registry {cli.root} has lost its index: {cli.root / 'registry.sqlite'} is "
+        "missing, but objects/ holds its files; restore registry.sqlite from a backup (a new "
+        "index would drop every version and its history)\n"
+    )
+    for command in (["list"], ["verify"], ["add", str(adapter_dir(2)), "--name", "heart"]):
+        out, err = cli(*command, ok=False)
+        assert (out, err) == ("", said) and "Traceback" not in out + err
+        assert _tree(cli.root) == before
+
+
+def test_a_registry_that_lost_its_objects_folder_is_refused(cli, adapter_dir):
+    cli("add", str(adapter_dir(1)), "--name", "heart")
+    cli("add", str(adapter_dir(2)), "--name", "heart")
+    shutil.rmtree(cli.root / "objects")
+    before = _tree(cli.root)
+    said = (
+        f"error: registry {cli.root} has lost its adapter files: {cli.root / 'objects'} is "
+        "missing, but its index lists 2 versions; restore objects/ from a backup\n"
+    )
+    for command in (["list"], ["verify"], ["add", str(adapter_dir(3)), "--name", "heart"]):
+        out, err = cli(*command, ok=False)
+        assert (out, err) == ("", said) and "Traceback" not in out + err
+        assert _tree(cli.root) == before
+
+
+def test_add_next_to_a_version_whose_file_was_deleted_names_it(cli, adapter_dir):
+    cli("add", str(adapter_dir(1)), "--name", "heart")
+    blob = Registry(cli.root).objects.path(Registry(cli.root).get("heart@1").manifest_blob)
+    blob.unlink()
+    before = _tree(cli.root)
+    out, err = cli("add", str(adapter_dir(2)), "--name", "heart", ok=False)
+    assert err == (
+        f"error: adapter heart@1: registry file {blob} is missing; see what else is damaged "
+        f"with 'medadapt registry --root {cli.root} verify'\n"
+    )
+    assert "Traceback" not in out + err and _tree(cli.root) == before
+
+
+def test_a_new_or_empty_directory_still_becomes_a_registry(cli, adapter_dir):
+    cli.root.mkdir()
+    for folder in ("objects", "tmp", "checkouts", "bases"):  # a creation killed half-way
+        (cli.root / folder).mkdir()
+    out, _ = cli("add", str(adapter_dir(1)), "--name", "heart")
+    assert out.startswith("added heart@1 ")
+
+
+def test_verify_reports_each_registered_base_whose_copy_was_deleted(cli, tmp_path):
+    from tests.registry.helpers import make_adapter_on_base, make_base
+
+    base = make_base(tmp_path / "base")
+    cli("add", str(make_adapter_on_base(tmp_path / "a1", base)), "--name", "heart")
+    cli("add", str(make_adapter_on_base(tmp_path / "a2", base, seed=2)), "--name", "heart")
+    key = Registry(cli.root).get("heart@1").base_fingerprint["weights"][:16]
+    shutil.rmtree(cli.root / "bases")
+    before = _tree(cli.root)
+    out, err = cli("verify", ok=False)
+    assert out == "" and "Traceback" not in err
+    assert err.splitlines() == [
+        f"base model {key}: {cli.root / 'bases' / key} is missing, but heart@1, heart@2 were "
+        f"registered with it; add it again with 'medadapt registry --root {cli.root} add-base "
+        "BASE_DIR', or restore bases/ from a backup",
+        f"error: 1 of 1 base models failed verification (listed above); add them again with "
+        f"'medadapt registry --root {cli.root} add-base'",
+    ]
+    assert _tree(cli.root) == before
+    _, err = cli("verify", "heart@2", ok=False)
+    assert err.splitlines()[0].startswith(f"base model {key}: ")
+    cli("add-base", str(base))
+    assert cli("verify")[0] == "ok: 2 versions and 1 base models verified\n"
+
+
+def test_export_refuses_an_over_long_file_name_up_front(cli, adapter_dir, tmp_path):
+    cli("add", str(adapter_dir(1)), "--name", "heart")
+    name = "a" * 293 + ".tar.gz"
+    out, err = cli("export", "heart@1", "-o", str(tmp_path / name), ok=False)
+    assert err == (
+        f"error: -o: the name '{'a' * 20}...aaaaa.tar.gz' is 300 bytes long; at most 241 fit "
+        "here (this file system takes 255 per name, less 14 for the temporary name written "
+        "first); give -o a shorter name\n"
+    )
+    assert "Traceback" not in out + err and list(tmp_path.glob("*.tar*")) == []
+    assert [e["action"] for e in json.loads(cli("log", "--json")[0])] == ["add"]

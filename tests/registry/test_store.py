@@ -357,3 +357,13 @@ def test_a_blob_collected_between_write_and_commit_is_written_again(registry, ad
     v = registry.add(adapter_dir(1), name="heart").version
     assert collected[0].objects == 2
     assert registry.verify().ok and registry.open_adapter(v.ref)
+
+
+def test_a_registry_that_lost_its_index_is_not_created_again(registry, adapter_dir):
+    registry.add(adapter_dir(1), name="heart")
+    registry.index.path.unlink()
+    for create in (False, True):
+        with pytest.raises(RegistryError) as err:
+            Registry(registry.root, create=create)
+        assert str(err.value).startswith(f"registry {registry.root} has lost its index: ")
+    assert not registry.index.path.exists()

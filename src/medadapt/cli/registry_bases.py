@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from medadapt.cli.registry_common import open_registry, registry_app
-from medadapt.registry.bases import add_base, list_bases
+from medadapt.registry.bases import add_base, list_bases, mark_registered
 
 
 @registry_app.command("add-base")
@@ -23,6 +23,7 @@ def add_base_command(
     """
     registry = open_registry(ctx, create=True)
     path, new = add_base(registry.root, base_dir)
+    mark_registered(registry.index, path.name)
     typer.echo(f"{'added' if new else 'already present'}: {path}")
 
 

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from medadapt.cli.inputs import check_name_length
 from medadapt.cli.registry_common import (
     check_cli_name,
     creating,
@@ -52,6 +53,8 @@ def export_cmd(
 
     Example: medadapt registry --root hospital-registry export pneumonia@2 -o outbox/
     """
+    if out is not None:  # a directory ('/' at the end) gets the default name written in it
+        check_name_length(Path(out, "x") if out.endswith("/") else Path(out), "-o")
     result = open_registry(ctx).export(ref, out, with_base=with_base, force=force)
     what = f"{result.version.ref} with its base model" if with_base else result.version.ref
     typer.echo(f"exported {what} to {result.path}")

@@ -3,7 +3,9 @@
 ``ROOT/bases/<weights sha256[:16]>/`` holds a copy of a ``train-base`` directory
 (``model.json`` + ``model.safetensors``). It is copied into ``tmp/`` and renamed into place, so
 a killed copy never leaves a half base; the checksum in ``model.json`` is verified on load.
-Adapters name their base by fingerprint; :func:`find_base` maps one to the other.
+Adapters name their base by fingerprint; :func:`find_base` maps one to the other. The index
+records each base once it is registered (:func:`mark_registered`), so ``verify`` can tell a base
+that was deleted from one that was never added.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from medadapt.errors import AdapterFileError
 from medadapt.fileio import read_json
+from medadapt.registry.db import Index, now
 from medadapt.registry.objects import fsync_dir, sha256_file
 from medadapt.results import AdapterRecord
 
@@ -225,3 +228,38 @@ def verify_bases(root: str | Path, keys: list[str] | None = None) -> tuple[list[
         except AdapterFileError as exc:
             problems.append(f"base model {directory.name}: {exc}; {fix}")
     return checked, problems
+
+
+_MARK = "base:"  # meta key of a registered base: "base:<key>"
+
+
+def mark_registered(index: Index, weights_sha256: str) -> None:
+    """Record in the index that the base with these weights (or this key) is registered."""
+    with index.write() as conn:
+        conn.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
+            (_MARK + _key(weights_sha256), now()),
+        )
+
+
+def registered_keys(index: Index) -> set[str]:
+    """The keys of every base the index records as registered."""
+    with index.read() as conn:
+        rows = conn.execute("SELECT key FROM meta WHERE key LIKE ?", (_MARK + "%",)).fetchall()
+    return {row[0].removeprefix(_MARK) for row in rows}
+
+
+def deleted_bases(root: str | Path, index: Index, used: dict[str, list[str]]) -> dict[str, str]:
+    """``{key: one line}`` for each base that was registered, that versions use (``used``:
+    ``{base weights: [version refs]}``) and whose copy under ``bases/`` is gone."""
+    root, recorded = Path(root), registered_keys(index)
+    by_key: dict[str, list[str]] = {}
+    for weights, refs in used.items():
+        by_key.setdefault(_key(weights), []).extend(refs)
+    return {
+        key: f"base model {key}: {root / BASES / key} is missing, but {', '.join(refs)} were "
+        f"registered with it; add it again with 'medadapt registry --root {root} add-base "
+        "BASE_DIR', or restore bases/ from a backup"
+        for key, refs in sorted(by_key.items())
+        if key in recorded and not (root / BASES / key).is_dir()
+    }

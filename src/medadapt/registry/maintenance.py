@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from medadapt.errors import AdapterFileError
-from medadapt.registry.bases import verify_bases
+from medadapt.registry.bases import deleted_bases, verify_bases
 from medadapt.registry.db import Index
 from medadapt.registry.objects import ObjectStore
 from medadapt.registry.records import AdapterVersion
@@ -23,7 +23,7 @@ from medadapt.registry.records import AdapterVersion
 @dataclass(frozen=True)
 class VerifyReport:
     """``problems`` (one line each) for damaged versions, ``base_problems`` for damaged,
-    tampered or swapped base models (``bases``: the base keys checked); ``orphans``
+    tampered, swapped or deleted base models (``bases``: the base keys checked); ``orphans``
     (unreferenced blobs) and ``leftovers`` (entries in tmp/) are harmless and what ``gc``
     removes."""
 
@@ -79,8 +79,17 @@ def verify_registry(registry: Maintained, ref: str | None = None) -> VerifyRepor
     leftovers = sum(1 for _ in registry.objects.tmp.iterdir())
     keys = None if ref is None else [v.base_fingerprint["weights"][:16] for v in versions]
     bases_checked, base_problems = verify_bases(registry.root, keys)
+    users: dict[str, list[str]] = {}  # base weights: the versions registered with it
+    for v in versions:
+        users.setdefault(v.base_fingerprint["weights"], []).append(v.ref)
+    deleted = deleted_bases(registry.root, registry.index, users)
     return VerifyReport(
-        [v.ref for v in versions], problems, orphans, leftovers, bases_checked, base_problems
+        [v.ref for v in versions],
+        problems,
+        orphans,
+        leftovers,
+        bases_checked + list(deleted),
+        base_problems + list(deleted.values()),
     )
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from medadapt.errors import AdapterFileError
-from medadapt.registry import queries, transfer
+from medadapt.registry import layout, queries, transfer
 from medadapt.registry.db import INDEX, Index
 from medadapt.registry.diff import VersionDiff, diff_versions, recorded_split
 from medadapt.registry.maintenance import (  # the reports: also importable from here
@@ -65,6 +65,7 @@ class Registry:
         if root.exists() and not root.is_dir():
             raise RegistryError(f"{root} is a file, not a registry directory; check --root")
         if not (root / INDEX).is_file():
+            layout.refuse_lost_index(root)
             if not create:
                 what = (
                     f"{root} is not a medadapt registry (no {INDEX})"
@@ -88,13 +89,14 @@ class Registry:
                     f"cannot create the registry at {root} ({exc.strerror or exc}); check --root"
                 ) from None
         self.root = root
-        self.objects = ObjectStore(objects=root / "objects", tmp=root / "tmp")
-        self.checkouts = root / "checkouts"
-        self.checkouts.mkdir(exist_ok=True)
         self.index = Index(root / INDEX)
         if self.index.read_one("PRAGMA user_version")[0] == 0:
             self.index.initialize()  # new, or a creation that was killed half-way
         self.index.check_schema()
+        layout.refuse_lost_objects(root, self.index)  # before objects/ would be made anew
+        self.objects = ObjectStore(objects=root / layout.OBJECTS, tmp=root / "tmp")
+        self.checkouts = root / "checkouts"
+        self.checkouts.mkdir(exist_ok=True)
 
     def __repr__(self) -> str:
         return f"Registry({str(self.root)!r})"

@@ -65,7 +65,13 @@ def check_same_question(
     if found is None:
         return
     version, blob = found
-    before = _question(json.loads(registry.objects.path(blob).read_bytes()))
+    path = registry.objects.path(blob)
+    if not path.is_file():
+        raise AdapterFileError(
+            f"adapter {name}@{version}: registry file {path} is missing; see what else is "
+            f"damaged with 'medadapt registry --root {registry.root} verify'"
+        )
+    before = _question(json.loads(path.read_bytes()))
     after = _question(manifest)
     if before != after:
         raise RegistryError(
@@ -125,9 +131,13 @@ def add_directory(
 
 
 def _with_notices(registry: RegistryLike, result: Registration, before: list[str]) -> Registration:
-    """``result`` with ``before`` ahead of its notices, and a note if its base is missing."""
+    """``result`` with ``before`` ahead of its notices, and a note if its base is missing
+    (a base that is there is recorded as registered: ``verify`` reports it if deleted)."""
     v = result.version
-    missing = bases.missing_base_note(registry.root, v.base_fingerprint["weights"], v.ref)
+    weights = v.base_fingerprint["weights"]
+    missing = bases.missing_base_note(registry.root, weights, v.ref)
+    if missing is None:
+        bases.mark_registered(registry.index, weights)
     notices = [*before, *result.notices, *([missing] if missing else [])]
     return result._replace(notices=tuple(notices))
 
