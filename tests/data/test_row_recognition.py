@@ -249,3 +249,21 @@ def test_a_dot_alone_reads_as_missing_and_only_alone(tmp_path: Path):
     assert frame["oldpeak"].dtype == float and frame["oldpeak"].isna().sum() == 5
     assert frame["sex"].isna().tolist() == [True, False] * 3
     assert frame["slope"].tolist() == ["a.b", None, None, "a.b", None, None]
+
+
+def test_adapt_and_check_data_say_when_absent_columns_hide_the_base_training_rows(trained):
+    """The adapter's test rows must be rows the base never trained on: where two absent
+    columns keep those from being recognised, adapt and check-data say so as evaluate does."""
+    path = trained["root"] / "absent_two_adapt.csv"
+    trained["source"].drop(columns=["ca", "thal"]).to_csv(path, index=False)
+    where = ("--base", trained["root"] / "base", "--data", path, "--group-column", "dataset",
+             "--group", "Hungary", "--allow-absent-columns")  # fmt: skip
+    checked = run_cli("check-data", *where)
+    out = trained["root"] / "hu.json"
+    adapted = run_cli("adapt", *where, "--label", LABEL, "--out", trained["root"] / "hu",
+                      "--json", out)  # fmt: skip
+    said = UNRECOGNISED.replace("this evaluation", "the adapter's test rows")
+    for result in (checked, adapted):
+        assert result.code == 0, result.stderr
+        assert f"warning: {said}" in " ".join(result.stdout.split())
+    assert said in json.loads(out.read_text())["warnings"]

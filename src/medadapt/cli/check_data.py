@@ -10,7 +10,7 @@ from medadapt import checks
 from medadapt.cli import inputs
 from medadapt.cli.common import print_table, stdout, warn, write_outputs
 from medadapt.cli.main import app
-from medadapt.cli.options import Shared, build_command
+from medadapt.cli.options import Shared, build_command, options_for
 from medadapt.cli.verbs import DATA, GROUP_COLUMN, _dumps, probes
 from medadapt.fileio import check_output_file
 from medadapt.results import MILLION, needed_text
@@ -39,12 +39,14 @@ def _check_data(**values: Any) -> None:
     inputs.check_outputs({"--json": values["json_out"]},
                          {"--data": values["data"], "--base": values["base"]})  # fmt: skip
     check_output_file(values["json_out"], flag="--json", force=values["force"])
-    inputs.modality_of_base(values["base"], values["data"], probes(values))  # one kind of data
+    modality = inputs.modality_of_base(values["base"], values["data"], probes(values))
+    options = options_for("check-data", modality, values, values["data"])
     from medadapt.workflows.sample_size import check_sample_size
 
     result = check_sample_size(values["base"], values["data"],
                                group_column=values["group_column"], group=values["group"],
-                               test_fraction=values["test_fraction"])  # fmt: skip
+                               test_fraction=values["test_fraction"],
+                               options=options)  # fmt: skip
     for note in result["warnings"]:
         warn(note)
     if result["adapt_refuses"]:

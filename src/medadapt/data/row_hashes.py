@@ -195,11 +195,13 @@ class RowHasher:
 
     def _cells(self, frame: pd.DataFrame, without: str | None = None) -> np.ndarray:
         """A keyed digest of each normalised value. Shape: (N, C) ``uint64``, one column per
-        name of ``self.columns`` but ``without``."""
+        name of ``self.columns`` but ``without``; a column ``frame`` lacks is missing in every
+        row, as ``--allow-absent-columns`` reads it."""
         columns = [c for c in self.columns if c != without]
         cells = np.zeros((len(frame), len(columns)), dtype="<u8")
+        absent = pd.Series(np.nan, index=frame.index)
         for j, column in enumerate(columns):
-            codes, values = pd.factorize(frame[column], use_na_sentinel=True)  # each value once
+            codes, values = pd.factorize(frame.get(column, absent), use_na_sentinel=True)
             normal = self._normaliser(column)
             texts = [f"{column}={normal(v)}" for v in values] + [f"{column}={_MISSING}"]
             cells[:, j] = _text_digests(texts, self._key)[codes]  # code -1 (missing): the last

@@ -20,7 +20,7 @@ from medadapt.federated.config import FederatedRun
 from medadapt.federated.local import Trainable
 from medadapt.modalities.base import Modality, Samples, modality_of
 from medadapt.modalities.bundle import BaseModel
-from medadapt.workflows.splitting import adapter_split, select
+from medadapt.workflows.splitting import adapter_split, select, unrecognised_warning
 
 
 class SiteError(DataError):
@@ -69,10 +69,11 @@ def read_sites(run: FederatedRun, data: Path | None = None, sites=None) -> SiteD
     base_split = modality.read_split(run.base_dir, base.training.get("split") or {}, data,
                                      "base", samples)  # fmt: skip
     seen = modality.in_split(data, samples, base_split, "train")
+    notes = unrecognised_warning({"the base model": base_split}, "the adapter's test rows")
     clean = np.zeros(len(samples), dtype=bool)
     if modality.base_test_stays_clean:
         clean = modality.in_split(data, samples, base_split, "test")
-    split, notes = {}, []
+    split = {}
     for site in sites or run.sites:
         wanted = [site] if run.group_column else None  # no column: the file is one site's
         chosen = select(samples, run.group_column, wanted, what="--groups")

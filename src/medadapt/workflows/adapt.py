@@ -103,7 +103,7 @@ def adapt_job(
         test_fraction=test_fraction, seed=seed, n_boot=n_boot, progress=progress,
     )  # fmt: skip
     notes = _warnings(modality, picked.train, picked.n_seen, len(picked.chosen), group)
-    warnings = notes + warnings + modality.sample_notes(base.schema, picked.train)
+    warnings = notes + picked.notes + warnings + modality.sample_notes(base.schema, picked.train)
     sample_size = adapter_sample_size(modality, base, result.trainable_params, picked.train,
                                       picked.test, picked.unseen)  # fmt: skip
     adapter_record = _adapter_record(

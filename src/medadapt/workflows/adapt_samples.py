@@ -5,7 +5,7 @@ never from the base's test split."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from medadapt.data.splits import nested_fraction
 from medadapt.errors import DataError
 from medadapt.modalities.base import Modality, Samples
 from medadapt.modalities.bundle import BaseModel
-from medadapt.workflows.splitting import adapter_split, select
+from medadapt.workflows.splitting import adapter_split, select, unrecognised_warning
 
 
 @dataclass
@@ -33,6 +33,7 @@ class GroupSamples:
     train: Samples
     test: Samples
     where: str
+    notes: list[str]  # the base's training samples this data cannot recognise (absent columns)
 
     @property
     def unseen(self) -> Samples:
@@ -77,6 +78,7 @@ def pick_samples(
     return GroupSamples(
         samples, group_column, chosen, split.seen, split.base_test, used, split.test,
         train=samples.subset(used), test=samples.subset(split.test), where=where,
+        notes=split.unrecognised,
     )  # fmt: skip
 
 
@@ -89,6 +91,7 @@ class GroupSplit:
     train: np.ndarray
     test: np.ndarray
     why_no_test: str | None = None  # lenient: why no sample can test the adapter
+    unrecognised: list[str] = field(default_factory=list)  # unrecognised_warning's
 
 
 def split_group(
@@ -123,4 +126,5 @@ def split_group(
     if modality.base_test_stays_clean:  # kept for the old classes' retention test
         base_test = modality.in_split(data, samples, base_split, "test")
         train = train[~base_test[train]]
-    return GroupSplit(seen, base_test, train, test, why)
+    hidden = unrecognised_warning({"the base model": base_split}, "the adapter's test rows")
+    return GroupSplit(seen, base_test, train, test, why, hidden)

@@ -23,14 +23,14 @@ from medadapt.errors import DataError
 from medadapt.evaluate.retention import old_class_retention
 from medadapt.evaluate.small_cells import mask_subgroups
 from medadapt.fileio import atomic_write_bytes
-from medadapt.modalities.base import UNRECOGNISED, Modality, modality_of
+from medadapt.modalities.base import Modality, modality_of
 from medadapt.modalities.bundle import BaseModel
 from medadapt.results import AdapterRecord, Evaluation
 from medadapt.train.fitting import predict
 from medadapt.workflows.adapt import check_label
 from medadapt.workflows.loading import attach_adapter
 from medadapt.workflows.scoring import score_samples, versus_base_on
-from medadapt.workflows.splitting import select, to_score
+from medadapt.workflows.splitting import select, to_score, unrecognised_warning
 
 
 @dataclass(frozen=True)
@@ -152,28 +152,8 @@ def _samples_to_score(loaded: Loaded, base_dir, adapter_dir, data, samples, grou
         )
     if len(scored) == 0:
         raise DataError(f"--data {data} has no labelled {modality.noun} to evaluate ({used})")
-    return samples.subset(scored), used, excluded, _unrecognised_warning(base_split, own)
-
-
-def _unrecognised_warning(base_split, own) -> list[str]:
-    """The warning when the model's columns absent from ``--data`` keep the rows the base or
-    the adapter trained on from being recognised (a split's ``"_unrecognised"``)."""
-    whose = {"the base model": base_split, "the adapter": own}
-    absent = {who: (split or {}).get(UNRECOGNISED, []) for who, split in whose.items()}
-    columns = sorted({column for names in absent.values() for column in names})
-    if not columns:
-        return []
-    who = " and ".join(name for name, names in absent.items() if names)
-    named = ", ".join(map(repr, columns))
-    if len(columns) == 1:
-        said, them, those = f"column {named} is", "it", "that column"
-    else:
-        said, them, those = f"columns {named} are", "them", "those columns"
-    return [
-        f"the model's {said} not in --data: rows {who} trained on cannot be recognised without "
-        f"{them}, so this evaluation may include them and overstate the model; add {those} "
-        "to --data to leave those rows out"
-    ]
+    unrecognised = unrecognised_warning({"the base model": base_split, "the adapter": own})
+    return samples.subset(scored), used, excluded, unrecognised
 
 
 def _before_and_after(loaded: Loaded, test, scores, result: Evaluation, how) -> Evaluation:

@@ -90,6 +90,7 @@ def check_sample_size(
                         test_fraction=test_fraction, lenient=True)  # fmt: skip
     refused = _what_adapt_refuses(modality, base, samples.subset(np.concatenate(
         [split.train, split.test])), options, where)  # fmt: skip
+    refused["warnings"] = split.unrecognised + refused["warnings"]
     unseen = samples.subset(chosen[~split.seen[chosen]])  # scored only where it never trained
     patients = patient_counts(modality, n=samples.subset(chosen),
                               n_train=samples.subset(split.train),
@@ -126,7 +127,7 @@ def _what_adapt_refuses(modality: Any, base: BaseModel, rows: Any, options: Any,
         warnings = modality.check_training_rows(base.schema, rows, options, where)
     except DataError as refusal:
         return {"adapt_refuses": str(refusal), "warnings": []}
-    return {"adapt_refuses": None, "warnings": warnings}
+    return {"adapt_refuses": None, "warnings": list(warnings)}
 
 
 PATIENTS = "patients"

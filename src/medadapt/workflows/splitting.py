@@ -17,7 +17,7 @@ import numpy as np
 
 from medadapt.data.tables import refuse_group_spellings
 from medadapt.errors import DataError
-from medadapt.modalities.base import Modality, Samples
+from medadapt.modalities.base import UNRECOGNISED, Modality, Samples
 
 
 def select(samples: Samples, column: str | None, values: Sequence[str] | None, *, what: str):
@@ -140,3 +140,26 @@ def to_score(
             f"(by content; {parts})"
         )
     return kept, sentence, excluded
+
+
+def unrecognised_warning(
+    splits: dict[str, dict[str, Any] | None], scored: str = "this evaluation"
+) -> list[str]:
+    """The warning when the model's columns absent from ``--data`` keep the samples a model
+    trained on from being recognised (a split's ``"_unrecognised"``); ``splits``: whose split
+    ("the base model", "the adapter") -> the split read; ``scored``: what may include them."""
+    absent = {who: (split or {}).get(UNRECOGNISED, []) for who, split in splits.items()}
+    columns = sorted({column for names in absent.values() for column in names})
+    if not columns:
+        return []
+    who = " and ".join(name for name, names in absent.items() if names)
+    named = ", ".join(map(repr, columns))
+    if len(columns) == 1:
+        said, them, those = f"column {named} is", "it", "that column"
+    else:
+        said, them, those = f"columns {named} are", "them", "those columns"
+    return [
+        f"the model's {said} not in --data: rows {who} trained on cannot be recognised without "
+        f"{them}, so {scored} may include them and overstate the model; add {those} "
+        "to --data to leave those rows out"
+    ]

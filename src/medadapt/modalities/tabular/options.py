@@ -11,6 +11,7 @@ from medadapt.errors import ConfigError
 from medadapt.modalities.base import ModalityOptions
 
 TRAIN, ADAPT, EVALUATE, PREDICT, STUDY = "train-base", "adapt", "evaluate", "predict", "study"
+CHECK = "check-data"
 
 
 def _option(help: str, *verbs: str, default=None):
@@ -55,6 +56,8 @@ class TabularOptions(ModalityOptions):
     allow_absent_columns: bool = _option(
         "Score even when feature columns the model uses are absent (missing for every row) "
         "instead of refusing.",
+        ADAPT,
+        CHECK,
         EVALUATE,
         PREDICT,
         default=False,
