@@ -205,6 +205,8 @@ def _first(value: object) -> float:
 def read_nifti(path: Path, options: ReadOptions) -> FileRead:
     """NIfTI (nibabel; scl_slope/inter applied): 2D images, 3D volumes; 4D refused."""
     image = nib.load(path)
+    if options.spacing is not None:
+        check_spacing_known(path, image)
     kept = [int(s) for s in image.shape if s != 1]
     if len(kept) not in (2, 3):
         raise ReadError(
@@ -236,6 +238,24 @@ def read_nifti(path: Path, options: ReadOptions) -> FileRead:
     volume = np.moveaxis(values, options.slice_axis, 0)[None]  # (1, D, H, W)
     frames, samples = select(volume, options)
     return FileRead(samples, how, frames)
+
+
+def check_spacing_known(path: Path, image: Any) -> None:
+    """Refuse a NIfTI file whose header gives a voxel size of 0 (nibabel would read 1 mm, a
+    guess): resampling to a voxel spacing needs the true one."""
+    from nibabel.openers import ImageOpener
+
+    with ImageOpener(path) as stream:
+        header = type(image.header).from_fileobj(stream, check=False)  # as written
+    sizes = header["pixdim"][1 : 1 + min(3, len(image.shape))]
+    zero = [axis for axis, size in enumerate(sizes) if size == 0 and image.shape[axis] > 1]
+    if zero:
+        axis = zero[0]
+        raise ReadError(
+            f"its NIfTI header gives voxel size 0 along axis {axis} (pixdim[{axis + 1}]), so "
+            "its spacing is unknown and it cannot be resampled to a voxel size (--spacing): "
+            "write the voxel sizes in mm into the header"
+        )
 
 
 def target_spacing(

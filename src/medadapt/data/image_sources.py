@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +71,33 @@ def folder_entries(root: Path) -> list[Entry]:
             )
         entries += [Entry(p, class_dir.name, None, _format_or_fail(p, "")) for p in files]
     return entries
+
+
+def left_out_note(root: Path) -> str | None:
+    """The warning naming, by suffix, the files of class folder ``root`` that
+    :func:`folder_entries` does not read: files beside the class sub-folders (no class) and
+    links to nothing; None when there are none (or ``root`` is no folder)."""
+    if not root.is_dir():
+        return None
+    kinds: Counter[str] = Counter()
+    for path in root.iterdir():
+        if path.name.startswith(".") or path.name.lower() in _IGNORED or path.is_dir():
+            continue
+        kinds[
+            (path.suffix.lower() or "file without suffix") if path.exists() else "broken link"
+        ] += 1
+    for class_dir in (d for d in root.iterdir() if d.is_dir() and not d.name.startswith(".")):
+        for path in class_dir.rglob("*"):
+            hidden = any(part.startswith(".") for part in path.relative_to(class_dir).parts)
+            if not hidden and path.is_symlink() and not path.exists():
+                kinds["broken link"] += 1
+    if not kinds:
+        return None
+    said = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+    return (
+        f"{kinds.total()} file(s) in {root} were not read, being outside the class sub-folders "
+        f"or links to nothing ({said}): put each image in its class's sub-folder to use it"
+    )
 
 
 def csv_entries(

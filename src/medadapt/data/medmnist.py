@@ -1,8 +1,10 @@
 """MedMNIST-format ``.npz`` archives: ``{train,val,test}_images`` and ``_labels`` arrays.
 
 Images may be ``(N, H, W)`` (2D gray), ``(N, H, W, 1|3)`` (2D), ``(N, D, H, W)`` (3D gray) or
-``(N, D, H, W, 1|3)``; uint8 / uint16 are divided by 255 / 65535, floats must already be in
-[0, 1]. Labels are ``(N,)`` or ``(N, 1)`` class indices (multi-label arrays are refused). The
+``(N, D, H, W, 1|3)``; ``(N, 1|3, H, W)`` is PyTorch's channels-first order of 2D images (read
+as such with ``spatial_dims=2``, refused with 3: never a volume of 1 or 3 slices). uint8 /
+uint16 are divided by 255 / 65535, floats must already be in [0, 1]. Labels are ``(N,)`` or
+``(N, 1)`` class indices (multi-label arrays are refused). The
 class list covers the labels of every split in the file, so train/val/test agree.
 """
 
@@ -48,7 +50,7 @@ def load_npz(
     if settings.get("window") is not None:
         raise ConfigError(f"--window applies to DICOM and NIfTI in HU, not to {path.name}")
     images, labels, every = _read_split(path, split)
-    values, volumes = _channels_first(images, path, split)  # (N, C, *spatial)
+    values, volumes = _channels_first(images, path, split, spatial_dims)  # (N, C, *spatial)
     n_classes = int(max(int(a.max()) for a in every if a.size)) + 1
     class_list = _class_names(classes, n_classes, path)
     digests = [array_key(image) for image in images]
@@ -218,7 +220,9 @@ def _labels(archive: Any, path: Path, key: str, keys: list[str]) -> np.ndarray:
     return labels
 
 
-def _channels_first(images: np.ndarray, path: Path, split: str) -> tuple[np.ndarray, bool]:
+def _channels_first(
+    images: np.ndarray, path: Path, split: str, spatial_dims: int
+) -> tuple[np.ndarray, bool]:
     """``(N, C, *spatial)`` float32 in [0, 1], and whether the samples are volumes."""
     if images.dtype in (np.uint8, np.uint16):
         values = scale_integer(images)
@@ -235,6 +239,8 @@ def _channels_first(images: np.ndarray, path: Path, split: str) -> tuple[np.ndar
         return values[:, None], False
     if values.ndim == 4 and values.shape[-1] in (1, 3):
         return np.moveaxis(values, -1, 1), False
+    if values.ndim == 4 and values.shape[1] in (1, 3):
+        return _torch_order(values, images.shape, path, split, spatial_dims), False
     if values.ndim == 4:
         return values[:, None], True
     if values.ndim == 5 and values.shape[-1] in (1, 3):
@@ -242,6 +248,20 @@ def _channels_first(images: np.ndarray, path: Path, split: str) -> tuple[np.ndar
     raise DataError(
         f"{path}: {split}_images has shape {images.shape}; expected (N, H, W[, C]) images or "
         "(N, D, H, W[, C]) volumes"
+    )
+
+
+def _torch_order(
+    values: np.ndarray, shape: tuple[int, ...], path: Path, split: str, spatial_dims: int
+) -> np.ndarray:
+    """``(N, 1|3, H, W)`` images in PyTorch's channels-first order, as they are; refused for
+    volumes (1 or 3 slices would be no volume: the channels would become its depth)."""
+    if spatial_dims == 2:
+        return values
+    raise DataError(
+        f"{path}: {split}_images has shape {shape}, 2D images with their {shape[1]} "
+        "channel(s) first (PyTorch's order), but --spatial-dims 3 needs volumes: pass "
+        "--spatial-dims 2, or store volumes as (N, D, H, W[, C])"
     )
 
 

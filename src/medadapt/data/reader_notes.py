@@ -10,6 +10,8 @@ reason; the notes of the files that were read are logged by :func:`report_notes`
 ``medadapt.notes`` logger, each distinct note once, as ``FILE: NOTE (and N more files)``.
 
 The loggers are switched process-wide while a file is read: readers run one file at a time.
+Handlers a library gives its own loggers (nibabel's ``nibabel.global`` writes straight to the
+terminal) are detached meanwhile too.
 """
 
 from __future__ import annotations
@@ -46,6 +48,16 @@ class _Collector(logging.Handler):
         self.notes.append(note_text(record.getMessage()))
 
 
+def _own_handlers() -> dict[logging.Logger, list[logging.Handler]]:
+    """The handlers of the library loggers' descendants (``nibabel.global``), by logger."""
+    prefixes = tuple(f"{name}." for name in LIBRARY_LOGGERS)
+    found = {}
+    for name, logger in list(logging.Logger.manager.loggerDict.items()):
+        if name.startswith(prefixes) and isinstance(logger, logging.Logger) and logger.handlers:
+            found[logger] = list(logger.handlers)
+    return found
+
+
 @contextlib.contextmanager
 def collect_notes() -> Iterator[list[str]]:
     """Collect the library log records (WARNING and above, without their tracebacks) and
@@ -55,6 +67,10 @@ def collect_notes() -> Iterator[list[str]]:
     collector = _Collector(notes)
     loggers = [logging.getLogger(name) for name in LIBRARY_LOGGERS]
     propagate = [logger.propagate for logger in loggers]
+    own = _own_handlers()
+    for child, handlers in own.items():
+        for handler in handlers:
+            child.removeHandler(handler)
     for logger in loggers:
         logger.addHandler(collector)
         logger.propagate = False
@@ -66,6 +82,9 @@ def collect_notes() -> Iterator[list[str]]:
             for logger, before in zip(loggers, propagate, strict=True):
                 logger.removeHandler(collector)
                 logger.propagate = before
+            for child, handlers in own.items():
+                for handler in handlers:
+                    child.addHandler(handler)
             notes += [
                 note_text(w.message)
                 for w in caught

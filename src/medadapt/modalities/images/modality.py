@@ -80,6 +80,7 @@ class ImageModality(Modality):
 
     def read_training(self, data: Path, options: ImageOptions, reading: Reading) -> ImageSamples:
         from medadapt.data.image_schema import source_digest
+        from medadapt.data.image_sources import left_out_note
         from medadapt.modalities.images.reading import (
             copies_note,
             select_groups,
@@ -106,6 +107,7 @@ class ImageModality(Modality):
             skipped=skipped_record(data, dataset.skipped),
             group_column=reading.group_column,
         )
+        notes += [n for n in [left_out_note(Path(data))] if n]
         notes += [n for n in [copies_note(data, dataset.subset(chosen))] if n]
         samples = ImageSamples(dataset, info, notes)
         return samples.subset(chosen) if len(chosen) < len(dataset) else samples
@@ -141,6 +143,7 @@ class ImageModality(Modality):
             unlike_training_shape,
         )
         from medadapt.data.image_schema import source_digest
+        from medadapt.data.image_sources import left_out_note
         from medadapt.modalities.images.reading import (
             copies_note,
             group_column_used,
@@ -186,6 +189,7 @@ class ImageModality(Modality):
         kinds = [(dataset.paths[i], str(m)) for i, m in enumerate(dataset.acquired)
                  if unlike_training_modality(schema, m)]  # fmt: skip
         notes += [n for n in [modality_note(schema, kinds, len(dataset), counted)] if n]
+        notes += [n for n in [left_out_note(Path(data))] if n]
         notes += [n for n in [copies_note(data, dataset)] if n]
         return ImageSamples(dataset, info, notes)
 

@@ -1,0 +1,148 @@
+"""What the image commands say of inputs they used to take silently: files beside the class
+sub-folders, channels-first ``.npz`` arrays, a NIfTI header without a voxel size."""
+
+from __future__ import annotations
+
+import io
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from medadapt.data.images import load_images
+from tests.cli.helpers import error_line, run_cli, succeeded
+from tests.data.makers import disc, disc_folder
+
+TINY = ["--image-size", "16", "--epochs", "1",
+        "--backbone-options", "depth=1,embed_dim=32,num_heads=2,patch_size=4"]  # fmt: skip
+
+
+def _warnings(stdout: str) -> list[str]:
+    return [line for line in stdout.splitlines() if line.startswith("warning:")]
+
+
+def test_train_base_says_which_files_of_a_class_folder_it_did_not_read(tmp_path):
+    """A README and a picture beside the class sub-folders, a link to nothing in one: left
+    out without a word before."""
+    root = disc_folder(tmp_path / "cases", n=4)
+    (root / "README.txt").write_text("the cases\n")
+    (root / "b9.png").write_bytes((root / "bright" / "b0.png").read_bytes())
+    (root / "dark" / "gone.png").symlink_to(tmp_path / "nowhere.png")
+    result = succeeded(run_cli("train-base", "--data", root, *TINY, "--out", tmp_path / "b"))
+    assert _warnings(result.stdout) == [
+        f"warning: 3 file(s) in {root} were not read, being outside the class sub-folders or "
+        "links to nothing (1 .png, 1 .txt, 1 broken link): put each image in its class's "
+        "sub-folder to use it"
+    ]
+
+
+def test_evaluate_says_which_files_of_a_class_folder_it_did_not_read(tmp_path):
+    root = disc_folder(tmp_path / "cases", n=4)
+    succeeded(run_cli("train-base", "--data", root, *TINY, "--out", tmp_path / "b"))
+    (root / "labels.csv").write_text("path,label\n")
+    result = succeeded(run_cli("evaluate", "--base", tmp_path / "b", "--data", root))
+    assert _warnings(result.stdout) == [
+        f"warning: 1 file(s) in {root} were not read, being outside the class sub-folders or "
+        "links to nothing (1 .csv): put each image in its class's sub-folder to use it"
+    ]
+
+
+def test_a_damaged_picture_in_a_class_folder_is_refused_as_predict_refuses_it(tmp_path):
+    root = disc_folder(tmp_path / "cases", n=4)
+    whole = (root / "bright" / "b0.png").read_bytes()
+    (root / "bright" / "cut.png").write_bytes(whole[: len(whole) // 2])
+    result = run_cli("train-base", "--data", root, *TINY, "--out", tmp_path / "b")
+    assert error_line(result) == (
+        f"error: cannot read {root / 'bright' / 'cut.png'}: unreadable (OSError: image file is "
+        "truncated); fix or remove the file, or pass --on-error skip to leave it out"
+    )
+
+
+def _npz(path: Path, shape: tuple[int, ...]) -> tuple[Path, np.ndarray]:
+    rng = np.random.default_rng(0)
+    arrays = {}
+    for split in ("train", "val", "test"):
+        arrays[f"{split}_images"] = rng.integers(0, 256, shape, dtype=np.uint8)
+        arrays[f"{split}_labels"] = np.arange(shape[0]) % 2
+    np.savez(path, **arrays)
+    return path, arrays["train_images"]
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_a_channels_first_npz_is_read_as_2d_images_not_as_volumes(tmp_path, channels):
+    """(N, 3, H, W), PyTorch's order, was read as volumes 3 slices deep: the middle one (the
+    green channel) became a gray image."""
+    path, stored = _npz(tmp_path / "rgb.npz", (8, channels, 16, 16))
+    dataset = load_images(path, image_size=16)
+    assert tuple(dataset.images.shape) == (8, channels, 16, 16)
+    assert np.allclose(dataset.images.numpy(), stored / 255)
+    assert dataset.paths[0] == f"{path}#train/0"  # one sample per image, no slices
+
+
+def test_a_channels_first_npz_is_refused_for_volumes(tmp_path):
+    path, _ = _npz(tmp_path / "rgb.npz", (8, 3, 16, 16))
+    result = run_cli("train-base", "--data", path, "--spatial-dims", "3", *TINY,
+                     "--out", tmp_path / "b")  # fmt: skip
+    assert error_line(result) == (
+        f"error: {path}: train_images has shape (8, 3, 16, 16), 2D images with their 3 "
+        "channel(s) first (PyTorch's order), but --spatial-dims 3 needs volumes: pass "
+        "--spatial-dims 2, or store volumes as (N, D, H, W[, C])"
+    )
+
+
+@pytest.fixture
+def nibabel_terminal(monkeypatch) -> io.StringIO:
+    """What nibabel's own handler (``nibabel.global``, set up at import) writes to the
+    terminal, captured (pytest's capture cannot see a stream the handler took at import)."""
+    import nibabel  # noqa: F401 (sets up the handler)
+
+    seen = io.StringIO()
+    for handler in logging.getLogger("nibabel.global").handlers:
+        monkeypatch.setattr(handler, "stream", seen)
+    return seen
+
+
+def _nifti_folder(root: Path, zero_axis: int) -> Path:
+    """Two class folders of NIfTI volumes (0.5 x 0.5 x 2 mm); the first one's header gives
+    voxel size 0 along ``zero_axis``."""
+    import nibabel as nib
+
+    for label, value in (("bright", 200), ("dark", 60)):
+        (root / label).mkdir(parents=True)
+        for i in range(4):
+            volume = np.stack([disc(16, value, seed=10 * i + k) for k in range(5)], axis=-1)
+            image = nib.Nifti1Image(volume.astype(np.float32), np.diag([0.5, 0.5, 2.0, 1.0]))
+            if i == 0 and label == "bright":
+                image.header["pixdim"][1 + zero_axis] = 0
+            nib.save(image, root / label / f"v{i}.nii.gz")
+    return root
+
+
+def test_a_nifti_without_a_voxel_size_is_refused_in_one_line(tmp_path, nibabel_terminal):
+    """nibabel printed "pixdim[1,2,3] should be non-zero; setting 0 dims to 1" straight to
+    the terminal, and the volume was resampled as if 1 mm wide."""
+    root = _nifti_folder(tmp_path / "vols", zero_axis=0)
+    nibabel_terminal.seek(0), nibabel_terminal.truncate()  # said while writing the files
+    result = run_cli("train-base", "--data", root, *TINY, "--out", tmp_path / "b")
+    assert error_line(result) == (
+        f"error: cannot read {root / 'bright' / 'v0.nii.gz'}: its NIfTI header gives voxel "
+        "size 0 along axis 0 (pixdim[1]), so its spacing is unknown and it cannot be "
+        "resampled to a voxel size (--spacing): write the voxel sizes in mm into the header; "
+        "fix or remove the file, or pass --on-error skip to leave it out"
+    )
+    assert nibabel_terminal.getvalue() == ""
+
+
+def test_nibabel_s_words_on_a_nifti_header_become_one_note(tmp_path, nibabel_terminal):
+    """Without resampling (--spacing none) the file is read; what nibabel logged is a note."""
+    root = _nifti_folder(tmp_path / "vols", zero_axis=1)
+    nibabel_terminal.seek(0), nibabel_terminal.truncate()
+    result = succeeded(run_cli("train-base", "--data", root, "--spacing", "none", *TINY,
+                               "--out", tmp_path / "b"))  # fmt: skip
+    said = [line for line in result.stderr.splitlines() if "pixdim" in line]
+    assert said == [
+        f"note: {root / 'bright' / 'v0.nii.gz'}: pixdim[1,2,3] should be non-zero; setting 0 "
+        "dims to 1"
+    ]
+    assert nibabel_terminal.getvalue() == ""
