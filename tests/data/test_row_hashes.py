@@ -35,3 +35,19 @@ def test_a_record_without_digits_is_read_at_its_twelve():
     assert new["digits"] == 6
     assert trained_mask(_frame([2.3, 0.5, 1.1234568]), new).tolist() == [True, True, True]
     assert trained_mask(_frame([2.3, 0.5, 1.1234568]), record).tolist() == [True, True, False]
+
+
+def test_a_row_with_one_value_changed_is_recognised_only_where_the_rest_singles_it_out():
+    """A re-export with one feature in other units is the same patient; with few features,
+    or other values that several rows of the file share, it could be anyone."""
+    columns = [f"x{i}" for i in range(6)]
+    trained = pd.DataFrame([[1, 2, 3, 4, 5, 6], [7, 8, 9, 10, 11, 12]], columns=columns)
+    trained["y"] = [0, 1]
+    record = RowHasher(numeric=columns, categorical=["y"], salt=SALT).record(trained)
+    changed = trained.assign(x0=trained["x0"] / 38.67)
+    assert trained_mask(changed, record).tolist() == [True, True]
+    # another row sharing the first row's other values (x1..x5 and y): no longer alone
+    shared = pd.concat([changed, changed.iloc[[0]].assign(x0=99)], ignore_index=True)
+    assert trained_mask(shared, record).tolist() == [False, True, False]
+    few = RowHasher(numeric=columns[:3], categorical=["y"], salt=SALT)
+    assert not trained_mask(changed, few.record(trained)).any()  # 3 features: too few

@@ -87,12 +87,24 @@ def _categories_recased_and_padded(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**recased)
 
 
+def _cholesterol_in_mmol_per_litre(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(chol=(frame["chol"] / 38.67).round(2))
+
+
+def _oldpeak_rounded(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(oldpeak=frame["oldpeak"].round())
+
+
 EXPORTS = {
     "booleans as 1/0": _booleans_as_1_0,
     "declared code written blank": _code_written_blank,
     "'.' for missing": _dot_for_missing,
     "label recoded to its two classes": _label_as_two_classes,
     "categories recased and padded": _categories_recased_and_padded,
+    # one feature's values changed, every other one and the label equal (evaluated 304
+    # Cleveland rows at AUROC 0.923 where the 59 it never saw give 0.900)
+    "cholesterol in mmol/L": _cholesterol_in_mmol_per_litre,
+    "oldpeak rounded": _oldpeak_rounded,
 }
 
 

@@ -225,17 +225,37 @@ class RowHasher:
 
 
 def trained_mask(frame: pd.DataFrame, record: dict[str, Any] | None) -> np.ndarray:
-    """Per row of ``frame``: whether its content is one of the recorded training rows (over
-    the columns ``frame`` has, when it lacks one feature the record left out)."""
+    """Per row of ``frame``: whether its content is one of the recorded training rows, or
+    one with a single feature's value changed (a re-export in other units, rounded, or one
+    cell emptied: every other feature and the label equal); over the columns ``frame`` has
+    when it lacks one feature the record left out."""
     none = np.zeros(len(frame), dtype=bool)
     if not record or unrecognisable(frame, record):
         return none
     hasher = RowHasher.from_record(record)
     absent = hasher.absent(frame)
-    if not absent:
-        return np.isin(hasher.hashes(frame), record["hashes"])
-    (column,) = absent
-    return np.isin(hasher.hashes(frame, without=column), _hex(_unpack(record["without"][column])))
+    if absent:
+        (column,) = absent
+        without = _hex(_unpack(record["without"][column]))
+        return np.isin(hasher.hashes(frame, without=column), without)
+    mask = np.isin(hasher.hashes(frame), record["hashes"])
+    without = record.get("without") or {}
+    if hasher.normalisation == _AS_WRITTEN or len(hasher.features) < ALL_BUT_ONE_FEATURES:
+        return mask
+    cells, columns, key = hasher._cells(frame), hasher.columns, hasher._key
+    rows = pd.Series(_row_digests(cells, key))
+    for column, packed in without.items():
+        rest = _row_digests(np.delete(cells, columns.index(column), 1), key)
+        # only where the other values single out one row of this file: never a pattern that
+        # several different rows share (few features, common values)
+        alone = pd.Series(rest).map(rows.groupby(rest).nunique()).to_numpy() == 1
+        mask |= alone & np.isin(rest, _unpack(packed))
+    return mask
+
+
+ALL_BUT_ONE_FEATURES = 6
+"""A row is recognised with one feature's value changed only when the record covers at least
+this many features (the other values and the label must single it out)."""
 
 
 def unrecognisable(frame: pd.DataFrame, record: dict[str, Any] | None) -> list[str]:
