@@ -258,6 +258,26 @@ ALL_BUT_ONE_FEATURES = 6
 this many features (the other values and the label must single it out)."""
 
 
+def packed_ids(ids: pd.Series, salt: str) -> str:
+    """The distinct patient ids of ``ids`` as keyed hashes (:func:`_pack`; never the ids)."""
+    return _pack(_id_digests(ids, salt)[ids.notna().to_numpy()])
+
+
+def known_ids(ids: pd.Series, record: dict[str, Any] | None) -> np.ndarray:
+    """Per row: whether its patient id is one of ``record``'s (False without a record of
+    ids, and for a row without an id)."""
+    if not record or "ids" not in record:
+        return np.zeros(len(ids), dtype=bool)
+    found = np.isin(_id_digests(ids, record["salt"]), _unpack(record["ids"]))
+    return found & ids.notna().to_numpy()
+
+
+def _id_digests(ids: pd.Series, salt: str) -> np.ndarray:
+    codes, values = pd.factorize(ids, use_na_sentinel=True)
+    texts = [f"id={_category_text(v, DIGITS)}" for v in values] + [f"id={_MISSING}"]
+    return _text_digests(texts, bytes.fromhex(salt))[codes]
+
+
 def unrecognisable(frame: pd.DataFrame, record: dict[str, Any] | None) -> list[str]:
     """The columns ``frame`` lacks that keep the rows of ``record`` from being recognised in
     it: [] when it has them all, or lacks one feature whose rows the record holds without it."""
