@@ -96,3 +96,78 @@ def test_the_schema_keeps_each_numeric_feature_s_reach_in_whole_sds():
     found = far_outside(pd.DataFrame({"prior_mi": [1, 1], "age": [60, 250]}),
                         schema.numeric_features)  # fmt: skip
     assert {k: v.tolist() for k, v in found.items()} == {"age": [False, True]}
+
+
+# chol as the model learned it, in mg/dl: every training value positive, trained on 245 ± 56.7,
+# the range widened outward to whole SDs from the mean (76 to 586; the schema stores bounds)
+MG_DL = SimpleNamespace(name="chol", mean=245.7, std=56.7, reach=7.0,
+                        low=245.7 - 3 * 56.7, high=245.7 + 6 * 56.7)  # fmt: skip
+SLIPPED = (
+    "1 of 4 rows has a value far outside those the model trained on: over 6 SDs from their "
+    "mean and further than any of them, or, where all of them were positive, 0 or below, "
+    "under a third of the lowest or over three times the highest ('chol': 1 row, trained on "
+    "246 ± 56.7): the model extrapolates there; check for a unit or typing error (predict "
+    "names the columns per row in 'outside_training')"
+)
+
+
+def test_a_value_in_another_unit_is_flagged_though_within_6_sds():
+    """5.2 mmol/L where the model learned mg/dl lies 4.2 SDs below the mean: the 6-SD rule
+    alone let it pass. Under a third of the lowest training value, or 0 or below for a
+    measurement that was always positive, it is flagged; ordinary values are not."""
+    frame = pd.DataFrame({"chol": [5.2, 130, 90, 600]})
+    found = far_outside(frame, [MG_DL])
+    assert {k: v.tolist() for k, v in found.items()} == {"chol": [True, False, False, False]}
+    assert far_outside_warning(found, {"chol": MG_DL}) == SLIPPED
+    assert "5.2" not in SLIPPED
+    negative = far_outside(pd.DataFrame({"chol": [-20.0, 0.0, 25.0, 30.0]}), [MG_DL])
+    assert negative["chol"].tolist() == [True, True, True, False]  # 30: over 76 / 3
+    # a skewed laboratory value (training up to 9 SDs out, 185): 180 is one the model saw
+    wide = SimpleNamespace(name="crp", mean=5.0, std=20.0, reach=9.0, low=1.0, high=185.0)
+    assert far_outside(pd.DataFrame({"crp": [180, 600]}), [wide])["crp"].tolist() == [False, True]
+    assert far_outside(pd.DataFrame({"chol": [0.0]}), [MG_DL], zeros_said=["chol"]) == {}
+    assert outside_in_record([MG_DL], {"chol": 5.2}, {}) == ["chol"]  # what serve answers
+    assert outside_in_record([MG_DL], {"chol": 130}, {}) == []
+    # a feature with zeros or negatives among its training values: the 6-SD rule only
+    signed = SimpleNamespace(name="oldpeak", mean=0.8, std=1.05, reach=6.0, low=-2.35, high=7.1)
+    assert far_outside(pd.DataFrame({"oldpeak": [-2.0, 0.0, 0.01]}), [signed]) == {}
+    assert far_outside(pd.DataFrame({"chol": [5.2]}), [CHOL]) == {}  # an old model: no bounds
+
+
+def test_the_schema_keeps_the_training_range_as_whole_sd_bounds():
+    """The lowest and highest training values are kept as bounds a whole number of SDs from
+    the mean (like ``reach``), never a patient's value; a model saved before has none."""
+    from medadapt.data.schema import TableSchema
+
+    frame = pd.DataFrame({"chol": [126.0, 220, 240, 250, 260, 280, 300, 564], "y": [0, 1] * 4})
+    spec = TableSchema.infer(frame, label="y").numeric_features[0]
+    mean, std = frame["chol"].mean(), frame["chol"].std(ddof=0)
+    assert (spec.low, spec.high) == (mean - 2 * std, mean + 3 * std)  # 1.3 and 2.4 SDs out
+    assert spec.low < 126 and spec.high > 564
+    old = TableSchema.from_dict({**TableSchema.infer(frame, label="y").to_dict()})
+    old_features = [{k: v for k, v in f.items() if k not in ("low", "high")}
+                    for f in old.to_dict()["features"]]  # fmt: skip
+    before = TableSchema.from_dict({**old.to_dict(), "features": old_features})
+    assert before.numeric_features[0].low is None
+    assert far_outside(pd.DataFrame({"chol": [5.2]}), before.numeric_features) == {}
+
+
+def test_on_the_bundled_heart_data_a_unit_slip_is_flagged_and_va_patients_mostly_not():
+    """Trained on Cleveland and Hungary (chol 85 to 603 mg/dl): a cholesterol in mmol/L is
+    flagged; of the ordinary VA Long Beach patients, at most a few percent are."""
+    from importlib.resources import files
+
+    from medadapt.data.missing_codes import zeros_far_below
+    from medadapt.data.schema import TableSchema
+
+    heart = pd.read_csv(files("medadapt.data") / "bundled" / "heart_disease_uci.csv")
+    train = heart[heart["dataset"].isin(["Cleveland", "Hungary"])].drop(columns="dataset")
+    schema = TableSchema.infer(train, label="num", id_column="id")
+    numeric = schema.numeric_features
+    va = heart[heart["dataset"] == "VA Long Beach"]
+    flagged = far_outside(va, numeric, zeros_far_below(va, numeric))
+    share = np.logical_or.reduce(list(flagged.values())).mean() if flagged else 0.0
+    assert share <= 0.03, {k: int(v.sum()) for k, v in flagged.items()}
+    slipped = va.head(3).assign(chol=[5.2, 240, 240], age=[61, -20, 61])
+    found = far_outside(slipped, numeric)
+    assert outside_per_row(found, 3) == ["chol", "age", ""]

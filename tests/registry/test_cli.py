@@ -797,3 +797,44 @@ def test_export_refuses_an_over_long_file_name_up_front(cli, adapter_dir, tmp_pa
     )
     assert "Traceback" not in out + err and list(tmp_path.glob("*.tar*")) == []
     assert [e["action"] for e in json.loads(cli("log", "--json")[0])] == ["add"]
+
+
+def test_an_adapter_for_another_group_is_not_a_next_version_without_force(
+    cli, adapter_dir, tmp_path, capsys
+):
+    """A Switzerland adapter added as the next "va" version would, once promoted, score the
+    VA Long Beach requests: refused unless asked for, by add and by import alike."""
+    from tests.registry.helpers import DATA_SUMMARY, metadata
+
+    swiss = metadata(data_summary={**DATA_SUMMARY, "group": "Switzerland"})
+    cli("add", str(adapter_dir(1)), "--name", "va")  # VA Long Beach
+    refused = (
+        "error: va@1 is adapted to group 'VA Long Beach', this adapter to 'Switzerland': "
+        "register it under its own --name, or pass --force to make it va's next version\n"
+    )
+    argv = ["registry", "--root", str(cli.root), "add", str(adapter_dir(2, meta=swiss)),
+            "--name", "va"]  # fmt: skip
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    out, err = capsys.readouterr()
+    assert (exit_.value.code, out, err) == (2, "", refused)  # as for another outcome
+    assert "Traceback" not in err
+    assert [v["version"] for v in json.loads(cli("list", "--json")[0])] == [1]
+    out, _ = cli("add", str(adapter_dir(3)), "--name", "va")  # the same group: as before
+    assert out.startswith("added va@2 (lora, parent va@1, ")
+    out, _ = cli("add", str(adapter_dir(2, meta=swiss)), "--name", "va", "--force")
+    assert out.startswith("added va@3 (lora, parent va@2, ")
+    # an archive of the Swiss adapter, imported under the name of the VA one
+    cli("add", str(adapter_dir(2, meta=swiss)), "--name", "ch")
+    cli("export", "ch@1", "-o", str(tmp_path / "ch.tar.gz"))
+    cli("add", str(adapter_dir(4)), "--name", "va2")
+    _, err = cli("import", str(tmp_path / "ch.tar.gz"), "--name", "va2", ok=False)
+    assert err == (
+        "error: va2@1 is adapted to group 'VA Long Beach', this adapter to 'Switzerland': "
+        "register it under its own --name, or pass --force to make it va2's next version\n"
+    )
+    out, _ = cli("import", str(tmp_path / "ch.tar.gz"), "--name", "va2", "--force")
+    assert out.startswith("imported va2@2 (exported as ch@1)")
+    unrecorded = metadata(data_summary={"n_train": 120})  # no group recorded: nothing to compare
+    out, _ = cli("add", str(adapter_dir(5, meta=unrecorded)), "--name", "va")
+    assert out.startswith("added va@4 ")

@@ -5,8 +5,19 @@ model learned kilograms is scored without a word by any model; its prediction re
 it learned. A numeric value is named (per row and per column, never echoed) when it lies over
 :data:`FAR_OUTSIDE_SDS` standard deviations from the mean of the model's training rows *and*
 further from it than any training row: a rare 0/1 indicator (2 % ones: a 1 lies 7 SDs out) or
-the one real cholesterol of 603 is a value the model saw. The schema keeps only summaries: the
-mean, the SD and that reach in whole SDs (:attr:`FeatureSpec.reach`), never a training value.
+the one real cholesterol of 603 is a value the model saw.
+
+A unit slip can stay within 6 SDs: a cholesterol of 5.2 (mmol/L where the model learned mg/dl,
+85 to 603) lies 4 SDs below the mean, an age of -20 or a BMI of 4 not much further. So a value
+is also named when the feature's training values were all positive and it is 0 or below, under
+a third of the lowest of them or over three times the highest (:data:`UNIT_SLIP_FACTOR`): far
+enough out that an ordinary new patient rarely is, near enough to catch mmol/L for mg/dl (x39),
+months for years (x12) or g/L for g/dl (x10).
+
+The schema keeps only summaries: the mean, the SD, that reach in whole SDs
+(:attr:`FeatureSpec.reach`) and the training range widened outward to whole SDs from the mean
+(``low``, ``high``), never a training value. A model saved before ``low`` and ``high`` were
+kept gets the 6-SD rule only.
 """
 
 from __future__ import annotations
@@ -23,6 +34,10 @@ FAR_OUTSIDE_SDS = 6.0
 """A value this many training SDs from the training mean is one the model (almost) never saw
 (1 in 500 million under a normal distribution; a skewed laboratory value reaches it rarely)."""
 
+UNIT_SLIP_FACTOR = 3.0
+"""For a feature whose training values were all positive, a value under the lowest of them
+divided by this, or over the highest times this, is named (a unit or typing slip)."""
+
 COLUMN = "outside_training"
 """The ``predict`` column naming, per row, the features far outside the training values."""
 
@@ -37,23 +52,54 @@ def _far(values: np.ndarray, spec: Any) -> np.ndarray:
     return far & np.isfinite(values)
 
 
+def _slipped(values: np.ndarray, spec: Any) -> np.ndarray:
+    """Per value: for a feature whose training values were all positive (``spec.low`` > 0),
+    under ``low`` / :data:`UNIT_SLIP_FACTOR` (0 and below included) or over ``high`` times it;
+    never for a model saved without ``low`` and ``high``, nor for a missing value."""
+    low, high = getattr(spec, "low", None), getattr(spec, "high", None)
+    if low is None or high is None or not low > 0:
+        return np.zeros(values.shape, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        slipped = (values < low / UNIT_SLIP_FACTOR) | (values > high * UNIT_SLIP_FACTOR)
+    return slipped & np.isfinite(values)
+
+
+def _outside(values: np.ndarray, spec: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Per value: outside the training values by either rule, and by the unit-slip rule only."""
+    far, slipped = _far(values, spec), _slipped(values, spec)
+    return far | slipped, slipped & ~far
+
+
+class Outside(dict):
+    """:func:`far_outside`'s answer, ``{column: per row, outside}``; ``slips_only``: the
+    columns with a row named by the unit-slip rule alone (the warning then says both rules)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.slips_only: set[str] = set()
+
+
 def far_outside(
     frame: pd.DataFrame, features: Iterable[Any], zeros_said: Iterable[str] = ()
-) -> dict[str, np.ndarray]:
+) -> Outside:
     """``{column: per row, far outside}`` for the numeric ``features`` (each with ``name``,
-    ``mean``, ``std``, ``reach``) present in ``frame`` with at least one such row; ``frame``
-    already has its missing codes read as missing. ``zeros_said``: columns whose zeros another
-    warning names already (a "not measured" code, :mod:`medadapt.data.missing_codes`)."""
-    found, said = {}, set(zeros_said)
+    ``mean``, ``std``, ``reach``, ``low``, ``high``; the last three may be absent) present in
+    ``frame`` with at least one such row; ``frame`` already has its missing codes read as
+    missing. ``zeros_said``: columns whose zeros another warning names already (a "not
+    measured" code, :mod:`medadapt.data.missing_codes`)."""
+    found, said = Outside(), set(zeros_said)
     for spec in features:
         if spec.name not in frame:
             continue
         values = pd.to_numeric(frame[spec.name], errors="coerce").to_numpy(dtype=float)
-        far = _far(values, spec)
+        outside, slipped = _outside(values, spec)
         if spec.name in said:
-            far &= values != 0
-        if far.any():
-            found[spec.name] = far
+            outside &= values != 0
+            slipped &= values != 0
+        if outside.any():
+            found[spec.name] = outside
+        if slipped.any():
+            found.slips_only.add(spec.name)
     return found
 
 
@@ -74,7 +120,7 @@ def outside_in_record(
         value = served_number(record.get(spec.name))
         if value is None or is_missing_value(value, codes.get(spec.name)):
             continue
-        if _far(np.array([value]), spec)[0]:
+        if _outside(np.array([value]), spec)[0][0]:
             names.append(spec.name)
     return names
 
@@ -88,8 +134,9 @@ def far_outside_warning(
 ) -> str:
     """One warning for every column of ``found`` (:func:`far_outside`): how many rows, which
     columns with how many rows each (the most first) and, for a few, the training mean and
-    SD they are far from (the schema's summaries, never a patient's value). ``python``: for
-    the Python API, whose scores carry no per-row column to point to."""
+    SD they are far from (the schema's summaries, never a patient's value); both rules are
+    said when the unit-slip rule alone named a row. ``python``: for the Python API, whose
+    scores carry no per-row column to point to."""
     n = len(next(iter(found.values())))
     rows = int(np.logical_or.reduce(list(found.values())).sum())
     ranked = sorted(found, key=lambda c: -int(found[c].sum()))
@@ -105,9 +152,19 @@ def far_outside_warning(
     more = len(ranked) - len(shown)
     listed = "; ".join(column(c) for c in shown) + (f"; {more} more columns" if more else "")
     verb = "has" if rows == 1 else "have"
+    if getattr(found, "slips_only", None):
+        where = (
+            f"far outside those the model trained on: over {FAR_OUTSIDE_SDS:g} SDs from their "
+            "mean and further than any of them, or, where all of them were positive, 0 or "
+            "below, under a third of the lowest or over three times the highest"
+        )
+    else:
+        where = (
+            f"over {FAR_OUTSIDE_SDS:g} SDs from the mean of the rows the model trained on, and "
+            "further than any of them"
+        )
     return (
-        f"{rows} of {n} rows {verb} a value over {FAR_OUTSIDE_SDS:g} SDs from the mean of the "
-        f"rows the model trained on, and further than any of them ({listed}): the model "
-        "extrapolates there; check for a unit or typing error"
+        f"{rows} of {n} rows {verb} a value {where} ({listed}): the model extrapolates there; "
+        "check for a unit or typing error"
         + ("" if python else f" (predict names the columns per row in {COLUMN!r})")
     )

@@ -73,6 +73,10 @@ class FeatureSpec:
     # lies: values beyond it, and over 6 SDs out, are extrapolation (data/extrapolation.py).
     # A bound, not a value: the extreme patient's value is known only to within one SD.
     reach: float | None = None
+    # numeric: the training range widened outward to whole SDs from the mean (bounds, never a
+    # patient's value); a value far beyond it in a unit slip's way is flagged. None: saved before.
+    low: float | None = None
+    high: float | None = None
 
     @property
     def cardinality(self) -> int:
@@ -115,6 +119,9 @@ def infer_feature(
         spec.mean = float(values.mean())
         spec.std = float(values.std(ddof=0)) or 1.0
         spec.reach = float(math.ceil(float(np.abs(values - spec.mean).max()) / spec.std))
+        below = math.ceil((spec.mean - float(values.min())) / spec.std)
+        spec.low = spec.mean - below * spec.std
+        spec.high = spec.mean + math.ceil((float(values.max()) - spec.mean) / spec.std) * spec.std
         return spec, ""
     counts = Counter(level(v) for v in present)
     if len(counts) <= 1:

@@ -55,9 +55,11 @@ def find_adapter_dir(path: Path) -> Path:
 def check_same_question(
     registry: RegistryLike, name: str, manifest: dict[str, Any], *, force: bool
 ) -> None:
-    """Refuse (without ``force``) an adapter whose outcome differs from that of ``name``'s
-    newest version: promoted under that name, it would answer another question (a heart
-    adapter as the next "breast_cancer" version serves on breast cancer requests)."""
+    """Refuse (without ``force``) an adapter whose outcome or target group differs from that
+    of ``name``'s newest version: promoted under that name, it would answer another question
+    (a heart adapter as the next "breast_cancer" version serves on breast cancer requests) or
+    score another group's patients (a Switzerland adapter as the next "va" version). A version
+    that records no group (trained on every row, or by another tool) is not compared."""
     if force:
         return
     with registry.index.read() as conn:  # the newest version only (one query, any history)
@@ -71,14 +73,19 @@ def check_same_question(
             f"adapter {name}@{version}: registry file {path} is missing; see what else is "
             f"damaged with 'medadapt registry --root {registry.root} verify'"
         )
-    before = _question(json.loads(path.read_bytes()))
-    after = _question(manifest)
+    newest = json.loads(path.read_bytes())
+    fix = f"register it under its own --name, or pass --force to make it {name}'s next version"
+    before, after = _question(newest), _question(manifest)
     if before != after:
         raise RegistryError(
             f"{name}@{version} predicts {_described(before)}, this adapter "
-            f"{_described(after)}: "
-            f"register it under its own --name, or pass --force to make it {name}'s next "
-            "version"
+            f"{_described(after)}: {fix}"
+        )
+    was, group = _group(newest), _group(manifest)
+    if was is not None and group is not None and was != group:
+        # group names (sites, hospitals) are not patient data: named, as list and serve do
+        raise RegistryError(
+            f"{name}@{version} is adapted to group {was!r}, this adapter to {group!r}: {fix}"
         )
 
 
@@ -86,6 +93,13 @@ def _question(manifest: dict[str, Any]) -> tuple[str | None, str | None]:
     """What an adapter predicts: its task and label (None for images: their classes)."""
     record = AdapterRecord.from_json(manifest.get("metadata"))
     return record.task, record.label
+
+
+def _group(manifest: dict[str, Any]) -> str | None:
+    """The target group an adapter was trained for (``adapt --group``), None if unrecorded."""
+    summary = AdapterRecord.from_json(manifest.get("metadata")).data_summary
+    group = summary.get("group") if isinstance(summary, dict) else None
+    return None if group is None else str(group)
 
 
 def _described(question: tuple[str | None, str | None]) -> str:
