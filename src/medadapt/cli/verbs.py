@@ -391,8 +391,11 @@ build_command(
     pacs_aware("predict", _predict),
     """Write one prediction per row or image (probabilities and predicted class, or a value),
 first the id column (a table without one: "row", each row's number under the header); for a
-table, last "outside_training": the columns whose value lies over 6 SDs from the mean of the
-model's training rows and further than any of them (it extrapolates there), empty for most.
+table, then "outside_training": the columns whose value lies over 6 SDs from the mean of the
+model's training rows and further than any of them, or, for a measurement always positive in
+training, at or below 0, under a third of its lowest or over three times its highest (a unit
+slip: it extrapolates there), empty for most; last "missing_features": the features read as
+missing.
 
 Example: medadapt predict --base base/ --adapter adapters/va --data new.csv --out pred.csv
 

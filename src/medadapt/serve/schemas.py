@@ -48,8 +48,10 @@ class Prediction(BaseModel):
     outside_training: list[str] = Field(
         default_factory=list,
         description=f"The model's numeric features whose value lies over {FAR_OUTSIDE_SDS:g} "
-        "SDs from the mean of its training rows and further than any of them (a unit or "
-        "typing error?): the prediction extrapolates there.",
+        "SDs from the mean of its training rows and further than any of them, or, for a "
+        "measurement always positive in training, at or below 0, under a third of its lowest or "
+        "over three times its highest (a unit or typing error?): the prediction extrapolates "
+        "there.",
     )
     note: str | None = Field(
         None, description="Set when more than half of the features were missing."
