@@ -225,7 +225,9 @@ def test_predict_writes_one_row_per_patient(workspace, tmp_path):
         == 0
     )
     predictions = pd.read_csv(out)
-    assert list(predictions.columns) == ["patient_id", "p_1", "predicted", "outside_training"]
+    assert list(predictions.columns) == [
+        "patient_id", "p_1", "predicted", "outside_training", "missing_features"
+    ]  # fmt: skip
     assert len(predictions) == 20 and predictions["p_1"].between(0, 1).all()
 
     without_ids = tmp_path / "no_ids.csv"  # the same patients, shuffled, without their ids
@@ -597,7 +599,9 @@ def test_predict_writes_parquet_when_asked(workspace, tmp_path):
     out = tmp_path / "pred.parquet"
     assert run("predict", "--base", str(root / "base"), "--data", str(rows), "--out", str(out)) == 0
     table = pd.read_parquet(out)
-    assert len(table) == 12 and list(table.columns)[-2:] == ["predicted", "outside_training"]
+    assert len(table) == 12 and list(table.columns)[-3:] == [
+        "predicted", "outside_training", "missing_features"
+    ]  # fmt: skip
 
 
 def test_predict_names_a_category_spelt_in_another_case(workspace, tmp_path, capsys):

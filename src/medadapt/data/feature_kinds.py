@@ -40,6 +40,9 @@ TEXT_IN_NUMBERS_SHARE = 0.1  # at most this share of text: a numeric column with
 _WITH_UNIT = re.compile(
     r"\s*[<>~]?\s*[-+]?\d+(?:[.,]\d+)?\s*([^\W\d_][^\d]{0,15}|[%°µ][^\d]{0,15})"
 )
+# a number with a decimal comma ("12,5"; a ";"-separated file is read with them already)
+_DECIMAL_COMMA = re.compile(r"[<>~]?\s*[-+]?\d+,\d+")
+MAX_CODES = 20  # at most this many distinct values, each in many rows: codes ("1a", "2b")
 
 
 def level(value: Any) -> str:
@@ -262,21 +265,89 @@ def _refuse_numbers_with_text(present: pd.Series, name: str, words: OptionWords)
 
 
 def _refuse_numbers_with_units(present: pd.Series, name: str, words: OptionWords) -> None:
-    """A measurement written with its unit in every cell ("120 mmHg") would become a category
-    per value: refuse, naming the units (a unit is no patient's value; the numbers are)."""
+    """A measurement written with its unit in every cell ("120 mmHg") or with decimal commas
+    in a comma-separated file ("12,5") would become a category per value: refuse, naming the
+    units (a unit is no patient's value; the numbers are)."""
     if len(present) < 10:
         return
-    texts = [str(v).strip() for v in present]
-    units = [m.group(1).strip() for m in map(_WITH_UNIT.fullmatch, texts) if m]
-    numbers = int(pd.to_numeric(pd.Series(texts), errors="coerce").notna().sum())
-    if not units or len(units) + numbers < (1 - TEXT_IN_NUMBERS_SHARE) * len(texts):
+    written = written_numbers(present)
+    if written is None or written.count + written.plain < (1 - TEXT_IN_NUMBERS_SHARE) * written.of:
         return
+    keep = ""
+    if written.codes:  # "1a", "2b": few values, each in many rows, are codes more than numbers
+        keep = f", or pass {words.set_to('categorical', name)} to keep each value as a category"
+    raise DataError(f"{written.said(name)}; {written.fix()}{keep}")
+
+
+@dataclass(frozen=True)
+class WrittenNumbers:
+    """The values of a column that are numbers written with a unit, a percent sign or other
+    text after them ("120 mmHg", "11.8%") or with a decimal comma ("12,5", where the file's
+    separator is a comma); counts and units only, never a patient's value."""
+
+    count: int  # values written so
+    of: int  # non-empty values
+    plain: int  # values that are plain numbers
+    units: list[str]  # the suffixes written in MIN_LEVEL_ROWS values or more ("%", "mmHg")
+    commas: int  # of ``count``: numbers written with a decimal comma
+    codes: bool  # few distinct values, each in MIN_LEVEL_ROWS rows or more ("1a", "2b")
+
+    def said(self, name: str) -> str:
+        """What column ``name`` holds: ``column 'bp' holds numbers written with ...``."""
+        if self.commas == self.count:
+            how, shown = "a decimal comma", " (as in 12,5)"
+        else:
+            how = "a unit or other text" + (" or a decimal comma" if self.commas else "")
+            shown = f" ({', '.join(repr(u) for u in self.units[:3])})" if self.units else ""
+        return (
+            f"column {name!r} holds numbers written with {how} in {self.count} of {self.of} "
+            f"values{shown}"
+        )
+
+    def fix(self, mean: float | None = None) -> str:
+        """How to write them (``mean``: the model's training mean, where a model reads them)."""
+        fixes = []
+        if self.count > self.commas:
+            if mean is None:
+                fixes.append(
+                    "write the numbers alone in the file (the unit can go in the column name)"
+                )
+            else:
+                percent = (
+                    "; a spreadsheet writes 0.125 formatted as a percentage as 12.5%"
+                    if "%" in self.units
+                    else ""
+                )
+                fixes.append(
+                    "write the numbers alone in the file, in the unit the model trained on "
+                    f"(mean {mean:.4g}{percent})"
+                )
+        if self.commas:
+            fixes.append(
+                "write them with a decimal point (12.5), or separate the file's columns with "
+                "';' (then decimal commas are read)"
+            )
+        return ", and ".join(fixes)
+
+
+def written_numbers(values: pd.Series) -> WrittenNumbers | None:
+    """How many of ``values`` (a column as read) are numbers written with a unit or a decimal
+    comma; None when none is (or the column is read as numbers)."""
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        return None
+    texts = [str(v).strip() for v in values if not is_missing(v)]
+    units = [m.group(1).strip() for m in map(_WITH_UNIT.fullmatch, texts) if m]
+    commas = sum(1 for text in texts if _DECIMAL_COMMA.fullmatch(text))
+    if not units and not commas:
+        return None
+    plain = int(pd.to_numeric(pd.Series(texts, dtype=object), errors="coerce").notna().sum())
     # a suffix in many cells is a unit ("mmHg"); one in a cell or two may be a patient's words
     common = sorted(u for u, n in Counter(units).items() if n >= MIN_LEVEL_ROWS)
-    shown = f" ({', '.join(repr(u) for u in common[:3])})" if common else ""
-    raise DataError(
-        f"column {name!r} holds numbers written with a unit or other text in {len(units)} of "
-        f"{len(texts)} values{shown}; write the numbers alone in the file (the unit can go in "
-        f"the column name), or pass {words.set_to('categorical', name)} to keep each value as "
-        "a category"
+    counts = Counter(texts)
+    codes = (
+        not commas
+        and "%" not in common
+        and len(counts) <= MAX_CODES
+        and min(counts.values()) >= MIN_LEVEL_ROWS
     )
+    return WrittenNumbers(len(units) + commas, len(texts), plain, common, commas, codes)

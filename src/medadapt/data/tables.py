@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 import warnings
 from collections.abc import Sequence
@@ -25,6 +26,11 @@ import numpy as np
 import pandas as pd
 
 from medadapt.data.option_words import PYTHON, OptionWords
+from medadapt.data.table_layout import (
+    refuse_summary_rows,
+    refuse_title_above_header,
+    sparse_numbers,
+)
 from medadapt.errors import DataError
 
 NA_VALUES = ["", "?", ".", "NA", "N/A", "n/a", "na", "NaN", "nan", "NULL", "null", "None", "#N/A"]
@@ -187,7 +193,11 @@ def read_table(
         hint = _EXCEL_SEPARATOR.match(text)  # Excel's "sep=;" line names the separator
         text = text[hint.end() :] if hint else text
         separator = hint.group(1) if hint else _sniff_separator(text)
-        header = next(csv.reader(io.StringIO(text), delimiter=separator), [])
+        above = 1 if hint else 0
+        reader = csv.reader(io.StringIO(text), delimiter=separator)
+        first = [(reader.line_num + above, row) for row in itertools.islice(reader, 20)]
+        header = first[0][1] if first else []
+        refuse_title_above_header(first, given)
         _refuse_duplicate_names([c.strip() for c in header], given)
         present = [c for c in header if c.strip() in as_text]
         try:
@@ -208,7 +218,7 @@ def read_table(
                 f"{given} cannot be read as a table ({_one_line(exc)}); export it again "
                 "as a CSV with one header row (no title lines above it)"
             ) from None
-        _check_rows(text, separator, header, given, above=1 if hint else 0)
+        _check_rows(text, separator, header, given, above=above)
         frame = _to_plain_dtypes(frame)
         for column in frame.columns:
             if frame[column].dtype == object and column not in present:
@@ -224,13 +234,16 @@ def read_table(
 def _check_rows(text: str, separator: str, header: list[str], given: str, above: int = 0) -> None:
     """Refuse rows that pandas would misread without a word: more values than the header has
     names (unless only empty ones: a separator closing every row), the header repeated as a
-    data row, and a totals row at the end. Messages give line numbers (``above``: lines of
+    data row, and a totals row at the end (a word such as "Total", or only a number or two:
+    :mod:`~medadapt.data.table_layout`). Messages give line numbers (``above``: lines of
     the file before ``text``) and counts only."""
     names = [c.strip() for c in header]
     width = len(names)
     longer: list[int] = []
     repeats: list[int] = []
     last: tuple[int, list[str]] | None = None
+    shapes: list[tuple[int, int]] = []  # (line, numbers of a row holding nothing else)
+    missing = set(NA_VALUES)
     reader = csv.reader(io.StringIO(text), delimiter=separator)
     next(reader, None)
     for row in reader:
@@ -239,6 +252,7 @@ def _check_rows(text: str, separator: str, header: list[str], given: str, above:
             continue
         line = reader.line_num + above
         last = (line, fields)
+        shapes.append((line, sparse_numbers(fields, width, missing)))
         if len(fields) > width and any(fields[width:]):
             longer.append(line)
         elif width > 1 and fields[:width] == names:
@@ -269,6 +283,7 @@ def _check_rows(text: str, separator: str, header: list[str], given: str, above:
                 f"{given} ends with a summary row, not a patient (line {last[0]} starts with "
                 f"{total.group(1)!r}); delete it"
             )
+    refuse_summary_rows(shapes, width, given)
 
 
 def _one_line(exc: Exception) -> str:

@@ -1,11 +1,18 @@
-"""What a study says about a target group's table beyond class counts: features it records
-far less often than the source, and category values the source never had."""
+"""What a table's values say beyond the model's inputs: for a study, features a target group
+records far less often than the source, and category values the source never had; for
+``predict`` and ``evaluate``, numeric columns written as text (refused), columns empty in every
+row (said) and, per row, the features it lacks."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from medadapt.errors import DataError
+
 if TYPE_CHECKING:
+    import pandas as pd
+
     from medadapt.data.schema import TableSchema
 
 MISSING_JUMP = 0.30  # share of rows: a feature this much more often missing in the target
@@ -47,3 +54,56 @@ def target_findings(schema: TableSchema, source, target_train, target_test) -> l
             {"unseen": unseen},
         ))  # fmt: skip
     return findings
+
+
+def refuse_written_numbers(schema: TableSchema, frame: pd.DataFrame, data: Path) -> None:
+    """Refuse a numeric feature of the model that ``data`` writes with a unit, a percent sign
+    or decimal commas in more than a tenth of its values (as ``train-base`` refuses it): read
+    as missing, every such row would be scored without it. Fewer stay a warning (read as
+    missing, counted)."""
+    from medadapt.data.feature_kinds import TEXT_IN_NUMBERS_SHARE, written_numbers
+
+    for spec in schema.numeric_features:
+        if spec.name not in frame:
+            continue
+        written = written_numbers(frame[spec.name])
+        if written is not None and written.count > TEXT_IN_NUMBERS_SHARE * written.of:
+            raise DataError(
+                f"--data {data}: {written.said(spec.name)}, which the model reads as numbers; "
+                f"{written.fix(spec.mean)}, and pass it to --data again"
+            )
+
+
+def empty_columns_warning(schema: TableSchema, frame: pd.DataFrame) -> str | None:
+    """The warning for the model's feature columns that ``frame`` holds but leaves empty in
+    every row (exported blank): each row is scored without them, as 'not measured'."""
+    empty = [f.name for f in schema.features
+             if f.name in frame and len(frame) and frame[f.name].isna().all()]  # fmt: skip
+    if not empty:
+        return None
+    one = len(empty) == 1
+    return (
+        f"{len(empty)} of the model's {len(schema.features)} feature columns "
+        f"{'is' if one else 'are'} empty in all {len(frame)} rows "
+        f"({', '.join(map(repr, empty))}): read as 'not measured' for every row, so the "
+        f"predictions rest on the other features; fill {'it' if one else 'them'} in the file "
+        f"if {'it was' if one else 'they were'} measured"
+    )
+
+
+MISSING_COLUMN = "missing_features"
+
+
+def missing_per_row(schema: TableSchema, frame: pd.DataFrame) -> list[str]:
+    """Each row's features the model reads as missing (empty, text in a number, or its
+    ``--missing-code``), ``;``-separated in the model's order (empty where none): the
+    ``predict`` column that ``serve`` answers as ``missing_features``."""
+    from medadapt.data.feature_kinds import MISSING_INDEX
+
+    encoded = schema.encode(frame, with_labels=False)
+    x_num = encoded.x_num.isnan().numpy()  # (N, n_numeric)
+    x_cat = (encoded.x_cat == MISSING_INDEX).numpy()  # (N, n_categorical)
+    lacking = {f.name: x_num[:, j] for j, f in enumerate(schema.numeric_features)}
+    lacking |= {f.name: x_cat[:, j] for j, f in enumerate(schema.categorical_features)}
+    return [";".join(f.name for f in schema.features if lacking[f.name][i])
+            for i in range(len(frame))]  # fmt: skip

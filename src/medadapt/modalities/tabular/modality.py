@@ -18,6 +18,12 @@ from medadapt.data.missing_codes import parse_missing_codes
 from medadapt.data.option_words import COMMAND_LINE
 from medadapt.errors import DataError
 from medadapt.modalities.base import Modality, Reading, names
+from medadapt.modalities.tabular.findings import (
+    MISSING_COLUMN,
+    empty_columns_warning,
+    missing_per_row,
+    refuse_written_numbers,
+)
 from medadapt.modalities.tabular.model import TRAINING, TabularModelConfig, model_config
 from medadapt.modalities.tabular.options import TabularOptions
 from medadapt.modalities.tabular.selection import names_any, select_groups
@@ -160,6 +166,7 @@ class TabularModality(Modality):
             )
         if not getattr(options, "allow_absent_columns", False):
             schema.require_columns(frame)
+        refuse_written_numbers(schema, frame, data)
         used = [*(f.name for f in schema.features), schema.label]
         notes = unusable_numbers_warnings(frame, used)
         labelled = schema.labelled_rows(frame)
@@ -176,6 +183,7 @@ class TabularModality(Modality):
         )
         if not getattr(options, "allow_absent_columns", False):
             schema.require_columns(frame)
+        refuse_written_numbers(schema, frame, data)
         notes = unusable_numbers_warnings(frame, [f.name for f in schema.features])
         return TableSamples(frame, schema, notes=notes)
 
@@ -194,6 +202,8 @@ class TabularModality(Modality):
         notes = [note for note in samples.notes if names_any(note, used)]
         for column, n in encoded.text_as_missing.items():
             notes.append(f"{n} text value(s) in numeric column {column!r} are read as missing")
+        empty = empty_columns_warning(schema, samples.frame)
+        notes += [empty] if empty is not None else []
         zeros = zeros_far_below(samples.frame, _uncoded(schema))
         for column, n in zeros.items():
             notes.append(far_below_warning(column, n, len(samples), python))
@@ -206,7 +216,10 @@ class TabularModality(Modality):
     def prediction_flags(self, schema: TableSchema, samples: TableSamples) -> dict[str, list]:
         from medadapt.data.extrapolation import COLUMN, outside_per_row
 
-        return {COLUMN: outside_per_row(_far_outside(schema, samples), len(samples))}
+        return {
+            COLUMN: outside_per_row(_far_outside(schema, samples), len(samples)),
+            MISSING_COLUMN: missing_per_row(schema, samples.frame),
+        }
 
     def group_values(self, samples: TableSamples, column: str) -> np.ndarray | None:
         from medadapt.data.tables import group_labels
