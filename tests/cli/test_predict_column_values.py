@@ -166,3 +166,20 @@ def test_each_prediction_names_the_features_it_lacked(workspace, tmp_path):
     succeeded(run_cli(*_verb("predict", paths, tmp_path / "rows.csv", tmp_path)))
     predictions = pd.read_csv(tmp_path / "p.csv", keep_default_na=False)
     assert predictions["missing_features"].tolist() == ["chol", "sex;chol", ""]
+
+
+def test_rows_that_hold_none_of_the_features_are_said(workspace, tmp_path):
+    """Blank lines of a spreadsheet export (only an id left): scored, since each row keeps its
+    place, but said, and each names every feature as lacking."""
+    _, paths = workspace
+    heart = pd.read_csv(paths["heart"]).head(5)
+    features = [c for c in heart.columns if c not in ("id", "num", "dataset")]
+    heart.loc[[1, 3], features] = float("nan")
+    heart.to_csv(tmp_path / "rows.csv", index=False)
+    result = succeeded(run_cli(*_verb("predict", paths, tmp_path / "rows.csv", tmp_path)))
+    assert (
+        "warning: 2 of 5 rows hold none of the model's 13 features (blank lines, or only an "
+        "id?): their score rests on nothing the patient has; delete them, or fill in the values"
+    ) in result.stdout.splitlines()
+    lacking = pd.read_csv(tmp_path / "p.csv", keep_default_na=False)["missing_features"]
+    assert [len(names.split(";")) for names in lacking[[1, 3]]] == [13, 13]

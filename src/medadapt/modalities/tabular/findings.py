@@ -91,6 +91,24 @@ def empty_columns_warning(schema: TableSchema, frame: pd.DataFrame) -> str | Non
     )
 
 
+def featureless_rows_warning(schema: TableSchema, encoded) -> str | None:
+    """The warning for rows that hold none of the model's features (blank lines, a row of
+    only an id): each is scored from nothing the patient has (``encoded``: the rows as the
+    model reads them, :meth:`TableSchema.encode`)."""
+    from medadapt.data.feature_kinds import MISSING_INDEX
+
+    lacking = encoded.x_num.isnan().all(dim=1) & (encoded.x_cat == MISSING_INDEX).all(dim=1)
+    n, of = int(lacking.sum()), len(lacking)
+    if not n:
+        return None
+    rows = "row holds" if n == 1 else "rows hold"
+    return (
+        f"{n} of {of} {rows} none of the model's {len(schema.features)} features (blank lines, "
+        f"or only an id?): {'its' if n == 1 else 'their'} score rests on nothing the patient "
+        f"has; delete {'it' if n == 1 else 'them'}, or fill in the values"
+    )
+
+
 MISSING_COLUMN = "missing_features"
 
 

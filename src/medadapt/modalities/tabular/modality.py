@@ -21,6 +21,7 @@ from medadapt.modalities.base import Modality, Reading, names
 from medadapt.modalities.tabular.findings import (
     MISSING_COLUMN,
     empty_columns_warning,
+    featureless_rows_warning,
     missing_per_row,
     refuse_written_numbers,
 )
@@ -203,7 +204,8 @@ class TabularModality(Modality):
         for column, n in encoded.text_as_missing.items():
             notes.append(f"{n} text value(s) in numeric column {column!r} are read as missing")
         empty = empty_columns_warning(schema, samples.frame)
-        notes += [empty] if empty is not None else []
+        featureless = featureless_rows_warning(schema, encoded)
+        notes += [note for note in (empty, featureless) if note is not None]
         zeros = zeros_far_below(samples.frame, _uncoded(schema))
         for column, n in zeros.items():
             notes.append(far_below_warning(column, n, len(samples), python))
