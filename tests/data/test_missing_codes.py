@@ -26,12 +26,12 @@ RAW = resources.files("medadapt.data") / "bundled" / "heart_disease_uci.csv"
 def test_codes_are_column_number_pairs_refused_by_flag_otherwise():
     assert parse_missing_codes(None) == {}
     assert parse_missing_codes("chol=0, trestbps=-1") == {"chol": 0.0, "trestbps": -1.0}
+    assert parse_missing_codes("chol=0,chol=-9,chol=0") == {"chol": [0.0, -9.0]}  # several
     for text, says in [
         ("chol", "--missing-code takes COLUMN=NUMBER pairs separated by commas (e.g. "
                  "chol=0,trestbps=0); got 'chol'"),
         ("chol=none", "--missing-code takes COLUMN=NUMBER pairs separated by commas (e.g. "
                       "chol=0,trestbps=0); got 'chol=none'"),
-        ("chol=0,chol=1", "--missing-code names column 'chol' twice; give one code per column"),
         (",", "--missing-code is empty; give COLUMN=NUMBER (e.g. chol=0), or leave it out"),
     ]:  # fmt: skip
         with pytest.raises(ConfigError) as refused:
@@ -94,3 +94,32 @@ def test_zeros_far_below_the_training_values_are_counted_at_a_later_site():
                                group_column="dataset")  # fmt: skip
     swiss = frame[frame["dataset"] == "Switzerland"]
     assert zeros_far_below(swiss, schema.numeric_features) == {"chol": len(swiss)}
+
+
+def test_several_codes_in_one_column_are_each_missing_everywhere():
+    """Old registries write 'not measured' two ways in one column (0 and -9): each code is
+    missing in training, encoding, serving and the row hashes, and the model keeps both."""
+    from medadapt.data.row_hashes import RowHasher
+
+    frame = pd.DataFrame({
+        "chol": [0, 210, 250, -9, 300, 190] * 5, "age": [50, 61, 70, 45, 58, 66] * 5,
+        "y": [1, 0, 1, 1, 0, 0] * 5,
+    })  # fmt: skip
+    schema = TableSchema.infer(frame, label="y", missing_codes="chol=0,chol=-9")
+    chol = next(f for f in schema.features if f.name == "chol")
+    assert chol.mean == pytest.approx(237.5)  # neither code pulls the mean down
+    assert schema.encode(frame).missing["chol"] == 10
+    records = [{"chol": 0, "age": 50}, {"chol": "-9", "age": 50}, {"chol": 9, "age": 50}]
+    x_num, _ = schema.encode_records(records)
+    column = [f.name for f in schema.numeric_features].index("chol")
+    assert [math.isnan(v) for v in x_num[:, column].tolist()] == [True, True, False]
+    again = TableSchema.from_dict(schema.to_dict())
+    assert again.missing_codes == {"chol": [0.0, -9.0]}
+    assert TableSchema.infer(frame, label="y", missing_codes={"chol": [0, -9]}).missing_codes == (
+        {"chol": [0.0, -9.0]}
+    )
+    hasher = RowHasher.for_schema(again, salt="01" * 16)
+    blank = frame.assign(chol=frame["chol"].where(frame["chol"] > 0))  # codes written blank
+    np.testing.assert_array_equal(hasher.hashes(frame), hasher.hashes(blank))
+    with pytest.raises(ConfigError, match=r"missing_codes\['chol'\] must be a finite number"):
+        TableSchema.infer(frame, label="y", missing_codes={"chol": [0, "x"]})

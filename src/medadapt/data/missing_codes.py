@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import shlex
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -34,13 +34,28 @@ def served_number(value: Any) -> float | None:
         return None
 
 
-def is_missing_value(value: Any, code: float | None) -> bool:
-    """Whether the model reads a served value as missing: absent (None), or the feature's
-    missing ``code`` as a number (``0``, ``0.0`` and ``"0"`` alike). One rule for the encoder,
-    the far-outside check and the answer's ``missing_features``."""
+Codes = float | Sequence[float]
+"""A column's "not measured" code: one number, or several (``chol=0,chol=-9``)."""
+
+
+def as_codes(code: Codes | None) -> tuple[float, ...]:
+    """A column's code(s) as a tuple (none: ``()``): one number as saved by a model with one
+    code, a list as saved with several."""
+    if code is None:
+        return ()
+    if isinstance(code, int | float):
+        return (float(code),)
+    return tuple(float(c) for c in code)
+
+
+def is_missing_value(value: Any, code: Codes | None) -> bool:
+    """Whether the model reads a served value as missing: absent (None), or one of the
+    feature's missing ``code`` numbers (``0``, ``0.0`` and ``"0"`` alike). One rule for the
+    encoder, the far-outside check and the answer's ``missing_features``."""
     if value is None:
         return True
-    return code is not None and served_number(value) == code
+    number = served_number(value)
+    return number is not None and number in as_codes(code)
 
 
 MIN_DISTINCT = 10
@@ -51,13 +66,14 @@ GAP_SHARE = 0.25
 (cholesterol 85-603 mg/dl, median 240: nothing between 0 and 85)."""
 
 
-def parse_missing_codes(text: str | None, flag: str = FLAG) -> dict[str, float]:
-    """``"chol=0,trestbps=0"`` -> ``{"chol": 0.0, "trestbps": 0.0}``, refused by ``flag``
-    (the command line's option, or the Python argument that gave ``text``) when a part is not
-    ``COLUMN=NUMBER`` or a column is given twice."""
+def parse_missing_codes(text: str | None, flag: str = FLAG) -> dict[str, Codes]:
+    """``"chol=0,trestbps=0"`` -> ``{"chol": 0.0, "trestbps": 0.0}``; a column named more than
+    once has several codes (``"chol=0,chol=-9"`` -> ``{"chol": [0.0, -9.0]}``). Refused by
+    ``flag`` (the command line's option, or the Python argument that gave ``text``) when a
+    part is not ``COLUMN=NUMBER``."""
     if text is None:
         return {}
-    codes: dict[str, float] = {}
+    codes: dict[str, list[float]] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         column, _, value = part.rpartition("=")
         column = column.strip()
@@ -70,15 +86,14 @@ def parse_missing_codes(text: str | None, flag: str = FLAG) -> dict[str, float]:
                 f"{flag} takes COLUMN=NUMBER pairs separated by commas (e.g. chol=0,trestbps=0); "
                 f"got {part!r}"
             )
-        if column in codes:
-            raise ConfigError(f"{flag} names column {column!r} twice; give one code per column")
-        codes[column] = number
+        if number not in codes.setdefault(column, []):
+            codes[column].append(number)
     if not codes:
         raise ConfigError(f"{flag} is empty; give COLUMN=NUMBER (e.g. chol=0), or leave it out")
-    return codes
+    return {column: found[0] if len(found) == 1 else found for column, found in codes.items()}
 
 
-def read_as_missing(frame: pd.DataFrame, codes: dict[str, float]) -> pd.DataFrame:
+def read_as_missing(frame: pd.DataFrame, codes: Mapping[str, Codes]) -> pd.DataFrame:
     """``frame`` with each declared code read as missing in its column (a copy when any
     column is changed; ``frame`` itself otherwise)."""
     present = {c: v for c, v in codes.items() if c in frame}
@@ -87,7 +102,7 @@ def read_as_missing(frame: pd.DataFrame, codes: dict[str, float]) -> pd.DataFram
     out = frame.copy()
     for column, code in present.items():
         values = pd.to_numeric(out[column], errors="coerce")
-        out[column] = out[column].where(values != code)
+        out[column] = out[column].where(~values.isin(as_codes(code)))
     return out
 
 

@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from medadapt.data.missing_codes import Codes, as_codes
 from medadapt.data.schema import TableSchema, is_missing, level
 from medadapt.data.tables import NA_VALUES
 
@@ -114,7 +115,7 @@ class RowHasher:
     salt: str
     digits: int = DIGITS  # significant digits numbers are compared at
     label: LabelRule | None = None  # None: a label is hashed among the columns above
-    missing_codes: Mapping[str, float] = field(default_factory=dict)  # read as missing
+    missing_codes: Mapping[str, Codes] = field(default_factory=dict)  # read as missing
     normalisation: int = NORMALISATION
 
     @classmethod
@@ -306,23 +307,23 @@ def _as_number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _number_text(value: Any, digits: int, code: float | None = None) -> str:
+def _number_text(value: Any, digits: int, code: Codes | None = None) -> str:
     """A numeric column's value: the number to ``digits`` significant digits; missing when
     not a number or the column's "not measured" ``code``."""
     number = _as_number(value)
-    if number is None or number == code:
+    if number is None or number in as_codes(code):
         return _MISSING
     return f"{number + 0.0:.{digits}g}"  # + 0.0: -0.0 is 0
 
 
-def _category_text(value: Any, digits: int, code: float | None = None) -> str:
+def _category_text(value: Any, digits: int, code: Codes | None = None) -> str:
     """A category: a number as a number (an integer exactly), text stripped and case-folded;
     missing when missing, a missing word (``?``, ``.``) or the column's ``code``."""
     if is_missing(value):
         return _MISSING
     number = _as_number(value)
     if number is not None:
-        if number == code:
+        if number in as_codes(code):
             return _MISSING
         return str(int(number)) if number.is_integer() else f"{number:.{digits}g}"
     text = " ".join(str(value).split()).casefold()

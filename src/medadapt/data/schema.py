@@ -47,7 +47,12 @@ from medadapt.data.feature_kinds import (
     level,
     natural_key,
 )
-from medadapt.data.missing_codes import is_missing_value, parse_missing_codes, read_as_missing
+from medadapt.data.missing_codes import (
+    Codes,
+    is_missing_value,
+    parse_missing_codes,
+    read_as_missing,
+)
 from medadapt.data.option_words import PYTHON, OptionWords
 from medadapt.errors import ConfigError, DataError
 
@@ -102,7 +107,7 @@ class TableSchema:
     identifiers: list[str] = field(default_factory=list)
     allowed_leaks: list[str] = field(default_factory=list)  # --allow-leak: kept deliberately
     text_as_missing: dict[str, int] = field(default_factory=dict)  # --numeric: text -> missing
-    missing_codes: dict[str, float] = field(default_factory=dict)  # --missing-code: read as NaN
+    missing_codes: dict[str, Codes] = field(default_factory=dict)  # --missing-code: read as NaN
 
     # ----- inference -------------------------------------------------------------------------
     @classmethod
@@ -120,7 +125,7 @@ class TableSchema:
         numeric: str | Sequence[str] = (),
         exclude: str | Sequence[str] = (),
         allow_leak: str | Sequence[str] = (),
-        missing_codes: Mapping[str, float] | str | None = None,
+        missing_codes: Mapping[str, Codes] | str | None = None,
         words: OptionWords = PYTHON,
     ) -> TableSchema:
         """Infer the schema from training rows ``frame``; ``allow_leak`` names features kept
@@ -520,10 +525,11 @@ def as_names(value: str | Sequence[str] | None) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def _as_missing_codes(value: Mapping[str, float] | str | None) -> dict[str, float]:
-    """``missing_codes`` as ``{column: number}``: a mapping, or the command line's
-    ``"chol=0,trestbps=0"`` (parsed as the command line does, refused by this argument's
-    name); a code that is not a finite number would silently match nothing."""
+def _as_missing_codes(value: Mapping[str, Codes] | str | None) -> dict[str, Codes]:
+    """``missing_codes`` as ``{column: number or numbers}``: a mapping (``{"chol": 0}``,
+    ``{"chol": [0, -9]}``), or the command line's ``"chol=0,trestbps=0"`` (parsed as the
+    command line does, refused by this argument's name); a code that is not a finite number
+    would silently match nothing."""
     if value is None:
         return {}
     if isinstance(value, str):
@@ -533,15 +539,16 @@ def _as_missing_codes(value: Mapping[str, float] | str | None) -> dict[str, floa
             f"missing_codes must be a dict like {{'chol': 0}} or a string like 'chol=0', not "
             f"{type(value).__name__}"
         )
-    codes = {}
+    codes: dict[str, Codes] = {}
     for column, code in value.items():
-        number = _finite_number(code)
-        if number is None:
+        several = isinstance(code, list | tuple)
+        numbers = [_finite_number(c) for c in (code if several else [code])]
+        if not numbers or any(number is None for number in numbers):
             raise ConfigError(
-                f"missing_codes[{column!r}] must be a finite number, the value read as missing "
-                "in that column (like {'chol': 0})"
+                f"missing_codes[{column!r}] must be a finite number, or a list of them, the "
+                "values read as missing in that column (like {'chol': 0} or {'chol': [0, -9]})"
             )
-        codes[column] = number
+        codes[column] = numbers if several and len(numbers) > 1 else numbers[0]
     return codes
 
 

@@ -45,8 +45,9 @@ class TabularOptions(ModalityOptions):
         STUDY,
     )
     missing_code: str | None = _option(
-        "Numbers that mean 'not measured', read as missing: COL=VALUE,... (e.g. chol=0); kept "
-        "with the model, so every later command reads them the same way.",
+        "Numbers that mean 'not measured', read as missing: COL=VALUE,... (e.g. chol=0; a "
+        "column named twice has two codes: chol=0,chol=-9); kept with the model, so every "
+        "later command reads them the same way.",
         TRAIN,
         STUDY,
     )
