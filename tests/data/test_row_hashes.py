@@ -37,17 +37,32 @@ def test_a_record_without_digits_is_read_at_its_twelve():
     assert trained_mask(_frame([2.3, 0.5, 1.1234568]), record).tolist() == [True, True, False]
 
 
-def test_a_row_with_one_value_changed_is_recognised_only_where_the_rest_singles_it_out():
-    """A re-export with one feature in other units is the same patient; with few features,
-    or other values that several rows of the file share, it could be anyone."""
-    columns = [f"x{i}" for i in range(6)]
-    trained = pd.DataFrame([[1, 2, 3, 4, 5, 6], [7, 8, 9, 10, 11, 12]], columns=columns)
-    trained["y"] = [0, 1]
-    record = RowHasher(numeric=columns, categorical=["y"], salt=SALT).record(trained)
-    changed = trained.assign(x0=trained["x0"] / 38.67)
-    assert trained_mask(changed, record).tolist() == [True, True]
-    # another row sharing the first row's other values (x1..x5 and y): no longer alone
-    shared = pd.concat([changed, changed.iloc[[0]].assign(x0=99)], ignore_index=True)
-    assert trained_mask(shared, record).tolist() == [False, True, False]
-    few = RowHasher(numeric=columns[:3], categorical=["y"], salt=SALT)
-    assert not trained_mask(changed, few.record(trained)).any()  # 3 features: too few
+def test_a_training_patient_with_one_value_changed_is_recognised_by_id_and_the_rest():
+    """A re-export with one feature in other units is the same patient when the id and every
+    other value agree; a new patient who happens to share all values but one is not (dense
+    tables of flags would otherwise mistake most new patients for training ones)."""
+    rng = np.random.default_rng(0)
+    flags = [f"flag{i}" for i in range(6)]
+
+    def patients(n: int, first_id: int) -> pd.DataFrame:
+        frame = pd.DataFrame(rng.integers(0, 2, (n, 6)), columns=flags)
+        return frame.assign(age=rng.integers(40, 80, n), y=rng.integers(0, 2, n),
+                            pid=np.arange(first_id, first_id + n))  # fmt: skip
+
+    trained, new = patients(500, 1), patients(40, 10_000)
+    hasher = RowHasher(numeric=["age"], categorical=[*flags, "y"], salt=SALT)
+    record = hasher.record(trained, trained["pid"])
+
+    def exact(frame: pd.DataFrame) -> np.ndarray:  # rows identical to a training row
+        return np.isin(hasher.hashes(frame), record["hashes"])
+
+    changed = trained.assign(age=trained["age"] + 1)  # one feature re-expressed
+    assert exact(changed).sum() < 250  # dense: some land on another patient's values
+    assert trained_mask(changed, record, "pid").all()
+    assert (trained_mask(changed, record) == exact(changed)).all()  # no id: exact rows only
+    mixed = pd.concat([new, changed.head(10)], ignore_index=True)
+    assert trained_mask(mixed, record, "pid").sum() == exact(new).sum() + 10
+    other_ids = changed.assign(pid=changed["pid"] + 100_000)  # another site's numbering
+    assert (trained_mask(other_ids, record, "pid") == exact(other_ids)).all()
+    blank = changed.assign(pid=np.nan)  # rows without an id match nothing by one change
+    assert (trained_mask(blank, record, "pid") == exact(blank)).all()

@@ -279,23 +279,3 @@ def test_adapt_and_check_data_say_when_absent_columns_hide_the_base_training_row
         assert result.code == 0, result.stderr
         assert f"warning: {said}" in " ".join(result.stdout.split())
     assert said in json.loads(out.read_text())["warnings"]
-
-
-def test_evaluate_says_when_rows_carry_training_patients_ids_with_other_values(trained):
-    """Two columns emptied in a re-export: the rows no longer match by content, but their ids
-    (--id-column id, recorded as keyed hashes) are the training patients'."""
-    frame = trained["source"].assign(thalch=np.nan, oldpeak=np.nan)
-    result = _evaluate(trained, frame, "two_emptied")
-    recognised = result.n_excluded_trained.get("base", 0)  # rows missing one of them already
-    assert recognised < 5  # two values changed: no longer recognised by content
-    ids = set(trained["source"]["id"].iloc[trained["positions"]])
-    n = int(frame["id"].isin(ids).sum()) - recognised
-    warning = (
-        f"{n} of the {len(frame) - recognised} rows scored carry the id (--id-column id) of a "
-        "patient the model trained on, with other values: if they are those patients exported "
-        "again, this evaluation includes them and overstates the model (leave them out of "
-        "--data); if the ids are another numbering, ignore this"
-    )
-    assert n > 400 and warning in result.data_warnings
-    untouched = _evaluate(trained, trained["source"], "untouched")  # recognised: no word
-    assert not any("carry the id" in w for w in untouched.data_warnings)

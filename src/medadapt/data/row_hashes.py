@@ -156,9 +156,10 @@ class RowHasher:
             return self._hashes_as_written(frame)
         return _hex(_row_digests(self._cells(frame, without), self._key))
 
-    def record(self, frame: pd.DataFrame) -> dict[str, Any]:
+    def record(self, frame: pd.DataFrame, ids: pd.Series | None = None) -> dict[str, Any]:
         """What is stored: the salt, how values are normalised, the columns covered, the sorted
-        distinct hashes, and per feature those of the rows without it (packed)."""
+        distinct hashes, per feature those of the rows without it (packed) and, given the
+        rows' patient ``ids``, :meth:`one_changed`'s (packed; never an id alone)."""
         written = {"salt": self.salt, "numeric": list(self.numeric),
                    "categorical": list(self.categorical), "digits": self.digits}  # fmt: skip
         if self.normalisation == _AS_WRITTEN:
@@ -168,7 +169,7 @@ class RowHasher:
             column: _pack(_row_digests(np.delete(cells, self.columns.index(column), 1), self._key))
             for column in self.features
         }
-        return {
+        record = {
             **written,
             "normalisation": self.normalisation,
             "label": self.label.to_dict() if self.label else None,
@@ -176,6 +177,26 @@ class RowHasher:
             "hashes": sorted(set(_hex(_row_digests(cells, self._key)).tolist())),
             "without": without,
         }
+        if ids is not None:
+            record[ONE_CHANGED] = _pack(_nonzero(self.one_changed(ids, cells)))
+        return record
+
+    def one_changed(self, ids: pd.Series, cells: np.ndarray) -> np.ndarray:
+        """Per row and feature: a keyed hash of the row without that feature, joined with the
+        row's patient id (``ids``; a row without one gets 0, which matches nothing). ``cells``:
+        the rows' :meth:`_cells`. Shape: (N, F) ``uint64``. Vectorised: each cell's keyed
+        digest is mixed with its column, the row is their sum (mod 2**64), and leaving one out
+        subtracts it; the id is mixed in last, so no hash of an id alone is ever made."""
+        with np.errstate(over="ignore"):
+            columns = np.arange(1, cells.shape[1] + 1, dtype="<u8") * _GOLDEN
+            terms = _mixed(cells ^ columns)
+            total = terms.sum(axis=1, dtype="<u8")
+            who = _mixed(_id_cells(ids, self._key))
+            left = [self.columns.index(feature) for feature in self.features]
+            rest = total[:, None] - terms[:, left]  # (N, F)
+            out = _mixed(rest ^ who[:, None] ^ (columns[left] * _GOLDEN))
+        out[ids.isna().to_numpy()] = 0  # no id: nothing to join with
+        return out
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> RowHasher:
@@ -225,11 +246,14 @@ class RowHasher:
         return np.array(out, dtype=object).astype(str)
 
 
-def trained_mask(frame: pd.DataFrame, record: dict[str, Any] | None) -> np.ndarray:
-    """Per row of ``frame``: whether its content is one of the recorded training rows, or
-    one with a single feature's value changed (a re-export in other units, rounded, or one
-    cell emptied: every other feature and the label equal); over the columns ``frame`` has
-    when it lacks one feature the record left out."""
+def trained_mask(
+    frame: pd.DataFrame, record: dict[str, Any] | None, id_column: str | None = None
+) -> np.ndarray:
+    """Per row of ``frame``: whether its content is one of the recorded training rows (over
+    the columns ``frame`` has, when it lacks one feature the record left out), or, where the
+    record and ``frame`` carry the patient id (``id_column``), a training patient's row with
+    one feature's value changed (a re-export in other units, rounded, or one cell emptied:
+    the id, every other feature and the label equal)."""
     none = np.zeros(len(frame), dtype=bool)
     if not record or unrecognisable(frame, record):
         return none
@@ -239,44 +263,20 @@ def trained_mask(frame: pd.DataFrame, record: dict[str, Any] | None) -> np.ndarr
         (column,) = absent
         without = _hex(_unpack(record["without"][column]))
         return np.isin(hasher.hashes(frame, without=column), without)
-    mask = np.isin(hasher.hashes(frame), record["hashes"])
-    without = record.get("without") or {}
-    if hasher.normalisation == _AS_WRITTEN or len(hasher.features) < ALL_BUT_ONE_FEATURES:
-        return mask
-    cells, columns, key = hasher._cells(frame), hasher.columns, hasher._key
-    rows = pd.Series(_row_digests(cells, key))
-    for column, packed in without.items():
-        rest = _row_digests(np.delete(cells, columns.index(column), 1), key)
-        # only where the other values single out one row of this file: never a pattern that
-        # several different rows share (few features, common values)
-        alone = pd.Series(rest).map(rows.groupby(rest).nunique()).to_numpy() == 1
-        mask |= alone & np.isin(rest, _unpack(packed))
+    if hasher.normalisation == _AS_WRITTEN:
+        return np.isin(hasher.hashes(frame), record["hashes"])
+    cells = hasher._cells(frame)  # once: the slow part
+    mask = np.isin(_hex(_row_digests(cells, hasher._key)), record["hashes"])
+    if ONE_CHANGED in record and id_column in frame and not mask.all():
+        rest = np.flatnonzero(~mask)
+        digests = hasher.one_changed(frame[id_column].iloc[rest], cells[rest])  # (n, F)
+        mask[rest] = np.isin(digests, _unpack(record[ONE_CHANGED])).any(axis=1)
     return mask
 
 
-ALL_BUT_ONE_FEATURES = 6
-"""A row is recognised with one feature's value changed only when the record covers at least
-this many features (the other values and the label must single it out)."""
-
-
-def packed_ids(ids: pd.Series, salt: str) -> str:
-    """The distinct patient ids of ``ids`` as keyed hashes (:func:`_pack`; never the ids)."""
-    return _pack(_id_digests(ids, salt)[ids.notna().to_numpy()])
-
-
-def known_ids(ids: pd.Series, record: dict[str, Any] | None) -> np.ndarray:
-    """Per row: whether its patient id is one of ``record``'s (False without a record of
-    ids, and for a row without an id)."""
-    if not record or "ids" not in record:
-        return np.zeros(len(ids), dtype=bool)
-    found = np.isin(_id_digests(ids, record["salt"]), _unpack(record["ids"]))
-    return found & ids.notna().to_numpy()
-
-
-def _id_digests(ids: pd.Series, salt: str) -> np.ndarray:
-    codes, values = pd.factorize(ids, use_na_sentinel=True)
-    texts = [f"id={_category_text(v, DIGITS)}" for v in values] + [f"id={_MISSING}"]
-    return _text_digests(texts, bytes.fromhex(salt))[codes]
+ONE_CHANGED = "one_changed_with_id"
+"""The record's key for the hashes of each training row with one feature left out, joined
+with its patient id (:meth:`RowHasher.one_changed`)."""
 
 
 def unrecognisable(frame: pd.DataFrame, record: dict[str, Any] | None) -> list[str]:
@@ -378,3 +378,30 @@ def _pack(digests: np.ndarray) -> str:
 
 def _unpack(packed: str) -> np.ndarray:
     return np.frombuffer(base64.b64decode(packed), dtype="<u8")
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mixed(values: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser on ``uint64`` values (wrapping arithmetic): every input bit
+    moves every output bit, so sums of mixed digests do not cancel by accident."""
+    with np.errstate(over="ignore"):
+        z = values.astype("<u8") + _GOLDEN
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def _id_cells(ids: pd.Series, key: bytes) -> np.ndarray:
+    """A keyed digest of each patient id as the model's categories are compared (``000123``
+    and ``123`` alike, case and padding aside). Shape: (N,) ``uint64``."""
+    codes, values = pd.factorize(ids, use_na_sentinel=True)
+    texts = [f"id={_category_text(v, DIGITS)}" for v in values] + [f"id={_MISSING}"]
+    return _text_digests(texts, key)[codes]
+
+
+def _nonzero(digests: np.ndarray) -> np.ndarray:
+    """``digests`` flattened without the 0 of rows that had no id."""
+    flat = digests.ravel()
+    return flat[flat != 0]

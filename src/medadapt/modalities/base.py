@@ -233,11 +233,6 @@ class Modality(ABC):
                  part: str) -> np.ndarray:  # fmt: skip
         """Per sample: in ``record``'s ``part`` ("train"/"test") (by content, or position)."""
 
-    def ids_trained_on(self, samples: Samples, record: dict[str, Any] | None) -> np.ndarray:
-        """Per sample: its patient id is one that a sample ``record`` trained on carried,
-        whatever its content (a patient exported again with other values); none by default."""
-        return np.zeros(len(samples), dtype=bool)
-
     # ----- evaluation and predictions ----------------------------------------------------------
     def subgroups(
         self, samples: Samples, group_column: str | None, *, by_group: bool = True

@@ -152,26 +152,8 @@ def _samples_to_score(loaded: Loaded, base_dir, adapter_dir, data, samples, grou
         )
     if len(scored) == 0:
         raise DataError(f"--data {data} has no labelled {modality.noun} to evaluate ({used})")
-    warnings = unrecognised_warning({"the base model": base_split, "the adapter": own})
-    warnings += _known_ids_warning(modality, samples, scored, base_split, own)
-    return samples.subset(scored), used, excluded, warnings
-
-
-def _known_ids_warning(modality, samples, scored, base_split, own) -> list[str]:
-    """Scored rows whose content matches no training row but whose patient id is one the base
-    or the adapter trained on: the same patients exported with other values, or another
-    numbering; said, with the count, never the ids."""
-    known = modality.ids_trained_on(samples, base_split) | modality.ids_trained_on(samples, own)
-    n = int(known[scored].sum())
-    if not n:
-        return []
-    column = samples.schema.id_column
-    return [
-        f"{n} of the {len(scored)} {modality.noun} scored carry the id (--id-column {column}) "
-        f"of a patient the model trained on, with other values: if they are those patients "
-        "exported again, this evaluation includes them and overstates the model (leave them "
-        "out of --data); if the ids are another numbering, ignore this"
-    ]
+    unrecognised = unrecognised_warning({"the base model": base_split, "the adapter": own})
+    return samples.subset(scored), used, excluded, unrecognised
 
 
 def _before_and_after(loaded: Loaded, test, scores, result: Evaluation, how) -> Evaluation:

@@ -101,7 +101,7 @@ def featureless_rows_warning(schema: TableSchema, encoded) -> str | None:
     n, of = int(lacking.sum()), len(lacking)
     if not n:
         return None
-    rows = "row holds" if n == 1 else "rows hold"
+    rows = "rows holds" if n == 1 else "rows hold"  # "1 of 5 rows holds"
     return (
         f"{n} of {of} {rows} none of the model's {len(schema.features)} features (blank lines, "
         f"or only an id?): {'its' if n == 1 else 'their'} score rests on nothing the patient "

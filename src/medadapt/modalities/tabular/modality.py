@@ -418,11 +418,6 @@ class TabularModality(Modality):
 
         return splits.in_part(data, samples, record, part)
 
-    def ids_trained_on(self, samples: TableSamples, record) -> np.ndarray:
-        from medadapt.modalities.tabular import splits
-
-        return splits.with_known_ids(samples, record)
-
     # ----- evaluation ------------------------------------------------------------------------
     def subgroups(self, samples: TableSamples, group_column: str | None, *, by_group=True):
         from medadapt.modalities.tabular.samples import subgroup_columns

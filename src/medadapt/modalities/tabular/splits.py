@@ -15,13 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from medadapt.data.row_hashes import (
-    RowHasher,
-    known_ids,
-    packed_ids,
-    trained_mask,
-    unrecognisable,
-)
+from medadapt.data.row_hashes import RowHasher, trained_mask, unrecognisable
 from medadapt.data.splits import positions_digest
 from medadapt.errors import DataError
 from medadapt.fileio import sha256_file
@@ -46,26 +40,12 @@ def positions(data: Path, samples: TableSamples, train, test, **extra: Any) -> d
 
 
 def rows_record(samples: TableSamples) -> dict[str, Any]:
-    """The keyed hashes of ``samples``' rows (features and label, never values) and of their
-    patient ids (``--id-column``), so that a patient exported again with other values can be
-    named."""
-    record = RowHasher.for_schema(samples.schema).record(samples.frame)
+    """The keyed hashes of ``samples``' rows (features and label, never values), and, where
+    the rows carry the model's ``--id-column``, each row without one feature joined with its
+    id (so that a training patient exported again with one value changed is recognised)."""
     column = samples.schema.id_column
-    if column and column in samples.frame:
-        record["ids"] = packed_ids(samples.frame[column], record["salt"])
-    return record
-
-
-def with_known_ids(samples: TableSamples, record: dict[str, Any] | None) -> np.ndarray:
-    """Per row: its id (the model's ``--id-column``) is one a training row of ``record``
-    carried; False where the file or the record has no ids."""
-    column = samples.schema.id_column
-    mask = np.zeros(len(samples), dtype=bool)
-    if not record or not column or column not in samples.frame:
-        return mask
-    for key in ROW_RECORDS:
-        mask |= known_ids(samples.frame[column], record.get(key))
-    return mask
+    ids = samples.frame[column] if column and column in samples.frame else None
+    return RowHasher.for_schema(samples.schema).record(samples.frame, ids)
 
 
 def side_file(records: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
@@ -125,7 +105,7 @@ def in_part(data: Path, samples: TableSamples, record: dict[str, Any] | None, pa
         mask |= samples.frame.index.isin(record[f"{part}_positions"])
     if part == "train":
         for key in ROW_RECORDS:
-            mask |= trained_mask(samples.frame, record.get(key))
+            mask |= trained_mask(samples.frame, record.get(key), samples.schema.id_column)
     return mask
 
 
