@@ -84,6 +84,26 @@ def test_decimal_commas_in_a_comma_separated_file_are_refused(workspace, tmp_pat
     assert not out.exists()
 
 
+@pytest.mark.parametrize("verb", ["predict", "evaluate"])
+def test_thousands_groups_are_not_called_decimal_commas(workspace, tmp_path, verb):
+    # a Parquet file keeps "2,330" as text: a thousands separator, or a decimal comma?
+    _, paths = workspace
+    heart = pd.read_csv(paths["heart"]).astype({"chol": object})
+    heart["chol"] = [f"{v * 10:,.0f}" if v == v else None for v in heart["chol"]]
+    data = tmp_path / "chol.parquet"
+    heart.to_parquet(data, index=False)
+    grouped = sum("," in v for v in heart["chol"].dropna())
+    out = tmp_path / "out"
+    line = error_line(run_cli(*_verb(verb, paths, data, out)))
+    assert line == (
+        f"error: --data {data}: column 'chol' holds numbers written with a comma (decimal or "
+        f"thousands?) in {grouped} of {heart['chol'].notna().sum()} values (as in 1,234), which "
+        "the model reads as numbers; write them as plain numbers without separators (12.5 or "
+        "1234), and pass it to --data again"
+    )
+    assert not out.exists()
+
+
 def test_a_few_stray_text_values_stay_a_warning(workspace, tmp_path):
     _, paths = workspace
     heart = pd.read_csv(paths["heart"]).astype({"trestbps": object})

@@ -152,6 +152,32 @@ def test_numbers_written_with_a_unit_are_refused_not_made_categories():
     assert "Ann" not in str(refused.value) and "Jones" not in str(refused.value)
 
 
+def test_thousands_groups_are_not_called_decimal_commas():
+    # "1,234": a thousands separator or a decimal comma; a decimal point alone would make 1.234
+    frame = pd.DataFrame(
+        {"platelets": [f"{1000 + 37 * i:,}" for i in range(40)], "y": [0, 1] * 20}, dtype=object
+    )
+    with pytest.raises(DataError) as refused:
+        TableSchema.infer(frame, label="y", words=COMMAND_LINE)
+    assert str(refused.value) == (
+        "column 'platelets' holds numbers written with a comma (decimal or thousands?) in 40 of "
+        "40 values (as in 1,234); write them as plain numbers without separators (12.5 or 1234)"
+    )
+
+
+def test_decimal_commas_with_three_decimals_are_not_read_as_thousands(tmp_path):
+    text = "crp,y\n" + '"0,125",0\n"0,250",1\n"0,375",0\n"1,5",1\n' * 10
+    frame = read_table(_write(tmp_path, "crp.csv", text))
+    assert frame["crp"].tolist()[:3] == ["0,125", "0,250", "0,375"]  # not 125, 250, 375
+    with pytest.raises(DataError) as refused:
+        TableSchema.infer(frame, label="y", words=COMMAND_LINE)
+    assert str(refused.value).startswith(
+        "column 'crp' holds numbers written with a decimal comma in 40 of 40 values (as in 12,5)"
+    )
+    only_zeros = "crp,y\n" + '"0,125",0\n"0,250",1\n' * 10  # every value "0,ddd"
+    assert read_table(_write(tmp_path, "zeros.csv", only_zeros))["crp"].iloc[0] == "0,125"
+
+
 def test_dates_are_not_taken_for_numbers_with_a_unit():
     frame = pd.DataFrame(
         {"admitted": [f"2020-01-{1 + i % 4:02d}" for i in range(40)], "y": [0, 1] * 20}

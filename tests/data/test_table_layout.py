@@ -1,6 +1,7 @@
 """A table's layout around its patient rows: a title or merged group header above the column
-names, and a summary row under the data whose only value is a number (``,,,,,,,357``). Each is
-refused in one line naming the line to delete; patients with many missing values are kept."""
+names, and a summary row under the data that holds only a column's total or count
+(``,,,,,,,357``, Excel's SUM or COUNT). Each is refused in one line naming the line to delete;
+patients with many missing values, the last one included, are kept."""
 
 from __future__ import annotations
 
@@ -15,14 +16,19 @@ from tests.cli.workspace import TINY_TABLE
 HEADER = "hospital,radius,texture,perimeter,area,smoothness,compactness,target"
 
 
-def _rows(n: int = 40, sep: str = ",") -> list[str]:
+def _rows(n: int = 40, sep: str = ",", positives: int | None = None) -> list[str]:
+    """``n`` patients; ``positives``: the first that many have target 1 (else every other 3)."""
     return [
         sep.join([
             "AB"[i % 2], f"{12 + i % 7}.{i % 10}", f"{18 + i % 5}.5", str(80 + i), str(400 + 9 * i),
-            f"0.{90 + i % 9}", f"0.{10 + i % 13}", str(i // 3 % 2),
+            f"0.{90 + i % 9}", f"0.{10 + i % 13}",
+            str(i // 3 % 2 if positives is None else int(i < positives)),
         ])
         for i in range(n)
     ]  # fmt: skip
+
+
+TRIAL = _rows(569, positives=357)  # the trial's table: 357 of 569 patients with target 1
 
 
 def _file(tmp_path, lines: list[str], name: str = "t.csv"):
@@ -44,20 +50,55 @@ def _train(data, out):
 
 
 # ----- a summary row under the data ---------------------------------------------------------
-def test_a_blank_first_cell_totals_row_is_refused(tmp_path):
-    path = _file(tmp_path, [HEADER, *_rows(), ",,,,,,,357"])
+def test_a_blank_first_cell_sum_row_is_refused(tmp_path):
+    path = _file(tmp_path, [HEADER, *TRIAL, ",,,,,,,357"])  # 357: Excel's SUM of target
     assert _refusal(path) == (
-        f"--data {path} ends with a summary row, not a patient (line 42 holds a number in 1 of "
-        "8 columns and nothing else: a total or count?); delete it"
+        f"--data {path} ends with a summary row, not a patient (line 571 holds nothing but the "
+        "sum of column 'target' over the rows above it); delete it"
+    )
+
+
+@pytest.mark.parametrize(
+    ("footer", "held"),
+    [
+        (",40,,,,,,", "the count of column 'radius'"),  # Excel's COUNT
+        (",,,,,,6.3,", "the sum of column 'compactness'"),  # 6.34, shown to one decimal
+        (",,,3980,,,,40", "the sum of column 'perimeter' and the count of column 'target'"),
+    ],
+)
+def test_a_total_or_count_row_is_refused(tmp_path, footer, held):
+    path = _file(tmp_path, [HEADER, *_rows(), footer])
+    assert _refusal(path) == (
+        f"--data {path} ends with a summary row, not a patient (line 42 holds nothing but "
+        f"{held} over the rows above it); delete it"
     )
 
 
 def test_summary_rows_after_the_data_are_refused_from_the_first(tmp_path):
-    path = _file(tmp_path, [HEADER, *_rows(), ",,,,,,,357", "", ",,,4210,,,,569", ",,,,,,,"])
+    # each is checked against the patients above the first: 207116 = the sum of perimeter
+    path = _file(tmp_path, [HEADER, *TRIAL, ",,,,,,,357", "", ",,,207116,,,,569", ",,,,,,,"])
     assert _refusal(path) == (
-        f"--data {path} ends with 2 summary rows, not patients (lines 42 to 44 hold a number in "
-        "at most 2 of 8 columns and nothing else: totals or counts?); delete them"
+        f"--data {path} ends with 2 summary rows, not patients (lines 571 to 573 hold nothing but "
+        "sums or counts of their columns over the rows above them); delete them"
     )
+
+
+def test_a_last_patient_with_two_values_is_read(tmp_path):
+    # a dense table whose last patient has 2 of 8 values: not a total or count of its columns
+    frame = read_table(_file(tmp_path, [HEADER, *TRIAL, ",,,,,,0.71,1"]))
+    assert len(frame) == 570 and frame["compactness"].iloc[-1] == 0.71
+
+
+def test_a_last_patient_whose_one_value_is_a_count_is_read_when_the_other_is_not(tmp_path):
+    # 40 patients above, and 40 in column 'radius': the target 1 is no total or count
+    frame = read_table(_file(tmp_path, [HEADER, *_rows(), ",40,,,,,,1"]))
+    assert len(frame) == 41
+
+
+def test_a_sparse_site_after_a_dense_one_is_read(tmp_path):
+    sparse = [f",{13 + i % 4}.5,,,,,,{i % 2}" for i in range(12)]  # site B: radius and target
+    frame = read_table(_file(tmp_path, [HEADER, *_rows(), *sparse]))
+    assert len(frame) == 52
 
 
 def test_a_sparse_patient_in_the_middle_is_kept(tmp_path):
@@ -85,24 +126,24 @@ def test_a_patient_with_text_values_only_is_no_summary(tmp_path):
 
 
 def test_train_base_refuses_a_blank_first_cell_totals_row(tmp_path):
-    path = _file(tmp_path, [HEADER, *_rows(), ",,,,,,,357"])
+    path = _file(tmp_path, [HEADER, *TRIAL, ",,,,,,,357"])
     line = error_line(_train(path, tmp_path / "base"))
     assert line == (
-        f"error: --data {path} ends with a summary row, not a patient (line 42 holds a number in "
-        "1 of 8 columns and nothing else: a total or count?); delete it"
+        f"error: --data {path} ends with a summary row, not a patient (line 571 holds nothing "
+        "but the sum of column 'target' over the rows above it); delete it"
     )
     assert not (tmp_path / "base").exists()
 
 
 def test_predict_refuses_a_blank_first_cell_totals_row(tmp_path):
     succeeded(_train(_file(tmp_path, [HEADER, *_rows()]), tmp_path / "base"))
-    path = _file(tmp_path, [HEADER, *_rows(8), ",,,,,,,4"], name="new.csv")
+    path = _file(tmp_path, [HEADER, *_rows(8), ",,,,,,,3"], name="new.csv")  # 3 positives
     line = error_line(
         run_cli("predict", "--base", tmp_path / "base", "--data", path, "--out", tmp_path / "p.csv")
     )
     assert line == (
-        f"error: --data {path} ends with a summary row, not a patient (line 10 holds a number in "
-        "1 of 8 columns and nothing else: a total or count?); delete it"
+        f"error: --data {path} ends with a summary row, not a patient (line 10 holds nothing "
+        "but the sum of column 'target' over the rows above it); delete it"
     )
     assert not (tmp_path / "p.csv").exists()
 

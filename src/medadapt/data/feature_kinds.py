@@ -29,6 +29,7 @@ from medadapt.data.identifiers import (
     name_looks_like_identifier,
 )
 from medadapt.data.option_words import OptionWords
+from medadapt.data.tables import DECIMAL_COMMA, THOUSANDS
 from medadapt.errors import DataError
 
 MISSING_INDEX, UNSEEN_INDEX, FIRST_LEVEL = 0, 1, 2
@@ -40,8 +41,8 @@ TEXT_IN_NUMBERS_SHARE = 0.1  # at most this share of text: a numeric column with
 _WITH_UNIT = re.compile(
     r"\s*[<>~]?\s*[-+]?\d+(?:[.,]\d+)?\s*([^\W\d_][^\d]{0,15}|[%°µ][^\d]{0,15})"
 )
-# a number with a decimal comma ("12,5"; a ";"-separated file is read with them already)
-_DECIMAL_COMMA = re.compile(r"[<>~]?\s*[-+]?\d+,\d+")
+# "<", "~ ", "+" before a number written with a comma ("< 12,5")
+_BEFORE_NUMBER = re.compile(r"[<>~]?\s*\+?")
 MAX_CODES = 20  # at most this many distinct values, each in many rows: codes ("1a", "2b")
 
 
@@ -282,22 +283,24 @@ def _refuse_numbers_with_units(present: pd.Series, name: str, words: OptionWords
 @dataclass(frozen=True)
 class WrittenNumbers:
     """The values of a column that are numbers written with a unit, a percent sign or other
-    text after them ("120 mmHg", "11.8%") or with a decimal comma ("12,5", where the file's
+    text after them ("120 mmHg", "11.8%") or with a comma ("12,5" or "1,234", where the file's
     separator is a comma); counts and units only, never a patient's value."""
 
     count: int  # values written so
     of: int  # non-empty values
     plain: int  # values that are plain numbers
     units: list[str]  # the suffixes written in MIN_LEVEL_ROWS values or more ("%", "mmHg")
-    commas: int  # of ``count``: numbers written with a decimal comma
+    commas: int  # of ``count``: numbers written with a comma
     codes: bool  # few distinct values, each in MIN_LEVEL_ROWS rows or more ("1a", "2b")
+    thousands: bool = False  # every comma followed by three digits ("1,234"): which comma?
 
     def said(self, name: str) -> str:
         """What column ``name`` holds: ``column 'bp' holds numbers written with ...``."""
+        comma = "a comma (decimal or thousands?)" if self.thousands else "a decimal comma"
         if self.commas == self.count:
-            how, shown = "a decimal comma", " (as in 12,5)"
+            how, shown = comma, f" (as in {'1,234' if self.thousands else '12,5'})"
         else:
-            how = "a unit or other text" + (" or a decimal comma" if self.commas else "")
+            how = "a unit or other text" + (f" or {comma}" if self.commas else "")
             shown = f" ({', '.join(repr(u) for u in self.units[:3])})" if self.units else ""
         return (
             f"column {name!r} holds numbers written with {how} in {self.count} of {self.of} "
@@ -322,7 +325,9 @@ class WrittenNumbers:
                     "write the numbers alone in the file, in the unit the model trained on "
                     f"(mean {mean:.4g}{percent})"
                 )
-        if self.commas:
+        if self.thousands:  # 1,234 may be 1234 or 1.234: the file's writer knows which
+            fixes.append("write them as plain numbers without separators (12.5 or 1234)")
+        elif self.commas:
             fixes.append(
                 "write them with a decimal point (12.5), or separate the file's columns with "
                 "';' (then decimal commas are read)"
@@ -331,13 +336,14 @@ class WrittenNumbers:
 
 
 def written_numbers(values: pd.Series) -> WrittenNumbers | None:
-    """How many of ``values`` (a column as read) are numbers written with a unit or a decimal
-    comma; None when none is (or the column is read as numbers)."""
+    """How many of ``values`` (a column as read) are numbers written with a unit or a comma
+    (decimal or thousands); None when none is (or the column is read as numbers)."""
     if pd.api.types.is_numeric_dtype(values.dtype):
         return None
     texts = [str(v).strip() for v in values if not is_missing(v)]
     units = [m.group(1).strip() for m in map(_WITH_UNIT.fullmatch, texts) if m]
-    commas = sum(1 for text in texts if _DECIMAL_COMMA.fullmatch(text))
+    with_comma = [n for n in map(_number_part, texts) if "," in n and _with_comma(n)]
+    commas = len(with_comma)
     if not units and not commas:
         return None
     plain = int(pd.to_numeric(pd.Series(texts, dtype=object), errors="coerce").notna().sum())
@@ -350,4 +356,17 @@ def written_numbers(values: pd.Series) -> WrittenNumbers | None:
         and len(counts) <= MAX_CODES
         and min(counts.values()) >= MIN_LEVEL_ROWS
     )
-    return WrittenNumbers(len(units) + commas, len(texts), plain, common, commas, codes)
+    thousands = bool(with_comma) and all(THOUSANDS.fullmatch(n) for n in with_comma)
+    return WrittenNumbers(len(units) + commas, len(texts), plain, common, commas, codes, thousands)
+
+
+def _number_part(text: str) -> str:
+    """``text`` without a comparison or plus sign before its number ("< 12,5" -> "12,5")."""
+    return text[_BEFORE_NUMBER.match(text).end() :]
+
+
+def _with_comma(number: str) -> bool:
+    """``number`` is written with a decimal comma ("12,5", "1.234,5") or thousands commas
+    ("1,234", "12,345,678"), as :mod:`~medadapt.data.tables` reads them in a file separated
+    by ";" or a quoted cell of one separated by ","."""
+    return bool(DECIMAL_COMMA.fullmatch(number) or THOUSANDS.fullmatch(number))

@@ -9,39 +9,50 @@ from a patient's value, and refused in one line that names the lines to delete:
   filled, more than on the first line, all different, and at most a quarter of them numbers.
   An index column without a name above numeric rows is read as it is.
 * Below: the file ends with rows that hold one or two numbers, in fewer than half of the
-  columns, and nothing else (``,,,,,,,357``), while fewer than 1 in 20 rows above are that
-  empty. A patient with many missing values in the middle of the file, or any row of a sparse
-  table (each patient with one or two values), is kept; a row with no value at all is not a
-  summary (it is left as it is).
+  columns, and nothing else, each number the sum or the count of the non-empty values of its
+  column over the rows above the first of them (what Excel's SUM and COUNT write, as
+  ``,,,,,,,357`` under a 0/1 label of 357 positives; a sum to the digits it shows), while fewer
+  than 1 in 20 rows above are as sparse. Any other last row is a patient: one with two values
+  of twelve, the rows of a sparse site appended after a dense one, any row of a sparse table
+  (each patient with one or two values). A row with no value at all is no summary (it is left
+  as it is).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 
 from medadapt.errors import DataError
 
 _NUMBER = re.compile(r"[-+]?(\d[\d.,' ]*|[.,]\d+)(e[-+]?\d+)?%?", re.IGNORECASE)
+_DECIMALS = re.compile(r"[.,](\d+)$")
 SPARSE_AT_MOST = 2
 """Filled cells (numbers only) of a row that may be a total or count rather than a patient."""
 SPARSE_SHARE_ABOVE = 0.05
 """Rows under the data are summaries only while fewer than this share of rows above are as
 sparse (a table where most patients have one or two values keeps its last rows)."""
+SUMMARY_ROWS_AT_MOST = 5
+"""Summary rows looked for under the data (a SUM row, a COUNT row, ...)."""
+
+Numbers = tuple[tuple[int, str], ...]
+"""The numbers of a sparse row: (column index, cell) each."""
 
 
-def is_number(cell: str) -> bool:
-    """``cell`` (stripped) is written as a number: ``357``, ``-1,5``, ``4.210``, ``12%``."""
+def _written_as_number(cell: str) -> bool:
+    """``cell`` (stripped) is written as a number in some convention: ``357``, ``-1,5``,
+    ``4.210``, ``12%``, ``1 000`` (not necessarily one that Python or pandas reads)."""
     return bool(_NUMBER.fullmatch(cell))
 
 
-def sparse_numbers(fields: Sequence[str], width: int, missing: Collection[str]) -> int:
-    """How many numbers a row (stripped cells) holds when they are one or two, in fewer than
-    half of the ``width`` columns, and nothing else is filled; else 0 (``missing``: cells read
-    as missing, e.g. ``NA``)."""
-    filled = [f for f in fields if f and f not in missing]
-    sparse = 2 * len(filled) < width and all(map(is_number, filled))
-    return len(filled) if sparse and len(filled) <= SPARSE_AT_MOST else 0
+def sparse_numbers(fields: Sequence[str], width: int, missing: Collection[str]) -> Numbers:
+    """The numbers of a row (stripped cells) as (column, cell) when they are one or two, in
+    fewer than half of the ``width`` columns, and nothing else is filled; else ``()``
+    (``missing``: cells read as missing, e.g. ``NA``)."""
+    filled = [(c, f) for c, f in enumerate(fields[:width]) if f and f not in missing]
+    if len(filled) > SPARSE_AT_MOST or 2 * len(filled) >= width or any(fields[width:]):
+        return ()
+    return tuple(filled) if all(_written_as_number(f) for _, f in filled) else ()
 
 
 def refuse_title_above_header(rows: Iterable[tuple[int, list[str]]], given: str) -> None:
@@ -71,7 +82,7 @@ def refuse_title_above_header(rows: Iterable[tuple[int, list[str]]], given: str)
 
 def _looks_like_names(cells: list[str], named_above: int) -> bool:
     filled = [c for c in cells if c]
-    numbers = sum(map(is_number, filled))
+    numbers = sum(map(_written_as_number, filled))
     return (
         len(filled) >= 2
         and len(filled) > named_above
@@ -80,11 +91,23 @@ def _looks_like_names(cells: list[str], named_above: int) -> bool:
     )
 
 
-def refuse_summary_rows(rows: Sequence[tuple[int, int]], width: int, given: str) -> None:
+def refuse_summary_rows(
+    rows: Sequence[tuple[int, Numbers]],
+    width: int,
+    given: str,
+    *,
+    cells: Iterable[tuple[int, Sequence[str]]],
+    number: Callable[[str], float | None],
+    missing: Collection[str],
+    names: Sequence[str],
+) -> None:
     """Refuse summary rows under the data.
 
     ``rows``: each non-empty data row as (line number, :func:`sparse_numbers`), in file order;
-    ``width``: the number of column names; ``given``: the file as its user named it.
+    ``width``: the number of column names; ``given``: the file as its user named it;
+    ``cells``: the same rows as (line number, stripped cells), read only when the last rows
+    are sparse; ``number``: a cell's number as the table is read (None: not a number);
+    ``missing``: cells read as missing; ``names``: the column names.
     """
     start = len(rows)
     while start > 0 and rows[start - 1][1]:
@@ -94,16 +117,72 @@ def refuse_summary_rows(rows: Sequence[tuple[int, int]], width: int, given: str)
         return
     if sum(bool(numbers) for _, numbers in above) >= SPARSE_SHARE_ABOVE * len(above):
         return
-    first, last = rows[start][0], rows[-1][0]
-    if start == len(rows) - 1:
-        numbers = rows[-1][1]
+    last = rows[max(start, len(rows) - SUMMARY_ROWS_AT_MOST) :]
+    before = _totals_before(last, cells, number, missing)
+    for k, (first, _) in enumerate(last):
+        held = [_totals_held(numbers, before[first], number) for _, numbers in last[k:]]
+        if all(held):
+            _refuse(held, [line for line, _ in last[k:]], names, given)
+
+
+def _totals_before(
+    last: Sequence[tuple[int, Numbers]],
+    cells: Iterable[tuple[int, Sequence[str]]],
+    number: Callable[[str], float | None],
+    missing: Collection[str],
+) -> dict[int, dict[int, tuple[float, int]]]:
+    """For each of the ``last`` rows' lines, the (sum, count of non-empty values) of each
+    column they fill over the rows above that line."""
+    columns = sorted({c for _, numbers in last for c, _ in numbers})
+    sums, counts = dict.fromkeys(columns, 0.0), dict.fromkeys(columns, 0)
+    lines = {line for line, _ in last}
+    before = {}
+    for line, fields in cells:
+        if line in lines:
+            before[line] = {c: (sums[c], counts[c]) for c in columns}
+            if len(before) == len(lines):
+                break
+        for c in columns:
+            cell = fields[c] if c < len(fields) else ""
+            if cell and cell not in missing:
+                counts[c] += 1
+                sums[c] += number(cell) or 0.0
+    return before
+
+
+def _totals_held(
+    numbers: Numbers, totals: dict[int, tuple[float, int]], number: Callable[[str], float | None]
+) -> list[tuple[str, int]]:
+    """What each of a row's ``numbers`` is, as ("sum" or "count", column), when every one is
+    the sum or the count of its column in ``totals``; else ``[]``."""
+    held = []
+    for column, cell in numbers:
+        value = number(cell)
+        total, count = totals[column]
+        if value is None:
+            return []
+        decimals = _DECIMALS.search(cell)
+        shown = 0.5 * 10.0 ** -len(decimals.group(1)) if decimals else 0.5
+        if abs(value - total) <= max(shown, 1e-9 * abs(total)):
+            held.append(("sum", column))
+        elif value == count:
+            held.append(("count", column))
+        else:
+            return []
+    return held
+
+
+def _refuse(
+    held: list[list[tuple[str, int]]], lines: list[int], names: Sequence[str], given: str
+) -> None:
+    if len(lines) == 1:
+        what = " and ".join(f"the {kind} of column {names[c]!r}" for kind, c in held[0])
         raise DataError(
-            f"{given} ends with a summary row, not a patient (line {first} holds "
-            f"{'a number' if numbers == 1 else 'numbers'} in {numbers} of {width} columns and "
-            "nothing else: a total or count?); delete it"
+            f"{given} ends with a summary row, not a patient (line {lines[0]} holds nothing but "
+            f"{what} over the rows above it); delete it"
         )
     raise DataError(
-        f"{given} ends with {len(rows) - start} summary rows, not patients (lines {first} to "
-        f"{last} hold a number in at most {SPARSE_AT_MOST} of {width} columns and nothing else: "
-        "totals or counts?); delete them"
+        f"{given} ends with {len(lines)} summary rows, not patients (lines {lines[0]} to "
+        f"{lines[-1]} hold nothing but sums or counts of their columns over the rows above "
+        "them); delete them"
     )

@@ -19,7 +19,7 @@ import io
 import itertools
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,7 @@ import pandas as pd
 
 from medadapt.data.option_words import PYTHON, OptionWords
 from medadapt.data.table_layout import (
+    Numbers,
     refuse_summary_rows,
     refuse_title_above_header,
     sparse_numbers,
@@ -35,8 +36,12 @@ from medadapt.errors import DataError
 
 NA_VALUES = ["", "?", ".", "NA", "N/A", "n/a", "na", "NaN", "nan", "NULL", "null", "None", "#N/A"]
 """Whole cells read as missing ("." is SAS's and Stata's missing value; "2.5" stays a number)."""
-_THOUSANDS = re.compile(r"^-?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
-_DECIMAL_COMMA = re.compile(r"^(?=.*\d)-?(\d{1,3}(\.\d{3})+|\d*)(,\d+)?$")  # 1.234,5  12,5  7
+THOUSANDS = re.compile(r"-?([1-9]\d{0,2}(,\d{3})+|\d+)(\.\d+)?")
+"""A number with thousands commas, or none (``1,234``, ``12,345,678.5``, ``7``; not ``0,125``),
+as a whole cell (``fullmatch``)."""
+DECIMAL_COMMA = re.compile(r"(?=.*\d)-?(\d{1,3}(\.\d{3})+|\d*)(,\d+)?")
+"""A number with a decimal comma, or none (``12,5``, ``1.234,5``, ``7``), as a whole cell
+(``fullmatch``)."""
 
 
 _UTF16_BOMS = {b"\xff\xfe": "UTF-16 (little-endian)", b"\xfe\xff": "UTF-16 (big-endian)"}
@@ -108,10 +113,10 @@ def _numeric_from_text(series: pd.Series, separator: str) -> pd.Series:
     if values.empty:
         return series
     if separator == ";":
-        numbers = values.str.match(_DECIMAL_COMMA)
+        numbers = values.str.fullmatch(DECIMAL_COMMA)
         converted = values.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     else:
-        numbers = values.str.match(_THOUSANDS)
+        numbers = values.str.fullmatch(THOUSANDS)
         if not values[numbers].str.contains(",", regex=False).any():
             return series
         converted = values.str.replace(",", "", regex=False)
@@ -234,7 +239,7 @@ def read_table(
 def _check_rows(text: str, separator: str, header: list[str], given: str, above: int = 0) -> None:
     """Refuse rows that pandas would misread without a word: more values than the header has
     names (unless only empty ones: a separator closing every row), the header repeated as a
-    data row, and a totals row at the end (a word such as "Total", or only a number or two:
+    data row, and a totals row at the end (a word such as "Total", or only a column's sum or count:
     :mod:`~medadapt.data.table_layout`). Messages give line numbers (``above``: lines of
     the file before ``text``) and counts only."""
     names = [c.strip() for c in header]
@@ -242,15 +247,9 @@ def _check_rows(text: str, separator: str, header: list[str], given: str, above:
     longer: list[int] = []
     repeats: list[int] = []
     last: tuple[int, list[str]] | None = None
-    shapes: list[tuple[int, int]] = []  # (line, numbers of a row holding nothing else)
+    shapes: list[tuple[int, Numbers]] = []  # (line, numbers of a row holding nothing else)
     missing = set(NA_VALUES)
-    reader = csv.reader(io.StringIO(text), delimiter=separator)
-    next(reader, None)
-    for row in reader:
-        fields = [f.strip() for f in row]
-        if not any(fields):
-            continue
-        line = reader.line_num + above
+    for line, fields in _data_rows(text, separator, above):
         last = (line, fields)
         shapes.append((line, sparse_numbers(fields, width, missing)))
         if len(fields) > width and any(fields[width:]):
@@ -283,7 +282,41 @@ def _check_rows(text: str, separator: str, header: list[str], given: str, above:
                 f"{given} ends with a summary row, not a patient (line {last[0]} starts with "
                 f"{total.group(1)!r}); delete it"
             )
-    refuse_summary_rows(shapes, width, given)
+    refuse_summary_rows(
+        shapes,
+        width,
+        given,
+        cells=_data_rows(text, separator, above),
+        number=lambda cell: cell_number(cell, separator),
+        missing=missing,
+        names=names,
+    )
+
+
+def _data_rows(text: str, separator: str, above: int) -> Iterator[tuple[int, list[str]]]:
+    """Each non-empty row under the column names as (line number, stripped cells)."""
+    reader = csv.reader(io.StringIO(text), delimiter=separator)
+    next(reader, None)
+    for row in reader:
+        fields = [f.strip() for f in row]
+        if any(fields):
+            yield reader.line_num + above, fields
+
+
+def cell_number(cell: str, separator: str) -> float | None:
+    """The finite number a stripped cell of a file separated by ``separator`` holds, as
+    :func:`read_table` reads it (``1,234`` quoted in a ``,`` file; ``1.234,5`` in a ``;``
+    file); None for anything else."""
+    try:
+        value = float(cell)
+    except ValueError:
+        written = DECIMAL_COMMA if separator == ";" else THOUSANDS
+        if not written.fullmatch(cell):
+            return None
+        if separator == ";":
+            cell = cell.replace(".", "").replace(",", ".")
+        value = float(cell.replace(",", ""))
+    return value if np.isfinite(value) else None
 
 
 def _one_line(exc: Exception) -> str:
