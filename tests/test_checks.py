@@ -42,3 +42,30 @@ def test_a_seed_outside_32_bits_is_refused(value):
         checks.command_values({"seed": value}, {})
     assert str(refused.value) == f"--seed must be between 0 and 4294967295; got {value}"
     checks.seed(2**32 - 1)
+
+
+def test_cores_counts_the_cores_this_process_may_use_not_the_machine_s(monkeypatch):
+    """A container limited to 2 of 64 cores (``--cpuset-cpus``): ``os.cpu_count()`` says 64."""
+    monkeypatch.setattr(checks.os, "sched_getaffinity", lambda pid: {0, 5}, raising=False)
+    monkeypatch.setattr(checks.os, "cpu_count", lambda: 64)
+    assert checks.available_cores() == 2
+    checks.cores(2, "--workers")
+    with pytest.raises(ConfigError) as refused:
+        checks.cores(3, "--workers")
+    assert str(refused.value) == (
+        "--workers must be at most 2; got 3 (this process may use 2 CPU cores)"
+    )
+    monkeypatch.setattr(checks.os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    with pytest.raises(ConfigError, match=r"got 100000 \(this process may use 1 CPU core\)$"):
+        checks.cores(100_000, "--decode-workers", default=2)
+    checks.cores(2, "--decode-workers", default=2)  # the default runs on one core
+    monkeypatch.delattr(checks.os, "sched_getaffinity", raising=False)  # macOS, Windows
+    assert checks.available_cores() == 64
+
+
+def test_seeds_and_bootstrap_resamples_have_one_ceiling_for_every_command():
+    checks.within_ceilings({"seeds": 1000, "n_boot": 100_000, "epochs": 10**9})
+    with pytest.raises(ConfigError, match=r"^--n-boot must be at most 100000; got 100001$"):
+        checks.within_ceilings({"seeds": 5, "n_boot": 100_001})
+    with pytest.raises(ConfigError, match=r"^--repeats must be at most 1000; got 1001$"):
+        checks.command_values({"seeds": 1001}, {"seeds": "--repeats"})

@@ -7,6 +7,7 @@ that a user of the command line reads ``--test-fraction``, never ``test_fraction
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -79,14 +80,21 @@ def command_values(values: Mapping[str, Any], flags: Mapping[str, str]) -> None:
             finite_numbers(value, flag)
     if isinstance(values.get("seed"), int):
         seed(values["seed"], flags.get("seed", "--seed"))
-    for name, ceiling in CEILINGS.items():
-        if isinstance(values.get(name), int):
-            at_most(values[name], flags.get(name, f"--{name.replace('_', '-')}"), ceiling)
+    within_ceilings(values, flags)
 
 
 #: counts whose work is planned before the first step: far above these a command would run
 #: for days (or run out of memory) without a word
 CEILINGS = {"seeds": 1000, "n_boot": 100_000}
+
+
+def within_ceilings(values: Mapping[str, Any], flags: Mapping[str, str] | None = None) -> None:
+    """Each count of :data:`CEILINGS` among ``values`` (``--seeds``, ``--n-boot``) at most its
+    ceiling (``flags``: parameter name -> flag, when not ``--name``)."""
+    flags = flags or {}
+    for name, ceiling in CEILINGS.items():
+        if isinstance(values.get(name), int):
+            at_most(values[name], flags.get(name, f"--{name.replace('_', '-')}"), ceiling)
 
 
 def at_most(value: float | None, flag: str, maximum: float, why: str = "") -> None:
@@ -95,14 +103,24 @@ def at_most(value: float | None, flag: str, maximum: float, why: str = "") -> No
         raise ConfigError(f"{flag} must be at most {maximum:g}; got {got}{why}")
 
 
-def cores(value: int | None, flag: str) -> None:
-    """At least 1 and at most this machine's CPU cores (more threads or processes than cores
-    only slow each other, and many thousands exhaust memory)."""
-    import os
+def available_cores() -> int:
+    """The CPU cores this process may run on: its affinity mask (``taskset``, a container's
+    ``--cpuset-cpus``), which ``os.cpu_count()`` ignores; the machine's count where the
+    system has no affinity (macOS, Windows)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
+
+def cores(value: int | None, flag: str, *, default: int = 1) -> None:
+    """At least 1 and at most the CPU cores this process may use (more threads or processes
+    than cores only slow each other, and many thousands exhaust memory); the option's
+    ``default`` is always accepted, so a one-core machine runs without the option."""
     at_least(value, flag)
-    available = os.cpu_count() or 1
-    at_most(value, flag, available, f" (this machine has {available} CPU cores)")
+    available = available_cores()
+    why = f" (this process may use {available} CPU core{'s' if available != 1 else ''})"
+    at_most(value, flag, max(available, default), why)
 
 
 def at_least(value: float | None, flag: str, minimum: float = 1) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from medadapt.data.image_sources import left_out_note
 from medadapt.data.images import load_images
 from tests.cli.helpers import error_line, run_cli, succeeded
 from tests.data.makers import disc, disc_folder
@@ -31,7 +32,7 @@ def test_train_base_says_which_files_of_a_class_folder_it_did_not_read(tmp_path)
     (root / "dark" / "gone.png").symlink_to(tmp_path / "nowhere.png")
     result = succeeded(run_cli("train-base", "--data", root, *TINY, "--out", tmp_path / "b"))
     assert _warnings(result.stdout) == [
-        f"warning: 3 file(s) in {root} were not read, being outside the class sub-folders or "
+        f"warning: 3 files in {root} were not read, being outside the class sub-folders or "
         "links to nothing (1 .png, 1 .txt, 1 broken link): put each image in its class's "
         "sub-folder to use it"
     ]
@@ -43,9 +44,28 @@ def test_evaluate_says_which_files_of_a_class_folder_it_did_not_read(tmp_path):
     (root / "labels.csv").write_text("path,label\n")
     result = succeeded(run_cli("evaluate", "--base", tmp_path / "b", "--data", root))
     assert _warnings(result.stdout) == [
-        f"warning: 1 file(s) in {root} were not read, being outside the class sub-folders or "
-        "links to nothing (1 .csv): put each image in its class's sub-folder to use it"
+        f"warning: 1 file in {root} was not read, being outside the class sub-folders or "
+        "a link to nothing (1 .csv): put each image in its class's sub-folder to use it"
     ]
+
+
+def test_the_files_left_out_of_a_class_folder_are_counted_in_words(tmp_path):
+    root = disc_folder(tmp_path / "cases", n=4)
+    for name in ("README", "NOTES"):
+        (root / name).write_text("the cases\n")
+    for name in ("gone.png", "lost.png"):
+        (root / "dark" / name).symlink_to(tmp_path / name)
+    assert left_out_note(root) == (
+        f"4 files in {root} were not read, being outside the class sub-folders or links to "
+        "nothing (2 broken links, 2 files without suffix): put each image in its class's "
+        "sub-folder to use it"
+    )
+    for path in (root / "README", root / "NOTES", root / "dark" / "gone.png"):
+        path.unlink()
+    assert left_out_note(root) == (
+        f"1 file in {root} was not read, being outside the class sub-folders or a link to "
+        "nothing (1 broken link): put each image in its class's sub-folder to use it"
+    )
 
 
 def test_a_damaged_picture_in_a_class_folder_is_refused_as_predict_refuses_it(tmp_path):

@@ -10,6 +10,7 @@ import pandas as pd
 
 from medadapt.data.extrapolation import (
     FAR_OUTSIDE_SDS,
+    Outside,
     far_outside,
     far_outside_warning,
     outside_in_record,
@@ -29,15 +30,15 @@ def test_rows_far_outside_are_found_per_column_and_named_per_row():
         "score": [0, 0, 8, 0, 0],
     })  # fmt: skip
     found = far_outside(frame, [AGE, CHOL, SCORE], zeros_said=["chol"])
-    assert {k: v.tolist() for k, v in found.items()} == {
+    assert {k: v.tolist() for k, v in found.outside.items()} == {
         "age": [True, False, False, False, True],  # missing: no; 5.9 SDs: no; 6.1 below: yes
         "chol": [False, True, False, False, False],  # 0: the zero warning's; text, inf: no
         "score": [False, False, True, False, False],  # 7.5 SDs above; its zeros are near
     }
     assert outside_per_row(found, 5) == ["age", "chol", "score", "", "age"]
     sodium = pd.DataFrame({"sodium": [0, 140]})  # 47 SDs below 140 ± 3
-    assert far_outside(sodium, [SODIUM])["sodium"].tolist() == [True, False]
-    assert far_outside(sodium, [SODIUM], zeros_said=["sodium"]) == {}  # that warning says it
+    assert far_outside(sodium, [SODIUM]).outside["sodium"].tolist() == [True, False]
+    assert not far_outside(sodium, [SODIUM], zeros_said=["sodium"])  # that warning says it
 
 
 def test_a_value_the_model_saw_is_not_far_however_many_sds_out():
@@ -48,8 +49,9 @@ def test_a_value_the_model_saw_is_not_far_however_many_sds_out():
                                 reach=float(np.ceil((1 - mean) / std)))  # fmt: skip
     assert indicator.reach == 8.0  # stored by infer_feature, in whole SDs
     frame = pd.DataFrame({"prior_mi": [0, 1, 1, 3]})
-    assert far_outside(frame, [indicator])["prior_mi"].tolist() == [False, False, False, True]
-    assert far_outside(frame, [SimpleNamespace(name="absent", mean=0, std=1)]) == {}
+    prior_mi = far_outside(frame, [indicator]).outside["prior_mi"]
+    assert prior_mi.tolist() == [False, False, False, True]
+    assert far_outside(frame, [SimpleNamespace(name="absent", mean=0, std=1)]) == Outside()
 
 
 def test_one_warning_counts_rows_and_columns_and_gives_no_patient_value():
@@ -65,13 +67,16 @@ def test_one_warning_counts_rows_and_columns_and_gives_no_patient_value():
     assert "5000" not in warning and "7000" not in warning and "250 ±" in warning  # the mean
     many = {f"c{i}": np.array([i % 2 == 0, True]) for i in range(7)}
     specs = {name: SCORE for name in many}
-    text = far_outside_warning(many, specs)
+    text = far_outside_warning(Outside(many), specs)
     assert text.startswith("2 of 2 rows have a value over")
     assert "('c0': 2 rows; 'c2': 2 rows; 'c4': 2 rows; 'c6': 2 rows; 3 more columns)" in text
     assert "trained on" not in text.split("(")[1]  # many columns: no summaries to wade through
     standardised = SimpleNamespace(name="chol", mean=1.61e-16, std=0.965)  # FLamby's columns
-    said = far_outside_warning({"chol": np.array([True])}, {"chol": standardised})
+    said = far_outside_warning(Outside({"chol": np.array([True])}), {"chol": standardised})
     assert "('chol': 1 row, trained on 0 ± 0.965)" in said  # was "1.61e-16 ± 0.965"
+    assert said.startswith("1 of 1 row has a value")
+    five = Outside({f"c{i}": np.array([True, i == 0]) for i in range(5)})
+    assert "; 1 more column)" in far_outside_warning(five, {name: SCORE for name in five.outside})
 
 
 def test_a_served_record_names_its_far_features_and_reads_a_missing_code_as_missing():
@@ -95,7 +100,7 @@ def test_the_schema_keeps_each_numeric_feature_s_reach_in_whole_sds():
     assert spec["age"].reach == np.ceil((ages - ages.mean()).abs().max() / ages.std(ddof=0))
     found = far_outside(pd.DataFrame({"prior_mi": [1, 1], "age": [60, 250]}),
                         schema.numeric_features)  # fmt: skip
-    assert {k: v.tolist() for k, v in found.items()} == {"age": [False, True]}
+    assert {k: v.tolist() for k, v in found.outside.items()} == {"age": [False, True]}
 
 
 # chol as the model learned it, in mg/dl: every training value positive, trained on 245 ± 56.7,
@@ -117,21 +122,25 @@ def test_a_value_in_another_unit_is_flagged_though_within_6_sds():
     measurement that was always positive, it is flagged; ordinary values are not."""
     frame = pd.DataFrame({"chol": [5.2, 130, 90, 600]})
     found = far_outside(frame, [MG_DL])
-    assert {k: v.tolist() for k, v in found.items()} == {"chol": [True, False, False, False]}
-    assert far_outside_warning(found, {"chol": MG_DL}) == SLIPPED
-    assert "5.2" not in SLIPPED
+    assert list(found.outside) == ["chol"]
+    assert found.outside["chol"].tolist() == [True, False, False, False]
+    assert found.slips_only == {"chol"}  # 4.2 SDs out: the unit-slip rule alone
+    warning = far_outside_warning(found, {"chol": MG_DL})
+    assert warning == SLIPPED
+    assert not [v for v in frame["chol"] if f"{v:g}" in warning]  # no patient's value
     negative = far_outside(pd.DataFrame({"chol": [-20.0, 0.0, 25.0, 30.0]}), [MG_DL])
-    assert negative["chol"].tolist() == [True, True, True, False]  # 30: over 76 / 3
+    assert negative.outside["chol"].tolist() == [True, True, True, False]  # 30: over 76 / 3
     # a skewed laboratory value (training up to 9 SDs out, 185): 180 is one the model saw
     wide = SimpleNamespace(name="crp", mean=5.0, std=20.0, reach=9.0, low=1.0, high=185.0)
-    assert far_outside(pd.DataFrame({"crp": [180, 600]}), [wide])["crp"].tolist() == [False, True]
-    assert far_outside(pd.DataFrame({"chol": [0.0]}), [MG_DL], zeros_said=["chol"]) == {}
+    crp = far_outside(pd.DataFrame({"crp": [180, 600]}), [wide]).outside["crp"]
+    assert crp.tolist() == [False, True]
+    assert not far_outside(pd.DataFrame({"chol": [0.0]}), [MG_DL], zeros_said=["chol"])
     assert outside_in_record([MG_DL], {"chol": 5.2}, {}) == ["chol"]  # what serve answers
     assert outside_in_record([MG_DL], {"chol": 130}, {}) == []
     # a feature with zeros or negatives among its training values: the 6-SD rule only
     signed = SimpleNamespace(name="oldpeak", mean=0.8, std=1.05, reach=6.0, low=-2.35, high=7.1)
-    assert far_outside(pd.DataFrame({"oldpeak": [-2.0, 0.0, 0.01]}), [signed]) == {}
-    assert far_outside(pd.DataFrame({"chol": [5.2]}), [CHOL]) == {}  # an old model: no bounds
+    assert not far_outside(pd.DataFrame({"oldpeak": [-2.0, 0.0, 0.01]}), [signed])
+    assert not far_outside(pd.DataFrame({"chol": [5.2]}), [CHOL])  # an old model: no bounds
 
 
 def test_the_schema_keeps_the_training_range_as_whole_sd_bounds():
@@ -149,7 +158,7 @@ def test_the_schema_keeps_the_training_range_as_whole_sd_bounds():
                     for f in old.to_dict()["features"]]  # fmt: skip
     before = TableSchema.from_dict({**old.to_dict(), "features": old_features})
     assert before.numeric_features[0].low is None
-    assert far_outside(pd.DataFrame({"chol": [5.2]}), before.numeric_features) == {}
+    assert not far_outside(pd.DataFrame({"chol": [5.2]}), before.numeric_features)
 
 
 def test_on_the_bundled_heart_data_a_unit_slip_is_flagged_and_va_patients_mostly_not():
@@ -166,8 +175,8 @@ def test_on_the_bundled_heart_data_a_unit_slip_is_flagged_and_va_patients_mostly
     numeric = schema.numeric_features
     va = heart[heart["dataset"] == "VA Long Beach"]
     flagged = far_outside(va, numeric, zeros_far_below(va, numeric))
-    share = np.logical_or.reduce(list(flagged.values())).mean() if flagged else 0.0
-    assert share <= 0.03, {k: int(v.sum()) for k, v in flagged.items()}
+    share = np.logical_or.reduce(list(flagged.outside.values())).mean() if flagged else 0.0
+    assert share <= 0.03, {k: int(v.sum()) for k, v in flagged.outside.items()}
     slipped = va.head(3).assign(chol=[5.2, 240, 240], age=[61, -20, 61])
     found = far_outside(slipped, numeric)
     assert outside_per_row(found, 3) == ["chol", "age", ""]

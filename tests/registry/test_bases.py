@@ -14,7 +14,7 @@ import pytest
 from medadapt.adapters import AdapterModel
 from medadapt.errors import AdapterFileError
 from medadapt.modalities.bundle import BaseModel
-from medadapt.registry import Registry
+from medadapt.registry import Registry, RegistryError
 from medadapt.registry.bases import add_base, find_base
 from tests.registry.helpers import make_adapter_on_base, make_base
 
@@ -71,6 +71,42 @@ def test_an_adapter_without_a_recorded_base_gets_a_note(registry, adapter_dir):
         f"with weights {weights[:12]}; add it with 'medadapt registry --root {registry.root} "
         "add-base BASE_DIR'",
     )
+
+
+@pytest.mark.parametrize("how", ["Registry.add_base", "bases.add_base"])
+def test_a_base_added_through_the_python_api_is_reported_by_verify_when_deleted(
+    registry, tmp_path, how
+):
+    """The adapter is added first (its recorded base moved away), its base afterwards: only
+    the add-base call can record that the base was registered. The CLI recorded it; Python
+    calls did not, and ``verify`` said nothing of the deleted base."""
+    base = make_base(tmp_path / "base")
+    adapter = make_adapter_on_base(tmp_path / "adapter", base)
+    moved = base.rename(tmp_path / "moved-base")
+    assert registry.add(adapter, name="heart").notices[-1].startswith("note: heart@1 cannot")
+    if how == "Registry.add_base":
+        path, new = registry.add_base(moved)
+    else:
+        path, new = add_base(registry.root, moved)
+    assert new and path == find_base(registry.root, _weights(moved))
+    assert registry.verify().ok
+    shutil.rmtree(path)
+    report = registry.verify()
+    assert not report.ok
+    assert report.base_problems == [
+        f"base model {path.name}: {path} is missing, but heart@1 was registered with it; add it "
+        f"again with 'medadapt registry --root {registry.root} add-base BASE_DIR', or restore "
+        "bases/ from a backup"
+    ]
+    assert registry.add_base(moved) == (path, True)  # the fix the line gives
+    assert registry.verify().ok
+
+
+def test_add_base_refuses_a_directory_that_is_no_registry(tmp_path):
+    base = make_base(tmp_path / "base")
+    with pytest.raises(RegistryError, match=r"is not a medadapt registry \(no registry.sqlite\)"):
+        add_base(tmp_path / "elsewhere", base)
+    assert not (tmp_path / "elsewhere").exists()
 
 
 def _tamper(path) -> None:

@@ -272,7 +272,7 @@ def test_errors_are_one_line_and_exit_non_zero(cli, adapter_dir, tmp_path):
 def test_verify_reports_damage_and_gc_cleans(cli, adapter_dir):
     cli("add", str(adapter_dir(1)), "--name", "heart")
     out, _ = cli("verify")
-    assert out == "ok: 1 versions verified\n"
+    assert out == "ok: 1 version verified\n"
     reg = Registry(cli.root)
     weights = reg.objects.path(reg.get("heart@1").weights_blob)
     os.chmod(weights, 0o644)
@@ -281,12 +281,12 @@ def test_verify_reports_damage_and_gc_cleans(cli, adapter_dir):
     lines = err.splitlines()
     assert lines[0].startswith("adapter heart@1: registry file ")
     assert lines[1] == (
-        "error: 1 of 1 versions failed verification (listed above); re-import them from their "
-        "source or remove them"
+        "error: 1 of 1 version failed verification (listed above); re-import it from its "
+        "source or remove it"
     )
     (reg.objects.tmp / "1-x.part").write_bytes(b"x")
     out, _ = cli("gc", "--min-age", "0")
-    assert out == "removed 0 unreferenced files (0 B), 1 leftovers and 0 stale checkouts\n"
+    assert out == "removed 0 unreferenced files (0 B), 1 leftover and 0 stale checkouts\n"
 
 
 def test_log_lists_events(cli, adapter_dir):
@@ -356,7 +356,7 @@ def test_add_also_registers_the_base_and_a_retry_restores_it(cli, tmp_path):
         f"also registered its base model from {base.resolve()}\n"
     )
     out, _ = cli("verify")
-    assert out == "ok: 1 versions and 1 base models verified\n"
+    assert out == "ok: 1 version and 1 base model verified\n"
     out, _ = cli("export", "heart@1", "-o", str(tmp_path / "x.tar.gz"), "--with-base")
     assert out.splitlines()[0] == f"exported heart@1 with its base model to {tmp_path / 'x.tar.gz'}"
     weights = tmp_path / "reg" / "bases" / v.base_fingerprint["weights"][:16] / "model.safetensors"
@@ -364,7 +364,7 @@ def test_add_also_registers_the_base_and_a_retry_restores_it(cli, tmp_path):
     weights.write_bytes(weights.read_bytes()[:-1] + b"\1")
     _, err = cli("verify", ok=False)
     assert err.splitlines()[-1] == (
-        f"error: 1 of 1 base models failed verification (listed above); add them again with "
+        f"error: 1 of 1 base model failed verification (listed above); add it again with "
         f"'medadapt registry --root {cli.root} add-base'"
     )
 
@@ -776,14 +776,14 @@ def test_verify_reports_each_registered_base_whose_copy_was_deleted(cli, tmp_pat
         f"base model {key}: {cli.root / 'bases' / key} is missing, but heart@1, heart@2 were "
         f"registered with it; add it again with 'medadapt registry --root {cli.root} add-base "
         "BASE_DIR', or restore bases/ from a backup",
-        f"error: 1 of 1 base models failed verification (listed above); add them again with "
+        f"error: 1 of 1 base model failed verification (listed above); add it again with "
         f"'medadapt registry --root {cli.root} add-base'",
     ]
     assert _tree(cli.root) == before
     _, err = cli("verify", "heart@2", ok=False)
     assert err.splitlines()[0].startswith(f"base model {key}: ")
     cli("add-base", str(base))
-    assert cli("verify")[0] == "ok: 2 versions and 1 base models verified\n"
+    assert cli("verify")[0] == "ok: 2 versions and 1 base model verified\n"
 
 
 def test_export_refuses_an_over_long_file_name_up_front(cli, adapter_dir, tmp_path):

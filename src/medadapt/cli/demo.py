@@ -86,12 +86,11 @@ def _check_demo_options(
 
     if protocol not in PROTOCOLS:
         raise ConfigError(f"--protocol must be one of {', '.join(PROTOCOLS)}; got {protocol!r}")
-    from medadapt.checks import CEILINGS, at_least, at_most
+    from medadapt.checks import at_least, within_ceilings
 
-    for option, value, ceiling in (("--seeds", seeds, CEILINGS["seeds"]),
-                                   ("--n-boot", n_boot, CEILINGS["n_boot"])):  # fmt: skip
-        at_least(value, option)
-        at_most(value, option, ceiling)
+    at_least(seeds, "--seeds")
+    at_least(n_boot, "--n-boot")
+    within_ceilings({"seeds": seeds, "n_boot": n_boot})
     from medadapt.cli.inputs import check_name_length
 
     check_name_length(out, "--out")

@@ -56,6 +56,11 @@ def _unknown_name(reg: Registry, name: str) -> None:
     raise RegistryError(f"no adapter named {name!r} in {reg.root} (its names: {listed})")
 
 
+def _count(n: int, noun: str) -> str:
+    """``1 version``, ``2 versions``."""
+    return f"{n} {noun}{'s' if n != 1 else ''}"
+
+
 @registry_app.command("add")
 def add_cmd(
     ctx: typer.Context,
@@ -337,20 +342,28 @@ def verify_cmd(
     if not report.ok:
         failed, fixes = [], []
         if report.problems:
-            failed.append(f"{len(report.problems)} of {len(report.checked)} versions")
-            fixes.append("re-import them from their source or remove them")
+            failed.append(f"{len(report.problems)} of {_count(len(report.checked), 'version')}")
+            fixes.append(
+                "re-import it from its source or remove it"
+                if len(report.problems) == 1
+                else "re-import them from their source or remove them"
+            )
         if report.base_problems:
-            failed.append(f"{len(report.base_problems)} of {len(report.bases)} base models")
-            fixes.append(f"add them again with 'medadapt registry --root {reg.root} add-base'")
+            them = "it" if len(report.base_problems) == 1 else "them"
+            failed.append(
+                f"{len(report.base_problems)} of {_count(len(report.bases), 'base model')}"
+            )
+            fixes.append(f"add {them} again with 'medadapt registry --root {reg.root} add-base'")
         raise RegistryError(
             f"{' and '.join(failed)} failed verification (listed above); {'; '.join(fixes)}"
         )
-    bases = f" and {len(report.bases)} base models" if report.bases else ""
-    typer.echo(f"ok: {len(report.checked)} versions{bases} verified")
+    bases = f" and {_count(len(report.bases), 'base model')}" if report.bases else ""
+    typer.echo(f"ok: {_count(len(report.checked), 'version')}{bases} verified")
     if report.orphans or report.leftovers:
         typer.echo(
-            f"{len(report.orphans)} unreferenced files and {report.leftovers} leftovers of "
-            "interrupted writes (harmless; 'registry gc' removes them)"
+            f"{_count(len(report.orphans), 'unreferenced file')} and "
+            f"{_count(report.leftovers, 'leftover')} of interrupted writes (harmless; "
+            "'registry gc' removes them)"
         )
 
 
@@ -373,8 +386,8 @@ def gc_cmd(
         raise RegistryError(f"--min-age must be 0 or more seconds; got {min_age}")
     report = open_registry(ctx).gc(min_age_s=min_age)
     typer.echo(
-        f"removed {report.objects} unreferenced files ({human_size(report.bytes)}), {report.tmp} "
-        f"leftovers and {report.checkouts} stale checkouts"
+        f"removed {_count(report.objects, 'unreferenced file')} ({human_size(report.bytes)}), "
+        f"{_count(report.tmp, 'leftover')} and {_count(report.checkouts, 'stale checkout')}"
     )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from medadapt.cli.registry_common import open_registry, registry_app
-from medadapt.registry.bases import add_base, list_bases, mark_registered
+from medadapt.registry.bases import list_bases
 
 
 @registry_app.command("add-base")
@@ -21,9 +21,7 @@ def add_base_command(
 
     Example: medadapt registry --root hospital-registry add-base base/
     """
-    registry = open_registry(ctx, create=True)
-    path, new = add_base(registry.root, base_dir)
-    mark_registered(registry.index, path.name)
+    path, new = open_registry(ctx, create=True).add_base(base_dir)
     typer.echo(f"{'added' if new else 'already present'}: {path}")
 
 

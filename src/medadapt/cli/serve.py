@@ -199,14 +199,14 @@ def _image_serving(
     ca_bundle: Path | None = None,
 ) -> ImageServing:
     """The image options, checked (one line naming the flag when one is out of range)."""
-    from medadapt.checks import at_least
+    from medadapt.checks import at_least, cores
     from medadapt.cli.dicomweb import read_token as read_dicomweb_token
     from medadapt.data.dicomweb import CA_FLAG, check_ca_bundle, parse_reference
     from medadapt.errors import DataError
     from medadapt.serve.image_inputs import ImageServing, MiB
 
     at_least(max_images, "--max-images")
-    at_least(decode_workers, "--decode-workers")
+    cores(decode_workers, "--decode-workers", default=ImageServing.decode_workers)
     for value, flag in ((max_image_mb, "--max-image-mb"), (max_upload_mb, "--max-upload-mb")):
         if not value > 0:
             raise ConfigError(f"{flag} must be positive; got {value:g}")

@@ -23,6 +23,7 @@ kept gets the 6-SD rule only.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -70,24 +71,34 @@ def _outside(values: np.ndarray, spec: Any) -> tuple[np.ndarray, np.ndarray]:
     return far | slipped, slipped & ~far
 
 
-class Outside(dict):
-    """:func:`far_outside`'s answer, ``{column: per row, outside}``; ``slips_only``: the
-    columns with a row named by the unit-slip rule alone (the warning then says both rules)."""
+@dataclass(frozen=True)
+class Outside:
+    """:func:`far_outside`'s answer. ``outside``: ``{column: per row, outside}`` for each
+    column with such a row; ``slips_only``: the columns with a row named by the unit-slip rule
+    alone (the warning then says both rules). False when no row is outside.
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.slips_only: set[str] = set()
+    >>> found = Outside({"chol": np.array([True, False])}, frozenset({"chol"}))
+    >>> bool(found), outside_per_row(found, 2)
+    (True, ['chol', ''])
+    """
+
+    outside: dict[str, np.ndarray] = field(default_factory=dict)
+    slips_only: frozenset[str] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.outside)
 
 
 def far_outside(
     frame: pd.DataFrame, features: Iterable[Any], zeros_said: Iterable[str] = ()
 ) -> Outside:
-    """``{column: per row, far outside}`` for the numeric ``features`` (each with ``name``,
-    ``mean``, ``std``, ``reach``, ``low``, ``high``; the last three may be absent) present in
-    ``frame`` with at least one such row; ``frame`` already has its missing codes read as
-    missing. ``zeros_said``: columns whose zeros another warning names already (a "not
-    measured" code, :mod:`medadapt.data.missing_codes`)."""
-    found, said = Outside(), set(zeros_said)
+    """Per column, the rows far outside the training values, for the numeric ``features``
+    (each with ``name``, ``mean``, ``std``, ``reach``, ``low``, ``high``; the last three may
+    be absent) present in ``frame``; ``frame`` already has its missing codes read as missing.
+    ``zeros_said``: columns whose zeros another warning names already (a "not measured"
+    code, :mod:`medadapt.data.missing_codes`)."""
+    found: dict[str, np.ndarray] = {}
+    slips_only, said = set(), set(zeros_said)
     for spec in features:
         if spec.name not in frame:
             continue
@@ -99,14 +110,14 @@ def far_outside(
         if outside.any():
             found[spec.name] = outside
         if slipped.any():
-            found.slips_only.add(spec.name)
-    return found
+            slips_only.add(spec.name)
+    return Outside(found, frozenset(slips_only))
 
 
-def outside_per_row(found: Mapping[str, np.ndarray], n: int) -> list[str]:
+def outside_per_row(found: Outside, n: int) -> list[str]:
     """Each row's far-outside columns, ``;``-separated (empty where none): the ``predict``
     column that lets a clinician find the predictions to distrust."""
-    return [";".join(name for name, far in found.items() if far[i]) for i in range(n)]
+    return [";".join(name for name, far in found.outside.items() if far[i]) for i in range(n)]
 
 
 def outside_in_record(
@@ -129,30 +140,30 @@ SHOWN_COLUMNS = 4
 """The columns a warning names (those with the most such rows); the rest are counted."""
 
 
-def far_outside_warning(
-    found: Mapping[str, np.ndarray], specs: Mapping[str, Any], python: bool = False
-) -> str:
-    """One warning for every column of ``found`` (:func:`far_outside`): how many rows, which
-    columns with how many rows each (the most first) and, for a few, the training mean and
-    SD they are far from (the schema's summaries, never a patient's value); both rules are
-    said when the unit-slip rule alone named a row. ``python``: for the Python API, whose
-    scores carry no per-row column to point to."""
-    n = len(next(iter(found.values())))
-    rows = int(np.logical_or.reduce(list(found.values())).sum())
-    ranked = sorted(found, key=lambda c: -int(found[c].sum()))
+def far_outside_warning(found: Outside, specs: Mapping[str, Any], python: bool = False) -> str:
+    """One warning for every column of ``found`` (:func:`far_outside`, with a row outside):
+    how many rows, which columns with how many rows each (the most first) and, for a few, the
+    training mean and SD they are far from (the schema's summaries, never a patient's value);
+    both rules are said when the unit-slip rule alone named a row. ``python``: for the Python
+    API, whose scores carry no per-row column to point to."""
+    columns = found.outside
+    n = len(next(iter(columns.values())))
+    rows = int(np.logical_or.reduce(list(columns.values())).sum())
+    ranked = sorted(columns, key=lambda c: -int(columns[c].sum()))
     shown = ranked[:SHOWN_COLUMNS]
 
     def column(name: str) -> str:
         spec = specs[name]
-        count = int(found[name].sum())
+        count = int(columns[name].sum())
         mean = 0.0 if abs(spec.mean) < 1e-3 * spec.std else spec.mean  # standardised: 0
-        where = f", trained on {mean:.3g} ± {spec.std:.3g}" if len(found) <= 2 else ""
+        where = f", trained on {mean:.3g} ± {spec.std:.3g}" if len(columns) <= 2 else ""
         return f"{name!r}: {count} row{'s' if count != 1 else ''}{where}"
 
     more = len(ranked) - len(shown)
-    listed = "; ".join(column(c) for c in shown) + (f"; {more} more columns" if more else "")
+    others = f"; {more} more column{'s' if more != 1 else ''}" if more else ""
+    listed = "; ".join(column(c) for c in shown) + others
     verb = "has" if rows == 1 else "have"
-    if getattr(found, "slips_only", None):
+    if found.slips_only:
         where = (
             f"far outside those the model trained on: over {FAR_OUTSIDE_SDS:g} SDs from their "
             "mean and further than any of them, or, where all of them were positive, 0 or "
@@ -164,7 +175,7 @@ def far_outside_warning(
             "further than any of them"
         )
     return (
-        f"{rows} of {n} rows {verb} a value {where} ({listed}): the model extrapolates there; "
-        "check for a unit or typing error"
+        f"{rows} of {n} row{'s' if n != 1 else ''} {verb} a value {where} ({listed}): the "
+        "model extrapolates there; check for a unit or typing error"
         + ("" if python else f" (predict names the columns per row in {COLUMN!r})")
     )

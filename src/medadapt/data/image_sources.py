@@ -93,11 +93,20 @@ def left_out_note(root: Path) -> str | None:
                 kinds["broken link"] += 1
     if not kinds:
         return None
-    said = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+    said = ", ".join(f"{n} {_kind(kind, n)}" for kind, n in sorted(kinds.items()))
+    total = kinds.total()
+    files, were, links = ("file", "was", "a link") if total == 1 else ("files", "were", "links")
     return (
-        f"{kinds.total()} file(s) in {root} were not read, being outside the class sub-folders "
-        f"or links to nothing ({said}): put each image in its class's sub-folder to use it"
+        f"{total} {files} in {root} {were} not read, being outside the class sub-folders or "
+        f"{links} to nothing ({said}): put each image in its class's sub-folder to use it"
     )
+
+
+def _kind(kind: str, n: int) -> str:
+    """``kind`` (a suffix such as ``.txt``, or words) for ``n`` files: ``2 broken links``."""
+    if n == 1 or kind.startswith("."):
+        return kind
+    return {"file without suffix": "files without suffix"}.get(kind, kind + "s")
 
 
 def csv_entries(

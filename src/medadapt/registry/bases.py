@@ -4,8 +4,8 @@
 (``model.json`` + ``model.safetensors``). It is copied into ``tmp/`` and renamed into place, so
 a killed copy never leaves a half base; the checksum in ``model.json`` is verified on load.
 Adapters name their base by fingerprint; :func:`find_base` maps one to the other. The index
-records each base once it is registered (:func:`mark_registered`), so ``verify`` can tell a base
-that was deleted from one that was never added.
+records each base once it is registered (:func:`add_base` marks it, whoever calls it), so
+``verify`` can tell a base that was deleted from one that was never added.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from typing import Any
 
 from medadapt.errors import AdapterFileError
 from medadapt.fileio import read_json
-from medadapt.registry.db import Index, now
+from medadapt.registry.db import INDEX, Index, now
 from medadapt.registry.objects import fsync_dir, sha256_file
+from medadapt.registry.records import RegistryError
 from medadapt.results import AdapterRecord
 
 BASES = "bases"
@@ -84,12 +85,23 @@ def check_base_dir(
 def add_base(
     root: str | Path, base_dir: str | Path, *, fingerprint: dict[str, Any] | None = None
 ) -> tuple[Path, bool]:
-    """Copy the base model in ``base_dir`` into the registry; ``(path, newly added)``.
-    ``fingerprint``: what :func:`check_base_dir` returned, when the caller checked it already.
+    """Copy the base model in ``base_dir`` into the registry at ``root`` and record it in the
+    index as registered (:func:`mark_registered`: ``verify`` then reports it if deleted);
+    ``(path, newly added)``. ``fingerprint``: what :func:`check_base_dir` returned, when the
+    caller checked it already.
 
     A registered copy that no longer matches its checksum or its key is replaced (the damaged
     one is moved to ``tmp/``, which ``gc`` empties)."""
-    root, base_dir = Path(root), Path(base_dir)
+    root = Path(root)
+    if not (root / INDEX).is_file():
+        raise RegistryError(f"{root} is not a medadapt registry (no {INDEX}); check --root")
+    path, new = _copy_base(root, Path(base_dir), fingerprint)
+    mark_registered(Index(root / INDEX), path.name)
+    return path, new
+
+
+def _copy_base(root: Path, base_dir: Path, fingerprint: dict[str, Any] | None) -> tuple[Path, bool]:
+    """:func:`add_base`'s copy: ``(path, newly added)``."""
     if not (base_dir / "model.json").is_file():
         raise AdapterFileError(
             f"no model.json in {base_dir}: give a directory written by 'medadapt train-base'"
@@ -257,9 +269,9 @@ def deleted_bases(root: str | Path, index: Index, used: dict[str, list[str]]) ->
     for weights, refs in used.items():
         by_key.setdefault(_key(weights), []).extend(refs)
     return {
-        key: f"base model {key}: {root / BASES / key} is missing, but {', '.join(refs)} were "
-        f"registered with it; add it again with 'medadapt registry --root {root} add-base "
-        "BASE_DIR', or restore bases/ from a backup"
+        key: f"base model {key}: {root / BASES / key} is missing, but {', '.join(refs)} "
+        f"{'was' if len(refs) == 1 else 'were'} registered with it; add it again with "
+        f"'medadapt registry --root {root} add-base BASE_DIR', or restore bases/ from a backup"
         for key, refs in sorted(by_key.items())
         if key in recorded and not (root / BASES / key).is_dir()
     }

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from medadapt.errors import AdapterFileError
-from medadapt.registry import layout, queries, transfer
+from medadapt.registry import bases, layout, queries, transfer
 from medadapt.registry.db import INDEX, Index
 from medadapt.registry.diff import VersionDiff, diff_versions, recorded_split
 from medadapt.registry.maintenance import (  # the reports: also importable from here
@@ -226,6 +226,13 @@ class Registry:
         ``NAME-vN.medadapt.tar.gz`` in (default: the current one).
         ``with_base`` also puts the registered base model in the archive."""
         return transfer.export_version(self, ref, path, with_base=with_base, force=force)
+
+    def add_base(self, base_dir: str | Path) -> tuple[Path, bool]:
+        """Keep the base model in ``base_dir`` (written by ``train-base``) in the registry, so
+        its adapters can be served, and record it as registered (``verify`` then reports it if
+        its copy is deleted): ``(its directory here, newly added)``. Adding it again adds
+        nothing; a damaged registered copy is replaced."""
+        return bases.add_base(self.root, base_dir)
 
     # ----- promoting and removing ---------------------------------------------------------------
     def promote(self, ref: str) -> AdapterVersion:

@@ -32,6 +32,7 @@ from medadapt.modalities.tabular.selection import names_any, select_groups
 if TYPE_CHECKING:
     import pandas as pd
 
+    from medadapt.data.extrapolation import Outside
     from medadapt.data.schema import TableSchema
     from medadapt.modalities.tabular.samples import TableSamples
 
@@ -558,9 +559,7 @@ def _uncoded(schema: TableSchema) -> list[Any]:
     return [f for f in schema.numeric_features if f.name not in schema.missing_codes]
 
 
-def _far_outside(
-    schema: TableSchema, samples: TableSamples, zeros_said: Any = None
-) -> dict[str, np.ndarray]:
+def _far_outside(schema: TableSchema, samples: TableSamples, zeros_said: Any = None) -> Outside:
     """Per numeric feature with such rows: which rows lie far outside its training values
     (:mod:`medadapt.data.extrapolation`), missing codes read as missing first; zeros the
     missing-code warning names (``zeros_said``, found here when not given) are left to it."""
