@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from medadapt.data.extrapolation import (
     FAR_OUTSIDE_SDS,
@@ -143,16 +144,28 @@ def test_a_value_in_another_unit_is_flagged_though_within_6_sds():
     assert not far_outside(pd.DataFrame({"chol": [5.2]}), [CHOL])  # an old model: no bounds
 
 
-def test_the_schema_keeps_the_training_range_as_whole_sd_bounds():
-    """The lowest and highest training values are kept as bounds a whole number of SDs from
-    the mean (like ``reach``), never a patient's value; a model saved before has none."""
+def test_the_schema_keeps_the_training_range_rounded_out_to_one_digit():
+    """The lowest and highest training values are kept rounded outward to one significant
+    digit, never a patient's value; a positive lowest value stays positive, so a skewed
+    measurement (triglycerides from 11.7, mean 140, SD 88: 1.5 SDs would reach below 0) still
+    counts as always positive; a model saved before has none."""
+    from medadapt.data.feature_kinds import rounded_out
     from medadapt.data.schema import TableSchema
 
     frame = pd.DataFrame({"chol": [126.0, 220, 240, 250, 260, 280, 300, 564], "y": [0, 1] * 4})
     spec = TableSchema.infer(frame, label="y").numeric_features[0]
-    mean, std = frame["chol"].mean(), frame["chol"].std(ddof=0)
-    assert (spec.low, spec.high) == (mean - 2 * std, mean + 3 * std)  # 1.3 and 2.4 SDs out
-    assert spec.low < 126 and spec.high > 564
+    assert (spec.low, spec.high) == (100.0, 600.0)
+    assert [rounded_out(v, up=False) for v in (85, 11.7, 0.047, -3.2, 0)] == [
+        80, 10, pytest.approx(0.04), -4, 0
+    ]  # fmt: skip
+    assert [rounded_out(v, up=True) for v in (603, 564, -3.2)] == [700, 600, -3]
+    skewed = pd.DataFrame(
+        {"tg": [11.7, 60, 90, 120, 150, 180, 240, 300, 400], "y": [0, 1] * 4 + [0]}
+    )
+    tg = TableSchema.infer(skewed, label="y").numeric_features[0]
+    assert tg.low == 10 and tg.mean - 1.5 * tg.std < 0
+    found = far_outside(pd.DataFrame({"tg": [0.0, -5.0, 3.0, 4.0]}), [tg])
+    assert found.outside["tg"].tolist() == [True, True, True, False]  # 10 / 3 = 3.33
     old = TableSchema.from_dict({**TableSchema.infer(frame, label="y").to_dict()})
     old_features = [{k: v for k, v in f.items() if k not in ("low", "high")}
                     for f in old.to_dict()["features"]]  # fmt: skip

@@ -15,8 +15,8 @@ enough out that an ordinary new patient rarely is, near enough to catch mmol/L f
 months for years (x12) or g/L for g/dl (x10).
 
 The schema keeps only summaries: the mean, the SD, that reach in whole SDs
-(:attr:`FeatureSpec.reach`) and the training range widened outward to whole SDs from the mean
-(``low``, ``high``), never a training value. A model saved before ``low`` and ``high`` were
+(:attr:`FeatureSpec.reach`) and the training range rounded outward to one significant digit
+(``low``, ``high``: 85 to 603 is kept as 80 to 700), never a training value. A model saved before ``low`` and ``high`` were
 kept gets the 6-SD rule only.
 """
 

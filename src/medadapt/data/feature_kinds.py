@@ -46,6 +46,16 @@ _BEFORE_NUMBER = re.compile(r"[<>~]?\s*\+?")
 MAX_CODES = 20  # at most this many distinct values, each in many rows: codes ("1a", "2b")
 
 
+def rounded_out(value: float, *, up: bool) -> float:
+    """``value`` rounded away from the data's range to one significant digit: down for the
+    lowest value, ``up`` for the highest (85 -> 80, 603 -> 700, 0.047 -> 0.04, -3.2 -> -4);
+    0 stays 0."""
+    if value == 0 or not math.isfinite(value):
+        return value
+    scale = 10.0 ** math.floor(math.log10(abs(value)))
+    return (math.ceil if up else math.floor)(value / scale) * scale
+
+
 def level(value: Any) -> str:
     """Canonical text of a category or class value (1 and 1.0 and '1' agree)."""
     if isinstance(value, bool | np.bool_):
@@ -77,8 +87,10 @@ class FeatureSpec:
     # lies: values beyond it, and over 6 SDs out, are extrapolation (data/extrapolation.py).
     # A bound, not a value: the extreme patient's value is known only to within one SD.
     reach: float | None = None
-    # numeric: the training range widened outward to whole SDs from the mean (bounds, never a
-    # patient's value); a value far beyond it in a unit slip's way is flagged. None: saved before.
+    # numeric: the training range rounded outward to one significant digit (85 -> 80, 603 ->
+    # 700: bounds, never a patient's value; a positive lowest value stays positive, so "always
+    # positive" is kept); a value far beyond it in a unit slip's way is flagged. None: saved
+    # before.
     low: float | None = None
     high: float | None = None
 
@@ -123,9 +135,8 @@ def infer_feature(
         spec.mean = float(values.mean())
         spec.std = float(values.std(ddof=0)) or 1.0
         spec.reach = float(math.ceil(float(np.abs(values - spec.mean).max()) / spec.std))
-        below = math.ceil((spec.mean - float(values.min())) / spec.std)
-        spec.low = spec.mean - below * spec.std
-        spec.high = spec.mean + math.ceil((float(values.max()) - spec.mean) / spec.std) * spec.std
+        spec.low = rounded_out(float(values.min()), up=False)
+        spec.high = rounded_out(float(values.max()), up=True)
         return spec, ""
     counts = Counter(level(v) for v in present)
     if len(counts) <= 1:
