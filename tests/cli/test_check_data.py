@@ -252,3 +252,25 @@ def test_check_data_says_when_adapt_will_refuse_a_leak_at_the_site(base, tmp_pat
     said = [line for line in checked.stdout.splitlines() if line.startswith("warning: adapt")]
     assert said == [f"warning: adapt will refuse these data: {refusal.removeprefix('error: ')}"]
     assert json.loads(out.read_text())["adapt_refuses"] == refusal.removeprefix("error: ")
+
+
+def test_a_study_on_a_given_base_knows_its_training_rows_in_a_re_saved_copy(base, tmp_path):
+    """study --base read the base's split without its split.json: on a re-saved copy of the
+    source (columns reordered, other line endings) the base's training patients could be
+    held out to test the adapters, as if new."""
+    import pandas as pd
+
+    copy = tmp_path / "copy.csv"
+    heart = pd.read_csv(bundled_path())
+    heart[heart.columns[::-1]].to_csv(copy, index=False, lineterminator="\r\n")
+    seen = {}
+    for name, data in (("original", bundled_path()), ("copy", copy)):
+        result = run_cli(
+            "study", "--data", data, "--label", "num", "--base", base, "--group-column",
+            "dataset", "--group", "Cleveland", "--methods", "base_only", "--fractions", "1",
+            "--seeds", "1", "--out", tmp_path / name,
+        )  # fmt: skip
+        assert result.code == 0, result.stderr
+        study = json.loads((tmp_path / name / "study.json").read_text())
+        seen[name] = study["data"]["n_target_seen_by_base"]
+    assert seen["copy"] == seen["original"] > 150

@@ -30,7 +30,7 @@ from medadapt.results import StudyPoint
 from medadapt.workflows import study_points
 from medadapt.workflows.adapt import check_label
 from medadapt.workflows.sample_size import study_sample_size
-from medadapt.workflows.splitting import adapter_split, select
+from medadapt.workflows.splitting import adapter_split, select, unrecognised_warning
 from medadapt.workflows.study_grid import (
     FRACTIONS,
     GIVEN_BASE,
@@ -63,7 +63,6 @@ def prepare(
                 "one: drop --groups (the base's training rows are known from the base)"
             )
         refuse_options_of_a_new_base(modality, options, base)
-        base_split = base.training.get("split") or {}
     else:
         source_reading = Reading(reading.label, reading.group_column, config.source_groups,
                                  reading.id_column)  # fmt: skip
@@ -74,6 +73,10 @@ def prepare(
         group_column=reading.group_column, label=reading.label,
         hint="the study's data must use the base model's classes",
     )  # fmt: skip
+    if config.base is not None:  # with its split.json: its training rows in any file
+        base_split = modality.read_split(Path(config.base), base.training.get("split") or {},
+                                         data, "base", target)  # fmt: skip
+        warnings += unrecognised_warning({"the base model": base_split}, "the held-out rows")
     groups = [config.target_group] if config.target_group is not None else None
     chosen = select(target, reading.group_column, groups, what="--group")
     seen = modality.in_split(data, target, base_split, "train")
