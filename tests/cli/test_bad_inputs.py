@@ -654,6 +654,8 @@ CASES = [
          "{tmp}/b", flag="--weights", says="does not exist"),
     case("train-base: --out name too long", *TRAIN, "--out", "{tmp}/" + "b" * 300,
          flag="--out", says="is 300 bytes long"),
+    case("federate certificates: --out name too long", "federate", "certificates", "--out",
+         "{tmp}/" + "c" * 300, flag="--out", says="is 300 bytes long"),
     case("train-base: --out under a folder name too long", *TRAIN, "--out",
          "{tmp}/" + "d" * 300 + "/b", flag="--out", says="is 300 bytes long"),
     case("adapt: --out name too long", *ADAPT, "--out", "{tmp}/" + "a" * 300, flag="--out",

@@ -509,6 +509,7 @@ def certificates(
     from medadapt.federated.certificates import LOOPBACK, make_certificates
     from medadapt.federated.deploy import CERTIFICATES
 
+    inputs.check_name_length(out, "--out")
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} is a file: name a folder for the certificates")
     given = [h.strip() for value in host for h in value.split(",") if h.strip()]
