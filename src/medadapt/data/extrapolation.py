@@ -16,8 +16,8 @@ months for years (x12) or g/L for g/dl (x10).
 
 The schema keeps only summaries: the mean, the SD, that reach in whole SDs
 (:attr:`FeatureSpec.reach`) and the training range rounded outward to one significant digit
-(``low``, ``high``: 85 to 603 is kept as 80 to 700), never a training value. A model saved before ``low`` and ``high`` were
-kept gets the 6-SD rule only.
+(``low``, ``high``: 85 to 603 is kept as 80 to 700), never a training value. A model saved
+before ``low`` and ``high`` were kept gets the 6-SD rule only.
 """
 
 from __future__ import annotations
