@@ -306,7 +306,7 @@ CASES = [
     case("images: path CSV without labels", "train-base", "--data", "{png_no_label}",
          *TINY_IMAGE, "--out", "{tmp}/b", flag="--label", says="label"),
     case("images: path CSV of missing files", "train-base", "--data", "{png_missing}",
-         *TINY_IMAGE, "--out", "{tmp}/b", flag="--on-error", says="nope_1.png"),
+         *TINY_IMAGE, "--out", "{tmp}/b", flag="", says="none of the 2 image files listed"),
     case("images: --allow-leak on images", *TRAIN_IMAGES, "--allow-leak", "x", "--out",
          "{tmp}/b", flag="--allow-leak", says="applies to tables"),
     case("images: --positive-above on images", *TRAIN_IMAGES, "--positive-above", "0", "--out",

@@ -131,7 +131,7 @@ def test_images_of_several_adapters_share_one_pass_and_equal_one_by_one(image_re
         np.testing.assert_allclose(
             _probabilities(mixed[adapter]), _probabilities(alone[adapter]), atol=1e-5
         )
-    assert list(mixed["site_d"]["predictions"][0]["probabilities"]) == ["nodule", "normal", "mass"]
+    assert list(mixed["site_d"]["predictions"][0]["probabilities"]) == ["normal", "nodule", "mass"]
     # the base trained on PNGs: the DICOM's and NIfTI's min-max scaling is said, per image
     png, dicom, nifti = mixed["site_a"]["predictions"]
     assert png["note"] is None

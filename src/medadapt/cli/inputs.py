@@ -202,7 +202,9 @@ def modality_of_base(base: Path, data: Path, probes: dict[str, Any]) -> Modality
     from medadapt.modalities.base import modality_for_data
 
     modality = modality_of(base_kind(base))
-    detected = modality_for_data(data, probes)
+    manifest = json.loads((base / "model.json").read_text())  # base_kind read it: it is JSON
+    probes = {**probes, modality.kind: modality.probe_for_model(manifest, probes[modality.kind])}
+    detected = modality_for_data(data, probes, refuse_misread=False)  # the base decides
     if detected is not modality:
         raise DataError(
             f"--base {base} is a model for {modality.scope}, but --data {data} is not "

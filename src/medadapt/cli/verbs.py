@@ -120,6 +120,8 @@ def _train_base(**values: Any) -> None:
         if getattr(options, "positive_class", None) is not None:
             line = positive_class_line(summary["classes"], values["label"])
         stdout.print(line, markup=False, highlight=False, soft_wrap=True)
+    elif summary.get("task_line"):  # images: which class is positive, and why
+        stdout.print(summary["task_line"], markup=False, highlight=False, soft_wrap=True)
     print_skipped(summary)
     if "dropped_columns" in summary:
         print_dropped(summary["dropped_columns"], summary["identifiers"])

@@ -80,6 +80,14 @@ class ImageDataset:
             return list(self.subjects)
         return list(self.paths) if self.paths else [str(i) for i in range(len(self))]
 
+    def with_classes(self, classes: Sequence[str]) -> ImageDataset:
+        """The same samples with the classes in the order ``classes`` (the same names)."""
+        classes = list(classes)
+        if sorted(classes) != sorted(self.classes):
+            raise ValueError(f"{classes} are not the classes {self.classes} in another order")
+        where = torch.tensor([classes.index(name) for name in self.classes], dtype=torch.long)
+        return replace(self, y=where[self.y], classes=classes)
+
     def subset(self, indices: Sequence[int] | torch.Tensor) -> ImageDataset:
         """The samples at ``indices`` (same classes; source and skipped kept)."""
         index = torch.as_tensor(indices, dtype=torch.long)

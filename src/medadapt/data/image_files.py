@@ -20,7 +20,7 @@ from medadapt.data.dicom_series import units_of
 from medadapt.data.image_io import OptionError, aspect_ratio, describe_error, file_format, fit_size
 from medadapt.data.image_io import to_channels as _to_channels
 from medadapt.data.image_schema import is_image_source  # noqa: F401 (re-exported)
-from medadapt.data.image_sources import Entry
+from medadapt.data.image_sources import Entry, none_found
 from medadapt.data.images import load_images
 from medadapt.data.read_errors import ReadError
 from medadapt.data.reader_notes import report_notes
@@ -93,6 +93,8 @@ def _unlabelled_files(source: Path, path_column: str) -> tuple[list[Path], dict[
                 )
             path = Path(value.strip())
             paths.append(path if path.is_absolute() else source.parent / path)
+        if paths and not any(path.exists() for path in paths):
+            raise none_found(source, table[path_column].iloc[0].strip(), len(paths))
         return paths, {}
     if source.is_file():
         return [source], {}
@@ -108,6 +110,17 @@ def _unlabelled_files(source: Path, path_column: str) -> tuple[list[Path], dict[
     if not files:
         raise DataError(f"{source} holds no PNG, JPEG, DICOM or NIfTI file: add images")
     return files, dict(others)
+
+
+def _looked_in(source: Path, path: Path, exc: Exception) -> str:
+    """Where path CSV ``source``'s file ``path``, not found (``exc``), was looked for: a
+    relative path is read from the CSV's folder, not the current one (empty otherwise)."""
+    table = source.is_file() and source.suffix.lower() in _TABLE_SUFFIXES
+    if not table or not isinstance(exc, FileNotFoundError) or path.exists():
+        return ""
+    if not path.is_relative_to(source.parent):
+        return ""
+    return f" (relative paths are read from the CSV's folder, {source.parent.resolve()})"
 
 
 def _others_note(source: Path, others: dict[str, int]) -> list[str]:
@@ -186,8 +199,8 @@ def read_unlabelled(
         except Exception as exc:
             if on_error != "skip":
                 raise DataError(
-                    f"cannot read {path}: {describe_error(exc)}; fix or remove the file, or "
-                    "pass --on-error skip to leave it out"
+                    f"cannot read {path}: {describe_error(exc)}{_looked_in(source, path, exc)}; "
+                    "fix or remove the file, or pass --on-error skip to leave it out"
                 ) from None
             skipped.append((str(path), describe_error(exc)))
             continue

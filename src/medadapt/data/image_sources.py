@@ -1,25 +1,35 @@
 """Where labelled image files come from: a class-per-folder tree or a path CSV.
 
 Both give a list of :class:`Entry` (file, label, group, patient id, format) before any image is
-read, so layout problems (empty folder, unknown file type, missing column) fail fast.
+read, so layout problems (empty folder, unknown file type, missing column, no file found) fail
+fast. :func:`image_name_column` tells a path CSV from a table without them (only the standard
+library is imported here; pandas and the image readers load on first use).
 """
 
 from __future__ import annotations
 
+import csv as csv_module
 import os
 import re
+import shlex
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
-from medadapt.data.image_io import SUFFIXES, describe_error, file_format
 from medadapt.errors import DataError
 
 _IGNORED = {"thumbs.db", "desktop.ini"}
-_KNOWN = ", ".join(SUFFIXES)
+
+#: how the name of an image file ends (read or not by medadapt: a column of TIFF names is a
+#: path column too, whose files are refused by type when read)
+IMAGE_NAME_SUFFIXES = (
+    *(".png", ".jpg", ".jpeg", ".dcm", ".dicom", ".nii", ".nii.gz", ".npy"),
+    *(".tif", ".tiff", ".bmp", ".gif", ".webp", ".mha", ".mhd", ".nrrd"),
+)
+
+#: rows read to tell a path CSV (its first ones; a table may be large)
+NAME_ROWS = 1000
 
 
 @dataclass(frozen=True)
@@ -32,19 +42,24 @@ class Entry:
 
 
 def _format_or_fail(path: Path, where: str) -> str:
+    from medadapt.data.image_io import SUFFIXES, file_format
+
     fmt = file_format(path)
     if fmt is not None:
         return fmt
     if not path.exists():
         return "missing"
+    known = ", ".join(SUFFIXES)
     raise DataError(
         f"{path}{where} has an unknown file type {path.suffix or '(no suffix)'!r}: medadapt "
-        f"reads {_KNOWN} and DICOM under any name (recognised by its first bytes); remove "
+        f"reads {known} and DICOM under any name (recognised by its first bytes); remove "
         "or convert the file"
     )
 
 
 def folder_entries(root: Path) -> list[Entry]:
+    from medadapt.data.image_io import file_format
+
     class_dirs = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
     if not class_dirs:
         loose = [p for p in root.iterdir() if p.is_file() and file_format(p)]
@@ -116,6 +131,10 @@ def csv_entries(
     group_column: str | None,
     id_column: str | None = None,
 ) -> list[Entry]:
+    import pandas as pd
+
+    from medadapt.data.image_io import describe_error
+
     try:
         sep = "\t" if csv.suffix.lower() == ".tsv" else ","
         table = pd.read_csv(csv, sep=sep, dtype=str, keep_default_na=False)
@@ -164,7 +183,74 @@ def csv_entries(
             _check_relative_to_the_csv(path, raw_path, line, csv)
         _check_one_label(labels, path, label, number, csv)
         entries.append(Entry(path, label, group, _format_or_fail(path, line), subject))
+    if not any(entry.path.exists() for entry in entries):  # stops at the first found
+        raise none_found(csv, str(table[path_column].iloc[0]).strip(), len(entries))
     return entries
+
+
+def none_found(csv: Path, first: str, n: int) -> DataError:
+    """The refusal of path CSV ``csv`` none of whose ``n`` files exists (``first``: the first
+    path as written): where a relative path was looked for, not "file not found" per file, or
+    "none could be read; check the files' format"."""
+    listed = f"none of the {n} image files listed in {csv} was found"
+    if Path(first).is_absolute():
+        return DataError(f"{listed} (first: {first}): check the paths")
+    folder = csv.parent.resolve()
+    return DataError(
+        f"{listed}: relative paths are read from the CSV's folder, {folder} (first: {first}, "
+        f"looked for as {folder / first}); write the paths relative to that folder, or as "
+        "absolute paths"
+    )
+
+
+@dataclass(frozen=True)
+class ImageNames:
+    """A column of a table whose values are mostly image file names: ``n_names`` of the
+    ``n_rows`` rows read (``every_row``: all the table's rows were)."""
+
+    column: str
+    n_names: int
+    n_rows: int
+    every_row: bool
+
+    def advice(self) -> str:
+        """Why the table is no table, and the two ways on, in words."""
+        rows = f"{self.n_rows} rows" if self.every_row else f"the first {self.n_rows} rows"
+        flag = shlex.quote(self.column)
+        return (
+            f"column {self.column!r} holds image file names ({self.n_names} of {rows}): pass "
+            f"--path-column {flag} to read the images, or --exclude {flag} to read the other "
+            "columns as a table"
+        )
+
+
+def image_name_column(table: Path, leave_out: Collection[str] = ()) -> ImageNames | None:
+    """The first column of CSV/TSV ``table`` (not in ``leave_out``) whose values are mostly
+    (over half of its first :data:`NAME_ROWS` rows) image file names, such as a path CSV's
+    path column under another name; None when there is none, or ``table`` is no CSV/TSV or
+    cannot be read as one (its reader says why)."""
+    name = table.name.lower()
+    if not name.endswith((".csv", ".tsv")) or not table.is_file():
+        return None
+    counts: Counter[str] = Counter()
+    n_rows, every_row = 0, True
+    try:
+        with open(table, newline="", encoding="utf-8", errors="replace") as handle:
+            rows = csv_module.reader(handle, delimiter="\t" if name.endswith(".tsv") else ",")
+            header = [h.strip().lstrip("\ufeff") for h in next(rows, [])]
+            for row in rows:
+                if n_rows == NAME_ROWS:
+                    every_row = False
+                    break
+                n_rows += 1
+                counts.update(column for column, value in zip(header, row, strict=False)
+                              if value.strip().lower().endswith(IMAGE_NAME_SUFFIXES))  # fmt: skip
+    except (OSError, csv_module.Error):
+        return None
+    for column in header:
+        if column not in leave_out and 2 * counts[column] > n_rows:
+            return ImageNames(column, counts[column], n_rows, every_row)
+    return None
 
 
 def _check_relative_to_the_csv(path: Path, raw_path: str, line: str, csv: Path) -> None:

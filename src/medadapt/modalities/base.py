@@ -80,6 +80,18 @@ class Modality(ABC):
     def recognises(self, data: Path, options: Any) -> bool:
         """Whether ``data`` is a source of this modality (cheap: no heavy reading)."""
 
+    def misread(self, data: Path, options: Any) -> str | None:
+        """Why ``data``, which this modality recognises, is likely meant for another (a table
+        whose column holds image file names is a path CSV), in words that name the fix; None
+        when it is not (the default). Cheap, as :meth:`recognises`."""
+        return None
+
+    def probe_for_model(self, manifest: dict[str, Any], options: Any) -> Any:
+        """``options`` to recognise data by for a model of this modality (``manifest``: its
+        ``model.json``), completed with what the model recorded of how its data was read (an
+        image base's ``--path-column``); as they are by default."""
+        return options
+
     @abstractmethod
     def read_training(self, data: Path, options: Any, reading: Reading) -> Samples:
         """The labelled samples of ``reading.groups`` to train a new base on."""
@@ -397,10 +409,18 @@ def modality_of(kind: str) -> Modality:
     )
 
 
-def modality_for_data(data: Path, options: dict[str, ModalityOptions]) -> Modality:
+def modality_for_data(
+    data: Path, options: dict[str, ModalityOptions], *, refuse_misread: bool = True
+) -> Modality:
     """The modality whose sources ``data`` looks like (the first that recognises it; the
-    most general, tables, last)."""
+    most general, tables, last). Data that modality finds likely meant for another
+    (:meth:`Modality.misread`: a path CSV whose path column is named otherwise) is refused,
+    naming the fix, rather than read silently as the wrong kind; unless ``refuse_misread`` is
+    False (data for a given model, whose kind decides)."""
     for modality in sorted(registered(), key=lambda m: m.kind == "tabular"):
         if modality.recognises(data, options[modality.kind]):
+            why = modality.misread(data, options[modality.kind]) if refuse_misread else None
+            if why is not None:
+                raise DataError(f"--data {data}: {why}")
             return modality
     raise ConfigError(f"--data {data}: no modality recognises it")

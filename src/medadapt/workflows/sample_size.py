@@ -78,7 +78,10 @@ def check_sample_size(
     base = BaseModel.load(base_dir, flag="--base")
     modality = modality_of(base.kind)
     options = options if options is not None else modality.options()
-    samples = modality.read_for_model(data, base, options, group_column=group_column)
+    samples = modality.read_for_model(
+        data, base, options, group_column=group_column,
+        hint="to add them, adapt the model with adapt --new-classes NAME[,NAME]",
+    )  # fmt: skip
     chosen = select(samples, group_column, [group] if group else None, what="--group")
     if len(chosen) == 0:  # every label missing: no patient to count (evaluate refuses so too)
         where = f" of {group_column} = {group}" if group else ""

@@ -11,6 +11,7 @@ line's start-up path.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -78,9 +79,16 @@ class ImageModality(Modality):
             on_error=options.on_error or "refuse",
         )
 
+    def probe_for_model(self, manifest: dict[str, Any], options: ImageOptions) -> ImageOptions:
+        recorded = (manifest.get("schema") or {}).get("path_column")
+        if options.path_column is not None or not isinstance(recorded, str):
+            return options
+        return replace(options, path_column=recorded)  # the CSV's path column, as trained
+
     def read_training(self, data: Path, options: ImageOptions, reading: Reading) -> ImageSamples:
         from medadapt.data.image_schema import source_digest
         from medadapt.data.image_sources import left_out_note
+        from medadapt.modalities.images.classes import positive_last, typo_notes
         from medadapt.modalities.images.reading import (
             copies_note,
             select_groups,
@@ -91,6 +99,10 @@ class ImageModality(Modality):
         read, notes = with_patient_column(self.image_read(options, reading), data)
         dataset = read.load(data)
         chosen = select_groups(dataset, reading.groups, option="--groups")
+        order, positive_by = positive_last(
+            dataset.classes, options.positive_class, named=read.classes is not None
+        )
+        dataset = dataset.with_classes(order)
         counts = np.bincount(dataset.y[chosen].numpy(), minlength=len(dataset.classes))
         empty = [c for c, n in zip(dataset.classes, counts, strict=True) if n == 0]
         if empty:
@@ -106,7 +118,10 @@ class ImageModality(Modality):
             read=read,
             skipped=skipped_record(data, dataset.skipped),
             group_column=reading.group_column,
+            positive_by=positive_by,
         )
+        if read.classes is None:
+            notes += typo_notes(dict(zip(dataset.classes, counts.tolist(), strict=True)))
         notes += [n for n in [left_out_note(Path(data))] if n]
         notes += [n for n in [copies_note(data, dataset.subset(chosen))] if n]
         samples = ImageSamples(dataset, info, notes)
@@ -313,11 +328,14 @@ class ImageModality(Modality):
         counts: dict[str, int] = {}
         for value in groups or []:
             counts[value] = counts.get(value, 0) + 1
-        return {
+        record = {
             "n_images": len(samples),
             "class_counts": samples.dataset.class_counts(),
             "groups": None if groups is None else dict(sorted(counts.items())),
         }
+        if samples.info.positive_by is not None:  # a new base: what chose its positive class
+            record["positive_class_by"] = samples.info.positive_by
+        return record
 
     def split_extras(self, options: ImageOptions) -> dict[str, Any]:
         return {"npz_split": options.split or "train"}
@@ -327,7 +345,11 @@ class ImageModality(Modality):
         return {"n_skipped_files": len(skipped), "test_per_class": evaluation["per_class"]}
 
     def describe_base(self, schema: Any, base: Any) -> dict[str, Any]:
+        from medadapt.modalities.images.classes import task_line
+
+        line = task_line(schema.classes, base.training.get("positive_class_by"))
         return {
+            **({"task_line": line} if line else {}),
             "backbone": base.training.get("backbone"),
             "architecture": base.architecture,
             "normalize": base.architecture.get("normalize"),
@@ -427,8 +449,6 @@ class ImageModality(Modality):
         return {k: v for k, v in seen.items() if v} or None
 
     def with_inputs_seen(self, schema: Any, seen: dict[str, Any] | None) -> Any:
-        from dataclasses import replace
-
         seen = seen or {}
         aspect, kinds = seen.get("aspect"), seen.get("dicom_modalities") or ()
         if schema.aspect is not None and aspect:

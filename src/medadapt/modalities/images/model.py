@@ -17,6 +17,7 @@ from medadapt.adapters.targets import FAMILIES, detect_family
 from medadapt.backbones.vision import create_vision_backbone
 from medadapt.data.image_schema import ImageSchema
 from medadapt.errors import ConfigError
+from medadapt.modalities.images.classes import folded
 from medadapt.modalities.images.options import DEFAULT_BACKBONE
 
 
@@ -76,5 +77,13 @@ def extended_classes(schema: ImageSchema, new_classes: Sequence[str]) -> list[st
         raise ConfigError(
             f"{clash[0]!r} is already a class of the base model {list(schema.classes)}: "
             "list only classes it does not know in --new-classes"
+        )
+    respelt = [(c, o) for c in new for o in schema.classes if folded(c) == folded(o)]
+    if respelt:
+        name, ours = respelt[0]
+        raise ConfigError(
+            f"--new-classes {name} is the base model's class {ours!r} spelt another way (they "
+            f"differ only in upper/lower case or spacing): rename the images' class to {ours!r} "
+            "and drop it from --new-classes"
         )
     return [*schema.classes, *new]

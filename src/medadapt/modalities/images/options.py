@@ -47,6 +47,9 @@ class ImageOptions(ModalityOptions):
     class_names: str | None = _option(
         "Class order, or names of an .npz's labels 0..K-1 (a,b,c).", *READING
     )
+    positive_class: str | None = _option(
+        "Two classes: the one whose detection sensitivity and P(positive) are about.", TRAIN
+    )
     normalize: str | None = _option(
         "auto (pretrained mean/std with --weights, default) | none | imagenet | M,S.",
         TRAIN,
@@ -143,6 +146,10 @@ class ImageOptions(ModalityOptions):
         if slices is not None and slices not in ("middle", "all") and not slices.isdigit():
             raise ConfigError(
                 f"--slices must be middle, all or a slice index (0, 1, ...); got {slices!r}"
+            )
+        if self.positive_class is not None and not self.positive_class.strip():
+            raise ConfigError(
+                "--positive-class is empty; name the class that is the outcome to detect"
             )
         checks.one_of(self.split, "--split", ("train", "val", "test"))
         parse_window(self.window)

@@ -23,6 +23,7 @@ from medadapt.data.images import (
     load_images,
 )
 from medadapt.errors import ConfigError, DataError
+from medadapt.modalities.images.classes import refuse_respelt
 
 ON_ERROR = ("refuse", "skip")
 
@@ -183,10 +184,22 @@ def copies_note(data: Path, dataset: ImageDataset) -> str | None:
         return None
     what = ("images of {} are byte-identical copies of others" if copies != 1
             else "image of {} is a byte-identical copy of another")  # fmt: skip
-    return (
+    note = (
         f"{copies} {what.format(Path(data).name)}: each stays on the same side of every split "
         "as the image it copies, and counts once per copy"
     )
+    first: dict[str, int] = {}
+    labels = dataset.y.tolist()
+    relabelled = sum(first.setdefault(key, label) != label
+                     for key, label in zip(keys, labels, strict=True))  # fmt: skip
+    if relabelled:
+        note += (
+            f"; {relabelled} of them "
+            f"{'carries' if relabelled == 1 else 'carry'} another class than the image "
+            f"{'it copies' if relabelled == 1 else 'they copy'}: a labelling error to fix "
+            "(give each image one class)"
+        )
+    return note
 
 
 def load_for_model(
@@ -217,6 +230,7 @@ def load_for_model(
     labels = peek_labels(
         data, path_column=options["path_column"], label_column=options["label_column"]
     )
+    refuse_respelt(Path(data), labels, classes)
     check_known_labels(data, labels, classes, hint=hint)
     _check_npz_labels(Path(data), split, classes, hint)
     try:

@@ -23,6 +23,7 @@ class SourceInfo:
     read: Any = None  # the ImageRead a new base read its images with
     skipped: list[dict[str, str]] = field(default_factory=list)
     group_column: str | None = None
+    positive_by: str | None = None  # what chose a new base's positive class (see classes.py)
 
 
 class ImageSamples(Samples):

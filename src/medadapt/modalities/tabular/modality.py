@@ -59,6 +59,15 @@ class TabularModality(Modality):
     def recognises(self, data: Path, options: Any) -> bool:
         return Path(data).is_file()  # tables are the fallback: the other modalities go first
 
+    def misread(self, data: Path, options: Any) -> str | None:
+        """A CSV whose column holds image file names is a path CSV with its path column named
+        otherwise (trained as a table, the names would be dropped as record identifiers);
+        not when ``--exclude`` leaves that column out."""
+        from medadapt.data.image_sources import image_name_column
+
+        found = image_name_column(Path(data), leave_out=names(options.exclude))
+        return None if found is None else found.advice()
+
     def read_training(self, data: Path, options: Any, reading: Reading) -> TableSamples:
         """The labelled rows of ``reading.groups`` (a schema probed on them: task, classes)."""
         from medadapt.data.schema import TableSchema

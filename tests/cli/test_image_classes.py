@@ -1,0 +1,184 @@
+"""An image model's classes: which of two is positive (``--positive-class``, a class name
+that reads as the negative one), class names spelt like another, images filed under two
+classes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from medadapt.modalities.images.classes import positive_last, reads_negative, spelt_alike
+from tests.cli.helpers import error_line, run_cli, succeeded
+from tests.data.makers import disc, write_picture
+
+TINY = ["--image-size", "16", "--epochs", "1",
+        "--backbone-options", "depth=1,embed_dim=32,num_heads=2,patch_size=4"]  # fmt: skip
+
+
+def _folder(root: Path, classes: dict[str, int], n: int = 4) -> Path:
+    """``root/<class>/*.png``: ``n`` discs of the given brightness per class."""
+    for k, (name, value) in enumerate(classes.items()):
+        for i in range(n):
+            write_picture(root / name / f"{name}{i}.png", disc(16, value, seed=100 * k + i))
+    return root
+
+
+def _train(tmp_path: Path, data: Path, *extra: str) -> tuple[dict, list[str]]:
+    out = tmp_path / "base"
+    json_out = tmp_path / "base.json"
+    result = succeeded(
+        run_cli("train-base", "--data", data, *TINY, *extra, "--out", out, "--json", json_out)
+    )
+    summary = json.loads((tmp_path / "base.json").read_text())
+    said = " ".join(result.stdout.split())  # the terminal says it too, as for tables
+    assert summary.get("task_line", "") in said, result.stdout
+    return summary, [line for line in result.stdout.splitlines() if line.startswith("warning:")]
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> Path:
+    """A base trained on normal/abnormal (shared by the tests that only read it)."""
+    tmp = tmp_path_factory.mktemp("base")
+    data = _folder(tmp / "cases", {"normal": 60, "abnormal": 200})
+    succeeded(run_cli("train-base", "--data", data, *TINY, "--out", tmp / "base"))
+    return tmp / "base"
+
+
+def test_names_that_read_as_the_negative_class():
+    assert [reads_negative(n) for n in ("Normal", "no_finding", "No Finding", "benign", "0",
+                                        "healthy control", "abnormal", "nodule", "malignant")] == [
+        True, True, True, True, True, True, False, False, False]  # fmt: skip
+    assert positive_last(["abnormal", "normal"], None, named=False) == (
+        ["normal", "abnormal"],
+        "negative-name",
+    )
+    assert positive_last(["bright", "dark"], None, named=False) == (["bright", "dark"], "sorted")
+    assert positive_last(["bright", "dark"], "bright", named=True) == (["dark", "bright"], "flag")
+    assert positive_last(["normal", "x", "y"], None, named=False) == (["normal", "x", "y"], None)
+
+
+def test_class_names_spelt_alike():
+    assert spelt_alike("abnromal", "abnormal") and spelt_alike("Normal", "normal")
+    assert spelt_alike("no finding", "no_finding") and spelt_alike("masss", "mass")
+    assert not spelt_alike("mass", "nodule") and not spelt_alike("T1", "T2")
+    assert not spelt_alike("10", "11") and not spelt_alike("grade", "grade")
+
+
+def test_normal_is_the_negative_class_of_a_normal_abnormal_folder(tmp_path):
+    data = _folder(tmp_path / "cases", {"normal": 60, "abnormal": 200})
+    summary, warnings = _train(tmp_path, data)
+    assert summary["classes"] == ["normal", "abnormal"]
+    assert summary["task_line"] == (
+        "task: binary, positive class 'abnormal' (of 'normal', 'abnormal'), as 'normal' reads "
+        "as the negative class; --positive-class normal makes 'normal' positive"
+    )
+    assert warnings == []
+    record = json.loads((tmp_path / "base" / "model.json").read_text())
+    assert record["schema"]["classes"] == ["normal", "abnormal"]
+
+
+def test_positive_class_chooses_the_positive_class_of_an_image_model(tmp_path):
+    data = _folder(tmp_path / "cases", {"normal": 60, "abnormal": 200})
+    summary, _ = _train(tmp_path, data, "--positive-class", "normal")
+    assert summary["classes"] == ["abnormal", "normal"]
+    assert summary["task_line"] == (
+        "task: binary, positive class 'normal' (of 'abnormal', 'normal') set by --positive-class"
+    )
+
+
+def test_a_positive_class_chosen_only_by_sorting_is_said(tmp_path):
+    data = _folder(tmp_path / "cases", {"dark": 60, "bright": 200})
+    summary, _ = _train(tmp_path, data)
+    assert summary["classes"] == ["bright", "dark"]
+    assert summary["task_line"] == (
+        "task: binary, positive class 'dark' (of 'bright', 'dark'), the one that sorts last; "
+        "--positive-class bright makes 'bright' positive"
+    )
+
+
+def test_class_names_order_decides_the_positive_class(tmp_path):
+    data = _folder(tmp_path / "cases", {"normal": 60, "abnormal": 200})
+    summary, _ = _train(tmp_path, data, "--class-names", "abnormal,normal")
+    assert summary["classes"] == ["abnormal", "normal"]
+    assert summary["task_line"] == (
+        "task: binary, positive class 'normal' (of 'abnormal', 'normal'), the last of "
+        "--class-names; --positive-class abnormal makes 'abnormal' positive"
+    )
+
+
+def test_a_positive_class_that_is_no_class_is_refused(tmp_path):
+    data = _folder(tmp_path / "cases", {"normal": 60, "abnormal": 200})
+    result = run_cli("train-base", "--data", data, *TINY, "--positive-class", "Abnormal",
+                     "--out", tmp_path / "b")  # fmt: skip
+    assert error_line(result) == (
+        "error: --positive-class Abnormal is not a class of the data; its classes are "
+        "'abnormal' and 'normal'"
+    )
+    data = _folder(tmp_path / "three", {"normal": 60, "mass": 200, "nodule": 130})
+    result = run_cli("train-base", "--data", data, *TINY, "--positive-class", "mass",
+                     "--out", tmp_path / "b")  # fmt: skip
+    assert error_line(result) == (
+        "error: --positive-class mass chooses which of two classes is positive, but the data "
+        "have 3 classes ('mass', 'nodule', 'normal'): drop it"
+    )
+
+
+def test_a_few_images_of_a_class_spelt_like_another_are_said(tmp_path):
+    folder = _folder(tmp_path / "cases", {"normal": 60, "abnormal": 200}, n=10)
+    rows = [f"{p.relative_to(tmp_path)},{p.parent.name}" for p in sorted(folder.rglob("*.png"))]
+    rows[0], rows[1] = (row.replace(",abnormal", ",abnromal") for row in rows[:2])
+    (tmp_path / "cases.csv").write_text("path,label\n" + "\n".join(rows) + "\n")
+    summary, warnings = _train(tmp_path, tmp_path / "cases.csv")
+    assert summary["classes"] == ["abnormal", "abnromal", "normal"]
+    assert warnings == [
+        "warning: class 'abnromal' (2 images) is spelt like 'abnormal': a typo? fix the labels, "
+        "or pass --class-names to keep both"
+    ]
+
+
+def test_images_filed_under_two_classes_are_said(tmp_path):
+    data = _folder(tmp_path / "cases", {"normal": 60, "abnormal": 200})
+    for i in range(2):
+        shutil.copy(data / "abnormal" / f"abnormal{i}.png", data / "normal" / f"copy{i}.png")
+    _, warnings = _train(tmp_path, data)
+    assert warnings == [
+        "warning: 2 images of cases are byte-identical copies of others: each stays on the "
+        "same side of every split as the image it copies, and counts once per copy; 2 of them "
+        "carry another class than the image they copy: a labelling error to fix (give each "
+        "image one class)"
+    ]
+
+
+@pytest.mark.parametrize("verb", ["adapt", "evaluate", "check-data"])
+def test_a_class_folder_spelt_another_way_is_refused(tmp_path, base, verb):
+    data = _folder(tmp_path / "site", {"Normal": 60, "abnormal": 200})
+    extra = ["--out", tmp_path / "a"] if verb == "adapt" else []
+    result = run_cli(verb, "--base", base, "--data", data, *extra)
+    assert error_line(result) == (
+        f"error: {data} spells the model's classes another way ('Normal' for 'normal': they "
+        "differ only in upper/lower case or spacing): rename the class folders to the model's "
+        "spelling 'normal'"
+    )
+
+
+def test_new_classes_spelt_like_an_old_one_are_refused(tmp_path, base):
+    data = _folder(tmp_path / "site", {"Normal": 60, "abnormal": 200})
+    result = run_cli("adapt", "--base", base, "--data", data, "--new-classes", "Normal",
+                     "--out", tmp_path / "a")  # fmt: skip
+    assert error_line(result) == (
+        "error: --new-classes Normal is the base model's class 'normal' spelt another way "
+        "(they differ only in upper/lower case or spacing): rename the images' class to "
+        "'normal' and drop it from --new-classes"
+    )
+
+
+def test_check_data_advises_adapt_for_new_classes(tmp_path, base):
+    data = _folder(tmp_path / "site", {"normal": 60, "mass": 200})
+    result = run_cli("check-data", "--base", base, "--data", data)
+    assert error_line(result) == (
+        f"error: {data} has images labelled 'mass', not one of the model's classes ['normal', "
+        "'abnormal']: to add them, adapt the model with adapt --new-classes NAME[,NAME]"
+    )
