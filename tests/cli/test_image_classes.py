@@ -182,3 +182,23 @@ def test_check_data_advises_adapt_for_new_classes(tmp_path, base):
         f"error: {data} has images labelled 'mass', not one of the model's classes ['normal', "
         "'abnormal']: to add them, adapt the model with adapt --new-classes NAME[,NAME]"
     )
+
+
+def test_predict_names_the_slice_a_volume_was_scored_on(tmp_path, base):
+    """A 2D model scores a volume's middle slice (``--slices middle``): the predictions say
+    which one, as ``serve`` answers ``slice``; 2D images leave it empty."""
+    import numpy as np
+    import pandas as pd
+
+    from tests.data.makers import write_nifti
+
+    data = tmp_path / "mixed"
+    write_picture(data / "flat.png", disc(16, 200, seed=1))
+    write_nifti(data / "volume.nii.gz", np.stack([disc(16, 200, seed=s) for s in range(7)], -1))
+    out = tmp_path / "p.csv"
+    succeeded(run_cli("predict", "--base", base, "--data", data, "--out", out))
+    table = pd.read_csv(out, keep_default_na=False).set_index("image")
+    assert list(table.columns)[-1] == "slice"
+    assert table["slice"].astype(str).to_dict() == {
+        str(data / "flat.png"): "", str(data / "volume.nii.gz"): "3"
+    }  # fmt: skip

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -143,6 +143,7 @@ class Unlabelled:
     skipped: list[tuple[str, str]]
     warnings: list[str]
     unlike: list[str]
+    slices: list[int | None] = field(default_factory=list)  # a volume's slice scored; None: 2D
 
 
 def load_unlabelled(
@@ -176,7 +177,7 @@ def read_unlabelled(
         dataset = load_images(source, **schema.load_options(), classes=names, split="test")
         return Unlabelled(dataset.images, dataset.paths, [], [], [""] * len(dataset))
     options = schema.read_options()
-    samples, ids, skipped, notes, unlike = [], [], [], [], []
+    samples, ids, skipped, notes, unlike, slices = [], [], [], [], [], []
     files_by_how: dict[str, list[str]] = {}
     odd_shapes: list[tuple[str, float]] = []
     odd_kinds: list[tuple[str, str]] = []  # (file, DICOM Modality) unlike the training images'
@@ -214,6 +215,7 @@ def read_unlabelled(
         for frame in read.frames:
             ids.append(str(path) if len(read.samples) == 1 else f"{path}#slice{frame}")
             unlike.append(said)
+            slices.append(frame)
     if not samples:
         first = f" (first: {skipped[0][0]}: {skipped[0][1]})" if skipped else ""
         raise DataError(f"no image in {source} could be read{first}; check the files' format")
@@ -222,7 +224,7 @@ def read_unlabelled(
     n_files = sum(map(len, files_by_how.values()))
     warnings += [n for n in [shape_note(schema, odd_shapes, n_files, "files")] if n]
     warnings += [n for n in [modality_note(schema, odd_kinds, n_files, "files")] if n]
-    return Unlabelled(torch.stack(samples).contiguous(), ids, skipped, warnings, unlike)
+    return Unlabelled(torch.stack(samples).contiguous(), ids, skipped, warnings, unlike, slices)
 
 
 def unlike_training(

@@ -225,14 +225,19 @@ class ImageModality(Modality):
                 f"in column {COLUMN!r}"
             )
         skipped = skipped_record(data, read.skipped)
-        return UnlabelledImages(read.images, read.ids, skipped, notes, read.unlike)
+        return UnlabelledImages(read.images, read.ids, skipped, notes, read.unlike, read.slices)
 
     def prediction_flags(self, schema: Any, samples: Any) -> dict[str, list]:
         """Per image, how it is unlike the model's training images (its DICOM kind, shape,
         intensity scaling), in the column tables name their far-outside features in."""
         from medadapt.data.extrapolation import COLUMN
 
-        return {COLUMN: list(samples.unlike)} if isinstance(samples, UnlabelledImages) else {}
+        if not isinstance(samples, UnlabelledImages):
+            return {}
+        flags = {COLUMN: list(samples.unlike)}
+        if any(s is not None for s in samples.slices):  # a volume: which slice was scored
+            flags[SLICE_COLUMN] = ["" if s is None else str(s) for s in samples.slices]
+        return flags
 
     # ----- models ------------------------------------------------------------------------------
     def new_model(self, schema: Any, options: ImageOptions, seed: int):
@@ -465,15 +470,22 @@ class ImageModality(Modality):
         return extended_classes(schema, new_classes)
 
 
+SLICE_COLUMN = "slice"
+"""The ``predict`` column naming, for a volume, the slice (index along the slice axis) its
+prediction was made on, as ``serve`` answers ``slice``; empty for 2D images."""
+
+
 class UnlabelledImages:
     """Images to predict: the tensors, an id per sample, the files left out, warnings about
     the others (``notes``, see :meth:`Modality.sample_notes`) and, per sample, how it is
     unlike the model's training images (``unlike``; empty strings when none is)."""
 
     def __init__(self, images, ids: list[str], skipped: list[dict[str, str]],
-                 notes: list[str] = (), unlike: list[str] | None = None) -> None:  # fmt: skip
+                 notes: list[str] = (), unlike: list[str] | None = None,
+                 slices: list[int | None] | None = None) -> None:  # fmt: skip
         self.images, self.ids, self.skipped, self.notes = images, ids, skipped, list(notes)
         self.unlike = list(unlike) if unlike is not None else [""] * len(ids)
+        self.slices = list(slices) if slices else [None] * len(ids)  # a volume's slice scored
 
     def __len__(self) -> int:
         return len(self.ids)
