@@ -81,12 +81,21 @@ def train_base(
     seed: int = 0,
     loader: dict[str, Any] | None = None,
     on_epoch: OnEpoch = None,
+    positive_class: str | None = None,
 ) -> BaseModel:
     """Train a ViT classifier on ``dataset`` (all weights, or only the head with
     ``freeze_backbone``: the frozen features are then computed once). ``normalize``: the
     input mean/std ("auto": the pretrained weights' own when ``weights`` are given).
-    ``loader``: the CSV columns the data was read with (path, label, group, id)."""
+    ``loader``: the CSV columns the data was read with (path, label, group, id).
+    ``positive_class``: of two classes, the one scored (what sensitivity is about); without
+    it, as the command line decides: a dataset's classes in an order of their own are kept,
+    sorted ones put a class that reads as negative (``normal``, ``healthy``, ...) first."""
+    from medadapt.modalities.images.classes import positive_last
+
     _check_dataset(dataset)
+    classes = list(dataset.classes)
+    order, _ = positive_last(classes, positive_class, named=classes != sorted(classes))
+    dataset = dataset.with_classes(order)
     with _python_words():
         schema = ImageSchema.from_dataset(dataset, **(loader or {}))
     only = _modality().only_class(schema, dataset.y.numpy())

@@ -223,3 +223,21 @@ def test_score_images_refuses_probabilities_that_are_not_a_column_per_class():
     )
     with pytest.raises(MedadaptError, match=r"\(K = 3\); got shape \(20, 2\)"):
         images.score_images(y, np.full((20, 2), 0.5), ["normal", "lesion", "other"])
+
+
+@pytest.mark.parametrize(
+    ("classes", "positive", "scored"),
+    [
+        (("abnormal", "normal"), None, ["normal", "abnormal"]),  # sorted: 'normal' is negative
+        (("lesion", "normal"), "normal", ["lesion", "normal"]),  # as asked
+        (("normal", "lesion"), None, ["normal", "lesion"]),  # an order of its own: kept
+    ],
+)
+def test_images_train_base_chooses_the_positive_class_as_the_command_line(
+    classes, positive, scored
+):
+    x, y = _pictures(n=12, size=16)
+    config = TrainConfig(epochs=1)
+    base = images.train_base(_dataset(x, y, classes), backbone_options=TINY,
+                             train_config=config, positive_class=positive)  # fmt: skip
+    assert list(base.schema.classes) == scored

@@ -58,6 +58,12 @@ def test_names_that_read_as_the_negative_class():
     assert positive_last(["bright", "dark"], None, named=False) == (["bright", "dark"], "sorted")
     assert positive_last(["bright", "dark"], "bright", named=True) == (["dark", "bright"], "flag")
     assert positive_last(["normal", "x", "y"], None, named=False) == (["normal", "x", "y"], None)
+    for negative, positive in [("non-COVID", "COVID"), ("non_nodule", "nodule"),
+                               ("without_mass", "with_mass"), ("notumor", "tumor")]:  # fmt: skip
+        assert positive_last(sorted([negative, positive]), None, named=False) == (
+            [negative, positive],
+            "negative-name",
+        ), negative
 
 
 def test_class_names_spelt_alike():
@@ -65,6 +71,9 @@ def test_class_names_spelt_alike():
     assert spelt_alike("no finding", "no_finding") and spelt_alike("masss", "mass")
     assert not spelt_alike("mass", "nodule") and not spelt_alike("T1", "T2")
     assert not spelt_alike("10", "11") and not spelt_alike("grade", "grade")
+    assert not spelt_alike("-1", "1") and not spelt_alike("T1-2", "T12")  # numbers keep "-"
+    for series in [("grade1", "grade2"), ("typeA", "typeB"), ("stage2", "stage3")]:
+        assert not spelt_alike(*series), series  # one of a series, not a typo
 
 
 def test_normal_is_the_negative_class_of_a_normal_abnormal_folder(tmp_path):

@@ -95,6 +95,15 @@ def test_a_last_patient_whose_one_value_is_a_count_is_read_when_the_other_is_not
     assert len(frame) == 41
 
 
+def test_a_last_patient_whose_one_value_equals_a_count_but_not_above_the_values_is_read(
+    tmp_path,
+):
+    # 40 patients with perimeters 80 to 119: a last perimeter of 40 equals the count, but a
+    # count is larger than every value only for small values (flags, labels), not here
+    frame = read_table(_file(tmp_path, [HEADER, *_rows(), ",,,40,,,,"]))
+    assert len(frame) == 41 and frame["perimeter"].iloc[-1] == 40
+
+
 def test_a_sparse_site_after_a_dense_one_is_read(tmp_path):
     sparse = [f",{13 + i % 4}.5,,,,,,{i % 2}" for i in range(12)]  # site B: radius and target
     frame = read_table(_file(tmp_path, [HEADER, *_rows(), *sparse]))

@@ -838,3 +838,29 @@ def test_an_adapter_for_another_group_is_not_a_next_version_without_force(
     unrecorded = metadata(data_summary={"n_train": 120})  # no group recorded: nothing to compare
     out, _ = cli("add", str(adapter_dir(5, meta=unrecorded)), "--name", "va")
     assert out.startswith("added va@4 ")
+
+
+def test_an_image_adapter_whose_classes_are_in_another_order_is_not_a_next_version(
+    cli, adapter_dir
+):
+    """A base retrained with the other positive class scores ('abnormal', 'normal') where
+    the name's versions scored ('normal', 'abnormal'): promoted, its probabilities would
+    answer for the other class. Refused unless forced; new classes appended are a next
+    version."""
+    from tests.registry.helpers import metadata
+
+    def classes(*names):
+        return metadata(classes=list(names), data_summary={"n_train": 120})
+
+    cli("add", str(adapter_dir(1, meta=classes("normal", "abnormal"))), "--name", "cxr")
+    _, err = cli("add", str(adapter_dir(2, meta=classes("abnormal", "normal"))), "--name", "cxr",
+                 ok=False)  # fmt: skip
+    assert err == (
+        "error: cxr@1 scores the classes 'normal', 'abnormal' in that order, this adapter "
+        "'abnormal', 'normal': its probabilities would answer for other classes (a base "
+        "retrained with another positive class?); register it under its own --name, or pass "
+        "--force to make it cxr's next version\n"
+    )
+    out, _ = cli("add", str(adapter_dir(3, meta=classes("normal", "abnormal", "effusion"))),
+                 "--name", "cxr")  # fmt: skip
+    assert out.startswith("added cxr@2 ")

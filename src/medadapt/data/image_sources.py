@@ -192,7 +192,8 @@ def none_found(csv: Path, first: str, n: int) -> DataError:
     """The refusal of path CSV ``csv`` none of whose ``n`` files exists (``first``: the first
     path as written): where a relative path was looked for, not "file not found" per file, or
     "none could be read; check the files' format"."""
-    listed = f"none of the {n} image files listed in {csv} was found"
+    listed = (f"the one image file listed in {csv} was not found" if n == 1
+              else f"none of the {n} image files listed in {csv} was found")  # fmt: skip
     if Path(first).is_absolute():
         return DataError(f"{listed} (first: {first}): check the paths")
     folder = csv.parent.resolve()
@@ -215,7 +216,8 @@ class ImageNames:
 
     def advice(self) -> str:
         """Why the table is no table, and the two ways on, in words."""
-        rows = f"{self.n_rows} rows" if self.every_row else f"the first {self.n_rows} rows"
+        rows = f"the first {self.n_rows} rows" if not self.every_row else (
+            f"{self.n_rows} row{'s' * (self.n_rows != 1)}")  # fmt: skip
         flag = shlex.quote(self.column)
         return (
             f"column {self.column!r} holds image file names ({self.n_names} of {rows}): pass "

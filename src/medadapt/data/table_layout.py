@@ -10,7 +10,8 @@ from a patient's value, and refused in one line that names the lines to delete:
   An index column without a name above numeric rows is read as it is.
 * Below: the file ends with rows that hold one or two numbers, in fewer than half of the
   columns, and nothing else, each number the sum or the count of the non-empty values of its
-  column over the rows above the first of them (what Excel's SUM and COUNT write, as
+  column over the rows above the first of them, and larger than each of them (what Excel's
+  SUM and COUNT write, as
   ``,,,,,,,357`` under a 0/1 label of 357 positives; a sum to the digits it shows), while fewer
   than 1 in 20 rows above are as sparse. Any other last row is a patient: one with two values
   of twelve, the rows of a sparse site appended after a dense one, any row of a sparse table
@@ -130,36 +131,42 @@ def _totals_before(
     cells: Iterable[tuple[int, Sequence[str]]],
     number: Callable[[str], float | None],
     missing: Collection[str],
-) -> dict[int, dict[int, tuple[float, int]]]:
-    """For each of the ``last`` rows' lines, the (sum, count of non-empty values) of each
-    column they fill over the rows above that line."""
+) -> dict[int, dict[int, tuple[float, int, float]]]:
+    """For each of the ``last`` rows' lines, the (sum, count of non-empty values, largest
+    value) of each column they fill over the rows above that line."""
     columns = sorted({c for _, numbers in last for c, _ in numbers})
     sums, counts = dict.fromkeys(columns, 0.0), dict.fromkeys(columns, 0)
+    largest = dict.fromkeys(columns, float("-inf"))
     lines = {line for line, _ in last}
     before = {}
     for line, fields in cells:
         if line in lines:
-            before[line] = {c: (sums[c], counts[c]) for c in columns}
+            before[line] = {c: (sums[c], counts[c], largest[c]) for c in columns}
             if len(before) == len(lines):
                 break
         for c in columns:
             cell = fields[c] if c < len(fields) else ""
             if cell and cell not in missing:
+                value = number(cell) or 0.0
                 counts[c] += 1
-                sums[c] += number(cell) or 0.0
+                sums[c] += value
+                largest[c] = max(largest[c], value)
     return before
 
 
 def _totals_held(
-    numbers: Numbers, totals: dict[int, tuple[float, int]], number: Callable[[str], float | None]
+    numbers: Numbers,
+    totals: dict[int, tuple[float, int, float]],
+    number: Callable[[str], float | None],
 ) -> list[tuple[str, int]]:
     """What each of a row's ``numbers`` is, as ("sum" or "count", column), when every one is
-    the sum or the count of its column in ``totals``; else ``[]``."""
+    the sum or the count of its column in ``totals`` and larger than any value above it (a
+    count of 40 under ages up to 80 is as likely a patient's age); else ``[]``."""
     held = []
     for column, cell in numbers:
         value = number(cell)
-        total, count = totals[column]
-        if value is None:
+        total, count, largest = totals[column]
+        if value is None or not value > largest:
             return []
         decimals = _DECIMALS.search(cell)
         shown = 0.5 * 10.0 ** -len(decimals.group(1)) if decimals else 0.5

@@ -87,6 +87,18 @@ def check_same_question(
         raise RegistryError(
             f"{name}@{version} is adapted to group {was!r}, this adapter to {group!r}: {fix}"
         )
+    scored, scores = _classes(newest), _classes(manifest)
+    if scored and scores and scores[: len(scored)] != scored:  # new classes may be appended
+        raise RegistryError(
+            f"{name}@{version} scores the classes {', '.join(map(repr, scored))} in that "
+            f"order, this adapter {', '.join(map(repr, scores))}: its probabilities would "
+            f"answer for other classes (a base retrained with another positive class?); {fix}"
+        )
+
+
+def _classes(manifest: dict[str, Any]) -> list[str]:
+    """The classes an adapter scores, in its order ([] when unrecorded)."""
+    return list(AdapterRecord.from_json(manifest.get("metadata")).classes or [])
 
 
 def _question(manifest: dict[str, Any]) -> tuple[str | None, str | None]:

@@ -17,6 +17,7 @@ negative one (``normal``, ``healthy``, ``no_finding`` ...), else the one that so
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -24,8 +25,12 @@ from medadapt.errors import ConfigError, DataError
 
 #: words that name the negative class of a two-class image model (compared word by word)
 NEGATIVE_WORDS = frozenset(
-    ("normal", "negative", "healthy", "benign", "control", "no", "none", "absent", "0", "nofinding")
-)
+    ("normal", "negative", "healthy", "benign", "control", "no", "none", "absent", "0", "nofinding",
+     "non", "not", "without")
+)  # fmt: skip
+#: written glued to the other class's name, these make it the negative one (``notumor`` for
+#: ``tumor``, ``nonnodule`` for ``nodule``)
+NEGATING_PREFIXES = ("no", "non", "not", "without")
 FEW = 4  # a class with at most 1/FEW of a like-spelt class's images is "very few"
 
 
@@ -38,6 +43,12 @@ def reads_negative(name: str) -> bool:
     """Whether a class name reads as the negative one (a word of :data:`NEGATIVE_WORDS`)."""
     found = words(name)
     return any(w in NEGATIVE_WORDS for w in found) or "".join(found) in NEGATIVE_WORDS
+
+
+def negates(name: str, other: str) -> bool:
+    """Whether class ``name`` is ``other`` negated by a glued prefix (``notumor``/``tumor``)."""
+    core = folded(other)
+    return any(folded(name) == prefix + core for prefix in NEGATING_PREFIXES)
 
 
 def positive_last(
@@ -65,6 +76,8 @@ def positive_last(
     if named:
         return classes, "names"
     first, second = map(reads_negative, classes)
+    if first == second:  # "notumor" for "tumor": the other's name, negated
+        first, second = (negates(classes[0], classes[1]), negates(classes[1], classes[0]))
     if first != second:
         return (classes if first else classes[::-1]), "negative-name"
     return classes, "sorted"
@@ -79,7 +92,7 @@ def task_line(classes: Sequence[str], how: str | None) -> str | None:
     what = f"task: binary, positive class {positive!r} (of {negative!r}, {positive!r})"
     if how == "flag":
         return f"{what} set by --positive-class"
-    other = f"--positive-class {negative} makes {negative!r} positive"
+    other = f"--positive-class {shlex.quote(negative)} makes {negative!r} positive"
     if how == "names":
         return f"{what}, the last of --class-names; {other}"
     if how == "negative-name":
@@ -102,23 +115,36 @@ def _distance(a: str, b: str) -> int:
 
 
 def folded(name: str) -> str:
-    """``name`` without case and spacing (``No finding`` and ``no_finding`` are alike)."""
-    return re.sub(r"[\s_-]+", "", name.casefold())
+    """``name`` without case and spacing (``No finding`` and ``no_finding`` are alike); a
+    number, or a hyphen between digits (``-1``, ``T1-2``), keeps its ``-``."""
+    spaced = re.sub(r"[\s_]+", "", name.casefold())
+    return re.sub(r"(?<=[^\W\d_])-(?=[^\W\d_])", "", spaced)  # only between letters
 
 
 def spelt_alike(a: str, b: str) -> bool:
     """Two class names one of which looks like a misspelling of the other: the same but for
-    case or spacing, or at most two edits apart (one for names under five letters) and
-    neither a number."""
-    if a == b:
+    case or spacing, or at most two edits apart (one for names under five letters), neither a
+    number, and not two of a series (``grade1``/``grade2``, ``typeA``/``typeB``: the same
+    but for their last character, or but for digits)."""
+    if a == b or _numbered(a) or _numbered(b):
         return False
     if folded(a) == folded(b):
         return True
-    if a.lstrip("-").isdigit() or b.lstrip("-").isdigit():
-        return False
+    x, y = a.casefold(), b.casefold()
+    if x[:-1] == y[:-1] or re.sub(r"\d", "", x) == re.sub(r"\d", "", y):
+        return False  # one of a series (grade1/grade2, stage2/stage3, typeA/typeB)
     shorter = min(len(a), len(b))
     allowed = 2 if shorter >= 5 else 1 if shorter >= 4 else 0
-    return _distance(a.casefold(), b.casefold()) <= allowed
+    return _distance(x, y) <= allowed
+
+
+def _numbered(name: str) -> bool:
+    """A class name that is a number (``0``, ``-1``, ``2.5``)."""
+    try:
+        float(name)
+    except ValueError:
+        return False
+    return True
 
 
 def typo_notes(counts: Mapping[str, int]) -> list[str]:
