@@ -66,3 +66,15 @@ def test_a_training_patient_with_one_value_changed_is_recognised_by_id_and_the_r
     assert (trained_mask(other_ids, record, "pid") == exact(other_ids)).all()
     blank = changed.assign(pid=np.nan)  # rows without an id match nothing by one change
     assert (trained_mask(blank, record, "pid") == exact(blank)).all()
+
+
+def test_patient_ids_are_compared_exactly_however_written():
+    """``000123``, ``123`` and ``123.0`` are one patient; 18-digit ids one apart are two (a
+    float would round them together)."""
+    from medadapt.data.row_hashes import _id_cells
+
+    ids = pd.Series(["123456789012345678", "123456789012345679", "000123", "123", 123.0,
+                     " AB-1 ", "ab-1"], dtype=object)  # fmt: skip
+    digests = _id_cells(ids, bytes.fromhex(SALT))
+    assert digests[0] != digests[1]
+    assert digests[2] == digests[3] == digests[4] and digests[5] == digests[6]

@@ -38,6 +38,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
+import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -394,11 +395,23 @@ def _mixed(values: np.ndarray) -> np.ndarray:
 
 
 def _id_cells(ids: pd.Series, key: bytes) -> np.ndarray:
-    """A keyed digest of each patient id as the model's categories are compared (``000123``
-    and ``123`` alike, case and padding aside). Shape: (N,) ``uint64``."""
+    """A keyed digest of each patient id: whole numbers exactly however written (``000123``,
+    ``123`` and ``123.0`` alike, and 18-digit ids never rounded through a float), other ids as
+    text, case and padding aside. Shape: (N,) ``uint64``."""
     codes, values = pd.factorize(ids, use_na_sentinel=True)
-    texts = [f"id={_category_text(v, DIGITS)}" for v in values] + [f"id={_MISSING}"]
+    texts = [f"id={_id_text(v)}" for v in values] + [f"id={_MISSING}"]
     return _text_digests(texts, key)[codes]
+
+
+def _id_text(value: Any) -> str:
+    if isinstance(value, int | np.integer) and not isinstance(value, bool):
+        return str(int(value))
+    text = " ".join(str(value).split()).casefold()
+    if re.fullmatch(r"[+-]?\d+", text):
+        return str(int(text))
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return text
 
 
 def _nonzero(digests: np.ndarray) -> np.ndarray:
