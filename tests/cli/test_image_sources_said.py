@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from medadapt.errors import DataError
 from medadapt.modalities import modality_for_data, registered
 from tests.cli.helpers import error_line, run_cli, succeeded
 from tests.data.makers import disc_folder
@@ -181,3 +182,14 @@ def test_a_base_trained_with_a_path_column_predicts_and_evaluates_on_such_a_csv(
     succeeded(run_cli("predict", "--base", base, "--data", renamed, "--out", tmp_path / "p.csv"))
     assert len((tmp_path / "p.csv").read_text().splitlines()) == 9  # header and 8 images
     succeeded(run_cli("evaluate", "--base", base, "--data", renamed))
+
+
+def test_a_column_of_file_names_named_as_the_id_is_a_table_s_id(renamed):
+    """A metadata table keyed by image file name (NIH's ``Image Index``) given as
+    ``--id-column``: the command says what the column is, so it is read as a table."""
+    from medadapt.cli.verbs import probes
+
+    named = probes({"label": "label", "id_column": "filename", "exclude": None})
+    assert modality_for_data(renamed, named).kind == "tabular"
+    with pytest.raises(DataError, match="holds image file names"):
+        modality_for_data(renamed, probes({"label": "label", "exclude": None}))

@@ -64,7 +64,12 @@ ADAPTER_MARKERS = {"adapter.json": "an adapter", "model.json": "a model"}
 
 
 def probes(values: dict[str, Any]) -> dict[str, Any]:
-    """Each modality's options from a command's values (to recognise the data by)."""
+    """Each modality's options from a command's values (to recognise the data by). The
+    columns the command names (label, id, group) count as left out of the features there: an
+    id column of image file names (NIH's ``Image Index``) is meant as one."""
+    named = [values.get(k) for k in ("label", "id_column", "group_column")]
+    left_out = ",".join(c for c in [values.get("exclude"), *named] if c) or None
+    values = {**values, "exclude": left_out}
     return {m.kind: options_for_probe(m, values) for m in inputs.registered()}
 
 
