@@ -282,3 +282,17 @@ def test_a_base_whose_auroc_is_not_reported_is_shown_by_its_accuracy_beside_the_
     first, *rest = capsys.readouterr().out.splitlines()
     assert first == "base model alone on the same 59 rows: accuracy 0.322 (0.206–0.456); 19 of 59"
     assert " ".join(" ".join(rest).split()) == withheld["in_words"]  # folded to the width
+
+
+def test_a_warning_line_is_said_once_per_command(capsys):
+    """The demo scores one site's rows once per strategy: the same note (a column empty in
+    every row there) was printed 18 times; each distinct line is said once per command."""
+    from medadapt.cli import main as cli_main
+
+    cli_main._SAID.clear()
+    for text in ["column 'ca' is empty", "column 'ca' is empty", "column 'chol' is empty"]:
+        cli_main._one_line_warning(UserWarning(text), UserWarning, __file__, 1)
+    assert capsys.readouterr().err.splitlines() == [
+        "warning: column 'ca' is empty",
+        "warning: column 'chol' is empty",
+    ]

@@ -160,11 +160,18 @@ def system_message(exc: OSError) -> str:
     return f"{exc.strerror or exc}{where}"
 
 
+_SAID: set[str] = set()  # the warning lines this command printed (each is said once)
+
+
 def _one_line_warning(message: Any, category: type, filename: str, lineno: int,
                       file: Any = None, line: str | None = None) -> None:  # fmt: skip
     """A Python warning (medadapt's or a library's) as one ``warning:`` line, without the
-    source file, line number and code a traceback-like warning shows."""
-    typer.echo(f"warning: {' '.join(str(message).split())}", err=True)
+    source file, line number and code a traceback-like warning shows; a line already said
+    by this command is not repeated (the demo scores one site's rows once per strategy)."""
+    text = f"warning: {' '.join(str(message).split())}"
+    if text not in _SAID:
+        _SAID.add(text)
+        typer.echo(text, err=True)
 
 
 def usage_message(exc: Exception, args: list[str]) -> str:
@@ -185,6 +192,7 @@ def main(argv: list[str] | None = None) -> None:
     handler.setFormatter(LogFormat())
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
     args = sys.argv[1:] if argv is None else list(argv)
+    _SAID.clear()
     with warnings.catch_warnings():  # restored on exit (an embedding program keeps its own)
         warnings.showwarning = _one_line_warning
         _run(args)
