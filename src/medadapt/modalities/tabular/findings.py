@@ -112,16 +112,16 @@ def featureless_rows_warning(schema: TableSchema, encoded) -> str | None:
 MISSING_COLUMN = "missing_features"
 
 
-def missing_per_row(schema: TableSchema, frame: pd.DataFrame) -> list[str]:
+def missing_per_row(schema: TableSchema, encoded) -> list[str]:
     """Each row's features the model reads as missing (empty, text in a number, or its
     ``--missing-code``), ``;``-separated in the model's order (empty where none): the
-    ``predict`` column that ``serve`` answers as ``missing_features``."""
+    ``predict`` column that ``serve`` answers as ``missing_features`` (``encoded``: the rows
+    as the model reads them, :meth:`TableSchema.encode`)."""
     from medadapt.data.feature_kinds import MISSING_INDEX
 
-    encoded = schema.encode(frame, with_labels=False)
     x_num = encoded.x_num.isnan().numpy()  # (N, n_numeric)
     x_cat = (encoded.x_cat == MISSING_INDEX).numpy()  # (N, n_categorical)
     lacking = {f.name: x_num[:, j] for j, f in enumerate(schema.numeric_features)}
     lacking |= {f.name: x_cat[:, j] for j, f in enumerate(schema.categorical_features)}
     return [";".join(f.name for f in schema.features if lacking[f.name][i])
-            for i in range(len(frame))]  # fmt: skip
+            for i in range(len(encoded))]  # fmt: skip

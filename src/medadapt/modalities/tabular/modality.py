@@ -208,7 +208,7 @@ class TabularModality(Modality):
         from medadapt.data.extrapolation import far_outside_warning
         from medadapt.data.missing_codes import far_below_warning, zeros_far_below
 
-        encoded = schema.encode(samples.frame, with_labels=False)
+        encoded = samples.encoded(schema, with_labels=False)
         used = [*(f.name for f in schema.features), schema.label]
         notes = [note for note in samples.notes if names_any(note, used)]
         for column, n in encoded.text_as_missing.items():
@@ -230,7 +230,7 @@ class TabularModality(Modality):
 
         return {
             COLUMN: outside_per_row(_far_outside(schema, samples), len(samples)),
-            MISSING_COLUMN: missing_per_row(schema, samples.frame),
+            MISSING_COLUMN: missing_per_row(schema, samples.encoded(schema, with_labels=False)),
         }
 
     def group_values(self, samples: TableSamples, column: str) -> np.ndarray | None:
@@ -276,7 +276,7 @@ class TabularModality(Modality):
 
         from medadapt.data.tensors import TensorData
 
-        table = schema.encode(samples.frame, with_labels=with_labels)
+        table = samples.encoded(schema, with_labels=with_labels)
         y = table.y if table.y is not None else torch.zeros(len(table), dtype=torch.long)
         return TensorData(table.inputs(), y)
 
@@ -447,7 +447,7 @@ class TabularModality(Modality):
         return {"predicted": scores}
 
     def evaluation_extras(self, schema: TableSchema, samples: TableSamples) -> dict[str, Any]:
-        encoded = schema.encode(samples.frame)
+        encoded = samples.encoded(schema)
         return {
             "unseen_categories": encoded.unseen,
             "missing_values": {k: v for k, v in encoded.missing.items() if v},
@@ -455,7 +455,7 @@ class TabularModality(Modality):
         }
 
     def prediction_extras(self, schema: TableSchema, samples: TableSamples) -> dict[str, Any]:
-        encoded = schema.encode(samples.frame, with_labels=False)
+        encoded = samples.encoded(schema, with_labels=False)
         return {
             "unseen_categories": encoded.unseen,
             "missing_values": {k: v for k, v in encoded.missing.items() if v},

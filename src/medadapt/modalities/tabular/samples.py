@@ -48,9 +48,20 @@ class TableSamples(Samples):
         self.schema = schema
         self.group_column = group_column
         self.notes = list(notes)
+        self._encodings: list[tuple[TableSchema, bool, Any]] = []
 
     def __len__(self) -> int:
         return len(self.frame)
+
+    def encoded(self, schema: TableSchema, *, with_labels: bool = True) -> Any:
+        """``schema.encode`` of these rows, done once per schema: the notes, the prediction
+        flags, the extras and the model's tensors all read the same encoding."""
+        for known, labels, table in self._encodings:
+            if known is schema and labels == with_labels:
+                return table
+        table = schema.encode(self.frame, with_labels=with_labels)
+        self._encodings.append((schema, with_labels, table))
+        return table
 
     @cached_property
     def labels(self) -> np.ndarray:
