@@ -89,33 +89,26 @@ def test_normal_is_the_negative_class_of_a_normal_abnormal_folder(tmp_path):
     assert record["schema"]["classes"] == ["normal", "abnormal"]
 
 
-def test_positive_class_chooses_the_positive_class_of_an_image_model(tmp_path):
-    data = _folder(tmp_path / "cases", {"normal": 60, "abnormal": 200})
-    summary, _ = _train(tmp_path, data, "--positive-class", "normal")
-    assert summary["classes"] == ["abnormal", "normal"]
-    assert summary["task_line"] == (
-        "task: binary, positive class 'normal' (of 'abnormal', 'normal') set by --positive-class"
-    )
-
-
-def test_a_positive_class_chosen_only_by_sorting_is_said(tmp_path):
-    data = _folder(tmp_path / "cases", {"dark": 60, "bright": 200})
-    summary, _ = _train(tmp_path, data)
-    assert summary["classes"] == ["bright", "dark"]
-    assert summary["task_line"] == (
-        "task: binary, positive class 'dark' (of 'bright', 'dark'), the one that sorts last; "
-        "--positive-class bright makes 'bright' positive"
-    )
-
-
-def test_class_names_order_decides_the_positive_class(tmp_path):
-    data = _folder(tmp_path / "cases", {"normal": 60, "abnormal": 200})
-    summary, _ = _train(tmp_path, data, "--class-names", "abnormal,normal")
-    assert summary["classes"] == ["abnormal", "normal"]
-    assert summary["task_line"] == (
-        "task: binary, positive class 'normal' (of 'abnormal', 'normal'), the last of "
-        "--class-names; --positive-class abnormal makes 'abnormal' positive"
-    )
+@pytest.mark.parametrize(
+    ("brightness", "extra", "classes", "said"),
+    [
+        ({"normal": 60, "abnormal": 200}, ["--positive-class", "normal"], ["abnormal", "normal"],
+         "task: binary, positive class 'normal' (of 'abnormal', 'normal') set by "
+         "--positive-class"),
+        ({"dark": 60, "bright": 200}, [], ["bright", "dark"],
+         "task: binary, positive class 'dark' (of 'bright', 'dark'), the one that sorts last; "
+         "--positive-class bright makes 'bright' positive"),
+        ({"normal": 60, "abnormal": 200}, ["--class-names", "abnormal,normal"],
+         ["abnormal", "normal"],
+         "task: binary, positive class 'normal' (of 'abnormal', 'normal'), the last of "
+         "--class-names; --positive-class abnormal makes 'abnormal' positive"),
+    ],
+    ids=["--positive-class", "sorted", "--class-names order"],
+)  # fmt: skip
+def test_what_chose_the_positive_class_is_said(tmp_path, brightness, extra, classes, said):
+    summary, _ = _train(tmp_path, _folder(tmp_path / "cases", brightness), *extra)
+    assert summary["classes"] == classes
+    assert summary["task_line"] == said
 
 
 def test_a_positive_class_that_is_no_class_is_refused(tmp_path):

@@ -35,53 +35,52 @@ def _written(tmp_path, heart: pd.DataFrame, column: str, write) -> object:
     return path
 
 
-@pytest.mark.parametrize("verb", ["predict", "evaluate"])
-def test_a_column_written_with_its_unit_is_refused(workspace, tmp_path, verb):
+def _refusal(workspace, tmp_path, verb: str, column: str, write) -> tuple[str, object]:
+    """``verb`` on the heart data with ``column`` written by ``write``: its one error line
+    (nothing written to ``--out``) and the file."""
     _, paths = workspace
-    heart = pd.read_csv(paths["heart"])
-    data = _written(tmp_path, heart, "trestbps", lambda v: f"{v:.0f} mmHg")
+    data = _written(tmp_path, pd.read_csv(paths["heart"]), column, write)
     out = tmp_path / "out"
     line = error_line(run_cli(*_verb(verb, paths, data, out)))
+    assert not out.exists()
+    return line, data
+
+
+@pytest.mark.parametrize("verb", ["predict", "evaluate"])
+def test_a_column_written_with_its_unit_is_refused(workspace, tmp_path, verb):
+    line, data = _refusal(workspace, tmp_path, verb, "trestbps", lambda v: f"{v:.0f} mmHg")
     assert line == (
         f"error: --data {data}: column 'trestbps' holds numbers written with a unit or other "
         "text in 860 of 860 values ('mmHg'), which the model reads as numbers; write the "
         f"numbers alone in the file, in the unit the model trained on (mean "
-        f"{_mean(paths, 'trestbps')}), and pass it to --data again"
+        f"{_mean(workspace[1], 'trestbps')}), and pass it to --data again"
     )
-    assert not out.exists()
 
 
 @pytest.mark.parametrize("verb", ["predict", "evaluate"])
 def test_a_column_written_as_percentages_is_refused(workspace, tmp_path, verb):
-    _, paths = workspace
-    heart = pd.read_csv(paths["heart"])
-    data = _written(tmp_path, heart, "thalch", lambda v: f"{v / 1000:.1%}")
-    out = tmp_path / "out"
-    line = error_line(run_cli(*_verb(verb, paths, data, out)))
+    line, data = _refusal(workspace, tmp_path, verb, "thalch", lambda v: f"{v / 1000:.1%}")
     assert line == (
         f"error: --data {data}: column 'thalch' holds numbers written with a unit or other "
         "text in 865 of 865 values ('%'), which the model reads as numbers; write the "
         f"numbers alone in the file, in the unit the model trained on (mean "
-        f"{_mean(paths, 'thalch')}; a spreadsheet writes 0.125 formatted as a percentage as "
-        "12.5%), and pass it to --data again"
+        f"{_mean(workspace[1], 'thalch')}; a spreadsheet writes 0.125 formatted as a "
+        "percentage as 12.5%), and pass it to --data again"
     )
-    assert "--categorical" not in line and not out.exists()
+    assert "--categorical" not in line
 
 
 @pytest.mark.parametrize("verb", ["predict", "evaluate"])
 def test_decimal_commas_in_a_comma_separated_file_are_refused(workspace, tmp_path, verb):
-    _, paths = workspace
-    heart = pd.read_csv(paths["heart"])
-    data = _written(tmp_path, heart, "oldpeak", lambda v: f"{v:.1f}".replace(".", ","))
-    out = tmp_path / "out"
-    line = error_line(run_cli(*_verb(verb, paths, data, out)))
+    line, data = _refusal(
+        workspace, tmp_path, verb, "oldpeak", lambda v: f"{v:.1f}".replace(".", ",")
+    )
     assert line == (
         f"error: --data {data}: column 'oldpeak' holds numbers written with a decimal comma "
         "in 858 of 858 values (as in 12,5), which the model reads as numbers; write them with "
         "a decimal point (12.5), or separate the file's columns with ';' (then decimal commas "
         "are read), and pass it to --data again"
     )
-    assert not out.exists()
 
 
 @pytest.mark.parametrize("verb", ["predict", "evaluate"])
