@@ -122,6 +122,27 @@ def test_results_report_and_adapter_are_written(federated):
     assert "| federated | sites Cleveland, Hungary, VA Long Beach; 2 rounds of fedavg; " in card
 
 
+def test_each_site_sends_the_paired_difference_and_the_report_states_it(federated):
+    """Each site's final reply carries the difference and its interval (never scores); the
+    difference is the shared adapter's accuracy minus the base alone's on the same held-out
+    patients, and the report's verdict is the paired one."""
+    from medadapt.federated.report import paired_line, verdict_lines
+
+    out = federated["root"] / "out"
+    written = json.loads((out / "federated.json").read_text())
+    lines = verdict_lines(written)
+    for name, site in written["sites"].items():
+        paired = site["versus_base"]
+        assert set(paired) == {"accuracy", "accuracy_low", "accuracy_high"}
+        shared, base = site["federated"]["accuracy"], site["base"]["accuracy"]
+        assert paired["accuracy"] == pytest.approx(shared - base, abs=1e-9), name
+        assert paired["accuracy_low"] <= paired["accuracy"] <= paired["accuracy_high"]
+        assert paired_line(name, site) in lines
+    assert federated["results"]["sites"].keys() == written["sites"].keys()
+    report = (out / "report.html").read_text()
+    assert "paired on the same" in report and "interval is above the base" not in report
+
+
 def test_each_site_keeps_its_personalised_adapter_as_an_ordinary_adapter(federated, tmp_path):
     """``--personalise head``: each site's adapter (the shared one with the head it trained on
     its own rows) is saved in ``personalised/<site>/`` with its split; ``evaluate`` scores it on
