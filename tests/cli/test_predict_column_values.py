@@ -202,3 +202,31 @@ def test_rows_that_hold_none_of_the_features_are_said(workspace, tmp_path):
     ) in result.stdout.splitlines()
     lacking = pd.read_csv(tmp_path / "p.csv", keep_default_na=False)["missing_features"]
     assert [len(names.split(";")) for names in lacking[[1, 3]]] == [13, 13]
+
+
+def test_rows_lacking_most_features_are_counted_by_serve_s_rule(workspace, tmp_path):
+    """``predict`` says how many rows lack more than half of the model's features, the share
+    above which ``serve`` puts a note on the answer: both apply one rule. 7 of 13 missing is
+    over half; 6 of 13 is not; 13 of 13 is the featureless warning, not counted twice."""
+    from medadapt.modalities.tabular.findings import mostly_missing_note
+
+    _, paths = workspace
+    heart = pd.read_csv(paths["heart"]).head(6)
+    features = [c for c in heart.columns if c not in ("id", "num", "dataset")]
+    heart.loc[[0, 2], features[:7]] = float("nan")
+    heart.loc[3, features[:6]] = float("nan")
+    heart.loc[4, features] = float("nan")
+    heart.to_csv(tmp_path / "rows.csv", index=False)
+    result = succeeded(run_cli(*_verb("predict", paths, tmp_path / "rows.csv", tmp_path)))
+    lines = result.stdout.splitlines()
+    assert (
+        "warning: 2 of 6 rows lack more than half of the model's 13 features (read as 'not "
+        "measured', never imputed): their predictions rest on the few left; fill in the others "
+        "before relying on them"
+    ) in lines
+    assert any(line.startswith("warning: 1 of 6 rows holds none of the model's") for line in lines)
+    lacking = pd.read_csv(tmp_path / "p.csv", keep_default_na=False)["missing_features"]
+    counts = [len(names.split(";")) if names else 0 for names in lacking]
+    assert counts == [7, 0, 7, 6, 13, 0]
+    noted = [mostly_missing_note(n, 13) is not None for n in counts]
+    assert noted == [True, False, True, False, True, False]

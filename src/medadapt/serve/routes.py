@@ -23,6 +23,7 @@ import medadapt
 from medadapt.data.extrapolation import outside_in_record
 from medadapt.data.feature_kinds import is_missing, level
 from medadapt.data.missing_codes import is_missing_value
+from medadapt.modalities.tabular.findings import mostly_missing_note
 from medadapt.serve.batching import MicroBatcher
 from medadapt.serve.image_routes import ImagePredictor
 from medadapt.serve.request_json import json_body
@@ -153,7 +154,7 @@ def _prediction(served: ServedBase, route: Route, score: Any,
         "outside_training": outside_in_record(
             schema.numeric_features, instance, schema.missing_codes
         ),
-        "note": missing_note(len(missing), len(schema.features)),
+        "note": mostly_missing_note(len(missing), len(schema.features)),
     }
     if schema.task == "binary":
         p = float(score)
@@ -185,18 +186,6 @@ def unseen_categories(schema: Any, instance: dict[str, Any]) -> list[str]:
         for f in schema.categorical_features
         if not is_missing(instance.get(f.name)) and level(instance[f.name]) not in f.categories
     ]
-
-
-MOSTLY_MISSING = 0.5  # more than this share of the features missing: the answer says so
-
-
-def missing_note(missing: int, features: int) -> str | None:
-    """What a prediction made on few of the model's features must say."""
-    if not features or missing / features <= MOSTLY_MISSING:
-        return None
-    return (f"{missing} of the model's {features} features were missing (read as 'not "
-            f"measured', never imputed): this prediction rests on {features - missing}; send "
-            "the others before relying on it")  # fmt: skip
 
 
 def add_info_routes(

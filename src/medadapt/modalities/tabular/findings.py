@@ -91,22 +91,47 @@ def empty_columns_warning(schema: TableSchema, frame: pd.DataFrame) -> str | Non
     )
 
 
-def featureless_rows_warning(schema: TableSchema, encoded) -> str | None:
-    """The warning for rows that hold none of the model's features (blank lines, a row of
-    only an id): each is scored from nothing the patient has (``encoded``: the rows as the
-    model reads them, :meth:`TableSchema.encode`)."""
+MOSTLY_MISSING = 0.5  # more than this share of the model's features missing: the answer says so
+
+
+def mostly_missing_note(missing: int, features: int) -> str | None:
+    """What one prediction made on few of the model's features must say (``serve``'s
+    ``note``; ``predict`` counts the rows, :func:`missing_rows_warnings`)."""
+    if not features or missing / features <= MOSTLY_MISSING:
+        return None
+    return (f"{missing} of the model's {features} features were missing (read as 'not "
+            f"measured', never imputed): this prediction rests on {features - missing}; send "
+            "the others before relying on it")  # fmt: skip
+
+
+def missing_rows_warnings(schema: TableSchema, encoded) -> list[str]:
+    """The warnings for rows that hold none of the model's features (blank lines, a row of
+    only an id: scored from nothing the patient has) and for rows that lack more than half
+    of them (the rule ``serve`` answers with a ``note``; ``encoded``: the rows as the model
+    reads them, :meth:`TableSchema.encode`)."""
     from medadapt.data.feature_kinds import MISSING_INDEX
 
-    lacking = encoded.x_num.isnan().all(dim=1) & (encoded.x_cat == MISSING_INDEX).all(dim=1)
-    n, of = int(lacking.sum()), len(lacking)
-    if not n:
-        return None
-    rows = "rows holds" if n == 1 else "rows hold"  # "1 of 5 rows holds"
-    return (
-        f"{n} of {of} {rows} none of the model's {len(schema.features)} features (blank lines, "
-        f"or only an id?): {'its' if n == 1 else 'their'} score rests on nothing the patient "
-        f"has; delete {'it' if n == 1 else 'them'}, or fill in the values"
-    )
+    lacking = encoded.x_num.isnan().sum(dim=1) + (encoded.x_cat == MISSING_INDEX).sum(dim=1)
+    k, of = len(schema.features), len(lacking)
+    none = int((lacking == k).sum()) if k else 0
+    few = int(((lacking > MOSTLY_MISSING * k) & (lacking < k)).sum()) if k else 0
+    out = []
+    if none:
+        rows = "rows holds" if none == 1 else "rows hold"  # "1 of 5 rows holds"
+        out.append(
+            f"{none} of {of} {rows} none of the model's {k} features (blank lines, or only an "
+            f"id?): {'its' if none == 1 else 'their'} score rests on nothing the patient has; "
+            f"delete {'it' if none == 1 else 'them'}, or fill in the values"
+        )
+    if few:
+        rows = "row lacks" if few == 1 else "rows lack"
+        rest = "its prediction rests" if few == 1 else "their predictions rest"
+        out.append(
+            f"{few} of {of} {rows} more than half of the model's {k} features (read as 'not "
+            f"measured', never imputed): {rest} on the few left; fill in the others before "
+            "relying on them"
+        )
+    return out
 
 
 MISSING_COLUMN = "missing_features"

@@ -21,8 +21,8 @@ from medadapt.modalities.base import Modality, Reading, names
 from medadapt.modalities.tabular.findings import (
     MISSING_COLUMN,
     empty_columns_warning,
-    featureless_rows_warning,
     missing_per_row,
+    missing_rows_warnings,
     refuse_written_numbers,
 )
 from medadapt.modalities.tabular.model import TRAINING, TabularModelConfig, model_config
@@ -214,8 +214,8 @@ class TabularModality(Modality):
         for column, n in encoded.text_as_missing.items():
             notes.append(f"{n} text value(s) in numeric column {column!r} are read as missing")
         empty = empty_columns_warning(schema, samples.frame)
-        featureless = featureless_rows_warning(schema, encoded)
-        notes += [note for note in (empty, featureless) if note is not None]
+        notes += [empty] if empty is not None else []
+        notes += missing_rows_warnings(schema, encoded)
         zeros = zeros_far_below(samples.frame, _uncoded(schema))
         for column, n in zeros.items():
             notes.append(far_below_warning(column, n, len(samples), python))
