@@ -231,8 +231,9 @@ def test_an_interval_the_bootstrap_cannot_spread_is_not_shown_as_certainty():
     assert result["sensitivity_ci"] == pytest.approx([exact.low, 1.0])
     assert result["sensitivity_ci"][0] < 0.9 and "sensitivity" not in result["notes"]
     perfect = binary_metrics(y, np.r_[np.full(30, 0.9), np.full(5, 0.1)], n_boot=200)
-    assert perfect["auroc"] == 1.0 and perfect["auroc_ci"] is None
-    assert perfect["notes"]["auroc"] == PERFECT.format(unit="patient")  # not "too few"
+    assert perfect["auroc"] == 1.0 and perfect["auprc_ci"] is None
+    assert perfect["notes"]["auprc"] == PERFECT.format(unit="patient")  # not "too few"
+    assert perfect["auroc_ci"][1] == 1.0 > perfect["auroc_ci"][0]  # Newcombe's lower bound
 
 
 def test_a_proportion_s_interval_is_exact_and_never_contradicts_its_counts():

@@ -3,6 +3,8 @@
 Point estimates come from scikit-learn. A proportion of patients (accuracy, sensitivity,
 specificity) gets the exact binomial (Clopper-Pearson) interval of its counts: a percentile
 bootstrap of 1 success in 15 reads 0.000-0.222, a lower bound the one success rules out.
+AUROC's is the wider of a percentile bootstrap over patients and Newcombe's score interval
+(:mod:`medadapt.evaluate.auroc_interval`: the bootstrap alone runs narrow on few patients).
 The other metrics' intervals come from a percentile bootstrap over patients (vectorised in
 :mod:`medadapt.evaluate.bootstrap`). A metric that the data cannot support — for
 example AUROC with two negative patients — is reported as ``None`` with a plain-language note
@@ -14,12 +16,15 @@ in ``notes`` instead of a misleading number.
 >>> round(m["auroc"], 3), m["n_positive"], len(m["auroc_ci"])
 (0.96, 5, 2)
 
-An interval the bootstrap cannot spread (every resample the same) is not shown as certainty:
-it is withheld, with a note; a proportion's exact interval never has zero width.
+A perfect separation is not shown as certainty: AUROC keeps Newcombe's lower bound, another
+interval the bootstrap cannot spread (every resample the same) is withheld with a note, and a
+proportion's exact interval never has zero width.
 
 >>> y = np.array([0] * 5 + [1] * 5); perfect = binary_metrics(y, np.linspace(0.05, 0.95, 10))
->>> perfect["auroc_ci"], [round(v, 3) for v in perfect["sensitivity_ci"]]
-(None, [0.478, 1.0])
+>>> [round(v, 3) for v in perfect["auroc_ci"]], [round(v, 3) for v in perfect["sensitivity_ci"]]
+([0.643, 1.0], [0.478, 1.0])
+>>> perfect["auprc_ci"], perfect["notes"]["auprc"][:35]
+(None, 'no interval: the model separates th')
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from sklearn import metrics as skm
 
 from medadapt.errors import DataError
 from medadapt.evaluate import bootstrap as bs
+from medadapt.evaluate.auroc_interval import widened
 from medadapt.results import metric_digits
 
 MIN_PER_CLASS = 5
@@ -155,7 +161,8 @@ PERFECT = (
 )
 BRACKETS = (
     "Brackets are 95% confidence intervals: exact binomial (Clopper-Pearson) for accuracy, "
-    "sensitivity and specificity, a bootstrap over {noun} for the others."
+    "sensitivity and specificity, for AUROC the wider of a bootstrap over {noun} and "
+    "Newcombe's score interval, a bootstrap over {noun} for the others."
 )
 """How a report says where its intervals come from (``noun``: what was resampled)."""
 OUTSIDE = (
@@ -531,6 +538,7 @@ def binary_metrics(
     few_note = _rarer_class_note(pos_count, neg_count, min_per_class, counted, named, everyone)
     if both:
         put("auroc", skm.roc_auc_score(y, p), bs.weighted_auroc(W, y, p))
+        out["auroc_ci"] = widened(out["auroc_ci"], out["auroc"], pos_count, neg_count)
         put("auprc", skm.average_precision_score(y, p), bs.weighted_average_precision(W, y, p))
     else:
         put("auroc", None, None, few_note)

@@ -33,6 +33,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
+from medadapt.evaluate.auroc_interval import newcombe_variance
+
 Z = 1.96  # the papers' normal quantile for 95% intervals
 
 
@@ -160,9 +162,7 @@ def validation(
 
 def _c_statistic_se(c: float, prevalence: float, n: float) -> float:
     """Newcombe's standard error of the C-statistic for n patients."""
-    half = n / 2 - 1
-    variance = c * (1 - c) * (1 + half * (1 - c) / (2 - c) + half * c / (1 + c))
-    return math.sqrt(variance / (n**2 * prevalence * (1 - prevalence)))
+    return math.sqrt(newcombe_variance(c, n * prevalence, n * (1 - prevalence)))
 
 
 def _nodes(order: int = 200) -> tuple[np.ndarray, np.ndarray]:

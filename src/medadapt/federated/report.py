@@ -129,7 +129,8 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
         )
     lines.append(
         "Brackets are 95% intervals over each site's held-out patients (exact binomial for "
-        "accuracy, sensitivity and specificity, a bootstrap for the others); averages are "
+        "accuracy, sensitivity and specificity, for AUROC the wider of a bootstrap and "
+        "Newcombe's score interval, a bootstrap for the others); averages are "
         "unweighted means over sites (FLamby's convention). Pooled is what sharing the data "
         "would give: a federation cannot train it."
     )

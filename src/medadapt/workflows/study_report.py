@@ -200,7 +200,8 @@ def _strategy_table(
         columns,
         rows,
         caption="Mean over seeds (95% CI over seeds; the mean of each seed's 95% CI over test "
-        "patients: exact binomial for accuracy, a bootstrap for the others)."
+        "patients: exact binomial for accuracy, a bootstrap for the others, widened to "
+        "Newcombe's score interval for AUROC)."
         f"{few_seeds_note(seeds)}",
     )
 
