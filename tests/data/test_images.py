@@ -45,6 +45,7 @@ def test_png_folder_gives_classes_in_folder_order_and_exact_pixels(tmp_path):
         "slices": "middle",
         "slice_axis": 2,
         "spacing": "auto",
+        "bits_stored": None,
     }
     assert ds.skipped == []
 

@@ -28,6 +28,7 @@ from medadapt.data.image_io import (
     ReadOptions,
     dicom_modality,
     dicom_subject,
+    looks_unrescaled,
     read_file,
     resample,
     scale_dicom,
@@ -139,12 +140,14 @@ def read_series(files: Sequence[Path], options: ReadOptions) -> FileRead:
             raise ReadError(f"slices of different sizes ({slices[0].shape} and {values.shape})")
         slices.append(values)
     volume = np.stack(slices)  # (D, H, W), foot to head along the normal
+    raw_ct = looks_unrescaled(volume, first)
     rows, cols = (float(v) for v in first.get("PixelSpacing", (1.0, 1.0)))
     zooms = [float(np.median(gaps)), rows, cols]
     volume = resample(volume.astype(np.float32), zooms, options, axes=(2, 1, 0))
     values, how = scale_dicom(volume, first, options.window)
     volume = np.ascontiguousarray(values[None], dtype=np.float32)
-    return FileRead([volume], how, [None], dicom_subject(first), acquired=dicom_modality(first))
+    subject, acquired = dicom_subject(first), dicom_modality(first)
+    return FileRead([volume], how, [None], subject, acquired=acquired, raw_ct=raw_ct)
 
 
 def _positions(datasets: Sequence[object]) -> list[float]:

@@ -30,7 +30,9 @@ class ImageDataset:
         file that was read (``skipped`` lists the files that were not). ``aspects[i]``: the
         longer over the shorter side of sample i as read, before it was fitted to the size;
         ``acquired[i]``: the DICOM Modality of its file (``CT``; None for other formats) (both
-        empty for data sets built in memory).
+        empty for data sets built in memory). ``warnings``: one line per thing the data cannot
+        support as read (12-bit values in 16-bit pictures, CT not in Hounsfield units, images
+        far smaller than the size), for the job that read it to say once.
     """
 
     images: torch.Tensor
@@ -45,6 +47,7 @@ class ImageDataset:
     notes: list[tuple[str, str]] = field(default_factory=list)
     aspects: list[float] = field(default_factory=list)
     acquired: list[str | None] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return int(self.y.shape[0])

@@ -17,7 +17,14 @@ import pandas as pd
 import torch
 
 from medadapt.data.dicom_series import units_of
-from medadapt.data.image_io import OptionError, aspect_ratio, describe_error, file_format, fit_size
+from medadapt.data.image_io import (
+    OptionError,
+    ReadChecks,
+    aspect_ratio,
+    describe_error,
+    file_format,
+    fit_size,
+)
 from medadapt.data.image_io import to_channels as _to_channels
 from medadapt.data.image_schema import is_image_source  # noqa: F401 (re-exported)
 from medadapt.data.image_sources import Entry, none_found
@@ -177,6 +184,7 @@ def read_unlabelled(
         dataset = load_images(source, **schema.load_options(), classes=names, split="test")
         return Unlabelled(dataset.images, dataset.paths, [], [], [""] * len(dataset))
     options = schema.read_options()
+    checks = ReadChecks(options)
     samples, ids, skipped, notes, unlike, slices = [], [], [], [], [], []
     files_by_how: dict[str, list[str]] = {}
     odd_shapes: list[tuple[str, float]] = []
@@ -206,6 +214,7 @@ def read_unlabelled(
             skipped.append((str(path), describe_error(exc)))
             continue
         notes += [(str(path), note) for note in read.notes]
+        checks.add(read, len(unit.files))
         files_by_how.setdefault(read.how, []).append(str(path))
         shapes, kinds = unlike_training(schema, str(path), read)
         odd_shapes += shapes
@@ -224,6 +233,7 @@ def read_unlabelled(
     n_files = sum(map(len, files_by_how.values()))
     warnings += [n for n in [shape_note(schema, odd_shapes, n_files, "files")] if n]
     warnings += [n for n in [modality_note(schema, odd_kinds, n_files, "files")] if n]
+    warnings += checks.warnings(source.name)
     return Unlabelled(torch.stack(samples).contiguous(), ids, skipped, warnings, unlike, slices)
 
 

@@ -37,7 +37,14 @@ from PIL import Image, ImageOps
 from pydicom.pixels import apply_modality_lut
 
 from medadapt.data.dicom_files import dicom_pixels, looks_like_dicom, open_dicom
-from medadapt.data.intensity import Window, apply_window, min_max, scale_integer
+from medadapt.data.intensity import (
+    Window,
+    apply_window,
+    min_max,
+    scale_integer,
+    twelve_bit_note,
+    unrescaled_ct_note,
+)
 from medadapt.data.read_errors import OptionError, ReadError, one_line
 
 #: file suffix -> format name (lower-case; ".nii.gz" is matched as a whole).
@@ -63,14 +70,17 @@ class ReadOptions:
     image_size: int = 224
     fit: str = "pad"
     spacing: str | Spacing | None = None  # "auto", (x, y, z) in mm, or None (voxel counts)
+    bits_stored: int | None = None  # 16-bit pictures: divide by 2**bits_stored - 1
 
 
 @dataclass
 class FileRead:
     """What one file (or one DICOM series) gives: samples, how their intensities were scaled,
     the slice/frame index of each sample (None: the whole file), the DICOM patient, the
-    one-line notes the reading libraries logged or warned (see ``reader_notes``) and the
-    DICOM Modality it was acquired with (``CT``, ``MR``; None for pictures and NIfTI)."""
+    one-line notes the reading libraries logged or warned (see ``reader_notes``), the
+    DICOM Modality it was acquired with (``CT``, ``MR``; None for pictures and NIfTI) and, for
+    the data set's checks (:class:`ReadChecks`), a 16-bit picture's highest stored value and,
+    for DICOM CT, whether it looks unrescaled (:func:`looks_unrescaled`; None for others)."""
 
     samples: list[np.ndarray]
     how: str
@@ -78,6 +88,8 @@ class FileRead:
     subject: str | None = None
     notes: list[str] = field(default_factory=list)
     acquired: str | None = None
+    stored_max: int | None = None
+    raw_ct: bool | None = None
 
     def __post_init__(self) -> None:
         if not self.frames:
@@ -102,7 +114,7 @@ def read_file(path: Path, fmt: str, options: ReadOptions) -> FileRead:
     if fmt in PICTURE_FORMATS:
         if options.spatial_dims == 3:
             raise ReadError("a PNG/JPEG picture is 2D; spatial_dims=3 needs volumes")
-        return FileRead([read_picture(path)], "fixed_scale")
+        return read_picture(path, options.bits_stored)
     if fmt == "dicom":
         return read_dicom(path, options)
     if fmt == "nifti":
@@ -110,25 +122,38 @@ def read_file(path: Path, fmt: str, options: ReadOptions) -> FileRead:
     raise ReadError(f"unknown format {fmt!r}")
 
 
-def read_picture(path: Path) -> np.ndarray:
-    """PNG/JPEG: 8-bit / 255, 16-bit / 65535; RGB with three equal channels counts as gray;
-    an EXIF orientation (cameras, phones) is applied."""
+def read_picture(path: Path, bits_stored: int | None = None) -> FileRead:
+    """PNG/JPEG: 8-bit / 255, 16-bit / 65535 (or ``2**bits_stored - 1``, its highest value
+    kept as ``stored_max``); RGB with three equal channels counts as gray; an EXIF orientation
+    (cameras, phones) is applied."""
     with Image.open(path) as opened:
         image = ImageOps.exif_transpose(opened)
         mode = image.mode
         if mode in ("1", "L", "LA"):
-            return scale_integer(np.asarray(image.convert("L")))[None]
+            return FileRead([scale_integer(np.asarray(image.convert("L")))[None]], "fixed_scale")
         if mode.startswith("I;16") or mode == "I":
             values = np.asarray(image)
             if values.min() < 0 or values.max() > 65535:
                 raise ReadError(f"{mode} pixels outside 0..65535; save it as 8- or 16-bit")
-            return scale_integer(values.astype(np.uint16))[None]
+            scaled = scale_integer(values.astype(np.uint16), bits_stored)[None]
+            return FileRead([scaled], "fixed_scale", stored_max=int(values.max()))
         if mode == "F":
             raise ReadError("32-bit float pixels; save it as an 8- or 16-bit PNG")
         rgb = np.asarray(image.convert("RGB"))  # (H, W, 3)
     if (rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 0] == rgb[..., 2]).all():
-        return scale_integer(np.ascontiguousarray(rgb[..., 0]))[None]
-    return scale_integer(np.ascontiguousarray(rgb.transpose(2, 0, 1)))
+        return FileRead([scale_integer(np.ascontiguousarray(rgb[..., 0]))[None]], "fixed_scale")
+    return FileRead([scale_integer(np.ascontiguousarray(rgb.transpose(2, 0, 1)))], "fixed_scale")
+
+
+def looks_unrescaled(values: np.ndarray, ds: Any) -> bool | None:
+    """Whether a DICOM CT's ``values`` (after RescaleSlope/Intercept) look like raw stored
+    values, not Hounsfield units: nothing below 0 (no air, about -1000 HU) and no negative
+    RescaleIntercept to bring them there. A crop of soft tissue or bone in HU has no value
+    below 0 either, but keeps its negative intercept. None when the file is not CT."""
+    if dicom_modality(ds) != "CT" or not values.size:
+        return None
+    intercept = ds.get("RescaleIntercept")
+    return float(values.min()) >= 0 and (intercept is None or float(intercept) >= 0)
 
 
 def dicom_subject(ds: Any) -> str | None:
@@ -173,6 +198,7 @@ def read_dicom(path: Path, options: ReadOptions) -> FileRead:
     ds = open_dicom(path)
     pixels = dicom_pixels(ds)
     n_frames = int(ds.get("NumberOfFrames", 1) or 1)
+    raw_ct = None
     if int(ds.get("SamplesPerPixel", 1)) == 3:  # colour (ultrasound, photographs)
         bits = int(ds.get("BitsStored", 8))
         values = pixels.astype(np.float32) / float(2**bits - 1)
@@ -180,19 +206,20 @@ def read_dicom(path: Path, options: ReadOptions) -> FileRead:
         how = "fixed_scale"
     else:
         modality = np.asarray(apply_modality_lut(pixels, ds), dtype=np.float64)
+        raw_ct = looks_unrescaled(modality, ds)
         values, how = scale_dicom(modality, ds, options.window)
         values = values[None]  # (1, H, W) or (1, F, H, W)
     subject, acquired = dicom_subject(ds), dicom_modality(ds)
     if n_frames > 1:
         frames, samples = select(values, options)
-        return FileRead(samples, how, frames, subject, acquired=acquired)
+        return FileRead(samples, how, frames, subject, acquired=acquired, raw_ct=raw_ct)
     if options.spatial_dims == 3:
         raise ReadError(
             "a single-frame DICOM image is 2D; spatial_dims=3 needs volumes (multi-frame DICOM, "
             "or a series of slices sharing a SeriesInstanceUID with ImagePositionPatient)"
         )
     samples = [np.ascontiguousarray(values, dtype=np.float32)]
-    return FileRead(samples, how, subject=subject, acquired=acquired)
+    return FileRead(samples, how, subject=subject, acquired=acquired, raw_ct=raw_ct)
 
 
 def _first(value: object) -> float:
@@ -373,6 +400,68 @@ def fit_size(sample: torch.Tensor, size: int, fit: str) -> torch.Tensor:
         out = SpatialPad(target)(out)
     out = out.as_tensor() if isinstance(out, MetaTensor) else torch.as_tensor(out)
     return out.clamp_(0.0, 1.0)
+
+
+#: how much :func:`fit_size` may enlarge an image before it is said: more than 4x (a 12 px
+#: image read into a 64 px model), the detail the model expects is not in it
+MAX_UPSCALE = 4.0
+
+
+def upscale(shape: Sequence[int], size: int, fit: str) -> float:
+    """How much :func:`fit_size` enlarges an image of spatial ``shape`` to ``size`` per side
+    (1.0 or less: not enlarged): ``"pad"`` by its longest side, ``"stretch"`` its shortest."""
+    side = max(shape) if fit == "pad" else min(shape)
+    return size / max(side, 1)
+
+
+def tiny_note(shapes: Sequence[tuple[int, ...]], size: int, fit: str, where: str) -> str | None:
+    """Why images of spatial ``shapes`` (one per sample, before fitting, of the source named
+    ``where``) that :func:`fit_size` enlarges more than :data:`MAX_UPSCALE` times are not what
+    the model expects; None when there are none."""
+    small = [shape for shape in shapes if upscale(shape, size, fit) > MAX_UPSCALE]
+    if not small:
+        return None
+    smallest = max(small, key=lambda shape: upscale(shape, size, fit))
+    one = len(small) == 1
+    return (
+        f"{len(small)} of {len(shapes)} images in {where} {'is' if one else 'are'} smaller "
+        f"than {size / MAX_UPSCALE:g} px (the smallest {'x'.join(map(str, smallest))} px): "
+        f"upscaled over {MAX_UPSCALE:g}x to the model's {size} px, the detail the model "
+        f"expects is not in {'it' if one else 'them'}; use the full-size images, or a base "
+        "with a smaller --image-size"
+    )
+
+
+@dataclass
+class ReadChecks:
+    """What the checks of a whole data set need of each unit read (a file, or the files of a
+    DICOM series) with ``options``: each 16-bit picture's highest stored value (unless
+    ``bits_stored`` was given), whether each DICOM CT looks unrescaled
+    (:func:`looks_unrescaled`) with its file count, and each sample's spatial
+    shape before fitting. :meth:`warnings` says what they show, once per data set."""
+
+    options: ReadOptions
+    stored_max: list[int] = field(default_factory=list)
+    raw_ct: list[tuple[bool, int]] = field(default_factory=list)  # (looks raw, n_files)
+    shapes: list[tuple[int, ...]] = field(default_factory=list)
+
+    def add(self, read: FileRead, n_files: int = 1) -> None:
+        if read.stored_max is not None and self.options.bits_stored is None:
+            self.stored_max.append(read.stored_max)
+        if read.raw_ct is not None:
+            self.raw_ct.append((read.raw_ct, n_files))
+        self.shapes += [tuple(int(n) for n in sample.shape[1:]) for sample in read.samples]
+
+    def warnings(self, where: str) -> list[str]:
+        """One line per problem found (``where``: the source's name, as the notes say it)."""
+        kinds = {"series" if n > 1 else "files" for _, n in self.raw_ct}
+        counted = " or ".join(sorted(kinds))  # "files", "series" or "files or series"
+        found = [
+            twelve_bit_note(self.stored_max, where),
+            unrescaled_ct_note([raw for raw, _ in self.raw_ct], where, counted),
+            tiny_note(self.shapes, self.options.image_size, self.options.fit, where),
+        ]
+        return [note for note in found if note]
 
 
 def describe_error(exc: BaseException) -> str:

@@ -20,6 +20,7 @@ from medadapt.data.image_dataset import ImageDataset
 from medadapt.data.image_io import (
     FileRead,
     OptionError,
+    ReadChecks,
     ReadOptions,
     aspect_range,
     aspect_ratio,
@@ -35,8 +36,10 @@ _Sample = tuple[np.ndarray, Entry, str, str]  # array, entry, key, patient
 
 @dataclass
 class _Readings:
-    """What reading the units gave: samples, skipped files, reader notes and counts."""
+    """What reading the units gave: samples, skipped files, reader notes, counts and what the
+    data set's checks need (``checks``)."""
 
+    checks: ReadChecks
     samples: list[_Sample] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     notes: list[tuple[str, str]] = field(default_factory=list)
@@ -53,6 +56,7 @@ class _Readings:
         self.intensity[read.how] += 1
         self.aspects += [aspect_ratio(array) for array in read.samples]
         self.acquired += [read.acquired] * len(read.samples)
+        self.checks.add(read, len(unit.files))
         patient = entry.subject or read.subject or str(entry.path)
         for frame, array in zip(read.frames, read.samples, strict=True):
             key = digest if frame is None else f"{digest}#{frame}"
@@ -79,7 +83,7 @@ def read_all(
         )
     found = [(a.shape[0], e.path) for a, e, _, _ in readings.samples]
     n_channels = _channel_count(root, found, channels)
-    dataset = _dataset_of(readings, entries, class_list, options, n_channels)
+    dataset = _dataset_of(readings, entries, class_list, options, n_channels, root.name)
     dataset.source = {
         "path": str(root),
         "n_files": len(entries),
@@ -106,7 +110,7 @@ def _read_units(
     progress: Callable[[int, int], None] | None,
 ) -> _Readings:
     """Read every unit in order; an unreadable one is skipped or refused (``on_error``)."""
-    readings = _Readings()
+    readings = _Readings(ReadChecks(options))
     for done, unit in enumerate(units, start=1):
         entry = unit.entry
         try:
@@ -143,8 +147,10 @@ def _dataset_of(
     class_list: list[str],
     options: ReadOptions,
     n_channels: int,
+    root_name: str,
 ) -> ImageDataset:
-    """The samples as one tensor of ``n_channels`` channels, fitted to the image size."""
+    """The samples as one tensor of ``n_channels`` channels, fitted to the image size, with
+    what the checks found (``warnings``, naming the source ``root_name``)."""
     samples = readings.samples
     images = torch.stack(
         [
@@ -167,6 +173,7 @@ def _dataset_of(
         notes=readings.notes,
         aspects=readings.aspects,
         acquired=readings.acquired,
+        warnings=readings.checks.warnings(root_name),
     )
 
 

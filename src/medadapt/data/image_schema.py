@@ -3,11 +3,13 @@
 :class:`ImageSchema` is stored with an image base model (``BASE/model.json``): the class names
 (in output order), channels, size, 2D/3D, how intensities were normalised, and every loader
 option that changes what a file becomes (CT window, slice axis and selection, fit, voxel
-spacing), and the CSV columns it was read with (path, label, group, patient id). New data
-is read with ``load_images(source, **schema.load_options(), classes=schema.classes)``.
-``spacing`` None (models saved before it was recorded) keeps their voxel-count resizing;
-``aspect`` and ``dicom_modalities`` record the training images' shapes and DICOM Modality
-values (CT, MR), so images unlike them are said when they are scored.
+spacing, the bits a 16-bit picture holds), and the CSV columns it was read with (path, label,
+group, patient id). New data is read with
+``load_images(source, **schema.load_options(), classes=schema.classes)``. ``spacing`` None
+(models saved before it was recorded) keeps their voxel-count resizing; ``bits_stored`` None
+their division of 16-bit pictures by 65535; ``aspect`` and ``dicom_modalities`` record the
+training images' shapes and DICOM Modality values (CT, MR), so images unlike them are said
+when they are scored.
 
 :func:`source_digest` identifies a labelled image source by its listing (file names and sizes,
 plus the CSV's bytes, or an ``.npz``'s bytes) and the options that decide how many samples each
@@ -41,7 +43,8 @@ if TYPE_CHECKING:
 SCHEMA_FORMAT = 1
 _IMAGE_SUFFIXES = (".npz", ".dcm", ".dicom", ".nii", ".nii.gz", ".png", ".jpg", ".jpeg")
 NORMALISATION = (
-    "float32 in [0, 1]: 8/16-bit pictures divided by 255/65535; DICOM/NIfTI through the "
+    "float32 in [0, 1]: 8/16-bit pictures divided by 255/65535 (16-bit: 2**bits_stored - 1 "
+    "when bits_stored is set); DICOM/NIfTI through the "
     "window when one is set (else DICOM's own window, else min-max); MONOCHROME1 inverted"
 )
 
@@ -59,6 +62,7 @@ class ImageSchema:
     slices: str | int = "middle"
     fit: str = "pad"
     spacing: str | tuple[float, float, float] | None = None
+    bits_stored: int | None = None  # 16-bit pictures divided by 2**bits_stored - 1
     path_column: str = "path"
     label_column: str = "label"
     group_column: str | None = None
@@ -121,6 +125,7 @@ class ImageSchema:
             "slices": self.slices,
             "fit": self.fit,
             "spacing": self.spacing,
+            "bits_stored": self.bits_stored,
             "path_column": self.path_column,
             "label_column": self.label_column,
         }
@@ -138,6 +143,7 @@ class ImageSchema:
             image_size=self.image_size,
             fit=self.fit,
             spacing=self.spacing,
+            bits_stored=self.bits_stored,
         )
 
     def check(self, dataset: ImageDataset, where: str = "the data") -> None:
@@ -166,6 +172,7 @@ class ImageSchema:
             slices=source.get("slices", "middle"),
             fit=source.get("fit", "pad"),
             spacing=_spacing(source.get("spacing")),
+            bits_stored=source.get("bits_stored"),
             source_kind=source.get("kind"),
             intensity=dict(source.get("intensity", {})),
             aspect=source.get("aspect"),

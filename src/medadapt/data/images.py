@@ -20,7 +20,9 @@ Volumes become one 2D sample per selected slice (``spatial_dims=2``) or a cube
 (``on_error="skip"``, a warning and ``dataset.skipped``) or refused (``on_error="raise"``, also
 spelt ``"refuse"``). What pydicom and its decoders log or warn while reading never reaches the
 terminal as such: each becomes a one-line note (``dataset.notes``, logged once to
-``medadapt.notes``; see :mod:`medadapt.data.reader_notes`).
+``medadapt.notes``; see :mod:`medadapt.data.reader_notes`). What the data cannot support as
+read (12-bit values in 16-bit pictures, DICOM CT not in Hounsfield units, images far smaller
+than ``image_size``) is one line each in ``dataset.warnings``, for the caller to say.
 
 Every sample has a **key**: a hash of its file's bytes (of a series' files; of the array for an
 ``.npz`` sample), plus ``#<slice>`` when a file gives several samples. Keys, not positions,
@@ -41,7 +43,7 @@ from medadapt.data.image_io import ReadOptions
 from medadapt.data.image_reading import read_all
 from medadapt.data.image_schema import ImageSchema, source_digest  # noqa: F401 (re-exported)
 from medadapt.data.image_sources import Entry, csv_entries, folder_entries, sort_labels
-from medadapt.data.intensity import resolve_window
+from medadapt.data.intensity import check_bits_stored, resolve_window
 from medadapt.data.medmnist import load_npz
 from medadapt.data.reader_notes import report_notes
 from medadapt.errors import ConfigError, DataError
@@ -58,6 +60,7 @@ def load_images(
     slices: str | int = "middle",
     fit: str = "pad",
     spacing: str | tuple[float, float, float] | None = "auto",
+    bits_stored: int | None = None,
     classes: Sequence[str] | None = None,
     split: str = "train",
     path_column: str = "path",
@@ -76,6 +79,8 @@ def load_images(
     aspect ratio, "stretch" does not. ``spacing``: voxel size for NIfTI volumes and DICOM
     series before fitting: "auto" (isotropic, the longest physical side fits ``image_size``),
     ``(x, y, z)`` in mm, or None (voxel counts, as models saved before this option).
+    ``bits_stored``: 16-bit pictures hold that many bits (12: values 0..4095) and are divided
+    by ``2**bits_stored - 1``, not 65535 (a picture with a value above it is unreadable).
     ``classes``: a fixed class order (for a CSV/folder: the label values; for an .npz: names
     of labels 0..K-1); None = sorted labels. ``split``: the .npz split. ``group_column``: None
     = use a "group" column if the CSV has one. ``id_column``: the CSV's patient id column.
@@ -86,11 +91,15 @@ def load_images(
     (torch.Size([40, 1, 64, 64]), ['benign', 'malignant'], {'benign': 22, 'malignant': 18})
     """
     _check_options(image_size, channels, spatial_dims, slice_axis, slices, fit, on_error, split)
-    options = _read_options(image_size, spatial_dims, window, slice_axis, slices, fit, spacing)
+    options = _read_options(
+        image_size, spatial_dims, window, slice_axis, slices, fit, spacing, bits_stored
+    )
     root = _existing_source(Path(source))
     settings = _settings_record(options)
     if root.is_file() and root.suffix.lower() == ".npz":
         _check_columns(root, "an .npz archive", group_column, id_column)
+        settings.pop("bits_stored")  # arrays: divided by their type's maximum (a base's
+        # --bits-stored is for its PNGs; given for an .npz, ImageOptions.check refuses it)
         return load_npz(root, split=split, channels=channels, classes=classes, **settings)
     if root.is_dir():
         _check_columns(root, "a folder", group_column, id_column)
@@ -113,8 +122,10 @@ def _read_options(
     slices: str | int,
     fit: str,
     spacing: str | tuple[float, float, float] | None,
+    bits_stored: int | None,
 ) -> ReadOptions:
-    """The checked spacing and the resolved CT window, with the other reading options."""
+    """The checked spacing and bits stored and the resolved CT window, with the other reading
+    options."""
     spacing = check_spacing(spacing)
     return ReadOptions(
         spatial_dims=spatial_dims,
@@ -124,6 +135,7 @@ def _read_options(
         image_size=image_size,
         fit=fit,
         spacing=spacing,
+        bits_stored=check_bits_stored(bits_stored),
     )
 
 
@@ -148,6 +160,7 @@ def _settings_record(options: ReadOptions) -> dict[str, Any]:
         "slices": options.slices,
         "slice_axis": options.slice_axis,
         "spacing": list(spacing) if isinstance(spacing, tuple) else spacing,
+        "bits_stored": options.bits_stored,
     }
 
 

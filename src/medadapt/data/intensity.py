@@ -1,13 +1,19 @@
 """Intensity normalisation for medical images: every loader returns values in [0, 1].
 
 * 8/16-bit pictures (PNG, JPEG, MedMNIST arrays) are divided by their type's maximum (255 or
-  65535): a fixed scale, so a darker image stays darker (no per-image stretching).
+  65535): a fixed scale, so a darker image stays darker (no per-image stretching). 16-bit
+  pictures that hold fewer bits (12-bit detector values 0..4095, as hospital exports store
+  them) are divided by ``2**bits_stored - 1`` when ``bits_stored`` is given (recorded with a
+  base model); a picture with a value above that is refused. Without it, 16-bit pictures that
+  all stay within 12 bits are said (:func:`twelve_bit_note`): they reach the model nearly black.
 * CT (DICOM with RescaleSlope/Intercept applied, or NIfTI in Hounsfield units) with a window
   ``(level, width)`` or a preset name: ``[level - width/2, level + width/2]`` maps linearly onto
   ``[0, 1]``, values outside are clipped.
 * Without a window: a DICOM file's own WindowCenter/WindowWidth when it has them, otherwise the
   min-max of the image or volume (constant images become 0).
 * MONOCHROME1 DICOM (white = low values) is inverted after scaling: ``v -> 1 - v``.
+* DICOM CT with no value below 0 after RescaleSlope/Intercept and no negative intercept is
+  said (:func:`unrescaled_ct_note`): air is about -1000 HU, so those are raw stored values.
 
 >>> resolve_window("brain")
 (40.0, 80.0)
@@ -17,8 +23,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
+from medadapt.data.read_errors import ReadError
 from medadapt.errors import ConfigError
 
 Window = tuple[float, float]
@@ -82,10 +91,73 @@ def min_max(values: np.ndarray) -> np.ndarray:
     return np.asarray(ScaleIntensity(minv=0.0, maxv=1.0)(values), dtype=np.float32)
 
 
-def scale_integer(values: np.ndarray) -> np.ndarray:
-    """Divide unsigned 8/16-bit values by their type's maximum (fixed scale, float32)."""
+#: the highest value 12-bit detector data holds; 16-bit pictures that stay within it are said
+TWELVE_BIT_MAX = 2**12 - 1
+#: how many bits a 16-bit picture may be said to hold (``bits_stored``, ``--bits-stored``)
+BITS_STORED = range(8, 17)
+
+
+def check_bits_stored(bits_stored: object) -> int | None:
+    """``bits_stored`` as an int from 8 to 16, or None (16-bit pictures divided by 65535)."""
+    if bits_stored is None:
+        return None
+    if isinstance(bits_stored, bool) or bits_stored not in BITS_STORED:
+        raise ConfigError(
+            f"bits_stored (--bits-stored) must be a whole number of bits from 8 to 16 (12: "
+            f"values 0..{TWELVE_BIT_MAX} in 16-bit pictures); got {bits_stored!r}"
+        )
+    return int(bits_stored)  # type: ignore[call-overload]
+
+
+def scale_integer(values: np.ndarray, bits_stored: int | None = None) -> np.ndarray:
+    """Divide unsigned 8/16-bit values by their type's maximum (fixed scale, float32); 16-bit
+    values by ``2**bits_stored - 1`` when given (a value above it: :class:`ReadError`)."""
     if values.dtype == np.uint8:
         return values.astype(np.float32) / 255.0
-    if values.dtype == np.uint16:
+    if values.dtype != np.uint16:
+        raise TypeError(f"expected uint8 or uint16 pixels, got {values.dtype}")
+    if bits_stored is None:
         return values.astype(np.float32) / 65535.0
-    raise TypeError(f"expected uint8 or uint16 pixels, got {values.dtype}")
+    top = 2**bits_stored - 1
+    if values.size and int(values.max()) > top:
+        raise ReadError(
+            f"16-bit pixels above {top}, the most {bits_stored} bits stored hold (--bits-stored "
+            f"{bits_stored}): export it with {bits_stored} bits, or train the base with a "
+            "higher --bits-stored"
+        )
+    return values.astype(np.float32) / float(top)
+
+
+def twelve_bit_note(maxima: Sequence[int], where: str) -> str | None:
+    """Why 16-bit pictures whose highest stored values are ``maxima`` (one per picture of the
+    source named ``where``) reach the model nearly black, when every one stays within 12 bits
+    (:data:`TWELVE_BIT_MAX`); None otherwise."""
+    if not maxima or max(maxima) > TWELVE_BIT_MAX:
+        return None
+    one = len(maxima) == 1
+    pictures = "the one 16-bit picture" if one else f"all {len(maxima)} 16-bit pictures"
+    hold, they = ("holds", "it reaches") if one else ("hold", "they reach")
+    return (
+        f"{pictures} in {where} {hold} values of at most {TWELVE_BIT_MAX}, as 12-bit detector "
+        f"data does: divided by 65535 {they} the model at most "
+        f"{TWELVE_BIT_MAX / 65535:.4f} bright (nearly black), unlike 8-bit or full 16-bit "
+        f"pictures of the same scene; if {'it is' if one else 'they are'} 12-bit data, train "
+        f"the base with --bits-stored 12 (train-base or study) so that every command divides "
+        f"by {TWELVE_BIT_MAX}"
+    )
+
+
+def unrescaled_ct_note(raw: Sequence[bool], where: str, counted: str) -> str | None:
+    """Why DICOM CT images that look unrescaled (``raw``: one flag per file or series,
+    ``counted``, of the source named ``where``; nothing below 0 and no negative
+    RescaleIntercept) are not read as Hounsfield units. None when none does."""
+    n = sum(raw)
+    if not n:
+        return None
+    have = "has" if n == 1 else "have"
+    return (
+        f"{n} of {len(raw)} DICOM CT {counted} in {where} {have} no value below 0 and no "
+        "negative RescaleIntercept, where air is about -1000 HU: they look like raw stored "
+        "values, not Hounsfield units, so a CT window (or a model trained on HU) reads them "
+        "wrongly; check the files' RescaleIntercept (usually -1024)"
+    )

@@ -70,6 +70,7 @@ class ImageModality(Modality):
             window=parse_window(options.window),
             slices=int(slices) if slices.isdigit() else slices,
             spacing=parse_spacing(options.spacing),
+            bits_stored=options.bits_stored,
             split=options.split or "train",
             path_column=options.path_column or "path",
             label_column=reading.label or "label",
@@ -122,6 +123,7 @@ class ImageModality(Modality):
         )
         if read.classes is None:
             notes += typo_notes(dict(zip(dataset.classes, counts.tolist(), strict=True)))
+        notes += dataset.warnings  # 12-bit values in 16-bit pictures, raw CT, tiny images
         notes += [n for n in [left_out_note(Path(data))] if n]
         notes += [n for n in [copies_note(data, dataset.subset(chosen))] if n]
         samples = ImageSamples(dataset, info, notes)
@@ -204,6 +206,7 @@ class ImageModality(Modality):
         kinds = [(dataset.paths[i], str(m)) for i, m in enumerate(dataset.acquired)
                  if unlike_training_modality(schema, m)]  # fmt: skip
         notes += [n for n in [modality_note(schema, kinds, len(dataset), counted)] if n]
+        notes += dataset.warnings  # 12-bit values in 16-bit pictures, raw CT, tiny images
         notes += [n for n in [left_out_note(Path(data))] if n]
         notes += [n for n in [copies_note(data, dataset)] if n]
         return ImageSamples(dataset, info, notes)
@@ -375,6 +378,7 @@ class ImageModality(Modality):
             "--spatial-dims": schema.spatial_dims,
             "--class-names": ",".join(schema.classes),
             "--backbone": architecture.get("spec"),
+            "--bits-stored": schema.bits_stored,
         }.get(flag)
         if decided is None:
             return ""

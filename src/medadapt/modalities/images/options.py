@@ -44,6 +44,11 @@ class ImageOptions(ModalityOptions):
         "NIfTI/DICOM volumes: auto (isotropic, default) | none | X,Y,Z voxel size in mm.",
         *READING,
     )
+    bits_stored: int | None = _option(
+        "16-bit PNGs holding N bits (12: detector values 0..4095): divide by 2**N-1, not "
+        "65535; a picture with a higher value is refused. Recorded with the base.",
+        *READING,
+    )
     class_names: str | None = _option(
         "Class order, or names of an .npz's labels 0..K-1 (a,b,c).", *READING
     )
@@ -136,6 +141,7 @@ class ImageOptions(ModalityOptions):
 
     def check(self, verb: str, *, data: Path | None = None, **context: Any) -> ImageOptions:
         """Each value in range, by its flag (before any work)."""
+        from medadapt.data.intensity import check_bits_stored
         from medadapt.modalities.images.parsing import parse_window
 
         if self.image_size is not None and self.image_size < 8:
@@ -153,8 +159,14 @@ class ImageOptions(ModalityOptions):
             )
         checks.one_of(self.split, "--split", ("train", "val", "test"))
         parse_window(self.window)
+        check_bits_stored(self.bits_stored)
         if self.split is not None and data is not None and not str(data).lower().endswith(".npz"):
             raise ConfigError(f"--split applies to .npz files, not to {data}; drop the option")
+        if self.bits_stored is not None and data is not None and str(data).lower().endswith(".npz"):
+            raise ConfigError(
+                f"--bits-stored applies to 16-bit PNG pictures, not to the arrays of {data} "
+                "(divided by their type's maximum); drop the option"
+            )
         if self.on_error is not None and self.on_error not in ("refuse", "skip"):
             raise ConfigError(f"--on-error must be refuse or skip, got {self.on_error!r}")
         checks.at_least(self.epochs, "--epochs")

@@ -40,6 +40,7 @@ class ImageRead:
     slices: str | int = "middle"
     split: str = "train"
     spacing: str | tuple[float, float, float] | None = "auto"
+    bits_stored: int | None = None  # 16-bit pictures divided by 2**bits_stored - 1
     path_column: str = "path"
     label_column: str = "label"
     group_column: str | None = None
@@ -59,6 +60,7 @@ class ImageRead:
             slice_axis=self.slice_axis,
             slices=self.slices,
             spacing=self.spacing,
+            bits_stored=self.bits_stored,
             split=self.split,
             path_column=self.path_column,
             label_column=self.label_column,
