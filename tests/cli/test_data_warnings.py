@@ -122,7 +122,7 @@ def test_predict_warns_that_an_adapter_scores_rows_of_other_groups(workspace, tm
     assert len(pd.read_csv(out)) == 920  # said, not refused
 
 
-def test_predict_is_silent_on_the_adapters_own_group(workspace, tmp_path):
+def test_predict_says_nothing_of_groups_on_the_adapters_own_group(workspace, tmp_path):
     _, paths = workspace
     result = succeeded(run_cli(
         "predict", "--base", paths["base"], "--adapter", paths["adapter"], "--data", paths["va"],

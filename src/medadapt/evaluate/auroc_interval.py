@@ -2,11 +2,12 @@
 
 The percentile bootstrap of AUROC runs narrow on small test sets: in ``bench/bench_intervals.py``
 its nominal 95 % interval held the true AUROC in 87 % of test sets of 12 patients (several
-rows each) and 89 % of 16. Newcombe's score interval (Stat Med 2006;25:559-73, "Confidence
+rows each) and 92 % of 16 (one row each). Newcombe's score interval (Stat Med 2006;25:559-73, "Confidence
 intervals for an effect size measure based on the Mann-Whitney statistic. Part 2", method 5)
-held it in 93-96 % at every size measured, but it assumes one score distribution shape
+held it in 93-97 % at every size measured, but it assumes one score distribution shape
 (Hanley and McNeil's), where the bootstrap reads the data. medadapt reports the wider of the
-two, bound by bound: 95-99 % coverage on small sets, about 4 % wider at 100 patients.
+two, bound by bound: 96-98 % coverage on small sets, 4-7 % wider (``bench/BENCHMARKS.md``).
+Two classes only: a several-class AUROC (the mean of one-vs-rest) keeps its bootstrap.
 
 Newcombe's variance of an AUROC ``c`` estimated on ``m`` patients with the outcome and ``n``
 without replaces both group sizes in Hanley and McNeil's formula by their mean ``N*``:
@@ -14,7 +15,9 @@ without replaces both group sizes in Hanley and McNeil's formula by their mean `
     V(c) = c (1 - c) [1 + (N* - 1) (1 - c) / (2 - c) + (N* - 1) c / (1 + c)] / (m n),
     N* = (m + n) / 2
 
-and the interval is every ``c`` with ``(estimate - c)^2 <= z^2 V(c)`` (as Wilson's interval
+``m`` and ``n`` count patients (rows where no patient is named; a patient with rows of both
+outcomes counts in both, so the interval is then a little narrower than it should be), and
+the interval is every ``c`` with ``(estimate - c)^2 <= z^2 V(c)`` (as Wilson's interval
 is for a proportion): never outside [0, 1], and not of zero width at 1.0. Riley et al.'s
 validation sample size (Stat Med 2021;40:4230-51) uses the same variance
 (:mod:`medadapt.evaluate.samplesize`).

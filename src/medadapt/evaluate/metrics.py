@@ -3,8 +3,9 @@
 Point estimates come from scikit-learn. A proportion of patients (accuracy, sensitivity,
 specificity) gets the exact binomial (Clopper-Pearson) interval of its counts: a percentile
 bootstrap of 1 success in 15 reads 0.000-0.222, a lower bound the one success rules out.
-AUROC's is the wider of a percentile bootstrap over patients and Newcombe's score interval
-(:mod:`medadapt.evaluate.auroc_interval`: the bootstrap alone runs narrow on few patients).
+A two-class AUROC's is the wider of a percentile bootstrap over patients and Newcombe's score
+interval (:mod:`medadapt.evaluate.auroc_interval`: the bootstrap alone runs narrow on few
+patients).
 The other metrics' intervals come from a percentile bootstrap over patients (vectorised in
 :mod:`medadapt.evaluate.bootstrap`). A metric that the data cannot support — for
 example AUROC with two negative patients — is reported as ``None`` with a plain-language note

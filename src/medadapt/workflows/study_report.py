@@ -200,8 +200,8 @@ def _strategy_table(
         columns,
         rows,
         caption="Mean over seeds (95% CI over seeds; the mean of each seed's 95% CI over test "
-        "patients: exact binomial for accuracy, a bootstrap for the others, widened to "
-        "Newcombe's score interval for AUROC)."
+        "patients: exact binomial for accuracy, a bootstrap for the others, for a two-class "
+        "AUROC widened to Newcombe's score interval)."
         f"{few_seeds_note(seeds)}",
     )
 
