@@ -1,12 +1,13 @@
 """A 95 % interval for AUROC that holds its promise on few patients.
 
-The percentile bootstrap of AUROC runs narrow on small test sets: in ``bench/bench_intervals.py``
-its nominal 95 % interval held the true AUROC in 87 % of test sets of 12 patients (several
-rows each) and 92 % of 16 (one row each). Newcombe's score interval (Stat Med 2006;25:559-73, "Confidence
-intervals for an effect size measure based on the Mann-Whitney statistic. Part 2", method 5)
-held it in 93-97 % at every size measured, but it assumes one score distribution shape
-(Hanley and McNeil's), where the bootstrap reads the data. medadapt reports the wider of the
-two, bound by bound: 96-98 % coverage on small sets, 4-7 % wider (``bench/BENCHMARKS.md``).
+The percentile bootstrap of AUROC runs narrow on small test sets: in
+``bench/bench_intervals.py`` its nominal 95 % interval held the true AUROC in 87 % of test
+sets of 12 patients (several rows each) and 92 % of 16 (one row each). Newcombe's score
+interval (Stat Med 2006;25:559-73, "Confidence intervals for an effect size measure based on
+the Mann-Whitney statistic. Part 2", method 5) held it in 93-97 % at every size measured,
+but it assumes one score distribution shape (Hanley and McNeil's), where the bootstrap reads
+the data. medadapt reports the wider of the two, bound by bound: 96-98 % coverage on small
+sets, 4-7 % wider (``bench/BENCHMARKS.md``).
 Two classes only: a several-class AUROC (the mean of one-vs-rest) keeps its bootstrap.
 
 Newcombe's variance of an AUROC ``c`` estimated on ``m`` patients with the outcome and ``n``

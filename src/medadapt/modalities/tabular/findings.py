@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from medadapt.errors import DataError
 
 if TYPE_CHECKING:
@@ -109,9 +111,7 @@ def missing_rows_warnings(schema: TableSchema, encoded) -> list[str]:
     only an id: scored from nothing the patient has) and for rows that lack more than half
     of them (the rule ``serve`` answers with a ``note``; ``encoded``: the rows as the model
     reads them, :meth:`TableSchema.encode`)."""
-    from medadapt.data.feature_kinds import MISSING_INDEX
-
-    lacking = encoded.x_num.isnan().sum(dim=1) + (encoded.x_cat == MISSING_INDEX).sum(dim=1)
+    lacking = sum(_lacking(schema, encoded).values(), start=np.zeros(len(encoded), dtype=int))
     k, of = len(schema.features), len(lacking)
     none = int((lacking == k).sum()) if k else 0
     few = int(((lacking > MOSTLY_MISSING * k) & (lacking < k)).sum()) if k else 0
@@ -142,11 +142,16 @@ def missing_per_row(schema: TableSchema, encoded) -> list[str]:
     ``--missing-code``), ``;``-separated in the model's order (empty where none): the
     ``predict`` column that ``serve`` answers as ``missing_features`` (``encoded``: the rows
     as the model reads them, :meth:`TableSchema.encode`)."""
+    lacking = _lacking(schema, encoded)
+    return [";".join(f.name for f in schema.features if lacking[f.name][i])
+            for i in range(len(encoded))]  # fmt: skip
+
+
+def _lacking(schema: TableSchema, encoded) -> dict[str, np.ndarray]:
+    """Per feature, which rows the model reads as missing it (bool, shape (N,))."""
     from medadapt.data.feature_kinds import MISSING_INDEX
 
     x_num = encoded.x_num.isnan().numpy()  # (N, n_numeric)
     x_cat = (encoded.x_cat == MISSING_INDEX).numpy()  # (N, n_categorical)
     lacking = {f.name: x_num[:, j] for j, f in enumerate(schema.numeric_features)}
-    lacking |= {f.name: x_cat[:, j] for j, f in enumerate(schema.categorical_features)}
-    return [";".join(f.name for f in schema.features if lacking[f.name][i])
-            for i in range(len(encoded))]  # fmt: skip
+    return lacking | {f.name: x_cat[:, j] for j, f in enumerate(schema.categorical_features)}
