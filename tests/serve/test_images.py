@@ -135,14 +135,17 @@ def test_images_of_several_adapters_share_one_pass_and_equal_one_by_one(image_re
     # the base trained on PNGs: the DICOM's and NIfTI's min-max scaling is said, per image
     png, dicom, nifti = mixed["site_a"]["predictions"]
     assert png["note"] is None
-    assert (
-        dicom["note"]
-        == nifti["note"]
-        == (
-            "intensities min-max scaled (DICOM/NIfTI without a window), but the model's training "
-            "images were divided by their bit depth's maximum (8/16-bit pictures): the predictions "
-            "may be unreliable; send images prepared as the training ones were"
-        )
+    scaled = (
+        "intensities min-max scaled (DICOM/NIfTI without a window), but the model's training "
+        "images were divided by their bit depth's maximum (8/16-bit pictures): the predictions "
+        "may be unreliable; send images prepared as the training ones were"
+    )
+    assert nifti["note"] == scaled
+    assert dicom["note"] == (  # the test's CT was written with RescaleIntercept 0
+        f"{scaled}; 1 of 1 DICOM CT files in {paths[1].name} has no value below 0 and no "
+        "negative RescaleIntercept, where air is about -1000 HU: it looks like raw stored "
+        "values, not Hounsfield units, so a CT window (or a model trained on HU) reads it "
+        "wrongly; check the files' RescaleIntercept (usually -1024)"
     )
 
 
@@ -290,3 +293,24 @@ def test_decoding_in_worker_processes_gives_the_same_answers(client, image_regis
         _probabilities(reply.json()), _probabilities(threads.json()), atol=1e-6
     )
     assert bad.status_code == 422 and bad.json()["file"] == "x.png"  # raised in the worker
+
+
+def test_an_answer_says_what_its_image_cannot_support_as_read(client, tmp_path):
+    """The checks ``predict`` makes of a data set, made of each upload: 12-bit values in a
+    16-bit PNG (nearly black at 1/65535) and an image upscaled over 4x are said in its note."""
+    from PIL import Image
+
+    twelve = tmp_path / "detector.png"
+    Image.fromarray(np.linspace(0, 4095, 32 * 32).reshape(32, 32).astype(np.uint16)).save(twelve)
+    tiny = tmp_path / "thumb.png"
+    Image.fromarray(np.arange(16, dtype=np.uint8).reshape(4, 4) * 10).save(tiny)
+    reply = client.post("/v1/predict", data={"adapter": "site_b"}, files=_files(twelve, tiny),
+                        headers=AUTH)  # fmt: skip
+    assert reply.status_code == 200, reply.text
+    detector, thumb = (p["note"] for p in reply.json()["predictions"])
+    assert detector.startswith(
+        "the one 16-bit picture in detector.png holds values of at most 4095, as 12-bit "
+        "detector data does: divided by 65535 it reaches the model at most 0.0625 bright"
+    )
+    assert thumb.startswith("1 of 1 images in thumb.png is smaller than ")
+    assert "upscaled over 4x to the model's" in thumb

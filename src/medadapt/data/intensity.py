@@ -154,10 +154,10 @@ def unrescaled_ct_note(raw: Sequence[bool], where: str, counted: str) -> str | N
     n = sum(raw)
     if not n:
         return None
-    have = "has" if n == 1 else "have"
+    have, look, them = ("has", "it looks", "it") if n == 1 else ("have", "they look", "them")
     return (
         f"{n} of {len(raw)} DICOM CT {counted} in {where} {have} no value below 0 and no "
-        "negative RescaleIntercept, where air is about -1000 HU: they look like raw stored "
-        "values, not Hounsfield units, so a CT window (or a model trained on HU) reads them "
+        f"negative RescaleIntercept, where air is about -1000 HU: {look} like raw stored "
+        f"values, not Hounsfield units, so a CT window (or a model trained on HU) reads {them} "
         "wrongly; check the files' RescaleIntercept (usually -1024)"
     )

@@ -43,7 +43,7 @@ from medadapt.data.image_files import (
     shape_note,
     unlike_training,
 )
-from medadapt.data.image_io import OptionError
+from medadapt.data.image_io import OptionError, ReadChecks
 from medadapt.data.image_sources import Entry
 from medadapt.data.read_errors import ReadError, one_line
 from medadapt.serve.batching import RETRY_AFTER_SECONDS, Overloaded
@@ -167,8 +167,10 @@ def decode(uploads: list[Upload], schema: Any, limits: ImageServing) -> list[Sam
         except Exception as exc:
             raise ImageInputError(422, name, problem(exc, unit.entry, names, schema)) from None
         odd, kind = unlike_training(schema, name, read)
+        checks = ReadChecks(options)  # 12-bit values in 16 bits, raw CT, a tiny image
+        checks.add(read, len(unit.files))
         said = [scaling_note(schema, read.how), shape_note(schema, odd, 1),
-                modality_note(schema, kind, 1)]  # fmt: skip
+                modality_note(schema, kind, 1), *checks.warnings(name)]  # fmt: skip
         said = [n for n in said if n]
         note = "; ".join(n.removeprefix(f"{name}: ") for n in said) or None
         out += [Sample(name, i, image, note) for i, image in zip(read.frames, images, strict=True)]
