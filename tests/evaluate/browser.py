@@ -32,10 +32,14 @@ def require_browser() -> None:
     pytest.skip(message)
 
 
-def open_page(path: Path, screenshot: Path) -> dict:
-    """Load ``path``; return image load states, console messages, and save a screenshot."""
+def open_page(path: Path, screenshot: Path, wait_for: str | None = None) -> dict:
+    """Load ``path`` (a file, or a URL given as text); return image load states, console
+    messages and the texts of the elements matching the CSS selector ``wait_for`` (waited for
+    up to 30 s: a page drawn by its scripts), and save a screenshot."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
@@ -45,7 +49,13 @@ def open_page(path: Path, screenshot: Path) -> dict:
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(DRIVER), options=options)
     try:
-        driver.get(path.resolve().as_uri())
+        driver.get(path if isinstance(path, str) else path.resolve().as_uri())
+        found = []
+        if wait_for is not None:
+            WebDriverWait(driver, 30).until(
+                lambda d: d.find_elements(By.CSS_SELECTOR, wait_for)
+            )  # fmt: skip
+            found = [e.text for e in driver.find_elements(By.CSS_SELECTOR, wait_for)]
         images = driver.execute_script(
             "return Array.from(document.images).map(i => [i.complete, i.naturalWidth]);"
         )
@@ -54,4 +64,4 @@ def open_page(path: Path, screenshot: Path) -> dict:
         console = driver.get_log("browser")
     finally:
         driver.quit()
-    return {"images": images, "console": console, "title": title}
+    return {"images": images, "console": console, "title": title, "found": found}

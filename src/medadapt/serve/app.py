@@ -6,7 +6,8 @@ uploaded as multipart or referenced on a DICOMweb archive (:mod:`medadapt.serve.
 read in a pool of decoding threads). Bearer-token auth protects ``/v1/*`` and ``/metrics``;
 bodies above ``max_body_bytes`` (uploads: ``images.max_upload_bytes``) get 413; invalid bodies
 422 with the field names; unknown adapters 404; full queues 503 with ``Retry-After``
-(:mod:`medadapt.serve.handlers`). OpenAPI docs are at ``/docs``. The routes themselves are in
+(:mod:`medadapt.serve.handlers`). OpenAPI docs are at ``/docs``, readable without internet
+(:mod:`medadapt.serve.docs`). The routes themselves are in
 :mod:`medadapt.serve.routes`.
 """
 
@@ -25,6 +26,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 import medadapt
 from medadapt.serve.batching import MicroBatcher
+from medadapt.serve.docs import add_docs_routes
 from medadapt.serve.handlers import add_error_handlers
 from medadapt.serve.image_decode import DecodePool
 from medadapt.serve.image_inputs import ImageServing
@@ -86,6 +88,8 @@ def create_app(
         version=medadapt.__version__,
         lifespan=_lifespan(state, telemetry, batcher, pool, on_ready),
         description="Predictions from a frozen base model with per-request adapters.",
+        docs_url=None,  # add_docs_routes: Swagger UI from this server, not from a CDN
+        redoc_url=None,
     )
     authorize = _bearer_auth(token)
     app.add_middleware(
@@ -93,6 +97,7 @@ def create_app(
     )
     app.add_middleware(RequestMetrics, telemetry=telemetry)  # outermost: sees every answer
     add_error_handlers(app)
+    add_docs_routes(app)
     predictor = ImagePredictor(state, batcher, pool, telemetry, images)
     add_predict_route(app, state=state, batcher=batcher, telemetry=telemetry, refresh=refresh,
                       authorize=authorize, images=predictor)  # fmt: skip
