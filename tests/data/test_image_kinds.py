@@ -150,7 +150,7 @@ def test_the_server_notes_an_upload_of_a_kind_the_model_never_saw(ct_base, tmp_p
     from medadapt.serve.image_inputs import ImageServing, Upload
 
     schema = BaseModel.load(ct_base / "base").schema
-    ct = write_dicom(tmp_path / "a.dcm", _slice(2500, seed=1), modality="CT")
+    ct = write_dicom(tmp_path / "a.dcm", _slice(2500, seed=1), modality="CT", intercept=-1024.0)
     mr = write_dicom(tmp_path / "b.dcm", _slice(2500, seed=2), modality="MR")
     samples = decode([Upload("chest.dcm", ct, "dicom"), Upload("head.dcm", mr, "dicom")],
                      schema, ImageServing())  # fmt: skip

@@ -124,7 +124,7 @@ def missing_rows_warnings(schema: TableSchema, encoded) -> list[str]:
             f"delete {'it' if none == 1 else 'them'}, or fill in the values"
         )
     if few:
-        rows = "row lacks" if few == 1 else "rows lack"
+        rows = "rows lacks" if few == 1 else "rows lack"  # "1 of 50 rows lacks"
         rest = "its prediction rests" if few == 1 else "their predictions rest"
         out.append(
             f"{few} of {of} {rows} more than half of the model's {k} features (read as 'not "
