@@ -535,6 +535,7 @@ def test_the_reports_say_where_the_intervals_of_their_own_metrics_come_from():
     binary = _text(_evaluated(np.array([0, 1] * 20), np.linspace(0, 1, 40), np.full(40, 0.5)))
     assert (
         "Brackets are 95% confidence intervals: exact binomial (Clopper-Pearson) for accuracy, "
-        "sensitivity and specificity, for AUROC the wider of a bootstrap over patients and "
-        "Newcombe's score interval, a bootstrap over patients for the others." in binary
+        "sensitivity and specificity, for AUROC and the observed/expected ratio the wider of a "
+        "bootstrap over patients and the analytic interval (Newcombe's; Riley et al.'s), a "
+        "bootstrap over patients for the others." in binary
     )

@@ -41,6 +41,7 @@ from sklearn import metrics as skm
 from medadapt.errors import DataError
 from medadapt.evaluate import bootstrap as bs
 from medadapt.evaluate.auroc_interval import widened
+from medadapt.evaluate.ratio_interval import widened_oe
 from medadapt.results import metric_digits
 
 MIN_PER_CLASS = 5
@@ -162,8 +163,9 @@ PERFECT = (
 )
 BRACKETS = (
     "Brackets are 95% confidence intervals: exact binomial (Clopper-Pearson) for accuracy, "
-    "sensitivity and specificity, for AUROC the wider of a bootstrap over {noun} and "
-    "Newcombe's score interval, a bootstrap over {noun} for the others."
+    "sensitivity and specificity, for AUROC and the observed/expected ratio the wider of a "
+    "bootstrap over {noun} and the analytic interval (Newcombe's; Riley et al.'s), a "
+    "bootstrap over {noun} for the others."
 )
 """How a report says where its intervals come from (``noun``: what was resampled)."""
 OUTSIDE = (
@@ -343,9 +345,12 @@ def _recorder(out: dict[str, Any], notes: dict[str, str]) -> Callable[..., None]
     """``put(name, value, samples, note=None)``: a point estimate into ``out`` with its CI from
     the bootstrap ``samples`` (None when not estimable), and why not into ``notes``."""
 
-    def put(name: str, value: float | None, samples: np.ndarray | None, note: str | None = None):
+    def put(name: str, value: float | None, samples: np.ndarray | None, note: str | None = None,
+            interval: list[float] | None = None):  # fmt: skip
         out[name] = None if value is None else float(value)
-        out[f"{name}_ci"] = None if value is None or samples is None else _interval(samples)
+        if interval is None and value is not None and samples is not None:
+            interval = _interval(samples)
+        out[f"{name}_ci"] = None if value is None else interval
         if note:
             notes[name] = note
 
@@ -697,20 +702,22 @@ def _risk_calibration(put: Callable[..., None], y: np.ndarray, p: np.ndarray, W:
     measure it (TRIPOD+AI asks for both): the observed/expected ratio (events over the sum of
     the risks; 1 is ideal) and the calibration slope (the logistic regression of the outcome
     on the predicted log-odds; 1 is ideal, below 1 risks too extreme, above 1 too moderate),
-    each with its bootstrap interval and a note when the interval excludes 1 (and observed and
-    expected differ by half an event or more: near-certain risks put every resample a hair
-    off 1, which is no miscalibration). The slope needs both outcomes (``too_few``: why not)."""
+    each with its bootstrap interval (O/E: widened to Riley et al.'s analytic one,
+    :mod:`medadapt.evaluate.ratio_interval`) and a note when the interval excludes 1 (and
+    observed and expected differ by half an event or more: near-certain risks put every
+    resample a hair off 1, which is no miscalibration). The slope needs both outcomes
+    (``too_few``: why not)."""
     observed, expected = int(y.sum()), float(p.sum())
     if expected > 0:
         ratios = bs._safe_divide(W @ y.astype(float), W @ p)
-        interval = bs.percentile_interval(ratios)
+        interval = widened_oe(bs.percentile_interval(ratios), observed, expected, len(y))
         how = None
         if interval and (interval[0] > 1 or interval[1] < 1) and abs(observed - expected) >= 0.5:
             few = "few" if interval[0] > 1 else "many"
             how = (f"the model predicts too {few} events: {observed} observed against "
                    f"{expected:.1f} expected from its risks (the interval excludes 1); its risks "
                    f"are too {'low' if few == 'few' else 'high'} on average")  # fmt: skip
-        put("oe_ratio", observed / expected, ratios, how)
+        put("oe_ratio", observed / expected, ratios, how, interval)
     else:
         put("oe_ratio", None, None, f"not reported: every predicted risk is 0 for these {unit}s")
     if too_few:

@@ -1,0 +1,47 @@
+"""The observed/expected ratio's interval: the wider of the bootstrap's and Riley et al.'s
+analytic one, so that 15 patients cannot say "the model predicts too few events"."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from medadapt.evaluate import bootstrap as bs
+from medadapt.evaluate.metrics import binary_metrics
+from medadapt.evaluate.ratio_interval import oe_interval, widened_oe
+
+
+def test_riley_s_interval_is_the_log_ratio_plus_minus_z_standard_errors():
+    """Riley et al. 2021 / Debray et al. 2017: SE(ln O/E) = sqrt((1 - O/N) / O)."""
+    low, high = oe_interval(12, 10.2, 15)
+    se = math.sqrt((1 - 12 / 15) / 12)
+    assert (low, high) == pytest.approx((12 / 10.2 * math.exp(-1.96 * se),
+                                         12 / 10.2 * math.exp(1.96 * se)), rel=1e-4)  # fmt: skip
+    assert oe_interval(0, 3.0, 15) is None and widened_oe([0.5, 0.9], 0, 3.0, 15) == [0.5, 0.9]
+    assert widened_oe(None, 12, 10.2, 15) is None
+
+
+def test_fifteen_patients_whose_risks_track_their_outcomes_give_no_verdict():
+    """12 of 15 with the outcome, risks near 0.8 for them and 0.2 for the others: resampling
+    moves outcomes and risks together, so the bootstrap alone said 1.07-1.24 and "too few
+    events"; widened, the interval holds 1 and no verdict is drawn from 1.8 events."""
+    y = np.array([1] * 12 + [0] * 3)
+    p = np.r_[np.full(12, 0.8), np.full(3, 0.2)] + np.linspace(0, 0.01, 15)
+    m = binary_metrics(y, p, n_boot=500, seed=0)
+    W = bs.resample_weights(15, 500, 0)
+    alone = bs.percentile_interval(bs._safe_divide(W @ y.astype(float), W @ p))
+    assert alone[0] > 1  # the bootstrap alone excluded 1
+    assert m["oe_ratio_ci"] == pytest.approx(widened_oe(alone, 12, float(p.sum()), 15))
+    assert m["oe_ratio_ci"][0] < 1 < m["oe_ratio_ci"][1]
+    assert "oe_ratio" not in m["notes"]
+
+
+def test_a_real_shortfall_on_many_patients_is_still_said():
+    rng = np.random.default_rng(1)
+    p = rng.uniform(0.05, 0.3, 600)
+    y = (rng.random(600) < 2 * p).astype(int)  # twice the events the risks expect
+    m = binary_metrics(y, p, n_boot=300)
+    assert m["oe_ratio_ci"][0] > 1
+    assert m["notes"]["oe_ratio"].startswith("the model predicts too few events")
