@@ -126,23 +126,30 @@ def read_picture(path: Path, bits_stored: int | None = None) -> FileRead:
     """PNG/JPEG: 8-bit / 255, 16-bit / 65535 (or ``2**bits_stored - 1``, its highest value
     kept as ``stored_max``); RGB with three equal channels counts as gray; an EXIF orientation
     (cameras, phones) is applied."""
+    stored_max = None
     with Image.open(path) as opened:
         image = ImageOps.exif_transpose(opened)
         mode = image.mode
         if mode in ("1", "L", "LA"):
-            return FileRead([scale_integer(np.asarray(image.convert("L")))[None]], "fixed_scale")
-        if mode.startswith("I;16") or mode == "I":
+            sample = scale_integer(np.asarray(image.convert("L")))[None]
+        elif mode.startswith("I;16") or mode == "I":
             values = np.asarray(image)
             if values.min() < 0 or values.max() > 65535:
                 raise ReadError(f"{mode} pixels outside 0..65535; save it as 8- or 16-bit")
-            scaled = scale_integer(values.astype(np.uint16), bits_stored)[None]
-            return FileRead([scaled], "fixed_scale", stored_max=int(values.max()))
-        if mode == "F":
+            sample = scale_integer(values.astype(np.uint16), bits_stored)[None]
+            stored_max = int(values.max())
+        elif mode == "F":
             raise ReadError("32-bit float pixels; save it as an 8- or 16-bit PNG")
-        rgb = np.asarray(image.convert("RGB"))  # (H, W, 3)
+        else:
+            sample = _rgb_or_gray(np.asarray(image.convert("RGB")))  # (H, W, 3)
+    return FileRead([sample], "fixed_scale", stored_max=stored_max)
+
+
+def _rgb_or_gray(rgb: np.ndarray) -> np.ndarray:
+    """An (H, W, 3) 8-bit picture scaled: one channel when its three are equal, else three."""
     if (rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 0] == rgb[..., 2]).all():
-        return FileRead([scale_integer(np.ascontiguousarray(rgb[..., 0]))[None]], "fixed_scale")
-    return FileRead([scale_integer(np.ascontiguousarray(rgb.transpose(2, 0, 1)))], "fixed_scale")
+        return scale_integer(np.ascontiguousarray(rgb[..., 0]))[None]
+    return scale_integer(np.ascontiguousarray(rgb.transpose(2, 0, 1)))
 
 
 def looks_unrescaled(values: np.ndarray, ds: Any) -> bool | None:

@@ -53,11 +53,18 @@ def score_interval(estimate: float, positives: int, negatives: int) -> list[floa
     return [float(low), float(high)]
 
 
+def wider_of(bootstrap: list[float] | None, analytic: list[float] | None) -> list[float] | None:
+    """The wider of a bootstrap interval and an analytic one, bound by bound; the bootstrap's
+    alone without an analytic one, and None stays None (a bootstrap that could not give an
+    interval says why in a note)."""
+    if bootstrap is None or analytic is None:
+        return bootstrap
+    return [min(bootstrap[0], analytic[0]), max(bootstrap[1], analytic[1])]
+
+
 def widened(bootstrap: list[float] | None, estimate: float, positives: int,
             negatives: int) -> list[float] | None:  # fmt: skip
-    """The wider of the bootstrap's interval and Newcombe's, bound by bound (None stays None:
-    a bootstrap that could not give an interval says why in a note)."""
+    """The wider of the bootstrap's interval and Newcombe's (:func:`wider_of`)."""
     if bootstrap is None:
         return None
-    low, high = score_interval(estimate, positives, negatives)
-    return [min(bootstrap[0], low), max(bootstrap[1], high)]
+    return wider_of(bootstrap, score_interval(estimate, positives, negatives))

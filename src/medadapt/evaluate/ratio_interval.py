@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from medadapt.evaluate.auroc_interval import Z95
+from medadapt.evaluate.auroc_interval import Z95, wider_of
 
 
 def oe_interval(observed: int, expected: float, n: int) -> list[float] | None:
@@ -31,9 +31,5 @@ def oe_interval(observed: int, expected: float, n: int) -> list[float] | None:
 
 def widened_oe(bootstrap: list[float] | None, observed: int, expected: float,
                n: int) -> list[float] | None:  # fmt: skip
-    """The wider of the bootstrap's interval and :func:`oe_interval`, bound by bound (None
-    stays None: a bootstrap that could not give an interval says why in a note)."""
-    analytic = oe_interval(observed, expected, n)
-    if bootstrap is None or analytic is None:
-        return bootstrap
-    return [min(bootstrap[0], analytic[0]), max(bootstrap[1], analytic[1])]
+    """The wider of the bootstrap's interval and :func:`oe_interval` (:func:`wider_of`)."""
+    return wider_of(bootstrap, oe_interval(observed, expected, n))
