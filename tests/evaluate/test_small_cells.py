@@ -56,3 +56,51 @@ def test_a_subgroup_of_one_value_holding_every_patient_is_shown_as_the_overall_c
     assert (shown["n"], shown["n_positive"]) == (59, 3) and shown == everyone
     two = mask_subgroups({"dataset": {"A": everyone, "B": everyone}})["dataset"]["A"]
     assert two["n_positive"] == "<5"  # beside another group, still masked
+
+
+def _underpredicted(n: int, events: int) -> dict:
+    """A subgroup whose risks (0.05 each) are far too low: its observed/expected note fires."""
+    y = np.r_[np.ones(events), np.zeros(n - events)].astype(int)
+    return binary_metrics(y, np.full(n, 0.05), n_boot=200)
+
+
+def test_the_observed_and_expected_counts_are_not_shown_beside_masked_counts():
+    """The note said "12 observed against 2.0 expected" beside "10-14 positives": the
+    positives, and with the total minus the others the masked group's, given back."""
+    many, one = _underpredicted(40, 12), _underpredicted(3, 1)
+    assert "12 observed against 2.0 expected" in many["notes"]["oe_ratio"]
+    shown = mask_subgroups({"site": {"A": many, "B": one}})["site"]["A"]
+    assert shown["n_positive"] == "10-14"
+    assert shown["notes"]["oe_ratio"] == (
+        "the model predicts too few events (the interval excludes 1); its risks are too low "
+        "on average"
+    )
+    alone = mask_subgroups({"site": {"A": many}})["site"]["A"]
+    assert alone["notes"]["oe_ratio"] == many["notes"]["oe_ratio"]  # nothing to hide
+
+
+def test_a_subgroups_patient_count_is_masked_and_coarsened_like_its_rows():
+    """Images of 3 patients: ``n_patients`` 3 was printed under a note saying "fewer than 5"."""
+    y = np.r_[np.ones(6), np.zeros(6)].astype(int)
+    few = binary_metrics(y, np.linspace(0.2, 0.8, 12), patients=np.repeat([0, 1, 2], 4))
+    y_many = np.r_[np.ones(30), np.zeros(30)].astype(int)
+    many = binary_metrics(y_many, np.linspace(0.2, 0.8, 60), patients=np.arange(60) // 2)
+    assert (few["n_patients"], many["n_patients"]) == (3, 30)
+    shown = mask_subgroups({"site": {"A": few, "B": many}})["site"]
+    assert shown["A"]["n_patients"] == "<5" and "3 patients" not in str(shown["A"])
+    assert shown["B"]["n_patients"] == "30-34"
+
+
+def test_coarsened_notes_range_grouped_counts_and_round_quoted_figures():
+    note = (
+        "not reported: 3 positives among 1,234 patients (at least 10 patients needed); "
+        "accuracy 0.746 on 1,234 patients"
+    )
+    big = {"n": 1234, "n_positive": 3, "auroc": None, "accuracy": 0.746, "notes": {"x": note}}
+    small = {"n": 2, "n_positive": 1, "auroc": None, "notes": {}}
+    shown = mask_subgroups({"site": {"A": big, "B": small}})["site"]["A"]
+    assert shown["n"] == "1,230-1,234"
+    assert shown["notes"]["x"] == (
+        "not reported: fewer than 5 positives among 1,230-1,234 patients (at least 10 patients "
+        "needed); accuracy 0.7 on 1,230-1,234 patients"
+    )

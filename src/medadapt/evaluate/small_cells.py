@@ -8,7 +8,10 @@ value of a subgroup is suppressed, every other count of that subgroup is shown a
 are rounded to one decimal (an accuracy of 0.7457627 is 44/59 and no other fraction in
 55-59: exact figures would give the count, and with it the small group, back). Metrics of the
 small subgroups themselves are already not reported (too few patients or events); only how
-counts and figures are shown changes, never how metrics are computed.
+counts and figures are shown changes, never how metrics are computed. The notes follow the
+same rules: their counts become ranges, the figures they quote are rounded, and the
+observed/expected note loses its counts ("12 observed" would give the positives back).
+Patients (``n_patients``, where a patient has several images or visits) count like rows.
 
 >>> mask_counts({"n": 12, "n_positive": 1, "prevalence": 0.083, "auroc": None})
 {'n': 12, 'n_positive': '<5', 'prevalence': None, 'auroc': None}
@@ -28,6 +31,10 @@ ROUNDED = (
     "figures would give them back"
 )
 _FIGURES = frozenset(name for names in METRIC_NAMES.values() for name in names)
+#: the observed/expected note's counts: the events observed are the subgroup's positives
+_OBSERVED = re.compile(r": [\d,]+ observed against [\d.,]+ expected from its risks")
+#: figures that notes quote (an accuracy of 0.746): rounded like the figures themselves
+_DECIMAL = re.compile(r"(?<![\d.,])(\d+\.\d{2,})(?![\d.])")
 _SMALL_COUNT = re.compile(r"\b(?:only )?[1-4] (patient|positive|negative|row|image)s?\b")
 #: notes that state a share of the subgroup (the one-class warning gives the prevalence): left
 #: out wherever that subgroup's counts are suppressed or coarsened
@@ -43,6 +50,12 @@ def mask_note(note: str) -> str:
     return _SMALL_COUNT.sub(lambda m: f"fewer than {SMALL_CELL} {m.group(1)}s", note)
 
 
+def _without_event_counts(note: str) -> str:
+    """The observed/expected note without its counts: "12 observed against 10.0 expected"
+    beside "10-14 positives" would give the positives back."""
+    return _OBSERVED.sub("", note)
+
+
 def mask_counts(metrics: dict[str, Any]) -> dict[str, Any]:
     """A copy of one subgroup's metrics with its small counts suppressed."""
     out = dict(metrics)
@@ -50,6 +63,8 @@ def mask_counts(metrics: dict[str, Any]) -> dict[str, Any]:
     masked = False
     if _small(n):
         out["n"], masked = f"<{SMALL_CELL}", True
+    if _small(metrics.get("n_patients")):  # images or rows of fewer than 5 patients
+        out["n_patients"], masked = f"<{SMALL_CELL}", True
     if isinstance(metrics.get("n_positive"), int) and isinstance(n, int):
         positives, negatives = metrics["n_positive"], n - metrics["n_positive"]
         if masked or _small(positives):
@@ -66,7 +81,8 @@ def mask_counts(metrics: dict[str, Any]) -> dict[str, Any]:
     if masked and "prevalence" in out:
         out["prevalence"] = None
     if isinstance(metrics.get("notes"), dict):
-        out["notes"] = {k: mask_note(v) for k, v in metrics["notes"].items()
+        out["notes"] = {k: mask_note(_without_event_counts(v) if masked else v)
+                        for k, v in metrics["notes"].items()
                         if not (masked and k in _REVEALING)}  # fmt: skip
     return out
 
@@ -75,16 +91,28 @@ def _range(count: Any) -> Any:
     if not isinstance(count, int):
         return count
     low = SMALL_CELL * (count // SMALL_CELL)
-    return f"{low}-{low + SMALL_CELL - 1}"
+    return f"{low:,}-{low + SMALL_CELL - 1:,}"
 
 
-_COUNT = re.compile(r"(?<!than )(?<![\d-])(\d+) (patient|positive|negative|row|image)")
+#: a count in a note; not "fewer than 5 patients" (already masked) nor "at least 10 patients"
+#: (a minimum, the same for every subgroup)
+_COUNT = re.compile(
+    r"(?<!than )(?<!least )(?<![\d,-])(\d[\d,]*) (patient|positive|negative|row|image)"
+)
+
+
+def _coarsened_note(note: str) -> str:
+    """A note's counts as ranges of 5 ("1,234 patients" -> "1,230-1,234 patients"), its
+    quoted figures to :data:`ROUNDED_DIGITS` decimals, and no observed/expected counts."""
+    note = _COUNT.sub(lambda m: f"{_range(int(m.group(1).replace(',', '')))} {m.group(2)}",
+                      _without_event_counts(note))  # fmt: skip
+    return _DECIMAL.sub(lambda m: f"{float(m.group(1)):.{ROUNDED_DIGITS}f}", note)
 
 
 def _coarsened(masked: dict[str, Any], original: dict[str, Any]) -> dict[str, Any]:
     """Every count not already "<5" as a range of 5 (notes included)."""
     out = dict(masked)
-    for key in ("n", "n_positive"):
+    for key in ("n", "n_positive", "n_patients"):
         if key in masked and not str(masked[key]).startswith("<"):
             out[key] = _range(original[key])
     if isinstance(masked.get("class_counts"), list):
@@ -96,9 +124,7 @@ def _coarsened(masked: dict[str, Any], original: dict[str, Any]) -> dict[str, An
         out["prevalence"] = None
     if isinstance(masked.get("notes"), dict):
         out["notes"] = {
-            k: _COUNT.sub(lambda m: f"{_range(int(m.group(1)))} {m.group(2)}", v)
-            for k, v in masked["notes"].items()
-            if k not in _REVEALING
+            k: _coarsened_note(v) for k, v in masked["notes"].items() if k not in _REVEALING
         }
     return _rounded(out)
 
@@ -145,6 +171,6 @@ def mask_subgroups(subgroups: dict[str, dict[str, dict[str, Any]]]) -> dict[str,
 
 def _counts_differ(masked: dict[str, Any], original: dict[str, Any]) -> bool:
     """Suppressed now, or already (so that masking twice gives the same result)."""
-    keys = ("n", "n_positive", "class_counts")
+    keys = ("n", "n_positive", "n_patients", "class_counts")
     already = any(str(masked.get(k)).startswith(("<", "['<", "['>")) for k in keys)
     return already or any(masked.get(k) != original.get(k) for k in keys)
