@@ -627,3 +627,26 @@ def test_predict_names_a_category_spelt_in_another_case(workspace, tmp_path, cap
     )
     assert "): recode 'smoker' as in training" in text
     assert "'PIPE'" not in text and "'pipe'" not in text and "'YES'" not in text
+
+
+def test_predict_says_when_the_model_was_never_measured(workspace, tmp_path, capsys):
+    """A base trained on 24 patients holds 5 out: no figure, and predict wrote 20 predictions
+    without a word, although nothing measured how good they are."""
+    root, data, _ = workspace
+    small = tmp_path / "small.csv"
+    clinical_table(24, seed=3).to_csv(small, index=False)
+    assert run("train-base", "--data", str(small), "--label", "outcome", "--id-column",
+               "patient_id", "--out", str(tmp_path / "small_base")) == 0  # fmt: skip
+    capsys.readouterr()
+    out = tmp_path / "pred.csv"
+    assert run("predict", "--base", str(tmp_path / "small_base"), "--data", str(data), "--out",
+               str(out)) == 0  # fmt: skip
+    printed = capsys.readouterr().out
+    assert (
+        "warning: the base model has no measured performance: its held-out test set had only 5 "
+        "patients (at least 10 needed); nothing says how good these predictions are: score it "
+        "with medadapt evaluate on labelled rows it did not train on before relying on them"
+    ) in printed
+    assert run("predict", "--base", str(root / "base"), "--adapter", str(root / "adapter_c"),
+               "--data", str(data), "--out", str(out), "--force") == 0  # fmt: skip
+    assert "no measured performance" not in capsys.readouterr().out

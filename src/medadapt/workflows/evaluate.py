@@ -20,6 +20,7 @@ import pandas as pd
 from medadapt.adapters import AdapterModel
 from medadapt.data.tables import MISSING_LABEL, table_bytes
 from medadapt.errors import DataError
+from medadapt.evaluate.metrics import METRIC_NAMES
 from medadapt.evaluate.retention import old_class_retention
 from medadapt.evaluate.small_cells import mask_subgroups
 from medadapt.fileio import atomic_write_bytes
@@ -220,16 +221,44 @@ def predict_job(
     columns.update(modality.predictions(schema, scores, classes))
     columns.update(modality.prediction_flags(schema, samples))
     table = pd.DataFrame(columns, index=np.arange(len(scores)))
+    warnings = _unmeasured(loaded) + modality.sample_notes(schema, samples)
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(out, table_bytes(table, out))
     return {
         "predictions": str(out),
         "n": len(table),
         "adapter": name,
-        "warnings": modality.sample_notes(schema, samples) + _other_groups(loaded, samples),
+        "warnings": warnings + _other_groups(loaded, samples),
         "skipped_files": getattr(samples, "skipped", []),
         **modality.prediction_extras(schema, samples),
     }
+
+
+def _unmeasured(loaded: Loaded) -> list[str]:
+    """A warning when the model making the predictions has no measured performance: its
+    held-out test set was too small for any figure (a base trained on 12 patients held out
+    3). Nothing then says how good the predictions are. Models that recorded no test
+    metrics at all (saved by an older medadapt) are not judged."""
+    adapted = loaded.base.training.get("adapted")
+    if loaded.adapter:
+        metrics, model = loaded.record.metrics, f"adapter {loaded.adapter!r}"
+    elif adapted:
+        metrics, model = adapted.get("metrics"), "the fine-tuned model in --base"
+    else:
+        metrics, model = loaded.base.training.get("test_metrics"), "the base model"
+    if not metrics:
+        return []
+    if any(metrics.get(name) is not None for names in METRIC_NAMES.values() for name in names):
+        return []
+    notes = metrics.get("notes") or {}
+    why = str(notes.get("all") or next(iter(notes.values()), "no figure could be computed"))
+    why = why.removeprefix("not reported: ")
+    noun = loaded.modality.noun
+    return [
+        f"{model} has no measured performance: its held-out test set had {why}; nothing says "
+        f"how good these predictions are: score it with medadapt evaluate on labelled {noun} "
+        "it did not train on before relying on them"
+    ]
 
 
 def _other_groups(loaded: Loaded, samples) -> list[str]:
