@@ -10,6 +10,7 @@ import pytest
 
 from tests.cli.helpers import run_cli, succeeded
 from tests.cli.workspace import TINY_TABLE, VA
+from tests.workflows.test_image_formats import UNMEASURED
 
 pytestmark = pytest.mark.xdist_group("bad_inputs")  # the bad-input workspace, built once
 
@@ -166,8 +167,9 @@ def test_predict_on_a_folder_says_which_files_it_did_not_read(workspace, tmp_pat
     result = succeeded(run_cli("predict", "--base", paths["image_base"], "--data", folder,
                                "--out", tmp_path / "p.csv"))  # fmt: skip
     assert _warnings(result.stdout) == [
+        UNMEASURED.format(held_out="8 images"),  # the workspace's tiny image base
         f"warning: 3 file(s) in {folder} were not read, being no PNG, JPEG, DICOM or NIfTI image "
-        "(1 .tif, 1 .txt, 1 broken link): convert those to score them"
+        "(1 .tif, 1 .txt, 1 broken link): convert those to score them",
     ]
     assert len(pd.read_csv(tmp_path / "p.csv")) == 2
 

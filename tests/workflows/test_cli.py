@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -631,13 +632,23 @@ def test_predict_names_a_category_spelt_in_another_case(workspace, tmp_path, cap
 
 def test_predict_says_when_the_model_was_never_measured(workspace, tmp_path, capsys):
     """A base trained on 24 patients holds 5 out: no figure, and predict wrote 20 predictions
-    without a word, although nothing measured how good they are."""
+    without a word, although nothing measured how good they are. train-base itself says the
+    19 training patients are too few for a new model."""
     root, data, _ = workspace
     small = tmp_path / "small.csv"
     clinical_table(24, seed=3).to_csv(small, index=False)
     assert run("train-base", "--data", str(small), "--label", "outcome", "--id-column",
                "patient_id", "--out", str(tmp_path / "small_base")) == 0  # fmt: skip
-    capsys.readouterr()
+    features = len(json.loads((tmp_path / "small_base" / "model.json").read_text())["schema"]
+                   ["features"])  # fmt: skip
+    assert re.search(
+        rf"warning: the rarer class has \d of the 19 training rows for {features} features "
+        r"\(\d\.\d per feature; a new model usually needs at least 10 per feature, Peduzzi et al\. "
+        r"1996, and Riley et al\.'s criteria often more\): a base model trained on so few is "
+        r"likely to be overfitted; collect more rows, or adapt an existing model to these "
+        r"\(medadapt adapt\)",
+        capsys.readouterr().out,
+    )
     out = tmp_path / "pred.csv"
     assert run("predict", "--base", str(tmp_path / "small_base"), "--data", str(data), "--out",
                str(out)) == 0  # fmt: skip

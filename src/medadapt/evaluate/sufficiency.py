@@ -156,6 +156,24 @@ def _events_per_feature(events: int, n_features: int) -> list[Finding]:
     ]
 
 
+def new_model_note(counts: dict[str, int], n_features: int | None, noun: str) -> str | None:
+    """``train-base``'s warning when its training ``noun`` have too few events (the smallest
+    class's count in ``counts``) for a new model on ``n_features`` features: the base is a model
+    fitted from these data alone, which the events-per-feature rule is about."""
+    events = min(counts.values(), default=0)
+    if not n_features or events >= EVENTS_PER_FEATURE * n_features:
+        return None
+    rarest = "rarer" if len(counts) == 2 else "rarest"
+    return (
+        f"the {rarest} class has {grouped(events)} of the {grouped(sum(counts.values()))} "
+        f"training {noun} for {n_features} features ({events / n_features:.1f} per feature; a "
+        f"new model usually needs at least {EVENTS_PER_FEATURE} per feature, Peduzzi et al. "
+        "1996, and Riley et al.'s criteria often more): a base model trained on so few is "
+        f"likely to be overfitted; collect more {noun}, or adapt an existing model to these "
+        "(medadapt adapt)"
+    )
+
+
 def _prevalence_shift(
     source: Samples, target_train: Samples, target_test: Samples
 ) -> list[Finding]:

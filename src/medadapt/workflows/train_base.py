@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from medadapt.evaluate.sufficiency import new_model_note
 from medadapt.fileio import atomic_write_bytes
 from medadapt.modalities.base import (
     Modality,
@@ -76,6 +77,10 @@ def train_base_job(
     train, test = samples.subset(train_idx), samples.subset(test_idx)
     schema, warnings = modality.fit_schema(train, options, reading)
     warnings += modality.sample_notes(schema, samples)
+    if modality.task(schema) != "regression":
+        counts = train.class_counts(modality.classes(schema))
+        warnings += [n for n in [new_model_note(counts, modality.n_features(schema),
+                                                modality.noun)] if n]  # fmt: skip
     base = _train(modality, schema, train, options, seed=seed, progress=progress)
     evaluation, _ = evaluate_model(
         modality, base.model, schema, test, group_column=group_column, n_boot=n_boot, seed=seed
