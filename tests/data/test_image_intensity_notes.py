@@ -55,10 +55,9 @@ def test_bits_stored_refuses_a_picture_holding_more_bits(tmp_path):
     with pytest.raises(DataError) as refused:
         load_images(root, image_size=16, bits_stored=12, on_error="raise")
     assert str(refused.value) == (
-        f"cannot read {wide}: 16-bit pixels above 4095, the most 12 bits stored hold "
-        "(--bits-stored 12): export it with 12 bits, or train the base with a higher "
-        "--bits-stored; fix or remove the file, or pass --on-error skip to "
-        "leave it out"
+        f"{wide}: 16-bit pixels up to 60000 exceed 4095, the highest value 12 bits stored "
+        "hold (--bits-stored 12): export it with 12 bits, or train the base with a higher "
+        "--bits-stored; fix or remove the file, or pass --on-error skip to leave it out"
     )
 
 

@@ -131,7 +131,11 @@ def test_an_adapter_trained_on_mr_images_records_them_and_predicts_them_without_
     adapting = _said(capsys)
     assert "16 images in mr (first: " in adapting and "are DICOM MR (16) images" in adapting
     manifest = json.loads((adapter / "adapter.json").read_text())
-    assert manifest["metadata"]["inputs_seen"] == {"aspect": [1.0, 1.0], "dicom_modalities": ["MR"]}
+    assert manifest["metadata"]["inputs_seen"] == {
+        "aspect": [1.0, 1.0],
+        "brightness": [1.0, 1.0],  # min-max scaled (no window): each reaches 1
+        "dicom_modalities": ["MR"],
+    }
     later = _folder(tmp_path / "later", "MR", n=1, patient="L")
     capsys.readouterr()
     assert run("predict", "--base", str(ct_base / "base"), "--adapter", str(adapter),

@@ -38,6 +38,7 @@ def test_png_folder_gives_classes_in_folder_order_and_exact_pixels(tmp_path):
         "intensity": {"fixed_scale": 6},
         "channels": 1,
         "aspect": [1.0, 1.0],  # the shapes read (longer side to shorter), before fitting
+        "brightness": [0.2706, 0.8196],  # brightest levels (69 and 209 of 255), before fitting
         "image_size": 16,
         "spatial_dims": 2,
         "window": None,

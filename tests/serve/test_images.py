@@ -297,7 +297,8 @@ def test_decoding_in_worker_processes_gives_the_same_answers(client, image_regis
 
 def test_an_answer_says_what_its_image_cannot_support_as_read(client, tmp_path):
     """The checks ``predict`` makes of a data set, made of each upload: 12-bit values in a
-    16-bit PNG (nearly black at 1/65535) and an image upscaled over 4x are said in its note."""
+    16-bit PNG (nearly black at 1/65535), far darker than the base's training images, and an
+    image upscaled over 4x are said in its note."""
     from PIL import Image
 
     twelve = tmp_path / "detector.png"
@@ -309,8 +310,12 @@ def test_an_answer_says_what_its_image_cannot_support_as_read(client, tmp_path):
     assert reply.status_code == 200, reply.text
     detector, thumb = (p["note"] for p in reply.json()["predictions"])
     assert detector.startswith(
-        "the one 16-bit picture in detector.png holds values of at most 4095, as 12-bit "
-        "detector data does: divided by 65535 it reaches the model at most 0.0625 bright"
+        "brightest level 0.062 (the 99th percentile of its intensities, 0 to 1) against "
+    )  # compared with the training images (8-bit films), not guessed from the file alone
+    assert "in the model's training images, about " in detector
+    assert "times darker than them: its prediction may be unreliable; if it holds 12-bit " in (
+        detector
     )
+    assert "16-bit picture in" not in detector
     assert thumb.startswith("1 of 1 images in thumb.png is smaller than ")
     assert "upscaled over 4x to the model's" in thumb

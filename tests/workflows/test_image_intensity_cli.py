@@ -52,10 +52,9 @@ def test_twelve_bit_pngs_are_said_once_and_bits_stored_is_recorded(tmp_path, cap
     assert run("predict", "--base", str(base), "--data", str(tmp_path / "incoming"),
                "--out", str(out)) == 2  # fmt: skip
     assert "".join(capsys.readouterr()).strip() == (
-        f"error: cannot read {wide}: 16-bit pixels above 4095, the most 12 bits stored hold "
-        "(--bits-stored 12): export it with 12 bits, or train the base with a higher "
-        "--bits-stored; fix or remove the file, or pass --on-error skip to "
-        "leave it out"
+        f"error: {wide}: 16-bit pixels up to 60000 exceed 4095, the highest value 12 bits "
+        "stored hold (--bits-stored 12): export it with 12 bits, or train the base with a "
+        "higher --bits-stored; fix or remove the file, or pass --on-error skip to leave it out"
     )
     assert run("predict", "--base", str(base), "--data", str(tmp_path / "incoming"),
                "--out", str(out), "--on-error", "skip") == 0  # fmt: skip

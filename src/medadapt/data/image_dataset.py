@@ -29,10 +29,14 @@ class ImageDataset:
         ``notes`` are ``(file, note)``: what the reading libraries logged or warned about a
         file that was read (``skipped`` lists the files that were not). ``aspects[i]``: the
         longer over the shorter side of sample i as read, before it was fitted to the size;
-        ``acquired[i]``: the DICOM Modality of its file (``CT``; None for other formats) (both
-        empty for data sets built in memory). ``warnings``: one line per thing the data cannot
-        support as read (12-bit values in 16-bit pictures, CT not in Hounsfield units, images
-        far smaller than the size), for the job that read it to say once.
+        ``brightness[i]``: its brightest level as read (the 99th percentile of its [0, 1]
+        intensities, before fitting; see ``image_io.brightness_level``); ``acquired[i]``: the
+        DICOM Modality of its file (``CT``; None for other formats) (all three empty for data
+        sets built in memory). ``warnings``: one line per thing the data cannot support as
+        read (12-bit values in 16-bit pictures, CT not in Hounsfield units, images far smaller
+        than the size), for the job that read it to say once; ``twelve_bit_note`` is the one
+        among them guessed from the files alone (12-bit values), which a job comparing the
+        images' brightness with a model's training images leaves out.
     """
 
     images: torch.Tensor
@@ -46,8 +50,10 @@ class ImageDataset:
     subjects: list[str] | None = None
     notes: list[tuple[str, str]] = field(default_factory=list)
     aspects: list[float] = field(default_factory=list)
+    brightness: list[float] = field(default_factory=list)
     acquired: list[str | None] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    twelve_bit_note: str | None = None
 
     def __len__(self) -> int:
         return int(self.y.shape[0])
@@ -104,6 +110,7 @@ class ImageDataset:
             keys=[self.keys[i] for i in picked] if self.keys else [],
             subjects=None if self.subjects is None else [self.subjects[i] for i in picked],
             aspects=[self.aspects[i] for i in picked] if self.aspects else [],
+            brightness=[self.brightness[i] for i in picked] if self.brightness else [],
             acquired=[self.acquired[i] for i in picked] if self.acquired else [],
         )
 

@@ -21,9 +21,11 @@ from medadapt.data.image_io import (
     OptionError,
     ReadChecks,
     aspect_ratio,
+    brightness_level,
     describe_error,
     file_format,
     fit_size,
+    refusal,
 )
 from medadapt.data.image_io import to_channels as _to_channels
 from medadapt.data.image_schema import is_image_source  # noqa: F401 (re-exported)
@@ -143,7 +145,8 @@ def _others_note(source: Path, others: dict[str, int]) -> list[str]:
 class Unlabelled:
     """Images read to be scored: ``images`` (N, C, *spatial), an id per sample, the files left
     out ``(file, reason)``, warnings, and per sample how it is unlike the model's training
-    images (``unlike``: "DICOM MR; shaped 4:1"; empty when it is not)."""
+    images (``unlike``: "DICOM MR; shaped 4:1; darker than training (0.061 against 0.39-0.78)";
+    empty when it is not)."""
 
     images: torch.Tensor
     ids: list[str]
@@ -157,9 +160,9 @@ def load_unlabelled(
     source: str | Path, schema: ImageSchema, *, on_error: str = "skip"
 ) -> tuple[torch.Tensor, list[str], list[tuple[str, str]], list[str]]:
     """Images to score, read as the model's schema says: ``(images, sample ids, skipped,
-    warnings)`` (warnings: files whose intensities were scaled, shaped or acquired unlike the
-    training images: a windowed-CT model given a PNG, a square-image model a 4:1 strip, a CT
-    model an MR image).
+    warnings)`` (warnings: files whose intensities were scaled, shaped, acquired or bright
+    unlike the training images: a windowed-CT model given a PNG, a square-image model a 4:1
+    strip, a CT model an MR image, a model of 8-bit films 12-bit data in 16-bit files).
 
     ``source``: one image file, a folder (searched recursively; class sub-folders allowed), a
     CSV with the schema's path column (labels optional) or an ``.npz`` (its ``test`` split).
@@ -182,13 +185,20 @@ def read_unlabelled(
     if source.suffix.lower() == ".npz":
         names = [*schema.classes, *(f"label_{i}" for i in range(len(schema.classes), 1000))]
         dataset = load_images(source, **schema.load_options(), classes=names, split="test")
-        return Unlabelled(dataset.images, dataset.paths, [], [], [""] * len(dataset))
+        odd = [(p, v) for p, v in zip(dataset.paths, dataset.brightness, strict=True)
+               if unlike_training_brightness(schema, v)]  # fmt: skip
+        words = {p: _brightness_words(schema, v) for p, v in odd}
+        unlike = [words.get(p, "") for p in dataset.paths]
+        warnings = [n for n in [brightness_note(schema, odd, len(dataset))] if n]
+        warnings += file_warnings(schema, dataset)
+        return Unlabelled(dataset.images, dataset.paths, [], warnings, unlike)
     options = schema.read_options()
     checks = ReadChecks(options)
     samples, ids, skipped, notes, unlike, slices = [], [], [], [], [], []
     files_by_how: dict[str, list[str]] = {}
     odd_shapes: list[tuple[str, float]] = []
     odd_kinds: list[tuple[str, str]] = []  # (file, DICOM Modality) unlike the training images'
+    odd_levels: list[tuple[str, float]] = []  # (file, brightest level) unlike theirs
     entries = []
     paths, others = _unlabelled_files(source, schema.path_column)
     for path in paths:
@@ -208,18 +218,19 @@ def read_unlabelled(
         except Exception as exc:
             if on_error != "skip":
                 raise DataError(
-                    f"cannot read {path}: {describe_error(exc)}{_looked_in(source, path, exc)}; "
-                    "fix or remove the file, or pass --on-error skip to leave it out"
+                    f"{refusal(path, exc)}{_looked_in(source, path, exc)}; fix or remove the "
+                    "file, or pass --on-error skip to leave it out"
                 ) from None
             skipped.append((str(path), describe_error(exc)))
             continue
         notes += [(str(path), note) for note in read.notes]
         checks.add(read, len(unit.files))
         files_by_how.setdefault(read.how, []).append(str(path))
-        shapes, kinds = unlike_training(schema, str(path), read)
+        shapes, kinds, levels = unlike_training(schema, str(path), read)
         odd_shapes += shapes
         odd_kinds += kinds
-        said = unlike_words(schema, read.how, shapes, kinds)
+        odd_levels += levels
+        said = unlike_words(schema, read.how, shapes, kinds, levels)
         samples += model_inputs(read, schema)
         for frame in read.frames:
             ids.append(str(path) if len(read.samples) == 1 else f"{path}#slice{frame}")
@@ -233,20 +244,24 @@ def read_unlabelled(
     n_files = sum(map(len, files_by_how.values()))
     warnings += [n for n in [shape_note(schema, odd_shapes, n_files, "files")] if n]
     warnings += [n for n in [modality_note(schema, odd_kinds, n_files, "files")] if n]
-    warnings += checks.warnings(source.name)
+    warnings += [n for n in [brightness_note(schema, odd_levels, n_files, "files")] if n]
+    warnings += checks.warnings(source.name, twelve_bit=schema.brightness is None)
     return Unlabelled(torch.stack(samples).contiguous(), ids, skipped, warnings, unlike, slices)
 
 
 def unlike_training(
     schema: ImageSchema, name: str, read: FileRead
-) -> tuple[list[tuple[str, float]], list[tuple[str, str]]]:
+) -> tuple[list[tuple[str, float]], list[tuple[str, str]], list[tuple[str, float]]]:
     """How the file ``name`` (as ``read``) is unlike the model's training images: its shape
-    ``[(name, ratio)]`` and its DICOM kind ``[(name, Modality)]``, each empty when it is not
-    (what :func:`shape_note` and :func:`modality_note` say)."""
+    ``[(name, ratio)]``, its DICOM kind ``[(name, Modality)]`` and its brightest level (of
+    all its samples together) ``[(name, level)]``, each empty when it is not (what
+    :func:`shape_note`, :func:`modality_note` and :func:`brightness_note` say)."""
     shapes = [(name, ratio) for ratio in map(aspect_ratio, read.samples[:1])
               if unlike_training_shape(schema, ratio)]  # fmt: skip
     unlike = unlike_training_modality(schema, read.acquired)
-    return shapes, [(name, str(read.acquired))] if unlike else []
+    levels = [] if schema.brightness is None else [(name, brightness_level(*read.samples))]
+    levels = [(file, level) for file, level in levels if unlike_training_brightness(schema, level)]
+    return shapes, [(name, str(read.acquired))] if unlike else [], levels
 
 
 def unlike_words(
@@ -254,11 +269,14 @@ def unlike_words(
     how: str,
     shapes: Sequence[tuple[str, float]],
     kinds: Sequence[tuple[str, str]],
+    levels: Sequence[tuple[str, float]] = (),
 ) -> str:
     """How one file is unlike the model's training images, in a few words for a predictions
-    file's cell: ``"DICOM MR; shaped 4:1; intensities min-max scaled"`` (empty: it is not)."""
+    file's cell: ``"DICOM MR; shaped 4:1; darker than training (0.061 against 0.39-0.78);
+    intensities min-max scaled"`` (empty: it is not)."""
     words = [f"DICOM {kind}" for _, kind in kinds]
     words += [f"shaped {_ratio(ratio)}" for _, ratio in shapes]
+    words += [_brightness_words(schema, level) for _, level in levels]
     if scaling_note(schema, how):
         words.append(f"intensities {SCALINGS.get(how, how).split(' (')[0]}")
     return "; ".join(words)
@@ -347,6 +365,107 @@ def shape_note(
 def _ratio(ratio: float) -> str:
     """``4:1``, ``1.3:1``, ``150:1`` (never ``1.5e+02:1``)."""
     return f"{ratio:.2g}:1" if ratio < 10 else f"{ratio:,.0f}:1"
+
+
+#: how far beyond its training images' brightest levels an image may be before it is said: 4x
+#: (12-bit data in 16-bit files divided by 65535, at most 0.0625, is said against 8-bit films
+#: whose levels start near 0.3; a film exported a little darker or brighter is not)
+BRIGHTNESS_MARGIN = 4.0
+
+
+def unlike_training_brightness(schema: ImageSchema, level: float) -> bool:
+    """Whether an image whose brightest level is ``level`` (see
+    :func:`~medadapt.data.image_io.brightness_level`) is far darker or brighter than the
+    model's training images: below their low level / 4 or above their high level x 4 (False
+    for models that did not record their images' brightness)."""
+    if schema.brightness is None:
+        return False
+    low, high = schema.brightness
+    return not low / BRIGHTNESS_MARGIN <= level <= high * BRIGHTNESS_MARGIN
+
+
+def brightness_note(
+    schema: ImageSchema, odd: Sequence[tuple[str, float]], n: int, counted: str = "images"
+) -> str | None:
+    """Why images ``odd`` (``(file, brightest level)``, the ones
+    :func:`unlike_training_brightness` found) may be scored unreliably: far darker (12-bit
+    data in 16-bit files, divided by 65535) or brighter than the model's training images.
+    One sentence naming the first file, how many times darker or brighter it is, the likely
+    causes and their fixes, and how many of ``n`` ``counted``; None when there are none."""
+    if not odd:
+        return None
+    low, high = schema.brightness or (0.0, 1.0)
+    trained = _level(low) if _level(low) == _level(high) else f"{_level(low)} to {_level(high)}"
+    path, level = odd[0]
+    darker = level < low / BRIGHTNESS_MARGIN
+    times = _times(low / max(level, 1 / 65535) if darker else level / max(high, 1 / 65535))
+    way = "darker" if darker else "brighter"
+    one = len(odd) == 1
+    causes = _brightness_causes(schema, darker, one)
+    if one:
+        return (
+            f"{path}: brightest level {_level(level)} (the 99th percentile of its intensities, "
+            f"0 to 1) against {trained} in the model's training images, about {times} times "
+            f"{way} than them: its prediction may be unreliable; {causes}"
+        )
+    ways = {lvl < low / BRIGHTNESS_MARGIN for _, lvl in odd}
+    all_ways = "darker or brighter" if len(ways) == 2 else way
+    return (
+        f"{len(odd)} of {n} {counted} are far {all_ways} than the model's training images "
+        f"(first: {path}, brightest level {_level(level)} against {trained} in training, about "
+        f"{times} times {way}): their predictions may be unreliable; {causes}"
+    )
+
+
+def _brightness_causes(schema: ImageSchema, darker: bool, one: bool) -> str:
+    """The likely causes of images far darker or brighter than the training ones, and their
+    fixes, in a clause (12-bit data in 16-bit files only where the base divides those by
+    65535, without ``--bits-stored``)."""
+    they, were, them, files = ("it", "was", "it", "a 16-bit file") if one else (
+        "they", "were", "them", "16-bit files")  # fmt: skip
+    export = (
+        f"if {they} {were} exported or windowed otherwise than the training images, export "
+        f"{them} as those were"
+    )
+    if schema.bits_stored is not None:
+        return export
+    if darker:
+        hold = "holds" if one else "hold"
+        return (
+            f"if {they} {hold} 12-bit detector data in {files}, train the base with "
+            f"--bits-stored 12 (16-bit pictures are then divided by 4095, not 65535); {export}"
+        )
+    return (
+        "if the model's training images were 12-bit detector data in 16-bit files (read "
+        f"nearly black), train the base again with --bits-stored 12; {export}"
+    )
+
+
+def _brightness_words(schema: ImageSchema, level: float) -> str:
+    """An image far darker or brighter than the training images, in a few words:
+    ``"darker than training (0.061 against 0.39-0.78)"``."""
+    low, high = schema.brightness or (0.0, 1.0)
+    way = "darker" if level < low / BRIGHTNESS_MARGIN else "brighter"
+    return f"{way} than training ({_level(level)} against {_level(low)}-{_level(high)})"
+
+
+def _level(level: float) -> str:
+    """A brightest level in two significant digits: ``0.061``, ``0.78``, ``1``."""
+    return f"{level:.2g}"
+
+
+def _times(times: float) -> str:
+    """How many times darker or brighter: ``6.4``, ``13``, ``1,200`` (never ``1.2e+03``)."""
+    return f"{times:.2g}" if times < 10 else f"{times:,.0f}"
+
+
+def file_warnings(schema: ImageSchema, dataset: ImageDataset) -> list[str]:
+    """What the data set ``dataset``, read for the model of ``schema``, cannot support as read
+    (``dataset.warnings``), less the 12-bit guess from the files alone where the model
+    recorded its training images' brightness: :func:`brightness_note` compares with them."""
+    if schema.brightness is None:
+        return list(dataset.warnings)
+    return [w for w in dataset.warnings if w != dataset.twelve_bit_note]
 
 
 #: DICOM Modality values that are one kind of image: computed and digital radiographs (an

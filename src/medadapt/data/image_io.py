@@ -45,7 +45,7 @@ from medadapt.data.intensity import (
     twelve_bit_note,
     unrescaled_ct_note,
 )
-from medadapt.data.read_errors import OptionError, ReadError, one_line
+from medadapt.data.read_errors import BeyondBitsStored, OptionError, ReadError, one_line
 
 #: file suffix -> format name (lower-case; ".nii.gz" is matched as a whole).
 SUFFIXES: dict[str, str] = {
@@ -386,6 +386,31 @@ def aspect_range(aspects: Sequence[float]) -> list[float] | None:
     return [round(min(aspects), 3), round(max(aspects), 3)] if len(aspects) else None
 
 
+#: the percentile of an image's [0, 1] intensities that is its brightest level: robust to a
+#: few saturated pixels (a marker, a label burnt into the film)
+BRIGHT_PERCENTILE = 99
+
+
+def brightness_level(*samples: np.ndarray) -> float:
+    """The brightest level of ``samples`` (one image's, or one file's: all of them together)
+    as read, in [0, 1] after scaling or windowing, before fitting: the 99th percentile of
+    their intensities (0.0 for an empty image)."""
+    values = [np.asarray(sample).ravel() for sample in samples if np.size(sample)]
+    if not values:
+        return 0.0
+    return float(np.percentile(np.concatenate(values), BRIGHT_PERCENTILE))
+
+
+def brightness_range(levels: Sequence[float]) -> list[float] | None:
+    """The brightness of the images read, as ``[low, high]``: the 5th and 95th percentiles of
+    their brightest levels (:func:`brightness_level`), so that a few odd images do not widen it
+    (recorded by a base model: how bright its training images were)."""
+    if not len(levels):
+        return None
+    low, high = np.percentile(np.asarray(levels, dtype=np.float64), [5, 95])
+    return [round(float(low), 4), round(float(high), 4)]
+
+
 def fit_size(sample: torch.Tensor, size: int, fit: str) -> torch.Tensor:
     """Resize ``(C, *spatial)`` to ``size`` per side with MONAI: ``"pad"`` keeps the aspect
     ratio (longest side to ``size``, zero padding centred), ``"stretch"`` does not.
@@ -459,16 +484,26 @@ class ReadChecks:
             self.raw_ct.append((read.raw_ct, n_files))
         self.shapes += [tuple(int(n) for n in sample.shape[1:]) for sample in read.samples]
 
-    def warnings(self, where: str) -> list[str]:
-        """One line per problem found (``where``: the source's name, as the notes say it)."""
+    def warnings(self, where: str, *, twelve_bit: bool = True) -> list[str]:
+        """One line per problem found (``where``: the source's name, as the notes say it).
+        ``twelve_bit``: False leaves out :func:`twelve_bit_note`, a guess from the files alone,
+        where a model's training images' brightness is compared instead."""
         kinds = {"series" if n > 1 else "files" for _, n in self.raw_ct}
         counted = " or ".join(sorted(kinds))  # "files", "series" or "files or series"
         found = [
-            twelve_bit_note(self.stored_max, where),
+            twelve_bit_note(self.stored_max, where) if twelve_bit else None,
             unrescaled_ct_note([raw for raw, _ in self.raw_ct], where, counted),
             tiny_note(self.shapes, self.options.image_size, self.options.fit, where),
         ]
         return [note for note in found if note]
+
+
+def refusal(path: object, exc: BaseException) -> str:
+    """``path`` and why it is refused (:func:`describe_error`), in one line: "cannot read"
+    unless it was read, and refused for its values (:class:`BeyondBitsStored`)."""
+    if isinstance(exc, BeyondBitsStored):
+        return f"{path}: {exc}"
+    return f"cannot read {path}: {describe_error(exc)}"
 
 
 def describe_error(exc: BaseException) -> str:

@@ -24,11 +24,15 @@ from medadapt.data.image_io import (
     ReadOptions,
     aspect_range,
     aspect_ratio,
+    brightness_level,
+    brightness_range,
     describe_error,
     fit_size,
+    refusal,
     to_channels,
 )
 from medadapt.data.image_sources import Entry
+from medadapt.data.intensity import twelve_bit_note
 from medadapt.errors import ConfigError, DataError
 
 _Sample = tuple[np.ndarray, Entry, str, str]  # array, entry, key, patient
@@ -46,6 +50,7 @@ class _Readings:
     formats: Counter[str] = field(default_factory=Counter)
     intensity: Counter[str] = field(default_factory=Counter)
     aspects: list[float] = field(default_factory=list)  # per sample, before fitting
+    brightness: list[float] = field(default_factory=list)  # per sample: its brightest level
     acquired: list[str | None] = field(default_factory=list)  # per sample: DICOM Modality
 
     def add(self, unit: Unit, read: FileRead, digest: str) -> None:
@@ -55,6 +60,7 @@ class _Readings:
         self.notes += [(str(entry.path), note) for note in read.notes]
         self.intensity[read.how] += 1
         self.aspects += [aspect_ratio(array) for array in read.samples]
+        self.brightness += [brightness_level(array) for array in read.samples]
         self.acquired += [read.acquired] * len(read.samples)
         self.checks.add(read, len(unit.files))
         patient = entry.subject or read.subject or str(entry.path)
@@ -94,6 +100,7 @@ def read_all(
         "intensity": dict(readings.intensity),
         "channels": n_channels,
         "aspect": aspect_range(readings.aspects),
+        "brightness": brightness_range(readings.brightness),
     }
     acquired = sorted({m for m in readings.acquired if m})
     if acquired:  # DICOM Modality values: CT, MR
@@ -135,8 +142,8 @@ def _skip_reason(entry: Entry, exc: Exception, on_error: str) -> str:
     reason = describe_error(exc)
     if on_error != "skip":
         raise DataError(
-            f"cannot read {entry.path}: {reason}; fix or remove the file, or pass "
-            "--on-error skip to leave it out"
+            f"{refusal(entry.path, exc)}; fix or remove the file, or pass --on-error skip to "
+            "leave it out"
         ) from None
     return reason
 
@@ -172,8 +179,10 @@ def _dataset_of(
         subjects=[p for _, _, _, p in samples],
         notes=readings.notes,
         aspects=readings.aspects,
+        brightness=readings.brightness,
         acquired=readings.acquired,
         warnings=readings.checks.warnings(root_name),
+        twelve_bit_note=twelve_bit_note(readings.checks.stored_max, root_name),
     )
 
 

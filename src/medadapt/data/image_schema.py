@@ -7,9 +7,11 @@ spacing, the bits a 16-bit picture holds), and the CSV columns it was read with 
 group, patient id). New data is read with
 ``load_images(source, **schema.load_options(), classes=schema.classes)``. ``spacing`` None
 (models saved before it was recorded) keeps their voxel-count resizing; ``bits_stored`` None
-their division of 16-bit pictures by 65535; ``aspect`` and ``dicom_modalities`` record the
-training images' shapes and DICOM Modality values (CT, MR), so images unlike them are said
-when they are scored.
+their division of 16-bit pictures by 65535; ``aspect``, ``brightness`` and
+``dicom_modalities`` record the training images' shapes, brightest levels (the 5th and 95th
+percentiles of each image's 99th-percentile intensity in [0, 1]) and DICOM Modality values
+(CT, MR), so images unlike them are said when they are scored (None or empty: models saved
+before they were recorded, which say nothing).
 
 :func:`source_digest` identifies a labelled image source by its listing (file names and sizes,
 plus the CSV's bytes, or an ``.npz``'s bytes) and the options that decide how many samples each
@@ -70,6 +72,7 @@ class ImageSchema:
     source_kind: str | None = None
     intensity: dict[str, int] = field(default_factory=dict)
     aspect: tuple[float, float] | None = None  # the training images' shapes (see image_io)
+    brightness: tuple[float, float] | None = None  # their brightest levels (see image_io)
     dicom_modalities: tuple[str, ...] = ()  # what the DICOM training images were: CT, MR
     normalisation: str = NORMALISATION
 
@@ -82,6 +85,8 @@ class ImageSchema:
             object.__setattr__(self, "window", tuple(float(v) for v in self.window))
         if self.aspect is not None:
             object.__setattr__(self, "aspect", tuple(float(v) for v in self.aspect))
+        if self.brightness is not None:
+            object.__setattr__(self, "brightness", tuple(float(v) for v in self.brightness))
         object.__setattr__(self, "dicom_modalities", tuple(map(str, self.dicom_modalities)))
         if self.spacing is not None and self.spacing != "auto":
             spacing = tuple(float(v) for v in self.spacing)
@@ -176,6 +181,7 @@ class ImageSchema:
             source_kind=source.get("kind"),
             intensity=dict(source.get("intensity", {})),
             aspect=source.get("aspect"),
+            brightness=source.get("brightness"),
             dicom_modalities=tuple(source.get("acquired") or ()),
             **loader,
         )
@@ -185,6 +191,7 @@ class ImageSchema:
         out["classes"] = list(self.classes)
         out["window"] = None if self.window is None else list(self.window)
         out["aspect"] = None if self.aspect is None else list(self.aspect)
+        out["brightness"] = None if self.brightness is None else list(self.brightness)
         out["dicom_modalities"] = list(self.dicom_modalities)
         out["spacing"] = list(self.spacing) if isinstance(self.spacing, tuple) else self.spacing
         out["format"] = SCHEMA_FORMAT

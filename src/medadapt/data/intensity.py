@@ -5,7 +5,10 @@
   pictures that hold fewer bits (12-bit detector values 0..4095, as hospital exports store
   them) are divided by ``2**bits_stored - 1`` when ``bits_stored`` is given (recorded with a
   base model); a picture with a value above that is refused. Without it, 16-bit pictures that
-  all stay within 12 bits are said (:func:`twelve_bit_note`): they reach the model nearly black.
+  all stay within 12 bits are said (:func:`twelve_bit_note`; uint16 ``.npz`` arrays:
+  :func:`twelve_bit_array_note`): they reach the model nearly black. That guess from the files
+  alone gives way, where a base recorded its training images' brightness, to a comparison
+  with them (``image_files.brightness_note``).
 * CT (DICOM with RescaleSlope/Intercept applied, or NIfTI in Hounsfield units) with a window
   ``(level, width)`` or a preset name: ``[level - width/2, level + width/2]`` maps linearly onto
   ``[0, 1]``, values outside are clipped.
@@ -27,7 +30,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from medadapt.data.read_errors import ReadError
+from medadapt.data.read_errors import BeyondBitsStored
 from medadapt.errors import ConfigError
 
 Window = tuple[float, float]
@@ -111,7 +114,8 @@ def check_bits_stored(bits_stored: object) -> int | None:
 
 def scale_integer(values: np.ndarray, bits_stored: int | None = None) -> np.ndarray:
     """Divide unsigned 8/16-bit values by their type's maximum (fixed scale, float32); 16-bit
-    values by ``2**bits_stored - 1`` when given (a value above it: :class:`ReadError`)."""
+    values by ``2**bits_stored - 1`` when given (a value above it:
+    :class:`~medadapt.data.read_errors.BeyondBitsStored`)."""
     if values.dtype == np.uint8:
         return values.astype(np.float32) / 255.0
     if values.dtype != np.uint16:
@@ -120,10 +124,10 @@ def scale_integer(values: np.ndarray, bits_stored: int | None = None) -> np.ndar
         return values.astype(np.float32) / 65535.0
     top = 2**bits_stored - 1
     if values.size and int(values.max()) > top:
-        raise ReadError(
-            f"16-bit pixels above {top}, the most {bits_stored} bits stored hold (--bits-stored "
-            f"{bits_stored}): export it with {bits_stored} bits, or train the base with a "
-            "higher --bits-stored"
+        raise BeyondBitsStored(
+            f"16-bit pixels up to {int(values.max())} exceed {top}, the highest value "
+            f"{bits_stored} bits stored hold (--bits-stored {bits_stored}): export it with "
+            f"{bits_stored} bits, or train the base with a higher --bits-stored"
         )
     return values.astype(np.float32) / float(top)
 
@@ -144,6 +148,25 @@ def twelve_bit_note(maxima: Sequence[int], where: str) -> str | None:
         f"pictures of the same scene; if {'it is' if one else 'they are'} 12-bit data, train "
         f"the base with --bits-stored 12 (train-base or study) so that every command divides "
         f"by {TWELVE_BIT_MAX}"
+    )
+
+
+def twelve_bit_array_note(n_images: int, where: str) -> str | None:
+    """Why the ``n_images`` uint16 images of an ``.npz`` array (``where``: "train_images of
+    scans.npz"), all within 12 bits, reach the model nearly black: as :func:`twelve_bit_note`
+    says of 16-bit pictures, with the fix arrays take (``--bits-stored`` is refused for an
+    ``.npz``). None when there are none."""
+    if not n_images:
+        return None
+    one = n_images == 1
+    images = "the one uint16 image" if one else f"all {n_images} uint16 images"
+    hold, they = ("holds", "it reaches") if one else ("hold", "they reach")
+    return (
+        f"{images} of {where} {hold} values of at most {TWELVE_BIT_MAX}, as 12-bit detector "
+        f"data does: divided by 65535 {they} the model at most {TWELVE_BIT_MAX / 65535:.4f} "
+        f"bright (nearly black); if {'it is' if one else 'they are'} 12-bit data, multiply the "
+        f"arrays by 16 (4095 becomes 65520) and save the .npz again: --bits-stored applies to "
+        "16-bit PNG pictures, not to .npz arrays"
     )
 
 

@@ -3,7 +3,8 @@
 Images may be ``(N, H, W)`` (2D gray), ``(N, H, W, 1|3)`` (2D), ``(N, D, H, W)`` (3D gray) or
 ``(N, D, H, W, 1|3)``; ``(N, 1|3, H, W)`` is PyTorch's channels-first order of 2D images (read
 as such with ``spatial_dims=2``, refused with 3: never a volume of 1 or 3 slices). uint8 /
-uint16 are divided by 255 / 65535, floats must already be in [0, 1]. Labels are ``(N,)`` or
+uint16 are divided by 255 / 65535 (uint16 arrays that all stay within 12 bits are said: they
+reach the model nearly black), floats must already be in [0, 1]. Labels are ``(N,)`` or
 ``(N, 1)`` class indices (multi-label arrays are refused). The
 class list covers the labels of every split in the file, so train/val/test agree.
 """
@@ -21,14 +22,16 @@ import torch
 from medadapt.data.dicom_series import KEY_CHARS
 from medadapt.data.image_dataset import ImageDataset, check_class_counts
 from medadapt.data.image_io import (
+    BRIGHT_PERCENTILE,
     ReadError,
     aspect_range,
     aspect_ratio,
+    brightness_range,
     chosen_slices,
     describe_error,
     fit_size,
 )
-from medadapt.data.intensity import scale_integer
+from medadapt.data.intensity import TWELVE_BIT_MAX, scale_integer, twelve_bit_array_note
 from medadapt.errors import ConfigError, DataError
 
 _CHUNK = 512
@@ -65,7 +68,9 @@ def load_npz(
         keys = digests
     n_channels = values.shape[1] if channels is None else channels
     aspect = aspect_ratio(values[0]) if len(values) else 1.0  # one shape for the whole array
+    levels = _brightness(values)
     tensor = _resize(_with_channels(values, n_channels), image_size, fit)
+    twelve_bit = _twelve_bit(images, f"{split}_images of {path.name}")
     dataset = ImageDataset(
         images=tensor.contiguous(),
         y=torch.from_numpy(labels.astype(np.int64)),
@@ -74,14 +79,35 @@ def load_npz(
         paths=sample_ids,
         keys=keys,
         aspects=[aspect] * len(values),
+        brightness=levels,
+        warnings=[twelve_bit] if twelve_bit else [],
+        twelve_bit_note=twelve_bit,
     )
     dataset.source = _source_record(
         dataset, path, split, integer_pixels=images.dtype.kind == "u", channels=n_channels,
         image_size=image_size, spatial_dims=spatial_dims, fit=fit, slices=slices,
-        aspect=aspect_range(dataset.aspects), **settings,
+        aspect=aspect_range(dataset.aspects), brightness=brightness_range(levels), **settings,
     )  # fmt: skip
     check_class_counts(dataset, explicit_classes=True)
     return dataset
+
+
+def _brightness(values: np.ndarray) -> list[float]:
+    """Per sample of ``(N, C, *spatial)`` values in [0, 1], its brightest level (as
+    ``image_io.brightness_level``: the 99th percentile), in chunks (a copy is sorted)."""
+    out: list[float] = []
+    for start in range(0, len(values), _CHUNK):
+        chunk = values[start : start + _CHUNK]
+        out += np.percentile(chunk.reshape(len(chunk), -1), BRIGHT_PERCENTILE, axis=1).tolist()
+    return out
+
+
+def _twelve_bit(images: np.ndarray, where: str) -> str | None:
+    """:func:`~medadapt.data.intensity.twelve_bit_array_note` for uint16 ``images`` that all
+    stay within 12 bits (None otherwise)."""
+    if images.dtype != np.uint16 or not images.size or int(images.max()) > TWELVE_BIT_MAX:
+        return None
+    return twelve_bit_array_note(len(images), where)
 
 
 def _read_split(path: Path, split: str) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:

@@ -7,6 +7,11 @@ class ReadError(Exception):
     """A file cannot be used; ``str(err)`` is a one-line reason (no path)."""
 
 
+class BeyondBitsStored(ReadError):
+    """A 16-bit picture read whole, whose values exceed the bits stored the model takes
+    (``--bits-stored``): refused for its values, not unreadable."""
+
+
 class OptionError(ReadError):
     """A loader option does not fit this file (e.g. a slice index beyond its depth)."""
 

@@ -36,6 +36,7 @@ import torch
 
 from medadapt.data.dicom_series import units_of
 from medadapt.data.image_files import (
+    brightness_note,
     check_scoreable,
     modality_note,
     model_inputs,
@@ -61,7 +62,7 @@ class Sample:
     file: str
     slice: int | None
     image: torch.Tensor  # (channels, *(image_size,) * spatial_dims)
-    note: str | None = None  # scaled or shaped unlike the training images (see shape_note)
+    note: str | None = None  # scaled, shaped or bright unlike the training images (shape_note)
 
 
 class DecodePool:
@@ -166,11 +167,12 @@ def decode(uploads: list[Upload], schema: Any, limits: ImageServing) -> list[Sam
             raise ImageInputError(422, name, f"{exc}; {wanted}") from None
         except Exception as exc:
             raise ImageInputError(422, name, problem(exc, unit.entry, names, schema)) from None
-        odd, kind = unlike_training(schema, name, read)
-        checks = ReadChecks(options)  # 12-bit values in 16 bits, raw CT, a tiny image
-        checks.add(read, len(unit.files))
+        odd, kind, levels = unlike_training(schema, name, read)
+        checks = ReadChecks(options)  # raw CT, a tiny image; 12-bit values in 16 bits: unless
+        checks.add(read, len(unit.files))  # the training images' brightness is compared
         said = [scaling_note(schema, read.how), shape_note(schema, odd, 1),
-                modality_note(schema, kind, 1), *checks.warnings(name)]  # fmt: skip
+                modality_note(schema, kind, 1), brightness_note(schema, levels, 1),
+                *checks.warnings(name, twelve_bit=schema.brightness is None)]  # fmt: skip
         said = [n for n in said if n]
         note = "; ".join(n.removeprefix(f"{name}: ") for n in said) or None
         out += [Sample(name, i, image, note) for i, image in zip(read.frames, images, strict=True)]

@@ -123,7 +123,7 @@ class ImageModality(Modality):
         )
         if read.classes is None:
             notes += typo_notes(dict(zip(dataset.classes, counts.tolist(), strict=True)))
-        notes += dataset.warnings  # 12-bit values in 16-bit pictures, raw CT, tiny images
+        notes += dataset.warnings  # 12-bit values in 16-bit pictures or arrays, raw CT, tiny
         notes += [n for n in [left_out_note(Path(data))] if n]
         notes += [n for n in [copies_note(data, dataset.subset(chosen))] if n]
         samples = ImageSamples(dataset, info, notes)
@@ -153,9 +153,12 @@ class ImageModality(Modality):
         label: str | None = None,
     ) -> ImageSamples:
         from medadapt.data.image_files import (
+            brightness_note,
+            file_warnings,
             modality_note,
             scaling_note,
             shape_note,
+            unlike_training_brightness,
             unlike_training_modality,
             unlike_training_shape,
         )
@@ -206,7 +209,10 @@ class ImageModality(Modality):
         kinds = [(dataset.paths[i], str(m)) for i, m in enumerate(dataset.acquired)
                  if unlike_training_modality(schema, m)]  # fmt: skip
         notes += [n for n in [modality_note(schema, kinds, len(dataset), counted)] if n]
-        notes += dataset.warnings  # 12-bit values in 16-bit pictures, raw CT, tiny images
+        levels = [(dataset.paths[i], level) for i, level in enumerate(dataset.brightness)
+                  if unlike_training_brightness(schema, level)]  # fmt: skip
+        notes += [n for n in [brightness_note(schema, levels, len(dataset), counted)] if n]
+        notes += file_warnings(schema, dataset)  # raw CT, tiny images (12-bit: unless compared)
         notes += [n for n in [left_out_note(Path(data))] if n]
         notes += [n for n in [copies_note(data, dataset)] if n]
         return ImageSamples(dataset, info, notes)
@@ -232,7 +238,8 @@ class ImageModality(Modality):
 
     def prediction_flags(self, schema: Any, samples: Any) -> dict[str, list]:
         """Per image, how it is unlike the model's training images (its DICOM kind, shape,
-        intensity scaling), in the column tables name their far-outside features in."""
+        brightness, intensity scaling), in the column tables name their far-outside features
+        in."""
         from medadapt.data.extrapolation import COLUMN
 
         if not isinstance(samples, UnlabelledImages):
@@ -445,14 +452,18 @@ class ImageModality(Modality):
         return schema.with_classes(classes)
 
     def inputs_seen(self, schema: Any, train: ImageSamples) -> dict[str, Any] | None:
-        """The adapter's training images' shapes (longer side to shorter, lowest and highest)
-        and DICOM Modality values, where the base model recorded its own (a CT base adapted
-        on MR images: MR is then no surprise through the adapter)."""
-        from medadapt.data.image_io import aspect_range
+        """The adapter's training images' shapes (longer side to shorter, lowest and highest),
+        brightness (brightest levels, 5th and 95th percentiles) and DICOM Modality values,
+        where the base model recorded its own (a CT base adapted on MR images: MR is then no
+        surprise through the adapter; an 8-bit base adapted on 12-bit data in 16-bit files:
+        neither are those dark images)."""
+        from medadapt.data.image_io import aspect_range, brightness_range
 
         dataset, seen = train.dataset, {}
         if schema.aspect is not None and dataset.aspects:
             seen["aspect"] = aspect_range(dataset.aspects)
+        if schema.brightness is not None and dataset.brightness:
+            seen["brightness"] = brightness_range(dataset.brightness)
         if schema.dicom_modalities:
             seen["dicom_modalities"] = sorted({m for m in dataset.acquired if m})
         return {k: v for k, v in seen.items() if v} or None
@@ -463,6 +474,11 @@ class ImageModality(Modality):
         if schema.aspect is not None and aspect:
             schema = replace(schema, aspect=(min(schema.aspect[0], float(aspect[0])),
                                              max(schema.aspect[1], float(aspect[1]))))  # fmt: skip
+        bright = seen.get("brightness")
+        if schema.brightness is not None and bright:
+            low, high = schema.brightness
+            schema = replace(schema, brightness=(min(low, float(bright[0])),
+                                                 max(high, float(bright[1]))))  # fmt: skip
         if schema.dicom_modalities and kinds:
             widened = dict.fromkeys([*schema.dicom_modalities, *map(str, kinds)])
             schema = replace(schema, dicom_modalities=tuple(widened))
