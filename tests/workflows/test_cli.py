@@ -661,3 +661,22 @@ def test_predict_says_when_the_model_was_never_measured(workspace, tmp_path, cap
     assert run("predict", "--base", str(root / "base"), "--adapter", str(root / "adapter_c"),
                "--data", str(data), "--out", str(out), "--force") == 0  # fmt: skip
     assert "no measured performance" not in capsys.readouterr().out
+
+
+def test_evaluate_says_when_an_adapter_is_scored_on_another_group(workspace, capsys):
+    """An adapter for site C scored on site B: predict said so, evaluate printed B's figures
+    as if they were the adapter's."""
+    root, data, _ = workspace
+    capsys.readouterr()
+    assert run("evaluate", "--base", str(root / "base"), "--adapter", str(root / "adapter_c"),
+               "--data", str(data), "--group-column", "site", "--group", "B") == 0  # fmt: skip
+    printed = capsys.readouterr().out
+    n = printed.split(" of the ")[1].split(" rows scored")[0] if " of the " in printed else "?"
+    assert (
+        f"warning: adapter 'c_bottleneck' is for site = 'C', but {n} of the {n} rows scored have "
+        "another value of 'site': these figures describe it there, not where it was trained; to "
+        "score that group only, pass --group-column site --group 'C'"
+    ) in printed
+    assert run("evaluate", "--base", str(root / "base"), "--adapter", str(root / "adapter_c"),
+               "--data", str(data), "--group-column", "site", "--group", "C") == 0  # fmt: skip
+    assert "is for site" not in capsys.readouterr().out

@@ -114,7 +114,8 @@ def evaluate_job(
         subgroups=mask_subgroups(evaluation["subgroups"]), per_class=evaluation.get("per_class"),
         recorded_retention=record.retention, full_finetune=record.full_finetune,
         skipped_files=samples.skipped_files(),
-        data_warnings=modality.sample_notes(schema, test) + unrecognised,
+        data_warnings=(modality.sample_notes(schema, test) + unrecognised
+                       + _other_groups(loaded, test, evaluating=True)),
         leak_warnings=modality.scored_notes(schema, test),
         extras=modality.evaluation_extras(schema, test),
         curves={"y": test.labels, "scores": modality.task_scores(schema, scores),
@@ -261,9 +262,10 @@ def _unmeasured(loaded: Loaded) -> list[str]:
     ]
 
 
-def _other_groups(loaded: Loaded, samples) -> list[str]:
+def _other_groups(loaded: Loaded, samples, evaluating: bool = False) -> list[str]:
     """A warning when the adapter (or fine-tuned model) was trained for one group and
-    ``samples`` hold others: scored all the same (a user may mean it), but said."""
+    ``samples`` hold others: scored all the same (a user may mean it), but said
+    (``evaluating``: its figures then describe the other groups)."""
     summary = loaded.record.data_summary
     if summary is None:
         summary = loaded.base.training.get("adapted", {}).get("data_summary") or {}
@@ -278,6 +280,13 @@ def _other_groups(loaded: Loaded, samples) -> list[str]:
         return []
     model = f"adapter {loaded.adapter!r}" if loaded.adapter else "the fine-tuned model in --base"
     noun = loaded.modality.noun
+    if evaluating:
+        return [
+            f"{model} is for {column} = {group!r}, but {n_other} of the {len(values)} {noun} "
+            f"scored have another value of {column!r}: these figures describe it there, not "
+            f"where it was trained; to score that group only, pass --group-column {column} "
+            f"--group {group!r}"
+        ]
     return [
         f"{model} is for {column} = {group!r}, but {n_other} of {len(values)} {noun} have "
         f"another value of {column!r}: they are scored with it too; to score only that "
