@@ -95,3 +95,26 @@ def test_subgroups_of_fewer_than_five_patients_show_no_count():
     assert "<td>&lt;5</td>" in female and "<td>3</td>" not in female
     male = html[html.index("<td>Male</td>") :].split("</tr>")[0]
     assert "<td>75-79</td>" in male  # 77 men: the total minus them would give the women away
+
+
+def test_a_base_model_figure_without_an_interval_carries_its_own_note():
+    """The base model's calibration slope, without an interval (its predictions separate most
+    resamples), was shown bare: the note column held the adapter's notes only."""
+    from medadapt.evaluate.metrics import binary_metrics
+
+    result, curves, base = _scored()
+    y = curves["y"]
+    near = np.where(y == 1, 0.9, 0.1) + np.r_[0.85, np.zeros(len(y) - 1)] * (y[0] == 0)
+    separated = binary_metrics(y, np.clip(near, 0, 1), n_boot=100)  # all but one in order
+    assert separated["calibration_slope_ci"] is None
+    note = separated["notes"]["calibration_slope"]
+    assert note == (
+        "no interval: in more than 1 in 10 bootstrap resamples of these patients it cannot be "
+        "computed (the predictions separate the resample's outcomes perfectly, so no slope can "
+        "be fitted, or it lacks one of the classes), so its uncertainty is not estimated; treat "
+        "the value as very uncertain"
+    )
+    base = {**base, "overall": separated}
+    page = html.unescape(evaluation_report(result, curves, base_scores=base).render())
+    row = page[page.index("<td>calibration slope</td>") :].split("</tr>")[0]
+    assert f"base model: {note}" in row

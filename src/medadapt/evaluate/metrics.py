@@ -153,9 +153,14 @@ NO_SPREAD = (
 )
 UNDEFINED = (
     "no interval: in more than 1 in 10 bootstrap resamples of these {unit}s it cannot be "
-    "computed (a resample without one of the classes), so its uncertainty is not estimated; "
-    "treat the value as very uncertain"
+    "computed ({why}), so its uncertainty is not estimated; treat the value as very uncertain"
 )
+#: why a metric cannot be computed on a bootstrap resample, where it is not a missing class
+_UNDEFINED_BECAUSE = {
+    "calibration_slope": "the predictions separate the resample's outcomes perfectly, so no "
+    "slope can be fitted, or it lacks one of the classes",
+}
+_MISSING_CLASS = "a resample without one of the classes"
 PERFECT = (
     "no interval: the model separates these {unit}s perfectly in every bootstrap resample, so "
     "its uncertainty cannot be estimated from them; a perfect score is rarely real: check for "
@@ -229,7 +234,8 @@ def _honest_intervals(out: dict[str, Any], notes: dict[str, str],
             out[f"{name}_ci"] = proportion_interval(hits, patients)
     for name in [k for k in METRIC_NAMES_ALL if out.get(k) is not None]:
         if out.get(f"{name}_ci") is None:
-            notes.setdefault(name, UNDEFINED.format(unit=unit))
+            why = _UNDEFINED_BECAUSE.get(name, _MISSING_CLASS)
+            notes.setdefault(name, UNDEFINED.format(unit=unit, why=why))
     for name in list(out):
         interval = out.get(f"{name}_ci") if not name.endswith("_ci") else None
         if not interval or interval[0] != interval[1]:

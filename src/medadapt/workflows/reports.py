@@ -209,6 +209,15 @@ def _difference(base_scores: dict[str, Any] | None) -> str | None:
     return ((base_scores or {}).get("versus_base") or {}).get("in_words")
 
 
+def _both_notes(before: dict[str, Any], after: dict[str, Any], metric: str) -> str:
+    """A before/after table row's note: the adapter's, and the base model's where it says
+    something else (its calibration slope without an interval was shown bare)."""
+    said = {BEFORE: (before.get("notes") or {}).get(metric), AFTER: after["notes"].get(metric)}
+    if said[BEFORE] is None or said[BEFORE] == said[AFTER]:
+        return said[AFTER] or ""
+    return "; ".join(f"{who}: {note}" for who, note in said.items() if note)
+
+
 def evaluation_report(
     result: dict[str, Any],
     curves: dict[str, np.ndarray],
@@ -234,7 +243,7 @@ def evaluation_report(
                 METRIC_LABELS[m],
                 *([fmt_metric(before, m)] if base_scores else []),
                 fmt_metric(result, m),
-                result["notes"].get(m, ""),
+                _both_notes(before, result, m) if base_scores else result["notes"].get(m, ""),
             ]
             for m in metrics
         ],
