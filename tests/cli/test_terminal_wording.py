@@ -60,7 +60,10 @@ def test_study_s_sample_size_line_counts_in_the_modality_s_unit():
              "strategies": {"head_only": {"n_needed": 90}, "lora": {"n_needed": 1200}}}  # fmt: skip
     assert study_sample_size_line(entry, "images") == (
         "sample size (Riley et al., conservative R-squared): minimum images head-only adapter "
-        "90; LoRA adapter 1,200; the target has 140 to train (necessary, not sufficient)"
+        "90; LoRA adapter 1,200; the target has 140 to train (necessary, not sufficient); the "
+        "base this study trains is not scored yet, so Riley et al.'s cautious default R-squared "
+        "is assumed; check-data --base, from a trained base's own scores at the target, usually "
+        "asks fewer"
     )
 
 

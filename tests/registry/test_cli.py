@@ -140,7 +140,7 @@ def test_diff_names_fields_as_show_does_never_by_recorded_keys(cli, adapter_dir,
     assert rows["parent"] == ["none", "heart@1"] and rows["config: r"] == ["2", "3"]
     assert rows["data: training rows"] == ["1,400", "700"]
     assert rows["data: training rows per class"] == ["0: 360, 1: 1,040", "0: 180, 1: 520"]
-    assert "30,642 patients" in rows["data: sample size"][1]
+    assert "30,642 rows" in rows["data: sample size"][1]
     assert "config: method" not in rows and not any(k.startswith("data.") for k in rows)
 
 
@@ -184,7 +184,7 @@ def test_show_prints_nested_summaries_in_words(cli, adapter_dir, monkeypatch):
         ["data: group column", "dataset"],
         [
             "data: sample size",
-            "read as a new model, its 8,577 parameters would need a million or more patients "
+            "read as a new model, its 8,577 parameters would need a million or more rows "
             "(criterion i); 86 trained it (not met: necessary, not sufficient)",
         ],
         [
@@ -194,15 +194,15 @@ def test_show_prints_nested_summaries_in_words(cli, adapter_dir, monkeypatch):
         ],
         [
             "data: sample size test",
-            "test patients for a precise observed/expected ratio: 27 (enough here); calibration "
+            "test rows for a precise observed/expected ratio: 27 (enough here); calibration "
             "slope: 1,881 (too few here); C-statistic: 1,480 (too few here)",
         ],
         ["data: sample size source", "Riley et al. Stat Med 2019;38:1276-96 (development)"],
     ]
-    card, _ = cli("show", "heart@1", "--card")  # the card words it too, never raw JSON
+    card, _ = cli("show", "heart@1", "--card")  # the card words it too (in rows, as adapt did)
     assert (
         "| sample size | read as a new model, its 8,577 parameters would need a million or more "
-        "patients (criterion i); 86 trained it (not met: necessary, not sufficient) |"
+        "rows (criterion i); 86 trained it (not met: necessary, not sufficient) |"
     ) in card.splitlines()
     assert '"n_needed"' not in card
 

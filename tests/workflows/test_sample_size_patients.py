@@ -14,6 +14,7 @@ from medadapt.modalities.base import modality_of
 from medadapt.modalities.tabular.samples import TableSamples
 from medadapt.registry import render_card
 from medadapt.workflows.sample_size import (
+    CONSERVATIVE_WHY,
     sample_size_line,
     study_sample_size,
     study_sample_size_line,
@@ -58,7 +59,7 @@ def test_a_study_compares_the_criteria_with_patients_not_visits(tabular):
     assert study_sample_size_line(entry, "patients") == (
         "sample size (Riley et al., conservative R-squared): minimum patients head-only "
         "adapter 385; the target has 450 rows from 150 patients to train (necessary, not "
-        "sufficient)"
+        f"sufficient); {CONSERVATIVE_WHY}"
     )
     from medadapt.evaluate.report.html import Report
     from medadapt.workflows.study_report import _sample_size
@@ -81,7 +82,8 @@ def test_one_row_per_patient_reads_as_before(tabular):
         assert not {"n_train_patients", "n_test_patients", "unit"} & set(entry)
         assert study_sample_size_line(entry, "patients") == (
             "sample size (Riley et al., conservative R-squared): minimum patients head-only "
-            "adapter 385; the target has 450 to train (necessary, not sufficient)"
+            f"adapter 385; the target has 450 to train (necessary, not sufficient); "
+            f"{CONSERVATIVE_WHY}"
         )
 
 

@@ -134,7 +134,7 @@ def summary_rows(data_summary: dict[str, Any]) -> list[tuple[str, str]]:
     for key in keys:
         value = data_summary[key]
         if key == "sample_size" and is_sample_size(value):
-            rows += sample_size_rows(value)
+            rows += sample_size_rows(value, unit)
         elif isinstance(value, dict):
             rows.append((data_label(key, unit), pairs(value, unit) or "none"))
         else:
@@ -157,10 +157,12 @@ def is_sample_size(entry: Any) -> bool:
     )
 
 
-def sample_size_rows(entry: dict[str, Any]) -> list[tuple[str, str]]:
+def sample_size_rows(entry: dict[str, Any], unit: str = "patients") -> list[tuple[str, str]]:
     """What ``adapt`` recorded of Riley et al.'s criteria, as ``(field, sentence)`` rows (the
-    card's and ``registry show``'s)."""
+    card's and ``registry show``'s), counted as ``adapt`` printed them: in patients where a
+    patient has several samples, else in the samples' ``unit`` (rows, images)."""
     met = "met" if entry["met"] else "not met"
+    noun = "patients" if entry.get("n_train_patients") is not None else unit
     trained = grouped(entry["n_train"])
     if entry.get("n_train_patients") is not None:  # repeat visits: the criteria count patients
         patients = grouped(entry["n_train_patients"])
@@ -169,7 +171,7 @@ def sample_size_rows(entry: dict[str, Any]) -> list[tuple[str, str]]:
         (
             "sample size",
             f"read as a new model, its {grouped(entry['parameters'])} parameters would need "
-            f"{needed_text(entry['n_needed'])} patients (criterion {entry['criterion']}); "
+            f"{needed_text(entry['n_needed'])} {noun} (criterion {entry['criterion']}); "
             f"{trained} trained it ({met}: necessary, not sufficient)",
         )
     ]
@@ -188,7 +190,7 @@ def sample_size_rows(entry: dict[str, Any]) -> list[tuple[str, str]]:
             + ("" if k not in supports else " (enough here)" if supports[k] else " (too few here)")
             for k in in_order(needs)
         ]
-        rows.append(("sample size test", f"test patients for a precise {'; '.join(told)}"))
+        rows.append(("sample size test", f"test {noun} for a precise {'; '.join(told)}"))
     if entry.get("source"):
         rows.append(("sample size source", str(entry["source"])))
     return rows
