@@ -51,9 +51,12 @@ def test_predictions_equal_offline_predictions_with_that_adapter(client, served_
     np.testing.assert_allclose([p["probability"] for p in served], expected, atol=1e-6)
 
 
-def test_a_prediction_names_the_features_it_lacked_and_warns_when_most_are(client, served_registry):
+def test_a_prediction_names_the_features_it_lacked_and_is_withheld_when_most_are(
+    client, served_registry
+):
     """Missing features are allowed (a lab not taken), but the answer says which; on fewer
-    than half of the features it says it rests on few (names only, never values)."""
+    than half of the features no prediction is given, and the note says why (names only,
+    never values): a near-certain "benign" from one number read as an answer."""
     full = _instances(served_registry, "C", 1)[0]
     schema = load_for_inference(served_registry["base"], None).base.schema
     features = [f.name for f in schema.features]
@@ -66,7 +69,28 @@ def test_a_prediction_names_the_features_it_lacked_and_warns_when_most_are(clien
     assert (complete["missing_features"], complete["note"]) == ([], None)
     assert (partial["missing_features"], partial["note"]) == ([features[1]], None)
     assert sparse["missing_features"] == features[1:]
+    assert (sparse["predicted"], sparse["probability"]) == (None, None)
+    assert complete["predicted"] is not None and partial["probability"] is not None
     n = len(features)
+    assert sparse["note"] == (
+        f"{n - 1} of the model's {n} features were missing (read as 'not measured', never "
+        "imputed): a prediction resting on 1 is withheld; send the others, or start the "
+        "server with --score-sparse to answer such instances anyway"
+    )
+    PredictResponse.model_validate(reply.json())
+
+
+def test_score_sparse_answers_an_instance_lacking_most_features_with_a_note(served_registry):
+    full = _instances(served_registry, "C", 1)[0]
+    schema = load_for_inference(served_registry["base"], None).base.schema
+    features = [f.name for f in schema.features]
+    app = create_app(served_registry["registry"], token=TOKEN, score_sparse=True)
+    with TestClient(app) as client:
+        reply = client.post("/v1/predict", headers=AUTH, json={
+            "adapter": "site_c", "instances": [{features[0]: full[features[0]]}]})  # fmt: skip
+    (sparse,) = reply.json()["predictions"]
+    n = len(features)
+    assert 0 <= sparse["probability"] <= 1 and sparse["predicted"] in schema.classes
     assert sparse["note"] == (
         f"{n - 1} of the model's {n} features were missing (read as 'not measured', never "
         "imputed): this prediction rests on 1; send the others before relying on it"

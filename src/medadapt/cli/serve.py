@@ -69,6 +69,11 @@ DICOMWEB_CA_BUNDLE = typer.Option(
     help="CA certificate (PEM) that signed an https --dicomweb-archive's TLS certificate, when "
     "it is not one this machine trusts (a hospital's own CA).",
 )
+SCORE_SPARSE = typer.Option(
+    False,
+    help="Also answer a table instance lacking more than half of the model's features (by "
+    "default its prediction is withheld: predicted null, the note saying why).",
+)
 STORE_SR = typer.Option(
     False,
     "--store-sr",
@@ -102,6 +107,7 @@ def serve_command(
     dicomweb_token_file: Path | None = DICOMWEB_TOKEN_FILE,
     dicomweb_ca_bundle: Path | None = DICOMWEB_CA_BUNDLE,
     store_sr: bool = STORE_SR,
+    score_sparse: bool = SCORE_SPARSE,
 ) -> None:
     """Serve the registry's promoted adapters over HTTP (FastAPI; docs at /docs): JSON
     instances for tabular models, uploaded images or DICOMweb references for image models.
@@ -136,7 +142,8 @@ def serve_command(
             "MEDADAPT_TOKEN (or listen on 127.0.0.1)"
         )
     _serve(registry, host, port, token=token, max_batch=max_batch, max_wait_ms=max_wait_ms,
-           threads=threads, max_queue=max_queue, images=images, device=device)  # fmt: skip
+           threads=threads, max_queue=max_queue, images=images, device=device,
+           score_sparse=score_sparse)  # fmt: skip
 
 
 def _serve(registry: Path, host: str, port: int, **settings: Any) -> None:

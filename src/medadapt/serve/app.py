@@ -62,6 +62,7 @@ def create_app(
     images: ImageServing | None = None,
     device: str = "cpu",
     on_ready: Callable[[ServingState], None] | None = None,
+    score_sparse: bool = False,
 ) -> FastAPI:
     """Build the service for the adapters promoted in the registry at ``registry_root``.
 
@@ -73,11 +74,15 @@ def create_app(
     decoding threads and DICOMweb archives for image bases. ``device``: where the models run
     (``cuda`` for a GPU). ``on_ready``: called with the serving state once the promoted
     adapters are loaded, just before the first request is taken (the command line prints its
-    URL and what it loaded then).
+    URL and what it loaded then). ``score_sparse``: also answer a table instance lacking more
+    than half of the model's features (by default its prediction is withheld, and its note
+    says why).
     """
     torch.set_num_threads(threads)
     images = images or ImageServing()
-    state = ServingState(registry_root, refresh_seconds=refresh_seconds, device=device)
+    state = ServingState(
+        registry_root, refresh_seconds=refresh_seconds, device=device, score_sparse=score_sparse
+    )
     telemetry = Telemetry()
     refresh = _refresher(state, telemetry)
     batcher = _batcher(state, telemetry, refresh, max_batch=max_batch, max_wait_ms=max_wait_ms,

@@ -23,7 +23,7 @@ import medadapt
 from medadapt.data.extrapolation import outside_in_record
 from medadapt.data.feature_kinds import is_missing, level
 from medadapt.data.missing_codes import is_missing_value
-from medadapt.modalities.tabular.findings import mostly_missing_note
+from medadapt.modalities.tabular.findings import mostly_missing_note, withheld_note
 from medadapt.serve.batching import MicroBatcher
 from medadapt.serve.image_routes import ImagePredictor
 from medadapt.serve.request_json import json_body
@@ -134,15 +134,19 @@ def _predictions(
     out = []
     for route, score, instance in zip(routes, scores, instances, strict=True):
         telemetry.instances.labels(route.name or "base").inc()
-        out.append(_prediction(state.bases[route.base_key], route, score, instance))
+        out.append(_prediction(state.bases[route.base_key], route, score, instance,
+                               withhold_sparse=not state.score_sparse))  # fmt: skip
     return out
 
 
-def _prediction(served: ServedBase, route: Route, score: Any,
-                instance: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
-    """One prediction in :class:`Prediction`'s shape, naming the features it lacked."""
+def _prediction(served: ServedBase, route: Route, score: Any, instance: dict[str, Any],
+                withhold_sparse: bool = True) -> dict[str, Any]:  # fmt: skip
+    """One prediction in :class:`Prediction`'s shape, naming the features it lacked; withheld
+    (``predicted`` None, the note saying why) where it would rest on fewer than half of the
+    model's features, unless ``withhold_sparse`` is False (``serve --score-sparse``)."""
     schema = served.schema
     missing = missing_in_record(schema, instance)
+    sparse = mostly_missing_note(len(missing), len(schema.features))
     out: dict[str, Any] = {
         "adapter": route.name,
         "version": route.version,
@@ -154,8 +158,11 @@ def _prediction(served: ServedBase, route: Route, score: Any,
         "outside_training": outside_in_record(
             schema.numeric_features, instance, schema.missing_codes
         ),
-        "note": mostly_missing_note(len(missing), len(schema.features)),
+        "note": sparse,
     }
+    if sparse and withhold_sparse:
+        out.update(predicted=None, note=withheld_note(len(missing), len(schema.features)))
+        return out
     if schema.task == "binary":
         p = float(score)
         out.update(predicted=schema.classes[1] if p >= 0.5 else schema.classes[0], probability=p)

@@ -31,7 +31,11 @@ class Prediction(BaseModel):
     adapter: str | None = Field(description="The adapter that produced it; None = base model.")
     version: int | None = Field(description="Its registry version.")
     base: str = Field(description="The base model's weights hash (first 12 characters).")
-    predicted: Any = Field(description="Predicted class, or value for regression.")
+    predicted: Any = Field(
+        description="Predicted class, or value for regression; null when withheld: the "
+        "instance lacked more than half of the model's features (see note; serve "
+        "--score-sparse answers anyway)."
+    )
     probability: float | None = Field(None, description="Binary: P(positive class).")
     probabilities: dict[str, float] | None = Field(None, description="Multiclass.")
     missing_features: list[str] = Field(
@@ -133,7 +137,8 @@ class AdapterInfo(BaseModel):
         default_factory=dict,
         description="Why a metric was not reported, and warnings about the whole result "
         "('too_good': check for a leak; 'one_class': it calls (nearly) every patient one "
-        "class): read them before trusting the metrics.",
+        "class; 'allowed_leak': a column kept with --allow-leak although it alone predicts the "
+        "label): read them before trusting the metrics.",
     )
 
 

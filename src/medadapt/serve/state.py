@@ -142,9 +142,16 @@ class ServingState:
     """Models and routing tables for one registry."""
 
     def __init__(
-        self, registry_root: str | Path, *, refresh_seconds: float = 1.0, device: str = "cpu"
+        self,
+        registry_root: str | Path,
+        *,
+        refresh_seconds: float = 1.0,
+        device: str = "cpu",
+        score_sparse: bool = False,
     ) -> None:
         self.registry = Registry(registry_root)
+        # answer instances lacking most of the model's features (default: withheld, said why)
+        self.score_sparse = score_sparse
         self.refresh_seconds = refresh_seconds
         self.device = torch.device(device)
         self.bases: dict[str, ServedBase] = {}

@@ -62,8 +62,15 @@ def refuse_written_numbers(schema: TableSchema, frame: pd.DataFrame, data: Path)
     """Refuse a numeric feature of the model that ``data`` writes with a unit, a percent sign
     or decimal commas in more than a tenth of its values (as ``train-base`` refuses it): read
     as missing, every such row would be scored without it. Fewer stay a warning (read as
-    missing, counted)."""
-    from medadapt.data.feature_kinds import TEXT_IN_NUMBERS_SHARE, written_numbers
+    missing, counted). Any other text in more than a tenth of them ("<5", "pending") is
+    refused too, by kind and count (never a cell's text); a column trained with
+    ``--numeric`` that held text then reads it as missing, as at training."""
+    from medadapt.data.feature_kinds import (
+        TEXT_IN_NUMBERS_SHARE,
+        kinds_said,
+        text_cells,
+        written_numbers,
+    )
 
     for spec in schema.numeric_features:
         if spec.name not in frame:
@@ -74,6 +81,16 @@ def refuse_written_numbers(schema: TableSchema, frame: pd.DataFrame, data: Path)
                 f"--data {data}: {written.said(spec.name)}, which the model reads as numbers; "
                 f"{written.fix(spec.mean)}, and pass it to --data again"
             )
+        texts, present = text_cells(frame[spec.name])
+        if spec.name in schema.text_as_missing or len(texts) <= TEXT_IN_NUMBERS_SHARE * present:
+            continue
+        raise DataError(
+            f"--data {data}: column {spec.name!r} holds text, not numbers, in {len(texts)} of "
+            f"its {present} non-empty values ({kinds_said(texts)}), which the model reads as "
+            "numbers (as missing values, each such row would be scored without the column); "
+            "write the numbers alone in the file (empty where nothing was measured), and pass "
+            "it to --data again"
+        )
 
 
 def empty_columns_warning(schema: TableSchema, frame: pd.DataFrame) -> str | None:
@@ -104,6 +121,15 @@ def mostly_missing_note(missing: int, features: int) -> str | None:
     return (f"{missing} of the model's {features} features were missing (read as 'not "
             f"measured', never imputed): this prediction rests on {features - missing}; send "
             "the others before relying on it")  # fmt: skip
+
+
+def withheld_note(missing: int, features: int) -> str:
+    """Why ``serve`` gives no prediction for an instance lacking more than half of the
+    model's features (:data:`MOSTLY_MISSING`), and how to get one."""
+    return (f"{missing} of the model's {features} features were missing (read as 'not "
+            f"measured', never imputed): a prediction resting on {features - missing} is "
+            "withheld; send the others, or start the server with --score-sparse to answer "
+            "such instances anyway")  # fmt: skip
 
 
 def missing_rows_warnings(schema: TableSchema, encoded) -> list[str]:
