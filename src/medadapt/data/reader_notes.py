@@ -9,15 +9,17 @@ deprecations are dropped). A file that cannot be read is reported once with its 
 reason; the notes of the files that were read are logged by :func:`report_notes` to the
 ``medadapt.notes`` logger, each distinct note once, as ``FILE: NOTE (and N more files)``.
 
-The loggers are switched process-wide while a file is read: readers run one file at a time.
-Handlers a library gives its own loggers (nibabel's ``nibabel.global`` writes straight to the
-terminal) are detached meanwhile too.
+The loggers and :func:`warnings.showwarning` are switched process-wide while any thread reads
+a file, and each record or warning goes to the notes of the thread that raised it (threads of
+``serve``'s decode pool read at once). Handlers a library gives its own loggers (nibabel's
+``nibabel.global`` writes straight to the terminal) are detached meanwhile too.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import warnings
 from collections.abc import Iterator, Sequence
 
@@ -39,13 +41,38 @@ def note_text(message: object) -> str:
     return lines[0] if lines else ""
 
 
-class _Collector(logging.Handler):
-    def __init__(self, notes: list[str]) -> None:
+class _Dispatcher(logging.Handler):
+    """Hands each library record (WARNING and above) to the notes of the thread that is
+    collecting; a record of another thread goes where it would have gone (the root logger's
+    handlers, as the library loggers propagate there)."""
+
+    def __init__(self) -> None:
         super().__init__(logging.WARNING)
-        self.notes = notes
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.notes.append(note_text(record.getMessage()))
+        blocks = _collecting.get(threading.get_ident())
+        if blocks:
+            blocks[-1].append(note_text(record.getMessage()))
+        else:
+            logging.getLogger().handle(record)
+
+
+def _show(message, category, filename, lineno, file=None, line=None) -> None:
+    """``warnings.showwarning`` while notes are collected: the collecting thread's warnings
+    become notes (developer warnings dropped); another thread's are shown as before."""
+    blocks = _collecting.get(threading.get_ident())
+    if not blocks:
+        _saved["showwarning"](message, category, filename, lineno, file, line)
+    elif not issubclass(category, _DEVELOPER_WARNINGS):
+        blocks[-1].append(note_text(message))
+
+
+#: the notes of each thread reading a file now, by thread id (a list per open block, the
+#: innermost last); the loggers and ``warnings.showwarning`` are switched while it is not empty
+_collecting: dict[int, list[list[str]]] = {}
+_saved: dict[str, object] = {}
+_lock = threading.Lock()
+_dispatcher = _Dispatcher()
 
 
 def _own_handlers() -> dict[logging.Logger, list[logging.Handler]]:
@@ -58,39 +85,61 @@ def _own_handlers() -> dict[logging.Logger, list[logging.Handler]]:
     return found
 
 
-@contextlib.contextmanager
-def collect_notes() -> Iterator[list[str]]:
-    """Collect the library log records (WARNING and above, without their tracebacks) and
-    warnings raised in the block into the yielded list, distinct and in order; none of
-    them reaches another handler or the terminal."""
-    notes: list[str] = []
-    collector = _Collector(notes)
+def _switch_on() -> None:
+    """Route the library loggers and ``warnings`` through the collectors (first reader in)."""
     loggers = [logging.getLogger(name) for name in LIBRARY_LOGGERS]
-    propagate = [logger.propagate for logger in loggers]
-    own = _own_handlers()
-    for child, handlers in own.items():
+    _saved.update(propagate=[logger.propagate for logger in loggers], own=_own_handlers(),
+                  showwarning=warnings.showwarning, filters=list(warnings.filters))  # fmt: skip
+    for child, handlers in _saved["own"].items():
         for handler in handlers:
             child.removeHandler(handler)
     for logger in loggers:
-        logger.addHandler(collector)
+        logger.addHandler(_dispatcher)
         logger.propagate = False
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            yield notes
-        finally:
-            for logger, before in zip(loggers, propagate, strict=True):
-                logger.removeHandler(collector)
-                logger.propagate = before
-            for child, handlers in own.items():
-                for handler in handlers:
-                    child.addHandler(handler)
-            notes += [
-                note_text(w.message)
-                for w in caught
-                if not issubclass(w.category, _DEVELOPER_WARNINGS)
-            ]
-            notes[:] = [n for n in dict.fromkeys(notes) if n]
+    warnings.showwarning = _show
+    warnings.simplefilter("always")
+
+
+def _switch_off() -> None:
+    """Undo :func:`_switch_on` (last reader out)."""
+    loggers = [logging.getLogger(name) for name in LIBRARY_LOGGERS]
+    for logger, before in zip(loggers, _saved["propagate"], strict=True):
+        logger.removeHandler(_dispatcher)
+        logger.propagate = before
+    for child, handlers in _saved["own"].items():
+        for handler in handlers:
+            child.addHandler(handler)
+    warnings.showwarning = _saved["showwarning"]
+    warnings.filters[:] = _saved["filters"]
+    warnings._filters_mutated()  # type: ignore[attr-defined]  # as catch_warnings does
+    _saved.clear()
+
+
+@contextlib.contextmanager
+def collect_notes() -> Iterator[list[str]]:
+    """Collect the library log records (WARNING and above, without their tracebacks) and
+    warnings raised in the block by this thread into the yielded list, distinct and in
+    order; none of them reaches another handler or the terminal. Threads may collect at
+    once (``serve`` decodes uploads in a pool): each gets its own notes (one
+    :func:`warnings.catch_warnings` per thread would swap the process-wide hooks under each
+    other, giving one upload another's notes and leaving the loggers silenced)."""
+    notes: list[str] = []
+    thread = threading.get_ident()
+    with _lock:
+        if not _collecting:
+            _switch_on()
+        _collecting.setdefault(thread, []).append(notes)
+    try:
+        yield notes
+    finally:
+        with _lock:
+            blocks = _collecting[thread]
+            del blocks[next(i for i, block in enumerate(blocks) if block is notes)]
+            if not blocks:
+                del _collecting[thread]
+            if not _collecting:
+                _switch_off()
+        notes[:] = [n for n in dict.fromkeys(notes) if n]
 
 
 def report_notes(noted: Sequence[tuple[str, str]]) -> None:
