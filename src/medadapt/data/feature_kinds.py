@@ -37,10 +37,22 @@ MIN_LEVEL_ROWS = 5  # category levels seen in fewer training rows are not stored
 IDENTIFIER_SHARE = 0.9  # text columns with this share of distinct values are identifiers
 IDENTIFIER_REASON = "looks like a record identifier"
 TEXT_IN_NUMBERS_SHARE = 0.1  # at most this share of text: a numeric column with typos
-# a number followed by a word or symbol ("120 mmHg", "5.2mmol/L", "38 °C", "12 %"), not a date
+# a number followed by a word or symbol ("120 mmHg", "5.2mmol/L", "38 °C", "12 %", "1001 mm2",
+# "7.2 x10^9/L", "5 <"): digits only right after a letter or symbol of the unit, never after a
+# space, so no date ("12 Jan 2020", "2020-01-05")
 _WITH_UNIT = re.compile(
-    r"\s*[<>~]?\s*[-+]?\d+(?:[.,]\d+)?\s*([^\W\d_][^\d]{0,15}|[%°µ][^\d]{0,15})"
+    r"\s*[<>~]?\s*[-+]?\d+(?:[.,]\d+)?\s*((?:[^\W\d_]|[%°µ<>])(?:[^\d]|(?<=\S)\d){0,15})"
 )
+# a number after a comparison sign ("<5", "> 180", "≤0.1"): a value beyond a limit of the test
+_COMPARED = re.compile(r"\s*[<>≤≥]=?\s*[-+]?\d+(?:[.,]\d+)?\s*")
+# kinds of text in a cell of numbers (a cell's own text is never shown): (one, several)
+TEXT_KINDS = {
+    "comma": ("a number with a comma", "numbers with a comma"),
+    "compared": ("a number after < or >", "numbers after < or >"),
+    "unit": ("a number with text after it", "numbers with text after them"),
+    "word": ("a word", "words"),
+    "other": ("other text", "other text"),
+}
 # "<", "~ ", "+" before a number written with a comma ("< 12,5")
 _BEFORE_NUMBER = re.compile(r"[<>~]?\s*\+?")
 MAX_CODES = 20  # at most this many distinct values, each in many rows: codes ("1a", "2b")
@@ -262,18 +274,88 @@ def count_text_values(series: pd.Series) -> int:
 
 
 def _refuse_numbers_with_text(present: pd.Series, name: str, words: OptionWords) -> None:
-    """A column of numbers with a few text entries (``n.d.``, ``>180``) needs a decision."""
+    """A column of numbers with a few text entries (``n.d.``, ``>180``) needs a decision; the
+    entries are described by kind and line, never shown (``12,5`` is a patient's value)."""
     if len(present) < 10:
         return
     numbers = pd.to_numeric(present, errors="coerce")
     n_text = int(numbers.isna().sum())
     if 0 < n_text <= TEXT_IN_NUMBERS_SHARE * len(present):
-        examples = ", ".join(repr(v) for v in sorted({str(v) for v in present[numbers.isna()]})[:3])
         raise DataError(
-            f"column {name!r} holds numbers except {n_text} text value(s) such as {examples}; "
-            f"fix them in the file, or pass {words.set_to('numeric', name)} to read them as "
-            f"missing, or {words.set_to('categorical', name)} to keep them as categories"
+            f"column {name!r}{_of_source(present)} holds numbers except "
+            f"{_text_values(present[numbers.isna()])}; fix them in the file, or pass "
+            f"{words.set_to('numeric', name)} to read them as missing, or "
+            f"{words.set_to('categorical', name)} to keep them as categories"
         )
+
+
+def _of_source(values: pd.Series) -> str:
+    """`` of --data FILE`` for a column read by :func:`~medadapt.data.tables.read_table`
+    (which notes the file in ``attrs``), else nothing."""
+    source = values.attrs.get("source")
+    return f" of {source}" if source else ""
+
+
+def text_kind(value: Any) -> str:
+    """The kind (a key of :data:`TEXT_KINDS`) of a text cell of a numeric column."""
+    text = str(value).strip()
+    if "," in text and _with_comma(_number_part(text)):
+        return "comma"
+    if _COMPARED.fullmatch(text):
+        return "compared"
+    if _WITH_UNIT.fullmatch(text):
+        return "unit"
+    if re.fullmatch(r"[^\W\d_]+(?:[\s./'-]*[^\W\d_]+)*[.]?", text):
+        return "word"
+    return "other"
+
+
+def _text_values(texts: pd.Series) -> str:
+    """``2 text values (lines 14 and 88: a number with a comma, a word; ...)``: how many cells
+    ``texts`` (a column's text cells, as read) are, where (the file's lines where
+    :func:`~medadapt.data.tables.read_table` noted them, else rows counted from 1) and of
+    which kinds; never a cell's text. Empty, ``?`` and ``NA`` cells are missing, not text."""
+    n = len(texts)
+    noted = texts.attrs.get("lines")  # each row's line, as read_table notes them (int64s)
+    lines = None if noted is None else np.frombuffer(noted, dtype=np.int64)
+    labels = list(texts.index)
+    counted = all(isinstance(i, int | np.integer) and i >= 0 for i in labels)
+    if counted and lines is not None and all(i < len(lines) for i in labels):
+        noun, where = "line", sorted(int(lines[i]) for i in labels)
+    elif counted:  # a frame of the caller's: its rows counted from 1
+        noun, where = "row", sorted(int(i) + 1 for i in labels)
+    else:
+        noun, where = "", []
+    shown = [str(w) for w in where[:3]]
+    if not shown:
+        places = ""
+    elif n > 3:
+        places = f"{noun}s {', '.join(shown)} and {n - 3} more: "
+    elif n > 1:
+        places = f"{noun}s {', '.join(shown[:-1])} and {shown[-1]}: "
+    else:
+        places = f"{noun} {shown[0]}: "
+    values = "value" if n == 1 else "values"
+    return (
+        f"{n} text {values} ({places}{kinds_said(texts)}; empty, '?' and 'NA' cells are read "
+        "as missing)"
+    )
+
+
+def kinds_said(texts: pd.Series) -> str:
+    """The kinds of text cells ``texts`` (``a number with a comma, 2 words``), most first."""
+    kinds = Counter(text_kind(v) for v in texts)
+    return ", ".join(
+        TEXT_KINDS[kind][0] if count == 1 else f"{count} {TEXT_KINDS[kind][1]}"
+        for kind, count in sorted(kinds.items(), key=lambda item: -item[1])
+    )
+
+
+def text_cells(values: pd.Series) -> tuple[pd.Series, int]:
+    """The present cells of ``values`` (a column as read) that are not numbers, and how many
+    cells are present."""
+    present = values[[not is_missing(v) for v in values]]
+    return present[pd.to_numeric(present, errors="coerce").isna()], len(present)
 
 
 def _refuse_numbers_with_units(present: pd.Series, name: str, words: OptionWords) -> None:
@@ -352,7 +434,8 @@ def written_numbers(values: pd.Series) -> WrittenNumbers | None:
     if pd.api.types.is_numeric_dtype(values.dtype):
         return None
     texts = [str(v).strip() for v in values if not is_missing(v)]
-    units = [m.group(1).strip() for m in map(_WITH_UNIT.fullmatch, texts) if m]
+    words = [t for t in texts if not _is_number(t)]  # "5e3" is a number, not 5 and a unit
+    units = [m.group(1).strip() for m in map(_WITH_UNIT.fullmatch, words) if m]
     with_comma = [n for n in map(_number_part, texts) if "," in n and _with_comma(n)]
     commas = len(with_comma)
     if not units and not commas:
@@ -369,6 +452,14 @@ def written_numbers(values: pd.Series) -> WrittenNumbers | None:
     )
     thousands = bool(with_comma) and all(THOUSANDS.fullmatch(n) for n in with_comma)
     return WrittenNumbers(len(units) + commas, len(texts), plain, common, commas, codes, thousands)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _number_part(text: str) -> str:

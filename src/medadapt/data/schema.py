@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 import warnings
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -247,12 +248,14 @@ class TableSchema:
                 f"them in the file or drop those rows, or pass {words.set_to('task', 'multiclass')}"
                 " to keep every value as a class"
             )
+        integer_like = all_numeric and bool((numeric.dropna() % 1 == 0).all())
+        measured = all_numeric and (not integer_like or len(distinct) > MAX_CLASSES)
         if task is None:
-            integer_like = all_numeric and bool((numeric.dropna() % 1 == 0).all())
-            if all_numeric and (not integer_like or len(distinct) > MAX_CLASSES):
+            if measured:
                 task = "regression"
             else:
                 task = "binary" if len(distinct) <= 2 else "multiclass"
+                _refuse_label_typos(self.label, labels, task, words)
         self.task = task
         if self.positive_class is not None and task != "binary":
             raise DataError(
@@ -284,10 +287,16 @@ class TableSchema:
                 "training rows; a classifier needs two or more: check the label or the group filter"
             )
         if task == "binary" and len(distinct) > 2:
+            threshold = words.set_to("positive_above", "THRESHOLD", quote="none")
+            if measured:  # a measured value: no classes at all
+                raise DataError(
+                    f"label column {self.label!r} is a measured value ({len(distinct)} distinct "
+                    f"numbers), not 2 classes; use {words.set_to('task', 'regression')} to "
+                    f"predict it, or {threshold} to call the values above it positive"
+                )
             raise DataError(
                 f"label column {self.label!r} has {len(distinct)} classes, not 2; use "
-                f"{words.set_to('task', 'multiclass')} or "
-                f"{words.set_to('positive_above', 'THRESHOLD', quote='none')}"
+                f"{words.set_to('task', 'multiclass')} or {threshold}"
             )
         self.classes = distinct
         if task == "binary":
@@ -427,11 +436,17 @@ class TableSchema:
             values = pd.to_numeric(labels, errors="coerce").to_numpy(dtype=float)
             return torch.from_numpy((values - self.label_mean) / self.label_std).float()
         lookup = {c: i for i, c in enumerate(self.classes)}
-        unknown = sorted({level(v) for v in labels} - set(lookup))
+        counts = Counter(level(v) for v in labels)
+        unknown = sorted(set(counts) - set(lookup))
         if unknown:
+            n = sum(counts[name] for name in unknown)
+            alike = [f"{like[0]!r} for {name!r}" for name in unknown
+                     if (like := [c for c in self.classes if spelt_alike(name, c)])]  # fmt: skip
+            meant = f"; did you mean {', '.join(alike[:3])}?" if alike else ""
             raise DataError(
-                f"label column {self.label!r} has values {unknown} that the model was not "
-                f"trained on (its classes: {self.classes})"
+                f"label column {self.label!r} has values {unknown} ({n} row"
+                f"{'s' if n != 1 else ''}) that the model was not trained on (its classes: "
+                f"{self.classes}){meant}"
             )
         return torch.tensor([lookup[level(v)] for v in labels], dtype=torch.long)
 
@@ -460,10 +475,19 @@ def implicit_positive_class(schema: TableSchema, words: OptionWords = PYTHON) ->
     if schema.positive_class is not None or schema.positive_above is not None:
         return None
     negative, positive = schema.classes
-    if all(checks.is_number(name) for name in schema.classes):
-        return None
     if PLAIN_POSITIVES.get(negative.casefold()) == positive.casefold():
         return None
+    if all(checks.is_number(name) for name in schema.classes):  # 1/2: SPSS's yes/no
+        common = (
+            " (1 = disease, 2 = healthy is common in registry/SPSS exports)"
+            if (negative, positive) == ("1", "2")
+            else ""
+        )
+        return (
+            f"positive class {positive!r} chosen as the larger of {negative!r} and "
+            f"{positive!r}; if {negative!r} is the outcome{common}, pass "
+            f"{words.set_to('positive_class', negative)}"
+        )
     return (
         f"label column {schema.label!r}: {positive!r} is treated as the positive class "
         "(sensitivity and the predicted probability are about it) only because it sorts after "
@@ -497,6 +521,61 @@ def _refuse_classes_in_two_spellings(label: str, classes: Sequence[str]) -> None
             f"label column {label!r} writes one class in several ways ({shown}: they differ "
             "only in upper/lower case); write each class one way in the file"
         )
+
+
+RARE_LABEL_SHARE, RARE_LABEL_ROWS = 0.05, 10  # a label value this rare may be a typo
+
+
+def _refuse_label_typos(label: str, labels: pd.Series, task: str, words: OptionWords) -> None:
+    """Refuse a rare label value (in under :data:`RARE_LABEL_SHARE` of the rows, or under
+    :data:`RARE_LABEL_ROWS` rows) spelt like a commoner one (``malignent`` beside
+    ``malignant``): a typo would silently become a class of its own. ``task``: what the label
+    is inferred to be, which, given explicitly, keeps a rare class that is real."""
+    counts = Counter(level(v) for v in labels if not is_missing(v))
+    total = sum(counts.values())
+    for name, n in sorted(counts.items(), key=lambda item: (item[1], item[0])):
+        if n >= RARE_LABEL_ROWS and n >= RARE_LABEL_SHARE * total:
+            continue
+        like = [o for o, m in counts.items() if m > n and spelt_alike(name, o)]
+        if not like:
+            continue
+        other = max(like, key=lambda o: counts[o])
+        where = "the frame" if words.python else words.name("data")
+        raise DataError(
+            f"label column {label!r} has {n} row{'s' if n != 1 else ''} of {name!r}, spelt like "
+            f"{other!r} ({counts[other]} rows): a typo would become a class of its own; "
+            f"correct them in {where}, or, if {name!r} is truly a class, pass "
+            f"{words.set_to('task', task)} to keep it"
+        )
+
+
+def spelt_alike(a: str, b: str) -> bool:
+    """Two label values one of which looks like a misspelling of the other: at most two edits
+    apart (one for values under five letters), neither a number, not differing in case only
+    (refused on its own), and not two of a series (``grade1``/``grade2``, ``typeA``/``typeB``:
+    the same but for their last character, or but for digits)."""
+    if a == b or checks.is_number(a) or checks.is_number(b):
+        return False
+    x, y = a.casefold(), b.casefold()
+    if x == y or x[:-1] == y[:-1] or re.sub(r"\d", "", x) == re.sub(r"\d", "", y):
+        return False
+    shorter = min(len(a), len(b))
+    allowed = 2 if shorter >= 5 else 1 if shorter >= 4 else 0
+    return _distance(x, y) <= allowed
+
+
+def _distance(a: str, b: str) -> int:
+    """Edits (insert, delete, substitute, swap two neighbours) that turn ``a`` into ``b``."""
+    rows = [list(range(len(b) + 1))]
+    for i, ca in enumerate(a, 1):
+        row = [i]
+        for j, cb in enumerate(b, 1):
+            best = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                best = min(best, rows[-2][j - 2] + 1)
+            row.append(best)
+        rows.append(row)
+    return rows[-1][-1]
 
 
 def _text_among_numbers(labels: pd.Series) -> int:

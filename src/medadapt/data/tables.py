@@ -188,6 +188,7 @@ def read_table(
             frame = pd.read_parquet(path)
         except Exception as exc:
             raise DataError(f"{given} is not a readable Parquet file ({_one_line(exc)})") from None
+        lines = None
     else:
         raw = path.read_bytes()
         if not raw.strip():
@@ -224,6 +225,7 @@ def read_table(
                 "as a CSV with one header row (no title lines above it)"
             ) from None
         _check_rows(text, separator, header, given, above=above)
+        lines = _record_lines(text, separator, above)
         frame = _to_plain_dtypes(frame)
         for column in frame.columns:
             if frame[column].dtype == object and column not in present:
@@ -233,7 +235,27 @@ def read_table(
     if len(frame) == 0:
         raise DataError(f"{given} has a header but no rows; export the patient rows too")
     frame.attrs["unusable_numbers"] = _blank_unusable_numbers(frame)
+    frame.attrs["source"] = given  # for messages: "column 'bp' of --data FILE"
+    if lines is not None and len(lines) == len(frame):  # each row's line, to say where
+        frame.attrs["lines"] = lines.tobytes()  # bytes: copied and compared cheaply by pandas
     return frame
+
+
+def _record_lines(text: str, separator: str, above: int) -> np.ndarray | None:
+    """The line of the file where each row under the header starts (blank lines skipped, as
+    pandas skips them; ``above``: lines removed before ``text``); None when unreadable."""
+    reader = csv.reader(io.StringIO(text), delimiter=separator)
+    starts = []
+    try:
+        next(reader, None)
+        end = reader.line_num
+        for row in reader:
+            if row and not (len(row) == 1 and not row[0].strip()):
+                starts.append(end + 1 + above)
+            end = reader.line_num
+    except csv.Error:
+        return None
+    return np.asarray(starts, dtype=np.int64)
 
 
 def _check_rows(text: str, separator: str, header: list[str], given: str, above: int = 0) -> None:

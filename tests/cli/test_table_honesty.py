@@ -1,0 +1,156 @@
+"""What a new user's table gets told: a unit or other text in most cells of a numeric column is
+refused (never read as missing for the whole column), text cells are described by kind and line
+(never quoted: ``12,5`` is a patient's value), a typo in the label is no new class, a 1/2 label
+says which is positive, and a measured label asked to be binary is pointed to regression."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.cli.helpers import error_line, run_cli, succeeded
+from tests.cli.workspace import TINY_TABLE
+
+
+def _table(n: int = 200, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3))
+    sick = x[:, 0] + rng.normal(scale=0.5, size=n) > 0
+    return pd.DataFrame({
+        "patient_id": [f"P{i:04d}" for i in range(n)],
+        "radius": np.round(14 + 3 * x[:, 0], 2),
+        "texture": np.round(19 + 4 * x[:, 1], 2),
+        "area": np.round(650 + 300 * np.abs(x[:, 2]), 1),
+        "site": ["A", "B"] * (n // 2),
+        "diagnosis": np.where(sick, "malignant", "benign"),
+    })  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def tables(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("honesty")
+    paths = {"data": root / "bc.csv", "base": root / "base"}
+    _table().to_csv(paths["data"], index=False)
+    succeeded(run_cli("train-base", "--data", paths["data"], "--label", "diagnosis",
+                      "--id-column", "patient_id", *TINY_TABLE,
+                      "--out", paths["base"]))  # fmt: skip
+    return paths
+
+
+def _written(root: Path, name: str, frame: pd.DataFrame) -> Path:
+    path = root / name
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _predict(tables: dict[str, Path], data: Path, root: Path) -> str:
+    return error_line(run_cli("predict", "--base", tables["base"], "--data", data,
+                              "--out", root / "p.csv"))  # fmt: skip
+
+
+@pytest.mark.parametrize("unit", ["mm2", "cm2", "x10^9/L", "<"])
+def test_a_unit_on_every_value_is_refused_at_predict(unit, tables, tmp_path):
+    rows = _table(seed=1).drop(columns="diagnosis")
+    rows["area"] = [f"{v} {unit}" for v in rows["area"]]
+    data = _written(tmp_path, "units.csv", rows)
+    assert _predict(tables, data, tmp_path) == (
+        f"error: --data {data}: column 'area' holds numbers written with a unit or other text in "
+        f"200 of 200 values ({unit!r}), which the model reads as numbers; write the numbers alone "
+        "in the file, in the unit the model trained on (mean 895.2), and pass it to --data again"
+    )
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_other_text_in_over_a_tenth_of_a_numeric_column_is_refused(tables, tmp_path):
+    rows = _table(seed=1).drop(columns="diagnosis").astype({"area": object})
+    rows.loc[:29, "area"] = [f"<{v:.0f}" for v in rows.loc[:29, "area"]]
+    rows.loc[30:39, "area"] = "pending"
+    data = _written(tmp_path, "limits.csv", rows)
+    line = _predict(tables, data, tmp_path)
+    assert line == (
+        f"error: --data {data}: column 'area' holds text, not numbers, in 40 of its 200 "
+        "non-empty values (30 numbers after < or >, 10 words), which the model reads as numbers "
+        "(as missing values, each such row would be scored without the column); write the "
+        "numbers alone in the file (empty where nothing was measured), and pass it to --data "
+        "again"
+    )
+    assert "pending" not in line
+
+
+def test_a_unit_on_every_value_is_refused_at_train_base(tmp_path):
+    frame = _table()
+    frame["area"] = [f"{v} mm2" for v in frame["area"]]
+    data = _written(tmp_path, "units.csv", frame)
+    line = error_line(run_cli("train-base", "--data", data, "--label", "diagnosis",
+                              *TINY_TABLE, "--out", tmp_path / "b"))  # fmt: skip
+    assert line == (
+        "error: column 'area' holds numbers written with a unit or other text in 200 of 200 "
+        "values ('mm2'); write the numbers alone in the file (the unit can go in the column name)"
+    )
+
+
+def test_text_cells_are_described_by_kind_and_line_never_quoted(tmp_path):
+    frame = _table().astype({"radius": object})
+    frame.loc[[12, 86], "radius"] = ["12,5", "n.d."]
+    frame.loc[40, "radius"] = "?"  # a missing word: read as missing, not counted
+    data = _written(tmp_path, "junk.csv", frame)
+    line = error_line(run_cli("train-base", "--data", data, "--label", "diagnosis",
+                              *TINY_TABLE, "--out", tmp_path / "b"))  # fmt: skip
+    assert line == (
+        f"error: column 'radius' of --data {data} holds numbers except 2 text values (lines 14 "
+        "and 88: a number with a comma, a word; empty, '?' and 'NA' cells are read as missing); "
+        "fix them in the file, or pass --numeric radius to read them as missing, or "
+        "--categorical radius to keep them as categories"
+    )
+    assert "12,5" not in line and "n.d." not in line
+
+
+def test_a_typo_in_the_label_is_no_new_class(tables, tmp_path):
+    frame = _table()
+    frame.loc[[5, 9, 20], "diagnosis"] = "malignent"
+    data = _written(tmp_path, "typo.csv", frame)
+    malignant = int((frame["diagnosis"] == "malignant").sum())
+    line = error_line(run_cli("train-base", "--data", data, "--label", "diagnosis",
+                              *TINY_TABLE, "--out", tmp_path / "b"))  # fmt: skip
+    assert line == (
+        f"error: label column 'diagnosis' has 3 rows of 'malignent', spelt like 'malignant' "
+        f"({malignant} rows): a typo would become a class of its own; correct them in --data, "
+        "or, if 'malignent' is truly a class, pass --task multiclass to keep it"
+    )
+    assert not (tmp_path / "b").exists()
+    line = error_line(run_cli("check-data", "--base", tables["base"], "--data", data))
+    assert line == (
+        "error: label column 'diagnosis' has values ['malignent'] (3 rows) that the model was "
+        "not trained on (its classes: ['benign', 'malignant']); did you mean 'malignant' for "
+        "'malignent'?"
+    )
+
+
+def test_a_label_coded_1_and_2_says_which_is_positive(tmp_path):
+    frame = _table()
+    frame["diagnosis"] = np.where(frame["diagnosis"] == "malignant", 1, 2)
+    data = _written(tmp_path, "coded.csv", frame)
+    result = succeeded(run_cli("train-base", "--data", data, "--label", "diagnosis",
+                               "--id-column", "patient_id", *TINY_TABLE,
+                               "--out", tmp_path / "b"))  # fmt: skip
+    assert (
+        "warning: positive class '2' chosen as the larger of '1' and '2'; if '1' is the outcome "
+        "(1 = disease, 2 = healthy is common in registry/SPSS exports), pass --positive-class 1"
+    ) in result.stdout.splitlines()
+
+
+def test_a_measured_label_asked_to_be_binary_is_pointed_to_regression(tmp_path):
+    frame = _table().drop(columns="diagnosis")
+    frame["glucose"] = np.round(90 + 15 * np.random.default_rng(2).normal(size=len(frame)), 1)
+    data = _written(tmp_path, "measured.csv", frame)
+    distinct = frame["glucose"].nunique()
+    line = error_line(run_cli("train-base", "--data", data, "--label", "glucose", "--task",
+                              "binary", *TINY_TABLE, "--out", tmp_path / "b"))  # fmt: skip
+    assert line == (
+        f"error: label column 'glucose' is a measured value ({distinct} distinct numbers), not "
+        "2 classes; use --task regression to predict it, or --positive-above THRESHOLD to call "
+        "the values above it positive"
+    )
