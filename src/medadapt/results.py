@@ -135,6 +135,41 @@ class StudyPoint:
         return cls(**{k: data[k] for k in _known(cls) if k in data})
 
 
+ALLOWED_LEAK = "allowed_leak"
+"""The key of the note recorded with a model's metrics (``notes``) when it keeps a column
+with ``--allow-leak``: a warning about the whole result, as ``too_good`` is."""
+
+
+def kept_leak_notes(
+    recorded: Any, label: Any, *, whose: str = "training rows", what: str = "these figures"
+) -> list[str]:
+    """One sentence per column a model kept with ``--allow-leak`` (``recorded``: the list a
+    model records, :meth:`medadapt.data.leaks.Leak.to_json`; anything else: none), repeated by
+    every result that rests on the model. ``whose``: whose training rows ("the adapter's
+    training rows"); ``what``: what may rest on a leak ("these predictions").
+
+    >>> kept_leak_notes([{"column": "worst perimeter", "statistic": "AUROC", "value": 0.9811,
+    ...                   "rows": 189}], "diagnosis", whose="the adapter's training rows")
+    ["column 'worst perimeter' was kept deliberately (--allow-leak) although on the adapter's \
+training rows it alone predicts 'diagnosis' with AUROC 0.981: these figures may rest on a leak"]
+    """
+    if not isinstance(recorded, list):
+        return []
+    out = []
+    for leak in recorded:
+        if not isinstance(leak, Mapping) or not isinstance(leak.get("column"), str):
+            continue
+        value = leak.get("value")
+        figure = f" with {leak.get('statistic', 'a statistic')} {value:.3f}" if isinstance(
+            value, int | float) else ""  # fmt: skip
+        where = f" ({leak['where']})" if isinstance(leak.get("where"), str) else ""
+        out.append(
+            f"column {leak['column']!r} was kept deliberately (--allow-leak) although on "
+            f"{whose}{where} it alone predicts {label!r}{figure}: {what} may rest on a leak"
+        )
+    return out
+
+
 @dataclass(frozen=True)
 class AdapterRecord:
     """What an adapter records about how it was trained and how it scored (summaries only;
@@ -168,6 +203,9 @@ class AdapterRecord:
     trainable_params: int | None = None
     # what its training inputs were like beyond the base's (images: shapes, DICOM kinds)
     inputs_seen: dict[str, Any] | None = None
+    # base features kept with --allow-leak although each alone predicts the label on its
+    # training rows: name, statistic and row count (Leak.to_json; never a value)
+    allowed_leaks: list[dict[str, Any]] | None = None
     extra: dict[str, Any] = field(default_factory=dict, metadata={"json": False})
 
     def to_json(self) -> dict[str, Any]:

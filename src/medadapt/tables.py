@@ -74,7 +74,9 @@ def train_base(
         schema, read_as_missing(rows, schema.missing_codes), group_column=schema.group_column
     )
     _refuse_leaks(leaks, schema, allowed=schema.allowed_leaks,
-                  fix="leave {it} out with TableSchema.infer(..., exclude={columns})")  # fmt: skip
+                  fix="leave {it} out with TableSchema.infer(..., exclude={columns}), or keep "
+                  "{it} with TableSchema.infer(..., allow_leak={columns}) if {genuine} measured "
+                  "before the outcome")  # fmt: skip
     samples = TableSamples(rows, schema, schema.group_column)
     return fitting.train_base(
         _modality(), schema, samples, options=model_config or TabularModelConfig(),
@@ -119,9 +121,10 @@ def adapt(
             "two classes (allow_one_class=True trains it all the same)"
         )
     allowed = [*schema.allowed_leaks, *as_names(allow_leak)]  # one name: one column
-    _refuse_leaks(find_leaks(schema, rows), schema, allowed=allowed,
-                  fix="retrain the base model without {it} (TableSchema.infer(..., "
-                  "exclude={columns}))")  # fmt: skip
+    _refuse_leaks(find_leaks(schema, rows), schema, allowed=allowed, rows="rows of frame",
+                  fix="keep {it} with allow_leak={columns} if {genuine} measured before the "
+                  "outcome, or drop {it} from frame and pass allow_absent_columns=True (the base "
+                  "model then reads {it} as missing)")  # fmt: skip
     _warn_about_values(schema, samples)
     return fitting.adapt(
         _modality(), base, samples, method=method, name=name, into=into,
@@ -210,12 +213,16 @@ def _check_columns(schema: TableSchema, frame: pd.DataFrame, allow_absent: bool)
 
 
 def _refuse_leaks(
-    leaks: Sequence[Leak], schema: TableSchema, *, allowed: Sequence[str], fix: str
+    leaks: Sequence[Leak],
+    schema: TableSchema,
+    *,
+    allowed: Sequence[str],
+    fix: str,
+    rows: str = "training rows",
 ) -> None:
     """:func:`medadapt.data.leaks.refuse_leaks` in the Python API's words (``fix``: a template
-    with ``{it}`` and ``{columns}``); a warning for each allowed leak."""
-    kept = refuse_leaks(leaks, label=schema.label, allowed=allowed, fix=fix,
-                        keep="allow_leak={columns}")  # fmt: skip
+    with ``{it}``, ``{columns}`` and ``{genuine}``); a warning for each allowed leak."""
+    kept = refuse_leaks(leaks, label=schema.label, allowed=allowed, fix=fix, rows=rows)
     for leak in kept:
         warnings.warn(leak_warning(leak, schema.label, keep="allow_leak"), UserWarning,
                       stacklevel=3)  # fmt: skip

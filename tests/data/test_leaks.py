@@ -52,35 +52,55 @@ def test_record_numbers_sorted_by_diagnosis_at_one_site_are_a_leak_there(heart):
     ]
 
 
-def test_the_refusal_names_the_column_and_both_fixes(heart):
+def test_the_refusal_names_the_column_the_rows_the_threshold_and_both_fixes(heart):
     rows = _source(heart)
     schema = TableSchema.infer(rows, label="disease", id_column="id", group_column="dataset")
+    (leak,) = find_leaks(schema, rows)
     with pytest.raises(DataError) as err:
-        refuse_leaks(find_leaks(schema, rows), label="disease")
+        refuse_leaks([leak], label="disease")
     assert str(err.value) == (
-        "column 'num' (AUROC 1.000) alone predicts 'disease' almost perfectly on the training "
-        "rows: a copy of the label or a value recorded after the outcome? leave it out with "
-        "--exclude num, or pass --allow-leak num to keep it deliberately"
+        f"column 'num' alone predicts 'disease' with AUROC 1.000 on {leak.rows} training rows, "
+        "at or above the 0.98 that medadapt treats as a leak: a strong predictor on few rows, "
+        "or a leak (a copy of the label, a value recorded after the outcome); leave it out "
+        "with --exclude num, or keep it with --allow-leak num if it is a genuine predictor "
+        "measured before the outcome"
     )
+    assert leak.rows == int(rows["disease"].notna().sum())
     kept = refuse_leaks(find_leaks(schema, rows), label="disease", allowed=["num"])
     assert [leak.column for leak in kept] == ["num"]
-    assert leak_warning(kept[0], "disease").startswith(
+    warning = leak_warning(kept[0], "disease")
+    assert warning.startswith(
         "column 'num' (AUROC 1.000) alone predicts 'disease' almost perfectly; kept because of "
         "--allow-leak"
     )
+    assert kept[0].to_json() == {
+        "column": "num",
+        "statistic": "AUROC",
+        "value": 1.0,
+        "rows": leak.rows,
+        "where": None,
+    }
 
 
 def test_several_leaks_are_named_together_with_a_custom_fix():
-    leaks = [Leak("a", "AUROC", 1.0), Leak("b", "|correlation|", 0.99)]
+    leaks = [Leak("a", "AUROC", 1.0, rows=80, threshold=0.98),
+             Leak("b", "|correlation|", 0.99, rows=80, threshold=0.98)]  # fmt: skip
     with pytest.raises(DataError) as err:
-        refuse_leaks(
-            leaks, label="y", fix="retrain the base model without {it} (--exclude {names})"
-        )
+        refuse_leaks(leaks, label="y", fix="drop {it} ({names})", rows="rows given")
     assert str(err.value) == (
-        "columns 'a' (AUROC 1.000), 'b' (|correlation| 0.990) each predict 'y' almost perfectly "
-        "on the training rows: a copy of the label or a value recorded after the outcome? "
-        "retrain the base model without them (--exclude a,b), or pass --allow-leak a,b to keep "
-        "them deliberately"
+        "columns 'a' (AUROC 1.000), 'b' (|correlation| 0.990) each alone predict 'y' on 80 rows "
+        "given, at or above the 0.98 that medadapt treats as a leak: strong predictors on few "
+        "rows, or leaks (copies of the label, values recorded after the outcome); drop them "
+        "(a,b)"
+    )
+    leaks = [Leak("a", "AUROC", 1.0, rows=12, threshold=1.0),
+             Leak("b", "AUROC", 0.99, "site = B", rows=40, threshold=0.98)]  # fmt: skip
+    with pytest.raises(DataError) as err:
+        refuse_leaks(leaks, label="y")
+    assert str(err.value).startswith(
+        "columns 'a' (AUROC 1.000 on 12 training rows), 'b' (AUROC 0.990 on 40 training rows "
+        "in site = B) each alone predict 'y', at or above the 0.98 or 1 that medadapt treats "
+        "as a leak (with fewer than 10 rows in a class: 1): "
     )
 
 
@@ -178,11 +198,11 @@ def test_regression_a_rescaled_or_monotone_copy_of_the_target():
 def test_the_advice_can_be_pasted_into_a_shell_when_names_have_spaces():
     leaks = [Leak("worst concave points", "AUROC", 0.985), Leak("age", "AUROC", 0.99)]
     with pytest.raises(DataError) as refused:
-        fix = "retrain the base model without {it} (train-base --exclude {names})"
-        refuse_leaks(leaks, label="malignant", fix=fix)
+        refuse_leaks(leaks, label="malignant")
     assert str(refused.value).endswith(
-        "retrain the base model without them (train-base --exclude 'worst concave points,age'),"
-        " or pass --allow-leak 'worst concave points,age' to keep them deliberately"
+        "leave them out with --exclude 'worst concave points,age', or keep them with "
+        "--allow-leak 'worst concave points,age' if they are genuine predictors measured before "
+        "the outcome"
     )
-    with pytest.raises(DataError, match=r"--exclude age, or pass --allow-leak age to keep it"):
+    with pytest.raises(DataError, match=r"--exclude age, or keep it with --allow-leak age if"):
         refuse_leaks(leaks[1:], label="malignant")

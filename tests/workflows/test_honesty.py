@@ -50,9 +50,11 @@ def test_a_copy_of_the_label_stops_train_base_before_training(heart_files):
     )  # fmt: skip
     assert result.code == 2
     assert result.stderr.splitlines() == [
-        "error: column 'num' (AUROC 1.000) alone predicts 'disease' almost perfectly on the "
-        "training rows: a copy of the label or a value recorded after the outcome? leave it out "
-        "with --exclude num, or pass --allow-leak num to keep it deliberately"
+        "error: column 'num' alone predicts 'disease' with AUROC 1.000 on 477 training rows, "
+        "at or above the 0.98 that medadapt treats as a leak: a strong predictor on few rows, "
+        "or a leak (a copy of the label, a value recorded after the outcome); leave it out "
+        "with --exclude num, or keep it with --allow-leak num if it is a genuine predictor "
+        "measured before the outcome"
     ]
     assert not (root / "b1").exists()
 
@@ -65,7 +67,7 @@ def test_a_copy_of_the_label_stops_study_before_any_point(heart_files):
         "--seeds", "1", "--fractions", "1", "--out", str(root / "s1"),
     )  # fmt: skip
     assert result.code == 2
-    assert result.stderr.splitlines()[-1].startswith("error: column 'num' (AUROC 1.000) alone")
+    assert result.stderr.splitlines()[-1].startswith("error: column 'num' alone predicts")
     assert not (root / "s1").exists()
 
 
@@ -140,10 +142,12 @@ def test_a_site_where_a_base_feature_spells_the_label_stops_adapt(
     )  # fmt: skip
     assert result.code == 2
     assert result.stderr.splitlines() == [
-        "error: column 'chol' (AUROC 1.000) alone predicts 'disease' almost perfectly on the "
-        "rows adapt trains and tests on (dataset = VA Long Beach): a copy of the label or a "
-        "value recorded after the outcome? retrain the base model without it (train-base "
-        "--exclude chol), or pass --allow-leak chol to keep it deliberately"
+        "error: column 'chol' alone predicts 'disease' with AUROC 1.000 on 200 rows adapt "
+        "trains and tests on (dataset = VA Long Beach), at or above the 0.98 that medadapt "
+        "treats as a leak: a strong predictor on few rows, or a leak (a copy of the label, a "
+        "value recorded after the outcome); keep it with --allow-leak chol if it is a genuine "
+        "predictor measured before the outcome, or remove it from --data and pass "
+        "--allow-absent-columns (the base model then reads it as missing)"
     ]
     assert not (tmp_path / "a").exists()
     # 14 training rows are too few to judge a column on; the group's 200 rows are not
@@ -153,7 +157,7 @@ def test_a_site_where_a_base_feature_spells_the_label_stops_adapt(
         "--out", str(tmp_path / "a"),
     )  # fmt: skip
     assert result.code == 2
-    assert result.stderr.splitlines()[-1].startswith("error: column 'chol' (AUROC 1.000) alone")
+    assert result.stderr.splitlines()[-1].startswith("error: column 'chol' alone predicts")
     assert not (tmp_path / "a").exists()
     # study --base: the fix is a new base (its --exclude is refused with --base), and
     # --allow-leak keeps the column deliberately, with a warning
@@ -164,10 +168,11 @@ def test_a_site_where_a_base_feature_spells_the_label_stops_adapt(
     result = run_cli(*study)
     assert result.code == 2
     assert result.stderr.splitlines()[-1] == (
-        "error: column 'chol' (AUROC 1.000) alone predicts 'disease' almost perfectly on the "
-        "target group's rows: a copy of the label or a value recorded after the outcome? "
-        "retrain the base model without it (train-base --exclude chol), or pass --allow-leak "
-        "chol to keep it deliberately"
+        "error: column 'chol' alone predicts 'disease' with AUROC 1.000 on 200 rows of the "
+        "target group, at or above the 0.98 that medadapt treats as a leak: a strong predictor "
+        "on few rows, or a leak (a copy of the label, a value recorded after the outcome); keep "
+        "it with --allow-leak chol if it is a genuine predictor measured before the outcome, or "
+        "retrain the base model without it (train-base --exclude chol)"
     )
     assert not (tmp_path / "s").exists()
     result = run_cli(*study, "--allow-leak", "chol")

@@ -14,9 +14,13 @@ alone against the label on the training rows, in one vectorised pass:
 * regression: |Pearson| or |Spearman| correlation >= 0.98 (the correlation ratio for a
   category).
 
-A leak stops the command with one line naming the column and the fix (``--exclude COL``, or
-``--allow-leak COL`` to keep it deliberately). The statistic needs a few rows of each class; on
-fewer (at least 5 per class and 20 rows) a column is not judged.
+A leak stops the command with one line naming the column, the statistic, the rows it rests
+on, the threshold and the fixes (``--exclude COL``, or ``--allow-leak COL`` to keep it
+deliberately). A column kept is recorded with the model (:meth:`Leak.to_json`: its name and
+statistic, never a value) so that every later result repeats it
+(:func:`medadapt.results.kept_leak_notes`).
+The statistic needs a few rows of each class; on fewer (at least 5 per class and 20 rows) a
+column is not judged.
 
 >>> import pandas as pd
 >>> from medadapt.data.schema import TableSchema
@@ -31,7 +35,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -51,16 +55,34 @@ SMALL_CLASS = 10  # below this many rows in a class, only a perfect separation c
 
 @dataclass(frozen=True)
 class Leak:
-    """A feature that alone predicts the label: ``statistic`` (AUROC, |r| ...) is ``value``."""
+    """A feature that alone predicts the label: ``statistic`` (AUROC, |r| ...) is ``value``,
+    on ``rows`` rows (those with a label and a value), at or above ``threshold``."""
 
     column: str
     statistic: str
     value: float
     where: str | None = None  # the group whose rows show it (None: all training rows)
+    rows: int | None = field(default=None, compare=False)
+    threshold: float | None = field(default=None, compare=False)  # None: no single level
 
     def describe(self) -> str:
         where = f" in {self.where}" if self.where else ""
         return f"{self.column!r} ({self.statistic} {self.value:.3f}{where})"
+
+    def judged_on(self, rows: str = "training rows") -> str:
+        """``189 training rows`` (``rows``: what the rows are), ``in site = A`` added."""
+        counted = f"{self.rows:,} {rows}" if self.rows is not None else f"the {rows}"
+        return counted + (f" in {self.where}" if self.where else "")
+
+    def measured(self, rows: str = "training rows") -> str:
+        """``AUROC 0.983 on 189 training rows``."""
+        return f"{self.statistic} {self.value:.3f} on {self.judged_on(rows)}"
+
+    def to_json(self) -> dict[str, object]:
+        """What a model records about a column kept with ``--allow-leak``: its name, the
+        statistic and the count of rows it rests on (never a value of the column)."""
+        return {"column": self.column, "statistic": self.statistic,
+                "value": round(self.value, 4), "rows": self.rows, "where": self.where}  # fmt: skip
 
 
 def find_leaks(
@@ -97,7 +119,14 @@ def _leaks_in(schema: TableSchema, rows: pd.DataFrame, *, where: str | None) -> 
         leaks = _multiclass_leaks(y, x_num, numeric, rows, categorical, schema.classes)
     else:
         leaks = _regression_leaks(y.astype(float), x_num, numeric, rows, categorical)
-    return [Leak(leak.column, leak.statistic, leak.value, where) for leak in leaks]
+    return [replace(leak, where=where) for leak in leaks]
+
+
+TRAIN_BASE_ADVICE = (
+    "leave {it} out with --exclude {names}, or keep {it} with --allow-leak {names} if {genuine} "
+    "measured before the outcome"
+)
+"""What ``train-base`` and ``study`` (which trains its base) advise: both flags work there."""
 
 
 def refuse_leaks(
@@ -106,14 +135,13 @@ def refuse_leaks(
     label: str,
     allowed: Sequence[str] = (),
     fix: str | None = None,
-    keep: str = "--allow-leak {names}",
-    rows: str = "the training rows",
+    rows: str = "training rows",
 ) -> list[Leak]:
     """Raise one :class:`DataError` naming every leak not in ``allowed``; return the allowed
-    ones (the caller warns about them). ``fix`` replaces the default "--exclude" advice and
-    ``keep`` the "--allow-leak" one (the Python API names its arguments): templates with
-    ``{names}`` (the comma-separated columns, quoted for a shell), ``{columns}`` (a Python
-    list of them) and ``{it}``; ``rows``: which rows were judged."""
+    ones (the caller warns about them). ``fix`` replaces the default advice
+    (:data:`TRAIN_BASE_ADVICE`): a template with ``{names}`` (the comma-separated columns,
+    quoted for a shell), ``{columns}`` (a Python list of them), ``{it}`` and ``{genuine}``
+    ("it is a genuine predictor"); ``rows``: which rows were judged ("training rows")."""
     refused = [leak for leak in leaks if leak.column not in set(allowed)]
     if refused:
         one = len(refused) == 1
@@ -121,24 +149,47 @@ def refuse_leaks(
             "names": shlex.quote(",".join(leak.column for leak in refused)),  # pasted in a shell
             "columns": repr([leak.column for leak in refused]),
             "it": "it" if one else "them",
+            "genuine": "it is a genuine predictor" if one else "they are genuine predictors",
         }
-        described = ", ".join(leak.describe() for leak in refused)
-        what = f"column {described} alone predicts" if one else f"columns {described} each predict"
-        advice = (fix or "leave {it} out with --exclude {names}").format(**fields)
-        raise DataError(
-            f"{what} {label!r} almost perfectly on {rows}: a copy of the label or "
-            f"a value recorded after the outcome? {advice}, or pass {keep.format(**fields)} to "
-            f"keep {fields['it']} deliberately"
+        if one:
+            what = (f"column {refused[0].column!r} alone predicts {label!r} with "
+                    f"{refused[0].measured(rows)}")  # fmt: skip
+        elif len({(leak.rows, leak.where) for leak in refused}) == 1:  # the same rows: once
+            described = ", ".join(f"{leak.column!r} ({leak.statistic} {leak.value:.3f})"
+                                  for leak in refused)  # fmt: skip
+            on = refused[0].judged_on(rows)
+            what = f"columns {described} each alone predict {label!r} on {on}"
+        else:
+            described = ", ".join(f"{leak.column!r} ({leak.measured(rows)})" for leak in refused)
+            what = f"columns {described} each alone predict {label!r}"
+        maybe = (
+            "a strong predictor on few rows, or a leak (a copy of the label, a value recorded "
+            "after the outcome)"
+            if one
+            else "strong predictors on few rows, or leaks (copies of the label, values "
+            "recorded after the outcome)"
         )
+        advice = (fix or TRAIN_BASE_ADVICE).format(**fields)
+        raise DataError(f"{what}, {_threshold(refused)}: {maybe}; {advice}")
     return [leak for leak in leaks if leak.column in set(allowed)]
+
+
+def _threshold(leaks: Sequence[Leak]) -> str:
+    """``at or above the 0.98 that medadapt treats as a leak`` (each threshold once)."""
+    levels = sorted({leak.threshold for leak in leaks if leak.threshold is not None})
+    if not levels:
+        return "which medadapt treats as a leak"
+    said = " or ".join(f"{level:.2f}".rstrip("0").rstrip(".") for level in levels)
+    small = f" (with fewer than {SMALL_CLASS} rows in a class: 1)" if 1.0 in levels else ""
+    return f"at or above the {said} that medadapt treats as a leak{small}"
 
 
 def leak_warning(
     leak: Leak, label: str, *, scored: bool = False, keep: str = "--allow-leak"
 ) -> str:
     """The sentence printed for a leak kept with ``--allow-leak`` (``keep``: how the caller
-    names that option; or, ``scored``, found in rows being evaluated: the model's figures
-    there rest on that column)."""
+    names that option); or, ``scored``, found in rows being evaluated: the model's figures
+    there rest on that column."""
     if scored:
         return (
             f"column {leak.describe()} alone predicts {label!r} almost perfectly in the rows "
@@ -194,7 +245,8 @@ def _auroc_leaks(names: list[str], auc, n_pos, n_neg, statistic: str) -> list[Le
             continue
         needed = LEAK_AUROC if fewest >= SMALL_CLASS else 1.0
         if value >= needed:
-            leaks.append(Leak(name, statistic, float(value)))
+            leaks.append(Leak(name, statistic, float(value), rows=int(pos + neg),
+                              threshold=needed))  # fmt: skip
     return leaks
 
 
@@ -238,17 +290,22 @@ def _multiclass_leaks(y, x_num, numeric, rows, categorical, classes) -> list[Lea
         values, labels = column[present], y[present]
         purity = _purity(np.unique(values, return_inverse=True)[1], labels, k)
         if purity is not None and purity >= LEAK_PURITY:
-            leaks.append(Leak(name, "share of rows whose value fixes the class", purity))
+            leaks.append(Leak(name, FIXES_THE_CLASS, purity, rows=len(values),
+                              threshold=LEAK_PURITY))  # fmt: skip
             continue
         order = np.argsort(values, kind="stable")
         runs = 1 + int((np.diff(labels[order]) != 0).sum())
         if runs <= 2 * k + 0.01 * len(values):
-            leaks.append(Leak(name, "share of rows in class runs", 1 - runs / len(values)))
+            leaks.append(Leak(name, "share of rows in class runs", 1 - runs / len(values),
+                              rows=len(values)))  # fmt: skip
     for name in categorical:
         purity = _purity(_category_codes(rows[name]), y, k)
         if purity is not None and purity >= LEAK_PURITY:
-            leaks.append(Leak(name, "share of rows whose value fixes the class", purity))
+            leaks.append(Leak(name, FIXES_THE_CLASS, purity, rows=len(y), threshold=LEAK_PURITY))
     return leaks
+
+
+FIXES_THE_CLASS = "share of rows whose value fixes the class"
 
 
 def _purity(codes: np.ndarray, labels: np.ndarray, k: int) -> float | None:
@@ -275,14 +332,16 @@ def _regression_leaks(y, x_num, numeric, rows, categorical) -> list[Leak]:
         spearman = _correlation(rankdata(x), rankdata(t))
         value = max(abs(pearson), abs(spearman))
         if value >= LEAK_CORRELATION:
-            leaks.append(Leak(name, "|correlation|", value))
+            leaks.append(Leak(name, "|correlation|", value, rows=len(x),
+                              threshold=LEAK_CORRELATION))  # fmt: skip
     for name in categorical:
         codes = _category_codes(rows[name])
         means = _group_means(codes, y)
         total = ((y - y.mean()) ** 2).sum()
         ratio = float(np.sqrt(((means[codes] - y.mean()) ** 2).sum() / total)) if total else 0.0
         if ratio >= LEAK_CORRELATION and int(codes.max()) + 1 <= len(y) / 2:
-            leaks.append(Leak(name, "correlation ratio", ratio))
+            leaks.append(Leak(name, "correlation ratio", ratio, rows=len(y),
+                              threshold=LEAK_CORRELATION))  # fmt: skip
     return leaks
 
 

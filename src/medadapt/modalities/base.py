@@ -311,6 +311,13 @@ class Modality(ABC):
         """Findings about the data beyond class counts: ``(code, level, message, numbers)``."""
         return []
 
+    def kept_leaks(self, schema: Any, rows: Samples, options: Any) -> list[dict[str, Any]]:
+        """The inputs kept deliberately (``--allow-leak``) although each alone predicts the
+        label on ``rows`` (the samples a model or an adapter was trained and tested on), as
+        the model records them: name, statistic and row count, never a value. Every later
+        result on the model repeats them."""
+        return []
+
     def check_training_rows(self, schema: Any, rows: Samples, options: Any, where: str):
         """Refuse the samples an adapter trains and is tested on (``rows``: both, so that a
         small training set is judged on every sample of its group) that cannot train it or

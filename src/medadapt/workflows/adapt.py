@@ -28,7 +28,7 @@ from medadapt.workflows.adapt_samples import GroupSamples, pick_samples
 from medadapt.workflows.naming import slug
 from medadapt.workflows.sample_size import adapter_sample_size
 from medadapt.workflows.scoring import evaluate_model, versus_base_on
-from medadapt.workflows.train_base import Progress, epoch_reporter
+from medadapt.workflows.train_base import Progress, epoch_reporter, with_kept_leaks
 
 SPLIT_FILE = "split.json"
 FEW_TRAINING_SAMPLES = 10
@@ -89,6 +89,7 @@ def adapt_job(
     _refuse_one_class(modality, base, picked, new_classes)
     used_rows = picked.samples.subset(np.concatenate([picked.used, picked.test_idx]))
     warnings = modality.check_training_rows(base.schema, used_rows, options, picked.where)
+    allowed = modality.kept_leaks(base.schema, used_rows, options)  # every result repeats them
     name = name or default_name(group, method, new_classes)
     result, config = _train(
         modality, base, picked.train, options, method=method, name=name,
@@ -109,7 +110,7 @@ def adapt_job(
     adapter_record = _adapter_record(
         modality, base, base_dir, result, picked, options, method=method, group=group,
         train_fraction=train_fraction, evaluation=evaluation, base_scores=base_scores,
-        extension=extension, split=summary, sample_size=sample_size,
+        extension=extension, split=summary, sample_size=sample_size, allowed_leaks=allowed,
     )  # fmt: skip
     output = _save_and_describe(
         modality, out, base_dir, base, result, adapter_record, record, raw,
@@ -257,13 +258,16 @@ def _adapter_record(
     extension: dict[str, Any],
     split: Any,
     sample_size: dict[str, Any] | None = None,
+    allowed_leaks: list[dict[str, Any]] | None = None,
 ) -> AdapterRecord:
-    """What is recorded beside the adapter: its task, data counts, metrics and split."""
+    """What is recorded beside the adapter: its task, data counts, metrics and split (and
+    the columns kept with ``--allow-leak``, with a note beside the metrics)."""
     schema = base.schema
+    label = getattr(schema, "label", None)
     return AdapterRecord(
         kind=modality.kind,
         task=evaluation["overall"].get("task") or modality.task(schema),
-        label=getattr(schema, "label", None),
+        label=label,
         classes=result.classes,
         old_classes=modality.classes(schema),
         new_classes=result.new_classes,
@@ -283,7 +287,7 @@ def _adapter_record(
             **({"sample_size": sample_size} if sample_size else {}),
         ),
         n_skipped_files=len(picked.samples.skipped_files()),
-        metrics=evaluation["overall"],
+        metrics=with_kept_leaks(evaluation["overall"], allowed_leaks or [], label, whose=ADAPTER),
         per_class=evaluation.get("per_class"),
         base_metrics=None if base_scores is None else base_scores["overall"],
         versus_base=None if base_scores is None else base_scores["versus_base"],
@@ -300,7 +304,12 @@ def _adapter_record(
         train_seconds=round(result.fit.seconds, 2),
         trainable_params=result.trainable_params,
         inputs_seen=modality.inputs_seen(schema, picked.train),
+        allowed_leaks=allowed_leaks or None,
     )
+
+
+ADAPTER = "the rows the adapter was trained and tested on"
+"""Whose rows showed a leak kept at ``adapt`` (the adapter's training and test rows)."""
 
 
 def _save_and_describe(

@@ -26,9 +26,9 @@ from medadapt.evaluate.small_cells import mask_subgroups
 from medadapt.fileio import atomic_write_bytes
 from medadapt.modalities.base import Modality, modality_of
 from medadapt.modalities.bundle import BaseModel
-from medadapt.results import AdapterRecord, Evaluation
+from medadapt.results import AdapterRecord, Evaluation, kept_leak_notes
 from medadapt.train.fitting import predict
-from medadapt.workflows.adapt import check_label
+from medadapt.workflows.adapt import ADAPTER, check_label
 from medadapt.workflows.loading import attach_adapter
 from medadapt.workflows.scoring import score_samples, versus_base_on
 from medadapt.workflows.splitting import select, to_score, unrecognised_warning
@@ -116,7 +116,7 @@ def evaluate_job(
         skipped_files=samples.skipped_files(),
         data_warnings=(modality.sample_notes(schema, test) + unrecognised
                        + _other_groups(loaded, test, evaluating=True)),
-        leak_warnings=modality.scored_notes(schema, test),
+        leak_warnings=kept_leak_warnings(loaded) + modality.scored_notes(schema, test),
         extras=modality.evaluation_extras(schema, test),
         curves={"y": test.labels, "scores": modality.task_scores(schema, scores),
                 "proba": scores if modality.per_class() else None},
@@ -222,7 +222,8 @@ def predict_job(
     columns.update(modality.predictions(schema, scores, classes))
     columns.update(modality.prediction_flags(schema, samples))
     table = pd.DataFrame(columns, index=np.arange(len(scores)))
-    warnings = _unmeasured(loaded) + modality.sample_notes(schema, samples)
+    warnings = _unmeasured(loaded) + kept_leak_warnings(loaded, "these predictions")
+    warnings += modality.sample_notes(schema, samples)
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(out, table_bytes(table, out))
     return {
@@ -233,6 +234,23 @@ def predict_job(
         "skipped_files": getattr(samples, "skipped", []),
         **modality.prediction_extras(schema, samples),
     }
+
+
+def kept_leak_warnings(loaded: Loaded, what: str = "these figures") -> list[str]:
+    """The columns the base model, a fully fine-tuned model or the adapter kept with
+    ``--allow-leak``, as they recorded them: every result on the model says so."""
+    label = getattr(loaded.base.schema, "label", None)
+    training = loaded.base.training
+    adapted = training.get("adapted") or {}
+    return [
+        *kept_leak_notes(training.get("allowed_leaks"), label, what=what,
+                         whose="the base model's training rows"),
+        *kept_leak_notes(adapted.get("allowed_leaks"), label, what=what, whose=FINE_TUNED),
+        *kept_leak_notes(loaded.record.allowed_leaks, label, what=what, whose=ADAPTER),
+    ]  # fmt: skip
+
+
+FINE_TUNED = "the rows the model was fine-tuned and tested on"
 
 
 def _unmeasured(loaded: Loaded) -> list[str]:

@@ -20,6 +20,7 @@ from medadapt.modalities.base import (
     registered,
 )
 from medadapt.modalities.bundle import BaseModel
+from medadapt.results import ALLOWED_LEAK, kept_leak_notes
 from medadapt.train.fitting import train_base, training_config
 from medadapt.workflows.scoring import evaluate_model
 
@@ -89,10 +90,13 @@ def train_base_job(
     extra.update(modality.split_extras(options))
     record, side_files = modality.base_split(data, samples, train_idx, test_idx, **extra)
     skipped = samples.skipped_files()
+    allowed = modality.kept_leaks(schema, train, options)  # every later result repeats them
+    whose, label = "the base model's training rows", getattr(schema, "label", None)
     base.training.update(
         split=record,
-        test_metrics=evaluation["overall"],
+        test_metrics=with_kept_leaks(evaluation["overall"], allowed, label, whose=whose),
         **modality.base_training_extras(schema, evaluation, skipped),
+        **({"allowed_leaks": allowed} if allowed else {}),
     )
     _save(out, base, side_files)
     return {
@@ -109,6 +113,18 @@ def train_base_job(
         **modality.describe_base(schema, base),
         "test": evaluation,
     }
+
+
+def with_kept_leaks(
+    metrics: dict[str, Any], allowed: list[dict[str, Any]], label: Any, *, whose: str
+) -> dict[str, Any]:
+    """``metrics`` with a note (:data:`~medadapt.results.ALLOWED_LEAK`) saying that they may
+    rest on the columns kept with ``--allow-leak``: the registry, its cards and ``serve``
+    show it beside the figures, as they show "too good to be true"."""
+    notes = kept_leak_notes(allowed, label, whose=whose)
+    if not notes:
+        return metrics
+    return {**metrics, "notes": {**(metrics.get("notes") or {}), ALLOWED_LEAK: "; ".join(notes)}}
 
 
 def _read_and_split(

@@ -468,8 +468,8 @@ class TabularModality(Modality):
         """A feature that alone predicts the label on the target group's rows is refused (as
         on the source's: ``--exclude`` when the study trains its base, else retraining the
         given base; or ``--allow-leak``)."""
-        return _refuse_leaks_in(schema, target, options, rows="the target group's rows",
-                                fix=None if not given_base else RETRAIN_WITHOUT)  # fmt: skip
+        return _refuse_leaks_in(schema, target, options, rows="rows of the target group",
+                                fix=None if not given_base else GIVEN_BASE_ADVICE)  # fmt: skip
 
     def n_features(self, schema: TableSchema) -> int:
         return len(schema.features)
@@ -484,8 +484,11 @@ class TabularModality(Modality):
     ) -> list[str]:
         """A base feature that alone predicts the label on the rows the adapter trains and is
         tested on is refused (unless kept deliberately). Returns warnings."""
-        return _refuse_leaks_in(schema, rows, options, fix=RETRAIN_WITHOUT,
-                                rows=f"the rows adapt trains and tests on ({where})")  # fmt: skip
+        return _refuse_leaks_in(schema, rows, options, fix=ADAPT_ADVICE,
+                                rows=f"rows adapt trains and tests on ({where})")  # fmt: skip
+
+    def kept_leaks(self, schema: TableSchema, rows: TableSamples, options: Any):
+        return _kept_leaks(schema, rows, options)
 
     def scored_notes(self, schema: TableSchema, samples: TableSamples) -> list[str]:
         """Model features that alone predict the label on the rows being scored."""
@@ -497,7 +500,26 @@ class TabularModality(Modality):
         ]
 
 
-RETRAIN_WITHOUT = "retrain the base model without {it} (train-base --exclude {names})"
+KEEP_IF_GENUINE = "keep {it} with --allow-leak {names} if {genuine} measured before the outcome"
+#: what adapt advises (it has no --exclude: the base's features are fixed)
+ADAPT_ADVICE = (
+    f"{KEEP_IF_GENUINE}, or remove {{it}} from --data and pass --allow-absent-columns (the base "
+    "model then reads {it} as missing)"
+)
+#: what study --base advises (its --exclude is refused with --base)
+GIVEN_BASE_ADVICE = (
+    f"{KEEP_IF_GENUINE}, or retrain the base model without {{it}} (train-base --exclude {{names}})"
+)
+
+
+def _kept_leaks(schema: TableSchema, samples: TableSamples, options: Any) -> list[dict[str, Any]]:
+    """:meth:`TabularModality.kept_leaks`: the model's and this command's ``--allow-leak``
+    columns that alone predict the label on ``samples``."""
+    from medadapt.data.leaks import find_leaks
+
+    allowed = {*schema.allowed_leaks, *names(getattr(options, "allow_leak", None))}
+    return [leak.to_json() for leak in find_leaks(schema, samples.frame)
+            if leak.column in allowed]  # fmt: skip
 
 
 def _refuse_leaks_in(

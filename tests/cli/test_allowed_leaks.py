@@ -1,0 +1,144 @@
+"""A column kept with ``--allow-leak`` stays with the model: the base's ``model.json`` and the
+adapter's ``adapter.json`` record it (name, statistic, row count; never a value), and every
+later result on the model repeats it: ``evaluate`` (terminal, JSON, HTML), ``predict``, the
+registry (list marker, show line, card) and serve's adapter listing. The refusal says the
+threshold and the rows, and leads with the flags that work where it is raised."""
+
+from __future__ import annotations
+
+import json
+from html import unescape
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from medadapt.serve.app import create_app
+from tests.cli.helpers import run_cli
+from tests.cli.workspace import TINY_TABLE
+from tests.tables import clinical_table
+
+BASE_LEAK = (
+    "column 'copy' was kept deliberately (--allow-leak) although on the base model's training "
+    "rows it alone predicts 'outcome' with AUROC 1.000: {what} may rest on a leak"
+)
+ADAPTER_LEAK = (
+    "column 'lab' was kept deliberately (--allow-leak) although on the rows the adapter was "
+    "trained and tested on it alone predicts 'outcome' with AUROC 1.000: {what} may rest on a "
+    "leak"
+)
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    root = tmp_path_factory.mktemp("allowed_leaks")
+    frame = clinical_table(300)
+    rng = np.random.default_rng(1)
+    frame["copy"] = frame["outcome"] * 10 + rng.normal(0, 1, len(frame))  # the label, noisy
+    # a lab value that gives the label away at site C only
+    frame["lab"] = np.where(frame["site"] == "C", frame["outcome"] * 50.0 + 100, 120.0)
+    frame["lab"] += rng.normal(0, 1, len(frame))
+    data = root / "clinic.csv"
+    frame.to_csv(data, index=False)
+    common = ["--data", data, "--label", "outcome", "--id-column", "patient_id",
+              "--group-column", "site"]  # fmt: skip
+    refused = run_cli("train-base", *common, "--groups", "A,B", *TINY_TABLE,
+                      "--out", root / "refused")  # fmt: skip
+    base = run_cli("train-base", *common, "--groups", "A,B", *TINY_TABLE,
+                   "--allow-leak", "copy", "--out", root / "base")  # fmt: skip
+    assert base.code == 0, base.stderr
+    adapt = ["adapt", "--base", root / "base", "--data", data, "--label", "outcome",
+             "--group-column", "site", "--group", "C", "--out", root / "adapter"]  # fmt: skip
+    refused_adapt = run_cli(*adapt)
+    adapted = run_cli(*adapt, "--allow-leak", "lab")
+    assert adapted.code == 0, adapted.stderr
+    return {"root": root, "data": data, "refused": refused, "refused_adapt": refused_adapt}
+
+
+def test_train_base_refusal_says_threshold_rows_and_both_flags(workspace):
+    result = workspace["refused"]
+    assert result.code == 2
+    assert result.stderr.splitlines() == [
+        "error: column 'copy' alone predicts 'outcome' with AUROC 1.000 on 176 training rows, "
+        "at or above the 0.98 that medadapt treats as a leak: a strong predictor on few rows, "
+        "or a leak (a copy of the label, a value recorded after the outcome); leave it out "
+        "with --exclude copy, or keep it with --allow-leak copy if it is a genuine predictor "
+        "measured before the outcome"
+    ]
+
+
+def test_adapt_refusal_leads_with_the_flags_adapt_has(workspace):
+    result = workspace["refused_adapt"]
+    assert result.code == 2
+    assert result.stderr.splitlines() == [
+        "error: column 'lab' alone predicts 'outcome' with AUROC 1.000 on 79 rows adapt trains "
+        "and tests on (site = C), at or above the 0.98 that medadapt treats as a leak: a strong "
+        "predictor on few rows, or a leak (a copy of the label, a value recorded after the "
+        "outcome); keep it with --allow-leak lab if it is a genuine predictor measured before "
+        "the outcome, or remove it from --data and pass --allow-absent-columns (the base model "
+        "then reads it as missing)"
+    ]
+
+
+def test_the_models_record_the_columns_kept(workspace):
+    root = workspace["root"]
+    training = json.loads((root / "base" / "model.json").read_text())["training"]
+    assert training["allowed_leaks"] == [
+        {"column": "copy", "statistic": "AUROC", "value": 1.0, "rows": 176, "where": None}
+    ]
+    assert training["test_metrics"]["notes"]["allowed_leak"] == BASE_LEAK.format(
+        what="these figures"
+    )
+    metadata = json.loads((root / "adapter" / "adapter.json").read_text())["metadata"]
+    assert [leak["column"] for leak in metadata["allowed_leaks"]] == ["copy", "lab"]
+    assert metadata["allowed_leaks"][1] == {
+        "column": "lab", "statistic": "AUROC", "value": 1.0, "rows": 79, "where": None
+    }  # fmt: skip
+    noted = metadata["metrics"]["notes"]["allowed_leak"]
+    assert ADAPTER_LEAK.format(what="these figures") in noted
+
+
+def test_evaluate_and_predict_repeat_them(workspace, tmp_path):
+    root, data = workspace["root"], workspace["data"]
+    out, report = tmp_path / "e.json", tmp_path / "e.html"
+    result = run_cli(
+        "evaluate", "--base", root / "base", "--adapter", root / "adapter", "--data", data,
+        "--group-column", "site", "--group", "C", "--json", out, "--report", report,
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    figures = [BASE_LEAK.format(what="these figures"), ADAPTER_LEAK.format(what="these figures")]
+    for line in figures:
+        assert f"warning: {line}" in lines
+    recorded = json.loads(out.read_text())["leak_warnings"]
+    assert recorded[0] == figures[0] and figures[1] in recorded
+    html = " ".join(unescape(report.read_text()).split())
+    assert "Column 'lab' was kept deliberately (--allow-leak)" in html
+    # the base alone says its own
+    result = run_cli("evaluate", "--base", root / "base", "--data", data, "--group-column",
+                     "site", "--group", "B")  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert f"warning: {figures[0]}" in result.stdout.splitlines()
+    result = run_cli("predict", "--base", root / "base", "--adapter", root / "adapter",
+                     "--data", data, "--out", tmp_path / "p.csv")  # fmt: skip
+    assert result.code == 0, result.stderr
+    said = result.stdout.splitlines() + result.stderr.splitlines()
+    assert f"warning: {ADAPTER_LEAK.format(what='these predictions')}" in said
+
+
+def test_registry_and_serve_show_them(workspace, tmp_path):
+    root, registry = workspace["root"], tmp_path / "registry"
+    for argv in (("add", root / "adapter", "--name", "beta"), ("promote", "beta@1"),
+                 ("add-base", root / "base")):  # fmt: skip
+        result = run_cli("registry", "--root", registry, *argv)
+        assert result.code == 0, result.stderr
+    listed = run_cli("registry", "--root", registry, "list").stdout
+    assert "(!)" in listed and "a column kept with --allow-leak" in " ".join(listed.split())
+    shown = run_cli("registry", "--root", registry, "show", "beta@1").stdout.splitlines()
+    assert any(
+        line.startswith("(!) ") and ADAPTER_LEAK.format(what="these figures") in line
+        for line in shown
+    )
+    with TestClient(create_app(registry)) as client:
+        (adapter,) = client.get("/v1/adapters").json()
+    assert ADAPTER_LEAK.format(what="these figures") in adapter["notes"]["allowed_leak"]
