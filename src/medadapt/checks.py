@@ -189,3 +189,20 @@ def distinct_columns(roles: dict[str, str | None]) -> None:
                 f"{flag} {column} is also the {seen[column]} column; give each role its own column"
             )
         seen[column] = flag
+
+
+def did_you_mean(name: str, options: Sequence[object]) -> str:
+    """``"; did you mean 'Beta'?"`` for a name given that differs from one of ``options`` in
+    case only, or is spelt closely like one (empty when none is).
+
+    >>> did_you_mean("beta", ["Alpha", "Beta"]), did_you_mean("Site", ["site", "age"])
+    ("; did you mean 'Beta'?", "; did you mean 'site'?")
+    >>> did_you_mean("region", ["site", "age"])
+    ''
+    """
+    import difflib
+
+    texts = [str(o) for o in options]
+    alike = [t for t in texts if t.casefold() == name.casefold()]
+    alike = alike or difflib.get_close_matches(name, texts, n=1, cutoff=0.8)
+    return f"; did you mean {alike[0]!r}?" if alike else ""

@@ -474,7 +474,11 @@ def test_bases_lists_registered_and_damaged_bases(cli, tmp_path):
     out, _ = cli("add-base", str(base))
     assert out == f"added: {cli.root / 'bases' / weights[:16]}\n"
     out, _ = cli("bases")
-    assert out == f"{weights[:12]}  FTTransformer  label=y  groups=None\n"
+    assert out == f"{weights[:12]}  FTTransformer  label=y  groups=all\n"
+    from medadapt.cli.registry_bases import _groups
+
+    assert _groups({"Alpha": 1227, "Beta": 170}) == "Alpha (1,227 rows), Beta (170 rows)"
+    assert _groups(["A", "B"]) == "A, B"  # was the Python repr: {'Alpha': 227}
     registered = cli.root / "bases" / weights[:16] / "model.json"
     os.chmod(registered, 0o644)
     registered.write_text("{")

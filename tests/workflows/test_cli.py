@@ -328,7 +328,7 @@ def test_bad_input_is_one_line_with_no_traceback_and_nothing_written(workspace, 
     )
     assert proc.returncode == 2
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
-    assert errors == ["error: --group: group(s) 'D' not found in column 'site'; it has: A, B, C"]
+    assert errors == ["error: --group: group(s) 'D' not found in column 'site' (it has: A, B, C)"]
     assert "Traceback" not in proc.stderr
     assert not out.exists()
 
@@ -487,8 +487,8 @@ def test_a_wrong_group_column_does_not_list_every_patient_id(workspace, tmp_path
     )  # fmt: skip
     assert code == 2
     assert errors == [
-        "error: --group: group(s) 'X' not found in column 'patient_id'; it has: 360 distinct "
-        "values (is it the right column?)"
+        "error: --group: group(s) 'X' not found in column 'patient_id' (it has: 360 distinct "
+        "values (is it the right column?))"
     ]
 
 
@@ -680,3 +680,18 @@ def test_evaluate_says_when_an_adapter_is_scored_on_another_group(workspace, cap
     assert run("evaluate", "--base", str(root / "base"), "--adapter", str(root / "adapter_c"),
                "--data", str(data), "--group-column", "site", "--group", "C") == 0  # fmt: skip
     assert "is for site" not in capsys.readouterr().out
+
+
+def test_a_group_or_group_column_in_another_case_is_named_as_meant(workspace):
+    """``--group-column Site`` listed all the columns, ``--group c`` all the groups: the one
+    meant comes first now."""
+    root, data, _ = workspace
+    base = ["evaluate", "--base", str(root / "base"), "--data", str(data)]
+    code, errors, _ = error_lines(*base, "--group-column", "Site", "--group", "C")
+    assert code == 2 and errors[0].startswith(
+        "error: --group-column 'Site' is not in the table; did you mean 'site'? (columns: "
+    )
+    code, errors, _ = error_lines(*base, "--group-column", "site", "--group", "c")
+    assert (code, errors) == (2, [
+        "error: --group: group(s) 'c' not found in column 'site'; did you mean 'C'? (it has: "
+        "A, B, C)"])  # fmt: skip

@@ -45,5 +45,16 @@ def bases_command(
         fp = base["fingerprint"]
         typer.echo(
             f"{fp['weights'][:12]}  {fp['model_class']}  label={base['label']}  "
-            f"groups={base['groups']}"
+            f"groups={_groups(base['groups'])}"
         )
+
+
+def _groups(groups: object) -> str:
+    """``Alpha (227 rows), Beta (170 rows)``, ``A, B``, or ``all`` (no group filter): the
+    groups a base was trained on, as a person reads them (not a Python dict)."""
+    if isinstance(groups, dict):
+        return ", ".join(f"{g} ({n:,} rows)" if isinstance(n, int) else str(g)
+                         for g, n in groups.items()) or "all"  # fmt: skip
+    if isinstance(groups, list | tuple):
+        return ", ".join(map(str, groups)) or "all"
+    return "all" if groups is None else str(groups)

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from medadapt.checks import did_you_mean
 from medadapt.data.tables import refuse_group_spellings
 from medadapt.errors import DataError
 from medadapt.modalities.base import UNRECOGNISED, Modality, Samples
@@ -42,7 +43,7 @@ def select(samples: Samples, column: str | None, values: Sequence[str] | None, *
         )
         raise DataError(
             f"{what}: group(s) {', '.join(map(repr, missing))} not found in column "
-            f"{column!r}; it has: {listed}"
+            f"{column!r}{did_you_mean(missing[0], sorted(present))} (it has: {listed})"
         )
     refuse_group_spellings(groups.tolist(), list(values), column=column, what=what)
     return np.flatnonzero(np.isin(groups, list(values)))

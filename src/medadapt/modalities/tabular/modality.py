@@ -165,10 +165,9 @@ class TabularModality(Modality):
         schema: TableSchema = base.schema
         frame = read_table(data, text_columns=[schema.id_column, group_column], words=COMMAND_LINE)
         if group_column is not None and group_column not in frame:
-            raise DataError(
-                f"--group-column {group_column!r} is not in the table; columns: "
-                f"{', '.join(map(str, frame.columns))}"
-            )
+            from medadapt.modalities.tabular.selection import group_column_missing
+
+            raise group_column_missing(group_column, list(frame.columns))
         if schema.label not in frame:
             raise DataError(
                 f"--data {data} has no label column {schema.label!r} (what the model predicts), "

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from medadapt.checks import did_you_mean
 from medadapt.errors import DataError
 
 if TYPE_CHECKING:
@@ -16,6 +17,14 @@ if TYPE_CHECKING:
 def names_any(note: str, columns: Sequence[str]) -> bool:
     """Whether a reader's note (``... column 'x' ...``) is about one of ``columns``."""
     return any(f"column {c!r}" in note for c in columns)
+
+
+def group_column_missing(column: str, columns: Sequence[object]) -> DataError:
+    """The error for a ``--group-column`` the table lacks: the closest name first, then all."""
+    return DataError(
+        f"--group-column {column!r} is not in the table{did_you_mean(column, columns)} (columns: "
+        f"{', '.join(map(str, columns))})"
+    )
 
 
 def select_groups(
@@ -29,16 +38,14 @@ def select_groups(
     if column is None:
         raise DataError(f"{what} needs --group-column to know which column holds the groups")
     if column not in frame:
-        raise DataError(
-            f"--group-column {column!r} is not in the table; columns: {', '.join(frame.columns)}"
-        )
+        raise group_column_missing(column, list(frame.columns))
     present = group_labels(frame[column])
     distinct = set(present.tolist())
     missing = [v for v in values if v not in distinct]
     if missing:
         raise DataError(
-            f"{what}: group(s) {', '.join(map(repr, missing))} not found in column {column!r}; "
-            f"it has: {describe_values(distinct)}"
+            f"{what}: group(s) {', '.join(map(repr, missing))} not found in column {column!r}"
+            f"{did_you_mean(missing[0], sorted(distinct))} (it has: {describe_values(distinct)})"
         )
     refuse_group_spellings(present.tolist(), list(values), column=column, what=what)
     return frame[np.isin(present, list(values))]
