@@ -73,15 +73,18 @@ def train_base(
     leaks = find_leaks(
         schema, read_as_missing(rows, schema.missing_codes), group_column=schema.group_column
     )
-    _refuse_leaks(leaks, schema, allowed=schema.allowed_leaks,
-                  fix="leave {it} out with TableSchema.infer(..., exclude={columns}), or keep "
-                  "{it} with TableSchema.infer(..., allow_leak={columns}) if {genuine} measured "
-                  "before the outcome")  # fmt: skip
+    kept = _refuse_leaks(leaks, schema, allowed=schema.allowed_leaks,
+                         fix="leave {it} out with TableSchema.infer(..., exclude={columns}), or "
+                         "keep {it} with TableSchema.infer(..., allow_leak={columns}) if "
+                         "{genuine} measured before the outcome")  # fmt: skip
     samples = TableSamples(rows, schema, schema.group_column)
-    return fitting.train_base(
+    base = fitting.train_base(
         _modality(), schema, samples, options=model_config or TabularModelConfig(),
         train_config=train_config, seed=seed, on_epoch=on_epoch,
     )  # fmt: skip
+    if kept:  # saved with the model: every later result on it repeats them, as train-base's
+        base.training["allowed_leaks"] = [leak.to_json() for leak in kept]
+    return base
 
 
 def adapt(
@@ -219,13 +222,15 @@ def _refuse_leaks(
     allowed: Sequence[str],
     fix: str,
     rows: str = "training rows",
-) -> None:
+) -> list[Leak]:
     """:func:`medadapt.data.leaks.refuse_leaks` in the Python API's words (``fix``: a template
-    with ``{it}``, ``{columns}`` and ``{genuine}``); a warning for each allowed leak."""
+    with ``{it}``, ``{columns}`` and ``{genuine}``); a warning for each allowed leak, which
+    are returned."""
     kept = refuse_leaks(leaks, label=schema.label, allowed=allowed, fix=fix, rows=rows)
     for leak in kept:
         warnings.warn(leak_warning(leak, schema.label, keep="allow_leak"), UserWarning,
                       stacklevel=3)  # fmt: skip
+    return kept
 
 
 # ----- warnings about the rows' values ------------------------------------------------------

@@ -129,7 +129,9 @@ def test_a_copy_of_the_label_stops_train_base(source):
         leaky, label="disease", id_column="id", group_column="dataset", allow_leak=["num"]
     )
     with pytest.warns(UserWarning, match="kept because of allow_leak"):
-        ma.train_base(leaky, kept, train_config=QUICK)
+        trained = ma.train_base(leaky, kept, train_config=QUICK)
+    ((recorded,),) = [trained.training["allowed_leaks"]]  # saved with it, as train-base's
+    assert (recorded["column"], recorded["statistic"], recorded["value"]) == ("num", "AUROC", 1.0)
 
 
 def test_a_feature_that_gives_the_label_away_on_the_target_stops_adapt(base, target):
