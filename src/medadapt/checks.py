@@ -191,17 +191,20 @@ def distinct_columns(roles: dict[str, str | None]) -> None:
         seen[column] = flag
 
 
-def did_you_mean(name: str, options: Sequence[object]) -> str:
+def did_you_mean(name: str, options: Sequence[object], *, among: int | None = None) -> str:
     """``"; did you mean 'Beta'?"`` for a name given that differs from one of ``options`` in
-    case only, or is spelt closely like one (empty when none is).
+    case only, or is spelt closely like one (empty when none is, or when there are more than
+    ``among`` options: a patient-id column's values are never shown, not even the closest).
 
     >>> did_you_mean("beta", ["Alpha", "Beta"]), did_you_mean("Site", ["site", "age"])
     ("; did you mean 'Beta'?", "; did you mean 'site'?")
-    >>> did_you_mean("region", ["site", "age"])
-    ''
+    >>> did_you_mean("region", ["site", "age"]), did_you_mean("P12", ["P12 "] * 11, among=10)
+    ('', '')
     """
     import difflib
 
+    if among is not None and len(options) > among:
+        return ""
     texts = [str(o) for o in options]
     alike = [t for t in texts if t.casefold() == name.casefold()]
     alike = alike or difflib.get_close_matches(name, texts, n=1, cutoff=0.8)

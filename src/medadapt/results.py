@@ -138,6 +138,9 @@ class StudyPoint:
 ALLOWED_LEAK = "allowed_leak"
 """The key of the note recorded with a model's metrics (``notes``) when it keeps a column
 with ``--allow-leak``: a warning about the whole result, as ``too_good`` is."""
+#: the keys of notes about a whole result: too good to be true, one class for every patient,
+#: a column kept with --allow-leak although it alone predicts the label
+WHOLE_RESULT = ("too_good", "one_class", ALLOWED_LEAK)
 
 
 def kept_leak_notes(
@@ -168,6 +171,18 @@ training rows it alone predicts 'diagnosis' with AUROC 0.981: these figures may 
             f"{whose}{where} it alone predicts {label!r}{figure}: {what} may rest on a leak"
         )
     return out
+
+
+def with_kept_leaks(
+    metrics: dict[str, Any], allowed: list[dict[str, Any]], label: Any, *, whose: str
+) -> dict[str, Any]:
+    """``metrics`` with a note (:data:`ALLOWED_LEAK`) saying that they may
+    rest on the columns kept with ``--allow-leak``: the registry, its cards and ``serve``
+    show it beside the figures, as they show "too good to be true"."""
+    notes = kept_leak_notes(allowed, label, whose=whose)
+    if not notes:
+        return metrics
+    return {**metrics, "notes": {**(metrics.get("notes") or {}), ALLOWED_LEAK: "; ".join(notes)}}
 
 
 @dataclass(frozen=True)

@@ -90,8 +90,9 @@ def test_the_models_record_the_columns_kept(workspace):
         what="these figures"
     )
     metadata = json.loads((root / "adapter" / "adapter.json").read_text())["metadata"]
-    assert [leak["column"] for leak in metadata["allowed_leaks"]] == ["copy", "lab"]
-    assert metadata["allowed_leaks"][1] == {
+    # the base's own ('copy') is said from the base's record: not recorded twice
+    assert [leak["column"] for leak in metadata["allowed_leaks"]] == ["lab"]
+    assert metadata["allowed_leaks"][0] == {
         "column": "lab", "statistic": "AUROC", "value": 1.0, "rows": 79, "where": None
     }  # fmt: skip
     noted = metadata["metrics"]["notes"]["allowed_leak"]
@@ -142,3 +143,21 @@ def test_registry_and_serve_show_them(workspace, tmp_path):
     with TestClient(create_app(registry)) as client:
         (adapter,) = client.get("/v1/adapters").json()
     assert ADAPTER_LEAK.format(what="these figures") in adapter["notes"]["allowed_leak"]
+
+
+def test_a_column_leaking_within_one_group_only_is_recorded_too(tmp_path):
+    """train-base judges leaks over all rows and within each group; the record looked over
+    all rows only, so a column kept for one site's leak was warned about once, then never."""
+    frame = clinical_table(300)
+    rng = np.random.default_rng(2)
+    frame["lab"] = np.where(frame["site"] == "A", frame["outcome"] * 50.0 + 100, 120.0)
+    frame["lab"] += rng.normal(0, 1, len(frame))
+    data = tmp_path / "clinic.csv"
+    frame.to_csv(data, index=False)
+    result = run_cli("train-base", "--data", data, "--label", "outcome", "--id-column",
+                     "patient_id", "--group-column", "site", "--groups", "A,B", *TINY_TABLE,
+                     "--allow-leak", "lab", "--out", tmp_path / "base")  # fmt: skip
+    assert result.code == 0, result.stderr
+    model = json.loads((tmp_path / "base" / "model.json").read_text())
+    ((kept,),) = [model["training"]["allowed_leaks"]]
+    assert (kept["column"], kept["where"]) == ("lab", "site = A")

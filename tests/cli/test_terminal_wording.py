@@ -65,6 +65,11 @@ def test_study_s_sample_size_line_counts_in_the_modality_s_unit():
         "is assumed; check-data --base, from a trained base's own scores at the target, usually "
         "asks fewer"
     )
+    given = {**entry, "base_given": True}  # --base, but no target sample it never saw
+    assert study_sample_size_line(given, "images").endswith(
+        "; the base given has no target samples it never saw to be scored on, so Riley et "
+        "al.'s cautious default R-squared is assumed"
+    )
 
 
 def test_a_criterion_needing_a_million_is_said_in_words_with_why():

@@ -48,3 +48,24 @@ def test_a_block_inside_another_collects_its_own_and_a_warning_outside_is_shown(
     assert (outer, inner) == (["first", "second"], ["inner"])
     warnings.warn("after", stacklevel=1)
     assert [str(w.message) for w in recwarn] == ["after"]
+
+
+def test_a_catch_warnings_block_spanning_a_read_leaves_warnings_working(recwarn):
+    """Another thread's ``catch_warnings`` begun while notes were collected and ended after
+    put the collecting hook back for good: every later ``warnings.warn`` raised KeyError."""
+    started, finished = threading.Event(), threading.Event()
+
+    def other() -> None:
+        with warnings.catch_warnings():
+            started.set()
+            finished.wait(5)
+
+    with collect_notes():
+        thread = threading.Thread(target=other)
+        thread.start()
+        started.wait(5)
+    finished.set()
+    thread.join()
+    warnings.warn("after", stacklevel=1)  # raised KeyError: 'showwarning'
+    assert "after" in [str(w.message) for w in recwarn]
+    warnings.showwarning = warnings._showwarning_orig  # type: ignore[attr-defined]

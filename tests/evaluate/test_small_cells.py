@@ -88,7 +88,8 @@ def test_a_subgroups_patient_count_is_masked_and_coarsened_like_its_rows():
     assert (few["n_patients"], many["n_patients"]) == (3, 30)
     shown = mask_subgroups({"site": {"A": few, "B": many}})["site"]
     assert shown["A"]["n_patients"] == "<5" and "3 patients" not in str(shown["A"])
-    assert shown["B"]["n_patients"] == "30-34"
+    assert shown["A"]["n_positive"] == "suppressed"  # was "<5": false, 6 of its 12 images
+    assert shown["A"]["n"] == "10-14" and shown["B"]["n_patients"] == "30-34"
 
 
 def test_coarsened_notes_range_grouped_counts_and_round_quoted_figures():

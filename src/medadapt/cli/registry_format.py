@@ -17,14 +17,14 @@ from rich.console import Console
 from medadapt.evaluate.report.formatting import fmt_ci, metric_digits
 from medadapt.registry import AdapterVersion
 from medadapt.registry.diff import VersionDiff, flatten
-from medadapt.registry.records import METRIC_NAMES, WHOLE_RESULT, Metric, metric_notes
+from medadapt.registry.records import METRIC_NAMES, Metric, metric_notes
 from medadapt.registry.summary_words import (
     metric_label,
     recorded_unit,
     summary_rows,
     words,
 )
-from medadapt.results import grouped
+from medadapt.results import WHOLE_RESULT, grouped
 
 
 def table_console() -> Console:

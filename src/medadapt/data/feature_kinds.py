@@ -38,10 +38,12 @@ IDENTIFIER_SHARE = 0.9  # text columns with this share of distinct values are id
 IDENTIFIER_REASON = "looks like a record identifier"
 TEXT_IN_NUMBERS_SHARE = 0.1  # at most this share of text: a numeric column with typos
 # a number followed by a word or symbol ("120 mmHg", "5.2mmol/L", "38 °C", "12 %", "1001 mm2",
-# "7.2 x10^9/L", "5 <"): digits only right after a letter or symbol of the unit, never after a
-# space, so no date ("12 Jan 2020", "2020-01-05")
+# "7.2 x10^9/L", "5 <"). Digits in the unit only as units write them: one after a letter
+# ("mm2"), an exponent after ^ or / ("^9", "/10"), or x10: never a date ("12 Jan 2020",
+# "2020-01-05", SAS's "01JAN2020")
 _WITH_UNIT = re.compile(
-    r"\s*[<>~]?\s*[-+]?\d+(?:[.,]\d+)?\s*((?:[^\W\d_]|[%°µ<>])(?:[^\d]|(?<=\S)\d){0,15})"
+    r"\s*[<>~]?\s*[-+]?\d+(?:[.,]\d+)?\s*((?:[^\W\d_]|[%°µ<>])"
+    r"(?:[^\d]|(?<=[^\W\d_])\d(?!\d)|(?<=[\^/])\d+|(?<=[xX×])10|(?<=[xX×]\s)10){0,15})"
 )
 # a number after a comparison sign ("<5", "> 180", "≤0.1"): a value beyond a limit of the test
 _COMPARED = re.compile(r"\s*[<>≤≥]=?\s*[-+]?\d+(?:[.,]\d+)?\s*")
@@ -312,9 +314,9 @@ def text_kind(value: Any) -> str:
 
 def _text_values(texts: pd.Series) -> str:
     """``2 text values (lines 14 and 88: a number with a comma, a word; ...)``: how many cells
-    ``texts`` (a column's text cells, as read) are, where (the file's lines where
-    :func:`~medadapt.data.tables.read_table` noted them, else rows counted from 1) and of
-    which kinds; never a cell's text. Empty, ``?`` and ``NA`` cells are missing, not text."""
+    ``texts`` (a column's text cells, as read) are, where (the file's lines, where
+    :func:`~medadapt.data.tables.read_table` noted them) and of which kinds; never a cell's
+    text. Empty, ``?`` and ``NA`` cells are missing, not text."""
     n = len(texts)
     noted = texts.attrs.get("lines")  # each row's line, as read_table notes them (int64s)
     lines = None if noted is None else np.frombuffer(noted, dtype=np.int64)
@@ -322,9 +324,7 @@ def _text_values(texts: pd.Series) -> str:
     counted = all(isinstance(i, int | np.integer) and i >= 0 for i in labels)
     if counted and lines is not None and all(i < len(lines) for i in labels):
         noun, where = "line", sorted(int(lines[i]) for i in labels)
-    elif counted:  # a frame of the caller's: its rows counted from 1
-        noun, where = "row", sorted(int(i) + 1 for i in labels)
-    else:
+    else:  # a frame of the caller's: its index may be patient ids, never shown
         noun, where = "", []
     shown = [str(w) for w in where[:3]]
     if not shown:

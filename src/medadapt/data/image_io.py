@@ -389,15 +389,19 @@ def aspect_range(aspects: Sequence[float]) -> list[float] | None:
 #: the percentile of an image's [0, 1] intensities that is its brightest level: robust to a
 #: few saturated pixels (a marker, a label burnt into the film)
 BRIGHT_PERCENTILE = 99
+#: at most about this many values are looked at per file (every k-th of a larger volume)
+BRIGHTNESS_VALUES = 1_000_000
 
 
 def brightness_level(*samples: np.ndarray) -> float:
     """The brightest level of ``samples`` (one image's, or one file's: all of them together)
     as read, in [0, 1] after scaling or windowing, before fitting: the 99th percentile of
     their intensities (0.0 for an empty image)."""
-    values = [np.asarray(sample).ravel() for sample in samples if np.size(sample)]
-    if not values:
+    total = sum(int(np.size(sample)) for sample in samples)
+    if not total:
         return 0.0
+    step = max(1, total // BRIGHTNESS_VALUES)  # a CT series: a strided sample, not a copy
+    values = [np.asarray(sample).ravel()[::step] for sample in samples if np.size(sample)]
     return float(np.percentile(np.concatenate(values), BRIGHT_PERCENTILE))
 
 

@@ -61,8 +61,9 @@ def _show(message, category, filename, lineno, file=None, line=None) -> None:
     """``warnings.showwarning`` while notes are collected: the collecting thread's warnings
     become notes (developer warnings dropped); another thread's are shown as before."""
     blocks = _collecting.get(threading.get_ident())
-    if not blocks:
-        _saved["showwarning"](message, category, filename, lineno, file, line)
+    if not blocks:  # another thread's, or this hook left behind by a catch_warnings block
+        shown = _saved.get("showwarning", _ORIGINAL_SHOWWARNING)
+        shown(message, category, filename, lineno, file, line)  # type: ignore[operator]
     elif not issubclass(category, _DEVELOPER_WARNINGS):
         blocks[-1].append(note_text(message))
 
@@ -71,6 +72,9 @@ def _show(message, category, filename, lineno, file=None, line=None) -> None:
 #: innermost last); the loggers and ``warnings.showwarning`` are switched while it is not empty
 _collecting: dict[int, list[list[str]]] = {}
 _saved: dict[str, object] = {}
+#: where a warning goes when nobody collects: another thread's ``warnings.catch_warnings``
+#: block, begun while notes were collected and ended after, puts :func:`_show` back for good
+_ORIGINAL_SHOWWARNING = warnings.showwarning
 _lock = threading.Lock()
 _dispatcher = _Dispatcher()
 

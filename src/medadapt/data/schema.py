@@ -255,7 +255,8 @@ class TableSchema:
                 task = "regression"
             else:
                 task = "binary" if len(distinct) <= 2 else "multiclass"
-                _refuse_label_typos(self.label, labels, task, words)
+                if 2 < len(distinct) <= MAX_CLASSES:  # a typo adds a value: two are two classes
+                    _refuse_label_typos(self.label, labels, task, words)
         self.task = task
         if self.positive_class is not None and task != "binary":
             raise DataError(
@@ -549,15 +550,23 @@ def _refuse_label_typos(label: str, labels: pd.Series, task: str, words: OptionW
         )
 
 
+#: prefixes that make a word its opposite: ``abnormal``/``normal``, ``unstable``/``stable``
+#: are two classes, not a misspelling
+_NEGATIONS = ("ab", "a", "un", "in", "im", "non", "non-", "dis", "ir")
+
+
 def spelt_alike(a: str, b: str) -> bool:
     """Two label values one of which looks like a misspelling of the other: at most two edits
     apart (one for values under five letters), neither a number, not differing in case only
-    (refused on its own), and not two of a series (``grade1``/``grade2``, ``typeA``/``typeB``:
-    the same but for their last character, or but for digits)."""
+    (refused on its own), not one the other's opposite (``abnormal``/``normal``) and not two
+    of a series (``grade1``/``grade2``, ``typeA``/``typeB``: the same but for their last
+    character, or but for digits)."""
     if a == b or checks.is_number(a) or checks.is_number(b):
         return False
     x, y = a.casefold(), b.casefold()
     if x == y or x[:-1] == y[:-1] or re.sub(r"\d", "", x) == re.sub(r"\d", "", y):
+        return False
+    if any(x == f"{p}{y}" or y == f"{p}{x}" for p in _NEGATIONS):
         return False
     shorter = min(len(a), len(b))
     allowed = 2 if shorter >= 5 else 1 if shorter >= 4 else 0

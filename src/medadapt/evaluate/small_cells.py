@@ -25,6 +25,9 @@ from typing import Any
 from medadapt.evaluate.metrics import METRIC_NAMES
 
 SMALL_CELL = 5
+#: a subgroup's class counts where its samples come from fewer than 5 patients: not "<5"
+#: (60 images may hold 30 positives), not shown either (they would be those patients')
+SUPPRESSED = "suppressed"
 ROUNDED_DIGITS = 1  # the figures of a subgroup whose counts are shown as ranges
 ROUNDED = (
     "figures rounded to one decimal: this subgroup's counts are shown as ranges, and exact "
@@ -63,15 +66,19 @@ def mask_counts(metrics: dict[str, Any]) -> dict[str, Any]:
     masked = False
     if _small(n):
         out["n"], masked = f"<{SMALL_CELL}", True
-    if _small(metrics.get("n_patients")):  # images or rows of fewer than 5 patients
-        out["n_patients"], masked = f"<{SMALL_CELL}", True
-    if isinstance(metrics.get("n_positive"), int) and isinstance(n, int):
+    if _small(metrics.get("n_patients")):  # images or rows of fewer than 5 patients: their
+        out["n_patients"], masked = f"<{SMALL_CELL}", True  # class counts would be theirs
+        for key in ("n_positive", "class_counts"):
+            if key in out:
+                out[key] = SUPPRESSED
+    counted = isinstance(metrics.get("n_positive"), int) and isinstance(n, int)
+    if counted and out["n_positive"] != SUPPRESSED:
         positives, negatives = metrics["n_positive"], n - metrics["n_positive"]
         if masked or _small(positives):
             out["n_positive"], masked = f"<{SMALL_CELL}", True
         elif _small(negatives):  # the complement would give the negatives away
             out["n_positive"], masked = f">{n - SMALL_CELL}", True
-    if isinstance(metrics.get("class_counts"), list):
+    if isinstance(metrics.get("class_counts"), list) and out["class_counts"] != SUPPRESSED:
         counts = metrics["class_counts"]
         if masked or any(_small(c) for c in counts):  # no exact count gives a small one away
             out["class_counts"] = [
@@ -113,7 +120,7 @@ def _coarsened(masked: dict[str, Any], original: dict[str, Any]) -> dict[str, An
     """Every count not already "<5" as a range of 5 (notes included)."""
     out = dict(masked)
     for key in ("n", "n_positive", "n_patients"):
-        if key in masked and not str(masked[key]).startswith("<"):
+        if key in masked and not str(masked[key]).startswith("<") and masked[key] != SUPPRESSED:
             out[key] = _range(original[key])
     if isinstance(masked.get("class_counts"), list):
         out["class_counts"] = [
@@ -172,5 +179,5 @@ def mask_subgroups(subgroups: dict[str, dict[str, dict[str, Any]]]) -> dict[str,
 def _counts_differ(masked: dict[str, Any], original: dict[str, Any]) -> bool:
     """Suppressed now, or already (so that masking twice gives the same result)."""
     keys = ("n", "n_positive", "n_patients", "class_counts")
-    already = any(str(masked.get(k)).startswith(("<", "['<", "['>")) for k in keys)
+    already = any(str(masked.get(k)).startswith(("<", "['<", "['>", SUPPRESSED)) for k in keys)
     return already or any(masked.get(k) != original.get(k) for k in keys)

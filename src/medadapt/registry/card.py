@@ -12,7 +12,6 @@ import json
 from typing import Any
 
 from medadapt.registry.records import (
-    WHOLE_RESULT,
     Metric,
     metric_notes,
     other_values,
@@ -28,6 +27,7 @@ from medadapt.registry.summary_words import (
 )
 from medadapt.results import (
     VALIDATION_WORDS,
+    WHOLE_RESULT,
     AdapterRecord,
     counts_behind,
     grouped,

@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, NamedTuple
 
 from medadapt.errors import ConfigError, MedadaptError
-from medadapt.results import ALLOWED_LEAK, AdapterRecord
+from medadapt.results import AdapterRecord
 
 
 class RegistryError(MedadaptError, RuntimeError):
@@ -308,11 +308,6 @@ def other_values(metrics: dict[str, Any]) -> dict[str, float]:
         if number is not None:
             out[key] = number
     return out
-
-
-#: the keys of notes about a whole result: too good to be true, one class for every patient,
-#: a column kept with --allow-leak although it alone predicts the label
-WHOLE_RESULT = ("too_good", "one_class", ALLOWED_LEAK)
 
 
 def metric_notes(metrics: dict[str, Any]) -> dict[str, str]:

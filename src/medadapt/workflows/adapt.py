@@ -21,14 +21,14 @@ from medadapt.errors import DataError
 from medadapt.fileio import atomic_write_bytes
 from medadapt.modalities.base import Modality, Samples, modality_of, names
 from medadapt.modalities.bundle import BaseModel
-from medadapt.results import AdapterRecord
+from medadapt.results import AdapterRecord, with_kept_leaks
 from medadapt.train.fitting import Adaptation, adapt, training_config
 from medadapt.workflows import growth
 from medadapt.workflows.adapt_samples import GroupSamples, pick_samples
 from medadapt.workflows.naming import slug
 from medadapt.workflows.sample_size import adapter_sample_size
 from medadapt.workflows.scoring import evaluate_model, versus_base_on
-from medadapt.workflows.train_base import Progress, epoch_reporter, with_kept_leaks
+from medadapt.workflows.train_base import Progress, epoch_reporter
 
 SPLIT_FILE = "split.json"
 FEW_TRAINING_SAMPLES = 10
@@ -89,7 +89,9 @@ def adapt_job(
     _refuse_one_class(modality, base, picked, new_classes)
     used_rows = picked.samples.subset(np.concatenate([picked.used, picked.test_idx]))
     warnings = modality.check_training_rows(base.schema, used_rows, options, picked.where)
-    allowed = modality.kept_leaks(base.schema, used_rows, options)  # every result repeats them
+    said = {leak["column"] for leak in base.training.get("allowed_leaks") or []}  # the base's
+    allowed = [leak for leak in modality.kept_leaks(base.schema, used_rows, options)
+               if leak["column"] not in said]  # fmt: skip
     name = name or default_name(group, method, new_classes)
     result, config = _train(
         modality, base, picked.train, options, method=method, name=name,

@@ -26,7 +26,7 @@ from medadapt.evaluate.small_cells import mask_subgroups
 from medadapt.fileio import atomic_write_bytes
 from medadapt.modalities.base import Modality, modality_of
 from medadapt.modalities.bundle import BaseModel
-from medadapt.results import AdapterRecord, Evaluation, kept_leak_notes
+from medadapt.results import WHOLE_RESULT, AdapterRecord, Evaluation, kept_leak_notes
 from medadapt.train.fitting import predict
 from medadapt.workflows.adapt import ADAPTER, check_label
 from medadapt.workflows.loading import attach_adapter
@@ -270,7 +270,8 @@ def _unmeasured(loaded: Loaded) -> list[str]:
     if any(metrics.get(name) is not None for names in METRIC_NAMES.values() for name in names):
         return []
     notes = metrics.get("notes") or {}
-    why = str(notes.get("all") or next(iter(notes.values()), "no figure could be computed"))
+    own = [note for key, note in notes.items() if key not in WHOLE_RESULT]  # not a leak kept
+    why = str(notes.get("all") or next(iter(own), "no figure could be computed"))
     why = why.removeprefix("not reported: ")
     noun = loaded.modality.noun
     return [

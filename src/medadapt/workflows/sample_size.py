@@ -392,7 +392,9 @@ def study_sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str
     has = counted_text(entry, "n_train")
     line = (f"sample size ({_cited(entry)}, {r2}): minimum {noun} {needs}; "
             f"the target has {has} to train (necessary, not sufficient)")  # fmt: skip
-    return line if entry.get("from_base") else f"{line}; {CONSERVATIVE_WHY}"
+    if entry.get("from_base"):
+        return line
+    return f"{line}; {UNSCORED_BASE_WHY if entry.get('base_given') else CONSERVATIVE_WHY}"
 
 
 #: why a study that trains its own base asks more than ``check-data --base`` (found confusing:
@@ -401,6 +403,11 @@ CONSERVATIVE_WHY = (
     "the base this study trains is not scored yet, so Riley et al.'s cautious default R-squared "
     "is assumed; check-data --base, from a trained base's own scores at the target, usually "
     "asks fewer"
+)
+#: the same for a study given a base (``--base``) that no target sample it never saw could score
+UNSCORED_BASE_WHY = (
+    "the base given has no target samples it never saw to be scored on, so Riley et al.'s "
+    "cautious default R-squared is assumed"
 )
 
 
@@ -451,5 +458,5 @@ def study_sample_size(modality: Any, schema: Any, parameters: dict[str, int], tr
     return {
         **outcome.to_dict(), **counts,
         "strategies": strategies, "test_needs": needs, "source": source_of(outcome.task),
-        "from_base": bool(scored),
+        "from_base": bool(scored), "base_given": base is not None,
     }  # fmt: skip

@@ -43,7 +43,7 @@ def select(samples: Samples, column: str | None, values: Sequence[str] | None, *
         )
         raise DataError(
             f"{what}: group(s) {', '.join(map(repr, missing))} not found in column "
-            f"{column!r}{did_you_mean(missing[0], sorted(present))} (it has: {listed})"
+            f"{column!r}{did_you_mean(missing[0], sorted(present), among=10)} (it has: {listed})"
         )
     refuse_group_spellings(groups.tolist(), list(values), column=column, what=what)
     return np.flatnonzero(np.isin(groups, list(values)))

@@ -20,7 +20,7 @@ from medadapt.modalities.base import (
     registered,
 )
 from medadapt.modalities.bundle import BaseModel
-from medadapt.results import ALLOWED_LEAK, kept_leak_notes
+from medadapt.results import with_kept_leaks
 from medadapt.train.fitting import train_base, training_config
 from medadapt.workflows.scoring import evaluate_model
 
@@ -113,18 +113,6 @@ def train_base_job(
         **modality.describe_base(schema, base),
         "test": evaluation,
     }
-
-
-def with_kept_leaks(
-    metrics: dict[str, Any], allowed: list[dict[str, Any]], label: Any, *, whose: str
-) -> dict[str, Any]:
-    """``metrics`` with a note (:data:`~medadapt.results.ALLOWED_LEAK`) saying that they may
-    rest on the columns kept with ``--allow-leak``: the registry, its cards and ``serve``
-    show it beside the figures, as they show "too good to be true"."""
-    notes = kept_leak_notes(allowed, label, whose=whose)
-    if not notes:
-        return metrics
-    return {**metrics, "notes": {**(metrics.get("notes") or {}), ALLOWED_LEAK: "; ".join(notes)}}
 
 
 def _read_and_split(

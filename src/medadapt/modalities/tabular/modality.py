@@ -513,12 +513,15 @@ GIVEN_BASE_ADVICE = (
 
 def _kept_leaks(schema: TableSchema, samples: TableSamples, options: Any) -> list[dict[str, Any]]:
     """:meth:`TabularModality.kept_leaks`: the model's and this command's ``--allow-leak``
-    columns that alone predict the label on ``samples``."""
+    columns that alone predict the label on ``samples``, judged as the leak checks judge
+    them (missing codes read as missing; over all rows and within each group)."""
     from medadapt.data.leaks import find_leaks
+    from medadapt.data.missing_codes import read_as_missing
 
     allowed = {*schema.allowed_leaks, *names(getattr(options, "allow_leak", None))}
-    return [leak.to_json() for leak in find_leaks(schema, samples.frame)
-            if leak.column in allowed]  # fmt: skip
+    frame = read_as_missing(samples.frame, schema.missing_codes)
+    found = find_leaks(schema, frame, group_column=samples.group_column)
+    return [leak.to_json() for leak in found if leak.column in allowed]
 
 
 def _refuse_leaks_in(
@@ -527,9 +530,11 @@ def _refuse_leaks_in(
     """Refuse the model features that alone predict the label on ``samples`` (those kept
     with the model's or this command's ``--allow-leak`` are warnings)."""
     from medadapt.data.leaks import find_leaks, leak_warning, refuse_leaks
+    from medadapt.data.missing_codes import read_as_missing
 
+    frame = read_as_missing(samples.frame, schema.missing_codes)
     leaks = refuse_leaks(
-        find_leaks(schema, samples.frame), label=schema.label, fix=fix, rows=rows,
+        find_leaks(schema, frame), label=schema.label, fix=fix, rows=rows,
         allowed=[*schema.allowed_leaks, *names(getattr(options, "allow_leak", None))],
     )  # fmt: skip
     return [leak_warning(leak, schema.label) for leak in leaks]

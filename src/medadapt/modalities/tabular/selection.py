@@ -45,7 +45,8 @@ def select_groups(
     if missing:
         raise DataError(
             f"{what}: group(s) {', '.join(map(repr, missing))} not found in column {column!r}"
-            f"{did_you_mean(missing[0], sorted(distinct))} (it has: {describe_values(distinct)})"
+            f"{did_you_mean(missing[0], sorted(distinct), among=10)} (it has: "
+            f"{describe_values(distinct)})"
         )
     refuse_group_spellings(present.tolist(), list(values), column=column, what=what)
     return frame[np.isin(present, list(values))]
