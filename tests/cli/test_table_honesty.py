@@ -154,3 +154,27 @@ def test_a_measured_label_asked_to_be_binary_is_pointed_to_regression(tmp_path):
         "2 classes; use --task regression to predict it, or --positive-above THRESHOLD to call "
         "the values above it positive"
     )
+
+
+def test_opposites_and_two_value_labels_are_no_typos():
+    """'abnormal' in 11 of 300 rows beside 'normal' was refused as a typo of it; so would be
+    'unstable' beside 'stable' among three classes."""
+    from medadapt.data.schema import TableSchema
+
+    frame = _table(300)
+    frame["finding"] = ["abnormal"] * 11 + ["normal"] * 289
+    assert TableSchema.infer(frame, label="finding").classes == ["abnormal", "normal"]
+    frame["course"] = ["unstable"] * 8 + ["stable"] * 150 + ["progressive"] * 142
+    assert TableSchema.infer(frame, label="course").task == "multiclass"
+
+
+def test_sas_dates_are_not_numbers_with_a_unit():
+    """'01JAN2020' read as 01 and the unit 'JAN2020', and was refused as such, quoting parts
+    of patients' dates; units keep their digits ('mm2', 'x10^9/L')."""
+    from medadapt.data.feature_kinds import written_numbers
+
+    dates = pd.Series([f"{d:02d}{m}20{y:02d}" for d, m, y in zip(range(1, 29), ["JAN", "DEC"] * 14,
+                       range(28), strict=True)])  # fmt: skip
+    assert written_numbers(dates) is None
+    assert written_numbers(pd.Series([f"{v} mm2" for v in range(100, 130)])) is not None
+    assert written_numbers(pd.Series([f"{v} x 10^9/L" for v in range(4, 30)])) is not None
