@@ -140,7 +140,10 @@ ALLOWED_LEAK = "allowed_leak"
 with ``--allow-leak``: a warning about the whole result, as ``too_good`` is."""
 #: the keys of notes about a whole result: too good to be true, one class for every patient,
 #: a column kept with --allow-leak although it alone predicts the label
-WHOLE_RESULT = ("too_good", "one_class", ALLOWED_LEAK)
+WHOLE_RESULT = ("too_good", "one_class", "backwards", ALLOWED_LEAK)
+#: those a command prints as ``warning:`` lines and a report puts at the top of its summary
+#: (the kept leaks are said with the data's warnings)
+SAID_AS_WARNINGS = WHOLE_RESULT[:3]
 
 
 def kept_leak_notes(

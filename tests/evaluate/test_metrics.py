@@ -420,3 +420,22 @@ def test_regression_reports_its_calibration_slope_and_mean_error_as_numpy_comput
     assert flat["notes"]["calibration_slope"] == (
         "not reported: the prediction is the same for all 69 patients"
     )
+
+
+def test_a_model_ranking_backwards_is_said_not_read_as_weak():
+    """AUROC 0.06 (0.00-0.31) at a site was printed without a word: a model ranking patients
+    backwards (swapped classes, inverted images), not a weak one."""
+    from medadapt.evaluate.metrics import BACKWARDS
+
+    y = np.r_[np.ones(20), np.zeros(20)].astype(int)
+    backwards = binary_metrics(y, np.linspace(0.1, 0.9, 40), n_boot=200)  # positives lowest
+    assert backwards["auroc"] == 0.0 and backwards["auroc_ci"][1] < 0.5
+    note = backwards["notes"][BACKWARDS]
+    assert note.startswith("AUROC 0.000 (95% CI up to ")
+    assert note.endswith(
+        ") is below 0.5: the model ranks these patients backwards, worse than chance; check "
+        "that the classes are not swapped (--positive-class), that images are not inverted, "
+        "and that these patients are like the model's; do not use it here as it is"
+    )
+    weak = binary_metrics(y, np.r_[np.linspace(0.3, 0.7, 20), np.linspace(0.35, 0.65, 20)])
+    assert BACKWARDS not in weak["notes"]  # an interval reaching 0.5 is a weak model, said so

@@ -14,7 +14,8 @@ from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, fmt_metri
 def print_metrics(title: str, metrics: dict[str, Any], task: str, noun: str = "rows") -> None:
     """The metrics as a table (``noun``: what they were measured on, "rows", "images"), the
     warnings about the whole result, and how many patients the samples come from."""
-    from medadapt.evaluate.metrics import METRIC_NAMES, ONE_CLASS, resampled_together
+    from medadapt.evaluate.metrics import METRIC_NAMES, resampled_together
+    from medadapt.results import SAID_AS_WARNINGS
 
     notes = metrics.get("notes", {})
     rows = [
@@ -29,7 +30,7 @@ def print_metrics(title: str, metrics: dict[str, Any], task: str, noun: str = "r
     together = resampled_together(metrics, noun)
     if together:
         stdout.print(together, markup=False, highlight=False, soft_wrap=True)
-    for whole in ("too_good", ONE_CLASS):  # about the whole result, not one metric
+    for whole in SAID_AS_WARNINGS:  # about the whole result, not one metric
         if notes.get(whole):
             warn(notes[whole])
 

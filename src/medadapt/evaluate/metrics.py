@@ -260,10 +260,31 @@ def _note_shifted_intervals(out: dict[str, Any], notes: dict[str, str], unit: st
             why=why.format(unit=unit)))  # fmt: skip
 
 
+BACKWARDS = "backwards"  # the note's key: an AUROC whose whole interval is below 0.5
+
+
+def backwards_note(metrics: dict[str, Any], unit: str = "patient") -> str | None:
+    """A warning when a model ranks ``unit``s backwards: its AUROC's whole 95% interval lies
+    below 0.5 (worse than a coin). Swapped classes, inverted intensities or a population
+    unlike the model's usually produce that; the figure must not be read as a weak model."""
+    interval = metrics.get("auroc_ci")
+    if metrics.get("auroc") is None or not interval or interval[1] >= 0.5:
+        return None
+    return (
+        f"AUROC {metrics['auroc']:.3f} (95% CI up to {interval[1]:.3f}) is below 0.5: the "
+        f"model ranks these {unit}s backwards, worse than chance; check that the classes are "
+        "not swapped (--positive-class), that images are not inverted, and that these "
+        f"{unit}s are like the model's; do not use it here as it is"
+    )
+
+
 def _with_plausibility(out: dict[str, Any], unit: str) -> dict[str, Any]:
-    note = too_good_note(out, unit)
-    if note:
-        out.setdefault("notes", {})["too_good"] = note
+    for key, note in (
+        ("too_good", too_good_note(out, unit)),
+        (BACKWARDS, backwards_note(out, unit)),
+    ):
+        if note:
+            out.setdefault("notes", {})[key] = note
     return out
 
 

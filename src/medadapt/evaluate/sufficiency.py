@@ -139,9 +139,15 @@ def _rare_classes(
     return findings
 
 
+def too_few_per_feature(events: int, n_features: int | None) -> bool:
+    """Whether ``events`` (the smallest class's count) are too few to fit a new model on
+    ``n_features`` features: fewer than :data:`EVENTS_PER_FEATURE` each."""
+    return bool(n_features) and events < EVENTS_PER_FEATURE * n_features
+
+
 def _events_per_feature(events: int, n_features: int) -> list[Finding]:
     """A note when the smallest class has too few events to fit a new model on the features."""
-    if not n_features or events >= EVENTS_PER_FEATURE * n_features:
+    if not too_few_per_feature(events, n_features):
         return []
     return [
         Finding(
@@ -161,7 +167,7 @@ def new_model_note(counts: dict[str, int], n_features: int | None, noun: str) ->
     class's count in ``counts``) for a new model on ``n_features`` features: the base is a model
     fitted from these data alone, which the events-per-feature rule is about."""
     events = min(counts.values(), default=0)
-    if not n_features or events >= EVENTS_PER_FEATURE * n_features:
+    if not too_few_per_feature(events, n_features):
         return None
     rarest = "rarer" if len(counts) == 2 else "rarest"
     return (

@@ -137,7 +137,8 @@ class AdapterInfo(BaseModel):
         default_factory=dict,
         description="Why a metric was not reported, and warnings about the whole result "
         "('too_good': check for a leak; 'one_class': it calls (nearly) every patient one "
-        "class; 'allowed_leak': a column kept with --allow-leak although it alone predicts the "
+        "class; 'backwards': its AUROC lies below 0.5, ranking patients backwards; "
+        "'allowed_leak': a column kept with --allow-leak although it alone predicts the "
         "label): read them before trusting the metrics.",
     )
 

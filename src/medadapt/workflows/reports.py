@@ -27,6 +27,7 @@ from medadapt.evaluate.report.plots import calibration_figure, metric_bars, roc_
 from medadapt.evaluate.retention import retention_sentence
 from medadapt.evaluate.small_cells import digits_for, mask_subgroups
 from medadapt.modalities.base import Modality
+from medadapt.results import SAID_AS_WARNINGS
 from medadapt.workflows.report_sections import (
     auroc_line,
     guide_section,
@@ -51,7 +52,7 @@ def unique_notes(notes: dict[str, str]) -> list[str]:
     for metric, note in notes.items():
         by_note.setdefault(note, []).append(METRIC_LABELS.get(metric, metric))
     return [
-        note if names in (["all"], [TOO_GOOD_KEY], [ONE_CLASS]) else f"{', '.join(names)}: {note}"
+        note if names == ["all"] or names[0] in SAID_AS_WARNINGS else f"{', '.join(names)}: {note}"
         for note, names in by_note.items()
     ]
 
@@ -71,7 +72,7 @@ def data_warnings(report: Report, warnings: list[str]) -> None:
 def too_good_lines(*metrics: dict[str, Any] | None) -> list[str]:
     """The warnings about a whole result, for a summary (each once): "too good to be true",
     and (nearly) every patient called one class."""
-    notes = [(m or {}).get("notes", {}).get(key) for key in (TOO_GOOD_KEY, ONE_CLASS)
+    notes = [(m or {}).get("notes", {}).get(key) for key in SAID_AS_WARNINGS
              for m in metrics]  # fmt: skip
     return [f"Warning: {note}." for note in dict.fromkeys(n for n in notes if n)]
 
@@ -130,7 +131,7 @@ def summary_lines(
     for name, _, retention in retentions:
         if retention and name.endswith("these " + noun):
             lines.append(retention_sentence(f"On these {noun}", retention))
-    shown = (TOO_GOOD_KEY, ONE_CLASS)  # already at the top of the summary (too_good_lines)
+    shown = SAID_AS_WARNINGS  # already at the top of the summary (too_good_lines)
     other_notes = {k: v for k, v in result.get("notes", {}).items() if k not in shown}
     lines += [f"{line}." for line in unique_notes(other_notes)]
     lines.append(brackets(result["task"], "patients" if result.get("n_patients") else noun))

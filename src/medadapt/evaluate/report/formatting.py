@@ -7,9 +7,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from medadapt.results import (  # noqa: F401 (IN_LABEL_UNITS, metric_digits: re-exported)
-    ALLOWED_LEAK,
     IN_LABEL_UNITS,
     METRIC_LABELS,
+    WHOLE_RESULT,
     counts_behind,
     grouped,
     metric_digits,
@@ -98,5 +98,5 @@ def validation_summary(metrics: dict[str, Any] | None) -> str:
     if leading is None:
         return f"not reported ({count})" if metrics else "not evaluated"
     shown = fmt_ci(metrics[leading], metrics.get(f"{leading}_ci")).replace("\u2013", "-")
-    warned = ", warning" if {"too_good", "one_class", ALLOWED_LEAK} & set(notes) else ""
+    warned = ", warning" if set(WHOLE_RESULT) & set(notes) else ""
     return f"{METRIC_LABELS.get(leading, leading)} {shown}, {count}{warned}"[:44]
