@@ -106,13 +106,13 @@ def test_a_base_model_figure_without_an_interval_carries_its_own_note():
     y = curves["y"]
     near = np.where(y == 1, 0.9, 0.1) + np.r_[0.85, np.zeros(len(y) - 1)] * (y[0] == 0)
     separated = binary_metrics(y, np.clip(near, 0, 1), n_boot=100)  # all but one in order
-    assert separated["calibration_slope_ci"] is None
+    assert (separated["calibration_slope"], separated["calibration_slope_ci"]) == (None, None)
     note = separated["notes"]["calibration_slope"]
-    assert note == (
-        "no interval: in more than 1 in 10 bootstrap resamples of these patients it cannot be "
+    assert note == (  # the value was printed bare (1.251), then "very uncertain" (28.8)
+        "not reported: in more than 1 in 10 bootstrap resamples of these patients it cannot be "
         "computed (the predictions separate the resample's outcomes perfectly, so no slope can "
-        "be fitted, or it lacks one of the classes), so its uncertainty is not estimated; treat "
-        "the value as very uncertain"
+        "be fitted, or it lacks one of the classes), so the value on these patients is too "
+        "unstable to report"
     )
     base = {**base, "overall": separated}
     page = html.unescape(evaluation_report(result, curves, base_scores=base).render())
