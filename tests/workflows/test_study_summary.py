@@ -213,3 +213,14 @@ def test_a_brier_score_that_rises_at_the_largest_size_is_called_higher_not_lower
         "larger size tried improves on that by more (at the largest size it scores 0.050, "
         "higher (worse) than at 100 rows)."
     ) in found["sentences"]
+
+
+def test_a_change_over_two_seeds_never_leaves_minus_one_to_one():
+    """'the bottleneck adapter's AUROC changed by -0.074 (95% CI -1.491 to +1.343, over 2
+    seeds ...)': a difference of two AUROCs lies within -1 and +1."""
+    from medadapt.workflows.study_sentences import last_gain
+
+    points = _points({"bottleneck": {0.5: [0.60, 0.95], 1.0: [0.95, 0.45]}}, test_half=0.02)
+    gain = last_gain(points, "bottleneck", "auroc", "rows")
+    assert gain["ci"][0] == -1.0 and gain["ci"][1] <= 1.0
+    assert "95% CI -1.000 to " in gain["sentence"]

@@ -32,6 +32,47 @@ PLATEAU_TOLERANCE = {
 }
 
 
+# The values each metric can take (Brier: multiclass up to 2); intervals are clipped to them.
+METRIC_RANGE = {
+    "auroc": (0.0, 1.0),
+    "accuracy": (0.0, 1.0),
+    "balanced_accuracy": (0.0, 1.0),
+    "brier": (0.0, 1.0),
+    "ece": (0.0, 1.0),
+    "mae": (0.0, None),
+    "rmse": (0.0, None),
+    "r2": (None, 1.0),
+}
+
+
+def metric_range(metric: str, task: str) -> tuple[float | None, float | None]:
+    if metric == "brier" and task == "multiclass":
+        return (0.0, 2.0)
+    return METRIC_RANGE.get(metric, (None, None))
+
+
+def clip(interval, bounds: tuple[float | None, float | None]) -> list[float] | None:
+    """``interval`` clipped to the metric's valid range (a t-interval or a bootstrap mean can
+    pass 1 for AUROC, or 0 for the Brier score)."""
+    if interval is None:
+        return None
+    low, high = (float(v) for v in interval)
+    if bounds[0] is not None:
+        low, high = max(low, bounds[0]), max(high, bounds[0])
+    if bounds[1] is not None:
+        low, high = min(low, bounds[1]), min(high, bounds[1])
+    return [low, high]
+
+
+def difference_range(metric: str) -> tuple[float | None, float | None]:
+    """The values a change of ``metric`` can take: within minus and plus its range's width
+    (an AUROC changes by -1 to +1; a t-interval over 2 seeds reached -1.491 to +1.343)."""
+    low, high = metric_range(metric, "multiclass")  # the widest (Brier: up to 2)
+    if low is None or high is None:
+        return (None, None)
+    return (low - high, high - low)
+
+
 def t_interval(values: list[float]) -> tuple[float, float] | None:
     """The 95% t-interval of the mean of ``values`` (None for fewer than two, or when they
     are all equal: a zero-width interval would read as certainty)."""
@@ -150,7 +191,7 @@ def last_gain(
             "sentence": f"{start} with one seed: one seed gives no interval, so whether more "
             "data would help cannot be judged; run with --seeds 3 or more.",
         }
-    interval = t_interval(gains)
+    interval = clip(t_interval(gains), difference_range(metric))
     if interval is None:
         return {
             "from": low, "to": high, "gain": mean, "ci": None, "improving": None,
@@ -170,7 +211,7 @@ def last_gain(
         }  # fmt: skip
     seed_half, test_half = (interval[1] - interval[0]) / 2, (test_ci[1] - test_ci[0]) / 2
     half = float(np.hypot(seed_half, test_half))
-    total = (mean - half, mean + half)
+    total = clip((mean - half, mean + half), difference_range(metric))
     worth = PLATEAU_TOLERANCE.get(metric) or 0.1 * abs(
         np.mean([v[high] for v in by_seed.values() if v.get(high) is not None])
     )

@@ -20,44 +20,13 @@ import numpy as np
 from medadapt.evaluate.metrics import LOWER_IS_BETTER, TOO_GOOD_AUROC, TOO_GOOD_R2, headline_metric
 from medadapt.evaluate.report.formatting import METRIC_LABELS, listed
 from medadapt.workflows.labels import label, order
-from medadapt.workflows.study_sentences import adapter_verdicts, t_interval
+from medadapt.workflows.study_sentences import adapter_verdicts, clip, metric_range, t_interval
 
 METRICS = {
     "binary": ("auroc", "accuracy", "balanced_accuracy", "brier", "ece"),
     "multiclass": ("auroc", "accuracy", "balanced_accuracy", "brier"),
     "regression": ("mae", "rmse", "r2"),
 }
-
-# The values each metric can take (Brier: multiclass up to 2); intervals are clipped to them.
-METRIC_RANGE = {
-    "auroc": (0.0, 1.0),
-    "accuracy": (0.0, 1.0),
-    "balanced_accuracy": (0.0, 1.0),
-    "brier": (0.0, 1.0),
-    "ece": (0.0, 1.0),
-    "mae": (0.0, None),
-    "rmse": (0.0, None),
-    "r2": (None, 1.0),
-}
-
-
-def metric_range(metric: str, task: str) -> tuple[float | None, float | None]:
-    if metric == "brier" and task == "multiclass":
-        return (0.0, 2.0)
-    return METRIC_RANGE.get(metric, (None, None))
-
-
-def clip(interval, bounds: tuple[float | None, float | None]) -> list[float] | None:
-    """``interval`` clipped to the metric's valid range (a t-interval or a bootstrap mean can
-    pass 1 for AUROC, or 0 for the Brier score)."""
-    if interval is None:
-        return None
-    low, high = (float(v) for v in interval)
-    if bounds[0] is not None:
-        low, high = max(low, bounds[0]), max(high, bounds[0])
-    if bounds[1] is not None:
-        low, high = min(low, bounds[1]), min(high, bounds[1])
-    return [low, high]
 
 
 def _total(mean: float | None, ci, test_ci) -> list[float] | None:
