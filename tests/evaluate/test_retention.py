@@ -238,3 +238,23 @@ def test_a_retention_that_cannot_be_measured_names_the_old_class():
     before = np.tile([0.5, 0.3, 0.2], (27, 1))
     out = old_class_retention(y, before, _extended(before, 0.05), OLD, n_boot=50)
     assert "3 images of class 'mass'" in out["note"]
+
+
+def test_a_new_class_never_predicted_makes_keeping_the_old_ones_no_achievement():
+    """Every image called 'mass', none 'cavity': 'old classes kept: 0% ... called a new class'
+    was true, and said nothing: the new class was never learnt."""
+    y_old, before = _old_class_probabilities(noise=0.5)
+    n_new = 6
+    y = np.r_[y_old, np.full(n_new, len(OLD))]  # six images of the new class
+    before = np.r_[before, np.full((n_new, len(OLD)), 1 / len(OLD))]
+    after = np.c_[before, np.zeros(len(y))]  # the new class never wins
+    out = old_class_retention(y, before, after, OLD, n_boot=100)
+    assert (out["n_new_images"], out["new_called_new"]) == (6, 0.0)
+    assert retention_sentence("adapter", out).endswith(
+        " But none of the 6 new-class images is called a new class: the new class is not "
+        "learnt, so the old classes are kept only because nothing is ever called new."
+    )
+    learnt = np.c_[before, np.r_[np.zeros(len(y_old)), np.ones(n_new)]]
+    assert "not learnt" not in retention_sentence(
+        "adapter", old_class_retention(y, before, learnt, OLD, n_boot=100)
+    )

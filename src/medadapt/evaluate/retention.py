@@ -100,6 +100,10 @@ def old_class_retention(
         if base_correct.any()
         else None,
         "predicted_as_new_limit": called_new_limit,
+        "n_new_images": int((~mask).sum()),
+        "new_called_new": float((proba_after[~mask].argmax(axis=1) >= n_old).mean())
+        if (~mask).any()
+        else None,
         "passed": None,
         "verdict": "",
         "note": "",
@@ -148,7 +152,7 @@ def retention_sentence(name: str, retention: dict[str, Any]) -> str:
     verdict = retention_verdict(retention)
     if retention.get("drop") is None:
         note = retention.get("note") or "old-class AUROC not measurable"
-        return f"{name}: {verdict or 'retention not measured'}; {note}."
+        return f"{name}: {verdict or 'retention not measured'}; {note}.{never_learnt(retention)}"
     drop_low, drop_high = retention["drop_ci"] or (float("nan"), float("nan"))
     change_low, change_high = 0.0 - drop_high, 0.0 - drop_low  # after - before; never -0.0
     where = retention.get("test_set") or f"{retention['n_images']} old-class test images"
@@ -166,7 +170,20 @@ def retention_sentence(name: str, retention: dict[str, Any]) -> str:
         text += (
             " The interval still allows a larger drop: more old-class test images would confirm it."
         )
-    return text
+    return text + never_learnt(retention)
+
+
+def never_learnt(retention: dict[str, Any]) -> str:
+    """A sentence when the extended model calls none of the new-class images a new class: it
+    has not learnt the new class, and keeping the old ones is then no achievement (nothing is
+    ever taken from them). Empty otherwise, and for checks recorded before it was counted."""
+    n_new = retention.get("n_new_images")
+    if not n_new or retention.get("new_called_new") != 0:
+        return ""
+    return (
+        f" But none of the {n_new} new-class images is called a new class: the new class is "
+        "not learnt, so the old classes are kept only because nothing is ever called new."
+    )
 
 
 def auroc_change(change: float) -> str:
