@@ -135,6 +135,10 @@ class StudyPoint:
         return cls(**{k: data[k] for k in _known(cls) if k in data})
 
 
+LOWER_IS_BETTER = frozenset({"brier", "ece", "mae", "rmse"})
+"""Metrics where a smaller value is the better one (errors); higher is better for the rest,
+but for the calibration measures (ideal at 1 or 0, never used to rank models)."""
+
 ALLOWED_LEAK = "allowed_leak"
 """The key of the note recorded with a model's metrics (``notes``) when it keeps a column
 with ``--allow-leak``: a warning about the whole result, as ``too_good`` is."""

@@ -868,3 +868,27 @@ def test_an_image_adapter_whose_classes_are_in_another_order_is_not_a_next_versi
     out, _ = cli("add", str(adapter_dir(3, meta=classes("normal", "abnormal", "effusion"))),
                  "--name", "cxr")  # fmt: skip
     assert out.startswith("added cxr@2 ")
+
+
+def test_promote_says_a_version_ranking_backwards_or_worse_than_the_one_it_replaces(
+    cli, adapter_dir
+):
+    """'promote site_b@2' served an AUROC of 0.062 in place of 0.778 without a word."""
+    from tests.registry.helpers import metadata
+
+    backwards = "AUROC 0.062 (95% CI up to 0.312) is below 0.5: the model ranks ... backwards"
+    worse = {"auroc": 0.062, "auroc_ci": [0.0, 0.312], "n_test": 18,
+             "notes": {"backwards": backwards}}  # fmt: skip
+    cli("add", str(adapter_dir(1)), "--name", "site_b")
+    cli("add", str(adapter_dir(2, meta=metadata(metrics=worse))), "--name", "site_b")
+    cli("promote", "site_b@1")
+    out, _ = cli("promote", "site_b@2")
+    warned = [line for line in out.splitlines() if line.startswith("warning:")]
+    assert warned == [
+        f"warning: site_b@2: {backwards}",
+        "warning: site_b@2's AUROC 0.062 (0.000–0.312) is worse than site_b@1's 0.810 "
+        "(0.720–0.890), served until now (on their own test sets: 'medadapt registry diff "
+        "site_b@1 site_b@2' compares them)",
+    ]
+    out, _ = cli("promote", "site_b@1")
+    assert "warning:" not in out

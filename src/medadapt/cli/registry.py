@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from medadapt.cli.common import warn
 from medadapt.cli.main import app
 from medadapt.cli.registry_common import (
     check_cli_name,
@@ -35,6 +36,7 @@ from medadapt.cli.registry_format import (
     metric_rows,
     metric_text,
     note_lines,
+    promotion_warnings,
     recorded_unit,
     summary_rows,
     table_console,
@@ -298,11 +300,14 @@ def promote_cmd(
         was = reg.demote(ref)
         typer.echo(f"{ref} is no longer served (was {was.ref})" if was else f"{ref} was not served")
         return
+    was = reg.promoted(reg.get(ref).name)
     v = reg.promote(ref)
     typer.echo(f"promoted {v.ref}: it is now the version of {v.name} to serve")
     note = missing_base_note(reg.root, v.base_fingerprint["weights"], v.ref)
     if note:
         typer.echo(note)
+    for line in promotion_warnings(v, was):
+        warn(line)
 
 
 @registry_app.command("rm")

@@ -24,7 +24,7 @@ from medadapt.registry.summary_words import (
     summary_rows,
     words,
 )
-from medadapt.results import WHOLE_RESULT, grouped
+from medadapt.results import LOWER_IS_BETTER, WHOLE_RESULT, grouped
 
 
 def table_console() -> Console:
@@ -156,3 +156,26 @@ def diff_rows(
 def _side(value: Any) -> str:
     """One side of a general field: a count grouped, nothing as ``-``."""
     return grouped(value) if isinstance(value, int) else cell(value)
+
+
+def promotion_warnings(promoted: AdapterVersion, was: AdapterVersion | None) -> list[str]:
+    """What ``promote`` must say of the version it now serves: the warnings recorded about its
+    whole result (ranking backwards, too good to be true, a kept leak ...), and a headline
+    figure below the one of the version served until now (promoting 0.062 over 0.778 went
+    unsaid)."""
+    notes = metric_notes(promoted.metrics)
+    out = [f"{promoted.ref}: {' '.join(notes[k].split())}" for k in WHOLE_RESULT if k in notes]
+    if was is None or was.ref == promoted.ref:
+        return out
+    now = next((m for m in promoted.metric_list() if not m.is_count), None)
+    then = next((m for m in was.metric_list() if m.name == getattr(now, "name", None)), None)
+    if now is None or then is None or now.value is None or then.value is None:
+        return out
+    worse = now.value > then.value if now.name in LOWER_IS_BETTER else now.value < then.value
+    if worse:
+        out.append(
+            f"{promoted.ref}'s {metric_label(now.name)} {metric_text(now)} is worse than "
+            f"{was.ref}'s {metric_text(then)}, served until now (on their own test sets: "
+            f"'medadapt registry diff {was.ref} {promoted.ref}' compares them)"
+        )
+    return out

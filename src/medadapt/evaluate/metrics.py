@@ -42,7 +42,7 @@ from medadapt.errors import DataError
 from medadapt.evaluate import bootstrap as bs
 from medadapt.evaluate.auroc_interval import widened
 from medadapt.evaluate.ratio_interval import widened_oe
-from medadapt.results import metric_digits
+from medadapt.results import LOWER_IS_BETTER, metric_digits  # noqa: F401 (re-exported)
 
 MIN_PER_CLASS = 5
 MIN_PATIENTS = 10
@@ -63,9 +63,6 @@ METRIC_NAMES = {  # what each task reports, in report order
     "regression": ("mae", "rmse", "r2", "calibration_slope", "calibration_in_the_large"),
 }
 METRIC_NAMES_ALL = frozenset(name for names in METRIC_NAMES.values() for name in names)
-LOWER_IS_BETTER = frozenset({"brier", "ece", "mae", "rmse"})
-"""Metrics where a smaller value is the better one (errors); higher is better for the rest,
-but for the calibration measures (ideal at 1 or 0, never used to rank models)."""
 N_BOOT = 1000
 TOO_GOOD_AUROC = 0.99
 TOO_GOOD_R2 = 0.99
