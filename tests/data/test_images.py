@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from medadapt.data.image_reading import BLANK_REASON
 from medadapt.data.images import ImageDataset, SkippedFilesWarning, load_images, sort_labels
 from medadapt.errors import ConfigError, DataError
 from tests.data.makers import disc, disc_folder, write_picture
@@ -398,3 +399,15 @@ def test_paths_written_relative_to_the_current_folder_are_named_as_such(tmp_path
         f"{listing.parent}, where relative paths are read from (it does exist relative to the "
         "current folder): write the paths relative to cases.csv's folder, or as absolute paths"
     )
+
+
+def test_blank_files_are_refused_or_left_out_when_asked(tmp_path):
+    root = disc_folder(tmp_path / "c", n=3)
+    write_picture(root / "dark" / "z.png", np.zeros((16, 16), np.uint8))
+    assert len(load_images(root, image_size=8)) == 7  # kept by default (the library's)
+    with pytest.raises(DataError, match=r"^1 of 7 image files are blank, every pixel the same"):
+        load_images(root, image_size=8, keep_blank=False, on_error="refuse")
+    with pytest.warns(SkippedFilesWarning):
+        ds = load_images(root, image_size=8, keep_blank=False)
+    assert len(ds) == 6 and ds.skipped == [(str(root / "dark" / "z.png"), BLANK_REASON)]
+    assert ds.warnings[0].startswith("left out 1 of 7 image files as blank")

@@ -24,6 +24,7 @@ from medadapt.serve.image_inputs import ImageServing
 from medadapt.serve.runner import BackgroundServer
 from medadapt.serve.schemas import ImagePredictResponse
 from medadapt.workflows.evaluate import load_for_inference
+from tests.data.makers import huge_png
 
 pytestmark = pytest.mark.xdist_group("serve")  # share the registry fixtures per worker
 TOKEN = "t" * 32
@@ -210,6 +211,9 @@ def test_bad_images_are_one_4xx_naming_the_file_and_the_problem(client, image_re
          "DICOM or NIfTI); send one of those"),
         ([("file", ("big.png", b"\x89PNG" + b"0" * 70_000))], 413, "big.png",
          "big.png: 70004 bytes, over the limit of 60000 bytes per image"),
+        (_files(huge_png(tmp_path / "huge.png")), 413, "huge.png",
+         "huge.png: 400,000,000 pixels, over the 178,956,970 an image may have; send a smaller "
+         "image"),
         (_files(four_d), 422, "cine.nii.gz", "cine.nii.gz: a NIfTI image of shape (8, 8, 3, 2); "
          "medadapt reads 2D images and 3D volumes: save one volume per file (this model takes "
          "1-channel 2D images (32 px))"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -72,13 +72,22 @@ def peek_labels(
 
 
 def check_known_labels(
-    source: str | Path, labels: Sequence[str] | None, classes: Sequence[str], *, hint: str
+    source: str | Path,
+    labels: Sequence[str] | None,
+    classes: Sequence[str],
+    *,
+    hint: str,
+    alike: Callable[[str, str], bool] | None = None,
 ) -> None:
-    """Refuse labels outside ``classes`` (one line naming the first and the fix ``hint``)."""
+    """Refuse labels outside ``classes`` (one line naming the first and the fix ``hint``, and
+    the class it is spelt like, by ``alike(label, class)``: a typo, not a new class)."""
     unknown = sorted(set(labels or ()) - set(classes))
     if unknown:
+        like = [c for c in classes if alike is not None and alike(unknown[0], c)]
+        fix = "rename the folder" if Path(source).is_dir() else "fix the label"
+        typo = f" (spelt like {like[0]!r}: a typo? {fix})" if like else ""
         raise DataError(
-            f"{source} has images labelled {unknown[0]!r}"
+            f"{source} has images labelled {unknown[0]!r}{typo}"
             f"{f' (and {len(unknown) - 1} more unknown labels)' if len(unknown) > 1 else ''}, "
             f"not one of the model's classes {list(classes)}: {hint}"
         )
@@ -511,7 +520,7 @@ def modality_note(
 
 def check_scoreable(read: FileRead) -> FileRead:
     """``read``, refused when every sample is blank: a black picture got "mass 0.999". Only
-    what is scored is checked (training data may hold a blank image; it teaches nothing)."""
+    what is scored is checked (training data refuse or leave out blank files when read)."""
     if read.samples and all(np.ptp(sample) == 0 for sample in read.samples):
         windowed = " after the intensity window" if "window" in read.how else ""
         raise ReadError(
@@ -546,6 +555,14 @@ def split_by_patient(
     grouped = _linked(indices.tolist(), dataset.patients(), dataset.sample_keys())
     labels = np.array([int(dataset.y[m[0]]) for m in grouped])
     if len(grouped) < 4 or math.ceil(len(grouped) * test_fraction) >= len(grouped):
+        keys = dataset.sample_keys()
+        if len(indices) > 1 and len({keys[i] for i in indices.tolist()}) == 1:
+            first = f" (first: {dataset.paths[int(indices[0])]})" if dataset.paths else ""
+            raise DataError(
+                f"all {len(indices)} images are byte-identical copies of one image{first}: a "
+                "model learns nothing from copies, and cannot be tested on an image it trained "
+                "on; add distinct images"
+            )
         raise DataError(
             f"only {len(grouped)} patients (or image files, without a patient id) to split: "
             "too few to hold out a test set; add images or lower --test-fraction"

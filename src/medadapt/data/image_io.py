@@ -25,6 +25,7 @@ the stored ones.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,7 +128,11 @@ def read_picture(path: Path, bits_stored: int | None = None) -> FileRead:
     kept as ``stored_max``); RGB with three equal channels counts as gray; an EXIF orientation
     (cameras, phones) is applied."""
     stored_max = None
-    with Image.open(path) as opened:
+    try:
+        opened = Image.open(path)
+    except Image.DecompressionBombError as exc:  # PIL's own words: "could be ... DOS attack"
+        raise TooManyPixels(too_many_pixels(exc)) from None
+    with opened:
         image = ImageOps.exif_transpose(opened)
         mode = image.mode
         if mode in ("1", "L", "LA"):
@@ -143,6 +148,22 @@ def read_picture(path: Path, bits_stored: int | None = None) -> FileRead:
         else:
             sample = _rgb_or_gray(np.asarray(image.convert("RGB")))  # (H, W, 3)
     return FileRead([sample], "fixed_scale", stored_max=stored_max)
+
+
+class TooManyPixels(ReadError):
+    """A picture with more pixels than PIL opens (a decompression bomb, or a huge scan):
+    refused for its size (413 when served), not unreadable."""
+
+
+def too_many_pixels(exc: Exception) -> str:
+    """PIL's DecompressionBombError ``exc`` in our words: "400,000,000 pixels, over the
+    178,956,970 an image may have"."""
+    found = re.search(r"\((\d+) pixels\) exceeds limit of (\d+)", str(exc))
+    if found is None:
+        limit = 2 * (Image.MAX_IMAGE_PIXELS or 0)
+        return f"more pixels than the {limit:,} an image may have"
+    pixels, limit = map(int, found.groups())
+    return f"{pixels:,} pixels, over the {limit:,} an image may have"
 
 
 def _rgb_or_gray(rgb: np.ndarray) -> np.ndarray:
@@ -505,7 +526,7 @@ class ReadChecks:
 def refusal(path: object, exc: BaseException) -> str:
     """``path`` and why it is refused (:func:`describe_error`), in one line: "cannot read"
     unless it was read, and refused for its values (:class:`BeyondBitsStored`)."""
-    if isinstance(exc, BeyondBitsStored):
+    if isinstance(exc, (BeyondBitsStored, TooManyPixels)):
         return f"{path}: {exc}"
     return f"cannot read {path}: {describe_error(exc)}"
 

@@ -52,6 +52,7 @@ class _Readings:
     aspects: list[float] = field(default_factory=list)  # per sample, before fitting
     brightness: list[float] = field(default_factory=list)  # per sample: its brightest level
     acquired: list[str | None] = field(default_factory=list)  # per sample: DICOM Modality
+    blank: list[str] = field(default_factory=list)  # files whose every pixel is one value
 
     def add(self, unit: Unit, read: FileRead, digest: str) -> None:
         """The samples of one unit, keyed by its digest (and frame), with its patient."""
@@ -77,10 +78,15 @@ def read_all(
     channels: int | None,
     on_error: str,
     progress: Callable[[int, int], None] | None,
+    *,
+    keep_blank: bool = True,
 ) -> ImageDataset:
-    """Read ``entries`` (one unit per file or DICOM series) into one labelled dataset."""
+    """Read ``entries`` (one unit per file or DICOM series) into one labelled dataset (blank
+    files refused or, with ``on_error="skip"``, left out unless ``keep_blank``)."""
     units = units_of(entries, options.spatial_dims)
-    readings = _read_units(units, options, on_error, progress)
+    readings = _read_units(units, options, on_error, progress, keep_blank=keep_blank)
+    if readings.blank and on_error != "skip":
+        raise DataError(blank_refusal(readings.blank, len(entries)))
     if not readings.samples:
         path, reason = readings.skipped[0]
         raise DataError(
@@ -115,6 +121,8 @@ def _read_units(
     options: ReadOptions,
     on_error: str,
     progress: Callable[[int, int], None] | None,
+    *,
+    keep_blank: bool = True,
 ) -> _Readings:
     """Read every unit in order; an unreadable one is skipped or refused (``on_error``)."""
     readings = _Readings(ReadChecks(options))
@@ -131,10 +139,40 @@ def _read_units(
         except Exception as exc:
             readings.skipped.append((str(entry.path), _skip_reason(entry, exc, on_error)))
         else:
-            readings.add(unit, read, digest)
+            if not keep_blank and is_blank(read):  # refused once all are read, or left out
+                readings.blank.append(str(entry.path))
+                readings.skipped.append((str(entry.path), BLANK_REASON))
+            else:
+                readings.add(unit, read, digest)
         if progress is not None:
             progress(done, len(units))
     return readings
+
+
+#: why a blank file is left out of training data (``--on-error skip``)
+BLANK_REASON = "a blank image: every pixel has the same value (nothing to learn from)"
+
+
+def is_blank(read: FileRead) -> bool:
+    """Whether every sample of ``read`` is blank (one value throughout): a black picture."""
+    return bool(read.samples) and all(np.ptp(sample) == 0 for sample in read.samples)
+
+
+def blank_refusal(blank: list[str], total: int) -> str:
+    """Why training data holding the blank files ``blank`` (of ``total``) are refused."""
+    return (
+        f"{len(blank)} of {total} image files are blank, every pixel the same value (first: "
+        f"{blank[0]}): they teach the model nothing; remove them, or pass --on-error skip to "
+        "leave them out"
+    )
+
+
+def blank_note(blank: list[str], total: int) -> list[str]:
+    """The warning that the blank files ``blank`` (of ``total``) were left out (or none)."""
+    if not blank:
+        return []
+    return [f"left out {len(blank)} of {total} image files as blank, every pixel the same "
+            f"value (first: {blank[0]}): they teach the model nothing"]  # fmt: skip
 
 
 def _skip_reason(entry: Entry, exc: Exception, on_error: str) -> str:
@@ -181,7 +219,10 @@ def _dataset_of(
         aspects=readings.aspects,
         brightness=readings.brightness,
         acquired=readings.acquired,
-        warnings=readings.checks.warnings(root_name),
+        warnings=[
+            *blank_note(readings.blank, len(entries)),
+            *readings.checks.warnings(root_name),
+        ],
         twelve_bit_note=twelve_bit_note(readings.checks.stored_max, root_name),
     )
 

@@ -69,6 +69,7 @@ def load_images(
     id_column: str | None = None,
     on_error: str = "skip",
     progress: Callable[[int, int], None] | None = None,
+    keep_blank: bool = True,
 ) -> ImageDataset:
     """Load a labelled image folder, path CSV or MedMNIST ``.npz`` (see the module docstring).
 
@@ -84,7 +85,10 @@ def load_images(
     ``classes``: a fixed class order (for a CSV/folder: the label values; for an .npz: names
     of labels 0..K-1); None = sorted labels. ``split``: the .npz split. ``group_column``: None
     = use a "group" column if the CSV has one. ``id_column``: the CSV's patient id column.
-    ``progress(done, total)`` is called after each file.
+    ``progress(done, total)`` is called after each file. ``keep_blank``: False refuses blank
+    files (every pixel one value: they teach nothing) as unreadable ones are refused, naming
+    the first and how many, or leaves them out with ``on_error="skip"`` (listed in
+    ``skipped``, said in ``warnings``); the command line reads training data so.
 
     >>> ds = load_images("cases/", image_size=64, channels=1)  # doctest: +SKIP
     >>> ds.images.shape, ds.classes, ds.class_counts()  # doctest: +SKIP
@@ -106,7 +110,9 @@ def load_images(
     entries, kind = _source_entries(root, path_column, label_column, group_column, id_column)
     _check_entries(root, entries, kind, options)
     class_list = _class_list(root, [e.label for e in entries], classes, label_column)
-    dataset = read_all(root, entries, class_list, options, channels, on_error, progress)
+    dataset = read_all(
+        root, entries, class_list, options, channels, on_error, progress, keep_blank=keep_blank
+    )
     dataset.source = {"kind": kind, **dataset.source, **settings}
     check_class_counts(dataset, explicit_classes=classes is not None)
     report_skipped(dataset.skipped, len(entries))

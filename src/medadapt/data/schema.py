@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import difflib
 import math
-import re
 import warnings
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -55,6 +54,7 @@ from medadapt.data.missing_codes import (
     read_as_missing,
 )
 from medadapt.data.option_words import PYTHON, OptionWords
+from medadapt.data.spelling import spelt_alike
 from medadapt.errors import ConfigError, DataError
 
 TASKS = ("binary", "multiclass", "regression")
@@ -442,7 +442,8 @@ class TableSchema:
         if unknown:
             n = sum(counts[name] for name in unknown)
             alike = [f"{like[0]!r} for {name!r}" for name in unknown
-                     if (like := [c for c in self.classes if spelt_alike(name, c)])]  # fmt: skip
+                     if (like := [c for c in self.classes
+                                  if spelt_alike(name, c, folded_alike=False)])]  # fmt: skip
             meant = f"; did you mean {', '.join(alike[:3])}?" if alike else ""
             raise DataError(
                 f"label column {self.label!r} has values {unknown} ({n} row"
@@ -537,7 +538,7 @@ def _refuse_label_typos(label: str, labels: pd.Series, task: str, words: OptionW
     for name, n in sorted(counts.items(), key=lambda item: (item[1], item[0])):
         if n >= RARE_LABEL_ROWS and n >= RARE_LABEL_SHARE * total:
             continue
-        like = [o for o, m in counts.items() if m > n and spelt_alike(name, o)]
+        like = [o for o, m in counts.items() if m > n and spelt_alike(name, o, folded_alike=False)]
         if not like:
             continue
         other = max(like, key=lambda o: counts[o])
@@ -548,43 +549,6 @@ def _refuse_label_typos(label: str, labels: pd.Series, task: str, words: OptionW
             f"correct them in {where}, or, if {name!r} is truly a class, pass "
             f"{words.set_to('task', task)} to keep it"
         )
-
-
-#: prefixes that make a word its opposite: ``abnormal``/``normal``, ``unstable``/``stable``
-#: are two classes, not a misspelling
-_NEGATIONS = ("ab", "a", "un", "in", "im", "non", "non-", "dis", "ir")
-
-
-def spelt_alike(a: str, b: str) -> bool:
-    """Two label values one of which looks like a misspelling of the other: at most two edits
-    apart (one for values under five letters), neither a number, not differing in case only
-    (refused on its own), not one the other's opposite (``abnormal``/``normal``) and not two
-    of a series (``grade1``/``grade2``, ``typeA``/``typeB``: the same but for their last
-    character, or but for digits)."""
-    if a == b or checks.is_number(a) or checks.is_number(b):
-        return False
-    x, y = a.casefold(), b.casefold()
-    if x == y or x[:-1] == y[:-1] or re.sub(r"\d", "", x) == re.sub(r"\d", "", y):
-        return False
-    if any(x == f"{p}{y}" or y == f"{p}{x}" for p in _NEGATIONS):
-        return False
-    shorter = min(len(a), len(b))
-    allowed = 2 if shorter >= 5 else 1 if shorter >= 4 else 0
-    return _distance(x, y) <= allowed
-
-
-def _distance(a: str, b: str) -> int:
-    """Edits (insert, delete, substitute, swap two neighbours) that turn ``a`` into ``b``."""
-    rows = [list(range(len(b) + 1))]
-    for i, ca in enumerate(a, 1):
-        row = [i]
-        for j, cb in enumerate(b, 1):
-            best = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (ca != cb))
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                best = min(best, rows[-2][j - 2] + 1)
-            row.append(best)
-        rows.append(row)
-    return rows[-1][-1]
 
 
 def _text_among_numbers(labels: pd.Series) -> int:

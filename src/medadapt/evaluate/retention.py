@@ -32,6 +32,8 @@ OLD_CALLED_NEW_LIMIT = 0.10
 NO_OLD_DATA_FIX = (
     "pass the base model's training images as --old-data, or add old-class images to the data"
 )
+#: what ``evaluate`` (which has no --old-data) advises
+EVALUATE_FIX = "evaluate on data holding old-class images neither model trained on"
 OLD_DATA_FIX = (
     f"pass more old-class images as --old-data (at least {MIN_PER_CLASS} of each old class that "
     "neither the base model nor the adapter trained on)"

@@ -44,7 +44,7 @@ from medadapt.data.image_files import (
     shape_note,
     unlike_training,
 )
-from medadapt.data.image_io import OptionError, ReadChecks
+from medadapt.data.image_io import OptionError, ReadChecks, TooManyPixels
 from medadapt.data.image_sources import Entry
 from medadapt.data.read_errors import ReadError, one_line
 from medadapt.serve.batching import RETRY_AFTER_SECONDS, Overloaded
@@ -165,6 +165,8 @@ def decode(uploads: list[Upload], schema: Any, limits: ImageServing) -> list[Sam
         except OptionError as exc:
             wanted = f"this model reads slice {schema.slices} of a volume"
             raise ImageInputError(422, name, f"{exc}; {wanted}") from None
+        except TooManyPixels as exc:  # too large, as an upload over the byte limit is
+            raise ImageInputError(413, name, f"{exc}; send a smaller image") from None
         except Exception as exc:
             raise ImageInputError(422, name, problem(exc, unit.entry, names, schema)) from None
         odd, kind, levels = unlike_training(schema, name, read)

@@ -21,7 +21,7 @@ from medadapt.adapters import AdapterModel
 from medadapt.data.tables import MISSING_LABEL, table_bytes
 from medadapt.errors import DataError
 from medadapt.evaluate.metrics import METRIC_NAMES
-from medadapt.evaluate.retention import old_class_retention
+from medadapt.evaluate.retention import EVALUATE_FIX, old_class_retention
 from medadapt.evaluate.small_cells import mask_subgroups
 from medadapt.fileio import atomic_write_bytes
 from medadapt.modalities.base import Modality, modality_of
@@ -166,7 +166,7 @@ def _before_and_after(loaded: Loaded, test, scores, result: Evaluation, how) -> 
         with model.disabled():
             before = predict(modality, model.base_model, schema, test)
         retention = old_class_retention(test.labels, before, scores, modality.classes(schema),
-                                        n_boot=how["n_boot"])  # fmt: skip
+                                        n_boot=how["n_boot"], fix=EVALUATE_FIX)  # fmt: skip
         return replace(result, retention=retention)
     if loaded.adapter is None:
         return result

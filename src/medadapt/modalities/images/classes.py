@@ -21,6 +21,7 @@ import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from medadapt.data.spelling import folded, spelt_alike
 from medadapt.errors import ConfigError, DataError
 
 #: words that name the negative class of a two-class image model (compared word by word)
@@ -98,53 +99,6 @@ def task_line(classes: Sequence[str], how: str | None) -> str | None:
     if how == "negative-name":
         return f"{what}, as {negative!r} reads as the negative class; {other}"
     return f"{what}, the one that sorts last; {other}"
-
-
-def _distance(a: str, b: str) -> int:
-    """Edits (insert, delete, substitute, swap two neighbours) that turn ``a`` into ``b``."""
-    rows = [list(range(len(b) + 1))]
-    for i, ca in enumerate(a, 1):
-        row = [i]
-        for j, cb in enumerate(b, 1):
-            best = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (ca != cb))
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                best = min(best, rows[-2][j - 2] + 1)
-            row.append(best)
-        rows.append(row)
-    return rows[-1][-1]
-
-
-def folded(name: str) -> str:
-    """``name`` without case and spacing (``No finding`` and ``no_finding`` are alike); a
-    number, or a hyphen between digits (``-1``, ``T1-2``), keeps its ``-``."""
-    spaced = re.sub(r"[\s_]+", "", name.casefold())
-    return re.sub(r"(?<=[^\W\d_])-(?=[^\W\d_])", "", spaced)  # only between letters
-
-
-def spelt_alike(a: str, b: str) -> bool:
-    """Two class names one of which looks like a misspelling of the other: the same but for
-    case or spacing, or at most two edits apart (one for names under five letters), neither a
-    number, and not two of a series (``grade1``/``grade2``, ``typeA``/``typeB``: the same
-    but for their last character, or but for digits)."""
-    if a == b or _numbered(a) or _numbered(b):
-        return False
-    if folded(a) == folded(b):
-        return True
-    x, y = a.casefold(), b.casefold()
-    if x[:-1] == y[:-1] or re.sub(r"\d", "", x) == re.sub(r"\d", "", y):
-        return False  # one of a series (grade1/grade2, stage2/stage3, typeA/typeB)
-    shorter = min(len(a), len(b))
-    allowed = 2 if shorter >= 5 else 1 if shorter >= 4 else 0
-    return _distance(x, y) <= allowed
-
-
-def _numbered(name: str) -> bool:
-    """A class name that is a number (``0``, ``-1``, ``2.5``)."""
-    try:
-        float(name)
-    except ValueError:
-        return False
-    return True
 
 
 def typo_notes(counts: Mapping[str, int]) -> list[str]:

@@ -7,6 +7,7 @@ and class bookkeeping for new classes (the retention loss is in train/growth.py)
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from medadapt.adapters.targets import FAMILIES, detect_family
 from medadapt.backbones.vision import create_vision_backbone
 from medadapt.data.image_schema import ImageSchema
 from medadapt.errors import ConfigError
-from medadapt.modalities.images.classes import folded
+from medadapt.modalities.images.classes import folded, spelt_alike
 from medadapt.modalities.images.options import DEFAULT_BACKBONE
 
 
@@ -85,5 +86,13 @@ def extended_classes(schema: ImageSchema, new_classes: Sequence[str]) -> list[st
             f"--new-classes {name} is the base model's class {ours!r} spelt another way (they "
             f"differ only in upper/lower case or spacing): rename the images' class to {ours!r} "
             "and drop it from --new-classes"
+        )
+    alike = [(c, o) for c in new for o in schema.classes if spelt_alike(c, o)]
+    if alike:
+        name, ours = alike[0]
+        warnings.warn(
+            f"--new-classes {name} is spelt like the base model's class {ours!r}: a typo? if "
+            f"so, rename the images' class to {ours!r} and drop it from --new-classes",
+            stacklevel=2,
         )
     return [*schema.classes, *new]

@@ -23,7 +23,7 @@ from medadapt.data.images import (
     load_images,
 )
 from medadapt.errors import ConfigError, DataError
-from medadapt.modalities.images.classes import refuse_respelt
+from medadapt.modalities.images.classes import refuse_respelt, spelt_alike
 
 ON_ERROR = ("refuse", "skip")
 
@@ -78,10 +78,11 @@ def check_on_error(on_error: str) -> None:
 
 def quiet_load(data: Path, **options: Any) -> ImageDataset:
     """``load_images`` without the SkippedFilesWarning: the jobs return the skipped files and
-    the command line prints each one once."""
+    the command line prints each one once. Blank files (every pixel one value) are refused, or
+    left out with ``on_error="skip"``: they teach a model nothing."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SkippedFilesWarning)
-        return load_images(data, **options)
+        return load_images(data, **{"keep_blank": False, **options})
 
 
 def skipped_record(data: Path, skipped: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
@@ -233,7 +234,7 @@ def load_for_model(
         data, path_column=options["path_column"], label_column=options["label_column"]
     )
     refuse_respelt(Path(data), labels, classes)
-    check_known_labels(data, labels, classes, hint=hint)
+    check_known_labels(data, labels, classes, hint=hint, alike=spelt_alike)
     _check_npz_labels(Path(data), split, classes, hint)
     try:
         dataset = quiet_load(

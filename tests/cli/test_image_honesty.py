@@ -1,0 +1,116 @@
+"""What a new user's tiny PNG folders met: blank images trained on, byte-identical copies told
+to lower --test-fraction, a misspelt class folder steered into a new class, a huge picture
+answered in PIL's words."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from medadapt.data.image_io import TooManyPixels, read_picture
+from tests.cli.helpers import error_line, run_cli, succeeded
+from tests.data.makers import disc, huge_png, write_picture
+
+TINY = ["--image-size", "16", "--epochs", "1",
+        "--backbone-options", "depth=1,embed_dim=16,num_heads=2"]  # fmt: skip
+HUGE = "400,000,000 pixels, over the 178,956,970 an image may have"
+
+
+def _folder(root: Path, n: int = 6, classes: tuple[str, ...] = ("normal", "pneumonia")) -> Path:
+    for k, name in enumerate(classes):
+        for i in range(n):
+            write_picture(root / name / f"{i}.png", disc(16, 120 + 60 * k, seed=10 * k + i))
+    return root
+
+
+def _blank(path: Path, size: int = 16, value: int = 0) -> Path:
+    return write_picture(path, np.full((size, size), value, np.uint8))
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> Path:
+    """A base trained on normal/pneumonia (shared by the tests that only read it)."""
+    tmp = tmp_path_factory.mktemp("honest")
+    succeeded(run_cli("train-base", "--data", _folder(tmp / "cases"), *TINY, "--out",
+                      tmp / "base"))  # fmt: skip
+    return tmp / "base"
+
+
+def test_blank_training_images_are_refused_by_count_or_left_out_with_a_warning(tmp_path):
+    black = tmp_path / "black"
+    for name in ("normal", "pneumonia"):
+        for i in range(4):
+            _blank(black / name / f"{i}.png", 16 + i)
+    assert error_line(run_cli("train-base", "--data", black, *TINY, "--out", tmp_path / "b")) == (
+        f"error: 8 of 8 image files are blank, every pixel the same value (first: "
+        f"{black / 'normal' / '0.png'}): they teach the model nothing; remove them, or pass "
+        "--on-error skip to leave them out"
+    )
+    mixed = _folder(tmp_path / "mixed")
+    _blank(mixed / "normal" / "z_black.png", value=7)
+    refused = run_cli("train-base", "--data", mixed, *TINY, "--out", tmp_path / "m")
+    assert error_line(refused).startswith(
+        "error: 1 of 13 image files are blank, every pixel the same value (first: "
+    )
+    result = succeeded(run_cli("train-base", "--data", mixed, *TINY, "--on-error", "skip",
+                               "--out", tmp_path / "m"))  # fmt: skip
+    said = result.stdout + result.stderr
+    assert ("skipped normal/z_black.png: a blank image: every pixel has the same value "
+            "(nothing to learn from)") in said  # fmt: skip
+    assert (
+        f"warning: left out 1 of 13 image files as blank, every pixel the same value (first: "
+        f"{mixed / 'normal' / 'z_black.png'}): they teach the model nothing"
+    ) in said
+
+
+def test_byte_identical_copies_are_said_not_a_lower_test_fraction(tmp_path):
+    data = tmp_path / "same"
+    for name in ("normal", "pneumonia"):
+        for i in range(10):
+            write_picture(data / name / f"{i}.png", disc(16, 150, seed=1))
+    assert error_line(run_cli("train-base", "--data", data, *TINY, "--out", tmp_path / "b")) == (
+        f"error: all 20 images are byte-identical copies of one image (first: "
+        f"{data / 'normal' / '0.png'}): a model learns nothing from copies, and cannot be "
+        "tested on an image it trained on; add distinct images"
+    )
+
+
+def test_a_misspelt_class_folder_is_called_a_typo_not_a_new_class(base, tmp_path):
+    typo = _folder(tmp_path / "typo", classes=("normal", "pneumonai"))
+    said = (
+        f"error: {typo} has images labelled 'pneumonai' (spelt like 'pneumonia': a typo? rename "
+        "the folder), not one of the model's classes ['normal', 'pneumonia']: "
+    )
+    adapt = run_cli("adapt", "--base", base, "--data", typo, "--out", tmp_path / "a")
+    assert error_line(adapt) == said + "pass the new ones with --new-classes NAME[,NAME]"
+    assert error_line(run_cli("check-data", "--base", base, "--data", typo)).startswith(said)
+    assert error_line(run_cli("evaluate", "--base", base, "--data", typo)).startswith(said)
+    other = _folder(tmp_path / "other", classes=("normal", "effusion"))
+    assert "spelt like" not in error_line(
+        run_cli("adapt", "--base", base, "--data", other, "--out", tmp_path / "o")
+    )
+    grown = run_cli("adapt", "--base", base, "--data", typo, "--new-classes", "pneumonai",
+                    "--epochs", "1", "--out", tmp_path / "g")  # fmt: skip
+    assert (
+        "warning: --new-classes pneumonai is spelt like the base model's class 'pneumonia': a "
+        "typo? if so, rename the images' class to 'pneumonia' and drop it from --new-classes"
+    ) in grown.stdout + grown.stderr
+
+
+def test_a_huge_picture_is_refused_in_our_words(base, tmp_path):
+    huge = huge_png(tmp_path / "huge.png")
+    with pytest.raises(TooManyPixels, match=f"^{HUGE}$"):
+        read_picture(huge)
+    out = tmp_path / "p.csv"
+    assert error_line(run_cli("predict", "--base", base, "--data", huge, "--out", out)) == (
+        f"error: {huge}: {HUGE}; fix or remove the file, or pass --on-error skip to leave it out"
+    )
+    data = _folder(tmp_path / "cases")
+    shutil.copy(huge, data / "normal" / "huge.png")
+    assert error_line(run_cli("train-base", "--data", data, *TINY, "--out", tmp_path / "b")) == (
+        f"error: {data / 'normal' / 'huge.png'}: {HUGE}; fix or remove the file, or pass "
+        "--on-error skip to leave it out"
+    )
