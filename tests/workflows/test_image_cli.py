@@ -276,6 +276,13 @@ def test_csv_of_pngs_with_sites_top_blocks_and_unknown_labels(tmp_path, capsys):
     assert summary["base_metrics"]["n"] == 11 and summary["retention"] is None
     page = (tmp_path / "b.html").read_text()
     assert "Base model on the same images" in page and "Retention" not in page
+    assert run("evaluate", "--base", str(tmp_path / "base"), "--adapter", str(tmp_path / "site_b"),
+               "--data", str(csv), "--group-column", "site", "--group", "A") == 0  # fmt: skip
+    assert (  # a site B adapter scored on site A's images: said, as for tables
+        "warning: adapter 'b_lora' is for site = 'B', but 8 of the 8 images scored have another "
+        "value of 'site': these figures describe it there, not where it was trained; to score "
+        "that group only, pass --group-column site --group 'B'"
+    ) in capsys.readouterr().out
     out = tmp_path / "eval.json"
     assert (
         run(

@@ -437,6 +437,13 @@ class ImageModality(Modality):
         out["predicted"] = [classes[i] for i in scores.argmax(axis=1)]
         return out
 
+    def group_values(self, samples: Any, column: str) -> np.ndarray | None:
+        """Each image's group, where the samples were read with ``column`` as their group
+        column (a CSV's; None otherwise: folders and DICOM have no such column)."""
+        if not isinstance(samples, ImageSamples) or samples.info.group_column != column:
+            return None
+        return samples.groups
+
     def ids(self, schema: Any, samples: Any):
         return ("image", list(samples.ids)) if isinstance(samples, UnlabelledImages) else None
 
