@@ -114,3 +114,15 @@ def test_a_huge_picture_is_refused_in_our_words(base, tmp_path):
         f"error: {data / 'normal' / 'huge.png'}: {HUGE}; fix or remove the file, or pass "
         "--on-error skip to leave it out"
     )
+
+
+def test_a_csv_without_the_path_column_named_is_said_so(base, tmp_path):
+    """'--path-column nosuch' got "--base ... is a model for image data, but --data is not
+    image data (it reads as a table)": the column and the flag are named now."""
+    cases = tmp_path / "cases.csv"
+    cases.write_text("path,label,site\na.png,normal,A\n")
+    said = run_cli("evaluate", "--base", base, "--data", cases, "--path-column", "nosuch")
+    assert error_line(said) == (
+        f"error: --data {cases} has no column 'nosuch' of image paths (its columns: path, "
+        "label, site): pass --path-column naming the column that holds the image files"
+    )

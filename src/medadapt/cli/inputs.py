@@ -206,6 +206,9 @@ def modality_of_base(base: Path, data: Path, probes: dict[str, Any]) -> Modality
     probes = {**probes, modality.kind: modality.probe_for_model(manifest, probes[modality.kind])}
     detected = modality_for_data(data, probes, refuse_misread=False)  # the base decides
     if detected is not modality:
+        why = modality.not_recognised(data, probes[modality.kind])
+        if why:
+            raise DataError(why)
         raise DataError(
             f"--base {base} is a model for {modality.scope}, but --data {data} is not "
             f"{modality.source_name} (it reads as {detected.source_name}): pass "

@@ -563,9 +563,11 @@ def split_by_patient(
                 "model learns nothing from copies, and cannot be tested on an image it trained "
                 "on; add distinct images"
             )
+        one = len(grouped) == 1
         raise DataError(
-            f"only {len(grouped)} patients (or image files, without a patient id) to split: "
-            "too few to hold out a test set; add images or lower --test-fraction"
+            f"only {len(grouped)} patient{'' if one else 's'} (or image file{'' if one else 's'}"
+            ", without a patient id) to split: too few to hold out a test set; add images or "
+            "lower --test-fraction"
         )
     train, test = stratified_split(labels, test_fraction=test_fraction, seed=seed)
 

@@ -92,6 +92,12 @@ class Modality(ABC):
         image base's ``--path-column``); as they are by default."""
         return options
 
+    def not_recognised(self, data: Path, options: Any) -> str | None:
+        """Why ``data``, meant for a model of this modality, is not recognised as its data,
+        where a likely slip explains it (an image CSV without the ``--path-column`` it names),
+        as one sentence with the flag that fixes it; None when nothing more specific is known."""
+        return None
+
     @abstractmethod
     def read_training(self, data: Path, options: Any, reading: Reading) -> Samples:
         """The labelled samples of ``reading.groups`` to train a new base on."""

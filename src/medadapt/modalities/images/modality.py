@@ -86,6 +86,26 @@ class ImageModality(Modality):
             return options
         return replace(options, path_column=recorded)  # the CSV's path column, as trained
 
+    def not_recognised(self, data: Path, options: ImageOptions) -> str | None:
+        """A CSV without the column of image paths the model reads (``--path-column``, or
+        the one it was trained with): named, with the CSV's columns."""
+        import pandas as pd
+
+        column = options.path_column or "path"
+        if Path(data).suffix.lower() not in (".csv", ".tsv") or not Path(data).is_file():
+            return None
+        try:
+            header = list(pd.read_csv(data, nrows=0, sep=None, engine="python").columns)
+        except Exception:  # the loaders say what is wrong with the file
+            return None
+        if column in header:
+            return None
+        return (
+            f"--data {data} has no column {column!r} of image paths (its columns: "
+            f"{', '.join(map(str, header[:20]))}): pass --path-column naming the column that "
+            "holds the image files"
+        )
+
     def read_training(self, data: Path, options: ImageOptions, reading: Reading) -> ImageSamples:
         from medadapt.data.image_schema import source_digest
         from medadapt.data.image_sources import left_out_note
