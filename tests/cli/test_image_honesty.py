@@ -120,9 +120,13 @@ def test_a_csv_without_the_path_column_named_is_said_so(base, tmp_path):
     """'--path-column nosuch' got "--base ... is a model for image data, but --data is not
     image data (it reads as a table)": the column and the flag are named now."""
     cases = tmp_path / "cases.csv"
-    cases.write_text("path,label,site\na.png,normal,A\n")
+    cases.write_text("file,label,site\na.png,normal,A\nb.png,pneumonia,B\n")
     said = run_cli("evaluate", "--base", base, "--data", cases, "--path-column", "nosuch")
     assert error_line(said) == (
-        f"error: --data {cases} has no column 'nosuch' of image paths (its columns: path, "
-        "label, site): pass --path-column naming the column that holds the image files"
+        f"error: --data {cases} has no column 'nosuch' of image paths; its column 'file' holds "
+        "image files: pass --path-column file"
     )
+    table = tmp_path / "table.csv"  # measurements, no image files: the general refusal
+    table.write_text("age,label\n61,normal\n70,pneumonia\n")
+    said = run_cli("evaluate", "--base", base, "--data", table)
+    assert error_line(said).startswith(f"error: --base {base} is a model for image data, but ")

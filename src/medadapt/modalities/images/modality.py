@@ -87,23 +87,32 @@ class ImageModality(Modality):
         return replace(options, path_column=recorded)  # the CSV's path column, as trained
 
     def not_recognised(self, data: Path, options: ImageOptions) -> str | None:
-        """A CSV without the column of image paths the model reads (``--path-column``, or
-        the one it was trained with): named, with the CSV's columns."""
+        """A CSV of image paths without the column the model reads them from
+        (``--path-column``, or the one it was trained with): the column that holds them is
+        named. A table of measurements (no column of image files) is left to the general
+        refusal."""
         import pandas as pd
+
+        from medadapt.data.image_io import SUFFIXES
 
         column = options.path_column or "path"
         if Path(data).suffix.lower() not in (".csv", ".tsv") or not Path(data).is_file():
             return None
         try:
-            header = list(pd.read_csv(data, nrows=0, sep=None, engine="python").columns)
+            head = pd.read_csv(data, nrows=20, sep=None, engine="python", dtype=str)
         except Exception:  # the loaders say what is wrong with the file
             return None
-        if column in header:
+
+        def image_file(value: str) -> bool:  # by its suffix: nothing is opened here
+            return value.lower().endswith(".nii.gz") or Path(value).suffix.lower() in SUFFIXES
+
+        holding = [c for c in head.columns if c != column and head[c].notna().any()
+                   and all(image_file(v) for v in head[c].dropna())]  # fmt: skip
+        if column in head.columns or not holding:
             return None
         return (
-            f"--data {data} has no column {column!r} of image paths (its columns: "
-            f"{', '.join(map(str, header[:20]))}): pass --path-column naming the column that "
-            "holds the image files"
+            f"--data {data} has no column {column!r} of image paths; its column "
+            f"{holding[0]!r} holds image files: pass --path-column {holding[0]}"
         )
 
     def read_training(self, data: Path, options: ImageOptions, reading: Reading) -> ImageSamples:
