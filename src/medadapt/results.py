@@ -150,6 +150,12 @@ WHOLE_RESULT = ("too_good", "one_class", "backwards", ALLOWED_LEAK)
 SAID_AS_WARNINGS = WHOLE_RESULT[:3]
 
 
+#: whose rows showed a leak that a model kept with ``--allow-leak`` (:func:`kept_leak_notes`)
+BASE_ROWS = "the base model's training rows"
+ADAPTER_ROWS = "the rows the adapter was trained and tested on"
+FINE_TUNED_ROWS = "the rows the model was fine-tuned and tested on"
+
+
 def kept_leak_notes(
     recorded: Any, label: Any, *, whose: str = "training rows", what: str = "these figures"
 ) -> list[str]:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from medadapt.checks import is_number
 from medadapt.data.dates import DATE_REASON, date_scale
 from medadapt.data.identifiers import (
     MIN_DISTINCT_IDS,
@@ -37,6 +38,7 @@ MIN_LEVEL_ROWS = 5  # category levels seen in fewer training rows are not stored
 IDENTIFIER_SHARE = 0.9  # text columns with this share of distinct values are identifiers
 IDENTIFIER_REASON = "looks like a record identifier"
 TEXT_IN_NUMBERS_SHARE = 0.1  # at most this share of text: a numeric column with typos
+MIN_VALUES_JUDGED = 10  # fewer values in a column: its text is not judged as a share of them
 # a number followed by a word or symbol ("120 mmHg", "5.2mmol/L", "38 °C", "12 %", "1001 mm2",
 # "7.2 x10^9/L", "5 <"). Digits in the unit only as units write them: one after a letter
 # ("mm2"), an exponent after ^ or / ("^9", "/10"), or x10: never a date ("12 Jan 2020",
@@ -262,7 +264,7 @@ def _identifier_or_date_with_text(present: pd.Series, name: str, words: OptionWo
     typos, it would be given that advice (``--numeric COL``), which makes it a feature."""
     numbers = pd.to_numeric(present, errors="coerce").dropna()
     n_text = len(present) - len(numbers)
-    if len(present) < 10 or not 0 < n_text <= TEXT_IN_NUMBERS_SHARE * len(present):
+    if len(present) < MIN_VALUES_JUDGED or not 0 < n_text <= TEXT_IN_NUMBERS_SHARE * len(present):
         return None
     return _date_or_identifier(numbers, name, words)
 
@@ -278,7 +280,7 @@ def count_text_values(series: pd.Series) -> int:
 def _refuse_numbers_with_text(present: pd.Series, name: str, words: OptionWords) -> None:
     """A column of numbers with a few text entries (``n.d.``, ``>180``) needs a decision; the
     entries are described by kind and line, never shown (``12,5`` is a patient's value)."""
-    if len(present) < 10:
+    if len(present) < MIN_VALUES_JUDGED:
         return
     numbers = pd.to_numeric(present, errors="coerce")
     n_text = int(numbers.isna().sum())
@@ -362,7 +364,7 @@ def _refuse_numbers_with_units(present: pd.Series, name: str, words: OptionWords
     """A measurement written with its unit in every cell ("120 mmHg") or with decimal commas
     in a comma-separated file ("12,5") would become a category per value: refuse, naming the
     units (a unit is no patient's value; the numbers are)."""
-    if len(present) < 10:
+    if len(present) < MIN_VALUES_JUDGED:
         return
     written = written_numbers(present)
     if written is None or written.count + written.plain < (1 - TEXT_IN_NUMBERS_SHARE) * written.of:
@@ -434,7 +436,7 @@ def written_numbers(values: pd.Series) -> WrittenNumbers | None:
     if pd.api.types.is_numeric_dtype(values.dtype):
         return None
     texts = [str(v).strip() for v in values if not is_missing(v)]
-    words = [t for t in texts if not _is_number(t)]  # "5e3" is a number, not 5 and a unit
+    words = [t for t in texts if not is_number(t)]  # "5e3" is a number, not 5 and a unit
     units = [m.group(1).strip() for m in map(_WITH_UNIT.fullmatch, words) if m]
     with_comma = [n for n in map(_number_part, texts) if "," in n and _with_comma(n)]
     commas = len(with_comma)
@@ -452,14 +454,6 @@ def written_numbers(values: pd.Series) -> WrittenNumbers | None:
     )
     thousands = bool(with_comma) and all(THOUSANDS.fullmatch(n) for n in with_comma)
     return WrittenNumbers(len(units) + commas, len(texts), plain, common, commas, codes, thousands)
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _number_part(text: str) -> str:

@@ -25,6 +25,7 @@ from medadapt.data.image_io import (
     describe_error,
     file_format,
     fit_size,
+    is_blank,
     refusal,
 )
 from medadapt.data.image_io import to_channels as _to_channels
@@ -338,10 +339,16 @@ ASPECT_MARGIN = 1.25
 def unlike_training_shape(schema: ImageSchema, ratio: float) -> bool:
     """Whether an image of longer-to-shorter side ``ratio`` is shaped unlike every training
     image of the model (False for models that did not record their images' shapes)."""
-    if schema.aspect is None:
+    return _beyond(schema.aspect, ratio, ASPECT_MARGIN)
+
+
+def _beyond(recorded: tuple[float, float] | None, value: float, margin: float) -> bool:
+    """Whether ``value`` lies below the ``recorded`` training range's low end / ``margin`` or
+    above its high end x ``margin`` (False where the model recorded no range)."""
+    if recorded is None:
         return False
-    low, high = schema.aspect
-    return not low / ASPECT_MARGIN <= ratio <= high * ASPECT_MARGIN
+    low, high = recorded
+    return not low / margin <= value <= high * margin
 
 
 def shape_note(
@@ -387,10 +394,7 @@ def unlike_training_brightness(schema: ImageSchema, level: float) -> bool:
     :func:`~medadapt.data.image_io.brightness_level`) is far darker or brighter than the
     model's training images: below their low level / 4 or above their high level x 4 (False
     for models that did not record their images' brightness)."""
-    if schema.brightness is None:
-        return False
-    low, high = schema.brightness
-    return not low / BRIGHTNESS_MARGIN <= level <= high * BRIGHTNESS_MARGIN
+    return _beyond(schema.brightness, level, BRIGHTNESS_MARGIN)
 
 
 def brightness_note(
@@ -521,7 +525,7 @@ def modality_note(
 def check_scoreable(read: FileRead) -> FileRead:
     """``read``, refused when every sample is blank: a black picture got "mass 0.999". Only
     what is scored is checked (training data refuse or leave out blank files when read)."""
-    if read.samples and all(np.ptp(sample) == 0 for sample in read.samples):
+    if is_blank(read):
         windowed = " after the intensity window" if "window" in read.how else ""
         raise ReadError(
             f"a blank image: every pixel has the same value{windowed} (nothing to score)"

@@ -511,8 +511,9 @@ class ReadChecks:
 
     def warnings(self, where: str, *, twelve_bit: bool = True) -> list[str]:
         """One line per problem found (``where``: the source's name, as the notes say it).
-        ``twelve_bit``: False leaves out :func:`twelve_bit_note`, a guess from the files alone,
-        where a model's training images' brightness is compared instead."""
+        ``twelve_bit``: False leaves out :func:`twelve_bit_note`, a guess from the files alone
+        (where a model's training images' brightness is compared instead, or the caller says
+        it on its own)."""
         kinds = {"series" if n > 1 else "files" for _, n in self.raw_ct}
         counted = " or ".join(sorted(kinds))  # "files", "series" or "files or series"
         found = [
@@ -521,6 +522,11 @@ class ReadChecks:
             tiny_note(self.shapes, self.options.image_size, self.options.fit, where),
         ]
         return [note for note in found if note]
+
+
+def is_blank(read: FileRead) -> bool:
+    """Whether every sample of ``read`` is blank (one value throughout): a black picture."""
+    return bool(read.samples) and all(np.ptp(sample) == 0 for sample in read.samples)
 
 
 def refusal(path: object, exc: BaseException) -> str:

@@ -28,6 +28,7 @@ from medadapt.data.image_io import (
     brightness_range,
     describe_error,
     fit_size,
+    is_blank,
     refusal,
     to_channels,
 )
@@ -153,11 +154,6 @@ def _read_units(
 BLANK_REASON = "a blank image: every pixel has the same value (nothing to learn from)"
 
 
-def is_blank(read: FileRead) -> bool:
-    """Whether every sample of ``read`` is blank (one value throughout): a black picture."""
-    return bool(read.samples) and all(np.ptp(sample) == 0 for sample in read.samples)
-
-
 def blank_refusal(blank: list[str], total: int) -> str:
     """Why training data holding the blank files ``blank`` (of ``total``) are refused."""
     return (
@@ -206,6 +202,7 @@ def _dataset_of(
     index = {c: i for i, c in enumerate(class_list)}
     y = torch.tensor([index[e.label] for _, e, _, _ in samples], dtype=torch.long)
     groups = [e.group or "" for _, e, _, _ in samples] if entries[0].group is not None else None
+    twelve_bit = twelve_bit_note(readings.checks.stored_max, root_name)  # kept apart, too
     return ImageDataset(
         images=images.contiguous(),
         y=y,
@@ -221,9 +218,10 @@ def _dataset_of(
         acquired=readings.acquired,
         warnings=[
             *blank_note(readings.blank, len(entries)),
-            *readings.checks.warnings(root_name),
+            *([twelve_bit] if twelve_bit else []),
+            *readings.checks.warnings(root_name, twelve_bit=False),
         ],
-        twelve_bit_note=twelve_bit_note(readings.checks.stored_max, root_name),
+        twelve_bit_note=twelve_bit,
     )
 
 

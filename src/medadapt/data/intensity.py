@@ -140,11 +140,8 @@ def twelve_bit_note(maxima: Sequence[int], where: str) -> str | None:
         return None
     one = len(maxima) == 1
     pictures = "the one 16-bit picture" if one else f"all {len(maxima)} 16-bit pictures"
-    hold, they = ("holds", "it reaches") if one else ("hold", "they reach")
     return (
-        f"{pictures} in {where} {hold} values of at most {TWELVE_BIT_MAX}, as 12-bit detector "
-        f"data does: divided by 65535 {they} the model at most "
-        f"{TWELVE_BIT_MAX / 65535:.4f} bright (nearly black), unlike 8-bit or full 16-bit "
+        f"{_nearly_black(f'{pictures} in {where}', one)}, unlike 8-bit or full 16-bit "
         f"pictures of the same scene; if {'it is' if one else 'they are'} 12-bit data, train "
         f"the base with --bits-stored 12 (train-base or study) so that every command divides "
         f"by {TWELVE_BIT_MAX}"
@@ -160,13 +157,21 @@ def twelve_bit_array_note(n_images: int, where: str) -> str | None:
         return None
     one = n_images == 1
     images = "the one uint16 image" if one else f"all {n_images} uint16 images"
+    return (
+        f"{_nearly_black(f'{images} of {where}', one)}; if {'it is' if one else 'they are'} "
+        "12-bit data, multiply the arrays by 16 (4095 becomes 65520) and save the .npz again: "
+        "--bits-stored applies to 16-bit PNG pictures, not to .npz arrays"
+    )
+
+
+def _nearly_black(what: str, one: bool) -> str:
+    """``what`` (one image, ``one``, or several) holds only 12-bit values and so reaches the
+    model nearly black: the first half of both 12-bit notes."""
     hold, they = ("holds", "it reaches") if one else ("hold", "they reach")
     return (
-        f"{images} of {where} {hold} values of at most {TWELVE_BIT_MAX}, as 12-bit detector "
-        f"data does: divided by 65535 {they} the model at most {TWELVE_BIT_MAX / 65535:.4f} "
-        f"bright (nearly black); if {'it is' if one else 'they are'} 12-bit data, multiply the "
-        f"arrays by 16 (4095 becomes 65520) and save the .npz again: --bits-stored applies to "
-        "16-bit PNG pictures, not to .npz arrays"
+        f"{what} {hold} values of at most {TWELVE_BIT_MAX}, as 12-bit detector data does: "
+        f"divided by 65535 {they} the model at most {TWELVE_BIT_MAX / 65535:.4f} bright "
+        "(nearly black)"
     )
 
 

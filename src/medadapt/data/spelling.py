@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from medadapt.checks import is_number
+
 #: prefixes that make a word its opposite: ``abnormal``/``normal``, ``unstable``/``stable``
 NEGATIONS = ("ab", "a", "un", "in", "im", "non", "non-", "dis", "ir")
 
@@ -30,7 +32,7 @@ def spelt_alike(a: str, b: str, *, folded_alike: bool = True) -> bool:
     """Whether one of ``a`` and ``b`` looks like a misspelling of the other (see the module);
     two names the same but for case or spacing are alike unless ``folded_alike`` is False
     (where the caller refuses those on their own)."""
-    if a == b or _numbered(a) or _numbered(b):
+    if a == b or is_number(a) or is_number(b):
         return False
     if folded(a) == folded(b):
         return folded_alike
@@ -56,12 +58,3 @@ def edit_distance(a: str, b: str) -> int:
             row.append(best)
         rows.append(row)
     return rows[-1][-1]
-
-
-def _numbered(name: str) -> bool:
-    """A name that is a number (``0``, ``-1``, ``2.5``)."""
-    try:
-        float(name)
-    except ValueError:
-        return False
-    return True

@@ -21,7 +21,7 @@ from medadapt.errors import DataError
 from medadapt.fileio import atomic_write_bytes
 from medadapt.modalities.base import Modality, Samples, modality_of, names
 from medadapt.modalities.bundle import BaseModel
-from medadapt.results import AdapterRecord, with_kept_leaks
+from medadapt.results import ADAPTER_ROWS, AdapterRecord, with_kept_leaks
 from medadapt.train.fitting import Adaptation, adapt, training_config
 from medadapt.workflows import growth
 from medadapt.workflows.adapt_samples import GroupSamples, pick_samples
@@ -289,7 +289,9 @@ def _adapter_record(
             **({"sample_size": sample_size} if sample_size else {}),
         ),
         n_skipped_files=len(picked.samples.skipped_files()),
-        metrics=with_kept_leaks(evaluation["overall"], allowed_leaks or [], label, whose=ADAPTER),
+        metrics=with_kept_leaks(
+            evaluation["overall"], allowed_leaks or [], label, whose=ADAPTER_ROWS
+        ),
         per_class=evaluation.get("per_class"),
         base_metrics=None if base_scores is None else base_scores["overall"],
         versus_base=None if base_scores is None else base_scores["versus_base"],
@@ -308,10 +310,6 @@ def _adapter_record(
         inputs_seen=modality.inputs_seen(schema, picked.train),
         allowed_leaks=allowed_leaks or None,
     )
-
-
-ADAPTER = "the rows the adapter was trained and tested on"
-"""Whose rows showed a leak kept at ``adapt`` (the adapter's training and test rows)."""
 
 
 def _save_and_describe(

@@ -20,15 +20,23 @@ import pandas as pd
 from medadapt.adapters import AdapterModel
 from medadapt.data.tables import MISSING_LABEL, table_bytes
 from medadapt.errors import DataError
-from medadapt.evaluate.metrics import METRIC_NAMES
+from medadapt.evaluate.metrics import METRIC_NAMES_ALL
 from medadapt.evaluate.retention import EVALUATE_FIX, old_class_retention
 from medadapt.evaluate.small_cells import mask_subgroups
 from medadapt.fileio import atomic_write_bytes
 from medadapt.modalities.base import Modality, modality_of
 from medadapt.modalities.bundle import BaseModel
-from medadapt.results import WHOLE_RESULT, AdapterRecord, Evaluation, kept_leak_notes
+from medadapt.results import (
+    ADAPTER_ROWS,
+    BASE_ROWS,
+    FINE_TUNED_ROWS,
+    WHOLE_RESULT,
+    AdapterRecord,
+    Evaluation,
+    kept_leak_notes,
+)
 from medadapt.train.fitting import predict
-from medadapt.workflows.adapt import ADAPTER, check_label
+from medadapt.workflows.adapt import check_label
 from medadapt.workflows.loading import attach_adapter
 from medadapt.workflows.scoring import score_samples, versus_base_on
 from medadapt.workflows.splitting import select, to_score, unrecognised_warning
@@ -243,14 +251,10 @@ def kept_leak_warnings(loaded: Loaded, what: str = "these figures") -> list[str]
     training = loaded.base.training
     adapted = training.get("adapted") or {}
     return [
-        *kept_leak_notes(training.get("allowed_leaks"), label, what=what,
-                         whose="the base model's training rows"),
-        *kept_leak_notes(adapted.get("allowed_leaks"), label, what=what, whose=FINE_TUNED),
-        *kept_leak_notes(loaded.record.allowed_leaks, label, what=what, whose=ADAPTER),
+        *kept_leak_notes(training.get("allowed_leaks"), label, what=what, whose=BASE_ROWS),
+        *kept_leak_notes(adapted.get("allowed_leaks"), label, what=what, whose=FINE_TUNED_ROWS),
+        *kept_leak_notes(loaded.record.allowed_leaks, label, what=what, whose=ADAPTER_ROWS),
     ]  # fmt: skip
-
-
-FINE_TUNED = "the rows the model was fine-tuned and tested on"
 
 
 def _unmeasured(loaded: Loaded) -> list[str]:
@@ -267,7 +271,7 @@ def _unmeasured(loaded: Loaded) -> list[str]:
         metrics, model = loaded.base.training.get("test_metrics"), "the base model"
     if not metrics:
         return []
-    if any(metrics.get(name) is not None for names in METRIC_NAMES.values() for name in names):
+    if any(metrics.get(name) is not None for name in METRIC_NAMES_ALL):
         return []
     notes = metrics.get("notes") or {}
     own = [note for key, note in notes.items() if key not in WHOLE_RESULT]  # not a leak kept

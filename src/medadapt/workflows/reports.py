@@ -57,9 +57,6 @@ def unique_notes(notes: dict[str, str]) -> list[str]:
     ]
 
 
-TOO_GOOD_KEY = "too_good"
-
-
 def data_warnings(report: Report, warnings: list[str]) -> None:
     """What the command warned about the data (a column that gives the label away in the rows
     scored, values read as missing or far outside the training values...), under the summary:

@@ -20,7 +20,7 @@ from medadapt.modalities.base import (
     registered,
 )
 from medadapt.modalities.bundle import BaseModel
-from medadapt.results import with_kept_leaks
+from medadapt.results import BASE_ROWS, with_kept_leaks
 from medadapt.train.fitting import train_base, training_config
 from medadapt.workflows.scoring import evaluate_model
 
@@ -91,10 +91,10 @@ def train_base_job(
     record, side_files = modality.base_split(data, samples, train_idx, test_idx, **extra)
     skipped = samples.skipped_files()
     allowed = modality.kept_leaks(schema, train, options)  # every later result repeats them
-    whose, label = "the base model's training rows", getattr(schema, "label", None)
+    label = getattr(schema, "label", None)
     base.training.update(
         split=record,
-        test_metrics=with_kept_leaks(evaluation["overall"], allowed, label, whose=whose),
+        test_metrics=with_kept_leaks(evaluation["overall"], allowed, label, whose=BASE_ROWS),
         **modality.base_training_extras(schema, evaluation, skipped),
         **({"allowed_leaks": allowed} if allowed else {}),
     )

@@ -58,9 +58,6 @@ def target_findings(schema: TableSchema, source, target_train, target_test) -> l
     return findings
 
 
-MIN_JUDGED = 10  # fewer values of a column: its text is not judged a share (as train-base)
-
-
 def refuse_written_numbers(schema: TableSchema, frame: pd.DataFrame, data: Path) -> None:
     """Refuse a numeric feature of the model that ``data`` writes with a unit, a percent sign
     or decimal commas in more than a tenth of its values (as ``train-base`` refuses it): read
@@ -69,6 +66,7 @@ def refuse_written_numbers(schema: TableSchema, frame: pd.DataFrame, data: Path)
     refused too, by kind and count (never a cell's text); a column trained with
     ``--numeric`` that held text then reads it as missing, as at training."""
     from medadapt.data.feature_kinds import (
+        MIN_VALUES_JUDGED,
         TEXT_IN_NUMBERS_SHARE,
         kinds_said,
         text_cells,
@@ -87,7 +85,7 @@ def refuse_written_numbers(schema: TableSchema, frame: pd.DataFrame, data: Path)
         texts, present = text_cells(frame[spec.name])
         if spec.name in schema.text_as_missing or len(texts) <= TEXT_IN_NUMBERS_SHARE * present:
             continue
-        if present < MIN_JUDGED:  # one patient's "<5": read as missing and counted, as before
+        if present < MIN_VALUES_JUDGED:  # one patient's "<5": read as missing and counted
             continue
         raise DataError(
             f"--data {data}: column {spec.name!r} holds text, not numbers, in {len(texts)} of "
