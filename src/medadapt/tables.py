@@ -124,15 +124,28 @@ def adapt(
             "two classes (allow_one_class=True trains it all the same)"
         )
     allowed = [*schema.allowed_leaks, *as_names(allow_leak)]  # one name: one column
-    _refuse_leaks(find_leaks(schema, rows), schema, allowed=allowed, rows="rows of frame",
-                  fix="keep {it} with allow_leak={columns} if {genuine} measured before the "
-                  "outcome, or drop {it} from frame and pass allow_absent_columns=True (the base "
-                  "model then reads {it} as missing)")  # fmt: skip
+    kept = _refuse_leaks(find_leaks(schema, rows), schema, allowed=allowed, rows="rows of frame",
+                         fix="keep {it} with allow_leak={columns} if {genuine} measured before "
+                         "the outcome, or drop {it} from frame and pass allow_absent_columns=True "
+                         "(the base model then reads {it} as missing)")  # fmt: skip
     _warn_about_values(schema, samples)
-    return fitting.adapt(
+    result = fitting.adapt(
         _modality(), base, samples, method=method, name=name, into=into,
         train_config=train_config, seed=seed, on_epoch=on_epoch,
     )  # fmt: skip
+    return _recording_kept_leaks(result, base, kept)
+
+
+def _recording_kept_leaks(result: Adaptation, base: BaseModel, kept: list[Leak]) -> Adaptation:
+    """``result`` with the leaks kept for it beyond the base's own (which the base repeats),
+    also saved with the adapter by ``save_adapter``, as the command line's adapt records them:
+    every later result on the adapter (evaluate, predict, serve, registry) repeats them."""
+    said = {leak["column"] for leak in base.training.get("allowed_leaks") or []}
+    result.allowed_leaks = [leak.to_json() for leak in kept if leak.column not in said]
+    if result.allowed_leaks and isinstance(result.model, AdapterModel):
+        recorded = result.model.adapter_metadata.setdefault(result.name, {})
+        recorded["allowed_leaks"] = result.allowed_leaks
+    return result
 
 
 def predict(

@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 
 import medadapt as ma
+from medadapt.adapters.state import read_manifest
 from medadapt.errors import MedadaptError
+from medadapt.results import AdapterRecord
 from medadapt.train.loop import TrainConfig
 
 QUICK = TrainConfig(epochs=2)
@@ -134,14 +136,23 @@ def test_a_copy_of_the_label_stops_train_base(source):
     assert (recorded["column"], recorded["statistic"], recorded["value"]) == ("num", "AUROC", 1.0)
 
 
-def test_a_feature_that_gives_the_label_away_on_the_target_stops_adapt(base, target):
+def test_a_feature_that_gives_the_label_away_on_the_target_stops_adapt(base, target, tmp_path):
     leaky = target.assign(marker=(target["num"] > 0).astype(float))
     with pytest.raises(MedadaptError) as err:
         ma.adapt(base, leaky, method="lora", name="va", train_config=QUICK)
     message = _refusal(err)
     assert "'marker'" in message and "allow_leak=['marker']" in message
     with pytest.warns(UserWarning, match="marker"):
-        ma.adapt(base, leaky, method="lora", name="va", allow_leak="marker", train_config=QUICK)
+        result = ma.adapt(
+            base, leaky, method="lora", name="va", allow_leak="marker", train_config=QUICK
+        )
+    ((kept,),) = [result.allowed_leaks]  # recorded, as the command line's adapt records them
+    assert (kept["column"], kept["statistic"], kept["value"]) == ("marker", "AUROC", 1.0)
+    manifest = read_manifest(result.model.save_adapter("va", tmp_path / "va"))
+    assert manifest["metadata"]["allowed_leaks"] == [kept]  # every later result repeats it
+    assert AdapterRecord.from_json(manifest["metadata"]).allowed_leaks == [kept]
+    result.model.delete_adapter("va")
+    assert result.model.adapter_metadata == {}
 
 
 def test_an_unknown_method_names_the_python_argument(base, target):

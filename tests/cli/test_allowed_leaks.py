@@ -140,6 +140,12 @@ def test_registry_and_serve_show_them(workspace, tmp_path):
         line.startswith("(!) ") and ADAPTER_LEAK.format(what="these figures") in line
         for line in shown
     )
+    (base,) = run_cli("registry", "--root", registry, "bases").stdout.splitlines()
+    assert base.endswith(
+        "label=outcome  groups=B (93 rows), A (83 rows)  kept with --allow-leak: copy"
+    )
+    (listed,) = json.loads(run_cli("registry", "--root", registry, "bases", "--json").stdout)
+    assert listed["allowed_leaks"] == ["copy"]
     with TestClient(create_app(registry)) as client:
         (adapter,) = client.get("/v1/adapters").json()
     assert ADAPTER_LEAK.format(what="these figures") in adapter["notes"]["allowed_leak"]

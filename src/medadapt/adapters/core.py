@@ -69,6 +69,9 @@ class AdapterCore(nn.Module):
         self.routing = Routing()
         self.configs: dict[str, AdapterConfig] = {}
         self.layer_names: dict[str, list[str]] = {}
+        # per adapter: JSON-ready facts about its training (counts, column names; never rows)
+        # that save_adapter writes into its manifest's metadata, under the caller's own
+        self.adapter_metadata: dict[str, dict[str, Any]] = {}
         self._fingerprint: tuple[tuple[int, ...], BaseFingerprint] | None = None
         self._layer_list: list[AdapterLayer] | None = None  # cached walk; reset on add/delete
         self._active_before_merge: tuple[str, ...] | None = None
@@ -161,6 +164,7 @@ class AdapterCore(nn.Module):
         self._layer_list = None
         _inject.remove(self.base_model, name)
         del self.configs[name], self.layer_names[name]
+        self.adapter_metadata.pop(name, None)
         self.routing.active = tuple(a for a in self.routing.active if a != name)
 
     def _known(self, name: str) -> None:

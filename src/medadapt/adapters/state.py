@@ -49,7 +49,8 @@ def save_adapter(
     """Write adapter ``name`` of ``model`` to ``directory``; returns the directory.
 
     ``metadata`` (JSON-ready: counts, metrics, data summary; never patient rows) is stored in
-    the manifest as is.
+    the manifest, over what ``model.adapter_metadata`` holds for ``name`` (e.g. the columns
+    ``medadapt.adapt`` kept with ``allow_leak``).
     """
     directory = make_directory(directory, "the adapter")
     tensors = {
@@ -71,7 +72,7 @@ def save_adapter(
         "weights_sha256": hashlib.sha256(weights).hexdigest(),
         "medadapt_version": medadapt.__version__,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "metadata": metadata or {},
+        "metadata": {**model.adapter_metadata.get(name, {}), **(metadata or {})},
     }
     manifest["manifest_sha256"] = _manifest_digest(manifest)
     atomic_write_bytes(directory / WEIGHTS, weights)

@@ -45,7 +45,7 @@ def bases_command(
         fp = base["fingerprint"]
         typer.echo(
             f"{fp['weights'][:12]}  {fp['model_class']}  label={base['label']}  "
-            f"groups={_groups(base['groups'])}"
+            f"groups={_groups(base['groups'])}" + _kept_leaks(base.get("allowed_leaks"))
         )
 
 
@@ -58,3 +58,11 @@ def _groups(groups: object) -> str:
     if isinstance(groups, list | tuple):
         return ", ".join(map(str, groups)) or "all"
     return "all" if groups is None else str(groups)
+
+
+def _kept_leaks(columns: object) -> str:
+    """``  kept with --allow-leak: num`` for a base whose results every later command flags
+    (each such column alone predicts the label), or nothing."""
+    if not isinstance(columns, list) or not columns:
+        return ""
+    return f"  kept with --allow-leak: {', '.join(map(str, columns))}"

@@ -152,6 +152,12 @@ def list_bases(root: str | Path) -> list[dict[str, Any]]:
                 "fingerprint": manifest["fingerprint"],
                 "label": (manifest.get("schema") or {}).get("label"),
                 "groups": (manifest.get("training") or {}).get("groups"),
+                # features kept with --allow-leak although each alone predicts the label
+                "allowed_leaks": [
+                    leak.get("column")
+                    for leak in (manifest.get("training") or {}).get("allowed_leaks") or []
+                    if isinstance(leak, dict)
+                ],
             }
         )
     return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -156,6 +156,9 @@ class Adaptation:
     fit: FitResult
     feature_cache: dict[str, Any] | None = None
     retention: str = "none"  # how old classes were kept when classes were added
+    # features kept with allow_leak although each alone predicts the label on the training
+    # rows (Leak.to_json: name, statistic, row count); saved with the adapter
+    allowed_leaks: list[dict[str, Any]] = field(default_factory=list)
 
 
 def adapt(
