@@ -121,7 +121,12 @@ def test_routing_by_version_by_request_group_and_by_instance_group(client, serve
     assert [p["adapter"] for p in reply["predictions"]] == ["site_c", "site_c", "site_a", "site_b"]
     no_group = [{k: v for k, v in mixed[0].items() if k != "site"}]
     reply = client.post("/v1/predict", json={"instances": no_group}, headers=AUTH).json()
-    assert reply["predictions"][0]["adapter"] is None  # the base model
+    assert reply["predictions"][0]["adapter"] is None  # the base model, saying so
+    assert reply["predictions"][0]["note"] == (
+        "scored by the base model alone: the request names no adapter and no group, and the "
+        "instance carries no group field; adapters serve groups A, B, C (send 'group' or name "
+        "an 'adapter' to use one)"
+    )
     for site in ("Z", "c"):  # unknown, or a served group in another case: the 404 says what routes
         unknown = [{**_instances(served_registry, "A", 1)[0], "site": site}]
         reply = client.post("/v1/predict", json={"instances": unknown}, headers=AUTH)

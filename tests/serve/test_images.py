@@ -136,6 +136,11 @@ def test_images_of_several_adapters_share_one_pass_and_equal_one_by_one(image_re
     # the base trained on PNGs: the DICOM's and NIfTI's min-max scaling is said, per image
     png, dicom, nifti = mixed["site_a"]["predictions"]
     assert png["note"] is None
+    base_png = mixed[None]["predictions"][0]  # the base alone, with adapters served: said
+    assert base_png["note"] == (
+        "scored by the base model alone: the request names no adapter and no group; adapters "
+        "serve groups A, B, C, D (send 'group' or name an 'adapter' to use one)"
+    )
     scaled = (
         "intensities min-max scaled (DICOM/NIfTI without a window), but the model's training "
         "images were divided by their bit depth's maximum (8/16-bit pictures): the predictions "

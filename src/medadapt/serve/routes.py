@@ -36,7 +36,7 @@ from medadapt.serve.schemas import (
     PredictRequest,
     PredictResponse,
 )
-from medadapt.serve.state import Route, ServedBase, ServingState
+from medadapt.serve.state import Route, ServedBase, ServingState, joined_notes
 from medadapt.serve.telemetry import Telemetry
 from medadapt.serve.validation import check_instance
 
@@ -158,7 +158,7 @@ def _prediction(served: ServedBase, route: Route, score: Any, instance: dict[str
         "outside_training": outside_in_record(
             schema.numeric_features, instance, schema.missing_codes
         ),
-        "note": sparse,
+        "note": joined_notes(sparse, route.note),
     }
     if sparse and withhold_sparse:
         out.update(predicted=None, note=withheld_note(len(missing), len(schema.features)))

@@ -58,7 +58,10 @@ class Prediction(BaseModel):
         "there.",
     )
     note: str | None = Field(
-        None, description="Set when more than half of the features were missing."
+        None,
+        description="Set when more than half of the features were missing, or when the base "
+        "model alone answered although adapters are served (no adapter, group or group field "
+        "in the request).",
     )
 
 
@@ -99,7 +102,9 @@ class ImagePrediction(BaseModel):
         None,
         description="Set when the file's intensities were scaled unlike the training images' "
         "(a PNG for a model trained on windowed DICOM) or it is shaped unlike them (a 4:1 "
-        "strip for a model trained on square films): the prediction may be unreliable.",
+        "strip for a model trained on square films): the prediction may be unreliable; or "
+        "when the base model alone answered although adapters are served (no adapter or group "
+        "in the request).",
     )
 
 

@@ -115,11 +115,18 @@ class Route:
     classes: tuple[str, ...] | None = None  # an adapter's outputs when it added classes
     # what the adapter's training inputs added to the base's (images: shapes, DICOM kinds)
     inputs_seen: dict[str, Any] | None = field(default=None, compare=False)
+    # why the base alone answers although adapters are served (said with each prediction)
+    note: str | None = field(default=None, compare=False)
 
     @property
     def batch_key(self) -> tuple[str, int | None]:
         """What may share a forward pass: one base, one head width."""
         return self.base_key, None if self.classes is None else len(self.classes)
+
+
+def joined_notes(*notes: str | None) -> str | None:
+    """A prediction's ``note``: the notes that are set, in order, or None."""
+    return "; ".join(note for note in notes if note) or None
 
 
 @dataclass
@@ -317,9 +324,26 @@ class ServingState:
                 column = served.schema.group_column
                 _check_instance_group(group, column, str(wanted_group), instance)
                 return Route(served.key, None, None, None)
-        if group is None and wanted_group is None and len(bases) == 1:
-            return Route(bases[0].key, None, None, None)  # no routing info: the base model
+        if group is None and wanted_group is None and len(bases) == 1:  # no routing info
+            return Route(bases[0].key, None, None, None, note=self._base_alone(kind, tables))
         raise NotFound(self._unrouted(wanted_group, kind, tables))
+
+    def _base_alone(self, kind: str, tables: Tables) -> str | None:
+        """What a prediction of the base alone says when adapters are served: a client that
+        forgot to name one would otherwise take the base's answer for its site's adapter's."""
+        groups = sorted({value for (_, value), routes in tables.groups.items()
+                         if any(self._kind(r) == kind for r in routes)})  # fmt: skip
+        if not groups:
+            return None
+        listed = ", ".join(groups[:MAX_LISTED_GROUPS]) + (
+            " ..." if len(groups) > MAX_LISTED_GROUPS else ""
+        )
+        unrouted = ", and the instance carries no group field" if kind == "tabular" else ""
+        return (
+            f"scored by the base model alone: the request names no adapter and no group"
+            f"{unrouted}; adapters serve groups {listed} (send 'group' or name an 'adapter' "
+            "to use one)"
+        )
 
     def _unrouted(self, wanted_group: Any, kind: str, tables: Tables) -> str:
         """Why a request has no route, and the groups that would route it."""
