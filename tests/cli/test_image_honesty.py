@@ -53,7 +53,7 @@ def test_blank_training_images_are_refused_by_count_or_left_out_with_a_warning(t
     _blank(mixed / "normal" / "z_black.png", value=7)
     refused = run_cli("train-base", "--data", mixed, *TINY, "--out", tmp_path / "m")
     assert error_line(refused).startswith(
-        "error: 1 of 13 image files are blank, every pixel the same value (first: "
+        "error: 1 of 13 image files is blank, every pixel the same value (first: "
     )
     result = succeeded(run_cli("train-base", "--data", mixed, *TINY, "--on-error", "skip",
                                "--out", tmp_path / "m"))  # fmt: skip
@@ -64,6 +64,8 @@ def test_blank_training_images_are_refused_by_count_or_left_out_with_a_warning(t
         f"warning: left out 1 of 13 image files as blank, every pixel the same value (first: "
         f"{mixed / 'normal' / 'z_black.png'}): they teach the model nothing"
     ) in said
+    # the summary counts blank files as blank, not as unreadable
+    assert "1 left out (--on-error skip): 1 blank (every pixel one value)" in said.splitlines()
 
 
 def test_byte_identical_copies_are_said_not_a_lower_test_fraction(tmp_path):
@@ -130,3 +132,16 @@ def test_a_csv_without_the_path_column_named_is_said_so(base, tmp_path):
     table.write_text("age,label\n61,normal\n70,pneumonia\n")
     said = run_cli("evaluate", "--base", base, "--data", table)
     assert error_line(said).startswith(f"error: --base {base} is a model for image data, but ")
+
+
+def test_the_skipped_summary_counts_unreadable_and_blank_files_apart(capsys):
+    from medadapt.cli.printing import print_skipped
+    from medadapt.data.image_reading import BLANK_REASON
+
+    skipped = [{"path": "a.png", "reason": "unreadable (truncated)"},
+               {"path": "b.png", "reason": BLANK_REASON}]  # fmt: skip
+    print_skipped({"skipped_files": skipped})
+    print_skipped({"skipped_files": skipped[:1]})
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2] == "2 left out (--on-error skip): 1 unreadable, 1 blank (every pixel one value)"
+    assert lines[4] == "1 left out (--on-error skip): 1 unreadable"

@@ -405,7 +405,7 @@ def test_blank_files_are_refused_or_left_out_when_asked(tmp_path):
     root = disc_folder(tmp_path / "c", n=3)
     write_picture(root / "dark" / "z.png", np.zeros((16, 16), np.uint8))
     assert len(load_images(root, image_size=8)) == 7  # kept by default (the library's)
-    with pytest.raises(DataError, match=r"^1 of 7 image files are blank, every pixel the same"):
+    with pytest.raises(DataError, match=r"^1 of 7 image files is blank, every pixel the same"):
         load_images(root, image_size=8, keep_blank=False, on_error="refuse")
     with pytest.warns(SkippedFilesWarning):
         ds = load_images(root, image_size=8, keep_blank=False)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from medadapt.evaluate.metrics import binary_metrics
-from medadapt.evaluate.small_cells import mask_note, mask_subgroups
+from medadapt.evaluate.metrics import binary_metrics, multiclass_metrics
+from medadapt.evaluate.small_cells import mask_counts, mask_note, mask_subgroups
 
 
 def test_the_one_class_note_is_left_out_where_counts_are_suppressed():
@@ -104,4 +104,86 @@ def test_coarsened_notes_range_grouped_counts_and_round_quoted_figures():
     assert shown["notes"]["x"] == (
         "not reported: fewer than 5 positives among 1,230-1,234 patients (at least 10 patients "
         "needed); accuracy 0.7 on 1,230-1,234 patients"
+    )
+
+
+def _mixed(n: int = 40) -> dict:
+    """An ordinary subgroup: at least 5 of each class, nothing to hide."""
+    y = np.r_[np.ones(n // 2), np.zeros(n - n // 2)].astype(int)
+    return binary_metrics(y, np.linspace(0.1, 0.9, n), n_boot=50)
+
+
+def test_a_subgroup_in_which_everyone_had_the_event_is_shown_as_a_small_cell():
+    """``evaluate --data swiss.csv`` (Switzerland, bundled heart data): "sex = Female, n 10,
+    events 10" and "0 negatives among 10 patients" told anyone who knew a woman was scored
+    that she had heart disease; 10 is no small cell, but the empty class is."""
+    everyone = binary_metrics(np.ones(10, dtype=int), np.linspace(0.1, 0.6, 10), n_boot=50)
+    assert everyone["n_positive"] == 10 and "0 negatives" in everyone["notes"]["specificity"]
+    shown = mask_subgroups({"sex": {"Female": everyone, "Male": _mixed()}})["sex"]
+    women = shown["Female"]
+    assert (women["n"], women["n_positive"], women["prevalence"]) == ("10-14", "10-14", None)
+    assert women["notes"]["specificity"] == (
+        "not reported: fewer than 5 negatives among 10-14 patients; at least 5 are needed for "
+        "a meaningful estimate"
+    )
+    assert "0 negatives" not in str(women) and "10 observed" not in str(women)
+    assert shown["Male"]["n"] == "40-44" and shown["Male"]["n_positive"] == "20-24"
+    assert mask_counts({"n": 10, "n_positive": 10})["n_positive"] == ">5"  # not 10 of 10
+
+
+def test_a_subgroup_in_which_nobody_had_the_event_reads_like_one_with_a_few():
+    """0 events showed as "0" (and an observed/expected ratio of exactly 0): now "<5", like
+    1 to 4, with the ratio not reported, so that nothing tells the zero cell apart."""
+    nobody = binary_metrics(np.zeros(12, dtype=int), np.linspace(0.1, 0.6, 12), n_boot=50)
+    assert nobody["n_positive"] == 0 and nobody["oe_ratio"] == 0.0
+    y_two = np.r_[np.ones(2), np.zeros(10)].astype(int)
+    two = binary_metrics(y_two, np.linspace(0.1, 0.6, 12), n_boot=50)
+    shown = {
+        events: mask_subgroups({"site": {"A": metrics, "B": _mixed()}})["site"]["A"]
+        for events, metrics in ((0, nobody), (2, two))
+    }
+    for events, site in shown.items():
+        assert (site["n"], site["n_positive"], site["prevalence"]) == ("10-14", "<5", None)
+        assert (site["oe_ratio"], site["oe_ratio_ci"]) == (None, None), events
+        assert (
+            site["notes"]["oe_ratio"]
+            == site["notes"]["sensitivity"]
+            == (
+                "not reported: fewer than 5 positives among 10-14 patients; at least 5 are needed "
+                "for a meaningful estimate"
+            )
+        )
+    assert [k for k, v in shown[0].items() if v is None] == [
+        k for k, v in shown[2].items() if v is None
+    ]  # the same figures withheld, the same notes
+    assert set(shown[0]["notes"]) == set(shown[2]["notes"])
+
+
+def test_a_subgroup_without_a_patient_of_one_class_hides_that_class_count():
+    y = np.r_[np.ones(6), np.full(6, 2)].astype(int)  # no patient of class 0
+    proba = np.tile([0.2, 0.4, 0.4], (12, 1))
+    none_of_one = multiclass_metrics(y, proba, n_boot=20, class_names=["0", "1", "2"])
+    y_all = np.repeat([0, 1, 2], 10)
+    proba_all = np.tile([0.4, 0.3, 0.3], (30, 1))
+    ordinary = multiclass_metrics(y_all, proba_all, n_boot=20, class_names=["0", "1", "2"])
+    shown = mask_subgroups({"sex": {"Female": none_of_one, "Male": ordinary}})["sex"]
+    assert shown["Female"]["class_counts"] == ["<5", "5-9", "5-9"]
+    assert shown["Female"]["notes"]["auroc"] == (
+        "not reported: fewer than 5 patients of class '0' among 10-14 patients; at least 5 are "
+        "needed for a meaningful estimate"
+    )
+    assert shown["Male"]["class_counts"] == ["10-14", "10-14", "10-14"]
+
+
+def test_ordinary_subgroups_are_shown_as_they_are():
+    ordinary = {"sex": {"Female": _mixed(30), "Male": _mixed()}}
+    assert mask_subgroups(ordinary) == ordinary
+
+
+def test_a_zero_count_in_a_note_reads_fewer_than_five():
+    assert mask_note("not reported: 0 negatives among 10 patients") == (
+        "not reported: fewer than 5 negatives among 10 patients"
+    )
+    assert mask_note("not reported: 10 negatives among 40 patients") == (
+        "not reported: 10 negatives among 40 patients"
     )

@@ -193,6 +193,24 @@ def test_a_class_absent_from_the_test_images_is_noted_in_images(npz_workspace, c
     assert "patient" not in json.dumps(result["notes"]) + json.dumps(result["per_class"])
 
 
+def test_retention_unmeasurable_at_evaluate_asks_for_other_data_not_old_data(npz_workspace):
+    """evaluate has no --old-data: where one old class alone is held out, the retention note
+    asks for data holding old-class images, not for a flag evaluate does not take."""
+    root = npz_workspace
+    normals = write_npz(root / "normals.npz", {"normal": 12, "cavity": 12}, [*OLD, "cavity"],
+                        seed=21)  # fmt: skip
+    out = root / "eval_normals.json"
+    argv = ["--base", str(root / "base"), "--adapter", str(root / "cavity")]
+    assert run("evaluate", *argv, "--data", str(normals), "--json", str(out)) == 0
+    retention = json.loads(out.read_text())["retention"]
+    assert retention["drop"] is None
+    assert retention["note"].startswith("old-class AUROC not measurable (")
+    assert retention["note"].endswith(
+        ": evaluate on data holding old-class images neither model trained on"
+    )
+    assert "--old-data" not in retention["note"]
+
+
 def test_predict_writes_probabilities_per_image(npz_workspace):
     root = npz_workspace
     out = root / "pred.csv"

@@ -8,6 +8,7 @@ from typing import Any
 
 from medadapt.checks import is_number
 from medadapt.cli.common import note, print_table, stdout, warn
+from medadapt.data.read_errors import BLANK_START
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, fmt_metric, metric_digits
 
 
@@ -45,8 +46,9 @@ def print_versus_base(
     if not before:
         return
     main = (paired or {}).get("metric") or headline_metric(task, before)
-    if before.get(main) is None:  # not reported here: show what was (accuracy for AUROC)
-        main = headline_metric(task, before)
+    shown = headline_metric(task, before)  # not reported here: show what was (accuracy for AUROC)
+    if before.get(main) is None and before.get(shown) is not None:
+        main = shown  # else the metric compared, n/a, as the comparison names it
     stdout.print(
         f"base model alone on the same {where}: {METRIC_LABELS.get(main, main)} "
         f"{fmt_metric(before, main)}"
@@ -127,8 +129,11 @@ def print_skipped(summary: dict[str, Any]) -> None:
     skipped = summary.get("skipped_files") or []
     for item in skipped:
         note(f"skipped {item['path']}: {item['reason']}")
+    blank = sum(str(item["reason"]).startswith(BLANK_START) for item in skipped)
+    kinds = [f"{len(skipped) - blank} unreadable", f"{blank} blank (every pixel one value)"]
     if skipped:
-        note(f"{len(skipped)} unreadable file(s) left out (--on-error skip)")
+        what = kinds[1] if blank == len(skipped) else ", ".join(kinds) if blank else kinds[0]
+        note(f"{len(skipped)} left out (--on-error skip): {what}")
 
 
 def print_dropped(dropped: dict[str, str], identifiers: list[str]) -> None:

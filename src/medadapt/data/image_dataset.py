@@ -9,6 +9,7 @@ from typing import Any
 
 import torch
 
+from medadapt.data.read_errors import BLANK_START
 from medadapt.errors import DataError
 
 
@@ -36,7 +37,9 @@ class ImageDataset:
         read (12-bit values in 16-bit pictures, CT not in Hounsfield units, images far smaller
         than the size), for the job that read it to say once; ``twelve_bit_note`` is the one
         among them guessed from the files alone (12-bit values), which a job comparing the
-        images' brightness with a model's training images leaves out.
+        images' brightness with a model's training images leaves out. ``conversions``: one
+        line per kind of conversion the read made (colour to gray, transparency dropped),
+        counts only, logged once as notes by the loader.
     """
 
     images: torch.Tensor
@@ -54,6 +57,7 @@ class ImageDataset:
     acquired: list[str | None] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     twelve_bit_note: str | None = None
+    conversions: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return int(self.y.shape[0])
@@ -121,12 +125,26 @@ def check_class_counts(dataset: ImageDataset, *, explicit_classes: bool) -> None
         return
     for name, count in dataset.class_counts().items():
         if count == 0:
-            why = ""
-            if dataset.skipped:
-                path, reason = dataset.skipped[0]
-                n = len(dataset.skipped)
-                why = f" ({n} unreadable file{'s' * (n != 1)}, first: {path}: {reason})"
+            why = f" ({skipped_words(dataset.skipped)})" if dataset.skipped else ""
             raise DataError(
                 f"no readable image left for class {name!r} in {dataset.source.get('path')}"
                 f"{why}: fix those files or remove the class"
             )
+
+
+def skipped_words(skipped: Sequence[tuple[str, str]]) -> str:
+    """The skipped ``(file, reason)`` counted by kind, each kind's first named: "2 unreadable
+    files, first: a.png: unreadable (...); 1 blank image, first: b.png" (blank: every pixel
+    one value)."""
+    blank = [path for path, reason in skipped if reason.startswith(BLANK_START)]
+    unreadable = [(path, reason) for path, reason in skipped
+                  if not reason.startswith(BLANK_START)]  # fmt: skip
+    words = []
+    if unreadable:
+        path, reason = unreadable[0]
+        n = len(unreadable)
+        words.append(f"{n} unreadable file{'s' * (n != 1)}, first: {path}: {reason}")
+    if blank:
+        n = len(blank)
+        words.append(f"{n} blank image{'s' * (n != 1)}, first: {blank[0]}")
+    return "; ".join(words)

@@ -22,6 +22,8 @@ from medadapt.data.image_io import (
     ReadChecks,
     aspect_ratio,
     brightness_level,
+    colour_to_gray,
+    conversion_notes,
     describe_error,
     file_format,
     fit_size,
@@ -33,7 +35,7 @@ from medadapt.data.image_schema import is_image_source  # noqa: F401 (re-exporte
 from medadapt.data.image_sources import Entry, none_found
 from medadapt.data.images import load_images
 from medadapt.data.read_errors import ReadError
-from medadapt.data.reader_notes import report_notes
+from medadapt.data.reader_notes import report_counted, report_notes
 from medadapt.data.splits import stratified_split
 from medadapt.errors import DataError
 
@@ -205,6 +207,7 @@ def read_unlabelled(
     options = schema.read_options()
     checks = ReadChecks(options)
     samples, ids, skipped, notes, unlike, slices = [], [], [], [], [], []
+    to_gray = alpha_dropped = 0  # colour samples made gray, pictures' transparency dropped
     files_by_how: dict[str, list[str]] = {}
     odd_shapes: list[tuple[str, float]] = []
     odd_kinds: list[tuple[str, str]] = []  # (file, DICOM Modality) unlike the training images'
@@ -234,6 +237,8 @@ def read_unlabelled(
             skipped.append((str(path), describe_error(exc)))
             continue
         notes += [(str(path), note) for note in read.notes]
+        to_gray += sum(colour_to_gray(sample, schema.channels) for sample in read.samples)
+        alpha_dropped += read.alpha_dropped
         checks.add(read, len(unit.files))
         files_by_how.setdefault(read.how, []).append(str(path))
         shapes, kinds, levels = unlike_training(schema, str(path), read)
@@ -250,6 +255,7 @@ def read_unlabelled(
         first = f" (first: {skipped[0][0]}: {skipped[0][1]})" if skipped else ""
         raise DataError(f"no image in {source} could be read{first}; check the files' format")
     report_notes(notes)
+    report_counted(conversion_notes(to_gray, alpha_dropped))
     warnings = _others_note(source, others) + scaling_warnings(schema, files_by_how)
     n_files = sum(map(len, files_by_how.values()))
     warnings += [n for n in [shape_note(schema, odd_shapes, n_files, "files")] if n]

@@ -81,7 +81,8 @@ class FileRead:
     one-line notes the reading libraries logged or warned (see ``reader_notes``), the
     DICOM Modality it was acquired with (``CT``, ``MR``; None for pictures and NIfTI) and, for
     the data set's checks (:class:`ReadChecks`), a 16-bit picture's highest stored value and,
-    for DICOM CT, whether it looks unrescaled (:func:`looks_unrescaled`; None for others)."""
+    for DICOM CT, whether it looks unrescaled (:func:`looks_unrescaled`; None for others);
+    ``alpha_dropped``: a picture's transparency (not opaque throughout) was left out."""
 
     samples: list[np.ndarray]
     how: str
@@ -91,6 +92,7 @@ class FileRead:
     acquired: str | None = None
     stored_max: int | None = None
     raw_ct: bool | None = None
+    alpha_dropped: bool = False
 
     def __post_init__(self) -> None:
         if not self.frames:
@@ -126,7 +128,8 @@ def read_file(path: Path, fmt: str, options: ReadOptions) -> FileRead:
 def read_picture(path: Path, bits_stored: int | None = None) -> FileRead:
     """PNG/JPEG: 8-bit / 255, 16-bit / 65535 (or ``2**bits_stored - 1``, its highest value
     kept as ``stored_max``); RGB with three equal channels counts as gray; an EXIF orientation
-    (cameras, phones) is applied."""
+    (cameras, phones) is applied; an alpha channel is dropped (``alpha_dropped`` when it was
+    not opaque throughout)."""
     stored_max = None
     try:
         opened = Image.open(path)
@@ -135,6 +138,7 @@ def read_picture(path: Path, bits_stored: int | None = None) -> FileRead:
     with opened:
         image = ImageOps.exif_transpose(opened)
         mode = image.mode
+        alpha_dropped = _transparent(image)
         if mode in ("1", "L", "LA"):
             sample = scale_integer(np.asarray(image.convert("L")))[None]
         elif mode.startswith("I;16") or mode == "I":
@@ -147,7 +151,18 @@ def read_picture(path: Path, bits_stored: int | None = None) -> FileRead:
             raise ReadError("32-bit float pixels; save it as an 8- or 16-bit PNG")
         else:
             sample = _rgb_or_gray(np.asarray(image.convert("RGB")))  # (H, W, 3)
-    return FileRead([sample], "fixed_scale", stored_max=stored_max)
+    return FileRead([sample], "fixed_scale", stored_max=stored_max, alpha_dropped=alpha_dropped)
+
+
+def _transparent(image: Image.Image) -> bool:
+    """Whether a picture has an alpha channel (or a transparent palette entry) that is not
+    opaque throughout: dropping an opaque one changes nothing."""
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    if "A" not in image.getbands():
+        return False
+    lowest, _ = image.getchannel("A").getextrema()
+    return lowest < 255
 
 
 class TooManyPixels(ReadError):
@@ -392,6 +407,35 @@ def to_channels(sample: np.ndarray, channels: int) -> np.ndarray:
         weights = np.array([0.299, 0.587, 0.114], dtype=np.float32)
         return np.tensordot(weights, sample, axes=1)[None].astype(np.float32)
     raise ReadError(f"cannot convert {have} channels to {channels}")
+
+
+def colour_to_gray(sample: np.ndarray, channels: int) -> bool:
+    """Whether :func:`to_channels` turns ``sample`` (C, *spatial) from colour into gray (a
+    colour sample whose three channels are equal loses nothing: not counted)."""
+    if sample.shape[0] != 3 or channels != 1:
+        return False
+    return not ((sample[0] == sample[1]).all() and (sample[0] == sample[2]).all())
+
+
+def conversion_notes(colour_to_gray: int, alpha_dropped: int) -> list[str]:
+    """One line per kind of conversion a whole read made (counts only): colour images turned
+    into gray for a model of gray images, and transparency (alpha) left out."""
+    notes = []
+    if colour_to_gray:
+        one = colour_to_gray == 1
+        notes.append(
+            f"{colour_to_gray} colour image{'' if one else 's'} {'was' if one else 'were'} "
+            "converted to gray (luma: 0.299 R + 0.587 G + 0.114 B), as the model takes gray "
+            "images (--channels 1)"
+        )
+    if alpha_dropped:
+        one = alpha_dropped == 1
+        notes.append(
+            f"{alpha_dropped} image{'' if one else 's'} had a transparency (alpha) channel, "
+            f"which was dropped: the model reads only {'its' if one else 'their'} gray or "
+            "colour values, as if opaque"
+        )
+    return notes
 
 
 def aspect_ratio(sample: np.ndarray | torch.Tensor) -> float:

@@ -26,6 +26,8 @@ from medadapt.data.image_io import (
     aspect_ratio,
     brightness_level,
     brightness_range,
+    colour_to_gray,
+    conversion_notes,
     describe_error,
     fit_size,
     is_blank,
@@ -34,6 +36,7 @@ from medadapt.data.image_io import (
 )
 from medadapt.data.image_sources import Entry
 from medadapt.data.intensity import twelve_bit_note
+from medadapt.data.read_errors import BLANK_START
 from medadapt.errors import ConfigError, DataError
 
 _Sample = tuple[np.ndarray, Entry, str, str]  # array, entry, key, patient
@@ -54,6 +57,7 @@ class _Readings:
     brightness: list[float] = field(default_factory=list)  # per sample: its brightest level
     acquired: list[str | None] = field(default_factory=list)  # per sample: DICOM Modality
     blank: list[str] = field(default_factory=list)  # files whose every pixel is one value
+    alpha_dropped: int = 0  # pictures whose transparency was left out
 
     def add(self, unit: Unit, read: FileRead, digest: str) -> None:
         """The samples of one unit, keyed by its digest (and frame), with its patient."""
@@ -61,6 +65,7 @@ class _Readings:
         self.formats[entry.fmt] += len(unit.files)
         self.notes += [(str(entry.path), note) for note in read.notes]
         self.intensity[read.how] += 1
+        self.alpha_dropped += read.alpha_dropped
         self.aspects += [aspect_ratio(array) for array in read.samples]
         self.brightness += [brightness_level(array) for array in read.samples]
         self.acquired += [read.acquired] * len(read.samples)
@@ -151,23 +156,27 @@ def _read_units(
 
 
 #: why a blank file is left out of training data (``--on-error skip``)
-BLANK_REASON = "a blank image: every pixel has the same value (nothing to learn from)"
+BLANK_REASON = f"{BLANK_START}: every pixel has the same value (nothing to learn from)"
 
 
-def blank_refusal(blank: list[str], total: int) -> str:
-    """Why training data holding the blank files ``blank`` (of ``total``) are refused."""
+def blank_refusal(blank: list[str], total: int, counted: str = "image files") -> str:
+    """Why training data holding the blank files ``blank`` (of ``total`` ``counted``: image
+    files, or the images of an array) are refused."""
+    one = len(blank) == 1
     return (
-        f"{len(blank)} of {total} image files are blank, every pixel the same value (first: "
-        f"{blank[0]}): they teach the model nothing; remove them, or pass --on-error skip to "
-        "leave them out"
+        f"{len(blank)} of {total} {counted} {'is' if one else 'are'} blank, every pixel the "
+        f"same value (first: {blank[0]}): {'it teaches' if one else 'they teach'} the model "
+        f"nothing; remove {'it' if one else 'them'}, or pass --on-error skip to leave "
+        f"{'it' if one else 'them'} out"
     )
 
 
-def blank_note(blank: list[str], total: int) -> list[str]:
-    """The warning that the blank files ``blank`` (of ``total``) were left out (or none)."""
+def blank_note(blank: list[str], total: int, counted: str = "image files") -> list[str]:
+    """The warning that the blank files ``blank`` (of ``total`` ``counted``) were left out (or
+    none)."""
     if not blank:
         return []
-    return [f"left out {len(blank)} of {total} image files as blank, every pixel the same "
+    return [f"left out {len(blank)} of {total} {counted} as blank, every pixel the same "
             f"value (first: {blank[0]}): they teach the model nothing"]  # fmt: skip
 
 
@@ -203,6 +212,7 @@ def _dataset_of(
     y = torch.tensor([index[e.label] for _, e, _, _ in samples], dtype=torch.long)
     groups = [e.group or "" for _, e, _, _ in samples] if entries[0].group is not None else None
     twelve_bit = twelve_bit_note(readings.checks.stored_max, root_name)  # kept apart, too
+    to_gray = sum(colour_to_gray(a, n_channels) for a, _, _, _ in samples)
     return ImageDataset(
         images=images.contiguous(),
         y=y,
@@ -222,6 +232,7 @@ def _dataset_of(
             *readings.checks.warnings(root_name, twelve_bit=False),
         ],
         twelve_bit_note=twelve_bit,
+        conversions=conversion_notes(to_gray, readings.alpha_dropped),
     )
 
 

@@ -38,14 +38,20 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from medadapt.data.image_dataset import ImageDataset, SkippedFilesWarning, check_class_counts
+from medadapt.data.image_dataset import (
+    ImageDataset,
+    SkippedFilesWarning,
+    check_class_counts,
+    skipped_words,
+)
 from medadapt.data.image_io import ReadOptions
 from medadapt.data.image_reading import read_all
 from medadapt.data.image_schema import ImageSchema, source_digest  # noqa: F401 (re-exported)
 from medadapt.data.image_sources import Entry, csv_entries, folder_entries, sort_labels
 from medadapt.data.intensity import check_bits_stored, resolve_window
 from medadapt.data.medmnist import load_npz
-from medadapt.data.reader_notes import report_notes
+from medadapt.data.read_errors import BLANK_START
+from medadapt.data.reader_notes import report_counted, report_notes
 from medadapt.errors import ConfigError, DataError
 
 
@@ -104,7 +110,11 @@ def load_images(
         _check_columns(root, "an .npz archive", group_column, id_column)
         settings.pop("bits_stored")  # arrays: divided by their type's maximum (a base's
         # --bits-stored is for its PNGs; given for an .npz, ImageOptions.check refuses it)
-        return load_npz(root, split=split, channels=channels, classes=classes, **settings)
+        dataset = load_npz(root, split=split, channels=channels, classes=classes,
+                           keep_blank=keep_blank, on_error=on_error, **settings)  # fmt: skip
+        report_skipped(dataset.skipped, dataset.source["n_images"], "images")
+        report_counted(dataset.conversions)
+        return dataset
     if root.is_dir():
         _check_columns(root, "a folder", group_column, id_column)
     entries, kind = _source_entries(root, path_column, label_column, group_column, id_column)
@@ -117,6 +127,7 @@ def load_images(
     check_class_counts(dataset, explicit_classes=classes is not None)
     report_skipped(dataset.skipped, len(entries))
     report_notes(dataset.notes)
+    report_counted(dataset.conversions)
     return dataset
 
 
@@ -307,12 +318,22 @@ def check_spacing(spacing: Any) -> str | tuple[float, float, float] | None:
     return values  # type: ignore[return-value]
 
 
-def report_skipped(skipped: list[tuple[str, str]], total: int) -> None:
+def report_skipped(
+    skipped: list[tuple[str, str]], total: int, counted: str = "image files"
+) -> None:
+    """Warn that ``skipped`` of ``total`` ``counted`` were left out: unreadable, or blank
+    (every pixel one value), each kind counted (:func:`skipped_words`)."""
     if not skipped:
         return
-    path, reason = skipped[0]
-    message = (
-        f"skipped {len(skipped)} of {total} image files that could not be read (first: "
-        f"{path}: {reason}); the full list is in dataset.skipped"
-    )
+    if not any(reason.startswith(BLANK_START) for _, reason in skipped):
+        path, reason = skipped[0]
+        message = (
+            f"skipped {len(skipped)} of {total} {counted} that could not be read (first: "
+            f"{path}: {reason}); the full list is in dataset.skipped"
+        )
+    else:
+        message = (
+            f"skipped {len(skipped)} of {total} {counted}: {skipped_words(skipped)}; the full "
+            "list is in dataset.skipped"
+        )
     warnings.warn(message, SkippedFilesWarning, stacklevel=3)

@@ -6,12 +6,14 @@ as such with ``spatial_dims=2``, refused with 3: never a volume of 1 or 3 slices
 uint16 are divided by 255 / 65535 (uint16 arrays that all stay within 12 bits are said: they
 reach the model nearly black), floats must already be in [0, 1]. Labels are ``(N,)`` or
 ``(N, 1)`` class indices (multi-label arrays are refused). The
-class list covers the labels of every split in the file, so train/val/test agree.
+class list covers the labels of every split in the file, so train/val/test agree. Training
+data refuse blank images (every pixel one value) or leave them out, as blank files are.
 """
 
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -28,9 +30,11 @@ from medadapt.data.image_io import (
     aspect_ratio,
     brightness_range,
     chosen_slices,
+    conversion_notes,
     describe_error,
     fit_size,
 )
+from medadapt.data.image_reading import BLANK_REASON, blank_note, blank_refusal
 from medadapt.data.intensity import TWELVE_BIT_MAX, scale_integer, twelve_bit_array_note
 from medadapt.errors import ConfigError, DataError
 
@@ -47,28 +51,42 @@ def load_npz(
     spatial_dims: int,
     fit: str,
     slices: str | int,
+    keep_blank: bool = True,
+    on_error: str = "skip",
     **settings: Any,
 ) -> ImageDataset:
-    """One split of a MedMNIST ``.npz`` as an :class:`~medadapt.data.images.ImageDataset`."""
+    """One split of a MedMNIST ``.npz`` as an :class:`~medadapt.data.images.ImageDataset`.
+    ``keep_blank``: False refuses blank images (every pixel one value), naming the first and
+    how many, or leaves them out with ``on_error="skip"`` (listed in ``skipped``, said in
+    ``warnings``), as blank files are."""
     if settings.get("window") is not None:
         raise ConfigError(f"--window applies to DICOM and NIfTI in HU, not to {path.name}")
     images, labels, every = _read_split(path, split)
+    n_images = len(images)
+    index = np.arange(n_images)  # each kept image's position in the split (its sample id)
+    blank: list[str] = []
+    if not keep_blank:
+        index, blank = _without_blank(images, path, split, on_error)
+        images, labels = images[index], labels[index]
     values, volumes = _channels_first(images, path, split, spatial_dims)  # (N, C, *spatial)
     n_classes = int(max(int(a.max()) for a in every if a.size)) + 1
     class_list = _class_names(classes, n_classes, path)
     digests = [array_key(image) for image in images]
     if volumes and spatial_dims == 2:
-        values, labels, sample_ids, keys = _slices_of(values, labels, digests, path, split, slices)
+        values, labels, sample_ids, keys = _slices_of(
+            values, labels, digests, path, split, slices, index
+        )
     elif not volumes and spatial_dims == 3:
         raise DataError(
             f"{path} holds 2D images but --spatial-dims 3 needs volumes: pass --spatial-dims 2"
         )
     else:
-        sample_ids = [f"{path}#{split}/{i}" for i in range(len(values))]
+        sample_ids = [f"{path}#{split}/{i}" for i in index.tolist()]
         keys = digests
     n_channels = values.shape[1] if channels is None else channels
     aspect = aspect_ratio(values[0]) if len(values) else 1.0  # one shape for the whole array
     levels = _brightness(values)
+    to_gray = _colour_to_gray(values, n_channels)
     tensor = _resize(_with_channels(values, n_channels), image_size, fit)
     twelve_bit = _twelve_bit(images, f"{split}_images of {path.name}")
     dataset = ImageDataset(
@@ -77,19 +95,66 @@ def load_npz(
         classes=class_list,
         groups=None,
         paths=sample_ids,
+        skipped=[(b, BLANK_REASON) for b in blank],
         keys=keys,
         aspects=[aspect] * len(values),
         brightness=levels,
-        warnings=[twelve_bit] if twelve_bit else [],
+        warnings=[
+            *blank_note(blank, n_images, _counted(path, split)),
+            *([twelve_bit] if twelve_bit else []),
+        ],
         twelve_bit_note=twelve_bit,
+        conversions=conversion_notes(to_gray, 0),
     )
     dataset.source = _source_record(
         dataset, path, split, integer_pixels=images.dtype.kind == "u", channels=n_channels,
         image_size=image_size, spatial_dims=spatial_dims, fit=fit, slices=slices,
-        aspect=aspect_range(dataset.aspects), brightness=brightness_range(levels), **settings,
+        aspect=aspect_range(dataset.aspects), brightness=brightness_range(levels),
+        n_images=n_images, **settings,
     )  # fmt: skip
     check_class_counts(dataset, explicit_classes=True)
     return dataset
+
+
+def _counted(path: Path, split: str) -> str:
+    """What the images of one split are counted as in a message."""
+    return f"images in {split}_images of {path.name}"
+
+
+def _without_blank(
+    images: np.ndarray, path: Path, split: str, on_error: str
+) -> tuple[np.ndarray, list[str]]:
+    """The positions of the images that are not blank (every pixel one value), and the
+    sample ids of those that are; blank ones are refused unless ``on_error`` is "skip", and
+    refused when no image is left."""
+    blank = np.zeros(len(images), dtype=bool)
+    for start in range(0, len(images), _CHUNK):
+        chunk = images[start : start + _CHUNK].reshape(min(_CHUNK, len(images) - start), -1)
+        blank[start : start + _CHUNK] = chunk.min(axis=1) == chunk.max(axis=1)
+    ids = [f"{path}#{split}/{i}" for i in np.flatnonzero(blank).tolist()]
+    if not ids:
+        return np.arange(len(images)), []
+    if len(ids) == len(images):
+        raise DataError(
+            f"all {len(images)} {_counted(path, split)} are blank, every pixel the same value "
+            f"(first: {ids[0]}): they teach the model nothing; export the images again"
+        )
+    if on_error != "skip":
+        raise DataError(blank_refusal(ids, len(images), _counted(path, split)))
+    return np.flatnonzero(~blank), ids
+
+
+def _colour_to_gray(values: np.ndarray, n_channels: int) -> int:
+    """How many ``(N, C, *spatial)`` colour samples become gray (three equal channels are
+    gray already: not counted)."""
+    if values.shape[1] != 3 or n_channels != 1:
+        return 0
+    count = 0
+    for start in range(0, len(values), _CHUNK):
+        chunk = values[start : start + _CHUNK]
+        same = (chunk[:, 0] == chunk[:, 1]) & (chunk[:, 0] == chunk[:, 2])
+        count += int((~same.reshape(len(chunk), -1).all(axis=1)).sum())
+    return count
 
 
 def _brightness(values: np.ndarray) -> list[float]:
@@ -144,16 +209,18 @@ def _slices_of(
     path: Path,
     split: str,
     slices: str | int,
+    index: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
     """The chosen slices of ``(N, C, D, H, W)`` volumes as 2D samples, with their labels,
-    sample ids and keys (``<volume key>#<slice>``)."""
+    sample ids (by ``index``: each volume's position in the split) and keys
+    (``<volume key>#<slice>``)."""
     try:
         chosen = chosen_slices(values.shape[2], slices)
     except ReadError as exc:
         raise ConfigError(f"{path}: {exc}; pick another slice index (--slices)") from None
     picked = np.moveaxis(values[:, :, chosen], 2, 1)  # (N, k, C, H, W)
     samples = picked.reshape(-1, *picked.shape[2:])  # (N * k, C, H, W)
-    sample_ids = [f"{path}#{split}/{i}" for i in range(len(values)) for _ in chosen]
+    sample_ids = [f"{path}#{split}/{i}" for i in index.tolist() for _ in chosen]
     keys = [f"{d}#{s}" for d in digests for s in chosen]
     return samples, np.repeat(labels, len(chosen)), sample_ids, keys
 
@@ -182,7 +249,7 @@ def _source_record(
         "n_samples": len(dataset),
         "formats": {"npz": 1},
         "class_counts": dataset.class_counts(),
-        "skipped": 0,
+        "skipped": len(dataset.skipped),
         "intensity": {"fixed_scale" if integer_pixels else "as_stored": 1},
         **settings,
     }
@@ -320,3 +387,42 @@ def _resize(tensor: torch.Tensor, size: int, fit: str) -> torch.Tensor:
         resized = fit_size(chunk, size, fit)
         out.append(resized.reshape(-1, c, *resized.shape[1:]))
     return torch.cat(out)
+
+
+def split_sizes(path: Path) -> dict[str, int]:
+    """How many images each split of an ``.npz`` holds (``{"train": 20, "test": 6}``), read
+    from the arrays' headers only (a MedMNIST file may hold gigabytes); {} when unreadable."""
+    sizes = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            for split in ("train", "val", "test"):
+                if f"{split}_images.npy" not in names:
+                    continue
+                with archive.open(f"{split}_images.npy") as member:
+                    version = np.lib.format.read_magic(member)
+                    if version == (1, 0):
+                        shape = np.lib.format.read_array_header_1_0(member)[0]
+                    else:
+                        shape = np.lib.format.read_array_header_2_0(member)[0]
+                sizes[split] = int(shape[0]) if shape else 0
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):  # the read itself says why
+        return {}
+    return sizes
+
+
+def unused_splits_note(path: Path, split: str) -> str | None:
+    """The note that the other splits of an ``.npz`` (``val_images``, ``test_images``) are
+    not used when a model trains on ``split``, and what is used instead; None when it has no
+    other split with images."""
+    others = [(s, n) for s, n in split_sizes(path).items() if s != split and n]
+    if not others:
+        return None
+    listed = " and ".join(f"{s}_images ({n})" for s, n in others)
+    one = len(others) == 1
+    return (
+        f"{path.name} also holds {listed}, which {'is' if one else 'are'} not used here: the "
+        f"model trains and is tested on {split}_images (--split {split}), a held-out "
+        "--test-fraction of them for the test; score the test split with medadapt evaluate "
+        "--split test"
+    )

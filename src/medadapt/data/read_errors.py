@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+#: the reason a blank file or array image is left out starts so (``image_reading``); not an
+#: error, but a reason counted apart from unreadable files (torch-free: the CLI's summary)
+BLANK_START = "a blank image"
+
 
 class ReadError(Exception):
     """A file cannot be used; ``str(err)`` is a one-line reason (no path)."""

@@ -7,7 +7,9 @@ tracebacks. :func:`collect_notes` holds them back while one file is read: each r
 warning becomes one line (the first line of its message; developer warnings such as
 deprecations are dropped). A file that cannot be read is reported once with its own one-line
 reason; the notes of the files that were read are logged by :func:`report_notes` to the
-``medadapt.notes`` logger, each distinct note once, as ``FILE: NOTE (and N more files)``.
+``medadapt.notes`` logger, each distinct note once, as ``FILE: NOTE (and N more files)``;
+what medadapt itself did to a whole read (colour images converted to gray) is logged there
+by :func:`report_counted`, one line per kind, counts only.
 
 The loggers and :func:`warnings.showwarning` are switched process-wide while any thread reads
 a file, and each record or warning goes to the notes of the thread that raised it (threads of
@@ -154,3 +156,10 @@ def report_notes(noted: Sequence[tuple[str, str]]) -> None:
     for note, paths in files.items():
         more = f" (and {len(paths) - 1} more files)" if len(paths) > 1 else ""
         log.warning("%s: %s%s", paths[0], note, more)
+
+
+def report_counted(lines: Sequence[str]) -> None:
+    """Log each distinct line once: notes about a whole read that count images and name no
+    file or value ("4 colour images were converted to gray ...")."""
+    for line in dict.fromkeys(lines):
+        log.warning("%s", line)

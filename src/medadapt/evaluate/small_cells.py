@@ -13,8 +13,16 @@ same rules: their counts become ranges, the figures they quote are rounded, and 
 observed/expected note loses its counts ("12 observed" would give the positives back).
 Patients (``n_patients``, where a patient has several images or visits) count like rows.
 
+A class count of 0 is suppressed like one of 1 to 4 (:func:`_hidden_class_count`): "10
+patients, 10 with disease" (or 0 with it) tells anyone who knows a patient is among them the
+diagnosis, however many they are. A zero cell reads "<5" like any small one, never a word of
+its own, which would single it out; its observed/expected ratio (0 with no events) is not
+reported either.
+
 >>> mask_counts({"n": 12, "n_positive": 1, "prevalence": 0.083, "auroc": None})
 {'n': 12, 'n_positive': '<5', 'prevalence': None, 'auroc': None}
+>>> mask_counts({"n": 12, "n_positive": 12, "prevalence": 1.0})["n_positive"]
+'>7'
 """
 
 from __future__ import annotations
@@ -38,7 +46,8 @@ _FIGURES = frozenset(name for names in METRIC_NAMES.values() for name in names)
 _OBSERVED = re.compile(r": [\d,]+ observed against [\d.,]+ expected from its risks")
 #: figures that notes quote (an accuracy of 0.746): rounded like the figures themselves
 _DECIMAL = re.compile(r"(?<![\d.,])(\d+\.\d{2,})(?![\d.])")
-_SMALL_COUNT = re.compile(r"\b(?:only )?[1-4] (patient|positive|negative|row|image)s?\b")
+#: a count of 0 to 4 in a note ("0 negatives among 10 patients": a zero cell, see above)
+_SMALL_COUNT = re.compile(r"\b(?:only )?[0-4] (patient|positive|negative|row|image)s?\b")
 #: notes that state a share of the subgroup (the one-class warning gives the prevalence): left
 #: out wherever that subgroup's counts are suppressed or coarsened
 _REVEALING = ("one_class",)
@@ -46,6 +55,20 @@ _REVEALING = ("one_class",)
 
 def _small(count: Any) -> bool:
     return isinstance(count, int) and 0 < count < SMALL_CELL
+
+
+def _hidden_class_count(count: Any) -> bool:
+    """A subgroup's count of one class shown as "<5": 1 to 4, and 0 too.
+
+    0 (or all, the other class's 0) is a zero cell: every member of the subgroup has, or
+    lacks, the outcome, and anyone who knows one is a member (sex, age band, site: public
+    facts about a patient) learns it. The rule holds for every subgroup shown beside others,
+    whatever its size: the disclosure is about each member, so it does not shrink as the
+    subgroup grows, and a size limit would only choose which zero cells still disclose. A
+    subgroup of one value (all patients scored) is left alone, its counts being the overall
+    ones (:func:`mask_subgroups`). A multiclass subgroup with no patient of one class is a
+    zero cell too ("none has class '4'"), even where a site never records that class."""
+    return isinstance(count, int) and 0 <= count < SMALL_CELL
 
 
 def mask_note(note: str) -> str:
@@ -57,6 +80,17 @@ def _without_event_counts(note: str) -> str:
     """The observed/expected note without its counts: "12 observed against 10.0 expected"
     beside "10-14 positives" would give the positives back."""
     return _OBSERVED.sub("", note)
+
+
+def _without_ratio_of_few_events(out: dict[str, Any], positives: int) -> None:
+    """No observed/expected ratio where the events are shown as "<5": with none it is 0,
+    which would tell the zero cell apart from 1 to 4 events (and a ratio of fewer than 5
+    events says little). Its note is the one sensitivity has there, for the same reason."""
+    if positives >= SMALL_CELL or out.get("oe_ratio") is None:
+        return
+    notes = dict(out["notes"]) if isinstance(out.get("notes"), dict) else {}
+    notes["oe_ratio"] = notes.get("sensitivity", f"not reported: fewer than {SMALL_CELL} events")
+    out["oe_ratio"], out["oe_ratio_ci"], out["notes"] = None, None, notes
 
 
 def mask_counts(metrics: dict[str, Any]) -> dict[str, Any]:
@@ -74,22 +108,24 @@ def mask_counts(metrics: dict[str, Any]) -> dict[str, Any]:
     counted = isinstance(metrics.get("n_positive"), int) and isinstance(n, int)
     if counted and out["n_positive"] != SUPPRESSED:
         positives, negatives = metrics["n_positive"], n - metrics["n_positive"]
-        if masked or _small(positives):
+        if masked or _hidden_class_count(positives):
             out["n_positive"], masked = f"<{SMALL_CELL}", True
-        elif _small(negatives):  # the complement would give the negatives away
+            _without_ratio_of_few_events(out, positives)
+        elif _hidden_class_count(negatives):  # the complement would give the negatives away
             out["n_positive"], masked = f">{n - SMALL_CELL}", True
     if isinstance(metrics.get("class_counts"), list) and out["class_counts"] != SUPPRESSED:
         counts = metrics["class_counts"]
-        if masked or any(_small(c) for c in counts):  # no exact count gives a small one away
+        if masked or any(_hidden_class_count(c) for c in counts):  # nor one a small one away
             out["class_counts"] = [
-                f"<{SMALL_CELL}" if masked or _small(c) else f">={SMALL_CELL}" for c in counts
+                f"<{SMALL_CELL}" if masked or _hidden_class_count(c) else f">={SMALL_CELL}"
+                for c in counts
             ]
             masked = True
     if masked and "prevalence" in out:
         out["prevalence"] = None
-    if isinstance(metrics.get("notes"), dict):
+    if isinstance(out.get("notes"), dict):
         out["notes"] = {k: mask_note(_without_event_counts(v) if masked else v)
-                        for k, v in metrics["notes"].items()
+                        for k, v in out["notes"].items()
                         if not (masked and k in _REVEALING)}  # fmt: skip
     return out
 

@@ -118,6 +118,8 @@ class ImageModality(Modality):
     def read_training(self, data: Path, options: ImageOptions, reading: Reading) -> ImageSamples:
         from medadapt.data.image_schema import source_digest
         from medadapt.data.image_sources import left_out_note
+        from medadapt.data.medmnist import unused_splits_note
+        from medadapt.data.reader_notes import report_counted
         from medadapt.modalities.images.classes import positive_last, typo_notes
         from medadapt.modalities.images.reading import (
             copies_note,
@@ -128,6 +130,8 @@ class ImageModality(Modality):
 
         read, notes = with_patient_column(self.image_read(options, reading), data)
         dataset = read.load(data)
+        if dataset.source.get("kind") == "npz":  # its val/test arrays: said, not used
+            report_counted([n for n in [unused_splits_note(Path(data), read.split)] if n])
         chosen = select_groups(dataset, reading.groups, option="--groups")
         order, positive_by = positive_last(
             dataset.classes, options.positive_class, named=read.classes is not None
