@@ -9,7 +9,9 @@ column missing for everyone), and so is one without labelled rows. Each refusal 
 :class:`~medadapt.errors.MedadaptError` line naming the Python argument that fixes it. What the
 command line warns about the rows' values (far outside the training rows, "not measured"
 zeros, text or infinite numbers read as missing) ``adapt`` and ``predict`` warn as a
-``UserWarning``.
+``UserWarning``. As the command line's, ``train_base`` and ``adapt`` record which rows trained
+the model, as keyed hashes (never values) that ``BaseModel.save`` and ``save_adapter`` write
+to ``split.json`` beside it, so ``medadapt evaluate`` leaves those rows out of any file.
 
 >>> # see README.md for a runnable example on the bundled heart-disease data
 """
@@ -32,6 +34,7 @@ from medadapt.data.tables import unusable_numbers_warnings
 from medadapt.errors import AdapterStateError, ConfigError, DataError
 from medadapt.modalities import modality_of
 from medadapt.modalities.bundle import BaseModel
+from medadapt.modalities.tabular import splits
 from medadapt.modalities.tabular.model import TabularModelConfig
 from medadapt.modalities.tabular.samples import TableSamples, subgroup_columns
 from medadapt.modalities.tabular.samples import true_labels as _true_labels
@@ -84,6 +87,9 @@ def train_base(
     )  # fmt: skip
     if kept:  # saved with the model: every later result on it repeats them, as train-base's
         base.training["allowed_leaks"] = [leak.to_json() for leak in kept]
+    # which rows trained it, as keyed hashes in split.json beside the saved model (never
+    # values): `medadapt evaluate` and `adapt` recognise them in any file, as train-base's
+    base.training["split"], base.side_files = splits.frame_base_split(samples)
     return base
 
 
@@ -133,7 +139,20 @@ def adapt(
         _modality(), base, samples, method=method, name=name, into=into,
         train_config=train_config, seed=seed, on_epoch=on_epoch,
     )  # fmt: skip
+    _recording_training_rows(result, samples)
     return _recording_kept_leaks(result, base, kept)
+
+
+def _recording_training_rows(result: Adaptation, samples: TableSamples) -> None:
+    """Which rows trained adapter ``name``, as keyed hashes (never values) that
+    ``save_adapter`` writes to ``split.json`` beside it, named in its manifest's ``split`` as
+    the command line's adapt records them: ``medadapt evaluate`` leaves them out in any file.
+    (A fully fine-tuned copy is a bare network here: nothing saves it with a record.)"""
+    if not isinstance(result.model, AdapterModel):
+        return
+    summary, raw = splits.frame_adapter_split(samples)
+    result.model.adapter_metadata.setdefault(result.name, {})["split"] = summary
+    result.model.adapter_files.setdefault(result.name, {})[splits.SPLIT_FILE] = raw
 
 
 def _recording_kept_leaks(result: Adaptation, base: BaseModel, kept: list[Leak]) -> Adaptation:

@@ -72,6 +72,9 @@ class AdapterCore(nn.Module):
         # per adapter: JSON-ready facts about its training (counts, column names; never rows)
         # that save_adapter writes into its manifest's metadata, under the caller's own
         self.adapter_metadata: dict[str, dict[str, Any]] = {}
+        # per adapter: files save_adapter writes beside its manifest, by name (split.json: which
+        # rows trained it, as keyed hashes, kept out of the manifest the registry ships)
+        self.adapter_files: dict[str, dict[str, bytes]] = {}
         self._fingerprint: tuple[tuple[int, ...], BaseFingerprint] | None = None
         self._layer_list: list[AdapterLayer] | None = None  # cached walk; reset on add/delete
         self._active_before_merge: tuple[str, ...] | None = None
@@ -165,6 +168,7 @@ class AdapterCore(nn.Module):
         _inject.remove(self.base_model, name)
         del self.configs[name], self.layer_names[name]
         self.adapter_metadata.pop(name, None)
+        self.adapter_files.pop(name, None)
         self.routing.active = tuple(a for a in self.routing.active if a != name)
 
     def _known(self, name: str) -> None:

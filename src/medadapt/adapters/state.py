@@ -50,7 +50,8 @@ def save_adapter(
 
     ``metadata`` (JSON-ready: counts, metrics, data summary; never patient rows) is stored in
     the manifest, over what ``model.adapter_metadata`` holds for ``name`` (e.g. the columns
-    ``medadapt.adapt`` kept with ``allow_leak``).
+    ``medadapt.adapt`` kept with ``allow_leak``); the files ``model.adapter_files`` holds for
+    it are written beside the manifest.
     """
     directory = make_directory(directory, "the adapter")
     tensors = {
@@ -75,6 +76,8 @@ def save_adapter(
         "metadata": {**model.adapter_metadata.get(name, {}), **(metadata or {})},
     }
     manifest["manifest_sha256"] = _manifest_digest(manifest)
+    for file, raw in model.adapter_files.get(name, {}).items():  # before the manifest naming them
+        atomic_write_bytes(directory / file, raw)
     atomic_write_bytes(directory / WEIGHTS, weights)
     atomic_write_bytes(directory / MANIFEST, json.dumps(manifest, indent=2).encode())
     return directory

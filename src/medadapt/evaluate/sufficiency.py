@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from medadapt.evaluate.report.formatting import listed
 from medadapt.modalities.base import Modality, Samples
 from medadapt.results import grouped
 
@@ -177,6 +178,34 @@ def new_model_note(counts: dict[str, int], n_features: int | None, noun: str) ->
         "1996, and Riley et al.'s criteria often more): a base model trained on so few is "
         f"likely to be overfitted; collect more {noun}, or adapt an existing model to these "
         "(medadapt adapt)"
+    )
+
+
+def rare_class_note(
+    counts: dict[str, int], noun: str, where: str, held_out: dict[str, int] | None = None
+) -> str | None:
+    """``check-data``'s and ``adapt``'s warning, before any figure, when a class has fewer than
+    :data:`~medadapt.evaluate.metrics.MIN_PER_CLASS` of ``where``'s ``noun`` (``counts``: per
+    class; ``held_out``: those of them held out for testing); the class named, with its count
+    (counts only). None when every class present has enough."""
+    from medadapt.evaluate.metrics import MIN_PER_CLASS
+
+    rare = {c: n for c, n in counts.items() if 0 < n < MIN_PER_CLASS}
+    if not rare:
+        return None
+    ordered = sorted(rare)
+    named = _classes(rare)
+    has = f"{'has' if len(rare) == 1 else 'have'} {listed(str(rare[c]) for c in ordered)}"
+    split = ""
+    if held_out is not None:
+        split = (f"; {listed(str(rare[c] - held_out.get(c, 0)) for c in ordered)} to train on, "
+                 f"{listed(str(held_out.get(c, 0)) for c in ordered)} held out")  # fmt: skip
+    return (
+        f"{named} {has} of the {grouped(sum(counts.values()))} {noun} of {where} (fewer than "
+        f"{MIN_PER_CLASS}, the fewest any figure about a class rests on{split}): an adapter "
+        f"trained on so few is likely to be overfitted to them, and no test here can show how "
+        f"it does on {named} (accuracy can look good without {'it' if len(rare) == 1 else 'them'});"
+        f" collect more {noun} of {named}"
     )
 
 

@@ -3,7 +3,9 @@
 ``model.safetensors`` holds the weights; ``model.json`` holds the kind, the architecture (to
 rebuild the module), the data schema, a training summary (counts only), the fingerprint and
 the weights' checksum, and a checksum of the kind, architecture and schema (a hand edit of
-them is refused on load). Written atomically; verified on load.
+them is refused on load); side files beside them (``split.json``: which rows trained it, as
+hashes) are named and checksummed in the training summary. Written atomically; verified on
+load.
 """
 
 from __future__ import annotations
@@ -46,6 +48,9 @@ class BaseModel:
     architecture: dict[str, Any]
     schema: Any
     training: dict[str, Any] = field(default_factory=dict)
+    # written beside the manifest by save, under their names: the ``split.json`` that
+    # ``training["split"]`` refers to (which rows trained it, as keyed hashes; never values)
+    side_files: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     @property
     def fingerprint(self) -> BaseFingerprint:
@@ -70,6 +75,8 @@ class BaseModel:
             "medadapt_version": medadapt.__version__,
         }
         manifest[DESCRIPTION_SHA256] = description_sha256(json.loads(json.dumps(manifest)))
+        for name, raw in self.side_files.items():  # before the manifest that refers to them
+            atomic_write_bytes(directory / name, raw)
         atomic_write_bytes(directory / MANIFEST, json.dumps(manifest, indent=2).encode())
         return directory
 
@@ -123,13 +130,25 @@ class BaseModel:
                 f"but {MANIFEST} says {str(manifest['fingerprint'].get('weights'))[:12]} "
                 "(tampered); copy the base model again"
             )
+        training = manifest.get("training", {})
         return cls(
             model=model,
             kind=manifest["kind"],
             architecture=manifest["architecture"],
             schema=schema,
-            training=manifest.get("training", {}),
+            training=training,
+            side_files=_side_files(directory, training),
         )
+
+
+def _side_files(directory: Path, training: dict[str, Any]) -> dict[str, bytes]:
+    """The side file ``training["split"]`` names (``rows_file``), as found beside the model,
+    so that saving a loaded model elsewhere copies it (read and checked where it is used)."""
+    split = training.get("split")
+    name = split.get("rows_file") if isinstance(split, dict) else None
+    if not isinstance(name, str) or Path(name).name != name or not (directory / name).is_file():
+        return {}
+    return {name: (directory / name).read_bytes()}
 
 
 DESCRIPTION_SHA256 = "description_sha256"

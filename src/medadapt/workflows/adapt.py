@@ -18,6 +18,7 @@ import numpy as np
 
 from medadapt.adapters import AdapterModel
 from medadapt.errors import DataError
+from medadapt.evaluate.sufficiency import rare_class_note
 from medadapt.fileio import atomic_write_bytes
 from medadapt.modalities.base import Modality, Samples, modality_of, names
 from medadapt.modalities.bundle import BaseModel
@@ -105,7 +106,8 @@ def adapt_job(
         modality, base, data, result, picked, options, config, group=group,
         test_fraction=test_fraction, seed=seed, n_boot=n_boot, progress=progress,
     )  # fmt: skip
-    notes = _warnings(modality, picked.train, picked.n_seen, len(picked.chosen), group)
+    notes = _rare_class(modality, base, picked, result.classes)
+    notes += _warnings(modality, picked.train, picked.n_seen, len(picked.chosen), group)
     warnings = notes + picked.notes + warnings + modality.sample_notes(base.schema, picked.train)
     sample_size = adapter_sample_size(modality, base, result.trainable_params, picked.train,
                                       picked.test, picked.unseen)  # fmt: skip
@@ -353,6 +355,17 @@ def _write_report(
     }
     adapt_report(output, curves, modality).write(report)
     output["report"] = str(report)
+
+
+def _rare_class(modality: Modality, base: BaseModel, picked: GroupSamples,
+                classes: Sequence[str]) -> list[str]:  # fmt: skip
+    """A class with too few samples here to train on or test (named, with its count)."""
+    if modality.task(base.schema) == "regression":
+        return []
+    train, test = picked.train.class_counts(classes), picked.test.class_counts(classes)
+    counts = {c: train[c] + test[c] for c in classes}
+    note = rare_class_note(counts, modality.noun, picked.where, held_out=test)
+    return [note] if note else []
 
 
 def _warnings(modality: Modality, train, n_seen: int, n_chosen: int, group) -> list[str]:

@@ -2,10 +2,10 @@
 
 ``evaluate`` never scores a sample the base model or the adapter trained on, whatever file
 holds it (see :mod:`medadapt.workflows.splitting`), and says so where the file lacks the
-model columns that recognise them; on the adapter's own source it scores the adapter's
-held-out samples. With an adapter, the base model alone is scored on the same
-patients (the before/after view); for an adapter that added classes, the old classes'
-retention is measured on these samples instead.
+model columns that recognise them or a model records none; on the adapter's own source it
+scores the adapter's held-out samples. With an adapter, the base model alone is scored on
+the same patients (the before/after view); for an adapter that added classes, the old
+classes' retention is measured on these samples instead.
 """
 
 from __future__ import annotations
@@ -39,7 +39,12 @@ from medadapt.train.fitting import predict
 from medadapt.workflows.adapt import check_label
 from medadapt.workflows.loading import attach_adapter
 from medadapt.workflows.scoring import score_samples, versus_base_on
-from medadapt.workflows.splitting import select, to_score, unrecognised_warning
+from medadapt.workflows.splitting import (
+    select,
+    to_score,
+    unrecognised_warning,
+    unrecorded_warning,
+)
 
 
 @dataclass(frozen=True)
@@ -138,9 +143,9 @@ def evaluate_job(
 
 
 def _samples_to_score(loaded: Loaded, base_dir, adapter_dir, data, samples, group_column, group):
-    """``(samples to score, which ones in words, how many were left out as trained on, a
-    warning where those trained on cannot be recognised)``: never a sample the base or the
-    adapter trained on, as far as they can be told."""
+    """``(samples to score, which ones in words, how many were left out as trained on,
+    warnings where those trained on cannot be recognised or were not recorded)``: never a
+    sample the base or the adapter trained on, as far as they can be told."""
     modality, base = loaded.modality, loaded.base
     base_split = modality.read_split(base_dir, base.training.get("split") or {}, data, "base",
                                      samples)  # fmt: skip
@@ -162,8 +167,25 @@ def _samples_to_score(loaded: Loaded, base_dir, adapter_dir, data, samples, grou
         )
     if len(scored) == 0:
         raise DataError(f"--data {data} has no labelled {modality.noun} to evaluate ({used})")
-    unrecognised = unrecognised_warning({"the base model": base_split, "the adapter": own})
-    return samples.subset(scored), used, excluded, unrecognised
+    warnings = _unrecorded(loaded, base_split, own)
+    warnings += unrecognised_warning({"the base model": base_split, "the adapter": own})
+    return samples.subset(scored), used, excluded, warnings
+
+
+def _unrecorded(loaded: Loaded, base_split, own) -> list[str]:
+    """A warning for the base and for the adapter that record no samples they trained on
+    (saved from the Python API before it recorded them, or built by hand): those cannot be
+    left out, and nothing else would say so. A base that was never trained is not judged."""
+    noun, training = loaded.modality.noun, loaded.base.training
+    python = loaded.modality.kind == "tabular"  # the table API records them too
+    warnings = []
+    if not base_split and not training.get("untrained"):
+        fix = "medadapt train-base" + (" (or ma.train_base, then base.save)" if python else "")
+        warnings.append(unrecorded_warning("the base model", fix, noun))
+    if loaded.adapter is not None and not own:
+        fix = "medadapt adapt" + (" (or ma.adapt, then save_adapter)" if python else "")
+        warnings.append(unrecorded_warning(f"adapter {loaded.adapter!r}", fix, noun))
+    return warnings
 
 
 def _before_and_after(loaded: Loaded, test, scores, result: Evaluation, how) -> Evaluation:

@@ -30,13 +30,14 @@ from medadapt.adapters.methods import default_config
 from medadapt.errors import DataError
 from medadapt.evaluate.report.formatting import listed
 from medadapt.evaluate.samplesize import binding, validation
+from medadapt.evaluate.sufficiency import rare_class_note
 from medadapt.modalities.base import modality_of
 from medadapt.modalities.bundle import BaseModel
 from medadapt.results import MILLION, VALIDATION_WORDS, needed_text
 from medadapt.train.fitting import predict
 from medadapt.workflows.adapt_samples import split_group
 from medadapt.workflows.labels import label
-from medadapt.workflows.sample_size_outcomes import Outcome, outcome_of
+from medadapt.workflows.sample_size_outcomes import CAUTIOUS_C, Outcome, outcome_of
 from medadapt.workflows.splitting import select
 from medadapt.workflows.strategies import is_adapter, method_of
 
@@ -94,6 +95,10 @@ def check_sample_size(
     refused = _what_adapt_refuses(modality, base, samples.subset(np.concatenate(
         [split.train, split.test])), options, where)  # fmt: skip
     refused["warnings"] = split.unrecognised + refused["warnings"]
+    if modality.task(base.schema) != "regression":
+        rare = rare_class_note(samples.subset(chosen).class_counts(modality.classes(base.schema)),
+                               counted(modality), where)  # fmt: skip
+        refused["warnings"] = ([rare] if rare else []) + refused["warnings"]
     unseen = samples.subset(chosen[~split.seen[chosen]])  # scored only where it never trained
     patients = patient_counts(modality, n=samples.subset(chosen),
                               n_train=samples.subset(split.train),
@@ -310,11 +315,12 @@ VALIDATION_NOT_COMPUTED = (
 
 
 def _lower_auroc(base: BaseModel, outcome: Outcome) -> float:
-    """The C-statistic the validation criteria assume: the one behind the anticipated
-    R-squared (the lower of the source's and this site's), else 0.7."""
+    """The C-statistic the validation criteria assume: the lower of the source's and this
+    site's, as the anticipated R-squared takes it; where the site gives none to plan on, a
+    cautious 0.7 takes its place (fewer patients never assume a better model)."""
     source = (base.training.get("test_metrics") or {}).get("auroc")
     here = outcome.figures.get("auroc_at_site")
-    return min([a for a in (source, here) if a is not None] or [0.7])
+    return min(a for a in (source, CAUTIOUS_C if here is None else here) if a is not None)
 
 
 def adapter_sample_size(modality: Any, base: BaseModel, parameters: int, train: Any,
@@ -331,7 +337,8 @@ def adapter_sample_size(modality: Any, base: BaseModel, parameters: int, train: 
     patients = patient_counts(modality, n_train=train, n_test=test)
     outcome = outcome_of(modality.task(base.schema), labels, (np.asarray(unseen.labels), risk),
                          base.training.get("test_metrics"),
-                         modality.noun if patients else counted(modality))  # fmt: skip
+                         modality.noun if patients else counted(modality),
+                         modality.classes(base.schema))  # fmt: skip
     if isinstance(outcome, str):
         return None
     _name_classes(outcome, modality.classes(base.schema))
@@ -394,6 +401,8 @@ def study_sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str
             f"the target has {has} to train (necessary, not sufficient)")  # fmt: skip
     if entry.get("from_base"):
         return line
+    if entry.get("no_site_auroc"):  # scored at the target, too few or too well to plan on
+        return f"{line}; anticipated {entry['r2_label']} {entry['r2']:.3f}, {entry['r2_source']}"
     return f"{line}; {UNSCORED_BASE_WHY if entry.get('base_given') else CONSERVATIVE_WHY}"
 
 
@@ -439,7 +448,8 @@ def study_sample_size(modality: Any, schema: Any, parameters: dict[str, int], tr
     outcome = outcome_of(modality.task(schema), labels,
                          (np.asarray(unseen.labels), risk) if scored else None,
                          base.training.get("test_metrics") if scored else None,
-                         modality.noun if "unit" in counts else counted(modality))  # fmt: skip
+                         modality.noun if "unit" in counts else counted(modality),
+                         modality.classes(schema))  # fmt: skip
     if isinstance(outcome, str):
         return None
     strategies = {}
@@ -458,5 +468,6 @@ def study_sample_size(modality: Any, schema: Any, parameters: dict[str, int], tr
     return {
         **outcome.to_dict(), **counts,
         "strategies": strategies, "test_needs": needs, "source": source_of(outcome.task),
-        "from_base": bool(scored), "base_given": base is not None,
+        "from_base": scored and "no_site_auroc" not in outcome.figures,
+        "base_given": base is not None,
     }  # fmt: skip

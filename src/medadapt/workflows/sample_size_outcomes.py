@@ -5,9 +5,13 @@ with the anticipated R-squared each needs and where it came from.
 Anticipated R-squared, lowest of what is known (a lower R-squared asks for more patients):
 
 * binary: the Cox-Snell R-squared implied by the base's AUROC on its source and at this site;
-  without either, Riley et al. 2020's conservative default (Nagelkerke 0.15);
+  where the site gives no AUROC to plan on (no patient the base never saw, fewer than
+  ``MIN_PER_CLASS`` of a class among them, or an AUROC of 1 or at most 0.5), Riley et al.
+  2020's conservative default (Nagelkerke 0.15) takes the site's place: fewer patients at a
+  site never make the answer less cautious than the default;
 * multiclass: per pair of classes, the one implied by the base's pairwise AUROC at this site
-  (else the conservative default for that pair); overall, the conservative default;
+  (else, and for a class with fewer than ``MIN_PER_CLASS`` patients the base never saw there,
+  the conservative default for that pair); overall, the conservative default;
 * continuous: the base's R-squared on its source and at this site; without a positive one,
   0.1 (a weak model, stated as an assumption).
 """
@@ -21,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from medadapt.evaluate.metrics import MIN_PER_CLASS
 from medadapt.evaluate.samplesize import (
     Criterion,
     cox_snell_from_c,
@@ -38,6 +43,10 @@ from medadapt.evaluate.samplesize_multiclass import (
 NAGELKERKE_DEFAULT = 0.15
 CONTINUOUS_DEFAULT = 0.1
 DEFAULT_SOURCE = "conservative default (Nagelkerke R-squared 0.15, Riley et al. 2020)"
+LOWER = "the lower one is used, to be cautious"
+CAUTIOUS_C = 0.7
+"""The C-statistic the validation criteria assume where the site gives none to plan on (about
+the one the conservative default R-squared implies)."""
 
 
 @dataclass
@@ -90,11 +99,11 @@ def outcome_of(task: str, labels: np.ndarray,
     labels = np.asarray(labels).astype(int)
     if scored is not None:
         scored = (np.asarray(scored[0]).astype(int), np.asarray(scored[1], dtype=float))
-    if task == "binary" and labels.max(initial=0) <= 1:
-        return _binary(labels, scored, known.get("auroc"), noun)  # (an adapter may add classes)
+    if task == "binary" and labels.max(initial=0) <= 1:  # (an adapter may add classes)
+        return _binary(labels, scored, known.get("auroc"), noun, classes)
     if scored is not None and scored[1].ndim != 2:
         scored = None  # a binary base's P(class 1): no pairwise scores for the new classes
-    return _multiclass(labels, scored, classes)
+    return _multiclass(labels, scored, classes, noun)
 
 
 def _other(known: list[tuple[float, str]], used: float) -> str:
@@ -106,25 +115,86 @@ def _other(known: list[tuple[float, str]], used: float) -> str:
     return f"; {value:.3f} {where.split(',')[0]}: the lower one is used, to be cautious"
 
 
-def _binary(labels: np.ndarray, scored, source_auroc: float | None, noun: str):
+def _binary(labels: np.ndarray, scored, source_auroc: float | None, noun: str,
+            classes: Sequence[str] = ()):  # fmt: skip
     prevalence = float(np.mean(labels == 1))
     if not 0 < prevalence < 1:
         return f"the {len(labels)} {noun} hold one class only"
-    here = None if scored is None else _auroc(scored[0] == 1, scored[1])
-    site = None if scored is None else f"at this site, on {len(scored[0])} {noun} it never saw"
+    source_known = source_auroc is not None and 0.5 < source_auroc < 1
+    if scored is None and not source_known:  # nothing known of the base: the default alone
+        return Outcome("binary", f"prevalence {prevalence:.3f}",
+                       NAGELKERKE_DEFAULT * max_cox_snell(prevalence), DEFAULT_SOURCE,
+                       {"prevalence": prevalence, "auroc_at_site": None})  # fmt: skip
+    here, unusable = _site_auroc(scored, noun, classes)
+    if unusable is not None:
+        return _without_site(prevalence, source_auroc, unusable)
+    site = f"at this site, on {len(scored[0])} {noun} it never saw"
     known = [(a, w) for a, w in ((source_auroc, "on its source"), (here, site))
              if a is not None and 0.5 < a < 1]  # fmt: skip
-    if known:
-        auroc, where = min(known)
-        r2 = cox_snell_from_c(auroc, prevalence)
-        why = f"from the base model's AUROC {where} ({auroc:.3f}{_other(known, auroc)})"
-    else:
-        r2, why = NAGELKERKE_DEFAULT * max_cox_snell(prevalence), DEFAULT_SOURCE
+    auroc, where = min(known)
+    r2 = cox_snell_from_c(auroc, prevalence)
+    why = f"from the base model's AUROC {where} ({auroc:.3f}{_other(known, auroc)})"
     return Outcome("binary", f"prevalence {prevalence:.3f}", r2, why,
                    {"prevalence": prevalence, "auroc_at_site": here})  # fmt: skip
 
 
-def _multiclass(labels: np.ndarray, scored, classes: Sequence[str] = ()):
+def _without_site(prevalence: float, source_auroc: float | None, unusable: str) -> Outcome:
+    """The anticipated R-squared where the site gives no AUROC to plan on: the conservative
+    default in the site's place, or the source's AUROC where it implies a lower one (a base
+    judged on its source alone would ask fewer patients of a site that has fewer)."""
+    default = NAGELKERKE_DEFAULT * max_cox_snell(prevalence)
+    no_site = f"the base model's AUROC at this site gives no R-squared to plan on ({unusable})"
+    r2, why = default, f"{DEFAULT_SOURCE}: {no_site}"
+    if source_auroc is not None and 0.5 < source_auroc < 1:
+        from_source = cox_snell_from_c(source_auroc, prevalence)
+        if from_source < default:
+            r2 = from_source
+            why = (f"from the base model's AUROC on its source ({source_auroc:.3f}): {no_site}; "
+                   f"the {DEFAULT_SOURCE} would give {default:.3f}, higher: {LOWER}")  # fmt: skip
+        else:
+            why += (f"; its AUROC on its source ({source_auroc:.3f}) would give "
+                    f"{from_source:.3f}, higher: {LOWER}")  # fmt: skip
+    return Outcome("binary", f"prevalence {prevalence:.3f}", r2, why,
+                   {"prevalence": prevalence, "auroc_at_site": None,
+                    "no_site_auroc": unusable})  # fmt: skip
+
+
+def _site_auroc(scored, noun: str, classes: Sequence[str]) -> tuple[float | None, str | None]:
+    """The base's AUROC at the site, and None; or None and why there is none to plan on."""
+    if scored is None or len(scored[0]) == 0:
+        return None, f"it trained on every one of these {noun}"
+    labels, scores = scored
+    seen = len(labels)
+    few = _fewest(labels == 1, noun, classes, seen)
+    if few is not None:
+        return None, few
+    here = _auroc(labels == 1, scores)
+    if here >= 1:
+        return None, (f"it tells the {seen} {noun} it never saw apart perfectly, AUROC "
+                      f"{here:.3f}, which implies no finite R-squared")  # fmt: skip
+    if here <= 0.5:
+        return None, f"AUROC {here:.3f} on the {seen} {noun} it never saw, no better than chance"
+    return here, None
+
+
+def _fewest(positive: np.ndarray, noun: str, classes: Sequence[str], seen: int) -> str | None:
+    """Why an AUROC on these two classes would rest on too few patients: the rarer class has
+    fewer than :data:`MIN_PER_CLASS` of them (None: enough of each)."""
+    counts = {1: int(positive.sum()), 0: int((~positive).sum())}
+    index, count = min(counts.items(), key=lambda item: (item[1], -item[0]))
+    if count >= MIN_PER_CLASS:
+        return None
+    return (
+        f"{count} of the {seen} {noun} it never saw are of class "
+        f"{_class_name(classes, index)}, fewer than the {MIN_PER_CLASS} an AUROC needs"
+    )
+
+
+def _class_name(classes: Sequence[str], index: int) -> str:
+    return repr(classes[index]) if index < len(classes) else repr(str(index))
+
+
+def _multiclass(labels: np.ndarray, scored, classes: Sequence[str] = (), noun: str = "samples"):
     width = 0 if scored is None else scored[1].shape[1]
     k = max(int(labels.max()) + 1, width)
     phis = [float(np.mean(labels == c)) for c in range(k)]
@@ -133,9 +203,11 @@ def _multiclass(labels: np.ndarray, scored, classes: Sequence[str] = ()):
         name = repr(classes[first]) if first < len(classes) else str(first)
         return f"class {name} has no samples here (the criteria need every class)"
     pairs, aurocs = {}, {}
+    rare = {} if scored is None else _rare_scored(scored[0], k)
     for pair in combinations(range(k), 2):
         within = pair_prevalence(phis, pair)
-        auroc = None if scored is None else _pair_auroc(*scored, pair)
+        enough = scored is not None and not rare.keys() & set(pair)
+        auroc = _pair_auroc(*scored, pair) if enough else None
         if auroc is not None and 0.5 < auroc < 1:
             pairs[pair], aurocs[pair] = cox_snell_from_c(auroc, within), auroc
         else:
@@ -149,11 +221,28 @@ def _multiclass(labels: np.ndarray, scored, classes: Sequence[str] = ()):
     r2 = NAGELKERKE_DEFAULT * max_cox_snell_multiclass(phis)
     why = (f"overall: {DEFAULT_SOURCE}; per pair of classes: from the base model's "
            f"pairwise AUROC at this site for {from_auroc} of {len(pairs)} pairs, else the "
-           "same default")  # fmt: skip
+           f"same default{_rare_words(rare, classes, noun)}")  # fmt: skip
     shares = "/".join(f"{p:.2f}" for p in phis)
     return Outcome("multiclass", f"{k} classes (proportions {shares})", r2, why,
                    {"prevalences": phis, "weakest_pair": {"classes": list(weakest),
                     "auroc": aurocs.get(weakest)}}, pairs)  # fmt: skip
+
+
+def _rare_scored(labels: np.ndarray, k: int) -> dict[int, int]:
+    """The classes with fewer than :data:`MIN_PER_CLASS` scored samples, and their counts: no
+    pairwise AUROC rests on them."""
+    counts = np.bincount(labels, minlength=k)
+    return {c: int(n) for c, n in enumerate(counts) if n < MIN_PER_CLASS}
+
+
+def _rare_words(rare: dict[int, int], classes: Sequence[str], noun: str) -> str:
+    """``" (not for class 'high': 2 patients it never saw here, fewer than the 5 an AUROC
+    needs)"``, or nothing."""
+    if not rare:
+        return ""
+    named = [f"class {_class_name(classes, c)}: {n} {noun}" for c, n in rare.items()]
+    return (f" (not for {'; '.join(named)} it never saw here, fewer than the "
+            f"{MIN_PER_CLASS} an AUROC needs)")  # fmt: skip
 
 
 def _continuous(values: np.ndarray, scored, source_r2: float | None, noun: str):

@@ -164,3 +164,16 @@ def unrecognised_warning(
         f"{them}, so {scored} may include them and overstate the model; add {those} "
         "to --data to leave those rows out"
     ]
+
+
+def unrecorded_warning(
+    who: str, how: str, noun: str = "rows", scored: str = "this evaluation"
+) -> str:
+    """The warning when ``who`` ("the base model", "adapter 'c'") records no samples it
+    trained on (saved without them: none can be left out, so ``scored`` may include them);
+    ``how``: what trains it again with them recorded."""
+    return (
+        f"{who} records no {noun} it trained on: they cannot be left out, so {scored} may "
+        f"include them and its figures may be optimistic; retrain it with {how}, which records "
+        f"them, or evaluate only on {noun} it never saw"
+    )

@@ -54,6 +54,22 @@ def side_file(records: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
     return raw, {"rows_file": SPLIT_FILE, "rows_sha256": hashlib.sha256(raw).hexdigest()}
 
 
+def frame_base_split(samples: TableSamples) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """A base trained from the Python API on ``samples`` (a data frame: no file whose row
+    positions could be recorded): the reference its ``model.json`` keeps and its side file,
+    ``split.json`` (the rows' keyed hashes), read back as ``train-base``'s are."""
+    raw, reference = side_file({"train_rows": rows_record(samples)})
+    return reference, {SPLIT_FILE: raw}
+
+
+def frame_adapter_split(samples: TableSamples) -> tuple[dict[str, Any], bytes]:
+    """An adapter trained from the Python API on ``samples``: the summary its manifest keeps
+    (``split.json``'s name and checksum) and that file's bytes (the rows' keyed hashes), read
+    back as ``adapt``'s are."""
+    raw, reference = side_file({"train_rows": rows_record(samples)})
+    return {"positions_file": SPLIT_FILE, "positions_sha256": reference["rows_sha256"]}, raw
+
+
 def read_side_file(model_dir: Path, split: dict[str, Any]) -> dict[str, Any]:
     """A base's (or fully fine-tuned model's) ``split.json``: the hashes of the rows it and
     its adaptation trained on; empty for models saved before they were recorded."""

@@ -1,0 +1,135 @@
+"""Fewer patients at a site never make the sample-size answer less cautious: a site that gives
+no AUROC to plan on (too few of a class, perfect separation) has Riley et al. 2020's
+conservative default in its place, not the base's AUROC on its source alone; a class too rare
+at the site is named up front and no pairwise AUROC rests on it."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from medadapt.evaluate.samplesize import cox_snell_from_c, development, max_cox_snell
+from medadapt.evaluate.sufficiency import rare_class_note
+from medadapt.workflows.sample_size import _lower_auroc, study_sample_size_line
+from medadapt.workflows.sample_size_outcomes import outcome_of
+
+CLASSES = ["benign", "malignant"]
+DEFAULT = "conservative default (Nagelkerke R-squared 0.15, Riley et al. 2020)"
+
+
+def _separated(positives: int, negatives: int) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and risks the base tells apart perfectly (AUROC 1)."""
+    labels = np.r_[np.ones(positives, int), np.zeros(negatives, int)]
+    return labels, np.where(labels == 1, 0.9, 0.1)
+
+
+def test_eight_patients_at_a_site_ask_no_fewer_than_the_conservative_default():
+    """Before: 3 malignant of 8 scored patients, a perfect AUROC there (no R-squared), so the
+    base's source AUROC 0.994 alone set an R-squared of 0.67 and fewer patients than a
+    full site's lower AUROC asked."""
+    labels, risk = _separated(3, 5)
+    outcome = outcome_of("binary", labels, (labels, risk), {"auroc": 0.994}, "patients", CLASSES)
+    default = 0.15 * max_cox_snell(0.375)
+    assert outcome.r2 == pytest.approx(default)
+    assert outcome.r2_source == (
+        f"{DEFAULT}: the base model's AUROC at this site gives no R-squared to plan on (3 of "
+        "the 8 patients it never saw are of class 'malignant', fewer than the 5 an AUROC "
+        f"needs); its AUROC on its source (0.994) would give "
+        f"{cox_snell_from_c(0.994, 0.375):.3f}, higher: the lower one is used, to be cautious"
+    )
+    assert outcome.figures["auroc_at_site"] is None
+    full = cox_snell_from_c(0.919, 0.375)  # all 76 patients: the site's AUROC 0.919 is used
+    assert outcome.r2 < full  # so 8 of them ask more patients than 76, not fewer
+    ask = development(parameters=65, prevalence=0.375, r2_cs=full)
+    assert outcome.criteria(65)[1].n > ask[1].n
+
+
+def test_a_perfect_auroc_on_enough_patients_is_no_r_squared_to_plan_on():
+    labels, risk = _separated(6, 6)
+    outcome = outcome_of("binary", labels, (labels, risk), {"auroc": 0.994}, "patients", CLASSES)
+    assert outcome.r2 == pytest.approx(0.15 * max_cox_snell(0.5))
+    assert (
+        "(it tells the 12 patients it never saw apart perfectly, AUROC 1.000, which implies "
+        "no finite R-squared)" in outcome.r2_source
+    )
+
+
+def test_a_source_weaker_than_the_default_is_kept_and_said():
+    labels, risk = _separated(2, 10)
+    outcome = outcome_of("binary", labels, (labels, risk), {"auroc": 0.6}, "patients", CLASSES)
+    prevalence = 2 / 12
+    assert outcome.r2 == pytest.approx(cox_snell_from_c(0.6, prevalence))
+    assert outcome.r2_source == (
+        "from the base model's AUROC on its source (0.600): the base model's AUROC at this "
+        "site gives no R-squared to plan on (2 of the 12 patients it never saw are of class "
+        f"'malignant', fewer than the 5 an AUROC needs); the {DEFAULT} would give "
+        f"{0.15 * max_cox_snell(prevalence):.3f}, higher: the lower one is used, to be cautious"
+    )
+
+
+def test_a_site_with_enough_patients_keeps_the_lower_of_source_and_site():
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1], 40)
+    risk = np.clip(0.5 + 0.25 * (labels - 0.5) + rng.normal(scale=0.2, size=80), 0.01, 0.99)
+    outcome = outcome_of("binary", labels, (labels, risk), {"auroc": 0.994}, "patients", CLASSES)
+    here = outcome.figures["auroc_at_site"]
+    assert 0.5 < here < 0.994 and outcome.r2 == pytest.approx(cox_snell_from_c(here, 0.5))
+    assert outcome.r2_source == (
+        f"from the base model's AUROC at this site, on 80 patients it never saw ({here:.3f}; "
+        "0.994 on its source: the lower one is used, to be cautious)"
+    )
+
+
+def test_the_validation_c_statistic_is_cautious_where_the_site_gives_none():
+    labels, risk = _separated(3, 5)
+    outcome = outcome_of("binary", labels, (labels, risk), {"auroc": 0.994}, "patients", CLASSES)
+    base = SimpleNamespace(training={"test_metrics": {"auroc": 0.994}})
+    assert _lower_auroc(base, outcome) == 0.7  # before: 0.994, the source's
+
+
+def test_no_pairwise_auroc_rests_on_a_class_with_two_patients():
+    """Diabetes progression binned low/mid/high, 2 'high' patients at the site: before, the
+    pairs with 'high' took their AUROC from those 2 patients (2 of 3 pairs)."""
+    rng = np.random.default_rng(1)
+    labels = np.r_[np.full(2, 0), np.full(57, 1), np.full(31, 2)]
+    proba = rng.dirichlet([1, 1, 1], size=len(labels))
+    proba[np.arange(len(labels)), labels] += 0.3  # every pair told apart, better than chance
+    proba /= proba.sum(axis=1, keepdims=True)
+    outcome = outcome_of("multiclass", labels, (labels, proba), None, "patients",
+                         ["high", "low", "mid"])  # fmt: skip
+    assert outcome.pairs[(0, 1)] == pytest.approx(0.15 * max_cox_snell(2 / 59))
+    assert outcome.r2_source.endswith(
+        "per pair of classes: from the base model's pairwise AUROC at this site for 1 of 3 "
+        "pairs, else the same default (not for class 'high': 2 patients it never saw here, "
+        "fewer than the 5 an AUROC needs)"
+    )
+
+
+def test_a_rare_class_is_named_with_its_count_before_any_figure():
+    counts = {"high": 2, "low": 57, "mid": 31}
+    assert rare_class_note(counts, "patients", "site = C") == (
+        "class 'high' has 2 of the 90 patients of site = C (fewer than 5, the fewest any "
+        "figure about a class rests on): an adapter trained on so few is likely to be "
+        "overfitted to them, and no test here can show how it does on class 'high' (accuracy "
+        "can look good without it); collect more patients of class 'high'"
+    )
+    held = {"high": 0, "low": 17, "mid": 0}
+    assert rare_class_note({**counts, "mid": 3}, "rows", "site = C", held_out=held) == (
+        "classes 'high' and 'mid' have 2 and 3 of the 62 rows of site = C (fewer than 5, the "
+        "fewest any figure about a class rests on; 2 and 3 to train on, 0 and 0 held out): an "
+        "adapter trained on so few is likely to be overfitted to them, "
+        "and no test here can show how it does on classes 'high' and 'mid' (accuracy can look "
+        "good without them); collect more rows of classes 'high' and 'mid'"
+    )
+    assert rare_class_note({"high": 5, "low": 57}, "patients", "site = C") is None
+
+
+def test_a_study_on_a_base_that_gives_no_site_auroc_says_which_r_squared_it_used():
+    entry = {"source": "Riley et al. Stat", "strategies": {}, "n_train": 5, "from_base": False,
+             "base_given": True, "no_site_auroc": "...", "r2_label": "Cox-Snell R-squared",
+             "r2": 0.11, "r2_source": f"{DEFAULT}: why"}  # fmt: skip
+    assert study_sample_size_line(entry).endswith(
+        f"(necessary, not sufficient); anticipated Cox-Snell R-squared 0.110, {DEFAULT}: why"
+    )
