@@ -151,6 +151,9 @@ def test_a_feature_that_gives_the_label_away_on_the_target_stops_adapt(base, tar
     manifest = read_manifest(result.model.save_adapter("va", tmp_path / "va"))
     assert manifest["metadata"]["allowed_leaks"] == [kept]  # every later result repeats it
     assert AdapterRecord.from_json(manifest["metadata"]).allowed_leaks == [kept]
+    unset = AdapterRecord(method="lora").to_json()  # allowed_leaks None: not erased
+    again = read_manifest(result.model.save_adapter("va", tmp_path / "again", metadata=unset))
+    assert again["metadata"]["allowed_leaks"] == [kept] and again["metadata"]["method"] == "lora"
     result.model.delete_adapter("va")
     assert result.model.adapter_metadata == {}
 

@@ -62,10 +62,12 @@ def test_blank_training_images_are_refused_by_count_or_left_out_with_a_warning(t
             "(nothing to learn from)") in said  # fmt: skip
     assert (
         f"warning: left out 1 of 13 image files as blank, every pixel the same value (first: "
-        f"{mixed / 'normal' / 'z_black.png'}): they teach the model nothing"
+        f"{mixed / 'normal' / 'z_black.png'}): it teaches the model nothing"
     ) in said
     # the summary counts blank files as blank, not as unreadable
-    assert "1 left out (--on-error skip): 1 blank (every pixel one value)" in said.splitlines()
+    assert (
+        "1 image left out (--on-error skip): 1 blank (every pixel one value)" in said.splitlines()
+    )
 
 
 def test_byte_identical_copies_are_said_not_a_lower_test_fraction(tmp_path):
@@ -136,12 +138,39 @@ def test_a_csv_without_the_path_column_named_is_said_so(base, tmp_path):
 
 def test_the_skipped_summary_counts_unreadable_and_blank_files_apart(capsys):
     from medadapt.cli.printing import print_skipped
-    from medadapt.data.image_reading import BLANK_REASON
+    from medadapt.data.read_errors import BLANK_REASON
 
     skipped = [{"path": "a.png", "reason": "unreadable (truncated)"},
                {"path": "b.png", "reason": BLANK_REASON}]  # fmt: skip
     print_skipped({"skipped_files": skipped})
-    print_skipped({"skipped_files": skipped[:1]})
+    assert capsys.readouterr().out.splitlines() == [
+        "skipped a.png: unreadable (truncated)",
+        f"skipped b.png: {BLANK_REASON}",
+        "2 images left out (--on-error skip): 1 unreadable, 1 blank (every pixel one value)",
+    ]
+    many = [{"path": f"m.npz#train/{i}", "reason": BLANK_REASON} for i in range(12)]
+    print_skipped({"skipped_files": many})  # an .npz may hold thousands: ten named
     lines = capsys.readouterr().out.splitlines()
-    assert lines[2] == "2 left out (--on-error skip): 1 unreadable, 1 blank (every pixel one value)"
-    assert lines[4] == "1 left out (--on-error skip): 1 unreadable"
+    assert len(lines) == 12 and lines[9] == f"skipped m.npz#train/9: {BLANK_REASON}"
+    assert lines[10:] == [
+        "... and 2 more (--json lists them all)",
+        "12 images left out (--on-error skip): 12 blank (every pixel one value)",
+    ]
+
+
+def test_a_reader_note_is_said_once_per_command():
+    """study reads its images twice: its conversion note was printed twice."""
+    import logging
+
+    from medadapt.cli import main
+
+    def record(message: str, name: str = "medadapt.notes") -> logging.LogRecord:
+        return logging.LogRecord(name, logging.WARNING, __file__, 1, message, None, None)
+
+    main._SAID.clear()
+    said = "4 colour images were converted to gray"
+    assert main._said_once(record(said)) and not main._said_once(record(said))
+    assert main._said_once(record("another note"))
+    assert main._said_once(record(said, name="medadapt")) and main._said_once(record(said, "x"))
+    main._SAID.clear()  # the next command says it again
+    assert main._said_once(record(said))

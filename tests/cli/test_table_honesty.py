@@ -123,9 +123,9 @@ def test_a_typo_in_the_label_is_no_new_class(tables, tmp_path):
     assert not (tmp_path / "b").exists()
     line = error_line(run_cli("check-data", "--base", tables["base"], "--data", data))
     assert line == (
-        "error: label column 'diagnosis' has values ['malignent'] (3 rows) that the model was "
-        "not trained on (its classes: ['benign', 'malignant']); did you mean 'malignant' for "
-        "'malignent'?"
+        "error: label column 'diagnosis' has the value 'malignent' (3 rows) that the model was "
+        "not trained on (its classes: 'benign', 'malignant'); did you mean 'malignant' for "
+        "'malignent'? Correct those rows in --data, or drop them"
     )
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from medadapt.data.image_reading import BLANK_REASON
 from medadapt.data.images import SkippedFilesWarning, load_images
+from medadapt.data.read_errors import BLANK_REASON
 from medadapt.errors import DataError
 from tests.cli.helpers import run_cli, succeeded
 from tests.data.makers import disc, disc_folder, write_npz, write_picture
@@ -122,18 +122,35 @@ def test_colour_and_transparency_dropped_are_one_note_each_per_read(tmp_path, ca
         ds = load_images(root, image_size=8, channels=1)
     assert ds.channels == 1
     assert _notes(caplog) == [
-        "4 colour images were converted to gray (luma: 0.299 R + 0.587 G + 0.114 B), as the "
+        "4 colour images read were converted to gray (luma: 0.299 R + 0.587 G + 0.114 B), as the "
         "model takes gray images (--channels 1)",
-        "1 image had a transparency (alpha) channel, which was dropped: the model reads only "
+        "1 image read had a transparency (alpha) channel, which was dropped: the model reads only "
         "its gray or colour values, as if opaque",
     ]
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="medadapt.notes"):
         load_images(root, image_size=8, channels=3)  # gray repeated: nothing lost
     assert _notes(caplog) == [
-        "1 image had a transparency (alpha) channel, which was dropped: the model reads only "
+        "1 image read had a transparency (alpha) channel, which was dropped: the model reads only "
         "its gray or colour values, as if opaque",
     ]
+
+
+def test_a_transparent_colour_in_a_gray_or_rgb_picture_counts_as_transparency(tmp_path):
+    """PNG's tRNS chunk makes one gray level (or one colour) transparent without an alpha
+    band: dropped as an alpha channel is."""
+    from PIL import Image
+
+    from medadapt.data.image_io import read_picture
+
+    gray = np.random.default_rng(1).integers(0, 256, (16, 16), np.uint8)
+    gray[0, 0] = 0
+    Image.fromarray(gray).save(tmp_path / "l.png", transparency=0)
+    Image.fromarray(np.dstack([gray] * 3)).save(tmp_path / "rgb.png", transparency=(0, 0, 0))
+    Image.fromarray(gray).save(tmp_path / "plain.png")
+    assert read_picture(tmp_path / "l.png").alpha_dropped
+    assert read_picture(tmp_path / "rgb.png").alpha_dropped
+    assert not read_picture(tmp_path / "plain.png").alpha_dropped
 
 
 def test_colour_npz_images_made_gray_are_counted_once(tmp_path, caplog):
@@ -144,7 +161,7 @@ def test_colour_npz_images_made_gray_are_counted_once(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="medadapt.notes"):
         load_images(data, image_size=16, channels=1)
     assert _notes(caplog) == [
-        "5 colour images were converted to gray (luma: 0.299 R + 0.587 G + 0.114 B), as the "
+        "5 colour images read were converted to gray (luma: 0.299 R + 0.587 G + 0.114 B), as the "
         "model takes gray images (--channels 1)"
     ]
     caplog.clear()
@@ -170,6 +187,11 @@ def test_unused_npz_splits_are_said_by_name_and_count(tmp_path):
         "--split test"
     )
     assert unused_splits_note(_npz(tmp_path / "only.npz"), "train") is None
+    assert unused_splits_note(data, "test") == (  # trained on the test split: nothing to score
+        "m.npz also holds train_images (20) and val_images (4), which are not used here: the "
+        "model trains and is tested on test_images (--split test), a held-out --test-fraction "
+        "of them for the test; score the val split with medadapt evaluate --split val"
+    )
     assert split_sizes(tmp_path / "missing.npz") == {}
 
 
@@ -196,6 +218,6 @@ def test_train_base_on_an_npz_says_blank_images_and_unused_splits(tmp_path):
     )
     assert (
         f"warning: left out 1 of 20 images in train_images of m.npz as blank, {BLANK_WORDS} "
-        f"(first: {data}#train/3): they teach the model nothing"
+        f"(first: {data}#train/3): it teaches the model nothing"
     ) in said
     assert "trained on 15 images" in result.stdout.replace("\n", " ")

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from medadapt.data.image_reading import BLANK_REASON
 from medadapt.data.images import ImageDataset, SkippedFilesWarning, load_images, sort_labels
+from medadapt.data.read_errors import BLANK_REASON
 from medadapt.errors import ConfigError, DataError
 from tests.data.makers import disc, disc_folder, write_picture
 
@@ -178,8 +178,8 @@ def test_corrupt_files_are_skipped_with_a_report_or_refused(tmp_path):
         ds = load_images(root, image_size=8)
     assert len(ds) == 4 and ds.source["n_files"] == 5
     assert [str(w.message) for w in caught] == [
-        f"skipped 1 of 5 image files that could not be read (first: {root}/dark/broken.png: "
-        f"{ds.skipped[0][1]}); the full list is in dataset.skipped"
+        f"skipped 1 of 5 image files: 1 unreadable file, first: {root}/dark/broken.png: "
+        f"{ds.skipped[0][1]}; the full list is in dataset.skipped"
     ]
     assert ds.skipped[0][1].startswith("unreadable (UnidentifiedImageError: cannot identify")
     with pytest.raises(DataError, match=r"^cannot read .*broken.png: unreadable \("):

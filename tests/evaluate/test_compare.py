@@ -89,8 +89,8 @@ def test_a_difference_in_the_label_s_unit_keeps_three_significant_figures():
 
     mae = Difference("mae", 4.212, (0.2, 8.381))  # the demo's diabetes line read +4.212
     assert mae.sentence("the bottleneck adapter", "the base model") == (
-        "the bottleneck adapter vs the base model: MAE +4.21 (95% CI +0.20 to +8.38): the "
-        "bottleneck adapter predicts further from the measured values."
+        "the bottleneck adapter vs the base model: MAE +4.21 (95% CI +0.20 to +8.38; a higher "
+        "MAE is worse): the bottleneck adapter predicts further from the measured values."
     )
     auroc = Difference("auroc", 0.0123, (-0.01, 0.03))
     assert "AUROC +0.012 (95% CI -0.010 to +0.030)" in auroc.sentence("a", "b")
@@ -120,3 +120,23 @@ def test_several_classes_are_compared_on_macro_auroc_as_scikit_learn_computes_it
     five = np.column_stack([good * 0.9, np.full(240, 0.1)])
     small = paired_difference(rare, five, five[::-1], n_boot=20)
     assert (small.value, small.note) == (None, "3 patients in the smallest class")
+
+
+def test_a_difference_without_spread_is_no_precise_zero():
+    """ma.paired_difference(y, p, p) said "AUROC +0.000 (95% CI +0.000 to +0.000): no
+    detectable difference", read as "precisely equal"; the command line said it right."""
+    y = np.array([0, 1] * 15)
+    p = np.linspace(0.1, 0.9, 30)
+    same = paired_difference(y, p, p, n_boot=50)
+    assert same.sentence("A", "B") == (
+        "A vs B: the same AUROC in every resample of these data: no difference can be shown, "
+        "and none ruled out, without more data."
+    )
+    from medadapt.evaluate.compare import Difference
+
+    shifted = Difference("mae", 0.5, (0.5, 0.5))
+    assert shifted.sentence("A", "B") == (
+        "A vs B: MAE +0.500 in every resample of these data, so the change has no interval: "
+        "judge it on more data."
+    )
+    assert Difference("mae", 0.0, (-0.1, 0.1)).direction("; ") == ""  # no change: no way

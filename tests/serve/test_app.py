@@ -339,3 +339,21 @@ def test_a_value_coded_as_not_measured_is_named_as_missing():
     read_missing = [bool(v) for v in torch.isnan(x_num[:, column])]
     named_missing = ["chol" in missing_in_record(schema, r) for r in records]
     assert read_missing == named_missing == [True, True, True, True, False]
+
+
+def test_the_base_alone_note_names_one_group_in_the_singular_and_none_without_adapters():
+    """Unit check of the note's wording over routing tables (no models loaded)."""
+    from types import SimpleNamespace
+
+    from medadapt.serve.state import Route, ServingState, Tables
+
+    state = ServingState.__new__(ServingState)  # only the routing tables and the bases' kinds
+    state.bases = {"k": SimpleNamespace(kind="tabular")}
+    one = Tables(groups={("site", "C"): [Route("k", "c", "site_c", 1)]})
+    assert state._base_alone("tabular", one) == (
+        "scored by the base model alone: the request names no adapter and no group, and the "
+        "instance carries no group field; an adapter serves group C (send 'group' or name an "
+        "'adapter' to use it)"
+    )
+    assert state._base_alone("image", one) is None  # no image adapter served
+    assert state._base_alone("tabular", Tables()) is None

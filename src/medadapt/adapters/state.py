@@ -73,7 +73,7 @@ def save_adapter(
         "weights_sha256": hashlib.sha256(weights).hexdigest(),
         "medadapt_version": medadapt.__version__,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "metadata": {**model.adapter_metadata.get(name, {}), **(metadata or {})},
+        "metadata": _merged(model.adapter_metadata.get(name, {}), metadata or {}),
     }
     manifest["manifest_sha256"] = _manifest_digest(manifest)
     for file, raw in model.adapter_files.get(name, {}).items():  # before the manifest naming them
@@ -81,6 +81,12 @@ def save_adapter(
     atomic_write_bytes(directory / WEIGHTS, weights)
     atomic_write_bytes(directory / MANIFEST, json.dumps(manifest, indent=2).encode())
     return directory
+
+
+def _merged(recorded: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """The caller's ``metadata`` over what the model recorded for the adapter; a None the
+    caller gives (``AdapterRecord.to_json()``'s unset fields) does not erase a recorded fact."""
+    return {**recorded, **{k: v for k, v in given.items() if v is not None or k not in recorded}}
 
 
 def read_manifest(directory: str | Path) -> dict[str, Any]:

@@ -142,6 +142,18 @@ class LogFormat(logging.Formatter):
         return line
 
 
+def _said_once(record: logging.LogRecord) -> bool:
+    """A reader note already logged by this command is not repeated (``study`` reads its
+    data twice: "40 colour images were converted to gray" once)."""
+    if record.name != "medadapt.notes":
+        return True
+    text = f"note: {record.getMessage()}"
+    if text in _SAID:
+        return False
+    _SAID.add(text)
+    return True
+
+
 OUT_OF_MEMORY = (
     "out of memory: run on fewer or smaller samples (a smaller --image-size for images), or on "
     "a machine with more memory"
@@ -174,11 +186,34 @@ def _one_line_warning(message: Any, category: type, filename: str, lineno: int,
         typer.echo(text, err=True)
 
 
+KEPT_WITH_THE_BASE = {
+    "--task": "the base's task is used",
+    "--positive-class": "the base's positive class is used",
+    "--positive-above": "the base's threshold is used",
+    "--missing-code": "the base's codes are read as missing",
+    "--categorical": "the base's columns are read as it read them",
+    "--numeric": "the base's columns are read as it read them",
+    "--exclude": "the base's columns are read as it read them",
+}
+"""``train-base`` options that a verb reading a trained base (:data:`READS_A_BASE`) does not
+take: how the label and columns are read is kept with the model. Each: what is used instead."""
+READS_A_BASE = ("adapt", "evaluate", "predict", "check-data")
+
+
 def usage_message(exc: Exception, args: list[str]) -> str:
-    """A click usage error as one line, with where to read the command's options."""
+    """A click usage error as one line, with where to read the command's options; a
+    ``train-base`` option given to a verb that reads the base says where it is chosen."""
     message = " ".join(exc.format_message().split())  # type: ignore[attr-defined]
     context = getattr(exc, "ctx", None)
     command = context.command_path if context is not None else "medadapt"
+    option = getattr(exc, "option_name", None)
+    verb = context.info_name if context is not None else None
+    if option in KEPT_WITH_THE_BASE and verb in READS_A_BASE:
+        return (
+            f"{option} is chosen at train-base and kept with the model, so {verb} does not "
+            f"take it ({KEPT_WITH_THE_BASE[option]}): drop it, or train a new base with "
+            f"train-base {option}"
+        )
     return f"{message} (see '{command} --help')"
 
 
@@ -190,6 +225,7 @@ def main(argv: list[str] | None = None) -> None:
     """
     handler = logging.StreamHandler()
     handler.setFormatter(LogFormat())
+    handler.addFilter(_said_once)
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
     args = sys.argv[1:] if argv is None else list(argv)
     _SAID.clear()

@@ -8,7 +8,7 @@ from typing import Any
 
 from medadapt.checks import is_number
 from medadapt.cli.common import note, print_table, stdout, warn
-from medadapt.data.read_errors import BLANK_START
+from medadapt.data.read_errors import is_blank_reason
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, fmt_metric, metric_digits
 
 
@@ -125,15 +125,23 @@ def print_retention(summary: dict[str, Any]) -> None:
 
 
 def print_skipped(summary: dict[str, Any]) -> None:
-    """Each file left out (``--on-error skip``), once, with its reason, on one line."""
+    """The files (or ``.npz`` images) left out (``--on-error skip``), each with its reason on
+    one line (the first :data:`SKIPPED_LISTED`; ``--json`` lists all), then counted by kind:
+    unreadable, blank."""
     skipped = summary.get("skipped_files") or []
-    for item in skipped:
+    for item in skipped[:SKIPPED_LISTED]:
         note(f"skipped {item['path']}: {item['reason']}")
-    blank = sum(str(item["reason"]).startswith(BLANK_START) for item in skipped)
-    kinds = [f"{len(skipped) - blank} unreadable", f"{blank} blank (every pixel one value)"]
+    if len(skipped) > SKIPPED_LISTED:
+        note(f"... and {len(skipped) - SKIPPED_LISTED} more (--json lists them all)")
     if skipped:
-        what = kinds[1] if blank == len(skipped) else ", ".join(kinds) if blank else kinds[0]
-        note(f"{len(skipped)} left out (--on-error skip): {what}")
+        blank = sum(is_blank_reason(str(item["reason"])) for item in skipped)
+        kinds = ((len(skipped) - blank, "unreadable"), (blank, "blank (every pixel one value)"))
+        what = ", ".join(f"{n} {kind}" for n, kind in kinds if n)
+        images = "image" if len(skipped) == 1 else "images"
+        note(f"{len(skipped)} {images} left out (--on-error skip): {what}")
+
+
+SKIPPED_LISTED = 10  # files left out named one per line (an .npz may hold thousands blank)
 
 
 def print_dropped(dropped: dict[str, str], identifiers: list[str]) -> None:

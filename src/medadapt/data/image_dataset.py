@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from medadapt.data.read_errors import BLANK_START
+from medadapt.data.read_errors import is_blank_reason
 from medadapt.errors import DataError
 
 
@@ -125,20 +125,19 @@ def check_class_counts(dataset: ImageDataset, *, explicit_classes: bool) -> None
         return
     for name, count in dataset.class_counts().items():
         if count == 0:
-            why = f" ({skipped_words(dataset.skipped)})" if dataset.skipped else ""
+            why = f" ({describe_skipped(dataset.skipped)})" if dataset.skipped else ""
             raise DataError(
                 f"no readable image left for class {name!r} in {dataset.source.get('path')}"
                 f"{why}: fix those files or remove the class"
             )
 
 
-def skipped_words(skipped: Sequence[tuple[str, str]]) -> str:
+def describe_skipped(skipped: Sequence[tuple[str, str]]) -> str:
     """The skipped ``(file, reason)`` counted by kind, each kind's first named: "2 unreadable
     files, first: a.png: unreadable (...); 1 blank image, first: b.png" (blank: every pixel
     one value)."""
-    blank = [path for path, reason in skipped if reason.startswith(BLANK_START)]
-    unreadable = [(path, reason) for path, reason in skipped
-                  if not reason.startswith(BLANK_START)]  # fmt: skip
+    blank = [path for path, reason in skipped if is_blank_reason(reason)]
+    unreadable = [(path, reason) for path, reason in skipped if not is_blank_reason(reason)]
     words = []
     if unreadable:
         path, reason = unreadable[0]

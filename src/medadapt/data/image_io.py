@@ -157,7 +157,7 @@ def read_picture(path: Path, bits_stored: int | None = None) -> FileRead:
 def _transparent(image: Image.Image) -> bool:
     """Whether a picture has an alpha channel (or a transparent palette entry) that is not
     opaque throughout: dropping an opaque one changes nothing."""
-    if image.mode == "P" and "transparency" in image.info:
+    if image.mode in ("P", "L", "RGB") and "transparency" in image.info:  # a tRNS chunk
         image = image.convert("RGBA")
     if "A" not in image.getbands():
         return False
@@ -419,19 +419,20 @@ def colour_to_gray(sample: np.ndarray, channels: int) -> bool:
 
 def conversion_notes(colour_to_gray: int, alpha_dropped: int) -> list[str]:
     """One line per kind of conversion a whole read made (counts only): colour images turned
-    into gray for a model of gray images, and transparency (alpha) left out."""
+    into gray for a model of gray images, and transparency (alpha) left out. Counted over the
+    images read (before a group is chosen among them): "read" says so."""
     notes = []
     if colour_to_gray:
         one = colour_to_gray == 1
         notes.append(
-            f"{colour_to_gray} colour image{'' if one else 's'} {'was' if one else 'were'} "
+            f"{colour_to_gray} colour image{'' if one else 's'} read {'was' if one else 'were'} "
             "converted to gray (luma: 0.299 R + 0.587 G + 0.114 B), as the model takes gray "
             "images (--channels 1)"
         )
     if alpha_dropped:
         one = alpha_dropped == 1
         notes.append(
-            f"{alpha_dropped} image{'' if one else 's'} had a transparency (alpha) channel, "
+            f"{alpha_dropped} image{'' if one else 's'} read had a transparency (alpha) channel, "
             f"which was dropped: the model reads only {'its' if one else 'their'} gray or "
             "colour values, as if opaque"
         )

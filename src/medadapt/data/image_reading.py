@@ -36,7 +36,7 @@ from medadapt.data.image_io import (
 )
 from medadapt.data.image_sources import Entry
 from medadapt.data.intensity import twelve_bit_note
-from medadapt.data.read_errors import BLANK_START
+from medadapt.data.read_errors import BLANK_REASON
 from medadapt.errors import ConfigError, DataError
 
 _Sample = tuple[np.ndarray, Entry, str, str]  # array, entry, key, patient
@@ -155,10 +155,6 @@ def _read_units(
     return readings
 
 
-#: why a blank file is left out of training data (``--on-error skip``)
-BLANK_REASON = f"{BLANK_START}: every pixel has the same value (nothing to learn from)"
-
-
 def blank_refusal(blank: list[str], total: int, counted: str = "image files") -> str:
     """Why training data holding the blank files ``blank`` (of ``total`` ``counted``: image
     files, or the images of an array) are refused."""
@@ -176,8 +172,9 @@ def blank_note(blank: list[str], total: int, counted: str = "image files") -> li
     none)."""
     if not blank:
         return []
+    they = "it teaches" if len(blank) == 1 else "they teach"
     return [f"left out {len(blank)} of {total} {counted} as blank, every pixel the same "
-            f"value (first: {blank[0]}): they teach the model nothing"]  # fmt: skip
+            f"value (first: {blank[0]}): {they} the model nothing"]  # fmt: skip
 
 
 def _skip_reason(entry: Entry, exc: Exception, on_error: str) -> str:

@@ -42,7 +42,7 @@ from medadapt.data.image_dataset import (
     ImageDataset,
     SkippedFilesWarning,
     check_class_counts,
-    skipped_words,
+    describe_skipped,
 )
 from medadapt.data.image_io import ReadOptions
 from medadapt.data.image_reading import read_all
@@ -50,7 +50,6 @@ from medadapt.data.image_schema import ImageSchema, source_digest  # noqa: F401 
 from medadapt.data.image_sources import Entry, csv_entries, folder_entries, sort_labels
 from medadapt.data.intensity import check_bits_stored, resolve_window
 from medadapt.data.medmnist import load_npz
-from medadapt.data.read_errors import BLANK_START
 from medadapt.data.reader_notes import report_counted, report_notes
 from medadapt.errors import ConfigError, DataError
 
@@ -322,18 +321,11 @@ def report_skipped(
     skipped: list[tuple[str, str]], total: int, counted: str = "image files"
 ) -> None:
     """Warn that ``skipped`` of ``total`` ``counted`` were left out: unreadable, or blank
-    (every pixel one value), each kind counted (:func:`skipped_words`)."""
+    (every pixel one value), each kind counted (:func:`describe_skipped`)."""
     if not skipped:
         return
-    if not any(reason.startswith(BLANK_START) for _, reason in skipped):
-        path, reason = skipped[0]
-        message = (
-            f"skipped {len(skipped)} of {total} {counted} that could not be read (first: "
-            f"{path}: {reason}); the full list is in dataset.skipped"
-        )
-    else:
-        message = (
-            f"skipped {len(skipped)} of {total} {counted}: {skipped_words(skipped)}; the full "
-            "list is in dataset.skipped"
-        )
+    message = (
+        f"skipped {len(skipped)} of {total} {counted}: {describe_skipped(skipped)}; the full "
+        "list is in dataset.skipped"
+    )
     warnings.warn(message, SkippedFilesWarning, stacklevel=3)

@@ -30,6 +30,7 @@ from medadapt.data.image_io import (
     aspect_ratio,
     brightness_range,
     chosen_slices,
+    colour_to_gray,
     conversion_notes,
     describe_error,
     fit_size,
@@ -67,7 +68,8 @@ def load_npz(
     blank: list[str] = []
     if not keep_blank:
         index, blank = _without_blank(images, path, split, on_error)
-        images, labels = images[index], labels[index]
+        if blank:  # a copy of the kept images only where some are left out (files of GBs)
+            images, labels = images[index], labels[index]
     values, volumes = _channels_first(images, path, split, spatial_dims)  # (N, C, *spatial)
     n_classes = int(max(int(a.max()) for a in every if a.size)) + 1
     class_list = _class_names(classes, n_classes, path)
@@ -86,7 +88,7 @@ def load_npz(
     n_channels = values.shape[1] if channels is None else channels
     aspect = aspect_ratio(values[0]) if len(values) else 1.0  # one shape for the whole array
     levels = _brightness(values)
-    to_gray = _colour_to_gray(values, n_channels)
+    to_gray = sum(colour_to_gray(sample, n_channels) for sample in values)
     tensor = _resize(_with_channels(values, n_channels), image_size, fit)
     twelve_bit = _twelve_bit(images, f"{split}_images of {path.name}")
     dataset = ImageDataset(
@@ -135,26 +137,15 @@ def _without_blank(
     if not ids:
         return np.arange(len(images)), []
     if len(ids) == len(images):
+        every = f"all {len(images)}" if len(images) > 1 else "the only one of the"
         raise DataError(
-            f"all {len(images)} {_counted(path, split)} are blank, every pixel the same value "
-            f"(first: {ids[0]}): they teach the model nothing; export the images again"
+            f"{every} {_counted(path, split)} {'are' if len(images) > 1 else 'is'} blank, every "
+            f"pixel the same value (first: {ids[0]}): nothing to teach the model; export the "
+            "images again"
         )
     if on_error != "skip":
         raise DataError(blank_refusal(ids, len(images), _counted(path, split)))
     return np.flatnonzero(~blank), ids
-
-
-def _colour_to_gray(values: np.ndarray, n_channels: int) -> int:
-    """How many ``(N, C, *spatial)`` colour samples become gray (three equal channels are
-    gray already: not counted)."""
-    if values.shape[1] != 3 or n_channels != 1:
-        return 0
-    count = 0
-    for start in range(0, len(values), _CHUNK):
-        chunk = values[start : start + _CHUNK]
-        same = (chunk[:, 0] == chunk[:, 1]) & (chunk[:, 0] == chunk[:, 2])
-        count += int((~same.reshape(len(chunk), -1).all(axis=1)).sum())
-    return count
 
 
 def _brightness(values: np.ndarray) -> list[float]:
@@ -420,9 +411,10 @@ def unused_splits_note(path: Path, split: str) -> str | None:
         return None
     listed = " and ".join(f"{s}_images ({n})" for s, n in others)
     one = len(others) == 1
+    scored = [s for s, _ in others if s in ("test", "val")][-1:]  # the test split, else val
+    then = f"; score the {scored[0]} split with medadapt evaluate --split {scored[0]}"
     return (
         f"{path.name} also holds {listed}, which {'is' if one else 'are'} not used here: the "
         f"model trains and is tested on {split}_images (--split {split}), a held-out "
-        "--test-fraction of them for the test; score the test split with medadapt evaluate "
-        "--split test"
+        f"--test-fraction of them for the test{then if scored else ''}"
     )

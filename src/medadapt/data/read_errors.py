@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-#: the reason a blank file or array image is left out starts so (``image_reading``); not an
-#: error, but a reason counted apart from unreadable files (torch-free: the CLI's summary)
-BLANK_START = "a blank image"
+#: why a blank file or array image is left out of training data (``--on-error skip``): not
+#: an error, but a reason counted apart from unreadable files (here, torch-free, for the CLI)
+BLANK_REASON = "a blank image: every pixel has the same value (nothing to learn from)"
+
+
+def is_blank_reason(reason: str) -> bool:
+    """Whether a skipped file's ``reason`` is :data:`BLANK_REASON` (else: unreadable)."""
+    return reason == BLANK_REASON
 
 
 class ReadError(Exception):

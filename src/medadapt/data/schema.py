@@ -418,7 +418,9 @@ class TableSchema:
         x_cat = torch.tensor(columns, dtype=torch.long).reshape(-1, len(records)).T
         return x_num, x_cat.reshape(len(records), len(self.categorical_features))
 
-    def encode_labels(self, frame: pd.DataFrame) -> torch.Tensor:
+    def encode_labels(self, frame: pd.DataFrame, words: OptionWords = PYTHON) -> torch.Tensor:
+        """Class indices, or standardised values for regression; ``words``: whose words a
+        refusal names the fix in (the command line's ``--data`` or the Python frame)."""
         if self.label not in frame:
             raise DataError(f"label column {self.label!r} is not in the table")
         labels = self._raw_labels(frame)
@@ -440,17 +442,32 @@ class TableSchema:
         counts = Counter(level(v) for v in labels)
         unknown = sorted(set(counts) - set(lookup))
         if unknown:
-            n = sum(counts[name] for name in unknown)
-            alike = [f"{like[0]!r} for {name!r}" for name in unknown
-                     if (like := [c for c in self.classes
-                                  if spelt_alike(name, c, folded_alike=False)])]  # fmt: skip
-            meant = f"; did you mean {', '.join(alike[:3])}?" if alike else ""
-            raise DataError(
-                f"label column {self.label!r} has values {unknown} ({n} row"
-                f"{'s' if n != 1 else ''}) that the model was not trained on (its classes: "
-                f"{self.classes}){meant}"
-            )
+            raise DataError(self._unknown_labels(unknown, counts, words))
         return torch.tensor([lookup[level(v)] for v in labels], dtype=torch.long)
+
+    def _unknown_labels(self, unknown: list[str], counts: Counter[str], words: OptionWords) -> str:
+        """The refusal of label values that are none of the model's classes: each with its
+        rows and the class it is spelt like (``Malignant`` for ``malignant``: case and spacing
+        too), and where to correct them; a measured value's numbers only counted."""
+        n = sum(counts[name] for name in unknown)
+        if measured_looking(unknown) or len(unknown) > 10:  # patients' values: never echoed
+            shown = f"{len(unknown)} values ({_rows(n)})"
+        else:
+            each = [f"{name!r} ({_rows(counts[name])})" for name in unknown]
+            shown = f"{'values' if len(each) > 1 else 'the value'} {', '.join(each)}"
+        alike = []
+        for name in unknown[:10]:
+            like = [c for c in self.classes if spelt_alike(name, c)]
+            alike += [f"{like[0]!r} for {name!r}"] if like else []
+        where = "the frame" if words.python else words.name("data")
+        said = (
+            f"label column {self.label!r} has {shown} that the model was not trained on (its "
+            f"classes: {', '.join(map(repr, self.classes))})"
+        )
+        if alike:
+            meant = ", ".join(alike[:3])
+            return f"{said}; did you mean {meant}? Correct those rows in {where}, or drop them"
+        return f"{said}; correct those rows in {where}, or drop them"
 
     def labelled_rows(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The rows of ``frame`` that have a label."""
@@ -497,6 +514,41 @@ def implicit_positive_class(schema: TableSchema, words: OptionWords = PYTHON) ->
         f"{words.set_to('positive_class', negative)} if {negative!r} is the outcome to detect, "
         f"{words.set_to('positive_class', positive)} to keep this"
     )
+
+
+def measured_looking(classes: Sequence[str]) -> bool:
+    """Whether a label's distinct values (as classes are written) read as a measured value,
+    not classes: all numbers, and a fraction among them or more than :data:`MAX_CLASSES`."""
+    if not classes or not all(checks.is_number(name) for name in classes):
+        return False
+    return len(classes) > MAX_CLASSES or any(float(name) % 1 for name in classes)
+
+
+def untrained_classes_error(
+    label: str, classes: Sequence[str], untrained: Sequence[str], words: OptionWords
+) -> str:
+    """The refusal of classes with no training rows. A measured-looking label (``--task
+    multiclass`` on a measured value) is said as :meth:`TableSchema._fit_label` says it for
+    two classes, by counts only: its values are patients' measurements, never echoed."""
+    threshold = words.set_to("positive_above", "THRESHOLD", quote="none")
+    if measured_looking(classes):
+        return (
+            f"label column {label!r} is a measured value ({len(classes)} distinct numbers), "
+            f"not classes: {len(untrained)} of them have no rows on the training side of the "
+            f"split, so a classifier cannot learn them; use "
+            f"{words.set_to('task', 'regression')} to predict it, or {threshold} to call the "
+            "values above it positive"
+        )
+    shown = ", ".join(map(repr, untrained[:5])) + (" ..." if len(untrained) > 5 else "")
+    return (
+        f"label column {label!r}: {len(untrained)} class(es) ({shown}) have no rows on the "
+        "training side of the split (too few rows to split); merge or drop rare classes, or, "
+        f"for a measured value, pass {words.set_to('task', 'regression')}"
+    )
+
+
+def _rows(n: int) -> str:
+    return f"{n} row{'s' if n != 1 else ''}"
 
 
 def _values_found(labels: pd.Series, limit: int = 10) -> str:
@@ -622,10 +674,12 @@ def _check_named_columns(
     table lacks."""
     for option, name in options.items():
         if name is not None and name not in columns:
+            hint, listed = checks.did_you_mean(name, columns), ", ".join(map(str, columns))
+            listed = (
+                f"{hint} (its columns are: {listed})" if hint else f"; its columns are: {listed}"
+            )
             raise DataError(
-                f"{words.set_to(option, name, quote='repr')} is not a column of the table; its "
-                "columns are: "
-                f"{', '.join(map(str, columns))}"
+                f"{words.set_to(option, name, quote='repr')} is not a column of the table{listed}"
             )
 
 

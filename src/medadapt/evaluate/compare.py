@@ -62,7 +62,20 @@ class Difference:
             return f"{a} vs {b}: {name} cannot be compared ({self.note or 'too few events'})."
         d = self.digits()
         low, high = self.ci
-        text = f"{a} vs {b}: {name} {self.value:+.{d}f} (95% CI {low:+.{d}f} to {high:+.{d}f})"
+        if high - low <= 1e-12:  # every resample alike: no interval, not certainty
+            if abs(self.value) <= 1e-12:
+                return (
+                    f"{a} vs {b}: the same {name} in every resample of these data: no "
+                    "difference can be shown, and none ruled out, without more data."
+                )
+            return (
+                f"{a} vs {b}: {name} {self.value:+.{d}f} in every resample of these data, so "
+                "the change has no interval: judge it on more data."
+            )
+        text = (
+            f"{a} vs {b}: {name} {self.value:+.{d}f} (95% CI {low:+.{d}f} to {high:+.{d}f}"
+            f"{self.direction('; ')})"
+        )
         if self.verdict == "no detectable difference":
             return text + ": no detectable difference on this data."
         return text + f": {a} {self.verdict_in_words()}."
@@ -74,6 +87,20 @@ class Difference:
 
         widest = max(abs(self.ci[0]), abs(self.ci[1])) if self.ci else self.value
         return metric_digits(self.metric, widest)
+
+    def direction(self, before: str = "") -> str:
+        """Which way an error's difference points (after ``before``): ``"a higher MAE is
+        worse"`` for a rise, ``"a lower MAE is better"`` otherwise; empty where higher is
+        better, as a reader takes a difference to mean."""
+        from medadapt.evaluate.report.formatting import METRIC_LABELS
+
+        if self.metric not in LOWER_IS_BETTER or not self.value:  # no change: no direction
+            return ""
+        name = METRIC_LABELS.get(self.metric, self.metric)
+        rose = self.value is not None and self.value > 0
+        return (
+            f"{before}a {'higher' if rose else 'lower'} {name} is {'worse' if rose else 'better'}"
+        )
 
     def verdict_in_words(self) -> str:
         """``"ranks patients by risk better"``: what "better" or "worse" means here."""
@@ -220,9 +247,9 @@ def _adapter_in_words(diff: Difference, name: str, units: str) -> str:
                 f"none ruled out, without more {units}."
             )
         return (
-            f"Paired on the same {units}, the adapter changes {name} by {diff.value:+.{d}f} in "
-            f"every resample of these {units}, so the change has no interval: judge it on more "
-            f"{units}."
+            f"Paired on the same {units}, the adapter changes {name} by {diff.value:+.{d}f}"
+            f"{f' ({diff.direction()})' if diff.direction() else ''} in every resample of these "
+            f"{units}, so the change has no interval: judge it on more {units}."
         )
     verdict = (
         f"no detectable difference on these {units}"
@@ -232,7 +259,7 @@ def _adapter_in_words(diff: Difference, name: str, units: str) -> str:
     low, high = diff.ci
     said = (
         f"Paired on the same {units}, the adapter changes {name} by {diff.value:+.{d}f} "
-        f"(95% CI {low:+.{d}f} to {high:+.{d}f}): {verdict}."
+        f"(95% CI {low:+.{d}f} to {high:+.{d}f}{diff.direction('; ')}): {verdict}."
     )
     if diff.verdict == "worse":  # the adapter did harm here: say what to do
         return f"{said} Keep the base model for these {units}, or adapt again on more of them."

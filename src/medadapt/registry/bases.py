@@ -154,9 +154,9 @@ def list_bases(root: str | Path) -> list[dict[str, Any]]:
                 "groups": (manifest.get("training") or {}).get("groups"),
                 # features kept with --allow-leak although each alone predicts the label
                 "allowed_leaks": [
-                    leak.get("column")
+                    leak["column"]
                     for leak in (manifest.get("training") or {}).get("allowed_leaks") or []
-                    if isinstance(leak, dict)
+                    if isinstance(leak, dict) and isinstance(leak.get("column"), str)
                 ],
             }
         )

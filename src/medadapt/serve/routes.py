@@ -161,7 +161,8 @@ def _prediction(served: ServedBase, route: Route, score: Any, instance: dict[str
         "note": joined_notes(sparse, route.note),
     }
     if sparse and withhold_sparse:
-        out.update(predicted=None, note=withheld_note(len(missing), len(schema.features)))
+        withheld = withheld_note(len(missing), len(schema.features))
+        out.update(predicted=None, note=joined_notes(withheld, route.note))
         return out
     if schema.task == "binary":
         p = float(score)

@@ -124,6 +124,12 @@ class Route:
         return self.base_key, None if self.classes is None else len(self.classes)
 
 
+def _listed(groups: set[str]) -> str:
+    """``A, B, C`` (sorted; at most :data:`MAX_LISTED_GROUPS`, then `` ...``)."""
+    listed = ", ".join(sorted(groups)[:MAX_LISTED_GROUPS])
+    return listed + (" ..." if len(groups) > MAX_LISTED_GROUPS else "")
+
+
 def joined_notes(*notes: str | None) -> str | None:
     """A prediction's ``note``: the notes that are set, in order, or None."""
     return "; ".join(note for note in notes if note) or None
@@ -331,30 +337,29 @@ class ServingState:
     def _base_alone(self, kind: str, tables: Tables) -> str | None:
         """What a prediction of the base alone says when adapters are served: a client that
         forgot to name one would otherwise take the base's answer for its site's adapter's."""
-        groups = sorted({value for (_, value), routes in tables.groups.items()
-                         if any(self._kind(r) == kind for r in routes)})  # fmt: skip
+        groups = self._adapter_groups(kind, tables)
         if not groups:
             return None
-        listed = ", ".join(groups[:MAX_LISTED_GROUPS]) + (
-            " ..." if len(groups) > MAX_LISTED_GROUPS else ""
-        )
         unrouted = ", and the instance carries no group field" if kind == "tabular" else ""
+        serve = "an adapter serves group" if len(groups) == 1 else "adapters serve groups"
         return (
             f"scored by the base model alone: the request names no adapter and no group"
-            f"{unrouted}; adapters serve groups {listed} (send 'group' or name an 'adapter' "
-            "to use one)"
+            f"{unrouted}; {serve} {_listed(groups)} (send 'group' or name an 'adapter' to use "
+            f"{'it' if len(groups) == 1 else 'one'})"
         )
+
+    def _adapter_groups(self, kind: str, tables: Tables) -> set[str]:
+        """The groups promoted adapters of ``kind`` base models serve."""
+        return {value for (_, value), routes in tables.groups.items()
+                if any(self._kind(r) == kind for r in routes)}  # fmt: skip
 
     def _unrouted(self, wanted_group: Any, kind: str, tables: Tables) -> str:
         """Why a request has no route, and the groups that would route it."""
-        groups = {value for (_, value), routes in tables.groups.items()
-                  if any(self._kind(r) == kind for r in routes)}  # fmt: skip
+        groups = self._adapter_groups(kind, tables)
         for served in self.bases.values():
             if served.kind == kind:
                 groups |= served.source_groups
-        listed = sorted(groups)[:MAX_LISTED_GROUPS]
-        more = " ..." if len(groups) > MAX_LISTED_GROUPS else ""
-        hint = f"served groups: {', '.join(listed)}{more} (send one of them, or name an 'adapter')"
+        hint = f"served groups: {_listed(groups)} (send one of them, or name an 'adapter')"
         if not groups:  # nothing promoted (or loaded) yet
             hint = ("served groups: none (promote an adapter: 'medadapt registry --root DIR "
                     "promote NAME@N')")  # fmt: skip

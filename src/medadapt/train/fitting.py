@@ -157,7 +157,8 @@ class Adaptation:
     feature_cache: dict[str, Any] | None = None
     retention: str = "none"  # how old classes were kept when classes were added
     # features kept with allow_leak although each alone predicts the label on the training
-    # rows (Leak.to_json: name, statistic, row count); saved with the adapter
+    # rows (Leak.to_json: name, statistic, row count); save_adapter writes them with an
+    # adapter (a fully fine-tuned copy is a bare network: they are only here)
     allowed_leaks: list[dict[str, Any]] = field(default_factory=list)
 
 

@@ -18,6 +18,9 @@ from medadapt.workflows.strategies import method_of
 
 STRATEGIES = ("base_only", "head_only", "bottleneck", "lora", "full_finetune", "scratch_local")
 FRACTIONS = (0.05, 0.1, 0.25, 0.5, 1.0)
+ADAPT_NAMES = {"head": "head_only", "full": "full_finetune"}
+"""``adapt --method`` names of strategies a study names otherwise: the same training, so
+``--methods head`` is ``head_only`` (the study's name, in its results and report)."""
 
 
 def known_strategies() -> tuple[str, ...]:
@@ -57,12 +60,15 @@ class StudyConfig:
 
     def check(self, modality: Modality) -> StudyConfig:
         allowed = modality.study_strategies(known_strategies())
-        strategies = self.strategies or modality.study_strategies(STRATEGIES)
+        given = [ADAPT_NAMES.get(s, s) for s in self.strategies]
+        strategies = list(dict.fromkeys(given)) or modality.study_strategies(STRATEGIES)
         unknown = [s for s in strategies if s not in allowed]
         if unknown:
+            aliases = ", ".join(f"{k} for {v}" for k, v in ADAPT_NAMES.items() if v in allowed)
             raise ConfigError(
                 f"--methods: {', '.join(map(repr, unknown))} not available for "
                 f"{modality.noun}; choose from {', '.join(allowed)}"
+                + (f" (or adapt's names: {aliases})" if aliases else "")
             )
         bad = [f for f in self.fractions if not 0 < f <= 1]
         if bad:

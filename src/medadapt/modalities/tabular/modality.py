@@ -86,7 +86,7 @@ class TabularModality(Modality):
         notes = unusable_numbers_warnings(frame)  # kept to the model's columns by sample_notes
         labelled = probe.labelled_rows(rows)
         notes += _unlabelled_notes(probe.label, len(rows), len(labelled))
-        return TableSamples(labelled, probe, reading.group_column, notes)
+        return TableSamples(labelled, probe, reading.group_column, notes, COMMAND_LINE)
 
     def fit_schema(
         self, train: TableSamples, options: Any, reading: Reading
@@ -102,7 +102,11 @@ class TabularModality(Modality):
             zero_code_warning,
             zero_coded,
         )
-        from medadapt.data.schema import TableSchema, implicit_positive_class
+        from medadapt.data.schema import (
+            TableSchema,
+            implicit_positive_class,
+            untrained_classes_error,
+        )
 
         task = train.schema.task
         schema = TableSchema.infer(
@@ -110,11 +114,8 @@ class TabularModality(Modality):
         )
         untrained = [c for c in train.schema.classes if c not in schema.classes]
         if untrained:  # every class of the file must be learnt, and be scorable
-            shown = ", ".join(map(repr, untrained[:5])) + (" ..." if len(untrained) > 5 else "")
             raise DataError(
-                f"label column {schema.label!r}: {len(untrained)} class(es) ({shown}) have no "
-                "rows on the training side of the split (too few rows to split); merge or drop "
-                "rare classes, or, for a measured value, pass --task regression"
+                untrained_classes_error(schema.label, train.schema.classes, untrained, COMMAND_LINE)
             )
         frame = read_as_missing(train.frame, schema.missing_codes)
         leaks = refuse_leaks(
@@ -181,7 +182,7 @@ class TabularModality(Modality):
         notes = unusable_numbers_warnings(frame, used)
         labelled = schema.labelled_rows(frame)
         notes += _unlabelled_notes(schema.label, len(frame), len(labelled), "the file's ")
-        return TableSamples(labelled, schema, group_column, notes)
+        return TableSamples(labelled, schema, group_column, notes, COMMAND_LINE)
 
     def read_unlabelled(self, data: Path, base: Any, options: Any) -> TableSamples:
         from medadapt.data.tables import read_table, unusable_numbers_warnings
@@ -195,7 +196,7 @@ class TabularModality(Modality):
             schema.require_columns(frame)
         refuse_written_numbers(schema, frame, data)
         notes = unusable_numbers_warnings(frame, [f.name for f in schema.features])
-        return TableSamples(frame, schema, notes=notes)
+        return TableSamples(frame, schema, notes=notes, words=COMMAND_LINE)
 
     def sample_notes(
         self, schema: TableSchema, samples: TableSamples, python: bool = False
@@ -318,13 +319,13 @@ class TabularModality(Modality):
         per patient splits by row, as the first versions did."""
         from medadapt.data.splits import stratified_split
 
-        encoded = samples.schema.encode_labels(samples.frame).numpy()
+        encoded = samples.schema.encode_labels(samples.frame, samples.words).numpy()
         return stratified_split(
             encoded, test_fraction=fraction, seed=seed, groups=samples.patients()
         )
 
     def training_record(self, schema: TableSchema, samples: TableSamples) -> dict[str, Any]:
-        labels = schema.encode_labels(samples.frame).numpy()
+        labels = schema.encode_labels(samples.frame, samples.words).numpy()
         counts = None
         if schema.task != "regression":
             found = np.bincount(labels.astype(int), minlength=len(schema.classes))

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from medadapt.data.option_words import PYTHON, OptionWords
 from medadapt.data.row_hashes import RowHasher
 from medadapt.data.schema import TableSchema
 from medadapt.data.tables import MISSING_LABEL, group_labels
@@ -26,16 +27,20 @@ _SEX_NAMES = ("sex", "gender")
 _UNSALTED = "00" * 16  # split keys are compared within one run only: no salt needed
 
 
-def true_labels(schema: TableSchema, frame: pd.DataFrame) -> np.ndarray:
-    """Class indices, or target values in their original unit for regression."""
-    y = schema.encode_labels(frame).numpy()
+def true_labels(
+    schema: TableSchema, frame: pd.DataFrame, words: OptionWords = PYTHON
+) -> np.ndarray:
+    """Class indices, or target values in their original unit for regression (``words``:
+    whose words a refusal of the labels speaks)."""
+    y = schema.encode_labels(frame, words).numpy()
     if schema.task == "regression":
         return y * schema.label_std + schema.label_mean
     return y
 
 
 class TableSamples(Samples):
-    """Labelled rows of a table (``frame``), read for ``schema``."""
+    """Labelled rows of a table (``frame``), read for ``schema``; ``words``: whose words a
+    refusal of their labels names the fix in (``--data`` for the command line's files)."""
 
     def __init__(
         self,
@@ -43,11 +48,13 @@ class TableSamples(Samples):
         schema: TableSchema,
         group_column: str | None = None,
         notes: Sequence[str] = (),
+        words: OptionWords = PYTHON,
     ) -> None:
         self.frame = frame
         self.schema = schema
         self.group_column = group_column
         self.notes = list(notes)
+        self.words = words
         self._encodings: list[tuple[TableSchema, bool, Any]] = []
 
     def __len__(self) -> int:
@@ -65,7 +72,7 @@ class TableSamples(Samples):
 
     @cached_property
     def labels(self) -> np.ndarray:
-        return true_labels(self.schema, self.frame)
+        return true_labels(self.schema, self.frame, self.words)
 
     @property
     def groups(self) -> np.ndarray | None:
@@ -116,7 +123,7 @@ class TableSamples(Samples):
 
     def subset(self, indices: Sequence[int] | np.ndarray) -> TableSamples:
         rows = self.frame.iloc[np.asarray(indices)]
-        return TableSamples(rows, self.schema, self.group_column, self.notes)
+        return TableSamples(rows, self.schema, self.group_column, self.notes, self.words)
 
     def class_counts(self, classes: Sequence[str]) -> dict[str, int]:
         if self.schema.task == "regression":
