@@ -328,3 +328,17 @@ def test_an_answer_says_what_its_image_cannot_support_as_read(client, tmp_path):
     assert "16-bit picture in" not in detector
     assert thumb.startswith("1 of 1 images in thumb.png is smaller than ")
     assert "upscaled over 4x to the model's" in thumb
+    rng = np.random.default_rng(5)  # a colour photo with transparency, for a gray model
+    see_through = rng.integers(0, 256, (32, 32, 4), np.uint8)
+    see_through[..., 3] = 128
+    Image.fromarray(see_through, "RGBA").save(tmp_path / "photo.png")
+    reply = client.post("/v1/predict", data={"adapter": "site_b"},
+                        files=_files(tmp_path / "photo.png"), headers=AUTH)  # fmt: skip
+    assert reply.status_code == 200, reply.text
+    (photo,) = reply.json()["predictions"]
+    assert photo["note"].endswith(
+        "1 colour image read was converted to gray (luma: 0.299 R + 0.587 G + 0.114 B), as the "
+        "model takes gray images (--channels 1); 1 image read had a transparency (alpha) "
+        "channel, which was dropped: the model reads only its gray or colour values, as if "
+        "opaque"
+    )

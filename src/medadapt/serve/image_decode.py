@@ -44,7 +44,13 @@ from medadapt.data.image_files import (
     shape_note,
     unlike_training,
 )
-from medadapt.data.image_io import OptionError, ReadChecks, TooManyPixels
+from medadapt.data.image_io import (
+    OptionError,
+    ReadChecks,
+    TooManyPixels,
+    colour_to_gray,
+    conversion_notes,
+)
 from medadapt.data.image_sources import Entry
 from medadapt.data.read_errors import ReadError, one_line
 from medadapt.serve.batching import RETRY_AFTER_SECONDS, Overloaded
@@ -172,9 +178,11 @@ def decode(uploads: list[Upload], schema: Any, limits: ImageServing) -> list[Sam
         odd, kind, levels = unlike_training(schema, name, read)
         checks = ReadChecks(options)  # raw CT, a tiny image; 12-bit values in 16 bits: unless
         checks.add(read, len(unit.files))  # the training images' brightness is compared
+        to_gray = sum(colour_to_gray(sample, schema.channels) for sample in read.samples)
         said = [scaling_note(schema, read.how), shape_note(schema, odd, 1),
                 modality_note(schema, kind, 1), brightness_note(schema, levels, 1),
-                *checks.warnings(name, twelve_bit=schema.brightness is None)]  # fmt: skip
+                *checks.warnings(name, twelve_bit=schema.brightness is None),
+                *conversion_notes(to_gray, int(read.alpha_dropped))]  # fmt: skip
         said = [n for n in said if n]
         note = "; ".join(n.removeprefix(f"{name}: ") for n in said) or None
         out += [Sample(name, i, image, note) for i, image in zip(read.frames, images, strict=True)]
