@@ -178,3 +178,29 @@ def test_sas_dates_are_not_numbers_with_a_unit():
     assert written_numbers(dates) is None
     assert written_numbers(pd.Series([f"{v} mm2" for v in range(100, 130)])) is not None
     assert written_numbers(pd.Series([f"{v} x 10^9/L" for v in range(4, 30)])) is not None
+
+
+def test_text_in_a_model_column_is_judged_on_the_rows_of_the_group_used(tmp_path):
+    """Site C writes its lab value as "pending": adapting site A was refused for site C's
+    cells; it is judged on site A's rows now, and site C's refusal names the group."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"age": rng.normal(60, 10, 300), "bp": rng.normal(130, 15, 300),
+                          "site": np.repeat(["A", "B", "C"], 100)})  # fmt: skip
+    frame["y"] = (frame["age"] / 10 + rng.normal(0, 1, 300) > 6).astype(int)
+    frame["lab"] = rng.normal(5, 1, 300).round(2).astype(object)
+    frame.loc[frame["site"] == "C", "lab"] = "pending"
+    data = tmp_path / "t.csv"
+    frame.to_csv(data, index=False)
+    common = ["--data", data, "--label", "y", "--group-column", "site"]
+    succeeded(run_cli("train-base", *common, "--groups", "A,B", *TINY_TABLE,
+                      "--out", tmp_path / "base"))  # fmt: skip
+    adapt = ["adapt", "--base", tmp_path / "base", *common]
+    adapted = succeeded(run_cli(*adapt, "--group", "A", "--out", tmp_path / "a"))
+    assert "pending" not in adapted.stdout + adapted.stderr
+    refused = run_cli(*adapt, "--group", "C", "--out", tmp_path / "c")
+    assert error_line(refused) == (
+        f"error: --data {data} (site = C): column 'lab' holds text, not numbers, in 100 of its "
+        "100 non-empty values (100 words), which the model reads as numbers (as missing "
+        "values, each such row would be scored without the column); write the numbers alone "
+        "in the file (empty where nothing was measured), and pass it to --data again"
+    )

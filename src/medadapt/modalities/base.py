@@ -110,7 +110,8 @@ class Modality(ABC):
     @abstractmethod
     def read_for_model(self, data: Path, base: Any, options: Any, **how: Any) -> Samples:
         """Labelled samples for the base model ``base``, read as its schema says (``how``:
-        ``classes``, ``group_column``)."""
+        ``classes``, ``group_column``, ``groups``: the groups the command will use, where a
+        check of the file is judged on their rows)."""
 
     @abstractmethod
     def read_unlabelled(self, data: Path, base: Any, options: Any) -> Any:

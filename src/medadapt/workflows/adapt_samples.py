@@ -66,7 +66,8 @@ def pick_samples(
     patients the base never saw, training ones never from the base's test split."""
     classes = modality.grown_classes(base.schema, new_classes)
     samples = modality.read_for_model(
-        data, base, options, classes=classes, group_column=group_column, label=label
+        data, base, options, classes=classes, group_column=group_column, label=label,
+        groups=[group] if group else None,
     )
     group_column = getattr(getattr(samples, "info", None), "group_column", group_column)
     chosen = select(samples, group_column, [group] if group else None, what="--group")

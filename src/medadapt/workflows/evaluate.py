@@ -104,6 +104,7 @@ def evaluate_job(
     check_label(modality, schema, label)
     samples = modality.read_for_model(
         data, loaded.base, options, classes=loaded.classes, group_column=group_column,
+        groups=[group] if group else None,
         label=label, hint="evaluate a model that knows these classes (medadapt adapt "
         "--new-classes)",
     )  # fmt: skip

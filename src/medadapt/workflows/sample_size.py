@@ -80,7 +80,7 @@ def check_sample_size(
     modality = modality_of(base.kind)
     options = options if options is not None else modality.options()
     samples = modality.read_for_model(
-        data, base, options, group_column=group_column,
+        data, base, options, group_column=group_column, groups=[group] if group else None,
         hint="to add them, adapt the model with adapt --new-classes NAME[,NAME]",
     )  # fmt: skip
     chosen = select(samples, group_column, [group] if group else None, what="--group")

@@ -184,6 +184,7 @@ class ImageModality(Modality):
         group_column: str | None = None,
         hint: str = "pass the new ones with --new-classes NAME[,NAME]",
         label: str | None = None,
+        groups: Sequence[str] | None = None,  # tables judge text cells on a group's rows
     ) -> ImageSamples:
         from medadapt.data.image_files import (
             brightness_note,

@@ -158,10 +158,15 @@ class TabularModality(Modality):
         *,
         classes: Sequence[str] = (),
         group_column: str | None = None,
+        groups: Sequence[str] | None = None,
         **_: Any,  # label (checked against the schema by the verb), hint: images only
     ) -> TableSamples:
+        """The file's labelled rows for ``base``; a model column written as text is judged on
+        the rows of ``groups`` (of ``group_column``) when given: another site's "pending"
+        does not stop an adapter of this one."""
         from medadapt.data.tables import read_table, unusable_numbers_warnings
         from medadapt.modalities.tabular.samples import TableSamples
+        from medadapt.modalities.tabular.selection import rows_of_groups
 
         schema: TableSchema = base.schema
         frame = read_table(data, text_columns=[schema.id_column, group_column], words=COMMAND_LINE)
@@ -177,7 +182,8 @@ class TabularModality(Modality):
             )
         if not getattr(options, "allow_absent_columns", False):
             schema.require_columns(frame)
-        refuse_written_numbers(schema, frame, data)
+        judged, where = rows_of_groups(frame, group_column, groups)
+        refuse_written_numbers(schema, judged, data, where=where)
         used = [*(f.name for f in schema.features), schema.label]
         notes = unusable_numbers_warnings(frame, used)
         labelled = schema.labelled_rows(frame)

@@ -57,3 +57,19 @@ def describe_values(values: set[str], *, limit: int = 10) -> str:
     if len(values) > limit:
         return f"{len(values)} distinct values (is it the right column?)"
     return ", ".join(sorted(values))
+
+
+def rows_of_groups(
+    frame: pd.DataFrame, column: str | None, values: Sequence[str] | None
+) -> tuple[pd.DataFrame, str | None]:
+    """The rows of ``frame`` in groups ``values`` of ``column`` and those groups in words
+    (``site = C``), for a check judged on the rows a command uses; all rows and None without a
+    filter, or where no row matches (the selection itself then says why)."""
+    from medadapt.data.tables import group_labels
+
+    if not values or column is None or column not in frame:
+        return frame, None
+    chosen = np.isin(group_labels(frame[column]), [str(v) for v in values])
+    if not chosen.any():
+        return frame, None
+    return frame[chosen], f"{column} = {', '.join(map(str, values))}"
