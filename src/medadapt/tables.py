@@ -32,6 +32,7 @@ from medadapt.data.missing_codes import read_as_missing
 from medadapt.data.schema import TableSchema, as_names, require_data_frame
 from medadapt.data.tables import unusable_numbers_warnings
 from medadapt.errors import AdapterStateError, ConfigError, DataError
+from medadapt.evaluate.sufficiency import few_training_note, new_model_note, rare_class_note
 from medadapt.modalities import modality_of
 from medadapt.modalities.bundle import BaseModel
 from medadapt.modalities.tabular import splits
@@ -81,6 +82,7 @@ def train_base(
                          "keep {it} with TableSchema.infer(..., allow_leak={columns}) if "
                          "{genuine} measured before the outcome")  # fmt: skip
     samples = TableSamples(rows, schema, schema.group_column)
+    _warn_about_size(schema, samples)
     base = fitting.train_base(
         _modality(), schema, samples, options=model_config or TabularModelConfig(),
         train_config=train_config, seed=seed, on_epoch=on_epoch,
@@ -135,6 +137,7 @@ def adapt(
                          "the outcome, or drop {it} from frame and pass allow_absent_columns=True "
                          "(the base model then reads {it} as missing)")  # fmt: skip
     _warn_about_values(schema, samples)
+    _warn_about_adapter_rows(schema, samples)
     result = fitting.adapt(
         _modality(), base, samples, method=method, name=name, into=into,
         train_config=train_config, seed=seed, on_epoch=on_epoch,
@@ -278,6 +281,30 @@ def _warn_about_values(schema: TableSchema, samples: TableSamples) -> None:
     as a warning at the user's line: the model scores such rows without a word."""
     for note in _modality().sample_notes(schema, samples, python=True):
         warnings.warn(note, UserWarning, stacklevel=3)
+
+
+def _warn_about_size(schema: TableSchema, samples: TableSamples) -> None:
+    """train-base's warning when the rarest class has too few rows for a new model on the
+    schema's features (:func:`~medadapt.evaluate.sufficiency.new_model_note`)."""
+    if schema.task == "regression":
+        return
+    counts = samples.class_counts(schema.classes)
+    note = new_model_note(counts, len(schema.features), "rows", adapt="ma.adapt")
+    if note is not None:
+        warnings.warn(note, UserWarning, stacklevel=3)
+
+
+def _warn_about_adapter_rows(schema: TableSchema, samples: TableSamples) -> None:
+    """adapt's warnings about too few rows to train an adapter on, or of a class, in the
+    command line's words but for ``frame`` (every row of it trains the adapter)."""
+    notes = []
+    if schema.task != "regression":
+        counts = samples.class_counts(schema.classes)
+        notes.append(rare_class_note(counts, "rows", "frame"))
+    notes.append(few_training_note(len(samples), "rows", "pass more rows in frame"))
+    for note in notes:
+        if note is not None:
+            warnings.warn(note, UserWarning, stacklevel=3)
 
 
 def _check_adapters(

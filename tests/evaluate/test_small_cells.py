@@ -187,3 +187,16 @@ def test_a_zero_count_in_a_note_reads_fewer_than_five():
     assert mask_note("not reported: 10 negatives among 40 patients") == (
         "not reported: 10 negatives among 40 patients"
     )
+
+
+def test_a_measured_outcomes_mean_gives_no_count_or_hidden_patients_back():
+    """An audit: beside "45-49 patients", the exact mean outcome 166.15217391304347 times n is
+    a whole sum for n = 46 only, and the overall sum minus it gave the 3 hidden patients' mean
+    (118.3: their outcomes 151, 141 and 63). It is rounded like the figures, and a subgroup of
+    fewer than 5 shows none."""
+    large = {"n": 46, "mean_target": 7643 / 46, "mae": 41.234, "mae_ci": [35.01, 47.9],
+             "notes": {}}  # fmt: skip
+    small = {"n": 3, "mean_target": 355 / 3, "mae": None, "mae_ci": None, "notes": {}}
+    masked = mask_subgroups({"sex": {"1": large, "2": small}})["sex"]
+    assert masked["1"]["n"] == "45-49" and masked["1"]["mean_target"] == 166.2
+    assert masked["2"]["n"] == "<5" and masked["2"]["mean_target"] is None

@@ -141,3 +141,18 @@ def test_the_card_says_the_patients_behind_the_rows():
     )
     before = _card(ENTRY)  # one row per patient: as before
     assert "140 trained it (not met" in before and "- Tested on 60 patients: too few" in before
+
+
+def test_a_measured_outcomes_assumed_r_squared_is_said_as_medadapts_own():
+    """An audit: study said "Riley et al.'s cautious default R-squared is assumed" for a
+    measured outcome, where the 0.1 assumed is medadapt's (Riley et al. give a default for
+    binary outcomes only)."""
+    entry = {"task": "regression", "r2": 0.1, "n_train": 37, "source": "Riley et al. Stat Med",
+             "strategies": {"head_only": {"n_needed": 5359}}}  # fmt: skip
+    line = study_sample_size_line(entry, "patients")
+    assert line.endswith(
+        "the base this study trains is not scored yet, so an R-squared of 0.1 is assumed "
+        "(medadapt's cautious choice: Riley et al. give a default for binary outcomes only); "
+        "check-data --base, from a trained base's own scores at the target, usually asks fewer"
+    )
+    assert "Riley et al.'s cautious default" not in line

@@ -33,7 +33,8 @@ class AdapterModel(AdapterCore):
     """
 
     def save_adapter(self, name: str, directory: str | Path, **kwargs: Any) -> Path:
-        """Write adapter ``name`` to ``directory``; returns the directory
+        """Write adapter ``name`` to ``directory``; returns the directory. A directory that
+        holds an adapter or other files is refused unless ``overwrite=True``
         (:func:`~medadapt.adapters.state.save_adapter`)."""
         return save_adapter(self, name, directory, **kwargs)
 

@@ -45,14 +45,18 @@ def save_adapter(
     directory: str | Path,
     *,
     metadata: dict[str, Any] | None = None,
+    overwrite: bool = False,
 ) -> Path:
     """Write adapter ``name`` of ``model`` to ``directory``; returns the directory.
 
     ``metadata`` (JSON-ready: counts, metrics, data summary; never patient rows) is stored in
     the manifest, over what ``model.adapter_metadata`` holds for ``name`` (e.g. the columns
     ``medadapt.adapt`` kept with ``allow_leak``); the files ``model.adapter_files`` holds for
-    it are written beside the manifest.
+    it are written beside the manifest. A directory that already holds an adapter, or any
+    other file, is refused unless ``overwrite`` (as the command line refuses it without
+    ``--force``).
     """
+    refuse_overwrite(directory, MANIFEST, "an adapter", overwrite=overwrite)
     directory = make_directory(directory, "the adapter")
     tensors = {
         k: v.detach().to("cpu").contiguous() for k, v in model.adapter_state_dict(name).items()
@@ -81,6 +85,23 @@ def save_adapter(
     atomic_write_bytes(directory / WEIGHTS, weights)
     atomic_write_bytes(directory / MANIFEST, json.dumps(manifest, indent=2).encode())
     return directory
+
+
+def refuse_overwrite(directory: str | Path, manifest: str, what: str, *, overwrite: bool) -> None:
+    """Refuse, unless ``overwrite``, to save into ``directory`` when it holds ``what`` (its
+    ``manifest`` file) or any other file: saving would silently replace or mix with them."""
+    path = Path(directory)
+    if overwrite or not path.is_dir() or not any(path.iterdir()):
+        return
+    if (path / manifest).exists():
+        raise AdapterFileError(
+            f"{str(path)!r} already holds {what} ({manifest}); choose a new directory, or pass "
+            "overwrite=True to replace it"
+        )
+    raise AdapterFileError(
+        f"{str(path)!r} is not empty; choose a new or empty directory, or pass overwrite=True "
+        "to write into it"
+    )
 
 
 def _merged(recorded: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:

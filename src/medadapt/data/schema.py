@@ -167,6 +167,8 @@ class TableSchema:
         schema.allowed_leaks = list(allow_leak)
         labels = schema._raw_labels(frame, words)
         schema._fit_label(labels.dropna(), task, words)
+        if words.python and schema.task == "multiclass":  # the command line's split refuses it
+            _refuse_measured_classes(label, labels.dropna(), schema.classes, words)
         skip = {label, id_column, group_column, *exclude} - {None}
         for name in columns:
             if name not in skip:
@@ -189,6 +191,10 @@ class TableSchema:
         implicit = implicit_positive_class(schema, words)
         if implicit is not None and words.python:  # the command line prints it with the others
             warnings.warn(implicit, UserWarning, stacklevel=2)
+        if words.python:  # the command line prints them with its other warnings
+            for name in schema.identifiers:
+                warnings.warn(dropped_warning(name, schema.dropped[name]), UserWarning,
+                              stacklevel=2)  # fmt: skip
         return schema
 
     def _add_column(
@@ -530,21 +536,48 @@ def untrained_classes_error(
     """The refusal of classes with no training rows. A measured-looking label (``--task
     multiclass`` on a measured value) is said as :meth:`TableSchema._fit_label` says it for
     two classes, by counts only: its values are patients' measurements, never echoed."""
-    threshold = words.set_to("positive_above", "THRESHOLD", quote="none")
     if measured_looking(classes):
-        return (
-            f"label column {label!r} is a measured value ({len(classes)} distinct numbers), "
-            f"not classes: {len(untrained)} of them have no rows on the training side of the "
-            f"split, so a classifier cannot learn them; use "
-            f"{words.set_to('task', 'regression')} to predict it, or {threshold} to call the "
-            "values above it positive"
-        )
+        why = f"{len(untrained)} of them have no rows on the training side of the split"
+        return _measured_classes_error(label, len(classes), why, words)
     shown = ", ".join(map(repr, untrained[:5])) + (" ..." if len(untrained) > 5 else "")
     return (
         f"label column {label!r}: {len(untrained)} class(es) ({shown}) have no rows on the "
         "training side of the split (too few rows to split); merge or drop rare classes, or, "
         f"for a measured value, pass {words.set_to('task', 'regression')}"
     )
+
+
+def _measured_classes_error(label: str, n_classes: int, why: str, words: OptionWords) -> str:
+    """The refusal of a measured value's ``n_classes`` numbers taken as classes (``why``: how
+    many of them a classifier cannot learn, counts only)."""
+    threshold = words.set_to("positive_above", "THRESHOLD", quote="none")
+    return (
+        f"label column {label!r} is a measured value ({n_classes} distinct numbers), not "
+        f"classes: {why}, so a classifier cannot learn them; use "
+        f"{words.set_to('task', 'regression')} to predict it, or {threshold} to call the "
+        "values above it positive"
+    )
+
+
+def _refuse_measured_classes(
+    label: str, labels: pd.Series, classes: Sequence[str], words: OptionWords
+) -> None:
+    """Refuse ``task='multiclass'`` on a measured value whose classes include values of a
+    single row: no split can put such a class on both its sides (the command line refuses
+    those its test split leaves without training rows, :func:`untrained_classes_error`)."""
+    if not measured_looking(classes):
+        return
+    counts = Counter(level(v) for v in labels)
+    single = sum(1 for name in classes if counts[name] == 1)
+    if single:
+        why = f"{single} of them have a single row"
+        raise DataError(_measured_classes_error(label, len(classes), why, words))
+
+
+def dropped_warning(column: str, reason: str) -> str:
+    """The warning for column ``column`` dropped as a record identifier or a date (``reason``:
+    why, and how to keep it, in the caller's words)."""
+    return f"column {column!r} is not used as a feature: it {reason}"
 
 
 def _rows(n: int) -> str:
@@ -675,12 +708,34 @@ def _check_named_columns(
     for option, name in options.items():
         if name is not None and name not in columns:
             hint, listed = checks.did_you_mean(name, columns), ", ".join(map(str, columns))
+            joined = _joined_by(name, columns) if words.python else None
+            if joined is not None:
+                hint = (
+                    f"; its column names are joined by {joined!r} (a file read with the wrong "
+                    "separator): read it with ma.read_table(path), which finds the separator"
+                )
             listed = (
                 f"{hint} (its columns are: {listed})" if hint else f"; its columns are: {listed}"
             )
             raise DataError(
                 f"{words.set_to(option, name, quote='repr')} is not a column of the table{listed}"
             )
+
+
+SEPARATORS = (";", "\t", ",", "|")  # those ma.read_table finds
+
+
+def _joined_by(name: str, columns: list[Any]) -> str | None:
+    """The separator that joins a table's column names into one (``'a;b;c'``: a file read with
+    another separator) when there is one column holding it, or a column holding it among
+    whose parts is ``name``; None otherwise."""
+    for separator in SEPARATORS:
+        joined = [str(c) for c in columns if separator in str(c)]
+        if len(columns) == 1 and joined:
+            return separator
+        if any(name in (part.strip() for part in c.split(separator)) for c in joined):
+            return separator
+    return None
 
 
 def _check_listed_columns(columns: list[Any], options: dict[str, Sequence[str]]) -> None:

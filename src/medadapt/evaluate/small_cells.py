@@ -41,7 +41,9 @@ ROUNDED = (
     "figures rounded to one decimal: this subgroup's counts are shown as ranges, and exact "
     "figures would give them back"
 )
-_FIGURES = frozenset(name for names in METRIC_NAMES.values() for name in names)
+# the metrics, and a measured outcome's mean: exact beside a range of counts, "166.152..."
+# times n is a whole sum for one n only, giving the count and the others' mean back
+_FIGURES = frozenset(name for names in METRIC_NAMES.values() for name in names) | {"mean_target"}
 #: the observed/expected note's counts: the events observed are the subgroup's positives
 _OBSERVED = re.compile(r": [\d,]+ observed against [\d.,]+ expected from its risks")
 #: figures that notes quote (an accuracy of 0.746): rounded like the figures themselves
@@ -123,6 +125,8 @@ def mask_counts(metrics: dict[str, Any]) -> dict[str, Any]:
             masked = True
     if masked and "prevalence" in out:
         out["prevalence"] = None
+    if out["n"] != n and "mean_target" in out:  # fewer than 5: their mean outcome is theirs
+        out["mean_target"] = None
     if isinstance(out.get("notes"), dict):
         out["notes"] = {k: mask_note(_without_event_counts(v) if masked else v)
                         for k, v in out["notes"].items()

@@ -163,10 +163,13 @@ def _events_per_feature(events: int, n_features: int) -> list[Finding]:
     ]
 
 
-def new_model_note(counts: dict[str, int], n_features: int | None, noun: str) -> str | None:
+def new_model_note(
+    counts: dict[str, int], n_features: int | None, noun: str, adapt: str = "medadapt adapt"
+) -> str | None:
     """``train-base``'s warning when its training ``noun`` have too few events (the smallest
     class's count in ``counts``) for a new model on ``n_features`` features: the base is a model
-    fitted from these data alone, which the events-per-feature rule is about."""
+    fitted from these data alone, which the events-per-feature rule is about. ``adapt``: how
+    the caller's words name adapting (the Python API: ``ma.adapt``)."""
     events = min(counts.values(), default=0)
     if not too_few_per_feature(events, n_features):
         return None
@@ -177,8 +180,19 @@ def new_model_note(counts: dict[str, int], n_features: int | None, noun: str) ->
         f"new model usually needs at least {EVENTS_PER_FEATURE} per feature, Peduzzi et al. "
         "1996, and Riley et al.'s criteria often more): a base model trained on so few is "
         f"likely to be overfitted; collect more {noun}, or adapt an existing model to these "
-        "(medadapt adapt)"
+        f"({adapt})"
     )
+
+
+FEW_TRAINING_SAMPLES = 10  # fewer training samples for an adapter: its figures are said uncertain
+
+
+def few_training_note(n_train: int, noun: str, fix: str) -> str | None:
+    """``adapt``'s warning when an adapter trains on fewer than :data:`FEW_TRAINING_SAMPLES`
+    ``noun`` (``fix``: how to give it more, in the caller's words); None otherwise."""
+    if n_train >= FEW_TRAINING_SAMPLES:
+        return None
+    return f"only {n_train} training {noun}: the adapter's figures will be very uncertain; {fix}"
 
 
 def rare_class_note(

@@ -89,7 +89,7 @@ def cleveland_base(frame, seed: int, out: Path) -> Path:
     train = frame[frame["split"] == "train"]
     base = train_base(train[train[heart.GROUP] == "Cleveland"], flamby_schema(train), seed=seed)
     base.training["groups"] = {"Cleveland": int((train[heart.GROUP] == "Cleveland").sum())}
-    base.save(out)
+    base.save(out, overwrite=True)  # a re-run replaces the demo's own output
     return out
 
 
@@ -106,7 +106,7 @@ def _untrained_base(frame, seed: int, out: Path) -> Path:
     torch.manual_seed(seed)
     model = modality.new_model(schema, TabularModelConfig(), seed)
     BaseModel(model=model, kind="tabular", architecture=modality.architecture(model),
-              schema=schema, training={"untrained": True}).save(out)  # fmt: skip
+              schema=schema, training={"untrained": True}).save(out, overwrite=True)  # fmt: skip
     return out
 
 

@@ -234,30 +234,34 @@ def verdict_lines(results: dict[str, Any]) -> list[str]:
 
 
 def paired_line(name: str, site: dict[str, Any]) -> str | None:
-    """The federated adapter's accuracy at 0.5 minus the base alone's at site ``name``, paired
-    on the same held-out patients, with its verdict as ``versus_base`` words it ("no
-    detectable difference" whenever the interval contains 0); None where not compared (a
-    regression, too few patients, or a run from before sites compared them)."""
+    """The federated adapter's figure minus the base alone's at site ``name`` (accuracy at
+    0.5, as sites send it), paired on the same held-out patients, with its verdict and, for an
+    error such as MAE, its direction as ``versus_base`` words them ("no detectable difference"
+    whenever the interval contains 0); None where not compared (a regression, too few
+    patients, or a run from before sites compared them)."""
     paired = site.get("versus_base") or {}
-    value, low, high = (paired.get(k) for k in ("accuracy", "accuracy_low", "accuracy_high"))
+    metric = next((k for k in paired if not k.endswith(("_low", "_high"))), "accuracy")
+    value, low, high = (paired.get(k) for k in (metric, f"{metric}_low", f"{metric}_high"))
     if _missing(value) or _missing(low) or _missing(high):
         return None
-    diff = Difference("accuracy", float(value), (float(low), float(high)))
-    d, label, n = diff.digits(), LABELS["accuracy"], test_patients(site)
+    diff = Difference(metric, float(value), (float(low), float(high)))
+    d, label, n = diff.digits(), LABELS.get(metric, metric), test_patients(site)
     start = f"At {name}, paired on the same {n} held-out patients,"
     if high - low <= 1e-12:  # every resample alike: no interval, not certainty
         if abs(value) <= 1e-12:
             return (f"{start} the federated adapter and the base alone have the same {label} "
                     "in every resample of these patients: no difference can be shown, and none "
                     "ruled out, without more patients.")  # fmt: skip
-        return (f"{start} the federated adapter changes {label} by {value:+.{d}f} in every "
+        way = f" ({diff.direction()})" if diff.direction() else ""
+        return (f"{start} the federated adapter changes {label} by {value:+.{d}f}{way} in every "
                 "resample of these patients, so the change has no interval: judge it on more "
                 "patients.")  # fmt: skip
     verdict = ("no detectable difference on these patients"
                if diff.verdict not in ("better", "worse")
                else f"the federated adapter {diff.verdict_in_words()}")  # fmt: skip
     said = (f"{start} the federated adapter changes {label} by {value:+.{d}f} (95% CI "
-            f"{low:+.{d}f} to {high:+.{d}f}) against the base alone: {verdict}.")  # fmt: skip
+            f"{low:+.{d}f} to {high:+.{d}f}{diff.direction('; ')}) against the base alone: "
+            f"{verdict}.")  # fmt: skip
     if diff.verdict == "worse":  # the adapter did harm here: say what to do
         return f"{said} Keep the base model at {name}."
     return said

@@ -167,7 +167,8 @@ def save_result(run: FederatedRun, modality, base, outcome: FederatedOutcome,
                       "sites": {n: {"n_train": s["n_train"], "n_test": s["n_test"]}
                                 for n, s in results["sites"].items()}},
     )  # fmt: skip
-    trained.model.save_adapter(run.adapter_name, out, metadata=record.to_json())
+    # beside the sites' personalised/ folder, or over a demo's earlier run
+    trained.model.save_adapter(run.adapter_name, out, metadata=record.to_json(), overwrite=True)
     if raw is not None:
         atomic_write_bytes(out / SPLIT_FILE, raw)
 
@@ -176,7 +177,7 @@ def _save_base(run: FederatedRun, modality, base, model, results, out: Path) -> 
     groups = {name: site["n_train"] for name, site in results["sites"].items()}
     training = {"groups": groups, "federated": federated_card(run)}
     BaseModel(model=model, kind=modality.kind, architecture=modality.architecture(model),
-              schema=base.schema, training=training).save(out)  # fmt: skip
+              schema=base.schema, training=training).save(out, overwrite=True)  # fmt: skip
 
 
 def finite(value: Any) -> Any:

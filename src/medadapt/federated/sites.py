@@ -20,7 +20,12 @@ from medadapt.federated.config import FederatedRun
 from medadapt.federated.local import Trainable
 from medadapt.modalities.base import Modality, Samples, modality_of
 from medadapt.modalities.bundle import BaseModel
-from medadapt.workflows.splitting import adapter_split, select, unrecognised_warning
+from medadapt.workflows.splitting import (
+    adapter_split,
+    select,
+    unrecognised_warning,
+    unrecorded_base_warning,
+)
 
 
 class SiteError(DataError):
@@ -69,7 +74,13 @@ def read_sites(run: FederatedRun, data: Path | None = None, sites=None) -> SiteD
     base_split = modality.read_split(run.base_dir, base.training.get("split") or {}, data,
                                      "base", samples)  # fmt: skip
     seen = modality.in_split(data, samples, base_split, "train")
-    notes = unrecognised_warning({"the base model": base_split}, "the adapter's test rows")
+    scored = f"the sites' test {modality.noun}"
+    notes = unrecognised_warning({"the base model": base_split}, scored)
+    notes += unrecorded_base_warning(
+        modality, base, base_split, scored, instead="give the sites only",
+        figures="every figure on them (the federated adapter's, each reference's, the base "
+        "model's alone)",
+    )  # fmt: skip
     clean = np.zeros(len(samples), dtype=bool)
     if modality.base_test_stays_clean:
         clean = modality.in_split(data, samples, base_split, "test")

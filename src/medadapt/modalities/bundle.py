@@ -21,6 +21,7 @@ from torch import nn
 
 import medadapt
 from medadapt.adapters.fingerprint import BaseFingerprint, fingerprint_model
+from medadapt.adapters.state import refuse_overwrite
 from medadapt.errors import AdapterFileError, MedadaptError
 from medadapt.fileio import atomic_write, atomic_write_bytes, read_json, sha256_file
 from medadapt.modalities.base import modality_of, registered
@@ -56,7 +57,11 @@ class BaseModel:
     def fingerprint(self) -> BaseFingerprint:
         return fingerprint_model(self.model)
 
-    def save(self, directory: str | Path) -> Path:
+    def save(self, directory: str | Path, *, overwrite: bool = False) -> Path:
+        """Write the model to ``directory``; returns the directory. A directory that already
+        holds a base model, or any other file, is refused unless ``overwrite`` (as the command
+        line refuses it without ``--force``)."""
+        refuse_overwrite(directory, MANIFEST, "a base model", overwrite=overwrite)
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         tensors = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}

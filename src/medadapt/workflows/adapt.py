@@ -18,7 +18,7 @@ import numpy as np
 
 from medadapt.adapters import AdapterModel
 from medadapt.errors import DataError
-from medadapt.evaluate.sufficiency import rare_class_note
+from medadapt.evaluate.sufficiency import few_training_note, rare_class_note
 from medadapt.fileio import atomic_write_bytes
 from medadapt.modalities.base import Modality, Samples, modality_of, names
 from medadapt.modalities.bundle import BaseModel
@@ -32,7 +32,6 @@ from medadapt.workflows.scoring import evaluate_model, versus_base_on
 from medadapt.workflows.train_base import Progress, epoch_reporter
 
 SPLIT_FILE = "split.json"
-FEW_TRAINING_SAMPLES = 10
 
 
 def default_name(group: str | None, method: str, new_classes: Sequence[str] = ()) -> str:
@@ -369,13 +368,12 @@ def _rare_class(modality: Modality, base: BaseModel, picked: GroupSamples,
 
 
 def _warnings(modality: Modality, train, n_seen: int, n_chosen: int, group) -> list[str]:
-    noun, out = modality.noun, []
-    if len(train) < FEW_TRAINING_SAMPLES:
-        where = "of this group" if group else "given"
-        out.append(
-            f"only {len(train)} training {noun}: the adapter's figures will be very uncertain; "
-            f"use a larger --train-fraction or more {noun} {where}"
-        )
+    noun = modality.noun
+    where = "of this group" if group else "given"
+    few = few_training_note(
+        len(train), noun, f"use a larger --train-fraction or more {noun} {where}"
+    )
+    out = [few] if few else []
     if n_seen:
         out.append(
             f"the base model trained on {n_seen} of these {n_chosen} {noun}; they may train "
@@ -415,7 +413,7 @@ def _save(modality, out, base_dir, base, result, adapter: AdapterRecord, record,
                 "split": {**base.training.get("split", {}), **split},
                 "adapted": {**metadata, "split": modality.inline_split(record)},
             },
-        ).save(out)
+        ).save(out, overwrite=True)  # beside the side files just written
         return (out / "model.safetensors").stat().st_size
     model: AdapterModel = result.model
     model.save_adapter(result.name, out, metadata=metadata)

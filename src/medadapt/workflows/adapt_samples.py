@@ -15,7 +15,12 @@ from medadapt.data.splits import nested_fraction
 from medadapt.errors import DataError
 from medadapt.modalities.base import Modality, Samples
 from medadapt.modalities.bundle import BaseModel
-from medadapt.workflows.splitting import adapter_split, select, unrecognised_warning
+from medadapt.workflows.splitting import (
+    adapter_split,
+    select,
+    unrecognised_warning,
+    unrecorded_base_warning,
+)
 
 
 @dataclass
@@ -33,7 +38,7 @@ class GroupSamples:
     train: Samples
     test: Samples
     where: str
-    notes: list[str]  # the base's training samples this data cannot recognise (absent columns)
+    notes: list[str]  # the base's training samples this data cannot recognise, or unrecorded
 
     @property
     def unseen(self) -> Samples:
@@ -66,7 +71,12 @@ def pick_samples(
     patients the base never saw, training ones never from the base's test split."""
     classes = modality.grown_classes(base.schema, new_classes)
     samples = modality.read_for_model(
-        data, base, options, classes=classes, group_column=group_column, label=label,
+        data,
+        base,
+        options,
+        classes=classes,
+        group_column=group_column,
+        label=label,
         groups=[group] if group else None,
     )
     group_column = getattr(getattr(samples, "info", None), "group_column", group_column)
@@ -92,7 +102,9 @@ class GroupSplit:
     train: np.ndarray
     test: np.ndarray
     why_no_test: str | None = None  # lenient: why no sample can test the adapter
-    unrecognised: list[str] = field(default_factory=list)  # unrecognised_warning's
+    # the base's training samples that cannot be recognised here (absent columns) or were
+    # never recorded: unrecognised_warning's and unrecorded_base_warning's
+    unrecognised: list[str] = field(default_factory=list)
 
 
 def split_group(
@@ -127,5 +139,11 @@ def split_group(
     if modality.base_test_stays_clean:  # kept for the old classes' retention test
         base_test = modality.in_split(data, samples, base_split, "test")
         train = train[~base_test[train]]
-    hidden = unrecognised_warning({"the base model": base_split}, "the adapter's test rows")
+    scored = f"the adapter's test {modality.noun}"
+    hidden = unrecognised_warning({"the base model": base_split}, scored)
+    hidden += unrecorded_base_warning(
+        modality, base, base_split, scored, instead="adapt only on",
+        figures="the figures on them (the adapter's, and the base model's alone on the same "
+        "patients)",
+    )  # fmt: skip
     return GroupSplit(seen, base_test, train, test, why, hidden)

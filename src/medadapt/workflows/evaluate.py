@@ -43,6 +43,7 @@ from medadapt.workflows.splitting import (
     select,
     to_score,
     unrecognised_warning,
+    unrecorded_base_warning,
     unrecorded_warning,
 )
 
@@ -177,15 +178,15 @@ def _unrecorded(loaded: Loaded, base_split, own) -> list[str]:
     """A warning for the base and for the adapter that record no samples they trained on
     (saved from the Python API before it recorded them, or built by hand): those cannot be
     left out, and nothing else would say so. A base that was never trained is not judged."""
-    noun, training = loaded.modality.noun, loaded.base.training
-    python = loaded.modality.kind == "tabular"  # the table API records them too
-    warnings = []
-    if not base_split and not training.get("untrained"):
-        fix = "medadapt train-base" + (" (or ma.train_base, then base.save)" if python else "")
-        warnings.append(unrecorded_warning("the base model", fix, noun))
+    modality, noun = loaded.modality, loaded.modality.noun
+    warnings = unrecorded_base_warning(
+        modality, loaded.base, base_split, "this evaluation", figures="its figures",
+        instead="evaluate only on",
+    )  # fmt: skip
     if loaded.adapter is not None and not own:
-        fix = "medadapt adapt" + (" (or ma.adapt, then save_adapter)" if python else "")
-        warnings.append(unrecorded_warning(f"adapter {loaded.adapter!r}", fix, noun))
+        python = " (or ma.adapt, then save_adapter)" if modality.kind == "tabular" else ""
+        how = f"medadapt adapt{python}"
+        warnings.append(unrecorded_warning(f"adapter {loaded.adapter!r}", how, noun))
     return warnings
 
 

@@ -403,7 +403,19 @@ def study_sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str
         return line
     if entry.get("no_site_auroc"):  # scored at the target, too few or too well to plan on
         return f"{line}; anticipated {entry['r2_label']} {entry['r2']:.3f}, {entry['r2_source']}"
-    return f"{line}; {UNSCORED_BASE_WHY if entry.get('base_given') else CONSERVATIVE_WHY}"
+    why = UNSCORED_BASE_WHY if entry.get("base_given") else CONSERVATIVE_WHY
+    if entry.get("task") == "regression":  # Riley et al. give a default for binary outcomes only
+        why = why.replace(RILEY_DEFAULT, MEASURED_DEFAULT.format(r2=entry["r2"]))
+    return f"{line}; {why}"
+
+
+RILEY_DEFAULT = "Riley et al.'s cautious default R-squared is assumed"
+#: a measured outcome's assumed R-squared (``sample_size_outcomes.CONTINUOUS_DEFAULT``): medadapt's
+#: own choice, as Riley et al. publish a default for binary outcomes only
+MEASURED_DEFAULT = (
+    "an R-squared of {r2:g} is assumed (medadapt's cautious choice: Riley et al. give a default "
+    "for binary outcomes only)"
+)
 
 
 #: why a study that trains its own base asks more than ``check-data --base`` (found confusing:

@@ -167,13 +167,43 @@ def unrecognised_warning(
 
 
 def unrecorded_warning(
-    who: str, how: str, noun: str = "rows", scored: str = "this evaluation"
+    who: str,
+    how: str,
+    noun: str = "rows",
+    scored: str = "this evaluation",
+    *,
+    figures: str = "its figures",
+    instead: str = "evaluate only on",
 ) -> str:
     """The warning when ``who`` ("the base model", "adapter 'c'") records no samples it
-    trained on (saved without them: none can be left out, so ``scored`` may include them);
-    ``how``: what trains it again with them recorded."""
+    trained on (saved without them: none can be left out, so ``scored`` may include them and
+    ``figures`` may be optimistic); ``how``: what trains it again with them recorded;
+    ``instead``: what to do only on samples it never saw."""
     return (
         f"{who} records no {noun} it trained on: they cannot be left out, so {scored} may "
-        f"include them and its figures may be optimistic; retrain it with {how}, which records "
-        f"them, or evaluate only on {noun} it never saw"
+        f"include them and {figures} may be optimistic; retrain it with {how}, which records "
+        f"them, or {instead} {noun} it never saw"
     )
+
+
+def unrecorded_base_warning(
+    modality: Modality,
+    base: Any,
+    base_split: dict[str, Any] | None,
+    scored: str,
+    *,
+    figures: str,
+    instead: str,
+) -> list[str]:
+    """:func:`unrecorded_warning` for a ``base`` (a ``BaseModel``) whose split read
+    (``base_split``) records no samples it trained on, as a list (empty when it records them,
+    or was never trained: a FLamby initial base has none)."""
+    if base_split or base.training.get("untrained"):
+        return []
+    python = " (or ma.train_base, then base.save)" if modality.kind == "tabular" else ""
+    how = f"medadapt train-base{python}"
+    return [
+        unrecorded_warning(
+            "the base model", how, modality.noun, scored, figures=figures, instead=instead
+        )
+    ]

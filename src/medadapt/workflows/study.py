@@ -30,7 +30,12 @@ from medadapt.results import StudyPoint
 from medadapt.workflows import study_points
 from medadapt.workflows.adapt import check_label
 from medadapt.workflows.sample_size import study_sample_size
-from medadapt.workflows.splitting import adapter_split, select, unrecognised_warning
+from medadapt.workflows.splitting import (
+    adapter_split,
+    select,
+    unrecognised_warning,
+    unrecorded_base_warning,
+)
 from medadapt.workflows.study_grid import (
     FRACTIONS,
     GIVEN_BASE,
@@ -76,7 +81,12 @@ def prepare(
     if config.base is not None:  # with its split.json: its training rows in any file
         base_split = modality.read_split(Path(config.base), base.training.get("split") or {},
                                          data, "base", target)  # fmt: skip
-        warnings += unrecognised_warning({"the base model": base_split}, "the held-out rows")
+        scored = f"the held-out {modality.noun}"
+        warnings += unrecognised_warning({"the base model": base_split}, scored)
+        warnings += unrecorded_base_warning(
+            modality, base, base_split, scored, figures="every strategy's figures on them",
+            instead="run the study only on",
+        )  # fmt: skip
     groups = [config.target_group] if config.target_group is not None else None
     chosen = select(target, reading.group_column, groups, what="--group")
     seen = modality.in_split(data, target, base_split, "train")

@@ -84,7 +84,7 @@ def train_base_point(job: dict[str, Any]) -> dict[str, Any]:
     config = _train_config(modality, "base", job["epochs"])
     base = train_base(modality, job["schema"], job["source"], options=job["options"],
                       train_config=config, seed=job["seed"])  # fmt: skip
-    base.save(job["base_dir"])
+    base.save(job["base_dir"], overwrite=True)  # over an interrupted run's partial save
     return {"seed": job["seed"]}
 
 

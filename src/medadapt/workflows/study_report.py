@@ -237,7 +237,8 @@ def _best_table(report: Report, best_per_size: list[dict[str, Any]], metric: str
         [
             [
                 f"{b['n_train']:.0f} ({b['fraction']:.0%})",
-                label(b["best"]),
+                label(b["best"])
+                + (" (trains on none: the same at every size)" if b["best"] == "base_only" else ""),
                 b["mean"],
                 ", ".join(label(s) for s in b["indistinguishable_from"]) or "none",
             ]

@@ -145,11 +145,16 @@ def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]
         )
         if runner is not None:
             start = f"With {size:.0f} target {noun} ({fraction:.0%}), the {label(best[0])}"
+            if best[0] == "base_only":  # its figure is no size's: say so, not "with N rows"
+                start = (
+                    f"With {size:.0f} target {noun} ({fraction:.0%}) for the strategies that "
+                    f"train, the {label(best[0])} ({BASE_ALONE.format(noun=noun)})"
+                )
             lines.append(_lead_sentence(start, best, runner, tied, metric))
     if lines:  # a best strategy was named
         lines.append(chosen_on_test_sentence(study, noun))
     plateau, more_data, verdicts = adapter_verdicts(study["points"], by_strategy, metric, noun)
-    too_good = too_good_sentence(study["points"])
+    too_good = too_good_sentence(study["points"], noun)
     return {
         "metric": metric,
         "best_per_size": best_per_size,
@@ -230,8 +235,13 @@ def _lead_sentence(
     )
 
 
-def too_good_sentence(points: list[dict[str, Any]]) -> str | None:
-    """One warning naming the strategies and sizes whose results are too good to be true."""
+#: what the base model's figure is in a study: no training size's (it is stored at 100%)
+BASE_ALONE = "which trains on no target {noun}: the same figure at every size"
+
+
+def too_good_sentence(points: list[dict[str, Any]], noun: str = "samples") -> str | None:
+    """One warning naming the strategies and sizes whose results are too good to be true (the
+    base model alone at no size: it trains on none of the target ``noun``)."""
     flagged: dict[str, set[float]] = {}
     for point in points:
         if point["metrics"].get("notes", {}).get("too_good"):
@@ -239,7 +249,9 @@ def too_good_sentence(points: list[dict[str, Any]]) -> str | None:
     if not flagged:
         return None
     where = "; ".join(
-        f"{label(strategy)} at {', '.join(f'{f:.0%}' for f in sorted(fractions))}"
+        f"the {label(strategy)} ({BASE_ALONE.format(noun=noun)})"
+        if strategy == "base_only"
+        else f"the {label(strategy)} at {', '.join(f'{f:.0%}' for f in sorted(fractions))}"
         for strategy, fractions in flagged.items()
     )
     return (

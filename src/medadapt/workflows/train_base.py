@@ -156,4 +156,4 @@ def _save(out: Path, base: BaseModel, side_files: dict[str, bytes]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for name, raw in side_files.items():
         atomic_write_bytes(out / name, raw)
-    base.save(out)
+    base.save(out, overwrite=True)  # beside the side files just written

@@ -1,0 +1,59 @@
+"""The base model alone trains on no target rows: a study scores it once (stored at 100%), and
+its summary and its too-good warning both say it is the same at every size, never that it
+reached a figure "with N target rows" or "at 100%"."""
+
+from __future__ import annotations
+
+from medadapt.workflows.study_summary import aggregate, conclusions
+
+
+def _points(curves: dict[str, dict[float, list[float]]], n: int = 54) -> list[dict]:
+    """Points from ``curves[strategy][fraction] = [AUROC per seed]``; an AUROC of 1 flagged
+    too good to be true, as scoring flags it."""
+    points = []
+    for strategy, by_fraction in curves.items():
+        for fraction, values in by_fraction.items():
+            for seed, value in enumerate(values):
+                metrics = {"auroc": value, "auroc_ci": [value - 0.05, min(value + 0.05, 1.0)],
+                           "brier": 1 - value, "brier_ci": [0.0, 0.1], "n": 40}  # fmt: skip
+                if value >= 0.99:
+                    metrics["notes"] = {"too_good": "too good to be true"}
+                points.append({"strategy": strategy, "fraction": fraction, "seed": seed,
+                               "n_train": 0 if strategy == "base_only" else round(fraction * n),
+                               "metrics": metrics})  # fmt: skip
+    return points
+
+
+def _found(points) -> dict:
+    curves = aggregate(points, "binary")
+    return conclusions({"task": "binary", "points": points, "config": {"kind": "tabular"}},
+                       curves)  # fmt: skip
+
+
+def test_the_base_alone_is_said_to_be_the_same_at_every_size_in_summary_and_warning():
+    found = _found(_points({
+        "base_only": {1.0: [1.0, 1.0]},
+        "head_only": {0.5: [0.95, 0.96], 1.0: [0.97, 0.98]},
+        "lora": {0.5: [0.96, 0.95], 1.0: [0.99, 1.0]},
+    }))  # fmt: skip
+    assert found["too_good"] == (
+        "Warning: results too good to be true (AUROC >= 0.99, perfect accuracy or R² >= 0.99) "
+        "for the base model without adapter (which trains on no target rows: the same figure "
+        "at every size); the LoRA adapter at 100%: check for a leak (a copy of the label, a "
+        "record number, a value recorded after the outcome) before trusting any of them."
+    )
+    leads = [s for s in found["sentences"] if s.startswith("With ")]
+    assert leads[0] == (
+        "With 27 target rows (50%) for the strategies that train, the base model without "
+        "adapter (which trains on no target rows: the same figure at every size) has the best "
+        "mean AUROC (1.000), but its interval (over seeds and test patients) overlaps the "
+        "head-only adapter and LoRA adapter: no conclusion can be drawn between them."
+    )
+    assert not [s for s in found["sentences"] if "(50%), the base model" in s]
+
+
+def test_a_trained_strategy_keeps_its_size():
+    found = _found(_points({"base_only": {1.0: [0.80, 0.80]},
+                            "lora": {0.5: [0.90, 0.91], 1.0: [0.92, 0.93]}}))  # fmt: skip
+    assert found["sentences"][0].startswith("With 27 target rows (50%), the LoRA adapter")
+    assert found["too_good"] is None
