@@ -107,3 +107,13 @@ def test_no_roc_curve_is_drawn_where_auroc_is_not_estimable(demo_dir):
         page,
     )
     assert "ROC curves on VA Long Beach&#x27;s test patients." in page
+
+
+def test_a_second_run_replaces_the_demos_own_output(demo_dir):
+    """'make demo' twice: the second run was refused by its own base model's directory
+    ('already holds a base model'); an earlier demo's output is replaced, as --help says."""
+    before = json.loads((demo_dir / "results.json").read_text())
+    main(["demo", "--out", str(demo_dir), "--n-boot", "200"])  # raises SystemExit on failure
+    after = json.loads((demo_dir / "results.json").read_text())
+    assert set(after["centres"]) == set(before["centres"])
+    BaseModel.load(demo_dir / "base")  # the replaced base loads, its checksums hold

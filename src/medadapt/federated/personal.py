@@ -148,12 +148,12 @@ def _save_as(trained: Trainable, name: str, weights: dict[str, torch.Tensor], fo
     if name == trained.adapter:
         shared = trained.weights()
         trained.load(weights)
-        model.save_adapter(name, folder, metadata=metadata)
+        model.save_adapter(name, folder, metadata=metadata, overwrite=True)  # --out checked
         trained.load(shared)
         return
     model.add_adapter(name, model.configs[trained.adapter])
     try:
         model.load_adapter_state_dict(name, weights)
-        model.save_adapter(name, folder, metadata=metadata)
+        model.save_adapter(name, folder, metadata=metadata, overwrite=True)  # --out checked
     finally:
         model.delete_adapter(name)

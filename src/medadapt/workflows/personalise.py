@@ -93,7 +93,7 @@ def _group_adapter(
     name = f"{slug(group)}_{method}"
     adaptation = adapt(base, group_train, method=method, name=name, into=served, seed=seed)
     if out_dir is not None:
-        served.save_adapter(name, out_dir / "adapters" / name)
+        served.save_adapter(name, out_dir / "adapters" / name, overwrite=True)  # a re-run's
     y = true_labels(schema, group_test)
     before = predict(base.model, schema, group_test)
     after = predict(served, schema, group_test, adapter=name)

@@ -128,7 +128,7 @@ def run_site_study(
     )
     say(f"training the base model on {', '.join(config.source_groups)}")
     base = train_base(source_train, schema, model_config=config.model, seed=config.seed)
-    base.save(out_dir / "base")
+    base.save(out_dir / "base", overwrite=True)  # the demo's own output (checked by its caller)
     served = AdapterModel(base.model)  # one model serving every adapter
     curves: dict[str, Any] = {}
     results: dict[str, Any] = {
@@ -290,8 +290,11 @@ def _adapter_strategy(
         seed=sites.config.seed,
     )
     summary = _summary(sites.schema, target_train, sites.config.group_column, target)
-    directory = sites.served.save_adapter(
-        name, sites.out_dir / "adapters" / name, metadata={"data_summary": summary}
+    directory = sites.served.save_adapter(  # over an earlier demo's, as its caller allows
+        name,
+        sites.out_dir / "adapters" / name,
+        metadata={"data_summary": summary},
+        overwrite=True,
     )
     return _outcome(
         sites.served,
