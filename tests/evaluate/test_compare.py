@@ -55,7 +55,10 @@ def test_versus_base_says_whether_the_adapter_helped_on_the_same_patients():
     assert "score the same AUROC in every resample" in same["in_words"]
     lower = versus_base(y.astype(float), good, noise, metric="mae", unit="image", n_boot=200)
     assert lower["verdict"] == "better"  # a lower MAE is the better model
-    assert lower["in_words"].endswith("the adapter predicts closer to the measured values.")
+    mae_said, error_said = lower["in_words"].split(". ", 1)  # the MAE, then the mean error
+    assert mae_said.endswith("the adapter predicts closer to the measured values")
+    assert error_said == lower["mean_error"]["in_words"]  # y - noise averages y's 0.5
+    assert lower["mean_error"]["verdict"] == "removed"
     in_mg = versus_base(y * 100.0, good * 100, noise * 100, metric="mae", n_boot=200)
     assert 10 <= max(abs(v) for v in in_mg["ci"]) < 100  # so: three significant figures
     said = f"changes MAE by {in_mg['difference']:+.1f} (95% CI {in_mg['ci'][0]:+.1f} to "

@@ -64,6 +64,10 @@ def test_a_card_says_whether_the_adapter_beat_the_base_model():
     assert f"\n\n**Against the base model alone on the same test patients.** {said}\n" in card
     assert "Against the base model" not in _card(metrics={"auroc": 0.655})  # not recorded
     assert "Against the base model" not in _card(versus_base={"in_words": ["not", "text"]})
+    lost = "the adapter calls none of these 32 patients 'low', where the base model alone ..."
+    paired = {"metric": "auroc", "in_words": said, "warnings": [lost]}
+    warned = _card(metrics={"auroc": 0.655}, versus_base=paired)
+    assert f"{said}\n\n**Warning:** {lost}\n" in warned  # the card says it too
 
 
 def test_limitations_follow_from_the_data():

@@ -40,7 +40,10 @@ def print_versus_base(
     before: dict[str, Any] | None, paired: dict[str, Any] | None, task: str, where: str
 ) -> None:
     """The base model alone on the same samples (``where``: "60 rows") by the metric the
-    adapter is judged by, then whether the adapter changed it (the paired difference)."""
+    adapter is judged by, then whether the adapter changed it (the paired difference), said
+    as a warning where the adapter did harm (a worse metric; a systematic error it brought in
+    or enlarged), and the comparison's warnings (a class the adapter never predicts)."""
+    from medadapt.evaluate.compare import versus_base_harms
     from medadapt.evaluate.metrics import headline_metric  # scipy: on first use, not --help
 
     if not before:
@@ -53,10 +56,12 @@ def print_versus_base(
         f"base model alone on the same {where}: {METRIC_LABELS.get(main, main)} "
         f"{fmt_metric(before, main)}"
     )
-    if paired and paired.get("verdict") == "worse":  # the adapter did harm here: say it loudly
+    if paired and versus_base_harms(paired):  # the adapter did harm here: say it loudly
         warn(paired["in_words"])  # which says to keep the base model
     elif paired:
         stdout.print(paired["in_words"])
+    for said in (paired or {}).get("warnings") or []:
+        warn(said)
 
 
 def print_subgroups(subgroups: dict[str, dict[str, Any]], task: str) -> None:

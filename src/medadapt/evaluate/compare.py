@@ -7,6 +7,7 @@ Both models are scored on the same bootstrap resamples, so the interval is for t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -211,13 +212,23 @@ def versus_base(
     seed: int = 0,
     withheld: str | None = None,
     patients: Any = None,
+    classes: Sequence[str] | None = None,
+    threshold: float = 0.5,
 ) -> dict[str, Any]:
     """Did the adapter help? Its ``metric`` (AUROC or MAE: neither depends on a threshold)
     minus the base model's on the same ``unit``s, with a paired bootstrap 95 % CI, as
     ``{"metric", "difference", "ci", "verdict", "in_words"}``. ``withheld``: why the metrics
     did not report ``metric`` on these samples (too few, one class): then nothing is compared
     either, for the same reason. ``difference`` and ``ci`` are None where nothing is compared,
-    and ``in_words`` says why; an adapter measurably worse says to keep the base model."""
+    and ``in_words`` says why; an adapter measurably worse says to keep the base model.
+
+    MAE alone hides a shift of every prediction: ``"mean_error"`` holds the paired change in
+    mean observed − predicted (:func:`mean_error_change`, the same resamples), said after the
+    MAE sentence when the interval excludes 0. A classifier (``classes``: the class names, or
+    None for a table's negatives and positives; ``threshold``: the binary decision threshold)
+    gets ``"warnings"`` for each class the adapter calls no one while the base model alone
+    called some (:func:`unpredicted_classes`); where AUROC is withheld, ``in_words`` says
+    that the accuracy shown in its place rewards ignoring a rare class."""
     from medadapt.evaluate.report.formatting import METRIC_LABELS
 
     name, units = METRIC_LABELS.get(metric, metric), f"{unit}s"
@@ -226,13 +237,239 @@ def versus_base(
     else:
         diff = paired_difference(y_true, adapted, base, metric=metric, unit=unit,
                                  n_boot=n_boot, seed=seed, patients=patients)  # fmt: skip
-    return {
+    out: dict[str, Any] = {
         "metric": metric,
         "difference": diff.value,
         "ci": None if diff.ci is None else [float(diff.ci[0]), float(diff.ci[1])],
         "verdict": diff.verdict,
         "in_words": _adapter_in_words(diff, name, units),
     }
+    if metric == "mae" and not withheld:
+        error = mean_error_change(y_true, adapted, base, unit=unit, n_boot=n_boot, seed=seed,
+                                  patients=patients)  # fmt: skip
+        out["mean_error"] = error
+        if error["verdict"] in MEAN_ERROR_CHANGES:  # detectable: said beside the MAE
+            out["in_words"] += f" {error['in_words']}"
+    if metric == "auroc":
+        y = np.asarray(y_true).astype(int)
+        names = _class_words(classes, adapted)
+        out["warnings"] = unpredicted_classes(y, adapted, base, names, threshold=threshold,
+                                              unit=unit)  # fmt: skip
+        if withheld:
+            caveat = accuracy_caveat(y, names, unit=unit)
+            if caveat:
+                out["in_words"] += f" {caveat}"
+    return out
+
+
+#: the verdicts of :func:`mean_error_change` whose interval excludes 0 (said beside the MAE)
+MEAN_ERROR_CHANGES = ("removed", "reduced", "enlarged", "reversed", "introduced", "shifted")
+#: those that leave the adapter with a systematic error the base model did not have, or a
+#: larger one: said as a warning
+MEAN_ERROR_HARMS = ("enlarged", "reversed", "introduced")
+MEAN_ERROR = "calibration_in_the_large"
+
+
+def versus_base_harms(paired: dict[str, Any]) -> bool:
+    """Whether :func:`versus_base`'s comparison says the adapter did harm: a worse metric, or a
+    systematic error it brought in, enlarged or turned the other way (said as a warning)."""
+    error = paired.get("mean_error") or {}
+    return paired.get("verdict") == "worse" or error.get("verdict") in MEAN_ERROR_HARMS
+
+
+def mean_error_change(
+    y_true: Any,
+    adapted: Any,
+    base: Any,
+    *,
+    unit: str = "patient",
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+    patients: Any = None,
+) -> dict[str, Any]:
+    """The adapter's mean observed − predicted (calibration-in-the-large) against the base
+    model's on the same ``unit``s, each with its bootstrap 95 % CI, and their paired change
+    ``adapter - base`` with its CI from the same resamples (those of :func:`versus_base`'s
+    MAE), as ``{"metric", "adapter", "adapter_ci", "base", "base_ci", "difference", "ci",
+    "verdict", "in_words"}``. A model's error is systematic where its own interval excludes 0;
+    where the change's interval excludes 0 the verdict says what the adapter did to the base
+    model's error ("removed", "reduced", "enlarged", "reversed", "introduced", or "shifted"
+    where neither model's is systematic), else "no detectable difference" ("not estimable"
+    without an interval)."""
+    y, a, b = _checked_pair("mae", y_true, adapted, base, unit)  # regression's checks
+    W = bs.resample_weights(len(y), n_boot, seed, bs.cluster_index(patients, len(y)))
+    error_a, error_b = bs.weighted_mean(W, y - a), bs.weighted_mean(W, y - b)
+    point_a, point_b = float(np.mean(y - a)), float(np.mean(y - b))
+    ci_a, ci_b = bs.percentile_interval(error_a), bs.percentile_interval(error_b)
+    ci = bs.percentile_interval(error_a - error_b)
+    change = Difference(MEAN_ERROR, point_a - point_b, None if ci is None else tuple(ci))
+    verdict = _mean_error_verdict(point_a, ci_a, point_b, ci_b, change)
+    return {
+        "metric": MEAN_ERROR,
+        "adapter": point_a,
+        "adapter_ci": ci_a,
+        "base": point_b,
+        "base_ci": ci_b,
+        "difference": change.value,
+        "ci": ci,
+        "verdict": verdict,
+        "in_words": _mean_error_in_words(verdict, point_a, point_b, change, f"{unit}s"),
+    }
+
+
+def _systematic(ci: list[float] | None) -> bool:
+    return ci is not None and (ci[0] > 0 or ci[1] < 0)
+
+
+def _mean_error_verdict(
+    a: float, ci_a: list[float] | None, b: float, ci_b: list[float] | None, change: Difference
+) -> str:
+    if change.ci is None or change.ci[1] - change.ci[0] <= 1e-12:  # no interval: no verdict
+        return "not estimable"
+    if change.ci[0] <= 0 <= change.ci[1]:
+        return "no detectable difference"
+    if not _systematic(ci_b):
+        return "introduced" if _systematic(ci_a) else "shifted"
+    if not _systematic(ci_a):
+        return "removed"
+    if np.sign(a) != np.sign(b):
+        return "reversed"
+    return "reduced" if abs(a) < abs(b) else "enlarged"
+
+
+def _mean_error_in_words(verdict: str, a: float, b: float, change: Difference, units: str) -> str:
+    """``"Paired on the same patients, the adapter removes a systematic under-prediction of
+    about 19.5 (mean observed − predicted +19.5 with the base model alone, +1.36 with the
+    adapter; paired change -18.2, 95% CI -25.5 to -11.2)."``"""
+    from medadapt.results import metric_digits
+
+    def size(value: float) -> str:
+        return f"{abs(value):,.{metric_digits(MEAN_ERROR, value)}f}"
+
+    def signed(value: float) -> str:
+        return f"{value:+,.{metric_digits(MEAN_ERROR, value)}f}"
+
+    def kind(value: float) -> str:  # observed above predicted: the predictions are too low
+        return "under-prediction" if value > 0 else "over-prediction"
+
+    d = change.digits()
+    if change.value is None or change.ci is None or verdict == "not estimable":
+        return (
+            f"The change in mean observed − predicted has no interval on these {units}: judge "
+            f"it on more {units}."
+        )
+    low, high = change.ci
+    numbers = (
+        f"mean observed − predicted {signed(b)} with the base model alone, {signed(a)} with the "
+        f"adapter; paired change {change.value:+.{d}f}, 95% CI {low:+.{d}f} to {high:+.{d}f}"
+    )
+    if verdict not in MEAN_ERROR_CHANGES:
+        return (
+            f"Paired on the same {units}, the adapter changes mean observed − predicted by "
+            f"{change.value:+.{d}f} (95% CI {low:+.{d}f} to {high:+.{d}f}; {signed(b)} with the "
+            f"base model alone, {signed(a)} with the adapter): no detectable difference on "
+            f"these {units}."
+        )
+    what = {
+        "removed": f"removes a systematic {kind(b)} of about {size(b)}",
+        "reduced": f"reduces a systematic {kind(b)} from about {size(b)} to about {size(a)}",
+        "enlarged": f"enlarges a systematic {kind(b)} from about {size(b)} to about {size(a)}",
+        "reversed": (
+            f"turns a systematic {kind(b)} of about {size(b)} into a systematic {kind(a)} of "
+            f"about {size(a)}"
+        ),
+        "introduced": f"introduces a systematic {kind(a)} of about {size(a)}",
+        "shifted": (
+            f"{'raises' if change.value < 0 else 'lowers'} the predictions by about "
+            f"{size(change.value)} on average, though neither model's mean error is "
+            "systematic on its own"
+        ),
+    }[verdict]
+    return f"Paired on the same {units}, the adapter {what} ({numbers})."
+
+
+def _class_words(classes: Sequence[str] | None, scores: Any) -> list[str]:
+    """The classes as the warnings name them: ``'low'``, or a table's negatives and
+    positives (no names given) as ``negative`` and ``positive``."""
+    k = np.shape(scores)[1] if np.ndim(scores) == 2 else 2
+    if classes is None or len(classes) != k:
+        return ["negative", "positive"] if k == 2 else [f"class {c}" for c in range(k)]
+    return [repr(str(c)) for c in classes]
+
+
+def _calls(scores: Any, threshold: float) -> np.ndarray:
+    """Each sample's predicted class: the most probable of (N, K), or P(positive) at the
+    threshold."""
+    scores = np.asarray(scores, dtype=float)
+    if scores.ndim == 2:
+        return scores.argmax(axis=1)
+    return (scores >= threshold).astype(int)
+
+
+def unpredicted_classes(
+    y: np.ndarray,
+    adapted: Any,
+    base: Any,
+    names: Sequence[str],
+    *,
+    threshold: float = 0.5,
+    unit: str = "patient",
+) -> list[str]:
+    """A warning for each class the adapter calls none of the samples while the base model
+    alone called some: an adapter that has stopped predicting a rare class (or calls everyone
+    negative) can still gain accuracy, and only the counts show it. Counts only, no rates."""
+    from medadapt.evaluate.metrics import plural
+
+    y = np.asarray(y).astype(int)
+    mine, theirs = _calls(adapted, threshold), _calls(base, threshold)
+    n = len(y)
+    warnings = []
+    for c, name in enumerate(names):
+        called = theirs == c
+        if (mine == c).any() or not called.any():
+            continue
+        members = int((y == c).sum())
+        found = int((called & (y == c)).sum())
+        if members > 1:
+            among = (
+                f"{members} of the {n} are {name}: the base model found {found} of them, the "
+                "adapter none"
+            )
+        elif members == 1:
+            among = (
+                f"1 of the {n} is {name}: the base model "
+                f"{'found it, the adapter did not' if found else 'missed it too'}"
+            )
+        else:
+            among = (
+                f"none of the {n} is {name}, so these {unit}s cannot show whether the adapter "
+                "still recognises that class"
+            )
+        warnings.append(
+            f"the adapter calls none of these {plural(n, unit)} {name}, where the base model "
+            f"alone called {int(called.sum())} of them {name} ({among}); its accuracy cannot "
+            "show a class it never predicts"
+        )
+    return warnings
+
+
+def accuracy_caveat(y: np.ndarray, names: Sequence[str], *, unit: str = "patient") -> str | None:
+    """Where AUROC is withheld and accuracy is shown in its place: for several classes, or
+    two where the rarer is under a quarter of the samples, a sentence that accuracy rewards a
+    model that ignores the rare class (it counts every sample alike), naming that class."""
+    from medadapt.evaluate.metrics import plural
+
+    y = np.asarray(y).astype(int)
+    counts = np.bincount(y, minlength=len(names))[: len(names)]
+    rare = int(counts.argmin())
+    n = len(y)
+    if n == 0 or (len(names) == 2 and counts[rare] >= n / 4):
+        return None
+    return (
+        "Accuracy, shown in its place, is no comparison of the two: it counts every "
+        f"{unit} alike, so it rewards a model that ignores a rare class (here {names[rare]}, "
+        f"{counts[rare]} of these {plural(n, unit)})."
+    )
 
 
 def _adapter_in_words(diff: Difference, name: str, units: str) -> str:

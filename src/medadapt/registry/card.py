@@ -315,7 +315,11 @@ def _versus_base(paired: dict[str, Any], cases: str) -> list[str]:
     if not isinstance(said, str) or not said:
         return []
     tested = "patients" if cases == "cases" else cases
-    return ["", f"**Against the base model alone on the same test {tested}.** {_cell(said)}"]
+    warned = [
+        f"**Warning:** {_cell(w)}" for w in paired.get("warnings") or [] if isinstance(w, str)
+    ]
+    return ["", f"**Against the base model alone on the same test {tested}.** {_cell(said)}",
+            *(line for w in warned for line in ("", w))]  # fmt: skip
 
 
 def _limitations_section(

@@ -120,6 +120,7 @@ def summary_lines(
         ]
     if difference:
         lines.append(difference)
+    lines += versus_base_warnings((base_scores or {}).get("versus_base"))
     if result.get("per_class"):
         line = auroc_line(result, "All classes")
         if line:
@@ -134,6 +135,12 @@ def summary_lines(
     lines.append(brackets(result["task"], "patients" if result.get("n_patients") else noun))
     lines += [s for s in [resampled_together(result, noun)] if s]
     return lines
+
+
+def versus_base_warnings(paired: dict[str, Any] | None) -> list[str]:
+    """The comparison's warnings (a class the adapter never predicts) as a summary says
+    them, as the terminal's ``warning:`` lines."""
+    return [f"Warning: {said}." for said in (paired or {}).get("warnings") or []]
 
 
 def brackets(task: str, noun: str) -> str:
@@ -436,6 +443,7 @@ def adapt_report(summary: dict[str, Any], curves: dict[str, Any], modality: Any)
         )
         if (summary.get("versus_base") or {}).get("in_words"):
             lines.append(summary["versus_base"]["in_words"])
+    lines += versus_base_warnings(summary.get("versus_base"))
     retentions: list[tuple[str, str, dict[str, Any] | None]] = []
     if summary.get("retention"):
         lines.append(retention_sentence("This adapter", summary["retention"]))

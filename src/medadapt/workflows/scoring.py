@@ -90,7 +90,9 @@ def versus_base_on(
     """The adapter against the base alone on the same ``samples`` (``scores`` and
     ``base_scores``: each model's predictions), paired on AUROC (binary; macro one-vs-rest
     for several classes) or MAE (regression): :func:`medadapt.evaluate.compare.versus_base`,
-    withheld where ``metrics`` (the adapter's) withheld that metric."""
+    withheld where ``metrics`` (the adapter's) withheld that metric. A classifier's classes
+    are named as its metrics name them (a table's two: negatives and positives), its calls
+    made at the threshold ``metrics`` were measured at."""
     from medadapt.evaluate.compare import versus_base
 
     task = modality.task(schema)
@@ -99,8 +101,11 @@ def versus_base_on(
     withheld = None
     if metrics.get(metric) is None:
         withheld = notes.get(metric) or notes.get("all") or "not reported on these samples"
+    named = task != "binary" or modality.per_class()  # as score_samples names them
     return versus_base(
         np.asarray(samples.labels), modality.task_scores(schema, scores),
         modality.task_scores(schema, base_scores), metric=metric, unit=modality.unit,
         n_boot=n_boot, seed=seed, withheld=withheld, patients=samples.known_patients(),
+        classes=modality.classes(schema) if named else None,
+        threshold=metrics.get("threshold") or 0.5,
     )  # fmt: skip

@@ -1,0 +1,306 @@
+"""Trial 13's audit of "did the adapter help?": an adapter that stopped predicting a rare class
+gained accuracy without a word, and an adapter that removed a systematic under-prediction was
+said to make "no detectable difference" (its MAE barely moved). The comparison now warns about
+a class the adapter never predicts, says that accuracy shown in AUROC's place rewards ignoring
+a rare class, and compares the mean observed − predicted on the same resamples as the MAE."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from medadapt.evaluate.compare import mean_error_change, versus_base
+from medadapt.evaluate.metrics import regression_metrics
+
+MAE_NO_DIFFERENCE = "no detectable difference on these patients."
+
+
+def _three_grades() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """32 patients graded high/low/mid (15/2/15), as the audit's site C test rows: the base
+    model calls 5 'low' (both real ones among them); the adapter calls no one 'low'."""
+    y = np.array([0] * 15 + [1] * 2 + [2] * 15)
+    base_calls = np.array([0] * 13 + [1] * 2 + [1] * 2 + [0] * 12 + [1] + [2] * 2)
+    adapter_calls = np.array([0] * 12 + [2] * 3 + [2] * 2 + [0] * 9 + [2] * 6)
+    base = np.full((32, 3), 0.1)
+    base[np.arange(32), base_calls] = 0.8
+    adapted = np.full((32, 3), 0.15)
+    adapted[np.arange(32), adapter_calls] = 0.7
+    return y, adapted, base
+
+
+def test_an_adapter_that_calls_no_one_low_is_warned_about_with_counts():
+    y, adapted, base = _three_grades()
+    base_calls, adapter_calls = base.argmax(axis=1), adapted.argmax(axis=1)
+    assert (adapter_calls == 1).sum() == 0 and (base_calls == 1).sum() == 5
+    assert ((base_calls == 1) & (y == 1)).sum() == 2
+    withheld = "not reported: 2 patients of class 'low' among 32 patients"
+    paired = versus_base(
+        y,
+        adapted,
+        base,
+        metric="auroc",
+        withheld=withheld,
+        classes=["high", "low", "mid"],
+        n_boot=50,
+    )
+    assert paired["warnings"] == [
+        "the adapter calls none of these 32 patients 'low', where the base model alone called "
+        "5 of them 'low' (2 of the 32 are 'low': the base model found 2 of them, the adapter "
+        "none); its accuracy cannot show a class it never predicts"
+    ]
+    assert paired["in_words"] == (
+        "The adapter and the base model cannot be compared on AUROC (not reported: 2 patients "
+        "of class 'low' among 32 patients). Accuracy, shown in its place, is no comparison of "
+        "the two: it counts every patient alike, so it rewards a model that ignores a rare "
+        "class (here 'low', 2 of these 32 patients)."
+    )
+    # the accuracy it would be judged by rose, which is why the warning is needed
+    assert np.mean(adapter_calls == y) > np.mean(base_calls == y)
+
+
+def test_a_class_absent_or_single_among_the_patients_is_counted_as_such():
+    y, adapted, base = _three_grades()
+    none_low = np.where(y == 1, 0, y)  # no real 'low' left
+    paired = versus_base(
+        none_low,
+        adapted,
+        base,
+        metric="auroc",
+        withheld="too few",
+        classes=["high", "low", "mid"],
+        n_boot=50,
+    )
+    assert paired["warnings"][0].endswith(
+        "(none of the 32 is 'low', so these patients cannot show whether the adapter still "
+        "recognises that class); its accuracy cannot show a class it never predicts"
+    )
+    one_low = np.where(np.arange(32) == 15, 0, y)  # one real 'low', which the base found
+    paired = versus_base(
+        one_low,
+        adapted,
+        base,
+        metric="auroc",
+        withheld="too few",
+        classes=["high", "low", "mid"],
+        n_boot=50,
+    )
+    assert (
+        "(1 of the 32 is 'low': the base model found it, the adapter did not)"
+        in (paired["warnings"][0])
+    )
+
+
+def test_a_binary_adapter_that_calls_everyone_negative_is_warned_about():
+    rng = np.random.default_rng(0)
+    y = np.array([1] * 12 + [0] * 48)
+    base = np.clip(0.3 + 0.4 * y + rng.normal(0, 0.15, 60), 0.01, 0.99)
+    adapted = np.full(60, 0.2) + 0.1 * y  # ranks as well, but below the threshold for everyone
+    paired = versus_base(y, adapted, base, metric="auroc", n_boot=100)
+    called = int((base >= 0.5).sum())
+    found = int(((base >= 0.5) & (y == 1)).sum())
+    assert paired["warnings"] == [
+        f"the adapter calls none of these 60 patients positive, where the base model alone "
+        f"called {called} of them positive (12 of the 60 are positive: the base model found "
+        f"{found} of them, the adapter none); its accuracy cannot show a class it never predicts"
+    ]
+    at_point_one = versus_base(y, adapted, base, metric="auroc", n_boot=100, threshold=0.1)
+    kept = int((base < 0.1).sum())  # at that threshold the adapter calls everyone positive
+    assert at_point_one["warnings"] == [
+        f"the adapter calls none of these 60 patients negative, where the base model alone "
+        f"called {kept} of them negative (48 of the 60 are negative: the base model found "
+        f"{kept} of them, the adapter none); its accuracy cannot show a class it never predicts"
+    ]
+    named = versus_base(y, adapted, base, metric="auroc", n_boot=100, classes=["no", "yes"])
+    assert "calls none of these 60 patients 'yes'" in named["warnings"][0]
+
+
+def test_accuracy_is_qualified_only_where_a_rare_class_can_be_ignored():
+    from medadapt.evaluate.compare import accuracy_caveat
+
+    balanced = np.array([0, 1] * 4)
+    assert accuracy_caveat(balanced, ["negative", "positive"]) is None
+    rare = np.array([1] * 2 + [0] * 18)
+    assert accuracy_caveat(rare, ["negative", "positive"], unit="image") == (
+        "Accuracy, shown in its place, is no comparison of the two: it counts every image "
+        "alike, so it rewards a model that ignores a rare class (here positive, 2 of these 20 "
+        "images)."
+    )
+    shown = versus_base(
+        balanced,
+        np.linspace(0, 1, 8),
+        np.linspace(1, 0, 8),
+        metric="auroc",
+        withheld="only 8 patients",
+    )
+    assert shown["in_words"] == (
+        "The adapter and the base model cannot be compared on AUROC (only 8 patients)."
+    )
+
+
+def _places(value: float) -> int:
+    """Decimals for three significant figures (at most 3), as the label's unit is printed."""
+    return min(3, max(0, 2 - math.floor(math.log10(abs(value)))))
+
+
+def _three(value: float) -> str:
+    return f"{value:,.{_places(value)}f}"
+
+
+def _under_predicting_base(n: int = 60) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(3)
+    y = rng.normal(150, 70, n)
+    base = y - 20 + rng.normal(0, 40, n)  # predicts about 20 too low
+    adapted = y + rng.normal(0, 40, n)  # about right on average, as far from each patient
+    return y, adapted, base
+
+
+def test_removing_a_systematic_under_prediction_is_said_beside_the_mae():
+    y, adapted, base = _under_predicting_base()
+    paired = versus_base(y, adapted, base, metric="mae", n_boot=1000)
+    error = paired["mean_error"]
+    assert error["adapter"] == pytest.approx(np.mean(y - adapted))
+    assert error["base"] == pytest.approx(np.mean(y - base))
+    assert error["difference"] == pytest.approx(np.mean(y - adapted) - np.mean(y - base))
+    # each model's interval is the one its own metrics report (the same resamples)
+    for who, scores in (("adapter", adapted), ("base", base)):
+        alone = regression_metrics(y, scores, n_boot=1000)
+        assert error[f"{who}_ci"] == pytest.approx(alone["calibration_in_the_large_ci"])
+    assert error["base_ci"][0] > 0 and error["adapter_ci"][0] < 0 < error["adapter_ci"][1]
+    assert error["ci"][1] < 0 and error["verdict"] == "removed"
+    low, high = error["ci"]
+    said = (
+        f"Paired on the same patients, the adapter removes a systematic under-prediction of "
+        f"about {abs(error['base']):.1f} (mean observed − predicted {error['base']:+.1f} with the "
+        f"base model alone, {error['adapter']:+.2f} with the adapter; paired change "
+        f"{error['difference']:+.1f}, 95% CI {low:+.1f} to {high:+.1f})."
+    )
+    assert error["in_words"] == said
+    assert paired["in_words"].startswith("Paired on the same patients, the adapter changes MAE by")
+    assert paired["in_words"].endswith(f"{MAE_NO_DIFFERENCE} {said}")  # the MAE sentence kept
+
+
+def test_a_mean_error_not_detectably_changed_adds_nothing_to_the_mae_sentence():
+    y, adapted, _ = _under_predicting_base()
+    other = y + np.random.default_rng(9).normal(0, 40, len(y))
+    paired = versus_base(y, adapted, other, metric="mae", n_boot=500)
+    assert paired["mean_error"]["verdict"] == "no detectable difference"
+    assert paired["in_words"].endswith(MAE_NO_DIFFERENCE)
+    assert paired["mean_error"]["in_words"].startswith(
+        "Paired on the same patients, the adapter changes mean observed − predicted by "
+    )
+    assert (
+        versus_base(y, adapted, other, metric="mae", withheld="too few").get("mean_error") is None
+    )  # nothing compared on what the metrics withheld
+
+
+@pytest.mark.parametrize(
+    ("base_shift", "adapter_shift", "verdict", "words"),
+    [
+        (
+            -20.0,
+            -8.0,
+            "reduced",
+            "reduces a systematic under-prediction from about {b} to about {a}",
+        ),
+        (
+            -8.0,
+            -20.0,
+            "enlarged",
+            "enlarges a systematic under-prediction from about {b} to about {a}",
+        ),
+        (
+            -20.0,
+            20.0,
+            "reversed",
+            "turns a systematic under-prediction of about {b} into a "
+            "systematic over-prediction of about {a}",
+        ),
+        (0.0, 20.0, "introduced", "introduces a systematic over-prediction of about {a}"),
+        (
+            -1.0,
+            1.0,
+            "shifted",
+            "raises the predictions by about {d} on average, though neither "
+            "model's mean error is systematic on its own",
+        ),
+    ],
+)
+def test_what_the_adapter_did_to_the_mean_error_is_named(base_shift, adapter_shift, verdict, words):
+    """Shifts of predictions that share most of their noise (so the paired change is tight
+    while each model's own mean error is not): a negative shift predicts too low, observed −
+    predicted above 0."""
+    rng = np.random.default_rng(4)
+    y = rng.normal(100, 30, 100)
+    shared = rng.normal(0, 20 if verdict == "shifted" else 10, 100)
+    shared -= shared.mean()  # each model's mean error is its shift, give or take the rest
+    adapted = y + shared + rng.normal(0, 1, 100) + adapter_shift
+    base = y + shared + rng.normal(0, 1, 100) + base_shift
+    error = mean_error_change(y, adapted, base, n_boot=500)
+    assert error["verdict"] == verdict
+    a, b = np.mean(y - adapted), np.mean(y - base)
+    assert (error["adapter"], error["base"]) == (pytest.approx(a), pytest.approx(b))
+    low, high = error["ci"]
+    size = {"a": _three(abs(a)), "b": _three(abs(b)), "d": _three(abs(a - b))}
+    d = _places(max(abs(low), abs(high)))  # the change: to its interval's widest end
+    assert error["in_words"] == (
+        f"Paired on the same patients, the adapter {words.format(**size)} (mean observed − "
+        f"predicted {'+' if b > 0 else '-'}{_three(abs(b))} with the base model alone, "
+        f"{'+' if a > 0 else '-'}{_three(abs(a))} with the adapter; paired change "
+        f"{a - b:+.{d}f}, 95% CI {low:+.{d}f} to {high:+.{d}f})."
+    )
+    from medadapt.evaluate.compare import versus_base_harms
+
+    harm = verdict in ("enlarged", "reversed", "introduced")
+    paired = {"verdict": "no detectable difference", "mean_error": error}
+    assert versus_base_harms(paired) is harm
+
+
+def test_the_terminal_warns_about_an_unpredicted_class_and_a_new_systematic_error(capsys):
+    from medadapt.cli.printing import print_versus_base
+
+    y, adapted, base = _three_grades()
+    paired = versus_base(
+        y,
+        adapted,
+        base,
+        metric="auroc",
+        withheld="too few",
+        classes=["high", "low", "mid"],
+        n_boot=50,
+    )
+    before = {"auroc": None, "accuracy": 17 / 32, "accuracy_ci": [0.347, 0.709], "n": 32}
+    print_versus_base(before, paired, "multiclass", "32 rows")
+    out = capsys.readouterr().out.splitlines()
+    assert f"warning: {paired['warnings'][0]}" in out
+    rng = np.random.default_rng(4)
+    y = rng.normal(100, 30, 80)
+    noise = rng.normal(0, 10, 80)
+    worse = versus_base(y, y + noise + rng.normal(20, 1, 80), y + noise, metric="mae", n_boot=500)
+    print_versus_base({"mae": 8.0, "mae_ci": [6.0, 10.0]}, worse, "regression", "80 rows")
+    said = capsys.readouterr().out
+    assert said.splitlines()[1].startswith("warning: Paired on the same patients, the adapter")
+    assert "the adapter introduces a systematic over-prediction of about 2" in said
+
+
+def test_reports_and_the_card_carry_the_comparison():
+    from medadapt.registry.card import _versus_base
+    from medadapt.workflows.reports import versus_base_warnings
+
+    y, adapted, base = _three_grades()
+    paired = versus_base(
+        y,
+        adapted,
+        base,
+        metric="auroc",
+        withheld="too few",
+        classes=["high", "low", "mid"],
+        n_boot=50,
+    )
+    assert versus_base_warnings(paired) == [f"Warning: {paired['warnings'][0]}."]
+    assert versus_base_warnings(None) == []
+    y, adapted, base = _under_predicting_base()
+    paired = versus_base(y, adapted, base, metric="mae", n_boot=1000)
+    card = " ".join(_versus_base(paired, "cases"))
+    assert "the adapter removes a systematic under-prediction of about" in card
