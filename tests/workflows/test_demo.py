@@ -117,3 +117,20 @@ def test_a_second_run_replaces_the_demos_own_output(demo_dir):
     after = json.loads((demo_dir / "results.json").read_text())
     assert set(after["centres"]) == set(before["centres"])
     BaseModel.load(demo_dir / "base")  # the replaced base loads, its checksums hold
+
+
+def test_the_python_demo_refuses_a_folder_holding_something_else(tmp_path):
+    """ma.run_demo writes its base and adapters with overwrite=True: a folder of the user's
+    own files is refused before anything is written, unless overwrite=True."""
+    from medadapt.errors import ConfigError
+    from medadapt.workflows.demo import run_demo
+
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "model.json").write_text("{}")  # the user's own
+    with pytest.raises(ConfigError) as refused:
+        run_demo(tmp_path, n_boot=10)
+    assert str(refused.value) == (
+        f"{tmp_path} is not empty and holds no earlier demo; choose a new or empty directory, "
+        "or pass overwrite=True to write into it"
+    )
+    assert (tmp_path / "base" / "model.json").read_text() == "{}"

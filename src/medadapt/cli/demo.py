@@ -59,8 +59,14 @@ def demo(
 
     steps = 18 if protocol == "default" else seeds
     with status_progress(f"demo ({protocol})", total=steps) as step:
-        results = run_demo(
-            out, protocol=protocol, seed=seed, seeds=seeds, n_boot=n_boot, progress=step
+        results = run_demo(  # --out checked above (--force, or an earlier demo's)
+            out,
+            protocol=protocol,
+            seed=seed,
+            seeds=seeds,
+            n_boot=n_boot,
+            progress=step,
+            overwrite=True,
         )
     if protocol == "default":
         _print_centres(results, LABELS)

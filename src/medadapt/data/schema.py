@@ -537,7 +537,8 @@ def untrained_classes_error(
     multiclass`` on a measured value) is said as :meth:`TableSchema._fit_label` says it for
     two classes, by counts only: its values are patients' measurements, never echoed."""
     if measured_looking(classes):
-        why = f"{len(untrained)} of them have no rows on the training side of the split"
+        have = "has" if len(untrained) == 1 else "have"
+        why = f"{len(untrained)} of them {have} no rows on the training side of the split"
         return _measured_classes_error(label, len(classes), why, words)
     shown = ", ".join(map(repr, untrained[:5])) + (" ..." if len(untrained) > 5 else "")
     return (
@@ -570,7 +571,7 @@ def _refuse_measured_classes(
     counts = Counter(level(v) for v in labels)
     single = sum(1 for name in classes if counts[name] == 1)
     if single:
-        why = f"{single} of them have a single row"
+        why = f"{single} of them {'has' if single == 1 else 'have'} a single row"
         raise DataError(_measured_classes_error(label, len(classes), why, words))
 
 

@@ -250,7 +250,7 @@ def versus_base(
         out["mean_error"] = error
         if error["verdict"] in MEAN_ERROR_CHANGES:  # detectable: said beside the MAE
             out["in_words"] += f" {error['in_words']}"
-    if metric == "auroc":
+    if metric == "auroc" and _enough_units(y_true, patients):  # else no figure is shown at all
         y = np.asarray(y_true).astype(int)
         names = _class_words(classes, adapted)
         out["warnings"] = unpredicted_classes(y, adapted, base, names, threshold=threshold,
@@ -262,11 +262,21 @@ def versus_base(
     return out
 
 
+def _enough_units(y_true: Any, patients: Any) -> bool:
+    """Whether the metrics report figures on these samples (at least ``MIN_PATIENTS``
+    patients): below, no accuracy is shown for a caveat to qualify, and a warning about what
+    the adapter called a class would describe one or two identifiable patients."""
+    from medadapt.evaluate.metrics import MIN_PATIENTS
+
+    n = len(np.unique(np.asarray(patients).astype(str))) if patients is not None else len(y_true)
+    return n >= MIN_PATIENTS
+
+
 #: the verdicts of :func:`mean_error_change` whose interval excludes 0 (said beside the MAE)
 MEAN_ERROR_CHANGES = ("removed", "reduced", "enlarged", "reversed", "introduced", "shifted")
 #: those that leave the adapter with a systematic error the base model did not have, or a
 #: larger one: said as a warning
-MEAN_ERROR_HARMS = ("enlarged", "reversed", "introduced")
+MEAN_ERROR_HARMS = ("enlarged", "introduced")  # and "reversed" to a larger error
 MEAN_ERROR = "calibration_in_the_large"
 
 
@@ -274,7 +284,8 @@ def versus_base_harms(paired: dict[str, Any]) -> bool:
     """Whether :func:`versus_base`'s comparison says the adapter did harm: a worse metric, or a
     systematic error it brought in, enlarged or turned the other way (said as a warning)."""
     error = paired.get("mean_error") or {}
-    return paired.get("verdict") == "worse" or error.get("verdict") in MEAN_ERROR_HARMS
+    grew = error.get("verdict") == "reversed" and abs(error["adapter"]) >= abs(error["base"])
+    return paired.get("verdict") == "worse" or error.get("verdict") in MEAN_ERROR_HARMS or grew
 
 
 def mean_error_change(
@@ -426,24 +437,19 @@ def unpredicted_classes(
     warnings = []
     for c, name in enumerate(names):
         called = theirs == c
-        if (mine == c).any() or not called.any():
-            continue
         members = int((y == c).sum())
+        if (mine == c).any() or not called.any() or members == 0:  # none to miss: no harm
+            continue
         found = int((called & (y == c)).sum())
         if members > 1:
             among = (
                 f"{members} of the {n} are {name}: the base model found {found} of them, the "
                 "adapter none"
             )
-        elif members == 1:
+        else:
             among = (
                 f"1 of the {n} is {name}: the base model "
                 f"{'found it, the adapter did not' if found else 'missed it too'}"
-            )
-        else:
-            among = (
-                f"none of the {n} is {name}, so these {unit}s cannot show whether the adapter "
-                "still recognises that class"
             )
         warnings.append(
             f"the adapter calls none of these {plural(n, unit)} {name}, where the base model "
@@ -463,8 +469,8 @@ def accuracy_caveat(y: np.ndarray, names: Sequence[str], *, unit: str = "patient
     counts = np.bincount(y, minlength=len(names))[: len(names)]
     rare = int(counts.argmin())
     n = len(y)
-    if n == 0 or (len(names) == 2 and counts[rare] >= n / 4):
-        return None
+    if n == 0 or counts[rare] == 0 or (len(names) == 2 and counts[rare] >= n / 4):
+        return None  # no patient of it: accuracy hides no one here
     return (
         "Accuracy, shown in its place, is no comparison of the two: it counts every "
         f"{unit} alike, so it rewards a model that ignores a rare class (here {names[rare]}, "

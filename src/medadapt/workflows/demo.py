@@ -106,11 +106,20 @@ def run_demo(
     seeds: int = 5,
     n_boot: int = 1000,
     progress: Callable[[str], None] | None = None,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
-    """Run a demo protocol; write ``results.json`` and ``report.html`` into ``out_dir``."""
+    """Run a demo protocol; write ``results.json`` and ``report.html`` into ``out_dir``. An
+    earlier demo's output there is replaced; any other non-empty ``out_dir`` is refused unless
+    ``overwrite`` (its base and adapters would replace files of the same names)."""
     if protocol not in PROTOCOLS:
         raise ConfigError(f"--protocol must be one of {PROTOCOLS}, got {protocol!r}")
     out_dir = Path(out_dir)
+    held = out_dir.is_dir() and any(out_dir.iterdir())
+    if held and not overwrite and not (out_dir / "results.json").is_file():
+        raise ConfigError(
+            f"{out_dir} is not empty and holds no earlier demo; choose a new or empty "
+            "directory, or pass overwrite=True to write into it"
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(1)  # small models: one thread is faster than two (no sync overhead)
     started = time.perf_counter()
