@@ -22,9 +22,8 @@ from medadapt.modalities.base import Modality, Samples, modality_of
 from medadapt.modalities.bundle import BaseModel
 from medadapt.workflows.splitting import (
     adapter_split,
+    base_split_warnings,
     select,
-    unrecognised_warning,
-    unrecorded_base_warning,
 )
 
 
@@ -75,8 +74,7 @@ def read_sites(run: FederatedRun, data: Path | None = None, sites=None) -> SiteD
                                      "base", samples)  # fmt: skip
     seen = modality.in_split(data, samples, base_split, "train")
     scored = f"the sites' test {modality.noun}"
-    notes = unrecognised_warning({"the base model": base_split}, scored)
-    notes += unrecorded_base_warning(
+    notes = base_split_warnings(
         modality, base, base_split, scored, instead="give the sites only",
         figures="every figure on them (the federated adapter's, each reference's, the base "
         "model's alone)",

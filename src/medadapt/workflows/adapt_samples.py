@@ -17,9 +17,8 @@ from medadapt.modalities.base import Modality, Samples
 from medadapt.modalities.bundle import BaseModel
 from medadapt.workflows.splitting import (
     adapter_split,
+    base_split_warnings,
     select,
-    unrecognised_warning,
-    unrecorded_base_warning,
 )
 
 
@@ -140,8 +139,7 @@ def split_group(
         base_test = modality.in_split(data, samples, base_split, "test")
         train = train[~base_test[train]]
     scored = f"the adapter's test {modality.noun}"
-    hidden = unrecognised_warning({"the base model": base_split}, scored)
-    hidden += unrecorded_base_warning(
+    hidden = base_split_warnings(
         modality, base, base_split, scored, instead="adapt only on",
         figures="the figures on them (the adapter's, and the base model's alone on the same "
         "patients)",

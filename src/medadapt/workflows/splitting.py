@@ -207,3 +207,21 @@ def unrecorded_base_warning(
             "the base model", how, modality.noun, scored, figures=figures, instead=instead
         )
     ]
+
+
+def base_split_warnings(
+    modality: Modality,
+    base: Any,
+    base_split: dict[str, Any] | None,
+    scored: str,
+    *,
+    figures: str,
+    instead: str,
+) -> list[str]:
+    """Why ``scored`` may hold samples ``base`` trained on: its training samples cannot be
+    recognised in this data (:func:`unrecognised_warning`), or it records none
+    (:func:`unrecorded_base_warning`); what ``adapt``, ``study --base`` and federated sites
+    say of the base they start from."""
+    return unrecognised_warning({"the base model": base_split}, scored) + unrecorded_base_warning(
+        modality, base, base_split, scored, figures=figures, instead=instead
+    )

@@ -32,9 +32,8 @@ from medadapt.workflows.adapt import check_label
 from medadapt.workflows.sample_size import study_sample_size
 from medadapt.workflows.splitting import (
     adapter_split,
+    base_split_warnings,
     select,
-    unrecognised_warning,
-    unrecorded_base_warning,
 )
 from medadapt.workflows.study_grid import (
     FRACTIONS,
@@ -82,8 +81,7 @@ def prepare(
         base_split = modality.read_split(Path(config.base), base.training.get("split") or {},
                                          data, "base", target)  # fmt: skip
         scored = f"the held-out {modality.noun}"
-        warnings += unrecognised_warning({"the base model": base_split}, scored)
-        warnings += unrecorded_base_warning(
+        warnings += base_split_warnings(
             modality, base, base_split, scored, figures="every strategy's figures on them",
             instead="run the study only on",
         )  # fmt: skip
