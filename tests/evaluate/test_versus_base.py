@@ -17,6 +17,12 @@ from medadapt.evaluate.metrics import regression_metrics
 MAE_NO_DIFFERENCE = "no detectable difference on these patients."
 
 
+def _graded(y: np.ndarray, adapted: np.ndarray, base: np.ndarray, withheld: str = "too few"):
+    """:func:`versus_base` of the graded scores, AUROC withheld as on the audit's 32 rows."""
+    return versus_base(y, adapted, base, metric="auroc", withheld=withheld,
+                       classes=["high", "low", "mid"], n_boot=50)  # fmt: skip
+
+
 def _three_grades() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """32 patients graded high/low/mid (15/2/15), as the audit's site C test rows: the base
     model calls 5 'low' (both real ones among them); the adapter calls no one 'low'."""
@@ -36,15 +42,7 @@ def test_an_adapter_that_calls_no_one_low_is_warned_about_with_counts():
     assert (adapter_calls == 1).sum() == 0 and (base_calls == 1).sum() == 5
     assert ((base_calls == 1) & (y == 1)).sum() == 2
     withheld = "not reported: 2 patients of class 'low' among 32 patients"
-    paired = versus_base(
-        y,
-        adapted,
-        base,
-        metric="auroc",
-        withheld=withheld,
-        classes=["high", "low", "mid"],
-        n_boot=50,
-    )
+    paired = _graded(y, adapted, base, withheld=withheld)
     assert paired["warnings"] == [
         "the adapter calls none of these 32 patients 'low', where the base model alone called "
         "5 of them 'low' (2 of the 32 are 'low': the base model found 2 of them, the adapter "
@@ -63,26 +61,10 @@ def test_an_adapter_that_calls_no_one_low_is_warned_about_with_counts():
 def test_a_class_absent_or_single_among_the_patients_is_counted_as_such():
     y, adapted, base = _three_grades()
     none_low = np.where(y == 1, 0, y)  # no real 'low' left
-    paired = versus_base(
-        none_low,
-        adapted,
-        base,
-        metric="auroc",
-        withheld="too few",
-        classes=["high", "low", "mid"],
-        n_boot=50,
-    )
+    paired = _graded(none_low, adapted, base)
     assert paired["warnings"] == []  # no 'low' patient to miss: the base's calls were wrong
     one_low = np.where(np.arange(32) == 15, 0, y)  # one real 'low', which the base found
-    paired = versus_base(
-        one_low,
-        adapted,
-        base,
-        metric="auroc",
-        withheld="too few",
-        classes=["high", "low", "mid"],
-        n_boot=50,
-    )
+    paired = _graded(one_low, adapted, base)
     assert (
         "(1 of the 32 is 'low': the base model found it, the adapter did not)"
         in (paired["warnings"][0])
@@ -266,15 +248,7 @@ def test_the_terminal_warns_about_an_unpredicted_class_and_a_new_systematic_erro
     from medadapt.cli.printing import print_versus_base
 
     y, adapted, base = _three_grades()
-    paired = versus_base(
-        y,
-        adapted,
-        base,
-        metric="auroc",
-        withheld="too few",
-        classes=["high", "low", "mid"],
-        n_boot=50,
-    )
+    paired = _graded(y, adapted, base)
     before = {"auroc": None, "accuracy": 17 / 32, "accuracy_ci": [0.347, 0.709], "n": 32}
     print_versus_base(before, paired, "multiclass", "32 rows")
     out = capsys.readouterr().out.splitlines()
@@ -294,15 +268,7 @@ def test_reports_and_the_card_carry_the_comparison():
     from medadapt.workflows.reports import versus_base_warnings
 
     y, adapted, base = _three_grades()
-    paired = versus_base(
-        y,
-        adapted,
-        base,
-        metric="auroc",
-        withheld="too few",
-        classes=["high", "low", "mid"],
-        n_boot=50,
-    )
+    paired = _graded(y, adapted, base)
     assert versus_base_warnings(paired) == [f"Warning: {paired['warnings'][0]}."]
     assert versus_base_warnings(None) == []
     y, adapted, base = _under_predicting_base()
