@@ -189,18 +189,27 @@ def check_output_dir(
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise _error(f"{flag} {path} is a file; give a directory (it is created if needed)")
-    if path.is_dir() and any(path.iterdir()) and not force:
-        held = [what for name, what in (markers or {}).items() if (path / name).exists()]
-        if held:
-            raise _error(
-                f"{flag} {path} already holds {held[0]}; choose a new directory, or pass --force "
-                "to replace it"
-            )
+    held = None if force else occupant(path, markers or {})
+    if held:
+        raise _error(
+            f"{flag} {path} already holds {held[1]}; choose a new directory, or pass --force "
+            "to replace it"
+        )
+    if held is not None:
         raise _error(
             f"{flag} {path} is not empty; choose a new or empty directory, or pass --force to "
             "write into it"
         )
     _check_can_create(path, flag)
+
+
+def occupant(path: Path, markers: dict[str, str]) -> tuple[str, ...] | None:
+    """What a directory holds that saving into it would replace or mix with: the first of
+    ``markers`` (file name -> what it shows) present as ``(name, what)``, ``()`` for other
+    files, None when it is absent or empty."""
+    if not path.is_dir() or not any(path.iterdir()):
+        return None
+    return next(((name, what) for name, what in markers.items() if (path / name).exists()), ())
 
 
 def destination_of(path: str | Path) -> Path:

@@ -26,7 +26,7 @@ from medadapt.adapters.core import AdapterCore
 from medadapt.adapters.fingerprint import BaseFingerprint
 from medadapt.adapters.methods import config_from_dict
 from medadapt.errors import AdapterFileError, MedadaptError
-from medadapt.fileio import atomic_write_bytes, make_directory, read_json, sha256_file
+from medadapt.fileio import atomic_write_bytes, make_directory, occupant, read_json, sha256_file
 
 MANIFEST = "adapter.json"
 WEIGHTS = "adapter.safetensors"
@@ -91,17 +91,17 @@ def refuse_overwrite(directory: str | Path, manifest: str, what: str, *, overwri
     """Refuse, unless ``overwrite``, to save into ``directory`` when it holds ``what`` (its
     ``manifest`` file) or any other file: saving would silently replace or mix with them."""
     path = Path(directory)
-    if overwrite or not path.is_dir() or not any(path.iterdir()):
-        return
-    if (path / manifest).exists():
+    held = None if overwrite else occupant(path, {manifest: what})
+    if held:
         raise AdapterFileError(
             f"{str(path)!r} already holds {what} ({manifest}); choose a new directory, or pass "
             "overwrite=True to replace it"
         )
-    raise AdapterFileError(
-        f"{str(path)!r} is not empty; choose a new or empty directory, or pass overwrite=True "
-        "to write into it"
-    )
+    if held is not None:
+        raise AdapterFileError(
+            f"{str(path)!r} is not empty; choose a new or empty directory, or pass overwrite=True "
+            "to write into it"
+        )
 
 
 def _merged(recorded: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
