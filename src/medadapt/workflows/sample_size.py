@@ -403,10 +403,11 @@ def study_sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str
         return line
     if entry.get("no_site_auroc"):  # scored at the target, too few or too well to plan on
         return f"{line}; anticipated {entry['r2_label']} {entry['r2']:.3f}, {entry['r2_source']}"
-    why = UNSCORED_BASE_WHY if entry.get("base_given") else CONSERVATIVE_WHY
+    assumed = RILEY_DEFAULT
     if entry.get("task") == "regression":  # Riley et al. give a default for binary outcomes only
-        why = why.replace(RILEY_DEFAULT, MEASURED_DEFAULT.format(r2=entry["r2"]))
-    return f"{line}; {why}"
+        assumed = MEASURED_DEFAULT.format(r2=entry["r2"])
+    why = UNSCORED_BASE_WHY if entry.get("base_given") else CONSERVATIVE_WHY
+    return f"{line}; {why.replace(RILEY_DEFAULT, assumed)}"
 
 
 RILEY_DEFAULT = "Riley et al.'s cautious default R-squared is assumed"
@@ -416,19 +417,16 @@ MEASURED_DEFAULT = (
     "an R-squared of {r2:g} is assumed (medadapt's cautious choice: Riley et al. give a default "
     "for binary outcomes only)"
 )
-
-
 #: why a study that trains its own base asks more than ``check-data --base`` (found confusing:
-#: 4,880 against 972 for the same head-only adapter)
+#: 4,880 against 972 for the same head-only adapter); built on :data:`RILEY_DEFAULT`, which a
+#: measured outcome's line replaces
 CONSERVATIVE_WHY = (
-    "the base this study trains is not scored yet, so Riley et al.'s cautious default R-squared "
-    "is assumed; check-data --base, from a trained base's own scores at the target, usually "
-    "asks fewer"
+    f"the base this study trains is not scored yet, so {RILEY_DEFAULT}; check-data --base, from "
+    "a trained base's own scores at the target, usually asks fewer"
 )
 #: the same for a study given a base (``--base``) that no target sample it never saw could score
 UNSCORED_BASE_WHY = (
-    "the base given has no target samples it never saw to be scored on, so Riley et al.'s "
-    "cautious default R-squared is assumed"
+    f"the base given has no target samples it never saw to be scored on, so {RILEY_DEFAULT}"
 )
 
 
