@@ -65,6 +65,20 @@ def test_each_class_gets_its_own_row_matching_scikit_learn(scored):
     assert "per class (n: rows)" in stdout  # the terminal shows the same table
 
 
+def test_the_brier_score_is_summed_over_the_grades_and_says_its_scale(scored):
+    """A multiclass Brier score runs from 0 to 2 (summed over the classes), not 0 to 1 as a
+    yes/no outcome's: the terminal says so beside the figure, which is the sum per patient."""
+    stdout, evaluation, frame, predicted = scored
+    proba = predicted[["p_0", "p_1", "p_2"]].to_numpy()
+    onehot = np.eye(3)[frame["grade"].to_numpy()]
+    assert evaluation["brier"] == pytest.approx(((proba - onehot) ** 2).sum(axis=1).mean(),
+                                                abs=1e-6)  # fmt: skip
+    at = next(i for i, row in enumerate(stdout.splitlines()) if "Brier" in row)
+    cells = [row.split("│")[3] for row in stdout.splitlines()[at : at + 3]]  # the note column
+    assert f"{evaluation['brier']:.3f}" in stdout.splitlines()[at]
+    assert " ".join(" ".join(cells).split()) == "summed over the classes: 0 is perfect, 2 the worst"
+
+
 def test_adapt_says_whether_the_adapter_ranked_the_grades_better_than_the_base(tmp_path):
     """As for a yes/no outcome: under the adapter's metrics, the base alone on the same held-out
     patients and the paired difference of macro AUROC, equal to scikit-learn's on ``predict``'s

@@ -11,6 +11,10 @@ from medadapt.cli.common import note, print_table, stdout, warn
 from medadapt.data.read_errors import is_blank_reason
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, fmt_metric, metric_digits
 
+#: what a metric's scale is where it is not the one a reader expects (a multiclass Brier score
+#: sums over the classes: up to 2, not 1), said in the note column when nothing else is
+SCALES = {("multiclass", "brier"): "summed over the classes: 0 is perfect, 2 the worst"}
+
 
 def print_metrics(title: str, metrics: dict[str, Any], task: str, noun: str = "rows") -> None:
     """The metrics as a table (``noun``: what they were measured on, "rows", "images"), the
@@ -23,7 +27,8 @@ def print_metrics(title: str, metrics: dict[str, Any], task: str, noun: str = "r
         [
             METRIC_LABELS.get(name, name),  # "balanced accuracy", not balanced_accuracy
             fmt_metric(metrics, name),
-            notes.get(name, notes.get("all", "")),
+            notes.get(name, notes.get("all", ""))
+            or (SCALES.get((task, name), "") if metrics.get(name) is not None else ""),
         ]
         for name in METRIC_NAMES[task]
     ]
