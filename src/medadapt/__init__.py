@@ -41,7 +41,7 @@ _EXPORTS = {
     # evaluation
     "binary_metrics": "medadapt.evaluate.metrics",
     "compute_metrics": "medadapt.evaluate.metrics",
-    "paired_difference": "medadapt.evaluate.compare",
+    "paired_difference": "medadapt.evaluate.paired_difference",
     # workflows
     "run_demo": "medadapt.workflows.demo",
     # errors

@@ -218,7 +218,7 @@ class AdapterRecord:
     metrics: dict[str, Any] | None = None
     per_class: list[dict[str, Any]] | None = None
     base_metrics: dict[str, Any] | None = None  # the base alone on the same test patients
-    # the adapter minus the base on those patients, paired (evaluate.compare.versus_base)
+    # the adapter minus the base on those patients, paired (evaluate.versus_base.versus_base)
     versus_base: dict[str, Any] | None = None
     retention: dict[str, Any] | None = None  # old classes, after adding new ones
     full_finetune: dict[str, Any] | None = None  # the comparison --compare-full trained

@@ -94,7 +94,8 @@ def test_a_few_real_classes_without_training_rows_are_still_named():
 
 
 def test_an_error_s_difference_says_which_way_is_better():
-    from medadapt.evaluate.compare import Difference, _adapter_in_words
+    from medadapt.evaluate.difference import Difference
+    from medadapt.evaluate.versus_base import _adapter_in_words
 
     worse = Difference("mae", 0.25, (-0.99, 1.48))
     assert _adapter_in_words(worse, "MAE", "patients") == (

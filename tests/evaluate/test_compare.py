@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from medadapt.evaluate.compare import paired_difference
+from medadapt.evaluate.paired_difference import paired_difference
 
 
 def test_too_small_a_class_is_counted_in_the_unit_given():
@@ -23,7 +23,7 @@ def test_too_small_a_class_is_counted_in_the_unit_given():
 def test_a_verdict_says_at_what_a_model_is_better():
     """ "the bottleneck adapter is better" on a Brier score, where every model called everyone
     positive, read as a better model; it only gives risks closer to what happened."""
-    from medadapt.evaluate.compare import Difference
+    from medadapt.evaluate.difference import Difference
 
     brier = Difference("brier", -0.021, (-0.04, -0.005))
     assert brier.sentence("the bottleneck adapter", "the base model").endswith(
@@ -36,7 +36,7 @@ def test_a_verdict_says_at_what_a_model_is_better():
 def test_versus_base_says_whether_the_adapter_helped_on_the_same_patients():
     from sklearn.metrics import roc_auc_score
 
-    from medadapt.evaluate.compare import versus_base
+    from medadapt.evaluate.versus_base import versus_base
 
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 200)
@@ -88,7 +88,7 @@ def test_versus_base_says_whether_the_adapter_helped_on_the_same_patients():
 
 
 def test_a_difference_in_the_label_s_unit_keeps_three_significant_figures():
-    from medadapt.evaluate.compare import Difference
+    from medadapt.evaluate.difference import Difference
 
     mae = Difference("mae", 4.212, (0.2, 8.381))  # the demo's diabetes line read +4.212
     assert mae.sentence("the bottleneck adapter", "the base model") == (
@@ -105,7 +105,7 @@ def test_several_classes_are_compared_on_macro_auroc_as_scikit_learn_computes_it
     ``roc_auc_score(multi_class="ovr")``; a class too small to rank is counted in the note."""
     from sklearn.metrics import roc_auc_score
 
-    from medadapt.evaluate.compare import versus_base
+    from medadapt.evaluate.versus_base import versus_base
 
     rng = np.random.default_rng(0)
     y = rng.integers(0, 4, 240)
@@ -135,7 +135,7 @@ def test_a_difference_without_spread_is_no_precise_zero():
         "A vs B: the same AUROC in every resample of these data: no difference can be shown, "
         "and none ruled out, without more data."
     )
-    from medadapt.evaluate.compare import Difference
+    from medadapt.evaluate.difference import Difference
 
     shifted = Difference("mae", 0.5, (0.5, 0.5))
     assert shifted.sentence("A", "B") == (

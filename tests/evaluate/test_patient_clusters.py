@@ -16,7 +16,6 @@ from sklearn.metrics import roc_auc_score
 
 from medadapt.errors import DataError
 from medadapt.evaluate import bootstrap as bs
-from medadapt.evaluate.compare import paired_difference
 from medadapt.evaluate.metrics import (
     binary_metrics,
     exact_interval,
@@ -24,6 +23,7 @@ from medadapt.evaluate.metrics import (
     regression_metrics,
     resampled_together,
 )
+from medadapt.evaluate.paired_difference import paired_difference
 from medadapt.evaluate.scoring import score_classifier
 
 

@@ -11,8 +11,9 @@ import math
 import numpy as np
 import pytest
 
-from medadapt.evaluate.compare import mean_error_change, versus_base
+from medadapt.evaluate.mean_error_change import mean_error_change
 from medadapt.evaluate.metrics import regression_metrics
+from medadapt.evaluate.versus_base import versus_base
 
 MAE_NO_DIFFERENCE = "no detectable difference on these patients."
 
@@ -96,7 +97,7 @@ def test_a_binary_adapter_that_calls_everyone_negative_is_warned_about():
 
 
 def test_accuracy_is_qualified_only_where_a_rare_class_can_be_ignored():
-    from medadapt.evaluate.compare import accuracy_caveat
+    from medadapt.evaluate.ignored_classes import accuracy_caveat
 
     balanced = np.array([0, 1] * 4)
     assert accuracy_caveat(balanced, ["negative", "positive"]) is None
@@ -236,7 +237,7 @@ def test_what_the_adapter_did_to_the_mean_error_is_named(base_shift, adapter_shi
         f"{'+' if a > 0 else '-'}{_three(abs(a))} with the adapter; paired change "
         f"{a - b:+.{d}f}, 95% CI {low:+.{d}f} to {high:+.{d}f})."
     )
-    from medadapt.evaluate.compare import versus_base_harms
+    from medadapt.evaluate.versus_base import versus_base_harms
 
     # a reversed error is harm only where it is not smaller (20 under into 8 over: better)
     harm = verdict in ("enlarged", "introduced") or bool(verdict == "reversed" and abs(a) >= abs(b))

@@ -4,7 +4,7 @@ where higher is better (accuracy, what sites send) gets no such words."""
 
 from __future__ import annotations
 
-from medadapt.evaluate.compare import Difference
+from medadapt.evaluate.difference import Difference
 from medadapt.federated.report import paired_line
 
 

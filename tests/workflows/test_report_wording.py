@@ -11,8 +11,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from medadapt.evaluate.compare import versus_base
 from medadapt.evaluate.report import Report
+from medadapt.evaluate.versus_base import versus_base
 from medadapt.workflows.demo_report import strategy_notes, strategy_row
 from medadapt.workflows.report_sections import auroc_line, reading_guide, side_by_side
 from medadapt.workflows.reports import adapt_report, discrimination_in_words, evaluation_report

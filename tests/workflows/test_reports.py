@@ -8,8 +8,8 @@ import re
 
 import numpy as np
 
-from medadapt.evaluate.compare import versus_base
 from medadapt.evaluate.groups import evaluate_groups
+from medadapt.evaluate.versus_base import versus_base
 from medadapt.workflows.reports import evaluation_report
 
 

@@ -48,8 +48,8 @@ def print_versus_base(
     adapter is judged by, then whether the adapter changed it (the paired difference), said
     as a warning where the adapter did harm (a worse metric; a systematic error it brought in
     or enlarged), and the comparison's warnings (a class the adapter never predicts)."""
-    from medadapt.evaluate.compare import versus_base_harms
     from medadapt.evaluate.metrics import headline_metric  # scipy: on first use, not --help
+    from medadapt.evaluate.versus_base import versus_base_harms
 
     if not before:
         return

@@ -133,13 +133,13 @@ def paired_with_base(
     patients: Any = None,
 ) -> dict[str, float]:
     """The shared adapter's accuracy at 0.5 minus the base alone's on the same held-out
-    samples, with a paired bootstrap 95% CI (:func:`~medadapt.evaluate.compare.
+    samples, with a paired bootstrap 95% CI (:func:`~medadapt.evaluate.paired_difference.
     paired_difference`): ``{"accuracy", "accuracy_low", "accuracy_high"}``, NaN where it
     cannot be compared (a regression; too few samples). Computed at the site, where both
     models' scores are: only the difference and its interval are sent.
 
     ``scores``: the task scores (P(positive), or (N, K) probabilities for several classes)."""
-    from medadapt.evaluate.compare import paired_difference
+    from medadapt.evaluate.paired_difference import paired_difference
 
     if task not in ("binary", "multiclass") or not n_boot:
         return not_compared()

@@ -10,7 +10,7 @@ from typing import Any
 
 from matplotlib import pyplot as plt
 
-from medadapt.evaluate.compare import Difference
+from medadapt.evaluate.difference import Difference
 from medadapt.evaluate.metrics import MIN_PATIENTS, MIN_PER_CLASS
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt, fmt_ci
 from medadapt.evaluate.report.html import Report

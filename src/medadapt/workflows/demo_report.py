@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from medadapt.evaluate.compare import paired_difference
 from medadapt.evaluate.metrics import BRACKETS, LOWER_IS_BETTER, MIN_PER_CLASS
+from medadapt.evaluate.paired_difference import paired_difference
 from medadapt.evaluate.report import Report
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci
 from medadapt.evaluate.report.plots import calibration_figure, roc_figure

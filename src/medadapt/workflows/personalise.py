@@ -19,8 +19,8 @@ from medadapt.adapters import AdapterModel
 from medadapt.data.schema import TableSchema
 from medadapt.data.splits import stratified_split
 from medadapt.data.tables import group_labels
-from medadapt.evaluate.compare import paired_difference
 from medadapt.evaluate.metrics import compute_metrics, headline_metric
+from medadapt.evaluate.paired_difference import paired_difference
 from medadapt.modalities.bundle import BaseModel
 from medadapt.tables import TabularModelConfig, adapt, predict, train_base, true_labels
 from medadapt.workflows.naming import slug

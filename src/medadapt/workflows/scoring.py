@@ -89,11 +89,11 @@ def versus_base_on(
 ) -> dict[str, Any]:
     """The adapter against the base alone on the same ``samples`` (``scores`` and
     ``base_scores``: each model's predictions), paired on AUROC (binary; macro one-vs-rest
-    for several classes) or MAE (regression): :func:`medadapt.evaluate.compare.versus_base`,
+    for several classes) or MAE (regression): :func:`medadapt.evaluate.versus_base.versus_base`,
     withheld where ``metrics`` (the adapter's) withheld that metric. A classifier's classes
     are named as its metrics name them (a table's two: negatives and positives), its calls
     made at the threshold ``metrics`` were measured at."""
-    from medadapt.evaluate.compare import versus_base
+    from medadapt.evaluate.versus_base import versus_base
 
     task = modality.task(schema)
     metric = headline_metric(task)  # never accuracy: a threshold's count of a few patients

@@ -1,0 +1,82 @@
+"""What accuracy hides about a class a model ignores, said in counts.
+
+A warning for each class the adapter has stopped predicting while the base model still called
+some, and the caveat that accuracy, shown where AUROC is withheld, rewards ignoring a rare class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+
+def _calls(scores: Any, threshold: float) -> np.ndarray:
+    """Each sample's predicted class: the most probable of (N, K), or P(positive) at the
+    threshold."""
+    scores = np.asarray(scores, dtype=float)
+    if scores.ndim == 2:
+        return scores.argmax(axis=1)
+    return (scores >= threshold).astype(int)
+
+
+def unpredicted_classes(
+    y: np.ndarray,
+    adapted: Any,
+    base: Any,
+    names: Sequence[str],
+    *,
+    threshold: float = 0.5,
+    unit: str = "patient",
+) -> list[str]:
+    """A warning for each class the adapter calls none of the samples while the base model
+    alone called some: an adapter that has stopped predicting a rare class (or calls everyone
+    negative) can still gain accuracy, and only the counts show it. Counts only, no rates."""
+    from medadapt.evaluate.metrics import plural
+
+    y = np.asarray(y).astype(int)
+    mine, theirs = _calls(adapted, threshold), _calls(base, threshold)
+    n = len(y)
+    warnings = []
+    for c, name in enumerate(names):
+        called = theirs == c
+        members = int((y == c).sum())
+        if (mine == c).any() or not called.any() or members == 0:  # none to miss: no harm
+            continue
+        found = int((called & (y == c)).sum())
+        if members > 1:
+            among = (
+                f"{members} of the {n} are {name}: the base model found {found} of them, the "
+                "adapter none"
+            )
+        else:
+            among = (
+                f"1 of the {n} is {name}: the base model "
+                f"{'found it, the adapter did not' if found else 'missed it too'}"
+            )
+        warnings.append(
+            f"the adapter calls none of these {plural(n, unit)} {name}, where the base model "
+            f"alone called {int(called.sum())} of them {name} ({among}); its accuracy cannot "
+            "show a class it never predicts"
+        )
+    return warnings
+
+
+def accuracy_caveat(y: np.ndarray, names: Sequence[str], *, unit: str = "patient") -> str | None:
+    """Where AUROC is withheld and accuracy is shown in its place: for several classes, or
+    two where the rarer is under a quarter of the samples, a sentence that accuracy rewards a
+    model that ignores the rare class (it counts every sample alike), naming that class."""
+    from medadapt.evaluate.metrics import plural
+
+    y = np.asarray(y).astype(int)
+    counts = np.bincount(y, minlength=len(names))[: len(names)]
+    rare = int(counts.argmin())
+    n = len(y)
+    if n == 0 or counts[rare] == 0 or (len(names) == 2 and counts[rare] >= n / 4):
+        return None  # no patient of it: accuracy hides no one here
+    return (
+        "Accuracy, shown in its place, is no comparison of the two: it counts every "
+        f"{unit} alike, so it rewards a model that ignores a rare class (here {names[rare]}, "
+        f"{counts[rare]} of these {plural(n, unit)})."
+    )

@@ -1,0 +1,142 @@
+"""Did the adapter help? Its metric against the base model's on the same patients, in words.
+
+Composes the paired difference, the change in mean error (MAE) and the warnings about classes
+the adapter ignores (AUROC) into one comparison, and judges whether that comparison says the
+adapter did harm.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from medadapt.evaluate.difference import Difference
+from medadapt.evaluate.ignored_classes import accuracy_caveat, unpredicted_classes
+from medadapt.evaluate.mean_error_change import (
+    MEAN_ERROR_CHANGES,
+    MEAN_ERROR_HARMS,
+    mean_error_change,
+)
+from medadapt.evaluate.metrics import N_BOOT
+from medadapt.evaluate.paired_difference import paired_difference
+
+
+def versus_base(
+    y_true: np.ndarray,
+    adapted: np.ndarray,
+    base: np.ndarray,
+    *,
+    metric: str,
+    unit: str = "patient",
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+    withheld: str | None = None,
+    patients: Any = None,
+    classes: Sequence[str] | None = None,
+    threshold: float = 0.5,
+) -> dict[str, Any]:
+    """Did the adapter help? Its ``metric`` (AUROC or MAE: neither depends on a threshold)
+    minus the base model's on the same ``unit``s, with a paired bootstrap 95 % CI, as
+    ``{"metric", "difference", "ci", "verdict", "in_words"}``. ``withheld``: why the metrics
+    did not report ``metric`` on these samples (too few, one class): then nothing is compared
+    either, for the same reason. ``difference`` and ``ci`` are None where nothing is compared,
+    and ``in_words`` says why; an adapter measurably worse says to keep the base model.
+
+    MAE alone hides a shift of every prediction: ``"mean_error"`` holds the paired change in
+    mean observed − predicted (:func:`mean_error_change`, the same resamples), said after the
+    MAE sentence when the interval excludes 0. A classifier (``classes``: the class names, or
+    None for a table's negatives and positives; ``threshold``: the binary decision threshold)
+    gets ``"warnings"`` for each class the adapter calls no one while the base model alone
+    called some (:func:`unpredicted_classes`); where AUROC is withheld, ``in_words`` says
+    that the accuracy shown in its place rewards ignoring a rare class."""
+    from medadapt.evaluate.report.formatting import METRIC_LABELS
+
+    name, units = METRIC_LABELS.get(metric, metric), f"{unit}s"
+    if withheld:
+        diff = Difference(metric, None, None, withheld)
+    else:
+        diff = paired_difference(y_true, adapted, base, metric=metric, unit=unit,
+                                 n_boot=n_boot, seed=seed, patients=patients)  # fmt: skip
+    out: dict[str, Any] = {
+        "metric": metric,
+        "difference": diff.value,
+        "ci": None if diff.ci is None else [float(diff.ci[0]), float(diff.ci[1])],
+        "verdict": diff.verdict,
+        "in_words": _adapter_in_words(diff, name, units),
+    }
+    if metric == "mae" and not withheld:
+        error = mean_error_change(y_true, adapted, base, unit=unit, n_boot=n_boot, seed=seed,
+                                  patients=patients)  # fmt: skip
+        out["mean_error"] = error
+        if error["verdict"] in MEAN_ERROR_CHANGES:  # detectable: said beside the MAE
+            out["in_words"] += f" {error['in_words']}"
+    if metric == "auroc" and _enough_units(y_true, patients):  # else no figure is shown at all
+        y = np.asarray(y_true).astype(int)
+        names = _class_words(classes, adapted)
+        out["warnings"] = unpredicted_classes(y, adapted, base, names, threshold=threshold,
+                                              unit=unit)  # fmt: skip
+        if withheld:
+            caveat = accuracy_caveat(y, names, unit=unit)
+            if caveat:
+                out["in_words"] += f" {caveat}"
+    return out
+
+
+def _enough_units(y_true: Any, patients: Any) -> bool:
+    """Whether the metrics report figures on these samples (at least ``MIN_PATIENTS``
+    patients): below, no accuracy is shown for a caveat to qualify, and a warning about what
+    the adapter called a class would describe one or two identifiable patients."""
+    from medadapt.evaluate.metrics import MIN_PATIENTS
+
+    n = len(np.unique(np.asarray(patients).astype(str))) if patients is not None else len(y_true)
+    return n >= MIN_PATIENTS
+
+
+def versus_base_harms(paired: dict[str, Any]) -> bool:
+    """Whether :func:`versus_base`'s comparison says the adapter did harm: a worse metric, or a
+    systematic error it brought in, enlarged or turned the other way (said as a warning)."""
+    error = paired.get("mean_error") or {}
+    grew = error.get("verdict") == "reversed" and abs(error["adapter"]) >= abs(error["base"])
+    return paired.get("verdict") == "worse" or error.get("verdict") in MEAN_ERROR_HARMS or grew
+
+
+def _class_words(classes: Sequence[str] | None, scores: Any) -> list[str]:
+    """The classes as the warnings name them: ``'low'``, or a table's negatives and
+    positives (no names given) as ``negative`` and ``positive``."""
+    k = np.shape(scores)[1] if np.ndim(scores) == 2 else 2
+    if classes is None or len(classes) != k:
+        return ["negative", "positive"] if k == 2 else [f"class {c}" for c in range(k)]
+    return [repr(str(c)) for c in classes]
+
+
+def _adapter_in_words(diff: Difference, name: str, units: str) -> str:
+    if diff.value is None or diff.ci is None:
+        return f"The adapter and the base model cannot be compared on {name} ({diff.note})."
+    d = diff.digits()
+    if diff.ci[1] - diff.ci[0] <= 1e-12:  # every resample alike: no interval, not certainty
+        if abs(diff.value) <= 1e-12:
+            return (
+                f"Paired on the same {units}, the adapter and the base model score the same "
+                f"{name} in every resample of these {units}: no difference can be shown, and "
+                f"none ruled out, without more {units}."
+            )
+        return (
+            f"Paired on the same {units}, the adapter changes {name} by {diff.value:+.{d}f}"
+            f"{f' ({diff.direction()})' if diff.direction() else ''} in every resample of these "
+            f"{units}, so the change has no interval: judge it on more {units}."
+        )
+    verdict = (
+        f"no detectable difference on these {units}"
+        if diff.verdict not in ("better", "worse")
+        else f"the adapter {diff.verdict_in_words()}"
+    )
+    low, high = diff.ci
+    said = (
+        f"Paired on the same {units}, the adapter changes {name} by {diff.value:+.{d}f} "
+        f"(95% CI {low:+.{d}f} to {high:+.{d}f}{diff.direction('; ')}): {verdict}."
+    )
+    if diff.verdict == "worse":  # the adapter did harm here: say what to do
+        return f"{said} Keep the base model for these {units}, or adapt again on more of them."
+    return said
