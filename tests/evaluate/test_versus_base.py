@@ -107,6 +107,15 @@ def test_accuracy_is_qualified_only_where_a_rare_class_can_be_ignored():
         "alike, so it rewards a model that ignores a rare class (here positive, 2 of these 20 "
         "images)."
     )
+    # a class no one here has (the model knows three grades, the site holds two): the rare
+    # one is the rarest of those present, as where every class is present
+    absent = np.array([0] * 50 + [1] * 2)
+    assert accuracy_caveat(absent, ["'a'", "'b'", "'c'"]) == (
+        "Accuracy, shown in its place, is no comparison of the two: it counts every patient "
+        "alike, so it rewards a model that ignores a rare class (here 'b', 2 of these 52 "
+        "patients)."
+    )
+    assert accuracy_caveat(np.zeros(30, dtype=int), ["'a'", "'b'", "'c'"]) is None  # one class
     shown = versus_base(
         balanced,
         np.linspace(0, 1, 8),
@@ -243,6 +252,38 @@ def test_what_the_adapter_did_to_the_mean_error_is_named(base_shift, adapter_shi
     harm = verdict in ("enlarged", "introduced") or bool(verdict == "reversed" and abs(a) >= abs(b))
     paired = {"verdict": "no detectable difference", "mean_error": error}
     assert versus_base_harms(paired) is harm
+
+
+@pytest.mark.parametrize(
+    ("adapter_mean", "scatter", "verdict"), [(5.0, 22.0, "reversed"), (0.0, 4.0, "removed")]
+)
+def test_a_noisy_adapter_error_is_removed_only_where_it_is_the_smaller(
+    adapter_mean, scatter, verdict
+):
+    """The base under-predicts by about 2 (its interval excludes 0); the adapter's predictions
+    scatter so widely that its own mean error's interval includes 0. Only an adapter error
+    smaller than the base's has removed it: a larger one of the other sign (about 5 over) is
+    said as the reversal it is, in words that do not call it systematic, and counts as harm."""
+    from medadapt.evaluate.versus_base import versus_base_harms
+
+    rng = np.random.default_rng(1)
+    y = rng.normal(100, 10, 60)
+    base = y - 2 - rng.normal(0, 1, 60)
+    noise = rng.normal(0, 1, 60)
+    adapted = y + adapter_mean + scatter * (noise - noise.mean()) / noise.std()
+    error = mean_error_change(y, adapted, base, n_boot=2000)
+    assert error["adapter_ci"][0] < 0 < error["adapter_ci"][1]  # not systematic on its own
+    assert error["base_ci"][0] > 0 and not error["ci"][0] <= 0 <= error["ci"][1]
+    assert error["verdict"] == verdict
+    harm = versus_base_harms({"verdict": "no detectable difference", "mean_error": error})
+    assert harm is (verdict == "reversed")
+    if verdict == "reversed":
+        b = np.mean(y - base)
+        assert error["in_words"].startswith(
+            f"Paired on the same patients, the adapter turns a systematic under-prediction of "
+            f"about {b:.2f} into an over-prediction of about {adapter_mean:.2f} that its own "
+            "interval cannot show is systematic ("
+        )
 
 
 def test_the_terminal_warns_about_an_unpredicted_class_and_a_new_systematic_error(capsys):

@@ -71,10 +71,13 @@ def accuracy_caveat(y: np.ndarray, names: Sequence[str], *, unit: str = "patient
 
     y = np.asarray(y).astype(int)
     counts = np.bincount(y, minlength=len(names))[: len(names)]
-    rare = int(counts.argmin())
     n = len(y)
-    if n == 0 or counts[rare] == 0 or (len(names) == 2 and counts[rare] >= n / 4):
-        return None  # no patient of it: accuracy hides no one here
+    present = np.flatnonzero(counts)  # a class no patient has here: accuracy hides no one of it
+    if n == 0 or len(present) < 2:
+        return None
+    rare = int(present[counts[present].argmin()])
+    if len(names) == 2 and counts[rare] >= n / 4:
+        return None
     return (
         "Accuracy, shown in its place, is no comparison of the two: it counts every "
         f"{unit} alike, so it rewards a model that ignores a rare class (here {names[rare]}, "

@@ -60,7 +60,9 @@ def mean_error_change(
         "difference": change.value,
         "ci": ci,
         "verdict": verdict,
-        "in_words": _mean_error_in_words(verdict, point_a, point_b, change, f"{unit}s"),
+        "in_words": _mean_error_in_words(
+            verdict, point_a, point_b, change, f"{unit}s", systematic=_systematic(ci_a)
+        ),
     }
 
 
@@ -77,17 +79,20 @@ def _mean_error_verdict(
         return "no detectable difference"
     if not _systematic(ci_b):
         return "introduced" if _systematic(ci_a) else "shifted"
-    if not _systematic(ci_a):
-        return "removed"
+    if not _systematic(ci_a) and abs(a) < abs(b):  # the adapter's own error is not shown
+        return "removed"  # systematic, and it is the smaller: what the base had is gone
     if np.sign(a) != np.sign(b):
         return "reversed"
     return "reduced" if abs(a) < abs(b) else "enlarged"
 
 
-def _mean_error_in_words(verdict: str, a: float, b: float, change: Difference, units: str) -> str:
+def _mean_error_in_words(
+    verdict: str, a: float, b: float, change: Difference, units: str, *, systematic: bool = True
+) -> str:
     """``"Paired on the same patients, the adapter removes a systematic under-prediction of
     about 19.5 (mean observed − predicted +19.5 with the base model alone, +1.36 with the
-    adapter; paired change -18.2, 95% CI -25.5 to -11.2)."``"""
+    adapter; paired change -18.2, 95% CI -25.5 to -11.2)."`` (``systematic``: whether the
+    adapter's own mean error is, by its interval)."""
     from medadapt.results import metric_digits
 
     def size(value: float) -> str:
@@ -122,8 +127,13 @@ def _mean_error_in_words(verdict: str, a: float, b: float, change: Difference, u
         "reduced": f"reduces a systematic {kind(b)} from about {size(b)} to about {size(a)}",
         "enlarged": f"enlarges a systematic {kind(b)} from about {size(b)} to about {size(a)}",
         "reversed": (
-            f"turns a systematic {kind(b)} of about {size(b)} into a systematic {kind(a)} of "
-            f"about {size(a)}"
+            f"turns a systematic {kind(b)} of about {size(b)} into "
+            + (
+                f"a systematic {kind(a)} of about {size(a)}"
+                if systematic
+                else f"an {kind(a)} of about {size(a)} that its own interval cannot show is "
+                "systematic"
+            )
         ),
         "introduced": f"introduces a systematic {kind(a)} of about {size(a)}",
         "shifted": (
