@@ -180,15 +180,24 @@ def check_output_dir(
     flag: str,
     force: bool = False,
     markers: dict[str, str] | None = None,
+    foreign: dict[str, str] | None = None,
 ) -> None:
     """Refuse, before any work, an output directory that is a file, cannot be created, holds
     an earlier output (``markers``: file name -> what it shows, e.g. ``{"model.json": "a base
-    model"}``) or other files, unless ``force``."""
+    model"}``) or other files, unless ``force``; one that holds an output of another kind
+    (``foreign``, as ``markers``) even with ``force``: the two would share files such as
+    ``split.json``, and writing one breaks the other."""
     if path is None:
         return
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise _error(f"{flag} {path} is a file; give a directory (it is created if needed)")
+    other = other_kind(path, foreign or {})
+    if other:
+        raise _error(
+            f"{flag} {path} holds {other[1]} ({other[0]}), which writing this output into it "
+            "would break, even with --force; choose a new directory"
+        )
     held = None if force else occupant(path, markers or {})
     if held:
         raise _error(
@@ -210,6 +219,14 @@ def occupant(path: Path, markers: dict[str, str]) -> tuple[str, ...] | None:
     if not path.is_dir() or not any(path.iterdir()):
         return None
     return next(((name, what) for name, what in markers.items() if (path / name).exists()), ())
+
+
+def other_kind(path: Path, foreign: dict[str, str]) -> tuple[str, str] | None:
+    """The first of ``foreign`` (file name -> what it shows) that directory ``path`` holds, as
+    ``(name, what)``: an output of another kind, which no overwrite may mix with."""
+    if not path.is_dir():
+        return None
+    return next(((name, what) for name, what in foreign.items() if (path / name).exists()), None)
 
 
 def destination_of(path: str | Path) -> Path:

@@ -182,6 +182,43 @@ def test_save_adapter_refuses_a_folder_holding_other_files(base, tmp_path: Path)
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
+def test_a_base_and_an_adapter_never_share_a_folder_even_with_overwrite(base, tmp_path: Path):
+    """Both write ``split.json`` (the rows each trained on): an adapter saved into a base's
+    folder would replace the base's record, and the base would no longer load; so it is
+    refused even with ``overwrite=True``, both ways, and nothing is written."""
+    result = ma.adapt(base, _rows(40, ["no", "yes"], seed=5), method="lora", name="site",
+                      train_config=QUICK)  # fmt: skip
+    folder = base.save(tmp_path / "base")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    with pytest.raises(MedadaptError) as error:
+        result.model.save_adapter("site", folder, overwrite=True)
+    assert _refusal(error) == (
+        f"{str(folder)!r} holds a model (model.json), which saving an adapter into it would "
+        "break, even with overwrite=True; choose a new directory"
+    )
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    adapter = result.model.save_adapter("site", tmp_path / "site")
+    with pytest.raises(MedadaptError) as error:
+        base.save(adapter, overwrite=True)
+    assert _refusal(error) == (
+        f"{str(adapter)!r} holds an adapter (adapter.json), which saving a base model into it "
+        "would break, even with overwrite=True; choose a new directory"
+    )
+    assert not (adapter / "model.json").exists()
+    assert BaseModel.load(folder).schema.label == "target"
+
+
+def test_base_model_save_onto_a_file_says_so(base, tmp_path: Path):
+    (tmp_path / "taken").write_text("mine")
+    with pytest.raises(MedadaptError) as error:
+        base.save(tmp_path / "taken", overwrite=True)
+    assert _refusal(error) == (
+        f"cannot write the base model to {tmp_path / 'taken'}: {tmp_path / 'taken'} is a file; "
+        "name a directory"
+    )
+    assert (tmp_path / "taken").read_text() == "mine"
+
+
 def test_base_model_save_refuses_an_existing_base_unless_overwrite(base, tmp_path: Path):
     folder = base.save(tmp_path / "base")
     with pytest.raises(MedadaptError) as error:

@@ -101,6 +101,27 @@ def test_evaluate_leaves_out_the_rows_a_python_saved_base_trained_on(saved):
     assert not [w for w in _warnings(result) if "records no rows" in w]
 
 
+def test_a_loaded_adapter_saved_again_keeps_its_record_until_trained_again(
+    saved, tmp_path: Path
+):
+    """Loading an adapter keeps what it was saved with (the rows it trained on, as hashes, and
+    its manifest's metadata), so saving it elsewhere keeps them; training it again makes the
+    record untrue, so it is dropped and the next save records none (evaluate then warns)."""
+    root = saved["root"]
+    model = AdapterModel(BaseModel.load(root / "base").model)
+    load_adapter(model, root / "adapter")
+    model.save_adapter("c", tmp_path / "copy")
+    assert (tmp_path / "copy" / "split.json").read_bytes() == (
+        root / "adapter" / "split.json"
+    ).read_bytes()
+    original = json.loads((root / "adapter" / "adapter.json").read_text())["metadata"]
+    assert json.loads((tmp_path / "copy" / "adapter.json").read_text())["metadata"] == original
+    model.train_adapter("c")
+    model.save_adapter("c", tmp_path / "retrained")
+    assert not (tmp_path / "retrained" / "split.json").exists()
+    assert json.loads((tmp_path / "retrained" / "adapter.json").read_text())["metadata"] == {}
+
+
 def test_a_loaded_base_saved_again_keeps_its_record(saved, tmp_path: Path):
     BaseModel.load(saved["root"] / "base").save(tmp_path / "copy")
     assert (tmp_path / "copy" / "split.json").read_bytes() == (
@@ -115,7 +136,8 @@ def test_models_that_record_no_training_rows_are_named_in_a_warning(saved):
     base.side_files = {}
     base.save(root / "old-base")
     model = AdapterModel(base.model)
-    load_adapter(model, root / "adapter")  # loading keeps no metadata: saved without a record
+    load_adapter(model, root / "adapter")
+    model.adapter_metadata.pop("c"), model.adapter_files.pop("c")  # as saved before records
     model.save_adapter("c", root / "old-adapter")
     assert not (root / "old-base" / "split.json").exists()
     assert not (root / "old-adapter" / "split.json").exists()

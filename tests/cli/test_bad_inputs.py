@@ -71,6 +71,12 @@ CASES = [
          flag="--force", says="already holds a base model", existing={"b/model.json": "{}"}),
     case("adapt: --out holds an adapter", *ADAPT, "--out", "{tmp}/a", flag="--force",
          says="already holds an adapter", existing={"a/adapter.json": "{}"}),
+    case("adapt: --out holds a base, even with --force", *ADAPT, "--out", "{tmp}/b", "--force",
+         flag="--out", says="holds a model (model.json), which writing this output into it "
+         "would break, even with --force", existing={"b/model.json": "{}"}),
+    case("train-base: --out holds an adapter, even with --force", *TRAIN, "--out", "{tmp}/a",
+         "--force", flag="--out", says="holds an adapter (adapter.json), which writing this "
+         "output into it would break, even with --force", existing={"a/adapter.json": "{}"}),
     case("adapt: --out holds other files", *ADAPT, "--out", "{tmp}/a", flag="--force",
          says="is not empty", existing={"a/keep.csv": "x"}),
     case("adapt: --out under a file", *ADAPT, "--out", "{tmp}/f/a", flag="--out",

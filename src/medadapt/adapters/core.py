@@ -276,11 +276,15 @@ class AdapterCore(nn.Module):
             yield from layer.adapter_parameters(name)
 
     def train_adapter(self, names: str | Sequence[str]) -> None:
-        """Activate ``names`` and make exactly their parameters trainable (base frozen)."""
+        """Activate ``names`` and make exactly their parameters trainable (base frozen). An
+        adapter trained again no longer matches the record it was loaded with (its figures,
+        the rows it trained on): that record is dropped, so a later save records none."""
         names = (names,) if isinstance(names, str) else tuple(names)
         self.set_active(names)
         self.requires_grad_(False)
         for name in names:
+            self.adapter_metadata.pop(name, None)
+            self.adapter_files.pop(name, None)
             for param in self.adapter_parameters(name):
                 param.requires_grad_(True)
 

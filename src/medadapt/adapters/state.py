@@ -26,7 +26,14 @@ from medadapt.adapters.core import AdapterCore
 from medadapt.adapters.fingerprint import BaseFingerprint
 from medadapt.adapters.methods import config_from_dict
 from medadapt.errors import AdapterFileError, MedadaptError
-from medadapt.fileio import atomic_write_bytes, make_directory, occupant, read_json, sha256_file
+from medadapt.fileio import (
+    atomic_write_bytes,
+    make_directory,
+    occupant,
+    other_kind,
+    read_json,
+    sha256_file,
+)
 
 MANIFEST = "adapter.json"
 WEIGHTS = "adapter.safetensors"
@@ -56,7 +63,8 @@ def save_adapter(
     other file, is refused unless ``overwrite`` (as the command line refuses it without
     ``--force``).
     """
-    refuse_overwrite(directory, MANIFEST, "an adapter", overwrite=overwrite)
+    refuse_overwrite(directory, MANIFEST, "an adapter", overwrite=overwrite,
+                     foreign={"model.json": "a model"})  # fmt: skip
     directory = make_directory(directory, "the adapter")
     tensors = {
         k: v.detach().to("cpu").contiguous() for k, v in model.adapter_state_dict(name).items()
@@ -87,10 +95,25 @@ def save_adapter(
     return directory
 
 
-def refuse_overwrite(directory: str | Path, manifest: str, what: str, *, overwrite: bool) -> None:
+def refuse_overwrite(
+    directory: str | Path,
+    manifest: str,
+    what: str,
+    *,
+    overwrite: bool,
+    foreign: dict[str, str] | None = None,
+) -> None:
     """Refuse, unless ``overwrite``, to save into ``directory`` when it holds ``what`` (its
-    ``manifest`` file) or any other file: saving would silently replace or mix with them."""
+    ``manifest`` file) or any other file: saving would silently replace or mix with them; and
+    even with ``overwrite`` when it holds a saved thing of another kind (``foreign``: file
+    name -> what it shows), whose files (``split.json``) saving ``what`` would replace."""
     path = Path(directory)
+    other = other_kind(path, foreign or {})
+    if other:
+        raise AdapterFileError(
+            f"{str(path)!r} holds {other[1]} ({other[0]}), which saving {what} into it would "
+            "break, even with overwrite=True; choose a new directory"
+        )
     held = None if overwrite else occupant(path, {manifest: what})
     if held:
         raise AdapterFileError(
@@ -232,4 +255,21 @@ def load_adapter(
     except MedadaptError as exc:
         model.delete_adapter(name)
         raise AdapterFileError(f"{directory}: {exc}") from None
+    _keep_record(model, name, manifest, directory)
     return name
+
+
+def _keep_record(model: AdapterCore, name: str, manifest: dict[str, Any], directory: Path) -> None:
+    """What the adapter was saved with (its manifest's metadata: figures, kept leaks; and the
+    file its ``split`` names: the rows it trained on, as hashes), kept on ``model`` so that
+    saving it again keeps its record (training it again drops the record)."""
+    recorded = manifest.get("metadata")
+    if not isinstance(recorded, dict) or not recorded:
+        return
+    model.adapter_metadata[name] = dict(recorded)
+    split = recorded.get("split")
+    file = split.get("positions_file") if isinstance(split, dict) else None
+    if isinstance(file, str) and Path(file).name == file and (directory / file).is_file():
+        model.adapter_files[name] = {file: (directory / file).read_bytes()}
+    elif split is not None:  # named but not beside it: saved again, the record would lie
+        del model.adapter_metadata[name]["split"]

@@ -127,16 +127,17 @@ def _shared_notes(cells: list[list[str]], column: int) -> list[str]:
 
 
 def new_directory(
-    out: Any, *, force: bool, markers: dict[str, str]
+    out: Any, *, force: bool, markers: dict[str, str], foreign: dict[str, str] | None = None
 ) -> contextlib.AbstractContextManager[Any]:
     """Check ``--out`` now, before any work (refused: a file, an earlier ``what`` or other
-    files, without ``--force``); the context gives a staged directory that takes ``out``'s
-    place only when the work succeeds."""
+    files, without ``--force``; an output of another kind, ``foreign``, even with it); the
+    context gives a staged directory that takes ``out``'s place only when the work
+    succeeds."""
     from medadapt.cli.inputs import check_name_length
     from medadapt.fileio import check_output_dir, staged_directory
 
     check_name_length(out, "--out")
-    check_output_dir(out, flag="--out", force=force, markers=markers)
+    check_output_dir(out, flag="--out", force=force, markers=markers, foreign=foreign)
     return staged_directory(out)
 
 

@@ -63,6 +63,20 @@ BASE_MARKERS = {"model.json": "a base model"}
 ADAPTER_MARKERS = {"adapter.json": "an adapter", "model.json": "a model"}
 
 
+#: what ``train-base --force`` may not write into: an adapter (whose ``split.json`` a base
+#: model's would replace, breaking it)
+NOT_A_BASE = {"adapter.json": "an adapter"}
+
+
+def _adapt_outputs(method: str) -> tuple[dict[str, str], dict[str, str]]:
+    """What ``adapt --force`` replaces (the same kind of output: an adapter, or for ``full``
+    a whole model) and what it may not write into (the other kind, whose ``split.json`` it
+    would replace)."""
+    own, other = ("model.json", "adapter.json") if method == "full" else ("adapter.json",
+                                                                          "model.json")  # fmt: skip
+    return {own: ADAPTER_MARKERS[own]}, {other: ADAPTER_MARKERS[other]}
+
+
 def probes(values: dict[str, Any]) -> dict[str, Any]:
     """Each modality's options from a command's values (to recognise the data by). The
     columns the command names (label, id, group) count as left out of the features there: an
@@ -97,7 +111,7 @@ def _train_base(**values: Any) -> None:
     inputs.check_not_inside(out, data, "--data")
     inputs.check_outputs({"--json": values["json_out"]}, {"--data": data}, ("--out", out))
     check_output_file(values["json_out"], flag="--json", force=force)
-    staged = new_directory(out, force=force, markers=BASE_MARKERS)
+    staged = new_directory(out, force=force, markers=BASE_MARKERS, foreign=NOT_A_BASE)
     modality = _modality_for_data("train-base", data, values)
     options = options_for("train-base", modality, values, data)
     options.check("train-base", data=data, label=values["label"])
@@ -172,7 +186,8 @@ def _adapt(**values: Any) -> None:
                          {"--data": data, "--base": base}, ("--out", out))  # fmt: skip
     check_output_file(values["json_out"], flag="--json", force=force)
     check_report_file(values["report"], force=force)
-    staged = new_directory(out, force=force, markers=ADAPTER_MARKERS)
+    replaced, kept = _adapt_outputs(values["method"])
+    staged = new_directory(out, force=force, markers=replaced, foreign=kept)
     if modality.needs_label:
         why = (
             f"to adapt on {modality.source_name}: name the label, the group column and the "

@@ -21,9 +21,16 @@ from torch import nn
 
 import medadapt
 from medadapt.adapters.fingerprint import BaseFingerprint, fingerprint_model
+from medadapt.adapters.state import MANIFEST as ADAPTER_MANIFEST
 from medadapt.adapters.state import refuse_overwrite
 from medadapt.errors import AdapterFileError, MedadaptError
-from medadapt.fileio import atomic_write, atomic_write_bytes, read_json, sha256_file
+from medadapt.fileio import (
+    atomic_write,
+    atomic_write_bytes,
+    make_directory,
+    read_json,
+    sha256_file,
+)
 from medadapt.modalities.base import modality_of, registered
 
 FORMAT = "medadapt-base"
@@ -61,9 +68,9 @@ class BaseModel:
         """Write the model to ``directory``; returns the directory. A directory that already
         holds a base model, or any other file, is refused unless ``overwrite`` (as the command
         line refuses it without ``--force``)."""
-        refuse_overwrite(directory, MANIFEST, "a base model", overwrite=overwrite)
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
+        refuse_overwrite(directory, MANIFEST, "a base model", overwrite=overwrite,
+                         foreign={ADAPTER_MANIFEST: "an adapter"})  # fmt: skip
+        directory = make_directory(directory, "the base model")
         tensors = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
         atomic_write(
             directory / WEIGHTS,
