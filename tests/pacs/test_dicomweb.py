@@ -219,6 +219,22 @@ def test_a_report_is_valid_sr_stored_and_read_back_with_the_same_values(pacs):
         prediction_report([Finding(probabilities, volume), Finding(probabilities, [xray])], MODEL)
 
 
+def test_a_report_on_images_that_lack_patient_and_study_attributes_leaves_them_empty():
+    """Some archives' images leave out attributes the SR must hold (Type 2: present, may be
+    empty), such as the birth date: the report holds them empty (nothing made up), is valid
+    and reads back; the source images are not changed."""
+    volume = ct_series("bright", "PAT-NODOB", n_slices=2)
+    for ds in volume:
+        del ds.PatientBirthDate, ds.PatientSex, ds.AccessionNumber
+    probabilities = {"bright": 0.7, "dark": 0.3}
+    report = prediction_report([Finding(probabilities, volume)], MODEL)
+    assert (report.PatientBirthDate, report.PatientSex, report.AccessionNumber) == ("", "", "")
+    assert report.PatientID == "PAT-NODOB"
+    assert all("PatientBirthDate" not in ds for ds in volume)
+    [finding] = read_prediction_report(report)
+    assert finding.probabilities == probabilities and finding.predicted == "bright"
+
+
 def test_labels_join_the_fetched_images_by_their_finest_uid(tmp_path):
     from medadapt.data.dicomweb import Instance
 

@@ -15,6 +15,7 @@ images by highdicom, as a PACS needs them); nothing else about the patient is wr
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -189,7 +190,26 @@ def _evidence(findings: Sequence[Finding]) -> list[Any]:
             f"a prediction report covers one study; these findings span {len(studies)}: make "
             "one report per study"
         )
-    return list(seen.values())
+    first, *others = seen.values()
+    return [_with_patient_and_study(first), *others]
+
+
+#: what a report copies from its first source image: Type 2 in the SR (present, may be
+#: empty), but some archives' images leave them out
+COPIED_TYPE_2 = ("PatientID", "PatientName", "PatientBirthDate", "PatientSex",
+                 "AccessionNumber", "StudyID", "StudyDate", "StudyTime")  # fmt: skip
+
+
+def _with_patient_and_study(ds: Dataset) -> Dataset:
+    """``ds`` (a header), or a copy of it with every :data:`COPIED_TYPE_2` attribute it lacks
+    present and empty, as the SR may hold it: nothing is made up."""
+    missing = [keyword for keyword in COPIED_TYPE_2 if keyword not in ds]
+    if not missing:
+        return ds
+    copied = copy.deepcopy(ds)  # a shallow copy shares its elements with ds
+    for keyword in missing:
+        setattr(copied, keyword, "")
+    return copied
 
 
 def read_prediction_report(ds: Dataset) -> list[ReportedFinding]:
