@@ -52,7 +52,15 @@ def test_versus_base_says_whether_the_adapter_helped_on_the_same_patients():
     )
     same = versus_base(y, good, good, metric="auroc", n_boot=200)
     assert same["difference"] == 0.0 and same["verdict"] == "no detectable difference"
-    assert "score the same AUROC in every resample" in same["in_words"]
+    assert same["in_words"] == (
+        "Paired on the same patients, the adapter puts these patients in exactly the order the "
+        "base model does, so their AUROC is the same on any of them, however many: it changes "
+        "the predicted probabilities, not their order. Judge it by calibration (Brier score, "
+        "observed/expected) and by sensitivity and specificity at the threshold, against the "
+        "base model's on the same patients (--report shows both)."
+    )
+    rescaled = versus_base(y, 1 / (1 + np.exp(-good)), good, metric="auroc", n_boot=200)
+    assert rescaled["in_words"] == same["in_words"]  # recalibrated: the same order
     lower = versus_base(y.astype(float), good, noise, metric="mae", unit="image", n_boot=200)
     assert lower["verdict"] == "better"  # a lower MAE is the better model
     mae_said, error_said = lower["in_words"].split(". ", 1)  # the MAE, then the mean error

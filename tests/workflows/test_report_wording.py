@@ -139,8 +139,9 @@ def _evaluated(y, after, before, task="binary", **more):
 
 def test_a_paired_difference_without_spread_is_not_printed_as_a_certain_zero():
     y = np.array([0] * 20 + [1] * 20)
-    perfect = np.linspace(0.01, 0.99, 40)  # both models separate the classes perfectly
-    text = _text(_evaluated(y, perfect, perfect * 0.9))
+    perfect = np.linspace(0.01, 0.99, 40)  # both models separate the classes perfectly,
+    shuffled = np.r_[perfect[:20][::-1], perfect[20:][::-1]]  # in another order within each
+    text = _text(_evaluated(y, perfect, shuffled))
     assert "+0.000 to +0.000" not in text
     assert "score the same AUROC in every resample of these patients" in text
 

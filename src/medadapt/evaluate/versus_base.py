@@ -64,7 +64,7 @@ def versus_base(
         "difference": diff.value,
         "ci": None if diff.ci is None else [float(diff.ci[0]), float(diff.ci[1])],
         "verdict": diff.verdict,
-        "in_words": _adapter_in_words(diff, name, units),
+        "in_words": _adapter_in_words(diff, name, units, same_order=_same_order(adapted, base)),
     }
     if metric == "mae" and not withheld:
         error = mean_error_change(y_true, adapted, base, unit=unit, n_boot=n_boot, seed=seed,
@@ -111,11 +111,31 @@ def _class_words(classes: Sequence[str] | None, scores: Any) -> list[str]:
     return [repr(str(c)) for c in classes]
 
 
-def _adapter_in_words(diff: Difference, name: str, units: str) -> str:
+def _same_order(adapted: Any, base: Any) -> bool:
+    """Whether the two models rank the samples alike (for several classes, by each class's
+    probability): then every ranking metric (AUROC) is the same on any resample."""
+    from scipy.stats import rankdata
+
+    a, b = np.asarray(adapted, dtype=float), np.asarray(base, dtype=float)
+    if a.shape != b.shape or a.size == 0:
+        return False
+    return bool(np.array_equal(rankdata(a, axis=0), rankdata(b, axis=0)))
+
+
+def _adapter_in_words(diff: Difference, name: str, units: str, *, same_order: bool = False) -> str:
     if diff.value is None or diff.ci is None:
         return f"The adapter and the base model cannot be compared on {name} ({diff.note})."
     d = diff.digits()
     if diff.ci[1] - diff.ci[0] <= 1e-12:  # every resample alike: no interval, not certainty
+        if abs(diff.value) <= 1e-12 and same_order and diff.metric == "auroc":
+            return (
+                f"Paired on the same {units}, the adapter puts these {units} in exactly the "
+                f"order the base model does, so their {name} is the same on any of them, "
+                f"however many: it changes the predicted probabilities, not their order. Judge "
+                "it by calibration (Brier score, observed/expected) and by sensitivity and "
+                "specificity at the threshold, against the base model's on the same "
+                f"{units} (--report shows both)."
+            )
         if abs(diff.value) <= 1e-12:
             return (
                 f"Paired on the same {units}, the adapter and the base model score the same "
