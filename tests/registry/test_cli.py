@@ -706,7 +706,7 @@ def test_show_names_metrics_and_data_in_words(cli, adapter_dir, monkeypatch):
         ("metric: test rows", "40"),
     ]
     out, _ = cli("list")
-    assert "MAE 51.3 (40.2–63.9)" in out and "training rows" in out and "n_train" not in out
+    assert "MAE 51.3 (40.2–63.9)" in out and "120 rows" in out and "n_train" not in out
 
 
 def _tree(root) -> list[str]:
@@ -892,3 +892,27 @@ def test_promote_says_a_version_ranking_backwards_or_worse_than_the_one_it_repla
     ]
     out, _ = cli("promote", "site_b@1")
     assert "warning:" not in out
+
+
+def test_a_version_with_no_measured_performance_is_marked_and_its_promotion_warned(
+    cli, adapter_dir
+):
+    """An adapter tested on 2 patients records no metric: 'list' showed '-' unmarked and
+    'promote' served it over a measured version without a word."""
+    from tests.registry.helpers import metadata
+
+    why = "only 2 patients: metrics need at least 10"
+    unmeasured = {"n_test": 2, "notes": {"all": why}}
+    cli("add", str(adapter_dir(1)), "--name", "site_b")
+    cli("add", str(adapter_dir(2, meta=metadata(metrics=unmeasured))), "--name", "site_b")
+    listed, _ = cli("list")
+    row = next(line for line in listed.splitlines() if "site_b@2" in line)  # never cut
+    assert "- (!)" in row
+    cli("promote", "site_b@1")
+    out, _ = cli("promote", "site_b@2")
+    warned = [line for line in out.splitlines() if line.startswith("warning:")]
+    assert warned == [
+        f"warning: site_b@2 has no measured performance ({why}), where site_b@1, served until "
+        "now, has AUROC 0.810 (0.720–0.890): serve it only if it has been checked on other "
+        "patients"
+    ]

@@ -148,17 +148,19 @@ def list_cmd(
         typer.echo(f"no adapters in {reg.root}; add one with 'medadapt registry add ADAPTER_DIR'")
         return
     table = Table(title=f"Adapters in {reg.root}")
-    columns = ("version", "served", "method", "task", "group", "training rows", "metric", "added")
-    for column in columns:
-        table.add_column(column)
+    table.add_column("version", no_wrap=True)  # what every other command takes: never cut
+    for column in ("served", "method", "task", "group", "trained on", "metric"):
+        table.add_column(column, overflow="fold")  # narrow terminals wrap, never cut, a figure
+    table.add_column("added", no_wrap=True)
     for v in versions:
+        n_train = v.data_summary.get("n_train")
         table.add_row(
             v.ref,
             "yes" if v.promoted else "",
             v.method,
             v.task or "-",
             cell(v.data_summary.get("group")),
-            cell(v.data_summary.get("n_train")),
+            "-" if n_train is None else f"{cell(n_train)} {recorded_unit(v.data_summary)}",
             headline_metric(v),
             v.registered[:10],
         )

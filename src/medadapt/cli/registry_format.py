@@ -60,9 +60,9 @@ def headline_metric(v: AdapterVersion) -> str:
     marked :data:`WARNED` when a note concerns it or the whole result (an accuracy of 0.946
     from calling every patient positive, an AUROC too good to be true)."""
     scores = [m for m in v.metric_list() if not m.is_count]
-    if not scores:
-        return "-"
     notes = metric_notes(v.metrics)
+    if not scores:  # none measured: marked where a note says why ('show' prints it)
+        return f"-{WARNED}" if notes else "-"
     warned = scores[0].name in notes or any(key in notes for key in WHOLE_RESULT)
     return f"{metric_label(scores[0].name)} {metric_text(scores[0])}{WARNED if warned else ''}"
 
@@ -158,6 +158,17 @@ def _side(value: Any) -> str:
     return grouped(value) if isinstance(value, int) else cell(value)
 
 
+def _unmeasured(promoted: AdapterVersion, was: AdapterVersion | None, notes: dict) -> str:
+    """That ``promoted`` has no measured performance (and why, as recorded), and what the
+    version served until now had."""
+    why = " ".join(str(notes.get("all") or "").split())
+    said = f"{promoted.ref} has no measured performance" + (f" ({why})" if why else "")
+    before = None if was is None or was.ref == promoted.ref else headline_metric(was)
+    if before and before != "-":
+        said += f", where {was.ref}, served until now, has {before}"  # type: ignore[union-attr]
+    return f"{said}: serve it only if it has been checked on other patients"
+
+
 def promotion_warnings(promoted: AdapterVersion, was: AdapterVersion | None) -> list[str]:
     """What ``promote`` must say of the version it now serves: the warnings recorded about its
     whole result (ranking backwards, too good to be true, a kept leak ...), and a headline
@@ -165,9 +176,11 @@ def promotion_warnings(promoted: AdapterVersion, was: AdapterVersion | None) -> 
     unsaid)."""
     notes = metric_notes(promoted.metrics)
     out = [f"{promoted.ref}: {' '.join(notes[k].split())}" for k in WHOLE_RESULT if k in notes]
+    now = next((m for m in promoted.metric_list() if not m.is_count), None)
+    if now is None or now.value is None:  # nothing measured: the reader must know before serving
+        out.append(_unmeasured(promoted, was, notes))
     if was is None or was.ref == promoted.ref:
         return out
-    now = next((m for m in promoted.metric_list() if not m.is_count), None)
     then = next((m for m in was.metric_list() if m.name == getattr(now, "name", None)), None)
     if now is None or then is None or now.value is None or then.value is None:
         return out
