@@ -320,6 +320,28 @@ def test_a_missing_group_column_names_group_column(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("given", "option", "says"),
+    [
+        ("Label", "label_column", "has no column 'Label'; did you mean 'label'? (it has path, "
+         "label, site, patient_id): name the columns path,label[,group], or pass --path-column "
+         "/ --label"),
+        ("Site", "group_column", "has no group column 'Site'; did you mean 'site'? (it has "
+         "path, label, site, patient_id): pass --group-column"),
+        ("patient", "id_column", "has no patient id column 'patient'; did you mean "
+         "'patient_id'? (it has path, label, site, patient_id): pass the column"),
+    ],
+)
+def test_a_column_spelt_nearly_right_is_suggested(tmp_path, given, option, says):
+    disc_folder(tmp_path / "imgs", n=1, size=8)
+    csv = tmp_path / "t.csv"
+    csv.write_text("path,label,site,patient_id\nimgs/bright/b0.png,1,A,P1\n"
+                   "imgs/dark/d0.png,0,B,P2\n")  # fmt: skip
+    with pytest.raises(DataError) as err:
+        load_images(csv, image_size=8, **{option: given})
+    assert str(err.value).startswith(f"{csv} {says}")
+
+
+@pytest.mark.parametrize(
     ("source", "option", "column", "listing"),
     [
         ("folder", "group_column", "site", "a CSV of path,label,site"),

@@ -17,6 +17,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from medadapt.checks import did_you_mean
 from medadapt.errors import DataError
 
 _IGNORED = {"thumbs.db", "desktop.ini"}
@@ -148,18 +149,20 @@ def csv_entries(
     for column in (path_column, label_column):
         if column not in table.columns:
             raise DataError(
-                f"{csv} has no column {column!r} (it has {have}): "
-                "name the columns path,label[,group], or pass --path-column / --label"
+                f"{csv} has no column {column!r}{did_you_mean(column, table.columns)} (it has "
+                f"{have}): name the columns path,label[,group], or pass --path-column / --label"
             )
     if wanted_group is not None and wanted_group not in table.columns:
         raise DataError(
-            f"{csv} has no group column {wanted_group!r} (it has {have}): pass --group-column "
-            "naming the column that holds the site or group"
+            f"{csv} has no group column {wanted_group!r}{did_you_mean(wanted_group, table.columns)}"
+            f" (it has {have}): pass --group-column naming the column that holds the site or "
+            "group"
         )
     if id_column is not None and id_column not in table.columns:
         raise DataError(
-            f"{csv} has no patient id column {id_column!r} (it has {have}): pass the column "
-            "that holds the patient id (--id-column), or leave it out to split by file"
+            f"{csv} has no patient id column {id_column!r}{did_you_mean(id_column, table.columns)}"
+            f" (it has {have}): pass the column that holds the patient id (--id-column), or "
+            "leave it out to split by file"
         )
     if table.empty:
         raise DataError(f"{csv} has no rows: add one row per image (path,label)")
