@@ -319,18 +319,18 @@ def test_a_missing_group_column_names_group_column(tmp_path):
     )
 
 
+HAS = "(it has path, label, site, patient_id)"
+
+
 @pytest.mark.parametrize(
     ("given", "option", "says"),
     [
-        ("Label", "label_column", "has no column 'Label'; did you mean 'label'? (it has path, "
-         "label, site, patient_id): name the columns path,label[,group], or pass --path-column "
-         "/ --label"),
-        ("Site", "group_column", "has no group column 'Site'; did you mean 'site'? (it has "
-         "path, label, site, patient_id): pass --group-column"),
-        ("patient", "id_column", "has no patient id column 'patient'; did you mean "
-         "'patient_id'? (it has path, label, site, patient_id): pass the column"),
+        ("Label", "label_column", f"has no column 'Label'; did you mean 'label'? {HAS}: name "),
+        ("Site", "group_column", f"has no group column 'Site'; did you mean 'site'? {HAS}: pass "),
+        ("patient", "id_column", f"has no patient id column 'patient'; did you mean "
+         f"'patient_id'? {HAS}: pass the column"),
     ],
-)
+)  # fmt: skip
 def test_a_column_spelt_nearly_right_is_suggested(tmp_path, given, option, says):
     disc_folder(tmp_path / "imgs", n=1, size=8)
     csv = tmp_path / "t.csv"
