@@ -224,3 +224,32 @@ def test_a_change_over_two_seeds_never_leaves_minus_one_to_one():
     gain = last_gain(points, "bottleneck", "auroc", "rows")
     assert gain["ci"][0] == -1.0 and gain["ci"][1] <= 1.0
     assert "95% CI -1.000 to " in gain["sentence"]
+
+
+def test_strategies_with_the_same_mean_have_no_best_and_one_class_calls_are_warned():
+    """A trial: every strategy scored AUROC 0.9375 at every size (the same ranking), yet the
+    summary named the base model 'best'; every point noted that every image was called
+    'nodule', which the summary never said."""
+    seeds = {"base_only": {1.0: [0.9375]}, "bottleneck": {0.5: [0.9375], 1.0: [0.9375] * 2},
+             "head_only": {0.5: [0.9375], 1.0: [0.9375] * 2}}  # fmt: skip
+    points = _points(seeds)
+    for point in points:
+        point["metrics"]["notes"] = {"one_class": "every image is called 'nodule': ..."}
+    _, found = _found(points)
+    assert [(b["best"], b["level_with"]) for b in found["best_per_size"]] == [
+        ("base_only", ["head_only", "bottleneck"])
+    ] * 2
+    assert (
+        "With 200 target rows (100%), the base model without adapter, the head-only adapter and "
+        "the bottleneck adapter have the same mean AUROC (0.938): none of them is the best at "
+        "this size."
+    ) in found["sentences"]
+    assert not any("best mean" in s or "is best" in s or "best strategy" in s
+                   for s in found["sentences"])  # fmt: skip
+    assert found["sentences"][0] == (
+        "Warning: the accuracy says little for the base model without adapter; the bottleneck "
+        "adapter at 50%, 100%; the head-only adapter at 50%, 100%: the model calls (nearly) "
+        "every one of the held-out rows the same class, or does no better than calling "
+        "everyone the commonest class, at the decision threshold. Judge them by AUROC, "
+        "balanced accuracy and calibration, not accuracy."
+    )

@@ -225,6 +225,16 @@ def _cell_text(entry: dict[str, Any] | None) -> str:
     return text
 
 
+def _best_cell(best: dict[str, Any]) -> str:
+    """The best strategy at one size, or none where others have the same mean."""
+    if best.get("level_with"):
+        others = ", ".join(label(s) for s in best["level_with"])
+        return f"none: the {label(best['best'])} and the {others} have the same mean"
+    if best["best"] == "base_only":
+        return f"{label(best['best'])} (trains on none: the same at every size)"
+    return label(best["best"])
+
+
 def _best_table(report: Report, best_per_size: list[dict[str, Any]], metric: str) -> None:
     """The best strategy at each size and the strategies it cannot be told apart from."""
     report.table(
@@ -237,8 +247,7 @@ def _best_table(report: Report, best_per_size: list[dict[str, Any]], metric: str
         [
             [
                 f"{b['n_train']:.0f} ({b['fraction']:.0%})",
-                label(b["best"])
-                + (" (trains on none: the same at every size)" if b["best"] == "base_only" else ""),
+                _best_cell(b),
                 b["mean"],
                 ", ".join(label(s) for s in b["indistinguishable_from"]) or "none",
             ]

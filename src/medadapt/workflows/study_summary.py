@@ -127,12 +127,14 @@ def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]
     by_strategy = curves[metric]
     lines: list[str] = []
     best_per_size = []
+    named = False
     for fraction in _compared_fractions(by_strategy):
         ordered = _ranked(by_strategy, fraction, metric)
         if not ordered:
             continue
         best, runner = ordered[0], ordered[1] if len(ordered) > 1 else None
         tied = [s for s, e in ordered[1:] if _overlap(best[1], e)]
+        level = [s for s, e in ordered[1:] if _level(best[1], e)]  # the same figure: no best
         size = _size(by_strategy, fraction)
         best_per_size.append(
             {
@@ -141,6 +143,7 @@ def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]
                 "best": best[0],
                 "mean": best[1]["mean"],
                 "indistinguishable_from": tied,
+                "level_with": level,
             }
         )
         if runner is not None:
@@ -150,11 +153,16 @@ def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]
                     f"With {size:.0f} target {noun} ({fraction:.0%}) for the strategies that "
                     f"train, the {label(best[0])} ({BASE_ALONE.format(noun=noun)})"
                 )
-            lines.append(_lead_sentence(start, best, runner, tied, metric))
-    if lines:  # a best strategy was named
+            if level:
+                lines.append(_level_sentence(size, fraction, noun, best, level, metric))
+            else:
+                lines.append(_lead_sentence(start, best, runner, tied, metric))
+                named = True
+    if named:  # a best strategy was named
         lines.append(chosen_on_test_sentence(study, noun))
     plateau, more_data, verdicts = adapter_verdicts(study["points"], by_strategy, metric, noun)
     too_good = too_good_sentence(study["points"], noun)
+    one_class = one_class_sentence(study["points"], noun)
     return {
         "metric": metric,
         "best_per_size": best_per_size,
@@ -162,6 +170,7 @@ def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]
         "more_data": more_data,
         "too_good": too_good,
         "sentences": ([too_good] if too_good else [])
+        + ([one_class] if one_class else [])
         + ([BY_BRIER] if metric == "brier" else [])
         + lines
         + verdicts,
@@ -232,6 +241,55 @@ def _lead_sentence(
         f"{start} is best ({name} {best[1]['mean']:.3f}), clearly ahead of the "
         f"{label(runner[0])} ({runner[1]['mean']:.3f}): {which} does not overlap "
         "theirs."
+    )
+
+
+def _level(best: dict[str, Any], other: dict[str, Any]) -> bool:
+    """The same mean as printed (three decimals): neither is the better."""
+    return round(float(best["mean"]), 3) == round(float(other["mean"]), 3)
+
+
+def _level_sentence(
+    size: float,
+    fraction: float,
+    noun: str,
+    best: tuple[str, dict[str, Any]],
+    level: list[str],
+    metric: str,
+) -> str:
+    """No best strategy where the leader's mean is the same as others' (the same figure from
+    strategies that changed nothing the metric sees)."""
+    name = METRIC_LABELS.get(metric, metric)
+    return (
+        f"With {size:.0f} target {noun} ({fraction:.0%}), "
+        f"{listed(f'the {label(s)}' for s in [best[0], *level])} have the same mean {name} "
+        f"({best[1]['mean']:.3f}): none of them is the best at this size."
+    )
+
+
+def one_class_sentence(points: list[dict[str, Any]], noun: str = "samples") -> str | None:
+    """One warning naming the strategies and sizes whose accuracy says little (a model that
+    calls nearly every sample one class, or does no better than calling everyone the
+    commonest class), as each point's metrics noted it."""
+    from medadapt.evaluate.metrics import ONE_CLASS
+
+    flagged: dict[str, set[float]] = {}
+    for point in points:
+        if point["metrics"].get("notes", {}).get(ONE_CLASS):
+            flagged.setdefault(point["strategy"], set()).add(point["fraction"])
+    if not flagged:
+        return None
+    where = "; ".join(
+        f"the {label(strategy)}"
+        if strategy == "base_only"
+        else f"the {label(strategy)} at {', '.join(f'{f:.0%}' for f in sorted(fractions))}"
+        for strategy, fractions in flagged.items()
+    )
+    return (
+        f"Warning: the accuracy says little for {where}: the model calls (nearly) every one "
+        f"of the held-out {noun} the same class, or does no better than calling everyone the "
+        "commonest class, at the decision threshold. Judge them by AUROC, balanced accuracy "
+        "and calibration, not accuracy."
     )
 
 
