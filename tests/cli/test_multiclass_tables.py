@@ -116,3 +116,19 @@ def test_adapt_says_whether_the_adapter_ranked_the_grades_better_than_the_base(t
         y, before, multi_class="ovr"
     )
     assert paired["difference"] == pytest.approx(expected, abs=1e-6)
+
+
+def test_a_base_too_small_to_validate_says_it_trained_without_early_stopping(tmp_path):
+    """24 patients, 19 to train: too few to set some aside for validation, so training ran a
+    fixed number of epochs; 'validated on 0' hid that there was no early stopping."""
+    _grades(24, 0).to_csv(tmp_path / "small.csv", index=False)
+    result = succeeded(run_cli(
+        "train-base", "--data", tmp_path / "small.csv", "--label", "grade", "--task",
+        "multiclass", "--id-column", "pid", *TINY_TABLE, "--out", tmp_path / "base",
+    ))  # fmt: skip
+    said = " ".join(result.stdout.split())
+    epochs = json.loads((tmp_path / "base" / "model.json").read_text())["training"]["epochs"]
+    assert (
+        f"validated on none (too few patients to set some aside: {epochs} epochs, no early "
+        "stopping)"
+    ) in said

@@ -156,9 +156,13 @@ def _train_base(**values: Any) -> None:
         f"{backbone_name(summary)}: {', '.join(summary['classes'])}; " if "backbone" in summary
         else ""
     )  # fmt: skip
+    validated = summary["n_val"] or (  # none set aside: no early stopping either
+        f"none (too few patients to set some aside: {summary.get('epochs_run')} epochs, "
+        "no early stopping)"
+    )
     stdout.print(
-        f"{what}trained on {summary['n_train']} {modality.noun}, validated on "
-        f"{summary['n_val']}; saved {out}"
+        f"{what}trained on {summary['n_train']} {modality.noun}, validated on {validated}; "
+        f"saved {out}"
     )
     _json(values["json_out"], summary)
 

@@ -106,6 +106,7 @@ def train_base_job(
         "classes": modality.classes(schema),
         "n_train": base.training["n_train"],
         "n_val": base.training["n_val"],
+        "epochs_run": base.training.get("epochs"),
         "n_test": len(test),
         "warnings": warnings,
         "skipped_files": skipped,
