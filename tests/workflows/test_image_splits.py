@@ -290,3 +290,31 @@ def test_train_base_keeps_a_patients_images_together_by_a_patient_column(tmp_pat
     model = json.loads((tmp_path / "base" / "model.json").read_text())
     assert model["schema"]["id_column"] == "PatientID"
     assert "p0" not in (tmp_path / "base" / "model.json").read_text()  # ids are never stored
+
+
+def test_a_column_that_may_name_the_patient_is_pointed_out(tmp_path, capsys):
+    """A trial: the patient column named 'pat' (or 'case_no') was ignored without a word, so
+    a patient's two images could fall on both sides of the split. A column of text values (or
+    whole numbers under an identifier's name) that repeats some values is now named, with the
+    flag; one whose values are all different, or few (a site), is not."""
+    sites = {"A": {"normal": 12, "mass": 12}}
+    csv = write_png_csv(tmp_path, sites, ["normal", "mass"])
+    table = pd.read_csv(csv)
+    table["pat"] = [f"P{i // 2:03d}" for i in range(len(table))]  # two images per patient
+    table["case_no"] = [i // 2 for i in range(len(table))]
+    table["image_no"] = range(len(table))  # one per image: no patient
+    table["age"] = [40 + i // 2 for i in range(len(table))]  # numbers, no identifier's name
+    table.to_csv(tmp_path / "pat.csv", index=False)
+    assert run("train-base", "--data", str(tmp_path / "pat.csv"), *TINY, "--epochs", "1",
+               "--out", str(tmp_path / "base")) == 0  # fmt: skip
+    warned = [line for line in capsys.readouterr().out.splitlines() if "repeats" in line]
+    assert [line.split("'")[1] for line in warned] == ["pat", "case_no"]
+    assert warned[0] == (
+        "warning: column 'pat' of pat.csv repeats some of its values (12 values on 24 rows): "
+        "if it names the patient, pass --id-column pat so that a patient's images stay on one "
+        "side of every split; without it each image is split on its own, and a patient's "
+        "other images would flatter the held-out test"
+    )
+    assert run("train-base", "--data", str(tmp_path / "pat.csv"), *TINY, "--epochs", "1",
+               "--id-column", "pat", "--out", str(tmp_path / "base2")) == 0  # fmt: skip
+    assert "repeats" not in capsys.readouterr().out

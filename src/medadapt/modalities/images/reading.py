@@ -6,6 +6,7 @@ Which images trained and tested a model: :mod:`medadapt.modalities.images.splits
 
 from __future__ import annotations
 
+import shlex
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from medadapt.data.image_files import check_known_labels, peek_labels
 from medadapt.data.image_schema import ImageSchema
@@ -170,12 +172,45 @@ def with_patient_column(read: ImageRead, data: Path) -> tuple[ImageRead, list[st
     taken = (read.path_column, read.label_column, read.group_column)
     column = patient_column(csv_columns(data), taken)
     if column is None:
-        return read, []
+        return read, repeated_column_notes(data, taken)
     note = (
         f"images are kept together by column {column!r} of {Path(data).name} (it names the "
         "patient; --id-column COL names another), so no patient is on both sides of a split"
     )
     return replace(read, id_column=column), [note]
+
+
+def repeated_column_notes(data: Path, taken: Sequence[str | None]) -> list[str]:
+    """A warning for each other column of a path CSV that may name the patient although its
+    name does not say so (``pat``, ``case_no``): text values, or whole numbers under a name
+    that looks like an identifier, most of them different but some on several rows (a
+    patient's images; a DICOM UID names a study, series or image). Without ``--id-column``
+    each image is split on its own."""
+    from medadapt.data.identifiers import name_looks_like_identifier
+    from medadapt.data.image_files import _table
+
+    data = Path(data)
+    if not data.is_file() or data.suffix.lower() not in (".csv", ".tsv"):
+        return []
+    table = _table(data)
+    n, notes = len(table), []
+    for column in (c for c in table.columns if c not in taken and not c.endswith("UID")):
+        values = table[column].str.strip()
+        distinct = values[values != ""].nunique()
+        numbers = pd.to_numeric(values, errors="coerce")
+        textual = numbers.isna().mean() > 0.5
+        whole = not textual and bool((numbers.dropna() % 1 == 0).all())
+        if not (textual or (whole and name_looks_like_identifier(str(column)))):
+            continue
+        if max(5, n // 10) <= distinct < n and (values != "").all():
+            notes.append(
+                f"column {column!r} of {data.name} repeats some of its values ({distinct} "
+                f"values on {n} rows): if it names the patient, pass --id-column "
+                f"{shlex.quote(str(column))} so that a patient's images stay on one side of "
+                "every split; without it each image is split on its own, and a patient's "
+                "other images would flatter the held-out test"
+            )
+    return notes
 
 
 def copies_note(data: Path, dataset: ImageDataset) -> str | None:
