@@ -57,6 +57,14 @@ def test_a_card_states_use_data_metrics_and_provenance():
     assert "fewer than 100" not in card and "wide" not in card
 
 
+def test_a_summary_value_not_recorded_gets_no_row():
+    """An adapter trained on every row (no group column) recorded group None: the card said
+    '| group | None |' and '| group column | None |'."""
+    card = _card(data_summary={"n_train": 400, "group": None, "group_column": None})
+    assert "| training rows | 400 |" in card
+    assert "None" not in card and "| group" not in card
+
+
 def test_a_card_says_whether_the_adapter_beat_the_base_model():
     said = "Paired on the same patients, the adapter changes AUROC by -0.030 (95% CI -0.111 to "
     said += "+0.027): no detectable difference on these patients."

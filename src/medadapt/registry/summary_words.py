@@ -123,8 +123,8 @@ def pairs(value: dict[str, Any], unit: str = "rows") -> str:
 
 def summary_rows(data_summary: dict[str, Any]) -> list[tuple[str, str]]:
     """The data summary as ``(field, text)`` rows: its keys in words (:data:`DATA_WORDS`, in
-    that order, then the others), a nested summary as ``key: value`` pairs and the sample-size
-    entry in words (counts and figures only)."""
+    that order, then the others; none for a value not recorded), a nested summary as ``key:
+    value`` pairs and the sample-size entry in words (counts and figures only)."""
     unit = recorded_unit(data_summary)
     keys = [k for k in DATA_WORDS if k in data_summary]
     keys += [k for k in data_summary if k not in DATA_WORDS and k != UNIT_KEY]
@@ -133,6 +133,8 @@ def summary_rows(data_summary: dict[str, Any]) -> list[tuple[str, str]]:
     rows = []
     for key in keys:
         value = data_summary[key]
+        if value is None:  # not recorded (no group column: adapted on every row): no row
+            continue
         if key == "sample_size" and is_sample_size(value):
             rows += sample_size_rows(value, unit)
         elif isinstance(value, dict):
