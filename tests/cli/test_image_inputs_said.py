@@ -79,6 +79,19 @@ def test_a_damaged_picture_in_a_class_folder_is_refused_as_predict_refuses_it(tm
     )
 
 
+def test_an_empty_picture_is_said_to_be_empty(tmp_path):
+    """A 0-byte PNG (a copy that did not finish) read as 'UnidentifiedImageError: cannot
+    identify image file', which names no cause a user can act on."""
+    root = disc_folder(tmp_path / "cases", n=4)
+    (root / "bright" / "empty.png").write_bytes(b"")
+    result = run_cli("train-base", "--data", root, *TINY, "--out", tmp_path / "b")
+    assert error_line(result) == (
+        f"error: cannot read {root / 'bright' / 'empty.png'}: unreadable (an empty file, 0 "
+        "bytes: a copy or download that did not finish?); fix or remove the file, or pass "
+        "--on-error skip to leave it out"
+    )
+
+
 def _npz(path: Path, shape: tuple[int, ...]) -> tuple[Path, np.ndarray]:
     rng = np.random.default_rng(0)
     arrays = {}

@@ -579,13 +579,23 @@ def refusal(path: object, exc: BaseException) -> str:
     unless it was read, and refused for its values (:class:`BeyondBitsStored`)."""
     if isinstance(exc, (BeyondBitsStored, TooManyPixels)):
         return f"{path}: {exc}"
-    return f"cannot read {path}: {describe_error(exc)}"
+    return f"cannot read {path}: {describe_error(exc, path)}"
 
 
-def describe_error(exc: BaseException) -> str:
-    """One-line reason for an exception raised while reading a file."""
+def describe_error(exc: BaseException, path: object = None) -> str:
+    """One-line reason for an exception raised while reading a file (``path``, where known:
+    an empty file is said to be empty, not an image format no decoder knows)."""
     if isinstance(exc, ReadError):
         return str(exc)
     if isinstance(exc, FileNotFoundError):
         return "file not found"
+    if path is not None and _is_empty_file(path):
+        return "unreadable (an empty file, 0 bytes: a copy or download that did not finish?)"
     return f"unreadable ({one_line(exc)})"
+
+
+def _is_empty_file(path: object) -> bool:
+    try:
+        return Path(str(path)).stat().st_size == 0
+    except (OSError, ValueError):  # not a local file (an archive member, a PACS instance)
+        return False
