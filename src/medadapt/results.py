@@ -142,9 +142,12 @@ but for the calibration measures (ideal at 1 or 0, never used to rank models).""
 ALLOWED_LEAK = "allowed_leak"
 """The key of the note recorded with a model's metrics (``notes``) when it keeps a column
 with ``--allow-leak``: a warning about the whole result, as ``too_good`` is."""
+FORGOT_OLD_CLASSES = "old_classes_not_kept"
+"""The key of the note recorded with an adapter's metrics when, learning new classes, it did
+not keep the old ones (its calls of old-class patients may name a new class)."""
 #: the keys of notes about a whole result: too good to be true, one class for every patient,
-#: a column kept with --allow-leak although it alone predicts the label
-WHOLE_RESULT = ("too_good", "one_class", "backwards", ALLOWED_LEAK)
+#: a column kept with --allow-leak although it alone predicts the label, old classes not kept
+WHOLE_RESULT = ("too_good", "one_class", "backwards", ALLOWED_LEAK, FORGOT_OLD_CLASSES)
 #: those a command prints as ``warning:`` lines and a report puts at the top of its summary
 #: (the kept leaks are said with the data's warnings)
 SAID_AS_WARNINGS = WHOLE_RESULT[:3]

@@ -69,6 +69,38 @@ def test_calling_every_old_class_image_a_new_class_is_not_keeping_them():
     )
 
 
+def test_an_adapter_that_forgot_the_old_classes_carries_it_to_every_later_result():
+    """A trial: 'old classes NOT kept' was a plain line at adapt, and registry list, show, the
+    card, promote, serve, evaluate and predict said nothing. The record's metrics now carry a
+    note about the whole result, and evaluate/predict repeat it from the recorded retention."""
+    from medadapt.evaluate.retention import forgetting_warning, with_forgetting
+    from medadapt.results import FORGOT_OLD_CLASSES, WHOLE_RESULT
+    from medadapt.workflows.evaluate import _forgotten
+
+    y, before = _old_class_probabilities(noise=2.0)
+    _, sharper = _old_class_probabilities(noise=0.5)
+    forgot = old_class_retention(y, before, _extended(sharper, 0.9), OLD, n_boot=200)
+    said = (
+        "the adapter did not keep the old classes when it learnt the new ones (old classes NOT "
+        "kept: 100% of the 16 old-class images the base model classified correctly are now "
+        "called a new class (more than 10%); AUROC drop within 0.01): its calls of patients of "
+        "an old class may name a new one; keep the base model for the old classes, or adapt "
+        "again"
+    )
+    assert forgetting_warning(forgot) == said
+    metrics = with_forgetting({"auroc": 0.9, "notes": {"auroc": "kept"}}, forgot)
+    assert metrics["notes"] == {"auroc": "kept", FORGOT_OLD_CLASSES: said}
+    assert FORGOT_OLD_CLASSES in WHOLE_RESULT  # the registry's (!), show, promote and serve
+    loaded = SimpleNamespace(adapter="cavity", record=SimpleNamespace(retention=forgot))
+    assert _forgotten(loaded) == [said.replace("the adapter", "adapter 'cavity'", 1)]
+    kept = old_class_retention(y, before, _extended(before, 0.01), OLD, n_boot=200)
+    assert kept["passed"] is True
+    assert forgetting_warning(kept) is None and with_forgetting({"auroc": 0.9}, kept) == {
+        "auroc": 0.9
+    }
+    assert _forgotten(SimpleNamespace(adapter=None, record=None)) == []
+
+
 def test_old_classes_still_ranked_and_rarely_called_new_are_kept():
     y, before = _old_class_probabilities(noise=0.5)  # the base gets all 24 right
     after = _call_new(_extended(before, 0.05), np.array([0, 9]))  # 2 of 24 (8%) called new

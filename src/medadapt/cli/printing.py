@@ -125,10 +125,16 @@ def print_result(title: str, evaluation: dict[str, Any], task: str, noun: str) -
 
 
 def print_retention(summary: dict[str, Any]) -> None:
-    from medadapt.evaluate.retention import retention_sentence
+    """Whether the adapter (and ``--compare-full``'s full fine-tuning) kept the old classes;
+    a warning where the adapter did not (its record carries it to every later result)."""
+    from medadapt.evaluate.retention import old_classes_kept, retention_sentence
 
     if summary.get("retention"):
-        stdout.print(retention_sentence("adapter", summary["retention"]))
+        said = retention_sentence("adapter", summary["retention"])
+        if old_classes_kept(summary["retention"]) is False:
+            warn(said)
+        else:
+            stdout.print(said)
     full = summary.get("full_finetune")
     if full:
         stdout.print(retention_sentence("full fine-tuning", full["retention"]))

@@ -167,8 +167,9 @@ def list_cmd(
     table_console().print(table)
     if any(headline_metric(v).endswith(WARNED) for v in versions):
         typer.echo(f"{WARNED.strip()}: the result carries a warning (too good to be true, one "
-                   "class for every patient, a column kept with --allow-leak, or why a metric "
-                   "is missing); 'medadapt registry show NAME@N' says which")  # fmt: skip
+                   "class for every patient, a column kept with --allow-leak, old classes not "
+                   "kept, or why a metric is missing); 'medadapt registry show NAME@N' says "
+                   "which")  # fmt: skip
 
 
 @registry_app.command("show")

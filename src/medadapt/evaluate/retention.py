@@ -20,6 +20,7 @@ import numpy as np
 from medadapt.evaluate import bootstrap as bs
 from medadapt.evaluate.metrics import MIN_PER_CLASS, N_BOOT, compute_metrics
 from medadapt.evaluate.scoring import task_of, task_scores
+from medadapt.results import FORGOT_OLD_CLASSES
 
 RETENTION_TOLERANCE = 0.01
 # Of the old-class samples the base model classified correctly, the largest share the extended
@@ -241,3 +242,26 @@ def _digits(value: float, limit: float, usual: int) -> int:
     while value != limit and round(value, digits) == round(limit, digits) and digits < usual + 4:
         digits += 1
     return digits
+
+
+def with_forgetting(metrics: dict[str, Any], retention: dict[str, Any] | None) -> dict[str, Any]:
+    """``metrics`` with a note (:data:`~medadapt.results.FORGOT_OLD_CLASSES`) where the
+    adapter did not keep the old classes (:func:`forgetting_warning`): the registry, its
+    cards, ``promote`` and ``serve`` show it beside the figures, as "too good to be true"."""
+    said = forgetting_warning(retention)
+    if said is None:
+        return metrics
+    notes = {**(metrics.get("notes") or {}), FORGOT_OLD_CLASSES: said}
+    return {**metrics, "notes": notes}
+
+
+def forgetting_warning(retention: dict[str, Any] | None, who: str = "the adapter") -> str | None:
+    """That ``who`` did not keep the old classes when it learnt new ones, with the measured
+    criteria (None where it kept them, or nothing was measured)."""
+    if not retention or old_classes_kept(retention) is not False:
+        return None
+    return (
+        f"{who} did not keep the old classes when it learnt the new ones "
+        f"({retention_verdict(retention)}): its calls of patients of an old class may name a "
+        "new one; keep the base model for the old classes, or adapt again"
+    )

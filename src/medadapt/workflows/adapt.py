@@ -18,6 +18,7 @@ import numpy as np
 
 from medadapt.adapters import AdapterModel
 from medadapt.errors import DataError
+from medadapt.evaluate.retention import with_forgetting
 from medadapt.evaluate.sufficiency import few_training_note, rare_class_note
 from medadapt.fileio import atomic_write_bytes
 from medadapt.modalities.base import Modality, Samples, modality_of, names
@@ -290,8 +291,9 @@ def _adapter_record(
             **({"sample_size": sample_size} if sample_size else {}),
         ),
         n_skipped_files=len(picked.samples.skipped_files()),
-        metrics=with_kept_leaks(
-            evaluation["overall"], allowed_leaks or [], label, whose=ADAPTER_ROWS
+        metrics=with_forgetting(
+            with_kept_leaks(evaluation["overall"], allowed_leaks or [], label, whose=ADAPTER_ROWS),
+            extension.get("retention"),
         ),
         per_class=evaluation.get("per_class"),
         base_metrics=None if base_scores is None else base_scores["overall"],

@@ -131,7 +131,8 @@ def evaluate_job(
         skipped_files=samples.skipped_files(),
         data_warnings=(modality.sample_notes(schema, test) + unrecognised
                        + _other_groups(loaded, test, evaluating=True)),
-        leak_warnings=kept_leak_warnings(loaded) + modality.scored_notes(schema, test),
+        leak_warnings=(kept_leak_warnings(loaded) + _forgotten(loaded)
+                       + modality.scored_notes(schema, test)),
         extras=modality.evaluation_extras(schema, test),
         curves={"y": test.labels, "scores": modality.task_scores(schema, scores),
                 "proba": scores if modality.per_class() else None},
@@ -255,6 +256,7 @@ def predict_job(
     columns.update(modality.prediction_flags(schema, samples))
     table = pd.DataFrame(columns, index=np.arange(len(scores)))
     warnings = _unmeasured(loaded) + kept_leak_warnings(loaded, "these predictions")
+    warnings += _forgotten(loaded)
     warnings += modality.sample_notes(schema, samples)
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(out, table_bytes(table, out))
@@ -279,6 +281,17 @@ def kept_leak_warnings(loaded: Loaded, what: str = "these figures") -> list[str]
         *kept_leak_notes(adapted.get("allowed_leaks"), label, what=what, whose=FINE_TUNED_ROWS),
         *kept_leak_notes(loaded.record.allowed_leaks, label, what=what, whose=ADAPTER_ROWS),
     ]  # fmt: skip
+
+
+def _forgotten(loaded: Loaded) -> list[str]:
+    """The adapter's recorded failure to keep the old classes when it learnt new ones: every
+    later result on it says so, as it says a kept leak."""
+    from medadapt.evaluate.retention import forgetting_warning
+
+    if not loaded.adapter:
+        return []
+    said = forgetting_warning(loaded.record.retention, f"adapter {loaded.adapter!r}")
+    return [said] if said else []
 
 
 def _unmeasured(loaded: Loaded) -> list[str]:
