@@ -274,3 +274,42 @@ def test_a_study_on_a_given_base_knows_its_training_rows_in_a_re_saved_copy(base
         study = json.loads((tmp_path / name / "study.json").read_text())
         seen[name] = study["data"]["n_target_seen_by_base"]
     assert seen["copy"] == seen["original"] > 150
+
+
+def test_repeat_visits_count_the_patients_of_a_rare_class(base, tmp_path):
+    """40 VA Long Beach patients seen 3 times each, 2 of them with disease (6 rows): evaluate
+    would withhold the AUROC (2 positive patients), so check-data warns of the class and plans
+    on the conservative default, not on the base's AUROC on those 6 rows; the same patients
+    once each (2 rows) read as before."""
+    import pandas as pd
+
+    heart = pd.read_csv(bundled_path())
+    va = heart[heart["dataset"] == VA]
+    patients = pd.concat([va[va["num"] > 0].head(2), va[va["num"] == 0].head(38)])
+    visits = tmp_path / "visits.csv"
+    pd.concat([patients] * 3).to_csv(visits, index=False)
+    out = tmp_path / "n.json"
+    result = run_cli("check-data", "--data", visits, "--base", base, "--group-column",
+                     "dataset", "--group", VA, "--json", out)  # fmt: skip
+    assert result.code == 0, result.stderr
+    figures = json.loads(out.read_text())
+    assert figures["auroc_at_site"] is None and figures["n_patients"] == 40
+    assert figures["r2_source"].startswith(
+        "conservative default (Nagelkerke R-squared 0.15, Riley et al. 2020): the base model's "
+        "AUROC at this site gives no R-squared to plan on (2 of the 40 patients it never saw "
+        "are of class '1', fewer than the 5 an AUROC needs)"
+    )
+    assert figures["warnings"][0].startswith(
+        f"class '1' has 2 of the 40 patients of dataset = {VA} (fewer than 5, the fewest any "
+        "figure about a class rests on)"
+    )
+    said = " ".join(result.stdout.split())
+    assert f"120 rows from 40 patients of dataset = {VA} (prevalence 0.050)" in said
+    once = tmp_path / "once.csv"
+    patients.to_csv(once, index=False)
+    result = run_cli("check-data", "--data", once, "--base", base, "--group-column", "dataset",
+                     "--group", VA, "--json", out, "--force")  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert json.loads(out.read_text())["warnings"][0].startswith(
+        f"class '1' has 2 of the 40 patients of dataset = {VA} (fewer than 5"
+    )

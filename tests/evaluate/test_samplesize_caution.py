@@ -133,3 +133,85 @@ def test_a_study_on_a_base_that_gives_no_site_auroc_says_which_r_squared_it_used
     assert study_sample_size_line(entry).endswith(
         f"(necessary, not sufficient); anticipated Cox-Snell R-squared 0.110, {DEFAULT}: why"
     )
+
+
+def _visits(patients: int = 40, visits: int = 3, positive: int = 2):
+    """``visits`` rows per patient, the first ``positive`` patients with the outcome, and
+    risks the base ranks well (its AUROC on these rows about 0.93)."""
+    ids = np.repeat(np.arange(patients), visits)
+    labels = (ids < positive).astype(int)
+    noise = np.random.default_rng(0).normal(0, 0.2, len(ids))
+    return ids, labels, np.clip(np.where(labels == 1, 0.6, 0.3) + noise, 0.01, 0.99)
+
+
+def test_a_class_of_two_patients_seen_three_times_each_is_two_patients_not_six():
+    """A review: 40 patients seen 3 times, 2 of them positive (6 positive rows). evaluate
+    withheld the AUROC ("2 positives among 40 patients"), but the sample-size check counted
+    6 positive rows and planned on the site's AUROC 0.928 (R-squared 0.156, not the default's
+    0.049): a third of the patients the conservative default asks."""
+    ids, labels, risk = _visits()
+    outcome = outcome_of("binary", labels, (labels, risk), {"auroc": 0.8}, "rows", ["0", "1"],
+                         patients=ids)  # fmt: skip
+    assert outcome.r2 == pytest.approx(0.15 * max_cox_snell(0.05))
+    assert outcome.figures["auroc_at_site"] is None
+    assert outcome.r2_source == (
+        f"{DEFAULT}: the base model's AUROC at this site gives no R-squared to plan on (2 of "
+        "the 40 patients it never saw are of class '1', fewer than the 5 an AUROC needs); its "
+        f"AUROC on its source (0.800) would give {cox_snell_from_c(0.8, 0.05):.3f}, higher: the "
+        "lower one is used, to be cautious"
+    )
+    assert outcome.criteria(65)[0].n > 3 * 3614  # the site's AUROC asked 3,614 for 65
+
+
+def test_without_repeats_or_patients_the_rows_are_counted_as_before():
+    _, labels, risk = _visits()
+    for patients in (None, np.arange(len(labels))):  # not named, or one row each
+        outcome = outcome_of("binary", labels, (labels, risk), None, "patients", ["0", "1"],
+                             patients=patients)  # fmt: skip
+        here = outcome.figures["auroc_at_site"]
+        assert here == pytest.approx(0.928, abs=1e-3)
+        assert outcome.r2_source == (
+            f"from the base model's AUROC at this site, on 120 patients it never saw ({here:.3f})"
+        )
+
+
+def test_a_patient_whose_visits_disagree_counts_in_both_classes():
+    """4 patients with only positive visits and one with a positive and a negative visit:
+    5 positive patients, enough for an AUROC (a patient counts in each class they have)."""
+    ids, labels, risk = _visits(positive=4)
+    labels[ids == 4] = [1, 0, 0]
+    outcome = outcome_of("binary", labels, (labels, risk), None, "rows", ["0", "1"],
+                         patients=ids)  # fmt: skip
+    assert outcome.figures["auroc_at_site"] is not None
+    labels[ids == 4] = 0  # 4 positive patients: too few
+    outcome = outcome_of("binary", labels, (labels, risk), None, "rows", ["0", "1"],
+                         patients=ids)  # fmt: skip
+    assert "(4 of the 40 patients it never saw are of class '1'" in outcome.r2_source
+
+
+def test_no_pairwise_auroc_rests_on_a_class_of_two_patients_seen_often():
+    rng = np.random.default_rng(1)
+    per_patient = np.r_[np.full(2, 0), np.full(30, 1), np.full(20, 2)]
+    ids = np.repeat(np.arange(len(per_patient)), 4)  # 8 'high' rows from 2 patients
+    labels = per_patient[ids]
+    proba = rng.dirichlet([1, 1, 1], size=len(labels))
+    proba[np.arange(len(labels)), labels] += 0.3
+    proba /= proba.sum(axis=1, keepdims=True)
+    outcome = outcome_of("multiclass", labels, (labels, proba), None, "rows",
+                         ["high", "low", "mid"], patients=ids)  # fmt: skip
+    assert outcome.r2_source.endswith(
+        "for 1 of 3 pairs, else the same default (not for class 'high': 2 patients it never saw "
+        "here, fewer than the 5 an AUROC needs)"
+    )
+    rows = outcome_of("multiclass", labels, (labels, proba), None, "rows", ["high", "low", "mid"])
+    assert rows.r2_source.endswith("for 3 of 3 pairs, else the same default")  # as before
+
+
+def test_a_rare_class_note_counting_patients_says_how_many_patients_in_all():
+    """A patient with visits of both classes counts in each, but once among the patients."""
+    assert rare_class_note({"0": 39, "1": 2}, "patients", "site = B", total=40) == (
+        "class '1' has 2 of the 40 patients of site = B (fewer than 5, the fewest any figure "
+        "about a class rests on): an adapter trained on so few is likely to be overfitted to "
+        "them, and no test here can show how it does on class '1' (accuracy can look good "
+        "without it); collect more patients of class '1'"
+    )

@@ -4,6 +4,8 @@ of one row per patient read as before (no training here: the entries, the lines,
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -156,3 +158,146 @@ def test_a_measured_outcomes_assumed_r_squared_is_said_as_medadapts_own():
         "check-data --base, from a trained base's own scores at the target, usually asks fewer"
     )
     assert "Riley et al.'s cautious default" not in line
+
+
+# ----- a rare class counted in patients, not in their visits ----------------------------------
+def _rare_visits(n_patients: int, visits: int, positive: int) -> pd.DataFrame:
+    """``visits`` rows per patient; the first ``positive`` patients have the outcome."""
+    rng = np.random.default_rng(1)
+    rows = [{"patient": f"P{p:03d}", "age": 40 + p % 30 + v,
+             "chol": 200 + int(rng.integers(0, 60)), "y": int(p < positive)}
+            for p in range(n_patients) for v in range(visits)]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _ranked(modality, base, samples) -> np.ndarray:
+    """Risks a base ranks its samples by (AUROC about 0.93 on any of them)."""
+    labels = np.asarray(samples.labels, dtype=float)
+    noise = np.random.default_rng(0).normal(0, 0.2, len(labels))
+    return np.clip(0.3 + 0.3 * labels + noise, 0.01, 0.99)
+
+
+DEFAULT = "conservative default (Nagelkerke R-squared 0.15, Riley et al. 2020)"
+
+
+def test_a_study_on_a_base_counts_the_patients_of_a_rare_class(tabular, monkeypatch):
+    """40 patients seen 3 times, 2 of them positive (6 positive rows), none seen by the base:
+    the evaluation withholds the AUROC (2 positive patients), so the criteria plan on the
+    conservative default, not on the base's AUROC on those 6 rows (a third of the patients)."""
+    import medadapt.workflows.sample_size as sample_size
+
+    monkeypatch.setattr(sample_size, "_scores", _ranked)
+    base = SimpleNamespace(training={"test_metrics": {"auroc": 0.8}})
+    frame = _rare_visits(40, 3, positive=2)
+    every = _samples(frame, "patient")
+    train, test = every.subset(np.arange(84)), every.subset(np.arange(84, 120))
+    entry = study_sample_size(tabular, every.schema, {"head_only": 65}, train, test, base=base,
+                              unseen=every)  # fmt: skip
+    assert entry["from_base"] is False and entry["r2"] == pytest.approx(0.0492, abs=1e-4)
+    assert entry["strategies"]["head_only"]["n_needed"] == 11574  # the site's AUROC: 3,614
+    assert study_sample_size_line(entry, "patients").endswith(
+        f"; anticipated Cox-Snell R-squared 0.049, {DEFAULT}: the base model's AUROC at this site "
+        "gives no R-squared to plan on (2 of the 40 patients it never saw are of class '1', "
+        "fewer than the 5 an AUROC needs); its AUROC on its source (0.800) would give 0.062, "
+        "higher: the lower one is used, to be cautious"
+    )
+    unnamed = _samples(frame, None)  # no id column: each row its own patient, as before
+    entry = study_sample_size(tabular, unnamed.schema, {"head_only": 65},
+                              unnamed.subset(np.arange(84)), unnamed.subset(np.arange(84, 120)),
+                              base=base, unseen=unnamed)  # fmt: skip
+    assert entry["from_base"] is True and entry["r2"] > 0.05
+    assert entry["r2_source"].startswith("from the base model's AUROC on its source (0.800; ")
+
+
+def test_the_rare_class_warnings_count_patients_where_they_repeat(tabular):
+    """check-data's and adapt's warning, adapt's few-rows warning and the study's findings:
+    patients, where a patient has several rows; rows as before where each is one patient."""
+    from medadapt.evaluate.sufficiency import check_sufficiency
+    from medadapt.workflows.adapt import _rare_class, _warnings
+
+    every = _samples(_rare_visits(40, 3, positive=2), "patient")
+    train, test = every.subset(np.arange(84)), every.subset(np.arange(84, 120))
+    picked = SimpleNamespace(train=train, test=test, where="site = B")
+    [note] = _rare_class(tabular, SimpleNamespace(schema=every.schema), picked, ["0", "1"])
+    assert note.startswith(
+        "class '1' has 2 of the 40 patients of site = B (fewer than 5, the fewest any figure "
+        "about a class rests on; 2 to train on, 0 held out): "
+    )
+    assert note.endswith("collect more patients of class '1'")
+    findings = check_sufficiency(tabular, every.schema, source=None, target_train=train,
+                                 target_test=test)  # fmt: skip
+    found = {f.code: f for f in findings}
+    assert found["few_training_events"].message.startswith(
+        "Training patients per class in the target group: 26 of class '0', 2 of class '1'; "
+        "class '1' has fewer than 10."
+    )
+    few = _samples(_rare_visits(8, 3, positive=4), "patient")
+    assert _warnings(tabular, few, 0, 24, "B") == [
+        "only 8 training patients (24 rows): the adapter's figures will be very uncertain; use "
+        "a larger --train-fraction or more rows of this group"
+    ]
+    rows = _samples(_rare_visits(120, 1, positive=6), "patient")  # one row each: as before
+    picked = SimpleNamespace(train=rows.subset(np.arange(84)), test=rows.subset(np.arange(84, 120)),
+                             where="site = B")  # fmt: skip
+    assert _rare_class(tabular, SimpleNamespace(schema=rows.schema), picked, ["0", "1"]) == []
+    assert _warnings(tabular, _samples(_rare_visits(24, 1, positive=4), "patient"), 0, 24,
+                     "B") == []  # fmt: skip
+
+
+def test_the_python_api_warns_of_a_rare_class_of_patients(tabular):
+    import warnings
+
+    from medadapt.tables import _warn_about_adapter_rows
+
+    frame = _samples(_rare_visits(8, 3, positive=2), "patient")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _warn_about_adapter_rows(frame.schema, frame)
+    said = [str(w.message) for w in caught]
+    assert said[0].startswith("class '1' has 2 of the 8 patients of frame (fewer than 5")
+    assert said[1] == ("only 8 training patients (24 rows): the adapter's figures will be very "
+                       "uncertain; pass more rows in frame")  # fmt: skip
+
+
+# ----- a measured outcome's R-squared assumed where the base gives none ------------------------
+def _regression(source_r2: float, monkeypatch) -> dict:
+    """A study on a base whose R-squared at the site is -3 (it predicts each value mirrored
+    about the mean) and ``source_r2`` on its source."""
+    import medadapt.workflows.sample_size as sample_size
+
+    def mirrored(modality, base, samples):
+        values = np.asarray(samples.labels, dtype=float)
+        return 2 * values.mean() - values
+
+    monkeypatch.setattr(sample_size, "_scores", mirrored)
+    frame = pd.DataFrame({"age": np.arange(300) % 50 + 30.0,
+                          "y": np.random.default_rng(0).normal(120, 15, 300)})  # fmt: skip
+    samples = TableSamples(frame, TableSchema.infer(frame, label="y", task="regression"))
+    train, test = samples.subset(np.arange(200)), samples.subset(np.arange(200, 300))
+    base = SimpleNamespace(training={"test_metrics": {"r2": source_r2}})
+    return study_sample_size(modality_of("tabular"), samples.schema, {"head_only": 65}, train,
+                             test, base=base, unseen=test)  # fmt: skip
+
+
+def test_a_measured_outcome_whose_base_explains_nothing_here_says_the_r_squared_is_assumed(
+    monkeypatch,
+):
+    """A review: the study line said "the base model's R-squared here" where 0.1 was assumed
+    (the base's R-squared at the site negative), and not why."""
+    entry = _regression(-0.2, monkeypatch)
+    assert entry["r2"] == 0.1 and entry["from_base"] is False
+    assert study_sample_size_line(entry, "patients") == (
+        "sample size (Riley et al., conservative R-squared): minimum patients head-only adapter "
+        f"{entry['strategies']['head_only']['n_needed']:,}; the target has 200 to train "
+        "(necessary, not sufficient); anticipated R-squared 0.100, assumed 0.1 (no positive "
+        "R-squared of the base is known): the base model's R-squared at this site gives none "
+        "to plan on (R-squared -3.000 on the 100 patients it never saw, no better than "
+        "predicting their mean; -0.200 on its source)"
+    )
+    entry = _regression(0.3, monkeypatch)  # the source's, said with why the site's is not used
+    assert entry["r2"] == 0.3 and entry["from_base"] is False
+    assert study_sample_size_line(entry, "patients").endswith(
+        "; anticipated R-squared 0.300, the base model's R-squared on its source (0.300): the "
+        "base model's R-squared at this site gives none to plan on (R-squared -3.000 on the 100 "
+        "patients it never saw, no better than predicting their mean)"
+    )

@@ -7,11 +7,13 @@ sentence and the numbers it rests on (counts and shares only).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from medadapt.evaluate.bootstrap import cluster_index
 from medadapt.evaluate.report.formatting import listed
 from medadapt.modalities.base import Modality, Samples
 from medadapt.results import grouped
@@ -29,6 +31,7 @@ SMALL_GROUP_SHARE = 0.10
 # parameters are set by their start and by early stopping rather than by the target rows, and
 # results swing from seed to seed.
 EVENTS_PER_PARAMETER = 0.1
+PATIENTS = "patients"  # what the minimums count where a patient has several samples
 
 
 @dataclass
@@ -57,10 +60,11 @@ def check_sufficiency(
     findings = _small_group(noun, source, target_train, target_test)
     task, classes = modality.task(schema), modality.classes(schema)
     if task != "regression":
-        train_counts = target_train.class_counts(classes)
-        test_counts = target_test.class_counts(classes)
-        findings += _rare_classes(noun, train_counts, test_counts)
-        events = min(train_counts.values())
+        train = count_patients(target_train, classes, noun)
+        test = count_patients(target_test, classes, noun)
+        counted = PATIENTS if train.by_patient or test.by_patient else noun
+        findings += _rare_classes(counted, train.per_class, test.per_class)
+        events = min(train.per_class.values())
         findings += _events_per_feature(events, modality.n_features(schema))
         for strategy, params in (trainable_params or {}).items():
             findings.append(events_per_parameter(strategy, params, events))
@@ -71,6 +75,32 @@ def check_sufficiency(
     ):
         findings.append(Finding(code, level, message, numbers))
     return findings
+
+
+class Counted(NamedTuple):
+    """Samples counted as the minimums count them (see :func:`count_patients`)."""
+
+    per_class: dict[str, int]  # per class (none for a measured outcome)
+    total: int  # in all
+    noun: str  # what is counted: "patients", or the samples' noun
+    by_patient: bool  # whether a patient has several of the samples (then ``noun`` is patients)
+
+
+def count_patients(samples: Samples, classes: Sequence[str], noun: str) -> Counted:
+    """``samples`` counted as the evaluation counts them against its minimums: by distinct
+    patient where the samples name their patients and one has several (repeat visits, several
+    images of one patient; ``noun`` "patients"), else by sample (``noun`` as given, as before).
+    Per class, a patient counts once in each class among their samples (samples that disagree
+    count the patient in both: a minimum is never met by splitting one patient's visits);
+    ``classes`` empty: no per-class counts (a measured outcome)."""
+    clusters = cluster_index(samples.known_patients(), len(samples))
+    per_class = samples.class_counts(classes) if classes else {}
+    if clusters is None:
+        return Counted(per_class, len(samples), noun, False)
+    labels = np.asarray(samples.labels, dtype=int)
+    per_class = {name: int(np.unique(clusters[labels == index]).size)
+                 for index, name in enumerate(per_class)}  # fmt: skip
+    return Counted(per_class, int(clusters.max()) + 1, PATIENTS, True)
 
 
 def _small_group(
@@ -187,20 +217,31 @@ def new_model_note(
 FEW_TRAINING_SAMPLES = 10  # fewer training samples for an adapter: its figures are said uncertain
 
 
-def few_training_note(n_train: int, noun: str, fix: str) -> str | None:
+def few_training_note(n_train: int, noun: str, fix: str, *, behind: str = "") -> str | None:
     """``adapt``'s warning when an adapter trains on fewer than :data:`FEW_TRAINING_SAMPLES`
-    ``noun`` (``fix``: how to give it more, in the caller's words); None otherwise."""
+    ``noun`` (``fix``: how to give it more, in the caller's words; ``behind``: the samples
+    of ``n_train`` patients in words, ``"24 rows"``, where a patient has several); None
+    otherwise."""
     if n_train >= FEW_TRAINING_SAMPLES:
         return None
-    return f"only {n_train} training {noun}: the adapter's figures will be very uncertain; {fix}"
+    behind = f" ({behind})" if behind else ""
+    return (f"only {n_train} training {noun}{behind}: the adapter's figures will be very "
+            f"uncertain; {fix}")  # fmt: skip
 
 
 def rare_class_note(
-    counts: dict[str, int], noun: str, where: str, held_out: dict[str, int] | None = None
+    counts: dict[str, int],
+    noun: str,
+    where: str,
+    held_out: dict[str, int] | None = None,
+    *,
+    total: int | None = None,
 ) -> str | None:
     """``check-data``'s and ``adapt``'s warning, before any figure, when a class has fewer than
     :data:`~medadapt.evaluate.metrics.MIN_PER_CLASS` of ``where``'s ``noun`` (``counts``: per
-    class; ``held_out``: those of them held out for testing); the class named, with its count
+    class, patients where they are counted (:func:`count_patients`); ``held_out``: those of
+    them held out for testing; ``total``: how many in all, by default the counts' sum, which
+    counts twice a patient with samples of two classes); the class named, with its count
     (counts only). None when every class present has enough."""
     from medadapt.evaluate.metrics import MIN_PER_CLASS
 
@@ -209,13 +250,14 @@ def rare_class_note(
         return None
     ordered = sorted(rare)
     named = _classes(rare)
+    all_of = sum(counts.values()) if total is None else total
     has = f"{'has' if len(rare) == 1 else 'have'} {listed(str(rare[c]) for c in ordered)}"
     split = ""
     if held_out is not None:
         split = (f"; {listed(str(rare[c] - held_out.get(c, 0)) for c in ordered)} to train on, "
                  f"{listed(str(held_out.get(c, 0)) for c in ordered)} held out")  # fmt: skip
     return (
-        f"{named} {has} of the {grouped(sum(counts.values()))} {noun} of {where} (fewer than "
+        f"{named} {has} of the {grouped(all_of)} {noun} of {where} (fewer than "
         f"{MIN_PER_CLASS}, the fewest any figure about a class rests on{split}): an adapter "
         f"trained on so few is likely to be overfitted to them, and no test here can show how "
         f"it does on {named} (accuracy can look good without {'it' if len(rare) == 1 else 'them'});"

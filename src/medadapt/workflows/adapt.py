@@ -19,7 +19,12 @@ import numpy as np
 from medadapt.adapters import AdapterModel
 from medadapt.errors import DataError
 from medadapt.evaluate.retention import with_forgetting
-from medadapt.evaluate.sufficiency import few_training_note, rare_class_note
+from medadapt.evaluate.sufficiency import (
+    PATIENTS,
+    count_patients,
+    few_training_note,
+    rare_class_note,
+)
 from medadapt.fileio import atomic_write_bytes
 from medadapt.modalities.base import Modality, Samples, modality_of, names
 from medadapt.modalities.bundle import BaseModel
@@ -360,21 +365,27 @@ def _write_report(
 
 def _rare_class(modality: Modality, base: BaseModel, picked: GroupSamples,
                 classes: Sequence[str]) -> list[str]:  # fmt: skip
-    """A class with too few samples here to train on or test (named, with its count)."""
+    """A class with too few samples here to train on or test (named, with its count): too
+    few patients where a patient has several samples, as the evaluation counts them."""
     if modality.task(base.schema) == "regression":
         return []
-    train, test = picked.train.class_counts(classes), picked.test.class_counts(classes)
-    counts = {c: train[c] + test[c] for c in classes}
-    note = rare_class_note(counts, modality.noun, picked.where, held_out=test)
+    train = count_patients(picked.train, classes, modality.noun)
+    test = count_patients(picked.test, classes, modality.noun)
+    by_patient = train.by_patient or test.by_patient  # a patient is on one side only
+    counts = {c: train.per_class[c] + test.per_class[c] for c in classes}
+    note = rare_class_note(counts, PATIENTS if by_patient else modality.noun, picked.where,
+                           held_out=test.per_class, total=train.total + test.total)  # fmt: skip
     return [note] if note else []
 
 
 def _warnings(modality: Modality, train, n_seen: int, n_chosen: int, group) -> list[str]:
     noun = modality.noun
     where = "of this group" if group else "given"
+    trained = count_patients(train, (), noun)  # patients, where one has several samples
     few = few_training_note(
-        len(train), noun, f"use a larger --train-fraction or more {noun} {where}"
-    )
+        trained.total, trained.noun, f"use a larger --train-fraction or more {noun} {where}",
+        behind=f"{len(train)} {noun}" if trained.by_patient else "",
+    )  # fmt: skip
     out = [few] if few else []
     if n_seen:
         out.append(

@@ -30,7 +30,7 @@ from medadapt.adapters.methods import default_config
 from medadapt.errors import DataError
 from medadapt.evaluate.report.formatting import listed
 from medadapt.evaluate.samplesize import binding, validation
-from medadapt.evaluate.sufficiency import rare_class_note
+from medadapt.evaluate.sufficiency import count_patients, rare_class_note
 from medadapt.modalities.base import modality_of
 from medadapt.modalities.bundle import BaseModel
 from medadapt.results import MILLION, VALIDATION_WORDS, needed_text
@@ -95,9 +95,10 @@ def check_sample_size(
     refused = _what_adapt_refuses(modality, base, samples.subset(np.concatenate(
         [split.train, split.test])), options, where)  # fmt: skip
     refused["warnings"] = split.unrecognised + refused["warnings"]
-    if modality.task(base.schema) != "regression":
-        rare = rare_class_note(samples.subset(chosen).class_counts(modality.classes(base.schema)),
-                               counted(modality), where)  # fmt: skip
+    if modality.task(base.schema) != "regression":  # patients, where one has several samples
+        here = count_patients(samples.subset(chosen), modality.classes(base.schema),
+                              counted(modality))  # fmt: skip
+        rare = rare_class_note(here.per_class, here.noun, where, total=here.total)
         refused["warnings"] = ([rare] if rare else []) + refused["warnings"]
     unseen = samples.subset(chosen[~split.seen[chosen]])  # scored only where it never trained
     patients = patient_counts(modality, n=samples.subset(chosen),
@@ -109,7 +110,8 @@ def check_sample_size(
     outcome = outcome_of(modality.task(base.schema), labels, scored,
                          base.training.get("test_metrics"),
                          modality.noun if patients else counted(modality),
-                         modality.classes(base.schema))  # fmt: skip
+                         modality.classes(base.schema),
+                         patients=unseen.known_patients())  # fmt: skip
     if isinstance(outcome, str):
         return {"applies": False, "why": outcome, **refused}
     _name_classes(outcome, modality.classes(base.schema))
@@ -338,7 +340,8 @@ def adapter_sample_size(modality: Any, base: BaseModel, parameters: int, train: 
     outcome = outcome_of(modality.task(base.schema), labels, (np.asarray(unseen.labels), risk),
                          base.training.get("test_metrics"),
                          modality.noun if patients else counted(modality),
-                         modality.classes(base.schema))  # fmt: skip
+                         modality.classes(base.schema),
+                         patients=unseen.known_patients())  # fmt: skip
     if isinstance(outcome, str):
         return None
     _name_classes(outcome, modality.classes(base.schema))
@@ -401,7 +404,7 @@ def study_sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str
             f"the target has {has} to train (necessary, not sufficient)")  # fmt: skip
     if entry.get("from_base"):
         return line
-    if entry.get("no_site_auroc"):  # scored at the target, too few or too well to plan on
+    if entry.get("no_site_auroc") or entry.get("no_site_r2"):  # scored, nothing to plan on
         return f"{line}; anticipated {entry['r2_label']} {entry['r2']:.3f}, {entry['r2_source']}"
     assumed = RILEY_DEFAULT
     if entry.get("task") == "regression":  # Riley et al. give a default for binary outcomes only
@@ -459,7 +462,8 @@ def study_sample_size(modality: Any, schema: Any, parameters: dict[str, int], tr
                          (np.asarray(unseen.labels), risk) if scored else None,
                          base.training.get("test_metrics") if scored else None,
                          modality.noun if "unit" in counts else counted(modality),
-                         modality.classes(schema))  # fmt: skip
+                         modality.classes(schema),
+                         patients=unseen.known_patients() if scored else None)  # fmt: skip
     if isinstance(outcome, str):
         return None
     strategies = {}
@@ -478,6 +482,6 @@ def study_sample_size(modality: Any, schema: Any, parameters: dict[str, int], tr
     return {
         **outcome.to_dict(), **counts,
         "strategies": strategies, "test_needs": needs, "source": source_of(outcome.task),
-        "from_base": scored and "no_site_auroc" not in outcome.figures,
+        "from_base": scored and not {"no_site_auroc", "no_site_r2"} & outcome.figures.keys(),
         "base_given": base is not None,
     }  # fmt: skip

@@ -13,7 +13,11 @@ Anticipated R-squared, lowest of what is known (a lower R-squared asks for more 
   (else, and for a class with fewer than ``MIN_PER_CLASS`` patients the base never saw there,
   the conservative default for that pair); overall, the conservative default;
 * continuous: the base's R-squared on its source and at this site; without a positive one,
-  0.1 (a weak model, stated as an assumption).
+  0.1 (a weak model, stated as an assumption, with why the site gives none to plan on).
+
+Where the scored samples name their patients and one has several (repeat visits), the fewest
+of a class an AUROC needs are counted in patients, as the evaluation counts them: six visits
+of two patients are two patients of the class, not six.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from medadapt.evaluate.metrics import MIN_PER_CLASS
+from medadapt.evaluate.bootstrap import cluster_index
+from medadapt.evaluate.metrics import MIN_PER_CLASS, count_units
 from medadapt.evaluate.samplesize import (
     Criterion,
     cox_snell_from_c,
@@ -43,6 +48,8 @@ from medadapt.evaluate.samplesize_multiclass import (
 NAGELKERKE_DEFAULT = 0.15
 CONTINUOUS_DEFAULT = 0.1
 DEFAULT_SOURCE = "conservative default (Nagelkerke R-squared 0.15, Riley et al. 2020)"
+ASSUMED_R2_SOURCE = f"assumed {CONTINUOUS_DEFAULT:g} (no positive R-squared of the base is known)"
+PATIENTS = "patients"
 LOWER = "the lower one is used, to be cautious"
 CAUTIOUS_C = 0.7
 """The C-statistic the validation criteria assume where the site gives none to plan on (about
@@ -87,23 +94,29 @@ class Outcome:
 def outcome_of(task: str, labels: np.ndarray,
                scored: tuple[np.ndarray, np.ndarray] | None = None,
                known: dict[str, float] | None = None,
-               noun: str = "samples", classes: Sequence[str] = ()) -> Outcome | str:  # fmt: skip
+               noun: str = "samples", classes: Sequence[str] = (), *,
+               patients: np.ndarray | None = None) -> Outcome | str:  # fmt: skip
     """The outcome of ``labels`` (class indices, or values for regression). ``scored``: the
     labels and the base's scores of the samples it scored (None: not scored, so the
     conservative default); ``known``: the base's metrics on its source (``auroc``, ``r2``);
     ``noun``: how sentences count the samples ("patients", "images"); ``classes``: the class
-    names, for the sentences. A string says why no criterion applies."""
+    names, for the sentences; ``patients``: the scored samples' patients
+    (:meth:`~medadapt.modalities.samples.Samples.known_patients`; None: each sample its own),
+    so that the fewest of a class an AUROC needs count patients. A string says why no
+    criterion applies."""
     known = known or {}
     if task == "regression":
         return _continuous(np.asarray(labels, dtype=float), scored, known.get("r2"), noun)
     labels = np.asarray(labels).astype(int)
+    clusters = None
     if scored is not None:
         scored = (np.asarray(scored[0]).astype(int), np.asarray(scored[1], dtype=float))
+        clusters = cluster_index(patients, len(scored[0]))
     if task == "binary" and labels.max(initial=0) <= 1:  # (an adapter may add classes)
-        return _binary(labels, scored, known.get("auroc"), noun, classes)
+        return _binary(labels, scored, known.get("auroc"), noun, classes, clusters)
     if scored is not None and scored[1].ndim != 2:
         scored = None  # a binary base's P(class 1): no pairwise scores for the new classes
-    return _multiclass(labels, scored, classes, noun)
+    return _multiclass(labels, scored, classes, noun, clusters)
 
 
 def _other(known: list[tuple[float, str]], used: float) -> str:
@@ -116,7 +129,7 @@ def _other(known: list[tuple[float, str]], used: float) -> str:
 
 
 def _binary(labels: np.ndarray, scored, source_auroc: float | None, noun: str,
-            classes: Sequence[str] = ()):  # fmt: skip
+            classes: Sequence[str] = (), clusters: np.ndarray | None = None):  # fmt: skip
     prevalence = float(np.mean(labels == 1))
     if not 0 < prevalence < 1:
         return f"the {len(labels)} {noun} hold one class only"
@@ -125,7 +138,7 @@ def _binary(labels: np.ndarray, scored, source_auroc: float | None, noun: str,
         return Outcome("binary", f"prevalence {prevalence:.3f}",
                        NAGELKERKE_DEFAULT * max_cox_snell(prevalence), DEFAULT_SOURCE,
                        {"prevalence": prevalence, "auroc_at_site": None})  # fmt: skip
-    here, unusable = _site_auroc(scored, noun, classes)
+    here, unusable = _site_auroc(scored, noun, classes, clusters)
     if unusable is not None:
         return _without_site(prevalence, source_auroc, unusable)
     site = f"at this site, on {len(scored[0])} {noun} it never saw"
@@ -159,13 +172,16 @@ def _without_site(prevalence: float, source_auroc: float | None, unusable: str) 
                     "no_site_auroc": unusable})  # fmt: skip
 
 
-def _site_auroc(scored, noun: str, classes: Sequence[str]) -> tuple[float | None, str | None]:
-    """The base's AUROC at the site, and None; or None and why there is none to plan on."""
+def _site_auroc(scored, noun: str, classes: Sequence[str],
+                clusters: np.ndarray | None = None) -> tuple[float | None, str | None]:  # fmt: skip
+    """The base's AUROC at the site, and None; or None and why there is none to plan on
+    (``clusters``: each scored sample's patient as
+    :func:`~medadapt.evaluate.bootstrap.cluster_index` numbers them; None: each its own)."""
     if scored is None or len(scored[0]) == 0:
         return None, f"it trained on every one of these {noun}"
     labels, scores = scored
     seen = len(labels)
-    few = _fewest(labels == 1, noun, classes, seen)
+    few = _fewest(labels == 1, noun, classes, clusters)
     if few is not None:
         return None, few
     here = _auroc(labels == 1, scores)
@@ -177,13 +193,18 @@ def _site_auroc(scored, noun: str, classes: Sequence[str]) -> tuple[float | None
     return here, None
 
 
-def _fewest(positive: np.ndarray, noun: str, classes: Sequence[str], seen: int) -> str | None:
+def _fewest(positive: np.ndarray, noun: str, classes: Sequence[str],
+            clusters: np.ndarray | None = None) -> str | None:  # fmt: skip
     """Why an AUROC on these two classes would rest on too few patients: the rarer class has
-    fewer than :data:`MIN_PER_CLASS` of them (None: enough of each)."""
-    counts = {1: int(positive.sum()), 0: int((~positive).sum())}
+    fewer than :data:`MIN_PER_CLASS` of them (None: enough of each). ``clusters``: each
+    sample's patient where one has several (then patients are counted, a patient in each
+    class among their samples), else None."""
+    counts = {1: count_units(positive, clusters), 0: count_units(~positive, clusters)}
     index, count = min(counts.items(), key=lambda item: (item[1], -item[0]))
     if count >= MIN_PER_CLASS:
         return None
+    seen = len(positive) if clusters is None else int(clusters.max()) + 1
+    noun = noun if clusters is None else PATIENTS
     return (
         f"{count} of the {seen} {noun} it never saw are of class "
         f"{_class_name(classes, index)}, fewer than the {MIN_PER_CLASS} an AUROC needs"
@@ -194,7 +215,8 @@ def _class_name(classes: Sequence[str], index: int) -> str:
     return repr(classes[index]) if index < len(classes) else repr(str(index))
 
 
-def _multiclass(labels: np.ndarray, scored, classes: Sequence[str] = (), noun: str = "samples"):
+def _multiclass(labels: np.ndarray, scored, classes: Sequence[str] = (), noun: str = "samples",
+                clusters: np.ndarray | None = None):  # fmt: skip
     width = 0 if scored is None else scored[1].shape[1]
     k = max(int(labels.max()) + 1, width)
     phis = [float(np.mean(labels == c)) for c in range(k)]
@@ -203,7 +225,8 @@ def _multiclass(labels: np.ndarray, scored, classes: Sequence[str] = (), noun: s
         name = repr(classes[first]) if first < len(classes) else str(first)
         return f"class {name} has no samples here (the criteria need every class)"
     pairs, aurocs = {}, {}
-    rare = {} if scored is None else _rare_scored(scored[0], k)
+    rare = {} if scored is None else _rare_scored(scored[0], k, clusters)
+    rare_noun = noun if clusters is None else PATIENTS
     for pair in combinations(range(k), 2):
         within = pair_prevalence(phis, pair)
         enough = scored is not None and not rare.keys() & set(pair)
@@ -221,18 +244,18 @@ def _multiclass(labels: np.ndarray, scored, classes: Sequence[str] = (), noun: s
     r2 = NAGELKERKE_DEFAULT * max_cox_snell_multiclass(phis)
     why = (f"overall: {DEFAULT_SOURCE}; per pair of classes: from the base model's "
            f"pairwise AUROC at this site for {from_auroc} of {len(pairs)} pairs, else the "
-           f"same default{_rare_words(rare, classes, noun)}")  # fmt: skip
+           f"same default{_rare_words(rare, classes, rare_noun)}")  # fmt: skip
     shares = "/".join(f"{p:.2f}" for p in phis)
     return Outcome("multiclass", f"{k} classes (proportions {shares})", r2, why,
                    {"prevalences": phis, "weakest_pair": {"classes": list(weakest),
                     "auroc": aurocs.get(weakest)}}, pairs)  # fmt: skip
 
 
-def _rare_scored(labels: np.ndarray, k: int) -> dict[int, int]:
-    """The classes with fewer than :data:`MIN_PER_CLASS` scored samples, and their counts: no
-    pairwise AUROC rests on them."""
-    counts = np.bincount(labels, minlength=k)
-    return {c: int(n) for c, n in enumerate(counts) if n < MIN_PER_CLASS}
+def _rare_scored(labels: np.ndarray, k: int, clusters: np.ndarray | None = None) -> dict[int, int]:
+    """The classes with fewer than :data:`MIN_PER_CLASS` scored samples (patients, where
+    ``clusters`` name them), and their counts: no pairwise AUROC rests on them."""
+    counts = [count_units(labels == c, clusters) for c in range(k)]
+    return {c: n for c, n in enumerate(counts) if n < MIN_PER_CLASS}
 
 
 def _rare_words(rare: dict[int, int], classes: Sequence[str], noun: str) -> str:
@@ -254,17 +277,37 @@ def _continuous(values: np.ndarray, scored, source_r2: float | None, noun: str):
     site = None if scored is None else f"at this site, on {len(scored[0])} {noun} it never saw"
     known = [(r, w) for r, w in ((source_r2, "on its source"), (here, site))
              if r is not None and 0 < r < 1]  # fmt: skip
+    unusable = None if scored is None else _no_site_r2(here, len(scored[0]), source_r2, noun)
+    no_site = f"the base model's R-squared at this site gives none to plan on ({unusable})"
     if known:
         r2, where = min(known)
         why = f"the base model's R-squared {where} ({r2:.3f}{_other(known, r2)})"
+        why += f": {no_site}" if unusable else ""
     else:
-        r2, why = (
-            CONTINUOUS_DEFAULT,
-            (f"assumed {CONTINUOUS_DEFAULT:g} (no positive R-squared of the base is known)"),
-        )
+        r2, why = CONTINUOUS_DEFAULT, ASSUMED_R2_SOURCE + (f": {no_site}" if unusable else "")
     mean, sd = float(np.mean(values)), float(np.std(values, ddof=1))
-    return Outcome("regression", f"outcome mean {mean:.3g}, SD {sd:.3g}", r2, why,
-                   {"mean": mean, "sd": sd})  # fmt: skip
+    figures = {"mean": mean, "sd": sd, **({"no_site_r2": unusable} if unusable else {})}
+    return Outcome("regression", f"outcome mean {mean:.3g}, SD {sd:.3g}", r2, why, figures)
+
+
+def _no_site_r2(here: float | None, seen: int, source_r2: float | None, noun: str) -> str | None:
+    """Why the base's R-squared on the ``seen`` samples it never saw gives none to plan on
+    (``here``: that R-squared, None where too few to compute one), with the source's when it
+    gives none either; None when it does."""
+    if here is not None and 0 < here < 1:
+        return None
+    if seen == 0:
+        why = f"it trained on every one of these {noun}"
+    elif here is None:
+        why = f"{seen} {noun} it never saw, too few for an R-squared"
+    elif here >= 1:
+        why = f"R-squared {here:.3f} on the {seen} {noun} it never saw, a perfect fit"
+    else:
+        why = (f"R-squared {here:.3f} on the {seen} {noun} it never saw, no better than "
+               "predicting their mean")  # fmt: skip
+    if source_r2 is not None and not 0 < source_r2 < 1:
+        why += f"; {source_r2:.3f} on its source"
+    return why
 
 
 def _auroc(positive: np.ndarray, scores: np.ndarray) -> float | None:
