@@ -39,7 +39,7 @@ ENTRY = {
 def test_adapt_s_sample_size_line_names_each_estimate_and_what_the_test_set_supports():
     assert sample_size_line(ENTRY, "rows") == (
         "sample size (Riley et al.): read as a new model, its 8,577 parameters would need "
-        "502,849 rows (criterion i); 140 trained it (not met: necessary, not sufficient); "
+        "502,849 rows (criterion i); 140 rows trained it (not met: necessary, not sufficient); "
         "precise estimates of observed/expected ratio, calibration slope and C-statistic at "
         "this site need 132, 1,820 and 486 test rows respectively: the 600 here are enough for "
         "observed/expected ratio and C-statistic only"

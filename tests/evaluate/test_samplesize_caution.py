@@ -56,6 +56,23 @@ def test_a_perfect_auroc_on_enough_patients_is_no_r_squared_to_plan_on():
     )
 
 
+@pytest.mark.parametrize(
+    ("flip", "said"),
+    [
+        (1.0, "AUROC 0.000 on the 12 patients it never saw, worse than chance: it ranks them "
+              "backwards (are the labels, or the positive class, swapped?)"),
+        (0.5, "AUROC 0.500 on the 12 patients it never saw, no better than chance"),
+    ],
+)  # fmt: skip
+def test_an_auroc_far_below_one_half_is_said_to_rank_backwards(flip, said):
+    """A trial: check-data called an AUROC of 0.086 'no better than chance'; it ranks the
+    patients backwards, which usually means swapped labels or positive class."""
+    labels, risk = _separated(6, 6)
+    risk = np.full(len(risk), 0.5) if flip == 0.5 else 1 - risk
+    outcome = outcome_of("binary", labels, (labels, risk), {"auroc": 0.9}, "patients", CLASSES)
+    assert f"({said})" in outcome.r2_source
+
+
 def test_a_source_weaker_than_the_default_is_kept_and_said():
     labels, risk = _separated(2, 10)
     outcome = outcome_of("binary", labels, (labels, risk), {"auroc": 0.6}, "patients", CLASSES)

@@ -185,7 +185,7 @@ def test_show_prints_nested_summaries_in_words(cli, adapter_dir, monkeypatch):
         [
             "data: sample size",
             "read as a new model, its 8,577 parameters would need a million or more rows "
-            "(criterion i); 86 trained it (not met: necessary, not sufficient)",
+            "(criterion i); 86 rows trained it (not met: necessary, not sufficient)",
         ],
         [
             "data: sample size basis",
@@ -202,7 +202,7 @@ def test_show_prints_nested_summaries_in_words(cli, adapter_dir, monkeypatch):
     card, _ = cli("show", "heart@1", "--card")  # the card words it too (in rows, as adapt did)
     assert (
         "| sample size | read as a new model, its 8,577 parameters would need a million or more "
-        "rows (criterion i); 86 trained it (not met: necessary, not sufficient) |"
+        "rows (criterion i); 86 rows trained it (not met: necessary, not sufficient) |"
     ) in card.splitlines()
     assert '"n_needed"' not in card
 

@@ -114,7 +114,7 @@ def test_adapts_line_says_rows_and_patients():
     )
     assert sample_size_line(ENTRY, "rows") == (  # one row per patient: as before
         "sample size (Riley et al.): read as a new model, its 8,577 parameters would need "
-        "408,297 rows (criterion i); 140 trained it (not met: necessary, not sufficient); "
+        "408,297 rows (criterion i); 140 rows trained it (not met: necessary, not sufficient); "
         "precise estimates of observed/expected ratio, calibration slope and C-statistic at "
         "this site need 136, 1,884 and 444 test rows respectively: the 60 here are enough for "
         "none of them"
@@ -142,7 +142,7 @@ def test_the_card_says_the_patients_behind_the_rows():
         "the intervals of those estimates, not the single values." in card
     )
     before = _card(ENTRY)  # one row per patient: as before
-    assert "140 trained it (not met" in before and "- Tested on 60 patients: too few" in before
+    assert "140 rows trained it (not met" in before and "- Tested on 60 patients: too few" in before
 
 
 def test_a_measured_outcomes_assumed_r_squared_is_said_as_medadapts_own():
@@ -232,9 +232,13 @@ def test_the_rare_class_warnings_count_patients_where_they_repeat(tabular):
         "class '1' has fewer than 10."
     )
     few = _samples(_rare_visits(8, 3, positive=4), "patient")
-    assert _warnings(tabular, few, 0, 24, "B") == [
+    assert _warnings(tabular, few, 0, 24, "B", 0.5) == [
         "only 8 training patients (24 rows): the adapter's figures will be very uncertain; use "
         "a larger --train-fraction or more rows of this group"
+    ]
+    assert _warnings(tabular, few, 0, 24, "B") == [  # --train-fraction already 1: not named
+        "only 8 training patients (24 rows): the adapter's figures will be very uncertain; give "
+        "more rows of this group"
     ]
     rows = _samples(_rare_visits(120, 1, positive=6), "patient")  # one row each: as before
     picked = SimpleNamespace(train=rows.subset(np.arange(84)), test=rows.subset(np.arange(84, 120)),

@@ -169,6 +169,8 @@ def sample_size_rows(entry: dict[str, Any], unit: str = "patients") -> list[tupl
     if entry.get("n_train_patients") is not None:  # repeat visits: the criteria count patients
         patients = grouped(entry["n_train_patients"])
         trained += f" {entry.get('unit', 'samples')} from {patients} patients"
+    else:
+        trained += f" {unit}"
     rows = [
         (
             "sample size",

@@ -112,7 +112,8 @@ def adapt_job(
         test_fraction=test_fraction, seed=seed, n_boot=n_boot, progress=progress,
     )  # fmt: skip
     notes = _rare_class(modality, base, picked, result.classes)
-    notes += _warnings(modality, picked.train, picked.n_seen, len(picked.chosen), group)
+    notes += _warnings(modality, picked.train, picked.n_seen, len(picked.chosen), group,
+                       train_fraction)  # fmt: skip
     warnings = notes + picked.notes + warnings + modality.sample_notes(base.schema, picked.train)
     sample_size = adapter_sample_size(modality, base, result.trainable_params, picked.train,
                                       picked.test, picked.unseen)  # fmt: skip
@@ -378,13 +379,17 @@ def _rare_class(modality: Modality, base: BaseModel, picked: GroupSamples,
     return [note] if note else []
 
 
-def _warnings(modality: Modality, train, n_seen: int, n_chosen: int, group) -> list[str]:
+def _warnings(
+    modality: Modality, train, n_seen: int, n_chosen: int, group, train_fraction: float = 1.0
+) -> list[str]:
     noun = modality.noun
     where = "of this group" if group else "given"
     trained = count_patients(train, (), noun)  # patients, where one has several samples
+    fix = (f"use a larger --train-fraction or more {noun} {where}" if train_fraction < 1
+           else f"give more {noun} {where}")  # fmt: skip
     few = few_training_note(
-        trained.total, trained.noun, f"use a larger --train-fraction or more {noun} {where}",
-        behind=f"{len(train)} {noun}" if trained.by_patient else "",
+        trained.total, trained.noun, fix, behind=f"{len(train)} {noun}" if trained.by_patient
+        else "",
     )  # fmt: skip
     out = [few] if few else []
     if n_seen:

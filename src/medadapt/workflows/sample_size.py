@@ -366,7 +366,7 @@ def sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str:
     ways)."""
     by_patient = "n_train_patients" in entry
     noun = PATIENTS if by_patient else noun
-    trained = counted_text(entry, "n_train")
+    trained = counted_text(entry, "n_train", noun)
     line = (
         f"sample size ({_cited(entry)}): read as a new model, its "
         f"{entry['parameters']:,} parameters would need {needed_text(entry['n_needed'])} {noun} "

@@ -172,6 +172,15 @@ def _without_site(prevalence: float, source_auroc: float | None, unusable: str) 
                     "no_site_auroc": unusable})  # fmt: skip
 
 
+#: a site AUROC below this ranks the patients backwards more than chance would (0.086 in a
+#: trial: labels or the positive class swapped), not merely no better than chance
+BACKWARDS_BELOW = 0.4
+BACKWARDS = (
+    "worse than chance: it ranks them backwards (are the labels, or the positive class, "
+    "swapped?)"
+)
+
+
 def _site_auroc(scored, noun: str, classes: Sequence[str],
                 clusters: np.ndarray | None = None) -> tuple[float | None, str | None]:  # fmt: skip
     """The base's AUROC at the site, and None; or None and why there is none to plan on
@@ -189,7 +198,8 @@ def _site_auroc(scored, noun: str, classes: Sequence[str],
         return None, (f"it tells the {seen} {noun} it never saw apart perfectly, AUROC "
                       f"{here:.3f}, which implies no finite R-squared")  # fmt: skip
     if here <= 0.5:
-        return None, f"AUROC {here:.3f} on the {seen} {noun} it never saw, no better than chance"
+        said = "no better than chance" if here >= BACKWARDS_BELOW else BACKWARDS
+        return None, f"AUROC {here:.3f} on the {seen} {noun} it never saw, {said}"
     return here, None
 
 
