@@ -1,12 +1,25 @@
 """The in-memory image data set every loader returns (see :mod:`medadapt.data.images`), and
-the checks every loader runs on it."""
+the checks every loader runs on it.
+
+A sample's **pixel key** (:func:`pixel_keys`) is a hash of the image as the model takes it (the
+``images`` tensor, read with the model's settings), its values rounded to the 16-bit grid. Read
+at its own size, every 8- and 16-bit level is a point of that grid (``k/255 == 257*k/65535``):
+float noise (about 1e-7) never moves a value off its level, and one level changed in one pixel
+changes the key; resized, a value averages pixels, and one 8-bit level still counts
+unless more than 257 pixels are averaged into one. The readers give a copy re-encoded without
+loss the very same tensor (an RGB copy of a gray image is read back as that gray exactly, not
+through luma), so it keeps the key whatever its bytes: another PNG compression, an RGB copy of
+a gray image, a DICOM file re-exported.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 import torch
 
 from medadapt.data.read_errors import is_blank_reason
@@ -25,8 +38,10 @@ class ImageDataset:
         images: (N, C, H, W) or (N, C, D, H, W), float32 in [0, 1]; y: (N,) int64 indices
         into ``classes``. ``paths[i]`` is the file sample i came from (slices of one volume
         share it). ``groups[i]`` is the CSV's group column (site, subgroup) or None.
-        ``keys[i]`` identifies the image by content; ``subjects[i]`` is its patient (kept in
-        memory only); both may be empty for data sets built in memory (the path is used).
+        ``keys[i]`` identifies the image by its file's bytes; ``subjects[i]`` is its patient
+        (kept in memory only); both may be empty for data sets built in memory (the path is
+        used). :meth:`pixel_keys` identify the images by their pixels (computed once, kept by
+        ``subset``).
         ``notes`` are ``(file, note)``: what the reading libraries logged or warned about a
         file that was read (``skipped`` lists the files that were not). ``aspects[i]``: the
         longer over the shorter side of sample i as read, before it was fitted to the size;
@@ -58,6 +73,7 @@ class ImageDataset:
     warnings: list[str] = field(default_factory=list)
     twelve_bit_note: str | None = None
     conversions: list[str] = field(default_factory=list)
+    _pixel_keys: list[str] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return int(self.y.shape[0])
@@ -87,6 +103,13 @@ class ImageDataset:
             return list(self.keys)
         return list(self.paths) if self.paths else [str(i) for i in range(len(self))]
 
+    def pixel_keys(self) -> list[str]:
+        """Per sample, a hash of its pixels as the model takes them (:func:`pixel_keys`),
+        computed on first use and kept (``images`` is not changed in place)."""
+        if self._pixel_keys is None or len(self._pixel_keys) != len(self):
+            self._pixel_keys = pixel_keys(self.images)
+        return list(self._pixel_keys)
+
     def patients(self) -> list[str]:
         """Per sample, what must stay on one side of a split: the patient, else the file."""
         if self.subjects is not None:
@@ -99,13 +122,15 @@ class ImageDataset:
         if sorted(classes) != sorted(self.classes):
             raise ValueError(f"{classes} are not the classes {self.classes} in another order")
         where = torch.tensor([classes.index(name) for name in self.classes], dtype=torch.long)
-        return replace(self, y=where[self.y], classes=classes)
+        same = replace(self, y=where[self.y], classes=classes)
+        same._pixel_keys = self._pixel_keys  # the same images
+        return same
 
     def subset(self, indices: Sequence[int] | torch.Tensor) -> ImageDataset:
         """The samples at ``indices`` (same classes; source and skipped kept)."""
         index = torch.as_tensor(indices, dtype=torch.long)
         picked = index.tolist()
-        return replace(
+        part = replace(
             self,
             images=self.images[index],
             y=self.y[index],
@@ -117,6 +142,39 @@ class ImageDataset:
             brightness=[self.brightness[i] for i in picked] if self.brightness else [],
             acquired=[self.acquired[i] for i in picked] if self.acquired else [],
         )
+        if self._pixel_keys is not None:
+            part._pixel_keys = [self._pixel_keys[i] for i in picked]
+        return part
+
+
+#: the grid a pixel key rounds intensities in [0, 1] to: 16-bit levels
+PIXEL_LEVELS = 65535
+PIXEL_KEY_CHARS = 24  # hex characters of a pixel key (96 bits, as a file's key)
+_CHUNK = 256
+
+
+def pixel_keys(images: torch.Tensor) -> list[str]:
+    """Per sample of ``images``, a hash of its values rounded to ``1 / PIXEL_LEVELS`` (after
+    clipping to [0, 1]) with its shape: equal for two reads of one picture that differ only
+    by float noise, different where one pixel differs by one 8- or 16-bit level.
+
+    Shape:
+        images: (N, C, H, W) or (N, C, D, H, W); returns N hex strings.
+
+    >>> gray = torch.arange(16.0).view(1, 1, 4, 4) / 255
+    >>> pixel_keys(gray) == pixel_keys(gray + 1e-7), pixel_keys(gray) == pixel_keys(gray * 0.9)
+    (True, False)
+    """
+    keys: list[str] = []
+    shape = "x".join(map(str, images.shape[1:])).encode()
+    for start in range(0, len(images), _CHUNK):
+        chunk = images[start : start + _CHUNK].detach().cpu().float().clamp(0.0, 1.0)
+        levels = chunk.mul_(PIXEL_LEVELS).round_().numpy().astype(np.uint16)  # (n, C, ...)
+        for sample in levels:  # (C, *spatial)
+            digest = hashlib.sha256(b"pixels-u16|" + shape + b"|")
+            digest.update(np.ascontiguousarray(sample).tobytes())
+            keys.append(digest.hexdigest()[:PIXEL_KEY_CHARS])
+    return keys
 
 
 def check_class_counts(dataset: ImageDataset, *, explicit_classes: bool) -> None:

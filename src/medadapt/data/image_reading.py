@@ -2,7 +2,9 @@
 
 Each unit (a file, or the files of one DICOM series) is read in order; a file that cannot be
 read is skipped or refused (``on_error``). The samples are converted to one channel count,
-fitted to the image size and keyed by their files' bytes (see :mod:`medadapt.data.images`).
+fitted to the image size and keyed by their files' bytes (see :mod:`medadapt.data.images`;
+their pixel keys are computed from the tensor when needed, see
+:func:`~medadapt.data.image_dataset.pixel_keys`).
 """
 
 from __future__ import annotations
@@ -179,7 +181,7 @@ def blank_note(blank: list[str], total: int, counted: str = "image files") -> li
 
 def _skip_reason(entry: Entry, exc: Exception, on_error: str) -> str:
     """Why ``entry`` could not be read; refused unless ``on_error`` is "skip"."""
-    reason = describe_error(exc)
+    reason = describe_error(exc, entry.path)
     if on_error != "skip":
         raise DataError(
             f"{refusal(entry.path, exc)}; fix or remove the file, or pass --on-error skip to "
@@ -201,7 +203,7 @@ def _dataset_of(
     samples = readings.samples
     images = torch.stack(
         [
-            fit_size(torch.from_numpy(to_channels(a, n_channels)), options.image_size, options.fit)
+            fit_size(torch.from_numpy(_channels(a, n_channels)), options.image_size, options.fit)
             for a, _, _, _ in samples
         ]
     )
@@ -231,6 +233,15 @@ def _dataset_of(
         twelve_bit_note=twelve_bit,
         conversions=conversion_notes(to_gray, readings.alpha_dropped),
     )
+
+
+def _channels(sample: np.ndarray, n_channels: int) -> np.ndarray:
+    """``sample`` with ``n_channels`` (:func:`~medadapt.data.image_io.to_channels`); colour
+    whose three channels are equal (a gray DICOM saved as RGB) becomes that gray exactly, as
+    a picture's does, so its pixels (and pixel key) are the gray image's."""
+    if n_channels == 1 and sample.shape[0] == 3 and not colour_to_gray(sample, n_channels):
+        return sample[:1]
+    return to_channels(sample, n_channels)
 
 
 def _channel_count(root: Path, found: list[tuple[int, Path]], channels: int | None) -> int:

@@ -25,10 +25,13 @@ read (12-bit values in 16-bit pictures, DICOM CT not in Hounsfield units, images
 than ``image_size``) is one line each in ``dataset.warnings``, for the caller to say.
 
 Every sample has a **key**: a hash of its file's bytes (of a series' files; of the array for an
-``.npz`` sample), plus ``#<slice>`` when a file gives several samples. Keys, not positions,
-record which images trained a model, so the same image is recognised in any source that holds
-it. Every sample also has a **patient**: the ``id_column`` of a path CSV, else the DICOM
-PatientID (else SeriesInstanceUID), else its file; splits keep a patient on one side.
+``.npz`` sample), plus ``#<slice>`` when a file gives several samples, and a **pixel key**: a
+hash of its pixels as read, rounded to the 16-bit grid (``ImageDataset.pixel_keys``; the same
+for a copy saved with other bytes: another PNG compression, an RGB copy of a gray image). Keys,
+not positions, record which images trained a model, so the same image is recognised in any
+source that holds it, by either key. Every sample also has a **patient**: the ``id_column`` of
+a path CSV, else the DICOM PatientID (else SeriesInstanceUID), else its file; splits keep a
+patient on one side.
 """
 
 from __future__ import annotations

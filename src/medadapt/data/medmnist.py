@@ -217,14 +217,18 @@ def _slices_of(
 
 
 def _with_channels(values: np.ndarray, n_channels: int) -> torch.Tensor:
-    """``(N, C, *spatial)`` as a tensor of ``n_channels``: gray repeated, colour as luma."""
+    """``(N, C, *spatial)`` as a tensor of ``n_channels``: gray repeated, colour as luma; a
+    colour image whose three channels are equal (a gray image saved as RGB) becomes that gray
+    exactly, as a picture's does (luma would add float noise, and change its pixel key)."""
     have = values.shape[1]
     tensor = torch.from_numpy(np.ascontiguousarray(values))
     if have == 1 and n_channels == 3:
         tensor = tensor.expand(-1, 3, *tensor.shape[2:])
     elif have == 3 and n_channels == 1:
         luma = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, *[1] * (tensor.dim() - 2))
-        tensor = (tensor * luma).sum(dim=1, keepdim=True)
+        gray = (tensor[:, :1] == tensor[:, 1:2]) & (tensor[:, :1] == tensor[:, 2:])
+        equal = gray.flatten(1).all(dim=1).view(-1, *[1] * (tensor.dim() - 1))  # (N, 1, ...)
+        tensor = torch.where(equal, tensor[:, :1], (tensor * luma).sum(dim=1, keepdim=True))
     return tensor
 
 

@@ -2,8 +2,9 @@
 :class:`~medadapt.modalities.base.Modality`.
 
 The backbone is a timm or MONAI ViT with local weights; a split keeps a patient's images on
-one side and is recorded by content key (a hash of each file's bytes); adapters may add new
-classes (an extended head copy, trained with distillation of the old classes' logits).
+one side and is recorded by content keys (a hash of each file's bytes, and one of its pixels as
+read; see :mod:`medadapt.modalities.images.splits`); adapters may add new classes (an extended
+head copy, trained with distillation of the old classes' logits).
 Heavy modules (torch, timm, MONAI, pydicom) are imported inside the methods, off the command
 line's start-up path.
 """

@@ -28,8 +28,8 @@ class SourceInfo:
 
 class ImageSamples(Samples):
     """The samples of an :class:`~medadapt.data.images.ImageDataset`: images (or a
-    volume's slices) with their class, group, patient and content key (a hash of the file's
-    bytes, plus the slice)."""
+    volume's slices) with their class, group, patient and content keys (a hash of the file's
+    bytes, plus the slice; a hash of the pixels as read, :meth:`contents`)."""
 
     def __init__(
         self, dataset: Any, info: SourceInfo | None = None, notes: Sequence[str] = ()
@@ -61,6 +61,11 @@ class ImageSamples(Samples):
     def subset(self, indices: Sequence[int] | np.ndarray) -> ImageSamples:
         part = self.dataset.subset(np.asarray(indices, dtype=np.int64))
         return ImageSamples(part, self.info, self.notes)
+
+    def contents(self) -> np.ndarray:
+        """Per sample, its pixel key: equal for images whose pixels are (a copy saved with
+        other bytes), so that such a copy of a training image is left out of a test set."""
+        return np.asarray(self.dataset.pixel_keys())
 
     def class_counts(self, classes: Sequence[str]) -> dict[str, int]:
         return self.dataset.class_counts()

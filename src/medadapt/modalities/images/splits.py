@@ -3,9 +3,15 @@
 A split is recorded by sample **key** (a hash of the image file's bytes, plus the slice index
 for a volume's slices; see :mod:`medadapt.data.images`), never by position in one listing, so
 an image is recognised in every source that holds it: ``data_old.csv`` and ``data.csv``
-listing the same files, a copied folder, another ``.npz`` holding the same array. Keys are
-hashes: no pixel, path or patient id is stored. Splits recorded by earlier versions (sample
-indices into one source, checked by its digest) are still honoured on that source.
+listing the same files, a copied folder, another ``.npz`` holding the same array. Beside them
+it records each sample's **pixel key** (``train_pixel_keys``, ``test_pixel_keys``): a hash of
+the image as the model takes it, read with the base model's settings and rounded to the 16-bit
+grid (see :func:`~medadapt.data.image_dataset.pixel_keys`), so a copy whose bytes differ but
+whose pixels do not (PNGs saved again with another compression, an RGB copy of a gray image,
+a file re-exported by an anonymiser or a PACS) is recognised too: a sample is in a split when
+either of its keys is. Keys are hashes: no pixel, path or patient id is stored. Splits
+recorded by earlier versions are still honoured: file keys alone, or sample indices into one
+source (checked by its digest) on that source.
 
 The rules, as on tables: an adapter's test images come only from images (and patients) the
 base model never trained on (the base's own held-out images never train the adapter: they stay
@@ -29,6 +35,7 @@ from medadapt.errors import DataError
 
 SPLIT_FILE = "split.json"
 _KEYS = ("train_keys", "test_keys")
+_PIXEL_KEYS = ("train_pixel_keys", "test_pixel_keys")  # absent from earlier versions' splits
 _OLD_INDICES = ("train_indices", "test_indices")
 
 
@@ -40,17 +47,20 @@ def keys_digest(keys: Sequence[str]) -> str:
 def split_record(
     digest: str, dataset: ImageDataset, train: np.ndarray, test: np.ndarray, **extra: Any
 ) -> dict[str, Any]:
-    """The split of ``dataset`` into ``train`` and ``test`` sample indices, by key."""
-    keys = dataset.sample_keys()
-    train_keys = sorted({keys[i] for i in np.asarray(train).tolist()})
-    test_keys = sorted({keys[i] for i in np.asarray(test).tolist()})
+    """The split of ``dataset`` into ``train`` and ``test`` sample indices, by file key and
+    by pixel key (``test_digest``: of the file keys, as earlier versions)."""
+    train, test = np.asarray(train).tolist(), np.asarray(test).tolist()
+    keys, pixels = dataset.sample_keys(), dataset.pixel_keys()
+    test_keys = sorted({keys[i] for i in test})
     return {
         "source_sha256": digest,
         "n_samples": len(dataset),
         "n_train": len(train),
         "n_test": len(test),
-        "train_keys": train_keys,
+        "train_keys": sorted({keys[i] for i in train}),
         "test_keys": test_keys,
+        "train_pixel_keys": sorted({pixels[i] for i in train}),
+        "test_pixel_keys": sorted({pixels[i] for i in test}),
         "test_digest": keys_digest(test_keys),
         **extra,
     }
@@ -59,16 +69,25 @@ def split_record(
 def in_split(
     dataset: ImageDataset, digest: str, split: dict[str, Any] | None, part: str
 ) -> np.ndarray:
-    """Per sample of ``dataset``: whether it is in ``split``'s ``part`` ("train"/"test")."""
+    """Per sample of ``dataset``: whether it is in ``split``'s ``part`` ("train"/"test"), by
+    its file key or its pixel key (where the split records pixel keys)."""
     mask = np.zeros(len(dataset), dtype=bool)
     if not split:
         return mask
     if f"{part}_keys" in split:
-        wanted = set(split[f"{part}_keys"])
-        return np.array([k in wanted for k in dataset.sample_keys()], dtype=bool)
+        mask |= _found(dataset.sample_keys(), split[f"{part}_keys"])
+        if split.get(f"{part}_pixel_keys"):
+            mask |= _found(dataset.pixel_keys(), split[f"{part}_pixel_keys"])
+        return mask
     if f"{part}_indices" in split and split.get("source_sha256") == digest:
         mask[np.asarray(split[f"{part}_indices"], dtype=np.int64)] = True
     return mask
+
+
+def _found(keys: Sequence[str], recorded: Sequence[str]) -> np.ndarray:
+    """Per key of ``keys``: whether it is one of ``recorded``."""
+    wanted = set(recorded)
+    return np.array([k in wanted for k in keys], dtype=bool)
 
 
 def trained_on(
@@ -82,14 +101,16 @@ def trained_on(
 
 
 def split_keys_bytes(record: dict[str, Any]) -> bytes:
-    """The ``split.json`` written beside an adapter: which images trained and tested it."""
-    return json.dumps({k: record[k] for k in ("source_sha256", *_KEYS)}).encode()
+    """The ``split.json`` written beside an adapter: which images trained and tested it (by
+    file key and by pixel key)."""
+    names = ("source_sha256", *_KEYS, *_PIXEL_KEYS)
+    return json.dumps({k: record[k] for k in names if k in record}).encode()
 
 
 def split_summary(record: dict[str, Any]) -> dict[str, Any]:
     """What an adapter's manifest keeps of its split: no keys, the checksum of the file that
     holds them."""
-    summary = {k: v for k, v in record.items() if k not in (*_KEYS, *_OLD_INDICES)}
+    summary = {k: v for k, v in record.items() if k not in (*_KEYS, *_PIXEL_KEYS, *_OLD_INDICES)}
     summary["keys_file"] = SPLIT_FILE
     summary["keys_sha256"] = hashlib.sha256(split_keys_bytes(record)).hexdigest()
     return summary
