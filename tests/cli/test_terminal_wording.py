@@ -111,6 +111,24 @@ def test_the_subgroup_table_names_its_metric_and_counts_events_only_for_binary(c
     assert "AUROC (95% CI)" in out and "events" in out and "auroc" not in out
 
 
+def test_a_subgroup_whose_counts_are_hidden_says_why_once_in_the_terminal(capsys):
+    """Where the totals would give a small count away every count of the subgroup reads
+    'suppressed'; the note column holds the metric's note, so why is said once below."""
+    from medadapt.cli.printing import print_subgroups
+    from medadapt.evaluate.small_cells import COUNTS_HIDDEN, mask_subgroups
+
+    def cell(n, positives, auroc):
+        return {"n": n, "n_positive": positives, "auroc": auroc, "auroc_ci": [0.5, 0.9],
+                "notes": {}}  # fmt: skip
+
+    masked = mask_subgroups({"sex": {"F": cell(4, 2, 0.7), "M": cell(59, 30, 0.8)}})
+    assert masked["sex"]["M"]["n"] == "suppressed"  # 63 in all: 59 would give the 4 back
+    print_subgroups(masked, "binary")
+    out = capsys.readouterr().out
+    said = " ".join(out.split())
+    assert said.count(f"sex: counts {COUNTS_HIDDEN}") == 1
+
+
 def test_a_proportion_of_patients_shows_the_count_it_rests_on():
     from medadapt.evaluate.report.formatting import counts_behind, fmt_metric
 

@@ -4,20 +4,35 @@ coarsened subgroup, and image counts are suppressed like patient counts."""
 
 from __future__ import annotations
 
-import numpy as np
+import re
 
+import numpy as np
+import pytest
+
+from medadapt.evaluate.groups import evaluate_groups
 from medadapt.evaluate.metrics import binary_metrics, multiclass_metrics
-from medadapt.evaluate.small_cells import mask_counts, mask_note, mask_subgroups
+from medadapt.evaluate.small_cells import (
+    COUNTS_HIDDEN,
+    ROUNDED_HIDDEN,
+    SAME_VALUE_HIDDEN,
+    SUPPRESSED,
+    mask_counts,
+    mask_note,
+    mask_subgroups,
+)
+from tests.evaluate.recovery import recoverable
 
 
 def test_the_one_class_note_is_left_out_where_counts_are_suppressed():
     few = binary_metrics(np.array([1] * 11 + [0]), np.full(12, 0.9), n_boot=20)  # 1 negative
     many = binary_metrics(np.array([1] * 30 + [0] * 20), np.full(50, 0.9), n_boot=20)
     assert "one_class" in few["notes"] and "one_class" in many["notes"]  # both called positive
-    shown = mask_subgroups({"sex": {"Female": few, "Male": many}})["sex"]
-    assert shown["Female"]["n_positive"] == "10-14" and shown["Female"]["prevalence"] is None
-    assert "one_class" not in shown["Female"]["notes"]
-    assert shown["Male"]["n"] == "50-54" and "one_class" not in shown["Male"]["notes"]
+    groups = {"Female": few, "Male": many}
+    shown = mask_subgroups({"sex": groups})["sex"]
+    # "10-14" of "10-14" beside 50-54 and 30-34 under 62 and 41 left the woman 0 to 2 negatives
+    assert shown["Female"]["n_positive"] == SUPPRESSED and shown["Female"]["prevalence"] is None
+    assert "one_class" not in shown["Female"]["notes"] and not recoverable(groups, shown)
+    assert shown["Male"]["n"] == SUPPRESSED and "one_class" not in shown["Male"]["notes"]
     untouched = mask_subgroups({"sex": {"Male": many}})["sex"]["Male"]
     assert untouched["notes"]["one_class"] == many["notes"]["one_class"]  # nothing to hide
 
@@ -35,13 +50,15 @@ def test_coarsened_subgroups_show_figures_that_do_not_give_their_counts_back():
     y_men = np.r_[np.ones(44), np.zeros(15)].astype(int)
     men = binary_metrics(y_men, np.clip(y_men * 0.6 + rng.random(59) * 0.5, 0, 1), n_boot=50)
     woman = binary_metrics(np.array([1]), np.array([0.9]), n_boot=50)
-    shown = mask_subgroups({"sex": {"Male": men, "Female": woman}})["sex"]["Male"]
-    assert shown["n"] == "55-59"
+    groups = {"Male": men, "Female": woman}
+    table = mask_subgroups({"sex": groups})["sex"]
+    shown = table["Male"]  # "40-44" and "<5" under 45 events: hers 1 to 4, not 0 to 4
+    assert shown["n"] == SUPPRESSED and not recoverable(groups, table)
     for name in ("accuracy", "auroc", "sensitivity", "specificity", "brier"):
         if men.get(name) is not None:
             assert shown[name] == round(men[name], 1), name
             assert all(v == round(v, 1) for v in shown[f"{name}_ci"] or []), name
-    assert shown["notes"]["rounded"].startswith("figures rounded to one decimal")
+    assert shown["notes"]["rounded"] == ROUNDED_HIDDEN
     alone = mask_subgroups({"sex": {"Male": men}})["sex"]["Male"]
     assert alone["accuracy"] == men["accuracy"] and "rounded" not in alone.get("notes", {})
 
@@ -55,7 +72,8 @@ def test_a_subgroup_of_one_value_holding_every_patient_is_shown_as_the_overall_c
     shown = mask_subgroups({"dataset": {"VA Long Beach": everyone}})["dataset"]["VA Long Beach"]
     assert (shown["n"], shown["n_positive"]) == (59, 3) and shown == everyone
     two = mask_subgroups({"dataset": {"A": everyone, "B": everyone}})["dataset"]["A"]
-    assert two["n_positive"] == "<5"  # beside another group, still masked
+    assert two["n_positive"] == SUPPRESSED  # beside another group, still masked: two "<5"
+    # among 6 positives in all left each 2 to 4
 
 
 def _underpredicted(n: int, events: int) -> dict:
@@ -70,7 +88,7 @@ def test_the_observed_and_expected_counts_are_not_shown_beside_masked_counts():
     many, one = _underpredicted(40, 12), _underpredicted(3, 1)
     assert "12 observed against 2.0 expected" in many["notes"]["oe_ratio"]
     shown = mask_subgroups({"site": {"A": many, "B": one}})["site"]["A"]
-    assert shown["n_positive"] == "10-14"
+    assert shown["n_positive"] == SUPPRESSED  # "<5" beside 40-44 under 43: 1 to 3, not 4
     assert shown["notes"]["oe_ratio"] == (
         "the model predicts too few events (the interval excludes 1); its risks are too low "
         "on average"
@@ -86,10 +104,13 @@ def test_a_subgroups_patient_count_is_masked_and_coarsened_like_its_rows():
     y_many = np.r_[np.ones(30), np.zeros(30)].astype(int)
     many = binary_metrics(y_many, np.linspace(0.2, 0.8, 60), patients=np.arange(60) // 2)
     assert (few["n_patients"], many["n_patients"]) == (3, 30)
-    shown = mask_subgroups({"site": {"A": few, "B": many}})["site"]
-    assert shown["A"]["n_patients"] == "<5" and "3 patients" not in str(shown["A"])
-    assert shown["A"]["n_positive"] == "suppressed"  # was "<5": false, 6 of its 12 images
-    assert shown["A"]["n"] == "10-14" and shown["B"]["n_patients"] == "30-34"
+    groups = {"A": few, "B": many}
+    shown = mask_subgroups({"site": groups})["site"]
+    assert "3 patients" not in str(shown["A"]) and not recoverable(groups, shown)
+    # "<5" patients beside 30-34 under 33 were 1 to 3; the 3 patients' images (6 positive,
+    # "suppressed") 36 positives minus 30-34: 2 to 6
+    assert shown["A"]["n_patients"] == shown["A"]["n_positive"] == SUPPRESSED
+    assert shown["A"]["n"] == shown["B"]["n_patients"] == SUPPRESSED
 
 
 def test_coarsened_notes_range_grouped_counts_and_round_quoted_figures():
@@ -98,12 +119,20 @@ def test_coarsened_notes_range_grouped_counts_and_round_quoted_figures():
         "accuracy 0.746 on 1,234 patients"
     )
     big = {"n": 1234, "n_positive": 3, "auroc": None, "accuracy": 0.746, "notes": {"x": note}}
-    small = {"n": 2, "n_positive": 1, "auroc": None, "notes": {}}
-    shown = mask_subgroups({"site": {"A": big, "B": small}})["site"]["A"]
-    assert shown["n"] == "1,230-1,234"
-    assert shown["notes"]["x"] == (
+    small = {"n": 1, "n_positive": 1, "auroc": None, "notes": {}}
+    groups = {"A": big, "B": small}
+    shown = mask_subgroups({"site": groups})["site"]
+    assert shown["A"]["n"] == "1,230-1,234" and not recoverable(groups, shown)
+    assert shown["A"]["notes"]["x"] == (
         "not reported: fewer than 5 positives among 1,230-1,234 patients (at least 10 patients "
         "needed); accuracy 0.7 on 1,230-1,234 patients"
+    )
+    two = {"n": 2, "n_positive": 1, "auroc": None, "notes": {}}  # 1,236 - (1,230-1,234): 2-4
+    hidden = mask_subgroups({"site": {"A": big, "B": two}})["site"]["A"]
+    assert hidden["n"] == SUPPRESSED
+    assert hidden["notes"]["x"] == (  # no range either: it would give the count back
+        "not reported: fewer than 5 positives among these patients (at least 10 patients "
+        "needed); accuracy 0.7 on these patients"
     )
 
 
@@ -119,15 +148,20 @@ def test_a_subgroup_in_which_everyone_had_the_event_is_shown_as_a_small_cell():
     that she had heart disease; 10 is no small cell, but the empty class is."""
     everyone = binary_metrics(np.ones(10, dtype=int), np.linspace(0.1, 0.6, 10), n_boot=50)
     assert everyone["n_positive"] == 10 and "0 negatives" in everyone["notes"]["specificity"]
-    shown = mask_subgroups({"sex": {"Female": everyone, "Male": _mixed()}})["sex"]
+    groups = {"Female": everyone, "Male": _mixed()}
+    shown = mask_subgroups({"sex": groups})["sex"]
     women = shown["Female"]
-    assert (women["n"], women["n_positive"], women["prevalence"]) == ("10-14", "10-14", None)
+    # "10-14" and "10-14" beside 40-44 and 20-24 were not enough: under the overall 50 and 30
+    # the women were 10 exactly, 10 with the event: 0 without it
+    assert (women["n"], women["n_positive"], women["prevalence"]) == (SUPPRESSED,) * 2 + (None,)
     assert women["notes"]["specificity"] == (
-        "not reported: fewer than 5 negatives among 10-14 patients; at least 5 are needed for "
+        "not reported: fewer than 5 negatives among these patients; at least 5 are needed for "
         "a meaningful estimate"
     )
+    assert women["notes"]["counts"] == shown["Male"]["notes"]["counts"] == COUNTS_HIDDEN
     assert "0 negatives" not in str(women) and "10 observed" not in str(women)
-    assert shown["Male"]["n"] == "40-44" and shown["Male"]["n_positive"] == "20-24"
+    assert "10-14" not in str(shown) and not recoverable(groups, shown)
+    assert shown["Male"]["n"] == shown["Male"]["n_positive"] == SUPPRESSED
     assert mask_counts({"n": 10, "n_positive": 10})["n_positive"] == ">5"  # not 10 of 10
 
 
@@ -142,14 +176,14 @@ def test_a_subgroup_in_which_nobody_had_the_event_reads_like_one_with_a_few():
         events: mask_subgroups({"site": {"A": metrics, "B": _mixed()}})["site"]["A"]
         for events, metrics in ((0, nobody), (2, two))
     }
-    for events, site in shown.items():
-        assert (site["n"], site["n_positive"], site["prevalence"]) == ("10-14", "<5", None)
+    for events, site in shown.items():  # "<5" beside 20-24 of 20 or 22: 0, or 0 to 2
+        assert (site["n"], site["n_positive"], site["prevalence"]) == (SUPPRESSED,) * 2 + (None,)
         assert (site["oe_ratio"], site["oe_ratio_ci"]) == (None, None), events
         assert (
             site["notes"]["oe_ratio"]
             == site["notes"]["sensitivity"]
             == (
-                "not reported: fewer than 5 positives among 10-14 patients; at least 5 are needed "
+                "not reported: fewer than 5 positives among these patients; at least 5 are needed "
                 "for a meaningful estimate"
             )
         )
@@ -166,13 +200,26 @@ def test_a_subgroup_without_a_patient_of_one_class_hides_that_class_count():
     y_all = np.repeat([0, 1, 2], 10)
     proba_all = np.tile([0.4, 0.3, 0.3], (30, 1))
     ordinary = multiclass_metrics(y_all, proba_all, n_boot=20, class_names=["0", "1", "2"])
-    shown = mask_subgroups({"sex": {"Female": none_of_one, "Male": ordinary}})["sex"]
+    groups = {"Female": none_of_one, "Male": ordinary}
+    shown = mask_subgroups({"sex": groups})["sex"]  # "<5" of class '0' beside 10-14 of 10: 0
+    assert shown["Female"]["class_counts"] == shown["Male"]["class_counts"] == SUPPRESSED
+    assert shown["Female"]["notes"]["auroc"] == (
+        "not reported: fewer than 5 patients of class '0' among these patients; at least 5 are "
+        "needed for a meaningful estimate"
+    )
+    assert not recoverable(groups, shown)
+    y_more = np.r_[np.zeros(14), np.ones(10), np.full(10, 2)].astype(int)  # 14 of class '0'
+    more = multiclass_metrics(y_more, np.tile([0.4, 0.3, 0.3], (34, 1)), n_boot=20,
+                              class_names=["0", "1", "2"])  # fmt: skip
+    groups = {"Female": none_of_one, "Male": more}
+    shown = mask_subgroups({"sex": groups})["sex"]  # 14 - (10-14): 0 to 4, as "<5" says
     assert shown["Female"]["class_counts"] == ["<5", "5-9", "5-9"]
     assert shown["Female"]["notes"]["auroc"] == (
         "not reported: fewer than 5 patients of class '0' among 10-14 patients; at least 5 are "
         "needed for a meaningful estimate"
     )
     assert shown["Male"]["class_counts"] == ["10-14", "10-14", "10-14"]
+    assert not recoverable(groups, shown)
 
 
 def test_ordinary_subgroups_are_shown_as_they_are():
@@ -200,3 +247,89 @@ def test_a_measured_outcomes_mean_gives_no_count_or_hidden_patients_back():
     masked = mask_subgroups({"sex": {"1": large, "2": small}})["sex"]
     assert masked["1"]["n"] == "45-49" and masked["1"]["mean_target"] == 166.2
     assert masked["2"]["n"] == "<5" and masked["2"]["mean_target"] is None
+
+
+def _counts(n: int, positives: int, **figures: float) -> dict:
+    return {"n": n, "n_positive": positives, "prevalence": positives / n, **figures}
+
+
+HIDDEN_BY_THE_TOTALS = {  # what "<5" and the ranges left, read with the overall totals
+    "4 beside 59: 63 minus 55-59 is 4": {"A": _counts(4, 2), "B": _counts(59, 30)},
+    "a zero cell beside counts at the foot of their ranges: 20 minus 20-24 is 0": {
+        "A": _counts(10, 0), "B": _counts(40, 20)},
+    "three age bands: 22 events minus 20-28 is at most 2": {
+        "<50": _counts(30, 10), "50-64": _counts(4, 2), ">=65": _counts(25, 10)},
+    "four sites: 47 events minus 45-57 is at most 2": {
+        "a": _counts(22, 11), "b": _counts(2, 0), "c": _counts(31, 16), "d": _counts(47, 20)},
+    "no patient of class '0' beside 10-14 of 10": {
+        "F": {"n": 12, "class_counts": [0, 6, 6]}, "M": {"n": 30, "class_counts": [10, 10, 10]}},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("groups", HIDDEN_BY_THE_TOTALS.values(), ids=HIDDEN_BY_THE_TOTALS)
+def test_where_the_overall_totals_would_give_a_hidden_count_back_no_count_is_shown(groups):
+    shown = mask_subgroups({"x": groups})["x"]
+    for value in shown.values():
+        counts = [value[k] for k in ("n", "n_positive", "class_counts") if k in value]
+        assert counts == [SUPPRESSED] * len(counts) and value.get("prevalence") is None
+        assert value["notes"] == {"counts": COUNTS_HIDDEN}
+    assert not recoverable(groups, shown)
+    assert mask_subgroups({"x": shown})["x"] == shown  # masking twice changes nothing
+
+
+KEPT = {  # every hidden count can still be each of 0 to 4 its row allows
+    "1 beside 59 (60 minus 55-59: 1 to 5)": {
+        "A": _counts(1, 0), "B": _counts(59, 44, accuracy=44 / 59)},
+    "three age bands (27 events minus 20-28: up to 7)": {
+        "<50": _counts(30, 12), "50-64": _counts(3, 1), ">=65": _counts(27, 14)},
+    "no patient of class '0' beside 10-14 of 14": {
+        "F": {"n": 12, "class_counts": [0, 6, 6]}, "M": {"n": 34, "class_counts": [14, 10, 10]}},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("groups", KEPT.values(), ids=KEPT)
+def test_where_the_ranges_leave_every_hidden_count_open_they_are_kept(groups):
+    shown = mask_subgroups({"x": groups})["x"]
+    for value in shown.values():
+        counts = [value["n"], *(value.get("class_counts") or [value["n_positive"]])]
+        assert all(c == "<5" or re.fullmatch(r"\d+-\d+", c) for c in counts), counts
+        assert "counts" not in value.get("notes", {})
+    assert "<5" in str(shown) and not recoverable(groups, shown)
+    for value, metrics in groups.items():
+        if "accuracy" in metrics:  # 44/59, exact, would give the count back: rounded
+            assert shown[value]["accuracy"] == 0.7
+            assert shown[value]["notes"]["rounded"].startswith("figures rounded to one decimal")
+
+
+def test_a_measured_value_shared_by_a_whole_subgroup_is_not_published():
+    """12 women, each measured 7.0: the subgroup's mean was each woman's value, its note said
+    the value was the same for all of them, and the overall mean minus the men's gave it too."""
+    rng = np.random.default_rng(0)
+    y = np.r_[np.full(12, 7.0), rng.normal(6, 1, 40)]
+    sex = np.array(["F"] * 12 + ["M"] * 40)
+    result = evaluate_groups("regression", y, y + rng.normal(0, 0.5, 52), {"sex": sex}, n_boot=50)
+    women, men = result["subgroups"]["sex"]["F"], result["subgroups"]["sex"]["M"]
+    assert women["mean_target"] == 7.0
+    overall = result["overall"]["mean_target"]
+    assert (52 * overall - 40 * men["mean_target"]) / 12 == pytest.approx(7.0)
+    shown = mask_subgroups(result["subgroups"])["sex"]
+    assert shown["F"]["mean_target"] is None and shown["M"]["mean_target"] is None
+    assert shown["F"]["notes"]["mean_target"] == SAME_VALUE_HIDDEN
+    assert shown["F"]["notes"]["r2"].startswith(  # why R² is missing, without the value
+        "not reported: the measured value is the same for all 12 patients"
+    )
+    assert "7.0" not in str(shown["F"]["notes"]) and shown["F"]["n"] == 12  # no small count
+    assert shown["M"]["mae"] == men["mae"]  # nothing else changes
+    assert mask_subgroups({"sex": shown})["sex"] == shown
+
+
+def test_the_recovery_check_finds_what_the_review_found():
+    """The helper above is no formality: on the ranges shown before, it gives the counts back."""
+    ranges = {"Female": {"n": "10-14", "n_positive": "10-14"},
+              "Male": {"n": "40-44", "n_positive": "20-24"}}  # fmt: skip
+    groups = {"Female": _counts(10, 10), "Male": _counts(40, 20)}
+    assert recoverable(groups, ranges) == ["Female: negatives in [0], not [0, 1, 2, 3, 4]"]
+    small = {"A": {"n": "<5", "n_positive": "<5"}, "B": {"n": "55-59", "n_positive": "30-34"}}
+    assert "A: n in [4], not [1, 2, 3, 4]" in recoverable(
+        {"A": _counts(4, 2), "B": _counts(59, 30)}, small
+    )

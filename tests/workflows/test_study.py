@@ -377,7 +377,9 @@ def test_study_json_never_shows_a_subgroup_count_below_five(study_run):
                 assert "fewer than 5" in " ".join(m["notes"].values()) or not any(
                     f" {k} patient" in " ".join(m["notes"].values()) for k in range(5)
                 )
-    assert "<5" in seen  # the synthetic target group has small age bands
+    # the synthetic target group has small age bands: "<5", or no count at all where the
+    # ranges beside it, read with the overall totals, would give the small one back
+    assert {"<5", "suppressed"} & set(map(str, seen))
 
 
 def test_a_damaged_study_state_is_one_error_naming_the_fix(tmp_path):

@@ -96,6 +96,14 @@ def print_subgroups(subgroups: dict[str, dict[str, Any]], task: str) -> None:
         counts = ["n", "events"] if task == "binary" else ["n"]  # events: positives
         column = f"{METRIC_LABELS.get(main, main)} (95% CI)"
         print_table("per subgroup", ["subgroup", *counts, column, "note"], rows)
+    hidden = {  # why a subgroup's counts read 'suppressed' (said once per subgroup)
+        f"{name}: counts {metrics['notes']['counts']}"
+        for name, values in subgroups.items()
+        for metrics in values.values()
+        if isinstance(metrics.get("notes"), dict) and metrics["notes"].get("counts")
+    }
+    for said in sorted(hidden):
+        note(said)
 
 
 def print_per_class(per_class: list[dict[str, Any]] | None, noun: str) -> None:

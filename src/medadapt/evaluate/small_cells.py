@@ -19,6 +19,13 @@ diagnosis, however many they are. A zero cell reads "<5" like any small one, nev
 its own, which would single it out; its observed/expected ratio (0 with no events) is not
 reported either.
 
+Ranges are not always enough: a variable's counts add up to the overall ones, printed unmasked
+beside the table, and "<5" beside "55-59" under an overall 63 is 4. Where a reader of every
+row and those totals could narrow a hidden count below each of 0 to 4 that its own row allows
+(:mod:`medadapt.evaluate.cell_recovery` decides it exactly), none of the variable's counts is
+shown, and a note says why. A measured outcome the same for every patient of a subgroup is a
+zero cell of its own: the mean is each one's value, so no mean of that variable is shown.
+
 >>> mask_counts({"n": 12, "n_positive": 1, "prevalence": 0.083, "auroc": None})
 {'n': 12, 'n_positive': '<5', 'prevalence': None, 'auroc': None}
 >>> mask_counts({"n": 12, "n_positive": 12, "prevalence": 1.0})["n_positive"]
@@ -30,17 +37,41 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from medadapt.evaluate.cell_recovery import totals_give_away
 from medadapt.evaluate.metrics import METRIC_NAMES
 
 SMALL_CELL = 5
 #: a subgroup's class counts where its samples come from fewer than 5 patients: not "<5"
 #: (60 images may hold 30 positives), not shown either (they would be those patients')
 SUPPRESSED = "suppressed"
-ROUNDED_DIGITS = 1  # the figures of a subgroup whose counts are shown as ranges
+ROUNDED_DIGITS = 1  # the figures of a subgroup whose counts are shown as ranges, or not shown
 ROUNDED = (
     "figures rounded to one decimal: this subgroup's counts are shown as ranges, and exact "
     "figures would give them back"
 )
+#: a subgroup variable whose ranges, read with the overall totals, give a hidden count back
+#: what a subgroup table says of its counts (reports' captions)
+SMALL_CELLS_CAPTION = (
+    f"Subgroup counts below {SMALL_CELL} are shown as '<{SMALL_CELL}' and, next to one, the "
+    f"other counts of that subgroup as ranges of {SMALL_CELL} with figures to one decimal; where "
+    "the overall totals would still give a small count away, every count of that subgroup is "
+    "'suppressed'. No patient can be singled out."
+)
+COUNTS_HIDDEN = (
+    f"not shown: one of these subgroups has fewer than {SMALL_CELL} patients in all or of one "
+    "outcome, and the overall totals would give that count away"
+)
+ROUNDED_HIDDEN = (
+    "figures rounded to one decimal: this subgroup's counts are not shown, and exact figures "
+    "would give them back"
+)
+#: a measured outcome the same for every patient of a subgroup: its mean is each one's value
+SAME_VALUE_HIDDEN = (
+    "not shown: one of these subgroups has the same measured value for every patient, and the "
+    "means, read with the overall one, would give it away"
+)
+_SAME_VALUE = "the measured value is the same for all"
+_COUNT_KEYS = ("n", "n_positive", "n_patients", "class_counts")
 # the metrics, and a measured outcome's mean: exact beside a range of counts, "166.152..."
 # times n is a whole sum for one n only, giving the count and the others' mean back
 _FIGURES = frozenset(name for names in METRIC_NAMES.values() for name in names) | {"mean_target"}
@@ -201,9 +232,11 @@ def _rounded(metrics: dict[str, Any]) -> dict[str, Any]:
 def mask_subgroups(subgroups: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
     """``{name: {value: metrics}}`` with small counts suppressed; where a value of a subgroup
     is suppressed, every other count of that subgroup becomes a range of 5, so that the total
-    minus the others cannot give the suppressed one away. A subgroup with one value holds
-    every patient scored: its counts are the overall ones, printed beside it, and masking
-    them hid nothing ("55-59 patients" under a table of 59)."""
+    minus the others cannot give the suppressed one away, and where the ranges still would
+    (read with the overall totals, :func:`totals_give_away`), every count of the subgroup is
+    suppressed. A subgroup with one value holds every patient scored: its counts are the
+    overall ones, printed beside it, and masking them hid nothing ("55-59 patients" under a
+    table of 59)."""
     out: dict[str, Any] = {}
     for name, groups in subgroups.items():
         if len(groups) == 1:
@@ -212,12 +245,62 @@ def mask_subgroups(subgroups: dict[str, dict[str, dict[str, Any]]]) -> dict[str,
         masked = {value: mask_counts(metrics) for value, metrics in groups.items()}
         if any(_counts_differ(masked[v], groups[v]) for v in groups):
             masked = {v: _coarsened(masked[v], groups[v]) for v in groups}
-        out[name] = masked
+            hidden_before = any(_notes(m).get("counts") == COUNTS_HIDDEN for m in groups.values())
+            if hidden_before or totals_give_away(list(groups.values()), list(masked.values()),
+                                                 SMALL_CELL):  # fmt: skip
+                masked = {v: _counts_hidden(m) for v, m in masked.items()}
+        out[name] = _without_a_shared_value(masked)
     return out
+
+
+def _notes(metrics: dict[str, Any]) -> dict[str, str]:
+    return metrics["notes"] if isinstance(metrics.get("notes"), dict) else {}
+
+
+#: a count or range in a note ("10-14 patients", "only 7 patients"), not a bound ("fewer
+#: than 5 patients", "at least 10 patients"): what :func:`_counts_hidden` takes out
+_ANY_COUNT = re.compile(r"(?<!than )(?<!least )(?<![\d,-])(only )?\d[\d,]*(?:-\d[\d,]*)? "
+                        r"(patient|positive|negative|row|image)s?\b(; )?")  # fmt: skip
+
+
+def _uncounted(match: re.Match[str]) -> str:
+    """A note's count without its number: "among 10-14 patients" -> "among these patients",
+    "not reported: 5-9 positives among" -> "too few positives among", "(10-14 rows; at
+    least" -> "(at least"."""
+    before, what = match.string[: match.start()], f"{match.group(2)}s"
+    if before.endswith("("):
+        return ""
+    few = match.group(1) or before.endswith(": ") or not before
+    return f"{'too few' if few else 'these'} {what}{match.group(3) or ''}"
+
+
+def _counts_hidden(masked: dict[str, Any]) -> dict[str, Any]:
+    """Every count suppressed, and the notes' counts and ranges taken out, with a note saying
+    why (the figures stay rounded: exact, they would give the counts back)."""
+    out = {k: SUPPRESSED if k in _COUNT_KEYS else v for k, v in masked.items()}
+    notes = {k: _ANY_COUNT.sub(_uncounted, v) for k, v in _notes(masked).items()}
+    if "rounded" in notes:
+        notes["rounded"] = ROUNDED_HIDDEN
+    out["notes"] = {"counts": COUNTS_HIDDEN, **notes}
+    return out
+
+
+def _without_a_shared_value(groups: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """No mean outcome where a subgroup's measured value is the same for all its patients:
+    that mean is each one's value, like a zero cell, and the others' means with the overall
+    one would give it back, so none of the variable's is shown."""
+    if not any(_SAME_VALUE in note for m in groups.values() for note in _notes(m).values()):
+        return groups
+    return {
+        value: {**m, "mean_target": None, "notes": {**_notes(m), "mean_target": SAME_VALUE_HIDDEN}}
+        if m.get("mean_target") is not None
+        else m
+        for value, m in groups.items()
+    }
 
 
 def _counts_differ(masked: dict[str, Any], original: dict[str, Any]) -> bool:
     """Suppressed now, or already (so that masking twice gives the same result)."""
-    keys = ("n", "n_positive", "n_patients", "class_counts")
+    keys = _COUNT_KEYS
     already = any(str(masked.get(k)).startswith(("<", "['<", "['>", SUPPRESSED)) for k in keys)
     return already or any(masked.get(k) != original.get(k) for k in keys)

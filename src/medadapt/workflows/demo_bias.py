@@ -9,7 +9,7 @@ from typing import Any
 from medadapt.evaluate.report import Report
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, natural_order
 from medadapt.evaluate.report.plots import metric_bars
-from medadapt.evaluate.small_cells import digits_for, mask_subgroups
+from medadapt.evaluate.small_cells import SMALL_CELLS_CAPTION, digits_for, mask_subgroups
 from medadapt.workflows.labels import STRATEGY_LABELS
 
 
@@ -96,8 +96,7 @@ def _subgroup_table(report: Report, centres: dict[str, Any]) -> None:
         ],
         rows,
         caption="Subgroups of the new centres' test patients; small subgroups give "
-        "wide intervals or none. Counts below 5 are shown as '<5' (and, next to one, the other "
-        "counts of that subgroup as ranges of 5) so that no patient can be singled out.",
+        f"wide intervals or none. {SMALL_CELLS_CAPTION}",
     )
 
 

@@ -25,7 +25,7 @@ from medadapt.evaluate.report.formatting import (
 )
 from medadapt.evaluate.report.plots import calibration_figure, metric_bars, roc_figure
 from medadapt.evaluate.retention import retention_sentence
-from medadapt.evaluate.small_cells import digits_for, mask_subgroups
+from medadapt.evaluate.small_cells import SMALL_CELLS_CAPTION, digits_for, mask_subgroups
 from medadapt.modalities.base import Modality
 from medadapt.results import SAID_AS_WARNINGS
 from medadapt.workflows.report_sections import (
@@ -334,9 +334,7 @@ def _groups(report: Report, result: dict[str, Any], base_scores: dict[str, Any] 
                 ]
                 for value in values
             ],
-            caption="Subgroup counts below 5 are shown as '<5' (and, next to one, the other "
-            "counts as ranges of 5, with figures to one decimal) so that no patient can be "
-            f"singled out. {EXPLORATORY}",
+            caption=f"{SMALL_CELLS_CAPTION} {EXPLORATORY}",
         )
         if before:
             series = {v: {BEFORE: before.get(v, {}), AFTER: groups[v]} for v in values}

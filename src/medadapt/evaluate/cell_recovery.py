@@ -1,0 +1,304 @@
+"""Whether the overall totals give a suppressed subgroup count back.
+
+A subgroup table is read beside the overall counts, printed unmasked above it, and the counts
+of one variable's values add up to them: "<5" and "55-59" under an overall 63 leave the small
+group 4 patients exactly; 10-14 women and 10-14 with the event, beside 40-44 men, 20-24 with
+it, under 50 and 30, leave the women 10 and 10, and their 0 without it, exactly.
+:func:`totals_give_away` decides, exactly, whether every hidden count (a count of 0 to 4 shown
+as "<5" or behind two ranges, a class count "suppressed") can still be each value of 0 to 4
+that its own row allows once every row and the totals are read together.
+
+The tables a reader can reconstruct are the integer flows of a network: the rows (``n``,
+from the patients, ``n_patients``, and the further rows of a patient) into each value, each
+value's rows into its classes (positives and negatives, or the classes of a multiclass task),
+each class into its overall total; every arc within what its count shows. Bounded flows have
+an integer solution wherever they have any, and the flows an arc can carry form an interval,
+so the two ends of what a hidden count's own row allows decide it: one table that fits is
+found once (a max flow), and each end is a few units sent around the count's arc, in
+polynomial time whatever the counts.
+
+>>> rows = [{"n": 4, "n_positive": 2}, {"n": 59, "n_positive": 30}]
+>>> shown = [{"n": "<5", "n_positive": "<5"}, {"n": "55-59", "n_positive": "30-34"}]
+>>> totals_give_away(rows, shown, small=5)
+True
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+_INF = 1 << 62  # more than any count: an arc without an upper bound
+Bounds = tuple[int, int]
+_ANY: Bounds = (0, _INF)
+#: rows times (classes + 2) above which the check is not run (and every count is hidden)
+MAX_CELLS = 2000
+_WORDS = ("positive", "negative")  # a binary task's classes, as notes name them
+#: a count of positives or negatives that a note states ("fewer than 5 negatives among")
+_NOTE_COUNT = re.compile(
+    r"(?:fewer than ([\d,]+)|([\d,]+)-([\d,]+)|(?<![\d,-])([\d,]+)) (positive|negative)s? among"
+)
+
+
+def shown_bounds(shown: Any, least: int = 0) -> Bounds:
+    """What a displayed count says of the count: ``7``, ``"<5"`` (0 to 4), ``"5-9"``,
+    ``">7"`` (8 or more), ``">=5"``; anything else (suppressed, missing) says nothing. ``least``:
+    the smallest it can be (a value shown in the table has at least one row)."""
+    if isinstance(shown, int) and not isinstance(shown, bool):
+        low, high = shown, shown
+    else:
+        text = str(shown).replace(",", "")
+        if found := re.fullmatch(r"<(\d+)", text):
+            low, high = 0, int(found[1]) - 1
+        elif found := re.fullmatch(r">=(\d+)", text):
+            low, high = int(found[1]), _INF
+        elif found := re.fullmatch(r">(\d+)", text):
+            low, high = int(found[1]) + 1, _INF
+        elif found := re.fullmatch(r"(\d+)-(\d+)", text):
+            low, high = int(found[1]), int(found[2])
+        else:
+            low, high = _ANY
+    return max(low, least), high
+
+
+def _within(a: Bounds, b: Bounds) -> Bounds:
+    return max(a[0], b[0]), min(a[1], b[1])
+
+
+@dataclass
+class _Row:
+    """One value's counts as shown (bounds) and which of them are hidden."""
+
+    n: Bounds
+    patients: Bounds | None
+    classes: list[Bounds]
+    hidden: list[tuple[str, int]]  # ("n", 0), ("patients", 0), ("class", k)
+
+
+@dataclass
+class _Totals:
+    n: int
+    patients: int | None
+    classes: list[int]
+
+
+def _ints(rows: Sequence[dict[str, Any]], key: str) -> list[Any] | None:
+    values = [row.get(key) for row in rows]
+    ok = all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+    return values if ok else None
+
+
+def _class_counts(rows: Sequence[dict[str, Any]]) -> list[list[int]] | None:
+    counts = [row.get("class_counts") for row in rows]
+    if all(isinstance(c, list) and all(isinstance(v, int) for v in c) for c in counts):
+        return counts if len({len(c) for c in counts}) == 1 else None
+    return None
+
+
+def _note_bounds(shown: dict[str, Any]) -> dict[str, Bounds]:
+    """The positives and negatives that a row's notes state, where they count its rows."""
+    notes = shown.get("notes") if isinstance(shown.get("notes"), dict) else {}
+    said: dict[str, Bounds] = {}
+    for note in notes.values():
+        for found in _NOTE_COUNT.finditer(str(note)):
+            below, low, high, exact, what = found.groups()
+            if below:
+                bounds = (0, int(below.replace(",", "")) - 1)
+            elif low:
+                bounds = (int(low.replace(",", "")), int(high.replace(",", "")))
+            else:
+                bounds = (int(exact.replace(",", "")),) * 2
+            said[what] = _within(said.get(what, _ANY), bounds)
+    return said
+
+
+def _rows(originals: Sequence[dict[str, Any]], shown: Sequence[dict[str, Any]],
+          small: int) -> tuple[list[_Row], _Totals] | None:  # fmt: skip
+    """The rows as a reader sees them and the totals printed beside them; None where the
+    counts are not whole numbers (masked already). ValueError: counts not alike across rows."""
+    n = _ints(originals, "n")
+    if n is None:
+        return None
+    patients = _ints(originals, "n_patients")
+    if patients is None and any("n_patients" in row for row in originals):
+        raise ValueError("n_patients is not a count in every row")
+    positives, counts = _ints(originals, "n_positive"), _class_counts(originals)
+    if positives is not None:
+        counts = [[p, m - p] for p, m in zip(positives, n, strict=True)]
+    elif counts is None and any("n_positive" in r or "class_counts" in r for r in originals):
+        raise ValueError("the class counts are not counts in every row")
+    rows = [_row(display, small, n[i], None if patients is None else patients[i],
+                 None if counts is None else counts[i], binary=positives is not None)
+            for i, display in enumerate(shown)]  # fmt: skip
+    totals = _Totals(sum(n), None if patients is None else sum(patients),
+                     [sum(c) for c in zip(*counts, strict=True)] if counts else [])  # fmt: skip
+    return rows, totals
+
+
+def _row(display: dict[str, Any], small: int, n: int, patients: int | None,
+         counts: list[int] | None, *, binary: bool) -> _Row:  # fmt: skip
+    """One value: what its display bounds, and its hidden counts (``n``, ``patients`` and
+    ``counts``: the true ones; hidden below ``small``, and every class count shown as nothing,
+    as those of fewer than 5 patients are)."""
+    hidden = [("n", 0)] if n < small else []
+    if patients is not None and patients < small:
+        hidden.append(("patients", 0))
+    classes: list[Bounds] = []
+    said_nothing = False  # the class counts shown as "suppressed": from fewer than 5 patients
+    if binary:
+        raw = display.get("n_positive")
+        classes = [shown_bounds(raw), (0, small - 1) if str(raw).startswith(">") else _ANY]
+        said_nothing = classes[0] == _ANY
+        if patients is None:  # notes count patients, not rows, where a patient has several
+            said = _note_bounds(display)
+            classes = [_within(c, said.get(w, _ANY)) for c, w in zip(classes, _WORDS, strict=True)]
+    elif counts is not None:
+        raw = display.get("class_counts")
+        said_nothing = not (isinstance(raw, list) and len(raw) == len(counts))
+        classes = [_ANY] * len(counts) if said_nothing else [shown_bounds(c) for c in raw]
+    hidden += [("class", k) for k, true in enumerate(counts or []) if true < small or said_nothing]
+    return _Row(shown_bounds(display.get("n"), least=1),
+                None if patients is None else shown_bounds(display.get("n_patients"), least=1),
+                classes, hidden)  # fmt: skip
+
+
+def totals_give_away(originals: Sequence[dict[str, Any]], shown: Sequence[dict[str, Any]],
+                     small: int) -> bool:  # fmt: skip
+    """Whether a reader of ``shown`` (one variable's masked rows) and of the overall totals
+    (the sums of ``originals``, the rows' true counts) can narrow a hidden count (one below
+    ``small``, or a class count shown as nothing) below every value of 0 to ``small - 1`` its
+    own row allows. True, too, where the rows are too many to check, or unlike (the safe
+    side); False where ``originals`` hold no whole counts (masked already)."""
+    try:
+        read = _rows(originals, shown, small)
+    except ValueError:
+        return True
+    if read is None:
+        return False
+    rows, totals = read
+    if len(rows) * (len(totals.classes) + 2) > MAX_CELLS:
+        return True
+    table = _Flow(*_network(rows, totals))
+    if not table.feasible:
+        return True  # no table fits what is shown: not this module's to judge, so hide
+    for i, row in enumerate(rows):
+        alone = _Flow(*_network([row], None))
+        for cell in row.hidden:
+            own = [t for t in range(small) if alone.can_carry(_arc(0, cell, row, 1), t)]
+            arc = _arc(i, cell, row, len(rows))
+            if own and not (table.can_carry(arc, own[0]) and table.can_carry(arc, own[-1])):
+                return True
+    return False
+
+
+_SOURCE, _SINK, _PATIENTS, _FURTHER, _FIRST = 2, 3, 4, 5, 6  # nodes 0, 1: the flow's own
+
+
+def _arc(i: int, cell: tuple[str, int], row: _Row, rows: int) -> tuple[int, int]:
+    """The arc that carries one cell of row ``i`` (of ``rows``)."""
+    into, value = _FIRST + 2 * i, _FIRST + 2 * i + 1
+    if cell[0] == "patients":
+        return _PATIENTS, into
+    if cell[0] == "n":
+        return (into, value) if row.patients is not None else (_SOURCE, value)
+    return value, _FIRST + 2 * rows + cell[1]  # a class: its node follows the rows
+
+
+def _network(rows: list[_Row], totals: _Totals | None) -> tuple[int, dict]:
+    """The nodes and the arcs, ``{(tail, head): (low, high)}``, whose bounded flows are the
+    tables that fit ``rows`` (and ``totals``; None: the rows alone): the source's rows go to
+    each value (from its patients and their further rows, where patients repeat), on to its
+    classes, and from each class to the sink; the sink closes the loop back to the source."""
+
+    def total(count: int | None) -> Bounds:
+        return (count, count) if totals is not None and count is not None else _ANY
+
+    classes = len(rows[0].classes)
+    klass = _FIRST + 2 * len(rows)
+    arcs: dict[tuple[int, int], Bounds] = {}
+    if rows[0].patients is not None:
+        arcs[_SOURCE, _PATIENTS] = total(totals.patients if totals else None)
+        arcs[_SOURCE, _FURTHER] = _ANY
+    for i, row in enumerate(rows):
+        into, value = _FIRST + 2 * i, _FIRST + 2 * i + 1
+        if row.patients is not None:
+            arcs[_PATIENTS, into], arcs[_FURTHER, into] = row.patients, _ANY
+        arcs[_arc(i, ("n", 0), row, len(rows))] = row.n
+        for k in range(classes):
+            arcs[value, klass + k] = row.classes[k]
+        if not classes:
+            arcs[value, _SINK] = _ANY
+    for k in range(classes):
+        arcs[klass + k, _SINK] = total(totals.classes[k] if totals else None)
+    arcs[_SINK, _SOURCE] = total(totals.n if totals else None)
+    return klass + classes, arcs
+
+
+class _Flow:
+    """One table that fits the arcs' bounds (a circulation: each lower bound moved to a supply
+    at the arc's head and a demand at its tail, met by a max flow from node 0 to node 1), and
+    what else an arc can carry: moving its flow by ``d`` is ``d`` units sent around it."""
+
+    def __init__(self, nodes: int, arcs: dict[tuple[int, int], Bounds]) -> None:
+        self.nodes, self.arcs = nodes, arcs
+        self.left: list[dict[int, int]] = [{} for _ in range(nodes)]  # residual capacities
+        excess = [0] * nodes
+        for (tail, head), (low, high) in arcs.items():
+            self.left[tail][head] = max(high - low, 0)
+            self.left[head].setdefault(tail, 0)
+            excess[head] += low
+            excess[tail] -= low
+        for node in (v for v in range(2, nodes) if excess[v]):
+            tail, head = (0, node) if excess[node] > 0 else (node, 1)
+            self.left[tail][head] = abs(excess[node])
+            self.left[head].setdefault(tail, 0)
+        needed = sum(e for e in excess if e > 0)
+        self.feasible = all(low <= high for low, high in arcs.values()) and (
+            _push(self.left, 0, 1, needed) == needed
+        )
+
+    def can_carry(self, arc: tuple[int, int], value: int) -> bool:
+        """Whether some table that fits has ``value`` on ``arc``."""
+        tail, head = arc
+        low, high = self.arcs[tail, head]
+        if not self.feasible or not low <= value <= high:
+            return False
+        now = low + self.left[head][tail]  # what it carries: what came back along it
+        if now == value:
+            return True
+        left = [dict(d) for d in self.left]
+        if value < now:  # send the difference from tail to head the other way round
+            left[tail][head] = 0
+            return _push(left, tail, head, now - value) == now - value
+        left[head][tail] = 0
+        return _push(left, head, tail, value - now) == value - now
+
+
+def _push(left: list[dict[int, int]], source: int, sink: int, most: int) -> int:
+    """Up to ``most`` units from ``source`` to ``sink`` along shortest residual paths
+    (Edmonds-Karp), changing ``left`` in place; what was sent."""
+    sent = 0
+    while sent < most:
+        parent = {source: source}
+        queue = deque([source])
+        while queue and sink not in parent:
+            node = queue.popleft()
+            for nxt, room in left[node].items():
+                if room > 0 and nxt not in parent:
+                    parent[nxt] = node
+                    queue.append(nxt)
+        if sink not in parent:
+            return sent
+        path, node = [], sink
+        while node != source:
+            path.append((parent[node], node))
+            node = parent[node]
+        step = min(most - sent, *(left[a][b] for a, b in path))
+        for a, b in path:
+            left[a][b] -= step
+            left[b][a] += step
+        sent += step
+    return sent
