@@ -101,9 +101,7 @@ def test_evaluate_leaves_out_the_rows_a_python_saved_base_trained_on(saved):
     assert not [w for w in _warnings(result) if "records no rows" in w]
 
 
-def test_a_loaded_adapter_saved_again_keeps_its_record_until_trained_again(
-    saved, tmp_path: Path
-):
+def test_a_loaded_adapter_saved_again_keeps_its_record_until_trained_again(saved, tmp_path: Path):
     """Loading an adapter keeps what it was saved with (the rows it trained on, as hashes, and
     its manifest's metadata), so saving it elsewhere keeps them; training it again makes the
     record untrue, so it is dropped and the next save records none (evaluate then warns)."""

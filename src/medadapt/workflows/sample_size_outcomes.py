@@ -176,8 +176,7 @@ def _without_site(prevalence: float, source_auroc: float | None, unusable: str) 
 #: trial: labels or the positive class swapped), not merely no better than chance
 BACKWARDS_BELOW = 0.4
 BACKWARDS = (
-    "worse than chance: it ranks them backwards (are the labels, or the positive class, "
-    "swapped?)"
+    "worse than chance: it ranks them backwards (are the labels, or the positive class, swapped?)"
 )
 
 
