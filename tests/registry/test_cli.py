@@ -916,3 +916,12 @@ def test_a_version_with_no_measured_performance_is_marked_and_its_promotion_warn
         "now, has AUROC 0.810 (0.720–0.890): serve it only if it has been checked on other "
         "patients"
     ]
+    bare = metadata(metrics={"n_test": 40})  # no figure and no note saying why (another tool)
+    cli("add", str(adapter_dir(3, meta=bare)), "--name", "site_b")
+    listed, _ = cli("list")
+    assert "- (!)" in next(line for line in listed.splitlines() if "site_b@3" in line)
+    shown, _ = cli("show", "site_b@3")
+    assert shown.splitlines()[-1] == (
+        "(!) no performance figure was recorded for this version: nothing says how well it "
+        "predicts"
+    )

@@ -17,7 +17,7 @@ from rich.console import Console
 from medadapt.evaluate.report.formatting import fmt_ci, metric_digits
 from medadapt.registry import AdapterVersion
 from medadapt.registry.diff import VersionDiff, flatten
-from medadapt.registry.records import METRIC_NAMES, Metric, metric_notes
+from medadapt.registry.records import METRIC_NAMES, Metric, metric_notes, parse_metrics
 from medadapt.registry.summary_words import (
     metric_label,
     recorded_unit,
@@ -61,8 +61,8 @@ def headline_metric(v: AdapterVersion) -> str:
     from calling every patient positive, an AUROC too good to be true)."""
     scores = [m for m in v.metric_list() if not m.is_count]
     notes = metric_notes(v.metrics)
-    if not scores:  # none measured: marked where a note says why ('show' prints it)
-        return f"-{WARNED}" if notes else "-"
+    if not scores:  # none measured: marked ('show' prints why, or that none was recorded)
+        return f"-{WARNED}"
     warned = scores[0].name in notes or any(key in notes for key in WHOLE_RESULT)
     return f"{metric_label(scores[0].name)} {metric_text(scores[0])}{WARNED if warned else ''}"
 
@@ -93,6 +93,9 @@ def note_lines(metrics: dict[str, Any]) -> list[str]:
     )
     said = {k: " ".join(note.split()) for k, note in notes.items()}  # one line each
     mark = WARNED.strip()
+    if not notes and not any(not m.is_count for m in parse_metrics(metrics)):
+        return [f"{mark} no performance figure was recorded for this version: nothing says how "
+                "well it predicts"]  # fmt: skip
     return [
         *(f"{mark} {said[k]}" for k in whole),
         *(f"{mark} {'all metrics' if k == 'all' else metric_label(k)}: {said[k]}" for k in named),
