@@ -922,6 +922,5 @@ def test_a_version_with_no_measured_performance_is_marked_and_its_promotion_warn
     assert "- (!)" in next(line for line in listed.splitlines() if "site_b@3" in line)
     shown, _ = cli("show", "site_b@3")
     assert shown.splitlines()[-1] == (
-        "(!) no performance figure was recorded for this version: nothing says how well it "
-        "predicts"
+        "(!) no performance figure was recorded for this version: nothing says how well it predicts"
     )
