@@ -225,3 +225,46 @@ def test_saving_onto_a_file_names_the_file(tmp_path, where):
             f"cannot write {what} to {tmp_path / where}: {file} is a file; name a directory"
         )
     assert (tmp_path / "notes.txt").read_text() == "kept"
+
+
+def test_a_loaded_image_adapter_keeps_its_split_file_and_a_foreign_base_keeps_no_record(
+    tmp_path,
+):
+    """An image adapter's split names its file under ``keys_file`` (a table's under
+    ``positions_file``): loaded and saved again, it is kept as a table's is. Loaded onto
+    another base (``check_base_model=False``), its recorded figures are not that model's:
+    none is kept."""
+    import hashlib
+    import json
+
+    from medadapt.adapters import AdapterModel, LoraConfig
+    from medadapt.adapters.state import load_adapter
+    from tests.adapters.models import adapted
+
+    model, reference = adapted()
+    model.add_adapter("c", LoraConfig(r=2, heads=("head",)))
+    raw = json.dumps({"source_sha256": "d", "train_keys": ["k1"], "test_keys": ["k2"]}).encode()
+    split = {
+        "n_train": 1,
+        "keys_file": "split.json",
+        "keys_sha256": hashlib.sha256(raw).hexdigest(),
+    }
+    model.adapter_files["c"] = {"split.json": raw}
+    model.save_adapter("c", tmp_path / "img", metadata={"split": split, "metrics": {"auroc": 0.8}})
+    again = AdapterModel(reference)
+    load_adapter(again, tmp_path / "img")
+    again.save_adapter("c", tmp_path / "copy")
+    assert (tmp_path / "copy" / "split.json").read_bytes() == raw
+    assert (
+        json.loads((tmp_path / "copy" / "adapter.json").read_text())["metadata"]["split"] == split
+    )
+
+    _, other = adapted()
+    with torch.no_grad():
+        for param in other.parameters():
+            param.add_(0.5)  # another base: other weights
+    foreign = AdapterModel(other)
+    load_adapter(foreign, tmp_path / "img", check_base_model=False)
+    foreign.save_adapter("c", tmp_path / "foreign")
+    assert json.loads((tmp_path / "foreign" / "adapter.json").read_text())["metadata"] == {}
+    assert not (tmp_path / "foreign" / "split.json").exists()

@@ -918,6 +918,12 @@ def test_a_version_with_no_measured_performance_is_marked_and_its_promotion_warn
     ]
     bare = metadata(metrics={"n_test": 40})  # no figure and no note saying why (another tool)
     cli("add", str(adapter_dir(3, meta=bare)), "--name", "site_b")
+    cli("promote", "site_b@3")  # over site_b@2, unmeasured too: nothing to say it had
+    out, _ = cli("promote", "site_b@2")
+    assert [line for line in out.splitlines() if line.startswith("warning:")] == [
+        f"warning: site_b@2 has no measured performance ({why}): serve it only if it has been "
+        "checked on other patients"
+    ]
     listed, _ = cli("list")
     assert "- (!)" in next(line for line in listed.splitlines() if "site_b@3" in line)
     shown, _ = cli("show", "site_b@3")

@@ -203,3 +203,33 @@ def test_subsets_keep_the_pixel_keys_computed_once(tmp_path):
     part = read.subset([4, 1])
     assert part._pixel_keys == [keys[4], keys[1]] == pixel_keys(part.images)
     assert read.with_classes(CLASSES[::-1]).pixel_keys() == keys
+
+
+def test_blank_slices_of_other_patients_are_no_copies_of_the_training_ones():
+    """Every all-air slice (windowed to 0) has the same pixels: keyed by them, one blank slice
+    made every new patient one the base 'trained on', and adapt refused the site. A sample of
+    one value throughout keeps its file's key instead."""
+    from medadapt.data.image_dataset import ImageDataset
+    from medadapt.modalities.images.splits import split_record
+
+    generator = torch.Generator().manual_seed(0)
+
+    def volumes(site: str) -> ImageDataset:
+        images = torch.rand(20 * 6, 1, 16, 16, generator=generator)
+        images[::3] = 0.0  # two air slices of each patient's six
+        patients = [f"{site}{i // 6}" for i in range(len(images))]
+        return ImageDataset(
+            images=images, y=torch.tensor([i // 6 % 2 for i in range(len(images))]),
+            classes=["a", "b"], paths=[f"{p}.nii.gz" for p in patients],
+            keys=[f"{p}#{i % 6}" for i, p in enumerate(patients)], subjects=patients,
+        )  # fmt: skip
+
+    trained = volumes("A")
+    record = split_record("a", trained, np.arange(90), np.arange(90, 120))
+    site = volumes("B")
+    assert not in_split(site, "b", record, "train").any()
+    keys = site.pixel_keys()
+    assert len(set(keys)) == len(site)  # the blank ones too: each its own
+    again = ImageDataset(images=trained.images.clone(), y=trained.y, classes=["a", "b"])
+    assert in_split(again, "c", record, "train").sum() == 90 - 30  # a copy without files: its
+    # non-blank images are recognised by their pixels, the blank ones (30 of 90) are not

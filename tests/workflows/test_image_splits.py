@@ -304,6 +304,8 @@ def test_a_column_that_may_name_the_patient_is_pointed_out(tmp_path, capsys):
     table["case_no"] = [i // 2 for i in range(len(table))]
     table["image_no"] = range(len(table))  # one per image: no patient
     table["age"] = [40 + i // 2 for i in range(len(table))]  # numbers, no identifier's name
+    table["ward"] = [f"ward {'ABCDEF'[i // 4]}" for i in range(len(table))]  # names: no codes
+    table["body_part"] = ["chest", "abdomen", "head", "knee", "hand", "spine"] * 4
     table.to_csv(tmp_path / "pat.csv", index=False)
     assert run("train-base", "--data", str(tmp_path / "pat.csv"), *TINY, "--epochs", "1",
                "--out", str(tmp_path / "base")) == 0  # fmt: skip

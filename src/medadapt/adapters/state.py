@@ -259,6 +259,10 @@ def load_adapter(
     return name
 
 
+#: where a split summary names the file of its rows' hashes: tables, images, older images
+SPLIT_FILE_KEYS = ("positions_file", "keys_file", "indices_file")
+
+
 def _keep_record(model: AdapterCore, name: str, manifest: dict[str, Any], directory: Path) -> None:
     """What the adapter was saved with (its manifest's metadata: figures, kept leaks; and the
     file its ``split`` names: the rows it trained on, as hashes), kept on ``model`` so that
@@ -266,9 +270,13 @@ def _keep_record(model: AdapterCore, name: str, manifest: dict[str, Any], direct
     recorded = manifest.get("metadata")
     if not isinstance(recorded, dict) or not recorded:
         return
+    trained_on = (manifest.get("base_fingerprint") or {}).get("weights")
+    if trained_on != model.refresh_fingerprint().weights:  # loaded onto another base
+        return  # (check_base_model=False): its figures are not this model's
     model.adapter_metadata[name] = dict(recorded)
     split = recorded.get("split")
-    file = split.get("positions_file") if isinstance(split, dict) else None
+    file = next((split.get(key) for key in SPLIT_FILE_KEYS if isinstance(split, dict)
+                 and split.get(key)), None)  # fmt: skip
     if isinstance(file, str) and Path(file).name == file and (directory / file).is_file():
         model.adapter_files[name] = {file: (directory / file).read_bytes()}
     elif split is not None:  # named but not beside it: saved again, the record would lie

@@ -167,7 +167,7 @@ def _unmeasured(promoted: AdapterVersion, was: AdapterVersion | None, notes: dic
     why = " ".join(str(notes.get("all") or "").split())
     said = f"{promoted.ref} has no measured performance" + (f" ({why})" if why else "")
     before = None if was is None or was.ref == promoted.ref else headline_metric(was)
-    if before and before != "-":
+    if before and not before.startswith("-"):  # the one served until now was measured
         said += f", where {was.ref}, served until now, has {before}"  # type: ignore[union-attr]
     return f"{said}: serve it only if it has been checked on other patients"
 

@@ -105,9 +105,16 @@ class ImageDataset:
 
     def pixel_keys(self) -> list[str]:
         """Per sample, a hash of its pixels as the model takes them (:func:`pixel_keys`),
-        computed on first use and kept (``images`` is not changed in place)."""
+        computed on first use and kept (``images`` is not changed in place). An image of one
+        value throughout (an air slice windowed to 0, a blank picture) is no copy of another
+        that happens to be blank too: its key is its file's (:meth:`sample_keys`)."""
         if self._pixel_keys is None or len(self._pixel_keys) != len(self):
-            self._pixel_keys = pixel_keys(self.images)
+            keys, files = pixel_keys(self.images), self.sample_keys()
+            flat = self.images.flatten(1)
+            constant = (flat.amax(dim=1) == flat.amin(dim=1)).tolist()
+            self._pixel_keys = [
+                f if c else k for k, f, c in zip(keys, files, constant, strict=True)
+            ]
         return list(self._pixel_keys)
 
     def patients(self) -> list[str]:

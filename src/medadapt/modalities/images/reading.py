@@ -182,10 +182,10 @@ def with_patient_column(read: ImageRead, data: Path) -> tuple[ImageRead, list[st
 
 def repeated_column_notes(data: Path, taken: Sequence[str | None]) -> list[str]:
     """A warning for each other column of a path CSV that may name the patient although its
-    name does not say so (``pat``, ``case_no``): text values, or whole numbers under a name
-    that looks like an identifier, most of them different but some on several rows (a
-    patient's images; a DICOM UID names a study, series or image). Without ``--id-column``
-    each image is split on its own."""
+    name does not say so (``pat``, ``case_no``): coded text values (``P001``; not site or body
+    part names), or whole numbers under a name that looks like an identifier, most of them
+    different but some on several rows (a patient's images; a DICOM UID names a study, series
+    or image). Without ``--id-column`` each image is split on its own."""
     from medadapt.data.identifiers import name_looks_like_identifier
     from medadapt.data.image_files import _table
 
@@ -198,7 +198,8 @@ def repeated_column_notes(data: Path, taken: Sequence[str | None]) -> list[str]:
         values = table[column].str.strip()
         distinct = values[values != ""].nunique()
         numbers = pd.to_numeric(values, errors="coerce")
-        textual = numbers.isna().mean() > 0.5
+        coded = values.str.contains(r"\d").mean() >= 0.8  # P001, 12-345: codes, not "North"
+        textual = numbers.isna().mean() > 0.5 and coded
         whole = not textual and bool((numbers.dropna() % 1 == 0).all())
         if not (textual or (whole and name_looks_like_identifier(str(column)))):
             continue
