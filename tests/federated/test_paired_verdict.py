@@ -72,15 +72,31 @@ def test_a_paired_interval_clear_of_zero_says_which_way_and_a_worse_one_says_kee
 
 
 def test_no_paired_comparison_means_no_verdict_against_the_base():
-    """A regression, too few patients, or a federated.json from before sites compared: the
+    """Too few patients, no resamples, or a federated.json from before sites compared: the
     adapter's interval against the base's value is not used as a verdict instead."""
     nan = float("nan")
     missing = {"accuracy": nan, "accuracy_low": nan, "accuracy_high": nan}
     for paired in (None, missing):
         lines = verdict_lines({"sites": {"SiteX": _site(paired)}})
         assert not any("base alone" in line for line in lines), lines
-    assert paired_with_base("regression", [1.0, 2.0], np.ones(2), np.ones(2), n_boot=10,
+    assert paired_with_base("binary", [0, 1], np.ones(2), np.ones(2), n_boot=0,
                             seed=0) == pytest.approx(missing, nan_ok=True)  # fmt: skip
+
+
+def test_a_regression_is_compared_on_mae():
+    """A measured outcome: the site sends the adapter's MAE minus the base alone's, with
+    :func:`paired_difference`'s interval on the same resamples (lower is better)."""
+    from medadapt.evaluate.paired_difference import paired_difference
+
+    rng = np.random.default_rng(0)
+    y = rng.normal(100, 20, 60)
+    adapter, base = y + rng.normal(0, 5, 60), y + rng.normal(0, 12, 60)
+    sent = paired_with_base("regression", y, adapter, base, n_boot=200, seed=4)
+    diff = paired_difference(y, adapter, base, metric="mae", n_boot=200, seed=4)
+    assert sent["mae"] == pytest.approx(np.abs(y - adapter).mean() - np.abs(y - base).mean())
+    assert (sent["mae_low"], sent["mae_high"]) == pytest.approx(diff.ci)
+    assert sent["mae_high"] < 0  # closer to the measured values: better
+    assert "predicts closer to the measured values" in paired_line("R", _site(sent))
 
 
 def test_several_classes_compare_the_share_each_model_gets_right():

@@ -205,7 +205,30 @@ def test_a_site_that_cannot_take_part_is_named(federated):
     assert results["sites"]["Nowhere"]["n_test"] == 0 and "local" not in results["sites"]["Nowhere"]
     assert results["sites"]["Hungary"]["federated"]["n"] == results["sites"]["Hungary"]["n_test"]
     assert results["failures"] and "site Nowhere" in results["failures"][0]["error"]
+    assert results["sites_trained"] == ["Hungary", "Switzerland"] and results["notes"] == {}
     assert (out / "adapter.json").is_file()
+
+
+def test_an_adapter_only_one_site_trained_is_not_called_federated(federated):
+    """``--on-site-error continue`` with every other site dropped out: federated.json, the
+    terminal's lines and the report say that one site trained the adapter."""
+    from medadapt.federated.report import verdict_lines
+
+    run = replace(federated["run"], sites=("Hungary", "Nowhere"), rounds=1, personalise="none",
+                  on_site_error="continue")  # fmt: skip
+    out = federated["root"] / "hungary_alone"
+    results = federate_job(run, out)
+    assert results["sites_trained"] == ["Hungary"]
+    note = results["notes"]["one_site"]
+    assert note == ("only Hungary trained the shared adapter (Nowhere dropped out): it is an "
+                    "adapter trained at one site, not a federated one; compare it with the "
+                    "local-only adapter at Hungary")  # fmt: skip
+    written = json.loads((out / "federated.json").read_text())
+    assert written["notes"] == {"one_site": note}
+    assert verdict_lines(written)[0] == f"Warning: {note}."  # printed by the command
+    report = html.unescape((out / "report.html").read_text())
+    assert "<h1>A lora adapter trained at Hungary alone</h1>" in report
+    assert f"Warning: {note}." in report and "Federated lora adapter" not in report
 
 
 def test_recalibration_at_each_site_shifts_the_shared_adapter_to_its_outcome_rate(federated):

@@ -25,6 +25,7 @@ from medadapt.federated.local import (
     LocalTraining,
     Trainable,
     not_compared,
+    paired_metric,
     paired_with_base,
     score_site,
     site_metrics,
@@ -220,10 +221,11 @@ def _paired_with_base(site: LocalSite, scores: Any, base_scores: Any, shared: di
     (both models' scores are here; only the difference and its interval are sent); not
     compared where the site's accuracy was not reported (too few samples)."""
     modality, schema = site.modality, site.schema
-    if not math.isfinite(shared.get("accuracy", float("nan"))):
-        return not_compared()
+    task = modality.task(schema)
+    if not math.isfinite(shared.get(paired_metric(task), float("nan"))):
+        return not_compared(task)
     return paired_with_base(
-        modality.task(schema), site.test.labels,
+        task, site.test.labels,
         modality.task_scores(schema, scores), modality.task_scores(schema, base_scores),
         n_boot=n_boot, seed=site.run.seed, unit=modality.unit,
         patients=site.test.known_patients(),

@@ -36,7 +36,8 @@ def federate_job(run: FederatedRun, out: Path, *, progress=None) -> dict[str, An
     references = reference_scores(run, data, progress)
     counts = {name: (len(site.train), len(site.test)) for name, site in data.sites.items()}
     results = summarise(run, outcome, references, seconds, counts=counts,
-                        base_model=data.base.model)  # fmt: skip
+                        base_model=data.base.model,
+                        task=data.modality.task(data.base.schema))  # fmt: skip
     results["site_notes"] = data.notes  # in federated.json and the report
     rows = [np.concatenate([s.train for s in data.sites.values()]),
             np.concatenate([s.test for s in data.sites.values()])]  # fmt: skip

@@ -17,8 +17,22 @@ from medadapt.train.fitting import predict, training_config
 from medadapt.train.loop import fit, task_loss
 from medadapt.workflows.scoring import score_samples
 
-ROUND_METRICS = ("auroc", "accuracy", "balanced_accuracy", "brier")
+CLASS_METRICS = ("auroc", "accuracy", "balanced_accuracy", "brier")  # a classifier's site
+REGRESSION_METRICS = ("mae", "rmse", "r2")  # a measured outcome's site
+ROUND_METRICS = CLASS_METRICS + REGRESSION_METRICS  # every figure a site may send
 VERSUS_BASE = "versus_base/"  # the final round's paired difference, shared adapter - base
+
+
+def sent_metrics(task: str) -> tuple[str, ...]:
+    """The figures a site of a ``task`` model sends (each with its interval in the final
+    round): MAE, RMSE and R² for a regression, else :data:`CLASS_METRICS`."""
+    return REGRESSION_METRICS if task == "regression" else CLASS_METRICS
+
+
+def paired_metric(task: str) -> str:
+    """What a site's paired comparison with the base alone is on: MAE for a regression
+    (lower is better, as ``versus_base`` compares one), else accuracy at 0.5."""
+    return "mae" if task == "regression" else "accuracy"
 
 
 @dataclass(frozen=True)
@@ -132,33 +146,37 @@ def paired_with_base(
     unit: str = "patient",
     patients: Any = None,
 ) -> dict[str, float]:
-    """The shared adapter's accuracy at 0.5 minus the base alone's on the same held-out
-    samples, with a paired bootstrap 95% CI (:func:`~medadapt.evaluate.paired_difference.
-    paired_difference`): ``{"accuracy", "accuracy_low", "accuracy_high"}``, NaN where it
-    cannot be compared (a regression; too few samples). Computed at the site, where both
-    models' scores are: only the difference and its interval are sent.
+    """The shared adapter's :func:`paired_metric` (accuracy at 0.5; MAE for a regression)
+    minus the base alone's on the same held-out samples, with a paired bootstrap 95% CI
+    (:func:`~medadapt.evaluate.paired_difference.paired_difference`): ``{"accuracy",
+    "accuracy_low", "accuracy_high"}`` (``mae...`` for a regression), NaN where it cannot be
+    compared (no resamples; too few samples). Computed at the site, where both models' scores
+    are: only the difference and its interval are sent.
 
-    ``scores``: the task scores (P(positive), or (N, K) probabilities for several classes)."""
+    ``scores``: the task scores (P(positive), (N, K) probabilities for several classes, or
+    the predicted values)."""
     from medadapt.evaluate.paired_difference import paired_difference
 
-    if task not in ("binary", "multiclass") or not n_boot:
-        return not_compared()
+    metric = paired_metric(task)
+    if task not in ("binary", "multiclass", "regression") or not n_boot:
+        return not_compared(task)
     y = np.asarray(labels)
     if task == "multiclass":  # accuracy = the share right: compare the models' right answers
         right = [(np.asarray(s).argmax(axis=1) == y).astype(float) for s in (scores, base_scores)]
         y, scores, base_scores = np.ones(len(y), dtype=int), right[0], right[1]
-    diff = paired_difference(y, scores, base_scores, metric="accuracy", n_boot=n_boot,
+    diff = paired_difference(y, scores, base_scores, metric=metric, n_boot=n_boot,
                              seed=seed, unit=unit, patients=patients)  # fmt: skip
     if diff.value is None or diff.ci is None:
-        return not_compared()
-    return {"accuracy": float(diff.value), "accuracy_low": float(diff.ci[0]),
-            "accuracy_high": float(diff.ci[1])}  # fmt: skip
+        return not_compared(task)
+    return {metric: float(diff.value), f"{metric}_low": float(diff.ci[0]),
+            f"{metric}_high": float(diff.ci[1])}  # fmt: skip
 
 
-def not_compared() -> dict[str, float]:
+def not_compared(task: str = "binary") -> dict[str, float]:
     """:func:`paired_with_base`'s keys where nothing is compared (NaN: null in JSON)."""
-    return {"accuracy": float("nan"), "accuracy_low": float("nan"),
-            "accuracy_high": float("nan")}  # fmt: skip
+    metric = paired_metric(task)
+    return {metric: float("nan"), f"{metric}_low": float("nan"),
+            f"{metric}_high": float("nan")}  # fmt: skip
 
 
 def site_metrics(
@@ -171,14 +189,18 @@ def site_metrics(
     n_boot: int,
     seed: int,
 ) -> dict[str, float]:
-    """:data:`ROUND_METRICS` of ``scores`` on ``samples`` (every key; NaN where undefined)."""
+    """:func:`sent_metrics` of ``scores`` on ``samples`` (every key of the task; NaN where
+    undefined), with the counts they rest on (a classifier's: how many have the outcome)."""
     overall = score_samples(modality, schema, samples, scores, classes=classes, by_group=False,
                             n_boot=n_boot, seed=seed)["overall"]  # fmt: skip
+    task = modality.task(schema)
     n = float(overall.get("n", len(samples)))
-    out: dict[str, float] = {"n": n, "n_positive": float(overall.get("n_positive", np.nan)),
-                             # patients (an id column): n counts their rows, resampled together
-                             "n_patients": float(overall.get("n_patients", n))}  # fmt: skip
-    for name in ROUND_METRICS:  # every key at every site (NaN: not defined here)
+    out: dict[str, float] = {"n": n}
+    if task != "regression":
+        out["n_positive"] = float(overall.get("n_positive", np.nan))
+    # patients (an id column): n counts their rows, resampled together
+    out["n_patients"] = float(overall.get("n_patients", n))
+    for name in sent_metrics(task):  # every key at every site (NaN: not defined here)
         out[name] = _number(overall.get(name))
         if n_boot:
             interval = overall.get(f"{name}_ci") or (None, None)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from medadapt.federated.config import FederatedRun
-from medadapt.federated.local import ROUND_METRICS, VERSUS_BASE
+from medadapt.federated.local import ROUND_METRICS, VERSUS_BASE, sent_metrics
 from medadapt.federated.records import adapter_record, federated_card, mean_over_sites
 from medadapt.federated.server import FederatedOutcome
 from medadapt.federated.sites import trainable
@@ -42,7 +42,8 @@ def write_deployment_outcome(run: FederatedRun, outcome: FederatedOutcome, out: 
     modality = modality_of(base.kind)
     counts = {site: (outcome.train_counts.get(site, 0), int(entry.get("num-examples", 0)))
               for entry in outcome.final for site in [entry["site"]]}  # fmt: skip
-    results = summarise(run, outcome, {}, outcome.seconds, counts=counts, base_model=base.model)
+    results = summarise(run, outcome, {}, outcome.seconds, counts=counts, base_model=base.model,
+                        task=modality.task(base.schema))  # fmt: skip
     save_result(run, modality, base, outcome, results, out)
     write_results(results, out)
     (out / OUTCOME).write_text(json.dumps({"ok": True}))
@@ -56,9 +57,14 @@ def summarise(
     *,
     counts: dict[str, tuple[int, int]],
     base_model: Any,
+    task: str,
 ) -> dict[str, Any]:
     """Everything the report and ``federated.json`` show: counts, metrics and bytes only
-    (``counts``: each site's training and held-out samples)."""
+    (``counts``: each site's training and held-out samples; ``task``: the base's, which says
+    what the sites sent), with the warnings about them (each model's ``notes`` at a site; the
+    run's ``notes``: fewer than two sites trained the shared adapter)."""
+    from medadapt.federated.report import ONE_SITE, one_site_note, site_notes
+
     final = {entry["site"]: entry for entry in outcome.final}
     sites = {}
     for name in run.sites:
@@ -69,19 +75,36 @@ def summarise(
             "federated": _unprefixed(entry, ""),
             "personalised": _unprefixed(entry, "personal/") or None,
             # the shared adapter minus the base alone, paired at the site on its held-out
-            # patients (only the difference and its interval crossed the network)
-            "versus_base": _unprefixed(entry, VERSUS_BASE) or None,
+            # patients (only the difference and its interval crossed the network); None
+            # where the site compared nothing
+            "versus_base": _compared(_unprefixed(entry, VERSUS_BASE)),
             **references.get(name, {}),
         }
+        for key, notes in site_notes(sites[name]).items():
+            sites[name][key]["notes"] = notes
+    trained = sites_trained(run, outcome)
+    alone = one_site_note(list(run.sites), trained)
     return {
         "config": _config(run),
+        "task": task,
         "sites": sites,
-        "average": {k: _site_mean(sites, k) for k in COMPARED},
+        "sites_trained": trained,
+        "notes": {ONE_SITE: alone} if alone else {},
+        "average": {k: _site_mean(sites, k, sent_metrics(task)) for k in COMPARED},
         "rounds": [_round_entry(e) for e in outcome.rounds],
         "bytes": _bytes(outcome, base_model),
         "failures": outcome.failures,
         "seconds": round(seconds, 1),
     }
+
+
+def sites_trained(run: FederatedRun, outcome: FederatedOutcome) -> list[str]:
+    """The sites that trained the shared adapter in every round: each sent its weights back,
+    and none failed before the final round's scoring (``--on-site-error continue`` goes on
+    without a site that fails, and asks it again the next round)."""
+    dropped = {site for failure in outcome.failures if failure["round"] <= run.rounds
+               for site in run.sites if failure["error"].startswith(f"site {site}: ")}  # fmt: skip
+    return [site for site in run.sites if site in outcome.train_counts and site not in dropped]
 
 
 def _round_entry(entry: dict[str, Any]) -> dict[str, Any]:
@@ -110,10 +133,18 @@ def _unprefixed(entry: dict[str, Any], prefix: str) -> dict[str, float]:
     return {k[len(prefix) :]: v for k, v in entry.items() if k.startswith(prefix)}
 
 
-def _site_mean(sites: dict[str, dict], which: str) -> dict[str, float | None]:
-    """Unweighted mean over sites (FLamby's average), for each metric defined at a site."""
+def _compared(paired: dict[str, float]) -> dict[str, float] | None:
+    """A site's paired difference with the base alone, or None where every value is NaN
+    (not compared: too few patients, or no resamples)."""
+    return paired if any(math.isfinite(v) for v in paired.values()) else None
+
+
+def _site_mean(sites: dict[str, dict], which: str,
+               metrics: tuple[str, ...]) -> dict[str, float | None]:  # fmt: skip
+    """Unweighted mean over sites (FLamby's average), for each of ``metrics`` defined at a
+    site."""
     out: dict[str, float | None] = {}
-    for metric in ROUND_METRICS:
+    for metric in metrics:
         values = [s[which].get(metric) for s in sites.values() if s.get(which)]
         values = [v for v in values if v is not None and math.isfinite(v)]
         out[metric] = float(np.mean(values)) if values else None

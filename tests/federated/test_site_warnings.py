@@ -1,0 +1,147 @@
+"""What the federated report says of figures that cannot be taken at face value, as
+``evaluate`` says it of one adapter: a site's figure too good to be true, any compared model's
+accuracy no better than calling everyone the commoner outcome, accuracy compared where one
+outcome is rare, and an interval's end that rounds to 0. No Flower here: what a run's sites
+sent, summarised and written as a run's would be."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from medadapt.evaluate.ignored_classes import accuracy_caveat
+from medadapt.evaluate.metrics import too_good_note
+from medadapt.federated.config import FederatedRun
+from medadapt.federated.report import paired_line, verdict_lines
+from medadapt.federated.results import RESULTS, summarise, write_results
+from medadapt.federated.server import FederatedOutcome
+
+LEAK = ("too good to be true for most clinical questions; check for a leak (a copy of the "
+        "label, a record number, a value recorded after the outcome, training patients among "
+        "the test patients) before trusting it")  # fmt: skip
+
+
+def _figures(accuracy: float, auroc: float, n: int = 60, positives: int = 45) -> dict:
+    """One model's figures at a site, as a site sends them."""
+    return {"n": float(n), "n_positive": float(positives), "n_patients": float(n),
+            "accuracy": accuracy, "auroc": auroc, "balanced_accuracy": 0.7,
+            "brier": 0.15}  # fmt: skip
+
+
+def _written(tmp_path: Path, sites: dict[str, dict]) -> dict:
+    """``federated.json`` of a run whose sites sent ``sites`` (``{"federated": figures,
+    "local": ..., ...}`` each), read back as a reader would."""
+    run = FederatedRun(base_dir=tmp_path, data=None, label=None, group_column=None,
+                       sites=tuple(sites)).check()  # fmt: skip
+    final = [{"round": 3, "site": name, **site.pop("federated")} for name, site in sites.items()]
+    outcome = FederatedOutcome(weights={}, rounds=[], final=final, failures=[],
+                               train_counts={name: 100 for name in sites})  # fmt: skip
+    results = summarise(run, outcome, sites, 1.0, counts={n: (100, 60) for n in sites},
+                        base_model=torch.nn.Linear(2, 1), task="binary")  # fmt: skip
+    write_results(results, tmp_path)
+    return json.loads((tmp_path / RESULTS).read_text())
+
+
+def _report(tmp_path: Path) -> str:
+    return html.unescape((tmp_path / "report.html").read_text())
+
+
+def test_a_perfect_figure_at_a_site_is_too_good_to_be_true_wherever_it_is_shown(tmp_path):
+    """AUROC 1.000 at a site: warned in federated.json (each model's ``notes.too_good``,
+    ``evaluate``'s note), and first in the terminal's lines and the report's summary."""
+    perfect = _figures(1.0, 1.0)
+    written = _written(tmp_path, {
+        "Leaky": {"federated": perfect, "local": _figures(0.9, 0.995), "pooled": _figures(0.9, 0.9),
+                  "base": _figures(0.8, 0.8)},
+        "Plain": {"federated": _figures(0.8, 0.85), "local": _figures(0.8, 0.85)},
+    })  # fmt: skip
+    leaky = written["sites"]["Leaky"]
+    assert leaky["federated"]["notes"]["too_good"] == too_good_note({**perfect, "n": 60})
+    assert leaky["local"]["notes"] == {"too_good": f"AUROC 0.995: {LEAK}"}
+    assert "notes" not in leaky["pooled"] and "notes" not in written["sites"]["Plain"]["federated"]
+    warning = (
+        "Warning: at Leaky, the shared adapter's AUROC 1.000 and accuracy 1.0 on 60 patients; the "
+        f"local-only adapter's AUROC 0.995: {LEAK}."
+    )
+    assert verdict_lines(written)[0] == warning  # the terminal prints these lines
+    assert warning in _report(tmp_path)
+
+
+def test_every_compared_model_s_accuracy_is_held_against_the_no_information_rate(tmp_path):
+    """45 of 60 with the outcome: a local-only adapter at 0.733 and a pooled one at 0.750 call
+    no more patients right than calling everyone positive; said of them by name."""
+    written = _written(tmp_path, {
+        "VA": {"federated": _figures(0.8, 0.8), "local": _figures(0.733, 0.6),
+               "pooled": _figures(0.75, 0.7), "base": _figures(0.8, 0.8)},
+        "Hungary": {"federated": _figures(0.8, 0.8), "local": _figures(0.8, 0.8)},
+    })  # fmt: skip
+    line = ("At VA, the accuracy of the local-only adapter (0.733) and the pooled adapter "
+            "(0.750) is no better than calling every patient positive (0.750, the "
+            "no-information rate): judge them there by AUROC and balanced accuracy.")  # fmt: skip
+    assert verdict_lines(written) == [line]
+    assert line in _report(tmp_path)
+    va = written["sites"]["VA"]
+    assert va["local"]["notes"] == {
+        "no_information": "accuracy 0.733 is no better than calling "
+        "every patient positive (0.750, the no-information rate)"
+    }
+    assert "notes" not in va["federated"] and "notes" not in va["base"]
+    one = {"federated": _figures(0.8, 0.8), "base": _figures(0.733, 0.7)}
+    assert verdict_lines({"sites": {"VA": {"n_train": 9, "n_test": 60, **one}}}) == [
+        "At VA, the base alone's accuracy (0.733) is no better than calling every patient "
+        "positive (0.750, the no-information rate): judge it there by AUROC and balanced "
+        "accuracy."
+    ]
+
+
+def _site(n: int, positives: int, paired: dict) -> dict:
+    return {"n_train": 90, "n_test": n, "federated": {"n": float(n), "n_positive": float(positives),
+            "accuracy": 0.95}, "versus_base": paired}  # fmt: skip
+
+
+def test_accuracy_where_one_outcome_is_rare_carries_evaluate_s_caveat():
+    """Switzerland: 2 of 37 without the outcome. The paired accuracy's interval is above 0,
+    yet with fewer than 5 of the rarer outcome neither model is called better; under a
+    quarter (8 of 40) the verdict stands, with the caveat; half and half, no caveat."""
+    better = {"accuracy": 0.135, "accuracy_low": 0.027, "accuracy_high": 0.243}
+    swiss = paired_line("Switzerland", _site(37, 35, better))
+    caveat = accuracy_caveat([1] * 35 + [0] * 2, ["negative", "positive"])
+    assert swiss == (
+        "At Switzerland, paired on the same 37 held-out patients, the federated adapter changes "
+        "accuracy at 0.5 by +0.135 (95% CI +0.027 to +0.243) against the base alone: too few of "
+        f"these patients have the rarer outcome (2) to call either model better on accuracy. "
+        f"{caveat}"
+    )
+    assert "(here negative, 2 of these 37 patients)" in caveat
+    rare = paired_line("Rare", _site(40, 32, better))
+    assert "the federated adapter classifies more patients correctly at the threshold. " in rare
+    assert rare.endswith("(here negative, 8 of these 40 patients).")
+    assert "rewards a model" not in paired_line("Even", _site(40, 20, better))
+
+
+def test_an_interval_end_that_rounds_to_zero_shows_its_side_and_an_end_at_zero_says_so():
+    """``+0.000`` beside "no detectable difference" read as a contradiction: an end of
+    0.0004 gets a digit more, one of exactly 0 has no sign and is named."""
+    at_zero = {"accuracy": 1 / 30, "accuracy_low": 0.0, "accuracy_high": 0.0833}
+    assert paired_line("VA", _site(60, 30, at_zero)).endswith(
+        "changes accuracy at 0.5 by +0.033 (95% CI 0.000 to +0.083) against the base alone: no "
+        "detectable difference on these patients (the interval's lower end is 0)."
+    )
+    near = {"accuracy": 0.1, "accuracy_low": 0.0004, "accuracy_high": 0.2}
+    assert "by +0.1000 (95% CI +0.0004 to +0.2000) against the base alone: the federated " in (
+        paired_line("VA", _site(60, 30, near)))  # fmt: skip
+    below = {"accuracy": 0.05, "accuracy_low": -0.0003, "accuracy_high": 0.1}
+    assert "(95% CI -0.0003 to +0.1000)" in paired_line("VA", _site(60, 30, below))
+
+
+@pytest.mark.parametrize("trained", [["A"], []])
+def test_fewer_than_two_training_sites_is_said(trained):
+    from medadapt.federated.report import one_site_note
+
+    note = one_site_note(["A", "B", "C"], trained)
+    assert note is not None and "not a federated" in note and "B and C dropped out" in note
+    assert one_site_note(["A", "B", "C"], ["A", "C"]) is None
