@@ -129,6 +129,29 @@ def test_a_subgroup_whose_counts_are_hidden_says_why_once_in_the_terminal(capsys
     assert said.count(f"sex: counts {COUNTS_HIDDEN}") == 1
 
 
+def _four_negatives(n: int) -> dict:
+    """A subgroup of ``n`` patients, 4 without the outcome, as metrics.py reports it."""
+    few = f"not reported: 4 negatives among {n} patients; at least 5 are needed"
+    return {"n": n, "n_positive": n - 4, "auroc": None, "auroc_ci": None, "accuracy": 0.8,
+            "accuracy_ci": [0.6, 0.9], "sensitivity": 0.8, "specificity": None,
+            "notes": {"auroc": few, "specificity": few}}  # fmt: skip
+
+
+def test_a_subgroup_table_withheld_whole_says_why_in_its_place(capsys):
+    """Two sites, each with "fewer than 5 negatives", under 8 in all: 4 each, whatever their
+    counts read, so no row of the site is printed, only why, once."""
+    from medadapt.cli.printing import print_subgroups
+    from medadapt.evaluate.small_cells import TABLE_WITHHELD, mask_subgroups
+
+    masked = mask_subgroups({"site": {"A": _four_negatives(21), "B": _four_negatives(12)}})
+    shown = {"n": 40, "n_positive": 20, "auroc": 0.7, "auroc_ci": [0.5, 0.9]}
+    masked["age"] = {"<50": shown, ">=50": shown}
+    print_subgroups(masked, "binary")
+    said = " ".join(capsys.readouterr().out.split())
+    assert "site =" not in said and "age = <50" in said and "age = >=50" in said
+    assert said.count(TABLE_WITHHELD.format(name="site")) == 1
+
+
 def test_a_proportion_of_patients_shows_the_count_it_rests_on():
     from medadapt.evaluate.report.formatting import counts_behind, fmt_metric
 

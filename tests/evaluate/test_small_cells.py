@@ -16,9 +16,12 @@ from medadapt.evaluate.small_cells import (
     ROUNDED_HIDDEN,
     SAME_VALUE_HIDDEN,
     SUPPRESSED,
+    TABLE_WITHHELD,
+    WITHHELD,
     mask_counts,
     mask_note,
     mask_subgroups,
+    withheld_note,
 )
 from tests.evaluate.recovery import recoverable
 
@@ -71,9 +74,13 @@ def test_a_subgroup_of_one_value_holding_every_patient_is_shown_as_the_overall_c
     everyone = binary_metrics(y, np.linspace(0.1, 0.9, 59), n_boot=20)
     shown = mask_subgroups({"dataset": {"VA Long Beach": everyone}})["dataset"]["VA Long Beach"]
     assert (shown["n"], shown["n_positive"]) == (59, 3) and shown == everyone
-    two = mask_subgroups({"dataset": {"A": everyone, "B": everyone}})["dataset"]["A"]
-    assert two["n_positive"] == SUPPRESSED  # beside another group, still masked: two "<5"
-    # among 6 positives in all left each 2 to 4
+    two = {"A": everyone, "B": everyone}
+    masked = mask_subgroups({"dataset": two})["dataset"]  # beside another group, still masked:
+    # two "<5" among 6 positives in all left each 2 to 4, and so do their sensitivities,
+    # withheld for "fewer than 5 positives" with or without a count shown: no table at all
+    assert withheld_note(masked) == TABLE_WITHHELD.format(name="dataset")
+    assert masked[WITHHELD]["n"] == masked[WITHHELD]["n_positive"] == SUPPRESSED
+    assert masked[WITHHELD]["auroc"] is None and not recoverable(two, masked)
 
 
 def _underpredicted(n: int, events: int) -> dict:
@@ -333,3 +340,106 @@ def test_the_recovery_check_finds_what_the_review_found():
     assert "A: n in [4], not [1, 2, 3, 4]" in recoverable(
         {"A": _counts(4, 2), "B": _counts(59, 30)}, small
     )
+    # what the figures say (a review of the masking before they were read): an AUROC shown
+    # is 5 or more of each class, a note "fewer than 5" (by word or by class name) 4 or fewer
+    few = "not reported: fewer than 5 {} among {}; at least 5 are needed for a meaningful estimate"
+    auroc_shown = {  # 22 with 17 events (AUROC: 5 negatives or more) and 2 with 2, 5 negatives
+        "A": {"n": "20-24", "n_positive": "15-19", "auroc": 0.9, "notes": {}},
+        "B": {"n": "<5", "n_positive": "<5", "auroc": None,
+              "notes": {"all": "not reported: fewer than 5 patients (at least 10 needed)"}},
+    }  # fmt: skip
+    assert "B: negatives in [0], not [0, 1, 2, 3, 4]" in recoverable(
+        {"A": _counts(22, 17), "B": _counts(2, 2)}, auroc_shown
+    )
+    by_name = {  # 4 benign images of 21 and of 12, 8 in all
+        v: {"n": n, "n_positive": pos, "auroc": None,
+            "notes": {"auroc": few.format("images of class 'benign'", f"{n} images")}}
+        for v, n, pos in (("A", "20-24", "15-19"), ("B", "10-14", "5-9"))
+    }  # fmt: skip
+    twice_four = {"A": _counts(21, 17), "B": _counts(12, 8)}
+    assert recoverable(twice_four, by_name) == [
+        "A: negatives in [4], not [1, 2, 3, 4]",
+        "B: negatives in [4], not [1, 2, 3, 4]",
+    ]
+    no_counts = {  # every count suppressed, the notes left
+        v: {"n": SUPPRESSED, "n_positive": SUPPRESSED, "specificity": None, "sensitivity": 0.8,
+            "notes": {"specificity": few.format("negatives", "these patients")}}
+        for v in ("A", "B")
+    }  # fmt: skip
+    assert "A: negatives in [4], not [0, 1, 2, 3, 4]" in recoverable(twice_four, no_counts)
+
+
+def _scored_sites(y: list[int], sites: list[str], **options) -> dict:
+    rng = np.random.default_rng(0)
+    labels = np.array(y)
+    p = np.clip(0.3 + 0.4 * labels + rng.normal(0, 0.2, len(y)), 0.01, 0.99)
+    return evaluate_groups("binary", labels, p, {"site": np.array(sites)}, n_boot=50,
+                           **options)["subgroups"]  # fmt: skip
+
+
+def _withheld_whole(groups: dict, name: str = "site") -> dict:
+    shown = mask_subgroups({name: groups})[name]
+    assert list(shown) == [WITHHELD] and withheld_note(shown) == TABLE_WITHHELD.format(name=name)
+    entry = shown[WITHHELD]
+    assert entry["n"] == entry.get("n_positive", SUPPRESSED) == SUPPRESSED
+    assert all(entry[k] is None for k in entry if k not in {"n", "n_positive", "notes"})
+    assert entry["notes"] == {WITHHELD: TABLE_WITHHELD.format(name=name)}
+    assert not recoverable(groups, shown)
+    assert mask_subgroups({name: shown})[name] == shown  # masking twice changes nothing
+    return shown
+
+
+def test_an_auroc_shown_beside_a_small_site_withholds_the_table():
+    """Site A, 22 patients and 17 events, beside site B, 2 and 2, under 24 and 19: A's AUROC
+    says it has 5 negatives or more, and there are 5 in all, so B's 0 came back, with the
+    ranges, with every count suppressed, and without any."""
+    groups = _scored_sites([1] * 17 + [0] * 5 + [1, 1], ["A"] * 22 + ["B"] * 2)["site"]
+    assert groups["A"]["auroc"] is not None and groups["B"]["n_positive"] == 2
+    _withheld_whole(groups)
+
+
+def test_two_sites_each_with_fewer_than_five_negatives_withhold_the_table():
+    """21 patients with 4 negatives, and 12 with 4, under 8 negatives: "fewer than 5
+    negatives" twice, whatever counts are shown beside it, is 4 each."""
+    groups = _scored_sites([1] * 17 + [0] * 4 + [1] * 8 + [0] * 4, ["A"] * 21 + ["B"] * 12)
+    assert "negatives" in groups["site"]["A"]["notes"]["specificity"]
+    _withheld_whole(groups["site"])
+
+
+def test_a_note_that_names_the_class_counts_it_as_one_by_word_does():
+    """Two classes by name (benign, malignant): "fewer than 5 images of class 'benign'" in
+    two sites of 21 and 12 images under 8 benign ones in all."""
+    from medadapt.evaluate.scoring import score_classifier
+
+    y = np.r_[[0] * 4 + [1] * 17, [0] * 4 + [1] * 8]
+    p = np.clip(0.3 + 0.5 * y + np.random.default_rng(0).normal(0, 0.2, len(y)), 0.01, 0.99)
+    scored = score_classifier(y, np.c_[1 - p, p], ["benign", "malignant"], n_boot=50,
+                              groups=["A"] * 21 + ["B"] * 12, group_name="site")  # fmt: skip
+    assert "images of class 'benign'" in scored["subgroups"]["site"]["A"]["notes"]["auroc"]
+    _withheld_whole(scored["subgroups"]["site"])
+
+
+def test_figures_that_leave_every_hidden_count_open_keep_the_table():
+    """A small class beside a large site: the large site's AUROC (5 negatives or more) leaves
+    the small one 0 to 4 negatives under 33 in all, as its own note says, and its "fewer than
+    5 negatives" leaves the large one 29 or more, as its range says."""
+    groups = _scored_sites([1] * 22 + [0] * 30 + [1] * 10 + [0] * 3, ["A"] * 52 + ["B"] * 13)
+    shown = mask_subgroups(groups)["site"]  # 65 - (50-54) is 11 to 15, 32 - (20-24) 8 to 12
+    assert (shown["B"]["n"], shown["B"]["n_positive"]) == ("10-14", "10-14")  # 0 to 4 left
+    assert shown["B"]["notes"]["specificity"].startswith("not reported: fewer than 5 negatives")
+    assert shown["A"]["auroc"] is not None and not recoverable(groups["site"], shown)
+
+
+def test_a_site_whose_patients_each_have_one_row_is_read_beside_one_whose_repeat():
+    """A site with one image per patient has no patient count (metrics.py counts them only
+    where one repeats): its patients are its images, not an unlike table to withhold."""
+    y = [1] * 30 + [0] * 30 + [1] * 6 + [0] * 6
+    sites = ["A"] * 60 + ["B"] * 12
+    patients = [f"a{i // 2}" for i in range(60)] + [f"b{i}" for i in range(12)]
+    groups = _scored_sites(y, sites, patients=np.array(patients))["site"]
+    assert groups["A"]["n_patients"] == 30 and "n_patients" not in groups["B"]
+    assert mask_subgroups({"site": groups})["site"] == groups  # nothing small: shown as it is
+    y[-6:] = [1, 1, 1, 0, 0, 0]  # B: 9 positives, 3 negatives
+    groups = _scored_sites(y, sites, patients=np.array(patients))["site"]
+    shown = mask_subgroups({"site": groups})["site"]
+    assert set(shown) == {"A", "B"} and not recoverable(groups, shown)

@@ -99,6 +99,25 @@ def test_subgroups_of_fewer_than_five_patients_show_no_count():
     assert "<td>suppressed</td>" in male and "the overall totals would give that count away" in male
 
 
+def test_a_subgroup_table_withheld_whole_is_a_sentence_in_its_place():
+    """Sites whose figures alone would give a count away (each "fewer than 5 negatives",
+    under as many as they can hold): no table, no figure, the reason where they stood."""
+    from medadapt.evaluate.small_cells import TABLE_WITHHELD, mask_subgroups
+    from medadapt.workflows.reports import EXPLORATORY
+
+    result, curves, base = _scored()
+    y = np.r_[[1] * 17 + [0] * 4, [1] * 8 + [0] * 4]  # as evaluate stores them: masked
+    site = np.array(["A"] * 21 + ["B"] * 12)
+    scores = np.random.default_rng(1).random(len(y))
+    sites = evaluate_groups("binary", y, scores, {"site": site}, n_boot=50)["subgroups"]
+    result["subgroups"] = {**result["subgroups"], **mask_subgroups(sites)}
+    text = " ".join(_text(evaluation_report(result, curves, base_scores=base)).split())
+    said = TABLE_WITHHELD.format(name="site")
+    assert f"By site {said[0].upper()}{said[1:]}." in text
+    assert "AUROC by site" not in text  # no figure either
+    assert text.count(EXPLORATORY) == 2  # sex and age band keep theirs
+
+
 def test_a_base_model_figure_without_an_interval_carries_its_own_note():
     """The base model's calibration slope, without an interval (its predictions separate most
     resamples), was shown bare: the note column held the adapter's notes only."""

@@ -70,13 +70,17 @@ def print_versus_base(
 
 
 def print_subgroups(subgroups: dict[str, dict[str, Any]], task: str) -> None:
-    """One line per subgroup value: n, events and the main metric with its CI (or why not)."""
+    """One line per subgroup value: n, events and the main metric with its CI (or why not); a
+    subgroup whose table is withheld whole, one line below saying why."""
     from medadapt.evaluate.metrics import headline_metric
-    from medadapt.evaluate.small_cells import digits_for
+    from medadapt.evaluate.small_cells import digits_for, withheld_note
 
     main = headline_metric(task)  # one column for every subgroup
+    withheld = {name: withheld_note(values) for name, values in subgroups.items()}
     rows = []
     for name, values in subgroups.items():
+        if withheld[name]:  # said below, in the table's place
+            continue
         for value, metrics in values.items():
             notes = metrics.get("notes", {})
             rows.append(
@@ -102,7 +106,7 @@ def print_subgroups(subgroups: dict[str, dict[str, Any]], task: str) -> None:
         for metrics in values.values()
         if isinstance(metrics.get("notes"), dict) and metrics["notes"].get("counts")
     }
-    for said in sorted(hidden):
+    for said in sorted(hidden) + [said for said in withheld.values() if said]:
         note(said)
 
 

@@ -6,7 +6,16 @@ group 4 patients exactly; 10-14 women and 10-14 with the event, beside 40-44 men
 it, under 50 and 30, leave the women 10 and 10, and their 0 without it, exactly.
 :func:`totals_give_away` decides, exactly, whether every hidden count (a count of 0 to 4 shown
 as "<5" or behind two ranges, a class count "suppressed") can still be each value of 0 to 4
-that its own row allows once every row and the totals are read together.
+that its own row allows once every row and the totals are read together. What the totals
+alone allow is no disclosure of the table's: with 3 negatives in all, every value has 0 to 3.
+
+A row says more than its counts: which figures it has, and which it lacks with why
+(:func:`_figures_say`, from :mod:`medadapt.evaluate.metrics`' rules). An AUROC shown is 5 or
+more of each class among 10 or more patients; a specificity withheld beside an accuracy, or a
+note "fewer than 5 negatives among", is 4 negatives or fewer; a note "only 3 patients (at
+least 10 needed)" is 9 patients or fewer, whatever the counts beside it read. Those bounds
+join the counts': "fewer than 5 negatives" in two sites whose overall negatives are 8 leaves
+each 4, with or without any count shown.
 
 The tables a reader can reconstruct are the integer flows of a network: the rows (``n``,
 from the patients, ``n_patients``, and the further rows of a patient) into each value, each
@@ -31,16 +40,37 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from medadapt.evaluate.metrics import METRIC_NAMES_ALL, MIN_PATIENTS, MIN_PER_CLASS
+
 _INF = 1 << 62  # more than any count: an arc without an upper bound
 Bounds = tuple[int, int]
 _ANY: Bounds = (0, _INF)
-#: rows times (classes + 2) above which the check is not run (and every count is hidden)
+#: rows times (classes + 2) above which the check is not run: the safe side (every count
+#: hidden, and with the counts hidden, the table withheld)
 MAX_CELLS = 2000
 _WORDS = ("positive", "negative")  # a binary task's classes, as notes name them
-#: a count of positives or negatives that a note states ("fewer than 5 negatives among")
+#: a count of one class that a note states ("fewer than 5 negatives among", "fewer than 5
+#: images of class 'benign' among", "too few positives among": a count taken out,
+#: :func:`medadapt.evaluate.small_cells._uncounted`); a class by name is told by the note's
+#: metric or, for those that need both classes, is the rarest (:func:`_figures_say`)
 _NOTE_COUNT = re.compile(
-    r"(?:fewer than ([\d,]+)|([\d,]+)-([\d,]+)|(?<![\d,-])([\d,]+)) (positive|negative)s? among"
+    r"(?:fewer than ([\d,]+)|([\d,]+)-([\d,]+)|(?<![\d,-])([\d,]+)|too few) "
+    r"(?:(positive|negative)s?|\w+? of (?:class .+?|the other classes)) among"
 )
+#: the figures a row can show (a measured outcome's mean too): none on fewer than
+#: MIN_PATIENTS patients (metrics.py's ``_too_small``)
+_FIGURES = METRIC_NAMES_ALL | {"mean_target"}
+_BOTH = (0, 1)
+#: the classes (positives 0, negatives 1, as :func:`_rows` orders them) a binary figure needs
+#: MIN_PER_CLASS of to be shown; a multiclass task's AUROC and balanced accuracy need all
+_NEEDS_BINARY = {"auroc": _BOTH, "auprc": _BOTH, "balanced_accuracy": _BOTH,
+                 "calibration_slope": _BOTH, "sensitivity": (0,), "specificity": (1,)}  # fmt: skip
+_NEEDS_ALL = ("auroc", "balanced_accuracy")
+#: the binary metrics withheld for one class alone (sensitivity: too few positives), and so
+#: whose note counts that class, by name or not (the observed/expected ratio's is
+#: sensitivity's where the positives are hidden, :mod:`medadapt.evaluate.small_cells`)
+_ONE_CLASS = {"sensitivity": 0, "specificity": 1}
+_NOTE_OF = {**_ONE_CLASS, "oe_ratio": 0}
 
 
 def shown_bounds(shown: Any, least: int = 0) -> Bounds:
@@ -76,6 +106,7 @@ class _Row:
     patients: Bounds | None
     classes: list[Bounds]
     hidden: list[tuple[str, int]]  # ("n", 0), ("patients", 0), ("class", k)
+    single: bool = False  # every patient one row, beside values whose patients repeat
 
 
 @dataclass
@@ -98,21 +129,78 @@ def _class_counts(rows: Sequence[dict[str, Any]]) -> list[list[int]] | None:
     return None
 
 
-def _note_bounds(shown: dict[str, Any]) -> dict[str, Bounds]:
-    """The positives and negatives that a row's notes state, where they count its rows."""
-    notes = shown.get("notes") if isinstance(shown.get("notes"), dict) else {}
-    said: dict[str, Bounds] = {}
-    for note in notes.values():
+def _notes(display: dict[str, Any]) -> dict[str, Any]:
+    return display["notes"] if isinstance(display.get("notes"), dict) else {}
+
+
+def _note_bounds(display: dict[str, Any], rarest: int) -> dict[int, Bounds]:
+    """The class counts that a row's notes state (``{class: bounds}``, positives 0): by word
+    (positives, negatives), else by the note's metric (sensitivity: positives), else the
+    ``rarest`` class (a figure that needs every class is withheld for its rarest)."""
+    said: dict[int, Bounds] = {}
+    for key, note in _notes(display).items():
         for found in _NOTE_COUNT.finditer(str(note)):
-            below, low, high, exact, what = found.groups()
+            below, low, high, exact, word = found.groups()
             if below:
                 bounds = (0, int(below.replace(",", "")) - 1)
             elif low:
                 bounds = (int(low.replace(",", "")), int(high.replace(",", "")))
-            else:
+            elif exact:
                 bounds = (int(exact.replace(",", "")),) * 2
-            said[what] = _within(said.get(what, _ANY), bounds)
+            else:  # "too few": fewer than are needed
+                bounds = (0, MIN_PER_CLASS - 1)
+            k = _WORDS.index(word) if word else _NOTE_OF.get(key, rarest)
+            said[k] = _within(said.get(k, _ANY), bounds)
     return said
+
+
+def _figures_say(display: dict[str, Any], classes: int, rarest: int, *, binary: bool,
+                 clustered: bool) -> tuple[Bounds, list[Bounds]]:  # fmt: skip
+    """What a row's figures and notes say of its counts, as :mod:`medadapt.evaluate.metrics`
+    reports them: of everyone (its rows, or its patients where they repeat) and of each of
+    ``classes`` class counts (``rarest``: the class a note naming none by word or metric is
+    about). A figure shown: at least MIN_PATIENTS in all, and at least MIN_PER_CLASS of each
+    class it needs; the note ``"all"`` (nothing reported): fewer than MIN_PATIENTS; a
+    sensitivity (specificity) withheld where figures are shown, or a note counting a class:
+    that class's count. Where patients repeat, the minimums count patients: a class shown
+    holds at least as many rows, and a class withheld says nothing of its rows."""
+    shown = {k for k in _FIGURES if _number(display.get(k))}
+    everyone = (MIN_PATIENTS, _INF) if shown else _ANY
+    if not shown and "all" in _notes(display):
+        everyone = (0, MIN_PATIENTS - 1)
+    bounds = [_ANY] * classes
+    needs = _NEEDS_BINARY if binary else dict.fromkeys(_NEEDS_ALL, tuple(range(classes)))
+    for name in shown & set(needs):
+        for k in needs[name]:
+            bounds[k] = _within(bounds[k], (MIN_PER_CLASS, _INF))
+    if clustered:
+        return everyone, bounds
+    for name, k in _ONE_CLASS.items():  # withheld beside figures shown: too few of k
+        if binary and shown and name in display and display[name] is None:
+            bounds[k] = _within(bounds[k], (0, MIN_PER_CLASS - 1))
+    for k, said in _note_bounds(display, rarest).items():
+        if k < classes:
+            bounds[k] = _within(bounds[k], said)
+    return everyone, bounds
+
+
+def _rarest(counts: list[int], *, binary: bool) -> int:
+    """The class a note about the rarest is about, as metrics.py picks it: the positives where
+    they are no more than the negatives, else the first of the fewest."""
+    if binary:
+        return 0 if counts[0] <= counts[1] else 1
+    return min(range(len(counts)), key=counts.__getitem__, default=0)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _true_or_any(bounds: Bounds, true: int | None) -> Bounds:
+    """``bounds``, or nothing where the true count lies outside them: a figure not computed
+    as :mod:`medadapt.evaluate.metrics` computes it (a table of one's own) misleads a reader
+    rather than tells them, and is no bound on what the true table can be."""
+    return bounds if true is None or bounds[0] <= true <= bounds[1] else _ANY
 
 
 def _rows(originals: Sequence[dict[str, Any]], shown: Sequence[dict[str, Any]],
@@ -122,7 +210,10 @@ def _rows(originals: Sequence[dict[str, Any]], shown: Sequence[dict[str, Any]],
     n = _ints(originals, "n")
     if n is None:
         return None
-    patients = _ints(originals, "n_patients")
+    single = [any("n_patients" in r for r in originals) and "n_patients" not in row
+              for row in originals]  # fmt: skip
+    patients = _ints([{**row, "n_patients": n[i]} if single[i] else row
+                      for i, row in enumerate(originals)], "n_patients")  # fmt: skip
     if patients is None and any("n_patients" in row for row in originals):
         raise ValueError("n_patients is not a count in every row")
     positives, counts = _ints(originals, "n_positive"), _class_counts(originals)
@@ -131,7 +222,8 @@ def _rows(originals: Sequence[dict[str, Any]], shown: Sequence[dict[str, Any]],
     elif counts is None and any("n_positive" in r or "class_counts" in r for r in originals):
         raise ValueError("the class counts are not counts in every row")
     rows = [_row(display, small, n[i], None if patients is None else patients[i],
-                 None if counts is None else counts[i], binary=positives is not None)
+                 None if counts is None else counts[i], binary=positives is not None,
+                 single=single[i])
             for i, display in enumerate(shown)]  # fmt: skip
     totals = _Totals(sum(n), None if patients is None else sum(patients),
                      [sum(c) for c in zip(*counts, strict=True)] if counts else [])  # fmt: skip
@@ -139,10 +231,12 @@ def _rows(originals: Sequence[dict[str, Any]], shown: Sequence[dict[str, Any]],
 
 
 def _row(display: dict[str, Any], small: int, n: int, patients: int | None,
-         counts: list[int] | None, *, binary: bool) -> _Row:  # fmt: skip
-    """One value: what its display bounds, and its hidden counts (``n``, ``patients`` and
-    ``counts``: the true ones; hidden below ``small``, and every class count shown as nothing,
-    as those of fewer than 5 patients are)."""
+         counts: list[int] | None, *, binary: bool, single: bool = False) -> _Row:  # fmt: skip
+    """One value: what its display bounds (its counts, and what its figures say of them:
+    :func:`_figures_say`), and its hidden counts (``n``, ``patients`` and ``counts``: the true
+    ones; hidden below ``small``, and every class count shown as nothing, as those of fewer
+    than 5 patients are). ``single``: its patients, not counted, are its rows (metrics.py
+    counts none where no patient has two), beside values whose patients repeat."""
     hidden = [("n", 0)] if n < small else []
     if patients is not None and patients < small:
         hidden.append(("patients", 0))
@@ -152,26 +246,35 @@ def _row(display: dict[str, Any], small: int, n: int, patients: int | None,
         raw = display.get("n_positive")
         classes = [shown_bounds(raw), (0, small - 1) if str(raw).startswith(">") else _ANY]
         said_nothing = classes[0] == _ANY
-        if patients is None:  # notes count patients, not rows, where a patient has several
-            said = _note_bounds(display)
-            classes = [_within(c, said.get(w, _ANY)) for c, w in zip(classes, _WORDS, strict=True)]
     elif counts is not None:
         raw = display.get("class_counts")
         said_nothing = not (isinstance(raw, list) and len(raw) == len(counts))
         classes = [_ANY] * len(counts) if said_nothing else [shown_bounds(c) for c in raw]
     hidden += [("class", k) for k, true in enumerate(counts or []) if true < small or said_nothing]
-    return _Row(shown_bounds(display.get("n"), least=1),
-                None if patients is None else shown_bounds(display.get("n_patients"), least=1),
-                classes, hidden)  # fmt: skip
+    true = counts or []
+    clustered = patients is not None and not single  # the notes count patients, not rows
+    everyone, said = _figures_say(display, len(classes), _rarest(true, binary=binary),
+                                  binary=binary, clustered=clustered)  # fmt: skip
+    classes = [_within(c, _true_or_any(b, t)) for c, b, t in zip(classes, said, true, strict=True)]
+    everyone = _true_or_any(everyone, patients if clustered else n)
+    n_shown = shown_bounds(display.get("n"), least=1)
+    if not clustered:
+        n_shown = _within(n_shown, everyone)
+    shown_patients = None
+    if patients is not None:
+        shown_patients = n_shown if single else shown_bounds(display.get("n_patients"), least=1)
+        shown_patients = _within(shown_patients, everyone)
+    return _Row(n_shown, shown_patients, classes, hidden, single)
 
 
 def totals_give_away(originals: Sequence[dict[str, Any]], shown: Sequence[dict[str, Any]],
                      small: int) -> bool:  # fmt: skip
-    """Whether a reader of ``shown`` (one variable's masked rows) and of the overall totals
-    (the sums of ``originals``, the rows' true counts) can narrow a hidden count (one below
-    ``small``, or a class count shown as nothing) below every value of 0 to ``small - 1`` its
-    own row allows. True, too, where the rows are too many to check, or unlike (the safe
-    side); False where ``originals`` hold no whole counts (masked already)."""
+    """Whether a reader of ``shown`` (one variable's masked rows, their figures and notes) and
+    of the overall totals (the sums of ``originals``, the rows' true counts) can narrow a hidden
+    count (one below ``small``, or a class count shown as nothing) below every value of 0 to
+    ``small - 1`` that its own row allows under the totals. True, too, where the rows are too
+    many to check, or unlike (the safe side); False where ``originals`` hold no whole counts
+    (masked already)."""
     try:
         read = _rows(originals, shown, small)
     except ValueError:
@@ -185,7 +288,7 @@ def totals_give_away(originals: Sequence[dict[str, Any]], shown: Sequence[dict[s
     if not table.feasible:
         return True  # no table fits what is shown: not this module's to judge, so hide
     for i, row in enumerate(rows):
-        alone = _Flow(*_network([row], None))
+        alone = _Flow(*_network([row], totals, exact=False))  # what the totals alone allow
         for cell in row.hidden:
             own = [t for t in range(small) if alone.can_carry(_arc(0, cell, row, 1), t)]
             arc = _arc(i, cell, row, len(rows))
@@ -207,33 +310,35 @@ def _arc(i: int, cell: tuple[str, int], row: _Row, rows: int) -> tuple[int, int]
     return value, _FIRST + 2 * rows + cell[1]  # a class: its node follows the rows
 
 
-def _network(rows: list[_Row], totals: _Totals | None) -> tuple[int, dict]:
+def _network(rows: list[_Row], totals: _Totals, *, exact: bool = True) -> tuple[int, dict]:
     """The nodes and the arcs, ``{(tail, head): (low, high)}``, whose bounded flows are the
-    tables that fit ``rows`` (and ``totals``; None: the rows alone): the source's rows go to
-    each value (from its patients and their further rows, where patients repeat), on to its
-    classes, and from each class to the sink; the sink closes the loop back to the source."""
+    tables that fit ``rows`` and ``totals`` (``exact``: their sums; else at most them, what a
+    reader of the totals alone knows of one row): the source's rows go to each value (from its
+    patients and their further rows, where patients repeat), on to its classes, and from each
+    class to the sink; the sink closes the loop back to the source."""
 
     def total(count: int | None) -> Bounds:
-        return (count, count) if totals is not None and count is not None else _ANY
+        return _ANY if count is None else (count if exact else 0, count)
 
     classes = len(rows[0].classes)
     klass = _FIRST + 2 * len(rows)
     arcs: dict[tuple[int, int], Bounds] = {}
     if rows[0].patients is not None:
-        arcs[_SOURCE, _PATIENTS] = total(totals.patients if totals else None)
+        arcs[_SOURCE, _PATIENTS] = total(totals.patients)
         arcs[_SOURCE, _FURTHER] = _ANY
     for i, row in enumerate(rows):
         into, value = _FIRST + 2 * i, _FIRST + 2 * i + 1
         if row.patients is not None:
-            arcs[_PATIENTS, into], arcs[_FURTHER, into] = row.patients, _ANY
+            arcs[_PATIENTS, into] = row.patients
+            arcs[_FURTHER, into] = (0, 0) if row.single else _ANY
         arcs[_arc(i, ("n", 0), row, len(rows))] = row.n
         for k in range(classes):
             arcs[value, klass + k] = row.classes[k]
         if not classes:
             arcs[value, _SINK] = _ANY
     for k in range(classes):
-        arcs[klass + k, _SINK] = total(totals.classes[k] if totals else None)
-    arcs[_SINK, _SOURCE] = total(totals.n if totals else None)
+        arcs[klass + k, _SINK] = total(totals.classes[k])
+    arcs[_SINK, _SOURCE] = total(totals.n)
     return klass + classes, arcs
 
 

@@ -23,7 +23,13 @@ Ranges are not always enough: a variable's counts add up to the overall ones, pr
 beside the table, and "<5" beside "55-59" under an overall 63 is 4. Where a reader of every
 row and those totals could narrow a hidden count below each of 0 to 4 that its own row allows
 (:mod:`medadapt.evaluate.cell_recovery` decides it exactly), none of the variable's counts is
-shown, and a note says why. A measured outcome the same for every patient of a subgroup is a
+shown, and a note says why. The rows' figures count too: an AUROC shown is at least 5 of each
+class, a sensitivity withheld "fewer than 5 positives among these patients" at most 4, with
+or without a count beside it (:func:`~medadapt.evaluate.cell_recovery.totals_give_away` reads
+them as metrics.py writes them). Where they alone, with the totals, still narrow a hidden
+count (two sites, each with "fewer than 5 negatives", under 8 in all: 4 each), the variable's
+table is withheld whole: one entry, :data:`WITHHELD`, in its values' place, whose note says
+why (:func:`withheld_note`). A measured outcome the same for every patient of a subgroup is a
 zero cell of its own: the mean is each one's value, so no mean of that variable is shown.
 
 >>> mask_counts({"n": 12, "n_positive": 1, "prevalence": 0.083, "auroc": None})
@@ -55,7 +61,8 @@ SMALL_CELLS_CAPTION = (
     f"Subgroup counts below {SMALL_CELL} are shown as '<{SMALL_CELL}' and, next to one, the "
     f"other counts of that subgroup as ranges of {SMALL_CELL} with figures to one decimal; where "
     "the overall totals would still give a small count away, every count of that subgroup is "
-    "'suppressed'. No patient can be singled out."
+    "'suppressed', and where even which figures a subgroup has would, the subgroup's table is "
+    "withheld. No patient can be singled out."
 )
 COUNTS_HIDDEN = (
     f"not shown: one of these subgroups has fewer than {SMALL_CELL} patients in all or of one "
@@ -64,6 +71,14 @@ COUNTS_HIDDEN = (
 ROUNDED_HIDDEN = (
     "figures rounded to one decimal: this subgroup's counts are not shown, and exact figures "
     "would give them back"
+)
+#: a subgroup variable whose table is withheld whole (:func:`mask_subgroups`): the one entry
+#: that takes its values' place, and its note's key
+WITHHELD = "withheld"
+TABLE_WITHHELD = (
+    "subgroup table by {name} withheld: even without counts, which figures each subgroup has "
+    "and lacks (with why), read with the overall totals, would give a count of fewer than "
+    f"{SMALL_CELL} away"
 )
 #: a measured outcome the same for every patient of a subgroup: its mean is each one's value
 SAME_VALUE_HIDDEN = (
@@ -233,10 +248,11 @@ def mask_subgroups(subgroups: dict[str, dict[str, dict[str, Any]]]) -> dict[str,
     """``{name: {value: metrics}}`` with small counts suppressed; where a value of a subgroup
     is suppressed, every other count of that subgroup becomes a range of 5, so that the total
     minus the others cannot give the suppressed one away, and where the ranges still would
-    (read with the overall totals, :func:`totals_give_away`), every count of the subgroup is
-    suppressed. A subgroup with one value holds every patient scored: its counts are the
-    overall ones, printed beside it, and masking them hid nothing ("55-59 patients" under a
-    table of 59)."""
+    (read with the overall totals and what the figures say, :func:`totals_give_away`), every
+    count of the subgroup is suppressed; where the figures and notes alone still would, the
+    subgroup's table is withheld (:func:`withheld_note`). A subgroup with one value holds every
+    patient scored: its counts are the overall ones, printed beside it, and masking them hid
+    nothing ("55-59 patients" under a table of 59)."""
     out: dict[str, Any] = {}
     for name, groups in subgroups.items():
         if len(groups) == 1:
@@ -249,8 +265,32 @@ def mask_subgroups(subgroups: dict[str, dict[str, dict[str, Any]]]) -> dict[str,
             if hidden_before or totals_give_away(list(groups.values()), list(masked.values()),
                                                  SMALL_CELL):  # fmt: skip
                 masked = {v: _counts_hidden(m) for v, m in masked.items()}
+                if totals_give_away(list(groups.values()), list(masked.values()), SMALL_CELL):
+                    out[name] = _withheld(name, groups)  # the figures alone still would
+                    continue
         out[name] = _without_a_shared_value(masked)
     return out
+
+
+def _withheld(name: str, groups: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The table of a subgroup variable that no count can be shown of, nor any figure: one
+    entry, :data:`WITHHELD`, with every count "suppressed", every figure missing and a note
+    saying why (the renderers print the note in the table's place, :func:`withheld_note`)."""
+    keys = {k for metrics in groups.values() for k in metrics}
+    entry: dict[str, Any] = {k: SUPPRESSED for k in _COUNT_KEYS if k in keys}
+    entry |= {k: None for k in sorted(keys) if k in _FIGURES or k.endswith("_ci")}
+    if "prevalence" in keys:
+        entry["prevalence"] = None
+    entry["notes"] = {WITHHELD: TABLE_WITHHELD.format(name=name)}
+    return {WITHHELD: entry}
+
+
+def withheld_note(values: dict[str, Any]) -> str | None:
+    """Why a subgroup variable's table (``{value: metrics}``, as :func:`mask_subgroups`
+    returns it) is withheld as a whole, or None where it is shown."""
+    entry = values.get(WITHHELD) if len(values) == 1 else None
+    note = _notes(entry).get(WITHHELD) if isinstance(entry, dict) else None
+    return note if isinstance(note, str) else None
 
 
 def _notes(metrics: dict[str, Any]) -> dict[str, str]:

@@ -9,7 +9,13 @@ from typing import Any
 from medadapt.evaluate.report import Report
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, natural_order
 from medadapt.evaluate.report.plots import metric_bars
-from medadapt.evaluate.small_cells import SMALL_CELLS_CAPTION, digits_for, mask_subgroups
+from medadapt.evaluate.small_cells import (
+    SMALL_CELLS_CAPTION,
+    SUPPRESSED,
+    digits_for,
+    mask_subgroups,
+    withheld_note,
+)
 from medadapt.workflows.labels import STRATEGY_LABELS
 
 
@@ -62,12 +68,18 @@ def _centre_bars(report: Report, results: dict[str, Any]) -> None:
 
 def _subgroup_table(report: Report, centres: dict[str, Any]) -> None:
     """The new centres' subgroups (sex, age band) before and after the adapter; small counts
-    masked."""
-    rows = []
+    masked, and a subgroup whose table is withheld one row, why said below the table."""
+    rows, withheld = [], set()
     for centre, strategies in centres.items():
         befores = mask_subgroups(strategies["base_only"]["subgroups"])
         afters = mask_subgroups(strategies["bottleneck"]["subgroups"])
         for name in ("sex", "age band"):
+            said = withheld_note(befores.get(name, {})) or withheld_note(afters.get(name, {}))
+            if said:
+                withheld.add(f"{centre}: {said}.")
+                rows.append([centre, f"{name}: table withheld", SUPPRESSED, SUPPRESSED,
+                             *[fmt_ci(None, None)] * 4])  # fmt: skip
+                continue
             for value in natural_order(befores.get(name, {})):
                 before, after = befores[name][value], afters[name][value]
                 rows.append(
@@ -96,7 +108,8 @@ def _subgroup_table(report: Report, centres: dict[str, Any]) -> None:
         ],
         rows,
         caption="Subgroups of the new centres' test patients; small subgroups give "
-        f"wide intervals or none. {SMALL_CELLS_CAPTION}",
+        f"wide intervals or none. {SMALL_CELLS_CAPTION}"
+        + "".join(f" {said}" for said in sorted(withheld)),
     )
 
 

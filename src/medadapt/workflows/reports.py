@@ -25,7 +25,12 @@ from medadapt.evaluate.report.formatting import (
 )
 from medadapt.evaluate.report.plots import calibration_figure, metric_bars, roc_figure
 from medadapt.evaluate.retention import retention_sentence
-from medadapt.evaluate.small_cells import SMALL_CELLS_CAPTION, digits_for, mask_subgroups
+from medadapt.evaluate.small_cells import (
+    SMALL_CELLS_CAPTION,
+    digits_for,
+    mask_subgroups,
+    withheld_note,
+)
 from medadapt.modalities.base import Modality
 from medadapt.results import SAID_AS_WARNINGS
 from medadapt.workflows.report_sections import (
@@ -319,8 +324,12 @@ def _groups(report: Report, result: dict[str, Any], base_scores: dict[str, Any] 
 
     for name, groups in after_all.items():
         report.section(f"By {name}")
-        values = natural_order(groups)
         before = before_all.get(name)
+        withheld = withheld_note(groups) or withheld_note(before or {})
+        if withheld:  # no figure of any value: the note in the table's place
+            report.paragraph(f"{withheld[0].upper()}{withheld[1:]}.")
+            continue
+        values = natural_order(groups)
         scored = [f"{label} {BEFORE}", f"{label} {AFTER}"] if before else [f"{label} (95% CI)"]
         report.table(
             [name, _units(result), *scored, "note"],
