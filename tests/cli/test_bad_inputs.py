@@ -44,6 +44,22 @@ IMAGES = ("--data", "{npz}", "--class-names", "normal,nodule,mass", *TINY_IMAGE,
 TRAIN_IMAGES = ("train-base", *IMAGES)
 REGISTRY = ("registry", "--root", "{registry}")
 FEDERATE = ("federate", "simulate", *TABLE, "--id-column", "id", *GROUPS)
+ON_A_BASE = ("federate", "simulate", "--data", "{heart}", "--label", "num", *GROUPS, "--base",
+             "{base}", "--out", "{tmp}/f")  # fmt: skip
+
+
+def _measured_label() -> str:
+    """The heart file's Hungary, and VA Long Beach with a measurement (age + 0.5) in place of
+    ``num``: every value above the base's threshold 0."""
+    import pandas as pd
+
+    import medadapt as ma
+
+    heart = ma.load_heart_disease()
+    va = heart[heart["dataset"] == VA].assign(num=lambda rows: rows["age"] + 0.5)
+    return pd.concat([heart[heart["dataset"] == "Hungary"], va]).to_csv(index=False)
+
+
 FEW_ROWS = (  # three patients of VA Long Beach: a site too small to take part
     "id,age,sex,dataset,cp,trestbps,chol,fbs,restecg,thalch,exang,oldpeak,slope,ca,thal,num\n"
     "1,63,Male,VA Long Beach,asymptomatic,140,260,FALSE,normal,112,TRUE,3,flat,,,2\n"
@@ -484,7 +500,47 @@ CASES = [
     case("federate: neither --base nor --base-groups", *FEDERATE, "--out", "{tmp}/f",
          flag="--base-groups", says="pass --base BASE"),
     case("federate: both --base and --base-groups", *FEDERATE, "--base", "{base}",
-         "--base-groups", "Cleveland", "--out", "{tmp}/f", flag="--base", says="or --base-groups"),
+         "--base-groups", "Cleveland", "--out", "{tmp}/f", flag="--base-groups",
+         says="--base and --base-groups are two ways to get a base model: pass one of them"),
+    # with --base, what train-base decided is the base's (each was ignored without a word)
+    case("federate --base: another --positive-above", *ON_A_BASE, "--positive-above", "1",
+         flag="--positive-above", says="is chosen at train-base and kept with the model, so "
+         "federate simulate does not take it with --base (the base's threshold is used: "
+         "--positive-above 0): drop it, or train a new base with it (--base-groups instead of "
+         "--base, or train-base --positive-above)"),
+    case("federate --base: --missing-code", *ON_A_BASE, "--missing-code", "chol=0",
+         flag="--missing-code", says="(the base's codes are read as missing)"),
+    case("federate --base: --task", *ON_A_BASE, "--task", "regression", flag="--task",
+         says="(the base's task is used: --task binary)"),
+    case("federate --base: --exclude", *ON_A_BASE, "--exclude", "age", flag="--exclude",
+         says="(the base's columns are read as it read them)"),
+    case("federate --base: --d-token", *ON_A_BASE, "--d-token", "32", flag="--d-token",
+         says="(the base's architecture is used)"),
+    case("federate --base: --id-column not the base's (nor a column)", *ON_A_BASE, "--id-column",
+         "patient", flag="--id-column", says="(the base's id column is used: --id-column id)"),
+    case("federate --base: --allow-leak", *ON_A_BASE, "--allow-leak", "age", flag="--allow-leak",
+         says="with --base each site reads its data as the base says, so it would change "
+         "nothing"),
+    case("federate: --base a federated run's folder", "federate", "simulate", *TABLE, *GROUPS,
+         "--base", "{tmp}/fed", "--out", "{tmp}/f", flag="--base",
+         says="fed is a federated run's folder; its base model is ",
+         existing={"fed/base/model.json": "{}", "fed/adapter.json": "{}"}),
+    case("federate: --base an adapter", "federate", "simulate", *TABLE, *GROUPS, "--base",
+         "{adapter}", "--out", "{tmp}/f", flag="--base",
+         says="is an adapter (adapter.json), not a base model; it adapts the base model in "),
+    case("federate server: --base a federated run's folder", "federate", "server", "--base",
+         "{tmp}/fed", "--groups", "A,B", "--insecure", "--out", "{tmp}/f", flag="--base",
+         says="its base model is ", existing={"fed/base/model.json": "{}"}),
+    case("federate: a --label the base does not predict, on data without the base's",
+         "federate", "simulate", "--data", "{no_label}", "--label", "age", *GROUPS, "--base",
+         "{base}", "--out", "{tmp}/f", flag="--base", says="the base model predicts 'num', not "
+         "'age', and --data "),
+    case("federate: a measured label, every value above the base's threshold", "federate",
+         "simulate", "--data", "{tmp}/m.csv", "--label", "num", "--group-column", "dataset",
+         "--groups", f"Hungary,{VA}", "--base", "{base}", "--out", "{tmp}/f", flag="--groups",
+         says=f"site {VA}: every value of label 'num' is above the base model's threshold 0 (it "
+         "predicts num > 0), so all 200 rows are one class: this data is not what the base was "
+         "trained for", existing={"m.csv": _measured_label()}),
     case("federate: unknown --strategy", *FEDERATE, "--base", "{base}", "--strategy", "fedsgd",
          "--out", "{tmp}/f", flag="--strategy", says="must be one of fedavg"),
     case("federate: one site", "federate", "simulate", *TABLE, "--group-column", "dataset",

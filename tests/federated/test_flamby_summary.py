@@ -62,7 +62,7 @@ def test_the_report_names_the_personalisation_used(mode, says, tmp_path):
 
 
 def test_a_site_without_auroc_says_why():
-    from medadapt.federated.report import no_auroc_line
+    from medadapt.federated.site_lines import no_auroc_line
 
     few = {"federated": {"n": 37, "n_positive": 35}}
     assert no_auroc_line("Switzerland", few) == (
@@ -77,7 +77,7 @@ def test_a_site_without_auroc_says_why():
 
 
 def test_a_site_too_small_for_any_figure_is_not_said_to_have_an_accuracy():
-    from medadapt.federated.report import no_auroc_line
+    from medadapt.federated.site_lines import no_auroc_line
 
     tiny = {"federated": {"n": 5.0, "n_positive": 2.0, "accuracy": None}}
     assert no_auroc_line("Tiny Clinic", tiny) == (
@@ -96,7 +96,7 @@ def _site(n_train: int, n_test: int, positives: int, accuracy: float) -> dict:
 def test_a_site_without_auroc_is_not_told_to_judge_by_it():
     """One outcome (or too few of the rarer one) at a site: no AUROC or balanced accuracy
     there, so the line does not send the reader to them."""
-    from medadapt.federated.report import verdict_lines
+    from medadapt.federated.verdicts import verdict_lines
 
     one, few = _site(42, 18, 0, 1.0), _site(86, 37, 35, 0.919)
     lines = verdict_lines({"sites": {"Benign Only": one, "Switzerland": few}})
@@ -113,7 +113,7 @@ def test_a_site_without_auroc_is_not_told_to_judge_by_it():
 
 
 def test_a_site_whose_accuracy_is_no_better_than_everyone_positive_is_named():
-    from medadapt.federated.report import verdict_lines
+    from medadapt.federated.verdicts import verdict_lines
 
     site, fine = _site(140, 60, 45, 0.683), _site(140, 60, 45, 0.8)
     lines = verdict_lines({"sites": {"VA Long Beach": site, "Hungary": fine}})
@@ -126,7 +126,7 @@ def test_a_site_whose_accuracy_is_no_better_than_everyone_positive_is_named():
 
 def test_the_legend_explains_only_the_columns_shown():
     """A deployment's server has no local or pooled references: its legend leaves them out."""
-    from medadapt.federated.report import legend
+    from medadapt.federated.compared import legend
 
     config = {"personalise": "recalibrate"}
     assert legend(config, ["federated", "personalised", "base"]) == (
@@ -142,7 +142,7 @@ def test_a_round_panel_without_any_site_s_figure_says_so_without_a_matplotlib_wa
     terminal as a 'warning:' line."""
     import warnings
 
-    from medadapt.federated.report import round_figure
+    from medadapt.federated.site_figures import round_figure
 
     rounds = [{"round": 1, "site": "Tiny", "auroc": None, "accuracy": None},
               {"round": 1, "site": "Basel", "auroc": None, "accuracy": 0.8}]  # fmt: skip

@@ -5,7 +5,7 @@ where higher is better (accuracy, what sites send) gets no such words."""
 from __future__ import annotations
 
 from medadapt.evaluate.difference import Difference
-from medadapt.federated.report import paired_line
+from medadapt.federated.verdicts import paired_line
 
 
 def _site(versus_base: dict) -> dict:

@@ -11,7 +11,7 @@ import pytest
 from medadapt.data.schema import TableSchema
 from medadapt.evaluate import bootstrap as bs
 from medadapt.federated.local import paired_with_base
-from medadapt.federated.report import paired_line, verdict_lines
+from medadapt.federated.verdicts import paired_line, verdict_lines
 
 
 def _audit_pair() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -116,7 +116,7 @@ def test_the_verdict_and_the_site_table_count_patients_not_their_rows():
     """A site whose 100 held-out rows are 40 patients' visits (an id column): the paired line
     and the table's "test patients" said 100; the site now sends its patients' count."""
     from medadapt.federated.local import site_metrics
-    from medadapt.federated.report import site_table
+    from medadapt.federated.site_figures import site_table
     from medadapt.modalities import modality_of
     from medadapt.modalities.tabular.samples import TableSamples
 

@@ -18,8 +18,8 @@ from medadapt.evaluate.paired_difference import paired_difference
 from medadapt.evaluate.report.formatting import metric_digits
 from medadapt.federated.config import FederatedRun
 from medadapt.federated.local import REGRESSION_METRICS, paired_with_base
-from medadapt.federated.report import measured_line
 from medadapt.federated.results import RESULTS
+from medadapt.federated.site_lines import measured_line
 from medadapt.federated.sites import read_sites
 from medadapt.train.fitting import predict
 from tests.cli.helpers import run_cli, succeeded

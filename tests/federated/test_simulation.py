@@ -126,7 +126,7 @@ def test_each_site_sends_the_paired_difference_and_the_report_states_it(federate
     """Each site's final reply carries the difference and its interval (never scores); the
     difference is the shared adapter's accuracy minus the base alone's on the same held-out
     patients, and the report's verdict is the paired one."""
-    from medadapt.federated.report import paired_line, verdict_lines
+    from medadapt.federated.verdicts import paired_line, verdict_lines
 
     out = federated["root"] / "out"
     written = json.loads((out / "federated.json").read_text())
@@ -212,7 +212,7 @@ def test_a_site_that_cannot_take_part_is_named(federated):
 def test_an_adapter_only_one_site_trained_is_not_called_federated(federated):
     """``--on-site-error continue`` with every other site dropped out: federated.json, the
     terminal's lines and the report say that one site trained the adapter."""
-    from medadapt.federated.report import verdict_lines
+    from medadapt.federated.verdicts import verdict_lines
 
     run = replace(federated["run"], sites=("Hungary", "Nowhere"), rounds=1, personalise="none",
                   on_site_error="continue")  # fmt: skip

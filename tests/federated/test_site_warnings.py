@@ -16,9 +16,9 @@ import torch
 from medadapt.evaluate.ignored_classes import accuracy_caveat
 from medadapt.evaluate.metrics import too_good_note
 from medadapt.federated.config import FederatedRun
-from medadapt.federated.report import paired_line, verdict_lines
 from medadapt.federated.results import RESULTS, summarise, write_results
 from medadapt.federated.server import FederatedOutcome
+from medadapt.federated.verdicts import paired_line, verdict_lines
 
 LEAK = ("too good to be true for most clinical questions; check for a leak (a copy of the "
         "label, a record number, a value recorded after the outcome, training patients among "
@@ -140,7 +140,7 @@ def test_an_interval_end_that_rounds_to_zero_shows_its_side_and_an_end_at_zero_s
 
 @pytest.mark.parametrize("trained", [["A"], []])
 def test_fewer_than_two_training_sites_is_said(trained):
-    from medadapt.federated.report import one_site_note
+    from medadapt.federated.figure_warnings import one_site_note
 
     note = one_site_note(["A", "B", "C"], trained)
     assert note is not None and "not a federated" in note and "B and C dropped out" in note

@@ -13,10 +13,11 @@ import typer
 from medadapt import checks
 from medadapt.cli import inputs
 from medadapt.cli.common import new_directory, small_model_threads, status_progress, stdout, warn
-from medadapt.cli.main import app
+from medadapt.cli.main import KEPT_WITH_THE_BASE, app
 from medadapt.cli.options import ADAPTER_OPTIONS, Shared, build_command, options_for
+from medadapt.cli.printing import print_dropped, print_skipped, warn_all
 from medadapt.cli.verbs import DATA, GROUP_COLUMN, ID_COLUMN, LABEL, SEED, probes
-from medadapt.errors import ConfigError
+from medadapt.errors import ConfigError, DataError
 
 federate_app = typer.Typer(
     help="Federated adapters across hospitals on Flower: only adapter weights travel.",
@@ -175,19 +176,23 @@ def _strategy_tuning(values: dict[str, Any]) -> dict[str, float]:
 
 
 def _simulate(**values: Any) -> None:
-    data, out = values["data"], values["out"]
+    data, out, base = values["data"], values["out"], values["base"]
     inputs.require_data(data)
-    if (values["base"] is None) == (values["base_groups"] is None):
+    if base is not None and values["base_groups"] is not None:
+        raise ConfigError("--base and --base-groups are two ways to get a base model: pass one "
+                          "of them")  # fmt: skip
+    if base is None and values["base_groups"] is None:
         raise ConfigError("pass --base BASE (a trained base) or --base-groups X (train one here)")
     if values["group_column"] is None:  # without it every site would read every row
         raise ConfigError("--groups are values of a column: pass --group-column COL, the "
                           "column naming each row's site")  # fmt: skip
     checks.distinct_columns({"--label": values["label"], "--id-column": values["id_column"],
                              "--group-column": values["group_column"]})  # fmt: skip
-    run = _run(values, base_dir=values["base"] or out / "base", data=data,
+    run = _run(values, base_dir=base or out / "base", data=data,
                label=values["label"], id_column=values["id_column"])  # fmt: skip
-    if values["base"] is not None:
-        modality = inputs.modality_of_base(values["base"], data, probes(values))
+    if base is not None:
+        _check_base_folder(base)
+        modality = inputs.modality_of_base(base, data, probes(values))
     else:
         from medadapt.modalities.base import modality_for_data
 
@@ -195,29 +200,34 @@ def _simulate(**values: Any) -> None:
     # --lr is the sites' learning rate here, not an option of the base's training
     given = {name: value for name, value in values.items() if name != "lr"}
     options = options_for("train-base", modality, given, data).check("train-base", data=data)
-    if values["base"] is None and modality.needs_label and not values["label"]:
+    if base is None and modality.needs_label and not values["label"]:
         raise ConfigError(
             f"--label is required to train the base (--base-groups) on "
             f"{modality.source_name}: name the column holding the outcome"
         )
-    _check_sites(run, values, modality, options)
+    notes = _check_sites(run, values, modality, options)
     inputs.check_not_inside(out, data, "--data")
-    if values["base"] is not None:
-        inputs.check_not_inside(out, values["base"], "--base")
-    inputs.check_outputs({}, {"--data": data, "--base": values["base"]}, ("--out", out))
+    if base is not None:
+        inputs.check_not_inside(out, base, "--base")
+    inputs.check_outputs({}, {"--data": data, "--base": base}, ("--out", out))
     staged = new_directory(out, force=values["force"], markers={"federated.json": "a run"})
     small_model_threads(modality)
-    with staged as staged_out, status_progress("federate (Flower simulation)") as step:
-        run = _with_base(run, values, options, modality, staged_out, step)
-        from medadapt.federated.job import federate_job
+    with staged as staged_out:
+        if base is None:
+            run = _train_base_here(run, values, options, modality, staged_out)
+            notes = _read_sites(run)  # now that there is a base to read them for
+        warn_all(notes)  # before the rounds: what adapt would say of each site
+        with status_progress("federate (Flower simulation)") as step:
+            from medadapt.federated.job import federate_job
 
-        results = federate_job(run, staged_out, progress=step)
+            results = federate_job(run, staged_out, progress=step)
     _print(results, out)
 
 
-def _check_sites(run, values: dict[str, Any], modality, options) -> None:
+def _check_sites(run, values: dict[str, Any], modality, options) -> list[str]:
     """Every site is in the data, and the label is the base's, before Flower starts (a typo
-    is one error line, not a failed round)."""
+    is one error line, not a failed round); with ``--base``, the options the base decided
+    are its own. Returns the warnings to say before the rounds."""
     from medadapt.modalities.base import Reading
     from medadapt.workflows.splitting import select
 
@@ -227,22 +237,134 @@ def _check_sites(run, values: dict[str, Any], modality, options) -> None:
         select(samples, run.group_column, run.sites, what="--groups")
         base_groups = checks.names(values["base_groups"], "--base-groups")
         select(samples, run.group_column, base_groups, what="--base-groups")
-        return
-    from medadapt.federated.sites import SiteError, read_sites
+        return []
     from medadapt.modalities.bundle import BaseModel
+
+    base = BaseModel.load(run.base_dir, flag="--base")
+    _refuse_what_the_base_decides(modality, base, options, values["id_column"])
+    _check_label(modality, base.schema, run.label, run.data)
+    return _read_sites(run)
+
+
+def _refuse_what_the_base_decides(modality, base, options, id_column: str | None) -> None:
+    """With ``--base``, how the label and the columns are read is the base's (kept with the
+    model, as for ``adapt``): a ``train-base`` option (or ``--id-column``) given otherwise is
+    refused by flag (each was ignored without a word); the base's own choice given again
+    passes. An option only a base trained here uses (``--allow-leak``) changes nothing."""
+    recorded = getattr(base.schema, "id_column", None)
+    if id_column is not None and id_column != recorded:
+        used = (f"the base's id column is used: --id-column {recorded}" if recorded else
+                "the base was trained without one: each row is its own patient")  # fmt: skip
+        raise ConfigError(_kept_with_the_base("--id-column", used))
+    shaping = options.shaping_a_new_base()
+    for flag, value in shaping.items():
+        decided = modality.differs_from_base(base, flag, value)
+        if decided is None:  # the base's own choice, given again
+            continue
+        used = _BASE_DECIDES.get(flag, "the base's own setting is used")
+        raise ConfigError(_kept_with_the_base(flag, f"{used}: {decided}" if decided else used))
+    for flag in options.given():
+        if flag not in shaping:
+            raise ConfigError(
+                f"{flag} applies to a base trained here (--base-groups); with --base each site "
+                "reads its data as the base says, so it would change nothing: drop it"
+            )
+
+
+_ARCHITECTURE = "the base's architecture is used"
+#: what is used instead of a ``train-base`` option given with ``--base`` (adapt's words)
+_BASE_DECIDES = {
+    **KEPT_WITH_THE_BASE,
+    **dict.fromkeys(("--d-token", "--n-blocks", "--n-heads", "--backbone", "--backbone-options"),
+                    _ARCHITECTURE),
+}  # fmt: skip
+
+
+def _kept_with_the_base(flag: str, used: str) -> str:
+    """``adapt``'s refusal of a ``train-base`` option, in ``federate simulate``'s words."""
+    return (f"{flag} is chosen at train-base and kept with the model, so federate simulate "
+            f"does not take it with --base ({used}): drop it, or train a new base with it "
+            f"(--base-groups instead of --base, or train-base {flag})")  # fmt: skip
+
+
+def _check_label(modality, schema, label: str | None, data: Path) -> None:
+    """``--label`` is the base's; where the data has no column of the base's label either,
+    the data is not what the base predicts from (naming the base's label would only lead to
+    "no label column")."""
     from medadapt.workflows.adapt import check_label
 
-    check_label(modality, BaseModel.load(run.base_dir, flag="--base").schema, run.label)
     try:
-        for note in read_sites(run).notes:  # said here, once, before Flower starts
-            warn(note)
-    except SiteError as error:
-        if run.on_site_error == "stop":
-            raise ConfigError(
-                f"{error} (or leave the site out of --groups, or pass "
-                "--on-site-error continue to go on without it)"
-            ) from None
-        warn(f"{error}; the run goes on without it (--on-site-error continue)")
+        check_label(modality, schema, label)
+    except DataError:
+        from medadapt.data.option_words import COMMAND_LINE
+        from medadapt.data.tables import read_table
+
+        predicted = schema.label
+        if predicted in read_table(data, words=COMMAND_LINE).columns:
+            raise
+        raise DataError(
+            f"the base model predicts {predicted!r}, not {label!r}, and --data {data} has no "
+            f"column {predicted!r}: this data is not what the base was trained for; pass a "
+            f"--base that predicts {label!r}, or train one here with --base-groups instead of "
+            "--base"
+        ) from None
+
+
+def _read_sites(run) -> list[str]:
+    """Every site's samples read as its node reads them: the refusal of a site that cannot
+    take part (or, with ``--on-site-error continue``, a warning and the others read), and
+    the warnings to say before the rounds: what the sites can add, and what ``adapt`` would
+    say of each site's samples."""
+    from medadapt.federated.sites import SiteError, read_sites, site_warnings
+
+    sites, said = list(run.sites), []
+    while sites:
+        try:
+            data = read_sites(run, sites=sites)
+        except SiteError as error:
+            if run.on_site_error == "stop":
+                raise ConfigError(
+                    f"{error} (or leave the site out of --groups, or pass "
+                    "--on-site-error continue to go on without it)"
+                ) from None
+            said.append(f"{error}; the run goes on without it (--on-site-error continue)")
+            sites.remove(error.site)
+            continue
+        fix = f"give this site more {data.modality.noun}, or leave it out of --groups"
+        return said + data.notes + site_warnings(data, fix=fix)
+    return said
+
+
+def _check_base_folder(base: Path) -> None:
+    """A ``--base`` folder written by ``adapt`` or ``federate`` (an adapter; a federated run's
+    folder, holding the base it trained in ``base/``), said as what it is, with the base
+    model to pass instead where one is known; other folders are left to the base's loader."""
+    import json
+    import shlex
+
+    base = Path(base)
+    if not base.is_dir() or (base / "model.json").is_file():
+        return
+    named = f"--base {base} holds no model.json"
+    inside = base / "base"
+    if (inside / "model.json").is_file():
+        raise DataError(f"{named}: {base} is a federated run's folder; its base model is "
+                        f"{inside}: pass --base {shlex.quote(str(inside))}")  # fmt: skip
+    if not (base / "adapter.json").is_file():
+        return
+    what = ("a federated run's folder (its adapter and federated.json)"
+            if (base / "federated.json").is_file() else "an adapter (adapter.json)")  # fmt: skip
+    try:
+        recorded = json.loads((base / "adapter.json").read_text())["metadata"]["base_model"]
+        trained_on = Path(recorded["path"])
+    except (OSError, ValueError, KeyError, TypeError):
+        trained_on = None
+    if trained_on is not None and (trained_on / "model.json").is_file():
+        point = (f"it adapts the base model in {trained_on}: pass --base "
+                 f"{shlex.quote(str(trained_on))}")  # fmt: skip
+    else:
+        point = "pass the base model it adapts (a folder written by 'medadapt train-base')"
+    raise DataError(f"{named}: {base} is {what}, not a base model; {point}")
 
 
 def _server(**values: Any) -> None:
@@ -250,6 +372,7 @@ def _server(**values: Any) -> None:
     from medadapt.modalities.bundle import BaseModel
 
     base, out, certificates = values["base"], values["out"], values["certificates"]
+    _check_base_folder(base)
     checks.port(values["port"])
     checks.positive(values["timeout"], "--timeout")
     if values["insecure"] and certificates is not None:
@@ -314,7 +437,9 @@ def _client(**values: Any) -> None:
     if out is not None:
         inputs.check_not_inside(out, values["data"], "--data")
         inputs.check_not_inside(out, values["base"], "--base")
-    n = preflight(Path(values["data"]), Path(values["base"]), values["site"])
+    _check_base_folder(values["base"])
+    n, notes = preflight(Path(values["data"]), Path(values["base"]), values["site"])
+    warn_all(notes)  # on this hospital's terminal only: its data never leaves
     if values["insecure"]:
         warn("--insecure: this site's adapter weights and metrics travel unencrypted")
     port = values["local_port"] or deploy.free_port()
@@ -378,34 +503,35 @@ def _wait_for(node, out: Path | None) -> int:
     return code
 
 
-def _with_base(run, values, options, modality, out: Path, step):
-    """``run`` with its base: the given one, or one trained now on ``--base-groups``."""
+def _train_base_here(run, values, options, modality, out: Path):
+    """``run`` with a base trained now on ``--base-groups`` (in ``out/base``), saying what
+    ``train-base`` says of the data (identifiers left out, "not measured" codes ...)."""
     from dataclasses import replace
 
-    if values["base"] is not None:
-        return run
     from medadapt.workflows.train_base import train_base_job
 
     groups = checks.names(values["base_groups"], "--base-groups")
-    step(f"base model on {', '.join(groups)}")
-    train_base_job(modality=modality, data=run.data, out=out / "base", options=options,
-                   label=run.label, group_column=run.group_column, groups=groups,
-                   id_column=run.id_column, seed=run.seed)  # fmt: skip
+    with status_progress(f"base model on {', '.join(groups)}") as step:
+        summary = train_base_job(
+            modality=modality, data=run.data, out=out / "base", options=options,
+            label=run.label, group_column=run.group_column, groups=groups,
+            id_column=run.id_column, seed=run.seed, progress=step,
+        )  # fmt: skip
+    print_skipped(summary)
+    if "dropped_columns" in summary:
+        print_dropped(summary["dropped_columns"], summary["identifiers"])
+    warn_all(summary["warnings"])
     return replace(run, base_dir=out / "base")
 
 
 def _print(results: dict[str, Any], out: Path) -> None:
     from medadapt.cli.common import print_table
     from medadapt.evaluate.report.formatting import fmt
+    from medadapt.federated.compared import legend, shown_columns
     from medadapt.federated.config import PERSONAL_LABELS
-    from medadapt.federated.report import (
-        failure_lines,
-        legend,
-        no_auroc_line,
-        shown_columns,
-        verdict_lines,
-    )
     from medadapt.federated.results import finite
+    from medadapt.federated.site_lines import failure_lines, no_auroc_line
+    from medadapt.federated.verdicts import verdict_lines
 
     results = finite(results)  # a metric not defined at a site (NaN) shows as a dash
     shown = shown_columns(results)  # the report's columns; their short names fit 80 columns

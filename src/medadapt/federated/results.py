@@ -63,7 +63,7 @@ def summarise(
     (``counts``: each site's training and held-out samples; ``task``: the base's, which says
     what the sites sent), with the warnings about them (each model's ``notes`` at a site; the
     run's ``notes``: fewer than two sites trained the shared adapter)."""
-    from medadapt.federated.report import ONE_SITE, one_site_note, site_notes
+    from medadapt.federated.figure_warnings import ONE_SITE, one_site_note, site_notes
 
     final = {entry["site"]: entry for entry in outcome.final}
     sites = {}

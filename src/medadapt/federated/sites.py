@@ -114,16 +114,111 @@ def _check_both_classes(
     if only is None:
         return []
     words, noun = modality.one_class_words(base.schema, only), modality.noun
-    if modality.only_class(base.schema, labels[np.r_[site.train, site.test]]) is not None:
+    every = np.r_[site.train, site.test]
+    if modality.only_class(base.schema, labels[every]) is not None:
+        beyond = beyond_threshold(base.schema, samples, every, noun)
         raise SiteError(
-            site.name, f"its training {noun} have {words}; a site needs at least two to train "
-            "the adapter",
+            site.name, beyond or f"its training {noun} have {words}; a site needs at least two "
+            "to train the adapter",
         )  # fmt: skip
     return [
         f"site {site.name}: its {len(site.train)} training {noun} have {words}: it can only "
         f"pull the shared adapter toward that answer, and its local-only adapter calls "
         f"everyone {only!r}"
     ]
+
+
+CODES = 10  # more distinct whole numbers than this: a measurement, not an outcome's codes
+
+
+def beyond_threshold(schema: Any, samples: Samples, rows: np.ndarray, noun: str) -> str | None:
+    """Why ``rows`` all fall in one class, where the base makes its classes of a number by a
+    threshold (``train-base --positive-above``) and every value, a measurement rather than an
+    outcome's codes (a fraction, or more than :data:`CODES` distinct values), lies on one side
+    of it: blood sugar ~130 given to a base that predicts ``diagnosis > 0``. None otherwise,
+    as for a site whose patients all have the disease (codes 1-4). Counts and the threshold
+    only, never a value."""
+    threshold = getattr(schema, "positive_above", None)
+    label = getattr(schema, "label", None)
+    frame = getattr(samples, "frame", None)
+    if threshold is None or frame is None or label not in frame or not len(rows):
+        return None
+    import pandas as pd
+
+    values = pd.to_numeric(frame[label].iloc[rows], errors="coerce").to_numpy(dtype=float)
+    if not np.isfinite(values).all():
+        return None
+    distinct = np.unique(values)
+    if len(distinct) <= CODES and (distinct == np.round(distinct)).all():
+        return None  # an outcome's codes (0-4): a site of one outcome, said as such
+    if (values > threshold).all():
+        side = "above"
+    elif (values <= threshold).all():
+        side = "at or below"
+    else:
+        return None
+    return (
+        f"every value of label {label!r} is {side} the base model's threshold {threshold:g} (it "
+        f"predicts {label} > {threshold:g}), so all {len(rows)} {noun} are one class: this "
+        f"data is not what the base was trained for ({len(distinct)} distinct values: a "
+        "measurement, not an outcome's codes); give this site the outcome the base predicts"
+    )
+
+
+def site_warnings(data: SiteData, *, fix: str) -> list[str]:
+    """What ``adapt`` says of a group's samples, said of each site before the rounds (counts
+    and column names, never a value): a class with too few patients, too few training
+    patients (``fix``: how to give more, in the caller's words), and the modality's notes on
+    the site's samples (tables: a feature column empty there, rows lacking most features, a
+    category the model never learned), each prefixed with the site's name; the reader's notes
+    about the whole file (rows without a label ...) once, first."""
+    modality, schema, samples = data.modality, data.base.schema, data.samples
+    whole = set(getattr(samples, "notes", ()))
+    once: list[str] = []
+    per_site: list[str] = []
+    for name, site in data.sites.items():
+        own = too_few_notes(modality, schema, data.train(name), data.test(name), fix=fix)
+        for note in modality.sample_notes(schema, samples.subset(np.r_[site.train, site.test])):
+            if note not in whole:
+                own.append(note)
+            elif note not in once:
+                once.append(note)
+        per_site += [f"site {name}: {note}" for note in own]
+    return once + per_site
+
+
+def too_few_notes(modality: Modality, schema: Any, train: Samples, test: Samples | None, *,
+                  fix: str | None) -> list[str]:  # fmt: skip
+    """``adapt``'s warnings on how many samples train and test an adapter, counted as the
+    minimums count them (patients, where a patient has several): a class with fewer than the
+    fewest any figure rests on, and (``fix`` given) fewer training patients than an adapter
+    needs. ``test`` None: ``train`` is every sample (nothing held out yet)."""
+    from medadapt.evaluate.sufficiency import (
+        PATIENTS,
+        count_patients,
+        few_training_note,
+        rare_class_note,
+    )
+
+    noun, notes = modality.noun, []
+    if modality.task(schema) != "regression":
+        classes = modality.classes(schema)
+        trained = count_patients(train, classes, noun)
+        held = count_patients(test, classes, noun) if test is not None else None
+        by_patient = trained.by_patient or (held is not None and held.by_patient)
+        counts = {c: trained.per_class[c] + (held.per_class[c] if held else 0) for c in classes}
+        rare = rare_class_note(
+            counts, PATIENTS if by_patient else noun, "this site",
+            held_out=held.per_class if held else None,
+            total=trained.total + (held.total if held else 0),
+        )  # fmt: skip
+        notes += [rare] if rare else []
+    if fix is not None:
+        counted = count_patients(train, (), noun)
+        behind = f"{len(train)} {noun}" if counted.by_patient else ""
+        few = few_training_note(counted.total, counted.noun, fix, behind=behind)
+        notes += [few] if few else []
+    return notes
 
 
 def _given_split(samples: Samples, column: str, chosen: np.ndarray):
@@ -157,11 +252,12 @@ def trainable(run: FederatedRun, modality: Modality, base: BaseModel) -> Trainab
 MIN_SITE_SAMPLES = 10  # fewer labelled samples cannot both train and test an adapter
 
 
-def preflight(data: Path, base_dir: Path, site: str | None = None) -> int:
+def preflight(data: Path, base_dir: Path, site: str | None = None) -> tuple[int, list[str]]:
     """A hospital's checks before it joins: the base loads, the file has what the base reads
-    (label and features) and enough labelled samples. Returns how many; raises the one-line
-    error otherwise. A column naming ``site`` beside other values (a file of every site's
-    rows: all of them would train here) is warned about."""
+    (label and features) and enough labelled samples. Returns how many, and what ``adapt``
+    would warn about them (said on the hospital's own terminal: the data never leaves);
+    raises the one-line error otherwise. A column naming ``site`` beside other values (a file
+    of every site's rows: all of them would train here) is warned about."""
     base = BaseModel.load(base_dir, flag="--base")
     modality = modality_of(base.kind)
     samples = modality.read_for_model(data, base, modality.options())
@@ -173,10 +269,16 @@ def preflight(data: Path, base_dir: Path, site: str | None = None) -> int:
     present = np.unique(np.asarray(samples.labels))
     if modality.task(base.schema) != "regression" and len(present) < 2:
         only = modality.classes(base.schema)[int(present[0])]
+        every = np.arange(len(samples))
+        beyond = beyond_threshold(base.schema, samples, every, modality.noun)
         raise DataError(  # it would join, then fail in round 1 at the server
-            f"--data {data}: every labelled {modality.noun[:-1]} has the same outcome ({only!r}): "
-            "this site can neither train the adapter nor test it; add its other patients"
-        )
+            f"--data {data}: "
+            + (beyond or f"every labelled {modality.noun[:-1]} has the same outcome ({only!r}): "
+               "this site can neither train the adapter nor test it; add its other patients")
+        )  # fmt: skip
+    # the split is the server's to choose (its --test-fraction, --seed): counted on them all
+    notes = too_few_notes(modality, base.schema, samples, None, fix=None)
+    notes += modality.sample_notes(base.schema, samples)
     found = _site_column(getattr(samples, "frame", None), site)
     if found is not None:
         column, others = found
@@ -187,7 +289,7 @@ def preflight(data: Path, base_dir: Path, site: str | None = None) -> int:
             UserWarning,
             stacklevel=2,
         )
-    return len(samples)
+    return len(samples), notes
 
 
 def _site_column(frame: Any, site: str | None) -> tuple[str, int] | None:

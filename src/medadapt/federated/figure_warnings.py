@@ -1,0 +1,127 @@
+"""What a federated run says of figures that cannot be taken at face value: a "federated"
+adapter that fewer than two sites trained (the one-site note), a model's figures at a site
+too good to be true, and an accuracy no better than calling every patient the commoner
+outcome (the no-information rate); as lines for the terminal and the report, and as the
+notes ``federated.json`` keeps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from medadapt.evaluate.metrics import MIN_PER_CLASS, TOO_GOOD, too_good_note
+from medadapt.evaluate.report.formatting import listed
+from medadapt.federated.compared import COLUMNS, missing, named
+
+ONE_SITE = "one_site"  # the note's key in federated.json
+
+
+def warning_lines(results: dict[str, Any]) -> list[str]:
+    """``Warning: ...`` lines, each once: fewer than two sites trained the shared adapter
+    (``federated.json``'s ``notes``), and each site's figures too good to be true."""
+    notes = results.get("notes") or {}
+    lines = [f"Warning: {notes[ONE_SITE]}."] if notes.get(ONE_SITE) else []
+    return lines + too_good_lines(results)
+
+
+def one_site_note(sites: list[str], trained: list[str]) -> str | None:
+    """What a run trained by fewer than two of its ``sites`` is (``trained``: the sites that
+    trained the shared adapter in every round): not a federated adapter. None otherwise."""
+    if len(trained) >= 2:
+        return None
+    dropped = listed([site for site in sites if site not in trained])
+    if not trained:
+        return (f"no site trained the shared adapter in every round ({dropped} dropped out): "
+                "it is not a federated adapter")  # fmt: skip
+    return (f"only {trained[0]} trained the shared adapter ({dropped} dropped out): it is an "
+            f"adapter trained at one site, not a federated one; compare it with the local-only "
+            f"adapter at {trained[0]}")  # fmt: skip
+
+
+def site_notes(site: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Each compared model's warnings about its figures at ``site``, by column, as
+    ``federated.json`` keeps them: ``too_good`` (``evaluate``'s rule,
+    :func:`~medadapt.evaluate.metrics.too_good_note`) and ``no_information`` (its accuracy no
+    better than calling every patient the commoner outcome)."""
+    out: dict[str, dict[str, str]] = {}
+    for key, _label in COLUMNS:
+        values = site.get(key) or {}
+        notes = {}
+        if note := _too_good(values):
+            notes["too_good"] = note
+        if found := _no_information(values):
+            accuracy, rate, common = found
+            notes["no_information"] = (
+                f"accuracy {accuracy:.3f} is no better than calling every patient {common} "
+                f"({rate:.3f}, the no-information rate)"
+            )
+        if notes:
+            out[key] = notes
+    return out
+
+
+def _too_good(values: dict[str, Any]) -> str | None:
+    """:func:`~medadapt.evaluate.metrics.too_good_note` of one model's figures at a site."""
+    figures = {m: float(values[m]) for m in ("auroc", "accuracy", "r2")
+               if not missing(values.get(m))}  # fmt: skip
+    patients = values.get("n_patients", values.get("n"))
+    figures["n"] = 0 if missing(patients) else int(patients)
+    return too_good_note(figures)
+
+
+def too_good_lines(results: dict[str, Any]) -> list[str]:
+    """A warning for each site where a model's figures are too good to be true (AUROC or R²
+    of 0.99 or more, every one of 20 or more patients right), naming each such model."""
+    config, lines = results.get("config") or {}, []
+    for name, site in results["sites"].items():
+        notes = {key: _too_good(site.get(key) or {}) for key, _label in COLUMNS}
+        found = {key: note for key, note in notes.items() if note}
+        if not found:
+            continue
+        said = [f"{named(key, config)}'s {note.partition(f': {TOO_GOOD}')[0]}"
+                for key, note in found.items()]  # fmt: skip
+        why = next(iter(found.values())).partition(f": {TOO_GOOD}")[2]
+        lines.append(f"Warning: at {name}, {'; '.join(said)}: {TOO_GOOD}{why}.")
+    return lines
+
+
+def no_information_lines(results: dict[str, Any]) -> list[str]:
+    """Where a compared model's accuracy (the shared adapter's, a reference's, the base
+    alone's) is no better than calling every patient the commoner outcome (the
+    no-information rate): its accuracy says little there."""
+    config, lines = results.get("config") or {}, []
+    for name, site in results["sites"].items():
+        found = [(key, info) for key, _label in COLUMNS
+                 if (info := _no_information(site.get(key) or {}))]  # fmt: skip
+        if not found:
+            continue
+        _accuracy, rate, common = found[0][1]
+        if len(found) == 1:
+            key, (accuracy, _rate, _common) = found[0]
+            who, it = f"{named(key, config)}'s accuracy ({accuracy:.3f})", "it"
+        else:
+            models = [f"{named(key, config)} ({info[0]:.3f})" for key, info in found]
+            who, it = f"the accuracy of {listed(models)}", "them"
+        said = (f"At {name}, {who} is no better than calling every patient {common} "
+                f"({rate:.3f}, the no-information rate)")  # fmt: skip
+        values = site[found[0][0]]
+        rare = min(values["n_positive"], values["n"] - values["n_positive"])
+        if rare >= MIN_PER_CLASS:
+            lines.append(f"{said}: judge {it} there by AUROC and balanced accuracy.")
+        else:  # neither is reported there: too few patients of the rarer outcome
+            whose = "its" if it == "it" else "their"
+            lines.append(f"{said}, and too few of its held-out patients have the rarer "
+                         "outcome for an AUROC or balanced accuracy: "
+                         f"{whose} figures there say little.")  # fmt: skip
+    return lines
+
+
+def _no_information(values: dict[str, Any]) -> tuple[float, float, str] | None:
+    """``(accuracy, no-information rate, the commoner outcome)`` where one model's accuracy
+    at a site is no better than calling every patient that outcome; None otherwise."""
+    n, positives, accuracy = values.get("n"), values.get("n_positive"), values.get("accuracy")
+    if not n or missing(positives) or missing(accuracy):
+        return None
+    rate = max(positives, n - positives) / n
+    if accuracy > rate:
+        return None
+    return accuracy, rate, "positive" if positives >= n - positives else "negative"

@@ -1,0 +1,55 @@
+"""The federated report's per-site figures: a table of one metric for each compared model at
+each site (with its 95% interval), and each site's curves over the rounds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from matplotlib import pyplot as plt
+
+from medadapt.evaluate.report.formatting import fmt_ci, metric_digits
+from medadapt.federated.compared import LABELS, missing, shown_columns, test_patients
+
+#: the per-round panels: a classifier's (False) and a regression's (True)
+ROUND_PANELS = {False: ("auroc", "accuracy"), True: ("mae", "r2")}
+
+
+def site_table(results: dict[str, Any], metric: str) -> tuple[list[str], list[list[str]]]:
+    """The header and rows of ``metric`` per site, one column per compared model shown."""
+    shown = shown_columns(results)
+    header = ["site", "test patients"] + [label for _key, label in shown]
+    rows = []
+    for name, site in results["sites"].items():
+        row = [name, str(test_patients(site))]
+        for key, _label in shown:
+            values = site.get(key) or {}
+            low, high = values.get(f"{metric}_low"), values.get(f"{metric}_high")
+            interval = None if missing(low) or missing(high) else (low, high)
+            value = values.get(metric)
+            digits = metric_digits(metric, value)  # MAE 48.9, not 48.912
+            row.append("n/a" if missing(value) else fmt_ci(value, interval, digits))
+        rows.append(row)
+    return header, rows
+
+
+def round_figure(rounds: list[dict[str, Any]], sites: list[str],
+                 metrics: tuple[str, str] = ROUND_PANELS[False]):  # fmt: skip
+    """Each site's ``metrics`` after each round, one panel each, a site in one colour."""
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.6))
+    colours = {site: f"C{i}" for i, site in enumerate(sites)}  # a site keeps its colour
+    for ax, metric in zip(axes, metrics, strict=True):
+        for site in sites:
+            points = [(e["round"], e.get(metric)) for e in rounds if e["site"] == site]
+            points = [(r, v) for r, v in points if not missing(v)]
+            if points:
+                ax.plot(*zip(*points, strict=True), marker="o", label=site, color=colours[site])
+        ax.set_xlabel("round")
+        ax.set_ylabel(LABELS[metric])
+        ax.grid(alpha=0.3)
+        if ax.lines:
+            ax.legend(fontsize=8)
+        else:  # matplotlib would warn of an empty legend, in the user's terminal
+            ax.text(0.5, 0.5, "no site has enough held-out\npatients for it", ha="center",
+                    va="center", transform=ax.transAxes, color="0.4")  # fmt: skip
+    fig.tight_layout()
+    return fig

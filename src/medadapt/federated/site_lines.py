@@ -1,0 +1,70 @@
+"""One site's plain-words lines that the terminal and the federated report share: why a site
+has no AUROC, a regression site's measured figures, and a site that failed during the run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from medadapt.evaluate.metrics import LOWER_IS_BETTER, MIN_PATIENTS, MIN_PER_CLASS
+from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt, metric_digits
+from medadapt.federated.compared import (
+    COLUMNS,
+    SHOWN_MEASURED,
+    measured_at,
+    missing,
+    test_patients,
+)
+
+
+def failure_lines(failures: list[dict[str, Any]], rounds: int) -> list[str]:
+    """One line per site that failed (its first failure), naming the round."""
+    first: dict[str, dict[str, Any]] = {}
+    for failure in failures:
+        first.setdefault(failure["error"].split(":", 1)[0], failure)
+    lines = []
+    for failure in first.values():
+        when = "the final round" if failure["round"] > rounds else f"round {failure['round']}"
+        lines.append(f"{when}: {failure['error']} (this site did not take part)")
+    return lines
+
+
+def no_auroc_line(name: str, site: dict[str, Any]) -> str:
+    """Why a site has no AUROC: too few held-out patients for any figure, one outcome only,
+    or too few patients of the rarer one; for a measured outcome (a regression, which has no
+    AUROC or accuracy), the figures it has instead (:func:`measured_line`)."""
+    n, positive = site["federated"].get("n"), site["federated"].get("n_positive")
+    if not missing(n) and n < MIN_PATIENTS:
+        return (f"No figures at {name}: only {int(n)} held-out patients, too few for any "
+                f"(medadapt reports none below {MIN_PATIENTS}).")  # fmt: skip
+    if measured_at(site):
+        return measured_line(name, site)
+    if missing(n) or missing(positive):
+        why = "too few patients of one outcome among its held-out patients"
+    elif positive in (0, n):
+        why = "all its held-out patients have the same outcome"
+    else:
+        rarer = min(int(positive), int(n - positive))
+        kind = "without" if positive > n - positive else "with"
+        why = (f"only {rarer} of its {int(n)} held-out patients are {kind} the outcome, too "
+               f"few for an AUROC (medadapt reports none below {MIN_PER_CLASS})")  # fmt: skip
+    return f"No AUROC at {name}: {why}; accuracy is reported there."
+
+
+def measured_line(name: str, site: dict[str, Any]) -> str:
+    """A regression site's MAE, RMSE and R² for each model compared there, in one line (the
+    terminal's, where the table has a classifier's columns): ``At South, on its 44 held-out
+    patients: MAE shared 48.9, ..., base 55.1 (lower is better); ...``."""
+    compared = [(key, label) for key, label in COLUMNS if site.get(key)]
+    said = []
+    for metric in SHOWN_MEASURED:
+        values = [(label, site[key].get(metric)) for key, label in compared]
+        figures = ", ".join(f"{label} {_figure(metric, value)}" for label, value in values)
+        way = "lower" if metric in LOWER_IS_BETTER else "higher"
+        said.append(f"{METRIC_LABELS[metric]} {figures} ({way} is better)")
+    return f"At {name}, on its {test_patients(site)} held-out patients: {'; '.join(said)}."
+
+
+def _figure(metric: str, value: Any) -> str:
+    """A figure as the tables print it (an error in the label's unit: three significant
+    figures); n/a where it was not reported."""
+    return "n/a" if missing(value) else fmt(float(value), metric_digits(metric, value))

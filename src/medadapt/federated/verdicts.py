@@ -1,0 +1,115 @@
+"""The federated adapter's verdict against the base alone at each site, in plain words for
+the terminal and the report: the difference paired on the same held-out patients (computed
+at the site: only it and its 95% interval crossed the network), written with enough digits
+and a sign to show which side of 0 it lies, with the caveats about accuracy where the rarer
+outcome is scarce; and, around those lines, the run's warnings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from medadapt.evaluate.difference import Difference
+from medadapt.evaluate.ignored_classes import accuracy_caveat
+from medadapt.evaluate.metrics import MIN_PER_CLASS
+from medadapt.federated.compared import LABELS, missing, test_patients
+from medadapt.federated.figure_warnings import no_information_lines, warning_lines
+
+
+def verdict_lines(results: dict[str, Any]) -> list[str]:
+    """In plain words, per site: the federated adapter against the base alone, paired on the
+    same held-out patients (computed at the site: only the difference and its 95% interval
+    were sent), and where the data cannot tell them apart; first, the warnings about the whole
+    run (:func:`~medadapt.federated.figure_warnings.warning_lines`)."""
+    lines = warning_lines(results)
+    for name, site in results["sites"].items():
+        line = paired_line(name, site) if site["n_test"] else None
+        if line:
+            lines.append(line)
+    small = [f"{n} ({s['n_test']} of {s['n_train'] + s['n_test']})"
+             for n, s in results["sites"].items()
+             if s["n_test"] and s["n_test"] < 0.2 * (s["n_train"] + s["n_test"])]  # fmt: skip
+    if small:
+        lines.append("Few test patients at " + ", ".join(small) + ": a site's test patients "
+                     "come only from patients the base model never trained on.")  # fmt: skip
+    return lines + no_information_lines(results)
+
+
+def paired_line(name: str, site: dict[str, Any]) -> str | None:
+    """The federated adapter's figure minus the base alone's at site ``name`` (accuracy at
+    0.5, or MAE for a regression, as sites send it), paired on the same held-out patients,
+    with its verdict and, for an error such as MAE, its direction as ``versus_base`` words
+    them ("no detectable difference" whenever the interval contains 0); where the rarer
+    outcome is under a quarter of the patients, ``evaluate``'s caveat that accuracy rewards
+    ignoring it (and, with fewer than 5 of them, no call that either model is better on
+    accuracy). None where not compared (too few patients, or a run from before sites
+    compared them)."""
+    paired = site.get("versus_base") or {}
+    metric = next((k for k in paired if not k.endswith(("_low", "_high"))), "accuracy")
+    value, low, high = (paired.get(k) for k in (metric, f"{metric}_low", f"{metric}_high"))
+    if missing(value) or missing(low) or missing(high):
+        return None
+    diff = Difference(metric, float(value), (float(low), float(high)))
+    label, n = LABELS.get(metric, metric), test_patients(site)
+    d = _signed_digits(diff.digits(), value, low, high)
+    rare = _rarer_outcome(site) if metric == "accuracy" else None
+    caveat = f" {rare[1]}" if rare and rare[1] else ""
+    start = f"At {name}, paired on the same {n} held-out patients,"
+    if high - low <= 1e-12:  # every resample alike: no interval, not certainty
+        if abs(value) <= 1e-12:
+            return (f"{start} the federated adapter and the base alone have the same {label} "
+                    "in every resample of these patients: no difference can be shown, and none "
+                    f"ruled out, without more patients.{caveat}")  # fmt: skip
+        way = f" ({diff.direction()})" if diff.direction() else ""
+        return (f"{start} the federated adapter changes {label} by {_signed(value, d)}{way} in "
+                "every resample of these patients, so the change has no interval: judge it on "
+                f"more patients.{caveat}")  # fmt: skip
+    if diff.verdict == "better" and rare and rare[0] < MIN_PER_CLASS:
+        verdict = (f"too few of these patients have the rarer outcome ({rare[0]}) to call "
+                   "either model better on accuracy")  # fmt: skip
+    elif diff.verdict in ("better", "worse"):
+        verdict = f"the federated adapter {diff.verdict_in_words()}"
+    else:
+        ends = [end for end, bound in (("lower", low), ("upper", high)) if bound == 0]
+        verdict = "no detectable difference on these patients" + (
+            f" (the interval's {ends[0]} end is 0)" if ends else "")  # fmt: skip
+    said = (f"{start} the federated adapter changes {label} by {_signed(value, d)} (95% CI "
+            f"{_signed(low, d)} to {_signed(high, d)}{diff.direction('; ')}) against the base "
+            f"alone: {verdict}.{caveat}")  # fmt: skip
+    if diff.verdict == "worse":  # the adapter did harm here: say what to do
+        return f"{said} Keep the base model at {name}."
+    return said
+
+
+def _signed_digits(digits: int, *values: float) -> int:
+    """``digits``, or up to three more where a value other than 0 would print as 0 (an
+    interval's end of +0.000 that is not 0 would hide which side of 0 it lies; as
+    :func:`~medadapt.evaluate.report.formatting.fmt_ci` adds digits to an interval that
+    would print as one number)."""
+    for more in range(4):
+        if all(v == 0 or round(v, digits + more) != 0 for v in values):
+            return digits + more
+    return digits + 3
+
+
+def _signed(value: float, digits: int) -> str:
+    """``+0.034``, ``-0.020``; exactly 0 without a sign (``0.000``: the interval reaches 0)."""
+    return f"{0.0:.{digits}f}" if value == 0 else f"{value:+.{digits}f}"
+
+
+def _rarer_outcome(site: dict[str, Any]) -> tuple[int, str | None] | None:
+    """How many of the site's held-out patients have its rarer outcome, and ``evaluate``'s
+    caveat about accuracy there (:func:`~medadapt.evaluate.ignored_classes.accuracy_caveat`:
+    the rarer outcome under a quarter of them); None without the counts (several classes, a
+    run from before sites sent them)."""
+    shared = site.get("federated") or {}
+    n, positives = shared.get("n"), shared.get("n_positive")
+    if missing(n) or missing(positives) or not n:
+        return None
+    n, positives = int(n), int(positives)
+    rare = min(positives, n - positives)
+    caveat = accuracy_caveat([1] * positives + [0] * (n - positives), ("negative", "positive"))
+    if caveat is None and 0 < rare < MIN_PER_CLASS:  # a quarter or more of very few patients
+        kind = "with" if positives == rare else "without"
+        caveat = (f"Accuracy is no comparison of the two on so few patients {kind} the outcome "
+                  f"({rare} of these {n}): it counts every patient alike.")  # fmt: skip
+    return rare, caveat

@@ -1,0 +1,168 @@
+"""What ``federate`` says of the sites' data before the rounds, as ``train-base`` and ``adapt``
+say it of the same data: rows without a label, a class with too few patients at a site, too
+few training patients, a feature column empty at a site, the identifiers and "not measured"
+codes of a base trained here; and a measured label given to a base that makes classes by a
+threshold, named as such. No Flower run: the checks come before it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import medadapt as ma
+from medadapt.errors import DataError
+from medadapt.federated.config import FederatedRun
+from medadapt.federated.sites import (
+    Site,
+    SiteError,
+    _check_both_classes,
+    beyond_threshold,
+    preflight,
+    read_sites,
+    site_warnings,
+)
+from medadapt.modalities import modality_of
+from medadapt.modalities.tabular import TabularOptions
+from medadapt.workflows.train_base import train_base_job
+from tests.cli.helpers import run_cli
+
+TINY = {"d_token": 16, "n_blocks": 1, "n_heads": 2}
+TINY_FLAGS = ("--d-token", "16", "--n-blocks", "1", "--n-heads", "2")
+EMPTY = "2 of the model's 13 feature columns are empty in all {n} rows ('chol', 'ca')"
+
+
+@pytest.fixture(scope="module")
+def heart() -> pd.DataFrame:
+    return ma.load_heart_disease()
+
+
+@pytest.fixture(scope="module")
+def base(heart, tmp_path_factory) -> Path:
+    """A small base trained at Cleveland (``num > 0``, patients by ``id``)."""
+    root = tmp_path_factory.mktemp("sites_said")
+    heart.to_csv(root / "heart.csv", index=False)
+    train_base_job(data=root / "heart.csv", out=root / "base", label="num",
+                   group_column="dataset", groups=["Cleveland"], id_column="id",
+                   options=TabularOptions(positive_above=0, **TINY))  # fmt: skip
+    return root / "base"
+
+
+def _small_site(heart: pd.DataFrame) -> pd.DataFrame:
+    """Ten Swiss rows as site "Tiny": 4 patients without the disease, 4 with it (two of them
+    seen twice); 'chol' and 'ca' empty in every row."""
+    swiss = heart[heart["dataset"] == "Switzerland"]
+    rows = pd.concat([swiss[swiss["num"] == 0].head(4), swiss[swiss["num"] > 0].head(6)]).copy()
+    rows["id"] = [*rows["id"].iloc[:8], rows["id"].iloc[7], rows["id"].iloc[6]]  # repeat visits
+    return rows.assign(dataset="Tiny", ca=np.nan, chol=np.nan)
+
+
+def test_each_site_is_told_what_adapt_would_say_of_its_rows(heart, base, tmp_path):
+    hungary = heart[heart["dataset"] == "Hungary"].copy()
+    hungary.loc[hungary.index[:7], "num"] = np.nan  # seven rows without an outcome
+    pd.concat([hungary, _small_site(heart)]).to_csv(tmp_path / "sites.csv", index=False)
+    run = FederatedRun(base_dir=base, data=tmp_path / "sites.csv", label="num",
+                       group_column="dataset", sites=("Hungary", "Tiny"))  # fmt: skip
+    said = site_warnings(read_sites(run), fix="give this site more rows")
+    assert said[0] == ("7 of the file's 304 rows have no value in label column 'num': left out "
+                       "(a missing outcome is never guessed)")  # fmt: skip
+    assert all(line.startswith(("site Hungary: ", "site Tiny: ")) for line in said[1:]), said
+    tiny = [line.removeprefix("site Tiny: ") for line in said if line.startswith("site Tiny: ")]
+    assert tiny[0].startswith(  # counted by patient: two of the ten rows are repeat visits
+        "classes '0' and '1' have 4 and 4 of the 8 patients of this site (fewer than 5, the "
+        "fewest any figure about a class rests on; "
+    ), tiny
+    assert tiny[1].startswith("only ") and " training patients (" in tiny[1], tiny
+    assert tiny[1].endswith("rows): the adapter's figures will be very uncertain; give this "
+                            "site more rows")  # fmt: skip
+    assert any(line.startswith(EMPTY.format(n=10)) for line in tiny), tiny
+
+
+def test_a_measured_label_given_to_a_threshold_base_is_named_as_such():
+    """Blood sugar (~130) given to a base that predicts ``num > 0``: every row is class '1';
+    said as the threshold and the measurement, not as a site of one outcome."""
+    schema = SimpleNamespace(label="num", positive_above=0.0, task="binary", classes=["0", "1"])
+    rng = np.random.default_rng(0)
+    measured = SimpleNamespace(frame=pd.DataFrame({"num": rng.normal(130, 40, 60).clip(20)}))
+    assert beyond_threshold(schema, measured, np.arange(60), "rows") == (
+        "every value of label 'num' is above the base model's threshold 0 (it predicts num > 0), "
+        "so all 60 rows are one class: this data is not what the base was trained for (60 "
+        "distinct values: a measurement, not an outcome's codes); give this site the outcome "
+        "the base predicts"
+    )
+    codes = SimpleNamespace(frame=pd.DataFrame({"num": [1.0, 2.0, 3.0, 4.0] * 10}))
+    assert beyond_threshold(schema, codes, np.arange(40), "rows") is None  # all with disease
+    unthresholded = SimpleNamespace(label="num", positive_above=None)
+    assert beyond_threshold(unthresholded, measured, np.arange(60), "rows") is None
+    samples = SimpleNamespace(labels=np.ones(60, dtype=int), frame=measured.frame)
+    with pytest.raises(SiteError) as error:
+        _check_both_classes(modality_of("tabular"), SimpleNamespace(schema=schema), samples,
+                            Site("South", np.arange(40), np.arange(40, 60)))  # fmt: skip
+    assert str(error.value).startswith("site South: every value of label 'num' is above the "
+                                       "base model's threshold 0")  # fmt: skip
+
+
+def test_a_hospital_hears_of_its_own_data_before_it_joins(heart, base, tmp_path):
+    """``federate client``'s checks: the notes are for the hospital's terminal (its rows never
+    leave); a measured label is named by the threshold."""
+    swiss = heart[(heart["dataset"] == "Switzerland") & (heart["num"] > 0)]
+    extra = swiss.iloc[10:14].assign(dataset="Tiny", ca=np.nan, chol=np.nan)
+    site = pd.concat([_small_site(heart), extra]).drop(columns="dataset")
+    site.to_csv(tmp_path / "tiny.csv", index=False)
+    n, notes = preflight(tmp_path / "tiny.csv", base, "Tiny")
+    assert n == 14
+    assert notes[0].startswith("class '0' has 4 of the 12 patients of this site (fewer than 5")
+    assert any(note.startswith(EMPTY.format(n=14)) for note in notes), notes
+    measured = heart[heart["dataset"] == "Hungary"].assign(num=lambda f: f["age"] + 0.5)
+    measured.to_csv(tmp_path / "measured.csv", index=False)
+    with pytest.raises(DataError) as error:
+        preflight(tmp_path / "measured.csv", base, "Hungary")
+    assert str(error.value).startswith(
+        f"--data {tmp_path / 'measured.csv'}: every value of label 'num' is above the base "
+        "model's threshold 0 (it predicts num > 0), so all 294 rows are one class"
+    )
+
+
+def test_simulate_says_the_site_warnings_before_the_rounds(heart, base, tmp_path, monkeypatch):
+    import medadapt.federated.job as job
+
+    def no_rounds(*args, **kwargs):
+        raise DataError("stopped before the rounds (test)")
+
+    monkeypatch.setattr(job, "federate_job", no_rounds)
+    sites = pd.concat([heart[heart["dataset"] == "Hungary"], _small_site(heart)])
+    sites.to_csv(tmp_path / "sites.csv", index=False)
+    said = run_cli("federate", "simulate", "--data", tmp_path / "sites.csv", "--label", "num",
+                   "--group-column", "dataset", "--groups", "Hungary,Tiny", "--base", base,
+                   "--out", tmp_path / "fed")  # fmt: skip
+    assert said.code != 0 and "stopped before the rounds (test)" in said.stderr
+    lines = said.stdout.splitlines()
+    assert any(line.startswith("warning: site Tiny: classes '0' and '1' have 4 and 4 of the 8 "
+                               "patients of this site") for line in lines), said.stdout  # fmt: skip
+    assert any(line.startswith("warning: site Tiny: only ") for line in lines), said.stdout
+    assert not (tmp_path / "fed").exists()
+
+
+def test_a_base_trained_here_says_what_train_base_says(heart, tmp_path):
+    """``--base-groups`` trains the base as ``train-base`` would, and says the same of the
+    data (an identifier left out, a "not measured" code); a site that then cannot take part
+    is refused, naming it, and nothing is written."""
+    frame = heart.copy()
+    frame.loc[frame["dataset"] == "Switzerland", "chol"] = 0.0  # "not measured", as 0
+    healthy = frame[(frame["dataset"] == "VA Long Beach") & (frame["num"] == 0)]
+    frame = pd.concat([frame, healthy.assign(dataset="Healthy", id=healthy["id"] + 10_000)])
+    frame.to_csv(tmp_path / "heart.csv", index=False)
+    said = run_cli("federate", "simulate", "--data", tmp_path / "heart.csv", "--label", "num",
+                   "--positive-above", "0", "--group-column", "dataset", "--groups",
+                   "Hungary,Healthy", "--base-groups", "Cleveland,Switzerland", *TINY_FLAGS,
+                   "--out", tmp_path / "fed")  # fmt: skip
+    assert said.code == 2, said.stderr
+    assert ("warning: column 'id' is not used as a feature: it looks like a record identifier"
+            in said.stdout)  # fmt: skip
+    assert "warning: column 'chol' is 0 in " in said.stdout
+    assert "pass --missing-code chol=0" in said.stdout
+    assert "error: site Healthy: its training rows have only one class" in said.stderr
+    assert not (tmp_path / "fed").exists()
