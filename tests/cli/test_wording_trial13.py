@@ -208,10 +208,13 @@ def test_many_unknown_numbers_are_counted_not_listed():
     )
 
 
-@pytest.mark.parametrize("verb", ["adapt", "evaluate", "predict", "check-data"])
+@pytest.mark.parametrize(
+    "verb",
+    ["adapt", "evaluate", "predict", "check-data", "federate server", "federate client"],
+)
 def test_a_train_base_option_at_a_later_verb_says_where_it_is_chosen(verb, tmp_path):
-    line = error_line(run_cli(verb, "--base", tmp_path / "b", "--data", tmp_path / "d.csv",
-                              "--positive-class", "malignant"))  # fmt: skip
+    line = error_line(run_cli(*verb.split(), "--base", tmp_path / "b", "--positive-class",
+                              "malignant"))  # fmt: skip
     assert line == (
         f"error: --positive-class is chosen at train-base and kept with the model, so {verb} "
         "does not take it (the base's positive class is used): drop it, or train a new base "

@@ -197,7 +197,17 @@ KEPT_WITH_THE_BASE = {
 }
 """``train-base`` options that a verb reading a trained base (:data:`READS_A_BASE`) does not
 take: how the label and columns are read is kept with the model. Each: what is used instead."""
-READS_A_BASE = ("adapt", "evaluate", "predict", "check-data")
+READS_A_BASE = ("adapt", "evaluate", "predict", "check-data", "federate server", "federate client")
+
+
+def _verb(context: Any) -> str | None:
+    """The command's words below the program ("adapt", "federate server"), however the
+    program was started (``medadapt``, ``python -m medadapt.cli``)."""
+    words = []
+    while context is not None and context.parent is not None:
+        words.insert(0, context.info_name)
+        context = context.parent
+    return " ".join(words) or None
 
 
 def usage_message(exc: Exception, args: list[str]) -> str:
@@ -207,7 +217,7 @@ def usage_message(exc: Exception, args: list[str]) -> str:
     context = getattr(exc, "ctx", None)
     command = context.command_path if context is not None else "medadapt"
     option = getattr(exc, "option_name", None)
-    verb = context.info_name if context is not None else None
+    verb = _verb(context)
     if option in KEPT_WITH_THE_BASE and verb in READS_A_BASE:
         return (
             f"{option} is chosen at train-base and kept with the model, so {verb} does not "
