@@ -273,23 +273,32 @@ def one_class_sentence(points: list[dict[str, Any]], noun: str = "samples") -> s
     commonest class), as each point's metrics noted it."""
     from medadapt.evaluate.metrics import ONE_CLASS
 
-    flagged: dict[str, set[float]] = {}
-    for point in points:
-        if point["metrics"].get("notes", {}).get(ONE_CLASS):
-            flagged.setdefault(point["strategy"], set()).add(point["fraction"])
-    if not flagged:
+    where = _noted_where(points, ONE_CLASS, "the {strategy}")
+    if where is None:
         return None
-    where = "; ".join(
-        f"the {label(strategy)}"
-        if strategy == "base_only"
-        else f"the {label(strategy)} at {', '.join(f'{f:.0%}' for f in sorted(fractions))}"
-        for strategy, fractions in flagged.items()
-    )
     return (
         f"Warning: the accuracy says little for {where}: the model calls (nearly) every one "
         f"of the held-out {noun} the same class, or does no better than calling everyone the "
         "commonest class, at the decision threshold. Judge them by AUROC, balanced accuracy "
         "and calibration, not accuracy."
+    )
+
+
+def _noted_where(points: list[dict[str, Any]], note: str, base_words: str) -> str | None:
+    """The strategies and sizes whose points carry ``note`` ("the bottleneck adapter at 50%,
+    100%"; the base model alone, at no size, as ``base_words`` with ``{strategy}``), or None
+    where no point does."""
+    flagged: dict[str, set[float]] = {}
+    for point in points:
+        if point["metrics"].get("notes", {}).get(note):
+            flagged.setdefault(point["strategy"], set()).add(point["fraction"])
+    if not flagged:
+        return None
+    return "; ".join(
+        base_words.format(strategy=label(strategy))
+        if strategy == "base_only"
+        else f"the {label(strategy)} at {', '.join(f'{f:.0%}' for f in sorted(fractions))}"
+        for strategy, fractions in flagged.items()
     )
 
 
@@ -300,18 +309,9 @@ BASE_ALONE = "which trains on no target {noun}: the same figure at every size"
 def too_good_sentence(points: list[dict[str, Any]], noun: str = "samples") -> str | None:
     """One warning naming the strategies and sizes whose results are too good to be true (the
     base model alone at no size: it trains on none of the target ``noun``)."""
-    flagged: dict[str, set[float]] = {}
-    for point in points:
-        if point["metrics"].get("notes", {}).get("too_good"):
-            flagged.setdefault(point["strategy"], set()).add(point["fraction"])
-    if not flagged:
+    where = _noted_where(points, "too_good", f"the {{strategy}} ({BASE_ALONE.format(noun=noun)})")
+    if where is None:
         return None
-    where = "; ".join(
-        f"the {label(strategy)} ({BASE_ALONE.format(noun=noun)})"
-        if strategy == "base_only"
-        else f"the {label(strategy)} at {', '.join(f'{f:.0%}' for f in sorted(fractions))}"
-        for strategy, fractions in flagged.items()
-    )
     return (
         f"Warning: results too good to be true (AUROC >= {TOO_GOOD_AUROC}, perfect accuracy or "
         f"R² >= {TOO_GOOD_R2}) for {where}: check for a leak (a copy of the label, a record "
