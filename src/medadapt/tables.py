@@ -32,12 +32,7 @@ from medadapt.data.missing_codes import read_as_missing
 from medadapt.data.schema import TableSchema, as_names, require_data_frame
 from medadapt.data.tables import unusable_numbers_warnings
 from medadapt.errors import AdapterStateError, ConfigError, DataError
-from medadapt.evaluate.sufficiency import (
-    count_patients,
-    few_training_note,
-    new_model_note,
-    rare_class_note,
-)
+from medadapt.evaluate.sufficiency import adapter_sample_notes, new_model_note
 from medadapt.modalities import modality_of
 from medadapt.modalities.bundle import BaseModel
 from medadapt.modalities.tabular import splits
@@ -302,23 +297,10 @@ def _warn_about_size(schema: TableSchema, samples: TableSamples) -> None:
 def _warn_about_adapter_rows(schema: TableSchema, samples: TableSamples) -> None:
     """adapt's warnings about too few rows to train an adapter on, or of a class, in the
     command line's words but for ``frame`` (every row of it trains the adapter)."""
-    notes = []
     classes = schema.classes if schema.task != "regression" else ()
-    counted = count_patients(samples, classes, "rows")  # patients, where one has several rows
-    if classes:
-        notes.append(rare_class_note(counted.per_class, counted.noun, "frame",
-                                     total=counted.total))  # fmt: skip
-    notes.append(
-        few_training_note(
-            counted.total,
-            counted.noun,
-            "pass more rows in frame",
-            behind=f"{len(samples)} rows" if counted.by_patient else "",
-        )
-    )
-    for note in notes:
-        if note is not None:
-            warnings.warn(note, UserWarning, stacklevel=3)
+    for note in adapter_sample_notes(samples, None, classes, "rows", "frame",
+                                     fix="pass more rows in frame"):  # fmt: skip
+        warnings.warn(note, UserWarning, stacklevel=3)
 
 
 def _check_adapters(

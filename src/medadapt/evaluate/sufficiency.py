@@ -229,6 +229,41 @@ def few_training_note(n_train: int, noun: str, fix: str, *, behind: str = "") ->
             f"uncertain; {fix}")  # fmt: skip
 
 
+def adapter_sample_notes(
+    train: Samples,
+    test: Samples | None,
+    classes: Sequence[str],
+    noun: str,
+    where: str,
+    *,
+    fix: str | None,
+) -> list[str]:
+    """``adapt``'s warnings on how many samples train and test an adapter, counted as the
+    minimums count them (:func:`count_patients`): a class of ``where`` with too few
+    (:func:`rare_class_note`; ``classes`` empty: a measured outcome, none), then, where ``fix``
+    says how to give more, too few training samples (:func:`few_training_note`). ``test``
+    None: ``train`` is every sample (nothing held out yet). The command line's ``adapt``,
+    ``ma.adapt`` and each federated site say them alike."""
+    notes = []
+    if classes:
+        trained = count_patients(train, classes, noun)
+        held = count_patients(test, classes, noun) if test is not None else None
+        by_patient = trained.by_patient or (held is not None and held.by_patient)
+        counts = {c: trained.per_class[c] + (held.per_class[c] if held else 0) for c in classes}
+        rare = rare_class_note(
+            counts, PATIENTS if by_patient else noun, where,
+            held_out=held.per_class if held else None,
+            total=trained.total + (held.total if held else 0),
+        )  # fmt: skip
+        notes += [rare] if rare else []
+    if fix is not None:
+        counted = count_patients(train, (), noun)
+        behind = f"{len(train)} {noun}" if counted.by_patient else ""
+        few = few_training_note(counted.total, counted.noun, fix, behind=behind)
+        notes += [few] if few else []
+    return notes
+
+
 def rare_class_note(
     counts: dict[str, int],
     noun: str,

@@ -189,36 +189,13 @@ def site_warnings(data: SiteData, *, fix: str) -> list[str]:
 
 def too_few_notes(modality: Modality, schema: Any, train: Samples, test: Samples | None, *,
                   fix: str | None) -> list[str]:  # fmt: skip
-    """``adapt``'s warnings on how many samples train and test an adapter, counted as the
-    minimums count them (patients, where a patient has several): a class with fewer than the
-    fewest any figure rests on, and (``fix`` given) fewer training patients than an adapter
-    needs. ``test`` None: ``train`` is every sample (nothing held out yet)."""
-    from medadapt.evaluate.sufficiency import (
-        PATIENTS,
-        count_patients,
-        few_training_note,
-        rare_class_note,
-    )
+    """``adapt``'s warnings on how many samples train and test an adapter at a site
+    (:func:`~medadapt.evaluate.sufficiency.adapter_sample_notes`). ``test`` None: ``train``
+    is every sample (nothing held out yet)."""
+    from medadapt.evaluate.sufficiency import adapter_sample_notes
 
-    noun, notes = modality.noun, []
-    if modality.task(schema) != "regression":
-        classes = modality.classes(schema)
-        trained = count_patients(train, classes, noun)
-        held = count_patients(test, classes, noun) if test is not None else None
-        by_patient = trained.by_patient or (held is not None and held.by_patient)
-        counts = {c: trained.per_class[c] + (held.per_class[c] if held else 0) for c in classes}
-        rare = rare_class_note(
-            counts, PATIENTS if by_patient else noun, "this site",
-            held_out=held.per_class if held else None,
-            total=trained.total + (held.total if held else 0),
-        )  # fmt: skip
-        notes += [rare] if rare else []
-    if fix is not None:
-        counted = count_patients(train, (), noun)
-        behind = f"{len(train)} {noun}" if counted.by_patient else ""
-        few = few_training_note(counted.total, counted.noun, fix, behind=behind)
-        notes += [few] if few else []
-    return notes
+    classes = modality.classes(schema) if modality.task(schema) != "regression" else ()
+    return adapter_sample_notes(train, test, classes, modality.noun, "this site", fix=fix)
 
 
 def _given_split(samples: Samples, column: str, chosen: np.ndarray):

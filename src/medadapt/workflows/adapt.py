@@ -19,12 +19,7 @@ import numpy as np
 from medadapt.adapters import AdapterModel
 from medadapt.errors import DataError
 from medadapt.evaluate.retention import with_forgetting
-from medadapt.evaluate.sufficiency import (
-    PATIENTS,
-    count_patients,
-    few_training_note,
-    rare_class_note,
-)
+from medadapt.evaluate.sufficiency import adapter_sample_notes
 from medadapt.fileio import atomic_write_bytes
 from medadapt.modalities.base import Modality, Samples, modality_of, names
 from medadapt.modalities.bundle import BaseModel
@@ -370,13 +365,8 @@ def _rare_class(modality: Modality, base: BaseModel, picked: GroupSamples,
     few patients where a patient has several samples, as the evaluation counts them."""
     if modality.task(base.schema) == "regression":
         return []
-    train = count_patients(picked.train, classes, modality.noun)
-    test = count_patients(picked.test, classes, modality.noun)
-    by_patient = train.by_patient or test.by_patient  # a patient is on one side only
-    counts = {c: train.per_class[c] + test.per_class[c] for c in classes}
-    note = rare_class_note(counts, PATIENTS if by_patient else modality.noun, picked.where,
-                           held_out=test.per_class, total=train.total + test.total)  # fmt: skip
-    return [note] if note else []
+    return adapter_sample_notes(picked.train, picked.test, classes, modality.noun, picked.where,
+                                fix=None)  # fmt: skip
 
 
 def _warnings(
@@ -384,14 +374,9 @@ def _warnings(
 ) -> list[str]:
     noun = modality.noun
     where = "of this group" if group else "given"
-    trained = count_patients(train, (), noun)  # patients, where one has several samples
     fix = (f"use a larger --train-fraction or more {noun} {where}" if train_fraction < 1
            else f"give more {noun} {where}")  # fmt: skip
-    few = few_training_note(
-        trained.total, trained.noun, fix, behind=f"{len(train)} {noun}" if trained.by_patient
-        else "",
-    )  # fmt: skip
-    out = [few] if few else []
+    out = adapter_sample_notes(train, None, (), noun, "", fix=fix)  # patients, where repeated
     if n_seen:
         out.append(
             f"the base model trained on {n_seen} of these {n_chosen} {noun}; they may train "
