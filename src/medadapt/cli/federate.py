@@ -191,8 +191,8 @@ def _simulate(**values: Any) -> None:
     run = _run(values, base_dir=base or out / "base", data=data,
                label=values["label"], id_column=values["id_column"])  # fmt: skip
     if base is not None:
-        _check_base_folder(base)
-        modality = inputs.modality_of_base(base, data, probes(values))
+        modality = inputs.modality_of_base(base, data, probes(values))  # a folder of no base:
+        # said with what to pass instead (base_kind)
     else:
         from medadapt.modalities.base import modality_for_data
 
@@ -336,35 +336,14 @@ def _read_sites(run) -> list[str]:
 
 
 def _check_base_folder(base: Path) -> None:
-    """A ``--base`` folder written by ``adapt`` or ``federate`` (an adapter; a federated run's
-    folder, holding the base it trained in ``base/``), said as what it is, with the base
-    model to pass instead where one is known; other folders are left to the base's loader."""
-    import json
-    import shlex
-
+    """A ``--base`` folder that holds no base model, said before any other check, with what
+    to pass instead (:func:`~medadapt.modalities.bundle.base_folder_hint`); a missing one is
+    left to the base's loader."""
     base = Path(base)
-    if not base.is_dir() or (base / "model.json").is_file():
-        return
-    named = f"--base {base} holds no model.json"
-    inside = base / "base"
-    if (inside / "model.json").is_file():
-        raise DataError(f"{named}: {base} is a federated run's folder; its base model is "
-                        f"{inside}: pass --base {shlex.quote(str(inside))}")  # fmt: skip
-    if not (base / "adapter.json").is_file():
-        return
-    what = ("a federated run's folder (its adapter and federated.json)"
-            if (base / "federated.json").is_file() else "an adapter (adapter.json)")  # fmt: skip
-    try:
-        recorded = json.loads((base / "adapter.json").read_text())["metadata"]["base_model"]
-        trained_on = Path(recorded["path"])
-    except (OSError, ValueError, KeyError, TypeError):
-        trained_on = None
-    if trained_on is not None and (trained_on / "model.json").is_file():
-        point = (f"it adapts the base model in {trained_on}: pass --base "
-                 f"{shlex.quote(str(trained_on))}")  # fmt: skip
-    else:
-        point = "pass the base model it adapts (a folder written by 'medadapt train-base')"
-    raise DataError(f"{named}: {base} is {what}, not a base model; {point}")
+    if base.is_dir() and not (base / "model.json").is_file():
+        from medadapt.modalities.bundle import base_folder_hint
+
+        raise DataError(f"--base {base} holds no model.json: {base_folder_hint(base, '--base')}")
 
 
 def _server(**values: Any) -> None:

@@ -180,10 +180,9 @@ def base_kind(base: Path) -> str:
     if not base.exists():
         raise DataError(f"--base {base} does not exist; check the path")
     if not manifest.is_file():
-        raise DataError(
-            f"--base {base} holds no model.json: point --base at a directory written by "
-            "'medadapt train-base'"
-        )
+        from medadapt.modalities.bundle import base_folder_hint  # torch: on this error only
+
+        raise DataError(f"--base {base} holds no model.json: {base_folder_hint(base, '--base')}")
     try:
         kind = json.loads(manifest.read_text()).get("kind")
     except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):

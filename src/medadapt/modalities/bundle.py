@@ -102,8 +102,7 @@ class BaseModel:
         directory = Path(directory)
         named = f"{flag} {directory}" if flag else f"base model folder {str(directory)!r}"
         path = directory / MANIFEST
-        point = (f"point {flag} at a directory written by 'medadapt train-base'" if flag else
-                 "pass a folder written by BaseModel.save() or 'medadapt train-base'")  # fmt: skip
+        point = base_folder_hint(directory, flag)
         manifest = read_json(
             path,
             missing=f"{named} holds no {MANIFEST}: {point}",
@@ -196,3 +195,34 @@ def _check_manifest(manifest: Any, path: Path, named: str) -> None:
         raise AdapterFileError(f"{named}: {path.name} has unknown kind {manifest['kind']!r}")
     if not isinstance(manifest.get("training", {}), dict):
         raise AdapterFileError(f"{named}: {path.name} has a garbled training record")
+
+
+def base_folder_hint(directory: Path, flag: str | None = None) -> str:
+    """What to pass instead of ``directory``, which holds no base model: the base inside a
+    federated run's folder, the base an adapter's folder records it adapts, else a folder
+    ``train-base`` wrote (``flag``: the command-line option that gave it, ``--base``)."""
+    import shlex
+
+    option = f"{flag} " if flag else ""
+    inside = directory / "base"
+    if (inside / MANIFEST).is_file():
+        return (f"{directory} is a federated run's folder; its base model is {inside}: pass "
+                f"{option}{shlex.quote(str(inside))}")  # fmt: skip
+    if not (directory / ADAPTER_MANIFEST).is_file():
+        return (f"point {flag} at a directory written by 'medadapt train-base'" if flag else
+                "pass a folder written by BaseModel.save() or 'medadapt train-base'")  # fmt: skip
+    federated = (directory / "federated.json").is_file()
+    what = ("a federated run's folder (its adapter and federated.json)" if federated
+            else "an adapter (adapter.json)")  # fmt: skip
+    try:
+        recorded = json.loads((directory / ADAPTER_MANIFEST).read_text())["metadata"]
+        trained_on = Path(recorded["base_model"]["path"])
+    except (OSError, ValueError, KeyError, TypeError):
+        trained_on = None
+    if trained_on is not None and (trained_on / MANIFEST).is_file():
+        point = (
+            f"it adapts the base model in {trained_on}: pass {option}{shlex.quote(str(trained_on))}"
+        )
+    else:
+        point = "pass the base model it adapts (a folder written by 'medadapt train-base')"
+    return f"{directory} is {what}, not a base model; {point}"
