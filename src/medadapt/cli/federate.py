@@ -13,7 +13,7 @@ import typer
 from medadapt import checks
 from medadapt.cli import inputs
 from medadapt.cli.common import new_directory, small_model_threads, status_progress, stdout, warn
-from medadapt.cli.main import KEPT_WITH_THE_BASE, app
+from medadapt.cli.main import KEPT_WITH_THE_BASE, app, kept_with_the_base
 from medadapt.cli.options import ADAPTER_OPTIONS, Shared, build_command, options_for
 from medadapt.cli.printing import print_dropped, print_skipped, warn_all
 from medadapt.cli.verbs import DATA, GROUP_COLUMN, ID_COLUMN, LABEL, SEED, probes
@@ -282,9 +282,9 @@ _BASE_DECIDES = {
 
 def _kept_with_the_base(flag: str, used: str) -> str:
     """``adapt``'s refusal of a ``train-base`` option, in ``federate simulate``'s words."""
-    return (f"{flag} is chosen at train-base and kept with the model, so federate simulate "
-            f"does not take it with --base ({used}): drop it, or train a new base with it "
-            f"(--base-groups instead of --base, or train-base {flag})")  # fmt: skip
+    return kept_with_the_base(flag, "federate simulate", used, when=" with --base",
+                              new_base=f"it (--base-groups instead of --base, or train-base "
+                              f"{flag})")  # fmt: skip
 
 
 def _check_label(modality, schema, label: str | None, data: Path) -> None:

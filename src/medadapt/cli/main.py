@@ -200,6 +200,17 @@ take: how the label and columns are read is kept with the model. Each: what is u
 READS_A_BASE = ("adapt", "evaluate", "predict", "check-data", "federate server", "federate client")
 
 
+def kept_with_the_base(
+    flag: str, verb: str, used: str, *, when: str = "", new_base: str | None = None
+) -> str:
+    """Why ``verb`` refuses ``train-base``'s ``flag`` (``when``: " with --base"): it is kept
+    with the model, and ``used`` is used instead; ``new_base``: how to train one with it."""
+    return (
+        f"{flag} is chosen at train-base and kept with the model, so {verb} does not take "
+        f"it{when} ({used}): drop it, or train a new base with {new_base or f'train-base {flag}'}"
+    )
+
+
 def _verb(context: Any) -> str | None:
     """The command's words below the program ("adapt", "federate server"), however the
     program was started (``medadapt``, ``python -m medadapt.cli``)."""
@@ -219,11 +230,7 @@ def usage_message(exc: Exception, args: list[str]) -> str:
     option = getattr(exc, "option_name", None)
     verb = _verb(context)
     if option in KEPT_WITH_THE_BASE and verb in READS_A_BASE:
-        return (
-            f"{option} is chosen at train-base and kept with the model, so {verb} does not "
-            f"take it ({KEPT_WITH_THE_BASE[option]}): drop it, or train a new base with "
-            f"train-base {option}"
-        )
+        return kept_with_the_base(option, verb, KEPT_WITH_THE_BASE[option])
     return f"{message} (see '{command} --help')"
 
 
