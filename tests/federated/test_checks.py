@@ -3,7 +3,6 @@ site whose copy of the base is not the server's."""
 
 from __future__ import annotations
 
-import io
 import shutil
 import sys
 from pathlib import Path
@@ -16,7 +15,6 @@ from medadapt.federated import deploy
 from medadapt.federated.certificates import make_certificates
 from medadapt.federated.client import _check_same_base
 from medadapt.federated.config import FederatedRun
-from medadapt.federated.deploy import relay
 from tests.cli.helpers import run_cli
 
 
@@ -70,20 +68,6 @@ def test_bad_values_name_their_flag(changes, message):
     with pytest.raises(ConfigError) as error:
         _run(**changes).check()
     assert str(error.value) == message
-
-
-class _Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_flower_s_colour_codes_reach_a_terminal_but_not_a_log_file():
-    line = "\x1b[92mINFO \x1b[0m:      Starting Flower SuperNode\n"
-    log, terminal = io.StringIO(), _Terminal()
-    relay([line], log)
-    relay([line], terminal)
-    assert log.getvalue() == "INFO :      Starting Flower SuperNode\n"
-    assert terminal.getvalue() == line
 
 
 def test_the_server_refuses_a_certificate_that_does_not_name_where_it_submits(tmp_path):

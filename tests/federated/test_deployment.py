@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -75,16 +76,29 @@ def test_server_and_three_hospitals_over_tls_match_the_simulation(tmp_path):
                for site in SITES]  # fmt: skip
     try:
         stdout, stderr = server.communicate(timeout=480)
-        time.sleep(3)  # the client looks for its kept adapters once a second
+        left = {site: client.communicate(timeout=60)
+                for site, client in zip(SITES, clients, strict=True)}  # fmt: skip
     finally:
-        said = {site: stop(client) for site, client in zip(SITES, clients, strict=True)}
-        stop(server)
+        for process in (*clients, server):
+            stop(process)
     assert server.returncode == 0, stdout + stderr
-    finished = f"therunfinished;kept{kept}/federated/and{kept}/personalised/"
-    assert finished in "".join(said["Hungary"].split())  # a long path may wrap anywhere
-    assert "\x1b[" not in said["Hungary"] and "INFO" in said["Hungary"]  # Flower's log, plain
-    assert "Traceback" not in stderr
+    for site, client in zip(SITES, clients, strict=True):  # each left once the run ended
+        assert client.returncode == 0, left[site]
+        assert "Traceback" not in left[site][1] and "error:" not in left[site][1]
+    said = {site: "".join(left[site][0].split()) for site in SITES}  # a path may wrap anywhere
+    finished = f"therunfinished;kept{kept}/federated/and{kept}/personalised/;thissiteleft"
+    assert finished in said["Hungary"]
+    assert "therunfinished;keptnoadapterhere;thissiteleftthefederation" in said["Cleveland"]
+    assert "INFO" not in said["Hungary"] and "\x1b[" not in said["Hungary"]  # Flower's log is
+    # kept apart (named on failure); the terminal says what the node did, in counts
     results = json.loads((out / "federated.json").read_text())
+    labelled = int(re.search(r"siteHungary:(\d+)labelled", said["Hungary"]).group(1))
+    n_test = results["sites"]["Hungary"]["n_test"]
+    assert f"round1:trainedtheadapteron{labelled - n_test}rows;sentitsweights" in said["Hungary"]
+    assert f"round1:scoredtheadapteron{n_test}held-outrows" in said["Hungary"]
+    assert (f"finalround:scoredthefederatedadapter,thebasealoneandthissite'sownadapteron"
+            f"{n_test}held-outrows") in said["Hungary"]  # fmt: skip
+    assert "Traceback" not in stderr
     assert set(results["sites"]) == set(SITES) and results["bytes"]["dtype"] == "float32"
     assert not (out / "split.json").exists()  # the server never knew which rows trained it
     card = json.loads((out / "adapter.json").read_text())["metadata"]["federated"]
@@ -125,3 +139,72 @@ def _hungary_kept_its_adapters(kept: Path, out: Path, hungary: dict, data: Path)
         assert evaluated["n"] == hungary["n_test"]
         for key in ("accuracy", "brier"):
             assert evaluated[key] == pytest.approx(figures[key], abs=1e-6), (folder, key)
+
+
+def test_a_site_the_server_does_not_expect_is_told_why_at_the_hospital(tmp_path):
+    """A hospital that names a site the server does not federate hears why on its own
+    terminal (before, only the server said it); the server stops naming it; a site whose
+    server stopped answering leaves after --wait with one line, not Flower's retries."""
+    data = Path(bundled_path())
+    base = tmp_path / "base"
+    train_base_job(data=data, out=base, label="num", group_column="dataset", groups=["Cleveland"],
+                   id_column="id", options=TabularOptions(positive_above=0))  # fmt: skip
+    frame = pd.read_csv(data)
+    files = {site: tmp_path / f"{site}.csv" for site in ("Hungary", "Switzerland")}
+    for site, path in files.items():
+        frame[frame["dataset"] == site].to_csv(path, index=False)
+    port = free_port()
+    server = medadapt("federate", "server", "--base", base, "--groups", "Cleveland,Hungary",
+                      "--insecure", "--port", port, "--rounds", 1, "--local-epochs", 1,
+                      "--out", tmp_path / "fed", "--timeout", 300)  # fmt: skip
+    time.sleep(3)
+    clients = {site: medadapt("federate", "client", "--server", f"127.0.0.1:{port}", "--site",
+                              site, "--data", path, "--base", base, "--insecure", "--wait", 5)
+               for site, path in files.items()}  # fmt: skip
+    try:
+        _, server_said = server.communicate(timeout=300)
+        left = {site: client.communicate(timeout=120) for site, client in clients.items()}
+    finally:
+        for process in (*clients.values(), server):
+            stop(process)
+    refusal = ("site Switzerland: --site 'Switzerland' is not one of the run's sites (Cleveland, "
+               "Hungary): pass this hospital's name as the server's --groups spell it")  # fmt: skip
+    assert server.returncode == 2 and refusal in server_said
+    gone = (
+        f"the server at 127.0.0.1:{port} stopped answering before the run finished (no "
+        "answer for --wait 5 s): its operator sees why; this site left the federation"
+    )
+    for site, expected in (("Switzerland", refusal), ("Hungary", gone)):
+        stdout, stderr = left[site]
+        assert clients[site].returncode == 2, stderr
+        errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1 and errors[0].startswith(f"error: {expected} (Flower's log: ")
+        log = Path(errors[0].rsplit("(Flower's log: ", 1)[1].rstrip(")"))
+        assert log.is_file() and "Receiving: train message" in log.read_text()  # kept, named
+        assert "Traceback" not in stderr and "WARNING" not in stdout + stderr
+    assert "round 1: trained the adapter on" in left["Hungary"][0]
+
+
+def test_a_site_with_no_server_to_reach_leaves_after_wait(tmp_path):
+    data = Path(bundled_path())
+    base = tmp_path / "base"
+    train_base_job(data=data, out=base, label="num", group_column="dataset", groups=["Cleveland"],
+                   id_column="id", options=TabularOptions(positive_above=0))  # fmt: skip
+    site = tmp_path / "hungary.csv"
+    frame = pd.read_csv(data)
+    frame[frame["dataset"] == "Hungary"].to_csv(site, index=False)
+    port = free_port()  # nothing listens there
+    client = medadapt("federate", "client", "--server", f"127.0.0.1:{port}", "--site", "Hungary",
+                      "--data", site, "--base", base, "--insecure", "--wait", 3)  # fmt: skip
+    try:
+        stdout, stderr = client.communicate(timeout=120)
+    finally:
+        stop(client)
+    assert client.returncode == 2
+    errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith(
+        f"error: no federation server answered at 127.0.0.1:{port} within --wait 3 s: check "
+        "--server, and that 'medadapt federate server' runs there; then start this client again "
+        "(or raise --wait) (Flower's log: "
+    )
+    assert "Traceback" not in stderr and "Connection attempt failed" not in stdout + stderr

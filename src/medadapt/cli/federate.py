@@ -127,6 +127,8 @@ CLIENT = [
     Shared("insecure", bool, False, "No TLS: for a trial on one machine only.", ("--insecure",)),
     Shared("local_port", int | None, None, "Port of this node's local Flower API (default: a "
            "free one)."),
+    Shared("wait", float, 600.0, "Seconds this site keeps trying to reach the server (at the "
+           "start, or after it stopped answering) before it leaves with an error."),
     Shared("out", Path | None, None, "Folder where this site keeps the federated adapter "
            "(federated/) and, when the server asks, its personalised one (personalised/); "
            "neither is sent.", ("--out",)),
@@ -378,11 +380,8 @@ def _server(**values: Any) -> None:
 
 
 def _client(**values: Any) -> None:
-    import subprocess
-    import sys
-    import threading
-
     from medadapt.federated import deploy
+    from medadapt.federated.site_node import SiteNode
 
     inputs.require_data(values["data"])
     _check_server_address(values["server"])
@@ -391,6 +390,8 @@ def _client(**values: Any) -> None:
                           "--groups")  # fmt: skip
     if values["local_port"] is not None:
         checks.port(values["local_port"], "--local-port")
+    checks.finite(values["wait"], "--wait")
+    checks.positive(values["wait"], "--wait")
     roots = values["root_certificates"]
     if roots is not None and values["insecure"]:
         raise ConfigError("--insecure and --root-certificates contradict each other: drop one")
@@ -422,32 +423,30 @@ def _client(**values: Any) -> None:
     if values["insecure"]:
         warn("--insecure: this site's adapter weights and metrics travel unencrypted")
     port = values["local_port"] or deploy.free_port()
+    node = SiteNode(SiteNode.private_folder(), server=values["server"], wait=values["wait"],
+                    say=lambda line: stdout.print(line, markup=False, highlight=False))  # fmt: skip
     command = deploy.supernode_command(
         values["server"], values["site"], Path(values["data"]).resolve(),
         Path(values["base"]).resolve(), port=port, keep_in=out and Path(out).resolve(),
+        events=node.events_path, wait=values["wait"],
         root_certificates=values["root_certificates"], insecure=values["insecure"],
     )  # fmt: skip
     kept = (f"keeps the adapters in {out}" if out else
             "keeps no adapter here (pass --out DIR to keep them)")  # fmt: skip
     stdout.print(f"site {values['site']}: {n} labelled samples; {kept}; joining "
                  f"{values['server']} (Ctrl-C to leave)")  # fmt: skip
-    from medadapt.workflows.parallel import sigterm_interrupts
+    node.run(command, deploy.flower_env())
+    stdout.print(_finished(out and Path(out)), markup=False, highlight=False)
 
-    node = subprocess.Popen(command, env=deploy.flower_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, errors="replace")  # fmt: skip
-    threading.Thread(target=deploy.relay, args=(node.stdout, sys.stdout), daemon=True).start()
-    try:
-        with sigterm_interrupts():
-            code = _wait_for(node, out and Path(out))
-    except BaseException:  # Ctrl-C or SIGTERM: the SuperNode leaves with this command
-        node.terminate()
-        try:
-            node.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            node.kill()
-        raise
-    if code not in (0, -2, -15, 130):
-        raise ConfigError(f"the Flower SuperNode stopped (exit {code}); see its log above")
+
+def _finished(out: Path | None) -> str:
+    """What the site says when the run it took part in has ended."""
+    from medadapt.federated.personal import PERSONAL_FOLDER, SHARED_FOLDER
+
+    kept = [f"{out / name}/" for name in (SHARED_FOLDER, PERSONAL_FOLDER)
+            if out is not None and (out / name / "adapter.json").is_file()]  # fmt: skip
+    where = f"kept {' and '.join(kept)}" if kept else "kept no adapter here"
+    return f"the run finished; {where}; this site left the federation"
 
 
 def _check_server_address(server: str) -> None:
@@ -461,25 +460,6 @@ def _check_server_address(server: str) -> None:
                           "--port)")  # fmt: skip
     if not 1 <= int(port) <= 65535:
         raise ConfigError(f"--server {server!r}: {port} is not a TCP port number (1-65535)")
-
-
-def _wait_for(node, out: Path | None) -> int:
-    """The SuperNode's exit code; with ``out``, say once when the run's adapters are kept
-    there (the node stays for further runs until Ctrl-C)."""
-    import time
-
-    from medadapt.federated.personal import PERSONAL_FOLDER, SHARED_FOLDER
-
-    said = out is None
-    while (code := node.poll()) is None:
-        if not said and (out / SHARED_FOLDER / "adapter.json").is_file():
-            kept = [f"{out / name}/" for name in (SHARED_FOLDER, PERSONAL_FOLDER)
-                    if (out / name / "adapter.json").is_file()]  # fmt: skip
-            stdout.print(f"the run finished; kept {' and '.join(kept)} (Ctrl-C to leave)",
-                         markup=False, highlight=False)  # fmt: skip
-            said = True
-        time.sleep(1.0)
-    return code
 
 
 def _train_base_here(run, values, options, modality, out: Path):

@@ -15,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from flwr.app import Context, Error, Message, MetricRecord, RecordDict
+from flwr.app import Context, Error, Message, MessageType, MetricRecord, RecordDict
 from flwr.clientapp import ClientApp
 
 from medadapt.errors import ConfigError, DataError, MedadaptError
@@ -32,6 +32,7 @@ from medadapt.federated.local import (
     train_locally,
 )
 from medadapt.federated.personal import Kept, keep_at_site, personalise, site_folder
+from medadapt.federated.site_events import EVENTS_KEY, FINISHED, REFUSED, SCORED, TRAINED, tell
 from medadapt.federated.sites import SiteData, read_sites, trainable
 from medadapt.federated.strategies import SITE_INDEX
 from medadapt.federated.wire import from_arrays, to_arrays
@@ -117,7 +118,8 @@ def _which_site(run: FederatedRun, context: Context) -> tuple[int, Path]:
         site = str(config["site"])
         if site not in run.sites:
             raise ConfigError(
-                f"--site {site!r} is not one of the run's sites ({', '.join(run.sites)})"
+                f"--site {site!r} is not one of the run's sites ({', '.join(run.sites)}): "
+                "pass this hospital's name as the server's --groups spell it"
             )
         return run.sites.index(site), Path(str(config.get("data", run.data)))
     return int(config["partition-id"]), Path(run.data)
@@ -140,10 +142,14 @@ def make_client_app(run: FederatedRun | None = None) -> ClientApp:
 
 
 def _guarded(run: FederatedRun | None, context: Context, message: Message, handle) -> Message:
-    """``handle``'s reply, or the site's one-line error (:func:`error_reason`)."""
+    """``handle``'s reply, or the site's one-line error (:func:`error_reason`); in deployment
+    each is also told to the hospital's own command (:mod:`~medadapt.federated.site_events`)."""
+    events = context.node_config.get(EVENTS_KEY)
     try:
         site = local_site(run, context)
-        return handle(site, message)
+        reply = handle(site, message)
+        _tell_handled(events, site, message)
+        return reply
     except Exception as error:
         reason = error_reason(error)
     index = context.node_config.get("partition-id")
@@ -151,7 +157,24 @@ def _guarded(run: FederatedRun | None, context: Context, message: Message, handl
     if name is None:
         name = run.sites[int(index)] if run is not None and index is not None else "?"
     named = reason if reason.startswith(f"site {name}: ") else f"site {name}: {reason}"
+    tell(events, REFUSED, reason=named)
     return Message(Error(SITE_ERROR, named), reply_to=message)
+
+
+def _tell_handled(events: Any, site: LocalSite, message: Message) -> None:
+    """The message handled, in counts, for the hospital's terminal."""
+    if events is None:
+        return
+    config = message.content["config"]
+    noun = site.modality.noun
+    if message.metadata.message_type == MessageType.TRAIN:
+        round_ = int(config["server-round"])
+        tell(events, TRAINED, round=round_, n=len(site.train), noun=noun)
+    elif bool(config.get("final", 0)):
+        tell(events, FINISHED, n=len(site.test), noun=noun,
+             personalised=site.run.personalise != "none")  # fmt: skip
+    else:
+        tell(events, SCORED, round=int(config["server-round"]), n=len(site.test), noun=noun)
 
 
 def error_reason(error: Exception) -> str:

@@ -20,9 +20,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from flwr.app import Context
 from flwr.serverapp import Grid, ServerApp
@@ -32,6 +31,7 @@ from medadapt.federated.client import make_client_app
 from medadapt.federated.config import FederatedRun
 from medadapt.federated.results import OUTCOME, write_deployment_outcome
 from medadapt.federated.server import serve
+from medadapt.federated.site_events import EVENTS_KEY
 
 CERTIFICATES = ("ca.crt", "server.pem", "server.key")
 LOGS = ("superlink.log", "flwr.log")  # the server's Flower logs, in --out
@@ -231,15 +231,18 @@ def superlink_command(host: str, port: int, certificates: Path | None, insecure:
 
 
 def supernode_command(server: str, site: str, data: Path, base: Path, *, port: int,
-                      keep_in: Path | None, root_certificates: Path | None,
-                      insecure: bool) -> list[str]:  # fmt: skip
-    """The SuperNode of a hospital: its site, its file, its copy of the base and the folder
-    where it keeps its adapters travel as the node's config (never to the server)."""
-    config = f"site={json.dumps(site)} data={json.dumps(str(data))} base={json.dumps(str(base))}"
+                      keep_in: Path | None, events: Path, wait: float,
+                      root_certificates: Path | None, insecure: bool) -> list[str]:  # fmt: skip
+    """The SuperNode of a hospital: its site, its file, its copy of the base, the folder
+    where it keeps its adapters and the file its node tells the hospital's command what it
+    did (:mod:`~medadapt.federated.site_events`) travel as the node's config (never to the
+    server); it gives up after ``wait`` seconds without reaching the SuperLink."""
+    config = {"site": site, "data": str(data), "base": str(base), EVENTS_KEY: str(events)}
     if keep_in is not None:
-        config += f" out={json.dumps(str(keep_in))}"
+        config["out"] = str(keep_in)
     command = [_tool("flower-supernode"), "--superlink", server, "--port", str(port),
-               "--node-config", config]  # fmt: skip
+               "--max-wait-time", f"{wait:g}", "--node-config",
+               " ".join(f"{key}={json.dumps(value)}" for key, value in config.items())]  # fmt: skip
     if insecure:
         return [*command, "--insecure"]
     return [*command, "--root-certificates", str(root_certificates)]
@@ -326,15 +329,6 @@ def flower_env(**more: str) -> dict[str, str]:
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-
-
-def relay(lines: Iterable[str], to: TextIO) -> None:
-    """Flower's log lines (``lines``) onto ``to``, without their colour codes when ``to`` is
-    not a terminal (a hospital's service log stays readable)."""
-    plain = not to.isatty()
-    for line in lines:
-        to.write(_ANSI.sub("", line) if plain else line)
-        to.flush()
 
 
 def _tool(name: str) -> str:

@@ -1,0 +1,66 @@
+"""What a hospital's node tells its own ``federate client`` command (never the server): each
+message handled (trained, scored, the final round) and a refusal, as JSON lines in a private
+file the command names in the node's config. Counts only, never a value of the site's data.
+
+The ClientApp runs in a process Flower starts; its errors go to the server as a reply, so
+without this file the hospital's terminal would say nothing of why its site was refused.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+EVENTS_KEY = "events"  # the node-config key naming the file
+TRAINED, SCORED, FINISHED, REFUSED = "trained", "scored", "finished", "refused"
+
+
+def tell(path: str | Path | None, event: str, **counts: Any) -> None:
+    """Append one event to ``path`` (nothing without a path: a simulation's node)."""
+    if path is None:
+        return
+    with open(path, "a", encoding="utf-8") as file:
+        file.write(json.dumps({"event": event, **counts}) + "\n")
+
+
+@dataclass
+class SiteEvents:
+    """The events of one node's file read as they come (a partial last line waits)."""
+
+    path: Path
+    offset: int = 0
+    seen: list[dict[str, Any]] = field(default_factory=list)
+
+    def new(self) -> list[dict[str, Any]]:
+        if not self.path.is_file():
+            return []
+        with open(self.path, encoding="utf-8") as file:
+            file.seek(self.offset)
+            text = file.read()
+        complete = text[: text.rfind("\n") + 1]
+        self.offset += len(complete.encode("utf-8"))
+        events = [json.loads(line) for line in complete.splitlines() if line.strip()]
+        self.seen += events
+        return events
+
+    def last(self, event: str) -> dict[str, Any] | None:
+        return next((e for e in reversed(self.seen) if e["event"] == event), None)
+
+
+def event_line(event: dict[str, Any]) -> str | None:
+    """What the hospital's terminal says of one event (None: a refusal, said as the error)."""
+    kind, round_, noun = event["event"], event.get("round"), event.get("noun", "samples")
+    if kind == TRAINED:
+        return f"round {round_}: trained the adapter on {event['n']} {noun}; sent its weights"
+    if kind == SCORED:
+        n = event["n"]
+        return f"round {round_}: scored the adapter on {n} held-out {noun}; sent the figures"
+    if kind == FINISHED:
+        also = " and this site's own adapter" if event.get("personalised") else ""
+        return (
+            f"final round: scored the federated adapter, the base alone{also} on {event['n']} "
+            f"held-out {noun}; sent the figures with their intervals"
+        )
+    return None

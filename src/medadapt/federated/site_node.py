@@ -1,0 +1,170 @@
+"""A hospital's SuperNode, run by ``medadapt federate client`` for one federated run: started
+with its site's config, what it handles said in counts on the hospital's terminal, and left
+once the run it took part in ends (the server's SuperLink stops then), when its site is
+refused (the reason said here, not only at the server), or when no server answers for
+``--wait`` seconds. Flower's own log goes to a private folder, named when something fails and
+removed otherwise."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from medadapt.errors import DataError
+from medadapt.federated.site_events import FINISHED, REFUSED, SiteEvents, event_line
+
+SETTLE = 30.0  # seconds the last reply may take to leave before the node is stopped anyway
+#: seconds the node stays once its last reply left: the server pulls replies every 3 s, and
+#: a node gone before that turns its reply into Flower's "Node Unavailable" at the server
+LINGER = 10.0
+EVENTS_FILE, LOG_FILE = "events.jsonl", "supernode.log"
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+#: Flower's lines when a reply has left the node (sent, or dropped for a run that ended)
+_ANSWERED = ("Sent successfully", "Ignoring reply message", "Failed to send message")
+_TLS = ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed", "SSL/TLS handshake error")
+_UNREACHABLE = ("Giving up reconnection", "could not establish a connection to the SuperLink")
+
+
+@dataclass
+class NodeWatch:
+    """Flower's log lines of the node, written to ``log`` and counted: messages received,
+    replies gone, and whether the node gave up reaching the SuperLink."""
+
+    log: TextIO
+    received: int = 0
+    answered: int = 0
+    gave_up: bool = False
+    tls_failed: bool = False
+    closed: bool = False  # the node's output has ended (it exited)
+
+    def read(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            plain = _ANSI.sub("", line)
+            self.log.write(plain)
+            self.log.flush()
+            if "Receiving: " in plain:
+                self.received += 1
+            elif any(mark in plain for mark in _ANSWERED):
+                self.answered += 1
+            elif any(mark in plain for mark in _UNREACHABLE):
+                self.gave_up = True
+            if any(mark in plain for mark in _TLS):
+                self.tls_failed = True
+        self.closed = True
+
+    @property
+    def idle(self) -> bool:
+        return self.answered >= self.received
+
+
+class SiteNode:
+    """One SuperNode process of ``command`` (its ``--node-config`` names ``events``)."""
+
+    def __init__(self, folder: Path, *, server: str, wait: float,
+                 say: Callable[[str], None]):  # fmt: skip
+        self.folder, self.server, self.wait, self.say = folder, server, wait, say
+        self.events = SiteEvents(folder / EVENTS_FILE)
+
+    @classmethod
+    def private_folder(cls) -> Path:
+        """Where a node's events and Flower log go (only this user may read it)."""
+        return Path(tempfile.mkdtemp(prefix="medadapt-site-"))
+
+    @property
+    def events_path(self) -> Path:
+        return self.folder / EVENTS_FILE
+
+    def run(self, command: list[str], env: dict[str, str]) -> None:
+        """Run the node until the run ends (returns) or fails (raises the one-line error,
+        naming the kept log); Ctrl-C or SIGTERM stop the node and propagate."""
+        from medadapt.workflows.parallel import sigterm_interrupts
+
+        failed = False
+        with open(self.folder / LOG_FILE, "w", encoding="utf-8") as log:
+            watch = NodeWatch(log)
+            node = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, text=True,
+                                    errors="replace")  # fmt: skip
+            reader = threading.Thread(target=watch.read, args=(node.stdout,), daemon=True)
+            reader.start()
+            try:
+                with sigterm_interrupts():
+                    self._follow(node, watch)
+            except DataError as error:
+                failed = True
+                raise DataError(f"{error} (Flower's log: {self.folder / LOG_FILE})") from None
+            finally:
+                _stop(node)
+                reader.join(timeout=5)
+                if not failed:  # kept, and named, only when something failed
+                    shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _follow(self, node: subprocess.Popen, watch: NodeWatch) -> None:
+        ended = gone = None
+        while True:
+            for event in self.events.new():
+                line = event_line(event)
+                if line is not None:
+                    self.say(line)
+            code = node.poll()
+            refused = self.events.last(REFUSED)
+            if refused is not None or self.events.last(FINISHED) is not None:
+                now = time.monotonic()
+                ended = ended or now
+                gone = gone or (now if watch.idle else None)
+                if (code is not None or now - ended > SETTLE + LINGER
+                        or (gone is not None and now - gone >= LINGER)):  # fmt: skip
+                    if refused is not None:
+                        raise DataError(refused["reason"])
+                    return
+            elif code is not None or watch.gave_up:  # a node that gave up may hang there
+                if code is not None:  # its last lines, read
+                    _wait_until(lambda: watch.closed, seconds=3)
+                raise DataError(self._why_it_stopped(code, watch))
+            time.sleep(0.5)
+
+    def _why_it_stopped(self, code: int, watch: NodeWatch) -> str:
+        if watch.tls_failed:
+            return (
+                f"the server at {self.server} refused this site's TLS connection: check that "
+                "--root-certificates is the federation's ca.crt (the one that signed the "
+                "server's certificate) and that --server names the host the certificate holds"
+            )
+        if watch.gave_up and not self.events.seen:
+            return (
+                f"no federation server answered at {self.server} within --wait "
+                f"{self.wait:g} s: check --server, and that 'medadapt federate server' runs "
+                "there; then start this client again (or raise --wait)"
+            )
+        if watch.gave_up:
+            return (
+                f"the server at {self.server} stopped answering before the run finished (no "
+                f"answer for --wait {self.wait:g} s): its operator sees why; this site left "
+                "the federation"
+            )
+        return f"the Flower SuperNode stopped (exit {code})"
+
+
+def _wait_until(done: Callable[[], bool], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not done() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _stop(node: subprocess.Popen) -> None:
+    if node.poll() is not None:
+        return
+    node.terminate()
+    try:
+        node.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        node.kill()
+        node.wait()
