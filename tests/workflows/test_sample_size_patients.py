@@ -4,6 +4,7 @@ of one row per patient read as before (no training here: the entries, the lines,
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -11,6 +12,7 @@ import pandas as pd
 import pytest
 
 from medadapt.data.schema import TableSchema
+from medadapt.evaluate.bootstrap import cluster_index
 from medadapt.evaluate.samplesize import binding, development
 from medadapt.modalities.base import modality_of
 from medadapt.modalities.tabular.samples import TableSamples
@@ -305,3 +307,145 @@ def test_a_measured_outcome_whose_base_explains_nothing_here_says_the_r_squared_
         "base model's R-squared at this site gives none to plan on (R-squared -3.000 on the 100 "
         "patients it never saw, no better than predicting their mean)"
     )
+
+
+# ----- a study's per-size figures and prevalence count patients, not their visits -------------
+def _heart_visits(tmp_path: Path) -> Path:
+    """The bundled heart data with the outcome (any disease) repeated: a patient with it seen
+    3 times, one without it once, so that rows and patients disagree on the rarer class and
+    on the prevalence."""
+    from medadapt.data.heart import bundled_path
+
+    frame = pd.read_csv(bundled_path())
+    frame["outcome"] = (frame.pop("num") > 0).astype(int)
+    frame["patient"] = "P" + frame.pop("id").astype(str)
+    visits = frame.loc[frame.index.repeat(np.where(frame["outcome"] == 1, 3, 1))].copy()
+    visits["age"] += visits.groupby("patient").cumcount()  # repeat visits, a year apart
+    path = tmp_path / "heart_visits.csv"
+    visits.to_csv(path, index=False)
+    return path
+
+
+def _prepared(path, id_column: str | None):
+    from medadapt.modalities import Reading
+    from medadapt.workflows.study import StudyConfig, prepare
+
+    modality = modality_of("tabular")
+    config = StudyConfig(group_column="dataset", source_groups=("Hungary", "VA Long Beach"),
+                         target_group="Cleveland", strategies=("head_only", "bottleneck"),
+                         fractions=(0.5, 1.0)).check(modality)  # fmt: skip
+    reading = Reading(label="outcome", group_column="dataset", id_column=id_column)
+    options = modality.options()
+    return modality, config, options, prepare(modality, path, options, reading, config)
+
+
+def test_a_studys_events_per_parameter_and_prevalence_count_patients(tmp_path):
+    """Cleveland's patients with the disease seen 3 times each: by rows they were the larger
+    class and 72% of the target; by patients they are the rarer class (139 of 304, 46%). The
+    events per parameter at each size and the prevalence the criteria are read at count
+    patients; without --id-column every row is a patient and the figures are the rows'."""
+    from medadapt.evaluate.samplesize import max_cox_snell
+    from medadapt.workflows.sample_size_outcomes import NAGELKERKE_DEFAULT
+    from medadapt.workflows.study import _sample_size
+    from medadapt.workflows.study_points import parameter_counts, size_findings_of
+
+    path = _heart_visits(tmp_path)
+    target = pd.read_csv(path).query("dataset == 'Cleveland'")
+    for id_column in ("patient", None):
+        modality, config, options, prepared = _prepared(path, id_column)
+        params = parameter_counts(modality, prepared.schema, config, options)
+        train = prepared.target_train.frame
+        if id_column:  # each class's distinct patients; a patient's visits agree here
+            per_class = train.groupby("outcome")["patient"].nunique()
+            prevalence = target.groupby("patient")["outcome"].first().mean()
+        else:
+            per_class = train["outcome"].value_counts()
+            prevalence = target["outcome"].mean()
+        events = int(per_class.min())
+        findings = size_findings_of(modality, prepared, config, options)
+        largest = findings[0].numbers["sizes"][-1]
+        assert largest["n_rows"] == len(train)
+        assert largest["class_counts"] == {str(int(c)): int(n) for c, n in per_class.items()}
+        assert largest["events_per_parameter"] == {
+            s: float(f"{events / p:.3g}") for s, p in params.items()}  # fmt: skip
+        ratios = {f.numbers["strategy"]: f.numbers for f in findings
+                  if f.code == "events_per_parameter"}  # fmt: skip
+        assert {s: n["events"] for s, n in ratios.items()} == dict.fromkeys(params, events)
+        entry = _sample_size(modality, prepared, config, options)
+        assert entry["prevalence"] == pytest.approx(prevalence, abs=1e-12)
+        r2 = NAGELKERKE_DEFAULT * max_cox_snell(prevalence)
+        assert {s: e["n_needed"] for s, e in entry["strategies"].items()} == {
+            s: binding(development(parameters=p, prevalence=prevalence, r2_cs=r2)).n
+            for s, p in params.items()
+        }
+        if id_column:
+            assert largest["n_patients"] == train["patient"].nunique() < len(train)
+            assert events == per_class[1] and round(prevalence, 3) == 0.457
+            assert findings[0].message.startswith("Training rows at each size: 50%: ")
+            assert f"100%: {len(train)} from {largest['n_patients']} patients." in (
+                findings[0].message
+            )
+            assert ratios["head_only"]["events_per_parameter"] == float(
+                f"{events / params['head_only']:.3g}"
+            )
+        else:
+            assert "n_patients" not in largest and events == per_class[0]
+            assert round(prevalence, 3) == 0.716
+
+
+def test_the_sizes_count_a_patient_once_in_each_class_among_their_rows(tabular):
+    """Per size, a patient counts once in each class among their rows (count_patients' rule:
+    one whose visits disagree counts in both), the wording says rows and patients, and the
+    prevalence the criteria are read at is the patients', 3 of 16 (rows would say 8 of 21)."""
+    from medadapt.evaluate.sufficiency import size_findings
+    from medadapt.workflows.sample_size_outcomes import class_shares, outcome_of
+
+    frame = pd.DataFrame({
+        "patient": ["A"] * 3 + ["B"] * 3 + ["C"] * 3 + [f"N{i}" for i in range(12)],
+        "age": np.arange(21) % 7 + 40, "chol": np.arange(21) % 5 * 3 + 180,
+        "y": [1, 1, 1, 0, 1, 1, 1, 1, 1] + [0] * 12,
+    })  # fmt: skip
+    every = _samples(frame, "patient")
+    half = every.subset(np.r_[0:3, 9:15])  # patient A's 3 rows and 6 one-row patients
+    findings = size_findings(tabular, every.schema, {0.5: half, 1.0: every}, {"head_only": 2})
+    sizes = findings[0].numbers["sizes"]
+    assert sizes == [
+        {"fraction": 0.5, "n_rows": 9, "n_patients": 7, "class_counts": {"0": 6, "1": 1},
+         "events_per_parameter": {"head_only": 0.5}},
+        {"fraction": 1.0, "n_rows": 21, "n_patients": 15, "class_counts": {"0": 13, "1": 3},
+         "events_per_parameter": {"head_only": 1.5}},
+    ]  # fmt: skip
+    assert findings[0].message == (
+        "Training rows at each size: 50%: 9 from 7 patients; 100%: 21 from 15 patients."
+    )
+    assert findings[1].message.startswith(
+        "At 50% (9 rows from 7 patients: 6 of class 0, 1 of class 1) of the target training "
+        "rows a class has fewer than 10 patients: "
+    )
+    assert findings[2].message.startswith(
+        "head_only: 3 events (the rarer class's count, in patients) at 100% of the target "
+        "training rows for 2 trainable parameters"
+    )
+    from medadapt.evaluate.report.html import Report
+    from medadapt.workflows.study_report import _sufficiency
+
+    report = Report(title="study")
+    _sufficiency(report, {"sufficiency": [f.to_dict() for f in findings],
+                          "config": {"kind": "tabular"}})  # fmt: skip
+    html = " ".join(report.render().split())
+    assert "<th>rows</th><th>patients</th><th>class 0</th>" in html.replace("> <", "><")
+    assert (
+        "Classes count patients, a patient once in each class among their rows. Events: "
+        "patients of the smallest class." in html
+    )
+    labels, patients = np.asarray(every.labels), every.known_patients()
+    assert class_shares(labels, 2, cluster_index(patients, 21)) == [13 / 16, 3 / 16]
+    outcome = outcome_of("binary", labels, label_patients=patients)
+    assert outcome.figures["prevalence"] == 3 / 16
+    assert outcome_of("binary", labels).figures["prevalence"] == 8 / 21  # rows, as before
+    unnamed = _samples(frame, None)  # no id column: rows are patients, as before
+    sizes = size_findings(tabular, unnamed.schema, {1.0: unnamed}, {"head_only": 2})[0]
+    assert sizes.numbers["sizes"] == [{"fraction": 1.0, "n_rows": 21,
+                                       "class_counts": {"0": 13, "1": 8},
+                                       "events_per_parameter": {"head_only": 4.0}}]  # fmt: skip
+    assert sizes.message == "Training rows at each size: 100%: 21."

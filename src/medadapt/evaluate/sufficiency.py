@@ -66,8 +66,9 @@ def check_sufficiency(
         findings += _rare_classes(counted, train.per_class, test.per_class)
         events = min(train.per_class.values())
         findings += _events_per_feature(events, modality.n_features(schema))
+        unit = PATIENTS if counted == PATIENTS else None
         for strategy, params in (trainable_params or {}).items():
-            findings.append(events_per_parameter(strategy, params, events))
+            findings.append(events_per_parameter(strategy, params, events, unit=unit))
         if task == "binary" and source is not None:
             findings += _prevalence_shift(source, target_train, target_test)
     for code, level, message, numbers in modality.data_findings(
@@ -325,10 +326,17 @@ def _prevalence_shift(
 
 
 def events_per_parameter(
-    strategy: str, params: int, events: int, *, name: str | None = None, where: str = ""
+    strategy: str,
+    params: int,
+    events: int,
+    *,
+    name: str | None = None,
+    where: str = "",
+    unit: str | None = None,
 ) -> Finding:
     """Events in the smallest class per trainable parameter of ``strategy``; a warning below
-    :data:`EVENTS_PER_PARAMETER`, worded for what the strategy trains."""
+    :data:`EVENTS_PER_PARAMETER`, worded for what the strategy trains. ``unit``: what
+    ``events`` count where it is not the samples ("patients", where one has several)."""
     name = name or strategy
     ratio = events / max(params, 1)
     numbers = {
@@ -337,8 +345,9 @@ def events_per_parameter(
         "events": events,
         "events_per_parameter": float(f"{ratio:.3g}"),
     }
+    counted = f", in {unit}" if unit else ""
     head = (
-        f"{name}: {grouped(events)} events (the rarer class's count){where} for "
+        f"{name}: {grouped(events)} events (the rarer class's count{counted}){where} for "
         f"{grouped(params)} trainable "
         f"parameters ({ratio:.3g} per parameter"
     )
@@ -378,24 +387,25 @@ def size_findings(
     names: dict[str, str] | None = None,
 ) -> list[Finding]:
     """Class counts and events per trainable parameter at each training size of a study
-    (``subsets``: fraction -> the rows used), a warning for the sizes where a class has fewer
-    than :data:`MIN_EVENTS_TRAIN` rows, and the events-per-parameter finding of each strategy
-    at the largest size (the smaller sizes have fewer events still)."""
+    (``subsets``: fraction -> the samples used), a warning for the sizes where a class has
+    fewer than :data:`MIN_EVENTS_TRAIN`, and the events-per-parameter finding of each strategy
+    at the largest size (the smaller sizes have fewer events still). Counted as the minimums
+    count them (:func:`count_patients`): patients, where a patient has several samples."""
     names = names or {}
     noun, task = modality.noun, modality.task(schema)
-    sizes, rare = _size_entries(modality, schema, task, subsets, trainable_params)
+    sizes, rare, by_patient = _size_entries(modality, schema, task, subsets, trainable_params)
     findings = [
         Finding(
             "training_sizes",
             "info",
             f"Training {noun} at each size: "
-            + "; ".join(f"{e['fraction']:.0%}: {e['n_rows']}" for e in sizes)
+            + "; ".join(f"{e['fraction']:.0%}: {_size_count(e)}" for e in sizes)
             + ".",
             {"sizes": sizes},
         )
     ]
     if rare:
-        findings.append(_few_events_at_sizes(noun, rare))
+        findings.append(_few_events_at_sizes(noun, rare, PATIENTS if by_patient else noun))
     if task != "regression" and sizes:
         largest = sizes[-1]
         events = min(largest["class_counts"].values())
@@ -403,7 +413,12 @@ def size_findings(
         for strategy, params in trainable_params.items():
             findings.append(
                 events_per_parameter(
-                    strategy, params, events, name=names.get(strategy), where=where
+                    strategy,
+                    params,
+                    events,
+                    name=names.get(strategy),
+                    where=where,
+                    unit=PATIENTS if by_patient else None,
                 )
             )
     return findings
@@ -415,29 +430,45 @@ def _size_entries(
     task: str,
     subsets: dict[float, Samples],
     trainable_params: dict[str, int],
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Rows, class counts and events per parameter at each training size (smallest first),
-    and the sizes below the full one where a class has fewer than :data:`MIN_EVENTS_TRAIN`."""
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], bool]:
+    """Samples (``n_rows``), the patients behind them (``n_patients``, where a patient has
+    several samples at some size), class counts and events per parameter at each training
+    size (smallest first), counted as :func:`count_patients` counts them (a patient once in
+    each class among their samples); the sizes below the full one where a class has fewer than
+    :data:`MIN_EVENTS_TRAIN`; and whether patients are counted."""
+    classes = modality.classes(schema) if task != "regression" else ()
+    counted = {f: count_patients(rows, classes, modality.noun) for f, rows in subsets.items()}
+    by_patient = any(c.by_patient for c in counted.values())
     sizes, rare = [], []
     for fraction, rows in sorted(subsets.items()):
+        here = counted[fraction]  # where no patient has several here, patients are the rows
         entry: dict[str, Any] = {"fraction": fraction, "n_rows": len(rows)}
+        if by_patient:
+            entry["n_patients"] = here.total
         if task != "regression":
-            counts = rows.class_counts(modality.classes(schema))
-            events = min(counts.values())
-            entry["class_counts"] = counts
+            events = min(here.per_class.values())
+            entry["class_counts"] = here.per_class
             entry["events_per_parameter"] = {
                 s: float(f"{events / max(p, 1):.3g}") for s, p in trainable_params.items()
             }
             if events < MIN_EVENTS_TRAIN and fraction < 1.0:
                 rare.append(entry)
         sizes.append(entry)
-    return sizes, rare
+    return sizes, rare, by_patient
 
 
-def _few_events_at_sizes(noun: str, rare: list[dict[str, Any]]) -> Finding:
-    """A warning naming the training sizes where a class has almost no rows."""
+def _size_count(entry: dict[str, Any], noun: str = "") -> str:
+    """``"30 rows"`` (``noun``; none: ``"30"``), or where patients are counted ``"30 rows
+    from 10 patients"``."""
+    n = f"{entry['n_rows']} {noun}" if noun else str(entry["n_rows"])
+    return n if "n_patients" not in entry else f"{n} from {entry['n_patients']} {PATIENTS}"
+
+
+def _few_events_at_sizes(noun: str, rare: list[dict[str, Any]], counted: str) -> Finding:
+    """A warning naming the training sizes where a class has almost no samples (``counted``:
+    what the class counts count, the samples' ``noun`` or patients)."""
     described = ", ".join(
-        f"{e['fraction']:.0%} ({e['n_rows']} {noun}: "
+        f"{e['fraction']:.0%} ({_size_count(e, noun)}: "
         + ", ".join(f"{n} of class {c}" for c, n in e["class_counts"].items())
         + ")"
         for e in rare
@@ -446,7 +477,7 @@ def _few_events_at_sizes(noun: str, rare: list[dict[str, Any]]) -> Finding:
         "few_training_events_at_size",
         "warning",
         f"At {described} of the target training {noun} a class has fewer than "
-        f"{MIN_EVENTS_TRAIN} {noun}: points at those sizes show what a strategy does "
+        f"{MIN_EVENTS_TRAIN} {counted}: points at those sizes show what a strategy does "
         "with almost no data, not how well it would work.",
         {"fractions": [e["fraction"] for e in rare]},
     )

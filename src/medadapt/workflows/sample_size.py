@@ -15,7 +15,9 @@ are Riley et al. 2021's, for binary outcomes. Images are samples of patients: th
 count patients, and the output says so. Where the samples name their patients
 (:meth:`~medadapt.modalities.samples.Samples.known_patients`: an id column, DICOM PatientID) and
 a patient has several of them (repeat visits), the criteria are compared with the number of
-patients, and the entries record both (``n_train`` samples, ``n_train_patients`` patients).
+patients, and the entries record both (``n_train`` samples, ``n_train_patients`` patients); the
+prevalence (class proportions) they are read at is the patients' too
+(:func:`~medadapt.workflows.sample_size_outcomes.class_shares`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import numpy as np
 from medadapt.adapters import AdapterModel, without_adapters
 from medadapt.adapters.methods import default_config
 from medadapt.errors import DataError
+from medadapt.evaluate.bootstrap import cluster_index
 from medadapt.evaluate.report.formatting import listed
 from medadapt.evaluate.samplesize import binding, validation
 from medadapt.evaluate.sufficiency import count_patients, rare_class_note
@@ -110,8 +113,8 @@ def check_sample_size(
     outcome = outcome_of(modality.task(base.schema), labels, scored,
                          base.training.get("test_metrics"),
                          modality.noun if patients else counted(modality),
-                         modality.classes(base.schema),
-                         patients=unseen.known_patients())  # fmt: skip
+                         modality.classes(base.schema), patients=unseen.known_patients(),
+                         label_patients=samples.subset(chosen).known_patients())  # fmt: skip
     if isinstance(outcome, str):
         return {"applies": False, "why": outcome, **refused}
     _name_classes(outcome, modality.classes(base.schema))
@@ -157,6 +160,20 @@ def patient_counts(modality: Any, **parts: Any) -> dict[str, Any]:
     if all(counts[f"{key}_patients"] == len(samples) for key, samples in parts.items()):
         return {}
     return {**counts, "unit": modality.noun}
+
+
+def patients_of(*parts: Any) -> np.ndarray | None:
+    """Each sample's patient as a number, ``parts``' samples one after another (the training
+    samples, then the test samples: split by patient, they never share one), for counting
+    their labels by patient; None where no part names its patients or none has several."""
+    numbered, offset = [], 0
+    for part in parts:
+        index = cluster_index(part.known_patients(), len(part))
+        index = np.arange(len(part)) if index is None else index
+        numbered.append(index + offset)
+        offset += int(index.max()) + 1 if len(index) else 0
+    joined = np.concatenate(numbered) if numbered else np.zeros(0, dtype=np.int64)
+    return None if cluster_index(joined, len(joined)) is None else joined
 
 
 def criteria_count(entry: dict[str, Any], key: str) -> int:
@@ -340,8 +357,8 @@ def adapter_sample_size(modality: Any, base: BaseModel, parameters: int, train: 
     outcome = outcome_of(modality.task(base.schema), labels, (np.asarray(unseen.labels), risk),
                          base.training.get("test_metrics"),
                          modality.noun if patients else counted(modality),
-                         modality.classes(base.schema),
-                         patients=unseen.known_patients())  # fmt: skip
+                         modality.classes(base.schema), patients=unseen.known_patients(),
+                         label_patients=patients_of(train, test))  # fmt: skip
     if isinstance(outcome, str):
         return None
     _name_classes(outcome, modality.classes(base.schema))
@@ -443,7 +460,8 @@ ASSUMED_C = 0.75  # a study trains its own base: the C-statistic it will reach i
 
 def study_sample_size(modality: Any, schema: Any, parameters: dict[str, int], train: Any,
                       test: Any, *, base: BaseModel | None = None, unseen: Any = None,
-                      labels: Any = None) -> dict[str, Any] | None:  # fmt: skip
+                      labels: Any = None,
+                      label_patients: Any = None) -> dict[str, Any] | None:  # fmt: skip
     """For ``study``: each strategy's development criteria, and (binary outcomes) how many
     test samples precise validation estimates need; None when they do not apply. A study that
     trains its own base knows neither its R-squared nor its C-statistic yet: the conservative
@@ -451,9 +469,12 @@ def study_sample_size(modality: Any, schema: Any, parameters: dict[str, int], tr
     scores on ``unseen`` (the target's samples it never saw), as ``check-data`` and ``adapt``
     compute them, and the calibration slope is checked too. ``labels``: every target
     sample's (the outcome as ``check-data`` reads it; by default the training and test
-    samples')."""
+    samples'), and ``label_patients`` their patients (None: each its own; by default, with
+    the default labels, those of the training and test samples), so that the prevalence is
+    the patients'."""
     if labels is None:
         labels = np.concatenate([np.asarray(train.labels), np.asarray(test.labels)])
+        label_patients = patients_of(train, test)
     scored = base is not None and unseen is not None and len(unseen) > 0
     risk = _scores(modality, base, unseen) if scored else None
     counts = {"n_train": len(train), "n_test": len(test),
@@ -463,7 +484,8 @@ def study_sample_size(modality: Any, schema: Any, parameters: dict[str, int], tr
                          base.training.get("test_metrics") if scored else None,
                          modality.noun if "unit" in counts else counted(modality),
                          modality.classes(schema),
-                         patients=unseen.known_patients() if scored else None)  # fmt: skip
+                         patients=unseen.known_patients() if scored else None,
+                         label_patients=label_patients)  # fmt: skip
     if isinstance(outcome, str):
         return None
     strategies = {}

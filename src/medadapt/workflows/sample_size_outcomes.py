@@ -17,7 +17,10 @@ Anticipated R-squared, lowest of what is known (a lower R-squared asks for more 
 
 Where the scored samples name their patients and one has several (repeat visits), the fewest
 of a class an AUROC needs are counted in patients, as the evaluation counts them: six visits
-of two patients are two patients of the class, not six.
+of two patients are two patients of the class, not six. So are the prevalence and the class
+proportions the criteria are read at, where the labels' patients are given: each class's
+patients (a patient once in each class among their samples, as
+:func:`~medadapt.evaluate.sufficiency.count_patients` counts them) over those counts' sum.
 """
 
 from __future__ import annotations
@@ -95,28 +98,46 @@ def outcome_of(task: str, labels: np.ndarray,
                scored: tuple[np.ndarray, np.ndarray] | None = None,
                known: dict[str, float] | None = None,
                noun: str = "samples", classes: Sequence[str] = (), *,
-               patients: np.ndarray | None = None) -> Outcome | str:  # fmt: skip
+               patients: np.ndarray | None = None,
+               label_patients: np.ndarray | None = None) -> Outcome | str:  # fmt: skip
     """The outcome of ``labels`` (class indices, or values for regression). ``scored``: the
     labels and the base's scores of the samples it scored (None: not scored, so the
     conservative default); ``known``: the base's metrics on its source (``auroc``, ``r2``);
     ``noun``: how sentences count the samples ("patients", "images"); ``classes``: the class
     names, for the sentences; ``patients``: the scored samples' patients
     (:meth:`~medadapt.modalities.samples.Samples.known_patients`; None: each sample its own),
-    so that the fewest of a class an AUROC needs count patients. A string says why no
-    criterion applies."""
+    so that the fewest of a class an AUROC needs count patients; ``label_patients``: the
+    patients of ``labels`` (None: each label its own), so that the prevalence or the class
+    proportions count patients (:func:`class_shares`). A string says why no criterion
+    applies."""
     known = known or {}
     if task == "regression":
         return _continuous(np.asarray(labels, dtype=float), scored, known.get("r2"), noun)
     labels = np.asarray(labels).astype(int)
+    counted = cluster_index(label_patients, len(labels))
     clusters = None
     if scored is not None:
         scored = (np.asarray(scored[0]).astype(int), np.asarray(scored[1], dtype=float))
         clusters = cluster_index(patients, len(scored[0]))
     if task == "binary" and labels.max(initial=0) <= 1:  # (an adapter may add classes)
-        return _binary(labels, scored, known.get("auroc"), noun, classes, clusters)
+        prevalence = class_shares(labels, 2, counted)[1]
+        return _binary(labels, scored, known.get("auroc"), noun, classes, clusters, prevalence)
     if scored is not None and scored[1].ndim != 2:
         scored = None  # a binary base's P(class 1): no pairwise scores for the new classes
-    return _multiclass(labels, scored, classes, noun, clusters)
+    return _multiclass(labels, scored, classes, noun, clusters, counted)
+
+
+def class_shares(labels: np.ndarray, k: int, patients: np.ndarray | None) -> list[float]:
+    """Each of the ``k`` classes' share of ``labels`` (class indices), or where ``patients``
+    number each label's patient (:func:`~medadapt.evaluate.bootstrap.cluster_index`; None:
+    each label its own), of the patients: a patient counts once in each class among their
+    samples, as :func:`~medadapt.evaluate.sufficiency.count_patients` counts them, and the
+    shares are of those counts' sum (a patient whose samples disagree weighs in each class)."""
+    if patients is None:
+        return [float(np.mean(labels == c)) for c in range(k)]
+    counts = [count_units(labels == c, patients) for c in range(k)]
+    total = sum(counts)
+    return [n / total if total else 0.0 for n in counts]
 
 
 def _other(known: list[tuple[float, str]], used: float) -> str:
@@ -129,8 +150,11 @@ def _other(known: list[tuple[float, str]], used: float) -> str:
 
 
 def _binary(labels: np.ndarray, scored, source_auroc: float | None, noun: str,
-            classes: Sequence[str] = (), clusters: np.ndarray | None = None):  # fmt: skip
-    prevalence = float(np.mean(labels == 1))
+            classes: Sequence[str] = (), clusters: np.ndarray | None = None,
+            prevalence: float | None = None):  # fmt: skip
+    """``prevalence``: of the patients, where they are counted (by default, of ``labels``)."""
+    if prevalence is None:
+        prevalence = float(np.mean(labels == 1))
     if not 0 < prevalence < 1:
         return f"the {len(labels)} {noun} hold one class only"
     source_known = source_auroc is not None and 0.5 < source_auroc < 1
@@ -225,10 +249,13 @@ def _class_name(classes: Sequence[str], index: int) -> str:
 
 
 def _multiclass(labels: np.ndarray, scored, classes: Sequence[str] = (), noun: str = "samples",
-                clusters: np.ndarray | None = None):  # fmt: skip
+                clusters: np.ndarray | None = None,
+                counted: np.ndarray | None = None):  # fmt: skip
+    """``clusters``: the scored samples' patients; ``counted``: ``labels``' patients, whose
+    class shares the criteria are read at (:func:`class_shares`)."""
     width = 0 if scored is None else scored[1].shape[1]
     k = max(int(labels.max()) + 1, width)
-    phis = [float(np.mean(labels == c)) for c in range(k)]
+    phis = class_shares(labels, k, counted)
     if min(phis) == 0:
         first = next(c for c, p in enumerate(phis) if p == 0)
         name = repr(classes[first]) if first < len(classes) else str(first)

@@ -100,7 +100,8 @@ def prepare(
     unseen = target.subset(chosen[~seen[chosen]]) if config.base is not None else None
     return StudyData(schema, source, target.subset(train), target.subset(test),
                      int(seen[chosen].sum()), warnings, unseen,
-                     np.asarray(target.subset(chosen).labels))  # fmt: skip
+                     np.asarray(target.subset(chosen).labels),
+                     target.subset(chosen).known_patients())  # fmt: skip
 
 
 def refuse_options_of_a_new_base(modality: Modality, options: Any, base: Any) -> None:
@@ -231,7 +232,8 @@ def _sample_size(modality: Modality, prepared: StudyData, config: StudyConfig, o
     base = BaseModel.load(config.base, flag="--base") if config.base is not None else None
     return study_sample_size(modality, prepared.schema, params, prepared.target_train,
                              prepared.target_test, base=base, unseen=prepared.unseen,
-                             labels=prepared.target_labels)  # fmt: skip
+                             labels=prepared.target_labels,
+                             label_patients=prepared.target_patients)  # fmt: skip
 
 
 def n_steps(modality: Modality, config: StudyConfig) -> int:

@@ -114,6 +114,8 @@ class StudyData:
     # every target sample's label, before any is left out (the outcome's prevalence or spread,
     # as check-data reads it)
     target_labels: Any = None
+    # their patients (None: each its own), so that the prevalence counts patients
+    target_patients: Any = None
 
 
 def point_name(strategy: str, fraction: float, seed: int) -> str:

@@ -238,8 +238,10 @@ def run(bases, points, out: Path, workers: int, say) -> None:
 def size_findings_of(
     modality: Modality, data: StudyData, config: StudyConfig, options: Any
 ) -> list[Finding]:
-    """Class counts and events per trainable parameter at each training size (seed 0's
-    subsets; the subsets are stratified, so other seeds have the same counts)."""
+    """Class counts and events per trainable parameter at each training size, in patients
+    where a patient has several samples (:func:`~medadapt.evaluate.sufficiency.size_findings`;
+    seed 0's subsets: they are stratified, so other seeds have as many samples of each class,
+    though their patients may number a few more or fewer)."""
     from medadapt.workflows.labels import label
 
     train = data.target_train

@@ -310,10 +310,13 @@ def _sufficiency(report: Report, study: dict[str, Any]) -> None:
         return
     classes = list(sizes[0]["class_counts"])
     strategies = list(sizes[0]["events_per_parameter"])
+    noun = study_noun(study)
+    by_patient = "n_patients" in sizes[0]  # a patient has several samples: classes count them
     report.table(
         [
             "training size",
-            study_noun(study),
+            noun,
+            *(["patients"] if by_patient else []),
             *[f"class {c}" for c in classes],
             *[f"events/parameter: {label(s)}" for s in strategies],
         ],
@@ -321,15 +324,26 @@ def _sufficiency(report: Report, study: dict[str, Any]) -> None:
             [
                 f"{e['fraction']:.0%}",
                 e["n_rows"],
+                *([e["n_patients"]] if by_patient else []),
                 *[e["class_counts"][c] for c in classes],
                 *[f"{e['events_per_parameter'][s]:.4f}" for s in strategies],
             ]
             for e in sizes
         ],
-        caption=f"Target training {study_noun(study)} at each size (seed 0's subset; "
-        f"stratified, so every seed has these counts). Events: {study_noun(study)} of the "
-        "smallest class.",
+        caption=_sizes_caption(noun, by_patient),
     )
+
+
+def _sizes_caption(noun: str, by_patient: bool) -> str:
+    """What the table of training sizes counts: the samples, or where a patient has several
+    the patients behind them (each seed draws its own samples, so its patients may differ)."""
+    if not by_patient:
+        return (f"Target training {noun} at each size (seed 0's subset; stratified, so every "
+                f"seed has these counts). Events: {noun} of the smallest class.")  # fmt: skip
+    return (f"Target training {noun} at each size and the patients behind them (seed 0's "
+            f"subset; stratified, so every seed has as many {noun}, not always as many "
+            "patients). Classes count patients, a patient once in each class among their "
+            f"{noun}. Events: patients of the smallest class.")  # fmt: skip
 
 
 def _data_summary(report: Report, study: dict[str, Any]) -> None:
