@@ -21,6 +21,7 @@ from medadapt.federated.sites import (
     SiteError,
     _check_both_classes,
     beyond_threshold,
+    check_site_rows,
     preflight,
     read_sites,
     site_warnings,
@@ -166,3 +167,77 @@ def test_a_base_trained_here_says_what_train_base_says(heart, tmp_path):
     assert "pass --missing-code chol=0" in said.stdout
     assert "error: site Healthy: its training rows have only one class" in said.stderr
     assert not (tmp_path / "fed").exists()
+
+
+LEAK = (
+    "column 'oldpeak' alone predicts 'num' with AUROC 1.000 on {n} rows of this site, at or "
+    "above the 0.98 that medadapt treats as a leak: a strong predictor on few rows, or a leak (a "
+    "copy of the label, a value recorded after the outcome); keep it with --allow-leak oldpeak "
+    "if it is a genuine predictor measured before the outcome, or correct the site's export of it"
+)
+KEPT = (
+    "column 'oldpeak' (AUROC 1.000) alone predicts 'num' almost perfectly; kept because of "
+    "--allow-leak: results that rely on it will not hold where it is unknown"
+)
+
+
+def _leaky(heart: pd.DataFrame) -> pd.DataFrame:
+    """Hungary's export holds the diagnosis in 'oldpeak' (a leak at one site only: the base,
+    trained at Cleveland, read a genuine 'oldpeak')."""
+    frame = heart[heart["dataset"].isin(["Hungary", "VA Long Beach"])].copy()
+    hungary = frame["dataset"] == "Hungary"
+    frame.loc[hungary, "oldpeak"] = frame.loc[hungary, "num"] * 1.5
+    return frame
+
+
+def test_a_leak_at_one_site_is_refused_by_name_before_the_rounds(heart, base, tmp_path):
+    """``adapt``'s leak checks run on each site's rows: before, a copy of the outcome in one
+    hospital's export trained the shared adapter without a word."""
+    _leaky(heart).to_csv(tmp_path / "sites.csv", index=False)
+    said = run_cli("federate", "simulate", "--data", tmp_path / "sites.csv", "--label", "num",
+                   "--group-column", "dataset", "--groups", "Hungary,VA Long Beach", "--base",
+                   base, "--out", tmp_path / "fed")  # fmt: skip
+    assert said.code == 2 and not (tmp_path / "fed").exists()
+    assert said.stderr.strip() == (
+        f"error: site Hungary: {LEAK.format(n=294)} (or leave the site out of --groups, or pass "
+        "--on-site-error continue to go on without it)"
+    )
+    run = FederatedRun(base_dir=base, data=tmp_path / "sites.csv", label="num",
+                       group_column="dataset", sites=("Hungary", "VA Long Beach"))  # fmt: skip
+    data = read_sites(run)
+    tabular = modality_of("tabular")
+    assert check_site_rows(data, tabular.options(allow_leak="oldpeak")) == [f"site Hungary: {KEPT}"]
+
+
+def test_the_node_of_a_leaky_site_refuses_too(heart, base, tmp_path):
+    """A site left out by the command (``--on-site-error continue``) is refused by its own
+    node as well, so it does not train the shared adapter; a column the run keeps is kept
+    there too (simulation: the run's options; deployment: the client's node config)."""
+    from medadapt.federated import client
+
+    _leaky(heart).to_csv(tmp_path / "sites.csv", index=False)
+    run = FederatedRun(base_dir=base, data=tmp_path / "sites.csv", label="num",
+                       group_column="dataset", sites=("Hungary", "VA Long Beach"))  # fmt: skip
+    node = SimpleNamespace(node_config={"partition-id": 0}, run_config={})
+    with pytest.raises(SiteError) as error:
+        client.local_site(run, node)
+    assert str(error.value) == f"site Hungary: {LEAK.format(n=294)}"
+    kept = FederatedRun(**{**run.__dict__, "options": {"allow_leak": "oldpeak"}})
+    assert client.local_site(kept, node).name == "Hungary"
+    hospital = SimpleNamespace(node_config={"site": "Hungary", "data": str(tmp_path / "sites.csv"),
+                                            "base": str(base), "allow_leak": "oldpeak"},
+                               run_config={})  # fmt: skip
+    assert client.local_site(run, hospital).name == "Hungary"
+
+
+def test_a_hospital_with_a_leak_is_refused_before_it_joins(heart, base, tmp_path):
+    hungary = _leaky(heart).query("dataset == 'Hungary'")
+    hungary.to_csv(tmp_path / "hungary.csv", index=False)
+    with pytest.raises(DataError) as error:
+        preflight(tmp_path / "hungary.csv", base, "Hungary")
+    assert str(error.value) == LEAK.format(n=294)
+    n, notes = preflight(tmp_path / "hungary.csv", base, "Hungary", allow_leak="oldpeak")
+    assert n == 294 and notes[0] == f"this site: {KEPT}"
+    said = run_cli("federate", "client", "--server", "127.0.0.1:9", "--site", "Hungary",
+                   "--data", tmp_path / "hungary.csv", "--base", base, "--insecure")  # fmt: skip
+    assert said.code == 2 and said.stderr.strip() == f"error: {LEAK.format(n=294)}"

@@ -127,6 +127,9 @@ CLIENT = [
     Shared("insecure", bool, False, "No TLS: for a trial on one machine only.", ("--insecure",)),
     Shared("local_port", int | None, None, "Port of this node's local Flower API (default: a "
            "free one)."),
+    Shared("allow_leak", str | None, None, "Keep these columns although each alone predicts "
+           "the label almost perfectly in this site's rows (refused otherwise: a copy of the "
+           "label, or recorded after the outcome)."),
     Shared("wait", float, 600.0, "Seconds this site keeps trying to reach the server (at the "
            "start, or after it stopped answering) before it leaves with an error."),
     Shared("out", Path | None, None, "Folder where this site keeps the federated adapter "
@@ -190,8 +193,10 @@ def _simulate(**values: Any) -> None:
                           "column naming each row's site")  # fmt: skip
     checks.distinct_columns({"--label": values["label"], "--id-column": values["id_column"],
                              "--group-column": values["group_column"]})  # fmt: skip
-    run = _run(values, base_dir=base or out / "base", data=data,
-               label=values["label"], id_column=values["id_column"])  # fmt: skip
+    kept = {"allow_leak": values["allow_leak"]} if values.get("allow_leak") else {}
+    run = _run(values, base_dir=base or out / "base", data=data, label=values["label"],
+               id_column=values["id_column"], options=kept)  # fmt: skip
+    # (every site's node runs adapt's leak checks on its rows, with the columns kept so)
     if base is not None:
         modality = inputs.modality_of_base(base, data, probes(values))  # a folder of no base:
         # said with what to pass instead (base_kind)
@@ -217,7 +222,7 @@ def _simulate(**values: Any) -> None:
     with staged as staged_out:
         if base is None:
             run = _train_base_here(run, values, options, modality, staged_out)
-            notes = _read_sites(run)  # now that there is a base to read them for
+            notes = _read_sites(run, options)  # now that there is a base to read them for
         warn_all(notes)  # before the rounds: what adapt would say of each site
         with status_progress("federate (Flower simulation)") as step:
             from medadapt.federated.job import federate_job
@@ -245,14 +250,15 @@ def _check_sites(run, values: dict[str, Any], modality, options) -> list[str]:
     base = BaseModel.load(run.base_dir, flag="--base")
     _refuse_what_the_base_decides(modality, base, options, values["id_column"])
     _check_label(modality, base.schema, run.label, run.data)
-    return _read_sites(run)
+    return _read_sites(run, options)
 
 
 def _refuse_what_the_base_decides(modality, base, options, id_column: str | None) -> None:
     """With ``--base``, how the label and the columns are read is the base's (kept with the
     model, as for ``adapt``): a ``train-base`` option (or ``--id-column``) given otherwise is
     refused by flag (each was ignored without a word); the base's own choice given again
-    passes. An option only a base trained here uses (``--allow-leak``) changes nothing."""
+    passes. ``--allow-leak`` applies to the sites' rows (their leak checks), with ``--base``
+    too."""
     recorded = getattr(base.schema, "id_column", None)
     if id_column is not None and id_column != recorded:
         used = (f"the base's id column is used: --id-column {recorded}" if recorded else
@@ -266,13 +272,15 @@ def _refuse_what_the_base_decides(modality, base, options, id_column: str | None
         used = _BASE_DECIDES.get(flag, "the base's own setting is used")
         raise ConfigError(_kept_with_the_base(flag, f"{used}: {decided}" if decided else used))
     for flag in options.given():
-        if flag not in shaping:
+        if flag not in shaping and flag not in _THE_SITES_USE:
             raise ConfigError(
                 f"{flag} applies to a base trained here (--base-groups); with --base each site "
                 "reads its data as the base says, so it would change nothing: drop it"
             )
 
 
+#: options of the sites' reading that apply with --base too (each site's leak checks)
+_THE_SITES_USE = ("--allow-leak",)
 _ARCHITECTURE = "the base's architecture is used"
 #: what is used instead of a ``train-base`` option given with ``--base`` (adapt's words)
 _BASE_DECIDES = {
@@ -312,17 +320,18 @@ def _check_label(modality, schema, label: str | None, data: Path) -> None:
         ) from None
 
 
-def _read_sites(run) -> list[str]:
+def _read_sites(run, options) -> list[str]:
     """Every site's samples read as its node reads them: the refusal of a site that cannot
     take part (or, with ``--on-site-error continue``, a warning and the others read), and
     the warnings to say before the rounds: what the sites can add, and what ``adapt`` would
     say of each site's samples."""
-    from medadapt.federated.sites import SiteError, read_sites, site_warnings
+    from medadapt.federated.sites import SiteError, check_site_rows, read_sites, site_warnings
 
     sites, said = list(run.sites), []
     while sites:
         try:
             data = read_sites(run, sites=sites)
+            kept = check_site_rows(data, options)  # adapt's leak checks, on each site's rows
         except SiteError as error:
             if run.on_site_error == "stop":
                 raise ConfigError(
@@ -333,7 +342,7 @@ def _read_sites(run) -> list[str]:
             sites.remove(error.site)
             continue
         fix = f"give this site more {data.modality.noun}, or leave it out of --groups"
-        return said + data.notes + site_warnings(data, fix=fix)
+        return said + data.notes + kept + site_warnings(data, fix=fix)
     return said
 
 
@@ -418,7 +427,8 @@ def _client(**values: Any) -> None:
         inputs.check_not_inside(out, values["data"], "--data")
         inputs.check_not_inside(out, values["base"], "--base")
     _check_base_folder(values["base"])
-    n, notes = preflight(Path(values["data"]), Path(values["base"]), values["site"])
+    n, notes = preflight(Path(values["data"]), Path(values["base"]), values["site"],
+                         values["allow_leak"])  # fmt: skip
     warn_all(notes)  # on this hospital's terminal only: its data never leaves
     if values["insecure"]:
         warn("--insecure: this site's adapter weights and metrics travel unencrypted")
@@ -430,6 +440,7 @@ def _client(**values: Any) -> None:
         Path(values["base"]).resolve(), port=port, keep_in=out and Path(out).resolve(),
         events=node.events_path, wait=values["wait"],
         root_certificates=values["root_certificates"], insecure=values["insecure"],
+        allow_leak=values["allow_leak"],
     )  # fmt: skip
     kept = (f"keeps the adapters in {out}" if out else
             "keeps no adapter here (pass --out DIR to keep them)")  # fmt: skip

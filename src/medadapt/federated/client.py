@@ -33,7 +33,7 @@ from medadapt.federated.local import (
 )
 from medadapt.federated.personal import Kept, keep_at_site, personalise, site_folder
 from medadapt.federated.site_events import EVENTS_KEY, FINISHED, REFUSED, SCORED, TRAINED, tell
-from medadapt.federated.sites import SiteData, read_sites, trainable
+from medadapt.federated.sites import SiteData, check_site_rows, read_sites, trainable
 from medadapt.federated.strategies import SITE_INDEX
 from medadapt.federated.wire import from_arrays, to_arrays
 from medadapt.train.fitting import predict
@@ -99,9 +99,19 @@ def local_site(run: FederatedRun | None, context: Context) -> LocalSite:
     if key not in _SITES:
         read = read_sites(run, data, sites=[run.sites[index]])
         _check_same_base(run, read.base)
+        check_site_rows(read, _site_options(run, read.modality, context))
         trained = trainable(run, read.modality, read.base)
         _SITES[key] = LocalSite(run, index, read, data, trained, keep_in)
     return _SITES[key]
+
+
+def _site_options(run: FederatedRun, modality: Any, context: Context) -> Any:
+    """The options the site's leak checks read: the run's (simulation), or what the
+    hospital's client kept deliberately (deployment: ``--allow-leak`` in its node config)."""
+    options = dict(run.options)
+    if "allow_leak" in context.node_config:
+        options["allow_leak"] = str(context.node_config["allow_leak"])
+    return modality.options(**options)
 
 
 def _check_same_base(run: FederatedRun, base: Any) -> None:

@@ -232,14 +232,18 @@ def superlink_command(host: str, port: int, certificates: Path | None, insecure:
 
 def supernode_command(server: str, site: str, data: Path, base: Path, *, port: int,
                       keep_in: Path | None, events: Path, wait: float,
-                      root_certificates: Path | None, insecure: bool) -> list[str]:  # fmt: skip
+                      root_certificates: Path | None, insecure: bool,
+                      allow_leak: str | None = None) -> list[str]:  # fmt: skip
     """The SuperNode of a hospital: its site, its file, its copy of the base, the folder
-    where it keeps its adapters and the file its node tells the hospital's command what it
-    did (:mod:`~medadapt.federated.site_events`) travel as the node's config (never to the
-    server); it gives up after ``wait`` seconds without reaching the SuperLink."""
+    where it keeps its adapters, the columns it keeps with ``--allow-leak`` and the file its
+    node tells the hospital's command what it did (:mod:`~medadapt.federated.site_events`)
+    travel as the node's config (never to the server); it gives up after ``wait`` seconds
+    without reaching the SuperLink."""
     config = {"site": site, "data": str(data), "base": str(base), EVENTS_KEY: str(events)}
     if keep_in is not None:
         config["out"] = str(keep_in)
+    if allow_leak is not None:  # the site's own choice, for its node's leak checks
+        config["allow_leak"] = allow_leak
     command = [_tool("flower-supernode"), "--superlink", server, "--port", str(port),
                "--max-wait-time", f"{wait:g}", "--node-config",
                " ".join(f"{key}={json.dumps(value)}" for key, value in config.items())]  # fmt: skip

@@ -15,7 +15,7 @@ import torch
 
 from medadapt.adapters import AdapterModel, without_adapters
 from medadapt.adapters.methods import default_config
-from medadapt.errors import DataError
+from medadapt.errors import ConfigError, DataError
 from medadapt.federated.config import FederatedRun
 from medadapt.federated.local import Trainable
 from medadapt.modalities.base import Modality, Samples, modality_of
@@ -187,6 +187,32 @@ def site_warnings(data: SiteData, *, fix: str) -> list[str]:
     return once + per_site
 
 
+#: the advice of a leak at a site, in ``federate simulate``'s and ``federate client``'s flags
+SITE_LEAK_ADVICE = (
+    "keep {it} with --allow-leak {names} if {genuine} measured before the outcome, or correct "
+    "the site's export of {it}"
+)
+
+
+def check_site_rows(data: SiteData, options: Any, *, fix: str = SITE_LEAK_ADVICE) -> list[str]:
+    """``adapt``'s checks of the rows an adapter trains and is tested on, run on each site's:
+    a base input that alone predicts the label at one site (a copy of the outcome in one
+    hospital's export) would train the shared adapter on it and flatter that site's figures;
+    it is refused naming the site (:class:`SiteError`), unless kept with ``--allow-leak``.
+    Returns the warnings of the inputs kept so."""
+    said: list[str] = []
+    for name, site in data.sites.items():
+        rows = data.samples.subset(np.r_[site.train, site.test])
+        try:
+            kept = data.modality.check_training_rows(
+                data.base.schema, rows, options, name, judged="rows of this site", fix=fix
+            )
+        except DataError as error:
+            raise SiteError(name, str(error)) from None
+        said += [f"site {name}: {note}" for note in kept]
+    return said
+
+
 def too_few_notes(modality: Modality, schema: Any, train: Samples, test: Samples | None, *,
                   fix: str | None) -> list[str]:  # fmt: skip
     """``adapt``'s warnings on how many samples train and test an adapter at a site
@@ -229,15 +255,24 @@ def trainable(run: FederatedRun, modality: Modality, base: BaseModel) -> Trainab
 MIN_SITE_SAMPLES = 10  # fewer labelled samples cannot both train and test an adapter
 
 
-def preflight(data: Path, base_dir: Path, site: str | None = None) -> tuple[int, list[str]]:
+def preflight(data: Path, base_dir: Path, site: str | None = None,
+              allow_leak: str | None = None) -> tuple[int, list[str]]:  # fmt: skip
     """A hospital's checks before it joins: the base loads, the file has what the base reads
-    (label and features) and enough labelled samples. Returns how many, and what ``adapt``
-    would warn about them (said on the hospital's own terminal: the data never leaves);
-    raises the one-line error otherwise. A column naming ``site`` beside other values (a file
-    of every site's rows: all of them would train here) is warned about."""
+    (label and features), enough labelled samples, and no base input that alone predicts the
+    label there (unless kept with ``allow_leak``: the site's ``--allow-leak``). Returns how
+    many, and what ``adapt`` would warn about them (said on the hospital's own terminal: the
+    data never leaves); raises the one-line error otherwise. A column naming ``site`` beside
+    other values (a file of every site's rows: all of them would train here) is warned
+    about."""
     base = BaseModel.load(base_dir, flag="--base")
     modality = modality_of(base.kind)
-    samples = modality.read_for_model(data, base, modality.options())
+    options = modality.options()
+    if allow_leak is not None:
+        if not hasattr(options, "allow_leak"):
+            raise ConfigError(f"--allow-leak applies to tables; --base {base_dir} reads "
+                              f"{modality.noun}: drop it")  # fmt: skip
+        options = modality.options(allow_leak=allow_leak)
+    samples = modality.read_for_model(data, base, options)
     if len(samples) < MIN_SITE_SAMPLES:
         raise DataError(
             f"--data {data} has {len(samples)} labelled {modality.noun}: too few to train and "
@@ -253,8 +288,11 @@ def preflight(data: Path, base_dir: Path, site: str | None = None) -> tuple[int,
             + (beyond or f"every labelled {modality.noun[:-1]} has the same outcome ({only!r}): "
                "this site can neither train the adapter nor test it; add its other patients")
         )  # fmt: skip
-    # the split is the server's to choose (its --test-fraction, --seed): counted on them all
-    notes = too_few_notes(modality, base.schema, samples, None, fix=None)
+    # the split is the server's to choose (its --test-fraction, --seed): judged on them all
+    notes = [f"this site: {note}" for note in modality.check_training_rows(
+        base.schema, samples, options, site or "", judged="rows of this site",
+        fix=SITE_LEAK_ADVICE)]  # fmt: skip
+    notes += too_few_notes(modality, base.schema, samples, None, fix=None)
     notes += modality.sample_notes(base.schema, samples)
     found = _site_column(getattr(samples, "frame", None), site)
     if found is not None:

@@ -325,10 +325,13 @@ class Modality(ABC):
         result on the model repeats them."""
         return []
 
-    def check_training_rows(self, schema: Any, rows: Samples, options: Any, where: str):
+    def check_training_rows(self, schema: Any, rows: Samples, options: Any, where: str, *,
+                            judged: str | None = None, fix: str | None = None):  # fmt: skip
         """Refuse the samples an adapter trains and is tested on (``rows``: both, so that a
         small training set is judged on every sample of its group) that cannot train it or
-        would flatter it; returns warnings."""
+        would flatter it; returns warnings. ``judged``: which rows, in the message (default:
+        ``adapt``'s rows at ``where``); ``fix``: the advice, in the caller's flags (default:
+        ``adapt``'s)."""
         return []
 
     def split_extras(self, options: Any) -> dict[str, Any]:

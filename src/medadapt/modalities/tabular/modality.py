@@ -486,12 +486,13 @@ class TabularModality(Modality):
         return target_findings(schema, source, target_train, target_test)
 
     def check_training_rows(
-        self, schema: TableSchema, rows: TableSamples, options: Any, where: str
-    ) -> list[str]:
+        self, schema: TableSchema, rows: TableSamples, options: Any, where: str, *,
+        judged: str | None = None, fix: str | None = None,
+    ) -> list[str]:  # fmt: skip
         """A base feature that alone predicts the label on the rows the adapter trains and is
         tested on is refused (unless kept deliberately). Returns warnings."""
-        return _refuse_leaks_in(schema, rows, options, fix=ADAPT_ADVICE,
-                                rows=f"rows adapt trains and tests on ({where})")  # fmt: skip
+        judged = judged or f"rows adapt trains and tests on ({where})"
+        return _refuse_leaks_in(schema, rows, options, fix=fix or ADAPT_ADVICE, rows=judged)
 
     def kept_leaks(self, schema: TableSchema, rows: TableSamples, options: Any):
         return _kept_leaks(schema, rows, options)
