@@ -250,3 +250,25 @@ def test_a_tuning_value_the_strategy_never_reads_is_recorded_as_none():
     assert fedavg["server_lr"] is None
     assert (fedprox["proximal_mu"], fedprox["server_lr"]) == (0.3, None)
     assert _config(_run(strategy="fedyogi"))["server_lr"] == 0.05
+
+
+def test_a_node_gone_before_it_replied_is_said_in_the_servers_words():
+    """Flower answers for a node that left (``Node Unavailable — The destination node failed
+    to report a heartbeat within 2 × its expected interval.``); the server says what that
+    means and how to fix it, and a site's own error keeps its words."""
+    from flwr.app import Error
+    from flwr.common.constant import ErrorCode
+
+    from medadapt.federated.strategies import failure_message, failure_reason
+
+    gone = failure_reason(Error(ErrorCode.NODE_UNAVAILABLE, "Node Unavailable — heartbeat"))
+    assert failure_message([{"round": 2, "error": gone}]) == (
+        "1 site(s) failed: round 2: a site's client stopped answering before it replied (it "
+        "left, or lost its connection to this server); start that site's client again, then "
+        "this run, or pass --on-site-error continue to go on without it"
+    )
+    own = failure_reason(Error(1, "site B: --data b.csv has 3 labelled rows"))
+    assert failure_message([{"round": 1, "error": own}]) == (
+        "1 site(s) failed: round 1: site B: --data b.csv has 3 labelled rows; fix the site's "
+        "data or options, or pass --on-site-error continue to go on without it"
+    )

@@ -94,7 +94,7 @@ class Recorded(Strategy):
         for reply in replies:
             if reply.has_error():
                 self.failures.append({"round": server_round, "node": reply.metadata.src_node_id,
-                                      "error": reply.error.reason})  # fmt: skip
+                                      "error": failure_reason(reply.error)})  # fmt: skip
         if self.failures and (self.run.on_site_error == "stop" or not good):
             raise DataError(failure_message(self.failures))
         return good
@@ -111,10 +111,28 @@ def site_metrics(run: FederatedRun, reply: Message, server_round: int) -> dict[s
     return {"round": server_round, "site": run.sites[int(metrics[SITE_INDEX])], **values}
 
 
+#: a node gone before it replied (Flower's SuperLink answers for it; it names no site)
+NODE_GONE = (
+    "a site's client stopped answering before it replied (it left, or lost its connection to "
+    "this server)"
+)
+
+
+def failure_reason(error: Any) -> str:
+    """A failed reply's reason: the site's own one-line error, or, where Flower answers for a
+    node that is gone (``ErrorCode.NODE_UNAVAILABLE``), what that means here."""
+    from flwr.common.constant import ErrorCode
+
+    return NODE_GONE if error.code == ErrorCode.NODE_UNAVAILABLE else str(error.reason)
+
+
 def failure_message(failures: list[dict[str, Any]]) -> str:
     """One line naming the site(s) that failed and why (each site's own one-line error)."""
     described = "; ".join(f"round {f['round']}: {f['error']}" for f in failures)
+    fix = ("start that site's client again, then this run"
+           if all(f["error"] == NODE_GONE for f in failures)
+           else "fix the site's data or options")  # fmt: skip
     return (
-        f"{len(failures)} site(s) failed: {described}; fix the site's data or options, or "
-        "pass --on-site-error continue to go on without it"
+        f"{len(failures)} site(s) failed: {described}; {fix}, or pass --on-site-error "
+        "continue to go on without it"
     )
