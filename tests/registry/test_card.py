@@ -371,3 +371,30 @@ def test_a_card_shows_the_events_behind_the_observed_expected_ratio():
         card
     )
     assert "| accuracy | 0.850 (102 of 120) |" in card
+
+
+def test_the_card_counts_a_test_set_as_what_it_holds():
+    """ "Tested on 36 patients" was written of 36 rows of a table naming no patient and of 36
+    images: the card now counts what the test set holds, and says when rows are taken as
+    patients."""
+    needs = {"parameters": 8577, "n_needed": 502849, "criterion": "i", "n_train": 84,
+             "met": False, "test_needs": {"O/E": 132}, "test_supports": {"O/E": False},
+             "n_test": 36}  # fmt: skip
+    rows = {
+        "n_train": 84,
+        "n_test": 36,
+        "sample_size": {
+            **needs,
+            "as_patients": "each taken as one patient: the base names no patient column",
+        },
+    }
+    images = {"n_train": 84, "n_test": 36, "unit": "images", "sample_size": needs}
+    by_id = {"n_train": 84, "n_test": 36, "sample_size": needs}  # fmt: skip
+    said = {name: _card(task="binary", data_summary=data)
+            for name, data in (("rows", rows), ("images", images), ("by_id", by_id))}  # fmt: skip
+    assert (
+        "- Tested on 36 rows (each taken as one patient: the base names no patient column): too "
+        "few for a precise observed/expected ratio (132 needed)"
+    ) in said["rows"]
+    assert "- Tested on 36 images: too few for a precise observed/expected" in said["images"]
+    assert "- Tested on 36 patients: too few for a precise observed/expected" in said["by_id"]

@@ -139,9 +139,14 @@ def _test_set_limitations(data: dict[str, Any]) -> list[str]:
         return []
     listed = short[0] if len(short) == 1 else f"{', '.join(short[:-1])} and {short[-1]}"
     n_test, patients = _int(entry.get("n_test")), _int(entry.get("n_test_patients"))
-    tested = f"Tested on {n_test:,} patients:" if n_test is not None else "The test set was"
+    unit = recorded_unit(data)
+    tested = "The test set was"
     if n_test is not None and patients is not None:  # repeat visits: the criteria count patients
-        tested = f"Tested on {n_test:,} {entry.get('unit', 'samples')} from {patients:,} patients:"
+        tested = f"Tested on {n_test:,} {entry.get('unit', unit)} from {patients:,} patients:"
+    elif n_test is not None and entry.get("as_patients"):  # rows that name no patient
+        tested = f"Tested on {n_test:,} rows ({entry['as_patients']}):"
+    elif n_test is not None:  # each its own patient: rows with an id column, or images
+        tested = f"Tested on {n_test:,} {'patients' if unit == 'rows' else unit}:"
     return [
         f"{tested} too few for a precise {listed}; read the intervals of those estimates, not "
         "the single values."
