@@ -518,9 +518,11 @@ CASES = [
          says="(the base's architecture is used)"),
     case("federate --base: --id-column not the base's (nor a column)", *ON_A_BASE, "--id-column",
          "patient", flag="--id-column", says="(the base's id column is used: --id-column id)"),
-    case("federate --base: --allow-leak", *ON_A_BASE, "--allow-leak", "age", flag="--allow-leak",
-         says="with --base each site reads its data as the base says, so it would change "
-         "nothing"),
+    case("federate --base: --allow-leak not an input", *ON_A_BASE, "--allow-leak", "oldpeek",
+         flag="--allow-leak", says="'oldpeek' is not an input of the base model (its inputs: "
+         "age, sex, "),
+    case("adapt: --allow-leak not an input", *ADAPT, "--allow-leak", "nosuch", "--out",
+         "{tmp}/a", flag="--allow-leak", says="; name one of them, or drop it"),
     case("federate: --base a federated run's folder", "federate", "simulate", *TABLE, *GROUPS,
          "--base", "{tmp}/fed", "--out", "{tmp}/f", flag="--base",
          says="fed is a federated run's folder; its base model is ",

@@ -136,7 +136,10 @@ def test_check_data_continuous_outcome_uses_riley_part_one(tmp_path):
     figures = json.loads(out.read_text())
     assert figures["task"] == "regression" and figures["r2_label"] == "R-squared"
     text = " ".join(result.stdout.split())  # rich wraps long lines
-    assert "442 patients of --data (outcome mean 152, SD 77.1)" in text
+    assert (  # no patient column: each row taken as one patient, and said so
+        "442 rows of --data (outcome mean 152, SD 77.1; each taken as one patient: the base "
+        "names no patient column)" in text
+    )
     assert "(iv) mean outcome within 10%" in text
     lora = figures["development"]["lora"]
     expected = development_continuous(parameters=lora["parameters"], r2=figures["r2"],
@@ -313,3 +316,42 @@ def test_repeat_visits_count_the_patients_of_a_rare_class(base, tmp_path):
     assert json.loads(out.read_text())["warnings"][0].startswith(
         f"class '1' has 2 of the 40 patients of dataset = {VA} (fewer than 5"
     )
+
+
+def test_rows_that_name_no_patient_are_counted_as_rows_taken_as_patients(tmp_path):
+    """A trial: a base trained without --id-column, then check-data on 40 patients seen 3
+    times each printed "120 patients of site = B": rows are taken as patients, and the output
+    says so instead of calling them patients."""
+    import pandas as pd
+
+    base = tmp_path / "base"
+    train_base_job(data=bundled_path(), out=base, label="num", group_column="dataset",
+                   groups=["Cleveland"], n_boot=20,
+                   options=TabularOptions(positive_above=0))  # fmt: skip
+    visits = tmp_path / "visits.csv"
+    heart = pd.read_csv(bundled_path())
+    pd.concat([heart[heart["dataset"] == VA].head(40)] * 3).to_csv(visits, index=False)
+    out = tmp_path / "n.json"
+    result = run_cli("check-data", "--data", visits, "--base", base, "--group-column",
+                     "dataset", "--group", VA, "--json", out)  # fmt: skip
+    assert result.code == 0, result.stderr
+    said = " ".join(result.stdout.split())
+    assert (
+        f"120 rows of dataset = {VA} (prevalence 0.725; each taken as one patient: the base "
+        "names no patient column): 84 to adapt on, 36 to test it, as adapt would split them"
+    ) in said
+    assert "on 120 rows it never saw" in said and "120 patients" not in said
+    assert "development: minimum rows to adapt" in said
+    assert (
+        "note: the criteria count patients: the base names no patient column, so each row is "
+        "taken as one patient; a patient with several rows is counted several times (train the "
+        "base with --id-column to count patients)"
+    ) in said
+    figures = json.loads(out.read_text())
+    assert figures["noun"] == "rows"
+    assert figures["as_patients"] == "each taken as one patient: the base names no patient column"
+    assert figures["in_short"][0].startswith(
+        "84 rows (each taken as one patient: the base names no patient column) to adapt on are "
+        "fewer than any strategy needs"
+    )
+    assert figures["in_short"][1].startswith("36 rows to test it are too few for a precise")

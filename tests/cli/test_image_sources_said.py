@@ -166,9 +166,9 @@ def test_predict_says_where_it_looked_for_one_missing_file(tmp_path, image_base)
     out = tmp_path / "p.csv"
     result = run_cli("predict", "--base", image_base, "--data", csv, "--out", out)
     assert error_line(result) == (
-        f"error: cannot read {tmp_path}/imgs/dark/gone.png: file not found (relative paths "
-        f"are read from the CSV's folder, {tmp_path}); fix or remove the file, or pass "
-        "--on-error skip to leave it out"
+        f"error: 1 of {len(files) + 1} image files listed in {csv} does not exist "
+        f"({tmp_path}/imgs/dark/gone.png; relative paths are read from the CSV's folder, "
+        f"{tmp_path}): correct its path or restore it, or pass --on-error skip to leave it out"
     )
     assert not out.exists()
 

@@ -141,8 +141,9 @@ def test_csv_with_groups_relative_paths_and_a_missing_file(tmp_path):
     with pytest.raises(DataError) as err:
         load_images(csv, image_size=8, on_error="raise")
     assert str(err.value) == (
-        f"cannot read {tmp_path}/imgs/dark/gone.png: file not found; fix or remove the file, "
-        "or pass --on-error skip to leave it out"
+        f"1 of 5 image files listed in {csv} does not exist ({tmp_path}/imgs/dark/gone.png; "
+        f"relative paths are read from the CSV's folder, {tmp_path}): correct its path or "
+        "restore it, or pass --on-error skip to leave it out"
     )
 
 
@@ -153,7 +154,7 @@ def test_csv_column_problems_are_one_line_errors(tmp_path):
         load_images(csv)
     assert str(err.value) == (
         f"{csv} has no column 'path' (it has file, diagnosis): name the columns "
-        "path,label[,group], or pass --path-column / --label"
+        "path,label[,group], or pass --path-column naming the column of the image paths"
     )
     csv.write_text("path,label\na.png,x\n,y\n")
     with pytest.raises(DataError) as err:

@@ -232,3 +232,115 @@ def test_a_rare_class_note_counting_patients_says_how_many_patients_in_all():
         "them, and no test here can show how it does on class '1' (accuracy can look good "
         "without it); collect more patients of class '1'"
     )
+
+
+# ----- a site's AUROC is planned on only where evaluate would report it ------------------------
+def _risks(labels: np.ndarray) -> np.ndarray:
+    """Risks the base ranks well but not perfectly."""
+    noise = np.random.default_rng(0).normal(0, 0.25, len(labels))
+    return np.clip(np.where(labels == 1, 0.65, 0.35) + noise, 0.01, 0.99)
+
+
+def test_a_site_auroc_evaluate_withholds_is_not_planned_on():
+    """A trial: check-data planned on an AUROC of 0.934 measured at the site on 32 images of
+    few patients, and said "on 32 images". 8 patients, each with 2 images of each class: 8 of
+    each class, but 8 in all, fewer than the 10 evaluate reports any figure from, so evaluate
+    withholds the AUROC and the plan takes the next figure, saying why."""
+    from medadapt.evaluate.metrics import binary_metrics
+
+    ids = np.repeat(np.arange(8), 4)
+    labels = np.tile([1, 1, 0, 0], 8)
+    risk = _risks(labels)
+    withheld = binary_metrics(labels, risk, unit="image", patients=ids, n_boot=20)
+    assert withheld["auroc"] is None  # evaluate: "not reported: only 8 patients (32 images ..."
+    outcome = outcome_of("binary", labels, (labels, risk), {"auroc": 0.95}, "images", CLASSES,
+                         patients=ids, label_patients=ids)  # fmt: skip
+    assert outcome.figures["auroc_at_site"] is None
+    assert outcome.r2 == pytest.approx(0.15 * max_cox_snell(0.5))
+    assert outcome.r2_source == (
+        f"{DEFAULT}: the base model's AUROC at this site gives no R-squared to plan on (it "
+        "would rest on 32 images of 8 patients it never saw, fewer than the 10 patients "
+        f"evaluate reports an AUROC from); its AUROC on its source (0.950) would give "
+        f"{cox_snell_from_c(0.95, 0.5):.3f}, higher: the lower one is used, to be cautious"
+    )
+
+
+def test_a_site_auroc_evaluate_reports_is_said_with_its_patients():
+    """16 patients of 2 images each, 8 of each class: evaluate reports this AUROC, so it is
+    planned on, and the sentence counts the patients behind the images."""
+    from medadapt.evaluate.metrics import binary_metrics
+
+    ids = np.repeat(np.arange(16), 2)
+    labels = (ids < 8).astype(int)
+    risk = _risks(labels)
+    reported = binary_metrics(labels, risk, unit="image", patients=ids, n_boot=20)["auroc"]
+    outcome = outcome_of("binary", labels, (labels, risk), {"auroc": 0.99}, "images", CLASSES,
+                         patients=ids, label_patients=ids)  # fmt: skip
+    here = outcome.figures["auroc_at_site"]
+    assert here == pytest.approx(reported) and 0.5 < here < 0.99
+    assert outcome.r2_source == (
+        f"from the base model's AUROC at this site, on 32 images of 16 patients it never saw "
+        f"({here:.3f}; 0.990 on its source: the lower one is used, to be cautious)"
+    )
+
+
+# ----- a multiclass outcome says why a pair has no pairwise AUROC -------------------------------
+THREE = ["high", "low", "mid"]
+
+
+def _three(scores: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """30 patients of each of 3 classes, and probabilities that tell every class apart
+    perfectly (or ``scores``)."""
+    labels = np.repeat([0, 1, 2], 30)
+    return labels, np.eye(3)[labels] * 0.8 + 0.2 / 3 if scores is None else scores
+
+
+def test_pairs_told_apart_perfectly_are_said_to_give_no_r_squared():
+    """A trial: "for 0 of 3 pairs, else the same default", and not why."""
+    labels, proba = _three()
+    outcome = outcome_of("multiclass", labels, (labels, proba), None, "patients", THREE)
+    assert outcome.r2_source.endswith(
+        "per pair of classes: from the base model's pairwise AUROC at this site for 0 of 3 "
+        "pairs, else the same default (not for 'high' vs 'low', 'high' vs 'mid' and 'low' vs "
+        "'mid': told apart perfectly (AUROC 1.000), which implies no finite R-squared)"
+    )
+
+
+def test_a_pair_ranked_no_better_than_chance_is_named_with_its_auroc():
+    labels, proba = _three()
+    swapped = proba.copy()
+    swapped[:, [1, 2]] = proba[:, [2, 1]]  # 'low' and 'mid' ranked backwards
+    outcome = outcome_of("multiclass", labels, (labels, swapped), None, "patients", THREE)
+    assert outcome.r2_source.endswith(
+        "for 0 of 3 pairs, else the same default (not for 'high' vs 'low' and 'high' vs "
+        "'mid': told apart perfectly (AUROC 1.000), which implies no finite R-squared; not for "
+        "'low' vs 'mid' (0.000): an AUROC of at most 0.5, no better than chance)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("scored", "said"),
+    [
+        ((np.zeros(0, int), np.zeros((0, 3))), "it trained on every one of these patients"),
+        ((np.repeat([0, 1, 2], 30), np.full(90, 0.5)),
+         "a two-class base model gives no score for each of these classes"),
+        (None, "the base model is not scored at this site"),
+    ],
+)  # fmt: skip
+def test_no_pairwise_auroc_at_all_says_why(scored, said):
+    labels, _ = _three()
+    outcome = outcome_of("multiclass", labels, scored, None, "patients", THREE)
+    assert outcome.r2_source.endswith(f"for 0 of 3 pairs, else the same default ({said})")
+
+
+def test_too_few_patients_in_all_give_no_pairwise_auroc():
+    """3 patients, each with 2 images of every class: 3 of each class, 3 in all."""
+    ids = np.repeat(np.arange(3), 6)
+    labels = np.tile(np.repeat([0, 1, 2], 2), 3)
+    proba = np.eye(3)[labels] * 0.5 + np.random.default_rng(0).dirichlet([1, 1, 1], len(ids)) / 2
+    outcome = outcome_of("multiclass", labels, (labels, proba), None, "images", THREE,
+                         patients=ids)  # fmt: skip
+    assert outcome.r2_source.endswith(
+        "for 0 of 3 pairs, else the same default (it would rest on 18 images of 3 patients it "
+        "never saw, fewer than the 10 patients evaluate reports an AUROC from)"
+    )

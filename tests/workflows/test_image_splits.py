@@ -163,7 +163,8 @@ def test_unreadable_files_are_refused_by_default_or_skipped_and_listed(tmp_path,
     argv += ["--on-error", "skip", "--json", str(tmp_path / "b2.json")]
     assert run(*argv, "--out", str(tmp_path / "b2")) == 0
     captured = capsys.readouterr()
-    assert captured.out.count("skipped images/A_normal_0.png: unreadable (") == 1
+    # named as the refusal above names it; --json: relative to the CSV's folder
+    assert captured.out.count(f"skipped {tmp_path}/images/A_normal_0.png: unreadable (") == 1
     assert "Warning" not in captured.err and "WARNING" not in captured.err
     listed = json.loads((tmp_path / "b2.json").read_text())["skipped_files"]
     assert [f["path"] for f in listed] == ["images/A_normal_0.png"]
@@ -177,7 +178,8 @@ def test_unreadable_files_are_refused_by_default_or_skipped_and_listed(tmp_path,
     adapter = tmp_path / "a"
     assert run("adapt", "--base", str(tmp_path / "b2"), "--data", str(site), "--method", "head",
                "--epochs", "1", "--on-error", "skip", "--out", str(adapter)) == 0  # fmt: skip
-    assert capsys.readouterr().out.count("skipped images/B_mass_10.png: unreadable (") == 1
+    skipped = f"skipped {tmp_path}/site/images/B_mass_10.png: unreadable ("
+    assert capsys.readouterr().out.count(skipped) == 1
     manifest = (adapter / "adapter.json").read_text()
     assert json.loads(manifest)["metadata"]["n_skipped_files"] == 1
     assert "B_mass_10" not in manifest

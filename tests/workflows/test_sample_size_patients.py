@@ -77,16 +77,22 @@ def test_a_study_compares_the_criteria_with_patients_not_visits(tabular):
 
 
 def test_one_row_per_patient_reads_as_before(tabular):
-    """With an id column but one row each, or no id column, nothing changes: rows are the
-    patients, no patient keys are added, and 450 patients meet the 385."""
+    """With an id column but one row each, nothing changes: rows are the patients, no
+    patient keys are added, and 450 patients meet the 385. Without one, each row is taken as
+    one patient, and the line says so instead of calling the rows patients."""
     for id_column in ("patient", None):
         train, test = _samples(_visits(450, 1), id_column), _samples(_visits(60, 1), id_column)
         entry = study_sample_size(tabular, train.schema, {"head_only": 1}, train, test)
         assert entry["strategies"]["head_only"]["met"] is True
         assert not {"n_train_patients", "n_test_patients", "unit"} & set(entry)
+        has = (
+            "450"
+            if id_column
+            else ("450 rows (each taken as one patient: no --id-column names the patients)")
+        )
         assert study_sample_size_line(entry, "patients") == (
             "sample size (Riley et al., conservative R-squared): minimum patients head-only "
-            f"adapter 385; the target has 450 to train (necessary, not sufficient); "
+            f"adapter 385; the target has {has} to train (necessary, not sufficient); "
             f"{CONSERVATIVE_WHY}"
         )
 
@@ -294,18 +300,19 @@ def test_a_measured_outcome_whose_base_explains_nothing_here_says_the_r_squared_
     assert entry["r2"] == 0.1 and entry["from_base"] is False
     assert study_sample_size_line(entry, "patients") == (
         "sample size (Riley et al., conservative R-squared): minimum patients head-only adapter "
-        f"{entry['strategies']['head_only']['n_needed']:,}; the target has 200 to train "
-        "(necessary, not sufficient); anticipated R-squared 0.100, assumed 0.1 (no positive "
-        "R-squared of the base is known): the base model's R-squared at this site gives none "
-        "to plan on (R-squared -3.000 on the 100 patients it never saw, no better than "
-        "predicting their mean; -0.200 on its source)"
+        f"{entry['strategies']['head_only']['n_needed']:,}; the target has 200 rows (each "
+        "taken as one patient: the base names no patient column) to train (necessary, not "
+        "sufficient); anticipated R-squared 0.100, assumed 0.1 (no positive R-squared of the "
+        "base is known): the base model's R-squared at this site gives none to plan on "
+        "(R-squared -3.000 on the 100 rows it never saw, no better than predicting their "
+        "mean; -0.200 on its source)"
     )
     entry = _regression(0.3, monkeypatch)  # the source's, said with why the site's is not used
     assert entry["r2"] == 0.3 and entry["from_base"] is False
     assert study_sample_size_line(entry, "patients").endswith(
         "; anticipated R-squared 0.300, the base model's R-squared on its source (0.300): the "
         "base model's R-squared at this site gives none to plan on (R-squared -3.000 on the 100 "
-        "patients it never saw, no better than predicting their mean)"
+        "rows it never saw, no better than predicting their mean)"
     )
 
 
@@ -449,3 +456,37 @@ def test_the_sizes_count_a_patient_once_in_each_class_among_their_rows(tabular):
                                        "class_counts": {"0": 13, "1": 8},
                                        "events_per_parameter": {"head_only": 4.0}}]  # fmt: skip
     assert sizes.message == "Training rows at each size: 100%: 21."
+
+
+def test_adapts_line_says_rows_that_name_no_patient_are_taken_as_patients(tabular, monkeypatch):
+    """A trial: without an id column, each row is taken as one patient; adapt's line (and
+    the basis on the card) count rows and say so, and never call them patients."""
+    import medadapt.workflows.sample_size as sample_size
+    from medadapt.workflows.sample_size import adapter_sample_size
+
+    monkeypatch.setattr(sample_size, "_scores", _ranked)
+    frame = _rare_visits(40, 3, positive=20)
+    for id_column in (None, "patient"):
+        every = _samples(frame.iloc[::3] if id_column else frame, id_column)
+        base = SimpleNamespace(schema=every.schema, training={"test_metrics": {"auroc": 0.99}})
+        n = len(every)
+        train, test = every.subset(np.arange(n * 7 // 10)), every.subset(np.arange(n * 7 // 10, n))
+        entry = adapter_sample_size(tabular, base, 65, train, test, every)
+        line = sample_size_line(entry, tabular.noun)
+        if id_column:  # named, one row each: as before
+            assert "as_patients" not in entry
+            assert "; 28 rows trained it (not met" in line
+            assert "on 40 patients it never saw" in entry["r2_source"]
+            continue
+        assert entry["as_patients"] == (
+            "each taken as one patient: the base names no patient column"
+        )
+        assert (
+            "; 84 rows (each taken as one patient: the base names no patient column) trained "
+            "it (not met: necessary, not sufficient)" in line
+        )
+        assert entry["r2_source"].startswith(
+            "from the base model's AUROC at this site, on 120 rows it never saw ("
+        )
+        card = _card(entry)
+        assert "on 120 rows it never saw" in card and "120 patients" not in card

@@ -11,7 +11,8 @@ from medadapt.cli import inputs
 from medadapt.cli.common import print_table, stdout, warn, write_outputs
 from medadapt.cli.main import app
 from medadapt.cli.options import Shared, build_command, options_for
-from medadapt.cli.verbs import DATA, GROUP_COLUMN, _dumps, probes
+from medadapt.cli.printing import print_skipped
+from medadapt.cli.verbs import DATA, GROUP_COLUMN, LABEL, _dumps, probes
 from medadapt.fileio import check_output_file
 from medadapt.results import MILLION, needed_text
 from medadapt.workflows.labels import label
@@ -19,6 +20,7 @@ from medadapt.workflows.labels import label
 CHECK = [
     DATA,
     Shared("base", Path, ..., "The base model to adapt (train-base --out).", ("--base",)),
+    LABEL,
     GROUP_COLUMN,
     Shared("group", str | None, None, "The target group (default: every row of --data)."),
     Shared("test_fraction", float, 0.3, "Share of the target's patients to be held out."),
@@ -41,12 +43,14 @@ def _check_data(**values: Any) -> None:
     check_output_file(values["json_out"], flag="--json", force=values["force"])
     modality = inputs.modality_of_base(values["base"], values["data"], probes(values))
     options = options_for("check-data", modality, values, values["data"])
+    options.check("check-data", data=values["data"])
     from medadapt.workflows.sample_size import check_sample_size
 
     result = check_sample_size(values["base"], values["data"],
                                group_column=values["group_column"], group=values["group"],
                                test_fraction=values["test_fraction"],
-                               options=options)  # fmt: skip
+                               options=options, label=values["label"])  # fmt: skip
+    print_skipped(result, values["data"])  # --on-error skip: the files left out, if any
     for note in result["warnings"]:
         warn(note)
     if result["adapt_refuses"]:
@@ -79,7 +83,8 @@ def _print(result: dict[str, Any], values: dict[str, Any]) -> None:
                if seen else "")  # fmt: skip
     n_train, n_test = criteria_count(result, "n_train"), criteria_count(result, "n_test")
     stdout.print(
-        f"{counted_text(result, 'n', noun, grouped=False)} of {where} ({result['outcome']}): "
+        f"{counted_text(result, 'n', noun, grouped=False)} of {where} ({result['outcome']}"
+        f"{'; ' + result['as_patients'] if result.get('as_patients') else ''}): "
         f"{trained}{counted_text(result, 'n_train', grouped=False)} to adapt on, "
         f"{counted_text(result, 'n_test', grouped=False)} to test it, as adapt would split them "
         f"(--test-fraction {values['test_fraction']:g}); anticipated {result['r2_label']} "

@@ -18,6 +18,7 @@ from typing import Any
 import typer
 
 from medadapt import checks
+from medadapt.data.option_words import command_flags
 from medadapt.errors import ConfigError
 from medadapt.modalities.base import Modality, ModalityOptions, flag_of, registered, unset
 
@@ -110,10 +111,12 @@ def build_command(
     params = [s.parameter() for s in shared]
     params += modality_parameters(verb, [s.name for s in shared])
     flags = {s.name: (s.flags or (flag_of(s.name),))[0] for s in shared}
+    taken = [flag for p in params for decl in p.default.param_decls for flag in decl.split("/")]
 
     def command(**values: Any) -> None:
         checks.command_values(values, flags)  # nan, inf, a seed too large: before any work
-        run(**values)
+        with command_flags(taken):  # a shared reader's message names only these as fixes
+            run(**values)
 
     command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     command.__doc__ = doc

@@ -4,6 +4,7 @@ files left out and the warnings, from the results of any modality."""
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
 from typing import Any
 
 from medadapt.checks import is_number
@@ -152,13 +153,16 @@ def print_retention(summary: dict[str, Any]) -> None:
         stdout.print(retention_sentence("full fine-tuning", full["retention"]))
 
 
-def print_skipped(summary: dict[str, Any]) -> None:
+def print_skipped(summary: dict[str, Any], data: Path | None = None) -> None:
     """The files (or ``.npz`` images) left out (``--on-error skip``), each with its reason on
     one line (the first :data:`SKIPPED_LISTED`; ``--json`` lists all), then counted by kind:
-    unreadable, blank."""
+    unreadable, blank. With the source ``data``, each is named as the refusal without
+    ``--on-error skip`` names it (the record holds it relative to the source's folder)."""
     skipped = summary.get("skipped_files") or []
+    root = None if data is None else Path(data) if Path(data).is_dir() else Path(data).parent
     for item in skipped[:SKIPPED_LISTED]:
-        note(f"skipped {item['path']}: {item['reason']}")
+        named = item["path"] if root is None else root / item["path"]
+        note(f"skipped {named}: {item['reason']}")
     if len(skipped) > SKIPPED_LISTED:
         note(f"... and {len(skipped) - SKIPPED_LISTED} more (--json lists them all)")
     if skipped:

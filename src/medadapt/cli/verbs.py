@@ -141,7 +141,7 @@ def _train_base(**values: Any) -> None:
         stdout.print(line, markup=False, highlight=False, soft_wrap=True)
     elif summary.get("task_line"):  # images: which class is positive, and why
         stdout.print(summary["task_line"], markup=False, highlight=False, soft_wrap=True)
-    print_skipped(summary)
+    print_skipped(summary, data)
     if "dropped_columns" in summary:
         print_dropped(summary["dropped_columns"], summary["identifiers"])
     warn_all(summary["warnings"])
@@ -218,7 +218,7 @@ def _adapt(**values: Any) -> None:
         from medadapt.workflows.sample_size import sample_size_line
 
         stdout.print(sample_size_line(info["sample_size"], modality.noun))
-    print_skipped(summary)
+    print_skipped(summary, data)
     warn_all(summary["warnings"])
     group, column = values["group"], info.get("group_column") or values["group_column"]
     where = f" of {column} = {group}" if group and column else f" of {group}" if group else ""
@@ -268,7 +268,7 @@ def _evaluate(**values: Any) -> None:
         threshold=0.5 if threshold is None else threshold,
     )  # fmt: skip
     document = result.to_json()
-    print_skipped(document)
+    print_skipped(document, data)
     for column in result.extras.get("absent_columns", []):
         warn_all([f"column {column!r} is not in the table: missing for every row"])
     warn_all(result.data_warnings + result.leak_warnings)
@@ -305,7 +305,7 @@ def _predict(**values: Any) -> None:
     from medadapt.workflows.evaluate import predict_job
 
     summary = predict_job(base_dir=base, data=data, out=out, adapter_dir=adapter, options=options)
-    print_skipped(summary)
+    print_skipped(summary, data)
     for column in summary.get("absent_columns", []):
         warn_all([f"column {column!r} is not in the table: missing for every row"])
     warn_all(summary["warnings"])  # values the model never learned among them

@@ -6,6 +6,7 @@ without reading pixels, read unlabelled images for prediction, split samples by 
 from __future__ import annotations
 
 import math
+import shlex
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from medadapt.checks import did_you_mean
 from medadapt.data.dicom_series import units_of
 from medadapt.data.image_io import (
     OptionError,
@@ -32,8 +34,9 @@ from medadapt.data.image_io import (
 )
 from medadapt.data.image_io import to_channels as _to_channels
 from medadapt.data.image_schema import is_image_source  # noqa: F401 (re-exported)
-from medadapt.data.image_sources import Entry, none_found
+from medadapt.data.image_sources import Entry, missing_refusal, none_found
 from medadapt.data.images import load_images
+from medadapt.data.option_words import takes
 from medadapt.data.read_errors import ReadError
 from medadapt.data.reader_notes import report_counted, report_notes
 from medadapt.data.splits import stratified_split
@@ -72,6 +75,37 @@ def peek_labels(
             return None
         return sorted({v.strip() for v in table[label_column] if v.strip()})
     return None
+
+
+def check_label_column(
+    source: str | Path, classes: Sequence[str], *, path_column: str, label_column: str
+) -> None:
+    """Refuse a path CSV without the column ``label_column`` that the model's labels are
+    read from, naming the column that holds the model's ``classes`` and how to read it: by
+    ``--label`` where the command takes it, else by renaming (a CSV without the path column
+    either is left to the reader, which names both)."""
+    source = Path(source)
+    if not source.is_file() or source.suffix.lower() not in _TABLE_SUFFIXES:
+        return
+    table = _table(source)
+    if label_column in table.columns or path_column not in table.columns:
+        return
+    holding = [c for c in table.columns if c != path_column
+               and set(table[c].str.strip()) - {""} <= set(classes)
+               and (table[c].str.strip() != "").any()]  # fmt: skip
+    alike = "" if holding else did_you_mean(label_column, table.columns)
+    said = (
+        f"{source} has no label column {label_column!r}{alike} (it has {', '.join(table.columns)})"
+    )
+    if holding:
+        said += f"; its column {holding[0]!r} holds the model's classes ({', '.join(classes)})"
+        fix = (f"pass --label {shlex.quote(holding[0])}" if takes("--label")
+               else f"rename column {holding[0]!r} to {label_column!r}")  # fmt: skip
+    else:
+        which = f"the column holding each image's class ({', '.join(classes)})"
+        fix = (f"pass --label naming {which}" if takes("--label")
+               else f"rename {which} to {label_column!r}")  # fmt: skip
+    raise DataError(f"{said}: {fix}")
 
 
 def check_known_labels(
@@ -133,17 +167,6 @@ def _unlabelled_files(source: Path, path_column: str) -> tuple[list[Path], dict[
     return files, dict(others)
 
 
-def _looked_in(source: Path, path: Path, exc: Exception) -> str:
-    """Where path CSV ``source``'s file ``path``, not found (``exc``), was looked for: a
-    relative path is read from the CSV's folder, not the current one (empty otherwise)."""
-    table = source.is_file() and source.suffix.lower() in _TABLE_SUFFIXES
-    if not table or not isinstance(exc, FileNotFoundError) or path.exists():
-        return ""
-    if not path.is_relative_to(source.parent):
-        return ""
-    return f" (relative paths are read from the CSV's folder, {source.parent.resolve()})"
-
-
 def _others_note(source: Path, others: dict[str, int]) -> list[str]:
     """The warning naming, by suffix, the files of folder ``source`` that were not read."""
     if not others:
@@ -188,9 +211,14 @@ def load_unlabelled(
 
 
 def read_unlabelled(
-    source: str | Path, schema: ImageSchema, *, on_error: str = "skip"
+    source: str | Path,
+    schema: ImageSchema,
+    *,
+    on_error: str = "skip",
+    path_column: str | None = None,
 ) -> Unlabelled:
-    """:func:`load_unlabelled`'s images, with how each is unlike the training images."""
+    """:func:`load_unlabelled`'s images, with how each is unlike the training images;
+    ``path_column``: a CSV's column of image paths (default: the schema's)."""
     source = Path(source)
     if not source.exists():
         raise DataError(f"{source} does not exist: pass an image file, a folder, a CSV or an .npz")
@@ -213,7 +241,7 @@ def read_unlabelled(
     odd_kinds: list[tuple[str, str]] = []  # (file, DICOM Modality) unlike the training images'
     odd_levels: list[tuple[str, float]] = []  # (file, brightest level) unlike theirs
     entries = []
-    paths, others = _unlabelled_files(source, schema.path_column)
+    paths, others = _unlabelled_files(source, path_column or schema.path_column)
     for path in paths:
         fmt = (file_format(path) if path.exists() else None) or "missing"
         entries.append(Entry(path, "", None, fmt))
@@ -229,10 +257,13 @@ def read_unlabelled(
                 "that slice"
             ) from None
         except Exception as exc:
+            listed = source.is_file() and source.suffix.lower() in _TABLE_SUFFIXES
+            if on_error != "skip" and listed and isinstance(exc, FileNotFoundError):
+                raise DataError(missing_refusal(source, paths)) from None  # all, counted
             if on_error != "skip":
                 raise DataError(
-                    f"{refusal(path, exc)}{_looked_in(source, path, exc)}; fix or remove the "
-                    "file, or pass --on-error skip to leave it out"
+                    f"{refusal(path, exc)}; fix or remove the file, or pass --on-error skip to "
+                    "leave it out"
                 ) from None
             skipped.append((str(path), describe_error(exc)))
             continue

@@ -36,7 +36,7 @@ from medadapt.data.image_io import (
     refusal,
     to_channels,
 )
-from medadapt.data.image_sources import Entry
+from medadapt.data.image_sources import Entry, missing_refusal
 from medadapt.data.intensity import twelve_bit_note
 from medadapt.data.read_errors import BLANK_REASON
 from medadapt.errors import ConfigError, DataError
@@ -92,7 +92,9 @@ def read_all(
     """Read ``entries`` (one unit per file or DICOM series) into one labelled dataset (blank
     files refused or, with ``on_error="skip"``, left out unless ``keep_blank``)."""
     units = units_of(entries, options.spatial_dims)
-    readings = _read_units(units, options, on_error, progress, keep_blank=keep_blank)
+    listed = root.is_file() and root.suffix.lower() in (".csv", ".tsv")  # missing ones counted
+    readings = _read_units(units, options, on_error, progress, keep_blank=keep_blank,
+                           listed_in=root if listed else None)  # fmt: skip
     if readings.blank and on_error != "skip":
         raise DataError(blank_refusal(readings.blank, len(entries)))
     if not readings.samples:
@@ -131,8 +133,11 @@ def _read_units(
     progress: Callable[[int, int], None] | None,
     *,
     keep_blank: bool = True,
+    listed_in: Path | None = None,
 ) -> _Readings:
-    """Read every unit in order; an unreadable one is skipped or refused (``on_error``)."""
+    """Read every unit in order; an unreadable one is skipped or refused (``on_error``). A
+    file that path CSV ``listed_in`` lists and that does not exist is refused with every one
+    missing counted."""
     readings = _Readings(ReadChecks(options))
     for done, unit in enumerate(units, start=1):
         entry = unit.entry
@@ -145,6 +150,9 @@ def _read_units(
                 "'middle' or 'all'"
             ) from None
         except Exception as exc:
+            if isinstance(exc, FileNotFoundError) and listed_in is not None and on_error != "skip":
+                files = [path for u in units for path in u.files]
+                raise DataError(missing_refusal(listed_in, files)) from None
             readings.skipped.append((str(entry.path), _skip_reason(entry, exc, on_error)))
         else:
             if not keep_blank and is_blank(read):  # refused once all are read, or left out

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from medadapt.checks import did_you_mean
+from medadapt.data.option_words import takes
 from medadapt.errors import DataError
 
 _IGNORED = {"thumbs.db", "desktop.ini"}
@@ -146,11 +147,13 @@ def csv_entries(
         ) from None
     wanted_group = group_column or ("group" if "group" in table.columns else None)
     have = ", ".join(map(str, table.columns))
-    for column in (path_column, label_column):
+    for column, flag, holding in ((path_column, "--path-column", "the image paths"),
+                                  (label_column, "--label", "the labels")):  # fmt: skip
         if column not in table.columns:
+            named = f", or pass {flag} naming the column of {holding}" if takes(flag) else ""
             raise DataError(
                 f"{csv} has no column {column!r}{did_you_mean(column, table.columns)} (it has "
-                f"{have}): name the columns path,label[,group], or pass --path-column / --label"
+                f"{have}): name the columns path,label[,group]{named}"
             )
     if wanted_group is not None and wanted_group not in table.columns:
         raise DataError(
@@ -204,6 +207,22 @@ def none_found(csv: Path, first: str, n: int) -> DataError:
         f"{listed}: relative paths are read from the CSV's folder, {folder} (first: {first}, "
         f"looked for as {folder / first}); write the paths relative to that folder, or as "
         "absolute paths"
+    )
+
+
+def missing_refusal(csv: Path, paths: Sequence[Path]) -> str:
+    """Why path CSV ``csv``, some of whose listed ``paths`` (as read: relative ones joined to
+    its folder) do not exist, is refused: how many, the first, and where a relative path was
+    looked for (not "file not found" for the first alone)."""
+    missing = [path for path in paths if not path.exists()]
+    one = len(missing) == 1
+    named = f"{missing[0]}" if one else f"first: {missing[0]}"
+    if missing[0].is_relative_to(csv.parent):
+        named += f"; relative paths are read from the CSV's folder, {csv.parent.resolve()}"
+    does, its, it = ("does", "its path", "it") if one else ("do", "their paths", "them")
+    return (
+        f"{len(missing)} of {len(paths)} image files listed in {csv} {does} not exist "
+        f"({named}): correct {its} or restore {it}, or pass --on-error skip to leave {it} out"
     )
 
 

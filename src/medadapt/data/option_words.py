@@ -9,11 +9,24 @@ words its user reads, so a Python user is told ``id_column='id'``, not ``--id-co
 "numeric=['record id']"
 >>> PYTHON.set_to("missing_code", "chol=0"), PYTHON.name("data")
 ("missing_codes={'chol': 0}", 'path')
+
+A message of code that several commands share names a flag as the fix only where the running
+command takes it (:func:`takes`; each command sets its flags with :func:`command_flags`):
+``check-data`` is not told to pass a flag only ``adapt`` has.
+
+>>> takes("--label")  # outside a command (the Python API): every flag may be named
+True
+>>> with command_flags(["--data", "--base"]):
+...     takes("--label"), takes("--base")
+(False, True)
 """
 
 from __future__ import annotations
 
+import contextlib
 import shlex
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Literal
 
@@ -55,3 +68,24 @@ class OptionWords:
 
 COMMAND_LINE = OptionWords(python=False)
 PYTHON = OptionWords(python=True)
+
+
+_COMMAND_FLAGS: ContextVar[frozenset[str] | None] = ContextVar("command_flags", default=None)
+
+
+@contextlib.contextmanager
+def command_flags(flags: Iterable[str]) -> Iterator[None]:
+    """Within the block, :func:`takes` answers for a command that takes ``flags`` (each
+    spelling: ``--compare-full`` and ``--no-compare-full``)."""
+    token = _COMMAND_FLAGS.set(frozenset(flags))
+    try:
+        yield
+    finally:
+        _COMMAND_FLAGS.reset(token)
+
+
+def takes(flag: str) -> bool:
+    """Whether the running command takes ``flag``, so that a message may name it as the fix
+    (outside :func:`command_flags`, as in the Python API: always)."""
+    flags = _COMMAND_FLAGS.get()
+    return flags is None or flag in flags

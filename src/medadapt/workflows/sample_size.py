@@ -12,7 +12,9 @@ what the data actually supports.
 Binary, continuous and multiclass outcomes each have their criteria and their anticipated
 R-squared (:mod:`medadapt.workflows.sample_size_outcomes`); the external-validation criteria
 are Riley et al. 2021's, for binary outcomes. Images are samples of patients: the criteria
-count patients, and the output says so. Where the samples name their patients
+count patients, and the output says so. A table whose rows name no patient (no id column)
+has each row taken as one patient, and the output counts rows and says so
+(:data:`ROWS_AS_PATIENTS`), never calling them patients. Where the samples name their patients
 (:meth:`~medadapt.modalities.samples.Samples.known_patients`: an id column, DICOM PatientID) and
 a patient has several of them (repeat visits), the criteria are compared with the number of
 patients, and the entries record both (``n_train`` samples, ``n_train_patients`` patients); the
@@ -76,15 +78,18 @@ def check_sample_size(
     group: str | None = None,
     test_fraction: float = 0.3,
     options: Any = None,
+    label: str | None = None,
 ) -> dict[str, Any]:
     """Development and validation criteria for adapting ``base_dir`` on ``data``'s ``group``
-    and testing it on ``test_fraction`` of those samples; counts and numbers only."""
+    and testing it on ``test_fraction`` of those samples; counts and numbers only. ``label``:
+    the column holding the base's outcome, where ``data`` names it otherwise (adapt's
+    ``--label``)."""
     base = BaseModel.load(base_dir, flag="--base")
     modality = modality_of(base.kind)
     options = options if options is not None else modality.options()
     samples = modality.read_for_model(
         data, base, options, group_column=group_column, groups=[group] if group else None,
-        hint="to add them, adapt the model with adapt --new-classes NAME[,NAME]",
+        label=label, hint="to add them, adapt the model with adapt --new-classes NAME[,NAME]",
     )  # fmt: skip
     chosen = select(samples, group_column, [group] if group else None, what="--group")
     if len(chosen) == 0:  # every label missing: no patient to count (evaluate refuses so too)
@@ -98,9 +103,10 @@ def check_sample_size(
     refused = _what_adapt_refuses(modality, base, samples.subset(np.concatenate(
         [split.train, split.test])), options, where)  # fmt: skip
     refused["warnings"] = split.unrecognised + refused["warnings"]
+    refused["skipped_files"] = samples.skipped_files()  # --on-error skip: printed, in --json
     if modality.task(base.schema) != "regression":  # patients, where one has several samples
         here = count_patients(samples.subset(chosen), modality.classes(base.schema),
-                              counted(modality))  # fmt: skip
+                              counted(modality, samples))  # fmt: skip
         rare = rare_class_note(here.per_class, here.noun, where, total=here.total)
         refused["warnings"] = ([rare] if rare else []) + refused["warnings"]
     unseen = samples.subset(chosen[~split.seen[chosen]])  # scored only where it never trained
@@ -112,7 +118,7 @@ def check_sample_size(
     scored = None if risk is None else (np.asarray(unseen.labels), risk)
     outcome = outcome_of(modality.task(base.schema), labels, scored,
                          base.training.get("test_metrics"),
-                         modality.noun if patients else counted(modality),
+                         modality.noun if patients else counted(modality, samples),
                          modality.classes(base.schema), patients=unseen.known_patients(),
                          label_patients=samples.subset(chosen).known_patients())  # fmt: skip
     if isinstance(outcome, str):
@@ -122,8 +128,9 @@ def check_sample_size(
     n_train, n_test = len(split.train), len(split.test)
     result = {
         "applies": True, "source": source_of(outcome.task),
-        "noun": PATIENTS if patients else counted(modality),
-        "unit_note": UNIT_NOTE.get(modality.noun), "n": len(chosen), "n_train": n_train,
+        "noun": PATIENTS if patients else counted(modality, samples),
+        "as_patients": as_patients(modality, samples),
+        "unit_note": unit_note(modality, samples), "n": len(chosen), "n_train": n_train,
         "n_test": n_test, **patients, "n_base_trained": int(split.seen[chosen].sum()),
         "no_test": split.why_no_test, **outcome.to_dict(), **refused,
     }  # fmt: skip
@@ -206,6 +213,8 @@ def in_short(result: dict[str, Any]) -> list[str]:
     met = [label(s) for s, entry in development.items() if entry["met"]]
     least, entry = min(development.items(), key=lambda item: item[1]["n"])
     trained = counted_text(result, "n_train", noun, grouped=False)
+    if result.get("as_patients"):  # rows that name no patient: said once, with the first count
+        trained += f" ({result['as_patients']})"
     if met:
         adapt = (f"{trained} to adapt on are enough, by these criteria, for "
                  f"the {', '.join(met)} (necessary, not sufficient).")  # fmt: skip
@@ -270,18 +279,47 @@ def estimate_name(key: str) -> str:
     return next((words for k, words in _ESTIMATES.items() if key.split(" ")[0] == k), key)
 
 
-NOUNS = {"rows": "patients"}  # a table's rows are its patients
+def counted(modality: Any, samples: Any) -> str:
+    """What the criteria's sentences count for ``modality``'s ``samples``: "patients" where a
+    table's rows name their patients (an id column), "rows" where they name none (each row is
+    then taken as one patient, and :func:`as_patients` says so), "images"."""
+    if _rows_as_patients(modality, samples):
+        return modality.noun
+    return PATIENTS if modality.noun == "rows" else modality.noun
 
 
-def counted(modality: Any) -> str:
-    """What the criteria's sentences count for ``modality``: "patients" (a table's rows are
-    its patients), "images"."""
-    return NOUNS.get(modality.noun, modality.noun)
+ROWS_AS_PATIENTS = "each taken as one patient: the base names no patient column"
+"""What rows that name no patient are counted as, with the first count of them (a trial read
+"120 patients" of 40 patients seen three times each, from a base trained without
+``--id-column``)."""
+STUDY_ROWS_AS_PATIENTS = "each taken as one patient: no --id-column names the patients"
+"""The same for a study that trains its own base."""
+
+
+def _rows_as_patients(modality: Any, samples: Any) -> bool:
+    return modality.noun == "rows" and samples.known_patients() is None
+
+
+def as_patients(modality: Any, samples: Any, words: str = ROWS_AS_PATIENTS) -> str | None:
+    """``words`` where ``samples`` are a table's rows that name no patient (each is taken as
+    one patient), else None."""
+    return words if _rows_as_patients(modality, samples) else None
 
 
 UNIT_NOTE = {"images": (
     "the criteria count patients: with several images of one patient, the images are not "
     "independent, so compare the numbers with the patients behind the images")}  # fmt: skip
+ROWS_NOTE = (
+    "the criteria count patients: the base names no patient column, so each row is taken as "
+    "one patient; a patient with several rows is counted several times (train the base with "
+    "--id-column to count patients)"
+)
+
+
+def unit_note(modality: Any, samples: Any) -> str | None:
+    """What check-data notes of what its counts count: images (:data:`UNIT_NOTE`), or rows
+    that name no patient (:data:`ROWS_NOTE`)."""
+    return ROWS_NOTE if _rows_as_patients(modality, samples) else UNIT_NOTE.get(modality.noun)
 
 
 def source_of(task: str) -> str:
@@ -356,14 +394,15 @@ def adapter_sample_size(modality: Any, base: BaseModel, parameters: int, train: 
     patients = patient_counts(modality, n_train=train, n_test=test)
     outcome = outcome_of(modality.task(base.schema), labels, (np.asarray(unseen.labels), risk),
                          base.training.get("test_metrics"),
-                         modality.noun if patients else counted(modality),
+                         modality.noun if patients else counted(modality, train),
                          modality.classes(base.schema), patients=unseen.known_patients(),
                          label_patients=patients_of(train, test))  # fmt: skip
     if isinstance(outcome, str):
         return None
     _name_classes(outcome, modality.classes(base.schema))
     final = binding(outcome.criteria(parameters))
-    counts = {"n_train": len(train), "n_test": len(test), **patients}
+    counts = {"n_train": len(train), "n_test": len(test), **patients,
+              **_as_patients_entry(modality, train)}  # fmt: skip
     checked = _validation(base, outcome, risk, criteria_count(counts, "n_test"))["criteria"]
     return {
         "parameters": parameters, **_rounded(outcome.to_dict()), "criterion": final.name,
@@ -371,6 +410,14 @@ def adapter_sample_size(modality: Any, base: BaseModel, parameters: int, train: 
         "test_supports": {c["name"]: c["supported"] for c in checked},
         "test_needs": {c["name"]: c["n"] for c in checked}, "source": source_of(outcome.task),
     }  # fmt: skip
+
+
+def _as_patients_entry(modality: Any, samples: Any,
+                       words: str = ROWS_AS_PATIENTS) -> dict[str, str]:  # fmt: skip
+    """``{"as_patients": words}`` for rows that name no patient, else nothing (entries of
+    other data stay as they were)."""
+    said = as_patients(modality, samples, words)
+    return {"as_patients": said} if said else {}
 
 
 def _rounded(figures: dict[str, Any]) -> dict[str, Any]:
@@ -384,6 +431,8 @@ def sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str:
     by_patient = "n_train_patients" in entry
     noun = PATIENTS if by_patient else noun
     trained = counted_text(entry, "n_train", noun)
+    if entry.get("as_patients"):
+        trained += f" ({entry['as_patients']})"
     line = (
         f"sample size ({_cited(entry)}): read as a new model, its "
         f"{entry['parameters']:,} parameters would need {needed_text(entry['n_needed'])} {noun} "
@@ -417,6 +466,8 @@ def study_sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str
     r2 = "the base model's R-squared here" if entry.get("from_base") else "conservative R-squared"
     noun = PATIENTS if "n_train_patients" in entry else noun
     has = counted_text(entry, "n_train")
+    if entry.get("as_patients"):
+        has += f" rows ({entry['as_patients']})"
     line = (f"sample size ({_cited(entry)}, {r2}): minimum {noun} {needs}; "
             f"the target has {has} to train (necessary, not sufficient)")  # fmt: skip
     if entry.get("from_base"):
@@ -479,10 +530,12 @@ def study_sample_size(modality: Any, schema: Any, parameters: dict[str, int], tr
     risk = _scores(modality, base, unseen) if scored else None
     counts = {"n_train": len(train), "n_test": len(test),
               **patient_counts(modality, n_train=train, n_test=test)}  # fmt: skip
+    words = ROWS_AS_PATIENTS if base is not None else STUDY_ROWS_AS_PATIENTS
+    counts.update(_as_patients_entry(modality, train, words))
     outcome = outcome_of(modality.task(schema), labels,
                          (np.asarray(unseen.labels), risk) if scored else None,
                          base.training.get("test_metrics") if scored else None,
-                         modality.noun if "unit" in counts else counted(modality),
+                         modality.noun if "unit" in counts else counted(modality, train),
                          modality.classes(schema),
                          patients=unseen.known_patients() if scored else None,
                          label_patients=label_patients)  # fmt: skip

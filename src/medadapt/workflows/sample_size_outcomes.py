@@ -5,13 +5,15 @@ with the anticipated R-squared each needs and where it came from.
 Anticipated R-squared, lowest of what is known (a lower R-squared asks for more patients):
 
 * binary: the Cox-Snell R-squared implied by the base's AUROC on its source and at this site;
-  where the site gives no AUROC to plan on (no patient the base never saw, fewer than
-  ``MIN_PER_CLASS`` of a class among them, or an AUROC of 1 or at most 0.5), Riley et al.
-  2020's conservative default (Nagelkerke 0.15) takes the site's place: fewer patients at a
-  site never make the answer less cautious than the default;
+  where the site gives no AUROC to plan on (no patient the base never saw; fewer of them than
+  ``evaluate`` reports an AUROC from: ``MIN_PATIENTS`` in all, ``MIN_PER_CLASS`` of each
+  class; or an AUROC of 1 or at most 0.5), Riley et al. 2020's conservative default
+  (Nagelkerke 0.15) takes the site's place: fewer patients at a site never make the answer
+  less cautious than the default;
 * multiclass: per pair of classes, the one implied by the base's pairwise AUROC at this site
-  (else, and for a class with fewer than ``MIN_PER_CLASS`` patients the base never saw there,
-  the conservative default for that pair); overall, the conservative default;
+  (else the conservative default for that pair, and the sentence says why: too few patients
+  the base never saw, in all or of one of the two classes; a class the base does not score;
+  a pairwise AUROC of 1 or at most 0.5); overall, the conservative default;
 * continuous: the base's R-squared on its source and at this site; without a positive one,
   0.1 (a weak model, stated as an assumption, with why the site gives none to plan on).
 
@@ -33,7 +35,8 @@ from typing import Any
 import numpy as np
 
 from medadapt.evaluate.bootstrap import cluster_index
-from medadapt.evaluate.metrics import MIN_PER_CLASS, count_units
+from medadapt.evaluate.metrics import MIN_PATIENTS, MIN_PER_CLASS, count_units
+from medadapt.evaluate.report.formatting import listed
 from medadapt.evaluate.samplesize import (
     Criterion,
     cox_snell_from_c,
@@ -122,9 +125,12 @@ def outcome_of(task: str, labels: np.ndarray,
     if task == "binary" and labels.max(initial=0) <= 1:  # (an adapter may add classes)
         prevalence = class_shares(labels, 2, counted)[1]
         return _binary(labels, scored, known.get("auroc"), noun, classes, clusters, prevalence)
-    if scored is not None and scored[1].ndim != 2:
-        scored = None  # a binary base's P(class 1): no pairwise scores for the new classes
-    return _multiclass(labels, scored, classes, noun, clusters, counted)
+    unscored = None  # why no pairwise AUROC at all
+    if scored is not None and len(scored[0]) == 0:
+        scored, unscored = None, f"it trained on every one of these {noun}"
+    elif scored is not None and scored[1].ndim != 2:  # a binary base's P(class 1)
+        scored, unscored = None, TWO_CLASS_BASE
+    return _multiclass(labels, scored, classes, noun, clusters, counted, unscored)
 
 
 def class_shares(labels: np.ndarray, k: int, patients: np.ndarray | None) -> list[float]:
@@ -165,7 +171,7 @@ def _binary(labels: np.ndarray, scored, source_auroc: float | None, noun: str,
     here, unusable = _site_auroc(scored, noun, classes, clusters)
     if unusable is not None:
         return _without_site(prevalence, source_auroc, unusable)
-    site = f"at this site, on {len(scored[0])} {noun} it never saw"
+    site = f"at this site, on {_seen(len(scored[0]), noun, clusters)} it never saw"
     known = [(a, w) for a, w in ((source_auroc, "on its source"), (here, site))
              if a is not None and 0.5 < a < 1]  # fmt: skip
     auroc, where = min(known)
@@ -212,18 +218,37 @@ def _site_auroc(scored, noun: str, classes: Sequence[str],
     if scored is None or len(scored[0]) == 0:
         return None, f"it trained on every one of these {noun}"
     labels, scores = scored
-    seen = len(labels)
-    few = _fewest(labels == 1, noun, classes, clusters)
+    seen = _seen(len(labels), noun, clusters)
+    few = _fewest(labels == 1, noun, classes, clusters) or _too_few(len(labels), noun, clusters)
     if few is not None:
         return None, few
     here = _auroc(labels == 1, scores)
     if here >= 1:
-        return None, (f"it tells the {seen} {noun} it never saw apart perfectly, AUROC "
+        return None, (f"it tells the {seen} it never saw apart perfectly, AUROC "
                       f"{here:.3f}, which implies no finite R-squared")  # fmt: skip
     if here <= 0.5:
         said = "no better than chance" if here >= BACKWARDS_BELOW else BACKWARDS
-        return None, f"AUROC {here:.3f} on the {seen} {noun} it never saw, {said}"
+        return None, f"AUROC {here:.3f} on the {seen} it never saw, {said}"
     return here, None
+
+
+def _seen(n: int, noun: str, clusters: np.ndarray | None) -> str:
+    """``n`` scored samples in words, with their patients where one has several: ``"32
+    images of 16 patients"``, else ``"200 patients"``."""
+    if clusters is None:
+        return f"{n} {noun}"
+    return f"{n} {noun} of {int(clusters.max()) + 1} {PATIENTS}"
+
+
+def _too_few(n: int, noun: str, clusters: np.ndarray | None = None) -> str | None:
+    """Why an AUROC on ``n`` scored samples would rest on too few patients to plan on: fewer
+    than :data:`~medadapt.evaluate.metrics.MIN_PATIENTS`, below which ``evaluate`` reports no
+    figure at all (None: enough). ``clusters`` as :func:`_fewest` takes them."""
+    patients = n if clusters is None else int(clusters.max()) + 1
+    if patients >= MIN_PATIENTS:
+        return None
+    return (f"it would rest on {_seen(n, noun, clusters)} it never saw, fewer than the "
+            f"{MIN_PATIENTS} {PATIENTS} evaluate reports an AUROC from")  # fmt: skip
 
 
 def _fewest(positive: np.ndarray, noun: str, classes: Sequence[str],
@@ -248,11 +273,16 @@ def _class_name(classes: Sequence[str], index: int) -> str:
     return repr(classes[index]) if index < len(classes) else repr(str(index))
 
 
+#: why no pairwise AUROC: the base scores one class's probability, not each class's
+TWO_CLASS_BASE = "a two-class base model gives no score for each of these classes"
+
+
 def _multiclass(labels: np.ndarray, scored, classes: Sequence[str] = (), noun: str = "samples",
-                clusters: np.ndarray | None = None,
-                counted: np.ndarray | None = None):  # fmt: skip
+                clusters: np.ndarray | None = None, counted: np.ndarray | None = None,
+                unscored: str | None = None):  # fmt: skip
     """``clusters``: the scored samples' patients; ``counted``: ``labels``' patients, whose
-    class shares the criteria are read at (:func:`class_shares`)."""
+    class shares the criteria are read at (:func:`class_shares`); ``unscored``: why
+    ``scored`` is None, where it is known."""
     width = 0 if scored is None else scored[1].shape[1]
     k = max(int(labels.max()) + 1, width)
     phis = class_shares(labels, k, counted)
@@ -260,18 +290,26 @@ def _multiclass(labels: np.ndarray, scored, classes: Sequence[str] = (), noun: s
         first = next(c for c, p in enumerate(phis) if p == 0)
         name = repr(classes[first]) if first < len(classes) else str(first)
         return f"class {name} has no samples here (the criteria need every class)"
-    pairs, aurocs = {}, {}
-    rare = {} if scored is None else _rare_scored(scored[0], k, clusters)
+    pairs, aurocs, unusable = {}, {}, {}
+    few = None if scored is None else _too_few(len(scored[0]), noun, clusters)
+    rare = {} if scored is None or few else _rare_scored(scored[0], k, clusters)
     rare_noun = noun if clusters is None else PATIENTS
     for pair in combinations(range(k), 2):
         within = pair_prevalence(phis, pair)
-        enough = scored is not None and not rare.keys() & set(pair)
+        enough = scored is not None and not few and not rare.keys() & set(pair)
         auroc = _pair_auroc(*scored, pair) if enough else None
         if auroc is not None and 0.5 < auroc < 1:
             pairs[pair], aurocs[pair] = cox_snell_from_c(auroc, within), auroc
         else:
             pairs[pair] = NAGELKERKE_DEFAULT * max_cox_snell(within)
+            if enough:
+                unusable[pair] = auroc
     from_auroc = len(aurocs)
+    if scored is None:
+        said = [unscored or "the base model is not scored at this site"]
+    else:
+        said = [few] if few else []
+        said += _rare_words(rare, classes, rare_noun) + _pair_words(unusable, classes)
 
     def per_parameter(pair: tuple[int, int]) -> float:  # criterion (i)'s n for one parameter
         return shrinkage_n(1, pairs[pair], 0.9) / (phis[pair[0]] + phis[pair[1]])
@@ -280,11 +318,15 @@ def _multiclass(labels: np.ndarray, scored, classes: Sequence[str] = (), noun: s
     r2 = NAGELKERKE_DEFAULT * max_cox_snell_multiclass(phis)
     why = (f"overall: {DEFAULT_SOURCE}; per pair of classes: from the base model's "
            f"pairwise AUROC at this site for {from_auroc} of {len(pairs)} pairs, else the "
-           f"same default{_rare_words(rare, classes, rare_noun)}")  # fmt: skip
+           f"same default{_parenthesised(said)}")  # fmt: skip
     shares = "/".join(f"{p:.2f}" for p in phis)
     return Outcome("multiclass", f"{k} classes (proportions {shares})", r2, why,
                    {"prevalences": phis, "weakest_pair": {"classes": list(weakest),
                     "auroc": aurocs.get(weakest)}}, pairs)  # fmt: skip
+
+
+def _parenthesised(said: list[str]) -> str:
+    return f" ({'; '.join(said)})" if said else ""
 
 
 def _rare_scored(labels: np.ndarray, k: int, clusters: np.ndarray | None = None) -> dict[int, int]:
@@ -294,14 +336,41 @@ def _rare_scored(labels: np.ndarray, k: int, clusters: np.ndarray | None = None)
     return {c: n for c, n in enumerate(counts) if n < MIN_PER_CLASS}
 
 
-def _rare_words(rare: dict[int, int], classes: Sequence[str], noun: str) -> str:
-    """``" (not for class 'high': 2 patients it never saw here, fewer than the 5 an AUROC
-    needs)"``, or nothing."""
+def _rare_words(rare: dict[int, int], classes: Sequence[str], noun: str) -> list[str]:
+    """``["not for class 'high': 2 patients it never saw here, fewer than the 5 an AUROC
+    needs"]``, or none."""
     if not rare:
-        return ""
+        return []
     named = [f"class {_class_name(classes, c)}: {n} {noun}" for c, n in rare.items()]
-    return (f" (not for {'; '.join(named)} it never saw here, fewer than the "
-            f"{MIN_PER_CLASS} an AUROC needs)")  # fmt: skip
+    return [f"not for {'; '.join(named)} it never saw here, fewer than the "
+            f"{MIN_PER_CLASS} an AUROC needs"]  # fmt: skip
+
+
+def _pair_words(unusable: dict[tuple[int, int], float | None],
+                classes: Sequence[str]) -> list[str]:  # fmt: skip
+    """Why the pairs of ``unusable`` (their pairwise AUROC at the site, None where the base
+    scores one of the two classes not at all) give no R-squared to plan on, one reason a
+    phrase: ``["not for 'high' vs 'low': told apart perfectly (AUROC 1.000), which implies
+    no finite R-squared"]``."""
+
+    def named(pair: tuple[int, int], auroc: float | None = None) -> str:
+        value = "" if auroc is None else f" ({auroc:.3f})"
+        return f"{_class_name(classes, pair[0])} vs {_class_name(classes, pair[1])}{value}"
+
+    perfect = [named(p) for p, a in unusable.items() if a is not None and a >= 1]
+    chance = [named(p, a) for p, a in unusable.items() if a is not None and a <= 0.5]
+    unscored = [named(p) for p, a in unusable.items() if a is None]
+    said = []
+    if perfect:
+        said.append(f"not for {listed(perfect)}: told apart perfectly (AUROC 1.000), which "
+                    "implies no finite R-squared")  # fmt: skip
+    if chance:
+        said.append(f"not for {listed(chance)}: an AUROC of at most 0.5, no better than "
+                    "chance")  # fmt: skip
+    if unscored:
+        said.append(f"not for {listed(unscored)}: the base model does not score both "
+                    "classes")  # fmt: skip
+    return said
 
 
 def _continuous(values: np.ndarray, scored, source_r2: float | None, noun: str):

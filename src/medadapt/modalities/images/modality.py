@@ -259,7 +259,9 @@ class ImageModality(Modality):
 
         on_error = options.on_error or "refuse"
         check_on_error(on_error)
-        read = read_unlabelled(data, base.schema, on_error=on_error)
+        read = read_unlabelled(
+            data, base.schema, on_error=on_error, path_column=options.path_column
+        )
         notes = list(read.warnings)
         n_unlike = sum(map(bool, read.unlike))
         if n_unlike:

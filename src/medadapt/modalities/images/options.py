@@ -14,6 +14,7 @@ DEFAULT_BACKBONE = "timm:vit_tiny_patch16_224"  # when --backbone is not given
 DEFAULT_IMAGE_SIZE = 224  # when --image-size is not given
 
 TRAIN, ADAPT, EVALUATE, PREDICT, STUDY = "train-base", "adapt", "evaluate", "predict", "study"
+CHECK = "check-data"  # reads the data as adapt would: the options that say which samples
 READING = (TRAIN, STUDY)  # how a new base reads its images (later: as its schema says)
 PACS = (TRAIN, ADAPT, EVALUATE, PREDICT)  # the verbs that read --data dicomweb+http(s)://...
 
@@ -67,14 +68,17 @@ class ImageOptions(ModalityOptions):
         "Train only the head (on cached features).", TRAIN, default=False
     )
     split: str | None = _option(
-        "MedMNIST .npz: train (default) | val | test.", TRAIN, ADAPT, EVALUATE, STUDY
+        "MedMNIST .npz: train (default) | val | test.", TRAIN, ADAPT, EVALUATE, STUDY, CHECK
     )
     path_column: str | None = _option(
-        "Image CSVs: the column holding file paths (default path).",
+        "Image CSVs: the column holding file paths (default path, or the one the base "
+        "model was trained with).",
         TRAIN,
         ADAPT,
         EVALUATE,
+        PREDICT,
         STUDY,
+        CHECK,
     )
     epochs: int | None = _option(
         "Maximum epochs (early stopping on validation).", TRAIN, ADAPT, STUDY
@@ -88,6 +92,7 @@ class ImageOptions(ModalityOptions):
         EVALUATE,
         PREDICT,
         STUDY,
+        CHECK,
     )
     new_classes: str | None = _option(
         "Comma-separated classes to add (the data holds old and new).", ADAPT

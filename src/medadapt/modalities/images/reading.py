@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from medadapt.data.image_files import check_known_labels, peek_labels
+from medadapt.data.image_files import check_known_labels, check_label_column, peek_labels
 from medadapt.data.image_schema import ImageSchema
 from medadapt.data.images import (
     ImageDataset,
@@ -266,6 +266,8 @@ def load_for_model(
     if id_column is None:
         taken = (options["path_column"], options["label_column"], group_column)
         id_column = patient_column(columns, taken)
+    check_label_column(data, classes, path_column=options["path_column"],
+                       label_column=options["label_column"])  # fmt: skip
     labels = peek_labels(
         data, path_column=options["path_column"], label_column=options["label_column"]
     )

@@ -16,7 +16,7 @@ import numpy as np
 
 from medadapt.data.missing_codes import parse_missing_codes
 from medadapt.data.option_words import COMMAND_LINE
-from medadapt.errors import DataError
+from medadapt.errors import ConfigError, DataError
 from medadapt.modalities.base import Modality, Reading, names
 from medadapt.modalities.tabular.findings import (
     MISSING_COLUMN,
@@ -526,7 +526,7 @@ def _kept_leaks(schema: TableSchema, samples: TableSamples, options: Any) -> lis
     from medadapt.data.leaks import find_leaks
     from medadapt.data.missing_codes import read_as_missing
 
-    allowed = {*schema.allowed_leaks, *names(getattr(options, "allow_leak", None))}
+    allowed = set(_allowed(schema, options))
     frame = read_as_missing(samples.frame, schema.missing_codes)
     found = find_leaks(schema, frame, group_column=samples.group_column)
     return [leak.to_json() for leak in found if leak.column in allowed]
@@ -543,9 +543,24 @@ def _refuse_leaks_in(
     frame = read_as_missing(samples.frame, schema.missing_codes)
     leaks = refuse_leaks(
         find_leaks(schema, frame), label=schema.label, fix=fix, rows=rows,
-        allowed=[*schema.allowed_leaks, *names(getattr(options, "allow_leak", None))],
+        allowed=_allowed(schema, options),
     )  # fmt: skip
     return [leak_warning(leak, schema.label) for leak in leaks]
+
+
+def _allowed(schema: TableSchema, options: Any) -> list[str]:
+    """The model's and this command's ``--allow-leak`` columns; a name given that is none of
+    the model's inputs is refused (a typo kept nothing, without a word)."""
+    from medadapt.checks import did_you_mean
+
+    given = names(getattr(options, "allow_leak", None))
+    inputs = [spec.name for spec in schema.features]
+    for name in given:
+        if name not in inputs:
+            hint = did_you_mean(name, inputs) or "; name one of them, or drop it"
+            raise ConfigError(f"--allow-leak {name!r} is not an input of the base model (its "
+                              f"inputs: {', '.join(inputs)}){hint}")  # fmt: skip
+    return [*schema.allowed_leaks, *given]
 
 
 def _spelt_otherwise(
