@@ -230,3 +230,23 @@ def test_rows_lacking_most_features_are_counted_by_serve_s_rule(workspace, tmp_p
     assert counts == [7, 0, 7, 6, 13, 0]
     noted = [mostly_missing_note(n, 13) is not None for n in counts]
     assert noted == [True, False, True, False, True, False]
+
+
+def test_categories_the_model_never_learned_count_toward_the_same_rule(workspace, tmp_path):
+    """A trial: serve withheld nothing for a patient whose 7 categorical values were sent in
+    the wrong case (each read as 'unseen'); serve now counts them, and ``predict`` counts
+    them by the same rule: 3 missing + 4 unseen of 13 is over half, 3 missing alone is not."""
+    _, paths = workspace
+    heart = pd.read_csv(paths["heart"]).head(4)
+    numeric = ["age", "trestbps", "chol"]
+    heart.loc[[0, 1], numeric] = float("nan")
+    for column in ("sex", "cp", "restecg", "thal"):  # case slips: 'MALE' for 'Male' ...
+        heart.loc[0, column] = str(heart.loc[0, column]).upper()
+    heart.to_csv(tmp_path / "rows.csv", index=False)
+    result = succeeded(run_cli(*_verb("predict", paths, tmp_path / "rows.csv", tmp_path)))
+    assert (
+        "warning: 1 of 4 rows lacks more than half of the model's 13 features (missing, read "
+        "as 'not measured', or a category it never learned, read as 'unseen': neither tells "
+        "the model anything): its prediction rests on the few left; fill in the others before "
+        "relying on them"
+    ) in result.stdout.splitlines()

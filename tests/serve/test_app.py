@@ -105,7 +105,7 @@ def test_routing_by_version_by_request_group_and_by_instance_group(client, serve
     reply = client.post("/v1/predict", json=body, headers=AUTH)
     assert (reply.status_code, reply.json()["detail"]) == (
         404,
-        "adapter site_c@9 is not registered",
+        "adapter site_c@9 is not registered; registered versions of 'site_c': 1, 2",
     )
     body = {"group": "C", "instances": _instances(served_registry, "C", 2)}
     assert {

@@ -37,6 +37,10 @@ from medadapt.serve.state import Route, ServingState
 from medadapt.serve.telemetry import RequestMetrics, Telemetry
 
 MAX_BODY_BYTES = 1_000_000
+UNAUTHORIZED = (
+    "missing or wrong bearer token: send the header 'Authorization: Bearer <token>', with the "
+    "token the server was started with (its --token-file, or MEDADAPT_TOKEN)"
+)
 
 
 def quiet_garbage_collector() -> None:
@@ -198,8 +202,6 @@ def _bearer_auth(token: str | None) -> Callable[..., None]:
             return
         given = credentials.credentials if credentials is not None else ""
         if not hmac.compare_digest(given.encode(), token.encode()):
-            raise HTTPException(
-                401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"}
-            )
+            raise HTTPException(401, UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
 
     return authorize

@@ -1,8 +1,10 @@
 """The JSON body of a request, read so that every malformed body is one 4xx naming the problem.
 
-Not JSON: 422 at the character (as FastAPI words it). Not UTF-8 (or nested too deeply): 400
-naming the byte. An integer longer than Python converts (``sys.get_int_max_str_digits()``,
-4300 digits by default): 422 naming each field that holds one, and never a 500 or a traceback.
+Empty, or not JSON: 422 at the character, saying what is expected (a JSON object with
+"adapter" and "instances", sent with ``Content-Type: application/json``). Not UTF-8 (or
+nested too deeply): 400 naming the byte. An integer longer than Python converts
+(``sys.get_int_max_str_digits()``, 4300 digits by default): 422 naming each field that holds
+one, and never a 500 or a traceback.
 """
 
 from __future__ import annotations
@@ -15,7 +17,14 @@ from typing import Any
 from fastapi import HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 
+from medadapt.registry.records import shown
+
 NOT_PARSED = "There was an error parsing the body"
+EXPECTED = (
+    'send a JSON object such as {"adapter": "NAME", "instances": [{"FEATURE": value, ...}]} '
+    "with the header 'Content-Type: application/json' (image bases also take "
+    "multipart/form-data uploads)"
+)
 
 
 async def json_body(request: Request) -> Any:
@@ -24,7 +33,8 @@ async def json_body(request: Request) -> Any:
     try:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
-        error = {"loc": ["body", exc.pos], "msg": "JSON decode error", "type": "json_invalid"}
+        said = _not_json(raw, exc, request.headers.get("content-type"))
+        error = {"loc": ["body", exc.pos], "msg": said, "type": "json_invalid"}
         raise RequestValidationError([error]) from None
     except UnicodeDecodeError as exc:  # before ValueError, its base class
         raise HTTPException(400, _not_text(exc)) from None
@@ -32,6 +42,19 @@ async def json_body(request: Request) -> Any:
         raise HTTPException(400, f"{NOT_PARSED}: nested too deeply") from None
     except ValueError:  # an integer with more digits than int() converts
         raise RequestValidationError(_long_integer_errors(raw)) from None
+
+
+def _not_json(raw: bytes, exc: json.JSONDecodeError, content_type: str | None) -> str:
+    """Why the body is not JSON (empty, or where it stops being JSON) and what to send; the
+    body itself is never repeated (patient data)."""
+    if not raw.strip():
+        said = "the body is empty"
+    else:
+        said = f"JSON decode error at character {exc.pos} ({exc.msg.lower()})"
+    sent = (content_type or "").split(";")[0].strip().lower()
+    if sent != "application/json":
+        said += f" (sent as {shown(sent)})" if sent else " (sent without a Content-Type)"
+    return f"{said}: {EXPECTED}"
 
 
 def _not_text(exc: UnicodeDecodeError) -> str:

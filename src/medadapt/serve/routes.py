@@ -21,11 +21,16 @@ from pydantic import BaseModel, ValidationError
 
 import medadapt
 from medadapt.data.extrapolation import outside_in_record
-from medadapt.data.feature_kinds import is_missing, level
-from medadapt.data.missing_codes import is_missing_value
-from medadapt.modalities.tabular.findings import mostly_missing_note, withheld_note
 from medadapt.serve.batching import MicroBatcher
 from medadapt.serve.image_routes import ImagePredictor
+from medadapt.serve.instance_notes import (
+    case_slip_note,
+    case_slips,
+    missing_in_record,
+    too_few_used,
+    unseen_categories,
+    unused_note,
+)
 from medadapt.serve.request_json import json_body
 from medadapt.serve.resolve import resolve_routes
 from medadapt.serve.schemas import (
@@ -141,12 +146,17 @@ def _predictions(
 
 def _prediction(served: ServedBase, route: Route, score: Any, instance: dict[str, Any],
                 withhold_sparse: bool = True) -> dict[str, Any]:  # fmt: skip
-    """One prediction in :class:`Prediction`'s shape, naming the features it lacked; withheld
-    (``predicted`` None, the note saying why) where it would rest on fewer than half of the
-    model's features, unless ``withhold_sparse`` is False (``serve --score-sparse``)."""
+    """One prediction in :class:`Prediction`'s shape, naming the features it lacked and the
+    categories it did not learn (a case slip: with the model's spelling); withheld
+    (``predicted`` None, the note saying why) where more than half of the model's features
+    were missing or not understood (an unseen category carries no information), unless
+    ``withhold_sparse`` is False (``serve --score-sparse``)."""
     schema = served.schema
     missing = missing_in_record(schema, instance)
-    sparse = mostly_missing_note(len(missing), len(schema.features))
+    unseen = unseen_categories(schema, instance)
+    n_features = len(schema.features)
+    withheld = withhold_sparse and too_few_used(len(missing), len(unseen), n_features)
+    sparse = unused_note(len(missing), len(unseen), n_features, withheld=withheld)
     out: dict[str, Any] = {
         "adapter": route.name,
         "version": route.version,
@@ -154,15 +164,14 @@ def _prediction(served: ServedBase, route: Route, score: Any, instance: dict[str
         "probability": None,
         "probabilities": None,
         "missing_features": missing,
-        "unseen_categories": unseen_categories(schema, instance),
+        "unseen_categories": unseen,
         "outside_training": outside_in_record(
             schema.numeric_features, instance, schema.missing_codes
         ),
-        "note": joined_notes(sparse, route.note),
+        "note": joined_notes(sparse, case_slip_note(case_slips(schema, instance)), route.note),
     }
-    if sparse and withhold_sparse:
-        withheld = withheld_note(len(missing), len(schema.features))
-        out.update(predicted=None, note=joined_notes(withheld, route.note))
+    if withheld:
+        out["predicted"] = None
         return out
     if schema.task == "binary":
         p = float(score)
@@ -176,24 +185,6 @@ def _prediction(served: ServedBase, route: Route, score: Any, instance: dict[str
     else:
         out["predicted"] = float(score)
     return out
-
-
-def missing_in_record(schema: Any, instance: dict[str, Any]) -> list[str]:
-    """The features the model reads as missing in ``instance``: absent, null, or the feature's
-    ``--missing-code`` ("not measured", as ``predict`` and the encoder read it)."""
-    codes = schema.missing_codes
-    return [f.name for f in schema.features
-            if is_missing_value(instance.get(f.name), codes.get(f.name))]  # fmt: skip
-
-
-def unseen_categories(schema: Any, instance: dict[str, Any]) -> list[str]:
-    """The categorical features whose value the model did not learn (new, too rare in
-    training, or coded otherwise: "male" for "M"): scored as "unseen", named, never echoed."""
-    return [
-        f.name
-        for f in schema.categorical_features
-        if not is_missing(instance.get(f.name)) and level(instance[f.name]) not in f.categories
-    ]
 
 
 def add_info_routes(

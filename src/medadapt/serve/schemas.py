@@ -32,9 +32,9 @@ class Prediction(BaseModel):
     version: int | None = Field(description="Its registry version.")
     base: str = Field(description="The base model's weights hash (first 12 characters).")
     predicted: Any = Field(
-        description="Predicted class, or value for regression; null when withheld: the "
-        "instance lacked more than half of the model's features (see note; serve "
-        "--score-sparse answers anyway)."
+        description="Predicted class, or value for regression; null when withheld: more than "
+        "half of the model's features were missing or not understood (a category it never "
+        "learned carries no information; see note; serve --score-sparse answers anyway)."
     )
     probability: float | None = Field(None, description="Binary: P(positive class).")
     probabilities: dict[str, float] | None = Field(None, description="Multiclass.")
@@ -59,9 +59,11 @@ class Prediction(BaseModel):
     )
     note: str | None = Field(
         None,
-        description="Set when more than half of the features were missing, or when the base "
-        "model alone answered although adapters are served (no adapter, group or group field "
-        "in the request).",
+        description="Set when more than half of the features were missing or not understood "
+        "(how many of each), when a category was sent in another upper/lower case than the "
+        "model learned it (the fields and the model's spelling), or when the base model alone "
+        "answered although adapters are served (no adapter, group or group field in the "
+        "request).",
     )
 
 

@@ -73,6 +73,8 @@ class GroupConflict(ConfigError):
 
 
 MAX_LISTED_GROUPS = 20  # an unroutable request's answer lists at most these groups
+MAX_LISTED_VERSIONS = 20  # a 404 for a name lists at most its newest versions
+PROMOTE = "medadapt registry --root DIR promote"  # the command that serves a version
 
 
 def _check_instance_group(
@@ -130,6 +132,12 @@ def _listed(groups: set[str]) -> str:
     return listed + (" ..." if len(groups) > MAX_LISTED_GROUPS else "")
 
 
+def _versions(versions: tuple[int, ...] | list[int]) -> str:
+    """``1, 2, 5`` (at most the newest :data:`MAX_LISTED_VERSIONS`, after `` ...``)."""
+    newest = ", ".join(map(str, versions[-MAX_LISTED_VERSIONS:]))
+    return ("... " if len(versions) > MAX_LISTED_VERSIONS else "") + newest
+
+
 def joined_notes(*notes: str | None) -> str | None:
     """A prediction's ``note``: the notes that are set, in order, or None."""
     return "; ".join(note for note in notes if note) or None
@@ -145,6 +153,7 @@ class Tables:
     info: list[dict[str, Any]] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # promoted name -> why not served
     group_of: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (column, value)
+    registered: dict[str, tuple[int, ...]] = field(default_factory=dict)  # name -> its versions
 
     @property
     def group_columns(self) -> frozenset[str]:
@@ -213,7 +222,8 @@ class ServingState:
         try:
             self.registry.get(f"{name}@{version}")
         except MedadaptError:
-            raise NotFound(f"adapter {name}@{version} is not registered") from None
+            versions = [v.version for v in self.registry.list(name)]
+            raise NotFound(self._unregistered(name, version, versions)) from None
         tables = replace(self.tables, versions=dict(self.tables.versions))
         try:
             self._load(name, version, tables)
@@ -223,9 +233,21 @@ class ServingState:
             raise Unavailable(f"adapter {name}@{version} cannot be served: {exc}") from None
         self.tables = tables
 
-    def _still_registered(self) -> dict[tuple[str, int], Route]:
+    def _unregistered(self, name: str, version: int, versions: list[int]) -> str:
+        """Why ``name@version`` is not served, and which versions of ``name`` are."""
+        if versions:
+            return (
+                f"adapter {name}@{version} is not registered; registered versions of {name!r}: "
+                f"{_versions(versions)}"
+            )
+        served = ", ".join(sorted(self.tables.promoted)) or "none"
+        return (
+            f"adapter {name}@{version} is not registered, nor any version of {name!r}; served "
+            f"adapters: {served}"
+        )
+
+    def _still_registered(self, registered: set[tuple[str, int]]) -> dict[tuple[str, int], Route]:
         """Loaded versions that are still in the registry; removed ones are unloaded."""
-        registered = {(v.name, v.version) for v in self.registry.list()}
         kept = {}
         for key, route in self.tables.versions.items():
             if key in registered:
@@ -259,7 +281,13 @@ class ServingState:
         generation = self.registry.generation()
         if generation == self.generation:
             return False
-        tables = Tables(versions=self._still_registered())  # built aside, then swapped in
+        registered: dict[str, list[int]] = {}
+        for v in self.registry.list():  # ordered by name and version
+            registered.setdefault(v.name, []).append(v.version)
+        tables = Tables(  # built aside, then swapped in
+            versions=self._still_registered({(n, i) for n, vs in registered.items() for i in vs}),
+            registered={name: tuple(versions) for name, versions in registered.items()},
+        )
         for name, v in self.registry.promoted_versions().items():
             try:
                 route = self._load(name, v.version, tables)
@@ -361,8 +389,7 @@ class ServingState:
                 groups |= served.source_groups
         hint = f"served groups: {_listed(groups)} (send one of them, or name an 'adapter')"
         if not groups:  # nothing promoted (or loaded) yet
-            hint = ("served groups: none (promote an adapter: 'medadapt registry --root DIR "
-                    "promote NAME@N')")  # fmt: skip
+            hint = f"served groups: none (promote an adapter: '{PROMOTE} NAME@N')"
         if wanted_group is None:
             return (
                 "the request names no adapter and no group, and its instances carry no group "
@@ -383,9 +410,22 @@ class ServingState:
         if ref.name in tables.failed:
             raise Unavailable(f"adapter {tables.failed[ref.name]}")
         if ref.name not in tables.promoted:
-            served = ", ".join(sorted(tables.promoted)) or "none"
-            raise NotFound(f"unknown adapter {ref.name!r}; served adapters: {served}")
+            raise NotFound(self._not_promoted(ref.name, tables))
         return tables.promoted[ref.name]
+
+    def _not_promoted(self, name: str, tables: Tables) -> str:
+        """Why a request naming ``name`` has no adapter: no version of it is promoted (say
+        how to serve one), or the registry has no such name (say which are served)."""
+        versions = tables.registered.get(name)
+        if versions:
+            return (
+                f"adapter {name!r} has no promoted version (its registered versions: "
+                f"{_versions(versions)}); promote one to serve it ('{PROMOTE} "
+                f"{name}@{versions[-1]}'), or name a version in the request ('{name}@"
+                f"{versions[-1]}')"
+            )
+        served = ", ".join(sorted(tables.promoted)) or "none"
+        return f"unknown adapter {name!r}; served adapters: {served}"
 
     def _kind(self, route: Route) -> str:
         return self.bases[route.base_key].kind

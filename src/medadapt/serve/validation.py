@@ -3,7 +3,8 @@
 Pydantic checks the request's shape; these checks need the model's schema: every key must be a
 feature (or the group / id column), numeric features take finite numbers or null, categorical
 features take a string, number, boolean or null, and an instance must carry at least one
-feature. A misspelt field is refused rather than silently treated as missing.
+feature. A misspelt field is refused rather than silently treated as missing, with the field
+it most likely meant ("did you mean 'chol'?") and the model's fields.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from medadapt.checks import did_you_mean
 from medadapt.data.schema import TableSchema
 from medadapt.data.tables import LARGEST_MEASUREMENT
 from medadapt.registry.records import shown
 
-MAX_LISTED_FIELDS = 12
+MAX_LISTED_FIELDS = 50  # a model with more fields has the first ones listed, then " ..."
+MIN_PREFIX = 3  # a field sent as a longer or shorter form of a feature ("cholesterol": "chol")
 
 
 def _error(index: int, field: str | None, msg: str) -> dict[str, Any]:
@@ -24,6 +27,28 @@ def _error(index: int, field: str | None, msg: str) -> dict[str, Any]:
     if field is not None:
         loc.append(field)
     return {"loc": loc, "msg": msg, "type": "value_error"}
+
+
+def _meant(key: str, known: list[str]) -> str:
+    """``"; did you mean 'chol'?"`` for a field spelt closely like a feature, in another case,
+    or as a longer or shorter form of it ("cholesterol", "chol"); empty when none is.
+
+    >>> _meant("cholesterol", ["age", "chol"]), _meant("Age", ["age"]), _meant("x", ["age"])
+    ("; did you mean 'chol'?", "; did you mean 'age'?", '')
+    """
+    close = did_you_mean(key, known)
+    if close:
+        return close
+    folded = key.casefold()
+    forms = [
+        name
+        for name in known
+        if min(len(name), len(folded)) >= MIN_PREFIX
+        and (folded.startswith(name.casefold()) or name.casefold().startswith(folded))
+    ]
+    if len(forms) != 1:  # none, or several a guess would choose between
+        return ""
+    return f"; did you mean {forms[0]!r}?"
 
 
 def _finite_number(value: Any) -> bool:
@@ -44,14 +69,14 @@ def check_instance(
     allowed = features | {c for c in (schema.group_column, schema.id_column) if c}
     allowed |= set(routing_fields)
     errors = []
+    known = sorted(features)
     for key in instance:
         if key not in allowed:
-            known = sorted(features)
             listed = ", ".join(known[:MAX_LISTED_FIELDS]) + (
                 " ..." if len(known) > MAX_LISTED_FIELDS else ""
             )
-            said = f"{shown(key)} is not a field of this model; its fields: {listed}"
-            errors.append(_error(index, key, said))
+            said = f"{shown(key)} is not a field of this model{_meant(key, known)}"
+            errors.append(_error(index, key, f"{said} (its fields: {listed})"))
     for feature in schema.numeric_features:
         value = instance.get(feature.name)
         if value is not None and not _finite_number(value):

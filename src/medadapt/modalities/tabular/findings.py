@@ -146,9 +146,15 @@ def missing_rows_warnings(schema: TableSchema, encoded) -> list[str]:
     of them (the rule ``serve`` answers with a ``note``; ``encoded``: the rows as the model
     reads them, :meth:`TableSchema.encode`)."""
     lacking = sum(_lacking(schema, encoded).values(), start=np.zeros(len(encoded), dtype=int))
+    unseen = _unseen(schema, encoded)  # a category never learned: no information either
     k, of = len(schema.features), len(lacking)
     none = int((lacking == k).sum()) if k else 0
-    few = int(((lacking > MOSTLY_MISSING * k) & (lacking < k)).sum()) if k else 0
+    unused = lacking + unseen
+    few = int(((unused > MOSTLY_MISSING * k) & (lacking < k)).sum()) if k else 0
+    why = "read as 'not measured', never imputed"
+    if few and (unseen[(unused > MOSTLY_MISSING * k) & (lacking < k)] > 0).any():
+        why = ("missing, read as 'not measured', or a category it never learned, read as "
+               "'unseen': neither tells the model anything")  # fmt: skip
     out = []
     if none:
         rows = "rows holds" if none == 1 else "rows hold"  # "1 of 5 rows holds"
@@ -161,9 +167,8 @@ def missing_rows_warnings(schema: TableSchema, encoded) -> list[str]:
         rows = "rows lacks" if few == 1 else "rows lack"  # "1 of 50 rows lacks"
         rest = "its prediction rests" if few == 1 else "their predictions rest"
         out.append(
-            f"{few} of {of} {rows} more than half of the model's {k} features (read as 'not "
-            f"measured', never imputed): {rest} on the few left; fill in the others before "
-            "relying on them"
+            f"{few} of {of} {rows} more than half of the model's {k} features ({why}): {rest} "
+            "on the few left; fill in the others before relying on them"
         )
     return out
 
@@ -179,6 +184,15 @@ def missing_per_row(schema: TableSchema, encoded) -> list[str]:
     lacking = _lacking(schema, encoded)
     return [";".join(f.name for f in schema.features if lacking[f.name][i])
             for i in range(len(encoded))]  # fmt: skip
+
+
+def _unseen(schema: TableSchema, encoded) -> np.ndarray:
+    """Per row, how many categorical features hold a value the model never learned."""
+    from medadapt.data.feature_kinds import UNSEEN_INDEX
+
+    if not schema.categorical_features:
+        return np.zeros(len(encoded), dtype=int)
+    return (encoded.x_cat == UNSEEN_INDEX).numpy().sum(axis=1).astype(int)
 
 
 def _lacking(schema: TableSchema, encoded) -> dict[str, np.ndarray]:

@@ -1,0 +1,129 @@
+"""What a tabular prediction says about its inputs: the features the model could not use
+(missing, or a category it never learned, read as 'unseen': no information), a category sent
+in another upper/lower case than the model learned it ("male" for "Male"), and the rule that
+withholds a prediction resting on too few features.
+
+``predict`` scores such rows and warns (a case slip is a warning there, never a refusal);
+``serve`` answers the same way: the prediction (or its withholding) with a ``note``. Fields
+are named, and the model's own category, never a value the client sent (patient data).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from medadapt.data.feature_kinds import is_missing, level
+from medadapt.data.missing_codes import is_missing_value
+from medadapt.modalities.tabular.findings import (
+    MOSTLY_MISSING,
+    mostly_missing_note,
+    withheld_note,
+)
+
+
+def missing_in_record(schema: Any, instance: dict[str, Any]) -> list[str]:
+    """The features the model reads as missing in ``instance``: absent, null, or the feature's
+    ``--missing-code`` ("not measured", as ``predict`` and the encoder read it)."""
+    codes = schema.missing_codes
+    return [f.name for f in schema.features
+            if is_missing_value(instance.get(f.name), codes.get(f.name))]  # fmt: skip
+
+
+def unseen_categories(schema: Any, instance: dict[str, Any]) -> list[str]:
+    """The categorical features whose value the model did not learn (new, too rare in
+    training, or coded otherwise: "male" for "M"): scored as "unseen", named, never echoed."""
+    return [
+        f.name
+        for f in schema.categorical_features
+        if not is_missing(instance.get(f.name)) and level(instance[f.name]) not in f.categories
+    ]
+
+
+def case_slips(schema: Any, instance: dict[str, Any]) -> dict[str, str]:
+    """``{feature: learned category}`` for the categorical values of ``instance`` that differ
+    from a category the model learned only in upper/lower case (read as 'unseen', as
+    ``predict`` reads them), in the model's order.
+
+    >>> from types import SimpleNamespace as S
+    >>> schema = S(categorical_features=[S(name="sex", categories=["Female", "Male"])])
+    >>> case_slips(schema, {"sex": "male"}), case_slips(schema, {"sex": "Male"})
+    ({'sex': 'Male'}, {})
+    """
+    out = {}
+    for spec in schema.categorical_features:
+        value = instance.get(spec.name)
+        if is_missing(value) or level(value) in spec.categories:
+            continue
+        learned = {str(c).casefold(): str(c) for c in spec.categories}
+        spelt = learned.get(level(value).casefold())
+        if spelt is not None:
+            out[spec.name] = spelt
+    return out
+
+
+def case_slip_note(slips: dict[str, str]) -> str | None:
+    """What to send instead of a category written in another case (the model's spelling of
+    each field; None when there is none).
+
+    >>> case_slip_note({"sex": "Male", "cp": "Asymptomatic"})
+    "the values sent for 'sex' and 'cp' differ from a category the model learned only in \
+upper/lower case, and were read as 'unseen' (no information): send the model's spelling \
+('sex': 'Male', 'cp': 'Asymptomatic')"
+    """
+    if not slips:
+        return None
+    one = len(slips) == 1
+    spellings = ", ".join(f"{name!r}: {learned!r}" for name, learned in slips.items())
+    return (
+        f"the {'value' if one else 'values'} sent for {_and([repr(n) for n in slips])} "
+        f"{'differs' if one else 'differ'} from a category the model learned only in "
+        f"upper/lower case, and {'was' if one else 'were'} read as 'unseen' (no information): "
+        f"send the model's spelling ({spellings})"
+    )
+
+
+def too_few_used(missing: int, unseen: int, features: int) -> bool:
+    """True when the features missing or not understood (an unseen category carries no
+    information) are more than half of the model's: such a prediction is withheld."""
+    return bool(features) and (missing + unseen) / features > MOSTLY_MISSING
+
+
+def unused_note(missing: int, unseen: int, features: int, *, withheld: bool) -> str | None:
+    """What a prediction resting on few of the model's features says: how many were missing
+    and how many not understood (an unseen category), and whether it was ``withheld``. With
+    no unseen category, in ``predict``'s and the reports' words.
+
+    >>> unused_note(1, 1, 4, withheld=True) is None
+    True
+    >>> print(unused_note(1, 6, 13, withheld=True))  # doctest: +NORMALIZE_WHITESPACE
+    7 of the model's 13 features were missing or not understood (1 missing, read as 'not
+    measured', never imputed; 6 with a category the model never learned, read as 'unseen'): a
+    prediction resting on 6 is withheld; send the missing ones, and the categories named in
+    unseen_categories as the model learned them, or start the server with --score-sparse to
+    answer such instances anyway
+    """
+    if not too_few_used(missing, unseen, features):
+        return None
+    if not unseen:
+        return (withheld_note if withheld else mostly_missing_note)(missing, features)
+    unused = missing + unseen
+    parts = [f"{missing} missing, read as 'not measured', never imputed"] if missing else []
+    parts.append(f"{unseen} with a category the model never learned, read as 'unseen'")
+    fixes = ["send the missing ones"] if missing else []
+    fixes.append("the categories named in unseen_categories as the model learned them")
+    fix = ", and ".join(fixes) if missing else f"send {fixes[0]}"
+    said = (
+        f"{unused} of the model's {features} features were missing or not understood "
+        f"({'; '.join(parts)})"
+    )
+    if withheld:
+        return (
+            f"{said}: a prediction resting on {features - unused} is withheld; {fix}, or start "
+            "the server with --score-sparse to answer such instances anyway"
+        )
+    return f"{said}: this prediction rests on {features - unused}; {fix} before relying on it"
+
+
+def _and(items: list[str]) -> str:
+    """``'a'``, ``'a' and 'b'``, ``'a', 'b' and 'c'``."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"

@@ -1,0 +1,239 @@
+"""Answers that say what went wrong and what to send: a category in another upper/lower case
+(noted with the model's spelling, scored as ``predict`` scores it), unseen categories counted
+with the missing features by the withholding rule, an adapter with no promoted version or an
+unregistered version number (the versions that exist), and the 4xx of a misspelt field, a body
+that is not JSON and a missing token (the form expected)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import warnings
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from medadapt.data.schema import TableSchema
+from medadapt.registry import Registry
+from medadapt.serve.app import create_app
+from medadapt.serve.validation import check_instance
+from medadapt.tables import predict
+from medadapt.workflows.evaluate import load_for_inference
+
+pytestmark = pytest.mark.xdist_group("serve")
+TOKEN = "t" * 32
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+FIELDS = "age, marker, sex, smoker"  # the served model's features, all listed
+SLIPS = (  # "m" for "M" and "YES" for "yes": the model's spelling, never the value sent
+    "the values sent for 'smoker' and 'sex' differ from a category the model learned only in "
+    "upper/lower case, and were read as 'unseen' (no information): send the model's spelling "
+    "('smoker': 'yes', 'sex': 'M')"
+)
+
+
+def _patient(served_registry) -> dict:
+    frame = pd.read_csv(served_registry["data"])
+    row = frame[(frame["site"] == "C") & frame["marker"].notna() & frame["smoker"].notna()]
+    return json.loads(row.head(1).drop(columns=["outcome"]).to_json(orient="records"))[0]
+
+
+@pytest.fixture
+def client(served_registry):
+    app = create_app(served_registry["registry"], token=TOKEN)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def _answer(client, instances: list[dict], adapter: str = "site_c") -> list[dict]:
+    reply = client.post(
+        "/v1/predict", json={"adapter": adapter, "instances": instances}, headers=AUTH
+    )
+    assert reply.status_code == 200, reply.text
+    return reply.json()["predictions"]
+
+
+def _predicted_offline(served_registry, instances: list[dict]) -> tuple[list[float], list[str]]:
+    """``predict``'s scores for the same instances through the same adapter, and its warnings."""
+    loaded = load_for_inference(served_registry["base"], served_registry["adapters"]["site_c"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scores = predict(
+            loaded.model, loaded.base.schema, pd.DataFrame(instances), adapter=loaded.adapter
+        )
+    return [float(s) for s in scores], [str(w.message) for w in caught]
+
+
+def test_a_category_in_another_case_is_noted_with_the_models_spelling(client, served_registry):
+    """'m' for 'M' was scored as 'unseen' without a word (the answer differed from the right
+    spelling's). ``predict`` warns and scores such rows (never refuses them): the server
+    answers likewise, and its note names the fields and the model's spelling."""
+    patient = _patient(served_registry)
+    slipped = {**patient, "sex": "m", "smoker": "YES"}  # 2 of 4 not understood: not over half
+    (answer,) = _answer(client, [slipped])
+    (right,) = _answer(client, [{**patient, "sex": "M", "smoker": "yes"}])
+    scores, said = _predicted_offline(served_registry, [slipped])
+    assert answer == {
+        "adapter": "site_c",
+        "version": 1,
+        "base": answer["base"],
+        "probability": pytest.approx(scores[0], abs=1e-6),  # scored as predict scores it
+        "probabilities": None,
+        "missing_features": [],
+        "unseen_categories": ["smoker", "sex"],
+        "outside_training": [],
+        "note": SLIPS,
+        "predicted": answer["predicted"],
+    }
+    assert answer["probability"] != pytest.approx(right["probability"], abs=1e-6)
+    assert right["note"] is None and right["unseen_categories"] == []
+    # predict's warnings name the same spelling, and it scored the row (a warning, no refusal)
+    assert any("(e.g. 'M'): recode 'sex' as in training" in s for s in said), said
+    assert any("(e.g. 'yes'): recode 'smoker' as in training" in s for s in said), said
+
+
+def test_unseen_categories_count_with_missing_features_in_the_withholding_rule(
+    client, served_registry
+):
+    """An unseen category carries no information: with one feature missing and two categories
+    not understood, the answer rests on 1 of 4 features and is withheld, its note counting
+    each (it was scored, the rule counting the missing feature alone)."""
+    patient = _patient(served_registry)
+    slipped = {**patient, "sex": "m", "smoker": "YES", "marker": None}
+    unseen = {**patient, "sex": "m", "smoker": "pipe", "marker": None}  # 'pipe': no slip
+    answers = _answer(client, [slipped, unseen])
+    withheld = (
+        "3 of the model's 4 features were missing or not understood (1 missing, read as 'not "
+        "measured', never imputed; 2 with a category the model never learned, read as "
+        "'unseen'): a prediction resting on 1 is withheld; send the missing ones, and the "
+        "categories named in unseen_categories as the model learned them, or start the server "
+        "with --score-sparse to answer such instances anyway"
+    )
+    common = {"adapter": "site_c", "version": 1, "base": answers[0]["base"], "probability": None,
+              "probabilities": None, "predicted": None, "missing_features": ["marker"],
+              "unseen_categories": ["smoker", "sex"], "outside_training": []}  # fmt: skip
+    one_slip = (
+        "the value sent for 'sex' differs from a category the model learned only in "
+        "upper/lower case, and was read as 'unseen' (no information): send the model's "
+        "spelling ('sex': 'M')"
+    )
+    assert answers == [
+        {**common, "note": f"{withheld}; {SLIPS}"},
+        {**common, "note": f"{withheld}; {one_slip}"},
+    ]
+    # predict scores such a row with warnings (its rule counts the missing feature alone)
+    scores, said = _predicted_offline(served_registry, [slipped])
+    assert len(scores) == 1 and any("recode 'sex' as in training" in s for s in said)
+
+
+def test_score_sparse_answers_with_the_count_of_features_not_understood(served_registry):
+    patient = _patient(served_registry)
+    app = create_app(served_registry["registry"], token=None, score_sparse=True)
+    with TestClient(app) as client:
+        (answer,) = _answer(client, [{**patient, "sex": "x", "smoker": "pipe", "marker": None}])
+    assert answer["predicted"] is not None and answer["probability"] is not None
+    assert answer["note"] == (
+        "3 of the model's 4 features were missing or not understood (1 missing, read as 'not "
+        "measured', never imputed; 2 with a category the model never learned, read as "
+        "'unseen'): this prediction rests on 1; send the missing ones, and the categories "
+        "named in unseen_categories as the model learned them before relying on it"
+    )
+
+
+@pytest.fixture
+def registry_copy(served_registry, tmp_path):
+    """A private copy of the served registry (tests here change it)."""
+    root = tmp_path / "registry"
+    shutil.copytree(served_registry["registry"], root)
+    return root
+
+
+def test_an_adapter_without_a_promoted_version_says_how_to_promote_one(
+    served_registry, registry_copy
+):
+    """site_c@1 (promoted) removed with --force while site_c@2 remains: it answered "unknown
+    adapter 'site_c'; served adapters: site_a, site_b", as if the name did not exist."""
+    Registry(registry_copy).remove("site_c@1", force=True)
+    app = create_app(registry_copy, token=None, refresh_seconds=0.0)
+    body = {"adapter": "site_c", "instances": [_patient(served_registry)]}
+    with TestClient(app) as client:
+        reply = client.post("/v1/predict", json=body)
+        assert (reply.status_code, reply.json()) == (404, {"detail": (
+            "adapter 'site_c' has no promoted version (its registered versions: 2); promote "
+            "one to serve it ('medadapt registry --root DIR promote site_c@2'), or name a "
+            "version in the request ('site_c@2')")})  # fmt: skip
+        reply = client.post("/v1/predict", json={**body, "adapter": "site_c@9"})
+        assert (reply.status_code, reply.json()) == (404, {
+            "detail": "adapter site_c@9 is not registered; registered versions of 'site_c': 2"
+        })  # fmt: skip
+        reply = client.post("/v1/predict", json={**body, "adapter": "nope@1"})
+        assert (reply.status_code, reply.json()) == (404, {"detail": (
+            "adapter nope@1 is not registered, nor any version of 'nope'; served adapters: "
+            "site_a, site_b")})  # fmt: skip
+        assert client.post("/v1/predict", json={**body, "adapter": "site_c@2"}).status_code == 200
+
+
+def test_a_misspelt_field_gets_the_field_meant_and_every_field(client, served_registry):
+    patient = _patient(served_registry)
+    instance = {**patient, "marker_level": 1.0, "Smoker": "yes", "colour": "red"}
+    del instance["marker"], instance["smoker"]
+    reply = client.post(
+        "/v1/predict", json={"adapter": "site_c", "instances": [instance]}, headers=AUTH
+    )
+    assert (reply.status_code, reply.json()) == (422, {"detail": [
+        {"loc": ["body", "instances", 0, "marker_level"], "type": "value_error",
+         "msg": f"'marker_level' is not a field of this model; did you mean 'marker'? (its "
+                f"fields: {FIELDS})"},
+        {"loc": ["body", "instances", 0, "Smoker"], "type": "value_error",
+         "msg": f"'Smoker' is not a field of this model; did you mean 'smoker'? (its fields: "
+                f"{FIELDS})"},
+        {"loc": ["body", "instances", 0, "colour"], "type": "value_error",
+         "msg": f"'colour' is not a field of this model (its fields: {FIELDS})"},
+    ]})  # fmt: skip
+
+
+def test_a_model_with_many_fields_lists_all_of_them_up_to_fifty():
+    columns = {f"f{i:02d}": [float(i + j % 7) for j in range(40)] for i in range(13)}
+    frame = pd.DataFrame({**columns, "y": [j % 2 for j in range(40)]})
+    schema = TableSchema.infer(frame, label="y")
+    names = sorted(f.name for f in schema.features)
+    assert len(names) == 13
+    (error,) = check_instance(schema, 0, {"f00": 1.0, "cholesterol": 200})
+    assert error["msg"] == (
+        f"'cholesterol' is not a field of this model (its fields: {', '.join(names)})"
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "headers", "said"),
+    [
+        (b"", {}, "the body is empty (sent without a Content-Type)"),
+        (b"age=63", {"Content-Type": "text/plain"},
+         "JSON decode error at character 0 (expecting value) (sent as 'text/plain')"),
+        (b'{"adapter": "site_c",', {"Content-Type": "application/json"},
+         "JSON decode error at character 21 (expecting property name enclosed in double "
+         "quotes)"),
+    ],
+)  # fmt: skip
+def test_a_body_that_is_not_json_says_what_to_send(client, content, headers, said):
+    reply = client.post("/v1/predict", content=content, headers={**AUTH, **headers})
+    position = 21 if content.endswith(b",") else 0
+    assert (reply.status_code, reply.json()) == (422, {"detail": [{
+        "loc": ["body", position], "type": "json_invalid",
+        "msg": f'{said}: send a JSON object such as {{"adapter": "NAME", "instances": '
+               '[{"FEATURE": value, ...}]} with the header \'Content-Type: application/json\' '
+               "(image bases also take multipart/form-data uploads)"}]})  # fmt: skip
+    assert "63" not in reply.text  # the body is never repeated
+
+
+def test_a_missing_or_wrong_token_is_told_the_header_expected(client, served_registry):
+    body = {"adapter": "site_c", "instances": [_patient(served_registry)]}
+    expected = {
+        "detail": "missing or wrong bearer token: send the header 'Authorization: Bearer "
+        "<token>', with the token the server was started with (its --token-file, or "
+        "MEDADAPT_TOKEN)"
+    }
+    for headers in ({}, {"Authorization": "Bearer " + "x" * 32}, {"Authorization": TOKEN}):
+        reply = client.post("/v1/predict", json=body, headers=headers)
+        assert (reply.status_code, reply.json()) == (401, expected)
+        assert reply.headers["www-authenticate"] == "Bearer"
