@@ -205,9 +205,11 @@ def test_the_card_s_sample_size_basis_says_outcome_once_for_a_measured_value():
              "met": False, "r2": 0.4406, "r2_label": "R-squared", "test_needs": {},
              "outcome": "outcome mean 156, SD 78.5"}  # fmt: skip
     basis = dict(sample_size_rows(entry))["sample size basis"]
-    assert basis.endswith("; outcome mean 156, SD 78.5") and "outcome outcome" not in basis
+    assert basis.endswith(", outcome mean 156, SD 78.5") and "outcome outcome" not in basis
     entry["outcome"] = "prevalence 0.935"
-    assert dict(sample_size_rows(entry))["sample size basis"].endswith("; outcome prevalence 0.935")
+    assert dict(sample_size_rows(entry))["sample size basis"].endswith(
+        "; in the adapter's training and test patients together, outcome prevalence 0.935"
+    )
 
 
 def test_an_adapter_worse_than_the_base_is_a_warning_and_no_difference_a_plain_line(capsys):

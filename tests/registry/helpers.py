@@ -58,9 +58,9 @@ def make_adapter(
     return model.save_adapter("site_a", directory, metadata=metadata() if meta is None else meta)
 
 
-def make_base(directory: Path, *, seed: int = 0) -> Path:
+def make_base(directory: Path, *, seed: int = 0, **schema_options: Any) -> Path:
     """Save a tiny tabular base model (what 'train-base' writes) whose weights depend on
-    ``seed``."""
+    ``seed`` (``schema_options``: as 'train-base' takes them, e.g. ``positive_above=0``)."""
     import pandas as pd
 
     from medadapt.backbones.tabular import FTTransformer
@@ -72,7 +72,7 @@ def make_base(directory: Path, *, seed: int = 0) -> Path:
     model = FTTransformer(
         n_numeric=2, cat_cardinalities=[], d_out=1, d_token=8, n_blocks=1, n_heads=2
     )
-    schema = TableSchema.infer(frame, label="y")
+    schema = TableSchema.infer(frame, label="y", **schema_options)
     return BaseModel(model=model, kind="tabular", architecture=model.config, schema=schema).save(
         directory
     )

@@ -83,9 +83,9 @@ def test_limitations_follow_from_the_data():
         data_summary={"n_train": 60, "n_positive": 5, "prevalence": 0.083},
         metrics={"auroc": 0.77, "auroc_ci": [0.55, 0.95], "sensitivity": 0.6},
     )
-    assert "- Trained on 60 cases (fewer than 100): performance estimates are uncertain" in card
-    assert "- Only 5 cases in the minority class (fewer than 20)." in card
-    assert "- Skewed training data (prevalence 0.08)" in card
+    assert "- Trained on 60 rows (fewer than 100): performance estimates are uncertain" in card
+    assert "- Only 5 positive training rows, the rarer class (fewer than 20)." in card
+    assert "- Skewed training data (training prevalence 0.08)" in card
     assert "- The confidence interval for AUROC is wide (0.55 to 0.95)" in card
     assert "- No confidence interval recorded for sensitivity: treat 0.600 as a point" in card
     assert "| sensitivity | 0.600 | not recorded |" in card
@@ -181,7 +181,7 @@ def test_counts_and_bookkeeping_from_evaluate_are_not_called_metrics():
     for name in ("prevalence", "threshold", "notes"):
         assert f"| {name} |" not in table
     assert (
-        "Also recorded with the metrics (not performance measures): prevalence 0.333, "
+        "Also recorded with the metrics (not performance measures): test prevalence 0.333, "
         "threshold 0.5." in table
     )
     assert "point estimate" not in card and "for n:" not in card
@@ -315,7 +315,7 @@ def test_an_image_adapter_s_card_counts_images_and_says_what_it_predicts_in_word
     assert "| base model | classes: normal, nodule, mass; trained on groups A |" in card
     table = _card(task="binary", label="num", data_summary={"n_train": 60}, metrics={"n": 20})
     assert "adapter for **a binary outcome (num)**" in table
-    assert "| training rows | 60 |" in table and "- Trained on 60 cases (fewer than 100)" in table
+    assert "| training rows | 60 |" in table and "- Trained on 60 rows (fewer than 100)" in table
 
 
 def test_a_binary_image_adapter_s_counts_read_by_class_not_as_positives():
@@ -329,7 +329,10 @@ def test_a_binary_image_adapter_s_counts_read_by_class_not_as_positives():
     )  # fmt: skip
     assert "positive" not in card
     assert "| training images per class | normal: 28, mass: 12 |" in card
-    assert "| test images of the second class | 9 |  |" in card
+    assert "| test images of class 'mass' | 9 |  |" in card
+    unnamed = _card(kind="image", task="binary", data_summary={"n_train": 40},
+                    metrics={"auroc": 0.8, "n": 30, "n_positive": 9})  # fmt: skip
+    assert "| test images of the second class | 9 |  |" in unnamed  # classes not recorded
 
 
 def test_a_regression_card_prints_errors_with_three_figures_and_its_bookkeeping_in_words():
@@ -398,3 +401,50 @@ def test_the_card_counts_a_test_set_as_what_it_holds():
     ) in said["rows"]
     assert "- Tested on 36 images: too few for a precise observed/expected" in said["images"]
     assert "- Tested on 36 patients: too few for a precise observed/expected" in said["by_id"]
+
+
+def test_a_card_names_the_rare_class_and_which_set_each_prevalence_is_of():
+    """A clinician read "Only 6 cases in the minority class" as 6 patients with the disease
+    (they were 6 without it), and met three unlabelled prevalences (0.9302, 0.935, 0.946)."""
+    sample_size = {"parameters": 4161, "n_needed": 747502, "criterion": "i", "n_train": 86,
+                   "n_test": 37, "met": False, "r2": 0.0487, "r2_label": "Cox-Snell R-squared",
+                   "outcome": "prevalence 0.935"}  # fmt: skip
+    card = render_card(
+        name="ch", version=1, parent=None, registered="t",
+        manifest=_manifest(
+            kind="tabular", task="binary", label="num", classes=["0", "1"],
+            data_summary={"n_train": 86, "n_test": 37, "n_positive": 80, "prevalence": 0.9302,
+                          "train_class_counts": {"0": 6, "1": 80}, "n_seen_by_base": 5,
+                          "n_seen_training": 4, "sample_size": sample_size},
+            metrics={"accuracy": 0.946, "accuracy_ci": [0.818, 0.993], "n": 37,
+                     "n_positive": 35, "prevalence": 0.946},
+        ),
+        positive="1 means num > 0",
+    )  # fmt: skip
+    assert "adapter for **a binary outcome (num; 1 means num > 0)** on base model" in card
+    limits = card.split("## Limitations")[1]
+    assert "- Only 6 training rows of class '0', the rarer class (fewer than 20).\n" in limits
+    assert "- Trained on 86 rows (fewer than 100)" in limits and "cases" not in card
+    assert "| training prevalence | 0.9302 |" in card
+    assert (
+        "| sample size basis | Cox-Snell R-squared 0.0487; in the adapter's training and test "
+        "rows together, outcome prevalence 0.935 |" in card
+    )
+    assert "(not performance measures): test prevalence 0.946." in card
+    assert "- Skewed training data (training prevalence 0.93)" in limits
+    # two counts of rows the base model saw, said apart ("rows the base model trained on 0"
+    # beside "training rows the base model trained on 0")
+    assert "| rows given to adapt that the base model trained on | 5 |" in card
+    assert "| adapter training rows the base model also trained on | 4 |" in card
+
+
+def test_a_card_names_the_rarest_of_several_classes():
+    card = _card(
+        kind="image",
+        task="multiclass",
+        data_summary={
+            "n_train": 400,
+            "train_class_counts": {"normal": 300, "mass": 88, "cavity": 12},
+        },
+    )
+    assert "- Only 12 training images of class 'cavity', the rarest class (fewer than 20)." in card

@@ -190,7 +190,8 @@ def test_show_prints_nested_summaries_in_words(cli, adapter_dir, monkeypatch):
         [
             "data: sample size basis",
             "Cox-Snell R-squared 0.0531, from the base model's AUROC at this site, on 123 "
-            "samples it never saw (0.752); outcome prevalence 0.935",
+            "samples it never saw (0.752); in the adapter's training and test rows together, "
+            "outcome prevalence 0.935",
         ],
         [
             "data: sample size test",
@@ -266,7 +267,7 @@ def test_errors_are_one_line_and_exit_non_zero(cli, adapter_dir, tmp_path):
     _, err = cli("add", str(adapter_dir(2)), "--parent", "1", "--no-parent", ok=False)
     assert err == "error: give either --parent N or --no-parent, not both\n"
     out, _ = cli("rm", "heart@1", "--force")
-    assert out == "removed heart@1\n"
+    assert out == "removed heart@1\nheart now has no served version (heart@1 was) and no versions\n"
 
 
 def test_verify_reports_damage_and_gc_cleans(cli, adapter_dir):
@@ -440,7 +441,10 @@ def test_list_headlines_a_metric_not_a_count(cli, adapter_dir, monkeypatch):
     cells = {
         line.split("│")[1].strip(): line.split("│")[7].strip() for line in out.splitlines()[4:-1]
     }
-    assert cells == {"heart@1": "AUROC 0.930", "site_a@1": "sensitivity 0.800"}
+    assert cells == {
+        "heart@1": "AUROC 0.930 on 60 rows",
+        "site_a@1": "sensitivity 0.800 on 60 rows",
+    }
 
 
 def test_list_marks_a_headline_metric_that_carries_a_warning(cli, adapter_dir, monkeypatch):
@@ -458,12 +462,17 @@ def test_list_marks_a_headline_metric_that_carries_a_warning(cli, adapter_dir, m
     out, _ = cli("list")
     rows = {line.split("│")[1].strip(): line.split("│")[7].strip()
             for line in out.splitlines() if line.count("│") > 7}  # fmt: skip
-    assert rows["ch@1"] == "accuracy 0.946 (0.865–1.000) (!)"
-    assert rows["site_a@1"] == "AUROC 0.810"
+    assert rows["ch@1"] == "accuracy 0.946 (0.865–1.000) on 37 rows (!)"
+    assert rows["site_a@1"] == "AUROC 0.810 on 60 rows"
     groups = {line.split("│")[1].strip(): line.split("│")[5].strip()
               for line in out.splitlines() if line.count("│") > 7}  # fmt: skip
     assert groups == {"ch@1": "-", "site_a@1": "VA Long Beach"}
-    assert out.splitlines()[-1].startswith("(!): the result carries a warning (too good to be")
+    assert out.splitlines()[-1] == (
+        "(!): a warning is recorded with the result or with that figure (too good to be true, "
+        "one class for every or nearly every patient, ranking backwards, a column kept with "
+        "--allow-leak, old classes not kept, or why a metric or its interval is missing or only "
+        f"a rough range); 'medadapt registry --root {cli.root} show NAME@N' says which"
+    )
 
 
 def test_bases_lists_registered_and_damaged_bases(cli, tmp_path):
@@ -617,8 +626,8 @@ def test_show_says_which_warning_the_list_marks(cli, adapter_dir, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     cli("add", str(adapter_dir(1, meta=metadata(metrics=NOTED_METRICS))), "--name", "heart")
     out, _ = cli("list")
-    assert "AUROC 0.680 (0.539–0.822) (!)" in out
-    assert "'medadapt registry show NAME@N' says which" in out
+    assert "AUROC 0.680 (0.539–0.822) on 40 rows (!)" in out
+    assert f"'medadapt registry --root {cli.root} show NAME@N' says which" in out
     out, _ = cli("show", "heart@1")
     rows = _table_rows(out)
     assert [(k, v) for k, v in rows.items() if k.startswith("metric: ")] == [
@@ -693,8 +702,8 @@ def test_show_names_metrics_and_data_in_words(cli, adapter_dir, monkeypatch):
         ("data: training prevalence", "0.67"),
         ("data: training rows per class", "0: 40, 1: 80"),
         ("data: test rows per class", "0: 37, 1: 3"),
-        ("data: rows the base model trained on", "5"),
-        ("data: training rows the base model trained on", "4"),
+        ("data: rows given to adapt that the base model trained on", "5"),
+        ("data: adapter training rows the base model also trained on", "4"),
         ("data: rows kept out (the base model's test rows)", "12"),
         ("data: share of the training rows used", "1.0"),
         ("data: group", "VA Long Beach"),
@@ -886,9 +895,10 @@ def test_promote_says_a_version_ranking_backwards_or_worse_than_the_one_it_repla
     warned = [line for line in out.splitlines() if line.startswith("warning:")]
     assert warned == [
         f"warning: site_b@2: {backwards}",
-        "warning: site_b@2's AUROC 0.062 (0.000–0.312) is worse than site_b@1's 0.810 "
-        "(0.720–0.890), served until now (on their own test sets: 'medadapt registry diff "
-        "site_b@1 site_b@2' compares them)",
+        "warning: site_b@2's AUROC 0.062 (0.000–0.312) is lower than site_b@1's 0.810 "
+        "(0.720–0.890), served until now (their test rows are not recorded: they may not have "
+        "been tested on the same patients); their intervals do not overlap ('medadapt registry "
+        f"--root {cli.root} diff site_b@1 site_b@2' compares them)",
     ]
     out, _ = cli("promote", "site_b@1")
     assert "warning:" not in out
@@ -930,3 +940,121 @@ def test_a_version_with_no_measured_performance_is_marked_and_its_promotion_warn
     assert shown.splitlines()[-1] == (
         "(!) no performance figure was recorded for this version: nothing says how well it predicts"
     )
+
+
+def _versions_tested(cli, adapter_dir, first: dict, second: dict, *, splits=(None, None)):
+    """heart@1 and heart@2 with these metrics (and recorded splits); heart@1 served."""
+    from tests.registry.helpers import metadata
+
+    for seed, (metrics, split) in enumerate(zip((first, second), splits, strict=True), 1):
+        meta = metadata(metrics=metrics, **({"split": split} if split else {}))
+        cli("add", str(adapter_dir(seed, meta=meta)), "--name", "heart")
+    cli("promote", "heart@1")
+
+
+SPLIT = {"data_sha256": "d" * 64, "test_digest": "t" * 16, "seed": 0}
+
+
+def test_promote_calls_a_lower_figure_within_overlapping_intervals_no_detectable_difference(
+    cli, adapter_dir
+):
+    """'promote va@1' warned that AUROC 0.616 (0.447–0.778) "is worse than" va@2's 0.631
+    (0.462–0.786) "on their own test sets": both were tested on the same 60 patients, and
+    the intervals overlap almost entirely."""
+    served = {"auroc": 0.631, "auroc_ci": [0.462, 0.786], "n": 60}
+    lower = {"auroc": 0.616, "auroc_ci": [0.447, 0.778], "n": 60}
+    _versions_tested(cli, adapter_dir, served, lower, splits=(SPLIT, SPLIT))
+    out, _ = cli("promote", "heart@2")
+    assert "warning:" not in out  # no evidence it is worse
+    assert [line for line in out.splitlines() if "served until now" in line] == [
+        "note: heart@2's AUROC 0.616 (0.447–0.778) is lower than heart@1's 0.631 (0.462–0.786), "
+        "served until now, on the same test set; their intervals overlap: these figures detect "
+        "no difference, nor show that the two perform the same (a paired comparison on these "
+        f"patients would be needed; 'medadapt registry --root {cli.root} diff heart@1 heart@2' "
+        "compares them)",
+    ]
+
+
+def test_promote_says_when_the_two_versions_were_tested_on_other_rows(cli, adapter_dir):
+    """ "on their own test sets" only when the recorded test rows differ; an error (Brier)
+    that grew is "higher (worse)", not "lower"."""
+    served = {"brier": 0.10, "brier_ci": [0.08, 0.12], "n": 60}
+    worse = {"brier": 0.20, "brier_ci": [0.17, 0.23], "n": 60}
+    other_rows = {**SPLIT, "test_digest": "u" * 16}
+    _versions_tested(cli, adapter_dir, served, worse, splits=(SPLIT, other_rows))
+    out, _ = cli("promote", "heart@2")
+    assert [line for line in out.splitlines() if "served until now" in line] == [
+        "warning: heart@2's Brier score 0.200 (0.170–0.230) is higher (worse) than heart@1's "
+        "0.100 (0.080–0.120), served until now, on their own test sets (different test rows: "
+        "the difference mixes model and data); their intervals do not overlap ('medadapt "
+        f"registry --root {cli.root} diff heart@1 heart@2' compares them)"
+    ]
+
+
+def test_promoting_the_served_version_again_says_it_already_was(cli, adapter_dir):
+    cli("add", str(adapter_dir(1)), "--name", "heart")
+    cli("promote", "heart@1")
+    out, _ = cli("promote", "heart@latest")
+    assert (
+        out.splitlines()[0] == "heart@1 was already the version of heart to serve; nothing changed"
+    )
+    assert "promoted" not in out
+    assert [e.action for e in Registry(cli.root).history("heart")].count("promote") == 1
+
+
+def test_removing_the_served_version_says_none_is_served_and_how_to_serve_another(cli, adapter_dir):
+    """'rm va@2 --force' of the served version printed only "removed va@2"; suggestions
+    repeat the registry flag the user gave ('rm ch' suggested 'medadapt registry rm ch --all',
+    without '--root reg')."""
+    root = str(cli.root)
+    for seed in (1, 2, 3):
+        cli("add", str(adapter_dir(seed)), "--name", "heart")
+    cli("promote", "heart@2")
+    out, _ = cli("--bare", "registry", "--registry", root, "rm", "heart@2", "--force")
+    assert out == (
+        "removed heart@2\n"
+        "heart now has no served version (heart@2 was); serve another with 'medadapt registry "
+        f"--registry {root} promote heart@3'\n"
+    )
+    _, err = cli("--bare", "registry", "--registry", root, "rm", "heart", ok=False)
+    assert err == (
+        "error: rm needs an explicit version such as heart@3; to remove every version use "
+        f"'medadapt registry --registry {root} rm heart --all'\n"
+    )
+    _, err = cli("rm", "heart", ok=False)
+    assert err.endswith(f"use 'medadapt registry --root {root} rm heart --all'\n")
+    out, _ = cli("rm", "heart@1")
+    assert out == "removed heart@1\n"  # not the served one: nothing more to say
+
+
+def test_add_given_a_base_model_points_to_add_base(cli, tmp_path):
+    """'registry add base' said "no adapter.json in base"."""
+    from tests.registry.helpers import make_base
+
+    base = make_base(tmp_path / "base")
+    _, err = cli("add", str(base), ok=False)
+    assert err == (
+        f"error: {base} is a base model (written by 'medadapt train-base'), not an adapter; "
+        f"keep it with 'medadapt registry --root {cli.root} add-base {base}'\n"
+    )
+    assert not cli.root.exists()
+
+
+def test_show_and_the_card_say_what_the_positive_class_means(cli, tmp_path, monkeypatch):
+    """A base trained with '--positive-above 0' on label num: the card and 'show' said
+    "binary" and "classes: 0, 1", never that 1 means num > 0."""
+    from tests.registry.helpers import make_adapter_on_base, make_base, metadata
+
+    monkeypatch.setenv("COLUMNS", "200")
+    base = make_base(tmp_path / "base", positive_above=0)
+    meta = metadata(task="binary", label="y")
+    cli("add", str(make_adapter_on_base(tmp_path / "a1", base, meta=meta)), "--name", "heart")
+    assert _table_rows(cli("show", "heart@1")[0])["positive class"] == (
+        "1 means y > 0 (the base model's --positive-above 0)"
+    )
+    card, _ = cli("show", "heart@1", "--card")
+    assert "A **lora** adapter for **a binary outcome (y; 1 means y > 0)** on base model" in card
+    two_valued = make_base(tmp_path / "base2", seed=1)  # the label's own values 0 and 1
+    meta = metadata(task="binary", label="y")
+    cli("add", str(make_adapter_on_base(tmp_path / "a2", two_valued, meta=meta)), "--name", "y")
+    assert _table_rows(cli("show", "y@1")[0])["positive class"] == "y = '1'"

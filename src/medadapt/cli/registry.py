@@ -9,8 +9,10 @@ how these commands print values is in :mod:`medadapt.cli.registry_format`.
 
 from __future__ import annotations
 
+import json
+import shlex
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -23,6 +25,7 @@ from medadapt.cli.registry_common import (
     echo_notices,
     open_registry,
     registry_app,
+    registry_command,
 )
 from medadapt.cli.registry_format import (
     WARNED,
@@ -32,17 +35,22 @@ from medadapt.cli.registry_format import (
     echo_json,
     headline_metric,
     human_size,
+    listed_metric,
     metric_label,
     metric_rows,
     metric_text,
     note_lines,
+    promotion_notes,
     promotion_warnings,
     recorded_unit,
     summary_rows,
     table_console,
 )
-from medadapt.registry import Registry, RegistryError
-from medadapt.registry.bases import missing_base_note
+from medadapt.registry import AdapterVersion, Registry, RegistryError
+from medadapt.registry.bases import base_schema, missing_base_note
+from medadapt.registry.records import parse_ref
+from medadapt.registry.summary_words import positive_class_words
+from medadapt.registry.transfer import find_adapter_dir, is_base_dir
 
 app.add_typer(registry_app, name="registry")
 
@@ -61,6 +69,23 @@ def _unknown_name(reg: Registry, name: str) -> None:
 def _count(n: int, noun: str) -> str:
     """``1 version``, ``2 versions``."""
     return f"{n} {noun}{'s' if n != 1 else ''}"
+
+
+def _manifest(reg: Registry, v: AdapterVersion) -> dict[str, Any]:
+    """The manifest ``v`` was registered with (empty when it cannot be read: ``verify`` says
+    why)."""
+    try:
+        manifest = json.loads(reg.objects.path(v.manifest_blob).read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
+def _classes(reg: Registry, v: AdapterVersion) -> list[str] | None:
+    """The classes ``v`` scores, in its order (None when not recorded)."""
+    metadata = _manifest(reg, v).get("metadata")
+    classes = metadata.get("classes") if isinstance(metadata, dict) else None
+    return [str(c) for c in classes] if isinstance(classes, list) else None
 
 
 @registry_app.command("add")
@@ -106,6 +131,11 @@ def add_cmd(
     check_cli_name(name)
     if not adapter_dir.exists():
         raise RegistryError(f"{adapter_dir} does not exist; give an adapter directory")
+    if is_base_dir(find_adapter_dir(adapter_dir)):
+        raise RegistryError(
+            f"{adapter_dir} is a base model (written by 'medadapt train-base'), not an adapter; "
+            f"keep it with '{registry_command(ctx, 'add-base')} {shlex.quote(str(adapter_dir))}'"
+        )
     with creating(ctx) as reg:
         result = reg.add(
             adapter_dir,
@@ -124,7 +154,7 @@ def add_cmd(
         typer.echo(f"{v.ref} already holds this exact adapter; nothing added")
     echo_notices(result.notices)
     if result.new:
-        typer.echo(f"serve it with: medadapt registry --root {reg.root} promote {v.ref}")
+        typer.echo(f"serve it with: {registry_command(ctx, 'promote')} {v.ref}")
 
 
 @registry_app.command("list")
@@ -145,7 +175,9 @@ def list_cmd(
         echo_json([v.to_dict(card=False) for v in versions])
         return
     if not versions:
-        typer.echo(f"no adapters in {reg.root}; add one with 'medadapt registry add ADAPTER_DIR'")
+        typer.echo(
+            f"no adapters in {reg.root}; add one with '{registry_command(ctx, 'add')} ADAPTER_DIR'"
+        )
         return
     table = Table(title=f"Adapters in {reg.root}")
     table.add_column("version", no_wrap=True)  # what every other command takes: never cut
@@ -161,15 +193,16 @@ def list_cmd(
             v.task or "-",
             cell(v.data_summary.get("group")),
             "-" if n_train is None else f"{cell(n_train)} {recorded_unit(v.data_summary)}",
-            headline_metric(v),
+            listed_metric(v),
             v.registered[:10],
         )
     table_console().print(table)
     if any(headline_metric(v).endswith(WARNED) for v in versions):
-        typer.echo(f"{WARNED.strip()}: the result carries a warning (too good to be true, one "
-                   "class for every patient, a column kept with --allow-leak, old classes not "
-                   "kept, or why a metric is missing); 'medadapt registry show NAME@N' says "
-                   "which")  # fmt: skip
+        typer.echo(f"{WARNED.strip()}: a warning is recorded with the result or with that "
+                   "figure (too good to be true, one class for every or nearly every patient, "
+                   "ranking backwards, a column kept with --allow-leak, old classes not kept, "
+                   "or why a metric or its interval is missing or only a rough range); "
+                   f"'{registry_command(ctx, 'show')} NAME@N' says which")  # fmt: skip
 
 
 @registry_app.command("show")
@@ -186,7 +219,8 @@ def show_cmd(
 
     Example: medadapt registry --root hospital-registry show pneumonia@2 --card
     """
-    v = open_registry(ctx).get(ref)
+    reg = open_registry(ctx)
+    v = reg.get(ref)
     if as_json:
         echo_json(v.to_dict())
         return
@@ -202,6 +236,7 @@ def show_cmd(
         ("method", v.method),
         *((f"config: {k}", cell(c)) for k, c in config_items(v.config)),
         ("task", v.task or "not recorded"),
+        *_positive_rows(reg, v),
         ("parent", f"{v.name}@{v.parent}" if v.parent else "none"),
         ("base model", v.base_short),
         ("intended use", v.intended_use or "not stated"),
@@ -213,12 +248,25 @@ def show_cmd(
     if origin:
         rows.append(("imported from", f"{origin.get('name')}@{origin.get('version')}"))
     rows += [(f"data: {field}", said) for field, said in summary_rows(v.data_summary)]
-    rows += metric_rows(v)
+    rows += metric_rows(v, _classes(reg, v))
     for key, value in rows:
         table.add_row(key, value)
     table_console().print(table)
     for line in note_lines(v.metrics):  # what the (!) marks of 'list' and of the table mean
         typer.echo(line)
+
+
+def _positive_rows(reg: Registry, v: AdapterVersion) -> list[tuple[str, str]]:
+    """``("positive class", "1 means num > 0 (the base model's --positive-above 0)")`` when
+    the registered base model says what the positive class is; else none."""
+    schema = base_schema(reg.root, v.base_fingerprint.get("weights", ""))
+    said = positive_class_words(schema)
+    if said is None or schema is None:
+        return []
+    above = schema.get("positive_above")
+    if isinstance(above, int | float) and not isinstance(above, bool):
+        said += f" (the base model's --positive-above {above:g})"
+    return [("positive class", said)]
 
 
 @registry_app.command("diff")
@@ -242,7 +290,9 @@ def diff_cmd(
     changes = Table(title=f"{d.a} -> {d.b}")
     for column in ("field", d.a, d.b):
         changes.add_column(column)
-    summary_a, summary_b = registry.get(a).data_summary, registry.get(b).data_summary
+    version_a = registry.get(a)
+    summary_a, summary_b = version_a.data_summary, registry.get(b).data_summary
+    classes = _classes(registry, version_a)
     for row in diff_rows(d, summary_a, summary_b):
         changes.add_row(*row)
     if changes.row_count:
@@ -256,7 +306,7 @@ def diff_cmd(
         for m in d.metrics:
             overlap = {True: "yes", False: "no", None: "-"}[m.overlap]
             metrics.add_row(
-                metric_label(m.name, recorded_unit(summary_a)),
+                metric_label(m.name, recorded_unit(summary_a), classes),
                 metric_text(m.a) if m.a else "-",
                 metric_text(m.b) if m.b else "-",
                 m.format_delta(),
@@ -305,12 +355,19 @@ def promote_cmd(
         return
     was = reg.promoted(reg.get(ref).name)
     v = reg.promote(ref)
-    typer.echo(f"promoted {v.ref}: it is now the version of {v.name} to serve")
+    if was is not None and was.ref == v.ref:
+        typer.echo(f"{v.ref} was already the version of {v.name} to serve; nothing changed")
+    else:
+        typer.echo(f"promoted {v.ref}: it is now the version of {v.name} to serve")
     note = missing_base_note(reg.root, v.base_fingerprint["weights"], v.ref)
     if note:
         typer.echo(note)
-    for line in promotion_warnings(v, was):
+    same = None if was is None or was.ref == v.ref else reg.diff(was.ref, v.ref).same_test_rows
+    diff = registry_command(ctx, "diff")
+    for line in promotion_warnings(v, was, same_test_rows=same, diff=diff):
         warn(line)
+    for line in promotion_notes(v, was, same_test_rows=same, diff=diff):
+        typer.echo(f"note: {line}")
 
 
 @registry_app.command("rm")
@@ -329,8 +386,25 @@ def rm_cmd(
     reg = open_registry(ctx)
     if all_versions and "@" in ref:
         raise RegistryError(f"rm --all takes a NAME (every version), not {ref!r}")
+    parsed = parse_ref(ref)
+    if not all_versions and parsed.selector != "exact":
+        raise RegistryError(
+            f"rm needs an explicit version such as {parsed.name}@3; to remove every version "
+            f"use '{registry_command(ctx, 'rm')} {parsed.name} --all'"
+        )
     gone = reg.remove_all(ref, force=force) if all_versions else [reg.remove(ref, force=force)]
     typer.echo(f"removed {', '.join(v.ref for v in gone)}")
+    served = next((v for v in gone if v.promoted), None)
+    if served is None:
+        return
+    left = reg.list(served.name)
+    if left:  # the newest one left, as the example of what to promote
+        typer.echo(
+            f"{served.name} now has no served version ({served.ref} was); serve another "
+            f"with '{registry_command(ctx, 'promote')} {left[-1].ref}'"
+        )
+    else:
+        typer.echo(f"{served.name} now has no served version ({served.ref} was) and no versions")
 
 
 @registry_app.command("verify")
@@ -361,7 +435,7 @@ def verify_cmd(
             failed.append(
                 f"{len(report.base_problems)} of {_count(len(report.bases), 'base model')}"
             )
-            fixes.append(f"add {them} again with 'medadapt registry --root {reg.root} add-base'")
+            fixes.append(f"add {them} again with '{registry_command(ctx, 'add-base')}'")
         raise RegistryError(
             f"{' and '.join(failed)} failed verification (listed above); {'; '.join(fixes)}"
         )

@@ -11,6 +11,7 @@ no torch.
 from __future__ import annotations
 
 import contextlib
+import shlex
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,10 +24,25 @@ from typer.core import TyperGroup
 from medadapt.registry import Registry, RegistryError
 from medadapt.registry.records import check_name
 
+#: the registry flags, as ``serve`` and ``registry`` spell them
+ROOT_FLAGS = ("--root", "--registry")
+#: where the group keeps the flag the user gave (``ctx.meta``), for suggestions to repeat it
+_FLAG_KEY = "medadapt.registry_flag"
+
 
 class _RegistryGroup(TyperGroup):
     """The ``registry`` command group: ``--root`` given after the command (``registry list
-    --root DIR``, a common slip) is answered with where it goes, not "No such option"."""
+    --root DIR``, a common slip) is answered with where it goes, not "No such option"; the
+    flag the user gave (``--root`` or ``--registry``) is kept, for suggestions to repeat it."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        for arg in args:  # the group's own options come before the command
+            flag = arg.split("=", 1)[0]
+            if flag in ROOT_FLAGS:
+                ctx.meta[_FLAG_KEY] = flag
+            elif not arg.startswith("-"):
+                break
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -80,6 +96,14 @@ def open_registry(ctx: typer.Context, *, create: bool = False) -> Registry:
             "'medadapt registry --root hospital-registry list'"
         )
     return Registry(root, create=create)
+
+
+def registry_command(ctx: typer.Context, command: str) -> str:
+    """``medadapt registry --root DIR COMMAND``: a command to suggest, with the registry flag
+    and directory the user gave (``--registry`` if that is the one they typed)."""
+    flag = ctx.meta.get(_FLAG_KEY, ROOT_FLAGS[0])
+    root = "DIR" if ctx.obj is None else shlex.quote(str(ctx.obj))
+    return f"medadapt registry {flag} {root} {command}"
 
 
 @contextlib.contextmanager

@@ -67,13 +67,42 @@ def headline_metric(v: AdapterVersion) -> str:
     return f"{metric_label(scores[0].name)} {metric_text(scores[0])}{WARNED if warned else ''}"
 
 
-def metric_rows(v: AdapterVersion) -> list[tuple[str, str]]:
+def measured_on(v: AdapterVersion) -> str | None:
+    """How many test samples ``v``'s metrics were measured on: ``37 rows``, ``120 images``,
+    ``40 rows from 20 patients`` (None when not recorded): what an interval in ``list`` rests
+    on."""
+    counts = {m.name: int(m.value) for m in v.metric_list() if m.is_count}
+    n = counts.get("n", counts.get("n_test"))
+    if n is None:
+        recorded = v.data_summary.get("n_test")
+        n = recorded if isinstance(recorded, int) and not isinstance(recorded, bool) else None
+    if n is None:
+        return None
+    said = f"{grouped(n)} {recorded_unit(v.data_summary)}"
+    patients = counts.get("n_patients")
+    return (
+        said if patients is None or patients == n else f"{said} from {grouped(patients)} patients"
+    )
+
+
+def listed_metric(v: AdapterVersion) -> str:
+    """The headline metric as ``list`` prints it: with the test samples it was measured on
+    (``accuracy 0.946 (0.818–0.993) on 37 rows (!)``)."""
+    headline, n = headline_metric(v), measured_on(v)
+    if n is None or headline.startswith("-"):
+        return headline
+    warned = headline.endswith(WARNED)
+    return f"{headline.removesuffix(WARNED)} on {n}{WARNED if warned else ''}"
+
+
+def metric_rows(v: AdapterVersion, classes: list[str] | None = None) -> list[tuple[str, str]]:
     """The metrics as ``show`` prints them: ``("metric: AUROC", "0.680 (0.539–0.822)")``,
-    marked :data:`WARNED` when a note concerns the metric (:func:`note_lines` says which)."""
+    marked :data:`WARNED` when a note concerns the metric (:func:`note_lines` says which);
+    ``classes``: an image adapter's, to name its two in the test counts."""
     notes, unit = metric_notes(v.metrics), recorded_unit(v.data_summary)
     return [
         (
-            f"metric: {metric_label(m.name, unit)}",
+            f"metric: {metric_label(m.name, unit, classes)}",
             metric_text(m) + (WARNED if not m.is_count and m.name in notes else ""),
         )
         for m in v.metric_list()
@@ -172,26 +201,95 @@ def _unmeasured(promoted: AdapterVersion, was: AdapterVersion | None, notes: dic
     return f"{said}: serve it only if it has been checked on other patients"
 
 
-def promotion_warnings(promoted: AdapterVersion, was: AdapterVersion | None) -> list[str]:
-    """What ``promote`` must say of the version it now serves: the warnings recorded about its
+#: measures ideal at 1 or 0, not ranked higher or lower (:data:`LOWER_IS_BETTER`'s note)
+_NOT_RANKED = ("oe_ratio", "calibration_slope", "calibration_in_the_large")
+
+#: where the two versions were tested (:attr:`VersionDiff.same_test_rows`), in words
+_TESTED_ON = {
+    True: ", on the same test set",
+    False: ", on their own test sets (different test rows: the difference mixes model and data)",
+    None: " (their test rows are not recorded: they may not have been tested on the same patients)",
+}
+
+
+def promotion_warnings(
+    promoted: AdapterVersion,
+    was: AdapterVersion | None,
+    *,
+    same_test_rows: bool | None = None,
+    diff: str = "medadapt registry diff",
+) -> list[str]:
+    """What ``promote`` must warn of the version it now serves: the warnings recorded about its
     whole result (ranking backwards, too good to be true, a kept leak ...), and a headline
-    figure below the one of the version served until now (promoting 0.062 over 0.778 went
-    unsaid)."""
+    figure below the one of the version served until now when their intervals do not show it
+    within chance (promoting 0.062 over 0.778 went unsaid); a lower figure within the overlap
+    of the intervals is a note (:func:`promotion_notes`), not a warning. ``diff``: the command
+    that compares two versions, as the user would type it (with their registry flag)."""
     notes = metric_notes(promoted.metrics)
     out = [f"{promoted.ref}: {' '.join(notes[k].split())}" for k in WHOLE_RESULT if k in notes]
     now = next((m for m in promoted.metric_list() if not m.is_count), None)
     if now is None or now.value is None:  # nothing measured: the reader must know before serving
         out.append(_unmeasured(promoted, was, notes))
-    if was is None or was.ref == promoted.ref:
-        return out
-    then = next((m for m in was.metric_list() if m.name == getattr(now, "name", None)), None)
-    if now is None or then is None or now.value is None or then.value is None:
-        return out
-    worse = now.value > then.value if now.name in LOWER_IS_BETTER else now.value < then.value
-    if worse:
-        out.append(
-            f"{promoted.ref}'s {metric_label(now.name)} {metric_text(now)} is worse than "
-            f"{was.ref}'s {metric_text(then)}, served until now (on their own test sets: "
-            f"'medadapt registry diff {was.ref} {promoted.ref}' compares them)"
-        )
+    compared = _lower_figure(promoted, was, same_test_rows, diff)
+    if compared is not None and not compared[0]:
+        out.append(compared[1])
     return out
+
+
+def promotion_notes(
+    promoted: AdapterVersion,
+    was: AdapterVersion | None,
+    *,
+    same_test_rows: bool | None = None,
+    diff: str = "medadapt registry diff",
+) -> list[str]:
+    """What ``promote`` notes without warning: a headline figure lower than that of the
+    version served until now, but within the overlap of their intervals."""
+    compared = _lower_figure(promoted, was, same_test_rows, diff)
+    return [compared[1]] if compared is not None and compared[0] else []
+
+
+def _lower_figure(
+    promoted: AdapterVersion,
+    was: AdapterVersion | None,
+    same_test_rows: bool | None,
+    diff: str = "medadapt registry diff",
+) -> tuple[bool, str] | None:
+    """``(within the intervals' overlap, what to say)`` when ``promoted``'s headline figure is
+    worse than ``was``'s (the version served until now), else None. Said as it is: lower
+    (higher for an error), with both intervals; whether they were tested on the same test set
+    (``same_test_rows``); overlapping intervals cannot tell the two apart, and are no evidence
+    that they perform the same either (only a paired comparison on the same patients could
+    say); without an interval the size of the difference is unknown."""
+    now = next((m for m in promoted.metric_list() if not m.is_count), None)
+    if was is None or was.ref == promoted.ref or now is None or now.name in _NOT_RANKED:
+        return None
+    then = next((m for m in was.metric_list() if m.name == now.name), None)
+    if then is None:
+        return None
+    lower_is_better = now.name in LOWER_IS_BETTER
+    if (now.value > then.value) != lower_is_better or now.value == then.value:
+        return None  # as good or better
+    direction = "higher (worse)" if lower_is_better else "lower"
+    said = (
+        f"{promoted.ref}'s {metric_label(now.name)} {metric_text(now)} is {direction} than "
+        f"{was.ref}'s {metric_text(then)}, served until now{_TESTED_ON[same_test_rows]}"
+    )
+    compare = f"'{diff} {was.ref} {promoted.ref}' compares them"
+    if now.ci is None or then.ci is None:
+        missing = " and ".join(v.ref for v, m in ((promoted, now), (was, then)) if m.ci is None)
+        return False, (
+            f"{said}; with no interval recorded for {missing}, these figures cannot say "
+            f"whether the difference is real ({compare})"
+        )
+    if now.ci[0] <= then.ci[1] and then.ci[0] <= now.ci[1]:
+        paired = (
+            "a paired comparison on these patients would be needed"
+            if same_test_rows
+            else "that needs both scored on the same patients and compared pairwise"
+        )
+        return True, (
+            f"{said}; their intervals overlap: these figures detect no difference, nor show "
+            f"that the two perform the same ({paired}; {compare})"
+        )
+    return False, f"{said}; their intervals do not overlap ({compare})"

@@ -185,6 +185,17 @@ def find_base(root: str | Path, weights_sha256: str) -> Path:
     return directory
 
 
+def base_schema(root: str | Path, weights_sha256: str) -> dict[str, Any] | None:
+    """The ``schema`` the registered base with these weights records (its label, task and
+    what made its classes: ``positive_above``, ``positive_class``), read without hashing;
+    None when that base is not registered or its ``model.json`` cannot be read."""
+    try:
+        schema = _manifest(find_base(root, weights_sha256)).get("schema")
+    except (AdapterFileError, OSError):
+        return None
+    return schema if isinstance(schema, dict) else None
+
+
 def missing_base_note(root: str | Path, weights_sha256: str, ref: str) -> str | None:
     """A one-line note when the base model ``ref`` needs is not registered (else None)."""
     try:

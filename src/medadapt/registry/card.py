@@ -38,7 +38,7 @@ from medadapt.results import (
 SMALL_N = 100
 """Fewer training cases than this is called a small sample."""
 SMALL_MINORITY = 20
-"""Fewer cases than this in the minority class is called out."""
+"""Fewer training samples than this in the rarest class is called out."""
 SKEWED = 0.1
 """Prevalence below this (or above 1 - this) is called skewed."""
 WIDE_CI = 0.2
@@ -95,14 +95,12 @@ def _data_limitations(data: dict[str, Any]) -> list[str]:
         )
     elif n_train is not None and n_train < SMALL_N:
         out.append(
-            f"Trained on {n_train} {_cases(data)} (fewer than {SMALL_N}): performance "
+            f"Trained on {n_train} {recorded_unit(data)} (fewer than {SMALL_N}): performance "
             "estimates are uncertain and the adapter may not generalize."
         )
-    minority = _minority_count(data, n_train)
-    if minority is not None and minority < SMALL_MINORITY:
-        out.append(
-            f"Only {minority} {_cases(data)} in the minority class (fewer than {SMALL_MINORITY})."
-        )
+    rarest = _rarest_class(data, n_train)
+    if rarest is not None and rarest[1] < SMALL_MINORITY:
+        out.append(f"Only {rarest[1]} {rarest[0]} (fewer than {SMALL_MINORITY}).")
     prevalence = data.get("prevalence")
     if (
         isinstance(prevalence, int | float)
@@ -110,8 +108,8 @@ def _data_limitations(data: dict[str, Any]) -> list[str]:
         and not SKEWED <= prevalence <= 1 - SKEWED
     ):
         out.append(
-            f"Skewed training data (prevalence {prevalence:.2f}): calibration and thresholds "
-            "may not transfer to a population with a different prevalence."
+            f"Skewed training data (training prevalence {prevalence:.2f}): calibration and "
+            "thresholds may not transfer to a population with a different prevalence."
         )
     if data.get("group") is not None:
         column = data.get("group_column", "group")
@@ -153,14 +151,26 @@ def _test_set_limitations(data: dict[str, Any]) -> list[str]:
     ]
 
 
-def _minority_count(data: dict[str, Any], n_train: int | None) -> int | None:
-    """Cases in the smaller class (negatives: ``n_train - n_positive`` if not recorded)."""
+def _rarest_class(data: dict[str, Any], n_train: int | None) -> tuple[str, int] | None:
+    """The training samples of the rarest class, in words that name it (``training rows of
+    class '0', the rarer class``: "6 cases in the minority class" read as 6 patients with the
+    disease, where they were 6 without it), and their count; by the recorded class counts,
+    else the positives (negatives: ``n_train - n_positive`` if not recorded)."""
+    unit = recorded_unit(data)
+    recorded = data.get("train_class_counts")
+    counts = {str(k): _int(v) for k, v in recorded.items()} if isinstance(recorded, dict) else {}
+    known = {k: n for k, n in counts.items() if n is not None}
+    if len(counts) >= 2 and len(known) == len(counts):
+        name, n = min(known.items(), key=lambda item: item[1])
+        rarer = "the rarer class" if len(counts) == 2 else "the rarest class"
+        return f"training {unit} of class {_cell(name)!r}, {rarer}", n
     pos, neg = _int(data.get("n_positive")), _int(data.get("n_negative"))
     if neg is None and pos is not None and n_train is not None:
         neg = n_train - pos
-    if pos is not None and neg is not None:
-        return min(pos, neg)
-    return None
+    if pos is None or neg is None:
+        return None
+    which, n = ("positive", pos) if pos <= neg else ("negative", neg)
+    return f"{which} training {unit}, the rarer class", n
 
 
 def _metric_limitations(recorded: dict[str, Any], metrics: list[Metric]) -> list[str]:
@@ -198,18 +208,22 @@ def render_card(
     manifest: dict[str, Any],
     notes: str | None = None,
     origin: dict[str, Any] | None = None,
+    positive: str | None = None,
 ) -> str:
-    """The markdown card for ``name@version`` registered from ``manifest``."""
+    """The markdown card for ``name@version`` registered from ``manifest`` (``positive``: what
+    its positive class means, from its base model: ``1 means num > 0``)."""
     summary = summaries(manifest)
     metrics = parse_metrics(summary["metrics"])
     fp = manifest.get("base_fingerprint", {})
+    unit = recorded_unit(summary["data_summary"])
+    classes = AdapterRecord.from_json(manifest.get("metadata")).classes
     lines = [
-        *_intro(name, version, manifest, summary, fp),
+        *_intro(name, version, manifest, summary, fp, positive),
         "",
         *_data_section(summary["data_summary"]),
         "",
-        *_metrics_section(summary["metrics"], metrics, recorded_unit(summary["data_summary"])),
-        *_versus_base(summary["versus_base"], _cases(summary["data_summary"])),
+        *_metrics_section(summary["metrics"], metrics, unit, classes),
+        *_versus_base(summary["versus_base"], unit),
         "",
         *_limitations_section(summary, metrics, fp),
         "",
@@ -229,12 +243,18 @@ def render_card(
 
 
 def _intro(
-    name: str, version: int, manifest: dict[str, Any], summary: dict[str, Any], fp: dict[str, Any]
+    name: str,
+    version: int,
+    manifest: dict[str, Any],
+    summary: dict[str, Any],
+    fp: dict[str, Any],
+    positive: str | None = None,
 ) -> list[str]:
-    """The title, what the adapter is, and its intended use."""
+    """The title, what the adapter is (``positive``: what its positive class means), and its
+    intended use."""
     base = summary["base_model"]
     base_label = base.get("name") or base.get("backbone") or fp.get("model_class", "?")
-    task = _task_words(manifest, summary["task"])
+    task = _task_words(manifest, summary["task"], positive)
     return [
         f"# {name} v{version}",
         "",
@@ -249,19 +269,16 @@ def _intro(
     ]
 
 
-def _cases(data: dict[str, Any]) -> str:
-    """What a table's summary counts is called here ("cases"); an image one's, "images"."""
-    unit = recorded_unit(data)
-    return "cases" if unit == "rows" else unit
-
-
-def _task_words(manifest: dict[str, Any], task: str | None) -> str:
-    """What the adapter predicts: ``a binary outcome (num)``, ``3 classes (normal, nodule,
+def _task_words(manifest: dict[str, Any], task: str | None, positive: str | None = None) -> str:
+    """What the adapter predicts: ``a binary outcome (num; 1 means num > 0)`` (``positive``:
+    what its positive class means, when its base model says), ``3 classes (normal, nodule,
     mass)``, ``a measured value (progression)``; a task recorded in other words as it is."""
     record = AdapterRecord.from_json(manifest.get("metadata"))
     label = f" ({record.label})" if isinstance(record.label, str) and record.label else ""
     classes = [str(c) for c in record.classes or []]
     if task == "binary":
+        if positive and label:
+            return f"a binary outcome ({record.label}; {_cell(positive)})"
         return f"a binary outcome{label}"
     if task == "multiclass" and classes:
         return f"{len(classes)} classes ({', '.join(classes)})"
@@ -281,9 +298,13 @@ def _data_section(data: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _metrics_section(recorded: dict[str, Any], metrics: list[Metric], unit: str) -> list[str]:
+def _metrics_section(
+    recorded: dict[str, Any], metrics: list[Metric], unit: str, classes: Any = None
+) -> list[str]:
     """The metrics with their confidence intervals, and the other values recorded with them
-    (``unit``: what the test counts count)."""
+    (``unit``: what the test counts count; ``classes``: the adapter's, to name an image
+    adapter's two in its counts)."""
+    named = [str(c) for c in classes] if isinstance(classes, list | tuple) else None
     lines = ["## Metrics", ""]
     if metrics:
         level = recorded.get("ci_level")
@@ -297,7 +318,7 @@ def _metrics_section(recorded: dict[str, Any], metrics: list[Metric], unit: str)
                 if m.is_count
                 else f"{m.value:.{places}f}{_counts(recorded, m.name, m.value)}"
             )
-            shown = metric_label(m.name, unit)
+            shown = metric_label(m.name, unit, named)
             lines.append(f"| {_cell(shown)} | {value} | {'' if m.is_count else ci} |")
     else:
         lines.append("No metrics were recorded.")
@@ -308,18 +329,19 @@ def _metrics_section(recorded: dict[str, Any], metrics: list[Metric], unit: str)
     return lines
 
 
-#: values recorded beside the metrics, in words
-_OTHER_WORDS = {"mean_target": "mean outcome"}
+#: values recorded beside the metrics, in words (``prevalence``: the test samples', not the
+#: training prevalence of the data table)
+_OTHER_WORDS = {"mean_target": "mean outcome", "prevalence": "test prevalence"}
 
 
-def _versus_base(paired: dict[str, Any], cases: str) -> list[str]:
-    """Whether the adapter beat the base model alone on the same test patients (``cases``:
+def _versus_base(paired: dict[str, Any], unit: str) -> list[str]:
+    """Whether the adapter beat the base model alone on the same test patients (``unit``:
     images for an image adapter), in words (adapters trained before medadapt recorded it:
     nothing)."""
     said = paired.get("in_words")
     if not isinstance(said, str) or not said:
         return []
-    tested = "patients" if cases == "cases" else cases
+    tested = "patients" if unit == "rows" else unit
     warned = [
         f"**Warning:** {_cell(w)}" for w in paired.get("warnings") or [] if isinstance(w, str)
     ]

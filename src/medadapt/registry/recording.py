@@ -19,11 +19,13 @@ from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 from medadapt.errors import AdapterFileError
+from medadapt.registry.bases import base_schema
 from medadapt.registry.card import render_card
 from medadapt.registry.db import Index, now
 from medadapt.registry.objects import ObjectStore
 from medadapt.registry.queries import check_parent, pick_parent
 from medadapt.registry.records import AdapterVersion, Registration, strip_local_paths, summaries
+from medadapt.registry.summary_words import positive_class_words
 
 MANIFEST = "adapter.json"
 
@@ -59,6 +61,11 @@ def register(
     """Record the verified adapter in ``directory`` as the next version of ``name``."""
     manifest, files = _store_files(registry.objects, directory, manifest)
     summary = summaries(manifest)
+    # what its positive class means ("1 means num > 0"), when its base is registered (the
+    # adapter records its label, the base how its classes were made)
+    positive = positive_class_words(
+        base_schema(registry.root, manifest["base_fingerprint"]["weights"])
+    )
     with registry.index.write() as conn:
         version = _same_version(conn, name, files.manifest_blob)
         new = version is None
@@ -66,7 +73,9 @@ def register(
         if version is None:
             files.restore(registry.objects)
             lineage = _Lineage(parent, parent_blob, notes, origin)
-            version, notices = _insert_version(conn, name, manifest, summary, files, lineage)
+            version, notices = _insert_version(
+                conn, name, manifest, summary, files, lineage, positive=positive
+            )
     return Registration(registry.get(f"{name}@{version}"), new, tuple(notices))
 
 
@@ -163,9 +172,12 @@ def _insert_version(
     summary: dict[str, Any],
     files: _StoredFiles,
     lineage: _Lineage,
+    *,
+    positive: str | None = None,
 ) -> tuple[int, list[str]]:
-    """Record the next version of ``name`` (its parent checked, its card written) and log
-    it; returns its number and the notices about its parent."""
+    """Record the next version of ``name`` (its parent checked, its card written: ``positive``
+    says what its positive class means) and log it; returns its number and the notices about
+    its parent."""
     parent, parent_blob, notes, origin = lineage
     conn.execute("INSERT OR IGNORE INTO names (name, next_version) VALUES (?, 1)", (name,))
     version = conn.execute("SELECT next_version FROM names WHERE name = ?", (name,)).fetchone()[0]
@@ -186,6 +198,7 @@ def _insert_version(
         manifest=manifest,
         notes=notes,
         origin=origin,
+        positive=positive,
     )
     row = _version_row(name, version, parent_version, manifest, summary, files, lineage)
     row.update(registered=registered, card=card)

@@ -274,7 +274,7 @@ class Registry:
         if parsed.selector != "exact":
             raise RegistryError(
                 f"rm needs an explicit version such as {parsed.name}@3; to remove every "
-                f"version use 'medadapt registry rm {parsed.name} --all'"
+                f"version use 'medadapt registry --root {self.root} rm {parsed.name} --all'"
             )
         return self._remove(parsed.name, [parsed.version], force=force)[0]  # type: ignore[list-item]
 

@@ -28,8 +28,8 @@ DATA_WORDS = {
     "prevalence": "training prevalence",
     "train_class_counts": "training {unit} per class",
     "test_class_counts": "test {unit} per class",
-    "n_seen_by_base": "{unit} the base model trained on",
-    "n_seen_training": "training {unit} the base model trained on",
+    "n_seen_by_base": "{unit} given to adapt that the base model trained on",
+    "n_seen_training": "adapter training {unit} the base model also trained on",
     "n_kept_out": "{unit} kept out (the base model's test {unit})",
     "train_fraction": "share of the training {unit} used",
     "group": "group",
@@ -69,16 +69,25 @@ def data_label(key: str, unit: str = "rows") -> str:
 
 
 #: a table's outcome has positives; two image findings (normal, mass) do not: their counts
-#: read by class, the second being the one a binary model scores
-_BY_CLASS = {"n_positive": "test {unit} of the second class",
-             "n_negative": "test {unit} of the first class"}  # fmt: skip
+#: read by class, the second being the one a binary model scores (its index in the classes)
+_BY_CLASS = {"n_positive": 1, "n_negative": 0}
 _POSITIVE_ONLY = ("n_positive", "n_negative", "prevalence")
 
 
-def count_label(name: str, unit: str = "rows") -> str | None:
-    """A sample size recorded with the metrics as the test samples it counts (None: not one)."""
+def count_label(
+    name: str, unit: str = "rows", classes: list[str] | tuple[str, ...] | None = None
+) -> str | None:
+    """A sample size recorded with the metrics as the test samples it counts (None: not one);
+    an image adapter's two classes by name (``classes``: those it scores, in its order).
+
+    >>> count_label("n_positive", "images", ["normal", "mass"])
+    "test images of class 'mass'"
+    """
     if unit != "rows" and name in _BY_CLASS:
-        return _BY_CLASS[name].format(unit=unit)
+        index = _BY_CLASS[name]
+        if classes is not None and len(classes) == 2:
+            return f"test {unit} of class {str(classes[index])!r}"
+        return f"test {unit} of the {('first', 'second')[index]} class"
     return TEST_COUNTS[name].format(unit=unit) if name in TEST_COUNTS else None
 
 
@@ -93,11 +102,14 @@ _MORE_LABELS = {
 }
 
 
-def metric_label(name: str, unit: str = "rows") -> str:
+def metric_label(
+    name: str, unit: str = "rows", classes: list[str] | tuple[str, ...] | None = None
+) -> str:
     """A metric's name as the reports print it (``balanced_accuracy`` -> ``balanced
     accuracy``, ``r2`` -> ``R²``, ``f1`` -> ``F1 score``); a sample size as the test samples
-    it counts (``unit``: rows, images): the registry's commands and the card name them so."""
-    counted = count_label(name, unit)
+    it counts (``unit``: rows, images; ``classes``: an image adapter's, to name its two): the
+    registry's commands and the card name them so."""
+    counted = count_label(name, unit, classes)
     if counted:
         return counted
     return METRIC_LABELS.get(name) or _MORE_LABELS.get(name) or words(name)
@@ -144,6 +156,27 @@ def summary_rows(data_summary: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+def positive_class_words(schema: dict[str, Any] | None) -> str | None:
+    """What a binary table model's positive class means, from its base's ``schema``: ``1
+    means num > 0`` (``--positive-above 0``), ``'M' of diagnosis`` (a two-valued label);
+    None for another task, or when the base is not at hand.
+
+    >>> positive_class_words({"task": "binary", "label": "num", "positive_above": 0.0})
+    '1 means num > 0'
+    """
+    if not isinstance(schema, dict) or schema.get("task") != "binary":
+        return None
+    label, above = schema.get("label"), schema.get("positive_above")
+    if not isinstance(label, str) or not label:
+        return None
+    if isinstance(above, int | float) and not isinstance(above, bool):
+        return f"1 means {label} > {above:g}"
+    classes = schema.get("classes")
+    if isinstance(classes, list) and len(classes) == 2:
+        return f"{label} = {str(classes[-1])!r}"
+    return None
+
+
 def in_order(needs: dict[str, Any]) -> list[str]:
     """The recorded validation estimates in the papers' order (O/E, slope, C), then others."""
     return [
@@ -185,7 +218,10 @@ def sample_size_rows(entry: dict[str, Any], unit: str = "patients") -> list[tupl
             basis += f", {entry['r2_source']}"
         if entry.get("outcome"):  # "prevalence 0.9", "outcome mean 156, SD 78.5"
             outcome = str(entry["outcome"])
-            basis += f"; {outcome if outcome.startswith('outcome') else f'outcome {outcome}'}"
+            # of the adapter's training and test samples together, not the training prevalence
+            # the summary also records, nor the test one beside the metrics
+            said = outcome if outcome.startswith("outcome") else f"outcome {outcome}"
+            basis += f"; in the adapter's training and test {noun} together, {said}"
         rows.append(("sample size basis", basis))
     needs, supports = entry.get("test_needs") or {}, entry.get("test_supports") or {}
     if needs:

@@ -52,6 +52,12 @@ def find_adapter_dir(path: Path) -> Path:
     return path
 
 
+def is_base_dir(path: Path) -> bool:
+    """Whether ``path`` is a ``train-base`` output (its ``model.json``, no adapter.json): given
+    to ``add``, it is answered with ``add-base``, not "no adapter.json"."""
+    return (path / "model.json").is_file() and not (path / MANIFEST).exists()
+
+
 def check_same_question(
     registry: RegistryLike, name: str, manifest: dict[str, Any], *, force: bool
 ) -> None:
@@ -132,6 +138,11 @@ def add_directory(
     from medadapt.adapters.state import read_manifest
 
     directory = find_adapter_dir(Path(adapter_dir))
+    if is_base_dir(directory):
+        raise RegistryError(
+            f"{directory} is a base model (written by 'medadapt train-base'), not an adapter; "
+            f"keep it with 'medadapt registry --root {registry.root} add-base {directory}'"
+        )
     manifest = read_manifest(directory)
     name = check_name(name if name is not None else manifest["name"])
     check_summary_only(manifest.get("metadata"), str(directory))
