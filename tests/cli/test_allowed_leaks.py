@@ -167,3 +167,16 @@ def test_a_column_leaking_within_one_group_only_is_recorded_too(tmp_path):
     model = json.loads((tmp_path / "base" / "model.json").read_text())
     ((kept,),) = [model["training"]["allowed_leaks"]]
     assert (kept["column"], kept["where"]) == ("lab", "site = A")
+
+
+def test_a_kept_column_the_base_then_drops_does_not_fail_train_base(tmp_path):
+    """A review: ``--allow-leak`` naming a column ``train-base`` drops (constant here) made
+    the command fail after training (the new check that an allowed column is a model input
+    ran on the base's own records too); only ``adapt``'s and the sites' checks refuse it."""
+    frame = clinical_table(200).assign(ward=1)  # one value: not a feature
+    frame.to_csv(tmp_path / "clinic.csv", index=False)
+    result = run_cli("train-base", "--data", tmp_path / "clinic.csv", "--label", "outcome",
+                     "--id-column", "patient_id", "--group-column", "site", "--groups", "A,B",
+                     *TINY_TABLE, "--allow-leak", "ward", "--out", tmp_path / "base")  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert (tmp_path / "base" / "model.json").is_file()

@@ -355,3 +355,17 @@ def test_rows_that_name_no_patient_are_counted_as_rows_taken_as_patients(tmp_pat
         "fewer than any strategy needs"
     )
     assert figures["in_short"][1].startswith("36 rows to test it are too few for a precise")
+
+
+def test_a_label_the_base_does_not_predict_is_refused(tmp_path):
+    """A review: ``check-data --label`` (taken for image CSVs) was ignored on tables, so the
+    criteria of the base's own label were printed for another without a word."""
+    base = tmp_path / "base"
+    train_base_job(data=bundled_path(), out=base, label="num", group_column="dataset",
+                   groups=["Cleveland"], id_column="id", n_boot=20,
+                   options=TabularOptions(positive_above=0))  # fmt: skip
+    result = run_cli("check-data", "--data", bundled_path(), "--base", base, "--group-column",
+                     "dataset", "--group", VA, "--label", "age")  # fmt: skip
+    assert result.code == 2
+    said = "error: the base model predicts 'num', not 'age'; pass --label num"
+    assert result.stderr.strip() == said

@@ -246,7 +246,7 @@ def test_categories_the_model_never_learned_count_toward_the_same_rule(workspace
     result = succeeded(run_cli(*_verb("predict", paths, tmp_path / "rows.csv", tmp_path)))
     assert (
         "warning: 1 of 4 rows lacks more than half of the model's 13 features (missing, read "
-        "as 'not measured', or a category it never learned, read as 'unseen': neither tells "
+        "as 'not measured', or a category it did not learn, read as 'unseen': neither tells "
         "the model anything): its prediction rests on the few left; fill in the others before "
         "relying on them"
     ) in result.stdout.splitlines()

@@ -228,6 +228,14 @@ def test_the_node_of_a_leaky_site_refuses_too(heart, base, tmp_path):
                                             "base": str(base), "allow_leak": "oldpeak"},
                                run_config={})  # fmt: skip
     assert client.local_site(run, hospital).name == "Hungary"
+    del hospital.node_config["allow_leak"]  # deployment: the server says it, in the site's flag
+    with pytest.raises(SiteError) as error:
+        client.local_site(run, hospital)
+    assert str(error.value).endswith(
+        "a value recorded after the outcome); the site's client keeps it with 'federate client "
+        "--allow-leak oldpeak' if it is a genuine predictor measured before the outcome; or "
+        "correct the site's export of it"
+    )
 
 
 def test_a_hospital_with_a_leak_is_refused_before_it_joins(heart, base, tmp_path):

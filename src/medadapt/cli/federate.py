@@ -301,7 +301,7 @@ def _check_label(modality, schema, label: str | None, data: Path) -> None:
     """``--label`` is the base's; where the data has no column of the base's label either,
     the data is not what the base predicts from (naming the base's label would only lead to
     "no label column")."""
-    from medadapt.workflows.adapt import check_label
+    from medadapt.workflows.base_label import check_label
 
     try:
         check_label(modality, schema, label)

@@ -10,7 +10,6 @@ how these commands print values is in :mod:`medadapt.cli.registry_format`.
 from __future__ import annotations
 
 import json
-import shlex
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -48,9 +47,7 @@ from medadapt.cli.registry_format import (
 )
 from medadapt.registry import AdapterVersion, Registry, RegistryError
 from medadapt.registry.bases import base_schema, missing_base_note
-from medadapt.registry.records import parse_ref
 from medadapt.registry.summary_words import positive_class_words
-from medadapt.registry.transfer import find_adapter_dir, is_base_dir
 
 app.add_typer(registry_app, name="registry")
 
@@ -131,11 +128,6 @@ def add_cmd(
     check_cli_name(name)
     if not adapter_dir.exists():
         raise RegistryError(f"{adapter_dir} does not exist; give an adapter directory")
-    if is_base_dir(find_adapter_dir(adapter_dir)):
-        raise RegistryError(
-            f"{adapter_dir} is a base model (written by 'medadapt train-base'), not an adapter; "
-            f"keep it with '{registry_command(ctx, 'add-base')} {shlex.quote(str(adapter_dir))}'"
-        )
     with creating(ctx) as reg:
         result = reg.add(
             adapter_dir,
@@ -143,6 +135,7 @@ def add_cmd(
             parent=None if no_parent else (parent or "previous"),
             notes=text,
             force=force,
+            spelled=registry_command(ctx, "").rstrip(),
         )
     v = result.version
     if result.new:
@@ -386,13 +379,9 @@ def rm_cmd(
     reg = open_registry(ctx)
     if all_versions and "@" in ref:
         raise RegistryError(f"rm --all takes a NAME (every version), not {ref!r}")
-    parsed = parse_ref(ref)
-    if not all_versions and parsed.selector != "exact":
-        raise RegistryError(
-            f"rm needs an explicit version such as {parsed.name}@3; to remove every version "
-            f"use '{registry_command(ctx, 'rm')} {parsed.name} --all'"
-        )
-    gone = reg.remove_all(ref, force=force) if all_versions else [reg.remove(ref, force=force)]
+    spelled = registry_command(ctx, "").rstrip()
+    gone = (reg.remove_all(ref, force=force) if all_versions
+            else [reg.remove(ref, force=force, spelled=spelled)])  # fmt: skip
     typer.echo(f"removed {', '.join(v.ref for v in gone)}")
     served = next((v for v in gone if v.promoted), None)
     if served is None:

@@ -34,7 +34,7 @@ from medadapt.data.image_io import (
 )
 from medadapt.data.image_io import to_channels as _to_channels
 from medadapt.data.image_schema import is_image_source  # noqa: F401 (re-exported)
-from medadapt.data.image_sources import Entry, missing_refusal, none_found
+from medadapt.data.image_sources import Entry, is_path_csv, missing_refusal, none_found
 from medadapt.data.images import load_images
 from medadapt.data.option_words import takes
 from medadapt.data.read_errors import ReadError
@@ -46,8 +46,6 @@ if TYPE_CHECKING:
     from medadapt.data.image_dataset import ImageDataset
     from medadapt.data.image_io import FileRead
     from medadapt.data.image_schema import ImageSchema
-
-_TABLE_SUFFIXES = (".csv", ".tsv")
 
 
 def _table(path: Path, nrows: int | None = None) -> pd.DataFrame:
@@ -69,7 +67,7 @@ def peek_labels(
     source = Path(source)
     if source.is_dir():
         return sorted(d.name for d in source.iterdir() if d.is_dir() and not d.name.startswith("."))
-    if source.suffix.lower() in _TABLE_SUFFIXES and source.is_file():
+    if is_path_csv(source):
         table = _table(source)
         if label_column not in table.columns:
             return None
@@ -85,7 +83,7 @@ def check_label_column(
     ``--label`` where the command takes it, else by renaming (a CSV without the path column
     either is left to the reader, which names both)."""
     source = Path(source)
-    if not source.is_file() or source.suffix.lower() not in _TABLE_SUFFIXES:
+    if not is_path_csv(source):
         return
     table = _table(source)
     if label_column in table.columns or path_column not in table.columns:
@@ -133,7 +131,7 @@ def check_known_labels(
 def _unlabelled_files(source: Path, path_column: str) -> tuple[list[Path], dict[str, int]]:
     """The image files to score (a table's paths, one file, or a folder's image files) and,
     for a folder, how many other files it holds, by suffix (not read: said, not silent)."""
-    if source.is_file() and source.suffix.lower() in _TABLE_SUFFIXES:
+    if is_path_csv(source):
         table = _table(source)
         if path_column not in table.columns:
             raise DataError(
@@ -257,9 +255,11 @@ def read_unlabelled(
                 "that slice"
             ) from None
         except Exception as exc:
-            listed = source.is_file() and source.suffix.lower() in _TABLE_SUFFIXES
+            listed = is_path_csv(source)
             if on_error != "skip" and listed and isinstance(exc, FileNotFoundError):
-                raise DataError(missing_refusal(source, paths)) from None  # all, counted
+                said = missing_refusal(source, paths)  # all, counted
+                if said is not None:
+                    raise DataError(said) from None
             if on_error != "skip":
                 raise DataError(
                     f"{refusal(path, exc)}; fix or remove the file, or pass --on-error skip to "

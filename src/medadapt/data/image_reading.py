@@ -36,7 +36,7 @@ from medadapt.data.image_io import (
     refusal,
     to_channels,
 )
-from medadapt.data.image_sources import Entry, missing_refusal
+from medadapt.data.image_sources import Entry, is_path_csv, missing_refusal
 from medadapt.data.intensity import twelve_bit_note
 from medadapt.data.read_errors import BLANK_REASON
 from medadapt.errors import ConfigError, DataError
@@ -92,7 +92,7 @@ def read_all(
     """Read ``entries`` (one unit per file or DICOM series) into one labelled dataset (blank
     files refused or, with ``on_error="skip"``, left out unless ``keep_blank``)."""
     units = units_of(entries, options.spatial_dims)
-    listed = root.is_file() and root.suffix.lower() in (".csv", ".tsv")  # missing ones counted
+    listed = is_path_csv(root)  # its missing files are counted
     readings = _read_units(units, options, on_error, progress, keep_blank=keep_blank,
                            listed_in=root if listed else None)  # fmt: skip
     if readings.blank and on_error != "skip":
@@ -151,8 +151,9 @@ def _read_units(
             ) from None
         except Exception as exc:
             if isinstance(exc, FileNotFoundError) and listed_in is not None and on_error != "skip":
-                files = [path for u in units for path in u.files]
-                raise DataError(missing_refusal(listed_in, files)) from None
+                said = missing_refusal(listed_in, [path for u in units for path in u.files])
+                if said is not None:
+                    raise DataError(said) from None
             readings.skipped.append((str(entry.path), _skip_reason(entry, exc, on_error)))
         else:
             if not keep_blank and is_blank(read):  # refused once all are read, or left out

@@ -210,19 +210,31 @@ def none_found(csv: Path, first: str, n: int) -> DataError:
     )
 
 
-def missing_refusal(csv: Path, paths: Sequence[Path]) -> str:
+TABLE_SUFFIXES = (".csv", ".tsv")
+
+
+def is_path_csv(source: Path) -> bool:
+    """Whether ``source`` is a table of image paths (a ``.csv`` or ``.tsv`` file)."""
+    return source.is_file() and source.suffix.lower() in TABLE_SUFFIXES
+
+
+def missing_refusal(csv: Path, paths: Sequence[Path]) -> str | None:
     """Why path CSV ``csv``, some of whose listed ``paths`` (as read: relative ones joined to
     its folder) do not exist, is refused: how many, the first, and where a relative path was
-    looked for (not "file not found" for the first alone)."""
+    looked for (not "file not found" for the first alone); None when every one exists (the
+    file missing was another: the caller's own refusal says which)."""
     missing = [path for path in paths if not path.exists()]
+    if not missing:
+        return None
     one = len(missing) == 1
     named = f"{missing[0]}" if one else f"first: {missing[0]}"
     if missing[0].is_relative_to(csv.parent):
         named += f"; relative paths are read from the CSV's folder, {csv.parent.resolve()}"
     does, its, it = ("does", "its path", "it") if one else ("do", "their paths", "them")
+    skip = f", or pass --on-error skip to leave {it} out" if takes("--on-error") else ""
     return (
         f"{len(missing)} of {len(paths)} image files listed in {csv} {does} not exist "
-        f"({named}): correct {its} or restore {it}, or pass --on-error skip to leave {it} out"
+        f"({named}): correct {its} or restore {it}{skip}"
     )
 
 
@@ -254,7 +266,7 @@ def image_name_column(table: Path, leave_out: Collection[str] = ()) -> ImageName
     path column under another name; None when there is none, or ``table`` is no CSV/TSV or
     cannot be read as one (its reader says why)."""
     name = table.name.lower()
-    if not name.endswith((".csv", ".tsv")) or not table.is_file():
+    if not name.endswith(TABLE_SUFFIXES) or not table.is_file():
         return None
     counts: Counter[str] = Counter()
     n_rows, every_row = 0, True

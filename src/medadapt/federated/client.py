@@ -33,7 +33,14 @@ from medadapt.federated.local import (
 )
 from medadapt.federated.personal import Kept, keep_at_site, personalise, site_folder
 from medadapt.federated.site_events import EVENTS_KEY, FINISHED, REFUSED, SCORED, TRAINED, tell
-from medadapt.federated.sites import SiteData, check_site_rows, read_sites, trainable
+from medadapt.federated.sites import (
+    HOSPITAL_LEAK_ADVICE,
+    SITE_LEAK_ADVICE,
+    SiteData,
+    check_site_rows,
+    read_sites,
+    trainable,
+)
 from medadapt.federated.strategies import SITE_INDEX
 from medadapt.federated.wire import from_arrays, to_arrays
 from medadapt.train.fitting import predict
@@ -95,11 +102,13 @@ def local_site(run: FederatedRun | None, context: Context) -> LocalSite:
         keep_in = Path(str(context.node_config["out"])) if "out" in context.node_config else None
     elif run.sites_out is not None:
         keep_in = run.sites_out / site_folder(run.sites[index])
-    key = (repr(run), index, str(data))
+    key = (repr(run), index, str(data), str(context.node_config.get("allow_leak")))
     if key not in _SITES:
         read = read_sites(run, data, sites=[run.sites[index]])
         _check_same_base(run, read.base)
-        check_site_rows(read, _site_options(run, read.modality, context))
+        deployed = "site" in context.node_config  # the refusal is said at the server
+        check_site_rows(read, _site_options(run, read.modality, context),
+                        fix=HOSPITAL_LEAK_ADVICE if deployed else SITE_LEAK_ADVICE)  # fmt: skip
         trained = trainable(run, read.modality, read.base)
         _SITES[key] = LocalSite(run, index, read, data, trained, keep_in)
     return _SITES[key]
@@ -158,10 +167,11 @@ def _guarded(run: FederatedRun | None, context: Context, message: Message, handl
     try:
         site = local_site(run, context)
         reply = handle(site, message)
-        _tell_handled(events, site, message)
-        return reply
     except Exception as error:
         reason = error_reason(error)
+    else:
+        _tell_handled(events, site, message)
+        return reply
     index = context.node_config.get("partition-id")
     name = context.node_config.get("site")
     if name is None:

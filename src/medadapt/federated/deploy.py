@@ -297,7 +297,7 @@ def flower_error(log: Path) -> str | None:
     """The message of the last error box ``flwr`` printed in ``log``, on one line."""
     if not log.is_file():
         return None
-    boxes = _ERROR_BOX.findall(_ANSI.sub("", log.read_text(errors="replace")))
+    boxes = _ERROR_BOX.findall(ANSI.sub("", log.read_text(errors="replace")))
     if not boxes:
         return None
     lines = (line.strip().strip("│").strip() for line in boxes[-1].splitlines())
@@ -322,7 +322,7 @@ def plain_logs(out: Path) -> None:
     for name in LOGS:
         path = out / name
         if path.is_file():
-            path.write_text(_ANSI.sub("", path.read_text(errors="replace")))
+            path.write_text(ANSI.sub("", path.read_text(errors="replace")))
 
 
 def flower_env(**more: str) -> dict[str, str]:
@@ -332,7 +332,7 @@ def flower_env(**more: str) -> dict[str, str]:
     return {**os.environ, **ENV, "PATH": path, **more}
 
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def _tool(name: str) -> str:

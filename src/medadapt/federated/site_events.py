@@ -9,6 +9,7 @@ without this file the hospital's terminal would say nothing of why its site was 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,18 @@ TRAINED, SCORED, FINISHED, REFUSED = "trained", "scored", "finished", "refused"
 
 
 def tell(path: str | Path | None, event: str, **counts: Any) -> None:
-    """Append one event to ``path`` (nothing without a path: a simulation's node)."""
+    """Append one event to ``path`` (nothing without a path: a simulation's node). A file
+    that cannot be written costs the hospital's terminal a line, never the server its reply
+    (the site's own log says why)."""
     if path is None:
         return
-    with open(path, "a", encoding="utf-8") as file:
-        file.write(json.dumps({"event": event, **counts}) + "\n")
+    try:
+        with open(path, "a", encoding="utf-8") as file:
+            file.write(json.dumps({"event": event, **counts}) + "\n")
+    except OSError as error:
+        logging.getLogger("medadapt.federated.site").warning(
+            "could not tell this site's client command what it did (%s): %s", path, error
+        )
 
 
 @dataclass

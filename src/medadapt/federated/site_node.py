@@ -7,7 +7,6 @@ removed otherwise."""
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 import tempfile
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from medadapt.errors import DataError
+from medadapt.federated.deploy import ANSI
 from medadapt.federated.site_events import FINISHED, REFUSED, SiteEvents, event_line
 
 SETTLE = 30.0  # seconds the last reply may take to leave before the node is stopped anyway
@@ -26,7 +26,6 @@ SETTLE = 30.0  # seconds the last reply may take to leave before the node is sto
 #: a node gone before that turns its reply into Flower's "Node Unavailable" at the server
 LINGER = 10.0
 EVENTS_FILE, LOG_FILE = "events.jsonl", "supernode.log"
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 #: Flower's lines when a reply has left the node (sent, or dropped for a run that ended)
 _ANSWERED = ("Sent successfully", "Ignoring reply message", "Failed to send message")
 _TLS = ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed", "SSL/TLS handshake error")
@@ -47,9 +46,12 @@ class NodeWatch:
 
     def read(self, lines: Iterable[str]) -> None:
         for line in lines:
-            plain = _ANSI.sub("", line)
-            self.log.write(plain)
-            self.log.flush()
+            plain = ANSI.sub("", line)
+            try:
+                self.log.write(plain)
+                self.log.flush()
+            except ValueError:  # the command has ended, its log closed: the rest is not kept
+                break
             if "Receiving: " in plain:
                 self.received += 1
             elif any(mark in plain for mark in _ANSWERED):
@@ -87,34 +89,39 @@ class SiteNode:
         naming the kept log); Ctrl-C or SIGTERM stop the node and propagate."""
         from medadapt.workflows.parallel import sigterm_interrupts
 
-        failed = False
-        with open(self.folder / LOG_FILE, "w", encoding="utf-8") as log:
-            watch = NodeWatch(log)
-            node = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT, text=True,
-                                    errors="replace")  # fmt: skip
-            reader = threading.Thread(target=watch.read, args=(node.stdout,), daemon=True)
-            reader.start()
-            try:
-                with sigterm_interrupts():
-                    self._follow(node, watch)
-            except DataError as error:
-                failed = True
-                raise DataError(f"{error} (Flower's log: {self.folder / LOG_FILE})") from None
-            finally:
-                _stop(node)
-                reader.join(timeout=5)
-                if not failed:  # kept, and named, only when something failed
-                    shutil.rmtree(self.folder, ignore_errors=True)
+        failed, node, reader = False, None, None
+        try:
+            with open(self.folder / LOG_FILE, "w", encoding="utf-8") as log:
+                watch = NodeWatch(log)
+                node = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True,
+                                        errors="replace")  # fmt: skip
+                reader = threading.Thread(target=watch.read, args=(node.stdout,), daemon=True)
+                reader.start()
+                try:
+                    with sigterm_interrupts():
+                        self._follow(node, watch)
+                finally:
+                    _stop(node)
+                    reader.join(timeout=5)  # Flower's child processes may hold the pipe on
+                    if not reader.is_alive():
+                        node.stdout.close()
+        except DataError as error:
+            failed = True
+            raise DataError(f"{error} (Flower's log: {self.folder / LOG_FILE})") from None
+        finally:
+            if not failed:  # kept, and named, only when something failed
+                shutil.rmtree(self.folder, ignore_errors=True)
 
     def _follow(self, node: subprocess.Popen, watch: NodeWatch) -> None:
         ended = gone = None
         while True:
+            code, gave_up = node.poll(), watch.gave_up  # before the events: what the node
+            # wrote before it exited or gave up is read below, not missed
             for event in self.events.new():
                 line = event_line(event)
                 if line is not None:
                     self.say(line)
-            code = node.poll()
             refused = self.events.last(REFUSED)
             if refused is not None or self.events.last(FINISHED) is not None:
                 now = time.monotonic()
@@ -125,7 +132,7 @@ class SiteNode:
                     if refused is not None:
                         raise DataError(refused["reason"])
                     return
-            elif code is not None or watch.gave_up:  # a node that gave up may hang there
+            elif code is not None or gave_up:  # a node that gave up may hang there
                 if code is not None:  # its last lines, read
                     _wait_until(lambda: watch.closed, seconds=3)
                 raise DataError(self._why_it_stopped(code, watch))

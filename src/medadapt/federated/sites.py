@@ -192,6 +192,11 @@ SITE_LEAK_ADVICE = (
     "keep {it} with --allow-leak {names} if {genuine} measured before the outcome, or correct "
     "the site's export of {it}"
 )
+#: the same, as the server of a deployment says it (the flag is the site's client's)
+HOSPITAL_LEAK_ADVICE = (
+    "the site's client keeps {it} with 'federate client --allow-leak {names}' if {genuine} "
+    "measured before the outcome; or correct the site's export of {it}"
+)
 
 
 def check_site_rows(data: SiteData, options: Any, *, fix: str = SITE_LEAK_ADVICE) -> list[str]:

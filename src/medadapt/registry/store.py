@@ -179,6 +179,7 @@ class Registry:
         parent: int | str | None = "previous",
         notes: str | None = None,
         force: bool = False,
+        spelled: str | None = None,
     ) -> Registration:
         """Register the adapter saved in ``adapter_dir`` as the next version of ``name``
         (default: the adapter's own name). ``parent``: a version number (refused if on
@@ -188,10 +189,12 @@ class Registry:
         ``adapt`` recorded is registered too, if missing; ``notices`` say what the user
         should know (base registered or missing, parent not recorded, another method). An
         adapter predicting another outcome than ``name``'s newest version is refused unless
-        ``force``."""
+        ``force``. ``spelled``: the registry command as the user typed it (``medadapt
+        registry --registry reg``), for the commands a message suggests."""
         return transfer.add_directory(
-            self, Path(adapter_dir), name=name, parent=parent, notes=notes, force=force
-        )
+            self, Path(adapter_dir), name=name, parent=parent, notes=notes, force=force,
+            spelled=spelled,
+        )  # fmt: skip
 
     def import_(
         self,
@@ -267,14 +270,18 @@ class Registry:
             Index.changed(conn, "demote", name, current[0])
         return was
 
-    def remove(self, ref: str, *, force: bool = False) -> AdapterVersion:
+    def remove(
+        self, ref: str, *, force: bool = False, spelled: str | None = None
+    ) -> AdapterVersion:
         """Remove one version (``name@N``). The promoted version needs ``force`` (which stops
-        serving that name). Version numbers are never reused."""
+        serving that name). Version numbers are never reused. ``spelled``: the registry
+        command as the user typed it, for the command a refusal suggests."""
         parsed = parse_ref(ref)
         if parsed.selector != "exact":
+            command = spelled or f"medadapt registry --root {self.root}"
             raise RegistryError(
                 f"rm needs an explicit version such as {parsed.name}@3; to remove every "
-                f"version use 'medadapt registry --root {self.root} rm {parsed.name} --all'"
+                f"version use '{command} rm {parsed.name} --all'"
             )
         return self._remove(parsed.name, [parsed.version], force=force)[0]  # type: ignore[list-item]
 

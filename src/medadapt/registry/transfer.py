@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 from pathlib import Path
 from typing import Any
@@ -133,6 +134,7 @@ def add_directory(
     parent: int | str | None,
     notes: str | None,
     force: bool = False,
+    spelled: str | None = None,
 ) -> Registration:
     # lazy: adapters.state loads torch; the CLI imports the registry at start-up
     from medadapt.adapters.state import read_manifest
@@ -141,7 +143,8 @@ def add_directory(
     if is_base_dir(directory):
         raise RegistryError(
             f"{directory} is a base model (written by 'medadapt train-base'), not an adapter; "
-            f"keep it with 'medadapt registry --root {registry.root} add-base {directory}'"
+            f"keep it with '{spelled or f'medadapt registry --root {registry.root}'} add-base "
+            f"{shlex.quote(str(adapter_dir))}'"
         )
     manifest = read_manifest(directory)
     name = check_name(name if name is not None else manifest["name"])

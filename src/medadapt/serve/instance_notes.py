@@ -1,5 +1,5 @@
 """What a tabular prediction says about its inputs: the features the model could not use
-(missing, or a category it never learned, read as 'unseen': no information), a category sent
+(missing, or a category it did not learn, read as 'unseen': no information), a category sent
 in another upper/lower case than the model learned it ("male" for "Male"), and the rule that
 withholds a prediction resting on too few features.
 

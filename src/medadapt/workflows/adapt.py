@@ -9,7 +9,6 @@ adapter and (with ``compare_full``) for full fine-tuning on the same samples.
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from medadapt.results import ADAPTER_ROWS, AdapterRecord, with_kept_leaks
 from medadapt.train.fitting import Adaptation, adapt, training_config
 from medadapt.workflows import growth
 from medadapt.workflows.adapt_samples import GroupSamples, pick_samples
+from medadapt.workflows.base_label import check_label
 from medadapt.workflows.naming import slug
 from medadapt.workflows.sample_size import adapter_sample_size
 from medadapt.workflows.scoring import evaluate_model, versus_base_on
@@ -40,16 +40,6 @@ def default_name(group: str | None, method: str, new_classes: Sequence[str] = ()
     accents dropped (``Zürich`` -> ``zurich_bottleneck``), at most 64 characters."""
     what = group or ("_".join(new_classes) if new_classes else "images")
     return f"{slug(what)}_{method}"[:64]
-
-
-def check_label(modality: Modality, schema: Any, label: str | None) -> None:
-    """``--label`` must be the column the base model predicts (where the label is a column)."""
-    predicted = getattr(schema, "label", None)
-    if modality.needs_label and label is not None and label != predicted:
-        raise DataError(
-            f"the base model predicts {predicted!r}, not {label!r}; pass --label "
-            f"{shlex.quote(predicted)}"
-        )
 
 
 BOOTSTRAP_SEED = 0

@@ -36,7 +36,7 @@ from medadapt.results import (
     kept_leak_notes,
 )
 from medadapt.train.fitting import predict
-from medadapt.workflows.adapt import check_label
+from medadapt.workflows.base_label import check_label
 from medadapt.workflows.loading import attach_adapter
 from medadapt.workflows.scoring import score_samples, versus_base_on
 from medadapt.workflows.splitting import (

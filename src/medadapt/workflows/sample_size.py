@@ -87,6 +87,9 @@ def check_sample_size(
     base = BaseModel.load(base_dir, flag="--base")
     modality = modality_of(base.kind)
     options = options if options is not None else modality.options()
+    from medadapt.workflows.base_label import check_label
+
+    check_label(modality, base.schema, label)  # a table's label is the base's (as adapt)
     samples = modality.read_for_model(
         data, base, options, group_column=group_column, groups=[group] if group else None,
         label=label, hint="to add them, adapt the model with adapt --new-classes NAME[,NAME]",

@@ -28,7 +28,7 @@ from medadapt.modalities.base import Modality, Reading
 from medadapt.modalities.bundle import BaseModel
 from medadapt.results import StudyPoint
 from medadapt.workflows import study_points
-from medadapt.workflows.adapt import check_label
+from medadapt.workflows.base_label import check_label
 from medadapt.workflows.sample_size import study_sample_size
 from medadapt.workflows.splitting import (
     adapter_split,

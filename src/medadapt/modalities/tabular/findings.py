@@ -153,7 +153,7 @@ def missing_rows_warnings(schema: TableSchema, encoded) -> list[str]:
     few = int(((unused > MOSTLY_MISSING * k) & (lacking < k)).sum()) if k else 0
     why = "read as 'not measured', never imputed"
     if few and (unseen[(unused > MOSTLY_MISSING * k) & (lacking < k)] > 0).any():
-        why = ("missing, read as 'not measured', or a category it never learned, read as "
+        why = ("missing, read as 'not measured', or a category it did not learn, read as "
                "'unseen': neither tells the model anything")  # fmt: skip
     out = []
     if none:

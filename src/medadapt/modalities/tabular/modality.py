@@ -526,7 +526,8 @@ def _kept_leaks(schema: TableSchema, samples: TableSamples, options: Any) -> lis
     from medadapt.data.leaks import find_leaks
     from medadapt.data.missing_codes import read_as_missing
 
-    allowed = set(_allowed(schema, options))
+    allowed = set(_allowed(schema, options, strict=False))  # after train-base: a column it
+    # dropped (constant, excluded ...) may be named, and keeps nothing
     frame = read_as_missing(samples.frame, schema.missing_codes)
     found = find_leaks(schema, frame, group_column=samples.group_column)
     return [leak.to_json() for leak in found if leak.column in allowed]
@@ -548,14 +549,15 @@ def _refuse_leaks_in(
     return [leak_warning(leak, schema.label) for leak in leaks]
 
 
-def _allowed(schema: TableSchema, options: Any) -> list[str]:
-    """The model's and this command's ``--allow-leak`` columns; a name given that is none of
-    the model's inputs is refused (a typo kept nothing, without a word)."""
+def _allowed(schema: TableSchema, options: Any, *, strict: bool = True) -> list[str]:
+    """The model's and this command's ``--allow-leak`` columns; with ``strict`` (the checks of
+    the rows an adapter trains on), a name given that is none of the model's inputs is
+    refused (a typo kept nothing, without a word)."""
     from medadapt.checks import did_you_mean
 
     given = names(getattr(options, "allow_leak", None))
     inputs = [spec.name for spec in schema.features]
-    for name in given:
+    for name in given if strict else ():
         if name not in inputs:
             hint = did_you_mean(name, inputs) or "; name one of them, or drop it"
             raise ConfigError(f"--allow-leak {name!r} is not an input of the base model (its "
