@@ -21,6 +21,7 @@ def test_readme_python_example_runs(tmp_path, monkeypatch, capsys):
     exec(compile(blocks[0], "README.md", "exec"), {})
     out = capsys.readouterr().out
     assert "AUROC with the adapter" in out
+    assert re.search(r"\(95% CI \d\.\d\d-\d\.\d\d\) on \d+ test patients", out)
     assert "the adapter vs the base model: AUROC " in out  # the paired difference, in words
     assert (tmp_path / "adapters" / "va" / "adapter.safetensors").is_file()
 

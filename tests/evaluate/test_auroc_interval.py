@@ -44,7 +44,8 @@ def test_a_perfect_separation_gets_a_lower_bound_not_no_interval():
     """30 positives and 5 negatives separated perfectly: every bootstrap resample says 1.0
     (no interval before); the score interval bounds it below, as Wilson's does for 35 of 35."""
     y = np.array([1] * 30 + [0] * 5)
-    result = binary_metrics(y, np.r_[np.full(30, 0.9), np.full(5, 0.1)], n_boot=200)
+    scores = np.r_[np.linspace(0.6, 0.95, 30), np.linspace(0.05, 0.4, 5)]  # not two values
+    result = binary_metrics(y, scores, n_boot=200)
     low, high = result["auroc_ci"]
     assert (low, high) == pytest.approx((score_interval(1.0, 30, 5)[0], 1.0))
     assert 0.6 < low < 0.95 and "auroc" not in result["notes"]

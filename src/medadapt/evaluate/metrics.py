@@ -41,6 +41,7 @@ from sklearn import metrics as skm
 from medadapt.errors import DataError
 from medadapt.evaluate import bootstrap as bs
 from medadapt.evaluate.auroc_interval import widened
+from medadapt.evaluate.caller_warnings import two_values_note, warns_its_caller
 from medadapt.evaluate.ratio_interval import widened_oe
 from medadapt.results import LOWER_IS_BETTER, metric_digits  # noqa: F401 (re-exported)
 
@@ -534,6 +535,7 @@ def _check_class_indices(y: np.ndarray, k: int) -> None:
         )
 
 
+@warns_its_caller
 def binary_metrics(
     y_true: Any,
     y_score: Any,
@@ -552,7 +554,11 @@ def binary_metrics(
     name the classes ("3 images of class 'mass'") instead of positives and negatives, for
     two classes neither of which is "the positive one" (two image findings). ``patients``:
     each sample's patient, where one may have several (their samples are resampled together,
-    and ``n_patients`` counts them)."""
+    and ``n_patients`` counts them).
+
+    Called from Python, it warns (``UserWarning``, at the calling line) when the result is too
+    good to be true (``notes["too_good"]``) or the AUROC comes from scores of two distinct
+    values (hard predictions; said in ``notes["auroc"]``)."""
     y, p = checked_inputs("binary", y_true, y_score, unit)
     y = y.astype(int)
     n, n_pos = len(y), int(y.sum())
@@ -614,6 +620,8 @@ def binary_metrics(
     for name, label in (("sensitivity", 1), ("specificity", 0)):
         hits[name] = (pred[y == label] == label, _of(patients, y == label))
     _honest_intervals(out, notes, hits, unit)
+    if two_values := two_values_note(p, out["auroc"]):
+        notes["auroc"] = "; ".join(filter(None, (two_values, notes.get("auroc"))))
     out["notes"] = notes
     return _with_plausibility(out, unit)
 
@@ -839,9 +847,10 @@ def _regression_calibration(
         )
 
 
+@warns_its_caller
 def compute_metrics(task: str, y_true: Any, scores: Any, **kwargs: Any) -> dict[str, Any]:
     """Dispatch on ``task``: binary (P(class 1)), multiclass ((N, K) probabilities) or
-    regression (predicted values)."""
+    regression (predicted values); warns a Python caller as :func:`binary_metrics` does."""
     if task == "regression":
         kwargs.pop("class_names", None)
     if task == "binary":

@@ -1,0 +1,70 @@
+"""What the public metric functions say to a Python caller as a ``UserWarning``.
+
+The command line prints a result's notes itself (``warning:`` lines, the report's summary), so
+a metric function called from within medadapt says nothing more; called from a user's code, it
+repeats the notes that must not be missed (a result too good to be true, an AUROC from hard
+predictions) as warnings at the user's line, each once.
+
+>>> import numpy as np, warnings
+>>> y = np.array([0, 1] * 10)
+>>> two_values_note(np.where(y == 1, 0.9, 0.1), 1.0)[:41]
+'the scores take only two distinct values,'
+>>> two_values_note(np.linspace(0, 1, 20), 0.6) is None
+True
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+TOO_GOOD_KEY = "too_good"  # the note's key (:func:`~medadapt.evaluate.metrics.too_good_note`)
+TWO_VALUES = "the scores take only two distinct values"
+"""How the note on an AUROC from hard predictions begins (it is kept under ``auroc``)."""
+
+
+def two_values_note(scores: np.ndarray, auroc: float | None) -> str | None:
+    """Why an AUROC from scores of two distinct values (hard 0/1 predictions, or any two)
+    says little: it is then the balanced accuracy at one threshold, not how the model ranks
+    patients (None when the scores take more values, or no AUROC was reported)."""
+    if auroc is None or np.unique(scores).size != 2:
+        return None
+    return (
+        f"{TWO_VALUES}, as hard 0/1 predictions do: this AUROC ({auroc:.3f}) is the balanced "
+        "accuracy at one threshold, not the model's discrimination; pass the predicted "
+        "probabilities (P(positive)) instead"
+    )
+
+
+def said_to_caller(metrics: dict[str, Any]) -> list[str]:
+    """The notes of ``metrics`` that a Python caller is warned about, each once."""
+    notes = metrics.get("notes") or {}
+    said = [notes.get(TOO_GOOD_KEY)]
+    said += [note for note in notes.values() if isinstance(note, str) and TWO_VALUES in note]
+    return list(dict.fromkeys(note for note in said if note))
+
+
+def _from_medadapt(frame: Any) -> bool:
+    """Whether ``frame`` runs medadapt's own code (the command line, a workflow)."""
+    module = frame.f_globals.get("__name__", "") if frame is not None else ""
+    return module == "medadapt" or module.startswith("medadapt.")
+
+
+def warns_its_caller(metric_function: Callable[..., dict[str, Any]]) -> Callable[..., dict]:
+    """``metric_function``, which also warns a caller outside medadapt about the notes of
+    :func:`said_to_caller`, at the caller's line (``stacklevel=2``: the line calling it)."""
+
+    @functools.wraps(metric_function)
+    def warning(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        metrics = metric_function(*args, **kwargs)
+        if not _from_medadapt(sys._getframe(1)):
+            for note in said_to_caller(metrics):
+                warnings.warn(note, UserWarning, stacklevel=2)
+        return metrics
+
+    return warning

@@ -1,0 +1,90 @@
+"""``ma.binary_metrics`` and ``ma.compute_metrics`` say at the caller's line what must not be
+missed: a result too good to be true, and an AUROC from hard 0/1 predictions; each once, and
+never when medadapt calls them itself (the command line prints the notes its own way)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import medadapt as ma
+from medadapt.evaluate.groups import evaluate_groups
+
+_Y = np.r_[np.zeros(20, dtype=int), np.ones(20, dtype=int)]
+_PERFECT = np.r_[np.linspace(0.05, 0.45, 20), np.linspace(0.55, 0.95, 20)]
+_LEAK = (
+    "check for a leak (a copy of the label, a record number, a value recorded after the "
+    "outcome, training patients among the test patients) before trusting it"
+)
+TOO_GOOD = (
+    "AUROC 1.000 and accuracy 1.0 on 40 patients: too good to be true for most clinical "
+    f"questions; {_LEAK}"
+)
+_RNG = np.random.default_rng(0)
+_NOISY = np.clip(0.2 * _Y + _RNG.uniform(0, 0.8, 40), 0, 1)  # a modest model
+_HARD = (_NOISY > 0.5).astype(int)
+
+
+def _hard_note(auroc: float) -> str:
+    return (
+        "the scores take only two distinct values, as hard 0/1 predictions do: this AUROC "
+        f"({auroc:.3f}) is the balanced accuracy at one threshold, not the model's "
+        "discrimination; pass the predicted probabilities (P(positive)) instead"
+    )
+
+
+def _ours(caught: pytest.WarningsRecorder) -> list[warnings.WarningMessage]:
+    return [w for w in caught if issubclass(w.category, UserWarning)]
+
+
+@pytest.mark.parametrize("call", ["binary_metrics", "compute_metrics"])
+def test_a_too_good_result_warns_once_at_the_callers_line(call):
+    with pytest.warns(UserWarning) as caught:
+        if call == "binary_metrics":
+            metrics = ma.binary_metrics(_Y, _PERFECT, n_boot=50)
+        else:
+            metrics = ma.compute_metrics("binary", _Y, _PERFECT, n_boot=50)
+    assert [str(w.message) for w in _ours(caught)] == [TOO_GOOD]  # once, not per layer
+    assert {w.filename for w in _ours(caught)} == {__file__}
+    assert metrics["notes"]["too_good"] == TOO_GOOD
+
+
+def test_a_too_good_r2_warns_through_compute_metrics():
+    y = np.linspace(0, 10, 30)
+    with pytest.warns(UserWarning) as caught:
+        metrics = ma.compute_metrics("regression", y, y + 0.01, n_boot=50)
+    note = metrics["notes"]["too_good"]
+    assert note.startswith("R² 1.000: too good to be true")
+    assert [str(w.message) for w in _ours(caught)] == [note]
+    assert {w.filename for w in _ours(caught)} == {__file__}
+
+
+def test_an_auroc_from_hard_predictions_is_said_in_the_notes_and_as_a_warning():
+    with pytest.warns(UserWarning) as caught:
+        metrics = ma.binary_metrics(_Y, _HARD, n_boot=50)
+    auroc = metrics["auroc"]
+    assert auroc == pytest.approx(metrics["balanced_accuracy"])  # what it measures
+    assert metrics["notes"]["auroc"] == _hard_note(auroc)
+    assert [str(w.message) for w in _ours(caught)] == [_hard_note(auroc)]
+    assert {w.filename for w in _ours(caught)} == {__file__}
+    with pytest.warns(UserWarning, match="only two distinct values"):  # any two values
+        ma.compute_metrics("binary", _Y, np.where(_HARD == 1, 0.7, 0.4), n_boot=50)
+
+
+def test_probabilities_of_a_modest_model_warn_about_nothing():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        metrics = ma.binary_metrics(_Y, _NOISY, n_boot=50)
+    assert "too_good" not in metrics["notes"] and "auroc" not in metrics["notes"]
+
+
+def test_medadapt_calling_them_itself_does_not_warn():
+    """The command line's path (workflows, groups) records the notes and prints them."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = evaluate_groups("binary", _Y, _PERFECT, {}, n_boot=50)
+        hard = evaluate_groups("binary", _Y, _HARD.astype(float), {}, n_boot=50)
+    assert result["overall"]["notes"]["too_good"] == TOO_GOOD
+    assert hard["overall"]["notes"]["auroc"].startswith("the scores take only two distinct")
