@@ -27,9 +27,9 @@ import pandas as pd
 from torch import nn
 
 from medadapt.adapters import AdapterModel, method_names
-from medadapt.data.leaks import Leak, find_leaks, leak_warning, refuse_leaks
+from medadapt.data.leaks import Leak, find_leaks, kept_leaks_warning, refuse_leaks
 from medadapt.data.missing_codes import read_as_missing
-from medadapt.data.schema import TableSchema, as_names, require_data_frame
+from medadapt.data.schema import TableSchema, as_names, require_data_frame, unlabelled_note
 from medadapt.data.tables import unusable_numbers_warnings
 from medadapt.errors import AdapterStateError, ConfigError, DataError
 from medadapt.evaluate.sufficiency import adapter_sample_notes, new_model_note
@@ -122,7 +122,7 @@ def adapt(
     methods = [*method_names(), "full"]
     if method not in methods:
         raise ConfigError(f"method must be one of {', '.join(methods)}; got {method!r}")
-    rows = _labelled_rows(frame, schema, allow_absent_columns)
+    rows = _labelled_rows(frame, schema, allow_absent_columns, judge_numbers=True)
     samples = _samples(rows, schema)
     only = _modality().only_class(schema, samples.labels)
     if only is not None and not allow_one_class:
@@ -189,6 +189,7 @@ def predict(
         raise DataError("frame has no rows to score; pass a DataFrame with at least one row")
     _check_adapters(model, adapter, adapter_ids)
     _check_columns(schema, frame, allow_absent_columns)
+    _check_numbers(schema, frame)
     samples = _samples(frame, schema)
     _warn_about_values(schema, samples)
     return fitting.predict(
@@ -221,8 +222,13 @@ def _base_schema(base: Any) -> TableSchema:
     return base.schema
 
 
-def _labelled_rows(frame: Any, schema: TableSchema, allow_absent: bool) -> pd.DataFrame:
-    """The rows of ``frame`` that have a label, refused when there are none."""
+def _labelled_rows(
+    frame: Any, schema: TableSchema, allow_absent: bool, *, judge_numbers: bool = False
+) -> pd.DataFrame:
+    """The rows of ``frame`` that have a label, refused when there are none; how many were
+    left out is a warning at the user's line, as the command line says it. ``judge_numbers``:
+    refuse numeric features written as text (:func:`_check_numbers`; ``train_base``'s schema
+    judged them already, on inferring)."""
     require_data_frame(frame)
     if schema.label not in frame:
         raise DataError(
@@ -230,12 +236,17 @@ def _labelled_rows(frame: Any, schema: TableSchema, allow_absent: bool) -> pd.Da
             "cannot train; add the outcome column, or use ma.predict for rows without a label"
         )
     _check_columns(schema, frame, allow_absent)
+    if judge_numbers:
+        _check_numbers(schema, frame)
     rows = schema.labelled_rows(frame)
     if rows.empty:
         raise DataError(
             f"frame has no rows with a label {schema.label!r} ({len(frame)} rows in all); "
             "fill the label or pass other rows"
         )
+    left_out = unlabelled_note(schema.label, len(frame), len(rows))
+    if left_out is not None:  # train_base's or adapt's caller's line
+        warnings.warn(left_out, UserWarning, stacklevel=3)
     return rows
 
 
@@ -250,6 +261,16 @@ def _check_columns(schema: TableSchema, frame: pd.DataFrame, allow_absent: bool)
         raise DataError(python) from None
 
 
+def _check_numbers(schema: TableSchema, frame: pd.DataFrame) -> None:
+    """Refuse a numeric feature of the model that ``frame`` writes with a unit or as other
+    text in more than a tenth of its values, as the command line refuses such a file
+    (:func:`~medadapt.modalities.tabular.findings.refuse_written_numbers`, in the Python
+    API's words)."""
+    from medadapt.modalities.tabular.findings import refuse_written_numbers
+
+    refuse_written_numbers(schema, frame, None)
+
+
 def _refuse_leaks(
     leaks: Sequence[Leak],
     schema: TableSchema,
@@ -259,11 +280,11 @@ def _refuse_leaks(
     rows: str = "training rows",
 ) -> list[Leak]:
     """:func:`medadapt.data.leaks.refuse_leaks` in the Python API's words (``fix``: a template
-    with ``{it}``, ``{columns}`` and ``{genuine}``); a warning for each allowed leak, which
-    are returned."""
+    with ``{it}``, ``{columns}`` and ``{genuine}``); one warning naming every allowed leak,
+    which are returned."""
     kept = refuse_leaks(leaks, label=schema.label, allowed=allowed, fix=fix, rows=rows)
-    for leak in kept:
-        warnings.warn(leak_warning(leak, schema.label, keep="allow_leak"), UserWarning,
+    if kept:
+        warnings.warn(kept_leaks_warning(kept, schema.label, keep="allow_leak"), UserWarning,
                       stacklevel=3)  # fmt: skip
     return kept
 

@@ -402,13 +402,14 @@ class WrittenNumbers:
             f"values{shown}"
         )
 
-    def fix(self, mean: float | None = None) -> str:
-        """How to write them (``mean``: the model's training mean, where a model reads them)."""
+    def fix(self, mean: float | None = None, *, place: str = "the file") -> str:
+        """How to write them (``mean``: the model's training mean, where a model reads them;
+        ``place``: where they are written, ``the frame`` for a Python user's data frame)."""
         fixes = []
         if self.count > self.commas:
             if mean is None:
                 fixes.append(
-                    "write the numbers alone in the file (the unit can go in the column name)"
+                    f"write the numbers alone in {place} (the unit can go in the column name)"
                 )
             else:
                 percent = (
@@ -417,7 +418,7 @@ class WrittenNumbers:
                     else ""
                 )
                 fixes.append(
-                    "write the numbers alone in the file, in the unit the model trained on "
+                    f"write the numbers alone in {place}, in the unit the model trained on "
                     f"(mean {mean:.4g}{percent})"
                 )
         if self.thousands:  # 1,234 may be 1234 or 1.234: the file's writer knows which

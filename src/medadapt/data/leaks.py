@@ -202,6 +202,19 @@ def leak_warning(
     )
 
 
+def kept_leaks_warning(leaks: Sequence[Leak], label: str, *, keep: str = "--allow-leak") -> str:
+    """One sentence for every leak kept at once with ``--allow-leak`` (``keep``: how the
+    caller names that option): :func:`leak_warning` for one, all columns named in one for
+    several (six kept columns are one decision, not six warnings)."""
+    if len(leaks) == 1:
+        return leak_warning(leaks[0], label, keep=keep)
+    return (
+        f"columns {', '.join(leak.describe() for leak in leaks)} each alone predict {label!r} "
+        f"almost perfectly; kept because of {keep}: results that rely on them will not hold "
+        "where they are unknown"
+    )
+
+
 # ----- statistics -----------------------------------------------------------------------------
 def _numbers(rows: pd.DataFrame, columns: list[str]) -> np.ndarray:
     if not columns:

@@ -167,6 +167,9 @@ class TableSchema:
         schema.allowed_leaks = list(allow_leak)
         labels = schema._raw_labels(frame, words)
         schema._fit_label(labels.dropna(), task, words)
+        counted = counted_classes_warning(schema, words) if task is None else None
+        if counted is not None and words.python:  # the command line says it in its task line
+            warnings.warn(counted, UserWarning, stacklevel=2)
         if words.python and schema.task == "multiclass":  # the command line's split refuses it
             _refuse_measured_classes(label, labels.dropna(), schema.classes, words)
         skip = {label, id_column, group_column, *exclude} - {None}
@@ -231,7 +234,7 @@ class TableSchema:
                 if words is not None:
                     raise DataError(
                         f"{words.name('positive_above')} needs a numeric label, but "
-                        f"{self.label!r} has text values"
+                        f"{self.label!r} has text values{_threshold_fix(labels, words)}"
                     )
                 raise DataError(
                     f"label column {self.label!r} has text values, but the model calls a value "
@@ -345,13 +348,20 @@ class TableSchema:
         if not absent:
             return
         hints = []
-        lowered = {str(c).lower(): str(c) for c in frame.columns}
+        # a column the model reads already (a feature, the label, the patient or group column)
+        # is never offered: renamed, 'thalch' would become 'thal' and its own values be lost
+        taken = {str(f.name) for f in self.features} | {
+            str(c) for c in (self.label, self.id_column, self.group_column) if c is not None
+        }
+        offered = [str(c) for c in frame.columns if str(c) not in taken]
         for name in absent:
-            close = lowered.get(name.lower()) or next(
-                iter(difflib.get_close_matches(name, [str(c) for c in frame.columns], n=1)), None
+            lowered = {c.lower(): c for c in offered}
+            close = lowered.get(str(name).lower()) or next(
+                iter(difflib.get_close_matches(str(name), offered, n=1)), None
             )
             if close is not None:
                 hints.append(f"{close!r} for {name!r}")
+                offered.remove(close)  # one column is offered for one missing feature only
         hint = f" (did you mean {', '.join(hints)}?)" if hints else ""
         raise DataError(
             f"the model's feature column(s) {', '.join(map(repr, absent))} are not in the "
@@ -476,7 +486,8 @@ class TableSchema:
         return f"{said}; correct those rows in {where}, or drop them"
 
     def labelled_rows(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """The rows of ``frame`` that have a label."""
+        """The rows of ``frame`` that have a label (:func:`unlabelled_note` says how many
+        were left out)."""
         return frame[self._raw_labels(frame).notna()]
 
     # ----- persistence -----------------------------------------------------------------------
@@ -519,6 +530,65 @@ def implicit_positive_class(schema: TableSchema, words: OptionWords = PYTHON) ->
         f"{negative!r}; choose with {words.name('positive_class')}: "
         f"{words.set_to('positive_class', negative)} if {negative!r} is the outcome to detect, "
         f"{words.set_to('positive_class', positive)} to keep this"
+    )
+
+
+def unlabelled_note(label: str, n_rows: int, n_labelled: int, whose: str = "") -> str | None:
+    """How many of ``n_rows`` rows were left out for want of an outcome, in the words of the
+    command line's train-base (a count only; ``whose``: "the file's " where the rows are a
+    whole file); None when every row has a label.
+
+    >>> unlabelled_note("y", 10, 9)
+    "1 of 10 rows have no value in label column 'y': left out (a missing outcome is never guessed)"
+    >>> unlabelled_note("y", 10, 10) is None
+    True
+    """
+    if n_labelled == n_rows:
+        return None
+    return (
+        f"{n_rows - n_labelled} of {whose}{n_rows} rows have no value in label column "
+        f"{label!r}: left out (a missing outcome is never guessed)"
+    )
+
+
+def counted_classes_warning(schema: TableSchema, words: OptionWords = PYTHON) -> str | None:
+    """The warning for a label of a few whole numbers, 0 among them (a count of diseased
+    vessels, a grade), inferred to be classes: one model output per number, where a yes/no
+    outcome ("any disease": above 0) is often meant. None for any other label. Names the
+    label's classes only (as the task line does), never a patient's value."""
+    classes = schema.classes
+    if schema.task != "multiclass" or "0" not in classes:
+        return None
+    if not all(checks.is_number(name) and float(name) % 1 == 0 for name in classes):
+        return None
+    n = len(classes)
+    return (
+        f"label column {schema.label!r} has {n} classes ({', '.join(map(repr, classes))}), so "
+        f"a {n}-class model is built; for a yes/no outcome pass "
+        f"{words.set_to('positive_above', '0', quote='none')} (a value above 0 is positive), "
+        f"or {words.set_to('task', 'multiclass')} to keep the {n} classes"
+    )
+
+
+def _threshold_fix(labels: pd.Series, words: OptionWords) -> str:
+    """How to choose the positive class of a two-valued text label given a numeric threshold
+    (``positive_above`` on yes/no): name the value with ``positive_class`` instead. Names the
+    label's two values, its classes (never the values of a label with more)."""
+    values = sorted({level(v) for v in labels if not is_missing(v)}, key=natural_key)
+    if len(values) != 2:
+        return ""
+    negative, positive = values
+    if PLAIN_POSITIVES.get(positive.casefold()) == negative.casefold():
+        negative, positive = positive, negative  # 'Yes' sorts before 'no' (upper case first)
+    if PLAIN_POSITIVES.get(negative.casefold()) == positive.casefold():
+        return (
+            f" ({negative!r} and {positive!r}): pass "
+            f"{words.set_to('positive_class', positive)} instead to call {positive!r} positive"
+        )
+    return (
+        f" ({negative!r} and {positive!r}): pass "
+        f"{words.set_to('positive_class', negative)} or "
+        f"{words.set_to('positive_class', positive)} instead, naming the outcome to detect"
     )
 
 

@@ -59,7 +59,7 @@ def target_findings(schema: TableSchema, source, target_train, target_test) -> l
 
 
 def refuse_written_numbers(
-    schema: TableSchema, frame: pd.DataFrame, data: Path, where: str | None = None
+    schema: TableSchema, frame: pd.DataFrame, data: Path | None, where: str | None = None
 ) -> None:
     """Refuse a numeric feature of the model that ``data`` writes with a unit, a percent sign
     or decimal commas in more than a tenth of its values (as ``train-base`` refuses it): read
@@ -67,7 +67,8 @@ def refuse_written_numbers(
     missing, counted). Any other text in more than a tenth of them ("<5", "pending") is
     refused too, by kind and count (never a cell's text); a column trained with
     ``--numeric`` that held text then reads it as missing, as at training. ``where``: the rows
-    of ``frame`` in words (``site = C``) when they are a group's."""
+    of ``frame`` in words (``site = C``) when they are a group's. ``data`` None: a Python
+    user's data frame (``ma.predict``, ``ma.adapt``), said in its words."""
     from medadapt.data.feature_kinds import (
         MIN_VALUES_JUDGED,
         TEXT_IN_NUMBERS_SHARE,
@@ -77,14 +78,17 @@ def refuse_written_numbers(
     )
 
     rows = f" ({where})" if where else ""
+    source = "frame" if data is None else f"--data {data}{rows}"
+    place, empty = ("the frame", "NaN") if data is None else ("the file", "empty")
+    again = "" if data is None else ", and pass it to --data again"
     for spec in schema.numeric_features:
         if spec.name not in frame:
             continue
         written = written_numbers(frame[spec.name])
         if written is not None and written.count > TEXT_IN_NUMBERS_SHARE * written.of:
             raise DataError(
-                f"--data {data}{rows}: {written.said(spec.name)}, which the model reads as "
-                f"numbers; {written.fix(spec.mean)}, and pass it to --data again"
+                f"{source}: {written.said(spec.name)}, which the model reads as numbers; "
+                f"{written.fix(spec.mean, place=place)}{again}"
             )
         texts, present = text_cells(frame[spec.name])
         if spec.name in schema.text_as_missing or len(texts) <= TEXT_IN_NUMBERS_SHARE * present:
@@ -92,12 +96,10 @@ def refuse_written_numbers(
         if present < MIN_VALUES_JUDGED:  # one patient's "<5": read as missing and counted
             continue
         raise DataError(
-            f"--data {data}{rows}: column {spec.name!r} holds text, not numbers, in "
-            f"{len(texts)} of its {present} non-empty values ({kinds_said(texts)}), which the "
-            "model reads as numbers (as missing values, each such row would be scored without "
-            "the column); "
-            "write the numbers alone in the file (empty where nothing was measured), and pass "
-            "it to --data again"
+            f"{source}: column {spec.name!r} holds text, not numbers, in {len(texts)} of its "
+            f"{present} non-empty values ({kinds_said(texts)}), which the model reads as "
+            "numbers (as missing values, each such row would be scored without the column); "
+            f"write the numbers alone in {place} ({empty} where nothing was measured){again}"
         )
 
 

@@ -589,10 +589,10 @@ def _spelt_otherwise(
 def _unlabelled_notes(label: str, n_rows: int, n_labelled: int, whose: str = "") -> list[str]:
     """How many of ``n_rows`` rows were left out for want of an outcome (a count only;
     ``whose``: "the file's " where the rows are the whole file, before a group is chosen)."""
-    if n_labelled == n_rows:
-        return []
-    return [f"{n_rows - n_labelled} of {whose}{n_rows} rows have no value in label column "
-            f"{label!r}: left out (a missing outcome is never guessed)"]  # fmt: skip
+    from medadapt.data.schema import unlabelled_note
+
+    note = unlabelled_note(label, n_rows, n_labelled, whose)
+    return [] if note is None else [note]
 
 
 def _unseen_notes(schema: TableSchema, frame: pd.DataFrame, unseen: dict[str, int]) -> list[str]:

@@ -1,0 +1,224 @@
+"""What a new user of the Python table API was not told: rows left out for want of a label,
+a rename that would overwrite a feature, a 0-4 label taken as five classes, a threshold on a
+yes/no label, a numeric feature written with its unit, and each of six kept leaks repeated.
+Each is said once, at the user's line, in Python words (``positive_above=0``, never a flag),
+naming columns, counts and the label's classes only, never a patient's value."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import medadapt as ma
+from medadapt.data.option_words import COMMAND_LINE
+from medadapt.data.schema import counted_classes_warning
+from medadapt.errors import MedadaptError
+from medadapt.modalities.tabular.modality import _unlabelled_notes
+from medadapt.train.loop import TrainConfig
+
+QUICK = TrainConfig(epochs=1)
+MARKERS = [f"m{i}" for i in range(1, 7)]  # noise at the source; each gives the label away at VA
+LEFT_OUT = "rows have no value in label column 'num': left out (a missing outcome is never guessed)"
+
+
+def _refusal(error: pytest.ExceptionInfo) -> str:
+    message = str(error.value)
+    assert "\n" not in message and "--" not in message, message
+    return message
+
+
+def _said(caught, part: str) -> list[str]:
+    """The warnings that say ``part``, each checked to point at this file (the user's line)."""
+    ours = [w for w in caught if part in str(w.message)]
+    assert {w.filename for w in ours} <= {__file__}, [w.filename for w in ours]
+    return [str(w.message) for w in ours]
+
+
+@pytest.fixture(scope="module")
+def heart() -> pd.DataFrame:
+    frame = ma.load_heart_disease()
+    rng = np.random.default_rng(0)
+    for name in MARKERS:
+        frame[name] = rng.normal(size=len(frame))
+    return frame
+
+
+@pytest.fixture(scope="module")
+def source(heart) -> pd.DataFrame:
+    rows = heart[heart["dataset"].isin(["Cleveland", "Hungary"])].copy()
+    rows.loc[rows.index[:40], "num"] = np.nan  # 40 patients without an outcome
+    return rows
+
+
+@pytest.fixture(scope="module")
+def va(heart) -> pd.DataFrame:
+    return heart[heart["dataset"] == "VA Long Beach"]
+
+
+@pytest.fixture(scope="module")
+def schema(source) -> ma.TableSchema:
+    return ma.TableSchema.infer(
+        source, label="num", positive_above=0, id_column="id", group_column="dataset"
+    )
+
+
+@pytest.fixture(scope="module")
+def trained(source, schema):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        base = ma.train_base(source, schema, train_config=QUICK)
+    return base, caught
+
+
+# ----- 1. rows without a label -----------------------------------------------------------------
+def test_train_base_says_how_many_rows_without_a_label_it_left_out(trained, source):
+    _, caught = trained
+    assert source["num"].isna().sum() == 40 and len(source) == 597
+    assert _said(caught, "no value in label column") == [f"40 of 597 {LEFT_OUT}"]
+
+
+def test_adapt_says_how_many_rows_without_a_label_it_left_out(trained, va):
+    base, _ = trained
+    rows = va.copy()
+    rows.loc[rows.index[:40], "num"] = np.nan
+    with pytest.warns(UserWarning) as caught:
+        ma.adapt(base, rows, method="lora", name="va", train_config=QUICK)
+    assert _said(caught, "no value in label column") == [f"40 of 200 {LEFT_OUT}"]
+    with warnings.catch_warnings(record=True) as caught:  # every row labelled: nothing said
+        warnings.simplefilter("always")
+        ma.adapt(base, va, method="lora", name="va", train_config=QUICK)
+    assert not _said(caught, "no value in label column")
+
+
+def test_rows_without_a_label_are_said_in_the_command_lines_words():
+    assert [f"40 of 597 {LEFT_OUT}"] == _unlabelled_notes("num", 597, 557)
+
+
+# ----- 2. no rename onto a column the model reads ----------------------------------------------
+def test_a_feature_present_is_never_offered_as_the_rename_of_a_missing_one(trained, schema, va):
+    base, _ = trained
+    with pytest.raises(MedadaptError) as err:  # was: did you mean 'thalch' for 'thal'?
+        ma.predict(base.model, schema, va.drop(columns=["chol", "thal", "ca"]))
+    assert _refusal(err) == (
+        "the model's feature column(s) 'chol', 'ca', 'thal' are not in the table; rename the "
+        "columns, or pass allow_absent_columns=True to treat them as missing for every row"
+    )
+
+
+def test_a_column_the_model_does_not_read_is_still_offered_once(schema, va):
+    renamed = va.drop(columns=["chol"]).rename(columns={"thal": "Thal", "ca": "cal"})
+    with pytest.raises(MedadaptError) as err:
+        schema.require_columns(renamed)
+    assert str(err.value).startswith(
+        "the model's feature column(s) 'chol', 'ca', 'thal' are not in the table (did you "
+        "mean 'cal' for 'ca', 'Thal' for 'thal'?); rename the columns"
+    )
+    doubled = va.drop(columns=["ca", "thal"]).assign(thalx=1)  # one column for one feature
+    with pytest.raises(MedadaptError) as err:
+        schema.require_columns(doubled)
+    assert "(did you mean 'thalx' for 'thal'?)" in str(err.value)
+
+
+# ----- 3. the label ----------------------------------------------------------------------------
+def test_a_label_of_counts_from_0_warns_that_it_builds_a_model_of_each_count(source):
+    with pytest.warns(UserWarning) as caught:
+        inferred = ma.TableSchema.infer(source, label="num", id_column="id", group_column="dataset")
+    assert inferred.task == "multiclass"
+    assert _said(caught, "-class model") == [
+        "label column 'num' has 5 classes ('0', '1', '2', '3', '4'), so a 5-class model is "
+        "built; for a yes/no outcome pass positive_above=0 (a value above 0 is positive), or "
+        "task='multiclass' to keep the 5 classes"
+    ]
+    with warnings.catch_warnings(record=True) as caught:  # chosen: nothing to say
+        warnings.simplefilter("always")
+        ma.TableSchema.infer(source, label="num", task="multiclass", id_column="id")
+        ma.TableSchema.infer(source, label="num", positive_above=0, id_column="id")
+    assert not _said(caught, "-class model")
+    assert counted_classes_warning(inferred, COMMAND_LINE).endswith(
+        "for a yes/no outcome pass --positive-above 0 (a value above 0 is positive), or --task "
+        "multiclass to keep the 5 classes"
+    )
+
+
+def test_a_label_of_classes_that_are_not_counts_is_not_warned_about(source):
+    grades = source.assign(num=source["num"].map({0: "A", 1: "B", 2: "C", 3: "C", 4: "C"}))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ma.TableSchema.infer(grades, label="num", id_column="id", group_column="dataset")
+    assert not _said(caught, "-class model")
+
+
+def test_a_threshold_on_a_yes_no_label_names_positive_class(source):
+    answers = source.assign(num=np.where(source["num"] > 0, "yes", "no"))
+    with pytest.raises(MedadaptError) as err:
+        ma.TableSchema.infer(answers, label="num", positive_above=0, id_column="id")
+    assert _refusal(err) == (
+        "positive_above needs a numeric label, but 'num' has text values ('no' and 'yes'): pass "
+        "positive_class='yes' instead to call 'yes' positive"
+    )
+    named = source.assign(num=np.where(source["num"] > 0, "Disease", "Healthy"))
+    with pytest.raises(MedadaptError) as err:
+        ma.TableSchema.infer(named, label="num", positive_above=0, words=COMMAND_LINE)
+    assert str(err.value) == (
+        "--positive-above needs a numeric label, but 'num' has text values ('Disease' and "
+        "'Healthy'): pass --positive-class Disease or --positive-class Healthy instead, naming "
+        "the outcome to detect"
+    )
+
+
+# ----- 4. a numeric feature written with its unit ----------------------------------------------
+def test_a_numeric_feature_written_with_its_unit_is_refused_as_on_the_command_line(trained, va):
+    base, _ = trained
+    mean = next(f.mean for f in base.schema.features if f.name == "age")
+    aged = va.assign(age=[f"{v:.0f} y" for v in va["age"]])  # every row: '63 y'
+    calls = {
+        "predict": lambda: ma.predict(base.model, base.schema, aged),
+        "adapt": lambda: ma.adapt(base, aged, method="lora", name="va", train_config=QUICK),
+    }
+    for call in calls.values():  # was: 200 text value(s) ... read as missing, and scored
+        with pytest.raises(MedadaptError) as err:
+            call()
+        assert _refusal(err) == (
+            "frame: column 'age' holds numbers written with a unit or other text in 200 of 200 "
+            "values ('y'), which the model reads as numbers; write the numbers alone in the "
+            f"frame, in the unit the model trained on (mean {mean:.4g})"
+        )
+    words = va.assign(age=va["age"].astype(object).where(va.index % 2 == 0, "pending"))
+    with pytest.raises(MedadaptError) as err:
+        ma.predict(base.model, base.schema, words)
+    assert _refusal(err) == (
+        "frame: column 'age' holds text, not numbers, in 100 of its 200 non-empty values (100 "
+        "words), which the model reads as numbers (as missing values, each such row would be "
+        "scored without the column); write the numbers alone in the frame (NaN where nothing "
+        "was measured)"
+    )
+
+
+def test_a_few_stray_text_values_stay_a_warning(trained, va):
+    base, _ = trained
+    few = va.assign(age=va["age"].astype(object))
+    few.loc[few.index[:20], "age"] = "63 y"  # a tenth: read as missing, counted
+    with pytest.warns(UserWarning) as caught:
+        ma.predict(base.model, base.schema, few)
+    assert _said(caught, "text value(s)") == [
+        "20 text value(s) in numeric column 'age' are read as missing"
+    ]
+
+
+# ----- 5. leaks kept at once -------------------------------------------------------------------
+def test_six_kept_leaks_are_one_warning(trained, va):
+    base, _ = trained
+    rng = np.random.default_rng(1)
+    sick = (va["num"] > 0).to_numpy(dtype=float)
+    leaky = va.assign(**{name: sick + rng.normal(0, 0.01, len(va)) for name in MARKERS})
+    with pytest.warns(UserWarning) as caught:
+        ma.adapt(base, leaky, method="lora", name="va", allow_leak=MARKERS, train_config=QUICK)
+    kept = _said(caught, "kept because of allow_leak")
+    described = ", ".join(f"'{name}' (AUROC 1.000)" for name in MARKERS)
+    assert kept == [
+        f"columns {described} each alone predict 'num' almost perfectly; kept because of "
+        "allow_leak: results that rely on them will not hold where they are unknown"
+    ]
