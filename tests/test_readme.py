@@ -34,3 +34,52 @@ def test_readme_sample_size_example_prints_what_its_comment_says(capsys):
     said = capsys.readouterr().out
     comment = re.search(r"print\(need\)  # (.*?) \.\.\.", block).group(1)
     assert said.startswith(comment)
+
+
+def test_readme_says_how_to_write_heart_csv_before_its_first_use(tmp_path):
+    """A new user's ``--data heart.csv`` was refused: the README never said how to get it."""
+    import shlex
+    import subprocess
+    import sys
+
+    from medadapt.data.heart import bundled_path
+    from medadapt.data.tables import read_table
+
+    text = README.read_text()
+    command = 'python -c "import shutil, medadapt.data.heart as h; shutil.copy(h.bundled_path(), '
+    command += "'heart.csv')\""
+    assert text.index(command) < text.index("--data heart.csv")
+    subprocess.run([sys.executable, *shlex.split(command)[1:]], cwd=tmp_path, check=True)
+    written = tmp_path / "heart.csv"
+    assert written.read_bytes() == Path(bundled_path()).read_bytes()
+    assert read_table(written).equals(read_table(bundled_path()))  # missing values too
+
+
+def test_readme_gives_the_c_statistics_that_check_data_and_study_assume():
+    """A trial's study report said "C (assumed 0.75)" where the README said 0.7 only."""
+    from medadapt.workflows.sample_size import ASSUMED_C
+    from medadapt.workflows.sample_size_outcomes import CAUTIOUS_C
+
+    text = " ".join(README.read_text().split())
+    assert (
+        f"the validation criteria assume a C-statistic of {CAUTIOUS_C:g} (or the source's" in text
+    )
+    assert (
+        f'assumes a C-statistic of {ASSUMED_C:g} (its report\'s "C (assumed {ASSUMED_C:g})"), '
+        f"not the {CAUTIOUS_C:g} `check-data` assumes where a trained base gives no AUROC at the "
+        "site" in text
+    )
+
+
+def test_a_missing_heart_csv_says_how_to_write_it_as_the_readme_does(tmp_path, monkeypatch):
+    """A trial: `--data heart.csv` from the README's examples said only "does not exist"."""
+    from medadapt.cli.inputs import EXAMPLE_COMMAND
+    from tests.cli.helpers import run_cli
+
+    monkeypatch.chdir(tmp_path)
+    said = run_cli("train-base", "--data", "heart.csv", "--label", "num", "--out", "b")
+    assert said.code == 2 and said.stderr.strip() == (
+        "error: --data heart.csv does not exist; check the path (the README's example data: "
+        f"write it here with {EXAMPLE_COMMAND})"
+    )
+    assert EXAMPLE_COMMAND in (Path(__file__).parent.parent / "README.md").read_text()

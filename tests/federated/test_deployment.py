@@ -82,6 +82,9 @@ def test_server_and_three_hospitals_over_tls_match_the_simulation(tmp_path):
         for process in (*clients, server):
             stop(process)
     assert server.returncode == 0, stdout + stderr
+    for site in SITES:  # the server's terminal: who joined, each round (a service's log too)
+        assert f"site {site} joined (" in stdout
+    assert "round 1 of 1 done (3 sites scored it)" in stdout
     for site, client in zip(SITES, clients, strict=True):  # each left once the run ended
         assert client.returncode == 0, left[site]
         assert "Traceback" not in left[site][1] and "error:" not in left[site][1]
@@ -180,9 +183,46 @@ def test_a_site_the_server_does_not_expect_is_told_why_at_the_hospital(tmp_path)
         errors = [line for line in stderr.splitlines() if line.startswith("error:")]
         assert len(errors) == 1 and errors[0].startswith(f"error: {expected} (Flower's log: ")
         log = Path(errors[0].rsplit("(Flower's log: ", 1)[1].rstrip(")"))
-        assert log.is_file() and "Receiving: train message" in log.read_text()  # kept, named
+        assert log.is_file() and "Receiving: query message" in log.read_text()  # kept, named
         assert "Traceback" not in stderr and "WARNING" not in stdout + stderr
-    assert "round 1: trained the adapter on" in left["Hungary"][0]
+    assert "joined the federation as site Hungary" in " ".join(left["Hungary"][0].split())
+    assert "round 1" not in left["Hungary"][0]  # refused at joining, before any round
+
+
+def test_a_site_that_never_joins_is_named_by_the_server(tmp_path):
+    """The server said only "did not finish within --timeout (are all sites connected?)";
+    the sites that joined were told "no federation server answered". Now each node is asked
+    which site it is as it connects: the server says who joined and names who did not."""
+    data = Path(bundled_path())
+    base = tmp_path / "base"
+    train_base_job(data=data, out=base, label="num", group_column="dataset", groups=["Cleveland"],
+                   id_column="id", options=TabularOptions(positive_above=0))  # fmt: skip
+    frame = pd.read_csv(data)
+    frame[frame["dataset"] == "Hungary"].to_csv(tmp_path / "hungary.csv", index=False)
+    port = free_port()
+    server = medadapt("federate", "server", "--base", base, "--groups", "Cleveland,Hungary",
+                      "--insecure", "--port", port, "--rounds", 1, "--out", tmp_path / "fed",
+                      "--timeout", 30)  # fmt: skip
+    time.sleep(3)
+    client = medadapt("federate", "client", "--server", f"127.0.0.1:{port}", "--site",
+                      "Hungary", "--data", tmp_path / "hungary.csv", "--base", base,
+                      "--insecure", "--wait", 5)  # fmt: skip
+    try:
+        said, server_err = server.communicate(timeout=120)
+        client_out, client_err = client.communicate(timeout=120)
+    finally:
+        for process in (client, server):
+            stop(process)
+    assert server.returncode == 2 and "site Hungary joined (1 of 2)" in said
+    assert server_err.strip().startswith(
+        "error: site Cleveland did not join within 15 s (joined: Hungary): start its client "
+        "(--site as --groups spells it, --server this server's address), or raise --timeout"
+    )
+    assert not (tmp_path / "fed").exists()
+    assert "joined the federation as site Hungary" in " ".join(client_out.split())
+    assert client_err.strip().startswith(
+        f"error: the server at 127.0.0.1:{port} stopped answering before the run finished"
+    )
 
 
 def test_a_site_with_no_server_to_reach_leaves_after_wait(tmp_path):

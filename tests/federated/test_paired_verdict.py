@@ -131,4 +131,7 @@ def test_the_verdict_and_the_site_table_count_patients_not_their_rows():
     site = _site({"accuracy": 0.15, "accuracy_low": 0.05, "accuracy_high": 0.25})
     site["federated"]["n_patients"] = sent["n_patients"]
     assert paired_line("A", site).startswith("At A, paired on the same 40 held-out patients,")
-    assert site_table({"config": {}, "sites": {"A": site}}, "accuracy")[1][0][:2] == ["A", "40"]
+    assert site_table({"config": {}, "sites": {"A": site}}, "accuracy")[1][0][:3] == [
+        "A", "300", "40"]  # fmt: skip
+    site["n_train_patients"] = 120  # the training rows' patients, counted by the job
+    assert site_table({"config": {}, "sites": {"A": site}}, "accuracy")[1][0][1] == "120"

@@ -70,7 +70,8 @@ def test_only_adapter_tensors_counts_and_metrics_travel(federated):
         if "metrics" in sent.records:
             assert {_metric(k) for k in sent.records["metrics"][0]} <= METRIC_KEYS, sent
         if "config" in sent.records:
-            assert set(sent.records["config"][0]) <= {"server-round", "local-epochs", "final"}
+            assert set(sent.records["config"][0]) <= {"server-round", "local-epochs", "final",
+                                                       "join"}  # fmt: skip
     n_params = sum(v.numel() for v in data.base.model.state_dict().values())
     arrays = [s.records["arrays"][1] for s in outcome.messages if "arrays" in s.records]
     assert max(arrays) < 0.1 * 4 * n_params  # kilobytes, not the model
@@ -120,6 +121,37 @@ def test_results_report_and_adapter_are_written(federated):
     assert run_cli("registry", "--root", registry, "add", out, "--name", "fed").code == 0
     card = run_cli("registry", "--root", registry, "show", "fed", "--card").stdout
     assert "| federated | sites Cleveland, Hungary, VA Long Beach; 2 rounds of fedavg; " in card
+
+
+def test_the_run_records_its_base_outcome_patients_and_the_site_warnings(federated):
+    """A new user's trial: federated.json and report.html said neither what the outcome is,
+    nor where the base was trained, nor how many patients trained at each site, and
+    ``site_notes`` was [] although the terminal had warned of VA Long Beach's cholesterol of
+    0 ("retrain the base with --missing-code chol=0")."""
+    out, run = federated["root"] / "out", federated["run"]
+    written = json.loads((out / "federated.json").read_text())
+    weights = BaseModel.load(run.base_dir).fingerprint.weights
+    assert written["base_model"] == {
+        "folder": str(run.base_dir.resolve()), "trained_here": False, "weights_sha256": weights,
+        "training_groups": {"Cleveland": 243}, "group_column": "dataset", "noun": "rows",
+        "label": "num", "outcome": "positive means num > 0 (the base model's --positive-above "
+        "0); negative, num 0 or less",
+    }  # fmt: skip
+    chol = [n for n in written["site_notes"] if n.startswith("site VA Long Beach: column 'chol'")]
+    assert chol and chol[0].endswith("retrain the base with --missing-code chol=0"), chol
+    report = html.unescape((out / "report.html").read_text())
+    counts = "; ".join(f"{name} {site['n_train']} / {site['federated']['n_patients']:.0f}"
+                       for name, site in written["sites"].items())  # fmt: skip
+    for line in (
+        "Outcome: positive means num > 0 (the base model's --positive-above 0); negative, num 0 "
+        "or less.",
+        f"The base model is --base {run.base_dir.resolve()} (weights sha256 {weights[:12]}); "
+        "it records training on 243 rows whose dataset is Cleveland. Cleveland is also a site "
+        "here: scored only on patients the base never trained on.",
+        f"Patients per site (training / held-out test): {counts}.",
+        chol[0],
+    ):
+        assert line in report, line
 
 
 def test_each_site_sends_the_paired_difference_and_the_report_states_it(federated):
@@ -196,7 +228,7 @@ def test_a_site_that_cannot_take_part_is_named(federated):
     with pytest.raises(DataError) as error:
         simulate(run)
     message = str(error.value)
-    assert message.startswith("1 site(s) failed: round 1: site Nowhere: --groups: group(s) "
+    assert message.startswith("1 site(s) failed: on joining: site Nowhere: --groups: group(s) "
                               "'Nowhere' not found in column 'dataset'")  # fmt: skip
     assert message.endswith("pass --on-site-error continue to go on without it")
     out = federated["root"] / "without_nowhere"

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 import torch
 
-from medadapt.evaluate.ignored_classes import accuracy_caveat
 from medadapt.evaluate.metrics import too_good_note
 from medadapt.federated.config import FederatedRun
 from medadapt.federated.results import RESULTS, summarise, write_results
@@ -103,24 +102,30 @@ def _site(n: int, positives: int, paired: dict) -> dict:
             "accuracy": 0.95}, "versus_base": paired}  # fmt: skip
 
 
-def test_accuracy_where_one_outcome_is_rare_carries_evaluate_s_caveat():
+def test_accuracy_where_one_outcome_is_rare_carries_a_plain_caveat():
     """Switzerland: 2 of 37 without the outcome. The paired accuracy's interval is above 0,
     yet with fewer than 5 of the rarer outcome neither model is called better; under a
-    quarter (8 of 40) the verdict stands, with the caveat; half and half, no caveat."""
+    quarter (8 of 40) the verdict stands, with the caveat; half and half, no caveat. The
+    caveat says plainly why (no "Accuracy, shown in its place": in place of what?)."""
     better = {"accuracy": 0.135, "accuracy_low": 0.027, "accuracy_high": 0.243}
     swiss = paired_line("Switzerland", _site(37, 35, better))
-    caveat = accuracy_caveat([1] * 35 + [0] * 2, ["negative", "positive"])
     assert swiss == (
         "At Switzerland, paired on the same 37 held-out patients, the federated adapter changes "
         "accuracy at 0.5 by +0.135 (95% CI +0.027 to +0.243) against the base alone: too few of "
-        f"these patients have the rarer outcome (2) to call either model better on accuracy. "
-        f"{caveat}"
+        "these patients have the rarer outcome (2) to call either model better on accuracy. "
+        "Read this with care: only 2 of these 37 patients do not have the outcome, and accuracy "
+        "counts every patient alike, so a model that gets every one of them wrong can still be "
+        "right about 35 of the 37."
     )
-    assert "(here negative, 2 of these 37 patients)" in caveat
     rare = paired_line("Rare", _site(40, 32, better))
     assert "the federated adapter classifies more patients correctly at the threshold. " in rare
-    assert rare.endswith("(here negative, 8 of these 40 patients).")
-    assert "rewards a model" not in paired_line("Even", _site(40, 20, better))
+    assert rare.endswith("only 8 of these 40 patients do not have the outcome, and accuracy "
+                         "counts every patient alike, so a model that gets every one of them "
+                         "wrong can still be right about 32 of the 40.")  # fmt: skip
+    assert "Read this with care" not in paired_line("Even", _site(40, 20, better))
+    few = paired_line("Few", _site(8, 3, better))  # a quarter or more, of very few
+    assert "only 3 of these 8 patients have the outcome" in few
+    assert "in its place" not in swiss + rare + few
 
 
 def test_an_interval_end_that_rounds_to_zero_shows_its_side_and_an_end_at_zero_says_so():
@@ -145,3 +150,71 @@ def test_fewer_than_two_training_sites_is_said(trained):
     note = one_site_note(["A", "B", "C"], trained)
     assert note is not None and "not a federated" in note and "B and C dropped out" in note
     assert one_site_note(["A", "B", "C"], ["A", "C"]) is None
+
+
+ABOUT_BASE = {"folder": "/runs/fed/base", "trained_here": True,
+              "weights_sha256": "f873aa46c6ec7562", "training_groups": {"Cleveland": 243},
+              "group_column": "dataset", "noun": "rows", "label": "num",
+              "outcome": "positive means num > 0 (the base model's --positive-above 0); "
+                         "negative, num 0 or less"}  # fmt: skip
+
+
+def _with_base(tmp_path: Path, about: dict | None) -> dict:
+    """``federated.json`` of a run over Cleveland (the base's group), Hungary and Switzerland
+    (every patient but a few with the outcome), with what the job records of the base."""
+    sites = {"Cleveland": {"federated": _figures(0.8, 0.85)},
+             "Hungary": {"federated": _figures(0.82, 0.8)},
+             "Switzerland": {"federated": _figures(0.75, 0.7, n=60, positives=45)}}  # fmt: skip
+    run = FederatedRun(base_dir=tmp_path, data=None, label=None, group_column=None,
+                       sites=tuple(sites)).check()  # fmt: skip
+    final = [{"round": 3, "site": name, **site.pop("federated")} for name, site in sites.items()]
+    outcome = FederatedOutcome(weights={}, rounds=[], final=final, failures=[],
+                               train_counts={name: 100 for name in sites})  # fmt: skip
+    counts = {"Cleveland": (285, 19), "Hungary": (205, 88), "Switzerland": (86, 60)}
+    results = summarise(run, outcome, sites, 1.0, counts=counts, base_model=torch.nn.Linear(2, 1),
+                        task="binary", about_base=about)  # fmt: skip
+    results["site_notes"] = ["site Switzerland: column 'chol' is 0 in 123 of 123 rows here"]
+    write_results(results, tmp_path)
+    return json.loads((tmp_path / RESULTS).read_text())
+
+
+def test_the_report_says_the_outcome_the_base_and_each_site_s_patients(tmp_path):
+    """A new user's trial: the report gave test counts only, never defined the outcome nor
+    said where the base was trained; the same lines serve the terminal."""
+    from medadapt.federated.site_lines import run_lines
+
+    written = _with_base(tmp_path, ABOUT_BASE)
+    lines = [
+        "Outcome: positive means num > 0 (the base model's --positive-above 0); negative, num 0 "
+        "or less.",
+        "The base model was trained by this run (--base-groups) on 243 rows whose dataset is "
+        "Cleveland; saved in base/ beside this report (weights sha256 f873aa46c6ec). Cleveland "
+        "is also a site here: scored only on patients the base never trained on.",
+        "Patients per site (training / held-out test): Cleveland 285 / 60; Hungary 205 / 60; "
+        "Switzerland 86 / 60.",
+    ]
+    assert run_lines(written) == lines
+    report = _report(tmp_path)
+    assert all(line in report for line in lines)
+    assert "<th>training patients</th><th>test patients</th>" in report
+    assert "site Switzerland: column 'chol' is 0 in 123 of 123 rows here" in report
+    given = {**ABOUT_BASE, "trained_here": False,
+             "training_groups": {"Cleveland": 243, "Hungary": 200}}  # fmt: skip
+    assert run_lines(_with_base(tmp_path, given))[1] == (
+        "The base model is --base /runs/fed/base (weights sha256 f873aa46c6ec); it records "
+        "training on 443 rows whose dataset is Cleveland (243) or Hungary (200). Cleveland and "
+        "Hungary are also sites here: scored only on patients the base never trained on."
+    )
+    bare = {**ABOUT_BASE, "trained_here": False, "training_groups": None}
+    assert "it records no training groups." in run_lines(_with_base(tmp_path, bare))[1]
+
+
+def test_the_headline_mean_names_the_sites_no_better_than_the_commoner_outcome(tmp_path):
+    """ "Shared: mean accuracy 0.79 over 3 sites" averaged in a site that the same report
+    calls no better than calling every patient positive: the headline names it, with the
+    mean over the others."""
+    _with_base(tmp_path, ABOUT_BASE)
+    assert (
+        "Shared: mean accuracy 0.790 over 3 sites (at Switzerland no better than calling every "
+        "patient positive; 0.810 over the other 2); mean AUROC 0.783 over 3 sites."
+    ) in _report(tmp_path)

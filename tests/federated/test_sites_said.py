@@ -169,6 +169,36 @@ def test_a_base_trained_here_says_what_train_base_says(heart, tmp_path):
     assert not (tmp_path / "fed").exists()
 
 
+def test_the_readme_simulate_example_reads_the_not_measured_codes(tmp_path, monkeypatch):
+    """The README's simulate example left out the ``--missing-code chol=0,trestbps=0`` the
+    README says the bundled file needs, so every run of it warned of Switzerland's cholesterol
+    of 0; with ``--base-groups`` the base trained here keeps the codes, and no site is warned."""
+    import re
+    import shlex
+    import shutil
+
+    import medadapt.federated.job as job
+    from medadapt.data.heart import bundled_path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    [example] = re.findall(r"^medadapt federate simulate --.*?(?<!\\)$", readme, re.M | re.S)
+    words = shlex.split(example.replace("\\\n", " "))
+    assert words[words.index("--missing-code") + 1] == "chol=0,trestbps=0"
+
+    def no_rounds(*args, **kwargs):
+        raise DataError("stopped before the rounds (test)")
+
+    monkeypatch.setattr(job, "federate_job", no_rounds)
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(bundled_path(), "heart.csv")  # as the README writes it: zeros as they are
+    at = words.index("--missing-code")
+    without = run_cli(*words[1:at], *words[at + 2 :], *TINY_FLAGS)  # stops before the rounds
+    assert "retrain the base with --missing-code chol=0" in without.stdout, without.stdout
+    said = run_cli(*words[1:], *TINY_FLAGS)
+    assert said.code != 0 and "stopped before the rounds (test)" in said.stderr, said.stderr
+    assert "--missing-code" not in said.stdout, said.stdout
+
+
 LEAK = (
     "column 'oldpeak' alone predicts 'num' with AUROC 1.000 on {n} rows of this site, at or "
     "above the 0.98 that medadapt treats as a leak: a strong predictor on few rows, or a leak (a "

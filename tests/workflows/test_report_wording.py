@@ -540,3 +540,50 @@ def test_the_reports_say_where_the_intervals_of_their_own_metrics_come_from():
         "bootstrap over patients and the analytic interval (Newcombe's; Riley et al.'s), a "
         "bootstrap over patients for the others." in binary
     )
+
+
+def test_the_study_s_adapter_card_says_why_it_is_about_that_adapter_and_names_the_best():
+    """A trial's card was about the bottleneck adapter without saying why, while the best
+    strategy was the new model trained on the target alone."""
+    best = {"fraction": 1.0, "n_train": 140, "best": "scratch_local", "mean": 0.624,
+            "indistinguishable_from": ["bottleneck"], "level_with": []}  # fmt: skip
+    report = Report(title="t")
+    _card(report, _study(), {"metric": "auroc", "best_per_size": [best]})
+    assert (
+        "Why this adapter The adapter method this study judges: the first it ran of the "
+        "bottleneck, LoRA, DoRA, IA3 and head-only adapters, whatever its score; the best mean "
+        "AUROC with 140 target rows (100%) came from the new model, target data only."
+    ) in _text(report)
+    itself = Report(title="t")
+    _card(itself, _study(), {"metric": "auroc", "best_per_size": [{**best, "best": "bottleneck"}]})
+    assert (
+        "whatever its score; it also had the best mean AUROC with 140 target rows (100%)."
+    ) in _text(itself)
+
+
+def test_the_study_s_subgroup_section_explains_every_symbol_its_tables_use():
+    """A trial's subgroup table showed 'suppressed' and ranges such as '40-44', but its text
+    explained only '<5'."""
+    from medadapt.workflows.study_report import _subgroups
+
+    study = _study()
+    scored = {"auroc": 0.6, "auroc_ci": [0.4, 0.8]}
+    subgroups = {
+        "sex": {"F": {"n": "suppressed", "auroc": None}, "M": {"n": "suppressed", **scored}},
+        "age band": {"<50": {"n": "5-9", "auroc": None}, "50-64": {"n": "40-44", **scored}},
+    }
+    study.update(task="binary", config={**study["config"], "fractions": [1.0]})
+    study["points"] = [{**p, "subgroups": subgroups} for p in study["points"]]
+    report = Report(title="t")
+    _subgroups(report, study)
+    text = _text(report)
+    assert "suppressed" in text and "40-44" in text
+    assert (
+        "'n/a' means too few patients or events to estimate. So that no patient can be singled "
+        "out: '<5' is a count of fewer than 5; where any subgroup has such a count (of all its "
+        "patients, or of those with or without the outcome, 0 included, shown or not), every "
+        "other count in its table is a range of 5 such as '40-44' (the count lies in it) and the "
+        "figures are rounded to one decimal; 'suppressed' is a count not shown at all, where "
+        "even ranges, read with the overall totals, would give a small count away; and where "
+        "even which figures each subgroup has would, the table is withheld."
+    ) in text

@@ -6,6 +6,7 @@ import json
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from medadapt.cli.main import main
@@ -417,3 +418,23 @@ def test_with_a_given_base_the_criteria_count_that_base_s_parameters(tmp_path):
         s: in_base[s] for s in ("head_only", "bottleneck", "full_finetune")
     }
     assert counts["scratch_local"] > counts["full_finetune"]  # a new model, the default size
+
+
+def test_the_data_warnings_count_only_the_rows_the_study_uses(tmp_path):
+    """A trial's warning counted "54 of 920 rows", a site the study left out (Switzerland)
+    among them."""
+    from medadapt.workflows.study import prepare
+
+    frame = clinical_table(300, seed=3)
+    sparse = ["age", "marker", "smoker"]  # 3 of the model's 4 features missing
+    frame.loc[frame.index[frame["site"] == "C"][:2], sparse] = np.nan
+    other = frame[frame["site"] == "A"].head(10).assign(site="D", patient_id=range(9000, 9010))
+    other[sparse] = np.nan  # a site the study does not use
+    data = tmp_path / "sites.csv"
+    pd.concat([frame, other]).to_csv(data, index=False)
+    prepared = prepare(**_as_the_cli(), data=data)
+    assert (
+        "2 of 300 rows lack more than half of the model's 4 features (read as 'not measured', "
+        "never imputed): their predictions rest on the few left; fill in the others before "
+        "relying on them"
+    ) in prepared.warnings

@@ -75,7 +75,8 @@ def test_other_commands_say_what_an_interruption_leaves():
     )
     assert interrupted_message(["demo"]) == "interrupted; re-run the command to start it again"
     assert interrupted_message(["federate", "client", "--site", "Hungary"]) == (
-        "interrupted; this site left the federation; the runs it finished are kept in --out"
+        "interrupted; this site left the federation; the adapters of the runs it finished are "
+        "kept in --out, if one was given"
     )
     assert interrupted_message(["federate", "server", "--base", "b"]) == (
         "interrupted; files already finished were kept; re-run the command"

@@ -115,7 +115,13 @@ SERVER = [
         "TLS: a folder with ca.crt, server.pem and server.key (required unless --insecure).",
     ),
     Shared("insecure", bool, False, "No TLS: for a trial on one machine only.", ("--insecure",)),
-    Shared("timeout", float, 3600.0, "Seconds to wait for the run (the sites included)."),
+    Shared(
+        "timeout",
+        float,
+        3600.0,
+        "Seconds to wait for the run (the sites included; "
+        "every site must have joined within half of it, else the missing ones are named).",
+    ),
 ]
 CLIENT = [
     Shared("server", str, ..., "HOST:PORT of the federation's SuperLink.", ("--server",)),
@@ -373,17 +379,17 @@ def _server(**values: Any) -> None:
         deploy.check_server_names(certificates, deploy.local_address(values["host"]))
     fingerprint = BaseModel.load(base, flag="--base").fingerprint.weights
     run = _run(values, base_dir=Path(base).resolve(), data=None, label=None,
-               base_fingerprint=fingerprint)  # fmt: skip
+               base_fingerprint=fingerprint, join_timeout=values["timeout"] / 2)  # fmt: skip
     inputs.check_not_inside(out, base, "--base")
     inputs.check_outputs({}, {"--base": base, "--certificates": certificates}, ("--out", out))
     staged = new_directory(out, force=values["force"], markers={"federated.json": "a run"})
     if values["insecure"]:
         warn("--insecure: the sites' adapter weights and metrics travel unencrypted")
-    with staged as staged_out, status_progress("federate server (Flower SuperLink)") as step:
+    with staged as staged_out:  # one line per site joined and per round (a service's log too)
         results = deploy.run_server(
             run, Path(staged_out).resolve(), host=values["host"], port=values["port"],
-            certificates=certificates, insecure=values["insecure"],
-            timeout=values["timeout"], say=step,
+            certificates=certificates, insecure=values["insecure"], timeout=values["timeout"],
+            say=lambda line: stdout.print(line, markup=False, highlight=False),
         )  # fmt: skip
     _print(results, out)
 
@@ -500,7 +506,7 @@ def _print(results: dict[str, Any], out: Path) -> None:
     from medadapt.federated.compared import legend, shown_columns
     from medadapt.federated.config import PERSONAL_LABELS
     from medadapt.federated.results import finite
-    from medadapt.federated.site_lines import failure_lines, no_auroc_line
+    from medadapt.federated.site_lines import failure_lines, no_auroc_line, run_lines
     from medadapt.federated.verdicts import verdict_lines
 
     results = finite(results)  # a metric not defined at a site (NaN) shows as a dash
@@ -517,6 +523,8 @@ def _print(results: dict[str, Any], out: Path) -> None:
 
     stdout.print(legend(results["config"], [key for key, _label in shown]), markup=False,
                  highlight=False)  # fmt: skip
+    for line in run_lines(results):  # the outcome, the base, each site's patients
+        stdout.print(line, markup=False, highlight=False)
     for name, site in results["sites"].items():
         if site["n_test"] and site["federated"].get("auroc") is None:
             stdout.print(no_auroc_line(name, site), markup=False, highlight=False)

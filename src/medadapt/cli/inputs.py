@@ -46,7 +46,21 @@ def require_data(data: Path) -> None:
             "adapt, evaluate and predict do); fetch the images to a folder and pass that"
         )
     if not data.exists():
-        raise DataError(f"--data {data} does not exist; check the path")
+        raise DataError(f"--data {data} does not exist; check the path{_example_hint(data)}")
+
+
+EXAMPLE_DATA = "heart.csv"  # the README's examples read the bundled heart data from it
+EXAMPLE_COMMAND = (
+    'python -c "import shutil, medadapt.data.heart as h; shutil.copy(h.bundled_path(), '
+    "'heart.csv')\""
+)
+
+
+def _example_hint(data: Path) -> str:
+    """For the README's ``heart.csv`` only: how to write the bundled copy of it here."""
+    if data.name != EXAMPLE_DATA:
+        return ""
+    return f" (the README's example data: write it here with {EXAMPLE_COMMAND})"
 
 
 def check_not_inside(out: Path, source: Path, flag: str) -> None:

@@ -114,7 +114,10 @@ RESUME_HINTS = {
     "study": "re-run the same command to resume",
     "demo": "re-run the command to start it again",
     # a client waits for the next run after one ends: Ctrl-C is how a site leaves
-    "federate client": "this site left the federation; the runs it finished are kept in --out",
+    "federate client": (
+        "this site left the federation; the adapters of the runs it finished are kept in "
+        "--out, if one was given"
+    ),
 }
 INTERRUPTED_EXIT = 130  # 128 + SIGINT, the shell's convention
 

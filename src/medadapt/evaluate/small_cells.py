@@ -58,11 +58,13 @@ ROUNDED = (
 #: a subgroup variable whose ranges, read with the overall totals, give a hidden count back
 #: what a subgroup table says of its counts (reports' captions)
 SMALL_CELLS_CAPTION = (
-    f"Subgroup counts below {SMALL_CELL} are shown as '<{SMALL_CELL}' and, next to one, the "
-    f"other counts of that subgroup as ranges of {SMALL_CELL} with figures to one decimal; where "
-    "the overall totals would still give a small count away, every count of that subgroup is "
-    "'suppressed', and where even which figures a subgroup has would, the subgroup's table is "
-    "withheld. No patient can be singled out."
+    f"So that no patient can be singled out: '<{SMALL_CELL}' is a count of fewer than "
+    f"{SMALL_CELL}; where any subgroup has such a count (of all its patients, or of those with "
+    "or without the outcome, 0 included, shown or not), every other count in its table is a "
+    f"range of {SMALL_CELL} such as '40-44' (the count lies in it) and the figures are rounded "
+    "to one decimal; 'suppressed' is a count not shown at all, where even ranges, read with the "
+    "overall totals, would give a small count away; and where even which figures each "
+    "subgroup has would, the table is withheld."
 )
 COUNTS_HIDDEN = (
     f"not shown: one of these subgroups has fewer than {SMALL_CELL} patients in all or of one "

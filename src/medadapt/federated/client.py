@@ -32,7 +32,15 @@ from medadapt.federated.local import (
     train_locally,
 )
 from medadapt.federated.personal import Kept, keep_at_site, personalise, site_folder
-from medadapt.federated.site_events import EVENTS_KEY, FINISHED, REFUSED, SCORED, TRAINED, tell
+from medadapt.federated.site_events import (
+    EVENTS_KEY,
+    FINISHED,
+    JOINED,
+    REFUSED,
+    SCORED,
+    TRAINED,
+    tell,
+)
 from medadapt.federated.sites import (
     HOSPITAL_LEAK_ADVICE,
     SITE_LEAK_ADVICE,
@@ -157,6 +165,10 @@ def make_client_app(run: FederatedRun | None = None) -> ClientApp:
     def evaluate(message: Message, context: Context) -> Message:
         return _guarded(run, context, message, _evaluate)
 
+    @app.query()
+    def join(message: Message, context: Context) -> Message:
+        return _guarded(run, context, message, _join)
+
     return app
 
 
@@ -187,7 +199,9 @@ def _tell_handled(events: Any, site: LocalSite, message: Message) -> None:
         return
     config = message.content["config"]
     noun = site.modality.noun
-    if message.metadata.message_type == MessageType.TRAIN:
+    if message.metadata.message_type == MessageType.QUERY:
+        tell(events, JOINED, site=site.name, n=len(site.train), n_test=len(site.test), noun=noun)
+    elif message.metadata.message_type == MessageType.TRAIN:
         round_ = int(config["server-round"])
         tell(events, TRAINED, round=round_, n=len(site.train), noun=noun)
     elif bool(config.get("final", 0)):
@@ -206,6 +220,13 @@ def error_reason(error: Exception) -> str:
         return str(error)
     _log.error("internal error at this site", exc_info=error)  # this site's log only
     return f"internal error {type(error).__name__} (details in the site's own log)"
+
+
+def _join(site: LocalSite, message: Message) -> Message:
+    """The server's first question: which site this node is (its data read and checked
+    already, so a node that cannot take part is refused before any round, by name)."""
+    metrics = {SITE_INDEX: site.index, "num-examples": len(site.train)}
+    return Message(RecordDict({"metrics": MetricRecord(metrics)}), reply_to=message)
 
 
 def _train(site: LocalSite, message: Message) -> Message:

@@ -88,6 +88,13 @@ def test_patients(site: dict[str, Any]) -> int:
     return site["n_test"] if missing(patients) else int(patients)
 
 
+def training_patients(site: dict[str, Any]) -> int:
+    """The patients that trained the adapters at the site: ``n_train_patients`` where some of
+    them have several rows, else its training rows (each its own patient)."""
+    patients = site.get("n_train_patients")
+    return site["n_train"] if missing(patients) else int(patients)
+
+
 def missing(value: Any) -> bool:
     """Whether a site did not report a figure: None, or NaN where it is not defined."""
     return value is None or (isinstance(value, float) and math.isnan(value))

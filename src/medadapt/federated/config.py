@@ -58,6 +58,7 @@ class FederatedRun:
     options: dict = field(default_factory=dict)  # the modality's options, by field name
     sites_out: Path | None = None  # simulation: each site keeps its personalised adapter in
     # sites_out/<site>/ (deployment: in the folder the site's client names)
+    join_timeout: float = 600.0  # seconds every site has to join before the rounds
 
     def check(self) -> FederatedRun:
         """Every value in range, by flag (before any work); returns self."""

@@ -31,10 +31,11 @@ from medadapt.federated.client import make_client_app
 from medadapt.federated.config import FederatedRun
 from medadapt.federated.results import OUTCOME, write_deployment_outcome
 from medadapt.federated.server import serve
-from medadapt.federated.site_events import EVENTS_KEY
+from medadapt.federated.site_events import EVENTS_KEY, SiteEvents, server_line, tell
 
 CERTIFICATES = ("ca.crt", "server.pem", "server.key")
 LOGS = ("superlink.log", "flwr.log")  # the server's Flower logs, in --out
+SERVER_EVENTS = ".flower/events.jsonl"  # what the ServerApp tells the server command
 ENV = {"FLWR_TELEMETRY_ENABLED": "0"}
 
 client_app = make_client_app()  # the run comes with each message's run config
@@ -45,8 +46,13 @@ server_app = ServerApp()
 def _main(grid: Grid, context: Context) -> None:
     run = FederatedRun.from_json(str(context.run_config["run"]))
     out = Path(str(context.run_config["out"]))
+    events = out / SERVER_EVENTS
+
+    def say(event: str, **counts: Any) -> None:  # to the server command's terminal
+        tell(events, event, **counts)
+
     try:
-        write_deployment_outcome(run, serve(run, grid), out)
+        write_deployment_outcome(run, serve(run, grid, say), out)
     except Exception as error:  # the server command reports it, as one line
         (out / OUTCOME).write_text(json.dumps({"error": str(error)}))
 
@@ -253,8 +259,10 @@ def supernode_command(server: str, site: str, data: Path, base: Path, *, port: i
 
 
 def submit(app: Path, home: Path, address: str, certificates: Path | None, insecure: bool,
-           log: Path, timeout: float) -> None:  # fmt: skip
-    """``flwr run`` of ``app`` on the SuperLink at ``address``; returns when the run ends."""
+           log: Path, timeout: float, events: SiteEvents | None = None,
+           say=None) -> None:  # fmt: skip
+    """``flwr run`` of ``app`` on the SuperLink at ``address``; returns when the run ends,
+    saying each of the ServerApp's ``events`` (sites joining, rounds done) meanwhile."""
     home.mkdir(parents=True, exist_ok=True)
     lines = ["[superlink]", 'default = "medadapt"', "", "[superlink.medadapt]",
              f"address = {json.dumps(address)}"]  # fmt: skip
@@ -265,16 +273,34 @@ def submit(app: Path, home: Path, address: str, certificates: Path | None, insec
         lines.append(f"root-certificates = {json.dumps(str(ca))}")
     (home / "config.toml").write_text("\n".join(lines) + "\n")
     env = flower_env(FLWR_HOME=str(home))
+    deadline = time.monotonic() + timeout
     with open(log, "wb") as out:
+        flwr = subprocess.Popen([_tool("flwr"), "run", str(app), "medadapt", "--stream"],
+                                cwd=app, env=env, stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
         try:
-            subprocess.run([_tool("flwr"), "run", str(app), "medadapt", "--stream"], cwd=app,
-                           env=env, stdout=out, stderr=subprocess.STDOUT, timeout=timeout,
-                           check=False)  # fmt: skip
-        except subprocess.TimeoutExpired:
-            raise DataError(
-                f"the federated run did not finish within --timeout {timeout:g} s (are all "
-                "sites connected?): raise --timeout or start the missing sites' clients"
-            ) from None
+            while flwr.poll() is None:
+                _say_events(events, say)
+                if time.monotonic() > deadline:
+                    raise DataError(
+                        f"the federated run did not finish within --timeout {timeout:g} s (are "
+                        "all sites connected?): raise --timeout or start the missing sites' "
+                        "clients"
+                    )
+                time.sleep(0.5)
+            _say_events(events, say)
+        finally:
+            if flwr.poll() is None:
+                flwr.kill()
+                flwr.wait()
+
+
+def _say_events(events: SiteEvents | None, say) -> None:
+    if events is None or say is None:
+        return
+    for event in events.new():
+        line = server_line(event)
+        if line is not None:
+            say(line)
 
 
 def read_outcome(out: Path) -> dict[str, Any]:
@@ -358,7 +384,8 @@ def run_server(run: FederatedRun, out: Path, *, host: str, port: int, certificat
         say(f"SuperLink on {host}:{port}; waiting for {len(run.sites)} sites")
         app = write_app(work / "app", run, out)
         address = f"{local}:{port}"
-        submit(app, work / "home", address, certificates, insecure, out / "flwr.log", timeout)
+        submit(app, work / "home", address, certificates, insecure, out / "flwr.log", timeout,
+               SiteEvents(out / SERVER_EVENTS), say)  # fmt: skip
         read_outcome(out)
     except DataError as error:
         failed = error

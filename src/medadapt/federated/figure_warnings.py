@@ -48,7 +48,7 @@ def site_notes(site: dict[str, Any]) -> dict[str, dict[str, str]]:
         notes = {}
         if note := _too_good(values):
             notes["too_good"] = note
-        if found := _no_information(values):
+        if found := no_information(values):
             accuracy, rate, common = found
             notes["no_information"] = (
                 f"accuracy {accuracy:.3f} is no better than calling every patient {common} "
@@ -91,7 +91,7 @@ def no_information_lines(results: dict[str, Any]) -> list[str]:
     config, lines = results.get("config") or {}, []
     for name, site in results["sites"].items():
         found = [(key, info) for key, _label in COLUMNS
-                 if (info := _no_information(site.get(key) or {}))]  # fmt: skip
+                 if (info := no_information(site.get(key) or {}))]  # fmt: skip
         if not found:
             continue
         _accuracy, rate, common = found[0][1]
@@ -115,7 +115,7 @@ def no_information_lines(results: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _no_information(values: dict[str, Any]) -> tuple[float, float, str] | None:
+def no_information(values: dict[str, Any]) -> tuple[float, float, str] | None:
     """``(accuracy, no-information rate, the commoner outcome)`` where one model's accuracy
     at a site is no better than calling every patient that outcome; None otherwise."""
     n, positives, accuracy = values.get("n"), values.get("n_positive"), values.get("accuracy")

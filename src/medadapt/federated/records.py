@@ -50,6 +50,58 @@ def adapter_record(
     )  # fmt: skip
 
 
+def base_record(run: FederatedRun, modality: Modality, base: BaseModel,
+                out: Path | None = None) -> dict[str, Any]:  # fmt: skip
+    """What ``federated.json`` and the report say of the base every site started from: where
+    it is (``trained_here``: in ``out``, trained by this run on ``--base-groups``), its weights'
+    hash, the groups it records training on (``{"Cleveland": 243}``: rows each; None where it
+    records none) and what its outcome is (:func:`outcome_words`)."""
+    folder = destination_of(Path(run.base_dir).resolve())
+    here = out is not None and folder.is_relative_to(destination_of(Path(out).resolve()))
+    schema = base.schema
+    return {
+        "folder": str(folder),
+        "trained_here": here,
+        "weights_sha256": base.fingerprint.weights,
+        "training_groups": base.training.get("groups") or None,
+        "group_column": getattr(schema, "group_column", None),
+        "noun": modality.noun,
+        "label": getattr(schema, "label", None),
+        "outcome": outcome_words(schema, modality.task(schema), modality.classes(schema)),
+    }
+
+
+def outcome_words(schema: Any, task: str, classes: list[str]) -> str | None:
+    """What the base predicts, in the words the report's figures use: ``positive means num >
+    0 (the base model's --positive-above 0); negative, num 0 or less`` (a threshold), ``positive
+    means diagnosis = 'M'; negative, diagnosis = 'B'`` (two values), the classes of several, a
+    measured value's column; None where the base does not say.
+
+    >>> from types import SimpleNamespace
+    >>> outcome_words(SimpleNamespace(label="num", positive_above=0.0), "binary", ["0", "1"])
+    "positive means num > 0 (the base model's --positive-above 0); negative, num 0 or less"
+    """
+    label = getattr(schema, "label", None)
+    above = getattr(schema, "positive_above", None)
+    if (
+        task == "binary"
+        and label
+        and isinstance(above, int | float)
+        and not isinstance(above, bool)
+    ):
+        return (f"positive means {label} > {above:g} (the base model's --positive-above "
+                f"{above:g}); negative, {label} {above:g} or less")  # fmt: skip
+    named = f"{label} = " if label else "class "
+    if task == "binary" and len(classes) == 2:
+        return f"positive means {named}{classes[1]!r}; negative, {named}{classes[0]!r}"
+    if task == "regression" and label:
+        return f"the measured value of {label}"
+    if classes:
+        which = f"{label}: one of" if label else "one of"
+        return f"{which} {len(classes)} classes ({', '.join(map(str, classes))})"
+    return None
+
+
 def mean_over_sites(results: dict[str, Any]) -> dict[str, Any]:
     """The shared adapter's figures: the sites' unweighted mean (FLamby's average), each with
     a note saying so, over how many sites and which had none (the mean has no interval and

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from medadapt.evaluate.metrics import LOWER_IS_BETTER
-from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt, metric_digits
+from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt, listed, metric_digits
 from medadapt.evaluate.report.html import Report
 from medadapt.federated.compared import (
     LABELS,
@@ -22,8 +22,9 @@ from medadapt.federated.compared import (
     shown_metrics,
 )
 from medadapt.federated.config import PERSONAL_LABELS
+from medadapt.federated.figure_warnings import no_information
 from medadapt.federated.site_figures import ROUND_PANELS, round_figure, site_table
-from medadapt.federated.site_lines import failure_lines, no_auroc_line
+from medadapt.federated.site_lines import failure_lines, no_auroc_line, run_lines
 from medadapt.federated.verdicts import verdict_lines
 
 
@@ -45,11 +46,12 @@ def federated_report(results: dict[str, Any]) -> Report:
         f"local epoch(s); only adapter weights, counts and metrics left the sites",
     )
     shown = [key for key, _label in shown_columns(results)]
+    report.summary(run_lines(results), heading="This run")
     report.summary(verdict_lines(results) + summary_lines(results) + [legend(config, shown)]
                    + kept_lines(results))  # fmt: skip
     if results["failures"]:
         report.warnings(failure_lines(results["failures"], config["rounds"]))
-    if results.get("site_notes"):  # a site that trained on one outcome
+    if results.get("site_notes"):  # what the terminal warned of the sites before the rounds
         report.warnings(results["site_notes"])
     for metric in shown_metrics(results):
         lower = " (lower is better)" if metric in LOWER_IS_BETTER else ""
@@ -85,8 +87,10 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
         mean = average.get(key, {})
         if mean.get(averaged[0]) is None:
             continue
-        said = [f"mean {METRIC_LABELS[m]} {fmt(mean.get(m), metric_digits(m, mean.get(m)))} "
-                f"over {mean.get(f'{m}_sites', 0)} sites" for m in averaged]  # fmt: skip
+        said = [f"mean {METRIC_LABELS[m]} {_figure(m, mean.get(m))} over "
+                f"{mean.get(f'{m}_sites', 0)} sites" for m in averaged]  # fmt: skip
+        if not regression:
+            said[0] += _uninformative(results["sites"], key)
         lines.append(f"{label.capitalize()}: {'; '.join(said)}.")
     if not regression:  # a measured outcome has no AUROC anywhere: nothing to explain
         lines += [no_auroc_line(name, site) for name, site in results["sites"].items()
@@ -109,6 +113,32 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
         "would give: a federation cannot train it."
     )
     return lines
+
+
+def _figure(metric: str, value: float | None) -> str:
+    return fmt(value, metric_digits(metric, value))
+
+
+def _uninformative(sites: dict[str, dict], key: str) -> str:
+    """What the mean accuracy of column ``key`` includes: the sites where that model's accuracy
+    is no better than calling every patient the commoner outcome, named, with the mean over
+    the others (`` (at Switzerland no better than calling every patient positive; 0.741 over
+    the other 3)``); "" where there are none."""
+    scored = {name: site[key] for name, site in sites.items()
+              if site.get(key) and not missing(site[key].get("accuracy"))}  # fmt: skip
+    found = {name: info for name, values in scored.items() if (info := no_information(values))}
+    if not found:
+        return ""
+    by_outcome: dict[str, list[str]] = {}
+    for name, (_accuracy, _rate, common) in found.items():
+        by_outcome.setdefault(common, []).append(name)
+    said = "; ".join(f"at {listed(names)} no better than calling every patient {common}"
+                     for common, names in by_outcome.items())  # fmt: skip
+    others = [float(values["accuracy"]) for name, values in scored.items() if name not in found]
+    if others:
+        said += (f"; {_figure('accuracy', sum(others) / len(others))} over the other "
+                 f"{len(others)}")  # fmt: skip
+    return f" ({said})"
 
 
 def bytes_text(sizes: dict[str, Any]) -> str:

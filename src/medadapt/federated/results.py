@@ -13,7 +13,12 @@ import numpy as np
 
 from medadapt.federated.config import FederatedRun
 from medadapt.federated.local import ROUND_METRICS, VERSUS_BASE, sent_metrics
-from medadapt.federated.records import adapter_record, federated_card, mean_over_sites
+from medadapt.federated.records import (
+    adapter_record,
+    base_record,
+    federated_card,
+    mean_over_sites,
+)
 from medadapt.federated.server import FederatedOutcome
 from medadapt.federated.sites import trainable
 from medadapt.federated.wire import full_model_bytes
@@ -43,7 +48,8 @@ def write_deployment_outcome(run: FederatedRun, outcome: FederatedOutcome, out: 
     counts = {site: (outcome.train_counts.get(site, 0), int(entry.get("num-examples", 0)))
               for entry in outcome.final for site in [entry["site"]]}  # fmt: skip
     results = summarise(run, outcome, {}, outcome.seconds, counts=counts, base_model=base.model,
-                        task=modality.task(base.schema))  # fmt: skip
+                        task=modality.task(base.schema),
+                        about_base=base_record(run, modality, base))  # fmt: skip
     save_result(run, modality, base, outcome, results, out)
     write_results(results, out)
     (out / OUTCOME).write_text(json.dumps({"ok": True}))
@@ -58,11 +64,14 @@ def summarise(
     counts: dict[str, tuple[int, int]],
     base_model: Any,
     task: str,
+    about_base: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything the report and ``federated.json`` show: counts, metrics and bytes only
     (``counts``: each site's training and held-out samples; ``task``: the base's, which says
-    what the sites sent), with the warnings about them (each model's ``notes`` at a site; the
-    run's ``notes``: fewer than two sites trained the shared adapter)."""
+    what the sites sent; ``about_base``: where the base is, what it records of its training
+    and what its outcome is, :func:`~medadapt.federated.records.base_record`), with the
+    warnings about them (each model's ``notes`` at a site; the run's ``notes``: fewer than two
+    sites trained the shared adapter)."""
     from medadapt.federated.figure_warnings import ONE_SITE, one_site_note, site_notes
 
     final = {entry["site"]: entry for entry in outcome.final}
@@ -87,6 +96,7 @@ def summarise(
     return {
         "config": _config(run),
         "task": task,
+        "base_model": about_base,
         "sites": sites,
         "sites_trained": trained,
         "notes": {ONE_SITE: alone} if alone else {},

@@ -1,6 +1,8 @@
 """What a hospital's node tells its own ``federate client`` command (never the server): each
-message handled (trained, scored, the final round) and a refusal, as JSON lines in a private
-file the command names in the node's config. Counts only, never a value of the site's data.
+message handled (joined, trained, scored, the final round) and a refusal, as JSON lines in a
+private file the command names in the node's config. Counts only, never a value of the site's
+data. The ServerApp tells the ``federate server`` command the same way which sites joined and
+which rounds are done (:func:`server_line`).
 
 The ClientApp runs in a process Flower starts; its errors go to the server as a reply, so
 without this file the hospital's terminal would say nothing of why its site was refused.
@@ -15,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 EVENTS_KEY = "events"  # the node-config key naming the file
-TRAINED, SCORED, FINISHED, REFUSED = "trained", "scored", "finished", "refused"
+JOINED, TRAINED, SCORED = "joined", "trained", "scored"
+FINISHED, REFUSED = "finished", "refused"
 
 
 def tell(path: str | Path | None, event: str, **counts: Any) -> None:
@@ -60,6 +63,11 @@ class SiteEvents:
 def event_line(event: dict[str, Any]) -> str | None:
     """What the hospital's terminal says of one event (None: a refusal, said as the error)."""
     kind, round_, noun = event["event"], event.get("round"), event.get("noun", "samples")
+    if kind == JOINED:
+        return (
+            f"joined the federation as site {event['site']} ({event['n']} {noun} to train on, "
+            f"{event['n_test']} held out); waiting for the other sites and the rounds"
+        )
     if kind == TRAINED:
         return f"round {round_}: trained the adapter on {event['n']} {noun}; sent its weights"
     if kind == SCORED:
@@ -71,4 +79,14 @@ def event_line(event: dict[str, Any]) -> str | None:
             f"final round: scored the federated adapter, the base alone{also} on {event['n']} "
             f"held-out {noun}; sent the figures with their intervals"
         )
+    return None
+
+
+def server_line(event: dict[str, Any]) -> str | None:
+    """What the server's terminal says of one of the ServerApp's events."""
+    kind = event["event"]
+    if kind == JOINED:
+        return f"site {event['site']} joined ({event['n']} of {event['of']})"
+    if kind == "round":
+        return f"round {event['round']} of {event['of']} done ({event['sites']} sites scored it)"
     return None

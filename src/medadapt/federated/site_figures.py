@@ -8,19 +8,26 @@ from typing import Any
 from matplotlib import pyplot as plt
 
 from medadapt.evaluate.report.formatting import fmt_ci, metric_digits
-from medadapt.federated.compared import LABELS, missing, shown_columns, test_patients
+from medadapt.federated.compared import (
+    LABELS,
+    missing,
+    shown_columns,
+    test_patients,
+    training_patients,
+)
 
 #: the per-round panels: a classifier's (False) and a regression's (True)
 ROUND_PANELS = {False: ("auroc", "accuracy"), True: ("mae", "r2")}
 
 
 def site_table(results: dict[str, Any], metric: str) -> tuple[list[str], list[list[str]]]:
-    """The header and rows of ``metric`` per site, one column per compared model shown."""
+    """The header and rows of ``metric`` per site (after its training and held-out test
+    patients), one column per compared model shown."""
     shown = shown_columns(results)
-    header = ["site", "test patients"] + [label for _key, label in shown]
+    header = ["site", "training patients", "test patients"] + [label for _key, label in shown]
     rows = []
     for name, site in results["sites"].items():
-        row = [name, str(test_patients(site))]
+        row = [name, str(training_patients(site)), str(test_patients(site))]
         for key, _label in shown:
             values = site.get(key) or {}
             low, high = values.get(f"{metric}_low"), values.get(f"{metric}_high")

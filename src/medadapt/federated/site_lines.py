@@ -1,19 +1,63 @@
-"""One site's plain-words lines that the terminal and the federated report share: why a site
-has no AUROC, a regression site's measured figures, and a site that failed during the run."""
+"""Plain-words lines that the terminal and the federated report share: what the run predicts,
+from which base and on how many patients at each site; why a site has no AUROC, a regression
+site's measured figures, and a site that failed during the run."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from medadapt.evaluate.metrics import LOWER_IS_BETTER, MIN_PATIENTS, MIN_PER_CLASS
-from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt, metric_digits
+from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt, listed, metric_digits
 from medadapt.federated.compared import (
     COLUMNS,
     SHOWN_MEASURED,
     measured_at,
     missing,
     test_patients,
+    training_patients,
 )
+from medadapt.federated.strategies import when as moment
+
+
+def run_lines(results: dict[str, Any]) -> list[str]:
+    """What the figures are about, before any of them: the outcome the base predicts, where
+    the base was trained (or which ``--base`` it is and what it records of its training), and
+    each site's training and held-out test patients."""
+    about = results.get("base_model") or {}
+    lines = [f"Outcome: {about['outcome']}."] if about.get("outcome") else []
+    if about:
+        lines.append(base_line(about, list(results["sites"])))
+    counts = [f"{name} {training_patients(site)} / {test_patients(site)}" if site["n_test"]
+              else f"{name} none (it did not take part)"
+              for name, site in results["sites"].items()]  # fmt: skip
+    lines.append(f"Patients per site (training / held-out test): {'; '.join(counts)}.")
+    return lines
+
+
+def base_line(about: dict[str, Any], sites: list[str]) -> str:
+    """Where the base every site started from was trained: ``The base model was trained by
+    this run (--base-groups) on 243 rows whose dataset is Cleveland; saved in base/ beside this
+    report (weights sha256 f873aa46c6ec)``; for a ``--base``, its folder and what it records;
+    and which of ``sites`` it trained on."""
+    groups = about.get("training_groups") or {}
+    noun, column = about.get("noun", "samples"), about.get("group_column")
+    named = [name if len(groups) == 1 else f"{name} ({n})" for name, n in groups.items()]
+    either = " or ".join(filter(None, [", ".join(named[:-1]), *named[-1:]]))
+    where = (f"{sum(groups.values())} {noun} whose {column} is {either}" if column else
+             f"{sum(groups.values())} {noun} from {listed(named)}") if groups else ""  # fmt: skip
+    weights = f"weights sha256 {str(about.get('weights_sha256'))[:12]}"
+    if about.get("trained_here"):
+        said = (f"The base model was trained by this run (--base-groups) on {where}; saved in "
+                f"base/ beside this report ({weights})")  # fmt: skip
+    else:
+        records = f"records training on {where}" if groups else "records no training groups"
+        said = f"The base model is --base {about['folder']} ({weights}); it {records}"
+    also = [site for site in sites if site in groups]
+    if also:
+        verb = "is also a site" if len(also) == 1 else "are also sites"
+        said += (f". {listed(also)} {verb} here: scored only on patients the base never "
+                 "trained on")  # fmt: skip
+    return said + "."
 
 
 def failure_lines(failures: list[dict[str, Any]], rounds: int) -> list[str]:
@@ -23,7 +67,7 @@ def failure_lines(failures: list[dict[str, Any]], rounds: int) -> list[str]:
         first.setdefault(failure["error"].split(":", 1)[0], failure)
     lines = []
     for failure in first.values():
-        when = "the final round" if failure["round"] > rounds else f"round {failure['round']}"
+        when = "the final round" if failure["round"] > rounds else moment(failure["round"])
         lines.append(f"{when}: {failure['error']} (this site did not take part)")
     return lines
 

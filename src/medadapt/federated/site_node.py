@@ -41,6 +41,7 @@ class NodeWatch:
     received: int = 0
     answered: int = 0
     gave_up: bool = False
+    connected: bool = False  # the SuperLink registered the node (Flower named its ID)
     tls_failed: bool = False
     closed: bool = False  # the node's output has ended (it exited)
 
@@ -52,6 +53,8 @@ class NodeWatch:
                 self.log.flush()
             except ValueError:  # the command has ended, its log closed: the rest is not kept
                 break
+            if "SuperNode ID: " in plain:
+                self.connected = True
             if "Receiving: " in plain:
                 self.received += 1
             elif any(mark in plain for mark in _ANSWERED):
@@ -144,6 +147,12 @@ class SiteNode:
                 f"the server at {self.server} refused this site's TLS connection: check that "
                 "--root-certificates is the federation's ca.crt (the one that signed the "
                 "server's certificate) and that --server names the host the certificate holds"
+            )
+        if watch.gave_up and not self.events.seen and watch.connected:
+            return (
+                f"the server at {self.server} stopped answering before it gave this site any "
+                f"work (no answer for --wait {self.wait:g} s): its operator sees why (a site "
+                "missing or misnamed, or its --timeout); this site left the federation"
             )
         if watch.gave_up and not self.events.seen:
             return (

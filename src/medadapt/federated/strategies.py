@@ -41,22 +41,22 @@ def inner_strategy(run: FederatedRun) -> Strategy:
     return FedAvg(**common)
 
 
-def make_strategy(run: FederatedRun) -> Recorded:
+def make_strategy(run: FederatedRun, say: Any = None) -> Recorded:
     strategy = inner_strategy(run)
     if run.private:  # clip each site's update, add Gaussian noise to the sum (Flower's DP)
         strategy = DifferentialPrivacyServerSideFixedClipping(
             strategy, noise_multiplier=run.noise_multiplier, clipping_norm=run.clipping_norm,
             num_sampled_clients=len(run.sites),
         )  # fmt: skip
-    return Recorded(strategy, run)
+    return Recorded(strategy, run, say)
 
 
 class Recorded(Strategy):
     """``inner`` with float32 on the wire, per-site evaluations kept, and site failures
     reported by site."""
 
-    def __init__(self, inner: Strategy, run: FederatedRun) -> None:
-        self.inner, self.run = inner, run
+    def __init__(self, inner: Strategy, run: FederatedRun, say: Any = None) -> None:
+        self.inner, self.run, self.say = inner, run, say  # say(event, **counts): each round
         self.evaluations: list[dict[str, Any]] = []  # {"round", "site", metrics...}
         self.failures: list[dict[str, Any]] = []  # {"round", "site" or node, "error"}
         self.train_counts: dict[str, int] = {}  # each site's training samples (its replies)
@@ -87,6 +87,8 @@ class Recorded(Strategy):
         replies = self.without_failures(server_round, list(replies))
         for reply in replies:
             self.evaluations.append(site_metrics(self.run, reply, server_round))
+        if self.say is not None:
+            self.say("round", round=server_round, of=self.run.rounds, sites=len(replies))
         return self.inner.aggregate_evaluate(server_round, replies)
 
     def without_failures(self, server_round: int, replies: list[Message]) -> list[Message]:
@@ -126,9 +128,15 @@ def failure_reason(error: Any) -> str:
     return NODE_GONE if error.code == ErrorCode.NODE_UNAVAILABLE else str(error.reason)
 
 
+def when(server_round: int) -> str:
+    """A failure's moment in words: ``on joining`` (round 0, the server's first question to a
+    node, :func:`~medadapt.federated.server.gather_sites`) or ``round N``."""
+    return "on joining" if server_round == 0 else f"round {server_round}"
+
+
 def failure_message(failures: list[dict[str, Any]]) -> str:
     """One line naming the site(s) that failed and why (each site's own one-line error)."""
-    described = "; ".join(f"round {f['round']}: {f['error']}" for f in failures)
+    described = "; ".join(f"{when(f['round'])}: {f['error']}" for f in failures)
     fix = ("start that site's client again, then this run"
            if all(f["error"] == NODE_GONE for f in failures)
            else "fix the site's data or options")  # fmt: skip

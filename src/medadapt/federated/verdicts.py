@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from medadapt.evaluate.difference import Difference
-from medadapt.evaluate.ignored_classes import accuracy_caveat
 from medadapt.evaluate.metrics import MIN_PER_CLASS
 from medadapt.federated.compared import LABELS, missing, test_patients
 from medadapt.federated.figure_warnings import no_information_lines, warning_lines
@@ -39,8 +38,8 @@ def paired_line(name: str, site: dict[str, Any]) -> str | None:
     0.5, or MAE for a regression, as sites send it), paired on the same held-out patients,
     with its verdict and, for an error such as MAE, its direction as ``versus_base`` words
     them ("no detectable difference" whenever the interval contains 0); where the rarer
-    outcome is under a quarter of the patients, ``evaluate``'s caveat that accuracy rewards
-    ignoring it (and, with fewer than 5 of them, no call that either model is better on
+    outcome is under a quarter of the patients, a caveat that accuracy rewards ignoring it
+    (as ``evaluate`` warns; and, with fewer than 5 of them, no call that either model is better on
     accuracy). None where not compared (too few patients, or a run from before sites
     compared them)."""
     paired = site.get("versus_base") or {}
@@ -97,19 +96,21 @@ def _signed(value: float, digits: int) -> str:
 
 
 def _rarer_outcome(site: dict[str, Any]) -> tuple[int, str | None] | None:
-    """How many of the site's held-out patients have its rarer outcome, and ``evaluate``'s
-    caveat about accuracy there (:func:`~medadapt.evaluate.ignored_classes.accuracy_caveat`:
-    the rarer outcome under a quarter of them); None without the counts (several classes, a
-    run from before sites sent them)."""
+    """How many of the site's held-out patients have its rarer outcome, and, where they are
+    under a quarter of them (as ``evaluate`` warns) or too few for any figure of their own, a
+    caveat in plain words: accuracy counts every patient alike, so a model that gets all of
+    them wrong is still right about most patients; None without the counts (several classes,
+    a run from before sites sent them)."""
     shared = site.get("federated") or {}
     n, positives = shared.get("n"), shared.get("n_positive")
     if missing(n) or missing(positives) or not n:
         return None
     n, positives = int(n), int(positives)
     rare = min(positives, n - positives)
-    caveat = accuracy_caveat([1] * positives + [0] * (n - positives), ("negative", "positive"))
-    if caveat is None and 0 < rare < MIN_PER_CLASS:  # a quarter or more of very few patients
-        kind = "with" if positives == rare else "without"
-        caveat = (f"Accuracy is no comparison of the two on so few patients {kind} the outcome "
-                  f"({rare} of these {n}): it counts every patient alike.")  # fmt: skip
+    if not (0 < rare < n / 4 or 0 < rare < MIN_PER_CLASS):
+        return rare, None
+    have = "have" if positives == rare else "do not have"
+    caveat = (f"Read this with care: only {rare} of these {n} patients {have} the outcome, and "
+              "accuracy counts every patient alike, so a model that gets every one of them "
+              f"wrong can still be right about {n - rare} of the {n}.")  # fmt: skip
     return rare, caveat

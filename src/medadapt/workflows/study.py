@@ -93,7 +93,7 @@ def prepare(
                                 seed=0, where=where)  # fmt: skip
     if modality.base_test_stays_clean and base_split:
         train = train[~modality.in_split(data, target, base_split, "test")[train]]
-    warnings += modality.sample_notes(schema, target)
+    warnings += modality.sample_notes(schema, target.subset(_used(target, reading, config, chosen)))
     scored = target.subset(np.concatenate([train, test]))  # a leak in either flatters the study
     warnings += modality.check_study_target(schema, scored, options,
                                             given_base=config.base is not None)  # fmt: skip
@@ -102,6 +102,16 @@ def prepare(
                      int(seen[chosen].sum()), warnings, unseen,
                      np.asarray(target.subset(chosen).labels),
                      target.subset(chosen).known_patients())  # fmt: skip
+
+
+def _used(target: Any, reading: Reading, config: StudyConfig, chosen: np.ndarray) -> np.ndarray:
+    """The rows (of all ``target``'s) the study uses: the target group's (``chosen``) and, where
+    it trains its own base, the source groups'; a group the study leaves out (a fourth site in
+    the file) is no part of its warnings' counts."""
+    if config.base is not None:
+        return chosen
+    source = select(target, reading.group_column, config.source_groups, what="--groups")
+    return np.union1d(source, chosen)
 
 
 def refuse_options_of_a_new_base(modality: Modality, options: Any, base: Any) -> None:

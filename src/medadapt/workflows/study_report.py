@@ -13,13 +13,14 @@ from medadapt.evaluate.metrics import headline_metric, plural
 from medadapt.evaluate.report import Report
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, listed, natural_order
 from medadapt.evaluate.report.plots import PALETTE, learning_curve_figure, metric_bars
-from medadapt.evaluate.small_cells import digits_for
+from medadapt.evaluate.small_cells import SMALL_CELLS_CAPTION, digits_for
 from medadapt.results import grouped, needed_text
 from medadapt.workflows.labels import label, order
 from medadapt.workflows.report_sections import guide_section
 from medadapt.workflows.sample_size import estimate_name
 from medadapt.workflows.strategies import judged_adapter
 from medadapt.workflows.study_grid import GIVEN_BASE
+from medadapt.workflows.study_sentences import best_at_largest, best_words, why_this_adapter
 from medadapt.workflows.study_summary import metric_range, study_noun
 
 
@@ -266,9 +267,8 @@ def _subgroups(report: Report, study: dict[str, Any]) -> None:
     report.section(
         "Per-subgroup view (before and after adaptation)",
         f"Target group's held-out {study_noun(study)} by subgroup, seed 0, {_size_text(study)}; "
-        "bars are 95% bootstrap intervals, 'n/a' means too few patients or events to estimate; "
-        "subgroup "
-        "counts below 5 are shown as '<5'.",
+        "bars are 95% bootstrap intervals, 'n/a' means too few patients or events to estimate. "
+        f"{SMALL_CELLS_CAPTION}",
     )
     metric = headline_metric(study["task"])
     for name in detailed[0]["subgroups"]:
@@ -379,6 +379,7 @@ def _card(report: Report, study: dict[str, Any], found: dict[str, Any]) -> None:
     report.card(
         label(adapter),
         [
+            ("Why this adapter", _why_this_adapter(adapter, found, study_noun(study))),
             (
                 "Intended use",
                 "Adapting the base model to this target group for research and local "
@@ -410,6 +411,18 @@ def _card(report: Report, study: dict[str, Any], found: dict[str, Any]) -> None:
             ),
         ],
     )
+
+
+def _why_this_adapter(adapter: str, found: dict[str, Any], noun: str) -> str:
+    """The card's adapter is the one the study judges, not always the best strategy: why it,
+    and which strategy was the best."""
+    text = f"The adapter method this study judges: {why_this_adapter(adapter)}"
+    best = best_at_largest(found.get("best_per_size") or [])
+    if best is None:
+        return f"{text}."
+    if best["best"] == adapter:
+        return f"{text}; it also had {best_words(best, found['metric'], noun)}."
+    return f"{text}; {best_words(best, found['metric'], noun)} came from the {label(best['best'])}."
 
 
 #: what each of Riley et al.'s development criteria asks, in words

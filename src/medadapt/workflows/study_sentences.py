@@ -12,9 +12,9 @@ from scipy import stats
 
 from medadapt.evaluate import bootstrap as bs
 from medadapt.evaluate.metrics import LOWER_IS_BETTER
-from medadapt.evaluate.report.formatting import METRIC_LABELS
+from medadapt.evaluate.report.formatting import METRIC_LABELS, listed
 from medadapt.workflows.labels import label
-from medadapt.workflows.strategies import judged_adapter
+from medadapt.workflows.strategies import JUDGED_FIRST, judged_adapter
 
 RESAMPLED = "resampled"
 """The key of a point's metrics holding its judged metrics on the study's shared bootstrap
@@ -102,6 +102,43 @@ def adapter_verdicts(
     if more_data is not None:
         lines.append(more_data["sentence"])
     return plateau, more_data, lines
+
+
+def why_this_adapter(adapter: str) -> str:
+    """Why a study's plateau and more-data lines, and its report's adapter card, are about
+    ``adapter``: the adapter method it judges is picked by a fixed order, not by its score."""
+    if adapter in JUDGED_FIRST:
+        methods = listed(label(s).removesuffix(" adapter") for s in JUDGED_FIRST)
+        return f"the first it ran of the {methods} adapters, whatever its score"
+    return "the first adapter method it ran, whatever its score"
+
+
+def best_at_largest(best_per_size: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The best strategy at the largest size compared (``conclusions``' ``best_per_size``
+    entry), or None where there is none or several have the same mean."""
+    last = best_per_size[-1] if best_per_size else None
+    return None if last is None or last.get("level_with") else last
+
+
+def best_words(best: dict[str, Any], metric: str, noun: str) -> str:
+    """``"the best mean AUROC with 140 target rows (100%)"``."""
+    name = METRIC_LABELS.get(metric, metric)
+    return f"the best mean {name} with {best['n_train']:.0f} target {noun} ({best['fraction']:.0%})"
+
+
+def followed_sentence(
+    adapter: str, best_per_size: list[dict[str, Any]], metric: str, noun: str
+) -> str | None:
+    """The line before the plateau and more-data lines where they are about another strategy
+    than the best one: which adapter they follow, and why (None where it is the best)."""
+    best = best_at_largest(best_per_size)
+    if best is None or best["best"] == adapter:
+        return None
+    return (
+        f"The next lines follow the {label(adapter)}, the adapter method this study judges "
+        f"({why_this_adapter(adapter)}); {best_words(best, metric, noun)} came from the "
+        f"{label(best['best'])}."
+    )
 
 
 def find_plateau(entries: list[dict[str, Any]], metric: str) -> dict[str, Any] | None:

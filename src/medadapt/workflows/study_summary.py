@@ -20,7 +20,14 @@ import numpy as np
 from medadapt.evaluate.metrics import LOWER_IS_BETTER, TOO_GOOD_AUROC, TOO_GOOD_R2, headline_metric
 from medadapt.evaluate.report.formatting import METRIC_LABELS, listed
 from medadapt.workflows.labels import label, order
-from medadapt.workflows.study_sentences import adapter_verdicts, clip, metric_range, t_interval
+from medadapt.workflows.strategies import judged_adapter
+from medadapt.workflows.study_sentences import (
+    adapter_verdicts,
+    clip,
+    followed_sentence,
+    metric_range,
+    t_interval,
+)
 
 METRICS = {
     "binary": ("auroc", "accuracy", "balanced_accuracy", "brier", "ece"),
@@ -161,6 +168,10 @@ def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]
     if named:  # a best strategy was named
         lines.append(chosen_on_test_sentence(study, noun))
     plateau, more_data, verdicts = adapter_verdicts(study["points"], by_strategy, metric, noun)
+    adapter = judged_adapter(list(by_strategy))
+    followed = followed_sentence(adapter, best_per_size, metric, noun) if adapter else None
+    if verdicts and followed:
+        verdicts = [followed, *verdicts]
     too_good = too_good_sentence(study["points"], noun)
     one_class = one_class_sentence(study["points"], noun)
     return {
