@@ -1,5 +1,6 @@
 """The server's side of the Flower app (a ``ServerApp``): start from the base with a fresh
-adapter, run the strategy's rounds (each site trains, then each site scores the new adapter),
+adapter, ask each node which site it is as it connects (:func:`gather_sites`), run the
+strategy's rounds (each site trains, then each site scores the new adapter),
 then one final round where each site reports its figures with intervals (the base alone, and
 its personalised adapter when asked). The server sees weights, counts and metrics only."""
 
