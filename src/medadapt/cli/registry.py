@@ -39,8 +39,7 @@ from medadapt.cli.registry_format import (
     metric_rows,
     metric_text,
     note_lines,
-    promotion_notes,
-    promotion_warnings,
+    promotion_messages,
     recorded_unit,
     summary_rows,
     table_console,
@@ -357,9 +356,10 @@ def promote_cmd(
         typer.echo(note)
     same = None if was is None or was.ref == v.ref else reg.diff(was.ref, v.ref).same_test_rows
     diff = registry_command(ctx, "diff")
-    for line in promotion_warnings(v, was, same_test_rows=same, diff=diff):
+    warned, noted = promotion_messages(v, was, same_test_rows=same, diff=diff)
+    for line in warned:
         warn(line)
-    for line in promotion_notes(v, was, same_test_rows=same, diff=diff):
+    for line in noted:
         typer.echo(f"note: {line}")
 
 

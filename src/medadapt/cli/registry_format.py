@@ -212,41 +212,30 @@ _TESTED_ON = {
 }
 
 
-def promotion_warnings(
+def promotion_messages(
     promoted: AdapterVersion,
     was: AdapterVersion | None,
     *,
     same_test_rows: bool | None = None,
     diff: str = "medadapt registry diff",
-) -> list[str]:
-    """What ``promote`` must warn of the version it now serves: the warnings recorded about its
-    whole result (ranking backwards, too good to be true, a kept leak ...), and a headline
-    figure below the one of the version served until now when their intervals do not show it
-    within chance (promoting 0.062 over 0.778 went unsaid); a lower figure within the overlap
-    of the intervals is a note (:func:`promotion_notes`), not a warning. ``diff``: the command
-    that compares two versions, as the user would type it (with their registry flag)."""
+) -> tuple[list[str], list[str]]:
+    """What ``promote`` must say of the version it now serves, as ``(warnings, notes)``. The
+    warnings: those recorded about its whole result (ranking backwards, too good to be true,
+    a kept leak ...), and a headline figure below the one of the version served until now
+    when their intervals do not show it within chance (promoting 0.062 over 0.778 went
+    unsaid). A lower figure within the overlap of the intervals is a note, not a warning.
+    ``diff``: the command that compares two versions, as the user would type it (with their
+    registry flag)."""
     notes = metric_notes(promoted.metrics)
-    out = [f"{promoted.ref}: {' '.join(notes[k].split())}" for k in WHOLE_RESULT if k in notes]
+    warned = [f"{promoted.ref}: {' '.join(notes[k].split())}" for k in WHOLE_RESULT if k in notes]
     now = next((m for m in promoted.metric_list() if not m.is_count), None)
     if now is None or now.value is None:  # nothing measured: the reader must know before serving
-        out.append(_unmeasured(promoted, was, notes))
+        warned.append(_unmeasured(promoted, was, notes))
     compared = _lower_figure(promoted, was, same_test_rows, diff)
-    if compared is not None and not compared[0]:
-        out.append(compared[1])
-    return out
-
-
-def promotion_notes(
-    promoted: AdapterVersion,
-    was: AdapterVersion | None,
-    *,
-    same_test_rows: bool | None = None,
-    diff: str = "medadapt registry diff",
-) -> list[str]:
-    """What ``promote`` notes without warning: a headline figure lower than that of the
-    version served until now, but within the overlap of their intervals."""
-    compared = _lower_figure(promoted, was, same_test_rows, diff)
-    return [compared[1]] if compared is not None and compared[0] else []
+    if compared is None:
+        return warned, []
+    within, said = compared
+    return (warned, [said]) if within else ([*warned, said], [])
 
 
 def _lower_figure(

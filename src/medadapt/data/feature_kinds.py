@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -467,3 +468,12 @@ def _with_comma(number: str) -> bool:
     ("1,234", "12,345,678"), as :mod:`~medadapt.data.tables` reads them in a file separated
     by ";" or a quoted cell of one separated by ","."""
     return bool(DECIMAL_COMMA.fullmatch(number) or THOUSANDS.fullmatch(number))
+
+
+def learned_spelling(categories: Sequence[Any], value: Any) -> str | None:
+    """The learned category that ``value`` (a level, :func:`level`) differs from only in
+    upper/lower case ("male" for "Male": a coding slip, read as 'unseen'); None when it is
+    learned as written, or differs otherwise. Only the model's own category is returned."""
+    if value in categories:
+        return None
+    return {str(c).casefold(): str(c) for c in categories}.get(str(value).casefold())

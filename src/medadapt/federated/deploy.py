@@ -361,6 +361,18 @@ def flower_env(**more: str) -> dict[str, str]:
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
+def stop_process(process: subprocess.Popen, seconds: float = 20) -> None:
+    """Stop one of Flower's processes: asked (SIGTERM), then killed after ``seconds``."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def _tool(name: str) -> str:
     """A Flower command from this Python's environment."""
     candidate = Path(sys.executable).parent / name
@@ -390,11 +402,7 @@ def run_server(run: FederatedRun, out: Path, *, host: str, port: int, certificat
     except DataError as error:
         failed = error
     finally:
-        link.terminate()
-        try:
-            link.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            link.kill()
+        stop_process(link)
         link_log.close()
         plain_logs(out)
     if failed is not None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from medadapt.errors import DataError
-from medadapt.federated.deploy import ANSI
+from medadapt.federated.deploy import ANSI, stop_process
 from medadapt.federated.site_events import FINISHED, REFUSED, SiteEvents, event_line
 
 SETTLE = 30.0  # seconds the last reply may take to leave before the node is stopped anyway
@@ -105,7 +105,7 @@ class SiteNode:
                     with sigterm_interrupts():
                         self._follow(node, watch)
                 finally:
-                    _stop(node)
+                    stop_process(node)
                     reader.join(timeout=5)  # Flower's child processes may hold the pipe on
                     if not reader.is_alive():
                         node.stdout.close()
@@ -173,14 +173,3 @@ def _wait_until(done: Callable[[], bool], seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while not done() and time.monotonic() < deadline:
         time.sleep(0.05)
-
-
-def _stop(node: subprocess.Popen) -> None:
-    if node.poll() is not None:
-        return
-    node.terminate()
-    try:
-        node.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        node.kill()
-        node.wait()

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from medadapt.data.feature_kinds import is_missing, level
+from medadapt.data.feature_kinds import is_missing, learned_spelling, level
 from medadapt.data.missing_codes import is_missing_value
+from medadapt.evaluate.report.formatting import listed
 from medadapt.modalities.tabular.findings import (
     MOSTLY_MISSING,
     mostly_missing_note,
@@ -52,10 +53,7 @@ def case_slips(schema: Any, instance: dict[str, Any]) -> dict[str, str]:
     out = {}
     for spec in schema.categorical_features:
         value = instance.get(spec.name)
-        if is_missing(value) or level(value) in spec.categories:
-            continue
-        learned = {str(c).casefold(): str(c) for c in spec.categories}
-        spelt = learned.get(level(value).casefold())
+        spelt = None if is_missing(value) else learned_spelling(spec.categories, level(value))
         if spelt is not None:
             out[spec.name] = spelt
     return out
@@ -75,7 +73,7 @@ upper/lower case, and were read as 'unseen' (no information): send the model's s
     one = len(slips) == 1
     spellings = ", ".join(f"{name!r}: {learned!r}" for name, learned in slips.items())
     return (
-        f"the {'value' if one else 'values'} sent for {_and([repr(n) for n in slips])} "
+        f"the {'value' if one else 'values'} sent for {listed(repr(n) for n in slips)} "
         f"{'differs' if one else 'differ'} from a category the model learned only in "
         f"upper/lower case, and {'was' if one else 'were'} read as 'unseen' (no information): "
         f"send the model's spelling ({spellings})"
@@ -122,8 +120,3 @@ def unused_note(missing: int, unseen: int, features: int, *, withheld: bool) -> 
             "the server with --score-sparse to answer such instances anyway"
         )
     return f"{said}: this prediction rests on {features - unused}; {fix} before relying on it"
-
-
-def _and(items: list[str]) -> str:
-    """``'a'``, ``'a' and 'b'``, ``'a', 'b' and 'c'``."""
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"

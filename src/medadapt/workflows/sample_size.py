@@ -107,23 +107,22 @@ def check_sample_size(
         [split.train, split.test])), options, where)  # fmt: skip
     refused["warnings"] = split.unrecognised + refused["warnings"]
     refused["skipped_files"] = samples.skipped_files()  # --on-error skip: printed, in --json
+    target, noun = samples.subset(chosen), counted(modality, samples)
     if modality.task(base.schema) != "regression":  # patients, where one has several samples
-        here = count_patients(samples.subset(chosen), modality.classes(base.schema),
-                              counted(modality, samples))  # fmt: skip
+        here = count_patients(target, modality.classes(base.schema), noun)
         rare = rare_class_note(here.per_class, here.noun, where, total=here.total)
         refused["warnings"] = ([rare] if rare else []) + refused["warnings"]
     unseen = samples.subset(chosen[~split.seen[chosen]])  # scored only where it never trained
-    patients = patient_counts(modality, n=samples.subset(chosen),
-                              n_train=samples.subset(split.train),
+    patients = patient_counts(modality, n=target, n_train=samples.subset(split.train),
                               n_test=samples.subset(split.test))  # fmt: skip
     risk = _scores(modality, base, unseen) if len(unseen) else None
-    labels = np.asarray(samples.subset(chosen).labels)
+    labels = np.asarray(target.labels)
     scored = None if risk is None else (np.asarray(unseen.labels), risk)
     outcome = outcome_of(modality.task(base.schema), labels, scored,
                          base.training.get("test_metrics"),
-                         modality.noun if patients else counted(modality, samples),
+                         modality.noun if patients else noun,
                          modality.classes(base.schema), patients=unseen.known_patients(),
-                         label_patients=samples.subset(chosen).known_patients())  # fmt: skip
+                         label_patients=target.known_patients())  # fmt: skip
     if isinstance(outcome, str):
         return {"applies": False, "why": outcome, **refused}
     _name_classes(outcome, modality.classes(base.schema))
@@ -131,7 +130,7 @@ def check_sample_size(
     n_train, n_test = len(split.train), len(split.test)
     result = {
         "applies": True, "source": source_of(outcome.task),
-        "noun": PATIENTS if patients else counted(modality, samples),
+        "noun": PATIENTS if patients else noun,
         "as_patients": as_patients(modality, samples),
         "unit_note": unit_note(modality, samples), "n": len(chosen), "n_train": n_train,
         "n_test": n_test, **patients, "n_base_trained": int(split.seen[chosen].sum()),

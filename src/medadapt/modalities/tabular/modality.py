@@ -571,16 +571,15 @@ def _spelt_otherwise(
     """``{column: {"rows": n, "learned": category}}`` for unseen values that differ from a
     learned category only in upper/lower case ("male" for "Male"): a coding slip, not a new
     category. Only the model's own category is named, never the file's value."""
-    from medadapt.data.feature_kinds import is_missing, level
+    from medadapt.data.feature_kinds import is_missing, learned_spelling, level
 
     out: dict[str, dict[str, Any]] = {}
     for spec in schema.categorical_features:
         if not unseen.get(spec.name) or spec.name not in frame:
             continue
-        learned = {str(c).casefold(): str(c) for c in spec.categories}
-        values = [level(v) for v in frame[spec.name].tolist() if not is_missing(v)]
-        slips = [learned[v.casefold()] for v in values
-                 if v not in spec.categories and v.casefold() in learned]  # fmt: skip
+        spelt = (learned_spelling(spec.categories, level(v))
+                 for v in frame[spec.name].tolist() if not is_missing(v))  # fmt: skip
+        slips = [learned for learned in spelt if learned is not None]
         if slips:
             out[spec.name] = {"rows": len(slips), "learned": slips[0]}
     return out
