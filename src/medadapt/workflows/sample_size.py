@@ -276,7 +276,7 @@ _ESTIMATES = {**VALIDATION_WORDS, "C": "C-statistic (AUROC)"}  # the C-statistic
 
 
 def estimate_name(key: str) -> str:
-    """A validation estimate in words, from its recorded key (``"C (assumed 0.75)"``, as a
+    """A validation estimate in words, from its recorded key (``"C (assumed 0.7)"``, as a
     study records it, -> ``"C-statistic (AUROC)"``)."""
     return next((words for k, words in _ESTIMATES.items() if key.split(" ")[0] == k), key)
 
@@ -508,9 +508,6 @@ def _cited(entry: dict[str, Any]) -> str:
     return entry["source"].split(" Stat")[0]
 
 
-ASSUMED_C = 0.75  # a study trains its own base: the C-statistic it will reach is not known yet
-
-
 def study_sample_size(modality: Any, schema: Any, parameters: dict[str, int], train: Any,
                       test: Any, *, base: BaseModel | None = None, unseen: Any = None,
                       labels: Any = None,
@@ -518,7 +515,7 @@ def study_sample_size(modality: Any, schema: Any, parameters: dict[str, int], tr
     """For ``study``: each strategy's development criteria, and (binary outcomes) how many
     test samples precise validation estimates need; None when they do not apply. A study that
     trains its own base knows neither its R-squared nor its C-statistic yet: the conservative
-    default R-squared and a C of 0.75 are assumed. With a given ``base``, they come from its
+    default R-squared and the cautious C of 0.7 ``check-data`` assumes are taken. With a given ``base``, they come from its
     scores on ``unseen`` (the target's samples it never saw), as ``check-data`` and ``adapt``
     compute them, and the calibration slope is checked too. ``labels``: every target
     sample's (the outcome as ``check-data`` reads it; by default the training and test
@@ -554,8 +551,8 @@ def study_sample_size(modality: Any, schema: Any, parameters: dict[str, int], tr
         needs = {c["name"]: c["n"] for c in checked}
     elif outcome.task == "binary":
         oe, _slope, c = validation(prevalence=outcome.figures["prevalence"],
-                                   c_statistic=ASSUMED_C, lp_mean=0.0, lp_sd=1.0)  # fmt: skip
-        needs = {"O/E": oe.n, f"C (assumed {ASSUMED_C})": c.n}
+                                   c_statistic=CAUTIOUS_C, lp_mean=0.0, lp_sd=1.0)  # fmt: skip
+        needs = {"O/E": oe.n, f"C (assumed {CAUTIOUS_C:g})": c.n}
     return {
         **outcome.to_dict(), **counts,
         "strategies": strategies, "test_needs": needs, "source": source_of(outcome.task),
