@@ -1,6 +1,8 @@
 """``ma.binary_metrics`` and ``ma.compute_metrics`` say at the caller's line what must not be
-missed: a result too good to be true, and an AUROC from hard 0/1 predictions; each once, and
-never when medadapt calls them itself (the command line prints the notes its own way)."""
+missed: a result too good to be true, an AUROC from hard 0/1 predictions (or one-hot class
+probabilities), a model that calls everyone one class, one that ranks patients backwards; each
+once, and never when medadapt calls them itself (the command line prints the notes its own
+way)."""
 
 from __future__ import annotations
 
@@ -88,3 +90,53 @@ def test_medadapt_calling_them_itself_does_not_warn():
         hard = evaluate_groups("binary", _Y, _HARD.astype(float), {}, n_boot=50)
     assert result["overall"]["notes"]["too_good"] == TOO_GOOD
     assert hard["overall"]["notes"]["auroc"].startswith("the scores take only two distinct")
+
+
+def test_a_model_calling_everyone_one_class_warns():
+    """The one-answer note was kept in ``notes`` only: a Python caller saw accuracy 0.500."""
+    low = np.random.default_rng(1).uniform(0.01, 0.3, 40)  # every score below 0.5
+    with pytest.warns(UserWarning) as caught:
+        metrics = ma.binary_metrics(_Y, low, n_boot=50)
+    assert [str(w.message) for w in _ours(caught)] == [
+        "every patient is called negative at threshold 0.5: the accuracy (0.500) mostly "
+        "reflects how common that class is here (50%), not skill; judge the model by AUROC and "
+        "balanced accuracy, or choose another decision threshold"
+    ]
+    assert metrics["notes"]["one_class"] == str(caught[0].message)
+    assert {w.filename for w in _ours(caught)} == {__file__}
+
+
+def test_a_model_ranking_patients_backwards_warns():
+    backwards = _PERFECT[::-1]  # the positives get the lowest scores
+    with pytest.warns(UserWarning) as caught:
+        metrics = ma.compute_metrics("binary", _Y, backwards, n_boot=50)
+    said = [str(w.message) for w in _ours(caught)]
+    assert metrics["notes"]["backwards"] in said
+    assert metrics["notes"]["backwards"].startswith(
+        "AUROC 0.000 (95% CI up to 0.101) is below 0.5: the model ranks these patients "
+        "backwards, worse than chance"
+    )
+    assert len(said) == len(set(said)) == 2  # with the no-information note, each once
+
+
+def test_one_hot_class_probabilities_get_the_two_values_note():
+    """A multiclass AUROC from one-hot predictions was reported (0.800) without a word."""
+    y = np.repeat([0, 1, 2], 10)
+    pred = y.copy()
+    pred[::4] = (pred[::4] + 1) % 3
+    with pytest.warns(UserWarning) as caught:
+        metrics = ma.compute_metrics("multiclass", y, np.eye(3)[pred], n_boot=50)
+    note = (
+        "the class probabilities take only two distinct values, as one-hot predictions do: "
+        f"this AUROC ({metrics['auroc']:.3f}) averages, over the classes, a one-vs-rest "
+        "balanced accuracy at one threshold, not the model's discrimination; pass the "
+        "predicted probabilities of every class instead"
+    )
+    assert metrics["notes"]["auroc"] == note
+    assert [str(w.message) for w in _ours(caught)] == [note]
+    per_class = [(np.mean(pred[y == c] == c) + np.mean(pred[y != c] != c)) / 2 for c in range(3)]
+    assert metrics["auroc"] == pytest.approx(np.mean(per_class))  # what it measures
+    soft = np.eye(3)[pred] * 0.5 + np.random.default_rng(2).dirichlet(np.ones(3), 30) * 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert "auroc" not in ma.compute_metrics("multiclass", y, soft, n_boot=50)["notes"]

@@ -3,7 +3,8 @@
 The command line prints a result's notes itself (``warning:`` lines, the report's summary), so
 a metric function called from within medadapt says nothing more; called from a user's code, it
 repeats the notes that must not be missed (a result too good to be true, an AUROC from hard
-predictions) as warnings at the user's line, each once.
+predictions, a model that calls nearly everyone one class, one that ranks patients backwards)
+as warnings at the user's line, each once.
 
 >>> import numpy as np, warnings
 >>> y = np.array([0, 1] * 10)
@@ -11,6 +12,8 @@ predictions) as warnings at the user's line, each once.
 'the scores take only two distinct values,'
 >>> two_values_note(np.linspace(0, 1, 20), 0.6) is None
 True
+>>> two_values_note(np.eye(3)[[0, 1, 2, 0]], 0.8)[:77]
+'the class probabilities take only two distinct values, as one-hot predictions'
 """
 
 from __future__ import annotations
@@ -24,19 +27,32 @@ from typing import Any
 import numpy as np
 
 TOO_GOOD_KEY = "too_good"  # the note's key (:func:`~medadapt.evaluate.metrics.too_good_note`)
-TWO_VALUES = "the scores take only two distinct values"
-"""How the note on an AUROC from hard predictions begins (it is kept under ``auroc``)."""
+ONE_CLASS = "one_class"  # the note on a model calling (nearly) everyone one class
+BACKWARDS = "backwards"  # the note on an AUROC whose whole interval is below 0.5
+SAID_KEYS = (TOO_GOOD_KEY, ONE_CLASS, BACKWARDS)
+"""The notes a Python caller is warned about, by key (besides the two-values note): a result
+too good to be true, a model that calls (nearly) everyone one class, one that ranks patients
+backwards (:mod:`medadapt.evaluate.metrics` keeps them under these keys)."""
+TWO_VALUES = "take only two distinct values"
+"""What the note on an AUROC from hard predictions says (it is kept under ``auroc``)."""
 
 
 def two_values_note(scores: np.ndarray, auroc: float | None) -> str | None:
-    """Why an AUROC from scores of two distinct values (hard 0/1 predictions, or any two)
-    says little: it is then the balanced accuracy at one threshold, not how the model ranks
-    patients (None when the scores take more values, or no AUROC was reported)."""
+    """Why an AUROC from scores of two distinct values (hard 0/1 predictions, or any two;
+    one-hot rows of class probabilities) says little: it is then the balanced accuracy at one
+    threshold (each class's, averaged), not how the model ranks patients (None when the
+    scores take more values, or no AUROC was reported)."""
     if auroc is None or np.unique(scores).size != 2:
         return None
+    if np.ndim(scores) == 2:
+        return (
+            f"the class probabilities {TWO_VALUES}, as one-hot predictions do: this AUROC "
+            f"({auroc:.3f}) averages, over the classes, a one-vs-rest balanced accuracy at one "
+            "threshold, not the model's discrimination; pass the predicted probabilities of every class instead"
+        )
     return (
-        f"{TWO_VALUES}, as hard 0/1 predictions do: this AUROC ({auroc:.3f}) is the balanced "
-        "accuracy at one threshold, not the model's discrimination; pass the predicted "
+        f"the scores {TWO_VALUES}, as hard 0/1 predictions do: this AUROC ({auroc:.3f}) is the "
+        "balanced accuracy at one threshold, not the model's discrimination; pass the predicted "
         "probabilities (P(positive)) instead"
     )
 
@@ -44,7 +60,7 @@ def two_values_note(scores: np.ndarray, auroc: float | None) -> str | None:
 def said_to_caller(metrics: dict[str, Any]) -> list[str]:
     """The notes of ``metrics`` that a Python caller is warned about, each once."""
     notes = metrics.get("notes") or {}
-    said = [notes.get(TOO_GOOD_KEY)]
+    said = [notes.get(key) for key in SAID_KEYS]
     said += [note for note in notes.values() if isinstance(note, str) and TWO_VALUES in note]
     return list(dict.fromkeys(note for note in said if note))
 

@@ -41,7 +41,12 @@ from sklearn import metrics as skm
 from medadapt.errors import DataError
 from medadapt.evaluate import bootstrap as bs
 from medadapt.evaluate.auroc_interval import widened
-from medadapt.evaluate.caller_warnings import two_values_note, warns_its_caller
+from medadapt.evaluate.caller_warnings import (
+    BACKWARDS,
+    ONE_CLASS,
+    two_values_note,
+    warns_its_caller,
+)
 from medadapt.evaluate.ratio_interval import widened_oe
 from medadapt.results import LOWER_IS_BETTER, metric_digits  # noqa: F401 (re-exported)
 
@@ -107,7 +112,6 @@ def too_good_note(metrics: dict[str, Any], unit: str = "patient") -> str | None:
 
 
 ONE_CLASS_SHARE = 0.95  # calling this share of patients one class is (nearly) one answer
-ONE_CLASS = "one_class"  # the note's key
 
 
 def one_class_note(
@@ -266,9 +270,6 @@ def _note_shifted_intervals(out: dict[str, Any], notes: dict[str, str], unit: st
         notes.setdefault(name, OUTSIDE.format(
             side="below" if below else "above", shift="upwards" if below else "downwards",
             why=why.format(unit=unit)))  # fmt: skip
-
-
-BACKWARDS = "backwards"  # the note's key: an AUROC whose whole interval is below 0.5
 
 
 def backwards_note(metrics: dict[str, Any], unit: str = "patient") -> str | None:
@@ -557,8 +558,10 @@ def binary_metrics(
     and ``n_patients`` counts them).
 
     Called from Python, it warns (``UserWarning``, at the calling line) when the result is too
-    good to be true (``notes["too_good"]``) or the AUROC comes from scores of two distinct
-    values (hard predictions; said in ``notes["auroc"]``)."""
+    good to be true (``notes["too_good"]``), the AUROC comes from scores of two distinct
+    values (hard predictions; said in ``notes["auroc"]``), the model calls (nearly) every
+    patient one class (``notes["one_class"]``) or ranks them backwards
+    (``notes["backwards"]``)."""
     y, p = checked_inputs("binary", y_true, y_score, unit)
     y = y.astype(int)
     n, n_pos = len(y), int(y.sum())
@@ -691,6 +694,8 @@ def multiclass_metrics(
     if one_class:
         notes[ONE_CLASS] = one_class
     _honest_intervals(out, notes, {"accuracy": (hit, patients)}, unit)
+    if two_values := two_values_note(proba, out["auroc"]):
+        notes["auroc"] = "; ".join(filter(None, (two_values, notes.get("auroc"))))
     out["notes"] = notes
     return _with_plausibility(out, unit)
 
