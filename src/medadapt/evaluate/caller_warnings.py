@@ -48,7 +48,8 @@ def two_values_note(scores: np.ndarray, auroc: float | None) -> str | None:
         return (
             f"the class probabilities {TWO_VALUES}, as one-hot predictions do: this AUROC "
             f"({auroc:.3f}) averages, over the classes, a one-vs-rest balanced accuracy at one "
-            "threshold, not the model's discrimination; pass the predicted probabilities of every class instead"
+            "threshold, not the model's discrimination; pass the predicted probabilities of "
+            "every class instead"
         )
     return (
         f"the scores {TWO_VALUES}, as hard 0/1 predictions do: this AUROC ({auroc:.3f}) is the "

@@ -515,13 +515,13 @@ def study_sample_size(modality: Any, schema: Any, parameters: dict[str, int], tr
     """For ``study``: each strategy's development criteria, and (binary outcomes) how many
     test samples precise validation estimates need; None when they do not apply. A study that
     trains its own base knows neither its R-squared nor its C-statistic yet: the conservative
-    default R-squared and the cautious C of 0.7 ``check-data`` assumes are taken. With a given ``base``, they come from its
-    scores on ``unseen`` (the target's samples it never saw), as ``check-data`` and ``adapt``
-    compute them, and the calibration slope is checked too. ``labels``: every target
-    sample's (the outcome as ``check-data`` reads it; by default the training and test
-    samples'), and ``label_patients`` their patients (None: each its own; by default, with
-    the default labels, those of the training and test samples), so that the prevalence is
-    the patients'."""
+    default R-squared and the cautious C of 0.7 ``check-data`` assumes are taken. With a given
+    ``base``, they come from its scores on ``unseen`` (the target's samples it never saw), as
+    ``check-data`` and ``adapt`` compute them, and the calibration slope is checked too.
+    ``labels``: every target sample's (the outcome as ``check-data`` reads it; by default the
+    training and test samples'), and ``label_patients`` their patients (None: each its own;
+    by default, with the default labels, those of the training and test samples), so that the
+    prevalence is the patients'."""
     if labels is None:
         labels = np.concatenate([np.asarray(train.labels), np.asarray(test.labels)])
         label_patients = patients_of(train, test)
