@@ -145,9 +145,13 @@ with ``--allow-leak``: a warning about the whole result, as ``too_good`` is."""
 FORGOT_OLD_CLASSES = "old_classes_not_kept"
 """The key of the note recorded with an adapter's metrics when, learning new classes, it did
 not keep the old ones (its calls of old-class patients may name a new class)."""
+TOO_GOOD_KEY = "too_good"  # the note on a result too good to be true
+ONE_CLASS = "one_class"  # the note on a model calling (nearly) everyone one class
+BACKWARDS = "backwards"  # the note on an AUROC whose whole interval is below 0.5
 #: the keys of notes about a whole result: too good to be true, one class for every patient,
-#: a column kept with --allow-leak although it alone predicts the label, old classes not kept
-WHOLE_RESULT = ("too_good", "one_class", "backwards", ALLOWED_LEAK, FORGOT_OLD_CLASSES)
+#: ranked backwards, a column kept with --allow-leak although it alone predicts the label, old
+#: classes not kept
+WHOLE_RESULT = (TOO_GOOD_KEY, ONE_CLASS, BACKWARDS, ALLOWED_LEAK, FORGOT_OLD_CLASSES)
 #: those a command prints as ``warning:`` lines and a report puts at the top of its summary
 #: (the kept leaks are said with the data's warnings)
 SAID_AS_WARNINGS = WHOLE_RESULT[:3]

@@ -26,13 +26,12 @@ from typing import Any
 
 import numpy as np
 
-TOO_GOOD_KEY = "too_good"  # the note's key (:func:`~medadapt.evaluate.metrics.too_good_note`)
-ONE_CLASS = "one_class"  # the note on a model calling (nearly) everyone one class
-BACKWARDS = "backwards"  # the note on an AUROC whose whole interval is below 0.5
-SAID_KEYS = (TOO_GOOD_KEY, ONE_CLASS, BACKWARDS)
+from medadapt.results import SAID_AS_WARNINGS
+
+SAID_KEYS = SAID_AS_WARNINGS
 """The notes a Python caller is warned about, by key (besides the two-values note): a result
 too good to be true, a model that calls (nearly) everyone one class, one that ranks patients
-backwards (:mod:`medadapt.evaluate.metrics` keeps them under these keys)."""
+backwards; the command line prints the same as ``warning:`` lines."""
 TWO_VALUES = "take only two distinct values"
 """What the note on an AUROC from hard predictions says (it is kept under ``auroc``)."""
 

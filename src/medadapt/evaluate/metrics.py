@@ -41,14 +41,15 @@ from sklearn import metrics as skm
 from medadapt.errors import DataError
 from medadapt.evaluate import bootstrap as bs
 from medadapt.evaluate.auroc_interval import widened
-from medadapt.evaluate.caller_warnings import (
-    BACKWARDS,
-    ONE_CLASS,
-    two_values_note,
-    warns_its_caller,
-)
+from medadapt.evaluate.caller_warnings import two_values_note, warns_its_caller
 from medadapt.evaluate.ratio_interval import widened_oe
-from medadapt.results import LOWER_IS_BETTER, metric_digits  # noqa: F401 (re-exported)
+from medadapt.results import (
+    BACKWARDS,
+    LOWER_IS_BETTER,  # noqa: F401 (re-exported)
+    ONE_CLASS,
+    TOO_GOOD_KEY,
+    metric_digits,
+)
 
 MIN_PER_CLASS = 5
 MIN_PATIENTS = 10
@@ -289,7 +290,7 @@ def backwards_note(metrics: dict[str, Any], unit: str = "patient") -> str | None
 
 def _with_plausibility(out: dict[str, Any], unit: str) -> dict[str, Any]:
     for key, note in (
-        ("too_good", too_good_note(out, unit)),
+        (TOO_GOOD_KEY, too_good_note(out, unit)),
         (BACKWARDS, backwards_note(out, unit)),
     ):
         if note:
