@@ -272,3 +272,63 @@ def test_a_node_gone_before_it_replied_is_said_in_the_servers_words():
         "1 site(s) failed: round 1: site B: --data b.csv has 3 labelled rows; fix the site's "
         "data or options, or pass --on-site-error continue to go on without it"
     )
+
+
+class _GridWithOneNodeGone:
+    """Flower's grid as the server sees it when the node of site B leaves mid-round: node 11
+    answers, and Flower's SuperLink answers for node 12 (``Node Unavailable``), naming no
+    node but the message it answers."""
+
+    def send_and_receive(self, messages, *, timeout=None):
+        from uuid import uuid4
+
+        from flwr.app import Message, MetricRecord, RecordDict
+        from flwr.server.superlink.linkstate.utils import (
+            create_message_error_unavailable_res_message,
+        )
+
+        replies = []
+        for message in messages:
+            message.metadata.__dict__["_message_id"] = str(uuid4())  # as pushing does
+            if message.metadata.dst_node_id == 11:
+                metrics = MetricRecord({"site-index": 0, "num-examples": 5})
+                replies.append(Message(RecordDict({"metrics": metrics}), reply_to=message))
+            else:
+                replies.append(
+                    create_message_error_unavailable_res_message(message.metadata, "node")
+                )
+        return replies
+
+
+def test_a_site_gone_mid_round_is_named_by_the_node_it_joined_from(monkeypatch):
+    """The server said only "a site's client stopped answering": Flower's SuperLink answers
+    for a node that left, so the reply's sender is the SuperLink; the question it answers
+    names the node, and the join round named the node's site."""
+    from flwr.app import ConfigRecord, Message, MessageType, RecordDict
+    from flwr.supercore.task_identity import TaskIdentity
+
+    for name in ("_run_id", "_task_id", "_node_id"):  # as a ServerApp's process has them
+        monkeypatch.setattr(TaskIdentity, name, 1)
+
+    from medadapt.federated.strategies import failure_message, make_strategy
+    from medadapt.federated.wire import AuditedGrid
+
+    grid = AuditedGrid(_GridWithOneNodeGone())
+    strategy = make_strategy(_run(on_site_error="continue"), grid=grid)
+    strategy.node_sites.update({11: "A", 12: "B"})
+    asked = [Message(RecordDict({"config": ConfigRecord({"x": 1})}), dst_node_id=node,
+                     message_type=MessageType.TRAIN) for node in (11, 12)]  # fmt: skip
+    replies = grid.send_and_receive(asked)
+    assert replies[1].metadata.src_node_id != 12  # Flower's SuperLink, not the node
+    kept = strategy.without_failures(2, replies)
+    assert kept == replies[:1]
+    assert strategy.failures == [{
+        "round": 2, "node": 12,
+        "error": "site B: its client stopped answering before it replied (it left, or lost "
+                 "its connection to this server)",
+    }]  # fmt: skip
+    assert failure_message(strategy.failures) == (
+        "1 site(s) failed: round 2: site B: its client stopped answering before it replied (it "
+        "left, or lost its connection to this server); start that site's client again, then "
+        "this run, or pass --on-site-error continue to go on without it"
+    )

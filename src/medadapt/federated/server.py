@@ -22,7 +22,6 @@ from medadapt.federated.strategies import (
     SITE_INDEX,
     Recorded,
     failure_message,
-    failure_reason,
     make_strategy,
     site_metrics,
 )
@@ -71,7 +70,7 @@ def serve(run: FederatedRun, grid: Grid, say: Say | None = None) -> FederatedOut
     base = BaseModel.load(run.base_dir, flag="--base")
     start = trainable(run, modality_of(base.kind), base)
     audited = AuditedGrid(grid)
-    strategy = make_strategy(run, say=say)
+    strategy = make_strategy(run, say=say, grid=audited)
     gather_sites(run, audited, strategy, say or _silent)
     result = strategy.start(
         grid=audited, initial_arrays=to_arrays(start.weights()),
@@ -121,8 +120,7 @@ def gather_sites(run: FederatedRun, grid: AuditedGrid, strategy: Recorded, say: 
                     for node in new]  # fmt: skip
         for reply in grid.send_and_receive(messages, timeout=JOIN_REPLY_TIMEOUT):
             if reply.has_error():
-                failure = {"round": 0, "node": reply.metadata.src_node_id,
-                           "error": failure_reason(reply.error)}  # fmt: skip
+                failure = strategy.failure(0, reply)
                 if run.on_site_error == "stop":
                     raise DataError(failure_message([failure]))
                 strategy.failures.append(failure)
@@ -134,7 +132,7 @@ def gather_sites(run: FederatedRun, grid: AuditedGrid, strategy: Recorded, say: 
                     f"two clients joined as site {site}: each hospital's client passes its own "
                     "--site (stop the second one)"
                 )
-            joined[reply.metadata.src_node_id] = site
+            joined[reply.metadata.src_node_id] = strategy.node_sites[grid.node_of(reply)] = site
             say("joined", site=site, n=len(joined), of=len(run.sites))
 
 

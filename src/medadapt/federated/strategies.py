@@ -41,24 +41,28 @@ def inner_strategy(run: FederatedRun) -> Strategy:
     return FedAvg(**common)
 
 
-def make_strategy(run: FederatedRun, say: Any = None) -> Recorded:
+def make_strategy(run: FederatedRun, say: Any = None, grid: AuditedGrid | None = None) -> Recorded:
     strategy = inner_strategy(run)
     if run.private:  # clip each site's update, add Gaussian noise to the sum (Flower's DP)
         strategy = DifferentialPrivacyServerSideFixedClipping(
             strategy, noise_multiplier=run.noise_multiplier, clipping_norm=run.clipping_norm,
             num_sampled_clients=len(run.sites),
         )  # fmt: skip
-    return Recorded(strategy, run, say)
+    return Recorded(strategy, run, say, grid)
 
 
 class Recorded(Strategy):
     """``inner`` with float32 on the wire, per-site evaluations kept, and site failures
-    reported by site."""
+    reported by site (``grid``: the audited grid, which knows the node each reply answers
+    for; ``node_sites``: each joined node's site, filled as nodes join)."""
 
-    def __init__(self, inner: Strategy, run: FederatedRun, say: Any = None) -> None:
+    def __init__(self, inner: Strategy, run: FederatedRun, say: Any = None,
+                 grid: AuditedGrid | None = None) -> None:  # fmt: skip
         self.inner, self.run, self.say = inner, run, say  # say(event, **counts): each round
+        self.grid = grid
+        self.node_sites: dict[int, str] = {}
         self.evaluations: list[dict[str, Any]] = []  # {"round", "site", metrics...}
-        self.failures: list[dict[str, Any]] = []  # {"round", "site" or node, "error"}
+        self.failures: list[dict[str, Any]] = []  # {"round", "node", "error"}
         self.train_counts: dict[str, int] = {}  # each site's training samples (its replies)
 
     def summary(self) -> None:
@@ -95,11 +99,17 @@ class Recorded(Strategy):
         good = [r for r in replies if not r.has_error()]
         for reply in replies:
             if reply.has_error():
-                self.failures.append({"round": server_round, "node": reply.metadata.src_node_id,
-                                      "error": failure_reason(reply.error)})  # fmt: skip
+                self.failures.append(self.failure(server_round, reply))
         if self.failures and (self.run.on_site_error == "stop" or not good):
             raise DataError(failure_message(self.failures))
         return good
+
+    def failure(self, server_round: int, reply: Message) -> dict[str, Any]:
+        """A failed reply as recorded: its round, its node, and why, naming the node's site
+        where it joined as one."""
+        node = reply.metadata.src_node_id if self.grid is None else self.grid.node_of(reply)
+        return {"round": server_round, "node": node,
+                "error": failure_reason(reply.error, self.node_sites.get(node))}  # fmt: skip
 
 
 def _set_round(grid: Any, server_round: int) -> None:
@@ -113,19 +123,20 @@ def site_metrics(run: FederatedRun, reply: Message, server_round: int) -> dict[s
     return {"round": server_round, "site": run.sites[int(metrics[SITE_INDEX])], **values}
 
 
-#: a node gone before it replied (Flower's SuperLink answers for it; it names no site)
-NODE_GONE = (
-    "a site's client stopped answering before it replied (it left, or lost its connection to "
-    "this server)"
-)
+#: a node gone before it replied (Flower's SuperLink answers for it, naming no site)
+GONE = "stopped answering before it replied (it left, or lost its connection to this server)"
+NODE_GONE = f"a site's client {GONE}"  # a node that never said which site it is
 
 
-def failure_reason(error: Any) -> str:
+def failure_reason(error: Any, site: str | None = None) -> str:
     """A failed reply's reason: the site's own one-line error, or, where Flower answers for a
-    node that is gone (``ErrorCode.NODE_UNAVAILABLE``), what that means here."""
+    node that is gone (``ErrorCode.NODE_UNAVAILABLE``), what that means here, naming its
+    ``site`` where the node joined as one (``site B: its client stopped answering ...``)."""
     from flwr.common.constant import ErrorCode
 
-    return NODE_GONE if error.code == ErrorCode.NODE_UNAVAILABLE else str(error.reason)
+    if error.code != ErrorCode.NODE_UNAVAILABLE:
+        return str(error.reason)
+    return NODE_GONE if site is None else f"site {site}: its client {GONE}"
 
 
 def when(server_round: int) -> str:
@@ -138,7 +149,7 @@ def failure_message(failures: list[dict[str, Any]]) -> str:
     """One line naming the site(s) that failed and why (each site's own one-line error)."""
     described = "; ".join(f"{when(f['round'])}: {f['error']}" for f in failures)
     fix = ("start that site's client again, then this run"
-           if all(f["error"] == NODE_GONE for f in failures)
+           if all(f["error"].endswith(GONE) for f in failures)
            else "fix the site's data or options")  # fmt: skip
     return (
         f"{len(failures)} site(s) failed: {described}; {fix}, or pass --on-site-error "

@@ -69,15 +69,23 @@ class AuditedGrid:
     log: list[Sent] = field(default_factory=list)
     round: int = 0
     rounds: list[int] = field(default_factory=list)  # the round of each logged message
+    sent_to: dict[str, int] = field(default_factory=dict)  # each sent message's node, by id
 
     def send_and_receive(self, messages: Iterable[Message], *, timeout: float | None = None):
         messages = list(messages)
         for message in messages:
             self._record(_describe(message, "to_site", message.metadata.dst_node_id))
         replies = list(self.grid.send_and_receive(messages, timeout=timeout))
+        for message in messages:  # pushing gave each its id
+            self.sent_to[message.metadata.message_id] = message.metadata.dst_node_id
         for reply in replies:
             self._record(_describe(reply, "from_site", reply.metadata.src_node_id))
         return replies
+
+    def node_of(self, reply: Message) -> int:
+        """The node a reply answers for: its sender, or, where Flower's SuperLink answers for
+        a node that is gone, the node the question was sent to."""
+        return self.sent_to.get(reply.metadata.reply_to_message_id, reply.metadata.src_node_id)
 
     def _record(self, sent: Sent) -> None:
         self.log.append(sent)
