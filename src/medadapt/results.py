@@ -155,6 +155,16 @@ WHOLE_RESULT = (TOO_GOOD_KEY, ONE_CLASS, BACKWARDS, ALLOWED_LEAK, FORGOT_OLD_CLA
 #: those a command prints as ``warning:`` lines and a report puts at the top of its summary
 #: (the kept leaks are said with the data's warnings)
 SAID_AS_WARNINGS = WHOLE_RESULT[:3]
+#: each in a few words (at most 47 characters: a DICOM SR's algorithm parameter, after
+#: ``medadapt warning=``), for what carries a prediction: a served answer's note, an SR
+WHOLE_RESULT_WORDS = {
+    TOO_GOOD_KEY: "test result too good to be true: check leaks",
+    ONE_CLASS: "called nearly every test case one class",
+    BACKWARDS: "ranked its test cases backwards",
+    ALLOWED_LEAK: "keeps an input that alone predicts the label",
+    FORGOT_OLD_CLASSES: "did not keep the old classes",
+}
+UNMEASURED_WORDS = "no measured performance (test set too small)"
 
 
 #: whose rows showed a leak that a model kept with ``--allow-leak`` (:func:`kept_leak_notes`)

@@ -101,6 +101,27 @@ def test_an_adapter_that_forgot_the_old_classes_carries_it_to_every_later_result
     assert _forgotten(SimpleNamespace(adapter=None, record=None)) == []
 
 
+def test_the_forgetting_warning_says_what_the_failed_criterion_means():
+    """A trial: an adapter whose AUROC on the old classes fell by 0.012 (95% CI of the change
+    -0.036 to +0.000) while 0% of them were called new was said to make calls that "may name
+    a new one"; the warning now says what failed, and that the drop's interval reaches none."""
+    from medadapt.evaluate.retention import forgetting_warning
+
+    record = _trial_record(auroc_after=0.788, drop=0.012, drop_ci=[-0.0001, 0.036],
+                           base_correct_predicted_as_new=0.0, old_predicted_as_new=0.0)  # fmt: skip
+    said = forgetting_warning(record, "adapter 'cavity'")
+    assert said.endswith(
+        "the AUROC dropped 0.012 (more than 0.01); 0% of the 20 old-class images the base model "
+        "classified correctly are now called a new class (at most 10%)): it tells the old "
+        "classes apart less well than the base model did (the 95% interval of the drop, 0.000 "
+        "to 0.036, reaches no drop: more old-class images would tell whether it is real); keep "
+        "the base model for the old classes, or adapt again"
+    )
+    assert "may name a new one" not in said
+    clear = forgetting_warning({**record, "drop_ci": [0.02, 0.05]}, "adapter 'cavity'")
+    assert "apart less well than the base model did; keep the base model" in clear
+
+
 def test_old_classes_still_ranked_and_rarely_called_new_are_kept():
     y, before = _old_class_probabilities(noise=0.5)  # the base gets all 24 right
     after = _call_new(_extended(before, 0.05), np.array([0, 9]))  # 2 of 24 (8%) called new
@@ -161,7 +182,7 @@ def test_old_classes_called_new_fail_the_check_even_without_an_auroc():
     given = old_class_retention(y, before, before, OLD[:2], n_boot=50, fix=OLD_DATA_FIX)
     assert given["note"].endswith(  # --old-data was given: asking for it again misleads
         "pass more old-class images as --old-data (at least 5 of each old class that neither "
-        "the base model nor the adapter trained on)"
+        "the base model nor the extended model trained on)"
     )
 
 

@@ -6,6 +6,8 @@ the labels CSV need none.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pydicom
 import pytest
 import requests
@@ -233,6 +235,23 @@ def test_a_report_on_images_that_lack_patient_and_study_attributes_leaves_them_e
     assert all("PatientBirthDate" not in ds for ds in volume)
     [finding] = read_prediction_report(report)
     assert finding.probabilities == probabilities and finding.predicted == "bright"
+
+
+def test_a_report_names_the_cautions_recorded_with_the_models_test():
+    """A trial's SR read "validation=AUROC 1.00 (0.69-1.00), n=12, warning": the PACS reader
+    could not tell what the warning was. Each caution is now a parameter of its own, read
+    back as written."""
+    volume = ct_series("bright", "PAT-WARN", n_slices=2)
+    cautions = ("test result too good to be true: check leaks",
+                "called nearly every test case one class")  # fmt: skip
+    model = replace(MODEL, validation="AUROC 1.00 (0.69-1.00), n=12, warning", warnings=cautions)
+    report = prediction_report([Finding({"bright": 0.52, "dark": 0.48}, volume)], model)
+    [finding] = read_prediction_report(report)
+    assert finding.model == model and finding.model.warnings == cautions
+    assert [p for p in model.parameters() if "warning=" in p] == [
+        "medadapt warning=test result too good to be true: check leaks",
+        "medadapt warning=called nearly every test case one class",
+    ]
 
 
 def test_labels_join_the_fetched_images_by_their_finest_uid(tmp_path):

@@ -955,9 +955,7 @@ def _versions_tested(cli, adapter_dir, first: dict, second: dict, *, splits=(Non
 SPLIT = {"data_sha256": "d" * 64, "test_digest": "t" * 16, "seed": 0}
 
 
-def test_promote_calls_a_lower_figure_within_overlapping_intervals_no_detectable_difference(
-    cli, adapter_dir
-):
+def test_promote_calls_a_lower_figure_within_chance_a_note(cli, adapter_dir):
     """'promote va@1' warned that AUROC 0.616 (0.447–0.778) "is worse than" va@2's 0.631
     (0.462–0.786) "on their own test sets": both were tested on the same 60 patients, and
     the intervals overlap almost entirely."""
@@ -968,10 +966,28 @@ def test_promote_calls_a_lower_figure_within_overlapping_intervals_no_detectable
     assert "warning:" not in out  # no evidence it is worse
     assert [line for line in out.splitlines() if "served until now" in line] == [
         "note: heart@2's AUROC 0.616 (0.447–0.778) is lower than heart@1's 0.631 (0.462–0.786), "
-        "served until now, on the same test set; their intervals overlap: these figures detect "
-        "no difference, nor show that the two perform the same (a paired comparison on these "
-        f"patients would be needed; 'medadapt registry --root {cli.root} diff heart@1 heart@2' "
-        "compares them)",
+        "served until now, on the same test set; the difference is within what chance explains "
+        "from the two intervals (z = 0.13): these figures cannot tell the two apart, nor show "
+        "that they perform the same (a paired comparison on these patients would be needed; "
+        f"'medadapt registry --root {cli.root} diff heart@1 heart@2' compares them)",
+    ]
+
+
+def test_promote_warns_of_a_lower_figure_beyond_chance_though_the_intervals_overlap(
+    cli, adapter_dir
+):
+    """A review: AUROC 0.70 (0.65-0.75) replacing 0.78 (0.74-0.82) was a note saying the
+    figures "detect no difference"; overlapping 95% intervals can still differ beyond chance
+    (z = 2.45, p = 0.014 from the intervals, Altman & Bland 2011)."""
+    served = {"auroc": 0.78, "auroc_ci": [0.74, 0.82], "n": 300}
+    lower = {"auroc": 0.70, "auroc_ci": [0.65, 0.75], "n": 300}
+    _versions_tested(cli, adapter_dir, served, lower, splits=(SPLIT, SPLIT))
+    out, _ = cli("promote", "heart@2")
+    assert [line for line in out.splitlines() if "served until now" in line] == [
+        "warning: heart@2's AUROC 0.700 (0.650–0.750) is lower than heart@1's 0.780 "
+        "(0.740–0.820), served until now, on the same test set; their intervals overlap, but "
+        "the difference is larger than chance explains (z = 2.45 from the two intervals, p = "
+        f"0.014; 'medadapt registry --root {cli.root} diff heart@1 heart@2' compares them)",
     ]
 
 

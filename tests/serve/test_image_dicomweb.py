@@ -32,13 +32,19 @@ TOKEN = "t" * 32
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
+def logged_in(archive) -> str:
+    """The archive's root with its ``user:password@``: the server's own credentials
+    (``--dicomweb-archive``); a client's reference carries none."""
+    return archive.root.replace("://", f"://{archive.user}:{archive.password}@")
+
+
 def test_a_dicomweb_reference_scores_as_its_files_uploaded(image_registry, request, tmp_path):
     archive = request.getfixturevalue("pacs")
     films = [radiograph("bright", "PAT1", seed=1), radiograph("dark", "PAT1", seed=2)]
     films[1].StudyInstanceUID = films[0].StudyInstanceUID  # two series of one study
     series = ct_series("bright", "PAT2", n_slices=3)
     DicomwebSource(archive.root, auth=(archive.user, archive.password)).store([*films, *series])
-    limits = ImageServing(dicomweb_archives=(archive.root,), max_images=2)
+    limits = ImageServing(dicomweb_archives=(logged_in(archive),), max_images=2)
     app = create_app(image_registry["registry"], token=TOKEN, images=limits)
     study = str(films[0].StudyInstanceUID)
     with TestClient(app) as client:
@@ -47,7 +53,7 @@ def test_a_dicomweb_reference_scores_as_its_files_uploaded(image_registry, reque
             reply = client.post("/v1/predict", json={"adapter": "site_a", **body}, headers=AUTH)
             return {"status": reply.status_code, **reply.json()}
 
-        fetched = post(dicomweb=archive.reference("studies", study))
+        fetched = post(dicomweb=archive.reference("studies", study, auth=False))
         assert fetched["status"] == 200, fetched
         by_uid = {p["file"]: p for p in fetched["predictions"]}
         assert set(by_uid) == {str(ds.SOPInstanceUID) for ds in films}
@@ -59,9 +65,11 @@ def test_a_dicomweb_reference_scores_as_its_files_uploaded(image_registry, reque
             np.testing.assert_allclose(list(served["probabilities"].values()),
                                        list(one["probabilities"].values()), atol=1e-6)  # fmt: skip
             assert (served["adapter"], served["version"]) == ("site_a", 1)
-        too_many = post(dicomweb=archive.reference("studies", str(series[0].StudyInstanceUID)))
+        too_many = post(
+            dicomweb=archive.reference("studies", str(series[0].StudyInstanceUID), auth=False)
+        )
         assert too_many["status"] == 413 and "more than 2 instances" in too_many["detail"]
-        missing = post(dicomweb=archive.reference("studies", "1.2.3.4"))
+        missing = post(dicomweb=archive.reference("studies", "1.2.3.4", auth=False))
         assert missing["status"] == 404 and "not found on" in missing["detail"]
         elsewhere = post(dicomweb="dicomweb+http://10.0.0.9/dicom-web/studies/1.2.3")
         assert elsewhere["status"] == 403
@@ -70,13 +78,57 @@ def test_a_dicomweb_reference_scores_as_its_files_uploaded(image_registry, reque
         )
         malformed = post(dicomweb="dicomweb+http://pacs/dicom-web/studies/abc")
         assert malformed["status"] == 422 and "is not a DICOM UID" in malformed["detail"]
-        assert post(dicomweb=archive.reference())["status"] == 422  # no study
-        unknown_field = post(dicomweb=archive.reference("studies", study), instances=[])
+        assert post(dicomweb=archive.reference(auth=False))["status"] == 422  # no study
+        unknown_field = post(dicomweb=archive.reference("studies", study, auth=False), instances=[])
         assert unknown_field["status"] == 422
 
 
+@pytest.mark.parametrize(
+    ("own", "said"),
+    [
+        ({"dicomweb_archives": ("http://127.0.0.1:8042/dicom-web",), "dicomweb_token": "k" * 32},
+         "the token of its --dicomweb-token-file"),
+        ({"dicomweb_archives": ("http://pacs-user:server-secret@127.0.0.1:8042/dicom-web",)},
+         "the user:password@ of its --dicomweb-archive URL"),
+        ({"dicomweb_archives": ("http://127.0.0.1:8042/dicom-web",)},
+         "set where it is started: --dicomweb-token-file, or user:password@ in its "
+         "--dicomweb-archive URL"),
+        ({}, "set where it is started: --dicomweb-token-file, or user:password@ in its "
+         "--dicomweb-archive URL"),
+    ],
+    ids=["token", "archive password", "none", "no archive"],
+)  # fmt: skip
+def test_a_reference_carrying_credentials_is_refused_without_repeating_them(
+    image_registry, caplog, own, said
+):
+    """A client's ``user:password@`` was used silently when the server had none of its own: a
+    password in a request ends up in logs and proxies. 422 before anything is fetched, saying
+    whose credentials the server uses; neither the user nor the password is repeated."""
+    caplog.set_level(logging.DEBUG)
+    app = create_app(image_registry["registry"], token=TOKEN, images=ImageServing(**own))
+    sent = "dicomweb+http://alice:hunter2-Secret@127.0.0.1:8042/dicom-web/studies/1.2.826.0.1.7"
+    user_only = sent.replace(":hunter2-Secret", "")  # a user alone is refused too
+    with TestClient(app) as client:
+        replies = [
+            client.post("/v1/predict", json={"adapter": "site_a", "dicomweb": url}, headers=AUTH)
+            for url in (sent, user_only)
+        ]
+    for reply in replies:
+        assert reply.status_code == 422
+        assert reply.json() == {
+            "detail": "'dicomweb' carries credentials (user:password@ in the URL): do not send "
+            "them in the reference (they end up in logs and proxies); send "
+            "dicomweb+http://127.0.0.1:8042/dicom-web/studies/1.2.826.0.1.7: the server reads "
+            f"the archive with its own credentials, {said}",
+            "file": None,
+        }
+    logged = caplog.text + " ".join(str(r.args) for r in caplog.records)
+    for secret in ("hunter2", "alice", "server-secret"):
+        assert secret not in logged and all(secret not in r.text for r in replies)
+
+
 def _writing_client(registry, archive, *, store_sr: bool = True) -> TestClient:
-    limits = ImageServing(dicomweb_archives=(archive.root,), store_sr=store_sr)
+    limits = ImageServing(dicomweb_archives=(logged_in(archive),), store_sr=store_sr)
     return TestClient(create_app(registry, token=TOKEN, images=limits))
 
 
@@ -87,7 +139,8 @@ def _study_of_two_series(archive, patient: str) -> tuple[DicomwebSource, list, d
     source = DicomwebSource(archive.root, auth=(archive.user, archive.password))
     source.store(films)
     study = str(films[0].StudyInstanceUID)
-    body = {"adapter": "site_a", "dicomweb": archive.reference("studies", study), "store_sr": True}
+    reference = archive.reference("studies", study, auth=False)
+    body = {"adapter": "site_a", "dicomweb": reference, "store_sr": True}
     return source, films, body
 
 
@@ -123,6 +176,11 @@ def test_store_sr_writes_one_report_per_series_that_reads_back_as_answered(
             "site_a", f"1 (sha256:{version.weights_blob[:16]})")  # fmt: skip
         recorded = version.metrics
         assert model.validation == validation_summary(recorded)  # e.g. "not reported (n=2)"
+        assert model.warnings == ("no measured performance (test set too small)",)
+        assert served["note"].endswith(  # the answer says it too, as predict warns
+            "caution, adapter site_a@1 was recorded with: no measured performance (test set "
+            "too small)"
+        )
         assert model.base == served["base"] and model.base_fingerprint.startswith(model.base)
         assert len(model.base_fingerprint) == 64
     logged = [r.getMessage() for r in caplog.records if r.name == "medadapt.serve"]
@@ -245,7 +303,7 @@ def test_an_archive_behind_a_password_is_read_with_the_servers_own_credentials(
     archive = request.getfixturevalue("pacs")
     film = radiograph("bright", "PAT7", seed=7)
     DicomwebSource(archive.root, auth=(archive.user, archive.password)).store([film])
-    with_password = archive.root.replace("://", f"://{archive.user}:{archive.password}@")
+    with_password = logged_in(archive)
     body = {
         "adapter": "site_a",
         "dicomweb": archive.reference("studies", str(film.StudyInstanceUID), auth=False),
@@ -288,7 +346,8 @@ def test_a_reference_to_a_report_series_is_422_naming_what_it_holds(image_regist
     report = prediction_report([Finding({"bright": 0.6, "dark": 0.4}, [film])], model)
     DicomwebSource(archive.root, auth=(archive.user, archive.password)).store([film, report])
     study, series = str(film.StudyInstanceUID), str(report.SeriesInstanceUID)
-    body = {"adapter": "site_a", "dicomweb": archive.reference("studies", study, "series", series)}
+    reference = archive.reference("studies", study, "series", series, auth=False)
+    body = {"adapter": "site_a", "dicomweb": reference}
     with _writing_client(image_registry["registry"], archive) as client:
         reply = client.post("/v1/predict", json=body, headers=AUTH)
     assert reply.status_code == 422

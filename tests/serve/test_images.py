@@ -31,6 +31,11 @@ TOKEN = "t" * 32
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 FORMATS = ("png", "jpeg", "dicom", "nifti", "volume")
 
+#: what every answer of an adapter whose test set was too small for any figure says
+_UNMEASURED = (
+    "caution, adapter {ref} was recorded with: no measured performance (test set too small)"
+)
+
 
 def _files(*paths: Path) -> list[tuple[str, tuple[str, bytes]]]:
     return [("file", (path.name, path.read_bytes())) for path in paths]
@@ -135,23 +140,25 @@ def test_images_of_several_adapters_share_one_pass_and_equal_one_by_one(image_re
     assert list(mixed["site_d"]["predictions"][0]["probabilities"]) == ["normal", "nodule", "mass"]
     # the base trained on PNGs: the DICOM's and NIfTI's min-max scaling is said, per image
     png, dicom, nifti = mixed["site_a"]["predictions"]
-    assert png["note"] is None
+    assert png["note"] == _UNMEASURED.format(ref="site_a@1")  # as predict warns it
     base_png = mixed[None]["predictions"][0]  # the base alone, with adapters served: said
     assert base_png["note"] == (
         "scored by the base model alone: the request names no adapter and no group; adapters "
-        "serve groups A, B, C, D (send 'group' or name an 'adapter' to use one)"
+        "serve groups A, B, C, D (send 'group' or name an 'adapter' to use one); caution, the "
+        "base model was recorded with: no measured performance (test set too small)"
     )
     scaled = (
         "intensities min-max scaled (DICOM/NIfTI without a window), but the model's training "
         "images were divided by their bit depth's maximum (8/16-bit pictures): the predictions "
         "may be unreliable; send images prepared as the training ones were"
     )
-    assert nifti["note"] == scaled
+    assert nifti["note"] == f"{scaled}; {_UNMEASURED.format(ref='site_a@1')}"
     assert dicom["note"] == (  # the test's CT was written with RescaleIntercept 0
         f"{scaled}; 1 of 1 DICOM CT files in {paths[1].name} has no value below 0 and no "
         "negative RescaleIntercept, where air is about -1000 HU: it looks like raw stored "
         "values, not Hounsfield units, so a CT window (or a model trained on HU) reads it "
-        "wrongly; check the files' RescaleIntercept (usually -1024)"
+        f"wrongly; check the files' RescaleIntercept (usually -1024); "
+        f"{_UNMEASURED.format(ref='site_a@1')}"
     )
 
 
@@ -340,5 +347,5 @@ def test_an_answer_says_what_its_image_cannot_support_as_read(client, tmp_path):
         "1 colour image read was converted to gray (luma: 0.299 R + 0.587 G + 0.114 B), as the "
         "model takes gray images (--channels 1); 1 image read had a transparency (alpha) "
         "channel, which was dropped: the model reads only its gray or colour values, as if "
-        "opaque"
+        f"opaque; {_UNMEASURED.format(ref='site_b@1')}"
     )

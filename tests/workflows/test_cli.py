@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 
@@ -661,6 +662,24 @@ def test_predict_says_when_the_model_was_never_measured(workspace, tmp_path, cap
     assert run("predict", "--base", str(root / "base"), "--adapter", str(root / "adapter_c"),
                "--data", str(data), "--out", str(out), "--force") == 0  # fmt: skip
     assert "no measured performance" not in capsys.readouterr().out
+
+
+def test_predict_repeats_the_warning_recorded_about_the_models_whole_result(
+    workspace, tmp_path, capsys
+):
+    """A trial predicted with a base whose AUROC of 1.000 had been warned about at train-base
+    ("too good to be true"), and predict said nothing."""
+    root, data, _ = workspace
+    leaky = tmp_path / "leaky_base"
+    shutil.copytree(root / "base", leaky)
+    model = json.loads((leaky / "model.json").read_text())
+    metrics = model["training"]["test_metrics"]
+    note = "AUROC 1.000: too good to be true for most clinical questions; check for a leak"
+    metrics["notes"] = {**(metrics.get("notes") or {}), "too_good": note}
+    (leaky / "model.json").write_text(json.dumps(model))
+    out = tmp_path / "pred.csv"
+    assert run("predict", "--base", str(leaky), "--data", str(data), "--out", str(out)) == 0
+    assert f"warning: the base model's recorded test result: {note}" in capsys.readouterr().out
 
 
 def test_evaluate_says_when_an_adapter_is_scored_on_another_group(workspace, capsys):

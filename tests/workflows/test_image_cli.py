@@ -98,6 +98,10 @@ def test_new_class_adapter_reports_retention_for_adapter_and_full_finetuning(npz
     assert kept["test_set"] == (
         "the 24 images of old.npz neither the base model nor the adapter trained on"
     )
+    assert full["test_set"] == (  # a trial read "adapter" in the full fine-tuning's line alone
+        "the 24 images of old.npz neither the base model nor the adapter or the full "
+        "fine-tuning trained on"
+    )
     assert kept["trick"] == "distill" and summary["full_finetune"]["trick"] == "none"
     assert kept["n_images"] == full["n_images"] == 24
     assert kept["auroc_before"] == full["auroc_before"]

@@ -587,3 +587,38 @@ def test_the_study_s_subgroup_section_explains_every_symbol_its_tables_use():
         "even ranges, read with the overall totals, would give a small count away; and where "
         "even which figures each subgroup has would, the table is withheld."
     ) in text
+
+
+def test_a_study_that_could_measure_nothing_says_so_and_draws_no_empty_roc():
+    """A trial's image study (18 held-out images of 9 patients) exited with sample-size lines
+    only; its report drew an ROC panel of three legend entries over the chance line, readable
+    as "every model at chance"."""
+    from medadapt.workflows.study_report import study_report
+    from medadapt.workflows.study_summary import aggregate, conclusions
+
+    too_few = {"n": 18, "n_patients": 9, "auroc": None, "auroc_ci": None,
+               "notes": {"all": "not reported: only 9 patients (18 images; at least 10 "
+                                "patients needed)"}}  # fmt: skip
+    study = _study()
+    study["config"].update(kind="image", seeds=1)
+    study["data"].update(source_groups=["A"], n_source=40, n_target_train=40)
+    study["points"] = [
+        {"strategy": s, "fraction": 1.0, "seed": 0, "n_train": 0 if s == "base_only" else 40,
+         "trainable_params": 10, "metrics": dict(too_few), "curves": {"roc": [[], []]}}
+        for s in ("base_only", "bottleneck")
+    ]  # fmt: skip
+    study.update(task="binary", sufficiency=[])
+    curves = aggregate(study["points"], "binary")
+    found = conclusions(study, curves)
+    said = (
+        "Warning: nothing could be measured, so no strategy is compared: the held-out test set "
+        "has only 9 patients (18 images; at least 10 patients needed); raise --test-fraction, "
+        "or give more target images."
+    )
+    assert found["nothing_measured"] == said and found["sentences"][0] == said
+    text = _text(study_report(study, curves, found))
+    assert said in text and "ROC curves." not in text
+    measured = _study()
+    measured.update(task="binary", sufficiency=[])
+    assert conclusions(measured, aggregate(measured["points"], "binary"))[
+        "nothing_measured"] is None  # fmt: skip

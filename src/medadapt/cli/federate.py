@@ -233,7 +233,7 @@ def _simulate(**values: Any) -> None:
         with status_progress("federate (Flower simulation)") as step:
             from medadapt.federated.job import federate_job
 
-            results = federate_job(run, staged_out, progress=step)
+            results = federate_job(run, staged_out, progress=step, notes=notes)
     _print(results, out)
 
 
@@ -327,29 +327,18 @@ def _check_label(modality, schema, label: str | None, data: Path) -> None:
 
 
 def _read_sites(run, options) -> list[str]:
-    """Every site's samples read as its node reads them: the refusal of a site that cannot
-    take part (or, with ``--on-site-error continue``, a warning and the others read), and
-    the warnings to say before the rounds: what the sites can add, and what ``adapt`` would
-    say of each site's samples."""
-    from medadapt.federated.sites import SiteError, check_site_rows, read_sites, site_warnings
+    """Every site's samples read as its node reads them (:func:`~medadapt.federated.sites.
+    pre_round_notes`): the warnings to say before the rounds; a site that cannot take part
+    refused by flag (``--on-site-error stop``)."""
+    from medadapt.federated.sites import SiteError, pre_round_notes
 
-    sites, said = list(run.sites), []
-    while sites:
-        try:
-            data = read_sites(run, sites=sites)
-            kept = check_site_rows(data, options)  # adapt's leak checks, on each site's rows
-        except SiteError as error:
-            if run.on_site_error == "stop":
-                raise ConfigError(
-                    f"{error} (or leave the site out of --groups, or pass "
-                    "--on-site-error continue to go on without it)"
-                ) from None
-            said.append(f"{error}; the run goes on without it (--on-site-error continue)")
-            sites.remove(error.site)
-            continue
-        fix = f"give this site more {data.modality.noun}, or leave it out of --groups"
-        return said + data.notes + kept + site_warnings(data, fix=fix)
-    return said
+    try:
+        return pre_round_notes(run, options)
+    except SiteError as error:
+        raise ConfigError(
+            f"{error} (or leave the site out of --groups, or pass --on-site-error continue to "
+            "go on without it)"
+        ) from None
 
 
 def _check_base_folder(base: Path) -> None:

@@ -9,6 +9,7 @@ import (no torch). Metrics are named and their intervals printed as in every oth
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import typer
@@ -223,7 +224,7 @@ def promotion_messages(
     warnings: those recorded about its whole result (ranking backwards, too good to be true,
     a kept leak ...), and a headline figure below the one of the version served until now
     when their intervals do not show it within chance (promoting 0.062 over 0.778 went
-    unsaid). A lower figure within the overlap of the intervals is a note, not a warning.
+    unsaid). A lower figure whose difference chance explains is a note, not a warning.
     ``diff``: the command that compares two versions, as the user would type it (with their
     registry flag)."""
     notes = metric_notes(promoted.metrics)
@@ -244,12 +245,14 @@ def _lower_figure(
     same_test_rows: bool | None,
     diff: str = "medadapt registry diff",
 ) -> tuple[bool, str] | None:
-    """``(within the intervals' overlap, what to say)`` when ``promoted``'s headline figure is
-    worse than ``was``'s (the version served until now), else None. Said as it is: lower
-    (higher for an error), with both intervals; whether they were tested on the same test set
-    (``same_test_rows``); overlapping intervals cannot tell the two apart, and are no evidence
-    that they perform the same either (only a paired comparison on the same patients could
-    say); without an interval the size of the difference is unknown."""
+    """``(within chance, what to say)`` when ``promoted``'s headline figure is worse than
+    ``was``'s (the version served until now), else None. Said as it is: lower (higher for an
+    error), with both intervals; whether they were tested on the same test set
+    (``same_test_rows``). Intervals that overlap can still differ beyond chance (0.70,
+    0.65-0.75 against 0.78, 0.74-0.82: z = 2.45): the difference is tested from the two
+    intervals; one within chance cannot tell the two apart, and is no evidence that they
+    perform the same either (only a paired comparison on the same patients could say);
+    without an interval the size of the difference is unknown."""
     now = next((m for m in promoted.metric_list() if not m.is_count), None)
     if was is None or was.ref == promoted.ref or now is None or now.name in _NOT_RANKED:
         return None
@@ -271,14 +274,37 @@ def _lower_figure(
             f"{said}; with no interval recorded for {missing}, these figures cannot say "
             f"whether the difference is real ({compare})"
         )
-    if now.ci[0] <= then.ci[1] and then.ci[0] <= now.ci[1]:
-        paired = (
-            "a paired comparison on these patients would be needed"
-            if same_test_rows
-            else "that needs both scored on the same patients and compared pairwise"
+    if not (now.ci[0] <= then.ci[1] and then.ci[0] <= now.ci[1]):
+        return False, f"{said}; their intervals do not overlap ({compare})"
+    z = _z_from_intervals(now.value, now.ci, then.value, then.ci)
+    if z >= _Z95:  # overlapping intervals can still differ beyond chance
+        return False, (
+            f"{said}; their intervals overlap, but the difference is larger than chance "
+            f"explains (z = {z:.2f} from the two intervals, p = {_two_sided_p(z):.3f}; "
+            f"{compare})"
         )
-        return True, (
-            f"{said}; their intervals overlap: these figures detect no difference, nor show "
-            f"that the two perform the same ({paired}; {compare})"
-        )
-    return False, f"{said}; their intervals do not overlap ({compare})"
+    paired = (
+        "a paired comparison on these patients would be needed"
+        if same_test_rows
+        else "that needs both scored on the same patients and compared pairwise"
+    )
+    return True, (
+        f"{said}; the difference is within what chance explains from the two intervals (z = "
+        f"{z:.2f}): these figures cannot tell the two apart, nor show that they perform the "
+        f"same ({paired}; {compare})"
+    )
+
+
+_Z95 = 1.959964  # the normal quantile of a two-sided 95% test
+
+
+def _z_from_intervals(a: float, a_ci: list[float], b: float, b_ci: list[float]) -> float:
+    """The difference of two estimates over its standard error, each error read from its 95%
+    interval (width / 2 x 1.96; Altman & Bland, BMJ 2011;343:d2090), as if the two were
+    independent: on the same patients a paired comparison is more sensitive."""
+    se = ((a_ci[1] - a_ci[0]) ** 2 + (b_ci[1] - b_ci[0]) ** 2) ** 0.5 / (2 * _Z95)
+    return abs(a - b) / se if se > 0 else float("inf")
+
+
+def _two_sided_p(z: float) -> float:
+    return math.erfc(z / math.sqrt(2))

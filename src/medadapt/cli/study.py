@@ -115,7 +115,7 @@ def _finish(study: dict, out: Path) -> None:
     found = conclusions(study, curves)
     study["curves"] = curves
     study["conclusions"] = found
-    study["notes"] = [found["too_good"]] if found.get("too_good") else []
+    study["notes"] = [found[k] for k in ("nothing_measured", "too_good") if found.get(k)]
     atomic_write_bytes(out / "study.json", json.dumps(study, indent=1).encode())
     study_report(study, curves, found).write(out / "report.html")
     if study.get("sample_size"):
@@ -136,7 +136,7 @@ def _finish(study: dict, out: Path) -> None:
             f"events per trainable parameter: {described} (warning below {EVENTS_PER_PARAMETER})"
         )
     for sentence in found["sentences"]:
-        if sentence == found.get("too_good"):
+        if sentence in (found.get("too_good"), found.get("nothing_measured")):
             warn(sentence.removeprefix("Warning: "))
         else:
             stdout.print(f"• {sentence}")

@@ -5,9 +5,11 @@ image, a frame, or a whole volume), each with a measurement per class probabilit
 code ``99MEDADAPT`` per class, unit ``1``; the exact float in FloatingPointValue), the
 predicted class as a qualitative evaluation, the source images it references (SOP Class and
 Instance UIDs, frame numbers) and the algorithm: the base model's name, the adapter's name and
-version, and the fingerprint of the base weights. The observer is the model as a device. The
-report joins the source study (its patient and study modules are copied from the source
-images by highdicom, as a PACS needs them); nothing else about the patient is written.
+version, the fingerprint of the base weights, how it was validated and, one parameter each,
+the cautions recorded with that validation (no measured performance, too good to be true ...).
+The observer is the model as a device. The report joins the source study (its patient and
+study modules are copied from the source images by highdicom, as a PACS needs them); nothing
+else about the patient is written.
 
 >>> CLASS_SCHEME  # the coding scheme of the class codes
 '99MEDADAPT'
@@ -29,6 +31,7 @@ CLASS_SCHEME = "99MEDADAPT"
 MANUFACTURER = "medadapt"
 SERIES_NUMBER = 9901
 _PREFIX = "medadapt "  # how the algorithm's parameters are spelt: "medadapt base=NAME", ...
+WARNING = "warning"  # one parameter per caution: "medadapt warning=ranked its test cases ..."
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class ModelIdentity:
     adapter: str | None = None
     adapter_version: str | None = None
     validation: str | None = None  # how the model was tested ("AUROC 0.81 (0.72-0.89), n=60")
+    # the cautions recorded with that test, in words ("test result too good to be true: ...")
+    warnings: tuple[str, ...] = ()
 
     def parameters(self) -> list[str]:
         values = {
@@ -49,17 +54,20 @@ class ModelIdentity:
             "adapter_version": self.adapter_version or "",
             "validation": self.validation or "",
         }
-        return [f"{_PREFIX}{k}={v}" for k, v in values.items()]
+        named = [f"{_PREFIX}{k}={v}" for k, v in values.items()]
+        return named + [f"{_PREFIX}{WARNING}={w}"[:64] for w in self.warnings]
 
     @classmethod
     def from_parameters(cls, parameters: Sequence[str]) -> ModelIdentity:
-        values = dict(p[len(_PREFIX) :].split("=", 1) for p in parameters if p.startswith(_PREFIX))
+        pairs = [p[len(_PREFIX) :].split("=", 1) for p in parameters if p.startswith(_PREFIX)]
+        values = dict(pairs)
         return cls(
             values.get("base", ""),
             values.get("base_fingerprint", ""),
             values.get("adapter") or None,
             values.get("adapter_version") or None,
             values.get("validation") or None,
+            tuple(v for k, v in pairs if k == WARNING),
         )
 
 

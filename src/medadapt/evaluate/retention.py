@@ -37,7 +37,7 @@ NO_OLD_DATA_FIX = (
 EVALUATE_FIX = "evaluate on data holding old-class images neither model trained on"
 OLD_DATA_FIX = (
     f"pass more old-class images as --old-data (at least {MIN_PER_CLASS} of each old class that "
-    "neither the base model nor the adapter trained on)"
+    "neither the base model nor the extended model trained on)"
 )
 
 
@@ -262,6 +262,24 @@ def forgetting_warning(retention: dict[str, Any] | None, who: str = "the adapter
         return None
     return (
         f"{who} did not keep the old classes when it learnt the new ones "
-        f"({retention_verdict(retention)}): its calls of patients of an old class may name a "
-        "new one; keep the base model for the old classes, or adapt again"
+        f"({retention_verdict(retention)}): {'; '.join(_consequences(retention))}; keep the "
+        "base model for the old classes, or adapt again"
     )
+
+
+def _consequences(retention: dict[str, Any]) -> list[str]:
+    """What each failed criterion means for the old classes' patients (a trial was told its
+    calls "may name a new one" where 0% were called new: the AUROC had failed)."""
+    said = []
+    if _called_new_too_often(retention):
+        said.append("its calls of patients of an old class may name a new one")
+    drop = retention.get("drop")
+    if drop is not None and drop > retention["tolerance"]:
+        low, high = retention.get("drop_ci") or (None, None)
+        said.append(
+            "it tells the old classes apart less well than the base model did"
+            + (f" (the 95% interval of the drop, {max(low, 0.0):.3f} to {high:.3f}, reaches no "
+               "drop: more old-class images would tell whether it is real)"
+               if low is not None and low <= 0 else "")
+        )  # fmt: skip
+    return said

@@ -16,26 +16,25 @@ from medadapt.federated.personal import PERSONAL_FOLDER, site_folder
 from medadapt.federated.records import base_record
 from medadapt.federated.references import reference_scores
 from medadapt.federated.results import COMPARED, save_result, summarise, write_results
-from medadapt.federated.sites import (
-    SiteData,
-    SiteError,
-    check_site_rows,
-    read_sites,
-    site_warnings,
-)
+from medadapt.federated.sites import pre_round_notes, read_sites
 from medadapt.workflows.sample_size import patient_counts
 
 __all__ = ["COMPARED", "federate_job"]
 
 
-def federate_job(run: FederatedRun, out: Path, *, progress=None) -> dict[str, Any]:
-    """Simulate ``run``, score the references, and write the adapter and results to ``out``."""
+def federate_job(run: FederatedRun, out: Path, *, progress=None,
+                 notes: list[str] | None = None) -> dict[str, Any]:  # fmt: skip
+    """Simulate ``run``, score the references, and write the adapter and results to ``out``;
+    ``notes``: what was said of the sites before the rounds (default: read here,
+    :func:`~medadapt.federated.sites.pre_round_notes`), kept in the results."""
     from medadapt.federated.simulate import simulate
 
     if progress:
         progress(f"{run.rounds} rounds of {run.strategy} over {len(run.sites)} sites (Flower)")
     if run.personalise != "none":  # each site keeps its personalised adapter there
         run = replace(run, sites_out=Path(out).resolve() / PERSONAL_FOLDER)
+    if notes is None:
+        notes = pre_round_notes(run)
     start = time.perf_counter()
     outcome = simulate(run)
     seconds = time.perf_counter() - start
@@ -51,7 +50,7 @@ def federate_job(run: FederatedRun, out: Path, *, progress=None) -> dict[str, An
         trained = patient_counts(data.modality, n_train=data.train(name))
         if "n_train_patients" in trained:
             results["sites"][name]["n_train_patients"] = trained["n_train_patients"]
-    results["site_notes"] = site_notes(run, data)  # in federated.json and the report
+    results["site_notes"] = notes  # in federated.json and the report
     rows = [np.concatenate([s.train for s in data.sites.values()]),
             np.concatenate([s.test for s in data.sites.values()])]  # fmt: skip
     results["kept"] = {
@@ -63,20 +62,3 @@ def federate_job(run: FederatedRun, out: Path, *, progress=None) -> dict[str, An
                 split=(data.samples, *rows))  # fmt: skip
     write_results(results, out)
     return results
-
-
-#: how a site with too few samples gets more, as ``federate simulate`` says it
-SITE_FIX = "give this site more {noun}, or leave it out of --groups"
-
-
-def site_notes(run: FederatedRun, data: SiteData) -> list[str]:
-    """What the command warned of the sites before the rounds, for ``federated.json`` and the
-    report: a site that trained on one outcome, a column a site's leak checks kept, and what
-    ``adapt`` says of each site's samples (a "not measured" code, too few patients ...); each
-    once."""
-    try:
-        kept = check_site_rows(data, data.modality.options(**run.options))
-    except SiteError as error:  # refused at its node too: the run went on without it
-        kept = [str(error)]
-    said = site_warnings(data, fix=SITE_FIX.format(noun=data.modality.noun))
-    return list(dict.fromkeys([*data.notes, *kept, *said]))

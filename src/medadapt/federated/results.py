@@ -111,7 +111,7 @@ def summarise(
 def sites_trained(run: FederatedRun, outcome: FederatedOutcome) -> list[str]:
     """The sites that trained the shared adapter in every round: each sent its weights back,
     and none failed before the final round's scoring (``--on-site-error continue`` goes on
-    without a site that fails, and asks it again the next round)."""
+    without a site that fails or leaves: it is not asked again)."""
     dropped = {site for failure in outcome.failures if failure["round"] <= run.rounds
                for site in run.sites if failure["error"].startswith(f"site {site}: ")}  # fmt: skip
     return [site for site in run.sites if site in outcome.train_counts and site not in dropped]

@@ -85,6 +85,8 @@ def event_line(event: dict[str, Any]) -> str | None:
 def server_line(event: dict[str, Any]) -> str | None:
     """What the server's terminal says of one of the ServerApp's events."""
     kind = event["event"]
+    if kind == JOINED and event.get("again"):
+        return f"site {event['site']} joined again (a new client; its earlier one left)"
     if kind == JOINED:
         return f"site {event['site']} joined ({event['n']} of {event['of']})"
     if kind == "round":

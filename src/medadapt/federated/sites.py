@@ -218,6 +218,33 @@ def check_site_rows(data: SiteData, options: Any, *, fix: str = SITE_LEAK_ADVICE
     return said
 
 
+#: how a site with too few samples gets more, as ``federate simulate`` says it
+SITE_FIX = "give this site more {noun}, or leave it out of --groups"
+
+
+def pre_round_notes(run: FederatedRun, options: Any = None) -> list[str]:
+    """Every site's samples read and checked as its node reads them, before the rounds: the
+    warnings to say (what each site can add, a column its leak checks kept, what ``adapt``
+    would say of its samples), each once. A site that cannot take part raises its
+    :class:`SiteError` (``--on-site-error stop``), or, with ``continue``, is said to be left
+    out and the other sites are read. ``options``: the modality's (default: the run's)."""
+    sites, said = list(run.sites), []
+    while sites:
+        try:
+            data = read_sites(run, sites=sites)
+            chosen = options if options is not None else data.modality.options(**run.options)
+            kept = check_site_rows(data, chosen)  # adapt's leak checks, on each site's rows
+        except SiteError as error:
+            if run.on_site_error == "stop":
+                raise
+            said.append(f"{error}; the run goes on without it (--on-site-error continue)")
+            sites.remove(error.site)
+            continue
+        notes = site_warnings(data, fix=SITE_FIX.format(noun=data.modality.noun))
+        return list(dict.fromkeys([*said, *data.notes, *kept, *notes]))
+    return said
+
+
 def too_few_notes(modality: Modality, schema: Any, train: Samples, test: Samples | None, *,
                   fix: str | None) -> list[str]:  # fmt: skip
     """``adapt``'s warnings on how many samples train and test an adapter at a site

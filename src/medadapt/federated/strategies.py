@@ -27,11 +27,13 @@ SITE_INDEX = "site-index"
 
 
 def inner_strategy(run: FederatedRun) -> Strategy:
-    """The named strategy, every site taking part in every round."""
+    """The named strategy, every site taking part in every round (with ``--on-site-error
+    continue``, every site still taking part: the grid lists only those,
+    :meth:`Recorded.left_out`)."""
     n = len(run.sites)
     common = {"min_train_nodes": n, "min_evaluate_nodes": n, "min_available_nodes": n}
     if run.on_site_error == "continue":
-        common = {"min_train_nodes": 1, "min_evaluate_nodes": 1, "min_available_nodes": n}
+        common = {"min_train_nodes": 1, "min_evaluate_nodes": 1, "min_available_nodes": 1}
     if run.strategy == "fedprox":
         return FedProx(proximal_mu=run.proximal_mu, **common)
     if run.strategy == "fedadam":
@@ -71,11 +73,13 @@ class Recorded(Strategy):
     def configure_train(self, server_round: int, arrays: ArrayRecord, config: ConfigRecord,
                         grid: Grid) -> Iterable[Message]:  # fmt: skip
         _set_round(grid, server_round)
+        self.check_nodes(server_round)
         return self.inner.configure_train(server_round, arrays, config, grid)
 
     def configure_evaluate(self, server_round: int, arrays: ArrayRecord, config: ConfigRecord,
                            grid: Grid) -> Iterable[Message]:  # fmt: skip
         _set_round(grid, server_round)
+        self.check_nodes(server_round)
         return self.inner.configure_evaluate(server_round, arrays, config, grid)
 
     def aggregate_train(self, server_round: int, replies: Iterable[Message]):
@@ -99,10 +103,34 @@ class Recorded(Strategy):
         good = [r for r in replies if not r.has_error()]
         for reply in replies:
             if reply.has_error():
-                self.failures.append(self.failure(server_round, reply))
+                failure = self.failure(server_round, reply)
+                self.failures.append(failure)
+                self.left_out(failure["node"])
         if self.failures and (self.run.on_site_error == "stop" or not good):
             raise DataError(failure_message(self.failures))
         return good
+
+    def check_nodes(self, server_round: int) -> None:
+        """Before a round: a joined site whose node Flower no longer lists left; it fails
+        (``--on-site-error stop``) or is left out, instead of the round waiting for it."""
+        grid = self.grid
+        if grid is None or grid.in_play is None:
+            return
+        online = set(grid.grid.get_node_ids())
+        for node in sorted(grid.in_play - online):
+            site = self.node_sites.get(node)
+            who = "a site's client" if site is None else f"site {site}: its client"
+            self.failures.append({"round": server_round, "node": node,
+                                  "error": f"{who} {LEFT}"})  # fmt: skip
+            self.left_out(node)
+        if self.failures and (self.run.on_site_error == "stop" or not grid.in_play):
+            raise DataError(failure_message(self.failures))
+
+    def left_out(self, node: int) -> None:
+        """``node`` takes no further part (a site that fails leaves the federation: its
+        client stops; ``--on-site-error continue`` goes on without it)."""
+        if self.grid is not None and self.grid.in_play is not None:
+            self.grid.in_play.discard(node)
 
     def failure(self, server_round: int, reply: Message) -> dict[str, Any]:
         """A failed reply as recorded: its round, its node, and why, naming the node's site
@@ -126,6 +154,7 @@ def site_metrics(run: FederatedRun, reply: Message, server_round: int) -> dict[s
 #: a node gone before it replied (Flower's SuperLink answers for it, naming no site)
 GONE = "stopped answering before it replied (it left, or lost its connection to this server)"
 NODE_GONE = f"a site's client {GONE}"  # a node that never said which site it is
+LEFT = "left before this round (it stopped, or lost its connection to this server)"
 
 
 def failure_reason(error: Any, site: str | None = None) -> str:
@@ -141,7 +170,7 @@ def failure_reason(error: Any, site: str | None = None) -> str:
 
 def when(server_round: int) -> str:
     """A failure's moment in words: ``on joining`` (round 0, the server's first question to a
-    node, :func:`~medadapt.federated.server.gather_sites`) or ``round N``."""
+    node, :mod:`~medadapt.federated.joining`) or ``round N``."""
     return "on joining" if server_round == 0 else f"round {server_round}"
 
 
@@ -149,7 +178,7 @@ def failure_message(failures: list[dict[str, Any]]) -> str:
     """One line naming the site(s) that failed and why (each site's own one-line error)."""
     described = "; ".join(f"{when(f['round'])}: {f['error']}" for f in failures)
     fix = ("start that site's client again, then this run"
-           if all(f["error"].endswith(GONE) for f in failures)
+           if all(f["error"].endswith((GONE, LEFT)) for f in failures)
            else "fix the site's data or options")  # fmt: skip
     return (
         f"{len(failures)} site(s) failed: {described}; {fix}, or pass --on-site-error "

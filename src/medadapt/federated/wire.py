@@ -70,22 +70,46 @@ class AuditedGrid:
     round: int = 0
     rounds: list[int] = field(default_factory=list)  # the round of each logged message
     sent_to: dict[str, int] = field(default_factory=dict)  # each sent message's node, by id
+    in_play: set[int] | None = None  # the nodes that joined as sites (None: before the join)
+
+    def get_node_ids(self) -> list[int]:
+        """The connected nodes; once sites have joined, only those of ``in_play`` (a node
+        that was refused, or connects later, is never sampled for a round)."""
+        online = list(self.grid.get_node_ids())
+        return online if self.in_play is None else [n for n in online if n in self.in_play]
 
     def send_and_receive(self, messages: Iterable[Message], *, timeout: float | None = None):
         messages = list(messages)
         for message in messages:
             self._record(_describe(message, "to_site", message.metadata.dst_node_id))
         replies = list(self.grid.send_and_receive(messages, timeout=timeout))
-        for message in messages:  # pushing gave each its id
-            self.sent_to[message.metadata.message_id] = message.metadata.dst_node_id
-        for reply in replies:
-            self._record(_describe(reply, "from_site", reply.metadata.src_node_id))
-        return replies
+        self._sent(messages)
+        return self._received(replies)
+
+    def push_messages(self, messages: Iterable[Message]) -> list[str]:
+        messages = list(messages)
+        for message in messages:
+            self._record(_describe(message, "to_site", message.metadata.dst_node_id))
+        ids = list(self.grid.push_messages(messages))
+        self._sent(messages)
+        return ids
+
+    def pull_messages(self, message_ids: Iterable[str]) -> list[Message]:
+        return self._received(list(self.grid.pull_messages(message_ids)))
 
     def node_of(self, reply: Message) -> int:
         """The node a reply answers for: its sender, or, where Flower's SuperLink answers for
         a node that is gone, the node the question was sent to."""
         return self.sent_to.get(reply.metadata.reply_to_message_id, reply.metadata.src_node_id)
+
+    def _sent(self, messages: list[Message]) -> None:
+        for message in messages:  # pushing gave each its id
+            self.sent_to[message.metadata.message_id] = message.metadata.dst_node_id
+
+    def _received(self, replies: list[Message]) -> list[Message]:
+        for reply in replies:
+            self._record(_describe(reply, "from_site", reply.metadata.src_node_id))
+        return replies
 
     def _record(self, sent: Sent) -> None:
         self.log.append(sent)

@@ -21,7 +21,7 @@ from medadapt.data.dicom_sr import ModelIdentity
 from medadapt.data.dicomweb import Instance
 from medadapt.data.dicomweb_reports import Prediction, StoredReport, store_reports
 from medadapt.errors import DataError
-from medadapt.evaluate.report.formatting import validation_summary
+from medadapt.evaluate.report.formatting import recorded_cautions, validation_summary
 from medadapt.registry.records import metric_notes
 from medadapt.serve.image_decode import Sample
 from medadapt.serve.image_dicomweb import FIELD, ArchiveImages, archive
@@ -60,7 +60,8 @@ def model_of(
             metrics = {**entry["metrics"], "notes": entry.get("notes") or {}}
             version = f"{version} ({entry['weights']})"  # as predict --store-sr names it
     return ModelIdentity(served.key[:12], served.key, route.name, version,
-                         validation_summary(metrics))  # fmt: skip
+                         validation_summary(metrics),
+                         tuple(recorded_cautions(metrics)))  # fmt: skip
 
 
 def store(

@@ -30,6 +30,7 @@ import torch
 from medadapt.adapters import AdapterModel
 from medadapt.adapters.state import read_manifest
 from medadapt.errors import ConfigError, MedadaptError
+from medadapt.evaluate.report.formatting import recorded_cautions
 from medadapt.modalities import modality_of
 from medadapt.modalities.bundle import BaseModel
 from medadapt.registry import Registry
@@ -138,6 +139,18 @@ def _versions(versions: tuple[int, ...] | list[int]) -> str:
     return ("... " if len(versions) > MAX_LISTED_VERSIONS else "") + newest
 
 
+def cautioned(model: str, metrics: dict[str, Any] | None) -> str | None:
+    """What each answer of ``model`` says of its recorded test (no measured performance, a
+    result too good to be true ...: :func:`~medadapt.evaluate.report.formatting.
+    recorded_cautions`), as ``predict`` warns and an SR records; None when nothing."""
+    said = recorded_cautions(metrics)
+    return f"caution, {model} was recorded with: {'; '.join(said)}" if said else None
+
+
+def _base_cautions(served: ServedBase) -> str | None:
+    return cautioned("the base model", served.base.training.get("test_metrics"))
+
+
 def joined_notes(*notes: str | None) -> str | None:
     """A prediction's ``note``: the notes that are set, in order, or None."""
     return "; ".join(note for note in notes if note) or None
@@ -207,7 +220,7 @@ class ServingState:
         grown = (modality_of(served.kind).can_grow() and classes
                  and list(classes) != list(served.schema.classes))  # fmt: skip
         route = Route(served.key, internal, name, version, tuple(classes) if grown else None,
-                      record.inputs_seen)  # fmt: skip
+                      record.inputs_seen, cautioned(f"adapter {v.ref}", v.metrics))  # fmt: skip
         tables.versions[(name, version)] = route
         return route
 
@@ -357,9 +370,10 @@ class ServingState:
             if wanted_group is not None and str(wanted_group) in served.source_groups:
                 column = served.schema.group_column
                 _check_instance_group(group, column, str(wanted_group), instance)
-                return Route(served.key, None, None, None)
+                return Route(served.key, None, None, None, note=_base_cautions(served))
         if group is None and wanted_group is None and len(bases) == 1:  # no routing info
-            return Route(bases[0].key, None, None, None, note=self._base_alone(kind, tables))
+            note = joined_notes(self._base_alone(kind, tables), _base_cautions(bases[0]))
+            return Route(bases[0].key, None, None, None, note=note)
         raise NotFound(self._unrouted(wanted_group, kind, tables))
 
     def _base_alone(self, kind: str, tables: Tables) -> str | None:

@@ -28,7 +28,7 @@ from medadapt.data.dicomweb_reports import StoredReport as StoredReport
 from medadapt.data.dicomweb_reports import store_reports as store_reports
 from medadapt.data.tables import table_bytes
 from medadapt.errors import DataError
-from medadapt.evaluate.report.formatting import validation_summary
+from medadapt.evaluate.report.formatting import recorded_cautions, validation_summary
 from medadapt.fileio import atomic_write_bytes
 
 ID_COLUMN = "image"  # the images modality's prediction id column
@@ -84,7 +84,9 @@ def fetch_images(
 
 def model_identity(base_dir: Path, adapter_dir: Path | None = None) -> ModelIdentity:
     """The base model's name (its directory) and weights fingerprint, the adapter's name and
-    version (a prefix of its weights' SHA-256), from their manifests."""
+    version (a prefix of its weights' SHA-256), how it was validated and the cautions recorded
+    with that (:func:`~medadapt.evaluate.report.formatting.recorded_cautions`), from their
+    manifests."""
     base = json.loads((Path(base_dir) / "model.json").read_text())
     adapter, version = None, None
     metrics = (base.get("training") or {}).get("test_metrics")
@@ -94,7 +96,8 @@ def model_identity(base_dir: Path, adapter_dir: Path | None = None) -> ModelIden
         metrics = (manifest.get("metadata") or {}).get("metrics")
     name = Path(base_dir).resolve().name
     return ModelIdentity(name, base["fingerprint"]["weights"], adapter, version,
-                         validation_summary(metrics))  # fmt: skip
+                         validation_summary(metrics),
+                         tuple(recorded_cautions(metrics)))  # fmt: skip
 
 
 def pacs_predictions(out: Path, fetched: Fetched, *, volumes: bool = False) -> list[Prediction]:

@@ -30,6 +30,7 @@ from medadapt.results import (
     ADAPTER_ROWS,
     BASE_ROWS,
     FINE_TUNED_ROWS,
+    SAID_AS_WARNINGS,
     WHOLE_RESULT,
     AdapterRecord,
     Evaluation,
@@ -255,8 +256,8 @@ def predict_job(
     columns.update(modality.predictions(schema, scores, classes))
     columns.update(modality.prediction_flags(schema, samples))
     table = pd.DataFrame(columns, index=np.arange(len(scores)))
-    warnings = _unmeasured(loaded) + kept_leak_warnings(loaded, "these predictions")
-    warnings += _forgotten(loaded)
+    warnings = _unmeasured(loaded) + _recorded_result(loaded)
+    warnings += kept_leak_warnings(loaded, "these predictions") + _forgotten(loaded)
     warnings += modality.sample_notes(schema, samples)
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(out, table_bytes(table, out))
@@ -299,13 +300,7 @@ def _unmeasured(loaded: Loaded) -> list[str]:
     held-out test set was too small for any figure (a base trained on 12 patients held out
     3). Nothing then says how good the predictions are. Models that recorded no test
     metrics at all (saved by an older medadapt) are not judged."""
-    adapted = loaded.base.training.get("adapted")
-    if loaded.adapter:
-        metrics, model = loaded.record.metrics, f"adapter {loaded.adapter!r}"
-    elif adapted:
-        metrics, model = adapted.get("metrics"), "the fine-tuned model in --base"
-    else:
-        metrics, model = loaded.base.training.get("test_metrics"), "the base model"
+    metrics, model = _recorded(loaded)
     if not metrics:
         return []
     if any(metrics.get(name) is not None for name in METRIC_NAMES_ALL):
@@ -320,6 +315,26 @@ def _unmeasured(loaded: Loaded) -> list[str]:
         f"how good these predictions are: score it with medadapt evaluate on labelled {noun} "
         "it did not train on before relying on them"
     ]
+
+
+def _recorded(loaded: Loaded) -> tuple[dict[str, Any] | None, str]:
+    """The recorded test figures of the model making the predictions, and its name."""
+    adapted = loaded.base.training.get("adapted")
+    if loaded.adapter:
+        return loaded.record.metrics, f"adapter {loaded.adapter!r}"
+    if adapted:
+        return adapted.get("metrics"), "the fine-tuned model in --base"
+    return loaded.base.training.get("test_metrics"), "the base model"
+
+
+def _recorded_result(loaded: Loaded) -> list[str]:
+    """The warnings recorded about the model's whole test result (too good to be true, one
+    class for everyone, ranked backwards), repeated with its predictions: a trial predicted
+    with a base whose AUROC of 1.000 had been warned about at train-base, without a word."""
+    metrics, model = _recorded(loaded)
+    notes = (metrics or {}).get("notes") or {}
+    return [f"{model}'s recorded test result: {notes[key]}" for key in SAID_AS_WARNINGS
+            if notes.get(key)]  # fmt: skip
 
 
 def _other_groups(loaded: Loaded, samples, evaluating: bool = False) -> list[str]:

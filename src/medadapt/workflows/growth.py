@@ -23,6 +23,9 @@ def check_old_data(old_data: Path | None, new_classes: Sequence[str]) -> None:
         )
 
 
+MODEL = "{model}"  # in the sentence of :func:`old_class_test`: the model whose retention it is
+
+
 def old_class_test(
     modality: Modality,
     base: Any,
@@ -33,7 +36,8 @@ def old_class_test(
 ) -> tuple[Samples, str]:
     """The old classes' own test samples, neither the base nor the adapter trained on: those
     of ``--old-data`` (the base's source, usually), or (without it) the old-class samples held
-    out from the new data (``test``, already free of both); and a sentence saying which."""
+    out from the new data (``test``, already free of both); and a sentence saying which (its
+    :data:`MODEL` the model checked, as :func:`retention_of` names it)."""
     noun, old_data = modality.noun, getattr(options, "old_data", None)
     n_old_classes = len(modality.classes(base.schema))
     if old_data is None:
@@ -57,21 +61,22 @@ def old_class_test(
         )
     return samples.subset(kept), (
         f"the {len(kept)} {noun} of {Path(old_data).name} neither the base model nor the "
-        f"{adapted} trained on"
+        f"{MODEL} trained on"
     )
 
 
 def retention_of(
     modality: Modality, model, adapter: str | None, base: Any, old: tuple[Samples, str],
-    **options: Any,
+    who: str = "adapter", **options: Any,
 ) -> dict[str, Any]:  # fmt: skip
-    """Old-class retention of ``model`` (through ``adapter``) against ``base`` on ``old``."""
+    """Old-class retention of ``model`` (through ``adapter``; ``who``: what it is, in the
+    test set's sentence) against ``base`` on ``old``."""
     samples, described = old
     before = predict(modality, base.model, base.schema, samples)
     after = predict(modality, model, base.schema, samples, adapter=adapter)
     classes = modality.classes(base.schema)
     out = old_class_retention(samples.labels, before, after, classes, **options)
-    out["test_set"] = described
+    out["test_set"] = described.replace(MODEL, who)
     return out
 
 
@@ -96,8 +101,9 @@ def measure(
     adapter = None if result.method == "full" else result.name
     old = old_class_test(modality, base, test, options, record, result.method)
     fix = OLD_DATA_FIX if getattr(options, "old_data", None) is not None else NO_OLD_DATA_FIX
+    who = "fine-tuned model" if result.method == "full" else "adapter"
     out["retention"] = retention_of(
-        modality, result.model, adapter, base, old, n_boot=n_boot, seed=seed, fix=fix
+        modality, result.model, adapter, base, old, who, n_boot=n_boot, seed=seed, fix=fix
     )
     out["retention"]["trick"] = result.retention
     if getattr(options, "compare_full", False) and result.method != "full":
@@ -114,8 +120,16 @@ def measure(
             "trick": "none",
             "trainable_params": full.trainable_params,
             "train_seconds": round(full.fit.seconds, 2),
-            "retention": retention_of(
-                modality, full.model, None, base, old, n_boot=n_boot, seed=seed, fix=fix
+            "retention": retention_of(  # full fine-tuning trained on the adapter's samples
+                modality,
+                full.model,
+                None,
+                base,
+                old,
+                "adapter or the full fine-tuning",
+                n_boot=n_boot,
+                seed=seed,
+                fix=fix,
             ),
             **score_samples(
                 modality,

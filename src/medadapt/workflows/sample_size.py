@@ -81,9 +81,9 @@ def check_sample_size(
     label: str | None = None,
 ) -> dict[str, Any]:
     """Development and validation criteria for adapting ``base_dir`` on ``data``'s ``group``
-    and testing it on ``test_fraction`` of those samples; counts and numbers only. ``label``:
-    the column holding the base's outcome, where ``data`` names it otherwise (adapt's
-    ``--label``)."""
+    and testing it on ``test_fraction`` of those samples; counts and numbers only. ``label``
+    (adapt's ``--label``): an image CSV's column of labels, where it names them otherwise; a
+    table's must be the base's own label (refused otherwise, as ``adapt`` refuses it)."""
     base = BaseModel.load(base_dir, flag="--base")
     modality = modality_of(base.kind)
     options = options if options is not None else modality.options()

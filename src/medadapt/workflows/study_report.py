@@ -71,10 +71,17 @@ def _band_points(entries: list[dict[str, Any]], sizes: list[float]) -> list[tupl
     return points
 
 
+def _drawn(point: dict[str, Any], kind: str) -> bool:
+    """Whether ``point`` has a ``kind`` curve to draw (none where its test set was too small
+    for any figure: a plot of legend entries over the chance line read as "at chance")."""
+    curves = point.get("curves") or {}
+    return bool(curves.get(kind) and len(curves[kind][0]))
+
+
 def _curves_figure(study: dict[str, Any], *, kind: str):
     fig, ax = plt.subplots(figsize=(4.8, 4.4))
     ax.plot([0, 1], [0, 1], color="#bbbbbb", lw=1, ls="--")
-    for i, point in enumerate(p for p in _detailed(study) if p.get("curves")):
+    for i, point in enumerate(p for p in _detailed(study) if _drawn(p, kind)):
         xs, ys = point["curves"][kind]
         ax.plot(
             xs,
@@ -126,7 +133,7 @@ def study_report(study: dict[str, Any], curves: dict[str, Any], found: dict[str,
     _learning_curves(report, study, curves, metric)
     _strategy_table(report, config["fractions"], curves[metric], metric)
     _best_table(report, found["best_per_size"], metric)
-    if any(p.get("curves") for p in _detailed(study)) and study["task"] == "binary":
+    if any(_drawn(p, "roc") for p in _detailed(study)) and study["task"] == "binary":
         report.section(f"Discrimination and calibration with {_size_text(study)}, seed 0")
         report.figure(_curves_figure(study, kind="roc"), caption="ROC curves.")
         report.figure(
@@ -171,6 +178,7 @@ def _learning_curves(
             learning_curve_figure(
                 bands,
                 title=f"{METRIC_LABELS[name]} vs training {study_noun(study)}",
+                xlabel=f"target training {study_noun(study)} used (log scale)",
                 ylabel=METRIC_LABELS[name],
                 limits=metric_range(name, study["task"]),
                 reference=label("base_only"),

@@ -126,6 +126,22 @@ def _overlap(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return first[0] <= second[1] and second[0] <= first[1]
 
 
+def nothing_measured_sentence(points: list[dict[str, Any]], metric: str,
+                              noun: str) -> str | None:  # fmt: skip
+    """Where no point has a figure of ``metric`` (the held-out test set too small for any):
+    a study that compared nothing says so, why, and what to change, instead of finishing
+    with its sample-size lines only (a trial: 18 held-out images of 9 patients)."""
+    if not points or any(p["metrics"].get(metric) is not None for p in points):
+        return None
+    said = ((p["metrics"].get("notes") or {}).get("all") for p in points)
+    why = str(next((note for note in said if note), "no figure could be computed"))
+    return (
+        f"Warning: nothing could be measured, so no strategy is compared: the held-out test set "
+        f"has {why.removeprefix('not reported: ')}; raise --test-fraction, or give more target "
+        f"{noun}."
+    )
+
+
 def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]:
     """Best strategy per size, where the adapter plateaus, whether more data would help, and
     where intervals overlap — as numbers and as sentences."""
@@ -174,13 +190,16 @@ def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]
         verdicts = [followed, *verdicts]
     too_good = too_good_sentence(study["points"], noun)
     one_class = one_class_sentence(study["points"], noun)
+    nothing = nothing_measured_sentence(study["points"], metric, noun)
     return {
         "metric": metric,
         "best_per_size": best_per_size,
         "plateau": plateau,
         "more_data": more_data,
         "too_good": too_good,
-        "sentences": ([too_good] if too_good else [])
+        "nothing_measured": nothing,
+        "sentences": ([nothing] if nothing else [])
+        + ([too_good] if too_good else [])
         + ([one_class] if one_class else [])
         + ([BY_BRIER] if metric == "brier" else [])
         + lines

@@ -9,7 +9,9 @@ from typing import Any
 from medadapt.results import (  # noqa: F401 (IN_LABEL_UNITS, metric_digits: re-exported)
     IN_LABEL_UNITS,
     METRIC_LABELS,
+    UNMEASURED_WORDS,
     WHOLE_RESULT,
+    WHOLE_RESULT_WORDS,
     counts_behind,
     grouped,
     metric_digits,
@@ -100,3 +102,18 @@ def validation_summary(metrics: dict[str, Any] | None) -> str:
     shown = fmt_ci(metrics[leading], metrics.get(f"{leading}_ci")).replace("\u2013", "-")
     warned = ", warning" if set(WHOLE_RESULT) & set(notes) else ""
     return f"{METRIC_LABELS.get(leading, leading)} {shown}, {count}{warned}"[:44]
+
+
+def recorded_cautions(metrics: dict[str, Any] | None) -> list[str]:
+    """What a prediction must carry about the model that made it, from its recorded test
+    figures, in a few words each (:data:`~medadapt.results.WHOLE_RESULT_WORDS`): no measured
+    performance (its test set too small for any figure), a result too good to be true, one
+    class for every case, ranked backwards, a leak kept, old classes not kept. Nothing for a
+    model that recorded no figures at all (saved by an older medadapt: not judged)."""
+    if not metrics:
+        return []
+    notes = metrics.get("notes") if isinstance(metrics.get("notes"), dict) else {}
+    said = [WHOLE_RESULT_WORDS[key] for key in WHOLE_RESULT if notes.get(key)]
+    if not any(metrics.get(m) is not None for m in _LEADING):
+        said.insert(0, UNMEASURED_WORDS)
+    return said

@@ -1,0 +1,164 @@
+"""The join round: before any round, the server asks each node that connects which site it is
+(a QUERY message: no weights; its reply the site's index and training count).
+
+A node that cannot take part (a site not in the run, another base, unreadable data) is
+refused by name before the rounds, or, with ``--on-site-error continue``, recorded and left
+out. Each question is asked once and its answer collected whenever it comes, so a site that
+reads its data slowly is waited for until ``run.join_timeout``, not dropped. A hospital that
+starts its client again (a new node) takes its site over once Flower no longer lists the old
+node; a second live client of one site is refused by name. The rounds then ask only the nodes
+that joined (:attr:`~medadapt.federated.wire.AuditedGrid.in_play`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from flwr.app import ConfigRecord, Message, MessageType, RecordDict
+from flwr.common.constant import HEARTBEAT_DEFAULT_INTERVAL, HEARTBEAT_PATIENCE
+
+from medadapt.errors import DataError
+from medadapt.federated.config import FederatedRun
+from medadapt.federated.strategies import SITE_INDEX, Recorded, failure_message
+from medadapt.federated.wire import AuditedGrid
+
+Say = Callable[..., None]  # say(event, **counts): what the server's terminal is told
+JOIN_POLL = 1.0
+#: how long Flower's SuperLink may still list a node that left without a word (its heartbeat
+#: patience): a site's second client is refused only when the first is still listed after it
+NODE_GONE_AFTER = float(HEARTBEAT_DEFAULT_INTERVAL * HEARTBEAT_PATIENCE)
+
+
+class Joining:
+    """The join round's state: the sites joined (``strategy.node_sites``: node -> site), the
+    questions not yet answered, the sites refused, the clients that claim a joined site."""
+
+    def __init__(self, run: FederatedRun, grid: AuditedGrid, strategy: Recorded,
+                 say: Say) -> None:  # fmt: skip
+        self.run, self.grid, self.strategy, self.say = run, grid, strategy, say
+        self.joined = strategy.node_sites
+        self.asked: set[int] = set()
+        self.pending: dict[str, int] = {}  # an unanswered question's message id -> its node
+        self.refused: set[str] = set()  # sites refused and left out (--on-site-error continue)
+        self.contested: dict[int, tuple[str, float]] = {}  # node -> (the site, since when)
+
+    def complete(self) -> bool:
+        """Every site joined or was refused, and no client claims a joined site."""
+        settled = set(self.joined.values()) | self.refused
+        return not self.contested and all(site in settled for site in self.run.sites)
+
+    def ask(self, online: set[int]) -> None:
+        """Ask each node not asked yet which site it is."""
+        new = sorted(online - self.asked)
+        if not new:
+            return
+        self.asked.update(new)
+        content = RecordDict({"config": ConfigRecord({"join": 1})})
+        messages = [Message(content=content, dst_node_id=node, message_type=MessageType.QUERY)
+                    for node in new]  # fmt: skip
+        for message_id, message in zip(self.grid.push_messages(messages), messages, strict=True):
+            self.pending[message_id] = message.metadata.dst_node_id
+
+    def collect(self, online: set[int]) -> None:
+        """The answers that came, each handled once; contested sites settled where they can."""
+        if self.pending:
+            for reply in self.grid.pull_messages(list(self.pending)):
+                node = self.pending.pop(reply.metadata.reply_to_message_id, None)
+                if node is not None:
+                    self._answered(node, reply, online)
+        for node, (site, since) in list(self.contested.items()):
+            holder = self._holder(site)
+            if holder is None or holder not in online:  # the site's old client left
+                del self.contested[node]
+                self._join(node, site, holder)
+            elif time.monotonic() - since >= NODE_GONE_AFTER:
+                del self.contested[node]
+                self._refuse(node, site, f"site {site}: {self._twice(site)}")
+
+    def _answered(self, node: int, reply: Message, online: set[int]) -> None:
+        if reply.has_error():
+            failure = self.strategy.failure(0, reply)
+            self._refuse(node, _site_named(self.run, failure["error"]), failure["error"])
+            return
+        site = self.run.sites[int(reply.content["metrics"][SITE_INDEX])]
+        holder = self._holder(site)
+        if holder is None:
+            self._join(node, site, None)
+        elif holder not in online:
+            self._join(node, site, holder)
+        else:
+            self.contested[node] = (site, time.monotonic())
+
+    def _join(self, node: int, site: str, replaced: int | None) -> None:
+        if replaced is not None:
+            del self.joined[replaced]
+        self.joined[node] = site
+        self.refused.discard(site)  # its client, started again, joined
+        self.say("joined", site=site, n=len(self.joined), of=len(self.run.sites),
+                 again=replaced is not None)  # fmt: skip
+
+    def _refuse(self, node: int, site: str | None, error: str) -> None:
+        failure = {"round": 0, "node": node, "error": error}
+        if self.run.on_site_error == "stop":
+            raise DataError(failure_message([failure]))
+        self.strategy.failures.append(failure)
+        if site is not None and site not in self.joined.values():
+            self.refused.add(site)
+
+    def _holder(self, site: str) -> int | None:
+        return next((node for node, held in self.joined.items() if held == site), None)
+
+    def _twice(self, site: str) -> str:
+        return (
+            f"a second client joined as site {site} while the first still answers: each "
+            "hospital's client passes its own --site (stop the one started last)"
+        )
+
+    def missing_message(self, online: set[int]) -> str:
+        """Why the rounds cannot start: the sites that did not join, and what to do."""
+        joined = list(self.joined.values())
+        missing = [s for s in self.run.sites if s not in joined and s not in self.refused]
+        present = f" (joined: {', '.join(joined)})" if joined else " (none joined)"
+        silent = sum(node in online for node in self.pending.values())
+        reading = (f"; {silent} connected client{'s' if silent != 1 else ''} had not said "
+                   "which site it is yet (still reading its data?)" if silent else "")  # fmt: skip
+        if self.run.data is not None:  # a simulation: every site's node was started here
+            return (
+                f"{_listed(missing)} did not answer within {self.run.join_timeout:g} s"
+                f"{present}: reading its data took longer; run on fewer samples"
+            )
+        clients = "its client" if len(missing) == 1 else "their clients"
+        return (
+            f"{_listed(missing)} did not join within {self.run.join_timeout:g} s{present}"
+            f"{reading}: start {clients} (--site as --groups spells it, --server this "
+            "server's address), or raise --timeout"
+        )
+
+
+def gather_sites(run: FederatedRun, grid: AuditedGrid, strategy: Recorded, say: Say) -> None:
+    """Ask every node that connects which site it is (:class:`Joining`) until every site
+    joined or was refused, or ``run.join_timeout`` passed; then only the joined nodes take
+    part in the rounds."""
+    joining = Joining(run, grid, strategy, say)
+    deadline = time.monotonic() + run.join_timeout
+    grid.round = 0
+    while True:
+        online = set(grid.get_node_ids())
+        joining.ask(online)
+        joining.collect(online)
+        if joining.complete():
+            break
+        if time.monotonic() > deadline:
+            raise DataError(joining.missing_message(online))
+        time.sleep(JOIN_POLL)
+    grid.in_play = set(strategy.node_sites)
+
+
+def _site_named(run: FederatedRun, error: str) -> str | None:
+    """The site a refusal names (``site B: ...``), where it is one of the run's."""
+    return next((site for site in run.sites if error.startswith(f"site {site}: ")), None)
+
+
+def _listed(sites: list[str]) -> str:
+    return f"site {sites[0]}" if len(sites) == 1 else f"sites {', '.join(sites)}"

@@ -1,0 +1,218 @@
+"""The join round and the rounds' nodes, on a stand-in for Flower's grid (the real one runs
+in tests/federated/test_deployment.py): a slow site is waited for, a restarted client takes its
+site back, two live clients of one site are refused, a refused site is not said to be missing,
+and a site that leaves between rounds is named, not waited for until --timeout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+from flwr.app import Error, Message, MetricRecord, RecordDict
+from flwr.server.superlink.linkstate.utils import create_message_error_unavailable_res_message
+from flwr.supercore.task_identity import TaskIdentity
+
+from medadapt.errors import DataError
+from medadapt.federated import joining
+from medadapt.federated.config import FederatedRun
+from medadapt.federated.joining import gather_sites
+from medadapt.federated.site_events import server_line
+from medadapt.federated.strategies import make_strategy
+from medadapt.federated.wire import AuditedGrid
+
+SITES = ("A", "B", "C")
+
+
+@pytest.fixture(autouse=True)
+def _quick(monkeypatch):
+    for name in ("_run_id", "_task_id", "_node_id"):  # as a ServerApp's process has them
+        monkeypatch.setattr(TaskIdentity, name, 1)
+    monkeypatch.setattr(joining, "JOIN_POLL", 0.0)
+
+
+class FakeGrid:
+    """Nodes that come and go as the server polls (``schedule[k]``: what happens before the
+    k-th look at the nodes), each answering the join question with a site (``answers[node]``:
+    an index, or an error text) after ``delay[node]`` pulls of the answers."""
+
+    def __init__(self, online, answers, delay=None, schedule=None):
+        self.online, self.answers = set(online), dict(answers)
+        self.delay, self.schedule = dict(delay or {}), dict(schedule or {})
+        self.pulls, self.looks, self.asked = 0, 0, {}  # message id -> (node, asked at pull)
+
+    def get_node_ids(self):
+        self.looks += 1
+        for change in self.schedule.get(self.looks, ()):
+            change(self)
+        return sorted(self.online)
+
+    def push_messages(self, messages):
+        ids = []
+        for message in messages:
+            message.metadata.__dict__["_message_id"] = str(uuid4())  # as pushing does
+            self.asked[message.metadata.message_id] = (message, self.pulls)
+            ids.append(message.metadata.message_id)
+        return ids
+
+    def pull_messages(self, message_ids):
+        self.pulls += 1
+        replies = []
+        for message_id in message_ids:
+            message, asked_at = self.asked[message_id]
+            node = message.metadata.dst_node_id
+            if self.pulls - asked_at < self.delay.get(node, 1):
+                continue
+            answer = self.answers[node]
+            if isinstance(answer, str):
+                replies.append(Message(Error(1, answer), reply_to=message))
+            else:
+                metrics = MetricRecord({"site-index": answer, "num-examples": 50})
+                replies.append(Message(RecordDict({"metrics": metrics}), reply_to=message))
+        return replies
+
+
+def _run(**changes) -> FederatedRun:
+    values = dict(base_dir=Path("base"), data=None, label=None, group_column=None, sites=SITES,
+                  join_timeout=5.0)  # fmt: skip
+    return FederatedRun(**{**values, **changes})
+
+
+def _gather(run, fake):
+    grid = AuditedGrid(fake)
+    strategy = make_strategy(run, grid=grid)
+    said = []
+    gather_sites(run, grid, strategy, lambda event, **counts: said.append(counts["site"]))
+    return grid, strategy, said
+
+
+def test_a_site_that_reads_its_data_slowly_is_waited_for():
+    """Its answer came after the server's wait for the first batch of answers, and it was then
+    said "did not join ... start its client" while its terminal said it had joined."""
+    fake = FakeGrid({1, 2, 3}, {1: 0, 2: 1, 3: 2}, delay={2: 4})
+    grid, strategy, said = _gather(_run(), fake)
+    assert strategy.node_sites == {1: "A", 2: "B", 3: "C"}
+    assert said == ["A", "C", "B"] and grid.in_play == {1, 2, 3}
+    assert sum(s.direction == "to_site" for s in grid.log) == 3  # each asked once
+
+
+def test_a_hospital_that_restarts_its_client_takes_its_site_back():
+    """Node 1 (site A) left and its new node 4 answered A: the run stopped with "two clients
+    joined as site A ... (stop the second one)", though the first was gone."""
+
+    def restart(fake):
+        fake.online = {2, 4}
+        fake.answers[4] = 0
+
+    fake = FakeGrid({1, 2}, {1: 0, 2: 1}, schedule={2: [restart], 4: [lambda f: f.online.add(3)]})
+    fake.answers[3] = 2
+    grid, strategy, _ = _gather(_run(), fake)
+    assert strategy.node_sites == {4: "A", 2: "B", 3: "C"}
+    assert grid.in_play == {2, 3, 4} and strategy.failures == []
+
+
+def test_a_restarted_client_waits_until_flower_lets_the_old_node_go():
+    """Flower lists a node that left without a word until its heartbeat's patience ends: the
+    new client's claim on the site waits for that, then takes it (no refusal)."""
+    fake = FakeGrid({1, 2}, {1: 0, 2: 1, 3: 2, 4: 0}, schedule={
+        2: [lambda f: f.online.add(4)],  # the new client, while the old one is still listed
+        5: [lambda f: f.online.discard(1)],  # Flower lets the old node go
+        6: [lambda f: f.online.add(3)],
+    })  # fmt: skip
+    _grid, strategy, said = _gather(_run(), fake)
+    assert strategy.node_sites == {4: "A", 2: "B", 3: "C"} and strategy.failures == []
+    assert said == ["A", "B", "A", "C"]  # A said again when its new client took over
+    assert server_line({"event": "joined", "site": "A", "n": 2, "of": 3, "again": True}) == (
+        "site A joined again (a new client; its earlier one left)"
+    )
+
+
+@pytest.mark.parametrize("on_site_error", ["stop", "continue"])
+def test_two_live_clients_of_one_site_are_refused_by_name(monkeypatch, on_site_error):
+    monkeypatch.setattr(joining, "NODE_GONE_AFTER", 0.0)
+    fake = FakeGrid({1, 2, 3, 4}, {1: 0, 2: 1, 3: 2, 4: 0}, delay={3: 3})
+    twice = (
+        "site A: a second client joined as site A while the first still answers: each "
+        "hospital's client passes its own --site (stop the one started last)"
+    )
+    if on_site_error == "stop":
+        with pytest.raises(DataError) as error:
+            _gather(_run(), fake)
+        assert str(error.value) == (
+            f"1 site(s) failed: on joining: {twice}; fix the site's data or options, or pass "
+            "--on-site-error continue to go on without it"
+        )
+        return
+    grid, strategy, _ = _gather(_run(on_site_error="continue"), fake)
+    assert strategy.node_sites == {1: "A", 2: "B", 3: "C"} and grid.in_play == {1, 2, 3}
+    assert strategy.failures == [{"round": 0, "node": 4, "error": twice}]
+    assert grid.get_node_ids() == [1, 2, 3]  # the second client is never asked in a round
+
+
+def test_a_refused_site_is_not_said_to_be_missing_nor_asked_in_the_rounds():
+    """Site C's client was refused (its data); site B never connected: the server said
+    "sites B, C did not join ... start their clients", although C's had started."""
+    fake = FakeGrid({1, 3}, {1: 0, 3: "site C: --data c.csv has 3 labelled rows"})
+    with pytest.raises(DataError) as error:
+        _gather(_run(on_site_error="continue", join_timeout=0.05), fake)
+    assert str(error.value) == (
+        "site B did not join within 0.05 s (joined: A): start its client (--site as --groups "
+        "spells it, --server this server's address), or raise --timeout"
+    )
+
+
+def test_a_connected_client_that_has_not_answered_yet_is_said_as_such():
+    fake = FakeGrid({1, 2}, {1: 0, 2: 1}, delay={2: 10**6})
+    with pytest.raises(DataError) as error:
+        _gather(_run(sites=("A", "B"), join_timeout=0.05), fake)
+    assert str(error.value) == (
+        "site B did not join within 0.05 s (joined: A); 1 connected client had not said which "
+        "site it is yet (still reading its data?): start its client (--site as --groups spells "
+        "it, --server this server's address), or raise --timeout"
+    )
+    simulated = FakeGrid({1, 2}, {1: 0, 2: 1}, delay={2: 10**6})
+    with pytest.raises(DataError) as error:  # a simulation has neither --server nor --timeout
+        _gather(_run(sites=("A", "B"), join_timeout=0.05, data=Path("sites.csv")), simulated)
+    assert str(error.value) == (
+        "site B did not answer within 0.05 s (joined: A): reading its data took longer; run on "
+        "fewer samples"
+    )
+
+
+@pytest.mark.parametrize("on_site_error", ["stop", "continue"])
+def test_a_site_that_leaves_between_rounds_is_named_not_waited_for(on_site_error):
+    """Flower's sampling waited for every site's node ("Waiting for nodes to connect: 2
+    connected (minimum required: 3)") until --timeout (an hour by default)."""
+    fake = FakeGrid({1, 2, 3}, {1: 0, 2: 1, 3: 2})
+    grid, strategy, _ = _gather(_run(on_site_error=on_site_error), fake)
+    fake.online.discard(2)
+    left = (
+        "site B: its client left before this round (it stopped, or lost its connection to "
+        "this server)"
+    )
+    if on_site_error == "stop":
+        with pytest.raises(DataError) as error:
+            strategy.check_nodes(2)
+        assert str(error.value) == (
+            f"1 site(s) failed: round 2: {left}; start that site's client again, then this "
+            "run, or pass --on-site-error continue to go on without it"
+        )
+        return
+    strategy.check_nodes(2)
+    assert strategy.failures == [{"round": 2, "node": 2, "error": left}]
+    assert grid.get_node_ids() == [1, 3]
+    fake.online.add(2)  # back with the same id: still left out (its client left the run)
+    assert grid.get_node_ids() == [1, 3]
+
+
+def test_a_site_that_fails_a_round_is_not_asked_again_under_continue():
+    """A failing site's client leaves the federation; the next round waited for its node."""
+    fake = FakeGrid({1, 2}, {1: 0, 2: 1})
+    grid, strategy, _ = _gather(_run(sites=("A", "B"), on_site_error="continue"), fake)
+    asked = [Message(RecordDict({}), dst_node_id=node, message_type="train") for node in (1, 2)]
+    grid.push_messages(asked)
+    good = Message(RecordDict({"metrics": MetricRecord({"site-index": 0})}), reply_to=asked[0])
+    gone = create_message_error_unavailable_res_message(asked[1].metadata, "node")
+    assert strategy.without_failures(1, [good, gone]) == [good]
+    assert strategy.failures[0]["error"].startswith("site B: its client stopped answering")
+    assert grid.get_node_ids() == [1]
