@@ -156,7 +156,7 @@ ABOUT_BASE = {"folder": "/runs/fed/base", "trained_here": True,
               "weights_sha256": "f873aa46c6ec7562", "training_groups": {"Cleveland": 243},
               "group_column": "dataset", "noun": "rows", "label": "num",
               "outcome": "positive means num > 0 (the base model's --positive-above 0); "
-                         "negative, num 0 or less"}  # fmt: skip
+                         "negative, num 0 or less", "test_kept_out": True}  # fmt: skip
 
 
 def _with_base(tmp_path: Path, about: dict | None) -> dict:
@@ -207,6 +207,17 @@ def test_the_report_says_the_outcome_the_base_and_each_site_s_patients(tmp_path)
     )
     bare = {**ABOUT_BASE, "trained_here": False, "training_groups": None}
     assert "it records no training groups." in run_lines(_with_base(tmp_path, bare))[1]
+    unknown = {**given, "test_kept_out": False}  # a review: said without being checked
+    assert run_lines(_with_base(tmp_path, unknown))[1].endswith(
+        "Cleveland and Hungary are also sites here: their held-out patients may include some "
+        "the base trained on (see the warning above): the base alone may look better there than "
+        "it is."
+    )
+    deployed = {**given, "test_kept_out": None}  # the server cannot see the sites' splits
+    assert run_lines(_with_base(tmp_path, deployed))[1].endswith(
+        "also sites here: each site held out only patients the base never trained on where its "
+        "data let it recognise them (a site warns where it could not)."
+    )
 
 
 def test_the_headline_mean_names_the_sites_no_better_than_the_commoner_outcome(tmp_path):

@@ -25,27 +25,28 @@ __all__ = ["COMPARED", "federate_job"]
 def federate_job(run: FederatedRun, out: Path, *, progress=None,
                  notes: list[str] | None = None) -> dict[str, Any]:  # fmt: skip
     """Simulate ``run``, score the references, and write the adapter and results to ``out``;
-    ``notes``: what was said of the sites before the rounds (default: read here,
-    :func:`~medadapt.federated.sites.pre_round_notes`), kept in the results."""
+    ``notes``: what was said of the sites before the rounds (default: read here for the sites
+    that took part, :func:`~medadapt.federated.sites.pre_round_notes`), kept in the results."""
     from medadapt.federated.simulate import simulate
 
     if progress:
         progress(f"{run.rounds} rounds of {run.strategy} over {len(run.sites)} sites (Flower)")
     if run.personalise != "none":  # each site keeps its personalised adapter there
         run = replace(run, sites_out=Path(out).resolve() / PERSONAL_FOLDER)
-    if notes is None:
-        notes = pre_round_notes(run)
     start = time.perf_counter()
     outcome = simulate(run)
     seconds = time.perf_counter() - start
     taking_part = [entry["site"] for entry in outcome.final]  # without sites that failed
     data = read_sites(run, sites=taking_part)
+    if notes is None:  # not said before the rounds: those of the sites that took part
+        notes = pre_round_notes(run, sites=taking_part)
     references = reference_scores(run, data, progress)
     counts = {name: (len(site.train), len(site.test)) for name, site in data.sites.items()}
     results = summarise(run, outcome, references, seconds, counts=counts,
                         base_model=data.base.model,
                         task=data.modality.task(data.base.schema),
-                        about_base=base_record(run, data.modality, data.base, out))  # fmt: skip
+                        about_base={**base_record(run, data.modality, data.base, out),
+                                    "test_kept_out": data.base_rows_kept_out})  # fmt: skip
     for name in data.sites:  # where a patient has several rows, both counts
         trained = patient_counts(data.modality, n_train=data.train(name))
         if "n_train_patients" in trained:

@@ -55,9 +55,22 @@ def base_line(about: dict[str, Any], sites: list[str]) -> str:
     also = [site for site in sites if site in groups]
     if also:
         verb = "is also a site" if len(also) == 1 else "are also sites"
-        said += (f". {listed(also)} {verb} here: scored only on patients the base never "
-                 "trained on")  # fmt: skip
+        their = "its" if len(also) == 1 else "their"
+        said += f". {listed(also)} {verb} here: " + _kept_out(about.get("test_kept_out"), their)
     return said + "."
+
+
+def _kept_out(kept_out: bool | None, their: str) -> str:
+    """Whether the sites' held-out patients exclude the base's training patients: known in a
+    simulation (the base's split recognised in the data, no test patient among them); a
+    deployment's server cannot see it (each site splits its own data)."""
+    if kept_out:
+        return "scored only on patients the base never trained on"
+    if kept_out is None:
+        return ("each site held out only patients the base never trained on where its data let "
+                "it recognise them (a site warns where it could not)")  # fmt: skip
+    return (f"{their} held-out patients may include some the base trained on (see the warning "
+            "above): the base alone may look better there than it is")  # fmt: skip
 
 
 def failure_lines(failures: list[dict[str, Any]], rounds: int) -> list[str]:

@@ -54,6 +54,9 @@ class SiteData:
     samples: Samples
     sites: dict[str, Site]
     notes: list[str] = field(default_factory=list)  # what a site can and cannot add, said once
+    # no site's test samples are among the base's training samples as its split recorded them
+    # (False: the split was not recognised in this file, or one was chosen with --split-column)
+    base_rows_kept_out: bool = True
 
     def train(self, site: str) -> Samples:
         return self.samples.subset(self.sites[site].train)
@@ -74,11 +77,12 @@ def read_sites(run: FederatedRun, data: Path | None = None, sites=None) -> SiteD
                                      "base", samples)  # fmt: skip
     seen = modality.in_split(data, samples, base_split, "train")
     scored = f"the sites' test {modality.noun}"
-    notes = base_split_warnings(
+    unrecognised = base_split_warnings(
         modality, base, base_split, scored, instead="give the sites only",
         figures="every figure on them (the federated adapter's, each reference's, the base "
         "model's alone)",
     )  # fmt: skip
+    notes = list(unrecognised)
     clean = np.zeros(len(samples), dtype=bool)
     if modality.base_test_stays_clean:
         clean = modality.in_split(data, samples, base_split, "test")
@@ -98,7 +102,8 @@ def read_sites(run: FederatedRun, data: Path | None = None, sites=None) -> SiteD
                 raise SiteError(site, str(error)) from None
         split[site] = Site(site, train[~clean[train]], test)
         notes += _check_both_classes(modality, base, samples, split[site])
-    return SiteData(modality, base, samples, split, notes)
+    kept_out = not unrecognised and not any(seen[s.test].any() for s in split.values())
+    return SiteData(modality, base, samples, split, notes, kept_out)
 
 
 def _check_both_classes(
@@ -222,13 +227,14 @@ def check_site_rows(data: SiteData, options: Any, *, fix: str = SITE_LEAK_ADVICE
 SITE_FIX = "give this site more {noun}, or leave it out of --groups"
 
 
-def pre_round_notes(run: FederatedRun, options: Any = None) -> list[str]:
+def pre_round_notes(run: FederatedRun, options: Any = None, sites=None) -> list[str]:
     """Every site's samples read and checked as its node reads them, before the rounds: the
     warnings to say (what each site can add, a column its leak checks kept, what ``adapt``
     would say of its samples), each once. A site that cannot take part raises its
     :class:`SiteError` (``--on-site-error stop``), or, with ``continue``, is said to be left
-    out and the other sites are read. ``options``: the modality's (default: the run's)."""
-    sites, said = list(run.sites), []
+    out and the other sites are read. ``options``: the modality's (default: the run's);
+    ``sites``: those to read (default: the run's)."""
+    sites, said = list(sites or run.sites), []
     while sites:
         try:
             data = read_sites(run, sites=sites)
