@@ -156,10 +156,10 @@ WHOLE_RESULT = (TOO_GOOD_KEY, ONE_CLASS, BACKWARDS, ALLOWED_LEAK, FORGOT_OLD_CLA
 #: (the kept leaks are said with the data's warnings)
 SAID_AS_WARNINGS = WHOLE_RESULT[:3]
 #: each in a few words (at most 47 characters: a DICOM SR's algorithm parameter, after
-#: ``medadapt warning=``), for what carries a prediction: a served answer's note, an SR
+#: ``medadapt warning=``), for what carries a prediction: a served answer's note, an SR (not
+#: the one-class note: an accuracy at one threshold, which the figures themselves show)
 WHOLE_RESULT_WORDS = {
     TOO_GOOD_KEY: "test result too good to be true: check leaks",
-    ONE_CLASS: "called nearly every test case one class",
     BACKWARDS: "ranked its test cases backwards",
     ALLOWED_LEAK: "keeps an input that alone predicts the label",
     FORGOT_OLD_CLASSES: "did not keep the old classes",

@@ -106,9 +106,40 @@ def test_normal_is_the_negative_class_of_a_normal_abnormal_folder(tmp_path):
     ids=["--positive-class", "sorted", "--class-names order"],
 )  # fmt: skip
 def test_what_chose_the_positive_class_is_said(tmp_path, brightness, extra, classes, said):
-    summary, _ = _train(tmp_path, _folder(tmp_path / "cases", brightness), *extra)
+    summary, warnings = _train(tmp_path, _folder(tmp_path / "cases", brightness), *extra)
     assert summary["classes"] == classes
     assert summary["task_line"] == said
+    # chosen by sorting alone: a warning line too, as for a table's label (README)
+    sorted_last = [
+        "warning: class 'dark' is treated as the positive class (sensitivity and the predicted "
+        "probability are about it) only because it sorts after 'bright'; choose with "
+        "--positive-class: --positive-class bright if 'bright' is the outcome to detect, "
+        "--positive-class dark to keep this"
+    ]
+    assert warnings == (sorted_last if "sorts last" in said else [])
+    assert summary["warnings"] == [w.removeprefix("warning: ") for w in warnings]
+
+
+def test_a_path_csv_label_of_two_sites_warns_naming_positive_class(tmp_path):
+    """A path CSV whose label column ``site`` holds A and B: 'B' is positive only because it
+    sorts last, said in a warning line naming --positive-class (a new user's trial)."""
+    folder = _folder(tmp_path / "cases", {"A": 60, "B": 200})
+    rows = [f"{p.relative_to(tmp_path)},{p.parent.name}" for p in sorted(folder.rglob("*.png"))]
+    (tmp_path / "sites.csv").write_text("path,site\n" + "\n".join(rows) + "\n")
+    summary, warnings = _train(tmp_path, tmp_path / "sites.csv", "--label", "site")
+    assert summary["task_line"] == (
+        "task: binary, positive class 'B' (of 'A', 'B'), the one that sorts last; "
+        "--positive-class A makes 'A' positive"
+    )
+    assert warnings == [
+        "warning: class 'B' is treated as the positive class (sensitivity and the predicted "
+        "probability are about it) only because it sorts after 'A'; choose with "
+        "--positive-class: --positive-class A if 'A' is the outcome to detect, "
+        "--positive-class B to keep this"
+    ]
+    chosen, warnings = _train(tmp_path, tmp_path / "sites.csv", "--label", "site",
+                              "--positive-class", "B", "--force")  # fmt: skip
+    assert chosen["classes"] == ["A", "B"] and warnings == []
 
 
 def test_a_positive_class_that_is_no_class_is_refused(tmp_path):

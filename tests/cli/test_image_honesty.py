@@ -158,6 +158,41 @@ def test_the_skipped_summary_counts_unreadable_and_blank_files_apart(capsys):
     ]
 
 
+def test_a_blank_image_left_out_of_predict_is_counted_as_blank(base, tmp_path):
+    """predict's reason ("... (nothing to score)") was not the training data's, so its blank
+    image was summed up as "1 unreadable"; Thumbs.db was named as a file not read."""
+    incoming = _folder(tmp_path / "incoming", n=2)
+    _blank(incoming / "normal" / "black.png")
+    (incoming / "normal" / "Thumbs.db").write_bytes(b"\0")
+    result = succeeded(run_cli("predict", "--base", base, "--data", incoming, "--on-error",
+                               "skip", "--out", tmp_path / "p.csv"))  # fmt: skip
+    lines = (result.stdout + result.stderr).splitlines()
+    assert [line for line in lines if "skip" in line or "not read" in line] == [
+        f"skipped {incoming / 'normal' / 'black.png'}: a blank image: every pixel has the same "
+        "value (nothing to score)",
+        "1 image left out (--on-error skip): 1 blank (every pixel one value)",
+    ]
+
+
+def test_every_reason_a_blank_image_is_left_out_is_counted_as_blank(capsys):
+    from medadapt.cli.printing import print_skipped
+    from medadapt.data.image_dataset import describe_skipped
+
+    skipped = [
+        ("a.png", "a blank image: every pixel has the same value (nothing to score)"),
+        ("b.dcm", "a blank image: every pixel has the same value after the intensity window "
+                  "(nothing to score)"),
+        ("c.png", "unreadable (truncated)"),
+    ]  # fmt: skip
+    print_skipped({"skipped_files": [{"path": p, "reason": r} for p, r in skipped]})
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "3 images left out (--on-error skip): 1 unreadable, 2 blank (every pixel one value)"
+    )
+    assert describe_skipped(skipped) == (
+        "1 unreadable file, first: c.png: unreadable (truncated); 2 blank images, first: a.png"
+    )
+
+
 def test_a_reader_note_is_said_once_per_command():
     """study reads its images twice: its conversion note was printed twice."""
     import logging

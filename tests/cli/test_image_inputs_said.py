@@ -4,6 +4,7 @@ sub-folders, channels-first ``.npz`` arrays, a NIfTI header without a voxel size
 from __future__ import annotations
 
 import io
+import json
 import logging
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 from medadapt.data.image_sources import left_out_note
 from medadapt.data.images import load_images
 from tests.cli.helpers import error_line, run_cli, succeeded
-from tests.data.makers import disc, disc_folder
+from tests.data.makers import disc, disc_folder, ramp_volume, write_nifti
 
 TINY = ["--image-size", "16", "--epochs", "1",
         "--backbone-options", "depth=1,embed_dim=32,num_heads=2,patch_size=4"]  # fmt: skip
@@ -32,9 +33,13 @@ def test_train_base_says_which_files_of_a_class_folder_it_did_not_read(tmp_path)
     (root / "dark" / "gone.png").symlink_to(tmp_path / "nowhere.png")
     result = succeeded(run_cli("train-base", "--data", root, *TINY, "--out", tmp_path / "b"))
     assert _warnings(result.stdout) == [
+        "warning: class 'dark' is treated as the positive class (sensitivity and the predicted "
+        "probability are about it) only because it sorts after 'bright'; choose with "
+        "--positive-class: --positive-class bright if 'bright' is the outcome to detect, "
+        "--positive-class dark to keep this",
         f"warning: 3 files in {root} were not read, being outside the class sub-folders or "
         "links to nothing (1 .png, 1 .txt, 1 broken link): put each image in its class's "
-        "sub-folder to use it"
+        "sub-folder to use it",
     ]
 
 
@@ -89,6 +94,48 @@ def test_an_empty_picture_is_said_to_be_empty(tmp_path):
         f"error: cannot read {root / 'bright' / 'empty.png'}: unreadable (an empty file, 0 "
         "bytes: a copy or download that did not finish?); fix or remove the file, or pass "
         "--on-error skip to leave it out"
+    )
+
+
+def test_a_stray_file_in_a_class_folder_is_refused_or_skipped_with_on_error_skip(tmp_path):
+    """notes.txt beside the images stopped train-base even with --on-error skip."""
+    root = disc_folder(tmp_path / "cases", n=4)
+    (root / "dark" / "notes.txt").write_text("scanned on the old machine\n")
+    for name in (".DS_Store", "Thumbs.db"):  # passed over without a word
+        (root / "dark" / name).write_bytes(b"\0")
+    refused = run_cli("train-base", "--data", root, *TINY, "--out", tmp_path / "b")
+    assert error_line(refused) == (
+        f"error: {root / 'dark' / 'notes.txt'} has an unknown file type '.txt': medadapt reads "
+        ".png, .jpg, .jpeg, .dcm, .dicom, .nii, .nii.gz and DICOM under any name (recognised "
+        "by its first bytes); remove or convert the file, or pass --on-error skip to leave it "
+        "out"
+    )
+    result = succeeded(run_cli("train-base", "--data", root, *TINY, "--on-error", "skip",
+                               "--out", tmp_path / "b"))  # fmt: skip
+    lines = (result.stdout + result.stderr).splitlines()
+    assert [line for line in lines if "left out" in line or line.startswith("skipped")] == [
+        f"skipped {root / 'dark' / 'notes.txt'}: unknown file type '.txt' (medadapt reads .png, "
+        ".jpg, .jpeg, .dcm, .dicom, .nii, .nii.gz and DICOM under any name)",
+        "1 image left out (--on-error skip): 1 unreadable",
+    ]
+    assert not [line for line in lines if "Thumbs" in line or "DS_Store" in line]
+    summary = json.loads((tmp_path / "b" / "model.json").read_text())
+    assert summary["training"]["epochs"] == 1
+    # 8 images, too few to set some aside: the one epoch was "1 epochs"
+    said = " ".join(result.stdout.split())  # the line is wrapped to the terminal's width
+    assert "(too few patients to set some aside: 1 epoch, no early stopping)" in said
+
+
+def test_volumes_for_a_2d_backbone_are_refused_naming_the_flag(tmp_path):
+    """It said "load one slice per volume (spatial_dims=2)", a Python argument."""
+    for label, offset in (("a", 0.0), ("b", 5.0)):
+        for i in range(3):
+            write_nifti(tmp_path / "vols" / label / f"{i}.nii.gz", ramp_volume(offset=offset + i))
+    result = run_cli("train-base", "--data", tmp_path / "vols", "--spatial-dims", "3",
+                     "--image-size", "8", "--out", tmp_path / "b")  # fmt: skip
+    assert error_line(result) == (
+        "error: timm:vit_tiny_patch16_224 takes 2D images but the data are 3D volumes: use "
+        "--backbone monai:vit, or pass --spatial-dims 2 to train on one slice per volume"
     )
 
 

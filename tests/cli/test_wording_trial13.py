@@ -220,3 +220,119 @@ def test_a_train_base_option_at_a_later_verb_says_where_it_is_chosen(verb, tmp_p
         "does not take it (the base's positive class is used): drop it, or train a new base "
         "with train-base --positive-class"
     )
+
+
+# ----- a later trial: options another verb takes, and "did you mean" only when close ---------
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["predict", "--window", "brain"],
+         "error: --window is chosen at train-base and kept with the model, so predict does not "
+         "take it (the base's CT window is used): drop it, or train a new base with train-base "
+         "--window"),
+        (["adapt", "--image-size", "64"],
+         "error: --image-size is chosen at train-base and kept with the model, so adapt does not "
+         "take it (the base's image size is used): drop it, or train a new base with train-base "
+         "--image-size"),
+        (["evaluate", "--channels", "1"],
+         "error: --channels is chosen at train-base and kept with the model, so evaluate does "
+         "not take it (the base's channels are used): drop it, or train a new base with "
+         "train-base --channels"),
+        (["check-data", "--bits-stored", "12"],
+         "error: --bits-stored is chosen at train-base and kept with the model, so check-data "
+         "does not take it (the base's bits stored are used): drop it, or train a new base with "
+         "train-base --bits-stored"),
+        (["predict", "--spatial-dims", "3"],
+         "error: --spatial-dims is chosen at train-base and kept with the model, so predict "
+         "does not take it (the base's 2D or 3D reading is used): drop it, or train a new base "
+         "with train-base --spatial-dims"),
+        (["adapt", "--backbone", "timm:vit_small_patch16_224"],
+         "error: --backbone is chosen at train-base and kept with the model, so adapt does not "
+         "take it (the base's architecture is used): drop it, or train a new base with "
+         "train-base --backbone"),
+        (["predict", "--label", "target"],
+         "error: --label is chosen at train-base and kept with the model, so predict does not "
+         "take it (the base's label column is used): drop it, or train a new base with "
+         "train-base --label"),  # not "did you mean '--labels'" (a PACS's list of studies)
+        (["evaluate", "--epochs", "2"],  # click offered "Did you mean '--report'?"
+         "error: --epochs is a training option, and evaluate does not train (it scores a "
+         "trained model): drop it; train-base, adapt, study and federate simulate take it"),
+        (["predict", "--lr", "0.01"],
+         "error: --lr is a training option, and predict does not train (it applies a trained "
+         "model): drop it; train-base, adapt, federate simulate and federate server take it"),
+        (["evaluate", "--method", "lora"],
+         "error: --method is a training option, and evaluate does not train (it scores a "
+         "trained model): drop it; adapt, federate simulate and federate server take it"),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else "",
+)  # fmt: skip
+def test_an_option_of_another_verb_says_where_it_goes(argv, said, tmp_path):
+    verb, *option = argv
+    line = error_line(run_cli(verb, "--base", tmp_path / "b", "--data", tmp_path / "d.csv",
+                              *option))  # fmt: skip
+    assert line == said
+
+
+def test_serve_does_not_train(tmp_path):
+    line = error_line(run_cli("serve", "--registry", tmp_path / "r", "--epochs", "3"))
+    assert line == (
+        "error: --epochs is a training option, and serve does not train (it answers with "
+        "trained models): drop it; train-base, adapt, study and federate simulate take it"
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["evaluate", "--base", "b", "--data", "d", "--colour", "red"],
+         "error: No such option '--colour' (see 'medadapt evaluate --help')"),
+        (["predict", "--base", "b", "--data", "d", "--taks", "binary"],  # was '--base', '--data'
+         "error: No such option '--taks' (see 'medadapt predict --help')"),
+        (["evaluate", "--base", "b", "--data", "d", "--thresold", "0.3"],  # was also '--help'
+         "error: No such option '--thresold'; did you mean '--threshold'? (see 'medadapt "
+         "evaluate --help')"),
+        (["train-base", "--data", "d", "--taks", "binary"],
+         "error: No such option '--taks'; did you mean '--task'? (see 'medadapt train-base "
+         "--help')"),
+        (["--verbose"], "error: No such option '--verbose' (see 'medadapt --help')"),
+        (["trian-base"],  # typer and click both said "Did you mean 'train-base'?"
+         "error: No such command 'trian-base'; did you mean 'train-base'? (see 'medadapt "
+         "--help')"),
+        (["fit"], "error: No such command 'fit' (see 'medadapt --help')"),
+        (["registry", "lst"],
+         "error: No such command 'lst'; did you mean 'list'? (see 'medadapt registry --help')"),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else "",
+)  # fmt: skip
+def test_an_unknown_option_or_command_is_offered_only_a_close_one(argv, said):
+    # the program as started ("python -m pytest" here) is named where "medadapt" would be
+    prog = error_line(run_cli("--verbose")).split("(see '")[1].removesuffix(" --help')")
+    assert error_line(run_cli(*argv)).replace(f"(see '{prog}", "(see 'medadapt") == said
+
+
+def test_only_a_close_spelling_is_offered():
+    from medadapt.cli.usage import closest
+
+    flags = ["--base", "--data", "--report", "--help", "--threshold", "--adapter", "--json"]
+    assert [closest(given, flags) for given in
+            ("--adpater", "--thresh", "--Report", "--epochs", "--lr", "--colour", "--dat")] == [
+        "--adapter", "--threshold", "--report", None, None, None, "--data"]  # fmt: skip
+
+
+def test_every_option_decided_at_train_base_is_answered_at_a_later_verb():
+    """Each modality option that train-base takes and adapt does not (decided once, kept with
+    the model) is either said to be kept with the model or to be a training option."""
+    from dataclasses import fields
+
+    from medadapt.cli.usage import DECIDED_AT_TRAIN_BASE, TRAINING_OPTIONS
+    from medadapt.modalities.base import flag_of, registered
+
+    decided = [flag_of(f.name) for modality in registered() for f in fields(modality.options)
+               if "train-base" in f.metadata.get("verbs", ())
+               and "adapt" not in f.metadata.get("verbs", ())]  # fmt: skip
+    assert "--window" in decided and "--d-token" in decided
+    assert [
+        f for f in decided if f not in DECIDED_AT_TRAIN_BASE and f not in TRAINING_OPTIONS
+    ] == []

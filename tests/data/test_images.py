@@ -163,12 +163,26 @@ def test_csv_column_problems_are_one_line_errors(tmp_path):
     csv.write_text("path,label\nnotes.txt,x\nb.png,y\n")
     (tmp_path / "notes.txt").write_text("hello")
     with pytest.raises(DataError) as err:
-        load_images(csv)
+        load_images(csv, on_error="raise")
     assert str(err.value) == (
         f"{tmp_path}/notes.txt (line 2 of {csv}) has an unknown file type '.txt': medadapt "
         "reads .png, .jpg, .jpeg, .dcm, .dicom, .nii, .nii.gz and DICOM under any name "
-        "(recognised by its first bytes); remove or convert the file"
+        "(recognised by its first bytes); remove or convert the file, or pass --on-error skip "
+        "to leave it out"
     )
+    write_picture(tmp_path / "a.png", disc(8, 100, 0))
+    write_picture(tmp_path / "b.png", disc(8, 200, 1))
+    csv.write_text("path,label\nnotes.txt,x\na.png,x\nb.png,y\n")
+    with pytest.warns(SkippedFilesWarning):
+        listed = load_images(csv, image_size=8)  # on_error="skip": left out, as unreadable
+    assert listed.paths == [f"{tmp_path}/a.png", f"{tmp_path}/b.png"]
+    assert listed.skipped == [(f"{tmp_path}/notes.txt", UNKNOWN_TXT)]
+
+
+UNKNOWN_TXT = (
+    "unknown file type '.txt' (medadapt reads .png, .jpg, .jpeg, .dcm, .dicom, .nii, .nii.gz "
+    "and DICOM under any name)"
+)
 
 
 def test_corrupt_files_are_skipped_with_a_report_or_refused(tmp_path):
@@ -220,16 +234,52 @@ def test_folder_layout_errors(tmp_path):
     write_picture(one / "only" / "a.png", disc(8, 100, 0))
     with pytest.raises(DataError) as err:
         load_images(one)
-    assert str(err.value) == (
+    assert str(err.value) == (  # not "or name them with --class-names": they have no images
         f"{one} has only one class folder ('only'): a classifier needs at least two classes; "
-        "add the other classes' images or name them with --class-names"
+        "add a sub-folder of images for each other class"
+    )
+    csv = tmp_path / "one.csv"
+    csv.write_text("path,finding\none/only/a.png,only\n")
+    with pytest.raises(DataError) as err:
+        load_images(csv, label_column="finding")
+    assert str(err.value) == (
+        f"{csv} has only one value in column 'finding' ('only'): a classifier needs at least "
+        "two classes; add rows for the other classes' images"
     )
     # an explicit class list allows a one-class subset (e.g. an evaluation slice)
     ds = load_images(one, image_size=8, classes=["other", "only"])
     assert ds.y.tolist() == [1] and ds.class_counts() == {"other": 0, "only": 1}
     (one / "only" / "notes.txt").write_text("x")
     with pytest.raises(DataError, match=r"notes.txt has an unknown file type '.txt'"):
-        load_images(one, classes=["other", "only"])
+        load_images(one, classes=["other", "only"], on_error="raise")
+
+
+def test_a_stray_file_in_a_class_folder_is_skipped_and_counted_or_refused(tmp_path):
+    """notes.txt or a README among the images stopped every run, --on-error skip or not;
+    hidden files, Thumbs.db and desktop.ini are passed over without a word."""
+    root = disc_folder(tmp_path / "c", n=2, size=8)
+    (root / "dark" / "notes.txt").write_text("scanned on the old machine\n")
+    (root / "bright" / "README").write_text("cases\n")
+    for name in (".DS_Store", "Thumbs.db", "desktop.ini"):
+        (root / "dark" / name).write_bytes(b"\0")
+    with pytest.raises(DataError) as err:
+        load_images(root, image_size=8, on_error="raise")
+    assert str(err.value) == (
+        f"{root}/bright/README has an unknown file type '(no suffix)': medadapt reads .png, "
+        ".jpg, .jpeg, .dcm, .dicom, .nii, .nii.gz and DICOM under any name (recognised by its "
+        "first bytes); remove or convert the file, or pass --on-error skip to leave it out"
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = load_images(root, image_size=8, on_error="skip")
+    assert len(ds) == 4 and ds.source["n_files"] == 6 and ds.source["skipped"] == 2
+    no_suffix = UNKNOWN_TXT.replace("'.txt'", "'(no suffix)'")
+    assert ds.skipped == [(f"{root}/bright/README", no_suffix),
+                          (f"{root}/dark/notes.txt", UNKNOWN_TXT)]  # fmt: skip
+    assert [str(w.message) for w in caught] == [
+        f"skipped 2 of 6 image files: 2 unreadable files, first: {root}/bright/README: "
+        f"{no_suffix}; the full list is in dataset.skipped"
+    ]
 
 
 def test_hidden_files_are_ignored_and_empty_class_folders_refused(tmp_path):

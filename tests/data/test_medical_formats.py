@@ -327,3 +327,20 @@ def test_a_dicom_series_of_single_slices_is_stacked_by_position(tmp_path):
     schema = ImageSchema(classes=("a", "b"), channels=1, image_size=4, spatial_dims=3)
     images, ids, skipped, _ = load_unlabelled(tmp_path / "s", schema)  # predict reads series too
     assert images.shape == (3, 1, 4, 4, 4) and len(ids) == 3 and skipped == []
+
+
+def test_a_dicom_series_split_between_classes_is_refused_naming_the_flag(tmp_path):
+    """It said "read single slices with spatial_dims=2", a Python argument, on the command
+    line too."""
+    _series(tmp_path / "s", "a", "P1")
+    _series(tmp_path / "s", "b", "P2")
+    moved = sorted((tmp_path / "s" / "a" / "P1").iterdir())[-1]
+    moved.rename(tmp_path / "s" / "b" / moved.name)
+    first = sorted((tmp_path / "s" / "a" / "P1").iterdir())[0]
+    with pytest.raises(DataError) as err:
+        load_images(tmp_path / "s", image_size=4, spatial_dims=3, spacing=None)
+    assert str(err.value) == (
+        f"the DICOM series of {first} has files with different labels or groups (2 "
+        "combinations): give every file of a series the same label, or pass --spatial-dims 2 "
+        "to read each file as a single slice"
+    )

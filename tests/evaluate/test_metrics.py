@@ -144,6 +144,25 @@ def test_results_too_good_to_be_true_carry_a_note():
     assert "too_good" not in realistic["notes"]
 
 
+def test_an_image_result_too_good_to_be_true_names_how_pixels_leak():
+    """An image model sees only pixels: a copy of the label or a record number cannot leak."""
+    y = np.array([0] * 15 + [1] * 15)
+    perfect = binary_metrics(y, np.linspace(0, 1, 30), n_boot=50, unit="image")
+    assert perfect["notes"]["too_good"] == (
+        "AUROC 1.000 and accuracy 1.0 on 30 images: too good to be true for most clinical "
+        "questions; check for a leak (the same images or near-copies among the training and "
+        "test images, a marker or text burnt into the images that differs by class, images of "
+        "one class from another scanner or site) before trusting it"
+    )
+    proba = np.eye(3)[np.repeat([0, 1, 2], 10)] * 0.9 + 0.1 / 3
+    three = multiclass_metrics(np.repeat([0, 1, 2], 10), proba, n_boot=50, unit="image")
+    assert three["notes"]["too_good"].endswith(
+        "check for a leak (the same images or near-copies among the training and test images, "
+        "a marker or text burnt into the images that differs by class, images of one class "
+        "from another scanner or site) before trusting it"
+    )
+
+
 def test_perfect_accuracy_needs_twenty_patients_to_be_suspicious():
     y = np.array([0] * 6 + [1] * 6)
     small = binary_metrics(y, np.r_[np.full(6, 0.4), np.full(6, 0.6)], n_boot=50, min_per_class=7)
@@ -321,19 +340,66 @@ def test_the_validation_a_dicom_report_carries_fits_one_ascii_parameter():
     assert len(long) <= 44 and long.isascii()
 
 
-def test_an_ece_below_its_own_bootstrap_interval_says_why_the_interval_is_shifted():
-    # 60 well-calibrated patients: resamples repeat patients, which inflates the binned ECE
+def test_the_cautions_a_prediction_carries_come_from_the_recorded_test():
+    """A served answer and a DICOM SR said "AUROC 1.00 (0.69-1.00), n=12, warning" at most:
+    the reader of the PACS could not tell what the warning was, nor that an adapter had no
+    measured performance at all."""
+    from medadapt.evaluate.report.formatting import recorded_cautions
+
+    assert recorded_cautions({"n": 60, "auroc": 0.81, "auroc_ci": [0.72, 0.89]}) == []
+    assert recorded_cautions(None) == [] and recorded_cautions({}) == []  # never judged
+    too_few = {"n": 9, "auroc": None, "notes": {"all": "not reported: only 9 patients"}}
+    assert recorded_cautions(too_few) == ["no measured performance (test set too small)"]
+    warned = {"n": 12, "auroc": 1.0, "notes": {"too_good": "...", "one_class": "...",
+                                                "backwards": "..."}}  # fmt: skip
+    said = recorded_cautions(warned)  # not one_class: an accuracy the figures show
+    assert said == ["test result too good to be true: check leaks",
+                    "ranked its test cases backwards"]  # fmt: skip
+    assert all(len(f"medadapt warning={w}") <= 64 and w.isascii() for w in said)
+
+
+def test_the_ece_interval_is_recentred_so_that_it_holds_the_estimate():
+    """60 well-calibrated patients: resamples repeat patients, which inflates the binned ECE,
+    so the percentile interval lay above its own estimate (0.068 (0.075-0.210)); moved by the
+    bootstrap's bias it holds it, and no note says it is shifted."""
     rng = np.random.default_rng(16)
     p = rng.uniform(0.05, 0.95, 60)
     y = (rng.uniform(size=60) < p).astype(int)
     m = binary_metrics(y, p)
-    assert m["ece"] < m["ece_ci"][0]  # the estimate lies below its percentile interval
-    assert m["notes"]["ece"] == (
+    resampled = bs.weighted_ece(bs.resample_weights(60, 1000, 0), y.astype(float), p)
+    low, high = bs.percentile_interval(resampled)
+    assert m["ece"] == pytest.approx(0.0679, abs=1e-4) and low > m["ece"]  # the plain interval
+    bias = resampled.mean() - m["ece"]
+    assert m["ece_ci"] == pytest.approx([low - bias, high - bias])
+    assert m["ece_ci"][0] < m["ece"] < m["ece_ci"][1]
+    assert "ece" not in m["notes"]
+    # the same for the top-label ECE of several classes, and never below 0
+    proba = rng.dirichlet(np.ones(3), 60)
+    labels = np.array([rng.choice(3, p=row) for row in proba])
+    many = multiclass_metrics(labels, proba)
+    assert 0 <= many["ece_ci"][0] <= many["ece"] <= many["ece_ci"][1]
+    assert "ece" not in many["notes"]
+
+
+def test_an_estimate_outside_its_own_interval_says_why_the_interval_is_shifted():
+    """What is left of the note (ECE's interval is re-centred): a biased bootstrap of another
+    metric, named in words."""
+    from medadapt.evaluate.metrics import _note_shifted_intervals
+
+    notes: dict[str, str] = {}
+    _note_shifted_intervals({"ece": 0.02, "ece_ci": [0.05, 0.2]}, notes, "patient")
+    assert notes["ece"] == (
         "the estimate lies below its 95% bootstrap interval: resamples repeat patients, and a "
         "calibration error measured on repeats is larger than on distinct patients (the bias is "
         "largest on small samples), so the interval is shifted upwards and only a rough range"
     )
-    assert "auroc" not in m["notes"]  # an estimate inside its interval carries no such note
+
+
+def test_a_recentred_interval_stays_within_its_bounds():
+    values = np.array([0.0, 0.01, 0.02, 0.3, 0.4])  # mean 0.146; percentiles 0.001, 0.39
+    assert bs.recentred_interval(values, 0.0) == pytest.approx([0.0, 0.39 - 0.146])
+    assert bs.recentred_interval(values, 0.9) == pytest.approx([0.755, 1.0])  # capped at 1
+    assert bs.recentred_interval(np.full(5, np.nan), 0.1) is None
 
 
 def test_a_result_is_judged_by_auroc_or_accuracy_when_auroc_cannot_be_estimated():

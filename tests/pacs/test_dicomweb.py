@@ -243,14 +243,14 @@ def test_a_report_names_the_cautions_recorded_with_the_models_test():
     back as written."""
     volume = ct_series("bright", "PAT-WARN", n_slices=2)
     cautions = ("test result too good to be true: check leaks",
-                "called nearly every test case one class")  # fmt: skip
+                "no measured performance (test set too small)")  # fmt: skip
     model = replace(MODEL, validation="AUROC 1.00 (0.69-1.00), n=12, warning", warnings=cautions)
     report = prediction_report([Finding({"bright": 0.52, "dark": 0.48}, volume)], model)
     [finding] = read_prediction_report(report)
     assert finding.model == model and finding.model.warnings == cautions
     assert [p for p in model.parameters() if "warning=" in p] == [
         "medadapt warning=test result too good to be true: check leaks",
-        "medadapt warning=called nearly every test case one class",
+        "medadapt warning=no measured performance (test set too small)",
     ]
 
 

@@ -69,7 +69,8 @@ def test_a_ct_series_uploaded_or_referenced_is_one_volume_scored_as_predict(
     source.store(series)
     study, series_uid = str(series[0].StudyInstanceUID), str(series[0].SeriesInstanceUID)
     expected = _offline(volumes, tmp_path)
-    limits = ImageServing(dicomweb_archives=(archive.root,), store_sr=True, max_images=8)
+    own = archive.root.replace("://", f"://{archive.user}:{archive.password}@")  # the server's
+    limits = ImageServing(dicomweb_archives=(own,), store_sr=True, max_images=8)
     app = create_app(volumes["registry"], token=TOKEN, images=limits)
     files = [("file", (p.name, p.read_bytes())) for p in volumes["files"]]
     with TestClient(app) as client:
@@ -77,7 +78,8 @@ def test_a_ct_series_uploaded_or_referenced_is_one_volume_scored_as_predict(
                                headers=AUTH)  # fmt: skip
         referenced = client.post("/v1/predict", headers=AUTH, json={
             "adapter": "ct_site", "store_sr": True,
-            "dicomweb": archive.reference("studies", study, "series", series_uid)})  # fmt: skip
+            "dicomweb": archive.reference("studies", study, "series", series_uid,
+                                         auth=False)})  # fmt: skip
         too_many = client.post("/v1/predict", data={"adapter": "ct_site"},
                                files=files + files[:1], headers=AUTH)  # fmt: skip
     assert uploaded.status_code == 200, uploaded.text

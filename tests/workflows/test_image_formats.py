@@ -129,6 +129,8 @@ def test_dicom_folder_trains_a_2d_vit_and_predicts_a_flat_folder(tmp_path, capsy
             "depth=1,embed_dim=16,num_heads=2",
             "--epochs",
             "2",
+            "--positive-class",  # the sorted order's, chosen: no warning that it sorts last
+            "dark",
             "--out",
             str(tmp_path / "base"),
         )

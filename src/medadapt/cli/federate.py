@@ -13,9 +13,10 @@ import typer
 from medadapt import checks
 from medadapt.cli import inputs
 from medadapt.cli.common import new_directory, small_model_threads, status_progress, stdout, warn
-from medadapt.cli.main import KEPT_WITH_THE_BASE, app, kept_with_the_base
+from medadapt.cli.main import app
 from medadapt.cli.options import ADAPTER_OPTIONS, Shared, build_command, options_for
 from medadapt.cli.printing import print_dropped, print_skipped, warn_all
+from medadapt.cli.usage import KEPT_WITH_THE_BASE, kept_with_the_base
 from medadapt.cli.verbs import DATA, GROUP_COLUMN, ID_COLUMN, LABEL, SEED, probes
 from medadapt.errors import ConfigError, DataError
 

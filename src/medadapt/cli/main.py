@@ -189,52 +189,13 @@ def _one_line_warning(message: Any, category: type, filename: str, lineno: int,
         typer.echo(text, err=True)
 
 
-KEPT_WITH_THE_BASE = {
-    "--task": "the base's task is used",
-    "--positive-class": "the base's positive class is used",
-    "--positive-above": "the base's threshold is used",
-    "--missing-code": "the base's codes are read as missing",
-    "--categorical": "the base's columns are read as it read them",
-    "--numeric": "the base's columns are read as it read them",
-    "--exclude": "the base's columns are read as it read them",
-}
-"""``train-base`` options that a verb reading a trained base (:data:`READS_A_BASE`) does not
-take: how the label and columns are read is kept with the model. Each: what is used instead."""
-READS_A_BASE = ("adapt", "evaluate", "predict", "check-data", "federate server", "federate client")
-
-
-def kept_with_the_base(
-    flag: str, verb: str, used: str, *, when: str = "", new_base: str | None = None
-) -> str:
-    """Why ``verb`` refuses ``train-base``'s ``flag`` (``when``: " with --base"): it is kept
-    with the model, and ``used`` is used instead; ``new_base``: how to train one with it."""
-    return (
-        f"{flag} is chosen at train-base and kept with the model, so {verb} does not take "
-        f"it{when} ({used}): drop it, or train a new base with {new_base or f'train-base {flag}'}"
-    )
-
-
-def _verb(context: Any) -> str | None:
-    """The command's words below the program ("adapt", "federate server"), however the
-    program was started (``medadapt``, ``python -m medadapt.cli``)."""
-    words = []
-    while context is not None and context.parent is not None:
-        words.insert(0, context.info_name)
-        context = context.parent
-    return " ".join(words) or None
-
-
 def usage_message(exc: Exception, args: list[str]) -> str:
-    """A click usage error as one line, with where to read the command's options; a
-    ``train-base`` option given to a verb that reads the base says where it is chosen."""
-    message = " ".join(exc.format_message().split())  # type: ignore[attr-defined]
-    context = getattr(exc, "ctx", None)
-    command = context.command_path if context is not None else "medadapt"
-    option = getattr(exc, "option_name", None)
-    verb = _verb(context)
-    if option in KEPT_WITH_THE_BASE and verb in READS_A_BASE:
-        return kept_with_the_base(option, verb, KEPT_WITH_THE_BASE[option])
-    return f"{message} (see '{command} --help')"
+    """A click usage error as one line (:func:`medadapt.cli.usage.usage_message`): where to
+    read the command's options, the option or command meant where one is spelt closely, and
+    where an option that this command does not take goes instead."""
+    from medadapt.cli.usage import usage_message as said
+
+    return said(exc)  # type: ignore[arg-type]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -33,7 +33,7 @@ from medadapt.data.image_io import (
     resample,
     scale_dicom,
 )
-from medadapt.data.image_sources import Entry
+from medadapt.data.image_sources import UNKNOWN, Entry, unknown_type
 from medadapt.data.reader_notes import collect_notes
 from medadapt.errors import DataError
 from medadapt.fileio import sha256_file
@@ -69,6 +69,8 @@ class Unit:
         if len(self.files) == 1:
             if self.entry.fmt == "missing":
                 raise FileNotFoundError(self.entry.path)
+            if self.entry.fmt == UNKNOWN:  # listed to be skipped (on_error="skip")
+                raise ReadError(unknown_type(self.entry.path))
             return read_file(self.entry.path, self.entry.fmt, options)
         try:
             return read_series(self.files, options)
@@ -115,7 +117,7 @@ def units_of(entries: Sequence[Entry], spatial_dims: int) -> list[Unit]:
             raise DataError(
                 f"the DICOM series of {members[0].path} has files with different labels or "
                 f"groups ({len(labels)} combinations): give every file of a series the same "
-                "label, or read single slices with spatial_dims=2"
+                "label, or pass --spatial-dims 2 to read each file as a single slice"
             )
         units.append(Unit(members[0], tuple(e.path for e in members)))
     return units

@@ -34,10 +34,16 @@ from medadapt.data.image_io import (
 )
 from medadapt.data.image_io import to_channels as _to_channels
 from medadapt.data.image_schema import is_image_source  # noqa: F401 (re-exported)
-from medadapt.data.image_sources import Entry, is_path_csv, missing_refusal, none_found
+from medadapt.data.image_sources import (
+    IGNORED_NAMES,
+    Entry,
+    is_path_csv,
+    missing_refusal,
+    none_found,
+)
 from medadapt.data.images import load_images
 from medadapt.data.option_words import takes
-from medadapt.data.read_errors import ReadError
+from medadapt.data.read_errors import BLANK, ReadError
 from medadapt.data.reader_notes import report_counted, report_notes
 from medadapt.data.splits import stratified_split
 from medadapt.errors import DataError
@@ -130,7 +136,8 @@ def check_known_labels(
 
 def _unlabelled_files(source: Path, path_column: str) -> tuple[list[Path], dict[str, int]]:
     """The image files to score (a table's paths, one file, or a folder's image files) and,
-    for a folder, how many other files it holds, by suffix (not read: said, not silent)."""
+    for a folder, how many other files it holds, by suffix (not read: said, not silent;
+    hidden files and Thumbs.db/desktop.ini are passed over, as in class folders)."""
     if is_path_csv(source):
         table = _table(source)
         if path_column not in table.columns:
@@ -153,7 +160,8 @@ def _unlabelled_files(source: Path, path_column: str) -> tuple[list[Path], dict[
         return [source], {}
     files, others = [], Counter()
     for p in sorted(source.rglob("*")):
-        if any(part.startswith(".") for part in p.relative_to(source).parts) or p.is_dir():
+        hidden = any(part.startswith(".") for part in p.relative_to(source).parts)
+        if hidden or p.name.lower() in IGNORED_NAMES or p.is_dir():
             continue
         if p.is_file() and file_format(p) is not None:
             files.append(p)
@@ -564,9 +572,7 @@ def check_scoreable(read: FileRead) -> FileRead:
     what is scored is checked (training data refuse or leave out blank files when read)."""
     if is_blank(read):
         windowed = " after the intensity window" if "window" in read.how else ""
-        raise ReadError(
-            f"a blank image: every pixel has the same value{windowed} (nothing to score)"
-        )
+        raise ReadError(f"{BLANK}{windowed} (nothing to score)")
     return read
 
 

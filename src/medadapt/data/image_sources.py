@@ -21,7 +21,13 @@ from medadapt.checks import did_you_mean
 from medadapt.data.option_words import takes
 from medadapt.errors import DataError
 
-_IGNORED = {"thumbs.db", "desktop.ini"}
+#: what an operating system writes beside images (lower case): never read, never named as
+#: left out, as hidden files (a name starting with ".", such as .DS_Store) are not
+IGNORED_NAMES = frozenset({"thumbs.db", "desktop.ini"})
+
+#: the :attr:`Entry.fmt` of a file medadapt reads no image from (its suffix and first bytes
+#: name no format), listed where ``on_error`` is "skip": reading it fails (:func:`unknown_type`)
+UNKNOWN = "unknown"
 
 #: how the name of an image file ends (read or not by medadapt: a column of TIFF names is a
 #: path column too, whose files are refused by type when read)
@@ -39,11 +45,14 @@ class Entry:
     path: Path
     label: str
     group: str | None
-    fmt: str  # a reader format, or "missing"
+    fmt: str  # a reader format, "missing" or UNKNOWN (skipped when read)
     subject: str | None = None  # the patient id column's value (in memory only)
 
 
-def _format_or_fail(path: Path, where: str) -> str:
+def _format_or_fail(path: Path, where: str, on_error: str) -> str:
+    """The reader format of ``path`` (``where``: its CSV line, or nothing), "missing" where it
+    does not exist, :data:`UNKNOWN` for a file of an unknown type left out when read (with
+    ``on_error`` "skip"); else such a file is refused, naming the types medadapt reads."""
     from medadapt.data.image_io import SUFFIXES, file_format
 
     fmt = file_format(path)
@@ -51,15 +60,33 @@ def _format_or_fail(path: Path, where: str) -> str:
         return fmt
     if not path.exists():
         return "missing"
-    known = ", ".join(SUFFIXES)
+    if on_error == "skip":
+        return UNKNOWN
+    skip = ", or pass --on-error skip to leave it out" if takes("--on-error") else ""
     raise DataError(
-        f"{path}{where} has an unknown file type {path.suffix or '(no suffix)'!r}: medadapt "
-        f"reads {known} and DICOM under any name (recognised by its first bytes); remove "
-        "or convert the file"
+        f"{path}{where} has an unknown file type {_suffix(path)!r}: medadapt reads "
+        f"{', '.join(SUFFIXES)} and DICOM under any name (recognised by its first bytes); "
+        f"remove or convert the file{skip}"
     )
 
 
-def folder_entries(root: Path) -> list[Entry]:
+def unknown_type(path: Path) -> str:
+    """Why a file of :data:`UNKNOWN` type is left out (``--on-error skip``), in one line."""
+    from medadapt.data.image_io import SUFFIXES
+
+    return (
+        f"unknown file type {_suffix(path)!r} (medadapt reads {', '.join(SUFFIXES)} and DICOM "
+        "under any name)"
+    )
+
+
+def _suffix(path: Path) -> str:
+    return path.suffix or "(no suffix)"
+
+
+def folder_entries(root: Path, on_error: str = "raise") -> list[Entry]:
+    """The files of class folder ``root`` (hidden files and :data:`IGNORED_NAMES` passed
+    over); one of an unknown type is refused unless ``on_error`` is "skip"."""
     from medadapt.data.image_io import file_format
 
     class_dirs = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
@@ -79,14 +106,15 @@ def folder_entries(root: Path) -> list[Entry]:
             p
             for p in class_dir.rglob("*")
             if p.is_file()
-            and p.name.lower() not in _IGNORED
+            and p.name.lower() not in IGNORED_NAMES
             and not any(part.startswith(".") for part in p.relative_to(class_dir).parts)
         )
         if not files:
             raise DataError(
                 f"class folder {class_dir} has no files: add its images or remove the folder"
             )
-        entries += [Entry(p, class_dir.name, None, _format_or_fail(p, "")) for p in files]
+        fmts = [_format_or_fail(p, "", on_error) for p in files]
+        entries += [Entry(p, class_dir.name, None, fmt) for p, fmt in zip(files, fmts, strict=True)]
     return entries
 
 
@@ -98,7 +126,7 @@ def left_out_note(root: Path) -> str | None:
         return None
     kinds: Counter[str] = Counter()
     for path in root.iterdir():
-        if path.name.startswith(".") or path.name.lower() in _IGNORED or path.is_dir():
+        if path.name.startswith(".") or path.name.lower() in IGNORED_NAMES or path.is_dir():
             continue
         kinds[
             (path.suffix.lower() or "file without suffix") if path.exists() else "broken link"
@@ -132,6 +160,7 @@ def csv_entries(
     label_column: str,
     group_column: str | None,
     id_column: str | None = None,
+    on_error: str = "raise",
 ) -> list[Entry]:
     import pandas as pd
 
@@ -188,7 +217,8 @@ def csv_entries(
         if not entries:  # the first path tells how they were written (no stat per row)
             _check_relative_to_the_csv(path, raw_path, line, csv)
         _check_one_label(labels, path, label, number, csv)
-        entries.append(Entry(path, label, group, _format_or_fail(path, line), subject))
+        fmt = _format_or_fail(path, line, on_error)
+        entries.append(Entry(path, label, group, fmt, subject))
     if not any(entry.path.exists() for entry in entries):  # stops at the first found
         raise none_found(csv, str(table[path_column].iloc[0]).strip(), len(entries))
     return entries

@@ -5,8 +5,8 @@ Sources (``load_images(source, ...)``):
 * a **folder** with one sub-folder per class (``root/<class>/**/<file>``); files may be PNG,
   JPEG, DICOM (``.dcm``/``.dicom``, or any other name whose first bytes are DICOM's, with or
   without the 128-byte preamble; compressed transfer syntaxes are decoded, see
-  :mod:`medadapt.data.dicom_files`) or NIfTI (``.nii``/``.nii.gz``); hidden files are ignored,
-  any other file is an error;
+  :mod:`medadapt.data.dicom_files`) or NIfTI (``.nii``/``.nii.gz``); hidden files, Thumbs.db
+  and desktop.ini are ignored, any other file is unreadable (skipped or refused, below);
 * a **CSV** with columns ``path,label[,group]`` (paths relative to the CSV's folder);
 * a **MedMNIST** ``.npz`` (``{train,val,test}_images`` / ``_labels``; 2D or 3D, gray or RGB).
 
@@ -119,7 +119,9 @@ def load_images(
         return dataset
     if root.is_dir():
         _check_columns(root, "a folder", group_column, id_column)
-    entries, kind = _source_entries(root, path_column, label_column, group_column, id_column)
+    entries, kind = _source_entries(
+        root, path_column, label_column, group_column, id_column, on_error
+    )
     _check_entries(root, entries, kind, options)
     class_list = _class_list(root, [e.label for e in entries], classes, label_column)
     dataset = read_all(
@@ -189,12 +191,15 @@ def _source_entries(
     label_column: str,
     group_column: str | None,
     id_column: str | None,
+    on_error: str,
 ) -> tuple[list[Entry], str]:
-    """The files of a class folder or a path CSV, and which of the two ``root`` is."""
+    """The files of a class folder or a path CSV, and which of the two ``root`` is (a file of
+    an unknown type is refused, or listed to be skipped when read: ``on_error``)."""
     if root.is_dir():
-        return folder_entries(root), "folder"
+        return folder_entries(root, on_error), "folder"
     if root.suffix.lower() in (".csv", ".tsv"):
-        return csv_entries(root, path_column, label_column, group_column, id_column), "csv"
+        columns = (path_column, label_column, group_column, id_column)
+        return csv_entries(root, *columns, on_error=on_error), "csv"
     raise DataError(
         f"{root} is neither a folder, a .csv nor a .npz file: pass a folder with one "
         "sub-folder per class, a CSV of path,label or a MedMNIST .npz file"
@@ -280,11 +285,14 @@ def _class_list(
         return class_list
     class_list = sort_labels(labels)
     _check_spelling(root, class_list, label_column)
-    if len(class_list) < 2:
-        what = "class folder" if root.is_dir() else f"value in column {label_column!r}"
+    if len(class_list) < 2:  # naming other classes (--class-names) gives them no images
+        what, add = (
+            ("class folder", "a sub-folder of images for each other class") if root.is_dir()
+            else (f"value in column {label_column!r}", "rows for the other classes' images")
+        )  # fmt: skip
         raise DataError(
             f"{root} has only one {what} ({class_list[0]!r}): a classifier needs at least two "
-            "classes; add the other classes' images or name them with --class-names"
+            f"classes; add {add}"
         )
     return class_list
 

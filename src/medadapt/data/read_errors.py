@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+#: how every reason a blank image is left out begins (training data, or images to score)
+BLANK = "a blank image: every pixel has the same value"
 #: why a blank file or array image is left out of training data (``--on-error skip``): not
 #: an error, but a reason counted apart from unreadable files (here, torch-free, for the CLI)
-BLANK_REASON = "a blank image: every pixel has the same value (nothing to learn from)"
+BLANK_REASON = f"{BLANK} (nothing to learn from)"
 
 
 def is_blank_reason(reason: str) -> bool:
-    """Whether a skipped file's ``reason`` is :data:`BLANK_REASON` (else: unreadable)."""
-    return reason == BLANK_REASON
+    """Whether a skipped file's ``reason`` says it is blank (:data:`BLANK_REASON`, or a blank
+    image to score: "... after the intensity window (nothing to score)"); else: unreadable."""
+    return reason.startswith(BLANK)
 
 
 class ReadError(Exception):

@@ -95,7 +95,8 @@ def plural(n: int, unit: str) -> str:
 def too_good_note(metrics: dict[str, Any], unit: str = "patient") -> str | None:
     """A warning when a result is too good for a clinical question: AUROC >= 0.99, accuracy
     1.0 on >= 20 patients (``unit``: what is counted), or R^2 >= 0.99. Leaks, not models,
-    usually produce those."""
+    usually produce those: the leaks named are a table's (a column) or, for ``unit`` "image",
+    an image model's, which sees only pixels."""
     reasons = []
     if (metrics.get("auroc") or 0.0) >= TOO_GOOD_AUROC:
         reasons.append(f"AUROC {metrics['auroc']:.3f}")
@@ -105,11 +106,21 @@ def too_good_note(metrics: dict[str, Any], unit: str = "patient") -> str | None:
         reasons.append(f"R² {metrics['r2']:.3f}")
     if not reasons:
         return None
+    leaks = _IMAGE_LEAKS if unit == "image" else (
+        f"a copy of the label, a record number, a value recorded after the outcome, training "
+        f"{unit}s among the test {unit}s")  # fmt: skip
     return (
         f"{' and '.join(reasons)}: {TOO_GOOD} for most clinical questions; check for a leak "
-        f"(a copy of the label, a record number, a value recorded after the outcome, training "
-        f"{unit}s among the test {unit}s) before trusting it"
+        f"({leaks}) before trusting it"
     )
+
+
+#: how the pixels of images can give their class away (an image model sees nothing else)
+_IMAGE_LEAKS = (
+    "the same images or near-copies among the training and test images, a marker or text "
+    "burnt into the images that differs by class, images of one class from another scanner "
+    "or site"
+)
 
 
 ONE_CLASS_SHARE = 0.95  # calling this share of patients one class is (nearly) one answer
@@ -238,7 +249,8 @@ def _honest_intervals(out: dict[str, Any], notes: dict[str, str],
     at 35 of 35 (which reads as certainty). Another bootstrap interval of zero width is
     dropped, with a note saying why, and so is a value the bootstrap could not give an
     interval (too many resamples without a class: few patients of it). An estimate outside
-    its own interval (a biased bootstrap: ECE on few patients) gets a note too."""
+    its own interval (a bootstrap biased by repeated patients; ECE's interval is re-centred
+    on it instead, see :func:`_ece_with_interval`) gets a note too."""
     for name, (hits, patients) in counts.items():
         if out.get(name) is not None and len(hits) > 0:
             out[f"{name}_ci"] = proportion_interval(hits, patients)
@@ -376,6 +388,19 @@ def expected_calibration_error(y_true: np.ndarray, y_prob: np.ndarray, n_bins: i
     """ECE of binary probabilities with equal-width bins."""
     weights = np.ones((1, len(y_true)))
     return float(bs.weighted_ece(weights, y_true.astype(float), y_prob, n_bins)[0])
+
+
+def _ece_with_interval(
+    W: np.ndarray, correct: np.ndarray, confidence: np.ndarray
+) -> tuple[float, list[float] | None]:
+    """The ECE of ``confidence`` against ``correct`` (binary: y; multiclass: top-1 hits) and
+    its 95% interval from the resamples ``W``: the percentile interval re-centred on the
+    estimate (:func:`~medadapt.evaluate.bootstrap.recentred_interval`). Resamples repeat
+    patients, which inflates a binned ECE, so the plain percentile interval sits above the
+    estimate (``0.016 (0.016-0.184)``: the estimate at its lower edge, or below it); moved by
+    the bootstrap's bias, it holds the estimate and keeps the resamples' spread."""
+    estimate = float(bs.weighted_ece(np.ones((1, len(correct))), correct, confidence)[0])
+    return estimate, bs.recentred_interval(bs.weighted_ece(W, correct, confidence), estimate)
 
 
 def _recorder(out: dict[str, Any], notes: dict[str, str]) -> Callable[..., None]:
@@ -613,7 +638,8 @@ def binary_metrics(
         put("specificity", None, None,
             _too_few(neg_count, what, everyone, min_per_class, counted))  # fmt: skip
     put("brier", skm.brier_score_loss(y, p), bs.weighted_mean(W, (p - y) ** 2))
-    put("ece", expected_calibration_error(y, p), bs.weighted_ece(W, y.astype(float), p))
+    ece, ece_ci = _ece_with_interval(W, y.astype(float), p)
+    put("ece", ece, None, interval=ece_ci)
     _risk_calibration(put, y, p, W, few_note if not both else None, unit)
     called = ([f"class {c!r}" if c is not None else "another class" for c in named] if named
               else ["negative", "positive"])  # fmt: skip
@@ -689,8 +715,7 @@ def multiclass_metrics(
     out["brier"] = float(squared.mean())
     out["brier_ci"] = _interval(bs.weighted_mean(W, squared))
     confidence = proba.max(axis=1)
-    out["ece"] = float(bs.weighted_ece(np.ones((1, n)), hit, confidence)[0])
-    out["ece_ci"] = _interval(bs.weighted_ece(W, hit, confidence))
+    out["ece"], out["ece_ci"] = _ece_with_interval(W, hit, confidence)
     one_class = one_class_note(y, pred, named, unit=_sampled(unit, clusters))
     if one_class:
         notes[ONE_CLASS] = one_class

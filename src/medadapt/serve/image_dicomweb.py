@@ -5,8 +5,10 @@ read like uploads (:func:`medadapt.serve.image_decode.decode`).
 The server fetches only from the archives it was started with (``--dicomweb-archive URL``)
 and sends its DICOMweb token (``--dicomweb-token-file``) only to them: a client cannot make it
 call, or hand its token to, any other host. The number of instances is checked (QIDO-RS)
-before anything is fetched. Failures are one line: 403 an archive not served, 404 a study or
-series the archive does not have, 413 too many instances, 422 a malformed reference or a
+before anything is fetched. A reference carrying credentials (``user:password@``) is refused:
+the server reads its archives with its own, and a password in a request ends up in logs and
+proxies. Failures are one line: 403 an archive not served, 404 a study or series the archive
+does not have, 413 too many instances, 422 a malformed reference, one with credentials or a
 series that holds no image (a report), 502 an archive that cannot be reached or fails.
 """
 
@@ -49,7 +51,7 @@ class ArchiveImages:
 
 def fetch(url: str, schema: Any, limits: ImageServing, folder: Path) -> ArchiveImages:
     """The image instances ``url`` names, written into ``folder`` (a decoding thread)."""
-    reference = _reference(url)
+    reference = _reference(url, limits)
     check_archive(reference, limits)
     try:
         source = archive(reference, limits)
@@ -64,25 +66,45 @@ def fetch(url: str, schema: Any, limits: ImageServing, folder: Path) -> ArchiveI
 
 def archive(reference: DicomwebReference, limits: ImageServing) -> DicomwebSource:
     """The archive of ``reference`` (checked by :func:`check_archive`), with the server's
-    token, else the credentials of its ``--dicomweb-archive`` URL (``user:password@``), else
-    those in the reference; and the CA bundle."""
+    token, else the credentials of its ``--dicomweb-archive`` URL (``user:password@``); never
+    a client's (:func:`_reference` refuses them); and the CA bundle."""
     own = None if limits.dicomweb_token else _archive_auth(reference, limits)
-    if limits.dicomweb_token or own is not None:  # the server's credentials, never a client's
-        reference = replace(reference, auth=own)
+    reference = replace(reference, auth=own)  # the server's credentials, never a client's
     return DicomwebSource.for_reference(reference, token=limits.dicomweb_token,
                                         ca_bundle=limits.dicomweb_ca_bundle, retries=1)  # fmt: skip
 
 
-def _reference(url: str) -> DicomwebReference:
+def _reference(url: str, limits: ImageServing) -> DicomwebReference:
     try:
         reference = parse_reference(url)
     except DataError as exc:
         raise ImageInputError(422, None, str(exc).replace("--data", FIELD)) from None
+    if reference.auth is not None:  # shown without them: str() leaves out user:password@
+        raise ImageInputError(422, None, credentials_refused(reference, limits))
     if reference.study_uid is None:
         raise ImageInputError(
             422, None, f"{FIELD} {reference} names no study: add /studies/STUDY_UID"
         )
     return reference
+
+
+def credentials_refused(reference: DicomwebReference, limits: ImageServing) -> str:
+    """Why a reference carrying ``user:password@`` is refused, and whose credentials the
+    server uses instead (as it was started); neither the user nor the password is repeated."""
+    if limits.dicomweb_token:
+        own = "the token of its --dicomweb-token-file"
+    elif _archive_auth(reference, limits) is not None:
+        own = "the user:password@ of its --dicomweb-archive URL"
+    else:
+        own = (
+            "set where it is started: --dicomweb-token-file, or user:password@ in its "
+            "--dicomweb-archive URL"
+        )
+    return (
+        f"{FIELD} carries credentials (user:password@ in the URL): do not send them in the "
+        f"reference (they end up in logs and proxies); send {reference}: the server reads the "
+        f"archive with its own credentials, {own}"
+    )
 
 
 def check_archive(reference: DicomwebReference, limits: ImageServing) -> None:

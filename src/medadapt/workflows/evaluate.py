@@ -28,9 +28,10 @@ from medadapt.modalities.base import Modality, modality_of
 from medadapt.modalities.bundle import BaseModel
 from medadapt.results import (
     ADAPTER_ROWS,
+    BACKWARDS,
     BASE_ROWS,
     FINE_TUNED_ROWS,
-    SAID_AS_WARNINGS,
+    TOO_GOOD_KEY,
     WHOLE_RESULT,
     AdapterRecord,
     Evaluation,
@@ -328,12 +329,13 @@ def _recorded(loaded: Loaded) -> tuple[dict[str, Any] | None, str]:
 
 
 def _recorded_result(loaded: Loaded) -> list[str]:
-    """The warnings recorded about the model's whole test result (too good to be true, one
-    class for everyone, ranked backwards), repeated with its predictions: a trial predicted
-    with a base whose AUROC of 1.000 had been warned about at train-base, without a word."""
+    """The warnings recorded about the model's whole test result (too good to be true, ranked
+    backwards), repeated with its predictions: a trial predicted with a base whose AUROC of
+    1.000 had been warned about at train-base, without a word. (An accuracy no better than one
+    answer for all is a figure at one threshold, said where the figures are.)"""
     metrics, model = _recorded(loaded)
     notes = (metrics or {}).get("notes") or {}
-    return [f"{model}'s recorded test result: {notes[key]}" for key in SAID_AS_WARNINGS
+    return [f"{model}'s recorded test result: {notes[key]}" for key in (TOO_GOOD_KEY, BACKWARDS)
             if notes.get(key)]  # fmt: skip
 
 

@@ -107,13 +107,13 @@ def validation_summary(metrics: dict[str, Any] | None) -> str:
 def recorded_cautions(metrics: dict[str, Any] | None) -> list[str]:
     """What a prediction must carry about the model that made it, from its recorded test
     figures, in a few words each (:data:`~medadapt.results.WHOLE_RESULT_WORDS`): no measured
-    performance (its test set too small for any figure), a result too good to be true, one
-    class for every case, ranked backwards, a leak kept, old classes not kept. Nothing for a
+    performance (its test set too small for any figure), a result too good to be true, ranked
+    backwards, a leak kept, old classes not kept. Nothing for a
     model that recorded no figures at all (saved by an older medadapt: not judged)."""
     if not metrics:
         return []
     notes = metrics.get("notes") if isinstance(metrics.get("notes"), dict) else {}
-    said = [WHOLE_RESULT_WORDS[key] for key in WHOLE_RESULT if notes.get(key)]
+    said = [WHOLE_RESULT_WORDS[key] for key in WHOLE_RESULT_WORDS if notes.get(key)]
     if not any(metrics.get(m) is not None for m in _LEADING):
         said.insert(0, UNMEASURED_WORDS)
     return said

@@ -55,7 +55,7 @@ def new_backbone(
     elif schema.spatial_dims == 3:
         raise ConfigError(
             f"{backbone} takes 2D images but the data are 3D volumes: use --backbone monai:vit, "
-            "or load one slice per volume (spatial_dims=2)"
+            "or pass --spatial-dims 2 to train on one slice per volume"
         )
     return create_vision_backbone(
         backbone,
