@@ -167,6 +167,14 @@ WHOLE_RESULT_WORDS = {
 UNMEASURED_WORDS = "no measured performance (test set too small)"
 
 
+def recorded_metrics(training: dict[str, Any]) -> dict[str, Any] | None:
+    """The test figures of the model a base folder holds, from its record's ``training``:
+    those of the fully fine-tuned model where ``adapt --method full`` wrote one there
+    (``adapted``), else the base's own."""
+    adapted = training.get("adapted")
+    return adapted.get("metrics") if adapted else training.get("test_metrics")
+
+
 #: whose rows showed a leak that a model kept with ``--allow-leak`` (:func:`kept_leak_notes`)
 BASE_ROWS = "the base model's training rows"
 ADAPTER_ROWS = "the rows the adapter was trained and tested on"

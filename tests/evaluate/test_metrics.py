@@ -332,8 +332,10 @@ def test_the_validation_a_dicom_report_carries_fits_one_ascii_parameter():
     assert validation_summary(tested) == "AUROC 0.81 (0.72-0.89), n=60"
     too_few = {"n": 8, "auroc": None, "notes": {"all": "not reported: only 8 images"}}
     assert validation_summary(too_few) == "not reported (n=8)"
-    warned = {"n": 37, "accuracy": 0.946, "notes": {"one_class": "every patient ..."}}
+    warned = {"n": 37, "accuracy": 0.946, "notes": {"too_good": "accuracy 1.0 ..."}}
     assert validation_summary(warned) == "accuracy 0.95, n=37, warning"
+    one_answer = {"n": 37, "accuracy": 0.946, "notes": {"one_class": "every patient ..."}}
+    assert validation_summary(one_answer) == "accuracy 0.95, n=37"  # no caution to name
     assert validation_summary(None) == "not evaluated"
     long = validation_summary({"n": 123456, "auroc": 0.5, "auroc_ci": [0.4, 0.6],
                                "notes": {"too_good": "..."}})  # fmt: skip

@@ -107,14 +107,14 @@ def test_the_forgetting_warning_says_what_the_failed_criterion_means():
     a new one"; the warning now says what failed, and that the drop's interval reaches none."""
     from medadapt.evaluate.retention import forgetting_warning
 
-    record = _trial_record(auroc_after=0.788, drop=0.012, drop_ci=[-0.0001, 0.036],
+    record = _trial_record(auroc_after=0.788, drop=0.012, drop_ci=[-0.004, 0.036],
                            base_correct_predicted_as_new=0.0, old_predicted_as_new=0.0)  # fmt: skip
     said = forgetting_warning(record, "adapter 'cavity'")
     assert said.endswith(
         "the AUROC dropped 0.012 (more than 0.01); 0% of the 20 old-class images the base model "
         "classified correctly are now called a new class (at most 10%)): it tells the old "
-        "classes apart less well than the base model did (the 95% interval of the drop, 0.000 "
-        "to 0.036, reaches no drop: more old-class images would tell whether it is real); keep "
+        "classes apart less well than the base model did (the 95% interval of the drop, -0.004 "
+        "to 0.036, includes no drop: more old-class images would tell whether it is real); keep "
         "the base model for the old classes, or adapt again"
     )
     assert "may name a new one" not in said

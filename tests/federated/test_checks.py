@@ -62,6 +62,12 @@ def test_the_run_round_trips_through_the_apps_run_config():
         ({"proximal_mu": -0.1}, "--proximal-mu must be at least 0; got -0.1"),
         ({"n_boot": -5}, "--n-boot must be at least 1; got -5"),
         ({"lr": -1.0}, "--lr must be positive; got -1"),  # was each site's failure, in round 1
+        (  # a review: the noise stayed scaled for every site when one dropped out
+            {"clipping_norm": 1.0, "noise_multiplier": 1.0, "on_site_error": "continue"},
+            "--dp-noise with --on-site-error continue: Flower scales the noise for every site, "
+            "so a site that drops out leaves less privacy than --dp-noise says; use "
+            "--on-site-error stop with differential privacy",
+        ),
     ],
 )
 def test_bad_values_name_their_flag(changes, message):

@@ -93,10 +93,8 @@ def test_a_dicomweb_reference_scores_as_its_files_uploaded(image_registry, reque
         ({"dicomweb_archives": ("http://127.0.0.1:8042/dicom-web",)},
          "set where it is started: --dicomweb-token-file, or user:password@ in its "
          "--dicomweb-archive URL"),
-        ({}, "set where it is started: --dicomweb-token-file, or user:password@ in its "
-         "--dicomweb-archive URL"),
     ],
-    ids=["token", "archive password", "none", "no archive"],
+    ids=["token", "archive password", "none"],
 )  # fmt: skip
 def test_a_reference_carrying_credentials_is_refused_without_repeating_them(
     image_registry, caplog, own, said
@@ -125,6 +123,23 @@ def test_a_reference_carrying_credentials_is_refused_without_repeating_them(
     logged = caplog.text + " ".join(str(r.args) for r in caplog.records)
     for secret in ("hunter2", "alice", "server-secret"):
         assert secret not in logged and all(secret not in r.text for r in replies)
+
+
+def test_credentials_to_an_archive_not_served_get_the_403_and_no_word_of_the_servers_own(
+    image_registry,
+):
+    """A review: the 422 on credentials came before the archive check, telling any client
+    how the server authenticates to its PACS; an archive it does not serve is a 403 first."""
+    limits = ImageServing(dicomweb_archives=("http://127.0.0.1:8042/dicom-web",),
+                          dicomweb_token="k" * 32)  # fmt: skip
+    app = create_app(image_registry["registry"], token=TOKEN, images=limits)
+    elsewhere = "dicomweb+http://alice:pw@10.9.9.9:8042/dicom-web/studies/1.2.826.0.1.7"
+    with TestClient(app) as client:
+        reply = client.post(
+            "/v1/predict", json={"adapter": "site_a", "dicomweb": elsewhere}, headers=AUTH
+        )
+    assert reply.status_code == 403
+    assert "token" not in reply.json()["detail"] and "pw" not in reply.text
 
 
 def _writing_client(registry, archive, *, store_sr: bool = True) -> TestClient:

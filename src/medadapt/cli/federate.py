@@ -519,7 +519,9 @@ def _print(results: dict[str, Any], out: Path) -> None:
         if site["n_test"] and site["federated"].get("auroc") is None:
             stdout.print(no_auroc_line(name, site), markup=False, highlight=False)
 
-    for line in failure_lines(results["failures"], results["config"]["rounds"]):
+    for line in failure_lines(
+        results["failures"], results["config"]["rounds"], results.get("sites_trained", [])
+    ):
         warn(line)
     for line in verdict_lines(results):
         stdout.print(line, markup=False, highlight=False)

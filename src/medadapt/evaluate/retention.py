@@ -278,8 +278,8 @@ def _consequences(retention: dict[str, Any]) -> list[str]:
         low, high = retention.get("drop_ci") or (None, None)
         said.append(
             "it tells the old classes apart less well than the base model did"
-            + (f" (the 95% interval of the drop, {max(low, 0.0):.3f} to {high:.3f}, reaches no "
-               "drop: more old-class images would tell whether it is real)"
+            + (f" (the 95% interval of the drop, {low:.3f} to {high:.3f}, includes no drop: "
+               "more old-class images would tell whether it is real)"
                if low is not None and low <= 0 else "")
         )  # fmt: skip
     return said

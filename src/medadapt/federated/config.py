@@ -87,6 +87,12 @@ class FederatedRun:
             )
         checks.positive(self.clipping_norm, "--dp-clip")
         checks.positive(self.noise_multiplier, "--dp-noise")
+        if self.private and self.on_site_error == "continue":
+            raise ConfigError(
+                "--dp-noise with --on-site-error continue: Flower scales the noise for every "
+                "site, so a site that drops out leaves less privacy than --dp-noise says; use "
+                "--on-site-error stop with differential privacy"
+            )
         return self
 
     def _check_site_names_distinct(self) -> None:

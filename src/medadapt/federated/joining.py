@@ -16,11 +16,11 @@ import time
 from collections.abc import Callable
 
 from flwr.app import ConfigRecord, Message, MessageType, RecordDict
-from flwr.common.constant import HEARTBEAT_DEFAULT_INTERVAL, HEARTBEAT_PATIENCE
+from flwr.common.constant import HEARTBEAT_DEFAULT_INTERVAL, HEARTBEAT_PATIENCE, ErrorCode
 
 from medadapt.errors import DataError
 from medadapt.federated.config import FederatedRun
-from medadapt.federated.strategies import SITE_INDEX, Recorded, failure_message
+from medadapt.federated.strategies import SECOND_CLIENT, SITE_INDEX, Recorded, failure_message
 from medadapt.federated.wire import AuditedGrid
 
 Say = Callable[..., None]  # say(event, **counts): what the server's terminal is told
@@ -67,16 +67,26 @@ class Joining:
                 node = self.pending.pop(reply.metadata.reply_to_message_id, None)
                 if node is not None:
                     self._answered(node, reply, online)
+        self.settle(online)
+
+    def settle(self, online: set[int], *, now: bool = False) -> None:
+        """Each client that claims a joined site: it takes the site over once the site's
+        first client is gone, is forgotten once it is gone itself, and is refused once
+        Flower would have let a gone first client go (or ``now``: at the deadline)."""
         for node, (site, since) in list(self.contested.items()):
             holder = self._holder(site)
-            if holder is None or holder not in online:  # the site's old client left
+            if node not in online:  # the second client was stopped: nothing to refuse
+                del self.contested[node]
+            elif holder is None or holder not in online:  # the site's first client left
                 del self.contested[node]
                 self._join(node, site, holder)
-            elif time.monotonic() - since >= NODE_GONE_AFTER:
+            elif now or time.monotonic() - since >= NODE_GONE_AFTER:
                 del self.contested[node]
-                self._refuse(node, site, f"site {site}: {self._twice(site)}")
+                self._refuse(node, None, second_client(site))
 
     def _answered(self, node: int, reply: Message, online: set[int]) -> None:
+        if reply.has_error() and reply.error.code == ErrorCode.NODE_UNAVAILABLE:
+            return  # it left before it answered (restarted, say): a new node asks again
         if reply.has_error():
             failure = self.strategy.failure(0, reply)
             self._refuse(node, _site_named(self.run, failure["error"]), failure["error"])
@@ -109,16 +119,12 @@ class Joining:
     def _holder(self, site: str) -> int | None:
         return next((node for node, held in self.joined.items() if held == site), None)
 
-    def _twice(self, site: str) -> str:
-        return (
-            f"a second client joined as site {site} while the first still answers: each "
-            "hospital's client passes its own --site (stop the one started last)"
-        )
-
     def missing_message(self, online: set[int]) -> str:
         """Why the rounds cannot start: the sites that did not join, and what to do."""
         joined = list(self.joined.values())
         missing = [s for s in self.run.sites if s not in joined and s not in self.refused]
+        if not missing:  # every site joined or was refused (only a claim was left open)
+            return "the join round ended unsettled: start this run again"
         present = f" (joined: {', '.join(joined)})" if joined else " (none joined)"
         silent = sum(node in online for node in self.pending.values())
         reading = (f"; {silent} connected client{'s' if silent != 1 else ''} had not said "
@@ -150,9 +156,20 @@ def gather_sites(run: FederatedRun, grid: AuditedGrid, strategy: Recorded, say: 
         if joining.complete():
             break
         if time.monotonic() > deadline:
+            joining.settle(online, now=True)  # a second client still claiming: refused
+            if joining.complete():
+                break
             raise DataError(joining.missing_message(online))
         time.sleep(JOIN_POLL)
     grid.in_play = set(strategy.node_sites)
+
+
+def second_client(site: str) -> str:
+    """Why a second live client of a joined ``site`` is refused (the site itself takes part)."""
+    return (
+        f"a second client joined as site {site} while the first still answers and was left "
+        f"out ({SECOND_CLIENT}): each hospital's client passes its own --site"
+    )
 
 
 def _site_named(run: FederatedRun, error: str) -> str | None:

@@ -50,7 +50,9 @@ def federated_report(results: dict[str, Any]) -> Report:
     report.summary(verdict_lines(results) + summary_lines(results) + [legend(config, shown)]
                    + kept_lines(results))  # fmt: skip
     if results["failures"]:
-        report.warnings(failure_lines(results["failures"], config["rounds"]))
+        report.warnings(
+            failure_lines(results["failures"], config["rounds"], results.get("sites_trained", []))
+        )
     if results.get("site_notes"):  # what the terminal warned of the sites before the rounds
         report.warnings(results["site_notes"])
     for metric in shown_metrics(results):

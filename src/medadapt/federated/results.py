@@ -111,8 +111,10 @@ def summarise(
 def sites_trained(run: FederatedRun, outcome: FederatedOutcome) -> list[str]:
     """The sites that trained the shared adapter in every round: each sent its weights back,
     and none failed before the final round's scoring (``--on-site-error continue`` goes on
-    without a site that fails or leaves: it is not asked again)."""
-    dropped = {site for failure in outcome.failures if failure["round"] <= run.rounds
+    without a site that fails or leaves: it is not asked again). A refusal on joining is a
+    client's that never took part (the site may have joined with another, or a second
+    client of it was left out): a site refused alone has no training counts anyway."""
+    dropped = {site for failure in outcome.failures if 1 <= failure["round"] <= run.rounds
                for site in run.sites if failure["error"].startswith(f"site {site}: ")}  # fmt: skip
     return [site for site in run.sites if site in outcome.train_counts and site not in dropped]
 

@@ -4,6 +4,7 @@ site's measured figures, and a site that failed during the run."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from medadapt.evaluate.metrics import LOWER_IS_BETTER, MIN_PATIENTS, MIN_PER_CLASS
@@ -73,15 +74,32 @@ def _kept_out(kept_out: bool | None, their: str) -> str:
             "above): the base alone may look better there than it is")  # fmt: skip
 
 
-def failure_lines(failures: list[dict[str, Any]], rounds: int) -> list[str]:
-    """One line per site that failed (its first failure), naming the round."""
+def failure_lines(failures: list[dict[str, Any]], rounds: int,
+                  trained: Sequence[str] = ()) -> list[str]:  # fmt: skip
+    """One line per site that failed (its first failure), naming the round and what it
+    meant: a site refused on joining did not take part, unless it joined with another client
+    (``trained``: the sites that trained in every round); a second client of a site was left
+    out while the site took part; a site failing later left the run (or missed its final
+    scoring)."""
     first: dict[str, dict[str, Any]] = {}
     for failure in failures:
         first.setdefault(failure["error"].split(":", 1)[0], failure)
     lines = []
     for failure in first.values():
-        when = "the final round" if failure["round"] > rounds else moment(failure["round"])
-        lines.append(f"{when}: {failure['error']} (this site did not take part)")
+        error, round_ = failure["error"], failure["round"]
+        when = "the final round" if round_ > rounds else moment(round_)
+        site = next((s for s in trained if error.startswith(f"site {s}: ")), None)
+        if round_ > rounds:
+            meant = "no final figures from this site"
+        elif round_ >= 1:
+            meant = "the run went on without this site"
+        elif "second client" in error:
+            meant = "that client was left out; the site took part"
+        elif site is not None:
+            meant = "a later client of this site joined and took part"
+        else:
+            meant = "this site did not take part"
+        lines.append(f"{when}: {error} ({meant})")
     return lines
 
 

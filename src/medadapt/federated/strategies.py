@@ -155,6 +155,7 @@ def site_metrics(run: FederatedRun, reply: Message, server_round: int) -> dict[s
 GONE = "stopped answering before it replied (it left, or lost its connection to this server)"
 NODE_GONE = f"a site's client {GONE}"  # a node that never said which site it is
 LEFT = "left before this round (it stopped, or lost its connection to this server)"
+SECOND_CLIENT = "stop the one started last"  # in a second live client's refusal
 
 
 def failure_reason(error: Any, site: str | None = None) -> str:
@@ -177,6 +178,11 @@ def when(server_round: int) -> str:
 def failure_message(failures: list[dict[str, Any]]) -> str:
     """One line naming the site(s) that failed and why (each site's own one-line error)."""
     described = "; ".join(f"{when(f['round'])}: {f['error']}" for f in failures)
+    if all(SECOND_CLIENT in f["error"] for f in failures):  # the site itself is fine
+        return (
+            f"{described}; stop that client, then start this run again, or pass "
+            "--on-site-error continue to leave such a client out"
+        )
     fix = ("start that site's client again, then this run"
            if all(f["error"].endswith((GONE, LEFT)) for f in failures)
            else "fix the site's data or options")  # fmt: skip

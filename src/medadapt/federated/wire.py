@@ -73,10 +73,14 @@ class AuditedGrid:
     in_play: set[int] | None = None  # the nodes that joined as sites (None: before the join)
 
     def get_node_ids(self) -> list[int]:
-        """The connected nodes; once sites have joined, only those of ``in_play`` (a node
-        that was refused, or connects later, is never sampled for a round)."""
-        online = list(self.grid.get_node_ids())
-        return online if self.in_play is None else [n for n in online if n in self.in_play]
+        """The connected nodes; once sites have joined, the nodes of ``in_play``, whether
+        Flower still lists them or not (a node that was refused, or connects later, is never
+        sampled for a round; one that left is named before the round,
+        :meth:`~medadapt.federated.strategies.Recorded.check_nodes`, or answered for by
+        Flower: listing only those online, Flower's sampling could wait for ever)."""
+        if self.in_play is None:
+            return list(self.grid.get_node_ids())
+        return sorted(self.in_play)
 
     def send_and_receive(self, messages: Iterable[Message], *, timeout: float | None = None):
         messages = list(messages)

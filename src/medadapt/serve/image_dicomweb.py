@@ -51,8 +51,10 @@ class ArchiveImages:
 
 def fetch(url: str, schema: Any, limits: ImageServing, folder: Path) -> ArchiveImages:
     """The image instances ``url`` names, written into ``folder`` (a decoding thread)."""
-    reference = _reference(url, limits)
-    check_archive(reference, limits)
+    reference = _reference(url)
+    check_archive(reference, limits)  # first: an archive not served learns nothing more
+    if reference.auth is not None:  # shown without them: str() leaves out user:password@
+        raise ImageInputError(422, None, credentials_refused(reference, limits))
     try:
         source = archive(reference, limits)
         _check_count(source, reference, schema, limits)
@@ -74,13 +76,11 @@ def archive(reference: DicomwebReference, limits: ImageServing) -> DicomwebSourc
                                         ca_bundle=limits.dicomweb_ca_bundle, retries=1)  # fmt: skip
 
 
-def _reference(url: str, limits: ImageServing) -> DicomwebReference:
+def _reference(url: str) -> DicomwebReference:
     try:
         reference = parse_reference(url)
     except DataError as exc:
         raise ImageInputError(422, None, str(exc).replace("--data", FIELD)) from None
-    if reference.auth is not None:  # shown without them: str() leaves out user:password@
-        raise ImageInputError(422, None, credentials_refused(reference, limits))
     if reference.study_uid is None:
         raise ImageInputError(
             422, None, f"{FIELD} {reference} names no study: add /studies/STUDY_UID"

@@ -23,6 +23,7 @@ from medadapt.data.dicomweb_reports import Prediction, StoredReport, store_repor
 from medadapt.errors import DataError
 from medadapt.evaluate.report.formatting import recorded_cautions, validation_summary
 from medadapt.registry.records import metric_notes
+from medadapt.results import recorded_metrics
 from medadapt.serve.image_decode import Sample
 from medadapt.serve.image_dicomweb import FIELD, ArchiveImages, archive
 from medadapt.serve.image_inputs import ImageInputError, ImageServing
@@ -48,7 +49,7 @@ def model_of(
     lists that very version, else from ``registry`` (a pinned ``name@version``); the base's own
     test otherwise."""
     version = None if route.version is None else str(route.version)
-    metrics = served.base.training.get("test_metrics")
+    metrics = recorded_metrics(served.base.training)  # a fine-tuned model's own
     if route.name is not None:
         this = (route.name, route.version)
         entry = next((e for e in listed if (e["name"], e["version"]) == this), None)

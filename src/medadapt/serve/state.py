@@ -36,7 +36,7 @@ from medadapt.modalities.bundle import BaseModel
 from medadapt.registry import Registry
 from medadapt.registry.bases import find_base
 from medadapt.registry.records import metric_notes, parse_ref, shown
-from medadapt.results import AdapterRecord
+from medadapt.results import AdapterRecord, recorded_metrics
 
 log = logging.getLogger("medadapt.serve")
 SERVED_KINDS = ("tabular", "image")
@@ -148,7 +148,9 @@ def cautioned(model: str, metrics: dict[str, Any] | None) -> str | None:
 
 
 def _base_cautions(served: ServedBase) -> str | None:
-    return cautioned("the base model", served.base.training.get("test_metrics"))
+    training = served.base.training
+    model = "the fine-tuned model" if training.get("adapted") else "the base model"
+    return cautioned(model, recorded_metrics(training))
 
 
 def joined_notes(*notes: str | None) -> str | None:

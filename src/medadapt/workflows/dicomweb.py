@@ -30,6 +30,7 @@ from medadapt.data.tables import table_bytes
 from medadapt.errors import DataError
 from medadapt.evaluate.report.formatting import recorded_cautions, validation_summary
 from medadapt.fileio import atomic_write_bytes
+from medadapt.results import recorded_metrics
 
 ID_COLUMN = "image"  # the images modality's prediction id column
 
@@ -89,7 +90,7 @@ def model_identity(base_dir: Path, adapter_dir: Path | None = None) -> ModelIden
     manifests."""
     base = json.loads((Path(base_dir) / "model.json").read_text())
     adapter, version = None, None
-    metrics = (base.get("training") or {}).get("test_metrics")
+    metrics = recorded_metrics(base.get("training") or {})  # a fine-tuned model's own
     if adapter_dir is not None:
         manifest = json.loads((Path(adapter_dir) / "adapter.json").read_text())
         adapter, version = manifest["name"], f"sha256:{manifest['weights_sha256'][:16]}"

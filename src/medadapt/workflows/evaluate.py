@@ -36,6 +36,7 @@ from medadapt.results import (
     AdapterRecord,
     Evaluation,
     kept_leak_notes,
+    recorded_metrics,
 )
 from medadapt.train.fitting import predict
 from medadapt.workflows.base_label import check_label
@@ -320,12 +321,11 @@ def _unmeasured(loaded: Loaded) -> list[str]:
 
 def _recorded(loaded: Loaded) -> tuple[dict[str, Any] | None, str]:
     """The recorded test figures of the model making the predictions, and its name."""
-    adapted = loaded.base.training.get("adapted")
     if loaded.adapter:
         return loaded.record.metrics, f"adapter {loaded.adapter!r}"
-    if adapted:
-        return adapted.get("metrics"), "the fine-tuned model in --base"
-    return loaded.base.training.get("test_metrics"), "the base model"
+    training = loaded.base.training
+    model = "the fine-tuned model in --base" if training.get("adapted") else "the base model"
+    return recorded_metrics(training), model
 
 
 def _recorded_result(loaded: Loaded) -> list[str]:

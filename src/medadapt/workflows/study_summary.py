@@ -134,7 +134,7 @@ def nothing_measured_sentence(points: list[dict[str, Any]], metric: str,
     if not points or any(p["metrics"].get(metric) is not None for p in points):
         return None
     said = ((p["metrics"].get("notes") or {}).get("all") for p in points)
-    why = str(next((note for note in said if note), "no figure could be computed"))
+    why = str(next((note for note in said if note), "too few patients for any figure"))
     return (
         f"Warning: nothing could be measured, so no strategy is compared: the held-out test set "
         f"has {why.removeprefix('not reported: ')}; raise --test-fraction, or give more target "

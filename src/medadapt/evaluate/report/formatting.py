@@ -91,7 +91,8 @@ _LEADING = ("auroc", "accuracy", "r2", "mae")
 def validation_summary(metrics: dict[str, Any] | None) -> str:
     """How the model was validated, in one ASCII line of at most 44 characters (a DICOM SR's
     algorithm parameter): ``AUROC 0.81 (0.72-0.89), n=60``, ``not reported (n=8)`` when the
-    test set was too small, a ``warning`` flag when a note concerns the whole result."""
+    test set was too small, a ``warning`` flag when a caution concerns the whole result (each
+    named by :func:`recorded_cautions`)."""
     metrics = metrics or {}
     n = metrics.get("n")
     count = f"n={n}" if n is not None else "n unknown"
@@ -100,7 +101,7 @@ def validation_summary(metrics: dict[str, Any] | None) -> str:
     if leading is None:
         return f"not reported ({count})" if metrics else "not evaluated"
     shown = fmt_ci(metrics[leading], metrics.get(f"{leading}_ci")).replace("\u2013", "-")
-    warned = ", warning" if set(WHOLE_RESULT) & set(notes) else ""
+    warned = ", warning" if set(WHOLE_RESULT_WORDS) & set(notes) else ""  # each named too
     return f"{METRIC_LABELS.get(leading, leading)} {shown}, {count}{warned}"[:44]
 
 
