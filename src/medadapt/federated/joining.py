@@ -86,7 +86,8 @@ class Joining:
 
     def _answered(self, node: int, reply: Message, online: set[int]) -> None:
         if reply.has_error() and reply.error.code == ErrorCode.NODE_UNAVAILABLE:
-            return  # it left before it answered (restarted, say): a new node asks again
+            self.asked.discard(node)  # it left before it answered: asked again if it is back
+            return  # (a restarted client is a new node, asked as it connects)
         if reply.has_error():
             failure = self.strategy.failure(0, reply)
             self._refuse(node, _site_named(self.run, failure["error"]), failure["error"])
