@@ -195,6 +195,41 @@ def test_regression_a_rescaled_or_monotone_copy_of_the_target():
     assert found == {"target_mmol": 1.0, "log_target": 1.0}
 
 
+def test_a_fine_coded_copy_is_a_leak_though_its_values_are_rare():
+    """A trial: bands of a measured outcome as a text column (10 units wide, 32 values of 2-4
+    rows each) passed the leak check, pooled as rare values (R² 0.96 at train-base, 0.98 at
+    adapt); 30-unit bands were refused. Each row scored by the other rows of its value (none
+    pooled) shows it; a record number (every value once) still does not."""
+    frame = load_diabetes(as_frame=True, scaled=False).frame
+    frame["prog_band"] = "band_" + (frame["target"] // 10).astype(int).astype(str)
+    frame["record"] = [f"R{i:04d}" for i in range(len(frame))]  # unique: scored by nothing
+    schema = TableSchema.infer(frame, label="target", categorical=["record"])
+    (leak,) = find_leaks(schema, frame)
+    assert leak.column == "prog_band" and leak.value >= 0.99
+    assert leak.statistic == (
+        "correlation with its values' mean outcomes (each row left out of its own)"
+    )
+    rng = np.random.default_rng(0)  # the same for yes/no and several classes
+    y = rng.integers(0, 2, 300)
+    codes = [f"C{int(v)}{rng.integers(0, 60):02d}" for v in y]  # 120 codes, 2-3 rows each
+    binary = pd.DataFrame({"age": rng.normal(60, 10, 300), "code": codes, "y": y})
+    (leak,) = find_leaks(TableSchema.infer(binary, label="y"), binary)
+    assert leak.column == "code" and leak.statistic == (
+        "AUROC of its values' outcome rates (each row left out of its own)"
+    )
+    k = rng.integers(0, 3, 300)
+    several = pd.DataFrame({"age": rng.normal(60, 10, 300), "stage": k,
+                            "code": [f"S{v}-{rng.integers(0, 40)}" for v in k]})  # fmt: skip
+    schema = TableSchema.infer(several, label="stage", task="multiclass")
+    (leak,) = find_leaks(schema, several)  # one class against the others
+    assert leak.column == "code" and leak.statistic.startswith(
+        "AUROC of its values' outcome rates (each row left out of its own) for class"
+    )
+    random = pd.DataFrame({"age": rng.normal(60, 10, 300), "y": y,
+                           "ward": [f"W{rng.integers(0, 100)}" for _ in y]})  # fmt: skip
+    assert find_leaks(TableSchema.infer(random, label="y"), random) == []  # rare, not a copy
+
+
 def test_the_advice_can_be_pasted_into_a_shell_when_names_have_spaces():
     leaks = [Leak("worst concave points", "AUROC", 0.985), Leak("age", "AUROC", 0.99)]
     with pytest.raises(DataError) as refused:

@@ -14,6 +14,11 @@ alone against the label on the training rows, in one vectorised pass:
 * regression: |Pearson| or |Spearman| correlation >= 0.98 (the correlation ratio for a
   category).
 
+A category is also scored with every value its own level, each row left out of its value's
+figure (:func:`_left_out_means`): bands of a measured outcome of 2-4 rows each, pooled as rare,
+passed the pooled statistics (R² 0.96 on a trial's diabetes data) where a coarser copy was
+caught.
+
 A leak stops the command with one line naming the column, the statistic, the rows it rests
 on, the threshold and the fixes (``--exclude COL``, or ``--allow-leak COL`` to keep it
 deliberately). A column kept is recorded with the model (:meth:`Leak.to_json`: its name and
@@ -236,9 +241,29 @@ def _category_codes(series: pd.Series) -> np.ndarray:
     return inverse
 
 
-def _aurocs(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per column of ``x`` (N, p), over its present rows: the AUROC (oriented: max(a, 1 - a))
-    and the counts of positives and negatives it rests on. Shapes: (p,) each."""
+def _left_out_means(series: pd.Series, targets: np.ndarray) -> np.ndarray:
+    """Per row, the mean of ``targets`` (N, or N x K) over the other rows of its value, every
+    value its own level (none pooled); NaN where the value has no other row. Pooling rare
+    values hides a finer copy of the label (bands of a measured outcome, 2-4 rows each); left
+    out of its own mean, a row cannot single itself out, as an id's would."""
+    texts = np.array(["\0missing" if is_missing(v) else level(v) for v in series.tolist()])
+    codes = np.unique(texts, return_inverse=True)[1]
+    counts = np.bincount(codes).astype(float)
+    wide = targets.reshape(len(codes), -1).astype(float)
+    sums = np.stack([np.bincount(codes, weights=wide[:, j]) for j in range(wide.shape[1])], 1)
+    others = (counts[codes] - 1)[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(others > 0, (sums[codes] - wide) / others, np.nan)
+    return means.reshape(targets.shape[:1] + wide.shape[1:]) if targets.ndim > 1 else means[:, 0]
+
+
+LEFT_OUT = "(each row left out of its own)"  # how the left-out statistics say so
+
+
+def _aurocs(y: np.ndarray, x: np.ndarray,
+            oriented: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """Per column of ``x`` (N, p), over its present rows: the AUROC (``oriented``: max(a,
+    1 - a)) and the counts of positives and negatives it rests on. Shapes: (p,) each."""
     present = ~np.isnan(x)
     ranks = rankdata(np.where(present, x, np.inf), axis=0)  # missing ranked last, then ignored
     positive = (y == 1)[:, None] & present
@@ -247,7 +272,7 @@ def _aurocs(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
     rank_sum = np.where(positive, ranks, 0.0).sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         auc = (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
-    return np.maximum(auc, 1 - auc), n_pos, n_neg
+    return (np.maximum(auc, 1 - auc) if oriented else auc), n_pos, n_neg
 
 
 def _auroc_leaks(names: list[str], auc, n_pos, n_neg, statistic: str) -> list[Leak]:
@@ -272,6 +297,11 @@ def _binary_leaks(y, x_num, numeric, rows, categorical, suffix: str) -> list[Lea
         names.append(name)
     x = np.concatenate(scores, axis=1)
     leaks = _auroc_leaks(names, *_aurocs(y, x), f"AUROC{suffix}")
+    if categorical:  # and by the share of the other rows of its value (none pooled)
+        shares = np.stack([_left_out_means(rows[n], y) for n in categorical], axis=1)
+        named = f"AUROC of its values' outcome rates {LEFT_OUT}{suffix}"  # not reversed: left
+        # out, a row lowers its value's rate for its own class, which would read as a pattern
+        leaks += _auroc_leaks(categorical, *_aurocs(y, shares, oriented=False), named)
     missing = np.isnan(x_num)
     partly = missing.any(axis=0) & ~missing.all(axis=0)
     if partly.any():  # "the value is missing" as the predictor (recorded only after the outcome)
@@ -355,6 +385,15 @@ def _regression_leaks(y, x_num, numeric, rows, categorical) -> list[Leak]:
         if ratio >= LEAK_CORRELATION and int(codes.max()) + 1 <= len(y) / 2:
             leaks.append(Leak(name, "correlation ratio", ratio, rows=len(y),
                               threshold=LEAK_CORRELATION))  # fmt: skip
+            continue
+        means = _left_out_means(rows[name], y)  # none pooled: a finer copy shows here
+        covered = ~np.isnan(means)
+        if covered.sum() >= MIN_ROWS:
+            value = _correlation(means[covered], y[covered])
+            if value >= LEAK_CORRELATION:
+                leaks.append(Leak(name, f"correlation with its values' mean outcomes {LEFT_OUT}",
+                                  value, rows=int(covered.sum()),
+                                  threshold=LEAK_CORRELATION))  # fmt: skip
     return leaks
 
 
