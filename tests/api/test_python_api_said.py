@@ -143,6 +143,29 @@ def test_a_label_of_counts_from_0_warns_that_it_builds_a_model_of_each_count(sou
     )
 
 
+def test_a_label_of_many_whole_numbers_may_be_a_score_and_says_so(source):
+    """A trial: a progression score of 1 to 13 was taken as 13 unordered classes (accuracy
+    0.219) without a word of --task regression."""
+    from medadapt.cli.printing import task_line
+
+    scores = source.assign(num=(source["age"] // 6).astype(int))  # 4 to 12: 9 numbers, no 0
+    with pytest.warns(UserWarning) as caught:
+        inferred = ma.TableSchema.infer(scores, label="num", id_column="id")
+    classes = ", ".join(map(repr, inferred.classes))
+    assert _said(caught, "-class model") == [
+        f"label column 'num' has 9 classes ({classes}), so a 9-class model is built, each "
+        "number a class of its own with no order; pass task='regression' if it is a count or a "
+        "score (its numbers ordered), or task='multiclass' to keep the 9 classes"
+    ]
+    assert task_line("multiclass", inferred.classes, label="num").endswith(
+        "inferred from --label num; if it is a count or a score (its numbers ordered) pass "
+        "--task regression; for a yes/no outcome --positive-above N"
+    )
+    assert counted_classes_warning(
+        ma.TableSchema.infer(source, label="num", id_column="id"), COMMAND_LINE
+    ).endswith("or --task multiclass to keep the 5 classes")  # 0 to 4: as before
+
+
 def test_a_label_of_classes_that_are_not_counts_is_not_warned_about(source):
     grades = source.assign(num=source["num"].map({0: "A", 1: "B", 2: "C", 3: "C", 4: "C"}))
     with warnings.catch_warnings(record=True) as caught:

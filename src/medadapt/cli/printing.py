@@ -211,7 +211,12 @@ def task_line(
     if chosen_task is not None:
         return f"task: {what} set by --task for --label {shlex.quote(label)}"
     line = f"task: {what} inferred from --label {shlex.quote(label)}"
-    if task != "binary" and all(is_number(c) for c in classes):  # --positive-above applies
+    from medadapt.data.schema import looks_measured
+
+    if task == "multiclass" and looks_measured(classes):  # a count or a score, perhaps
+        line += ("; if it is a count or a score (its numbers ordered) pass --task regression; "
+                 "for a yes/no outcome --positive-above N")  # fmt: skip
+    elif task != "binary" and all(is_number(c) for c in classes):  # --positive-above applies
         line += "; for a yes/no outcome pass --positive-above N, or set --task"
     return line
 

@@ -557,16 +557,35 @@ def counted_classes_warning(schema: TableSchema, words: OptionWords = PYTHON) ->
     outcome ("any disease": above 0) is often meant. None for any other label. Names the
     label's classes only (as the task line does), never a patient's value."""
     classes = schema.classes
-    if schema.task != "multiclass" or "0" not in classes:
+    if schema.task != "multiclass":
         return None
     if not all(checks.is_number(name) and float(name) % 1 == 0 for name in classes):
         return None
     n = len(classes)
-    return (
-        f"label column {schema.label!r} has {n} classes ({', '.join(map(repr, classes))}), so "
-        f"a {n}-class model is built; for a yes/no outcome pass "
-        f"{words.set_to('positive_above', '0', quote='none')} (a value above 0 is positive), "
-        f"or {words.set_to('task', 'multiclass')} to keep the {n} classes"
+    scored = looks_measured(classes)
+    if "0" not in classes and not scored:
+        return None
+    built = (f"label column {schema.label!r} has {n} classes ({', '.join(map(repr, classes))}), "
+             f"so a {n}-class model is built")  # fmt: skip
+    keep = f"{words.set_to('task', 'multiclass')} to keep the {n} classes"
+    measured = (f"{words.set_to('task', 'regression')} if it is a count or a score (its numbers "
+                "ordered)")  # fmt: skip
+    if "0" not in classes:
+        return f"{built}, each number a class of its own with no order; pass {measured}, or {keep}"
+    yes_no = f"{words.set_to('positive_above', '0', quote='none')} (a value above 0 is positive)"
+    also = f", {measured}" if scored else ""
+    return f"{built}; for a yes/no outcome pass {yes_no}{also}, or {keep}"
+
+
+MANY_NUMBERS = 6
+"""From this many whole-number classes a label may be a count or a score rather than classes
+(a trial: a 13-valued progression score taken as 13 unordered classes, accuracy 0.219)."""
+
+
+def looks_measured(classes: list[str]) -> bool:
+    """Whether whole-number ``classes`` are many enough to be a count or a score."""
+    return len(classes) >= MANY_NUMBERS and all(
+        checks.is_number(name) and float(name) % 1 == 0 for name in classes
     )
 
 
