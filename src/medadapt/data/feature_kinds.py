@@ -288,7 +288,7 @@ def _refuse_numbers_with_text(present: pd.Series, name: str, words: OptionWords)
     if 0 < n_text <= TEXT_IN_NUMBERS_SHARE * len(present):
         raise DataError(
             f"column {name!r}{_of_source(present)} holds numbers except "
-            f"{_text_values(present[numbers.isna()])}; fix them in the file, or pass "
+            f"{text_values_said(present[numbers.isna()])}; fix them in the file, or pass "
             f"{words.set_to('numeric', name)} to read them as missing, or "
             f"{words.set_to('categorical', name)} to keep them as categories"
         )
@@ -315,7 +315,7 @@ def text_kind(value: Any) -> str:
     return "other"
 
 
-def _text_values(texts: pd.Series) -> str:
+def text_values_said(texts: pd.Series) -> str:
     """``2 text values (lines 14 and 88: a number with a comma, a word; ...)``: how many cells
     ``texts`` (a column's text cells, as read) are, where (the file's lines, where
     :func:`~medadapt.data.tables.read_table` noted them) and of which kinds; never a cell's

@@ -46,6 +46,8 @@ from medadapt.data.feature_kinds import (
     is_missing,
     level,
     natural_key,
+    text_kind,
+    text_values_said,
 )
 from medadapt.data.missing_codes import (
     Codes,
@@ -251,11 +253,12 @@ class TableSchema:
         all_numeric = bool(numeric.notna().all())
         n_text = _text_among_numbers(labels)
         typos = 0 < n_text <= TEXT_IN_NUMBERS_SHARE * len(labels)
+        if task is None and not all_numeric and len(distinct) > MAX_CLASSES:
+            _refuse_numbers_written_with_text(self.label, labels, numeric)
         if task is None and typos and len(distinct) > MAX_CLASSES:  # a measured value
-            raise DataError(
-                f"label column {self.label!r} holds numbers except {n_text} text value(s); fix "
-                f"them in the file or drop those rows, or pass {words.set_to('task', 'multiclass')}"
-                " to keep every value as a class"
+            raise DataError(  # not "keep every value as a class": 183 values are no classes
+                f"label column {self.label!r} holds numbers except "
+                f"{_label_texts(labels, numeric)}; {LABEL_TEXT_FIX}"
             )
         integer_like = all_numeric and bool((numeric.dropna() % 1 == 0).all())
         measured = all_numeric and (not integer_like or len(distinct) > MAX_CLASSES)
@@ -277,8 +280,8 @@ class TableSchema:
         if task == "regression":
             if not all_numeric:
                 raise DataError(
-                    f"regression needs a numeric label; {self.label!r} has {n_text} text "
-                    "value(s): fix them in the file or drop those rows"
+                    f"regression needs a numeric label; {self.label!r} has "
+                    f"{_label_texts(labels, numeric)}; {LABEL_TEXT_FIX}"
                 )
             if numeric.nunique() < 2:  # nothing to learn, and R² is undefined (no value said)
                 check = ("label=, or the frame's rows" if words.python
@@ -724,6 +727,34 @@ def _refuse_label_typos(label: str, labels: pd.Series, task: str, words: OptionW
             f"correct them in {where}, or, if {name!r} is truly a class, pass "
             f"{words.set_to('task', task)} to keep it"
         )
+
+
+def _refuse_numbers_written_with_text(label: str, labels: pd.Series,
+                                      numeric: pd.Series) -> None:  # fmt: skip
+    """A label of many values, all numbers, some or all written with text (a unit after them,
+    a comma, ``<``): a measured outcome, whose values would otherwise become classes (and be
+    listed as class names: a patient's value)."""
+    texts = labels[numeric.isna()]
+    number_like = sum(text_kind(v) in ("unit", "comma", "compared") for v in texts.tolist())
+    if number_like < len(texts):  # words too ("n.d."): the general refusal says what to do
+        return
+    raise DataError(
+        f"label column {label!r} holds numbers written with text: "
+        f"{text_values_said(texts)}; a measured outcome must be numbers alone: remove the unit "
+        "(or the comma, or the '<') in the file, and it is read as a measured value (--task "
+        "regression)"
+    )
+
+
+LABEL_TEXT_FIX = (
+    "fix them in the file, or empty those cells (a row without an outcome is left out, and counted)"
+)
+
+
+def _label_texts(labels: pd.Series, numeric: pd.Series) -> str:
+    """The label's text cells among numbers, by count, line and kind (never their text: an
+    outcome with a unit, ``151 mg/dl``, is a patient's value)."""
+    return text_values_said(labels[numeric.isna()])
 
 
 def _text_among_numbers(labels: pd.Series) -> int:
