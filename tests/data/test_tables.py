@@ -232,3 +232,16 @@ def test_id_and_group_columns_can_be_read_verbatim(tmp_path):
     assert frame["mrn"].tolist() == ["000123", "9007199254740993"]
     assert frame["site"].tolist() == ["1", "2"]
     assert frame["value"].tolist() == [1.5, 1234.5]
+
+
+def test_a_numeric_label_of_one_value_is_not_called_one_class():
+    """A trial: a constant measured outcome (100) was refused as "only one class ('100') ... a
+    classifier needs two or more"."""
+    frame = pd.DataFrame({"age": [50, 61, 70], "y": [100.0, 100.0, 100.0]})
+    with pytest.raises(DataError) as err:
+        TableSchema.infer(frame, label="y")
+    assert str(err.value) == (
+        "label column 'y' has one value in every training row; a model needs the outcome to "
+        "vary (two classes or more, or a measured value that varies): check label=, or the "
+        "frame's rows"
+    )

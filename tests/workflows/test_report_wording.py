@@ -622,3 +622,14 @@ def test_a_study_that_could_measure_nothing_says_so_and_draws_no_empty_roc():
     measured.update(task="binary", sufficiency=[])
     assert conclusions(measured, aggregate(measured["points"], "binary"))[
         "nothing_measured"] is None  # fmt: skip
+
+
+def test_a_measured_outcome_s_calibration_slope_is_read_without_risks():
+    """A trial: a regression report explained its slope as "risks too extreme"."""
+    from medadapt.workflows.report_sections import reading_guide
+
+    (line, _) = reading_guide(["calibration_slope"], task="regression")
+    assert line.startswith("Calibration slope: the measured outcomes regressed on the predicted")
+    assert "risk" not in line
+    (binary, _) = reading_guide(["calibration_slope"])
+    assert "log-odds" in binary

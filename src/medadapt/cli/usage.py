@@ -24,7 +24,7 @@ import click
 
 KEPT_WITH_THE_BASE = {
     "--task": "the base's task is used",
-    "--positive-class": "the base's positive class is used",
+    "--positive-class": "the base's outcome is used as train-base defined it",
     "--positive-above": "the base's threshold is used",
     "--missing-code": "the base's codes are read as missing",
     "--categorical": "the base's columns are read as it read them",

@@ -246,6 +246,7 @@ class TableSchema:
         return labels
 
     def _fit_label(self, labels: pd.Series, task: str | None, words: OptionWords) -> None:
+        explicit = task is not None
         if labels.empty:
             raise DataError(f"label column {self.label!r} has no values in the training rows")
         distinct = sorted({level(v) for v in labels}, key=natural_key)
@@ -294,6 +295,15 @@ class TableSchema:
             self.label_std = float(numeric.std(ddof=0)) or 1.0
             return
         _refuse_classes_in_two_spellings(self.label, distinct)
+        if len(distinct) < 2 and all_numeric and not explicit and distinct[0] not in ("0", "1"):
+            # a measured value, perhaps (a 0/1 column with one answer: a class, below)
+            check = ("label=, or the frame's rows" if words.python
+                     else "--label, or the rows --groups picks")  # fmt: skip
+            raise DataError(
+                f"label column {self.label!r} has one value in every training row; a model "
+                f"needs the outcome to vary (two classes or more, or a measured value that "
+                f"varies): check {check}"
+            )
         if len(distinct) < 2:
             raise DataError(
                 f"label column {self.label!r} has only one class ({distinct[0]!r}) in the "

@@ -204,6 +204,14 @@ def _guide_entries(threshold: float, prevalence: float | None) -> dict[str, str]
     }
 
 
+#: the calibration slope of a measured value (no risk, no log-odds)
+REGRESSION_SLOPE = (
+    "Calibration slope: the measured outcomes regressed on the predicted values; 1 is ideal. "
+    "Above 1, the predictions are squeezed toward the average (low ones too high, high ones "
+    "too low); below 1, they spread too wide (extreme predictions overstate how extreme the "
+    "outcome is, as a model fitted too closely to its training patients gives)."
+)
+
 #: the same metrics over several classes: no risk, threshold or sensitivity/specificity
 MULTICLASS_GUIDE = {
     "auroc": "AUROC (C-statistic), averaged over the classes: for each class, the chance that "
@@ -231,6 +239,8 @@ def reading_guide(metrics: Any, *, threshold: float = 0.5, prevalence: float | N
     entries = _guide_entries(threshold, prevalence)
     if task == "multiclass":
         entries.update(MULTICLASS_GUIDE)
+    if task == "regression":  # no risks: a measured value's slope
+        entries["calibration_slope"] = REGRESSION_SLOPE
     lines = [entries[m] for m in dict.fromkeys(metrics) if m in entries]
     lines.append(
         f"95% CI (in brackets): the range of values compatible with these {noun}. A wide "
