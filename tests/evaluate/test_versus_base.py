@@ -49,11 +49,12 @@ def test_an_adapter_that_calls_no_one_low_is_warned_about_with_counts():
         "5 of them 'low' (2 of the 32 are 'low': the base model found 2 of them, the adapter "
         "none); its accuracy cannot show a class it never predicts"
     ]
-    assert paired["in_words"] == (
+    assert paired["in_words"].startswith(
         "The adapter and the base model cannot be compared on AUROC (not reported: 2 patients "
         "of class 'low' among 32 patients). Accuracy, shown in its place, is no comparison of "
         "the two: it counts every patient alike, so it rewards a model that ignores a rare "
-        "class (here 'low', 2 of these 32 patients)."
+        "class (here 'low', 2 of these 32 patients). By the Brier score instead, paired on "
+        "the same patients, the adapter changes it by "
     )
     # the accuracy it would be judged by rose, which is why the warning is needed
     assert np.mean(adapter_calls == y) > np.mean(base_calls == y)
@@ -116,6 +117,11 @@ def test_accuracy_is_qualified_only_where_a_rare_class_can_be_ignored():
         "patients)."
     )
     assert accuracy_caveat(np.zeros(30, dtype=int), ["'a'", "'b'", "'c'"]) is None  # one class
+    five = np.repeat([0, 1, 2, 3], [15, 12, 15, 15])  # the rarest 12 of 57: an even share
+    assert accuracy_caveat(five, ["'0'", "'1'", "'2'", "'3'", "'4'"]) is None
+    assert "(here '1', 3 of these 48 patients)" in accuracy_caveat(
+        np.repeat([0, 1, 2, 3], [15, 3, 15, 15]), ["'0'", "'1'", "'2'", "'3'", "'4'"]
+    )
     shown = versus_base(
         balanced,
         np.linspace(0, 1, 8),
@@ -332,3 +338,24 @@ def test_nothing_is_said_about_classes_on_too_few_patients_or_of_a_class_none_ha
                         withheld="one class", n_boot=50)  # fmt: skip
     assert right["warnings"] == []
     assert "Accuracy, shown in its place" not in right["in_words"]
+
+
+def test_where_auroc_cannot_compare_several_classes_the_brier_score_does():
+    """A trial: "compare models by their Brier score and calibration", then no comparison;
+    the summed Brier score fell from 1.092 to 0.776 in the report's table only."""
+    rng = np.random.default_rng(0)
+    y = np.r_[np.zeros(25, int), np.ones(25, int), np.full(3, 2)]
+    base = rng.dirichlet(np.ones(3), len(y))
+    adapted = 0.5 * base + 0.5 * np.eye(3)[y]
+    out = versus_base(y, adapted, base, metric="auroc", withheld="3 patients of class 'c'",
+                      classes=["a", "b", "c"], n_boot=200)  # fmt: skip
+    summed = ((adapted - np.eye(3)[y]) ** 2).sum(axis=1).mean()
+    summed -= ((base - np.eye(3)[y]) ** 2).sum(axis=1).mean()
+    assert out["brier"]["difference"] == pytest.approx(summed)
+    low, high = out["brier"]["ci"]
+    assert low < summed < high < 0 and out["brier"]["verdict"] == "better"
+    assert out["in_words"].endswith(
+        f"By the Brier score instead, paired on the same patients, the adapter changes it by "
+        f"{summed:+.3f} (95% CI {low:+.3f} to {high:+.3f}; a lower Brier score is better): the "
+        "adapter gives risks closer to what happened (lower Brier score)."
+    )

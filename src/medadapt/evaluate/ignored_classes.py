@@ -64,9 +64,11 @@ def unpredicted_classes(
 
 
 def accuracy_caveat(y: np.ndarray, names: Sequence[str], *, unit: str = "patient") -> str | None:
-    """Where AUROC is withheld and accuracy is shown in its place: for several classes, or
-    two where the rarer is under a quarter of the samples, a sentence that accuracy rewards a
-    model that ignores the rare class (it counts every sample alike), naming that class."""
+    """Where AUROC is withheld and accuracy is shown in its place, and the rarest class present
+    has under half an even share of the samples (under a quarter of two classes; a trial was
+    told "a rare class (here '1', 12 of these 57 patients)" among five): a sentence that
+    accuracy rewards a model that ignores the rare class (it counts every sample alike),
+    naming that class."""
     from medadapt.evaluate.metrics import plural
 
     y = np.asarray(y).astype(int)
@@ -76,7 +78,7 @@ def accuracy_caveat(y: np.ndarray, names: Sequence[str], *, unit: str = "patient
     if n == 0 or len(present) < 2:
         return None
     rare = int(present[counts[present].argmin()])
-    if len(names) == 2 and counts[rare] >= n / 4:
+    if counts[rare] >= n / (2 * len(present)):  # not rare: at least half an even share
         return None
     return (
         "Accuracy, shown in its place, is no comparison of the two: it counts every "

@@ -17,7 +17,9 @@ from medadapt.evaluate.metrics import MIN_PER_CLASS, N_BOOT, checked_inputs
 
 
 def _metric_samples(metric: str, W: np.ndarray, y: np.ndarray, s: np.ndarray, threshold: float):
-    if s.ndim == 2:  # (N, K) probabilities (AUROC only): each class against the rest, averaged
+    if s.ndim == 2 and metric == "brier":  # (N, K): the squared gaps summed over the classes
+        return bs.weighted_mean(W, ((s - np.eye(s.shape[1])[y.astype(int)]) ** 2).sum(axis=1))
+    if s.ndim == 2:  # (N, K) probabilities (AUROC): each class against the rest, averaged
         per_class = [bs.weighted_auroc(W, (y == c).astype(int), s[:, c]) for c in range(s.shape[1])]
         return np.mean(per_class, axis=0)
     if metric == "auroc":
@@ -53,7 +55,7 @@ def checked_pair(
         raise ConfigError(f"metric must be one of {', '.join(PAIRED_METRICS)}; got {metric!r}")
     task = "regression" if metric in ("mae", "rmse") else "binary"
     placeholder = np.full(np.shape(y_true)[:1], 0.5)  # a valid score per label
-    several = metric == "auroc" and np.ndim(score_a) == 2  # (N, K) class probabilities
+    several = metric in ("auroc", "brier") and np.ndim(score_a) == 2  # class probabilities
     if several:
         task, placeholder = "multiclass", np.full(np.shape(score_a), 1 / np.shape(score_a)[1])
     y, _ = checked_inputs(task, y_true, placeholder, unit)  # the labels alone
@@ -83,8 +85,9 @@ def paired_difference(
     """Difference ``metric(a) - metric(b)`` on the same patients with a paired bootstrap CI
     (``unit``: what the note counts, "patient" or "image"). Scores of shape (N, K) are class
     probabilities, compared on the macro one-vs-rest AUROC (scikit-learn's
-    ``roc_auc_score(multi_class="ovr")``). ``patients``: each sample's patient, where one may
-    have several (their samples are resampled together)."""
+    ``roc_auc_score(multi_class="ovr")``) or the Brier score summed over the classes.
+    ``patients``: each sample's patient, where one may have several (their samples are
+    resampled together)."""
     y, a, b = checked_pair(metric, y_true, score_a, score_b, unit)
     if metric in ("auroc", "auprc", "balanced_accuracy"):
         if a.ndim == 2:

@@ -81,7 +81,23 @@ def versus_base(
             caveat = accuracy_caveat(y, names, unit=unit)
             if caveat:
                 out["in_words"] += f" {caveat}"
+            out["brier"] = _brier_instead(y, adapted, base, unit=unit, n_boot=n_boot, seed=seed,
+                                          patients=patients)  # fmt: skip
+            out["in_words"] += f" {out['brier']['in_words']}"
     return out
+
+
+def _brier_instead(y: np.ndarray, adapted: Any, base: Any, **paired: Any) -> dict[str, Any]:
+    """Where AUROC cannot compare the two models (too few patients of a class), the Brier
+    score still can (it needs no class of a minimum size): its paired difference, said (a
+    trial was told to "compare models by their Brier score", and given no comparison)."""
+    diff = paired_difference(y, adapted, base, metric="brier", **paired)
+    units = f"{paired.get('unit', 'patient')}s"
+    said = _adapter_in_words(diff, "the Brier score", units)
+    said = said.replace("Paired on the same", "By the Brier score instead, paired on the same", 1)
+    said = said.replace("changes the Brier score by", "changes it by", 1)
+    return {"difference": diff.value, "ci": None if diff.ci is None else list(diff.ci),
+            "verdict": diff.verdict, "in_words": said}  # fmt: skip
 
 
 def _enough_units(y_true: Any, patients: Any) -> bool:
