@@ -270,3 +270,23 @@ def test_the_plateau_lines_say_which_adapter_they_follow_when_another_strategy_i
     assert found["sentences"][at + 1].startswith("The bottleneck adapter gets within 0.01")
     _, alone = _found(_points({"bottleneck": curves["bottleneck"]}))
     assert not any(s.startswith("The next lines follow") for s in alone["sentences"])
+
+
+def test_several_classes_without_an_auroc_are_ranked_by_the_brier_score():
+    """A trial's five-class study warned that accuracy says little ("judge them by AUROC,
+    balanced accuracy ...", neither estimated) and then ranked its strategies by accuracy."""
+    from medadapt.workflows.study_summary import BY_BRIER_CLASSES
+
+    points = _points({"bottleneck": {1.0: [0.8, 0.81]}, "head_only": {1.0: [0.7, 0.71]}})
+    for point in points:
+        point["metrics"].update(auroc=None, auroc_ci=None, accuracy=0.5, accuracy_ci=[0.4, 0.6],
+                                notes={"one_class": "every patient is called '0' ..."})  # fmt: skip
+    curves = aggregate(points, "multiclass")
+    found = conclusions({"task": "multiclass", "points": points}, curves)
+    assert found["metric"] == "brier" and BY_BRIER_CLASSES in found["sentences"]
+    warned = next(s for s in found["sentences"] if s.startswith("Warning: the accuracy"))
+    assert warned.endswith(
+        "or does no better than calling everyone the commonest class. Judge them by the Brier "
+        "score and calibration (AUROC and balanced accuracy could not be estimated), not "
+        "accuracy."
+    )

@@ -89,14 +89,14 @@ def aggregate(points: list[dict[str, Any]], task: str) -> dict[str, Any]:
 
 def main_metric(curves: dict[str, Any], task: str) -> str:
     """:func:`~medadapt.evaluate.metrics.headline_metric` over the curves: AUROC when some
-    point estimated it (MAE for regression); without one, for a binary outcome the Brier score
-    (too few patients of one class: accuracy then mostly rewards calling everyone the commoner
-    class), else accuracy."""
+    point estimated it (MAE for regression); without one, the Brier score (too few patients of
+    a class: accuracy then mostly rewards calling everyone the commonest class; a trial's
+    five-class study warned so and then ranked its strategies by accuracy), else accuracy."""
     if task == "regression":
         return headline_metric(task)
     means = [e["mean"] for entries in curves["auroc"].values() for e in entries]
     metric = headline_metric(task, {"auroc": next((m for m in means if m is not None), None)})
-    if metric == "accuracy" and task == "binary" and _estimated(curves.get("brier")):
+    if metric == "accuracy" and _estimated(curves.get("brier")):  # several classes too
         return "brier"
     return metric
 
@@ -116,6 +116,22 @@ BY_BRIER = (
     "towards this group's prevalence rather than from telling patients with the outcome from "
     "those without: whether any strategy separates them cannot be assessed here."
 )
+
+
+#: the same for several classes (the Brier score summed over them)
+BY_BRIER_CLASSES = (
+    "AUROC could not be estimated (too few held-out patients of some class) and accuracy there "
+    "mostly rewards calling every patient the commonest class, so the strategies are compared "
+    "by their Brier score (summed over the classes: how close the predicted probabilities are "
+    "to what happened; lower is better) instead. A lower Brier score can come from moving "
+    "every probability towards this group's class shares rather than from telling the classes "
+    "apart: whether any strategy separates them cannot be assessed here."
+)
+
+
+def by_brier(task: str) -> str:
+    """Why the strategies are ranked by the Brier score, for ``task``'s outcome."""
+    return BY_BRIER_CLASSES if task == "multiclass" else BY_BRIER
 
 
 def _overlap(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -189,7 +205,7 @@ def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]
     if verdicts and followed:
         verdicts = [followed, *verdicts]
     too_good = too_good_sentence(study["points"], noun)
-    one_class = one_class_sentence(study["points"], noun)
+    one_class = one_class_sentence(study["points"], noun, task=study["task"], metric=metric)
     nothing = nothing_measured_sentence(study["points"], metric, noun)
     return {
         "metric": metric,
@@ -201,7 +217,7 @@ def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]
         "sentences": ([nothing] if nothing else [])
         + ([too_good] if too_good else [])
         + ([one_class] if one_class else [])
-        + ([BY_BRIER] if metric == "brier" else [])
+        + ([by_brier(study["task"])] if metric == "brier" else [])
         + lines
         + verdicts,
     }
@@ -297,20 +313,27 @@ def _level_sentence(
     )
 
 
-def one_class_sentence(points: list[dict[str, Any]], noun: str = "samples") -> str | None:
+def one_class_sentence(points: list[dict[str, Any]], noun: str = "samples", *,
+                       task: str = "binary", metric: str = "auroc") -> str | None:  # fmt: skip
     """One warning naming the strategies and sizes whose accuracy says little (a model that
     calls nearly every sample one class, or does no better than calling everyone the
-    commonest class), as each point's metrics noted it."""
+    commonest class), as each point's metrics noted it; judged instead by what was estimated
+    (``metric``: the study's main one; the Brier score where AUROC could not be)."""
     from medadapt.evaluate.metrics import ONE_CLASS
 
     where = _noted_where(points, ONE_CLASS, "the {strategy}")
     if where is None:
         return None
+    at = ", at the decision threshold" if task == "binary" else ""
+    judge = "AUROC, balanced accuracy and calibration"
+    if metric == "brier":
+        judge = (
+            "the Brier score and calibration (AUROC and balanced accuracy could not be estimated)"
+        )
     return (
         f"Warning: the accuracy says little for {where}: the model calls (nearly) every one "
         f"of the held-out {noun} the same class, or does no better than calling everyone the "
-        "commonest class, at the decision threshold. Judge them by AUROC, balanced accuracy "
-        "and calibration, not accuracy."
+        f"commonest class{at}. Judge them by {judge}, not accuracy."
     )
 
 
