@@ -633,3 +633,14 @@ def test_a_measured_outcome_s_calibration_slope_is_read_without_risks():
     assert "risk" not in line
     (binary, _) = reading_guide(["calibration_slope"])
     assert "log-odds" in binary
+
+
+def test_a_subgroup_table_without_any_auroc_shows_the_brier_score():
+    """A trial's five-class report had per-subgroup tables of AUROC only: every cell n/a."""
+    from medadapt.workflows.reports import _subgroup_metric
+
+    withheld = {"Male": {"auroc": None, "brier": 0.78}, "Female": {"auroc": None, "brier": 0.8}}
+    assert _subgroup_metric("multiclass", withheld, None) == "brier"
+    one = {**withheld, "Other": {"auroc": 0.7, "brier": 0.5}}
+    assert _subgroup_metric("binary", one, withheld) == "auroc"  # shown where one has it
+    assert _subgroup_metric("regression", withheld) == "mae"

@@ -311,11 +311,21 @@ EXPLORATORY = (
 )
 
 
+def _subgroup_metric(task: str, *tables: dict[str, Any] | None) -> str:
+    """The one metric of a subgroup table: the headline (AUROC, MAE), or, where no subgroup
+    has it (too few patients of a class in each: a trial's table of n/a cells), the Brier
+    score, which needs no class of a minimum size."""
+    main = headline_metric(task)
+    rows = [m for table in tables for m in (table or {}).values() if m]
+    if task == "regression" or any(m.get(main) is not None for m in rows):
+        return main
+    return "brier" if any(m.get("brier") is not None for m in rows) else main
+
+
 def _groups(report: Report, result: dict[str, Any], base_scores: dict[str, Any] | None) -> None:
-    main = headline_metric(result["task"])  # one column for every subgroup
-    label = METRIC_LABELS[main]
     after_all = mask_subgroups(result.get("subgroups", {}))
     before_all = mask_subgroups((base_scores or {}).get("subgroups", {}))
+    main = headline_metric(result["task"])
 
     def cell(metrics: dict[str, Any] | None) -> str:
         if metrics is None:
@@ -325,6 +335,8 @@ def _groups(report: Report, result: dict[str, Any], base_scores: dict[str, Any] 
     for name, groups in after_all.items():
         report.section(f"By {name}")
         before = before_all.get(name)
+        main = _subgroup_metric(result["task"], groups, before)  # one column per table
+        label = METRIC_LABELS[main]
         withheld = withheld_note(groups) or withheld_note(before or {})
         if withheld:  # no figure of any value: the note in the table's place
             report.paragraph(f"{withheld[0].upper()}{withheld[1:]}.")
