@@ -443,3 +443,19 @@ def test_a_site_whose_patients_each_have_one_row_is_read_beside_one_whose_repeat
     groups = _scored_sites(y, sites, patients=np.array(patients))["site"]
     shown = mask_subgroups({"site": groups})["site"]
     assert set(shown) == {"A", "B"} and not recoverable(groups, shown)
+
+
+def test_one_subgroup_value_of_fewer_than_five_patients_is_withheld():
+    """A trial: 3 patients scored, "sex = 2 | 3" told each one's sex (a file of 8 rows was
+    masked); a one-valued subgroup of many patients stays as it was (its counts are the
+    overall ones)."""
+    from medadapt.evaluate.small_cells import mask_subgroups
+
+    few = mask_subgroups({"sex": {"2": {"n": 3, "mae": None, "notes": {}}}})
+    (entry,) = few["sex"].values()
+    assert entry["notes"] == {"withheld": (
+        "subgroup table by sex withheld: all of these fewer than 5 patients have the same sex, "
+        "which the table would tell of each of them"
+    )}  # fmt: skip
+    many = {"site": {"A": {"n": 59, "mae": 3.0, "notes": {}}}}
+    assert mask_subgroups(many) == many

@@ -82,6 +82,11 @@ TABLE_WITHHELD = (
     "and lacks (with why), read with the overall totals, would give a count of fewer than "
     f"{SMALL_CELL} away"
 )
+#: every patient scored, fewer than 5, with one value of the subgroup: each one's value told
+ONE_VALUE_WITHHELD = (
+    "subgroup table by {name} withheld: all of these fewer than "
+    f"{SMALL_CELL} patients have the same {{name}}, which the table would tell of each of them"
+)
 #: a measured outcome the same for every patient of a subgroup: its mean is each one's value
 SAME_VALUE_HIDDEN = (
     "not shown: one of these subgroups has the same measured value for every patient, and the "
@@ -254,11 +259,14 @@ def mask_subgroups(subgroups: dict[str, dict[str, dict[str, Any]]]) -> dict[str,
     count of the subgroup is suppressed; where the figures and notes alone still would, the
     subgroup's table is withheld (:func:`withheld_note`). A subgroup with one value holds every
     patient scored: its counts are the overall ones, printed beside it, and masking them hid
-    nothing ("55-59 patients" under a table of 59)."""
+    nothing ("55-59 patients" under a table of 59); but of fewer than 5 patients it tells each
+    one's value ("sex = 2: 3" of 3 patients), and is withheld."""
     out: dict[str, Any] = {}
     for name, groups in subgroups.items():
-        if len(groups) == 1:
-            out[name] = groups
+        if len(groups) == 1:  # every patient scored has this value: shown beside the totals,
+            (only,) = groups.values()  # unless they are fewer than 5 (each one's value, told)
+            small = isinstance(only.get("n"), int | float) and only["n"] < SMALL_CELL
+            out[name] = _withheld(name, groups, ONE_VALUE_WITHHELD) if small else groups
             continue
         masked = {value: mask_counts(metrics) for value, metrics in groups.items()}
         if any(_counts_differ(masked[v], groups[v]) for v in groups):
@@ -274,7 +282,8 @@ def mask_subgroups(subgroups: dict[str, dict[str, dict[str, Any]]]) -> dict[str,
     return out
 
 
-def _withheld(name: str, groups: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def _withheld(name: str, groups: dict[str, dict[str, Any]],
+              why: str = TABLE_WITHHELD) -> dict[str, dict[str, Any]]:  # fmt: skip
     """The table of a subgroup variable that no count can be shown of, nor any figure: one
     entry, :data:`WITHHELD`, with every count "suppressed", every figure missing and a note
     saying why (the renderers print the note in the table's place, :func:`withheld_note`)."""
@@ -283,7 +292,7 @@ def _withheld(name: str, groups: dict[str, dict[str, Any]]) -> dict[str, dict[st
     entry |= {k: None for k in sorted(keys) if k in _FIGURES or k.endswith("_ci")}
     if "prevalence" in keys:
         entry["prevalence"] = None
-    entry["notes"] = {WITHHELD: TABLE_WITHHELD.format(name=name)}
+    entry["notes"] = {WITHHELD: why.format(name=name)}
     return {WITHHELD: entry}
 
 
