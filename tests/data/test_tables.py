@@ -124,8 +124,8 @@ def test_constant_and_identifier_columns_are_dropped_with_a_reason():
     assert [f.name for f in schema.features] == ["age"]
     assert schema.dropped == {
         "unit": "constant (every value is 'mg/dl')",
-        "mrn": "looks like a record identifier or free text (60 distinct values); pass "
-        "categorical=['mrn'] to use it as a feature",
+        "mrn": "looks like a record identifier (by its name); pass id_column='mrn' if it "
+        "identifies patients, or categorical=['mrn'] to use it as a feature",
     }
     assert schema.identifiers == ["mrn"]
 

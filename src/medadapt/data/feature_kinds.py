@@ -170,6 +170,10 @@ def infer_feature(
             )
         many = len(counts) > 50 and len(counts) > 0.5 * len(present)
         nearly_unique = len(present) >= 20 and len(counts) >= IDENTIFIER_SHARE * len(present)
+        if (many or nearly_unique) and name_looks_like_identifier(name):  # patient_id, MRN
+            return None, _identifier_advice(
+                name, "by its name", (len(counts), len(present)), "categorical", words
+            )
         if many or nearly_unique:
             return None, (
                 f"{IDENTIFIER_REASON} or free text ({len(counts)} distinct values); pass "
