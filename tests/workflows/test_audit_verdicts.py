@@ -79,8 +79,8 @@ def test_a_gain_seeds_agree_on_but_test_patients_do_not_is_not_called_still_risi
     assert found["sentence"] == (
         "From 50% to 100% of the target rows, the bottleneck adapter's AUROC changed by +0.037 "
         "(95% CI -0.029 to +0.104, over 5 seeds and the 60 test rows): cannot tell: the "
-        "interval includes both no gain and a gain larger than 0.01, so more data of this kind "
-        "may or may not help."
+        "interval includes both no gain and a gain larger than 0.01 (the smallest change in "
+        "AUROC counted as worth having), so more data of this kind may or may not help."
     )
 
 

@@ -91,14 +91,15 @@ def test_an_inconclusive_gain_is_not_called_no_evidence():
     assert found["more_data"]["ci"][0] < 0 < 0.01 < found["more_data"]["ci"][1]
     assert found["more_data"]["inconclusive"] is True
     assert found["sentences"][-1].endswith(
-        "cannot tell: the interval includes both no gain and a gain larger than 0.01, so more "
+        "cannot tell: the interval includes both no gain and a gain larger than 0.01 (the "
+        "smallest change in AUROC counted as worth having), so more "
         "data of this kind may or may not help."
     )
     _, flat = _found(_points({"bottleneck": {0.5: [0.70, 0.71, 0.72], 1.0: [0.701, 0.709, 0.721]}}))
     assert flat["more_data"]["ci"][1] < 0.01
     assert flat["sentences"][-1].endswith(
-        "no evidence that more data of this kind would help much (the interval rules out a "
-        "gain larger than 0.01)."
+        "no evidence that more data of this kind would help much: the interval rules out a "
+        "gain larger than 0.01 (the smallest change in AUROC counted as worth having)."
     )
 
 

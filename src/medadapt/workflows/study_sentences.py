@@ -333,6 +333,15 @@ def _paired_gains(
     return low, high, by_seed, gains
 
 
+def _worth_words(metric: str, worth: float) -> str:
+    """The gain worth having, with where it comes from (a trial: "a gain larger than 3.96",
+    never explained)."""
+    name = METRIC_LABELS.get(metric, metric)
+    if PLATEAU_TOLERANCE.get(metric):
+        return f"{worth:.3g} (the smallest change in {name} counted as worth having)"
+    return f"{worth:.3g} (a tenth of the {name} reached at the largest size)"
+
+
 def _gain_verdict(
     interval: tuple[float, float], metric: str, worth: float
 ) -> tuple[bool, bool, str]:
@@ -345,12 +354,12 @@ def _gain_verdict(
         verdict = "the curve is still rising: more data of this kind would likely help"
     elif best > worth:
         verdict = (
-            f"cannot tell: the interval includes both no gain and a gain larger than {worth:.3g}, "
-            "so more data of this kind may or may not help"
+            f"cannot tell: the interval includes both no gain and a gain larger than "
+            f"{_worth_words(metric, worth)}, so more data of this kind may or may not help"
         )
     else:
         verdict = (
-            f"no evidence that more data of this kind would help much (the interval rules out "
-            f"a gain larger than {worth:.3g})"
+            f"no evidence that more data of this kind would help much: the interval rules out "
+            f"a gain larger than {_worth_words(metric, worth)}"
         )
     return improving, bool(not improving and best > worth), verdict
