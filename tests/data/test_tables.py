@@ -245,3 +245,17 @@ def test_a_numeric_label_of_one_value_is_not_called_one_class():
         "vary (two classes or more, or a measured value that varies): check label=, or the "
         "frame's rows"
     )
+
+
+def test_a_positive_class_on_a_measured_label_says_it_can_stay_measured():
+    """A trial: --positive-class 150 on a measured label pointed only to a threshold (cutting
+    the outcome in two), not to predicting the value itself."""
+    frame = pd.DataFrame(
+        {"age": [40 + i for i in range(40)], "y": [100.0 + 3 * i for i in range(40)]}
+    )
+    with pytest.raises(DataError) as err:
+        TableSchema.infer(frame, label="y", positive_class="150")
+    assert str(err.value).endswith(
+        "positive_class chooses which of two values is positive (a numeric label: "
+        "positive_above=THRESHOLD; or leave both out to predict it as a measured value)"
+    )

@@ -276,8 +276,10 @@ class TableSchema:
                 f"{words.set_to('positive_class', self.positive_class)}: label column "
                 f"{self.label!r} has {_values_found(labels)}, not two; "
                 f"{words.name('positive_class')} chooses which of two values is positive (a "
-                f"numeric label: {words.set_to('positive_above', 'THRESHOLD', quote='none')})"
-            )
+                f"numeric label: {words.set_to('positive_above', 'THRESHOLD', quote='none')}"
+                + ("; or leave both out to predict it as a measured value" if task ==
+                   "regression" else "") + ")"
+            )  # fmt: skip
         if task == "regression":
             if not all_numeric:
                 raise DataError(
