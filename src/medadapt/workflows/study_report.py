@@ -268,6 +268,10 @@ def _best_table(report: Report, best_per_size: list[dict[str, Any]], metric: str
     )
 
 
+#: what else too few of leaves a subgroup without a figure (a measured value: nothing else)
+_OR_TOO_FEW = {"binary": " or events", "multiclass": " or of one class"}
+
+
 def _subgroups(report: Report, study: dict[str, Any]) -> None:
     detailed = [p for p in _detailed(study) if p["seed"] == 0 and p.get("subgroups")]
     if not detailed:
@@ -275,7 +279,8 @@ def _subgroups(report: Report, study: dict[str, Any]) -> None:
     report.section(
         "Per-subgroup view (before and after adaptation)",
         f"Target group's held-out {study_noun(study)} by subgroup, seed 0, {_size_text(study)}; "
-        "bars are 95% bootstrap intervals, 'n/a' means too few patients or events to estimate. "
+        "bars are 95% bootstrap intervals, 'n/a' means too few patients"
+        f"{_OR_TOO_FEW.get(study['task'], '')} to estimate. "
         f"{SMALL_CELLS_CAPTION}",
     )
     metric = headline_metric(study["task"])
