@@ -287,25 +287,17 @@ class TableSchema:
                     f"{_label_texts(labels, numeric)}; {LABEL_TEXT_FIX}"
                 )
             if numeric.nunique() < 2:  # nothing to learn, and R² is undefined (no value said)
-                check = ("label=, or the frame's rows" if words.python
-                         else "--label, or the rows --groups picks")  # fmt: skip
-                raise DataError(
-                    f"label column {self.label!r} has one value in every training row; a model "
-                    f"of a measured value needs it to vary: check {check}"
-                )
+                raise DataError(_one_value(self.label, "of a measured value needs it", words))
             self.label_mean = float(numeric.mean())
             self.label_std = float(numeric.std(ddof=0)) or 1.0
             return
         _refuse_classes_in_two_spellings(self.label, distinct)
         if len(distinct) < 2 and all_numeric and not explicit and distinct[0] not in ("0", "1"):
             # a measured value, perhaps (a 0/1 column with one answer: a class, below)
-            check = ("label=, or the frame's rows" if words.python
-                     else "--label, or the rows --groups picks")  # fmt: skip
-            raise DataError(
-                f"label column {self.label!r} has one value in every training row; a model "
-                f"needs the outcome to vary (two classes or more, or a measured value that "
-                f"varies): check {check}"
-            )
+            raise DataError(_one_value(
+                self.label, "needs the outcome", words,
+                " (two classes or more, or a measured value that varies)",
+            ))  # fmt: skip
         if len(distinct) < 2:
             raise DataError(
                 f"label column {self.label!r} has only one class ({distinct[0]!r}) in the "
@@ -572,9 +564,7 @@ def counted_classes_warning(schema: TableSchema, words: OptionWords = PYTHON) ->
     outcome ("any disease": above 0) is often meant. None for any other label. Names the
     label's classes only (as the task line does), never a patient's value."""
     classes = schema.classes
-    if schema.task != "multiclass":
-        return None
-    if not all(checks.is_number(name) and float(name) % 1 == 0 for name in classes):
+    if schema.task != "multiclass" or not _whole_numbers(classes):
         return None
     n = len(classes)
     scored = looks_measured(classes)
@@ -599,9 +589,11 @@ MANY_NUMBERS = 6
 
 def looks_measured(classes: list[str]) -> bool:
     """Whether whole-number ``classes`` are many enough to be a count or a score."""
-    return len(classes) >= MANY_NUMBERS and all(
-        checks.is_number(name) and float(name) % 1 == 0 for name in classes
-    )
+    return len(classes) >= MANY_NUMBERS and _whole_numbers(classes)
+
+
+def _whole_numbers(classes: Sequence[str]) -> bool:
+    return all(checks.is_number(name) and float(name) % 1 == 0 for name in classes)
 
 
 def _threshold_fix(labels: pd.Series, words: OptionWords) -> str:
@@ -755,6 +747,16 @@ def _refuse_numbers_written_with_text(label: str, labels: pd.Series,
         f"{text_values_said(texts)}; a measured outcome must be numbers alone: remove the unit "
         "(or the comma, or the '<') in the file, and it is read as a measured value (--task "
         "regression)"
+    )
+
+
+def _one_value(label: str, needs: str, words: OptionWords, why: str = "") -> str:
+    """Why a label of one value in every training row is refused (``needs``: what the model
+    needs to vary; ``why``: what varying means), and where to look."""
+    check = "label=, or the frame's rows" if words.python else "--label, or the rows --groups picks"
+    return (
+        f"label column {label!r} has one value in every training row; a model {needs} to "
+        f"vary{why}: check {check}"
     )
 
 
