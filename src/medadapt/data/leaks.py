@@ -233,28 +233,31 @@ def _numbers(rows: pd.DataFrame, columns: list[str]) -> np.ndarray:
 def _category_codes(series: pd.Series) -> np.ndarray:
     """Integer codes per row: one per level seen in >= 5 rows, one for rarer levels pooled,
     one for missing (so a rare value cannot single out its rows)."""
-    texts = np.array(["\0missing" if is_missing(v) else level(v) for v in series.tolist()])
-    values, inverse, counts = np.unique(texts, return_inverse=True, return_counts=True)
+    inverse = _level_codes(series)
+    counts = np.bincount(inverse)
     rare = counts[inverse] < MIN_LEVEL_ROWS
     inverse = inverse.copy()
-    inverse[rare] = len(values)
+    inverse[rare] = len(counts)
     return inverse
 
 
-def _left_out_means(series: pd.Series, targets: np.ndarray) -> np.ndarray:
-    """Per row, the mean of ``targets`` (N, or N x K) over the other rows of its value, every
-    value its own level (none pooled); NaN where the value has no other row. Pooling rare
-    values hides a finer copy of the label (bands of a measured outcome, 2-4 rows each); left
-    out of its own mean, a row cannot single itself out, as an id's would."""
+def _level_codes(series: pd.Series) -> np.ndarray:
+    """Integer codes per row: one per level as written, missing its own, none pooled."""
     texts = np.array(["\0missing" if is_missing(v) else level(v) for v in series.tolist()])
-    codes = np.unique(texts, return_inverse=True)[1]
+    return np.unique(texts, return_inverse=True)[1]
+
+
+def _left_out_means(series: pd.Series, targets: np.ndarray) -> np.ndarray:
+    """Per row, the mean of ``targets`` over the other rows of its value, every value its own
+    level (none pooled); NaN where the value has no other row. Pooling rare values hides a
+    finer copy of the label (bands of a measured outcome, 2-4 rows each); left out of its own
+    mean, a row cannot single itself out, as an id's would."""
+    codes = _level_codes(series)
     counts = np.bincount(codes).astype(float)
-    wide = targets.reshape(len(codes), -1).astype(float)
-    sums = np.stack([np.bincount(codes, weights=wide[:, j]) for j in range(wide.shape[1])], 1)
-    others = (counts[codes] - 1)[:, None]
+    sums = np.bincount(codes, weights=targets.astype(float))
+    others = counts[codes] - 1
     with np.errstate(invalid="ignore", divide="ignore"):
-        means = np.where(others > 0, (sums[codes] - wide) / others, np.nan)
-    return means.reshape(targets.shape[:1] + wide.shape[1:]) if targets.ndim > 1 else means[:, 0]
+        return np.where(others > 0, (sums[codes] - targets) / others, np.nan)
 
 
 LEFT_OUT = "(each row left out of its own)"  # how the left-out statistics say so
