@@ -20,7 +20,13 @@ from flwr.common.constant import HEARTBEAT_DEFAULT_INTERVAL, HEARTBEAT_PATIENCE,
 
 from medadapt.errors import DataError
 from medadapt.federated.config import FederatedRun
-from medadapt.federated.strategies import SECOND_CLIENT, SITE_INDEX, Recorded, failure_message
+from medadapt.federated.strategies import (
+    SECOND_CLIENT,
+    SITE_INDEX,
+    Recorded,
+    failure_message,
+    site_named,
+)
 from medadapt.federated.wire import AuditedGrid
 
 Say = Callable[..., None]  # say(event, **counts): what the server's terminal is told
@@ -90,7 +96,7 @@ class Joining:
             return  # (a restarted client is a new node, asked as it connects)
         if reply.has_error():
             failure = self.strategy.failure(0, reply)
-            self._refuse(node, _site_named(self.run, failure["error"]), failure["error"])
+            self._refuse(node, site_named(self.run.sites, failure["error"]), failure["error"])
             return
         site = self.run.sites[int(reply.content["metrics"][SITE_INDEX])]
         holder = self._holder(site)
@@ -171,11 +177,6 @@ def second_client(site: str) -> str:
         f"a second client joined as site {site} while the first still answers and was left "
         f"out ({SECOND_CLIENT}): each hospital's client passes its own --site"
     )
-
-
-def _site_named(run: FederatedRun, error: str) -> str | None:
-    """The site a refusal names (``site B: ...``), where it is one of the run's."""
-    return next((site for site in run.sites if error.startswith(f"site {site}: ")), None)
 
 
 def _listed(sites: list[str]) -> str:

@@ -21,6 +21,7 @@ from medadapt.federated.records import (
 )
 from medadapt.federated.server import FederatedOutcome
 from medadapt.federated.sites import trainable
+from medadapt.federated.strategies import site_named
 from medadapt.federated.wire import full_model_bytes
 from medadapt.fileio import atomic_write_bytes
 from medadapt.modalities.base import modality_of
@@ -114,8 +115,8 @@ def sites_trained(run: FederatedRun, outcome: FederatedOutcome) -> list[str]:
     without a site that fails or leaves: it is not asked again). A refusal on joining is a
     client's that never took part (the site may have joined with another, or a second
     client of it was left out): a site refused alone has no training counts anyway."""
-    dropped = {site for failure in outcome.failures if 1 <= failure["round"] <= run.rounds
-               for site in run.sites if failure["error"].startswith(f"site {site}: ")}  # fmt: skip
+    dropped = {site_named(run.sites, failure["error"]) for failure in outcome.failures
+               if 1 <= failure["round"] <= run.rounds}  # fmt: skip
     return [site for site in run.sites if site in outcome.train_counts and site not in dropped]
 
 

@@ -17,6 +17,7 @@ from medadapt.federated.compared import (
     test_patients,
     training_patients,
 )
+from medadapt.federated.strategies import SECOND_CLIENT, site_named
 from medadapt.federated.strategies import when as moment
 
 
@@ -88,12 +89,12 @@ def failure_lines(failures: list[dict[str, Any]], rounds: int,
     for failure in first.values():
         error, round_ = failure["error"], failure["round"]
         when = "the final round" if round_ > rounds else moment(round_)
-        site = next((s for s in trained if error.startswith(f"site {s}: ")), None)
+        site = site_named(trained, error)
         if round_ > rounds:
             meant = "no final figures from this site"
         elif round_ >= 1:
             meant = "the run went on without this site"
-        elif "second client" in error:
+        elif SECOND_CLIENT in error:
             meant = "that client was left out; the site took part"
         elif site is not None:
             meant = "a later client of this site joined and took part"

@@ -169,6 +169,12 @@ def failure_reason(error: Any, site: str | None = None) -> str:
     return NODE_GONE if site is None else f"site {site}: its client {GONE}"
 
 
+def site_named(sites: Iterable[str], error: str) -> str | None:
+    """The one of ``sites`` a failure's one-line error names (``site B: ...``), or None (a
+    node that never said which site it is, a second client of one)."""
+    return next((site for site in sites if error.startswith(f"site {site}: ")), None)
+
+
 def when(server_round: int) -> str:
     """A failure's moment in words: ``on joining`` (round 0, the server's first question to a
     node, :mod:`~medadapt.federated.joining`) or ``round N``."""
