@@ -204,6 +204,17 @@ def _guide_entries(threshold: float, prevalence: float | None) -> dict[str, str]
     }
 
 
+#: what else too few of leaves a subgroup without a figure (a measured value: nothing else)
+_OR_TOO_FEW = {"binary": " or events", "multiclass": " or of one class"}
+
+
+def too_few_for(task: str, units: str = "patients") -> str:
+    """Why a subgroup has no figure, in the outcome's words: ``too few patients or events``
+    (a yes/no outcome), ``... or of one class`` (several), ``too few patients`` (a measured
+    value has no events)."""
+    return f"too few {units}{_OR_TOO_FEW.get(task, '')}"
+
+
 #: the calibration slope of a measured value (no risk, no log-odds)
 REGRESSION_SLOPE = (
     "Calibration slope: the measured outcomes regressed on the predicted values; 1 is ideal. "

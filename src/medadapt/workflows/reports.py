@@ -40,6 +40,7 @@ from medadapt.workflows.report_sections import (
     per_class_section,
     retention_section,
     side_by_side,
+    too_few_for,
 )
 
 BEFORE, AFTER = "base model", "with the adapter"
@@ -311,17 +312,6 @@ EXPLORATORY = (
 )
 
 
-def _too_few_for(result: dict[str, Any]) -> str:
-    """Why a subgroup has no figure, in the outcome's words (a measured value has no events;
-    several classes, too few of one)."""
-    units = _units(result)
-    if result.get("task") == "regression":
-        return f"too few {units}"
-    if result.get("task") == "multiclass":
-        return f"too few {units}, or of one class"
-    return f"too few {units} or events"
-
-
 def _subgroup_metric(task: str, *tables: dict[str, Any] | None) -> str:
     """The one metric of a subgroup table: the headline (AUROC, MAE), or, where no subgroup
     has it (too few patients of a class in each: a trial's table of n/a cells), the Brier
@@ -374,7 +364,8 @@ def _groups(report: Report, result: dict[str, Any], base_scores: dict[str, Any] 
             series = {v: {"model": groups[v]} for v in values}
         report.figure(
             metric_bars(series, metric=main, title=f"{label} by {name}"),
-            caption=f"{label} by {name} with 95% CIs ('n/a': {_too_few_for(result)})"
+            caption=f"{label} by {name} with 95% CIs "
+            f"('n/a': {too_few_for(result.get('task', 'binary'), _units(result))})"
             + (", before and after the adapter." if before else "."),
         )
 

@@ -16,7 +16,7 @@ from medadapt.evaluate.report.plots import PALETTE, learning_curve_figure, metri
 from medadapt.evaluate.small_cells import SMALL_CELLS_CAPTION, digits_for
 from medadapt.results import grouped, needed_text
 from medadapt.workflows.labels import label, order
-from medadapt.workflows.report_sections import guide_section
+from medadapt.workflows.report_sections import guide_section, too_few_for
 from medadapt.workflows.sample_size import estimate_name
 from medadapt.workflows.strategies import judged_adapter
 from medadapt.workflows.study_grid import GIVEN_BASE
@@ -268,10 +268,6 @@ def _best_table(report: Report, best_per_size: list[dict[str, Any]], metric: str
     )
 
 
-#: what else too few of leaves a subgroup without a figure (a measured value: nothing else)
-_OR_TOO_FEW = {"binary": " or events", "multiclass": " or of one class"}
-
-
 def _subgroups(report: Report, study: dict[str, Any]) -> None:
     detailed = [p for p in _detailed(study) if p["seed"] == 0 and p.get("subgroups")]
     if not detailed:
@@ -279,8 +275,8 @@ def _subgroups(report: Report, study: dict[str, Any]) -> None:
     report.section(
         "Per-subgroup view (before and after adaptation)",
         f"Target group's held-out {study_noun(study)} by subgroup, seed 0, {_size_text(study)}; "
-        "bars are 95% bootstrap intervals, 'n/a' means too few patients"
-        f"{_OR_TOO_FEW.get(study['task'], '')} to estimate. "
+        f"bars are 95% bootstrap intervals, 'n/a' means {too_few_for(study['task'])} to "
+        "estimate. "
         f"{SMALL_CELLS_CAPTION}",
     )
     metric = headline_metric(study["task"])
