@@ -10,8 +10,6 @@ architecture), or a training option given to a command that does not train.
 ('--threshold', None)
 >>> closest("--taks", ["--task", "--base"]), closest("--lr", ["--help"])
 ('--task', None)
->>> listed(["train-base", "adapt", "study"])
-'train-base, adapt and study'
 """
 
 from __future__ import annotations
@@ -21,6 +19,8 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 
 import click
+
+from medadapt.evaluate.report.formatting import listed
 
 KEPT_WITH_THE_BASE = {
     "--task": "the base's task is used",
@@ -198,10 +198,3 @@ def _one_edit(a: str, b: str) -> bool:
     short, long = sorted((a, b), key=len)
     i = next((k for k in range(len(short)) if short[k] != long[k]), len(short))
     return short[i:] == long[i + 1 :]
-
-
-def listed(names: Sequence[str]) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    if len(names) <= 1:
-        return "".join(names)
-    return f"{', '.join(names[:-1])} and {names[-1]}"
