@@ -28,10 +28,6 @@ import numpy as np
 
 from medadapt.results import SAID_AS_WARNINGS
 
-SAID_KEYS = SAID_AS_WARNINGS
-"""The notes a Python caller is warned about, by key (besides the two-values note): a result
-too good to be true, a model that calls (nearly) everyone one class, one that ranks patients
-backwards; the command line prints the same as ``warning:`` lines."""
 TWO_VALUES = "take only two distinct values"
 """What the note on an AUROC from hard predictions says (it is kept under ``auroc``)."""
 
@@ -58,9 +54,11 @@ def two_values_note(scores: np.ndarray, auroc: float | None) -> str | None:
 
 
 def said_to_caller(metrics: dict[str, Any]) -> list[str]:
-    """The notes of ``metrics`` that a Python caller is warned about, each once."""
+    """The notes of ``metrics`` that a Python caller is warned about, each once: those the
+    command line prints as ``warning:`` lines (too good to be true, one class for everyone,
+    ranked backwards), and the two-values note."""
     notes = metrics.get("notes") or {}
-    said = [notes.get(key) for key in SAID_KEYS]
+    said = [notes.get(key) for key in SAID_AS_WARNINGS]
     said += [note for note in notes.values() if isinstance(note, str) and TWO_VALUES in note]
     return list(dict.fromkeys(note for note in said if note))
 

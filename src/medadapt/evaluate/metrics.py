@@ -403,6 +403,12 @@ def _ece_with_interval(
     return estimate, bs.recentred_interval(bs.weighted_ece(W, correct, confidence), estimate)
 
 
+def _note_two_values(notes: dict[str, str], scores: np.ndarray, auroc: float | None) -> None:
+    """The two-values note (:func:`two_values_note`) first among the AUROC's notes."""
+    if two_values := two_values_note(scores, auroc):
+        notes["auroc"] = "; ".join(filter(None, (two_values, notes.get("auroc"))))
+
+
 def _recorder(out: dict[str, Any], notes: dict[str, str]) -> Callable[..., None]:
     """``put(name, value, samples, note=None)``: a point estimate into ``out`` with its CI from
     the bootstrap ``samples`` (None when not estimable), and why not into ``notes``."""
@@ -650,8 +656,7 @@ def binary_metrics(
     for name, label in (("sensitivity", 1), ("specificity", 0)):
         hits[name] = (pred[y == label] == label, _of(patients, y == label))
     _honest_intervals(out, notes, hits, unit)
-    if two_values := two_values_note(p, out["auroc"]):
-        notes["auroc"] = "; ".join(filter(None, (two_values, notes.get("auroc"))))
+    _note_two_values(notes, p, out["auroc"])
     out["notes"] = notes
     return _with_plausibility(out, unit)
 
@@ -720,8 +725,7 @@ def multiclass_metrics(
     if one_class:
         notes[ONE_CLASS] = one_class
     _honest_intervals(out, notes, {"accuracy": (hit, patients)}, unit)
-    if two_values := two_values_note(proba, out["auroc"]):
-        notes["auroc"] = "; ".join(filter(None, (two_values, notes.get("auroc"))))
+    _note_two_values(notes, proba, out["auroc"])
     out["notes"] = notes
     return _with_plausibility(out, unit)
 
