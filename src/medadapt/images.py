@@ -13,6 +13,7 @@ over the modality-independent training (:mod:`medadapt.train.fitting`) for an in
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -89,12 +90,17 @@ def train_base(
     ``loader``: the CSV columns the data was read with (path, label, group, id).
     ``positive_class``: of two classes, the one scored (what sensitivity is about); without
     it, as the command line decides: a dataset's classes in an order of their own are kept,
-    sorted ones put a class that reads as negative (``normal``, ``healthy``, ...) first."""
-    from medadapt.modalities.images.classes import positive_last
+    sorted ones put a class that reads as negative (``normal``, ``healthy``, ...) first, and
+    else the one that sorts last is positive, with a warning naming ``positive_class``."""
+    from medadapt.data.option_words import PYTHON
+    from medadapt.modalities.images.classes import positive_last, sorted_positive_warning
 
     _check_dataset(dataset)
     classes = list(dataset.classes)
-    order, _ = positive_last(classes, positive_class, named=classes != sorted(classes))
+    order, how = positive_last(classes, positive_class, named=classes != sorted(classes))
+    implicit = sorted_positive_warning(order, how, PYTHON)
+    if implicit is not None:  # as a table's two-valued label warns
+        warnings.warn(implicit, UserWarning, stacklevel=2)
     dataset = dataset.with_classes(order)
     with _python_words():
         schema = ImageSchema.from_dataset(dataset, **(loader or {}))

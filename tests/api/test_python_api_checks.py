@@ -173,6 +173,30 @@ def test_images_options_are_named_as_python_arguments():
     assert _refusal(err).startswith("backbone timm:resnet18 is not a VisionTransformer")
 
 
+def test_images_train_base_warns_when_only_sorting_chose_the_positive_class():
+    """Two classes in sorted order, neither read as the negative one: the last is positive,
+    said as a table's two-valued label says it, in the Python argument's words."""
+    x, y = _pictures()
+    dataset = _dataset(x, y, ("cyst", "tumour"))
+    with pytest.warns(UserWarning) as caught:
+        base = images.train_base(dataset, backbone_options=TINY, train_config=QUICK)
+    said = [w for w in caught if "sorts after" in str(w.message)]
+    assert [str(w.message) for w in said] == [
+        "class 'tumour' is treated as the positive class (sensitivity and the predicted "
+        "probability are about it) only because it sorts after 'cyst'; choose with "
+        "positive_class: positive_class='cyst' if 'cyst' is the outcome to detect, "
+        "positive_class='tumour' to keep this"
+    ]
+    assert {w.filename for w in said} == {__file__}
+    assert list(base.schema.classes) == ["cyst", "tumour"]
+    with pytest.warns(UserWarning) as chosen:  # chosen: no such warning, the order as asked
+        base = images.train_base(dataset, backbone_options=TINY, train_config=QUICK,
+                                 positive_class="cyst")  # fmt: skip
+        warnings.warn("(at least one warning, for pytest.warns)", UserWarning, stacklevel=1)
+    assert not [w for w in chosen if "sorts after" in str(w.message)]
+    assert list(base.schema.classes) == ["tumour", "cyst"]
+
+
 def test_images_adapt_refuses_one_class_unless_allowed_and_names_its_arguments(image_base):
     x, y = _pictures(seed=1)
     with pytest.raises(MedadaptError) as err:

@@ -235,3 +235,39 @@ def test_predict_names_the_slice_a_volume_was_scored_on(tmp_path, base):
     assert table["slice"].astype(str).to_dict() == {
         str(data / "flat.png"): "", str(data / "volume.nii.gz"): "3"
     }  # fmt: skip
+
+
+def test_an_image_study_warns_of_a_sorted_positive_class_and_takes_positive_class(tmp_path):
+    """As a table's study does: the base the study trains scores the class that sorts last
+    only because it does, said in a warning line (the terminal and study.json);
+    ``--positive-class`` chooses, and with ``--base`` must agree with the base's choice."""
+    folder = _folder(tmp_path / "cases", {"bright": 200, "dark": 60}, n=6)
+    rows = [f"{p.relative_to(tmp_path)},{p.parent.name},{'AB'[int(p.stem[-1]) % 2]}"
+            for p in sorted(folder.rglob("*.png"))]  # fmt: skip
+    (tmp_path / "sites.csv").write_text("path,label,site\n" + "\n".join(rows) + "\n")
+    quick = ["--data", tmp_path / "sites.csv", "--label", "label", "--group-column", "site",
+             "--image-size", "16", "--backbone-options",
+             "depth=1,embed_dim=32,num_heads=2,patch_size=4", "--seeds", "1", "--fractions", "1",
+             "--methods", "head_only", "--n-boot", "10"]  # fmt: skip
+    said = [line for line in succeeded(run_cli(
+        "study", *quick, "--groups", "A", "--group", "B", "--out", tmp_path / "s1")
+    ).stdout.splitlines() if line.startswith("warning:")]  # fmt: skip
+    sorted_last = (
+        "class 'dark' is treated as the positive class (sensitivity and the predicted "
+        "probability are about it) only because it sorts after 'bright'; choose with "
+        "--positive-class: --positive-class bright if 'bright' is the outcome to detect, "
+        "--positive-class dark to keep this"
+    )
+    assert f"warning: {sorted_last}" in said
+    study = json.loads((tmp_path / "s1" / "study.json").read_text())
+    assert sorted_last in [f["message"] for f in study["sufficiency"]]
+    result = succeeded(run_cli("study", *quick, "--groups", "A", "--group", "B",
+                               "--positive-class", "bright", "--out", tmp_path / "s2"))  # fmt: skip
+    assert "sorts after" not in result.stdout
+    base = next((tmp_path / "s2" / "bases").iterdir())
+    assert json.loads((base / "model.json").read_text())["schema"]["classes"] == ["dark", "bright"]
+    given = ["study", *quick, "--group", "B", "--base", base, "--positive-class"]
+    assert error_line(run_cli(*given, "dark", "--out", tmp_path / "s3")) == (
+        "error: --positive-class dark differs from the base model's --positive-class bright: "
+        "study keeps the settings of --base; drop --positive-class, or train a new base with it"
+    )

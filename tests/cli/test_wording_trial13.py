@@ -297,6 +297,13 @@ def test_serve_does_not_train(tmp_path):
          "error: No such option '--taks'; did you mean '--task'? (see 'medadapt train-base "
          "--help')"),
         (["--verbose"], "error: No such option '--verbose' (see 'medadapt --help')"),
+        # an option of other verbs says which take it (was a plain "No such option")
+        (["adapt", "--base", "b", "--data", "d", "--freeze-backbone"],
+         "error: No such option '--freeze-backbone' for adapt; train-base and federate "
+         "simulate take it (see 'medadapt adapt --help')"),
+        (["predict", "--base", "b", "--data", "d", "--report", "r.html"],
+         "error: No such option '--report' for predict; adapt and evaluate take it (see "
+         "'medadapt predict --help')"),
         (["trian-base"],  # typer and click both said "Did you mean 'train-base'?"
          "error: No such command 'trian-base'; did you mean 'train-base'? (see 'medadapt "
          "--help')"),

@@ -4,7 +4,8 @@ An unknown option or command is offered the one it most likely meant only when s
 (a letter missing, added, changed or two swapped; click's own guess offered ``--report`` for
 ``--epochs``). An option that another command takes says where it goes instead: one chosen at
 ``train-base`` and kept with the model (a table's label and columns, how images are read, the
-architecture), or a training option given to a command that does not train.
+architecture), a training option given to a command that does not train, or any other
+option the commands that take it.
 
 >>> closest("--thresold", ["--threshold", "--json"]), closest("--epochs", ["--report"])
 ('--threshold', None)
@@ -98,8 +99,10 @@ def usage_message(exc: click.ClickException) -> str:
     command = context.command_path if context is not None else "medadapt"
     see = f"(see '{command} --help')"
     if isinstance(exc, click.NoSuchOption):
-        return _unknown_option(exc.option_name, context) or (
-            f"No such option {exc.option_name!r}{_meant(exc.option_name, _flags(context))} {see}"
+        flag = exc.option_name
+        meant = _meant(flag, _flags(context))
+        return _unknown_option(flag, context) or (
+            f"No such option {flag!r}{meant or _taken_elsewhere(flag, context)} {see}"
         )
     message = " ".join(exc.format_message().split())
     unknown = _NO_SUCH_COMMAND.match(message)
@@ -123,6 +126,16 @@ def _unknown_option(flag: str, context: click.Context | None) -> str | None:
             f"drop it{where}"
         )
     return None
+
+
+def _taken_elsewhere(flag: str, context: click.Context | None) -> str:
+    """``"; study and train-base take it"`` where other commands take ``flag``, else empty
+    (``adapt --freeze-backbone``: the option exists, at another verb)."""
+    verb = _verb(context)
+    takers = [name for name, flags in _commands(context) if flag in flags and name != verb]
+    if not takers or verb is None:
+        return ""
+    return f" for {verb}; {listed(takers)} take{'s' if len(takers) == 1 else ''} it"
 
 
 def _verb(context: click.Context | None) -> str | None:

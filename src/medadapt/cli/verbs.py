@@ -141,9 +141,6 @@ def _train_base(**values: Any) -> None:
         stdout.print(line, markup=False, highlight=False, soft_wrap=True)
     elif summary.get("task_line"):  # images: which class is positive, and why
         stdout.print(summary["task_line"], markup=False, highlight=False, soft_wrap=True)
-        sorted_last = sorted_positive_warning(out, summary["classes"])
-        if sorted_last is not None:  # first, as a table's label says it (and in --json)
-            summary["warnings"].insert(0, sorted_last)
     print_skipped(summary, data)
     if "dropped_columns" in summary:
         print_dropped(summary["dropped_columns"], summary["identifiers"])
@@ -169,27 +166,6 @@ def _train_base(**values: Any) -> None:
         f"saved {out}"
     )
     _json(values["json_out"], summary)
-
-
-def sorted_positive_warning(base: Path, classes: list[str]) -> str | None:
-    """The warning for a two-class image base whose positive class nothing chose (no
-    ``--positive-class``, no ``--class-names``, neither name reads as the negative one), so
-    the one that sorts last is positive, as a table's two-valued label warns: sensitivity
-    could be about the healthy. None when something chose it (the base's record says what)."""
-    import shlex
-
-    from medadapt.modalities.bundle import MANIFEST
-
-    record = json.loads((base / MANIFEST).read_text(encoding="utf-8"))
-    if record.get("training", {}).get("positive_class_by") != "sorted" or len(classes) != 2:
-        return None
-    negative, positive = classes
-    return (
-        f"class {positive!r} is treated as the positive class (sensitivity and the predicted "
-        f"probability are about it) only because it sorts after {negative!r}; choose with "
-        f"--positive-class: --positive-class {shlex.quote(negative)} if {negative!r} is the "
-        f"outcome to detect, --positive-class {shlex.quote(positive)} to keep this"
-    )
 
 
 def positive_class_line(classes: list[str], label: str) -> str:

@@ -21,6 +21,7 @@ import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from medadapt.data.option_words import COMMAND_LINE, OptionWords
 from medadapt.data.spelling import folded, spelt_alike
 from medadapt.errors import ConfigError, DataError
 
@@ -99,6 +100,25 @@ def task_line(classes: Sequence[str], how: str | None) -> str | None:
     if how == "negative-name":
         return f"{what}, as {negative!r} reads as the negative class; {other}"
     return f"{what}, the one that sorts last; {other}"
+
+
+def sorted_positive_warning(
+    classes: Sequence[str], how: str | None, words: OptionWords = COMMAND_LINE
+) -> str | None:
+    """The warning for two classes whose positive one nothing chose (no ``--positive-class``,
+    no ``--class-names``, neither name reads as the negative one), so the one that sorts last
+    is positive, as a table's two-valued label warns: sensitivity could be about the healthy.
+    None when something chose it (``how``, from :func:`positive_last`)."""
+    if how != "sorted" or len(classes) != 2:
+        return None
+    negative, positive = classes
+    return (
+        f"class {positive!r} is treated as the positive class (sensitivity and the predicted "
+        f"probability are about it) only because it sorts after {negative!r}; choose with "
+        f"{words.name('positive_class')}: {words.set_to('positive_class', negative)} if "
+        f"{negative!r} is the outcome to detect, {words.set_to('positive_class', positive)} "
+        "to keep this"
+    )
 
 
 def typo_notes(counts: Mapping[str, int]) -> list[str]:

@@ -165,6 +165,7 @@ class ImageModality(Modality):
 
     def fit_schema(self, train: ImageSamples, options: ImageOptions, reading: Reading):
         from medadapt.data.image_schema import ImageSchema
+        from medadapt.modalities.images.classes import sorted_positive_warning
 
         read = train.info.read
         loader = {
@@ -173,7 +174,10 @@ class ImageModality(Modality):
             "group_column": read.group_column,
             "id_column": read.id_column,
         }
-        return ImageSchema.from_dataset(train.dataset, **loader), []
+        schema = ImageSchema.from_dataset(train.dataset, **loader)
+        # first, as a table's implicit positive class is warned (train-base, study)
+        implicit = sorted_positive_warning(schema.classes, train.info.positive_by)
+        return schema, [implicit] if implicit is not None else []
 
     def read_for_model(
         self,
@@ -423,6 +427,7 @@ class ImageModality(Modality):
             "--class-names": ",".join(schema.classes),
             "--backbone": architecture.get("spec"),
             "--bits-stored": schema.bits_stored,
+            "--positive-class": schema.classes[-1] if len(schema.classes) == 2 else None,
         }.get(flag)
         if decided is None:
             return ""

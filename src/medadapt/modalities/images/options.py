@@ -54,7 +54,9 @@ class ImageOptions(ModalityOptions):
         "Class order, or names of an .npz's labels 0..K-1 (a,b,c).", *READING
     )
     positive_class: str | None = _option(
-        "Two classes: the one whose detection sensitivity and P(positive) are about.", TRAIN
+        "Two classes: the one whose detection sensitivity and P(positive) are about.",
+        TRAIN,
+        STUDY,
     )
     normalize: str | None = _option(
         "auto (pretrained mean/std with --weights, default) | none | imagenet | M,S.",
