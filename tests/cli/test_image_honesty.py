@@ -191,6 +191,16 @@ def test_every_reason_a_blank_image_is_left_out_is_counted_as_blank(capsys):
     assert describe_skipped(skipped) == (
         "1 unreadable file, first: c.png: unreadable (truncated); 2 blank images, first: a.png"
     )
+    # a notes.txt among the images: a file, counted as no image (was "1 unreadable" image)
+    stray = [("notes.txt", "unknown file type '.txt' (medadapt reads .png ...)"), skipped[2]]
+    print_skipped({"skipped_files": [{"path": p, "reason": r} for p, r in stray]})
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "2 files left out (--on-error skip): 1 not an image (unknown file type), 1 unreadable"
+    )
+    assert describe_skipped(stray) == (
+        "1 file of no image type, first: notes.txt: unknown file type '.txt' (medadapt reads "
+        ".png ...); 1 unreadable file, first: c.png: unreadable (truncated)"
+    )
 
 
 def test_a_reader_note_is_said_once_per_command():

@@ -173,10 +173,14 @@ def test_csv_column_problems_are_one_line_errors(tmp_path):
     write_picture(tmp_path / "a.png", disc(8, 100, 0))
     write_picture(tmp_path / "b.png", disc(8, 200, 1))
     csv.write_text("path,label\nnotes.txt,x\na.png,x\nb.png,y\n")
-    with pytest.warns(SkippedFilesWarning):
-        listed = load_images(csv, image_size=8)  # on_error="skip": left out, as unreadable
+    with pytest.warns(SkippedFilesWarning) as caught:
+        listed = load_images(csv, image_size=8)  # on_error="skip": left out, as no image
     assert listed.paths == [f"{tmp_path}/a.png", f"{tmp_path}/b.png"]
     assert listed.skipped == [(f"{tmp_path}/notes.txt", UNKNOWN_TXT)]
+    assert [str(w.message) for w in caught] == [  # was "1 of 3 image files: 1 unreadable"
+        f"skipped 1 of 3 files: 1 file of no image type, first: {tmp_path}/notes.txt: "
+        f"{UNKNOWN_TXT}; the full list is in dataset.skipped"
+    ]
 
 
 UNKNOWN_TXT = (
@@ -277,7 +281,7 @@ def test_a_stray_file_in_a_class_folder_is_skipped_and_counted_or_refused(tmp_pa
     assert ds.skipped == [(f"{root}/bright/README", no_suffix),
                           (f"{root}/dark/notes.txt", UNKNOWN_TXT)]  # fmt: skip
     assert [str(w.message) for w in caught] == [
-        f"skipped 2 of 6 image files: 2 unreadable files, first: {root}/bright/README: "
+        f"skipped 2 of 6 files: 2 files of no image type, first: {root}/bright/README: "
         f"{no_suffix}; the full list is in dataset.skipped"
     ]
 

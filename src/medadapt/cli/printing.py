@@ -4,12 +4,13 @@ files left out and the warnings, from the results of any modality."""
 from __future__ import annotations
 
 import shlex
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from medadapt.checks import is_number
 from medadapt.cli.common import note, print_table, stdout, warn
-from medadapt.data.read_errors import is_blank_reason
+from medadapt.data.read_errors import skipped_kind
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, fmt_metric, metric_digits
 
 #: what a metric's scale is where it is not the one a reader expects (a multiclass Brier score
@@ -166,11 +167,19 @@ def print_skipped(summary: dict[str, Any], data: Path | None = None) -> None:
     if len(skipped) > SKIPPED_LISTED:
         note(f"... and {len(skipped) - SKIPPED_LISTED} more (--json lists them all)")
     if skipped:
-        blank = sum(is_blank_reason(str(item["reason"])) for item in skipped)
-        kinds = ((len(skipped) - blank, "unreadable"), (blank, "blank (every pixel one value)"))
-        what = ", ".join(f"{n} {kind}" for n, kind in kinds if n)
-        images = "image" if len(skipped) == 1 else "images"
-        note(f"{len(skipped)} {images} left out (--on-error skip): {what}")
+        kinds = Counter(skipped_kind(str(item["reason"])) for item in skipped)
+        what = ", ".join(f"{kinds[kind]} {said}" for kind, said in SKIPPED_KINDS if kinds[kind])
+        noun = "file" if kinds["not an image"] else "image"  # a notes.txt is no image
+        note(f"{len(skipped)} {noun}{'s' * (len(skipped) != 1)} left out (--on-error skip): "
+             f"{what}")  # fmt: skip
+
+
+#: each kind of file left out (:func:`medadapt.data.read_errors.skipped_kind`), as counted
+SKIPPED_KINDS = (
+    ("not an image", "not an image (unknown file type)"),
+    ("unreadable", "unreadable"),
+    ("blank", "blank (every pixel one value)"),
+)
 
 
 SKIPPED_LISTED = 10  # files left out named one per line (an .npz may hold thousands blank)

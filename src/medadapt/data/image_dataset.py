@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from medadapt.data.read_errors import is_blank_reason
+from medadapt.data.read_errors import is_blank_reason, skipped_kind
 from medadapt.errors import DataError
 
 
@@ -202,12 +202,16 @@ def describe_skipped(skipped: Sequence[tuple[str, str]]) -> str:
     files, first: a.png: unreadable (...); 1 blank image, first: b.png" (blank: every pixel
     one value)."""
     blank = [path for path, reason in skipped if is_blank_reason(reason)]
-    unreadable = [(path, reason) for path, reason in skipped if not is_blank_reason(reason)]
     words = []
-    if unreadable:
-        path, reason = unreadable[0]
-        n = len(unreadable)
-        words.append(f"{n} unreadable file{'s' * (n != 1)}, first: {path}: {reason}")
+    for kind, named in (
+        ("not an image", "file{} of no image type"),
+        ("unreadable", "unreadable file{}"),
+    ):
+        files = [(path, reason) for path, reason in skipped if skipped_kind(reason) == kind]
+        if files:
+            path, reason = files[0]
+            n = len(files)
+            words.append(f"{n} {named.format('s' * (n != 1))}, first: {path}: {reason}")
     if blank:
         n = len(blank)
         words.append(f"{n} blank image{'s' * (n != 1)}, first: {blank[0]}")

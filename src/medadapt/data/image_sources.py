@@ -19,6 +19,7 @@ from pathlib import Path
 
 from medadapt.checks import did_you_mean
 from medadapt.data.option_words import takes
+from medadapt.data.read_errors import UNKNOWN_TYPE
 from medadapt.errors import DataError
 
 #: what an operating system writes beside images (lower case): never read, never named as
@@ -75,7 +76,7 @@ def unknown_type(path: Path) -> str:
     from medadapt.data.image_io import SUFFIXES
 
     return (
-        f"unknown file type {_suffix(path)!r} (medadapt reads {', '.join(SUFFIXES)} and DICOM "
+        f"{UNKNOWN_TYPE} {_suffix(path)!r} (medadapt reads {', '.join(SUFFIXES)} and DICOM "
         "under any name)"
     )
 

@@ -53,6 +53,7 @@ from medadapt.data.image_schema import ImageSchema, source_digest  # noqa: F401 
 from medadapt.data.image_sources import Entry, csv_entries, folder_entries, sort_labels
 from medadapt.data.intensity import check_bits_stored, resolve_window
 from medadapt.data.medmnist import load_npz
+from medadapt.data.read_errors import skipped_kind
 from medadapt.data.reader_notes import report_counted, report_notes
 from medadapt.errors import ConfigError, DataError
 
@@ -335,6 +336,8 @@ def report_skipped(
     (every pixel one value), each kind counted (:func:`describe_skipped`)."""
     if not skipped:
         return
+    if any(skipped_kind(reason) == "not an image" for _, reason in skipped):
+        counted = "files"  # a notes.txt among them is no image file
     message = (
         f"skipped {len(skipped)} of {total} {counted}: {describe_skipped(skipped)}; the full "
         "list is in dataset.skipped"

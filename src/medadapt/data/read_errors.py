@@ -9,10 +9,22 @@ BLANK = "a blank image: every pixel has the same value"
 BLANK_REASON = f"{BLANK} (nothing to learn from)"
 
 
+#: how the reason a file of no image type is left out begins (``notes.txt`` among images)
+UNKNOWN_TYPE = "unknown file type"
+
+
 def is_blank_reason(reason: str) -> bool:
     """Whether a skipped file's ``reason`` says it is blank (:data:`BLANK_REASON`, or a blank
     image to score: "... after the intensity window (nothing to score)"); else: unreadable."""
     return reason.startswith(BLANK)
+
+
+def skipped_kind(reason: str) -> str:
+    """What a skipped file was, from its ``reason``: "blank", "not an image" (a file of no
+    image type, :data:`UNKNOWN_TYPE`) or "unreadable" (an image file that failed to read)."""
+    if is_blank_reason(reason):
+        return "blank"
+    return "not an image" if reason.startswith(UNKNOWN_TYPE) else "unreadable"
 
 
 class ReadError(Exception):
