@@ -589,6 +589,20 @@ def test_the_study_s_subgroup_section_explains_every_symbol_its_tables_use():
     ) in text
 
 
+def test_the_small_cells_caption_names_the_counts_of_the_task():
+    """A measured outcome (or several classes) has no patients "with or without the outcome":
+    the caption named counts that such a table never shows."""
+    from medadapt.evaluate.small_cells import small_cells_caption
+
+    counted = {task: small_cells_caption(task).split("such a count (")[1].split(", shown")[0]
+               for task in ("binary", "multiclass", "regression")}  # fmt: skip
+    assert counted == {
+        "binary": "of all its patients, or of those with or without the outcome, 0 included",
+        "multiclass": "of all its patients, or of those of one class, 0 included",
+        "regression": "of all its patients",
+    }
+
+
 def test_a_study_that_could_measure_nothing_says_so_and_draws_no_empty_roc():
     """A trial's image study (18 held-out images of 9 patients) exited with sample-size lines
     only; its report drew an ROC panel of three legend entries over the chance line, readable

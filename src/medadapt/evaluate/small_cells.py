@@ -57,15 +57,27 @@ ROUNDED = (
 )
 #: a subgroup variable whose ranges, read with the overall totals, give a hidden count back
 #: what a subgroup table says of its counts (reports' captions)
-SMALL_CELLS_CAPTION = (
-    f"So that no patient can be singled out: '<{SMALL_CELL}' is a count of fewer than "
-    f"{SMALL_CELL}; where any subgroup has such a count (of all its patients, or of those with "
-    "or without the outcome, 0 included, shown or not), every other count in its table is a "
-    f"range of {SMALL_CELL} such as '40-44' (the count lies in it) and the figures are rounded "
-    "to one decimal; 'suppressed' is a count not shown at all, where even ranges, read with the "
-    "overall totals, would give a small count away; and where even which figures each "
-    "subgroup has would, the table is withheld."
-)
+_COUNTED = {
+    "binary": "of all its patients, or of those with or without the outcome, 0 included",
+    "multiclass": "of all its patients, or of those of one class, 0 included",
+    "regression": "of all its patients",
+}  # the counts a subgroup table shows, or withholds, for each task
+
+
+def small_cells_caption(task: str) -> str:
+    """What a subgroup table of a ``task`` model says of its counts (the reports' captions):
+    which counts are small, shown as ranges, suppressed, or the table withheld."""
+    return (
+        f"So that no patient can be singled out: '<{SMALL_CELL}' is a count of fewer than "
+        f"{SMALL_CELL}; where any subgroup has such a count ({_COUNTED[task]}, shown or not), "
+        f"every other count in its table is a range of {SMALL_CELL} such as '40-44' (the count "
+        "lies in it) and the figures are rounded to one decimal; 'suppressed' is a count not "
+        "shown at all, where even ranges, read with the overall totals, would give a small "
+        "count away; and where even which figures each subgroup has would, the table is "
+        "withheld."
+    )
+
+
 COUNTS_HIDDEN = (
     f"not shown: one of these subgroups has fewer than {SMALL_CELL} patients in all or of one "
     "outcome, and the overall totals would give that count away"

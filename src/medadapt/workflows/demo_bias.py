@@ -10,10 +10,10 @@ from medadapt.evaluate.report import Report
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, natural_order
 from medadapt.evaluate.report.plots import metric_bars
 from medadapt.evaluate.small_cells import (
-    SMALL_CELLS_CAPTION,
     SUPPRESSED,
     digits_for,
     mask_subgroups,
+    small_cells_caption,
     withheld_note,
 )
 from medadapt.workflows.labels import STRATEGY_LABELS
@@ -108,7 +108,7 @@ def _subgroup_table(report: Report, centres: dict[str, Any]) -> None:
         ],
         rows,
         caption="Subgroups of the new centres' test patients; small subgroups give "
-        f"wide intervals or none. {SMALL_CELLS_CAPTION}"
+        f"wide intervals or none. {small_cells_caption('binary')}"
         + "".join(f" {said}" for said in sorted(withheld)),
     )
 

@@ -26,9 +26,9 @@ from medadapt.evaluate.report.formatting import (
 from medadapt.evaluate.report.plots import calibration_figure, metric_bars, roc_figure
 from medadapt.evaluate.retention import retention_sentence
 from medadapt.evaluate.small_cells import (
-    SMALL_CELLS_CAPTION,
     digits_for,
     mask_subgroups,
+    small_cells_caption,
     withheld_note,
 )
 from medadapt.modalities.base import Modality
@@ -356,7 +356,7 @@ def _groups(report: Report, result: dict[str, Any], base_scores: dict[str, Any] 
                 ]
                 for value in values
             ],
-            caption=f"{SMALL_CELLS_CAPTION} {EXPLORATORY}",
+            caption=f"{small_cells_caption(result['task'])} {EXPLORATORY}",
         )
         if before:
             series = {v: {BEFORE: before.get(v, {}), AFTER: groups[v]} for v in values}

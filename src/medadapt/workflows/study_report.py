@@ -13,7 +13,7 @@ from medadapt.evaluate.metrics import headline_metric, plural
 from medadapt.evaluate.report import Report
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, listed, natural_order
 from medadapt.evaluate.report.plots import PALETTE, learning_curve_figure, metric_bars
-from medadapt.evaluate.small_cells import SMALL_CELLS_CAPTION, digits_for
+from medadapt.evaluate.small_cells import digits_for, small_cells_caption
 from medadapt.results import grouped, needed_text
 from medadapt.workflows.labels import label, order
 from medadapt.workflows.report_sections import guide_section, too_few_for
@@ -277,7 +277,7 @@ def _subgroups(report: Report, study: dict[str, Any]) -> None:
         f"Target group's held-out {study_noun(study)} by subgroup, seed 0, {_size_text(study)}; "
         f"bars are 95% bootstrap intervals, 'n/a' means {too_few_for(study['task'])} to "
         "estimate. "
-        f"{SMALL_CELLS_CAPTION}",
+        f"{small_cells_caption(study['task'])}",
     )
     metric = headline_metric(study["task"])
     for name in detailed[0]["subgroups"]:
