@@ -175,6 +175,12 @@ def recorded_metrics(training: dict[str, Any]) -> dict[str, Any] | None:
     return adapted.get("metrics") if adapted else training.get("test_metrics")
 
 
+def recorded_model(training: dict[str, Any], where: str = "") -> str:
+    """The name of the model whose figures :func:`recorded_metrics` gives: "the fine-tuned
+    model" (followed by ``where``, e.g. " in --base") or "the base model"."""
+    return f"the fine-tuned model{where}" if training.get("adapted") else "the base model"
+
+
 #: whose rows showed a leak that a model kept with ``--allow-leak`` (:func:`kept_leak_notes`)
 BASE_ROWS = "the base model's training rows"
 ADAPTER_ROWS = "the rows the adapter was trained and tested on"

@@ -36,7 +36,7 @@ from medadapt.modalities.bundle import BaseModel
 from medadapt.registry import Registry
 from medadapt.registry.bases import find_base
 from medadapt.registry.records import metric_notes, parse_ref, shown
-from medadapt.results import AdapterRecord, recorded_metrics
+from medadapt.results import AdapterRecord, recorded_metrics, recorded_model
 
 log = logging.getLogger("medadapt.serve")
 SERVED_KINDS = ("tabular", "image")
@@ -149,8 +149,7 @@ def cautioned(model: str, metrics: dict[str, Any] | None) -> str | None:
 
 def _base_cautions(served: ServedBase) -> str | None:
     training = served.base.training
-    model = "the fine-tuned model" if training.get("adapted") else "the base model"
-    return cautioned(model, recorded_metrics(training))
+    return cautioned(recorded_model(training), recorded_metrics(training))
 
 
 def joined_notes(*notes: str | None) -> str | None:

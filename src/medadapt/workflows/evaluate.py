@@ -20,7 +20,7 @@ import pandas as pd
 from medadapt.adapters import AdapterModel
 from medadapt.data.tables import MISSING_LABEL, table_bytes
 from medadapt.errors import DataError
-from medadapt.evaluate.metrics import METRIC_NAMES_ALL
+from medadapt.evaluate.report.formatting import measured
 from medadapt.evaluate.retention import EVALUATE_FIX, old_class_retention
 from medadapt.evaluate.small_cells import mask_subgroups
 from medadapt.fileio import atomic_write_bytes
@@ -37,6 +37,7 @@ from medadapt.results import (
     Evaluation,
     kept_leak_notes,
     recorded_metrics,
+    recorded_model,
 )
 from medadapt.train.fitting import predict
 from medadapt.workflows.base_label import check_label
@@ -305,7 +306,7 @@ def _unmeasured(loaded: Loaded) -> list[str]:
     metrics, model = _recorded(loaded)
     if not metrics:
         return []
-    if any(metrics.get(name) is not None for name in METRIC_NAMES_ALL):
+    if measured(metrics):
         return []
     notes = metrics.get("notes") or {}
     own = [note for key, note in notes.items() if key not in WHOLE_RESULT]  # not a leak kept
@@ -324,8 +325,7 @@ def _recorded(loaded: Loaded) -> tuple[dict[str, Any] | None, str]:
     if loaded.adapter:
         return loaded.record.metrics, f"adapter {loaded.adapter!r}"
     training = loaded.base.training
-    model = "the fine-tuned model in --base" if training.get("adapted") else "the base model"
-    return recorded_metrics(training), model
+    return recorded_metrics(training), recorded_model(training, " in --base")
 
 
 def _recorded_result(loaded: Loaded) -> list[str]:

@@ -115,6 +115,12 @@ def recorded_cautions(metrics: dict[str, Any] | None) -> list[str]:
         return []
     notes = metrics.get("notes") if isinstance(metrics.get("notes"), dict) else {}
     said = [WHOLE_RESULT_WORDS[key] for key in WHOLE_RESULT_WORDS if notes.get(key)]
-    if not any(metrics.get(m) is not None for m in _LEADING):
+    if not measured(metrics):
         said.insert(0, UNMEASURED_WORDS)
     return said
+
+
+def measured(metrics: dict[str, Any]) -> bool:
+    """Whether recorded test figures hold a leading one (AUROC, accuracy, R², MAE): without
+    any, the model has no measured performance (its test set too small for a figure)."""
+    return any(metrics.get(m) is not None for m in _LEADING)
