@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from sklearn import metrics as skm
 
-from tests.cli.helpers import run_cli, succeeded
+from tests.cli.helpers import error_line, run_cli, succeeded
 from tests.cli.workspace import TINY_TABLE
 
 
@@ -132,3 +132,20 @@ def test_a_base_too_small_to_validate_says_it_trained_without_early_stopping(tmp
         f"validated on none (too few patients to set some aside: {epochs} epochs, no early "
         "stopping)"
     ) in said
+
+
+def test_task_multiclass_on_a_two_class_label_is_refused_before_training(tmp_path):
+    """It trained, then scikit-learn's traceback ("y should be a 1d array, got an array of
+    shape (184, 2)") ended train-base, a reviewer's trial."""
+    frame = _grades(120, 0)
+    frame["grade"] = np.where(frame["grade"] > 0, "severe", "mild")
+    frame.to_csv(tmp_path / "two.csv", index=False)
+    result = run_cli("train-base", "--data", tmp_path / "two.csv", "--label", "grade",
+                     "--task", "multiclass", "--id-column", "pid", *TINY_TABLE,
+                     "--out", tmp_path / "b")  # fmt: skip
+    assert error_line(result) == (
+        "error: label column 'grade' has 2 classes in the training rows ('mild', 'severe'); "
+        "--task multiclass needs 3 or more: leave --task out (two classes make a binary model; "
+        "--positive-class chooses the outcome)"
+    )
+    assert "Traceback" not in result.stderr and not (tmp_path / "b").exists()

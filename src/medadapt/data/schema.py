@@ -303,6 +303,13 @@ class TableSchema:
                 f"label column {self.label!r} has only one class ({distinct[0]!r}) in the "
                 "training rows; a classifier needs two or more: check the label or the group filter"
             )
+        if task == "multiclass" and len(distinct) == 2:  # sklearn's traceback after training
+            raise DataError(
+                f"label column {self.label!r} has 2 classes in the training rows "
+                f"({distinct[0]!r}, {distinct[1]!r}); {words.set_to('task', 'multiclass')} "
+                f"needs 3 or more: leave {words.name('task')} out (two classes make a binary "
+                f"model; {words.name('positive_class')} chooses the outcome)"
+            )
         if task == "binary" and len(distinct) > 2:
             threshold = words.set_to("positive_above", "THRESHOLD", quote="none")
             if measured:  # a measured value: no classes at all
