@@ -118,6 +118,23 @@ def test_the_resamples_are_the_same_for_every_point_and_draw_a_patient_s_rows_to
     W = bs.resample_weights(40, 20, 0)
     right = (proba.argmax(1) == y).astype(float)
     assert several["accuracy"] == pytest.approx(list(W @ right / 40), abs=1e-6)
+    # the Brier score summed over the classes, as scikit-learn's on each resample's weights
+    # (a multiclass study ranked by it said "an older medadapt saved these points")
+    squared = ((proba - np.eye(3)[y]) ** 2).sum(axis=1)
+    assert several["brier"] == pytest.approx(list(W @ squared / 40), abs=1e-6)
+    first = W[0] > 0
+    assert several["brier"][0] == pytest.approx(
+        brier_summed(y, proba, W[0]) if first.any() else None, abs=1e-6
+    )
+
+
+def brier_summed(y: np.ndarray, proba: np.ndarray, weights: np.ndarray) -> float:
+    """The multiclass Brier score (summed over classes) with resample weights, from
+    scikit-learn's one-vs-rest binary scores: the sum of each class's."""
+    from sklearn.metrics import brier_score_loss
+
+    return sum(brier_score_loss((y == c).astype(int), proba[:, c], sample_weight=weights)
+               for c in range(proba.shape[1]))  # fmt: skip
 
 
 def test_a_real_study_resamples_its_test_rows_at_the_two_largest_sizes_only(tmp_path):

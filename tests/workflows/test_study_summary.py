@@ -103,13 +103,32 @@ def test_an_inconclusive_gain_is_not_called_no_evidence():
     )
 
 
+def test_a_plateau_is_said_plainly_only_where_the_interval_rules_out_a_gain():
+    """"Gets within 0.01 of its best AUROC from 35 rows" beside "cannot tell" read as "35
+    patients suffice" (a biostatistician's review): a plateau in the mean scores is qualified
+    unless the gain's interval rules out more data helping much."""
+    plain = "no larger size tried improves on that by more."
+    _, flat = _found(_points({"bottleneck": {0.25: [0.60, 0.61, 0.62], 0.5: [0.70, 0.71, 0.72],
+                                             1.0: [0.701, 0.709, 0.721]}}))  # fmt: skip
+    assert flat["more_data"]["improving"] is False and not flat["more_data"]["inconclusive"]
+    assert [s for s in flat["sentences"] if "of its best" in s][0].endswith(plain)
+    _, open_ = _found(_points({"bottleneck": {0.25: [0.60, 0.61, 0.62], 0.5: [0.70, 0.71, 0.72],
+                                              1.0: [0.60, 0.71, 0.81]}}))  # fmt: skip
+    assert open_["more_data"]["inconclusive"]
+    assert [s for s in open_["sentences"] if "of its best" in s][0].endswith(
+        "no larger size tried improves on that by more; that is the mean scores, not evidence "
+        "that more data would not help (see the interval below)."
+    )
+
+
 def test_the_plateau_is_found_when_the_curve_dips_at_the_largest_size():
     _, found = _found(_points({"bottleneck": {0.25: [0.70] * 3, 0.5: [0.80] * 3, 1.0: [0.75] * 3}}))
     assert found["plateau"]["fraction"] == 0.5
     assert (
         "The bottleneck adapter gets within 0.01 of its best AUROC from 100 rows (50%); no "
         "larger size tried improves on that by more (at the largest size it scores 0.750, lower "
-        "than at 100 rows)."
+        "than at 100 rows); that is the mean scores, not evidence that more data would not "
+        "help (see the interval below)."  # seeds that agree exactly: no interval, no verdict
     ) in found["sentences"]
 
 
@@ -212,7 +231,8 @@ def test_a_brier_score_that_rises_at_the_largest_size_is_called_higher_not_lower
     assert (
         "The bottleneck adapter gets within 0.005 of its best Brier score from 100 rows (50%); no "
         "larger size tried improves on that by more (at the largest size it scores 0.050, "
-        "higher (worse) than at 100 rows)."
+        "higher (worse) than at 100 rows); that is the mean scores, not evidence that more data "
+        "would not help (see the interval below)."
     ) in found["sentences"]
 
 

@@ -150,7 +150,7 @@ def run_point(job: dict[str, Any]) -> StudyPoint:
 
 #: the metrics a study may judge its curves by (:func:`~medadapt.workflows.study_summary.
 #: main_metric`), per task: those resampled
-RESAMPLED_METRICS = {"binary": ("auroc", "brier"), "multiclass": ("auroc", "accuracy"),
+RESAMPLED_METRICS = {"binary": ("auroc", "brier"), "multiclass": ("auroc", "accuracy", "brier"),
                      "regression": ("mae",)}  # fmt: skip
 RESAMPLE_SEED = 0  # every point: the same resamples of the same test patients
 
@@ -179,6 +179,9 @@ def _on_resamples(task: str, metric: str, W: np.ndarray, y: np.ndarray, s: np.nd
             classes = range(s.shape[1])
             return np.mean([bs.weighted_auroc(W, (y == c).astype(int), s[:, c])
                             for c in classes], axis=0)  # fmt: skip
+        if metric == "brier":  # summed over the classes, as the point's own
+            onehot = np.eye(s.shape[1])[y.astype(int)]
+            return bs.weighted_mean(W, ((s - onehot) ** 2).sum(axis=1))
         return bs.weighted_mean(W, (s.argmax(axis=1) == y).astype(float))  # accuracy
     y = y.astype(int)
     if metric == "auroc":

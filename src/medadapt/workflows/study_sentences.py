@@ -96,12 +96,30 @@ def adapter_verdicts(
     name = METRIC_LABELS.get(metric, metric)
     plateau = find_plateau(by_strategy[adapter], metric)
     largest = max((e["fraction"] for e in by_strategy[adapter]), default=None)
-    if plateau is not None:
-        lines.append(plateau_sentence(adapter, name, plateau, largest, noun))
     more_data = last_gain(points, adapter, metric, noun)
+    if plateau is not None:
+        said = plateau_sentence(adapter, name, plateau, largest, noun)
+        lines.append(said if plateau["fraction"] == largest else _as_means(said, more_data))
     if more_data is not None:
         lines.append(more_data["sentence"])
     return plateau, more_data, lines
+
+
+def _as_means(said: str, more_data: dict[str, Any] | None) -> str:
+    """A plateau read from mean scores (``said``), qualified unless the gain's interval rules
+    out that more data would help much: "gets within 0.01 of its best from 35 rows" beside
+    "cannot tell" read to a clinician as "35 patients suffice"."""
+    if (
+        more_data is not None
+        and more_data.get("improving") is False
+        and (not more_data.get("inconclusive"))
+    ):
+        return said
+    if more_data is not None and more_data.get("improving"):
+        why = "the interval below shows the curve still rising"
+    else:
+        why = "not evidence that more data would not help (see the interval below)"
+    return f"{said.removesuffix('.')}; that is the mean scores, {why}."
 
 
 def why_this_adapter(adapter: str) -> str:
@@ -288,6 +306,9 @@ def _test_interval(
             continue  # no gain from this seed (as in _paired_gains)
         after, before = (by_size[f].get(RESAMPLED, {}).get(metric) for f in (high, low))
         if after is None or before is None:
+            if any(by_size[f].get(RESAMPLED) for f in sizes):  # others resampled, not this one
+                return None, (f"{METRIC_LABELS.get(metric, metric)} is not resampled over "
+                              f"the test {noun}")  # fmt: skip
             return None, (f"these points hold no resamples of the test {noun}: an older "
                           "medadapt saved them; run the study again in a new --out to judge "
                           "it")  # fmt: skip
