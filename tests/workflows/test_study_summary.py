@@ -104,18 +104,18 @@ def test_an_inconclusive_gain_is_not_called_no_evidence():
 
 
 def test_a_plateau_is_said_plainly_only_where_the_interval_rules_out_a_gain():
-    """"Gets within 0.01 of its best AUROC from 35 rows" beside "cannot tell" read as "35
-    patients suffice" (a biostatistician's review): a plateau in the mean scores is qualified
-    unless the gain's interval rules out more data helping much."""
+    """A plateau said as "gets within 0.01 of its best AUROC from 35 rows" beside "cannot
+    tell" read as "35 patients suffice" (a biostatistician's review): a plateau in the mean
+    scores is qualified unless the gain's interval rules out more data helping much."""
     plain = "no larger size tried improves on that by more."
     _, flat = _found(_points({"bottleneck": {0.25: [0.60, 0.61, 0.62], 0.5: [0.70, 0.71, 0.72],
                                              1.0: [0.701, 0.709, 0.721]}}))  # fmt: skip
     assert flat["more_data"]["improving"] is False and not flat["more_data"]["inconclusive"]
-    assert [s for s in flat["sentences"] if "of its best" in s][0].endswith(plain)
+    assert next(s for s in flat["sentences"] if "of its best" in s).endswith(plain)
     _, open_ = _found(_points({"bottleneck": {0.25: [0.60, 0.61, 0.62], 0.5: [0.70, 0.71, 0.72],
                                               1.0: [0.60, 0.71, 0.81]}}))  # fmt: skip
     assert open_["more_data"]["inconclusive"]
-    assert [s for s in open_["sentences"] if "of its best" in s][0].endswith(
+    assert next(s for s in open_["sentences"] if "of its best" in s).endswith(
         "no larger size tried improves on that by more; that is the mean scores, not evidence "
         "that more data would not help (see the interval below)."
     )
