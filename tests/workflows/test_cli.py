@@ -679,7 +679,7 @@ def test_predict_repeats_the_warning_recorded_about_the_models_whole_result(
     (leaky / "model.json").write_text(json.dumps(model))
     out = tmp_path / "pred.csv"
     assert run("predict", "--base", str(leaky), "--data", str(data), "--out", str(out)) == 0
-    assert f"warning: the base model's recorded test result: {note}" in capsys.readouterr().out
+    assert f"warning: the recorded test result of the base model: {note}" in capsys.readouterr().out
 
 
 def test_evaluate_says_when_an_adapter_is_scored_on_another_group(workspace, capsys):

@@ -335,8 +335,8 @@ def _recorded_result(loaded: Loaded) -> list[str]:
     answer for all is a figure at one threshold, said where the figures are.)"""
     metrics, model = _recorded(loaded)
     notes = (metrics or {}).get("notes") or {}
-    return [f"{model}'s recorded test result: {notes[key]}" for key in (TOO_GOOD_KEY, BACKWARDS)
-            if notes.get(key)]  # fmt: skip
+    return [f"the recorded test result of {model}: {notes[key]}"
+            for key in (TOO_GOOD_KEY, BACKWARDS) if notes.get(key)]  # fmt: skip
 
 
 def _other_groups(loaded: Loaded, samples, evaluating: bool = False) -> list[str]:
