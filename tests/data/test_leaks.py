@@ -195,6 +195,25 @@ def test_regression_a_rescaled_or_monotone_copy_of_the_target():
     assert found == {"target_mmol": 1.0, "log_target": 1.0}
 
 
+def test_regression_a_number_of_few_values_the_label_is_a_step_function_of():
+    """``disease`` (= ``num > 0``) as a measured label beside ``num``: no correlation reaches
+    0.98 (a step, not a line), and train-base --task regression kept it, warning only of an R²
+    of 1.000 (a reviewer's trial). The correlation ratio over num's values is 1; a random
+    number of few values scores far below."""
+    rng = np.random.default_rng(0)
+    num = rng.integers(0, 5, 400).astype(float)
+    frame = pd.DataFrame({"num": num, "age": rng.normal(55, 9, 400),
+                          "grade": rng.integers(0, 5, 400).astype(float),
+                          "disease": (num > 0).astype(float)})  # fmt: skip
+    assert abs(np.corrcoef(frame["num"], frame["disease"])[0, 1]) < 0.98
+    schema = TableSchema.infer(frame, label="disease", task="regression")
+    ratio = np.sqrt(1 - frame.groupby("num")["disease"].var(ddof=0).mul(
+        frame.groupby("num").size()).sum() / (400 * frame["disease"].var(ddof=0)))  # fmt: skip
+    assert ratio == pytest.approx(1.0)
+    assert [(leak.column, leak.statistic, round(leak.value, 6)) for leak in
+            find_leaks(schema, frame)] == [("num", "correlation ratio", 1.0)]  # fmt: skip
+
+
 def test_a_fine_coded_copy_is_a_leak_though_its_values_are_rare():
     """A trial: bands of a measured outcome as a text column (10 units wide, 32 values of 2-4
     rows each) passed the leak check, pooled as rare values (R² 0.96 at train-base, 0.98 at

@@ -12,7 +12,7 @@ alone against the label on the training rows, in one vectorised pass:
   carry the majority class of their value, or, for a numeric feature, the classes form at
   most 2 K runs once the rows are sorted by it (a label cut from that number);
 * regression: |Pearson| or |Spearman| correlation >= 0.98 (the correlation ratio for a
-  category).
+  category, and for a number of few values: ``disease`` = ``num > 0`` as a measured label).
 
 A category is also scored with every value its own level, each row left out of its value's
 figure (:func:`_left_out_means`): bands of a measured outcome of 2-4 rows each, pooled as rare,
@@ -380,6 +380,11 @@ def _regression_leaks(y, x_num, numeric, rows, categorical) -> list[Leak]:
         if value >= LEAK_CORRELATION:
             leaks.append(Leak(name, "|correlation|", value, rows=len(x),
                               threshold=LEAK_CORRELATION))  # fmt: skip
+            continue
+        ratio = _steps_ratio(x, t)  # a step function of a few values: disease = num > 0
+        if ratio >= LEAK_CORRELATION:
+            leaks.append(Leak(name, "correlation ratio", ratio, rows=len(x),
+                              threshold=LEAK_CORRELATION))  # fmt: skip
     for name in categorical:
         codes = _category_codes(rows[name])
         means = _group_means(codes, y)
@@ -398,6 +403,25 @@ def _regression_leaks(y, x_num, numeric, rows, categorical) -> list[Leak]:
                                   value, rows=int(covered.sum()),
                                   threshold=LEAK_CORRELATION))  # fmt: skip
     return leaks
+
+
+def _steps_ratio(x: np.ndarray, y: np.ndarray) -> float:
+    """The correlation ratio of ``y`` on a numeric feature of few values (each value its own
+    group, at least :data:`ROWS_PER_STEP` rows per value on average): 1 where ``y`` is a
+    function of ``x`` that no correlation sees (``num > 0`` of a grade 0-4). 0 for a feature
+    of many values, whose group means would fit noise."""
+    values, codes = np.unique(x, return_inverse=True)
+    if not 2 <= len(values) <= len(x) / ROWS_PER_STEP:
+        return 0.0
+    total = ((y - y.mean()) ** 2).sum()
+    if not total:
+        return 0.0
+    means = _group_means(codes, y)
+    return float(np.sqrt(((means[codes] - y.mean()) ** 2).sum() / total))
+
+
+#: rows per distinct value, on average, for a numeric feature to be judged as steps
+ROWS_PER_STEP = 10
 
 
 def _correlation(a: np.ndarray, b: np.ndarray) -> float:
