@@ -73,6 +73,11 @@ def test_training_says_once_that_infinite_values_are_read_as_missing(workspace, 
         said = " ".join(result.stdout.split())
         assert f"{summary['trainable_params']:,} trainable parameters; " in said
         assert f"{summary['adapter_bytes']:,} bytes; saved" in said
+        # the name the registry will give it, said (a trial looked for "site_b" in vain)
+        assert (
+            "as adapter 'cleveland_bottleneck' (the name registry add gives it unless --name "
+            "says another)"
+        ) in said
 
 
 def test_evaluate_says_once_that_infinite_values_are_read_as_missing(workspace, tmp_path):

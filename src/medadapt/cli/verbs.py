@@ -231,7 +231,8 @@ def _adapt(**values: Any) -> None:
     print_retention(summary)
     stdout.print(
         f"trained on {info['n_train']:,} {modality.noun}; {summary['trainable_params']:,} "
-        f"trainable parameters; {summary['adapter_bytes']:,} bytes; saved {out}"
+        f"trainable parameters; {summary['adapter_bytes']:,} bytes; saved {out} as adapter "
+        f"{summary['name']!r} (the name registry add gives it unless --name says another)"
     )
     if values["report"] is not None:
         stdout.print(f"wrote {values['report']}")
