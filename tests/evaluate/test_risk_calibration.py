@@ -60,8 +60,11 @@ def test_risks_too_low_and_too_extreme_are_said_in_words():
     extreme = binary_metrics(y, 1 / (1 + np.exp(-2.5 * log_odds)))
     assert extreme["calibration_slope"] == pytest.approx(0.42, abs=0.01)
     assert extreme["calibration_slope_ci"][1] < 1
-    assert extreme["notes"]["calibration_slope"].startswith(
-        "the predicted risks are too extreme (slope below 1, the interval excludes 1)"
+    assert extreme["notes"]["calibration_slope"] == (
+        "the predicted risks are too extreme (slope below 1, the interval excludes 1): high "
+        "risks overstated and low ones understated, as a model fitted too closely to its "
+        "training patients does, or one applied to patients unlike them (another site or case "
+        "mix)"  # not overfitting alone: at a new site, case mix (a reviewer)
     )
     moderate = binary_metrics(y, 1 / (1 + np.exp(-0.4 * log_odds)))
     assert moderate["calibration_slope"] == pytest.approx(2.6, abs=0.1)

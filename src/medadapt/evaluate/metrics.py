@@ -822,7 +822,8 @@ def _risk_calibration(put: Callable[..., None], y: np.ndarray, p: np.ndarray, W:
         put("calibration_slope", slope[0], samples,
             "the predicted risks are too extreme (slope below 1, the interval excludes 1): high "
             "risks overstated and low ones understated, as a model fitted too closely to its "
-            "training patients does")  # fmt: skip
+            "training patients does, or one applied to patients unlike them (another site or "
+            "case mix)")  # fmt: skip
     elif interval and interval[0] > 1:
         put("calibration_slope", slope[0], samples,
             "the predicted risks are too moderate (slope above 1, the interval excludes 1): "

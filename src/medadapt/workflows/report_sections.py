@@ -197,7 +197,8 @@ def _guide_entries(threshold: float, prevalence: float | None) -> dict[str, str]
         "calibration_slope": "Calibration slope: the outcomes regressed on the predictions (for "
         "risks, on their log-odds); 1 is ideal. Above 1, the predictions are squeezed toward "
         "the average (low ones too high, high ones too low); below 1, they spread too wide "
-        "(risks too extreme, as a model fitted too closely to its training patients gives).",
+        "(risks too extreme, as a model fitted too closely to its training patients gives, or "
+        "one applied to patients unlike them: another site or case mix).",
         "calibration_in_the_large": "Mean observed − predicted (calibration-in-the-large): "
         "the average outcome minus the average prediction, in the outcome's unit; 0 is ideal, "
         "above 0 the model predicts too low on average, below 0 too high.",
@@ -220,7 +221,8 @@ REGRESSION_SLOPE = (
     "Calibration slope: the measured outcomes regressed on the predicted values; 1 is ideal. "
     "Above 1, the predictions are squeezed toward the average (low ones too high, high ones "
     "too low); below 1, they spread too wide (extreme predictions overstate how extreme the "
-    "outcome is, as a model fitted too closely to its training patients gives)."
+    "outcome is, as a model fitted too closely to its training patients gives, or one applied "
+    "to patients unlike them: another site or case mix)."
 )
 
 #: the same metrics over several classes: no risk, threshold or sensitivity/specificity
