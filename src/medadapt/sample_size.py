@@ -27,6 +27,17 @@ here 905.x rounded up, and 4,252 for the C-statistic):
 ...                                oe_width=1)
 >>> [(c.name, c.n) for c in check.criteria]
 [('O/E', 906), ('slope', 4554), ('C', 4252)]
+
+Without ``lp_mean`` and ``lp_sd``, the linear predictor is the one that agrees with the
+prevalence and C-statistic (Riley et al. 2021's consistency condition; pmvalsampsize's
+``lpcstat``):
+
+>>> check = sample_size.validation(prevalence=0.745, c_statistic=0.726)
+>>> [(c.name, c.n) for c in check.criteria]
+[('O/E', 132), ('slope', 3668), ('C', 513)]
+>>> print(check.notes[0])  # doctest: +NORMALIZE_WHITESPACE
+the linear predictor is taken as Normal(1.251, 0.910): the log-odds of a calibrated model
+with this prevalence and C-statistic
 """
 
 from __future__ import annotations
@@ -43,10 +54,12 @@ from medadapt.evaluate.samplesize import (
     binding,
     cox_snell_from_c,
     development,
+    lp_distribution,
     max_cox_snell,
+    rare_outcome_note,
 )
 from medadapt.evaluate.samplesize import validation as _validation
-from medadapt.evaluate.samplesize_continuous import development_continuous
+from medadapt.evaluate.samplesize_continuous import development_continuous, mean_criterion_note
 from medadapt.results import MILLION, needed_text
 
 __all__ = ["Criterion", "Needed", "binary", "continuous", "validation"]
@@ -57,10 +70,13 @@ NAGELKERKE_DEFAULT = 0.15
 
 @dataclass(frozen=True)
 class Needed:
-    """Every criterion's minimum and the one that decides (``binding``: the largest)."""
+    """Every criterion's minimum and the one that decides (``binding``: the largest);
+    ``notes``: caveats on reading them (a rare outcome's criterion iii, a criterion left out),
+    printed after the answer."""
 
     criteria: list[Criterion]
     r2_source: str
+    notes: tuple[str, ...] = ()
 
     @property
     def binding(self) -> Criterion:
@@ -72,6 +88,9 @@ class Needed:
         return self.binding.n
 
     def __str__(self) -> str:
+        return "\n".join([self._answer(), *(f"note: {note}" for note in self.notes)])
+
+    def _answer(self) -> str:
         c = self.binding
         if c.n >= MILLION:  # not a precise number: no realistic study has it
             return f"{needed_text(c.n)} patients, set by criterion {c.name}: {c.description}"
@@ -119,7 +138,8 @@ def binary(
         )
     criteria = development(parameters=parameters, prevalence=prevalence, r2_cs=r2_cs,
                            shrinkage=shrinkage, optimism=optimism, margin=margin)  # fmt: skip
-    return Needed(criteria, source)
+    rare = rare_outcome_note(prevalence, margin)
+    return Needed(criteria, source, (rare,) if rare else ())
 
 
 def continuous(
@@ -133,7 +153,8 @@ def continuous(
     mmoe: float = 1.1,
 ) -> Needed:
     """Patients to develop a model of a measured value (criteria i-iii, and iv when the
-    outcome's ``mean`` and ``sd`` are given); ``r2``: the anticipated R-squared."""
+    outcome's ``mean`` and ``sd`` are given and the mean lies at least one SD from 0, else a
+    note says why iv is left out); ``r2``: the anticipated R-squared."""
     _whole(parameters, "parameters")
     _share(r2, "r2")
     _share(shrinkage, "shrinkage")
@@ -149,24 +170,36 @@ def continuous(
     criteria = development_continuous(parameters=parameters, r2=r2, shrinkage=shrinkage,
                                       optimism=optimism, mmoe=mmoe, intercept=mean,
                                       sd=sd)  # fmt: skip
-    return Needed(criteria, "given")
+    left_out = None if mean is None else mean_criterion_note(mean, sd, mmoe)
+    return Needed(criteria, "given", (left_out,) if left_out else ())
 
 
 def validation(
     *,
     prevalence: float,
     c_statistic: float,
-    lp_mean: float,
-    lp_sd: float,
+    lp_mean: float | None = None,
+    lp_sd: float | None = None,
     oe_width: float = 0.2,
     slope_width: float = 0.2,
     c_width: float = 0.1,
 ) -> Needed:
     """Patients to check a model of a binary outcome at a new site: 95% intervals of the
     given widths for the observed/expected ratio, the calibration slope and the C-statistic,
-    for a linear predictor (log-odds) distributed Normal(``lp_mean``, ``lp_sd``) there."""
+    for a linear predictor (log-odds) distributed Normal(``lp_mean``, ``lp_sd``) there; without
+    them, the one that agrees with the prevalence and C-statistic (the normal log-odds of a
+    calibrated model with both, as Riley et al. 2021 require), and a note gives it."""
     _share(prevalence, "prevalence")
     _c_statistic(c_statistic)
+    if (lp_mean is None) != (lp_sd is None):
+        raise ConfigError("pass both lp_mean and lp_sd, or neither (then they are derived from "
+                          "the prevalence and c_statistic)")  # fmt: skip
+    notes: tuple[str, ...] = ()
+    if lp_mean is None:
+        lp_mean, lp_sd = _derived_lp(prevalence, c_statistic)
+        notes = (f"the linear predictor is taken as Normal({lp_mean:.3f}, {lp_sd:.3f}): "
+                 "the log-odds of a calibrated model with this prevalence and "
+                 "C-statistic",)  # fmt: skip
     _real(lp_mean, "lp_mean")
     _positive(lp_sd, "lp_sd")
     for name, width in (("oe_width", oe_width), ("slope_width", slope_width),
@@ -181,7 +214,18 @@ def validation(
             "no realistic number of patients gives these widths for this linear predictor: "
             "widen c_width/slope_width, or check lp_mean and lp_sd"
         ) from None
-    return Needed(criteria, "given")
+    return Needed(criteria, "given", notes)
+
+
+def _derived_lp(prevalence: float, c_statistic: float) -> tuple[float, float]:
+    """The linear predictor's mean and SD that agree with the prevalence and C-statistic."""
+    try:
+        return lp_distribution(prevalence, c_statistic)
+    except ValueError:  # a C-statistic so near 1 that no normal log-odds up to SD 100 reach it
+        raise ConfigError(
+            f"no normal linear predictor has a C-statistic of {c_statistic:g} at a prevalence "
+            f"of {prevalence:g}: pass lp_mean and lp_sd"
+        ) from None
 
 
 def _whole(value: int, name: str) -> None:

@@ -13,7 +13,7 @@ import pytest
 from medadapt.evaluate.samplesize import cox_snell_from_c, development, max_cox_snell
 from medadapt.evaluate.sufficiency import rare_class_note
 from medadapt.workflows.sample_size import _lower_auroc, study_sample_size_line
-from medadapt.workflows.sample_size_outcomes import outcome_of
+from medadapt.workflows.sample_size_outcomes import default_c_statistic, outcome_of
 
 CLASSES = ["benign", "malignant"]
 DEFAULT = "conservative default (Nagelkerke R-squared 0.15, Riley et al. 2020)"
@@ -73,16 +73,28 @@ def test_an_auroc_far_below_one_half_is_said_to_rank_backwards(flip, said):
     assert f"({said})" in outcome.r2_source
 
 
-def test_a_source_weaker_than_the_default_is_kept_and_said():
+def test_a_source_weaker_than_the_default_is_too_weak_to_plan_on_as_a_site_s_is():
+    """A source AUROC of 0.6 implied an R-squared below the default's and asked more patients
+    than one of 0.49, which was ignored: the default is now the floor on either side (a
+    biostatistician's review: a weaker base must never be told it needs fewer)."""
     labels, risk = _separated(2, 10)
-    outcome = outcome_of("binary", labels, (labels, risk), {"auroc": 0.6}, "patients", CLASSES)
     prevalence = 2 / 12
-    assert outcome.r2 == pytest.approx(cox_snell_from_c(0.6, prevalence))
-    assert outcome.r2_source == (
-        "from the base model's AUROC on its source (0.600): the base model's AUROC at this "
-        "site gives no R-squared to plan on (2 of the 12 patients it never saw are of class "
-        f"'malignant', fewer than the 5 an AUROC needs); the {DEFAULT} would give "
-        f"{0.15 * max_cox_snell(prevalence):.3f}, higher: the lower one is used, to be cautious"
+    floor = default_c_statistic(prevalence)
+    for source in (0.49, 0.6):
+        outcome = outcome_of("binary", labels, (labels, risk), {"auroc": source}, "patients",
+                             CLASSES)  # fmt: skip
+        assert outcome.r2 == pytest.approx(0.15 * max_cox_snell(prevalence))
+        assert outcome.r2_source == (
+            f"{DEFAULT}: the base model's AUROC at this site gives no R-squared to plan on (2 "
+            "of the 12 patients it never saw are of class 'malignant', fewer than the 5 an "
+            f"AUROC needs); nor its AUROC on its source ({source:.3f}), below the C-statistic "
+            f"of {floor:.3f} the default implies: too weak to plan on"
+        )
+    above = outcome_of("binary", labels, (labels, risk), {"auroc": 0.9}, "patients", CLASSES)
+    assert above.r2 == pytest.approx(0.15 * max_cox_snell(prevalence))  # the lower: default
+    assert above.r2_source.endswith(
+        f"its AUROC on its source (0.900) would give {cox_snell_from_c(0.9, prevalence):.3f}, "
+        "higher: the lower one is used, to be cautious"
     )
 
 
@@ -103,7 +115,8 @@ def test_the_validation_c_statistic_is_cautious_where_the_site_gives_none():
     labels, risk = _separated(3, 5)
     outcome = outcome_of("binary", labels, (labels, risk), {"auroc": 0.994}, "patients", CLASSES)
     base = SimpleNamespace(training={"test_metrics": {"auroc": 0.994}})
-    assert _lower_auroc(base, outcome) == 0.7  # before: 0.994, the source's
+    assert _lower_auroc(base, outcome) == pytest.approx(0.6963, abs=1e-4)  # before: 0.994
+    assert _lower_auroc(base, outcome) == default_c_statistic(0.375) < 0.7  # not above it
 
 
 def test_no_pairwise_auroc_rests_on_a_class_with_two_patients():

@@ -69,8 +69,16 @@ LEGEND = {
     "multiclass": "(i) expected shrinkage >= 0.9 in every pair of classes; (ii) optimism in "
     "Nagelkerke R-squared <= 0.05; (iii) every class's proportion within +-0.05",
     "regression": "(i) expected shrinkage >= 0.9; (ii) optimism in R-squared <= 0.05; (iii) "
-    "residual SD within 10%; (iv) mean outcome within 10%",
+    "residual SD within 10%",
 }
+MEAN_LEGEND = "; (iv) mean outcome within 10%"
+"""A continuous outcome's criterion (iv), in the legend where it is applied (it is not where
+the outcome's mean lies within one SD of 0, and a note says why)."""
+
+
+def legend(task: str, names: list[str]) -> str:
+    """The criteria's legend for ``task``, for the criteria ``names`` the table shows."""
+    return LEGEND[task] + (MEAN_LEGEND if task == "regression" and "iv" in names else "")
 
 
 def _print(result: dict[str, Any], values: dict[str, Any]) -> None:
@@ -104,7 +112,9 @@ def _print(result: dict[str, Any], values: dict[str, Any]) -> None:
                 ["strategy", "params", *(f"({n})" for n in names), "needs", "enough?"],
                 rows)  # fmt: skip
     _print_validation(result, n_test)
-    stdout.print(LEGEND[result["task"]])
+    stdout.print(legend(result["task"], names))
+    for note in result.get("criteria_notes", []):
+        stdout.print(f"note: {note}")
     if result.get("unit_note"):
         stdout.print(f"note: {result['unit_note']}")
     stdout.print(CAVEAT)
@@ -125,10 +135,26 @@ def _print_validation(result: dict[str, Any], n_test: int) -> None:
         stdout.print(f"validation at this site: not computed: {checked['why']}")
         return
     rows = [[c["description"], needed_text(c["n"]), needed_text(round(c["events"])),
-             "yes" if c["supported"] else f"no: {n_test}"]
-            for c in checked["criteria"]]  # fmt: skip
+             _supported_cell(c, n_test)] for c in checked["criteria"]]  # fmt: skip
     print_table(f"validation at this site: test {result['noun']} for precise estimates",
                 ["estimate", "needs", "events", "supported?"], rows)  # fmt: skip
+    stdout.print(f"validation assumes a C-statistic of {checked['c_statistic']:.3f} and log-odds "
+                 f"Normal({checked['lp_mean']:.3f}, {checked['lp_sd']:.3f}), "
+                 f"{checked['lp_from']}")  # fmt: skip
+    for key in ("c_statistic_clipped", "not_reported"):
+        if checked.get(key):
+            said = checked[key]
+            if key == "not_reported":
+                said = f"evaluate will not report the estimates marked 'not reported': {said}"
+            stdout.print(f"note: {said}")
+
+
+def _supported_cell(criterion: dict[str, Any], n_test: int) -> str:
+    """Whether the test patients support a precise estimate; "not reported" where evaluate
+    will give no estimate at all on them."""
+    if criterion["supported"]:
+        return "yes"
+    return f"no: {n_test}" + (", not reported" if criterion.get("reported") is False else "")
 
 
 build_command(
@@ -137,10 +163,11 @@ build_command(
 
     For each adaptation strategy: the minimum patients to adapt (expected shrinkage >= 0.9,
     optimism in R-squared <= 0.05, overall risk within +-0.05; continuous outcomes: residual
-    SD and mean within 10%; more than two classes: Pate et al. 2023), and for the site's test
-    set (binary outcomes) the patients needed for precise O/E, calibration slope and
-    C-statistic. Tables and images; exits 0 even when the data are short; --json writes the
-    figures.
+    SD and mean within 10%, the mean's only where it lies at least one SD from 0; more than
+    two classes: Pate et al. 2023), and for the site's test set (binary outcomes) the patients
+    needed for precise O/E, calibration slope and C-statistic, and which of them evaluate will
+    not report at all on so few. Tables and images; exits 0 even when the data are short;
+    --json writes the figures.
 
     Example: medadapt check-data --data heart.csv --base base/ --group-column dataset
     --group "VA Long Beach"

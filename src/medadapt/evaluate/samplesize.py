@@ -22,6 +22,11 @@ gives a 95% confidence interval of the target width for
   ``logit p = a + b LP`` at a = 0, b = 1, over the distribution of the linear predictor LP;
 * the C-statistic: Newcombe's (2006) variance of the C-statistic.
 
+The linear predictor's distribution must agree with the anticipated prevalence and
+C-statistic (Riley et al. 2021; pmvalsampsize's ``lpcstat``): where none is given, it is the
+Normal(mu, sigma) whose calibrated model has both, ``E[expit(LP)] = prevalence`` and the
+C-statistic of LP among events against non-events ``= C`` (:func:`lp_distribution`).
+
 Every n is rounded up (a sample size is a whole number of patients, and at least the bound).
 """
 
@@ -31,7 +36,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
+from scipy import optimize, special
 
 from medadapt.evaluate.auroc_interval import newcombe_variance
 
@@ -69,6 +74,21 @@ def max_cox_snell(prevalence: float) -> float:
     phi = prevalence
     log_likelihood = phi * math.log(phi) + (1 - phi) * math.log(1 - phi)  # per patient
     return 1 - math.exp(2 * log_likelihood)
+
+
+def rare_outcome_note(prevalence: float, margin: float = 0.05) -> str | None:
+    """Why criterion (iii)'s absolute margin says little of a rare outcome (prevalence below
+    0.1): a margin of 0.05 is then large against the risk itself (None: not rare)."""
+    if prevalence >= RARE_BELOW:
+        return None
+    return (f"criterion (iii) estimates the overall risk within +-{margin:g}, a margin "
+            f"{margin / prevalence:.1f} times the risk itself at a prevalence of "
+            f"{prevalence:.3f}: met, it leaves that risk uncertain relative to its "
+            "size")  # fmt: skip
+
+
+RARE_BELOW = 0.1
+"""A prevalence below this is a rare outcome for criterion (iii)'s caveat."""
 
 
 def shrinkage_n(parameters: int, r2_cs: float, shrinkage: float) -> float:
@@ -132,15 +152,30 @@ def cox_snell_from_c(c_statistic: float, prevalence: float) -> float:
     return 1 - math.exp(2 * (null - total))
 
 
+def c_from_cox_snell(r2_cs: float, prevalence: float) -> float:
+    """The C-statistic whose implied Cox-Snell R-squared (:func:`cox_snell_from_c`) is
+    ``r2_cs``: the inverse of that conversion (it grows with the C-statistic)."""
+    top = 1 - 1e-9
+    if r2_cs >= cox_snell_from_c(top, prevalence):
+        return top
+    return float(optimize.brentq(lambda c: cox_snell_from_c(c, prevalence) - r2_cs, 0.5, top,
+                                 xtol=1e-10))  # fmt: skip
+
+
 # ----- external validation ---------------------------------------------------------------------
 def validation(
-    *, prevalence: float, c_statistic: float, lp_mean: float, lp_sd: float,
-    oe_width: float = 0.2, slope_width: float = 0.2, c_width: float = 0.1,
+    *, prevalence: float, c_statistic: float, lp_mean: float | None = None,
+    lp_sd: float | None = None, oe_width: float = 0.2, slope_width: float = 0.2,
+    c_width: float = 0.1,
 ) -> list[Criterion]:  # fmt: skip
     """Riley et al. 2021's criteria for validating a model at a new site, for a linear
-    predictor distributed Normal(``lp_mean``, ``lp_sd``) there (see the module docstring)."""
+    predictor distributed Normal(``lp_mean``, ``lp_sd``) there (see the module docstring);
+    without them, the one that agrees with the prevalence and C-statistic
+    (:func:`lp_distribution`)."""
     _check_fraction(prevalence, "prevalence")
     _check_fraction(c_statistic, "C-statistic")
+    if lp_mean is None or lp_sd is None:
+        lp_mean, lp_sd = lp_distribution(prevalence, c_statistic)
     se_oe = math.asinh(oe_width / 2) / Z  # the interval exp(+-Z se) around O/E = 1
     x, w = _nodes()
     lp = lp_mean + lp_sd * x
@@ -158,6 +193,41 @@ def validation(
                    slope_variance_one / se_slope**2, prevalence, None),
         make_criterion("C", f"C-statistic, 95% CI width {c_width:g}", n_c, prevalence, None),
     ]  # fmt: skip
+
+
+def lp_distribution(prevalence: float, c_statistic: float) -> tuple[float, float]:
+    """The mean and SD of the normal linear predictor (log-odds) of a calibrated model with
+    this prevalence and C-statistic: ``E[expit(LP)] = prevalence`` and, with events drawn
+    in proportion to ``expit(LP)``, the probability that an event's LP exceeds a non-event's
+    is ``c_statistic`` (Riley et al. 2021's consistency condition; solved on a fine grid, the
+    mean for each SD by root finding, then the SD)."""
+    _check_fraction(prevalence, "prevalence")
+    if not 0.5 < c_statistic < 1:
+        raise ValueError(f"the C-statistic must be in (0.5, 1); got {c_statistic:g}")
+
+    def mean_for(sd: float) -> float:
+        reach = 40 + 12 * sd  # wide enough for any prevalence in (1e-17, 1 - 1e-17)
+        return float(optimize.brentq(lambda mu: _lp_figures(mu, sd)[0] - prevalence, -reach,
+                                     reach, xtol=1e-12))  # fmt: skip
+
+    sd = optimize.brentq(lambda s: _lp_figures(mean_for(s), s)[1] - c_statistic, 1e-3, 100,
+                         xtol=1e-10)  # fmt: skip
+    return mean_for(sd), float(sd)
+
+
+_GRID = np.linspace(-9, 9, 6001)  # standard normal points for :func:`_lp_figures`
+_GRID_WEIGHT = np.exp(-(_GRID**2) / 2) / np.exp(-(_GRID**2) / 2).sum()
+
+
+def _lp_figures(mean: float, sd: float) -> tuple[float, float]:
+    """The prevalence and C-statistic of a calibrated model whose LP is Normal(mean, sd)."""
+    p = special.expit(mean + sd * _GRID)  # increasing along the grid: ranks are its order
+    events, none = _GRID_WEIGHT * p, _GRID_WEIGHT * (1 - p)
+    prevalence = float(events.sum())
+    below = np.cumsum(none) - none  # non-events with a lower LP; ties count half
+    pairs = prevalence * (1 - prevalence)
+    c = float(np.sum(events * (below + none / 2)) / pairs) if pairs > 0 else 0.5
+    return prevalence, c
 
 
 def _c_statistic_se(c: float, prevalence: float, n: float) -> float:

@@ -14,7 +14,10 @@ adjusted R-squared ``R2``:
       ``df = n - p - 1``, is at most ``mmoe``;
 (iv)  the mean outcome (the intercept at mean predictors) within the same margin: the
       smallest n with ``t_{0.975, n-p-1} sqrt(sd^2 (1 - R2) / n) <= (mmoe - 1) |intercept|``;
-      only when the intercept and the outcome's SD are given.
+      only when the intercept and the outcome's SD are given, and the mean is at least one SD
+      from 0: nearer (a centred score, a change from baseline), a margin proportional to the
+      mean is no clinical margin and asks for absurd numbers (mean 0.01, SD 1: 2.7 million),
+      so (iv) is left out and :func:`mean_criterion_note` says why.
 
 Every n is rounded up to a whole patient.
 """
@@ -91,11 +94,22 @@ def development_continuous(
         _item("ii", f"optimism in R-squared <= {optimism:g}", n2),
         _item("iii", f"residual SD within a factor {mmoe:g}", n3),
     ]
-    if intercept is not None and sd is not None and intercept != 0:
+    if intercept is not None and sd is not None and not mean_criterion_note(intercept, sd, mmoe):
         allowed = (mmoe - 1) * abs(intercept)
         n4 = _smallest(p + 2, lambda n: _half_width(n, p, r2, sd) <= allowed)
         out.append(_item("iv", f"mean outcome within a factor {mmoe:g}", n4))
     return out
+
+
+def mean_criterion_note(mean: float, sd: float, mmoe: float = 1.1) -> str | None:
+    """Why criterion (iv) is not applied to an outcome of this ``mean`` and ``sd``: the mean
+    lies within one SD of 0 (coefficient of variation above 1, or a mean of 0), where a
+    margin of ``mmoe - 1`` of the mean is no clinical margin; None where (iv) applies."""
+    if abs(mean) >= sd:
+        return None
+    return (f"the outcome's mean lies within one SD of 0 (mean {mean:.3g}, SD {sd:.3g}): a "
+            f"margin of {(mmoe - 1) * 100:.3g}% of it is no clinical margin; criterion "
+            "(iv) not applied")  # fmt: skip
 
 
 def _sd_ratio(df: int) -> float:

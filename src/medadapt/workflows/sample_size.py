@@ -33,8 +33,9 @@ from medadapt.adapters import AdapterModel, without_adapters
 from medadapt.adapters.methods import default_config
 from medadapt.errors import DataError
 from medadapt.evaluate.bootstrap import cluster_index
+from medadapt.evaluate.metrics import MIN_PATIENTS, MIN_PER_CLASS, count_units
 from medadapt.evaluate.report.formatting import listed
-from medadapt.evaluate.samplesize import binding, validation
+from medadapt.evaluate.samplesize import binding, lp_distribution, validation
 from medadapt.evaluate.sufficiency import count_patients, rare_class_note
 from medadapt.modalities.base import modality_of
 from medadapt.modalities.bundle import BaseModel
@@ -42,7 +43,13 @@ from medadapt.results import MILLION, VALIDATION_WORDS, needed_text
 from medadapt.train.fitting import predict
 from medadapt.workflows.adapt_samples import split_group
 from medadapt.workflows.labels import label
-from medadapt.workflows.sample_size_outcomes import CAUTIOUS_C, Outcome, outcome_of
+from medadapt.workflows.sample_size_outcomes import (
+    BASIS_DEFAULT,
+    BASIS_HERE,
+    Outcome,
+    cautious_c,
+    outcome_of,
+)
 from medadapt.workflows.splitting import select
 from medadapt.workflows.strategies import is_adapter, method_of
 
@@ -124,7 +131,8 @@ def check_sample_size(
                          modality.classes(base.schema), patients=unseen.known_patients(),
                          label_patients=target.known_patients())  # fmt: skip
     if isinstance(outcome, str):
-        return {"applies": False, "why": outcome, **refused}
+        return {"applies": False, "why": f"{outcome}; {flags_to_check(where, group)}",
+                **refused}  # fmt: skip
     _name_classes(outcome, modality.classes(base.schema))
     params = strategy_parameters(modality, base)
     n_train, n_test = len(split.train), len(split.test)
@@ -138,7 +146,48 @@ def check_sample_size(
     }  # fmt: skip
     result["development"] = _development(params, outcome, criteria_count(result, "n_train"))
     result["validation"] = _validation(base, outcome, risk, criteria_count(result, "n_test"))
+    _mark_unreported(result["validation"], samples.subset(split.test),
+                     modality.classes(base.schema), result["noun"])  # fmt: skip
     return {**result, "in_short": in_short(result)}
+
+
+def flags_to_check(where: str, group: str | None) -> str:
+    """The flags that choose the patients and the outcome, where the criteria do not apply
+    to them (one class only, an outcome that does not vary)."""
+    if group:
+        return f"check --group (the patients of {where}) and --label (the outcome read)"
+    return ("check --group-column and --group (every row of --data was read) and --label (the "
+            "outcome read)")  # fmt: skip
+
+
+def _mark_unreported(checked: dict[str, Any], test: Any, classes: list[str], noun: str) -> None:
+    """Mark the validation criteria whose estimate ``evaluate`` will not report at all on the
+    ``test`` samples adapt holds out (``reported``: False), and say why (``not_reported``):
+    no figure from fewer than :data:`~medadapt.evaluate.metrics.MIN_PATIENTS` patients, no
+    AUROC or calibration slope with fewer than
+    :data:`~medadapt.evaluate.metrics.MIN_PER_CLASS` of a class. A precise estimate is then
+    beside the point: there will be none to read an interval of."""
+    if not checked["criteria"] or len(test) == 0:
+        return
+    clusters = cluster_index(test.known_patients(), len(test))
+    labels = np.asarray(test.labels).astype(int)
+    everyone = count_units(np.ones(len(labels), dtype=bool), clusters)
+    per_class = {c: count_units(labels == c, clusters) for c in (0, 1)}
+    rarest = min(per_class, key=lambda c: (per_class[c], -c))
+    held = f"the test split holds {everyone} {noun}"
+    if everyone < MIN_PATIENTS:
+        withheld = {"O/E", "slope", "C"}
+        why = f"{held}, and evaluate reports no figure from fewer than {MIN_PATIENTS}"
+    elif per_class[rarest] < MIN_PER_CLASS:
+        withheld = {"slope", "C"}
+        name = classes[rarest] if rarest < len(classes) else str(rarest)
+        why = (f"{held}, {per_class[rarest]} of class {name!r}, and evaluate reports no AUROC or "
+               f"calibration slope with fewer than {MIN_PER_CLASS} of a class")  # fmt: skip
+    else:
+        return
+    for criterion in checked["criteria"]:
+        criterion["reported"] = criterion["name"] not in withheld
+    checked["not_reported"] = why
 
 
 def _what_adapt_refuses(modality: Any, base: BaseModel, rows: Any, options: Any, where: str):
@@ -225,51 +274,48 @@ def in_short(result: dict[str, Any]) -> list[str]:
                  f"(the least, the {label(least)}, needs {needed_text(entry['n'])}): an adapter "
                  "can still be trained, but expect it to fit these patients better than new "
                  "ones; 'medadapt study' shows how far the data carry it.")  # fmt: skip
-    checked = result["validation"]["criteria"]
-    short = [f"{estimate_name(c['name'])}: {needed_text(c['n'])} needed"
-             for c in checked if not c["supported"]]  # fmt: skip
-    if not checked:
-        check = "How many test patients a precise check needs is not computed for this outcome."
-    elif short:
-        check = (f"{counted_text(result, 'n_test', noun)} to test it are too few for a precise "
-                 f"{listed(short)}; read the intervals of those estimates, not the single "
-                 "values.")  # fmt: skip
-    else:
-        check = (f"{counted_text(result, 'n_test', noun)} to test it are enough for precise "
-                 "estimates.")  # fmt: skip
     return [
         adapt,
-        check,
-        *_indistinct_pair(result, entry["n"]),
+        *_check_words(result),
         *_flat_risks(result["validation"], noun),
     ]
 
 
-def _indistinct_pair(result: dict[str, Any], least: int) -> list[str]:
-    """Why every strategy needs a million samples or more (several classes): the base model
-    barely tells two classes apart here, so the pair's anticipated R-squared is near 0."""
-    pair = result.get("weakest_pair")
-    if least < MILLION or not pair or pair["auroc"] is None:
-        return []
-    first, second = pair["classes"]
-    return [f"Every strategy needs a million {result['noun']} or more because the base model "
-            f"barely tells class {first!r} from class {second!r} at this site (pairwise AUROC "
-            f"{pair['auroc']:.2f}): read as a model that weak, no realistic sample suffices; an "
-            "adapter trained here may separate them better, and 'medadapt study' shows whether "
-            "it does."]  # fmt: skip
+def _check_words(result: dict[str, Any]) -> list[str]:
+    """Whether the test patients can check the adapted model: enough for precise estimates,
+    too few for precise ones (read their intervals), or too few for evaluate to report them
+    at all (then no interval is there to read)."""
+    checked = result["validation"]["criteria"]
+    if not checked:
+        return ["How many test patients a precise check needs is not computed for this outcome."]
+    tested = counted_text(result, "n_test", result["noun"])
+    withheld = [c for c in checked if c.get("reported") is False]
+    short = [f"{estimate_name(c['name'])}: {needed_text(c['n'])} needed"
+             for c in checked if not c["supported"] and c.get("reported", True)]  # fmt: skip
+    said = []
+    if withheld:
+        names = listed(estimate_name(c["name"]) for c in withheld)
+        needs = listed(needed_text(c["n"]) for c in withheld)
+        said.append(f"{tested} to test it are too few for evaluate to report the {names} at "
+                    f"all ({result['validation']['not_reported']}): precise estimates would "
+                    f"need {needs}.")  # fmt: skip
+    if short:
+        start = "They are also too few" if withheld else f"{tested} to test it are too few"
+        said.append(f"{start} for a precise {listed(short)}; read the intervals of those "
+                    "estimates, not the single values.")  # fmt: skip
+    return said or [f"{tested} to test it are enough for precise estimates."]
 
 
 def _flat_risks(validation: dict[str, Any], noun: str) -> list[str]:
-    """Why a criterion needs a million samples or more: the base's risks hardly vary here."""
+    """Why a criterion needs a million samples or more: the anticipated risks hardly vary."""
     huge = [c for c in validation["criteria"] if c["n"] >= MILLION]
     if not huge:
         return []
     names = listed(estimate_name(c["name"]) for c in huge)
-    return [f"The {names} would need a million test {noun} or more because the base model's "
-            "predicted risks hardly vary at this site (SD of their log-odds "
-            f"{validation['lp_sd']:.2g}), whatever their ranking: no realistic test set "
-            "estimates it precisely until the model's risks spread out (an adapter trained "
-            "here may change that)."]  # fmt: skip
+    return [f"The {names} would need a million test {noun} or more because the anticipated "
+            "risks hardly vary at this site (SD of their log-odds "
+            f"{validation['lp_sd']:.2g}): no realistic test set estimates it precisely until "
+            "the model's risks spread out (an adapter trained here may change that)."]  # fmt: skip
 
 
 _ESTIMATES = {**VALIDATION_WORDS, "C": "C-statistic (AUROC)"}  # the C-statistic glossed
@@ -348,23 +394,52 @@ def _scores(modality: Any, base: BaseModel, samples: Any) -> np.ndarray:
 
 def _validation(base: BaseModel, outcome: Outcome, risk: np.ndarray | None,
                 n_test: int) -> dict[str, Any]:  # fmt: skip
-    """Riley et al. 2021's criteria (binary outcomes): the base's linear predictor on the
-    target's patients it never saw gives the LP distribution; the lower of its AUROC on the
-    source and here the anticipated C-statistic."""
+    """Riley et al. 2021's criteria (binary outcomes) for ``risk``, the base's on the target's
+    patients it never saw (None: none). The anticipated C-statistic is the lower of the
+    base's AUROC on the source and here (:func:`_lower_auroc`), within :data:`C_RANGE`; the
+    linear predictor's distribution is the one that agrees with it and the prevalence
+    (:func:`~medadapt.evaluate.samplesize.lp_distribution`), as Riley et al. require: the
+    base's own log-odds here imply another prevalence and C-statistic (on the heart data at
+    VA Long Beach, 0.696 and 0.788 against 0.745 and 0.726), and asked 2,305 patients for the
+    calibration slope where a consistent distribution asks 3,657."""
     if outcome.task != "binary":
         return {"criteria": [], "why": VALIDATION_NOT_COMPUTED}
     if risk is None:
         return {"criteria": [], "why": "the base model trained on every patient here"}
-    labels_auroc = _lower_auroc(base, outcome)
-    scores = np.clip(risk, 1e-6, 1 - 1e-6)
-    lp = np.log(scores / (1 - scores))
-    criteria = validation(prevalence=outcome.figures["prevalence"],
-                          c_statistic=min(max(labels_auroc, 0.55), 0.95),
-                          lp_mean=float(lp.mean()), lp_sd=float(lp.std()))  # fmt: skip
-    return {
-        "lp_mean": float(lp.mean()), "lp_sd": float(lp.std()), "c_statistic": labels_auroc,
+    prevalence, anticipated = outcome.figures["prevalence"], _lower_auroc(base, outcome)
+    used = min(max(anticipated, C_RANGE[0]), C_RANGE[1])
+    lp_mean, lp_sd = lp_distribution(prevalence, used)
+    criteria = validation(prevalence=prevalence, c_statistic=used, lp_mean=lp_mean,
+                          lp_sd=lp_sd)  # fmt: skip
+    out = {
+        "lp_mean": lp_mean, "lp_sd": lp_sd, "lp_from": LP_FROM.format(p=prevalence),
+        "c_statistic": used, "c_statistic_anticipated": anticipated,
         "criteria": [{**c.to_dict(), "supported": n_test >= c.n} for c in criteria],
     }  # fmt: skip
+    if used != anticipated:
+        out["c_statistic_clipped"] = _clipped_words(anticipated, used)
+    return out
+
+
+C_RANGE = (0.55, 0.95)
+"""The C-statistics the validation criteria are computed for: an anticipated one outside is
+taken at the nearer end (and the entry says so)."""
+LP_FROM = (
+    "derived from the prevalence {p:.3f} and that C-statistic: the normal log-odds of a "
+    "calibrated model with both (Riley et al. 2021's consistency condition; pmvalsampsize's "
+    "lpcstat), not the base model's own log-odds here"
+)
+
+
+def _clipped_words(anticipated: float, used: float) -> str:
+    """Why the validation criteria use a C-statistic other than the anticipated one."""
+    if used > anticipated:
+        return (f"the anticipated C-statistic {anticipated:.3f} is taken as {used:g}, the lowest "
+                "the criteria are computed for: nearer 0.5 a model barely ranks the patients, "
+                "and no realistic test set estimates its calibration slope")  # fmt: skip
+    return (f"the anticipated C-statistic {anticipated:.3f} is taken as {used:g}, the highest "
+            "the criteria are computed for: a discrimination above it is seldom kept at a new "
+            "site, and would ask fewer test patients than a cautious plan should")  # fmt: skip
 
 
 VALIDATION_NOT_COMPUTED = (
@@ -375,11 +450,14 @@ VALIDATION_NOT_COMPUTED = (
 
 def _lower_auroc(base: BaseModel, outcome: Outcome) -> float:
     """The C-statistic the validation criteria assume: the lower of the source's and this
-    site's, as the anticipated R-squared takes it; where the site gives none to plan on, a
-    cautious 0.7 takes its place (fewer patients never assume a better model)."""
+    site's, as the anticipated R-squared takes it; where the site gives none to plan on (too
+    few patients, or a ranking too weak to plan on), a cautious 0.7 takes its place, or the
+    C-statistic the conservative default implies where lower (:func:`cautious_c`): fewer
+    patients, or a weaker base, never assume a better model."""
     source = (base.training.get("test_metrics") or {}).get("auroc")
     here = outcome.figures.get("auroc_at_site")
-    return min(a for a in (source, CAUTIOUS_C if here is None else here) if a is not None)
+    cautious = cautious_c(outcome.figures["prevalence"])
+    return min(a for a in (source, cautious if here is None else here) if a is not None)
 
 
 def adapter_sample_size(modality: Any, base: BaseModel, parameters: int, train: Any,
@@ -465,7 +543,7 @@ def study_sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str
     needs = "; ".join(
         f"{label(s)} {needed_text(e['n_needed'])}" for s, e in entry["strategies"].items()
     )
-    r2 = "the base model's R-squared here" if entry.get("from_base") else "conservative R-squared"
+    r2 = entry.get("r2_basis") or (BASIS_HERE if entry.get("from_base") else BASIS_DEFAULT)
     noun = PATIENTS if "n_train_patients" in entry else noun
     has = counted_text(entry, "n_train")
     if entry.get("as_patients"):
@@ -550,9 +628,10 @@ def study_sample_size(modality: Any, schema: Any, parameters: dict[str, int], tr
         checked = _validation(base, outcome, risk, criteria_count(counts, "n_test"))["criteria"]
         needs = {c["name"]: c["n"] for c in checked}
     elif outcome.task == "binary":
-        oe, _slope, c = validation(prevalence=outcome.figures["prevalence"],
-                                   c_statistic=CAUTIOUS_C, lp_mean=0.0, lp_sd=1.0)  # fmt: skip
-        needs = {"O/E": oe.n, f"C (assumed {CAUTIOUS_C:g})": c.n}
+        prevalence = outcome.figures["prevalence"]
+        assumed = cautious_c(prevalence)
+        oe, _slope, c = validation(prevalence=prevalence, c_statistic=assumed)
+        needs = {"O/E": oe.n, f"C (assumed {round(assumed, 3):g})": c.n}
     return {
         **outcome.to_dict(), **counts,
         "strategies": strategies, "test_needs": needs, "source": source_of(outcome.task),

@@ -7,15 +7,23 @@ Anticipated R-squared, lowest of what is known (a lower R-squared asks for more 
 * binary: the Cox-Snell R-squared implied by the base's AUROC on its source and at this site;
   where the site gives no AUROC to plan on (no patient the base never saw; fewer of them than
   ``evaluate`` reports an AUROC from: ``MIN_PATIENTS`` in all, ``MIN_PER_CLASS`` of each
-  class; or an AUROC of 1 or at most 0.5), Riley et al. 2020's conservative default
-  (Nagelkerke 0.15) takes the site's place: fewer patients at a site never make the answer
-  less cautious than the default;
+  class; an AUROC of 1; or an AUROC below the C-statistic the conservative default implies at
+  this prevalence, :func:`default_c_statistic`, about 0.7: a ranking too weak to plan on),
+  Riley et al. 2020's conservative default (Nagelkerke 0.15) takes the site's place: fewer
+  patients at a site, or a base that ranks them worse, never make the answer less cautious
+  than the default (before, an AUROC of 0.509 implied an R-squared of 0.000 and a million
+  patients or more, where one of 0.491 took the default);
 * multiclass: per pair of classes, the one implied by the base's pairwise AUROC at this site
   (else the conservative default for that pair, and the sentence says why: too few patients
   the base never saw, in all or of one of the two classes; a class the base does not score;
-  a pairwise AUROC of 1 or at most 0.5); overall, the conservative default;
+  a pairwise AUROC of 1, or below the C-statistic the default implies for the pair); overall,
+  the conservative default;
 * continuous: the base's R-squared on its source and at this site; without a positive one,
   0.1 (a weak model, stated as an assumption, with why the site gives none to plan on).
+
+The criteria's caveats go with the outcome (:attr:`Outcome.notes`): criterion (iii)'s margin
+against a rare outcome's risk, and a continuous criterion (iv) left out where the mean lies
+within one SD of 0.
 
 Where the scored samples name their patients and one has several (repeat visits), the fewest
 of a class an AUROC needs are counted in patients, as the evaluation counts them: six visits
@@ -29,6 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import combinations
 from typing import Any
 
@@ -39,12 +48,14 @@ from medadapt.evaluate.metrics import MIN_PATIENTS, MIN_PER_CLASS, count_units
 from medadapt.evaluate.report.formatting import listed
 from medadapt.evaluate.samplesize import (
     Criterion,
+    c_from_cox_snell,
     cox_snell_from_c,
     development,
     max_cox_snell,
+    rare_outcome_note,
     shrinkage_n,
 )
-from medadapt.evaluate.samplesize_continuous import development_continuous
+from medadapt.evaluate.samplesize_continuous import development_continuous, mean_criterion_note
 from medadapt.evaluate.samplesize_multiclass import (
     development_multiclass,
     max_cox_snell_multiclass,
@@ -59,7 +70,36 @@ PATIENTS = "patients"
 LOWER = "the lower one is used, to be cautious"
 CAUTIOUS_C = 0.7
 """The C-statistic the validation criteria assume where the site gives none to plan on (about
-the one the conservative default R-squared implies)."""
+the one the conservative default R-squared implies; lower where that is, :func:`cautious_c`)."""
+#: what the study line calls each anticipated R-squared (:attr:`Outcome.r2_basis`)
+BASIS_DEFAULT = "conservative R-squared"
+BASIS_HERE = "the base model's R-squared here"
+BASIS_SOURCE = "the base model's R-squared on its source"
+BASIS_PAIRS = "conservative R-squared overall, per pair of classes the base model's AUROC here"
+
+
+@lru_cache(maxsize=256)
+def default_c_statistic(prevalence: float) -> float:
+    """The C-statistic Riley et al. 2020's conservative default R-squared (Nagelkerke 0.15)
+    implies at this prevalence (0.693 at 0.5, 0.745 at 0.1): a site AUROC below it is a
+    ranking too weak to plan on, and the default takes its place."""
+    return c_from_cox_snell(NAGELKERKE_DEFAULT * max_cox_snell(prevalence), prevalence)
+
+
+def _plannable(auroc: float | None, prevalence: float) -> bool:
+    """Whether an AUROC (on the source, or at the site) is one to plan on: known, below 1 (no
+    finite R-squared there) and at least :func:`default_c_statistic`. A weaker one would ask
+    more patients than the default, a million or more near 0.5, while one at or below 0.5
+    takes the default: the default is the floor, so that no weaker base is told it needs
+    fewer."""
+    return auroc is not None and default_c_statistic(prevalence) <= auroc < 1
+
+
+def cautious_c(prevalence: float) -> float:
+    """The C-statistic the validation criteria assume where the site gives none to plan on:
+    :data:`CAUTIOUS_C`, or :func:`default_c_statistic` where that is lower, so that a site
+    AUROC too weak to plan on never assumes a better model than one just strong enough."""
+    return min(CAUTIOUS_C, default_c_statistic(prevalence))
 
 
 @dataclass
@@ -72,6 +112,8 @@ class Outcome:
     r2_source: str
     figures: dict[str, Any] = field(default_factory=dict)  # prevalence(s), mean, SD
     pairs: dict[tuple[int, int], float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # the criteria's caveats for this outcome
+    r2_basis: str = BASIS_DEFAULT  # the anticipated R-squared's origin, in a few words
 
     @property
     def r2_label(self) -> str:
@@ -91,7 +133,9 @@ class Outcome:
 
     def to_dict(self) -> dict[str, Any]:
         out = {"task": self.task, "outcome": self.summary, "r2": self.r2,
-               "r2_label": self.r2_label, "r2_source": self.r2_source, **self.figures}  # fmt: skip
+               "r2_label": self.r2_label, "r2_source": self.r2_source,
+               "r2_basis": self.r2_basis, **self.figures,
+               "criteria_notes": list(self.notes)}  # fmt: skip
         if self.task == "binary":
             out["r2_cs"] = self.r2
         return out
@@ -162,44 +206,49 @@ def _binary(labels: np.ndarray, scored, source_auroc: float | None, noun: str,
     if prevalence is None:
         prevalence = float(np.mean(labels == 1))
     if not 0 < prevalence < 1:
-        return f"the {len(labels)} {noun} hold one class only"
-    source_known = source_auroc is not None and 0.5 < source_auroc < 1
+        only = _class_name(classes, int(prevalence >= 1))
+        return f"the {len(labels)} {noun} hold one class only (all of class {only})"
+    source_known = _plannable(source_auroc, prevalence)
+    notes = [note] if (note := rare_outcome_note(prevalence)) else []
     if scored is None and not source_known:  # nothing known of the base: the default alone
         return Outcome("binary", f"prevalence {prevalence:.3f}",
                        NAGELKERKE_DEFAULT * max_cox_snell(prevalence), DEFAULT_SOURCE,
-                       {"prevalence": prevalence, "auroc_at_site": None})  # fmt: skip
-    here, unusable = _site_auroc(scored, noun, classes, clusters)
+                       {"prevalence": prevalence, "auroc_at_site": None}, notes=notes)  # fmt: skip
+    here, unusable = _site_auroc(scored, noun, classes, clusters, prevalence=prevalence)
     if unusable is not None:
-        return _without_site(prevalence, source_auroc, unusable)
+        outcome = _without_site(prevalence, source_auroc, unusable)
+        outcome.notes = notes
+        if here is not None:  # measured, but not planned on (perfect, or too weak)
+            outcome.figures["auroc_at_site_measured"] = here
+        return outcome
     site = f"at this site, on {_seen(len(scored[0]), noun, clusters)} it never saw"
     known = [(a, w) for a, w in ((source_auroc, "on its source"), (here, site))
-             if a is not None and 0.5 < a < 1]  # fmt: skip
+             if _plannable(a, prevalence)]  # fmt: skip
     auroc, where = min(known)
     r2 = cox_snell_from_c(auroc, prevalence)
     why = f"from the base model's AUROC {where} ({auroc:.3f}{_other(known, auroc)})"
+    basis = BASIS_HERE if where == site else BASIS_SOURCE
     return Outcome("binary", f"prevalence {prevalence:.3f}", r2, why,
-                   {"prevalence": prevalence, "auroc_at_site": here})  # fmt: skip
+                   {"prevalence": prevalence, "auroc_at_site": here}, notes=notes,
+                   r2_basis=basis)  # fmt: skip
 
 
 def _without_site(prevalence: float, source_auroc: float | None, unusable: str) -> Outcome:
     """The anticipated R-squared where the site gives no AUROC to plan on: the conservative
-    default in the site's place, or the source's AUROC where it implies a lower one (a base
-    judged on its source alone would ask fewer patients of a site that has fewer)."""
+    default, the floor of every plan (:func:`_plannable`): a source AUROC to plan on implies
+    a higher one, and is said beside it; a weaker one is said to be too weak."""
     default = NAGELKERKE_DEFAULT * max_cox_snell(prevalence)
     no_site = f"the base model's AUROC at this site gives no R-squared to plan on ({unusable})"
-    r2, why = default, f"{DEFAULT_SOURCE}: {no_site}"
-    if source_auroc is not None and 0.5 < source_auroc < 1:
-        from_source = cox_snell_from_c(source_auroc, prevalence)
-        if from_source < default:
-            r2 = from_source
-            why = (f"from the base model's AUROC on its source ({source_auroc:.3f}): {no_site}; "
-                   f"the {DEFAULT_SOURCE} would give {default:.3f}, higher: {LOWER}")  # fmt: skip
-        else:
-            why += (f"; its AUROC on its source ({source_auroc:.3f}) would give "
-                    f"{from_source:.3f}, higher: {LOWER}")  # fmt: skip
-    return Outcome("binary", f"prevalence {prevalence:.3f}", r2, why,
+    why = f"{DEFAULT_SOURCE}: {no_site}"
+    if source_auroc is not None and source_auroc < (floor := default_c_statistic(prevalence)):
+        why += (f"; nor its AUROC on its source ({source_auroc:.3f}), below the C-statistic of "
+                f"{floor:.3f} the default implies: too weak to plan on")  # fmt: skip
+    elif _plannable(source_auroc, prevalence):
+        why += (f"; its AUROC on its source ({source_auroc:.3f}) would give "
+                f"{cox_snell_from_c(source_auroc, prevalence):.3f}, higher: {LOWER}")  # fmt: skip
+    return Outcome("binary", f"prevalence {prevalence:.3f}", default, why,
                    {"prevalence": prevalence, "auroc_at_site": None,
-                    "no_site_auroc": unusable})  # fmt: skip
+                    "no_site_auroc": unusable}, r2_basis=BASIS_DEFAULT)  # fmt: skip
 
 
 #: a site AUROC below this ranks the patients backwards more than chance would (0.086 in a
@@ -210,11 +259,14 @@ BACKWARDS = (
 )
 
 
-def _site_auroc(scored, noun: str, classes: Sequence[str],
-                clusters: np.ndarray | None = None) -> tuple[float | None, str | None]:  # fmt: skip
-    """The base's AUROC at the site, and None; or None and why there is none to plan on
-    (``clusters``: each scored sample's patient as
-    :func:`~medadapt.evaluate.bootstrap.cluster_index` numbers them; None: each its own)."""
+def _site_auroc(scored, noun: str, classes: Sequence[str], clusters: np.ndarray | None = None,
+                *, prevalence: float) -> tuple[float | None, str | None]:  # fmt: skip
+    """The base's AUROC at the site, and None; or the AUROC measured there (None where too
+    few patients give none) and why there is none to plan on (``clusters``: each scored
+    sample's patient as :func:`~medadapt.evaluate.bootstrap.cluster_index` numbers them;
+    None: each its own). An AUROC below the C-statistic the conservative default implies at
+    ``prevalence`` is none to plan on: it would ask more patients than the default (a million
+    or more near 0.5), where one at or below 0.5 takes the default."""
     if scored is None or len(scored[0]) == 0:
         return None, f"it trained on every one of these {noun}"
     labels, scores = scored
@@ -224,11 +276,16 @@ def _site_auroc(scored, noun: str, classes: Sequence[str],
         return None, few
     here = _auroc(labels == 1, scores)
     if here >= 1:
-        return None, (f"it tells the {seen} it never saw apart perfectly, AUROC "
+        return here, (f"it tells the {seen} it never saw apart perfectly, AUROC "
                       f"{here:.3f}, which implies no finite R-squared")  # fmt: skip
     if here <= 0.5:
         said = "no better than chance" if here >= BACKWARDS_BELOW else BACKWARDS
-        return None, f"AUROC {here:.3f} on the {seen} it never saw, {said}"
+        return here, f"AUROC {here:.3f} on the {seen} it never saw, {said}"
+    floor = default_c_statistic(prevalence)
+    if here < floor:
+        return here, (f"AUROC {here:.3f} on the {seen} it never saw, below the C-statistic "
+                      f"of {floor:.3f} the conservative default implies at this prevalence: "
+                      "the base model's ranking at this site is too weak to plan on")  # fmt: skip
     return here, None
 
 
@@ -298,9 +355,9 @@ def _multiclass(labels: np.ndarray, scored, classes: Sequence[str] = (), noun: s
         within = pair_prevalence(phis, pair)
         enough = scored is not None and not few and not rare.keys() & set(pair)
         auroc = _pair_auroc(*scored, pair) if enough else None
-        if auroc is not None and 0.5 < auroc < 1:
+        if _plannable(auroc, within):
             pairs[pair], aurocs[pair] = cox_snell_from_c(auroc, within), auroc
-        else:
+        else:  # none, perfect, or too weak to plan on (below what the default implies)
             pairs[pair] = NAGELKERKE_DEFAULT * max_cox_snell(within)
             if enough:
                 unusable[pair] = auroc
@@ -309,7 +366,8 @@ def _multiclass(labels: np.ndarray, scored, classes: Sequence[str] = (), noun: s
         said = [unscored or "the base model is not scored at this site"]
     else:
         said = [few] if few else []
-        said += _rare_words(rare, classes, rare_noun) + _pair_words(unusable, classes)
+        floors = {pair: default_c_statistic(pair_prevalence(phis, pair)) for pair in unusable}
+        said += _rare_words(rare, classes, rare_noun) + _pair_words(unusable, classes, floors)
 
     def per_parameter(pair: tuple[int, int]) -> float:  # criterion (i)'s n for one parameter
         return shrinkage_n(1, pairs[pair], 0.9) / (phis[pair[0]] + phis[pair[1]])
@@ -322,7 +380,8 @@ def _multiclass(labels: np.ndarray, scored, classes: Sequence[str] = (), noun: s
     shares = "/".join(f"{p:.2f}" for p in phis)
     return Outcome("multiclass", f"{k} classes (proportions {shares})", r2, why,
                    {"prevalences": phis, "weakest_pair": {"classes": list(weakest),
-                    "auroc": aurocs.get(weakest)}}, pairs)  # fmt: skip
+                    "auroc": aurocs.get(weakest)}}, pairs,
+                   r2_basis=BASIS_PAIRS if aurocs else BASIS_DEFAULT)  # fmt: skip
 
 
 def _parenthesised(said: list[str]) -> str:
@@ -346,12 +405,13 @@ def _rare_words(rare: dict[int, int], classes: Sequence[str], noun: str) -> list
             f"{MIN_PER_CLASS} an AUROC needs"]  # fmt: skip
 
 
-def _pair_words(unusable: dict[tuple[int, int], float | None],
-                classes: Sequence[str]) -> list[str]:  # fmt: skip
+def _pair_words(unusable: dict[tuple[int, int], float | None], classes: Sequence[str],
+                floors: dict[tuple[int, int], float] | None = None) -> list[str]:  # fmt: skip
     """Why the pairs of ``unusable`` (their pairwise AUROC at the site, None where the base
     scores one of the two classes not at all) give no R-squared to plan on, one reason a
     phrase: ``["not for 'high' vs 'low': told apart perfectly (AUROC 1.000), which implies
-    no finite R-squared"]``."""
+    no finite R-squared"]``; ``floors``: each pair's C-statistic the conservative default
+    implies, which an AUROC above 0.5 fell short of."""
 
     def named(pair: tuple[int, int], auroc: float | None = None) -> str:
         value = "" if auroc is None else f" ({auroc:.3f})"
@@ -359,6 +419,8 @@ def _pair_words(unusable: dict[tuple[int, int], float | None],
 
     perfect = [named(p) for p, a in unusable.items() if a is not None and a >= 1]
     chance = [named(p, a) for p, a in unusable.items() if a is not None and a <= 0.5]
+    weak = [f"{named(p)} ({a:.3f}, below {(floors or {}).get(p, 0.5):.3f})"
+            for p, a in unusable.items() if a is not None and 0.5 < a < 1]  # fmt: skip
     unscored = [named(p) for p, a in unusable.items() if a is None]
     said = []
     if perfect:
@@ -367,6 +429,9 @@ def _pair_words(unusable: dict[tuple[int, int], float | None],
     if chance:
         said.append(f"not for {listed(chance)}: an AUROC of at most 0.5, no better than "
                     "chance")  # fmt: skip
+    if weak:
+        said.append(f"not for {listed(weak)}: an AUROC below the C-statistic the conservative "
+                    "default implies for the pair, a ranking too weak to plan on")  # fmt: skip
     if unscored:
         said.append(f"not for {listed(unscored)}: the base model does not score both "
                     "classes")  # fmt: skip
@@ -384,15 +449,19 @@ def _continuous(values: np.ndarray, scored, source_r2: float | None, noun: str):
              if r is not None and 0 < r < 1]  # fmt: skip
     unusable = None if scored is None else _no_site_r2(here, len(scored[0]), source_r2, noun)
     no_site = f"the base model's R-squared at this site gives none to plan on ({unusable})"
+    basis = BASIS_DEFAULT
     if known:
         r2, where = min(known)
         why = f"the base model's R-squared {where} ({r2:.3f}{_other(known, r2)})"
         why += f": {no_site}" if unusable else ""
+        basis = BASIS_HERE if where == site else BASIS_SOURCE
     else:
         r2, why = CONTINUOUS_DEFAULT, ASSUMED_R2_SOURCE + (f": {no_site}" if unusable else "")
     mean, sd = float(np.mean(values)), float(np.std(values, ddof=1))
     figures = {"mean": mean, "sd": sd, **({"no_site_r2": unusable} if unusable else {})}
-    return Outcome("regression", f"outcome mean {mean:.3g}, SD {sd:.3g}", r2, why, figures)
+    notes = [note] if (note := mean_criterion_note(mean, sd)) else []
+    return Outcome("regression", f"outcome mean {mean:.3g}, SD {sd:.3g}", r2, why, figures,
+                   notes=notes, r2_basis=basis)  # fmt: skip
 
 
 def _no_site_r2(here: float | None, seen: int, source_r2: float | None, noun: str) -> str | None:

@@ -1,0 +1,249 @@
+"""A biostatistician's review of the sample-size criteria: a worse base is never told it needs
+fewer patients; the validation criteria's linear predictor agrees with the prevalence and
+C-statistic they assume, and the C-statistic used is the one recorded; criterion (iv) of a
+continuous outcome is left out where its mean is near 0; a rare outcome's criterion (iii) has
+its caveat."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+import medadapt as ma
+from medadapt.evaluate.samplesize import (
+    _lp_figures,
+    cox_snell_from_c,
+    lp_distribution,
+    max_cox_snell,
+    validation,
+)
+from medadapt.evaluate.samplesize_continuous import development_continuous
+from medadapt.workflows.sample_size import _validation
+from medadapt.workflows.sample_size_outcomes import (
+    DEFAULT_SOURCE,
+    cautious_c,
+    default_c_statistic,
+    outcome_of,
+)
+
+CLASSES = ["0", "1"]
+
+
+def _ranked(wins: int, per_class: int = 20) -> tuple[np.ndarray, np.ndarray]:
+    """Labels (``per_class`` of each) and risks whose AUROC is exactly
+    ``wins / per_class**2``: the non-events score 0..per_class-1, and each event lies above
+    its share of them."""
+    below = np.full(per_class, wins // per_class)
+    below[: wins % per_class] += 1
+    scores = np.r_[below - 0.5, np.arange(per_class)]
+    labels = np.r_[np.ones(per_class, int), np.zeros(per_class, int)]
+    return labels, 1 / (1 + np.exp(-(scores / 5 - 2)))
+
+
+def _site(wins: int):
+    labels, risk = _ranked(wins)
+    return outcome_of("binary", labels, (labels, risk), None, "patients", CLASSES), risk
+
+
+# ----- 1. a site AUROC too weak to plan on takes the default, as one at or below 0.5 does -------
+def test_the_default_implies_a_c_statistic_of_about_0_7_computed_not_assumed():
+    assert default_c_statistic(0.5) == pytest.approx(0.6927, abs=1e-4)
+    assert default_c_statistic(0.1) == pytest.approx(0.7445, abs=1e-4)
+    for prevalence in (0.018, 0.3, 0.745):
+        implied = cox_snell_from_c(default_c_statistic(prevalence), prevalence)
+        assert implied == pytest.approx(0.15 * max_cox_snell(prevalence), rel=1e-6)
+
+
+def test_a_site_auroc_of_0_51_asks_what_one_of_0_49_asks_not_a_million():
+    """The review: AUROC 0.491 took the default (4,868 for 65 parameters), 0.509 an R-squared
+    of 0.000 and a million or more."""
+    chance, _ = _site(196)  # 0.490
+    weak, _ = _site(204)  # 0.510
+    below, _ = _site(276)  # 0.690, just below the 0.693 the default implies
+    planned, _ = _site(280)  # 0.700, planned on
+    default = 0.15 * max_cox_snell(0.5)
+    assert chance.r2 == weak.r2 == below.r2 == pytest.approx(default)
+    assert planned.r2 == pytest.approx(cox_snell_from_c(0.7, 0.5)) and planned.r2 > default
+    needs = [o.criteria(65)[0].n for o in (chance, weak, below, planned)]
+    assert needs == [4868, 4868, 4868, 4509]  # never fewer for a worse ranking
+    assert weak.r2_source == (
+        f"{DEFAULT_SOURCE}: the base model's AUROC at this site gives no R-squared to plan on "
+        "(AUROC 0.510 on the 40 patients it never saw, below the C-statistic of 0.693 the "
+        "conservative default implies at this prevalence: the base model's ranking at this "
+        "site is too weak to plan on)"
+    )
+    assert weak.figures["auroc_at_site"] is None
+    assert weak.figures["auroc_at_site_measured"] == pytest.approx(0.51)
+    assert planned.figures["auroc_at_site"] == pytest.approx(0.7)
+    assert planned.r2_source == (
+        "from the base model's AUROC at this site, on 40 patients it never saw (0.700)"
+    )
+
+
+def test_the_validation_c_statistic_is_never_above_one_planned_on():
+    """A weak site assumes the cautious C-statistic, here the 0.693 the default implies (not
+    0.7, above a site's 0.695 that is planned on): the validation needs never fall with a
+    worse ranking either."""
+    base = SimpleNamespace(training={"test_metrics": {}})
+    checked = {}
+    for wins in (196, 204, 276, 280, 300):
+        outcome, risk = _site(wins)
+        checked[wins] = _validation(base, outcome, risk, 20)
+    assert cautious_c(0.5) == default_c_statistic(0.5) < 0.7
+    assert [checked[w]["c_statistic"] for w in (196, 204, 276)] == [cautious_c(0.5)] * 3
+    assert [checked[w]["c_statistic"] for w in (280, 300)] == [0.7, 0.75]
+    for name in range(3):  # O/E, slope, C
+        needs = [checked[w]["criteria"][name]["n"] for w in (196, 204, 276, 280, 300)]
+        assert needs == sorted(needs, reverse=True)
+
+
+def test_a_pair_of_classes_at_0_52_takes_the_default_as_one_at_0_49_does():
+    """Multiclass, as the review found it: pairs at 0.491 took the default, 0.52 a million."""
+    labels = np.repeat([0, 1, 2], 20)
+    proba = np.full((60, 3), 0.1)
+    proba[labels == 0, 0] = 0.8  # class 0 told apart
+    proba[:, 1] = np.r_[np.zeros(20), np.arange(20) + 0.5, np.arange(20)] / 40 + 0.1
+    outcome = outcome_of("multiclass", labels, (labels, proba), None, "patients",
+                         ["a", "b", "c"])  # fmt: skip
+    assert outcome.pairs[(1, 2)] == pytest.approx(0.15 * max_cox_snell(0.5))
+    assert "not for 'b' vs 'c' (0.525, below 0.693): an AUROC below the C-statistic the " in (
+        outcome.r2_source
+    )
+    assert outcome.criteria(85)[0].n < 1_000_000
+
+
+# ----- 2. the linear predictor agrees with the prevalence and C-statistic ------------------------
+def test_the_linear_predictor_is_the_one_a_calibrated_model_with_both_has():
+    """The review's heart data at VA Long Beach: prevalence 0.745, C 0.726. The base's own
+    log-odds (Normal(1.088, 1.294)) imply 0.696 and 0.788; the consistent one is about
+    Normal(1.25, 0.91), which a simulation confirms, and asks 3,657 patients for the slope
+    (2,305 before)."""
+    from sklearn.metrics import roc_auc_score
+
+    c = 0.7264113699170943
+    mean, sd = lp_distribution(0.745, c)
+    assert (round(mean, 3), round(sd, 3)) == (1.252, 0.912)
+    assert _lp_figures(mean, sd) == pytest.approx((0.745, c), abs=1e-9)
+    rng = np.random.default_rng(0)
+    lp = rng.normal(mean, sd, 2_000_000)
+    events = rng.random(lp.size) < 1 / (1 + np.exp(-lp))
+    assert events.mean() == pytest.approx(0.745, abs=1e-3)
+    assert roc_auc_score(events, lp) == pytest.approx(c, abs=1e-3)
+    base = _lp_figures(1.0880712855989698, 1.293655262527363)  # what was used before
+    assert base == pytest.approx((0.696, 0.788), abs=2e-3)  # the review's figures
+    oe, slope, c_n = validation(prevalence=0.745, c_statistic=c)
+    assert (oe.n, slope.n, c_n.n) == (132, 3657, 512)
+    given = validation(prevalence=0.745, c_statistic=c, lp_mean=1.0880712855989698,
+                       lp_sd=1.293655262527363)  # fmt: skip
+    assert given[1].n == 2305  # a given distribution is still taken as given
+
+
+def test_check_data_records_the_linear_predictor_and_how_it_was_obtained():
+    labels, risk = _ranked(300)
+    outcome = outcome_of("binary", labels, (labels, risk), None, "patients", CLASSES)
+    checked = _validation(SimpleNamespace(training={"test_metrics": {}}), outcome, risk, 20)
+    mean, sd = lp_distribution(0.5, 0.75)
+    assert (checked["lp_mean"], checked["lp_sd"]) == (mean, sd)
+    assert checked["lp_from"] == (
+        "derived from the prevalence 0.500 and that C-statistic: the normal log-odds of a "
+        "calibrated model with both (Riley et al. 2021's consistency condition; "
+        "pmvalsampsize's lpcstat), not the base model's own log-odds here"
+    )
+
+
+def test_the_python_api_derives_the_linear_predictor_when_none_is_given():
+    check = ma.sample_size.validation(prevalence=0.745, c_statistic=0.726)
+    assert [c.n for c in check.criteria] == [132, 3668, 513]
+    assert str(check).splitlines()[1] == (
+        "note: the linear predictor is taken as Normal(1.251, 0.910): the log-odds of a "
+        "calibrated model with this prevalence and C-statistic"
+    )
+    with pytest.raises(ma.errors.ConfigError, match=r"^pass both lp_mean and lp_sd, or neither"):
+        ma.sample_size.validation(prevalence=0.745, c_statistic=0.726, lp_mean=1.0)
+
+
+# ----- 5. the C-statistic recorded is the one used -----------------------------------------------
+@pytest.mark.parametrize(
+    ("source", "used", "said"),
+    [
+        (0.99, 0.95, "the anticipated C-statistic 0.990 is taken as 0.95, the highest the "
+                     "criteria are computed for: a discrimination above it is seldom kept at a "
+                     "new site, and would ask fewer test patients than a cautious plan should"),
+        (0.52, 0.55, "the anticipated C-statistic 0.520 is taken as 0.55, the lowest the "
+                     "criteria are computed for: nearer 0.5 a model barely ranks the patients, "
+                     "and no realistic test set estimates its calibration slope"),
+    ],
+)  # fmt: skip
+def test_a_c_statistic_outside_the_range_is_recorded_as_used_and_said(source, used, said):
+    """The review: breast cancer's 0.990 was recorded, 0.95 used."""
+    labels, risk = _ranked(396)  # 0.99 at the site: the source's figure is the lower or equal
+    outcome = outcome_of("binary", labels, (labels, risk), {"auroc": source}, "patients",
+                         CLASSES)  # fmt: skip
+    base = SimpleNamespace(training={"test_metrics": {"auroc": source}})
+    checked = _validation(base, outcome, risk, 20)
+    assert checked["c_statistic"] == used and checked["c_statistic_anticipated"] == source
+    assert checked["c_statistic_clipped"] == said
+    expected = validation(prevalence=0.5, c_statistic=used)
+    assert [c["n"] for c in checked["criteria"]] == [c.n for c in expected]
+
+
+def test_a_c_statistic_inside_the_range_says_nothing_of_clipping():
+    outcome, risk = _site(300)
+    checked = _validation(SimpleNamespace(training={"test_metrics": {}}), outcome, risk, 20)
+    assert checked["c_statistic"] == checked["c_statistic_anticipated"] == 0.75
+    assert "c_statistic_clipped" not in checked
+
+
+# ----- 3. criterion (iv) of a continuous outcome whose mean is near 0 -----------------------------
+IV_LEFT_OUT = (
+    "the outcome's mean lies within one SD of 0 (mean {mean}, SD {sd}): a margin of 10% of it "
+    "is no clinical margin; criterion (iv) not applied"
+)
+
+
+@pytest.mark.parametrize("mean", [0.01, 0.0, -0.5])
+def test_criterion_iv_is_left_out_where_the_mean_lies_within_one_sd_of_zero(mean):
+    """The review: mean 0.01, SD 1 asked 2,689,024 patients; mean 0 dropped (iv) silently."""
+    criteria = development_continuous(parameters=10, r2=0.3, intercept=mean, sd=1)
+    assert [(c.name, c.n) for c in criteria] == [("i", 196), ("ii", 141), ("iii", 244)]
+    need = ma.sample_size.continuous(parameters=10, r2=0.3, mean=mean, sd=1)
+    assert need.n == 244
+    assert need.notes == (IV_LEFT_OUT.format(mean=f"{mean:.3g}", sd=1),)
+    assert str(need) == (
+        "244 patients, set by criterion iii: residual SD within a factor 1.1\nnote: "
+        + IV_LEFT_OUT.format(mean=f"{mean:.3g}", sd=1)
+    )
+
+
+def test_criterion_iv_still_applies_at_least_one_sd_from_zero():
+    assert [c.name for c in development_continuous(parameters=10, r2=0.3, intercept=1.0,
+                                                   sd=1)] == ["i", "ii", "iii", "iv"]  # fmt: skip
+    assert ma.sample_size.continuous(parameters=25, r2=0.2, mean=1.9, sd=0.6).notes == ()
+
+
+def test_a_centred_outcome_at_a_site_carries_the_note():
+    values = np.random.default_rng(0).normal(0.005, 0.05, 200)
+    outcome = outcome_of("regression", values)
+    mean, sd = float(values.mean()), float(values.std(ddof=1))
+    said = IV_LEFT_OUT.format(mean=f"{mean:.3g}", sd=f"{sd:.3g}")
+    assert outcome.notes == [said] and outcome.to_dict()["criteria_notes"] == [said]
+    assert [c.name for c in outcome.criteria(65)] == ["i", "ii", "iii"]
+
+
+# ----- 8. a rare outcome's criterion (iii) -------------------------------------------------------
+RARE = (
+    "criterion (iii) estimates the overall risk within +-0.05, a margin 3.3 times the risk "
+    "itself at a prevalence of 0.015: met, it leaves that risk uncertain relative to its size"
+)
+
+
+def test_a_rare_outcome_says_what_criterion_iii_s_margin_means():
+    labels = np.r_[np.ones(3, int), np.zeros(197, int)]
+    outcome = outcome_of("binary", labels, None, None, "patients", CLASSES)
+    assert outcome.notes == [RARE] and outcome.to_dict()["criteria_notes"] == [RARE]
+    need = ma.sample_size.binary(parameters=10, prevalence=0.015)
+    assert need.notes == (RARE,) and str(need).endswith(f"\nnote: {RARE}")
+    common = outcome_of("binary", np.r_[np.ones(20, int), np.zeros(180, int)])
+    assert common.notes == [] and ma.sample_size.binary(parameters=10, prevalence=0.1).notes == ()

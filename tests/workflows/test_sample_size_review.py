@@ -1,0 +1,126 @@
+"""A biostatistician's review of the sample-size entries: a test split too small for evaluate
+to report an estimate says so rather than "read the intervals", and a study's line names where
+its R-squared came from (no training here: the entries and the lines)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import medadapt.workflows.sample_size as sample_size
+from medadapt.data.schema import TableSchema
+from medadapt.modalities.base import modality_of
+from medadapt.modalities.tabular.samples import TableSamples
+from medadapt.workflows.sample_size import (
+    _mark_unreported,
+    in_short,
+    study_sample_size,
+    study_sample_size_line,
+)
+
+
+def _patients(n: int, positive: int) -> TableSamples:
+    """``n`` patients of one row each, the first ``positive`` with the outcome."""
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"patient": [f"P{p:03d}" for p in range(n)],
+                          "age": 40 + np.arange(n) % 30, "chol": rng.integers(200, 260, n),
+                          "y": (np.arange(n) < positive).astype(int)})  # fmt: skip
+    return TableSamples(frame, TableSchema.infer(frame, label="y", id_column="patient"))
+
+
+def _criteria() -> list[dict]:
+    return [{"name": name, "n": n, "supported": False}
+            for name, n in (("O/E", 132), ("slope", 3657), ("C", 512))]  # fmt: skip
+
+
+def _said(n_test: int, checked: dict) -> list[str]:
+    development = {"head_only": {"n": 4515, "met": False}}
+    result = {"noun": "patients", "n_train": 140, "n_test": n_test,
+              "development": development, "validation": checked}  # fmt: skip
+    return in_short(result)
+
+
+# ----- 4. a test split evaluate reports no figure from -------------------------------------------
+def test_nine_test_patients_are_said_to_give_no_estimate_at_all():
+    """The review: "9 patients to test it are too few for a precise ... C-statistic (AUROC):
+    525 needed; read the intervals of those estimates", where evaluate reports no figure from
+    fewer than 10 patients: there is no interval to read."""
+    checked = {"criteria": _criteria()}
+    _mark_unreported(checked, _patients(9, 6), ["0", "1"], "patients")
+    assert [c["reported"] for c in checked["criteria"]] == [False, False, False]
+    assert checked["not_reported"] == (
+        "the test split holds 9 patients, and evaluate reports no figure from fewer than 10"
+    )
+    assert _said(9, checked)[1:] == [
+        "9 patients to test it are too few for evaluate to report the observed/expected "
+        "ratio, calibration slope and C-statistic (AUROC) at all (the test split holds 9 "
+        "patients, and evaluate reports no figure from fewer than 10): precise estimates would "
+        "need 132, 3,657 and 512."
+    ]
+
+
+def test_a_test_split_with_one_event_gives_no_auroc_or_slope_but_an_o_e_ratio():
+    checked = {"criteria": _criteria()}
+    _mark_unreported(checked, _patients(60, 1), ["0", "1"], "patients")
+    assert [c["reported"] for c in checked["criteria"]] == [True, False, False]
+    assert _said(60, checked)[1:] == [
+        "60 patients to test it are too few for evaluate to report the calibration slope and "
+        "C-statistic (AUROC) at all (the test split holds 60 patients, 1 of class '1', and "
+        "evaluate reports no AUROC or calibration slope with fewer than 5 of a class): precise "
+        "estimates would need 3,657 and 512.",
+        "They are also too few for a precise observed/expected ratio: 132 needed; read the "
+        "intervals of those estimates, not the single values.",
+    ]
+
+
+def test_a_test_split_evaluate_reports_from_reads_as_before():
+    checked = {"criteria": _criteria()}
+    _mark_unreported(checked, _patients(60, 20), ["0", "1"], "patients")
+    assert "not_reported" not in checked and all("reported" not in c for c in checked["criteria"])
+    assert _said(60, checked)[1].endswith("read the intervals of those estimates, not the single "
+                                          "values.")  # fmt: skip
+
+
+# ----- 6. a study's line names where its R-squared came from -------------------------------------
+def _ranked(modality, base, samples) -> np.ndarray:
+    """Risks a base ranks its samples by (AUROC about 0.93)."""
+    labels = np.asarray(samples.labels, dtype=float)
+    noise = np.random.default_rng(0).normal(0, 0.2, len(labels))
+    return np.clip(0.3 + 0.3 * labels + noise, 0.01, 0.99)
+
+
+@pytest.mark.parametrize(
+    ("positive", "source", "basis", "why"),
+    [
+        (6, 0.8, "the base model's R-squared on its source", "from the base model's AUROC on its "
+         "source (0.800"),
+        (6, 0.6, "the base model's R-squared here", "from the base model's AUROC at this site"),
+        (2, 0.8, "conservative R-squared", "conservative default"),
+        (2, 0.6, "conservative R-squared", "conservative default"),
+    ],
+)  # fmt: skip
+def test_a_study_line_names_where_its_r_squared_came_from(monkeypatch, positive, source, basis,
+                                                         why):  # fmt: skip
+    """The review: "(Riley et al., conservative R-squared)" where the R-squared came from the
+    base's AUROC on its source. 6 positive patients give a site AUROC (0.93): the lower of it
+    and a source's to plan on is used; a source below the C-statistic the default implies
+    (0.6) is too weak to plan on, as a site's is. 2 give none: the default, the floor."""
+    monkeypatch.setattr(sample_size, "_scores", _ranked)
+    every = _patients(120, positive)
+    train, test = every.subset(np.arange(84)), every.subset(np.arange(84, 120))
+    base = SimpleNamespace(training={"test_metrics": {"auroc": source}})
+    entry = study_sample_size(modality_of("tabular"), every.schema, {"head_only": 65}, train,
+                              test, base=base, unseen=every)  # fmt: skip
+    assert entry["from_base"] is (positive == 6)
+    assert entry["r2_basis"] == basis and entry["r2_source"].startswith(why)
+    assert study_sample_size_line(entry).startswith(
+        f"sample size (Riley et al., {basis}): minimum "
+        f"patients head-only adapter {entry['strategies']['head_only']['n_needed']:,}; "
+    )
+    if positive == 2 and source == 0.6:
+        assert (
+            "nor its AUROC on its source (0.600), below the C-statistic of" in (entry["r2_source"])
+        )
