@@ -124,3 +124,23 @@ def test_a_study_line_names_where_its_r_squared_came_from(monkeypatch, positive,
         assert (
             "nor its AUROC on its source (0.600), below the C-statistic of" in (entry["r2_source"])
         )
+
+
+def test_adapt_s_line_says_which_estimates_evaluate_will_not_report():
+    """The review's item 4 at adapt: "the 9 here are enough for none of them" beside a result
+    table of n/a; it now says evaluate reports none of them at all, and why."""
+    from medadapt.workflows.sample_size import sample_size_line
+
+    why = "the test split holds 9 patients, and evaluate reports no figure from fewer than 10"
+    entry = {"parameters": 65, "n_needed": 4515, "criterion": "i", "n_train": 21, "n_test": 9,
+             "met": False, "source": "Riley et al.", "test_needs": {"O/E": 166, "slope": 4150},
+             "test_supports": {"O/E": False, "slope": False},
+             "test_reported": {"O/E": False, "slope": False}, "not_reported": why}  # fmt: skip
+    assert sample_size_line(entry).endswith(
+        "precise estimates of observed/expected ratio and calibration slope at this site need "
+        "166 and 4,150 test patients respectively: the 9 here are enough for none of them, too "
+        "few for evaluate to report the observed/expected ratio and calibration slope at all "
+        f"({why})"
+    )
+    entry["test_reported"] = {"O/E": True, "slope": True}  # enough to report, not precise
+    assert sample_size_line(entry).endswith("the 9 here are enough for none of them")

@@ -483,12 +483,17 @@ def adapter_sample_size(modality: Any, base: BaseModel, parameters: int, train: 
     final = binding(outcome.criteria(parameters))
     counts = {"n_train": len(train), "n_test": len(test), **patients,
               **_as_patients_entry(modality, train)}  # fmt: skip
-    checked = _validation(base, outcome, risk, criteria_count(counts, "n_test"))["criteria"]
+    validated = _validation(base, outcome, risk, criteria_count(counts, "n_test"))
+    _mark_unreported(validated, test, modality.classes(base.schema), modality.noun)
+    checked = validated["criteria"]
+    unreported = {"not_reported": validated["not_reported"]} if "not_reported" in validated else {}
     return {
         "parameters": parameters, **_rounded(outcome.to_dict()), "criterion": final.name,
         "n_needed": final.n, **counts, "met": criteria_count(counts, "n_train") >= final.n,
         "test_supports": {c["name"]: c["supported"] for c in checked},
+        "test_reported": {c["name"]: c.get("reported", True) for c in checked},
         "test_needs": {c["name"]: c["n"] for c in checked}, "source": source_of(outcome.task),
+        **unreported,
     }  # fmt: skip
 
 
@@ -534,6 +539,11 @@ def sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str:
     here = f"{entry['n_test']:,}"
     if by_patient:
         here = f"{entry['n_test_patients']:,} {PATIENTS} ({entry['n_test']:,} {entry['unit']})"
+    withheld = [VALIDATION_WORDS.get(k, k) for k, shown in
+                entry.get("test_reported", {}).items() if not shown]  # fmt: skip
+    if withheld:  # no interval to read at all: said so, not "enough for none of them"
+        told = (f"none of them, too few for evaluate to report the {listed(withheld)} at all "
+                f"({entry['not_reported']})")  # fmt: skip
     return (f"{line}; precise estimates of {listed(named)} at this site need {counts} test "
             f"{noun}{respectively}: the {here} here are enough for {told}")  # fmt: skip
 
