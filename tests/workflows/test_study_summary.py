@@ -236,6 +236,42 @@ def test_a_brier_score_that_rises_at_the_largest_size_is_called_higher_not_lower
     ) in found["sentences"]
 
 
+def test_the_brier_change_worth_having_scales_with_the_outcome_s_rarity():
+    """A fixed 0.005 was 30% of all there is to gain at a prevalence of 0.016 (the Brier score
+    of predicting it for everyone, 0.0157): it is 2% of that uninformed score, 0.005 at a
+    prevalence of 0.5, and the sentence says where the figure comes from."""
+    from medadapt.workflows.study_sentences import worth_having
+
+    def at(prevalence):
+        points = _points({"bottleneck": {0.5: [0.9] * 3, 1.0: [0.9] * 3}})
+        for point in points:
+            point["metrics"]["prevalence"] = prevalence
+        return points
+
+    assert worth_having("brier", at(0.5)) == pytest.approx(0.005)
+    assert worth_having("brier", at(0.016)) == pytest.approx(0.02 * 0.016 * 0.984)
+    assert worth_having("auroc", at(0.016)) is None
+    several = [{"metrics": {"n": 60, "class_counts": [30, 20, 10]}}]
+    assert worth_having("brier", several) == pytest.approx(0.02 * (1 - (0.25 + 1 / 9 + 1 / 36)))
+    points = at(0.016)
+    for point in points:
+        point["metrics"]["auroc"] = point["metrics"]["auroc_ci"] = None
+        point["metrics"]["brier"] = (0.0150 if point["fraction"] == 0.5 else 0.0140) + (
+            0.0001 * point["seed"] * point["fraction"])  # fmt: skip
+        spread = np.linspace(-0.01, 0.01, 100) * (1 if point["fraction"] == 0.5 else -1)
+        point["metrics"]["resampled"] = {"brier": list(point["metrics"]["brier"] + spread)}
+    _, found = _found(points)
+    assert found["metric"] == "brier"  # a drop of 0.001 is worth having: no plateau before
+    assert found["plateau"]["fraction"] == 1.0
+    assert found["plateau"]["tolerance"] == pytest.approx(0.02 * 0.016 * 0.984)
+    assert found["sentences"][-1].endswith(
+        "cannot tell: the interval includes both no gain and a gain larger than 0.000315 (the "
+        "smallest change in Brier score counted as worth having: 2% of the Brier score of "
+        "predicting the test group's outcome shares for everyone), so more data of this kind "
+        "may or may not help."
+    )
+
+
 def test_a_change_over_two_seeds_never_leaves_minus_one_to_one():
     """'the bottleneck adapter's AUROC changed by -0.074 (95% CI -1.491 to +1.343, over 2
     seeds ...)': a difference of two AUROCs lies within -1 and +1."""

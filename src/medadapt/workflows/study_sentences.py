@@ -94,9 +94,10 @@ def adapter_verdicts(
     if adapter is None:
         return plateau, more_data, lines
     name = METRIC_LABELS.get(metric, metric)
-    plateau = find_plateau(by_strategy[adapter], metric)
+    worth = worth_having(metric, points)
+    plateau = find_plateau(by_strategy[adapter], metric, worth)
     largest = max((e["fraction"] for e in by_strategy[adapter]), default=None)
-    more_data = last_gain(points, adapter, metric, noun)
+    more_data = last_gain(points, adapter, metric, noun, worth)
     if plateau is not None:
         said = plateau_sentence(adapter, name, plateau, largest, noun)
         lines.append(said if plateau["fraction"] == largest else _as_means(said, more_data))
@@ -159,16 +160,43 @@ def followed_sentence(
     )
 
 
-def find_plateau(entries: list[dict[str, Any]], metric: str) -> dict[str, Any] | None:
-    """The first size that no later size beats by more than the tolerance (a curve that dips
-    at the largest size still has one)."""
+BRIER_WORTH_SHARE = 0.02
+"""The change in Brier score worth having, as a share of the Brier score of predicting the
+test group's outcome shares for everyone (0.005 at a prevalence of 0.5): a fixed 0.005 was
+30% of all there is to gain at a prevalence of 0.016 (a biostatistician's review)."""
+
+
+def worth_having(metric: str, points: list[dict[str, Any]]) -> float | None:
+    """The smallest change of ``metric`` worth having where it depends on the test group: the
+    Brier score's (:data:`BRIER_WORTH_SHARE` of the uninformed one, from the test samples'
+    prevalence or class counts, the same for every point); None: :data:`PLATEAU_TOLERANCE`'s
+    or a tenth of the level reached."""
+    if metric != "brier":
+        return None
+    scored = next((p["metrics"] for p in points if (p.get("metrics") or {}).get("n")), {})
+    if scored.get("prevalence") is not None:
+        uninformed = scored["prevalence"] * (1 - scored["prevalence"])
+    elif scored.get("class_counts"):
+        shares = np.asarray(scored["class_counts"], dtype=float) / sum(scored["class_counts"])
+        uninformed = float(1 - (shares**2).sum())
+    else:
+        return None
+    return BRIER_WORTH_SHARE * uninformed or None
+
+
+def find_plateau(
+    entries: list[dict[str, Any]], metric: str, worth: float | None = None
+) -> dict[str, Any] | None:
+    """The first size that no later size beats by more than the tolerance (``worth``, else
+    :data:`PLATEAU_TOLERANCE`'s; a curve that dips at the largest size still has one)."""
     defined = [e for e in entries if e["mean"] is not None]
     if len(defined) < 2:
         return None
     means = [e["mean"] for e in defined]
     best = min(means) if metric in LOWER_IS_BETTER else max(means)
-    relative = not PLATEAU_TOLERANCE.get(metric)  # an error in the label's unit: 10% of it
-    tolerance = 0.1 * abs(best) if relative else PLATEAU_TOLERANCE[metric]
+    fixed = worth or PLATEAU_TOLERANCE.get(metric)
+    relative = not fixed  # an error in the label's unit: 10% of it
+    tolerance = 0.1 * abs(best) if relative else fixed
     sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
     for i, entry in enumerate(defined):
         if all(sign * (m - entry["mean"]) <= tolerance for m in means[i + 1 :]):
@@ -218,7 +246,11 @@ def plateau_sentence(
 
 
 def last_gain(
-    points: list[dict[str, Any]], strategy: str, metric: str, noun: str
+    points: list[dict[str, Any]],
+    strategy: str,
+    metric: str,
+    noun: str,
+    worth: float | None = None,
 ) -> dict[str, Any] | None:
     """Change of ``metric`` between the two largest training sizes, paired by seed, with a
     95% interval that counts both sources of uncertainty: which seed trained the models (a
@@ -267,8 +299,10 @@ def last_gain(
     seed_half, test_half = (interval[1] - interval[0]) / 2, (test_ci[1] - test_ci[0]) / 2
     half = float(np.hypot(seed_half, test_half))
     total = clip((mean - half, mean + half), difference_range(metric))
-    worth = PLATEAU_TOLERANCE.get(metric) or 0.1 * abs(
-        np.mean([v[high] for v in by_seed.values() if v.get(high) is not None])
+    worth = (
+        worth
+        or PLATEAU_TOLERANCE.get(metric)
+        or 0.1 * abs(np.mean([v[high] for v in by_seed.values() if v.get(high) is not None]))
     )
     improving, inconclusive, verdict = _gain_verdict(total, metric, worth)
     over = f"over {len(gains)} seeds and the {n_test} test {noun}" if n_test else (
@@ -358,6 +392,10 @@ def _worth_words(metric: str, worth: float) -> str:
     """The gain worth having, with where it comes from (a trial: "a gain larger than 3.96",
     never explained)."""
     name = METRIC_LABELS.get(metric, metric)
+    if metric == "brier":
+        return (f"{worth:.3g} (the smallest change in {name} counted as worth having: "
+                f"{BRIER_WORTH_SHARE:.0%} of the {name} of predicting the test group's "
+                "outcome shares for everyone)")  # fmt: skip
     if PLATEAU_TOLERANCE.get(metric):
         return f"{worth:.3g} (the smallest change in {name} counted as worth having)"
     return f"{worth:.3g} (a tenth of the {name} reached at the largest size)"
