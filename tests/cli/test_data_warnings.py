@@ -8,7 +8,7 @@ import json
 import pandas as pd
 import pytest
 
-from tests.cli.helpers import run_cli, succeeded
+from tests.cli.helpers import error_line, run_cli, succeeded
 from tests.cli.workspace import TINY_TABLE, VA
 from tests.workflows.test_image_formats import UNMEASURED
 
@@ -158,8 +158,11 @@ def test_predict_with_the_base_alone_says_nothing_of_groups(workspace, tmp_path)
     assert far.startswith(f"warning: {far_cholesterol(920)}") and mostly == mostly_missing(54, 920)
 
 
-def test_predict_on_a_folder_says_which_files_it_did_not_read(workspace, tmp_path):
-    """A .tif, a text file and a link to nothing in the folder were left out without a word."""
+def test_predict_on_a_folder_follows_on_error_for_files_it_does_not_read(workspace, tmp_path):
+    """A .tif and a text file in the folder were left out with a warning and exit 0, where
+    evaluate and train-base refuse such a file by name: predict now refuses it too, or with
+    ``--on-error skip`` leaves it out and lists it; a link to nothing is said, not refused
+    (as beside class folders)."""
     _, paths = workspace
     folder = tmp_path / "scans"
     folder.mkdir()
@@ -169,12 +172,26 @@ def test_predict_on_a_folder_says_which_files_it_did_not_read(workspace, tmp_pat
     (folder / "scan.tif").write_bytes(pngs[0].read_bytes())
     (folder / "notes.txt").write_text("read me\n")
     (folder / "gone.png").symlink_to(tmp_path / "nowhere.png")
-    result = succeeded(run_cli("predict", "--base", paths["image_base"], "--data", folder,
-                               "--out", tmp_path / "p.csv"))  # fmt: skip
+    predict = ("predict", "--base", paths["image_base"], "--data", folder, "--out")
+    refused = run_cli(*predict, tmp_path / "p.csv")
+    assert error_line(refused) == (
+        f"error: {folder / 'notes.txt'} has an unknown file type '.txt': medadapt reads .png, "
+        ".jpg, .jpeg, .dcm, .dicom, .nii, .nii.gz and DICOM under any name (recognised by its "
+        "first bytes); remove or convert the file, or pass --on-error skip to leave it out"
+    )
+    assert not (tmp_path / "p.csv").exists()
+    result = succeeded(run_cli(*predict, tmp_path / "p.csv", "--on-error", "skip"))
+    reads = ".png, .jpg, .jpeg, .dcm, .dicom, .nii, .nii.gz and DICOM under any name"
+    said = result.stdout.splitlines()
+    for name, suffix in (("notes.txt", ".txt"), ("scan.tif", ".tif")):
+        assert (
+            f"skipped {folder / name}: unknown file type {suffix!r} (medadapt reads {reads})"
+            in (said)
+        )
+    assert "2 files left out (--on-error skip): 2 not an image (unknown file type)" in said
     assert _warnings(result.stdout) == [
         UNMEASURED.format(held_out="8 images"),  # the workspace's tiny image base
-        f"warning: 3 file(s) in {folder} were not read, being no PNG, JPEG, DICOM or NIfTI image "
-        "(1 .tif, 1 .txt, 1 broken link): convert those to score them",
+        f"warning: 1 link(s) in {folder} lead to no file and were not read: fix or remove them",
     ]
     assert len(pd.read_csv(tmp_path / "p.csv")) == 2
 

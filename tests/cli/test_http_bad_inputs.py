@@ -83,7 +83,7 @@ HTTP_CASES = [
     req("the label as a feature", 422, "is not a field of this model", body=with_patient(num=1)),
     req("empty instance", 422, "none of the model's features",
         body={"adapter": "va", "instances": [{}]}),
-    req("extra top-level field", 422, "Extra inputs",
+    req("extra top-level field", 422, "unknown field 'patient_name': this request takes",
         body={"adapter": "va", "patient_name": SECRET, "instances": [{P: True}]}),
     req("too many instances", 422, "instances", body={"adapter": "va",
         "instances": [{"age": 50, "note": SECRET}] * 1025}),

@@ -1,7 +1,8 @@
 """A reverse proxy in front of the test Orthanc, as hospitals put nginx in front of a PACS: TLS
 with a certificate signed by a CA made in the test, and/or a bearer token every request must
-carry. It forwards to Orthanc with Orthanc's own basic-auth credentials and records the
-``Authorization`` header of every request it received.
+carry, and/or read-only access (a STOW-RS POST answered 403, as for an account that may read
+but not write). It forwards to Orthanc with Orthanc's own basic-auth credentials and records
+the ``Authorization`` header of every request it received.
 
 Why a proxy rather than Orthanc's own HTTPS: Debian's Orthanc 1.10.1 (``SslEnabled``) crashes
 on the first TLS connection (its civetweb worker segfaults, with RSA and EC certificates alike),
@@ -25,12 +26,14 @@ FORWARDED = ("Accept", "Content-Type")
 
 
 class PacsProxy:
-    """``with PacsProxy(pacs, token=..., certificates=...) as proxy``: ``proxy.root`` is its
-    DICOMweb root (https when ``certificates``, a folder from ``make_certificates``)."""
+    """``with PacsProxy(pacs, token=..., certificates=..., read_only=...) as proxy``:
+    ``proxy.root`` is its DICOMweb root (https when ``certificates``, a folder from
+    ``make_certificates``)."""
 
     def __init__(self, pacs: Pacs, *, token: str | None = None,
-                 certificates: Path | None = None) -> None:  # fmt: skip
+                 certificates: Path | None = None, read_only: bool = False) -> None:  # fmt: skip
         self.pacs, self.token, self.certificates = pacs, token, certificates
+        self.read_only = read_only
         self.authorizations: list[str | None] = []  # one per request received
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         if certificates is not None:
@@ -67,6 +70,10 @@ def _handler(proxy: PacsProxy) -> type[BaseHTTPRequestHandler]:
             if proxy.token is not None and given != f"Bearer {proxy.token}":
                 self._answer(401, "text/plain", b"bearer token required",
                              {"WWW-Authenticate": "Bearer"})  # fmt: skip
+                return
+            if proxy.read_only and self.command == "POST":
+                self._body()  # read, then refused: this account may not write
+                self._answer(403, "application/json", b'{"error": "read-only user"}')
                 return
             request = urllib.request.Request(
                 f"http://{pacs.host}:{pacs.port}{self.path}", data=self._body(),

@@ -17,6 +17,7 @@ from medadapt.data.dicom_sr import (
     ModelIdentity,
     prediction_report,
     read_prediction_report,
+    unlike_caution,
 )
 from medadapt.data.dicomweb import (
     DicomwebReference,
@@ -305,3 +306,138 @@ def test_a_missing_orthanc_skips_or_fails_as_the_environment_says(monkeypatch, t
     monkeypatch.setenv("MEDADAPT_REQUIRE_ORTHANC", "1")
     with pytest.raises(pytest.fail.Exception, match="Orthanc and its DICOMweb plug-in"):
         orthanc.require_orthanc()
+
+
+def _caution_items(ds: pydicom.Dataset) -> list[tuple[str, str]]:
+    """``(concept meaning, text)`` of the TEXT items "Caution" in each measurement group of
+    a report, read with pydicom alone (as a PACS viewer walks the tree)."""
+    [measurements] = ds.ContentSequence[-1:]  # Imaging Measurements
+    return [
+        (item.ConceptNameCodeSequence[0].CodeMeaning, str(item.TextValue))
+        for group in measurements.ContentSequence
+        for item in group.ContentSequence
+        if item.ValueType == "TEXT" and item.ConceptNameCodeSequence[0].CodeValue == "CAUTION"
+    ]
+
+
+def test_a_report_holds_each_images_caution_and_none_for_a_usual_one(pacs):
+    """A trial's SR of an MR image, for a model trained on DX, held the finding and the
+    model's warnings but not the image's own caution, which predict warned and wrote in
+    ``outside_training``: now a TEXT item of that finding, stored and read back from Orthanc."""
+    source = DicomwebSource.for_reference(parse_reference(pacs.reference()))
+    odd, usual = radiograph("bright", "PAT-ODD", seed=5), radiograph("dark", "PAT-ODD", seed=6)
+    usual.StudyInstanceUID = odd.StudyInstanceUID
+    source.store([odd, usual])
+    caution = unlike_caution("DICOM MR; shaped 2.7:1")
+    assert caution == (
+        "unlike the model's training images (DICOM MR; shaped 2.7:1): this prediction may be "
+        "unreliable",
+    )
+    findings = [Finding({"bright": 0.9, "dark": 0.1}, [odd], cautions=caution),
+                Finding({"bright": 0.2, "dark": 0.8}, [usual])]  # fmt: skip
+    report = prediction_report(findings, MODEL)
+    source.store([report])
+    ref = DicomwebReference(source.url, str(report.StudyInstanceUID), report.SeriesInstanceUID)
+    [back] = source.instances(ref, images_only=False)
+    first, second = read_prediction_report(back)
+    assert (first.sop_uids, first.cautions) == ((odd.SOPInstanceUID,), caution)
+    assert (second.sop_uids, second.cautions) == ((usual.SOPInstanceUID,), ())
+    assert _caution_items(back) == [("Caution", caution[0])]  # one, in the odd image's group
+
+
+def _texts(group: pydicom.Dataset, meaning: str) -> list[str]:
+    """The values of a measurement group's TEXT items named ``meaning``, read with pydicom."""
+    items = [item for item in group.ContentSequence if item.ValueType == "TEXT"]
+    return [str(i.TextValue) for i in items if i.ConceptNameCodeSequence[0].CodeMeaning == meaning]
+
+
+def test_one_naming_rule_names_the_model_whoever_writes_the_report():
+    """``predict --store-sr`` named the base by its folder and the adapter's version by its
+    hash; ``serve`` by a fingerprint prefix and "1 (sha256:...)". One rule now: Algorithm
+    Name the base's id, Algorithm Version the adapter weights' hash, the full fingerprint and
+    a registry version parameters of their own."""
+    film = radiograph("bright", "PAT-NAME")
+    served = ModelIdentity.of("ab" * 32, "site_b", "cd" * 32, registry_version=3)
+    offline = ModelIdentity.of("ab" * 32, "site_b", "cd" * 32)
+    report = prediction_report([Finding({"bright": 0.6, "dark": 0.4}, [film])], served)
+    [finding] = read_prediction_report(report)
+    assert finding.model == served and finding.model.registry_version == 3
+    assert (offline.base, offline.adapter_version) == (served.base, served.adapter_version)
+    assert (served.base, served.adapter_version) == ("abababababab", "sha256:cdcdcdcdcdcdcdcd")
+    [group] = report.ContentSequence[-1].ContentSequence
+    assert _texts(group, "Algorithm Name") == ["abababababab"]
+    assert _texts(group, "Algorithm Version") == ["sha256:cdcdcdcdcdcdcdcd"]
+    parameters = _texts(group, "Algorithm Parameters")
+    assert f"medadapt base_fingerprint={'ab' * 32}" in parameters
+    assert "medadapt registry_version=3" in parameters
+    assert "medadapt registry_version=3" not in offline.parameters()
+
+
+def test_an_unknown_host_is_one_line_and_not_retried():
+    """``pacs.invalid`` was tried 4 times, then "cannot reach ... (ConnectionError, 4 tries)"."""
+    import socket
+
+    source = DicomwebSource("http://pacs.invalid/dicom-web", retries=3, backoff=0.0)
+    calls = []
+
+    def unresolved(*args, **kwargs):
+        calls.append(1)
+        cause = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        raise requests.ConnectionError(cause)
+
+    source._client.search_for_series = unresolved
+    with pytest.raises(DataError) as err:
+        source.series("1.2")
+    assert str(err.value) == "cannot resolve host 'pacs.invalid': check the address in --data"
+    assert len(calls) == 1
+    failing = socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+    source._client.search_for_series = lambda *a, **k: (_ for _ in ()).throw(
+        requests.ConnectionError(failing)
+    )
+    with pytest.raises(DataError) as err:
+        source.series("1.2")
+    assert str(err.value) == (
+        "cannot resolve host 'pacs.invalid' (Temporary failure in name resolution): check the "
+        "address in --data and this machine's name server (DNS)"
+    )
+
+
+def test_a_url_that_is_no_dicomweb_root_is_said_to_be_none_not_to_lack_the_study(pacs):
+    """Orthanc's REST root (no /dicom-web) said "study ... not found" of a study it holds:
+    a 404 is now checked against a QIDO-RS search of the root."""
+    good = DicomwebSource(pacs.root, auth=(pacs.user, pacs.password))
+    film = radiograph("bright", "PAT-ROOT")
+    good.store([film])
+    study = str(film.StudyInstanceUID)
+    host = f"http://{pacs.host}:{pacs.port}"
+    for root, status in ((host, 400), (f"{host}/wrong", 404)):  # Orthanc's REST root: 400
+        source = DicomwebSource(root, auth=(pacs.user, pacs.password))
+        with pytest.raises(DataError) as err:
+            source.series(study)
+        assert str(err.value) == (
+            f"{root} is not a DICOMweb root (QIDO-RS answered {status} at {root}/studies): "
+            f"check the path in --data, e.g. dicomweb+{host}/dicom-web"
+        )
+        assert not isinstance(err.value, NotFoundError)
+    with pytest.raises(NotFoundError, match=r"^study 1\.2\.3 not found on"):  # a real root
+        good.series("1.2.3")
+
+
+def test_a_stow_refused_to_a_reader_says_the_account_may_not_write(pacs):
+    """A 403 to STOW-RS, from the credentials that have just read the study, said "refused
+    the credentials: pass a valid bearer token"."""
+    from tests.pacs.proxy import PacsProxy
+
+    film = radiograph("dark", "PAT-RO")
+    DicomwebSource(pacs.root, auth=(pacs.user, pacs.password)).store([film])
+    report = prediction_report([Finding({"bright": 0.3, "dark": 0.7}, [film])], MODEL)
+    with PacsProxy(pacs, token="t" * 24, read_only=True) as gateway:
+        source = DicomwebSource(gateway.root, token="t" * 24)
+        assert source.series(str(film.StudyInstanceUID))  # it reads
+        with pytest.raises(DataError) as err:
+            source.store([report], what="the report")
+    assert str(err.value) == (
+        f"the DICOMweb server {gateway.root} refused to store the report (HTTP 403): this "
+        "account may read but not write (STOW-RS): ask the PACS administrator for write "
+        "access, or drop --store-sr"
+    )

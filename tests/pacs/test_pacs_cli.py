@@ -14,6 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -22,6 +23,7 @@ from medadapt.data.dicom_sr import (
     ModelIdentity,
     prediction_report,
     read_prediction_report,
+    unlike_caution,
 )
 from medadapt.data.dicomweb import DicomwebReference, DicomwebSource, parse_reference
 from medadapt.evaluate.report.formatting import validation_summary
@@ -113,8 +115,9 @@ def test_predict_a_study_and_store_the_report_in_the_pacs(world, tmp_path, monke
     assert finding.probabilities == {"bright": row["p_bright"], "dark": row["p_dark"]}
     assert finding.predicted == row["predicted"] and finding.sop_uids == (sop_uid,)
     manifest = json.loads((world.local_base / "model.json").read_text())
-    assert finding.model.base == "local_base" and finding.model.adapter is None
-    assert finding.model.base_fingerprint == manifest["fingerprint"]["weights"]
+    weights = manifest["fingerprint"]["weights"]  # the base by its id, as serve names it
+    assert (finding.model.base, finding.model.base_fingerprint) == (weights[:12], weights)
+    assert finding.model.adapter is None and finding.model.adapter_version is None
     fetched = [Path(d) for d in made if Path(d).name.startswith("medadapt-dicomweb-")]
     assert len(fetched) == 1 and not fetched[0].exists()  # the images went with the run
 
@@ -231,12 +234,12 @@ def test_labels_errors_name_the_labels_csv_and_outputs_are_checked_before_fetchi
     table.assign(label=["medium", *table["label"][1:]]).to_csv(unknown, index=False)
     table.assign(label=["bright", "", *table["label"][2:]]).to_csv(empty, index=False)
     adapt = ("adapt", "--base", base, "--data", server, "--epochs", "1", "--labels")
-    result = run_cli(*adapt, unknown, "--out", tmp_path / "a")  # refused once fetched
-    assert result.code == 2 and "Traceback" not in result.stdout + result.stderr
-    assert result.stderr.strip().splitlines()[-1] == (
+    result = run_cli(*adapt, unknown, "--out", tmp_path / "a")  # refused before fetching
+    assert error_line(result) == (
         f"error: --labels {unknown} has images labelled 'medium', not one of the model's "
         "classes ['bright', 'dark']: pass the new ones with --new-classes NAME[,NAME]"
     )
+    assert "fetched" not in result.stdout
     result = run_cli(*adapt, empty, "--out", tmp_path / "a")
     assert error_line(result) == (
         f"error: empty 'label' (line 3 of --labels {empty}): fill it or drop the row"
@@ -379,3 +382,122 @@ def test_a_pacs_run_s_lines_name_the_labels_csv_and_instances_not_private_files(
         "instance 1.2.5 of series 1.2.4 (study 1.2.3): shaped 4:1"
     )
     assert rewrite("mydicomweb.csv and dicomweb.csv.bak") == "mydicomweb.csv and dicomweb.csv.bak"
+
+
+def _reports_of(world: World, study: str) -> list:
+    """The findings of every SR stored in ``study``, read back from the PACS."""
+    series = [s.series_uid for s in world.source.series(study) if s.modality == "SR"]
+    return [
+        finding
+        for uid in series
+        for ds in world.source.instances(
+            DicomwebReference(world.source.url, study, uid), images_only=False
+        )
+        for finding in read_prediction_report(ds)
+    ]
+
+
+def test_an_images_caution_is_in_its_report_and_a_usual_image_has_none(world, tmp_path):
+    """``predict --store-sr`` warned of an odd image and wrote how in ``outside_training``,
+    but its SR held only the finding: a PACS reader saw the score without the caution."""
+    odd, usual = radiograph("bright", "PAT-3TO1", seed=400), radiograph("dark", "PAT-3TO1", seed=7)
+    odd.set_pixel_data(np.tile(odd.pixel_array, (1, 3)), "MONOCHROME2", bits_stored=16)  # 3:1
+    usual.StudyInstanceUID = odd.StudyInstanceUID  # two series of one study: two reports
+    world.source.store([odd, usual])
+    study, out = str(odd.StudyInstanceUID), tmp_path / "pred.csv"
+    succeeded(run_cli("predict", "--base", world.local_base, "--store-sr", "--out", out,
+                      "--data", world.pacs.reference("studies", study)))  # fmt: skip
+    table = pd.read_csv(out, dtype=str, keep_default_na=False)
+    unlike = {row["image"].split("/")[2]: row["outside_training"] for _, row in table.iterrows()}
+    assert unlike == {odd.SOPInstanceUID: "shaped 3:1", usual.SOPInstanceUID: ""}
+    cautions = {finding.sop_uids: finding.cautions for finding in _reports_of(world, study)}
+    assert cautions == {
+        (odd.SOPInstanceUID,): (
+            "unlike the model's training images (shaped 3:1): this prediction may be unreliable",
+        ),
+        (usual.SOPInstanceUID,): (),
+    }
+    assert cautions[(odd.SOPInstanceUID,)] == unlike_caution("shaped 3:1")
+
+
+def test_a_pacs_that_refuses_to_store_says_so_and_that_the_predictions_are_written(world, tmp_path):
+    """A read-only account's 403 to STOW-RS said "refused the credentials: pass a valid bearer
+    token" of the token that had just read the study, and left --out written unsaid."""
+    from tests.pacs.proxy import PacsProxy
+
+    token, out = _token(tmp_path, "r" * 24), tmp_path / "ro.csv"
+    with PacsProxy(world.pacs, token="r" * 24, read_only=True) as gateway:
+        result = run_cli("predict", "--base", world.local_base, "--store-sr", "--out", out,
+                         "--dicomweb-token-file", token,
+                         "--data", gateway.reference("studies", world.studies[1]))  # fmt: skip
+    assert result.code == 2 and "Traceback" not in result.stdout + result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (  # after the fetch's own line
+        f"error: the DICOMweb server {gateway.root} refused to store the report (HTTP 403): "
+        "this account may read but not write (STOW-RS): ask the PACS administrator for write "
+        "access, or drop --store-sr; no report was stored, but the predictions were written "
+        f"to --out {out} (rerun with --force to replace it)"
+    )
+    assert "wrote 1 prediction to" in result.stdout and "stored SR" not in result.stdout
+    [row] = pd.read_csv(out).to_dict("records")
+    assert row["image"].split("/")[0] == world.studies[1]  # named by UIDs, complete
+
+
+def test_a_pacs_address_without_the_dicomweb_prefix_is_named_so(world, tmp_path):
+    """``--data http://HOST/dicom-web/studies/UID`` said "--data http:/HOST... does not exist"
+    (its // folded), or with a token file "is a local path: drop the option"."""
+    study = world.studies[0]
+    bare = world.pacs.reference("studies", study).removeprefix("dicomweb+")  # user:pw@ in it
+    shown = world.pacs.reference("studies", study, auth=False).removeprefix("dicomweb+")
+    said = (f"error: --data {shown}: a PACS address needs the dicomweb+ prefix: --data "
+            f"dicomweb+{shown}")  # fmt: skip
+    token = _token(tmp_path, "x" * 24)
+    predict = ("predict", "--base", world.local_base, "--out", tmp_path / "p.csv", "--data")
+    study_of = ("study", "--label", "label", "--group-column", "site", "--groups", "A,B",
+                "--group", "B", "--out", tmp_path / "s", "--data")  # fmt: skip
+    results = [run_cli(*predict, bare), run_cli(*predict, shown, "--dicomweb-token-file", token),
+               run_cli(*study_of, bare)]  # fmt: skip
+    for result in results:
+        assert error_line(result) == said
+        assert world.pacs.password not in result.stdout + result.stderr
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_a_pacs_rest_root_is_said_to_be_no_dicomweb_root(world, tmp_path):
+    """Orthanc's REST root (no /dicom-web) said "study ... not found: check --data" of a study
+    it holds."""
+    host = f"{world.pacs.host}:{world.pacs.port}"
+    login = f"{world.pacs.user}:{world.pacs.password}@"
+    rest = f"dicomweb+http://{login}{host}/studies/{world.studies[0]}"
+    result = run_cli("predict", "--base", world.local_base, "--out", tmp_path / "p.csv",
+                     "--data", rest)  # fmt: skip
+    assert error_line(result) == (
+        f"error: http://{host} is not a DICOMweb root (QIDO-RS answered 400 at "
+        f"http://{host}/studies): check the path in --data, e.g. "
+        f"dicomweb+http://{host}/dicom-web"
+    )
+    assert world.pacs.password not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("spelt", "said"),
+    [
+        ("brigth", "has images labelled 'brigth' (spelt like 'bright': a typo? fix the label), "
+         "not one of the model's classes ['bright', 'dark']: evaluate a model that knows these "
+         "classes (medadapt adapt --new-classes)"),
+        ("Bright", "spells the model's classes another way ('Bright' for 'bright': they differ "
+         "only in upper/lower case or spacing): rename the labels to the model's spelling "
+         "'bright'"),
+    ],
+    ids=["typo", "case"],
+)  # fmt: skip
+def test_a_label_the_model_lacks_is_refused_before_any_image_is_fetched(
+    world, tmp_path, spelt, said
+):
+    """``evaluate --labels`` with a misspelt label fetched every image, then refused it."""
+    table = pd.read_csv(world.labels, dtype=str)
+    labels = tmp_path / "labels.csv"
+    table.assign(label=table["label"].replace("bright", spelt)).to_csv(labels, index=False)
+    result = run_cli("evaluate", "--base", world.local_base, "--data", world.pacs.reference(),
+                     "--labels", labels)  # fmt: skip
+    assert error_line(result) == f"error: --labels {labels} {said}"
+    assert "fetched" not in result.stdout

@@ -210,6 +210,18 @@ def test_serve_checks_its_ca_bundle_at_start(hospital, tmp_path):
     assert not registry.exists()
 
 
+def test_serve_refuses_a_dicomweb_token_for_no_archive(hospital, tmp_path):
+    """``serve --dicomweb-token-file`` without ``--dicomweb-archive`` started silently, its
+    token sent nowhere (``predict`` refuses the like)."""
+    registry = tmp_path / "registry"
+    result = run_cli("serve", "--registry", registry, "--dicomweb-token-file", hospital["token"])
+    assert error_line(result) == (
+        "error: --dicomweb-token-file applies to the archives of --dicomweb-archive, but none is "
+        "given: pass --dicomweb-archive URL, or drop --dicomweb-token-file"
+    )
+    assert TOKEN not in result.stdout + result.stderr and not registry.exists()
+
+
 def test_serve_says_which_archives_it_reads_and_how_it_trusts_them(hospital, tmp_path,
                                                                    monkeypatch):  # fmt: skip
     import uvicorn

@@ -186,9 +186,9 @@ def test_store_sr_writes_one_report_per_series_that_reads_back_as_answered(
         assert finding.predicted == served["predicted"]
         model = finding.model
         version = Registry(image_registry["registry"]).get("site_a@1")
-        # the registry version and the weights' hash predict --store-sr records for them
-        assert (model.adapter, model.adapter_version) == (
-            "site_a", f"1 (sha256:{version.weights_blob[:16]})")  # fmt: skip
+        # the weights' hash predict --store-sr records for them, and the registry version
+        assert (model.adapter, model.adapter_version, model.registry_version) == (
+            "site_a", f"sha256:{version.weights_blob[:16]}", 1)  # fmt: skip
         recorded = version.metrics
         assert model.validation == validation_summary(recorded)  # e.g. "not reported (n=2)"
         assert model.warnings == ("no measured performance (test set too small)",)
@@ -211,11 +211,11 @@ def test_store_sr_refusals_and_a_failed_stow_are_one_line(
     real_store, calls = DicomwebSource.store, []
 
     def refuse_after(n: int):
-        def store(self, datasets):
+        def store(self, datasets, **kwargs):
             calls.append(1)
             if len(calls) > n:
                 raise DataError(f"the DICOMweb server {self.url} answered HTTP 400")
-            return real_store(self, datasets)
+            return real_store(self, datasets, **kwargs)
 
         return store
 
@@ -374,7 +374,9 @@ def test_a_reference_to_a_report_series_is_422_naming_what_it_holds(image_regist
 
 def test_a_pinned_version_s_report_names_its_own_weights_and_validation():
     """``"adapter": "site_a@1"`` while site_a@2 is promoted: the SR recorded version "1" with
-    version 2's weights hash and validation (matched by name among the promoted ones)."""
+    version 2's weights hash and validation (matched by name among the promoted ones). The
+    version is the weights' hash, as ``predict --store-sr`` records it; the registry version a
+    parameter of its own."""
     from types import SimpleNamespace
 
     from medadapt.serve.image_reports import model_of
@@ -387,8 +389,67 @@ def test_a_pinned_version_s_report_names_its_own_weights_and_validation():
                             weights_blob="1" * 64)  # fmt: skip
     registry = SimpleNamespace(get=lambda ref: {"site_a@1": first}[ref])
     pinned = model_of(served, Route("f" * 64, "a", "site_a", 1), promoted, registry)
-    assert pinned.adapter_version == "1 (sha256:1111111111111111)"
+    assert (pinned.adapter_version, pinned.registry_version) == ("sha256:1111111111111111", 1)
     assert pinned.validation == validation_summary(first.metrics)
+    assert (pinned.base, pinned.base_fingerprint) == ("f" * 12, "f" * 64)
     current = model_of(served, Route("f" * 64, "a", "site_a", 2), promoted, registry)
-    assert current.adapter_version == "2 (sha256:2222222222222222)"
+    assert (current.adapter_version, current.registry_version) == ("sha256:2222222222222222", 2)
     assert current.validation == validation_summary({"auroc": 0.91, "n": 80, "notes": {}})
+
+
+def test_a_stored_report_holds_each_images_caution_as_the_answer_says_it(image_registry, request):
+    """The answer's ``note`` said that an image was unlike the model's training images, but
+    the SR stored for it held only the finding: a PACS reader saw the score alone. Each
+    finding now holds the caution, in ``predict``'s words ("shaped 3:1; ...")."""
+    import numpy as np
+
+    from medadapt.data.dicom_sr import unlike_caution
+
+    archive = request.getfixturevalue("pacs")
+    source, films, body = _study_of_two_series(archive, "PAT9")
+    wide = radiograph("bright", "PAT9", seed=9)
+    wide.StudyInstanceUID = films[0].StudyInstanceUID
+    wide.set_pixel_data(np.tile(wide.pixel_array, (1, 3)), "MONOCHROME2", bits_stored=16)
+    source.store([wide])
+    with _writing_client(image_registry["registry"], archive) as client:
+        reply = client.post("/v1/predict", json=body, headers=AUTH)
+    assert reply.status_code == 200, reply.text
+    notes = {p["file"]: p["note"] for p in reply.json()["predictions"]}
+    study = str(films[0].StudyInstanceUID)
+    cautions = {}
+    for report in reply.json()["stored_reports"]:
+        [ds] = source.retrieve(study, report["series_instance_uid"])
+        [finding] = read_prediction_report(ds)
+        cautions[finding.sop_uids[0]] = finding.cautions
+    scaled = "intensities min-max scaled"  # DICOM, for a base trained on PNGs
+    assert cautions == {
+        str(films[0].SOPInstanceUID): unlike_caution(scaled),
+        str(films[1].SOPInstanceUID): unlike_caution(scaled),
+        str(wide.SOPInstanceUID): unlike_caution(f"shaped 3:1; {scaled}"),
+    }
+    assert "shaped 3:1 (longer side to shorter)" in notes[str(wide.SOPInstanceUID)]
+    assert "shaped" not in notes[str(films[0].SOPInstanceUID)]
+
+
+def test_a_stow_refused_to_a_reader_is_a_502_saying_the_archive_takes_no_reports(
+    image_registry, request
+):
+    """A 403 to STOW-RS said "refused the credentials" of the token that had just read."""
+    from tests.pacs.proxy import PacsProxy
+
+    archive = request.getfixturevalue("pacs")
+    _, _, body = _study_of_two_series(archive, "PAT10")
+    study = body["dicomweb"].split("/studies/")[1]
+    with PacsProxy(archive, token="g" * 24, read_only=True) as gateway:
+        limits = ImageServing(dicomweb_archives=(gateway.root,), dicomweb_token="g" * 24,
+                              store_sr=True)  # fmt: skip
+        body = {**body, "dicomweb": gateway.reference("studies", study)}
+        with TestClient(create_app(image_registry["registry"], token=TOKEN, images=limits)) as c:
+            reply = c.post("/v1/predict", json=body, headers=AUTH)
+    assert reply.status_code == 502
+    assert reply.json()["detail"] == (
+        f"cannot store the DICOM SR: the DICOMweb server {gateway.root} refused to store the "
+        "report (HTTP 403): this account may read but not write (STOW-RS): ask the PACS "
+        "administrator for write access, or send the request without 'store_sr'; nothing was "
+        "stored"
+    )

@@ -143,20 +143,20 @@ def test_dicom_folder_trains_a_2d_vit_and_predicts_a_flat_folder(tmp_path, capsy
         (flat / name).write_bytes((root / "bright" / name).read_bytes())
     (flat / "notes.txt").write_text("not an image")
     out = tmp_path / "pred.csv"
-    assert (
-        run("predict", "--base", str(tmp_path / "base"), "--data", str(flat), "--out", str(out))
-        == 0
-    )
+    predict = ("predict", "--base", str(tmp_path / "base"), "--data", str(flat), "--out", str(out))
+    assert run(*predict) == 2  # the text file is refused by name, as evaluate refuses it
+    assert f"{flat / 'notes.txt'} has an unknown file type '.txt'" in capsys.readouterr().err
+    assert run(*predict, "--on-error", "skip") == 0
     assert pd.read_csv(out)["image"].tolist() == [
         str(flat / "bright0.dcm"),
         str(flat / "bright1.dcm"),
     ]
     said = capsys.readouterr()
-    warned = [line for line in (said.out + said.err).splitlines() if "warning" in line]
-    assert warned == [  # the text file is said to be left out; nothing of the DICOM images
+    lines = (said.out + said.err).splitlines()
+    assert f"skipped {flat / 'notes.txt'}: unknown file type '.txt'" in " ".join(lines)
+    warned = [line for line in lines if "warning" in line]
+    assert warned == [  # the text file is listed as left out; nothing of the DICOM images
         UNMEASURED.format(held_out="4 images"),
-        f"warning: 1 file(s) in {flat} were not read, being no PNG, JPEG, DICOM or NIfTI image "
-        "(1 .txt): convert those to score them",
     ]  # DICOM, as in training
     picture = tmp_path / "pictures" / "export.png"  # a PNG export: 8-bit, not windowed HU
     picture.parent.mkdir()

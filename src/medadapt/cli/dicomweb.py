@@ -47,6 +47,7 @@ def pacs_aware(
     existing ``--out`` directory may hold (checked before fetching)."""
 
     def command(**values: Any) -> None:
+        inputs.refuse_bare_url(values["data"])  # before its options are judged by it
         text = inputs.reference_text(values["data"])
         if not is_reference(text):
             _refuse_pacs_options(values)
@@ -163,12 +164,62 @@ def _labels(
 
     columns = [(f, values.get(n)) for f, n in (("--group-column", "group_column"),
                                                ("--id-column", "id_column"))]  # fmt: skip
+    label = values.get("label") or (schema or {}).get("label_column") or "label"
     if verb != PREDICT:
-        label = values.get("label") or (schema or {}).get("label_column") or "label"
         columns.append(("--label", label))
     table = read_labels(path, columns=columns)
     studies_to_fetch(reference, table)
+    if verb in UNKNOWN_LABEL_HINTS and schema is not None:
+        _check_label_values(verb, values, schema, table, label)
     return table
+
+
+#: what ``evaluate`` and ``adapt`` say of a label that is not one of the model's classes (as
+#: their image readers say it once the images are fetched)
+UNKNOWN_LABEL_HINTS = {
+    "evaluate": "evaluate a model that knows these classes (medadapt adapt --new-classes)",
+    "adapt": "pass the new ones with --new-classes NAME[,NAME]",
+}
+
+
+def _check_label_values(
+    verb: str, values: dict[str, Any], schema: dict[str, Any], table: Any, label: str
+) -> None:
+    """The labels of ``--labels`` checked against the model's classes before anything is
+    fetched: a class spelt in another case or spacing, or a label it does not know (a typo),
+    is refused as the image readers would refuse it after fetching every image."""
+    from medadapt.data.image_files import check_known_labels
+    from medadapt.modalities.images.classes import refuse_respelt, spelt_alike
+
+    classes = _classes_to_label(verb, values, schema)
+    if classes is None:  # an adapter that cannot be read: its own check says why
+        return
+    labels = sorted({str(row[label]).strip() for row in table.rows.values()} - {""})
+    where = f"{FLAG_LABELS} {table.path}"
+    refuse_respelt(Path(where), labels, classes)
+    check_known_labels(where, labels, classes, hint=UNKNOWN_LABEL_HINTS[verb], alike=spelt_alike)
+
+
+def _classes_to_label(
+    verb: str, values: dict[str, Any], schema: dict[str, Any]
+) -> list[str] | None:
+    """The classes the labels may name: the adapter's (which may have added some) or the
+    base's for ``evaluate``; the base's and ``--new-classes`` for ``adapt``. None when the
+    adapter cannot be read (the verb refuses it, naming why)."""
+    from medadapt.modalities.samples import names
+
+    classes = [str(c) for c in schema.get("classes") or []]
+    adapter = values.get("adapter")
+    if verb == "evaluate" and adapter is not None:
+        try:
+            manifest = json.loads((Path(adapter) / "adapter.json").read_text())
+            recorded = manifest["metadata"].get("classes") or classes
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+        return [str(c) for c in recorded]
+    if verb == "adapt":
+        return classes + [c for c in names(values.get("new_classes")) if c not in classes]
+    return classes
 
 
 def _check_outputs(verb: str, values: dict[str, Any], markers: dict[str, str] | None) -> None:
@@ -282,7 +333,9 @@ def _listed_studies(reference: Any, labels: Any) -> Iterator[None]:
 
 
 def _after_predict(values: dict[str, Any], fetched: Any, source: Any, schema: dict) -> None:
-    """Name the predictions by UIDs; with ``--store-sr`` store one SR per series."""
+    """Name the predictions by UIDs; with ``--store-sr`` store one SR per series. A report
+    the PACS refuses is one line saying what was stored before it, and that the predictions
+    are in ``--out`` all the same (they were written, and said to be, before storing)."""
     from medadapt.workflows.dicomweb import model_identity, pacs_predictions, store_reports
 
     volumes = schema.get("spatial_dims") == 3
@@ -290,9 +343,31 @@ def _after_predict(values: dict[str, Any], fetched: Any, source: Any, schema: di
     if not values.get("store_sr"):
         return
     model = model_identity(values["base"], values.get("adapter"))
-    for report in store_reports(source, predictions, model):
-        stdout.print(
-            f"stored SR {report.sop_uid} for series {report.series_uid} "
-            f"({report.n_findings} prediction{'s' if report.n_findings != 1 else ''})",
-            markup=False, highlight=False, soft_wrap=True,
-        )  # fmt: skip
+    stored: list[Any] = []
+    try:
+        store_reports(source, predictions, model, stored)
+    except DataError as exc:
+        series = len({p.series_uid for p in predictions})
+        raise DataError(f"{exc}; {_not_all_stored(len(stored), series, values['out'])}") from None
+    finally:  # the reports stored, a failure after them too
+        for report in stored:
+            stdout.print(
+                f"stored SR {report.sop_uid} for series {report.series_uid} "
+                f"({report.n_findings} prediction{'s' if report.n_findings != 1 else ''})",
+                markup=False, highlight=False, soft_wrap=True,
+            )  # fmt: skip
+
+
+def _not_all_stored(n_stored: int, n_series: int, out: Path) -> str:
+    """What a failed ``--store-sr`` left: the reports stored before it, the predictions file.
+
+    >>> print(_not_all_stored(2, 3, Path("pred.csv")))  # doctest: +NORMALIZE_WHITESPACE
+    only 2 of 3 reports were stored (listed above), but the predictions were written to --out
+    pred.csv (rerun with --force to replace it)
+    """
+    stored = (f"only {n_stored} of {n_series} reports were stored (listed above)" if n_stored
+              else "no report was stored")  # fmt: skip
+    return (
+        f"{stored}, but the predictions were written to --out {out} (rerun with --force to "
+        "replace it)"
+    )

@@ -21,6 +21,7 @@ __all__ = [
     "methods",
     "modality_of_base",
     "reference_text",
+    "refuse_bare_url",
     "registered",
     "require_data",
 ]
@@ -28,17 +29,43 @@ __all__ = [
 
 def reference_text(data: Path | str) -> str:
     """``--data`` as typed: the command line made a path of it, which folds a URL's ``//``
-    (``dicomweb+http://pacs/...`` arrives as ``dicomweb+http:/pacs/...``)."""
+    (``dicomweb+http://pacs/...`` arrives as ``dicomweb+http:/pacs/...``, ``http://pacs/...``
+    as ``http:/pacs/...``).
+
+    >>> reference_text(Path("dicomweb+http://pacs/dicom-web")), reference_text(Path("http://p/x"))
+    ('dicomweb+http://pacs/dicom-web', 'http://p/x')
+    """
     text = str(data)
-    match = re.match(r"(?i)(dicomweb\+https?):/+", text)
+    match = re.match(r"(?i)((?:dicomweb\+)?https?):/+", text)
     return f"{match.group(1)}://{text[match.end() :]}" if match else text
+
+
+def refuse_bare_url(data: Path | str) -> None:
+    """Refuse a PACS address given to ``--data`` without its ``dicomweb+`` prefix (read as a
+    path, it "does not exist"), shown without ``user:password@``.
+
+    >>> refuse_bare_url(Path("http://u:pw@pacs/dicom-web/studies/1.2"))
+    Traceback (most recent call last):
+    ...
+    medadapt.errors.ConfigError: --data http://pacs/dicom-web/studies/1.2: a PACS address needs \
+the dicomweb+ prefix: --data dicomweb+http://pacs/dicom-web/studies/1.2
+    """
+    text = reference_text(data)
+    if not re.match(r"(?i)https?://", text):
+        return
+    shown = re.sub(r"(?i)^(https?://)[^/@]*@", r"\1", text)  # never a password
+    raise ConfigError(
+        f"--data {shown}: a PACS address needs the dicomweb+ prefix: --data dicomweb+{shown}"
+    )
 
 
 def require_data(data: Path) -> None:
     """``--data`` must exist before anything else is said about it (a PACS reference reaches
-    here only in the commands that cannot read one)."""
+    here only in the commands that cannot read one; a web address without ``dicomweb+`` is
+    said to lack it)."""
     from medadapt.data.dicomweb import is_reference, parse_reference
 
+    refuse_bare_url(data)
     text = reference_text(data)
     if is_reference(text):
         raise ConfigError(

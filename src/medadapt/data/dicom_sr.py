@@ -4,12 +4,23 @@ One report per study series that was predicted: one measurement group per predic
 image, a frame, or a whole volume), each with a measurement per class probability (a private
 code ``99MEDADAPT`` per class, unit ``1``; the exact float in FloatingPointValue), the
 predicted class as a qualitative evaluation, the source images it references (SOP Class and
-Instance UIDs, frame numbers) and the algorithm: the base model's name, the adapter's name and
-version, the fingerprint of the base weights, how it was validated and, one parameter each,
-the cautions recorded with that validation (no measured performance, too good to be true ...).
-The observer is the model as a device. The report joins the source study (its patient and
-study modules are copied from the source images by highdicom, as a PACS needs them); nothing
-else about the patient is written.
+Instance UIDs, frame numbers), the cautions about that very image (a TEXT item "Caution" each:
+"unlike the model's training images (DICOM MR; shaped 2.7:1): ...", as ``predict`` writes in
+``outside_training`` and ``serve`` in ``note``) and the algorithm: the model's identity
+(:class:`ModelIdentity`), how it was validated and, one parameter each, the cautions recorded
+with that validation (no measured performance, too good to be true ...). The observer is the
+model as a device. The report joins the source study (its patient and study modules are
+copied from the source images by highdicom, as a PACS needs them); nothing else about the
+patient is written.
+
+One naming rule, whoever writes the report (``predict --store-sr`` or ``serve``;
+:meth:`ModelIdentity.of`): the Algorithm Name is the base model's id, the first
+:data:`BASE_ID_CHARS` characters of its weights fingerprint (as ``serve`` answers and the
+registry name it; a base's folder name is local to one machine), the whole fingerprint a
+parameter; the Algorithm Version is the adapter's weights hash, ``sha256:`` and its first
+:data:`ADAPTER_HASH_CHARS` characters (as ``GET /v1/adapters`` lists it), or ``base`` for the
+base alone; the adapter's name is the one it was used by (its registry name when served, else
+its own manifest's), and a registry version, where there is one, a parameter of its own.
 
 >>> CLASS_SCHEME  # the coding scheme of the class codes
 '99MEDADAPT'
@@ -30,8 +41,12 @@ if TYPE_CHECKING:
 CLASS_SCHEME = "99MEDADAPT"
 MANUFACTURER = "medadapt"
 SERIES_NUMBER = 9901
+BASE_ID_CHARS = 12  # the base model's id: its weights fingerprint's first characters
+ADAPTER_HASH_CHARS = 16  # an adapter's version: its weights' SHA-256, first characters
 _PREFIX = "medadapt "  # how the algorithm's parameters are spelt: "medadapt base=NAME", ...
 WARNING = "warning"  # one parameter per caution: "medadapt warning=ranked its test cases ..."
+#: the concept of a caution about one prediction (a TEXT item of its measurement group)
+CAUTION = ("CAUTION", CLASS_SCHEME, "Caution")
 
 
 @dataclass(frozen=True)
@@ -45,6 +60,31 @@ class ModelIdentity:
     validation: str | None = None  # how the model was tested ("AUROC 0.81 (0.72-0.89), n=60")
     # the cautions recorded with that test, in words ("test result too good to be true: ...")
     warnings: tuple[str, ...] = ()
+    registry_version: int | None = None  # the adapter's version in a registry (served)
+
+    @classmethod
+    def of(
+        cls,
+        base_fingerprint: str,
+        adapter: str | None = None,
+        adapter_sha256: str | None = None,
+        *,
+        registry_version: int | None = None,
+        validation: str | None = None,
+        warnings: Sequence[str] = (),
+    ) -> ModelIdentity:
+        """The identity a report records, by the module's one naming rule: the base by its
+        id (the fingerprint's first characters), the adapter's version by its weights' hash.
+
+        >>> model = ModelIdentity.of("ab" * 32, "site_b", "cd" * 32, registry_version=1)
+        >>> model.base, model.adapter, model.adapter_version, model.registry_version
+        ('abababababab', 'site_b', 'sha256:cdcdcdcdcdcdcdcd', 1)
+        """
+        version = (
+            None if adapter_sha256 is None else f"sha256:{adapter_sha256[:ADAPTER_HASH_CHARS]}"
+        )
+        return cls(base_fingerprint[:BASE_ID_CHARS], base_fingerprint, adapter, version,
+                   validation, tuple(warnings), registry_version)  # fmt: skip
 
     def parameters(self) -> list[str]:
         values = {
@@ -54,6 +94,8 @@ class ModelIdentity:
             "adapter_version": self.adapter_version or "",
             "validation": self.validation or "",
         }
+        if self.registry_version is not None:
+            values["registry_version"] = str(self.registry_version)
         named = [f"{_PREFIX}{k}={v}" for k, v in values.items()]
         return named + [f"{_PREFIX}{WARNING}={w}"[:64] for w in self.warnings]
 
@@ -61,6 +103,7 @@ class ModelIdentity:
     def from_parameters(cls, parameters: Sequence[str]) -> ModelIdentity:
         pairs = [p[len(_PREFIX) :].split("=", 1) for p in parameters if p.startswith(_PREFIX)]
         values = dict(pairs)
+        registry_version = values.get("registry_version", "")
         return cls(
             values.get("base", ""),
             values.get("base_fingerprint", ""),
@@ -68,27 +111,47 @@ class ModelIdentity:
             values.get("adapter_version") or None,
             values.get("validation") or None,
             tuple(v for k, v in pairs if k == WARNING),
+            int(registry_version) if registry_version.isdigit() else None,
         )
 
 
 @dataclass(frozen=True)
 class Finding:
     """One prediction: class -> probability (the model's class order), the source instances
-    (headers suffice) and, for a multi-frame source, the 1-based frame numbers."""
+    (headers suffice), for a multi-frame source the 1-based frame numbers, and the cautions
+    about this image (:func:`unlike_caution`), one TEXT item each."""
 
     probabilities: dict[str, float]
     sources: Sequence[Any]
     frames: Sequence[int] | None = None
+    cautions: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
 class ReportedFinding:
-    """A finding read back from a report: SOPInstanceUIDs it references, probabilities."""
+    """A finding read back from a report: SOPInstanceUIDs it references, probabilities, the
+    predicted class, the model and the cautions about that image."""
 
     sop_uids: tuple[str, ...]
     probabilities: dict[str, float]
     predicted: str
     model: ModelIdentity = field(compare=False)
+    cautions: tuple[str, ...] = ()
+
+
+def unlike_caution(unlike: str) -> tuple[str, ...]:
+    """The caution a report records for an image unlike the model's training images
+    (``unlike``: how, in the words of ``predict``'s ``outside_training`` column; empty: none).
+
+    >>> print(*unlike_caution("DICOM MR; shaped 2.7:1"))
+    unlike the model's training images (DICOM MR; shaped 2.7:1): this prediction may be unreliable
+    >>> unlike_caution("")
+    ()
+    """
+    if not unlike.strip():
+        return ()
+    return (f"unlike the model's training images ({unlike.strip()}): this prediction may be "
+            "unreliable",)  # fmt: skip
 
 
 def _class_code(index: int, name: str, what: str) -> Any:
@@ -127,13 +190,24 @@ def _group(finding: Finding, number: int, model: ModelIdentity) -> Any:
         SourceImageForMeasurementGroup(str(ds.SOPClassUID), str(ds.SOPInstanceUID), frames)
         for ds in finding.sources
     ]
-    return MeasurementsAndQualitativeEvaluations(
+    group = MeasurementsAndQualitativeEvaluations(
         tracking_identifier=TrackingIdentifier(identifier=f"prediction {number}"),
         algorithm_id=algorithm,
         finding_type=_class_code(best, classes[best], "class"),
         measurements=measurements,
         source_images=sources,
     )
+    group[0].ContentSequence.extend(_caution_item(text) for text in finding.cautions)
+    return group
+
+
+def _caution_item(text: str) -> Any:
+    """A caution about one prediction: a TEXT item (UT: the whole sentence, never cut) of its
+    measurement group (TID 1501 is extensible)."""
+    from highdicom.sr import CodedConcept, RelationshipTypeValues, TextContentItem
+
+    return TextContentItem(name=CodedConcept(*CAUTION), value=text,
+                           relationship_type=RelationshipTypeValues.CONTAINS)  # fmt: skip
 
 
 def _observer(model: ModelIdentity) -> Any:
@@ -233,6 +307,7 @@ def read_prediction_report(ds: Dataset) -> list[ReportedFinding]:
 
 
 def _reported(group: Any) -> ReportedFinding:
+    from highdicom.sr import CodedConcept
     from highdicom.sr.utils import find_content_items
     from pydicom.sr.codedict import codes
 
@@ -245,8 +320,10 @@ def _reported(group: Any) -> ReportedFinding:
     kind = group.finding_type
     predicted = "" if kind is None else str(kind.meaning).removeprefix("class ")
     sop_uids = tuple(str(s.referenced_sop_instance_uid) for s in _sources(group))
+    said = find_content_items(group[0], name=CodedConcept(*CAUTION))
+    cautions = tuple(str(item.TextValue) for item in said)
     return ReportedFinding(
-        sop_uids, probabilities, predicted, ModelIdentity.from_parameters(parameters)
+        sop_uids, probabilities, predicted, ModelIdentity.from_parameters(parameters), cautions
     )
 
 

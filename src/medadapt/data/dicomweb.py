@@ -12,9 +12,13 @@ basic auth). HTTPS archives are verified against the system's CAs, or the hospit
 (``--dicomweb-ca-bundle``, a PEM file); an untrusted certificate is one line naming that flag,
 never a silent ``verify=False``. Neither credential is ever printed: a reference and every
 message show the URL without them.
-Connection errors and 5xx answers are retried with exponential back-off; every failure is one
+Connection errors and 5xx answers are retried with exponential back-off (not a host name that
+does not resolve, nor an untrusted certificate: the same every time); every failure is one
 :class:`~medadapt.errors.DataError` line naming the study or series, the server and the flag to
-fix (no traceback; ``dicomweb_client``'s own log lines are silenced).
+fix (no traceback; ``dicomweb_client``'s own log lines are silenced). A 404 is checked against
+the root: a URL that answers no QIDO-RS search (a PACS's REST root instead of its
+``/dicom-web``) is said to be no DICOMweb root, not to lack the study. A 403 on STOW-RS, from
+credentials that have just read, says the account may not write.
 
 >>> ref = parse_reference("dicomweb+http://pacs:8042/dicom-web/studies/1.2.3")
 >>> ref.base_url, ref.study_uid, ref.series_uid
@@ -28,10 +32,11 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 from medadapt.data.dicomweb_reference import (
     DATA_FLAG,
@@ -47,6 +52,8 @@ from medadapt.errors import ConfigError, DataError
 from medadapt.fileio import atomic_write
 
 if TYPE_CHECKING:
+    import socket
+
     from pydicom import Dataset
 
 __all__ = [
@@ -54,6 +61,7 @@ __all__ = [
     "DATA_FLAG",
     "NON_IMAGE_MODALITIES",
     "SCHEMES",
+    "STORE_FLAG",
     "TOKEN_FLAG",
     "DicomwebReference",
     "DicomwebSource",
@@ -70,6 +78,7 @@ __all__ = [
 
 TOKEN_FLAG = "--dicomweb-token-file"
 CA_FLAG = "--dicomweb-ca-bundle"
+STORE_FLAG = "--store-sr"
 #: series of these modalities hold no image to classify (reports, key objects, segmentations)
 NON_IMAGE_MODALITIES = frozenset(
     {"SR", "KO", "PR", "SEG", "RTSTRUCT", "RTPLAN", "RTDOSE", "RTRECORD", "REG", "DOC", "OT-SR"}
@@ -243,12 +252,13 @@ class DicomwebSource:
             out += [ds for ds in found if not images_only or _has_pixels(ds)]
         return out
 
-    def store(self, datasets: Sequence[Dataset]) -> list[str]:
-        """Store ``datasets`` (STOW-RS); the SOPInstanceUIDs the server stored."""
+    def store(self, datasets: Sequence[Dataset], *, what: str = "the new instances") -> list[str]:
+        """Store ``datasets`` (STOW-RS; ``what``: them, as a refusal names them); the
+        SOPInstanceUIDs the server stored."""
         if not datasets:
             return []
         files = [_as_file(ds) for ds in datasets]
-        response = self._call(lambda: self._client.store_instances(files), what="the new instances")
+        response = self._call(lambda: self._client.store_instances(files), what=what, storing=True)
         failed = list(getattr(response, "FailedSOPSequence", []) or [])
         if failed:
             reason = failed[0].get("FailureReason", "?")
@@ -279,8 +289,9 @@ class DicomwebSource:
         ]
 
     # ----- errors and retries ------------------------------------------------------------------
-    def _call(self, action: Callable[[], _T], *, what: str) -> _T:
-        """``action()``, retried on connection errors and 5xx/429; failures as DataError."""
+    def _call(self, action: Callable[[], _T], *, what: str, storing: bool = False) -> _T:
+        """``action()``, retried on connection errors and 5xx/429; failures as DataError
+        (``storing``: a STOW-RS request, whose 403 says the account may not write)."""
         import requests
 
         for attempt in range(self.retries + 1):
@@ -292,11 +303,14 @@ class DicomwebSource:
                 if (status >= 500 or status == 429) and not last:
                     time.sleep(self.backoff * 2**attempt)
                     continue
-                raise self._http_error(status, what) from None
+                raise self._http_error(status, what, storing=storing) from None
             except (requests.ConnectionError, requests.Timeout) as exc:
                 refused = _certificate_refused(exc)
                 if refused is not None:  # the same certificate every time: not retried
                     raise self._untrusted(refused) from None
+                unresolved = _name_unresolved(exc)
+                if unresolved is not None:  # the same answer every time: not retried
+                    raise self._unknown_host(unresolved) from None
                 if not last:
                     time.sleep(self.backoff * 2**attempt)
                     continue
@@ -331,12 +345,58 @@ class DicomwebSource:
             f"trust ({reason}): {how}"
         )
 
+    def _unknown_host(self, error: socket.gaierror) -> DataError:
+        """The host of ``self.url`` has no address: none exists (``EAI_NONAME``), or the name
+        server failed (its words said)."""
+        import socket
+
+        host = urlsplit(self.url).hostname or self.url
+        if error.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)):
+            return DataError(f"cannot resolve host {host!r}: check the address in {DATA_FLAG}")
+        return DataError(
+            f"cannot resolve host {host!r} ({error.strerror or error}): check the address in "
+            f"{DATA_FLAG} and this machine's name server (DNS)"
+        )
+
     def _not_found(self, what: str, uid: str = "") -> NotFoundError:
         return NotFoundError(f"{what} not found on {self.url}: check {DATA_FLAG}", uid=uid)
 
-    def _http_error(self, status: int, what: str) -> DataError:
+    def _not_a_root(self) -> DataError | None:
+        """Why ``self.url`` is no DICOMweb root, when a QIDO-RS search of its studies
+        (``{url}/studies?limit=1``) is refused as malformed or absent (4xx, credentials and
+        throttling aside: Orthanc's REST root answers 400) or answers anything but DICOM JSON;
+        None when it answers QIDO-RS, or cannot be asked (the 404 then stands for itself)."""
+        import requests
+
+        url = f"{self.url}/studies"
+        try:
+            answer = self._session.get(url, params={"limit": 1}, timeout=self._timeout,
+                                       headers={"Accept": "application/dicom+json"})  # fmt: skip
+        except requests.RequestException:
+            return None
+        status = answer.status_code
+        if 400 <= status < 500 and status not in (401, 403, 429):  # 404, 400 ...: no QIDO-RS
+            said = f"QIDO-RS answered {status} at {url}"
+        elif status in (200, 204) and not _dicom_json(answer):
+            said = f"{url} answered something other than DICOM JSON"
+        else:
+            return None
+        parts = urlsplit(self.url)
+        server = parts.netloc.rpartition("@")[2]  # never user:password@
+        return DataError(
+            f"{self.url} is not a DICOMweb root ({said}): check the path in {DATA_FLAG}, e.g. "
+            f"dicomweb+{parts.scheme}://{server}/dicom-web"
+        )
+
+    def _http_error(self, status: int, what: str, *, storing: bool = False) -> DataError:
         if status == 404:
-            return self._not_found(what)
+            return self._not_a_root() or self._not_found(what)
+        if status == 403 and storing:  # the same credentials read: they may not write
+            return DataError(
+                f"the DICOMweb server {self.url} refused to store {what} (HTTP 403): this "
+                "account may read but not write (STOW-RS): ask the PACS administrator for "
+                f"write access, or drop {STORE_FLAG}"
+            )
         if status in (401, 403):
             how = "refused the credentials" if self._credentials else "asks for credentials"
             return DataError(
@@ -420,12 +480,9 @@ def _tls_loads(path: str, mtime_ns: int, size: int) -> bool:
     return True
 
 
-def _certificate_refused(exc: Exception) -> str | None:
-    """OpenSSL's reason for refusing the server's certificate, found among the wrapped
-    exceptions (requests wraps urllib3's, which wraps the ssl module's); None when the failure
-    is not a refused certificate (a handshake cut short, a plain-http port)."""
-    import ssl
-
+def _chained(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and every exception it wraps (requests wraps urllib3's, which wraps the ssl or
+    socket module's), each once."""
     pending: list[BaseException] = [exc]
     seen: set[int] = set()
     while pending:
@@ -433,11 +490,43 @@ def _certificate_refused(exc: Exception) -> str | None:
         if id(error) in seen:
             continue
         seen.add(id(error))
-        if isinstance(error, ssl.SSLCertVerificationError):
-            return str(error.verify_message or error.reason or "certificate refused")
+        yield error
         wrapped = [*error.args, getattr(error, "reason", None), error.__cause__, error.__context__]
         pending += [e for e in wrapped if isinstance(e, BaseException)]
+
+
+def _certificate_refused(exc: Exception) -> str | None:
+    """OpenSSL's reason for refusing the server's certificate, found among the wrapped
+    exceptions; None when the failure is not a refused certificate (a handshake cut short, a
+    plain-http port)."""
+    import ssl
+
+    for error in _chained(exc):
+        if isinstance(error, ssl.SSLCertVerificationError):
+            return str(error.verify_message or error.reason or "certificate refused")
     return None
+
+
+def _name_unresolved(exc: Exception) -> socket.gaierror | None:
+    """The resolver's failure when the server's host name could not be resolved, found among
+    the wrapped exceptions; None for any other connection failure."""
+    import socket
+
+    return next((e for e in _chained(exc) if isinstance(e, socket.gaierror)), None)
+
+
+def _dicom_json(answer: Any) -> bool:
+    """Whether an HTTP answer is a QIDO-RS result: empty, or a JSON array of DICOM JSON
+    objects (keyed by 8-digit hexadecimal tags)."""
+    if answer.status_code == 204 or not answer.content.strip():
+        return True
+    try:
+        found = answer.json()
+    except ValueError:
+        return False
+    if not isinstance(found, list):
+        return False
+    return all(isinstance(item, dict) and all(len(k) == 8 for k in item) for item in found)
 
 
 def _json_value(item: dict[str, Any], tag: str) -> Any:

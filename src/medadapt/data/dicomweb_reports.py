@@ -23,13 +23,15 @@ if TYPE_CHECKING:
 
 @dataclass
 class Prediction:
-    """One prediction of a PACS image: its probabilities and the instances (and frame)."""
+    """One prediction of a PACS image: its probabilities, the instances (and frame) and the
+    cautions about that image (:func:`~medadapt.data.dicom_sr.unlike_caution`)."""
 
     study_uid: str
     series_uid: str
     probabilities: dict[str, float]
     sources: list[Instance]
     frames: list[int] = field(default_factory=list)
+    cautions: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -74,9 +76,10 @@ def store_reports(
             for i in p.sources
         }
         findings = [
-            Finding(p.probabilities, [headers[i.sop_uid] for i in p.sources], p.frames or None)
+            Finding(p.probabilities, [headers[i.sop_uid] for i in p.sources], p.frames or None,
+                    p.cautions)
             for p in group
-        ]
+        ]  # fmt: skip
         try:
             report = prediction_report(findings, model)
         except (ValueError, TypeError, AttributeError) as exc:
@@ -84,7 +87,7 @@ def store_reports(
                 f"cannot write a DICOM SR for series {series_uid} ({one_line(exc, limit=160)}): "
                 "its images lack what a report must copy from them; check them on the PACS"
             ) from None
-        source.store([report])
+        source.store([report], what="the report")
         stored.append(
             StoredReport(
                 str(report.SOPInstanceUID), series_uid, len(findings),

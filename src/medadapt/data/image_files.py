@@ -37,6 +37,7 @@ from medadapt.data.image_schema import is_image_source  # noqa: F401 (re-exporte
 from medadapt.data.image_sources import (
     IGNORED_NAMES,
     Entry,
+    format_or_fail,  # a folder's file of an unknown type: refused by name, or left out
     is_path_csv,
     missing_refusal,
     none_found,
@@ -134,52 +135,64 @@ def check_known_labels(
         )
 
 
-def _unlabelled_files(source: Path, path_column: str) -> tuple[list[Path], dict[str, int]]:
-    """The image files to score (a table's paths, one file, or a folder's image files) and,
-    for a folder, how many other files it holds, by suffix (not read: said, not silent;
-    hidden files and Thumbs.db/desktop.ini are passed over, as in class folders)."""
+def _unlabelled_entries(source: Path, path_column: str, on_error: str) -> tuple[list[Entry], int]:
+    """The files to score (a table's paths, one file, or a folder's files) and, for a folder,
+    how many of its links lead to no file (said, not silent). A folder's file of a type
+    medadapt does not read (``notes.txt``) is refused by name, as a class folder's is, unless
+    ``on_error`` is "skip": then it is left out when read, and listed with the files skipped.
+    Hidden files and Thumbs.db/desktop.ini are passed over, as in class folders."""
     if is_path_csv(source):
-        table = _table(source)
-        if path_column not in table.columns:
-            raise DataError(
-                f"{source} has no column {path_column!r}: name the image path column "
-                "'path' or pass --path-column"
-            )
-        paths = []
-        for line, value in enumerate(table[path_column], start=2):  # the header is line 1
-            if not value.strip():  # a row left out would leave the output a row short
-                raise DataError(
-                    f"empty {path_column!r} (line {line} of {source}): fill it or drop the row"
-                )
-            path = Path(value.strip())
-            paths.append(path if path.is_absolute() else source.parent / path)
-        if paths and not any(path.exists() for path in paths):
-            raise none_found(source, table[path_column].iloc[0].strip(), len(paths))
-        return paths, {}
+        paths = _listed_paths(source, path_column)
+        return [Entry(p, "", None, _listed_format(p)) for p in paths], 0
     if source.is_file():
-        return [source], {}
-    files, others = [], Counter()
+        return [Entry(source, "", None, _listed_format(source))], 0
+    files, broken = [], 0
     for p in sorted(source.rglob("*")):
         hidden = any(part.startswith(".") for part in p.relative_to(source).parts)
         if hidden or p.name.lower() in IGNORED_NAMES or p.is_dir():
             continue
-        if p.is_file() and file_format(p) is not None:
+        if p.exists():
             files.append(p)
-        else:  # another kind of file, or a link to nothing
-            kind = (p.suffix.lower() or "file without suffix") if p.exists() else "broken link"
-            others[kind] += 1
-    if not files:
+        else:  # a link to nothing
+            broken += 1
+    if not any(file_format(p) for p in files):
         raise DataError(f"{source} holds no PNG, JPEG, DICOM or NIfTI file: add images")
-    return files, dict(others)
+    return [Entry(p, "", None, format_or_fail(p, "", on_error)) for p in files], broken
 
 
-def _others_note(source: Path, others: dict[str, int]) -> list[str]:
-    """The warning naming, by suffix, the files of folder ``source`` that were not read."""
-    if not others:
+def _listed_format(path: Path) -> str:
+    """The reader format of a file a table lists or ``--data`` names ("missing": none, or
+    none that medadapt reads; reading it says which)."""
+    return (file_format(path) if path.exists() else None) or "missing"
+
+
+def _listed_paths(source: Path, path_column: str) -> list[Path]:
+    """The image paths of a path CSV, relative ones to its folder."""
+    table = _table(source)
+    if path_column not in table.columns:
+        raise DataError(
+            f"{source} has no column {path_column!r}: name the image path column "
+            "'path' or pass --path-column"
+        )
+    paths = []
+    for line, value in enumerate(table[path_column], start=2):  # the header is line 1
+        if not value.strip():  # a row left out would leave the output a row short
+            raise DataError(
+                f"empty {path_column!r} (line {line} of {source}): fill it or drop the row"
+            )
+        path = Path(value.strip())
+        paths.append(path if path.is_absolute() else source.parent / path)
+    if paths and not any(path.exists() for path in paths):
+        raise none_found(source, table[path_column].iloc[0].strip(), len(paths))
+    return paths
+
+
+def _broken_links_note(source: Path, broken: int) -> list[str]:
+    """The warning counting the links of folder ``source`` that lead to no file."""
+    if not broken:
         return []
-    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(others.items()))
-    return [f"{sum(others.values())} file(s) in {source} were not read, being no PNG, JPEG, "
-            f"DICOM or NIfTI image ({kinds}): convert those to score them"]  # fmt: skip
+    return [f"{broken} link(s) in {source} lead to no file and were not read: fix or remove "
+            "them"]  # fmt: skip
 
 
 @dataclass
@@ -246,11 +259,8 @@ def read_unlabelled(
     odd_shapes: list[tuple[str, float]] = []
     odd_kinds: list[tuple[str, str]] = []  # (file, DICOM Modality) unlike the training images'
     odd_levels: list[tuple[str, float]] = []  # (file, brightest level) unlike theirs
-    entries = []
-    paths, others = _unlabelled_files(source, path_column or schema.path_column)
-    for path in paths:
-        fmt = (file_format(path) if path.exists() else None) or "missing"
-        entries.append(Entry(path, "", None, fmt))
+    entries, broken = _unlabelled_entries(source, path_column or schema.path_column, on_error)
+    paths = [entry.path for entry in entries]
     for unit in units_of(entries, schema.spatial_dims):  # 3D: a DICOM series is one volume
         path = unit.entry.path
         try:
@@ -295,7 +305,7 @@ def read_unlabelled(
         raise DataError(f"no image in {source} could be read{first}; check the files' format")
     report_notes(notes)
     report_counted(conversion_notes(to_gray, alpha_dropped))
-    warnings = _others_note(source, others) + scaling_warnings(schema, files_by_how)
+    warnings = _broken_links_note(source, broken) + scaling_warnings(schema, files_by_how)
     n_files = sum(map(len, files_by_how.values()))
     warnings += [n for n in [shape_note(schema, odd_shapes, n_files, "files")] if n]
     warnings += [n for n in [modality_note(schema, odd_kinds, n_files, "files")] if n]

@@ -50,7 +50,7 @@ class Entry:
     subject: str | None = None  # the patient id column's value (in memory only)
 
 
-def _format_or_fail(path: Path, where: str, on_error: str) -> str:
+def format_or_fail(path: Path, where: str, on_error: str) -> str:
     """The reader format of ``path`` (``where``: its CSV line, or nothing), "missing" where it
     does not exist, :data:`UNKNOWN` for a file of an unknown type left out when read (with
     ``on_error`` "skip"); else such a file is refused, naming the types medadapt reads."""
@@ -114,7 +114,7 @@ def folder_entries(root: Path, on_error: str = "raise") -> list[Entry]:
             raise DataError(
                 f"class folder {class_dir} has no files: add its images or remove the folder"
             )
-        fmts = [_format_or_fail(p, "", on_error) for p in files]
+        fmts = [format_or_fail(p, "", on_error) for p in files]
         entries += [Entry(p, class_dir.name, None, fmt) for p, fmt in zip(files, fmts, strict=True)]
     return entries
 
@@ -218,7 +218,7 @@ def csv_entries(
         if not entries:  # the first path tells how they were written (no stat per row)
             _check_relative_to_the_csv(path, raw_path, line, csv)
         _check_one_label(labels, path, label, number, csv)
-        fmt = _format_or_fail(path, line, on_error)
+        fmt = format_or_fail(path, line, on_error)
         entries.append(Entry(path, label, group, fmt, subject))
     if not any(entry.path.exists() for entry in entries):  # stops at the first found
         raise none_found(csv, str(table[path_column].iloc[0]).strip(), len(entries))

@@ -43,6 +43,7 @@ from medadapt.data.image_files import (
     scaling_note,
     shape_note,
     unlike_training,
+    unlike_words,
 )
 from medadapt.data.image_io import (
     OptionError,
@@ -69,6 +70,8 @@ class Sample:
     slice: int | None
     image: torch.Tensor  # (channels, *(image_size,) * spatial_dims)
     note: str | None = None  # scaled, shaped or bright unlike the training images (shape_note)
+    # the same in a few words, as predict's column outside_training ("DICOM MR; shaped 4:1")
+    unlike: str = ""
 
 
 class DecodePool:
@@ -185,7 +188,9 @@ def decode(uploads: list[Upload], schema: Any, limits: ImageServing) -> list[Sam
                 *conversion_notes(to_gray, int(read.alpha_dropped))]  # fmt: skip
         said = [n for n in said if n]
         note = "; ".join(n.removeprefix(f"{name}: ") for n in said) or None
-        out += [Sample(name, i, image, note) for i, image in zip(read.frames, images, strict=True)]
+        unlike = unlike_words(schema, read.how, odd, kind, levels)
+        out += [Sample(name, i, image, note, unlike)
+                for i, image in zip(read.frames, images, strict=True)]  # fmt: skip
         if len(out) > limits.max_images:
             many = f"the files give more than {limits.max_images} images (slices)"
             raise ImageInputError(413, name, f"{many}; send fewer per request")

@@ -24,9 +24,9 @@ from starlette.requests import Request
 
 from medadapt.data.dicom_files import looks_like_dicom
 from medadapt.data.image_io import SUFFIXES
-from medadapt.errors import MedadaptError
+from medadapt.errors import ConfigError, MedadaptError
 
-MiB = 2**20
+KiB, MiB = 2**10, 2**20
 FORM_FIELDS = ("adapter", "group")
 #: reader format -> the suffix its private copy gets (NIfTI: by its first bytes)
 COPY_SUFFIX = {"png": ".png", "jpeg": ".jpg", "dicom": ".dcm", "nifti": ".nii"}
@@ -41,6 +41,10 @@ STORE_SR_UPLOADS = (
     'and uploads are not there; send JSON {"dicomweb": "dicomweb+http(s)://...", '
     '"store_sr": true}'
 )
+TOKEN_WITHOUT_ARCHIVE = (
+    "--dicomweb-token-file applies to the archives of --dicomweb-archive, but none is given: "
+    "pass --dicomweb-archive URL, or drop --dicomweb-token-file"
+)
 POSITIVE = (
     "max_images",
     "max_image_bytes",
@@ -54,8 +58,8 @@ POSITIVE = (
 @dataclass(frozen=True, kw_only=True)
 class ImageServing:
     """How the service takes images: limits per request and per file, decoding threads, the
-    DICOMweb archives it may read (with the token it sends them), and whether it may write
-    reports to them (``store_sr``)."""
+    DICOMweb archives it may read (with the token it sends them: refused without an archive),
+    and whether it may write reports to them (``store_sr``)."""
 
     max_images: int = 64  # files per request, and samples (slices) they may give
     max_image_bytes: int = 32 * MiB  # one file
@@ -73,6 +77,8 @@ class ImageServing:
         for name in POSITIVE:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.dicomweb_token is not None and not self.dicomweb_archives:
+            raise ConfigError(TOKEN_WITHOUT_ARCHIVE)  # it would go to no archive, silently
 
 
 class ImageInputError(MedadaptError):
@@ -160,11 +166,36 @@ def malformed_multipart(exc: ValueError) -> str:
     return said
 
 
+def shown_size(n_bytes: int) -> str:
+    """``n_bytes`` in MiB or KiB (one decimal, none when whole), or in bytes under 1 KiB.
+
+    >>> shown_size(9015107), shown_size(MiB), shown_size(60000), shown_size(512)
+    ('8.6 MiB', '1 MiB', '58.6 KiB', '512 bytes')
+    """
+    for unit, name in ((MiB, "MiB"), (KiB, "KiB")):
+        if n_bytes >= unit:
+            return f"{n_bytes / unit:.1f}".removesuffix(".0") + f" {name}"
+    return f"{n_bytes} bytes"
+
+
+def over_the_limit(size: int, limit: int) -> str:
+    """How far a file is over the per-image limit, in MiB or KiB; in bytes where both round
+    alike (1 MiB and a byte over it).
+
+    >>> over_the_limit(9015107, MiB)
+    '8.6 MiB, over the limit of 1 MiB per image'
+    >>> over_the_limit(MiB + 1, MiB)
+    '1048577 bytes, over the limit of 1048576 bytes (1 MiB) per image'
+    """
+    said, most = shown_size(size), shown_size(limit)
+    if said == most:
+        return f"{size} bytes, over the limit of {limit} bytes ({most}) per image"
+    return f"{said}, over the limit of {most} per image"
+
+
 def check_size(name: str, size: int | None, limits: ImageServing) -> None:
     if size is not None and size > limits.max_image_bytes:
-        raise ImageInputError(
-            413, name, f"{size} bytes, over the limit of {limits.max_image_bytes} bytes per image"
-        )
+        raise ImageInputError(413, name, over_the_limit(size, limits.max_image_bytes))
     if size == 0:
         raise ImageInputError(422, name, "an empty file; send the image's bytes")
 

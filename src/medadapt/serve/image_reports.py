@@ -5,11 +5,13 @@ stored with STOW-RS under the server's DICOMweb token.
 
 Only a server started with ``--store-sr`` writes (403 otherwise, before anything is fetched).
 A report records each image's probabilities and predicted class, the images it references
-(their SOP Instance UIDs, the frame of a multi-frame file), the adapter and its registry
-version, and the base model as the answer names it (the first 12 characters of its weights
-fingerprint) with the whole fingerprint. A failed STOW is 502, one line saying what was
-stored before it (usually nothing). The log holds the stored reports' SOPInstanceUIDs only,
-never patient data.
+(their SOP Instance UIDs, the frame of a multi-frame file), how the image is unlike the
+model's training images (the caution its ``note`` gives, in ``predict``'s words), and the
+model as :meth:`~medadapt.data.dicom_sr.ModelIdentity.of` names it whoever writes the report:
+the base by its weights fingerprint (its first 12 characters, as the answer names it), the
+adapter by its registry name, its weights' hash and its registry version. A failed STOW is
+502, one line saying what was stored before it (usually nothing). The log holds the stored
+reports' SOPInstanceUIDs only, never patient data.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from medadapt.data.dicom_sr import ModelIdentity
-from medadapt.data.dicomweb import Instance
+from medadapt.data.dicom_sr import ModelIdentity, unlike_caution
+from medadapt.data.dicomweb import STORE_FLAG, Instance
 from medadapt.data.dicomweb_reports import Prediction, StoredReport, store_reports
 from medadapt.errors import DataError
 from medadapt.evaluate.report.formatting import recorded_cautions, validation_summary
@@ -31,6 +33,7 @@ from medadapt.serve.state import Route, ServedBase
 
 log = logging.getLogger("medadapt.serve")
 NOT_WRITING = "this server does not write to the archive: start it with --store-sr"
+WITHOUT_STORING = "send the request without 'store_sr'"  # a client's way to drop --store-sr
 
 
 def check_writes(limits: ImageServing) -> None:
@@ -42,27 +45,27 @@ def check_writes(limits: ImageServing) -> None:
 def model_of(
     served: ServedBase, route: Route, listed: list[dict[str, Any]], registry: Any = None
 ) -> ModelIdentity:
-    """The served model as a report records it: the base as answers name it and its weights
-    fingerprint, the adapter and its registry version with its weights' hash ("1
-    (sha256:...)", the hash ``predict --store-sr`` records; None: the base alone), and how it
-    was validated: from ``listed`` (``/v1/adapters``' entries, the promoted versions) when it
-    lists that very version, else from ``registry`` (a pinned ``name@version``); the base's own
-    test otherwise."""
-    version = None if route.version is None else str(route.version)
+    """The served model as a report records it (:meth:`ModelIdentity.of`, the rule
+    ``predict --store-sr`` follows too): the base by its weights fingerprint, the adapter by
+    its registry name, its weights' hash and its registry version (None: the base alone), and
+    how it was validated: from ``listed`` (``/v1/adapters``' entries, the promoted versions)
+    when it lists that very version, else from ``registry`` (a pinned ``name@version``); the
+    base's own test otherwise."""
     metrics = recorded_metrics(served.base.training)  # a fine-tuned model's own
+    weights = None
     if route.name is not None:
         this = (route.name, route.version)
         entry = next((e for e in listed if (e["name"], e["version"]) == this), None)
         if entry is None and registry is not None:
             found = registry.get(f"{route.name}@{route.version}")
             entry = {"metrics": found.metrics, "notes": metric_notes(found.metrics),
-                     "weights": f"sha256:{found.weights_blob[:16]}"}  # fmt: skip
+                     "weights": f"sha256:{found.weights_blob}"}  # fmt: skip
         if entry is not None:
             metrics = {**entry["metrics"], "notes": entry.get("notes") or {}}
-            version = f"{version} ({entry['weights']})"  # as predict --store-sr names it
-    return ModelIdentity(served.key[:12], served.key, route.name, version,
-                         validation_summary(metrics),
-                         tuple(recorded_cautions(metrics)))  # fmt: skip
+            weights = entry["weights"].removeprefix("sha256:")
+    return ModelIdentity.of(served.key, route.name, weights, registry_version=route.version,
+                            validation=validation_summary(metrics),
+                            warnings=recorded_cautions(metrics))  # fmt: skip
 
 
 def store(
@@ -117,7 +120,7 @@ def _with_sources(
         sources = series if volumes and len(series) > 1 else [first]
         frames = [] if sample.slice is None else [sample.slice + 1]
         out.append(Prediction(first.study_uid, first.series_uid, dict(answer["probabilities"]),
-                              sources, frames))  # fmt: skip
+                              sources, frames, unlike_caution(sample.unlike)))  # fmt: skip
     return out
 
 
@@ -129,5 +132,5 @@ def _store_error(exc: DataError, stored: list[StoredReport], total: int) -> Imag
         done = f"only {len(stored)} of {total} reports were stored ({uids})"
     else:
         done = "nothing was stored"
-    text = str(exc).replace("--data", FIELD)
+    text = str(exc).replace("--data", FIELD).replace(f"drop {STORE_FLAG}", WITHOUT_STORING)
     return ImageInputError(502, None, f"cannot store the DICOM SR: {text}; {done}")

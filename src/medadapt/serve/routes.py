@@ -43,9 +43,12 @@ from medadapt.serve.schemas import (
 )
 from medadapt.serve.state import Route, ServedBase, ServingState, joined_notes
 from medadapt.serve.telemetry import Telemetry
-from medadapt.serve.validation import check_instance
+from medadapt.serve.validation import check_instance, closest_field, unknown_field
 
 M = TypeVar("M", bound=BaseModel)
+#: the fields only one kind of JSON request has
+_DICOMWEB_ONLY = set(DicomwebRequest.model_fields) - set(PredictRequest.model_fields)
+_INSTANCES_ONLY = set(PredictRequest.model_fields) - set(DicomwebRequest.model_fields)
 
 
 def add_predict_route(
@@ -73,9 +76,29 @@ def add_predict_route(
         if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
             return await images.uploads(request)
         body = await json_body(request)
-        if isinstance(body, dict) and "dicomweb" in body:
+        kinds = {served.kind for served in state.bases.values()}
+        if _request_model(body, kinds) is DicomwebRequest:
             return await images.dicomweb(_validated(DicomwebRequest, body))
         return await _predict_instances(state, batcher, telemetry, _validated(PredictRequest, body))
+
+
+def _request_model(body: Any, kinds: set[str]) -> type[BaseModel]:
+    """What a JSON ``body`` asks for: a DICOMweb reference when it has ``dicomweb``, or a
+    field spelt like one only that request has (``dicomwb``, ``store_SR``), or when image
+    bases alone are served (``kinds``); instances for a tabular base otherwise."""
+    if not isinstance(body, dict):
+        return PredictRequest
+    if "dicomweb" in body:
+        return DicomwebRequest
+    if "instances" in body:
+        return PredictRequest
+    fields = [*PredictRequest.model_fields, *_DICOMWEB_ONLY]
+    meant = {key if key in fields else closest_field(str(key), fields) for key in body}
+    if meant & _DICOMWEB_ONLY:
+        return DicomwebRequest
+    if meant & _INSTANCES_ONLY:
+        return PredictRequest
+    return DicomwebRequest if kinds == {"image"} else PredictRequest
 
 
 async def look_for_promotions(
@@ -111,8 +134,25 @@ def _validated(model: type[M], body: Any) -> M:
     try:
         return model.model_validate(body)
     except ValidationError as exc:
-        errors = [{**e, "loc": ["body", *e["loc"]]} for e in exc.errors()]
-        raise RequestValidationError(errors) from None
+        raise RequestValidationError(_field_errors(model, exc.errors())) from None
+
+
+def _field_errors(model: type[BaseModel], errors: list[Any]) -> list[dict[str, Any]]:
+    """pydantic's errors, each at ``["body", field, ...]``; a field the body does not take
+    names the field meant ("unknown field 'adaptr': did you mean 'adapter'?"), and that
+    field is then not also said to be missing."""
+    fields = list(model.model_fields)
+    unknown = [str(e["loc"][0]) for e in errors if e["type"] == "extra_forbidden"]
+    meant = {closest_field(key, fields) for key in unknown}
+    out = []
+    for error in errors:
+        loc = error["loc"]
+        if error["type"] == "missing" and len(loc) == 1 and loc[0] in meant:
+            continue
+        if error["type"] == "extra_forbidden" and len(loc) == 1:
+            error = {**error, "msg": unknown_field(str(loc[0]), fields)}
+        out.append({**error, "loc": ["body", *loc]})
+    return out
 
 
 def _check_instances(

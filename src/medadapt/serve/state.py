@@ -381,8 +381,15 @@ class ServingState:
         """What a prediction of the base alone says when adapters are served: a client that
         forgot to name one would otherwise take the base's answer for its site's adapter's."""
         groups = self._adapter_groups(kind, tables)
-        if not groups:
-            return None
+        if not groups:  # adapters for no group in particular: named only
+            adapters = sorted(n for n, r in tables.promoted.items() if self._kind(r) == kind)
+            if not adapters:
+                return None
+            which = "it" if len(adapters) == 1 else "one"
+            return (
+                f"scored by the base model alone: the request names no adapter; served: "
+                f"{_listed(set(adapters))} (name {which} in 'adapter' to use it)"
+            )
         unrouted = ", and the instance carries no group field" if kind == "tabular" else ""
         serve = "an adapter serves group" if len(groups) == 1 else "adapters serve groups"
         return (

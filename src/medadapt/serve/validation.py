@@ -10,7 +10,7 @@ it most likely meant ("did you mean 'chol'?") and the model's fields.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from medadapt.checks import did_you_mean
@@ -29,16 +29,17 @@ def _error(index: int, field: str | None, msg: str) -> dict[str, Any]:
     return {"loc": loc, "msg": msg, "type": "value_error"}
 
 
-def _meant(key: str, known: list[str]) -> str:
-    """``"; did you mean 'chol'?"`` for a field spelt closely like a feature, in another case,
-    or as a longer or shorter form of it ("cholesterol", "chol"); empty when none is.
+def closest_field(key: str, known: Sequence[str]) -> str | None:
+    """The field of ``known`` that ``key`` most likely means: spelt closely or in another
+    case (as :func:`~medadapt.checks.did_you_mean` judges), or the one it is a longer or
+    shorter form of ("cholesterol", "chol"); None when none is.
 
-    >>> _meant("cholesterol", ["age", "chol"]), _meant("Age", ["age"]), _meant("x", ["age"])
-    ("; did you mean 'chol'?", "; did you mean 'age'?", '')
+    >>> closest_field("store_SR", ["dicomweb", "store_sr"]), closest_field("dicom", ["dicomweb"])
+    ('store_sr', 'dicomweb')
     """
     close = did_you_mean(key, known)
     if close:
-        return close
+        return next(name for name in known if close == f"; did you mean {name!r}?")
     folded = key.casefold()
     forms = [
         name
@@ -46,9 +47,33 @@ def _meant(key: str, known: list[str]) -> str:
         if min(len(name), len(folded)) >= MIN_PREFIX
         and (folded.startswith(name.casefold()) or name.casefold().startswith(folded))
     ]
-    if len(forms) != 1:  # none, or several a guess would choose between
-        return ""
-    return f"; did you mean {forms[0]!r}?"
+    return forms[0] if len(forms) == 1 else None  # none, or several a guess would choose among
+
+
+def _meant(key: str, known: list[str]) -> str:
+    """``"; did you mean 'chol'?"`` for a field spelt closely like a feature, in another case,
+    or as a longer or shorter form of it (:func:`closest_field`); empty when none is.
+
+    >>> _meant("cholesterol", ["age", "chol"]), _meant("Age", ["age"]), _meant("x", ["age"])
+    ("; did you mean 'chol'?", "; did you mean 'age'?", '')
+    """
+    meant = closest_field(key, known)
+    return "" if meant is None else f"; did you mean {meant!r}?"
+
+
+def unknown_field(key: str, fields: Sequence[str]) -> str:
+    """What a request's field that its body does not take is told: the field meant, or the
+    fields the body takes.
+
+    >>> unknown_field("adaptr", ["adapter", "group", "dicomweb", "store_sr"])
+    "unknown field 'adaptr': did you mean 'adapter'?"
+    >>> unknown_field("colour", ["adapter", "group"])
+    "unknown field 'colour': this request takes 'adapter', 'group'"
+    """
+    meant = closest_field(key, fields)
+    if meant is not None:
+        return f"unknown field {shown(key)}: did you mean {meant!r}?"
+    return f"unknown field {shown(key)}: this request takes {', '.join(map(repr, fields))}"
 
 
 def _finite_number(value: Any) -> bool:

@@ -20,12 +20,13 @@ from typing import Any
 
 import pandas as pd
 
-from medadapt.data.dicom_sr import ModelIdentity
+from medadapt.data.dicom_sr import ModelIdentity, unlike_caution
 from medadapt.data.dicomweb import DicomwebReference, DicomwebSource, Instance, download
 from medadapt.data.dicomweb_labels import LabelTable, write_path_csv
 from medadapt.data.dicomweb_reports import Prediction as Prediction
 from medadapt.data.dicomweb_reports import StoredReport as StoredReport
 from medadapt.data.dicomweb_reports import store_reports as store_reports
+from medadapt.data.extrapolation import COLUMN as UNLIKE_COLUMN
 from medadapt.data.tables import table_bytes
 from medadapt.errors import DataError
 from medadapt.evaluate.report.formatting import recorded_cautions, validation_summary
@@ -84,21 +85,20 @@ def fetch_images(
 
 
 def model_identity(base_dir: Path, adapter_dir: Path | None = None) -> ModelIdentity:
-    """The base model's name (its directory) and weights fingerprint, the adapter's name and
-    version (a prefix of its weights' SHA-256), how it was validated and the cautions recorded
-    with that (:func:`~medadapt.evaluate.report.formatting.recorded_cautions`), from their
-    manifests."""
+    """The model a report records (:meth:`ModelIdentity.of`: the base by its weights
+    fingerprint, the adapter by its manifest's name and its weights' hash), how it was
+    validated and the cautions recorded with that
+    (:func:`~medadapt.evaluate.report.formatting.recorded_cautions`), from their manifests."""
     base = json.loads((Path(base_dir) / "model.json").read_text())
-    adapter, version = None, None
+    adapter, weights = None, None
     metrics = recorded_metrics(base.get("training") or {})  # a fine-tuned model's own
     if adapter_dir is not None:
         manifest = json.loads((Path(adapter_dir) / "adapter.json").read_text())
-        adapter, version = manifest["name"], f"sha256:{manifest['weights_sha256'][:16]}"
+        adapter, weights = manifest["name"], manifest["weights_sha256"]
         metrics = (manifest.get("metadata") or {}).get("metrics")
-    name = Path(base_dir).resolve().name
-    return ModelIdentity(name, base["fingerprint"]["weights"], adapter, version,
-                         validation_summary(metrics),
-                         tuple(recorded_cautions(metrics)))  # fmt: skip
+    return ModelIdentity.of(base["fingerprint"]["weights"], adapter, weights,
+                            validation=validation_summary(metrics),
+                            warnings=recorded_cautions(metrics))  # fmt: skip
 
 
 def pacs_predictions(out: Path, fetched: Fetched, *, volumes: bool = False) -> list[Prediction]:
@@ -122,7 +122,7 @@ def pacs_predictions(out: Path, fetched: Fetched, *, volumes: bool = False) -> l
             Prediction(
                 first.study_uid, first.series_uid,
                 {c: float(row[f"p_{c}"]) for c in classes}, sources,
-                [int(frame) + 1] if frame else [],
+                [int(frame) + 1] if frame else [], _cautions(row),
             )
         )  # fmt: skip
     table[ID_COLUMN] = [p.name for p in predictions]
@@ -130,8 +130,16 @@ def pacs_predictions(out: Path, fetched: Fetched, *, volumes: bool = False) -> l
     return predictions
 
 
+def _cautions(row: dict[str, Any]) -> tuple[str, ...]:
+    """What the report says of one predicted image: how it is unlike the model's training
+    images, as ``predict`` wrote in its column ``outside_training`` (empty: nothing)."""
+    unlike = row.get(UNLIKE_COLUMN)
+    return unlike_caution("" if pd.isna(unlike) else str(unlike))
+
+
 def _read_table(path: Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
         return pd.read_parquet(path)
-    return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", dtype={ID_COLUMN: str})
+    return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",",
+                       dtype={ID_COLUMN: str, UNLIKE_COLUMN: str})  # fmt: skip
