@@ -114,8 +114,8 @@ def test_a_ct_base_records_its_kind_and_predict_evaluate_and_adapt_say_an_mr_ima
     assert table.loc[str(mr), "outside_training"] == "DICOM MR"
     film = new / "normal" / "film.png"
     assert table.loc[str(film), "outside_training"] == (
-        "intensities divided by their bit depth's maximum"
-    )
+        "intensities scaled as a picture (bit depth), not min-max scaled as in training"
+    )  # was "intensities divided by their bit depth's maximum": cryptic to a clinician
     assert (table["outside_training"] == "").sum() == 4
 
 

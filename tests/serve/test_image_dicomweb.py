@@ -421,7 +421,7 @@ def test_a_stored_report_holds_each_images_caution_as_the_answer_says_it(image_r
         [ds] = source.retrieve(study, report["series_instance_uid"])
         [finding] = read_prediction_report(ds)
         cautions[finding.sop_uids[0]] = finding.cautions
-    scaled = "intensities min-max scaled"  # DICOM, for a base trained on PNGs
+    scaled = "intensities min-max scaled, not scaled as a picture (bit depth) as in training"
     assert cautions == {
         str(films[0].SOPInstanceUID): unlike_caution(scaled),
         str(films[1].SOPInstanceUID): unlike_caution(scaled),

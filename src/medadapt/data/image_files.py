@@ -338,13 +338,19 @@ def unlike_words(
 ) -> str:
     """How one file is unlike the model's training images, in a few words for a predictions
     file's cell: ``"DICOM MR; shaped 4:1; darker than training (0.061 against 0.39-0.78);
-    intensities min-max scaled"`` (empty: it is not)."""
+    intensities min-max scaled, not windowed as in training"`` (empty: it is not)."""
     words = [f"DICOM {kind}" for _, kind in kinds]
     words += [f"shaped {_ratio(ratio)}" for _, ratio in shapes]
     words += [_brightness_words(schema, level) for _, level in levels]
     if scaling_note(schema, how):
-        words.append(f"intensities {SCALINGS.get(how, how).split(' (')[0]}")
+        trained = " or ".join(sorted({_scaled(h) for h in schema.intensity}))
+        words.append(f"intensities {_scaled(how)}, not {trained} as in training")
     return "; ".join(words)
+
+
+def _scaled(how: str) -> str:
+    """How intensities became [0, 1], in a few words for a predictions file's cell."""
+    return SCALED_IN_A_CELL.get(how, how)
 
 
 #: how a file's intensities became [0, 1] (``FileRead.how``), in words; window and the file's
@@ -355,6 +361,14 @@ SCALINGS = {
     "min_max": "min-max scaled (DICOM/NIfTI without a window)",
     "fixed_scale": "divided by their bit depth's maximum (8/16-bit pictures)",
     "as_stored": "used as stored (float arrays)",
+}
+#: the same, in a few words for a predictions file's cell (``outside_training``)
+SCALED_IN_A_CELL = {
+    "window": "windowed",
+    "dicom_window": "windowed",
+    "min_max": "min-max scaled",
+    "fixed_scale": "scaled as a picture (bit depth)",
+    "as_stored": "used as stored",
 }
 
 
