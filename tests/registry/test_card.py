@@ -294,6 +294,25 @@ def test_a_card_names_its_metrics_plainly_with_the_patients_behind_them_and_a_sm
     )
 
 
+def test_a_card_says_which_estimates_evaluate_reports_none_of():
+    """9 test patients: "read the intervals of those estimates" where evaluate reports none
+    (a biostatistician's review); adapt records which it will not report, and why."""
+    why = "the test split holds 9 patients, and evaluate reports no figure from fewer than 10"
+    sample_size = {"parameters": 8577, "n_needed": 685890, "criterion": "i", "n_train": 21,
+                   "n_test": 9, "met": False, "test_needs": {"O/E": 166, "slope": 4150},
+                   "test_supports": {"O/E": False, "slope": False},
+                   "test_reported": {"O/E": False, "slope": False},
+                   "not_reported": why}  # fmt: skip
+    card = _card(data_summary={"n_train": 21, "n_test": 9, "sample_size": sample_size})
+    assert (
+        "- Tested on 9 patients: too few for a precise observed/expected ratio (166 needed) and "
+        "calibration slope (4,150 needed), and too few for evaluate to report the "
+        f"observed/expected ratio and calibration slope at all ({why}).\n"
+    ) in card
+    assert "read the intervals" not in card
+    assert "observed/expected ratio: 166 (too few here to report at all)" in card
+
+
 def test_an_image_adapter_s_card_counts_images_and_says_what_it_predicts_in_words():
     """An image adapter's card read "| n_train | 7 |", "| n | 3 |", "for **multiclass**",
     "Trained on 7 cases" and the base model as JSON."""

@@ -128,6 +128,7 @@ def _test_set_limitations(data: dict[str, Any]) -> list[str]:
     if not is_sample_size(entry):
         return []
     needs, supports = entry.get("test_needs") or {}, entry.get("test_supports") or {}
+    reported = entry.get("test_reported") or {}
     short = [
         f"{VALIDATION_WORDS.get(k, k)} ({needed_text(needs[k])} needed)"
         for k in in_order(needs)
@@ -135,6 +136,7 @@ def _test_set_limitations(data: dict[str, Any]) -> list[str]:
     ]
     if not short:
         return []
+    unreported = [VALIDATION_WORDS.get(k, k) for k in in_order(needs) if reported.get(k) is False]
     listed = short[0] if len(short) == 1 else f"{', '.join(short[:-1])} and {short[-1]}"
     n_test, patients = _int(entry.get("n_test")), _int(entry.get("n_test_patients"))
     unit = recorded_unit(data)
@@ -145,6 +147,13 @@ def _test_set_limitations(data: dict[str, Any]) -> list[str]:
         tested = f"Tested on {n_test:,} rows ({entry['as_patients']}):"
     elif n_test is not None:  # each its own patient: rows with an id column, or images
         tested = f"Tested on {n_test:,} {'patients' if unit == 'rows' else unit}:"
+    if unreported:  # no interval to read at all (evaluate reports none of them)
+        withheld = unreported[0] if len(unreported) == 1 else (
+            f"{', '.join(unreported[:-1])} and {unreported[-1]}")  # fmt: skip
+        return [
+            f"{tested} too few for a precise {listed}, and too few for evaluate to report the "
+            f"{withheld} at all ({entry.get('not_reported', 'too few test patients')})."
+        ]
     return [
         f"{tested} too few for a precise {listed}; read the intervals of those estimates, not "
         "the single values."

@@ -185,6 +185,17 @@ def in_order(needs: dict[str, Any]) -> list[str]:
     ]
 
 
+def _enough_here(supported: bool | None, reported: bool | None) -> str:
+    """Whether the test samples were enough for a precise estimate, in the words a card's
+    row ends with: nothing where not recorded, and "to report at all" where ``evaluate``
+    reports none (too few patients, or of a class)."""
+    if supported is None:
+        return ""
+    if supported:
+        return " (enough here)"
+    return " (too few here to report at all)" if reported is False else " (too few here)"
+
+
 def is_sample_size(entry: Any) -> bool:
     """Whether a data summary's ``sample_size`` is what ``adapt`` records (Riley et al.)."""
     return isinstance(entry, dict) and all(
@@ -224,10 +235,11 @@ def sample_size_rows(entry: dict[str, Any], unit: str = "patients") -> list[tupl
             basis += f"; in the adapter's training and test {noun} together, {said}"
         rows.append(("sample size basis", basis))
     needs, supports = entry.get("test_needs") or {}, entry.get("test_supports") or {}
+    reported = entry.get("test_reported") or {}
     if needs:
         told = [
             f"{VALIDATION_WORDS.get(k, k)}: {needed_text(needs[k])}"
-            + ("" if k not in supports else " (enough here)" if supports[k] else " (too few here)")
+            + _enough_here(supports.get(k), reported.get(k))
             for k in in_order(needs)
         ]
         rows.append(("sample size test", f"test {noun} for a precise {'; '.join(told)}"))
