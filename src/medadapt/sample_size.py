@@ -151,10 +151,14 @@ def continuous(
     shrinkage: float = 0.9,
     optimism: float = 0.05,
     mmoe: float = 1.1,
+    crosses_zero: bool | None = None,
 ) -> Needed:
     """Patients to develop a model of a measured value (criteria i-iii, and iv when the
-    outcome's ``mean`` and ``sd`` are given and the mean lies at least one SD from 0, else a
-    note says why iv is left out); ``r2``: the anticipated R-squared."""
+    outcome's ``mean`` and ``sd`` are given); ``r2``: the anticipated R-squared. Criterion iv
+    (the mean within ``mmoe``) is left out, and a note says why, where the mean lies within
+    one SD of 0 and the outcome's values lie on both sides of 0; ``crosses_zero``: whether
+    they do (False: an outcome that is never negative, such as a length of stay, keeps iv
+    however skewed; None: not known, taken as so)."""
     _whole(parameters, "parameters")
     _share(r2, "r2")
     _share(shrinkage, "shrinkage")
@@ -167,10 +171,13 @@ def continuous(
     if mean is not None:
         _real(mean, "mean")
         _positive(sd, "sd")
+        _signs(crosses_zero, mean)
     criteria = development_continuous(parameters=parameters, r2=r2, shrinkage=shrinkage,
-                                      optimism=optimism, mmoe=mmoe, intercept=mean,
-                                      sd=sd)  # fmt: skip
-    left_out = None if mean is None else mean_criterion_note(mean, sd, mmoe)
+                                      optimism=optimism, mmoe=mmoe, intercept=mean, sd=sd,
+                                      crosses_zero=crosses_zero)  # fmt: skip
+    left_out = (
+        None if mean is None else mean_criterion_note(mean, sd, mmoe, crosses_zero=crosses_zero)
+    )
     return Needed(criteria, "given", (left_out,) if left_out else ())
 
 
@@ -195,9 +202,11 @@ def validation(
         raise ConfigError("pass both lp_mean and lp_sd, or neither (then they are derived from "
                           "the prevalence and c_statistic)")  # fmt: skip
     notes: tuple[str, ...] = ()
-    if lp_mean is None:
+    derived = lp_mean is None
+    if derived:
         lp_mean, lp_sd = _derived_lp(prevalence, c_statistic)
-        notes = (f"the linear predictor is taken as Normal({lp_mean:.3f}, {lp_sd:.3f}): "
+        spread = f"{lp_sd:.3f}" if lp_sd >= 0.001 else f"{lp_sd:.3g}"  # not "0.000"
+        notes = (f"the linear predictor is taken as Normal({lp_mean:.3f}, {spread}): "
                  "the log-odds of a calibrated model with this prevalence and "
                  "C-statistic",)  # fmt: skip
     _real(lp_mean, "lp_mean")
@@ -210,22 +219,26 @@ def validation(
                                lp_mean=lp_mean, lp_sd=lp_sd, oe_width=oe_width,
                                slope_width=slope_width, c_width=c_width)  # fmt: skip
     except (ValueError, np.linalg.LinAlgError):  # no n up to 10^9 reaches it, or no spread
-        raise ConfigError(
-            "no realistic number of patients gives these widths for this linear predictor: "
-            "widen c_width/slope_width, or check lp_mean and lp_sd"
-        ) from None
+        raise ConfigError(_unreachable_widths(derived)) from None
     return Needed(criteria, "given", notes)
+
+
+def _unreachable_widths(derived: bool) -> str:
+    """Why no number of patients gives the widths asked, and what to change: the widths, and
+    the linear predictor only where the caller gave it (``derived``: it was not)."""
+    if derived:
+        return ("no realistic number of patients gives these widths for the linear predictor "
+                "derived from prevalence and c_statistic: widen c_width/slope_width")  # fmt: skip
+    return ("no realistic number of patients gives these widths for this linear predictor: "
+            "widen c_width/slope_width, or check lp_mean and lp_sd")  # fmt: skip
 
 
 def _derived_lp(prevalence: float, c_statistic: float) -> tuple[float, float]:
     """The linear predictor's mean and SD that agree with the prevalence and C-statistic."""
     try:
         return lp_distribution(prevalence, c_statistic)
-    except ValueError:  # a C-statistic so near 1 that no normal log-odds up to SD 100 reach it
-        raise ConfigError(
-            f"no normal linear predictor has a C-statistic of {c_statistic:g} at a prevalence "
-            f"of {prevalence:g}: pass lp_mean and lp_sd"
-        ) from None
+    except ValueError as beyond:  # a C-statistic too near 0.5 or 1 (it says which)
+        raise ConfigError(f"{beyond}: pass lp_mean and lp_sd") from None
 
 
 def _whole(value: int, name: str) -> None:
@@ -243,6 +256,17 @@ def _share(value: float, name: str) -> None:
     _real(value, name)
     if not 0 < value < 1:
         raise ConfigError(f"{name} must be in (0, 1); got {value!r}")
+
+
+def _signs(crosses_zero: bool | None, mean: float) -> None:
+    """``crosses_zero`` is True, False or None, and False only with a mean away from 0."""
+    if crosses_zero not in (True, False, None):
+        raise ConfigError(f"crosses_zero must be True, False or None; got {crosses_zero!r}")
+    if crosses_zero is False and mean == 0:
+        raise ConfigError(
+            "mean 0 cannot be the mean of an outcome whose values lie on one side of 0 "
+            "(crosses_zero=False): check mean, or pass crosses_zero=None"
+        )
 
 
 def _c_statistic(value: float) -> None:

@@ -203,6 +203,29 @@ def test_every_reason_a_blank_image_is_left_out_is_counted_as_blank(capsys):
     )
 
 
+def test_the_tally_and_the_refusal_read_one_table_of_skipped_kinds(capsys):
+    """The kinds' words lived in two tables (the CLI's tally, a refusal's description): one
+    table now, every kind in both, in the same order."""
+    from medadapt.cli import printing
+    from medadapt.data import read_errors
+    from medadapt.data.image_dataset import describe_skipped
+
+    assert printing.SKIPPED_KINDS is read_errors.SKIPPED_KINDS
+    assert [k.kind for k in read_errors.SKIPPED_KINDS] == ["not an image", "unreadable", "blank"]
+    skipped = [("a.png", "a blank image: every pixel has the same value (nothing to learn from)"),
+               ("notes.txt", "unknown file type '.txt'"), ("c.png", "unreadable (truncated)"),
+               ("d.png", "unreadable (no header)")]  # fmt: skip
+    printing.print_skipped({"skipped_files": [{"path": p, "reason": r} for p, r in skipped]})
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "4 files left out (--on-error skip): 1 not an image (unknown file type), 2 unreadable, "
+        "1 blank (every pixel one value)"
+    )
+    assert describe_skipped(skipped) == (
+        "1 file of no image type, first: notes.txt: unknown file type '.txt'; 2 unreadable "
+        "files, first: c.png: unreadable (truncated); 1 blank image, first: a.png"
+    )
+
+
 def test_a_reader_note_is_said_once_per_command():
     """study reads its images twice: its conversion note was printed twice."""
     import logging

@@ -82,7 +82,7 @@ def test_a_criterion_needing_a_million_is_said_in_words_with_why():
     result = {
         "noun": "images", "n_train": 28, "n_test": 12,
         "development": {"head_only": {"n": 1203, "met": False}},
-        "validation": {"criteria": criteria, "lp_sd": 0.0042},
+        "validation": {"criteria": criteria, "lp_sd": 0.0042, "c_statistic": 0.55},
     }  # fmt: skip
     said = in_short(result)
     assert said[1] == (
@@ -91,10 +91,10 @@ def test_a_criterion_needing_a_million_is_said_in_words_with_why():
         "not the single values."
     )
     assert said[2] == (
-        "The calibration slope would need a million test images or more because the "
-        "anticipated risks hardly vary at this site (SD of their log-odds 0.0042): no "
-        "realistic test set estimates it precisely until the model's risks spread out (an "
-        "adapter trained here may change that)."
+        "The calibration slope would need a million test images or more because the risks of "
+        "a model with the anticipated C-statistic (0.55) at this prevalence hardly vary (SD of "
+        "their log-odds 0.0042): no realistic test set estimates it precisely until the model "
+        "ranks the patients better (an adapter trained here may change that)."
     )
 
 
@@ -165,14 +165,14 @@ def test_a_proportion_of_patients_shows_the_count_it_rests_on():
     assert fmt_metric({"n": 30, "mae": 4.2}, "mae") == "4.20"  # three significant figures
 
 
-def test_a_pair_the_base_barely_tells_apart_takes_the_default_not_a_million():
+def test_a_pair_the_base_barely_tells_apart_is_planned_as_0_55_not_a_million():
     """Several classes: one pair the base barely tells apart at the site (pairwise AUROC
     0.507) drove criterion (i) to tens of millions, where a pair at 0.491 took the
-    conservative default; a ranking too weak to plan on now takes the default too, and the
-    sentence says so with the pair's AUROC."""
+    conservative default; both are now planned as 0.55, the weakest ranking a plan takes,
+    and the sentence says so with the pair's AUROC."""
     import numpy as np
 
-    from medadapt.evaluate.samplesize import max_cox_snell
+    from medadapt.evaluate.samplesize import cox_snell_from_c
     from medadapt.workflows.sample_size import in_short, sample_size_line
     from medadapt.workflows.sample_size_outcomes import outcome_of
 
@@ -182,21 +182,19 @@ def test_a_pair_the_base_barely_tells_apart_takes_the_default_not_a_million():
     proba[labels == 0, 0] += 0.3  # class 0 told apart from the others; 1 and 2 barely
     proba = np.clip(proba, 0.01, None)
     outcome = outcome_of("multiclass", labels, (labels, proba))
-    assert outcome.pairs[(1, 2)] == 0.15 * max_cox_snell(0.5)
-    assert outcome.figures["weakest_pair"] == {"classes": [1, 2], "auroc": None}
+    assert outcome.pairs[(1, 2)] == cox_snell_from_c(0.55, 0.5)
+    assert outcome.figures["weakest_pair"]["classes"] == [1, 2]
     assert outcome.r2_source.endswith(
-        "for 2 of 3 pairs, else the same default (not for '1' vs '2' (0.507, below 0.693): an "
-        "AUROC below the C-statistic the conservative default implies for the pair, a ranking "
-        "too weak to plan on)"
+        "for 3 of 3 pairs, else the same default ('1' vs '2' (0.507) planned as 0.55, the "
+        "weakest ranking a plan takes)"
     )
     least = outcome.criteria(85)[0].n
-    assert least == 9549  # before: a million or more
-    pair = {**outcome.figures["weakest_pair"], "classes": ["mild", "severe"]}
+    assert least == 145848  # before: a million or more
     result = {"noun": "patients", "n_train": 126, "n_test": 54,
               "development": {"head_only": {"n": least, "met": False}},
-              "validation": {"criteria": []}, "weakest_pair": pair}  # fmt: skip
+              "validation": {"criteria": []}}  # fmt: skip
     said = in_short(result)
-    assert "(the least, the head-only adapter, needs 9,549)" in said[0] and len(said) == 2
+    assert "(the least, the head-only adapter, needs 145,848)" in said[0] and len(said) == 2
     entry = {"source": "Pate et al. Stat", "parameters": 85, "n_needed": 1_000_000,
              "criterion": "i", "n_train": 126, "met": False, "test_needs": {}}  # fmt: skip
     assert "would need a million or more patients (criterion i)" in sample_size_line(entry)

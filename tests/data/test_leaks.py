@@ -9,7 +9,7 @@ from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn.metrics import roc_auc_score
 
 import medadapt as ma
-from medadapt.data.leaks import Leak, find_leaks, leak_warning, refuse_leaks
+from medadapt.data.leaks import Leak, _steps_ratio, find_leaks, leak_warning, refuse_leaks
 from medadapt.data.schema import TableSchema
 from medadapt.errors import DataError
 
@@ -212,6 +212,30 @@ def test_regression_a_number_of_few_values_the_label_is_a_step_function_of():
     assert ratio == pytest.approx(1.0)
     assert [(leak.column, leak.statistic, round(leak.value, 6)) for leak in
             find_leaks(schema, frame)] == [("num", "correlation ratio", 1.0)]  # fmt: skip
+
+
+def test_a_value_of_one_row_does_not_fit_its_own_outcome():
+    """A review: 91 zeros and 9 values of one row each, the outcome N(0, 1) at the zeros and
+    N(0, 100) elsewhere, unrelated to the values, scored a correlation ratio of 0.9995 (each
+    lone value fitted its own outcome): a leak that is not. Only values of at least 5 rows
+    count; num (5 values of about 150 rows each) is still caught on all its rows."""
+    rng = np.random.default_rng(0)
+    lone = np.r_[np.zeros(91), np.arange(1.0, 10.0)]
+    noise = pd.DataFrame({"lone": lone, "y": np.r_[rng.normal(0, 1, 91), rng.normal(0, 100, 9)]})
+    fitted = noise.groupby("lone")["y"].transform("mean")  # each value its own group
+    spread = ((noise["y"] - noise["y"].mean()) ** 2).sum()
+    before = np.sqrt(((fitted - noise["y"].mean()) ** 2).sum() / spread)
+    assert round(before, 4) == 0.9995
+    assert _steps_ratio(lone, noise["y"].to_numpy()) == (0.0, 91)  # the zeros alone: one value
+    assert find_leaks(TableSchema.infer(noise, label="y", task="regression"), noise) == []
+    outlier = pd.DataFrame({"flag": np.r_[np.zeros(50), np.ones(50), 2.0],
+                            "y": np.r_[rng.normal(0, 1, 100), 1000.0]})  # fmt: skip
+    assert find_leaks(TableSchema.infer(outlier, label="y", task="regression"), outlier) == []
+    num = rng.integers(0, 5, 750).astype(float)
+    steps = pd.DataFrame({"num": num, "disease": (num > 0).astype(float)})
+    (leak,) = find_leaks(TableSchema.infer(steps, label="disease", task="regression"), steps)
+    found = (leak.column, leak.statistic, round(leak.value, 6), leak.rows)
+    assert found == ("num", "correlation ratio", 1.0, 750)
 
 
 def test_a_fine_coded_copy_is_a_leak_though_its_values_are_rare():

@@ -342,6 +342,22 @@ def test_the_validation_a_dicom_report_carries_fits_one_ascii_parameter():
     assert len(long) <= 44 and long.isascii()
 
 
+def test_the_summary_leads_with_the_metric_that_makes_a_model_measured():
+    """validation_summary re-implemented measured()'s choice; both read leading_metric."""
+    from medadapt.evaluate.report.formatting import leading_metric, measured, validation_summary
+
+    regression = {"n": 50, "r2": 0.412, "mae": 3.1}
+    assert leading_metric(regression) == "r2" and measured(regression)
+    assert validation_summary(regression).startswith("R² 0.41, n=50")
+    error_only = {"n": 50, "mae": 3.14}
+    assert leading_metric(error_only) == "mae" and validation_summary(error_only) == (
+        "MAE 3.14, n=50"
+    )
+    brier_only = {"n": 8, "auroc": None, "brier": 0.2}  # no leading figure: not measured
+    assert leading_metric(brier_only) is None and not measured(brier_only)
+    assert validation_summary(brier_only) == "not reported (n=8)"
+
+
 def test_the_cautions_a_prediction_carries_come_from_the_recorded_test():
     """A served answer and a DICOM SR said "AUROC 1.00 (0.69-1.00), n=12, warning" at most:
     the reader of the PACS could not tell what the warning was, nor that an adapter had no

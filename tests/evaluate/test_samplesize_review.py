@@ -6,6 +6,7 @@ its caveat."""
 
 from __future__ import annotations
 
+import warnings
 from types import SimpleNamespace
 
 import numpy as np
@@ -17,16 +18,12 @@ from medadapt.evaluate.samplesize import (
     cox_snell_from_c,
     lp_distribution,
     max_cox_snell,
+    rare_outcome_note,
     validation,
 )
 from medadapt.evaluate.samplesize_continuous import development_continuous
 from medadapt.workflows.sample_size import _validation
-from medadapt.workflows.sample_size_outcomes import (
-    DEFAULT_SOURCE,
-    cautious_c,
-    default_c_statistic,
-    outcome_of,
-)
+from medadapt.workflows.sample_size_outcomes import WEAKEST_PLANNED, outcome_of
 
 CLASSES = ["0", "1"]
 
@@ -47,59 +44,64 @@ def _site(wins: int):
     return outcome_of("binary", labels, (labels, risk), None, "patients", CLASSES), risk
 
 
-# ----- 1. a site AUROC too weak to plan on takes the default, as one at or below 0.5 does -------
-def test_the_default_implies_a_c_statistic_of_about_0_7_computed_not_assumed():
-    assert default_c_statistic(0.5) == pytest.approx(0.6927, abs=1e-4)
-    assert default_c_statistic(0.1) == pytest.approx(0.7445, abs=1e-4)
-    for prevalence in (0.018, 0.3, 0.745):
-        implied = cox_snell_from_c(default_c_statistic(prevalence), prevalence)
-        assert implied == pytest.approx(0.15 * max_cox_snell(prevalence), rel=1e-6)
-
-
+# ----- 1. a weak AUROC is planned as 0.55: a worse base never needs fewer patients -----------
 def test_a_site_auroc_of_0_51_asks_what_one_of_0_49_asks_not_a_million():
     """The review: AUROC 0.491 took the default (4,868 for 65 parameters), 0.509 an R-squared
-    of 0.000 and a million or more."""
+    of 0.000 and a million or more. A second review: taking the default for every AUROC below
+    the one it implies (0.82 at a prevalence of 0.01) asked fewer patients than a measured
+    0.75 does. Every AUROC below 0.55, backwards included, is now planned as 0.55; above, as
+    measured."""
+    backwards, _ = _site(60)  # 0.150
     chance, _ = _site(196)  # 0.490
     weak, _ = _site(204)  # 0.510
-    below, _ = _site(276)  # 0.690, just below the 0.693 the default implies
-    planned, _ = _site(280)  # 0.700, planned on
-    default = 0.15 * max_cox_snell(0.5)
-    assert chance.r2 == weak.r2 == below.r2 == pytest.approx(default)
-    assert planned.r2 == pytest.approx(cox_snell_from_c(0.7, 0.5)) and planned.r2 > default
-    needs = [o.criteria(65)[0].n for o in (chance, weak, below, planned)]
-    assert needs == [4868, 4868, 4868, 4509]  # never fewer for a worse ranking
+    fair, _ = _site(276)  # 0.690
+    planned = cox_snell_from_c(WEAKEST_PLANNED, 0.5)
+    assert backwards.r2 == chance.r2 == weak.r2 == pytest.approx(planned)
+    assert fair.r2 == pytest.approx(cox_snell_from_c(0.69, 0.5))
+    needs = [o.criteria(65)[0].n for o in (backwards, chance, weak, fair)]
+    assert needs[0] == needs[1] == needs[2] > needs[3] and needs[2] < 1_000_000
     assert weak.r2_source == (
-        f"{DEFAULT_SOURCE}: the base model's AUROC at this site gives no R-squared to plan on "
-        "(AUROC 0.510 on the 40 patients it never saw, below the C-statistic of 0.693 the "
-        "conservative default implies at this prevalence: the base model's ranking at this "
-        "site is too weak to plan on)"
+        "from the base model's AUROC at this site, on 40 patients it never saw (0.510, barely "
+        "better than chance: planned as 0.55, the weakest ranking a plan takes)"
     )
-    assert weak.figures["auroc_at_site"] is None
-    assert weak.figures["auroc_at_site_measured"] == pytest.approx(0.51)
-    assert planned.figures["auroc_at_site"] == pytest.approx(0.7)
-    assert planned.r2_source == (
-        "from the base model's AUROC at this site, on 40 patients it never saw (0.700)"
+    assert "(0.150, worse than chance: it ranks them backwards (are the labels, or the " in (
+        backwards.r2_source
     )
+    assert weak.figures["auroc_at_site"] == pytest.approx(0.51)
+    assert weak.figures["auroc_planned"] == WEAKEST_PLANNED
 
 
-def test_the_validation_c_statistic_is_never_above_one_planned_on():
-    """A weak site assumes the cautious C-statistic, here the 0.693 the default implies (not
-    0.7, above a site's 0.695 that is planned on): the validation needs never fall with a
-    worse ranking either."""
+def test_a_measured_auroc_is_never_replaced_by_the_default_at_a_rare_outcome():
+    """The second review: at a prevalence of 0.01 the default implies a C-statistic of 0.82;
+    replacing a measured 0.75 by it asked 11,225 patients for 20 parameters where 0.75 asks
+    20,095."""
+    labels = np.r_[np.ones(10, int), np.zeros(990, int)]
+    rng = np.random.default_rng(0)
+    risk = np.clip(0.01 + 0.012 * labels + rng.normal(0, 0.02, 1000), 0.001, 0.999)
+    outcome = outcome_of("binary", labels, (labels, risk), None, "patients", CLASSES)
+    here = outcome.figures["auroc_at_site"]
+    assert 0.55 < here < 0.82
+    assert outcome.r2 == pytest.approx(cox_snell_from_c(here, 0.01))
+    assert outcome.r2 < 0.15 * max_cox_snell(0.01)  # more patients than the default asks
+
+
+def test_the_validation_c_statistic_follows_the_measured_ranking():
+    """A weak ranking asks more test patients, never fewer (the second review: a measured
+    0.671 had been replaced by a cautious 0.7); below 0.55 it is taken as 0.55, said."""
     base = SimpleNamespace(training={"test_metrics": {}})
     checked = {}
     for wins in (196, 204, 276, 280, 300):
         outcome, risk = _site(wins)
         checked[wins] = _validation(base, outcome, risk, 20)
-    assert cautious_c(0.5) == default_c_statistic(0.5) < 0.7
-    assert [checked[w]["c_statistic"] for w in (196, 204, 276)] == [cautious_c(0.5)] * 3
-    assert [checked[w]["c_statistic"] for w in (280, 300)] == [0.7, 0.75]
+    assert [checked[w]["c_statistic"] for w in (196, 204, 276, 280, 300)] == pytest.approx(
+        [0.55, 0.55, 0.69, 0.7, 0.75])  # fmt: skip
+    assert checked[204]["c_statistic_anticipated"] == pytest.approx(0.51)
     for name in range(3):  # O/E, slope, C
         needs = [checked[w]["criteria"][name]["n"] for w in (196, 204, 276, 280, 300)]
         assert needs == sorted(needs, reverse=True)
 
 
-def test_a_pair_of_classes_at_0_52_takes_the_default_as_one_at_0_49_does():
+def test_a_pair_of_classes_at_0_52_is_planned_as_0_55_as_one_at_0_49_is():
     """Multiclass, as the review found it: pairs at 0.491 took the default, 0.52 a million."""
     labels = np.repeat([0, 1, 2], 20)
     proba = np.full((60, 3), 0.1)
@@ -107,8 +109,8 @@ def test_a_pair_of_classes_at_0_52_takes_the_default_as_one_at_0_49_does():
     proba[:, 1] = np.r_[np.zeros(20), np.arange(20) + 0.5, np.arange(20)] / 40 + 0.1
     outcome = outcome_of("multiclass", labels, (labels, proba), None, "patients",
                          ["a", "b", "c"])  # fmt: skip
-    assert outcome.pairs[(1, 2)] == pytest.approx(0.15 * max_cox_snell(0.5))
-    assert "not for 'b' vs 'c' (0.525, below 0.693): an AUROC below the C-statistic the " in (
+    assert outcome.pairs[(1, 2)] == pytest.approx(cox_snell_from_c(WEAKEST_PLANNED, 0.5))
+    assert "'b' vs 'c' (0.525) planned as 0.55, the weakest ranking a plan takes" in (
         outcome.r2_source
     )
     assert outcome.criteria(85)[0].n < 1_000_000
@@ -198,8 +200,13 @@ def test_a_c_statistic_inside_the_range_says_nothing_of_clipping():
 
 # ----- 3. criterion (iv) of a continuous outcome whose mean is near 0 -----------------------------
 IV_LEFT_OUT = (
-    "the outcome's mean lies within one SD of 0 (mean {mean}, SD {sd}): a margin of 10% of it "
-    "is no clinical margin; criterion (iv) not applied"
+    "the outcome's mean lies within one SD of 0 (mean {mean}, SD {sd}) and its values may lie "
+    "on both sides of 0: a margin of 10% of the mean is no clinical margin; criterion (iv) not "
+    "applied (crosses_zero=False applies it to an outcome that is never negative)"
+)
+IV_BOTH_SIGNS = (
+    "the outcome's values lie on both sides of 0 and its mean within one SD of 0 (mean {mean}, "
+    "SD {sd}): a margin of 10% of the mean is no clinical margin; criterion (iv) not applied"
 )
 
 
@@ -223,19 +230,59 @@ def test_criterion_iv_still_applies_at_least_one_sd_from_zero():
     assert ma.sample_size.continuous(parameters=25, r2=0.2, mean=1.9, sd=0.6).notes == ()
 
 
+def test_a_skewed_outcome_of_one_sign_keeps_criterion_iv():
+    """A review: (iv) was dropped whenever |mean| < SD, so for a length of stay (mean 5, SD
+    6), where 10% of the mean is a real margin, too, and it jumped back at mean = SD. It is
+    left out only where the values lie on both sides of 0 (or may: the signs not given)."""
+    stay = ma.sample_size.continuous(parameters=10, r2=0.3, mean=5, sd=6, crosses_zero=False)
+    assert [(c.name, c.n) for c in stay.criteria] == [("i", 196), ("ii", 141), ("iii", 244),
+                                                      ("iv", 390)]  # fmt: skip
+    assert stay.n == 390 and stay.notes == ()
+    below_zero = ma.sample_size.continuous(parameters=10, r2=0.3, mean=-5, sd=6,
+                                           crosses_zero=False)  # fmt: skip
+    assert below_zero.n == 390 and below_zero.notes == ()
+    assert [
+        c.name
+        for c in development_continuous(
+            parameters=10, r2=0.3, intercept=5, sd=6, crosses_zero=False
+        )
+    ] == ["i", "ii", "iii", "iv"]
+    unknown = ma.sample_size.continuous(parameters=10, r2=0.3, mean=5, sd=6)
+    assert unknown.n == 244 and unknown.notes == (IV_LEFT_OUT.format(mean=5, sd=6),)
+    centred = ma.sample_size.continuous(parameters=10, r2=0.3, mean=0.5, sd=1, crosses_zero=True)
+    assert centred.n == 244 and centred.notes == (IV_BOTH_SIGNS.format(mean=0.5, sd=1),)
+    far = ma.sample_size.continuous(parameters=10, r2=0.3, mean=2, sd=1, crosses_zero=True)
+    assert [c.name for c in far.criteria][-1] == "iv" and far.notes == ()
+
+
+def test_a_mean_of_zero_with_values_of_one_sign_is_refused():
+    with pytest.raises(ma.errors.ConfigError) as refused:
+        ma.sample_size.continuous(parameters=10, r2=0.3, mean=0, sd=1, crosses_zero=False)
+    assert str(refused.value) == (
+        "mean 0 cannot be the mean of an outcome whose values lie on one side of 0 "
+        "(crosses_zero=False): check mean, or pass crosses_zero=None"
+    )
+    with pytest.raises(ValueError, match=r"^an outcome whose values lie on one side of 0 has"):
+        development_continuous(parameters=10, r2=0.3, intercept=0, sd=1, crosses_zero=False)
+
+
 def test_a_centred_outcome_at_a_site_carries_the_note():
     values = np.random.default_rng(0).normal(0.005, 0.05, 200)
     outcome = outcome_of("regression", values)
     mean, sd = float(values.mean()), float(values.std(ddof=1))
-    said = IV_LEFT_OUT.format(mean=f"{mean:.3g}", sd=f"{sd:.3g}")
+    said = IV_BOTH_SIGNS.format(mean=f"{mean:.3g}", sd=f"{sd:.3g}")  # values of both signs
     assert outcome.notes == [said] and outcome.to_dict()["criteria_notes"] == [said]
+    stay = outcome_of("regression", np.random.default_rng(0).gamma(0.7, 7.0, 200))  # days
+    assert stay.figures["crosses_zero"] is False and stay.notes == []  # a skewed outcome
+    assert [c.name for c in stay.criteria(65)] == ["i", "ii", "iii", "iv"]
     assert [c.name for c in outcome.criteria(65)] == ["i", "ii", "iii"]
 
 
 # ----- 8. a rare outcome's criterion (iii) -------------------------------------------------------
 RARE = (
     "criterion (iii) estimates the overall risk within +-0.05, a margin 3.3 times the risk "
-    "itself at a prevalence of 0.015: met, it leaves that risk uncertain relative to its size"
+    "itself at a prevalence of 0.015: even when met, it leaves that risk uncertain relative to "
+    "its size"
 )
 
 
@@ -247,3 +294,71 @@ def test_a_rare_outcome_says_what_criterion_iii_s_margin_means():
     assert need.notes == (RARE,) and str(need).endswith(f"\nnote: {RARE}")
     common = outcome_of("binary", np.r_[np.ones(20, int), np.zeros(180, int)])
     assert common.notes == [] and ma.sample_size.binary(parameters=10, prevalence=0.1).notes == ()
+
+
+def test_the_rare_outcome_note_follows_the_margin_against_the_risk():
+    """A review: the note fired at any prevalence below 0.1, whatever the margin (a margin of
+    0.005 at 0.05 is a tenth of the risk, called uncertain), and never above (0.1 at 0.12 is
+    0.83 of it). It fires where the margin is more than half the risk."""
+    assert ma.sample_size.binary(parameters=10, prevalence=0.05, margin=0.005).notes == ()
+    wide = ma.sample_size.binary(parameters=10, prevalence=0.12, margin=0.1)
+    assert wide.notes == (
+        "criterion (iii) estimates the overall risk within +-0.1, a margin 0.8 times the risk "
+        "itself at a prevalence of 0.120: even when met, it leaves that risk uncertain "
+        "relative to its size",
+    )
+    assert rare_outcome_note(0.1) is None and rare_outcome_note(0.0999) is not None  # 0.05
+
+
+# ----- the linear predictor derived near the ends of the C-statistic's range --------------------
+def test_a_c_statistic_just_above_one_half_has_its_linear_predictor():
+    """A review: C 0.5001 was refused ("no normal linear predictor has a C-statistic of
+    0.5001"), though one exists (SD 0.00035, below the search's 0.001)."""
+    mean, sd = lp_distribution(0.3, 0.5001)
+    assert sd == pytest.approx(0.0001 / 0.28209479, rel=1e-4)  # C - 0.5 = SD / (2 sqrt(pi))
+    assert _lp_figures(mean, sd) == pytest.approx((0.3, 0.5001), abs=1e-9)
+    check = ma.sample_size.validation(prevalence=0.3, c_statistic=0.5001)
+    assert check.notes[0].startswith("the linear predictor is taken as Normal(-0.847, 0.000354)")
+    oe, slope, c = check.criteria
+    assert (oe.n, c.n) == (900, 611)
+    slope_variance = 1 / (sd**2 * 0.3 * 0.7)  # per patient, at a nearly constant risk of 0.3
+    assert slope.n == pytest.approx(slope_variance / (0.2 / (2 * 1.96)) ** 2, rel=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("c_statistic", "end"),
+    [(0.5 + 1e-8, "0.50000001 at a prevalence of 0.3 (its SD would be below 1e-06)"),
+     (0.99999, "0.99999 at a prevalence of 0.3 (its SD would be above 100)")],
+)  # fmt: skip
+def test_a_c_statistic_beyond_the_search_says_which_end(c_statistic, end):
+    with pytest.raises(ma.errors.ConfigError) as refused:
+        ma.sample_size.validation(prevalence=0.3, c_statistic=c_statistic)
+    assert str(refused.value) == (
+        f"no normal linear predictor with an SD from 1e-06 to 100 has a C-statistic of {end}: "
+        "pass lp_mean and lp_sd"
+    )
+
+
+def test_a_c_statistic_near_one_warns_of_no_overflow():
+    """A review: validation(c_statistic=0.999) warned "overflow encountered in exp"."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check = ma.sample_size.validation(prevalence=0.3, c_statistic=0.999)
+    assert [c.n for c in check.criteria] == [900, 32695, 4]
+
+
+def test_an_unreachable_width_names_the_linear_predictor_only_where_it_was_given():
+    """A derived linear predictor: "check lp_mean and lp_sd" named arguments never passed."""
+    with pytest.raises(ma.errors.ConfigError) as derived:
+        ma.sample_size.validation(prevalence=0.3, c_statistic=0.7, c_width=1e-6)
+    assert str(derived.value) == (
+        "no realistic number of patients gives these widths for the linear predictor derived "
+        "from prevalence and c_statistic: widen c_width/slope_width"
+    )
+    with pytest.raises(ma.errors.ConfigError) as given:
+        ma.sample_size.validation(prevalence=0.3, c_statistic=0.7, c_width=1e-6, lp_mean=-1,
+                                  lp_sd=1)  # fmt: skip
+    assert str(given.value) == (
+        "no realistic number of patients gives these widths for this linear predictor: widen "
+        "c_width/slope_width, or check lp_mean and lp_sd"
+    )

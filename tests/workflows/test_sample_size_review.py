@@ -97,17 +97,17 @@ def _ranked(modality, base, samples) -> np.ndarray:
     [
         (6, 0.8, "the base model's R-squared on its source", "from the base model's AUROC on its "
          "source (0.800"),
-        (6, 0.6, "the base model's R-squared here", "from the base model's AUROC at this site"),
-        (2, 0.8, "conservative R-squared", "conservative default"),
-        (2, 0.6, "conservative R-squared", "conservative default"),
+        (6, 0.97, "the base model's R-squared here", "from the base model's AUROC at this site"),
+        (2, 0.95, "conservative R-squared", "conservative default"),
+        (2, 0.6, "the base model's R-squared on its source", "from the base model's AUROC on its "
+         "source (0.600"),
     ],
 )  # fmt: skip
 def test_a_study_line_names_where_its_r_squared_came_from(monkeypatch, positive, source, basis,
                                                          why):  # fmt: skip
     """The review: "(Riley et al., conservative R-squared)" where the R-squared came from the
     base's AUROC on its source. 6 positive patients give a site AUROC (0.93): the lower of it
-    and a source's to plan on is used; a source below the C-statistic the default implies
-    (0.6) is too weak to plan on, as a site's is. 2 give none: the default, the floor."""
+    and the source's is used. 2 give none: the default, or the source's where lower."""
     monkeypatch.setattr(sample_size, "_scores", _ranked)
     every = _patients(120, positive)
     train, test = every.subset(np.arange(84)), every.subset(np.arange(84, 120))
@@ -120,10 +120,6 @@ def test_a_study_line_names_where_its_r_squared_came_from(monkeypatch, positive,
         f"sample size (Riley et al., {basis}): minimum "
         f"patients head-only adapter {entry['strategies']['head_only']['n_needed']:,}; "
     )
-    if positive == 2 and source == 0.6:
-        assert (
-            "nor its AUROC on its source (0.600), below the C-statistic of" in (entry["r2_source"])
-        )
 
 
 def test_adapt_s_line_says_which_estimates_evaluate_will_not_report():
@@ -138,9 +134,52 @@ def test_adapt_s_line_says_which_estimates_evaluate_will_not_report():
              "test_reported": {"O/E": False, "slope": False}, "not_reported": why}  # fmt: skip
     assert sample_size_line(entry).endswith(
         "precise estimates of observed/expected ratio and calibration slope at this site need "
-        "166 and 4,150 test patients respectively: the 9 here are enough for none of them, too "
-        "few for evaluate to report the observed/expected ratio and calibration slope at all "
-        f"({why})"
+        "166 and 4,150 test patients respectively: the 9 here are enough for none of them; "
+        "too few for evaluate to report the observed/expected ratio and calibration slope at "
+        f"all ({why})"
     )
     entry["test_reported"] = {"O/E": True, "slope": True}  # enough to report, not precise
     assert sample_size_line(entry).endswith("the 9 here are enough for none of them")
+    # a second review: O/E precise enough (a common outcome needs few), the slope withheld
+    few = "the test split holds 50 patients, 3 of class '0', and evaluate reports no AUROC ..."
+    entry.update(n_test=50, test_needs={"O/E": 40, "slope": 900},
+                 test_supports={"O/E": True, "slope": False},
+                 test_reported={"O/E": True, "slope": False}, not_reported=few)  # fmt: skip
+    assert sample_size_line(entry).endswith(
+        "the 50 here are enough for observed/expected ratio only; too few for evaluate to "
+        f"report the calibration slope at all ({few})"
+    )
+
+
+class _Held:
+    """Test samples as ``_mark_unreported`` reads them: labels, their patients, a length."""
+
+    def __init__(self, labels, patients):
+        self.labels, self._patients = np.asarray(labels), np.asarray(patients)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def known_patients(self):
+        return self._patients
+
+
+def test_unreported_estimates_count_patients_in_their_words_and_cells_say_both():
+    """A second review: "the test split holds 7 images" counted patients; "holds 1 patients";
+    and a supported but unreported criterion showed "yes"."""
+    from medadapt.cli.check_data import _supported_cell
+    from medadapt.workflows.sample_size import _mark_unreported
+
+    def checked():
+        return {"criteria": [{"name": n, "n": 8, "supported": True} for n in ("O/E", "slope")]}
+
+    seven = _Held(np.r_[np.ones(14, int), np.zeros(6, int)], np.repeat(np.arange(7), [3] * 6 + [2]))
+    validated = checked()
+    _mark_unreported(validated, seven, ["0", "1"], "patients")
+    assert validated["not_reported"].startswith("the test split holds 7 patients, and evaluate")
+    validated = checked()
+    _mark_unreported(validated, _Held([1, 0], [0, 0]), ["0", "1"], "patients")
+    assert validated["not_reported"].startswith("the test split holds 1 patient, and")
+    assert _supported_cell(validated["criteria"][0], 2) == "yes, not reported"
+    assert _supported_cell({"supported": True}, 60) == "yes"
+    assert _supported_cell({"supported": False, "reported": False}, 9) == "no: 9, not reported"

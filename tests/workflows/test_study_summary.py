@@ -116,8 +116,8 @@ def test_a_plateau_is_said_plainly_only_where_the_interval_rules_out_a_gain():
                                               1.0: [0.60, 0.71, 0.81]}}))  # fmt: skip
     assert open_["more_data"]["inconclusive"]
     assert next(s for s in open_["sentences"] if "of its best" in s).endswith(
-        "no larger size tried improves on that by more; that is the mean scores, not evidence "
-        "that more data would not help (see the interval below)."
+        "no larger size tried improves on that by more; that is the mean scores: the interval "
+        "below does not rule out that more data would help."
     )
 
 
@@ -127,8 +127,8 @@ def test_the_plateau_is_found_when_the_curve_dips_at_the_largest_size():
     assert (
         "The bottleneck adapter gets within 0.01 of its best AUROC from 100 rows (50%); no "
         "larger size tried improves on that by more (at the largest size it scores 0.750, lower "
-        "than at 100 rows); that is the mean scores, not evidence that more data would not "
-        "help (see the interval below)."  # seeds that agree exactly: no interval, no verdict
+        "than at 100 rows); that is the mean scores, which alone cannot show whether more data "
+        "would help."  # seeds that agree exactly: no interval, no verdict, none pointed to
     ) in found["sentences"]
 
 
@@ -231,8 +231,8 @@ def test_a_brier_score_that_rises_at_the_largest_size_is_called_higher_not_lower
     assert (
         "The bottleneck adapter gets within 0.005 of its best Brier score from 100 rows (50%); no "
         "larger size tried improves on that by more (at the largest size it scores 0.050, "
-        "higher (worse) than at 100 rows); that is the mean scores, not evidence that more data "
-        "would not help (see the interval below)."
+        "higher (worse) than at 100 rows); that is the mean scores, which alone cannot show "
+        "whether more data would help."  # no Brier resamples: no verdict below
     ) in found["sentences"]
 
 
@@ -269,6 +269,43 @@ def test_the_brier_change_worth_having_scales_with_the_outcome_s_rarity():
         "smallest change in Brier score counted as worth having: 2% of the Brier score of "
         "predicting the test group's outcome shares for everyone), so more data of this kind "
         "may or may not help."
+    )
+
+
+def test_a_fixed_brier_change_worth_having_is_not_called_a_share():
+    """Without the test group's prevalence, the fixed 0.005 was still said to be "2% of the
+    Brier score of predicting the test group's outcome shares"."""
+    points = _points({"bottleneck": {0.5: [0.9] * 3, 1.0: [0.9] * 3}})
+    for point in points:
+        point["metrics"]["auroc"] = point["metrics"]["auroc_ci"] = None
+        point["metrics"]["brier"] = (0.0150 if point["fraction"] == 0.5 else 0.0140) + (
+            0.0001 * point["seed"] * point["fraction"])  # fmt: skip
+        spread = np.linspace(-0.01, 0.01, 100) * (1 if point["fraction"] == 0.5 else -1)
+        point["metrics"]["resampled"] = {"brier": list(point["metrics"]["brier"] + spread)}
+    _, found = _found(points)
+    assert found["metric"] == "brier" and found["more_data"]["inconclusive"] is True
+    assert found["sentences"][-1].endswith(
+        "cannot tell: the interval includes both no gain and a gain larger than 0.005 (the "
+        "smallest change in Brier score counted as worth having, a fixed figure where the test "
+        "group's outcome shares are not recorded), so more data of this kind may or may not "
+        "help."
+    )
+
+
+def test_a_plateau_with_no_gain_sentence_points_to_no_interval():
+    """One seed: no interval follows, so the plateau's qualifier names none."""
+    from medadapt.workflows.study_sentences import _as_means
+
+    said = "The bottleneck adapter gets within 0.01 of its best AUROC from 50 rows (25%)."
+    one_seed = {"improving": None, "ci": None, "sentence": "... with one seed: ..."}
+    expected = (
+        "The bottleneck adapter gets within 0.01 of its best AUROC from 50 rows (25%); that is "
+        "the mean scores, which alone cannot show whether more data would help."
+    )
+    assert _as_means(said, one_seed) == _as_means(said, None) == expected
+    assert _as_means(said, {"improving": True, "inconclusive": False}) == (
+        "The bottleneck adapter gets within 0.01 of its best AUROC from 50 rows (25%); that is "
+        "the mean scores: the interval below shows the curve still rising."
     )
 
 

@@ -73,7 +73,8 @@ LEGEND = {
 }
 MEAN_LEGEND = "; (iv) mean outcome within 10%"
 """A continuous outcome's criterion (iv), in the legend where it is applied (it is not where
-the outcome's mean lies within one SD of 0, and a note says why)."""
+the outcome's values lie on both sides of 0 and its mean within one SD of 0, and a note says
+why)."""
 
 
 def legend(task: str, names: list[str]) -> str:
@@ -152,9 +153,8 @@ def _print_validation(result: dict[str, Any], n_test: int) -> None:
 def _supported_cell(criterion: dict[str, Any], n_test: int) -> str:
     """Whether the test patients support a precise estimate; "not reported" where evaluate
     will give no estimate at all on them."""
-    if criterion["supported"]:
-        return "yes"
-    return f"no: {n_test}" + (", not reported" if criterion.get("reported") is False else "")
+    unreported = ", not reported" if criterion.get("reported") is False else ""
+    return f"yes{unreported}" if criterion["supported"] else f"no: {n_test}{unreported}"
 
 
 build_command(
@@ -163,7 +163,7 @@ build_command(
 
     For each adaptation strategy: the minimum patients to adapt (expected shrinkage >= 0.9,
     optimism in R-squared <= 0.05, overall risk within +-0.05; continuous outcomes: residual
-    SD and mean within 10%, the mean's only where it lies at least one SD from 0; more than
+    SD and mean within 10%, the mean's not where values of both signs centre near 0; more than
     two classes: Pate et al. 2023), and for the site's test set (binary outcomes) the patients
     needed for precise O/E, calibration slope and C-statistic, and which of them evaluate will
     not report at all on so few. Tables and images; exits 0 even when the data are short;

@@ -10,7 +10,7 @@ from typing import Any
 
 from medadapt.checks import is_number
 from medadapt.cli.common import note, print_table, stdout, warn
-from medadapt.data.read_errors import skipped_kind
+from medadapt.data.read_errors import SKIPPED_KINDS, skipped_kind
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, fmt_metric, metric_digits
 
 #: what a metric's scale is where it is not the one a reader expects (a multiclass Brier score
@@ -168,18 +168,10 @@ def print_skipped(summary: dict[str, Any], data: Path | None = None) -> None:
         note(f"... and {len(skipped) - SKIPPED_LISTED} more (--json lists them all)")
     if skipped:
         kinds = Counter(skipped_kind(str(item["reason"])) for item in skipped)
-        what = ", ".join(f"{kinds[kind]} {said}" for kind, said in SKIPPED_KINDS if kinds[kind])
+        what = ", ".join(f"{kinds[k.kind]} {k.tallied}" for k in SKIPPED_KINDS if kinds[k.kind])
         noun = "file" if kinds["not an image"] else "image"  # a notes.txt is no image
         note(f"{len(skipped)} {noun}{'s' * (len(skipped) != 1)} left out (--on-error skip): "
              f"{what}")  # fmt: skip
-
-
-#: each kind of file left out (:func:`medadapt.data.read_errors.skipped_kind`), as counted
-SKIPPED_KINDS = (
-    ("not an image", "not an image (unknown file type)"),
-    ("unreadable", "unreadable"),
-    ("blank", "blank (every pixel one value)"),
-)
 
 
 SKIPPED_LISTED = 10  # files left out named one per line (an .npz may hold thousands blank)

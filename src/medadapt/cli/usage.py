@@ -5,7 +5,7 @@ An unknown option or command is offered the one it most likely meant only when s
 ``--epochs``). An option that another command takes says where it goes instead: one chosen at
 ``train-base`` and kept with the model (a table's label and columns, how images are read, the
 architecture), a training option given to a command that does not train, or any other
-option the commands that take it.
+option, by naming the commands that take it.
 
 >>> closest("--thresold", ["--threshold", "--json"]), closest("--epochs", ["--report"])
 ('--threshold', None)
@@ -129,8 +129,9 @@ def _unknown_option(flag: str, context: click.Context | None) -> str | None:
 
 
 def _taken_elsewhere(flag: str, context: click.Context | None) -> str:
-    """``"; study and train-base take it"`` where other commands take ``flag``, else empty
-    (``adapt --freeze-backbone``: the option exists, at another verb)."""
+    """``" for adapt; train-base and federate simulate take it"`` (``adapt
+    --freeze-backbone``: the option exists, at other verbs) where commands other than this
+    one take ``flag``, else empty."""
     verb = _verb(context)
     takers = [name for name, flags in _commands(context) if flag in flags and name != verb]
     if not takers or verb is None:

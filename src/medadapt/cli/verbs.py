@@ -16,6 +16,7 @@ from medadapt import checks
 from medadapt.cli import inputs
 from medadapt.cli.common import (
     new_directory,
+    note,
     small_model_threads,
     status_progress,
     stdout,
@@ -219,6 +220,8 @@ def _adapt(**values: Any) -> None:
         from medadapt.workflows.sample_size import sample_size_line
 
         stdout.print(sample_size_line(info["sample_size"], modality.noun))
+        for caveat in info["sample_size"].get("criteria_notes", []):  # as check-data says them
+            note(caveat)
     print_skipped(summary, data)
     warn_all(summary["warnings"])
     group, column = values["group"], info.get("group_column") or values["group_column"]

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from medadapt.data.read_errors import is_blank_reason, skipped_kind
+from medadapt.data.read_errors import SKIPPED_KINDS, skipped_kind
 from medadapt.errors import DataError
 
 
@@ -198,21 +198,15 @@ def check_class_counts(dataset: ImageDataset, *, explicit_classes: bool) -> None
 
 
 def describe_skipped(skipped: Sequence[tuple[str, str]]) -> str:
-    """The skipped ``(file, reason)`` counted by kind, each kind's first named: "2 unreadable
-    files, first: a.png: unreadable (...); 1 blank image, first: b.png" (blank: every pixel
-    one value)."""
-    blank = [path for path, reason in skipped if is_blank_reason(reason)]
+    """The skipped ``(file, reason)`` counted by kind (the table the CLI's tally reads,
+    :data:`~medadapt.data.read_errors.SKIPPED_KINDS`), each kind's first named: "1 file of no
+    image type, first: notes.txt: unknown file type '.txt' (...); 2 unreadable files, first:
+    a.png: unreadable (...); 1 blank image, first: b.png" (blank: every pixel one value)."""
     words = []
-    for kind, named in (
-        ("not an image", "file{} of no image type"),
-        ("unreadable", "unreadable file{}"),
-    ):
-        files = [(path, reason) for path, reason in skipped if skipped_kind(reason) == kind]
+    for kind in SKIPPED_KINDS:
+        files = [(path, reason) for path, reason in skipped if skipped_kind(reason) == kind.kind]
         if files:
             path, reason = files[0]
-            n = len(files)
-            words.append(f"{n} {named.format('s' * (n != 1))}, first: {path}: {reason}")
-    if blank:
-        n = len(blank)
-        words.append(f"{n} blank image{'s' * (n != 1)}, first: {blank[0]}")
+            first = f"{path}: {reason}" if kind.with_reason else path
+            words.append(f"{kind.counted(len(files))}, first: {first}")
     return "; ".join(words)

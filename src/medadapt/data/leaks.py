@@ -12,7 +12,8 @@ alone against the label on the training rows, in one vectorised pass:
   carry the majority class of their value, or, for a numeric feature, the classes form at
   most 2 K runs once the rows are sorted by it (a label cut from that number);
 * regression: |Pearson| or |Spearman| correlation >= 0.98 (the correlation ratio for a
-  category, and for a number of few values: ``disease`` = ``num > 0`` as a measured label).
+  category, and for a number of few values: ``disease`` = ``num > 0`` as a measured label;
+  there, over the rows of values seen at least 5 times, so no value fits its own outcome).
 
 A category is also scored with every value its own level, each row left out of its value's
 figure (:func:`_left_out_means`): bands of a measured outcome of 2-4 rows each, pooled as rare,
@@ -381,15 +382,13 @@ def _regression_leaks(y, x_num, numeric, rows, categorical) -> list[Leak]:
             leaks.append(Leak(name, "|correlation|", value, rows=len(x),
                               threshold=LEAK_CORRELATION))  # fmt: skip
             continue
-        ratio = _steps_ratio(x, t)  # a step function of a few values: disease = num > 0
+        ratio, judged = _steps_ratio(x, t)  # a step function of few values: disease = num > 0
         if ratio >= LEAK_CORRELATION:
-            leaks.append(Leak(name, "correlation ratio", ratio, rows=len(x),
+            leaks.append(Leak(name, "correlation ratio", ratio, rows=judged,
                               threshold=LEAK_CORRELATION))  # fmt: skip
     for name in categorical:
         codes = _category_codes(rows[name])
-        means = _group_means(codes, y)
-        total = ((y - y.mean()) ** 2).sum()
-        ratio = float(np.sqrt(((means[codes] - y.mean()) ** 2).sum() / total)) if total else 0.0
+        ratio = _correlation_ratio(codes, y)
         if ratio >= LEAK_CORRELATION and int(codes.max()) + 1 <= len(y) / 2:
             leaks.append(Leak(name, "correlation ratio", ratio, rows=len(y),
                               threshold=LEAK_CORRELATION))  # fmt: skip
@@ -405,23 +404,36 @@ def _regression_leaks(y, x_num, numeric, rows, categorical) -> list[Leak]:
     return leaks
 
 
-def _steps_ratio(x: np.ndarray, y: np.ndarray) -> float:
-    """The correlation ratio of ``y`` on a numeric feature of few values (each value its own
-    group, at least :data:`ROWS_PER_STEP` rows per value on average): 1 where ``y`` is a
-    function of ``x`` that no correlation sees (``num > 0`` of a grade 0-4). 0 for a feature
-    of many values, whose group means would fit noise."""
-    values, codes = np.unique(x, return_inverse=True)
-    if not 2 <= len(values) <= len(x) / ROWS_PER_STEP:
-        return 0.0
+def _steps_ratio(x: np.ndarray, y: np.ndarray) -> tuple[float, int]:
+    """The correlation ratio of ``y`` on a numeric feature of few values, each value its own
+    group, and the rows it rests on: 1 where ``y`` is a function of ``x`` that no correlation
+    sees (``num > 0`` of a grade 0-4). Only the rows of values seen in at least 5 rows
+    (``MIN_LEVEL_ROWS``) count: a value of one row fits its own outcome (9 such values among
+    91 zeros, the outcome unrelated to them, scored 0.9995). 0 unless at least 2 such values
+    remain, with :data:`ROWS_PER_STEP` rows per value on average (means of many values fit
+    noise)."""
+    codes = np.unique(x, return_inverse=True)[1]
+    common = np.bincount(codes)[codes] >= MIN_LEVEL_ROWS
+    values, steps = np.unique(codes[common], return_inverse=True)
+    rows = int(common.sum())
+    if not 2 <= len(values) <= rows / ROWS_PER_STEP:
+        return 0.0, rows
+    return _correlation_ratio(steps, y[common]), rows
+
+
+#: rows per distinct value, on average, for a numeric feature to be judged as steps
+ROWS_PER_STEP = 10
+
+
+def _correlation_ratio(codes: np.ndarray, y: np.ndarray) -> float:
+    """The correlation ratio (eta) of ``y`` on groups ``codes``: the share of its spread
+    that the groups' means explain, square-rooted (1: ``y`` is a function of the group; 0
+    where ``y`` does not vary)."""
     total = ((y - y.mean()) ** 2).sum()
     if not total:
         return 0.0
     means = _group_means(codes, y)
     return float(np.sqrt(((means[codes] - y.mean()) ** 2).sum() / total))
-
-
-#: rows per distinct value, on average, for a numeric feature to be judged as steps
-ROWS_PER_STEP = 10
 
 
 def _correlation(a: np.ndarray, b: np.ndarray) -> float:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 #: how every reason a blank image is left out begins (training data, or images to score)
 BLANK = "a blank image: every pixel has the same value"
 #: why a blank file or array image is left out of training data (``--on-error skip``): not
@@ -25,6 +27,33 @@ def skipped_kind(reason: str) -> str:
     if is_blank_reason(reason):
         return "blank"
     return "not an image" if reason.startswith(UNKNOWN_TYPE) else "unreadable"
+
+
+@dataclass(frozen=True)
+class SkippedKind:
+    """How one kind of skipped file (:func:`skipped_kind`) is said: ``tallied`` after its
+    count in the CLI's one-line tally ("2 blank (every pixel one value)"), ``named`` as the
+    count's noun before the first such file ("2 blank images, first: a.png"; ``{s}``: the
+    plural's s), with its reason where ``with_reason`` (a blank one's reason is its kind)."""
+
+    kind: str
+    tallied: str
+    named: str
+    with_reason: bool
+
+    def counted(self, n: int) -> str:
+        """``"2 blank images"``: ``n`` and the noun, singular or plural."""
+        return f"{n} {self.named.format(s='s' * (n != 1))}"
+
+
+#: every kind of file left out, in the order each is said (the CLI's tally and the refusal
+#: of a class left without images both read it)
+SKIPPED_KINDS = (
+    SkippedKind("not an image", "not an image (unknown file type)", "file{s} of no image type",
+                with_reason=True),
+    SkippedKind("unreadable", "unreadable", "unreadable file{s}", with_reason=True),
+    SkippedKind("blank", "blank (every pixel one value)", "blank image{s}", with_reason=False),
+)  # fmt: skip
 
 
 class ReadError(Exception):

@@ -77,18 +77,24 @@ def max_cox_snell(prevalence: float) -> float:
 
 
 def rare_outcome_note(prevalence: float, margin: float = 0.05) -> str | None:
-    """Why criterion (iii)'s absolute margin says little of a rare outcome (prevalence below
-    0.1): a margin of 0.05 is then large against the risk itself (None: not rare)."""
-    if prevalence >= RARE_BELOW:
+    """Why criterion (iii)'s absolute ``margin`` says little of the risk where it is large
+    against the risk itself (more than :data:`MARGIN_AGAINST_RISK` of the prevalence: below a
+    prevalence of 0.1 at the default 0.05); None where the margin is small against the risk.
+
+    >>> rare_outcome_note(0.05, margin=0.005) is None  # a tenth of the risk: a real margin
+    True
+    """
+    against_risk = margin / prevalence
+    if against_risk <= MARGIN_AGAINST_RISK:
         return None
     return (f"criterion (iii) estimates the overall risk within +-{margin:g}, a margin "
-            f"{margin / prevalence:.1f} times the risk itself at a prevalence of "
-            f"{prevalence:.3f}: met, it leaves that risk uncertain relative to its "
-            "size")  # fmt: skip
+            f"{against_risk:.1f} times the risk itself at a prevalence of {prevalence:.3f}: "
+            "even when met, it leaves that risk uncertain relative to its size")  # fmt: skip
 
 
-RARE_BELOW = 0.1
-"""A prevalence below this is a rare outcome for criterion (iii)'s caveat."""
+MARGIN_AGAINST_RISK = 0.5
+"""Criterion (iii)'s margin more than this share of the risk itself earns the caveat of
+:func:`rare_outcome_note` (at the default margin 0.05: a prevalence below 0.1)."""
 
 
 def shrinkage_n(parameters: int, r2_cs: float, shrinkage: float) -> float:
@@ -179,7 +185,7 @@ def validation(
     se_oe = math.asinh(oe_width / 2) / Z  # the interval exp(+-Z se) around O/E = 1
     x, w = _nodes()
     lp = lp_mean + lp_sd * x
-    p = 1 / (1 + np.exp(-lp))
+    p = special.expit(lp)  # no overflow at the far tails of a wide LP (C-statistic 0.999)
     weight = w * p * (1 - p)  # Fisher information of logit p = a + b LP, per patient
     info = np.array([[np.sum(weight), np.sum(weight * lp)],
                      [np.sum(weight * lp), np.sum(weight * lp * lp)]])  # fmt: skip
@@ -200,7 +206,8 @@ def lp_distribution(prevalence: float, c_statistic: float) -> tuple[float, float
     this prevalence and C-statistic: ``E[expit(LP)] = prevalence`` and, with events drawn
     in proportion to ``expit(LP)``, the probability that an event's LP exceeds a non-event's
     is ``c_statistic`` (Riley et al. 2021's consistency condition; solved on a fine grid, the
-    mean for each SD by root finding, then the SD)."""
+    mean for each SD by root finding, then the SD, within :data:`LP_SD_RANGE`). A
+    C-statistic that no SD there reaches raises ValueError saying which end it passes."""
     _check_fraction(prevalence, "prevalence")
     if not 0.5 < c_statistic < 1:
         raise ValueError(f"the C-statistic must be in (0.5, 1); got {c_statistic:g}")
@@ -210,9 +217,31 @@ def lp_distribution(prevalence: float, c_statistic: float) -> tuple[float, float
         return float(optimize.brentq(lambda mu: _lp_figures(mu, sd)[0] - prevalence, -reach,
                                      reach, xtol=1e-12))  # fmt: skip
 
-    sd = optimize.brentq(lambda s: _lp_figures(mean_for(s), s)[1] - c_statistic, 1e-3, 100,
-                         xtol=1e-10)  # fmt: skip
+    def c_at(sd: float) -> float:
+        return _lp_figures(mean_for(sd), sd)[1]
+
+    narrowest, widest = LP_SD_RANGE
+    if c_statistic <= c_at(narrowest):
+        raise ValueError(_unreached(c_statistic, prevalence, f"below {narrowest:g}"))
+    if c_statistic >= c_at(widest):
+        raise ValueError(_unreached(c_statistic, prevalence, f"above {widest:g}"))
+    sd = optimize.brentq(lambda s: c_at(s) - c_statistic, narrowest, widest, xtol=1e-12,
+                         rtol=1e-10)  # fmt: skip
     return mean_for(sd), float(sd)
+
+
+def _unreached(c_statistic: float, prevalence: float, end: str) -> str:
+    """Why no linear predictor is derived: the SD it needs lies beyond ``end`` of
+    :data:`LP_SD_RANGE` ("below 1e-06": a C-statistic too near 0.5; "above 100": too near 1)."""
+    narrowest, widest = LP_SD_RANGE
+    return (f"no normal linear predictor with an SD from {narrowest:g} to {widest:g} has a "
+            f"C-statistic of {c_statistic:.10g} at a prevalence of {prevalence:g} (its SD would "
+            f"be {end})")  # fmt: skip
+
+
+LP_SD_RANGE = (1e-6, 100.0)
+"""The SDs :func:`lp_distribution` searches: C-statistics from about 0.5 + 2.8e-7 (near 0.5
+the C-statistic exceeds it by 0.282 times the SD) to about 0.9999."""
 
 
 _GRID = np.linspace(-9, 9, 6001)  # standard normal points for :func:`_lp_figures`

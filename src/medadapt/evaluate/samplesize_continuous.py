@@ -14,10 +14,13 @@ adjusted R-squared ``R2``:
       ``df = n - p - 1``, is at most ``mmoe``;
 (iv)  the mean outcome (the intercept at mean predictors) within the same margin: the
       smallest n with ``t_{0.975, n-p-1} sqrt(sd^2 (1 - R2) / n) <= (mmoe - 1) |intercept|``;
-      only when the intercept and the outcome's SD are given, and the mean is at least one SD
-      from 0: nearer (a centred score, a change from baseline), a margin proportional to the
-      mean is no clinical margin and asks for absurd numbers (mean 0.01, SD 1: 2.7 million),
-      so (iv) is left out and :func:`mean_criterion_note` says why.
+      only when the intercept and the outcome's SD are given. It is left out where the mean
+      lies within one SD of 0 and the outcome's values lie on both sides of 0 (a centred
+      score, a change from baseline): there a margin proportional to the mean is no clinical
+      margin and asks for absurd numbers (mean 0.01, SD 1: 2.7 million), and
+      :func:`mean_criterion_note` says why. An outcome of one sign keeps it however skewed
+      (a length of stay of mean 5, SD 6: 10% of the mean is a real margin); where the signs
+      are not known, values on both sides are assumed.
 
 Every n is rounded up to a whole patient.
 """
@@ -78,8 +81,10 @@ def _item(name: str, description: str, n: int) -> Criterion:
 def development_continuous(
     *, parameters: int, r2: float, shrinkage: float = 0.9, optimism: float = 0.05,
     mmoe: float = 1.1, intercept: float | None = None, sd: float | None = None,
+    crosses_zero: bool | None = None,
 ) -> list[Criterion]:  # fmt: skip
-    """Riley et al.'s criteria (i)-(iv) for a continuous outcome (see the module docstring).
+    """Riley et al.'s criteria (i)-(iv) for a continuous outcome (see the module docstring;
+    ``crosses_zero``: whether the outcome's values lie on both sides of 0, None: not known).
     Events do not apply: each criterion's ``events`` is NaN and ``per_parameter`` None."""
     if not 0 < r2 < 1:
         raise ValueError(f"the anticipated R-squared must be in (0, 1); got {r2:g}")
@@ -94,22 +99,41 @@ def development_continuous(
         _item("ii", f"optimism in R-squared <= {optimism:g}", n2),
         _item("iii", f"residual SD within a factor {mmoe:g}", n3),
     ]
-    if intercept is not None and sd is not None and not mean_criterion_note(intercept, sd, mmoe):
+    if (
+        intercept is not None
+        and sd is not None
+        and not mean_criterion_note(intercept, sd, mmoe, crosses_zero=crosses_zero)
+    ):
         allowed = (mmoe - 1) * abs(intercept)
         n4 = _smallest(p + 2, lambda n: _half_width(n, p, r2, sd) <= allowed)
         out.append(_item("iv", f"mean outcome within a factor {mmoe:g}", n4))
     return out
 
 
-def mean_criterion_note(mean: float, sd: float, mmoe: float = 1.1) -> str | None:
+def mean_criterion_note(
+    mean: float, sd: float, mmoe: float = 1.1, *, crosses_zero: bool | None = None
+) -> str | None:
     """Why criterion (iv) is not applied to an outcome of this ``mean`` and ``sd``: the mean
-    lies within one SD of 0 (coefficient of variation above 1, or a mean of 0), where a
-    margin of ``mmoe - 1`` of the mean is no clinical margin; None where (iv) applies."""
-    if abs(mean) >= sd:
+    lies within one SD of 0 and the values lie on both sides of 0 (``crosses_zero``; None:
+    not known, taken as so), where a margin of ``mmoe - 1`` of the mean is no clinical
+    margin; None where (iv) applies (an outcome of one sign, or a mean far from 0).
+
+    >>> mean_criterion_note(5.0, 6.0, crosses_zero=False) is None  # a length of stay
+    True
+    """
+    if crosses_zero is False and mean == 0:  # values of one sign (and not all 0) never are
+        raise ValueError("an outcome whose values lie on one side of 0 has a mean away from "
+                         "0; got mean 0 with crosses_zero=False")  # fmt: skip
+    if abs(mean) >= sd or crosses_zero is False:
         return None
-    return (f"the outcome's mean lies within one SD of 0 (mean {mean:.3g}, SD {sd:.3g}): a "
-            f"margin of {(mmoe - 1) * 100:.3g}% of it is no clinical margin; criterion "
-            "(iv) not applied")  # fmt: skip
+    margin = f"a margin of {(mmoe - 1) * 100:.3g}% of the mean is no clinical margin"
+    if crosses_zero:
+        return (f"the outcome's values lie on both sides of 0 and its mean within one SD of "
+                f"0 (mean {mean:.3g}, SD {sd:.3g}): {margin}; criterion (iv) not "
+                "applied")  # fmt: skip
+    return (f"the outcome's mean lies within one SD of 0 (mean {mean:.3g}, SD {sd:.3g}) and "
+            f"its values may lie on both sides of 0: {margin}; criterion (iv) not applied "
+            "(crosses_zero=False applies it to an outcome that is never negative)")  # fmt: skip
 
 
 def _sd_ratio(df: int) -> float:

@@ -243,6 +243,8 @@ def sample_size_rows(entry: dict[str, Any], unit: str = "patients") -> list[tupl
             for k in in_order(needs)
         ]
         rows.append(("sample size test", f"test {noun} for a precise {'; '.join(told)}"))
+    if entry.get("criteria_notes"):  # a criterion left out, a margin large against a risk
+        rows.append(("sample size caveats", "; ".join(map(str, entry["criteria_notes"]))))
     if entry.get("source"):
         rows.append(("sample size source", str(entry["source"])))
     return rows

@@ -33,7 +33,7 @@ from medadapt.adapters import AdapterModel, without_adapters
 from medadapt.adapters.methods import default_config
 from medadapt.errors import DataError
 from medadapt.evaluate.bootstrap import cluster_index
-from medadapt.evaluate.metrics import MIN_PATIENTS, MIN_PER_CLASS, count_units
+from medadapt.evaluate.metrics import MIN_PATIENTS, MIN_PER_CLASS, count_units, plural
 from medadapt.evaluate.report.formatting import listed
 from medadapt.evaluate.samplesize import binding, lp_distribution, validation
 from medadapt.evaluate.sufficiency import count_patients, rare_class_note
@@ -46,8 +46,9 @@ from medadapt.workflows.labels import label
 from medadapt.workflows.sample_size_outcomes import (
     BASIS_DEFAULT,
     BASIS_HERE,
+    CAUTIOUS_C,
+    WEAKEST_PLANNED,
     Outcome,
-    cautious_c,
     outcome_of,
 )
 from medadapt.workflows.splitting import select
@@ -174,7 +175,7 @@ def _mark_unreported(checked: dict[str, Any], test: Any, classes: list[str], nou
     everyone = count_units(np.ones(len(labels), dtype=bool), clusters)
     per_class = {c: count_units(labels == c, clusters) for c in (0, 1)}
     rarest = min(per_class, key=lambda c: (per_class[c], -c))
-    held = f"the test split holds {everyone} {noun}"
+    held = f"the test split holds {plural(everyone, noun.removesuffix('s'))}"
     if everyone < MIN_PATIENTS:
         withheld = {"O/E", "slope", "C"}
         why = f"{held}, and evaluate reports no figure from fewer than {MIN_PATIENTS}"
@@ -312,10 +313,12 @@ def _flat_risks(validation: dict[str, Any], noun: str) -> list[str]:
     if not huge:
         return []
     names = listed(estimate_name(c["name"]) for c in huge)
-    return [f"The {names} would need a million test {noun} or more because the anticipated "
-            "risks hardly vary at this site (SD of their log-odds "
-            f"{validation['lp_sd']:.2g}): no realistic test set estimates it precisely until "
-            "the model's risks spread out (an adapter trained here may change that)."]  # fmt: skip
+    it = "them" if len(huge) > 1 else "it"
+    return [f"The {names} would need a million test {noun} or more because the risks of a "
+            f"model with the anticipated C-statistic ({validation['c_statistic']:.2f}) at this "
+            f"prevalence hardly vary (SD of their log-odds {validation['lp_sd']:.2g}): no "
+            f"realistic test set estimates {it} precisely until the model ranks the patients "
+            "better (an adapter trained here may change that)."]  # fmt: skip
 
 
 _ESTIMATES = {**VALIDATION_WORDS, "C": "C-statistic (AUROC)"}  # the C-statistic glossed
@@ -401,7 +404,7 @@ def _validation(base: BaseModel, outcome: Outcome, risk: np.ndarray | None,
     (:func:`~medadapt.evaluate.samplesize.lp_distribution`), as Riley et al. require: the
     base's own log-odds here imply another prevalence and C-statistic (on the heart data at
     VA Long Beach, 0.696 and 0.788 against 0.745 and 0.726), and asked 2,305 patients for the
-    calibration slope where a consistent distribution asks 3,657."""
+    calibration slope where a consistent distribution asks about 3,660."""
     if outcome.task != "binary":
         return {"criteria": [], "why": VALIDATION_NOT_COMPUTED}
     if risk is None:
@@ -421,7 +424,7 @@ def _validation(base: BaseModel, outcome: Outcome, risk: np.ndarray | None,
     return out
 
 
-C_RANGE = (0.55, 0.95)
+C_RANGE = (WEAKEST_PLANNED, 0.95)
 """The C-statistics the validation criteria are computed for: an anticipated one outside is
 taken at the nearer end (and the entry says so)."""
 LP_FROM = (
@@ -450,14 +453,12 @@ VALIDATION_NOT_COMPUTED = (
 
 def _lower_auroc(base: BaseModel, outcome: Outcome) -> float:
     """The C-statistic the validation criteria assume: the lower of the source's and this
-    site's, as the anticipated R-squared takes it; where the site gives none to plan on (too
-    few patients, or a ranking too weak to plan on), a cautious 0.7 takes its place, or the
-    C-statistic the conservative default implies where lower (:func:`cautious_c`): fewer
-    patients, or a weaker base, never assume a better model."""
+    site's, as measured (a weak one too: it asks more test patients, as it should); where the
+    site gives none to plan on (too few patients), a cautious :data:`CAUTIOUS_C` takes its
+    place: fewer patients never assume a better model than the source's."""
     source = (base.training.get("test_metrics") or {}).get("auroc")
     here = outcome.figures.get("auroc_at_site")
-    cautious = cautious_c(outcome.figures["prevalence"])
-    return min(a for a in (source, cautious if here is None else here) if a is not None)
+    return min(a for a in (source, CAUTIOUS_C if here is None else here) if a is not None)
 
 
 def adapter_sample_size(modality: Any, base: BaseModel, parameters: int, train: Any,
@@ -484,7 +485,9 @@ def adapter_sample_size(modality: Any, base: BaseModel, parameters: int, train: 
     counts = {"n_train": len(train), "n_test": len(test), **patients,
               **_as_patients_entry(modality, train)}  # fmt: skip
     validated = _validation(base, outcome, risk, criteria_count(counts, "n_test"))
-    _mark_unreported(validated, test, modality.classes(base.schema), modality.noun)
+    _mark_unreported(
+        validated, test, modality.classes(base.schema), PATIENTS if patients else modality.noun
+    )  # as count_units counts them
     checked = validated["criteria"]
     unreported = {"not_reported": validated["not_reported"]} if "not_reported" in validated else {}
     return {
@@ -527,8 +530,11 @@ def sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str:
     if not entry["test_needs"]:
         return line
     needs, supports = entry["test_needs"], entry["test_supports"]
+    reported = entry.get("test_reported", {})
     named = [VALIDATION_WORDS.get(k, k) for k in needs]
-    enough = [VALIDATION_WORDS.get(k, k) for k in needs if supports.get(k)]
+    withheld = [VALIDATION_WORDS.get(k, k) for k in needs if reported.get(k) is False]
+    enough = [VALIDATION_WORDS.get(k, k) for k in needs
+              if supports.get(k) and reported.get(k) is not False]  # fmt: skip
     told = (
         "none of them" if not enough
         else "all of them" if len(enough) == len(needs)
@@ -539,13 +545,10 @@ def sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str:
     here = f"{entry['n_test']:,}"
     if by_patient:
         here = f"{entry['n_test_patients']:,} {PATIENTS} ({entry['n_test']:,} {entry['unit']})"
-    withheld = [VALIDATION_WORDS.get(k, k) for k, shown in
-                entry.get("test_reported", {}).items() if not shown]  # fmt: skip
-    if withheld:  # no interval to read at all: said so, not "enough for none of them"
-        told = (f"none of them, too few for evaluate to report the {listed(withheld)} at all "
-                f"({entry['not_reported']})")  # fmt: skip
+    unreported = (f"; too few for evaluate to report the {listed(withheld)} at all "
+                  f"({entry['not_reported']})" if withheld else "")  # fmt: skip
     return (f"{line}; precise estimates of {listed(named)} at this site need {counts} test "
-            f"{noun}{respectively}: the {here} here are enough for {told}")  # fmt: skip
+            f"{noun}{respectively}: the {here} here are enough for {told}{unreported}")  # fmt: skip
 
 
 def study_sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str:
@@ -639,9 +642,8 @@ def study_sample_size(modality: Any, schema: Any, parameters: dict[str, int], tr
         needs = {c["name"]: c["n"] for c in checked}
     elif outcome.task == "binary":
         prevalence = outcome.figures["prevalence"]
-        assumed = cautious_c(prevalence)
-        oe, _slope, c = validation(prevalence=prevalence, c_statistic=assumed)
-        needs = {"O/E": oe.n, f"C (assumed {round(assumed, 3):g})": c.n}
+        oe, _slope, c = validation(prevalence=prevalence, c_statistic=CAUTIOUS_C)
+        needs = {"O/E": oe.n, f"C (assumed {CAUTIOUS_C:g})": c.n}
     return {
         **outcome.to_dict(), **counts,
         "strategies": strategies, "test_needs": needs, "source": source_of(outcome.task),

@@ -4,26 +4,25 @@ with the anticipated R-squared each needs and where it came from.
 
 Anticipated R-squared, lowest of what is known (a lower R-squared asks for more patients):
 
-* binary: the Cox-Snell R-squared implied by the base's AUROC on its source and at this site;
+* binary: the Cox-Snell R-squared implied by the base's AUROC on its source and at this site,
+  each planned as at least :data:`WEAKEST_PLANNED` (0.55: an AUROC of 0.509, or 0.448, or a
+  base ranking backwards, is planned as 0.55, so a weaker base is never told it needs fewer
+  patients; before, 0.509 implied a million patients or more where 0.491 took the default);
   where the site gives no AUROC to plan on (no patient the base never saw; fewer of them than
   ``evaluate`` reports an AUROC from: ``MIN_PATIENTS`` in all, ``MIN_PER_CLASS`` of each
-  class; an AUROC of 1; or an AUROC below the C-statistic the conservative default implies at
-  this prevalence, :func:`default_c_statistic`, about 0.7: a ranking too weak to plan on),
-  Riley et al. 2020's conservative default (Nagelkerke 0.15) takes the site's place: fewer
-  patients at a site, or a base that ranks them worse, never make the answer less cautious
-  than the default (before, an AUROC of 0.509 implied an R-squared of 0.000 and a million
-  patients or more, where one of 0.491 took the default);
-* multiclass: per pair of classes, the one implied by the base's pairwise AUROC at this site
-  (else the conservative default for that pair, and the sentence says why: too few patients
-  the base never saw, in all or of one of the two classes; a class the base does not score;
-  a pairwise AUROC of 1, or below the C-statistic the default implies for the pair); overall,
-  the conservative default;
+  class; an AUROC of 1), Riley et al. 2020's conservative default (Nagelkerke 0.15) takes the
+  site's place, or the source's where lower: fewer patients at a site never make the answer
+  less cautious;
+* multiclass: per pair of classes, the one implied by the base's pairwise AUROC at this site,
+  planned as at least 0.55 (else the conservative default for that pair, and the sentence
+  says why: too few patients the base never saw, in all or of one of the two classes; a
+  class the base does not score; a pairwise AUROC of 1); overall, the conservative default;
 * continuous: the base's R-squared on its source and at this site; without a positive one,
   0.1 (a weak model, stated as an assumption, with why the site gives none to plan on).
 
 The criteria's caveats go with the outcome (:attr:`Outcome.notes`): criterion (iii)'s margin
-against a rare outcome's risk, and a continuous criterion (iv) left out where the mean lies
-within one SD of 0.
+against a rare outcome's risk, and a continuous criterion (iv) left out where the outcome's
+values lie on both sides of 0 and its mean within one SD of 0 (a centred score, a change).
 
 Where the scored samples name their patients and one has several (repeat visits), the fewest
 of a class an AUROC needs are counted in patients, as the evaluation counts them: six visits
@@ -37,7 +36,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from itertools import combinations
 from typing import Any
 
@@ -48,7 +46,6 @@ from medadapt.evaluate.metrics import MIN_PATIENTS, MIN_PER_CLASS, count_units
 from medadapt.evaluate.report.formatting import listed
 from medadapt.evaluate.samplesize import (
     Criterion,
-    c_from_cox_snell,
     cox_snell_from_c,
     development,
     max_cox_snell,
@@ -70,7 +67,7 @@ PATIENTS = "patients"
 LOWER = "the lower one is used, to be cautious"
 CAUTIOUS_C = 0.7
 """The C-statistic the validation criteria assume where the site gives none to plan on (about
-the one the conservative default R-squared implies; lower where that is, :func:`cautious_c`)."""
+the one the conservative default R-squared implies near a prevalence of 0.5)."""
 #: what the study line calls each anticipated R-squared (:attr:`Outcome.r2_basis`)
 BASIS_DEFAULT = "conservative R-squared"
 BASIS_HERE = "the base model's R-squared here"
@@ -78,28 +75,26 @@ BASIS_SOURCE = "the base model's R-squared on its source"
 BASIS_PAIRS = "conservative R-squared overall, per pair of classes the base model's AUROC here"
 
 
-@lru_cache(maxsize=256)
-def default_c_statistic(prevalence: float) -> float:
-    """The C-statistic Riley et al. 2020's conservative default R-squared (Nagelkerke 0.15)
-    implies at this prevalence (0.693 at 0.5, 0.745 at 0.1): a site AUROC below it is a
-    ranking too weak to plan on, and the default takes its place."""
-    return c_from_cox_snell(NAGELKERKE_DEFAULT * max_cox_snell(prevalence), prevalence)
+WEAKEST_PLANNED = 0.55
+"""The weakest AUROC a plan takes (on the source, at the site, or for a pair of classes): a
+weaker one, down to a base that ranks the patients backwards, is planned as this. Lower, the
+criteria ask a million patients or more; a base no better than chance here tells nothing of
+what an adapter will reach, and this is the weakest ranking still worth adapting for."""
 
 
-def _plannable(auroc: float | None, prevalence: float) -> bool:
-    """Whether an AUROC (on the source, or at the site) is one to plan on: known, below 1 (no
-    finite R-squared there) and at least :func:`default_c_statistic`. A weaker one would ask
-    more patients than the default, a million or more near 0.5, while one at or below 0.5
-    takes the default: the default is the floor, so that no weaker base is told it needs
-    fewer."""
-    return auroc is not None and default_c_statistic(prevalence) <= auroc < 1
+def _planned(auroc: float) -> float:
+    """The AUROC a plan takes for a measured one (below 1): at least :data:`WEAKEST_PLANNED`."""
+    return max(auroc, WEAKEST_PLANNED)
 
 
-def cautious_c(prevalence: float) -> float:
-    """The C-statistic the validation criteria assume where the site gives none to plan on:
-    :data:`CAUTIOUS_C`, or :func:`default_c_statistic` where that is lower, so that a site
-    AUROC too weak to plan on never assumes a better model than one just strong enough."""
-    return min(CAUTIOUS_C, default_c_statistic(prevalence))
+def _weak_words(auroc: float) -> str:
+    """``""``, or why a measured AUROC is planned as :data:`WEAKEST_PLANNED`: ``", no better
+    than chance: planned as 0.55, the weakest ranking a plan takes"``."""
+    if auroc >= WEAKEST_PLANNED:
+        return ""
+    state = ("barely better than chance" if auroc > 0.5 else "no better than chance"
+             if auroc >= BACKWARDS_BELOW else BACKWARDS)  # fmt: skip
+    return f", {state}: planned as {WEAKEST_PLANNED:g}, the weakest ranking a plan takes"
 
 
 @dataclass
@@ -129,7 +124,8 @@ class Outcome:
                 prevalences=self.figures["prevalences"], r2_pairs=self.pairs, r2_cs=self.r2,
             )  # fmt: skip
         mean, sd = self.figures["mean"], self.figures["sd"]
-        return development_continuous(parameters=parameters, r2=self.r2, intercept=mean, sd=sd)
+        return development_continuous(parameters=parameters, r2=self.r2, intercept=mean, sd=sd,
+                                      crosses_zero=self.figures.get("crosses_zero"))  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         out = {"task": self.task, "outcome": self.summary, "r2": self.r2,
@@ -208,47 +204,52 @@ def _binary(labels: np.ndarray, scored, source_auroc: float | None, noun: str,
     if not 0 < prevalence < 1:
         only = _class_name(classes, int(prevalence >= 1))
         return f"the {len(labels)} {noun} hold one class only (all of class {only})"
-    source_known = _plannable(source_auroc, prevalence)
+    source_known = source_auroc is not None and source_auroc < 1
     notes = [note] if (note := rare_outcome_note(prevalence)) else []
     if scored is None and not source_known:  # nothing known of the base: the default alone
         return Outcome("binary", f"prevalence {prevalence:.3f}",
                        NAGELKERKE_DEFAULT * max_cox_snell(prevalence), DEFAULT_SOURCE,
                        {"prevalence": prevalence, "auroc_at_site": None}, notes=notes)  # fmt: skip
-    here, unusable = _site_auroc(scored, noun, classes, clusters, prevalence=prevalence)
+    here, unusable = _site_auroc(scored, noun, classes, clusters)
     if unusable is not None:
-        outcome = _without_site(prevalence, source_auroc, unusable)
+        outcome = _without_site(prevalence, source_auroc if source_known else None, unusable)
         outcome.notes = notes
-        if here is not None:  # measured, but not planned on (perfect, or too weak)
-            outcome.figures["auroc_at_site_measured"] = here
         return outcome
     site = f"at this site, on {_seen(len(scored[0]), noun, clusters)} it never saw"
-    known = [(a, w) for a, w in ((source_auroc, "on its source"), (here, site))
-             if _plannable(a, prevalence)]  # fmt: skip
-    auroc, where = min(known)
+    known = [(_planned(a), a, w) for a, w in ((source_auroc, "on its source"), (here, site))
+             if a is not None and a < 1]  # fmt: skip
+    auroc, measured, where = min(known)
     r2 = cox_snell_from_c(auroc, prevalence)
-    why = f"from the base model's AUROC {where} ({auroc:.3f}{_other(known, auroc)})"
+    measured_known = [(value, said) for _, value, said in known]
+    why = (f"from the base model's AUROC {where} ({measured:.3f}{_weak_words(measured)}"
+           f"{_other(measured_known, measured)})")  # fmt: skip
     basis = BASIS_HERE if where == site else BASIS_SOURCE
     return Outcome("binary", f"prevalence {prevalence:.3f}", r2, why,
-                   {"prevalence": prevalence, "auroc_at_site": here}, notes=notes,
-                   r2_basis=basis)  # fmt: skip
+                   {"prevalence": prevalence, "auroc_at_site": here,
+                    "auroc_planned": auroc}, notes=notes, r2_basis=basis)  # fmt: skip
 
 
 def _without_site(prevalence: float, source_auroc: float | None, unusable: str) -> Outcome:
     """The anticipated R-squared where the site gives no AUROC to plan on: the conservative
-    default, the floor of every plan (:func:`_plannable`): a source AUROC to plan on implies
-    a higher one, and is said beside it; a weaker one is said to be too weak."""
+    default in the site's place, or the source's AUROC (planned as at least
+    :data:`WEAKEST_PLANNED`) where it implies a lower one (a base judged on its source alone
+    would ask fewer patients of a site that has fewer)."""
     default = NAGELKERKE_DEFAULT * max_cox_snell(prevalence)
     no_site = f"the base model's AUROC at this site gives no R-squared to plan on ({unusable})"
-    why = f"{DEFAULT_SOURCE}: {no_site}"
-    if source_auroc is not None and source_auroc < (floor := default_c_statistic(prevalence)):
-        why += (f"; nor its AUROC on its source ({source_auroc:.3f}), below the C-statistic of "
-                f"{floor:.3f} the default implies: too weak to plan on")  # fmt: skip
-    elif _plannable(source_auroc, prevalence):
-        why += (f"; its AUROC on its source ({source_auroc:.3f}) would give "
-                f"{cox_snell_from_c(source_auroc, prevalence):.3f}, higher: {LOWER}")  # fmt: skip
-    return Outcome("binary", f"prevalence {prevalence:.3f}", default, why,
+    r2, why, basis = default, f"{DEFAULT_SOURCE}: {no_site}", BASIS_DEFAULT
+    if source_auroc is not None:
+        from_source = cox_snell_from_c(_planned(source_auroc), prevalence)
+        shown = f"{source_auroc:.3f}{_weak_words(source_auroc)}"
+        if from_source < default:
+            r2, basis = from_source, BASIS_SOURCE
+            why = (f"from the base model's AUROC on its source ({shown}): {no_site}; the "
+                   f"{DEFAULT_SOURCE} would give {default:.3f}, higher: {LOWER}")  # fmt: skip
+        else:
+            why += (f"; its AUROC on its source ({shown}) would give {from_source:.3f}, "
+                    f"higher: {LOWER}")  # fmt: skip
+    return Outcome("binary", f"prevalence {prevalence:.3f}", r2, why,
                    {"prevalence": prevalence, "auroc_at_site": None,
-                    "no_site_auroc": unusable}, r2_basis=BASIS_DEFAULT)  # fmt: skip
+                    "no_site_auroc": unusable}, r2_basis=basis)  # fmt: skip
 
 
 #: a site AUROC below this ranks the patients backwards more than chance would (0.086 in a
@@ -259,14 +260,12 @@ BACKWARDS = (
 )
 
 
-def _site_auroc(scored, noun: str, classes: Sequence[str], clusters: np.ndarray | None = None,
-                *, prevalence: float) -> tuple[float | None, str | None]:  # fmt: skip
-    """The base's AUROC at the site, and None; or the AUROC measured there (None where too
-    few patients give none) and why there is none to plan on (``clusters``: each scored
-    sample's patient as :func:`~medadapt.evaluate.bootstrap.cluster_index` numbers them;
-    None: each its own). An AUROC below the C-statistic the conservative default implies at
-    ``prevalence`` is none to plan on: it would ask more patients than the default (a million
-    or more near 0.5), where one at or below 0.5 takes the default."""
+def _site_auroc(scored, noun: str, classes: Sequence[str],
+                clusters: np.ndarray | None = None) -> tuple[float | None, str | None]:  # fmt: skip
+    """The base's AUROC at the site, and None; or None and why there is none to plan on
+    (``clusters``: each scored sample's patient as
+    :func:`~medadapt.evaluate.bootstrap.cluster_index` numbers them; None: each its own). A
+    weak AUROC is one to plan on, as :data:`WEAKEST_PLANNED` at least (:func:`_planned`)."""
     if scored is None or len(scored[0]) == 0:
         return None, f"it trained on every one of these {noun}"
     labels, scores = scored
@@ -276,16 +275,8 @@ def _site_auroc(scored, noun: str, classes: Sequence[str], clusters: np.ndarray 
         return None, few
     here = _auroc(labels == 1, scores)
     if here >= 1:
-        return here, (f"it tells the {seen} it never saw apart perfectly, AUROC "
+        return None, (f"it tells the {seen} it never saw apart perfectly, AUROC "
                       f"{here:.3f}, which implies no finite R-squared")  # fmt: skip
-    if here <= 0.5:
-        said = "no better than chance" if here >= BACKWARDS_BELOW else BACKWARDS
-        return here, f"AUROC {here:.3f} on the {seen} it never saw, {said}"
-    floor = default_c_statistic(prevalence)
-    if here < floor:
-        return here, (f"AUROC {here:.3f} on the {seen} it never saw, below the C-statistic "
-                      f"of {floor:.3f} the conservative default implies at this prevalence: "
-                      "the base model's ranking at this site is too weak to plan on")  # fmt: skip
     return here, None
 
 
@@ -355,9 +346,9 @@ def _multiclass(labels: np.ndarray, scored, classes: Sequence[str] = (), noun: s
         within = pair_prevalence(phis, pair)
         enough = scored is not None and not few and not rare.keys() & set(pair)
         auroc = _pair_auroc(*scored, pair) if enough else None
-        if _plannable(auroc, within):
-            pairs[pair], aurocs[pair] = cox_snell_from_c(auroc, within), auroc
-        else:  # none, perfect, or too weak to plan on (below what the default implies)
+        if auroc is not None and auroc < 1:  # a weak one planned as WEAKEST_PLANNED
+            pairs[pair], aurocs[pair] = cox_snell_from_c(_planned(auroc), within), auroc
+        else:  # none, or perfect
             pairs[pair] = NAGELKERKE_DEFAULT * max_cox_snell(within)
             if enough:
                 unusable[pair] = auroc
@@ -366,8 +357,8 @@ def _multiclass(labels: np.ndarray, scored, classes: Sequence[str] = (), noun: s
         said = [unscored or "the base model is not scored at this site"]
     else:
         said = [few] if few else []
-        floors = {pair: default_c_statistic(pair_prevalence(phis, pair)) for pair in unusable}
-        said += _rare_words(rare, classes, rare_noun) + _pair_words(unusable, classes, floors)
+        said += _rare_words(rare, classes, rare_noun) + _pair_words(unusable, classes)
+        said += _weak_pairs(aurocs, classes)
 
     def per_parameter(pair: tuple[int, int]) -> float:  # criterion (i)'s n for one parameter
         return shrinkage_n(1, pairs[pair], 0.9) / (phis[pair[0]] + phis[pair[1]])
@@ -405,37 +396,36 @@ def _rare_words(rare: dict[int, int], classes: Sequence[str], noun: str) -> list
             f"{MIN_PER_CLASS} an AUROC needs"]  # fmt: skip
 
 
-def _pair_words(unusable: dict[tuple[int, int], float | None], classes: Sequence[str],
-                floors: dict[tuple[int, int], float] | None = None) -> list[str]:  # fmt: skip
+def _pair_words(unusable: dict[tuple[int, int], float | None],
+                classes: Sequence[str]) -> list[str]:  # fmt: skip
     """Why the pairs of ``unusable`` (their pairwise AUROC at the site, None where the base
     scores one of the two classes not at all) give no R-squared to plan on, one reason a
     phrase: ``["not for 'high' vs 'low': told apart perfectly (AUROC 1.000), which implies
-    no finite R-squared"]``; ``floors``: each pair's C-statistic the conservative default
-    implies, which an AUROC above 0.5 fell short of."""
-
-    def named(pair: tuple[int, int], auroc: float | None = None) -> str:
-        value = "" if auroc is None else f" ({auroc:.3f})"
-        return f"{_class_name(classes, pair[0])} vs {_class_name(classes, pair[1])}{value}"
-
-    perfect = [named(p) for p, a in unusable.items() if a is not None and a >= 1]
-    chance = [named(p, a) for p, a in unusable.items() if a is not None and a <= 0.5]
-    weak = [f"{named(p)} ({a:.3f}, below {(floors or {}).get(p, 0.5):.3f})"
-            for p, a in unusable.items() if a is not None and 0.5 < a < 1]  # fmt: skip
-    unscored = [named(p) for p, a in unusable.items() if a is None]
+    no finite R-squared"]``."""
+    perfect = [_pair_named(p, classes) for p, a in unusable.items() if a is not None]
+    unscored = [_pair_named(p, classes) for p, a in unusable.items() if a is None]
     said = []
     if perfect:
         said.append(f"not for {listed(perfect)}: told apart perfectly (AUROC 1.000), which "
                     "implies no finite R-squared")  # fmt: skip
-    if chance:
-        said.append(f"not for {listed(chance)}: an AUROC of at most 0.5, no better than "
-                    "chance")  # fmt: skip
-    if weak:
-        said.append(f"not for {listed(weak)}: an AUROC below the C-statistic the conservative "
-                    "default implies for the pair, a ranking too weak to plan on")  # fmt: skip
     if unscored:
         said.append(f"not for {listed(unscored)}: the base model does not score both "
                     "classes")  # fmt: skip
     return said
+
+
+def _weak_pairs(aurocs: dict[tuple[int, int], float], classes: Sequence[str]) -> list[str]:
+    """The pairs whose AUROC at the site is planned as :data:`WEAKEST_PLANNED`, in a phrase:
+    ``["'1' vs '2' (0.491) planned as 0.55, the weakest ranking a plan takes"]``, or none."""
+    weak = [f"{_pair_named(p, classes)} ({a:.3f})" for p, a in aurocs.items()
+            if a < WEAKEST_PLANNED]  # fmt: skip
+    if not weak:
+        return []
+    return [f"{listed(weak)} planned as {WEAKEST_PLANNED:g}, the weakest ranking a plan takes"]
+
+
+def _pair_named(pair: tuple[int, int], classes: Sequence[str]) -> str:
+    return f"{_class_name(classes, pair[0])} vs {_class_name(classes, pair[1])}"
 
 
 def _continuous(values: np.ndarray, scored, source_r2: float | None, noun: str):
@@ -458,8 +448,10 @@ def _continuous(values: np.ndarray, scored, source_r2: float | None, noun: str):
     else:
         r2, why = CONTINUOUS_DEFAULT, ASSUMED_R2_SOURCE + (f": {no_site}" if unusable else "")
     mean, sd = float(np.mean(values)), float(np.std(values, ddof=1))
-    figures = {"mean": mean, "sd": sd, **({"no_site_r2": unusable} if unusable else {})}
-    notes = [note] if (note := mean_criterion_note(mean, sd)) else []
+    crosses_zero = bool(values.min() < 0 < values.max())  # a centred score, a change
+    figures = {"mean": mean, "sd": sd, "crosses_zero": crosses_zero,
+               **({"no_site_r2": unusable} if unusable else {})}  # fmt: skip
+    notes = [note] if (note := mean_criterion_note(mean, sd, crosses_zero=crosses_zero)) else []
     return Outcome("regression", f"outcome mean {mean:.3g}, SD {sd:.3g}", r2, why, figures,
                    notes=notes, r2_basis=basis)  # fmt: skip
 

@@ -109,18 +109,19 @@ def adapter_verdicts(
 def _as_means(said: str, more_data: dict[str, Any] | None) -> str:
     """A plateau read from mean scores (``said``), qualified unless the gain's interval rules
     out that more data would help much: "gets within 0.01 of its best from 35 rows" beside
-    "cannot tell" read to a clinician as "35 patients suffice"."""
-    if (
-        more_data is not None
-        and more_data.get("improving") is False
-        and (not more_data.get("inconclusive"))
-    ):
+    "cannot tell" read to a clinician as "35 patients suffice". The interval below is named
+    only where one follows with a verdict (none: one seed, seeds that agree, no resamples)."""
+    verdict = more_data or {}
+    improving = verdict.get("improving")  # None: no verdict (no interval, or none judged)
+    if improving is False and not verdict.get("inconclusive"):
         return said
-    if more_data is not None and more_data.get("improving"):
-        why = "the interval below shows the curve still rising"
+    if improving:
+        why = ": the interval below shows the curve still rising"
+    elif improving is False:
+        why = ": the interval below does not rule out that more data would help"
     else:
-        why = "not evidence that more data would not help (see the interval below)"
-    return f"{said.removesuffix('.')}; that is the mean scores, {why}."
+        why = ", which alone cannot show whether more data would help"
+    return f"{said.removesuffix('.')}; that is the mean scores{why}."
 
 
 def why_this_adapter(adapter: str) -> str:
@@ -299,12 +300,9 @@ def last_gain(
     seed_half, test_half = (interval[1] - interval[0]) / 2, (test_ci[1] - test_ci[0]) / 2
     half = float(np.hypot(seed_half, test_half))
     total = clip((mean - half, mean + half), difference_range(metric))
-    worth = (
-        worth
-        or PLATEAU_TOLERANCE.get(metric)
-        or 0.1 * abs(np.mean([v[high] for v in by_seed.values() if v.get(high) is not None]))
-    )
-    improving, inconclusive, verdict = _gain_verdict(total, metric, worth)
+    reached = [v[high] for v in by_seed.values() if v.get(high) is not None]
+    worth, worth_said = _worth_and_words(metric, worth, reached)
+    improving, inconclusive, verdict = _gain_verdict(total, metric, worth, worth_said)
     over = f"over {len(gains)} seeds and the {n_test} test {noun}" if n_test else (
         f"over {len(gains)} seeds and the test {noun}")  # fmt: skip
     sentence = f"{start} (95% CI {total[0]:+.3f} to {total[1]:+.3f}, {over}): {verdict}."
@@ -388,24 +386,33 @@ def _paired_gains(
     return low, high, by_seed, gains
 
 
-def _worth_words(metric: str, worth: float) -> str:
-    """The gain worth having, with where it comes from (a trial: "a gain larger than 3.96",
-    never explained)."""
+def _worth_and_words(metric: str, given: float | None, reached: list[float]) -> tuple[float, str]:
+    """The gain worth having and its words, with where it comes from (a trial: "a gain larger
+    than 3.96", never explained): ``given`` (:func:`worth_having`'s share of the uninformed
+    Brier score), else :data:`PLATEAU_TOLERANCE`'s fixed figure, else a tenth of the mean
+    ``reached`` at the largest size (an error in the label's unit)."""
     name = METRIC_LABELS.get(metric, metric)
-    if metric == "brier":
-        return (f"{worth:.3g} (the smallest change in {name} counted as worth having: "
-                f"{BRIER_WORTH_SHARE:.0%} of the {name} of predicting the test group's "
-                "outcome shares for everyone)")  # fmt: skip
-    if PLATEAU_TOLERANCE.get(metric):
-        return f"{worth:.3g} (the smallest change in {name} counted as worth having)"
-    return f"{worth:.3g} (a tenth of the {name} reached at the largest size)"
+    counted = f"the smallest change in {name} counted as worth having"
+    if given and metric == "brier":
+        return given, (f"{given:.3g} ({counted}: {BRIER_WORTH_SHARE:.0%} of the {name} of "
+                       "predicting the test group's outcome shares for everyone)")  # fmt: skip
+    if given:
+        return given, f"{given:.3g} ({counted})"
+    fixed = PLATEAU_TOLERANCE.get(metric)
+    if fixed and metric == "brier":  # the test group's prevalence or class counts unrecorded
+        return fixed, (f"{fixed:.3g} ({counted}, a fixed figure where the test group's outcome "
+                       "shares are not recorded)")  # fmt: skip
+    if fixed:
+        return fixed, f"{fixed:.3g} ({counted})"
+    tenth = 0.1 * abs(float(np.mean(reached)))
+    return tenth, f"{tenth:.3g} (a tenth of the {name} reached at the largest size)"
 
 
 def _gain_verdict(
-    interval: tuple[float, float], metric: str, worth: float
+    interval: tuple[float, float], metric: str, worth: float, worth_said: str
 ) -> tuple[bool, bool, str]:
     """Whether the gain's interval shows a rise, leaves it open, or rules out a gain larger
-    than ``worth``: ``(improving, inconclusive, verdict)``."""
+    than ``worth`` (said as ``worth_said``): ``(improving, inconclusive, verdict)``."""
     sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
     worst, best = sorted(sign * np.array(interval))  # in "better" units
     improving = bool(worst > 0)
@@ -414,11 +421,11 @@ def _gain_verdict(
     elif best > worth:
         verdict = (
             f"cannot tell: the interval includes both no gain and a gain larger than "
-            f"{_worth_words(metric, worth)}, so more data of this kind may or may not help"
+            f"{worth_said}, so more data of this kind may or may not help"
         )
     else:
         verdict = (
             f"no evidence that more data of this kind would help much: the interval rules out "
-            f"a gain larger than {_worth_words(metric, worth)}"
+            f"a gain larger than {worth_said}"
         )
     return improving, bool(not improving and best > worth), verdict

@@ -97,7 +97,7 @@ def validation_summary(metrics: dict[str, Any] | None) -> str:
     n = metrics.get("n")
     count = f"n={n}" if n is not None else "n unknown"
     notes = metrics.get("notes") if isinstance(metrics.get("notes"), dict) else {}
-    leading = next((m for m in _LEADING if metrics.get(m) is not None), None)
+    leading = leading_metric(metrics)
     if leading is None:
         return f"not reported ({count})" if metrics else "not evaluated"
     shown = fmt_ci(metrics[leading], metrics.get(f"{leading}_ci")).replace("\u2013", "-")
@@ -120,7 +120,17 @@ def recorded_cautions(metrics: dict[str, Any] | None) -> list[str]:
     return said
 
 
+def leading_metric(metrics: dict[str, Any]) -> str | None:
+    """The first of the leading metrics (AUROC, accuracy, R², MAE) the recorded test figures
+    hold; None: none (no measured performance, its test set too small for a figure).
+
+    >>> leading_metric({"auroc": None, "accuracy": 0.9}), leading_metric({"n": 8})
+    ('accuracy', None)
+    """
+    return next((m for m in _LEADING if metrics.get(m) is not None), None)
+
+
 def measured(metrics: dict[str, Any]) -> bool:
-    """Whether recorded test figures hold a leading one (AUROC, accuracy, R², MAE): without
+    """Whether recorded test figures hold a leading one (:func:`leading_metric`): without
     any, the model has no measured performance (its test set too small for a figure)."""
-    return any(metrics.get(m) is not None for m in _LEADING)
+    return leading_metric(metrics) is not None
