@@ -465,6 +465,23 @@ def test_renamed_feature_columns_are_refused_with_a_hint_unless_allowed(workspac
     assert len(pd.read_csv(out)) == len(pd.read_csv(data))
 
 
+def test_a_command_without_allow_absent_columns_is_not_told_to_pass_it(workspace):
+    """federate client advised --allow-absent-columns, which it does not take (a trial:
+    "No such option '--allow-absent-columns' for federate client")."""
+    from medadapt.data.option_words import command_flags
+    from medadapt.errors import DataError
+    from medadapt.modalities.bundle import BaseModel
+
+    root, data, _ = workspace
+    schema = BaseModel.load(root / "base").schema
+    frame = pd.read_csv(data).drop(columns="marker")
+    with command_flags(["--data", "--server"]), pytest.raises(DataError) as refused:
+        schema.require_columns(frame)
+    assert str(refused.value) == (
+        "the model's feature column(s) 'marker' are not in the table; rename the columns"
+    )
+
+
 def test_numeric_group_and_id_columns_keep_their_text(tmp_path):
     frame = clinical_table(240)
     frame["site"] = frame["site"].map({"A": 1, "B": 2, "C": 3})

@@ -55,7 +55,7 @@ from medadapt.data.missing_codes import (
     parse_missing_codes,
     read_as_missing,
 )
-from medadapt.data.option_words import PYTHON, OptionWords
+from medadapt.data.option_words import PYTHON, OptionWords, takes
 from medadapt.data.spelling import spelt_alike
 from medadapt.errors import ConfigError, DataError
 
@@ -377,10 +377,11 @@ class TableSchema:
                 hints.append(f"{close!r} for {name!r}")
                 offered.remove(close)  # one column is offered for one missing feature only
         hint = f" (did you mean {', '.join(hints)}?)" if hints else ""
+        allow = (", or pass --allow-absent-columns to treat them as missing for every row"
+                 if takes("--allow-absent-columns") else "")  # fmt: skip
         raise DataError(
             f"the model's feature column(s) {', '.join(map(repr, absent))} are not in the "
-            f"table{hint}; rename the columns, or pass --allow-absent-columns to treat them as "
-            "missing for every row"
+            f"table{hint}; rename the columns{allow}"
         )
 
     @property
