@@ -338,3 +338,24 @@ def test_a_site_gone_mid_round_is_named_by_the_node_it_joined_from(monkeypatch):
         "left, or lost its connection to this server); start that site's client again, then "
         "this run, or pass --on-site-error continue to go on without it"
     )
+
+
+def test_a_port_another_server_listens_on_is_refused_before_a_superlink_starts(tmp_path):
+    """The trial: ``--port 9094`` in use printed "SuperLink on 127.0.0.1:9094; waiting for 2
+    sites" and sent its run to the other server's SuperLink (its own said "address already in
+    use"). Now refused by flag before anything starts; a port free again is taken."""
+    import socket
+
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        said = []
+        with pytest.raises(ConfigError) as error:
+            deploy.run_server(_run(), tmp_path, host="127.0.0.1", port=port, certificates=None,
+                              insecure=True, timeout=10, say=said.append)  # fmt: skip
+    assert str(error.value) == (
+        f"--port {port} is already in use (another federate server?): choose another --port"
+    )
+    assert said == [] and not (tmp_path / "superlink.log").exists()
+    deploy.check_port_free("127.0.0.1", port)  # closed: free again

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from uuid import uuid4
 
 import pytest
-from flwr.app import Error, Message, MetricRecord, RecordDict
+from flwr.app import ConfigRecord, Error, Message, MetricRecord, RecordDict
 from flwr.server.superlink.linkstate.utils import create_message_error_unavailable_res_message
 from flwr.supercore.task_identity import TaskIdentity
 
@@ -72,6 +72,10 @@ class FakeGrid:
                 replies.append(create_message_error_unavailable_res_message(message.metadata, "n"))
             elif isinstance(answer, str):
                 replies.append(Message(Error(1, answer), reply_to=message))
+            elif isinstance(answer, tuple):  # (Error.code, reason)
+                replies.append(Message(Error(*answer), reply_to=message))
+            elif isinstance(answer, RecordDict):  # a join reply as the site wrote it
+                replies.append(Message(answer, reply_to=message))
             else:
                 metrics = MetricRecord({"site-index": answer, "num-examples": 50})
                 replies.append(Message(RecordDict({"metrics": metrics}), reply_to=message))
@@ -280,4 +284,125 @@ def test_what_each_failure_meant_for_its_site():
     ]
     assert failure_lines([refused], 3, []) == [
         "on joining: site B: --data b.csv has 3 labelled rows (this site did not take part)"
+    ]
+
+
+NOT_A_SITE = (
+    "site Switzerland: --site 'Switzerland' is not one of the run's sites (A, B, C): pass "
+    "this hospital's name as the server's --groups spell it"
+)
+OTHER_BASE = (
+    "site B: --base /tmp/base2 is not the base model the server federates (its weights "
+    "differ): use a copy of the server's base"
+)
+
+
+def _gather_saying(run, fake):
+    """:func:`_gather`, with the lines the server's terminal printed."""
+    grid = AuditedGrid(fake)
+    strategy = make_strategy(run, grid=grid)
+    said = []
+    gather_sites(run, grid, strategy, lambda event, **counts: said.append(
+        server_line({"event": event, **counts})))  # fmt: skip
+    return strategy, said
+
+
+def test_a_client_of_no_site_of_the_run_is_refused_and_ignored_not_the_end_of_the_run():
+    """The trial: a client whose --site is none of the server's --groups stopped the whole
+    federation under --on-site-error stop (anyone holding ca.crt can connect). Now it is
+    refused (its own terminal says why), the server notes it, and the run waits on for its
+    sites; nothing of it is recorded as a site's failure."""
+    fake = FakeGrid({1, 2, 3}, {1: 0, 2: (2, NOT_A_SITE), 3: 1, 4: 2},
+                    schedule={3: [lambda f: f.online.add(4)]})  # fmt: skip
+    strategy, said = _gather_saying(_run(on_site_error="stop"), fake)
+    assert strategy.node_sites == {1: "A", 3: "B", 4: "C"} and strategy.failures == []
+    assert ("note: a client was refused and ignored; still waiting for the run's sites: "
+            f"{NOT_A_SITE}") in said  # fmt: skip
+
+
+def test_a_site_with_another_base_is_ignored_until_it_comes_back_with_the_server_s():
+    """Site B's first client held another base: refused and ignored; its client started again
+    with the right base (a new node) joins as B, and the run goes on."""
+
+    def restart(fake):
+        fake.online = {1, 3, 4}
+        fake.answers[4] = 1
+
+    fake = FakeGrid({1, 2, 3}, {1: 0, 2: (2, OTHER_BASE), 3: 2}, schedule={3: [restart]})
+    strategy, said = _gather_saying(_run(on_site_error="stop"), fake)
+    assert strategy.node_sites == {1: "A", 3: "C", 4: "B"} and strategy.failures == []
+    note = (
+        f"note: a client was refused and ignored; still waiting for the run's sites: {OTHER_BASE}"
+    )
+    assert said == ["site A joined (1 of 3)", note, "site C joined (2 of 3)",
+                    "site B joined (3 of 3)"]  # fmt: skip
+
+
+def test_a_site_s_own_refusal_still_stops_the_run_under_stop():
+    """A site of the run that cannot take part (its data) is not a stranger: it stops the run
+    under --on-site-error stop, as before."""
+    fake = FakeGrid({1, 2, 3}, {1: 0, 2: "site B: --data b.csv has 3 labelled rows", 3: 2})
+    with pytest.raises(DataError) as error:
+        _gather(_run(on_site_error="stop"), fake)
+    assert "site B: --data b.csv has 3 labelled rows" in str(error.value)
+
+
+def _asked(node: int = 1) -> Message:
+    """The server's join question, as a node receives it."""
+    from flwr.app import MessageType
+
+    message = Message(RecordDict({"config": ConfigRecord({"join": 1})}), dst_node_id=node,
+                      message_type=MessageType.QUERY)  # fmt: skip
+    message.metadata.__dict__["_message_id"] = str(uuid4())
+    return message
+
+
+def test_the_client_refuses_a_site_not_of_the_run_with_the_code_the_server_ignores(tmp_path):
+    """The client's refusal of a --site none of the run's (before it reads any data) carries
+    the code the server ignores (a site's own refusal keeps code 1)."""
+    from medadapt.federated import client
+    from medadapt.federated.site_events import NOT_OF_THIS_RUN
+
+    run = FederatedRun(base_dir=tmp_path, data=None, label=None, group_column=None,
+                       sites=("A", "B", "C"))  # fmt: skip
+    node = SimpleNamespace(node_config={"site": "Switzerland", "data": "x.csv",
+                                        "base": str(tmp_path)}, run_config={})  # fmt: skip
+    reply = client._guarded(run, node, _asked(), client._join)
+    assert reply.error.code == NOT_OF_THIS_RUN
+    assert reply.error.reason == NOT_A_SITE
+
+
+EXANG = {"column": "exang", "statistic": "AUROC", "value": 0.9912, "rows": 123, "where": None}
+
+
+def test_a_site_s_kept_columns_travel_with_its_join_reply_and_the_server_records_them():
+    """Deployment: a client's --allow-leak exang was recorded nowhere the server wrote. Its
+    join reply now carries the kept columns' names and statistics (never a row); the server
+    keeps them by site (the adapter record's allowed leaks, federated.json's site notes)."""
+    import json
+
+    from medadapt.federated import client
+    from medadapt.federated.records import KEPT_LEAKS
+    from medadapt.federated.results import kept_leak_lines
+
+    run = _run()
+    data = SimpleNamespace(train=lambda site: list(range(40)))
+    site = client.LocalSite(run, 1, data, Path("b.csv"), None, None,
+                            [{**EXANG, "where": "site B"}])  # fmt: skip
+    reply = client._join(site, _asked())
+    assert dict(reply.content["metrics"]) == {"site-index": 1, "num-examples": 40}
+    sent = reply.content["config"][KEPT_LEAKS]
+    assert json.loads(sent) == [{**EXANG, "where": "site B"}]
+    plain = client.LocalSite(run, 0, data, Path("a.csv"), None, None)
+    assert set(client._join(plain, _asked()).content) == {"metrics"}  # nothing kept: no more
+    claimed = {**EXANG, "where": "site A", "values": [1, 0, 1]}  # what a client may claim
+    answer = RecordDict({"metrics": MetricRecord({"site-index": 1, "num-examples": 40}),
+                         "config": ConfigRecord({KEPT_LEAKS: json.dumps([claimed])})})  # fmt: skip
+    fake = FakeGrid({1, 2, 3}, {1: 0, 2: answer, 3: 2})
+    _grid, strategy, _said = _gather(run, fake)
+    assert strategy.kept_leaks == {"B": [{**EXANG, "where": "site B"}]}  # its site, no values
+    assert kept_leak_lines(strategy.kept_leaks, "num") == [
+        "site B: column 'exang' (AUROC 0.991) alone predicts 'num' almost perfectly; kept "
+        "because of its client's --allow-leak: results that rely on it will not hold where it "
+        "is unknown"
     ]

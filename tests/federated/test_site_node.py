@@ -26,6 +26,15 @@ NO_SERVER = [
     "WARNING :   Giving up reconnection after 5.00 seconds and 4 tries.\n",
 ]
 
+#: a client's --insecure against a TLS server (the trial's supernode.log)
+INSECURE_TO_TLS = [
+    *NO_SERVER,
+    "ERROR :     Exit Code: 305\n",
+    "Failed to initialize the connection to the SuperLink.\n",
+    "Server disconnected without sending a response.\n",
+    "The SuperNode could not establish a connection to the SuperLink.\n",
+]
+
 
 def test_flowers_lines_are_kept_plain_and_counted():
     log = io.StringIO()
@@ -81,6 +90,8 @@ def _follow(tmp_path, node, lines, events=(), linger=0.05):
          "the server at fl.example.org:9092 stopped answering before the run finished (no "
          "answer for --wait 7 s): its operator sees why; this site left the federation"),
         ([], (), "the Flower SuperNode stopped (exit 3)"),
+        (INSECURE_TO_TLS, (), "something answers at fl.example.org:9092 but closed the "
+         "connection: if the server uses TLS, drop --insecure and pass --root-certificates"),
     ],
 )  # fmt: skip
 def test_why_a_node_stopped_is_one_line(tmp_path, lines, events, message):

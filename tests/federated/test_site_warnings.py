@@ -229,3 +229,34 @@ def test_the_headline_mean_names_the_sites_no_better_than_the_commoner_outcome(t
         "Shared: mean accuracy 0.790 over 3 sites (at Switzerland no better than calling every "
         "patient positive; 0.810 over the other 2); mean AUROC 0.783 over 3 sites."
     ) in _report(tmp_path)
+
+
+def test_an_adapter_that_ranks_a_site_s_patients_backwards_is_warned_as_evaluate_warns(tmp_path):
+    """The trial's DP run: the shared adapter's AUROC 0.089 at Cleveland, its whole interval
+    (0.000 to 0.339) below 0.5, while the base alone ranks well; warned in federated.json
+    (``notes.backwards``, ``evaluate``'s note), the terminal's lines and the report."""
+    backwards = {**_figures(0.263, 0.089, n=19, positives=9), "auroc_low": 0.0,
+                 "auroc_high": 0.339}  # fmt: skip
+    written = _written(tmp_path, {
+        "Cleveland": {"federated": backwards,
+                      "base": {**_figures(0.8, 0.9), "auroc_low": 0.647, "auroc_high": 1.0}},
+        "Hungary": {"federated": {**_figures(0.8, 0.45), "auroc_low": 0.3, "auroc_high": 0.6}},
+    })  # fmt: skip
+    note = (
+        "AUROC 0.089 (95% CI up to 0.339) is below 0.5: the model ranks these patients "
+        "backwards, worse than chance; check that the classes are not swapped "
+        "(--positive-class), that images are not inverted, and that these patients are like "
+        "the model's; do not use it here as it is"
+    )
+    cleveland = written["sites"]["Cleveland"]
+    assert cleveland["federated"]["notes"]["backwards"] == note
+    assert "backwards" not in (cleveland["base"].get("notes") or {})
+    assert "notes" not in written["sites"]["Hungary"]["federated"]  # 0.45, its interval over 0.5
+    warning = (
+        "Warning: at Cleveland, the shared adapter's AUROC 0.089 (95% CI up to 0.339) is below "
+        "0.5: the model ranks these patients backwards, worse than chance; check that the "
+        "classes are not swapped (--positive-class), that images are not inverted, and that "
+        "these patients are like the model's; do not use it here as it is."
+    )
+    assert warning in verdict_lines(written)
+    assert warning in _report(tmp_path)

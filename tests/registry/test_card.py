@@ -467,3 +467,15 @@ def test_a_card_names_the_rarest_of_several_classes():
         },
     )
     assert "- Only 12 training images of class 'cavity', the rarest class (fewer than 20)." in card
+
+
+def test_a_federation_of_one_round_is_said_in_the_singular():
+    """A trial's card read "1 rounds of fedavg"."""
+    from medadapt.registry.card import _federated_cell
+
+    assert _federated_cell({"sites": ["A", "B"], "rounds": 1, "strategy": "fedavg"}) == (
+        "federated | sites A, B; 1 round of fedavg"
+    )
+    assert _federated_cell({"sites": ["A"], "rounds": 3, "strategy": "fedyogi"}).endswith(
+        "3 rounds of fedyogi"
+    )

@@ -10,15 +10,23 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from flwr.app import Context, Error, Message, MessageType, MetricRecord, RecordDict
+from flwr.app import (
+    ConfigRecord,
+    Context,
+    Error,
+    Message,
+    MessageType,
+    MetricRecord,
+    RecordDict,
+)
 from flwr.clientapp import ClientApp
 
-from medadapt.errors import ConfigError, DataError, MedadaptError
+from medadapt.errors import DataError, MedadaptError
 from medadapt.federated.config import FederatedRun
 from medadapt.federated.local import (
     VERSUS_BASE,
@@ -32,10 +40,12 @@ from medadapt.federated.local import (
     train_locally,
 )
 from medadapt.federated.personal import Kept, keep_at_site, personalise, site_folder
+from medadapt.federated.records import KEPT_LEAKS, leaks_sent
 from medadapt.federated.site_events import (
     EVENTS_KEY,
     FINISHED,
     JOINED,
+    NOT_OF_THIS_RUN,
     REFUSED,
     SCORED,
     TRAINED,
@@ -47,15 +57,22 @@ from medadapt.federated.sites import (
     SiteData,
     check_site_rows,
     read_sites,
+    site_kept_leaks,
     trainable,
 )
 from medadapt.federated.strategies import SITE_INDEX
+from medadapt.federated.verdicts import site_versus_base
 from medadapt.federated.wire import from_arrays, to_arrays
 from medadapt.train.fitting import predict
 
 _log = logging.getLogger("medadapt.federated.site")
 
 SITE_ERROR = 1  # Error.code of a site's refusal (its reason is the one-line error)
+
+
+class NotOfThisRun(DataError):
+    """A client the server should not count as a site: a ``--site`` not among the run's, or
+    a ``--base`` other than the server's (the hospital may start it again, rightly)."""
 
 
 @dataclass
@@ -69,6 +86,9 @@ class LocalSite:
     data_path: Path
     trained: Trainable
     keep_in: Path | None
+    # the columns its leak checks kept (--allow-leak), as a model records them: sent with its
+    # join reply (names and statistics, never rows) and kept with its own adapters
+    leaks: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -115,10 +135,11 @@ def local_site(run: FederatedRun | None, context: Context) -> LocalSite:
         read = read_sites(run, data, sites=[run.sites[index]])
         _check_same_base(run, read.base)
         deployed = "site" in context.node_config  # the refusal is said at the server
-        check_site_rows(read, _site_options(run, read.modality, context),
-                        fix=HOSPITAL_LEAK_ADVICE if deployed else SITE_LEAK_ADVICE)  # fmt: skip
+        options = _site_options(run, read.modality, context)
+        check_site_rows(read, options, fix=HOSPITAL_LEAK_ADVICE if deployed else SITE_LEAK_ADVICE)
         trained = trainable(run, read.modality, read.base)
-        _SITES[key] = LocalSite(run, index, read, data, trained, keep_in)
+        _SITES[key] = LocalSite(run, index, read, data, trained, keep_in,
+                                site_kept_leaks(read, options))  # fmt: skip
     return _SITES[key]
 
 
@@ -133,7 +154,7 @@ def _site_options(run: FederatedRun, modality: Any, context: Context) -> Any:
 
 def _check_same_base(run: FederatedRun, base: Any) -> None:
     if run.base_fingerprint and base.fingerprint.weights != run.base_fingerprint:
-        raise DataError(
+        raise NotOfThisRun(
             f"--base {run.base_dir} is not the base model the server federates (its weights "
             "differ): use a copy of the server's base"
         )
@@ -144,7 +165,7 @@ def _which_site(run: FederatedRun, context: Context) -> tuple[int, Path]:
     if "site" in config:  # deployment: the hospital names its site and its file
         site = str(config["site"])
         if site not in run.sites:
-            raise ConfigError(
+            raise NotOfThisRun(
                 f"--site {site!r} is not one of the run's sites ({', '.join(run.sites)}): "
                 "pass this hospital's name as the server's --groups spell it"
             )
@@ -181,6 +202,7 @@ def _guarded(run: FederatedRun | None, context: Context, message: Message, handl
         reply = handle(site, message)
     except Exception as error:
         reason = error_reason(error)
+        code = NOT_OF_THIS_RUN if isinstance(error, NotOfThisRun) else SITE_ERROR
     else:
         _tell_handled(events, site, message)
         return reply
@@ -190,7 +212,7 @@ def _guarded(run: FederatedRun | None, context: Context, message: Message, handl
         name = run.sites[int(index)] if run is not None and index is not None else "?"
     named = reason if reason.startswith(f"site {name}: ") else f"site {name}: {reason}"
     tell(events, REFUSED, reason=named)
-    return Message(Error(SITE_ERROR, named), reply_to=message)
+    return Message(Error(code, named), reply_to=message)
 
 
 def _tell_handled(events: Any, site: LocalSite, message: Message) -> None:
@@ -224,9 +246,13 @@ def error_reason(error: Exception) -> str:
 
 def _join(site: LocalSite, message: Message) -> Message:
     """The server's first question: which site this node is (its data read and checked
-    already, so a node that cannot take part is refused before any round, by name)."""
+    already, so a node that cannot take part is refused before any round, by name), with the
+    columns its leak checks kept (names and statistics, never rows), where any."""
     metrics = {SITE_INDEX: site.index, "num-examples": len(site.train)}
-    return Message(RecordDict({"metrics": MetricRecord(metrics)}), reply_to=message)
+    content = RecordDict({"metrics": MetricRecord(metrics)})
+    if site.leaks:
+        content["config"] = ConfigRecord({KEPT_LEAKS: leaks_sent(site.leaks)})
+    return Message(content, reply_to=message)
 
 
 def _train(site: LocalSite, message: Message) -> Message:
@@ -273,7 +299,9 @@ def _evaluate(site: LocalSite, message: Message) -> Message:
             site.trained.load(weights)
             metrics.update({f"personal/{k}": v for k, v in personal.items()})
         if site.keep_in is not None and (personalised is not None or run.sites_out is None):
-            kept = Kept(site.name, site.data_path, shared, base, personal)
+            compared = {"n_test": len(site.test), "federated": shared, "versus_base": paired}
+            kept = Kept(site.name, site.data_path, shared, base, personal, site.leaks,
+                        site_versus_base(site.name, compared))  # fmt: skip
             keep_at_site(site.keep_in, run, site.data, site.trained, kept, personalised,
                          with_shared=run.sites_out is None)  # fmt: skip
     return Message(RecordDict({"metrics": MetricRecord(metrics)}), reply_to=message)

@@ -101,6 +101,20 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def check_port_free(host: str, port: int) -> None:
+    """Refuse a ``--port`` something already listens on (another ``federate server``): the
+    SuperLink started there fails, yet the port answers, and the run would go to the other
+    server's SuperLink."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a closed run's port is free
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise ConfigError(f"--port {port} is already in use (another federate server?): "
+                              "choose another --port") from None  # fmt: skip
+
+
 def wait_for_port(host: str, port: int, seconds: float, process: subprocess.Popen) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -385,6 +399,7 @@ def run_server(run: FederatedRun, out: Path, *, host: str, port: int, certificat
     Returns what the ServerApp wrote (``federated.json``). A run that fails names where its
     Flower logs are kept (``out`` is removed then)."""
     say = say or (lambda message: None)
+    check_port_free(host, port)
     work = out / ".flower"
     link_log = open(out / "superlink.log", "wb")  # noqa: SIM115  (kept open for the process)
     command = superlink_command(host, port, certificates, insecure)
@@ -393,6 +408,9 @@ def run_server(run: FederatedRun, out: Path, *, host: str, port: int, certificat
     try:
         local = local_address(host)
         wait_for_port(local, port, 60, link)
+        time.sleep(0.5)  # a SuperLink that failed to bind exits at once
+        if link.poll() is not None:
+            raise DataError(f"the Flower SuperLink stopped at start-up (exit {link.returncode})")
         say(f"SuperLink on {host}:{port}; waiting for {len(run.sites)} sites")
         app = write_app(work / "app", run, out)
         address = f"{local}:{port}"

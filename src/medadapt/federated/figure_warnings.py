@@ -1,26 +1,28 @@
 """What a federated run says of figures that cannot be taken at face value: a "federated"
 adapter that fewer than two sites trained (the one-site note), a model's figures at a site
-too good to be true, and an accuracy no better than calling every patient the commoner
-outcome (the no-information rate); as lines for the terminal and the report, and as the
-notes ``federated.json`` keeps."""
+too good to be true, a model that ranks a site's patients backwards, and an accuracy no
+better than calling every patient the commoner outcome (the no-information rate); as lines
+for the terminal and the report, and as the notes ``federated.json`` keeps."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from medadapt.evaluate.metrics import MIN_PER_CLASS, TOO_GOOD, too_good_note
+from medadapt.evaluate.metrics import MIN_PER_CLASS, TOO_GOOD, backwards_note, too_good_note
 from medadapt.evaluate.report.formatting import listed
 from medadapt.federated.compared import COLUMNS, missing, named
+from medadapt.results import BACKWARDS
 
 ONE_SITE = "one_site"  # the note's key in federated.json
 
 
 def warning_lines(results: dict[str, Any]) -> list[str]:
     """``Warning: ...`` lines, each once: fewer than two sites trained the shared adapter
-    (``federated.json``'s ``notes``), and each site's figures too good to be true."""
+    (``federated.json``'s ``notes``), each site's figures too good to be true, and each
+    model that ranks a site's patients backwards."""
     notes = results.get("notes") or {}
     lines = [f"Warning: {notes[ONE_SITE]}."] if notes.get(ONE_SITE) else []
-    return lines + too_good_lines(results)
+    return lines + too_good_lines(results) + backwards_lines(results)
 
 
 def one_site_note(sites: list[str], trained: list[str]) -> str | None:
@@ -40,14 +42,18 @@ def one_site_note(sites: list[str], trained: list[str]) -> str | None:
 def site_notes(site: dict[str, Any]) -> dict[str, dict[str, str]]:
     """Each compared model's warnings about its figures at ``site``, by column, as
     ``federated.json`` keeps them: ``too_good`` (``evaluate``'s rule,
-    :func:`~medadapt.evaluate.metrics.too_good_note`) and ``no_information`` (its accuracy no
-    better than calling every patient the commoner outcome)."""
+    :func:`~medadapt.evaluate.metrics.too_good_note`), ``backwards`` (its AUROC's whole 95%
+    interval below 0.5, :func:`~medadapt.evaluate.metrics.backwards_note`) and
+    ``no_information`` (its accuracy no better than calling every patient the commoner
+    outcome)."""
     out: dict[str, dict[str, str]] = {}
     for key, _label in COLUMNS:
         values = site.get(key) or {}
         notes = {}
         if note := _too_good(values):
             notes["too_good"] = note
+        if note := _backwards(values):
+            notes[BACKWARDS] = note
         if found := no_information(values):
             accuracy, rate, common = found
             notes["no_information"] = (
@@ -66,6 +72,36 @@ def _too_good(values: dict[str, Any]) -> str | None:
     patients = values.get("n_patients", values.get("n"))
     figures["n"] = 0 if missing(patients) else int(patients)
     return too_good_note(figures)
+
+
+def _backwards(values: dict[str, Any]) -> str | None:
+    """:func:`~medadapt.evaluate.metrics.backwards_note` of one model's figures at a site
+    (its interval as the site sent it: ``auroc_low``, ``auroc_high``)."""
+    auroc, low, high = (values.get(k) for k in ("auroc", "auroc_low", "auroc_high"))
+    if missing(auroc) or missing(low) or missing(high):
+        return None
+    return backwards_note({"auroc": float(auroc), "auroc_ci": [float(low), float(high)]})
+
+
+#: where :func:`~medadapt.evaluate.metrics.backwards_note` turns from the figure to its reading
+_BELOW = " is below 0.5: "
+
+
+def backwards_lines(results: dict[str, Any]) -> list[str]:
+    """A warning for each site where a model ranks the patients backwards (its AUROC's whole
+    95% interval below 0.5), naming each such model, in ``evaluate``'s words."""
+    config, lines = results.get("config") or {}, []
+    for name, site in results["sites"].items():
+        found = {key: note for key, _label in COLUMNS if (note := _backwards(site.get(key) or {}))}
+        if not found:
+            continue
+        said = [
+            f"{named(key, config)}'s {note.partition(_BELOW)[0]}" for key, note in found.items()
+        ]
+        verb = " is" if len(said) == 1 else " are"
+        why = next(iter(found.values())).partition(_BELOW)[2]
+        lines.append(f"Warning: at {name}, {listed(said)}{verb} below 0.5: {why}.")
+    return lines
 
 
 def too_good_lines(results: dict[str, Any]) -> list[str]:

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from flwr.app import ConfigRecord, Message, MessageType, RecordDict
 from flwr.common.constant import HEARTBEAT_DEFAULT_INTERVAL, HEARTBEAT_PATIENCE, ErrorCode
 
 from medadapt.errors import DataError
 from medadapt.federated.config import FederatedRun
+from medadapt.federated.records import KEPT_LEAKS, received_leaks
+from medadapt.federated.site_events import IGNORED, NOT_OF_THIS_RUN
 from medadapt.federated.strategies import (
     SECOND_CLIENT,
     SITE_INDEX,
@@ -94,16 +97,23 @@ class Joining:
         if reply.has_error() and reply.error.code == ErrorCode.NODE_UNAVAILABLE:
             self.asked.discard(node)  # it left before it answered: asked again if it is back
             return  # (a restarted client is a new node, asked as it connects)
+        if reply.has_error() and reply.error.code == NOT_OF_THIS_RUN:
+            # none of the run's sites, or another base: anyone holding the CA certificate can
+            # connect (the SuperLink does not authenticate clients), so the client is refused
+            # (it says why) and the run waits on for its sites; a site may start again rightly
+            self.say(IGNORED, reason=reply.error.reason)
+            return
         if reply.has_error():
             failure = self.strategy.failure(0, reply)
             self._refuse(node, site_named(self.run.sites, failure["error"]), failure["error"])
             return
         site = self.run.sites[int(reply.content["metrics"][SITE_INDEX])]
         holder = self._holder(site)
-        if holder is None:
-            self._join(node, site, None)
-        elif holder not in online:
+        if holder is None or holder not in online:
             self._join(node, site, holder)
+            self.strategy.kept_leaks.pop(site, None)  # a restarted client says its own
+            if leaks := joined_leaks(reply, site):
+                self.strategy.kept_leaks[site] = leaks
         else:
             self.contested[node] = (site, time.monotonic())
 
@@ -169,6 +179,16 @@ def gather_sites(run: FederatedRun, grid: AuditedGrid, strategy: Recorded, say: 
             raise DataError(joining.missing_message(online))
         time.sleep(JOIN_POLL)
     grid.in_play = set(strategy.node_sites)
+
+
+def joined_leaks(reply: Message, site: str) -> list[dict[str, Any]]:
+    """The columns joining ``site`` kept with ``--allow-leak`` (its client's), as its reply
+    said them (:data:`~medadapt.federated.records.KEPT_LEAKS`; names and statistics only),
+    each ``where`` that site."""
+    config = reply.content.config_records.get("config")
+    if config is None or KEPT_LEAKS not in config:
+        return []
+    return [{**leak, "where": f"site {site}"} for leak in received_leaks(str(config[KEPT_LEAKS]))]
 
 
 def second_client(site: str) -> str:

@@ -10,7 +10,7 @@ recalibrated ones, with no step outside the model to forget.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +99,11 @@ class Kept:
     shared: dict[str, float]
     base: dict[str, float]
     personal: dict[str, float] | None = None
+    # the columns kept with --allow-leak on the site's rows (Leak.to_json, never a value)
+    leaks: list[dict[str, Any]] = field(default_factory=list)
+    # the shared adapter against the base alone, paired on the site's held-out samples
+    # (verdicts.site_versus_base; None where not compared)
+    versus_base: dict[str, Any] | None = None
 
 
 def keep_at_site(folder: Path, run: FederatedRun, data: SiteData, trained: Trainable,
@@ -119,17 +124,20 @@ def keep_at_site(folder: Path, run: FederatedRun, data: SiteData, trained: Train
         counts.update(group_column=run.group_column, group=kept.site)
     wanted = []
     if with_shared:
-        wanted.append((SHARED_FOLDER, trained.adapter, trained.weights(), kept.shared, {}))
+        wanted.append((SHARED_FOLDER, trained.adapter, trained.weights(), kept.shared,
+                       {}, kept.versus_base))  # fmt: skip
     if personalised is not None:
         meaning = PERSONAL_MEANINGS[run.personalise]
         extra = {"personalised": {"site": kept.site, "meaning": meaning, **personalised.details}}
         where = PERSONAL_FOLDER if with_shared else "."  # alone: the folder is the adapter
         name = personal_name(trained.adapter, kept.site, run.personalise)
-        wanted.append((where, name, personalised.weights, kept.personal, extra))
+        # (the paired difference is the shared adapter's: not said of the personalised one)
+        wanted.append((where, name, personalised.weights, kept.personal, extra, None))
     with staged_directory(folder) as staged:
-        for where, name, weights, metrics, extra in wanted:
+        for where, name, weights, metrics, extra, versus_base in wanted:
             record = adapter_record(run, data.modality, data.base, trained, split=summary,
                                     metrics=metrics, base_metrics=kept.base,
+                                    versus_base=versus_base, allowed_leaks=kept.leaks,
                                     data_summary=counts, extra=extra)  # fmt: skip
             _save_as(trained, name, weights, staged / where, record.to_json())
             atomic_write_bytes(staged / where / SPLIT_FILE, raw)

@@ -4,6 +4,7 @@ federated (sites, rounds, strategy), never the sites' data."""
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,16 @@ from medadapt.federated.local import Trainable
 from medadapt.fileio import destination_of
 from medadapt.modalities.base import Modality
 from medadapt.modalities.bundle import BaseModel
-from medadapt.results import AdapterRecord
+from medadapt.results import (
+    ADAPTER_ROWS,
+    ALLOWED_LEAK,
+    BASE_ROWS,
+    AdapterRecord,
+    kept_leak_notes,
+)
+
+#: the join reply's config key: the columns a site kept with ``--allow-leak``, as JSON
+KEPT_LEAKS = "kept-leaks"
 
 
 def federated_card(run: FederatedRun) -> dict[str, Any]:
@@ -33,21 +43,76 @@ def adapter_record(
     metrics: dict[str, Any],
     data_summary: dict[str, Any],
     base_metrics: dict[str, Any] | None = None,
+    versus_base: dict[str, Any] | None = None,
+    allowed_leaks: list[dict[str, Any]] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> AdapterRecord:
     """The record saved with a federated adapter (``metrics``: the figures it is known by;
-    NaN and None left out)."""
+    NaN and None left out; ``allowed_leaks``: the columns kept with ``--allow-leak`` that
+    alone predict the label on a site's rows, :func:`~medadapt.federated.sites.site_kept_leaks`).
+    As ``adapt`` records them, ``allowed_leaks`` holds those the base did not keep already,
+    and a note beside the metrics names every kept column, the base's too, so the registry
+    and its cards flag the adapter."""
+    label = getattr(base.schema, "label", None)
+    said = {leak.get("column") for leak in base.training.get("allowed_leaks") or []}
+    own = [leak for leak in allowed_leaks or [] if leak.get("column") not in said]
     return AdapterRecord(
         kind=modality.kind, task=modality.task(base.schema),
         label=getattr(base.schema, "label", None), classes=modality.classes(base.schema),
         method=run.method, split=split, intended_use=modality.intended_use,
-        metrics=_defined(metrics), base_metrics=_defined(base_metrics) or None,
-        data_summary=data_summary,
+        metrics=with_leak_notes(_defined(metrics), base.training.get("allowed_leaks"), own,
+                                label),
+        base_metrics=_defined(base_metrics) or None, versus_base=versus_base or None,
+        allowed_leaks=own or None, data_summary=data_summary,
         base_model={"path": str(destination_of(Path(run.base_dir).resolve())),
                     "training_groups": base.training.get("groups")},
         trainable_params=trained.model.count_parameters(trained.adapter),
         extra={"federated": federated_card(run), **(extra or {})},
     )  # fmt: skip
+
+
+def with_leak_notes(metrics: dict[str, Any], base_leaks: Any, site_leaks: list[dict[str, Any]],
+                    label: Any) -> dict[str, Any]:  # fmt: skip
+    """``metrics`` with ``adapt``'s note on the columns kept with ``--allow-leak``
+    (:data:`~medadapt.results.ALLOWED_LEAK`): those the base kept on its training rows, then
+    those kept on a site's rows; unchanged where none was kept."""
+    notes = [*kept_leak_notes(base_leaks, label, whose=BASE_ROWS),
+             *kept_leak_notes(site_leaks, label, whose=ADAPTER_ROWS)]  # fmt: skip
+    if not notes:
+        return metrics
+    return {**metrics, "notes": {**(metrics.get("notes") or {}), ALLOWED_LEAK: "; ".join(notes)}}
+
+
+def leaks_sent(leaks: list[dict[str, Any]]) -> str:
+    """A site's kept columns as its join reply carries them (:data:`KEPT_LEAKS`): names,
+    statistics and row counts only."""
+    return json.dumps(received_leaks(leaks))
+
+
+def received_leaks(given: Any) -> list[dict[str, Any]]:
+    """The kept columns a site sent (JSON text, or the list), each reduced to what a model
+    records of one (column, statistic, value, rows, where); anything else (one without a
+    column's name or its statistic's value) is dropped."""
+    if isinstance(given, str):
+        try:
+            given = json.loads(given)
+        except ValueError:
+            return []
+    out = []
+    for leak in given if isinstance(given, list) else []:
+        if not isinstance(leak, dict) or not isinstance(leak.get("column"), str):
+            continue
+        value, rows = leak.get("value"), leak.get("rows")
+        if not _finite(value) or isinstance(value, bool):
+            continue
+        out.append({
+            "column": leak["column"],
+            "statistic": str(leak.get("statistic") or "a statistic"),
+            "value": float(value),
+            "rows": rows if isinstance(rows, int) and not isinstance(rows, bool) else None,
+            "where": leak["where"] if isinstance(leak.get("where"), str) else None,
+        })  # fmt: skip
+    return out
 
 
 def base_record(run: FederatedRun, modality: Modality, base: BaseModel,
@@ -102,18 +167,19 @@ def outcome_words(schema: Any, task: str, classes: list[str]) -> str | None:
     return None
 
 
-def mean_over_sites(results: dict[str, Any]) -> dict[str, Any]:
-    """The shared adapter's figures: the sites' unweighted mean (FLamby's average), each with
-    a note saying so, over how many sites and which had none (the mean has no interval and
-    no single n: a reader of the card must not take it for one estimate)."""
-    average = dict(results["average"]["federated"])
+def mean_over_sites(results: dict[str, Any], which: str = "federated") -> dict[str, Any]:
+    """The shared adapter's figures (``which``: or another compared model's, ``"base"``: the
+    base alone's): the sites' unweighted mean (FLamby's average), each with a note saying so,
+    over how many sites and which had none (the mean has no interval and no single n: a
+    reader of the card must not take it for one estimate)."""
+    average = dict(results["average"][which])
     sites = results["sites"]
     notes = {}
     for metric, value in list(average.items()):
         if metric.endswith("_sites") or value is None:
             continue
         without = [name for name, site in sites.items()
-                   if not _finite((site.get("federated") or {}).get(metric))]  # fmt: skip
+                   if not _finite((site.get(which) or {}).get(metric))]  # fmt: skip
         counted = len(sites) - len(without)
         missing = f" (none at {', '.join(without)})" if without else ""
         notes[metric] = (

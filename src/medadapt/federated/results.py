@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from medadapt.evaluate.metrics import headline_metric
 from medadapt.federated.config import FederatedRun
 from medadapt.federated.local import ROUND_METRICS, VERSUS_BASE, sent_metrics
 from medadapt.federated.records import (
@@ -22,6 +23,7 @@ from medadapt.federated.records import (
 from medadapt.federated.server import FederatedOutcome
 from medadapt.federated.sites import trainable
 from medadapt.federated.strategies import site_named
+from medadapt.federated.verdicts import versus_base_over_sites
 from medadapt.federated.wire import full_model_bytes
 from medadapt.fileio import atomic_write_bytes
 from medadapt.modalities.base import modality_of
@@ -51,9 +53,27 @@ def write_deployment_outcome(run: FederatedRun, outcome: FederatedOutcome, out: 
     results = summarise(run, outcome, {}, outcome.seconds, counts=counts, base_model=base.model,
                         task=modality.task(base.schema),
                         about_base=base_record(run, modality, base))  # fmt: skip
+    # what each site's client kept with --allow-leak, as its join reply said it
+    results["site_notes"] = kept_leak_lines(outcome.kept_leaks, getattr(base.schema, "label", None))
     save_result(run, modality, base, outcome, results, out)
     write_results(results, out)
     (out / OUTCOME).write_text(json.dumps({"ok": True}))
+
+
+def kept_leak_lines(kept: dict[str, list[dict[str, Any]]], label: Any) -> list[str]:
+    """What a deployment's server says of the columns each site's client kept with
+    ``--allow-leak`` (names and statistics, as the sites sent them), as the simulation says
+    them of each site before the rounds."""
+    from medadapt.data.leaks import Leak, kept_leaks_warning
+
+    lines = []
+    for site, leaks in kept.items():
+        found = [Leak(leak["column"], leak["statistic"], leak["value"], rows=leak.get("rows"))
+                 for leak in leaks]  # fmt: skip
+        if found:
+            said = kept_leaks_warning(found, str(label), keep="its client's --allow-leak")
+            lines.append(f"site {site}: {said}")
+    return lines
 
 
 def summarise(
@@ -205,8 +225,12 @@ def save_result(run: FederatedRun, modality, base, outcome: FederatedOutcome,
         )  # fmt: skip
     n_train = sum(s["n_train"] for s in results["sites"].values())
     n_test = sum(s["n_test"] for s in results["sites"].values())
+    shared = mean_over_sites(results)
     record = adapter_record(
-        run, modality, base, trained, split=summary, metrics=mean_over_sites(results),
+        run, modality, base, trained, split=summary, metrics=shared,
+        base_metrics=mean_over_sites(results, "base") if results["average"].get("base") else None,
+        versus_base=versus_base_over_sites(results, headline_metric(results["task"], shared)),
+        allowed_leaks=[leak for leaks in outcome.kept_leaks.values() for leak in leaks],
         data_summary={"n_train": n_train, "n_test": n_test,
                       "sites": {n: {"n_train": s["n_train"], "n_test": s["n_test"]}
                                 for n, s in results["sites"].items()}},

@@ -42,6 +42,9 @@ class FederatedOutcome:
     message_rounds: list[int] = field(default_factory=list)
     train_losses: list[dict[str, Any]] = field(default_factory=list)
     train_counts: dict[str, int] = field(default_factory=dict)
+    # each site's columns kept with --allow-leak, as its join reply said them (names and
+    # statistics: Leak.to_json)
+    kept_leaks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     seconds: float = 0.0
 
 
@@ -79,7 +82,8 @@ def serve(run: FederatedRun, grid: Grid, say: Say | None = None) -> FederatedOut
         weights=from_arrays(result.arrays), rounds=strategy.evaluations, final=final,
         failures=strategy.failures, messages=audited.log, message_rounds=audited.rounds,
         train_losses=[{"round": r, **dict(m)} for r, m in result.train_metrics_clientapp.items()],
-        train_counts=strategy.train_counts, seconds=time.perf_counter() - started,
+        train_counts=strategy.train_counts, kept_leaks=strategy.kept_leaks,
+        seconds=time.perf_counter() - started,
     )  # fmt: skip
 
 

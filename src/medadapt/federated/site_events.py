@@ -19,6 +19,10 @@ from typing import Any
 EVENTS_KEY = "events"  # the node-config key naming the file
 JOINED, TRAINED, SCORED = "joined", "trained", "scored"
 FINISHED, REFUSED = "finished", "refused"
+IGNORED = "ignored"  # the server's: a client of none of its sites (or another base) refused
+#: the Error.code of that refusal (a site's own is 1): the server ignores the client and waits
+#: on for the run's sites (its SuperLink does not authenticate clients)
+NOT_OF_THIS_RUN = 2
 
 
 def tell(path: str | Path | None, event: str, **counts: Any) -> None:
@@ -89,6 +93,9 @@ def server_line(event: dict[str, Any]) -> str | None:
         return f"site {event['site']} joined again (a new client; its earlier one left)"
     if kind == JOINED:
         return f"site {event['site']} joined ({event['n']} of {event['of']})"
+    if kind == IGNORED:
+        return (f"note: a client was refused and ignored; still waiting for the run's sites: "
+                f"{event['reason']}")  # fmt: skip
     if kind == "round":
         return f"round {event['round']} of {event['of']} done ({event['sites']} sites scored it)"
     return None

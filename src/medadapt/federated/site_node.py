@@ -30,6 +30,8 @@ EVENTS_FILE, LOG_FILE = "events.jsonl", "supernode.log"
 _ANSWERED = ("Sent successfully", "Ignoring reply message", "Failed to send message")
 _TLS = ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed", "SSL/TLS handshake error")
 _UNREACHABLE = ("Giving up reconnection", "could not establish a connection to the SuperLink")
+#: Flower's line when the TCP connection opened but closed unanswered (--insecure to a TLS port)
+_CLOSED = "Server disconnected without sending a response"
 
 
 @dataclass
@@ -43,6 +45,7 @@ class NodeWatch:
     gave_up: bool = False
     connected: bool = False  # the SuperLink registered the node (Flower named its ID)
     tls_failed: bool = False
+    hung_up: bool = False  # something answered at the address but closed the connection
     closed: bool = False  # the node's output has ended (it exited)
 
     def read(self, lines: Iterable[str]) -> None:
@@ -63,6 +66,8 @@ class NodeWatch:
                 self.gave_up = True
             if any(mark in plain for mark in _TLS):
                 self.tls_failed = True
+            if _CLOSED in plain:
+                self.hung_up = True
         self.closed = True
 
     @property
@@ -153,6 +158,11 @@ class SiteNode:
                 f"the server at {self.server} stopped answering before it gave this site any "
                 f"work (no answer for --wait {self.wait:g} s): its operator sees why (a site "
                 "missing or misnamed, or its --timeout); this site left the federation"
+            )
+        if watch.gave_up and not self.events.seen and watch.hung_up and not watch.connected:
+            return (
+                f"something answers at {self.server} but closed the connection: if the server "
+                "uses TLS, drop --insecure and pass --root-certificates"
             )
         if watch.gave_up and not self.events.seen:
             return (

@@ -223,6 +223,19 @@ def check_site_rows(data: SiteData, options: Any, *, fix: str = SITE_LEAK_ADVICE
     return said
 
 
+def site_kept_leaks(data: SiteData, options: Any) -> list[dict[str, Any]]:
+    """The columns kept with ``--allow-leak`` (the base's, and the run's or the site's
+    client's) that alone predict the label on each site's rows, as a model records them
+    (:meth:`~medadapt.data.leaks.Leak.to_json`: name, statistic, row count; never a value),
+    each ``where`` its site: recorded with every adapter those rows trained."""
+    kept = []
+    for name, site in data.sites.items():
+        rows = data.samples.subset(np.r_[site.train, site.test])
+        kept += [{**leak, "where": f"site {name}"}
+                 for leak in data.modality.kept_leaks(data.base.schema, rows, options)]  # fmt: skip
+    return kept
+
+
 #: how a site with too few samples gets more, as ``federate simulate`` says it
 SITE_FIX = "give this site more {noun}, or leave it out of --groups"
 

@@ -66,6 +66,7 @@ class Recorded(Strategy):
         self.evaluations: list[dict[str, Any]] = []  # {"round", "site", metrics...}
         self.failures: list[dict[str, Any]] = []  # {"round", "node", "error"}
         self.train_counts: dict[str, int] = {}  # each site's training samples (its replies)
+        self.kept_leaks: dict[str, list[dict[str, Any]]] = {}  # each joined site's, as it said
 
     def summary(self) -> None:
         self.inner.summary()

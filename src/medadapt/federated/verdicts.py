@@ -114,3 +114,51 @@ def _rarer_outcome(site: dict[str, Any]) -> tuple[int, str | None] | None:
               "accuracy counts every patient alike, so a model that gets every one of them "
               f"wrong can still be right about {n - rare} of the {n}.")  # fmt: skip
     return rare, caveat
+
+
+def site_versus_base(name: str, site: dict[str, Any]) -> dict[str, Any] | None:
+    """The shared adapter against the base alone at site ``name``, as ``adapt`` records its
+    ``versus_base`` (``metric``, ``difference``, ``ci``, ``verdict``, ``in_words``: the
+    report's line, :func:`paired_line`); None where the site compared nothing."""
+    said = paired_line(name, site) if site.get("n_test") else None
+    if said is None:
+        return None
+    paired = site["versus_base"]
+    metric = next(k for k in paired if not k.endswith(("_low", "_high")))
+    low, high = float(paired[f"{metric}_low"]), float(paired[f"{metric}_high"])
+    diff = Difference(metric, float(paired[metric]), (low, high))
+    return {"metric": metric, "difference": diff.value, "ci": [low, high],
+            "verdict": diff.verdict, "in_words": said}  # fmt: skip
+
+
+def versus_base_over_sites(results: dict[str, Any], metric: str) -> dict[str, Any] | None:
+    """What the shared adapter's record says against the base alone: both models' ``metric``
+    averaged over the sites (each on its own held-out patients), then each site's paired
+    verdict (:func:`site_versus_base`), in words, with a warning for each site where the
+    adapter did worse; None where the base alone was scored nowhere."""
+    sites = results["sites"]
+    base, shared = (results["average"][key].get(metric) for key in ("base", "federated"))
+    if missing(base):
+        return None
+    label, counted = LABELS.get(metric, metric), results["average"]["base"].get(f"{metric}_sites")
+    ours = f" (the federated adapter {shared:.3f})" if not missing(shared) else ""
+    said = (f"Averaged over {counted} of {len(sites)} sites, each on its own held-out "
+            f"patients, the base model alone had {label} {base:.3f}{ours}.")  # fmt: skip
+    paired = {name: site_versus_base(name, site) for name, site in sites.items()}
+    by_verdict: dict[str, list[str]] = {}
+    for name, found in paired.items():
+        by_verdict.setdefault(found["verdict"] if found else "not compared", []).append(name)
+    if paired := {name: found for name, found in paired.items() if found}:
+        compared = next(iter(paired.values()))["metric"]
+        gain = ("no site showed a detectable gain" if "better" not in by_verdict
+                else f"better at {', '.join(by_verdict['better'])}")  # fmt: skip
+        rest = [f"{verdict} at {', '.join(names)}" for verdict, names in by_verdict.items()
+                if verdict != "better"]  # fmt: skip
+        also = f" ({'; '.join(rest)})" if rest else ""
+        said += (f" Paired at each site on the same held-out patients "
+                 f"({LABELS.get(compared, compared)}): {gain}{also}.")  # fmt: skip
+    return {
+        "metric": metric, "base": base, "adapter": None if missing(shared) else shared,
+        "sites": paired, "in_words": said,
+        "warnings": [found["in_words"] for found in paired.values() if found["verdict"] == "worse"],
+    }  # fmt: skip

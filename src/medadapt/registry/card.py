@@ -417,7 +417,8 @@ def _federated_cell(federated: dict[str, Any], personalised: Any = None) -> str:
     """``federated | sites A, B, C; 10 rounds of fedavg`` (never the sites' data); a site's
     personalised adapter says which site and how."""
     sites = ", ".join(map(str, federated.get("sites", [])))
-    text = (f"federated | sites {_cell(sites)}; {federated.get('rounds', '?')} rounds of "
+    rounds = federated.get("rounds", "?")
+    text = (f"federated | sites {_cell(sites)}; {rounds} round{'' if rounds == 1 else 's'} of "
             f"{_cell(federated.get('strategy', '?'))}")  # fmt: skip
     if federated.get("differential_privacy"):
         text += "; differential privacy"

@@ -1,0 +1,113 @@
+"""What a federated adapter records beside its figures, as ``adapt`` records it: the columns
+kept with ``--allow-leak`` on a site's rows (so the registry flags the adapter), and the base
+alone on the same sites (averaged, with each site's paired verdict), said on its card."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import medadapt as ma
+from medadapt.federated.config import FederatedRun
+from medadapt.federated.job import federate_job
+from medadapt.modalities.tabular import TabularOptions
+from medadapt.workflows.train_base import train_base_job
+from tests.cli.helpers import run_cli
+
+pytestmark = pytest.mark.xdist_group("flower")  # one Ray at a time
+SITES = ("Hungary", "VA Long Beach")
+KEPT = {"column": "oldpeak", "statistic": "AUROC", "value": 1.0, "rows": 294,
+        "where": "site Hungary"}  # fmt: skip
+NOTE = (
+    "column 'oldpeak' was kept deliberately (--allow-leak) although on the rows the adapter "
+    "was trained and tested on (site Hungary) it alone predicts 'num' with AUROC 1.000: these "
+    "figures may rest on a leak"
+)
+
+
+@pytest.fixture(scope="module")
+def kept(tmp_path_factory) -> dict:
+    """Hungary's export holds the diagnosis in 'oldpeak', kept with --allow-leak oldpeak."""
+    root = tmp_path_factory.mktemp("federated_records")
+    heart = ma.load_heart_disease()
+    heart.to_csv(root / "heart.csv", index=False)
+    train_base_job(data=root / "heart.csv", out=root / "base", label="num",
+                   group_column="dataset", groups=["Cleveland"], id_column="id",
+                   options=TabularOptions(positive_above=0, d_token=16, n_blocks=1,
+                                          n_heads=2))  # fmt: skip
+    frame = heart[heart["dataset"].isin(SITES)].copy()
+    hungary = frame["dataset"] == "Hungary"
+    frame.loc[hungary, "oldpeak"] = frame.loc[hungary, "num"] * 1.5
+    frame.to_csv(root / "sites.csv", index=False)
+    run = FederatedRun(base_dir=root / "base", data=root / "sites.csv", label="num",
+                       group_column="dataset", sites=SITES, id_column="id", method="lora",
+                       rounds=1, local_epochs=1, n_boot=50, personalise="head",
+                       options={"allow_leak": "oldpeak"}).check()  # fmt: skip
+    results = federate_job(run, root / "out")
+    return {"root": root, "out": root / "out", "results": results}
+
+
+def _metadata(folder: Path) -> dict:
+    return json.loads((folder / "adapter.json").read_text())["metadata"]
+
+
+def test_a_kept_leak_is_recorded_with_the_shared_and_the_site_s_adapters(kept):
+    """The trial: site notes named the kept column, but every saved adapter had
+    ``allowed_leaks: null``: now the shared adapter and Hungary's own record it, with
+    ``adapt``'s note beside the metrics; VA Long Beach's rows kept nothing."""
+    out = kept["out"]
+    shared = _metadata(out)
+    assert shared["allowed_leaks"] == [KEPT]
+    assert shared["metrics"]["notes"]["allowed_leak"] == NOTE
+    hungary = _metadata(out / "personalised" / "hungary")
+    assert hungary["allowed_leaks"] == [KEPT]
+    assert hungary["metrics"]["notes"]["allowed_leak"] == NOTE
+    va = _metadata(out / "personalised" / "va_long_beach")
+    assert va["allowed_leaks"] is None and "allowed_leak" not in (va["metrics"].get("notes") or {})
+    assert any("site Hungary: column 'oldpeak'" in n for n in kept["results"]["site_notes"])
+
+
+def test_the_registry_flags_the_kept_column_and_the_card_names_it(kept, tmp_path):
+    registry = tmp_path / "registry"
+    assert run_cli("registry", "--root", registry, "add", kept["out"], "--name", "fed").code == 0
+    shown = " ".join(run_cli("registry", "--root", registry, "show", "fed").stdout.split())
+    assert "oldpeak" in shown, shown
+    card = " ".join(run_cli("registry", "--root", registry, "show", "fed", "--card").stdout.split())
+    assert f"- C{NOTE[1:]}." in card, card  # among its limitations
+
+
+def test_the_shared_adapter_records_the_base_alone_over_the_same_sites(kept, tmp_path):
+    """The trial's card headlined the sites' mean AUROC without the base alone's (the record's
+    ``base_metrics`` and ``versus_base`` were null): now both are recorded, averaged over the
+    sites as the adapter's own figures are, with each site's paired verdict, and said on the
+    card as ``adapt``'s comparison is."""
+    results = kept["results"]
+    record = _metadata(kept["out"])
+    base = results["average"]["base"]
+    assert record["base_metrics"]["auroc"] == pytest.approx(base["auroc"])
+    assert record["base_metrics"]["notes"]["auroc"].startswith("the unweighted mean of 2 of 2")
+    versus = record["versus_base"]
+    assert versus["metric"] == "auroc" and versus["base"] == pytest.approx(base["auroc"])
+    shared = results["average"]["federated"]["auroc"]
+    said = (
+        "Averaged over 2 of 2 sites, each on its own held-out patients, the base model alone "
+        f"had AUROC {base['auroc']:.3f} (the federated adapter {shared:.3f})."
+    )
+    assert versus["in_words"].startswith(said)
+    verdicts = {name: site["verdict"] for name, site in versus["sites"].items()}
+    assert set(verdicts) == set(SITES)
+    if "better" not in verdicts.values():
+        assert (
+            "Paired at each site on the same held-out patients (accuracy at 0.5): no site "
+            "showed a detectable gain" in versus["in_words"]
+        )
+    hungary = _metadata(kept["out"] / "personalised" / "hungary")
+    assert hungary["base_metrics"]["auroc"] == pytest.approx(
+        results["sites"]["Hungary"]["base"]["auroc"]
+    )
+    registry = tmp_path / "registry"
+    assert run_cli("registry", "--root", registry, "add", kept["out"], "--name", "fed").code == 0
+    card = " ".join(run_cli("registry", "--root", registry, "show", "fed", "--card").stdout.split())
+    assert f"**Against the base model alone on the same test patients.** {said}" in card, card
