@@ -563,7 +563,8 @@ CASES = [
          "--groups", "A,B", "--out", "{tmp}/f", flag="--certificates", says="TLS is on"),
     case("federate server: certificates lack a key", "federate", "server", "--base", "{base}",
          "--groups", "A,B", "--certificates", "{tmp}", "--out", "{tmp}/f",
-         flag="--certificates", says="lacks ca.crt"),
+         flag="--certificates", says="lacks ca.crt, server.pem, server.key: make them with "
+         "'medadapt federate certificates --out DIR'"),
     case("federate client: a file without the label", "federate", "client", "--server",
          "127.0.0.1:9", "--site", "A", "--data", "{tmp}/t.csv", "--base", "{base}", "--insecure",
          flag="--data", says="has no label column", existing={"t.csv": "age,sex\n50,Male\n"}),

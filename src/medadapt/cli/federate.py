@@ -72,7 +72,13 @@ RUN = [
     Shared(
         "out", Path, ..., "Output directory: the adapter, federated.json, report.html.", ("--out",)
     ),
-    Shared("force", bool, False, "Replace an existing --out.", ("--force",)),
+    Shared(
+        "force",
+        bool,
+        False,
+        "Write into an existing --out (an earlier run's files are replaced; other files stay).",
+        ("--force",),
+    ),
 ]
 SIMULATE = [
     DATA,

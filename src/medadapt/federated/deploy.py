@@ -142,7 +142,9 @@ def check_certificates(directory: Path | None, insecure: bool, names=CERTIFICATE
                           f"{', '.join(names)}")  # fmt: skip
     missing = [n for n in names if not (directory / n).is_file()]
     if missing:
-        raise ConfigError(f"--certificates {directory} lacks {', '.join(missing)}")
+        raise ConfigError(f"--certificates {directory} lacks {', '.join(missing)}: make them "
+                          "with 'medadapt federate certificates --out DIR' (a test CA), or copy "
+                          "the hospital's there")  # fmt: skip
 
 
 def local_address(host: str) -> str:
