@@ -119,6 +119,19 @@ def test_check_data_refuses_an_unknown_group_in_one_line(base):
     assert len(lines) == 1 and lines[0].startswith("error: --group: group(s) 'Mars' not found")
 
 
+def _checked_measured(tmp_path, frame, label: str):
+    """``check-data`` on ``frame`` (written as diabetes.csv) with a base trained on all of it
+    for the measured ``label``: its result, and the figures of its --json."""
+    data = tmp_path / "diabetes.csv"
+    frame.to_csv(data, index=False)
+    base = tmp_path / "base"
+    train_base_job(data=data, out=base, label=label, n_boot=20, options=TabularOptions())
+    out = tmp_path / "n.json"
+    result = run_cli("check-data", "--data", data, "--base", base, "--json", out)
+    assert result.code == 0, result.stderr
+    return result, json.loads(out.read_text())
+
+
 def test_check_data_continuous_outcome_uses_riley_part_one(tmp_path):
     """A regression base (scikit-learn's diabetes data): criteria (i)-(iv) for a continuous
     outcome, at the base's R-squared; no validation criteria, and it says why."""
@@ -126,14 +139,9 @@ def test_check_data_continuous_outcome_uses_riley_part_one(tmp_path):
 
     from medadapt.evaluate.samplesize_continuous import development_continuous
 
-    data = tmp_path / "diabetes.csv"
-    load_diabetes(as_frame=True, scaled=False).frame.to_csv(data, index=False)
-    base = tmp_path / "base"
-    train_base_job(data=data, out=base, label="target", n_boot=20, options=TabularOptions())
-    out = tmp_path / "n.json"
-    result = run_cli("check-data", "--data", data, "--base", base, "--json", out)
-    assert result.code == 0, result.stderr
-    figures = json.loads(out.read_text())
+    result, figures = _checked_measured(
+        tmp_path, load_diabetes(as_frame=True, scaled=False).frame, "target"
+    )
     assert figures["task"] == "regression" and figures["r2_label"] == "R-squared"
     text = " ".join(result.stdout.split())  # rich wraps long lines
     assert (  # no patient column: each row taken as one patient, and said so
@@ -432,14 +440,8 @@ def test_a_centred_outcome_leaves_criterion_iv_out_and_says_why(tmp_path):
     10% of itself, the binding one (33,278 patients)."""
     from sklearn.datasets import load_diabetes
 
-    data = _written(tmp_path, load_diabetes(as_frame=True).frame.drop(columns="target"),
-                    "diabetes.csv")  # fmt: skip
-    base = tmp_path / "base"
-    train_base_job(data=data, out=base, label="bmi", n_boot=20, options=TabularOptions())
-    out = tmp_path / "n.json"
-    result = run_cli("check-data", "--data", data, "--base", base, "--json", out)
-    assert result.code == 0, result.stderr
-    figures = json.loads(out.read_text())
+    frame = load_diabetes(as_frame=True).frame.drop(columns="target")
+    result, figures = _checked_measured(tmp_path, frame, "bmi")
     assert abs(figures["mean"]) < figures["sd"]
     said = (f"the outcome's values lie on both sides of 0 and its mean within one SD of 0 "
             f"(mean {figures['mean']:.3g}, SD {figures['sd']:.3g}): a margin of 10% of the mean "

@@ -236,6 +236,17 @@ def test_a_brier_score_that_rises_at_the_largest_size_is_called_higher_not_lower
     ) in found["sentences"]
 
 
+def _brier_drop_of_a_thousandth(points: list[dict]) -> None:
+    """Make ``points`` (at 50% and 100%) Brier-scored only: 0.015 then 0.014, a little apart
+    by seed, with test resamples that leave the gain between the sizes open."""
+    for point in points:
+        point["metrics"]["auroc"] = point["metrics"]["auroc_ci"] = None
+        point["metrics"]["brier"] = (0.0150 if point["fraction"] == 0.5 else 0.0140) + (
+            0.0001 * point["seed"] * point["fraction"])  # fmt: skip
+        spread = np.linspace(-0.01, 0.01, 100) * (1 if point["fraction"] == 0.5 else -1)
+        point["metrics"]["resampled"] = {"brier": list(point["metrics"]["brier"] + spread)}
+
+
 def test_the_brier_change_worth_having_scales_with_the_outcome_s_rarity():
     """A fixed 0.005 was 30% of all there is to gain at a prevalence of 0.016 (the Brier score
     of predicting it for everyone, 0.0157): it is 2% of that uninformed score, 0.005 at a
@@ -254,12 +265,7 @@ def test_the_brier_change_worth_having_scales_with_the_outcome_s_rarity():
     several = [{"metrics": {"n": 60, "class_counts": [30, 20, 10]}}]
     assert worth_having("brier", several) == pytest.approx(0.02 * (1 - (0.25 + 1 / 9 + 1 / 36)))
     points = at(0.016)
-    for point in points:
-        point["metrics"]["auroc"] = point["metrics"]["auroc_ci"] = None
-        point["metrics"]["brier"] = (0.0150 if point["fraction"] == 0.5 else 0.0140) + (
-            0.0001 * point["seed"] * point["fraction"])  # fmt: skip
-        spread = np.linspace(-0.01, 0.01, 100) * (1 if point["fraction"] == 0.5 else -1)
-        point["metrics"]["resampled"] = {"brier": list(point["metrics"]["brier"] + spread)}
+    _brier_drop_of_a_thousandth(points)
     _, found = _found(points)
     assert found["metric"] == "brier"  # a drop of 0.001 is worth having: no plateau before
     assert found["plateau"]["fraction"] == 1.0
@@ -276,12 +282,7 @@ def test_a_fixed_brier_change_worth_having_is_not_called_a_share():
     """Without the test group's prevalence, the fixed 0.005 was still said to be "2% of the
     Brier score of predicting the test group's outcome shares"."""
     points = _points({"bottleneck": {0.5: [0.9] * 3, 1.0: [0.9] * 3}})
-    for point in points:
-        point["metrics"]["auroc"] = point["metrics"]["auroc_ci"] = None
-        point["metrics"]["brier"] = (0.0150 if point["fraction"] == 0.5 else 0.0140) + (
-            0.0001 * point["seed"] * point["fraction"])  # fmt: skip
-        spread = np.linspace(-0.01, 0.01, 100) * (1 if point["fraction"] == 0.5 else -1)
-        point["metrics"]["resampled"] = {"brier": list(point["metrics"]["brier"] + spread)}
+    _brier_drop_of_a_thousandth(points)
     _, found = _found(points)
     assert found["metric"] == "brier" and found["more_data"]["inconclusive"] is True
     assert found["sentences"][-1].endswith(

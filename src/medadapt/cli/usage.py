@@ -119,11 +119,9 @@ def _unknown_option(flag: str, context: click.Context | None) -> str | None:
     if verb in READS_A_BASE and flag in DECIDED_AT_TRAIN_BASE:
         return kept_with_the_base(flag, verb, DECIDED_AT_TRAIN_BASE[flag])
     if verb in DOES_NOT_TRAIN and flag in TRAINING_OPTIONS:
-        takers = [name for name, flags in _commands(context) if flag in flags]
-        where = f"; {listed(takers)} take{'s' if len(takers) == 1 else ''} it" if takers else ""
         return (
             f"{flag} is a training option, and {verb} does not train ({DOES_NOT_TRAIN[verb]}): "
-            f"drop it{where}"
+            f"drop it{_takers(flag, context)}"
         )
     return None
 
@@ -133,10 +131,15 @@ def _taken_elsewhere(flag: str, context: click.Context | None) -> str:
     --freeze-backbone``: the option exists, at other verbs) where commands other than this
     one take ``flag``, else empty."""
     verb = _verb(context)
-    takers = [name for name, flags in _commands(context) if flag in flags and name != verb]
-    if not takers or verb is None:
-        return ""
-    return f" for {verb}; {listed(takers)} take{'s' if len(takers) == 1 else ''} it"
+    takers = _takers(flag, context)
+    return f" for {verb}{takers}" if takers and verb is not None else ""
+
+
+def _takers(flag: str, context: click.Context | None) -> str:
+    """``"; train-base and federate simulate take it"``: the commands that take ``flag`` (the
+    running one does not, or it would not be unknown), else empty."""
+    takers = [name for name, flags in _commands(context) if flag in flags]
+    return f"; {listed(takers)} take{'s' if len(takers) == 1 else ''} it" if takers else ""
 
 
 def _verb(context: click.Context | None) -> str | None:

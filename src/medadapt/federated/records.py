@@ -58,7 +58,7 @@ def adapter_record(
     own = [leak for leak in allowed_leaks or [] if leak.get("column") not in said]
     return AdapterRecord(
         kind=modality.kind, task=modality.task(base.schema),
-        label=getattr(base.schema, "label", None), classes=modality.classes(base.schema),
+        label=label, classes=modality.classes(base.schema),
         method=run.method, split=split, intended_use=modality.intended_use,
         metrics=with_leak_notes(_defined(metrics), base.training.get("allowed_leaks"), own,
                                 label),
