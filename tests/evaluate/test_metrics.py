@@ -325,6 +325,18 @@ def test_a_small_interval_is_printed_with_the_digits_that_tell_its_ends_apart():
     assert fmt_ci(0.31, [-0.07, 0.56]) == "0.31 (-0.07 to 0.56)"  # not "-0.07–0.56"
 
 
+def test_a_tiny_positive_metric_is_not_printed_as_zero():
+    """A Brier score of 1e-7 printed as ``0.000000``: a perfect score it is not. The JSON
+    keeps the exact number; people read ``<0.000001``."""
+    from medadapt.evaluate.report.formatting import fmt, fmt_ci, fmt_metric
+
+    assert fmt_ci(1e-7, [0.0, 2e-7], 3) == "<0.000001 (0.000000–<0.000001)"
+    assert fmt_ci(1e-7, None, 3) == "<0.001" and fmt(1e-7) == "<0.001"
+    assert fmt_metric({"brier": 1e-7}, "brier") == "<0.001"
+    assert fmt(0.0) == "0.000" and fmt_ci(0.0, None) == "0.00"  # an exact zero stays one
+    assert fmt_ci(0.0004, None, 3) == "<0.001" and fmt_ci(0.0005, None, 3) == "0.001"
+
+
 def test_the_validation_a_dicom_report_carries_fits_one_ascii_parameter():
     from medadapt.evaluate.report.formatting import validation_summary
 
@@ -348,7 +360,8 @@ def test_the_summary_leads_with_the_metric_that_makes_a_model_measured():
 
     regression = {"n": 50, "r2": 0.412, "mae": 3.1}
     assert leading_metric(regression) == "r2" and measured(regression)
-    assert validation_summary(regression).startswith("R² 0.41, n=50")
+    assert validation_summary(regression) == "R^2 0.41, n=50"  # ASCII: not "R²"
+    assert validation_summary({"n": 50, "r2": -0.2, "r2_ci": [-0.5, 0.1]}).isascii()
     error_only = {"n": 50, "mae": 3.14}
     assert leading_metric(error_only) == "mae" and validation_summary(error_only) == (
         "MAE 3.14, n=50"

@@ -23,7 +23,6 @@ from medadapt.data.dicom_sr import (
     ModelIdentity,
     prediction_report,
     read_prediction_report,
-    unlike_caution,
 )
 from medadapt.data.dicomweb import DicomwebReference, DicomwebSource, parse_reference
 from medadapt.evaluate.report.formatting import validation_summary
@@ -105,6 +104,8 @@ def test_predict_a_study_and_store_the_report_in_the_pacs(world, tmp_path, monke
     [row] = pd.read_csv(out).to_dict("records")
     study_uid, _, sop_uid = row["image"].split("/")
     assert study_uid == study
+    written = pd.read_csv(out, dtype=str)[["p_bright", "p_dark"]]  # as predict writes tables
+    assert written.stack().str.fullmatch(r"[01]\.\d{8}").all(), written  # never 9.3e-07
     [sr_uid] = _stored(result)
     series = [s for s in world.source.series(study) if s.modality == "SR"]
     [report] = world.source.instances(
@@ -154,8 +155,12 @@ def test_train_evaluate_and_adapt_on_the_studies_a_labels_csv_lists(world, tmp_p
     training = json.loads((base / "model.json").read_text())["training"]
     n_test = len(training["split"]["test_keys"])
     evaluation = tmp_path / "eval.json"
-    succeeded(run_cli("evaluate", "--base", base, *common, "--group-column", "site", "--group", "A",
-                "--json", evaluation))  # fmt: skip
+    result = succeeded(run_cli("evaluate", "--base", base, *common, "--group-column", "site",
+                               "--group", "A", "--json", evaluation,
+                               "--dicomweb-cache", cache))  # fmt: skip
+    assert (f"12 images (12 series, 12 studies) from dicomweb+{world.pacs.root}: 12 read from "
+            f"the cache ({cache}), 0 fetched") in " ".join(result.stdout.split())  # fmt: skip
+    assert "fetched 12" not in result.stdout  # listed on the PACS, not fetched again
     assert json.loads(evaluation.read_text())["n"] == n_test  # held-out images only
     result = succeeded(run_cli("adapt", "--base", base, *common, "--group-column", "site",
                          "--group", "B", "--epochs", "1", "--out", adapter))  # fmt: skip
@@ -399,7 +404,13 @@ def _reports_of(world: World, study: str) -> list:
 
 def test_an_images_caution_is_in_its_report_and_a_usual_image_has_none(world, tmp_path):
     """``predict --store-sr`` warned of an odd image and wrote how in ``outside_training``,
-    but its SR held only the finding: a PACS reader saw the score without the caution."""
+    but its SR held only the finding: a PACS reader saw the score without the caution. Then
+    it held those few words, not what ``serve`` says of the same image (how, and what to do):
+    now the report holds serve's notes, word for word."""
+    from medadapt.data.image_schema import ImageSchema
+    from medadapt.serve.image_decode import decode
+    from medadapt.serve.image_inputs import ImageServing, Upload
+
     odd, usual = radiograph("bright", "PAT-3TO1", seed=400), radiograph("dark", "PAT-3TO1", seed=7)
     odd.set_pixel_data(np.tile(odd.pixel_array, (1, 3)), "MONOCHROME2", bits_stored=16)  # 3:1
     usual.StudyInstanceUID = odd.StudyInstanceUID  # two series of one study: two reports
@@ -410,14 +421,55 @@ def test_an_images_caution_is_in_its_report_and_a_usual_image_has_none(world, tm
     table = pd.read_csv(out, dtype=str, keep_default_na=False)
     unlike = {row["image"].split("/")[2]: row["outside_training"] for _, row in table.iterrows()}
     assert unlike == {odd.SOPInstanceUID: "shaped 3:1", usual.SOPInstanceUID: ""}
-    cautions = {finding.sop_uids: finding.cautions for finding in _reports_of(world, study)}
-    assert cautions == {
-        (odd.SOPInstanceUID,): (
-            "unlike the model's training images (shaped 3:1): this prediction may be unreliable",
-        ),
-        (usual.SOPInstanceUID,): (),
-    }
-    assert cautions[(odd.SOPInstanceUID,)] == unlike_caution("shaped 3:1")
+    cautions = {finding.sop_uids[0]: finding.cautions for finding in _reports_of(world, study)}
+    schema = ImageSchema.from_dict(
+        json.loads((world.local_base / "model.json").read_text())["schema"]
+    )
+    files = [Upload(path.stem, path, "dicom") for path in save([odd, usual], tmp_path / "files")]
+    served = {sample.file: sample.notes for sample in decode(files, schema, ImageServing())}
+    assert cautions == served  # the notes serve answers for the same files
+    assert cautions[usual.SOPInstanceUID] == ()
+    [shaped] = cautions[odd.SOPInstanceUID]
+    assert shaped.startswith(
+        "shaped 3:1 (longer side to shorter), but the model's training "
+        "images were 1:1: padded to a square"
+    )  # how, not a few words
+
+
+def test_a_study_that_holds_this_models_report_is_refused_and_others_are_counted(world, tmp_path):
+    """Each ``predict --store-sr`` added another SR to the study, unsaid: a study that holds
+    a report of this very model version is refused before anything is fetched (``--force``
+    stores another), and the medadapt reports of other versions are counted in a note."""
+    film = radiograph("bright", "PAT-AGAIN", seed=500)
+    other = prediction_report(  # a report of another model version (another base)
+        [Finding({"bright": 0.7, "dark": 0.3}, [film])], ModelIdentity.of("cd" * 32)
+    )
+    world.source.store([film, other])
+    study = str(film.StudyInstanceUID)
+    reference = world.pacs.reference("studies", study)
+
+    def predict(out: str, *more: str) -> CliResult:
+        return run_cli("predict", "--base", world.local_base, "--store-sr", "--data", reference,
+                       "--out", tmp_path / out, *more)  # fmt: skip
+
+    first = succeeded(predict("first.csv"))
+    [sr_uid] = _stored(first)
+    said = " ".join(first.stdout.split())
+    assert (f"study {study} already held 1 earlier medadapt report (of other model versions): "
+            "the new report is stored beside them") in said  # fmt: skip
+    again = predict("again.csv")
+    weights = json.loads((world.local_base / "model.json").read_text())["fingerprint"]["weights"]
+    assert error_line(again) == (
+        f"error: study {study} already holds a report from this model version, base model "
+        f"{weights[:12]} alone (SR {sr_uid}): pass --force to store another (it also replaces "
+        "--out), or drop --store-sr"
+    )
+    assert "fetched" not in again.stdout and not (tmp_path / "again.csv").exists()
+    assert len(_reports_of(world, study)) == 2  # nothing stored
+    forced = succeeded(predict("again.csv", "--force"))
+    assert len(_stored(forced)) == 1 and len(_reports_of(world, study)) == 3
+    assert (f"study {study} already held 2 earlier medadapt reports (1 of this very model "
+            "version, stored again with --force)") in " ".join(forced.stdout.split())  # fmt: skip
 
 
 def test_a_pacs_that_refuses_to_store_says_so_and_that_the_predictions_are_written(world, tmp_path):

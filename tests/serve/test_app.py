@@ -357,3 +357,39 @@ def test_the_base_alone_note_names_one_group_in_the_singular_and_none_without_ad
     )
     assert state._base_alone("image", one) is None  # no image adapter served
     assert state._base_alone("tabular", Tables()) is None
+
+
+def test_a_request_naming_no_adapter_where_no_base_answers_alone_is_a_422(
+    served_registry, tmp_path
+):
+    """With two base models served, a request naming no adapter and no group (its instances
+    carrying no group field) was a 404 "served groups: ...", as if the server lacked
+    something: the request lacks a field, and the answer names a few adapters to send."""
+    import shutil
+
+    from medadapt.registry.bases import add_base
+    from medadapt.workflows.adapt import adapt_job
+    from medadapt.workflows.train_base import train_base_job
+
+    root = tmp_path / "registry"
+    shutil.copytree(served_registry["registry"], root)
+    data, other = served_registry["data"], tmp_path / "other_base"
+    train_base_job(data=data, label="outcome", out=other, id_column="patient_id", seed=1,
+                   n_boot=20)  # fmt: skip
+    add_base(root, other)
+    adapt_job(base_dir=other, data=data, label="outcome", out=tmp_path / "other", method="head",
+              name="other", n_boot=20)  # fmt: skip
+    registry = Registry(root)
+    registry.add(tmp_path / "other", name="other")
+    registry.promote("other@1")
+    no_group = [{k: v for k, v in _instances(served_registry, "A", 1)[0].items() if k != "site"}]
+    with TestClient(create_app(root, token=TOKEN)) as two_bases:
+        reply = two_bases.post("/v1/predict", json={"instances": no_group}, headers=AUTH)
+    assert reply.status_code == 422, reply.text
+    [error] = reply.json()["detail"]
+    assert error["loc"] == ["body", "adapter"]
+    assert error["msg"] == (
+        "the request names no adapter and no group, its instances carry no group field, and 2 "
+        "base models serve tabular data (none answers alone): name an adapter in 'adapter'; "
+        "served: other, site_a, site_b, site_c"
+    )

@@ -399,11 +399,10 @@ def test_a_pinned_version_s_report_names_its_own_weights_and_validation():
 
 def test_a_stored_report_holds_each_images_caution_as_the_answer_says_it(image_registry, request):
     """The answer's ``note`` said that an image was unlike the model's training images, but
-    the SR stored for it held only the finding: a PACS reader saw the score alone. Each
-    finding now holds the caution, in ``predict``'s words ("shaped 3:1; ...")."""
+    the SR stored for it held only the finding: a PACS reader saw the score alone. Then it
+    held ``predict``'s few words ("shaped 3:1; ..."), not the answer's notes (how to fix,
+    raw CT, 12-bit values): each finding now holds the answer's notes, word for word."""
     import numpy as np
-
-    from medadapt.data.dicom_sr import unlike_caution
 
     archive = request.getfixturevalue("pacs")
     source, films, body = _study_of_two_series(archive, "PAT9")
@@ -421,12 +420,14 @@ def test_a_stored_report_holds_each_images_caution_as_the_answer_says_it(image_r
         [ds] = source.retrieve(study, report["series_instance_uid"])
         [finding] = read_prediction_report(ds)
         cautions[finding.sop_uids[0]] = finding.cautions
-    scaled = "intensities min-max scaled, not scaled as a picture (bit depth) as in training"
-    assert cautions == {
-        str(films[0].SOPInstanceUID): unlike_caution(scaled),
-        str(films[1].SOPInstanceUID): unlike_caution(scaled),
-        str(wide.SOPInstanceUID): unlike_caution(f"shaped 3:1; {scaled}"),
-    }
+    # the model's own caution follows: the report says it in the algorithm's parameters
+    model = "caution, adapter site_a@1 was recorded with: no measured performance (test set "
+    model += "too small)"
+    for sop, said in cautions.items():  # the image's notes, one TEXT item each
+        assert said and notes[sop] == "; ".join([*said, model])
+    scaled = cautions[str(films[0].SOPInstanceUID)]
+    assert scaled[0].startswith("intensities min-max scaled (DICOM/NIfTI without a window)")
+    assert cautions[str(films[1].SOPInstanceUID)] == scaled
     assert "shaped 3:1 (longer side to shorter)" in notes[str(wide.SOPInstanceUID)]
     assert "shaped" not in notes[str(films[0].SOPInstanceUID)]
 

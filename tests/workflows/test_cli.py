@@ -231,6 +231,8 @@ def test_predict_writes_one_row_per_patient(workspace, tmp_path):
         "patient_id", "p_1", "predicted", "outside_training", "missing_features"
     ]  # fmt: skip
     assert len(predictions) == 20 and predictions["p_1"].between(0, 1).all()
+    written = pd.read_csv(out, dtype=str)["p_1"]  # one fixed format, never 9.333494e-07
+    assert written.str.fullmatch(r"[01]\.\d{8}").all(), written.tolist()
 
     without_ids = tmp_path / "no_ids.csv"  # the same patients, shuffled, without their ids
     shuffled = pd.read_csv(unlabeled).drop(columns=["patient_id"]).sample(frac=1, random_state=1)

@@ -4,9 +4,12 @@ images in a PACS.
 Before anything is fetched, the reference, ``--dicomweb-token-file``, ``--labels`` and the
 outputs are checked (one-line errors). The images are fetched into a temporary folder (removed
 after the run, after an error too) or into ``--dicomweb-cache DIR`` (kept; a series already
-there is not fetched again), joined to ``--labels`` as a path CSV, and the verb runs on that
-as on local files. ``predict`` names its rows by UIDs; with ``--store-sr`` it stores one DICOM
-SR per predicted series and prints one line per report (its SOPInstanceUID, no patient data).
+there is not fetched again, though the PACS still lists it: a study may have gained instances
+since, and the line says how many images came from the cache), joined to ``--labels`` as a
+path CSV, and the verb runs on that as on local files. ``predict`` names its rows by UIDs;
+with ``--store-sr`` it first looks for the medadapt reports the studies hold (one of this very
+model is refused unless ``--force``; others are counted in a note), then stores one DICOM SR
+per predicted series and prints one line per report (its SOPInstanceUID, no patient data).
 """
 
 from __future__ import annotations
@@ -92,6 +95,9 @@ def _run_on_pacs(
     from medadapt.data.dicomweb import DicomwebSource
 
     source = DicomwebSource.for_reference(reference, token=token, ca_bundle=ca_bundle)
+    earlier = None
+    if verb == PREDICT and values.get("store_sr"):
+        earlier = _reports_before(values, reference, source, labels)
     local = {**values, **{name: None for name in PACS_OPTIONS if name in values}}
     if "store_sr" in values:
         local["store_sr"] = False
@@ -101,11 +107,11 @@ def _run_on_pacs(
     elif verb != "train-base":
         local["path_column"] = "path"
     with _folder(values.get("dicomweb_cache")) as folder:
-        fetched = _fetch(reference, source, folder, labels, columns)
+        fetched = _fetch(reference, source, folder, labels, columns, values.get("dicomweb_cache"))
         with _naming_pacs(folder, fetched.data, labels, reference):
             run(**{**local, "data": fetched.data})
         if verb == PREDICT:
-            _after_predict(values, fetched, source, schema or {})
+            _after_predict(values, fetched, source, schema or {}, earlier or [])
 
 
 def _image_schema(base: Path | None, reference: DicomwebReference) -> dict[str, Any] | None:
@@ -289,7 +295,9 @@ def _pacs_words(folder: Path, data: Path, labels: Any, reference: Any) -> Callab
     return rewrite
 
 
-def _fetch(reference: Any, source: Any, folder: Path, labels: Any, columns: list[str]) -> Any:
+def _fetch(
+    reference: Any, source: Any, folder: Path, labels: Any, columns: list[str], cache: Path | None
+) -> Any:
     from medadapt.workflows.dicomweb import fetch_images
 
     with status_progress("fetch (DICOMweb)") as step, _listed_studies(reference, labels):
@@ -297,19 +305,34 @@ def _fetch(reference: Any, source: Any, folder: Path, labels: Any, columns: list
             reference, source, folder, labels=labels, path_columns=columns,
             progress=lambda done, total: step(f"series {done}/{total}"),
         )  # fmt: skip
-    counts = fetched.counts()
-    images, studies = (f"{counts[k]} {k if counts[k] != 1 else one}"
-                       for k, one in (("images", "image"), ("studies", "study")))  # fmt: skip
-    stdout.print(
-        f"fetched {images} ({counts['series']} series, {studies}) from {reference}",
-        markup=False, highlight=False, soft_wrap=True,
-    )  # fmt: skip
+    stdout.print(_fetched_line(fetched.counts(), reference, cache), markup=False,
+                 highlight=False, soft_wrap=True)  # fmt: skip
     if fetched.n_unlabelled:
         note(
             f"{fetched.n_unlabelled} fetched images have no row in --labels (matched by "
             f"{labels.key}): left out"
         )
     return fetched
+
+
+def _fetched_line(counts: dict[str, int], reference: Any, cache: Path | None) -> str:
+    """What a fetch brought: the images, and how many of them came from ``--dicomweb-cache``
+    (listed on the PACS all the same: a study may have gained instances since).
+
+    >>> counts = {"images": 12, "series": 12, "studies": 12, "cached": 0}
+    >>> _fetched_line(counts, "dicomweb+http://pacs/dicom-web", None)
+    'fetched 12 images (12 series, 12 studies) from dicomweb+http://pacs/dicom-web'
+    >>> _fetched_line({**counts, "cached": 11}, "dicomweb+http://pacs/dicom-web", Path("c"))
+    '12 images (12 series, 12 studies) from dicomweb+http://pacs/dicom-web: 11 read from the \
+cache (c), 1 fetched'
+    """
+    images, studies = (f"{counts[k]} {k if counts[k] != 1 else one}"
+                       for k, one in (("images", "image"), ("studies", "study")))  # fmt: skip
+    what = f"{images} ({counts['series']} series, {studies}) from {reference}"
+    if not counts["cached"]:
+        return f"fetched {what}"
+    fetched = counts["images"] - counts["cached"]
+    return f"{what}: {counts['cached']} read from the cache ({cache}), {fetched} fetched"
 
 
 @contextlib.contextmanager
@@ -332,17 +355,83 @@ def _listed_studies(reference: Any, labels: Any) -> Iterator[None]:
         ) from None
 
 
-def _after_predict(values: dict[str, Any], fetched: Any, source: Any, schema: dict) -> None:
-    """Name the predictions by UIDs; with ``--store-sr`` store one SR per series. A report
-    the PACS refuses is one line saying what was stored before it, and that the predictions
-    are in ``--out`` all the same (they were written, and said to be, before storing)."""
-    from medadapt.workflows.dicomweb import model_identity, pacs_predictions, store_reports
+def _reports_before(values: dict[str, Any], reference: Any, source: Any, labels: Any) -> list[Any]:
+    """``--store-sr``: the medadapt reports the studies hold already, looked for before
+    anything is fetched; one from this very model (the same base and adapter weights) is
+    refused unless ``--force``. Nothing is looked for when the model cannot be read (the verb
+    refuses it, saying why)."""
+    from medadapt.workflows.dicomweb import model_identity, reports_before
+
+    try:
+        model = model_identity(values["base"], values.get("adapter"))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return []
+    with status_progress("look for earlier reports (DICOMweb)"), _listed_studies(reference, labels):
+        found = reports_before(reference, source, labels)
+        same = [r for r in found if r.model.same_version(model)]
+        if same and not values.get("force"):  # refused inside: the error is the only line
+            raise DataError(_already_reported(same, model))
+    return found
+
+
+def _already_reported(same: list[Any], model: Any) -> str:
+    """Why ``--store-sr`` is refused: the studies hold reports of this very ``model``."""
+    studies = sorted({r.study_uid for r in same})
+    which = f"study {studies[0]} already holds"
+    if len(studies) > 1:
+        which = f"{len(studies)} of the studies (first: {studies[0]}) already hold"
+    return (
+        f"{which} a report from this model version, {model.described()} (SR "
+        f"{same[0].sop_uid}): pass --force to store another (it also replaces --out), or drop "
+        "--store-sr"
+    )
+
+
+def _earlier_note(earlier: list[Any], model: Any) -> str:
+    """What the studies held before this run stored its reports (counts and versions only).
+
+    >>> from types import SimpleNamespace as S
+    >>> one = S(study_uid="1.2", model=S(same_version=lambda m: False))
+    >>> print(_earlier_note([one, one], None))  # doctest: +NORMALIZE_WHITESPACE
+    study 1.2 already held 2 earlier medadapt reports (of other model versions): the new
+    report is stored beside them
+    """
+    studies = sorted({r.study_uid for r in earlier})
+    same = sum(r.model.same_version(model) for r in earlier)
+    n = len(earlier)
+    held = (f"study {studies[0]} already held" if len(studies) == 1
+            else f"{len(studies)} of the studies already held")  # fmt: skip
+    versions = ("of other model versions" if not same
+                else f"{same} of this very model version, stored again with --force")  # fmt: skip
+    reports = "report is" if len(studies) == 1 else "reports are"
+    return (
+        f"{held} {n} earlier medadapt report{'s' if n != 1 else ''} ({versions}): the new "
+        f"{reports} stored beside them"
+    )
+
+
+def _after_predict(
+    values: dict[str, Any], fetched: Any, source: Any, schema: dict, earlier: list[Any]
+) -> None:
+    """Name the predictions by UIDs; with ``--store-sr`` store one SR per series, each image's
+    notes as its cautions (the words ``serve`` answers), and say how many medadapt reports
+    the studies held before (``earlier``). A report the PACS refuses is one line saying what
+    was stored before it, and that the predictions are in ``--out`` all the same (they were
+    written, and said to be, before storing)."""
+    from medadapt.workflows.dicomweb import (
+        model_identity,
+        pacs_predictions,
+        store_reports,
+        with_image_notes,
+    )
 
     volumes = schema.get("spatial_dims") == 3
     predictions = pacs_predictions(values["out"], fetched, volumes=volumes)
     if not values.get("store_sr"):
         return
-    model = model_identity(values["base"], values.get("adapter"))
+    base, adapter = values["base"], values.get("adapter")
+    model = model_identity(base, adapter)
+    predictions = with_image_notes(predictions, base, adapter)
     stored: list[Any] = []
     try:
         store_reports(source, predictions, model, stored)
@@ -356,6 +445,8 @@ def _after_predict(values: dict[str, Any], fetched: Any, source: Any, schema: di
                 f"({report.n_findings} prediction{'s' if report.n_findings != 1 else ''})",
                 markup=False, highlight=False, soft_wrap=True,
             )  # fmt: skip
+    if earlier:
+        note(_earlier_note(earlier, model))
 
 
 def _not_all_stored(n_stored: int, n_series: int, out: Path) -> str:

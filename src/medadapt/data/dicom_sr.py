@@ -4,9 +4,9 @@ One report per study series that was predicted: one measurement group per predic
 image, a frame, or a whole volume), each with a measurement per class probability (a private
 code ``99MEDADAPT`` per class, unit ``1``; the exact float in FloatingPointValue), the
 predicted class as a qualitative evaluation, the source images it references (SOP Class and
-Instance UIDs, frame numbers), the cautions about that very image (a TEXT item "Caution" each:
-"unlike the model's training images (DICOM MR; shaped 2.7:1): ...", as ``predict`` writes in
-``outside_training`` and ``serve`` in ``note``) and the algorithm: the model's identity
+Instance UIDs, frame numbers), the cautions about that very image (a TEXT item "Caution" each,
+in the words of ``serve``'s ``note``: :func:`medadapt.data.image_notes.image_notes`, whoever
+writes the report) and the algorithm: the model's identity
 (:class:`ModelIdentity`), how it was validated and, one parameter each, the cautions recorded
 with that validation (no measured performance, too good to be true ...). The observer is the
 model as a device. The report joins the source study (its patient and study modules are
@@ -99,6 +99,32 @@ class ModelIdentity:
         named = [f"{_PREFIX}{k}={v}" for k, v in values.items()]
         return named + [f"{_PREFIX}{WARNING}={w}"[:64] for w in self.warnings]
 
+    def same_version(self, other: ModelIdentity) -> bool:
+        """Whether ``other`` is this very model: the same base weights and the same adapter
+        weights (its Algorithm Version; the adapter's name may differ: a registry names it).
+
+        >>> a = ModelIdentity.of("ab" * 32, "site_b", "cd" * 32)
+        >>> a.same_version(ModelIdentity.of("ab" * 32, "b", "cd" * 32, registry_version=2))
+        True
+        >>> a.same_version(ModelIdentity.of("ab" * 32))  # the base alone
+        False
+        """
+        return (self.base_fingerprint, self.adapter_version) == (
+            other.base_fingerprint, other.adapter_version
+        )  # fmt: skip
+
+    def described(self) -> str:
+        """The model in a few words, as a message names it.
+
+        >>> ModelIdentity.of("ab" * 32, "site_b", "cd" * 32).described()
+        'adapter site_b (sha256:cdcdcdcdcdcdcdcd) on base model abababababab'
+        >>> ModelIdentity.of("ab" * 32).described()
+        'base model abababababab alone'
+        """
+        if self.adapter_version is None:
+            return f"base model {self.base} alone"
+        return f"adapter {self.adapter} ({self.adapter_version}) on base model {self.base}"
+
     @classmethod
     def from_parameters(cls, parameters: Sequence[str]) -> ModelIdentity:
         pairs = [p[len(_PREFIX) :].split("=", 1) for p in parameters if p.startswith(_PREFIX)]
@@ -119,7 +145,7 @@ class ModelIdentity:
 class Finding:
     """One prediction: class -> probability (the model's class order), the source instances
     (headers suffice), for a multi-frame source the 1-based frame numbers, and the cautions
-    about this image (:func:`unlike_caution`), one TEXT item each."""
+    about this image (:func:`~medadapt.data.image_notes.image_notes`), one TEXT item each."""
 
     probabilities: dict[str, float]
     sources: Sequence[Any]
@@ -137,21 +163,6 @@ class ReportedFinding:
     predicted: str
     model: ModelIdentity = field(compare=False)
     cautions: tuple[str, ...] = ()
-
-
-def unlike_caution(unlike: str) -> tuple[str, ...]:
-    """The caution a report records for an image unlike the model's training images
-    (``unlike``: how, in the words of ``predict``'s ``outside_training`` column; empty: none).
-
-    >>> print(*unlike_caution("DICOM MR; shaped 2.7:1"))
-    unlike the model's training images (DICOM MR; shaped 2.7:1): this prediction may be unreliable
-    >>> unlike_caution("")
-    ()
-    """
-    if not unlike.strip():
-        return ()
-    return (f"unlike the model's training images ({unlike.strip()}): this prediction may be "
-            "unreliable",)  # fmt: skip
 
 
 def _class_code(index: int, name: str, what: str) -> Any:

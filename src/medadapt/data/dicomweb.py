@@ -33,7 +33,7 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
@@ -111,17 +111,20 @@ class SeriesInfo:
     series_uid: str
     modality: str
     n_instances: int | None
+    description: str = ""  # SeriesDescription ("medadapt 0123456789ab" for a medadapt report)
 
 
 @dataclass(frozen=True)
 class Instance:
-    """A downloaded DICOM instance: where it was written and its identifying UIDs."""
+    """A downloaded DICOM instance: where it was written and its identifying UIDs;
+    ``cached``: found in a kept folder (``--dicomweb-cache``), not fetched this time."""
 
     path: Path
     study_uid: str
     series_uid: str
     sop_uid: str
     sop_class_uid: str
+    cached: bool = field(default=False, compare=False)
 
 
 class DicomwebSource:
@@ -176,14 +179,19 @@ class DicomwebSource:
         return cls(reference.base_url, auth=reference.auth, **kwargs)
 
     # ----- QIDO-RS, WADO-RS, STOW-RS -----------------------------------------------------------
-    def series(self, study_uid: str) -> list[SeriesInfo]:
-        """The series of a study (QIDO-RS); an unknown study is a :class:`DataError`."""
-        fields = ["SeriesInstanceUID", "Modality", "NumberOfSeriesRelatedInstances"]
+    def series(self, study_uid: str, *, modality: str | None = None) -> list[SeriesInfo]:
+        """The series of a study (QIDO-RS), only those of ``modality`` when given; an unknown
+        study is a :class:`NotFoundError` (a study without series of ``modality``: none)."""
+        fields = ["SeriesInstanceUID", "Modality", "NumberOfSeriesRelatedInstances",
+                  "SeriesDescription"]  # fmt: skip
+        filters = {} if modality is None else {"Modality": modality}
         found = self._call(
-            lambda: self._client.search_for_series(study_uid, fields=fields, get_remaining=True),
+            lambda: self._client.search_for_series(
+                study_uid, fields=fields, search_filters=filters, get_remaining=True
+            ),
             what=f"study {study_uid}",
         )
-        if not found:
+        if not found and modality is None:
             raise self._not_found(f"study {study_uid}", study_uid)
         out = []
         for item in found:
@@ -194,9 +202,10 @@ class DicomwebSource:
                     check_uid(str(_json_value(item, "0020000E")), "series"),
                     str(_json_value(item, "00080060") or ""),
                     None if count is None else int(count),
+                    str(_json_value(item, "0008103E") or ""),
                 )
             )
-        return out
+        return [s for s in out if modality is None or s.modality.upper() == modality.upper()]
 
     def sop_uids(self, study_uid: str, series_uid: str) -> list[tuple[str, str]]:
         """``(SOPInstanceUID, SOPClassUID)`` of each instance of a series (QIDO-RS)."""
@@ -562,7 +571,13 @@ def download(
 ) -> list[Instance]:
     """Write the image instances of a study/series reference, or of the study UIDs
     ``what``, as ``folder/STUDY/SERIES/SOP.dcm`` (a series whose files are all there already,
-    e.g. in a kept cache, is not fetched again); the instances, sorted by path.
+    e.g. in a kept cache, is not fetched again: its instances are ``cached``); the instances,
+    sorted by path.
+
+    The series and their instances are listed on the server (QIDO-RS) even when the folder
+    holds a study already: a study may gain series or instances after it was cached (a late
+    series, an instance sent again), and only the server's listing shows that; the listing is
+    small, the images are what is spared.
 
     ``progress(done, total)`` is called after each series."""
     folder = Path(folder)
@@ -591,7 +606,8 @@ def _cached(source: DicomwebSource, folder: Path, study: str, series: str) -> li
     if not where.is_dir():
         return []
     listed = source.sop_uids(study, series)
-    found = [Instance(where / f"{sop}.dcm", study, series, sop, cls) for sop, cls in listed]
+    found = [Instance(where / f"{sop}.dcm", study, series, sop, cls, cached=True)
+             for sop, cls in listed]  # fmt: skip
     return found if found and all(i.path.is_file() for i in found) else []
 
 

@@ -4,7 +4,9 @@
 (:func:`medadapt.data.dicom_sr.prediction_report`, which copies the patient and study modules
 from the source files' headers) and stores it with :meth:`DicomwebSource.store`. It serves
 ``predict --store-sr`` (:mod:`medadapt.workflows.dicomweb`) and ``serve --store-sr``
-(:mod:`medadapt.serve.image_reports`). Only UIDs and counts are returned; no patient data.
+(:mod:`medadapt.serve.image_reports`). :func:`earlier_reports` reads back the medadapt reports
+a study holds already (the model each records, the series it reports on), so that a run does
+not add another unsaid. Only UIDs, model identities and counts are returned; no patient data.
 """
 
 from __future__ import annotations
@@ -13,18 +15,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from medadapt.data.dicom_sr import Finding, ModelIdentity, prediction_report
+from medadapt.data.dicom_sr import (
+    MANUFACTURER,
+    Finding,
+    ModelIdentity,
+    prediction_report,
+    read_prediction_report,
+)
 from medadapt.data.read_errors import one_line
 from medadapt.errors import DataError
 
 if TYPE_CHECKING:
+    from pydicom import Dataset
+
     from medadapt.data.dicomweb import DicomwebSource, Instance
 
 
 @dataclass
 class Prediction:
     """One prediction of a PACS image: its probabilities, the instances (and frame) and the
-    cautions about that image (:func:`~medadapt.data.dicom_sr.unlike_caution`)."""
+    cautions about that image (:func:`~medadapt.data.image_notes.image_notes`)."""
 
     study_uid: str
     series_uid: str
@@ -95,3 +105,54 @@ def store_reports(
             )
         )  # fmt: skip
     return stored
+
+
+@dataclass(frozen=True)
+class EarlierReport:
+    """A medadapt report a study holds: its SOPInstanceUID, the model that wrote it (as the
+    report records it) and the series it reports on."""
+
+    sop_uid: str
+    study_uid: str
+    model: ModelIdentity
+    series: frozenset[str]
+
+
+def earlier_reports(
+    source: DicomwebSource, study_uid: str, series_uid: str | None = None
+) -> list[EarlierReport]:
+    """The medadapt prediction reports ``study_uid`` holds (QIDO-RS: its SR series; WADO-RS:
+    their instances, read back), those reporting on ``series_uid`` only when it is given.
+    Another SR (a radiologist's report, another vendor's) is left out unread; nothing but
+    UIDs and the model is kept."""
+    found = []
+    for info in source.series(study_uid, modality="SR"):
+        if info.description and not info.description.startswith(MANUFACTURER):
+            continue  # not written by medadapt (its reports' series say "medadapt BASE")
+        for ds in source.retrieve(study_uid, info.series_uid):
+            report = _earlier(ds, study_uid)
+            if report is not None and (series_uid is None or series_uid in report.series):
+                found.append(report)
+    return found
+
+
+def _earlier(ds: Dataset, study_uid: str) -> EarlierReport | None:
+    """``ds`` as an earlier report, or None when medadapt did not write it."""
+    if str(ds.get("Manufacturer", "")) != MANUFACTURER:
+        return None
+    try:
+        findings = read_prediction_report(ds)
+    except DataError:
+        return None
+    models = [f.model for f in findings if f.model.base_fingerprint]
+    if not models:
+        return None
+    evidence = [*ds.get("CurrentRequestedProcedureEvidenceSequence", []),
+                *ds.get("PertinentOtherEvidenceSequence", [])]  # fmt: skip
+    series = frozenset(
+        str(item.SeriesInstanceUID)
+        for study in evidence
+        for item in study.get("ReferencedSeriesSequence", [])
+        if "SeriesInstanceUID" in item
+    )
+    return EarlierReport(str(ds.SOPInstanceUID), study_uid, models[0], series)

@@ -388,6 +388,31 @@ def table_bytes(frame: pd.DataFrame, path: str | Path) -> bytes:
     return frame.to_csv(index=False, sep="\t" if suffix == ".tsv" else ",").encode()
 
 
+#: decimals of a probability in a predictions CSV or TSV: a float32 score differs from 1 by
+#: 6e-8 at the least, so 8 keep such scores apart (``0.99999905``, ``0.00000093``)
+PROBABILITY_DECIMALS = 8
+
+
+def predictions_bytes(frame: pd.DataFrame, path: str | Path, probabilities: Sequence[str]) -> bytes:
+    """``frame`` (``predict``'s) as :func:`table_bytes` writes it, its ``probabilities``
+    columns with :data:`PROBABILITY_DECIMALS` fixed decimals in a CSV or TSV, tables and
+    images alike (never ``9.333494e-07`` beside ``0.99999905``); Parquet keeps the numbers.
+
+    >>> frame = pd.DataFrame({"p_yes": np.float32([0.99999905, 9.333494e-07]), "n": [1, 2]})
+    >>> print(predictions_bytes(frame, "pred.csv", ["p_yes"]).decode(), end="")
+    p_yes,n
+    0.99999905,1
+    0.00000093,2
+    """
+    if Path(path).suffix.lower() not in (".parquet", ".pq"):
+        fixed = {
+            column: ["" if pd.isna(v) else f"{v:.{PROBABILITY_DECIMALS}f}" for v in frame[column]]
+            for column in probabilities
+        }
+        frame = frame.assign(**fixed)
+    return table_bytes(frame, path)
+
+
 LARGEST_MEASUREMENT = 1e15  # beyond this no clinical value is plausible: an export error
 
 

@@ -5,10 +5,10 @@ forward pass (:mod:`medadapt.serve.batching`): tabular instances sent as JSON, a
 uploaded as multipart or referenced on a DICOMweb archive (:mod:`medadapt.serve.image_routes`;
 read in a pool of decoding threads). Bearer-token auth protects ``/v1/*`` and ``/metrics``;
 bodies above ``max_body_bytes`` (uploads: ``images.max_upload_bytes``) get 413; invalid bodies
-422 with the field names; unknown adapters 404; full queues 503 with ``Retry-After``
-(:mod:`medadapt.serve.handlers`). OpenAPI docs are at ``/docs``, readable without internet
-(:mod:`medadapt.serve.docs`). The routes themselves are in
-:mod:`medadapt.serve.routes`.
+422 with the field names (an adapter that must be named, too); unknown adapters 404; full
+queues 503 with ``Retry-After`` (:mod:`medadapt.serve.handlers`). OpenAPI docs are at
+``/docs``, readable without internet (:mod:`medadapt.serve.docs`). The routes themselves are
+in :mod:`medadapt.serve.routes`.
 """
 
 from __future__ import annotations

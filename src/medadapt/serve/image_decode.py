@@ -35,23 +35,9 @@ from typing import Any, TypeVar
 import torch
 
 from medadapt.data.dicom_series import units_of
-from medadapt.data.image_files import (
-    brightness_note,
-    check_scoreable,
-    modality_note,
-    model_inputs,
-    scaling_note,
-    shape_note,
-    unlike_training,
-    unlike_words,
-)
-from medadapt.data.image_io import (
-    OptionError,
-    ReadChecks,
-    TooManyPixels,
-    colour_to_gray,
-    conversion_notes,
-)
+from medadapt.data.image_files import check_scoreable, model_inputs
+from medadapt.data.image_io import OptionError, TooManyPixels
+from medadapt.data.image_notes import image_notes
 from medadapt.data.image_sources import Entry
 from medadapt.data.read_errors import ReadError, one_line
 from medadapt.serve.batching import RETRY_AFTER_SECONDS, Overloaded
@@ -69,9 +55,13 @@ class Sample:
     file: str
     slice: int | None
     image: torch.Tensor  # (channels, *(image_size,) * spatial_dims)
-    note: str | None = None  # scaled, shaped or bright unlike the training images (shape_note)
-    # the same in a few words, as predict's column outside_training ("DICOM MR; shaped 4:1")
-    unlike: str = ""
+    # scaled, shaped or bright unlike the training images, raw CT, 12-bit ...: image_notes
+    notes: tuple[str, ...] = ()
+
+    @property
+    def note(self) -> str | None:
+        """The notes as the answer's ``note`` says them (None: nothing to say)."""
+        return "; ".join(self.notes) or None
 
 
 class DecodePool:
@@ -178,18 +168,8 @@ def decode(uploads: list[Upload], schema: Any, limits: ImageServing) -> list[Sam
             raise ImageInputError(413, name, f"{exc}; send a smaller image") from None
         except Exception as exc:
             raise ImageInputError(422, name, problem(exc, unit.entry, names, schema)) from None
-        odd, kind, levels = unlike_training(schema, name, read)
-        checks = ReadChecks(options)  # raw CT, a tiny image; 12-bit values in 16 bits: unless
-        checks.add(read, len(unit.files))  # the training images' brightness is compared
-        to_gray = sum(colour_to_gray(sample, schema.channels) for sample in read.samples)
-        said = [scaling_note(schema, read.how), shape_note(schema, odd, 1),
-                modality_note(schema, kind, 1), brightness_note(schema, levels, 1),
-                *checks.warnings(name, twelve_bit=schema.brightness is None),
-                *conversion_notes(to_gray, int(read.alpha_dropped))]  # fmt: skip
-        said = [n for n in said if n]
-        note = "; ".join(n.removeprefix(f"{name}: ") for n in said) or None
-        unlike = unlike_words(schema, read.how, odd, kind, levels)
-        out += [Sample(name, i, image, note, unlike)
+        said = image_notes(schema, name, read, len(unit.files))  # as a stored SR says it
+        out += [Sample(name, i, image, said)
                 for i, image in zip(read.frames, images, strict=True)]  # fmt: skip
         if len(out) > limits.max_images:
             many = f"the files give more than {limits.max_images} images (slices)"

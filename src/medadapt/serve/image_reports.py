@@ -5,8 +5,8 @@ stored with STOW-RS under the server's DICOMweb token.
 
 Only a server started with ``--store-sr`` writes (403 otherwise, before anything is fetched).
 A report records each image's probabilities and predicted class, the images it references
-(their SOP Instance UIDs, the frame of a multi-frame file), how the image is unlike the
-model's training images (the caution its ``note`` gives, in ``predict``'s words), and the
+(their SOP Instance UIDs, the frame of a multi-frame file), what its ``note`` says of the
+image (one caution each: :func:`~medadapt.data.image_notes.image_notes`), and the
 model as :meth:`~medadapt.data.dicom_sr.ModelIdentity.of` names it whoever writes the report:
 the base by its weights fingerprint (its first 12 characters, as the answer names it), the
 adapter by its registry name, its weights' hash and its registry version. A failed STOW is
@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from medadapt.data.dicom_sr import ModelIdentity, unlike_caution
+from medadapt.data.dicom_sr import ModelIdentity
 from medadapt.data.dicomweb import STORE_FLAG, Instance
 from medadapt.data.dicomweb_reports import Prediction, StoredReport, store_reports
 from medadapt.errors import DataError
@@ -120,7 +120,7 @@ def _with_sources(
         sources = series if volumes and len(series) > 1 else [first]
         frames = [] if sample.slice is None else [sample.slice + 1]
         out.append(Prediction(first.study_uid, first.series_uid, dict(answer["probabilities"]),
-                              sources, frames, unlike_caution(sample.unlike)))  # fmt: skip
+                              sources, frames, sample.notes))  # fmt: skip
     return out
 
 

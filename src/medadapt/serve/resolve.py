@@ -16,8 +16,9 @@ Find = Callable[[], list[Route]]
 
 
 def routes_or_422(find: Find) -> list[Route]:
-    """``find()``; a malformed adapter reference (e.g. "va@x"), or an adapter of another group
-    or kind, is a 422 on ``adapter``; a ``group`` the instances contradict, on ``group``."""
+    """``find()``; a malformed adapter reference (e.g. "va@x"), an adapter of another group
+    or kind, or none named where no base model alone answers, is a 422 on ``adapter``; a
+    ``group`` the instances contradict, on ``group``."""
     try:
         return find()
     except ConfigError as bad_ref:

@@ -73,7 +73,15 @@ class GroupConflict(ConfigError):
     field = "group"
 
 
+class NoAdapterNamed(ConfigError):
+    """A request naming no adapter and no group where no base model alone answers (HTTP 422
+    on ``adapter``, as a missing field)."""
+
+    field = "adapter"
+
+
 MAX_LISTED_GROUPS = 20  # an unroutable request's answer lists at most these groups
+MAX_NAMED_ADAPTERS = 5  # a request that must name an adapter is told at most these
 MAX_LISTED_VERSIONS = 20  # a 404 for a name lists at most its newest versions
 PROMOTE = "medadapt registry --root DIR promote"  # the command that serves a version
 
@@ -131,6 +139,25 @@ def _listed(groups: set[str]) -> str:
     """``A, B, C`` (sorted; at most :data:`MAX_LISTED_GROUPS`, then `` ...``)."""
     listed = ", ".join(sorted(groups)[:MAX_LISTED_GROUPS])
     return listed + (" ..." if len(groups) > MAX_LISTED_GROUPS else "")
+
+
+def _name_an_adapter(adapters: list[str], kind: str, n_bases: int) -> str:
+    """Why a request must name an adapter (``n_bases`` base models of ``kind``, none of which
+    answers alone), with the first :data:`MAX_NAMED_ADAPTERS` of the served ``adapters``.
+
+    >>> print(_name_an_adapter(["a", "b"], "image", 2))  # doctest: +NORMALIZE_WHITESPACE
+    the request names no adapter and no group, and 2 base models serve image data (none answers
+    alone): name an adapter in 'adapter'; served: a, b
+    """
+    shown = ", ".join(adapters[:MAX_NAMED_ADAPTERS])
+    more = len(adapters) - MAX_NAMED_ADAPTERS
+    if more > 0:
+        shown += f" and {more} more (GET /v1/adapters lists them)"
+    unrouted = ", its instances carry no group field" if kind == "tabular" else ""
+    return (
+        f"the request names no adapter and no group{unrouted}, and {n_bases} base models serve "
+        f"{kind} data (none answers alone): name an adapter in 'adapter'; served: {shown}"
+    )
 
 
 def _versions(versions: tuple[int, ...] | list[int]) -> str:
@@ -372,9 +399,13 @@ class ServingState:
                 column = served.schema.group_column
                 _check_instance_group(group, column, str(wanted_group), instance)
                 return Route(served.key, None, None, None, note=_base_cautions(served))
-        if group is None and wanted_group is None and len(bases) == 1:  # no routing info
-            note = joined_notes(self._base_alone(kind, tables), _base_cautions(bases[0]))
-            return Route(bases[0].key, None, None, None, note=note)
+        if group is None and wanted_group is None:  # no routing info
+            if len(bases) == 1:
+                note = joined_notes(self._base_alone(kind, tables), _base_cautions(bases[0]))
+                return Route(bases[0].key, None, None, None, note=note)
+            adapters = sorted(n for n, r in tables.promoted.items() if self._kind(r) == kind)
+            if adapters:  # no base alone answers: the request lacks a field, not the server
+                raise NoAdapterNamed(_name_an_adapter(adapters, kind, len(bases)))
         raise NotFound(self._unrouted(wanted_group, kind, tables))
 
     def _base_alone(self, kind: str, tables: Tables) -> str | None:

@@ -5,33 +5,37 @@ and write predictions back as DICOM Structured Reports (STOW-RS).
 the labels (:mod:`medadapt.data.dicomweb_labels`): the jobs (``train-base``, ``adapt``,
 ``evaluate``, ``predict``) then read an ordinary path CSV, with the preprocessing of local
 files. After ``predict``, :func:`pacs_predictions` names each prediction by its UIDs instead of
-the temporary file, and :func:`store_reports` stores one Comprehensive SR per series
-(:mod:`medadapt.data.dicomweb_reports`, re-exported here; the server uses it too). Only counts
-and UIDs are returned; no patient data.
+the temporary file, :func:`with_image_notes` gives each the notes ``serve`` would say of its
+image, and :func:`store_reports` stores one Comprehensive SR per series
+(:mod:`medadapt.data.dicomweb_reports`, re-exported here; the server uses it too), after
+:func:`reports_before` has found the medadapt reports the studies hold already. Only counts,
+UIDs and model identities are returned; no patient data.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from medadapt.data.dicom_sr import ModelIdentity, unlike_caution
+from medadapt.data.dicom_sr import ModelIdentity
 from medadapt.data.dicomweb import DicomwebReference, DicomwebSource, Instance, download
 from medadapt.data.dicomweb_labels import LabelTable, write_path_csv
+from medadapt.data.dicomweb_reports import EarlierReport, earlier_reports
 from medadapt.data.dicomweb_reports import Prediction as Prediction
 from medadapt.data.dicomweb_reports import StoredReport as StoredReport
 from medadapt.data.dicomweb_reports import store_reports as store_reports
 from medadapt.data.extrapolation import COLUMN as UNLIKE_COLUMN
-from medadapt.data.tables import table_bytes
+from medadapt.data.image_notes import notes_of_files
+from medadapt.data.tables import predictions_bytes
 from medadapt.errors import DataError
 from medadapt.evaluate.report.formatting import recorded_cautions, validation_summary
 from medadapt.fileio import atomic_write_bytes
-from medadapt.results import recorded_metrics
+from medadapt.results import AdapterRecord, recorded_metrics
 
 ID_COLUMN = "image"  # the images modality's prediction id column
 
@@ -45,10 +49,12 @@ class Fetched:
     n_unlabelled: int = 0
 
     def counts(self) -> dict[str, int]:
+        """Images, series and studies, and the images read from a kept cache (``cached``)."""
         return {
             "images": len(self.instances),
             "series": len({i.series_uid for i in self.instances}),
             "studies": len({i.study_uid for i in self.instances}),
+            "cached": sum(i.cached for i in self.instances),
         }
 
 
@@ -63,6 +69,16 @@ def studies_to_fetch(reference: DicomwebReference, labels: LabelTable | None) ->
             "/studies/STUDY_UID to --data, or pass --labels CSV with a StudyInstanceUID column"
         )
     return labels.studies
+
+
+def reports_before(
+    reference: DicomwebReference, source: DicomwebSource, labels: LabelTable | None = None
+) -> list[EarlierReport]:
+    """The medadapt reports the studies to fetch hold already (of the series ``reference``
+    names, when it names one): what ``predict --store-sr`` would store beside."""
+    what = studies_to_fetch(reference, labels)
+    studies = [str(what.study_uid)] if isinstance(what, DicomwebReference) else list(what)
+    return [r for uid in studies for r in earlier_reports(source, uid, reference.series_uid)]
 
 
 def fetch_images(
@@ -122,19 +138,33 @@ def pacs_predictions(out: Path, fetched: Fetched, *, volumes: bool = False) -> l
             Prediction(
                 first.study_uid, first.series_uid,
                 {c: float(row[f"p_{c}"]) for c in classes}, sources,
-                [int(frame) + 1] if frame else [], _cautions(row),
+                [int(frame) + 1] if frame else [],
             )
         )  # fmt: skip
     table[ID_COLUMN] = [p.name for p in predictions]
-    atomic_write_bytes(out, table_bytes(table, out))
+    atomic_write_bytes(out, predictions_bytes(table, out, [f"p_{c}" for c in classes]))
     return predictions
 
 
-def _cautions(row: dict[str, Any]) -> tuple[str, ...]:
-    """What the report says of one predicted image: how it is unlike the model's training
-    images, as ``predict`` wrote in its column ``outside_training`` (empty: nothing)."""
-    unlike = row.get(UNLIKE_COLUMN)
-    return unlike_caution("" if pd.isna(unlike) else str(unlike))
+def with_image_notes(
+    predictions: list[Prediction], base_dir: Path, adapter_dir: Path | None = None
+) -> list[Prediction]:
+    """``predictions`` with what is said of each image as its report's cautions, in the words
+    of ``serve``'s ``note`` (:func:`~medadapt.data.image_notes.image_notes`, one source): its
+    files read again as the model judges them (the base's schema, widened by what the adapter
+    trained on), each named by its SOPInstanceUID."""
+    from medadapt.modalities import modality_of
+
+    manifest = json.loads((Path(base_dir) / "model.json").read_text())
+    modality = modality_of(manifest["kind"])
+    schema = modality.schema_from_dict(manifest["schema"])
+    if adapter_dir is not None:
+        adapter = json.loads((Path(adapter_dir) / "adapter.json").read_text())
+        seen = AdapterRecord.from_json(adapter.get("metadata")).inputs_seen
+        schema = modality.with_inputs_seen(schema, seen) if seen else schema
+    names = {i.path: i.sop_uid for p in predictions for i in p.sources}
+    said = notes_of_files(schema, list(names), names)
+    return [replace(p, cautions=said.get(p.sources[0].path, ())) for p in predictions]
 
 
 def _read_table(path: Path) -> pd.DataFrame:

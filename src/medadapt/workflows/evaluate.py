@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from medadapt.adapters import AdapterModel
-from medadapt.data.tables import MISSING_LABEL, table_bytes
+from medadapt.data.tables import MISSING_LABEL, predictions_bytes
 from medadapt.errors import DataError
 from medadapt.evaluate.report.formatting import measured
 from medadapt.evaluate.retention import EVALUATE_FIX, old_class_retention
@@ -256,14 +256,16 @@ def predict_job(
     ids = modality.ids(schema, samples)
     if ids is not None:
         columns[ids[0]] = ids[1]
-    columns.update(modality.predictions(schema, scores, classes))
+    predicted = modality.predictions(schema, scores, classes)
+    columns.update(predicted)
     columns.update(modality.prediction_flags(schema, samples))
     table = pd.DataFrame(columns, index=np.arange(len(scores)))
     warnings = _unmeasured(loaded) + _recorded_result(loaded)
     warnings += kept_leak_warnings(loaded, "these predictions") + _forgotten(loaded)
     warnings += modality.sample_notes(schema, samples)
     out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(out, table_bytes(table, out))
+    probabilities = [c for c in predicted if c.startswith("p_")]
+    atomic_write_bytes(out, predictions_bytes(table, out, probabilities))
     return {
         "predictions": str(out),
         "n": len(table),

@@ -18,20 +18,34 @@ from medadapt.results import (  # noqa: F401 (IN_LABEL_UNITS, metric_digits: re-
 )  # the reports' names and counts, shared with the card
 
 
+def rounded(value: float, digits: int) -> str:
+    """``value`` with ``digits`` decimals; a positive value too small to show one is said to
+    be below the smallest that shows (a Brier score of 1e-7 is not ``0.000000``).
+
+    >>> rounded(0.81234, 3), rounded(1e-7, 6), rounded(0.0, 3), rounded(-1e-7, 3)
+    ('0.812', '<0.000001', '0.000', '-0.000')
+    """
+    text = f"{value:.{digits}f}"
+    if value > 0 and float(text) == 0:
+        return f"<{10.0**-digits:.{digits}f}"
+    return text
+
+
 def fmt(value: Any, digits: int = 3) -> str:
-    """A metric for a table cell: numbers rounded, counts grouped (1,234), None as an en
-    dash."""
+    """A metric for a table cell: numbers rounded (:func:`rounded`), counts grouped (1,234),
+    None as an en dash."""
     if value is None:
         return "–"
     if isinstance(value, float):
-        return f"{value:.{digits}f}"
+        return rounded(value, digits)
     return grouped(value)
 
 
 def fmt_ci(value: Any, ci: Sequence[float] | None, digits: int = 2) -> str:
     """``0.81 (0.72–0.89)``, or the reason it is missing. An interval that would print as one
     number (a Brier score of ``0.000 (0.000–0.000)``) gets up to three more digits: it is not
-    certainty, only small."""
+    certainty, only small. A positive number still too small to show is ``<0.000001``
+    (:func:`rounded`), never ``0.000000``."""
     if value is None:
         return "n/a"
     if ci and ci[0] != ci[1]:
@@ -40,10 +54,10 @@ def fmt_ci(value: Any, ci: Sequence[float] | None, digits: int = 2) -> str:
             if low != high:
                 break
         digits += more
-    text = f"{value:.{digits}f}"
+    text = rounded(value, digits)
     if ci:
         dash = " to " if min(ci) < 0 else "–"  # "-0.07–0.56" reads as a range of negatives
-        text += f" ({ci[0]:.{digits}f}{dash}{ci[1]:.{digits}f})"
+        text += f" ({rounded(ci[0], digits)}{dash}{rounded(ci[1], digits)})"
     return text
 
 
@@ -86,13 +100,20 @@ def natural_order(values: Iterable[Any]) -> list[Any]:
 
 #: the metric a one-line validation summary leads with, by preference
 _LEADING = ("auroc", "accuracy", "r2", "mae")
+#: the leading metrics' names where :data:`METRIC_LABELS` is not ASCII ("R²")
+_ASCII_LABELS = {"r2": "R^2"}
 
 
 def validation_summary(metrics: dict[str, Any] | None) -> str:
     """How the model was validated, in one ASCII line of at most 44 characters (a DICOM SR's
-    algorithm parameter): ``AUROC 0.81 (0.72-0.89), n=60``, ``not reported (n=8)`` when the
-    test set was too small, a ``warning`` flag when a caution concerns the whole result (each
-    named by :func:`recorded_cautions`)."""
+    algorithm parameter, in the SR's default character set): ``AUROC 0.81 (0.72-0.89), n=60``,
+    ``R^2 0.41, n=50`` (not ``R²``), ``not reported (n=8)`` when the test set was too small, a
+    ``warning`` flag when a caution concerns the whole result (each named by
+    :func:`recorded_cautions`).
+
+    >>> validation_summary({"n": 50, "r2": 0.412})
+    'R^2 0.41, n=50'
+    """
     metrics = metrics or {}
     n = metrics.get("n")
     count = f"n={n}" if n is not None else "n unknown"
@@ -102,7 +123,8 @@ def validation_summary(metrics: dict[str, Any] | None) -> str:
         return f"not reported ({count})" if metrics else "not evaluated"
     shown = fmt_ci(metrics[leading], metrics.get(f"{leading}_ci")).replace("\u2013", "-")
     warned = ", warning" if set(WHOLE_RESULT_WORDS) & set(notes) else ""  # each named too
-    return f"{METRIC_LABELS.get(leading, leading)} {shown}, {count}{warned}"[:44]
+    name = _ASCII_LABELS.get(leading) or METRIC_LABELS.get(leading, leading)
+    return f"{name} {shown}, {count}{warned}"[:44]
 
 
 def recorded_cautions(metrics: dict[str, Any] | None) -> list[str]:

@@ -134,7 +134,8 @@ class ImageOptions(ModalityOptions):
         kind=Path,
     )
     store_sr: bool = _option(
-        "--data dicomweb+...: store the predictions in the PACS as DICOM SR.",
+        "--data dicomweb+...: store the predictions in the PACS as DICOM SR (refused where the "
+        "study holds one from this model version already: --force stores another).",
         PREDICT,
         default=False,
     )

@@ -1,0 +1,69 @@
+"""What is said of one image a model scores: how it is unlike the model's training images, and
+what reading it showed (raw CT, 12-bit values in 16 bits, a tiny image, colour made gray).
+
+One source of those words for every place that says them of a single image: ``serve``'s
+``note`` (:mod:`medadapt.serve.image_decode`) and the cautions of a DICOM SR, whether ``serve``
+or ``predict --store-sr`` stores it (:mod:`medadapt.workflows.dicomweb`). Each note is a
+sentence of its own (a report stores one TEXT item each; an answer joins them with ``; ``);
+the file is named as the caller names it (a SOPInstanceUID for a PACS image, never a path).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from medadapt.data.dicom_series import units_of
+from medadapt.data.image_files import (
+    brightness_note,
+    check_scoreable,
+    modality_note,
+    scaling_note,
+    shape_note,
+    unlike_training,
+)
+from medadapt.data.image_io import ReadChecks, colour_to_gray, conversion_notes
+from medadapt.data.image_sources import Entry
+
+if TYPE_CHECKING:
+    from medadapt.data.image_io import FileRead
+    from medadapt.data.image_schema import ImageSchema
+
+
+def image_notes(
+    schema: ImageSchema, name: str, read: FileRead, n_files: int = 1
+) -> tuple[str, ...]:
+    """What is said of the image ``name`` (as ``read`` with ``schema``'s options; ``n_files``:
+    the files of a series read as one volume), one sentence each: its intensity scaling,
+    shape, DICOM kind and brightness unlike the training images', raw CT, a tiny image, 12-bit
+    values in 16 bits (unless the training images' brightness is compared), colour made gray,
+    transparency dropped."""
+    odd, kind, levels = unlike_training(schema, name, read)
+    checks = ReadChecks(schema.read_options())
+    checks.add(read, n_files)
+    to_gray = sum(colour_to_gray(sample, schema.channels) for sample in read.samples)
+    said = [scaling_note(schema, read.how), shape_note(schema, odd, 1),
+            modality_note(schema, kind, 1), brightness_note(schema, levels, 1),
+            *checks.warnings(name, twelve_bit=schema.brightness is None),
+            *conversion_notes(to_gray, int(read.alpha_dropped))]  # fmt: skip
+    return tuple(note.removeprefix(f"{name}: ") for note in said if note)
+
+
+def notes_of_files(
+    schema: ImageSchema, files: Sequence[Path], names: dict[Path, str]
+) -> dict[Path, tuple[str, ...]]:
+    """:func:`image_notes` of DICOM ``files`` read again as ``schema`` reads them (in 3D, the
+    files of a series are one volume: each of them gets its notes), each named by
+    ``names[file]``. A file that cannot be read is left out (it was not scored)."""
+    entries = [Entry(Path(path), "", None, "dicom") for path in files]
+    options = schema.read_options()
+    out: dict[Path, tuple[str, ...]] = {}
+    for unit in units_of(entries, schema.spatial_dims):
+        try:
+            read = check_scoreable(unit.read(options))
+        except Exception:  # the run that scored the images said why, and left it out
+            continue
+        said = image_notes(schema, names[unit.entry.path], read, len(unit.files))
+        out.update(dict.fromkeys(map(Path, unit.files), said))
+    return out
