@@ -87,6 +87,31 @@ VALIDATION_WORDS = {
 """The external-validation criteria a recorded sample-size entry names (``test_needs``,
 ``test_supports``), in words and in the order they are told."""
 MILLION = 1_000_000
+ADAPTED_READING = (
+    "a model adapted from the base starts from its knowledge, so the parameters it trains are "
+    "an upper bound on its effective parameters and the needs, which count them as a new "
+    "model's, are the most conservative reading of the criteria; meeting them is still "
+    "necessary, not sufficient"
+)
+"""How to read Riley et al.'s needs for an adapted model, in one statement: ``check-data``,
+``adapt``, ``study``, its report and the adapter's card each say it once, in these words."""
+
+
+def parameters_text(entry: dict[str, Any]) -> str:
+    """A recorded sample-size entry's ``parameters`` (Riley et al.'s ``p``) in words, with the
+    output layer's ``intercepts`` it leaves out where the entry records them (entries
+    recorded before counted them): ``"64 parameters (the intercept aside)"``.
+
+    >>> parameters_text({"parameters": 8576, "intercepts": 1})
+    '8,576 parameters (the intercept aside)'
+    >>> parameters_text({"parameters": 130, "intercepts": 2})
+    '130 parameters (its 2 intercepts aside)'
+    """
+    text = f"{grouped(entry['parameters'])} parameters"
+    aside = entry.get("intercepts")
+    if not aside:
+        return text
+    return f"{text} ({'the intercept' if aside == 1 else f'its {aside} intercepts'} aside)"
 
 
 def grouped(count: Any) -> str:

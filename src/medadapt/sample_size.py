@@ -2,11 +2,13 @@
 prints, for a model planned on paper (what the R/Stata package ``pmsampsize`` answers).
 
 Development (Riley et al., Stat Med 2019;38:1276-96; BMJ 2020;368:m441): the minimum number
-of patients to fit a model with ``parameters`` predictor parameters without fooling
-yourself; external validation (Riley et al., Stat Med 2021;40:4230-51): the minimum number to
-check a model at a new site. Each answer says which criterion decides. Meeting a criterion is
-necessary, not sufficient; an adapter on a frozen base is read as a new model with the
-parameters it trains (the cautious reading, see the README's "How much data is enough?").
+of patients to fit a model with ``parameters`` predictor parameters (Riley et al.'s ``p``: the
+intercept is not one of them) without fooling yourself; external validation (Riley et al.,
+Stat Med 2021;40:4230-51): the minimum number to check a model at a new site. Each answer says
+which criterion decides. An adapter on a frozen base is read as a new model with the
+parameters it trains, its intercepts aside: an upper bound on its effective parameters, so the
+most conservative reading, and meeting it is still necessary, not sufficient (see the README's
+"How much data is enough?").
 
 The binary example of Riley et al. 2020 (24 parameters, prevalence 0.174, Cox-Snell
 R-squared 0.288):

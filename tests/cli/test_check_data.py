@@ -4,12 +4,15 @@ Cleveland base at VA Long Beach, printed and as JSON, and its bad inputs."""
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
+from medadapt.cli.check_data import CAVEAT
 from medadapt.data.heart import bundled_path
-from medadapt.evaluate.samplesize import development
+from medadapt.evaluate.samplesize import binding, cox_snell_from_c, development, max_cox_snell
 from medadapt.modalities.tabular import TabularOptions
+from medadapt.results import ADAPTED_READING
 from medadapt.workflows.train_base import train_base_job
 from tests.cli.helpers import run_cli
 
@@ -32,9 +35,14 @@ def test_check_data_prints_the_criteria_and_writes_them(base, tmp_path):
     assert result.code == 0, result.stderr
     assert "200 patients of dataset = VA Long Beach (prevalence 0.745)" in result.stdout
     assert "LoRA adapter" in result.stdout and "calibration slope" in result.stdout
-    assert "necessary, not sufficient" in result.stdout
+    said = " ".join(result.stdout.split())  # rich wraps long lines
     figures = json.loads(out.read_text())
-    full = figures["development"]["full_finetune"]["n"]  # 70677 parameters: no real sample
+    assert CAVEAT in said and figures["reading"] == ADAPTED_READING
+    # one statement: the count is an upper bound (most conservative), still not sufficient
+    assert said.count("necessary, not sufficient") == 1 and said.count("conservative") == 1
+    assert "prevalence_interval" not in figures  # 149 of 200: no range of the needs
+    assert "n_range" not in figures["development"]["head_only"] and "rests on" not in said
+    full = figures["development"]["full_finetune"]["n"]  # 70676 parameters: no real sample
     assert full >= 1_000_000 and "≥1M (i)" in result.stdout and str(full) not in result.stdout
     assert figures["n_train"] == 140 and figures["n_test"] == 60
     source = json.loads((base / "model.json").read_text())["training"]["test_metrics"]["auroc"]
@@ -66,6 +74,77 @@ def test_check_data_prints_the_criteria_and_writes_them(base, tmp_path):
     short = [c for c in figures["validation"]["criteria"] if not c["supported"]]
     assert "60 patients to test it are too few for a precise observed/expected ratio" in said
     assert len(short) == 3 and figures["in_short"][1].endswith("not the single values.")
+
+
+def test_the_parameters_are_riley_s_p_the_intercept_aside(base, tmp_path):
+    """Riley et al.'s p counts predictor parameters, not the intercept: the head's bias was
+    counted (65 for a head on 64 features, 1.6% more patients by criterion i). By hand: the
+    head-only adapter trains a copy of the Linear(64 -> 1) head, 64 weights and 1 bias."""
+    from medadapt.adapters import without_adapters
+    from medadapt.modalities.bundle import BaseModel
+
+    out = tmp_path / "n.json"
+    assert run_cli("check-data", "--data", bundled_path(), "--base", base, "--group-column",
+                   "dataset", "--group", VA, "--json", out).code == 0  # fmt: skip
+    figures = json.loads(out.read_text())
+    model = without_adapters(BaseModel.load(base).model)
+    head = model.get_submodule("head.linear")
+    assert (head.in_features, head.out_features, head.bias is not None) == (64, 1, True)
+    development_ = figures["development"]
+    assert development_["head_only"]["parameters"] == 64
+    every = sum(p.numel() for p in model.parameters())
+    assert development_["full_finetune"]["parameters"] == every - 1 == 70676
+    r2 = figures["r2_cs"]  # criterion (i) by hand: n = p / ((S - 1) ln(1 - R2 / S)), S = 0.9
+    by_hand = 64 / ((0.9 - 1) * math.log(1 - r2 / 0.9))
+    head_only = {c["name"]: c["n"] for c in development_["head_only"]["criteria"]}
+    assert head_only["i"] == math.ceil(by_hand) < math.ceil(by_hand * 65 / 64)
+
+
+def _wilson(events: int, n: int) -> tuple[float, float]:
+    """Wilson's 95% score interval, written out (the test's own, not scipy's)."""
+    z, p = 1.959963984540054, events / n
+    centre, half = p + z * z / (2 * n), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (centre - half) / (1 + z * z / n), (centre + half) / (1 + z * z / n)
+
+
+def test_a_prevalence_from_three_events_gives_the_range_of_the_needs(base, tmp_path):
+    """3 of VA Long Beach's 200 patients with the outcome: every criterion rests on a
+    prevalence of 0.015 whose 95% interval runs from 0.005 to 0.043. The needs at its ends
+    are given in one line and in the JSON, planned as at 0.015 (the lower of the default and
+    the source's AUROC: the site gives none with 3 events)."""
+    import pandas as pd
+
+    heart = pd.read_csv(bundled_path())
+    site = heart["dataset"] == VA
+    heart.loc[heart.index[site & (heart["num"] > 0)][3:], "num"] = 0
+    out = tmp_path / "n.json"
+    result = run_cli("check-data", "--data", _written(tmp_path, heart), "--base", base,
+                     "--group-column", "dataset", "--group", VA, "--json", out)  # fmt: skip
+    assert result.code == 0, result.stderr
+    figures = json.loads(out.read_text())
+    assert figures["prevalence"] == 0.015
+    interval = figures["prevalence_interval"]
+    low, high = _wilson(3, 200)
+    assert (interval["low"], interval["high"]) == (pytest.approx(low), pytest.approx(high))
+    assert (interval["rare_count"], interval["n"], interval["rare_class"]) == (3, 200, "1")
+    assert round(low, 3) == 0.005 and round(high, 3) == 0.043
+    source = json.loads((base / "model.json").read_text())["training"]["test_metrics"]["auroc"]
+
+    def r2(prevalence: float) -> float:  # no site AUROC: the lower of default and source's
+        return min(0.15 * max_cox_snell(prevalence), cox_snell_from_c(source, prevalence))
+
+    assert figures["r2_cs"] == pytest.approx(r2(0.015))
+    for entry in figures["development"].values():
+        ends = [binding(development(parameters=entry["parameters"], prevalence=phi,
+                                    r2_cs=r2(phi))).n for phi in (high, low)]  # fmt: skip
+        assert entry["n_range"] == ends and ends[0] < entry["n"] < ends[1]
+    head = figures["development"]["head_only"]["n_range"]
+    said = " ".join(result.stdout.split())
+    assert (
+        "note: the prevalence 0.015 rests on 3 patients of class '1' among 200: over its 95% "
+        f"interval, 0.005 to 0.043, the head-only adapter needs {head[0]:,} to {head[1]:,} "
+        "patients, the LoRA adapter " in said
+    )
 
 
 def test_at_the_bases_own_site_check_data_splits_and_scores_as_adapt_does(base, tmp_path):
@@ -452,3 +531,31 @@ def test_a_centred_outcome_leaves_criterion_iv_out_and_says_why(tmp_path):
     text = " ".join(result.stdout.split())
     assert f"note: {said}" in text and "(iv) mean outcome within 10%" not in text
     assert "(iii) residual SD within 10%" in text
+
+
+def test_an_image_folder_of_one_class_names_its_class_folders_not_label(tmp_path):
+    """Images read from a folder take their class from its sub-folders: there is no --label
+    to check (the message named it, and --group-column, which a folder cannot have)."""
+    from tests.data.makers import disc, write_picture
+
+    def folder(root, classes):
+        for k, name in enumerate(classes):
+            for i in range(6):
+                write_picture(root / name / f"{i}.png", disc(16, 120 + 60 * k, seed=10 * k + i))
+        return root
+
+    tiny = ["--image-size", "16", "--epochs", "1",
+            "--backbone-options", "depth=1,embed_dim=16,num_heads=2"]  # fmt: skip
+    trained = run_cli("train-base", "--data", folder(tmp_path / "cases", ("normal", "pneumonia")),
+                      *tiny, "--out", tmp_path / "base")  # fmt: skip
+    assert trained.code == 0, trained.stderr
+    out = tmp_path / "n.json"
+    result = run_cli("check-data", "--data", folder(tmp_path / "only", ("normal",)), "--base",
+                     tmp_path / "base", "--json", out)  # fmt: skip
+    assert result.code == 0, result.stderr
+    why = (
+        "the 6 images hold one class only (all of class 'normal'); check the class folders of "
+        "--data (one sub-folder per class, each image's class its folder's name)"
+    )
+    assert json.loads(out.read_text())["why"] == why
+    assert "--label" not in result.stdout and "--group" not in result.stdout

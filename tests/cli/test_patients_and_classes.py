@@ -15,6 +15,7 @@ from medadapt.data.heart import bundled_path
 from medadapt.data.schema import TableSchema
 from medadapt.errors import ConfigError, DataError
 from medadapt.modalities.tabular import TabularOptions
+from medadapt.results import ADAPTED_READING
 from medadapt.workflows.train_base import train_base_job
 from tests.cli.helpers import error_line, run_cli, succeeded
 from tests.cli.workspace import TINY_TABLE
@@ -97,10 +98,12 @@ def test_adapt_says_the_patients_behind_its_rows(files, tmp_path):
     needs = entry["test_needs"]
     assert entry["test_supports"] == {k: n <= 60 for k, n in needs.items()}
     said = " ".join(result.stdout.split())
+    adapted = json.loads(out.read_text())
+    assert entry["parameters"] == adapted["trainable_params"] - 1 and entry["intercepts"] == 1
     assert (
-        f"read as a new model, its {entry['parameters']:,} parameters would need "
+        f"its {entry['parameters']:,} parameters (the intercept aside) would need "
         f"{entry['n_needed']:,} patients (criterion {entry['criterion']}); 280 rows from 140 "
-        f"patients trained it (not met: necessary, not sufficient); precise estimates of "
+        f"patients trained it: not met; {ADAPTED_READING}; precise estimates of "
         f"observed/expected ratio, calibration slope and C-statistic at this site need "
         f"{needs['O/E']:,}, {needs['slope']:,} and {needs['C']:,} test patients respectively: "
         f"the 60 patients (120 rows) here are enough for none of them" in said

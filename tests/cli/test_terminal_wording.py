@@ -4,6 +4,7 @@ table, and adapt's sample-size line names each validation estimate and how many 
 from __future__ import annotations
 
 from medadapt.cli.common import print_table
+from medadapt.results import ADAPTED_READING
 from medadapt.workflows.sample_size import sample_size_line
 
 ROUNDED = "figures rounded to one decimal: this subgroup's counts are shown as ranges"
@@ -29,7 +30,7 @@ def test_a_table_without_shared_notes_has_no_footnotes(capsys):
 
 
 ENTRY = {
-    "source": "Riley et al. Stat Med 2019", "parameters": 8577, "n_needed": 502849,
+    "source": "Riley et al. Stat Med 2019", "parameters": 8576, "intercepts": 1, "n_needed": 502849,
     "criterion": "i", "n_train": 140, "met": False, "n_test": 600,
     "test_needs": {"O/E": 132, "slope": 1820, "C": 486},
     "test_supports": {"O/E": True, "slope": False, "C": True},
@@ -38,8 +39,8 @@ ENTRY = {
 
 def test_adapt_s_sample_size_line_names_each_estimate_and_what_the_test_set_supports():
     assert sample_size_line(ENTRY, "rows") == (
-        "sample size (Riley et al.): read as a new model, its 8,577 parameters would need "
-        "502,849 rows (criterion i); 140 rows trained it (not met: necessary, not sufficient); "
+        "sample size (Riley et al.): its 8,576 parameters (the intercept aside) would need "
+        f"502,849 rows (criterion i); 140 rows trained it: not met; {ADAPTED_READING}; "
         "precise estimates of observed/expected ratio, calibration slope and C-statistic at "
         "this site need 132, 1,820 and 486 test rows respectively: the 600 here are enough for "
         "observed/expected ratio and C-statistic only"
@@ -60,15 +61,15 @@ def test_study_s_sample_size_line_counts_in_the_modality_s_unit():
              "strategies": {"head_only": {"n_needed": 90}, "lora": {"n_needed": 1200}}}  # fmt: skip
     assert study_sample_size_line(entry, "images") == (
         "sample size (Riley et al., conservative R-squared): minimum images head-only adapter "
-        "90; LoRA adapter 1,200; the target has 140 to train (necessary, not sufficient); the "
-        "base this study trains is not scored yet, so Riley et al.'s cautious default R-squared "
-        "is assumed; check-data --base, from a trained base's own scores at the target, usually "
-        "asks fewer"
+        "90; LoRA adapter 1,200; the target has 140 to train; the base this study trains is "
+        "not scored yet, so Riley et al.'s cautious default R-squared is assumed; check-data "
+        "--base, from a trained base's own scores at the target, usually asks fewer; "
+        f"{ADAPTED_READING}"
     )
     given = {**entry, "base_given": True}  # --base, but no target sample it never saw
     assert study_sample_size_line(given, "images").endswith(
         "; the base given has no target samples it never saw to be scored on, so Riley et "
-        "al.'s cautious default R-squared is assumed"
+        f"al.'s cautious default R-squared is assumed; {ADAPTED_READING}"
     )
 
 

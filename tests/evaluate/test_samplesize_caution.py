@@ -12,6 +12,7 @@ import pytest
 
 from medadapt.evaluate.samplesize import cox_snell_from_c, development, max_cox_snell
 from medadapt.evaluate.sufficiency import rare_class_note
+from medadapt.results import ADAPTED_READING
 from medadapt.workflows.sample_size import _lower_auroc, study_sample_size_line
 from medadapt.workflows.sample_size_outcomes import outcome_of
 
@@ -172,7 +173,7 @@ def test_a_study_on_a_base_that_gives_no_site_auroc_says_which_r_squared_it_used
              "base_given": True, "no_site_auroc": "...", "r2_label": "Cox-Snell R-squared",
              "r2": 0.11, "r2_source": f"{DEFAULT}: why"}  # fmt: skip
     assert study_sample_size_line(entry).endswith(
-        f"(necessary, not sufficient); anticipated Cox-Snell R-squared 0.110, {DEFAULT}: why"
+        f"to train; anticipated Cox-Snell R-squared 0.110, {DEFAULT}: why; {ADAPTED_READING}"
     )
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from medadapt.cli.main import main
 from medadapt.registry import Registry
+from medadapt.results import ADAPTED_READING
 
 COMMANDS = ["add", "list", "show", "diff", "promote", "export", "import", "rm", "verify", "gc"]
 
@@ -166,7 +167,7 @@ SAMPLE_SIZE = {
 def test_show_prints_nested_summaries_in_words(cli, adapter_dir, monkeypatch):
     from tests.registry.helpers import DATA_SUMMARY, metadata
 
-    monkeypatch.setenv("COLUMNS", "250")  # no wrapped cells
+    monkeypatch.setenv("COLUMNS", "500")  # no wrapped cells (the sample-size reading is long)
     summary = {
         **DATA_SUMMARY,
         "train_class_counts": {"0": 6, "1": 80},
@@ -184,8 +185,8 @@ def test_show_prints_nested_summaries_in_words(cli, adapter_dir, monkeypatch):
         ["data: group column", "dataset"],
         [
             "data: sample size",
-            "read as a new model, its 8,577 parameters would need a million or more rows "
-            "(criterion i); 86 rows trained it (not met: necessary, not sufficient)",
+            "its 8,577 parameters would need a million or more rows (criterion i); 86 rows "
+            f"trained it: not met; {ADAPTED_READING}",
         ],
         [
             "data: sample size basis",
@@ -202,8 +203,8 @@ def test_show_prints_nested_summaries_in_words(cli, adapter_dir, monkeypatch):
     ]
     card, _ = cli("show", "heart@1", "--card")  # the card words it too (in rows, as adapt did)
     assert (
-        "| sample size | read as a new model, its 8,577 parameters would need a million or more "
-        "rows (criterion i); 86 rows trained it (not met: necessary, not sufficient) |"
+        "| sample size | its 8,577 parameters would need a million or more rows (criterion i); "
+        f"86 rows trained it: not met; {ADAPTED_READING} |"
     ) in card.splitlines()
     assert '"n_needed"' not in card
 

@@ -96,7 +96,8 @@ def test_train_base_and_adapt_write_verified_directories(workspace):
     assert record.extra == {} and record.method == "bottleneck" and record.kind == "tabular"
     assert record.to_json() == manifest["metadata"]
     size = summary["sample_size"]  # Riley et al.'s criteria, read as a new model: numbers only
-    assert size["parameters"] == manifest["n_parameters"] and size["n_train"] == summary["n_train"]
+    assert size["parameters"] == manifest["n_parameters"] - 1 and size["intercepts"] == 1  # p
+    assert size["n_train"] == summary["n_train"]
     assert size["met"] == (size["n_train"] >= size["n_needed"])
     assert set(size["test_supports"]) == {"O/E", "slope", "C"}
 

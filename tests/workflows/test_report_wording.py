@@ -394,8 +394,8 @@ def test_the_adapt_report_carries_the_sample_size_line_adapt_printed():
     curves = {"y": np.array([0, 1, 0, 1]), "scores": np.array([0.2, 0.8, 0.3, 0.6])}
     text = _text(adapt_report(summary, curves, SimpleNamespace(noun="rows")))
     assert (
-        "Sample size (Riley et al.): read as a new model, its 8,577 parameters would need 502,849 "
-        "rows (criterion i)" in text
+        "Sample size (Riley et al.): its 8,576 parameters (the intercept aside) would need "
+        "502,849 rows (criterion i)" in text
     )
     assert "the 600 here are enough for observed/expected ratio and C-statistic only." in text
 

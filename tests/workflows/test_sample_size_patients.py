@@ -17,6 +17,7 @@ from medadapt.evaluate.samplesize import binding, development
 from medadapt.modalities.base import modality_of
 from medadapt.modalities.tabular.samples import TableSamples
 from medadapt.registry import render_card
+from medadapt.results import ADAPTED_READING
 from medadapt.workflows.sample_size import (
     CONSERVATIVE_WHY,
     sample_size_line,
@@ -62,8 +63,8 @@ def test_a_study_compares_the_criteria_with_patients_not_visits(tabular):
     assert entry["unit"] == "rows"
     assert study_sample_size_line(entry, "patients") == (
         "sample size (Riley et al., conservative R-squared): minimum patients head-only "
-        "adapter 385; the target has 450 rows from 150 patients to train (necessary, not "
-        f"sufficient); {CONSERVATIVE_WHY}"
+        f"adapter 385; the target has 450 rows from 150 patients to train; {CONSERVATIVE_WHY}; "
+        f"{ADAPTED_READING}"
     )
     from medadapt.evaluate.report.html import Report
     from medadapt.workflows.study_report import _sample_size
@@ -92,8 +93,7 @@ def test_one_row_per_patient_reads_as_before(tabular):
         )
         assert study_sample_size_line(entry, "patients") == (
             "sample size (Riley et al., conservative R-squared): minimum patients head-only "
-            f"adapter 385; the target has {has} to train (necessary, not sufficient); "
-            f"{CONSERVATIVE_WHY}"
+            f"adapter 385; the target has {has} to train; {CONSERVATIVE_WHY}; {ADAPTED_READING}"
         )
 
 
@@ -106,23 +106,24 @@ def test_patient_counts_only_where_a_patient_has_several_samples(tabular):
     assert patient_counts(tabular, n_train=_samples(_visits(10, 2), None)) == {}  # not named
 
 
-ENTRY = {"parameters": 8577, "n_needed": 408297, "criterion": "i", "n_train": 140, "n_test": 60,
-         "met": False, "test_needs": {"O/E": 136, "slope": 1884, "C": 444},
+ENTRY = {"parameters": 8576, "intercepts": 1, "n_needed": 408297, "criterion": "i",
+         "n_train": 140, "n_test": 60, "met": False,
+         "test_needs": {"O/E": 136, "slope": 1884, "C": 444},
          "test_supports": {"O/E": False, "slope": False, "C": False}, "source": SOURCE}  # fmt: skip
 PATIENTS = {"n_train_patients": 70, "n_test_patients": 30, "unit": "rows"}
 
 
 def test_adapts_line_says_rows_and_patients():
     assert sample_size_line({**ENTRY, **PATIENTS}, "rows") == (
-        "sample size (Riley et al.): read as a new model, its 8,577 parameters would need "
-        "408,297 patients (criterion i); 140 rows from 70 patients trained it (not met: "
-        "necessary, not sufficient); precise estimates of observed/expected ratio, calibration "
+        "sample size (Riley et al.): its 8,576 parameters (the intercept aside) would need "
+        "408,297 patients (criterion i); 140 rows from 70 patients trained it: not met; "
+        f"{ADAPTED_READING}; precise estimates of observed/expected ratio, calibration "
         "slope and C-statistic at this site need 136, 1,884 and 444 test patients "
         "respectively: the 30 patients (60 rows) here are enough for none of them"
     )
     assert sample_size_line(ENTRY, "rows") == (  # one row per patient: as before
-        "sample size (Riley et al.): read as a new model, its 8,577 parameters would need "
-        "408,297 rows (criterion i); 140 rows trained it (not met: necessary, not sufficient); "
+        "sample size (Riley et al.): its 8,576 parameters (the intercept aside) would need "
+        f"408,297 rows (criterion i); 140 rows trained it: not met; {ADAPTED_READING}; "
         "precise estimates of observed/expected ratio, calibration slope and C-statistic at "
         "this site need 136, 1,884 and 444 test rows respectively: the 60 here are enough for "
         "none of them"
@@ -140,9 +141,9 @@ def _card(sample_size: dict) -> str:
 def test_the_card_says_the_patients_behind_the_rows():
     card = _card({**ENTRY, **PATIENTS})
     assert (
-        "| sample size | read as a new model, its 8,577 parameters would need 408,297 patients "
-        "(criterion i); 140 rows from 70 patients trained it (not met: necessary, not "
-        "sufficient) |" in card
+        "| sample size | its 8,576 parameters (the intercept aside) would need 408,297 "
+        "patients (criterion i); 140 rows from 70 patients trained it: not met; "
+        f"{ADAPTED_READING} |" in card
     )
     assert (
         "- Tested on 60 rows from 30 patients: too few for a precise observed/expected ratio "
@@ -150,7 +151,7 @@ def test_the_card_says_the_patients_behind_the_rows():
         "the intervals of those estimates, not the single values." in card
     )
     before = _card(ENTRY)  # one row per patient: as before
-    assert "140 rows trained it (not met" in before and "- Tested on 60 patients: too few" in before
+    assert "140 rows trained it: not met" in before and "- Tested on 60 patients: too few" in before
 
 
 def test_a_measured_outcomes_assumed_r_squared_is_said_as_medadapts_own():
@@ -163,7 +164,8 @@ def test_a_measured_outcomes_assumed_r_squared_is_said_as_medadapts_own():
     assert line.endswith(
         "the base this study trains is not scored yet, so an R-squared of 0.1 is assumed "
         "(medadapt's cautious choice: Riley et al. give a default for binary outcomes only); "
-        "check-data --base, from a trained base's own scores at the target, usually asks fewer"
+        "check-data --base, from a trained base's own scores at the target, usually asks fewer; "
+        f"{ADAPTED_READING}"
     )
     assert "Riley et al.'s cautious default" not in line
 
@@ -207,7 +209,7 @@ def test_a_study_on_a_base_counts_the_patients_of_a_rare_class(tabular, monkeypa
         f"; anticipated Cox-Snell R-squared 0.049, {DEFAULT}: the base model's AUROC at this site "
         "gives no R-squared to plan on (2 of the 40 patients it never saw are of class '1', "
         "fewer than the 5 an AUROC needs); its AUROC on its source (0.800) would give 0.062, "
-        "higher: the lower one is used, to be cautious"
+        f"higher: the lower one is used, to be cautious; {ADAPTED_READING}"
     )
     unnamed = _samples(frame, None)  # no id column: each row its own patient, as before
     entry = study_sample_size(tabular, unnamed.schema, {"head_only": 65},
@@ -301,18 +303,18 @@ def test_a_measured_outcome_whose_base_explains_nothing_here_says_the_r_squared_
     assert study_sample_size_line(entry, "patients") == (
         "sample size (Riley et al., conservative R-squared): minimum patients head-only adapter "
         f"{entry['strategies']['head_only']['n_needed']:,}; the target has 200 rows (each "
-        "taken as one patient: the base names no patient column) to train (necessary, not "
-        "sufficient); anticipated R-squared 0.100, assumed 0.1 (no positive R-squared of the "
-        "base is known): the base model's R-squared at this site gives none to plan on "
-        "(R-squared -3.000 on the 100 rows it never saw, no better than predicting their "
-        "mean; -0.200 on its source)"
+        "taken as one patient: the base names no patient column) to train; anticipated "
+        "R-squared 0.100, assumed 0.1 (no positive R-squared of the base is known): the base "
+        "model's R-squared at this site gives none to plan on (R-squared -3.000 on the 100 "
+        "rows it never saw, no better than predicting their mean; -0.200 on its source); "
+        f"{ADAPTED_READING}"
     )
     entry = _regression(0.3, monkeypatch)  # the source's, said with why the site's is not used
     assert entry["r2"] == 0.3 and entry["from_base"] is False
     assert study_sample_size_line(entry, "patients").endswith(
         "; anticipated R-squared 0.300, the base model's R-squared on its source (0.300): the "
         "base model's R-squared at this site gives none to plan on (R-squared -3.000 on the 100 "
-        "rows it never saw, no better than predicting their mean)"
+        f"rows it never saw, no better than predicting their mean); {ADAPTED_READING}"
     )
 
 
@@ -361,6 +363,8 @@ def test_a_studys_events_per_parameter_and_prevalence_count_patients(tmp_path):
     for id_column in ("patient", None):
         modality, config, options, prepared = _prepared(path, id_column)
         params = parameter_counts(modality, prepared.schema, config, options)
+        p = parameter_counts(modality, prepared.schema, config, options, predictors=True)
+        assert p == {s: n - 1 for s, n in params.items()}  # a binary head's one intercept
         train = prepared.target_train.frame
         if id_column:  # each class's distinct patients; a patient's visits agree here
             per_class = train.groupby("outcome")["patient"].nunique()
@@ -382,8 +386,8 @@ def test_a_studys_events_per_parameter_and_prevalence_count_patients(tmp_path):
         assert entry["prevalence"] == pytest.approx(prevalence, abs=1e-12)
         r2 = NAGELKERKE_DEFAULT * max_cox_snell(prevalence)
         assert {s: e["n_needed"] for s, e in entry["strategies"].items()} == {
-            s: binding(development(parameters=p, prevalence=prevalence, r2_cs=r2)).n
-            for s, p in params.items()
+            s: binding(development(parameters=n, prevalence=prevalence, r2_cs=r2)).n
+            for s, n in p.items()
         }
         if id_column:
             assert largest["n_patients"] == train["patient"].nunique() < len(train)
@@ -475,7 +479,7 @@ def test_adapts_line_says_rows_that_name_no_patient_are_taken_as_patients(tabula
         line = sample_size_line(entry, tabular.noun)
         if id_column:  # named, one row each: as before
             assert "as_patients" not in entry
-            assert "; 28 rows trained it (not met" in line
+            assert "; 28 rows trained it: not met" in line
             assert "on 40 patients it never saw" in entry["r2_source"]
             continue
         assert entry["as_patients"] == (
@@ -483,7 +487,7 @@ def test_adapts_line_says_rows_that_name_no_patient_are_taken_as_patients(tabula
         )
         assert (
             "; 84 rows (each taken as one patient: the base names no patient column) trained "
-            "it (not met: necessary, not sufficient)" in line
+            f"it: not met; {ADAPTED_READING}" in line
         )
         assert entry["r2_source"].startswith(
             "from the base model's AUROC at this site, on 120 rows it never saw ("

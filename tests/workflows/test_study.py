@@ -412,7 +412,7 @@ def test_with_a_given_base_the_criteria_count_that_base_s_parameters(tmp_path):
     strategies = ("head_only", "bottleneck", "full_finetune", "scratch_local")
     config = StudyConfig(group_column="site", target_group="C", base=str(base_dir),
                          strategies=strategies)  # fmt: skip
-    counts = parameter_counts(modality, base.schema, config, modality.options())
+    counts = parameter_counts(modality, base.schema, config, modality.options(), predictors=True)
     in_base = strategy_parameters(modality, base)  # what check-data and adapt count
     assert {s: counts[s] for s in ("head_only", "bottleneck", "full_finetune")} == {
         s: in_base[s] for s in ("head_only", "bottleneck", "full_finetune")

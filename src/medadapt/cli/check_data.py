@@ -14,7 +14,7 @@ from medadapt.cli.options import Shared, build_command, options_for
 from medadapt.cli.printing import print_skipped
 from medadapt.cli.verbs import DATA, GROUP_COLUMN, LABEL, _dumps, probes
 from medadapt.fileio import check_output_file
-from medadapt.results import MILLION, needed_text
+from medadapt.results import ADAPTED_READING, MILLION, needed_text
 from medadapt.workflows.labels import label
 
 CHECK = [
@@ -28,11 +28,11 @@ CHECK = [
     Shared("force", bool, False, "Replace an existing --json.", ("--force",)),
 ]
 CAVEAT = (
-    "Adapters are not new models: the criteria assume a model fitted from data alone, so each "
-    "row reads the strategy's trainable parameters as if it were one (the most conservative "
-    "reading); an adapter starts from the base's knowledge. A criterion met is necessary, not "
-    "sufficient: 'medadapt study' shows what the data supports."
+    f"{ADAPTED_READING[0].upper()}{ADAPTED_READING[1:]}: 'medadapt study' shows what the data "
+    "support."
 )
+"""The statement every sample-size output makes once (:data:`~medadapt.results.ADAPTED_READING`),
+with where to see what the data support."""
 
 
 def _check_data(**values: Any) -> None:
@@ -83,7 +83,11 @@ def legend(task: str, names: list[str]) -> str:
 
 
 def _print(result: dict[str, Any], values: dict[str, Any]) -> None:
-    from medadapt.workflows.sample_size import counted_text, criteria_count
+    from medadapt.workflows.sample_size import (
+        counted_text,
+        criteria_count,
+        uncertain_prevalence_line,
+    )
 
     where = f"{values['group_column']} = {values['group']}" if values["group"] else "--data"
     noun = result["noun"]
@@ -109,9 +113,13 @@ def _print(result: dict[str, Any], values: dict[str, Any]) -> None:
                      *(_needed_cell(by[name]) for name in names),
                      f"{_needed_cell(entry['n'])} ({entry['binding']})",
                      "yes" if entry["met"] else f"no: {n_train}"])  # fmt: skip
-    print_table(f"development: minimum {noun} to adapt (criteria {names[0]}-{names[-1]})",
+    print_table(f"development: minimum {noun} to adapt (criteria {names[0]}-{names[-1]}; "
+                "params: those trained, intercepts aside)",
                 ["strategy", "params", *(f"({n})" for n in names), "needs", "enough?"],
                 rows)  # fmt: skip
+    uncertain = uncertain_prevalence_line(result)
+    if uncertain:
+        stdout.print(f"note: {uncertain}", markup=False, highlight=False)
     _print_validation(result, n_test)
     stdout.print(legend(result["task"], names))
     for note in result.get("criteria_notes", []):

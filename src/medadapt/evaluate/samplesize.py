@@ -27,6 +27,11 @@ C-statistic (Riley et al. 2021; pmvalsampsize's ``lpcstat``): where none is give
 Normal(mu, sigma) whose calibrated model has both, ``E[expit(LP)] = prevalence`` and the
 C-statistic of LP among events against non-events ``= C`` (:func:`lp_distribution`).
 
+``p`` (``parameters``) counts predictor parameters, as Riley et al. do: the coefficients whose
+shrinkage criteria (i) and (ii) bound, not the intercept, which every model of the outcome has
+(for a network, its output layer's bias:
+:func:`~medadapt.workflows.sample_size.predictor_parameters` leaves it out).
+
 Every n is rounded up (a sample size is a whole number of patients, and at least the bound).
 """
 
@@ -97,6 +102,22 @@ MARGIN_AGAINST_RISK = 0.5
 :func:`rare_outcome_note` (at the default margin 0.05: a prevalence below 0.1)."""
 
 
+def prevalence_interval(events: int, n: int) -> tuple[float, float]:
+    """The 95% Wilson score interval of a prevalence of ``events`` in ``n`` patients (scipy's
+    ``binomtest(...).proportion_ci``): inside (0, 1) for 0 < events < n, and sensible for a
+    handful of events, where the normal approximation's is not.
+
+    >>> [round(end, 4) for end in prevalence_interval(3, 200)]
+    [0.0051, 0.0432]
+    """
+    from scipy.stats import binomtest
+
+    if not 0 <= events <= n or n < 1:
+        raise ValueError(f"events must be from 0 to n (n at least 1); got {events=}, {n=}")
+    interval = binomtest(events, n).proportion_ci(confidence_level=0.95, method="wilson")
+    return float(interval.low), float(interval.high)
+
+
 def shrinkage_n(parameters: int, r2_cs: float, shrinkage: float) -> float:
     return parameters / ((shrinkage - 1) * math.log(1 - r2_cs / shrinkage))
 
@@ -105,9 +126,9 @@ def development(
     *, parameters: int, prevalence: float, r2_cs: float, shrinkage: float = 0.9,
     optimism: float = 0.05, margin: float = 0.05, mape: float | None = None,
 ) -> list[Criterion]:  # fmt: skip
-    """Riley et al.'s development criteria for a binary outcome (see the module docstring);
-    (iv) only when a ``mape`` target is given (pmsampsize, and the published examples, use
-    (i)-(iii))."""
+    """Riley et al.'s development criteria for a binary outcome (see the module docstring)
+    for ``parameters`` predictor parameters (the intercept not among them); (iv) only when a
+    ``mape`` target is given (pmsampsize, and the published examples, use (i)-(iii))."""
     _check_fraction(prevalence, "prevalence")
     if not 0 < r2_cs < max_cox_snell(prevalence):
         raise ValueError(

@@ -1,6 +1,7 @@
 """Minimum sample size to develop a model of a continuous outcome (Riley et al., Stat Med
-2019;38:1262-75, part I; BMJ 2020;368:m441), for ``p`` predictor parameters and an anticipated
-adjusted R-squared ``R2``:
+2019;38:1262-75, part I; BMJ 2020;368:m441), for ``p`` predictor parameters (the intercept, the
+mean outcome at mean predictors, is not one of them) and an anticipated adjusted R-squared
+``R2``:
 
 (i)   expected shrinkage >= ``shrinkage`` (0.9): the smallest n from which on
       ``S = 1 + (p - 2) / (n ln(1 - R2_app))`` stays at least that, where the apparent

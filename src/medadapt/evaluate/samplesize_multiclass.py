@@ -13,6 +13,9 @@ criteria:
 (iii) every class's proportion within +-``margin`` (0.05):
       ``n = max_k (1.96 / margin)^2 phi_k (1 - phi_k)``.
 
+Parameters are predictor parameters: the K - 1 intercepts (one per submodel) are not among
+them, as the binary intercept is not among Riley et al.'s ``p``.
+
 With two classes the three criteria are Riley et al.'s binary ones exactly (tested).
 """
 

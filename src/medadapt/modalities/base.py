@@ -197,6 +197,11 @@ class Modality(ABC):
         label = getattr(schema, "label", None)
         return f"only one class of {label!r} ({only!r})" if label else f"only one class ({only!r})"
 
+    def outcome_words(self, data: Path) -> str:
+        """What reads ``data``'s outcome, for a message asking to check it (a site of one
+        class): a table's ``--label`` column."""
+        return "--label (the outcome read)"
+
     # ----- splits ------------------------------------------------------------------------------
     def strata(self, samples: Samples) -> np.ndarray:
         """What a split stratifies by (class labels)."""

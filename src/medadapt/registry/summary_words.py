@@ -17,7 +17,14 @@ from typing import Any
 
 from medadapt.registry.diff import flatten
 from medadapt.registry.records import UNIT_KEY
-from medadapt.results import METRIC_LABELS, VALIDATION_WORDS, grouped, needed_text
+from medadapt.results import (
+    ADAPTED_READING,
+    METRIC_LABELS,
+    VALIDATION_WORDS,
+    grouped,
+    needed_text,
+    parameters_text,
+)
 
 DATA_WORDS = {
     "n_train": "training {unit}",
@@ -218,9 +225,8 @@ def sample_size_rows(entry: dict[str, Any], unit: str = "patients") -> list[tupl
     rows = [
         (
             "sample size",
-            f"read as a new model, its {grouped(entry['parameters'])} parameters would need "
-            f"{needed_text(entry['n_needed'])} {noun} (criterion {entry['criterion']}); "
-            f"{trained} trained it ({met}: necessary, not sufficient)",
+            f"its {parameters_text(entry)} would need {needed_text(entry['n_needed'])} {noun} "
+            f"(criterion {entry['criterion']}); {trained} trained it: {met}; {ADAPTED_READING}",
         )
     ]
     if entry.get("r2") is not None:

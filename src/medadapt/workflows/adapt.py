@@ -28,7 +28,7 @@ from medadapt.workflows import growth
 from medadapt.workflows.adapt_samples import GroupSamples, pick_samples
 from medadapt.workflows.base_label import check_label
 from medadapt.workflows.naming import slug
-from medadapt.workflows.sample_size import adapter_sample_size
+from medadapt.workflows.sample_size import adapter_sample_size, trained_intercepts
 from medadapt.workflows.scoring import evaluate_model, versus_base_on
 from medadapt.workflows.train_base import Progress, epoch_reporter
 
@@ -100,8 +100,11 @@ def adapt_job(
     notes += _warnings(modality, picked.train, picked.n_seen, len(picked.chosen), group,
                        train_fraction)  # fmt: skip
     warnings = notes + picked.notes + warnings + modality.sample_notes(base.schema, picked.train)
-    sample_size = adapter_sample_size(modality, base, result.trainable_params, picked.train,
-                                      picked.test, picked.unseen)  # fmt: skip
+    adapter = None if result.method == "full" else result.name  # full: every weight trained
+    intercepts = trained_intercepts(modality, result.model, adapter)  # not among Riley's p
+    sample_size = adapter_sample_size(modality, base, result.trainable_params - intercepts,
+                                      picked.train, picked.test, picked.unseen,
+                                      intercepts=intercepts)  # fmt: skip
     adapter_record = _adapter_record(
         modality, base, base_dir, result, picked, options, method=method, group=group,
         train_fraction=train_fraction, evaluation=evaluation, base_scores=base_scores,

@@ -2,12 +2,14 @@
 (:mod:`medadapt.evaluate.samplesize`) applied to a base model and a target site's data.
 
 **Adapters are not new models.** The development criteria assume a model fitted from data
-alone, with ``p`` parameters. An adapter starts from the frozen base's knowledge, so its
-effective number of parameters is somewhere between none and all it trains: medadapt bounds it
-by the head-only count (the fewest an adaptation trains) and reports, for every strategy, the
-n its trainable-parameter count would need as if it were a new model (the most conservative
-reading). A criterion met is necessary, not sufficient: the learning curves of ``study`` show
-what the data actually supports.
+alone, with ``p`` predictor parameters (the output layer's intercepts are not among them:
+:func:`predictor_parameters`). An adapter starts from the frozen base's knowledge, so its
+effective number of parameters is somewhere between none and all it trains: the count it
+trains bounds it from above, and medadapt reports, for every strategy, the n that count would
+need as a new model's, the most conservative reading; meeting it is still necessary, not
+sufficient. Every output says so once, in the words of
+:data:`~medadapt.results.ADAPTED_READING`; the learning curves of ``study`` show what the data
+actually support.
 
 Binary, continuous and multiclass outcomes each have their criteria and their anticipated
 R-squared (:mod:`medadapt.workflows.sample_size_outcomes`); the external-validation criteria
@@ -25,11 +27,13 @@ prevalence (class proportions) they are read at is the patients' too
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from medadapt.adapters import AdapterModel, without_adapters
+from medadapt.adapters.head import HeadLayer
+from medadapt.adapters.layer import innermost
 from medadapt.adapters.methods import default_config
 from medadapt.errors import DataError
 from medadapt.evaluate.bootstrap import cluster_index
@@ -39,7 +43,13 @@ from medadapt.evaluate.samplesize import binding, lp_distribution, validation
 from medadapt.evaluate.sufficiency import count_patients, rare_class_note
 from medadapt.modalities.base import modality_of
 from medadapt.modalities.bundle import BaseModel
-from medadapt.results import MILLION, VALIDATION_WORDS, needed_text
+from medadapt.results import (
+    ADAPTED_READING,
+    MILLION,
+    VALIDATION_WORDS,
+    needed_text,
+    parameters_text,
+)
 from medadapt.train.fitting import predict
 from medadapt.workflows.adapt_samples import split_group
 from medadapt.workflows.labels import label
@@ -54,6 +64,9 @@ from medadapt.workflows.sample_size_outcomes import (
 from medadapt.workflows.splitting import select
 from medadapt.workflows.strategies import is_adapter, method_of
 
+if TYPE_CHECKING:
+    from torch import nn
+
 STRATEGIES = ("head_only", "lora", "bottleneck", "full_finetune")
 """The strategies whose trainable parameters the criteria are read for, fewest first."""
 SOURCE = ("Riley et al. Stat Med 2019;38:1276-96 and BMJ 2020;368:m441 (development); "
@@ -64,18 +77,69 @@ MULTICLASS_SOURCE = ("Pate et al. Stat Methods Med Res 2023;32:555-71, extending
 
 
 def strategy_parameters(modality: Any, base: BaseModel) -> dict[str, int]:
-    """Trainable parameters of each adaptation strategy on ``base`` (no training)."""
+    """Riley et al.'s ``p`` for each adaptation strategy on ``base`` (no training): the
+    parameters it trains, the output layer's intercepts aside (:func:`predictor_parameters`)."""
     out = {}
     for strategy in STRATEGIES:
         model = without_adapters(base.model)
         if not is_adapter(strategy):  # full fine-tuning trains every weight
-            out[strategy] = sum(p.numel() for p in model.parameters())
+            out[strategy] = predictor_parameters(modality, model)
             continue
         wrapped = AdapterModel(model)
         wrapped.add_adapter("probe", default_config(method_of(strategy), modality.family(wrapped),
                                                     heads=modality.heads(wrapped)))  # fmt: skip
-        out[strategy] = wrapped.count_parameters("probe")
+        out[strategy] = predictor_parameters(modality, wrapped, "probe")
     return out
+
+
+def predictor_parameters(modality: Any, model: nn.Module, adapter: str | None = None) -> int:
+    """Riley et al.'s ``p`` for a strategy: the parameters it trains, less the intercepts of
+    its output layer (:func:`output_intercepts`). ``adapter``: the adapter of ``model`` (an
+    :class:`~medadapt.adapters.AdapterModel`) whose parameters are counted, its own copy of
+    the head among them; None: every parameter of ``model`` (a fully fine-tuned or a new one).
+
+    Riley et al. (and Pate et al., for more than two classes) count predictor parameters, the
+    coefficients whose shrinkage criteria (i) and (ii) bound; the intercept is not one of
+    them (every model of the outcome has it, and it sets the overall risk of criterion iii).
+    An output layer's bias is that intercept: counted among ``p``, a binary head on 64
+    features had 65 parameters where Riley et al. count 64, and criteria (i) and (ii), which
+    grow in proportion to ``p``, asked 1.6% more patients. Every other trained parameter,
+    hidden layers' biases included, is counted: an upper bound on an adapter's effective
+    parameters."""
+    if adapter is None:
+        trained = sum(p.numel() for p in model.parameters())
+    else:
+        trained = model.count_parameters(adapter)
+    return trained - trained_intercepts(modality, model, adapter)
+
+
+def trained_intercepts(modality: Any, model: nn.Module, adapter: str | None = None) -> int:
+    """The output layer's intercepts among the parameters ``adapter`` trains (its copy of the
+    head; None: ``model``'s own head, every weight trained), as :func:`output_intercepts`
+    counts them; 0 where the adapter trains no head."""
+    if adapter is None:
+        heads = [innermost(model.get_submodule(name)) for name in modality.heads(model)]
+    else:
+        heads = [layer.units[adapter] for layer in model.layers_of(adapter)
+                 if isinstance(layer, HeadLayer)]  # fmt: skip
+    return sum(output_intercepts(head) for head in heads)
+
+
+def output_intercepts(head: nn.Module) -> int:
+    """The intercepts among an output layer's parameters: one for a single output (a binary
+    outcome's log-odds, a measured value), K - 1 for K class logits (adding one number to
+    every bias changes no probability, so K biases hold the K - 1 intercepts of a model with
+    K classes, as Pate et al.'s K - 1 submodels have); none without a bias.
+
+    >>> from torch import nn
+    >>> [output_intercepts(nn.Linear(64, k)) for k in (1, 2, 5)]
+    [1, 1, 4]
+    >>> output_intercepts(nn.Linear(64, 3, bias=False))
+    0
+    """
+    if getattr(head, "bias", None) is None:
+        return 0
+    return max(head.out_features - 1, 1)
 
 
 def check_sample_size(
@@ -132,8 +196,9 @@ def check_sample_size(
                          modality.classes(base.schema), patients=unseen.known_patients(),
                          label_patients=target.known_patients())  # fmt: skip
     if isinstance(outcome, str):
-        return {"applies": False, "why": f"{outcome}; {flags_to_check(where, group)}",
-                **refused}  # fmt: skip
+        check = flags_to_check(where, group, modality.outcome_words(data), noun=modality.noun,
+                               columns=not Path(data).is_dir())  # fmt: skip
+        return {"applies": False, "why": f"{outcome}; {check}", **refused}
     _name_classes(outcome, modality.classes(base.schema))
     params = strategy_parameters(modality, base)
     n_train, n_test = len(split.train), len(split.test)
@@ -146,19 +211,27 @@ def check_sample_size(
         "no_test": split.why_no_test, **outcome.to_dict(), **refused,
     }  # fmt: skip
     result["development"] = _development(params, outcome, criteria_count(result, "n_train"))
+    result.update(_uncertain_prevalence(outcome, result["development"],
+                                        modality.classes(base.schema)))  # fmt: skip
     result["validation"] = _validation(base, outcome, risk, criteria_count(result, "n_test"))
     _mark_unreported(result["validation"], samples.subset(split.test),
                      modality.classes(base.schema), result["noun"])  # fmt: skip
-    return {**result, "in_short": in_short(result)}
+    return {**result, "reading": ADAPTED_READING, "in_short": in_short(result)}
 
 
-def flags_to_check(where: str, group: str | None) -> str:
-    """The flags that choose the patients and the outcome, where the criteria do not apply
-    to them (one class only, an outcome that does not vary)."""
+def flags_to_check(where: str, group: str | None, outcome: str = "--label (the outcome read)",
+                   *, noun: str = "rows", columns: bool = True) -> str:  # fmt: skip
+    """The flags that choose the patients, and what reads the outcome (``outcome``: the
+    modality's :meth:`~medadapt.modalities.base.Modality.outcome_words`, an image folder's
+    class folders), where the criteria do not apply to them (one class only, an outcome that
+    does not vary). ``columns``: whether ``--data`` has columns to choose a group by (a
+    folder has none); ``noun``: what its samples are called."""
     if group:
-        return f"check --group (the patients of {where}) and --label (the outcome read)"
-    return ("check --group-column and --group (every row of --data was read) and --label (the "
-            "outcome read)")  # fmt: skip
+        return f"check --group (the patients of {where}) and {outcome}"
+    if not columns:
+        return f"check {outcome}"
+    return (f"check --group-column and --group (every {noun.removesuffix('s')} of --data was "
+            f"read) and {outcome}")  # fmt: skip
 
 
 def _mark_unreported(checked: dict[str, Any], test: Any, classes: list[str], noun: str) -> None:
@@ -267,9 +340,8 @@ def in_short(result: dict[str, Any]) -> list[str]:
     trained = counted_text(result, "n_train", noun, grouped=False)
     if result.get("as_patients"):  # rows that name no patient: said once, with the first count
         trained += f" ({result['as_patients']})"
-    if met:
-        adapt = (f"{trained} to adapt on are enough, by these criteria, for "
-                 f"the {', '.join(met)} (necessary, not sufficient).")  # fmt: skip
+    if met:  # necessary, not sufficient: ADAPTED_READING, printed with it, says so
+        adapt = f"{trained} to adapt on are enough, by these criteria, for the {', '.join(met)}."
     else:
         adapt = (f"{trained} to adapt on are fewer than any strategy needs "
                  f"(the least, the {label(least)}, needs {needed_text(entry['n'])}): an adapter "
@@ -389,6 +461,53 @@ def _development(params: dict[str, int], outcome: Outcome, available: int) -> di
     return out
 
 
+def _uncertain_prevalence(outcome: Outcome, development: dict[str, Any],
+                          classes: list[str]) -> dict[str, Any]:  # fmt: skip
+    """Where a binary outcome's prevalence rests on few patients of a class
+    (:meth:`~medadapt.workflows.sample_size_outcomes.Outcome.few_events`: fewer than
+    :data:`~medadapt.evaluate.metrics.MIN_PER_CLASS`, as the warning that names the class),
+    the needs at the ends of its 95% Wilson interval: each strategy's ``n_range`` in
+    ``development`` (its binding criterion's n at the two ends, lower first, planned from the
+    same AUROC or default) and ``{"prevalence_interval": ...}`` (the interval and the counts
+    it rests on); ``{}`` otherwise. Every criterion is driven by the prevalence, and 3 events
+    in 200 put it anywhere from 0.005 to 0.043."""
+    if not outcome.few_events():
+        return {}
+    low, high = outcome.prevalence_ci()
+    ends = [outcome.at_prevalence(end) for end in (low, high)]
+    for entry in development.values():
+        entry["n_range"] = sorted(binding(end.criteria(entry["parameters"])).n for end in ends)
+    rare = min((0, 1), key=lambda c: (outcome.counts[c], -c))
+    return {"prevalence_interval": {
+        "low": low, "high": high, "method": "Wilson 95%", "rare_class": _class_named(classes, rare),
+        "rare_count": outcome.counts[rare], "n": sum(outcome.counts)}}  # fmt: skip
+
+
+def _class_named(classes: list[str], index: int) -> str:
+    return classes[index] if index < len(classes) else str(index)
+
+
+def uncertain_prevalence_line(result: dict[str, Any]) -> str | None:
+    """``check-data``'s one line on a prevalence read from few patients of a class: the
+    interval, and each strategy's need at its ends (None where the prevalence is not so)."""
+    interval = result.get("prevalence_interval")
+    if interval is None:
+        return None
+    needs = [f"the {label(s)} {_span(e['n_range'])}" if i else
+             f"the {label(s)} needs {_span(e['n_range'])} {result['noun']}"
+             for i, (s, e) in enumerate(result["development"].items())]  # fmt: skip
+    return (f"the prevalence {result['prevalence']:.3f} rests on {interval['rare_count']} "
+            f"{result['noun']} of class {interval['rare_class']!r} among {interval['n']:,}: over "
+            f"its 95% interval, {interval['low']:.3f} to {interval['high']:.3f}, "
+            f"{listed(needs)}")  # fmt: skip
+
+
+def _span(ends: list[int]) -> str:
+    """``"1,234 to 5,678"``; one figure where both ends need the same (a million or more)."""
+    low, high = (needed_text(n) for n in ends)
+    return low if low == high else f"{low} to {high}"
+
+
 def _scores(modality: Any, base: BaseModel, samples: Any) -> np.ndarray:
     """The base's scores per sample: P(outcome) (binary), class probabilities, or values."""
     scores = predict(modality, base.model, base.schema, samples)
@@ -462,12 +581,14 @@ def _lower_auroc(base: BaseModel, outcome: Outcome) -> float:
 
 
 def adapter_sample_size(modality: Any, base: BaseModel, parameters: int, train: Any,
-                        test: Any, unseen: Any) -> dict[str, Any] | None:  # fmt: skip
+                        test: Any, unseen: Any, *,
+                        intercepts: int = 0) -> dict[str, Any] | None:  # fmt: skip
     """What ``adapt`` records and prints: the development criteria for this adapter read as
-    a new model with its trainable ``parameters``, and (binary outcomes) whether its test
-    samples support precise O/E, calibration slope and C-statistic; None when the criteria
-    do not apply (one class only, no test samples). The base is scored on ``unseen`` (its
-    training and test samples the base never trained on), as ``check-data`` does."""
+    a new model with ``parameters`` (Riley et al.'s ``p``: those it trains, the ``intercepts``
+    of its output layer aside, :func:`predictor_parameters`), and (binary outcomes) whether
+    its test samples support precise O/E, calibration slope and C-statistic; None when the
+    criteria do not apply (one class only, no test samples). The base is scored on ``unseen``
+    (its training and test samples the base never trained on), as ``check-data`` does."""
     if not parameters or len(test) == 0:
         return None
     labels = np.concatenate([np.asarray(train.labels), np.asarray(test.labels)])
@@ -491,7 +612,8 @@ def adapter_sample_size(modality: Any, base: BaseModel, parameters: int, train: 
     checked = validated["criteria"]
     unreported = {"not_reported": validated["not_reported"]} if "not_reported" in validated else {}
     return {
-        "parameters": parameters, **_rounded(outcome.to_dict()), "criterion": final.name,
+        "parameters": parameters, "intercepts": intercepts, **_rounded(outcome.to_dict()),
+        "criterion": final.name,
         "n_needed": final.n, **counts, "met": criteria_count(counts, "n_train") >= final.n,
         "test_supports": {c["name"]: c["supported"] for c in checked},
         "test_reported": {c["name"]: c.get("reported", True) for c in checked},
@@ -522,10 +644,9 @@ def sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str:
     if entry.get("as_patients"):
         trained += f" ({entry['as_patients']})"
     line = (
-        f"sample size ({_cited(entry)}): read as a new model, its "
-        f"{entry['parameters']:,} parameters would need {needed_text(entry['n_needed'])} {noun} "
-        f"(criterion {entry['criterion']}); {trained} trained it "
-        f"({'met' if entry['met'] else 'not met'}: necessary, not sufficient)"
+        f"sample size ({_cited(entry)}): its {parameters_text(entry)} would need "
+        f"{needed_text(entry['n_needed'])} {noun} (criterion {entry['criterion']}); {trained} "
+        f"trained it: {'met' if entry['met'] else 'not met'}; {ADAPTED_READING}"
     )
     if not entry["test_needs"]:
         return line
@@ -561,17 +682,22 @@ def study_sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str
     has = counted_text(entry, "n_train")
     if entry.get("as_patients"):
         has += f" rows ({entry['as_patients']})"
-    line = (f"sample size ({_cited(entry)}, {r2}): minimum {noun} {needs}; "
-            f"the target has {has} to train (necessary, not sufficient)")  # fmt: skip
+    line = f"sample size ({_cited(entry)}, {r2}): minimum {noun} {needs}; the target has {has}"
+    line += " to train"
+    return f"{line}{_anticipated(entry)}; {ADAPTED_READING}"
+
+
+def _anticipated(entry: dict[str, Any]) -> str:
+    """What the study line says of the anticipated R-squared, where it is no base's here."""
     if entry.get("from_base"):
-        return line
+        return ""
     if entry.get("no_site_auroc") or entry.get("no_site_r2"):  # scored, nothing to plan on
-        return f"{line}; anticipated {entry['r2_label']} {entry['r2']:.3f}, {entry['r2_source']}"
+        return f"; anticipated {entry['r2_label']} {entry['r2']:.3f}, {entry['r2_source']}"
     assumed = RILEY_DEFAULT
     if entry.get("task") == "regression":  # Riley et al. give a default for binary outcomes only
         assumed = MEASURED_DEFAULT.format(r2=entry["r2"])
     why = UNSCORED_BASE_WHY if entry.get("base_given") else CONSERVATIVE_WHY
-    return f"{line}; {why.replace(RILEY_DEFAULT, assumed)}"
+    return f"; {why.replace(RILEY_DEFAULT, assumed)}"
 
 
 RILEY_DEFAULT = "Riley et al.'s cautious default R-squared is assumed"
@@ -603,8 +729,10 @@ def study_sample_size(modality: Any, schema: Any, parameters: dict[str, int], tr
                       test: Any, *, base: BaseModel | None = None, unseen: Any = None,
                       labels: Any = None,
                       label_patients: Any = None) -> dict[str, Any] | None:  # fmt: skip
-    """For ``study``: each strategy's development criteria, and (binary outcomes) how many
-    test samples precise validation estimates need; None when they do not apply. A study that
+    """For ``study``: each strategy's development criteria for its ``parameters`` (Riley et
+    al.'s ``p``, the output layer's intercepts aside: ``parameter_counts(...,
+    predictors=True)``), and (binary outcomes) how many test samples precise validation
+    estimates need; None when they do not apply. A study that
     trains its own base knows neither its R-squared nor its C-statistic yet: the conservative
     default R-squared and the cautious C of 0.7 ``check-data`` assumes are taken. With a given
     ``base``, they come from its scores on ``unseen`` (the target's samples it never saw), as
@@ -646,7 +774,8 @@ def study_sample_size(modality: Any, schema: Any, parameters: dict[str, int], tr
         needs = {"O/E": oe.n, f"C (assumed {CAUTIOUS_C:g})": c.n}
     return {
         **outcome.to_dict(), **counts,
-        "strategies": strategies, "test_needs": needs, "source": source_of(outcome.task),
+        "strategies": strategies, "intercepts_aside": True, "test_needs": needs,
+        "source": source_of(outcome.task),
         "from_base": scored and not {"no_site_auroc", "no_site_r2"} & outcome.figures.keys(),
         "base_given": base is not None,
     }  # fmt: skip

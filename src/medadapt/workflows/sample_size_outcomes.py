@@ -35,7 +35,7 @@ patients (a patient once in each class among their samples, as
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 from typing import Any
 
@@ -49,6 +49,7 @@ from medadapt.evaluate.samplesize import (
     cox_snell_from_c,
     development,
     max_cox_snell,
+    prevalence_interval,
     rare_outcome_note,
     shrinkage_n,
 )
@@ -109,6 +110,13 @@ class Outcome:
     pairs: dict[tuple[int, int], float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # the criteria's caveats for this outcome
     r2_basis: str = BASIS_DEFAULT  # the anticipated R-squared's origin, in a few words
+    # binary: each class's count (patients, where counted) the prevalence is read from, the
+    # AUROC the R-squared is planned from (None: the conservative default) and whether that
+    # default caps it (no site AUROC to plan on), so that the criteria can be read at another
+    # prevalence as they were planned at this one (:meth:`at_prevalence`)
+    counts: tuple[int, int] | None = None
+    planned_c: float | None = None
+    default_caps: bool = False
 
     @property
     def r2_label(self) -> str:
@@ -126,6 +134,28 @@ class Outcome:
         mean, sd = self.figures["mean"], self.figures["sd"]
         return development_continuous(parameters=parameters, r2=self.r2, intercept=mean, sd=sd,
                                       crosses_zero=self.figures.get("crosses_zero"))  # fmt: skip
+
+    def few_events(self) -> bool:
+        """Whether a binary outcome's prevalence rests on few patients of a class: fewer
+        than :data:`~medadapt.evaluate.metrics.MIN_PER_CLASS`, the threshold of the warning
+        that names that class (:func:`~medadapt.evaluate.sufficiency.rare_class_note`)."""
+        return self.counts is not None and 0 < min(self.counts) < MIN_PER_CLASS
+
+    def prevalence_ci(self) -> tuple[float, float]:
+        """The prevalence's 95% Wilson interval, from the class counts it is read from."""
+        if self.counts is None:
+            raise ValueError(f"a {self.task} outcome records no class counts")
+        return prevalence_interval(self.counts[1], sum(self.counts))
+
+    def at_prevalence(self, prevalence: float) -> Outcome:
+        """The same binary outcome at another ``prevalence``: the anticipated R-squared planned
+        by the same rule at that prevalence (from the same AUROC, the conservative default, or
+        the lower of the two where the site gave no AUROC to plan on)."""
+        default = NAGELKERKE_DEFAULT * max_cox_snell(prevalence)
+        r2 = default if self.planned_c is None else cox_snell_from_c(self.planned_c, prevalence)
+        if self.default_caps:
+            r2 = min(r2, default)
+        return replace(self, r2=r2, figures={**self.figures, "prevalence": prevalence})
 
     def to_dict(self) -> dict[str, Any]:
         out = {"task": self.task, "outcome": self.summary, "r2": self.r2,
@@ -163,8 +193,12 @@ def outcome_of(task: str, labels: np.ndarray,
         scored = (np.asarray(scored[0]).astype(int), np.asarray(scored[1], dtype=float))
         clusters = cluster_index(patients, len(scored[0]))
     if task == "binary" and labels.max(initial=0) <= 1:  # (an adapter may add classes)
-        prevalence = class_shares(labels, 2, counted)[1]
-        return _binary(labels, scored, known.get("auroc"), noun, classes, clusters, prevalence)
+        counts = class_counts(labels, 2, counted)
+        prevalence = counts[1] / sum(counts) if sum(counts) else 0.0
+        outcome = _binary(labels, scored, known.get("auroc"), noun, classes, clusters, prevalence)
+        if isinstance(outcome, Outcome):
+            outcome.counts = (counts[0], counts[1])
+        return outcome
     unscored = None  # why no pairwise AUROC at all
     if scored is not None and len(scored[0]) == 0:
         scored, unscored = None, f"it trained on every one of these {noun}"
@@ -181,9 +215,16 @@ def class_shares(labels: np.ndarray, k: int, patients: np.ndarray | None) -> lis
     shares are of those counts' sum (a patient whose samples disagree weighs in each class)."""
     if patients is None:
         return [float(np.mean(labels == c)) for c in range(k)]
-    counts = [count_units(labels == c, patients) for c in range(k)]
+    counts = class_counts(labels, k, patients)
     total = sum(counts)
     return [n / total if total else 0.0 for n in counts]
+
+
+def class_counts(labels: np.ndarray, k: int, patients: np.ndarray | None) -> list[int]:
+    """Each of the ``k`` classes' count among ``labels``, in patients where ``patients``
+    number them (a patient once in each class among their samples), as :func:`class_shares`
+    divides them."""
+    return [count_units(labels == c, patients) for c in range(k)]
 
 
 def _other(known: list[tuple[float, str]], used: float) -> str:
@@ -226,7 +267,8 @@ def _binary(labels: np.ndarray, scored, source_auroc: float | None, noun: str,
     basis = BASIS_HERE if where == site else BASIS_SOURCE
     return Outcome("binary", f"prevalence {prevalence:.3f}", r2, why,
                    {"prevalence": prevalence, "auroc_at_site": here,
-                    "auroc_planned": auroc}, notes=notes, r2_basis=basis)  # fmt: skip
+                    "auroc_planned": auroc}, notes=notes, r2_basis=basis,
+                   planned_c=auroc)  # fmt: skip
 
 
 def _without_site(prevalence: float, source_auroc: float | None, unusable: str) -> Outcome:
@@ -237,8 +279,9 @@ def _without_site(prevalence: float, source_auroc: float | None, unusable: str) 
     default = NAGELKERKE_DEFAULT * max_cox_snell(prevalence)
     no_site = f"the base model's AUROC at this site gives no R-squared to plan on ({unusable})"
     r2, why, basis = default, f"{DEFAULT_SOURCE}: {no_site}", BASIS_DEFAULT
+    planned = None if source_auroc is None else _planned(source_auroc)
     if source_auroc is not None:
-        from_source = cox_snell_from_c(_planned(source_auroc), prevalence)
+        from_source = cox_snell_from_c(planned, prevalence)
         shown = f"{source_auroc:.3f}{_weak_words(source_auroc)}"
         if from_source < default:
             r2, basis = from_source, BASIS_SOURCE
@@ -249,7 +292,8 @@ def _without_site(prevalence: float, source_auroc: float | None, unusable: str) 
                     f"higher: {LOWER}")  # fmt: skip
     return Outcome("binary", f"prevalence {prevalence:.3f}", r2, why,
                    {"prevalence": prevalence, "auroc_at_site": None,
-                    "no_site_auroc": unusable}, r2_basis=basis)  # fmt: skip
+                    "no_site_auroc": unusable}, r2_basis=basis, planned_c=planned,
+                   default_caps=True)  # fmt: skip
 
 
 #: a site AUROC below this ranks the patients backwards more than chance would (0.086 in a

@@ -238,7 +238,8 @@ def run_study(
 def _sample_size(modality: Modality, prepared: StudyData, config: StudyConfig, options: Any):
     """Riley et al.'s criteria for each strategy on the target (None where they do not
     apply); with a given base, at the R-squared it anticipates there, as ``check-data``."""
-    params = study_points.parameter_counts(modality, prepared.schema, config, options)
+    params = study_points.parameter_counts(modality, prepared.schema, config, options,
+                                           predictors=True)  # fmt: skip
     base = BaseModel.load(config.base, flag="--base") if config.base is not None else None
     return study_sample_size(modality, prepared.schema, params, prepared.target_train,
                              prepared.target_test, base=base, unseen=prepared.unseen,

@@ -254,12 +254,16 @@ def size_findings_of(
                          names={s: label(s) for s in params})  # fmt: skip
 
 
-def parameter_counts(modality: Modality, schema: Any, config: StudyConfig, options: Any):
+def parameter_counts(modality: Modality, schema: Any, config: StudyConfig, options: Any, *,
+                     predictors: bool = False):  # fmt: skip
     """Trainable parameters per strategy, from a throw-away model (no training): a copy of
     the given ``--base`` (what the adapters are trained in), else a new model as the study
-    would train it (and always for the new model on the target data)."""
+    would train it (and always for the new model on the target data). ``predictors``: Riley
+    et al.'s ``p`` instead, the output layer's intercepts aside
+    (:func:`~medadapt.workflows.sample_size.predictor_parameters`)."""
     from medadapt.adapters import AdapterModel, without_adapters
     from medadapt.adapters.methods import default_config
+    from medadapt.workflows.sample_size import predictor_parameters
 
     given = None if config.base is None else BaseModel.load(config.base, flag="--base").model
     counts = {}
@@ -271,14 +275,16 @@ def parameter_counts(modality: Modality, schema: Any, config: StudyConfig, optio
         else:
             model = modality.new_model(schema, options, 0)
         if strategy in ("full_finetune", "scratch_local"):
-            counts[strategy] = sum(p.numel() for p in model.parameters())
+            counts[strategy] = (predictor_parameters(modality, model) if predictors
+                                else sum(p.numel() for p in model.parameters()))  # fmt: skip
             continue
         wrapped = AdapterModel(model)
         probe = default_config(method_of(strategy), modality.family(model),
                                heads=modality.heads(model),
                                options=config.options_of(strategy))  # fmt: skip
         wrapped.add_adapter("probe", probe)
-        counts[strategy] = wrapped.count_parameters("probe")
+        counts[strategy] = (predictor_parameters(modality, wrapped, "probe") if predictors
+                            else wrapped.count_parameters("probe"))  # fmt: skip
     return counts
 
 

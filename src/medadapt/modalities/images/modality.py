@@ -474,6 +474,16 @@ class ImageModality(Modality):
     def per_class(self) -> bool:
         return True
 
+    def outcome_words(self, data: Path) -> str:
+        """A folder's classes are its sub-folders (no ``--label``), an .npz's its labels array,
+        a path CSV's the ``--label`` column."""
+        if Path(data).is_dir():
+            return ("the class folders of --data (one sub-folder per class, each image's class "
+                    "its folder's name)")  # fmt: skip
+        if Path(data).suffix.lower() == ".npz":
+            return "the labels in --data's .npz"
+        return "--label (the CSV's column of labels read)"
+
     def predictions(self, schema: Any, scores: np.ndarray, classes: Sequence[str]):
         out: dict[str, Any] = {f"p_{c}": scores[:, i] for i, c in enumerate(classes)}
         out["predicted"] = [classes[i] for i in scores.argmax(axis=1)]
