@@ -24,14 +24,17 @@ def _run(**changes) -> FederatedRun:
     return FederatedRun(**{**values, **changes})
 
 
-def test_a_site_with_another_base_is_refused_by_name():
-    run = _run(base_fingerprint="a" * 64)
+def test_a_site_with_another_base_is_refused_by_its_fingerprint_not_its_path():
+    """The refusal reaches the server's terminal and log: it named the hospital's --base
+    folder, a path of another hospital's machine; the weights' fingerprints say it."""
+    run = _run(base_dir=Path("/hospital/secret/base"), base_fingerprint="a" * 64)
     with pytest.raises(DataError) as error:
         _check_same_base(run, SimpleNamespace(fingerprint=SimpleNamespace(weights="b" * 64)))
     assert str(error.value) == (
-        "--base base is not the base model the server federates (its weights differ): use a "
-        "copy of the server's base"
+        "this site's --base (weights sha256 bbbbbbbbbbbb) is not the base model the server "
+        "federates (weights sha256 aaaaaaaaaaaa): use a copy of the server's base"
     )
+    assert "/hospital" not in str(error.value)
     _check_same_base(run, SimpleNamespace(fingerprint=SimpleNamespace(weights="a" * 64)))
 
 
@@ -178,8 +181,8 @@ def test_a_failed_server_names_where_its_plain_logs_are_kept(tmp_path, monkeypat
 
 def test_the_shared_adapter_s_figures_say_they_are_a_mean_over_sites():
     """The federated adapter records the sites' unweighted mean, which has no interval and may
-    leave sites out: each metric's note says so (the card, 'registry list' (!) and
-    /v1/adapters show it), instead of a bare AUROC 0.795 read as one estimate."""
+    leave sites out: one note says so for every figure (the card and /v1/adapters show it),
+    instead of a bare AUROC 0.795 read as one estimate; a figure fewer sites had names them."""
     from medadapt.federated.records import mean_over_sites
 
     results = {
@@ -194,20 +197,18 @@ def test_the_shared_adapter_s_figures_say_they_are_a_mean_over_sites():
     metrics = mean_over_sites(results)
     assert metrics["auroc"] == 0.9 and metrics["accuracy_sites"] == 2
     assert metrics["notes"] == {
-        "auroc": "the unweighted mean of 1 of 3 sites' own figures (none at Switzerland, Tiny), "
-        "each on that site's held-out patients; no interval: each site's, with its 95% "
-        "interval and n, is in federated.json",
-        "accuracy": "the unweighted mean of 2 of 3 sites' own figures (none at Tiny), each on "
-        "that site's held-out patients; no interval: each site's, with its 95% interval and "
-        "n, is in federated.json",
+        "all": "each figure is the unweighted mean of the sites' own figures, each on that "
+        "site's held-out patients (2 of 3 sites, none at Tiny; fewer where said), not one "
+        "estimate: each site's figure, with its 95% interval and n, is in federated.json",
+        "auroc": "over 1 of 3 sites only (none at Switzerland, Tiny)",
     }
     one = {"sites": {"A": {"federated": {"auroc": 0.7}}},
            "average": {"federated": {"auroc": 0.7, "auroc_sites": 1}}}  # fmt: skip
     every = mean_over_sites(one)
     assert every["notes"] == {
-        "auroc": "the unweighted mean of 1 of 1 sites' own figures, each on that site's "
-        "held-out patients; no interval: each site's, with its 95% interval and n, is in "
-        "federated.json"
+        "all": "each figure is the unweighted mean of the sites' own figures, each on that "
+        "site's held-out patients (1 of 1 sites), not one estimate: each site's figure, with "
+        "its 95% interval and n, is in federated.json"
     }
 
 

@@ -32,8 +32,8 @@ pytestmark = pytest.mark.xdist_group("flower")
 SITES = ("Cleveland", "Hungary", "VA Long Beach")
 
 
-def medadapt(*args) -> subprocess.Popen:
-    env = {**os.environ, "FLWR_TELEMETRY_ENABLED": "0"}
+def medadapt(*args, env: dict[str, str] | None = None) -> subprocess.Popen:
+    env = {**os.environ, "FLWR_TELEMETRY_ENABLED": "0", **(env or {})}
     return subprocess.Popen([sys.executable, "-m", "medadapt.cli", *map(str, args)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)  # fmt: skip
@@ -52,6 +52,22 @@ def stop(process: subprocess.Popen) -> str:
     return said or ""
 
 
+def private_places(tmp_path: Path) -> dict[str, str]:
+    """A home (Flower installs the apps it runs in ~/.flwr/apps) and a temporary folder of
+    the test's own, to see what a run leaves behind."""
+    for name in ("home", "scratch"):
+        (tmp_path / name).mkdir()
+    return {"HOME": str(tmp_path / "home"), "TMPDIR": str(tmp_path / "scratch")}
+
+
+def left_behind(tmp_path: Path) -> list[str]:
+    """What the run's processes left in the private home's ~/.flwr/apps and temporary
+    folder."""
+    apps = tmp_path / "home" / ".flwr" / "apps"
+    found = [*apps.glob("*"), *(tmp_path / "scratch").glob("*")]
+    return sorted(str(path.relative_to(tmp_path)) for path in found)
+
+
 def test_server_and_three_hospitals_over_tls_match_the_simulation(tmp_path):
     data = Path(bundled_path())
     base = tmp_path / "base"
@@ -64,15 +80,17 @@ def test_server_and_three_hospitals_over_tls_match_the_simulation(tmp_path):
         frame[frame["dataset"] == site].to_csv(files[site], index=False)
     certs = make_certificates(tmp_path / "certs")
     port, out = free_port(), tmp_path / "fed"
+    private = private_places(tmp_path)
     server = medadapt("federate", "server", "--base", base, "--groups", ",".join(SITES),
                       "--certificates", certs, "--port", port, "--rounds", 1, "--local-epochs",
                       1, "--n-boot", 50, "--personalise", "recalibrate", "--out", out,
-                      "--timeout", 400)  # fmt: skip
+                      "--timeout", 400, env=private)  # fmt: skip
     time.sleep(3)
     kept = tmp_path / "kept_at_hungary"  # only this hospital keeps its adapters
     clients = [medadapt("federate", "client", "--server", f"127.0.0.1:{port}", "--site", site,
                         "--data", files[site], "--base", base, "--root-certificates",
-                        certs / "ca.crt", *(["--out", kept] if site == "Hungary" else []))
+                        certs / "ca.crt", *(["--out", kept] if site == "Hungary" else []),
+                        env=private)
                for site in SITES]  # fmt: skip
     try:
         stdout, stderr = server.communicate(timeout=480)
@@ -102,6 +120,9 @@ def test_server_and_three_hospitals_over_tls_match_the_simulation(tmp_path):
     assert (f"finalround:scoredthefederatedadapter,thebasealoneandthissite'sownadapteron"
             f"{n_test}held-outrows") in said["Hungary"]  # fmt: skip
     assert "Traceback" not in stderr
+    # nothing left: Flower's copies of the app (~/.flwr/apps), the nodes' folders, the
+    # server's working files
+    assert left_behind(tmp_path) == [] and not (out / ".flower").exists()
     assert set(results["sites"]) == set(SITES) and results["bytes"]["dtype"] == "float32"
     assert not (out / "split.json").exists()  # the server never knew which rows trained it
     card = json.loads((out / "adapter.json").read_text())["metadata"]["federated"]
@@ -204,14 +225,14 @@ def test_a_site_that_never_joins_is_named_by_the_server(tmp_path):
                    id_column="id", options=TabularOptions(positive_above=0))  # fmt: skip
     frame = pd.read_csv(data)
     frame[frame["dataset"] == "Hungary"].to_csv(tmp_path / "hungary.csv", index=False)
-    port = free_port()
+    port, private = free_port(), private_places(tmp_path)
     server = medadapt("federate", "server", "--base", base, "--groups", "Cleveland,Hungary",
                       "--insecure", "--port", port, "--rounds", 1, "--out", tmp_path / "fed",
-                      "--timeout", 30)  # fmt: skip
+                      "--timeout", 30, env=private)  # fmt: skip
     time.sleep(3)
     client = medadapt("federate", "client", "--server", f"127.0.0.1:{port}", "--site",
                       "Hungary", "--data", tmp_path / "hungary.csv", "--base", base,
-                      "--insecure", "--wait", 5)  # fmt: skip
+                      "--insecure", "--wait", 5, env=private)  # fmt: skip
     try:
         said, server_err = server.communicate(timeout=120)
         client_out, client_err = client.communicate(timeout=120)
@@ -228,6 +249,47 @@ def test_a_site_that_never_joins_is_named_by_the_server(tmp_path):
     assert client_err.strip().startswith(
         f"error: the server at 127.0.0.1:{port} stopped answering before the run finished"
     )
+    # only the logs each side named are kept: the server's Flower logs, the client's own
+    server_logs = re.search(r"\(Flower's logs: (.+?)/\)", server_err).group(1)
+    client_log = Path(re.search(r"\(Flower's log: (.+?)\)", client_err).group(1))
+    assert left_behind(tmp_path) == sorted(
+        str(Path(path).relative_to(tmp_path)) for path in (server_logs, client_log.parent)
+    )
+    assert sorted(p.name for p in Path(server_logs).iterdir()) == ["flwr.log", "superlink.log"]
+    assert [p.name for p in client_log.parent.iterdir()] == ["supernode.log"]
+
+
+def test_a_server_stopped_with_ctrl_c_says_it_wrote_nothing_and_leaves_nothing(tmp_path):
+    """Ctrl-C on a server waiting for its sites said "files already finished were kept"
+    though it wrote nothing; and Flower's copy of the app stayed in ~/.flwr/apps. The copy
+    now goes to the run's own working folder, removed with everything else."""
+    base = tmp_path / "base"
+    train_base_job(data=Path(bundled_path()), out=base, label="num", group_column="dataset",
+                   groups=["Cleveland"], id_column="id",
+                   options=TabularOptions(positive_above=0))  # fmt: skip
+    private = private_places(tmp_path)
+    server = medadapt("federate", "server", "--base", base, "--groups", "Cleveland,Hungary",
+                      "--insecure", "--port", free_port(), "--rounds", 1, "--out",
+                      tmp_path / "fed", "--timeout", 300, env=private)  # fmt: skip
+    try:
+        installed = []
+        deadline = time.monotonic() + 120
+        while not installed and time.monotonic() < deadline and server.poll() is None:
+            time.sleep(0.5)  # until the ServerApp has installed the app it runs
+            installed = list(tmp_path.glob(".fed.tmp-*/.flower/superlink/apps/medadapt.*"))
+        assert installed, "the ServerApp never installed its app in the run's own FLWR_HOME"
+        os.killpg(server.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole group
+        stdout, stderr = server.communicate(timeout=120)
+    finally:
+        stop(server)
+    assert server.returncode == 130, stdout + stderr
+    assert stderr.strip().splitlines()[-1] == (
+        "interrupted; nothing was written (--out is written only when the run finishes); re-run "
+        "the command"
+    )
+    assert "Traceback" not in stderr
+    assert not (tmp_path / "fed").exists() and not list(tmp_path.glob(".fed*"))
+    assert left_behind(tmp_path) == []
 
 
 def test_a_site_with_no_server_to_reach_leaves_after_wait(tmp_path):

@@ -87,7 +87,10 @@ def test_the_shared_adapter_records_the_base_alone_over_the_same_sites(kept, tmp
     record = _metadata(kept["out"])
     base = results["average"]["base"]
     assert record["base_metrics"]["auroc"] == pytest.approx(base["auroc"])
-    assert record["base_metrics"]["notes"]["auroc"].startswith("the unweighted mean of 2 of 2")
+    assert record["base_metrics"]["notes"]["all"].startswith(
+        "each figure is the unweighted mean of the sites' own figures, each on that site's "
+        "held-out patients (2 of 2 sites)"
+    )
     versus = record["versus_base"]
     assert versus["metric"] == "auroc" and versus["base"] == pytest.approx(base["auroc"])
     shared = results["average"]["federated"]["auroc"]

@@ -292,8 +292,8 @@ NOT_A_SITE = (
     "this hospital's name as the server's --groups spell it"
 )
 OTHER_BASE = (
-    "site B: --base /tmp/base2 is not the base model the server federates (its weights "
-    "differ): use a copy of the server's base"
+    "site B: this site's --base (weights sha256 bbbbbbbbbbbb) is not the base model the server "
+    "federates (weights sha256 aaaaaaaaaaaa): use a copy of the server's base"
 )
 
 

@@ -113,8 +113,9 @@ def test_a_hospital_hears_of_its_own_data_before_it_joins(heart, base, tmp_path)
     extra = swiss.iloc[10:14].assign(dataset="Tiny", ca=np.nan, chol=np.nan)
     site = pd.concat([_small_site(heart), extra]).drop(columns="dataset")
     site.to_csv(tmp_path / "tiny.csv", index=False)
-    n, notes = preflight(tmp_path / "tiny.csv", base, "Tiny")
-    assert n == 14
+    checked = preflight(tmp_path / "tiny.csv", base, "Tiny")
+    assert checked.n == 14 and checked.unread_columns == []  # every column the base's
+    notes = checked.notes
     assert notes[0].startswith("class '0' has 4 of the 12 patients of this site (fewer than 5")
     assert any(note.startswith(EMPTY.format(n=14)) for note in notes), notes
     measured = heart[heart["dataset"] == "Hungary"].assign(num=lambda f: f["age"] + 0.5)
@@ -229,7 +230,11 @@ def test_a_leak_at_one_site_is_refused_by_name_before_the_rounds(heart, base, tm
                    base, "--out", tmp_path / "fed")  # fmt: skip
     assert said.code == 2 and not (tmp_path / "fed").exists()
     assert said.stderr.strip() == (
-        f"error: site Hungary: {LEAK.format(n=294)} (or leave the site out of --groups, or pass "
+        "error: column 'oldpeak' alone predicts 'num' at site Hungary (AUROC 1.000 on 294 rows), "
+        "at or above the 0.98 that medadapt treats as a leak: a strong predictor on few rows, "
+        "or a leak (a copy of the label, a value recorded after the outcome); keep it with "
+        "--allow-leak oldpeak if it is a genuine predictor measured before the outcome, or "
+        "correct the site's export of it (or leave site Hungary out of --groups, or pass "
         "--on-site-error continue to go on without it)"
     )
     run = FederatedRun(base_dir=base, data=tmp_path / "sites.csv", label="num",
@@ -237,6 +242,62 @@ def test_a_leak_at_one_site_is_refused_by_name_before_the_rounds(heart, base, tm
     data = read_sites(run)
     tabular = modality_of("tabular")
     assert check_site_rows(data, tabular.options(allow_leak="oldpeak")) == [f"site Hungary: {KEPT}"]
+
+
+def _leaky_everywhere(heart: pd.DataFrame) -> pd.DataFrame:
+    """Every step of a run leaks: Cleveland's rows (the base's) hold the diagnosis in
+    'trestbps', Hungary's and VA Long Beach's in 'oldpeak', VA Long Beach's also in 'thalch'."""
+    frame = heart[heart["dataset"].isin(["Cleveland", "Hungary", "VA Long Beach"])].copy()
+    site = frame["dataset"]
+    frame.loc[site == "Cleveland", "trestbps"] = 120 + frame["num"] * 7
+    frame.loc[site != "Cleveland", "oldpeak"] = frame["num"] * 1.5
+    frame.loc[site == "VA Long Beach", "thalch"] = 100 + frame["num"] * 10
+    return frame
+
+
+def test_every_leak_of_a_simulation_is_refused_at_once_before_anything_trains(
+    heart, base, tmp_path, monkeypatch
+):
+    """The trial: the base's leak was refused first; fixed, the first site's; then the next
+    site's. A simulation holds every site's rows: all are judged before the base trains, and
+    one refusal names every column with where it leaks and the fix (``--exclude`` is there
+    when the run trains its base)."""
+    import medadapt.workflows.train_base as train_base
+
+    def no_base(*args, **kwargs):
+        raise AssertionError("the base trained before the leaks were refused")
+
+    monkeypatch.setattr(train_base, "train_base_job", no_base)
+    _leaky_everywhere(heart).to_csv(tmp_path / "sites.csv", index=False)
+    common = ("federate", "simulate", "--data", tmp_path / "sites.csv", "--label", "num",
+              "--group-column", "dataset", "--groups", "Hungary,VA Long Beach")  # fmt: skip
+    said = run_cli(*common, "--positive-above", "0", "--base-groups", "Cleveland", *TINY_FLAGS,
+                   "--out", tmp_path / "fed")  # fmt: skip
+    assert said.code == 2 and not (tmp_path / "fed").exists(), said.stderr
+    assert said.stderr.strip() == (
+        "error: columns each alone predict 'num': 'trestbps' in the base's training rows "
+        "(AUROC 1.000 on 242 rows); 'oldpeak' at site Hungary (AUROC 1.000 on 294 rows) and at "
+        "site VA Long Beach (AUROC 1.000 on 200 rows); 'thalch' at site VA Long Beach (AUROC "
+        "1.000 on 200 rows), at or above the 0.98 that medadapt treats as a leak: strong "
+        "predictors on few rows, or leaks (copies of the label, values recorded after the "
+        "outcome); leave them out with --exclude trestbps,oldpeak,thalch, or keep them with "
+        "--allow-leak trestbps,oldpeak,thalch if they are genuine predictors measured before the "
+        "outcome (or leave sites Hungary, VA Long Beach out of --groups, or pass --on-site-error "
+        "continue to go on without them)"
+    )
+    given = run_cli(*common, "--base", base, "--out", tmp_path / "fed")  # a base given: the
+    # sites' columns, with the flags that apply there
+    assert given.code == 2 and not (tmp_path / "fed").exists()
+    assert given.stderr.strip().startswith(
+        "error: columns each alone predict 'num': 'oldpeak' at site Hungary (AUROC 1.000 on 294 "
+        "rows) and at site VA Long Beach (AUROC 1.000 on 200 rows); 'thalch' at site VA Long "
+        "Beach (AUROC 1.000 on 200 rows), "
+    ), given.stderr
+    assert given.stderr.strip().endswith(
+        "keep them with --allow-leak oldpeak,thalch if they are genuine predictors measured "
+        "before the outcome, or correct the sites' export of them (or leave sites Hungary, VA "
+        "Long Beach out of --groups, or pass --on-site-error continue to go on without them)"
+    )
 
 
 def test_the_node_of_a_leaky_site_refuses_too(heart, base, tmp_path):
@@ -274,8 +335,41 @@ def test_a_hospital_with_a_leak_is_refused_before_it_joins(heart, base, tmp_path
     with pytest.raises(DataError) as error:
         preflight(tmp_path / "hungary.csv", base, "Hungary")
     assert str(error.value) == LEAK.format(n=294)
-    n, notes = preflight(tmp_path / "hungary.csv", base, "Hungary", allow_leak="oldpeak")
-    assert n == 294 and notes[0] == f"this site: {KEPT}"
+    checked = preflight(tmp_path / "hungary.csv", base, "Hungary", allow_leak="oldpeak")
+    assert checked.n == 294 and checked.notes[0] == f"this site: {KEPT}"
     said = run_cli("federate", "client", "--server", "127.0.0.1:9", "--site", "Hungary",
                    "--data", tmp_path / "hungary.csv", "--base", base, "--insecure")  # fmt: skip
     assert said.code == 2 and said.stderr.strip() == f"error: {LEAK.format(n=294)}"
+
+
+def test_a_hospital_hears_which_of_its_columns_the_base_does_not_read(heart, base, tmp_path,
+                                                                     monkeypatch):  # fmt: skip
+    """A client's columns that the base does not use were left out without a word: the
+    client names them (names only, never a value) in one note before it joins."""
+    from medadapt.federated.site_node import SiteNode
+
+    monkeypatch.setattr(SiteNode, "run", lambda node, command, env: None)  # no Flower here
+    hungary = heart[heart["dataset"] == "Hungary"].assign(comment="DOE^JOHN follow-up")
+    hungary.to_csv(tmp_path / "hungary.csv", index=False)
+    said = run_cli("federate", "client", "--server", "127.0.0.1:9", "--site", "Hungary",
+                   "--data", tmp_path / "hungary.csv", "--base", base, "--insecure")  # fmt: skip
+    assert said.code == 0, said.stderr
+    notes = [line for line in said.stdout.splitlines() if line.startswith("note: ")]
+    assert notes == ["note: 2 columns of --data are not used (the base model does not read "
+                     "them): 'dataset', 'comment'"], said.stdout  # fmt: skip
+    assert "DOE^JOHN" not in said.stdout + said.stderr
+
+
+def test_a_site_of_one_outcome_is_said_to_be_refused_where_sites_are_described():
+    """Refusing a site whose rows all have one outcome is deliberate: said in the help of the
+    commands that name the sites, and in the README's federated section."""
+    sentence = ("A site whose labelled rows all have the same outcome is refused whole, "
+                "deliberately: it could only pull the shared adapter toward that answer, and "
+                "none of its figures could show it.")  # fmt: skip
+    for command in ("simulate", "client"):
+        shown = run_cli("federate", command, "--help").stdout
+        flat = " ".join(shown.replace("│", " ").split())
+        assert sentence in flat, (command, flat)
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    federated = readme.split("### Federated")[1].split("\n### ")[0]
+    assert "refused whole" in " ".join(federated.split())

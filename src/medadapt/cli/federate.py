@@ -12,7 +12,14 @@ import typer
 
 from medadapt import checks
 from medadapt.cli import inputs
-from medadapt.cli.common import new_directory, small_model_threads, status_progress, stdout, warn
+from medadapt.cli.common import (
+    new_directory,
+    note,
+    small_model_threads,
+    status_progress,
+    stdout,
+    warn,
+)
 from medadapt.cli.main import app
 from medadapt.cli.options import ADAPTER_OPTIONS, Shared, build_command, options_for
 from medadapt.cli.printing import print_dropped, print_skipped, warn_all
@@ -26,6 +33,12 @@ federate_app = typer.Typer(
 )
 app.add_typer(federate_app, name="federate")
 
+#: why a site of one outcome does not take part, where each command describes its sites
+ONE_OUTCOME_SITE = (
+    "A site whose labelled rows all have the same outcome is refused whole, deliberately: it "
+    "could only pull the shared adapter toward that answer, and none of its figures could show "
+    "it."
+)
 RUN = [
     Shared("method", str, "lora", "Adapter method: bottleneck, lora, dora, ia3 or head."),
     ADAPTER_OPTIONS,
@@ -88,7 +101,8 @@ SIMULATE = [
         "groups",
         str,
         ...,
-        "Comma-separated sites taking part (values of --group-column): one Flower node each.",
+        "Comma-separated sites taking part (values of --group-column): one Flower node each. "
+        + ONE_OUTCOME_SITE,
     ),
     Shared("base", Path | None, None, "The base model every site starts from.", ("--base",)),
     Shared(
@@ -133,7 +147,8 @@ SERVER = [
 CLIENT = [
     Shared("server", str, ..., "HOST:PORT of the federation's SuperLink.", ("--server",)),
     Shared("site", str, ..., "This hospital's site name (one of the server's --groups)."),
-    Shared("data", Path, ..., "This site's table (never leaves this machine).", ("--data",)),
+    Shared("data", Path, ..., "This site's table (never leaves this machine). "
+           + ONE_OUTCOME_SITE, ("--data",)),
     Shared("base", Path, ..., "This site's copy of the base model.", ("--base",)),
     Shared("root_certificates", Path | None, None, "TLS: the federation's CA certificate "
            "(ca.crt; required unless --insecure)."),
@@ -248,6 +263,7 @@ def _check_sites(run, values: dict[str, Any], modality, options) -> list[str]:
     """Every site is in the data, and the label is the base's, before Flower starts (a typo
     is one error line, not a failed round); with ``--base``, the options the base decided
     are its own. Returns the warnings to say before the rounds."""
+    from medadapt.federated import leak_survey
     from medadapt.modalities.base import Reading
     from medadapt.workflows.splitting import select
 
@@ -257,12 +273,15 @@ def _check_sites(run, values: dict[str, Any], modality, options) -> list[str]:
         select(samples, run.group_column, run.sites, what="--groups")
         base_groups = checks.names(values["base_groups"], "--base-groups")
         select(samples, run.group_column, base_groups, what="--base-groups")
+        # every leak at once, the base's and the sites', before the base trains
+        leak_survey.refuse_leaks_before_the_base(run, modality, options, base_groups, samples)
         return []
     from medadapt.modalities.bundle import BaseModel
 
     base = BaseModel.load(run.base_dir, flag="--base")
     _refuse_what_the_base_decides(modality, base, options, values["id_column"])
     _check_label(modality, base.schema, run.label, run.data)
+    leak_survey.refuse_leaks_at_sites(run, modality, base, options)  # every site's, at once
     return _read_sites(run, options)
 
 
@@ -429,12 +448,19 @@ def _client(**values: Any) -> None:
         inputs.check_not_inside(out, values["data"], "--data")
         inputs.check_not_inside(out, values["base"], "--base")
     _check_base_folder(values["base"])
-    n, notes = preflight(Path(values["data"]), Path(values["base"]), values["site"],
-                         values["allow_leak"])  # fmt: skip
-    warn_all(notes)  # on this hospital's terminal only: its data never leaves
+    checked = preflight(Path(values["data"]), Path(values["base"]), values["site"],
+                        values["allow_leak"])  # fmt: skip
+    warn_all(checked.notes)  # on this hospital's terminal only: its data never leaves
+    if checked.unread_columns:  # left out without a word before (names only, never a value)
+        note(f"note: {_unread_line(checked.unread_columns)}")
     if values["insecure"]:
         warn("--insecure: this site's adapter weights and metrics travel unencrypted")
     port = values["local_port"] or deploy.free_port()
+    kept = (f"keeps the adapters in {out}" if out else
+            "keeps no adapter here (pass --out DIR to keep them)")  # fmt: skip
+    stdout.print(f"site {values['site']}: {checked.n} labelled samples; {kept}; joining "
+                 f"{values['server']} (Ctrl-C to leave)")  # fmt: skip
+    # the node's private folder is made last: its run removes it however it ends
     node = SiteNode(SiteNode.private_folder(), server=values["server"], wait=values["wait"],
                     say=lambda line: stdout.print(line, markup=False, highlight=False))  # fmt: skip
     command = deploy.supernode_command(
@@ -444,12 +470,16 @@ def _client(**values: Any) -> None:
         root_certificates=values["root_certificates"], insecure=values["insecure"],
         allow_leak=values["allow_leak"],
     )  # fmt: skip
-    kept = (f"keeps the adapters in {out}" if out else
-            "keeps no adapter here (pass --out DIR to keep them)")  # fmt: skip
-    stdout.print(f"site {values['site']}: {n} labelled samples; {kept}; joining "
-                 f"{values['server']} (Ctrl-C to leave)")  # fmt: skip
     node.run(command, deploy.flower_env())
     stdout.print(_finished(out and Path(out)), markup=False, highlight=False)
+
+
+def _unread_line(columns: list[str]) -> str:
+    """The client's note of the columns of its --data that the base does not read."""
+    many = len(columns) > 1
+    return (f"{len(columns)} column{'s' if many else ''} of --data {'are' if many else 'is'} not "
+            f"used (the base model does not read {'them' if many else 'it'}): "
+            f"{', '.join(map(repr, columns))}")  # fmt: skip
 
 
 def _finished(out: Path | None) -> str:
@@ -480,6 +510,7 @@ def _train_base_here(run, values, options, modality, out: Path):
     ``train-base`` says of the data (identifiers left out, "not measured" codes ...)."""
     from dataclasses import replace
 
+    from medadapt.federated.leak_survey import BASE_TEST_FRACTION
     from medadapt.workflows.train_base import train_base_job
 
     groups = checks.names(values["base_groups"], "--base-groups")
@@ -488,6 +519,7 @@ def _train_base_here(run, values, options, modality, out: Path):
             modality=modality, data=run.data, out=out / "base", options=options,
             label=run.label, group_column=run.group_column, groups=groups,
             id_column=run.id_column, seed=run.seed, progress=step,
+            test_fraction=BASE_TEST_FRACTION,  # the split its leaks were judged on
         )  # fmt: skip
     print_skipped(summary)
     if "dropped_columns" in summary:
@@ -502,7 +534,12 @@ def _print(results: dict[str, Any], out: Path) -> None:
     from medadapt.federated.compared import legend, shown_columns
     from medadapt.federated.config import PERSONAL_LABELS
     from medadapt.federated.results import finite
-    from medadapt.federated.site_lines import failure_lines, no_auroc_line, run_lines
+    from medadapt.federated.site_lines import (
+        failure_lines,
+        no_auroc_line,
+        privacy_line,
+        run_lines,
+    )
     from medadapt.federated.verdicts import verdict_lines
 
     results = finite(results)  # a metric not defined at a site (NaN) shows as a dash
@@ -536,6 +573,8 @@ def _print(results: dict[str, Any], out: Path) -> None:
         folders = ", ".join(f"{out}/{folder}/" for folder in results["kept"].values())
         stdout.print(f"each site's {how} adapter is kept (use it with --adapter): {folders}",
                      markup=False, highlight=False)  # fmt: skip
+    if said := privacy_line(results):  # on the terminal too, not only in report.html
+        stdout.print(said, markup=False, highlight=False, soft_wrap=True)
     sizes = results["bytes"]
     stdout.print(
         f"{sizes['adapter_to_site']:,.0f} bytes of adapter per site per round "

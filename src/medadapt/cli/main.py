@@ -118,6 +118,13 @@ RESUME_HINTS = {
         "this site left the federation; the adapters of the runs it finished are kept in "
         "--out, if one was given"
     ),
+    # their --out takes its place only once the run finished: nothing of theirs is left
+    "federate server": (
+        "nothing was written (--out is written only when the run finishes); re-run the command"
+    ),
+    "federate simulate": (
+        "nothing was written (--out is written only when the run finishes); re-run the command"
+    ),
 }
 INTERRUPTED_EXIT = 130  # 128 + SIGINT, the shell's convention
 

@@ -29,6 +29,7 @@ from flwr.clientapp import ClientApp
 from medadapt.errors import DataError, MedadaptError
 from medadapt.federated.config import FederatedRun
 from medadapt.federated.local import (
+    BASE_ALONE,
     VERSUS_BASE,
     LocalTraining,
     Trainable,
@@ -153,11 +154,18 @@ def _site_options(run: FederatedRun, modality: Any, context: Context) -> Any:
 
 
 def _check_same_base(run: FederatedRun, base: Any) -> None:
+    """A hospital's copy of the base is the server's (deployment), said by the weights'
+    fingerprints: the refusal reaches the server's terminal and log, which must not learn
+    where another hospital keeps its files."""
     if run.base_fingerprint and base.fingerprint.weights != run.base_fingerprint:
         raise NotOfThisRun(
-            f"--base {run.base_dir} is not the base model the server federates (its weights "
-            "differ): use a copy of the server's base"
+            f"this site's --base (weights sha256 {base.fingerprint.weights[:FINGERPRINT]}) is "
+            "not the base model the server federates (weights sha256 "
+            f"{run.base_fingerprint[:FINGERPRINT]}): use a copy of the server's base"
         )
+
+
+FINGERPRINT = 12  # hex digits of a base's weights hash in a message (as the report shows it)
 
 
 def _which_site(run: FederatedRun, context: Context) -> tuple[int, Path]:
@@ -286,7 +294,7 @@ def _evaluate(site: LocalSite, message: Message) -> Message:
         base_scores = predict(site.modality, site.data.base.model, site.schema, site.test,
                               adapter=None)  # fmt: skip
         base = site_metrics(site.modality, site.schema, site.test, base_scores, **score)
-        metrics.update({f"base/{k}": v for k, v in base.items()})
+        metrics.update({f"{BASE_ALONE}{k}": v for k, v in base.items()})
         paired = _paired_with_base(site, scores, base_scores, shared, n_boot=n_boot)
         metrics.update({f"{VERSUS_BASE}{k}": v for k, v in paired.items()})
         personalised = personal = None

@@ -5,7 +5,9 @@ hospital), as separate processes talking over TLS (``--insecure`` only when aske
 are :data:`server_app` and :data:`client_app` (medadapt's, written once for simulation and
 deployment) and submits the run with ``flwr run``; the ServerApp writes the adapter and
 ``federated.json`` into ``--out``. ``medadapt federate client`` runs a SuperNode at a
-hospital, naming its site, its local file and its copy of the base. Flower's telemetry is off.
+hospital, naming its site, its local file and its copy of the base. Flower's telemetry and
+update check are off; Flower's working files (its copies of the app included) stay in the
+run's own folders, removed when it ends.
 """
 
 from __future__ import annotations
@@ -35,8 +37,11 @@ from medadapt.federated.site_events import EVENTS_KEY, SiteEvents, server_line, 
 
 CERTIFICATES = ("ca.crt", "server.pem", "server.key")
 LOGS = ("superlink.log", "flwr.log")  # the server's Flower logs, in --out
-SERVER_EVENTS = ".flower/events.jsonl"  # what the ServerApp tells the server command
-ENV = {"FLWR_TELEMETRY_ENABLED": "0"}
+WORK = ".flower"  # Flower's working files in the server's --out, removed when the run ends
+SERVER_EVENTS = f"{WORK}/events.jsonl"  # what the ServerApp tells the server command
+#: Flower's telemetry off, and its update check (a request to Flower's servers from each
+#: hospital's and the server's machine, at every start) too
+ENV = {"FLWR_TELEMETRY_ENABLED": "0", "FLWR_DISABLE_UPDATE_CHECK": "1"}
 
 client_app = make_client_app()  # the run comes with each message's run config
 server_app = ServerApp()
@@ -399,13 +404,17 @@ def run_server(run: FederatedRun, out: Path, *, host: str, port: int, certificat
                insecure: bool, timeout: float, say=None) -> dict[str, Any]:  # fmt: skip
     """Start a SuperLink, submit ``run`` and wait for it; the SuperLink stops at the end.
     Returns what the ServerApp wrote (``federated.json``). A run that fails names where its
-    Flower logs are kept (``out`` is removed then)."""
+    Flower logs are kept (``out`` is removed then). Flower's working files (the app, the copy
+    of it the SuperLink installs, the ServerApp's events) live in ``out``'s :data:`WORK`
+    folder, removed when the run ends, however it ends: none in the user's ``~/.flwr``."""
     say = say or (lambda message: None)
     check_port_free(host, port)
-    work = out / ".flower"
+    work = out / WORK
     link_log = open(out / "superlink.log", "wb")  # noqa: SIM115  (kept open for the process)
     command = superlink_command(host, port, certificates, insecure)
-    link = subprocess.Popen(command, env=flower_env(), stdout=link_log, stderr=subprocess.STDOUT)
+    # the SuperLink's ServerApp installs the app it runs in FLWR_HOME/apps (~/.flwr by default)
+    env = flower_env(FLWR_HOME=str(work / "superlink"))
+    link = subprocess.Popen(command, env=env, stdout=link_log, stderr=subprocess.STDOUT)
     failed = None
     try:
         local = local_address(host)
@@ -425,6 +434,7 @@ def run_server(run: FederatedRun, out: Path, *, host: str, port: int, certificat
         stop_process(link)
         link_log.close()
         plain_logs(out)
+        shutil.rmtree(work, ignore_errors=True)
     if failed is not None:
         kept = keep_logs(out)
         where = f" (Flower's logs: {kept}/)" if kept else ""

@@ -21,6 +21,7 @@ CLASS_METRICS = ("auroc", "accuracy", "balanced_accuracy", "brier")  # a classif
 REGRESSION_METRICS = ("mae", "rmse", "r2")  # a measured outcome's site
 ROUND_METRICS = CLASS_METRICS + REGRESSION_METRICS  # every figure a site may send
 VERSUS_BASE = "versus_base/"  # the final round's paired difference, shared adapter - base
+BASE_ALONE = "base/"  # the final round's figures of the base alone at the site
 
 
 def sent_metrics(task: str) -> tuple[str, ...]:

@@ -169,25 +169,33 @@ def outcome_words(schema: Any, task: str, classes: list[str]) -> str | None:
 
 def mean_over_sites(results: dict[str, Any], which: str = "federated") -> dict[str, Any]:
     """The shared adapter's figures (``which``: or another compared model's, ``"base"``: the
-    base alone's): the sites' unweighted mean (FLamby's average), each with a note saying so,
-    over how many sites and which had none (the mean has no interval and no single n: a
-    reader of the card must not take it for one estimate)."""
+    base alone's): the sites' unweighted mean (FLamby's average), with one note for them all
+    (``notes["all"]``: a mean over how many sites, each on its own held-out patients, and where
+    each site's figure is with its interval and n; the mean has neither, and a reader of the
+    card must not take it for one estimate) and, for a figure fewer sites had, a note naming
+    the sites without it (said once, not per figure: the card lists every note)."""
     average = dict(results["average"][which])
     sites = results["sites"]
-    notes = {}
-    for metric, value in list(average.items()):
-        if metric.endswith("_sites") or value is None:
-            continue
-        without = [name for name, site in sites.items()
-                   if not _finite((site.get(which) or {}).get(metric))]  # fmt: skip
-        counted = len(sites) - len(without)
-        missing = f" (none at {', '.join(without)})" if without else ""
-        notes[metric] = (
-            f"the unweighted mean of {counted} of {len(sites)} sites' own figures{missing}, "
-            "each on that site's held-out patients; no interval: each site's, with its 95% "
-            "interval and n, is in federated.json"
-        )
-    return {**average, "notes": notes} if notes else average
+    lacking = {metric: [name for name, site in sites.items()
+                        if not _finite((site.get(which) or {}).get(metric))]
+               for metric, value in average.items()
+               if not metric.endswith("_sites") and value is not None}  # fmt: skip
+    if not lacking:
+        return average
+    nowhere = [name for name in sites if all(name in names for names in lacking.values())]
+    fewer = {metric: names for metric, names in lacking.items() if len(names) > len(nowhere)}
+    over = (f"{len(sites) - len(nowhere)} of {len(sites)} sites"
+            + (f", none at {', '.join(nowhere)}" if nowhere else "")
+            + ("; fewer where said" if fewer else ""))  # fmt: skip
+    notes = {
+        "all": "each figure is the unweighted mean of the sites' own figures, each on that "
+        f"site's held-out patients ({over}), not one estimate: each site's figure, with its 95% "
+        "interval and n, is in federated.json"
+    }
+    for metric, names in fewer.items():
+        notes[metric] = (f"over {len(sites) - len(names)} of {len(sites)} sites only (none at "
+                         f"{', '.join(names)})")  # fmt: skip
+    return {**average, "notes": notes}
 
 
 def _finite(value: Any) -> bool:

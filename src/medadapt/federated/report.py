@@ -24,7 +24,12 @@ from medadapt.federated.compared import (
 from medadapt.federated.config import PERSONAL_LABELS
 from medadapt.federated.figure_warnings import no_information
 from medadapt.federated.site_figures import ROUND_PANELS, round_figure, site_table
-from medadapt.federated.site_lines import failure_lines, no_auroc_line, run_lines
+from medadapt.federated.site_lines import (
+    failure_lines,
+    no_auroc_line,
+    privacy_line,
+    run_lines,
+)
 from medadapt.federated.verdicts import verdict_lines
 
 
@@ -100,12 +105,8 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
     share = results["bytes"].get("share_of_full_model")
     if share is not None:
         lines.append(f"Each round sent each site {share:.1%} of what full-model FedAvg sends.")
-    if config.get("noise_multiplier"):
-        lines.append(
-            f"Differential privacy: updates clipped to norm {config['clipping_norm']}, Gaussian "
-            f"noise multiplier {config['noise_multiplier']} (Flower's server-side fixed "
-            "clipping); compare with a run without it to see the cost in accuracy."
-        )
+    if said := privacy_line(results):
+        lines.append(said)
     how = ("a bootstrap over patients" if regression else "exact binomial for accuracy, "
            "sensitivity and specificity, for AUROC the wider of a bootstrap and Newcombe's "
            "score interval, a bootstrap for the others")  # fmt: skip

@@ -13,7 +13,7 @@ import numpy as np
 
 from medadapt.evaluate.metrics import headline_metric
 from medadapt.federated.config import FederatedRun
-from medadapt.federated.local import ROUND_METRICS, VERSUS_BASE, sent_metrics
+from medadapt.federated.local import BASE_ALONE, ROUND_METRICS, VERSUS_BASE, sent_metrics
 from medadapt.federated.records import (
     adapter_record,
     base_record,
@@ -108,6 +108,9 @@ def summarise(
             # patients (only the difference and its interval crossed the network); None
             # where the site compared nothing
             "versus_base": _compared(_unprefixed(entry, VERSUS_BASE)),
+            # the base alone, as the site scored it in the final round (a deployment's only
+            # figures of it); a simulation's references score it on the same patients
+            "base": _unprefixed(entry, BASE_ALONE) or None,
             **references.get(name, {}),
         }
         for key, notes in site_notes(sites[name]).items():

@@ -1,6 +1,7 @@
 """Plain-words lines that the terminal and the federated report share: what the run predicts,
 from which base and on how many patients at each site; why a site has no AUROC, a regression
-site's measured figures, and a site that failed during the run."""
+site's measured figures, a site that failed during the run, and what differential privacy
+was."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from medadapt.evaluate.metrics import LOWER_IS_BETTER, MIN_PATIENTS, MIN_PER_CLA
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt, listed, metric_digits
 from medadapt.federated.compared import (
     COLUMNS,
+    LABELS,
     SHOWN_MEASURED,
+    measured,
     measured_at,
     missing,
     test_patients,
@@ -144,3 +147,20 @@ def _figure(metric: str, value: Any) -> str:
     """A figure as the tables print it (an error in the label's unit: three significant
     figures); n/a where it was not reported."""
     return "n/a" if missing(value) else fmt(float(value), metric_digits(metric, value))
+
+
+def privacy_line(results: dict[str, Any]) -> str | None:
+    """What differential privacy was in this run (None when it was off): the clipping norm,
+    the noise multiplier, and that its cost in the leading figure (accuracy at 0.5, or MAE
+    for a measured outcome: the first the tables show) was not measured, since the run has no
+    twin without it, with how to measure it."""
+    config = results["config"]
+    if not config.get("noise_multiplier"):
+        return None
+    leading = LABELS["mae" if measured(results) else "accuracy"]
+    return (
+        f"Differential privacy was on: each site's update clipped to norm "
+        f"{config['clipping_norm']:g}, Gaussian noise multiplier {config['noise_multiplier']:g} "
+        f"(Flower's server-side fixed clipping). Its cost in {leading} was not measured: run "
+        "the same command without --dp-clip and --dp-noise and compare the sites' figures."
+    )

@@ -3,7 +3,8 @@ with its site's config, what it handles said in counts on the hospital's termina
 once the run it took part in ends (the server's SuperLink stops then), when its site is
 refused (the reason said here, not only at the server), or when no server answers for
 ``--wait`` seconds. Flower's own log goes to a private folder, named when something fails and
-removed otherwise."""
+removed otherwise; the copy of the app Flower installs for the node (in its ``FLWR_HOME``,
+``~/.flwr`` by default) goes there too, and is removed in either case."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ SETTLE = 30.0  # seconds the last reply may take to leave before the node is sto
 #: a node gone before that turns its reply into Flower's "Node Unavailable" at the server
 LINGER = 10.0
 EVENTS_FILE, LOG_FILE = "events.jsonl", "supernode.log"
+FLOWER_HOME = "flower"  # the node's FLWR_HOME, where Flower installs the app it runs
 #: Flower's lines when a reply has left the node (sent, or dropped for a run that ended)
 _ANSWERED = ("Sent successfully", "Ignoring reply message", "Failed to send message")
 _TLS = ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed", "SSL/TLS handshake error")
@@ -98,6 +100,7 @@ class SiteNode:
         from medadapt.workflows.parallel import sigterm_interrupts
 
         failed, node, reader = False, None, None
+        env = {**env, "FLWR_HOME": str(self.folder / FLOWER_HOME)}
         try:
             with open(self.folder / LOG_FILE, "w", encoding="utf-8") as log:
                 watch = NodeWatch(log)
@@ -118,8 +121,21 @@ class SiteNode:
             failed = True
             raise DataError(f"{error} (Flower's log: {self.folder / LOG_FILE})") from None
         finally:
-            if not failed:  # kept, and named, only when something failed
-                shutil.rmtree(self.folder, ignore_errors=True)
+            self.clear(keep_log=failed)  # kept, and named, only when something failed
+
+    def clear(self, *, keep_log: bool = False) -> None:
+        """Remove what the node left here: its folder, or (``keep_log``) all of it but
+        Flower's log, named in the error."""
+        if not keep_log:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            return
+        for item in self.folder.iterdir() if self.folder.is_dir() else ():
+            if item.name == LOG_FILE:
+                continue
+            if item.is_dir():
+                shutil.rmtree(item, ignore_errors=True)
+            else:
+                item.unlink(missing_ok=True)
 
     def _follow(self, node: subprocess.Popen, watch: NodeWatch) -> None:
         ended = gone = None

@@ -306,15 +306,26 @@ def trainable(run: FederatedRun, modality: Modality, base: BaseModel) -> Trainab
 MIN_SITE_SAMPLES = 10  # fewer labelled samples cannot both train and test an adapter
 
 
+@dataclass(frozen=True)
+class SiteCheck:
+    """What a hospital's checks found before it joins (:func:`preflight`), for its own
+    terminal: how many labelled samples, what ``adapt`` would warn about them, and the columns
+    of its table the base does not read (names only, never a value)."""
+
+    n: int
+    notes: list[str]
+    unread_columns: list[str] = field(default_factory=list)
+
+
 def preflight(data: Path, base_dir: Path, site: str | None = None,
-              allow_leak: str | None = None) -> tuple[int, list[str]]:  # fmt: skip
+              allow_leak: str | None = None) -> SiteCheck:  # fmt: skip
     """A hospital's checks before it joins: the base loads, the file has what the base reads
     (label and features), enough labelled samples, and no base input that alone predicts the
     label there (unless kept with ``allow_leak``: the site's ``--allow-leak``). Returns how
-    many, and what ``adapt`` would warn about them (said on the hospital's own terminal: the
-    data never leaves); raises the one-line error otherwise. A column naming ``site`` beside
-    other values (a file of every site's rows: all of them would train here) is warned
-    about."""
+    many, what ``adapt`` would warn about them and the columns the base does not read (said
+    on the hospital's own terminal: the data never leaves); raises the one-line error
+    otherwise. A column naming ``site`` beside other values (a file of every site's rows: all
+    of them would train here) is warned about."""
     base = BaseModel.load(base_dir, flag="--base")
     modality = modality_of(base.kind)
     options = modality.options()
@@ -345,7 +356,8 @@ def preflight(data: Path, base_dir: Path, site: str | None = None,
         fix=SITE_LEAK_ADVICE)]  # fmt: skip
     notes += too_few_notes(modality, base.schema, samples, None, fix=None)
     notes += modality.sample_notes(base.schema, samples)
-    found = _site_column(getattr(samples, "frame", None), site)
+    frame = getattr(samples, "frame", None)
+    found = _site_column(frame, site)
     if found is not None:
         column, others = found
         warnings.warn(
@@ -355,7 +367,17 @@ def preflight(data: Path, base_dir: Path, site: str | None = None,
             UserWarning,
             stacklevel=2,
         )
-    return len(samples), notes
+    return SiteCheck(len(samples), notes, unread_columns(frame, base.schema))
+
+
+def unread_columns(frame: Any, schema: Any) -> list[str]:
+    """The columns of a site's table the base model does not read: neither one of its inputs
+    nor its label or patient id column (names only); none for samples that are not a table."""
+    features = getattr(schema, "features", None)
+    if frame is None or features is None:
+        return []
+    read = {spec.name for spec in features} | {schema.label, schema.id_column}
+    return [str(column) for column in frame.columns if column not in read]
 
 
 def _site_column(frame: Any, site: str | None) -> tuple[str, int] | None:

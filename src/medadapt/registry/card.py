@@ -193,13 +193,22 @@ def _metric_limitations(recorded: dict[str, Any], metrics: list[Metric]) -> list
             out.append(f"{note[0].upper()}{note[1:].rstrip('.')}.")
             continue
         out.append(f"{'All metrics' if name == 'all' else metric_label(name)}: {note.rstrip('.')}.")
+    bare = [m for m in scores if m.ci is None]
+    if len(bare) == 1:
+        out.append(
+            f"No confidence interval recorded for {metric_label(bare[0].name)}: treat "
+            f"{bare[0].value:.3f} as a point estimate of unknown precision."
+        )
+    elif bare:  # said once, not once per metric (a federated mean has none for any)
+        named = [f"{metric_label(m.name)} ({m.value:.3f})" for m in bare]
+        out.append(
+            f"No confidence interval recorded for {', '.join(named[:-1])} and {named[-1]}: "
+            "treat each as a point estimate of unknown precision."
+        )
     for metric in scores:
         if metric.ci is None:
-            out.append(
-                f"No confidence interval recorded for {metric_label(metric.name)}: treat "
-                f"{metric.value:.3f} as a point estimate of unknown precision."
-            )
-        elif metric.ci[1] - metric.ci[0] > WIDE_CI and -1 <= metric.value <= 1:
+            continue
+        if metric.ci[1] - metric.ci[0] > WIDE_CI and -1 <= metric.value <= 1:
             out.append(
                 f"The confidence interval for {metric_label(metric.name)} is wide "
                 f"({metric.ci[0]:.2f} to {metric.ci[1]:.2f}): the data do not pin down its "

@@ -1,0 +1,124 @@
+"""What a federated run says when it ends, on the terminal, in the report and on the adapter's
+card: differential privacy and what it cost, the base alone's own figures beside the paired
+differences in a deployment, and the shared adapter's figures said once to be means over
+sites (a new user's trial). No Flower here: what a run's sites sent, summarised."""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import io
+from pathlib import Path
+
+import torch
+
+from medadapt.cli.federate import _print
+from medadapt.federated.config import FederatedRun
+from medadapt.federated.records import mean_over_sites
+from medadapt.federated.results import summarise, write_results
+from medadapt.federated.server import FederatedOutcome
+from medadapt.registry.card import limitations
+from medadapt.registry.records import parse_metrics
+
+SITES = ("North", "South")
+
+
+def _figures(accuracy: float, auroc: float, n: int = 60, positives: int = 30) -> dict:
+    """One model's figures at a site, as a site sends them (with intervals)."""
+    return {"n": float(n), "n_positive": float(positives), "n_patients": float(n),
+            "accuracy": accuracy, "accuracy_low": accuracy - 0.1,
+            "accuracy_high": accuracy + 0.1, "auroc": auroc, "auroc_low": auroc - 0.1,
+            "auroc_high": auroc + 0.1, "balanced_accuracy": accuracy, "brier": 0.2}  # fmt: skip
+
+
+def _deployed(tmp_path: Path, **run: object) -> dict:
+    """The results of a deployment's server: each site's final reply holds the shared
+    adapter's figures, the base alone's (``base/``) and their paired difference; the server
+    has no references of its own (no site's rows)."""
+    config = FederatedRun(base_dir=tmp_path, data=None, label=None, group_column=None,
+                          sites=SITES, **run).check()  # fmt: skip
+    final = []
+    for name, (shared, base) in zip(SITES, ((0.80, 0.70), (0.75, 0.72)), strict=True):
+        final.append({
+            "round": config.rounds + 1, "site": name, **_figures(shared, 0.85),
+            **{f"base/{k}": v for k, v in _figures(base, 0.8).items()},
+            "versus_base/accuracy": shared - base, "versus_base/accuracy_low": -0.05,
+            "versus_base/accuracy_high": 0.2,
+        })  # fmt: skip
+    outcome = FederatedOutcome(weights={}, rounds=[], final=final, failures=[],
+                               train_counts={name: 140 for name in SITES})  # fmt: skip
+    return summarise(config, outcome, {}, 12.0, counts={n: (140, 60) for n in SITES},
+                     base_model=torch.nn.Linear(2, 1), task="binary")  # fmt: skip
+
+
+def _printed(results: dict, out: Path) -> str:
+    said = io.StringIO()
+    with contextlib.redirect_stdout(said):
+        _print(results, out)
+    return said.getvalue()
+
+
+def test_differential_privacy_is_said_on_the_terminal_as_in_the_report(tmp_path):
+    """Only report.html said that DP was on; the terminal's last lines now say it too, with
+    the clipping norm, the noise multiplier and where its cost would be measured (a run has
+    no twin without it)."""
+    results = _deployed(tmp_path, clipping_norm=1.5, noise_multiplier=0.3)
+    line = (
+        "Differential privacy was on: each site's update clipped to norm 1.5, Gaussian noise "
+        "multiplier 0.3 (Flower's server-side fixed clipping). Its cost in accuracy at 0.5 was "
+        "not measured: run the same command without --dp-clip and --dp-noise and compare the "
+        "sites' figures."
+    )
+    printed = _printed(results, tmp_path / "fed").splitlines()
+    assert line in printed  # one line, not wrapped
+    after = " ".join(printed[printed.index(line) + 1 :])  # at the end, before "wrote ..."
+    assert after.startswith("0 bytes of adapter per site per round") and "wrote" in after
+    write_results(results, tmp_path)
+    assert line in html.unescape((tmp_path / "report.html").read_text())  # the same words
+    assert "Differential privacy" not in _printed(_deployed(tmp_path), tmp_path / "fed")
+
+
+def test_a_deployment_shows_the_base_alone_beside_the_shared_adapter(tmp_path):
+    """The server's table showed the shared adapter's accuracy and a paired difference with
+    the base, never the base's own figure, which every site had sent; now it is a column, as
+    in the simulation's table (and the report's per-site tables and the adapter's record)."""
+    results = _deployed(tmp_path)
+    assert results["sites"]["North"]["base"]["accuracy"] == 0.70
+    assert results["average"]["base"]["accuracy"] == (0.70 + 0.72) / 2
+    printed = _printed(results, tmp_path / "fed")
+    header = next(line for line in printed.splitlines() if "site" in line and "shared" in line)
+    assert "base" in header, printed
+    north = next(line for line in printed.splitlines() if "North" in line and "0.800" in line)
+    assert "0.700" in north, printed
+    assert "base: no adapter" in " ".join(printed.split())  # the legend names the column
+    write_results(results, tmp_path)
+    report = html.unescape((tmp_path / "report.html").read_text())
+    assert "<th>base</th>" in report and "0.700 (0.600" in report
+
+
+def test_the_card_says_once_that_the_shared_figures_are_means_without_an_interval():
+    """The card of a federated adapter said per figure that it was a mean over sites with no
+    interval, and again per figure that no interval was recorded: each is said once now; a
+    figure fewer sites had names them."""
+    sites = {"A": {"federated": {"accuracy": 0.8, "auroc": 0.85, "balanced_accuracy": 0.7,
+                                 "brier": 0.1}},
+             "B": {"federated": {"accuracy": 0.7, "auroc": float("nan"),
+                                 "balanced_accuracy": 0.6, "brier": 0.2}}}  # fmt: skip
+    average = {"accuracy": 0.75, "accuracy_sites": 2, "auroc": 0.85, "auroc_sites": 1,
+               "balanced_accuracy": 0.65, "balanced_accuracy_sites": 2, "brier": 0.15,
+               "brier_sites": 2}  # fmt: skip
+    shared = mean_over_sites({"sites": sites, "average": {"federated": average}})
+    assert shared["notes"] == {
+        "all": "each figure is the unweighted mean of the sites' own figures, each on that "
+        "site's held-out patients (2 of 2 sites; fewer where said), not one estimate: each "
+        "site's figure, with its 95% interval and n, is in federated.json",
+        "auroc": "over 1 of 2 sites only (none at B)",
+    }
+    said = limitations({"data_summary": {"n_train": 300, "n_test": 120}, "metrics": shared,
+                        "limitations": []}, parse_metrics(shared))  # fmt: skip
+    assert sum("unweighted mean" in line for line in said) == 1, said
+    bare = [line for line in said if "interval recorded" in line]
+    assert bare == [
+        "No confidence interval recorded for AUROC (0.850), accuracy (0.750), balanced accuracy "
+        "(0.650) and Brier score (0.150): treat each as a point estimate of unknown precision."
+    ], said
