@@ -1,9 +1,11 @@
-"""Fixtures: a fresh registry and a factory of distinct tiny adapters."""
+"""Fixtures: a fresh registry, a factory of distinct tiny adapters, and the registry command
+line run in-process."""
 
 from __future__ import annotations
 
 import pytest
 
+from medadapt.cli.main import main
 from medadapt.registry import Registry
 from tests.registry.helpers import make_adapter
 
@@ -25,3 +27,24 @@ def adapter_dir(tmp_path):
         return made[key]
 
     return make
+
+
+@pytest.fixture
+def cli(capsys, tmp_path):
+    """``cli(*args, ok=True)``: ``medadapt registry --root TMP/reg ARGS`` (``--bare`` first:
+    ``medadapt ARGS``), asserting its exit status; returns ``(stdout, stderr)``."""
+    root = tmp_path / "reg"
+
+    def run(*args: str, ok: bool = True) -> tuple[str, str]:
+        argv = ["registry", "--root", str(root), *args] if args[:1] != ("--bare",) else args[1:]
+        try:
+            main(list(argv))
+            code = 0
+        except SystemExit as exit_:
+            code = exit_.code
+        out, err = capsys.readouterr()
+        assert (code == 0) == ok, (code, out, err)
+        return out, err
+
+    run.root = root
+    return run

@@ -4,7 +4,8 @@ A thin shell over :class:`medadapt.registry.Registry`; every error is one line (
 it and exits non-zero). Importing this module must stay cheap: torch is imported only by the
 commands that read adapter files (add, import). What the registry command modules share
 (the sub-app, ``--root``, opening the registry) is in :mod:`medadapt.cli.registry_common`;
-how these commands print values is in :mod:`medadapt.cli.registry_format`.
+how these commands print values is in :mod:`medadapt.cli.registry_format`, and what
+``promote`` says of the version it serves in :mod:`medadapt.cli.registry_promotion`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from medadapt.cli.common import warn
@@ -29,7 +31,9 @@ from medadapt.cli.registry_common import (
 from medadapt.cli.registry_format import (
     WARNED,
     cell,
+    change_cells,
     config_items,
+    counted,
     diff_rows,
     echo_json,
     headline_metric,
@@ -37,15 +41,19 @@ from medadapt.cli.registry_format import (
     listed_metric,
     metric_label,
     metric_rows,
-    metric_text,
     note_lines,
-    promotion_messages,
+    other_outcomes,
     recorded_unit,
+    rounded_summary,
+    strangers_line,
     summary_rows,
     table_console,
+    versus_base_rows,
 )
-from medadapt.registry import AdapterVersion, Registry, RegistryError
-from medadapt.registry.bases import base_schema, missing_base_note
+from medadapt.cli.registry_promotion import promotion_messages
+from medadapt.registry import AdapterVersion, Registry, RegistryError, VersionDiff
+from medadapt.registry.bases import base_schema, has_base, missing_base_note
+from medadapt.registry.records import summaries
 from medadapt.registry.summary_words import positive_class_words
 
 app.add_typer(registry_app, name="registry")
@@ -60,11 +68,6 @@ def _unknown_name(reg: Registry, name: str) -> None:
     names = sorted({v.name for v in reg.list()})
     listed = ", ".join(names[:10]) if names else "none yet"
     raise RegistryError(f"no adapter named {name!r} in {reg.root} (its names: {listed})")
-
-
-def _count(n: int, noun: str) -> str:
-    """``1 version``, ``2 versions``."""
-    return f"{n} {noun}{'s' if n != 1 else ''}"
 
 
 def _manifest(reg: Registry, v: AdapterVersion) -> dict[str, Any]:
@@ -105,7 +108,9 @@ def add_cmd(
     force: Annotated[
         bool,
         typer.Option(
-            "--force", help="Add it even if it predicts another outcome than NAME's newest version."
+            "--force",
+            help="Add it even if it predicts another outcome or serves another group than "
+            "NAME's newest version, or if NAME is new but spelt like a registered name.",
         ),
     ] = False,
 ) -> None:
@@ -145,8 +150,16 @@ def add_cmd(
     else:
         typer.echo(f"{v.ref} already holds this exact adapter; nothing added")
     echo_notices(result.notices)
-    if result.new:
-        typer.echo(f"serve it with: {registry_command(ctx, 'promote')} {v.ref}")
+    if not result.new:
+        return
+    promote = f"{registry_command(ctx, 'promote')} {v.ref}"
+    if has_base(reg.root, v.base_fingerprint["weights"]):
+        typer.echo(f"serve it with: {promote}")
+    else:  # promoted now, it would not be served: its base comes first
+        typer.echo(
+            f"to serve it: first keep its base model with '{registry_command(ctx, 'add-base')} "
+            f"BASE_DIR' (the directory 'medadapt train-base' wrote), then '{promote}'"
+        )
 
 
 @registry_app.command("list")
@@ -239,8 +252,10 @@ def show_cmd(
     ]
     if origin:
         rows.append(("imported from", f"{origin.get('name')}@{origin.get('version')}"))
-    rows += [(f"data: {field}", said) for field, said in summary_rows(v.data_summary)]
+    data = summary_rows(rounded_summary(v.data_summary))
+    rows += [(f"data: {field}", said) for field, said in data]
     rows += metric_rows(v, _classes(reg, v))
+    rows += versus_base_rows(summaries(_manifest(reg, v))["versus_base"])
     for key, value in rows:
         table.add_row(key, value)
     table_console().print(table)
@@ -279,6 +294,8 @@ def diff_cmd(
         echo_json(d.to_dict())
         return
     console = table_console()
+    if d.same_question is False:  # said first: every figure below measures another thing
+        console.print(other_outcomes(d), markup=False)  # labels are the user's text
     changes = Table(title=f"{d.a} -> {d.b}")
     for column in ("field", d.a, d.b):
         changes.add_column(column)
@@ -292,35 +309,42 @@ def diff_cmd(
     else:
         console.print("same method, config, data summary and weights")
     if d.metrics:
-        metrics = Table(title="metrics")
-        for column in ("metric", d.a, d.b, "change", "CIs overlap"):
-            metrics.add_column(column)
-        for m in d.metrics:
-            overlap = {True: "yes", False: "no", None: "-"}[m.overlap]
-            metrics.add_row(
-                metric_label(m.name, recorded_unit(summary_a), classes),
-                metric_text(m.a) if m.a else "-",
-                metric_text(m.b) if m.b else "-",
-                m.format_delta(),
-                overlap,
-            )
-        console.print(metrics)
-        overlapping = [metric_label(m.name) for m in d.metrics if m.overlap]
-        if overlapping:
-            console.print(
-                f"overlapping CIs for {', '.join(overlapping)}: these intervals cannot tell "
-                f"{d.a} and {d.b} apart; overlap is not evidence that they perform the same"
-            )
-        if d.same_test_rows is False:
-            console.print(
-                f"warning: {d.a} and {d.b} were measured on different test rows: the "
-                "difference mixes model and data"
-            )
-        elif d.same_test_rows is None:
-            console.print(
-                "note: the test rows of one or both versions are not recorded: the metrics "
-                "may not be comparable"
-            )
+        _print_metrics(console, d, recorded_unit(summary_a), classes)
+
+
+def _print_metrics(console: Console, d: VersionDiff, unit: str, classes: list[str] | None) -> None:
+    """``diff``'s metrics table: both sides with the same decimals, their change and whether
+    their intervals overlap, and what that may and may not mean; for two versions predicting
+    different outcomes, the figures side by side only (a change between them means nothing)."""
+    compared = d.same_question is not False
+    metrics = Table(title="metrics")
+    columns = ("metric", d.a, d.b, "change", "CIs overlap") if compared else ("metric", d.a, d.b)
+    for column in columns:
+        metrics.add_column(column)
+    for m in d.metrics:
+        a_text, b_text, change = change_cells(m)
+        overlap = {True: "yes", False: "no", None: "-"}[m.overlap]
+        cells = (metric_label(m.name, unit, classes), a_text, b_text)
+        metrics.add_row(*cells, *((change, overlap) if compared else ()))
+    console.print(metrics)
+    if not compared:
+        return
+    overlapping = [metric_label(m.name) for m in d.metrics if m.overlap]
+    if overlapping:
+        console.print(
+            f"overlapping CIs for {', '.join(overlapping)}: these intervals cannot tell "
+            f"{d.a} and {d.b} apart; overlap is not evidence that they perform the same"
+        )
+    if d.same_test_rows is False:
+        console.print(
+            f"warning: {d.a} and {d.b} were measured on different test rows: the "
+            "difference mixes model and data"
+        )
+    elif d.same_test_rows is None:
+        console.print(
+            "note: the test rows of one or both versions are not recorded: the metrics "
+            "may not be comparable"
+        )
 
 
 @registry_app.command("promote")
@@ -330,9 +354,18 @@ def promote_cmd(
     clear: Annotated[
         bool, typer.Option("--clear", help="Serve no version of NAME any more.")
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Serve it even where a version of another name serves the same group: that "
+            "one is no longer served.",
+        ),
+    ] = False,
 ) -> None:
     """Mark a version (REF: NAME@N or NAME@latest; with --clear: NAME) as the one to serve (a
-    running server picks it up).
+    running server picks it up). One adapter per group: a version for a group another name
+    already serves is refused (--force serves it in that one's place).
 
     Example: medadapt registry --root hospital-registry promote pneumonia@2
     """
@@ -346,11 +379,19 @@ def promote_cmd(
         typer.echo(f"{ref} is no longer served (was {was.ref})" if was else f"{ref} was not served")
         return
     was = reg.promoted(reg.get(ref).name)
-    v = reg.promote(ref)
+    replaced = reg.group_rivals(ref) if force else []
+    spelled = registry_command(ctx, "").rstrip()
+    v = reg.promote(ref, one_per_group=True, force=force, spelled=spelled)
     if was is not None and was.ref == v.ref:
         typer.echo(f"{v.ref} was already the version of {v.name} to serve; nothing changed")
     else:
         typer.echo(f"promoted {v.ref}: it is now the version of {v.name} to serve")
+    for other in replaced:
+        group = v.data_summary.get("group")
+        typer.echo(
+            f"{other.name} is no longer served (was {other.ref}): {v.ref} serves group "
+            f"{str(group)!r} in its place"
+        )
     note = missing_base_note(reg.root, v.base_fingerprint["weights"], v.ref)
     if note:
         typer.echo(note)
@@ -413,7 +454,7 @@ def verify_cmd(
     if not report.ok:
         failed, fixes = [], []
         if report.problems:
-            failed.append(f"{len(report.problems)} of {_count(len(report.checked), 'version')}")
+            failed.append(f"{len(report.problems)} of {counted(len(report.checked), 'version')}")
             fixes.append(
                 "re-import it from its source or remove it"
                 if len(report.problems) == 1
@@ -422,20 +463,22 @@ def verify_cmd(
         if report.base_problems:
             them = "it" if len(report.base_problems) == 1 else "them"
             failed.append(
-                f"{len(report.base_problems)} of {_count(len(report.bases), 'base model')}"
+                f"{len(report.base_problems)} of {counted(len(report.bases), 'base model')}"
             )
             fixes.append(f"add {them} again with '{registry_command(ctx, 'add-base')}'")
         raise RegistryError(
             f"{' and '.join(failed)} failed verification (listed above); {'; '.join(fixes)}"
         )
-    bases = f" and {_count(len(report.bases), 'base model')}" if report.bases else ""
-    typer.echo(f"ok: {_count(len(report.checked), 'version')}{bases} verified")
-    if report.orphans or report.leftovers:
+    bases = f" and {counted(len(report.bases), 'base model')}" if report.bases else ""
+    typer.echo(f"ok: {counted(len(report.checked), 'version')}{bases} verified")
+    if report.orphans or report.leftovers:  # exactly what gc removes
         typer.echo(
-            f"{_count(len(report.orphans), 'unreferenced file')} and "
-            f"{_count(report.leftovers, 'leftover')} of interrupted writes (harmless; "
-            "'registry gc' removes them)"
+            f"{counted(len(report.orphans), 'unreferenced file')} and "
+            f"{counted(report.leftovers, 'leftover')} of interrupted writes (harmless; "
+            f"'{registry_command(ctx, 'gc')}' removes them)"
         )
+    if report.strangers:
+        typer.echo(strangers_line(reg.objects.objects, report.strangers))
 
 
 @registry_app.command("gc")
@@ -446,7 +489,8 @@ def gc_cmd(
         typer.Option("--min-age", help="Keep tmp/ entries younger than this many seconds."),
     ] = 3600.0,
 ) -> None:
-    """Delete files no version uses (left by removals or interrupted writes).
+    """Delete files no version uses (left by removals or interrupted writes); a file the
+    registry did not write (an archive exported into objects/) is left, and named.
 
     Example: medadapt registry --root hospital-registry gc
     """
@@ -455,11 +499,14 @@ def gc_cmd(
     finite(min_age, "--min-age")  # inf would keep every leftover for ever
     if not min_age >= 0:  # NaN too: it could delete files another process is writing
         raise RegistryError(f"--min-age must be 0 or more seconds; got {min_age}")
-    report = open_registry(ctx).gc(min_age_s=min_age)
+    reg = open_registry(ctx)
+    report = reg.gc(min_age_s=min_age)
     typer.echo(
-        f"removed {_count(report.objects, 'unreferenced file')} ({human_size(report.bytes)}), "
-        f"{_count(report.tmp, 'leftover')} and {_count(report.checkouts, 'stale checkout')}"
+        f"removed {counted(report.objects, 'unreferenced file')} ({human_size(report.bytes)}), "
+        f"{counted(report.tmp, 'leftover')} and {counted(report.checkouts, 'stale checkout')}"
     )
+    if report.strangers:
+        typer.echo(strangers_line(reg.objects.objects, report.strangers))
 
 
 @registry_app.command("log")

@@ -1,5 +1,7 @@
-"""How the ``medadapt registry`` commands print: sizes, table cells, metrics and their notes,
-data summaries in words, JSON, the console.
+"""How the ``medadapt registry`` commands print: sizes, table cells, metrics and their notes
+(``diff``'s with the same decimals on both sides), data summaries in words (fractions rounded
+to what they rest on), the adapter against its base model, two versions predicting different
+outcomes, files ``gc`` leaves, JSON, the console.
 
 Imported by :mod:`medadapt.cli.registry`; like the other registry command modules, cheap to
 import (no torch). Metrics are named and their intervals printed as in every other output
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -17,7 +20,7 @@ from rich.console import Console
 
 from medadapt.evaluate.report.formatting import fmt_ci, metric_digits
 from medadapt.registry import AdapterVersion
-from medadapt.registry.diff import VersionDiff, flatten
+from medadapt.registry.diff import MetricChange, VersionDiff, flatten, question_words
 from medadapt.registry.records import METRIC_NAMES, Metric, metric_notes, parse_metrics
 from medadapt.registry.summary_words import (
     metric_label,
@@ -25,7 +28,7 @@ from medadapt.registry.summary_words import (
     summary_rows,
     words,
 )
-from medadapt.results import LOWER_IS_BETTER, WHOLE_RESULT, grouped
+from medadapt.results import WHOLE_RESULT, grouped
 
 
 def table_console() -> Console:
@@ -47,13 +50,28 @@ def human_size(n: int) -> str:
 WARNED = " (!)"
 
 
-def metric_text(metric: Metric) -> str:
+def metric_text(metric: Metric, digits: int | None = None) -> str:
     """``0.680 (0.539–0.822)``, as every other output prints a metric (an error in the
     label's unit with three significant figures: ``51.3 (40.2–63.9)``); a count as an
-    integer."""
+    integer. ``digits``: the decimals (default: :func:`metric_digits`'s)."""
     if metric.is_count:
         return grouped(int(metric.value))
-    return fmt_ci(metric.value, metric.ci, metric_digits(metric.name, metric.value))
+    if digits is None:
+        digits = metric_digits(metric.name, metric.value)
+    return fmt_ci(metric.value, metric.ci, digits)
+
+
+def change_cells(change: MetricChange) -> tuple[str, str, str]:
+    """A metric of ``diff`` on both sides and its change, with the same decimals (an error
+    in the label's unit: three significant figures of the smaller side, ``38.5``, ``36.8``,
+    ``-1.7``, never ``-1.681``); ``-`` on a side without it."""
+    a, b = change.a, change.b
+    digits = min(metric_digits(m.name, m.value) for m in (a, b) if m is not None)
+    return (
+        metric_text(a, digits) if a else "-",
+        metric_text(b, digits) if b else "-",
+        change.format_delta(digits),
+    )
 
 
 def headline_metric(v: AdapterVersion) -> str:
@@ -110,6 +128,21 @@ def metric_rows(v: AdapterVersion, classes: list[str] | None = None) -> list[tup
     ]
 
 
+def versus_base_rows(versus_base: dict[str, Any]) -> list[tuple[str, str]]:
+    """Whether the adapter beat the base model alone on the same test patients, as ``show``
+    prints it: the sentence ``adapt`` printed and the card holds ("Paired on the same
+    patients, the adapter changes AUROC by ..."), then each warning recorded with it (an
+    adapter trained before medadapt recorded it: nothing)."""
+    said = versus_base.get("in_words")
+    if not isinstance(said, str) or not said.strip():
+        return []
+    warnings = [w for w in versus_base.get("warnings") or [] if isinstance(w, str)]
+    return [
+        ("against the base model alone", " ".join(said.split())),
+        *((f"{WARNED.strip()} against the base model", " ".join(w.split())) for w in warnings),
+    ]
+
+
 def note_lines(metrics: dict[str, Any]) -> list[str]:
     """The notes recorded with the metrics, one line each, as the reader of a :data:`WARNED`
     mark needs them: those about the whole result first (too good to be true, one class for
@@ -130,6 +163,50 @@ def note_lines(metrics: dict[str, Any]) -> list[str]:
         *(f"{mark} {said[k]}" for k in whole),
         *(f"{mark} {'all metrics' if k == 'all' else metric_label(k)}: {said[k]}" for k in named),
     ]
+
+
+def proportion_text(value: float) -> str:
+    """A share of the data with two significant figures, what a few dozen patients support
+    (``0.74``, not ``0.7429``; a rare outcome ``0.0040``, never ``0.00``).
+
+    >>> [proportion_text(v) for v in (0.7429, 0.004, 0.5, 1.0, 0.0)]
+    ['0.74', '0.0040', '0.50', '1.00', '0']
+    """
+    if value <= 0:
+        return f"{value:g}"
+    return f"{value:.{max(2, 1 - math.floor(math.log10(value)))}f}"
+
+
+def rounded_summary(data_summary: dict[str, Any]) -> dict[str, Any]:
+    """The data summary as ``show`` and ``diff`` print it (:func:`summary_rows`): the training
+    prevalence to two significant figures (:func:`proportion_text`), and the anticipated
+    R-squared of the sample-size entry to three decimals, as ``check-data`` and ``adapt``
+    print it (``0.119``, not ``0.1194``)."""
+    out = dict(data_summary)
+    prevalence = out.get("prevalence")
+    if isinstance(prevalence, float) and 0 <= prevalence <= 1:
+        out["prevalence"] = proportion_text(prevalence)
+    entry = out.get("sample_size")
+    if isinstance(entry, dict) and isinstance(entry.get("r2"), float):
+        out["sample_size"] = {**entry, "r2": f"{entry['r2']:.3f}"}
+    return out
+
+
+def strangers_line(objects: Path, names: list[str]) -> str:
+    """What ``verify`` and ``gc`` say of files in ``objects/`` the registry did not write (an
+    archive exported there): not counted as unreferenced, since ``gc`` never deletes what it
+    cannot tell is its own; their owner moves them out."""
+    listed = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    them = "it" if len(names) == 1 else "them"
+    return (
+        f"{counted(len(names), 'file')} in {objects} the registry did not write ({listed}): "
+        f"gc leaves {them}; move {them} out of the registry"
+    )
+
+
+def counted(n: int, noun: str) -> str:
+    """``1 version``, ``2 versions``."""
+    return f"{n} {noun}{'s' if n != 1 else ''}"
 
 
 def echo_json(data: Any) -> None:
@@ -177,7 +254,7 @@ def diff_rows(
     rows += [(f"config: {c.key}", cell(c.a), cell(c.b)) for c in diff.config
              if c.key != "method"]  # the method's own row says it  # fmt: skip
     told_a, told_b = (
-        {f"data: {field}": said for field, said in summary_rows(summary)}
+        {f"data: {field}": said for field, said in summary_rows(rounded_summary(summary))}
         for summary in (a_summary, b_summary)
     )
     fields = list(told_a) + [k for k in told_b if k not in told_a]
@@ -186,125 +263,18 @@ def diff_rows(
     return rows
 
 
+def other_outcomes(diff: VersionDiff) -> str:
+    """That the two versions of ``diff`` predict different outcomes (naming both), on
+    different base models where they are: their figures measure different things, so
+    ``diff`` lists them side by side with no change between them."""
+    (asked_a, asked_b), on = diff.questions, "" if diff.same_base else ", on different base models"
+    return (
+        f"{diff.a} and {diff.b} predict different outcomes{on}: {diff.a} predicts "
+        f"{question_words(asked_a)}, {diff.b} {question_words(asked_b)}; their figures measure "
+        "different things and are listed side by side, not compared"
+    )
+
+
 def _side(value: Any) -> str:
     """One side of a general field: a count grouped, nothing as ``-``."""
     return grouped(value) if isinstance(value, int) else cell(value)
-
-
-def _unmeasured(promoted: AdapterVersion, was: AdapterVersion | None, notes: dict) -> str:
-    """That ``promoted`` has no measured performance (and why, as recorded), and what the
-    version served until now had."""
-    why = " ".join(str(notes.get("all") or "").split())
-    said = f"{promoted.ref} has no measured performance" + (f" ({why})" if why else "")
-    before = None if was is None or was.ref == promoted.ref else headline_metric(was)
-    if before and not before.startswith("-"):  # the one served until now was measured
-        said += f", where {was.ref}, served until now, has {before}"  # type: ignore[union-attr]
-    return f"{said}: serve it only if it has been checked on other patients"
-
-
-#: measures ideal at 1 or 0, not ranked higher or lower (:data:`LOWER_IS_BETTER`'s note)
-_NOT_RANKED = ("oe_ratio", "calibration_slope", "calibration_in_the_large")
-
-#: where the two versions were tested (:attr:`VersionDiff.same_test_rows`), in words
-_TESTED_ON = {
-    True: ", on the same test set",
-    False: ", on their own test sets (different test rows: the difference mixes model and data)",
-    None: " (their test rows are not recorded: they may not have been tested on the same patients)",
-}
-
-
-def promotion_messages(
-    promoted: AdapterVersion,
-    was: AdapterVersion | None,
-    *,
-    same_test_rows: bool | None = None,
-    diff: str = "medadapt registry diff",
-) -> tuple[list[str], list[str]]:
-    """What ``promote`` must say of the version it now serves, as ``(warnings, notes)``. The
-    warnings: those recorded about its whole result (ranking backwards, too good to be true,
-    a kept leak ...), and a headline figure below the one of the version served until now
-    when their intervals do not show it within chance (promoting 0.062 over 0.778 went
-    unsaid). A lower figure whose difference chance explains is a note, not a warning.
-    ``diff``: the command that compares two versions, as the user would type it (with their
-    registry flag)."""
-    notes = metric_notes(promoted.metrics)
-    warned = [f"{promoted.ref}: {' '.join(notes[k].split())}" for k in WHOLE_RESULT if k in notes]
-    now = next((m for m in promoted.metric_list() if not m.is_count), None)
-    if now is None or now.value is None:  # nothing measured: the reader must know before serving
-        warned.append(_unmeasured(promoted, was, notes))
-    compared = _lower_figure(promoted, was, same_test_rows, diff)
-    if compared is None:
-        return warned, []
-    within, said = compared
-    return (warned, [said]) if within else ([*warned, said], [])
-
-
-def _lower_figure(
-    promoted: AdapterVersion,
-    was: AdapterVersion | None,
-    same_test_rows: bool | None,
-    diff: str = "medadapt registry diff",
-) -> tuple[bool, str] | None:
-    """``(within chance, what to say)`` when ``promoted``'s headline figure is worse than
-    ``was``'s (the version served until now), else None. Said as it is: lower (higher for an
-    error), with both intervals; whether they were tested on the same test set
-    (``same_test_rows``). Intervals that overlap can still differ beyond chance (0.70,
-    0.65-0.75 against 0.78, 0.74-0.82: z = 2.45): the difference is tested from the two
-    intervals; one within chance cannot tell the two apart, and is no evidence that they
-    perform the same either (only a paired comparison on the same patients could say);
-    without an interval the size of the difference is unknown."""
-    now = next((m for m in promoted.metric_list() if not m.is_count), None)
-    if was is None or was.ref == promoted.ref or now is None or now.name in _NOT_RANKED:
-        return None
-    then = next((m for m in was.metric_list() if m.name == now.name), None)
-    if then is None:
-        return None
-    lower_is_better = now.name in LOWER_IS_BETTER
-    if (now.value > then.value) != lower_is_better or now.value == then.value:
-        return None  # as good or better
-    direction = "higher (worse)" if lower_is_better else "lower"
-    said = (
-        f"{promoted.ref}'s {metric_label(now.name)} {metric_text(now)} is {direction} than "
-        f"{was.ref}'s {metric_text(then)}, served until now{_TESTED_ON[same_test_rows]}"
-    )
-    compare = f"'{diff} {was.ref} {promoted.ref}' compares them"
-    if now.ci is None or then.ci is None:
-        missing = " and ".join(v.ref for v, m in ((promoted, now), (was, then)) if m.ci is None)
-        return False, (
-            f"{said}; with no interval recorded for {missing}, these figures cannot say "
-            f"whether the difference is real ({compare})"
-        )
-    if not (now.ci[0] <= then.ci[1] and then.ci[0] <= now.ci[1]):
-        return False, f"{said}; their intervals do not overlap ({compare})"
-    z = _z_from_intervals(now.value, now.ci, then.value, then.ci)
-    if z >= _Z95:  # overlapping intervals can still differ beyond chance
-        return False, (
-            f"{said}; their intervals overlap, but the difference is larger than chance "
-            f"explains (z = {z:.2f} from the two intervals, p = {_two_sided_p(z):.3f}; "
-            f"{compare})"
-        )
-    paired = (
-        "a paired comparison on these patients would be needed"
-        if same_test_rows
-        else "that needs both scored on the same patients and compared pairwise"
-    )
-    return True, (
-        f"{said}; the difference is within what chance explains from the two intervals (z = "
-        f"{z:.2f}): these figures cannot tell the two apart, nor show that they perform the "
-        f"same ({paired}; {compare})"
-    )
-
-
-_Z95 = 1.959964  # the normal quantile of a two-sided 95% test
-
-
-def _z_from_intervals(a: float, a_ci: list[float], b: float, b_ci: list[float]) -> float:
-    """The difference of two estimates over its standard error, each error read from its 95%
-    interval (width / 2 x 1.96; Altman & Bland, BMJ 2011;343:d2090), as if the two were
-    independent: on the same patients a paired comparison is more sensitive."""
-    se = ((a_ci[1] - a_ci[0]) ** 2 + (b_ci[1] - b_ci[0]) ** 2) ** 0.5 / (2 * _Z95)
-    return abs(a - b) / se if se > 0 else float("inf")
-
-
-def _two_sided_p(z: float) -> float:
-    return math.erfc(z / math.sqrt(2))

@@ -77,7 +77,8 @@ def import_cmd(
         bool,
         typer.Option(
             "--force",
-            help="Import it even if it predicts another outcome than NAME's newest version.",
+            help="Import it even if it predicts another outcome or serves another group than "
+            "NAME's newest version, or if NAME is new but spelt like a registered name.",
         ),
     ] = False,
 ) -> None:

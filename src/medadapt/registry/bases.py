@@ -196,6 +196,16 @@ def base_schema(root: str | Path, weights_sha256: str) -> dict[str, Any] | None:
     return schema if isinstance(schema, dict) else None
 
 
+def base_kind(root: str | Path, weights_sha256: str) -> str | None:
+    """The kind of the registered base with these weights (``tabular``, ``image``), read
+    without hashing; None when that base is not registered or does not say."""
+    try:
+        kind = _manifest(find_base(root, weights_sha256)).get("kind")
+    except (AdapterFileError, OSError):
+        return None
+    return kind if isinstance(kind, str) and kind else None
+
+
 def missing_base_note(root: str | Path, weights_sha256: str, ref: str) -> str | None:
     """A one-line note when the base model ``ref`` needs is not registered (else None)."""
     try:

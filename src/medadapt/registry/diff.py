@@ -5,7 +5,9 @@ overlap: overlapping intervals cannot tell the versions apart, whatever the delt
 no evidence that the versions perform the same either (a smaller difference than the intervals
 resolve may be there).
 It also says whether both were measured on the same test rows (the split each manifest
-records): if not, a difference in metrics mixes the model and the data.
+records): if not, a difference in metrics mixes the model and the data; and whether both
+predict the same outcome (label and task): if not, their metrics measure different things and
+no difference between them means anything.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ from typing import Any
 
 from medadapt.registry.records import UNIT_KEY, AdapterVersion, Metric, parse_metrics
 from medadapt.results import AdapterRecord
+
+Question = tuple[str | None, str | None]
+"""What an adapter predicts: its task and label (``("regression", "progression")``; an image
+adapter records no label: its classes say it)."""
 
 SPLIT_KEYS = ("data_sha256", "source_sha256", "test_digest")
 """What a manifest's ``split`` records about the test rows: the data file's hash (tabular:
@@ -87,10 +93,22 @@ class VersionDiff:
     same_test_rows: bool | None = None
     """True: both measured on the same rows of the same data; False: on different rows (or
     data); None: a side does not record its test rows."""
+    questions: tuple[Question, Question] = ((None, None), (None, None))
+    """What ``a`` and ``b`` predict (:data:`Question`), as their manifests record it."""
+    same_base: bool = True
+    """Whether both were trained on the same base model (the same weights)."""
 
     @property
     def identical_weights(self) -> bool:
         return not any(c.key == "weights_sha256" for c in self.fields)
+
+    @property
+    def same_question(self) -> bool | None:
+        """False when ``a`` and ``b`` predict different outcomes (another label or task):
+        their metrics then measure different things; None when a side records neither."""
+        if (None, None) in self.questions:
+            return None
+        return self.questions[0] == self.questions[1]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -101,6 +119,9 @@ class VersionDiff:
             "data_summary": [asdict(c) for c in self.data_summary],
             "metrics": [m.to_dict() for m in self.metrics],
             "same_test_rows": self.same_test_rows,
+            "same_question": self.same_question,
+            "questions": [dict(zip(("task", "label"), q, strict=True)) for q in self.questions],
+            "same_base": self.same_base,
         }
 
 
@@ -131,15 +152,35 @@ def _counted(summary: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in summary.items() if k != UNIT_KEY}
 
 
-def recorded_split(manifest_path: Path) -> dict[str, Any] | None:
-    """The ``metadata.split`` an adapter manifest records (which data, which test rows), or
-    None if it records none or cannot be read."""
+def recorded(manifest_path: Path) -> AdapterRecord:
+    """The metadata an adapter manifest records (empty when it cannot be read)."""
     try:
         meta = json.loads(manifest_path.read_bytes()).get("metadata")
     except (OSError, ValueError, AttributeError):
-        return None
-    split = AdapterRecord.from_json(meta).split
+        meta = None
+    return AdapterRecord.from_json(meta)
+
+
+def recorded_split(manifest_path: Path) -> dict[str, Any] | None:
+    """The ``metadata.split`` an adapter manifest records (which data, which test rows), or
+    None if it records none or cannot be read."""
+    split = recorded(manifest_path).split
     return split if isinstance(split, dict) else None
+
+
+def question(record: AdapterRecord) -> Question:
+    """What an adapter predicts (:data:`Question`), from its recorded metadata."""
+    return record.task, record.label
+
+
+def question_words(asked: Question) -> str:
+    """What an adapter predicts, in words: ``'progression' (regression)``.
+
+    >>> question_words(("binary", "diagnosis")), question_words(("binary", None))
+    ("'diagnosis' (binary)", 'binary')
+    """
+    task, label = asked
+    return f"{label!r} ({task or 'task not recorded'})" if label else (task or "an unknown task")
 
 
 def same_test_rows(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool | None:
@@ -157,8 +198,11 @@ def diff_versions(
     b: AdapterVersion,
     *,
     splits: tuple[dict[str, Any] | None, dict[str, Any] | None] = (None, None),
+    questions: tuple[Question, Question] = ((None, None), (None, None)),
 ) -> VersionDiff:
-    """``splits``: each version's recorded split, to tell whether the metrics compare."""
+    """``splits``: each version's recorded split, to tell whether the metrics compare;
+    ``questions``: what each predicts (:func:`question`), to tell whether they measure the
+    same thing."""
     general = {
         "method": (a.method, b.method),
         "task": (a.task, b.task),
@@ -180,4 +224,6 @@ def diff_versions(
         data_summary=_changes(_counted(a.data_summary), _counted(b.data_summary)),
         metrics=[MetricChange(n, ma.get(n), mb.get(n)) for n in names],
         same_test_rows=same_test_rows(*splits),
+        questions=questions,
+        same_base=a.base_fingerprint.get("weights") == b.base_fingerprint.get("weights"),
     )

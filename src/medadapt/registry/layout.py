@@ -15,6 +15,8 @@ from medadapt.registry.records import RegistryError
 
 OBJECTS = "objects"
 _CONTENT = (OBJECTS, "bases")
+LAYOUT = (OBJECTS, "tmp", "checkouts", "bases")
+"""The folders a registry keeps beside its index (all empty in a creation killed half-way)."""
 
 
 def _holds_files(folder: Path) -> bool:
@@ -44,3 +46,44 @@ def refuse_lost_objects(root: Path, index: Index) -> None:
             f"index lists {n_versions} version{'s' * (n_versions != 1)}; restore {OBJECTS}/ "
             "from a backup"
         )
+
+
+def empty_or_missing(root: Path) -> bool:
+    """Whether ``root`` may become a registry: missing, empty, or holding only the folders of
+    a creation killed half-way."""
+    return not root.exists() or all(p.name in LAYOUT for p in root.iterdir())
+
+
+def held_instead(root: Path) -> tuple[str, str] | None:
+    """``(what root is, what to do with it)`` when it is a medadapt folder but not a registry
+    (None for anything else): given as ``--root``, a base model or an adapter was answered
+    with how to create a registry there, which was then refused."""
+    if (root / "model.json").is_file() and not (root / "adapter.json").exists():
+        return (
+            "a base model (written by 'medadapt train-base'), not a registry",
+            f"to keep this base in a registry: 'medadapt registry --root REGISTRY add-base {root}'",
+        )
+    adapters = [root] if (root / "adapter.json").is_file() else []
+    adapters = adapters or [p.parent for p in root.glob("*/adapter.json")]
+    if len(adapters) == 1:
+        return (
+            "an adapter (written by 'medadapt adapt'), not a registry",
+            f"to register this adapter: 'medadapt registry --root REGISTRY add {root}'",
+        )
+    return None
+
+
+def not_a_registry(root: Path) -> str:
+    """Why reading ``root`` as a registry fails, and what to do: creating one is offered only
+    where it can be done (a missing or empty directory); a base model or an adapter is named
+    as such, with the command that keeps it in a registry."""
+    held = held_instead(root)
+    if held:
+        return f"{root} is {held[0]}; check --root ({held[1]})"
+    if not empty_or_missing(root):
+        return f"{root} is not a medadapt registry (no {INDEX}); check --root"
+    what = f"{root} is not a medadapt registry yet" if root.exists() else f"no registry at {root}"
+    return (
+        f"{what}; check --root, or create one with 'medadapt registry --root {root} add "
+        "ADAPTER_DIR'"
+    )

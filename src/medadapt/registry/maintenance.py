@@ -24,8 +24,9 @@ from medadapt.registry.records import AdapterVersion
 class VerifyReport:
     """``problems`` (one line each) for damaged versions, ``base_problems`` for damaged,
     tampered, swapped or deleted base models (``bases``: the base keys checked); ``orphans``
-    (unreferenced blobs) and ``leftovers`` (entries in tmp/) are harmless and what ``gc``
-    removes."""
+    (unreferenced blobs) and ``leftovers`` (entries in tmp/) are harmless and exactly what
+    ``gc`` removes; ``strangers``: files in ``objects/`` the registry did not write (an
+    archive exported into it), which ``gc`` leaves for their owner to move."""
 
     checked: list[str]
     problems: list[str]
@@ -33,6 +34,7 @@ class VerifyReport:
     leftovers: int
     bases: list[str] = field(default_factory=list)
     base_problems: list[str] = field(default_factory=list)
+    strangers: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -41,10 +43,15 @@ class VerifyReport:
 
 @dataclass(frozen=True)
 class GcReport:
+    """What ``gc`` deleted (unreferenced blobs and their bytes, ``tmp/`` entries, stale
+    checkouts), and the files in ``objects/`` it left because the registry did not write
+    them (``strangers``)."""
+
     objects: int
     bytes: int
     tmp: int
     checkouts: int
+    strangers: list[str] = field(default_factory=list)
 
 
 class Maintained(Protocol):
@@ -73,9 +80,11 @@ def verify_registry(registry: Maintained, ref: str | None = None) -> VerifyRepor
         except AdapterFileError as exc:
             problems.append(str(exc))
     orphans: list[str] = []
-    if ref is None:
+    strangers: list[str] = []
+    if ref is None:  # what gc removes, and what it leaves (the registry did not write it)
         used = {v.manifest_blob for v in versions} | {v.weights_blob for v in versions}
         orphans = [d for d in registry.objects.digests() if d not in used]
+        strangers = registry.objects.strangers()
     leftovers = sum(1 for _ in registry.objects.tmp.iterdir())
     keys = None if ref is None else [v.base_fingerprint["weights"][:16] for v in versions]
     bases_checked, base_problems = verify_bases(registry.root, keys)
@@ -90,20 +99,22 @@ def verify_registry(registry: Maintained, ref: str | None = None) -> VerifyRepor
         leftovers,
         bases_checked + list(deleted),
         base_problems + list(deleted.values()),
+        strangers,
     )
 
 
 def collect_garbage(registry: Maintained, *, min_age_s: float) -> GcReport:
     """Delete unreferenced blobs and stale checkouts, and ``tmp/`` entries older than
-    ``min_age_s``."""
+    ``min_age_s``; files in ``objects/`` not named by a SHA-256 are not the registry's to
+    delete, and are reported instead."""
     n_objects = n_bytes = n_checkouts = 0
     with registry.index.write() as conn:  # holds the write lock: no add commits meanwhile
         rows = conn.execute(
             "SELECT name, version, manifest_blob, weights_blob FROM versions"
         ).fetchall()
         used = {r[2] for r in rows} | {r[3] for r in rows}
-        for digest in registry.objects.digests():
-            if digest not in used and len(digest) == 64:
+        for digest in registry.objects.digests():  # blobs only: never a file put there
+            if digest not in used:
                 n_bytes += registry.objects.remove(digest)
                 n_objects += 1
         live = {f"{r[0]}@{r[1]}-{r[2][:16]}" for r in rows}
@@ -112,7 +123,7 @@ def collect_garbage(registry: Maintained, *, min_age_s: float) -> GcReport:
                 shutil.rmtree(entry, ignore_errors=True)
                 n_checkouts += 1
     n_tmp = _remove_leftovers(registry.objects.tmp, min_age_s)
-    return GcReport(n_objects, n_bytes, n_tmp, n_checkouts)
+    return GcReport(n_objects, n_bytes, n_tmp, n_checkouts, registry.objects.strangers())
 
 
 def _remove_leftovers(tmp: Path, min_age_s: float) -> int:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 from pathlib import Path
 
 from medadapt.errors import AdapterFileError
 
 CHUNK = 1 << 20
+_BLOB_NAME = re.compile(r"[0-9a-f]{64}")  # a SHA-256, as the store names what it writes
 
 
 def sha256_file(path: Path) -> str:
@@ -138,7 +140,18 @@ class ObjectStore:
             )
 
     def digests(self) -> list[str]:
-        return sorted(p.name for p in self.objects.iterdir() if not p.name.startswith("."))
+        """The blobs: every file named by a SHA-256, as the store writes them."""
+        return sorted(p.name for p in self.objects.iterdir() if _BLOB_NAME.fullmatch(p.name))
+
+    def strangers(self) -> list[str]:
+        """The entries of ``objects/`` the store did not write (not named by a SHA-256: an
+        archive exported into it, a file copied in): never deleted by ``gc``, which cannot
+        tell whose they are; hidden ones (``.DS_Store``) left unsaid."""
+        return sorted(
+            p.name
+            for p in self.objects.iterdir()
+            if not _BLOB_NAME.fullmatch(p.name) and not p.name.startswith(".")
+        )
 
     def remove(self, digest: str) -> int:
         """Delete a blob; returns the bytes freed (0 if it was already gone)."""

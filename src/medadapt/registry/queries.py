@@ -76,6 +76,12 @@ def fetch(conn: sqlite3.Connection, ref: str, root: Path) -> AdapterVersion:
     return row_to_version(row)
 
 
+def promoted_versions(conn: sqlite3.Connection) -> dict[str, AdapterVersion]:
+    """``{name: promoted version}`` for every name with one."""
+    rows = conn.execute(SELECT_VERSIONS + " WHERE v.version = n.promoted ORDER BY v.name")
+    return {r["name"]: row_to_version(r) for r in rows.fetchall()}
+
+
 def newest(conn: sqlite3.Connection, name: str) -> tuple[int, str] | None:
     """``(version, manifest blob)`` of ``name``'s newest version, or None."""
     row = conn.execute(

@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from medadapt.errors import AdapterFileError
-from medadapt.registry import bases, layout, queries, transfer
+from medadapt.registry import bases, groups, layout, queries, transfer
 from medadapt.registry.db import INDEX, Index
-from medadapt.registry.diff import VersionDiff, diff_versions, recorded_split
+from medadapt.registry.diff import VersionDiff, diff_versions, question, recorded
 from medadapt.registry.maintenance import (  # the reports: also importable from here
     GcReport,
     VerifyReport,
@@ -50,8 +50,6 @@ from medadapt.registry.records import (
 if TYPE_CHECKING:
     from medadapt.adapters.fingerprint import BaseFingerprint
 
-_LAYOUT = ("objects", "tmp", "checkouts", "bases")
-
 
 class Registry:
     """A registry directory; ``create=True`` makes a new one (in a new or empty directory).
@@ -67,20 +65,13 @@ class Registry:
         if not (root / INDEX).is_file():
             layout.refuse_lost_index(root)
             if not create:
-                what = (
-                    f"{root} is not a medadapt registry (no {INDEX})"
-                    if root.exists()
-                    else f"no registry at {root}"
-                )
+                raise RegistryError(layout.not_a_registry(root))
+            if not layout.empty_or_missing(root):
+                held = layout.held_instead(root)
                 raise RegistryError(
-                    f"{what}; check --root, or create one with 'medadapt registry --root "
-                    f"{root} add ADAPTER_DIR'"
-                )
-            if root.exists() and not root.is_dir():
-                raise RegistryError(f"{root} is a file; give a directory for the registry root")
-            if root.exists() and any(p.name not in _LAYOUT for p in root.iterdir()):
-                raise RegistryError(
-                    f"{root} exists and is not a registry; choose a new or empty directory"
+                    f"{root} is {held[0]}; choose a new or empty directory for the registry"
+                    if held
+                    else f"{root} exists and is not a registry; choose a new or empty directory"
                 )
             try:
                 root.mkdir(parents=True, exist_ok=True)
@@ -149,10 +140,7 @@ class Registry:
     def promoted_versions(self) -> dict[str, AdapterVersion]:
         """``{name: promoted version}`` for every name with one (what a server loads)."""
         with self.index.read() as conn:
-            rows = conn.execute(
-                SELECT_VERSIONS + " WHERE v.version = n.promoted ORDER BY v.name"
-            ).fetchall()
-        return {r["name"]: queries.row_to_version(r) for r in rows}
+            return queries.promoted_versions(conn)
 
     def history(self, name: str | None = None, *, limit: int = 100) -> list[Event]:
         """The newest ``limit`` events (add, import, promote, demote, remove, export)."""
@@ -165,10 +153,12 @@ class Registry:
 
     def diff(self, a: str, b: str) -> VersionDiff:
         """What differs between versions ``a`` and ``b`` (config, data summary, metrics), and
-        whether their metrics were measured on the same test rows."""
+        whether their metrics were measured on the same test rows, of the same outcome."""
         va, vb = self.get(a), self.get(b)
-        split_a, split_b = (recorded_split(self.objects.path(v.manifest_blob)) for v in (va, vb))
-        return diff_versions(va, vb, splits=(split_a, split_b))
+        ra, rb = (recorded(self.objects.path(v.manifest_blob)) for v in (va, vb))
+        split_a, split_b = (r.split if isinstance(r.split, dict) else None for r in (ra, rb))
+        asked = (question(ra), question(rb))
+        return diff_versions(va, vb, splits=(split_a, split_b), questions=asked)
 
     # ----- in and out ---------------------------------------------------------------------------
     def add(
@@ -188,9 +178,10 @@ class Registry:
         nothing and returns the existing version (``new`` False). The base model that
         ``adapt`` recorded is registered too, if missing; ``notices`` say what the user
         should know (base registered or missing, parent not recorded, another method). An
-        adapter predicting another outcome than ``name``'s newest version is refused unless
-        ``force``. ``spelled``: the registry command as the user typed it (``medadapt
-        registry --registry reg``), for the commands a message suggests."""
+        adapter predicting another outcome than ``name``'s newest version, or a new ``name``
+        spelt like a registered one (``Esat`` beside ``east``), is refused unless ``force``.
+        ``spelled``: the registry command as the user typed it (``medadapt registry
+        --registry reg``), for the commands a message suggests."""
         return transfer.add_directory(
             self, Path(adapter_dir), name=name, parent=parent, notes=notes, force=force,
             spelled=spelled,
@@ -210,7 +201,8 @@ class Registry:
         local number; its parent is the local copy of its exported parent, if present.
         Importing the same archive again returns the version it made (``new`` False). A base
         model in the archive (``export --with-base``) is verified and registered too; an
-        adapter predicting another outcome than ``name``'s newest version, only with ``force``."""
+        adapter predicting another outcome than ``name``'s newest version, or a new name spelt
+        like a registered one, only with ``force``."""
         return transfer.import_archive(
             self, Path(path), name=name, expect_sha256=expect_sha256, notes=notes, force=force
         )
@@ -238,9 +230,22 @@ class Registry:
         return bases.add_base(self.root, base_dir)
 
     # ----- promoting and removing ---------------------------------------------------------------
-    def promote(self, ref: str) -> AdapterVersion:
+    def promote(
+        self,
+        ref: str,
+        *,
+        one_per_group: bool = False,
+        force: bool = False,
+        spelled: str | None = None,
+    ) -> AdapterVersion:
         """Mark ``ref`` (``name@N`` or ``name@latest``) as the version of its name to serve.
-        Its files are verified first: a damaged version is never promoted."""
+        Its files are verified first: a damaged version is never promoted.
+
+        ``one_per_group``: refuse it while a promoted version of another name serves the same
+        group (:func:`~medadapt.registry.groups.group_rivals`: a server would answer no
+        request for that group), naming that version; with ``force`` as well, stop serving
+        those in the same transaction instead. ``spelled``: the registry command as the user
+        typed it, for the command a refusal suggests."""
         parsed = parse_ref(ref)
         if not parsed.explicit:
             raise RegistryError(
@@ -251,11 +256,26 @@ class Registry:
         self.check_files(target)
         with self.index.write() as conn:
             name, version = queries.resolve(conn, target.ref, self.root)  # still there?
+            if one_per_group:
+                promoted = queries.promoted_versions(conn)
+                rivals = groups.group_rivals(self.root, target, promoted.values())
+                if rivals and not force:
+                    command = spelled or f"medadapt registry --root {self.root}"
+                    raise RegistryError(groups.rivals_refused(target, rivals, command))
+                for rival in rivals:  # --force: the new version serves the group instead
+                    conn.execute("UPDATE names SET promoted = NULL WHERE name = ?", (rival.name,))
+                    Index.changed(conn, "demote", rival.name, rival.version,
+                                  {"replaced_by": target.ref})  # fmt: skip
             before = conn.execute("SELECT promoted FROM names WHERE name = ?", (name,)).fetchone()
             if before[0] != version:
                 conn.execute("UPDATE names SET promoted = ? WHERE name = ?", (version, name))
                 Index.changed(conn, "promote", name, version, {"previous": before[0]})
         return self.get(target.ref)
+
+    def group_rivals(self, ref: str) -> list[AdapterVersion]:
+        """The promoted versions of other names serving the group ``ref`` serves (what
+        ``promote(ref, one_per_group=True)`` refuses, or with ``force`` stops serving)."""
+        return groups.group_rivals(self.root, self.get(ref), self.promoted_versions().values())
 
     def demote(self, name: str) -> AdapterVersion | None:
         """Stop serving ``name`` (no version promoted); returns the version that was."""

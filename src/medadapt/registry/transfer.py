@@ -24,10 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import medadapt
+from medadapt.data.spelling import edit_distance, spelt_alike
 from medadapt.errors import AdapterFileError
 from medadapt.fileio import check_output_file
 from medadapt.registry import archive, bases, queries
 from medadapt.registry.db import Index, now
+from medadapt.registry.diff import Question, question, question_words
 from medadapt.registry.objects import temp_name
 from medadapt.registry.recording import MANIFEST, RegistryLike, register
 from medadapt.registry.recording import without_local_paths as _without_local_paths  # noqa: F401
@@ -85,8 +87,8 @@ def check_same_question(
     before, after = _question(newest), _question(manifest)
     if before != after:
         raise RegistryError(
-            f"{name}@{version} predicts {_described(before)}, this adapter "
-            f"{_described(after)}: {fix}"
+            f"{name}@{version} predicts {question_words(before)}, this adapter "
+            f"{question_words(after)}: {fix}"
         )
     was, group = _group(newest), _group(manifest)
     if was is not None and group is not None and was != group:
@@ -103,15 +105,45 @@ def check_same_question(
         )
 
 
+def check_new_name(registry: RegistryLike, name: str, *, force: bool) -> None:
+    """Refuse (without ``force``) a new name spelt like a registered one: the same but for
+    case (``VA`` beside ``va``) or a typo, one letter missing, added, changed or two swapped
+    (``Esat`` beside ``east``). Added silently, the adapter became a name of its own beside
+    the one it was meant to follow. Series (``site_a``, ``site_b``) and opposites are not
+    typos (:func:`~medadapt.data.spelling.spelt_alike`); nor are names two letters apart
+    (sites often are: ``north``, ``south``)."""
+    if force:
+        return
+    with registry.index.read() as conn:
+        names = [r[0] for r in conn.execute("SELECT DISTINCT name FROM versions ORDER BY name")]
+    alike = [
+        other
+        for other in names
+        if spelt_alike(name, other) and edit_distance(name.casefold(), other.casefold()) <= 1
+    ]
+    if name in names or not alike:
+        return
+    other = alike[0]
+    how = (
+        f"spelt like the registered {other!r} but for case"
+        if name.casefold() == other.casefold()
+        else f"spelt almost like the registered {other!r}"
+    )
+    raise RegistryError(
+        f"{name!r} would be a new name, {how}; did you mean {other!r}? Give --name {other} "
+        f"to add this as {other}'s next version, or pass --force to add it under the new name "
+        f"{name!r}"
+    )
+
+
 def _classes(manifest: dict[str, Any]) -> list[str]:
     """The classes an adapter scores, in its order ([] when unrecorded)."""
     return list(AdapterRecord.from_json(manifest.get("metadata")).classes or [])
 
 
-def _question(manifest: dict[str, Any]) -> tuple[str | None, str | None]:
+def _question(manifest: dict[str, Any]) -> Question:
     """What an adapter predicts: its task and label (None for images: their classes)."""
-    record = AdapterRecord.from_json(manifest.get("metadata"))
-    return record.task, record.label
+    return question(AdapterRecord.from_json(manifest.get("metadata")))
 
 
 def _group(manifest: dict[str, Any]) -> str | None:
@@ -119,11 +151,6 @@ def _group(manifest: dict[str, Any]) -> str | None:
     summary = AdapterRecord.from_json(manifest.get("metadata")).data_summary
     group = summary.get("group") if isinstance(summary, dict) else None
     return None if group is None else str(group)
-
-
-def _described(question: tuple[str | None, str | None]) -> str:
-    task, label = question
-    return f"{label!r} ({task or 'task not recorded'})" if label else (task or "an unknown task")
 
 
 def add_directory(
@@ -149,6 +176,7 @@ def add_directory(
     manifest = read_manifest(directory)
     name = check_name(name if name is not None else manifest["name"])
     check_summary_only(manifest.get("metadata"), str(directory))
+    check_new_name(registry, name, force=force)
     check_same_question(registry, name, manifest, force=force)
     # The base model goes in before the version is committed: a process killed in between
     # leaves a base that no version uses yet (harmless; the retry adds the version), never a
@@ -212,6 +240,7 @@ def import_archive(
             )
         name = check_name(name if name is not None else entry.get("name", manifest["name"]))
         check_summary_only(manifest.get("metadata"), str(path))
+        check_new_name(registry, name, force=force)
         check_same_question(registry, name, manifest, force=force)
         notices = []
         base = unpacked.base_dir  # registered before the version, as in add_directory
@@ -257,17 +286,24 @@ def _keep_archived_base(
     return bases.add_base(registry.root, base_dir, fingerprint=fingerprint)[1]
 
 
-def _archive_path(v: AdapterVersion, path: str | Path | None, force: bool = False) -> Path:
+def _archive_path(
+    v: AdapterVersion, path: str | Path | None, force: bool = False, root: Path | None = None
+) -> Path:
     """Where ``export`` writes: ``path``, or ``NAME-vN.medadapt.tar.gz`` inside it when it is
     a directory (one that exists, or a string ending in a separator: typer and ``Path`` drop
     the trailing ``/`` of ``-o outbox/``, so the CLI passes the string as typed). A file name
-    must say what is written: ``.tar.gz``/``.tgz`` (gzip-compressed) or ``.tar``."""
+    must say what is written: ``.tar.gz``/``.tgz`` (gzip-compressed) or ``.tar``. A path
+    inside the registry (``root``) is refused: its folders hold only what it writes."""
     default = f"{v.name}-v{v.version}{archive.SUFFIX}"
     text = os.fspath(path) if path is not None else os.fspath(Path.cwd()) + os.sep
-    if text.endswith(("/", os.sep)) or Path(text).is_dir():
-        out = Path(text) / default
-    else:
-        out = Path(text)
+    folder = text.endswith(("/", os.sep)) or Path(text).is_dir()
+    out = Path(text) / default if folder else Path(text)
+    if root is not None and out.resolve().is_relative_to(Path(root).resolve()):
+        raise RegistryError(  # not a blob: gc leaves it, verify reports it as a stranger
+            f"-o {out} is inside the registry {root}, whose folders hold only what the "
+            "registry writes; give -o a file or directory outside --root (e.g. -o outbox/)"
+        )
+    if not folder:
         if archive.is_compressed(out) is None:
             raise RegistryError(
                 f"-o {out}: end the archive's name in .tar.gz or .tgz (gzip-compressed) or .tar "
@@ -296,7 +332,7 @@ def export_version(
     v = registry.get(ref)
     registry.check_files(v)
     base_dir = _base_to_export(registry, v) if with_base else None
-    out = _archive_path(v, path, force)
+    out = _archive_path(v, path, force, registry.root)
     parent_blob = None
     if v.parent is not None:
         parents = [p for p in registry.list(v.name) if p.version == v.parent]

@@ -1,0 +1,132 @@
+"""What ``medadapt registry promote`` says of the version it now serves: the warnings recorded
+with its result, and a headline figure worse than that of the version served until now, said
+as a warning or, when chance explains the difference, as a note.
+
+Imported by :mod:`medadapt.cli.registry`; cheap to import (no torch).
+"""
+
+from __future__ import annotations
+
+import math
+
+from medadapt.cli.registry_format import headline_metric, metric_text
+from medadapt.registry import AdapterVersion
+from medadapt.registry.records import metric_notes
+from medadapt.registry.summary_words import metric_label
+from medadapt.results import LOWER_IS_BETTER, WHOLE_RESULT
+
+
+def _unmeasured(promoted: AdapterVersion, was: AdapterVersion | None, notes: dict) -> str:
+    """That ``promoted`` has no measured performance (and why, as recorded), and what the
+    version served until now had."""
+    why = " ".join(str(notes.get("all") or "").split())
+    said = f"{promoted.ref} has no measured performance" + (f" ({why})" if why else "")
+    before = None if was is None or was.ref == promoted.ref else headline_metric(was)
+    if before and not before.startswith("-"):  # the one served until now was measured
+        said += f", where {was.ref}, served until now, has {before}"  # type: ignore[union-attr]
+    return f"{said}: serve it only if it has been checked on other patients"
+
+
+#: measures ideal at 1 or 0, not ranked higher or lower (:data:`LOWER_IS_BETTER`'s note)
+_NOT_RANKED = ("oe_ratio", "calibration_slope", "calibration_in_the_large")
+
+#: where the two versions were tested (:attr:`VersionDiff.same_test_rows`), in words
+_TESTED_ON = {
+    True: ", on the same test set",
+    False: ", on their own test sets (different test rows: the difference mixes model and data)",
+    None: " (their test rows are not recorded: they may not have been tested on the same patients)",
+}
+
+
+def promotion_messages(
+    promoted: AdapterVersion,
+    was: AdapterVersion | None,
+    *,
+    same_test_rows: bool | None = None,
+    diff: str = "medadapt registry diff",
+) -> tuple[list[str], list[str]]:
+    """What ``promote`` must say of the version it now serves, as ``(warnings, notes)``. The
+    warnings: those recorded about its whole result (ranking backwards, too good to be true,
+    a kept leak ...), and a headline figure below the one of the version served until now
+    when their intervals do not show it within chance (promoting 0.062 over 0.778 went
+    unsaid). A lower figure whose difference chance explains is a note, not a warning.
+    ``diff``: the command that compares two versions, as the user would type it (with their
+    registry flag)."""
+    notes = metric_notes(promoted.metrics)
+    warned = [f"{promoted.ref}: {' '.join(notes[k].split())}" for k in WHOLE_RESULT if k in notes]
+    now = next((m for m in promoted.metric_list() if not m.is_count), None)
+    if now is None or now.value is None:  # nothing measured: the reader must know before serving
+        warned.append(_unmeasured(promoted, was, notes))
+    compared = _lower_figure(promoted, was, same_test_rows, diff)
+    if compared is None:
+        return warned, []
+    within, said = compared
+    return (warned, [said]) if within else ([*warned, said], [])
+
+
+def _lower_figure(
+    promoted: AdapterVersion,
+    was: AdapterVersion | None,
+    same_test_rows: bool | None,
+    diff: str = "medadapt registry diff",
+) -> tuple[bool, str] | None:
+    """``(within chance, what to say)`` when ``promoted``'s headline figure is worse than
+    ``was``'s (the version served until now), else None. Said as it is: lower (higher for an
+    error), with both intervals; whether they were tested on the same test set
+    (``same_test_rows``). Intervals that overlap can still differ beyond chance (0.70,
+    0.65-0.75 against 0.78, 0.74-0.82: z = 2.45, p = 0.014): the difference is tested from
+    the two intervals and said in words, with its p-value where it is beyond chance (no z: a
+    clinician reads the sentence). One within chance cannot tell the two apart, and is no
+    evidence that they perform the same either: only scoring both on the same patients and
+    comparing them pairwise could say, which the registry cannot do (it keeps no patient's
+    result); ``diff`` lists the figures and intervals side by side, and is named as doing
+    only that. Without an interval the size of the difference is unknown."""
+    now = next((m for m in promoted.metric_list() if not m.is_count), None)
+    if was is None or was.ref == promoted.ref or now is None or now.name in _NOT_RANKED:
+        return None
+    then = next((m for m in was.metric_list() if m.name == now.name), None)
+    if then is None:
+        return None
+    lower_is_better = now.name in LOWER_IS_BETTER
+    if (now.value > then.value) != lower_is_better or now.value == then.value:
+        return None  # as good or better
+    direction = "higher (worse)" if lower_is_better else "lower"
+    said = (
+        f"{promoted.ref}'s {metric_label(now.name)} {metric_text(now)} is {direction} than "
+        f"{was.ref}'s {metric_text(then)}, served until now{_TESTED_ON[same_test_rows]}"
+    )
+    compare = f"'{diff} {was.ref} {promoted.ref}' lists their figures and intervals side by side"
+    if now.ci is None or then.ci is None:
+        missing = " and ".join(v.ref for v, m in ((promoted, now), (was, then)) if m.ci is None)
+        return False, (
+            f"{said}; with no interval recorded for {missing}, these figures cannot say "
+            f"whether the difference is real ({compare})"
+        )
+    if not (now.ci[0] <= then.ci[1] and then.ci[0] <= now.ci[1]):
+        return False, f"{said}; their intervals do not overlap ({compare})"
+    z = _z_from_intervals(now.value, now.ci, then.value, then.ci)
+    if z >= _Z95:  # overlapping intervals can still differ beyond chance
+        return False, (
+            f"{said}; their intervals overlap, but the difference is larger than chance "
+            f"explains (p = {_two_sided_p(z):.3f}, judged from the two intervals; {compare})"
+        )
+    return True, (
+        f"{said}; the difference is within what chance explains: these figures cannot tell "
+        "the two apart, nor show that they perform the same (only scoring both on the same "
+        f"patients and comparing them patient by patient could; {compare})"
+    )
+
+
+_Z95 = 1.959964  # the normal quantile of a two-sided 95% test
+
+
+def _z_from_intervals(a: float, a_ci: list[float], b: float, b_ci: list[float]) -> float:
+    """The difference of two estimates over its standard error, each error read from its 95%
+    interval (width / 2 x 1.96; Altman & Bland, BMJ 2011;343:d2090), as if the two were
+    independent: on the same patients a paired comparison is more sensitive."""
+    se = ((a_ci[1] - a_ci[0]) ** 2 + (b_ci[1] - b_ci[0]) ** 2) ** 0.5 / (2 * _Z95)
+    return abs(a - b) / se if se > 0 else float("inf")
+
+
+def _two_sided_p(z: float) -> float:
+    return math.erfc(z / math.sqrt(2))

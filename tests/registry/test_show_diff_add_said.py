@@ -1,0 +1,132 @@
+"""What ``show``, ``diff`` and ``add`` print: figures with the decimals the data support, the
+adapter against the base model, two versions that predict different outcomes, and the next
+step when a base model is missing."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.registry.helpers import DATA_SUMMARY, metadata
+
+
+def _rows(out: str) -> list[list[str]]:
+    """A printed table's rows (its header too), as lists of cell texts."""
+    return [[c.strip() for c in re.split("[│┃]", line)[1:-1]] for line in out.splitlines()]
+
+
+@pytest.fixture(autouse=True)
+def _wide(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "400")  # no wrapped cells
+
+
+def test_diff_gives_a_change_the_decimals_of_its_values(cli, adapter_dir):
+    """A trial: 'diff east@1 east@2' showed the change of an MAE from 38.5 to 36.8 as
+    -1.681."""
+    for seed, (mae, ci) in enumerate(((38.54, [31.2, 45.9]), (36.86, [29.9, 44.0])), 1):
+        meta = metadata(task="regression", label="progression",
+                        metrics={"mae": mae, "mae_ci": ci, "n": 60})  # fmt: skip
+        cli("add", str(adapter_dir(seed, meta=meta)), "--name", "east")
+    out, _ = cli("diff", "east@1", "east@2")
+    assert [r for r in _rows(out) if r and r[0] == "MAE"] == [
+        ["MAE", "38.5 (31.2–45.9)", "36.9 (29.9–44.0)", "-1.7", "yes"]
+    ]
+    for seed, auroc in ((3, 0.7812), (4, 0.8034)):  # a score between 0 and 1: three decimals
+        meta = metadata(metrics={"auroc": auroc, "auroc_ci": [0.7, 0.9]})
+        cli("add", str(adapter_dir(seed, meta=meta)), "--name", "heart")
+    out, _ = cli("diff", "heart@1", "heart@2")
+    assert [r for r in _rows(out) if r and r[0] == "AUROC"] == [
+        ["AUROC", "0.781 (0.700–0.900)", "0.803 (0.700–0.900)", "+0.022", "yes"]
+    ]
+
+
+def test_show_rounds_the_prevalence_and_the_anticipated_r_squared(cli, adapter_dir):
+    """A trial: 'show' printed "training prevalence 0.7429" (26 of 35 rows) and "Cox-Snell
+    R-squared 0.1194"."""
+    sample_size = {
+        "parameters": 120, "n_needed": 300, "criterion": "i", "n_train": 35, "met": False,
+        "r2": 0.1194, "r2_label": "Cox-Snell R-squared", "r2_source": "anticipated",
+    }  # fmt: skip
+    summary = {**DATA_SUMMARY, "n_train": 35, "n_positive": 26, "prevalence": 0.7429,
+               "sample_size": sample_size}  # fmt: skip
+    cli("add", str(adapter_dir(1, meta=metadata(data_summary=summary))), "--name", "east")
+    rows = {r[0]: r[1] for r in _rows(cli("show", "east@1")[0]) if len(r) == 2}
+    assert rows["data: training prevalence"] == "0.74"
+    assert rows["data: sample size basis"] == "Cox-Snell R-squared 0.119, anticipated"
+    meta = metadata(data_summary={**summary, "prevalence": 0.7143})
+    cli("add", str(adapter_dir(2, meta=meta)), "--name", "east")
+    changed = {r[0]: r[1:] for r in _rows(cli("diff", "east@1", "east@2")[0]) if len(r) == 3}
+    assert changed["data: training prevalence"] == ["0.74", "0.71"]
+
+
+def test_show_says_how_the_adapter_did_against_the_base_model(cli, adapter_dir):
+    """A trial: 'show --card' and 'adapt' said "Paired on the same patients, the adapter
+    changes AUROC by ...", 'show' did not."""
+    said = (
+        "Paired on the same patients, the adapter changes AUROC by +0.046 (95% CI +0.010 to "
+        "+0.080): it ranks them better than the base model alone."
+    )
+    ignored = "the adapter calls no patient positive, where the base model alone called 3"
+    paired = {"metric": "auroc", "difference": 0.046, "ci": [0.01, 0.08], "verdict": "better",
+              "in_words": said, "warnings": [ignored]}  # fmt: skip
+    cli("add", str(adapter_dir(1, meta=metadata(versus_base=paired))), "--name", "east")
+    rows = [r for r in _rows(cli("show", "east@1")[0]) if len(r) == 2]
+    assert [r for r in rows if "base model" in r[0] and r[0] != "base model"] == [
+        ["against the base model alone", said],
+        ["(!) against the base model", ignored],
+    ]
+    assert said in " ".join(cli("show", "east@1", "--card")[0].split())  # what the card says
+    cli("add", str(adapter_dir(2)), "--name", "older")  # recorded none: no such row
+    assert "against the base" not in cli("show", "older@1")[0]
+
+
+def test_diff_of_two_outcomes_says_so_and_shows_no_change(cli, adapter_dir):
+    """A trial: 'diff east@1 riverside@1' (a regression on progression, a yes/no on diagnosis,
+    on two base models) printed a change column and warned only of other test rows."""
+    east = metadata(task="regression", label="progression",
+                    metrics={"mae": 38.5, "mae_ci": [31.2, 45.9], "n": 60})  # fmt: skip
+    riverside = metadata(task="binary", label="diagnosis",
+                         metrics={"auroc": 0.81, "auroc_ci": [0.72, 0.89], "n": 60})  # fmt: skip
+    cli("add", str(adapter_dir(1, meta=east)), "--name", "east")
+    cli("add", str(adapter_dir(2, base_seed=1, meta=riverside)), "--name", "riverside")
+    out, _ = cli("diff", "east@1", "riverside@1")
+    assert out.splitlines()[0] == (
+        "east@1 and riverside@1 predict different outcomes, on different base models: east@1 "
+        "predicts 'progression' (regression), riverside@1 'diagnosis' (binary); their figures "
+        "measure different things and are listed side by side, not compared"
+    )
+    header = next(r for r in _rows(out) if r and r[0] == "metric")
+    assert header == ["metric", "east@1", "riverside@1"]
+    assert [r for r in _rows(out) if r and r[0] in ("MAE", "AUROC")] == [
+        ["MAE", "38.5 (31.2–45.9)", "-"],
+        ["AUROC", "-", "0.810 (0.720–0.890)"],
+    ]
+    assert "change" not in out and "overlapping" not in out and "different test rows" not in out
+    said = json.loads(cli("diff", "east@1", "riverside@1", "--json")[0])
+    assert (said["same_question"], said["same_base"]) == (False, False)
+    assert said["questions"] == [
+        {"task": "regression", "label": "progression"},
+        {"task": "binary", "label": "diagnosis"},
+    ]
+
+
+def test_add_says_to_keep_the_base_model_before_promoting(cli, adapter_dir, tmp_path):
+    """A trial: 'add' said riverside@1 "cannot be served yet" for want of its base model,
+    then "serve it with: ... promote riverside@1"."""
+    from tests.registry.helpers import make_adapter_on_base, make_base
+
+    out, _ = cli("add", str(adapter_dir(1)), "--name", "riverside")
+    assert out.splitlines()[-1] == (
+        f"to serve it: first keep its base model with 'medadapt registry --root {cli.root} "
+        "add-base BASE_DIR' (the directory 'medadapt train-base' wrote), then 'medadapt "
+        f"registry --root {cli.root} promote riverside@1'"
+    )
+    base = make_base(tmp_path / "base")
+    cli("add", str(make_adapter_on_base(tmp_path / "east", base)), "--name", "east")
+    out, _ = cli("add", str(make_adapter_on_base(tmp_path / "east2", base, seed=2)),
+                 "--name", "east")  # fmt: skip
+    assert out.splitlines()[-1] == f"serve it with: medadapt registry --root {cli.root} " + (
+        "promote east@2"
+    )
