@@ -48,7 +48,7 @@ def test_a_card_states_use_data_metrics_and_provenance():
         "**FTTransformer** (weights sha256 `bbbbbbbbbbbb`).\n"
     )
     assert "Second reader for chest X-rays in adults at Site B." in card
-    assert "| training rows | 400 |" in card and "| training prevalence | 0.375 |" in card
+    assert "| training rows | 400 |" in card and "| training prevalence | 0.38 |" in card
     assert "| metric | value | 95% CI |" in card
     assert "| AUROC | 0.900 | 0.860 to 0.930 |" in card
     assert "| test rows | 200 |  |" in card
@@ -444,9 +444,9 @@ def test_a_card_names_the_rare_class_and_which_set_each_prevalence_is_of():
     limits = card.split("## Limitations")[1]
     assert "- Only 6 training rows of class '0', the rarer class (fewer than 20).\n" in limits
     assert "- Trained on 86 rows (fewer than 100)" in limits and "cases" not in card
-    assert "| training prevalence | 0.9302 |" in card
+    assert "| training prevalence | 0.93 |" in card  # two figures, as show prints it
     assert (
-        "| sample size basis | Cox-Snell R-squared 0.0487; in the adapter's training and test "
+        "| sample size basis | Cox-Snell R-squared 0.049; in the adapter's training and test "
         "rows together, outcome prevalence 0.935 |" in card
     )
     assert "(not performance measures): test prevalence 0.946." in card

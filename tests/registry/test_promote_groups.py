@@ -75,9 +75,10 @@ def test_adapters_for_no_group_or_another_kind_of_base_do_not_compete(
     assert set(registry.promoted_versions()) == {"one", "two", "table", "scan"}
 
 
-def test_the_python_api_refuses_only_when_asked(registry, adapter_dir):
-    """``Registry.promote`` keeps serving what it is told (a server test makes a group
-    ambiguous on purpose); ``one_per_group=True``, what the command line passes, refuses."""
+def test_the_python_api_refuses_as_the_command_line_does(registry, adapter_dir):
+    """``Registry.promote`` refuses a second adapter for a group by default, as ``registry
+    promote`` does; ``one_per_group=False`` allows the clash (a server test makes a group
+    ambiguous on purpose)."""
     import pytest
 
     from medadapt.registry import RegistryError
@@ -86,7 +87,7 @@ def test_the_python_api_refuses_only_when_asked(registry, adapter_dir):
     registry.add(adapter_dir(2), name="b")
     registry.promote("a@1")
     with pytest.raises(RegistryError, match=r"^a@1 already serves group 'VA Long Beach'"):
-        registry.promote("b@1", one_per_group=True)
+        registry.promote("b@1")
     assert registry.group_rivals("b@1") == [registry.get("a@1")]
-    registry.promote("b@1")
+    registry.promote("b@1", one_per_group=False)
     assert set(registry.promoted_versions()) == {"a", "b"}

@@ -207,7 +207,8 @@ def test_a_newly_promoted_version_is_served_without_a_restart(served_registry):
             assert client.post("/v1/predict", json=body).json()["predictions"][0]["version"] == 2
             pinned = {"adapter": "site_c@1", "instances": body["instances"]}
             assert client.post("/v1/predict", json=pinned).json()["predictions"][0]["version"] == 1
-            registry.promote("site_c_ia3@1")  # now two promoted adapters claim group C
+            # now two promoted adapters claim group C (allowed only when asked)
+            registry.promote("site_c_ia3@1", one_per_group=False)
             by_group = {"group": "C", "instances": body["instances"]}
             reply = client.post("/v1/predict", json=by_group)
             assert reply.status_code == 409
@@ -216,8 +217,8 @@ def test_a_newly_promoted_version_is_served_without_a_restart(served_registry):
                 "one with 'adapter', or demote the others"
             )
         finally:
-            registry.promote("site_c@1")
             registry.demote("site_c_ia3")
+            registry.promote("site_c@1")
 
 
 def test_registry_add_also_keeps_the_adapters_base(served_registry, tmp_path):
@@ -299,8 +300,9 @@ def test_a_group_that_contradicts_the_instances_own_group_is_refused(client, ser
 
 
 def test_a_server_with_nothing_promoted_says_it_serves_no_group(tmp_path):
-    """Nothing promoted yet (the registry's first adapter is not promoted): a request is 404
-    saying 'served groups: none', not an empty list."""
+    """Nothing registered yet (no adapter, no base model to answer alone): a request is 404
+    saying 'served groups: none', not an empty list. (A registered base answers alone even
+    with nothing promoted: test_registry_changes.)"""
     Registry(tmp_path / "reg", create=True)
     app = create_app(tmp_path / "reg")
     with TestClient(app) as empty:

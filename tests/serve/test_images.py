@@ -231,7 +231,8 @@ def test_bad_images_are_one_4xx_naming_the_file_and_the_problem(client, image_re
          "1-channel 2D images (32 px))"),
         (_files(*[png] * 7), 413, None, "more than 6 images in one request; send at most 6"),
         ([("file", (f"p{i}.png", b"0" * 50_000)) for i in range(5)], 413, None,
-         "request body over 200000 bytes; send fewer or smaller images per request"),
+         "request body over 195.3 KiB (serve --max-upload-mb); send fewer or smaller images "
+         "per request"),
         ([("group", (None, "A"))], 422, None,
          "no image in the request: upload one or more files (e.g. -F file=@a.png)"),
         ([("note", (None, "x")), *_files(png)], 422, None,

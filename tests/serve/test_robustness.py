@@ -52,7 +52,8 @@ def test_a_chunked_body_is_counted_and_refused_past_the_limit_or_never_read_with
     reply = client.post("/v1/predict", content=chunks(), headers=AUTH)
     assert reply.status_code == 413
     assert reply.json()["detail"] == (
-        "request body over 20000 bytes; send fewer instances per request"
+        "request body over 19.5 KiB (serve --max-body-mb); send fewer instances per request (at "
+        "most 1024)"
     )
     # without a token the route reads no body at all (uploads are never spooled for strangers)
     assert client.post("/v1/predict", content=chunks()).status_code == 401

@@ -44,7 +44,6 @@ from medadapt.cli.registry_format import (
     note_lines,
     other_outcomes,
     recorded_unit,
-    rounded_summary,
     strangers_line,
     summary_rows,
     table_console,
@@ -252,7 +251,7 @@ def show_cmd(
     ]
     if origin:
         rows.append(("imported from", f"{origin.get('name')}@{origin.get('version')}"))
-    data = summary_rows(rounded_summary(v.data_summary))
+    data = summary_rows(v.data_summary)
     rows += [(f"data: {field}", said) for field, said in data]
     rows += metric_rows(v, _classes(reg, v))
     rows += versus_base_rows(summaries(_manifest(reg, v))["versus_base"])

@@ -11,7 +11,6 @@ import (no torch). Metrics are named and their intervals printed as in every oth
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -165,33 +164,6 @@ def note_lines(metrics: dict[str, Any]) -> list[str]:
     ]
 
 
-def proportion_text(value: float) -> str:
-    """A share of the data with two significant figures, what a few dozen patients support
-    (``0.74``, not ``0.7429``; a rare outcome ``0.0040``, never ``0.00``).
-
-    >>> [proportion_text(v) for v in (0.7429, 0.004, 0.5, 1.0, 0.0)]
-    ['0.74', '0.0040', '0.50', '1.00', '0']
-    """
-    if value <= 0:
-        return f"{value:g}"
-    return f"{value:.{max(2, 1 - math.floor(math.log10(value)))}f}"
-
-
-def rounded_summary(data_summary: dict[str, Any]) -> dict[str, Any]:
-    """The data summary as ``show`` and ``diff`` print it (:func:`summary_rows`): the training
-    prevalence to two significant figures (:func:`proportion_text`), and the anticipated
-    R-squared of the sample-size entry to three decimals, as ``check-data`` and ``adapt``
-    print it (``0.119``, not ``0.1194``)."""
-    out = dict(data_summary)
-    prevalence = out.get("prevalence")
-    if isinstance(prevalence, float) and 0 <= prevalence <= 1:
-        out["prevalence"] = proportion_text(prevalence)
-    entry = out.get("sample_size")
-    if isinstance(entry, dict) and isinstance(entry.get("r2"), float):
-        out["sample_size"] = {**entry, "r2": f"{entry['r2']:.3f}"}
-    return out
-
-
 def strangers_line(objects: Path, names: list[str]) -> str:
     """What ``verify`` and ``gc`` say of files in ``objects/`` the registry did not write (an
     archive exported there): not counted as unreferenced, since ``gc`` never deletes what it
@@ -254,7 +226,7 @@ def diff_rows(
     rows += [(f"config: {c.key}", cell(c.a), cell(c.b)) for c in diff.config
              if c.key != "method"]  # the method's own row says it  # fmt: skip
     told_a, told_b = (
-        {f"data: {field}": said for field, said in summary_rows(rounded_summary(summary))}
+        {f"data: {field}": said for field, said in summary_rows(summary)}
         for summary in (a_summary, b_summary)
     )
     fields = list(told_a) + [k for k in told_b if k not in told_a]

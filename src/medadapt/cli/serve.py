@@ -49,8 +49,15 @@ def _check_free(host: str, port: int) -> None:
             ) from None
 
 
-# the image options (their defaults are ImageServing's)
 MAX_QUEUE = typer.Option(4096, help="Most instances waiting for the model; more: 503 (retry).")
+# the JSON request limits (their defaults are create_app's)
+MAX_BODY_MB = typer.Option(
+    1.0, help="Largest JSON request body, in MiB; more: 413 (uploads: --max-upload-mb)."
+)
+MAX_INSTANCES = typer.Option(
+    1024, help="Most instances in one JSON request; more: 422 (at most --max-queue)."
+)
+# the image options (their defaults are ImageServing's)
 MAX_IMAGES = typer.Option(64, help="Images (files, slices) per request.")
 MAX_IMAGE_MB = typer.Option(32.0, help="Largest uploaded image file, in MiB.")
 MAX_UPLOAD_MB = typer.Option(128.0, help="Largest multipart request, in MiB.")
@@ -98,6 +105,8 @@ def serve_command(
     threads: int = typer.Option(1, help="Torch threads for the forward pass."),
     device: str = typer.Option("cpu", help="Where the models run: cpu, cuda or cuda:N."),
     max_queue: int = MAX_QUEUE,
+    max_body_mb: float = MAX_BODY_MB,
+    max_instances: int = MAX_INSTANCES,
     max_images: int = MAX_IMAGES,
     max_image_mb: float = MAX_IMAGE_MB,
     max_upload_mb: float = MAX_UPLOAD_MB,
@@ -112,6 +121,10 @@ def serve_command(
     """Serve the registry's promoted adapters over HTTP (FastAPI; docs at /docs): JSON
     instances for tabular models, uploaded images or DICOMweb references for image models.
 
+    Limits per request: a JSON body of at most 1 MiB (413 above; --max-body-mb) holding at
+    most 1024 instances (422 above; --max-instances); uploads: --max-upload-mb, --max-images,
+    --max-image-mb.
+
     Example: medadapt serve --registry hospital-registry --port 8000 --token-file token.txt
     """
     from medadapt.checks import at_least, cores, finite
@@ -119,12 +132,14 @@ def serve_command(
 
     check_port(port)
     for value, flag in ((max_wait_ms, "--max-wait-ms"), (max_image_mb, "--max-image-mb"),
-                        (max_upload_mb, "--max-upload-mb")):  # fmt: skip
+                        (max_upload_mb, "--max-upload-mb"),
+                        (max_body_mb, "--max-body-mb")):  # fmt: skip
         finite(value, flag)  # nan passes every comparison; inf never stops waiting
     at_least(max_batch, "--max-batch")
     cores(threads, "--threads")
     at_least(max_wait_ms, "--max-wait-ms", 0)
     at_least(max_queue, "--max-queue")
+    max_body_bytes = _json_limits(max_body_mb, max_instances, max_queue)
     _check_device(device)
     images = _image_serving(max_images, max_image_mb, max_upload_mb, decode_workers,
                             dicomweb_archive, dicomweb_token_file,
@@ -143,7 +158,24 @@ def serve_command(
         )
     _serve(registry, host, port, token=token, max_batch=max_batch, max_wait_ms=max_wait_ms,
            threads=threads, max_queue=max_queue, images=images, device=device,
-           score_sparse=score_sparse)  # fmt: skip
+           score_sparse=score_sparse, max_body_bytes=max_body_bytes,
+           max_instances=max_instances)  # fmt: skip
+
+
+def _json_limits(max_body_mb: float, max_instances: int, max_queue: int) -> int:
+    """``--max-body-mb`` in bytes, after checking it and ``--max-instances`` (one line naming
+    the flag when out of range)."""
+    from medadapt.checks import at_least, positive
+    from medadapt.serve.image_inputs import MiB
+
+    positive(max_body_mb, "--max-body-mb")
+    at_least(max_instances, "--max-instances")
+    if max_instances > max_queue:
+        raise ConfigError(
+            f"--max-instances {max_instances} is over --max-queue {max_queue}: such a request "
+            "would be refused whenever others wait; lower --max-instances or raise --max-queue"
+        )
+    return max(1, int(max_body_mb * MiB))
 
 
 def _serve(registry: Path, host: str, port: int, **settings: Any) -> None:
@@ -183,6 +215,10 @@ def _serve(registry: Path, host: str, port: int, **settings: Any) -> None:
             names = ", ".join(sorted(failed))
             _warn(f"{len(failed)} promoted adapter(s) cannot be loaded ({names}): see /healthz "
                  "for why")  # fmt: skip
+        for group, names in sorted(state.tables.conflicts.items()):
+            _warn(f"group {group!r} is claimed by {len(names)} promoted adapters "
+                  f"({', '.join(names)}): requests routed by it get 409; demote all but one, "
+                  f"with 'medadapt registry --root {registry} promote --clear NAME'")  # fmt: skip
         if not served:
             _warn(f"nothing is promoted: promote an adapter to serve it, with 'medadapt "
                  f"registry --root {registry} promote NAME@N'")  # fmt: skip

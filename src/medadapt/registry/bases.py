@@ -248,16 +248,27 @@ def _recorded(manifest: dict[str, Any]) -> tuple[Path | None, str | None]:
         return Path(path), None
 
 
+def readd_base_fix(root: str | Path = "DIR") -> str:
+    """What a damaged registered base's message says to do (``registry verify`` and
+    ``serve`` alike); ``root``: the registry, or ``DIR`` where it is not at hand.
+
+    >>> print(readd_base_fix())  # doctest: +NORMALIZE_WHITESPACE
+    add it again with 'medadapt registry --root DIR add-base BASE_DIR' (that replaces the
+    damaged copy)
+    """
+    return (
+        f"add it again with 'medadapt registry --root {root} add-base BASE_DIR' (that "
+        "replaces the damaged copy)"
+    )
+
+
 def verify_bases(root: str | Path, keys: list[str] | None = None) -> tuple[list[str], list[str]]:
     """Re-hash every registered base (or those named by ``keys``): ``(checked, problems)``,
     one line per damaged, tampered or swapped base."""
     root = Path(root)
     dirs = base_dirs(root) if keys is None else [root / BASES / k for k in keys]
     checked, problems = [], []
-    fix = (
-        f"add it again with 'medadapt registry --root {root} add-base BASE_DIR' (that "
-        "replaces the damaged copy)"
-    )
+    fix = readd_base_fix(root)
     for directory in dirs:
         if not directory.is_dir():
             continue

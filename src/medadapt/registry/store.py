@@ -234,17 +234,18 @@ class Registry:
         self,
         ref: str,
         *,
-        one_per_group: bool = False,
+        one_per_group: bool = True,
         force: bool = False,
         spelled: str | None = None,
     ) -> AdapterVersion:
         """Mark ``ref`` (``name@N`` or ``name@latest``) as the version of its name to serve.
         Its files are verified first: a damaged version is never promoted.
 
-        ``one_per_group``: refuse it while a promoted version of another name serves the same
-        group (:func:`~medadapt.registry.groups.group_rivals`: a server would answer no
-        request for that group), naming that version; with ``force`` as well, stop serving
-        those in the same transaction instead. ``spelled``: the registry command as the user
+        ``one_per_group`` (the default, as the CLI): refuse it while a promoted version of
+        another name serves the same group (:func:`~medadapt.registry.groups.group_rivals`: a
+        server would answer no request for that group), naming that version; with ``force``
+        as well, stop serving those in the same transaction instead; False allows the clash
+        (a server then answers that group 409 and reports it in ``/healthz``). ``spelled``: the registry command as the user
         typed it, for the command a refusal suggests."""
         parsed = parse_ref(ref)
         if not parsed.explicit:

@@ -13,6 +13,7 @@ on: the ``unit`` the registry records beside the summary (``rows`` for tables, `
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from medadapt.registry.diff import flatten
@@ -158,9 +159,23 @@ def summary_rows(data_summary: dict[str, Any]) -> list[tuple[str, str]]:
             rows += sample_size_rows(value, unit)
         elif isinstance(value, dict):
             rows.append((data_label(key, unit), pairs(value, unit) or "none"))
+        elif key == "prevalence" and isinstance(value, float) and 0 <= value <= 1:
+            rows.append((data_label(key, unit), proportion_text(value)))
         else:
             rows.append((data_label(key, unit), text(value)))
     return rows
+
+
+def proportion_text(value: float) -> str:
+    """A share of the data with two significant figures, what a few dozen patients support
+    (``0.74``, not ``0.7429``; a rare outcome ``0.0040``, never ``0.00``).
+
+    >>> [proportion_text(v) for v in (0.7429, 0.004, 0.5, 1.0, 0.0)]
+    ['0.74', '0.0040', '0.50', '1.00', '0']
+    """
+    if value <= 0:
+        return f"{value:g}"
+    return f"{value:.{max(2, 1 - math.floor(math.log10(value)))}f}"
 
 
 def positive_class_words(schema: dict[str, Any] | None) -> str | None:
@@ -230,7 +245,10 @@ def sample_size_rows(entry: dict[str, Any], unit: str = "patients") -> list[tupl
         )
     ]
     if entry.get("r2") is not None:
-        basis = f"{entry.get('r2_label', 'R-squared')} {entry['r2']}"
+        r2 = entry["r2"]  # three decimals, as check-data and adapt print it (0.119)
+        basis = (
+            f"{entry.get('r2_label', 'R-squared')} {f'{r2:.3f}' if isinstance(r2, float) else r2}"
+        )
         if entry.get("r2_source"):
             basis += f", {entry['r2_source']}"
         if entry.get("outcome"):  # "prevalence 0.9", "outcome mean 156, SD 78.5"

@@ -3,8 +3,10 @@
 Requests for different adapters that arrive together are micro-batched into one mixed-adapter
 forward pass (:mod:`medadapt.serve.batching`): tabular instances sent as JSON, and images
 uploaded as multipart or referenced on a DICOMweb archive (:mod:`medadapt.serve.image_routes`;
-read in a pool of decoding threads). Bearer-token auth protects ``/v1/*`` and ``/metrics``;
-bodies above ``max_body_bytes`` (uploads: ``images.max_upload_bytes``) get 413; invalid bodies
+read in a pool of decoding threads). Bearer-token auth protects ``/v1/*`` and ``/metrics``
+(``/healthz`` answers anyone, with status and counts; names and reasons to the token only);
+bodies above ``max_body_bytes`` (uploads: ``images.max_upload_bytes``) get 413, requests over
+``max_instances`` 422; invalid bodies
 422 with the field names (an adapter that must be named, too); unknown adapters 404; full
 queues 503 with ``Retry-After`` (:mod:`medadapt.serve.handlers`). OpenAPI docs are at
 ``/docs``, readable without internet (:mod:`medadapt.serve.docs`). The routes themselves are
@@ -29,14 +31,15 @@ from medadapt.serve.batching import MicroBatcher
 from medadapt.serve.docs import add_docs_routes
 from medadapt.serve.handlers import add_error_handlers
 from medadapt.serve.image_decode import DecodePool
-from medadapt.serve.image_inputs import ImageServing
+from medadapt.serve.image_inputs import ImageServing, MiB
 from medadapt.serve.image_routes import ImagePredictor
 from medadapt.serve.limits import BodyLimit
 from medadapt.serve.routes import add_info_routes, add_predict_route
+from medadapt.serve.schemas import MAX_INSTANCES
 from medadapt.serve.state import Route, ServingState
 from medadapt.serve.telemetry import RequestMetrics, Telemetry
 
-MAX_BODY_BYTES = 1_000_000
+MAX_BODY_BYTES = MiB  # serve --max-body-mb 1
 UNAUTHORIZED = (
     "missing or wrong bearer token: send the header 'Authorization: Bearer <token>', with the "
     "token the server was started with (its --token-file, or MEDADAPT_TOKEN)"
@@ -59,6 +62,7 @@ def create_app(
     max_batch: int = 64,
     max_wait_ms: float = 1.0,
     max_body_bytes: int = MAX_BODY_BYTES,
+    max_instances: int = MAX_INSTANCES,
     refresh_seconds: float = 1.0,
     threads: int = 1,
     inline: bool = True,
@@ -74,6 +78,9 @@ def create_app(
     :class:`MicroBatcher`); False uses the worker thread (as every pass on a GPU does).
     ``threads``: torch threads for the forward pass. Small clinical models run fastest on one
     (intra-op threading costs more than it saves at these sizes, and badly so on a busy host).
+    ``max_body_bytes``: largest JSON body (more: 413); ``max_instances``: most instances in
+    one JSON request (more: 422). ``refresh_seconds``: longest time between two looks at the
+    registry (every request also stats its index, so a promotion is seen by the next one).
     ``max_queue``: most instances waiting for the model (more: 503). ``images``: limits,
     decoding threads and DICOMweb archives for image bases. ``device``: where the models run
     (``cuda`` for a GPU). ``on_ready``: called with the serving state once the promoted
@@ -100,19 +107,19 @@ def create_app(
         docs_url=None,  # add_docs_routes: Swagger UI from this server, not from a CDN
         redoc_url=None,
     )
-    authorize = _bearer_auth(token)
-    app.add_middleware(
-        BodyLimit, max_bytes=max_body_bytes, max_upload_bytes=images.max_upload_bytes
-    )
+    authorize, authorized = _bearer_auth(token), _bearer_valid(token)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes, max_instances=max_instances,
+                       max_upload_bytes=images.max_upload_bytes)  # fmt: skip
     app.add_middleware(RequestMetrics, telemetry=telemetry)  # outermost: sees every answer
     add_error_handlers(app)
     add_docs_routes(app)
     predictor = ImagePredictor(state, batcher, pool, telemetry, images)
     add_predict_route(app, state=state, batcher=batcher, telemetry=telemetry, refresh=refresh,
-                      authorize=authorize, images=predictor)  # fmt: skip
-    # authorize guards every route but /healthz
+                      authorize=authorize, images=predictor,
+                      max_instances=max_instances)  # fmt: skip
+    # authorize guards every route but /healthz, which says its details to the token only
     add_info_routes(app, state=state, batcher=batcher, telemetry=telemetry, refresh=refresh,
-                    authorize=authorize)  # fmt: skip
+                    authorize=authorize, authorized=authorized)  # fmt: skip
     app.state.serving = state
     app.state.batcher = batcher
     return app
@@ -192,16 +199,27 @@ def _lifespan(state: ServingState, telemetry: Telemetry, batcher: MicroBatcher, 
     return lifespan
 
 
+def _bearer_valid(token: str | None) -> Callable[..., bool]:
+    """The dependency telling whether a request carries the bearer ``token`` (True for every
+    request when ``token`` is None: a server without one listens on loopback only)."""
+    bearer = HTTPBearer(auto_error=False)
+
+    def valid(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> bool:
+        if token is None:
+            return True
+        given = credentials.credentials if credentials is not None else ""
+        return hmac.compare_digest(given.encode(), token.encode())
+
+    return valid
+
+
 def _bearer_auth(token: str | None) -> Callable[..., None]:
     """The dependency that refuses a missing or wrong bearer token (401); with ``token``
     None, every request passes."""
-    bearer = HTTPBearer(auto_error=False)
+    valid = _bearer_valid(token)
 
-    def authorize(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
-        if token is None:
-            return
-        given = credentials.credentials if credentials is not None else ""
-        if not hmac.compare_digest(given.encode(), token.encode()):
+    def authorize(is_valid: bool = Depends(valid)) -> None:
+        if not is_valid:
             raise HTTPException(401, UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
 
     return authorize

@@ -18,6 +18,9 @@ from typing import Any
 from fastapi import HTTPException
 from starlette.responses import JSONResponse
 
+from medadapt.serve.image_inputs import shown_size
+from medadapt.serve.schemas import MAX_INSTANCES
+
 
 def compressed_detail(coding: bytes) -> str:
     named = "".join(c for c in coding.decode("latin-1") if c.isprintable())[:40]
@@ -27,18 +30,34 @@ def compressed_detail(coding: bytes) -> str:
     )
 
 
-def too_large_detail(max_bytes: int, what: str = "instances") -> str:
-    return f"request body over {max_bytes} bytes; send fewer {what} per request"
+def too_large_detail(max_bytes: int, max_instances: int | None = MAX_INSTANCES) -> str:
+    """Why a body is refused: its limit (in MiB or KiB, and the ``serve`` option setting it)
+    and what to send instead (at most ``max_instances`` instances; None: an upload of images).
+
+    >>> too_large_detail(2**20)
+    'request body over 1 MiB (serve --max-body-mb); send fewer instances per request (at most 1024)'
+    """
+    if max_instances is None:
+        return (
+            f"request body over {shown_size(max_bytes)} (serve --max-upload-mb); send fewer or "
+            "smaller images per request"
+        )
+    return (
+        f"request body over {shown_size(max_bytes)} (serve --max-body-mb); send fewer instances "
+        f"per request (at most {max_instances})"
+    )
 
 
 class BodyLimit:
     """Wraps an ASGI app; ``max_bytes`` per HTTP request body, ``max_upload_bytes`` per
-    multipart body (default: ``max_bytes``)."""
+    multipart body (default: ``max_bytes``); ``max_instances``, the most instances a JSON
+    request may hold, is said in the 413."""
 
-    def __init__(self, app: Any, *, max_bytes: int, max_upload_bytes: int | None = None) -> None:
+    def __init__(self, app: Any, *, max_bytes: int, max_upload_bytes: int | None = None,
+                 max_instances: int = MAX_INSTANCES) -> None:  # fmt: skip
         if max_bytes < 1:
             raise ValueError(f"max_bytes must be positive, got {max_bytes}")
-        self.app, self.max_bytes = app, max_bytes
+        self.app, self.max_bytes, self.max_instances = app, max_bytes, max_instances
         self.max_upload_bytes = max_bytes if max_upload_bytes is None else max_upload_bytes
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
@@ -46,9 +65,9 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
         if headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data"):
-            limit, what = self.max_upload_bytes, "or smaller images"
+            limit, instances = self.max_upload_bytes, None
         else:
-            limit, what = self.max_bytes, "instances"
+            limit, instances = self.max_bytes, self.max_instances
         coding = headers.get(b"content-encoding", b"").strip().lower()
         if coding not in (b"", b"identity"):
             response = JSONResponse(
@@ -63,7 +82,7 @@ class BodyLimit:
                 response = JSONResponse({"detail": "Content-Length is not a number"}, 400)
                 return await response(scope, receive, send)
             if declared > limit:
-                response = JSONResponse({"detail": too_large_detail(limit, what)}, 413)
+                response = JSONResponse({"detail": too_large_detail(limit, instances)}, 413)
                 return await response(scope, receive, send)
         received = 0
 
@@ -74,7 +93,7 @@ class BodyLimit:
                 received += len(message.get("body", b""))
                 if received > limit:
                     # FastAPI re-raises HTTPExceptions met while reading the body
-                    raise HTTPException(413, too_large_detail(limit, what))
+                    raise HTTPException(413, too_large_detail(limit, instances))
             return message
 
         await self.app(scope, counted, send)

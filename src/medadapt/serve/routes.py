@@ -9,6 +9,8 @@ by :mod:`medadapt.serve.request_json`.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -21,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 import medadapt
 from medadapt.data.extrapolation import outside_in_record
+from medadapt.errors import MedadaptError
 from medadapt.serve.batching import MicroBatcher
 from medadapt.serve.image_routes import ImagePredictor
 from medadapt.serve.instance_notes import (
@@ -34,6 +37,7 @@ from medadapt.serve.instance_notes import (
 from medadapt.serve.request_json import json_body
 from medadapt.serve.resolve import resolve_routes
 from medadapt.serve.schemas import (
+    MAX_INSTANCES,
     PREDICT_BODIES,
     AdapterInfo,
     DicomwebRequest,
@@ -46,6 +50,7 @@ from medadapt.serve.telemetry import Telemetry
 from medadapt.serve.validation import check_instance, closest_field, unknown_field
 
 M = TypeVar("M", bound=BaseModel)
+log = logging.getLogger("medadapt.serve")
 #: the fields only one kind of JSON request has
 _DICOMWEB_ONLY = set(DicomwebRequest.model_fields) - set(PredictRequest.model_fields)
 _INSTANCES_ONLY = set(PredictRequest.model_fields) - set(DicomwebRequest.model_fields)
@@ -60,10 +65,12 @@ def add_predict_route(
     refresh: Callable[..., None],
     authorize: Callable[..., None],
     images: ImagePredictor,
+    max_instances: int = MAX_INSTANCES,
 ) -> None:
     """``POST /v1/predict``: JSON instances for a tabular base (each routed to its adapter,
-    checked against its base model's schema, scored in the next micro-batch); for an image
-    base, multipart uploads or a JSON DICOMweb reference (:mod:`medadapt.serve.image_routes`)."""
+    checked against its base model's schema, scored in the next micro-batch; at most
+    ``max_instances`` per request); for an image base, multipart uploads or a JSON DICOMweb
+    reference (:mod:`medadapt.serve.image_routes`)."""
 
     @app.post(
         "/v1/predict",
@@ -79,7 +86,19 @@ def add_predict_route(
         kinds = {served.kind for served in state.bases.values()}
         if _request_model(body, kinds) is DicomwebRequest:
             return await images.dicomweb(_validated(DicomwebRequest, body))
-        return await _predict_instances(state, batcher, telemetry, _validated(PredictRequest, body))
+        request_body = _validated(PredictRequest, body)
+        _check_count(request_body, max_instances)
+        return await _predict_instances(state, batcher, telemetry, request_body)
+
+
+def _check_count(body: PredictRequest, max_instances: int) -> None:
+    """422 on ``instances`` for a request over ``max_instances`` (``serve --max-instances``)."""
+    if len(body.instances) > max_instances:
+        raise RequestValidationError([{
+            "loc": ["body", "instances"], "type": "too_long",
+            "msg": f"{len(body.instances)} instances sent, at most {max_instances} per request; "
+                   "send them in several requests",
+        }])  # fmt: skip
 
 
 def _request_model(body: Any, kinds: set[str]) -> type[BaseModel]:
@@ -104,9 +123,22 @@ def _request_model(body: Any, kinds: set[str]) -> type[BaseModel]:
 async def look_for_promotions(
     state: ServingState, batcher: MicroBatcher, refresh: Callable[..., None]
 ) -> None:
-    """Reload newly promoted or removed versions, for one request per refresh interval."""
+    """Reload newly promoted or removed versions when the registry changed (a stat per
+    request: :meth:`ServingState.claim_refresh`) before this request is routed; a request
+    arriving while such a reload runs on the worker thread waits for it too. A registry that
+    cannot be read for a moment (busy) is logged, and the adapters loaded keep answering."""
+
+    async def reload() -> None:
+        try:
+            await batcher.call_in_worker(lambda: refresh(force=True))
+        except MedadaptError as exc:
+            log.warning("registry not re-read (%s); serving the adapters already loaded", exc)
+
+    while state.reloading is not None and not state.reloading.done():
+        await asyncio.shield(state.reloading)  # then look again: it may have read too early
     if state.claim_refresh():
-        await batcher.call_in_worker(lambda: refresh(force=True))
+        state.reloading = asyncio.ensure_future(reload())
+        await asyncio.shield(state.reloading)
 
 
 async def _predict_instances(
@@ -235,9 +267,12 @@ def add_info_routes(
     telemetry: Telemetry,
     refresh: Callable[..., None],
     authorize: Callable[..., None],
+    authorized: Callable[..., bool],
 ) -> None:
     """``GET /v1/adapters``, ``/healthz`` (no token needed) and ``/metrics``; the first two
-    look for new promotions first, so they show what the next prediction would use."""
+    look for new promotions first, so they show what the next prediction would use.
+    ``authorized``: a dependency telling whether the request carries the server's token (or
+    the server has none); only then does ``/healthz`` name adapters and say why."""
 
     @app.get("/v1/adapters", response_model=list[AdapterInfo], dependencies=[Depends(authorize)])
     async def adapters() -> list[dict[str, Any]]:
@@ -245,18 +280,26 @@ def add_info_routes(
         return state.tables.info
 
     @app.get("/healthz")
-    async def healthz() -> dict[str, Any]:
-        """``degraded`` (still HTTP 200: the other adapters serve) lists promoted adapters
-        that could not be loaded, with the reason."""
+    async def healthz(detailed: bool = Depends(authorized)) -> dict[str, Any]:
+        """Status and counts for anyone (load balancers): ``degraded`` (still HTTP 200: the
+        other adapters serve) when promoted adapters could not be loaded or several promoted
+        adapters claim one group (requests routed by it get 409). With the server's token
+        (or on a server without one) also ``failed`` (adapter -> why) and
+        ``conflicting_groups`` (group -> the adapters claiming it)."""
         await look_for_promotions(state, batcher, refresh)
-        failed = state.tables.failed
-        return {
-            "status": "degraded" if failed else "ok",
-            "adapters": len(state.tables.promoted),
-            "failed": failed,
+        tables = state.tables
+        failed, conflicts = tables.failed, tables.conflicts
+        health: dict[str, Any] = {
+            "status": "degraded" if failed or conflicts else "ok",
+            "adapters": len(tables.promoted),
+            "n_failed": len(failed),
+            "n_conflicting_groups": len(conflicts),
             "generation": state.generation,
             "version": medadapt.__version__,
         }
+        if detailed:
+            health.update(failed=failed, conflicting_groups=conflicts)
+        return health
 
     @app.get("/metrics", dependencies=[Depends(authorize)])
     async def metrics() -> PlainTextResponse:

@@ -8,22 +8,28 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from medadapt.data.extrapolation import FAR_OUTSIDE_SDS
 
-MAX_INSTANCES = 1024
+MAX_INSTANCES = 1024  # instances per JSON request, unless serve --max-instances says otherwise
+ADAPTER_REFERENCE = (
+    "Adapter: NAME or NAME@promoted (its promoted version), NAME@N (that registered version) "
+    "or NAME@latest (its newest registered version)."
+)
 
 
 class PredictRequest(BaseModel):
-    """Route every instance to ``adapter`` ("name" = promoted version, or "name@3"), or to the
-    adapter serving ``group``; without either, each instance routes by its own group field."""
+    """Route every instance to ``adapter`` ("name" = promoted version, "name@3", or
+    "name@latest" = newest version), or to the adapter serving ``group``; without either,
+    each instance routes by its own group field."""
 
     model_config = ConfigDict(extra="forbid")
 
-    adapter: str | None = Field(None, description="Adapter name or name@version.")
+    adapter: str | None = Field(None, description=ADAPTER_REFERENCE)
     group: str | None = Field(None, description="Route to the adapter serving this group.")
-    instances: list[dict[str, Any]] = Field(
+    instances: list[dict[str, Any]] = Field(  # the most per request: checked by the route
         ...,
         min_length=1,
-        max_length=MAX_INSTANCES,
-        description="Patients: feature name -> value (missing features are allowed).",
+        description="Patients: feature name -> value (missing features are allowed); at most "
+        f"{MAX_INSTANCES} per request (serve --max-instances), in a body of at most 1 MiB "
+        "(serve --max-body-mb).",
     )
 
 
@@ -76,7 +82,7 @@ class DicomwebRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    adapter: str | None = Field(None, description="Adapter name or name@version.")
+    adapter: str | None = Field(None, description=ADAPTER_REFERENCE)
     group: str | None = Field(None, description="Route to the adapter serving this group.")
     dicomweb: str = Field(
         ...,
@@ -167,7 +173,7 @@ PREDICT_BODIES: dict[str, Any] = {
                 "schema": {
                     "type": "object",
                     "properties": {
-                        "adapter": {"type": "string", "description": "name or name@version"},
+                        "adapter": {"type": "string", "description": ADAPTER_REFERENCE},
                         "group": {"type": "string"},
                         "file": {
                             "type": "array",

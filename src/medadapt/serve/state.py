@@ -4,11 +4,18 @@ routing tables (adapter name -> promoted version, group value -> adapter).
 All model work — loading adapters and forward passes — runs where the batcher runs it (on
 the event loop, or on its single worker thread, never on both at once), so an AdapterModel is
 never changed while it computes. ``refresh`` polls the registry's
-generation counter and loads newly promoted versions without a restart; versions already
+generation counter and loads newly promoted versions without a restart: the request after a
+promotion, a rollback or a removal already sees it (:meth:`ServingState.claim_refresh` stats
+the registry's index on every request, :mod:`medadapt.serve.registry_watch`). Versions already
 loaded stay available for ``name@version`` requests until they are removed from the registry
-(then they are unloaded: a recall takes effect within one refresh interval). A promoted
-adapter that cannot be loaded (its base missing, a damaged file) is answered with 503 and
-listed by ``/healthz``.
+(then they are unloaded). A promoted adapter that cannot be loaded (its base missing, a
+damaged file) is answered with 503 and listed by ``/healthz``, as are the groups that several
+promoted adapters claim (409 for a request routed by that group).
+
+A request naming no adapter is answered by the base model alone where exactly one base of
+its kind is resident: the bases of the promoted versions, or, for a kind with no promoted
+version, the bases its registered versions use (so the answer does not depend on whether
+something is promoted, nor on which versions earlier requests loaded on demand).
 
 Tabular and image base models are served; a request is routed only to a base of its own kind
 (JSON instances to tabular bases, images to image bases). An image adapter that added classes
@@ -18,6 +25,7 @@ with another number of outputs (heads of different widths cannot share a pass).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass, field, replace
@@ -29,14 +37,15 @@ import torch
 
 from medadapt.adapters import AdapterModel
 from medadapt.adapters.state import read_manifest
-from medadapt.errors import ConfigError, MedadaptError
+from medadapt.errors import AdapterFileError, ConfigError, MedadaptError
 from medadapt.evaluate.report.formatting import recorded_cautions
 from medadapt.modalities import modality_of
 from medadapt.modalities.bundle import BaseModel
 from medadapt.registry import Registry
-from medadapt.registry.bases import find_base
-from medadapt.registry.records import metric_notes, parse_ref, shown
+from medadapt.registry.bases import find_base, list_bases, readd_base_fix
+from medadapt.registry.records import Ref, metric_notes, parse_ref, shown
 from medadapt.results import AdapterRecord, recorded_metrics, recorded_model
+from medadapt.serve.registry_watch import IndexWatch
 
 log = logging.getLogger("medadapt.serve")
 SERVED_KINDS = ("tabular", "image")
@@ -84,6 +93,7 @@ MAX_LISTED_GROUPS = 20  # an unroutable request's answer lists at most these gro
 MAX_NAMED_ADAPTERS = 5  # a request that must name an adapter is told at most these
 MAX_LISTED_VERSIONS = 20  # a 404 for a name lists at most its newest versions
 PROMOTE = "medadapt registry --root DIR promote"  # the command that serves a version
+_COPY_AGAIN = "; copy the base model again"  # BaseModel.load's fix, for a folder of one's own
 
 
 def _check_instance_group(
@@ -196,6 +206,12 @@ class Tables:
     group_of: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (column, value)
     registered: dict[str, tuple[int, ...]] = field(default_factory=dict)  # name -> its versions
 
+    # base keys answering requests that name no adapter (promoted versions' bases; for a kind
+    # with none promoted, those of its registered versions)
+    resident: frozenset[str] = frozenset()
+    newest: dict[str, tuple[str, int]] = field(default_factory=dict)  # name -> (base, version)
+    conflicts: dict[str, list[str]] = field(default_factory=dict)  # group -> promoted adapters
+
     @property
     def group_columns(self) -> frozenset[str]:
         return frozenset(column for column, _ in self.groups)
@@ -221,11 +237,21 @@ class ServingState:
         self.tables = Tables()
         self.generation = -1
         self._checked = 0.0
+        self.watch = IndexWatch(self.registry.root)
+        self.watch.changed()  # the index as it is before the first load
+        # the reload a request started on the worker: requests arriving meanwhile wait for it
+        self.reloading: asyncio.Future | None = None
 
     # ----- loading (worker thread only) ----------------------------------------------------
     def _base(self, weights: str) -> ServedBase:
         if weights not in self.bases:
-            base = BaseModel.load(find_base(self.registry.root, weights))
+            try:
+                base = BaseModel.load(find_base(self.registry.root, weights))
+            except AdapterFileError as exc:  # the registry's copy is damaged: say its fix
+                said, fix, _ = str(exc).partition(_COPY_AGAIN)
+                if not fix:
+                    raise
+                raise AdapterFileError(f"{said}; {readd_base_fix(self.registry.root)}") from None
             if base.kind not in SERVED_KINDS:
                 raise NotFound(f"{base.kind} base models are not served (only tabular, image)")
             base.model.to(self.device).eval()
@@ -305,13 +331,21 @@ class ServingState:
         return self.tables.group_columns
 
     def claim_refresh(self) -> bool:
-        """True for exactly one caller per refresh interval (called on the event loop), who
-        then runs :meth:`refresh` with ``force=True`` on the worker."""
+        """True when the registry changed since the tables were built: the caller then runs
+        :meth:`refresh` with ``force=True`` on the worker. Called on the event loop by every
+        request: a stat of the index's files (a few microseconds,
+        :class:`~medadapt.serve.registry_watch.IndexWatch`); only when they changed, or
+        ``refresh_seconds`` passed, is the registry's generation read (a quarter of a
+        millisecond), so that a request never waits for a busy worker when nothing changed."""
         now = time.monotonic()
-        if now - self._checked < self.refresh_seconds:
+        if not self.watch.changed() and now - self._checked < self.refresh_seconds:
             return False
         self._checked = now
-        return True
+        try:
+            return self.registry.generation() != self.generation
+        except MedadaptError as exc:  # e.g. busy: serve what is loaded, look again later
+            log.warning("registry not re-read (%s); serving the adapters already loaded", exc)
+            return False
 
     def refresh(self, *, force: bool = False) -> bool:
         """Reload the promoted versions if the registry changed; True when it did."""
@@ -323,11 +357,14 @@ class ServingState:
         if generation == self.generation:
             return False
         registered: dict[str, list[int]] = {}
+        newest: dict[str, tuple[str, int]] = {}
         for v in self.registry.list():  # ordered by name and version
             registered.setdefault(v.name, []).append(v.version)
+            newest[v.name] = (v.base_fingerprint["weights"], v.version)
         tables = Tables(  # built aside, then swapped in
             versions=self._still_registered({(n, i) for n, vs in registered.items() for i in vs}),
             registered={name: tuple(versions) for name, versions in registered.items()},
+            newest=newest,
         )
         for name, v in self.registry.promoted_versions().items():
             try:
@@ -360,9 +397,40 @@ class ServingState:
                     "notes": metric_notes(v.metrics),
                 }
             )
+        tables.conflicts = self._conflicts(tables)
+        tables.resident = self._resident(tables)
         self.tables = tables
         self.generation = generation
         return True
+
+    def _conflicts(self, tables: Tables) -> dict[str, list[str]]:
+        """The groups several promoted adapters of one kind claim (a request routed by such a
+        group is a 409), each with those adapters' names."""
+        out: dict[str, list[str]] = {}
+        for (_, value), routes in tables.groups.items():
+            for kind in {self._kind(r) for r in routes}:
+                names = sorted(r.name or "" for r in routes if self._kind(r) == kind)
+                if len(names) > 1:
+                    out[value] = sorted({*out.get(value, []), *names})
+        return out
+
+    def _resident(self, tables: Tables) -> frozenset[str]:
+        """The bases that answer a request naming no adapter: those of the promoted versions;
+        for a kind with no promoted version, the registered bases of that kind its registered
+        versions use (loaded now; one that cannot be loaded is logged and left out)."""
+        resident = {route.base_key for route in tables.promoted.values()}
+        promoted_kinds = {self.bases[key].kind for key in resident}
+        used = {weights for weights, _ in tables.newest.values()}
+        for entry in list_bases(self.registry.root):
+            weights = (entry.get("fingerprint") or {}).get("weights")
+            kind = entry.get("kind")
+            if weights not in used or kind not in SERVED_KINDS or kind in promoted_kinds:
+                continue
+            try:
+                resident.add(self._base(weights).key)
+            except MedadaptError as exc:
+                log.warning("base model %s not loaded: %s", weights[:12], exc)
+        return frozenset(resident)
 
     # ----- routing (any thread; reads the current tables) -----------------------------------
     def route(
@@ -392,7 +460,7 @@ class ServingState:
                     )
                 _check_instance_group(group, column, value, instance)
                 return routes[0]
-        bases = [served for served in self.bases.values() if served.kind == kind]
+        bases = [self.bases[key] for key in sorted(tables.resident) if self.bases[key].kind == kind]
         wanted_group = group if group is not None else self._instance_group(instance)
         for served in bases:
             if wanted_group is not None and str(wanted_group) in served.source_groups:
@@ -415,7 +483,7 @@ class ServingState:
         if not groups:  # adapters for no group in particular: named only
             adapters = sorted(n for n, r in tables.promoted.items() if self._kind(r) == kind)
             if not adapters:
-                return None
+                return self._none_promoted(kind, tables)
             which = "it" if len(adapters) == 1 else "one"
             return (
                 f"scored by the base model alone: the request names no adapter; served: "
@@ -429,6 +497,21 @@ class ServingState:
             f"{'it' if len(groups) == 1 else 'one'})"
         )
 
+    def _none_promoted(self, kind: str, tables: Tables) -> str | None:
+        """The base-alone note where no adapter of ``kind`` is promoted but some are
+        registered (named with a version to send); None where none is registered."""
+        named = [(name, version) for name, (key, version) in sorted(tables.newest.items())
+                 if key in self.bases and self.bases[key].kind == kind]  # fmt: skip
+        if not named:
+            return None
+        shown = _listed({name for name, _ in named})
+        name, version = named[0]
+        return (
+            f"scored by the base model alone: the request names no adapter, and none is "
+            f"promoted; registered: {shown} (name a version in 'adapter' to use one, e.g. "
+            f"'{name}@{version}', or promote one: '{PROMOTE} {name}@{version}')"
+        )
+
     def _adapter_groups(self, kind: str, tables: Tables) -> set[str]:
         """The groups promoted adapters of ``kind`` base models serve."""
         return {value for (_, value), routes in tables.groups.items()
@@ -437,9 +520,9 @@ class ServingState:
     def _unrouted(self, wanted_group: Any, kind: str, tables: Tables) -> str:
         """Why a request has no route, and the groups that would route it."""
         groups = self._adapter_groups(kind, tables)
-        for served in self.bases.values():
-            if served.kind == kind:
-                groups |= served.source_groups
+        for key in tables.resident:
+            if self.bases[key].kind == kind:
+                groups |= self.bases[key].source_groups
         hint = f"served groups: {_listed(groups)} (send one of them, or name an 'adapter')"
         if not groups:  # nothing promoted (or loaded) yet
             hint = f"served groups: none (promote an adapter: '{PROMOTE} NAME@N')"
@@ -454,7 +537,16 @@ class ServingState:
         )
 
     def _named(self, adapter: str, tables: Tables) -> Route:
+        """The route of ``adapter`` read as the registry reads a reference (a malformed one
+        is a 422 listing the forms): ``NAME@N`` that version (loaded on demand),
+        ``NAME@latest`` the newest registered version, ``NAME@promoted`` and a bare ``NAME``
+        the promoted one (a bare name never falls back to an unpromoted version, unlike in
+        the registry's commands: a demoted adapter must stop answering)."""
         ref = parse_ref(adapter)
+        if ref.selector == "latest" and ref.name in tables.registered:
+            ref = Ref(ref.name, tables.registered[ref.name][-1])
+        elif ref.selector == "latest":
+            raise NotFound(self._not_promoted(ref.name, tables))
         if ref.selector == "exact":
             route = tables.versions.get((ref.name, ref.version))
             if route is None:
