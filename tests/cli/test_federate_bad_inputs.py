@@ -24,6 +24,14 @@ def _one_class_site() -> str:
                       swiss.assign(dataset="OneClass")]).to_csv(index=False)  # fmt: skip
 
 
+def _few_rows_beside_hungary() -> str:
+    """Three patients of VA Long Beach (too few to split) beside the bundled file's Hungary."""
+    import medadapt as ma
+
+    heart = ma.load_heart_disease()
+    return FEW_ROWS + heart[heart["dataset"] == "Hungary"].to_csv(index=False, header=False)
+
+
 def _one_outcome_file() -> str:
     """Switzerland's patients with disease alone: a hospital file with one outcome."""
     import medadapt as ma
@@ -77,7 +85,13 @@ CASES = [
     case("simulate: a site too small to split", "federate", "simulate", "--data",
          "{tmp}/few.csv", "--label", "num", "--group-column", "dataset", "--groups",
          "VA Long Beach,Hungary", "--base", "{base}", "--out", "{tmp}/f", flag="--groups",
-         says="site VA Long Beach: only 3 labelled rows", existing={"few.csv": FEW_ROWS}),
+         says="site VA Long Beach: only 3 labelled rows",
+         existing={"few.csv": _few_rows_beside_hungary()}),
+    case("simulate: a site not in the data", "federate", "simulate", "--data",
+         "{tmp}/few.csv", "--label", "num", "--group-column", "dataset", "--groups",
+         "VA Long Beach,Hungary", "--base", "{base}", "--out", "{tmp}/f", flag="--groups",
+         says="group(s) 'Hungary' not found in column 'dataset' (it has: VA Long Beach)",
+         existing={"few.csv": FEW_ROWS}),
     case("server: --timeout 0", *SERVER, "--insecure", "--timeout", "0", flag="--timeout",
          says="must be positive"),
     case("server: --certificates is a file", *SERVER, "--certificates", "{tmp}/ca.crt",
