@@ -79,7 +79,8 @@ def test_other_commands_say_what_an_interruption_leaves():
         "kept in --out, if one was given"
     )
     assert interrupted_message(["federate", "server", "--base", "b"]) == (
-        "interrupted; files already finished were kept; re-run the command"
+        "interrupted; nothing was written (--out is written only when the run finishes); "
+        "re-run the command"
     )
 
 
