@@ -111,3 +111,38 @@ def test_a_secret_file_is_one_word_and_every_refusal_names_the_flag(tmp_path):
         with pytest.raises(DataError) as refused:
             read_secret(token, "--token-file", what="bearer token", min_length=16)
         assert str(refused.value) == says
+
+
+@pytest.mark.parametrize("signum", ["SIGTERM", "SIGINT"])
+def test_a_signal_removes_the_staged_directory(tmp_path, signum):
+    """``kill -TERM`` (or Ctrl-C) during a command left an empty ``.base.tmp-XXXX`` beside its
+    output: the staged directory is removed on both, and the signal still ends the work."""
+    import signal
+
+    from medadapt.errors import Interrupted
+    from medadapt.fileio import staged_directory
+
+    before = signal.getsignal(signal.SIGTERM)
+    raised = Interrupted if signum == "SIGTERM" else KeyboardInterrupt
+    with pytest.raises(raised), staged_directory(tmp_path / "base") as staged:
+        (staged / "model.json").write_text("{}")
+        os.kill(os.getpid(), getattr(signal, signum))  # handled before the next line runs
+        raise AssertionError("the signal did not stop the work")
+    assert list(tmp_path.iterdir()) == []
+    assert signal.getsignal(signal.SIGTERM) is before  # put back as it was
+
+
+def test_a_sigterm_is_not_swallowed_by_an_except_exception(tmp_path):
+    """A reader's ``except Exception`` (trying a file's format) once caught the SIGTERM and
+    the command ran on to the end: it derives from BaseException, as Ctrl-C's does."""
+    import contextlib
+    import signal
+
+    from medadapt.errors import Interrupted, MedadaptError
+    from medadapt.fileio import staged_directory
+
+    assert not issubclass(Interrupted, Exception) and not issubclass(Interrupted, MedadaptError)
+    reader = contextlib.suppress(Exception)  # what a reader trying a file's format does
+    with pytest.raises(Interrupted), staged_directory(tmp_path / "base"), reader:
+        os.kill(os.getpid(), signal.SIGTERM)
+    assert list(tmp_path.iterdir()) == []

@@ -38,10 +38,13 @@ class DataError(MedadaptError, ValueError):
     """An input data file or table cannot be used as given."""
 
 
-class Interrupted(MedadaptError):
+class Interrupted(BaseException):
     """The process was asked to stop (SIGTERM) while working; finished work was kept.
 
-    The command line prints its one-line ``interrupted; ...`` message and exits 143.
+    The command line prints its one-line ``interrupted; ...`` message and exits 143. Like
+    ``KeyboardInterrupt`` (Ctrl-C), it derives from ``BaseException``, not from
+    :class:`MedadaptError`: an ``except Exception`` on its way (a reader trying a file's
+    format) must not swallow it and carry on, leaving a half-written output behind.
     """
 
     exit_code = 143  # 128 + SIGTERM

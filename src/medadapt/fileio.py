@@ -13,12 +13,14 @@ import json
 import os
 import re
 import shutil
+import signal
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from medadapt.errors import AdapterFileError, DataError
+from medadapt.errors import AdapterFileError, DataError, Interrupted
 
 
 def sha256_file(path: str | Path) -> str:
@@ -239,19 +241,40 @@ def destination_of(path: str | Path) -> Path:
 _STAGED = re.compile(r"^\.(?P<name>.+)\.tmp-[A-Za-z0-9_]+$")
 
 
+def _raise_interrupted(signum: int, frame: Any) -> None:
+    raise Interrupted("terminated by SIGTERM")
+
+
+@contextlib.contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """Within the block, SIGTERM raises :class:`~medadapt.errors.Interrupted` in the main
+    thread, so that what the block started is cleaned up as after Ctrl-C (SIGINT's
+    ``KeyboardInterrupt``); elsewhere (another thread) SIGTERM is left as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 @contextlib.contextmanager
 def staged_directory(path: str | Path) -> Iterator[Path]:
     """Yield a new directory beside ``path`` to write an output into; on success it takes
     ``path``'s place in one rename (files of an existing ``path`` that the new output does not
-    have are kept); on failure it is removed and ``path`` is left as it was."""
+    have are kept); on failure, Ctrl-C (SIGINT) or SIGTERM (:func:`sigterm_interrupts`) it is
+    removed and ``path`` is left as it was."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    staged = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
-    try:
-        yield staged
-    except BaseException:
-        shutil.rmtree(staged, ignore_errors=True)
-        raise
+    with sigterm_interrupts():
+        staged = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+        try:
+            yield staged
+        except BaseException:
+            shutil.rmtree(staged, ignore_errors=True)
+            raise
     os.chmod(staged, 0o777 & ~current_umask())
     if not path.exists():
         os.replace(staged, path)

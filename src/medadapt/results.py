@@ -95,6 +95,22 @@ ADAPTED_READING = (
 )
 """How to read Riley et al.'s needs for an adapted model, in one statement: ``check-data``,
 ``adapt``, ``study``, its report and the adapter's card each say it once, in these words."""
+ADAPTED_READING_SENTENCE = ADAPTED_READING[0].upper() + ADAPTED_READING[1:]
+""":data:`ADAPTED_READING` opening a sentence (``check-data``'s caveat, the study report)."""
+
+
+def r2_text(r2: float) -> str:
+    """An anticipated R-squared as every sample-size output prints it: three decimals, or,
+    below 0.01, three significant figures (a Cox-Snell R-squared at a prevalence of 0.005
+    and an AUROC of 0.55 is 0.000157, which three decimals print as 0.000); never in
+    exponent notation.
+
+    >>> [r2_text(r2) for r2 in (0.11912, 0.0123, 0.0091526, 0.00015709, 3.15e-5, 0.0)]
+    ['0.119', '0.012', '0.00915', '0.000157', '0.0000315', '0.000']
+    """
+    if r2 == 0 or not math.isfinite(r2) or abs(r2) >= 0.01:
+        return f"{r2:.3f}"
+    return f"{r2:.{2 - math.floor(math.log10(abs(r2)))}f}"
 
 
 def parameters_text(entry: dict[str, Any]) -> str:

@@ -339,6 +339,36 @@ CASES = [
          "--top-blocks", "0", "--out", "{tmp}/a", flag="--top-blocks", says="at least 1"),
     case("images adapt: --new-classes empty", "adapt", "--base", "{image_base}", "--data",
          "{npz}", "--new-classes", ",", "--out", "{tmp}/a", flag="--new-classes", says="empty"),
+    # a new-user trial on images: each was a traceback, or trained what was not meant
+    case("images: --test-fraction 0.99 holds out every image", *TRAIN_IMAGES,
+         "--test-fraction", "0.99", "--out", "{tmp}/b", flag="--test-fraction",
+         says="holds out 36 of the 36 image files, leaving none to train on"),
+    case("images: --test-fraction 0.95 leaves fewer than one per class", *TRAIN_IMAGES,
+         "--test-fraction", "0.95", "--out", "{tmp}/b", flag="--test-fraction",
+         says="holds out 35 of the 36 image files, leaving 1 to train on, fewer than the 3 "
+         "classes"),
+    case("images adapt: --test-fraction 0.9", "adapt", "--base", "{image_base}", "--data",
+         "{png_dir}", "--test-fraction", "0.9", "--out", "{tmp}/a", flag="--test-fraction",
+         says="holds out 11 of the 12 image files, leaving 1 to train on, fewer than the 2 "
+         "classes"),
+    case("images: --image-size 100000", *TRAIN_IMAGES[:-2], "--image-size", "100000",
+         "--epochs", "1", "--out", "{tmp}/b", flag="--image-size",
+         says="is more than the 2048 px per side medadapt reads a 2D image at"),
+    case("images: --image-size 300 for volumes", *TRAIN_IMAGES[:-2], "--image-size", "300",
+         "--spatial-dims", "3", "--epochs", "1", "--out", "{tmp}/b", flag="--image-size",
+         says="more than the 256 px per side medadapt reads a volume"),
+    case("images: --positive-class spelt otherwise", "train-base", "--data", "{png_dir}",
+         *TINY_IMAGE, "--positive-class", "Mass", "--out", "{tmp}/b", flag="--positive-class",
+         says="is not a class of the data (did you mean 'mass'?)"),
+    case("images: classes a level down", "train-base", "--data", "{tmp}/both", *TINY_IMAGE,
+         "--out", "{tmp}/b", flag="--data",
+         says="'hospA' holds sub-folders lesion, normal, as does every other folder in ",
+         existing={f"both/{site}/{c}/1.png": "x" for site in ("hospA", "hospB")
+                   for c in ("normal", "lesion")}),
+    case("images adapt: an .npz without the new class's index", "adapt", "--base",
+         "{image_base}", "--data", "{npz}", "--new-classes", "cavity", "--out", "{tmp}/a",
+         flag="--new-classes", says="so 'cavity' is label 3, but the labels of old.npz are "
+         "0, 1, 2"),
     # ----- registry ---------------------------------------------------------------------------
     case("registry: no --root", "registry", "list", flag="--root", says="--root is missing"),
     case("registry: add a missing dir", "registry", "--root", "{tmp}/reg", "add", "{tmp}/none",
@@ -484,12 +514,15 @@ CASES = [
     case("images evaluate: --threshold for three classes", "evaluate", "--base",
          "{image_base}", "--data", "{npz}", "--threshold", "0.3", flag="--threshold",
          says="this model predicts one of several classes: leave --threshold out"),
+    # no --group given: the fix is more images, not a --group (which it used to name)
     case("images adapt: every training image of one new class", "adapt", "--base",
          "{image_base}", "--data", "{png_cavity_only}", "--new-classes", "cavity", "--out",
-         "{tmp}/a", flag="--group", says="have only one class ('cavity'); an adapter needs"),
+         "{tmp}/a", flag="--data", says="have only one class ('cavity'); an adapter needs at "
+         "least two classes: add images of another class to --data"),
     case("images adapt: training images of one class", "adapt", "--base", "{image_base}",
-         "--data", "{png_one_class}", "--out", "{tmp}/a", flag="--group",
-         says="have only one class ('normal'); an adapter needs at least two classes"),
+         "--data", "{png_one_class}", "--out", "{tmp}/a", flag="--data",
+         says="have only one class ('normal'); an adapter needs at least two classes: add "
+         "images of another class to --data"),
     case("images: --id-column on an .npz", *TRAIN_IMAGES, "--id-column", "patient", "--out",
          "{tmp}/b", flag="--id-column", says="is an .npz archive"),
     case("evaluate: only training rows", "evaluate", "--base", "{base}", "--data",

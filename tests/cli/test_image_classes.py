@@ -116,7 +116,15 @@ def test_what_chose_the_positive_class_is_said(tmp_path, brightness, extra, clas
         "--positive-class: --positive-class bright if 'bright' is the outcome to detect, "
         "--positive-class dark to keep this"
     ]
-    assert warnings == (sorted_last if "sorts last" in said else [])
+    # in the order --class-names gave, a positive class that reads as the negative one: said
+    negative_named = [
+        "warning: class 'normal' is the positive class (sensitivity and the predicted "
+        "probability are about it) as the last of --class-names, but its name reads as the "
+        "negative class; choose with --positive-class: --positive-class abnormal if "
+        "'abnormal' is the outcome to detect, --positive-class normal to keep this"
+    ]
+    expected = {"sorts last": sorted_last, "the last of --class-names": negative_named}
+    assert warnings == next((w for key, w in expected.items() if key in said), [])
     assert summary["warnings"] == [w.removeprefix("warning: ") for w in warnings]
 
 
@@ -147,7 +155,13 @@ def test_a_positive_class_that_is_no_class_is_refused(tmp_path):
     result = run_cli("train-base", "--data", data, *TINY, "--positive-class", "Abnormal",
                      "--out", tmp_path / "b")  # fmt: skip
     assert error_line(result) == (
-        "error: --positive-class Abnormal is not a class of the data; its classes are "
+        "error: --positive-class Abnormal is not a class of the data (did you mean "
+        "'abnormal'?); its classes are 'abnormal' and 'normal'"
+    )
+    result = run_cli("train-base", "--data", data, *TINY, "--positive-class", "tumour",
+                     "--out", tmp_path / "b")  # fmt: skip
+    assert error_line(result) == (
+        "error: --positive-class tumour is not a class of the data; its classes are "
         "'abnormal' and 'normal'"
     )
     data = _folder(tmp_path / "three", {"normal": 60, "mass": 200, "nodule": 130})
@@ -159,17 +173,68 @@ def test_a_positive_class_that_is_no_class_is_refused(tmp_path):
     )
 
 
-def test_a_few_images_of_a_class_spelt_like_another_are_said(tmp_path):
-    folder = _folder(tmp_path / "cases", {"normal": 60, "abnormal": 200}, n=10)
+def _relabelled(tmp_path: Path, n: int, typos: int) -> Path:
+    """``cases.csv`` of ``n`` normal and ``n`` abnormal discs, ``typos`` of the abnormal ones
+    labelled ``abnromal``."""
+    folder = _folder(tmp_path / "cases", {"normal": 60, "abnormal": 200}, n=n)
     rows = [f"{p.relative_to(tmp_path)},{p.parent.name}" for p in sorted(folder.rglob("*.png"))]
-    rows[0], rows[1] = (row.replace(",abnormal", ",abnromal") for row in rows[:2])
+    rows[:typos] = (row.replace(",abnormal", ",abnromal") for row in rows[:typos])
     (tmp_path / "cases.csv").write_text("path,label\n" + "\n".join(rows) + "\n")
-    summary, warnings = _train(tmp_path, tmp_path / "cases.csv")
+    return tmp_path / "cases.csv"
+
+
+def test_a_few_images_of_a_class_spelt_like_another_are_refused(tmp_path):
+    """As a table's label: a class this rare (under 10 images or 5% of them) spelt like a
+    larger one is a typo that would become a class of its own; --class-names keeps it."""
+    data = _relabelled(tmp_path, 10, 2)
+    result = run_cli("train-base", "--data", data, *TINY, "--out", tmp_path / "b")
+    assert error_line(result) == (
+        "error: class 'abnromal' has 2 of the 20 images, spelt like 'abnormal' (8 images): did "
+        "you mean 'abnormal'? A typo would become a class of its own; file them under "
+        "'abnormal' (move them into its folder, or correct the label); or pass --class-names "
+        "naming every class to keep 'abnromal' as one"
+    )
+    assert not (tmp_path / "b").exists()
+    summary, _ = _train(tmp_path, data, "--class-names", "abnormal,abnromal,normal")
     assert summary["classes"] == ["abnormal", "abnromal", "normal"]
-    assert warnings == [
-        "warning: class 'abnromal' (2 images) is spelt like 'abnormal': a typo? fix the labels, "
-        "or pass --class-names to keep both"
-    ]
+
+
+def test_a_class_spelt_like_a_larger_one_is_said(tmp_path):
+    """12 of 120 images: not rare enough to be refused, a quarter of 'abnormal': said."""
+    summary, warnings = _train(tmp_path, _relabelled(tmp_path, 60, 12))
+    assert summary["classes"] == ["abnormal", "abnromal", "normal"]
+    assert warnings[0] == (  # then what the tiny model's scores show
+        "warning: class 'abnromal' (12 images) is spelt like 'abnormal': a typo? fix the "
+        "labels, or pass --class-names to keep both"
+    )
+
+
+def test_a_stray_class_folder_is_refused_unless_named(tmp_path):
+    """A ``mass/`` folder of one image beside 8 of each other class made a 3-class model
+    without a word; refused as adapt and check-data warn of it, with the way to keep it."""
+    data = _folder(tmp_path / "cases", {"normal": 60, "abnormal": 200}, n=8)
+    write_picture(data / "mass" / "mass0.png", disc(16, 130, seed=7))
+    result = run_cli("train-base", "--data", data, *TINY, "--out", tmp_path / "b")
+    assert error_line(result) == (
+        "error: class 'mass' has 1 of the 17 images (fewer than 5, the fewest any figure about "
+        "a class rests on): a base model cannot learn a class from so few, nor be tested on "
+        "it; add images of 'mass', file it under the class it belongs to (move it into that "
+        "class's folder, or correct the label), or remove it; or pass --class-names naming "
+        "every class to keep 'mass' as one"
+    )
+    assert not (tmp_path / "b").exists() and not list(tmp_path.glob(".b.tmp-*"))
+    summary, _ = _train(tmp_path, data, "--class-names", "normal,abnormal,mass")
+    assert summary["classes"] == ["normal", "abnormal", "mass"]
+
+
+def test_classes_of_four_images_each_are_no_stray_class():
+    """A tiny data set's classes (four images beside six) are not refused as strays."""
+    from medadapt.evaluate.metrics import MIN_PER_CLASS
+    from medadapt.modalities.images.classes import FEWEST_IMAGES, refuse_stray_classes
+
+    assert FEWEST_IMAGES == MIN_PER_CLASS  # the words say "the fewest any figure rests on"
+    refuse_stray_classes({"normal": 6, "abnormal": 4})
+    refuse_stray_classes({"normal": 4, "abnormal": 4, "mass": 3})
 
 
 def test_images_filed_under_two_classes_are_said(tmp_path):

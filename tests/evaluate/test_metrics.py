@@ -536,3 +536,37 @@ def test_a_model_ranking_backwards_is_said_not_read_as_weak():
     )
     weak = binary_metrics(y, np.r_[np.linspace(0.3, 0.7, 20), np.linspace(0.35, 0.65, 20)])
     assert BACKWARDS not in weak["notes"]  # an interval reaching 0.5 is a weak model, said so
+
+
+def test_a_narrow_interval_shows_no_more_than_three_significant_digits():
+    """The report showed ECE "0.294681 (0.294679–0.294683)": digits added to tell a very
+    narrow interval's ends apart, a precision the figure does not have. Extra digits stop at
+    three significant ones; a tiny Brier score still gets the digits that show it."""
+    from medadapt.evaluate.report.formatting import fmt_ci, fmt_metric
+
+    assert fmt_ci(0.294681, [0.294679, 0.294683], 3) == "0.295 (0.295–0.295)"
+    assert fmt_metric({"ece": 0.294681, "ece_ci": [0.294679, 0.294683]}, "ece") == (
+        "0.295 (0.295–0.295)"
+    )
+    assert fmt_ci(0.0123, [0.01231, 0.01234], 3) == "0.0123 (0.0123–0.0123)"
+    assert fmt_ci(0.000123, [0.0001231, 0.0001234], 3) == "0.000123 (0.000123–0.000123)"
+    assert fmt_ci(0.0002, [0.0001, 0.0004], 3) == "0.0002 (0.0001–0.0004)"  # as before
+    assert fmt_ci(1e-7, [0.0, 2e-7], 3) == "<0.000001 (0.000000–<0.000001)"
+
+
+def test_per_class_notes_count_images_where_patients_have_several():
+    """Per-class tables headed "(n: images)" said "0 patients called 'lesion'": with patients
+    known, the notes count images in the table's unit, and the patients the minimum counts."""
+    from medadapt.evaluate.scoring import per_class_metrics
+
+    y = np.array([0] * 20 + [1] * 10)
+    proba = np.tile([0.8, 0.2], (30, 1))
+    proba[20:23] = [0.3, 0.7]  # 3 images of the 10 called 'lesion', from 2 patients
+    patients = [f"p{i // 2}" for i in range(30)]  # two images each
+    rows = per_class_metrics(y, proba, ["clear", "lesion"], n_boot=20, patients=patients)
+    lesion = next(row for row in rows if row["class"] == "lesion")
+    said = "no precision: 3 images (2 patients) called 'lesion' (at least 5 patients needed)"
+    assert said in lesion["note"]
+    never = per_class_metrics(y, np.tile([0.8, 0.2], (30, 1)), ["clear", "lesion"], n_boot=20,
+                              patients=patients)  # fmt: skip
+    assert "no precision: 0 images called 'lesion' (at least 5 patients needed)" in never[1]["note"]

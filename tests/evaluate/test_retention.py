@@ -113,10 +113,13 @@ def test_the_forgetting_warning_says_what_the_failed_criterion_means():
     assert said.endswith(
         "the AUROC dropped 0.012 (more than 0.01); 0% of the 20 old-class images the base model "
         "classified correctly are now called a new class (at most 10%)): it tells the old "
-        "classes apart less well than the base model did (the 95% interval of the drop, -0.004 "
-        "to 0.036, includes no drop: more old-class images would tell whether it is real); keep "
-        "the base model for the old classes, or adapt again"
+        "classes apart less well than the base model did (95% CI of the change -0.036 to "
+        "+0.004: the interval includes zero, no change at all, so more old-class images would "
+        "tell whether the drop is real); keep the base model for the old classes, or adapt again"
     )
+    # one direction everywhere: the change (after - before), as retention_sentence gives it
+    assert "-0.036 to +0.004" in retention_sentence("adapter 'cavity'", record)
+    assert "includes no drop" not in said and "interval of the drop" not in said
     assert "may name a new one" not in said
     clear = forgetting_warning({**record, "drop_ci": [0.02, 0.05]}, "adapter 'cavity'")
     assert "apart less well than the base model did; keep the base model" in clear

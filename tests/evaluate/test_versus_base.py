@@ -359,3 +359,30 @@ def test_where_auroc_cannot_compare_several_classes_the_brier_score_does():
         f"{summed:+.3f} (95% CI {low:+.3f} to {high:+.3f}; a lower Brier score is better): the "
         "adapter gives risks closer to what happened (lower Brier score)."
     )
+
+
+def test_a_change_that_prints_as_zero_gets_the_digits_its_verdict_rests_on():
+    """A trial on a one-class folder: "the adapter changes it by -0.000 (95% CI -0.000 to
+    -0.000...): the adapter gives risks closer to what happened", a conclusion resting on
+    digits not shown. Now the digits that show the sign, and the amount called negligible."""
+    from medadapt.evaluate.difference import Difference
+    from medadapt.evaluate.versus_base import _adapter_in_words
+
+    tiny = Difference("brier", -0.00004, (-0.00006, -0.00002))
+    said = _adapter_in_words(tiny, "the Brier score", "images")
+    assert said == (
+        "Paired on the same images, the adapter changes the Brier score by -0.00004 (95% CI "
+        "-0.00006 to -0.00002; a lower Brier score is better): the adapter gives risks closer "
+        "to what happened (lower Brier score), by a negligible amount (below 0.0005)."
+    )
+    assert "-0.000 " not in tiny.sentence("adapter", "base")
+    assert "negligible amount (below 0.0005)" in tiny.sentence("adapter", "base")
+    smaller = _adapter_in_words(Difference("brier", -1e-8, (-2e-8, -5e-9)), "it", "images")
+    assert "by less than 0.0000005 either way" in smaller and "-0.000000" not in smaller
+    usual = _adapter_in_words(Difference("brier", -0.03, (-0.05, -0.01)), "it", "images")
+    assert "by -0.030 (95% CI -0.050 to -0.010" in usual and "negligible" not in usual
+    narrow = _adapter_in_words(Difference("brier", -0.0681, (-0.06812, -0.06808)), "it", "images")
+    assert "by -0.0681 (95% CI -0.0681 to -0.0681;" in narrow  # 3 significant digits at most
+    spans = _adapter_in_words(Difference("brier", 0.00001, (-0.00002, 0.00003)), "it", "images")
+    assert "+0.00001 (95% CI -0.00002 to +0.00003" in spans
+    assert spans.endswith("no detectable difference on these images.")

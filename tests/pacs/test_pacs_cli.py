@@ -455,8 +455,8 @@ def test_a_study_that_holds_this_models_report_is_refused_and_others_are_counted
     first = succeeded(predict("first.csv"))
     [sr_uid] = _stored(first)
     said = " ".join(first.stdout.split())
-    assert (f"study {study} already held 1 earlier medadapt report (of other model versions): "
-            "the new report is stored beside them") in said  # fmt: skip
+    assert (f"note: study {study} already held 1 earlier medadapt report (of other model "
+            "versions): the new report is stored beside it") in said  # fmt: skip
     again = predict("again.csv")
     weights = json.loads((world.local_base / "model.json").read_text())["fingerprint"]["weights"]
     assert error_line(again) == (

@@ -249,3 +249,21 @@ def test_an_archive_with_another_or_half_a_base_is_refused(registry, on_base, tm
         "sender to export it again"
     )
     assert other.list() == [] and not (other.root / "bases").exists()
+
+
+def test_a_base_copied_in_is_an_add_base_event_a_server_sees(registry, on_base):
+    """'add-base' (the fix for a damaged base) changed no generation: a running server never
+    loaded the new copy. Added or replaced, a copy is now an event that bumps it; an intact
+    copy added again changes nothing."""
+    _, base = on_base()
+    key = _weights(base)[:16]
+    before = registry.generation()
+    registry.add_base(base)
+    registry.add_base(base)  # already there, intact: nothing to see
+    (registry.root / "bases" / key / "model.safetensors").write_bytes(b"damaged")
+    registry.add_base(base)  # replaced
+    assert registry.generation() == before + 2
+    assert [(e.action, e.name, e.version, e.detail) for e in registry.history()] == [
+        ("add-base", f"base:{key}", None, {"copy": "replaced"}),
+        ("add-base", f"base:{key}", None, {"copy": "added"}),
+    ]

@@ -950,12 +950,29 @@ def test_promote_calls_a_lower_figure_within_chance_a_note(cli, adapter_dir):
     assert [line for line in out.splitlines() if "served until now" in line] == [
         "note: heart@2's AUROC 0.616 (0.447–0.778) is lower than heart@1's 0.631 (0.462–0.786), "
         "served until now, on the same test set; the difference is within what chance explains: "
-        "these figures cannot tell the two apart, nor show that they perform the same (only "
-        "scoring both on the same patients and comparing them patient by patient could; "
+        "these figures cannot tell the two apart, nor show that they perform the same (they "
+        "were scored on the same patients, but only comparing their answers patient by patient "
+        "could, and the registry keeps no patient's answer; "
         f"'medadapt registry --root {cli.root} diff heart@1 heart@2' lists their figures and "
         "intervals side by side)",
     ]
     assert "z = " not in out and "paired comparison" not in out  # no jargon, no false claim
+
+
+def test_promote_says_only_scoring_both_on_the_same_patients_could_tell_where_they_were_not(
+    cli, adapter_dir
+):
+    """A review: the note said "only scoring both on the same patients ... could" also where
+    they had been scored on the same patients (only the patient-by-patient comparison was
+    missing); where they were not, or it is not recorded, that is what it must say."""
+    served = {"auroc": 0.631, "auroc_ci": [0.462, 0.786], "n": 60}
+    lower = {"auroc": 0.616, "auroc_ci": [0.447, 0.778], "n": 60}
+    other_rows = {**SPLIT, "test_digest": "u" * 16}
+    _versions_tested(cli, adapter_dir, served, lower, splits=(SPLIT, other_rows))
+    out, _ = cli("promote", "heart@2")
+    (note,) = [line for line in out.splitlines() if "served until now" in line]
+    assert "on their own test sets" in note
+    assert "(only scoring both on the same patients and comparing them patient by patient " in note
 
 
 def test_promote_warns_of_a_lower_figure_beyond_chance_though_the_intervals_overlap(

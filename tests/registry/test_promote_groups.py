@@ -77,7 +77,7 @@ def test_adapters_for_no_group_or_another_kind_of_base_do_not_compete(
 
 def test_the_python_api_refuses_as_the_command_line_does(registry, adapter_dir):
     """``Registry.promote`` refuses a second adapter for a group by default, as ``registry
-    promote`` does; ``one_per_group=False`` allows the clash (a server test makes a group
+    promote`` does; ``on_group_clash="allow"`` allows the clash (a server test makes a group
     ambiguous on purpose)."""
     import pytest
 
@@ -89,5 +89,27 @@ def test_the_python_api_refuses_as_the_command_line_does(registry, adapter_dir):
     with pytest.raises(RegistryError, match=r"^a@1 already serves group 'VA Long Beach'"):
         registry.promote("b@1")
     assert registry.group_rivals("b@1") == [registry.get("a@1")]
-    registry.promote("b@1", one_per_group=False)
+    promotion = registry.promote("b@1", on_group_clash="allow")
+    assert (promotion.version.ref, promotion.previous, promotion.demoted) == ("b@1", None, ())
     assert set(registry.promoted_versions()) == {"a", "b"}
+    with pytest.raises(ValueError, match="on_group_clash must be one of refuse, replace, allow"):
+        registry.promote("b@1", on_group_clash="force")  # type: ignore[arg-type]
+
+
+def test_promote_returns_what_it_stopped_serving_in_its_own_transaction(registry, adapter_dir):
+    """'promote --force' listed as "no longer served" the rivals it looked up before the
+    promotion's transaction (another process may have changed them meanwhile); two booleans
+    (``one_per_group``, ``force``) said three ways, ``force`` alone meaning nothing."""
+    registry.add(adapter_dir(1), name="a")
+    registry.add(adapter_dir(2), name="b")
+    registry.add(adapter_dir(3), name="b")
+    registry.promote("a@1")
+    registry.promote("b@1", on_group_clash="replace")
+    assert set(registry.promoted_versions()) == {"b"}
+    promotion = registry.promote("b@2", on_group_clash="replace")
+    assert [v.ref for v in (promotion.version, promotion.previous)] == ["b@2", "b@1"]
+    assert promotion.demoted == ()  # b@1 was its own name's: replaced, not a rival
+    registry.promote("a@1", on_group_clash="allow")
+    promotion = registry.promote("b@2", on_group_clash="replace")  # b@2 already served
+    assert ([v.ref for v in promotion.demoted], promotion.previous.ref) == (["a@1"], "b@2")
+    assert set(registry.promoted_versions()) == {"b"}

@@ -107,9 +107,45 @@ def test_diff_of_two_outcomes_says_so_and_shows_no_change(cli, adapter_dir):
     said = json.loads(cli("diff", "east@1", "riverside@1", "--json")[0])
     assert (said["same_question"], said["same_base"]) == (False, False)
     assert said["questions"] == [
-        {"task": "regression", "label": "progression"},
-        {"task": "binary", "label": "diagnosis"},
+        {"task": "regression", "label": "progression", "classes": None},
+        {"task": "binary", "label": "diagnosis", "classes": None},
     ]
+
+
+def test_diff_of_two_image_adapters_scoring_other_classes_says_they_ask_other_questions(
+    cli, adapter_dir
+):
+    """A review: two binary image adapters (no label recorded), one for normal/pneumonia, one
+    for normal/covid, were said to ask the same question, and their figures compared."""
+    from medadapt.registry import Registry
+
+    def scan(*classes: str) -> dict:
+        return metadata(task="binary", classes=list(classes))
+
+    cli("add", str(adapter_dir(1, meta=scan("normal", "pneumonia"))), "--name", "pneumonia")
+    cli("add", str(adapter_dir(2, meta=scan("normal", "covid"))), "--name", "covid")
+    out, _ = cli("diff", "pneumonia@1", "covid@1")
+    assert out.splitlines()[0] == (
+        "pneumonia@1 and covid@1 predict different outcomes: pneumonia@1 predicts the classes "
+        "'normal', 'pneumonia' (binary), covid@1 the classes 'normal', 'covid' (binary); their "
+        "figures measure different things and are listed side by side, not compared"
+    )
+    assert "change" not in out
+    said = json.loads(cli("diff", "pneumonia@1", "covid@1", "--json")[0])
+    assert said["same_question"] is False
+    assert said["questions"][1] == {"task": "binary", "label": None, "classes": ["normal", "covid"]}
+    # a version that appended a class asks the same question, as 'add' takes it for the next
+    grown = scan("normal", "pneumonia", "covid")
+    cli("add", str(adapter_dir(3, meta=grown)), "--name", "pneumonia")
+    assert Registry(cli.root).diff("pneumonia@1", "pneumonia@2").same_question is True
+    # one label, the classes swapped (another positive class): named, or the words would agree
+    for seed, name, classes in ((4, "dx", ["no", "yes"]), (5, "xd", ["yes", "no"])):
+        meta = metadata(label="dx", classes=classes)
+        cli("add", str(adapter_dir(seed, meta=meta)), "--name", name)
+    assert cli("diff", "dx@1", "xd@1")[0].startswith(
+        "dx@1 and xd@1 predict different outcomes: dx@1 predicts 'dx' (heart disease (binary) "
+        "scoring 'no', 'yes'), xd@1 'dx' (heart disease (binary) scoring 'yes', 'no'); "
+    )
 
 
 def test_add_says_to_keep_the_base_model_before_promoting(cli, adapter_dir, tmp_path):

@@ -208,7 +208,7 @@ def test_a_newly_promoted_version_is_served_without_a_restart(served_registry):
             pinned = {"adapter": "site_c@1", "instances": body["instances"]}
             assert client.post("/v1/predict", json=pinned).json()["predictions"][0]["version"] == 1
             # now two promoted adapters claim group C (allowed only when asked)
-            registry.promote("site_c_ia3@1", one_per_group=False)
+            registry.promote("site_c_ia3@1", on_group_clash="allow")
             by_group = {"group": "C", "instances": body["instances"]}
             reply = client.post("/v1/predict", json=by_group)
             assert reply.status_code == 409

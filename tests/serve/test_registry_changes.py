@@ -1,7 +1,10 @@
 """What a new-user trial found: a promotion not used by the next request, ``@latest`` answered
 by the promoted version, ``/healthz`` "ok" while a group is claimed twice and naming adapters
 and paths to anyone, limits said in pydantic's words, and a request naming no adapter answered
-differently whether or not something was promoted."""
+differently whether or not something was promoted; and what a review of the fixes found: a
+base model added again unseen until a restart, the registry read on the event loop (on every
+request for ever where the index's clock is ahead), the limits' defaults in the API's
+description whatever the server was started with."""
 
 from __future__ import annotations
 
@@ -17,12 +20,13 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from medadapt.registry import Registry
+from medadapt.registry import Registry, RegistryError
 from medadapt.registry.bases import verify_bases
+from medadapt.serve import registry_watch
 from medadapt.serve.app import create_app
 from medadapt.serve.registry_watch import IndexWatch
 from medadapt.serve.routes import look_for_promotions
-from medadapt.serve.state import PROMOTE
+from medadapt.serve.state import PROMOTE, ServingState
 from tests.cli.helpers import error_line, run_cli, succeeded
 
 pytestmark = pytest.mark.xdist_group("serve")
@@ -94,7 +98,11 @@ def test_a_request_arriving_during_a_reload_waits_for_it():
     reload runs there was routed with the tables from before the promotion."""
     release, started = threading.Event(), threading.Event()
     looks = iter([True, False])  # the first request sees the registry change, the second not
-    state = SimpleNamespace(claim_refresh=lambda: next(looks), reloading=None)
+
+    async def claim_refresh() -> bool:
+        return next(looks)
+
+    state = SimpleNamespace(claim_refresh=claim_refresh, reloading=None)
 
     def refresh(force: bool = False) -> None:
         started.set()
@@ -113,6 +121,59 @@ def test_a_request_arriving_during_a_reload_waits_for_it():
         await asyncio.wait_for(asyncio.gather(first, second), 10)
 
     asyncio.run(scenario())
+
+
+def test_a_registry_that_cannot_be_read_is_logged_once_and_the_loaded_adapters_answer(caplog):
+    """The "registry not re-read" line was written in two places (the look and the reload)."""
+
+    async def claim_refresh() -> bool:
+        raise RegistryError("registry R is busy (another process held its write lock for over 1 s)")
+
+    state = SimpleNamespace(claim_refresh=claim_refresh, reloading=None)
+    batcher = SimpleNamespace(call_in_worker=lambda fn: asyncio.to_thread(fn))
+    asyncio.run(look_for_promotions(state, batcher, lambda force=False: None))
+    assert [r.getMessage() for r in caplog.records] == [
+        "registry not re-read (registry R is busy (another process held its write lock for over "
+        "1 s)); serving the adapters already loaded"
+    ]
+
+
+def test_the_registry_is_read_off_the_event_loop_and_a_clock_ahead_costs_one_granule(
+    tmp_path, monkeypatch
+):
+    """The generation was read on the event loop (SQLite, waiting up to 30 s for a lock); and
+    an index whose modification time lies in the future (the file server's clock ahead) was
+    never trusted, so every request read it, for ever."""
+    import threading
+
+    monkeypatch.setattr(registry_watch, "MTIME_GRANULARITY_NS", 50_000_000)  # 50 ms
+    registry = Registry(tmp_path / "reg", create=True)
+    state = ServingState(registry.root, refresh_seconds=3600)
+    state.generation = registry.generation()
+    readers: list[str] = []
+    read = state.registry.generation
+
+    def generation(**kwargs) -> int:
+        readers.append(threading.current_thread().name)
+        return read(**kwargs)
+
+    monkeypatch.setattr(state.registry, "generation", generation)
+    ahead = time.time_ns() + 3600 * 10**9  # an hour ahead of this machine
+    for path in state.watch.paths:
+        if os.path.exists(path):
+            os.utime(path, ns=(ahead, ahead))
+
+    async def requests(n: int) -> list[bool]:
+        return [await state.claim_refresh() for _ in range(n)]
+
+    assert asyncio.run(requests(5)) == [False] * 5  # nothing changed, but each one read
+    assert len(readers) == 5 and threading.main_thread().name not in readers
+    time.sleep(0.06)  # the stamp has stayed the same for one granule: trusted from now on
+    assert asyncio.run(requests(50)) == [False] * 50
+    assert len(readers) == 6  # one last read, then none
+    with registry.index.write() as conn:  # a write is still seen by the next request
+        registry.index.changed(conn, "test", "x", None)
+    assert asyncio.run(requests(1)) == [True]
 
 
 # ----- 2. selectors mean what they mean in the registry ---------------------------------------
@@ -145,14 +206,14 @@ def client(served_registry):
 # ----- 3. and 4. /healthz: degraded for a group claimed twice; details to the token only -------
 def test_health_is_degraded_naming_a_group_claimed_by_two_promoted_adapters(registry_copy):
     # group C: site_c and site_c_ia3 (allowed only when asked)
-    Registry(registry_copy).promote("site_c_ia3@1", one_per_group=False)
+    Registry(registry_copy).promote("site_c_ia3@1", on_group_clash="allow")
     with TestClient(create_app(registry_copy, token=TOKEN)) as client:
         detailed = client.get("/healthz", headers=AUTH)
         public = client.get("/healthz")
     assert detailed.status_code == public.status_code == 200  # as for a failed adapter
     health = detailed.json()
     assert (health["status"], health["n_conflicting_groups"]) == ("degraded", 1)
-    assert health["conflicting_groups"] == {"C": ["site_c", "site_c_ia3"]}
+    assert health["conflicting_groups"] == {"site=C": ["site_c", "site_c_ia3"]}  # as promote
     assert health["failed"] == {} and health["adapters"] == 4
     counts = ("status", "adapters", "n_failed", "n_conflicting_groups", "generation", "version")
     assert public.json() == {key: health[key] for key in counts}
@@ -175,13 +236,33 @@ def test_health_names_adapters_and_paths_to_the_token_only_with_the_registry_s_f
                                 "version": detailed["version"]}  # fmt: skip
         assert "site_" not in reply.text and "bases" not in reply.text
     why = detailed["failed"]["site_c"]
-    assert why.startswith("site_c@1 cannot be loaded: base model folder ")
-    assert why.endswith(": model.safetensors is missing or does not match its checksum; add it "
-                        f"again with 'medadapt registry --root {registry_copy} add-base "
-                        "BASE_DIR' (that replaces the damaged copy)")  # fmt: skip
-    # the fix is the one `registry verify` names, with the registry's own root
-    _, problems = verify_bases(registry_copy)
-    assert problems and problems[0].endswith(why.partition("; ")[2])
+    assert why == (
+        f"site_c@1 cannot be loaded: base model {base.name}: {base / 'model.safetensors'} is "
+        f"missing; add it again with 'medadapt registry --root {registry_copy} add-base "
+        "BASE_DIR' (that replaces the damaged copy)"
+    )
+    # said as `registry verify` says it, with the registry's own root
+    assert verify_bases(registry_copy)[1] == [why.removeprefix("site_c@1 cannot be loaded: ")]
+
+
+def test_a_base_model_added_again_is_loaded_by_the_next_request(served_registry, registry_copy):
+    """The fix serve gave for a damaged base ('add it again with ... add-base BASE_DIR')
+    never reached the running server: add-base changed no generation, and the adapters on
+    that base stayed unavailable until a restart."""
+    (base,) = (registry_copy / "bases").iterdir()
+    (base / "model.safetensors").unlink()
+    body = {"adapter": "site_c", "instances": _instances(served_registry)}
+    with TestClient(create_app(registry_copy, token=None, refresh_seconds=3600)) as client:
+        assert client.post("/v1/predict", json=body).status_code == 503
+        added = run_cli("registry", "--root", registry_copy, "add-base", served_registry["base"])
+        assert succeeded(added).stdout == f"added: {base}\n"
+        reply = client.post("/v1/predict", json=body)  # no sleep, no timed poll
+        assert reply.status_code == 200, reply.text
+        assert reply.json()["predictions"][0]["adapter"] == "site_c"
+        assert client.get("/healthz").json()["status"] == "ok"
+    (event, *_) = Registry(registry_copy).history()
+    assert (event.action, event.name, event.version, event.detail) == (
+        "add-base", f"base:{base.name}", None, {"copy": "replaced"})  # fmt: skip
 
 
 # ----- 5. the limits, in medadapt's words, with flags ----------------------------------------
@@ -202,18 +283,44 @@ def test_a_body_over_the_limit_says_it_in_mib_with_the_most_instances(served_reg
         assert (reply.status_code, reply.json()["detail"]) == (413, (
             "request body over 1 MiB (serve --max-body-mb); send fewer instances per request "
             "(at most 10)"))  # fmt: skip
+        described = _instances_described(client)
         eleven = {"adapter": "site_c", "instances": _instances(served_registry, n=11)}
         reply = client.post("/v1/predict", json=eleven, headers=AUTH)
         assert reply.status_code == 422
         assert reply.json()["detail"][0]["msg"].startswith("11 instances sent, at most 10 per")
+    # the API's description says this server's limits, not the defaults
+    assert described["maxItems"] == 10
+    assert described["description"].endswith(
+        "at most 10 per request (serve --max-instances), in a body of at most 1 MiB (serve "
+        "--max-body-mb)."
+    )
+
+
+def test_the_api_description_says_the_limits_the_server_was_started_with(served_registry):
+    app = create_app(served_registry["registry"], token=TOKEN, max_body_bytes=2**19,
+                     max_instances=7)  # fmt: skip
+    with TestClient(app) as client:
+        described = _instances_described(client)
+    assert described["maxItems"] == 7
+    assert "at most 7 per request" in described["description"]
+    assert "a body of at most 512 KiB (serve --max-body-mb)" in described["description"]
+    with TestClient(create_app(served_registry["registry"], token=TOKEN)) as client:
+        assert _instances_described(client)["maxItems"] == 1024  # the default
+
+
+def _instances_described(client) -> dict:
+    """What ``/openapi.json`` says of a JSON request's ``instances``."""
+    content = client.get("/openapi.json").json()["paths"]["/v1/predict"]["post"]["requestBody"]
+    instances_request, _ = content["content"]["application/json"]["schema"]["anyOf"]
+    return instances_request["properties"]["instances"]
 
 
 def test_serve_help_says_the_limits_and_the_flags_set_them(registry_copy, monkeypatch):
     import uvicorn
 
     said = " ".join(succeeded(run_cli("serve", "--help")).stdout.split())
-    assert "a JSON body of at most 1 MiB (413 above; --max-body-mb)" in said
-    assert "at most 1024 instances (422 above; --max-instances)" in said
+    assert "a JSON body of at most 1 MiB by default (413 above; --max-body-mb)" in said
+    assert "at most 1024 instances by default (422 above; --max-instances)" in said
     for flags, expected in [
         (("--max-body-mb", "0"), "error: --max-body-mb must be positive; got 0"),
         (("--max-body-mb", "nan"), "error: --max-body-mb must be a finite number; got nan"),
@@ -239,7 +346,7 @@ def test_serve_help_says_the_limits_and_the_flags_set_them(registry_copy, monkey
 def test_serve_warns_of_a_group_claimed_by_two_promoted_adapters(registry_copy, monkeypatch):
     import uvicorn
 
-    Registry(registry_copy).promote("site_c_ia3@1", one_per_group=False)
+    Registry(registry_copy).promote("site_c_ia3@1", on_group_clash="allow")
 
     def run(app, **_):  # start the app: its lifespan loads the adapters, then says ready
         with TestClient(app):
@@ -248,7 +355,8 @@ def test_serve_warns_of_a_group_claimed_by_two_promoted_adapters(registry_copy, 
     monkeypatch.setattr(uvicorn, "run", run)
     said = succeeded(run_cli("serve", "--registry", registry_copy, "--port", "18996")).stderr
     assert (
-        "warning: group 'C' is claimed by 2 promoted adapters (site_c, site_c_ia3): requests "
+        "warning: group 'C' (column 'site') is claimed by 2 promoted adapters (site_c, "
+        "site_c_ia3): requests "
         f"routed by it get 409; demote all but one, with 'medadapt registry --root "
         f"{registry_copy} promote --clear NAME'"
     ) in " ".join(said.split())
@@ -277,3 +385,22 @@ def test_the_base_alone_answers_a_request_naming_no_adapter_whether_or_not_one_i
         "registered: site_a, site_b, site_c, site_c_ia3 (name a version in 'adapter' to use "
         f"one, e.g. 'site_a@1', or promote one: '{PROMOTE} site_a@1')"
     )
+
+
+def test_with_nothing_promoted_every_registered_version_s_base_is_resident(tmp_path):
+    """The bases answering alone were those of each name's newest version only, although
+    the docstrings said "the bases its registered versions use": an older version on another
+    base of the same kind was left out, so the base alone answered as if there were one."""
+    from medadapt.registry.bases import add_base
+    from tests.registry.helpers import make_adapter_on_base, make_base
+
+    old, new = (make_base(tmp_path / f"base{seed}", seed=seed) for seed in (0, 1))
+    registry = Registry(tmp_path / "reg", create=True)
+    for base in (old, new):
+        add_base(registry.root, base)
+    registry.add(make_adapter_on_base(tmp_path / "v1", old), name="east")
+    registry.add(make_adapter_on_base(tmp_path / "v2", new, seed=2), name="east")  # east@2
+    state = ServingState(registry.root)
+    state.refresh(force=True)
+    weights = {v.base_fingerprint["weights"] for v in registry.list("east")}
+    assert len(weights) == 2 and state.tables.resident == weights

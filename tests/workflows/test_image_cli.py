@@ -241,6 +241,7 @@ def test_predict_writes_probabilities_per_image(npz_workspace):
         "p_cavity",
         "predicted",
         "outside_training",
+        "note",
     ]
     assert len(table) == 70 and np.allclose(table.filter(like="p_").sum(axis=1), 1, atol=1e-5)
 

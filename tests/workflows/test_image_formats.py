@@ -96,7 +96,14 @@ def test_nifti_volumes_train_a_3d_monai_vit_and_predict_one_file(tmp_path):
     )
     table = pd.read_csv(out)
     assert list(table["image"]) == [str(root / "lesion" / "l0.nii.gz")]
-    assert list(table.columns) == ["image", "p_clear", "p_lesion", "predicted", "outside_training"]
+    assert list(table.columns) == [
+        "image",
+        "p_clear",
+        "p_lesion",
+        "predicted",
+        "outside_training",
+        "note",
+    ]
 
 
 #: predict's warning for a base whose held-out images were too few for any figure (these tiny

@@ -20,6 +20,7 @@ from medadapt.modalities.images.splits import in_split
 from tests.cli.helpers import run_cli, succeeded
 from tests.cli.workspace import TINY_IMAGE
 from tests.train.image_data import OLD, write_npz, write_png_csv
+from tests.workflows.evaluated import evaluate_json, recorded_splits
 
 CLASSES = ["normal", "mass"]
 SITES = {"A": {"normal": 12, "mass": 12}, "B": {"normal": 12, "mass": 12}}
@@ -61,20 +62,6 @@ def pngs(tmp_path_factory) -> Path:
     return root
 
 
-def _evaluate(root: Path, data: Path, name: str, *, adapter: bool = True) -> dict:
-    out = root / f"{name}.json"
-    argv = ["evaluate", "--base", root / "base", "--data", data, "--json", out]
-    if adapter:
-        argv[3:3] = ["--adapter", root / "adapter"]
-    succeeded(run_cli(*argv))
-    return json.loads(out.read_text())
-
-
-def _splits(root: Path) -> tuple[dict, dict]:
-    base = json.loads((root / "base" / "model.json").read_text())["training"]["split"]
-    return base, json.loads((root / "adapter" / "split.json").read_text())
-
-
 def test_a_copy_saved_with_another_compression_is_left_out_as_the_originals_are(pngs):
     root = pngs
     original = root / "orig" / "cases.csv"
@@ -85,11 +72,11 @@ def test_a_copy_saved_with_another_compression_is_left_out_as_the_originals_are(
     again = load_images(copies, image_size=32)
     assert set(read.keys).isdisjoint(again.keys)  # no file key matches
     assert read.pixel_keys() == again.pixel_keys()  # every pixel key does
-    base, adapter = _splits(root)
+    base, adapter = recorded_splits(root)
     n_base, n_adapter = len(base["train_keys"]), len(adapter["train_keys"])
     held_out = N_IMAGES - n_base - n_adapter
     assert (n_base, n_adapter) == (len(base["train_pixel_keys"]), len(adapter["train_pixel_keys"]))
-    scored = _evaluate(root, copies, "copies")
+    scored = evaluate_json(root, copies, "copies")
     assert scored["n_excluded_trained"] == {"base": n_base, "adapter": n_adapter}
     assert scored["n"] == held_out > 0
     assert scored["images_used"] == (
@@ -98,19 +85,19 @@ def test_a_copy_saved_with_another_compression_is_left_out_as_the_originals_are(
     )
     listed = root / "orig" / "listed.csv"  # the very files, listed in another order
     pd.read_csv(original).iloc[::-1].to_csv(listed, index=False)
-    same = _evaluate(root, listed, "listed")  # recognised by their files' keys
+    same = evaluate_json(root, listed, "listed")  # recognised by their files' keys
     for field in ("n", "n_excluded_trained", "images_used", "auroc"):
         assert same[field] == scored[field]
-    alone = _evaluate(root, copies, "base_alone", adapter=False)
+    alone = evaluate_json(root, copies, "base_alone", adapter=False)
     assert alone["n_excluded_trained"] == {"base": n_base}
     assert alone["n"] == N_IMAGES - n_base
 
 
-def test_file_keys_alone_missed_the_copy_and_still_work_for_older_splits(pngs):
+def test_file_keys_alone_missed_the_copy_and_still_work_for_olderrecorded_splits(pngs):
     """The trial's case: by file keys alone (as recorded before pixel keys) the copy matched
     nothing; a split recorded so is still honoured on the files themselves."""
     root = pngs
-    base, adapter = _splits(root)
+    base, adapter = recorded_splits(root)
     older = [{k: v for k, v in split.items() if "pixel" not in k} for split in (base, adapter)]
     copies = load_images(root / "resaved" / "copies.csv", image_size=32)
     original = load_images(root / "orig" / "cases.csv", image_size=32)
@@ -123,7 +110,7 @@ def test_file_keys_alone_missed_the_copy_and_still_work_for_older_splits(pngs):
 
 def test_the_split_records_only_hashes_and_the_manifest_none(pngs):
     root = pngs
-    base, adapter = _splits(root)
+    base, adapter = recorded_splits(root)
     for split in (base, adapter):
         for part in ("train", "test"):
             keys = split[f"{part}_pixel_keys"]
@@ -135,13 +122,18 @@ def test_the_split_records_only_hashes_and_the_manifest_none(pngs):
     assert "images/" not in (root / "adapter" / "split.json").read_text()
 
 
-def test_a_copy_with_one_pixel_changed_is_not_matched(pngs):
+def test_a_copy_with_one_pixel_changed_is_no_exact_match_but_a_near_identical_copy(pngs):
+    """No exact key matches a copy with one pixel changed; its near key (a perceptual hash,
+    :mod:`medadapt.data.stored_pixels`) still tells the same picture: scored, and warned of,
+    as a JPEG re-save is."""
     root = pngs
     changed = _copy_pngs(root / "orig" / "cases.csv", root / "changed", _one_pixel_brighter)
-    scored = _evaluate(root, changed, "changed")
-    assert scored["n"] == N_IMAGES
-    assert not scored.get("n_excluded_trained")
-    assert scored["images_used"] == "all images"
+    scored = evaluate_json(root, changed, "changed")
+    base, adapter = recorded_splits(root)
+    n_trained = len(base["train_keys"]) + len(adapter["train_keys"])
+    assert not scored.get("n_excluded_trained") and scored["n"] == N_IMAGES
+    said = [w for w in scored["data_warnings"] if "near-identical" in w]
+    assert said and said[0].startswith(f"{n_trained} of the images scored look like")
 
 
 def test_an_rgb_copy_of_a_gray_npz_is_left_out_as_the_gray_one_is(tmp_path):

@@ -14,7 +14,7 @@ from medadapt.cli.options import Shared, build_command, options_for
 from medadapt.cli.printing import print_skipped
 from medadapt.cli.verbs import DATA, GROUP_COLUMN, LABEL, _dumps, probes
 from medadapt.fileio import check_output_file
-from medadapt.results import ADAPTED_READING, MILLION, needed_text
+from medadapt.results import ADAPTED_READING_SENTENCE, MILLION, needed_text, r2_text
 from medadapt.workflows.labels import label
 
 CHECK = [
@@ -27,10 +27,7 @@ CHECK = [
     Shared("json_out", Path | None, None, "Also write the figures as JSON.", ("--json",)),
     Shared("force", bool, False, "Replace an existing --json.", ("--force",)),
 ]
-CAVEAT = (
-    f"{ADAPTED_READING[0].upper()}{ADAPTED_READING[1:]}: 'medadapt study' shows what the data "
-    "support."
-)
+CAVEAT = f"{ADAPTED_READING_SENTENCE}: 'medadapt study' shows what the data support."
 """The statement every sample-size output makes once (:data:`~medadapt.results.ADAPTED_READING`),
 with where to see what the data support."""
 
@@ -101,7 +98,7 @@ def _print(result: dict[str, Any], values: dict[str, Any]) -> None:
         f"{trained}{counted_text(result, 'n_train', grouped=False)} to adapt on, "
         f"{counted_text(result, 'n_test', grouped=False)} to test it, as adapt would split them "
         f"(--test-fraction {values['test_fraction']:g}); anticipated {result['r2_label']} "
-        f"{result['r2']:.3f}, {result['r2_source']}"
+        f"{r2_text(result['r2'])}, {result['r2_source']}"
     )
     if result["no_test"]:
         warn(result["no_test"])

@@ -186,6 +186,12 @@ def note(message: str) -> None:
                  soft_wrap=True)  # fmt: skip
 
 
+def noted(message: str) -> None:
+    """One ``note: ...`` line on stdout, as the log's notes and ``check-data``'s read (a
+    :func:`note` says what it is by its own words: ``skipped FILE: ...``)."""
+    note(f"note: {message}")
+
+
 def required(value: Any, option: str, why: str) -> Any:
     """``value``, or a one-line error that ``option`` is needed (None or empty text)."""
     if value is None or value == "":

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from medadapt.cli import inputs
-from medadapt.cli.common import note, rewriting, status_progress, stdout
+from medadapt.cli.common import noted, rewriting, status_progress, stdout
 from medadapt.data.dicomweb import DicomwebReference, is_reference, parse_reference
 from medadapt.errors import ConfigError, DataError, MedadaptError
 from medadapt.fileio import check_output_dir, check_output_file, check_report_file, read_secret
@@ -111,7 +111,7 @@ def _run_on_pacs(
         with _naming_pacs(folder, fetched.data, labels, reference):
             run(**{**local, "data": fetched.data})
         if verb == PREDICT:
-            _after_predict(values, fetched, source, schema or {}, earlier or [])
+            _after_predict(values, fetched, source, schema or {}, earlier)
 
 
 def _image_schema(base: Path | None, reference: DicomwebReference) -> dict[str, Any] | None:
@@ -308,7 +308,7 @@ def _fetch(
     stdout.print(_fetched_line(fetched.counts(), reference, cache), markup=False,
                  highlight=False, soft_wrap=True)  # fmt: skip
     if fetched.n_unlabelled:
-        note(
+        noted(
             f"{fetched.n_unlabelled} fetched images have no row in --labels (matched by "
             f"{labels.key}): left out"
         )
@@ -355,20 +355,21 @@ def _listed_studies(reference: Any, labels: Any) -> Iterator[None]:
         ) from None
 
 
-def _reports_before(values: dict[str, Any], reference: Any, source: Any, labels: Any) -> list[Any]:
-    """``--store-sr``: the medadapt reports the studies hold already, looked for before
-    anything is fetched; one from this very model (the same base and adapter weights) is
-    refused unless ``--force``. Nothing is looked for when the model cannot be read (the verb
-    refuses it, saying why)."""
-    from medadapt.workflows.dicomweb import model_identity, reports_before
+def _reports_before(values: dict[str, Any], reference: Any, source: Any, labels: Any) -> Any:
+    """``--store-sr``: the medadapt reports the studies hold already
+    (:class:`~medadapt.data.dicomweb_reports.EarlierReports`), looked for before anything is
+    fetched; one from this very model (the same base and adapter weights) is refused unless
+    ``--force``. Nothing is looked for when the model cannot be read (the verb refuses it,
+    saying why)."""
+    from medadapt.workflows.dicomweb import EarlierReports, model_identity, reports_before
 
     try:
         model = model_identity(values["base"], values.get("adapter"))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return []
+        return EarlierReports()
     with status_progress("look for earlier reports (DICOMweb)"), _listed_studies(reference, labels):
         found = reports_before(reference, source, labels)
-        same = [r for r in found if r.model.same_version(model)]
+        same = [r for r in found.reports if r.model.same_version(model)]
         if same and not values.get("force"):  # refused inside: the error is the only line
             raise DataError(_already_reported(same, model))
     return found
@@ -387,31 +388,47 @@ def _already_reported(same: list[Any], model: Any) -> str:
     )
 
 
-def _earlier_note(earlier: list[Any], model: Any) -> str:
-    """What the studies held before this run stored its reports (counts and versions only).
+def _earlier_note(earlier: Any, model: Any, n_stored: int) -> str:
+    """What the studies held before this run stored its ``n_stored`` reports (one per series),
+    from ``earlier`` (:class:`~medadapt.data.dicomweb_reports.EarlierReports`): counts and
+    versions only.
 
     >>> from types import SimpleNamespace as S
     >>> one = S(study_uid="1.2", model=S(same_version=lambda m: False))
-    >>> print(_earlier_note([one, one], None))  # doctest: +NORMALIZE_WHITESPACE
+    >>> two = S(reports=[one, one], unreadable=[])
+    >>> print(_earlier_note(two, None, 1))  # doctest: +NORMALIZE_WHITESPACE
     study 1.2 already held 2 earlier medadapt reports (of other model versions): the new
     report is stored beside them
+    >>> unread = S(reports=[one], unreadable=["1.2"])
+    >>> print(_earlier_note(unread, None, 3))  # doctest: +NORMALIZE_WHITESPACE
+    study 1.2 already held 2 earlier medadapt reports (1 of other model versions; 1 could not
+    be read, an older or edited report whose model version is unknown): the 3 new reports are
+    stored beside them
     """
-    studies = sorted({r.study_uid for r in earlier})
-    same = sum(r.model.same_version(model) for r in earlier)
-    n = len(earlier)
+    unreadable = len(earlier.unreadable)
+    studies = sorted({r.study_uid for r in earlier.reports} | set(earlier.unreadable))
+    same = sum(r.model.same_version(model) for r in earlier.reports)
+    other = len(earlier.reports) - same
+    n = len(earlier.reports) + unreadable
     held = (f"study {studies[0]} already held" if len(studies) == 1
             else f"{len(studies)} of the studies already held")  # fmt: skip
-    versions = ("of other model versions" if not same
-                else f"{same} of this very model version, stored again with --force")  # fmt: skip
-    reports = "report is" if len(studies) == 1 else "reports are"
+    said = []
+    if same:
+        said.append(f"{same} of this very model version, stored again with --force")
+    elif other:
+        said.append(f"{other} of other model versions" if unreadable else "of other model versions")
+    if unreadable:
+        said.append(f"{unreadable} could not be read, an older or edited report whose model "
+                    "version is unknown")  # fmt: skip
+    new = "the new report is" if n_stored == 1 else f"the {n_stored} new reports are"
     return (
-        f"{held} {n} earlier medadapt report{'s' if n != 1 else ''} ({versions}): the new "
-        f"{reports} stored beside them"
+        f"{held} {n} earlier medadapt report{'s' * (n != 1)} ({'; '.join(said)}): {new} stored "
+        f"beside {'it' if n == 1 else 'them'}"
     )
 
 
 def _after_predict(
-    values: dict[str, Any], fetched: Any, source: Any, schema: dict, earlier: list[Any]
+    values: dict[str, Any], fetched: Any, source: Any, schema: dict, earlier: Any
 ) -> None:
     """Name the predictions by UIDs; with ``--store-sr`` store one SR per series, each image's
     notes as its cautions (the words ``serve`` answers), and say how many medadapt reports
@@ -446,7 +463,7 @@ def _after_predict(
                 markup=False, highlight=False, soft_wrap=True,
             )  # fmt: skip
     if earlier:
-        note(_earlier_note(earlier, model))
+        noted(_earlier_note(earlier, model, len(stored)))
 
 
 def _not_all_stored(n_stored: int, n_series: int, out: Path) -> str:

@@ -14,7 +14,7 @@ from medadapt import checks
 from medadapt.cli import inputs
 from medadapt.cli.common import (
     new_directory,
-    note,
+    noted,
     small_model_threads,
     status_progress,
     stdout,
@@ -452,7 +452,7 @@ def _client(**values: Any) -> None:
                         values["allow_leak"])  # fmt: skip
     warn_all(checked.notes)  # on this hospital's terminal only: its data never leaves
     if checked.unread_columns:  # left out without a word before (names only, never a value)
-        note(f"note: {_unread_line(checked.unread_columns)}")
+        noted(_unread_line(checked.unread_columns))
     if values["insecure"]:
         warn("--insecure: this site's adapter weights and metrics travel unencrypted")
     port = values["local_port"] or deploy.free_port()

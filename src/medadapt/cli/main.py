@@ -109,6 +109,11 @@ def _register_commands() -> None:
     _reflow_help(app)
 
 
+#: what an interrupted federated run that writes --out at its end leaves: nothing (its --out
+#: takes its place only once the run finished)
+NOTHING_WRITTEN = (
+    "nothing was written (--out is written only when the run finishes); re-run the command"
+)
 # What an interrupted command leaves behind, said in the one-line "interrupted; ..." message.
 RESUME_HINTS = {
     "study": "re-run the same command to resume",
@@ -118,13 +123,8 @@ RESUME_HINTS = {
         "this site left the federation; the adapters of the runs it finished are kept in "
         "--out, if one was given"
     ),
-    # their --out takes its place only once the run finished: nothing of theirs is left
-    "federate server": (
-        "nothing was written (--out is written only when the run finishes); re-run the command"
-    ),
-    "federate simulate": (
-        "nothing was written (--out is written only when the run finishes); re-run the command"
-    ),
+    "federate server": NOTHING_WRITTEN,
+    "federate simulate": NOTHING_WRITTEN,
 }
 INTERRUPTED_EXIT = 130  # 128 + SIGINT, the shell's convention
 

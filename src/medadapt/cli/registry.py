@@ -377,15 +377,14 @@ def promote_cmd(
         was = reg.demote(ref)
         typer.echo(f"{ref} is no longer served (was {was.ref})" if was else f"{ref} was not served")
         return
-    was = reg.promoted(reg.get(ref).name)
-    replaced = reg.group_rivals(ref) if force else []
     spelled = registry_command(ctx, "").rstrip()
-    v = reg.promote(ref, one_per_group=True, force=force, spelled=spelled)
+    promotion = reg.promote(ref, on_group_clash="replace" if force else "refuse", spelled=spelled)
+    v, was = promotion.version, promotion.previous
     if was is not None and was.ref == v.ref:
         typer.echo(f"{v.ref} was already the version of {v.name} to serve; nothing changed")
     else:
         typer.echo(f"promoted {v.ref}: it is now the version of {v.name} to serve")
-    for other in replaced:
+    for other in promotion.demoted:  # what this promotion stopped serving, as it did
         group = v.data_summary.get("group")
         typer.echo(
             f"{other.name} is no longer served (was {other.ref}): {v.ref} serves group "

@@ -62,8 +62,9 @@ def metric_text(metric: Metric, digits: int | None = None) -> str:
 
 def change_cells(change: MetricChange) -> tuple[str, str, str]:
     """A metric of ``diff`` on both sides and its change, with the same decimals (an error
-    in the label's unit: three significant figures of the smaller side, ``38.5``, ``36.8``,
-    ``-1.7``, never ``-1.681``); ``-`` on a side without it."""
+    in the label's unit: the fewer decimals of the two, those giving the larger side three
+    significant figures: ``38.5``, ``8.2``, ``-30.3``, never ``8.17``); ``-`` on a side
+    without it."""
     a, b = change.a, change.b
     digits = min(metric_digits(m.name, m.value) for m in (a, b) if m is not None)
     return (
@@ -239,11 +240,14 @@ def other_outcomes(diff: VersionDiff) -> str:
     """That the two versions of ``diff`` predict different outcomes (naming both), on
     different base models where they are: their figures measure different things, so
     ``diff`` lists them side by side with no change between them."""
-    (asked_a, asked_b), on = diff.questions, "" if diff.same_base else ", on different base models"
+    on = "" if diff.same_base else ", on different base models"
+    said_a, said_b = (question_words(q) for q in diff.questions)
+    if said_a == said_b:  # one label, other classes (a positive class swapped): name them
+        said_a, said_b = (question_words(q, name_classes=True) for q in diff.questions)
     return (
-        f"{diff.a} and {diff.b} predict different outcomes{on}: {diff.a} predicts "
-        f"{question_words(asked_a)}, {diff.b} {question_words(asked_b)}; their figures measure "
-        "different things and are listed side by side, not compared"
+        f"{diff.a} and {diff.b} predict different outcomes{on}: {diff.a} predicts {said_a}, "
+        f"{diff.b} {said_b}; their figures measure different things and are listed side by "
+        "side, not compared"
     )
 
 

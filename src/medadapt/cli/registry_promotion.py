@@ -77,10 +77,11 @@ def _lower_figure(
     0.65-0.75 against 0.78, 0.74-0.82: z = 2.45, p = 0.014): the difference is tested from
     the two intervals and said in words, with its p-value where it is beyond chance (no z: a
     clinician reads the sentence). One within chance cannot tell the two apart, and is no
-    evidence that they perform the same either: only scoring both on the same patients and
-    comparing them pairwise could say, which the registry cannot do (it keeps no patient's
-    result); ``diff`` lists the figures and intervals side by side, and is named as doing
-    only that. Without an interval the size of the difference is unknown."""
+    evidence that they perform the same either: only comparing both patient by patient on the
+    same patients could say (where ``same_test_rows``, they were scored on the same patients,
+    but the registry keeps no patient's answer to compare); ``diff`` lists the figures and
+    intervals side by side, and is named as doing only that. Without an interval the size of
+    the difference is unknown."""
     now = next((m for m in promoted.metric_list() if not m.is_count), None)
     if was is None or was.ref == promoted.ref or now is None or now.name in _NOT_RANKED:
         return None
@@ -110,10 +111,15 @@ def _lower_figure(
             f"{said}; their intervals overlap, but the difference is larger than chance "
             f"explains (p = {_two_sided_p(z):.3f}, judged from the two intervals; {compare})"
         )
+    could = (
+        "they were scored on the same patients, but only comparing their answers patient by "
+        "patient could, and the registry keeps no patient's answer"
+        if same_test_rows
+        else "only scoring both on the same patients and comparing them patient by patient could"
+    )
     return True, (
         f"{said}; the difference is within what chance explains: these figures cannot tell "
-        "the two apart, nor show that they perform the same (only scoring both on the same "
-        f"patients and comparing them patient by patient could; {compare})"
+        f"the two apart, nor show that they perform the same ({could}; {compare})"
     )
 
 

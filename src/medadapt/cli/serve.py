@@ -13,6 +13,7 @@ import typer
 from medadapt.cli.main import app
 from medadapt.errors import ConfigError
 from medadapt.fileio import read_secret
+from medadapt.serve import defaults
 
 if TYPE_CHECKING:
     from medadapt.serve.image_inputs import ImageServing
@@ -50,13 +51,24 @@ def _check_free(host: str, port: int) -> None:
 
 
 MAX_QUEUE = typer.Option(4096, help="Most instances waiting for the model; more: 503 (retry).")
-# the JSON request limits (their defaults are create_app's)
+# the JSON request limits (their defaults are create_app's: medadapt.serve.defaults)
 MAX_BODY_MB = typer.Option(
-    1.0, help="Largest JSON request body, in MiB; more: 413 (uploads: --max-upload-mb)."
+    defaults.MAX_BODY_MB,
+    help="Largest JSON request body, in MiB; more: 413 (uploads: --max-upload-mb).",
 )
 MAX_INSTANCES = typer.Option(
-    1024, help="Most instances in one JSON request; more: 422 (at most --max-queue)."
+    defaults.MAX_INSTANCES,
+    help="Most instances in one JSON request; more: 422 (at most --max-queue).",
 )
+SERVE_HELP = f"""Serve the registry's promoted adapters over HTTP (FastAPI; docs at /docs): JSON
+instances for tabular models, uploaded images or DICOMweb references for image models.
+
+Limits per request: a JSON body of at most {defaults.MAX_BODY_MB:g} MiB by default (413 above;
+--max-body-mb) holding at most {defaults.MAX_INSTANCES} instances by default (422 above;
+--max-instances); uploads: --max-upload-mb, --max-images, --max-image-mb.
+
+Example: medadapt serve --registry hospital-registry --port 8000 --token-file token.txt
+"""
 # the image options (their defaults are ImageServing's)
 MAX_IMAGES = typer.Option(64, help="Images (files, slices) per request.")
 MAX_IMAGE_MB = typer.Option(32.0, help="Largest uploaded image file, in MiB.")
@@ -89,7 +101,7 @@ STORE_SR = typer.Option(
 )
 
 
-@app.command("serve")
+@app.command("serve", help=SERVE_HELP)
 def serve_command(
     registry: Path = typer.Option(..., "--registry", help="Registry directory."),
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
@@ -118,15 +130,7 @@ def serve_command(
     store_sr: bool = STORE_SR,
     score_sparse: bool = SCORE_SPARSE,
 ) -> None:
-    """Serve the registry's promoted adapters over HTTP (FastAPI; docs at /docs): JSON
-    instances for tabular models, uploaded images or DICOMweb references for image models.
-
-    Limits per request: a JSON body of at most 1 MiB (413 above; --max-body-mb) holding at
-    most 1024 instances (422 above; --max-instances); uploads: --max-upload-mb, --max-images,
-    --max-image-mb.
-
-    Example: medadapt serve --registry hospital-registry --port 8000 --token-file token.txt
-    """
+    """``medadapt serve`` (its help, with the default limits: :data:`SERVE_HELP`)."""
     from medadapt.checks import at_least, cores, finite
     from medadapt.checks import port as check_port
 
@@ -215,10 +219,11 @@ def _serve(registry: Path, host: str, port: int, **settings: Any) -> None:
             names = ", ".join(sorted(failed))
             _warn(f"{len(failed)} promoted adapter(s) cannot be loaded ({names}): see /healthz "
                  "for why")  # fmt: skip
-        for group, names in sorted(state.tables.conflicts.items()):
-            _warn(f"group {group!r} is claimed by {len(names)} promoted adapters "
-                  f"({', '.join(names)}): requests routed by it get 409; demote all but one, "
-                  f"with 'medadapt registry --root {registry} promote --clear NAME'")  # fmt: skip
+        for (column, group), names in sorted(state.tables.conflicts.items()):
+            _warn(f"group {group!r} (column {column!r}) is claimed by {len(names)} promoted "
+                  f"adapters ({', '.join(names)}): requests routed by it get 409; demote all "
+                  f"but one, with 'medadapt registry --root {registry} promote --clear "
+                  "NAME'")  # fmt: skip
         if not served:
             _warn(f"nothing is promoted: promote an adapter to serve it, with 'medadapt "
                  f"registry --root {registry} promote NAME@N'")  # fmt: skip

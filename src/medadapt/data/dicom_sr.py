@@ -306,15 +306,17 @@ def _with_patient_and_study(ds: Dataset) -> Dataset:
 
 
 def read_prediction_report(ds: Dataset) -> list[ReportedFinding]:
-    """The findings of a report :func:`prediction_report` wrote (read with highdicom)."""
+    """The findings of a report :func:`prediction_report` wrote (read with highdicom); a
+    :class:`~medadapt.errors.DataError` for anything else, whatever fails in it: another SR,
+    or a medadapt report an older version wrote or a hand edited (a measurement group
+    without its items, a value that is no number)."""
     from highdicom.sr import ComprehensiveSR
 
     try:
         report = ComprehensiveSR.from_dataset(ds, copy=True)
-        groups = report.content.get_image_measurement_groups()
-    except Exception as exc:
+        return [_reported(group) for group in report.content.get_image_measurement_groups()]
+    except Exception as exc:  # highdicom and pydicom raise any kind on malformed content
         raise DataError(f"not a medadapt prediction report ({type(exc).__name__})") from None
-    return [_reported(group) for group in groups]
 
 
 def _reported(group: Any) -> ReportedFinding:

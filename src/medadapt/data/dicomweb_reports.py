@@ -118,28 +118,69 @@ class EarlierReport:
     series: frozenset[str]
 
 
+@dataclass
+class EarlierReports:
+    """What :func:`earlier_reports` found: the medadapt reports it read, and the study of each
+    it could not read (written by medadapt, by their Manufacturer, but an older version's or
+    edited by hand: the model that wrote it is unknown), counted, never a reason to stop."""
+
+    reports: list[EarlierReport] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.reports or self.unreadable)
+
+    @classmethod
+    def joined(cls, parts: Sequence[EarlierReports]) -> EarlierReports:
+        """The reports of several studies together."""
+        return cls([r for part in parts for r in part.reports],
+                   [uid for part in parts for uid in part.unreadable])  # fmt: skip
+
+
 def earlier_reports(
     source: DicomwebSource, study_uid: str, series_uid: str | None = None
-) -> list[EarlierReport]:
+) -> EarlierReports:
     """The medadapt prediction reports ``study_uid`` holds (QIDO-RS: its SR series; WADO-RS:
     their instances, read back), those reporting on ``series_uid`` only when it is given.
-    Another SR (a radiologist's report, another vendor's) is left out unread; nothing but
-    UIDs and the model is kept."""
-    found = []
+    Another SR (a radiologist's report, another vendor's) is left out unread; a medadapt
+    report that cannot be read is counted (:class:`EarlierReports`); nothing but UIDs and the
+    model is kept."""
+    found = EarlierReports()
     for info in source.series(study_uid, modality="SR"):
         if info.description and not info.description.startswith(MANUFACTURER):
             continue  # not written by medadapt (its reports' series say "medadapt BASE")
         for ds in source.retrieve(study_uid, info.series_uid):
-            report = _earlier(ds, study_uid)
-            if report is not None and (series_uid is None or series_uid in report.series):
-                found.append(report)
+            if str(ds.get("Manufacturer", "")) != MANUFACTURER:
+                continue
+            series = _reported_series(ds)
+            if series_uid is not None and series is not None and series_uid not in series:
+                continue
+            report = _earlier(ds, study_uid, series or frozenset())
+            if report is None:
+                found.unreadable.append(study_uid)
+            elif series_uid is None or series_uid in report.series:
+                found.reports.append(report)
     return found
 
 
-def _earlier(ds: Dataset, study_uid: str) -> EarlierReport | None:
-    """``ds`` as an earlier report, or None when medadapt did not write it."""
-    if str(ds.get("Manufacturer", "")) != MANUFACTURER:
+def _reported_series(ds: Dataset) -> frozenset[str] | None:
+    """The series a report's evidence references; None where its evidence cannot be read."""
+    try:
+        evidence = [*ds.get("CurrentRequestedProcedureEvidenceSequence", []),
+                    *ds.get("PertinentOtherEvidenceSequence", [])]  # fmt: skip
+        return frozenset(
+            str(item.SeriesInstanceUID)
+            for study in evidence
+            for item in study.get("ReferencedSeriesSequence", [])
+            if "SeriesInstanceUID" in item
+        )
+    except Exception:  # pydicom raises any kind on a malformed sequence
         return None
+
+
+def _earlier(ds: Dataset, study_uid: str, series: frozenset[str]) -> EarlierReport | None:
+    """``ds``, a report medadapt wrote (its Manufacturer), as an earlier report of ``series``;
+    None when it cannot be read or names no model (an older version's, one edited by hand)."""
     try:
         findings = read_prediction_report(ds)
     except DataError:
@@ -147,12 +188,4 @@ def _earlier(ds: Dataset, study_uid: str) -> EarlierReport | None:
     models = [f.model for f in findings if f.model.base_fingerprint]
     if not models:
         return None
-    evidence = [*ds.get("CurrentRequestedProcedureEvidenceSequence", []),
-                *ds.get("PertinentOtherEvidenceSequence", [])]  # fmt: skip
-    series = frozenset(
-        str(item.SeriesInstanceUID)
-        for study in evidence
-        for item in study.get("ReferencedSeriesSequence", [])
-        if "SeriesInstanceUID" in item
-    )
     return EarlierReport(str(ds.SOPInstanceUID), study_uid, models[0], series)

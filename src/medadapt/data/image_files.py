@@ -33,6 +33,7 @@ from medadapt.data.image_io import (
     refusal,
 )
 from medadapt.data.image_io import to_channels as _to_channels
+from medadapt.data.image_reading import UNUSED_BITS_STORED
 from medadapt.data.image_schema import is_image_source  # noqa: F401 (re-exported)
 from medadapt.data.image_sources import (
     IGNORED_NAMES,
@@ -46,7 +47,7 @@ from medadapt.data.images import load_images
 from medadapt.data.option_words import takes
 from medadapt.data.read_errors import BLANK, ReadError
 from medadapt.data.reader_notes import report_counted, report_notes
-from medadapt.data.splits import stratified_split
+from medadapt.data.splits import stratified_split, too_few_left
 from medadapt.errors import DataError
 
 if TYPE_CHECKING:
@@ -544,10 +545,14 @@ def _times(times: float) -> str:
 def file_warnings(schema: ImageSchema, dataset: ImageDataset) -> list[str]:
     """What the data set ``dataset``, read for the model of ``schema``, cannot support as read
     (``dataset.warnings``), less the 12-bit guess from the files alone where the model
-    recorded its training images' brightness: :func:`brightness_note` compares with them."""
+    recorded its training images' brightness: :func:`brightness_note` compares with them.
+    Whether the model's recorded ``bits_stored`` applies to these files is not said: a new
+    base's ``--bits-stored`` is (``image_reading.UNUSED_BITS_STORED``)."""
+    unused = (dataset.source or {}).get(UNUSED_BITS_STORED)
+    said = [w for w in dataset.warnings if w != unused]
     if schema.brightness is None:
-        return list(dataset.warnings)
-    return [w for w in dataset.warnings if w != dataset.twelve_bit_note]
+        return said
+    return [w for w in said if w != dataset.twelve_bit_note]
 
 
 #: DICOM Modality values that are one kind of image: computed and digital radiographs (an
@@ -625,7 +630,11 @@ def split_by_patient(
     indices = np.asarray(indices, dtype=np.int64)
     grouped = _linked(indices.tolist(), dataset.patients(), dataset.sample_keys())
     labels = np.array([int(dataset.y[m[0]]) for m in grouped])
-    if len(grouped) < 4 or math.ceil(len(grouped) * test_fraction) >= len(grouped):
+    patients = dataset.patients()  # a file's path where no patient is known
+    by_file = bool(dataset.paths) and all(patients[i] == dataset.paths[i] for i in indices)
+    unit = "image files" if by_file else "patients"
+    n_test = math.ceil(len(grouped) * test_fraction)
+    if len(grouped) < 4 or n_test >= len(grouped):
         keys = dataset.sample_keys()
         if len(indices) > 1 and len({keys[i] for i in indices.tolist()}) == 1:
             first = f" (first: {dataset.paths[int(indices[0])]})" if dataset.paths else ""
@@ -634,13 +643,16 @@ def split_by_patient(
                 "model learns nothing from copies, and cannot be tested on an image it trained "
                 "on; add distinct images"
             )
+        if len(grouped) >= 4:  # enough to split: the fraction leaves none to train on
+            n_classes = len(np.unique(labels))
+            raise DataError(too_few_left(test_fraction, len(grouped), n_test, n_classes, unit))
         one = len(grouped) == 1
         raise DataError(
             f"only {len(grouped)} patient{'' if one else 's'} (or image file{'' if one else 's'}"
             ", without a patient id) to split: too few to hold out a test set; add images or "
             "lower --test-fraction"
         )
-    train, test = stratified_split(labels, test_fraction=test_fraction, seed=seed)
+    train, test = stratified_split(labels, test_fraction=test_fraction, seed=seed, unit=unit)
 
     def samples(chosen: np.ndarray) -> np.ndarray:
         return np.sort(np.array([i for g in chosen for i in grouped[g]], dtype=np.int64))

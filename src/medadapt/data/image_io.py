@@ -546,8 +546,10 @@ class ReadChecks:
     stored_max: list[int] = field(default_factory=list)
     raw_ct: list[tuple[bool, int]] = field(default_factory=list)  # (looks raw, n_files)
     shapes: list[tuple[int, ...]] = field(default_factory=list)
+    sixteen_bit: int = 0  # 16-bit pictures read (those bits_stored applies to)
 
     def add(self, read: FileRead, n_files: int = 1) -> None:
+        self.sixteen_bit += read.stored_max is not None
         if read.stored_max is not None and self.options.bits_stored is None:
             self.stored_max.append(read.stored_max)
         if read.raw_ct is not None:

@@ -37,11 +37,16 @@ from medadapt.data.image_io import (
     to_channels,
 )
 from medadapt.data.image_sources import Entry, is_path_csv, missing_refusal
-from medadapt.data.intensity import twelve_bit_note
+from medadapt.data.intensity import twelve_bit_note, unused_bits_stored_note
 from medadapt.data.read_errors import BLANK_REASON
 from medadapt.errors import ConfigError, DataError
 
 _Sample = tuple[np.ndarray, Entry, str, str]  # array, entry, key, patient
+
+#: the key of ``dataset.source`` holding the warning that ``bits_stored`` applied to no file
+#: (:func:`~medadapt.data.intensity.unused_bits_stored_note`): said where a new base is
+#: trained, not where a model reads images with the value it recorded
+UNUSED_BITS_STORED = "unused_bits_stored_note"
 
 
 @dataclass
@@ -118,6 +123,11 @@ def read_all(
         "aspect": aspect_range(readings.aspects),
         "brightness": brightness_range(readings.brightness),
     }
+    unused = unused_bits_stored_note(options.bits_stored, readings.checks.sixteen_bit,
+                                     len(entries), root.name)  # fmt: skip
+    if unused:  # a new base's (train-base, study); image_files.file_warnings leaves it out
+        dataset.warnings.append(unused)
+        dataset.source[UNUSED_BITS_STORED] = unused
     acquired = sorted({m for m in readings.acquired if m})
     if acquired:  # DICOM Modality values: CT, MR
         dataset.source["acquired"] = acquired

@@ -101,6 +101,7 @@ def folder_entries(root: Path, on_error: str = "raise") -> list[Entry]:
         raise DataError(
             f"{root} is empty: add one sub-folder per class with that class's images in it"
         )
+    refuse_nested_classes(root, class_dirs)
     entries = []
     for class_dir in class_dirs:
         files = sorted(
@@ -117,6 +118,39 @@ def folder_entries(root: Path, on_error: str = "raise") -> list[Entry]:
         fmts = [format_or_fail(p, "", on_error) for p in files]
         entries += [Entry(p, class_dir.name, None, fmt) for p, fmt in zip(files, fmts, strict=True)]
     return entries
+
+
+def refuse_nested_classes(root: Path, class_dirs: Sequence[Path]) -> None:
+    """Refuse class folders that each hold no file but the same sub-folders, two or more
+    (``both/hospA/{normal,lesion}``, ``both/hospB/{normal,lesion}``): the classes are a level
+    down, and reading ``root`` so would train a hospA-vs-hospB model. Sub-folders of their own
+    (one per patient or series, named differently under each class, or numbered alike: ``s0``,
+    ``series1``, a UID, a patient number; class names hold no digit) are read as before."""
+    if len(class_dirs) < 2:
+        return
+    shared: set[str] | None = None
+    for class_dir in class_dirs:
+        inside = [p for p in class_dir.iterdir() if not _passed_over(p.name)]
+        if any(not p.is_dir() for p in inside):
+            return  # files of its own: a class folder
+        names = {p.name for p in inside}
+        shared = names if shared is None else shared & names
+    if shared is None or len(shared) < 2 or any(ch.isdigit() for name in shared for ch in name):
+        return  # no shared names, or numbered ones: series or patients, not classes
+    first = class_dirs[0]
+    held = [p.name for p in sorted(first.iterdir()) if p.name in shared]
+    shown = ", ".join(held[:5]) + (", ..." if len(held) > 5 else "")
+    raise DataError(
+        f"{first.name!r} holds sub-folders {shown}, as does every other folder in {root}: did "
+        f"you mean --data {shlex.quote(str(first))}? (classes are the folders directly under "
+        "--data); to train on the images of all of them, list them in a CSV of "
+        "path,label,group and pass it as --data"
+    )
+
+
+def _passed_over(name: str) -> bool:
+    """Whether a file or folder of this name is never read (hidden, or an OS's own)."""
+    return name.startswith(".") or name.lower() in IGNORED_NAMES
 
 
 def left_out_note(root: Path) -> str | None:

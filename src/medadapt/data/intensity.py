@@ -148,6 +148,24 @@ def twelve_bit_note(maxima: Sequence[int], where: str) -> str | None:
     )
 
 
+def unused_bits_stored_note(bits_stored: int | None, n_sixteen: int, n_files: int,
+                            where: str) -> str | None:  # fmt: skip
+    """Why ``bits_stored`` given for a source (``where``) of ``n_files`` files none of which is
+    a 16-bit picture (``n_sixteen``: those read) is said: it changes nothing in training, yet
+    is recorded with the base model, so every 16-bit picture it later scores is divided by
+    ``2**bits_stored - 1`` and one with a higher value is refused. None when it applies (or
+    is not given). 8-bit pictures, DICOM and NIfTI are scaled as they are, whatever it says."""
+    if bits_stored is None or n_sixteen:
+        return None
+    return (
+        f"--bits-stored {bits_stored} applies to 16-bit PNG pictures, but none of the {n_files} "
+        f"files in {where} is one: it changes nothing here, yet it is recorded with the base "
+        f"model, which will divide every 16-bit picture it scores by {2**bits_stored - 1} and "
+        f"refuse one holding a value above it; drop --bits-stored unless the images the model "
+        f"will score are {bits_stored}-bit data in 16-bit files"
+    )
+
+
 def twelve_bit_array_note(n_images: int, where: str) -> str | None:
     """Why the ``n_images`` uint16 images of an ``.npz`` array (``where``: "train_images of
     scans.npz"), all within 12 bits, reach the model nearly black: as :func:`twelve_bit_note`

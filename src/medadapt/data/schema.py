@@ -56,7 +56,7 @@ from medadapt.data.missing_codes import (
     read_as_missing,
 )
 from medadapt.data.option_words import PYTHON, OptionWords, takes
-from medadapt.data.spelling import spelt_alike
+from medadapt.data.spelling import RARE_LABEL_ROWS, RARE_LABEL_SHARE, spelt_alike
 from medadapt.errors import ConfigError, DataError
 
 TASKS = ("binary", "multiclass", "regression")
@@ -713,9 +713,6 @@ def _refuse_classes_in_two_spellings(label: str, classes: Sequence[str]) -> None
             f"label column {label!r} writes one class in several ways ({shown}: they differ "
             "only in upper/lower case); write each class one way in the file"
         )
-
-
-RARE_LABEL_SHARE, RARE_LABEL_ROWS = 0.05, 10  # a label value this rare may be a typo
 
 
 def _refuse_label_typos(label: str, labels: pd.Series, task: str, words: OptionWords) -> None:

@@ -17,6 +17,10 @@ import re
 
 from medadapt.checks import is_number
 
+#: a label value (a class) this rare, under this share of the rows or images or under this
+#: many, may be a typo when it is spelt like a commoner one: refused (tables, image folders)
+RARE_LABEL_SHARE, RARE_LABEL_ROWS = 0.05, 10
+
 #: prefixes that make a word its opposite: ``abnormal``/``normal``, ``unstable``/``stable``
 NEGATIONS = ("ab", "a", "un", "in", "im", "non", "non-", "dis", "ir")
 

@@ -33,11 +33,14 @@ def stratified_split(
     seed: int,
     stratify: bool = True,
     groups: np.ndarray | None = None,
+    unit: str = "rows",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Train and test positions (sorted). Stratified by ``labels`` when every class has two or
     more rows; regression targets (many distinct values) are split unstratified. Rows sharing
     a ``groups`` key (a patient, or identical content) stay on one side; the split is then
-    drawn over the keys, stratified by the label of each key's first row."""
+    drawn over the keys, stratified by the label of each key's first row. A stratified split
+    that would leave fewer ``unit`` (what a position is, in words) to train on than there are
+    classes is refused, naming the test fraction."""
     labels = np.asarray(labels)
     if groups is not None:
         keys, first, inverse = np.unique(np.asarray(groups), return_index=True, return_inverse=True)
@@ -48,21 +51,26 @@ def stratified_split(
             )
         if len(keys) < len(labels):
             _, test_keys = stratified_split(
-                labels[first], test_fraction=test_fraction, seed=seed, stratify=stratify
-            )
+                labels[first], test_fraction=test_fraction, seed=seed, stratify=stratify,
+                unit="patients",
+            )  # fmt: skip
             in_test = np.isin(inverse, test_keys)
             return np.flatnonzero(~in_test), np.flatnonzero(in_test)
     n = len(labels)
     if not 0.0 < test_fraction < 1.0:
         raise DataError(f"test fraction must be between 0 and 1, got {test_fraction}")
     n_test = math.ceil(n * test_fraction)
-    if n < 4 or n_test >= n:
+    if n >= 4 and n_test >= n:  # enough to split: the fraction leaves none to train on
+        raise DataError(too_few_left(test_fraction, n, n_test, len(np.unique(labels)), unit))
+    if n < 4:
         raise DataError(
             f"only {n} labelled rows: too few to hold out a test set; add rows or lower the "
             "test fraction"
         )
     positions = np.arange(n)
     use_strata = stratify and len(np.unique(labels)) <= 20 and _can_stratify(labels, n_test)
+    if use_strata and n - n_test < len(np.unique(labels)):
+        raise DataError(too_few_left(test_fraction, n, n_test, len(np.unique(labels)), unit))
     train, test = train_test_split(
         positions,
         test_size=n_test,
@@ -71,6 +79,28 @@ def stratified_split(
         stratify=labels if use_strata else None,
     )
     return np.sort(train), np.sort(test)
+
+
+def too_few_left(test_fraction: float, n: int, n_test: int, n_classes: int, unit: str) -> str:
+    """Why a test fraction that holds out ``n_test`` of ``n`` ``unit`` is refused: it leaves
+    none to train on, or fewer than the ``n_classes`` classes (not one of each).
+
+    >>> too_few_left(0.99, 100, 99, 2, "images")  # doctest: +NORMALIZE_WHITESPACE
+    'a test fraction of 0.99 (--test-fraction) holds out 99 of the 100 images, leaving 1 to
+    train on, fewer than the 2 classes: a model cannot learn a class it has no example of;
+    lower the test fraction (0.2 or 0.3 keep most for training)'
+    """
+    left = n - min(n_test, n)
+    said = (
+        "leaving none to train on"
+        if left == 0
+        else f"leaving {left} to train on, fewer than the {n_classes} classes: a model cannot "
+        "learn a class it has no example of"
+    )
+    return (
+        f"a test fraction of {test_fraction:g} (--test-fraction) holds out {min(n_test, n)} of "
+        f"the {n} {unit}, {said}; lower the test fraction (0.2 or 0.3 keep most for training)"
+    )
 
 
 def nested_fraction(

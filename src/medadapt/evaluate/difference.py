@@ -55,7 +55,7 @@ class Difference:
         name = METRIC_LABELS.get(self.metric, self.metric)
         if self.value is None or self.ci is None:
             return f"{a} vs {b}: {name} cannot be compared ({self.note or 'too few events'})."
-        d = self.digits()
+        d = self.shown_digits()
         low, high = self.ci
         if high - low <= 1e-12:  # every resample alike: no interval, not certainty
             if abs(self.value) <= 1e-12:
@@ -67,13 +67,20 @@ class Difference:
                 f"{a} vs {b}: {name} {self.value:+.{d}f} in every resample of these data, so "
                 "the change has no interval: judge it on more data."
             )
-        text = (
-            f"{a} vs {b}: {name} {self.value:+.{d}f} (95% CI {low:+.{d}f} to {high:+.{d}f}"
-            f"{self.direction('; ')})"
-        )
+        numbers = self.numbers(d)
+        if numbers is None:
+            text = f"{a} vs {b}: {name} changes by less than {below(d)} either way (95% CI too"
+        else:
+            text = f"{a} vs {b}: {name} {numbers}"
+        text += f"{self.direction('; ')})"
         if self.verdict == "no detectable difference":
             return text + ": no detectable difference on this data."
-        return text + f": {a} {self.verdict_in_words()}."
+        return text + f": {a} {self.verdict_in_words()}{self.negligible_words()}."
+
+    def negligible_words(self) -> str:
+        """``", by a negligible amount (below 0.0005)"``, where :meth:`negligible`; else ""."""
+        bound = self.negligible()
+        return f", by a negligible amount (below {bound})" if bound else ""
 
     def digits(self) -> int:
         """Decimals to print the difference with: 3 on a 0-1 scale; in the label's unit, three
@@ -82,6 +89,47 @@ class Difference:
 
         widest = max(abs(self.ci[0]), abs(self.ci[1])) if self.ci else self.value
         return metric_digits(self.metric, widest)
+
+    def shown_digits(self) -> int:
+        """:meth:`digits`, or up to three more where the difference or an end of its interval
+        is not 0 but would print as 0 (``-0.000 (95% CI -0.000 to -0.000)`` hides the sign a
+        verdict rests on; ``-0.00004 (95% CI -0.00006 to -0.00002)`` shows it), or where the
+        interval's ends would print as one number, as
+        :func:`~medadapt.evaluate.report.formatting.fmt_ci` adds them: never past three
+        significant digits of the wider end."""
+        from medadapt.evaluate.report.formatting import three_significant
+
+        usual = self.digits()
+        d = signed_digits(usual, *self._values())
+        if self.ci is None or self.ci[0] == self.ci[1]:
+            return d
+        low, high = self.ci
+        most = min(usual + 3, max(d, three_significant(low, high)))
+        while d < most and f"{low:+.{d}f}" == f"{high:+.{d}f}":
+            d += 1
+        return d
+
+    def negligible(self) -> str | None:
+        """Where the difference and its whole interval print as 0 at :meth:`digits` (a
+        change below 0.0005 on a 0-1 scale): that bound, ``"0.0005"``; else None."""
+        d = self.digits()
+        values = self._values()
+        if not values or any(round(v, d) != 0 for v in values):
+            return None
+        return below(d)
+
+    def numbers(self, d: int) -> str | None:
+        """``+0.012 (95% CI -0.004 to +0.028`` at ``d`` decimals (closed by the caller); None
+        where a value other than 0 still prints as 0 (too small to show in 6 decimals)."""
+        if self.value is None or self.ci is None:
+            return None
+        if any(v != 0 and round(v, d) == 0 for v in self._values()):
+            return None
+        low, high = self.ci
+        return f"{self.value:+.{d}f} (95% CI {low:+.{d}f} to {high:+.{d}f}"
+
+    def _values(self) -> list[float]:
+        return [float(v) for v in (self.value, *(self.ci or ())) if v is not None]
 
     def direction(self, before: str = "") -> str:
         """Which way an error's difference points (after ``before``): ``"a higher MAE is
@@ -101,3 +149,27 @@ class Difference:
         """``"ranks patients by risk better"``: what "better" or "worse" means here."""
         better, worse = IN_WORDS.get(self.metric, ("is better", "is worse"))
         return better if self.verdict == "better" else worse
+
+
+def signed_digits(digits: int, *values: float) -> int:
+    """``digits``, or up to three more where a value other than 0 would print as 0 (an
+    interval's end of -0.000 that is not 0 hides which side of 0 it lies; as
+    :func:`~medadapt.evaluate.report.formatting.fmt_ci` adds digits to an interval that would
+    print as one number).
+
+    >>> signed_digits(3, -0.00004, -0.00006, -0.00002), signed_digits(3, 0.012, 0.0)
+    (5, 3)
+    """
+    for more in range(4):
+        if all(v == 0 or round(v, digits + more) != 0 for v in values):
+            return digits + more
+    return digits + 3
+
+
+def below(digits: int) -> str:
+    """Half a unit of the last of ``digits`` decimals: what prints as 0 is below it.
+
+    >>> below(3), below(6)
+    ('0.0005', '0.0000005')
+    """
+    return f"{0.5 * 10.0**-digits:.{digits + 1}f}"

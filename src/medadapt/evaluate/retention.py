@@ -278,8 +278,9 @@ def _consequences(retention: dict[str, Any]) -> list[str]:
         low, high = retention.get("drop_ci") or (None, None)
         said.append(
             "it tells the old classes apart less well than the base model did"
-            + (f" (the 95% interval of the drop, {low:.3f} to {high:.3f}, includes no drop: "
-               "more old-class images would tell whether it is real)"
+            + (f" (95% CI of the change {0.0 - high:+.3f} to {0.0 - low:+.3f}: the interval "
+               "includes zero, no change at all, so more old-class images would tell whether "
+               "the drop is real)"
                if low is not None and low <= 0 else "")
         )  # fmt: skip
     return said

@@ -19,7 +19,6 @@ from medadapt.evaluate.metrics import (
     N_BOOT,
     binary_metrics,
     count_units,
-    counted_unit,
     plural,
     proportion_interval,
 )
@@ -54,7 +53,6 @@ def per_class_metrics(
     y = np.asarray(y).astype(int)
     pred = proba.argmax(axis=1)
     clusters = bs.cluster_index(patients, len(y))
-    counted = counted_unit(unit, clusters)
     rows = []
     for c, name in enumerate(classes):
         member = y == c  # one against the rest
@@ -72,14 +70,23 @@ def per_class_metrics(
             row[key] = hits / trials if shown else None
             of = None if patients is None else np.asarray(patients)[among]
             row[f"{key}_ci"] = proportion_interval((called & member)[among], of) if shown else None
+            many = _how_many(trials, units, unit, clusters)
+            needed = f"at least {MIN_PER_CLASS}{'' if clusters is None else ' patients'} needed"
             if key == "sensitivity" and not shown and "all" not in m["notes"] and not notes[0]:
-                notes.append(f"no sensitivity: {plural(units, counted)} of {name!r} (at least "
-                             f"{MIN_PER_CLASS} needed)")  # fmt: skip
+                notes.append(f"no sensitivity: {many} of {name!r} ({needed})")
             if key == "precision" and not shown and "all" not in m["notes"]:
-                notes.append(f"no precision: {plural(units, counted)} called {name!r} (at least "
-                             f"{MIN_PER_CLASS} needed)")  # fmt: skip
+                notes.append(f"no precision: {many} called {name!r} ({needed})")
         rows.append({**row, "note": "; ".join(n for n in notes if n)})
     return rows
+
+
+def _how_many(n: int, n_patients: int, unit: str, clusters: np.ndarray | None) -> str:
+    """``n`` samples in the table's unit (``3 images``); where patients have several, with
+    the patients the minimum counts (``7 images (3 patients)``)."""
+    if clusters is None or n == 0:
+        return plural(n, unit)
+    sample = "row" if unit == "patient" else unit  # a table's rows of one patient
+    return f"{plural(n, sample)} ({plural(n_patients, 'patient')})"
 
 
 def score_classifier(

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from medadapt.evaluate.difference import Difference
+from medadapt.evaluate.difference import Difference, below
 from medadapt.evaluate.ignored_classes import accuracy_caveat, unpredicted_classes
 from medadapt.evaluate.mean_error_change import (
     MEAN_ERROR_CHANGES,
@@ -141,7 +141,7 @@ def _same_order(adapted: Any, base: Any) -> bool:
 def _adapter_in_words(diff: Difference, name: str, units: str, *, same_order: bool = False) -> str:
     if diff.value is None or diff.ci is None:
         return f"The adapter and the base model cannot be compared on {name} ({diff.note})."
-    d = diff.digits()
+    d = diff.shown_digits()
     if diff.ci[1] - diff.ci[0] <= 1e-12:  # every resample alike: no interval, not certainty
         if abs(diff.value) <= 1e-12 and same_order and diff.metric == "auroc":
             return (
@@ -166,12 +166,14 @@ def _adapter_in_words(diff: Difference, name: str, units: str, *, same_order: bo
     verdict = (
         f"no detectable difference on these {units}"
         if diff.verdict not in ("better", "worse")
-        else f"the adapter {diff.verdict_in_words()}"
+        else f"the adapter {diff.verdict_in_words()}{diff.negligible_words()}"
     )
-    low, high = diff.ci
+    numbers = diff.numbers(d)
+    if numbers is None:  # too small to show in any digits: its bound
+        numbers = f"less than {below(d)} either way (95% CI too"
     said = (
-        f"Paired on the same {units}, the adapter changes {name} by {diff.value:+.{d}f} "
-        f"(95% CI {low:+.{d}f} to {high:+.{d}f}{diff.direction('; ')}): {verdict}."
+        f"Paired on the same {units}, the adapter changes {name} by {numbers}"
+        f"{diff.direction('; ')}): {verdict}."
     )
     if diff.verdict == "worse":  # the adapter did harm here: say what to do
         return f"{said} Keep the base model for these {units}, or adapt again on more of them."

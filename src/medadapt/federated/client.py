@@ -69,6 +69,7 @@ from medadapt.train.fitting import predict
 _log = logging.getLogger("medadapt.federated.site")
 
 SITE_ERROR = 1  # Error.code of a site's refusal (its reason is the one-line error)
+FINGERPRINT = 12  # hex digits of a base's weights hash in a message (as the report shows it)
 
 
 class NotOfThisRun(DataError):
@@ -163,9 +164,6 @@ def _check_same_base(run: FederatedRun, base: Any) -> None:
             "not the base model the server federates (weights sha256 "
             f"{run.base_fingerprint[:FINGERPRINT]}): use a copy of the server's base"
         )
-
-
-FINGERPRINT = 12  # hex digits of a base's weights hash in a message (as the report shows it)
 
 
 def _which_site(run: FederatedRun, context: Context) -> tuple[int, Path]:

@@ -24,6 +24,7 @@ from medadapt.data.leaks import TRAIN_BASE_ADVICE, Leak, find_leaks
 from medadapt.data.missing_codes import read_as_missing
 from medadapt.data.schema import TableSchema
 from medadapt.errors import DataError
+from medadapt.evaluate.report.formatting import listed
 from medadapt.federated.config import FederatedRun
 from medadapt.modalities.base import Modality, Reading, Samples, names
 from medadapt.workflows.splitting import select
@@ -37,9 +38,12 @@ GIVEN_BASE_ADVICE = (
     "keep {it} with --allow-leak {names} if {genuine} measured before the outcome, or correct "
     "{whose} export of {it}"
 )
-#: said where a site's rows leak, as the sites' other refusals say it
+#: said where a site's rows leak, as the sites' other refusals say it; only of the columns
+#: found at sites alone (``for``: naming them where another column leaks in the base's rows,
+#: which leaving a site out does not fix)
 LEAVE_OUT = (
-    "(or leave {which} out of --groups, or pass --on-site-error continue to go on without {it})"
+    "(or {for_}leave {which} out of --groups, or pass --on-site-error continue to go on "
+    "without {it})"
 )
 
 Found = tuple[str, Leak]  # where (BASE_ROWS, "at site Hungary") and the leak there
@@ -142,9 +146,7 @@ def _refuse(found: list[Found], label: str, *, trained_here: bool) -> None:
         "whose": "the site's" if len(sites) == 1 else "the sites'",
     }
     advice = (TRAIN_BASE_ADVICE if trained_here else GIVEN_BASE_ADVICE).format(**fields)
-    if sites:
-        which = f"site {sites[0]}" if len(sites) == 1 else f"sites {', '.join(sites)}"
-        advice += " " + LEAVE_OUT.format(which=which, it="it" if len(sites) == 1 else "them")
+    advice += _leave_out(by_column)
     if one:
         column, where = next(iter(places.items()))
         what = f"column {column!r} alone predicts {label!r} {where}"
@@ -155,6 +157,20 @@ def _refuse(found: list[Found], label: str, *, trained_here: bool) -> None:
              "after the outcome)" if one else "strong predictors on few rows, or leaks (copies "
              "of the label, values recorded after the outcome)")  # fmt: skip
     raise DataError(f"{what}, {_threshold(found)}: {maybe}; {advice}")
+
+
+def _leave_out(by_column: dict[str, list[Found]]) -> str:
+    """:data:`LEAVE_OUT` for the columns found at sites alone, naming the sites they leak at
+    (and the columns, where another leaks in the base's rows too); ``""`` where none is."""
+    alone = {column: [where.removeprefix("at site ") for where, _ in at]
+             for column, at in by_column.items()
+             if all(where != BASE_ROWS for where, _ in at)}  # fmt: skip
+    if not alone:
+        return ""
+    sites = list(dict.fromkeys(site for at in alone.values() for site in at))
+    which = f"site {sites[0]}" if len(sites) == 1 else f"sites {', '.join(sites)}"
+    for_ = "" if len(alone) == len(by_column) else f"for {listed(map(repr, alone))}, "
+    return " " + LEAVE_OUT.format(for_=for_, which=which, it="it" if len(sites) == 1 else "them")
 
 
 def _threshold(found: list[Found]) -> str:

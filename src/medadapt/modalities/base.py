@@ -257,7 +257,28 @@ class Modality(ABC):
                  part: str) -> np.ndarray:  # fmt: skip
         """Per sample: in ``record``'s ``part`` ("train"/"test") (by content, or position)."""
 
+    def near_copies(self, data: Path, samples: Samples, records: Sequence[dict[str, Any] | None],
+                    candidates: np.ndarray) -> np.ndarray | None:  # fmt: skip
+        """Per sample: whether it looks like a near-identical copy (a lossy re-save) of a
+        training sample of ``records``, judged for the indices ``candidates`` only; None
+        where the modality records nothing to tell (exact matches are :meth:`in_split`'s)."""
+        return None
+
     # ----- evaluation and predictions ----------------------------------------------------------
+    def patient_column(self, samples: Samples) -> str | None:
+        """The column of ``--data`` that named the patients of ``samples`` (never its
+        values), recorded with an adapter; None where none did."""
+        return None
+
+    def patients_unnamed(self, samples: Samples) -> bool:
+        """Whether nothing in ``samples`` names patients, so that each sample is counted as a
+        patient of its own (False where the modality cannot tell)."""
+        return False
+
+    def patients_fix(self, column: str) -> str:
+        """How to give ``--data`` the patients of recorded patient column ``column``."""
+        return f"to count patients, add column {column!r} (each sample's patient) to --data"
+
     def subgroups(
         self, samples: Samples, group_column: str | None, *, by_group: bool = True
     ) -> dict[str, np.ndarray]:

@@ -91,17 +91,22 @@ def add_base(
     caller checked it already.
 
     A registered copy that no longer matches its checksum or its key is replaced (the damaged
-    one is moved to ``tmp/``, which ``gc`` empties)."""
+    one is moved to ``tmp/``, which ``gc`` empties). A copy added or replaced is an
+    ``add-base`` event that bumps the generation, so a running server loads it at its next
+    request (the adapters it could not load for want of it then answer)."""
     root = Path(root)
     if not (root / INDEX).is_file():
         raise RegistryError(f"{root} is not a medadapt registry (no {INDEX}); check --root")
-    path, new = _copy_base(root, Path(base_dir), fingerprint)
-    mark_registered(Index(root / INDEX), path.name)
-    return path, new
+    path, copied = _copy_base(root, Path(base_dir), fingerprint)
+    mark_registered(Index(root / INDEX), path.name, copied=copied)
+    return path, copied is not None
 
 
-def _copy_base(root: Path, base_dir: Path, fingerprint: dict[str, Any] | None) -> tuple[Path, bool]:
-    """:func:`add_base`'s copy: ``(path, newly added)``."""
+def _copy_base(
+    root: Path, base_dir: Path, fingerprint: dict[str, Any] | None
+) -> tuple[Path, str | None]:
+    """:func:`add_base`'s copy: ``(path, what it did)``, ``"added"``, ``"replaced"`` (a
+    damaged copy) or None (an intact copy was there, or another process made it)."""
     if not (base_dir / "model.json").is_file():
         raise AdapterFileError(
             f"no model.json in {base_dir}: give a directory written by 'medadapt train-base'"
@@ -112,11 +117,13 @@ def _copy_base(root: Path, base_dir: Path, fingerprint: dict[str, Any] | None) -
         except AdapterFileError as exc:
             raise AdapterFileError(f"{exc}; copy the base model again from its source") from None
     target = root / BASES / _key(fingerprint["weights"])
+    copied = "added"
     if (target / "model.json").is_file():
         try:
             check_base_dir(target, key=target.name, deep=False)
-            return target, False
+            return target, None
         except AdapterFileError:
+            copied = "replaced"
             with contextlib.suppress(OSError):  # OSError: another process moved it first
                 os.rename(target, root / "tmp" / f"damaged-base-{uuid.uuid4().hex}")
     staging = root / "tmp" / f"base-{uuid.uuid4().hex}"
@@ -130,9 +137,9 @@ def _copy_base(root: Path, base_dir: Path, fingerprint: dict[str, Any] | None) -
         os.rename(staging, target)
     except OSError:  # another process registered the same base meanwhile
         shutil.rmtree(staging, ignore_errors=True)
-        return target, False
+        return target, None
     fsync_dir(target.parent)
-    return target, True
+    return target, copied
 
 
 def list_bases(root: str | Path) -> list[dict[str, Any]]:
@@ -283,13 +290,16 @@ def verify_bases(root: str | Path, keys: list[str] | None = None) -> tuple[list[
 _MARK = "base:"  # meta key of a registered base: "base:<key>"
 
 
-def mark_registered(index: Index, weights_sha256: str) -> None:
-    """Record in the index that the base with these weights (or this key) is registered."""
+def mark_registered(index: Index, weights_sha256: str, *, copied: str | None = None) -> None:
+    """Record in the index that the base with these weights (or this key) is registered;
+    ``copied`` (``"added"``, ``"replaced"``: a copy was just put in place) also logs an
+    ``add-base`` event and bumps the generation, as every change to what a server can load
+    does (a server that could not load that base's adapters tries again)."""
+    key = _MARK + _key(weights_sha256)
     with index.write() as conn:
-        conn.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
-            (_MARK + _key(weights_sha256), now()),
-        )
+        conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, now()))
+        if copied is not None:
+            Index.changed(conn, "add-base", key, None, {"copy": copied})
 
 
 def registered_keys(index: Index) -> set[str]:

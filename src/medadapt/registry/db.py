@@ -89,10 +89,11 @@ class Index:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
 
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+    def _connect(self, busy_s: float = 30.0) -> sqlite3.Connection:
+        """A connection that waits at most ``busy_s`` seconds for a lock another holds."""
+        conn = sqlite3.connect(self.path, timeout=busy_s, isolation_level=None)
         conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA busy_timeout = 30000")
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_s * 1000)}")
         conn.execute("PRAGMA synchronous = FULL")
         return conn
 
@@ -130,15 +131,16 @@ class Index:
             )
 
     @contextlib.contextmanager
-    def _sqlite_errors(self) -> Iterator[None]:
-        """Turn SQLite's failures into one-line errors that say what to do."""
+    def _sqlite_errors(self, busy_s: float = 30.0) -> Iterator[None]:
+        """Turn SQLite's failures into one-line errors that say what to do (``busy_s``: how
+        long a lock was waited for)."""
         try:
             yield
         except sqlite3.OperationalError as exc:
             if "locked" in str(exc) or "busy" in str(exc):
                 raise RegistryError(
                     f"registry {self.path.parent} is busy (another process held its write "
-                    "lock for over 30 s); try again when it has finished"
+                    f"lock for over {busy_s:g} s); try again when it has finished"
                 ) from None
             raise RegistryError(
                 f"registry index {self.path} cannot be used ({exc}); check the directory's "
@@ -150,17 +152,20 @@ class Index:
             ) from None
 
     @contextlib.contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
-        """A read transaction: every query inside sees one consistent snapshot."""
-        with self._sqlite_errors(), contextlib.closing(self._connect()) as conn:
+    def read(self, *, busy_s: float = 30.0) -> Iterator[sqlite3.Connection]:
+        """A read transaction: every query inside sees one consistent snapshot (waiting at
+        most ``busy_s`` seconds for a lock)."""
+        with self._sqlite_errors(busy_s), contextlib.closing(self._connect(busy_s)) as conn:
             conn.execute("BEGIN")
             try:
                 yield conn
             finally:
                 conn.execute("ROLLBACK")
 
-    def read_one(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row:
-        with self.read() as conn:
+    def read_one(
+        self, sql: str, params: tuple[Any, ...] = (), *, busy_s: float = 30.0
+    ) -> sqlite3.Row:
+        with self.read(busy_s=busy_s) as conn:
             return conn.execute(sql, params).fetchone()
 
     @contextlib.contextmanager

@@ -6,8 +6,9 @@ no evidence that the versions perform the same either (a smaller difference than
 resolve may be there).
 It also says whether both were measured on the same test rows (the split each manifest
 records): if not, a difference in metrics mixes the model and the data; and whether both
-predict the same outcome (label and task): if not, their metrics measure different things and
-no difference between them means anything.
+predict the same outcome (label and task, and the classes they score: an image adapter records
+no label): if not, their metrics measure different things and no difference between them
+means anything.
 """
 
 from __future__ import annotations
@@ -15,14 +16,31 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from medadapt.registry.records import UNIT_KEY, AdapterVersion, Metric, parse_metrics
 from medadapt.results import AdapterRecord
 
-Question = tuple[str | None, str | None]
-"""What an adapter predicts: its task and label (``("regression", "progression")``; an image
-adapter records no label: its classes say it)."""
+
+class Question(NamedTuple):
+    """What an adapter predicts: its task and label (``Question("regression",
+    "progression")``), and the classes it scores, in that order (``()``: none recorded). An
+    image adapter records no label: its classes say what it predicts."""
+
+    task: str | None
+    label: str | None
+    classes: tuple[str, ...] = ()
+
+    @property
+    def outcome(self) -> tuple[str | None, str | None]:
+        """``(task, label)``: what two adapters must share to answer the same question."""
+        return self.task, self.label
+
+    @property
+    def recorded(self) -> bool:
+        """Whether the manifest says anything of it (task, label or classes)."""
+        return bool(self.task or self.label or self.classes)
+
 
 SPLIT_KEYS = ("data_sha256", "source_sha256", "test_digest")
 """What a manifest's ``split`` records about the test rows: the data file's hash (tabular:
@@ -93,8 +111,8 @@ class VersionDiff:
     same_test_rows: bool | None = None
     """True: both measured on the same rows of the same data; False: on different rows (or
     data); None: a side does not record its test rows."""
-    questions: tuple[Question, Question] = ((None, None), (None, None))
-    """What ``a`` and ``b`` predict (:data:`Question`), as their manifests record it."""
+    questions: tuple[Question, Question] = (Question(None, None), Question(None, None))
+    """What ``a`` and ``b`` predict (:class:`Question`), as their manifests record it."""
     same_base: bool = True
     """Whether both were trained on the same base model (the same weights)."""
 
@@ -104,11 +122,16 @@ class VersionDiff:
 
     @property
     def same_question(self) -> bool | None:
-        """False when ``a`` and ``b`` predict different outcomes (another label or task):
-        their metrics then measure different things; None when a side records neither."""
-        if (None, None) in self.questions:
+        """False when ``a`` and ``b`` predict different outcomes (another label or task, or
+        other classes: two image adapters record no label): their metrics then measure
+        different things; None when a side records none of these. One that appended classes
+        to the other's, in order, asks the same question (as ``add`` takes it for the next
+        version: :func:`scores_in_order`)."""
+        qa, qb = self.questions
+        if not (qa.recorded and qb.recorded):
             return None
-        return self.questions[0] == self.questions[1]
+        ca, cb = qa.classes, qb.classes
+        return qa.outcome == qb.outcome and (scores_in_order(ca, cb) or scores_in_order(cb, ca))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -120,7 +143,10 @@ class VersionDiff:
             "metrics": [m.to_dict() for m in self.metrics],
             "same_test_rows": self.same_test_rows,
             "same_question": self.same_question,
-            "questions": [dict(zip(("task", "label"), q, strict=True)) for q in self.questions],
+            "questions": [
+                {"task": q.task, "label": q.label, "classes": list(q.classes) or None}
+                for q in self.questions
+            ],
             "same_base": self.same_base,
         }
 
@@ -161,26 +187,41 @@ def recorded(manifest_path: Path) -> AdapterRecord:
     return AdapterRecord.from_json(meta)
 
 
-def recorded_split(manifest_path: Path) -> dict[str, Any] | None:
-    """The ``metadata.split`` an adapter manifest records (which data, which test rows), or
-    None if it records none or cannot be read."""
-    split = recorded(manifest_path).split
-    return split if isinstance(split, dict) else None
-
-
 def question(record: AdapterRecord) -> Question:
-    """What an adapter predicts (:data:`Question`), from its recorded metadata."""
-    return record.task, record.label
+    """What an adapter predicts (:class:`Question`), from its recorded metadata."""
+    classes = record.classes if isinstance(record.classes, list | tuple) else ()
+    return Question(record.task, record.label, tuple(map(str, classes)))
 
 
-def question_words(asked: Question) -> str:
-    """What an adapter predicts, in words: ``'progression' (regression)``.
+def scores_in_order(before: tuple[str, ...], after: tuple[str, ...]) -> bool:
+    """Whether an adapter scoring the classes ``after`` scores ``before``'s in the same order
+    (it may append new ones); True where either side records none.
 
-    >>> question_words(("binary", "diagnosis")), question_words(("binary", None))
-    ("'diagnosis' (binary)", 'binary')
+    >>> scores_in_order(("normal", "pneumonia"), ("normal", "pneumonia", "covid"))
+    True
+    >>> scores_in_order(("normal", "pneumonia"), ("pneumonia", "normal"))
+    False
     """
-    task, label = asked
-    return f"{label!r} ({task or 'task not recorded'})" if label else (task or "an unknown task")
+    return not before or not after or after[: len(before)] == before
+
+
+def question_words(asked: Question, *, name_classes: bool = False) -> str:
+    """What an adapter predicts, in words: ``'progression' (regression)``; by its classes
+    where it records no label (an image adapter), or with them too (``name_classes``).
+
+    >>> question_words(Question("binary", "diagnosis"))
+    "'diagnosis' (binary)"
+    >>> question_words(Question("binary", None, ("normal", "pneumonia")))
+    "the classes 'normal', 'pneumonia' (binary)"
+    """
+    task = asked.task or "task not recorded"
+    classes = ", ".join(map(repr, asked.classes))
+    if asked.label:
+        scored = f" scoring {classes}" if name_classes and classes else ""
+        return f"{asked.label!r} ({task}{scored})"
+    if classes:
+        return f"the classes {classes} ({task})"
+    return asked.task or "an unknown task"
 
 
 def same_test_rows(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool | None:
@@ -198,7 +239,7 @@ def diff_versions(
     b: AdapterVersion,
     *,
     splits: tuple[dict[str, Any] | None, dict[str, Any] | None] = (None, None),
-    questions: tuple[Question, Question] = ((None, None), (None, None)),
+    questions: tuple[Question, Question] = (Question(None, None), Question(None, None)),
 ) -> VersionDiff:
     """``splits``: each version's recorded split, to tell whether the metrics compare;
     ``questions``: what each predicts (:func:`question`), to tell whether they measure the

@@ -25,6 +25,17 @@ def served_group(v: AdapterVersion) -> tuple[str, str] | None:
     return str(column), str(group)
 
 
+def group_key(group: tuple[str, str]) -> str:
+    """A served group as one string, its column named: ``site=North`` (``/healthz`` keys the
+    groups several promoted adapters claim so).
+
+    >>> group_key(("site", "North"))
+    'site=North'
+    """
+    column, value = group
+    return f"{column}={value}"
+
+
 def group_rivals(
     root: str | Path, target: AdapterVersion, promoted: Iterable[AdapterVersion]
 ) -> list[AdapterVersion]:

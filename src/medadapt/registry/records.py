@@ -378,6 +378,16 @@ class Registration(NamedTuple):
     notices: tuple[str, ...] = ()
 
 
+class Promotion(NamedTuple):
+    """What ``promote`` did: the version now served, the one of its name served until then
+    (None: none; the same version: nothing changed), and the versions of other names it
+    stopped serving because they served the same group (``on_group_clash="replace"``)."""
+
+    version: AdapterVersion
+    previous: AdapterVersion | None
+    demoted: tuple[AdapterVersion, ...] = ()
+
+
 @dataclass(frozen=True)
 class Exported:
     """An archive written by ``export``: send ``path``, and ``sha256`` by another channel."""

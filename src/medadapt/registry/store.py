@@ -24,7 +24,7 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, get_args
 
 from medadapt.errors import AdapterFileError
 from medadapt.registry import bases, groups, layout, queries, transfer
@@ -41,6 +41,7 @@ from medadapt.registry.queries import SELECT_VERSIONS, Event
 from medadapt.registry.records import (
     AdapterVersion,
     Exported,
+    Promotion,
     Registration,
     RegistryError,
     check_name,
@@ -49,6 +50,10 @@ from medadapt.registry.records import (
 
 if TYPE_CHECKING:
     from medadapt.adapters.fingerprint import BaseFingerprint
+
+GroupClash = Literal["refuse", "replace", "allow"]
+"""What ``promote`` does while other names serve the promoted version's group."""
+GROUP_CLASHES: tuple[str, ...] = get_args(GroupClash)
 
 
 class Registry:
@@ -93,10 +98,12 @@ class Registry:
         return f"Registry({str(self.root)!r})"
 
     # ----- reading ------------------------------------------------------------------------------
-    def generation(self) -> int:
-        """A counter bumped by every add, import, promote, demote and removal (cheap to poll:
-        a server reloads its promoted adapters when it changes)."""
-        return int(self.index.read_one("SELECT value FROM meta WHERE key = 'generation'")[0])
+    def generation(self, *, busy_s: float = 30.0) -> int:
+        """A counter bumped by every add, import, add-base, promote, demote and removal (cheap
+        to poll: a server reloads its promoted adapters when it changes). ``busy_s``: the
+        longest wait for a lock another process holds (then :class:`RegistryError`)."""
+        sql = "SELECT value FROM meta WHERE key = 'generation'"
+        return int(self.index.read_one(sql, busy_s=busy_s)[0])
 
     @property
     def registry_id(self) -> str:
@@ -143,7 +150,8 @@ class Registry:
             return queries.promoted_versions(conn)
 
     def history(self, name: str | None = None, *, limit: int = 100) -> list[Event]:
-        """The newest ``limit`` events (add, import, promote, demote, remove, export)."""
+        """The newest ``limit`` events (add, import, add-base, promote, demote, remove,
+        export)."""
         sql, params = "SELECT * FROM events", []
         if name is not None:
             sql, params = sql + " WHERE name = ?", [check_name(name)]
@@ -234,19 +242,24 @@ class Registry:
         self,
         ref: str,
         *,
-        one_per_group: bool = True,
-        force: bool = False,
+        on_group_clash: GroupClash = "refuse",
         spelled: str | None = None,
-    ) -> AdapterVersion:
+    ) -> Promotion:
         """Mark ``ref`` (``name@N`` or ``name@latest``) as the version of its name to serve.
-        Its files are verified first: a damaged version is never promoted.
+        Its files are verified first: a damaged version is never promoted. Returns the
+        version, the one of its name served until now, and those it stopped serving.
 
-        ``one_per_group`` (the default, as the CLI): refuse it while a promoted version of
-        another name serves the same group (:func:`~medadapt.registry.groups.group_rivals`: a
-        server would answer no request for that group), naming that version; with ``force``
-        as well, stop serving those in the same transaction instead; False allows the clash
-        (a server then answers that group 409 and reports it in ``/healthz``). ``spelled``: the registry command as the user
-        typed it, for the command a refusal suggests."""
+        ``on_group_clash``: what to do while promoted versions of other names serve the same
+        group (:func:`~medadapt.registry.groups.group_rivals`: a server would answer no
+        request for that group): ``"refuse"`` (the default, as the CLI; the error names them),
+        ``"replace"`` (stop serving them in the same transaction, as ``promote --force``) or
+        ``"allow"`` (serve both: a server then answers that group 409 and reports it in
+        ``/healthz``). ``spelled``: the registry command as the user typed it, for the
+        command a refusal suggests."""
+        if on_group_clash not in GROUP_CLASHES:
+            raise ValueError(
+                f"on_group_clash must be one of {', '.join(GROUP_CLASHES)}, got {on_group_clash=}"
+            )
         parsed = parse_ref(ref)
         if not parsed.explicit:
             raise RegistryError(
@@ -255,27 +268,30 @@ class Registry:
             )
         target = self.get(ref)
         self.check_files(target)
+        demoted: list[AdapterVersion] = []
         with self.index.write() as conn:
             name, version = queries.resolve(conn, target.ref, self.root)  # still there?
-            if one_per_group:
+            if on_group_clash != "allow":
                 promoted = queries.promoted_versions(conn)
-                rivals = groups.group_rivals(self.root, target, promoted.values())
-                if rivals and not force:
+                demoted = groups.group_rivals(self.root, target, promoted.values())
+                if demoted and on_group_clash == "refuse":
                     command = spelled or f"medadapt registry --root {self.root}"
-                    raise RegistryError(groups.rivals_refused(target, rivals, command))
-                for rival in rivals:  # --force: the new version serves the group instead
+                    raise RegistryError(groups.rivals_refused(target, demoted, command))
+                for rival in demoted:  # "replace": the new version serves the group instead
                     conn.execute("UPDATE names SET promoted = NULL WHERE name = ?", (rival.name,))
                     Index.changed(conn, "demote", rival.name, rival.version,
                                   {"replaced_by": target.ref})  # fmt: skip
-            before = conn.execute("SELECT promoted FROM names WHERE name = ?", (name,)).fetchone()
-            if before[0] != version:
+            was = conn.execute("SELECT promoted FROM names WHERE name = ?", (name,)).fetchone()[0]
+            previous = None if was is None else queries.fetch(conn, f"{name}@{was}", self.root)
+            if was != version:
                 conn.execute("UPDATE names SET promoted = ? WHERE name = ?", (version, name))
-                Index.changed(conn, "promote", name, version, {"previous": before[0]})
-        return self.get(target.ref)
+                Index.changed(conn, "promote", name, version, {"previous": was})
+            served = queries.fetch(conn, f"{name}@{version}", self.root)
+        return Promotion(served, previous, tuple(demoted))
 
     def group_rivals(self, ref: str) -> list[AdapterVersion]:
         """The promoted versions of other names serving the group ``ref`` serves (what
-        ``promote(ref, one_per_group=True)`` refuses, or with ``force`` stops serving)."""
+        ``promote(ref)`` refuses, or with ``on_group_clash="replace"`` stops serving)."""
         return groups.group_rivals(self.root, self.get(ref), self.promoted_versions().values())
 
     def demote(self, name: str) -> AdapterVersion | None:

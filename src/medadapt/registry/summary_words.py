@@ -25,6 +25,7 @@ from medadapt.results import (
     grouped,
     needed_text,
     parameters_text,
+    r2_text,
 )
 
 DATA_WORDS = {
@@ -245,10 +246,9 @@ def sample_size_rows(entry: dict[str, Any], unit: str = "patients") -> list[tupl
         )
     ]
     if entry.get("r2") is not None:
-        r2 = entry["r2"]  # three decimals, as check-data and adapt print it (0.119)
-        basis = (
-            f"{entry.get('r2_label', 'R-squared')} {f'{r2:.3f}' if isinstance(r2, float) else r2}"
-        )
+        r2 = entry["r2"]  # as check-data and adapt print it (0.119, 0.000157)
+        shown = r2_text(r2) if isinstance(r2, float) else r2
+        basis = f"{entry.get('r2_label', 'R-squared')} {shown}"
         if entry.get("r2_source"):
             basis += f", {entry['r2_source']}"
         if entry.get("outcome"):  # "prevalence 0.9", "outcome mean 156, SD 78.5"

@@ -29,7 +29,7 @@ from medadapt.errors import AdapterFileError
 from medadapt.fileio import check_output_file
 from medadapt.registry import archive, bases, queries
 from medadapt.registry.db import Index, now
-from medadapt.registry.diff import Question, question, question_words
+from medadapt.registry.diff import Question, question, question_words, scores_in_order
 from medadapt.registry.objects import temp_name
 from medadapt.registry.recording import MANIFEST, RegistryLike, register
 from medadapt.registry.recording import without_local_paths as _without_local_paths  # noqa: F401
@@ -85,7 +85,7 @@ def check_same_question(
     newest = json.loads(path.read_bytes())
     fix = f"register it under its own --name, or pass --force to make it {name}'s next version"
     before, after = _question(newest), _question(manifest)
-    if before != after:
+    if before.outcome != after.outcome:
         raise RegistryError(
             f"{name}@{version} predicts {question_words(before)}, this adapter "
             f"{question_words(after)}: {fix}"
@@ -96,12 +96,12 @@ def check_same_question(
         raise RegistryError(
             f"{name}@{version} is adapted to group {was!r}, this adapter to {group!r}: {fix}"
         )
-    scored, scores = _classes(newest), _classes(manifest)
-    if scored and scores and scores[: len(scored)] != scored:  # new classes may be appended
+    if not scores_in_order(before.classes, after.classes):  # new classes may be appended
+        scored, scores = (", ".join(map(repr, q.classes)) for q in (before, after))
         raise RegistryError(
-            f"{name}@{version} scores the classes {', '.join(map(repr, scored))} in that "
-            f"order, this adapter {', '.join(map(repr, scores))}: its probabilities would "
-            f"answer for other classes (a base retrained with another positive class?); {fix}"
+            f"{name}@{version} scores the classes {scored} in that order, this adapter "
+            f"{scores}: its probabilities would answer for other classes (a base retrained "
+            f"with another positive class?); {fix}"
         )
 
 
@@ -136,13 +136,8 @@ def check_new_name(registry: RegistryLike, name: str, *, force: bool) -> None:
     )
 
 
-def _classes(manifest: dict[str, Any]) -> list[str]:
-    """The classes an adapter scores, in its order ([] when unrecorded)."""
-    return list(AdapterRecord.from_json(manifest.get("metadata")).classes or [])
-
-
 def _question(manifest: dict[str, Any]) -> Question:
-    """What an adapter predicts: its task and label (None for images: their classes)."""
+    """What an adapter predicts: its task, label (None for images) and classes."""
     return question(AdapterRecord.from_json(manifest.get("metadata")))
 
 

@@ -28,18 +28,17 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 import medadapt
 from medadapt.serve.batching import MicroBatcher
+from medadapt.serve.defaults import MAX_BODY_BYTES, MAX_INSTANCES
 from medadapt.serve.docs import add_docs_routes
 from medadapt.serve.handlers import add_error_handlers
 from medadapt.serve.image_decode import DecodePool
-from medadapt.serve.image_inputs import ImageServing, MiB
+from medadapt.serve.image_inputs import ImageServing
 from medadapt.serve.image_routes import ImagePredictor
 from medadapt.serve.limits import BodyLimit
 from medadapt.serve.routes import add_info_routes, add_predict_route
-from medadapt.serve.schemas import MAX_INSTANCES
 from medadapt.serve.state import Route, ServingState
 from medadapt.serve.telemetry import RequestMetrics, Telemetry
 
-MAX_BODY_BYTES = MiB  # serve --max-body-mb 1
 UNAUTHORIZED = (
     "missing or wrong bearer token: send the header 'Authorization: Bearer <token>', with the "
     "token the server was started with (its --token-file, or MEDADAPT_TOKEN)"
@@ -79,8 +78,9 @@ def create_app(
     ``threads``: torch threads for the forward pass. Small clinical models run fastest on one
     (intra-op threading costs more than it saves at these sizes, and badly so on a busy host).
     ``max_body_bytes``: largest JSON body (more: 413); ``max_instances``: most instances in
-    one JSON request (more: 422). ``refresh_seconds``: longest time between two looks at the
-    registry (every request also stats its index, so a promotion is seen by the next one).
+    one JSON request (more: 422); both said in the API's description at ``/docs``.
+    ``refresh_seconds``: longest time between two looks at the registry (every request also
+    stats its index, so a promotion is seen by the next one).
     ``max_queue``: most instances waiting for the model (more: 503). ``images``: limits,
     decoding threads and DICOMweb archives for image bases. ``device``: where the models run
     (``cuda`` for a GPU). ``on_ready``: called with the serving state once the promoted
@@ -115,8 +115,8 @@ def create_app(
     add_docs_routes(app)
     predictor = ImagePredictor(state, batcher, pool, telemetry, images)
     add_predict_route(app, state=state, batcher=batcher, telemetry=telemetry, refresh=refresh,
-                      authorize=authorize, images=predictor,
-                      max_instances=max_instances)  # fmt: skip
+                      authorize=authorize, images=predictor, max_instances=max_instances,
+                      max_body_bytes=max_body_bytes)  # fmt: skip
     # authorize guards every route but /healthz, which says its details to the token only
     add_info_routes(app, state=state, batcher=batcher, telemetry=telemetry, refresh=refresh,
                     authorize=authorize, authorized=authorized)  # fmt: skip

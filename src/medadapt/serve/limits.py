@@ -18,8 +18,8 @@ from typing import Any
 from fastapi import HTTPException
 from starlette.responses import JSONResponse
 
+from medadapt.serve.defaults import MAX_INSTANCES
 from medadapt.serve.image_inputs import shown_size
-from medadapt.serve.schemas import MAX_INSTANCES
 
 
 def compressed_detail(coding: bytes) -> str:
@@ -30,21 +30,29 @@ def compressed_detail(coding: bytes) -> str:
     )
 
 
-def too_large_detail(max_bytes: int, max_instances: int | None = MAX_INSTANCES) -> str:
-    """Why a body is refused: its limit (in MiB or KiB, and the ``serve`` option setting it)
-    and what to send instead (at most ``max_instances`` instances; None: an upload of images).
+def too_large_detail(max_bytes: int, max_instances: int) -> str:
+    """Why a JSON body is refused: its limit (in MiB or KiB, and the ``serve`` option setting
+    it) and what to send instead (at most ``max_instances`` instances).
 
-    >>> too_large_detail(2**20)
+    >>> too_large_detail(2**20, 1024)
     'request body over 1 MiB (serve --max-body-mb); send fewer instances per request (at most 1024)'
     """
-    if max_instances is None:
-        return (
-            f"request body over {shown_size(max_bytes)} (serve --max-upload-mb); send fewer or "
-            "smaller images per request"
-        )
     return (
         f"request body over {shown_size(max_bytes)} (serve --max-body-mb); send fewer instances "
         f"per request (at most {max_instances})"
+    )
+
+
+def upload_too_large_detail(max_bytes: int) -> str:
+    """Why a multipart body (images) is refused: its limit and the ``serve`` option setting
+    it.
+
+    >>> upload_too_large_detail(128 * 2**20)
+    'request body over 128 MiB (serve --max-upload-mb); send fewer or smaller images per request'
+    """
+    return (
+        f"request body over {shown_size(max_bytes)} (serve --max-upload-mb); send fewer or "
+        "smaller images per request"
     )
 
 
@@ -59,15 +67,17 @@ class BodyLimit:
             raise ValueError(f"max_bytes must be positive, got {max_bytes}")
         self.app, self.max_bytes, self.max_instances = app, max_bytes, max_instances
         self.max_upload_bytes = max_bytes if max_upload_bytes is None else max_upload_bytes
+        self.json_refused = too_large_detail(self.max_bytes, self.max_instances)
+        self.upload_refused = upload_too_large_detail(self.max_upload_bytes)
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
         if headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data"):
-            limit, instances = self.max_upload_bytes, None
+            limit, refused = self.max_upload_bytes, self.upload_refused
         else:
-            limit, instances = self.max_bytes, self.max_instances
+            limit, refused = self.max_bytes, self.json_refused
         coding = headers.get(b"content-encoding", b"").strip().lower()
         if coding not in (b"", b"identity"):
             response = JSONResponse(
@@ -82,7 +92,7 @@ class BodyLimit:
                 response = JSONResponse({"detail": "Content-Length is not a number"}, 400)
                 return await response(scope, receive, send)
             if declared > limit:
-                response = JSONResponse({"detail": too_large_detail(limit, instances)}, 413)
+                response = JSONResponse({"detail": refused}, 413)
                 return await response(scope, receive, send)
         received = 0
 
@@ -93,7 +103,7 @@ class BodyLimit:
                 received += len(message.get("body", b""))
                 if received > limit:
                     # FastAPI re-raises HTTPExceptions met while reading the body
-                    raise HTTPException(413, too_large_detail(limit, instances))
+                    raise HTTPException(413, refused)
             return message
 
         await self.app(scope, counted, send)

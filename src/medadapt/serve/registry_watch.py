@@ -1,6 +1,6 @@
 """Telling, per request and cheaply, whether the registry may have changed since the last look.
 
-Every registry write (add, import, promote, demote, rm) is one SQLite transaction on
+Every registry write (add, import, add-base, promote, demote, rm) is one SQLite transaction on
 ``ROOT/registry.sqlite``, kept in WAL mode: a commit appends to ``registry.sqlite-wal`` and a
 checkpoint copies it into the main file (the WAL is deleted when the last connection closes).
 Either way the inode, size or modification time of one of the two files changes, while reads
@@ -13,6 +13,11 @@ most, a jiffy or a whole second on some): two writes within one granule of each 
 leave the same stamp. A stamp taken less than :data:`MTIME_GRANULARITY_NS` after the file's
 modification time is therefore not trusted: until a later stamp is, every request reads the
 registry's generation counter (bumped by every write that changes what is served) to decide.
+A modification time in the future (the file server's clock ahead of this machine's) would
+never be that old: such a stamp is trusted once it has stayed the same for one granule of
+this machine's time (the granule of the write it shows has passed by then, whatever either
+clock says), so that clock skew costs the reads of one granule per write, not a read per
+request for ever.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ class IndexWatch:
         index = Path(root) / INDEX
         self.paths = (os.fspath(index), os.fspath(index) + "-wal")
         self._stamp: Stamp | None = None  # None: never marked, or not to be trusted
+        # the last stamp seen, and when it was first seen (time.monotonic_ns)
+        self._seen: tuple[Stamp | None, int] = (None, 0)
 
     def stamp(self) -> tuple[Stamp, int]:
         """Each file's ``(inode, size, mtime_ns)`` (None when absent), and the newest mtime."""
@@ -54,6 +61,12 @@ class IndexWatch:
         stamp, newest = self.stamp()
         if stamp == self._stamp:
             return False
-        trusted = time.time_ns() - newest >= MTIME_GRANULARITY_NS
+        seen, since = self._seen
+        if stamp != seen:
+            self._seen = (stamp, since := time.monotonic_ns())
+        trusted = (
+            time.time_ns() - newest >= MTIME_GRANULARITY_NS  # written a granule ago
+            or time.monotonic_ns() - since >= MTIME_GRANULARITY_NS  # unchanged for one
+        )
         self._stamp = stamp if trusted else None
         return True

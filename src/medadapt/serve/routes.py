@@ -24,7 +24,9 @@ from pydantic import BaseModel, ValidationError
 import medadapt
 from medadapt.data.extrapolation import outside_in_record
 from medadapt.errors import MedadaptError
+from medadapt.registry.groups import group_key
 from medadapt.serve.batching import MicroBatcher
+from medadapt.serve.defaults import MAX_BODY_BYTES, MAX_INSTANCES
 from medadapt.serve.image_routes import ImagePredictor
 from medadapt.serve.instance_notes import (
     case_slip_note,
@@ -37,13 +39,12 @@ from medadapt.serve.instance_notes import (
 from medadapt.serve.request_json import json_body
 from medadapt.serve.resolve import resolve_routes
 from medadapt.serve.schemas import (
-    MAX_INSTANCES,
-    PREDICT_BODIES,
     AdapterInfo,
     DicomwebRequest,
     ImagePredictResponse,
     PredictRequest,
     PredictResponse,
+    predict_bodies,
 )
 from medadapt.serve.state import Route, ServedBase, ServingState, joined_notes
 from medadapt.serve.telemetry import Telemetry
@@ -66,17 +67,19 @@ def add_predict_route(
     authorize: Callable[..., None],
     images: ImagePredictor,
     max_instances: int = MAX_INSTANCES,
+    max_body_bytes: int = MAX_BODY_BYTES,
 ) -> None:
     """``POST /v1/predict``: JSON instances for a tabular base (each routed to its adapter,
     checked against its base model's schema, scored in the next micro-batch; at most
     ``max_instances`` per request); for an image base, multipart uploads or a JSON DICOMweb
-    reference (:mod:`medadapt.serve.image_routes`)."""
+    reference (:mod:`medadapt.serve.image_routes`). The API's description says these limits
+    (``max_body_bytes``: the largest JSON body, which the app's middleware enforces)."""
 
     @app.post(
         "/v1/predict",
         response_model=PredictResponse | ImagePredictResponse,
         dependencies=[Depends(authorize)],
-        openapi_extra=PREDICT_BODIES,
+        openapi_extra=predict_bodies(max_instances=max_instances, max_body_bytes=max_body_bytes),
     )
     async def predict(request: Request) -> JSONResponse:
         await look_for_promotions(state, batcher, refresh)
@@ -132,13 +135,27 @@ async def look_for_promotions(
         try:
             await batcher.call_in_worker(lambda: refresh(force=True))
         except MedadaptError as exc:
-            log.warning("registry not re-read (%s); serving the adapters already loaded", exc)
+            _not_reread(exc)
 
     while state.reloading is not None and not state.reloading.done():
         await asyncio.shield(state.reloading)  # then look again: it may have read too early
-    if state.claim_refresh():
-        state.reloading = asyncio.ensure_future(reload())
+    try:
+        changed = await state.claim_refresh()
+    except MedadaptError as exc:
+        _not_reread(exc)
+        return
+    if not changed:
+        return
+    while state.reloading is not None and not state.reloading.done():
+        # started while this request read the generation: it may have read an older one
         await asyncio.shield(state.reloading)
+    state.reloading = asyncio.ensure_future(reload())  # back at once where nothing is newer
+    await asyncio.shield(state.reloading)
+
+
+def _not_reread(exc: MedadaptError) -> None:
+    """Log that the registry could not be read just now (busy): what is loaded answers."""
+    log.warning("registry not re-read (%s); serving the adapters already loaded", exc)
 
 
 async def _predict_instances(
@@ -285,7 +302,7 @@ def add_info_routes(
         other adapters serve) when promoted adapters could not be loaded or several promoted
         adapters claim one group (requests routed by it get 409). With the server's token
         (or on a server without one) also ``failed`` (adapter -> why) and
-        ``conflicting_groups`` (group -> the adapters claiming it)."""
+        ``conflicting_groups`` (``column=group`` -> the adapters claiming it)."""
         await look_for_promotions(state, batcher, refresh)
         tables = state.tables
         failed, conflicts = tables.failed, tables.conflicts
@@ -298,7 +315,8 @@ def add_info_routes(
             "version": medadapt.__version__,
         }
         if detailed:
-            health.update(failed=failed, conflicting_groups=conflicts)
+            claimed = {group_key(group): names for group, names in sorted(conflicts.items())}
+            health.update(failed=failed, conflicting_groups=claimed)
         return health
 
     @app.get("/metrics", dependencies=[Depends(authorize)])

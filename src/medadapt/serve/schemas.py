@@ -7,12 +7,29 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from medadapt.data.extrapolation import FAR_OUTSIDE_SDS
+from medadapt.serve.defaults import MAX_BODY_BYTES, MAX_INSTANCES
+from medadapt.serve.image_inputs import shown_size
 
-MAX_INSTANCES = 1024  # instances per JSON request, unless serve --max-instances says otherwise
 ADAPTER_REFERENCE = (
     "Adapter: NAME or NAME@promoted (its promoted version), NAME@N (that registered version) "
     "or NAME@latest (its newest registered version)."
 )
+
+
+def instances_said(max_instances: int, max_body_bytes: int, *, default: bool = False) -> str:
+    """The description of a JSON request's ``instances`` with the server's limits (``default``:
+    they are the defaults, said as such, in the model's own schema).
+
+    >>> instances_said(10, 2**19)  # doctest: +NORMALIZE_WHITESPACE
+    'Patients: feature name -> value (missing features are allowed); at most 10 per request
+    (serve --max-instances), in a body of at most 512 KiB (serve --max-body-mb).'
+    """
+    by_default = " by default" if default else ""
+    return (
+        "Patients: feature name -> value (missing features are allowed); at most "
+        f"{max_instances} per request{by_default} (serve --max-instances), in a body of at most "
+        f"{shown_size(max_body_bytes)}{by_default} (serve --max-body-mb)."
+    )
 
 
 class PredictRequest(BaseModel):
@@ -27,9 +44,7 @@ class PredictRequest(BaseModel):
     instances: list[dict[str, Any]] = Field(  # the most per request: checked by the route
         ...,
         min_length=1,
-        description="Patients: feature name -> value (missing features are allowed); at most "
-        f"{MAX_INSTANCES} per request (serve --max-instances), in a body of at most 1 MiB "
-        "(serve --max-body-mb).",
+        description=instances_said(MAX_INSTANCES, MAX_BODY_BYTES, default=True),
     )
 
 
@@ -156,34 +171,40 @@ class AdapterInfo(BaseModel):
     )
 
 
-#: ``POST /v1/predict``'s bodies for the OpenAPI docs (the route reads the request itself)
-PREDICT_BODIES: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "anyOf": [
-                        PredictRequest.model_json_schema(),
-                        DicomwebRequest.model_json_schema(),
-                    ]
-                }
-            },
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "adapter": {"type": "string", "description": ADAPTER_REFERENCE},
-                        "group": {"type": "string"},
-                        "file": {
-                            "type": "array",
-                            "items": {"type": "string", "format": "binary"},
-                            "description": "PNG, JPEG, DICOM or NIfTI files (image bases)",
-                        },
-                    },
-                    "required": ["file"],
-                }
+#: a multipart request's body (images) for the OpenAPI docs
+_UPLOAD_BODY: dict[str, Any] = {
+    "schema": {
+        "type": "object",
+        "properties": {
+            "adapter": {"type": "string", "description": ADAPTER_REFERENCE},
+            "group": {"type": "string"},
+            "file": {
+                "type": "array",
+                "items": {"type": "string", "format": "binary"},
+                "description": "PNG, JPEG, DICOM or NIfTI files (image bases)",
             },
         },
+        "required": ["file"],
     }
 }
+
+
+def predict_bodies(
+    *, max_instances: int = MAX_INSTANCES, max_body_bytes: int = MAX_BODY_BYTES
+) -> dict[str, Any]:
+    """``POST /v1/predict``'s bodies for the OpenAPI docs (the route reads the request
+    itself), with the limits of the server that serves them."""
+    instances_request = PredictRequest.model_json_schema()
+    instances = instances_request["properties"]["instances"]
+    instances["description"] = instances_said(max_instances, max_body_bytes)
+    instances["maxItems"] = max_instances
+    json_bodies = {"anyOf": [instances_request, DicomwebRequest.model_json_schema()]}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": json_bodies},
+                "multipart/form-data": _UPLOAD_BODY,
+            },
+        }
+    }

@@ -5,17 +5,21 @@ All model work — loading adapters and forward passes — runs where the batche
 the event loop, or on its single worker thread, never on both at once), so an AdapterModel is
 never changed while it computes. ``refresh`` polls the registry's
 generation counter and loads newly promoted versions without a restart: the request after a
-promotion, a rollback or a removal already sees it (:meth:`ServingState.claim_refresh` stats
-the registry's index on every request, :mod:`medadapt.serve.registry_watch`). Versions already
-loaded stay available for ``name@version`` requests until they are removed from the registry
-(then they are unloaded). A promoted adapter that cannot be loaded (its base missing, a
-damaged file) is answered with 503 and listed by ``/healthz``, as are the groups that several
-promoted adapters claim (409 for a request routed by that group).
+promotion, a rollback, a removal or a base model added again already sees it
+(:meth:`ServingState.claim_refresh` stats the registry's index on every request,
+:mod:`medadapt.serve.registry_watch`, and reads the counter on a thread when the index
+changed). Versions already loaded stay available for ``name@version`` requests until they are
+removed from the registry (then they are unloaded). A promoted adapter that cannot be loaded
+(its base missing, a damaged file) is answered with 503 and listed by ``/healthz``, as are the
+groups that several promoted adapters claim (409 for a request routed by that group).
 
 A request naming no adapter is answered by the base model alone where exactly one base of
 its kind is resident: the bases of the promoted versions, or, for a kind with no promoted
-version, the bases its registered versions use (so the answer does not depend on whether
-something is promoted, nor on which versions earlier requests loaded on demand).
+version, the bases its registered versions use (every version, not only the newest of each
+name). Where all the versions of a kind are on one base, the answer therefore does not depend
+on whether something is promoted, nor on which versions earlier requests loaded on demand;
+where they use several bases of one kind, it does: with versions on one of them promoted, that
+base answers alone, and with none promoted no base does (the request must name an adapter).
 
 Tabular and image base models are served; a request is routed only to a base of its own kind
 (JSON instances to tabular bases, images to image bases). An image adapter that added classes
@@ -42,7 +46,8 @@ from medadapt.evaluate.report.formatting import recorded_cautions
 from medadapt.modalities import modality_of
 from medadapt.modalities.bundle import BaseModel
 from medadapt.registry import Registry
-from medadapt.registry.bases import find_base, list_bases, readd_base_fix
+from medadapt.registry.bases import find_base, list_bases, verify_bases
+from medadapt.registry.groups import served_group
 from medadapt.registry.records import Ref, metric_notes, parse_ref, shown
 from medadapt.results import AdapterRecord, recorded_metrics, recorded_model
 from medadapt.serve.registry_watch import IndexWatch
@@ -93,7 +98,7 @@ MAX_LISTED_GROUPS = 20  # an unroutable request's answer lists at most these gro
 MAX_NAMED_ADAPTERS = 5  # a request that must name an adapter is told at most these
 MAX_LISTED_VERSIONS = 20  # a 404 for a name lists at most its newest versions
 PROMOTE = "medadapt registry --root DIR promote"  # the command that serves a version
-_COPY_AGAIN = "; copy the base model again"  # BaseModel.load's fix, for a folder of one's own
+LOOK_BUSY_S = 1.0  # longest wait of a request's look at the registry for a lock another holds
 
 
 def _check_instance_group(
@@ -207,10 +212,12 @@ class Tables:
     registered: dict[str, tuple[int, ...]] = field(default_factory=dict)  # name -> its versions
 
     # base keys answering requests that name no adapter (promoted versions' bases; for a kind
-    # with none promoted, those of its registered versions)
+    # with none promoted, those its registered versions use)
     resident: frozenset[str] = frozenset()
     newest: dict[str, tuple[str, int]] = field(default_factory=dict)  # name -> (base, version)
-    conflicts: dict[str, list[str]] = field(default_factory=dict)  # group -> promoted adapters
+    used: frozenset[str] = frozenset()  # the bases (weights) of every registered version
+    # (column, group) -> the promoted adapters of one kind claiming it
+    conflicts: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
     @property
     def group_columns(self) -> frozenset[str]:
@@ -245,13 +252,16 @@ class ServingState:
     # ----- loading (worker thread only) ----------------------------------------------------
     def _base(self, weights: str) -> ServedBase:
         if weights not in self.bases:
+            directory = find_base(self.registry.root, weights)
             try:
-                base = BaseModel.load(find_base(self.registry.root, weights))
-            except AdapterFileError as exc:  # the registry's copy is damaged: say its fix
-                said, fix, _ = str(exc).partition(_COPY_AGAIN)
-                if not fix:
+                base = BaseModel.load(directory)
+            except AdapterFileError:
+                # the registry's copy is damaged: said as 'registry verify' says it, with its
+                # fix (add the base again), not the fix for a folder of one's own
+                _, problems = verify_bases(self.registry.root, [directory.name])
+                if not problems:
                     raise
-                raise AdapterFileError(f"{said}; {readd_base_fix(self.registry.root)}") from None
+                raise AdapterFileError(problems[0]) from None
             if base.kind not in SERVED_KINDS:
                 raise NotFound(f"{base.kind} base models are not served (only tabular, image)")
             base.model.to(self.device).eval()
@@ -330,22 +340,22 @@ class ServingState:
         """Instance fields that choose an adapter (group columns of the promoted adapters)."""
         return self.tables.group_columns
 
-    def claim_refresh(self) -> bool:
+    async def claim_refresh(self) -> bool:
         """True when the registry changed since the tables were built: the caller then runs
         :meth:`refresh` with ``force=True`` on the worker. Called on the event loop by every
         request: a stat of the index's files (a few microseconds,
         :class:`~medadapt.serve.registry_watch.IndexWatch`); only when they changed, or
         ``refresh_seconds`` passed, is the registry's generation read (a quarter of a
-        millisecond), so that a request never waits for a busy worker when nothing changed."""
+        millisecond), on a thread and waiting at most :data:`LOOK_BUSY_S` for a lock, so that
+        neither a busy worker nor a busy registry holds the event loop when nothing changed.
+        Raises :class:`~medadapt.registry.RegistryError` when the registry cannot be read
+        just now (the caller serves what is loaded, and looks again later)."""
         now = time.monotonic()
         if not self.watch.changed() and now - self._checked < self.refresh_seconds:
             return False
         self._checked = now
-        try:
-            return self.registry.generation() != self.generation
-        except MedadaptError as exc:  # e.g. busy: serve what is loaded, look again later
-            log.warning("registry not re-read (%s); serving the adapters already loaded", exc)
-            return False
+        generation = await asyncio.to_thread(self.registry.generation, busy_s=LOOK_BUSY_S)
+        return generation != self.generation
 
     def refresh(self, *, force: bool = False) -> bool:
         """Reload the promoted versions if the registry changed; True when it did."""
@@ -358,13 +368,16 @@ class ServingState:
             return False
         registered: dict[str, list[int]] = {}
         newest: dict[str, tuple[str, int]] = {}
+        used: set[str] = set()
         for v in self.registry.list():  # ordered by name and version
             registered.setdefault(v.name, []).append(v.version)
             newest[v.name] = (v.base_fingerprint["weights"], v.version)
+            used.add(v.base_fingerprint["weights"])
         tables = Tables(  # built aside, then swapped in
             versions=self._still_registered({(n, i) for n, vs in registered.items() for i in vs}),
             registered={name: tuple(versions) for name, versions in registered.items()},
             newest=newest,
+            used=frozenset(used),
         )
         for name, v in self.registry.promoted_versions().items():
             try:
@@ -376,10 +389,10 @@ class ServingState:
                 continue
             tables.promoted[name] = route
             summary = v.data_summary
-            if summary.get("group_column") and summary.get("group") is not None:
-                key = (summary["group_column"], str(summary["group"]))
-                tables.groups.setdefault(key, []).append(route)
-                tables.group_of[name] = key
+            group = served_group(v)  # as the registry's promote keys it
+            if group is not None:
+                tables.groups.setdefault(group, []).append(route)
+                tables.group_of[name] = group
             tables.info.append(
                 {
                     "name": name,
@@ -403,28 +416,28 @@ class ServingState:
         self.generation = generation
         return True
 
-    def _conflicts(self, tables: Tables) -> dict[str, list[str]]:
-        """The groups several promoted adapters of one kind claim (a request routed by such a
-        group is a 409), each with those adapters' names."""
-        out: dict[str, list[str]] = {}
-        for (_, value), routes in tables.groups.items():
+    def _conflicts(self, tables: Tables) -> dict[tuple[str, str], list[str]]:
+        """The groups (column, value) several promoted adapters of one kind claim (a request
+        routed by such a group is a 409), each with those adapters' names."""
+        out: dict[tuple[str, str], list[str]] = {}
+        for group, routes in tables.groups.items():
             for kind in {self._kind(r) for r in routes}:
                 names = sorted(r.name or "" for r in routes if self._kind(r) == kind)
                 if len(names) > 1:
-                    out[value] = sorted({*out.get(value, []), *names})
+                    out[group] = sorted({*out.get(group, []), *names})
         return out
 
     def _resident(self, tables: Tables) -> frozenset[str]:
         """The bases that answer a request naming no adapter: those of the promoted versions;
-        for a kind with no promoted version, the registered bases of that kind its registered
-        versions use (loaded now; one that cannot be loaded is logged and left out)."""
+        for a kind with no promoted version, the registered bases of that kind that any of its
+        registered versions uses (loaded now; one that cannot be loaded is logged and left
+        out)."""
         resident = {route.base_key for route in tables.promoted.values()}
         promoted_kinds = {self.bases[key].kind for key in resident}
-        used = {weights for weights, _ in tables.newest.values()}
         for entry in list_bases(self.registry.root):
             weights = (entry.get("fingerprint") or {}).get("weights")
             kind = entry.get("kind")
-            if weights not in used or kind not in SERVED_KINDS or kind in promoted_kinds:
+            if weights not in tables.used or kind not in SERVED_KINDS or kind in promoted_kinds:
                 continue
             try:
                 resident.add(self._base(weights).key)

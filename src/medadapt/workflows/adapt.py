@@ -77,7 +77,8 @@ def adapt_job(
         group_column=group_column, group=group, train_fraction=train_fraction,
         test_fraction=test_fraction, seed=seed,
     )  # fmt: skip
-    _refuse_one_class(modality, base, picked, new_classes)
+    _refuse_absent_new_classes(modality, base, picked, new_classes, data)
+    _refuse_one_class(modality, base, picked, new_classes, group)
     used_rows = picked.samples.subset(np.concatenate([picked.used, picked.test_idx]))
     warnings = modality.check_training_rows(base.schema, used_rows, options, picked.where)
     said = {leak["column"] for leak in base.training.get("allowed_leaks") or []}  # the base's
@@ -121,19 +122,61 @@ def adapt_job(
 
 
 def _refuse_one_class(
-    modality: Modality, base: BaseModel, picked: GroupSamples, new_classes: Sequence[str]
+    modality: Modality,
+    base: BaseModel,
+    picked: GroupSamples,
+    new_classes: Sequence[str],
+    group: str | None,
 ) -> None:
     """An adapter trained on one class learns to call everyone that class (any modality;
-    the labels index the base's classes followed by ``new_classes``)."""
+    the labels index the base's classes followed by ``new_classes``). The fix names
+    ``--group`` only where one was given."""
     schema = modality.grown_schema(base.schema, modality.grown_classes(base.schema, new_classes))
     only = modality.only_class(schema, picked.train.labels)
     if only is not None:
         noun = modality.noun
+        fix = (f"pick a --group with more than one class or add {noun} to --data" if group
+               else f"add {noun} of another class to --data")  # fmt: skip
         raise DataError(
             f"the training {noun} of {picked.where} have "
             f"{modality.one_class_words(schema, only)}; an adapter needs at least two "
-            f"classes: pick a --group with more than one class or add {noun} to --data"
+            f"classes: {fix}"
         )
+
+
+def _refuse_absent_new_classes(
+    modality: Modality,
+    base: BaseModel,
+    picked: GroupSamples,
+    new_classes: Sequence[str],
+    data: Path,
+) -> None:
+    """Refuse ``--new-classes`` of which the chosen samples hold none, saying for an ``.npz``
+    which label each new class is: its labels index the base's classes, then the new ones (a
+    README example once failed on an .npz that labelled its new class 0)."""
+    if not new_classes:
+        return
+    classes = modality.grown_classes(base.schema, new_classes)
+    n_old = len(classes) - len(new_classes)
+    chosen = picked.samples.subset(picked.chosen)
+    counts = chosen.class_counts(classes)
+    absent = [c for c in classes[n_old:] if counts.get(c, 0) == 0]
+    if not absent:
+        return
+    noun, named = modality.noun, " and ".join(map(repr, absent))
+    said = f"--new-classes: {picked.where} has no {noun} of new class {named}"
+    if Path(data).suffix.lower() != ".npz":
+        raise DataError(f"{said}: add {'its' if len(absent) == 1 else 'their'} {noun} or leave "
+                        f"{'it' if len(absent) == 1 else 'them'} out of --new-classes")  # fmt: skip
+    numbered = ", ".join(f"{i} {c}" for i, c in enumerate(classes))
+    wanted = " and ".join(f"{c!r} is label {classes.index(c)}" for c in absent)
+    found = ", ".join(str(label) for label in sorted(set(np.asarray(chosen.labels).tolist())))
+    fix = " and ".join(f"the {noun} of {c!r} {classes.index(c)}" for c in absent)
+    raise DataError(
+        f"{said}: an .npz's labels are indexes into the base model's classes followed by the "
+        f"new ones ({numbered}), so {wanted}, but the labels of {Path(data).name} are "
+        f"{found}; label {fix} (an old class's {noun} by its own index)"
+    )
 
 
 def _open_base(
@@ -282,6 +325,7 @@ def _adapter_record(
             n_seen=picked.n_seen,
             n_seen_training=int(picked.seen[picked.used].sum()),
             n_kept_out=int(picked.base_test[picked.chosen].sum()),
+            **_patient_column(modality, picked.samples),
             **({"sample_size": sample_size} if sample_size else {}),
         ),
         n_skipped_files=len(picked.samples.skipped_files()),
@@ -388,6 +432,13 @@ def _data_summary(modality, schema, train, test, classes, *, n_seen, **summary) 
         positives = int(np.sum(np.asarray(train.labels) == 1))
         out.update(n_positive=positives, prevalence=round(positives / len(train), 4))
     return out
+
+
+def _patient_column(modality, samples) -> dict[str, str]:
+    """The column that named the patients the adapter was trained on (its name, never its
+    values), so that ``evaluate`` can say when scored data names none."""
+    column = modality.patient_column(samples)
+    return {"patient_column": column} if column else {}
 
 
 def _save(modality, out, base_dir, base, result, adapter: AdapterRecord, record, raw) -> int:

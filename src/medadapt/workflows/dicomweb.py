@@ -25,7 +25,7 @@ import pandas as pd
 from medadapt.data.dicom_sr import ModelIdentity
 from medadapt.data.dicomweb import DicomwebReference, DicomwebSource, Instance, download
 from medadapt.data.dicomweb_labels import LabelTable, write_path_csv
-from medadapt.data.dicomweb_reports import EarlierReport, earlier_reports
+from medadapt.data.dicomweb_reports import EarlierReports, earlier_reports
 from medadapt.data.dicomweb_reports import Prediction as Prediction
 from medadapt.data.dicomweb_reports import StoredReport as StoredReport
 from medadapt.data.dicomweb_reports import store_reports as store_reports
@@ -73,12 +73,15 @@ def studies_to_fetch(reference: DicomwebReference, labels: LabelTable | None) ->
 
 def reports_before(
     reference: DicomwebReference, source: DicomwebSource, labels: LabelTable | None = None
-) -> list[EarlierReport]:
+) -> EarlierReports:
     """The medadapt reports the studies to fetch hold already (of the series ``reference``
-    names, when it names one): what ``predict --store-sr`` would store beside."""
+    names, when it names one), and those that could not be read: what ``predict --store-sr``
+    would store beside."""
     what = studies_to_fetch(reference, labels)
     studies = [str(what.study_uid)] if isinstance(what, DicomwebReference) else list(what)
-    return [r for uid in studies for r in earlier_reports(source, uid, reference.series_uid)]
+    return EarlierReports.joined(
+        [earlier_reports(source, uid, reference.series_uid) for uid in studies]
+    )
 
 
 def fetch_images(
@@ -172,4 +175,4 @@ def _read_table(path: Path) -> pd.DataFrame:
     if suffix in (".parquet", ".pq"):
         return pd.read_parquet(path)
     return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",",
-                       dtype={ID_COLUMN: str, UNLIKE_COLUMN: str})  # fmt: skip
+                       dtype={ID_COLUMN: str, UNLIKE_COLUMN: str, "note": str})  # fmt: skip

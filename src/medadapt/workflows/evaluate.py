@@ -134,7 +134,8 @@ def evaluate_job(
         recorded_retention=record.retention, full_finetune=record.full_finetune,
         skipped_files=samples.skipped_files(),
         data_warnings=(modality.sample_notes(schema, test) + unrecognised
-                       + _other_groups(loaded, test, evaluating=True)),
+                       + _other_groups(loaded, test, evaluating=True)
+                       + _patients_forgotten(loaded, test)),
         leak_warnings=(kept_leak_warnings(loaded) + _forgotten(loaded)
                        + modality.scored_notes(schema, test)),
         extras=modality.evaluation_extras(schema, test),
@@ -162,6 +163,7 @@ def _samples_to_score(loaded: Loaded, base_dir, adapter_dir, data, samples, grou
         modality, data, samples, chosen, base_split=base_split, own_split=own, group=group,
         group_column=group_column,
     )  # fmt: skip
+    near = _near_copies_warning(modality, data, samples, scored, [base_split, own])
     if own and own.get("_unknown"):
         used += (
             f" (the adapter's split.json is not beside it: {modality.noun} it trained on could "
@@ -176,7 +178,25 @@ def _samples_to_score(loaded: Loaded, base_dir, adapter_dir, data, samples, grou
         raise DataError(f"--data {data} has no labelled {modality.noun} to evaluate ({used})")
     warnings = _unrecorded(loaded, base_split, own)
     warnings += unrecognised_warning({"the base model": base_split, "the adapter": own})
-    return samples.subset(scored), used, excluded, warnings
+    return samples.subset(scored), used, excluded, warnings + near
+
+
+def _near_copies_warning(modality: Modality, data, samples, scored, splits) -> list[str]:
+    """A warning naming how many of the ``scored`` samples look like near-identical copies of
+    a training sample of ``splits`` (a JPEG re-save of a training PNG: its values differ a
+    little, so no exact key matches). Scored all the same, and said: a perceptual key cannot
+    tell a lossy copy from a distinct but alike image (two similar synthetic images, two
+    standard chest films), so leaving them out could drop genuine new patients unseen."""
+    near = modality.near_copies(data, samples, splits, scored)
+    if near is None or not near[scored].any():
+        return []
+    n, noun = int(near[scored].sum()), modality.noun
+    them = f"1 of the {noun} scored looks" if n == 1 else f"{n} of the {noun} scored look"
+    return [
+        f"{them} like near-identical copies (lossy re-saves) of {noun} the model trained on: "
+        "if they are copies, these figures are optimistic; leave them out of --data (a copy "
+        "is no new patient)"
+    ]
 
 
 def _unrecorded(loaded: Loaded, base_split, own) -> list[str]:
@@ -287,6 +307,25 @@ def kept_leak_warnings(loaded: Loaded, what: str = "these figures") -> list[str]
         *kept_leak_notes(adapted.get("allowed_leaks"), label, what=what, whose=FINE_TUNED_ROWS),
         *kept_leak_notes(loaded.record.allowed_leaks, label, what=what, whose=ADAPTER_ROWS),
     ]  # fmt: skip
+
+
+def _patients_forgotten(loaded: Loaded, test) -> list[str]:
+    """A warning when the base (or the adapter) was trained with its samples grouped by
+    patient but nothing in ``test`` names a patient: each sample is then resampled as a patient
+    of its own, and a patient's several samples make the intervals too narrow."""
+    modality, noun = loaded.modality, loaded.modality.noun
+    column, whose = getattr(loaded.base.schema, "id_column", None), "the base model"
+    if not column and loaded.adapter:
+        summary = loaded.record.data_summary or {}
+        column, whose = summary.get("patient_column"), f"adapter {loaded.adapter!r}"
+    if not column or not modality.patients_unnamed(test):
+        return []
+    return [
+        f"{whose} was trained with its {noun} grouped by patient (column {column!r}), but "
+        f"--data names no patient: each of the {len(test)} {noun} is counted as an independent "
+        f"patient, so the 95% intervals may be too narrow where a patient has several {noun}; "
+        f"{modality.patients_fix(column)}"
+    ]
 
 
 def _forgotten(loaded: Loaded) -> list[str]:

@@ -19,7 +19,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass
 from typing import Any
 
-from medadapt.errors import Interrupted
+from medadapt.fileio import sigterm_interrupts  # SIGTERM raises Interrupted (site_node too)
 
 
 @dataclass(frozen=True)
@@ -34,25 +34,8 @@ def _ignore_sigint() -> None:  # worker initializer
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _raise_interrupted(signum: int, frame: Any) -> None:
-    raise Interrupted("terminated by SIGTERM")
-
-
 def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
-
-
-@contextlib.contextmanager
-def sigterm_interrupts() -> Iterator[None]:
-    """Within the block, SIGTERM raises :class:`Interrupted` in the main thread."""
-    if not _main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, _raise_interrupted)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 @contextlib.contextmanager

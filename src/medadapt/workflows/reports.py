@@ -273,7 +273,7 @@ def evaluation_report(
             }
         report.figure(roc_figure(pairs, title="ROC curve"), caption="ROC curve.")
         report.figure(
-            calibration_figure(pairs, title="Calibration"),
+            calibration_figure(pairs, title="Calibration", noun=noun),
             caption="Predicted risk against observed frequency.",
         )
     _groups(report, result, base_scores)

@@ -49,6 +49,7 @@ from medadapt.results import (
     VALIDATION_WORDS,
     needed_text,
     parameters_text,
+    r2_text,
 )
 from medadapt.train.fitting import predict
 from medadapt.workflows.adapt_samples import split_group
@@ -79,17 +80,30 @@ MULTICLASS_SOURCE = ("Pate et al. Stat Methods Med Res 2023;32:555-71, extending
 def strategy_parameters(modality: Any, base: BaseModel) -> dict[str, int]:
     """Riley et al.'s ``p`` for each adaptation strategy on ``base`` (no training): the
     parameters it trains, the output layer's intercepts aside (:func:`predictor_parameters`)."""
-    out = {}
-    for strategy in STRATEGIES:
-        model = without_adapters(base.model)
-        if not is_adapter(strategy):  # full fine-tuning trains every weight
-            out[strategy] = predictor_parameters(modality, model)
-            continue
-        wrapped = AdapterModel(model)
-        wrapped.add_adapter("probe", default_config(method_of(strategy), modality.family(wrapped),
-                                                    heads=modality.heads(wrapped)))  # fmt: skip
-        out[strategy] = predictor_parameters(modality, wrapped, "probe")
-    return out
+    return {strategy: trained_parameters(modality, base.model, strategy)
+            for strategy in STRATEGIES}  # fmt: skip
+
+
+def trained_parameters(modality: Any, model: nn.Module, strategy: str, *,
+                       options: dict[str, Any] | None = None,
+                       predictors: bool = True) -> int:  # fmt: skip
+    """The parameters ``strategy`` trains on ``model`` (a throw-away copy of it, no
+    training): every weight of a whole model (full fine-tuning, a new model), else an
+    adapter's, added with its method's defaults and ``options`` (``--adapter-options``).
+    ``predictors``: Riley et al.'s ``p``, the output layer's intercepts aside
+    (:func:`predictor_parameters`); False: every trainable parameter."""
+    model = without_adapters(model)
+    if not is_adapter(strategy):
+        if predictors:
+            return predictor_parameters(modality, model)
+        return sum(p.numel() for p in model.parameters())
+    wrapped = AdapterModel(model)
+    wrapped.add_adapter("probe", default_config(method_of(strategy), modality.family(model),
+                                                heads=modality.heads(model),
+                                                options=options))  # fmt: skip
+    if predictors:
+        return predictor_parameters(modality, wrapped, "probe")
+    return wrapped.count_parameters("probe")
 
 
 def predictor_parameters(modality: Any, model: nn.Module, adapter: str | None = None) -> int:
@@ -219,8 +233,8 @@ def check_sample_size(
     return {**result, "reading": ADAPTED_READING, "in_short": in_short(result)}
 
 
-def flags_to_check(where: str, group: str | None, outcome: str = "--label (the outcome read)",
-                   *, noun: str = "rows", columns: bool = True) -> str:  # fmt: skip
+def flags_to_check(where: str, group: str | None, outcome: str, *, noun: str = "rows",
+                   columns: bool = True) -> str:  # fmt: skip
     """The flags that choose the patients, and what reads the outcome (``outcome``: the
     modality's :meth:`~medadapt.modalities.base.Modality.outcome_words`, an image folder's
     class folders), where the criteria do not apply to them (one class only, an outcome that
@@ -466,21 +480,40 @@ def _uncertain_prevalence(outcome: Outcome, development: dict[str, Any],
     """Where a binary outcome's prevalence rests on few patients of a class
     (:meth:`~medadapt.workflows.sample_size_outcomes.Outcome.few_events`: fewer than
     :data:`~medadapt.evaluate.metrics.MIN_PER_CLASS`, as the warning that names the class),
-    the needs at the ends of its 95% Wilson interval: each strategy's ``n_range`` in
-    ``development`` (its binding criterion's n at the two ends, lower first, planned from the
-    same AUROC or default) and ``{"prevalence_interval": ...}`` (the interval and the counts
-    it rests on); ``{}`` otherwise. Every criterion is driven by the prevalence, and 3 events
-    in 200 put it anywhere from 0.005 to 0.043."""
+    the needs over its 95% Wilson interval: each strategy's ``n_range`` in ``development``
+    (the lowest and the highest n of its binding criterion at :func:`prevalence_grid`'s
+    prevalences, planned from the same AUROC or default) and ``{"prevalence_interval": ...}``
+    (the interval and the counts it rests on); ``{}`` otherwise. Every criterion is driven by
+    the prevalence, and 3 events in 200 put it anywhere from 0.005 to 0.043."""
     if not outcome.few_events():
         return {}
     low, high = outcome.prevalence_ci()
-    ends = [outcome.at_prevalence(end) for end in (low, high)]
+    planned = [outcome.at_prevalence(p) for p in prevalence_grid(
+        low, high, outcome.figures["prevalence"])]  # fmt: skip
     for entry in development.values():
-        entry["n_range"] = sorted(binding(end.criteria(entry["parameters"])).n for end in ends)
+        needs = [binding(at.criteria(entry["parameters"])).n for at in planned]
+        entry["n_range"] = [min(needs), max(needs)]
     rare = min((0, 1), key=lambda c: (outcome.counts[c], -c))
     return {"prevalence_interval": {
         "low": low, "high": high, "method": "Wilson 95%", "rare_class": _class_named(classes, rare),
         "rare_count": outcome.counts[rare], "n": sum(outcome.counts)}}  # fmt: skip
+
+
+GRID_POINTS = 41
+"""How many evenly spaced prevalences :func:`prevalence_grid` reads an interval at."""
+
+
+def prevalence_grid(low: float, high: float, estimate: float) -> np.ndarray:
+    """:data:`GRID_POINTS` prevalences from ``low`` to ``high``, ends included, and the point
+    ``estimate``, in order. The needs are not monotone in the prevalence (criterion iii's need
+    peaks at 0.5, the anticipated R-squared varies with it), so the ends alone do not bracket
+    them: 4 of 8 patients ask a head on 65 features 5,696 at both ends, 4,868 at 0.5.
+
+    >>> grid = prevalence_grid(0.1, 0.3, 0.123)
+    >>> len(grid), 0.123 in grid, grid[[0, -1]].tolist()
+    (42, True, [0.1, 0.3])
+    """
+    return np.unique(np.append(np.linspace(low, high, GRID_POINTS), estimate))
 
 
 def _class_named(classes: list[str], index: int) -> str:
@@ -489,7 +522,8 @@ def _class_named(classes: list[str], index: int) -> str:
 
 def uncertain_prevalence_line(result: dict[str, Any]) -> str | None:
     """``check-data``'s one line on a prevalence read from few patients of a class: the
-    interval, and each strategy's need at its ends (None where the prevalence is not so)."""
+    interval, and the range of each strategy's need over it (None where the prevalence is
+    not so)."""
     interval = result.get("prevalence_interval")
     if interval is None:
         return None
@@ -502,9 +536,10 @@ def uncertain_prevalence_line(result: dict[str, Any]) -> str | None:
             f"{listed(needs)}")  # fmt: skip
 
 
-def _span(ends: list[int]) -> str:
-    """``"1,234 to 5,678"``; one figure where both ends need the same (a million or more)."""
-    low, high = (needed_text(n) for n in ends)
+def _span(needs: list[int]) -> str:
+    """``"1,234 to 5,678"``, the lowest and the highest need (an ``n_range``); one figure
+    where both read the same (equal, or a million or more)."""
+    low, high = (needed_text(n) for n in needs)
     return low if low == high else f"{low} to {high}"
 
 
@@ -692,7 +727,7 @@ def _anticipated(entry: dict[str, Any]) -> str:
     if entry.get("from_base"):
         return ""
     if entry.get("no_site_auroc") or entry.get("no_site_r2"):  # scored, nothing to plan on
-        return f"; anticipated {entry['r2_label']} {entry['r2']:.3f}, {entry['r2_source']}"
+        return f"; anticipated {entry['r2_label']} {r2_text(entry['r2'])}, {entry['r2_source']}"
     assumed = RILEY_DEFAULT
     if entry.get("task") == "regression":  # Riley et al. give a default for binary outcomes only
         assumed = MEASURED_DEFAULT.format(r2=entry["r2"])

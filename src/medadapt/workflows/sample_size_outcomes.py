@@ -59,6 +59,7 @@ from medadapt.evaluate.samplesize_multiclass import (
     max_cox_snell_multiclass,
     pair_prevalence,
 )
+from medadapt.results import r2_text
 
 NAGELKERKE_DEFAULT = 0.15
 CONTINUOUS_DEFAULT = 0.1
@@ -286,9 +287,9 @@ def _without_site(prevalence: float, source_auroc: float | None, unusable: str) 
         if from_source < default:
             r2, basis = from_source, BASIS_SOURCE
             why = (f"from the base model's AUROC on its source ({shown}): {no_site}; the "
-                   f"{DEFAULT_SOURCE} would give {default:.3f}, higher: {LOWER}")  # fmt: skip
+                   f"{DEFAULT_SOURCE} would give {r2_text(default)}, higher: {LOWER}")  # fmt: skip
         else:
-            why += (f"; its AUROC on its source ({shown}) would give {from_source:.3f}, "
+            why += (f"; its AUROC on its source ({shown}) would give {r2_text(from_source)}, "
                     f"higher: {LOWER}")  # fmt: skip
     return Outcome("binary", f"prevalence {prevalence:.3f}", r2, why,
                    {"prevalence": prevalence, "auroc_at_site": None,
@@ -486,7 +487,7 @@ def _continuous(values: np.ndarray, scored, source_r2: float | None, noun: str):
     basis = BASIS_DEFAULT
     if known:
         r2, where = min(known)
-        why = f"the base model's R-squared {where} ({r2:.3f}{_other(known, r2)})"
+        why = f"the base model's R-squared {where} ({r2_text(r2)}{_other(known, r2)})"
         why += f": {no_site}" if unusable else ""
         basis = BASIS_HERE if where == site else BASIS_SOURCE
     else:

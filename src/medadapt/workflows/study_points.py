@@ -261,9 +261,7 @@ def parameter_counts(modality: Modality, schema: Any, config: StudyConfig, optio
     would train it (and always for the new model on the target data). ``predictors``: Riley
     et al.'s ``p`` instead, the output layer's intercepts aside
     (:func:`~medadapt.workflows.sample_size.predictor_parameters`)."""
-    from medadapt.adapters import AdapterModel, without_adapters
-    from medadapt.adapters.methods import default_config
-    from medadapt.workflows.sample_size import predictor_parameters
+    from medadapt.workflows.sample_size import trained_parameters
 
     given = None if config.base is None else BaseModel.load(config.base, flag="--base").model
     counts = {}
@@ -271,20 +269,12 @@ def parameter_counts(modality: Modality, schema: Any, config: StudyConfig, optio
         if strategy == "base_only":
             continue
         if given is not None and strategy != "scratch_local":
-            model = without_adapters(given)
+            model = given
         else:
             model = modality.new_model(schema, options, 0)
-        if strategy in ("full_finetune", "scratch_local"):
-            counts[strategy] = (predictor_parameters(modality, model) if predictors
-                                else sum(p.numel() for p in model.parameters()))  # fmt: skip
-            continue
-        wrapped = AdapterModel(model)
-        probe = default_config(method_of(strategy), modality.family(model),
-                               heads=modality.heads(model),
-                               options=config.options_of(strategy))  # fmt: skip
-        wrapped.add_adapter("probe", probe)
-        counts[strategy] = (predictor_parameters(modality, wrapped, "probe") if predictors
-                            else wrapped.count_parameters("probe"))  # fmt: skip
+        counts[strategy] = trained_parameters(modality, model, strategy,
+                                              options=config.options_of(strategy),
+                                              predictors=predictors)  # fmt: skip
     return counts
 
 

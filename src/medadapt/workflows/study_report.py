@@ -14,7 +14,7 @@ from medadapt.evaluate.report import Report
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, listed, natural_order
 from medadapt.evaluate.report.plots import PALETTE, learning_curve_figure, metric_bars
 from medadapt.evaluate.small_cells import digits_for, small_cells_caption
-from medadapt.results import ADAPTED_READING, grouped, needed_text
+from medadapt.results import ADAPTED_READING_SENTENCE, grouped, needed_text, r2_text
 from medadapt.workflows.labels import label, order
 from medadapt.workflows.report_sections import guide_section, too_few_for
 from medadapt.workflows.sample_size import estimate_name
@@ -451,8 +451,8 @@ def _sample_size(report: Report, study: dict[str, Any]) -> None:
     report.section(
         "Sample size: what the criteria predict",
         f"The published minimum-sample-size criteria for the target group ({entry['outcome']}, "
-        f"anticipated {entry['r2_label']} {entry['r2']:.3f}, {entry['r2_source']}). "
-        f"{ADAPTED_READING[0].upper()}{ADAPTED_READING[1:]}. Source: {entry['source']}.",
+        f"anticipated {entry['r2_label']} {r2_text(entry['r2'])}, {entry['r2_source']}). "
+        f"{ADAPTED_READING_SENTENCE}. Source: {entry['source']}.",
     )
     noun = study_noun(study)
     trained = _with_patients(entry["n_train"], entry.get("n_train_patients"), noun)
@@ -460,11 +460,9 @@ def _sample_size(report: Report, study: dict[str, Any]) -> None:
              CRITERIA.get(e["criterion"], e["criterion"]),
              f"{'yes' if e['met'] else 'no'} ({trained})"]
             for s, e in entry["strategies"].items()]  # fmt: skip
-    counted = (
-        "parameters (intercepts aside)"
-        if entry.get("intercepts_aside")
-        else ("trainable parameters")
-    )  # a study recorded before counted the intercepts too
+    counted = "parameters (intercepts aside)"
+    if not entry.get("intercepts_aside"):  # a study recorded before counted the intercepts too
+        counted = "trainable parameters"
     report.table(["strategy", counted, "minimum patients", "binding criterion",
                   f"met by the target's training {noun}"], rows)  # fmt: skip
     needs = "; ".join(f"{k}: {v}" for k, v in entry["test_needs"].items())

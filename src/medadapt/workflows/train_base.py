@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from medadapt.evaluate.metrics import MIN_PER_CLASS
 from medadapt.evaluate.sufficiency import new_model_note
 from medadapt.fileio import atomic_write_bytes
 from medadapt.modalities.base import (
@@ -82,6 +83,8 @@ def train_base_job(
         counts = train.class_counts(modality.classes(schema))
         warnings += [n for n in [new_model_note(counts, modality.n_features(schema),
                                                 modality.noun)] if n]  # fmt: skip
+        held = test.class_counts(modality.classes(schema))
+        warnings += [n for n in [held_out_note(counts, held, test_fraction, modality.noun)] if n]
     base = _train(modality, schema, train, options, seed=seed, progress=progress)
     evaluation, _ = evaluate_model(
         modality, base.model, schema, test, group_column=group_column, n_boot=n_boot, seed=seed
@@ -114,6 +117,28 @@ def train_base_job(
         **modality.describe_base(schema, base),
         "test": evaluation,
     }
+
+
+def held_out_note(
+    trained: dict[str, int], held: dict[str, int], test_fraction: float, noun: str
+) -> str | None:
+    """train-base's warning when ``--test-fraction`` leaves a class fewer than
+    :data:`~medadapt.evaluate.metrics.MIN_PER_CLASS` training ``noun`` while holding out more
+    of it (``trained``, ``held``: per class, the training and the held-out counts): the base
+    learns next to nothing, and its test figures are those of a model trained on a handful.
+    None otherwise (a class that has few in all is said where it is read)."""
+    short = [c for c in trained if trained[c] < MIN_PER_CLASS and held.get(c, 0) > trained[c]]
+    if not short:
+        return None
+    n_train, n_held = sum(trained.values()), sum(held.values())
+    each = " and ".join(f"{c!r} ({trained[c]})" for c in short)
+    return (
+        f"--test-fraction {test_fraction:g} holds out {n_held} of the {n_train + n_held} {noun} "
+        f"and leaves {n_train} to train the base model on, fewer than {MIN_PER_CLASS} of class "
+        f"{each}: a model trained on so few learns next to nothing, and its test figures say "
+        "little of one trained on more; lower --test-fraction (0.2 keeps four fifths to train "
+        "on)"
+    )
 
 
 def _read_and_split(

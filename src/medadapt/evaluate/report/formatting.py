@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -19,15 +20,16 @@ from medadapt.results import (  # noqa: F401 (IN_LABEL_UNITS, metric_digits: re-
 
 
 def rounded(value: float, digits: int) -> str:
-    """``value`` with ``digits`` decimals; a positive value too small to show one is said to
-    be below the smallest that shows (a Brier score of 1e-7 is not ``0.000000``).
+    """``value`` with ``digits`` decimals; a value too small to show one is said to lie
+    between zero and the smallest that shows, on its side of zero (a Brier score of 1e-7 is
+    not ``0.000000``, a change of -1e-7 not ``-0.000``).
 
     >>> rounded(0.81234, 3), rounded(1e-7, 6), rounded(0.0, 3), rounded(-1e-7, 3)
-    ('0.812', '<0.000001', '0.000', '-0.000')
+    ('0.812', '<0.000001', '0.000', '>-0.001')
     """
     text = f"{value:.{digits}f}"
-    if value > 0 and float(text) == 0:
-        return f"<{10.0**-digits:.{digits}f}"
+    if value != 0 and float(text) == 0:
+        return f"{'<' if value > 0 else '>-'}{10.0**-digits:.{digits}f}"
     return text
 
 
@@ -44,21 +46,38 @@ def fmt(value: Any, digits: int = 3) -> str:
 def fmt_ci(value: Any, ci: Sequence[float] | None, digits: int = 2) -> str:
     """``0.81 (0.72–0.89)``, or the reason it is missing. An interval that would print as one
     number (a Brier score of ``0.000 (0.000–0.000)``) gets up to three more digits: it is not
-    certainty, only small. A positive number still too small to show is ``<0.000001``
-    (:func:`rounded`), never ``0.000000``."""
+    certainty, only small; but never past three significant digits of its largest number
+    (``0.295 (0.295–0.295)``, not ``0.294681 (0.294679–0.294683)``: digits beyond the third
+    are noise, not precision). A positive number still too small to show is ``<0.000001``
+    (:func:`rounded`), never ``0.000000``.
+
+    >>> fmt_ci(0.000123, [0.000120, 0.000126], 3), fmt_ci(0.294681, [0.294679, 0.294683], 3)
+    ('0.00012 (0.00012–0.00013)', '0.295 (0.295–0.295)')
+    """
     if value is None:
         return "n/a"
     if ci and ci[0] != ci[1]:
-        for more in range(4):
-            low, high = (f"{v:.{digits + more}f}" for v in ci)
-            if low != high:
-                break
-        digits += more
+        most = min(digits + 3, max(digits, three_significant(value, *ci)))
+        while digits < most and f"{ci[0]:.{digits}f}" == f"{ci[1]:.{digits}f}":
+            digits += 1
     text = rounded(value, digits)
     if ci:
         dash = " to " if min(ci) < 0 else "–"  # "-0.07–0.56" reads as a range of negatives
         text += f" ({rounded(ci[0], digits)}{dash}{rounded(ci[1], digits)})"
     return text
+
+
+def three_significant(*values: float) -> int:
+    """The decimals that show three significant digits of the largest of ``values`` (0 for
+    none but 0).
+
+    >>> three_significant(0.2947), three_significant(0.000126, 0.0001), three_significant(51.3)
+    (3, 6, 1)
+    """
+    largest = max((abs(float(v)) for v in values), default=0.0)
+    if not largest or not math.isfinite(largest):
+        return 0
+    return max(0, 2 - math.floor(math.log10(largest)))
 
 
 def fmt_metric(metrics: dict[str, Any], name: str, digits: int = 3) -> str:

@@ -62,13 +62,22 @@ def roc_figure(
 
 
 def calibration_figure(
-    curves: Mapping[str, tuple[np.ndarray, np.ndarray]], *, title: str, n_bins: int = 5
+    curves: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    *,
+    title: str,
+    n_bins: int = 5,
+    noun: str = "patients",
 ) -> Figure:
-    """Observed vs predicted risk (quantile bins); the diagonal is perfect calibration."""
+    """Observed vs predicted risk (quantile bins); the diagonal is perfect calibration. A
+    curve with one outcome only, or fewer than two ``noun`` per bin, is not drawn; the plot
+    says why (as the ROC's does)."""
     fig, ax = plt.subplots(figsize=(4.8, 4.4))
     ax.plot([0, 1], [0, 1], color="#bbbbbb", lw=1, ls="--")
+    skipped: dict[str, list[str]] = {}
     for i, (label, (y, score)) in enumerate(curves.items()):
-        if len(np.unique(y)) < 2 or len(y) < 2 * n_bins:
+        why = _no_calibration(np.asarray(y), n_bins, noun)
+        if why is not None:
+            skipped.setdefault(why, []).append(label)
             continue
         observed, predicted = calibration_curve(y, score, n_bins=n_bins, strategy="quantile")
         ax.plot(
@@ -83,8 +92,24 @@ def calibration_figure(
     ax.set(
         xlabel="predicted risk", ylabel="observed frequency", title=title, xlim=(0, 1), ylim=(0, 1)
     )
-    ax.legend(loc="upper left", fontsize=7.5, frameon=False)
+    if skipped:
+        said = "\n".join(
+            f"not estimable: {why}\n({', '.join(labels)})" for why, labels in skipped.items()
+        )
+        ax.text(0.5, 0.5, said, ha="center", va="center", fontsize=8,
+                transform=ax.transAxes, color="#5b6b78")  # fmt: skip
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper left", fontsize=7.5, frameon=False)
     return fig
+
+
+def _no_calibration(y: np.ndarray, n_bins: int, noun: str) -> str | None:
+    """Why a calibration curve cannot be drawn for outcomes ``y``, or None."""
+    if len(np.unique(y)) < 2:
+        return "one outcome only"
+    if len(y) < 2 * n_bins:
+        return f"only {len(y)} {noun}\n(at least {2 * n_bins} needed for {n_bins} bins)"
+    return None
 
 
 def metric_bars(
@@ -272,7 +297,7 @@ def _curve_panel(
     _band(ax, points, color=color, dashed=False, label=label)
     ax.set_title(label, fontsize=9)
     ax.grid(alpha=0.25)
-    if ref and legend:
+    if ref and legend and ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=7, frameon=False, loc="best")
 
 

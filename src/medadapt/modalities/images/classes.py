@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from medadapt.data.option_words import COMMAND_LINE, OptionWords
-from medadapt.data.spelling import folded, spelt_alike
+from medadapt.data.spelling import RARE_LABEL_ROWS, RARE_LABEL_SHARE, folded, spelt_alike
 from medadapt.errors import ConfigError, DataError
 
 #: words that name the negative class of a two-class image model (compared word by word)
@@ -34,6 +34,9 @@ NEGATIVE_WORDS = frozenset(
 #: ``tumor``, ``nonnodule`` for ``nodule``)
 NEGATING_PREFIXES = ("no", "non", "not", "without")
 FEW = 4  # a class with at most 1/FEW of a like-spelt class's images is "very few"
+#: the fewest images of a class a new base is trained on unless ``--class-names`` names it: as
+#: :data:`medadapt.evaluate.metrics.MIN_PER_CLASS`, the fewest any figure about a class rests on
+FEWEST_IMAGES = 5
 
 
 def words(name: str) -> list[str]:
@@ -70,9 +73,11 @@ def positive_last(
         return classes, None
     if positive is not None:
         if positive not in classes:
+            like = [c for c in classes if spelt_alike(positive, c)]
+            meant = f" (did you mean {like[0]!r}?)" if like else ""
             raise ConfigError(
-                f"--positive-class {positive} is not a class of the data; its classes are "
-                f"{classes[0]!r} and {classes[1]!r}"
+                f"--positive-class {positive} is not a class of the data{meant}; its classes "
+                f"are {classes[0]!r} and {classes[1]!r}"
             )
         return [c for c in classes if c != positive] + [positive], "flag"
     if named:
@@ -107,10 +112,15 @@ def sorted_positive_warning(
 ) -> str | None:
     """The warning for two classes whose positive one nothing chose (no ``--positive-class``,
     no ``--class-names``, neither name reads as the negative one), so the one that sorts last
-    is positive, as a table's two-valued label warns: sensitivity could be about the healthy.
-    None when something chose it (``how``, from :func:`positive_last`)."""
-    if how != "sorted" or len(classes) != 2:
+    is positive, as a table's two-valued label warns: sensitivity could be about the healthy;
+    and for a positive class chosen otherwise than by ``--positive-class`` whose name reads as
+    the negative one where the other's does not (:func:`negative_positive_warning`). None when
+    ``--positive-class`` chose it, or the order is plain (``how``, from
+    :func:`positive_last`)."""
+    if how in (None, "flag") or len(classes) != 2:
         return None
+    if how != "sorted":
+        return negative_positive_warning(classes, how, words)
     negative, positive = classes
     return (
         f"class {positive!r} is treated as the positive class (sensitivity and the predicted "
@@ -121,8 +131,43 @@ def sorted_positive_warning(
     )
 
 
+def _negative_of(name: str, other: str) -> bool:
+    """Whether ``name`` reads as the negative class beside ``other`` (``normal``;
+    ``notumor`` beside ``tumor``)."""
+    return reads_negative(name) or negates(name, other)
+
+
+def negative_positive_warning(
+    classes: Sequence[str], how: str, words: OptionWords = COMMAND_LINE
+) -> str | None:
+    """The warning when the positive class of two (the last of ``classes``), chosen ``how``
+    (the order of ``--class-names``, of a dataset's classes in Python), has a name that reads
+    as the negative one (``benign``, ``normal``: :func:`reads_negative`; ``notumor`` beside
+    ``tumor``: :func:`negates`) and the other's does not: sensitivity and P(positive) would
+    be about the healthy. None otherwise.
+
+    >>> negative_positive_warning(["malignant", "benign"], "names")[:58]
+    "class 'benign' is the positive class (sensitivity and the "
+    """
+    negative, positive = classes
+    if not _negative_of(positive, negative) or _negative_of(negative, positive):
+        return None
+    order = "the dataset's classes" if words.python else words.name("class_names")
+    return (
+        f"class {positive!r} is the positive class (sensitivity and the predicted probability "
+        f"are about it) as the last of {order}, but its name reads as the negative class; "
+        f"choose with {words.name('positive_class')}: "
+        f"{words.set_to('positive_class', negative)} if {negative!r} is the outcome to detect, "
+        f"{words.set_to('positive_class', positive)} to keep this"
+    )
+
+
 def typo_notes(counts: Mapping[str, int]) -> list[str]:
-    """A warning per class with very few images whose name is spelt like a larger class's."""
+    """A warning per class with very few images whose name is spelt like a larger class's;
+    first, a class a new base could not learn (a typo or a stray folder) is refused
+    (:func:`refuse_stray_classes`). ``counts``: per class, the images read (a new base's,
+    whose classes no ``--class-names`` named)."""
+    refuse_stray_classes(counts)
     notes = []
     for name, n in counts.items():
         like = [o for o, m in counts.items() if m >= FEW * max(n, 1) and spelt_alike(name, o)]
@@ -133,6 +178,49 @@ def typo_notes(counts: Mapping[str, int]) -> list[str]:
                 "typo? fix the labels, or pass --class-names to keep both"
             )
     return notes
+
+
+def refuse_stray_classes(counts: Mapping[str, int]) -> None:
+    """Refuse a class of a new base that is a typo or a stray folder rather than a class to
+    learn: one with fewer than :data:`FEWEST_IMAGES` images beside a class with at least that
+    many and :data:`FEW` times as many (a ``mass/`` folder of one image beside 25 of another:
+    not a tiny data set's class, four images beside six), or a rare one, as a table's label
+    value is rare
+    (under :data:`~medadapt.data.spelling.RARE_LABEL_ROWS` images or
+    :data:`~medadapt.data.spelling.RARE_LABEL_SHARE` of them), spelt like a larger class
+    (``lesoin`` beside ``lesion``: did you mean it?). ``--class-names`` keeps such a class.
+
+    >>> refuse_stray_classes({"lesion": 25, "normal": 25, "lesoin": 3})
+    Traceback (most recent call last):
+    ...
+    medadapt.errors.DataError: class 'lesoin' has 3 of the 53 images, spelt like 'lesion' ...
+    """
+    total, largest = sum(counts.values()), max(counts.values(), default=0)
+    for name, n in sorted(counts.items(), key=lambda item: (item[1], item[0])):
+        like = [o for o, m in counts.items() if m > n and spelt_alike(name, o)]
+        rare = n < RARE_LABEL_ROWS or n < RARE_LABEL_SHARE * total
+        stray = n < FEWEST_IMAGES and largest >= max(FEWEST_IMAGES, FEW * n)
+        if n and ((like and rare) or stray):
+            raise DataError(_stray_class(name, counts, like))
+
+
+def _stray_class(name: str, counts: Mapping[str, int], like: Sequence[str]) -> str:
+    """Why class ``name`` (of ``counts``; spelt like the classes ``like``) is refused, and how
+    to file its images, or keep it."""
+    n, total = counts[name], sum(counts.values())
+    them, they = ("it", "it belongs") if n == 1 else ("them", "they belong")
+    has = f"class {name!r} has {n} of the {total} images"
+    if like:
+        other = max(like, key=lambda o: counts[o])
+        why = (f"{has}, spelt like {other!r} ({counts[other]} images): did you mean {other!r}? "
+               "A typo would become a class of its own")  # fmt: skip
+        fix = f"file {them} under {other!r} (move {them} into its folder, or correct the label)"
+    else:
+        why = (f"{has} (fewer than {FEWEST_IMAGES}, the fewest any figure about a class rests on):"
+               " a base model cannot learn a class from so few, nor be tested on it")  # fmt: skip
+        fix = (f"add images of {name!r}, file {them} under the class {they} to (move {them} "
+               f"into that class's folder, or correct the label), or remove {them}")  # fmt: skip
+    return f"{why}; {fix}; or pass --class-names naming every class to keep {name!r} as one"
 
 
 def refuse_respelt(data: Path, labels: Sequence[str] | None, classes: Sequence[str]) -> None:

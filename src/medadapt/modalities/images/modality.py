@@ -3,8 +3,9 @@
 
 The backbone is a timm or MONAI ViT with local weights; a split keeps a patient's images on
 one side and is recorded by content keys (a hash of each file's bytes, and one of its pixels as
-read; see :mod:`medadapt.modalities.images.splits`); adapters may add new classes (an extended
-head copy, trained with distillation of the old classes' logits).
+read; see :mod:`medadapt.modalities.images.splits`), its training images also by the values
+their files store and a perceptual hash (see :mod:`medadapt.data.stored_pixels`); adapters may
+add new classes (an extended head copy, trained with distillation of the old classes' logits).
 Heavy modules (torch, timm, MONAI, pydicom) are imported inside the methods, off the command
 line's start-up path.
 """
@@ -267,25 +268,36 @@ class ImageModality(Modality):
             data, base.schema, on_error=on_error, path_column=options.path_column
         )
         notes = list(read.warnings)
-        n_unlike = sum(map(bool, read.unlike))
+        said = notes_per_image(base.schema, read.ids, read.slices)
+        n_unlike, n_noted = sum(map(bool, read.unlike)), sum(map(bool, said))
         if n_unlike:
             notes.append(
                 f"{n_unlike} of the {len(read.ids)} images {'is' if n_unlike == 1 else 'are'} "
                 "unlike the model's training images: the predictions file says how, per image, "
                 f"in column {COLUMN!r}"
+                + (f", and what is said of each (as serve says it) in column {NOTE_COLUMN!r}"
+                   if n_noted else "")
+            )  # fmt: skip
+        elif n_noted:
+            notes.append(
+                f"{n_noted} of the {len(read.ids)} images {'has' if n_noted == 1 else 'have'} "
+                "a note (how it was read: upscaled, colour made gray ...): the predictions file "
+                f"says which, per image, in column {NOTE_COLUMN!r}"
             )
         skipped = skipped_record(data, read.skipped)
-        return UnlabelledImages(read.images, read.ids, skipped, notes, read.unlike, read.slices)
+        return UnlabelledImages(
+            read.images, read.ids, skipped, notes, read.unlike, read.slices, said
+        )
 
     def prediction_flags(self, schema: Any, samples: Any) -> dict[str, list]:
         """Per image, how it is unlike the model's training images (its DICOM kind, shape,
         brightness, intensity scaling), in the column tables name their far-outside features
-        in."""
+        in, and what is said of it (:data:`NOTE_COLUMN`: serve's ``note``)."""
         from medadapt.data.extrapolation import COLUMN
 
         if not isinstance(samples, UnlabelledImages):
             return {}
-        flags = {COLUMN: list(samples.unlike)}
+        flags = {COLUMN: list(samples.unlike), NOTE_COLUMN: list(samples.said)}
         if any(s is not None for s in samples.slices):  # a volume: which slice was scored
             flags[SLICE_COLUMN] = ["" if s is None else str(s) for s in samples.slices]
         return flags
@@ -435,17 +447,28 @@ class ImageModality(Modality):
 
     # ----- which images trained a model --------------------------------------------------------
     def base_split(self, data, samples: ImageSamples, train, test, **extra):
+        from medadapt.data.stored_pixels import split_keys
         from medadapt.modalities.images.splits import split_record
 
         record = split_record(samples.info.digest, samples.dataset, train, test, **extra)
         record["n_samples"] = samples.info.n_source
+        record.update(split_keys(samples.dataset, train))  # stored and near keys
         return record, {}
 
     def adapter_split(self, data, samples: ImageSamples, train, test, **extra):
+        import hashlib
+        import json
+
+        from medadapt.data.stored_pixels import split_keys
         from medadapt.modalities.images.splits import split_keys_bytes, split_record, split_summary
 
         record = split_record(samples.info.digest, samples.dataset, train, test, **extra)
-        return split_summary(record), record, split_keys_bytes(record)
+        summary, raw = split_summary(record), split_keys_bytes(record)
+        stored = split_keys(samples.dataset, train)  # in split.json only, beside the others
+        if stored:
+            raw = json.dumps({**json.loads(raw), **stored}).encode()
+            summary["keys_sha256"] = hashlib.sha256(raw).hexdigest()
+        return summary, {**record, **stored}, raw
 
     def read_split(self, directory: Path, summary: dict[str, Any], data: Path, kind: str, samples):
         """The adapter's keys from the file beside it (base models keep theirs inline);
@@ -461,11 +484,43 @@ class ImageModality(Modality):
         return bool(record) and record.get("source_sha256") == samples.info.digest
 
     def in_split(self, data, samples: ImageSamples, record, part: str) -> np.ndarray:
+        """By file key or pixel key, and for training images also by stored key (the values
+        the file stores, before any scaling: a DICOM copy of a PNG), where recorded."""
+        from medadapt.data.stored_pixels import stored_matches
         from medadapt.modalities.images.splits import in_split
 
-        return in_split(samples.dataset, samples.info.digest, record, part)
+        mask = in_split(samples.dataset, samples.info.digest, record, part)
+        if part == "train" and record:  # only the samples not matched already are read again
+            mask |= stored_matches(samples.dataset, record, np.flatnonzero(~mask))
+        return mask
+
+    def near_copies(self, data, samples: ImageSamples, records, candidates) -> np.ndarray:
+        """Per sample (of ``candidates``): near-identical to a training image of ``records``
+        (a lossy re-save: a JPEG copy), by its near key."""
+        from medadapt.data.stored_pixels import near_copies
+
+        return near_copies(samples.dataset, records, candidates)
 
     # ----- evaluation and predictions ----------------------------------------------------------
+    def patient_column(self, samples: ImageSamples) -> str | None:
+        """The path CSV's column that named each image's patient (``--id-column``, or one
+        named for the patient), or None."""
+        return samples.dataset.source.get("id_column") or None
+
+    def patients_unnamed(self, samples: ImageSamples) -> bool:
+        """No patient column, and no DICOM PatientID: each image file is its own patient."""
+        if self.patient_column(samples):
+            return False
+        dataset = samples.dataset
+        files = dataset.paths if dataset.paths else [str(i) for i in range(len(dataset))]
+        return [str(p) for p in dataset.patients()] == [str(f) for f in files]
+
+    def patients_fix(self, column: str) -> str:
+        return (
+            f"to count patients, list the images in a path CSV with columns path,label,{column} "
+            f"(evaluate reads the patient column {column!r} by its name)"
+        )
+
     def subgroups(self, samples: ImageSamples, group_column: str | None, *, by_group=True):
         if samples.groups is None or not by_group:
             return {}
@@ -549,6 +604,43 @@ class ImageModality(Modality):
         return extended_classes(schema, new_classes)
 
 
+NOTE_COLUMN = "note"
+"""The ``predict`` column saying, per image, what ``serve`` says of it in its ``note`` (the
+sentences of :func:`~medadapt.data.image_notes.image_notes`: scaled, shaped or bright unlike
+the training images, raw CT, 12-bit values in 16 bits, a tiny image upscaled, colour made
+gray), joined by ``; ``; empty where nothing is."""
+
+
+def notes_per_image(schema: Any, ids: Sequence[str], slices: Sequence[int | None]) -> list[str]:
+    """Per scored image (``ids``: its file, ``#slice<i>`` added for a volume's slice), what
+    is said of its file (:data:`NOTE_COLUMN`). Each file is read again to say it; a file
+    that cannot be read now, or an ``.npz`` array, gets "" (its warnings were said)."""
+    from medadapt.data.dicom_series import units_of
+    from medadapt.data.image_files import check_scoreable
+    from medadapt.data.image_io import file_format
+    from medadapt.data.image_notes import image_notes
+    from medadapt.data.image_sources import Entry
+    from medadapt.data.reader_notes import collect_notes
+
+    frames = list(slices) if len(slices) == len(ids) else [None] * len(ids)  # .npz: none
+    files = [name if frame is None else name.removesuffix(f"#slice{frame}")
+             for name, frame in zip(ids, frames, strict=True)]  # fmt: skip
+    options, said = schema.read_options(), {}
+    for name in dict.fromkeys(files):
+        path = Path(name)
+        try:
+            fmt = file_format(path) if path.is_file() else None
+            if fmt is None:
+                continue
+            [unit] = units_of([Entry(path, "", None, fmt)], schema.spatial_dims)
+            with collect_notes():  # the reading libraries' notes were said once already
+                read = check_scoreable(unit.read(options))
+        except Exception:  # scored a moment ago: nothing more to say than was said
+            continue
+        said[name] = "; ".join(image_notes(schema, path.name, read, len(unit.files)))
+    return [said.get(name, "") for name in files]
+
+
 SLICE_COLUMN = "slice"
 """The ``predict`` column naming, for a volume, the slice (index along the slice axis) its
 prediction was made on, as ``serve`` answers ``slice``; empty for 2D images."""
@@ -557,14 +649,17 @@ prediction was made on, as ``serve`` answers ``slice``; empty for 2D images."""
 class UnlabelledImages:
     """Images to predict: the tensors, an id per sample, the files left out, warnings about
     the others (``notes``, see :meth:`Modality.sample_notes`) and, per sample, how it is
-    unlike the model's training images (``unlike``; empty strings when none is)."""
+    unlike the model's training images (``unlike``) and what is said of it (``said``,
+    :data:`NOTE_COLUMN`; empty strings when nothing is)."""
 
     def __init__(self, images, ids: list[str], skipped: list[dict[str, str]],
                  notes: list[str] = (), unlike: list[str] | None = None,
-                 slices: list[int | None] | None = None) -> None:  # fmt: skip
+                 slices: list[int | None] | None = None,
+                 said: list[str] | None = None) -> None:  # fmt: skip
         self.images, self.ids, self.skipped, self.notes = images, ids, skipped, list(notes)
         self.unlike = list(unlike) if unlike is not None else [""] * len(ids)
         self.slices = list(slices) if slices else [None] * len(ids)  # a volume's slice scored
+        self.said = list(said) if said is not None else [""] * len(ids)  # NOTE_COLUMN's
 
     def __len__(self) -> int:
         return len(self.ids)

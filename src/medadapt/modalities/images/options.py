@@ -12,6 +12,13 @@ from medadapt.modalities.base import ModalityOptions
 
 DEFAULT_BACKBONE = "timm:vit_tiny_patch16_224"  # when --backbone is not given
 DEFAULT_IMAGE_SIZE = 224  # when --image-size is not given
+#: the largest ``--image-size`` per ``--spatial-dims``. 2D: 2048 px per side covers the full
+#: matrix of nearly every radiograph and mammogram detector (most export at or below it); one
+#: such image is 16 MB as the model takes it (float32), and a ViT's attention grows with the
+#: square of its patch count (16,384 patches of 16 px at 2048). 3D: a 256-voxel cube is already
+#: 16.8 million voxels (67 MB) per volume, beyond what CT and MR models are trained at (96 to
+#: 192). Larger sizes fail deep in the allocator (40 GB for one 100,000 px image).
+MAX_IMAGE_SIZE = {2: 2048, 3: 256}
 
 TRAIN, ADAPT, EVALUATE, PREDICT, STUDY = "train-base", "adapt", "evaluate", "predict", "study"
 CHECK = "check-data"  # reads the data as adapt would: the options that say which samples
@@ -36,7 +43,9 @@ class ImageOptions(ModalityOptions):
         STUDY,
         kind=Path,
     )
-    image_size: int | None = _option("Resize to N px per side (default 224).", *READING)
+    image_size: int | None = _option(
+        "Resize to N px per side (default 224; at most 2048, volumes 256).", *READING
+    )
     channels: int | None = _option("1 or 3 (default: as stored).", *READING)
     window: str | None = _option("CT: preset (brain, lung...) or LEVEL,WIDTH.", *READING)
     spatial_dims: int | None = _option("2 (slices, default) or 3 (volumes).", *READING)
@@ -156,6 +165,7 @@ class ImageOptions(ModalityOptions):
             raise ConfigError(f"--image-size must be at least 8 pixels; got {self.image_size}")
         checks.one_of(self.channels, "--channels", (1, 3))
         checks.one_of(self.spatial_dims, "--spatial-dims", (2, 3))
+        check_image_size(self.image_size, self.spatial_dims or 2)
         slices = self.slices
         if slices is not None and slices not in ("middle", "all") and not slices.isdigit():
             raise ConfigError(
@@ -189,6 +199,23 @@ class ImageOptions(ModalityOptions):
         if isinstance(self.backbone_options, str):
             check_patch_size(self.backbone_options, self.image_size)
         return self
+
+
+def check_image_size(image_size: int | None, spatial_dims: int) -> None:
+    """``--image-size`` at most :data:`MAX_IMAGE_SIZE` for ``spatial_dims`` (before anything
+    is read: a larger one fails in the allocator, with a traceback)."""
+    top = MAX_IMAGE_SIZE[spatial_dims]
+    if image_size is None or image_size <= top:
+        return
+    what, one = ("a 2D image", "one image") if spatial_dims == 2 else (
+        "a volume (--spatial-dims 3)", "one volume")  # fmt: skip
+    mb = 4 * image_size**spatial_dims / 1e6
+    raise ConfigError(
+        f"--image-size {image_size} is more than the {top} px per side medadapt reads {what} "
+        f"at ({one} alone would take {mb:,.0f} MB of memory as the model takes it, and a "
+        "ViT's work grows with the square of its patches): choose a smaller --image-size "
+        f"({DEFAULT_IMAGE_SIZE}, the default, suits most models)"
+    )
 
 
 def check_class_names(text: str | None, flag: str) -> None:

@@ -1,0 +1,58 @@
+"""``predict`` says per image what ``serve`` says of it. A trial: the terminal warned that
+tiny6.png was upscaled over 4x and noted a colour-to-gray conversion, but the predictions file
+named neither image, so a CSV user could not tell which were affected. Now column ``note``
+holds each image's own notes, in serve's words (:func:`~medadapt.data.image_notes.image_notes`,
+one source)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from medadapt.data.image_io import read_picture
+from medadapt.data.image_notes import image_notes
+from medadapt.data.image_schema import ImageSchema
+from tests.cli.helpers import run_cli, succeeded
+from tests.cli.workspace import TINY_IMAGE
+from tests.train.image_data import write_png_csv
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("predict_notes")
+    csv = write_png_csv(root / "train", {"A": {"normal": 8, "mass": 8}}, ["normal", "mass"])
+    succeeded(run_cli("train-base", "--data", csv, *TINY_IMAGE, "--epochs", "1",
+                      "--out", root / "base"))  # fmt: skip
+    return root / "base"
+
+
+def test_each_image_s_notes_are_in_its_row(base, tmp_path):
+    folder = tmp_path / "new"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        Image.fromarray(rng.integers(0, 255, (32, 32), dtype=np.uint8)).save(folder / f"g{i}.png")
+    Image.fromarray(rng.integers(0, 255, (6, 6), dtype=np.uint8)).save(folder / "tiny6.png")
+    colour = rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)
+    Image.fromarray(colour).save(folder / "colour.png")
+    out = tmp_path / "pred.csv"
+    result = succeeded(run_cli("predict", "--base", base, "--data", folder, "--on-error", "skip",
+                               "--out", out))  # fmt: skip
+    table = pd.read_csv(out, dtype=str, keep_default_na=False).set_index("image")
+    notes = {Path(name).name: note for name, note in table["note"].items()}
+    schema = ImageSchema.from_dict(json.loads((base / "model.json").read_text())["schema"])
+    for name in ("tiny6.png", "colour.png"):  # serve's words, joined as serve joins them
+        read = read_picture(folder / name)
+        assert notes[name] == "; ".join(image_notes(schema, name, read)) != ""
+    assert "upscaled over 4x" in notes["tiny6.png"]
+    assert "converted to gray" in notes["colour.png"]
+    assert [notes[f"g{i}.png"] for i in range(3)] == ["", "", ""]
+    assert list(table.columns) == ["p_normal", "p_mass", "predicted", "outside_training", "note"]
+    printed = " ".join((result.stdout + result.stderr).split())
+    assert "2 of the 5 images have a note" in printed and "in column 'note'" in printed
+    assert str(folder) not in notes["tiny6.png"]  # the file by its name, not its path

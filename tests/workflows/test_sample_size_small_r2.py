@@ -1,0 +1,52 @@
+"""A small anticipated R-squared is printed with its figures: a Cox-Snell R-squared at a
+prevalence of 0.005 and an AUROC of 0.55 is 0.000157, which every sample-size output printed
+as "0.000" (check-data, adapt's card, study's line and report)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from medadapt.registry.summary_words import sample_size_rows
+from medadapt.results import ADAPTED_READING_SENTENCE
+from medadapt.workflows.sample_size import study_sample_size_line
+from medadapt.workflows.sample_size_outcomes import outcome_of
+from medadapt.workflows.study_report import _sample_size
+
+SHOWN = "Cox-Snell R-squared 0.000157"
+
+
+def _outcome():
+    labels = (np.arange(200) < 1).astype(int)  # 1 event in 200: prevalence 0.005
+    return outcome_of("binary", labels, None, {"auroc": 0.55}, "patients", ["0", "1"])
+
+
+def _entry() -> dict:
+    outcome = _outcome()
+    return {"parameters": 64, "intercepts": 1, "n_needed": 1_000_000, "criterion": "i",
+            "n_train": 140, "n_test": 60, "met": False, "test_needs": {},
+            "source": "Riley et al. Stat Med", **outcome.to_dict(),
+            "strategies": {"head_only": {"parameters": 64, "n_needed": 1_000_000,
+                                         "criterion": "i", "met": False}},
+            "intercepts_aside": True}  # fmt: skip
+
+
+def test_the_outcome_says_the_r_squared_it_did_not_take_with_its_figures():
+    outcome = _outcome()
+    assert round(outcome.r2, 7) == 0.0001571
+    assert "would give 0.00915, higher" in outcome.r2_source  # the default, not "0.009"
+
+
+def test_the_card_the_study_line_and_its_report_print_a_small_r_squared_in_full():
+    entry = _entry()
+    basis = dict(sample_size_rows(entry))["sample size basis"]
+    assert basis.startswith(f"{SHOWN}, from the base model's AUROC on its source (0.550)")
+    assert f"anticipated {SHOWN}, " in study_sample_size_line(entry)
+    said: list[tuple[str, ...]] = []
+    report = SimpleNamespace(section=lambda *a: said.append(a), table=lambda *a: said.append(a),
+                             paragraph=lambda *a: said.append(a))  # fmt: skip
+    _sample_size(report, {"sample_size": entry})
+    _title, text = said[0]
+    assert f"anticipated {SHOWN}, " in text and f"{ADAPTED_READING_SENTENCE}. Source:" in text
+    assert said[1][0][1] == "parameters (intercepts aside)"
