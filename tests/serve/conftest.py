@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,14 @@ def build_registry(root: Path, *, extra_versions: int = 0) -> dict:
 @pytest.fixture(scope="session")
 def served_registry(tmp_path_factory) -> dict:
     return build_registry(tmp_path_factory.mktemp("serve"))
+
+
+@pytest.fixture
+def registry_copy(served_registry, tmp_path):
+    """A private copy of the served registry (for tests that change it)."""
+    root = tmp_path / "registry"
+    shutil.copytree(served_registry["registry"], root)
+    return root
 
 
 @pytest.fixture(scope="session")

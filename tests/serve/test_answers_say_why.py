@@ -7,7 +7,6 @@ that is not JSON and a missing token (the form expected)."""
 from __future__ import annotations
 
 import json
-import shutil
 import warnings
 
 import pandas as pd
@@ -138,14 +137,6 @@ def test_score_sparse_answers_with_the_count_of_features_not_understood(served_r
         "'unseen'): this prediction rests on 1; send the missing ones, and the categories "
         "named in unseen_categories as the model learned them before relying on it"
     )
-
-
-@pytest.fixture
-def registry_copy(served_registry, tmp_path):
-    """A private copy of the served registry (tests here change it)."""
-    root = tmp_path / "registry"
-    shutil.copytree(served_registry["registry"], root)
-    return root
 
 
 def test_an_adapter_without_a_promoted_version_says_how_to_promote_one(

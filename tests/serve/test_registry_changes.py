@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import threading
 import time
 from types import SimpleNamespace
@@ -42,14 +41,6 @@ def _instances(served_registry, site: str = "C", n: int = 1) -> list[dict]:
 
 def _no_group(served_registry) -> list[dict]:
     return [{k: v for k, v in i.items() if k != "site"} for i in _instances(served_registry)]
-
-
-@pytest.fixture
-def registry_copy(served_registry, tmp_path):
-    """A private copy of the served registry (tests here change it)."""
-    root = tmp_path / "registry"
-    shutil.copytree(served_registry["registry"], root)
-    return root
 
 
 # ----- 1. a promotion or a rollback is used by the next request ---------------------------------

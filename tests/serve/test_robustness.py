@@ -34,14 +34,6 @@ def client(served_registry):
         yield test_client
 
 
-@pytest.fixture
-def registry_copy(served_registry, tmp_path):
-    """A private copy of the served registry (tests here change it)."""
-    root = tmp_path / "registry"
-    shutil.copytree(served_registry["registry"], root)
-    return root
-
-
 def test_a_chunked_body_is_counted_and_refused_past_the_limit_or_never_read_without_a_token(
     client,
 ):
