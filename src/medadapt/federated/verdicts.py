@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from medadapt.evaluate.difference import Difference
+from medadapt.evaluate.difference import Difference, signed_digits
 from medadapt.evaluate.metrics import MIN_PER_CLASS
 from medadapt.federated.compared import LABELS, missing, test_patients
 from medadapt.federated.figure_warnings import no_information_lines, warning_lines
@@ -49,7 +49,7 @@ def paired_line(name: str, site: dict[str, Any]) -> str | None:
         return None
     diff = Difference(metric, float(value), (float(low), float(high)))
     label, n = LABELS.get(metric, metric), test_patients(site)
-    d = _signed_digits(diff.digits(), value, low, high)
+    d = signed_digits(diff.digits(), value, low, high)
     rare = _rarer_outcome(site) if metric == "accuracy" else None
     caveat = f" {rare[1]}" if rare and rare[1] else ""
     start = f"At {name}, paired on the same {n} held-out patients,"
@@ -77,17 +77,6 @@ def paired_line(name: str, site: dict[str, Any]) -> str | None:
     if diff.verdict == "worse":  # the adapter did harm here: say what to do
         return f"{said} Keep the base model at {name}."
     return said
-
-
-def _signed_digits(digits: int, *values: float) -> int:
-    """``digits``, or up to three more where a value other than 0 would print as 0 (an
-    interval's end of +0.000 that is not 0 would hide which side of 0 it lies; as
-    :func:`~medadapt.evaluate.report.formatting.fmt_ci` adds digits to an interval that
-    would print as one number)."""
-    for more in range(4):
-        if all(v == 0 or round(v, digits + more) != 0 for v in values):
-            return digits + more
-    return digits + 3
 
 
 def _signed(value: float, digits: int) -> str:
