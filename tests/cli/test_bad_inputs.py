@@ -172,6 +172,8 @@ CASES = [
          says="numeric label"),
     case("adapt: unknown group", *ADAPT[:-1], "Mars", "--out", "{tmp}/a", flag="--group",
          says="not found"),
+    case("adapt: no --group-column", "adapt", "--base", "{base}", "--data", "{heart}", "--group",
+         VA, "--out", "{tmp}/a", flag="--group-column", says="--group-column is required"),
     case("adapt: wrong label", "adapt", "--base", "{base}", "--data", "{heart}", "--label", "age",
          "--group-column", "dataset", "--group", VA, "--out", "{tmp}/a", flag="--label",
          says="predicts 'num'"),

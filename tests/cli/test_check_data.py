@@ -345,6 +345,17 @@ def test_check_data_says_when_adapt_will_refuse_a_leak_at_the_site(base, tmp_pat
     assert json.loads(out.read_text())["adapt_refuses"] == refusal.removeprefix("error: ")
 
 
+def test_adapt_takes_the_label_from_the_base(base, tmp_path):
+    """The base records what it predicts: adapt on a table needs no --label (study --base,
+    evaluate and check-data never asked for it)."""
+    out = tmp_path / "va"
+    adapted = run_cli("adapt", "--base", base, "--data", bundled_path(), "--group-column",
+                      "dataset", "--group", VA, "--method", "head", "--out", out)  # fmt: skip
+    assert adapted.code == 0, adapted.stderr
+    assert "60 held-out rows of dataset = VA Long Beach" in " ".join(adapted.stdout.split())
+    assert (out / "adapter.json").is_file()
+
+
 def test_a_study_on_a_given_base_knows_its_training_rows_in_a_re_saved_copy(base, tmp_path):
     """study --base read the base's split without its split.json: on a re-saved copy of the
     source (columns reordered, other line endings) the base's training patients could be

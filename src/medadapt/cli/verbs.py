@@ -48,8 +48,9 @@ DATA = Shared(
     "folder or file, a MedMNIST .npz, or a PACS: dicomweb+http(s)://HOST/dicom-web/studies/UID "
     "(a study; add /series/UID for one series; the root alone: the studies --labels lists).",
 )
-LABEL = Shared("label", str | None, None, "Label column (tables: required to train; image "
-               "CSVs: default 'label').")  # fmt: skip
+LABEL = Shared("label", str | None, None, "Label column (tables: required to train a base; "
+               "with --base, the base's label: --label only checks it; image CSVs: default "
+               "'label').")  # fmt: skip
 SEED = Shared("seed", int, 0, "Random seed (splits, initialisation, shuffling).")
 GROUP_COLUMN = Shared("group_column", str | None, None, "Column holding the site/group.")
 ID_COLUMN = Shared("id_column", str | None, None, "Patient id column (never a feature; keeps "
@@ -194,13 +195,9 @@ def _adapt(**values: Any) -> None:
     check_report_file(values["report"], force=force)
     replaced, kept = _adapt_outputs(values["method"])
     staged = new_directory(out, force=force, markers=replaced, foreign=kept)
-    if modality.needs_label:
-        why = (
-            f"to adapt on {modality.source_name}: name the label, the group column and the "
-            "target group"
-        )
-        for flag, name in (("--label", "label"), ("--group-column", "group_column"),
-                           ("--group", "group")):  # fmt: skip
+    if modality.needs_label:  # the label is the base's (--label only checks it)
+        why = f"to adapt on {modality.source_name}: name the group column and the target group"
+        for flag, name in (("--group-column", "group_column"), ("--group", "group")):
             if not values[name]:
                 raise ConfigError(f"{flag} is required {why}")
     small_model_threads(modality)
