@@ -438,8 +438,9 @@ def test_an_images_caution_is_in_its_report_and_a_usual_image_has_none(world, tm
 
 def test_a_study_that_holds_this_models_report_is_refused_and_others_are_counted(world, tmp_path):
     """Each ``predict --store-sr`` added another SR to the study, unsaid: a study that holds
-    a report of this very model version is refused before anything is fetched (``--force``
-    stores another), and the medadapt reports of other versions are counted in a note."""
+    a report of this very model version is refused before anything is fetched
+    (``--store-sr-again`` stores another; ``--force`` only replaces --out, as it once did both),
+    and the medadapt reports of other versions are counted in a note."""
     film = radiograph("bright", "PAT-AGAIN", seed=500)
     other = prediction_report(  # a report of another model version (another base)
         [Finding({"bright": 0.7, "dark": 0.3}, [film])], ModelIdentity.of("cd" * 32)
@@ -461,15 +462,25 @@ def test_a_study_that_holds_this_models_report_is_refused_and_others_are_counted
     weights = json.loads((world.local_base / "model.json").read_text())["fingerprint"]["weights"]
     assert error_line(again) == (
         f"error: study {study} already holds a report from this model version, base model "
-        f"{weights[:12]} alone (SR {sr_uid}): pass --force to store another (it also replaces "
-        "--out), or drop --store-sr"
+        f"{weights[:12]} alone (SR {sr_uid}): pass --store-sr-again to store another, or drop "
+        "--store-sr"
     )
     assert "fetched" not in again.stdout and not (tmp_path / "again.csv").exists()
     assert len(_reports_of(world, study)) == 2  # nothing stored
-    forced = succeeded(predict("again.csv", "--force"))
+    replaced = predict("first.csv", "--force")  # --force replaces --out, and only that
+    assert error_line(replaced) == error_line(again) and len(_reports_of(world, study)) == 2
+    forced = succeeded(predict("again.csv", "--store-sr-again"))
     assert len(_stored(forced)) == 1 and len(_reports_of(world, study)) == 3
-    assert (f"study {study} already held 2 earlier medadapt reports (1 of this very model "
-            "version, stored again with --force)") in " ".join(forced.stdout.split())  # fmt: skip
+    assert (
+        f"study {study} already held 2 earlier medadapt reports (1 of this very model "
+        "version, stored again with --store-sr-again)"
+    ) in " ".join(forced.stdout.split())
+    alone = run_cli("predict", "--base", world.local_base, "--store-sr-again", "--data",
+                    reference, "--out", tmp_path / "alone.csv")  # fmt: skip
+    assert error_line(alone) == (
+        "error: --store-sr-again says to store a report again, but nothing is stored without "
+        "--store-sr: add --store-sr, or drop --store-sr-again"
+    )
 
 
 def test_a_pacs_that_refuses_to_store_says_so_and_that_the_predictions_are_written(world, tmp_path):

@@ -8,7 +8,7 @@ there is not fetched again, though the PACS still lists it: a study may have gai
 since, and the line says how many images came from the cache), joined to ``--labels`` as a
 path CSV, and the verb runs on that as on local files. ``predict`` names its rows by UIDs;
 with ``--store-sr`` it first looks for the medadapt reports the studies hold (one of this very
-model is refused unless ``--force``; others are counted in a note), then stores one DICOM SR
+model is refused unless ``--store-sr-again``; others are counted in a note), then stores one SR
 per predicted series and prints one line per report (its SOPInstanceUID, no patient data).
 """
 
@@ -36,6 +36,7 @@ PACS_OPTIONS = {
     "dicomweb_ca_bundle": "--dicomweb-ca-bundle",
     "dicomweb_cache": "--dicomweb-cache",
     "store_sr": "--store-sr",
+    "store_sr_again": "--store-sr-again",
 }
 #: options about local files that a PACS reference has no use for
 LOCAL_OPTIONS = {"path_column": "--path-column", "split": "--split"}
@@ -87,6 +88,11 @@ def _run_on_pacs(
             raise ConfigError(
                 f"{flag} applies to local files, but --data {reference} is a PACS: drop the option"
             )
+    if values.get("store_sr_again") and not values.get("store_sr"):
+        raise ConfigError(
+            "--store-sr-again says to store a report again, but nothing is stored without "
+            "--store-sr: add --store-sr, or drop --store-sr-again"
+        )
     schema = _image_schema(values.get("base"), reference)
     token = read_token(values.get("dicomweb_token_file"))
     ca_bundle = _ca_bundle(values.get("dicomweb_ca_bundle"), reference)
@@ -99,8 +105,9 @@ def _run_on_pacs(
     if verb == PREDICT and values.get("store_sr"):
         earlier = _reports_before(values, reference, source, labels)
     local = {**values, **{name: None for name in PACS_OPTIONS if name in values}}
-    if "store_sr" in values:
-        local["store_sr"] = False
+    for name in ("store_sr", "store_sr_again"):
+        if name in values:
+            local[name] = False
     columns = ["path"]
     if verb == PREDICT and schema is not None:
         columns = list(dict.fromkeys(["path", schema.get("path_column") or "path"]))
@@ -359,7 +366,7 @@ def _reports_before(values: dict[str, Any], reference: Any, source: Any, labels:
     """``--store-sr``: the medadapt reports the studies hold already
     (:class:`~medadapt.data.dicomweb_reports.EarlierReports`), looked for before anything is
     fetched; one from this very model (the same base and adapter weights) is refused unless
-    ``--force``. Nothing is looked for when the model cannot be read (the verb refuses it,
+    ``--store-sr-again``. Nothing is looked for when the model cannot be read (the verb refuses it,
     saying why)."""
     from medadapt.workflows.dicomweb import EarlierReports, model_identity, reports_before
 
@@ -370,7 +377,7 @@ def _reports_before(values: dict[str, Any], reference: Any, source: Any, labels:
     with status_progress("look for earlier reports (DICOMweb)"), _listed_studies(reference, labels):
         found = reports_before(reference, source, labels)
         same = [r for r in found.reports if r.model.same_version(model)]
-        if same and not values.get("force"):  # refused inside: the error is the only line
+        if same and not values.get("store_sr_again"):  # refused inside: the error is the only line
             raise DataError(_already_reported(same, model))
     return found
 
@@ -383,8 +390,7 @@ def _already_reported(same: list[Any], model: Any) -> str:
         which = f"{len(studies)} of the studies (first: {studies[0]}) already hold"
     return (
         f"{which} a report from this model version, {model.described()} (SR "
-        f"{same[0].sop_uid}): pass --force to store another (it also replaces --out), or drop "
-        "--store-sr"
+        f"{same[0].sop_uid}): pass --store-sr-again to store another, or drop --store-sr"
     )
 
 
@@ -414,7 +420,7 @@ def _earlier_note(earlier: Any, model: Any, n_stored: int) -> str:
             else f"{len(studies)} of the studies already held")  # fmt: skip
     said = []
     if same:
-        said.append(f"{same} of this very model version, stored again with --force")
+        said.append(f"{same} of this very model version, stored again with --store-sr-again")
     elif other:
         said.append(f"{other} of other model versions" if unreadable else "of other model versions")
     if unreadable:

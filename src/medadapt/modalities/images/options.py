@@ -144,7 +144,13 @@ class ImageOptions(ModalityOptions):
     )
     store_sr: bool = _option(
         "--data dicomweb+...: store the predictions in the PACS as DICOM SR (refused where the "
-        "study holds one from this model version already: --force stores another).",
+        "study holds one from this model version already: see --store-sr-again).",
+        PREDICT,
+        default=False,
+    )
+    store_sr_again: bool = _option(
+        "With --store-sr: store another report where a study holds one from this very model "
+        "version already (--force only replaces --out).",
         PREDICT,
         default=False,
     )
