@@ -56,3 +56,33 @@ def test_each_image_s_notes_are_in_its_row(base, tmp_path):
     printed = " ".join((result.stdout + result.stderr).split())
     assert "2 of the 5 images have a note" in printed and "in column 'note'" in printed
     assert str(folder) not in notes["tiny6.png"]  # the file by its name, not its path
+
+
+def test_each_file_is_read_once_for_its_prediction_and_its_note(base, tmp_path, monkeypatch):
+    """The note column was said by reading every file a second time after scoring."""
+    from medadapt.data import image_files
+    from medadapt.modalities import modality_of
+    from medadapt.modalities.images.modality import NOTE_COLUMN
+
+    folder = tmp_path / "new"
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    for i in range(3):
+        Image.fromarray(rng.integers(0, 255, (32, 32), dtype=np.uint8)).save(folder / f"g{i}.png")
+    Image.fromarray(rng.integers(0, 255, (6, 6), dtype=np.uint8)).save(folder / "tiny6.png")
+    reads = []
+    scoreable = image_files.check_scoreable
+
+    def counted(read):
+        reads.append(read)
+        return scoreable(read)
+
+    monkeypatch.setattr(image_files, "check_scoreable", counted)
+    modality = modality_of("image")
+    schema = ImageSchema.from_dict(json.loads((base / "model.json").read_text())["schema"])
+    model = type("Base", (), {"schema": schema})()
+    samples = modality.read_unlabelled(folder, model, modality.options())
+    assert len(reads) == 4  # one read per file, its note said from it
+    notes = modality.prediction_flags(schema, samples)[NOTE_COLUMN]
+    said = {Path(name).name: note for name, note in zip(samples.ids, notes, strict=True)}
+    assert "upscaled over 4x" in said["tiny6.png"] and said["g0.png"] == ""

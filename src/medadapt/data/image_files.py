@@ -201,7 +201,8 @@ class Unlabelled:
     """Images read to be scored: ``images`` (N, C, *spatial), an id per sample, the files left
     out ``(file, reason)``, warnings, and per sample how it is unlike the model's training
     images (``unlike``: "DICOM MR; shaped 4:1; darker than training (0.061 against 0.39-0.78)";
-    empty when it is not)."""
+    empty when it is not) and what a caller's ``describe`` said of its file (``said``, read
+    once with the image; empty when none was given or for an ``.npz``)."""
 
     images: torch.Tensor
     ids: list[str]
@@ -209,6 +210,7 @@ class Unlabelled:
     warnings: list[str]
     unlike: list[str]
     slices: list[int | None] = field(default_factory=list)  # a volume's slice scored; None: 2D
+    said: list[str] = field(default_factory=list)
 
 
 def load_unlabelled(
@@ -236,9 +238,12 @@ def read_unlabelled(
     *,
     on_error: str = "skip",
     path_column: str | None = None,
+    describe: Callable[[str, FileRead, int], str] | None = None,
 ) -> Unlabelled:
     """:func:`load_unlabelled`'s images, with how each is unlike the training images;
-    ``path_column``: a CSV's column of image paths (default: the schema's)."""
+    ``path_column``: a CSV's column of image paths (default: the schema's); ``describe(name,
+    read, n_files)``: what to say of each file as it is read (``Unlabelled.said``, per sample),
+    so that no file is read twice to say it."""
     source = Path(source)
     if not source.exists():
         raise DataError(f"{source} does not exist: pass an image file, a folder, a CSV or an .npz")
@@ -254,7 +259,7 @@ def read_unlabelled(
         return Unlabelled(dataset.images, dataset.paths, [], warnings, unlike)
     options = schema.read_options()
     checks = ReadChecks(options)
-    samples, ids, skipped, notes, unlike, slices = [], [], [], [], [], []
+    samples, ids, skipped, notes, unlike, slices, described = [], [], [], [], [], [], []
     to_gray = alpha_dropped = 0  # colour samples made gray, pictures' transparency dropped
     files_by_how: dict[str, list[str]] = {}
     odd_shapes: list[tuple[str, float]] = []
@@ -296,11 +301,13 @@ def read_unlabelled(
         odd_kinds += kinds
         odd_levels += levels
         said = unlike_words(schema, read.how, shapes, kinds, levels)
+        told = describe(path.name, read, len(unit.files)) if describe is not None else ""
         samples += model_inputs(read, schema)
         for frame in read.frames:
             ids.append(str(path) if len(read.samples) == 1 else f"{path}#slice{frame}")
             unlike.append(said)
             slices.append(frame)
+            described.append(told)
     if not samples:
         first = f" (first: {skipped[0][0]}: {skipped[0][1]})" if skipped else ""
         raise DataError(f"no image in {source} could be read{first}; check the files' format")
@@ -312,7 +319,8 @@ def read_unlabelled(
     warnings += [n for n in [modality_note(schema, odd_kinds, n_files, "files")] if n]
     warnings += [n for n in [brightness_note(schema, odd_levels, n_files, "files")] if n]
     warnings += checks.warnings(source.name, twelve_bit=schema.brightness is None)
-    return Unlabelled(torch.stack(samples).contiguous(), ids, skipped, warnings, unlike, slices)
+    images = torch.stack(samples).contiguous()
+    return Unlabelled(images, ids, skipped, warnings, unlike, slices, described)
 
 
 def unlike_training(

@@ -260,15 +260,19 @@ class ImageModality(Modality):
     def read_unlabelled(self, data: Path, base: Any, options: ImageOptions):
         from medadapt.data.extrapolation import COLUMN
         from medadapt.data.image_files import read_unlabelled
+        from medadapt.data.image_notes import image_notes
         from medadapt.modalities.images.reading import check_on_error, skipped_record
 
         on_error = options.on_error or "refuse"
         check_on_error(on_error)
-        read = read_unlabelled(
-            data, base.schema, on_error=on_error, path_column=options.path_column
-        )
+
+        def describe(name: str, file: Any, n_files: int) -> str:  # NOTE_COLUMN, as read
+            return "; ".join(image_notes(base.schema, name, file, n_files))
+
+        read = read_unlabelled(data, base.schema, on_error=on_error,
+                               path_column=options.path_column, describe=describe)  # fmt: skip
         notes = list(read.warnings)
-        said = notes_per_image(base.schema, read.ids, read.slices)
+        said = read.said or [""] * len(read.ids)  # an .npz: its warnings say it all
         n_unlike, n_noted = sum(map(bool, read.unlike)), sum(map(bool, said))
         if n_unlike:
             notes.append(
@@ -609,36 +613,6 @@ NOTE_COLUMN = "note"
 sentences of :func:`~medadapt.data.image_notes.image_notes`: scaled, shaped or bright unlike
 the training images, raw CT, 12-bit values in 16 bits, a tiny image upscaled, colour made
 gray), joined by ``; ``; empty where nothing is."""
-
-
-def notes_per_image(schema: Any, ids: Sequence[str], slices: Sequence[int | None]) -> list[str]:
-    """Per scored image (``ids``: its file, ``#slice<i>`` added for a volume's slice), what
-    is said of its file (:data:`NOTE_COLUMN`). Each file is read again to say it; a file
-    that cannot be read now, or an ``.npz`` array, gets "" (its warnings were said)."""
-    from medadapt.data.dicom_series import units_of
-    from medadapt.data.image_files import check_scoreable
-    from medadapt.data.image_io import file_format
-    from medadapt.data.image_notes import image_notes
-    from medadapt.data.image_sources import Entry
-    from medadapt.data.reader_notes import collect_notes
-
-    frames = list(slices) if len(slices) == len(ids) else [None] * len(ids)  # .npz: none
-    files = [name if frame is None else name.removesuffix(f"#slice{frame}")
-             for name, frame in zip(ids, frames, strict=True)]  # fmt: skip
-    options, said = schema.read_options(), {}
-    for name in dict.fromkeys(files):
-        path = Path(name)
-        try:
-            fmt = file_format(path) if path.is_file() else None
-            if fmt is None:
-                continue
-            [unit] = units_of([Entry(path, "", None, fmt)], schema.spatial_dims)
-            with collect_notes():  # the reading libraries' notes were said once already
-                read = check_scoreable(unit.read(options))
-        except Exception:  # scored a moment ago: nothing more to say than was said
-            continue
-        said[name] = "; ".join(image_notes(schema, path.name, read, len(unit.files)))
-    return [said.get(name, "") for name in files]
 
 
 SLICE_COLUMN = "slice"
