@@ -145,6 +145,12 @@ def test_a_prevalence_from_three_events_gives_the_range_of_the_needs(base, tmp_p
         f"interval, 0.005 to 0.043, the head-only adapter needs {head[0]:,} to {head[1]:,} "
         "patients, the LoRA adapter " in said
     )
+    adapted = run_cli("adapt", "--base", base, "--data", _written(tmp_path, heart),
+                      "--group-column", "dataset", "--group", VA, "--method", "head", "--out",
+                      tmp_path / "rare")  # fmt: skip
+    assert adapted.code == 0, adapted.stderr  # its caveats as check-data prints them
+    [caveat] = [line for line in adapted.stdout.splitlines() if "criterion (iii)" in line]
+    assert caveat.startswith("note: criterion (iii) estimates the overall risk within +-0.05")
 
 
 def test_at_the_bases_own_site_check_data_splits_and_scores_as_adapt_does(base, tmp_path):

@@ -127,7 +127,7 @@ def test_a_subgroup_whose_counts_are_hidden_says_why_once_in_the_terminal(capsys
     print_subgroups(masked, "binary")
     out = capsys.readouterr().out
     said = " ".join(out.split())
-    assert said.count(f"sex: counts {COUNTS_HIDDEN}") == 1
+    assert said.count(f"note: sex: counts {COUNTS_HIDDEN}") == 1
 
 
 def _four_negatives(n: int) -> dict:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from medadapt.checks import is_number
-from medadapt.cli.common import note, print_table, stdout, warn
+from medadapt.cli.common import note, noted, print_table, stdout, warn
 from medadapt.data.read_errors import SKIPPED_KINDS, skipped_kind
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, fmt_metric, metric_digits
 
@@ -109,7 +109,7 @@ def print_subgroups(subgroups: dict[str, dict[str, Any]], task: str) -> None:
         if isinstance(metrics.get("notes"), dict) and metrics["notes"].get("counts")
     }
     for said in sorted(hidden) + [said for said in withheld.values() if said]:
-        note(said)
+        noted(said)
 
 
 def print_per_class(per_class: list[dict[str, Any]] | None, noun: str) -> None:

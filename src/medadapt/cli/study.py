@@ -9,7 +9,7 @@ from typing import Any
 
 from medadapt import checks
 from medadapt.cli import inputs
-from medadapt.cli.common import note, small_model_threads, status_progress, stdout, warn
+from medadapt.cli.common import noted, small_model_threads, status_progress, stdout, warn
 from medadapt.cli.main import app
 from medadapt.cli.options import Shared, build_command, options_for
 from medadapt.cli.verbs import DATA, GROUP_COLUMN, ID_COLUMN, LABEL, probes
@@ -122,7 +122,7 @@ def _finish(study: dict, out: Path) -> None:
         units = f"{getattr(study_modality(study), 'unit', 'patient')}s"  # Riley counts patients
         stdout.print(study_sample_size_line(study["sample_size"], units))
         for caveat in study["sample_size"].get("criteria_notes", []):  # as check-data says them
-            note(caveat)
+            noted(caveat)
     for finding in study["sufficiency"]:
         if finding["level"] == "warning":
             warn(finding["message"])

@@ -16,7 +16,7 @@ from medadapt import checks
 from medadapt.cli import inputs
 from medadapt.cli.common import (
     new_directory,
-    note,
+    noted,
     small_model_threads,
     status_progress,
     stdout,
@@ -218,7 +218,7 @@ def _adapt(**values: Any) -> None:
 
         stdout.print(sample_size_line(info["sample_size"], modality.noun))
         for caveat in info["sample_size"].get("criteria_notes", []):  # as check-data says them
-            note(caveat)
+            noted(caveat)
     print_skipped(summary, data)
     warn_all(summary["warnings"])
     group, column = values["group"], info.get("group_column") or values["group_column"]
