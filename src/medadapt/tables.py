@@ -30,7 +30,7 @@ from medadapt.adapters import AdapterModel, method_names
 from medadapt.data.leaks import Leak, find_leaks, kept_leaks_warning, refuse_leaks
 from medadapt.data.missing_codes import read_as_missing
 from medadapt.data.schema import TableSchema, as_names, require_data_frame, unlabelled_note
-from medadapt.data.tables import unusable_numbers_warnings
+from medadapt.data.tables import blank_unusable_numbers, unusable_numbers_warnings
 from medadapt.errors import AdapterStateError, ConfigError, DataError
 from medadapt.evaluate.sufficiency import adapter_sample_notes, new_model_note
 from medadapt.modalities import modality_of
@@ -73,7 +73,9 @@ def train_base(
     :meth:`TableSchema.infer` on them). A feature that alone predicts the label is refused
     unless the schema keeps it (``TableSchema.infer(..., allow_leak=[...])``)."""
     _check_schema(schema)
-    rows = _labelled_rows(frame, schema, allow_absent_columns)
+    rows = _as_read(_labelled_rows(frame, schema, allow_absent_columns))
+    for note in unusable_numbers_warnings(rows, [f.name for f in schema.features]):
+        warnings.warn(note, UserWarning, stacklevel=2)
     leaks = find_leaks(
         schema, read_as_missing(rows, schema.missing_codes), group_column=schema.group_column
     )
@@ -291,9 +293,23 @@ def _refuse_leaks(
 
 # ----- warnings about the rows' values ------------------------------------------------------
 def _samples(frame: pd.DataFrame, schema: TableSchema) -> TableSamples:
-    """``frame``'s rows for ``schema`` with what ``ma.read_table`` noted on reading them
-    (infinite numbers read as missing), as the command line reads a file."""
+    """``frame``'s rows for ``schema`` as ``ma.read_table`` (and the command line) reads a
+    file, with what it notes (infinite numbers read as missing)."""
+    frame = _as_read(frame)
     return TableSamples(frame, schema, notes=unusable_numbers_warnings(frame))
+
+
+def _as_read(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` as :func:`ma.read_table` gives a file's rows: infinite numbers and
+    magnitudes beyond 1e15 read as missing, counted for the warning with those read so
+    already (a copy; ``frame`` itself is left as it is; pandas carries ``attrs`` over to a
+    slice or copy of a frame ``ma.read_table`` gave, changed values or not)."""
+    copy = frame.copy()
+    counts = dict(frame.attrs.get("unusable_numbers") or {})
+    for column, n in blank_unusable_numbers(copy).items():
+        counts[column] = counts.get(column, 0) + n
+    copy.attrs["unusable_numbers"] = counts
+    return copy
 
 
 def _warn_about_values(schema: TableSchema, samples: TableSamples) -> None:

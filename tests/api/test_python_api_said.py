@@ -231,6 +231,32 @@ def test_a_few_stray_text_values_stay_a_warning(trained, va):
     ]
 
 
+def test_huge_and_infinite_numbers_in_a_frame_are_missing_as_in_a_file(trained, va):
+    """A DataFrame made in memory (not by ``ma.read_table``) scored 1e300 as a measurement,
+    where the command line reads it as missing and says so: the same rows got other risks."""
+    base, _ = trained
+    absent, huge, endless = va.copy(), va.copy(), va.copy()
+    rows = va.index[:10]
+    absent.loc[rows, "chol"], huge.loc[rows, "chol"], endless.loc[rows, "chol"] = (
+        np.nan,
+        1e300,
+        np.inf,
+    )
+    expected = ma.predict(base.model, base.schema, absent)
+    for frame in (huge, endless):
+        with pytest.warns(UserWarning) as caught:
+            scores = ma.predict(base.model, base.schema, frame)
+        np.testing.assert_array_equal(scores, expected)
+        assert _said(caught, "infinite or beyond") == [
+            "10 value(s) of column 'chol' are infinite or beyond 1e+15 (not a measurement): "
+            "read as missing"
+        ]
+    assert huge.loc[rows, "chol"].eq(1e300).all()  # the caller's frame is left as it was
+    with pytest.warns(UserWarning) as caught:
+        ma.train_base(huge, base.schema, train_config=QUICK)
+    assert len(_said(caught, "infinite or beyond")) == 1
+
+
 # ----- 5. leaks kept at once -------------------------------------------------------------------
 def test_six_kept_leaks_are_one_warning(trained, va):
     base, _ = trained

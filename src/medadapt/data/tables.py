@@ -234,7 +234,7 @@ def read_table(
     _refuse_duplicate_names(list(frame.columns), given)
     if len(frame) == 0:
         raise DataError(f"{given} has a header but no rows; export the patient rows too")
-    frame.attrs["unusable_numbers"] = _blank_unusable_numbers(frame)
+    frame.attrs["unusable_numbers"] = blank_unusable_numbers(frame)
     frame.attrs["source"] = given  # for messages: "column 'bp' of --data FILE"
     if lines is not None and len(lines) == len(frame):  # each row's line, to say where
         frame.attrs["lines"] = lines.tobytes()  # bytes: copied and compared cheaply by pandas
@@ -416,7 +416,7 @@ def predictions_bytes(frame: pd.DataFrame, path: str | Path, probabilities: Sequ
 LARGEST_MEASUREMENT = 1e15  # beyond this no clinical value is plausible: an export error
 
 
-def _blank_unusable_numbers(frame: pd.DataFrame) -> dict[str, int]:
+def blank_unusable_numbers(frame: pd.DataFrame) -> dict[str, int]:
     """Infinite numbers and magnitudes beyond 1e15 become missing (they would wreck the
     training mean and standard deviation, or give confident answers); counts per column."""
     counts = {}
