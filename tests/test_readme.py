@@ -82,3 +82,11 @@ def test_a_missing_heart_csv_says_how_to_write_it_as_the_readme_does(tmp_path, m
         f"write it here with {EXAMPLE_COMMAND})"
     )
     assert EXAMPLE_COMMAND in (Path(__file__).parent.parent / "README.md").read_text()
+
+
+def test_every_images_function_the_readme_names_exists():
+    """The README named ``images.evaluate_job``, which ``medadapt.images`` does not have."""
+    from medadapt import images
+
+    named = set(re.findall(r"`images\.(\w+)`", README.read_text()))
+    assert named and not [name for name in sorted(named) if not hasattr(images, name)]
