@@ -27,6 +27,7 @@ import pandas as pd
 from torch import nn
 
 from medadapt.adapters import AdapterModel, method_names
+from medadapt.backbones.tabular import FTTransformer
 from medadapt.data.leaks import Leak, find_leaks, kept_leaks_warning, refuse_leaks
 from medadapt.data.missing_codes import read_as_missing
 from medadapt.data.schema import TableSchema, as_names, require_data_frame, unlabelled_note
@@ -185,6 +186,7 @@ def predict(
     probabilities, or values in the label's unit. ``adapter``: score through that adapter of
     ``model`` (the ``model`` of :func:`adapt`'s result); None: the base model alone."""
     fitting.require_network(model)  # before any warning about the rows
+    _check_table_network(model)
     _check_schema(schema)
     require_data_frame(frame)
     if len(frame) == 0:
@@ -338,6 +340,18 @@ def _warn_about_adapter_rows(schema: TableSchema, samples: TableSamples) -> None
     for note in adapter_sample_notes(samples, None, classes, "rows", "frame",
                                      fix="pass more rows in frame"):  # fmt: skip
         warnings.warn(note, UserWarning, stacklevel=3)
+
+
+def _check_table_network(model: nn.Module) -> None:
+    """A network of another modality failed in its forward as "unexpected keyword argument
+    'x_num'"."""
+    inner = getattr(model, "base_model", model)
+    if not isinstance(inner, FTTransformer):
+        raise ConfigError(
+            f"model is a {type(inner).__name__}, not a table model: pass the .model of a table "
+            "base (ma.BaseModel.load, ma.train_base) or adaptation; score images with "
+            "medadapt.images.predict_proba"
+        )
 
 
 def _check_adapters(

@@ -174,6 +174,33 @@ def test_arguments_of_the_wrong_kind_are_refused(base, source, target):
     assert "ma.train_base" in _refusal(err)
 
 
+def test_a_network_of_the_wrong_kind_is_refused_in_python_words(base, schema, target):
+    """A bare network as ``into`` failed as "'FTTransformer' object has no attribute
+    'add_adapter'", an image network as "unexpected keyword argument 'x_num'", and too few
+    adapter_ids as an IndexError."""
+    from torch import nn
+
+    with pytest.raises(MedadaptError) as err:
+        ma.adapt(base, target, method="lora", name="va", into=base.model)
+    assert _refusal(err) == (
+        "into must be an AdapterModel, not FTTransformer: pass ma.AdapterModel(base.model), or "
+        "the .model of an earlier adapt on this base"
+    )
+    with pytest.raises(MedadaptError) as err:
+        ma.adapt(base, target, method="lora", name="va", into=ma.AdapterModel(nn.Linear(2, 2)))
+    assert _refusal(err).startswith("into wraps a Linear, but the base model is a FTTransformer")
+    with pytest.raises(MedadaptError) as err:
+        ma.predict(nn.Linear(2, 2), schema, target)
+    assert _refusal(err).startswith("model is a Linear, not a table model")
+    adapted = ma.adapt(base, target, method="lora", name="va", train_config=QUICK)
+    with pytest.raises(MedadaptError) as err:
+        ma.predict(adapted.model, schema, target, adapter_ids=["va"])
+    assert _refusal(err) == (
+        "adapter_ids names 1 adapter(s) for 200 samples: pass one per sample (None for the "
+        "base model alone), or adapter= for all"
+    )
+
+
 def test_every_adapter_config_and_the_peft_export_are_public():
     from medadapt.adapters import DoraConfig, export_peft
 

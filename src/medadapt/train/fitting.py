@@ -255,6 +255,7 @@ def _with_adapter(
     if method not in method_names():
         choices = ", ".join([*method_names(), "full"])
         raise ConfigError(f"--method must be one of {choices}; got {method!r}")
+    _check_into(into, base)
     model = into if into is not None else AdapterModel(without_adapters(base.model))
     layers = growth.top_layers(model, top_blocks)
     config = default_config(
@@ -272,6 +273,23 @@ def _with_adapter(
         growth.cache_from(model, method, layers) if modality.caches_frozen_features else None
     )
     return model, trainable, cache_from
+
+
+def _check_into(into: Any, base: BaseModel) -> None:
+    """``into`` must be an AdapterModel over a network of the base's kind: a bare network
+    failed as "'FTTransformer' object has no attribute 'add_adapter'", and one of another
+    kind as "no module named 'head.linear' in VisionTransformer"."""
+    if into is None:
+        return
+    fix = "pass ma.AdapterModel(base.model), or the .model of an earlier adapt on this base"
+    if not isinstance(into, AdapterModel):
+        raise ConfigError(f"into must be an AdapterModel, not {type(into).__name__}: {fix}")
+    wrapped = type(getattr(base.model, "base_model", base.model)).__name__
+    if type(into.base_model).__name__ != wrapped:
+        raise ConfigError(
+            f"into wraps a {type(into.base_model).__name__}, but the base model is a "
+            f"{wrapped}: {fix}"
+        )
 
 
 def _stop_training(model: nn.Module) -> None:
@@ -308,5 +326,10 @@ def predict(
     if adapter_ids is None and isinstance(model, AdapterModel):
         adapter_ids = [adapter] * len(data)
     if adapter_ids is not None:
+        if len(adapter_ids) != len(data):
+            raise ConfigError(
+                f"adapter_ids names {len(adapter_ids)} adapter(s) for {len(data)} samples: "
+                "pass one per sample (None for the base model alone), or adapter= for all"
+            )
         data.adapter_ids = list(adapter_ids)
     return modality.scores(schema, predict_logits(model, data, batch_size or modality.batch_size))
