@@ -74,6 +74,11 @@ def test_class_names_spelt_alike():
     assert not spelt_alike("-1", "1") and not spelt_alike("T1-2", "T12")  # numbers keep "-"
     for series in [("grade1", "grade2"), ("typeA", "typeB"), ("stage2", "stage3")]:
         assert not spelt_alike(*series), series  # one of a series, not a typo
+    # short names: a trial's 'yse' for 'yes' became a third class, silently
+    for slip in [("yse", "yes"), ("yess", "yes"), ("ys", "yes"), ("nno", "no"), ("Yes", "yes")]:
+        assert spelt_alike(*slip), slip
+    for other in [("CAD", "CHD"), ("MI", "AMI"), ("MI", "MS"), ("A", "AB"), ("pos", "neg")]:
+        assert not spelt_alike(*other), other  # other short words, not slips
 
 
 def test_normal_is_the_negative_class_of_a_normal_abnormal_folder(tmp_path):

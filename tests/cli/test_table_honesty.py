@@ -129,6 +129,18 @@ def test_a_typo_in_the_label_is_no_new_class(tables, tmp_path):
     )
 
 
+def test_a_slip_in_a_short_label_is_no_new_class(tmp_path):
+    """'yse' among yes/no labels trained a three-class model without a word."""
+    frame = _table()
+    frame["diagnosis"] = np.where(frame["diagnosis"] == "malignant", "yes", "no")
+    frame.loc[[5, 9, 20], "diagnosis"] = "yse"
+    data = _written(tmp_path, "slip.csv", frame)
+    line = error_line(run_cli("train-base", "--data", data, "--label", "diagnosis",
+                              *TINY_TABLE, "--out", tmp_path / "b"))  # fmt: skip
+    assert line.startswith("error: label column 'diagnosis' has 3 rows of 'yse', spelt like 'yes'")
+    assert not (tmp_path / "b").exists()
+
+
 def test_a_label_coded_1_and_2_says_which_is_positive(tmp_path):
     frame = _table()
     frame["diagnosis"] = np.where(frame["diagnosis"] == "malignant", 1, 2)

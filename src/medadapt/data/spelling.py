@@ -46,8 +46,35 @@ def spelt_alike(a: str, b: str, *, folded_alike: bool = True) -> bool:
     if any(x == f"{p}{y}" or y == f"{p}{x}" for p in NEGATIONS):
         return False  # opposites: abnormal/normal
     shorter = min(len(a), len(b))
-    allowed = 2 if shorter >= 5 else 1 if shorter >= 4 else 0
+    if shorter < 4:  # no edit at all is safe here (CAD/CHD, MI/MS): only the commonest slips
+        return short_slip(x, y)
+    allowed = 2 if shorter >= 5 else 1
     return edit_distance(x, y) <= allowed
+
+
+def short_slip(a: str, b: str) -> bool:
+    """Whether a short name (``yes``, ``no``) is the other slipped: two neighbours swapped
+    (``yse``), a letter doubled (``yess``, ``nno``) or one dropped inside a word of three
+    letters or more (``ys``); never a letter changed or one added at either end, which make
+    other short words (``CAD``/``CHD``, ``MI``/``AMI``); letters only (``T1-2`` is a code).
+
+    >>> [short_slip("yse", "yes"), short_slip("yess", "yes"), short_slip("nno", "no")]
+    [True, True, True]
+    >>> [short_slip("ys", "yes"), short_slip("cad", "chd"), short_slip("mi", "ami")]
+    [True, False, False]
+    """
+    if not (a.isalpha() and b.isalpha()):
+        return False  # codes (T1-2, T12) are not words slipped
+    if len(a) == len(b):
+        return sorted(a) == sorted(b) and edit_distance(a, b) == 1
+    short, long = sorted((a, b), key=len)
+    if len(long) - len(short) != 1:
+        return False
+    dropped = [i for i in range(len(long)) if long[:i] + long[i + 1 :] == short]
+    doubled = any(long[i] == long[i + 1] for i in dropped if i + 1 < len(long))
+    doubled = doubled or any(long[i] == long[i - 1] for i in dropped if i > 0)
+    inside = len(long) >= 3 and any(0 < i < len(long) - 1 for i in dropped)
+    return doubled or inside
 
 
 def edit_distance(a: str, b: str) -> int:
