@@ -3,7 +3,10 @@
 Read labelled images (folders, path CSVs, DICOM, NIfTI, MedMNIST ``.npz``), train a ViT base
 model, adapt it (also to new classes, with the retention check) and score it: thin functions
 over the modality-independent training (:mod:`medadapt.train.fitting`) for an in-memory
-:class:`ImageDataset`; the command line's jobs are in :mod:`medadapt.workflows`.
+:class:`ImageDataset`; the command line's jobs are in :mod:`medadapt.workflows`. A base and an
+adapter record which images trained them as the command line's do (by content keys, never a
+path or pixel; :mod:`medadapt.modalities.images.splits`), so ``medadapt evaluate`` and
+``adapt`` recognise those images in any folder or file and leave them out.
 
 >>> from medadapt import images
 >>> images.ImageSchema(classes=("normal", "nodule"), channels=1, image_size=32).task
@@ -91,7 +94,12 @@ def train_base(
     ``positive_class``: of two classes, the one scored (what sensitivity is about); without
     it, as the command line decides: a dataset's classes in an order of their own are kept,
     sorted ones put a class that reads as negative (``normal``, ``healthy``, ...) first, and
-    else the one that sorts last is positive, with a warning naming ``positive_class``."""
+    else the one that sorts last is positive, with a warning naming ``positive_class``.
+
+    Every image of ``dataset`` trained the model (none is held out): the model records them
+    as ``train-base`` records its training images (in ``model.json``'s ``training["split"]``,
+    by file, pixel and stored-value keys; images built in memory, without files, by pixel
+    key alone), so ``medadapt evaluate`` and ``adapt`` leave them out of any data."""
     from medadapt.data.option_words import PYTHON
     from medadapt.modalities.images.classes import positive_last, sorted_positive_warning
 
@@ -117,12 +125,17 @@ def train_base(
         normalize="none" if normalize is None else normalize,  # type: ignore[arg-type]
         freeze_backbone=freeze_backbone,
     )
+    samples = ImageSamples(dataset)
     with _python_words():
-        return fitting.train_base(
-            _modality(), schema, ImageSamples(dataset), options=options,
+        base = fitting.train_base(
+            _modality(), schema, samples, options=options,
             train_config=train_config, seed=seed, freeze_backbone=freeze_backbone,
             on_epoch=on_epoch,
         )  # fmt: skip
+    base.training["split"], base.side_files = _modality().base_split(
+        None, samples, *_all_trained(samples), **_split_extras(dataset, seed)
+    )
+    return base
 
 
 def adapt(
@@ -143,7 +156,13 @@ def adapt(
     """Train adapter ``name`` (for ``full``: a fine-tuned copy) on ``dataset``, whose classes
     are the base classes followed by ``new_classes`` (see :mod:`medadapt.train.growth`).
     ``allow_one_class``: train although the images hold one class (refused by default: the
-    adapter can then only learn to call every image that class)."""
+    adapter can then only learn to call every image that class).
+
+    Every image of ``dataset`` trained the adapter: ``save_adapter`` writes them beside it
+    as ``medadapt adapt`` does (``split.json``, by file, pixel and stored-value keys; images
+    built in memory by pixel key alone; named in ``adapter.json``'s ``split``), so
+    ``medadapt evaluate`` leaves them out of any data. (A fully fine-tuned copy, ``full``, is
+    a bare network here: nothing saves it with a record.)"""
     from medadapt.adapters import method_names
 
     if not isinstance(base, BaseModel) or not isinstance(base.schema, ImageSchema):
@@ -170,13 +189,47 @@ def adapt(
             "would call every image that class: pass images of at least two classes "
             "(allow_one_class=True trains it all the same)"
         )
+    samples = ImageSamples(dataset, SourceInfo(n_source=len(dataset)))
     with _python_words():
-        return fitting.adapt(
-            _modality(), base, ImageSamples(dataset, SourceInfo(n_source=len(dataset))),
+        result = fitting.adapt(
+            _modality(), base, samples,
             method=method, name=name, new_classes=new_classes, top_blocks=top_blocks,
             into=into, train_config=train_config, seed=seed, retention=retention,
             on_epoch=on_epoch,
         )  # fmt: skip
+    _recording_training_images(result, samples, seed)
+    return result
+
+
+# ----- which images trained a model ------------------------------------------------------------
+def _all_trained(samples: ImageSamples) -> tuple[np.ndarray, np.ndarray]:
+    """``(train, test)`` sample indices: every image trained the model, none is held out."""
+    every = np.arange(len(samples))
+    return every, every[:0]
+
+
+def _split_extras(dataset: ImageDataset, seed: int) -> dict[str, Any]:
+    """What the command line records beside the keys that the Python API knows: the seed,
+    and the ``.npz`` array read (``adapt --old-data`` reads that array of the base's file)."""
+    source = dataset.source or {}
+    npz = {"npz_split": source["split"]} if source.get("kind") == "npz" else {}
+    return {"seed": seed, **npz}
+
+
+def _recording_training_images(result: Adaptation, samples: ImageSamples, seed: int) -> None:
+    """Which images trained adapter ``name``, as the command line's adapt records them: the
+    summary in its manifest's ``split`` and the keys in ``split.json`` beside it, which
+    ``save_adapter`` writes (a fully fine-tuned copy is a bare network: nothing saves it)."""
+    from medadapt.adapters import AdapterModel
+    from medadapt.modalities.images.splits import SPLIT_FILE
+
+    if not isinstance(result.model, AdapterModel):
+        return
+    summary, _, raw = _modality().adapter_split(
+        None, samples, *_all_trained(samples), **_split_extras(samples.dataset, seed)
+    )
+    result.model.adapter_metadata.setdefault(result.name, {})["split"] = summary
+    result.model.adapter_files.setdefault(result.name, {})[SPLIT_FILE] = raw
 
 
 @torch.no_grad()

@@ -512,6 +512,26 @@ def test_a_test_split_too_small_for_any_estimate_says_none_will_be_reported(base
     assert f"note: evaluate will not report the estimates marked 'not reported': {why}" in said
 
 
+def test_a_category_coded_otherwise_at_the_site_is_said_before_adapting(base, tmp_path):
+    """A trial's site wrote sex as M/F: adapt and evaluate warned "200 of 200 rows have a
+    'sex' value the model never learned" without the model's own spelling, check-data not
+    at all."""
+    import pandas as pd
+
+    heart = pd.read_csv(bundled_path())
+    heart["sex"] = heart["sex"].map({"Male": "M", "Female": "F"})
+    result = run_cli("check-data", "--data", _written(tmp_path, heart), "--base", base,
+                     "--group-column", "dataset", "--group", VA)  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert (
+        "warning: 200 of 200 rows have a 'sex' value the model never learned (rare in its "
+        "training rows, or coded otherwise) and are scored as 'unseen'; every row, so 'sex' "
+        "may be coded otherwise here: the model learned 'Female', 'Male'; recode 'sex' as in "
+        "training"
+    ) in result.stdout.splitlines()
+    assert "'M'" not in result.stdout and "'F'" not in result.stdout  # the file's values: never
+
+
 def test_a_site_of_one_class_names_the_flags_to_check(base, tmp_path):
     """The review: "the criteria do not apply: the 200 patients hold one class only", exit 0,
     and no flag named."""
@@ -525,7 +545,8 @@ def test_a_site_of_one_class_names_the_flags_to_check(base, tmp_path):
     assert result.code == 0, result.stderr
     why = ("the 200 patients hold one class only (all of class '1'); check --group (the "
            f"patients of dataset = {VA}) and --label (the outcome read)")  # fmt: skip
-    assert " ".join(result.stdout.split()).startswith(
+    said = [line for line in result.stdout.splitlines() if not line.startswith("warning: ")]
+    assert " ".join(" ".join(said).split()).startswith(  # after adapt's warnings on the rows
         f"check-data: the sample-size criteria do not apply: {why} wrote "
     )
     assert json.loads(out.read_text())["why"] == why

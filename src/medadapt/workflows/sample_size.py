@@ -194,6 +194,8 @@ def check_sample_size(
     refused["warnings"] = split.unrecognised + refused["warnings"]
     refused["skipped_files"] = samples.skipped_files()  # --on-error skip: printed, in --json
     target, noun = samples.subset(chosen), counted(modality, samples)
+    # what adapt says of the rows' values (a category coded otherwise, zeros, text), before
+    refused["warnings"] += modality.sample_notes(base.schema, target)
     if modality.task(base.schema) != "regression":  # patients, where one has several samples
         here = count_patients(target, modality.classes(base.schema), noun)
         rare = rare_class_note(here.per_class, here.noun, where, total=here.total)

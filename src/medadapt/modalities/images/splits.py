@@ -11,7 +11,10 @@ whose pixels do not (PNGs saved again with another compression, an RGB copy of a
 a file re-exported by an anonymiser or a PACS) is recognised too: a sample is in a split when
 either of its keys is. Keys are hashes: no pixel, path or patient id is stored. Splits
 recorded by earlier versions are still honoured: file keys alone, or sample indices into one
-source (checked by its digest) on that source.
+source (checked by its digest) on that source. A model trained from the Python API
+(:mod:`medadapt.images`) records every image of its ``ImageDataset`` as a training image, none
+held out and no source file (``source_sha256`` empty: no folder is taken for its own source);
+an image built in memory, without a file, by its pixel key alone (:func:`content_keys`).
 
 The rules, as on tables: an adapter's test images come only from images (and patients) the
 base model never trained on (the base's own held-out images never train the adapter: they stay
@@ -48,22 +51,40 @@ def split_record(
     digest: str, dataset: ImageDataset, train: np.ndarray, test: np.ndarray, **extra: Any
 ) -> dict[str, Any]:
     """The split of ``dataset`` into ``train`` and ``test`` sample indices, by file key and
-    by pixel key (``test_digest``: of the file keys, as earlier versions)."""
+    by pixel key (``test_digest``: of the file keys, as earlier versions); only content keys
+    (:func:`content_keys`): an image built in memory is recorded by its pixel key alone."""
     train, test = np.asarray(train).tolist(), np.asarray(test).tolist()
-    keys, pixels = dataset.sample_keys(), dataset.pixel_keys()
-    test_keys = sorted({keys[i] for i in test})
+    keys, pixels = content_keys(dataset)
+
+    def found(which: list[str | None], part: list[int]) -> list[str]:
+        return sorted({key for i in part if (key := which[i]) is not None})
+
+    test_keys = found(keys, test)
     return {
         "source_sha256": digest,
         "n_samples": len(dataset),
         "n_train": len(train),
         "n_test": len(test),
-        "train_keys": sorted({keys[i] for i in train}),
+        "train_keys": found(keys, train),
         "test_keys": test_keys,
-        "train_pixel_keys": sorted({pixels[i] for i in train}),
-        "test_pixel_keys": sorted({pixels[i] for i in test}),
+        "train_pixel_keys": found(pixels, train),
+        "test_pixel_keys": found(pixels, test),
         "test_digest": keys_digest(test_keys),
         **extra,
     }
+
+
+def content_keys(dataset: ImageDataset) -> tuple[list[str | None], list[str | None]]:
+    """Per sample, its file key and its pixel key, None where it has none to record: a data
+    set built in memory (no ``keys``: its :meth:`~ImageDataset.sample_keys` are then paths or
+    positions, which name an image rather than hash it) has no file keys, and its images of
+    one value throughout no pixel key (theirs falls back to that name). Every loader gives
+    file keys, so a data set read from files keeps both."""
+    files, pixels = dataset.sample_keys(), dataset.pixel_keys()
+    if dataset.keys:
+        return list(files), list(pixels)
+    named = [None if p == f else p for p, f in zip(pixels, files, strict=True)]
+    return [None] * len(files), named
 
 
 def in_split(

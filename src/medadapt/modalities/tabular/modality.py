@@ -609,8 +609,20 @@ def _unseen_notes(schema: TableSchema, frame: pd.DataFrame, unseen: dict[str, in
             note += (f"; {spelt[column]['rows']} of them differ from a category it learned only "
                      f"in upper/lower case (e.g. {spelt[column]['learned']!r}): recode {column!r} "
                      "as in training")  # fmt: skip
+        elif 2 * n >= len(frame):  # most rows: likely coded otherwise here ('M' for 'Male')
+            note += (f"; {'every row' if n == len(frame) else 'most rows'}, so {column!r} may be "
+                     f"coded otherwise here: the model learned {_learned(schema, column)}; "
+                     f"recode {column!r} as in training")  # fmt: skip
         notes.append(note)
     return notes
+
+
+def _learned(schema: TableSchema, column: str, shown: int = 6) -> str:
+    """The categories the model learned for ``column`` (its own, never a file's values)."""
+    [spec] = [spec for spec in schema.categorical_features if spec.name == column]
+    names = [repr(str(c)) for c in spec.categories]
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
 
 
 def _uncoded(schema: TableSchema) -> list[Any]:
