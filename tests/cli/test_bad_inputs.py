@@ -229,6 +229,14 @@ CASES = [
          flag="--allow-absent-columns", says="'chol'"),
     case("evaluate: wrong --label", *EVALUATE, "--label", "age", flag="--label",
          says="predicts 'num'"),
+    case("evaluate: the adapter's group column renamed", *EVALUATE[:-1], "{renamed_group}",
+         flag="--group-column COL --group 'VA Long Beach'",
+         says="has no column 'dataset' to pick that group's rows by: every row would be "
+         "scored, whatever its group; pass --group-column COL --group 'VA Long Beach' naming the "
+         "column that holds the group in this file, or --all-groups to score every row "
+         "deliberately"),
+    case("evaluate: --all-groups with --group", *EVALUATE, "--all-groups", "--group", VA,
+         flag="--all-groups", says="scores every group and --group only one: pass one of them"),
     case("evaluate: adapter of another base", "evaluate", "--base", "{image_base}", "--adapter",
          "{adapter}", "--data", "{npz}", flag="--adapter", says="base"),
     case("evaluate: image base, table data", "evaluate", "--base", "{image_base}", "--data",

@@ -23,6 +23,11 @@ OTHER_GROUPS = (
     "920 rows have another value of 'dataset': they are scored with it too; to score only that "
     "group, keep only its rows in --data"
 )
+NO_GROUP_COLUMN = (
+    "warning: adapter 'va_long_beach_bottleneck' is for dataset = 'VA Long Beach', but --data "
+    "has no column 'dataset': rows of other groups cannot be told apart and may be scored with "
+    "it; to score only that group, keep only its rows in --data"
+)
 
 
 def mostly_missing(lacking: int, n: int) -> str:
@@ -137,7 +142,9 @@ def test_predict_says_nothing_of_groups_on_the_adapters_own_group(workspace, tmp
     assert _warnings(result.stdout) == [mostly_missing(53, 200)]  # nothing of groups
 
 
-def test_predict_is_silent_without_the_group_column(workspace, tmp_path):
+def test_predict_says_it_cannot_tell_groups_without_the_group_column(workspace, tmp_path):
+    """Every row is scored, as before, but no longer without a word: nothing tells the
+    adapter's group's rows from the others'."""
     _, paths = workspace
     no_groups = tmp_path / "no_groups.csv"
     pd.read_csv(paths["far"]).drop(columns=["dataset"]).to_csv(no_groups, index=False)
@@ -145,8 +152,9 @@ def test_predict_is_silent_without_the_group_column(workspace, tmp_path):
         "predict", "--base", paths["base"], "--adapter", paths["adapter"], "--data", no_groups,
         "--out", tmp_path / "p.csv",
     ))  # fmt: skip
-    mostly, far = _warnings(result.stdout)  # the one cholesterol of 700; nothing of groups
+    mostly, far, groups = _warnings(result.stdout)  # the one cholesterol of 700
     assert far.startswith(f"warning: {far_cholesterol(920)}") and mostly == mostly_missing(54, 920)
+    assert groups == NO_GROUP_COLUMN
 
 
 def test_predict_with_the_base_alone_says_nothing_of_groups(workspace, tmp_path):

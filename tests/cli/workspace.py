@@ -106,6 +106,9 @@ def _bad_tables(root: Path, heart: pd.DataFrame, paths: dict[str, Path]) -> None
     renamed = heart.rename(columns={"chol": "Cholesterol"})
     paths["renamed"] = root / "renamed.csv"
     renamed.to_csv(paths["renamed"], index=False)
+    # the adapter's group column under another name: nothing says which rows are VA Long Beach
+    paths["renamed_group"] = root / "renamed_group.csv"
+    heart.rename(columns={"dataset": "hospital"}).to_csv(paths["renamed_group"], index=False)
 
 
 def _bad_images(root: Path, paths: dict[str, Path]) -> None:

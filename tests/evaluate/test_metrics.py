@@ -570,3 +570,21 @@ def test_per_class_notes_count_images_where_patients_have_several():
     never = per_class_metrics(y, np.tile([0.8, 0.2], (30, 1)), ["clear", "lesion"], n_boot=20,
                               patients=patients)  # fmt: skip
     assert "no precision: 0 images called 'lesion' (at least 5 patients needed)" in never[1]["note"]
+
+
+def test_a_calibration_slope_interval_that_runs_off_says_so():
+    """A trial printed calibration slope 0.718 (0.523-16.290) without a word: resamples the
+    predictions nearly separate give slopes without bound."""
+    from medadapt.evaluate.metrics import RUNS_OFF
+
+    rng = np.random.default_rng(5)
+    y = (rng.random(40) < 0.4).astype(int)
+    z = np.where(y == 1, 1.3, -1.3) + rng.normal(0, 1.0, 40)
+    result = binary_metrics(y, 1 / (1 + np.exp(-z * 3.0)), n_boot=300, seed=0)
+    _, high = result["calibration_slope_ci"]
+    assert result["calibration_slope"] < 1 and high > 6 * result["calibration_slope"]
+    assert result["notes"]["calibration_slope"] == RUNS_OFF.format(unit="patient")
+    y = (rng.random(400) < 0.4).astype(int)  # more patients, less separated: a steady slope
+    z = np.where(y == 1, 0.8, -0.8) + rng.normal(0, 1.0, 400)
+    steady = binary_metrics(y, 1 / (1 + np.exp(-z * 1.6)), n_boot=300, seed=0)
+    assert steady["calibration_slope_ci"][1] < 3 and "calibration_slope" not in steady["notes"]

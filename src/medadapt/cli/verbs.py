@@ -250,6 +250,8 @@ def _evaluate(**values: Any) -> None:
         )
     if values["group"] is not None and not values["group"].strip():
         raise ConfigError("--group is empty; name the group to evaluate, or leave it out")
+    if values["all_groups"] and values["group"] is not None:
+        raise ConfigError("--all-groups scores every group and --group only one: pass one of them")
     modality = inputs.modality_of_base(base, data, probes(values))
     if threshold is not None:
         inputs.check_threshold_applies(base, adapter, modality)
@@ -267,7 +269,7 @@ def _evaluate(**values: Any) -> None:
     result = evaluate_job(
         base_dir=base, data=data, adapter_dir=adapter, options=options, label=values["label"],
         group_column=values["group_column"], group=values["group"],
-        threshold=0.5 if threshold is None else threshold,
+        all_groups=values["all_groups"], threshold=0.5 if threshold is None else threshold,
     )  # fmt: skip
     document = result.to_json()
     print_skipped(document, data)
@@ -355,6 +357,9 @@ ADAPT = [
 EVALUATE = [
     BASE, DATA, LABEL, ADAPTER, GROUP_COLUMN,
     Shared("group", str | None, None, "Evaluate only this group's samples."),
+    Shared("all_groups", bool, False, "Score every sample whatever its group, even where the "
+           "adapter was trained for one group and --data has no column saying which (a file "
+           "of that group alone); refused without it.", ("--all-groups",)),
     JSON, REPORT,
     Shared("threshold", float | None, None, "Operating point for sensitivity/specificity of a "
            "binary outcome (default 0.5)."),

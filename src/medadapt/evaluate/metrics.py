@@ -182,6 +182,14 @@ UNSTABLE = (
     "not reported: in more than 1 in 10 bootstrap resamples of these {unit}s it cannot be "
     "computed ({why}), so the value on these {unit}s is too unstable to report"
 )
+#: a calibration slope's upper 95% bound at least this high and this many times the slope:
+#: resamples nearly separated gave slopes without bound (a trial's 0.72, 0.52-16.3)
+RUNAWAY_SLOPE, RUNAWAY_TIMES = 3.0, 4.0
+RUNS_OFF = (
+    "the interval's upper end runs off: in some bootstrap resamples the predictions separate "
+    "the outcomes of these {unit}s almost perfectly, and a slope fitted there grows without "
+    "bound; the slope is barely estimable here: read only its lower end"
+)
 PERFECT = (
     "no interval: the model separates these {unit}s perfectly in every bootstrap resample, so "
     "its uncertainty cannot be estimated from them; a perfect score is rarely real: check for "
@@ -269,6 +277,12 @@ def _honest_intervals(out: dict[str, Any], notes: dict[str, str],
             out[f"{name}_ci"] = None
             perfect = _PERFECT_AT.get(name) is not None and out[name] == _PERFECT_AT[name]
             notes.setdefault(name, (PERFECT if perfect else NO_SPREAD).format(unit=unit))
+    high = (out.get("calibration_slope_ci") or [None, None])[1]
+    estimate = out.get("calibration_slope")
+    if high is not None and estimate is not None and high >= RUNAWAY_SLOPE and (
+        high >= RUNAWAY_TIMES * max(estimate, 0.25)
+    ):
+        notes.setdefault("calibration_slope", RUNS_OFF.format(unit=unit))
     _note_shifted_intervals(out, notes, unit)
 
 

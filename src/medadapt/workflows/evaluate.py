@@ -5,7 +5,9 @@ holds it (see :mod:`medadapt.workflows.splitting`), and says so where the file l
 model columns that recognise them or a model records none; on the adapter's own source it
 scores the adapter's held-out samples. With an adapter, the base model alone is scored on
 the same patients (the before/after view); for an adapter that added classes, the old
-classes' retention is measured on these samples instead.
+classes' retention is measured on these samples instead. An adapter trained for one group is
+not scored on a table without that group's column unless asked (``--all-groups``): every
+group's rows would pass for that group's; ``predict`` scores them and says so.
 """
 
 from __future__ import annotations
@@ -97,12 +99,15 @@ def evaluate_job(
     label: str | None = None,
     group_column: str | None = None,
     group: str | None = None,
+    all_groups: bool = False,
     threshold: float = 0.5,
     n_boot: int = 1000,
     report: Path | None = None,
 ) -> Evaluation:
     """Metrics of the base (+ adapter) on ``data`` with 95 % CIs, overall and per subgroup
-    (per class for classifiers that list classes); only samples neither trained on."""
+    (per class for classifiers that list classes); only samples neither trained on.
+    ``all_groups``: score ``data`` even where it has no column for the group the adapter was
+    trained for (refused otherwise: every group's samples would be scored as that group's)."""
     loaded = load_for_inference(base_dir, adapter_dir)
     modality, schema = loaded.modality, loaded.base.schema
     options = options if options is not None else modality.options()
@@ -114,6 +119,8 @@ def evaluate_job(
         "--new-classes)",
     )  # fmt: skip
     group_column = getattr(getattr(samples, "info", None), "group_column", group_column)
+    if group_column is None and not all_groups:
+        _refuse_without_group_column(loaded, data, samples)
     test, used, excluded, unrecognised = _samples_to_score(
         loaded, base_dir, adapter_dir, data, samples, group_column, group
     )
@@ -134,7 +141,7 @@ def evaluate_job(
         recorded_retention=record.retention, full_finetune=record.full_finetune,
         skipped_files=samples.skipped_files(),
         data_warnings=(modality.sample_notes(schema, test) + unrecognised
-                       + _other_groups(loaded, test, evaluating=True)
+                       + _other_groups(loaded, test, evaluating=True, named=group_column)
                        + _patients_forgotten(loaded, test)),
         leak_warnings=(kept_leak_warnings(loaded) + _forgotten(loaded)
                        + modality.scored_notes(schema, test)),
@@ -380,33 +387,97 @@ def _recorded_result(loaded: Loaded) -> list[str]:
             for key in (TOO_GOOD_KEY, BACKWARDS) if notes.get(key)]  # fmt: skip
 
 
-def _other_groups(loaded: Loaded, samples, evaluating: bool = False) -> list[str]:
-    """A warning when the adapter (or fine-tuned model) was trained for one group and
-    ``samples`` hold others: scored all the same (a user may mean it), but said
-    (``evaluating``: its figures then describe the other groups)."""
+def _trained_for(loaded: Loaded) -> tuple[str, str, str] | None:
+    """``(the model in words, group column, group)`` the adapter (or fine-tuned model) was
+    trained for; None when it records no group."""
     summary = loaded.record.data_summary
     if summary is None:
         summary = loaded.base.training.get("adapted", {}).get("data_summary") or {}
     column, group = summary.get("group_column"), summary.get("group")
     if not column or group is None:
+        return None
+    model = f"adapter {loaded.adapter!r}" if loaded.adapter else "the fine-tuned model in --base"
+    return model, column, str(group)
+
+
+def _lacks_group_column(loaded: Loaded, samples, column: str) -> bool:
+    """Whether ``samples`` come from data without the group column ``column``: said only by
+    a modality whose groups are always a column of ``--data`` (a table's), where no values
+    means no column."""
+    modality = loaded.modality
+    return modality.needs_label and modality.group_values(samples, column) is None
+
+
+def _refuse_without_group_column(loaded: Loaded, data, samples) -> None:
+    """Refuse to evaluate an adapter trained for one group on ``data`` that has no column
+    for that group (renamed, ``site`` for ``dataset``): its samples of every group would be
+    scored and the figures read as the adapter's, without a word."""
+    trained = _trained_for(loaded)
+    if trained is None or not _lacks_group_column(loaded, samples, trained[1]):
+        return
+    model, column, group = trained
+    noun = loaded.modality.noun
+    raise DataError(
+        f"{model} is for {column} = {group!r}, but --data {data} has no column {column!r} to "
+        f"pick that group's {noun} by: every {noun[:-1]} would be scored, whatever its group; "
+        f"pass --group-column COL --group {group!r} naming the column that holds the group in "
+        f"this file, or --all-groups to score every {noun[:-1]} deliberately"
+    )
+
+
+def _other_groups(
+    loaded: Loaded, samples, evaluating: bool = False, named: str | None = None
+) -> list[str]:
+    """A warning when the adapter (or fine-tuned model) was trained for one group and
+    ``samples`` hold others, or (tables) hold no column to tell: scored all the same (a user
+    may mean it), but said (``evaluating``: its figures then describe the other groups).
+    ``named``: the group column named for this data (``--group-column``), read where the
+    recorded one is absent (renamed)."""
+    trained = _trained_for(loaded)
+    if trained is None:
         return []
-    values = loaded.modality.group_values(samples, column)
+    model, column, group = trained
+    modality, noun = loaded.modality, loaded.modality.noun
+    here = column
+    values = modality.group_values(samples, column)
+    if values is None and named:
+        here, values = named, modality.group_values(samples, named)
     if values is None:
-        return []
-    n_other = int(np.sum((values != str(group)) & (values != MISSING_LABEL)))
+        return _no_group_column(loaded, model, column, group, evaluating=evaluating)
+    n_other = int(np.sum((values != group) & (values != MISSING_LABEL)))
     if n_other == 0:
         return []
-    model = f"adapter {loaded.adapter!r}" if loaded.adapter else "the fine-tuned model in --base"
-    noun = loaded.modality.noun
     if evaluating:
         return [
             f"{model} is for {column} = {group!r}, but {n_other} of the {len(values)} {noun} "
-            f"scored have another value of {column!r}: these figures describe it there, not "
-            f"where it was trained; to score that group only, pass --group-column {column} "
+            f"scored have another value of {here!r}: these figures describe it there, not "
+            f"where it was trained; to score that group only, pass --group-column {here} "
             f"--group {group!r}"
         ]
     return [
         f"{model} is for {column} = {group!r}, but {n_other} of {len(values)} {noun} have "
         f"another value of {column!r}: they are scored with it too; to score only that "
         f"group, keep only its {noun} in --data"
+    ]
+
+
+def _no_group_column(
+    loaded: Loaded, model: str, column: str, group: str, *, evaluating: bool
+) -> list[str]:
+    """The warning when the data has no column for the group ``model`` was trained for (a
+    table's renamed, ``hospital`` for ``dataset``): nothing tells its groups apart, so all
+    its samples are scored (``evaluating``: as ``--all-groups`` asked)."""
+    if not loaded.modality.needs_label:  # groups not a column of --data: nothing to say
+        return []
+    noun = loaded.modality.noun
+    said = f"{model} is for {column} = {group!r}, but --data has no column {column!r}"
+    if evaluating:
+        return [
+            f"{said}: every {noun[:-1]} was scored (--all-groups), so these figures describe "
+            f"it on whichever groups --data holds; to score that group only, pass "
+            f"--group-column COL --group {group!r} naming the column that holds the group"
+        ]
+    return [
+        f"{said}: {noun} of other groups cannot be told apart and may be scored with it; to "
+        f"score only that group, keep only its {noun} in --data"
     ]
