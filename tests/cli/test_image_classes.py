@@ -77,7 +77,14 @@ def test_class_names_spelt_alike():
     # short names: a trial's 'yse' for 'yes' became a third class, silently
     for slip in [("yse", "yes"), ("yess", "yes"), ("ys", "yes"), ("nno", "no"), ("Yes", "yes")]:
         assert spelt_alike(*slip), slip
-    for other in [("CAD", "CHD"), ("MI", "AMI"), ("MI", "MS"), ("A", "AB"), ("pos", "neg")]:
+    for other in [
+        ("CAD", "CHD"),
+        ("MI", "AMI"),
+        ("MI", "MS"),
+        ("A", "AB"),
+        ("pos", "neg"),
+        ("dx", "xd"),
+    ]:
         assert not spelt_alike(*other), other  # other short words, not slips
 
 

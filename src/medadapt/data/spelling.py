@@ -53,10 +53,11 @@ def spelt_alike(a: str, b: str, *, folded_alike: bool = True) -> bool:
 
 
 def short_slip(a: str, b: str) -> bool:
-    """Whether a short name (``yes``, ``no``) is the other slipped: two neighbours swapped
-    (``yse``), a letter doubled (``yess``, ``nno``) or one dropped inside a word of three
-    letters or more (``ys``); never a letter changed or one added at either end, which make
-    other short words (``CAD``/``CHD``, ``MI``/``AMI``); letters only (``T1-2`` is a code).
+    """Whether a short name (``yes``, ``no``) is the other slipped: two neighbours swapped in
+    three letters (``yse``; in two, ``dx``/``xd`` are other words), a letter doubled
+    (``yess``, ``nno``) or one dropped inside a word of three letters or more (``ys``); never
+    a letter changed or one added at either end, which make other short words
+    (``CAD``/``CHD``, ``MI``/``AMI``); letters only (``T1-2`` is a code).
 
     >>> [short_slip("yse", "yes"), short_slip("yess", "yes"), short_slip("nno", "no")]
     [True, True, True]
@@ -65,8 +66,8 @@ def short_slip(a: str, b: str) -> bool:
     """
     if not (a.isalpha() and b.isalpha()):
         return False  # codes (T1-2, T12) are not words slipped
-    if len(a) == len(b):
-        return sorted(a) == sorted(b) and edit_distance(a, b) == 1
+    if len(a) == len(b):  # two letters swapped: another word (dx/xd, no/on)
+        return len(a) >= 3 and sorted(a) == sorted(b) and edit_distance(a, b) == 1
     short, long = sorted((a, b), key=len)
     if len(long) - len(short) != 1:
         return False

@@ -277,13 +277,16 @@ def _honest_intervals(out: dict[str, Any], notes: dict[str, str],
             out[f"{name}_ci"] = None
             perfect = _PERFECT_AT.get(name) is not None and out[name] == _PERFECT_AT[name]
             notes.setdefault(name, (PERFECT if perfect else NO_SPREAD).format(unit=unit))
-    high = (out.get("calibration_slope_ci") or [None, None])[1]
-    estimate = out.get("calibration_slope")
-    if high is not None and estimate is not None and high >= RUNAWAY_SLOPE and (
-        high >= RUNAWAY_TIMES * max(estimate, 0.25)
-    ):
+    if _runs_off(out.get("calibration_slope"), out.get("calibration_slope_ci")):
         notes.setdefault("calibration_slope", RUNS_OFF.format(unit=unit))
     _note_shifted_intervals(out, notes, unit)
+
+
+def _runs_off(slope: float | None, interval: Sequence[float] | None) -> bool:
+    """Whether a calibration slope's interval runs off upwards (:data:`RUNS_OFF`)."""
+    if slope is None or not interval:
+        return False
+    return interval[1] >= max(RUNAWAY_SLOPE, RUNAWAY_TIMES * max(slope, 0.25))
 
 
 def _note_shifted_intervals(out: dict[str, Any], notes: dict[str, str], unit: str) -> None:
