@@ -258,13 +258,53 @@ training rows it alone predicts 'diagnosis' with AUROC 0.981: these figures may 
     return out
 
 
+def base_kept_leaks(training: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The columns the model of a base folder kept with ``--allow-leak``, as its record
+    (``training``) holds them: the base's own, then (one not said already) those of a fully
+    fine-tuned model there; what an adapter on it records as its base's
+    (``base_model["allowed_leaks"]``)."""
+    out: dict[Any, dict[str, Any]] = {}
+    for leak in [*_leaks(training), *_leaks(training.get("adapted"))]:
+        out.setdefault(leak["column"], dict(leak))
+    return list(out.values())
+
+
+def _leaks(record: Any) -> list[Mapping[str, Any]]:
+    """The well-formed kept columns of a model's record (``training`` or its ``adapted``)."""
+    kept = record.get("allowed_leaks") if isinstance(record, Mapping) else None
+    return [leak for leak in kept or []
+            if isinstance(leak, Mapping) and isinstance(leak.get("column"), str)]  # fmt: skip
+
+
+def base_kept_leak_notes(
+    training: Mapping[str, Any], label: Any, *, what: str = "these figures"
+) -> list[str]:
+    """:func:`kept_leak_notes` for the columns the model of a base folder kept (its record's
+    ``training``): the base's on its training rows, a fully fine-tuned model's on the rows it
+    was fine-tuned on. An adapter's figures rest on them too: ``adapt`` says them as
+    ``evaluate`` does."""
+    own = _leaks(training)
+    said = {leak["column"] for leak in own}
+    fine_tuned = [leak for leak in _leaks(training.get("adapted")) if leak["column"] not in said]
+    return [
+        *kept_leak_notes(own, label, what=what, whose=BASE_ROWS),
+        *kept_leak_notes(fine_tuned, label, what=what, whose=FINE_TUNED_ROWS),
+    ]
+
+
 def with_kept_leaks(
-    metrics: dict[str, Any], allowed: list[dict[str, Any]], label: Any, *, whose: str
+    metrics: dict[str, Any],
+    allowed: list[dict[str, Any]],
+    label: Any,
+    *,
+    whose: str,
+    base_notes: list[str] | None = None,
 ) -> dict[str, Any]:
     """``metrics`` with a note (:data:`ALLOWED_LEAK`) saying that they may
     rest on the columns kept with ``--allow-leak``: the registry, its cards and ``serve``
-    show it beside the figures, as they show "too good to be true"."""
-    notes = kept_leak_notes(allowed, label, whose=whose)
+    show it beside the figures, as they show "too good to be true". ``base_notes``: an
+    adapter's base's (:func:`base_kept_leak_notes`), said first."""
+    notes = [*(base_notes or []), *kept_leak_notes(allowed, label, whose=whose)]
     if not notes:
         return metrics
     return {**metrics, "notes": {**(metrics.get("notes") or {}), ALLOWED_LEAK: "; ".join(notes)}}
@@ -298,6 +338,9 @@ class AdapterRecord:
     feature_cache: Any = None
     split: dict[str, Any] | None = None  # which data, and checksums of which samples
     intended_use: str | None = None
+    # the base it was trained on: its path, training groups, classes and the columns it kept
+    # with --allow-leak (``allowed_leaks``, :func:`base_kept_leaks`; absent when none or
+    # when recorded by an older medadapt)
     base_model: dict[str, Any] | None = None
     train_seconds: float | None = None
     trainable_params: int | None = None

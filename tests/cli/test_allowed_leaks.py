@@ -52,7 +52,8 @@ def workspace(tmp_path_factory):
     refused_adapt = run_cli(*adapt)
     adapted = run_cli(*adapt, "--allow-leak", "lab")
     assert adapted.code == 0, adapted.stderr
-    return {"root": root, "data": data, "refused": refused, "refused_adapt": refused_adapt}
+    return {"root": root, "data": data, "refused": refused, "refused_adapt": refused_adapt,
+            "adapt": adapt, "adapted": adapted}  # fmt: skip
 
 
 def test_train_base_refusal_says_threshold_rows_and_both_flags(workspace):
@@ -97,6 +98,26 @@ def test_the_models_record_the_columns_kept(workspace):
     }  # fmt: skip
     noted = metadata["metrics"]["notes"]["allowed_leak"]
     assert ADAPTER_LEAK.format(what="these figures") in noted
+
+
+def test_the_adapter_says_its_bases_columns_first_and_each_once(workspace, tmp_path):
+    """The base's kept column ('copy', which gives the label away at site C too) is said as
+    the base's, then the adapter's own ('lab'): in adapt's warnings (evaluate's words), beside
+    the adapter's metrics and among its base's record; never twice, even when adapt is given
+    --allow-leak for it again."""
+    figures = [BASE_LEAK.format(what="these figures"), ADAPTER_LEAK.format(what="these figures")]
+    both = run_cli(*workspace["adapt"][:-1], tmp_path / "both", "--allow-leak", "lab,copy")
+    assert both.code == 0, both.stderr
+    for adapted, folder in ((workspace["adapted"], workspace["root"] / "adapter"),
+                            (both, tmp_path / "both")):  # fmt: skip
+        said = adapted.stdout.splitlines() + adapted.stderr.splitlines()
+        assert [line for line in said if "was kept deliberately" in line] == [
+            f"warning: {figures[0]}"
+        ]
+        metadata = json.loads((folder / "adapter.json").read_text())["metadata"]
+        assert metadata["metrics"]["notes"]["allowed_leak"] == "; ".join(figures)
+        assert [leak["column"] for leak in metadata["allowed_leaks"]] == ["lab"]
+        assert [leak["column"] for leak in metadata["base_model"]["allowed_leaks"]] == ["copy"]
 
 
 def test_evaluate_and_predict_repeat_them(workspace, tmp_path):

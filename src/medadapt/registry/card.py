@@ -442,7 +442,8 @@ def _federated_cell(federated: dict[str, Any], personalised: Any = None) -> str:
 
 def _base_words(base: dict[str, Any]) -> str:
     """What the adapter records of its base model, in words: ``classes: normal, mass; trained
-    on groups Cleveland, Hungary`` (other fields as ``field: value``)."""
+    on groups Cleveland, Hungary; kept with --allow-leak: copy`` (other fields as ``field:
+    value``)."""
     said = []
     for key, value in base.items():
         if value is None or value == [] or value == {}:
@@ -450,6 +451,9 @@ def _base_words(base: dict[str, Any]) -> str:
         if key == "training_groups":
             groups = value if isinstance(value, list) else list(value)
             said.append(f"trained on groups {', '.join(map(str, groups))}")
+        elif key == "allowed_leaks" and isinstance(value, list):  # as registry bases says them
+            columns = [str(leak.get("column")) for leak in value if isinstance(leak, dict)]
+            said.append(f"kept with --allow-leak: {', '.join(columns)}")
         else:
             shown = ", ".join(map(str, value)) if isinstance(value, list) else _cell(value)
             said.append(f"{key.replace('_', ' ')}: {shown}")

@@ -22,7 +22,13 @@ from medadapt.evaluate.sufficiency import adapter_sample_notes
 from medadapt.fileio import atomic_write_bytes
 from medadapt.modalities.base import Modality, Samples, modality_of, names
 from medadapt.modalities.bundle import BaseModel
-from medadapt.results import ADAPTER_ROWS, AdapterRecord, with_kept_leaks
+from medadapt.results import (
+    ADAPTER_ROWS,
+    AdapterRecord,
+    base_kept_leak_notes,
+    base_kept_leaks,
+    with_kept_leaks,
+)
 from medadapt.train.fitting import Adaptation, adapt, training_config
 from medadapt.workflows import growth
 from medadapt.workflows.adapt_samples import GroupSamples, pick_samples
@@ -81,7 +87,8 @@ def adapt_job(
     _refuse_one_class(modality, base, picked, new_classes, group)
     used_rows = picked.samples.subset(np.concatenate([picked.used, picked.test_idx]))
     warnings = modality.check_training_rows(base.schema, used_rows, options, picked.where)
-    said = {leak["column"] for leak in base.training.get("allowed_leaks") or []}  # the base's
+    # the base's kept columns are said as the base's (its rows, its figures), never twice
+    said = {leak["column"] for leak in base_kept_leaks(base.training)}
     allowed = [leak for leak in modality.kept_leaks(base.schema, used_rows, options)
                if leak["column"] not in said]  # fmt: skip
     name = name or default_name(group, method, new_classes)
@@ -100,7 +107,9 @@ def adapt_job(
     notes = _rare_class(modality, base, picked, result.classes)
     notes += _warnings(modality, picked.train, picked.n_seen, len(picked.chosen), group,
                        train_fraction)  # fmt: skip
-    warnings = notes + picked.notes + warnings + modality.sample_notes(base.schema, picked.train)
+    kept = base_kept_leak_notes(base.training, getattr(base.schema, "label", None))
+    warnings = (notes + picked.notes + kept + warnings
+                + modality.sample_notes(base.schema, picked.train))  # fmt: skip
     adapter = None if result.method == "full" else result.name  # full: every weight trained
     intercepts = trained_intercepts(modality, result.model, adapter)  # not among Riley's p
     sample_size = adapter_sample_size(modality, base, result.trainable_params - intercepts,
@@ -302,9 +311,15 @@ def _adapter_record(
     allowed_leaks: list[dict[str, Any]] | None = None,
 ) -> AdapterRecord:
     """What is recorded beside the adapter: its task, data counts, metrics and split (and
-    the columns kept with ``--allow-leak``, with a note beside the metrics)."""
+    the columns kept with ``--allow-leak``, its own and its base's, with a note beside the
+    metrics that says the base's first)."""
     schema = base.schema
     label = getattr(schema, "label", None)
+    base_leaks = base_kept_leaks(base.training)
+    said = base_kept_leak_notes(base.training, label)  # the base's first, as evaluate says them
+    metrics = with_kept_leaks(
+        evaluation["overall"], allowed_leaks or [], label, whose=ADAPTER_ROWS, base_notes=said
+    )
     return AdapterRecord(
         kind=modality.kind,
         task=evaluation["overall"].get("task") or modality.task(schema),
@@ -329,10 +344,7 @@ def _adapter_record(
             **({"sample_size": sample_size} if sample_size else {}),
         ),
         n_skipped_files=len(picked.samples.skipped_files()),
-        metrics=with_forgetting(
-            with_kept_leaks(evaluation["overall"], allowed_leaks or [], label, whose=ADAPTER_ROWS),
-            extension.get("retention"),
-        ),
+        metrics=with_forgetting(metrics, extension.get("retention")),
         per_class=evaluation.get("per_class"),
         base_metrics=None if base_scores is None else base_scores["overall"],
         versus_base=None if base_scores is None else base_scores["versus_base"],
@@ -345,6 +357,7 @@ def _adapter_record(
             "path": str(Path(base_dir).resolve()),
             "training_groups": base.training.get("groups"),
             "classes": modality.classes(schema),
+            **({"allowed_leaks": base_leaks} if base_leaks else {}),
         },
         train_seconds=round(result.fit.seconds, 2),
         trainable_params=result.trainable_params,
