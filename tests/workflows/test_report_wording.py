@@ -658,3 +658,16 @@ def test_a_subgroup_table_without_any_auroc_shows_the_brier_score():
     one = {**withheld, "Other": {"auroc": 0.7, "brier": 0.5}}
     assert _subgroup_metric("binary", one, withheld) == "auroc"  # shown where one has it
     assert _subgroup_metric("regression", withheld) == "mae"
+
+
+def test_a_subgroup_s_error_in_the_label_s_unit_has_the_terminal_s_digits():
+    """A trial's HTML subgroup table showed MAE 44.63 (36.48–52.36) where the terminal
+    printed 44.6: three significant figures in the label's unit, as everywhere."""
+    from medadapt.evaluate.report import Report
+    from medadapt.workflows.reports import _groups
+
+    cell = {"n": 40, "mae": 44.634, "mae_ci": [36.481, 52.362], "notes": {}}
+    report = Report(title="t")
+    _groups(report, {"task": "regression", "subgroups": {"sex": {"F": cell, "M": cell}}}, None)
+    html = report.render()
+    assert "44.6 (36.5–52.4)" in html and "44.63" not in html

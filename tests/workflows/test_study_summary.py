@@ -385,3 +385,31 @@ def test_several_classes_without_an_auroc_are_ranked_by_the_brier_score():
         "score and calibration (AUROC and balanced accuracy could not be estimated), not "
         "accuracy."
     )
+
+
+def test_a_study_of_a_measured_outcome_prints_errors_to_three_significant_figures():
+    """A trial's regression study said "best mean MAE (49.514)" and "changed by -5.340 (95%
+    CI -29.293 to +18.612)" where its tables print MAE 44.6: digits beyond the third are
+    noise in the label's unit."""
+    shifts = np.linspace(-6.0, 6.0, 100)
+    points = []
+    curves = {
+        "bottleneck": {0.5: [55.2, 54.1, 56.3], 1.0: [49.6, 49.1, 49.8]},
+        "head_only": {1.0: [52.4, 53.3, 51.9]},
+    }
+    for strategy, by_fraction in curves.items():
+        for fraction, values in by_fraction.items():
+            for seed, value in enumerate(values):
+                metrics = {"mae": value, "mae_ci": [value - 6.0, value + 6.0], "n": 60,
+                           "resampled": {"mae": list(value + shifts)}}  # fmt: skip
+                points.append({"strategy": strategy, "fraction": fraction, "seed": seed,
+                               "n_train": round(fraction * 200), "metrics": metrics})  # fmt: skip
+    curves = aggregate(points, "regression")
+    found = conclusions({"task": "regression", "points": points}, curves)
+    said = " ".join(found["sentences"])
+    assert "has the best mean MAE (49.5), but" in said
+    gain = next(s for s in found["sentences"] if s.startswith("From 50% to 100%"))
+    assert gain.startswith(  # three significant figures of the interval's largest end
+        "From 50% to 100% of the target rows, the bottleneck adapter's MAE changed by -5.70 "
+        "(95% CI -7.58 to -3.82, over 3 seeds and the 60 test rows)"
+    )

@@ -21,6 +21,7 @@ from medadapt.evaluate.report.formatting import (
     counts_behind,
     fmt_ci,
     fmt_metric,
+    metric_digits,
     natural_order,
 )
 from medadapt.evaluate.report.plots import calibration_figure, metric_bars, roc_figure
@@ -331,7 +332,8 @@ def _groups(report: Report, result: dict[str, Any], base_scores: dict[str, Any] 
     def cell(metrics: dict[str, Any] | None) -> str:
         if metrics is None:
             return "–"
-        return fmt_ci(metrics.get(main), metrics.get(f"{main}_ci"), digits_for(metrics, 2))
+        digits = metric_digits(main, metrics.get(main), digits_for(metrics, 2))  # MAE 44.6
+        return fmt_ci(metrics.get(main), metrics.get(f"{main}_ci"), digits)
 
     for name, groups in after_all.items():
         report.section(f"By {name}")

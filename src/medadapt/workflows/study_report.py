@@ -11,7 +11,13 @@ from matplotlib import pyplot as plt
 
 from medadapt.evaluate.metrics import headline_metric, plural
 from medadapt.evaluate.report import Report
-from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, listed, natural_order
+from medadapt.evaluate.report.formatting import (
+    METRIC_LABELS,
+    fmt_ci,
+    listed,
+    metric_digits,
+    natural_order,
+)
 from medadapt.evaluate.report.plots import PALETTE, learning_curve_figure, metric_bars
 from medadapt.evaluate.small_cells import digits_for, small_cells_caption
 from medadapt.results import ADAPTED_READING_SENTENCE, grouped, needed_text, r2_text
@@ -298,7 +304,11 @@ def _subgroups(report: Report, study: dict[str, Any]) -> None:
                     value,
                     next(iter(by.values())).get("n"),
                     *[
-                        fmt_ci(m.get(metric), m.get(f"{metric}_ci"), digits_for(m, 2))
+                        fmt_ci(
+                            m.get(metric),
+                            m.get(f"{metric}_ci"),
+                            metric_digits(metric, m.get(metric), digits_for(m, 2)),
+                        )
                         for m in by.values()
                     ],
                 ]

@@ -11,8 +11,9 @@ import numpy as np
 from scipy import stats
 
 from medadapt.evaluate import bootstrap as bs
+from medadapt.evaluate.difference import signed_digits
 from medadapt.evaluate.metrics import LOWER_IS_BETTER
-from medadapt.evaluate.report.formatting import METRIC_LABELS, listed
+from medadapt.evaluate.report.formatting import METRIC_LABELS, listed, metric_digits, rounded
 from medadapt.workflows.labels import label
 from medadapt.workflows.strategies import JUDGED_FIRST, judged_adapter
 
@@ -43,6 +44,25 @@ METRIC_RANGE = {
     "rmse": (0.0, None),
     "r2": (None, 1.0),
 }
+
+
+def figure(metric: str, value: float, *beside: float) -> str:
+    """``value`` of ``metric`` with the digits the tables print it with (AUROC ``0.812``;
+    an error in the label's unit to three significant figures of the largest of ``value``
+    and ``beside``: MAE ``49.5``, not ``49.514``)."""
+    return rounded(float(value), _digits(metric, value, *beside))
+
+
+def change(metric: str, value: float, *beside: float) -> str:
+    """A signed change of ``metric`` (``+0.012``; MAE ``-5.3``) with the digits of the
+    largest of ``value`` and ``beside`` (its interval's ends), more where one would print
+    as 0."""
+    digits = signed_digits(_digits(metric, value, *beside), value, *beside)
+    return f"{float(value):+.{digits}f}"
+
+
+def _digits(metric: str, *values: float) -> int:
+    return metric_digits(metric, max(abs(float(v)) for v in values))
 
 
 def metric_range(metric: str, task: str) -> tuple[float | None, float | None]:
@@ -93,13 +113,12 @@ def adapter_verdicts(
     plateau, more_data, lines = None, None, []
     if adapter is None:
         return plateau, more_data, lines
-    name = METRIC_LABELS.get(metric, metric)
     worth = worth_having(metric, points)
     plateau = find_plateau(by_strategy[adapter], metric, worth)
     largest = max((e["fraction"] for e in by_strategy[adapter]), default=None)
     more_data = last_gain(points, adapter, metric, noun, worth)
     if plateau is not None:
-        said = plateau_sentence(adapter, name, plateau, largest, noun)
+        said = plateau_sentence(adapter, metric, plateau, largest, noun)
         lines.append(said if plateau["fraction"] == largest else _as_means(said, more_data))
     if more_data is not None:
         lines.append(more_data["sentence"])
@@ -216,9 +235,10 @@ def find_plateau(
 
 
 def plateau_sentence(
-    adapter: str, name: str, plateau: dict[str, Any], largest: float | None, noun: str
+    adapter: str, metric: str, plateau: dict[str, Any], largest: float | None, noun: str
 ) -> str:
     """Where the adapter's curve levels off, or that it only reaches its best at the end."""
+    name = METRIC_LABELS.get(metric, metric)
     if plateau["fraction"] == largest:
         where = (
             f"with all {plateau['n_train']:.0f} training {noun}"
@@ -239,7 +259,7 @@ def plateau_sentence(
     )
     if plateau.get("last_drop"):
         text += (
-            f" (at the largest size it scores {plateau['last_mean']:.3f}, "
+            f" (at the largest size it scores {figure(metric, plateau['last_mean'])}, "
             f"{plateau.get('worse', 'lower')} than at "
             f"{plateau['n_train']:.0f} {noun})"
         )
@@ -265,10 +285,13 @@ def last_gain(
     low, high, by_seed, gains = paired
     name = METRIC_LABELS.get(metric, metric)
     mean = float(np.mean(gains))
-    start = (
-        f"From {low:.0%} to {high:.0%} of the target {noun}, the {label(strategy)}'s {name} "
-        f"changed by {mean:+.3f}"
-    )
+
+    def start(*beside: float) -> str:  # the mean with its interval's digits
+        return (
+            f"From {low:.0%} to {high:.0%} of the target {noun}, the {label(strategy)}'s {name} "
+            f"changed by {change(metric, mean, *beside)}"
+        )
+
     if len(gains) < 2:
         return {
             "from": low,
@@ -276,24 +299,25 @@ def last_gain(
             "gain": mean,
             "ci": None,
             "improving": None,
-            "sentence": f"{start} with one seed: one seed gives no interval, so whether more "
+            "sentence": f"{start()} with one seed: one seed gives no interval, so whether more "
             "data would help cannot be judged; run with --seeds 3 or more.",
         }
     interval = clip(t_interval(gains), difference_range(metric))
     if interval is None:
         return {
             "from": low, "to": high, "gain": mean, "ci": None, "improving": None,
-            "sentence": f"{start} in each of the {len(gains)} seeds: seeds that agree exactly "
+            "sentence": f"{start()} in each of the {len(gains)} seeds: seeds that agree exactly "
             "give no interval, so whether more data would help cannot be judged from them.",
         }  # fmt: skip
     n_test = _n_test(points, strategy, high)
     test_ci, why_not = _test_interval(points, strategy, metric, (low, high), noun)
     if test_ci is None:
         these = f"these {n_test} test {noun}" if n_test else f"these test {noun}"
+        ends = [change(metric, end, mean, *interval) for end in interval]
         return {
             "from": low, "to": high, "gain": mean, "ci": list(interval), "test_ci": None,
             "improving": None, "inconclusive": None,
-            "sentence": f"{start} (95% CI {interval[0]:+.3f} to {interval[1]:+.3f} over "
+            "sentence": f"{start(*interval)} (95% CI {ends[0]} to {ends[1]} over "
             f"{len(gains)} seeds, on {these} only): another set of patients could show no "
             f"gain, so whether more data would help is not judged ({why_not}).",
         }  # fmt: skip
@@ -305,7 +329,8 @@ def last_gain(
     improving, inconclusive, verdict = _gain_verdict(total, metric, worth, worth_said)
     over = f"over {len(gains)} seeds and the {n_test} test {noun}" if n_test else (
         f"over {len(gains)} seeds and the test {noun}")  # fmt: skip
-    sentence = f"{start} (95% CI {total[0]:+.3f} to {total[1]:+.3f}, {over}): {verdict}."
+    ends = [change(metric, end, mean, *total) for end in total]
+    sentence = f"{start(*total)} (95% CI {ends[0]} to {ends[1]}, {over}): {verdict}."
     return {
         "from": low,
         "to": high,

@@ -24,6 +24,7 @@ from medadapt.workflows.strategies import judged_adapter
 from medadapt.workflows.study_sentences import (
     adapter_verdicts,
     clip,
+    figure,
     followed_sentence,
     metric_range,
     t_interval,
@@ -173,7 +174,9 @@ def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]
             continue
         best, runner = ordered[0], ordered[1] if len(ordered) > 1 else None
         tied = [s for s, e in ordered[1:] if _overlap(best[1], e)]
-        level = [s for s, e in ordered[1:] if _level(best[1], e)]  # the same figure: no best
+        level = [
+            s for s, e in ordered[1:] if _level(best[1], e, metric)
+        ]  # the same figure: no best
         size = _size(by_strategy, fraction)
         best_per_size.append(
             {
@@ -274,25 +277,25 @@ def _lead_sentence(
     )
     if best[1].get("total_ci") is None:
         return (
-            f"{start} has the best mean {name} ({best[1]['mean']:.3f}), but without an "
+            f"{start} has the best mean {name} ({figure(metric, best[1]['mean'])}), but without an "
             "interval no conclusion can be drawn against the others."
         )
     if tied:
         return (
-            f"{start} has the best mean {name} ({best[1]['mean']:.3f}), but {which} "
+            f"{start} has the best mean {name} ({figure(metric, best[1]['mean'])}), but {which} "
             f"overlaps the {listed(label(s) for s in tied)}: no conclusion can be drawn "
             "between them."
         )
     return (
-        f"{start} is best ({name} {best[1]['mean']:.3f}), clearly ahead of the "
-        f"{label(runner[0])} ({runner[1]['mean']:.3f}): {which} does not overlap "
+        f"{start} is best ({name} {figure(metric, best[1]['mean'])}), clearly ahead of the "
+        f"{label(runner[0])} ({figure(metric, runner[1]['mean'])}): {which} does not overlap "
         "theirs."
     )
 
 
-def _level(best: dict[str, Any], other: dict[str, Any]) -> bool:
-    """The same mean as printed (three decimals): neither is the better."""
-    return round(float(best["mean"]), 3) == round(float(other["mean"]), 3)
+def _level(best: dict[str, Any], other: dict[str, Any], metric: str) -> bool:
+    """The same mean as printed (:func:`figure`): neither is the better."""
+    return figure(metric, best["mean"]) == figure(metric, other["mean"])
 
 
 def _level_sentence(
@@ -309,7 +312,7 @@ def _level_sentence(
     return (
         f"With {size:.0f} target {noun} ({fraction:.0%}), "
         f"{listed(f'the {label(s)}' for s in [best[0], *level])} have the same mean {name} "
-        f"({best[1]['mean']:.3f}): none of them is the best at this size."
+        f"({figure(metric, best[1]['mean'])}): none of them is the best at this size."
     )
 
 
