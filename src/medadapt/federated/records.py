@@ -16,10 +16,10 @@ from medadapt.modalities.base import Modality
 from medadapt.modalities.bundle import BaseModel
 from medadapt.results import (
     ADAPTER_ROWS,
-    ALLOWED_LEAK,
-    BASE_ROWS,
     AdapterRecord,
-    kept_leak_notes,
+    base_kept_leak_notes,
+    base_kept_leaks,
+    with_kept_leaks,
 )
 
 #: the join reply's config key: the columns a site kept with ``--allow-leak``, as JSON
@@ -54,33 +54,24 @@ def adapter_record(
     and a note beside the metrics names every kept column, the base's too, so the registry
     and its cards flag the adapter."""
     label = getattr(base.schema, "label", None)
-    said = {leak.get("column") for leak in base.training.get("allowed_leaks") or []}
+    base_leaks = base_kept_leaks(base.training)
+    said = {leak["column"] for leak in base_leaks}
     own = [leak for leak in allowed_leaks or [] if leak.get("column") not in said]
+    notes = base_kept_leak_notes(base.training, label)  # the base's first, as adapt says them
     return AdapterRecord(
         kind=modality.kind, task=modality.task(base.schema),
         label=label, classes=modality.classes(base.schema),
         method=run.method, split=split, intended_use=modality.intended_use,
-        metrics=with_leak_notes(_defined(metrics), base.training.get("allowed_leaks"), own,
-                                label),
+        metrics=with_kept_leaks(_defined(metrics), own, label, whose=ADAPTER_ROWS,
+                                base_notes=notes),
         base_metrics=_defined(base_metrics) or None, versus_base=versus_base or None,
         allowed_leaks=own or None, data_summary=data_summary,
         base_model={"path": str(destination_of(Path(run.base_dir).resolve())),
-                    "training_groups": base.training.get("groups")},
+                    "training_groups": base.training.get("groups"),
+                    **({"allowed_leaks": base_leaks} if base_leaks else {})},
         trainable_params=trained.model.count_parameters(trained.adapter),
         extra={"federated": federated_card(run), **(extra or {})},
     )  # fmt: skip
-
-
-def with_leak_notes(metrics: dict[str, Any], base_leaks: Any, site_leaks: list[dict[str, Any]],
-                    label: Any) -> dict[str, Any]:  # fmt: skip
-    """``metrics`` with ``adapt``'s note on the columns kept with ``--allow-leak``
-    (:data:`~medadapt.results.ALLOWED_LEAK`): those the base kept on its training rows, then
-    those kept on a site's rows; unchanged where none was kept."""
-    notes = [*kept_leak_notes(base_leaks, label, whose=BASE_ROWS),
-             *kept_leak_notes(site_leaks, label, whose=ADAPTER_ROWS)]  # fmt: skip
-    if not notes:
-        return metrics
-    return {**metrics, "notes": {**(metrics.get("notes") or {}), ALLOWED_LEAK: "; ".join(notes)}}
 
 
 def leaks_sent(leaks: list[dict[str, Any]]) -> str:
