@@ -116,3 +116,17 @@ def test_federated_sites_say_when_the_base_records_no_rows(bases, base, expected
                        group_column="site", sites=("B", "C"), method="lora").check()  # fmt: skip
     notes = read_sites(run).notes
     assert [note for note in notes if "records no rows" in note] == expected
+
+
+def test_an_image_base_that_records_no_images_names_the_image_api_too():
+    """The image API records its training images now: its fix is named beside train-base's."""
+    from types import SimpleNamespace
+
+    from medadapt.modalities import modality_of
+    from medadapt.workflows.splitting import unrecorded_base_warning
+
+    [said] = unrecorded_base_warning(modality_of("image"), SimpleNamespace(training={}), None,
+                                     "this evaluation", figures="its figures",
+                                     instead="evaluate only on")  # fmt: skip
+    assert said.startswith("the base model records no images it trained on")
+    assert "retrain it with medadapt train-base (or images.train_base, then base.save)" in said

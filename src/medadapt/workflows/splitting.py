@@ -200,8 +200,8 @@ def unrecorded_base_warning(
     or was never trained: a FLamby initial base has none)."""
     if base_split or base.training.get("untrained"):
         return []
-    python = " (or ma.train_base, then base.save)" if modality.kind == "tabular" else ""
-    how = f"medadapt train-base{python}"
+    python = {"tabular": "ma.train_base", "image": "images.train_base"}.get(modality.kind)
+    how = "medadapt train-base" + (f" (or {python}, then base.save)" if python else "")
     return [
         unrecorded_warning(
             "the base model", how, modality.noun, scored, figures=figures, instead=instead
