@@ -159,6 +159,21 @@ def test_verify_reports_tampered_swapped_and_forged_bases(registry, on_base, tmp
         f"{_weights(other)[:12]}, but {registered / 'model.json'} says {key[:12]} (tampered); "
         f"{fix}"
     ]
+    add_base(registry.root, base)
+
+    # model.json edited (its schema no longer matches its description checksum): the
+    # loader's refusal is quoted whole, without its own fix beside the registry's
+    manifest = json.loads((registered / "model.json").read_text())
+    manifest["schema"]["label"] = "edited"
+    os.chmod(registered / "model.json", 0o644)
+    (registered / "model.json").write_text(json.dumps(manifest))
+    [problem] = registry.verify().base_problems
+    assert problem.startswith(
+        f"base model {key}: {registered / 'model.safetensors'} cannot be loaded (base model "
+        f"folder '{registered}': model.json was edited after the model was saved"
+    )
+    assert problem.endswith(f"would be read wrongly)); {fix}")
+    assert "copy the base model again" not in problem
 
 
 def test_export_with_base_carries_it_and_import_registers_it(registry, on_base, tmp_path):

@@ -72,14 +72,29 @@ def check_base_dir(
         try:
             actual = BaseModel.load(directory, check_fingerprint=False).fingerprint.weights
         except Exception as exc:  # weights that do not fit the recorded architecture
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise AdapterFileError(f"{weights} cannot be loaded ({reason[:200]})") from None
+            reason = _problem_only(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            raise AdapterFileError(f"{weights} cannot be loaded ({reason})") from None
         if actual != recorded:
             raise AdapterFileError(
                 f"{weights} hashes to base weights {actual[:12]}, but "
                 f"{directory / 'model.json'} says {recorded[:12]} (tampered)"
             )
     return manifest["fingerprint"]
+
+
+#: how the loader's refusals end: its fix, which the registry's callers give in their words
+_LOADER_FIX = "; copy the base model again"
+
+
+def _problem_only(reason: str, longest: int = 300) -> str:
+    """The loader's refusal without its fix (:data:`_LOADER_FIX`: a registry says "add it
+    again with add-base"), whole sentences where it fits in ``longest`` characters.
+
+    >>> _problem_only("model.json lacks 'schema'; copy the base model again, or retrain it")
+    "model.json lacks 'schema'"
+    """
+    said = reason.split(_LOADER_FIX)[0]
+    return said if len(said) <= longest else said[: longest - 3].rstrip() + "..."
 
 
 def add_base(
