@@ -67,15 +67,21 @@ def test_a_promotion_and_a_rollback_are_used_by_the_very_next_request(
         assert client.get("/healthz").json()["adapters"] == 2
 
 
-def test_the_index_watch_sees_every_write_and_no_read(tmp_path):
+def test_the_index_watch_sees_every_write_and_no_read(tmp_path, monkeypatch):
+    """A stamp is trusted once unchanged for one granule of this machine's clock, whatever
+    the file's own time says: an index stamped long ago (a file server's clock behind) was
+    trusted at once, and a second write within its granule could be missed."""
+    monkeypatch.setattr(registry_watch, "MTIME_GRANULARITY_NS", 50_000_000)  # 50 ms
     registry = Registry(tmp_path / "reg", create=True)
     index = tmp_path / "reg" / "registry.sqlite"
     watch = IndexWatch(registry.root)
     # written just now: a stamp within the filesystem's time granule may hide the next write
     assert watch.changed() and watch.changed()  # not trusted: each look reloads
     past = time.time_ns() - 10**10
-    os.utime(index, ns=(past, past))  # written long ago: its stamp is trusted
-    assert watch.changed()  # the stamp moved (this look reloads once more)
+    os.utime(index, ns=(past, past))  # stamped long ago by another machine's clock
+    assert watch.changed() and watch.changed()  # still not trusted: just seen
+    time.sleep(0.06)
+    assert watch.changed()  # unchanged for one granule: trusted from this look on
     assert not watch.changed()
     registry.list(), registry.generation(), registry.names()
     assert not watch.changed()  # reads change nothing

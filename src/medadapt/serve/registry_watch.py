@@ -10,13 +10,13 @@ promotion instead of at its next timed poll.
 
 A file's modification time is stamped with the filesystem's granularity (nanoseconds on
 most, a jiffy or a whole second on some): two writes within one granule of each other can
-leave the same stamp. A stamp taken less than :data:`MTIME_GRANULARITY_NS` after the file's
-modification time is therefore not trusted: until a later stamp is, every request reads the
-registry's generation counter (bumped by every write that changes what is served) to decide.
-A modification time in the future (the file server's clock ahead of this machine's) would
-never be that old: such a stamp is trusted once it has stayed the same for one granule of
-this machine's time (the granule of the write it shows has passed by then, whatever either
-clock says), so that clock skew costs the reads of one granule per write, not a read per
+leave the same stamp. A stamp is therefore trusted only once it has stayed the same for one
+granule (:data:`MTIME_GRANULARITY_NS`) of this machine's own clock: until then every request
+reads the registry's generation counter (bumped by every write that changes what is served)
+to decide. The file's modification time itself is not compared with this machine's clock: a
+file server's clock may be ahead (the stamp would never look old enough) or behind (a stamp
+just written would look old at once, and a second write within its granule be missed). Each
+write costs the reads of one granule, and a server's start the same, never a read per
 request for ever.
 """
 
@@ -42,9 +42,9 @@ class IndexWatch:
         # the last stamp seen, and when it was first seen (time.monotonic_ns)
         self._seen: tuple[Stamp | None, int] = (None, 0)
 
-    def stamp(self) -> tuple[Stamp, int]:
-        """Each file's ``(inode, size, mtime_ns)`` (None when absent), and the newest mtime."""
-        out, newest = [], 0
+    def stamp(self) -> Stamp:
+        """Each file's ``(inode, size, mtime_ns)`` (None when absent)."""
+        out = []
         for path in self.paths:
             try:
                 st = os.stat(path)
@@ -52,21 +52,17 @@ class IndexWatch:
                 out.append(None)
                 continue
             out.append((st.st_ino, st.st_size, st.st_mtime_ns))
-            newest = max(newest, st.st_mtime_ns)
-        return tuple(out), newest
+        return tuple(out)
 
     def changed(self) -> bool:
         """True when the index may have changed since the last call that returned True (the
         caller then reads the generation); the files' state is remembered for the next call."""
-        stamp, newest = self.stamp()
+        stamp = self.stamp()
         if stamp == self._stamp:
             return False
         seen, since = self._seen
         if stamp != seen:
             self._seen = (stamp, since := time.monotonic_ns())
-        trusted = (
-            time.time_ns() - newest >= MTIME_GRANULARITY_NS  # written a granule ago
-            or time.monotonic_ns() - since >= MTIME_GRANULARITY_NS  # unchanged for one
-        )
+        trusted = time.monotonic_ns() - since >= MTIME_GRANULARITY_NS  # unchanged for one
         self._stamp = stamp if trusted else None
         return True
