@@ -67,9 +67,10 @@ def test_images_that_would_not_fit_in_memory_are_refused_before_reading(tmp_path
     """Within the upper bound, an image size whose images exceed the free memory is refused
     by its flag before any file is read (it ended in the allocator's traceback)."""
     import medadapt.data.images as images
+    import medadapt.data.memory as memory
 
     data = _folder(tmp_path / "cases", 3)
-    monkeypatch.setattr(images, "available_memory", lambda: 10_000_000)  # 10 MB free
+    monkeypatch.setattr(memory, "available_memory", lambda: 10_000_000)  # 10 MB free
     read = []
     monkeypatch.setattr(images, "read_all", lambda *a, **k: read.append(a))
     result = run_cli("train-base", "--data", data, "--image-size", "512", "--epochs", "1",
@@ -82,8 +83,25 @@ def test_images_that_would_not_fit_in_memory_are_refused_before_reading(tmp_path
     assert read == [] and not (tmp_path / "b").exists()
 
 
+def test_an_npz_that_would_not_fit_in_memory_is_refused_before_resizing(tmp_path, monkeypatch):
+    """The memory check covered folders of files only: an .npz's images were resized into a
+    tensor however large, and ended in the allocator's traceback."""
+    import medadapt.data.memory as memory
+
+    data = write_npz(tmp_path / "cases.npz", {c: 2 for c in OLD}, OLD)
+    monkeypatch.setattr(memory, "available_memory", lambda: 10_000_000)  # 10 MB free
+    result = run_cli("train-base", "--data", data, "--class-names", ",".join(OLD),
+                     "--image-size", "512", "--epochs", "1", "--out", tmp_path / "b")  # fmt: skip
+    assert error_line(result) == (  # 6 gray train images of 512 x 512 float32, twice
+        "error: image_size (--image-size) 512: the 6 images would take at least 13 MB of "
+        "memory at 512x512 px each, more than the 10 MB this machine has free; choose a "
+        "smaller --image-size, or read fewer images"
+    )
+    assert not (tmp_path / "b").exists()
+
+
 def test_the_memory_check_counts_what_is_free():
-    from medadapt.data.images import available_memory, check_memory
+    from medadapt.data.memory import available_memory, check_memory
     from medadapt.errors import ConfigError
 
     free = available_memory()

@@ -36,7 +36,6 @@ patient on one side.
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -60,7 +59,7 @@ from medadapt.data.image_sources import (
 )
 from medadapt.data.intensity import check_bits_stored, resolve_window
 from medadapt.data.medmnist import load_npz
-from medadapt.data.option_words import takes
+from medadapt.data.memory import check_memory
 from medadapt.data.read_errors import skipped_kind
 from medadapt.data.reader_notes import report_counted, report_notes
 from medadapt.errors import ConfigError, DataError
@@ -252,21 +251,6 @@ def _check_entries(root: Path, entries: list[Entry], kind: str, options: ReadOpt
         )
 
 
-def available_memory() -> int | None:
-    """Bytes of memory this machine has free (psutil's count where it is installed, else the
-    system's free pages; None where neither answers)."""
-    try:
-        import psutil
-    except ImportError:
-        psutil = None
-    if psutil is not None:
-        return int(psutil.virtual_memory().available)
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (AttributeError, OSError, ValueError):
-        return None
-
-
 def _least_samples(entries: Sequence[Entry], spatial_dims: int) -> int:
     """The fewest samples ``entries`` can give: one per file found (a volume's slices, read
     as 2D, give more), in 3D one for all the DICOM files (a series is one volume)."""
@@ -275,30 +259,6 @@ def _least_samples(entries: Sequence[Entry], spatial_dims: int) -> int:
         return len(found)
     dicom = sum(e.fmt == "dicom" for e in found)
     return len(found) - dicom + min(dicom, 1)
-
-
-def check_memory(n_files: int, image_size: int, spatial_dims: int, channels: int | None) -> None:
-    """Refuse, before any file is read, ``n_files`` samples whose tensors at ``image_size``
-    (per side, ``spatial_dims``) would take more memory than is free: the least they take (one
-    channel where ``channels`` is not given), twice (the fitted images and the tensor they are
-    stacked into exist together)."""
-    free = available_memory()
-    need = 2 * n_files * (channels or 1) * 4 * image_size**spatial_dims
-    if free is None or need <= free:
-        return
-    per = "x".join([str(image_size)] * spatial_dims)
-    fix = ("choose a smaller --image-size, or read fewer images" if takes("--image-size")
-           else "read fewer images at a time (the model takes each at this size)")  # fmt: skip
-    raise ConfigError(
-        f"image_size (--image-size) {image_size}: the {n_files} images would take at least "
-        f"{_size(need)} of memory at {per} px each, more than the {_size(free)} this machine "
-        f"has free; {fix}"
-    )
-
-
-def _size(n_bytes: int) -> str:
-    """``n_bytes`` in GB (from 1 GB) or MB, as a person reads it."""
-    return f"{n_bytes / 1e9:,.1f} GB" if n_bytes >= 1e9 else f"{n_bytes / 1e6:,.0f} MB"
 
 
 def _check_options(

@@ -37,6 +37,7 @@ from medadapt.data.image_io import (
 )
 from medadapt.data.image_reading import BLANK_REASON, blank_note, blank_refusal
 from medadapt.data.intensity import TWELVE_BIT_MAX, scale_integer, twelve_bit_array_note
+from medadapt.data.memory import check_memory
 from medadapt.errors import ConfigError, DataError
 
 _CHUNK = 512
@@ -86,6 +87,7 @@ def load_npz(
         sample_ids = [f"{path}#{split}/{i}" for i in index.tolist()]
         keys = digests
     n_channels = values.shape[1] if channels is None else channels
+    check_memory(len(values), image_size, spatial_dims, n_channels)  # before any is resized
     aspect = aspect_ratio(values[0]) if len(values) else 1.0  # one shape for the whole array
     levels = _brightness(values)
     to_gray = sum(colour_to_gray(sample, n_channels) for sample in values)
