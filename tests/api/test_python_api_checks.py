@@ -109,6 +109,21 @@ def test_predict_warns_once_about_categories_the_model_never_learned(heart):
         assert not np.allclose(scores, plain)
 
 
+def test_a_column_name_that_starts_with_a_vowel_takes_an(heart):
+    """A trial: "200 of 200 rows have a 'exang' value the model never learned"."""
+    base, schema, va = heart
+    coded = va.assign(exang=va["exang"].map({True: "Y", False: "N"}))
+    with pytest.warns(UserWarning) as caught:
+        ma.predict(base.model, schema, coded)
+    ours = [str(w.message) for w in caught if "never learned" in str(w.message)]
+    assert ours == [
+        f"{va['exang'].notna().sum()} of {len(va)} rows have an 'exang' value the model never "
+        "learned (rare in its training rows, or coded otherwise) and are scored as 'unseen'; "
+        "most rows, so 'exang' may be coded otherwise here: the model learned 'False', 'True'; "
+        "recode 'exang' as in training"
+    ]
+
+
 # ----- images ----------------------------------------------------------------------------------
 def _pictures(n: int = 40, seed: int = 0, size: int = 32) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)

@@ -444,7 +444,7 @@ CASES = [
     case("images: --out inside --data", "train-base", "--data", "{png_dir}", *TINY_IMAGE,
          "--out", "{png_dir}/model", flag="--out", says="inside --data"),
     case("adapt: --out is the base", *ADAPT, "--out", "{base}", "--force", flag="--out",
-         says="inside --base"),
+         says="is the --base folder itself"),
     case("predict: --out is the data", "predict", "--base", "{base}", "--data", "{va}", "--out",
          "{va}", "--force", flag="--out", says="would overwrite --data"),
     case("evaluate: --report into the base", *EVALUATE, "--report", "{base}/model.json",
@@ -827,6 +827,17 @@ def refused(bad: Case, workspace, tmp_path: Path) -> CliResult:
 @pytest.mark.parametrize("bad", CASES)
 def test_a_bad_input_is_one_error_line_and_changes_nothing(bad: Case, workspace, tmp_path):
     refused(bad, workspace, tmp_path)
+
+
+def test_out_that_is_the_base_folder_itself_is_said_to_be_it(workspace, tmp_path):
+    """A trial: ``adapt --base base --out base`` said "--out base is inside --base base"."""
+    _, paths = workspace
+    bad = Case("adapt: --out is the base, no --force", (*ADAPT, "--out", "{base}"),
+               flag="--out", says="is the --base folder itself")  # fmt: skip
+    errors = [line for line in refused(bad, workspace, tmp_path).stderr.splitlines() if line]
+    assert errors == [
+        f"error: --out {paths['base']} is the --base folder itself; write outputs somewhere else"
+    ]
 
 
 def test_a_damaged_adapter_split_names_the_adapter(workspace, tmp_path):

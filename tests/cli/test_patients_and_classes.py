@@ -64,7 +64,8 @@ def test_check_data_compares_the_criteria_with_patients_not_rows(files, tmp_path
     assert (figures["n_train"], figures["n_train_patients"]) == (198, 99)
     assert (figures["n_test"], figures["n_test_patients"]) == (202, 101)
     assert figures["unit"] == "rows" and figures["noun"] == "patients"
-    said = " ".join(result.stdout.split())
+    lines = [line for line in result.stdout.splitlines() if not line.startswith("warning: ")]
+    said = " ".join(" ".join(lines).split())  # after adapt's warnings on the rows' values
     assert said.startswith(
         "400 rows from 200 patients of dataset = VA Long Beach (prevalence 0.745): 198 rows "
         "from 99 patients to adapt on, 202 rows from 101 patients to test it, as adapt would "
@@ -213,6 +214,22 @@ def test_positive_class_is_refused_by_name_when_not_a_label_value(diagnosis, tmp
         "positive; give one of them"
     )
     assert not any((tmp_path / name).exists() for name in "bcd")
+
+
+def test_a_positive_class_written_in_another_case_is_offered_its_spelling(tmp_path):
+    """A trial: --positive-class Yes for a yes/no label was refused without "did you mean
+    'yes'?"."""
+    heart = _heart()
+    heart["disease"] = np.where(heart["num"] > 0, "yes", "no")
+    data = tmp_path / "yes_no.csv"
+    heart.drop(columns=["num"]).to_csv(data, index=False)
+    refused = run_cli("train-base", "--data", data, "--label", "disease", "--positive-class",
+                      "Yes", *TINY_TABLE, "--out", tmp_path / "b")  # fmt: skip
+    assert error_line(refused) == (
+        "error: --positive-class Yes is not a value of label column 'disease'; it has 'no' (411 "
+        "rows) and 'yes' (509 rows); did you mean 'yes'?"
+    )
+    assert not (tmp_path / "b").exists()
 
 
 def test_train_base_help_shows_positive_class():

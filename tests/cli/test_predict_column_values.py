@@ -176,6 +176,36 @@ def test_a_single_empty_column_is_said_in_the_singular(workspace, tmp_path):
     ) in result.stdout.splitlines()
 
 
+@pytest.mark.parametrize("verb", ["predict", "evaluate"])
+def test_a_column_the_model_does_not_read_is_named_in_a_note(workspace, tmp_path, verb):
+    """A trial: a new test added to --data (troponin) was left out without a word, so a
+    clinician could think the model used it. The label, id and group columns are not named."""
+    _, paths = workspace
+    heart = pd.read_csv(paths["heart"]).assign(troponin=lambda rows: rows["age"] / 1000)
+    heart.to_csv(tmp_path / "troponin.csv", index=False)
+    result = succeeded(run_cli(*_verb(verb, paths, tmp_path / "troponin.csv", tmp_path)))
+    assert [line for line in result.stdout.splitlines() if "not read" in line] == [
+        "note: 1 column of --data is not read by the model: 'troponin' (it was not among the "
+        "features the base trained on; train a new base to use it)"
+    ], result.stdout
+    if verb == "evaluate":
+        assert json.loads((tmp_path / "e.json").read_text())["unread_columns"] == ["troponin"]
+
+
+def test_many_unread_columns_are_named_up_to_five_and_counted(workspace, tmp_path):
+    _, paths = workspace
+    heart = pd.read_csv(paths["heart"])
+    extra = {f"test_{i}": heart["age"] + i for i in range(1, 7)} | {"comment": "DOE^JOHN"}
+    heart.assign(**extra).to_csv(tmp_path / "extra.csv", index=False)
+    result = succeeded(run_cli(*_verb("predict", paths, tmp_path / "extra.csv", tmp_path)))
+    assert (
+        "note: 7 columns of --data are not read by the model: 'test_1', 'test_2', 'test_3', "
+        "'test_4', 'test_5' and 2 more (they were not among the features the base trained on; "
+        "train a new base to use them)"
+    ) in result.stdout.splitlines()
+    assert "DOE^JOHN" not in result.stdout + result.stderr
+
+
 def test_each_prediction_names_the_features_it_lacked(workspace, tmp_path):
     _, paths = workspace
     heart = pd.read_csv(paths["heart"]).head(3)

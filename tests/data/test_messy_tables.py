@@ -179,11 +179,16 @@ def test_decimal_commas_with_three_decimals_are_not_read_as_thousands(tmp_path):
 
 
 def test_dates_are_not_taken_for_numbers_with_a_unit():
-    frame = pd.DataFrame(
-        {"admitted": [f"2020-01-{1 + i % 4:02d}" for i in range(40)], "y": [0, 1] * 20}
-    )
-    schema = TableSchema.infer(frame, label="y")  # no refusal
-    assert [f.name for f in schema.features] == ["admitted"]
+    """Not refused as numbers written with a unit: dropped as dates (a warning), and kept
+    as categories only where asked."""
+    frame = pd.DataFrame({"admitted": [f"2020-01-{1 + i % 4:02d}" for i in range(40)],
+                          "age": [40 + i % 9 for i in range(40)], "y": [0, 1] * 20})  # fmt: skip
+    with pytest.warns(UserWarning, match="'admitted' is not used as a feature: it looks like a "
+                      "date or time"):  # fmt: skip
+        schema = TableSchema.infer(frame, label="y")
+    assert [f.name for f in schema.features] == ["age"] and schema.identifiers == ["admitted"]
+    kept = TableSchema.infer(frame, label="y", categorical=["admitted"])
+    assert [f.name for f in kept.features] == ["admitted", "age"]
 
 
 @pytest.mark.parametrize("code", [999.0, -1.0])

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
+from medadapt.data.heart import bundled_path
 from medadapt.data.option_words import COMMAND_LINE
 from medadapt.data.schema import MISSING_INDEX, UNSEEN_INDEX, TableSchema
 from medadapt.data.tables import group_labels, read_table
@@ -202,6 +203,39 @@ def test_nearly_unique_text_columns_are_dropped_as_identifiers():
     assert [f.name for f in schema.features] == ["age"]
     assert schema.dropped["name"].startswith(
         "looks like a record identifier or free text (24 distinct"
+    )
+
+
+def _heart_with(column: str, values) -> pd.DataFrame:
+    """400 rows of the bundled heart data, with text column ``column`` added."""
+    heart = pd.read_csv(bundled_path()).head(400)
+    return heart.assign(**{column: values}).drop(columns=["id", "dataset"])
+
+
+@pytest.mark.parametrize("written", ["%d/%m/%Y", "%Y-%m-%d"])
+def test_dates_written_as_text_are_said_to_be_dates_not_free_text(written):
+    """A trial: ``admission_date`` as dd/mm/yyyy text was "a record identifier or free text
+    ...; pass --categorical admission_date to use it as a feature": a date as a category."""
+    days = pd.Timestamp("2015-01-01") + pd.to_timedelta([i * 7 % 397 for i in range(400)], "D")
+    frame = _heart_with("admission_date", days.strftime(written))
+    frame.loc[[3, 30], "admission_date"] = "unknown"  # a few cells that are no date
+    schema = TableSchema.infer(frame, label="num", words=COMMAND_LINE)
+    assert "admission_date" in schema.identifiers  # said as a warning, as a date number is
+    assert schema.dropped["admission_date"] == (
+        "looks like a date or time (395 distinct values written as dates); a date lets a model "
+        "learn the period or the site a patient came from rather than the patient, and a birth "
+        "date identifies a patient: to use what it measures, derive it as a numeric column of "
+        "its own (an age, a length of stay, days since an index date); pass --exclude "
+        "admission_date to leave it out without this warning"
+    )
+
+
+def test_codes_that_look_like_dates_stay_free_text():
+    codes = [f"2019-{i:04d}" for i in range(400)]  # report numbers: year and sequence
+    schema = TableSchema.infer(_heart_with("report", codes), label="num", words=COMMAND_LINE)
+    assert schema.dropped["report"] == (
+        "looks like a record identifier or free text (400 distinct values); pass --categorical "
+        "report to use it as a feature"
     )
 
 

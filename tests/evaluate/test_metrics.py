@@ -472,6 +472,17 @@ def test_several_classes_with_a_rare_one_withhold_balanced_accuracy_as_the_note_
     assert enough["balanced_accuracy"] == pytest.approx(1 / 3)
 
 
+def test_a_class_of_one_patient_is_counted_in_the_singular():
+    """A trial: a typo class of one row read "not reported: 1 patients of class 'yse'"."""
+    y = np.array([0] * 20 + [1] * 19 + [2])
+    proba = np.tile([0.3, 0.6, 0.1], (40, 1))
+    result = multiclass_metrics(y, proba, n_boot=50, class_names=["no", "yes", "yse"])
+    assert result["notes"]["auroc"] == (
+        "not reported: 1 patient of class 'yse' among 40 patients; at least 5 are needed for a "
+        "meaningful estimate"
+    )
+
+
 def test_notes_count_one_positive_in_the_singular_and_name_two_image_classes():
     """A note read "1 positives among 21 patients"; two image findings (normal, mass) have no
     positive class: their notes name them, and a class scored one against the rest says

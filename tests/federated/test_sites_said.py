@@ -345,7 +345,8 @@ def test_a_hospital_with_a_leak_is_refused_before_it_joins(heart, base, tmp_path
 def test_a_hospital_hears_which_of_its_columns_the_base_does_not_read(heart, base, tmp_path,
                                                                      monkeypatch):  # fmt: skip
     """A client's columns that the base does not use were left out without a word: the
-    client names them (names only, never a value) in one note before it joins."""
+    client names them (names only, never a value) in one note before it joins, as evaluate
+    and predict do; the base's group column is not among them."""
     from medadapt.federated.site_node import SiteNode
 
     monkeypatch.setattr(SiteNode, "run", lambda node, command, env: None)  # no Flower here
@@ -355,8 +356,10 @@ def test_a_hospital_hears_which_of_its_columns_the_base_does_not_read(heart, bas
                    "--data", tmp_path / "hungary.csv", "--base", base, "--insecure")  # fmt: skip
     assert said.code == 0, said.stderr
     notes = [line for line in said.stdout.splitlines() if line.startswith("note: ")]
-    assert notes == ["note: 2 columns of --data are not used (the base model does not read "
-                     "them): 'dataset', 'comment'"], said.stdout  # fmt: skip
+    assert notes == [
+        "note: 1 column of --data is not read by the model: 'comment' (it was not among the "
+        "features the base trained on; train a new base to use it)"
+    ], said.stdout
     assert "DOE^JOHN" not in said.stdout + said.stderr
 
 

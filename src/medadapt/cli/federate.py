@@ -14,7 +14,6 @@ from medadapt import checks
 from medadapt.cli import inputs
 from medadapt.cli.common import (
     new_directory,
-    noted,
     small_model_threads,
     status_progress,
     stdout,
@@ -22,7 +21,7 @@ from medadapt.cli.common import (
 )
 from medadapt.cli.main import app
 from medadapt.cli.options import ADAPTER_OPTIONS, Shared, build_command, options_for
-from medadapt.cli.printing import print_dropped, print_skipped, warn_all
+from medadapt.cli.printing import print_dropped, print_skipped, print_unread, warn_all
 from medadapt.cli.usage import KEPT_WITH_THE_BASE, kept_with_the_base
 from medadapt.cli.verbs import DATA, GROUP_COLUMN, ID_COLUMN, LABEL, SEED, probes
 from medadapt.errors import ConfigError, DataError
@@ -451,8 +450,7 @@ def _client(**values: Any) -> None:
     checked = preflight(Path(values["data"]), Path(values["base"]), values["site"],
                         values["allow_leak"])  # fmt: skip
     warn_all(checked.notes)  # on this hospital's terminal only: its data never leaves
-    if checked.unread_columns:  # left out without a word before (names only, never a value)
-        noted(_unread_line(checked.unread_columns))
+    print_unread(checked.unread_columns)  # left out without a word before
     if values["insecure"]:
         warn("--insecure: this site's adapter weights and metrics travel unencrypted")
     port = values["local_port"] or deploy.free_port()
@@ -472,14 +470,6 @@ def _client(**values: Any) -> None:
     )  # fmt: skip
     node.run(command, deploy.flower_env())
     stdout.print(_finished(out and Path(out)), markup=False, highlight=False)
-
-
-def _unread_line(columns: list[str]) -> str:
-    """The client's note of the columns of its --data that the base does not read."""
-    many = len(columns) > 1
-    return (f"{len(columns)} column{'s' if many else ''} of --data {'are' if many else 'is'} not "
-            f"used (the base model does not read {'them' if many else 'it'}): "
-            f"{', '.join(map(repr, columns))}")  # fmt: skip
 
 
 def _finished(out: Path | None) -> str:

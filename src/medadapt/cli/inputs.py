@@ -94,7 +94,10 @@ def check_not_inside(out: Path, source: Path, flag: str) -> None:
     """An output must not be written into (or over) an input: ``--out`` inside ``--data``
     would add the model to the images it was trained on."""
     out_abs, source_abs = out.resolve(), source.resolve()
-    if out_abs == source_abs or (source_abs.is_dir() and source_abs in out_abs.parents):
+    if out_abs == source_abs:
+        what = "folder" if source_abs.is_dir() else "file"
+        raise ConfigError(f"--out {out} is the {flag} {what} itself; write outputs somewhere else")
+    if source_abs.is_dir() and source_abs in out_abs.parents:
         raise ConfigError(f"--out {out} is inside {flag} {source}; write outputs somewhere else")
 
 

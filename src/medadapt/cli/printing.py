@@ -187,6 +187,25 @@ def print_dropped(dropped: dict[str, str], identifiers: list[str]) -> None:
             note(f"dropped column {column!r}: {reason}")
 
 
+UNREAD_SHOWN = 5  # columns of --data the model does not read named by name; the rest counted
+
+
+def print_unread(columns: list[str]) -> None:
+    """One ``note:`` line naming the columns of ``--data`` the model does not read (a new
+    test added to the file is not used: the user should not think it is); names only, never
+    a value. Nothing when there are none."""
+    if not columns:
+        return
+    n, one = len(columns), len(columns) == 1
+    shown = ", ".join(map(repr, columns[:UNREAD_SHOWN]))
+    more = f" and {n - UNREAD_SHOWN} more" if n > UNREAD_SHOWN else ""
+    noted(
+        f"{n} column{'' if one else 's'} of --data {'is' if one else 'are'} not read by the "
+        f"model: {shown}{more} ({'it was' if one else 'they were'} not among the features the "
+        f"base trained on; train a new base to use {'it' if one else 'them'})"
+    )
+
+
 def task_line(
     task: str,
     classes: list[str],

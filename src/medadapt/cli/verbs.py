@@ -33,6 +33,7 @@ from medadapt.cli.printing import (
     print_retention,
     print_skipped,
     print_subgroups,
+    print_unread,
     print_versus_base,
     task_line,
     warn_all,
@@ -275,6 +276,7 @@ def _evaluate(**values: Any) -> None:
     print_skipped(document, data)
     for column in result.extras.get("absent_columns", []):
         warn_all([f"column {column!r} is not in the table: missing for every row"])
+    print_unread(result.extras.get("unread_columns", []))
     warn_all(result.data_warnings + result.leak_warnings)
     print_metrics(
         f"{result.metrics['n']} {modality.noun} ({result.used})",
@@ -312,6 +314,7 @@ def _predict(**values: Any) -> None:
     print_skipped(summary, data)
     for column in summary.get("absent_columns", []):
         warn_all([f"column {column!r} is not in the table: missing for every row"])
+    print_unread(summary.get("unread_columns", []))
     warn_all(summary["warnings"])  # values the model never learned among them
     stdout.print(f"wrote {summary['n']} prediction{'s' if summary['n'] != 1 else ''} to {out}")
 

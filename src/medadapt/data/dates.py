@@ -1,18 +1,23 @@
-"""Dates written as numbers: Excel day numbers, ``YYYYMMDD`` or Unix time in a numeric column.
+"""Dates in a table: written as numbers (Excel day numbers, ``YYYYMMDD``, Unix time) or as text.
 
 A date used as a feature teaches a model when a patient was seen (the period, and so often the
 site or the protocol of the time), not anything about the patient, and a birth date helps
 identify one (HIPAA's Safe Harbor counts dates of birth, admission, discharge and death among
-the identifiers). A date written as a number is therefore dropped like a record identifier, with
-a warning and the ways to keep what it measures (see :mod:`medadapt.data.feature_kinds`).
+the identifiers). A date written as a number or as text is therefore dropped like a record
+identifier, with a warning and the ways to keep what it measures (see
+:mod:`medadapt.data.feature_kinds`); a date written as text is never advised as a category.
 
 A numeric column is taken for a date when its name has a date word (``admission_date``,
 ``adm_dt``, ``timestamp``, ``DOB``, ``ADMITTIME``, ``Geburtsdatum``) *and* at least
 ``DATE_SHARE`` of its values read as dates of ``FIRST_YEAR``-``LAST_YEAR`` in one of the
 ``SCALES``. A duration named ``time`` (survival days, minutes of surgery) starts near zero, below
 all of them: an Excel day number of 1920 is 7306, and a Unix time must lie ``UNIX_FLOOR_S``
-seconds (3 years) or more from 1970. A date written as text is dropped by its many distinct
-values, as free text.
+seconds (3 years) or more from 1970.
+
+A text column is taken for dates when at least ``TEXT_DATE_SHARE`` of its values are written as
+a whole date (day, month and a four-digit year: ``2020-01-05``, ``05/01/2020``, ``5.1.2020``,
+``01JAN2020``, ``Jan 5, 2020``, a time of day after it or not) that is a real day. Codes that
+only look like dates (``2020-01``, ``2019-0042``, ``1.2.10``, ``2019-Q1``) are not.
 
 >>> date_scale("admission_date", [43000.0, 43512.0, 44790.0])
 'Excel day numbers'
@@ -20,13 +25,20 @@ values, as free text.
 ('seconds since 1970 (Unix time)', 'YYYYMMDD numbers')
 >>> date_scale("time", [12.0, 340.0, 1800.0]), date_scale("platelets", [43000.0, 44000.0])
 (None, None)
+>>> text_dates(["2020-01-05", "31/12/2019", "01JAN2020 08:15", "Jan 5, 2020", "unknown"])
+array([ True,  True,  True,  True, False])
+>>> bool(text_dates(["2020-01", "2019-0042", "1.2.10", "2019-Q1", "2020-02-30"]).any())
+False
 """
 
 from __future__ import annotations
 
+import re
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import pandas as pd
 
 from medadapt.data.identifiers import name_tokens
 
@@ -44,6 +56,17 @@ DATE_SHARE = 0.95  # values that must read as dates (a few typing errors or old 
 EXCEL_FIRST, EXCEL_LAST = 7306.0, 73051.0  # Excel's day numbers of 1 Jan 1920 and 1 Jan 2100
 UNIX_FIRST_S, UNIX_LAST_S = -1_577_923_200.0, 4_102_444_800.0  # 1 Jan 1920, 1 Jan 2100 (UTC)
 UNIX_FLOOR_S = 1e8  # |seconds| below this (Oct 1966 - Mar 1973) are more likely a duration
+TEXT_DATE_SHARE = 0.9  # a text column is dates when this share of its values are (a few "unknown")
+_MONTH = r"[^\W\d_]{3,9}\.?"  # Jan, January, Jan., janv., März
+_TIME = r"(?:[T ]\s*\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[AaPp][Mm]|Z|[+-]\d{2}:?\d{2})?)?"
+_TEXT_DATE = re.compile(
+    r"\s*(?:"
+    r"\d{4}([-/.])\d{1,2}\1\d{1,2}"  # 2020-01-05, 2020/1/5
+    r"|\d{1,2}([-/.])\d{1,2}\2\d{4}"  # 05/01/2020, 5.1.2020, 01-05-2020
+    rf"|\d{{1,2}}[ -]?{_MONTH}[ -]?\d{{4}}"  # 01JAN2020, 5 Jan 2020, 05-Jan-2020
+    rf"|{_MONTH} \d{{1,2}},? \d{{4}}"  # Jan 5, 2020
+    rf"){_TIME}\s*"
+)
 
 
 def name_looks_like_date(name: object) -> bool:
@@ -103,3 +126,25 @@ def date_scale(name: str, values: Sequence[float] | np.ndarray) -> str | None:
         if np.mean(in_scale(present)) >= DATE_SHARE:
             return scale
     return None
+
+
+def text_dates(values: Sequence[object]) -> np.ndarray:
+    """Which of ``values`` (a text column's distinct values) are written as a whole date of a
+    real day: a day, a month (a number or a name) and a four-digit year, in either order of
+    day and month, a time of day after it or not."""
+    texts = [str(v) for v in values]
+    shaped = np.array([bool(_TEXT_DATE.fullmatch(t)) for t in texts], dtype=bool)
+    if not shaped.any():
+        return shaped
+    candidates = pd.Series([t for t, s in zip(texts, shaped, strict=True) if s], dtype=object)
+    real = np.zeros(len(candidates), dtype=bool)
+    with warnings.catch_warnings():  # pandas warns of each format it guesses
+        warnings.simplefilter("ignore")
+        for dayfirst in (False, True):  # 05/01/2020: 1 May or 5 Jan; 31/12/2019: day first
+            left = candidates[~real]
+            parsed = pd.to_datetime(
+                left, format="mixed", dayfirst=dayfirst, errors="coerce", utc=True
+            )
+            real[~real] = parsed.notna().to_numpy()
+    shaped[shaped] = real
+    return shaped

@@ -5,8 +5,8 @@ A numeric column keeps its training mean/std; a categorical column keeps the lev
 least ``MIN_LEVEL_ROWS`` training rows (encoded from ``FIRST_LEVEL``; index ``MISSING_INDEX``
 is a missing value, ``UNSEEN_INDEX`` a level not kept). A column is dropped, with the reason,
 when it is empty, constant, a record identifier (:mod:`medadapt.data.identifiers`), a date
-written as a number (:mod:`medadapt.data.dates`) or free text (see :mod:`medadapt.data.schema`,
-which stores the result).
+written as a number or as text (:mod:`medadapt.data.dates`) or free text (see
+:mod:`medadapt.data.schema`, which stores the result).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from medadapt.checks import is_number
-from medadapt.data.dates import DATE_REASON, date_scale
+from medadapt.data.dates import DATE_REASON, TEXT_DATE_SHARE, date_scale, text_dates
 from medadapt.data.identifiers import (
     MIN_DISTINCT_IDS,
     REPEATED_SHARE,
@@ -162,6 +162,9 @@ def infer_feature(
         not_a_feature = _identifier_or_date_with_text(present, name, words)
         if not_a_feature is not None:
             return None, not_a_feature
+        dated = _text_date_advice(counts, name, words)
+        if dated is not None:
+            return None, dated
         _refuse_numbers_with_text(present, name, words)
         _refuse_numbers_with_units(present, name, words)
         if _repeated_identifier(name, len(counts), len(present)):
@@ -247,6 +250,24 @@ def _date_advice(name: str, scale: str, words: OptionWords) -> str:
         "date identifies a patient: to use what it measures, derive it as a column of its own "
         f"(an age, a length of stay); pass {words.set_to('exclude', name)} to leave it out "
         f"without this warning, or {words.set_to('numeric', name)} to use it as a feature"
+    )
+
+
+def _text_date_advice(counts: Counter[str], name: str, words: OptionWords) -> str | None:
+    """Why text column ``name`` (``counts``: rows per distinct value) is dropped as dates
+    written as text, and what to do instead; None unless most of its values are dates. Never
+    ``--categorical``: a date as a category is the period, or a patient, learnt by name."""
+    values = list(counts)
+    dates = text_dates(values)
+    rows = sum(counts[value] for value, date in zip(values, dates, strict=True) if date)
+    if not rows or rows < TEXT_DATE_SHARE * sum(counts.values()):
+        return None
+    return (
+        f"{DATE_REASON} ({int(dates.sum())} distinct values written as dates); a date lets a "
+        "model learn the period or the site a patient came from rather than the patient, and a "
+        "birth date identifies a patient: to use what it measures, derive it as a numeric column "
+        "of its own (an age, a length of stay, days since an index date); pass "
+        f"{words.set_to('exclude', name)} to leave it out without this warning"
     )
 
 

@@ -340,6 +340,7 @@ class TableSchema:
             raise DataError(
                 f"{words.set_to('positive_class', positive)} is not a value of label column "
                 f"{self.label!r}; it has {_values_found(labels)}"
+                f"{checks.did_you_mean(positive, distinct)}"
             )
         return [name for name in distinct if name != positive] + [positive]
 
@@ -355,6 +356,16 @@ class TableSchema:
     def absent_columns(self, frame: pd.DataFrame) -> list[str]:
         """Feature columns the model uses that ``frame`` lacks."""
         return [f.name for f in self.features if f.name not in frame]
+
+    def unread_columns(self, frame: pd.DataFrame, named: Sequence[str | None] = ()) -> list[str]:
+        """The columns of ``frame`` the model does not read and was not told of when it
+        trained: neither a feature nor the label, the patient or group column, a column it
+        dropped then (said at train-base), or one of ``named`` (those the command names).
+        Names only, never a value."""
+        known = {f.name for f in self.features} | set(self.dropped)
+        known |= {self.label, self.id_column, self.group_column, *named}
+        told = {str(name) for name in known if name is not None}
+        return [str(column) for column in frame.columns if str(column) not in told]
 
     def require_columns(self, frame: pd.DataFrame) -> None:
         """Refuse a table that lacks feature columns (they would silently become missing)."""

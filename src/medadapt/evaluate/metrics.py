@@ -720,7 +720,8 @@ def multiclass_metrics(
     else:
         out["auroc"], out["auroc_ci"] = None, None
         rarest = int(members.argmin())
-        notes["auroc"] = _too_few(int(members[rarest]), f"{counted}s of {named[rarest]}",
+        fewest = int(members[rarest])
+        notes["auroc"] = _too_few(fewest, f"{counted}{_s(fewest)} of {named[rarest]}",
                                   everyone, min_per_class, counted)  # fmt: skip
     hit = (pred == y).astype(float)
     out["accuracy"] = float(skm.accuracy_score(y, pred))

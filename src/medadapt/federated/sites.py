@@ -15,6 +15,7 @@ import torch
 
 from medadapt.adapters import AdapterModel, without_adapters
 from medadapt.adapters.methods import default_config
+from medadapt.data.schema import TableSchema
 from medadapt.errors import ConfigError, DataError
 from medadapt.federated.config import FederatedRun
 from medadapt.federated.local import Trainable
@@ -367,17 +368,13 @@ def preflight(data: Path, base_dir: Path, site: str | None = None,
             UserWarning,
             stacklevel=2,
         )
-    return SiteCheck(len(samples), notes, unread_columns(frame, base.schema))
-
-
-def unread_columns(frame: Any, schema: Any) -> list[str]:
-    """The columns of a site's table the base model does not read: neither one of its inputs
-    nor its label or patient id column (names only); none for samples that are not a table."""
-    features = getattr(schema, "features", None)
-    if frame is None or features is None:
-        return []
-    read = {spec.name for spec in features} | {schema.label, schema.id_column}
-    return [str(column) for column in frame.columns if column not in read]
+    schema = base.schema
+    unread = (
+        schema.unread_columns(frame)
+        if isinstance(schema, TableSchema) and frame is not None
+        else []
+    )
+    return SiteCheck(len(samples), notes, unread)
 
 
 def _site_column(frame: Any, site: str | None) -> tuple[str, int] | None:

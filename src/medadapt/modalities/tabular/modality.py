@@ -458,6 +458,7 @@ class TabularModality(Modality):
             "unseen_categories": encoded.unseen,
             "missing_values": {k: v for k, v in encoded.missing.items() if v},
             "absent_columns": schema.absent_columns(samples.frame),
+            "unread_columns": schema.unread_columns(samples.frame, [samples.group_column]),
         }
 
     def prediction_extras(self, schema: TableSchema, samples: TableSamples) -> dict[str, Any]:
@@ -466,6 +467,7 @@ class TabularModality(Modality):
             "unseen_categories": encoded.unseen,
             "missing_values": {k: v for k, v in encoded.missing.items() if v},
             "absent_columns": schema.absent_columns(samples.frame),
+            "unread_columns": schema.unread_columns(samples.frame, [samples.group_column]),
         }
 
     def check_study_target(
@@ -602,8 +604,8 @@ def _unseen_notes(schema: TableSchema, frame: pd.DataFrame, unseen: dict[str, in
     notes = []
     for column, n in unseen.items():
         note = (
-            f"{n} of {len(frame)} rows have a {column!r} value the model never learned (rare "
-            "in its training rows, or coded otherwise) and are scored as 'unseen'"
+            f"{n} of {len(frame)} rows have {_a(column)} {column!r} value the model never "
+            "learned (rare in its training rows, or coded otherwise) and are scored as 'unseen'"
         )
         if column in spelt:
             note += (f"; {spelt[column]['rows']} of them differ from a category it learned only "
@@ -615,6 +617,12 @@ def _unseen_notes(schema: TableSchema, frame: pd.DataFrame, unseen: dict[str, in
                      f"recode {column!r} as in training")  # fmt: skip
         notes.append(note)
     return notes
+
+
+def _a(column: str) -> str:
+    """The article before quoted column name ``column``: "an 'exang' value", "a 'sex' value"
+    (by its first letter: a vowel is taken to be said as one)."""
+    return "an" if str(column)[:1].casefold() in ("a", "e", "i", "o", "u") else "a"
 
 
 def _learned(schema: TableSchema, column: str, shown: int = 6) -> str:
