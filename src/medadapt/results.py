@@ -189,21 +189,29 @@ not keep the old ones (its calls of old-class patients may name a new class)."""
 TOO_GOOD_KEY = "too_good"  # the note on a result too good to be true
 ONE_CLASS = "one_class"  # the note on a model calling (nearly) everyone one class
 BACKWARDS = "backwards"  # the note on an AUROC whose whole interval is below 0.5
+WORSE_THAN_BASE = "worse_than_base"
+"""The key of the note recorded with an adapter's metrics when, paired on its test patients,
+it did measurably worse than the base model alone (or brought in a systematic error):
+``adapt``'s warning, carried to the registry, ``promote`` and every served answer."""
 #: the keys of notes about a whole result: too good to be true, one class for every patient,
 #: ranked backwards, a column kept with --allow-leak although it alone predicts the label, old
-#: classes not kept
-WHOLE_RESULT = (TOO_GOOD_KEY, ONE_CLASS, BACKWARDS, ALLOWED_LEAK, FORGOT_OLD_CLASSES)
+#: classes not kept, worse than the base model alone
+WHOLE_RESULT = (
+    TOO_GOOD_KEY, ONE_CLASS, BACKWARDS, ALLOWED_LEAK, FORGOT_OLD_CLASSES, WORSE_THAN_BASE
+)  # fmt: skip
 #: those a command prints as ``warning:`` lines and a report puts at the top of its summary
-#: (the kept leaks are said with the data's warnings)
+#: (the kept leaks are said with the data's warnings; being worse than the base, with the
+#: comparison)
 SAID_AS_WARNINGS = WHOLE_RESULT[:3]
 #: each in a few words (at most 47 characters: a DICOM SR's algorithm parameter, after
-#: ``medadapt warning=``), for what carries a prediction: a served answer's note, an SR (not
-#: the one-class note: an accuracy at one threshold, which the figures themselves show)
+#: ``medadapt warning=``), for what carries a prediction: a served answer's note, an SR
 WHOLE_RESULT_WORDS = {
     TOO_GOOD_KEY: "test result too good to be true: check leaks",
+    ONE_CLASS: "called nearly every test case one class",
     BACKWARDS: "ranked its test cases backwards",
     ALLOWED_LEAK: "keeps an input that alone predicts the label",
     FORGOT_OLD_CLASSES: "did not keep the old classes",
+    WORSE_THAN_BASE: "did worse than the base model on its test",
 }
 UNMEASURED_WORDS = "no measured performance (test set too small)"
 

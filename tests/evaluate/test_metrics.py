@@ -347,7 +347,8 @@ def test_the_validation_a_dicom_report_carries_fits_one_ascii_parameter():
     warned = {"n": 37, "accuracy": 0.946, "notes": {"too_good": "accuracy 1.0 ..."}}
     assert validation_summary(warned) == "accuracy 0.95, n=37, warning"
     one_answer = {"n": 37, "accuracy": 0.946, "notes": {"one_class": "every patient ..."}}
-    assert validation_summary(one_answer) == "accuracy 0.95, n=37"  # no caution to name
+    # a trial: an adapter calling every patient one class answered with note: null
+    assert validation_summary(one_answer) == "accuracy 0.95, n=37, warning"
     assert validation_summary(None) == "not evaluated"
     long = validation_summary({"n": 123456, "auroc": 0.5, "auroc_ci": [0.4, 0.6],
                                "notes": {"too_good": "..."}})  # fmt: skip
@@ -383,8 +384,9 @@ def test_the_cautions_a_prediction_carries_come_from_the_recorded_test():
     assert recorded_cautions(too_few) == ["no measured performance (test set too small)"]
     warned = {"n": 12, "auroc": 1.0, "notes": {"too_good": "...", "one_class": "...",
                                                 "backwards": "..."}}  # fmt: skip
-    said = recorded_cautions(warned)  # not one_class: an accuracy the figures show
+    said = recorded_cautions(warned)  # one_class too: a served 'predicted' is that class
     assert said == ["test result too good to be true: check leaks",
+                    "called nearly every test case one class",
                     "ranked its test cases backwards"]  # fmt: skip
     assert all(len(f"medadapt warning={w}") <= 64 and w.isascii() for w in said)
 

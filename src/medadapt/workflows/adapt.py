@@ -19,11 +19,13 @@ from medadapt.adapters import AdapterModel
 from medadapt.errors import DataError
 from medadapt.evaluate.retention import with_forgetting
 from medadapt.evaluate.sufficiency import adapter_sample_notes
+from medadapt.evaluate.versus_base import versus_base_harms
 from medadapt.fileio import atomic_write_bytes
 from medadapt.modalities.base import Modality, Samples, modality_of, names
 from medadapt.modalities.bundle import BaseModel
 from medadapt.results import (
     ADAPTER_ROWS,
+    WORSE_THAN_BASE,
     AdapterRecord,
     base_kept_leak_notes,
     base_kept_leaks,
@@ -292,6 +294,18 @@ def _split_and_growth(
     return summary, record, raw, extension
 
 
+def with_harm(metrics: dict[str, Any], base_scores: dict[str, Any] | None) -> dict[str, Any]:
+    """``metrics`` with a note (:data:`~medadapt.results.WORSE_THAN_BASE`) where, paired on
+    the same test patients, the adapter did worse than the base model alone: the sentence
+    ``adapt`` printed, so that ``promote``, the registry and every served answer say it."""
+    paired = (base_scores or {}).get("versus_base") or {}
+    if not paired or not versus_base_harms(paired):
+        return metrics
+    said = paired.get("in_words") or "the adapter did worse than the base model alone here"
+    notes = {**(metrics.get("notes") or {}), WORSE_THAN_BASE: said}
+    return {**metrics, "notes": notes}
+
+
 def _adapter_record(
     modality: Modality,
     base: BaseModel,
@@ -344,7 +358,7 @@ def _adapter_record(
             **({"sample_size": sample_size} if sample_size else {}),
         ),
         n_skipped_files=len(picked.samples.skipped_files()),
-        metrics=with_forgetting(metrics, extension.get("retention")),
+        metrics=with_harm(with_forgetting(metrics, extension.get("retention")), base_scores),
         per_class=evaluation.get("per_class"),
         base_metrics=None if base_scores is None else base_scores["overall"],
         versus_base=None if base_scores is None else base_scores["versus_base"],
