@@ -406,3 +406,18 @@ def test_a_site_s_kept_columns_travel_with_its_join_reply_and_the_server_records
         "because of its client's --allow-leak: results that rely on it will not hold where it "
         "is unknown"
     ]
+
+
+def test_a_site_s_refusal_reaches_the_server_without_the_hospital_s_paths(tmp_path):
+    """A hospital's refusal quoted its --data path in the server's log: a file name may name a
+    ward or a patient. The server hears which flag it is; the hospital's terminal keeps it."""
+    from medadapt.federated import client
+
+    run = FederatedRun(base_dir=tmp_path, data=None, label=None, group_column=None,
+                       sites=("A", "B", "C"))  # fmt: skip
+    data = tmp_path / "ward7_smith_john.csv"
+    node = SimpleNamespace(node_config={"site": "A", "data": str(data), "base": str(tmp_path)},
+                           run_config={})  # fmt: skip
+    reply = client._guarded(run, node, _asked(), client._join)
+    assert reply.error.code == 1 and "(this site's" in reply.error.reason
+    assert "ward7" not in reply.error.reason and str(tmp_path) not in reply.error.reason

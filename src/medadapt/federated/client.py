@@ -217,8 +217,30 @@ def _guarded(run: FederatedRun | None, context: Context, message: Message, handl
     if name is None:
         name = run.sites[int(index)] if run is not None and index is not None else "?"
     named = reason if reason.startswith(f"site {name}: ") else f"site {name}: {reason}"
-    tell(events, REFUSED, reason=named)
-    return Message(Error(code, named), reply_to=message)
+    tell(events, REFUSED, reason=named)  # the hospital's own terminal: its paths as given
+    return Message(Error(code, without_local_paths(named, context.node_config)), reply_to=message)
+
+
+#: a hospital's own paths, as its client's node config names them, and how the server hears them
+LOCAL_PATHS = {"data": "(this site's file)", "base": "(this site's copy of the base)",
+               "out": "(this site's folder)"}  # fmt: skip
+
+
+def without_local_paths(reason: str, config: Any) -> str:
+    """``reason`` as the server is told it: each path a hospital's client was given (its
+    ``--data``, ``--base``, ``--out``; a file name may say more than a site should, such as a
+    ward's or a patient's name) in words; the hospital's terminal keeps them.
+
+    >>> without_local_paths("--data /srv/ward7.csv has no column 'num'", {"data": "/srv/ward7.csv"})
+    "--data (this site's file) has no column 'num'"
+    """
+    for key, words in LOCAL_PATHS.items():
+        given = config.get(key) if hasattr(config, "get") else None
+        if given:
+            reason = reason.replace(str(given), words)
+            resolved = str(Path(str(given)).resolve())
+            reason = reason.replace(resolved, words) if resolved != str(given) else reason
+    return reason
 
 
 def _tell_handled(events: Any, site: LocalSite, message: Message) -> None:
