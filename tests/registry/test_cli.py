@@ -264,8 +264,8 @@ def test_verify_reports_damage_and_gc_cleans(cli, adapter_dir):
     lines = err.splitlines()
     assert lines[0].startswith("adapter heart@1: registry file ")
     assert lines[1] == (
-        "error: 1 of 1 version failed verification (listed above); re-import it from its "
-        "source or remove it"
+        "error: 1 of 1 version failed verification (listed above); repair it by adding it "
+        "again, or remove it, as listed above"
     )
     (reg.objects.tmp / "1-x.part").write_bytes(b"x")
     out, _ = cli("gc", "--min-age", "0")
@@ -348,7 +348,7 @@ def test_add_also_registers_the_base_and_a_retry_restores_it(cli, tmp_path):
     _, err = cli("verify", ok=False)
     assert err.splitlines()[-1] == (
         f"error: 1 of 1 base model failed verification (listed above); add it again with "
-        f"'medadapt registry --root {cli.root} add-base'"
+        f"'medadapt registry --root {cli.root} add-base BASE_DIR'"
     )
 
 
@@ -476,7 +476,7 @@ def test_bases_lists_registered_and_damaged_bases(cli, tmp_path):
     out, _ = cli("bases")
     assert out == (
         f"{weights[:16]}  damaged: {registered} is not valid JSON (truncated or edited) (see "
-        "'verify')\n"
+        f"'medadapt registry --root {cli.root} verify')\n"
     )
     out, _ = cli("add-base", str(base))  # replaces the damaged copy
     assert out == f"added: {cli.root / 'bases' / weights[:16]}\n"
@@ -548,7 +548,8 @@ def test_add_says_when_the_recorded_base_directory_now_holds_another_model(
     trained_on = json.loads((adapter / "adapter.json").read_text())["base_fingerprint"]["weights"]
     assert (
         f"note: {retrained}, the base directory it recorded, now holds another model (weights "
-        f"ffffffffffff, not {trained_on[:12]}): register the base it was trained on with add-base"
+        f"ffffffffffff, not {trained_on[:12]}): register the base it was trained on with "
+        f"'medadapt registry --root {cli.root} add-base BASE_DIR'"  # runnable as printed
     ) in out.splitlines()
 
 
@@ -772,7 +773,7 @@ def test_verify_reports_each_registered_base_whose_copy_was_deleted(cli, tmp_pat
         f"registered with it; add it again with 'medadapt registry --root {cli.root} add-base "
         "BASE_DIR', or restore bases/ from a backup",
         f"error: 1 of 1 base model failed verification (listed above); add it again with "
-        f"'medadapt registry --root {cli.root} add-base'",
+        f"'medadapt registry --root {cli.root} add-base BASE_DIR'",
     ]
     assert _tree(cli.root) == before
     _, err = cli("verify", "heart@2", ok=False)

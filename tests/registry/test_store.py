@@ -121,9 +121,9 @@ def test_unknown_references_get_one_line_errors(registry, adapter_dir):
         registry.add(adapter_dir(2), name="bad name")
     with pytest.raises(RegistryError) as refused:
         registry.add(adapter_dir(2), name="heart", parent=7)
-    assert str(refused.value) == (
-        "--parent 7: heart@7 does not exist; give an existing version of heart (see 'medadapt "
-        "registry list heart') or drop --parent"
+    assert str(refused.value) == (  # its versions named: 'see registry list heart' lacked --root
+        "--parent 7: heart@7 does not exist; give an existing version of heart (it has 1) or "
+        "drop --parent"
     )
 
 
@@ -216,7 +216,11 @@ def test_tampered_or_truncated_files_are_refused_on_load(registry, adapter_dir):
     weights = registry.objects.path(v.weights_blob)
     path = registry.open_adapter("heart@1")
     _tamper(weights)  # the checkout is a hard link: both change
-    fix = "re-import it from its source, or remove it with 'medadapt registry rm heart@1'"
+    fix = (
+        f"repair it by adding it again ('medadapt registry --root {registry.root} add "
+        f"ADAPTER_DIR --name heart'), or remove it with 'medadapt registry --root "
+        f"{registry.root} rm heart@1'"
+    )
     with pytest.raises(AdapterFileError) as err:
         registry.open_adapter("heart@1")
     assert str(err.value) == (

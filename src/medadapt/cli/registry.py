@@ -27,9 +27,11 @@ from medadapt.cli.registry_common import (
     open_registry,
     registry_app,
     registry_command,
+    repaired_words,
 )
 from medadapt.cli.registry_format import (
     WARNED,
+    base_copies,
     cell,
     change_cells,
     config_items,
@@ -47,11 +49,13 @@ from medadapt.cli.registry_format import (
     strangers_line,
     summary_rows,
     table_console,
+    tmp_lines,
     versus_base_rows,
 )
 from medadapt.cli.registry_promotion import promotion_messages
 from medadapt.registry import AdapterVersion, Registry, RegistryError, VersionDiff
 from medadapt.registry.bases import base_schema, has_base, missing_base_note
+from medadapt.registry.maintenance import GC_MIN_AGE_S
 from medadapt.registry.records import summaries
 from medadapt.registry.summary_words import positive_class_words
 
@@ -145,6 +149,11 @@ def add_cmd(
         lineage = f"parent {v.name}@{v.parent}" if v.parent else "no parent"
         typer.echo(
             f"added {v.ref} ({v.method}, {lineage}, {human_size(v.weights_bytes)} of weights)"
+        )
+    elif result.repaired:  # its stored files were missing or damaged: rewritten from these
+        typer.echo(
+            f"{v.ref} already holds this exact adapter: {repaired_words(result.repaired)}; "
+            "nothing else added"
         )
     else:
         typer.echo(f"{v.ref} already holds this exact adapter; nothing added")
@@ -449,34 +458,29 @@ def verify_cmd(
     report = reg.verify(ref)
     for problem in [*report.problems, *report.base_problems]:
         typer.echo(problem, err=True)
+    if report.ok:
+        bases = f" and {counted(len(report.bases), 'base model')}" if report.bases else ""
+        typer.echo(f"ok: {counted(len(report.checked), 'version')}{bases} verified")
+    # what gc removes, keeps and leaves: said whether or not verification failed
+    for line in tmp_lines(report, reg.objects.tmp, registry_command(ctx, "gc")):
+        typer.echo(line)
+    if report.strangers:
+        typer.echo(strangers_line(reg.objects.objects, report.strangers))
     if not report.ok:
         failed, fixes = [], []
         if report.problems:
+            it = "it" if len(report.problems) == 1 else "them"
             failed.append(f"{len(report.problems)} of {counted(len(report.checked), 'version')}")
-            fixes.append(
-                "re-import it from its source or remove it"
-                if len(report.problems) == 1
-                else "re-import them from their source or remove them"
-            )
+            fixes.append(f"repair {it} by adding {it} again, or remove {it}, as listed above")
         if report.base_problems:
-            them = "it" if len(report.base_problems) == 1 else "them"
+            it = "it" if len(report.base_problems) == 1 else "them"
             failed.append(
                 f"{len(report.base_problems)} of {counted(len(report.bases), 'base model')}"
             )
-            fixes.append(f"add {them} again with '{registry_command(ctx, 'add-base')}'")
+            fixes.append(f"add {it} again with '{registry_command(ctx, 'add-base')} BASE_DIR'")
         raise RegistryError(
             f"{' and '.join(failed)} failed verification (listed above); {'; '.join(fixes)}"
         )
-    bases = f" and {counted(len(report.bases), 'base model')}" if report.bases else ""
-    typer.echo(f"ok: {counted(len(report.checked), 'version')}{bases} verified")
-    if report.orphans or report.leftovers:  # exactly what gc removes
-        typer.echo(
-            f"{counted(len(report.orphans), 'unreferenced file')} and "
-            f"{counted(report.leftovers, 'leftover')} of interrupted writes (harmless; "
-            f"'{registry_command(ctx, 'gc')}' removes them)"
-        )
-    if report.strangers:
-        typer.echo(strangers_line(reg.objects.objects, report.strangers))
 
 
 @registry_app.command("gc")
@@ -485,10 +489,11 @@ def gc_cmd(
     min_age: Annotated[
         float,
         typer.Option("--min-age", help="Keep tmp/ entries younger than this many seconds."),
-    ] = 3600.0,
+    ] = GC_MIN_AGE_S,
 ) -> None:
-    """Delete files no version uses (left by removals or interrupted writes); a file the
-    registry did not write (an archive exported into objects/) is left, and named.
+    """Delete files no version uses (left by removals or interrupted writes; those younger
+    than --min-age are kept, and counted) and damaged base copies add-base set aside; a file
+    the registry did not write (an archive exported into objects/) is left, and named.
 
     Example: medadapt registry --root hospital-registry gc
     """
@@ -499,10 +504,19 @@ def gc_cmd(
         raise RegistryError(f"--min-age must be 0 or more seconds; got {min_age}")
     reg = open_registry(ctx)
     report = reg.gc(min_age_s=min_age)
-    typer.echo(
-        f"removed {counted(report.objects, 'unreferenced file')} ({human_size(report.bytes)}), "
-        f"{counted(report.tmp, 'leftover')} and {counted(report.checkouts, 'stale checkout')}"
-    )
+    removed = [
+        f"{counted(report.objects, 'unreferenced file')} ({human_size(report.bytes)})",
+        counted(report.tmp, "leftover"),
+        *([f"{base_copies(report.set_aside)} set aside by add-base"] if report.set_aside else []),
+    ]
+    typer.echo(f"removed {', '.join(removed)} and {counted(report.checkouts, 'stale checkout')}")
+    if report.kept:  # young: a write may still be running
+        it = "it" if report.kept == 1 else "them"
+        typer.echo(
+            f"kept {counted(report.kept, 'leftover')} younger than --min-age ({min_age:g} s) "
+            f"in case a write is still running; once none is, "
+            f"'{registry_command(ctx, 'gc')} --min-age 0' removes {it} now"
+        )
     if report.strangers:
         typer.echo(strangers_line(reg.objects.objects, report.strangers))
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from medadapt.cli.registry_common import open_registry, registry_app
+from medadapt.cli.registry_common import open_registry, registry_app, registry_command
 from medadapt.registry.bases import list_bases
 
 
@@ -40,7 +40,8 @@ def bases_command(
         return
     for base in bases:
         if "problem" in base:
-            typer.echo(f"{Path(base['path']).name}  damaged: {base['problem']} (see 'verify')")
+            verify = registry_command(ctx, "verify")
+            typer.echo(f"{Path(base['path']).name}  damaged: {base['problem']} (see '{verify}')")
             continue
         fp = base["fingerprint"]
         typer.echo(

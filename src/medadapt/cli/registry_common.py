@@ -137,6 +137,12 @@ def check_cli_name(name: str | None) -> None:
             raise RegistryError(f"--name: {err}") from None
 
 
+def repaired_words(repaired: tuple[str, ...]) -> str:
+    """``repaired its stored copy (the weights file was damaged)``: what adding (or
+    importing) again an adapter already registered mended."""
+    return f"repaired its stored copy ({' and '.join(repaired)})"
+
+
 def echo_notices(notices: tuple[str, ...] | list[str]) -> None:
     """One line each: what an add or import wants the user to know."""
     for notice in notices:

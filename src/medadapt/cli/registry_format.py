@@ -1,7 +1,7 @@
 """How the ``medadapt registry`` commands print: sizes, table cells, metrics and their notes
 (``diff``'s with the same decimals on both sides), data summaries in words (fractions rounded
 to what they rest on), the adapter against its base model, two versions predicting different
-outcomes, files ``gc`` leaves, JSON, the console.
+outcomes, files ``gc`` leaves or keeps, JSON, the console.
 
 Imported by :mod:`medadapt.cli.registry`; like the other registry command modules, cheap to
 import (no torch). Metrics are named and their intervals printed as in every other output
@@ -20,6 +20,7 @@ from rich.console import Console
 from medadapt.evaluate.report.formatting import fmt_ci, metric_digits
 from medadapt.registry import AdapterVersion
 from medadapt.registry.diff import MetricChange, VersionDiff, flatten, question_words
+from medadapt.registry.maintenance import GC_MIN_AGE_S, VerifyReport
 from medadapt.registry.records import METRIC_NAMES, Metric, metric_notes, parse_metrics
 from medadapt.registry.summary_words import (
     metric_label,
@@ -175,6 +176,49 @@ def strangers_line(objects: Path, names: list[str]) -> str:
         f"{counted(len(names), 'file')} in {objects} the registry did not write ({listed}): "
         f"gc leaves {them}; move {them} out of the registry"
     )
+
+
+def tmp_lines(report: VerifyReport, tmp: Path, gc: str) -> list[str]:
+    """What ``verify`` says of what ``gc`` (``gc``: the command, as it runs) would remove:
+    unreferenced files and leftovers of interrupted writes, saying which leftovers ``gc``
+    keeps (younger than its default ``--min-age``) and how to remove them now; and the
+    damaged base copies ``add-base`` set aside in ``tmp``, named as such."""
+    lines = []
+    orphans, leftovers, young = len(report.orphans), report.leftovers, report.young
+    if orphans or leftovers:  # exactly what gc removes, at once or (young ones) later
+        said = (
+            f"{counted(orphans, 'unreferenced file')} and {counted(leftovers, 'leftover')} of "
+            "interrupted writes (harmless; "
+        )
+        it = "it" if young == 1 else "them"
+        if not young:
+            said += f"'{gc}' removes them)"
+        elif orphans + leftovers == young:  # nothing gc removes at its default --min-age
+            said += (
+                f"{'it is' if young == 1 else 'they are'} younger than gc's --min-age of "
+                f"{GC_MIN_AGE_S:g} s, so '{gc}' keeps {it} in case a write is still running; "
+                f"once none is, '{gc} --min-age 0' removes {it} now)"
+            )
+        else:
+            said += (
+                f"'{gc}' removes them but for {counted(young, 'leftover')} younger than its "
+                f"--min-age of {GC_MIN_AGE_S:g} s, kept in case a write is still running; once "
+                f"none is, '{gc} --min-age 0' removes {it} too)"
+            )
+        lines.append(said)
+    if report.set_aside:
+        n = len(report.set_aside)
+        it = "it" if n == 1 else "them"
+        lines.append(
+            f"{base_copies(n)} set aside by add-base in {tmp} ({', '.join(report.set_aside)}), "
+            f"replaced by an intact copy: harmless; '{gc}' removes {it}"
+        )
+    return lines
+
+
+def base_copies(n: int) -> str:
+    """``1 damaged base copy``, ``2 damaged base copies``."""
+    return f"{n} damaged base cop{'y' if n == 1 else 'ies'}"
 
 
 def counted(n: int, noun: str) -> str:

@@ -19,6 +19,7 @@ from medadapt.cli.registry_common import (
     echo_notices,
     open_registry,
     registry_app,
+    repaired_words,
 )
 from medadapt.registry import RegistryError
 
@@ -98,7 +99,10 @@ def import_cmd(
         result = reg.import_(archive, name=name, expect_sha256=sha256, force=force)
     v = result.version
     if not result.new:
-        typer.echo(f"already imported as {v.ref}; nothing added")
+        repaired = f": {repaired_words(result.repaired)}; nothing else added"
+        typer.echo(
+            f"already imported as {v.ref}{repaired if result.repaired else '; nothing added'}"
+        )
         echo_notices(result.notices)
         return
     source = f"{v.origin['name']}@{v.origin['version']}" if v.origin else "?"

@@ -21,11 +21,14 @@ from medadapt.errors import AdapterFileError
 from medadapt.fileio import read_json
 from medadapt.registry.db import INDEX, Index, now
 from medadapt.registry.objects import fsync_dir, sha256_file
-from medadapt.registry.records import RegistryError
+from medadapt.registry.records import RegistryError, command_line
 from medadapt.results import AdapterRecord
 
 BASES = "bases"
 _FILES = ("model.json", "model.safetensors")
+SET_ASIDE = "damaged-base-"
+"""How a damaged copy that ``add-base`` replaced is named in ``tmp/``
+(``damaged-base-<key>-<random>``): nothing reads it again, so ``gc`` removes it at any age."""
 
 
 def _key(weights_sha256: str) -> str:
@@ -106,9 +109,10 @@ def add_base(
     caller checked it already.
 
     A registered copy that no longer matches its checksum or its key is replaced (the damaged
-    one is moved to ``tmp/``, which ``gc`` empties). A copy added or replaced is an
-    ``add-base`` event that bumps the generation, so a running server loads it at its next
-    request (the adapters it could not load for want of it then answer)."""
+    one is set aside in ``tmp/``, named :data:`SET_ASIDE`: ``verify`` names it, ``gc``
+    removes it). A copy added or replaced is an ``add-base`` event that bumps the generation,
+    so a running server loads it at its next request (the adapters it could not load for want
+    of it then answer)."""
     root = Path(root)
     if not (root / INDEX).is_file():
         raise RegistryError(f"{root} is not a medadapt registry (no {INDEX}); check --root")
@@ -140,7 +144,8 @@ def _copy_base(
         except AdapterFileError:
             copied = "replaced"
             with contextlib.suppress(OSError):  # OSError: another process moved it first
-                os.rename(target, root / "tmp" / f"damaged-base-{uuid.uuid4().hex}")
+                aside = f"{SET_ASIDE}{target.name}-{uuid.uuid4().hex[:8]}"
+                os.rename(target, root / "tmp" / aside)
     staging = root / "tmp" / f"base-{uuid.uuid4().hex}"
     staging.mkdir(parents=True)
     for name in _FILES:
@@ -202,7 +207,7 @@ def find_base(root: str | Path, weights_sha256: str) -> Path:
     if not (directory / "model.json").is_file():
         raise AdapterFileError(
             f"the registry at {root} has no base model with weights {weights_sha256[:12]}; add "
-            f"it with 'medadapt registry --root {root} add-base BASE_DIR'"
+            f"it with '{command_line(root, 'add-base BASE_DIR')}'"
         )
     return directory
 
@@ -244,9 +249,10 @@ def recorded_base(manifest: dict[str, Any]) -> Path | None:
     return path if weights == manifest["base_fingerprint"]["weights"] else None
 
 
-def replaced_base_note(manifest: dict[str, Any]) -> str | None:
+def replaced_base_note(manifest: dict[str, Any], root: str | Path = "DIR") -> str | None:
     """Why the recorded base directory was not registered when it now holds another model
-    (``train-base --force`` over it): else None."""
+    (``train-base --force`` over it), with the command that registers the right one in the
+    registry at ``root``: else None."""
     path, weights = _recorded(manifest)
     trained_on = manifest["base_fingerprint"]["weights"]
     if path is None or weights is None or weights == trained_on:
@@ -254,7 +260,7 @@ def replaced_base_note(manifest: dict[str, Any]) -> str | None:
     return (
         f"note: {path}, the base directory it recorded, now holds another model (weights "
         f"{weights[:12]}, not {trained_on[:12]}): register the base it was trained on with "
-        "add-base"
+        f"'{command_line(root, 'add-base BASE_DIR')}'"
     )
 
 
@@ -279,8 +285,8 @@ def readd_base_fix(root: str | Path = "DIR") -> str:
     damaged copy)
     """
     return (
-        f"add it again with 'medadapt registry --root {root} add-base BASE_DIR' (that "
-        "replaces the damaged copy)"
+        f"add it again with '{command_line(root, 'add-base BASE_DIR')}' (that replaces the "
+        "damaged copy)"
     )
 
 
@@ -334,7 +340,7 @@ def deleted_bases(root: str | Path, index: Index, used: dict[str, list[str]]) ->
     return {
         key: f"base model {key}: {root / BASES / key} is missing, but {', '.join(refs)} "
         f"{'was' if len(refs) == 1 else 'were'} registered with it; add it again with "
-        f"'medadapt registry --root {root} add-base BASE_DIR', or restore bases/ from a backup"
+        f"'{command_line(root, 'add-base BASE_DIR')}', or restore bases/ from a backup"
         for key, refs in sorted(by_key.items())
         if key in recorded and not (root / BASES / key).is_dir()
     }

@@ -8,10 +8,11 @@ the empty folders of a creation killed half-way, still becomes a registry.
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 from medadapt.registry.db import INDEX, Index
-from medadapt.registry.records import RegistryError
+from medadapt.registry.records import RegistryError, command_line
 
 OBJECTS = "objects"
 _CONTENT = (OBJECTS, "bases")
@@ -58,17 +59,19 @@ def held_instead(root: Path) -> tuple[str, str] | None:
     """``(what root is, what to do with it)`` when it is a medadapt folder but not a registry
     (None for anything else): given as ``--root``, a base model or an adapter was answered
     with how to create a registry there, which was then refused."""
+    given = shlex.quote(str(root))  # the commands below run as printed
     if (root / "model.json").is_file() and not (root / "adapter.json").exists():
         return (
             "a base model (written by 'medadapt train-base'), not a registry",
-            f"to keep this base in a registry: 'medadapt registry --root REGISTRY add-base {root}'",
+            "to keep this base in a registry: 'medadapt registry --root REGISTRY add-base "
+            f"{given}'",
         )
     adapters = [root] if (root / "adapter.json").is_file() else []
     adapters = adapters or [p.parent for p in root.glob("*/adapter.json")]
     if len(adapters) == 1:
         return (
             "an adapter (written by 'medadapt adapt'), not a registry",
-            f"to register this adapter: 'medadapt registry --root REGISTRY add {root}'",
+            f"to register this adapter: 'medadapt registry --root REGISTRY add {given}'",
         )
     return None
 
@@ -83,7 +86,4 @@ def not_a_registry(root: Path) -> str:
     if not empty_or_missing(root):
         return f"{root} is not a medadapt registry (no {INDEX}); check --root"
     what = f"{root} is not a medadapt registry yet" if root.exists() else f"no registry at {root}"
-    return (
-        f"{what}; check --root, or create one with 'medadapt registry --root {root} add "
-        "ADAPTER_DIR'"
-    )
+    return f"{what}; check --root, or create one with '{command_line(root, 'add ADAPTER_DIR')}'"

@@ -14,19 +14,26 @@ from pathlib import Path
 from typing import Protocol
 
 from medadapt.errors import AdapterFileError
-from medadapt.registry.bases import deleted_bases, verify_bases
+from medadapt.registry.bases import SET_ASIDE, deleted_bases, verify_bases
 from medadapt.registry.db import Index
 from medadapt.registry.objects import ObjectStore
 from medadapt.registry.records import AdapterVersion
+
+GC_MIN_AGE_S = 3600.0
+"""``gc`` keeps ``tmp/`` entries younger than this by default (a write may still be running)."""
 
 
 @dataclass(frozen=True)
 class VerifyReport:
     """``problems`` (one line each) for damaged versions, ``base_problems`` for damaged,
     tampered, swapped or deleted base models (``bases``: the base keys checked); ``orphans``
-    (unreferenced blobs) and ``leftovers`` (entries in tmp/) are harmless and exactly what
-    ``gc`` removes; ``strangers``: files in ``objects/`` the registry did not write (an
-    archive exported into it), which ``gc`` leaves for their owner to move."""
+    (unreferenced blobs) and ``leftovers`` (entries in tmp/ of interrupted writes) are
+    harmless and what ``gc`` removes, but for the ``young`` leftovers (of ``leftovers``,
+    those younger than :data:`GC_MIN_AGE_S`, which ``gc`` keeps unless ``--min-age`` says
+    less); ``set_aside``: the damaged base copies ``add-base`` replaced and moved to tmp/
+    (their names there), which ``gc`` removes at any age; ``strangers``: files in
+    ``objects/`` the registry did not write (an archive exported into it), which ``gc``
+    leaves for their owner to move."""
 
     checked: list[str]
     problems: list[str]
@@ -35,6 +42,8 @@ class VerifyReport:
     bases: list[str] = field(default_factory=list)
     base_problems: list[str] = field(default_factory=list)
     strangers: list[str] = field(default_factory=list)
+    young: int = 0
+    set_aside: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -43,15 +52,18 @@ class VerifyReport:
 
 @dataclass(frozen=True)
 class GcReport:
-    """What ``gc`` deleted (unreferenced blobs and their bytes, ``tmp/`` entries, stale
-    checkouts), and the files in ``objects/`` it left because the registry did not write
-    them (``strangers``)."""
+    """What ``gc`` deleted (unreferenced blobs and their bytes, ``tmp/`` leftovers of
+    interrupted writes, stale checkouts, ``set_aside``: damaged base copies ``add-base``
+    replaced), what it kept (``kept``: leftovers younger than its ``min_age_s``), and the
+    files in ``objects/`` it left because the registry did not write them (``strangers``)."""
 
     objects: int
     bytes: int
     tmp: int
     checkouts: int
     strangers: list[str] = field(default_factory=list)
+    kept: int = 0
+    set_aside: int = 0
 
 
 class Maintained(Protocol):
@@ -85,7 +97,9 @@ def verify_registry(registry: Maintained, ref: str | None = None) -> VerifyRepor
         used = {v.manifest_blob for v in versions} | {v.weights_blob for v in versions}
         orphans = [d for d in registry.objects.digests() if d not in used]
         strangers = registry.objects.strangers()
-    leftovers = sum(1 for _ in registry.objects.tmp.iterdir())
+    set_aside, leftovers = _tmp_entries(registry.objects.tmp)
+    cutoff = time.time() - GC_MIN_AGE_S  # what gc keeps by default
+    young = sum(1 for entry in leftovers if not _older(entry, cutoff))
     keys = None if ref is None else [v.base_fingerprint["weights"][:16] for v in versions]
     bases_checked, base_problems = verify_bases(registry.root, keys)
     users: dict[str, list[str]] = {}  # base weights: the versions registered with it
@@ -96,17 +110,20 @@ def verify_registry(registry: Maintained, ref: str | None = None) -> VerifyRepor
         [v.ref for v in versions],
         problems,
         orphans,
-        leftovers,
+        len(leftovers),
         bases_checked + list(deleted),
         base_problems + list(deleted.values()),
         strangers,
+        young=young,
+        set_aside=[entry.name for entry in set_aside],
     )
 
 
 def collect_garbage(registry: Maintained, *, min_age_s: float) -> GcReport:
-    """Delete unreferenced blobs and stale checkouts, and ``tmp/`` entries older than
-    ``min_age_s``; files in ``objects/`` not named by a SHA-256 are not the registry's to
-    delete, and are reported instead."""
+    """Delete unreferenced blobs and stale checkouts, ``tmp/`` leftovers older than
+    ``min_age_s`` (younger ones are counted as kept) and the damaged base copies ``add-base``
+    set aside there (any age: nothing reads them); files in ``objects/`` not named by a
+    SHA-256 are not the registry's to delete, and are reported instead."""
     n_objects = n_bytes = n_checkouts = 0
     with registry.index.write() as conn:  # holds the write lock: no add commits meanwhile
         rows = conn.execute(
@@ -122,19 +139,44 @@ def collect_garbage(registry: Maintained, *, min_age_s: float) -> GcReport:
             if entry.name not in live:
                 shutil.rmtree(entry, ignore_errors=True)
                 n_checkouts += 1
-    n_tmp = _remove_leftovers(registry.objects.tmp, min_age_s)
-    return GcReport(n_objects, n_bytes, n_tmp, n_checkouts, registry.objects.strangers())
-
-
-def _remove_leftovers(tmp: Path, min_age_s: float) -> int:
-    """Delete the entries of ``tmp`` older than ``min_age_s``; returns how many."""
-    n_tmp = 0
+    set_aside, leftovers = _tmp_entries(registry.objects.tmp)
+    for entry in set_aside:
+        _delete(entry)
     cutoff = time.time() - min_age_s
-    for entry in tmp.iterdir():
-        if entry.lstat().st_mtime < cutoff:
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                entry.unlink(missing_ok=True)
-            n_tmp += 1
-    return n_tmp
+    old = [entry for entry in leftovers if _older(entry, cutoff)]
+    for entry in old:
+        _delete(entry)
+    return GcReport(
+        n_objects,
+        n_bytes,
+        len(old),
+        n_checkouts,
+        registry.objects.strangers(),
+        kept=len(leftovers) - len(old),
+        set_aside=len(set_aside),
+    )
+
+
+def _tmp_entries(tmp: Path) -> tuple[list[Path], list[Path]]:
+    """The entries of ``tmp``: ``(damaged base copies add-base set aside, leftovers of
+    interrupted writes)``."""
+    set_aside: list[Path] = []
+    leftovers: list[Path] = []
+    for entry in sorted(tmp.iterdir()):
+        (set_aside if entry.name.startswith(SET_ASIDE) else leftovers).append(entry)
+    return set_aside, leftovers
+
+
+def _older(entry: Path, cutoff: float) -> bool:
+    """Whether ``entry`` was last changed before ``cutoff`` (gone meanwhile: as old)."""
+    try:
+        return entry.lstat().st_mtime < cutoff
+    except FileNotFoundError:
+        return True
+
+
+def _delete(entry: Path) -> None:
+    if entry.is_dir() and not entry.is_symlink():
+        shutil.rmtree(entry, ignore_errors=True)
+    else:
+        entry.unlink(missing_ok=True)

@@ -13,6 +13,7 @@ import os
 import re
 import secrets
 from pathlib import Path
+from typing import Literal
 
 from medadapt.errors import AdapterFileError
 
@@ -121,6 +122,14 @@ class ObjectStore:
 
     def intact(self, digest: str, size: int) -> bool:
         return self.present(digest, size) and sha256_file(self.path(digest)) == digest
+
+    def state(self, digest: str) -> Literal["intact", "missing", "damaged"]:
+        """Whether the blob ``digest`` is there and hashes right (``intact``), is not there
+        (``missing``), or is there with other bytes (``damaged``: truncated, tampered)."""
+        path = self.path(digest)
+        if not path.is_file():
+            return "missing"
+        return "intact" if sha256_file(path) == digest else "damaged"
 
     def check(self, digest: str, size: int, *, what: str, fix: str) -> None:
         """Raise a one-line error unless the blob exists, has ``size`` bytes and hashes right."""

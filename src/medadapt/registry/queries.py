@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from medadapt.registry.records import AdapterVersion, RegistryError, parse_ref
+from medadapt.registry.records import AdapterVersion, RegistryError, command_line, parse_ref
 
 SELECT_VERSIONS = (
     "SELECT v.*, n.promoted AS promoted_version FROM versions v JOIN names n USING (name)"
@@ -42,7 +42,7 @@ def resolve(conn: sqlite3.Connection, ref: str, root: Path) -> tuple[str, int]:
     if row is None or row[1] is None:
         raise RegistryError(
             f"no adapter named {name!r} in registry {root}; see the names with "
-            f"'medadapt registry --root {root} list'"
+            f"'{command_line(root, 'list')}'"
         )
     promoted, latest = row
     if parsed.selector == "exact":
@@ -60,8 +60,8 @@ def resolve(conn: sqlite3.Connection, ref: str, root: Path) -> tuple[str, int]:
         return name, parsed.version  # type: ignore[return-value]
     if parsed.selector == "promoted" and promoted is None:
         raise RegistryError(
-            f"no version of {name} is promoted; promote one with 'medadapt registry --root "
-            f"{root} promote {name}@{latest}'"
+            f"no version of {name} is promoted; promote one with "
+            f"'{command_line(root, f'promote {name}@{latest}')}'"
         )
     if parsed.selector == "latest" or promoted is None:
         return name, latest
@@ -113,11 +113,16 @@ def pick_parent(
             "SELECT 1 FROM versions WHERE name = ? AND version = ?", (name, parent)
         ).fetchone()
     )
-    if not exists:
-        raise RegistryError(
-            f"--parent {parent}: {name}@{parent} does not exist; give an existing version of "
-            f"{name} (see 'medadapt registry list {name}') or drop --parent"
+    if not exists:  # its versions named here: no command to run to find them
+        have = [r[0] for r in conn.execute(
+            "SELECT version FROM versions WHERE name = ? ORDER BY version", (name,))]  # fmt: skip
+        fix = (
+            f"give an existing version of {name} (it has {', '.join(map(str, have))}) or drop "
+            "--parent"
+            if have
+            else f"drop --parent ({name} has no versions yet)"
         )
+        raise RegistryError(f"--parent {parent}: {name}@{parent} does not exist; {fix}")
     return parent  # type: ignore[return-value]
 
 

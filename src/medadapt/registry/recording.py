@@ -12,6 +12,7 @@ The functions here take the registry they work on as an argument (:class:`Regist
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -76,12 +77,17 @@ def register(
             version, notices = _insert_version(
                 conn, name, manifest, summary, files, lineage, positive=positive
             )
-    return Registration(registry.get(f"{name}@{version}"), new, tuple(notices))
+    # a version already there: what of its stored copy was missing or damaged, now rewritten
+    repaired = (
+        () if new else tuple(f"the {what} was {was}" for what, was in files.was if was != "intact")
+    )
+    return Registration(registry.get(f"{name}@{version}"), new, tuple(notices), repaired)
 
 
 @dataclass(frozen=True)
 class _StoredFiles:
-    """A version's weights and manifest, put in the object store before it is recorded."""
+    """A version's weights and manifest, put in the object store before it is recorded;
+    ``was``: what each blob was before (``("weights file", "damaged")``: rewritten)."""
 
     weights_src: Path
     weights_file: str
@@ -90,6 +96,7 @@ class _StoredFiles:
     manifest_data: bytes
     manifest_blob: str
     manifest_bytes: int
+    was: tuple[tuple[str, str], ...] = ()
 
     def restore(self, objects: ObjectStore) -> None:
         """Put back a blob deleted since it was stored."""
@@ -120,6 +127,10 @@ def _store_files(
     weights_src = directory / weights_file
     manifest_data = _unchanged_manifest_data(directory, manifest)
     manifest, manifest_data = without_local_paths(manifest, manifest_data)
+    was = (  # before they are put (again): a damaged or missing blob is rewritten
+        ("weights file", objects.state(manifest["weights_sha256"])),
+        ("manifest", objects.state(hashlib.sha256(manifest_data).hexdigest())),
+    )
     weights_blob, weights_bytes = objects.put_file(weights_src, expected=manifest["weights_sha256"])
     manifest_blob, manifest_bytes = objects.put_bytes(manifest_data)
     files = _StoredFiles(
@@ -130,6 +141,7 @@ def _store_files(
         manifest_data=manifest_data,
         manifest_blob=manifest_blob,
         manifest_bytes=manifest_bytes,
+        was=was,
     )
     return manifest, files
 

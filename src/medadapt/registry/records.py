@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+import shlex
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, NamedTuple
@@ -23,6 +24,16 @@ from medadapt.results import AdapterRecord
 
 class RegistryError(MedadaptError, RuntimeError):
     """A registry operation cannot be done as asked (unknown version, protected version...)."""
+
+
+def command_line(root: str | Path, command: str = "") -> str:
+    """``medadapt registry --root ROOT COMMAND``: a command a registry message suggests,
+    runnable as printed (``ROOT`` quoted where a shell needs it).
+
+    >>> command_line("my registry", "gc --min-age 0")
+    "medadapt registry --root 'my registry' gc --min-age 0"
+    """
+    return f"medadapt registry --root {shlex.quote(str(root))} {command}".rstrip()
 
 
 # Registry names are loaded as adapter names (AdapterModel.load_adapter(dir, name=...)), so they
@@ -370,12 +381,15 @@ class AdapterVersion:
 # ----- what add, import and export return --------------------------------------------------------
 class Registration(NamedTuple):
     """What ``add``/``import_`` did: the version, whether it is new (False: an identical
-    adapter was already registered under that name, and nothing was added), and one-line
-    notices for the user (its base model registered or missing, a parent not recorded...)."""
+    adapter was already registered under that name, and nothing was added), one-line
+    notices for the user (its base model registered or missing, a parent not recorded...),
+    and, adding again an adapter already registered, what of its stored copy was missing or
+    damaged and is now repaired (``"the weights file was damaged"``)."""
 
     version: AdapterVersion
     new: bool
     notices: tuple[str, ...] = ()
+    repaired: tuple[str, ...] = ()
 
 
 class Promotion(NamedTuple):

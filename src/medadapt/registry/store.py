@@ -31,6 +31,7 @@ from medadapt.registry import bases, groups, layout, queries, transfer
 from medadapt.registry.db import INDEX, Index
 from medadapt.registry.diff import VersionDiff, diff_versions, question, recorded
 from medadapt.registry.maintenance import (  # the reports: also importable from here
+    GC_MIN_AGE_S,
     GcReport,
     VerifyReport,
     collect_garbage,
@@ -45,6 +46,7 @@ from medadapt.registry.records import (
     Registration,
     RegistryError,
     check_name,
+    command_line,
     parse_ref,
 )
 
@@ -183,7 +185,8 @@ class Registry:
         (default: the adapter's own name). ``parent``: a version number (refused if on
         another base model), None, or ``"previous"`` (the newest existing version; none if
         that is on another base). Adding an identical adapter again under the same name adds
-        nothing and returns the existing version (``new`` False). The base model that
+        nothing and returns the existing version (``new`` False), its stored copy repaired
+        if it was missing or damaged (``repaired`` says what was). The base model that
         ``adapt`` recorded is registered too, if missing; ``notices`` say what the user
         should know (base registered or missing, parent not recorded, another method). An
         adapter predicting another outcome than ``name``'s newest version, or a new ``name``
@@ -275,7 +278,7 @@ class Registry:
                 promoted = queries.promoted_versions(conn)
                 demoted = groups.group_rivals(self.root, target, promoted.values())
                 if demoted and on_group_clash == "refuse":
-                    command = spelled or f"medadapt registry --root {self.root}"
+                    command = spelled or command_line(self.root)
                     raise RegistryError(groups.rivals_refused(target, demoted, command))
                 for rival in demoted:  # "replace": the new version serves the group instead
                     conn.execute("UPDATE names SET promoted = NULL WHERE name = ?", (rival.name,))
@@ -315,7 +318,7 @@ class Registry:
         command as the user typed it, for the command a refusal suggests."""
         parsed = parse_ref(ref)
         if parsed.selector != "exact":
-            command = spelled or f"medadapt registry --root {self.root}"
+            command = spelled or command_line(self.root)
             raise RegistryError(
                 f"rm needs an explicit version such as {parsed.name}@3; to remove every "
                 f"version use '{command} rm {parsed.name} --all'"
@@ -351,7 +354,7 @@ class Registry:
     # ----- files --------------------------------------------------------------------------------
     def check_files(self, v: AdapterVersion) -> None:
         """Raise a one-line error unless every file of ``v`` is present and hashes right."""
-        fix = f"re-import it from its source, or remove it with 'medadapt registry rm {v.ref}'"
+        fix = repair_fix(self.root, v)
         what = f"adapter {v.ref}"
         self.objects.check(v.weights_blob, v.weights_bytes, what=what, fix=fix)
         self.objects.check(v.manifest_blob, v.manifest_bytes, what=what, fix=fix)
@@ -410,7 +413,22 @@ class Registry:
         it is stored under. Reports damage, never raises."""
         return verify_registry(self, ref)
 
-    def gc(self, *, min_age_s: float = 3600.0) -> GcReport:
-        """Delete unreferenced blobs and stale checkouts, and ``tmp/`` entries older than
-        ``min_age_s`` (younger ones may belong to an add still running)."""
+    def gc(self, *, min_age_s: float = GC_MIN_AGE_S) -> GcReport:
+        """Delete unreferenced blobs and stale checkouts, ``tmp/`` entries older than
+        ``min_age_s`` (younger ones may belong to an add still running: counted as kept),
+        and the damaged base copies ``add_base`` set aside there."""
         return collect_garbage(self, min_age_s=min_age_s)
+
+
+def repair_fix(root: str | Path, v: AdapterVersion) -> str:
+    """What a damaged version's message says to do: add (or import) it again, which repairs
+    its stored copy, or remove it (``--force`` for the served version); every command as it
+    runs, with ``--root``."""
+    again = (
+        f"importing its archive again ('{command_line(root, f'import ARCHIVE --name {v.name}')}')"
+        if v.origin
+        else f"adding it again ('{command_line(root, f'add ADAPTER_DIR --name {v.name}')}')"
+    )
+    rm = command_line(root, f"rm {v.ref}{' --force' if v.promoted else ''}")
+    served = f" (it is served: --force stops serving {v.name})" if v.promoted else ""
+    return f"repair it by {again}, or remove it with '{rm}'{served}"

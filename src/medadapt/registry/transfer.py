@@ -31,7 +31,7 @@ from medadapt.registry import archive, bases, queries
 from medadapt.registry.db import Index, now
 from medadapt.registry.diff import Question, question, question_words, scores_in_order
 from medadapt.registry.objects import temp_name
-from medadapt.registry.recording import MANIFEST, RegistryLike, register
+from medadapt.registry.recording import MANIFEST, RegistryLike, register, without_local_paths
 from medadapt.registry.recording import without_local_paths as _without_local_paths  # noqa: F401
 from medadapt.registry.records import (  # Registration, Exported: also importable from here
     AdapterVersion,
@@ -40,6 +40,7 @@ from medadapt.registry.records import (  # Registration, Exported: also importab
     RegistryError,
     check_name,
     check_summary_only,
+    command_line,
 )
 from medadapt.results import AdapterRecord
 
@@ -68,21 +69,31 @@ def check_same_question(
     of ``name``'s newest version: promoted under that name, it would answer another question
     (a heart adapter as the next "breast_cancer" version serves on breast cancer requests) or
     score another group's patients (a Switzerland adapter as the next "va" version). A version
-    that records no group (trained on every row, or by another tool) is not compared."""
+    that records no group (trained on every row, or by another tool) is not compared; nor is
+    an adapter ``name`` already holds (adding it again repairs its stored copy, even that of
+    the newest version, whose manifest this reads)."""
     if force:
         return
+    stored = without_local_paths(manifest, b"")[0]["manifest_sha256"]  # as register stores it
     with registry.index.read() as conn:  # the newest version only (one query, any history)
         found = queries.newest(conn, name)
-    if found is None:
+        held = conn.execute(
+            "SELECT 1 FROM versions WHERE name = ? AND manifest_sha256 = ?", (name, stored)
+        ).fetchone()
+    if found is None or held:
         return
     version, blob = found
     path = registry.objects.path(blob)
-    if not path.is_file():
+    try:
+        newest = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        what = "is missing" if not path.is_file() else "cannot be read (damaged)"
         raise AdapterFileError(
-            f"adapter {name}@{version}: registry file {path} is missing; see what else is "
-            f"damaged with 'medadapt registry --root {registry.root} verify'"
-        )
-    newest = json.loads(path.read_bytes())
+            f"adapter {name}@{version}: registry file {path} {what}; see what else is damaged "
+            f"with '{command_line(registry.root, 'verify')}'"
+        ) from None
+    if not isinstance(newest, dict):
+        newest = {}
     fix = f"register it under its own --name, or pass --force to make it {name}'s next version"
     before, after = _question(newest), _question(manifest)
     if before.outcome != after.outcome:
@@ -165,7 +176,7 @@ def add_directory(
     if is_base_dir(directory):
         raise RegistryError(
             f"{directory} is a base model (written by 'medadapt train-base'), not an adapter; "
-            f"keep it with '{spelled or f'medadapt registry --root {registry.root}'} add-base "
+            f"keep it with '{spelled or command_line(registry.root)} add-base "
             f"{shlex.quote(str(adapter_dir))}'"
         )
     manifest = read_manifest(directory)
@@ -187,7 +198,7 @@ def add_directory(
         except AdapterFileError as exc:
             notices.append(f"note: its base model was not registered: {exc}")
     elif source is None and not bases.has_base(registry.root, weights):
-        replaced = bases.replaced_base_note(manifest)
+        replaced = bases.replaced_base_note(manifest, registry.root)
         notices += [replaced] if replaced else []
     result = register(registry, directory, manifest, name=name, parent=parent, notes=notes)
     return _with_notices(registry, result, notices)
@@ -378,6 +389,6 @@ def _base_to_export(registry: RegistryLike, v: AdapterVersion) -> Path:
     except AdapterFileError as exc:
         raise AdapterFileError(
             f"cannot export {v.ref} with its base model: {exc}; add the base again with "
-            f"'medadapt registry --root {registry.root} add-base BASE_DIR', {fix}"
+            f"'{command_line(registry.root, 'add-base BASE_DIR')}', {fix}"
         ) from None
     return directory
