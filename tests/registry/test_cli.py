@@ -452,7 +452,8 @@ def test_list_marks_a_headline_metric_that_carries_a_warning(cli, adapter_dir, m
     assert out.splitlines()[-1] == (
         "(!): a warning is recorded with the result or with that figure (too good to be true, "
         "one class for every or nearly every patient, ranking backwards, a column kept with "
-        "--allow-leak, old classes not kept, or why a metric or its interval is missing or only "
+        "--allow-leak, old classes not kept, worse than the base model alone, or why a metric "
+        "or its interval is missing or only "
         f"a rough range); 'medadapt registry --root {cli.root} show NAME@N' says which"
     )
 

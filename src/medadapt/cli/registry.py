@@ -214,7 +214,8 @@ def list_cmd(
         typer.echo(f"{WARNED.strip()}: a warning is recorded with the result or with that "
                    "figure (too good to be true, one class for every or nearly every patient, "
                    "ranking backwards, a column kept with --allow-leak, old classes not kept, "
-                   "or why a metric or its interval is missing or only a rough range); "
+                   "worse than the base model alone, or why a metric or its interval is "
+                   "missing or only a rough range); "
                    f"'{registry_command(ctx, 'show')} NAME@N' says which")  # fmt: skip
 
 

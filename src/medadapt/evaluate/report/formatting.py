@@ -150,7 +150,8 @@ def recorded_cautions(metrics: dict[str, Any] | None) -> list[str]:
     """What a prediction must carry about the model that made it, from its recorded test
     figures, in a few words each (:data:`~medadapt.results.WHOLE_RESULT_WORDS`): no measured
     performance (its test set too small for any figure), a result too good to be true, ranked
-    backwards, a leak kept, old classes not kept. Nothing for a
+    backwards, a leak kept, old classes not kept, worse than the base model alone, (nearly)
+    every test case called one class. Nothing for a
     model that recorded no figures at all (saved by an older medadapt: not judged)."""
     if not metrics:
         return []
