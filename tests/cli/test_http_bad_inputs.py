@@ -55,7 +55,7 @@ HTTP_CASES = [
     req("POST adapters", 405, "Method Not Allowed", path="/v1/adapters", body={}),
     req("unknown path", 404, "Not Found", path="/v1/predictions", body={}),
     req("not JSON", 422, "JSON", raw=b"age=63&sex=Male"),
-    req("a list body", 422, "valid dictionary", body=[{"age": 63}]),
+    req("a list body", 422, "wrap the records as", body=[{"age": 63}]),
     req("empty object", 422, "instances", body={}),
     req("no instances", 422, "instances", body={"adapter": "va"}),
     req("instances empty", 422, "instances", body={"adapter": "va", "instances": []}),

@@ -127,13 +127,15 @@ def test_routing_by_version_by_request_group_and_by_instance_group(client, serve
         "instance carries no group field; adapters serve groups A, B, C (send 'group' or name "
         "an 'adapter' to use one)"
     )
-    for site in ("Z", "c"):  # unknown, or a served group in another case: the 404 says what routes
+    # unknown, or a served group in another case: the 404 names the instance and what routes
+    for site, meant in (("Z", ""), ("c", "; did you mean 'C'?")):
         unknown = [{**_instances(served_registry, "A", 1)[0], "site": site}]
         reply = client.post("/v1/predict", json={"instances": unknown}, headers=AUTH)
         assert reply.status_code == 404
         assert reply.json()["detail"] == (
-            f"no adapter serves group '{site}', and no base model was trained on it; served "
-            "groups: A, B, C (send one of them, or name an 'adapter')"
+            f"no adapter serves group '{site}' (the 'site' field of instance 0), and no base "
+            f"model was trained on it{meant}; served groups: A, B, C (send one of them, or "
+            "name an 'adapter')"
         )
 
 
@@ -292,9 +294,9 @@ def test_a_group_that_contradicts_the_instances_own_group_is_refused(client, ser
     reply = client.post("/v1/predict", json=body, headers=AUTH)
     assert reply.status_code == 422
     (error,) = reply.json()["detail"]
-    assert error["loc"] == ["body", "group"]
+    assert error["loc"] == ["body", "instances", 0, "site"]
     assert error["msg"] == (
-        "'group' is 'C' but an instance's 'site' field names another group; drop one of "
+        "instance 0's 'site' field names another group than 'group' ('C'); drop one of "
         "them, or send each group's instances in their own request"
     )
 

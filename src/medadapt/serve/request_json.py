@@ -1,7 +1,10 @@
 """The JSON body of a request, read so that every malformed body is one 4xx naming the problem.
 
 Empty, or not JSON: 422 at the character, saying what is expected (a JSON object with
-"adapter" and "instances", sent with ``Content-Type: application/json``). Not UTF-8 (or
+"adapter" and "instances", sent with ``Content-Type: application/json``). JSON, but not an
+object (an array of records, a number), or one patient's record sent bare, without the
+``instances`` around it: one 422 saying to wrap the records as ``{"instances": [...]}``
+(:func:`unwrapped`). Not UTF-8 (or
 nested too deeply): 400 naming the byte. An integer longer than Python converts
 (``sys.get_int_max_str_digits()``, 4300 digits by default): 422 naming each field that holds
 one, and never a 500 or a traceback.
@@ -11,7 +14,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
 from fastapi import HTTPException, Request
@@ -42,6 +45,43 @@ async def json_body(request: Request) -> Any:
         raise HTTPException(400, f"{NOT_PARSED}: nested too deeply") from None
     except ValueError:  # an integer with more digits than int() converts
         raise RequestValidationError(_long_integer_errors(raw)) from None
+
+
+WRAP = (
+    'wrap the records as {"instances": [...]}, e.g. {"adapter": "NAME", "instances": '
+    '[{"FEATURE": value, ...}, ...]} ("adapter" or "group" beside "instances" routes them)'
+)
+JSON_KINDS = {list: "a JSON array", str: "a JSON string", bool: "JSON true or false",
+              int: "a JSON number", float: "a JSON number", type(None): "JSON null"}  # fmt: skip
+
+
+def unwrapped(
+    body: Any, fields: Collection[str], meant: Callable[[str], str | None], features: set[str]
+) -> str | None:
+    """Why ``body`` is not a request object although it is JSON: not an object (an array of
+    records: wrap them), or an object without ``instances`` whose fields (other than the
+    request's ``fields`` and those ``meant`` as one of them, misspelt) are features of a served
+    model (``features``; any field where none is known): one patient's record sent bare.
+    None when it is an object a request's fields can be judged on.
+
+    >>> print(unwrapped([{"age": 63}], [], lambda key: None, set()))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    the body is a JSON array, not an object: wrap the records as {"instances": [...]}, e.g.
+    {"adapter": "NAME", "instances": [{"FEATURE": value, ...}, ...]} ("adapter" or "group"
+    beside "instances" routes them)
+    """
+    if not isinstance(body, dict):
+        return f"the body is {JSON_KINDS.get(type(body), 'JSON')}, not an object: {WRAP}"
+    if any(key == "instances" or meant(str(key)) == "instances" for key in body):
+        return None
+    other = [key for key in body if key not in fields and meant(str(key)) is None]
+    if not other or (features and not features & set(other)):
+        return None
+    named = next((key for key in other if key in features), other[0])  # a feature, if any
+    return (
+        f'the body has no "instances", and its fields look like one instance\'s (a '
+        f"patient's features, such as {shown(named)}): {WRAP}"
+    )
 
 
 def _not_json(raw: bytes, exc: json.JSONDecodeError, content_type: str | None) -> str:

@@ -17,13 +17,14 @@ Find = Callable[[], list[Route]]
 
 def routes_or_422(find: Find) -> list[Route]:
     """``find()``; a malformed adapter reference (e.g. "va@x"), an adapter of another group
-    or kind, or none named where no base model alone answers, is a 422 on ``adapter``; a
-    ``group`` the instances contradict, on ``group``."""
+    or kind, or none named where no base model alone answers, is a 422 on ``adapter``; an
+    instance whose group field contradicts the request's ``group`` or adapter, at that field
+    of that instance (``loc``)."""
     try:
         return find()
     except ConfigError as bad_ref:
-        field = getattr(bad_ref, "field", "adapter")
-        error = {"loc": ["body", field], "msg": str(bad_ref), "type": "value_error"}
+        loc = getattr(bad_ref, "loc", None) or ["body", getattr(bad_ref, "field", "adapter")]
+        error = {"loc": loc, "msg": str(bad_ref), "type": "value_error"}
         raise RequestValidationError([error]) from None
 
 

@@ -1,4 +1,5 @@
-"""The service's routes: ``POST /v1/predict``, ``GET /v1/adapters``, ``/healthz``, ``/metrics``.
+"""The service's routes: ``POST /v1/predict``, ``GET /v1/adapters``, ``/v1/bases``, ``/healthz``,
+``/metrics``.
 
 :func:`add_predict_route` and :func:`add_info_routes` add them to the app
 :func:`medadapt.serve.app.create_app` builds; the predictions go through its micro-batcher.
@@ -31,22 +32,25 @@ from medadapt.serve.image_routes import ImagePredictor
 from medadapt.serve.instance_notes import (
     case_slip_note,
     case_slips,
+    kind_slip_note,
+    kind_slips,
     missing_in_record,
     too_few_used,
     unseen_categories,
     unused_note,
 )
-from medadapt.serve.request_json import json_body
+from medadapt.serve.request_json import json_body, unwrapped
 from medadapt.serve.resolve import resolve_routes
 from medadapt.serve.schemas import (
     AdapterInfo,
+    BaseInfo,
     DicomwebRequest,
     ImagePredictResponse,
     PredictRequest,
     PredictResponse,
     predict_bodies,
 )
-from medadapt.serve.state import Route, ServedBase, ServingState, joined_notes
+from medadapt.serve.state import GroupConflict, Route, ServedBase, ServingState, joined_notes
 from medadapt.serve.telemetry import Telemetry
 from medadapt.serve.validation import check_instance, closest_field, unknown_field
 
@@ -89,9 +93,27 @@ def add_predict_route(
         kinds = {served.kind for served in state.bases.values()}
         if _request_model(body, kinds) is DicomwebRequest:
             return await images.dicomweb(_validated(DicomwebRequest, body))
+        _check_wrapped(state, body)
         request_body = _validated(PredictRequest, body)
         _check_count(request_body, max_instances)
         return await _predict_instances(state, batcher, telemetry, request_body)
+
+
+def _check_wrapped(state: ServingState, body: Any) -> None:
+    """One 422 for a JSON body that is no request object: an array of records, or one
+    patient's record sent bare (its fields the served tables' features), saying to wrap the
+    records as ``{"instances": [...]}``; not pydantic's "valid dictionary" or one "unknown
+    field" per feature."""
+    if isinstance(body, dict) and "instances" in body:  # the usual request: nothing to judge
+        return
+    fields = PredictRequest.model_fields
+    features: set[str] = set()
+    for served in state.bases.values():
+        if served.kind == "tabular":
+            features |= {f.name for f in served.schema.features}
+    said = unwrapped(body, fields, lambda key: closest_field(key, list(fields)), features)
+    if said is not None:
+        raise RequestValidationError([{"loc": ["body"], "msg": said, "type": "model_type"}])
 
 
 def _check_count(body: PredictRequest, max_instances: int) -> None:
@@ -162,9 +184,7 @@ async def _predict_instances(
     state: ServingState, batcher: MicroBatcher, telemetry: Telemetry, body: PredictRequest
 ) -> JSONResponse:
     """Tabular instances: routed, checked, scored in the next micro-batch."""
-    routes = await resolve_routes(
-        state, batcher, lambda: [state.route(body.adapter, body.group, i) for i in body.instances]
-    )
+    routes = await resolve_routes(state, batcher, lambda: _routes(state, body))
     _check_instances(state, body.instances, routes)
     scores = await batcher.submit(
         [
@@ -176,6 +196,20 @@ async def _predict_instances(
     # the dicts already have PredictResponse's shape (a test checks it against the model);
     # returning a response skips a second pydantic pass per request
     return JSONResponse({"predictions": out})
+
+
+def _routes(state: ServingState, body: PredictRequest) -> list[Route]:
+    """Each instance's route; every instance whose group field contradicts the request's
+    ``group`` or adapter is named in one 422 (at its field), not only the first."""
+    routes, conflicts = [], []
+    for index, instance in enumerate(body.instances):
+        try:
+            routes.append(state.route(body.adapter, body.group, instance, index=index))
+        except GroupConflict as exc:
+            conflicts.append({"loc": exc.loc, "msg": str(exc), "type": "value_error"})
+    if conflicts:
+        raise RequestValidationError(conflicts)
+    return routes
 
 
 def _validated(model: type[M], body: Any) -> M:
@@ -236,7 +270,8 @@ def _predictions(
 def _prediction(served: ServedBase, route: Route, score: Any, instance: dict[str, Any],
                 withhold_sparse: bool = True) -> dict[str, Any]:  # fmt: skip
     """One prediction in :class:`Prediction`'s shape, naming the features it lacked and the
-    categories it did not learn (a case slip: with the model's spelling); withheld
+    categories it did not learn (a case slip: with the model's spelling; a value of another
+    kind, ``1`` for true/false: with the model's categories); withheld
     (``predicted`` None, the note saying why) where more than half of the model's features
     were missing or not understood (an unseen category carries no information), unless
     ``withhold_sparse`` is False (``serve --score-sparse``)."""
@@ -257,7 +292,12 @@ def _prediction(served: ServedBase, route: Route, score: Any, instance: dict[str
         "outside_training": outside_in_record(
             schema.numeric_features, instance, schema.missing_codes
         ),
-        "note": joined_notes(sparse, case_slip_note(case_slips(schema, instance)), route.note),
+        "note": joined_notes(
+            sparse,
+            case_slip_note(case_slips(schema, instance)),
+            kind_slip_note(schema, kind_slips(schema, instance)),
+            route.note,
+        ),
     }
     if withheld:
         out["predicted"] = None
@@ -286,15 +326,24 @@ def add_info_routes(
     authorize: Callable[..., None],
     authorized: Callable[..., bool],
 ) -> None:
-    """``GET /v1/adapters``, ``/healthz`` (no token needed) and ``/metrics``; the first two
-    look for new promotions first, so they show what the next prediction would use.
-    ``authorized``: a dependency telling whether the request carries the server's token (or
-    the server has none); only then does ``/healthz`` name adapters and say why."""
+    """``GET /v1/adapters``, ``/v1/bases``, ``/healthz`` (no token needed) and ``/metrics``;
+    the first three look for new promotions first, so they show what the next prediction
+    would use. ``authorized``: a dependency telling whether the request carries the server's
+    token (or the server has none); only then does ``/healthz`` name adapters and say why."""
 
     @app.get("/v1/adapters", response_model=list[AdapterInfo], dependencies=[Depends(authorize)])
     async def adapters() -> list[dict[str, Any]]:
+        """The promoted versions: those served, then those that cannot be loaded (``failed``
+        says why, as ``/healthz`` does); each names what its ``probability`` is of."""
         await look_for_promotions(state, batcher, refresh)
-        return state.tables.info
+        return [*state.tables.info, *state.tables.failed_info]
+
+    @app.get("/v1/bases", response_model=list[BaseInfo], dependencies=[Depends(authorize)])
+    async def bases() -> list[dict[str, Any]]:
+        """The base models serving (those of the promoted adapters, and those answering alone),
+        each naming what its ``probability`` is of."""
+        await look_for_promotions(state, batcher, refresh)
+        return state.served_bases()
 
     @app.get("/healthz")
     async def healthz(detailed: bool = Depends(authorized)) -> dict[str, Any]:

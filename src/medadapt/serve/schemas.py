@@ -15,6 +15,22 @@ ADAPTER_REFERENCE = (
     "or NAME@latest (its newest registered version)."
 )
 
+LABEL = "The label column the model predicts (tables)."
+POSITIVE_CLASS = (
+    "Binary tables: the class that each answer's 'probability' is the probability of (the "
+    "positive class, predicted at probability >= 0.5); null for other tasks."
+)
+POSITIVE_RULE = (
+    "Where the base model made its classes from a number with --positive-above, the rule that "
+    "makes a patient positive (e.g. 'num > 0'); else null."
+)
+METRIC_NOTES = (
+    "Why a metric was not reported, and warnings about the whole result ('too_good': check "
+    "for a leak; 'one_class': it calls (nearly) every patient one class; 'backwards': its "
+    "AUROC lies below 0.5, ranking patients backwards; 'allowed_leak': a column kept with "
+    "--allow-leak although it alone predicts the label): read them before trusting the metrics."
+)
+
 
 def instances_said(max_instances: int, max_body_bytes: int, *, default: bool = False) -> str:
     """The description of a JSON request's ``instances`` with the server's limits (``default``:
@@ -57,7 +73,11 @@ class Prediction(BaseModel):
         "half of the model's features were missing or not understood (a category it never "
         "learned carries no information; see note; serve --score-sparse answers anyway)."
     )
-    probability: float | None = Field(None, description="Binary: P(positive class).")
+    probability: float | None = Field(
+        None,
+        description="Binary: P(positive class), the class GET /v1/adapters names in "
+        "'positive_class' (and GET /v1/bases for the base alone).",
+    )
     probabilities: dict[str, float] | None = Field(None, description="Multiclass.")
     missing_features: list[str] = Field(
         default_factory=list,
@@ -82,9 +102,10 @@ class Prediction(BaseModel):
         None,
         description="Set when more than half of the features were missing or not understood "
         "(how many of each), when a category was sent in another upper/lower case than the "
-        "model learned it (the fields and the model's spelling), or when the base model alone "
-        "answered although adapters are served (no adapter, group or group field in the "
-        "request).",
+        "model learned it (the fields and the model's spelling) or as another kind of value (a "
+        "number for a feature learned as true/false: the model's categories), or when the base "
+        "model alone answered although adapters are served (no adapter, group or group field "
+        "in the request, or no adapter promoted for the instance's group).",
     )
 
 
@@ -127,7 +148,7 @@ class ImagePrediction(BaseModel):
         "(a PNG for a model trained on windowed DICOM) or it is shaped unlike them (a 4:1 "
         "strip for a model trained on square films): the prediction may be unreliable; or "
         "when the base model alone answered although adapters are served (no adapter or group "
-        "in the request).",
+        "in the request, or no adapter promoted for its group).",
     )
 
 
@@ -160,15 +181,39 @@ class AdapterInfo(BaseModel):
     group_column: str | None
     task: str | None
     kind: str | None = Field(None, description="The base model's kind: tabular or image.")
+    label: str | None = Field(None, description=LABEL)
+    positive_class: str | None = Field(None, description=POSITIVE_CLASS)
+    positive_rule: str | None = Field(None, description=POSITIVE_RULE)
     metrics: dict[str, Any]
-    notes: dict[str, str] = Field(
-        default_factory=dict,
-        description="Why a metric was not reported, and warnings about the whole result "
-        "('too_good': check for a leak; 'one_class': it calls (nearly) every patient one "
-        "class; 'backwards': its AUROC lies below 0.5, ranking patients backwards; "
-        "'allowed_leak': a column kept with --allow-leak although it alone predicts the "
-        "label): read them before trusting the metrics.",
+    notes: dict[str, str] = Field(default_factory=dict, description=METRIC_NOTES)
+    failed: str | None = Field(
+        None,
+        description="Set when this promoted version cannot be loaded (its base missing, a "
+        "damaged file): why, with the fix, as /healthz's 'failed' says it. Requests naming it, "
+        "or routed by its group, get 503 until it is fixed.",
     )
+
+
+class BaseInfo(BaseModel):
+    """A base model the server holds (``GET /v1/bases``): what its answers (``adapter``
+    null) and its adapters' answers predict."""
+
+    base: str = Field(description="Its weights hash (first 12 characters), as answers name it.")
+    weights: str = Field(description="sha256: and the first 16 characters of that hash.")
+    kind: str = Field(description="tabular or image.")
+    task: str | None = Field(description="binary, multiclass or regression (tables).")
+    label: str | None = Field(None, description=LABEL)
+    positive_class: str | None = Field(None, description=POSITIVE_CLASS)
+    positive_rule: str | None = Field(None, description=POSITIVE_RULE)
+    classes: list[str] = Field(description="Its classes, the positive one last (binary).")
+    groups: list[str] = Field(description="The groups it was trained on.")
+    answers_alone: bool = Field(
+        description="It answers requests routed to no adapter: for a group it was trained on "
+        "that no adapter is promoted for, or (the only base of its kind) naming no adapter and "
+        "no group; such answers have adapter null and say so in their note."
+    )
+    metrics: dict[str, Any] = Field(description="Its recorded test figures.")
+    notes: dict[str, str] = Field(default_factory=dict, description=METRIC_NOTES)
 
 
 #: a multipart request's body (images) for the OpenAPI docs

@@ -41,15 +41,17 @@ import torch
 
 from medadapt.adapters import AdapterModel
 from medadapt.adapters.state import read_manifest
+from medadapt.checks import did_you_mean
 from medadapt.errors import AdapterFileError, ConfigError, MedadaptError
 from medadapt.evaluate.report.formatting import recorded_cautions
 from medadapt.modalities import modality_of
 from medadapt.modalities.bundle import BaseModel
 from medadapt.registry import Registry
-from medadapt.registry.bases import find_base, list_bases, verify_bases
+from medadapt.registry.bases import base_kind, base_schema, find_base, list_bases, verify_bases
 from medadapt.registry.groups import served_group
-from medadapt.registry.records import Ref, metric_notes, parse_ref, shown
+from medadapt.registry.records import AdapterVersion, Ref, parse_ref, shown
 from medadapt.results import AdapterRecord, recorded_metrics, recorded_model
+from medadapt.serve.listing import adapter_entry, base_entry
 from medadapt.serve.registry_watch import IndexWatch
 
 log = logging.getLogger("medadapt.serve")
@@ -82,9 +84,12 @@ class Ambiguous(MedadaptError):
 
 
 class GroupConflict(ConfigError):
-    """A request's ``group`` and an instance's own group field disagree (HTTP 422)."""
+    """An instance's own group field names another group than the request's ``group`` or
+    its adapter (HTTP 422 at that field of that instance: ``loc``)."""
 
-    field = "group"
+    def __init__(self, message: str, loc: list[Any]) -> None:
+        super().__init__(message)
+        self.loc = loc
 
 
 class NoAdapterNamed(ConfigError):
@@ -101,16 +106,33 @@ PROMOTE = "medadapt registry --root DIR promote"  # the command that serves a ve
 LOOK_BUSY_S = 1.0  # longest wait of a request's look at the registry for a lock another holds
 
 
+def _which(index: int | None) -> str:
+    """How a message names the instance at ``index`` (None: not known)."""
+    return "an instance" if index is None else f"instance {index}"
+
+
+def _instance_loc(index: int | None, column: str, otherwise: str) -> list[Any]:
+    """Where a 422 about an instance's ``column`` points: that field of instance ``index``, or
+    the request's field ``otherwise`` where the instance is not known."""
+    return ["body", otherwise] if index is None else ["body", "instances", index, column]
+
+
 def _check_instance_group(
-    group: str | None, column: str | None, value: str, instance: dict[str, Any]
+    group: str | None,
+    column: str | None,
+    value: str,
+    instance: dict[str, Any],
+    index: int | None = None,
 ) -> None:
-    """A request routed by ``group`` whose instance names another group in its own field is
-    refused: answering with the group's adapter would silently ignore the instance's."""
+    """A request routed by ``group`` whose instance ``index`` names another group in its own
+    field is refused: answering with the group's adapter would silently ignore the
+    instance's."""
     asked = instance.get(column) if group is not None and column else None
     if asked is not None and str(asked).strip() != value:
         raise GroupConflict(
-            f"'group' is {value!r} but an instance's {column!r} field names another group; drop "
-            "one of them, or send each group's instances in their own request"
+            f"{_which(index)}'s {column!r} field names another group than 'group' ({value!r}); "
+            "drop one of them, or send each group's instances in their own request",
+            _instance_loc(index, str(column), "group"),
         )
 
 
@@ -208,6 +230,12 @@ class Tables:
     groups: dict[tuple[str, str], list[Route]] = field(default_factory=dict)  # (column, value)
     info: list[dict[str, Any]] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # promoted name -> why not served
+    # the failed ones' entries for /v1/adapters (as ``info``'s, with ``failed``: why)
+    failed_info: list[dict[str, Any]] = field(default_factory=list)
+    # (column, group) -> (base kind or None where unknown, the 503 a request routed by it gets)
+    failed_groups: dict[tuple[str, str], list[tuple[str | None, str]]] = field(default_factory=dict)
+    # (column, group) -> the registered versions of names not promoted for it (newest of each)
+    unpromoted: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     group_of: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (column, value)
     registered: dict[str, tuple[int, ...]] = field(default_factory=dict)  # name -> its versions
 
@@ -369,52 +397,64 @@ class ServingState:
         registered: dict[str, list[int]] = {}
         newest: dict[str, tuple[str, int]] = {}
         used: set[str] = set()
+        for_group: dict[tuple[str, str], dict[str, str]] = {}  # group -> name -> newest ref
         for v in self.registry.list():  # ordered by name and version
             registered.setdefault(v.name, []).append(v.version)
             newest[v.name] = (v.base_fingerprint["weights"], v.version)
             used.add(v.base_fingerprint["weights"])
+            group = served_group(v)
+            if group is not None:
+                for_group.setdefault(group, {})[v.name] = v.ref
         tables = Tables(  # built aside, then swapped in
             versions=self._still_registered({(n, i) for n, vs in registered.items() for i in vs}),
             registered={name: tuple(versions) for name, versions in registered.items()},
             newest=newest,
             used=frozenset(used),
         )
-        for name, v in self.registry.promoted_versions().items():
+        promoted = self.registry.promoted_versions()
+        for name, v in promoted.items():
+            group = served_group(v)  # as the registry's promote keys it
+            weights = v.base_fingerprint["weights"]
             try:
                 route = self._load(name, v.version, tables)
             except MedadaptError as exc:  # one broken adapter must not stop the others
-                why = str(exc).removeprefix(f"adapter {v.ref}: ")  # named once, not twice
-                log.error("not serving %s: %s", v.ref, why)
-                tables.failed[name] = f"{v.ref} cannot be loaded: {why}"
+                self._failed(v, exc, group, tables)
                 continue
             tables.promoted[name] = route
-            summary = v.data_summary
-            group = served_group(v)  # as the registry's promote keys it
             if group is not None:
                 tables.groups.setdefault(group, []).append(route)
                 tables.group_of[name] = group
-            tables.info.append(
-                {
-                    "name": name,
-                    "version": v.version,
-                    "method": v.method,
-                    "weights": f"sha256:{v.weights_blob[:16]}",
-                    "base": v.base_fingerprint["weights"][:12],
-                    "group": summary.get("group"),
-                    "group_column": summary.get("group_column"),
-                    "task": v.task,
-                    "kind": self._kind(route),
-                    "metrics": {
-                        k: val for k, val in v.metrics.items() if not isinstance(val, dict)
-                    },
-                    "notes": metric_notes(v.metrics),
-                }
-            )
+            schema = base_schema(self.registry.root, weights)
+            tables.info.append(adapter_entry(v, kind=self._kind(route), schema=schema))
+        for group, refs in for_group.items():
+            waiting = [ref for name, ref in refs.items() if name not in promoted]
+            if waiting:
+                tables.unpromoted[group] = waiting
         tables.conflicts = self._conflicts(tables)
         tables.resident = self._resident(tables)
         self.tables = tables
         self.generation = generation
         return True
+
+    def _failed(
+        self, v: AdapterVersion, exc: MedadaptError, group: tuple[str, str] | None, tables: Tables
+    ) -> None:
+        """Record that the promoted version ``v`` (serving ``group``) cannot be loaded: named
+        with why by ``/healthz`` and ``/v1/adapters``, a 503 for a request naming it or routed
+        by its group (not a 404 saying nothing serves that group)."""
+        why = str(exc).removeprefix(f"adapter {v.ref}: ")  # named once, not twice
+        log.error("not serving %s: %s", v.ref, why)
+        tables.failed[v.name] = f"{v.ref} cannot be loaded: {why}"
+        weights = v.base_fingerprint["weights"]
+        kind = base_kind(self.registry.root, weights)
+        schema = base_schema(self.registry.root, weights)
+        tables.failed_info.append(
+            adapter_entry(v, kind=kind, schema=schema, failed=tables.failed[v.name])
+        )
+        if group is not None:
+            column, value = group
+            said = f"adapter {v.ref}, promoted for {column} = {value!r}, cannot be loaded: {why}"
+            tables.failed_groups.setdefault(group, []).append((kind, said))
 
     def _conflicts(self, tables: Tables) -> dict[tuple[str, str], list[str]]:
         """The groups (column, value) several promoted adapters of one kind claim (a request
@@ -445,6 +485,15 @@ class ServingState:
                 log.warning("base model %s not loaded: %s", weights[:12], exc)
         return frozenset(resident)
 
+    def served_bases(self) -> list[dict[str, Any]]:
+        """``/v1/bases``' entries: the bases of the promoted adapters and those answering
+        alone (:meth:`_resident`), in the order of their weights hash."""
+        tables = self.tables
+        keys = {route.base_key for route in tables.promoted.values()} | tables.resident
+        return [base_entry(key, self.bases[key].base, groups=self.bases[key].source_groups,
+                           alone=key in tables.resident)
+                for key in sorted(keys) if key in self.bases]  # fmt: skip
+
     # ----- routing (any thread; reads the current tables) -----------------------------------
     def route(
         self,
@@ -452,14 +501,17 @@ class ServingState:
         group: str | None,
         instance: dict[str, Any],
         kind: str = "tabular",
+        index: int | None = None,
     ) -> Route:
-        """Where one instance for a ``kind`` base model (tabular, image) goes: the named
-        adapter, the adapter of its group, or a base model trained on that group."""
+        """Where one instance (``index`` in its request, named by errors) for a ``kind`` base
+        model (tabular, image) goes: the named adapter, the adapter of its group, or a base
+        model trained on that group (saying so). A group whose promoted adapter cannot be
+        loaded is a 503 naming why, as that adapter named is."""
         tables = self.tables
         if adapter is not None:
             route = self._named(adapter, tables)
             self._check_kind(route, kind)
-            self._check_group(route.name or "", group, instance)
+            self._check_group(route.name or "", group, instance, index)
             return route
         for (column, value), routes in tables.groups.items():
             wanted = group if group is not None else instance.get(column)
@@ -471,15 +523,19 @@ class ServingState:
                         f"group {value!r} is served by several promoted adapters ({names}); "
                         "name one with 'adapter', or demote the others"
                     )
-                _check_instance_group(group, column, value, instance)
+                _check_instance_group(group, column, value, instance, index)
                 return routes[0]
+        self._check_failed_group(group, instance, kind, index, tables)
         bases = [self.bases[key] for key in sorted(tables.resident) if self.bases[key].kind == kind]
-        wanted_group = group if group is not None else self._instance_group(instance)
+        field, by_field = self._instance_group(instance)
+        wanted_group = group if group is not None else by_field
         for served in bases:
             if wanted_group is not None and str(wanted_group) in served.source_groups:
                 column = served.schema.group_column
-                _check_instance_group(group, column, str(wanted_group), instance)
-                return Route(served.key, None, None, None, note=_base_cautions(served))
+                _check_instance_group(group, column, str(wanted_group), instance, index)
+                note = self._group_alone((column, str(wanted_group)), tables)
+                return Route(served.key, None, None, None,
+                             note=joined_notes(note, _base_cautions(served)))  # fmt: skip
         if group is None and wanted_group is None:  # no routing info
             if len(bases) == 1:
                 note = joined_notes(self._base_alone(kind, tables), _base_cautions(bases[0]))
@@ -487,7 +543,45 @@ class ServingState:
             adapters = sorted(n for n, r in tables.promoted.items() if self._kind(r) == kind)
             if adapters:  # no base alone answers: the request lacks a field, not the server
                 raise NoAdapterNamed(_name_an_adapter(adapters, kind, len(bases)))
-        raise NotFound(self._unrouted(wanted_group, kind, tables))
+        sent_in = None
+        if group is None and field is not None:  # say which instance's field named it
+            sent_in = f"the {field!r} field of {_which(index)}"
+        raise NotFound(self._unrouted(wanted_group, kind, tables, sent_in))
+
+    def _check_failed_group(
+        self,
+        group: str | None,
+        instance: dict[str, Any],
+        kind: str,
+        index: int | None,
+        tables: Tables,
+    ) -> None:
+        """503 for an instance routed by a group whose promoted adapter (of ``kind``, or of a
+        base whose kind is unknown) cannot be loaded: the server lacks it, as for that
+        adapter named, and neither a 404 nor the base alone would be the right answer."""
+        for (column, value), failed in tables.failed_groups.items():
+            wanted = group if group is not None else instance.get(column)
+            said = [why for have, why in failed if have in (kind, None)]
+            if said and wanted is not None and str(wanted) == value:
+                _check_instance_group(group, column, value, instance, index)
+                raise Unavailable("; ".join(said))
+
+    def _group_alone(self, group: tuple[str | None, str], tables: Tables) -> str:
+        """What a prediction of the base alone for ``group`` (trained on it) says: no adapter
+        is promoted for it, and the registered ones that would serve it, if any."""
+        column, value = group
+        trained_on = f"{column} = {value!r}" if column else f"group {value!r}"
+        said = (
+            f"scored by the base model alone (trained on {trained_on}): no adapter is promoted "
+            f"for group {value!r}"
+        )
+        waiting = tables.unpromoted.get(group)
+        if not waiting:
+            return said
+        return (
+            f"{said}; registered for it: {_listed(set(waiting))} (name one in 'adapter' to use "
+            f"it, or promote one: '{PROMOTE} {waiting[0]}')"
+        )
 
     def _base_alone(self, kind: str, tables: Tables) -> str | None:
         """What a prediction of the base alone says when adapters are served: a client that
@@ -530,23 +624,34 @@ class ServingState:
         return {value for (_, value), routes in tables.groups.items()
                 if any(self._kind(r) == kind for r in routes)}  # fmt: skip
 
-    def _unrouted(self, wanted_group: Any, kind: str, tables: Tables) -> str:
-        """Why a request has no route, and the groups that would route it."""
+    def _unrouted(
+        self, wanted_group: Any, kind: str, tables: Tables, sent_in: str | None = None
+    ) -> str:
+        """Why a request has no route (``sent_in``: the field of the instance that named
+        ``wanted_group``), the group meant where it is spelt like a served one, and the groups
+        that would route it."""
         groups = self._adapter_groups(kind, tables)
         for key in tables.resident:
             if self.bases[key].kind == kind:
                 groups |= self.bases[key].source_groups
         hint = f"served groups: {_listed(groups)} (send one of them, or name an 'adapter')"
-        if not groups:  # nothing promoted (or loaded) yet
+        if not groups and tables.failed:  # promoted, but none could be loaded
+            hint = (
+                f"served groups: none, as {len(tables.failed)} promoted adapter(s) cannot be "
+                f"loaded ({_listed(set(tables.failed))}: GET /healthz or /v1/adapters says why)"
+            )
+        elif not groups:  # nothing promoted (or loaded) yet
             hint = f"served groups: none (promote an adapter: '{PROMOTE} NAME@N')"
         if wanted_group is None:
             return (
                 "the request names no adapter and no group, and its instances carry no group "
                 f"field; {hint}"
             )
+        meant = did_you_mean(str(wanted_group).strip(), sorted(groups))
+        where = "" if sent_in is None else f" ({sent_in})"
         return (
-            f"no adapter serves group {shown(wanted_group)}, and no base model was trained on "
-            f"it; {hint}"
+            f"no adapter serves group {shown(wanted_group)}{where}, and no base model was "
+            f"trained on it{meant}; {hint}"
         )
 
     def _named(self, adapter: str, tables: Tables) -> Route:
@@ -597,27 +702,39 @@ class ServingState:
                 f"adapter {route.name!r} serves {have} data, not {kind} data: send {send}"
             )
 
-    def _check_group(self, name: str, group: str | None, instance: dict[str, Any]) -> None:
-        """A request naming an adapter and another group (in ``group`` or in the instance's
-        group field) is refused: answering with the adapter would silently ignore the group."""
+    def _check_group(
+        self, name: str, group: str | None, instance: dict[str, Any], index: int | None = None
+    ) -> None:
+        """A request naming an adapter and another group in ``group`` (422 on ``adapter``), or
+        whose instance ``index`` names another in its group field (422 at that field), is
+        refused: answering with the adapter would silently ignore the group."""
         recorded = self.tables.group_of.get(name)
         if recorded is None:
             return
         column, value = recorded
-        asked = group if group is not None else instance.get(column)
-        if asked is not None and str(asked).strip() != value:
+        if group is not None and str(group).strip() != value:
             raise ConfigError(
+                f"adapter {name!r} is for {column} = {value!r}, but the request's 'group' names "
+                f"another group; drop 'group' (and the {column!r} field) to use it, or name the "
+                "adapter of that group"
+            )
+        asked = instance.get(column)
+        if asked is not None and str(asked).strip() != value:
+            raise GroupConflict(
                 f"adapter {name!r} is for {column} = {value!r}, but the request names another "
-                f"group; drop 'group' (and the {column!r} field) to use it, or name the adapter "
-                "of that group"
+                f"group in {_which(index)}'s {column!r} field; drop that field to use the "
+                "adapter, or send each group's instances in their own request",
+                _instance_loc(index, column, "adapter"),
             )
 
-    def _instance_group(self, instance: dict[str, Any]) -> Any:
+    def _instance_group(self, instance: dict[str, Any]) -> tuple[str | None, Any]:
+        """The group field of ``instance`` (a served base's group column) and its value, or
+        (None, None)."""
         for served in self.bases.values():
             column = served.schema.group_column
             if column and column in instance:
-                return instance[column]
-        return None
+                return column, instance[column]
+        return None, None
 
     # ----- prediction (worker thread only) -----------------------------------------------------
     @torch.no_grad()

@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 # metric labels: the routes, never the raw path (a scanner would create a series per URL)
 ENDPOINTS = frozenset(
-    {"/v1/predict", "/v1/adapters", "/healthz", "/metrics", "/docs", "/openapi.json"}
+    {"/v1/predict", "/v1/adapters", "/v1/bases", "/healthz", "/metrics", "/docs", "/openapi.json"}
 )
 
 
