@@ -84,6 +84,11 @@ def test_class_names_spelt_alike():
         ("A", "AB"),
         ("pos", "neg"),
         ("dx", "xd"),
+        ("I", "II"),  # acronyms and numerals (a review): stages, NYHA classes
+        ("II", "III"),
+        ("AD", "ADD"),
+        ("CF", "CHF"),
+        ("ALT", "LAT"),
     ]:
         assert not spelt_alike(*other), other  # other short words, not slips
 

@@ -47,9 +47,22 @@ def spelt_alike(a: str, b: str, *, folded_alike: bool = True) -> bool:
         return False  # opposites: abnormal/normal
     shorter = min(len(a), len(b))
     if shorter < 4:  # no edit at all is safe here (CAD/CHD, MI/MS): only the commonest slips
-        return short_slip(x, y)
+        return not (_acronym(a) or _acronym(b)) and short_slip(x, y)
     allowed = 2 if shorter >= 5 else 1
     return edit_distance(x, y) <= allowed
+
+
+def _acronym(name: str) -> bool:
+    """A short name that is an abbreviation or a numeral, never a word slipped: written in
+    capitals (``CHF``, ``AD``/``ADD``, ``ALT``) or in Roman numerals (``II``, ``iii``: a NYHA
+    class, a stage).
+
+    >>> [_acronym("CHF"), _acronym("ii"), _acronym("Yes"), _acronym("yse")]
+    [True, True, False, False]
+    """
+    return (len(name) > 1 and name.isupper()) or re.fullmatch(
+        r"[ivxlcdm]+", name.casefold()
+    ) is not None
 
 
 def short_slip(a: str, b: str) -> bool:
