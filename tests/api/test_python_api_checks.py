@@ -119,9 +119,21 @@ def test_a_column_name_that_starts_with_a_vowel_takes_an(heart):
     assert ours == [
         f"{va['exang'].notna().sum()} of {len(va)} rows have an 'exang' value the model never "
         "learned (rare in its training rows, or coded otherwise) and are scored as 'unseen'; "
-        "most rows, so 'exang' may be coded otherwise here: the model learned 'False', 'True'; "
-        "recode 'exang' as in training"
+        "most rows: the model learned 'False', 'True'; if these are those written otherwise, "
+        "recode 'exang' as in training (if they are other categories, the model cannot use "
+        "them)"
     ]
+
+
+def test_one_row_of_an_unseen_category_is_not_said_to_be_coded_otherwise(heart):
+    """A review: one row scored alone, of a category rare in training, read "every row, so
+    'sex' may be coded otherwise here: recode"."""
+    base, schema, va = heart
+    one = va.head(1).assign(sex="Other")
+    with pytest.warns(UserWarning) as caught:
+        ma.predict(base.model, schema, one)
+    [said] = [str(w.message) for w in caught if "never learned" in str(w.message)]
+    assert said.endswith("are scored as 'unseen'") and "recode" not in said
 
 
 # ----- images ----------------------------------------------------------------------------------

@@ -525,9 +525,9 @@ def test_a_category_coded_otherwise_at_the_site_is_said_before_adapting(base, tm
     assert result.code == 0, result.stderr
     assert (
         "warning: 200 of 200 rows have a 'sex' value the model never learned (rare in its "
-        "training rows, or coded otherwise) and are scored as 'unseen'; every row, so 'sex' "
-        "may be coded otherwise here: the model learned 'Female', 'Male'; recode 'sex' as in "
-        "training"
+        "training rows, or coded otherwise) and are scored as 'unseen'; every row: the model "
+        "learned 'Female', 'Male'; if these are those written otherwise, recode 'sex' as in "
+        "training (if they are other categories, the model cannot use them)"
     ) in result.stdout.splitlines()
     assert "'M'" not in result.stdout and "'F'" not in result.stdout  # the file's values: never
 

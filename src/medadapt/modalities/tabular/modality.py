@@ -611,10 +611,11 @@ def _unseen_notes(schema: TableSchema, frame: pd.DataFrame, unseen: dict[str, in
             note += (f"; {spelt[column]['rows']} of them differ from a category it learned only "
                      f"in upper/lower case (e.g. {spelt[column]['learned']!r}): recode {column!r} "
                      "as in training")  # fmt: skip
-        elif 2 * n >= len(frame):  # most rows: likely coded otherwise here ('M' for 'Male')
-            note += (f"; {'every row' if n == len(frame) else 'most rows'}, so {column!r} may be "
-                     f"coded otherwise here: the model learned {_learned(schema, column)}; "
-                     f"recode {column!r} as in training")  # fmt: skip
+        elif n >= CODED_OTHERWISE_ROWS and 2 * n > len(frame):  # 'M' for 'Male', it may be
+            note += (f"; {'every row' if n == len(frame) else 'most rows'}: the model learned "
+                     f"{_learned(schema, column)}; if these are those written otherwise, "
+                     f"recode {column!r} as in training (if they are other categories, the "
+                     "model cannot use them)")  # fmt: skip
         notes.append(note)
     return notes
 
@@ -623,6 +624,11 @@ def _a(column: str) -> str:
     """The article before quoted column name ``column``: "an 'exang' value", "a 'sex' value"
     (by its first letter: a vowel is taken to be said as one)."""
     return "an" if str(column)[:1].casefold() in ("a", "e", "i", "o", "u") else "a"
+
+
+#: rows with unseen values, and more than half of them, before a column is said to be coded
+#: otherwise (one row of a rare category in a one-row predict is not)
+CODED_OTHERWISE_ROWS = 20
 
 
 def _learned(schema: TableSchema, column: str, shown: int = 6) -> str:
