@@ -21,6 +21,7 @@ from medadapt.results import (
     base_kept_leaks,
     with_kept_leaks,
 )
+from medadapt.workflows.adapt import with_harm
 
 #: the join reply's config key: the columns a site kept with ``--allow-leak``, as JSON
 KEPT_LEAKS = "kept-leaks"
@@ -62,8 +63,8 @@ def adapter_record(
         kind=modality.kind, task=modality.task(base.schema),
         label=label, classes=modality.classes(base.schema),
         method=run.method, split=split, intended_use=modality.intended_use,
-        metrics=with_kept_leaks(_defined(metrics), own, label, whose=ADAPTER_ROWS,
-                                base_notes=notes),
+        metrics=with_harm(with_kept_leaks(_defined(metrics), own, label, whose=ADAPTER_ROWS,
+                                          base_notes=notes), versus_base),
         base_metrics=_defined(base_metrics) or None, versus_base=versus_base or None,
         allowed_leaks=own or None, data_summary=data_summary,
         base_model={"path": str(destination_of(Path(run.base_dir).resolve())),

@@ -294,11 +294,12 @@ def _split_and_growth(
     return summary, record, raw, extension
 
 
-def with_harm(metrics: dict[str, Any], base_scores: dict[str, Any] | None) -> dict[str, Any]:
+def with_harm(metrics: dict[str, Any], paired: dict[str, Any] | None) -> dict[str, Any]:
     """``metrics`` with a note (:data:`~medadapt.results.WORSE_THAN_BASE`) where, paired on
-    the same test patients, the adapter did worse than the base model alone: the sentence
-    ``adapt`` printed, so that ``promote``, the registry and every served answer say it."""
-    paired = (base_scores or {}).get("versus_base") or {}
+    the same test patients (``paired``: the comparison with the base model alone, as
+    :func:`~medadapt.evaluate.versus_base.versus_base` gives it), the adapter did worse: the
+    sentence ``adapt`` printed, so that ``promote``, the registry and every served answer say
+    it (a federated adapter's too)."""
     if not paired or not versus_base_harms(paired):
         return metrics
     said = paired.get("in_words") or "the adapter did worse than the base model alone here"
@@ -358,7 +359,10 @@ def _adapter_record(
             **({"sample_size": sample_size} if sample_size else {}),
         ),
         n_skipped_files=len(picked.samples.skipped_files()),
-        metrics=with_harm(with_forgetting(metrics, extension.get("retention")), base_scores),
+        metrics=with_harm(
+            with_forgetting(metrics, extension.get("retention")),
+            None if base_scores is None else base_scores["versus_base"],
+        ),
         per_class=evaluation.get("per_class"),
         base_metrics=None if base_scores is None else base_scores["overall"],
         versus_base=None if base_scores is None else base_scores["versus_base"],

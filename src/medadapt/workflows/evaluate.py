@@ -31,12 +31,12 @@ from medadapt.modalities.bundle import BaseModel
 from medadapt.results import (
     ADAPTER_ROWS,
     BACKWARDS,
-    BASE_ROWS,
-    FINE_TUNED_ROWS,
     TOO_GOOD_KEY,
     WHOLE_RESULT,
+    WORSE_THAN_BASE,
     AdapterRecord,
     Evaluation,
+    base_kept_leak_notes,
     kept_leak_notes,
     recorded_metrics,
     recorded_model,
@@ -307,13 +307,10 @@ def kept_leak_warnings(loaded: Loaded, what: str = "these figures") -> list[str]
     """The columns the base model, a fully fine-tuned model or the adapter kept with
     ``--allow-leak``, as they recorded them: every result on the model says so."""
     label = getattr(loaded.base.schema, "label", None)
-    training = loaded.base.training
-    adapted = training.get("adapted") or {}
     return [
-        *kept_leak_notes(training.get("allowed_leaks"), label, what=what, whose=BASE_ROWS),
-        *kept_leak_notes(adapted.get("allowed_leaks"), label, what=what, whose=FINE_TUNED_ROWS),
+        *base_kept_leak_notes(loaded.base.training, label, what=what),  # each column once
         *kept_leak_notes(loaded.record.allowed_leaks, label, what=what, whose=ADAPTER_ROWS),
-    ]  # fmt: skip
+    ]
 
 
 def _patients_forgotten(loaded: Loaded, test) -> list[str]:
@@ -378,13 +375,14 @@ def _recorded(loaded: Loaded) -> tuple[dict[str, Any] | None, str]:
 
 def _recorded_result(loaded: Loaded) -> list[str]:
     """The warnings recorded about the model's whole test result (too good to be true, ranked
-    backwards), repeated with its predictions: a trial predicted with a base whose AUROC of
-    1.000 had been warned about at train-base, without a word. (An accuracy no better than one
-    answer for all is a figure at one threshold, said where the figures are.)"""
+    backwards, worse than the base model alone), repeated with its predictions, as ``serve``
+    says them: a trial predicted with a base whose AUROC of 1.000 had been warned about at
+    train-base, without a word. (An accuracy no better than one answer for all is a figure at
+    one threshold, said where the figures are.)"""
     metrics, model = _recorded(loaded)
     notes = (metrics or {}).get("notes") or {}
     return [f"the recorded test result of {model}: {notes[key]}"
-            for key in (TOO_GOOD_KEY, BACKWARDS) if notes.get(key)]  # fmt: skip
+            for key in (TOO_GOOD_KEY, BACKWARDS, WORSE_THAN_BASE) if notes.get(key)]  # fmt: skip
 
 
 def _trained_for(loaded: Loaded) -> tuple[str, str, str] | None:
