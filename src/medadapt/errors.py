@@ -34,6 +34,11 @@ class AdapterFileError(MedadaptError, OSError):
     """An adapter file is missing, truncated, tampered with, or for another base model."""
 
 
+COPY_BASE_AGAIN = "copy the base model again"
+"""How a refusal to load a damaged base model folder ends (its fix, after ``; ``): a registry,
+which gives its own fix ("add it again with add-base"), quotes the refusal without it."""
+
+
 class DataError(MedadaptError, ValueError):
     """An input data file or table cannot be used as given."""
 

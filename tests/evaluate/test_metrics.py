@@ -601,3 +601,8 @@ def test_a_calibration_slope_interval_that_runs_off_says_so():
     z = np.where(y == 1, 0.8, -0.8) + rng.normal(0, 1.0, 400)
     steady = binary_metrics(y, 1 / (1 + np.exp(-z * 1.6)), n_boot=300, seed=0)
     assert steady["calibration_slope_ci"][1] < 3 and "calibration_slope" not in steady["notes"]
+    from medadapt.evaluate.metrics import _runs_off
+
+    # a review: a wide but even interval is uncertain, not run off; a slope at or below 0 not
+    assert not _runs_off(1.61, [0.15, 6.50]) and not _runs_off(-0.3, [-1.2, 3.1])
+    assert _runs_off(0.718, [0.523, 16.29])  # the trial's

@@ -184,7 +184,7 @@ UNSTABLE = (
 )
 #: a calibration slope's upper 95% bound at least this high and this many times the slope:
 #: resamples nearly separated gave slopes without bound (a trial's 0.72, 0.52-16.3)
-RUNAWAY_SLOPE, RUNAWAY_TIMES = 3.0, 4.0
+RUNAWAY_SLOPE, RUNAWAY_TIMES, RUNAWAY_LOPSIDED = 3.0, 4.0, 8.0
 RUNS_OFF = (
     "the interval's upper end runs off: in some bootstrap resamples the predictions separate "
     "the outcomes of these {unit}s almost perfectly, and a slope fitted there grows without "
@@ -283,10 +283,14 @@ def _honest_intervals(out: dict[str, Any], notes: dict[str, str],
 
 
 def _runs_off(slope: float | None, interval: Sequence[float] | None) -> bool:
-    """Whether a calibration slope's interval runs off upwards (:data:`RUNS_OFF`)."""
-    if slope is None or not interval:
+    """Whether a calibration slope's interval runs off upwards (:data:`RUNS_OFF`): its upper
+    end high, many times the slope, and far further above it than the lower end lies below
+    (a wide but even interval, 1.61 (0.15-6.50), is only uncertain)."""
+    if slope is None or not interval or slope <= 0:
         return False
-    return interval[1] >= max(RUNAWAY_SLOPE, RUNAWAY_TIMES * max(slope, 0.25))
+    low, high = interval
+    lopsided = high - slope >= RUNAWAY_LOPSIDED * max(slope - low, 1e-9)
+    return high >= max(RUNAWAY_SLOPE, RUNAWAY_TIMES * slope) and lopsided
 
 
 def _note_shifted_intervals(out: dict[str, Any], notes: dict[str, str], unit: str) -> None:

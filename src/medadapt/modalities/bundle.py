@@ -23,7 +23,7 @@ import medadapt
 from medadapt.adapters.fingerprint import BaseFingerprint, fingerprint_model
 from medadapt.adapters.state import MANIFEST as ADAPTER_MANIFEST
 from medadapt.adapters.state import refuse_overwrite
-from medadapt.errors import AdapterFileError, MedadaptError
+from medadapt.errors import COPY_BASE_AGAIN, AdapterFileError, MedadaptError
 from medadapt.fileio import (
     atomic_write,
     atomic_write_bytes,
@@ -106,8 +106,8 @@ class BaseModel:
         manifest = read_json(
             path,
             missing=f"{named} holds no {MANIFEST}: {point}",
-            invalid=f"{named}: {MANIFEST} is not valid JSON (truncated or edited); copy the "
-            "base model again",
+            invalid=f"{named}: {MANIFEST} is not valid JSON (truncated or edited); "
+            f"{COPY_BASE_AGAIN}",
         )
         _check_manifest(manifest, path, named)
         recorded = manifest.get(DESCRIPTION_SHA256)  # absent: saved before it was recorded
@@ -115,7 +115,7 @@ class BaseModel:
             raise AdapterFileError(
                 f"{named}: {MANIFEST} was edited after the model was saved (its kind, "
                 "architecture or schema no longer match the checksum saved with them, and the "
-                "weights would be read wrongly); copy the base model again, or retrain it"
+                f"weights would be read wrongly); {COPY_BASE_AGAIN}, or retrain it"
             )
         weights = directory / WEIGHTS
         if not weights.is_file() or sha256_file(weights) != manifest["weights_sha256"]:
@@ -139,7 +139,7 @@ class BaseModel:
             raise AdapterFileError(
                 f"{named}: the weights hash to base weights {actual['weights'][:12]}, "
                 f"but {MANIFEST} says {str(manifest['fingerprint'].get('weights'))[:12]} "
-                "(tampered); copy the base model again"
+                f"(tampered); {COPY_BASE_AGAIN}"
             )
         training = manifest.get("training", {})
         return cls(
@@ -189,7 +189,7 @@ def _check_manifest(manifest: Any, path: Path, named: str) -> None:
     wrong = [k for k, kind in _FIELDS.items() if not isinstance(manifest.get(k), kind)]
     if wrong:
         raise AdapterFileError(
-            f"{named}: {path.name} lacks or garbles {', '.join(wrong)}; copy the base model again"
+            f"{named}: {path.name} lacks or garbles {', '.join(wrong)}; {COPY_BASE_AGAIN}"
         )
     if manifest["kind"] not in [m.kind for m in registered()]:
         raise AdapterFileError(f"{named}: {path.name} has unknown kind {manifest['kind']!r}")

@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from medadapt.errors import AdapterFileError
+from medadapt.errors import COPY_BASE_AGAIN, AdapterFileError
 from medadapt.fileio import read_json
 from medadapt.registry.db import INDEX, Index, now
 from medadapt.registry.objects import fsync_dir, sha256_file
@@ -85,19 +85,19 @@ def check_base_dir(
     return manifest["fingerprint"]
 
 
-#: how the loader's refusals end: its fix, which the registry's callers give in their words
-_LOADER_FIX = "; copy the base model again"
-
-
 def _problem_only(reason: str, longest: int = 300) -> str:
-    """The loader's refusal without its fix (:data:`_LOADER_FIX`: a registry says "add it
-    again with add-base"), whole sentences where it fits in ``longest`` characters.
+    """The loader's refusal without its fix (:data:`~medadapt.errors.COPY_BASE_AGAIN`: a
+    registry says "add it again with add-base"), cut at a clause's end where it is longer
+    than ``longest`` characters.
 
     >>> _problem_only("model.json lacks 'schema'; copy the base model again, or retrain it")
     "model.json lacks 'schema'"
     """
-    said = reason.split(_LOADER_FIX)[0]
-    return said if len(said) <= longest else said[: longest - 3].rstrip() + "..."
+    said = reason.split(f"; {COPY_BASE_AGAIN}")[0]
+    if len(said) <= longest:
+        return said
+    cut = said[:longest].rfind("; ")
+    return (said[:cut] if cut > 0 else said[: longest - 3].rstrip()) + "..."
 
 
 def add_base(

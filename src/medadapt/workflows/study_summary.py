@@ -269,6 +269,7 @@ def _lead_sentence(
 ) -> str:
     """Whether the best strategy is clearly ahead of the runner-up, or cannot be told apart."""
     name = METRIC_LABELS.get(metric, metric)
+    both = (best[1]["mean"], runner[1]["mean"])  # printed with the same digits
     one_seed = best[1]["n_seeds"] < 2
     which = (
         "its interval (test-set uncertainty only: one seed gives no seed-to-seed interval)"
@@ -287,15 +288,16 @@ def _lead_sentence(
             "between them."
         )
     return (
-        f"{start} is best ({name} {figure(metric, best[1]['mean'])}), clearly ahead of the "
-        f"{label(runner[0])} ({figure(metric, runner[1]['mean'])}): {which} does not overlap "
+        f"{start} is best ({name} {figure(metric, *both)}), clearly ahead of the "
+        f"{label(runner[0])} ({figure(metric, *both[::-1])}): {which} does not overlap "
         "theirs."
     )
 
 
 def _level(best: dict[str, Any], other: dict[str, Any], metric: str) -> bool:
     """The same mean as printed (:func:`figure`): neither is the better."""
-    return figure(metric, best["mean"]) == figure(metric, other["mean"])
+    a, b = best["mean"], other["mean"]  # with the digits of the larger: 9.996 and 10.004
+    return figure(metric, a, b) == figure(metric, b, a)
 
 
 def _level_sentence(
