@@ -16,8 +16,9 @@ seconds (3 years) or more from 1970.
 
 A text column is taken for dates when at least ``TEXT_DATE_SHARE`` of its values are written as
 a whole date (day, month and a four-digit year: ``2020-01-05``, ``05/01/2020``, ``5.1.2020``,
-``01JAN2020``, ``Jan 5, 2020``, a time of day after it or not) that is a real day. Codes that
-only look like dates (``2020-01``, ``2019-0042``, ``1.2.10``, ``2019-Q1``) are not.
+``01JAN2020``, ``Jan 5, 2020``; or a two-digit one as short dates write it: ``05/01/20``,
+``5-Jan-20``; a time of day after it or not) that is a real day. Codes that only look like
+dates (``2020-01``, ``2019-0042``, ``1.2.10``, ``2019-Q1``) are not.
 
 >>> date_scale("admission_date", [43000.0, 43512.0, 44790.0])
 'Excel day numbers'
@@ -27,6 +28,8 @@ only look like dates (``2020-01``, ``2019-0042``, ``1.2.10``, ``2019-Q1``) are n
 (None, None)
 >>> text_dates(["2020-01-05", "31/12/2019", "01JAN2020 08:15", "Jan 5, 2020", "unknown"])
 array([ True,  True,  True,  True, False])
+>>> text_dates(["05/01/20", "1/5/20", "5-jan-20", "120/80", "1/2/3"])
+array([ True,  True,  True, False, False])
 >>> bool(text_dates(["2020-01", "2019-0042", "1.2.10", "2019-Q1", "2020-02-30"]).any())
 False
 """
@@ -65,6 +68,8 @@ _TEXT_DATE = re.compile(
     r"|\d{1,2}([-/.])\d{1,2}\2\d{4}"  # 05/01/2020, 5.1.2020, 01-05-2020
     rf"|\d{{1,2}}[ -]?{_MONTH}[ -]?\d{{4}}"  # 01JAN2020, 5 Jan 2020, 05-Jan-2020
     rf"|{_MONTH} \d{{1,2}},? \d{{4}}"  # Jan 5, 2020
+    r"|\d{1,2}/\d{1,2}/\d{2}"  # 05/01/20, 1/5/20: Excel's and many records' short date
+    rf"|\d{{1,2}}-{_MONTH}-\d{{2}}"  # 5-Jan-20
     rf"){_TIME}\s*"
 )
 
