@@ -74,8 +74,9 @@ def train_base(
     :meth:`TableSchema.infer` on them). A feature that alone predicts the label is refused
     unless the schema keeps it (``TableSchema.infer(..., allow_leak=[...])``)."""
     _check_schema(schema)
-    rows = _as_read(_labelled_rows(frame, schema, allow_absent_columns))
-    for note in unusable_numbers_warnings(rows, [f.name for f in schema.features]):
+    rows = _labelled_rows(_as_read(frame), schema, allow_absent_columns)  # an inf label: none
+    used = [*(f.name for f in schema.features), schema.label]  # as the command line's notes
+    for note in unusable_numbers_warnings(rows, used):
         warnings.warn(note, UserWarning, stacklevel=2)
     leaks = find_leaks(
         schema, read_as_missing(rows, schema.missing_codes), group_column=schema.group_column
@@ -125,7 +126,7 @@ def adapt(
     methods = [*method_names(), "full"]
     if method not in methods:
         raise ConfigError(f"method must be one of {', '.join(methods)}; got {method!r}")
-    rows = _labelled_rows(frame, schema, allow_absent_columns, judge_numbers=True)
+    rows = _labelled_rows(_as_read(frame), schema, allow_absent_columns, judge_numbers=True)
     samples = _samples(rows, schema)
     only = _modality().only_class(schema, samples.labels)
     if only is not None and not allow_one_class:
@@ -135,7 +136,8 @@ def adapt(
             "two classes (allow_one_class=True trains it all the same)"
         )
     allowed = [*schema.allowed_leaks, *as_names(allow_leak)]  # one name: one column
-    kept = _refuse_leaks(find_leaks(schema, rows), schema, allowed=allowed, rows="rows of frame",
+    coded = read_as_missing(rows, schema.missing_codes)  # judged as the command line does
+    kept = _refuse_leaks(find_leaks(schema, coded), schema, allowed=allowed, rows="rows of frame",
                          fix="keep {it} with allow_leak={columns} if {genuine} measured before "
                          "the outcome, or drop {it} from frame and pass allow_absent_columns=True "
                          "(the base model then reads {it} as missing)")  # fmt: skip
@@ -305,8 +307,9 @@ def _as_read(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` as :func:`ma.read_table` gives a file's rows: infinite numbers and
     magnitudes beyond 1e15 read as missing, counted for the warning with those read so
     already (a copy; ``frame`` itself is left as it is; pandas carries ``attrs`` over to a
-    slice or copy of a frame ``ma.read_table`` gave, changed values or not)."""
-    copy = frame.copy()
+    slice or copy of a frame ``ma.read_table`` gave, changed values or not). Not a
+    DataFrame: refused, naming ``frame``."""
+    copy = require_data_frame(frame).copy()
     counts = dict(frame.attrs.get("unusable_numbers") or {})
     for column, n in blank_unusable_numbers(copy).items():
         counts[column] = counts.get(column, 0) + n

@@ -57,6 +57,7 @@ from medadapt.data.missing_codes import (
 )
 from medadapt.data.option_words import PYTHON, OptionWords, takes
 from medadapt.data.spelling import RARE_LABEL_ROWS, RARE_LABEL_SHARE, spelt_alike
+from medadapt.data.tables import blank_unusable_numbers, unusable_numbers_notes
 from medadapt.errors import ConfigError, DataError
 
 TASKS = ("binary", "multiclass", "regression")
@@ -138,7 +139,9 @@ class TableSchema:
         (``exclude="id"``). ``words``: how errors and the reasons in ``dropped`` name the
         options (these arguments; the command line passes its flags'). ``positive_class``:
         which of a two-valued label's values is the outcome to detect (by default the one that
-        sorts last, but ``yes`` of no/yes and the like; a text pair otherwise ordered warns)."""
+        sorts last, but ``yes`` of no/yes and the like; a text pair otherwise ordered warns).
+        Infinite numbers and magnitudes beyond 1e15 are read as missing, as ``ma.read_table``
+        reads a file's (a warning per column; ``frame`` itself is left as it is)."""
         columns = list(require_data_frame(frame).columns)
         if not columns:
             raise DataError(
@@ -154,6 +157,7 @@ class TableSchema:
         listed = {"categorical": categorical, "numeric": numeric, "exclude": exclude,
                   "allow_leak": allow_leak, "missing_code": list(missing_codes)}  # fmt: skip
         _check_listed_columns(columns, {words.name(o): names for o, names in listed.items()})
+        frame, unusable = _as_read(frame)
         frame = read_as_missing(frame, missing_codes)
         if task is not None and task not in TASKS:
             raise DataError(f"{words.name('task')} must be one of {', '.join(TASKS)}; got {task!r}")
@@ -200,6 +204,9 @@ class TableSchema:
             for name in schema.identifiers:
                 warnings.warn(dropped_warning(name, schema.dropped[name]), UserWarning,
                               stacklevel=2)  # fmt: skip
+            used = [label, *(f.name for f in schema.features)]  # found here only: none in a
+            for note in unusable_numbers_notes(unusable, used):  # frame ma.read_table gave
+                warnings.warn(note, UserWarning, stacklevel=2)
         return schema
 
     def _add_column(
@@ -792,6 +799,17 @@ def _text_among_numbers(labels: pd.Series) -> int:
     never echoed)."""
     present = labels[[not is_missing(v) for v in labels]]
     return int(pd.to_numeric(present, errors="coerce").isna().sum())
+
+
+def _as_read(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """``frame`` with infinite numbers and magnitudes beyond 1e15 read as missing, as
+    :func:`~medadapt.data.tables.read_table` reads a file's (1e300 would make a feature's
+    mean 5e297 and its standard deviation infinite), and how many were found per column
+    (none in a frame that ``read_table`` gave). A copy where any is found; ``frame`` itself
+    is left as it is."""
+    copy = frame.copy()
+    found = blank_unusable_numbers(copy)
+    return (copy if found else frame), found
 
 
 def require_data_frame(frame: Any) -> pd.DataFrame:

@@ -19,7 +19,7 @@ import io
 import itertools
 import re
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -436,7 +436,14 @@ def unusable_numbers_warnings(
 ) -> list[str]:
     """One sentence per column of ``frame`` (read by :func:`read_table`) whose infinite or
     absurdly large values were read as missing (only ``columns`` when given)."""
-    counts = frame.attrs.get("unusable_numbers", {})
+    return unusable_numbers_notes(frame.attrs.get("unusable_numbers", {}), columns)
+
+
+def unusable_numbers_notes(
+    counts: Mapping[str, int], columns: Sequence[str] | None = None
+) -> list[str]:
+    """:func:`unusable_numbers_warnings` for ``counts`` (column -> values read as missing, as
+    :func:`blank_unusable_numbers` gives them)."""
     return [
         f"{n} value(s) of column {column!r} are infinite or beyond {LARGEST_MEASUREMENT:g} "
         "(not a measurement): read as missing"
