@@ -32,7 +32,7 @@ import pandas as pd
 import torch
 
 from medadapt import checks
-from medadapt.data.dates import DATE_REASON
+from medadapt.data.dates import DATE_REASON, name_looks_like_date
 from medadapt.data.feature_kinds import (
     FIRST_LEVEL,
     IDENTIFIER_REASON,
@@ -49,6 +49,7 @@ from medadapt.data.feature_kinds import (
     text_kind,
     text_values_said,
 )
+from medadapt.data.identifiers import name_looks_like_identifier
 from medadapt.data.missing_codes import (
     Codes,
     is_missing_value,
@@ -367,12 +368,18 @@ class TableSchema:
     def unread_columns(self, frame: pd.DataFrame, named: Sequence[str | None] = ()) -> list[str]:
         """The columns of ``frame`` the model does not read and was not told of when it
         trained: neither a feature nor the label, the patient or group column, a column it
-        dropped then (said at train-base), or one of ``named`` (those the command names).
-        Names only, never a value."""
+        dropped then (said at train-base), one of ``named`` (those the command names), nor
+        one whose name reads as a record number or a date (never a feature: one left out
+        with ``--exclude`` is not recorded). Names only, never a value."""
         known = {f.name for f in self.features} | set(self.dropped)
         known |= {self.label, self.id_column, self.group_column, *named}
         told = {str(name) for name in known if name is not None}
-        return [str(column) for column in frame.columns if str(column) not in told]
+        never = (name_looks_like_identifier, name_looks_like_date)  # features never: no advice
+        return [
+            str(column)
+            for column in frame.columns
+            if str(column) not in told and not any(looks(column) for looks in never)
+        ]
 
     def require_columns(self, frame: pd.DataFrame) -> None:
         """Refuse a table that lacks feature columns (they would silently become missing)."""
