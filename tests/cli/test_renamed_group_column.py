@@ -53,6 +53,25 @@ def test_evaluate_says_which_rows_of_the_column_named_here_are_other_groups(work
     assert said.endswith(f"pass --group-column hospital --group '{VA}'")
 
 
+def test_a_group_written_otherwise_here_is_not_sent_back_to_the_recorded_value(workspace, tmp_path):
+    """A review: with the site written 'LB' in this file, the warning said to pass --group
+    'VA Long Beach', which no row of the file holds."""
+    import pandas as pd
+
+    _, paths = workspace
+    coded = pd.read_csv(paths["renamed_group"]).replace({"hospital": {VA: "LB"}})
+    coded.to_csv(tmp_path / "lb.csv", index=False)
+    result = succeeded(run_cli("evaluate", "--base", paths["base"], "--adapter",
+                               paths["adapter"], "--data", tmp_path / "lb.csv",
+                               "--group-column", "hospital", "--group", "LB"))  # fmt: skip
+    (said,) = [w for w in _warnings(result.stdout) if ADAPTER in w]
+    assert said == (
+        f"warning: {ADAPTER}, and these figures are of hospital = 'LB': if that is the same "
+        "group written otherwise in this file, they are the adapter's own; if not, they "
+        "describe it on another group"
+    )
+
+
 def test_evaluate_all_groups_scores_every_row_and_says_so(workspace, tmp_path):
     _, paths = workspace
     out = tmp_path / "e.json"

@@ -73,6 +73,9 @@ class Modality(ABC):
     # --label names the outcome column: required to train and to adapt (with the group), and
     # checked against the column the base model predicts
     needs_label: ClassVar[bool] = False
+    # a group is a column of --data (a table's site column): data without the column an
+    # adapter's group was recorded in cannot say which samples are that group's
+    groups_in_columns: ClassVar[bool] = False
     reports_epochs: ClassVar[bool] = True  # the progress line shows each epoch's losses
 
     # ----- sources -------------------------------------------------------------------------

@@ -141,7 +141,8 @@ def evaluate_job(
         recorded_retention=record.retention, full_finetune=record.full_finetune,
         skipped_files=samples.skipped_files(),
         data_warnings=(modality.sample_notes(schema, test) + unrecognised
-                       + _other_groups(loaded, test, evaluating=True, named=group_column)
+                       + _other_groups(loaded, test, evaluating=True, named=group_column,
+                                       chosen=group)
                        + _patients_forgotten(loaded, test)),
         leak_warnings=(kept_leak_warnings(loaded) + _forgotten(loaded)
                        + modality.scored_notes(schema, test)),
@@ -403,7 +404,7 @@ def _lacks_group_column(loaded: Loaded, samples, column: str) -> bool:
     a modality whose groups are always a column of ``--data`` (a table's), where no values
     means no column."""
     modality = loaded.modality
-    return modality.needs_label and modality.group_values(samples, column) is None
+    return modality.groups_in_columns and modality.group_values(samples, column) is None
 
 
 def _refuse_without_group_column(loaded: Loaded, data, samples) -> None:
@@ -424,13 +425,18 @@ def _refuse_without_group_column(loaded: Loaded, data, samples) -> None:
 
 
 def _other_groups(
-    loaded: Loaded, samples, evaluating: bool = False, named: str | None = None
+    loaded: Loaded,
+    samples,
+    evaluating: bool = False,
+    named: str | None = None,
+    chosen: str | None = None,
 ) -> list[str]:
     """A warning when the adapter (or fine-tuned model) was trained for one group and
     ``samples`` hold others, or (tables) hold no column to tell: scored all the same (a user
     may mean it), but said (``evaluating``: its figures then describe the other groups).
     ``named``: the group column named for this data (``--group-column``), read where the
-    recorded one is absent (renamed)."""
+    recorded one is absent (renamed); ``chosen``: the ``--group`` evaluated there (a site
+    written otherwise, ``LB``: the warning must not send the user to a value the file lacks)."""
     trained = _trained_for(loaded)
     if trained is None:
         return []
@@ -445,6 +451,12 @@ def _other_groups(
     n_other = int(np.sum((values != group) & (values != MISSING_LABEL)))
     if n_other == 0:
         return []
+    if evaluating and chosen is not None and here != column:  # --group under another column
+        return [
+            f"{model} is for {column} = {group!r}, and these figures are of {here} = "
+            f"{chosen!r}: if that is the same group written otherwise in this file, they are "
+            "the adapter's own; if not, they describe it on another group"
+        ]
     if evaluating:
         return [
             f"{model} is for {column} = {group!r}, but {n_other} of the {len(values)} {noun} "
@@ -465,7 +477,7 @@ def _no_group_column(
     """The warning when the data has no column for the group ``model`` was trained for (a
     table's renamed, ``hospital`` for ``dataset``): nothing tells its groups apart, so all
     its samples are scored (``evaluating``: as ``--all-groups`` asked)."""
-    if not loaded.modality.needs_label:  # groups not a column of --data: nothing to say
+    if not loaded.modality.groups_in_columns:  # nothing tells that a column is absent
         return []
     noun = loaded.modality.noun
     said = f"{model} is for {column} = {group!r}, but --data has no column {column!r}"

@@ -53,6 +53,7 @@ class TabularModality(Modality):
     defaults = TRAINING
     threads = 1  # small models: one torch thread is faster than two
     needs_label = True
+    groups_in_columns = True
     reports_epochs = False  # an epoch takes milliseconds
 
     # ----- sources ---------------------------------------------------------------------------
