@@ -174,7 +174,7 @@ def test_arguments_of_the_wrong_kind_are_refused(base, source, target):
     assert "ma.train_base" in _refusal(err)
 
 
-def test_a_network_of_the_wrong_kind_is_refused_in_python_words(base, schema, target):
+def test_a_network_of_the_wrong_kind_is_refused_in_python_words(base, schema, source, target):
     """A bare network as ``into`` failed as "'FTTransformer' object has no attribute
     'add_adapter'", an image network as "unexpected keyword argument 'x_num'", and too few
     adapter_ids as an IndexError."""
@@ -189,6 +189,10 @@ def test_a_network_of_the_wrong_kind_is_refused_in_python_words(base, schema, ta
     with pytest.raises(MedadaptError) as err:
         ma.adapt(base, target, method="lora", name="va", into=ma.AdapterModel(nn.Linear(2, 2)))
     assert _refusal(err).startswith("into wraps a Linear, but the base model is a FTTransformer")
+    other = ma.train_base(source, schema, train_config=QUICK, seed=7)  # same kind, other weights
+    with pytest.raises(MedadaptError) as err:
+        ma.adapt(base, target, method="lora", name="va", into=ma.AdapterModel(other.model))
+    assert _refusal(err).startswith("into wraps another FTTransformer (base weights ")
     with pytest.raises(MedadaptError) as err:
         ma.predict(nn.Linear(2, 2), schema, target)
     assert _refusal(err).startswith("model is a Linear, not a table model")

@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from medadapt.adapters import AdapterModel, default_config, method_names, without_adapters
+from medadapt.adapters.fingerprint import fingerprint_model
 from medadapt.adapters.methods import FULL_TAKES_NO_OPTIONS
 from medadapt.errors import ConfigError
 from medadapt.modalities.base import Modality, Samples
@@ -289,6 +290,12 @@ def _check_into(into: Any, base: BaseModel) -> None:
         raise ConfigError(
             f"into wraps a {type(into.base_model).__name__}, but the base model is a "
             f"{wrapped}: {fix}"
+        )
+    theirs, ours = into.fingerprint.weights, fingerprint_model(base.model).weights
+    if theirs != ours:  # another model of the same kind: it failed later on shapes
+        raise ConfigError(
+            f"into wraps another {wrapped} (base weights {theirs[:12]}), not this base model "
+            f"({ours[:12]}): {fix}"
         )
 
 
