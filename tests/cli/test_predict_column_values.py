@@ -24,6 +24,9 @@ def _mean(paths, column: str) -> str:
 def _verb(verb: str, paths, data, out) -> list:
     if verb == "predict":
         return ["predict", "--base", paths["base"], "--data", data, "--out", out / "p.csv"]
+    if verb == "adapt":
+        return ["adapt", "--base", paths["base"], "--data", data, "--group-column", "dataset",
+                "--group", "VA Long Beach", "--method", "head", "--out", out / "a"]  # fmt: skip
     return ["evaluate", "--base", paths["base"], "--data", data, "--json", out / "e.json"]
 
 
@@ -176,7 +179,7 @@ def test_a_single_empty_column_is_said_in_the_singular(workspace, tmp_path):
     ) in result.stdout.splitlines()
 
 
-@pytest.mark.parametrize("verb", ["predict", "evaluate"])
+@pytest.mark.parametrize("verb", ["predict", "evaluate", "adapt"])
 def test_a_column_the_model_does_not_read_is_named_in_a_note(workspace, tmp_path, verb):
     """A trial: a new test added to --data (troponin) was left out without a word, so a
     clinician could think the model used it. The label, id and group columns are not named."""

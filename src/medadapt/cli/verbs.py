@@ -221,6 +221,7 @@ def _adapt(**values: Any) -> None:
         for caveat in info["sample_size"].get("criteria_notes", []):  # as check-data says them
             noted(caveat)
     print_skipped(summary, data)
+    print_unread(summary.get("unread_columns", []))
     warn_all(summary["warnings"])
     group, column = values["group"], info.get("group_column") or values["group_column"]
     where = f" of {column} = {group}" if group and column else f" of {group}" if group else ""
