@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from medadapt.errors import ConfigError
+from medadapt.errors import ConfigError, DataError
 from medadapt.evaluate.sufficiency import check_sufficiency
 from medadapt.fileio import atomic_write_bytes, read_json
 from medadapt.modalities.base import Modality, Reading
@@ -87,6 +87,7 @@ def prepare(
         )  # fmt: skip
     groups = [config.target_group] if config.target_group is not None else None
     chosen = select(target, reading.group_column, groups, what="--group")
+    _refuse_one_outcome(modality, schema, target.subset(chosen), reading, config, data)
     seen = modality.in_split(data, target, base_split, "train")
     where = config.target_group or "the data"
     train, test = adapter_split(modality, target, chosen, seen, test_fraction=config.test_fraction,
@@ -102,6 +103,30 @@ def prepare(
                      int(seen[chosen].sum()), warnings, unseen,
                      np.asarray(target.subset(chosen).labels),
                      target.subset(chosen).known_patients())  # fmt: skip
+
+
+def _refuse_one_outcome(
+    modality: Modality, schema: Any, chosen: Any, reading: Reading, config: StudyConfig, data: Path
+) -> None:
+    """A target group whose samples hold one class, or one value of a measured outcome, is
+    refused as ``check-data`` refuses it: every strategy would be trained and tested on one
+    answer for all (a trial's study then said "more data would likely help")."""
+    labels = np.asarray(chosen.labels, dtype=float)
+    where = (f"{reading.group_column} = {config.target_group}" if config.target_group is not None
+             else str(data))  # fmt: skip
+    check = f"check --group (the {modality.noun} of {where}) and {modality.outcome_words(data)}"
+    only = modality.only_class(schema, labels.astype(int)) if len(labels) else None
+    if only is not None:
+        raise DataError(
+            f"the {len(labels)} {modality.noun} of {where} hold "
+            f"{modality.one_class_words(schema, only)}: a study would train and test every "
+            f"strategy on one answer for all, and no figure could tell them apart; {check}"
+        )
+    if modality.task(schema) == "regression" and len(labels) and np.ptp(labels) == 0:
+        raise DataError(
+            f"the outcome is the same for all {len(labels)} {modality.noun} of {where}: there "
+            f"is nothing for a study to learn or to measure there; {check}"
+        )
 
 
 def _used(target: Any, reading: Reading, config: StudyConfig, chosen: np.ndarray) -> np.ndarray:

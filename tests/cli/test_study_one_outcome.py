@@ -1,0 +1,42 @@
+"""A study whose target group holds one class, or one value of a measured outcome, ran every
+strategy and said "more data of this kind would likely help" (a trial), where check-data said
+the criteria do not apply: it is refused in one line before any training."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from medadapt.data.heart import bundled_path
+from tests.cli.helpers import error_line, run_cli
+
+VA = "VA Long Beach"
+WHERE = ("--id-column", "id", "--group-column", "dataset", "--groups", "Cleveland,Hungary",
+         "--group", VA, "--seeds", "1")  # fmt: skip
+CHECK = f"check --group (the rows of dataset = {VA}) and --label (the outcome read)"
+
+
+def test_a_target_group_of_one_class_is_refused(tmp_path):
+    heart = pd.read_csv(bundled_path())
+    heart.loc[heart["dataset"] == VA, "num"] = 0
+    heart.to_csv(tmp_path / "h.csv", index=False)
+    result = run_cli("study", "--data", tmp_path / "h.csv", "--label", "num", "--positive-above",
+                     "0", *WHERE, "--out", tmp_path / "s")  # fmt: skip
+    assert error_line(result) == (
+        f"error: the 200 rows of dataset = {VA} hold only one class of 'num' ('0'): a study "
+        "would train and test every strategy on one answer for all, and no figure could tell "
+        f"them apart; {CHECK}"
+    )
+    assert not (tmp_path / "s").exists()
+
+
+def test_a_measured_outcome_that_never_varies_at_the_target_is_refused(tmp_path):
+    heart = pd.read_csv(bundled_path())
+    heart.loc[heart["dataset"] == VA, "age"] = 50
+    heart.to_csv(tmp_path / "h.csv", index=False)
+    result = run_cli("study", "--data", tmp_path / "h.csv", "--label", "age", *WHERE,
+                     "--out", tmp_path / "s")  # fmt: skip
+    assert error_line(result) == (
+        f"error: the outcome is the same for all 200 rows of dataset = {VA}: there is nothing "
+        f"for a study to learn or to measure there; {CHECK}"
+    )
+    assert not (tmp_path / "s").exists()
