@@ -241,7 +241,7 @@ def test_a_named_winner_says_its_figure_was_picked_on_these_patients():
     apart = {"base_only": {"brier": 0.2, "brier_ci": [0.15, 0.26]},
              "pooled": {"brier": 0.03, "brier_ci": [0.01, 0.07]}}  # fmt: skip
     assert _ranking("Switzerland", apart, "brier", 24) == (
-        "Switzerland: lowest Brier score: new model, pooled data (0.03 (0.01–0.07)); where "
+        "Switzerland: lowest Brier score: new model on pooled data (0.03 (0.01–0.07)); where "
         "intervals overlap, this ranking can change with other patients. It was picked as best "
         "on these same 24 patients, so its figure is optimistic: confirm it on new patients."
     )

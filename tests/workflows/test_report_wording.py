@@ -552,7 +552,7 @@ def test_the_study_s_adapter_card_says_why_it_is_about_that_adapter_and_names_th
     assert (
         "Why this adapter The adapter method this study judges: the first it ran of the "
         "bottleneck, LoRA, DoRA, IA3 and head-only adapters, whatever its score; the best mean "
-        "AUROC with 140 target rows (100%) came from the new model, target data only."
+        "AUROC with 140 target rows (100%) came from the new model on the target data only."
     ) in _text(report)
     itself = Report(title="t")
     _card(itself, _study(), {"metric": "auroc", "best_per_size": [{**best, "best": "bottleneck"}]})

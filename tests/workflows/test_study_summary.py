@@ -154,7 +154,8 @@ def test_learning_curves_stay_in_range_one_panel_per_strategy_on_a_log_axis():
     shown = [ax for ax in fig.axes if ax.get_visible()]
     assert [ax.get_title() for ax in shown] == [f"strategy {i}" for i in range(5)]
     assert all(ax.get_xscale() == "log" for ax in shown)
-    assert all(ax.get_ylim()[0] >= 0.0 and ax.get_ylim()[1] <= 1.0 for ax in shown)
+    # within the metric's range but for a margin: a curve at exactly 1.000 is not cut off
+    assert all(-0.03 <= ax.get_ylim()[0] and 1.0 < ax.get_ylim()[1] <= 1.03 for ax in shown)
     matplotlib.pyplot.close(fig)
 
 
@@ -360,8 +361,8 @@ def test_the_plateau_lines_say_which_adapter_they_follow_when_another_strategy_i
     at = found["sentences"].index(
         "The next lines follow the bottleneck adapter, the adapter method this study judges "
         "(the first it ran of the bottleneck, LoRA, DoRA, IA3 and head-only adapters, whatever "
-        "its score); the best mean AUROC with 200 target rows (100%) came from the new model, "
-        "target data only."
+        "its score); the best mean AUROC with 200 target rows (100%) came from the new model "
+        "on the target data only."
     )
     assert found["sentences"][at + 1].startswith("The bottleneck adapter gets within 0.01")
     _, alone = _found(_points({"bottleneck": curves["bottleneck"]}))

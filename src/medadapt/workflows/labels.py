@@ -7,8 +7,8 @@ STRATEGY_LABELS = {
     "lora": "LoRA adapter",
     "ia3": "IA3 adapter",
     "full_finetune": "full fine-tuning",
-    "scratch_local": "new model, target data only",
-    "pooled": "new model, pooled data",
+    "scratch_local": "new model on the target data only",
+    "pooled": "new model on pooled data",
 }
 
 # FLamby protocol: every strategy starts from a base trained on the pooled training sets (or, in

@@ -475,7 +475,8 @@ def _sample_size(report: Report, study: dict[str, Any]) -> None:
         counted = "trainable parameters"
     report.table(["strategy", counted, "minimum patients", "binding criterion",
                   f"met by the target's training {noun}"], rows)  # fmt: skip
-    needs = "; ".join(f"{k}: {v}" for k, v in entry["test_needs"].items())
+    needs = "; ".join(f"{k}: {grouped(v) if isinstance(v, int) else v}"
+                      for k, v in entry["test_needs"].items())  # fmt: skip
     if not needs:
         return
     widths = "0.2 (O/E, calibration slope)" if "slope" in entry["test_needs"] else "0.2 (O/E)"

@@ -312,7 +312,9 @@ def _log_x_axis(ax, curves: Mapping[str, _Points]) -> None:
 
 
 def _y_limits(ax, curves: Mapping[str, _Points], limits: tuple[float | None, float | None]) -> None:
-    """The data's span, padded, never past what the metric can take (``limits``)."""
+    """The data's span, padded, never further past what the metric can take (``limits``) than
+    a margin: a curve or a base line at exactly 1.000 (or 0) stays visible, not cut by the
+    frame (a trial's AUROC panel)."""
     values = [v for points in curves.values() for p in points for v in p[1:]]
     if not values:
         return
@@ -320,9 +322,9 @@ def _y_limits(ax, curves: Mapping[str, _Points], limits: tuple[float | None, flo
     low = min(values) - 0.08 * span
     high = max(values) + 0.08 * span
     if limits[0] is not None:
-        low = max(low, limits[0])
+        low = max(low, limits[0] - 0.02 * span)
     if limits[1] is not None:
-        high = min(high, limits[1])
+        high = min(high, limits[1] + 0.02 * span)
     ax.set_ylim(low, high)
 
 
