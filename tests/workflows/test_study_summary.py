@@ -155,7 +155,7 @@ def test_learning_curves_stay_in_range_one_panel_per_strategy_on_a_log_axis():
     assert [ax.get_title() for ax in shown] == [f"strategy {i}" for i in range(5)]
     assert all(ax.get_xscale() == "log" for ax in shown)
     # within the metric's range but for a margin: a curve at exactly 1.000 is not cut off
-    assert all(-0.03 <= ax.get_ylim()[0] and 1.0 < ax.get_ylim()[1] <= 1.03 for ax in shown)
+    assert all(ax.get_ylim()[0] >= -0.03 and 1.0 < ax.get_ylim()[1] <= 1.03 for ax in shown)
     matplotlib.pyplot.close(fig)
 
 
