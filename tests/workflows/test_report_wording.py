@@ -636,6 +636,14 @@ def test_a_study_that_could_measure_nothing_says_so_and_draws_no_empty_roc():
     measured.update(task="binary", sufficiency=[])
     assert conclusions(measured, aggregate(measured["points"], "binary"))[
         "nothing_measured"] is None  # fmt: skip
+    for point in study["points"]:  # 8 patients in all (a trial): no split could give 10
+        point["metrics"] = {**too_few, "n": 3, "n_patients": 3}
+        point["n_train"] = 0 if point["strategy"] == "base_only" else 5
+    found = conclusions(study, aggregate(study["points"], "binary"))
+    assert found["nothing_measured"].endswith(
+        "the target group holds 8 images in all, fewer than the 10 any figure needs however "
+        "they are split: give more target images."
+    )
 
 
 def test_a_measured_outcome_s_calibration_slope_is_read_without_risks():

@@ -17,7 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from medadapt.evaluate.metrics import LOWER_IS_BETTER, TOO_GOOD_AUROC, TOO_GOOD_R2, headline_metric
+from medadapt.evaluate.metrics import (
+    LOWER_IS_BETTER,
+    MIN_PATIENTS,
+    TOO_GOOD_AUROC,
+    TOO_GOOD_R2,
+    headline_metric,
+)
 from medadapt.evaluate.report.formatting import METRIC_LABELS, listed
 from medadapt.workflows.labels import label, order
 from medadapt.workflows.strategies import judged_adapter
@@ -152,10 +158,16 @@ def nothing_measured_sentence(points: list[dict[str, Any]], metric: str,
         return None
     said = ((p["metrics"].get("notes") or {}).get("all") for p in points)
     why = str(next((note for note in said if note), "too few patients for any figure"))
+    fix = f"raise --test-fraction, or give more target {noun}"
+    tested = max((p["metrics"].get("n") or 0 for p in points), default=0)
+    trained = max((p.get("n_train") or 0 for p in points if p.get("fraction") == 1.0), default=0)
+    if tested + trained < MIN_PATIENTS:  # however they are split: a trial's 8 patients
+        fix = (f"the target group holds {tested + trained} {noun} in all, fewer than the "
+               f"{MIN_PATIENTS} any figure needs however they are split: give more target "
+               f"{noun}")  # fmt: skip
     return (
         f"Warning: nothing could be measured, so no strategy is compared: the held-out test set "
-        f"has {why.removeprefix('not reported: ')}; raise --test-fraction, or give more target "
-        f"{noun}."
+        f"has {why.removeprefix('not reported: ')}; {fix}."
     )
 
 
