@@ -438,3 +438,23 @@ def test_the_data_warnings_count_only_the_rows_the_study_uses(tmp_path):
         "never imputed): their predictions rest on the few left; fill in the others before "
         "relying on them"
     ) in prepared.warnings
+
+
+def test_a_measured_outcome_gets_rows_per_parameter_at_the_largest_size():
+    """A trial's regression study showed an empty "Data sufficiency" section: 12 rows trained
+    8,577 parameters without a word, where a yes/no study warned of its events."""
+    frame = clinical_table(400, seed=1).assign(outcome=lambda rows: rows["age"] * 1.5)
+    frame = frame.drop(columns=["age"])
+    schema = TableSchema.infer(frame[frame["site"] != "C"], label="outcome", group_column="site")
+    train = frame[frame["site"] == "C"].iloc[:60]
+    subsets = {f: TableSamples(train.iloc[: int(60 * f)], schema) for f in (0.5, 1.0)}
+    findings = size_findings(
+        modality_of("tabular"), schema, subsets, {"head_only": 65, "bottleneck": 8577}
+    )
+    per_strategy = {f.numbers["strategy"]: f for f in findings if f.code == "events_per_parameter"}
+    assert per_strategy["bottleneck"].level == "warning"
+    assert per_strategy["bottleneck"].message.startswith(
+        "bottleneck: 60 rows at 100% of the target training rows for 8,577 trainable parameters "
+        "(0.007 per parameter, below 0.1; a model fitted from data alone usually needs 10 to 20 "
+        "per parameter, Harrell 2015)"
+    )

@@ -333,10 +333,13 @@ def events_per_parameter(
     name: str | None = None,
     where: str = "",
     unit: str | None = None,
+    measured: str | None = None,
 ) -> Finding:
     """Events in the smallest class per trainable parameter of ``strategy``; a warning below
     :data:`EVENTS_PER_PARAMETER`, worded for what the strategy trains. ``unit``: what
-    ``events`` count where it is not the samples ("patients", where one has several)."""
+    ``events`` count where it is not the samples ("patients", where one has several);
+    ``measured``: for a measured outcome, what ``events`` count instead ("rows": every one
+    informs the fit, as events do for a yes/no outcome)."""
     name = name or strategy
     ratio = events / max(params, 1)
     numbers = {
@@ -346,9 +349,9 @@ def events_per_parameter(
         "events_per_parameter": float(f"{ratio:.3g}"),
     }
     counted = f", in {unit}" if unit else ""
+    what = measured or f"events (the rarer class's count{counted})"
     head = (
-        f"{name}: {grouped(events)} events (the rarer class's count{counted}){where} for "
-        f"{grouped(params)} trainable "
+        f"{name}: {grouped(events)} {what}{where} for {grouped(params)} trainable "
         f"parameters ({ratio:.3g} per parameter"
     )
     if ratio >= EVENTS_PER_PARAMETER:
@@ -364,6 +367,9 @@ def events_per_parameter(
     rule = (
         f", below {EVENTS_PER_PARAMETER}; a model fitted from data alone usually needs >= 10 "
         "per parameter, Peduzzi et al. 1996)"
+        if measured is None
+        else f", below {EVENTS_PER_PARAMETER}; a model fitted from data alone usually needs "
+        "10 to 20 per parameter, Harrell 2015)"
     )
     tail = {
         "full_finetune": "every weight of the base can move to fit these few rows: expect it to "
@@ -421,6 +427,13 @@ def size_findings(
                     unit=PATIENTS if by_patient else None,
                 )
             )
+    elif sizes:  # a measured outcome: every sample informs the fit, as events do for yes/no
+        fraction = max(subsets)
+        where = f" at {fraction:.0%} of the target training {noun}"
+        for strategy, params in trainable_params.items():
+            findings.append(events_per_parameter(strategy, params, len(subsets[fraction]),
+                                                 name=names.get(strategy), where=where,
+                                                 measured=noun))  # fmt: skip
     return findings
 
 
