@@ -31,7 +31,7 @@ from medadapt.backbones.tabular import FTTransformer
 from medadapt.data.leaks import Leak, find_leaks, kept_leaks_warning, refuse_leaks
 from medadapt.data.missing_codes import read_as_missing
 from medadapt.data.schema import TableSchema, as_names, require_data_frame, unlabelled_note
-from medadapt.data.tables import blank_unusable_numbers, unusable_numbers_warnings
+from medadapt.data.tables import read_as_a_file, unusable_numbers_warnings
 from medadapt.errors import AdapterStateError, ConfigError, DataError
 from medadapt.evaluate.sufficiency import adapter_sample_notes, new_model_note
 from medadapt.modalities import modality_of
@@ -196,7 +196,7 @@ def predict(
     _check_adapters(model, adapter, adapter_ids)
     _check_columns(schema, frame, allow_absent_columns)
     _check_numbers(schema, frame)
-    samples = _samples(frame, schema)
+    samples = _samples(_as_read(frame), schema)
     _warn_about_values(schema, samples)
     return fitting.predict(
         _modality(), model, schema, samples, adapter=adapter, adapter_ids=adapter_ids
@@ -296,25 +296,18 @@ def _refuse_leaks(
 
 
 # ----- warnings about the rows' values ------------------------------------------------------
-def _samples(frame: pd.DataFrame, schema: TableSchema) -> TableSamples:
-    """``frame``'s rows for ``schema`` as ``ma.read_table`` (and the command line) reads a
-    file, with what it notes (infinite numbers read as missing)."""
-    frame = _as_read(frame)
-    return TableSamples(frame, schema, notes=unusable_numbers_warnings(frame))
+def _samples(rows: pd.DataFrame, schema: TableSchema) -> TableSamples:
+    """``rows`` (read as a file's: :func:`_as_read`) for ``schema``, with what reading them
+    noted (infinite numbers read as missing), as the command line has them."""
+    return TableSamples(rows, schema, notes=unusable_numbers_warnings(rows))
 
 
 def _as_read(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` as :func:`ma.read_table` gives a file's rows: infinite numbers and
-    magnitudes beyond 1e15 read as missing, counted for the warning with those read so
-    already (a copy; ``frame`` itself is left as it is; pandas carries ``attrs`` over to a
-    slice or copy of a frame ``ma.read_table`` gave, changed values or not). Not a
-    DataFrame: refused, naming ``frame``."""
-    copy = require_data_frame(frame).copy()
-    counts = dict(frame.attrs.get("unusable_numbers") or {})
-    for column, n in blank_unusable_numbers(copy).items():
-        counts[column] = counts.get(column, 0) + n
-    copy.attrs["unusable_numbers"] = counts
-    return copy
+    """``frame`` as :func:`ma.read_table` gives a file's rows (a copy, infinite numbers and
+    magnitudes beyond 1e15 read as missing and counted for the warning,
+    :func:`~medadapt.data.tables.read_as_a_file`). Not a DataFrame: refused, naming
+    ``frame``."""
+    return read_as_a_file(require_data_frame(frame))[0]
 
 
 def _warn_about_values(schema: TableSchema, samples: TableSamples) -> None:

@@ -58,7 +58,7 @@ from medadapt.data.missing_codes import (
 )
 from medadapt.data.option_words import PYTHON, OptionWords, takes
 from medadapt.data.spelling import RARE_LABEL_ROWS, RARE_LABEL_SHARE, spelt_alike
-from medadapt.data.tables import blank_unusable_numbers, unusable_numbers_notes
+from medadapt.data.tables import read_as_a_file, unusable_numbers_notes
 from medadapt.errors import ConfigError, DataError
 
 TASKS = ("binary", "multiclass", "regression")
@@ -158,7 +158,7 @@ class TableSchema:
         listed = {"categorical": categorical, "numeric": numeric, "exclude": exclude,
                   "allow_leak": allow_leak, "missing_code": list(missing_codes)}  # fmt: skip
         _check_listed_columns(columns, {words.name(o): names for o, names in listed.items()})
-        frame, unusable = _as_read(frame)
+        frame, unusable = read_as_a_file(frame)  # 1e300 would make a mean 5e297
         frame = read_as_missing(frame, missing_codes)
         if task is not None and task not in TASKS:
             raise DataError(f"{words.name('task')} must be one of {', '.join(TASKS)}; got {task!r}")
@@ -806,17 +806,6 @@ def _text_among_numbers(labels: pd.Series) -> int:
     never echoed)."""
     present = labels[[not is_missing(v) for v in labels]]
     return int(pd.to_numeric(present, errors="coerce").isna().sum())
-
-
-def _as_read(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
-    """``frame`` with infinite numbers and magnitudes beyond 1e15 read as missing, as
-    :func:`~medadapt.data.tables.read_table` reads a file's (1e300 would make a feature's
-    mean 5e297 and its standard deviation infinite), and how many were found per column
-    (none in a frame that ``read_table`` gave). A copy where any is found; ``frame`` itself
-    is left as it is."""
-    copy = frame.copy()
-    found = blank_unusable_numbers(copy)
-    return (copy if found else frame), found
 
 
 def require_data_frame(frame: Any) -> pd.DataFrame:

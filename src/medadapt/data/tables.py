@@ -431,6 +431,21 @@ def blank_unusable_numbers(frame: pd.DataFrame) -> dict[str, int]:
     return counts
 
 
+def read_as_a_file(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """A copy of ``frame`` as :func:`read_table` reads a file's rows (infinite numbers and
+    magnitudes beyond 1e15 read as missing: :func:`blank_unusable_numbers`), its ``attrs``
+    counting them with those counted already (pandas carries ``attrs`` over to a slice or a
+    copy of a frame ``read_table`` gave); and those found here, per column. ``frame`` itself
+    is left as it is."""
+    copy = frame.copy()
+    found = blank_unusable_numbers(copy)
+    counts = dict(frame.attrs.get("unusable_numbers") or {})
+    for column, n in found.items():
+        counts[column] = counts.get(column, 0) + n
+    copy.attrs["unusable_numbers"] = counts
+    return copy, found
+
+
 def unusable_numbers_warnings(
     frame: pd.DataFrame, columns: Sequence[str] | None = None
 ) -> list[str]:
