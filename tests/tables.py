@@ -32,3 +32,13 @@ def clinical_table(n: int = 300, seed: int = 0) -> pd.DataFrame:
     frame.loc[rng.random(n) < 0.1, "marker"] = np.nan
     frame.loc[rng.random(n) < 0.05, "smoker"] = None
     return frame
+
+
+def site_a_leak_table(n: int) -> pd.DataFrame:
+    """:func:`clinical_table` with a column ``lab`` that gives the outcome away at site A only
+    (a leak within one group, noise elsewhere)."""
+    frame = clinical_table(n)
+    rng = np.random.default_rng(2)
+    frame["lab"] = np.where(frame["site"] == "A", frame["outcome"] * 50.0 + 100, 120.0)
+    frame["lab"] += rng.normal(0, 1, len(frame))
+    return frame

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from medadapt.serve.app import create_app
 from tests.cli.helpers import run_cli
 from tests.cli.workspace import TINY_TABLE
-from tests.tables import clinical_table
+from tests.tables import clinical_table, site_a_leak_table
 
 BASE_LEAK = (
     "column 'copy' was kept deliberately (--allow-leak) although on the base model's training "
@@ -175,10 +175,7 @@ def test_registry_and_serve_show_them(workspace, tmp_path):
 def test_a_column_leaking_within_one_group_only_is_recorded_too(tmp_path):
     """train-base judges leaks over all rows and within each group; the record looked over
     all rows only, so a column kept for one site's leak was warned about once, then never."""
-    frame = clinical_table(300)
-    rng = np.random.default_rng(2)
-    frame["lab"] = np.where(frame["site"] == "A", frame["outcome"] * 50.0 + 100, 120.0)
-    frame["lab"] += rng.normal(0, 1, len(frame))
+    frame = site_a_leak_table(300)
     data = tmp_path / "clinic.csv"
     frame.to_csv(data, index=False)
     result = run_cli("train-base", "--data", data, "--label", "outcome", "--id-column",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from html import unescape
 
-import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -19,7 +18,7 @@ from medadapt.adapters.state import _manifest_digest
 from medadapt.serve.app import create_app
 from tests.cli.helpers import run_cli
 from tests.cli.workspace import TINY_TABLE
-from tests.tables import clinical_table
+from tests.tables import site_a_leak_table
 
 BASE_LEAK = (
     "column 'lab' was kept deliberately (--allow-leak) although on the base model's training "
@@ -33,10 +32,7 @@ def kept(tmp_path_factory):
     """A base kept 'lab' (the label given away at site A only); an adapter for site C, where
     'lab' tells nothing, kept nothing of its own; registered, promoted and its base added."""
     root = tmp_path_factory.mktemp("base_allowed_leaks")
-    frame = clinical_table(500)  # enough rows that the adapter's figures carry no other warning
-    rng = np.random.default_rng(2)
-    frame["lab"] = np.where(frame["site"] == "A", frame["outcome"] * 50.0 + 100, 120.0)
-    frame["lab"] += rng.normal(0, 1, len(frame))
+    frame = site_a_leak_table(500)  # enough rows that the adapter's figures carry no other warning
     data = root / "clinic.csv"
     frame.to_csv(data, index=False)
     base = run_cli("train-base", "--data", data, "--label", "outcome", "--id-column",

@@ -31,13 +31,20 @@ def base(tmp_path_factory) -> Path:
     return root / "base"
 
 
-def test_each_image_s_notes_are_in_its_row(base, tmp_path):
+def _new_images(tmp_path: Path, seed: int) -> tuple[Path, np.random.Generator]:
+    """A folder of three ordinary gray images (g0-g2.png) and a 6-pixel one (tiny6.png), and
+    the generator that drew them (for more)."""
     folder = tmp_path / "new"
     folder.mkdir()
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     for i in range(3):
         Image.fromarray(rng.integers(0, 255, (32, 32), dtype=np.uint8)).save(folder / f"g{i}.png")
     Image.fromarray(rng.integers(0, 255, (6, 6), dtype=np.uint8)).save(folder / "tiny6.png")
+    return folder, rng
+
+
+def test_each_image_s_notes_are_in_its_row(base, tmp_path):
+    folder, rng = _new_images(tmp_path, seed=0)
     colour = rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)
     Image.fromarray(colour).save(folder / "colour.png")
     out = tmp_path / "pred.csv"
@@ -64,12 +71,7 @@ def test_each_file_is_read_once_for_its_prediction_and_its_note(base, tmp_path, 
     from medadapt.modalities import modality_of
     from medadapt.modalities.images.modality import NOTE_COLUMN
 
-    folder = tmp_path / "new"
-    folder.mkdir()
-    rng = np.random.default_rng(1)
-    for i in range(3):
-        Image.fromarray(rng.integers(0, 255, (32, 32), dtype=np.uint8)).save(folder / f"g{i}.png")
-    Image.fromarray(rng.integers(0, 255, (6, 6), dtype=np.uint8)).save(folder / "tiny6.png")
+    folder, _ = _new_images(tmp_path, seed=1)
     reads = []
     scoreable = image_files.check_scoreable
 
