@@ -187,6 +187,7 @@ def _serve(registry: Path, host: str, port: int, **settings: Any) -> None:
     import uvicorn
 
     from medadapt.registry import Registry, RegistryError
+    from medadapt.registry.records import command_line
     from medadapt.serve.app import create_app
 
     try:
@@ -222,11 +223,10 @@ def _serve(registry: Path, host: str, port: int, **settings: Any) -> None:
         for (column, group), names in sorted(state.tables.conflicts.items()):
             _warn(f"group {group!r} (column {column!r}) is claimed by {len(names)} promoted "
                   f"adapters ({', '.join(names)}): requests routed by it get 409; demote all "
-                  f"but one, with 'medadapt registry --root {registry} promote --clear "
-                  "NAME'")  # fmt: skip
+                  f"but one, with '{command_line(registry, 'promote --clear NAME')}'")  # fmt: skip
         if not served:
-            _warn(f"nothing is promoted: promote an adapter to serve it, with 'medadapt "
-                 f"registry --root {registry} promote NAME@N'")  # fmt: skip
+            _warn(f"nothing is promoted: promote an adapter to serve it, with "
+                 f"'{command_line(registry, 'promote NAME@N')}'")  # fmt: skip
 
     app = create_app(registry, on_ready=ready, **settings)
     uvicorn.run(app, host=host, port=port, log_level="warning")
