@@ -323,6 +323,11 @@ class Modality(ABC):
         """More ``predict`` reports about the samples (counts only)."""
         return {}
 
+    def unread_columns(self, schema: Any, samples: Any) -> list[str]:
+        """The columns of the samples' source the model does not read (names only; none
+        where a source has no columns)."""
+        return []
+
     def prediction_flags(self, schema: Any, samples: Any) -> dict[str, list[Any]]:
         """Per-sample columns ``predict`` writes after the predictions: what makes a
         prediction less trustworthy (tables: the features far outside the training values)."""

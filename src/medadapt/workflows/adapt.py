@@ -127,8 +127,7 @@ def adapt_job(
         warnings=warnings, evaluation=evaluation,
     )  # fmt: skip
     output["skipped_files"] = picked.samples.skipped_files()  # printed and in --json only
-    extras = modality.evaluation_extras(base.schema, picked.test)  # names only, never a value
-    output["unread_columns"] = extras.get("unread_columns", [])
+    output["unread_columns"] = modality.unread_columns(base.schema, picked.test)  # names only
     if report is not None:
         _write_report(report, output, modality, base.schema, picked.test, scores)
     return output

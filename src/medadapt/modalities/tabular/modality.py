@@ -459,8 +459,11 @@ class TabularModality(Modality):
             "unseen_categories": encoded.unseen,
             "missing_values": {k: v for k, v in encoded.missing.items() if v},
             "absent_columns": schema.absent_columns(samples.frame),
-            "unread_columns": schema.unread_columns(samples.frame, [samples.group_column]),
+            "unread_columns": self.unread_columns(schema, samples),
         }
+
+    def unread_columns(self, schema: TableSchema, samples: TableSamples) -> list[str]:
+        return schema.unread_columns(samples.frame, [samples.group_column])
 
     def prediction_extras(self, schema: TableSchema, samples: TableSamples) -> dict[str, Any]:
         encoded = samples.encoded(schema, with_labels=False)
@@ -468,7 +471,7 @@ class TabularModality(Modality):
             "unseen_categories": encoded.unseen,
             "missing_values": {k: v for k, v in encoded.missing.items() if v},
             "absent_columns": schema.absent_columns(samples.frame),
-            "unread_columns": schema.unread_columns(samples.frame, [samples.group_column]),
+            "unread_columns": self.unread_columns(schema, samples),
         }
 
     def check_study_target(
