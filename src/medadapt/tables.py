@@ -18,6 +18,7 @@ to ``split.json`` beside it, so ``medadapt evaluate`` leaves those rows out of a
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -194,6 +195,8 @@ def predict(
     if len(frame) == 0:
         raise DataError("frame has no rows to score; pass a DataFrame with at least one row")
     _check_adapters(model, adapter, adapter_ids)
+    if adapter_ids is None and isinstance(_uncompiled(model), AdapterModel):
+        adapter_ids = [adapter] * len(frame)  # compiled too (fitting tells one by its class)
     _check_columns(schema, frame, allow_absent_columns)
     _check_numbers(schema, frame)
     samples = _samples(_as_read(frame), schema)
@@ -338,9 +341,20 @@ def _warn_about_adapter_rows(schema: TableSchema, samples: TableSamples) -> None
         warnings.warn(note, UserWarning, stacklevel=3)
 
 
+def _uncompiled(model: nn.Module) -> nn.Module:
+    """The network that ``torch.compile`` wrapped ``model`` around (its ``_orig_mod``), else
+    ``model``: a compiled network is checked as the network it runs. (Only a program that
+    compiled something has ``torch._dynamo`` loaded: it is not imported here.)"""
+    eval_frame = sys.modules.get("torch._dynamo.eval_frame")
+    if eval_frame is not None and isinstance(model, eval_frame.OptimizedModule):
+        return model._orig_mod
+    return model
+
+
 def _check_table_network(model: nn.Module) -> None:
     """A network of another modality failed in its forward as "unexpected keyword argument
-    'x_num'"."""
+    'x_num'"; a table network compiled by ``torch.compile`` is checked as the one it wraps."""
+    model = _uncompiled(model)
     inner = getattr(model, "base_model", model)
     if not isinstance(inner, FTTransformer):
         raise ConfigError(
@@ -353,8 +367,9 @@ def _check_table_network(model: nn.Module) -> None:
 def _check_adapters(
     model: nn.Module, adapter: str | None, adapter_ids: Sequence[str | None] | None
 ) -> None:
-    """An adapter named for a model without adapters would score as the base, silently."""
-    if isinstance(model, AdapterModel):
+    """An adapter named for a model without adapters would score as the base, silently (a
+    compiled AdapterModel has its adapters)."""
+    if isinstance(_uncompiled(model), AdapterModel):
         return
     named = [adapter] if adapter is not None else [a for a in adapter_ids or () if a is not None]
     if named:

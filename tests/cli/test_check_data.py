@@ -597,3 +597,27 @@ def test_an_image_folder_of_one_class_names_its_class_folders_not_label(tmp_path
     )
     assert json.loads(out.read_text())["why"] == why
     assert "--label" not in result.stdout and "--group" not in result.stdout
+
+
+def test_check_data_without_base_says_what_to_do_without_a_model():
+    """It said only click's "Missing option '--base'"; the way to plan before a model exists
+    it names must exist."""
+    from medadapt import sample_size
+    from medadapt.cli.study import STUDY
+    from tests.cli.helpers import error_line
+
+    said, see = error_line(run_cli("check-data", "--data", bundled_path(), "--label",
+                                   "num")).split(" (see ")  # fmt: skip
+    assert said == (
+        "error: check-data needs --base, the base model the data would adapt (a train-base "
+        "--out folder): to plan how many patients a model needs before one exists, use "
+        "medadapt.sample_size in Python (sample_size.binary, sample_size.continuous, "
+        "sample_size.validation), or 'medadapt study', which trains a base on --groups and "
+        "applies the same criteria"
+    )
+    assert see.endswith(" check-data --help')")  # the program's name, as it was started
+    assert all(callable(getattr(sample_size, f)) for f in ("binary", "continuous", "validation"))
+    study = {option.name: option for option in STUDY}
+    assert study["base"].default is None and "groups" in study  # study trains one without it
+    missing = error_line(run_cli("evaluate", "--data", bundled_path()))  # others: click's
+    assert missing.startswith("error: Missing option '--base'. (see ")

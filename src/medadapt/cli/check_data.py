@@ -55,7 +55,7 @@ def _check_data(**values: Any) -> None:
     if not result["applies"]:
         stdout.print(f"check-data: the sample-size criteria do not apply: {result['why']}")
     else:
-        _print(result, values)
+        _print(result, values, keeps_base_test=modality.base_test_stays_clean)
     if values["json_out"] is not None:
         write_outputs([(values["json_out"], _dumps(result))])
 
@@ -79,7 +79,7 @@ def legend(task: str, names: list[str]) -> str:
     return LEGEND[task] + (MEAN_LEGEND if task == "regression" and "iv" in names else "")
 
 
-def _print(result: dict[str, Any], values: dict[str, Any]) -> None:
+def _print(result: dict[str, Any], values: dict[str, Any], *, keeps_base_test: bool) -> None:
     from medadapt.workflows.sample_size import (
         counted_text,
         criteria_count,
@@ -96,7 +96,8 @@ def _print(result: dict[str, Any], values: dict[str, Any]) -> None:
         f"{counted_text(result, 'n', noun, grouped=False)} of {where} ({result['outcome']}"
         f"{'; ' + result['as_patients'] if result.get('as_patients') else ''}): "
         f"{trained}{counted_text(result, 'n_train', grouped=False)} to adapt on, "
-        f"{counted_text(result, 'n_test', grouped=False)} to test it, as adapt would split them "
+        f"{counted_text(result, 'n_test', grouped=False)} to test it"
+        f"{for_neither(result, keeps_base_test=keeps_base_test)}, as adapt would split them "
         f"(--test-fraction {values['test_fraction']:g}); anticipated {result['r2_label']} "
         f"{r2_text(result['r2'])}, {result['r2_source']}"
     )
@@ -126,6 +127,36 @@ def _print(result: dict[str, Any], values: dict[str, Any]) -> None:
     stdout.print(CAVEAT)
     stdout.print(f"source: {result['source']}")
     stdout.print("In short: " + " ".join(result["in_short"]), markup=False, highlight=False)
+
+
+KEPT_OUT = "in the base model's test split, kept out of an adapter's training"
+COPIES = "identical to a training {unit}, left out of the test"
+
+
+def for_neither(result: dict[str, Any], *, keeps_base_test: bool) -> str:
+    """``", 2 images used for neither (...)"``: the samples of the count that adapt would
+    neither train nor test on, and why (``keeps_base_test``: the modality keeps the base's
+    test samples out of training; ``result["n_kept_out"]`` counts those), so
+    that the numbers add up to the count; empty when there are none.
+
+    >>> for_neither({"n": 16, "n_train": 12, "n_test": 3, "noun": "rows"},
+    ...             keeps_base_test=False)
+    ', 1 row used for neither (1 identical to a training row, left out of the test)'
+    >>> for_neither({"n": 16, "n_train": 12, "n_test": 1, "noun": "images", "n_kept_out": 2},
+    ...             keeps_base_test=True)  # doctest: +NORMALIZE_WHITESPACE
+    ", 3 images used for neither (2 in the base model's test split, kept out of an adapter's
+    training; 1 identical to a training image, left out of the test)"
+    """
+    left = result["n"] - result["n_train"] - result["n_test"]
+    if left <= 0:
+        return ""
+    units = result.get("unit") or result["noun"]  # the samples, where patients are counted
+    unit = units.removesuffix("s")
+    copies = COPIES.format(unit=unit)
+    kept = result.get("n_kept_out", 0) if keeps_base_test else 0
+    why = "; ".join(f"{n} {words}" for n, words in ((kept, KEPT_OUT), (left - kept, copies))
+                    if n)  # fmt: skip
+    return f", {left} {unit if left == 1 else units} used for neither ({why})"
 
 
 def _needed_cell(n: int) -> str:

@@ -87,6 +87,18 @@ DOES_NOT_TRAIN = {
 }
 """The verbs that train nothing, each with what it does instead."""
 
+MISSING_SAYS = {
+    ("check-data", "--base"): (
+        "check-data needs --base, the base model the data would adapt (a train-base --out "
+        "folder): to plan how many patients a model needs before one exists, use "
+        "medadapt.sample_size in Python (sample_size.binary, sample_size.continuous, "
+        "sample_size.validation), or 'medadapt study', which trains a base on --groups and "
+        "applies the same criteria"
+    ),
+}
+"""A required option left out, said with what it is and what to do without it, by ``(verb,
+flag)``; any other is click's "Missing option" line."""
+
 _NO_SUCH_COMMAND = re.compile(r"^No such command (['\"])(?P<name>.*?)\1\.")
 
 
@@ -94,7 +106,8 @@ def usage_message(exc: click.ClickException) -> str:
     """``exc`` as one line, with where to read the command's options; an unknown option or
     command offered the one meant only when spelt closely; a ``train-base`` option given to a
     verb that reads the base says where it is chosen, a training option given to a verb that
-    does not train says which verbs take it."""
+    does not train says which verbs take it; a required option left out says what to do
+    without it where :data:`MISSING_SAYS` knows."""
     context = getattr(exc, "ctx", None)
     command = context.command_path if context is not None else "medadapt"
     see = f"(see '{command} --help')"
@@ -104,6 +117,11 @@ def usage_message(exc: click.ClickException) -> str:
         return _unknown_option(flag, context) or (
             f"No such option {flag!r}{meant or _taken_elsewhere(flag, context)} {see}"
         )
+    if isinstance(exc, click.MissingParameter) and exc.param is not None:
+        said = next((MISSING_SAYS[(_verb(context), flag)] for flag in exc.param.opts
+                     if (_verb(context), flag) in MISSING_SAYS), None)  # fmt: skip
+        if said is not None:
+            return f"{said} {see}"
     message = " ".join(exc.format_message().split())
     unknown = _NO_SUCH_COMMAND.match(message)
     if unknown is not None and context is not None:

@@ -23,7 +23,8 @@ from medadapt.data.read_errors import UNKNOWN_TYPE
 from medadapt.errors import DataError
 
 #: what an operating system writes beside images (lower case): never read, never named as
-#: left out, as hidden files (a name starting with ".", such as .DS_Store) are not
+#: left out, as hidden files (a name starting with ".", such as .DS_Store) are not, but for
+#: hidden image files, which are counted (:func:`hidden_images_note`)
 IGNORED_NAMES = frozenset({"thumbs.db", "desktop.ini"})
 
 #: the :attr:`Entry.fmt` of a file medadapt reads no image from (its suffix and first bytes
@@ -179,6 +180,36 @@ def left_out_note(root: Path) -> str | None:
     return (
         f"{total} {files} in {root} {were} not read, being outside the class sub-folders or "
         f"{links} to nothing ({said}): put each image in its class's sub-folder to use it"
+    )
+
+
+def hidden_images_note(root: Path) -> str | None:
+    """The warning counting, by suffix, the image files of folder ``root`` that are not read
+    for being hidden (their name, or a folder's above them, starts with "."); macOS's
+    ``._`` files beside images hold no image and are not counted. None when there are none
+    (or ``root`` is no folder)."""
+    from medadapt.data.image_io import SUFFIXES
+
+    if not root.is_dir():
+        return None
+    kinds: Counter[str] = Counter()
+    for folder, _, files in os.walk(root):
+        hidden_folder = any(p.startswith(".") for p in Path(folder).relative_to(root).parts)
+        for name in files:
+            image = next((s for s in SUFFIXES if name.lower().endswith(s)), None)
+            if image and not name.startswith("._") and (hidden_folder or name.startswith(".")):
+                kinds[image] += 1
+    if not kinds:
+        return None
+    total = kinds.total()
+    said = ", ".join(f"{n} {suffix}" for suffix, n in sorted(kinds.items()))
+    files, were, named, it = (
+        ("file", "was", "its name, or a folder above it, starts", "it") if total == 1
+        else ("files", "were", "their names, or folders above them, start", "them")
+    )  # fmt: skip
+    return (
+        f"{total} hidden image {files} in {root} {were} not read ({said}; {named} with '.'): "
+        f"rename or move {it} to use {it}"
     )
 
 

@@ -73,8 +73,9 @@ class Modality(ABC):
     # --label names the outcome column: required to train and to adapt (with the group), and
     # checked against the column the base model predicts
     needs_label: ClassVar[bool] = False
-    # a group is a column of --data (a table's site column): data without the column an
-    # adapter's group was recorded in cannot say which samples are that group's
+    # a group is always a column of --data (a table's site column): data without the column
+    # an adapter's group was recorded in cannot say which samples are that group's (where
+    # only some sources have columns, an image CSV, lacks_group_column says which)
     groups_in_columns: ClassVar[bool] = False
     reports_epochs: ClassVar[bool] = True  # the progress line shows each epoch's losses
 
@@ -306,6 +307,13 @@ class Modality(ABC):
     def group_values(self, samples: Any, column: str) -> np.ndarray | None:
         """Each sample's value of group column ``column`` as text (None: not in the source)."""
         return None
+
+    def lacks_group_column(self, samples: Any, column: str) -> bool:
+        """Whether ``samples`` come from data that has columns but none named ``column`` (the
+        group column an adapter recorded, renamed in this file): nothing then tells its
+        groups apart. By default, where groups are always columns (:attr:`groups_in_columns`),
+        when :meth:`group_values` finds none; False where the data has no columns to tell."""
+        return self.groups_in_columns and self.group_values(samples, column) is None
 
     def sample_notes(self, schema: Any, samples: Any) -> list[str]:
         """Warnings about the samples' values (read as missing, ...)."""

@@ -399,20 +399,12 @@ def _trained_for(loaded: Loaded) -> tuple[str, str, str] | None:
     return model, column, str(group)
 
 
-def _lacks_group_column(loaded: Loaded, samples, column: str) -> bool:
-    """Whether ``samples`` come from data without the group column ``column``: said only by
-    a modality whose groups are always a column of ``--data`` (a table's), where no values
-    means no column."""
-    modality = loaded.modality
-    return modality.groups_in_columns and modality.group_values(samples, column) is None
-
-
 def _refuse_without_group_column(loaded: Loaded, data, samples) -> None:
     """Refuse to evaluate an adapter trained for one group on ``data`` that has no column
     for that group (renamed, ``site`` for ``dataset``): its samples of every group would be
     scored and the figures read as the adapter's, without a word."""
     trained = _trained_for(loaded)
-    if trained is None or not _lacks_group_column(loaded, samples, trained[1]):
+    if trained is None or not loaded.modality.lacks_group_column(samples, trained[1]):
         return
     model, column, group = trained
     noun = loaded.modality.noun
@@ -447,7 +439,7 @@ def _other_groups(
     if values is None and named:
         here, values = named, modality.group_values(samples, named)
     if values is None:
-        return _no_group_column(loaded, model, column, group, evaluating=evaluating)
+        return _no_group_column(loaded, samples, model, column, group, evaluating=evaluating)
     n_other = int(np.sum((values != group) & (values != MISSING_LABEL)))
     if n_other == 0:
         return []
@@ -472,12 +464,13 @@ def _other_groups(
 
 
 def _no_group_column(
-    loaded: Loaded, model: str, column: str, group: str, *, evaluating: bool
+    loaded: Loaded, samples, model: str, column: str, group: str, *, evaluating: bool
 ) -> list[str]:
-    """The warning when the data has no column for the group ``model`` was trained for (a
-    table's renamed, ``hospital`` for ``dataset``): nothing tells its groups apart, so all
-    its samples are scored (``evaluating``: as ``--all-groups`` asked)."""
-    if not loaded.modality.groups_in_columns:  # nothing tells that a column is absent
+    """The warning when ``samples``' data has no column for the group ``model`` was trained
+    for (a table's or an image CSV's renamed, ``hospital`` for ``dataset``): nothing tells
+    its groups apart, so all its samples are scored (``evaluating``: as ``--all-groups``
+    asked)."""
+    if not loaded.modality.lacks_group_column(samples, column):  # or nothing tells it is
         return []
     noun = loaded.modality.noun
     said = f"{model} is for {column} = {group!r}, but --data has no column {column!r}"

@@ -218,12 +218,14 @@ def check_sample_size(
     _name_classes(outcome, modality.classes(base.schema))
     params = strategy_parameters(modality, base)
     n_train, n_test = len(split.train), len(split.test)
+    neither = np.setdiff1d(chosen, np.concatenate([split.train, split.test]))
     result = {
         "applies": True, "source": source_of(outcome.task),
         "noun": PATIENTS if patients else noun,
         "as_patients": as_patients(modality, samples),
         "unit_note": unit_note(modality, samples), "n": len(chosen), "n_train": n_train,
         "n_test": n_test, **patients, "n_base_trained": int(split.seen[chosen].sum()),
+        "n_kept_out": int(split.base_test[neither].sum()),  # the rest of neither: copies
         "no_test": split.why_no_test, **outcome.to_dict(), **refused,
     }  # fmt: skip
     result["development"] = _development(params, outcome, criteria_count(result, "n_train"))

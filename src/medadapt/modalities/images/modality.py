@@ -119,7 +119,7 @@ class ImageModality(Modality):
 
     def read_training(self, data: Path, options: ImageOptions, reading: Reading) -> ImageSamples:
         from medadapt.data.image_schema import source_digest
-        from medadapt.data.image_sources import left_out_note
+        from medadapt.data.image_sources import hidden_images_note, left_out_note
         from medadapt.data.medmnist import unused_splits_note
         from medadapt.data.reader_notes import report_counted
         from medadapt.modalities.images.classes import positive_last, typo_notes
@@ -159,7 +159,7 @@ class ImageModality(Modality):
         if read.classes is None:
             notes += typo_notes(dict(zip(dataset.classes, counts.tolist(), strict=True)))
         notes += dataset.warnings  # 12-bit values in 16-bit pictures or arrays, raw CT, tiny
-        notes += [n for n in [left_out_note(Path(data))] if n]
+        notes += [n for n in [left_out_note(Path(data)), hidden_images_note(Path(data))] if n]
         notes += [n for n in [copies_note(data, dataset.subset(chosen))] if n]
         samples = ImageSamples(dataset, info, notes)
         return samples.subset(chosen) if len(chosen) < len(dataset) else samples
@@ -203,7 +203,7 @@ class ImageModality(Modality):
             unlike_training_shape,
         )
         from medadapt.data.image_schema import source_digest
-        from medadapt.data.image_sources import left_out_note
+        from medadapt.data.image_sources import hidden_images_note, left_out_note
         from medadapt.modalities.images.reading import (
             copies_note,
             group_column_used,
@@ -229,6 +229,7 @@ class ImageModality(Modality):
             n_source=len(dataset),
             skipped=skipped_record(data, dataset.skipped),
             group_column=group_column_used(group_column, schema, dataset),
+            path_column=options.path_column or schema.path_column,
         )
         notes = []
         patient = dataset.source.get("id_column")
@@ -253,7 +254,7 @@ class ImageModality(Modality):
                   if unlike_training_brightness(schema, level)]  # fmt: skip
         notes += [n for n in [brightness_note(schema, levels, len(dataset), counted)] if n]
         notes += file_warnings(schema, dataset)  # raw CT, tiny images (12-bit: unless compared)
-        notes += [n for n in [left_out_note(Path(data))] if n]
+        notes += [n for n in [left_out_note(Path(data)), hidden_images_note(Path(data))] if n]
         notes += [n for n in [copies_note(data, dataset)] if n]
         return ImageSamples(dataset, info, notes)
 
@@ -549,11 +550,30 @@ class ImageModality(Modality):
         return out
 
     def group_values(self, samples: Any, column: str) -> np.ndarray | None:
-        """Each image's group, where the samples were read with ``column`` as their group
-        column (a CSV's; None otherwise: folders and DICOM have no such column)."""
-        if not isinstance(samples, ImageSamples) or samples.info.group_column != column:
+        """Each image's group: the group column the samples were read with, or another
+        column ``column`` of their path CSV, by file (an adapter's group column, which the
+        base model reads no group by); None where the source has no such column (folders,
+        DICOM, a CSV without it)."""
+        from medadapt.modalities.images.reading import column_by_file
+
+        if not isinstance(samples, ImageSamples):
             return None
-        return samples.groups
+        if samples.info.group_column == column:
+            return samples.groups
+        info = samples.info
+        if info.path is None or info.path_column is None:
+            return None
+        return column_by_file(info.path, column, info.path_column, samples.dataset.paths)
+
+    def lacks_group_column(self, samples: Any, column: str) -> bool:
+        """Whether ``samples`` were read from a path CSV whose header has no column
+        ``column``; False for a folder, an ``.npz`` or DICOM (no columns to tell) and for
+        images to predict (their source is not kept)."""
+        from medadapt.data.image_sources import is_path_csv
+        from medadapt.modalities.images.reading import csv_columns
+
+        path = samples.info.path if isinstance(samples, ImageSamples) else None
+        return path is not None and is_path_csv(path) and column not in csv_columns(path)
 
     def ids(self, schema: Any, samples: Any):
         return ("image", list(samples.ids)) if isinstance(samples, UnlabelledImages) else None

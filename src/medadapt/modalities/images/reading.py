@@ -147,6 +147,30 @@ def csv_columns(data: Path) -> list[str]:
     return [str(c) for c in _table(data, nrows=0).columns]
 
 
+def column_by_file(
+    data: Path, column: str, path_column: str, files: Sequence[str]
+) -> np.ndarray | None:
+    """The value of ``column`` of path CSV ``data`` for each of ``files`` (paths as the
+    reader names them: relative ones joined to the CSV's folder), each file's first row's;
+    None where ``data`` is no path CSV, has no such column, or does not list a file."""
+    from medadapt.data.image_files import _table
+    from medadapt.data.image_sources import is_path_csv
+
+    if not is_path_csv(Path(data)):
+        return None
+    table = _table(Path(data))
+    if column not in table.columns or path_column not in table.columns:
+        return None
+    by_file: dict[str, str] = {}
+    for listed, value in zip(table[path_column], table[column], strict=True):
+        path = Path(listed.strip())
+        path = path if path.is_absolute() else Path(data).parent / path
+        by_file.setdefault(str(path), value.strip())
+    if any(file not in by_file for file in files):
+        return None
+    return np.asarray([by_file[file] for file in files], dtype=str)
+
+
 #: words a column naming the patient has (an ``image_id`` names the image, not the patient)
 PATIENT_WORDS = ("patient", "subject", "mrn", "person")
 

@@ -15,7 +15,7 @@ from medadapt.modalities.base import Samples
 @dataclass
 class SourceInfo:
     """Where samples came from (kept by every subset): the source's digest and size, how it
-    was read, the files left out, and the group column used."""
+    was read, the files left out, and the group and path columns used."""
 
     path: Path | None = None
     digest: str = ""
@@ -23,6 +23,7 @@ class SourceInfo:
     read: Any = None  # the ImageRead a new base read its images with
     skipped: list[dict[str, str]] = field(default_factory=list)
     group_column: str | None = None
+    path_column: str | None = None  # a path CSV's column of image paths, as read
     positive_by: str | None = None  # what chose a new base's positive class (see classes.py)
 
 
