@@ -22,7 +22,15 @@ def _texts(fig) -> list[str]:
 @pytest.mark.parametrize(
     ("y", "said"),
     [
-        ([0, 1, 1], "not estimable: only 3 images\n(at least 10 needed for 5 bins)\n(model)"),
+        (
+            [0, 1, 1],
+            "not estimable: only 1 of the 3 images without the outcome\n(at least 5 "
+            "with it and 5 without needed)\n(model)",
+        ),
+        (
+            [0, 1] * 24,
+            "not estimable: only 48 images\n(at least 50 needed for 5 bins of 10)\n(model)",
+        ),
         ([1] * 12, "not estimable: one outcome only\n(model)"),
     ],
 )
@@ -35,19 +43,19 @@ def test_an_empty_calibration_panel_says_why_without_a_legend_warning(caplog, y,
         roc = roc_figure({"model": (y, score)}, title="ROC")
     assert _texts(fig) == [said]
     assert fig.axes[0].get_legend() is None
-    assert any(t.startswith("not estimable") for t in _texts(roc))
+    assert any(t.startswith("not estimable") for t in _texts(roc)) == (len(y) != 48)
     assert not [r for r in caplog.records if "legend" in r.getMessage()]
     plt.close("all")
 
 
 def test_a_drawn_curve_keeps_its_legend_and_an_empty_one_is_named():
     rng = np.random.default_rng(0)
-    y = rng.integers(0, 2, 60)
+    y = np.array([0, 1] * 30)
     score = np.clip(0.3 * y + rng.random(60) * 0.7, 0, 1)
-    fig = calibration_figure({"before": (y[:4], score[:4]), "after": (y, score)},
+    fig = calibration_figure({"before": (y[:30], score[:30]), "after": (y, score)},
                              title="Calibration", noun="images")  # fmt: skip
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["after"]
     assert _texts(fig) == [
-        "not estimable: only 4 images\n(at least 10 needed for 5 bins)\n(before)"
+        "not estimable: only 30 images\n(at least 50 needed for 5 bins of 10)\n(before)"
     ]
     plt.close("all")

@@ -9,6 +9,7 @@ import pytest
 from medadapt.adapters import AdapterModel
 from medadapt.cli.main import main
 from medadapt.modalities.bundle import BaseModel
+from medadapt.workflows.labels import STRATEGY_LABELS
 from medadapt.workflows.site_adaptation import STRATEGIES
 
 METRIC_KEYS = {
@@ -59,6 +60,37 @@ def test_switzerland_says_plainly_that_auroc_cannot_be_estimated(demo_dir):
     assert any("too few to estimate AUROC" in line for line in results["summary"])
 
 
+def test_every_warning_names_its_centre_and_strategies_and_counts_agree(demo_dir):
+    """A trial: eight warnings naming no hospital; ">45 with heart disease" in the summary
+    beside "47 observed" in a note and 47 in results.json."""
+    results = json.loads((demo_dir / "results.json").read_text())
+    said = results["warnings"]
+    assert said
+    for w in said:
+        who = w["said"].removeprefix(w["where"]).removesuffix(w["message"])
+        if len(w["strategies"]) == len(STRATEGIES):
+            assert who == " (every strategy): ", w
+        elif w["strategies"]:  # each strategy it arose for, named
+            assert all(STRATEGY_LABELS[s] in who for s in w["strategies"]), w
+        else:
+            assert who == ": ", w
+    assert {w["where"] for w in said} <= {"VA Long Beach", "Switzerland", "Cleveland, Hungary "
+                                          "(base model)"}  # fmt: skip
+    assert all(w["strategies"] or w["where"].endswith("(base model)") for w in said)
+    page = (demo_dir / "report.html").read_text().replace("&#x27;", "'")
+    assert all(w["said"] in page for w in said)
+    for centre, strategies in results["centres"].items():
+        n, positives = strategies["base_only"]["n"], strategies["base_only"]["n_positive"]
+        assert (
+            f"{centre}: {n} held-out test patients, {positives} with heart disease."
+            in (results["summary"])
+        )
+        oe = strategies["base_only"]["notes"].get("oe_ratio", "")
+        assert "observed" not in oe or f": {positives} observed" in oe
+    assert not any(">" in line or "fewer than 5 test patients" in line
+                   for line in results["summary"])  # fmt: skip
+
+
 def test_personalised_diabetes_models_per_group(demo_dir):
     personalised = json.loads((demo_dir / "results.json").read_text())["personalised"]
     assert set(personalised["groups"]) == {"sex 1", "sex 2"}
@@ -106,8 +138,8 @@ def test_no_roc_curve_is_drawn_where_auroc_is_not_estimable(demo_dir):
     page = (demo_dir / "report.html").read_text()
     assert "ROC curves on Switzerland&#x27;s test patients." not in page
     assert re.search(
-        r"No ROC curve for Switzerland: its \d+ test patients include fewer than 5 patients "
-        r"of one class, so AUROC is not estimable",
+        r"No ROC curve for Switzerland: its \d+ test patients include only \d patients "
+        r"without disease \(at least 5 are needed\), so AUROC is not estimable",
         page,
     )
     assert "ROC curves on VA Long Beach&#x27;s test patients." in page

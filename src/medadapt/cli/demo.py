@@ -7,8 +7,9 @@ from typing import Any
 
 import typer
 
-from medadapt.cli.common import print_table, status_progress, stdout
+from medadapt.cli.common import status_progress, stdout
 from medadapt.cli.main import app
+from medadapt.cli.printing import print_strategy_table
 from medadapt.evaluate.report.formatting import fmt_ci
 
 PROTOCOLS = ("default", "flamby", "flamby-federated")
@@ -107,7 +108,7 @@ def _check_demo_options(
 def _print_centres(results: dict[str, Any], labels: dict[str, str]) -> None:
     """One table per centre: each strategy's metrics on its held-out test patients."""
     for centre, strategies in results["centres"].items():
-        print_table(
+        print_strategy_table(
             f"{centre}: held-out test patients",
             [
                 "strategy",
@@ -135,7 +136,7 @@ def _print_flamby(results: dict[str, Any], labels: dict[str, str]) -> None:
     """The strategies averaged over FLamby's centres, beside FLamby's published accuracies."""
     from medadapt.workflows.flamby import average_columns
 
-    print_table(
+    print_strategy_table(
         "FLamby Fed-Heart-Disease: average over centres",
         ["strategy", *average_columns(results["average"])],
         [
@@ -184,8 +185,11 @@ def _federated_demo(out: Path, *, seeds: int, n_boot: int, personalise: str) -> 
                 rows.append([f"({key}) {labels[which]}", *means])
     rows += [[f"FLamby published: {k}", f"{v:.3f}", None, None]
              for k, v in results["flamby_published_accuracy"].items()]  # fmt: skip
-    print_table("FLamby Fed-Heart-Disease, federated: average over centres (mean of seeds)",
-                ["model", "accuracy", "AUROC", "balanced acc."], rows)  # fmt: skip
+    print_strategy_table(
+        "FLamby Fed-Heart-Disease, federated: average over centres (mean of seeds)",
+        ["model", "accuracy", "AUROC", "balanced acc."],
+        rows,
+    )
     for note in results.get("site_notes", []):  # a centre trained on one outcome
         stdout.print(f"• {note}", markup=False)
     stdout.print(f"\nwrote {out / 'results.json'} and {out / 'report.html'} in "

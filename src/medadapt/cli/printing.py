@@ -18,6 +18,29 @@ from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, fmt_metri
 SCALES = {("multiclass", "brier"): "summed over the classes: 0 is perfect, 2 the worst"}
 
 
+def print_strategy_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    """:func:`~medadapt.cli.common.print_table` for a table whose first column names
+    strategies ("full fine-tuning", "new model on the target data only"): a name wraps between
+    its words only, never inside one ("fine-tunin" over "g" at 76 columns, "bottlenec" over "k
+    adapter" at 70), the figures folding first where the terminal is narrower still; only
+    where even that cannot fit are the names folded too."""
+    from medadapt.cli.common import _table, _whole
+    from medadapt.results import grouped
+
+    cells = [["–" if v is None else str(grouped(v)) for v in row] for row in rows]
+    longest = max((len(word) for row in cells for word in row[0].split()), default=1)
+    for whole, edge in ((True, True), (True, False), (False, False)):
+        table = _table(title, columns, cells, wrap_figures_between_words=whole, pad_edge=edge)
+        if whole:
+            table.columns[0].min_width = longest
+        else:  # a fixed width lets rich fold the figures instead (a minimum one it cannot)
+            table.columns[0].width = longest
+        if _whole(table):
+            stdout.print(table)
+            return
+    print_table(title, columns, rows)  # narrower than the longest name and the figures
+
+
 def print_metrics(title: str, metrics: dict[str, Any], task: str, noun: str = "rows") -> None:
     """The metrics as a table (``noun``: what they were measured on, "rows", "images"), the
     warnings about the whole result, and how many patients the samples come from."""

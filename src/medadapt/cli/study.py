@@ -108,6 +108,7 @@ def _finish(study: dict, out: Path) -> None:
     """Curves, conclusions, study.json and the report; the findings on the terminal."""
     from medadapt.fileio import atomic_write_bytes
     from medadapt.workflows.sample_size import study_sample_size_line
+    from medadapt.workflows.study_figures import held_out_needs, nothing_measured
     from medadapt.workflows.study_report import study_report
     from medadapt.workflows.study_summary import aggregate, conclusions, study_modality
 
@@ -123,6 +124,11 @@ def _finish(study: dict, out: Path) -> None:
         stdout.print(study_sample_size_line(study["sample_size"], units))
         for caveat in study["sample_size"].get("criteria_notes", []):  # as check-data says them
             noted(caveat)
+        needs = held_out_needs(study)  # the held-out patients each figure needs, as the report
+        if nothing_measured(study):  # what it means: said by the warning below
+            needs = needs[:1]
+        for line in needs:
+            stdout.print(line)
     for finding in study["sufficiency"]:
         if finding["level"] == "warning":
             warn(finding["message"])

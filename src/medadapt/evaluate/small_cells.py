@@ -32,6 +32,16 @@ table is withheld whole: one entry, :data:`WITHHELD`, in its values' place, whos
 why (:func:`withheld_note`). A measured outcome the same for every patient of a subgroup is a
 zero cell of its own: the mean is each one's value, so no mean of that variable is shown.
 
+A whole test set is no subgroup. The counts of the patients a report scores as a whole (a
+centre's held-out test set in the demo, a study's held-out set), and of those with the
+outcome, are shown exactly, the same in every place of that report (summary, notes, tables,
+``results.json``): its own figures give them back anyway (an accuracy of 0.940 on 50
+patients, every one called positive, is 47 of them; an exact binomial interval names its
+denominator; the observed/expected note counts the events). A trial's demo summary said ">45
+with heart disease" while its observed/expected line said "47 observed" and its JSON 47.
+Hiding a count that the same report states elsewhere protects no one and makes the report
+contradict itself; the rules above are for the subgroups within such a set.
+
 >>> mask_counts({"n": 12, "n_positive": 1, "prevalence": 0.083, "auroc": None})
 {'n': 12, 'n_positive': '<5', 'prevalence': None, 'auroc': None}
 >>> mask_counts({"n": 12, "n_positive": 12, "prevalence": 1.0})["n_positive"]

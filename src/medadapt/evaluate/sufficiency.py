@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from medadapt.evaluate.bootstrap import cluster_index
+from medadapt.evaluate.metrics import MIN_PATIENTS
 from medadapt.evaluate.report.formatting import listed
 from medadapt.modalities.base import Modality, Samples
 from medadapt.results import grouped
@@ -63,7 +64,7 @@ def check_sufficiency(
         train = count_patients(target_train, classes, noun)
         test = count_patients(target_test, classes, noun)
         counted = PATIENTS if train.by_patient or test.by_patient else noun
-        findings += _rare_classes(counted, train.per_class, test.per_class)
+        findings += _rare_classes(counted, train.per_class, test.per_class, test.total)
         events = min(train.per_class.values())
         findings += _events_per_feature(events, modality.n_features(schema))
         unit = PATIENTS if counted == PATIENTS else None
@@ -138,9 +139,11 @@ def _classes(names: dict[str, int]) -> str:
 
 
 def _rare_classes(
-    noun: str, train_counts: dict[str, int], test_counts: dict[str, int]
+    noun: str, train_counts: dict[str, int], test_counts: dict[str, int], n_test: int
 ) -> list[Finding]:
-    """Warnings for classes with too few training rows, and too few held-out rows."""
+    """Warnings for classes with too few training rows, and too few held-out rows (of
+    ``n_test`` in all: fewer than :data:`~medadapt.evaluate.metrics.MIN_PATIENTS` leave no
+    figure at all, not even accuracy)."""
     findings = []
     rare_train = {c: n for c, n in train_counts.items() if n < MIN_EVENTS_TRAIN}
     if rare_train:
@@ -163,8 +166,7 @@ def _rare_classes(
                 "warning",
                 f"Held-out {noun} per class: {_per_class(test_counts)}. With fewer than "
                 f"{MIN_EVENTS_TEST} in {_classes(rare_test)}, AUROC, balanced accuracy and "
-                "sensitivity/specificity cannot be estimated; only accuracy and calibration "
-                "are reported.",
+                f"sensitivity/specificity cannot be estimated; {_what_is_left(n_test, noun)}.",
                 {"test_class_counts": test_counts},
             )
         )
@@ -494,3 +496,17 @@ def _few_events_at_sizes(noun: str, rare: list[dict[str, Any]], counted: str) ->
         "with almost no data, not how well it would work.",
         {"fractions": [e["fraction"] for e in rare]},
     )
+
+
+def _what_is_left(n_test: int, noun: str) -> str:
+    """What is still reported from ``n_test`` held-out samples with a class too rare.
+
+    >>> _what_is_left(40, "patients")
+    'only accuracy and calibration are reported'
+    >>> _what_is_left(5, "patients")
+    'with 5 held-out patients in all (fewer than 10), no figure is reported'
+    """
+    if n_test < MIN_PATIENTS:
+        return (f"with {n_test} held-out {noun} in all (fewer than {MIN_PATIENTS}), no figure "
+                "is reported")  # fmt: skip
+    return "only accuracy and calibration are reported"

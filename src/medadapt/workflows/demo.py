@@ -23,7 +23,7 @@ from medadapt.errors import ConfigError
 from medadapt.fileio import atomic_write_bytes
 from medadapt.workflows.flamby import run_flamby
 from medadapt.workflows.personalise import run_personalisation
-from medadapt.workflows.site_adaptation import SiteStudyConfig, run_site_study
+from medadapt.workflows.site_adaptation import STRATEGIES, SiteStudyConfig, run_site_study
 
 SOURCE = ("Cleveland", "Hungary")
 TARGETS = ("VA Long Beach", "Switzerland")
@@ -42,6 +42,19 @@ def heart_schema(frame) -> TableSchema:
 
 def run_default(
     out_dir: Path, *, seed: int = 0, n_boot: int = 1000, progress: Callable[[str], None] | None
+) -> dict[str, Any]:
+    """The default protocol; its warnings are said once it has run, each naming the centre
+    and the strategies it arose for (``results["warnings"]``, :mod:`.demo_warnings`)."""
+    from medadapt.workflows.demo_warnings import tagged_warnings
+
+    with tagged_warnings(progress, centres=TARGETS, strategies=STRATEGIES) as (step, found):
+        results = _run_default(out_dir, seed=seed, n_boot=n_boot, progress=step)
+    results["warnings"] = [w.to_json() for w in found]
+    return results
+
+
+def _run_default(
+    out_dir: Path, *, seed: int, n_boot: int, progress: Callable[[str], None]
 ) -> dict[str, Any]:
     frame = heart.load_heart_disease()
     source = frame[frame[heart.GROUP].isin(SOURCE)]
@@ -72,8 +85,7 @@ def run_default(
     dia_schema = TableSchema.infer(
         dia_frame, label=diabetes.LABEL, task="regression", exclude=[diabetes.GROUP]
     )
-    if progress:
-        progress("personalised models (diabetes): one adapter per sex group")
+    progress("personalised models (diabetes): one adapter per sex group")
     results["personalised"] = {
         "data": diabetes.CITATION,
         **run_personalisation(

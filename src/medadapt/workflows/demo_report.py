@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,7 +11,6 @@ from medadapt.evaluate.paired_difference import paired_difference
 from medadapt.evaluate.report import Report
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci
 from medadapt.evaluate.report.plots import calibration_figure, roc_figure
-from medadapt.evaluate.small_cells import mask_counts, mask_note
 from medadapt.results import grouped
 from medadapt.workflows.demo_bias import bias_section
 from medadapt.workflows.flamby import average_columns
@@ -61,12 +61,12 @@ def strategy_row(name: str, m: dict[str, Any]) -> list[Any]:
 
 def strategy_notes(strategies: dict[str, Any]) -> list[str]:
     """Each distinct note once, naming the strategies it is about (a note under a table of
-    seven strategies must say which row it concerns); a count of 1 to 4 patients reads
-    "fewer than 5", as the summary shows the centre's counts."""
+    seven strategies must say which row it concerns). Its counts are the centre's held-out
+    test set's, shown exactly as the summary and ``results.json`` give them
+    (:mod:`medadapt.evaluate.small_cells`: a whole test set's counts are no subgroup's)."""
     by_note: dict[str, tuple[dict[str, None], dict[str, None]]] = {}
     for name, m in strategies.items():
         for metric, note in m.get("notes", {}).items():
-            note = mask_note(note)
             names, metrics = by_note.setdefault(note, ({}, {}))
             names[LABELS.get(name, name)] = None
             if metric in METRIC_LABELS:  # a note about one metric, not the whole result
@@ -79,29 +79,45 @@ def strategy_notes(strategies: dict[str, Any]) -> list[str]:
     ]
 
 
+def _of_one_class(n: int, positives: int) -> tuple[str, int]:
+    """The rarer outcome of a test set ("with" or "without" disease) and its count."""
+    return ("without", n - positives) if n - positives <= positives else ("with", positives)
+
+
+def _few_words(count: int) -> str:
+    """``"only 3"`` or ``"no"``: a test set's patients of its rarer outcome."""
+    return f"only {count}" if count else "no"
+
+
 def _centre_sentences(centre: str, strategies: dict[str, Any], curves: dict[str, Any]) -> list[str]:
+    """The summary's lines about one centre. Its held-out test set's counts are exact, as its
+    notes, its observed/expected line and ``results.json`` give them (a trial's summary said
+    ">45 with heart disease" beside "47 observed"); the paired comparison and the side-by-side
+    ranking each say which they are (a trial: a paired Brier gain beside "none can be called
+    better")."""
     base, adapter = strategies["base_only"], strategies.get("bottleneck")
     n, n_pos = base["n"], base["n_positive"]
-    shown = mask_counts({"n": n, "n_positive": n_pos})  # 1-4 of one class: never exact
-    lines = [f"{centre}: {shown['n']} held-out test patients, {shown['n_positive']} with heart "
-             "disease."]  # fmt: skip
+    lines = [f"{centre}: {n} held-out test patients, {n_pos} with heart disease."]
     if base.get("auroc") is None:
-        rarer = "without" if n - n_pos <= n_pos else "with"
+        rarer, count = _of_one_class(n, n_pos)
         lines.append(
-            f"{centre}: fewer than {MIN_PER_CLASS} test patients {rarer} disease, too few to "
-            "estimate AUROC, balanced accuracy or specificity; accuracy there mostly rewards "
-            f"predicting '{'disease' if rarer == 'without' else 'no disease'}' for everyone, so "
-            "the models are compared by their Brier score (how close the predicted risks are "
-            "to what happened; lower is better) instead."
+            f"{centre}: {_few_words(count)} test patients {rarer} disease (at least "
+            f"{MIN_PER_CLASS} are needed), too few to estimate AUROC, balanced accuracy or "
+            "specificity; accuracy there mostly rewards predicting "
+            f"'{'disease' if rarer == 'without' else 'no disease'}' for everyone, so the models "
+            "are compared by their Brier score (how close the predicted risks are to what "
+            "happened; lower is better) instead."
         )
         metric = "brier"
     else:
         metric = "auroc"
+    diff = None
     if adapter is not None:
         diff = paired_difference(
             curves["y"], curves["bottleneck"], curves["base_only"], metric=metric
         )
-        lines.append(f"{centre}: {diff.sentence('the bottleneck adapter', 'the base model')}")
+        paired = f"the base model, paired on the same {n} patients"
+        lines.append(f"{centre}: {diff.sentence('the bottleneck adapter', paired)}")
         if metric == "brier":
             lines.append(
                 f"{centre}: with so few patients of one kind, a lower Brier score can come "
@@ -109,13 +125,17 @@ def _centre_sentences(centre: str, strategies: dict[str, Any], curves: dict[str,
                 "telling sick from well: whether any model separates them here cannot be "
                 "assessed."
             )
-    ranking = _ranking(centre, strategies, metric, n)
+    ranking = _ranking(centre, strategies, metric, n, diff)
     return lines + ([ranking] if ranking else [])
 
 
-def _ranking(centre: str, strategies: dict[str, Any], metric: str, n: int) -> str | None:
-    """The best strategy on ``metric``, or, when every interval overlaps the best one's,
-    that none can be called better (None: no strategy has the metric)."""
+def _ranking(
+    centre: str, strategies: dict[str, Any], metric: str, n: int, paired: Any = None
+) -> str | None:
+    """The best strategy on ``metric``, or, when every interval overlaps the best one's, that
+    this side-by-side (unpaired) comparison calls none better, and what the paired comparison
+    of the bottleneck adapter with the base model (``paired``, a ``Difference``) found (None:
+    no strategy has the metric)."""
     scored = {s: m for s, m in strategies.items() if m.get(metric) is not None}
     if not scored:
         return None
@@ -127,13 +147,26 @@ def _ranking(centre: str, strategies: dict[str, Any], metric: str, n: int) -> st
     if top and others and all(c and c[0] <= top[1] and top[0] <= c[1] for c in others):
         values = [m[metric] for m in scored.values()]
         return (f"{centre}: {name} {min(values):.2f} to {max(values):.2f} across the "
-                f"strategies, with overlapping 95% intervals: none can be called better on "
-                f"these {n} patients.")  # fmt: skip
+                "strategies; compared side by side (not paired), every strategy's 95% interval "
+                f"overlaps the best one's, so that comparison calls none better on these {n} "
+                f"patients.{_paired_words(paired)}")  # fmt: skip
     return (
         f"{centre}: {'lowest' if lower else 'highest'} {name}: {LABELS[best]} "
         f"({fmt_ci(scored[best][metric], top)}); where intervals overlap, this ranking can "
         f"change with other patients. It was picked as best on these same {n} patients, so its "
         "figure is optimistic: confirm it on new patients."
+    )
+
+
+def _paired_words(paired: Any) -> str:
+    """What the paired comparison above found, beside the side-by-side one (which cannot see
+    a difference the paired one can: both models are scored on the same patients)."""
+    if paired is None or paired.verdict not in ("better", "worse"):
+        return ""
+    return (
+        " The paired comparison above scores both models on the same patients, so it can detect "
+        "smaller differences, and it does find the bottleneck adapter "
+        f"{paired.verdict} than the base model."
     )
 
 
@@ -168,8 +201,11 @@ def default_report(results: dict[str, Any]) -> BuiltReport:
     )
     report.summary(lines)
     _data_section(report, results)
+    said = results.get("warnings") or []  # each names its centre and strategies
+    report.warnings([w["said"] for w in said if w["where"] not in results["centres"]])
     for centre, strategies in results["centres"].items():
-        _centre_section(report, centre, strategies, curves[centre])
+        _centre_section(report, centre, strategies, curves[centre],
+                        [w["said"] for w in said if w["where"] == centre])  # fmt: skip
     bias_section(report, results)
     _personalised_section(report, results["personalised"])
     guide_section(report, ["auroc", "auprc", "accuracy", "balanced_accuracy", "sensitivity",
@@ -204,7 +240,11 @@ def _data_section(report: Report, results: dict[str, Any]) -> None:
     )
 
 
-def _centre_section(report: Report, centre: str, strategies: dict[str, Any], curves) -> None:
+def _centre_section(
+    report: Report, centre: str, strategies: dict[str, Any], curves, said: Sequence[str] = ()
+) -> None:
+    """Every strategy's figures at ``centre``, their notes and the warnings the demo raised
+    there (``said``), the ROC and calibration plots."""
     report.section(f"{centre}: every strategy on the same held-out patients")
     report.table(
         COLUMNS,
@@ -212,15 +252,15 @@ def _centre_section(report: Report, centre: str, strategies: dict[str, Any], cur
         caption="Sensitivity and specificity at a 0.5 risk threshold. Size: adapter "
         "file for adapters, whole model for the others.",
     )
-    report.warnings(strategy_notes(strategies))
+    report.warnings([*strategy_notes(strategies), *said])
     labelled = {LABELS[s]: (curves["y"], curves[s]) for s in strategies if s in curves}
     base = strategies["base_only"]
     if base.get("auroc") is None:
-        fewest = min(base["n_positive"], base["n"] - base["n_positive"])
+        rarer, count = _of_one_class(base["n"], base["n_positive"])
         report.paragraph(
             f"No ROC curve for {centre}: its {base['n']} test patients include "
-            f"{'fewer than ' + str(MIN_PER_CLASS) if fewest else 'no'} patients of one class, "
-            "so AUROC is not estimable and a curve would mislead."
+            f"{_few_words(count)} patients {rarer} disease (at least {MIN_PER_CLASS} are "
+            "needed), so AUROC is not estimable and a curve would mislead."
         )
     else:
         report.figure(
@@ -360,9 +400,11 @@ def _misleading_centres(centres: dict[str, Any]) -> list[str]:
         commoner = "disease" if positives >= n - positives else "no disease"
         share = max(positives, n - positives) / n if n else 0.0
         if strategies["base_only"]["auroc"]["mean"] is None:
+            rarer, count = _of_one_class(n, positives)
             lines.append(
-                f"{centre}'s test set has {n} patients and fewer than {MIN_PER_CLASS} of one "
-                "class: AUROC and balanced accuracy cannot be estimated there, and its accuracy "
+                f"{centre}'s test set has {n} patients and {_few_words(count)} {rarer} disease "
+                f"(at least {MIN_PER_CLASS} are needed): AUROC and balanced accuracy cannot be "
+                "estimated there, and its accuracy "
                 f"mostly reflects calling everyone '{commoner}'. AUROC and balanced accuracy are "
                 "averaged over the other centres."
             )
@@ -400,7 +442,8 @@ def _flamby_centres(report: Report, centres: dict[str, Any]) -> None:
                 [
                     centre,
                     FLAMBY_LABELS[s],
-                    *_masked_counts(m),
+                    m["n_test"],  # a whole test set's: exact (small_cells)
+                    m["n_positive"],
                     _mean_sd_text(m["accuracy"]),
                     _mean_sd_text(m["auroc"]),
                     _mean_sd_text(m["balanced_accuracy"]),
@@ -418,13 +461,6 @@ def _flamby_centres(report: Report, centres: dict[str, Any]) -> None:
         ],
         table,
     )
-
-
-def _masked_counts(entry: dict[str, Any]) -> tuple[Any, Any]:
-    """A centre's test patients and those with disease, small counts suppressed (a centre
-    with 1 patient without disease would otherwise be told by the two counts)."""
-    masked = mask_counts({"n": entry["n_test"], "n_positive": entry["n_positive"]})
-    return masked["n"], masked["n_positive"]
 
 
 def _leave_one_centre_out(report: Report, loco: dict[str, Any]) -> None:

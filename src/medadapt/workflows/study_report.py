@@ -23,16 +23,19 @@ from medadapt.evaluate.small_cells import digits_for, small_cells_caption
 from medadapt.results import ADAPTED_READING_SENTENCE, grouped, needed_text, r2_text
 from medadapt.workflows.labels import label, order
 from medadapt.workflows.report_sections import guide_section, too_few_for
-from medadapt.workflows.sample_size import estimate_name
 from medadapt.workflows.strategies import judged_adapter
+from medadapt.workflows.study_figures import (
+    calibration_missing,
+    held_out_needs,
+    nothing_measured,
+    people,
+    roc_missing,
+    why_not,
+    with_patients,
+)
 from medadapt.workflows.study_grid import GIVEN_BASE
 from medadapt.workflows.study_sentences import best_at_largest, best_words, why_this_adapter
 from medadapt.workflows.study_summary import metric_range, study_noun
-
-
-def _people(noun: str) -> str:
-    """Who a test set counts: patients for a table's rows, images for images."""
-    return "patients" if noun == "rows" else noun
 
 
 def _largest(study: dict[str, Any]) -> float:
@@ -139,18 +142,35 @@ def study_report(study: dict[str, Any], curves: dict[str, Any], found: dict[str,
     _learning_curves(report, study, curves, metric)
     _strategy_table(report, config["fractions"], curves[metric], metric)
     _best_table(report, found["best_per_size"], metric)
-    if any(_drawn(p, "roc") for p in _detailed(study)) and study["task"] == "binary":
-        report.section(f"Discrimination and calibration with {_size_text(study)}, seed 0")
+    if study["task"] == "binary" and study["points"]:
+        _discrimination_and_calibration(report, study)
+    _subgroups(report, study)
+    _data_summary(report, study)
+    guide_section(report, list(curves), noun=people(noun), task=study["task"])
+    _card(report, study, found)
+    return report
+
+
+def _discrimination_and_calibration(report: Report, study: dict[str, Any]) -> None:
+    """ROC curves and the calibration plot, each drawn only from enough held-out samples (ROC:
+    where AUROC was estimated; calibration: :data:`~medadapt.workflows.study_figures.
+    CALIBRATION_MIN`); in its place, what is missing and how to get it."""
+    report.section(f"Discrimination and calibration with {_size_text(study)}, seed 0")
+    detailed = _detailed(study)
+    roc = any(_drawn(p, "roc") and p["metrics"].get("auroc") is not None for p in detailed)
+    missing = roc_missing(study, roc)
+    if missing is None:
         report.figure(_curves_figure(study, kind="roc"), caption="ROC curves.")
+    else:
+        report.paragraph(missing)
+    missing = calibration_missing(study, any(_drawn(p, "calibration") for p in detailed))
+    if missing is None:
         report.figure(
             _curves_figure(study, kind="calibration"),
             caption="Observed frequency against predicted risk (quantile bins).",
         )
-    _subgroups(report, study)
-    _data_summary(report, study)
-    guide_section(report, list(curves), noun=_people(noun), task=study["task"])
-    _card(report, study, found)
-    return report
+    else:
+        report.paragraph(missing)
 
 
 def _summary_lines(study: dict[str, Any], found: dict[str, Any]) -> list[str]:
@@ -162,6 +182,8 @@ def _summary_lines(study: dict[str, Any], found: dict[str, Any]) -> list[str]:
             f"{len(warnings)} data-sufficiency warning(s) below: read them before "
             "trusting any number."
         )
+    if nothing_measured(study):  # no band nor interval to read
+        return summary
     summary.append(
         "Bands and intervals in brackets are 95% intervals over seeds (which patients trained "
         "the model and its random start); 'test CI' is the uncertainty from the small held-out "
@@ -178,7 +200,11 @@ def _learning_curves(
         {e["n_train"] for entries in curves[metric].values() for e in entries if e["n_train"] > 0}
     )
     report.section("Learning curves")
+    empty: dict[str, list[str]] = {}  # why: the metrics not estimable at any size
     for name in curves:
+        if not _estimated(curves[name]):
+            empty.setdefault(why_not(study, name), []).append(METRIC_LABELS[name])
+            continue
         bands = {label(s): _band_points(entries, sizes) for s, entries in curves[name].items()}
         report.figure(
             learning_curve_figure(
@@ -193,6 +219,15 @@ def _learning_curves(
             "panel per strategy; dashed: the base model without training, the same at every size."
             + few_seeds_note(int(study["config"].get("seeds") or 0)),
         )
+    for why, names in empty.items():  # a figure of empty panels would show nothing
+        report.paragraph(
+            f"No learning curve for {listed(names)}: not estimable at any size, as {why}."
+        )
+
+
+def _estimated(by_strategy: dict[str, Any]) -> bool:
+    """Whether some strategy has a mean of the metric at some size."""
+    return any(e["mean"] is not None for entries in by_strategy.values() for e in entries)
 
 
 def _strategy_table(
@@ -241,17 +276,28 @@ def _cell_text(entry: dict[str, Any] | None) -> str:
 
 
 def _best_cell(best: dict[str, Any]) -> str:
-    """The best strategy at one size, or none where others have the same mean."""
-    if best.get("level_with"):
-        others = ", ".join(label(s) for s in best["level_with"])
-        return f"none: the {label(best['best'])} and the {others} have the same mean"
+    """The best strategy at one size, or none where several have the same mean (``best``
+    None; ``level_with`` names them all: a study recorded before named the leader in
+    ``best`` and the others in ``level_with``)."""
+    if best.get("level_with") or best.get("best") is None:
+        level = list(best.get("level_with") or [])
+        if best.get("best") is not None:
+            level = [best["best"], *level]
+        return f"none: {listed(f'the {label(s)}' for s in level)} have the same mean"
     if best["best"] == "base_only":
         return f"{label(best['best'])} (trains on none: the same at every size)"
     return label(best["best"])
 
 
 def _best_table(report: Report, best_per_size: list[dict[str, Any]], metric: str) -> None:
-    """The best strategy at each size and the strategies it cannot be told apart from."""
+    """The best strategy at each size and the strategies it cannot be told apart from (none
+    where no strategy has a figure to compare: a table of headers alone said nothing)."""
+    if not best_per_size:
+        report.paragraph(
+            f"No best strategy at any size: no {METRIC_LABELS[metric]} could be estimated for "
+            "any strategy, so none is compared."
+        )
+        return
     report.table(
         [
             "training samples",
@@ -292,10 +338,11 @@ def _subgroups(report: Report, study: dict[str, Any]) -> None:
             for value, metrics in point["subgroups"].get(name, {}).items():
                 groups.setdefault(value, {})[label(point["strategy"])] = metrics
         groups = {value: groups[value] for value in natural_order(groups)}
-        report.figure(
-            metric_bars(groups, metric=metric, title=f"{METRIC_LABELS[metric]} by {name}"),
-            caption=f"{METRIC_LABELS[metric]} by {name}, every strategy.",
-        )
+        if any(m.get(metric) is not None for by in groups.values() for m in by.values()):
+            report.figure(  # else no bar to draw: the table says 'n/a' for each
+                metric_bars(groups, metric=metric, title=f"{METRIC_LABELS[metric]} by {name}"),
+                caption=f"{METRIC_LABELS[metric]} by {name}, every strategy.",
+            )
         first = next(iter(groups.values()), {})
         report.table(
             [name, "patients", *[f"{METRIC_LABELS[metric]}: {s}" for s in first]],
@@ -411,12 +458,7 @@ def _card(report: Report, study: dict[str, Any], found: dict[str, Any]) -> None:
                 f"{study_noun(study)}); "
                 f"{study['data']['n_target_test']} held out.",
             ),
-            (
-                "Metrics",
-                f"{METRIC_LABELS[metric]} (95% CI over test {_people(study_noun(study))}) for "
-                f"{'each of ' if len(values) > 1 else ''}{plural(len(values), 'seed')}: "
-                + ("; ".join(values) or "not estimable"),
-            ),
+            ("Metrics", _card_metrics(study, metric, values)),
             ("Trainable parameters", grouped(best[0]["trainable_params"])),
             (
                 "Limitations",
@@ -430,6 +472,16 @@ def _card(report: Report, study: dict[str, Any], found: dict[str, Any]) -> None:
             ),
         ],
     )
+
+
+def _card_metrics(study: dict[str, Any], metric: str, values: list[str]) -> str:
+    """The card's figures for each seed, or why there are none (not "for 0 seeds")."""
+    name = METRIC_LABELS[metric]
+    if not values:
+        return f"{name}: not estimable, as {why_not(study, metric)}"
+    return (f"{name} (95% CI over test {people(study_noun(study))}) for "
+            f"{'each of ' if len(values) > 1 else ''}{plural(len(values), 'seed')}: "
+            f"{'; '.join(values)}")  # fmt: skip
 
 
 def _why_this_adapter(adapter: str, found: dict[str, Any], noun: str) -> str:
@@ -465,7 +517,7 @@ def _sample_size(report: Report, study: dict[str, Any]) -> None:
         f"{ADAPTED_READING_SENTENCE}. Source: {entry['source']}.",
     )
     noun = study_noun(study)
-    trained = _with_patients(entry["n_train"], entry.get("n_train_patients"), noun)
+    trained = with_patients(entry["n_train"], entry.get("n_train_patients"), noun)
     rows = [[label(s), e["parameters"], needed_text(e["n_needed"]),
              CRITERIA.get(e["criterion"], e["criterion"]),
              f"{'yes' if e['met'] else 'no'} ({trained})"]
@@ -475,26 +527,5 @@ def _sample_size(report: Report, study: dict[str, Any]) -> None:
         counted = "trainable parameters"
     report.table(["strategy", counted, "minimum patients", "binding criterion",
                   f"met by the target's training {noun}"], rows)  # fmt: skip
-    needs = "; ".join(f"{k}: {grouped(v) if isinstance(v, int) else v}"
-                      for k, v in entry["test_needs"].items())  # fmt: skip
-    if not needs:
-        return
-    widths = "0.2 (O/E, calibration slope)" if "slope" in entry["test_needs"] else "0.2 (O/E)"
-    tested = entry.get("n_test_patients") or entry["n_test"]  # the criteria count patients
-    held = _with_patients(entry["n_test"], entry.get("n_test_patients"), noun)
-    report.paragraph(f"Test patients for a 95% CI of width {widths} and 0.1 (C-statistic): "
-                     f"{needs}; this study holds out {held}.")  # fmt: skip
-    short = [k for k, v in entry["test_needs"].items()
-             if isinstance(v, int | float) and tested < v]  # fmt: skip
-    if short:
-        report.paragraph(
-            f"What this means: {tested} held-out patients are fewer than needed for "
-            f"a precise {listed(estimate_name(k) for k in short)}: read their intervals, not "
-            "the single values."
-        )
-
-
-def _with_patients(n: int, patients: int | None, noun: str) -> str:
-    """``60``, or ``60 rows from 30 patients`` where patients have several (the criteria
-    count patients)."""
-    return f"{n:,}" if patients is None else f"{n:,} {noun} from {patients:,} patients"
+    for line in held_out_needs(study):
+        report.paragraph(line)

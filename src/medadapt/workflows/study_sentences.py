@@ -165,9 +165,9 @@ def why_this_adapter(adapter: str) -> str:
 
 def best_at_largest(best_per_size: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The best strategy at the largest size compared (``conclusions``' ``best_per_size``
-    entry), or None where there is none or several have the same mean."""
+    entry), or None where there is none or several have the same mean (``best`` None)."""
     last = best_per_size[-1] if best_per_size else None
-    return None if last is None or last.get("level_with") else last
+    return None if last is None or last.get("best") is None or last.get("level_with") else last
 
 
 def best_words(best: dict[str, Any], metric: str, noun: str) -> str:

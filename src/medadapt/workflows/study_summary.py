@@ -190,16 +190,7 @@ def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]
             s for s, e in ordered[1:] if _level(best[1], e, metric)
         ]  # the same figure: no best
         size = _size(by_strategy, fraction)
-        best_per_size.append(
-            {
-                "fraction": fraction,
-                "n_train": size,
-                "best": best[0],
-                "mean": best[1]["mean"],
-                "indistinguishable_from": tied,
-                "level_with": level,
-            }
-        )
+        best_per_size.append(_best_entry(fraction, size, best, tied, level))
         if runner is not None:
             start = f"With {size:.0f} target {noun} ({fraction:.0%}), the {label(best[0])}"
             if best[0] == "base_only":  # its figure is no size's: say so, not "with N rows"
@@ -236,6 +227,25 @@ def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]
         + lines
         + verdicts,
     }
+
+
+def _best_entry(
+    fraction: float,
+    size: float,
+    best: tuple[str, dict[str, Any]],
+    tied: list[str],
+    level: list[str],
+) -> dict[str, Any]:
+    """One size's entry of ``best_per_size``: the best strategy, or none (``best`` None) where
+    several have the same mean, ``level_with`` then naming every one of them (the leader too),
+    as the text says "none of them is the best"; ``indistinguishable_from``: the others whose
+    intervals overlap the best one's (or the level ones')."""
+    if level:
+        return {"fraction": fraction, "n_train": size, "best": None, "mean": best[1]["mean"],
+                "indistinguishable_from": [s for s in tied if s not in level],
+                "level_with": [best[0], *level]}  # fmt: skip
+    return {"fraction": fraction, "n_train": size, "best": best[0], "mean": best[1]["mean"],
+            "indistinguishable_from": tied, "level_with": []}  # fmt: skip
 
 
 def chosen_on_test_sentence(study: dict[str, Any], noun: str) -> str:

@@ -69,13 +69,13 @@ def calibration_figure(
     noun: str = "patients",
 ) -> Figure:
     """Observed vs predicted risk (quantile bins); the diagonal is perfect calibration. A
-    curve with one outcome only, or fewer than two ``noun`` per bin, is not drawn; the plot
-    says why (as the ROC's does)."""
+    curve from too few ``noun`` (:func:`calibration_too_few`) is not drawn; the plot says
+    why (as the ROC's does)."""
     fig, ax = plt.subplots(figsize=(4.8, 4.4))
     ax.plot([0, 1], [0, 1], color="#bbbbbb", lw=1, ls="--")
     skipped: dict[str, list[str]] = {}
     for i, (label, (y, score)) in enumerate(curves.items()):
-        why = _no_calibration(np.asarray(y), n_bins, noun)
+        why = calibration_too_few(np.asarray(y), n_bins, noun)
         if why is not None:
             skipped.setdefault(why, []).append(label)
             continue
@@ -103,12 +103,37 @@ def calibration_figure(
     return fig
 
 
-def _no_calibration(y: np.ndarray, n_bins: int, noun: str) -> str | None:
-    """Why a calibration curve cannot be drawn for outcomes ``y``, or None."""
-    if len(np.unique(y)) < 2:
+CALIBRATION_PER_BIN = 10
+"""The fewest ``noun`` per quantile bin a calibration curve is drawn from (5 bins: 50 in
+all): an observed frequency of fewer is one or two patients' outcomes, not how well the
+predicted risks match. The same minimum in every report (evaluate, demo, study)."""
+
+
+def calibration_too_few(y: np.ndarray, n_bins: int = 5, noun: str = "patients") -> str | None:
+    """Why a calibration curve is not drawn for outcomes ``y`` (one outcome only, fewer than
+    :data:`~medadapt.evaluate.metrics.MIN_PER_CLASS` with or without it, fewer than
+    :data:`CALIBRATION_PER_BIN` per bin), or None.
+
+    >>> print(calibration_too_few(np.array([0] * 3 + [1] * 47)))
+    only 3 of the 50 patients without the outcome
+    (at least 5 with it and 5 without needed)
+    >>> print(calibration_too_few(np.array([0, 1] * 12)))
+    only 24 patients
+    (at least 50 needed for 5 bins of 10)
+    >>> calibration_too_few(np.array([0, 1] * 25)) is None
+    True
+    """
+    counts = np.bincount(np.asarray(y, dtype=int), minlength=2)
+    if np.count_nonzero(counts) < 2:
         return "one outcome only"
-    if len(y) < 2 * n_bins:
-        return f"only {len(y)} {noun}\n(at least {2 * n_bins} needed for {n_bins} bins)"
+    if counts.min() < MIN_PER_CLASS:
+        side = "with" if counts[1] < counts[0] else "without"
+        return (f"only {counts.min()} of the {len(y)} {noun} {side} the outcome\n(at least "
+                f"{MIN_PER_CLASS} "
+                f"with it and {MIN_PER_CLASS} without needed)")  # fmt: skip
+    if len(y) < CALIBRATION_PER_BIN * n_bins:
+        return (f"only {len(y)} {noun}\n(at least {CALIBRATION_PER_BIN * n_bins} needed for "
+                f"{n_bins} bins of {CALIBRATION_PER_BIN})")  # fmt: skip
     return None
 
 
