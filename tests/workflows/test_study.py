@@ -208,8 +208,7 @@ def test_sufficiency_findings_carry_their_numbers():
     assert missing["marker"]["target"] == 1.0 and missing["marker"]["source"] < 0.2
     assert findings["few_test_events"].level == "warning"
     assert findings["few_test_events"].message.endswith(  # 4 held out: not even accuracy
-        "cannot be estimated; with 4 held-out rows in all (fewer than 10), no figure is "
-        "reported."
+        "cannot be estimated; with 4 held-out rows in all (fewer than 10), no figure is reported."
     )
     assert findings["unseen_categories"].numbers == {"unseen": {"smoker": 3}}
     epp = findings["events_per_parameter"].numbers
