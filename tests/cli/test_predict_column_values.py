@@ -285,3 +285,31 @@ def test_categories_the_model_never_learned_count_toward_the_same_rule(workspace
         "the model anything): its prediction rests on the few left; fill in the others before "
         "relying on them"
     ) in result.stdout.splitlines()
+
+
+@pytest.mark.parametrize(("rows", "written", "said"), [
+    (1, {True: 1, False: 0}, "1 of them was written as a number"),
+    (40, {True: 1, False: 0}, "40 of them were written as numbers"),
+    (40, {True: "Y", False: "N"}, "40 of them were written as text"),
+])  # fmt: skip
+def test_a_category_written_as_another_kind_is_said_as_serve_says_it(
+    workspace, tmp_path, rows, written, said
+):
+    """``exang`` written 1/0 for a model that learned it true/false: ``serve`` noted it ("sent
+    as a number, but the model learned it as one of true, false"), ``predict`` scored it as
+    unseen saying nothing of its kind (a one-row file: nothing at all)."""
+    _, paths = workspace
+    heart = pd.read_csv(paths["heart"])
+    heart = heart[heart["exang"].notna()].head(rows).astype({"exang": object})
+    heart["exang"] = heart["exang"].map(written)
+    heart.to_csv(tmp_path / "coded.csv", index=False)
+    result = succeeded(run_cli(*_verb("predict", paths, tmp_path / "coded.csv", tmp_path)))
+    assert (
+        f"warning: {rows} of {rows} rows have an 'exang' value the model never learned (rare in "
+        f"its training rows, or coded otherwise) and are scored as 'unseen'; {said}, but the "
+        "model learned 'exang' as one of true, false: recode 'exang' as one of those, as in "
+        "training"
+    ) in result.stdout.splitlines(), result.stdout
+    assert (
+        "'Y'" not in result.stdout and "'N'" not in result.stdout
+    )  # the model's, never the file's

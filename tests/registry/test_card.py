@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from medadapt.errors import ConfigError
 from medadapt.registry import Metric, render_card
 from medadapt.registry.diff import flatten
 from medadapt.registry.records import parse_metrics, parse_ref
@@ -134,8 +137,20 @@ def test_metrics_parse_both_shapes_and_skip_junk():
     assert [m.format() for m in metrics] == ["0.800 [0.700, 0.900]", "0.100 [0.080, 0.120]", "50"]
 
 
+@pytest.mark.parametrize("ref", ["a@v3", "a@V3", " a@v03 "])
+def test_a_version_written_with_a_v_is_refused_naming_the_form_to_write(ref):
+    """``va@v1`` was read as ``va@1``, a form no message, help or README gives (the card and
+    the archive write "a v3"); one spelling, the registry's, is the one every command reads."""
+    with pytest.raises(ConfigError) as refused:
+        parse_ref(ref)
+    assert str(refused.value) == (
+        f"version reference {ref!r} is invalid: versions are plain numbers, write a@3 (the "
+        "forms: NAME, NAME@N, NAME@latest or NAME@promoted)"
+    )
+
+
 def test_refs_and_flattening():
-    assert str(parse_ref("a@3")) == "a@3" and parse_ref("a@v3").version == 3
+    assert str(parse_ref("a@3")) == "a@3" and parse_ref("a@03").version == 3
     assert parse_ref("a").selector == "default" and not parse_ref("a").explicit
     assert parse_ref("a@latest").explicit and not parse_ref("a@promoted").explicit
     assert flatten({"a": {"b": 1, "c": {}}, "d": [1]}) == {"a.b": 1, "a.c": {}, "d": [1]}

@@ -1080,3 +1080,18 @@ def test_show_and_the_card_say_what_the_positive_class_means(cli, tmp_path, monk
     meta = metadata(task="binary", label="y")
     cli("add", str(make_adapter_on_base(tmp_path / "a2", two_valued, meta=meta)), "--name", "y")
     assert _table_rows(cli("show", "y@1")[0])["positive class"] == "y = '1'"
+
+
+def test_every_command_reads_a_version_as_serve_does_and_refuses_a_v_prefix(cli, adapter_dir):
+    """``heart@v1`` was read as ``heart@1`` by every command (and by ``serve``), a form no
+    help or message gives; each now refuses it with the one line naming the form to write."""
+    cli("add", str(adapter_dir(1)), "--name", "heart")
+    said = (
+        "error: version reference 'heart@v1' is invalid: versions are plain numbers, write "
+        "heart@1 (the forms: NAME, NAME@N, NAME@latest or NAME@promoted)\n"
+    )
+    for args in (["show", "heart@v1"], ["promote", "heart@v1"], ["diff", "heart@1", "heart@v1"],
+                 ["export", "heart@v1"], ["rm", "heart@v1"]):  # fmt: skip
+        out, err = cli(*args, ok=False)
+        assert (out, err) == ("", said), args
+    assert cli("show", "heart@1")[0].startswith("heart@1")

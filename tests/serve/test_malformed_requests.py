@@ -81,6 +81,20 @@ CASES = {
         ("is not a field of this model",),
         loc=["body", "instances", 0, "\ud800"],
     ),
+    "duplicate_feature": Case(  # read as the last ("age": 16) and scored without a word
+        b'{"adapter":"site_c","instances":[{"age":61,"marker":0.4,"age":16,"sex":"M"}]}',
+        JSON,
+        422,
+        ("the key 'age' is given more than once in one JSON object; send each field once",),
+        loc=["body", "instances", 0, "age"],
+    ),
+    "duplicate_adapter": Case(  # which adapter answered depended on the parser
+        b'{"adapter":"site_a","instances":[{"age":61}],"adapter":"site_c"}',
+        JSON,
+        422,
+        ("the key 'adapter' is given more than once in one JSON object",),
+        loc=["body", "adapter"],
+    ),
     "long_file_name": Case(
         _multipart("a" * DIGITS + ".png"),
         {**AUTH, "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
@@ -129,6 +143,23 @@ def test_a_malformed_body_is_one_clear_4xx(client, caplog, name):
     case = CASES[name]
     _check(case, client.post("/v1/predict", content=case.content, headers=case.headers))
     _no_traceback(caplog.records)
+
+
+def test_each_key_given_twice_is_named_once_where_it_is_and_no_value_is_sent_back(client):
+    body = (b'{"adapter":"site_c","instances":[{"age":61,"sex":"M","sex":"F","age":16},'
+            b'{"age":70}],"group":"C","group":"B"}')  # fmt: skip
+    reply = client.post("/v1/predict", content=body, headers=JSON)
+    assert reply.status_code == 422
+    said = "is given more than once in one JSON object; send each field once (no value is chosen"
+    assert reply.json() == {"detail": [
+        {"loc": ["body", "group"], "type": "duplicate_key",
+         "msg": f"the key 'group' {said} for you)"},
+        {"loc": ["body", "instances", 0, "sex"], "type": "duplicate_key",
+         "msg": f"the key 'sex' {said} for you)"},
+        {"loc": ["body", "instances", 0, "age"], "type": "duplicate_key",
+         "msg": f"the key 'age' {said} for you)"},
+    ]}  # fmt: skip
+    assert not {"61", "16", "70", "'M'", "'F'", "'B'"} & set(reply.text.replace('"', " ").split())
 
 
 def test_the_well_formed_body_they_spoil_is_scored(client):

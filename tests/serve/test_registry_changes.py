@@ -187,6 +187,11 @@ def test_latest_is_the_newest_version_and_an_unknown_selector_is_a_422(client, s
     assert reply.json()["detail"] == [{"loc": ["body", "adapter"], "type": "value_error", "msg": (
         "version reference 'site_c@newest' is invalid: use NAME, NAME@N, NAME@latest or "
         "NAME@promoted (e.g. pneumonia@3)")}]  # fmt: skip
+    reply = answer("site_c@v1")  # it was read as site_c@1: one spelling, the registry's
+    assert reply.status_code == 422
+    assert reply.json()["detail"] == [{"loc": ["body", "adapter"], "type": "value_error", "msg": (
+        "version reference 'site_c@v1' is invalid: versions are plain numbers, write site_c@1 "
+        "(the forms: NAME, NAME@N, NAME@latest or NAME@promoted)")}]  # fmt: skip
     reply = answer("nope@latest")
     assert (reply.status_code, reply.json()["detail"]) == (
         404,
@@ -212,7 +217,8 @@ def test_health_is_degraded_naming_a_group_claimed_by_two_promoted_adapters(regi
     assert (health["status"], health["n_conflicting_groups"]) == ("degraded", 1)
     assert health["conflicting_groups"] == {"site=C": ["site_c", "site_c_ia3"]}  # as promote
     assert health["failed"] == {} and health["adapters"] == 4
-    counts = ("status", "adapters", "n_failed", "n_conflicting_groups", "generation", "version")
+    counts = ("status", "adapters", "n_failed", "n_failed_base_models", "n_conflicting_groups",
+              "n_models_missing_files", "generation", "version")  # fmt: skip
     assert public.json() == {key: health[key] for key in counts}
 
 
@@ -229,7 +235,8 @@ def test_health_names_adapters_and_paths_to_the_token_only_with_the_registry_s_f
     for reply in public:
         assert reply.status_code == 200
         assert reply.json() == {"status": "degraded", "adapters": 0, "n_failed": 3,
-                                "n_conflicting_groups": 0, "generation": detailed["generation"],
+                                "n_failed_base_models": 1, "n_conflicting_groups": 0,
+                                "n_models_missing_files": 0, "generation": detailed["generation"],
                                 "version": detailed["version"]}  # fmt: skip
         assert "site_" not in reply.text and "bases" not in reply.text
     why = detailed["failed"]["site_c"]
@@ -240,6 +247,9 @@ def test_health_names_adapters_and_paths_to_the_token_only_with_the_registry_s_f
     )
     # said as `registry verify` says it, with the registry's own root
     assert verify_bases(registry_copy)[1] == [why.removeprefix("site_c@1 cannot be loaded: ")]
+    assert detailed["failed_base_models"] == {
+        base.name: why.removeprefix("site_c@1 cannot be loaded: ")
+    }
 
 
 def test_a_base_model_added_again_is_loaded_by_the_next_request(served_registry, registry_copy):

@@ -51,6 +51,29 @@ def test_a_chunked_body_is_counted_and_refused_past_the_limit_or_never_read_with
     assert client.post("/v1/predict", content=chunks()).status_code == 401
 
 
+def test_a_request_without_the_token_gets_its_401_before_any_limit_is_said(client):
+    """A body over the limit was a 413 naming the limit (and the flag setting it) to anyone,
+    before the missing token's 401; a compressed one a 415."""
+    from medadapt.serve.app import UNAUTHORIZED
+
+    big = b'{"adapter": "site_c", "instances": [' + b" " * 30_000 + b"]}"  # Content-Length set
+    for headers in ({}, {"Authorization": "Bearer " + "x" * 32}, {"Authorization": TOKEN}):
+        for extra in ({}, {"Content-Encoding": "gzip"}):
+            reply = client.post("/v1/predict", content=big, headers={**headers, **extra})
+            assert reply.status_code == 401, (headers, extra, reply.text)
+            assert reply.json() == {"detail": UNAUTHORIZED}
+            assert reply.headers["www-authenticate"] == "Bearer"
+            assert "KiB" not in reply.text and "max-body" not in reply.text
+    reply = client.post("/v1/predict", content=big, headers=AUTH)  # the token holder: the limit
+    assert reply.status_code == 413 and "19.5 KiB (serve --max-body-mb)" in reply.text
+    reply = client.post("/v1/predict", content=big, headers={"authorization": f"bearer {TOKEN}"})
+    assert reply.status_code == 413  # the scheme's case, as the route's own check reads it
+    gzipped = client.post(
+        "/v1/predict", content=b"{}", headers={**AUTH, "Content-Encoding": "gzip"}
+    )
+    assert gzipped.status_code == 415
+
+
 def test_a_non_numeric_content_length_is_a_400():
     sent = []
 

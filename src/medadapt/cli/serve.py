@@ -67,6 +67,10 @@ Limits per request: a JSON body of at most {defaults.MAX_BODY_MB:g} MiB by defau
 --max-body-mb) holding at most {defaults.MAX_INSTANCES} instances by default (422 above;
 --max-instances); uploads: --max-upload-mb, --max-images, --max-image-mb.
 
+Each request is written to an access log on stderr (--access-log FILE, or off): its time,
+client, path, status, latency, the adapter that answered and how many instances it carried,
+never a value sent.
+
 Example: medadapt serve --registry hospital-registry --port 8000 --token-file token.txt
 """
 # the image options (their defaults are ImageServing's)
@@ -92,6 +96,13 @@ SCORE_SPARSE = typer.Option(
     False,
     help="Also answer a table instance lacking more than half of the model's features (by "
     "default its prediction is withheld: predicted null, the note saying why).",
+)
+ACCESS_LOG = typer.Option(
+    "-",
+    "--access-log",
+    help="Where to write one line per request (time, client, method, path, status, latency, "
+    "adapter, instance count; never a value sent, the body, the query string or the token): "
+    "'-' for stderr, a FILE to append to (reopened when logrotate moves it), or 'off'.",
 )
 STORE_SR = typer.Option(
     False,
@@ -129,6 +140,7 @@ def serve_command(
     dicomweb_ca_bundle: Path | None = DICOMWEB_CA_BUNDLE,
     store_sr: bool = STORE_SR,
     score_sparse: bool = SCORE_SPARSE,
+    access_log: str = ACCESS_LOG,
 ) -> None:
     """``medadapt serve`` (its help, with the default limits: :data:`SERVE_HELP`)."""
     from medadapt.checks import at_least, cores, finite
@@ -160,10 +172,45 @@ def serve_command(
             f"refusing to serve on {host} without a token; pass --token-file or set "
             "MEDADAPT_TOKEN (or listen on 127.0.0.1)"
         )
+    log_access(access_log)
     _serve(registry, host, port, token=token, max_batch=max_batch, max_wait_ms=max_wait_ms,
            threads=threads, max_queue=max_queue, images=images, device=device,
            score_sparse=score_sparse, max_body_bytes=max_body_bytes,
            max_instances=max_instances)  # fmt: skip
+
+
+def log_access(target: str) -> None:
+    """Send the access log (:mod:`medadapt.serve.access_log`) to ``target``: ``-`` stderr, a
+    file appended to (reopened when logrotate moves it), or ``off``; a file that cannot be
+    written is one line naming ``--access-log``, before anything is loaded."""
+    import logging
+    import logging.handlers
+    import sys
+
+    from medadapt.serve.access_log import ACCESS
+
+    ACCESS.propagate = False  # its own lines, not the command's "warning:"/"error:" ones
+    for old in list(ACCESS.handlers):
+        ACCESS.removeHandler(old)
+        old.close()
+    if target.strip().lower() == "off":
+        ACCESS.setLevel(logging.WARNING)  # the middleware then writes nothing
+        return
+    handler: logging.Handler
+    if target == "-":
+        handler = logging.StreamHandler(sys.stderr)
+    else:
+        path = Path(target).expanduser()
+        try:
+            handler = logging.handlers.WatchedFileHandler(path, encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(
+                f"--access-log {target}: cannot write there ({exc.strerror or exc}); give a "
+                "file you can write to, '-' for stderr, or 'off'"
+            ) from None
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    ACCESS.addHandler(handler)
+    ACCESS.setLevel(logging.INFO)
 
 
 def _json_limits(max_body_mb: float, max_instances: int, max_queue: int) -> int:
@@ -229,7 +276,8 @@ def _serve(registry: Path, host: str, port: int, **settings: Any) -> None:
                  f"'{command_line(registry, 'promote NAME@N')}'")  # fmt: skip
 
     app = create_app(registry, on_ready=ready, **settings)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    # uvicorn's own access line would repeat query strings: medadapt's replaces it
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 
 
 def _warn(message: str) -> None:

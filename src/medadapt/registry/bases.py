@@ -233,6 +233,18 @@ def base_kind(root: str | Path, weights_sha256: str) -> str | None:
     return kind if isinstance(kind, str) and kind else None
 
 
+def base_groups(root: str | Path, weights_sha256: str) -> frozenset[str] | None:
+    """The groups the registered base with these weights was trained on (``train-base
+    --groups``), read without hashing; None when that base is not registered or its
+    ``model.json`` cannot be read."""
+    try:
+        training = _manifest(find_base(root, weights_sha256)).get("training")
+    except (AdapterFileError, OSError):
+        return None
+    groups = training.get("groups") if isinstance(training, dict) else None
+    return frozenset(map(str, groups)) if isinstance(groups, dict | list) else frozenset()
+
+
 def missing_base_note(root: str | Path, weights_sha256: str, ref: str) -> str | None:
     """A one-line note when the base model ``ref`` needs is not registered (else None)."""
     try:

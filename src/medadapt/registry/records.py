@@ -39,7 +39,8 @@ def command_line(root: str | Path, command: str = "") -> str:
 # Registry names are loaded as adapter names (AdapterModel.load_adapter(dir, name=...)), so they
 # follow the same rule as medadapt.adapters.model.check_adapter_name.
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{0,63}")
-_REF = re.compile(r"(?P<name>[^@]+)(?:@(?P<sel>v?\d+|latest|promoted))?")
+_REF = re.compile(r"(?P<name>[^@]+)(?:@(?P<sel>\d+|latest|promoted))?")
+_PREFIXED = re.compile(r"(?P<name>[^@]+)@[vV](?P<version>\d+)")  # "va@v1": the card's "va v1"
 
 MAX_LIST_ITEMS = 1024
 """Longest list the registry accepts anywhere in adapter metadata."""
@@ -97,19 +98,42 @@ def shown(text: Any) -> str:
     return f"{text[:SHOWN_CHARS]!r}... ({len(text):,} characters)"
 
 
+REF_FORMS = "NAME, NAME@N, NAME@latest or NAME@promoted (e.g. pneumonia@3)"
+"""The forms of a version reference, as every refusal of another one lists them."""
+
+
 def parse_ref(text: str) -> Ref:
-    match = _REF.fullmatch(text.strip()) if isinstance(text, str) else None
-    if match is None or not _NAME.fullmatch(match["name"]):
+    """A version reference as the registry's commands and ``serve`` read it: ``NAME`` (the
+    promoted version, else the newest), ``NAME@N`` (version N, a number as the registry
+    numbers them), ``NAME@latest``, ``NAME@promoted``. Anything else is refused with one line
+    listing these; ``NAME@vN`` (the card's and the archive's "NAME vN") names the form to
+    write.
+
+    >>> parse_ref("pneumonia@3"), parse_ref("pneumonia").selector
+    (Ref(name='pneumonia', version=3, selector='exact'), 'default')
+    >>> parse_ref("pneumonia@v3")
+    Traceback (most recent call last):
+    ...
+    medadapt.errors.ConfigError: version reference 'pneumonia@v3' is invalid: versions are \
+plain numbers, write pneumonia@3 (the forms: NAME, NAME@N, NAME@latest or NAME@promoted)
+    """
+    stripped = text.strip() if isinstance(text, str) else None
+    prefixed = _PREFIXED.fullmatch(stripped) if stripped is not None else None
+    if prefixed is not None and _NAME.fullmatch(prefixed["name"]):
         raise ConfigError(
-            f"version reference {shown(text)} is invalid: use NAME, NAME@N, NAME@latest or "
-            "NAME@promoted (e.g. pneumonia@3)"
+            f"version reference {shown(text)} is invalid: versions are plain numbers, write "
+            f"{prefixed['name']}@{int(prefixed['version'])} (the forms: "
+            f"{REF_FORMS.removesuffix(' (e.g. pneumonia@3)')})"
         )
+    match = _REF.fullmatch(stripped) if stripped is not None else None
+    if match is None or not _NAME.fullmatch(match["name"]):
+        raise ConfigError(f"version reference {shown(text)} is invalid: use {REF_FORMS}")
     sel = match["sel"]
     if sel is None:
         return Ref(match["name"], None, "default")
     if sel in ("latest", "promoted"):
         return Ref(match["name"], None, sel)
-    version = int(sel.lstrip("v"))
+    version = int(sel)
     if version < 1:
         raise ConfigError(f"version numbers start at 1, got {text!r}")
     return Ref(match["name"], version, "exact")

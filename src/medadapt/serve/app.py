@@ -5,12 +5,14 @@ forward pass (:mod:`medadapt.serve.batching`): tabular instances sent as JSON, a
 uploaded as multipart or referenced on a DICOMweb archive (:mod:`medadapt.serve.image_routes`;
 read in a pool of decoding threads). Bearer-token auth protects ``/v1/*`` and ``/metrics``
 (``/healthz`` answers anyone, with status and counts; names and reasons to the token only);
-bodies above ``max_body_bytes`` (uploads: ``images.max_upload_bytes``) get 413, requests over
+bodies above ``max_body_bytes`` (uploads: ``images.max_upload_bytes``) get 413 (to the token
+holder: a request without it gets its 401 first, never a limit), requests over
 ``max_instances`` 422; invalid bodies
 422 with the field names (an adapter that must be named, too); unknown adapters 404; full
 queues 503 with ``Retry-After`` (:mod:`medadapt.serve.handlers`). OpenAPI docs are at
 ``/docs``, readable without internet (:mod:`medadapt.serve.docs`). The routes themselves are
-in :mod:`medadapt.serve.routes`.
+in :mod:`medadapt.serve.routes`. Each request is written to the access log
+(:mod:`medadapt.serve.access_log`: time, path, status, latency, adapter, count; never a value).
 """
 
 from __future__ import annotations
@@ -18,15 +20,17 @@ from __future__ import annotations
 import contextlib
 import gc
 import hmac
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 from fastapi import Depends, FastAPI, HTTPException
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
 import medadapt
+from medadapt.serve.access_log import AccessLog
 from medadapt.serve.batching import MicroBatcher
 from medadapt.serve.defaults import MAX_BODY_BYTES, MAX_INSTANCES
 from medadapt.serve.docs import add_docs_routes
@@ -108,9 +112,12 @@ def create_app(
         redoc_url=None,
     )
     authorize, authorized = _bearer_auth(token), _bearer_valid(token)
+    # without the token, the route's 401 comes first: the limits are said to token holders only
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes, max_instances=max_instances,
-                       max_upload_bytes=images.max_upload_bytes)  # fmt: skip
-    app.add_middleware(RequestMetrics, telemetry=telemetry)  # outermost: sees every answer
+                       max_upload_bytes=images.max_upload_bytes,
+                       authorized=_token_in_headers(token))  # fmt: skip
+    app.add_middleware(RequestMetrics, telemetry=telemetry)  # sees every answer
+    app.add_middleware(AccessLog)  # outermost: a line for every request, timed as the client
     add_error_handlers(app)
     add_docs_routes(app)
     predictor = ImagePredictor(state, batcher, pool, telemetry, images)
@@ -199,18 +206,36 @@ def _lifespan(state: ServingState, telemetry: Telemetry, batcher: MicroBatcher, 
     return lifespan
 
 
+def _is_token(given: str, token: str | None) -> bool:
+    """Whether ``given`` is the server's ``token`` (any is, on a server without one),
+    compared in constant time."""
+    return token is None or hmac.compare_digest(given.encode(), token.encode())
+
+
 def _bearer_valid(token: str | None) -> Callable[..., bool]:
     """The dependency telling whether a request carries the bearer ``token`` (True for every
     request when ``token`` is None: a server without one listens on loopback only)."""
     bearer = HTTPBearer(auto_error=False)
 
     def valid(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> bool:
-        if token is None:
-            return True
-        given = credentials.credentials if credentials is not None else ""
-        return hmac.compare_digest(given.encode(), token.encode())
+        return _is_token(credentials.credentials if credentials is not None else "", token)
 
     return valid
+
+
+def _token_in_headers(token: str | None) -> Callable[[Mapping[bytes, bytes]], bool] | None:
+    """Whether a request's raw (ASGI) headers carry the bearer ``token``, read as
+    :class:`HTTPBearer` reads them, for the middleware that runs before any route (None on
+    a server without a token: every request does)."""
+    if token is None:
+        return None
+
+    def carried(headers: Mapping[bytes, bytes]) -> bool:
+        sent = headers.get(b"authorization", b"").decode("latin-1")
+        scheme, credentials = get_authorization_scheme_param(sent)
+        return _is_token(credentials if scheme.lower() == "bearer" else "", token)
+
+    return carried
 
 
 def _bearer_auth(token: str | None) -> Callable[..., None]:

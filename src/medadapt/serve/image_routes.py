@@ -19,6 +19,7 @@ import numpy as np
 from fastapi.responses import JSONResponse
 from starlette.requests import Request
 
+from medadapt.serve.access_log import note_adapters, note_instances, route_ref
 from medadapt.serve.batching import MicroBatcher
 from medadapt.serve.image_decode import DecodePool, Sample
 from medadapt.serve.image_dicomweb import ArchiveImages, fetch
@@ -45,6 +46,7 @@ class ImagePredictor:
         pool = self.pool
         async with pool.slot():
             form = await read_form(request, self.limits)
+            note_instances(len(form.files))  # for the access log: a count, no file name
             try:
                 route = await self._route(form.adapter, form.group)
                 schema = self.state.schema_for(route)
@@ -69,6 +71,7 @@ class ImagePredictor:
             schema = self.state.schema_for(route)
             async with pool.folder("dicomweb") as folder:
                 images = await pool.run(fetch, body.dicomweb, schema, self.limits, folder)
+                note_instances(len(images.instances))
                 samples, seconds = await pool.decode(images.uploads, schema, self.limits)
                 self.telemetry.decode_seconds.observe(seconds)
                 if body.store_sr:
@@ -93,6 +96,7 @@ class ImagePredictor:
         (route,) = await resolve_routes(
             state, self.batcher, lambda: [state.route(adapter, group, {}, kind="image")]
         )
+        note_adapters([route_ref(route.name, route.version)])
         return route
 
     async def _score(self, route: Route, samples: list[Sample]) -> list[dict[str, Any]]:

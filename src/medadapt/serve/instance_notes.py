@@ -6,14 +6,15 @@ prediction resting on too few features.
 
 ``predict`` scores such rows and warns (a case slip is a warning there, never a refusal);
 ``serve`` answers the same way: the prediction (or its withholding) with a ``note``. Fields
-are named, and the model's own category, never a value the client sent (patient data).
+are named, and the model's own category, never a value the client sent (patient data). The
+kind slips are found and said by :mod:`medadapt.modalities.tabular.kind_slips`, which
+``predict`` uses too.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from medadapt.checks import is_number
 from medadapt.data.feature_kinds import is_missing, learned_spelling, level
 from medadapt.data.missing_codes import is_missing_value
 from medadapt.evaluate.report.formatting import listed
@@ -80,80 +81,6 @@ upper/lower case, and were read as 'unseen' (no information): send the model's s
         f"upper/lower case, and {'was' if one else 'were'} read as 'unseen' (no information): "
         f"send the model's spelling ({spellings})"
     )
-
-
-MAX_SHOWN_CATEGORIES = 12  # a kind slip's note lists at most these of the model's categories
-#: how a note names the kind of a category value
-KIND_WORDS = {"boolean": "a boolean", "number": "a number", "text": "text"}
-
-
-def _kind(value: Any) -> str:
-    """What kind of category ``value`` (sent, or a learned level) is: ``boolean`` (true/false,
-    however written), ``number`` (``1``, ``"1"``, ``1.0``) or ``text``."""
-    if isinstance(value, bool):
-        return "boolean"
-    text = level(value)
-    if text in ("True", "False"):
-        return "boolean"
-    return "number" if is_number(text) else "text"
-
-
-def kind_slips(schema: Any, instance: dict[str, Any]) -> dict[str, str]:
-    """``{feature: kind sent}`` for the categorical values of ``instance`` the model did not
-    learn and whose kind (boolean, number, text: :func:`_kind`) none of the feature's learned
-    categories has (``1`` for a feature learned as true/false, ``12345`` for one learned as
-    text), in the model's order: read as 'unseen', as ``predict`` reads them.
-
-    >>> from types import SimpleNamespace as S
-    >>> schema = S(categorical_features=[S(name="exang", categories=["False", "True"])])
-    >>> kind_slips(schema, {"exang": 1}), kind_slips(schema, {"exang": "TRUE"})
-    ({'exang': 'number'}, {})
-    """
-    out = {}
-    for spec in schema.categorical_features:
-        value = instance.get(spec.name)
-        if is_missing(value) or level(value) in spec.categories:
-            continue
-        sent = _kind(value)
-        if sent not in {_kind(category) for category in spec.categories}:
-            out[spec.name] = sent
-    return out
-
-
-def _categories(categories: list[str]) -> str:
-    """The model's categories as a client sends them: true/false as JSON writes them, numbers
-    bare, text quoted (at most :data:`MAX_SHOWN_CATEGORIES`, then how many in all).
-
-    >>> _categories(["False", "True"]), _categories(["1", "2"]), _categories(["Female", "Male"])
-    ('true, false', '1, 2', "'Female', 'Male'")
-    """
-    if set(categories) == {"True", "False"}:
-        return "true, false"
-    shown = [c.lower() if _kind(c) == "boolean" else c if _kind(c) == "number" else repr(c)
-             for c in categories[:MAX_SHOWN_CATEGORIES]]  # fmt: skip
-    more = f" ... ({len(categories)} in all)" if len(categories) > MAX_SHOWN_CATEGORIES else ""
-    return ", ".join(shown) + more
-
-
-def kind_slip_note(schema: Any, slips: dict[str, str]) -> str | None:
-    """What to send instead of a category sent as another kind of value than the model
-    learned (:func:`kind_slips`): the model's own categories, never the value sent; None when
-    there is none.
-
-    >>> from types import SimpleNamespace as S
-    >>> schema = S(categorical_features=[S(name="exang", categories=["False", "True"])])
-    >>> print(kind_slip_note(schema, {"exang": "number"}))  # doctest: +NORMALIZE_WHITESPACE
-    'exang' was sent as a number, but the model learned it as one of true, false: send one of
-    those (it was read as 'unseen': no information)
-    """
-    learned = {spec.name: spec.categories for spec in schema.categorical_features}
-    said = [
-        f"{name!r} was sent as {KIND_WORDS[sent]}, but the model learned it as one of "
-        f"{_categories(list(learned[name]))}: send one of those (it was read as 'unseen': no "
-        "information)"
-        for name, sent in slips.items()
-    ]
-    return "; ".join(said) or None
 
 
 def too_few_used(missing: int, unseen: int, features: int) -> bool:

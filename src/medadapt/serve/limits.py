@@ -9,10 +9,16 @@ A compressed body (``Content-Encoding`` other than ``identity``) is a 415 with
 ``Accept-Encoding: identity`` (RFC 7694), refused here so that no route reads it as JSON or a
 form. It is not decompressed: the limits count the bytes received, and a 1 MB gzip body can
 inflate to a gigabyte; clients send these small bodies as they are.
+
+A request without the server's bearer token (``authorized``) is judged by none of these
+headers: it goes on to its route, which answers 401 before reading any body (and the public
+routes read none), so a client without the token learns neither the limits nor that they
+exist. Its body is still counted as it arrives, should anything read it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import HTTPException
@@ -56,16 +62,23 @@ def upload_too_large_detail(max_bytes: int) -> str:
     )
 
 
+Headers = Mapping[bytes, bytes]
+
+
 class BodyLimit:
     """Wraps an ASGI app; ``max_bytes`` per HTTP request body, ``max_upload_bytes`` per
     multipart body (default: ``max_bytes``); ``max_instances``, the most instances a JSON
-    request may hold, is said in the 413."""
+    request may hold, is said in the 413. ``authorized(headers)``: whether a request's
+    (lower-case) headers carry the server's token (None: every request does); one that does
+    not is passed on unjudged, to be refused by its route (401)."""
 
     def __init__(self, app: Any, *, max_bytes: int, max_upload_bytes: int | None = None,
-                 max_instances: int = MAX_INSTANCES) -> None:  # fmt: skip
+                 max_instances: int = MAX_INSTANCES,
+                 authorized: Callable[[Headers], bool] | None = None) -> None:  # fmt: skip
         if max_bytes < 1:
             raise ValueError(f"max_bytes must be positive, got {max_bytes}")
         self.app, self.max_bytes, self.max_instances = app, max_bytes, max_instances
+        self.authorized = authorized
         self.max_upload_bytes = max_bytes if max_upload_bytes is None else max_upload_bytes
         self.json_refused = too_large_detail(self.max_bytes, self.max_instances)
         self.upload_refused = upload_too_large_detail(self.max_upload_bytes)
@@ -78,21 +91,9 @@ class BodyLimit:
             limit, refused = self.max_upload_bytes, self.upload_refused
         else:
             limit, refused = self.max_bytes, self.json_refused
-        coding = headers.get(b"content-encoding", b"").strip().lower()
-        if coding not in (b"", b"identity"):
-            response = JSONResponse(
-                {"detail": compressed_detail(coding)}, 415, headers={"Accept-Encoding": "identity"}
-            )
-            return await response(scope, receive, send)
-        length = headers.get(b"content-length")
-        if length is not None:
-            try:
-                declared = int(length)
-            except ValueError:
-                response = JSONResponse({"detail": "Content-Length is not a number"}, 400)
-                return await response(scope, receive, send)
-            if declared > limit:
-                response = JSONResponse({"detail": refused}, 413)
+        if self.authorized is None or self.authorized(headers):  # else: 401 from its route
+            response = self._refused(headers, limit, refused)
+            if response is not None:
                 return await response(scope, receive, send)
         received = 0
 
@@ -107,3 +108,21 @@ class BodyLimit:
             return message
 
         await self.app(scope, counted, send)
+
+    @staticmethod
+    def _refused(headers: Headers, limit: int, refused: str) -> JSONResponse | None:
+        """The answer to a request its headers already refuse: a compressed body (415), a
+        ``Content-Length`` that is no number (400) or over ``limit`` (413); else None."""
+        coding = headers.get(b"content-encoding", b"").strip().lower()
+        if coding not in (b"", b"identity"):
+            return JSONResponse(
+                {"detail": compressed_detail(coding)}, 415, headers={"Accept-Encoding": "identity"}
+            )
+        length = headers.get(b"content-length")
+        if length is None:
+            return None
+        try:
+            declared = int(length)
+        except ValueError:
+            return JSONResponse({"detail": "Content-Length is not a number"}, 400)
+        return JSONResponse({"detail": refused}, 413) if declared > limit else None

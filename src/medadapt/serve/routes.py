@@ -25,15 +25,15 @@ from pydantic import BaseModel, ValidationError
 import medadapt
 from medadapt.data.extrapolation import outside_in_record
 from medadapt.errors import MedadaptError
+from medadapt.modalities.tabular.kind_slips import kind_slip_note, kind_slips
 from medadapt.registry.groups import group_key
+from medadapt.serve.access_log import note_adapters, note_instances, route_ref
 from medadapt.serve.batching import MicroBatcher
 from medadapt.serve.defaults import MAX_BODY_BYTES, MAX_INSTANCES
 from medadapt.serve.image_routes import ImagePredictor
 from medadapt.serve.instance_notes import (
     case_slip_note,
     case_slips,
-    kind_slip_note,
-    kind_slips,
     missing_in_record,
     too_few_used,
     unseen_categories,
@@ -95,6 +95,7 @@ def add_predict_route(
             return await images.dicomweb(_validated(DicomwebRequest, body))
         _check_wrapped(state, body)
         request_body = _validated(PredictRequest, body)
+        note_instances(len(request_body.instances))  # for the access log: a count, no value
         _check_count(request_body, max_instances)
         return await _predict_instances(state, batcher, telemetry, request_body)
 
@@ -185,6 +186,7 @@ async def _predict_instances(
 ) -> JSONResponse:
     """Tabular instances: routed, checked, scored in the next micro-batch."""
     routes = await resolve_routes(state, batcher, lambda: _routes(state, body))
+    note_adapters(route_ref(route.name, route.version) for route in routes)
     _check_instances(state, body.instances, routes)
     scores = await batcher.submit(
         [
@@ -348,24 +350,34 @@ def add_info_routes(
     @app.get("/healthz")
     async def healthz(detailed: bool = Depends(authorized)) -> dict[str, Any]:
         """Status and counts for anyone (load balancers): ``degraded`` (still HTTP 200: the
-        other adapters serve) when promoted adapters could not be loaded or several promoted
-        adapters claim one group (requests routed by it get 409). With the server's token
-        (or on a server without one) also ``failed`` (adapter -> why) and
-        ``conflicting_groups`` (``column=group`` -> the adapters claiming it)."""
+        other adapters serve) when promoted adapters could not be loaded, a base model that
+        serves cannot be loaded (``n_failed_base_models``), several promoted adapters claim
+        one group (requests routed by it get 409), or a loaded model's files were deleted
+        since it was loaded (``n_models_missing_files``: a ``stat`` per file, nothing hashed;
+        the model answers from memory, but a restart would not load it). With the server's
+        token (or on a server without one) also ``failed`` (adapter -> why),
+        ``failed_base_models`` (base model -> why), ``conflicting_groups`` (``column=group``
+        -> the adapters claiming it) and ``missing_files`` (model -> its first file gone, and
+        what to do)."""
         await look_for_promotions(state, batcher, refresh)
         tables = state.tables
         failed, conflicts = tables.failed, tables.conflicts
+        failed_bases = {key[:16]: f.why for key, f in sorted(tables.failed_bases.items())}
+        missing = state.missing_files()
         health: dict[str, Any] = {
-            "status": "degraded" if failed or conflicts else "ok",
+            "status": "degraded" if failed or conflicts or failed_bases or missing else "ok",
             "adapters": len(tables.promoted),
             "n_failed": len(failed),
+            "n_failed_base_models": len(failed_bases),
             "n_conflicting_groups": len(conflicts),
+            "n_models_missing_files": len(missing),
             "generation": state.generation,
             "version": medadapt.__version__,
         }
         if detailed:
             claimed = {group_key(group): names for group, names in sorted(conflicts.items())}
-            health.update(failed=failed, conflicting_groups=claimed)
+            health.update(failed=failed, failed_base_models=failed_bases,
+                          conflicting_groups=claimed, missing_files=missing)  # fmt: skip
         return health
 
     @app.get("/metrics", dependencies=[Depends(authorize)])

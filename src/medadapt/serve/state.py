@@ -11,7 +11,11 @@ promotion, a rollback, a removal or a base model added again already sees it
 changed). Versions already loaded stay available for ``name@version`` requests until they are
 removed from the registry (then they are unloaded). A promoted adapter that cannot be loaded
 (its base missing, a damaged file) is answered with 503 and listed by ``/healthz``, as are the
-groups that several promoted adapters claim (409 for a request routed by that group).
+groups that several promoted adapters claim (409 for a request routed by that group). So is a
+base model that cannot be loaded: a request it would have answered alone (naming no adapter,
+or a group it was trained on) is a 503 saying why and what to do, not a 404. ``/healthz`` also
+stats the files of every loaded model (:mod:`medadapt.serve.on_disk`): one deleted after it was
+loaded is reported, as the next restart would not load it.
 
 A request naming no adapter is answered by the base model alone where exactly one base of
 its kind is resident: the bases of the promoted versions, or, for a kind with no promoted
@@ -47,11 +51,21 @@ from medadapt.evaluate.report.formatting import recorded_cautions
 from medadapt.modalities import modality_of
 from medadapt.modalities.bundle import BaseModel
 from medadapt.registry import Registry
-from medadapt.registry.bases import base_kind, base_schema, find_base, list_bases, verify_bases
+from medadapt.registry.bases import (
+    base_groups,
+    base_kind,
+    base_schema,
+    find_base,
+    list_bases,
+    readd_base_fix,
+    verify_bases,
+)
 from medadapt.registry.groups import served_group
-from medadapt.registry.records import AdapterVersion, Ref, parse_ref, shown
+from medadapt.registry.records import AdapterVersion, Ref, command_line, parse_ref, shown
+from medadapt.registry.store import repair_fix
 from medadapt.results import AdapterRecord, recorded_metrics, recorded_model
 from medadapt.serve.listing import adapter_entry, base_entry
+from medadapt.serve.on_disk import OnDisk
 from medadapt.serve.registry_watch import IndexWatch
 
 log = logging.getLogger("medadapt.serve")
@@ -134,6 +148,16 @@ def _check_instance_group(
             "drop one of them, or send each group's instances in their own request",
             _instance_loc(index, str(column), "group"),
         )
+
+
+@dataclass(frozen=True)
+class FailedBase:
+    """A base model the server could not load: its kind and the groups it was trained on (as
+    its ``model.json`` says; None where that cannot be read), and why, with the fix."""
+
+    kind: str | None
+    groups: frozenset[str] | None
+    why: str
 
 
 @dataclass
@@ -246,6 +270,9 @@ class Tables:
     used: frozenset[str] = frozenset()  # the bases (weights) of every registered version
     # (column, group) -> the promoted adapters of one kind claiming it
     conflicts: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    # weights -> a base model that cannot be loaded (a promoted version's, or one that would
+    # answer alone)
+    failed_bases: dict[str, FailedBase] = field(default_factory=dict)
 
     @property
     def group_columns(self) -> frozenset[str]:
@@ -274,6 +301,7 @@ class ServingState:
         self._checked = 0.0
         self.watch = IndexWatch(self.registry.root)
         self.watch.changed()  # the index as it is before the first load
+        self.on_disk = OnDisk()  # the files of what is loaded, stat-ed by /healthz
         # the reload a request started on the worker: requests arriving meanwhile wait for it
         self.reloading: asyncio.Future | None = None
 
@@ -295,18 +323,40 @@ class ServingState:
             base.model.to(self.device).eval()
             groups = set((base.training.get("groups") or {}).keys())
             self.bases[weights] = ServedBase(weights, base, AdapterModel(base.model), groups)
+            root = self.registry.root
+            self.on_disk.add(weights, f"base model {directory.name}",
+                             [directory / "model.json", directory / "model.safetensors"],
+                             f"run '{command_line(root, 'verify')}', and "
+                             f"{readd_base_fix(root)}")  # fmt: skip
         return self.bases[weights]
+
+    def _base_or_failed(self, weights: str, tables: Tables) -> ServedBase:
+        """:meth:`_base`; one that cannot be loaded is recorded in ``tables.failed_bases``
+        (with its kind and groups, read without hashing) before the error is raised again."""
+        try:
+            return self._base(weights)
+        except NotFound:  # a kind not served: nothing to repair
+            raise
+        except MedadaptError as exc:
+            root = self.registry.root
+            failed = FailedBase(base_kind(root, weights), base_groups(root, weights), str(exc))
+            tables.failed_bases.setdefault(weights, failed)
+            raise
 
     def _load(self, name: str, version: int, tables: Tables) -> Route:
         loaded = tables.versions.get((name, version))
         if loaded is not None:
             return loaded
         v = self.registry.get(f"{name}@{version}")
-        served = self._base(v.base_fingerprint["weights"])
+        served = self._base_or_failed(v.base_fingerprint["weights"], tables)
         directory = self.registry.open_adapter(v.ref, base=served.model.fingerprint)
         internal = f"{name}__v{version}"
         if internal not in served.model.adapter_names:
             served.model.load_adapter(directory, name=internal)
+        root, objects = self.registry.root, self.registry.objects
+        fix = f"run '{command_line(root, 'verify')}', and {repair_fix(root, v)}"
+        files = [objects.path(v.weights_blob), objects.path(v.manifest_blob)]
+        self.on_disk.add((name, version), f"adapter {v.ref}", files, fix)
         record = AdapterRecord.from_json(read_manifest(directory).get("metadata"))
         classes = record.classes
         grown = (modality_of(served.kind).can_grow() and classes
@@ -329,7 +379,8 @@ class ServingState:
         except MedadaptError:
             versions = [v.version for v in self.registry.list(name)]
             raise NotFound(self._unregistered(name, version, versions)) from None
-        tables = replace(self.tables, versions=dict(self.tables.versions))
+        tables = replace(self.tables, versions=dict(self.tables.versions),
+                         failed_bases=dict(self.tables.failed_bases))  # fmt: skip
         try:
             self._load(name, version, tables)
         except NotFound:
@@ -361,8 +412,14 @@ class ServingState:
             served = self.bases.get(route.base_key)
             if served is not None and route.internal in served.model.adapter_names:
                 served.model.delete_adapter(route.internal)
+            self.on_disk.drop(key)
             log.info("unloaded %s@%s: removed from the registry", *key)
         return kept
+
+    def missing_files(self) -> dict[str, str]:
+        """``{model: why}`` for each loaded base model or adapter whose files were deleted
+        (or changed in size) since it was loaded: a ``stat`` per file, for ``/healthz``."""
+        return self.on_disk.missing()
 
     def routing_fields(self) -> frozenset[str]:
         """Instance fields that choose an adapter (group columns of the promoted adapters)."""
@@ -470,20 +527,29 @@ class ServingState:
     def _resident(self, tables: Tables) -> frozenset[str]:
         """The bases that answer a request naming no adapter: those of the promoted versions;
         for a kind with no promoted version, the registered bases of that kind that any of its
-        registered versions uses (loaded now; one that cannot be loaded is logged and left
-        out)."""
+        registered versions uses (loaded now; one that cannot be loaded is logged, recorded in
+        ``tables.failed_bases`` and left out). With nothing promoted, a used base whose
+        ``model.json`` is gone (its kind unknown) is tried too: it may be the one to answer."""
         resident = {route.base_key for route in tables.promoted.values()}
         promoted_kinds = {self.bases[key].kind for key in resident}
+        listed = set()
         for entry in list_bases(self.registry.root):
             weights = (entry.get("fingerprint") or {}).get("weights")
             kind = entry.get("kind")
+            listed.add(weights)
             if weights not in tables.used or kind not in SERVED_KINDS or kind in promoted_kinds:
                 continue
-            try:
-                resident.add(self._base(weights).key)
-            except MedadaptError as exc:
-                log.warning("base model %s not loaded: %s", weights[:12], exc)
+            self._add_resident(weights, resident, tables)
+        if not promoted_kinds:
+            for weights in sorted(tables.used - listed):
+                self._add_resident(weights, resident, tables)
         return frozenset(resident)
+
+    def _add_resident(self, weights: str, resident: set[str], tables: Tables) -> None:
+        try:
+            resident.add(self._base_or_failed(weights, tables).key)
+        except MedadaptError as exc:
+            log.warning("base model %s not loaded: %s", weights[:12], exc)
 
     def served_bases(self) -> list[dict[str, Any]]:
         """``/v1/bases``' entries: the bases of the promoted adapters and those answering
@@ -543,6 +609,8 @@ class ServingState:
             adapters = sorted(n for n, r in tables.promoted.items() if self._kind(r) == kind)
             if adapters:  # no base alone answers: the request lacks a field, not the server
                 raise NoAdapterNamed(_name_an_adapter(adapters, kind, len(bases)))
+        if not bases or wanted_group is not None:  # the server lacks what would answer it?
+            self._check_failed_base(kind, wanted_group, tables)
         sent_in = None
         if group is None and field is not None:  # say which instance's field named it
             sent_in = f"the {field!r} field of {_which(index)}"
@@ -565,6 +633,33 @@ class ServingState:
             if said and wanted is not None and str(wanted) == value:
                 _check_instance_group(group, column, value, instance, index)
                 raise Unavailable("; ".join(said))
+
+    def _check_failed_base(self, kind: str, wanted_group: Any, tables: Tables) -> None:
+        """503 for a request no model answers because a base model of ``kind`` (or of a kind
+        not known) cannot be loaded: naming no group where that base would answer alone, or
+        ``wanted_group``, which that base was trained on (or may have been: its groups not
+        known). The server lacks the model: neither a 404 nor a 422 is the right answer."""
+        group = None if wanted_group is None else str(wanted_group)
+        failed = [f for f in tables.failed_bases.values() if f.kind in (kind, None)
+                  and (group is None or f.groups is None or group in f.groups)]  # fmt: skip
+        if not failed:
+            return
+        why = "; ".join(dict.fromkeys(f.why for f in failed))
+        if group is None:
+            unrouted = ", its instances carry no group field" if kind == "tabular" else ""
+            raise Unavailable(
+                f"the request names no adapter and no group{unrouted}, and the base model "
+                f"that would answer it alone cannot be loaded: {why}"
+            )
+        if all(f.groups is not None for f in failed):
+            raise Unavailable(
+                f"group {shown(group)} is answered by the base model trained on it, which "
+                f"cannot be loaded: {why}"
+            )
+        raise Unavailable(
+            f"no adapter serves group {shown(group)}, and a base model that may have been "
+            f"trained on it cannot be loaded: {why}"
+        )
 
     def _group_alone(self, group: tuple[str | None, str], tables: Tables) -> str:
         """What a prediction of the base alone for ``group`` (trained on it) says: no adapter

@@ -600,11 +600,33 @@ def _unlabelled_notes(label: str, n_rows: int, n_labelled: int, whose: str = "")
     return [] if note is None else [note]
 
 
+def _kind_slipped(
+    schema: TableSchema, frame: pd.DataFrame, unseen: dict[str, int]
+) -> dict[str, tuple[int, str]]:
+    """``{column: (rows, kind)}`` for unseen values written as another kind of value than
+    the model learned (``1`` for true/false, a number for text: :mod:`.kind_slips`, as
+    ``serve`` notes them)."""
+    from medadapt.modalities.tabular.kind_slips import column_kind_slips
+
+    out = {}
+    for spec in schema.categorical_features:
+        if unseen.get(spec.name) and spec.name in frame:
+            slips = column_kind_slips(list(spec.categories), frame[spec.name].tolist())
+            if slips is not None:
+                out[spec.name] = slips
+    return out
+
+
 def _unseen_notes(schema: TableSchema, frame: pd.DataFrame, unseen: dict[str, int]) -> list[str]:
     """Per categorical feature, the rows whose value the model never learned (rare in its
     training rows, or coded otherwise: 0/1 for 'Female'/'Male'), scored as "unseen", in the
-    same words on the command line, in the reports and in the Python API."""
+    same words on the command line, in the reports and in the Python API; values written in
+    another case, or as another kind of value, are said to be (as ``serve`` says them)."""
+    from medadapt.modalities.tabular.kind_slips import column_kind_slip_note
+
     spelt = _spelt_otherwise(schema, frame, unseen)
+    kinds = _kind_slipped(schema, frame, unseen)
+    categories = {spec.name: list(spec.categories) for spec in schema.categorical_features}
     notes = []
     for column, n in unseen.items():
         note = (
@@ -615,6 +637,8 @@ def _unseen_notes(schema: TableSchema, frame: pd.DataFrame, unseen: dict[str, in
             note += (f"; {spelt[column]['rows']} of them differ from a category it learned only "
                      f"in upper/lower case (e.g. {spelt[column]['learned']!r}): recode {column!r} "
                      "as in training")  # fmt: skip
+        elif column in kinds:
+            note += "; " + column_kind_slip_note(column, categories[column], *kinds[column])
         elif n >= CODED_OTHERWISE_ROWS and 2 * n > len(frame):  # 'M' for 'Male', it may be
             note += (f"; {'every row' if n == len(frame) else 'most rows'}: the model learned "
                      f"{_learned(schema, column)}; if these are those written otherwise, "
