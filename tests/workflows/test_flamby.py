@@ -2,11 +2,43 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 
 from medadapt.data import heart
 from medadapt.workflows.demo_report import _one_class_training
-from medadapt.workflows.flamby import STRATEGIES, aggregate, one_class_training, run_seed
+from medadapt.workflows.flamby import (
+    LOCO,
+    STRATEGIES,
+    _Noting,
+    _tagged,
+    aggregate,
+    one_class_training,
+    run_seed,
+)
+
+
+def test_each_warning_names_the_centre_and_strategies_it_arose_for():
+    """A trial's FLamby demo printed "Data: ..." lines naming no centre."""
+    said: dict = {}
+    noting = _Noting(said)
+    for strategy in STRATEGIES:
+        with noting("Switzerland", strategy):
+            warnings.warn("1 of the 13 feature columns is empty", UserWarning, stacklevel=1)
+    with noting("Hungary", "lora"):
+        warnings.warn("1 of the 13 feature columns is empty", UserWarning, stacklevel=1)
+        warnings.warn("a library's word", DeprecationWarning, stacklevel=1)  # not the API's
+    with noting(f"VA Long Beach, {LOCO}", "bottleneck"):
+        warnings.warn("chol far outside training", UserWarning, stacklevel=1)
+    with noting("the base model (the four centres pooled)"):
+        warnings.warn("too few of a class", UserWarning, stacklevel=1)
+    assert sorted(_tagged(said)) == [
+        "Switzerland (every strategy); Hungary (LoRA adapter): 1 of the 13 feature columns is "
+        "empty",
+        "VA Long Beach, leave-one-centre-out (bottleneck adapter): chol far outside training",
+        "the base model (the four centres pooled): too few of a class",
+    ]
 
 
 def test_the_centre_trained_on_one_class_is_named_in_the_summary():

@@ -9,10 +9,11 @@ parallel processes (one per core).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -23,6 +24,7 @@ from medadapt.data import heart
 from medadapt.data.schema import TableSchema
 from medadapt.evaluate.metrics import binary_metrics
 from medadapt.tables import adapt, predict, train_base, true_labels
+from medadapt.workflows.demo_warnings import tag
 from medadapt.workflows.strategies import method_of
 
 STRATEGIES = ("base_only", "head_only", "bottleneck", "lora", "full_finetune", "scratch_local")
@@ -50,53 +52,96 @@ def _score(schema, model, adapter, rows, n_boot, seed) -> dict[str, Any]:
 def run_seed(seed: int, n_boot: int = 200) -> dict[str, Any]:
     """One seed: personalisation on all four centres, and leave-one-centre-out; what the
     table API warns about the rows (values far outside training) is kept once each, in
-    ``data_warnings``, not printed by every call of every seed."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UserWarning)
-        run = _run_seed(seed, n_boot)
-    run["data_warnings"] = sorted(  # the table API's warnings about the rows, not a library's
-        {str(w.message) for w in caught if w.category is UserWarning}
-    )
+    ``data_warnings``, each naming the centre and the strategies it arose for (``Switzerland
+    (every strategy): ...``), not printed by every call of every seed."""
+    said: dict[str, dict[str, list[str]]] = {}  # message -> where -> strategies
+    run = _run_seed(seed, n_boot, _Noting(said))
+    run["data_warnings"] = sorted(_tagged(said))
     return run
 
 
-def _run_seed(seed: int, n_boot: int) -> dict[str, Any]:
+class _Noting:
+    """A context for one step of a seed (``where``, ``strategy``): the table API's warnings
+    raised within it (not a library's) are noted in ``said`` under that step."""
+
+    def __init__(self, said: dict[str, dict[str, list[str]]]) -> None:
+        self.said = said
+
+    @contextlib.contextmanager
+    def __call__(self, where: str, strategy: str | None = None) -> Iterator[None]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UserWarning)
+            yield
+        for warning in caught:
+            if warning.category is UserWarning:
+                steps = self.said.setdefault(str(warning.message), {}).setdefault(where, [])
+                if strategy is not None and strategy not in steps:
+                    steps.append(strategy)
+
+
+def _tagged(said: dict[str, dict[str, list[str]]]) -> list[str]:
+    """Each message once, after where it arose: ``"Switzerland (every strategy); Hungary
+    (LoRA adapter): ..."`` (every strategy: all those that step ran)."""
+    out = []
+    for message, wheres in said.items():
+        every = LOCO_STRATEGIES if wheres and all(LOCO in w for w in wheres) else STRATEGIES
+        places = "; ".join(tag(where, strategies, every) for where, strategies in wheres.items())
+        out.append(f"{places}: {message}")
+    return out
+
+
+LOCO = "leave-one-centre-out"
+LOCO_STRATEGIES = ("base_only", "bottleneck")
+
+
+def _run_seed(seed: int, n_boot: int, noting: _Noting) -> dict[str, Any]:
     torch.set_num_threads(1)
     frame = heart.flamby_frame()
     train, test = frame[frame["split"] == "train"], frame[frame["split"] == "test"]
     schema = flamby_schema(train)
-    base = train_base(train, schema, seed=seed)
+    with noting("the base model (the four centres pooled)"):
+        base = train_base(train, schema, seed=seed)
     personal: dict[str, dict[str, Any]] = {}
     for centre in heart.CENTRES:
         centre_train = train[train[heart.GROUP] == centre]
         centre_test = test[test[heart.GROUP] == centre]
-        personal[centre] = {
-            "base_only": _score(schema, base.model, None, centre_test, n_boot, seed)
-        }
+        with noting(centre, "base_only"):
+            personal[centre] = {
+                "base_only": _score(schema, base.model, None, centre_test, n_boot, seed)
+            }
         for strategy in STRATEGIES[1:]:
-            if strategy == "scratch_local":
-                model = train_base(centre_train, schema, seed=seed).model
-                personal[centre][strategy] = _score(schema, model, None, centre_test, n_boot, seed)
-                continue
-            result = adapt(base, centre_train, method=method_of(strategy), name="site", seed=seed,
-                           allow_one_class=True)  # Switzerland: said in the summary  # fmt: skip
-            adapter = None if strategy == "full_finetune" else "site"
-            personal[centre][strategy] = _score(
-                schema, result.model, adapter, centre_test, n_boot, seed
-            )
+            with noting(centre, strategy):
+                personal[centre][strategy] = _personal(
+                    schema, base, strategy, centre_train, centre_test, n_boot, seed
+                )
     loco: dict[str, dict[str, Any]] = {}
     for centre in heart.CENTRES:
         others = train[train[heart.GROUP] != centre]
         centre_train = train[train[heart.GROUP] == centre]
         centre_test = test[test[heart.GROUP] == centre]
-        held_out_base = train_base(others, schema, seed=seed)
-        result = adapt(held_out_base, centre_train, method="bottleneck", name="site", seed=seed,
-                       allow_one_class=True)  # fmt: skip
-        loco[centre] = {
-            "base_only": _score(schema, held_out_base.model, None, centre_test, n_boot, seed),
-            "bottleneck": _score(schema, result.model, "site", centre_test, n_boot, seed),
-        }
+        where = f"{centre} ({LOCO}"
+        with noting(f"{where}, the base model on the other three)"):
+            held_out_base = train_base(others, schema, seed=seed)
+        with noting(f"{centre}, {LOCO}", "base_only"):
+            before = _score(schema, held_out_base.model, None, centre_test, n_boot, seed)
+        with noting(f"{centre}, {LOCO}", "bottleneck"):
+            result = adapt(held_out_base, centre_train, method="bottleneck", name="site",
+                           seed=seed, allow_one_class=True)  # fmt: skip
+            after = _score(schema, result.model, "site", centre_test, n_boot, seed)
+        loco[centre] = {"base_only": before, "bottleneck": after}
     return {"seed": seed, "personalisation": personal, "leave_one_centre_out": loco}
+
+
+def _personal(schema, base, strategy: str, centre_train, centre_test, n_boot: int, seed: int):
+    """One centre's figures for ``strategy`` (not the base alone): a new model on its rows, or
+    the base adapted (fine-tuned whole for ``full_finetune``)."""
+    if strategy == "scratch_local":
+        model = train_base(centre_train, schema, seed=seed).model
+        return _score(schema, model, None, centre_test, n_boot, seed)
+    result = adapt(base, centre_train, method=method_of(strategy), name="site", seed=seed,
+                   allow_one_class=True)  # Switzerland: said in the summary  # fmt: skip
+    adapter = None if strategy == "full_finetune" else "site"
+    return _score(schema, result.model, adapter, centre_test, n_boot, seed)
 
 
 def one_class_training() -> dict[str, dict[str, Any]]:
