@@ -58,3 +58,14 @@ def test_the_help_has_no_line_broken_mid_paragraph_at_80_columns(path, monkeypat
             # did not fit (a list of terms, "flamby: ...", keeps one per line)
             fits = len(line) + 1 + len(after.split()[0]) <= 76
             assert not fits, f"{line!r} is broken before {after!r}"
+
+
+@pytest.mark.parametrize("path", _command_paths(), ids=lambda p: " ".join(p) or "medadapt")
+def test_no_flag_or_example_is_cut_short_at_80_columns(path, monkeypatch):
+    """``serve --help`` showed ``--dicomweb-token-…`` and a PACS URL cut with an ellipsis at 80
+    columns: the flag could not be read. Long words fold onto the next line instead."""
+    monkeypatch.setenv("COLUMNS", "80")
+    out = succeeded(run_cli(*path, "--help")).stdout
+    assert "…" not in out
+    if path == ("serve",):
+        assert "--no-decode-process" in out and "--dicomweb-token-f" in out

@@ -32,6 +32,40 @@ app = typer.Typer(
 @app.callback()
 def _root() -> None:
     """Adapters for frozen medical models: train on little data, report what it supports."""
+    _fold_help_cells()  # before a command's --help is parsed (after this callback)
+
+
+def _fold_help_cells() -> None:
+    """typer draws ``--help``'s option tables with rich's default cell overflow, an ellipsis:
+    at 80 columns ``serve --help`` cut ``--dicomweb-token-file`` to ``--dicomweb-token-…``
+    and the PACS URL in ``--data``'s help likewise, so neither could be read or copied. Their
+    cells fold instead: every character shown, a long word carried onto the next line."""
+    from rich.columns import Columns
+    from rich.table import Table
+    from rich.text import Text
+    from typer import rich_utils
+
+    if getattr(rich_utils.Table, "folds", False):
+        return
+
+    class FoldingTable(Table):  # the option names, metavars, defaults
+        folds = True
+
+        def add_row(self, *renderables: Any, **kwargs: Any) -> None:
+            super().add_row(*renderables, **kwargs)
+            for column in self.columns:
+                column.overflow = "fold"
+
+    class FoldingColumns(Columns):  # an option's help: its text's own overflow wins
+        def __init__(self, renderables: Any = None, *args: Any, **kwargs: Any) -> None:
+            renderables = list(renderables or [])
+            for text in renderables:
+                if isinstance(text, Text) and text.overflow is None:
+                    text.overflow = "fold"
+            super().__init__(renderables, *args, **kwargs)
+
+    rich_utils.Table = FoldingTable  # type: ignore[misc]
+    rich_utils.Columns = FoldingColumns  # type: ignore[misc]
 
 
 @app.command()
