@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
+import hashlib
 import io
+import json
 import tarfile
+import time
 
 import pytest
 
@@ -69,7 +73,7 @@ def test_import_round_trip_loads_identical_weights(registry, exported, other):
         "registry_id": registry.registry_id,
         "name": "heart",
         "version": 2,
-        "exported": v.origin["exported"],
+        "registered": src.registered,  # no export time: it would change the archive's hash
         "archive_sha256": exported.sha256,
     }
     assert "| imported from | heart@2 of registry" in v.card
@@ -267,3 +271,76 @@ def test_a_text_file_is_not_an_archive(tmp_path, other):
         f"{text} is not an archive written by 'medadapt registry export' (a .tar.gz or .tar "
         "file); check the file name"
     )
+
+
+def _rewrite_sums(members: dict[str, bytes]) -> None:
+    members["SHA256SUMS"] = "".join(
+        f"{hashlib.sha256(data).hexdigest()}  {name}\n"
+        for name, data in members.items()
+        if name != "SHA256SUMS"
+    ).encode()
+
+
+@pytest.mark.parametrize("name", ["a.tar", "a.tar.gz"])
+def test_a_version_exported_again_is_the_same_file(registry, exported, other, tmp_path,
+                                                   monkeypatch, name):  # fmt: skip
+    """A trial: 'export va@2 -o a1.tar' then '-o a2.tar' gave two SHA-256s (an export time
+    in medadapt-export.json, the members' times), though export says to send the SHA-256 by
+    another channel: a re-sent archive failed the recipient's --sha256 check."""
+    (tmp_path / "first").mkdir()
+    (tmp_path / "second").mkdir()
+    first = registry.export("heart@2", tmp_path / "first" / name)
+    later = time.time() + 3600  # an hour later, whoever runs it
+    monkeypatch.setattr(time, "time", lambda: later)
+    second = registry.export("heart@2", tmp_path / "second" / name)
+    assert (second.sha256, second.path.read_bytes()) == (first.sha256, first.path.read_bytes())
+    registered = registry.get("heart@2").registered
+    with tarfile.open(second.path) as tar:
+        members = tar.getmembers()
+        info = json.loads(tar.extractfile("medadapt-export.json").read())
+    stamp = int(dt.datetime.fromisoformat(registered).timestamp())
+    assert {(m.mtime, m.uid, m.gid, m.uname, m.gname, m.mode) for m in members} == {
+        (stamp, 0, 0, "", "", 0o644)
+    }
+    assert [m.name for m in members] == [
+        "medadapt-export.json",
+        "adapter/adapter.json",
+        "adapter/adapter.safetensors",
+        "CARD.md",
+        "SHA256SUMS",
+    ]
+    assert "exported" not in info and info["adapter"]["registered"] == registered
+    result = other.import_(second.path, expect_sha256=first.sha256)  # the round trip
+    assert result.new and result.version.weights_blob == registry.get("heart@2").weights_blob
+    assert (
+        f"heart@2 of registry `{registry.registry_id[:12]}`, registered there {registered} |"
+        in (result.version.card)
+    )
+
+
+def test_an_archive_an_older_medadapt_wrote_still_imports(registry, exported, other, tmp_path):
+    """Archives written before exports were reproducible carry an export time and the
+    members' own times and owner: they import as before, and the card keeps that time."""
+    members = _members(exported.path)
+    info = json.loads(members["medadapt-export.json"])
+    info = {"format": info.pop("format"), "format_version": info.pop("format_version"),
+            "exported": "2026-11-30T08:15:00+00:00", **info}  # fmt: skip
+    members["medadapt-export.json"] = json.dumps(info, indent=2).encode()
+    _rewrite_sums(members)
+    old = tmp_path / "old.tar.gz"
+    with tarfile.open(old, "w:gz") as tar:  # as the old writer did: the time of writing
+        for name, data in members.items():
+            member = tarfile.TarInfo(name)
+            member.size, member.mtime, member.uname = len(data), int(time.time()), "sender"
+            tar.addfile(member, io.BytesIO(data))
+    v = other.import_(old).version
+    assert v.origin == {
+        "registry_id": registry.registry_id,
+        "name": "heart",
+        "version": 2,
+        "registered": registry.get("heart@2").registered,
+        "exported": "2026-11-30T08:15:00+00:00",
+        "archive_sha256": hashlib.sha256(old.read_bytes()).hexdigest(),
+    }
+    assert ", exported 2026-11-30T08:15:00+00:00 |" in v.card
+    assert v.weights_blob == registry.get("heart@2").weights_blob

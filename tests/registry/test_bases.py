@@ -59,7 +59,10 @@ def test_a_base_that_went_missing_is_registered_by_the_retry(registry, on_base):
     shutil.rmtree(find_base(registry.root, _weights(base)))  # as a kill after the commit left it
     again = registry.add(adapter, name="heart")
     assert not again.new
-    assert again.notices == (f"also registered its base model from {base.resolve()}",)
+    assert again.notices == (  # registered before: its copy put back, as add-base says
+        f"also repaired its base model's stored copy from {base.resolve()} (the base model "
+        "files were missing)",
+    )
     assert registry.verify().ok and registry.verify().bases == [_weights(base)[:16]]
 
 
@@ -85,10 +88,10 @@ def test_a_base_added_through_the_python_api_is_reported_by_verify_when_deleted(
     moved = base.rename(tmp_path / "moved-base")
     assert registry.add(adapter, name="heart").notices[-1].startswith("note: heart@1 cannot")
     if how == "Registry.add_base":
-        path, new = registry.add_base(moved)
+        path, new, repaired = registry.add_base(moved)
     else:
-        path, new = add_base(registry.root, moved)
-    assert new and path == find_base(registry.root, _weights(moved))
+        path, new, repaired = add_base(registry.root, moved)
+    assert new and not repaired and path == find_base(registry.root, _weights(moved))
     assert registry.verify().ok
     shutil.rmtree(path)
     report = registry.verify()
@@ -98,7 +101,12 @@ def test_a_base_added_through_the_python_api_is_reported_by_verify_when_deleted(
         f"again with 'medadapt registry --root {registry.root} add-base BASE_DIR', or restore "
         "bases/ from a backup"
     ]
-    assert registry.add_base(moved) == (path, True)  # the fix the line gives
+    assert registry.add_base(moved) == (  # the fix the line gives
+        path,
+        False,
+        ("the base model files were missing",),
+    )
+    assert registry.add_base(moved) == (path, False, ())  # intact now: nothing repaired
     assert registry.verify().ok
 
 
@@ -134,7 +142,11 @@ def test_verify_reports_tampered_swapped_and_forged_bases(registry, on_base, tmp
         f"(tampered or corrupted); {fix}"
     ]
     assert not registry.verify().ok and registry.verify("heart@1").base_problems
-    assert add_base(registry.root, base) == (registered, True)  # add-base repairs it
+    assert add_base(registry.root, base) == (  # add-base repairs it
+        registered,
+        False,
+        ("the base model files were damaged",),
+    )
     assert registry.verify().ok
 
     for name in ("model.json", "model.safetensors"):  # another base under this key
@@ -277,8 +289,23 @@ def test_a_base_copied_in_is_an_add_base_event_a_server_sees(registry, on_base):
     registry.add_base(base)  # already there, intact: nothing to see
     (registry.root / "bases" / key / "model.safetensors").write_bytes(b"damaged")
     registry.add_base(base)  # replaced
-    assert registry.generation() == before + 2
+    shutil.rmtree(registry.root / "bases" / key)
+    registry.add_base(base)  # put back: it was registered
+    assert registry.generation() == before + 3
     assert [(e.action, e.name, e.version, e.detail) for e in registry.history()] == [
+        ("add-base", f"base:{key}", None, {"copy": "restored"}),
         ("add-base", f"base:{key}", None, {"copy": "replaced"}),
         ("add-base", f"base:{key}", None, {"copy": "added"}),
     ]
+
+
+def test_a_version_exported_again_with_its_base_is_the_same_file(registry, on_base, tmp_path):
+    """The recipient checks the SHA-256 the sender gave by another channel: an archive sent
+    again (lost, or to a second site) must have it too."""
+    adapter, _ = on_base()
+    registry.add(adapter, name="heart")
+    first = registry.export("heart@1", tmp_path / "a.tar.gz", with_base=True)
+    second = registry.export("heart@1", tmp_path / "b.tar.gz", with_base=True)
+    assert first.path.read_bytes() == second.path.read_bytes()
+    other = Registry(tmp_path / "other", create=True)
+    assert other.import_(second.path, expect_sha256=first.sha256).new

@@ -83,6 +83,21 @@ def test_diff_as_table_and_json(cli, adapter_dir):
     )
 
 
+def test_show_of_a_removed_version_says_when_and_lists_the_registered_ones(cli, adapter_dir):
+    import datetime as dt
+
+    cli("add", str(adapter_dir(1)), "--name", "ch")
+    cli("add", str(adapter_dir(2)), "--name", "ch")
+    cli("rm", "ch@1")
+    (at,) = [e.at for e in Registry(cli.root).history("ch") if e.action == "remove"]
+    when = dt.datetime.fromisoformat(at).astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    _, err = cli("show", "ch@1", ok=False)
+    assert err == (
+        f"error: ch has no version 1 (it was removed on {when}; registered versions: 2); use "
+        "one of those, e.g. ch@2\n"
+    )
+
+
 def test_diff_shows_a_change_in_counts_as_an_integer(cli, adapter_dir, monkeypatch):
     from tests.registry.helpers import metadata
 
@@ -336,7 +351,8 @@ def test_add_also_registers_the_base_and_a_retry_restores_it(cli, tmp_path):
     out, _ = cli("add", str(adapter), "--name", "heart")  # what a kill after the commit left
     assert out == (
         "heart@1 already holds this exact adapter; nothing added\n"
-        f"also registered its base model from {base.resolve()}\n"
+        f"also repaired its base model's stored copy from {base.resolve()} (the base model "
+        "files were missing)\n"
     )
     out, _ = cli("verify")
     assert out == "ok: 1 version and 1 base model verified\n"
@@ -458,6 +474,27 @@ def test_list_marks_a_headline_metric_that_carries_a_warning(cli, adapter_dir, m
     )
 
 
+def test_add_base_says_it_repaired_a_deleted_copy_as_add_does_and_only_then(cli, tmp_path):
+    """A trial: 'add-base' of a registered base whose copy was deleted said only "added:",
+    while 'add' in the same situation says it repaired the stored copy."""
+    import shutil
+
+    from tests.registry.helpers import make_base
+
+    base = make_base(tmp_path / "base")
+    weights = json.loads((base / "model.json").read_text())["fingerprint"]["weights"]
+    stored = cli.root / "bases" / weights[:16]
+    assert cli("add-base", str(base))[0] == f"added: {stored}\n"
+    assert cli("add-base", str(base))[0] == f"already present: {stored}\n"
+    shutil.rmtree(stored)
+    assert cli("add-base", str(base))[0] == (
+        f"already registered: {stored}; repaired its stored copy (the base model files were "
+        "missing)\n"
+    )
+    assert cli("add-base", str(base))[0] == f"already present: {stored}\n"  # nothing to mend
+    assert cli("verify")[0] == "ok: 0 versions and 1 base model verified\n"
+
+
 def test_bases_lists_registered_and_damaged_bases(cli, tmp_path):
     from tests.registry.helpers import make_base
 
@@ -480,7 +517,10 @@ def test_bases_lists_registered_and_damaged_bases(cli, tmp_path):
         f"'medadapt registry --root {cli.root} verify')\n"
     )
     out, _ = cli("add-base", str(base))  # replaces the damaged copy
-    assert out == f"added: {cli.root / 'bases' / weights[:16]}\n"
+    assert out == (
+        f"already registered: {cli.root / 'bases' / weights[:16]}; repaired its stored copy "
+        "(the base model files were damaged)\n"
+    )
     _, err = cli("add-base", str(tmp_path), ok=False)
     assert err == (
         f"error: no model.json in {tmp_path}: give a directory written by 'medadapt train-base'\n"

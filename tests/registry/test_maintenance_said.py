@@ -64,7 +64,10 @@ def test_the_damaged_base_copy_add_base_replaced_is_named_as_such_and_gc_removes
     os.chmod(damaged, 0o644)
     damaged.write_text("{")
     cli("verify", ok=False)
-    assert cli("add-base", str(base))[0] == f"added: {cli.root / 'bases' / key}\n"
+    assert cli("add-base", str(base))[0] == (
+        f"already registered: {cli.root / 'bases' / key}; repaired its stored copy (the base "
+        "model files were damaged)\n"
+    )
     (aside,) = (p.name for p in (cli.root / "tmp").iterdir())
     assert re.fullmatch(f"damaged-base-{key}-[0-9a-f]{{8}}", aside)
     out, _ = cli("verify")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import threading
 
@@ -98,7 +99,9 @@ def test_unknown_references_get_one_line_errors(registry, adapter_dir):
     registry.add(adapter_dir(1), name="heart")
     with pytest.raises(RegistryError) as err:
         registry.get("heart@5")
-    assert str(err.value) == "heart has no version 5 (it has 1); use one of those, e.g. heart@1"
+    assert str(err.value) == (
+        "heart has no version 5 (registered versions: 1); use one of those, e.g. heart@1"
+    )
     with pytest.raises(RegistryError) as err:
         registry.get("lung")
     assert str(err.value) == (
@@ -122,8 +125,47 @@ def test_unknown_references_get_one_line_errors(registry, adapter_dir):
     with pytest.raises(RegistryError) as refused:
         registry.add(adapter_dir(2), name="heart", parent=7)
     assert str(refused.value) == (  # its versions named: 'see registry list heart' lacked --root
-        "--parent 7: heart@7 does not exist; give an existing version of heart (it has 1) or "
+        "--parent 7: heart has no version 7 (registered versions: 1); give one of those or "
         "drop --parent"
+    )
+
+
+def _removed_on(registry, name: str, version: int) -> str:
+    """The removal time the log records, as messages write it (``2026-12-03 20:27 UTC``)."""
+    (at,) = [e.at for e in registry.history(name) if (e.action, e.version) == ("remove", version)]
+    return dt.datetime.fromisoformat(at).astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def test_a_removed_version_is_said_removed_and_the_others_listed_by_number(registry, adapter_dir):
+    """A trial: 'show ch@1' said "ch has no version 1 (it has 2)": the 2, a version number,
+    read as a count, and nothing said that ch@1 was removed, though the log records it."""
+    for seed in (1, 2, 3):
+        registry.add(adapter_dir(seed), name="ch")
+    registry.remove("ch@1")
+    when = _removed_on(registry, "ch", 1)
+    with pytest.raises(RegistryError) as err:
+        registry.get("ch@1")
+    assert str(err.value) == (
+        f"ch has no version 1 (it was removed on {when}; registered versions: 2, 3); use one "
+        "of those, e.g. ch@3"
+    )
+    with pytest.raises(RegistryError) as err:
+        registry.get("ch@9")  # never registered: no removal to speak of
+    assert str(err.value) == (
+        "ch has no version 9 (registered versions: 2, 3); use one of those, e.g. ch@3"
+    )
+    with pytest.raises(RegistryError) as err:
+        registry.add(adapter_dir(4), name="ch", parent=1)
+    assert str(err.value) == (
+        f"--parent 1: ch has no version 1 (it was removed on {when}; registered versions: 2, "
+        "3); give one of those or drop --parent"
+    )
+    registry.remove_all("ch")
+    with pytest.raises(RegistryError) as err:
+        registry.add(adapter_dir(4), name="ch", parent=3)
+    assert str(err.value) == (
+        f"--parent 3: ch has no version 3 (it was removed on {_removed_on(registry, 'ch', 3)}; "
+        "no version is registered); drop --parent"
     )
 
 

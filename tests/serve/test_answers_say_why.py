@@ -151,8 +151,8 @@ def test_an_adapter_without_a_promoted_version_says_how_to_promote_one(
         reply = client.post("/v1/predict", json=body)
         assert (reply.status_code, reply.json()) == (404, {"detail": (
             "adapter 'site_c' has no promoted version (its registered versions: 2); promote "
-            "one to serve it ('medadapt registry --root DIR promote site_c@2'), or name a "
-            "version in the request ('site_c@2')")})  # fmt: skip
+            f"one to serve it ('medadapt registry --root {registry_copy} promote site_c@2'), "
+            "or name a version in the request ('site_c@2')")})  # fmt: skip
         reply = client.post("/v1/predict", json={**body, "adapter": "site_c@9"})
         assert (reply.status_code, reply.json()) == (404, {
             "detail": "adapter site_c@9 is not registered; registered versions of 'site_c': 2"

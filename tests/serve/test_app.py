@@ -312,13 +312,14 @@ def test_a_server_with_nothing_promoted_says_it_serves_no_group(tmp_path):
         assert answer.status_code == 404
         assert answer.json()["detail"] == (
             "the request names no adapter and no group, and its instances carry no group "
-            "field; served groups: none (promote an adapter: 'medadapt registry --root DIR "
-            "promote NAME@N')"
+            f"field; served groups: none (promote an adapter: 'medadapt registry --root "
+            f"{tmp_path / 'reg'} promote NAME@N')"
         )
         answer = empty.post("/v1/predict", json={"group": "Basel", "instances": [{"age": 63}]})
         assert answer.json()["detail"] == (
             "no adapter serves group 'Basel', and no base model was trained on it; served "
-            "groups: none (promote an adapter: 'medadapt registry --root DIR promote NAME@N')"
+            f"groups: none (promote an adapter: 'medadapt registry --root {tmp_path / 'reg'} "
+            "promote NAME@N')"
         )
 
 

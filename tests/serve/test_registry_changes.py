@@ -25,7 +25,7 @@ from medadapt.serve import registry_watch
 from medadapt.serve.app import create_app
 from medadapt.serve.registry_watch import IndexWatch
 from medadapt.serve.routes import look_for_promotions
-from medadapt.serve.state import PROMOTE, ServingState
+from medadapt.serve.state import ServingState
 from tests.cli.helpers import error_line, run_cli, succeeded
 
 pytestmark = pytest.mark.xdist_group("serve")
@@ -262,7 +262,10 @@ def test_a_base_model_added_again_is_loaded_by_the_next_request(served_registry,
     with TestClient(create_app(registry_copy, token=None, refresh_seconds=3600)) as client:
         assert client.post("/v1/predict", json=body).status_code == 503
         added = run_cli("registry", "--root", registry_copy, "add-base", served_registry["base"])
-        assert succeeded(added).stdout == f"added: {base}\n"
+        assert succeeded(added).stdout == (
+            f"already registered: {base}; repaired its stored copy (the base model files were "
+            "damaged)\n"
+        )
         reply = client.post("/v1/predict", json=body)  # no sleep, no timed poll
         assert reply.status_code == 200, reply.text
         assert reply.json()["predictions"][0]["adapter"] == "site_c"
@@ -390,7 +393,8 @@ def test_the_base_alone_answers_a_request_naming_no_adapter_whether_or_not_one_i
     assert alone["note"] == (
         "scored by the base model alone: the request names no adapter, and none is promoted; "
         "registered: site_a, site_b, site_c, site_c_ia3 (name a version in 'adapter' to use "
-        f"one, e.g. 'site_a@1', or promote one: '{PROMOTE} site_a@1')"
+        f"one, e.g. 'site_a@1', or promote one: 'medadapt registry --root {registry_copy} "
+        "promote site_a@1')"
     )
 
 

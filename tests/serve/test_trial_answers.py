@@ -20,7 +20,7 @@ from medadapt.data.schema import TableSchema
 from medadapt.registry import Registry
 from medadapt.serve.app import create_app
 from medadapt.serve.routes import _prediction
-from medadapt.serve.state import PROMOTE, Route
+from medadapt.serve.state import Route
 
 pytestmark = pytest.mark.xdist_group("serve")
 TOKEN = "t" * 32
@@ -253,7 +253,7 @@ def test_the_base_alone_answering_a_group_with_no_adapter_says_so(served_registr
     assert a["note"] == (
         "scored by the base model alone (trained on site = 'A'): no adapter is promoted for "
         f"group 'A'; registered for it: site_a@1 (name one in 'adapter' to use it, or promote "
-        f"one: '{PROMOTE} site_a@1')"
+        f"one: 'medadapt registry --root {registry_copy} promote site_a@1')"
     )
     said_b = (
         "scored by the base model alone (trained on site = 'B'): no adapter is promoted for "

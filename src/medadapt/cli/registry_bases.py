@@ -7,7 +7,12 @@ from pathlib import Path
 
 import typer
 
-from medadapt.cli.registry_common import open_registry, registry_app, registry_command
+from medadapt.cli.registry_common import (
+    open_registry,
+    registry_app,
+    registry_command,
+    repaired_words,
+)
 from medadapt.registry.bases import list_bases
 
 
@@ -21,8 +26,11 @@ def add_base_command(
 
     Example: medadapt registry --root hospital-registry add-base base/
     """
-    path, new = open_registry(ctx, create=True).add_base(base_dir)
-    typer.echo(f"{'added' if new else 'already present'}: {path}")
+    added = open_registry(ctx, create=True).add_base(base_dir)
+    if added.repaired:  # registered, its copy deleted or damaged: put back from BASE_DIR
+        typer.echo(f"already registered: {added.path}; {repaired_words(added.repaired)}")
+    else:
+        typer.echo(f"{'added' if added.new else 'already present'}: {added.path}")
 
 
 @registry_app.command("bases")

@@ -139,7 +139,8 @@ def check_cli_name(name: str | None) -> None:
 
 def repaired_words(repaired: tuple[str, ...]) -> str:
     """``repaired its stored copy (the weights file was damaged)``: what adding (or
-    importing) again an adapter already registered mended."""
+    importing) again an adapter already registered, or ``add-base`` again a base model,
+    mended."""
     return f"repaired its stored copy ({' and '.join(repaired)})"
 
 

@@ -4,6 +4,10 @@ Its name says how it is written: ``.tar.gz`` or ``.tgz`` gzip-compressed (the de
 ``NAME-vN.medadapt.tar.gz``), ``.tar`` uncompressed; ``export`` refuses any other name, so no
 tool is misled by it. Reading detects either from the content.
 
+Exporting the same version again writes the same bytes (same SHA-256): see
+:func:`write_archive`. Archives of older medadapt versions, whose ``medadapt-export.json``
+has an ``exported`` time, are read as before.
+
 Members (fixed names, nothing else is accepted on import)::
 
     medadapt-export.json        what was exported, from which registry, and its lineage
@@ -31,7 +35,6 @@ import json
 import os
 import re
 import tarfile
-import time
 import zlib
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -70,10 +73,13 @@ def is_compressed(path: Path) -> bool | None:
     return False if name.endswith(PLAIN_SUFFIXES) else None
 
 
-def _add(tar: tarfile.TarFile, name: str, content: bytes | Path, mtime: float) -> None:
+def _add(tar: tarfile.TarFile, name: str, content: bytes | Path, mtime: int) -> None:
+    """One member, with nothing of who wrote it or when: fixed owner, mode and ``mtime``."""
     member = tarfile.TarInfo(name)
-    member.mtime = int(mtime)
+    member.mtime = mtime
     member.mode = 0o644
+    member.uid = member.gid = 0
+    member.uname = member.gname = ""
     if isinstance(content, bytes):
         member.size = len(content)
         tar.addfile(member, io.BytesIO(content))
@@ -91,11 +97,19 @@ def write_archive(
     weights_file: Path,
     weights_name: str,
     card: str,
+    mtime: int,
     base_dir: Path | None = None,
 ) -> str:
     """Write the archive atomically (temp file, fsync, rename); returns its SHA-256. Its name
     ends in ``.tar.gz``/``.tgz`` (gzip-compressed) or ``.tar`` (uncompressed), as
-    :func:`is_compressed` tells. ``base_dir``: a base model directory to include."""
+    :func:`is_compressed` tells. ``base_dir``: a base model directory to include.
+
+    The same content gives the same bytes, whenever and by whomever it is written: members
+    in a fixed order, each with ``mtime`` (seconds since the epoch: the caller passes the
+    version's registration time), owner 0 with no user or group name, mode 0644; the gzip
+    header has the same ``mtime`` and no file name. ``info`` must hold nothing that changes
+    from one export to the next (no export time), so a version exported again has the
+    SHA-256 its recipient was given."""
     path = Path(path)
     compress = is_compressed(path)
     if compress is None:
@@ -120,7 +134,6 @@ def write_archive(
         sums.append(f"{digest}  {name}\n")
     files[SUMS] = "".join(sums).encode()
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    mtime = time.time()
     try:
         with open(tmp, "wb") as raw:
             with _writer(raw, compress, mtime) as tar:
@@ -136,12 +149,12 @@ def write_archive(
 
 
 @contextmanager
-def _writer(raw: BinaryIO, compress: bool, mtime: float) -> Iterator[tarfile.TarFile]:
+def _writer(raw: BinaryIO, compress: bool, mtime: int) -> Iterator[tarfile.TarFile]:
     """A tar writer onto the open file ``raw``, through gzip when ``compress``."""
     with ExitStack() as stack:
         out: Any = raw
         if compress:
-            gz = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=int(mtime))
+            gz = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=mtime)
             out = stack.enter_context(gz)
         yield stack.enter_context(tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT))
 

@@ -15,7 +15,7 @@ import os
 import shutil
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from medadapt.errors import COPY_BASE_AGAIN, AdapterFileError
 from medadapt.fileio import read_json
@@ -100,25 +100,46 @@ def _problem_only(reason: str, longest: int = 300) -> str:
     return (said[:cut] if cut > 0 else said[: longest - 3].rstrip()) + "..."
 
 
+class BaseAdded(NamedTuple):
+    """What :func:`add_base` did: the base's directory in the registry, whether it is new
+    (False: it was registered already), and, for a registered base whose stored copy was
+    deleted or damaged and is now put back, what was wrong (``"the base model files were
+    missing"``); an intact copy already there: not new, nothing repaired."""
+
+    path: Path
+    new: bool
+    repaired: tuple[str, ...] = ()
+
+
+_REPAIRED = {
+    "restored": "the base model files were missing",
+    "replaced": "the base model files were damaged",
+}
+
+
 def add_base(
     root: str | Path, base_dir: str | Path, *, fingerprint: dict[str, Any] | None = None
-) -> tuple[Path, bool]:
+) -> BaseAdded:
     """Copy the base model in ``base_dir`` into the registry at ``root`` and record it in the
-    index as registered (:func:`mark_registered`: ``verify`` then reports it if deleted);
-    ``(path, newly added)``. ``fingerprint``: what :func:`check_base_dir` returned, when the
-    caller checked it already.
+    index as registered (:func:`mark_registered`: ``verify`` then reports it if deleted).
+    ``fingerprint``: what :func:`check_base_dir` returned, when the caller checked it already.
 
-    A registered copy that no longer matches its checksum or its key is replaced (the damaged
-    one is set aside in ``tmp/``, named :data:`SET_ASIDE`: ``verify`` names it, ``gc``
-    removes it). A copy added or replaced is an ``add-base`` event that bumps the generation,
-    so a running server loads it at its next request (the adapters it could not load for want
+    A registered copy that was deleted is put back; one that no longer matches its checksum
+    or its key is replaced (the damaged one is set aside in ``tmp/``, named
+    :data:`SET_ASIDE`: ``verify`` names it, ``gc`` removes it); either is ``repaired``. A
+    copy added, put back or replaced is an ``add-base`` event that bumps the generation, so
+    a running server loads it at its next request (the adapters it could not load for want
     of it then answer)."""
     root = Path(root)
     if not (root / INDEX).is_file():
         raise RegistryError(f"{root} is not a medadapt registry (no {INDEX}); check --root")
+    index = Index(root / INDEX)
     path, copied = _copy_base(root, Path(base_dir), fingerprint)
-    mark_registered(Index(root / INDEX), path.name, copied=copied)
-    return path, copied is not None
+    if copied == "added" and path.name in registered_keys(index):  # its copy was deleted
+        copied = "restored"
+    mark_registered(index, path.name, copied=copied)
+    repaired = (_REPAIRED[copied],) if copied in _REPAIRED else ()
+    return BaseAdded(path, copied == "added", repaired)
 
 
 def _copy_base(
@@ -325,7 +346,8 @@ _MARK = "base:"  # meta key of a registered base: "base:<key>"
 
 def mark_registered(index: Index, weights_sha256: str, *, copied: str | None = None) -> None:
     """Record in the index that the base with these weights (or this key) is registered;
-    ``copied`` (``"added"``, ``"replaced"``: a copy was just put in place) also logs an
+    ``copied`` (``"added"``, ``"restored"``, ``"replaced"``: a copy was just put in place,
+    new, instead of a deleted one, instead of a damaged one) also logs an
     ``add-base`` event and bumps the generation, as every change to what a server can load
     does (a server that could not load that base's adapters tries again)."""
     key = _MARK + _key(weights_sha256)

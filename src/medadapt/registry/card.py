@@ -414,10 +414,15 @@ def _provenance_section(
     extra = AdapterRecord.from_json(manifest.get("metadata")).extra
     if isinstance(extra.get("federated"), dict):
         lines.append(f"| {_federated_cell(extra['federated'], extra.get('personalised'))} |")
-    if origin:
+    if origin:  # "exported": an archive an older medadapt wrote (newer ones carry no time)
+        said = "".join(
+            f", {word} {origin[key]}"
+            for key, word in (("registered", "registered there"), ("exported", "exported"))
+            if origin.get(key)
+        )
         lines.append(
             f"| imported from | {origin.get('name')}@{origin.get('version')} of registry "
-            f"`{str(origin.get('registry_id', '?'))[:12]}`, exported {origin.get('exported')} |"
+            f"`{str(origin.get('registry_id', '?'))[:12]}`{said} |"
         )
     return lines
 

@@ -5,6 +5,7 @@ Functions take an open connection so a caller can resolve and act inside one tra
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -54,8 +55,8 @@ def resolve(conn: sqlite3.Connection, ref: str, root: Path) -> tuple[str, int]:
         ]
         if parsed.version not in have:
             raise RegistryError(
-                f"{name} has no version {parsed.version} (it has "
-                f"{', '.join(map(str, have))}); use one of those, e.g. {name}@{have[-1]}"
+                f"{no_such_version(conn, name, parsed.version)}; use one of those, e.g. "
+                f"{name}@{have[-1]}"
             )
         return name, parsed.version  # type: ignore[return-value]
     if parsed.selector == "promoted" and promoted is None:
@@ -66,6 +67,39 @@ def resolve(conn: sqlite3.Connection, ref: str, root: Path) -> tuple[str, int]:
     if parsed.selector == "latest" or promoted is None:
         return name, latest
     return name, promoted
+
+
+def no_such_version(conn: sqlite3.Connection, name: str, version: object) -> str:
+    """``ch has no version 1 (it was removed on 2026-12-03 20:27 UTC; registered versions:
+    2)``: the registered versions are listed by number, and a removal the log records is
+    dated (version numbers are never reused, so a number is removed at most once)."""
+    have = [r[0] for r in conn.execute(
+        "SELECT version FROM versions WHERE name = ? ORDER BY version", (name,))]  # fmt: skip
+    removed = conn.execute(
+        "SELECT at FROM events WHERE action = 'remove' AND name = ? AND version = ? "
+        "ORDER BY id DESC LIMIT 1",
+        (name, version),
+    ).fetchone()
+    said = [f"it was removed on {_when(removed[0])}"] if removed else []
+    said.append(
+        f"registered versions: {', '.join(map(str, have))}" if have else "no version is registered"
+    )
+    return f"{name} has no version {version} ({'; '.join(said)})"
+
+
+def _when(at: str) -> str:
+    """``2026-12-03 20:27 UTC`` for a logged time (``2026-12-03T20:27:26+00:00``).
+
+    >>> _when("2026-12-03T21:27:26+01:00")
+    '2026-12-03 20:27 UTC'
+    """
+    try:
+        stamp = dt.datetime.fromisoformat(at)
+    except (TypeError, ValueError):
+        return str(at)
+    if stamp.tzinfo is None:  # logged by now(): always UTC
+        stamp = stamp.replace(tzinfo=dt.UTC)
+    return stamp.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def fetch(conn: sqlite3.Connection, ref: str, root: Path) -> AdapterVersion:
@@ -114,15 +148,9 @@ def pick_parent(
         ).fetchone()
     )
     if not exists:  # its versions named here: no command to run to find them
-        have = [r[0] for r in conn.execute(
-            "SELECT version FROM versions WHERE name = ? ORDER BY version", (name,))]  # fmt: skip
-        fix = (
-            f"give an existing version of {name} (it has {', '.join(map(str, have))}) or drop "
-            "--parent"
-            if have
-            else f"drop --parent ({name} has no versions yet)"
-        )
-        raise RegistryError(f"--parent {parent}: {name}@{parent} does not exist; {fix}")
+        have = conn.execute("SELECT 1 FROM versions WHERE name = ?", (name,)).fetchone()
+        fix = "give one of those or drop --parent" if have else "drop --parent"
+        raise RegistryError(f"--parent {parent}: {no_such_version(conn, name, parent)}; {fix}")
     return parent  # type: ignore[return-value]
 
 

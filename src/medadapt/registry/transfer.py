@@ -16,6 +16,7 @@ importable from here.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shlex
@@ -28,7 +29,7 @@ from medadapt.data.spelling import edit_distance, spelt_alike
 from medadapt.errors import AdapterFileError
 from medadapt.fileio import check_output_file
 from medadapt.registry import archive, bases, queries
-from medadapt.registry.db import Index, now
+from medadapt.registry.db import Index
 from medadapt.registry.diff import Question, question, question_words, scores_in_order
 from medadapt.registry.objects import temp_name
 from medadapt.registry.recording import MANIFEST, RegistryLike, register, without_local_paths
@@ -193,8 +194,7 @@ def add_directory(
     source = bases.recorded_base(manifest)
     if source is not None and not bases.has_base(registry.root, weights):
         try:
-            _, new = bases.add_base(registry.root, source)
-            notices += [f"also registered its base model from {source}"] if new else []
+            notices += _base_notices(bases.add_base(registry.root, source), source)
         except AdapterFileError as exc:
             notices.append(f"note: its base model was not registered: {exc}")
     elif source is None and not bases.has_base(registry.root, weights):
@@ -250,15 +250,17 @@ def import_archive(
         check_same_question(registry, name, manifest, force=force)
         notices = []
         base = unpacked.base_dir  # registered before the version, as in add_directory
-        if base is not None and _keep_archived_base(registry, path, base, manifest):
-            notices.append(f"also registered its base model from {path}")
+        if base is not None:
+            notices += _base_notices(_keep_archived_base(registry, path, base, manifest), path)
         origin = {
             "registry_id": unpacked.info.get("registry_id"),
             "name": entry.get("name"),
             "version": entry.get("version"),
-            "exported": unpacked.info.get("exported"),
+            "registered": entry.get("registered"),  # there, in the sender's registry
             "archive_sha256": unpacked.archive_sha256,
         }
+        if unpacked.info.get("exported"):  # an archive an older medadapt wrote: its export time
+            origin["exported"] = unpacked.info["exported"]
         result = register(
             registry,
             unpacked.adapter_dir,
@@ -274,11 +276,22 @@ def import_archive(
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def _base_notices(added: bases.BaseAdded, source: Path) -> list[str]:
+    """What ``add``/``import`` say of the base model they registered from ``source`` (a
+    directory or an archive), or of the registered copy they repaired from it."""
+    if added.new:
+        return [f"also registered its base model from {source}"]
+    if added.repaired:  # the words 'add-base' and 'add' use for a stored copy they mended
+        why = " and ".join(added.repaired)
+        return [f"also repaired its base model's stored copy from {source} ({why})"]
+    return []
+
+
 def _keep_archived_base(
     registry: RegistryLike, path: Path, base_dir: Path, manifest: dict[str, Any]
-) -> bool:
-    """Register the base model an archive carries (True if it was not registered yet), after
-    checking it is intact and is the base its adapter was trained on."""
+) -> bases.BaseAdded:
+    """Register the base model an archive carries, after checking it is intact and is the
+    base its adapter was trained on."""
     try:
         fingerprint = bases.check_base_dir(base_dir)
     except AdapterFileError as exc:
@@ -289,7 +302,7 @@ def _keep_archived_base(
             f"{path} is inconsistent (its base model is not the one its adapter was trained "
             "on); ask the sender to export it again"
         )
-    return bases.add_base(registry.root, base_dir, fingerprint=fingerprint)[1]
+    return bases.add_base(registry.root, base_dir, fingerprint=fingerprint)
 
 
 def _archive_path(
@@ -343,8 +356,9 @@ def export_version(
     if v.parent is not None:
         parents = [p for p in registry.list(v.name) if p.version == v.parent]
         parent_blob = parents[0].manifest_blob if parents else None
+    # no export time: the same version exported again must be the same bytes (its SHA-256
+    # was sent by another channel); the version's registration time stands for it instead
     info: dict[str, Any] = {
-        "exported": now(),
         "medadapt_version": medadapt.__version__,
         "registry_id": registry.registry_id,
         "adapter": {
@@ -369,12 +383,23 @@ def export_version(
         weights_file=registry.objects.path(v.weights_blob),
         weights_name=v.weights_file,
         card=v.card,
+        mtime=_epoch_s(v.registered),
         base_dir=base_dir,
     )
     detail = {"sha256": sha, "path": str(out), "with_base": base_dir is not None}
     with registry.index.write() as conn:  # an adapter leaving the hospital is worth a log line
         Index.changed(conn, "export", v.name, v.version, detail, bump=False)
     return Exported(out, sha, v)
+
+
+def _epoch_s(at: str) -> int:
+    """Seconds since the epoch of a registry time (``2026-12-03T20:22:48+00:00``; 0 if it
+    cannot be read): the archive members' time, the same at every export of a version."""
+    try:
+        stamp = dt.datetime.fromisoformat(at)
+    except (TypeError, ValueError):
+        return 0
+    return int((stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)).timestamp())
 
 
 def _base_to_export(registry: RegistryLike, v: AdapterVersion) -> Path:

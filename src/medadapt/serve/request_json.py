@@ -4,12 +4,12 @@ Empty, or not JSON: 422 at the character, saying what is expected (a JSON object
 "adapter" and "instances", sent with ``Content-Type: application/json``). JSON, but not an
 object (an array of records, a number), or one patient's record sent bare, without the
 ``instances`` around it: one 422 saying to wrap the records as ``{"instances": [...]}``
-(:func:`unwrapped`). Not UTF-8 (or
-nested too deeply): 400 naming the byte. An integer longer than Python converts
-(``sys.get_int_max_str_digits()``, 4300 digits by default): 422 naming each field that holds
-one, and never a 500 or a traceback. An object that gives one key twice (``{"age": 61,
-"age": 16}``, which JSON parsers read as the last, or the first): 422 at each such key, never
-a value chosen silently.
+(:func:`unwrapped`); so is ``instances`` holding one record, not an array
+(:func:`not_a_list`). Not UTF-8 (or nested too deeply): 400 naming the byte. An integer
+longer than Python converts (``sys.get_int_max_str_digits()``, 4300 digits by default): 422
+naming each field that holds one, and never a 500 or a traceback. An object that gives one key
+twice (``{"age": 61, "age": 16}``, which JSON parsers read as the last, or the first): 422 at
+each such key, never a value chosen silently.
 """
 
 from __future__ import annotations
@@ -58,7 +58,23 @@ WRAP = (
     '[{"FEATURE": value, ...}, ...]} ("adapter" or "group" beside "instances" routes them)'
 )
 JSON_KINDS = {list: "a JSON array", str: "a JSON string", bool: "JSON true or false",
-              int: "a JSON number", float: "a JSON number", type(None): "JSON null"}  # fmt: skip
+              int: "a JSON number", float: "a JSON number", type(None): "JSON null",
+              dict: "a JSON object"}  # fmt: skip
+
+
+def not_a_list(field: str, value: Any) -> str:
+    """What a request whose ``field`` (``instances``) holds ``value``, not an array, is told:
+    one record sent without the list around it, or another value; to wrap the records as a
+    body sent bare is told (:data:`WRAP`). The value is never repeated (patient data).
+
+    >>> print(not_a_list("instances", {"age": 60}))  # doctest: +NORMALIZE_WHITESPACE
+    "instances" is a JSON object (one record?), not an array: wrap the records as
+    {"instances": [...]}, e.g. {"adapter": "NAME", "instances": [{"FEATURE": value, ...},
+    ...]} ("adapter" or "group" beside "instances" routes them)
+    """
+    sent = JSON_KINDS.get(type(value), "JSON")
+    one = " (one record?)" if isinstance(value, dict) else ""
+    return f'"{field}" is {sent}{one}, not an array: {WRAP}'
 
 
 def unwrapped(

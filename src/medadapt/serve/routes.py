@@ -39,7 +39,7 @@ from medadapt.serve.instance_notes import (
     unseen_categories,
     unused_note,
 )
-from medadapt.serve.request_json import json_body, unwrapped
+from medadapt.serve.request_json import json_body, not_a_list, unwrapped
 from medadapt.serve.resolve import resolve_routes
 from medadapt.serve.schemas import (
     AdapterInfo,
@@ -225,7 +225,8 @@ def _validated(model: type[M], body: Any) -> M:
 def _field_errors(model: type[BaseModel], errors: list[Any]) -> list[dict[str, Any]]:
     """pydantic's errors, each at ``["body", field, ...]``; a field the body does not take
     names the field meant ("unknown field 'adaptr': did you mean 'adapter'?"), and that
-    field is then not also said to be missing."""
+    field is then not also said to be missing; ``instances`` sent as one record (an object)
+    is told to wrap it in a list."""
     fields = list(model.model_fields)
     unknown = [str(e["loc"][0]) for e in errors if e["type"] == "extra_forbidden"]
     meant = {closest_field(key, fields) for key in unknown}
@@ -236,6 +237,8 @@ def _field_errors(model: type[BaseModel], errors: list[Any]) -> list[dict[str, A
             continue
         if error["type"] == "extra_forbidden" and len(loc) == 1:
             error = {**error, "msg": unknown_field(str(loc[0]), fields)}
+        if error["type"] == "list_type" and tuple(loc) == ("instances",):
+            error = {**error, "msg": not_a_list("instances", error.get("input"))}
         out.append({**error, "loc": ["body", *loc]})
     return out
 

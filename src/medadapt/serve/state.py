@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -63,7 +64,13 @@ from medadapt.registry.bases import (
 from medadapt.registry.groups import served_group
 from medadapt.registry.records import AdapterVersion, Ref, command_line, parse_ref, shown
 from medadapt.registry.store import repair_fix
-from medadapt.results import AdapterRecord, recorded_metrics, recorded_model
+from medadapt.results import (
+    ONE_CLASS,
+    WHOLE_RESULT_WORDS,
+    AdapterRecord,
+    recorded_metrics,
+    recorded_model,
+)
 from medadapt.serve.listing import adapter_entry, base_entry
 from medadapt.serve.on_disk import OnDisk
 from medadapt.serve.registry_watch import IndexWatch
@@ -113,10 +120,17 @@ class NoAdapterNamed(ConfigError):
     field = "adapter"
 
 
+class GroupMisspelt(ConfigError):
+    """A request naming an adapter and, in ``group``, its group spelt otherwise (HTTP 422 on
+    ``group``: groups are matched exactly)."""
+
+    field = "group"
+
+
 MAX_LISTED_GROUPS = 20  # an unroutable request's answer lists at most these groups
 MAX_NAMED_ADAPTERS = 5  # a request that must name an adapter is told at most these
 MAX_LISTED_VERSIONS = 20  # a 404 for a name lists at most its newest versions
-PROMOTE = "medadapt registry --root DIR promote"  # the command that serves a version
+MAX_RECORDED_WORDS = 160  # longest recorded warning said in an answer's caution, as recorded
 LOOK_BUSY_S = 1.0  # longest wait of a request's look at the registry for a lock another holds
 
 
@@ -131,6 +145,34 @@ def _instance_loc(index: int | None, column: str, otherwise: str) -> list[Any]:
     return ["body", otherwise] if index is None else ["body", "instances", index, column]
 
 
+def _misspelt(sent: str, value: str) -> str | None:
+    """How ``sent`` differs from the group ``value`` where it is that group spelt otherwise:
+    "only in case or spacing", or "in spelling" (close, as :func:`~medadapt.checks.
+    did_you_mean` judges); None where it names another group. Groups are matched exactly,
+    as routing by ``group`` matches them, so neither spelling is taken for the other.
+
+    >>> _misspelt("va  long beach", "VA Long Beach"), _misspelt("VA Long Baech", "VA Long Beach")
+    ('only in case or spacing', 'in spelling')
+    >>> _misspelt("Cleveland", "VA Long Beach")
+    """
+    spaced = " ".join(sent.split())
+    if not did_you_mean(spaced, [value]):
+        return None
+    same = spaced.casefold() == " ".join(value.split()).casefold()
+    return "only in case or spacing" if same else "in spelling"
+
+
+ADAPTERS_GROUP = "the adapter's group"
+
+
+def _spelt(how: str, whose: str, value: str) -> str:
+    """What a request sending a group spelt otherwise (``how``) than ``value`` is told."""
+    return (
+        f"differs from it {how}: {whose} is spelt {value!r} (did you mean it?); groups are "
+        "matched exactly"
+    )
+
+
 def _check_instance_group(
     group: str | None,
     column: str | None,
@@ -143,6 +185,14 @@ def _check_instance_group(
     instance's."""
     asked = instance.get(column) if group is not None and column else None
     if asked is not None and str(asked).strip() != value:
+        how = _misspelt(str(asked), value)
+        if how:
+            raise GroupConflict(
+                f"{_which(index)}'s {column!r} field names the group of 'group' ({value!r}) "
+                f"but {_spelt(how, 'that group', value)}: send {value!r} there, or drop the "
+                "field",
+                _instance_loc(index, str(column), "group"),
+            )
         raise GroupConflict(
             f"{_which(index)}'s {column!r} field names another group than 'group' ({value!r}); "
             "drop one of them, or send each group's instances in their own request",
@@ -227,11 +277,34 @@ def _versions(versions: tuple[int, ...] | list[int]) -> str:
     return ("... " if len(versions) > MAX_LISTED_VERSIONS else "") + newest
 
 
+def _recorded_words(metrics: dict[str, Any], key: str) -> str | None:
+    """The recorded warning ``key`` of ``metrics``' notes up to its first ``:`` or ``;`` (what
+    it found, without the advice after it), or None where there is no such short text.
+
+    >>> _recorded_words({"notes": {"one_class": "every patient is called positive at "
+    ...                  "threshold 0.5: the accuracy (0.946) mostly reflects ..."}}, "one_class")
+    'every patient is called positive at threshold 0.5'
+    """
+    notes = metrics.get("notes")
+    recorded = notes.get(key) if isinstance(notes, dict) else None
+    if not isinstance(recorded, str):
+        return None
+    words = re.split(r"[:;] ", recorded.strip(), maxsplit=1)[0].strip()
+    return words if 0 < len(words) <= MAX_RECORDED_WORDS else None
+
+
 def cautioned(model: str, metrics: dict[str, Any] | None) -> str | None:
     """What each answer of ``model`` says of its recorded test (no measured performance, a
     result too good to be true ...: :func:`~medadapt.evaluate.report.formatting.
-    recorded_cautions`), as ``predict`` warns and an SR records; None when nothing."""
+    recorded_cautions`), as ``predict`` warns and an SR records; None when nothing. A model
+    calling (nearly) every test case one class is said in the recorded warning's own words
+    ("every patient is called positive at threshold 0.5"), as ``registry show`` prints it,
+    not in the few words an SR has room for."""
     said = recorded_cautions(metrics)
+    one_class = WHOLE_RESULT_WORDS[ONE_CLASS]
+    recorded = _recorded_words(metrics, ONE_CLASS) if metrics and one_class in said else None
+    if recorded is not None:
+        said[said.index(one_class)] = recorded
     return f"caution, {model} was recorded with: {'; '.join(said)}" if said else None
 
 
@@ -398,8 +471,8 @@ class ServingState:
             )
         served = ", ".join(sorted(self.tables.promoted)) or "none"
         return (
-            f"adapter {name}@{version} is not registered, nor any version of {name!r}; served "
-            f"adapters: {served}"
+            f"adapter {name}@{version} is not registered, nor any version of {name!r}"
+            f"{self._adapter_meant(name, self.tables)}; served adapters: {served}"
         )
 
     def _still_registered(self, registered: set[tuple[str, int]]) -> dict[tuple[str, int], Route]:
@@ -675,7 +748,7 @@ class ServingState:
             return said
         return (
             f"{said}; registered for it: {_listed(set(waiting))} (name one in 'adapter' to use "
-            f"it, or promote one: '{PROMOTE} {waiting[0]}')"
+            f"it, or promote one: '{self._promote(waiting[0])}')"
         )
 
     def _base_alone(self, kind: str, tables: Tables) -> str | None:
@@ -711,7 +784,7 @@ class ServingState:
         return (
             f"scored by the base model alone: the request names no adapter, and none is "
             f"promoted; registered: {shown} (name a version in 'adapter' to use one, e.g. "
-            f"'{name}@{version}', or promote one: '{PROMOTE} {name}@{version}')"
+            f"'{name}@{version}', or promote one: '{self._promote(f'{name}@{version}')}')"
         )
 
     def _adapter_groups(self, kind: str, tables: Tables) -> set[str]:
@@ -723,8 +796,19 @@ class ServingState:
         self, wanted_group: Any, kind: str, tables: Tables, sent_in: str | None = None
     ) -> str:
         """Why a request has no route (``sent_in``: the field of the instance that named
-        ``wanted_group``), the group meant where it is spelt like a served one, and the groups
-        that would route it."""
+        ``wanted_group``): the versions registered for that group, with the ``promote`` that
+        serves one, where no adapter is promoted for it; else the group meant where it is spelt
+        like a served one (or one that has registered versions), and the groups that would
+        route it."""
+        where = "" if sent_in is None else f" ({sent_in})"
+        waiting = self._waiting(wanted_group, kind, tables)
+        if wanted_group is not None and waiting:
+            return (
+                f"no adapter is promoted for group {shown(wanted_group)}{where}, and no base "
+                f"model was trained on it; registered for it: {', '.join(waiting)} (promote "
+                f"one to serve the group: '{self._promote(waiting[0])}', or name one in "
+                f"'adapter', e.g. {waiting[0]!r})"
+            )
         groups = self._adapter_groups(kind, tables)
         for key in tables.resident:
             if self.bases[key].kind == kind:
@@ -736,18 +820,35 @@ class ServingState:
                 f"loaded ({_listed(set(tables.failed))}: GET /healthz or /v1/adapters says why)"
             )
         elif not groups:  # nothing promoted (or loaded) yet
-            hint = f"served groups: none (promote an adapter: '{PROMOTE} NAME@N')"
+            hint = f"served groups: none (promote an adapter: '{self._promote('NAME@N')}')"
         if wanted_group is None:
             return (
                 "the request names no adapter and no group, and its instances carry no group "
                 f"field; {hint}"
             )
-        meant = did_you_mean(str(wanted_group).strip(), sorted(groups))
-        where = "" if sent_in is None else f" ({sent_in})"
+        spellings = groups | {value for _, value in tables.unpromoted}
+        meant = did_you_mean(str(wanted_group).strip(), sorted(spellings))
         return (
             f"no adapter serves group {shown(wanted_group)}{where}, and no base model was "
             f"trained on it{meant}; {hint}"
         )
+
+    def _waiting(self, group: Any, kind: str, tables: Tables) -> list[str]:
+        """The registered versions (the newest of each name) for ``group`` of names not
+        promoted, on base models of ``kind`` (or of a kind not known)."""
+        if group is None:
+            return []
+        refs = [ref for (_, value), names in sorted(tables.unpromoted.items())
+                if value == str(group) for ref in names]  # fmt: skip
+        return [ref for ref in refs if self._ref_kind(ref, tables) in (kind, None)]
+
+    def _ref_kind(self, ref: str, tables: Tables) -> str | None:
+        """The kind of the base model of ``ref``'s name's newest version (None: not known)."""
+        base = tables.newest.get(ref.partition("@")[0])
+        if base is None:
+            return None
+        served = self.bases.get(base[0])
+        return served.kind if served is not None else base_kind(self.registry.root, base[0])
 
     def _named(self, adapter: str, tables: Tables) -> Route:
         """The route of ``adapter`` read as the registry reads a reference (a malformed one
@@ -778,12 +879,25 @@ class ServingState:
         if versions:
             return (
                 f"adapter {name!r} has no promoted version (its registered versions: "
-                f"{_versions(versions)}); promote one to serve it ('{PROMOTE} "
-                f"{name}@{versions[-1]}'), or name a version in the request ('{name}@"
-                f"{versions[-1]}')"
+                f"{_versions(versions)}); promote one to serve it ('"
+                f"{self._promote(f'{name}@{versions[-1]}')}'), or name a version in the "
+                f"request ('{name}@{versions[-1]}')"
             )
         served = ", ".join(sorted(tables.promoted)) or "none"
-        return f"unknown adapter {name!r}; served adapters: {served}"
+        meant = self._adapter_meant(name, tables)
+        return f"unknown adapter {name!r}{meant}; served adapters: {served}"
+
+    def _adapter_meant(self, name: str, tables: Tables) -> str:
+        """``"; did you mean 'va'?"`` for an adapter name the registry does not have, spelt
+        in another case than a registered one (first) or closely like one; empty if none is."""
+        known = sorted(set(tables.promoted) | set(tables.registered))
+        return did_you_mean(name, known)
+
+    def _promote(self, ref: str) -> str:
+        """The command that serves ``ref``, with this registry's path (as ``/healthz``, the
+        command line and the 503s say it): only token holders are told it, as every answer
+        of ``/v1/predict`` (a server without a token listens on loopback only)."""
+        return command_line(self.registry.root, f"promote {ref}")
 
     def _kind(self, route: Route) -> str:
         return self.bases[route.base_key].kind
@@ -808,6 +922,13 @@ class ServingState:
             return
         column, value = recorded
         if group is not None and str(group).strip() != value:
+            how = _misspelt(str(group), value)
+            if how:
+                raise GroupMisspelt(
+                    f"adapter {name!r} is for {column} = {value!r}, and the request's 'group' "
+                    f"{_spelt(how, ADAPTERS_GROUP, value)}: send 'group': {value!r}, or "
+                    "drop 'group' to use the adapter"
+                )
             raise ConfigError(
                 f"adapter {name!r} is for {column} = {value!r}, but the request's 'group' names "
                 f"another group; drop 'group' (and the {column!r} field) to use it, or name the "
@@ -815,6 +936,14 @@ class ServingState:
             )
         asked = instance.get(column)
         if asked is not None and str(asked).strip() != value:
+            how = _misspelt(str(asked), value)
+            if how:
+                raise GroupConflict(
+                    f"adapter {name!r} is for {column} = {value!r}, and {_which(index)}'s "
+                    f"{column!r} field {_spelt(how, ADAPTERS_GROUP, value)}: send "
+                    f"{value!r} there, or drop that field to use the adapter",
+                    _instance_loc(index, column, "adapter"),
+                )
             raise GroupConflict(
                 f"adapter {name!r} is for {column} = {value!r}, but the request names another "
                 f"group in {_which(index)}'s {column!r} field; drop that field to use the "

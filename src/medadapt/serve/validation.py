@@ -1,10 +1,11 @@
 """Checks on the instances of a prediction request, reported as 422 errors named by field.
 
 Pydantic checks the request's shape; these checks need the model's schema: every key must be a
-feature (or the group / id column), numeric features take finite numbers or null, categorical
-features take a string, number, boolean or null, and an instance must carry at least one
-feature. A misspelt field is refused rather than silently treated as missing, with the field
-it most likely meant ("did you mean 'chol'?") and the model's fields.
+feature (or the group / id column), numeric features take finite numbers or null (a number
+may be written as a JSON string, "63", as CSV exports often quote them; no other text),
+categorical features take a string, number, boolean or null, and an instance must carry at
+least one feature. A misspelt field is refused rather than silently treated as missing, with
+the field it most likely meant ("did you mean 'chol'?") and the model's fields.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from medadapt.data.schema import TableSchema
 from medadapt.data.tables import LARGEST_MEASUREMENT
 from medadapt.registry.records import shown
 
+#: what a numeric feature sent as text that is no number is told ("63" is read as 63)
+NOT_A_NUMBER = 'text that is not a number; a number written as text, "63", is read as one'
 MAX_LISTED_FIELDS = 50  # a model with more fields has the first ones listed, then " ..."
 MIN_PREFIX = 3  # a field sent as a longer or shorter form of a feature ("cholesterol": "chol")
 
@@ -105,12 +108,12 @@ def check_instance(
     for feature in schema.numeric_features:
         value = instance.get(feature.name)
         if value is not None and not _finite_number(value):
+            got = NOT_A_NUMBER if isinstance(value, str) else type(value).__name__
             errors.append(
                 _error(
                     index,
                     feature.name,
-                    f"{feature.name} must be a finite number within ±1e15 or null "
-                    f"(got {type(value).__name__})",
+                    f"{feature.name} must be a finite number within ±1e15 or null (got {got})",
                 )
             )
     for feature in schema.categorical_features:

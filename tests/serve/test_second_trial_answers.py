@@ -1,0 +1,245 @@
+"""What a second new-user trial of ``serve`` found: a group sent in another case beside its
+adapter told it "names another group"; a group whose adapter is registered but not promoted
+got a 404 without the ``promote`` that serves it; no did-you-mean for an adapter name; fixes
+naming ``--root DIR`` instead of the registry; ``instances`` sent as one object; a caution in
+other words than the recorded warning; numbers sent as JSON strings."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from medadapt.registry import Registry
+from medadapt.serve.app import create_app
+from medadapt.serve.state import cautioned
+
+pytestmark = pytest.mark.xdist_group("serve")
+TOKEN = "t" * 32
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+SERVED = "site_a, site_b, site_c"  # the promoted adapters of the served registry
+
+
+def _patient(served_registry, site: str = "C") -> dict:
+    frame = pd.read_csv(served_registry["data"])
+    rows = frame[(frame["site"] == site) & frame["marker"].notna() & frame["smoker"].notna()]
+    return json.loads(rows.head(1).drop(columns=["outcome"]).to_json(orient="records"))[0]
+
+
+@pytest.fixture
+def client(served_registry):
+    with TestClient(create_app(served_registry["registry"], token=TOKEN)) as test_client:
+        yield test_client
+
+
+def _post(client, body: dict) -> tuple[int, dict]:
+    reply = client.post("/v1/predict", json=body, headers=AUTH)
+    return reply.status_code, reply.json()
+
+
+# ----- 1. a group spelt in another case beside its adapter ----------------------------------
+def test_a_group_spelt_otherwise_than_its_adapters_says_how_it_is_spelt(client, served_registry):
+    """``{"adapter": "site_c", "group": "c"}`` was told "'group' names another group; name the
+    adapter of that group". Groups route exactly (``{"group": "c"}`` alone is a 404 with a
+    did-you-mean), so "c" is not taken for "C" here either: a 422 saying how it is spelt."""
+    patient = {k: v for k, v in _patient(served_registry).items() if k != "site"}
+    status, body = _post(client, {"adapter": "site_c", "group": "c", "instances": [patient]})
+    assert (status, body["detail"]) == (422, [{
+        "loc": ["body", "group"],
+        "msg": "adapter 'site_c' is for site = 'C', and the request's 'group' differs from it "
+               "only in case or spacing: the adapter's group is spelt 'C' (did you mean it?); "
+               "groups are matched exactly: send 'group': 'C', or drop 'group' to use the "
+               "adapter",
+        "type": "value_error",
+    }])  # fmt: skip
+    status, body = _post(client, {"adapter": "site_c", "instances": [{**patient, "site": "c"}]})
+    assert (status, body["detail"]) == (422, [{
+        "loc": ["body", "instances", 0, "site"],
+        "msg": "adapter 'site_c' is for site = 'C', and instance 0's 'site' field differs from "
+               "it only in case or spacing: the adapter's group is spelt 'C' (did you mean "
+               "it?); groups are matched exactly: send 'C' there, or drop that field to use "
+               "the adapter",
+        "type": "value_error",
+    }])  # fmt: skip
+    status, body = _post(client, {"group": "C", "instances": [{**patient, "site": "c"}]})
+    assert (status, body["detail"]) == (422, [{
+        "loc": ["body", "instances", 0, "site"],
+        "msg": "instance 0's 'site' field names the group of 'group' ('C') but differs from it "
+               "only in case or spacing: that group is spelt 'C' (did you mean it?); groups "
+               "are matched exactly: send 'C' there, or drop the field",
+        "type": "value_error",
+    }])  # fmt: skip
+    # routing without an adapter matches groups exactly too: the same spelling is a 404
+    status, body = _post(client, {"group": "c", "instances": [patient]})
+    assert status == 404 and "did you mean 'C'?" in body["detail"]
+    # another group altogether is still said to be one
+    status, body = _post(client, {"adapter": "site_c", "group": "A", "instances": [patient]})
+    assert status == 422 and "names another group" in body["detail"][0]["msg"]
+
+
+# ----- 2 and 4. a group whose adapter is registered, not promoted ---------------------------
+def test_a_group_with_only_unpromoted_adapters_names_them_and_the_promote(
+    served_registry, registry_copy
+):
+    """With site_c demoted (site_c@2 and site_c_ia3@1 registered for group C), ``{"group":
+    "C"}`` was a 404 "no adapter serves group 'C' ... served groups: A, B" without the
+    versions registered for it, while ``{"adapter": "site_c"}`` gave the ``promote``; every
+    such command names the registry's path, as /healthz and the command line do, never
+    ``--root DIR``."""
+    Registry(registry_copy).demote("site_c")
+    patient = _patient(served_registry)
+    fix = (
+        "registered for it: site_c@2, site_c_ia3@1 (promote one to serve the group: 'medadapt "
+        f"registry --root {registry_copy} promote site_c@2', or name one in 'adapter', e.g. "
+        "'site_c@2')"
+    )
+    no_site = {k: v for k, v in patient.items() if k != "site"}
+    with TestClient(create_app(registry_copy, token=TOKEN)) as client:
+        by_group = _post(client, {"group": "C", "instances": [no_site]})
+        by_field = _post(client, {"instances": [patient]})
+        by_name = _post(client, {"adapter": "site_c", "instances": [no_site]})
+        misspelt = _post(client, {"group": "c", "instances": [no_site]})
+        pinned = _post(client, {"adapter": "site_c@2", "instances": [patient]})
+    assert by_group == (404, {"detail": (
+        f"no adapter is promoted for group 'C', and no base model was trained on it; {fix}"
+    )})  # fmt: skip
+    assert by_field == (404, {"detail": (
+        "no adapter is promoted for group 'C' (the 'site' field of instance 0), and no base "
+        f"model was trained on it; {fix}"
+    )})  # fmt: skip
+    assert by_name == (404, {"detail": (
+        "adapter 'site_c' has no promoted version (its registered versions: 1, 2); promote one "
+        f"to serve it ('medadapt registry --root {registry_copy} promote site_c@2'), or name a "
+        "version in the request ('site_c@2')"
+    )})  # fmt: skip
+    assert misspelt[0] == 404 and "did you mean 'C'?" in misspelt[1]["detail"]
+    assert pinned[0] == 200
+
+
+def test_a_group_the_base_was_trained_on_is_still_answered_by_the_base(
+    served_registry, registry_copy
+):
+    """With site_a demoted, group A (the base's) is answered by the base alone, its note
+    naming site_a@1 and its ``promote`` with the registry's path."""
+    Registry(registry_copy).demote("site_a")
+    patient = {k: v for k, v in _patient(served_registry, "A").items() if k != "site"}
+    with TestClient(create_app(registry_copy, token=TOKEN)) as client:
+        status, body = _post(client, {"group": "A", "instances": [patient]})
+    assert status == 200
+    (answer,) = body["predictions"]
+    assert answer["adapter"] is None
+    assert answer["note"] == (
+        "scored by the base model alone (trained on site = 'A'): no adapter is promoted for "
+        "group 'A'; registered for it: site_a@1 (name one in 'adapter' to use it, or promote "
+        f"one: 'medadapt registry --root {registry_copy} promote site_a@1')"
+    )
+
+
+# ----- 3. did-you-mean for an adapter name --------------------------------------------------
+@pytest.mark.parametrize(
+    ("sent", "said"),
+    [
+        ("SITE_A", f"unknown adapter 'SITE_A'; did you mean 'site_a'?; served adapters: {SERVED}"),
+        ("sitea", f"unknown adapter 'sitea'; did you mean 'site_a'?; served adapters: {SERVED}"),
+        ("Site_C_IA3", f"unknown adapter 'Site_C_IA3'; did you mean 'site_c_ia3'?; served "
+                       f"adapters: {SERVED}"),  # registered, not promoted: named too
+        ("heart", f"unknown adapter 'heart'; served adapters: {SERVED}"),
+        ("SITE_A@1", "adapter SITE_A@1 is not registered, nor any version of 'SITE_A'; did you "
+                     f"mean 'site_a'?; served adapters: {SERVED}"),
+    ],
+)  # fmt: skip
+def test_an_unknown_adapter_name_gets_a_did_you_mean(client, served_registry, sent, said):
+    """``{"adapter": "VA"}`` for "va" was "unknown adapter 'VA'; served adapters: ch, va":
+    the name in another case is meant first, then one spelt closely."""
+    body = {"adapter": sent, "instances": [_patient(served_registry)]}
+    assert _post(client, body) == (404, {"detail": said})
+
+
+# ----- 5. instances sent as one object -------------------------------------------------------
+def test_instances_sent_as_an_object_are_told_to_wrap_it(client, served_registry):
+    """``"instances": {"age": 60}`` got pydantic's "Input should be a valid list" alone."""
+    status, body = _post(client, {"adapter": "site_c", "instances": _patient(served_registry)})
+    assert (status, body["detail"]) == (422, [{
+        "loc": ["body", "instances"],
+        "msg": '"instances" is a JSON object (one record?), not an array: wrap the records as '
+               '{"instances": [...]}, e.g. {"adapter": "NAME", "instances": [{"FEATURE": '
+               'value, ...}, ...]} ("adapter" or "group" beside "instances" routes them)',
+        "type": "list_type",
+    }])  # fmt: skip
+
+
+# ----- 6. a caution in the recorded warning's words -------------------------------------------
+ONE_CLASS = (
+    "every patient is called positive at threshold 0.5: the accuracy (0.946) mostly reflects "
+    "how common that class is here (95%), not skill; AUROC and balanced accuracy cannot be "
+    "judged on so few patients of one class: compare models by their Brier score and "
+    "calibration"
+)
+
+
+def test_a_one_class_caution_says_what_the_recorded_warning_says():
+    """An adapter recorded with "every patient is called positive" was served with "called
+    nearly every test case one class" (the few words an SR has room for)."""
+    recorded = {"n": 37, "accuracy": 0.946, "notes": {"one_class": ONE_CLASS}}
+    assert cautioned("adapter ch@2", recorded) == (
+        "caution, adapter ch@2 was recorded with: every patient is called positive at threshold 0.5"
+    )
+    no_better = (
+        "accuracy 0.700 at threshold 0.5 is no better than calling every patient negative "
+        "(0.720, the no-information rate); judge the model by AUROC and balanced accuracy"
+    )
+    both = {"n": 60, "auroc": 0.7, "notes": {"one_class": no_better, "worse_than_base": "x"}}
+    assert cautioned("adapter va@2", both) == (
+        "caution, adapter va@2 was recorded with: accuracy 0.700 at threshold 0.5 is no better "
+        "than calling every patient negative (0.720, the no-information rate); did worse than "
+        "the base model on its test"
+    )
+    not_text = {"n": 60, "auroc": 0.7, "notes": {"one_class": True}}  # the few words, then
+    assert cautioned("adapter x@1", not_text) == (
+        "caution, adapter x@1 was recorded with: called nearly every test case one class"
+    )
+
+
+def test_a_served_answer_carries_the_recorded_one_class_words(
+    served_registry, registry_copy, monkeypatch
+):
+    """The note of an answer by an adapter whose registered figures record the warning."""
+    get = Registry.get
+
+    def recorded_one_class(self, ref, *args, **kwargs):
+        v = get(self, ref, *args, **kwargs)
+        notes = {**(v.metrics.get("notes") or {}), "one_class": ONE_CLASS}
+        return replace(v, metrics={**v.metrics, "notes": notes})
+
+    monkeypatch.setattr(Registry, "get", recorded_one_class)
+    with TestClient(create_app(registry_copy, token=TOKEN)) as client:
+        status, body = _post(
+            client, {"adapter": "site_c", "instances": [_patient(served_registry)]}
+        )
+    assert status == 200, body
+    assert "every patient is called positive at threshold 0.5" in body["predictions"][0]["note"]
+    assert "one class" not in body["predictions"][0]["note"]
+
+
+# ----- 7. numbers sent as JSON strings -------------------------------------------------------
+def test_a_number_written_as_a_string_scores_as_the_number_and_other_text_is_refused(
+    client, served_registry
+):
+    """CSV exports often quote numbers: "63" is read as 63 (the same answer); "sixty" is a 422
+    at that field, saying what is read."""
+    patient = _patient(served_registry)
+    as_number = _post(client, {"adapter": "site_c", "instances": [patient]})
+    as_text = _post(client, {"adapter": "site_c",
+                             "instances": [{**patient, "age": str(patient["age"])}]})  # fmt: skip
+    assert as_number[0] == as_text[0] == 200
+    assert as_text[1] == as_number[1]
+    status, body = _post(client, {"adapter": "site_c", "instances": [{**patient, "age": "sixty"}]})
+    assert (status, body["detail"]) == (422, [{
+        "loc": ["body", "instances", 0, "age"],
+        "msg": "age must be a finite number within ±1e15 or null (got text that is not a "
+               'number; a number written as text, "63", is read as one)',
+        "type": "value_error",
+    }])  # fmt: skip
