@@ -262,8 +262,8 @@ def test_images_filed_under_two_classes_are_said(tmp_path):
     assert warnings == [
         "warning: 2 images of cases are byte-identical copies of others: each stays on the "
         "same side of every split as the image it copies, and counts once per copy; 2 of them "
-        "carry another class than the image they copy: a labelling error to fix (give each "
-        "image one class)"
+        "carry another class than the image they copy (first: normal/copy0.png, a copy of "
+        "abnormal/abnormal0.png): a labelling error to fix (give each image one class)"
     ]
 
 
@@ -294,8 +294,9 @@ def test_check_data_advises_adapt_for_new_classes(tmp_path, base):
     data = _folder(tmp_path / "site", {"normal": 60, "mass": 200})
     result = run_cli("check-data", "--base", base, "--data", data)
     assert error_line(result) == (
-        f"error: {data} has images labelled 'mass', not one of the model's classes ['normal', "
-        "'abnormal']: to add them, adapt the model with adapt --new-classes NAME[,NAME]"
+        f"error: {data} has 4 images labelled 'mass', not one of the model's classes "
+        "['normal', 'abnormal']: to add them, adapt the model with adapt --new-classes "
+        "NAME[,NAME]"
     )
 
 

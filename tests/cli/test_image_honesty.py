@@ -85,7 +85,8 @@ def test_byte_identical_copies_are_said_not_a_lower_test_fraction(tmp_path):
 def test_a_misspelt_class_folder_is_called_a_typo_not_a_new_class(base, tmp_path):
     typo = _folder(tmp_path / "typo", classes=("normal", "pneumonai"))
     said = (
-        f"error: {typo} has images labelled 'pneumonai' (spelt like 'pneumonia': a typo? rename "
+        f"error: {typo} has 6 images labelled 'pneumonai' (spelt like 'pneumonia': a typo? "
+        "rename "
         "the folder), not one of the model's classes ['normal', 'pneumonia']: "
     )
     adapt = run_cli("adapt", "--base", base, "--data", typo, "--out", tmp_path / "a")
@@ -156,6 +157,19 @@ def test_the_skipped_summary_counts_unreadable_and_blank_files_apart(capsys):
         "... and 2 more (--json lists them all)",
         "12 images left out (--on-error skip): 12 blank (every pixel one value)",
     ]
+    print_skipped({"skipped_files": many}, listed_by=None)  # a command without --json
+    assert capsys.readouterr().out.splitlines()[10] == "... and 2 more"
+
+
+def test_predict_says_where_every_file_left_out_shows(base, tmp_path):
+    """predict has no --json, yet its "... and N more" pointed to it."""
+    incoming = _folder(tmp_path / "incoming", n=2)
+    for i in range(12):
+        _blank(incoming / "normal" / f"black{i}.png")
+    result = succeeded(run_cli("predict", "--base", base, "--data", incoming, "--on-error",
+                               "skip", "--out", tmp_path / "p.csv"))  # fmt: skip
+    assert "... and 2 more (the files of --data without a row in --out's predictions are the " \
+        "ones left out)" in result.stdout.splitlines()  # fmt: skip
 
 
 def test_a_blank_image_left_out_of_predict_is_counted_as_blank(base, tmp_path):

@@ -77,3 +77,48 @@ def test_identifier_columns_given_as_text_are_still_dropped():
     )  # fmt: skip
     schema = TableSchema.infer(frame, label="y")
     assert schema.identifiers == ["mrn"]
+
+
+# ----- a label that names records ---------------------------------------------------------------
+def test_a_label_of_many_values_on_few_samples_each_names_records():
+    """At least MIN_DISTINCT_IDS values, half of them on at most FEW_PER_VALUE samples: no
+    class could reach the 5 samples any figure about a class rests on."""
+    from medadapt.data.identifiers import FEW_PER_VALUE, MIN_DISTINCT_IDS, label_identifier_reason
+    from medadapt.evaluate.metrics import MIN_PER_CLASS
+
+    assert (MIN_DISTINCT_IDS, FEW_PER_VALUE) == (20, 2) and FEW_PER_VALUE < MIN_PER_CLASS
+    pairs = [f"C{i // 2}" for i in range(40)]  # 20 values, 2 samples each
+    assert label_identifier_reason("code", pairs, noun="images") == (
+        "holds 20 distinct values on 40 images, half of them or more on at most 2 images "
+        "each: nearly one value per patient or file, as an identifier, a file name or free "
+        "text has"
+    )
+    assert label_identifier_reason("code", pairs[:38]) is None  # 19 values: a few classes
+    triples = [f"C{i // 3}" for i in range(60)]  # 20 values of 3: not by the values alone
+    assert label_identifier_reason("code", triples) is None
+    assert label_identifier_reason("subject_id", triples).startswith("reads as a record")
+    assert label_identifier_reason("code", pairs, by_values=False) is None
+
+
+def test_a_finding_or_a_measured_value_is_no_identifier():
+    from medadapt.data.identifiers import label_identifier_reason
+
+    assert label_identifier_reason("pid", ["no", "yes"] * 30) is None  # pelvic inflammatory
+    values = [100.0 + 7.3 * i for i in range(60)]  # a measured value: many values, no reason
+    assert label_identifier_reason("chol", values, numeric=True) is None
+    rising = [float(i) for i in range(40)]  # a file sorted by its outcome: still measured
+    assert label_identifier_reason("days", rising, numeric=True) is None
+    assert label_identifier_reason("record_no", rising, numeric=True) == (
+        "reads as a record identifier by its name and holds 40 distinct values on 40 rows"
+    )
+    roles = {"patient": "names each image's patient"}
+    assert label_identifier_reason("patient", ["a", "b"], roles=roles) == roles["patient"]
+
+
+def test_a_measured_label_written_with_units_keeps_its_own_refusal():
+    """Many values with a unit are a measured outcome: its refusal says so, not 'records'."""
+    from medadapt.errors import DataError
+
+    frame = pd.DataFrame({"glucose": [f"{100 + i} mg/dl" for i in range(40)], "age": range(40)})
+    with pytest.raises(DataError, match="holds numbers written with text"):
+        TableSchema.infer(frame, label="glucose")

@@ -56,7 +56,8 @@ def test_a_plain_folder_scored_with_a_base_that_grouped_patients_is_warned_about
         f"--data names no patient: each of the {scored['n']} images is counted as an "
         "independent patient, so the 95% intervals may be too narrow where a patient has "
         "several images; to count patients, list the images in a path CSV with columns "
-        "path,label,patient (evaluate reads the patient column 'patient' by its name)"
+        "path,label,patient (adapt, evaluate and check-data read the patient column 'patient' "
+        "by its name)"
     )
     assert f"warning: {warning[:60]}" in " ".join(printed.split())
 

@@ -366,8 +366,9 @@ def test_csv_of_pngs_with_sites_top_blocks_and_unknown_labels(tmp_path, capsys):
     )
     assert code == 2
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
-        f"error: {tmp_path / 'cavity.csv'} has images labelled 'cavity', not one of the model's "
-        "classes ['mass', 'nodule', 'normal']: pass the new ones with --new-classes NAME[,NAME]"
+        f"error: {tmp_path / 'cavity.csv'} has 1 image labelled 'cavity', not one of the "
+        "model's classes ['mass', 'nodule', 'normal']: pass the new ones with --new-classes "
+        "NAME[,NAME]"
     )
     _a_blank_image_is_not_scored(tmp_path, csv.parent / table.loc[1, "path"], capsys)
 

@@ -511,7 +511,7 @@ def _train_base_here(run, values, options, modality, out: Path):
             id_column=run.id_column, seed=run.seed, progress=step,
             test_fraction=BASE_TEST_FRACTION,  # the split its leaks were judged on
         )  # fmt: skip
-    print_skipped(summary)
+    print_skipped(summary, listed_by=None)  # federate has no --json to list them all
     if "dropped_columns" in summary:
         print_dropped(summary["dropped_columns"], summary["identifiers"])
     warn_all(summary["warnings"])

@@ -177,10 +177,19 @@ def print_retention(summary: dict[str, Any]) -> None:
         stdout.print(retention_sentence("full fine-tuning", full["retention"]))
 
 
-def print_skipped(summary: dict[str, Any], data: Path | None = None) -> None:
+SKIPPED_LISTED = 10  # files left out named one per line (an .npz may hold thousands blank)
+JSON_LISTS = "--json lists them all"
+PREDICTED_LISTS = "the files of --data without a row in --out's predictions are the ones left out"
+"""Where ``predict``, which has no ``--json``, shows every file left out: its predictions."""
+
+
+def print_skipped(
+    summary: dict[str, Any], data: Path | None = None, *, listed_by: str | None = JSON_LISTS
+) -> None:
     """The files (or ``.npz`` images) left out (``--on-error skip``), each with its reason on
-    one line (the first :data:`SKIPPED_LISTED`; ``--json`` lists all), then counted by kind:
-    unreadable, blank. With the source ``data``, each is named as the refusal without
+    one line (the first :data:`SKIPPED_LISTED`; ``listed_by`` says where the command lists
+    them all: its ``--json``, by default; None where it lists them nowhere), then counted by
+    kind: unreadable, blank. With the source ``data``, each is named as the refusal without
     ``--on-error skip`` names it (the record holds it relative to the source's folder)."""
     skipped = summary.get("skipped_files") or []
     root = None if data is None else Path(data) if Path(data).is_dir() else Path(data).parent
@@ -188,16 +197,14 @@ def print_skipped(summary: dict[str, Any], data: Path | None = None) -> None:
         named = item["path"] if root is None else root / item["path"]
         note(f"skipped {named}: {item['reason']}")
     if len(skipped) > SKIPPED_LISTED:
-        note(f"... and {len(skipped) - SKIPPED_LISTED} more (--json lists them all)")
+        more = f"... and {len(skipped) - SKIPPED_LISTED} more"
+        note(f"{more} ({listed_by})" if listed_by else more)
     if skipped:
         kinds = Counter(skipped_kind(str(item["reason"])) for item in skipped)
         what = ", ".join(f"{kinds[k.kind]} {k.tallied}" for k in SKIPPED_KINDS if kinds[k.kind])
         noun = "file" if kinds["not an image"] else "image"  # a notes.txt is no image
         note(f"{len(skipped)} {noun}{'s' * (len(skipped) != 1)} left out (--on-error skip): "
              f"{what}")  # fmt: skip
-
-
-SKIPPED_LISTED = 10  # files left out named one per line (an .npz may hold thousands blank)
 
 
 def print_dropped(dropped: dict[str, str], identifiers: list[str]) -> None:

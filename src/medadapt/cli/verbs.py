@@ -26,6 +26,7 @@ from medadapt.cli.dicomweb import pacs_aware
 from medadapt.cli.main import app
 from medadapt.cli.options import ADAPTER_OPTIONS, Shared, build_command, options_for
 from medadapt.cli.printing import (
+    PREDICTED_LISTS,
     print_cache,
     print_dropped,
     print_metrics,
@@ -312,7 +313,7 @@ def _predict(**values: Any) -> None:
     from medadapt.workflows.evaluate import predict_job
 
     summary = predict_job(base_dir=base, data=data, out=out, adapter_dir=adapter, options=options)
-    print_skipped(summary, data)
+    print_skipped(summary, data, listed_by=PREDICTED_LISTS)  # predict has no --json
     for column in summary.get("absent_columns", []):
         warn_all([f"column {column!r} is not in the table: missing for every row"])
     print_unread(summary.get("unread_columns", []))

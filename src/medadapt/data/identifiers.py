@@ -36,6 +36,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from medadapt.data.option_words import COMMAND_LINE, OptionWords
+
 ID_WORDS = frozenset(
     {"id", "ids", "identifier", "uid", "uuid", "guid", "mrn", "urn", "empi", "pid", "ssn",
      "nhi", "seqn", "usubjid", "subjid"}
@@ -141,3 +143,103 @@ def identifier_reason(name: str, values: Sequence[float] | np.ndarray) -> str | 
     if name_looks_like_identifier(name):
         return "by its name" if identifier_values(values) else None
     return integer_sequence(values)
+
+
+# ----- a label that names records, not a finding ------------------------------------------------
+FEW_PER_VALUE = 2
+"""The most samples per value of an identifier given as the label: a patient's pair of images
+(frontal and lateral, left and right) or two visits. A label of at least
+:data:`MIN_DISTINCT_IDS` values, half of them on no more samples than this, is nearly one value
+per patient or sample: no class of it can have :data:`~medadapt.evaluate.metrics.MIN_PER_CLASS`
+(5) samples, the fewest any figure about a class rests on, nor appear on both sides of a split."""
+OUTCOME_WORDS = frozenset(
+    {"label", "labels", "class", "classes", "target", "outcome", "diagnosis", "dx", "finding",
+     "findings", "y", "disease", "category", "grade", "result", "status"}
+)  # fmt: skip
+"""Words that name a finding or an outcome wherever they stand in a column name (``label``,
+``diagnosis``, ``finding_label``): the columns a refused ``--label`` is pointed to."""
+
+
+def label_identifier_reason(
+    name: object,
+    values: Sequence[object],
+    *,
+    noun: str = "rows",
+    numeric: bool = False,
+    roles: dict[str, str] | None = None,
+    by_values: bool = True,
+) -> str | None:
+    """Why column ``name``, given as the label, names records (patients, files) rather than a
+    finding, ending the sentence "column 'name' ..."; None when it may be a finding. Never a
+    value: it is said on the terminal and kept nowhere.
+
+    ``values``: the column's present values (text stripped, or numbers when ``numeric``);
+    ``noun``: what a value is counted on ("rows", "images"); a number is judged by its name
+    only (a measured value may be distinct in every row, and sorted); ``roles``: the columns
+    known to name something else (the path CSV's patient column, its column of image paths), with
+    what they name; ``by_values``: whether many values of a few samples each (an identifier,
+    a file name, free text) are reason enough without the name (not for a measured value).
+
+    >>> label_identifier_reason("mrn", [f"M{i}" for i in range(30)])
+    'reads as a record identifier by its name and holds 30 distinct values on 30 rows'
+    >>> label_identifier_reason("diagnosis", ["normal", "mass"] * 30)
+    >>> label_identifier_reason("code", [f"C{i // 2}" for i in range(60)], noun="images")[:30]
+    'holds 30 distinct values on 60'
+    >>> label_identifier_reason("id", [float(i) for i in range(30)], numeric=True)[:22]
+    'reads as a record iden'
+    """
+    column = str(name)
+    if roles and column in roles:
+        return roles[column]
+    kept = np.asarray(values, dtype=float) if numeric else np.asarray(values, dtype=str)
+    counts = np.unique(kept, return_counts=True)[1]
+    distinct, n = len(counts), int(counts.sum())
+    said = f"{distinct} distinct values on {n} {noun}"
+    if numeric:  # a measured value's many values, even in sequence (sorted), are no reason
+        named = name_looks_like_identifier(column) and identifier_values(kept)
+        return f"reads as a record identifier by its name and holds {said}" if named else None
+    if distinct < MIN_DISTINCT_IDS:
+        return None
+    if name_looks_like_identifier(column) and distinct >= REPEATED_SHARE * n:
+        return f"reads as a record identifier by its name and holds {said}"
+    if by_values and float(np.median(counts)) <= FEW_PER_VALUE:
+        return (
+            f"holds {said}, half of them or more on at most {FEW_PER_VALUE} {noun} each: "
+            "nearly one value per patient or file, as an identifier, a file name or free text "
+            "has"
+        )
+    return None
+
+
+def outcome_columns(columns: Sequence[object], taken: Sequence[object | None] = ()) -> list[str]:
+    """The columns (not ``taken``) whose name reads as a finding or an outcome (a word of
+    :data:`OUTCOME_WORDS`) and not as a record identifier, in their order.
+
+    >>> outcome_columns(["path", "label", "patient_id", "site"], ["path"])
+    ['label']
+    """
+    return [str(c) for c in columns if c not in taken and not name_looks_like_identifier(c)
+            and OUTCOME_WORDS & set(name_tokens(c))]  # fmt: skip
+
+
+def identifier_label_error(
+    column: str, reason: str, findings: Sequence[str], words: OptionWords = COMMAND_LINE
+) -> str:
+    """The refusal of label ``column`` that names records (``reason``, from
+    :func:`label_identifier_reason`): a model would learn to tell them apart and keep their
+    values as its class names. The fix names ``findings`` (:func:`outcome_columns`) as the
+    label to pass, in ``words`` (``--label label``, or ``label='label'``)."""
+    if not findings:
+        fix = (f"pass {words.name('label')} naming the column that holds the finding or outcome "
+               "to predict")  # fmt: skip
+    elif len(findings) == 1:
+        fix = (f"pass {words.set_to('label', findings[0])} (its column {findings[0]!r} reads "
+               "as the finding)")  # fmt: skip
+    else:
+        fix = (f"pass {words.set_to('label', findings[0])} (columns that read as a finding: "
+               f"{', '.join(map(repr, findings))})")  # fmt: skip
+    return (
+        f"{words.set_to('label', column)}: column {column!r} {reason}, so it names records, "
+        "not a finding to predict: a model would learn only to tell them apart, and a "
+        f"classifier would keep their values as its class names; {fix}"
+    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import shlex
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -83,6 +83,23 @@ def peek_labels(
     return None
 
 
+def label_counts(
+    source: str | Path, *, path_column: str = "path", label_column: str = "label"
+) -> dict[str, int] | None:
+    """Per label of a class folder (its sub-folders' files) or path CSV (its rows), how many
+    images it has (no image is read); None where :func:`peek_labels` finds no labels."""
+    source = Path(source)
+    labels = peek_labels(source, path_column=path_column, label_column=label_column)
+    if labels is None:
+        return None
+    if source.is_dir():
+        return {label: sum(1 for f in (source / label).rglob("*")
+                           if f.is_file() and not f.name.startswith("."))
+                for label in labels}  # fmt: skip
+    column = _table(source)[label_column].str.strip()
+    return {label: int((column == label).sum()) for label in labels}
+
+
 def check_label_column(
     source: str | Path, classes: Sequence[str], *, path_column: str, label_column: str
 ) -> None:
@@ -121,16 +138,20 @@ def check_known_labels(
     *,
     hint: str,
     alike: Callable[[str, str], bool] | None = None,
+    counts: Mapping[str, int] | None = None,
 ) -> None:
-    """Refuse labels outside ``classes`` (one line naming the first and the fix ``hint``, and
-    the class it is spelt like, by ``alike(label, class)``: a typo, not a new class)."""
+    """Refuse labels outside ``classes`` (one line naming the first, with its images where
+    ``counts`` has them, and the fix ``hint``, and the class it is spelt like, by
+    ``alike(label, class)``: a typo, not a new class)."""
     unknown = sorted(set(labels or ()) - set(classes))
     if unknown:
         like = [c for c in classes if alike is not None and alike(unknown[0], c)]
         fix = "rename the folder" if Path(source).is_dir() else "fix the label"
         typo = f" (spelt like {like[0]!r}: a typo? {fix})" if like else ""
+        n = (counts or {}).get(unknown[0])
+        images = "images" if n is None else f"{n} image{'s' if n != 1 else ''}"
         raise DataError(
-            f"{source} has images labelled {unknown[0]!r}{typo}"
+            f"{source} has {images} labelled {unknown[0]!r}{typo}"
             f"{f' (and {len(unknown) - 1} more unknown labels)' if len(unknown) > 1 else ''}, "
             f"not one of the model's classes {list(classes)}: {hint}"
         )

@@ -266,6 +266,7 @@ def csv_entries(
         raise DataError(f"{csv} has no rows: add one row per image (path,label)")
     entries = []
     labels: dict[str, tuple[str, int]] = {}
+    rows: dict[str, tuple[str, list[int]]] = {}  # each file as first written, and its rows
     for number, row in enumerate(table.to_dict("records"), start=2):  # the header is line 1
         line = f" (line {number} of {csv})"
         raw_path, label = row[path_column].strip(), row[label_column].strip()
@@ -283,11 +284,34 @@ def csv_entries(
         if not entries:  # the first path tells how they were written (no stat per row)
             _check_relative_to_the_csv(path, raw_path, line, csv)
         _check_one_label(labels, path, label, number, csv)
+        listed = rows.setdefault(os.path.normpath(path), (raw_path, []))[1]
+        listed.append(number)
+        if len(listed) > 1:  # the same file again, of the same class: read once
+            continue
         fmt = format_or_fail(path, line, on_error)
         entries.append(Entry(path, label, group, fmt, subject))
     if not any(entry.path.exists() for entry in entries):  # stops at the first found
         raise none_found(csv, str(table[path_column].iloc[0]).strip(), len(entries))
-    return entries
+    repeated = dict(listed for listed in rows.values() if len(listed[1]) > 1)
+    return entries, [n for n in [listed_again_note(csv, repeated)] if n]
+
+
+def listed_again_note(csv: Path, repeated: dict[str, list[int]]) -> str | None:
+    """The note for the files path CSV ``csv`` lists more than once (``repeated``: each as
+    written, with its rows, the header being row 1): each is read once, so that it is neither
+    trained on twice nor scored twice; the first named with its rows (a path in the user's own
+    data, as a file left out is named). None when there is none."""
+    if not repeated:
+        return None
+    path, numbers = next(iter(repeated.items()))
+    times = "twice" if len(numbers) == 2 else f"{len(numbers)} times"
+    where = f"rows {', '.join(map(str, numbers[:-1]))} and {numbers[-1]}"
+    if len(repeated) == 1:
+        return f"{path} is listed {times} in {csv.name} ({where}): it is read once"
+    return (
+        f"{len(repeated)} images are listed more than once in {csv.name} (first: {path}, "
+        f"listed {times}, {where}): each is read once"
+    )
 
 
 def none_found(csv: Path, first: str, n: int) -> DataError:
@@ -296,6 +320,9 @@ def none_found(csv: Path, first: str, n: int) -> DataError:
     "none could be read; check the files' format"."""
     listed = (f"the one image file listed in {csv} was not found" if n == 1
               else f"none of the {n} image files listed in {csv} was found")  # fmt: skip
+    windows = windows_separators(first)
+    if windows is not None:
+        return DataError(f"{listed} (first: {first}): {windows}")
     if Path(first).is_absolute():
         return DataError(f"{listed} (first: {first}): check the paths")
     folder = csv.parent.resolve()
@@ -303,6 +330,23 @@ def none_found(csv: Path, first: str, n: int) -> DataError:
         f"{listed}: relative paths are read from the CSV's folder, {folder} (first: {first}, "
         f"looked for as {folder / first}); write the paths relative to that folder, or as "
         "absolute paths"
+    )
+
+
+def windows_separators(path: str) -> str | None:
+    """What to do about a listed path written with Windows' ``\\`` between its folders
+    (``newB\\normal\\n000.png``), which is read as one file name here; None when it has
+    none (or where ``\\`` does separate folders).
+
+    >>> windows_separators("a/b.png")
+    >>> windows_separators("newB\\\\normal\\\\n000.png")[:59]
+    "its paths use '\\\\' between folders (as Windows writes them),"
+    """
+    if "\\" not in path or os.sep == "\\":
+        return None
+    return (
+        "its paths use '\\' between folders (as Windows writes them), but must use '/' "
+        f"(write {path.replace(chr(92), '/')!r}, and the others alike)"
     )
 
 

@@ -127,7 +127,7 @@ def load_images(
         return dataset
     if root.is_dir():
         _check_columns(root, "a folder", group_column, id_column)
-    entries, kind = _source_entries(
+    entries, kind, listed = _source_entries(
         root, path_column, label_column, group_column, id_column, on_error
     )
     _check_entries(root, entries, kind, options)
@@ -138,6 +138,7 @@ def load_images(
         root, entries, class_list, options, channels, on_error, progress, keep_blank=keep_blank
     )
     dataset.source = {"kind": kind, **dataset.source, **settings}
+    dataset.warnings[:0] = listed  # said first: a file listed twice, read once
     check_class_counts(dataset, explicit_classes=classes is not None)
     report_skipped(dataset.skipped, len(entries))
     report_notes(dataset.notes)
@@ -202,14 +203,16 @@ def _source_entries(
     group_column: str | None,
     id_column: str | None,
     on_error: str,
-) -> tuple[list[Entry], str]:
-    """The files of a class folder or a path CSV, and which of the two ``root`` is (a file of
-    an unknown type is refused, or listed to be skipped when read: ``on_error``)."""
+) -> tuple[list[Entry], str, list[str]]:
+    """The files of a class folder or a path CSV, which of the two ``root`` is (a file of
+    an unknown type is refused, or listed to be skipped when read: ``on_error``) and what is
+    said of the list (a file a CSV lists twice: read once)."""
     if root.is_dir():
-        return folder_entries(root, on_error), "folder"
+        return folder_entries(root, on_error), "folder", []
     if root.suffix.lower() in (".csv", ".tsv"):
         columns = (path_column, label_column, group_column, id_column)
-        return csv_entries(root, *columns, on_error=on_error), "csv"
+        entries, notes = csv_entries(root, *columns, on_error=on_error)
+        return entries, "csv", notes
     raise DataError(
         f"{root} is neither a folder, a .csv nor a .npz file: pass a folder with one "
         "sub-folder per class, a CSV of path,label or a MedMNIST .npz file"

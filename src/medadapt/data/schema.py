@@ -49,7 +49,12 @@ from medadapt.data.feature_kinds import (
     text_kind,
     text_values_said,
 )
-from medadapt.data.identifiers import name_looks_like_identifier
+from medadapt.data.identifiers import (
+    identifier_label_error,
+    label_identifier_reason,
+    name_looks_like_identifier,
+    outcome_columns,
+)
 from medadapt.data.missing_codes import (
     Codes,
     is_missing_value,
@@ -160,6 +165,7 @@ class TableSchema:
         _check_listed_columns(columns, {words.name(o): names for o, names in listed.items()})
         frame, unusable = read_as_a_file(frame)  # 1e300 would make a mean 5e297
         frame = read_as_missing(frame, missing_codes)
+        _refuse_identifier_label(frame, label, [id_column, group_column, *exclude], words)
         if task is not None and task not in TASKS:
             raise DataError(f"{words.name('task')} must be one of {', '.join(TASKS)}; got {task!r}")
         if positive_class is not None and positive_above is not None:
@@ -723,6 +729,29 @@ def _values_found(labels: pd.Series, limit: int = 10) -> str:
     ordered = sorted(counts.items(), key=lambda item: natural_key(item[0]))
     shown = [f"{name!r} ({n} row{'s' if n != 1 else ''})" for name, n in ordered]
     return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+
+
+def _refuse_identifier_label(
+    frame: pd.DataFrame, label: str, taken: Sequence[str | None], words: OptionWords
+) -> None:
+    """Refuse a label column that names records rather than an outcome (``mrn``, a text id
+    of nearly one value per row, record numbers in sequence): a model would learn to tell the
+    patients apart, and their ids would become its class names (kept in the model, listed on
+    the terminal). A measured value (numbers, or numbers written with a unit) is judged by its
+    name and by a sequence only: its many values are no reason. Never echoes a value."""
+    present = frame[label][[not is_missing(v) for v in frame[label]]]
+    if present.empty:
+        return  # the label's own check says so
+    numbers = pd.to_numeric(present, errors="coerce")
+    numeric = bool(numbers.notna().all())
+    texts = present[numbers.isna()]
+    measured = sum(text_kind(v) in ("unit", "comma", "compared") for v in texts.tolist())
+    values = numbers.tolist() if numeric else [level(v) for v in present]
+    reason = label_identifier_reason(label, values, numeric=numeric,
+                                     by_values=2 * measured < len(texts))  # fmt: skip
+    if reason is not None:
+        findings = outcome_columns(frame.columns, [label, *taken])
+        raise DataError(identifier_label_error(label, reason, findings, words))
 
 
 def _refuse_classes_in_two_spellings(label: str, classes: Sequence[str]) -> None:

@@ -283,6 +283,26 @@ class Modality(ABC):
         """How to give ``--data`` the patients of recorded patient column ``column``."""
         return f"to count patients, add column {column!r} (each sample's patient) to --data"
 
+    def patients_forgotten(
+        self, samples: Samples, column: str | None, whose: str, *, split: bool = False
+    ) -> list[str]:
+        """A warning when ``whose`` (the base model, an adapter) was trained with its samples
+        grouped by patient (its patient column ``column``) but nothing in ``samples`` names a
+        patient (:meth:`patients_unnamed`): each sample is then taken for a patient of its
+        own, so a patient's several samples make the intervals too narrow and, where they are
+        ``split`` (``adapt``, ``check-data``), may fall on both sides of the split."""
+        if not column or not self.patients_unnamed(samples):
+            return []
+        noun = self.noun
+        sides = (f"a patient's {noun} may fall on both sides of the split (flattering the "
+                 "held-out figures) and " if split else "")  # fmt: skip
+        return [
+            f"{whose} was trained with its {noun} grouped by patient (column {column!r}), but "
+            f"--data names no patient: each of the {len(samples)} {noun} is counted as an "
+            f"independent patient, so {sides}the 95% intervals may be too narrow where a "
+            f"patient has several {noun}; {self.patients_fix(column)}"
+        ]
+
     def subgroups(
         self, samples: Samples, group_column: str | None, *, by_group: bool = True
     ) -> dict[str, np.ndarray]:
@@ -373,8 +393,10 @@ class Modality(ABC):
         small training set is judged on every sample of its group) that cannot train it or
         would flatter it; returns warnings. ``judged``: which rows, in the message (default:
         ``adapt``'s rows at ``where``); ``fix``: the advice, in the caller's flags (default:
-        ``adapt``'s)."""
-        return []
+        ``adapt``'s). By default, that they name no patient where the base model grouped its
+        samples by patient (:meth:`patients_forgotten`)."""
+        column = getattr(schema, "id_column", None)
+        return self.patients_forgotten(rows, column, "the base model", split=True)
 
     def split_extras(self, options: Any) -> dict[str, Any]:
         """More a split records about how the source was read (an ``.npz``'s split ...)."""

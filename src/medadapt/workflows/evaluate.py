@@ -318,19 +318,11 @@ def _patients_forgotten(loaded: Loaded, test) -> list[str]:
     """A warning when the base (or the adapter) was trained with its samples grouped by
     patient but nothing in ``test`` names a patient: each sample is then resampled as a patient
     of its own, and a patient's several samples make the intervals too narrow."""
-    modality, noun = loaded.modality, loaded.modality.noun
     column, whose = getattr(loaded.base.schema, "id_column", None), "the base model"
     if not column and loaded.adapter:
         summary = loaded.record.data_summary or {}
         column, whose = summary.get("patient_column"), f"adapter {loaded.adapter!r}"
-    if not column or not modality.patients_unnamed(test):
-        return []
-    return [
-        f"{whose} was trained with its {noun} grouped by patient (column {column!r}), but "
-        f"--data names no patient: each of the {len(test)} {noun} is counted as an independent "
-        f"patient, so the 95% intervals may be too narrow where a patient has several {noun}; "
-        f"{modality.patients_fix(column)}"
-    ]
+    return loaded.modality.patients_forgotten(test, column, whose)  # as adapt says it
 
 
 def _forgotten(loaded: Loaded) -> list[str]:

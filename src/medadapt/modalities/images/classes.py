@@ -180,6 +180,26 @@ def typo_notes(counts: Mapping[str, int]) -> list[str]:
     return notes
 
 
+def kept_small_class_notes(counts: Mapping[str, int]) -> list[str]:
+    """A warning per class of a new base that ``--class-names`` keeps although it has fewer
+    than :data:`FEWEST_IMAGES` images beside a larger class, which :func:`refuse_stray_classes`
+    would have refused without it (``counts``: per class, the images read): kept as asked,
+    but a model learns next to nothing of it, and no figure about it can be reported. (A tiny
+    data set's classes, four images beside six, are said by the held-out notes.)
+
+    >>> kept_small_class_notes({"normal": 30, "effusion": 1})[0][:46]
+    "class 'effusion' has 1 image, kept as --class-"
+    """
+    return [
+        f"class {name!r} has {n} image{'s' if n != 1 else ''}, kept as --class-names asks: "
+        f"fewer than {FEWEST_IMAGES}, the fewest any figure about a class rests on, so the "
+        "model learns next to nothing of it and no figure about it can be reported; add "
+        f"images of {name!r} before relying on the model for it"
+        for name, n in ((name, counts[name]) for name, _ in stray_classes(counts))
+        if n < FEWEST_IMAGES
+    ]
+
+
 def refuse_stray_classes(counts: Mapping[str, int]) -> None:
     """Refuse a class of a new base that is a typo or a stray folder rather than a class to
     learn: one with fewer than :data:`FEWEST_IMAGES` images beside a class with at least that
@@ -195,13 +215,23 @@ def refuse_stray_classes(counts: Mapping[str, int]) -> None:
     ...
     medadapt.errors.DataError: class 'lesoin' has 3 of the 53 images, spelt like 'lesion' ...
     """
+    for name, like in stray_classes(counts)[:1]:
+        raise DataError(_stray_class(name, counts, like))
+
+
+def stray_classes(counts: Mapping[str, int]) -> list[tuple[str, list[str]]]:
+    """The classes of ``counts`` (per class, its images) that :func:`refuse_stray_classes`
+    refuses without ``--class-names``, fewest images first, each with the larger classes it
+    is spelt like."""
     total, largest = sum(counts.values()), max(counts.values(), default=0)
+    found = []
     for name, n in sorted(counts.items(), key=lambda item: (item[1], item[0])):
         like = [o for o, m in counts.items() if m > n and spelt_alike(name, o)]
         rare = n < RARE_LABEL_ROWS or n < RARE_LABEL_SHARE * total
         stray = n < FEWEST_IMAGES and largest >= max(FEWEST_IMAGES, FEW * n)
         if n and ((like and rare) or stray):
-            raise DataError(_stray_class(name, counts, like))
+            found.append((name, like))
+    return found
 
 
 def _stray_class(name: str, counts: Mapping[str, int], like: Sequence[str]) -> str:

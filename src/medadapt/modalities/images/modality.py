@@ -122,15 +122,21 @@ class ImageModality(Modality):
         from medadapt.data.image_sources import hidden_images_note, left_out_note
         from medadapt.data.medmnist import unused_splits_note
         from medadapt.data.reader_notes import report_counted
-        from medadapt.modalities.images.classes import positive_last, typo_notes
+        from medadapt.modalities.images.classes import (
+            kept_small_class_notes,
+            positive_last,
+            typo_notes,
+        )
         from medadapt.modalities.images.reading import (
             copies_note,
+            refuse_identifier_label,
             select_groups,
             skipped_record,
             with_patient_column,
         )
 
         read, notes = with_patient_column(self.image_read(options, reading), data)
+        refuse_identifier_label(read, data)  # --label patient: never a class per patient
         dataset = read.load(data)
         if dataset.source.get("kind") == "npz":  # its val/test arrays: said, not used
             report_counted([n for n in [unused_splits_note(Path(data), read.split)] if n])
@@ -156,8 +162,8 @@ class ImageModality(Modality):
             group_column=reading.group_column,
             positive_by=positive_by,
         )
-        if read.classes is None:
-            notes += typo_notes(dict(zip(dataset.classes, counts.tolist(), strict=True)))
+        counted = dict(zip(dataset.classes, counts.tolist(), strict=True))
+        notes += typo_notes(counted) if read.classes is None else kept_small_class_notes(counted)
         notes += dataset.warnings  # 12-bit values in 16-bit pictures or arrays, raw CT, tiny
         notes += [n for n in [left_out_note(Path(data)), hidden_images_note(Path(data))] if n]
         notes += [n for n in [copies_note(data, dataset.subset(chosen))] if n]
@@ -290,9 +296,12 @@ class ImageModality(Modality):
                 f"says which, per image, in column {NOTE_COLUMN!r}"
             )
         skipped = skipped_record(data, read.skipped)
-        return UnlabelledImages(
+        images = UnlabelledImages(
             read.images, read.ids, skipped, notes, read.unlike, read.slices, said
         )
+        images.source = Path(data)  # its other columns (a group) tell an adapter's group
+        images.path_column = options.path_column or base.schema.path_column
+        return images
 
     def prediction_flags(self, schema: Any, samples: Any) -> dict[str, list]:
         """Per image, how it is unlike the model's training images (its DICOM kind, shape,
@@ -523,7 +532,7 @@ class ImageModality(Modality):
     def patients_fix(self, column: str) -> str:
         return (
             f"to count patients, list the images in a path CSV with columns path,label,{column} "
-            f"(evaluate reads the patient column {column!r} by its name)"
+            f"(adapt, evaluate and check-data read the patient column {column!r} by its name)"
         )
 
     def subgroups(self, samples: ImageSamples, group_column: str | None, *, by_group=True):
@@ -556,6 +565,10 @@ class ImageModality(Modality):
         DICOM, a CSV without it)."""
         from medadapt.modalities.images.reading import column_by_file
 
+        if isinstance(samples, UnlabelledImages):  # images to predict: by their source's row
+            if samples.source is None or samples.path_column is None:
+                return None
+            return column_by_file(samples.source, column, samples.path_column, samples.files)
         if not isinstance(samples, ImageSamples):
             return None
         if samples.info.group_column == column:
@@ -566,13 +579,14 @@ class ImageModality(Modality):
         return column_by_file(info.path, column, info.path_column, samples.dataset.paths)
 
     def lacks_group_column(self, samples: Any, column: str) -> bool:
-        """Whether ``samples`` were read from a path CSV whose header has no column
-        ``column``; False for a folder, an ``.npz`` or DICOM (no columns to tell) and for
-        images to predict (their source is not kept)."""
+        """Whether ``samples`` (to score, or to predict) were read from a path CSV whose header
+        has no column ``column``; False for a folder, an ``.npz`` or DICOM (no columns to
+        tell)."""
         from medadapt.data.image_sources import is_path_csv
         from medadapt.modalities.images.reading import csv_columns
 
-        path = samples.info.path if isinstance(samples, ImageSamples) else None
+        path = (samples.info.path if isinstance(samples, ImageSamples)
+                else getattr(samples, "source", None))  # fmt: skip
         return path is not None and is_path_csv(path) and column not in csv_columns(path)
 
     def ids(self, schema: Any, samples: Any):
@@ -654,6 +668,14 @@ class UnlabelledImages:
         self.unlike = list(unlike) if unlike is not None else [""] * len(ids)
         self.slices = list(slices) if slices else [None] * len(ids)  # a volume's slice scored
         self.said = list(said) if said is not None else [""] * len(ids)  # NOTE_COLUMN's
+        self.source: Path | None = None  # the path CSV (or folder, file) they were read from
+        self.path_column: str | None = None  # a path CSV's column of image paths
+
+    @property
+    def files(self) -> list[str]:
+        """Per sample, its file as read (a volume's slice: the volume's file)."""
+        return [i if s is None else i.removesuffix(f"#slice{s}")
+                for i, s in zip(self.ids, self.slices, strict=True)]  # fmt: skip
 
     def __len__(self) -> int:
         return len(self.ids)

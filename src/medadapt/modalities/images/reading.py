@@ -16,7 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from medadapt.data.image_files import check_known_labels, check_label_column, peek_labels
+from medadapt.data.image_files import (
+    check_known_labels,
+    check_label_column,
+    label_counts,
+    peek_labels,
+)
 from medadapt.data.image_schema import ImageSchema
 from medadapt.data.images import (
     ImageDataset,
@@ -204,6 +209,89 @@ def with_patient_column(read: ImageRead, data: Path) -> tuple[ImageRead, list[st
     return replace(read, id_column=column), [note]
 
 
+PATIENT_ROLE = "names each image's patient (the column that keeps a patient's images together)"
+PATH_ROLE = "holds the image files' paths"
+
+
+def refuse_identifier_label(read: ImageRead, data: Path) -> None:
+    """Refuse a new base's label column of a path CSV that names the patients or the files
+    rather than a finding (``--label patient``, ``--label path``, a column of ids): a model
+    would learn to tell them apart and keep their ids as its class names, in ``model.json`` and
+    on the terminal. Said before any image is read, never echoing a value, pointing to the
+    columns that read as a finding (:func:`~medadapt.data.identifiers.outcome_columns`)."""
+    from medadapt.data.identifiers import identifier_label_error, outcome_columns
+
+    found = _identifier_label(Path(data), read.label_column, read.path_column,
+                              read.group_column, read.id_column)  # fmt: skip
+    if found is not None:
+        table, reason, taken = found
+        findings = outcome_columns(table.columns, taken)
+        raise DataError(identifier_label_error(read.label_column, reason, findings))
+
+
+def refuse_identifier_label_for_model(
+    data: Path,
+    classes: Sequence[str],
+    labels: Sequence[str] | None,
+    *,
+    path_column: str,
+    label_column: str,
+    group_column: str | None,
+    id_column: str | None,
+) -> None:
+    """Refuse a path CSV's label column for a model (``adapt``/``evaluate``/``check-data``
+    ``--label patient``) most of whose values (``labels``) are none of the model's
+    ``classes`` and that names the patients or the files: it is not the model's label, and
+    "unknown labels, pass --new-classes" would echo a patient's id and advise making every
+    patient a class. Points to the column that holds the model's classes, as a missing label
+    column is (:func:`~medadapt.data.image_files.check_label_column`)."""
+    unknown = set(labels or ()) - set(classes)
+    if 2 * len(unknown) <= len(set(labels or ())):
+        return
+    found = _identifier_label(Path(data), label_column, path_column, group_column, id_column)
+    if found is None:
+        return
+    table, reason, taken = found
+    holding = [c for c in table.columns if c not in taken
+               and (table[c].str.strip() != "").any()
+               and set(table[c].str.strip()) - {""} <= set(classes)]  # fmt: skip
+    fix = (f"its column {holding[0]!r} holds the model's classes: pass --label "
+           f"{shlex.quote(holding[0])}" if holding else
+           f"pass --label naming the column that holds the model's classes "
+           f"({', '.join(map(repr, classes))})")  # fmt: skip
+    raise DataError(
+        f"--label {shlex.quote(label_column)}: column {label_column!r} of {Path(data).name} is "
+        f"not the model's label: {len(unknown)} of its {len(set(labels or ()))} values are "
+        f"not the model's classes, and it {reason}; {fix}"
+    )
+
+
+def _identifier_label(
+    data: Path, column: str, path_column: str, group_column: str | None, id_column: str | None
+) -> tuple[pd.DataFrame, str, tuple[str | None, ...]] | None:
+    """``(the path CSV, why its column ``column`` names records, the columns that name
+    something else)`` when ``data`` is a path CSV whose label column names the patients
+    (``id_column``, or the column named for them), the files (``path_column``) or other
+    records (:func:`~medadapt.data.identifiers.label_identifier_reason`); else None."""
+    from medadapt.data.identifiers import label_identifier_reason
+    from medadapt.data.image_files import _table
+    from medadapt.data.image_sources import is_path_csv
+
+    if not is_path_csv(data):
+        return None
+    table = _table(data)
+    if column not in table.columns:  # the reader names the columns it has
+        return None
+    patient = id_column if id_column in table.columns else None
+    patient = patient or patient_column(list(table.columns), (path_column, group_column))
+    roles = {path_column: PATH_ROLE, **({patient: PATIENT_ROLE} if patient else {})}
+    values = table[column].str.strip()
+    reason = label_identifier_reason(column, values[values != ""].tolist(), noun="images",
+                                     roles=roles)  # fmt: skip
+    taken = (column, path_column, group_column, patient)
+    return None if reason is None else (table, reason, taken)
+
+
 def repeated_column_notes(data: Path, taken: Sequence[str | None]) -> list[str]:
     """A warning for each other column of a path CSV that may name the patient although its
     name does not say so (``pat``, ``case_no``): coded text values (``P001``; not site or body
@@ -240,7 +328,9 @@ def repeated_column_notes(data: Path, taken: Sequence[str | None]) -> list[str]:
 
 def copies_note(data: Path, dataset: ImageDataset) -> str | None:
     """A note counting the images that are byte-identical copies of others in ``dataset``
-    (they stay with their original in every split; a count only, never a file name)."""
+    (they stay with their original in every split; counted, never named), and the copies
+    filed under another class than their original: a labelling error, whose first pair is
+    named by path within ``data``'s folder (as a file left out is), with both classes."""
     keys = dataset.sample_keys() if dataset.keys else []
     copies = len(keys) - len(set(keys))
     if copies == 0:
@@ -253,14 +343,26 @@ def copies_note(data: Path, dataset: ImageDataset) -> str | None:
     )
     first: dict[str, int] = {}
     labels = dataset.y.tolist()
-    relabelled = sum(first.setdefault(key, label) != label
-                     for key, label in zip(keys, labels, strict=True))  # fmt: skip
+    relabelled = [(first[key], i) for i, (key, label) in enumerate(zip(keys, labels, strict=True))
+                  if labels[first.setdefault(key, i)] != label]  # fmt: skip
     if relabelled:
+        one = len(relabelled) == 1
+        original, copy = relabelled[0]
+        shown = [skipped_record(data, [(dataset.paths[i], "")])[0]["path"] if dataset.paths
+                 else f"image {i}" for i in (copy, original)]  # fmt: skip
+        if not Path(data).is_dir():  # a folder's path says the class; a CSV's does not
+            shown = [f"{path} ({dataset.classes[labels[i]]!r})"
+                     for path, i in zip(shown, (copy, original), strict=True)]  # fmt: skip
+        pair = (
+            f"{shown[0]}, a copy of {shown[1]}"
+            if one
+            else f"first: {shown[0]}, a copy of {shown[1]}"
+        )
         note += (
-            f"; {relabelled} of them "
-            f"{'carries' if relabelled == 1 else 'carry'} another class than the image "
-            f"{'it copies' if relabelled == 1 else 'they copy'}: a labelling error to fix "
-            "(give each image one class)"
+            f"; {len(relabelled)} of them "
+            f"{'carries' if one else 'carry'} another class than the image "
+            f"{'it copies' if one else 'they copy'} ({pair}): a labelling error to fix (give "
+            "each image one class)"
         )
     return note
 
@@ -295,8 +397,17 @@ def load_for_model(
     labels = peek_labels(
         data, path_column=options["path_column"], label_column=options["label_column"]
     )
+    refuse_identifier_label_for_model(
+        data, classes, labels, path_column=options["path_column"],
+        label_column=options["label_column"], group_column=group_column,
+        id_column=schema.id_column,
+    )  # fmt: skip
     refuse_respelt(Path(data), labels, classes)
-    check_known_labels(data, labels, classes, hint=hint, alike=spelt_alike)
+    counts = None  # each unknown label's images, counted only where one is refused
+    if set(labels or ()) - set(classes):
+        counts = label_counts(data, path_column=options["path_column"],
+                              label_column=options["label_column"])  # fmt: skip
+    check_known_labels(data, labels, classes, hint=hint, alike=spelt_alike, counts=counts)
     _check_npz_labels(Path(data), split, classes, hint)
     try:
         dataset = quiet_load(
