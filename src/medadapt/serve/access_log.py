@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from medadapt.serve.docs import ASSETS, MEDIA_TYPES
-from medadapt.serve.telemetry import ENDPOINTS
+from medadapt.serve.telemetry import ENDPOINTS, StatusSeen
 
 ACCESS = logging.getLogger("medadapt.serve.access")
 MAX_METHOD_CHARS = 16  # a method is a short token; anything longer is cut
@@ -117,19 +117,12 @@ class AccessLog:
         if scope["type"] != "http" or not self.logger.isEnabledFor(logging.INFO):
             return await self.app(scope, receive, send)
         arrived, started = time.time(), time.perf_counter()
-        status = 500  # what the client sees if the app fails before answering
         served = Served()
         token = _SERVED.set(served)
-
-        async def observed(message: dict) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        observed = StatusSeen(send)
         try:
             await self.app(scope, receive, observed)
         finally:
             _SERVED.reset(token)
             seconds = time.perf_counter() - started
-            self.logger.info(access_line(scope, status, seconds, served, arrived))
+            self.logger.info(access_line(scope, observed.status, seconds, served, arrived))

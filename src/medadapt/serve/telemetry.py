@@ -58,6 +58,20 @@ class Telemetry:
         )
 
 
+class StatusSeen:
+    """An ASGI ``send`` that passes every message on and keeps the response's status as it
+    starts (500, what the client sees, where the app fails before answering): the request
+    metrics and the access log read it."""
+
+    def __init__(self, send: Any) -> None:
+        self.send, self.status = send, 500
+
+    async def __call__(self, message: dict) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        await self.send(message)
+
+
 class RequestMetrics:
     """Counts requests by route and status, and times them (ASGI middleware)."""
 
@@ -68,18 +82,11 @@ class RequestMetrics:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         started = time.perf_counter()
-        status = 500  # what the client sees if the app fails before answering
-
-        async def observed(message: dict) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        observed = StatusSeen(send)
         try:
             await self.app(scope, receive, observed)
         finally:
             path = scope.get("path", "")
             endpoint = path if path in ENDPOINTS else "other"
-            self.telemetry.requests.labels(endpoint, str(status)).inc()
+            self.telemetry.requests.labels(endpoint, str(observed.status)).inc()
             self.telemetry.latency.labels(endpoint).observe(time.perf_counter() - started)
