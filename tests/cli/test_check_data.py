@@ -296,7 +296,7 @@ def test_a_study_on_a_given_base_uses_the_same_r_squared_and_needs_as_check_data
     result = run_cli(
         "study", "--data", bundled_path(), "--label", "num", "--base", base, "--group-column",
         "dataset", "--group", group, "--methods", "base_only,head_only", "--fractions", "1",
-        "--seeds", "1", "--out", tmp_path / "study",
+        "--seeds", "1", "--workers", "1", "--out", tmp_path / "study",
     )  # fmt: skip
     assert result.code == 0, result.stderr
     figures = json.loads(checked.read_text())

@@ -22,14 +22,10 @@ from safetensors.torch import load_file
 
 from medadapt.data.heart import bundled_path
 from medadapt.federated.certificates import make_certificates
-from medadapt.federated.config import FederatedRun
 from medadapt.federated.deploy import free_port
-from medadapt.federated.simulate import simulate
-from medadapt.modalities.tabular import TabularOptions
-from medadapt.workflows.train_base import train_base_job
+from tests.federated.conftest import SITES
 
 pytestmark = pytest.mark.xdist_group("flower")
-SITES = ("Cleveland", "Hungary", "VA Long Beach")
 
 
 def medadapt(*args, env: dict[str, str] | None = None) -> subprocess.Popen:
@@ -68,11 +64,10 @@ def left_behind(tmp_path: Path) -> list[str]:
     return sorted(str(path.relative_to(tmp_path)) for path in found)
 
 
-def test_server_and_three_hospitals_over_tls_match_the_simulation(tmp_path):
-    data = Path(bundled_path())
-    base = tmp_path / "base"
-    train_base_job(data=data, out=base, label="num", group_column="dataset", groups=["Cleveland"],
-                   id_column="id", options=TabularOptions(positive_above=0))  # fmt: skip
+def test_server_and_three_hospitals_over_tls_match_the_simulation(
+    tmp_path, cleveland_base, one_round
+):
+    data, base = Path(bundled_path()), cleveland_base
     frame = pd.read_csv(data)
     files = {}
     for site in SITES:  # each hospital holds only its own rows
@@ -127,10 +122,8 @@ def test_server_and_three_hospitals_over_tls_match_the_simulation(tmp_path):
     assert not (out / "split.json").exists()  # the server never knew which rows trained it
     card = json.loads((out / "adapter.json").read_text())["metadata"]["federated"]
     assert card["sites"] == list(SITES) and card["rounds"] == 1
-    run = FederatedRun(base_dir=base, data=data, label="num", group_column="dataset",
-                       sites=SITES, id_column="id", rounds=1, local_epochs=1,
-                       n_boot=50)  # fmt: skip
-    simulated = simulate(run.check())
+    simulated = one_round.outcome  # the same base, sites, method, seed and round
+    assert (one_round.run.base_dir, one_round.run.sites, one_round.run.rounds) == (base, SITES, 1)
     deployed = load_file(out / "adapter.safetensors")
     assert set(deployed) == set(simulated.weights)
     for key, value in deployed.items():
@@ -139,10 +132,12 @@ def test_server_and_three_hospitals_over_tls_match_the_simulation(tmp_path):
         assert results["sites"][site]["n_test"] == next(
             e["num-examples"] for e in simulated.final if e["site"] == site
         )
-    _hungary_kept_its_adapters(kept, out, results["sites"]["Hungary"], files["Hungary"])
+    _hungary_kept_its_adapters(kept, out, results["sites"]["Hungary"], files["Hungary"], base)
 
 
-def _hungary_kept_its_adapters(kept: Path, out: Path, hungary: dict, data: Path) -> None:
+def _hungary_kept_its_adapters(
+    kept: Path, out: Path, hungary: dict, data: Path, base: Path
+) -> None:
     """The site's --out holds the federated adapter as the server saved it and its own
     recalibrated one (the shared weights but its head's bias), each with the site's split:
     ``evaluate`` at the site reproduces the figures the server was sent."""
@@ -156,7 +151,7 @@ def _hungary_kept_its_adapters(kept: Path, out: Path, hungary: dict, data: Path)
     assert {k for k in shared if not torch.equal(shared[k], own[k])} == {"head.linear.bias"}
     for folder, figures in (("federated", hungary["federated"]),
                             ("personalised", hungary["personalised"])):  # fmt: skip
-        result = run_cli("evaluate", "--base", out.parent / "base", "--adapter", kept / folder,
+        result = run_cli("evaluate", "--base", base, "--adapter", kept / folder,
                          "--data", data, "--json", kept.parent / f"{folder}.json")  # fmt: skip
         assert result.code == 0, result.stderr
         evaluated = json.loads((kept.parent / f"{folder}.json").read_text())
@@ -165,26 +160,29 @@ def _hungary_kept_its_adapters(kept: Path, out: Path, hungary: dict, data: Path)
             assert evaluated[key] == pytest.approx(figures[key], abs=1e-6), (folder, key)
 
 
-def test_a_site_the_server_does_not_expect_is_told_why_at_the_hospital(tmp_path):
+def test_sites_unexpected_or_absent_are_named_at_the_server_and_the_hospitals(
+    tmp_path, cleveland_base
+):
     """A hospital that names a site the server does not federate hears why on its own
     terminal (before, only the server said it); the server notes it and waits on for its own
-    sites (before, anyone holding ca.crt who mistyped a site name ended the run); a site whose
-    server stopped answering leaves after --wait with one line, not Flower's retries."""
-    data = Path(bundled_path())
-    base = tmp_path / "base"
-    train_base_job(data=data, out=base, label="num", group_column="dataset", groups=["Cleveland"],
-                   id_column="id", options=TabularOptions(positive_above=0))  # fmt: skip
-    frame = pd.read_csv(data)
+    sites (before, anyone holding ca.crt who mistyped a site name ended the run). A site that
+    never joins is named by the server, with who joined (before: only "did not finish within
+    --timeout (are all sites connected?)", and the sites that joined were told "no federation
+    server answered"); a site whose server stopped answering leaves after --wait with one
+    line, not Flower's retries. Only the logs each side named are left behind."""
+    base = cleveland_base
+    frame = pd.read_csv(bundled_path())
     files = {site: tmp_path / f"{site}.csv" for site in ("Hungary", "Switzerland")}
     for site, path in files.items():
         frame[frame["dataset"] == site].to_csv(path, index=False)
-    port = free_port()
+    port, private = free_port(), private_places(tmp_path)
     server = medadapt("federate", "server", "--base", base, "--groups", "Cleveland,Hungary",
                       "--insecure", "--port", port, "--rounds", 1, "--local-epochs", 1,
-                      "--out", tmp_path / "fed", "--timeout", 40)  # fmt: skip
+                      "--out", tmp_path / "fed", "--timeout", 40, env=private)  # fmt: skip
     time.sleep(3)
     clients = {site: medadapt("federate", "client", "--server", f"127.0.0.1:{port}", "--site",
-                              site, "--data", path, "--base", base, "--insecure", "--wait", 5)
+                              site, "--data", path, "--base", base, "--insecure", "--wait", 5,
+                              env=private)
                for site, path in files.items()}  # fmt: skip
     try:
         server_out, server_said = server.communicate(timeout=300)
@@ -195,8 +193,10 @@ def test_a_site_the_server_does_not_expect_is_told_why_at_the_hospital(tmp_path)
     refusal = ("site Switzerland: --site 'Switzerland' is not one of the run's sites (Cleveland, "
                "Hungary): pass this hospital's name as the server's --groups spell it")  # fmt: skip
     assert server.returncode == 2 and server_said.strip().startswith(
-        "error: site Cleveland did not join within 20 s (joined: Hungary)"
+        "error: site Cleveland did not join within 20 s (joined: Hungary): start its client "
+        "(--site as --groups spells it, --server this server's address), or raise --timeout"
     ), server_said
+    assert "site Hungary joined (1 of 2)" in server_out and not (tmp_path / "fed").exists()
     note = f"note: a client was refused and ignored; still waiting for the run's sites: {refusal}"
     assert note in " ".join(server_out.split()), server_out
     gone = (
@@ -213,60 +213,25 @@ def test_a_site_the_server_does_not_expect_is_told_why_at_the_hospital(tmp_path)
         assert "Traceback" not in stderr and "WARNING" not in stdout + stderr
     assert "joined the federation as site Hungary" in " ".join(left["Hungary"][0].split())
     assert "round 1" not in left["Hungary"][0]  # refused at joining, before any round
-
-
-def test_a_site_that_never_joins_is_named_by_the_server(tmp_path):
-    """The server said only "did not finish within --timeout (are all sites connected?)";
-    the sites that joined were told "no federation server answered". Now each node is asked
-    which site it is as it connects: the server says who joined and names who did not."""
-    data = Path(bundled_path())
-    base = tmp_path / "base"
-    train_base_job(data=data, out=base, label="num", group_column="dataset", groups=["Cleveland"],
-                   id_column="id", options=TabularOptions(positive_above=0))  # fmt: skip
-    frame = pd.read_csv(data)
-    frame[frame["dataset"] == "Hungary"].to_csv(tmp_path / "hungary.csv", index=False)
-    port, private = free_port(), private_places(tmp_path)
-    server = medadapt("federate", "server", "--base", base, "--groups", "Cleveland,Hungary",
-                      "--insecure", "--port", port, "--rounds", 1, "--out", tmp_path / "fed",
-                      "--timeout", 30, env=private)  # fmt: skip
-    time.sleep(3)
-    client = medadapt("federate", "client", "--server", f"127.0.0.1:{port}", "--site",
-                      "Hungary", "--data", tmp_path / "hungary.csv", "--base", base,
-                      "--insecure", "--wait", 5, env=private)  # fmt: skip
-    try:
-        said, server_err = server.communicate(timeout=120)
-        client_out, client_err = client.communicate(timeout=120)
-    finally:
-        for process in (client, server):
-            stop(process)
-    assert server.returncode == 2 and "site Hungary joined (1 of 2)" in said
-    assert server_err.strip().startswith(
-        "error: site Cleveland did not join within 15 s (joined: Hungary): start its client "
-        "(--site as --groups spells it, --server this server's address), or raise --timeout"
-    )
-    assert not (tmp_path / "fed").exists()
-    assert "joined the federation as site Hungary" in " ".join(client_out.split())
-    assert client_err.strip().startswith(
-        f"error: the server at 127.0.0.1:{port} stopped answering before the run finished"
-    )
-    # only the logs each side named are kept: the server's Flower logs, the client's own
-    server_logs = re.search(r"\(Flower's logs: (.+?)/\)", server_err).group(1)
-    client_log = Path(re.search(r"\(Flower's log: (.+?)\)", client_err).group(1))
+    # only the logs each side named are kept: the server's Flower logs, each client's own
+    server_logs = re.search(r"\(Flower's logs: (.+?)/\)", server_said).group(1)
+    client_logs = [Path(re.search(r"\(Flower's log: (.+?)\)", stderr).group(1)).parent
+                   for _, stderr in left.values()]  # fmt: skip
     assert left_behind(tmp_path) == sorted(
-        str(Path(path).relative_to(tmp_path)) for path in (server_logs, client_log.parent)
+        str(Path(path).relative_to(tmp_path)) for path in (server_logs, *client_logs)
     )
     assert sorted(p.name for p in Path(server_logs).iterdir()) == ["flwr.log", "superlink.log"]
-    assert [p.name for p in client_log.parent.iterdir()] == ["supernode.log"]
+    for folder in client_logs:
+        assert [p.name for p in folder.iterdir()] == ["supernode.log"]
 
 
-def test_a_server_stopped_with_ctrl_c_says_it_wrote_nothing_and_leaves_nothing(tmp_path):
+def test_a_server_stopped_with_ctrl_c_says_it_wrote_nothing_and_leaves_nothing(
+    tmp_path, cleveland_base
+):
     """Ctrl-C on a server waiting for its sites said "files already finished were kept"
     though it wrote nothing; and Flower's copy of the app stayed in ~/.flwr/apps. The copy
     now goes to the run's own working folder, removed with everything else."""
-    base = tmp_path / "base"
-    train_base_job(data=Path(bundled_path()), out=base, label="num", group_column="dataset",
-                   groups=["Cleveland"], id_column="id",
-                   options=TabularOptions(positive_above=0))  # fmt: skip
+    base = cleveland_base
     private = private_places(tmp_path)
     server = medadapt("federate", "server", "--base", base, "--groups", "Cleveland,Hungary",
                       "--insecure", "--port", free_port(), "--rounds", 1, "--out",
@@ -292,13 +257,10 @@ def test_a_server_stopped_with_ctrl_c_says_it_wrote_nothing_and_leaves_nothing(t
     assert left_behind(tmp_path) == []
 
 
-def test_a_site_with_no_server_to_reach_leaves_after_wait(tmp_path):
-    data = Path(bundled_path())
-    base = tmp_path / "base"
-    train_base_job(data=data, out=base, label="num", group_column="dataset", groups=["Cleveland"],
-                   id_column="id", options=TabularOptions(positive_above=0))  # fmt: skip
+def test_a_site_with_no_server_to_reach_leaves_after_wait(tmp_path, cleveland_base):
+    base = cleveland_base
     site = tmp_path / "hungary.csv"
-    frame = pd.read_csv(data)
+    frame = pd.read_csv(bundled_path())
     frame[frame["dataset"] == "Hungary"].to_csv(site, index=False)
     port = free_port()  # nothing listens there
     client = medadapt("federate", "client", "--server", f"127.0.0.1:{port}", "--site", "Hungary",

@@ -22,23 +22,19 @@ from medadapt.federated.personal import site_folder
 from medadapt.federated.simulate import simulate
 from medadapt.federated.sites import read_sites, trainable
 from medadapt.modalities.bundle import BaseModel
-from medadapt.workflows.train_base import train_base_job
 from tests.cli.helpers import run_cli
+from tests.federated.conftest import SITES
 
 pytestmark = pytest.mark.xdist_group("flower")  # one Ray at a time
-SITES = ("Cleveland", "Hungary", "VA Long Beach")
 METRIC_KEYS = {"num-examples", "train-loss", "site-index", "n", "n_positive", "n_patients", "auroc",
                "accuracy", "balanced_accuracy", "brier"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
-def federated(tmp_path_factory) -> dict:
+def federated(tmp_path_factory, cleveland_base) -> dict:
     root = tmp_path_factory.mktemp("federated")
     data = Path(bundled_path())
-    train_base_job(data=data, out=root / "base", label="num", group_column="dataset",
-                   groups=["Cleveland"], id_column="id", seed=0,
-                   options=_options(positive_above=0))  # fmt: skip
-    run = FederatedRun(base_dir=root / "base", data=data, label="num", group_column="dataset",
+    run = FederatedRun(base_dir=cleveland_base, data=data, label="num", group_column="dataset",
                        sites=SITES, id_column="id", method="lora", rounds=2, local_epochs=1,
                        n_boot=50, personalise="head").check()  # fmt: skip
     results = federate_job(run, root / "out")
@@ -51,15 +47,8 @@ def _metric(key: str) -> str:
     return key.removesuffix("_low").removesuffix("_high")
 
 
-def _options(**values):
-    from medadapt.modalities.tabular import TabularOptions
-
-    return TabularOptions(**values)
-
-
-def test_only_adapter_tensors_counts_and_metrics_travel(federated):
-    run = federated["run"]
-    outcome = simulate(replace(run, rounds=1, personalise="none"))
+def test_only_adapter_tensors_counts_and_metrics_travel(one_round):
+    run, outcome = one_round.run, one_round.outcome
     data = read_sites(run)
     adapter_keys = set(trainable(run, data.modality, data.base).weights())
     assert outcome.messages
@@ -263,7 +252,7 @@ def test_an_adapter_only_one_site_trained_is_not_called_federated(federated):
     assert f"Warning: {note}." in report and "Federated lora adapter" not in report
 
 
-def test_recalibration_at_each_site_shifts_the_shared_adapter_to_its_outcome_rate(federated):
+def test_recalibration_at_each_site_shifts_the_shared_adapter_to_its_outcome_rate(one_round):
     """``--personalise recalibrate``: each site's personalised figures are the shared adapter's
     predictions recalibrated in the large on its own training patients, as computed here from
     the weights the run ended with; the ranking (AUROC) is the shared adapter's."""
@@ -271,8 +260,7 @@ def test_recalibration_at_each_site_shifts_the_shared_adapter_to_its_outcome_rat
     from medadapt.federated.local import site_metrics
     from medadapt.train.fitting import predict
 
-    run = replace(federated["run"], rounds=1, personalise="recalibrate", n_boot=0)
-    outcome = simulate(run)
+    run, outcome = one_round.run, one_round.outcome
     data = read_sites(run)
     model = trainable(run, data.modality, data.base)
     model.load(outcome.weights)
@@ -317,12 +305,11 @@ def test_adapter_options_set_the_adapter_every_site_trains(federated):
 
 
 def test_the_command_line_runs_a_simulation_and_names_the_personalisation(federated, tmp_path):
-    root = federated["root"]
     result = run_cli("federate", "simulate", "--data", bundled_path(), "--label", "num",
                      "--positive-above", "0", "--id-column", "id", "--group-column", "dataset",
-                     "--groups", "Cleveland,Hungary", "--base", root / "base", "--method", "lora",
-                     "--adapter-options", "r=2", "--personalise", "recalibrate", "--rounds", "1",
-                     "--local-epochs", "1", "--n-boot", "20",
+                     "--groups", "Cleveland,Hungary", "--base", federated["run"].base_dir,
+                     "--method", "lora", "--adapter-options", "r=2", "--personalise",
+                     "recalibrate", "--rounds", "1", "--local-epochs", "1", "--n-boot", "20",
                      "--out", tmp_path / "fed")  # fmt: skip
     assert result.code == 0, result.stderr
     assert "Traceback" not in result.stdout + result.stderr
