@@ -241,7 +241,7 @@ def test_labels_errors_name_the_labels_csv_and_outputs_are_checked_before_fetchi
     adapt = ("adapt", "--base", base, "--data", server, "--epochs", "1", "--labels")
     result = run_cli(*adapt, unknown, "--out", tmp_path / "a")  # refused before fetching
     assert error_line(result) == (
-        f"error: --labels {unknown} has images labelled 'medium', not one of the model's "
+        f"error: --labels {unknown} has 1 row labelled 'medium', not one of the model's "
         "classes ['bright', 'dark']: pass the new ones with --new-classes NAME[,NAME]"
     )
     assert "fetched" not in result.stdout
@@ -544,7 +544,7 @@ def test_a_pacs_rest_root_is_said_to_be_no_dicomweb_root(world, tmp_path):
 @pytest.mark.parametrize(
     ("spelt", "said"),
     [
-        ("brigth", "has images labelled 'brigth' (spelt like 'bright': a typo? fix the label), "
+        ("brigth", "has {n} rows labelled 'brigth' (spelt like 'bright': a typo? fix the label), "
          "not one of the model's classes ['bright', 'dark']: evaluate a model that knows these "
          "classes (medadapt adapt --new-classes)"),
         ("Bright", "spells the model's classes another way ('Bright' for 'bright': they differ "
@@ -562,5 +562,6 @@ def test_a_label_the_model_lacks_is_refused_before_any_image_is_fetched(
     table.assign(label=table["label"].replace("bright", spelt)).to_csv(labels, index=False)
     result = run_cli("evaluate", "--base", world.local_base, "--data", world.pacs.reference(),
                      "--labels", labels)  # fmt: skip
-    assert error_line(result) == f"error: --labels {labels} {said}"
+    n = int((table["label"] == "bright").sum())  # the label file's rows, not images: unknown
+    assert n > 1 and error_line(result) == f"error: --labels {labels} {said.format(n=n)}"
     assert "fetched" not in result.stdout

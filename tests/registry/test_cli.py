@@ -83,6 +83,38 @@ def test_diff_as_table_and_json(cli, adapter_dir):
     )
 
 
+def test_a_name_whose_versions_were_all_removed_is_said_removed_not_unknown(cli, adapter_dir):
+    """After ``rm NAME --all``, ``show NAME@1`` said "no adapter named" as of a name never
+    registered; the log records the removals, so they are said, with when and where to look."""
+    import datetime as dt
+
+    cli("add", str(adapter_dir(1)), "--name", "ch")
+    cli("add", str(adapter_dir(2)), "--name", "ch")
+    cli("rm", "ch", "--all")
+    removals = [e for e in Registry(cli.root).history("ch") if e.action == "remove"]
+    assert sorted(e.version for e in removals) == [1, 2]
+    at = max(e.at for e in removals)
+    when = dt.datetime.fromisoformat(at).astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    history = f"see its history with 'medadapt registry --root {cli.root} log ch'"
+    for command, said in (
+        (("show", "ch@1"), f"ch has no version 1 (it was removed on {when}; no version is "
+                           f"registered); {history}"),
+        (("show", "ch"), f"every version of ch was removed (the last on {when}); {history}"),
+        (("list", "ch"), f"every version of ch was removed (the last on {when}); {history}"),
+        (("promote", "ch", "--clear"), f"every version of ch was removed (the last on {when}); "
+                                       f"{history}"),
+        (("show", "nope"), f"no adapter named 'nope' in registry {cli.root}; see the names "
+                           f"with 'medadapt registry --root {cli.root} list'"),
+    ):  # fmt: skip
+        _, err = cli(*command, ok=False)
+        assert err == f"error: {said}\n", command
+    out, _ = cli("log", "ch")
+    assert out.count("remove") == 2
+    cli("add", str(adapter_dir(3)), "--name", "ch")  # the name is free again: version 3
+    out, _ = cli("show", "ch")
+    assert "ch@3" in out
+
+
 def test_show_of_a_removed_version_says_when_and_lists_the_registered_ones(cli, adapter_dir):
     import datetime as dt
 

@@ -237,6 +237,9 @@ def test_bad_images_are_one_4xx_naming_the_file_and_the_problem(client, image_re
          "no image in the request: upload one or more files (e.g. -F file=@a.png)"),
         ([("note", (None, "x")), *_files(png)], 422, None,
          "unexpected form field 'note'; send 'adapter', 'group' and files"),
+        ([("adapter", (None, "site_b")), *_files(png)], 422, None,  # and data's adapter=site_a
+         "the form field 'adapter' is given more than once; send each field once (no value is "
+         "chosen for you)"),
     ]  # fmt: skip
     for files, status, name, detail in cases:
         reply = client.post("/v1/predict", data={"adapter": "site_a"}, files=files, headers=AUTH)

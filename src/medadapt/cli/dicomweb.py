@@ -18,6 +18,7 @@ import contextlib
 import json
 import re
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -207,10 +208,12 @@ def _check_label_values(
     classes = _classes_to_label(verb, values, schema)
     if classes is None:  # an adapter that cannot be read: its own check says why
         return
-    labels = sorted({str(row[label]).strip() for row in table.rows.values()} - {""})
+    counts = Counter(str(row[label]).strip() for row in table.rows.values())
+    labels = sorted(set(counts) - {""})
     where = f"{FLAG_LABELS} {table.path}"
     refuse_respelt(Path(where), labels, classes)
-    check_known_labels(where, labels, classes, hint=UNKNOWN_LABEL_HINTS[verb], alike=spelt_alike)
+    check_known_labels(where, labels, classes, hint=UNKNOWN_LABEL_HINTS[verb], alike=spelt_alike,
+                       counts=counts, noun="row")  # fmt: skip
 
 
 def _classes_to_label(

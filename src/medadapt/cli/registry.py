@@ -56,7 +56,7 @@ from medadapt.cli.registry_promotion import promotion_messages
 from medadapt.registry import AdapterVersion, Registry, RegistryError, VersionDiff
 from medadapt.registry.bases import base_schema, has_base, missing_base_note
 from medadapt.registry.maintenance import GC_MIN_AGE_S
-from medadapt.registry.records import summaries
+from medadapt.registry.records import command_line, summaries
 from medadapt.registry.summary_words import positive_class_words
 
 app.add_typer(registry_app, name="registry")
@@ -68,6 +68,10 @@ SQLITE_MAX_INT = 2**63 - 1
 
 
 def _unknown_name(reg: Registry, name: str) -> None:
+    gone = reg.all_removed(name)
+    if gone is not None:
+        history = command_line(reg.root, f"log {name}")
+        raise RegistryError(f"{gone}; see its history with '{history}'")
     names = sorted({v.name for v in reg.list()})
     listed = ", ".join(names[:10]) if names else "none yet"
     raise RegistryError(f"no adapter named {name!r} in {reg.root} (its names: {listed})")

@@ -139,17 +139,18 @@ def check_known_labels(
     hint: str,
     alike: Callable[[str, str], bool] | None = None,
     counts: Mapping[str, int] | None = None,
+    noun: str = "image",
 ) -> None:
-    """Refuse labels outside ``classes`` (one line naming the first, with its images where
-    ``counts`` has them, and the fix ``hint``, and the class it is spelt like, by
-    ``alike(label, class)``: a typo, not a new class)."""
+    """Refuse labels outside ``classes``: one line naming the first, with how many ``noun``
+    (images, or a label file's rows) it has where ``counts`` says, the fix ``hint``, and the
+    class it is spelt like, by ``alike(label, class)`` (a typo, not a new class)."""
     unknown = sorted(set(labels or ()) - set(classes))
     if unknown:
         like = [c for c in classes if alike is not None and alike(unknown[0], c)]
         fix = "rename the folder" if Path(source).is_dir() else "fix the label"
         typo = f" (spelt like {like[0]!r}: a typo? {fix})" if like else ""
         n = (counts or {}).get(unknown[0])
-        images = "images" if n is None else f"{n} image{'s' if n != 1 else ''}"
+        images = f"{noun}s" if n is None else f"{n} {noun}{'s' if n != 1 else ''}"
         raise DataError(
             f"{source} has {images} labelled {unknown[0]!r}{typo}"
             f"{f' (and {len(unknown) - 1} more unknown labels)' if len(unknown) > 1 else ''}, "

@@ -41,6 +41,13 @@ def resolve(conn: sqlite3.Connection, ref: str, root: Path) -> tuple[str, int]:
         (name, name),
     ).fetchone()
     if row is None or row[1] is None:
+        gone = all_removed(conn, name)
+        if gone is not None:  # a name whose versions were all removed: said, with when
+            said = (
+                no_such_version(conn, name, parsed.version) if parsed.selector == "exact" else gone
+            )
+            raise RegistryError(f"{said}; see its history with "
+                                f"'{command_line(root, f'log {name}')}'")  # fmt: skip
         raise RegistryError(
             f"no adapter named {name!r} in registry {root}; see the names with "
             f"'{command_line(root, 'list')}'"
@@ -85,6 +92,20 @@ def no_such_version(conn: sqlite3.Connection, name: str, version: object) -> str
         f"registered versions: {', '.join(map(str, have))}" if have else "no version is registered"
     )
     return f"{name} has no version {version} ({'; '.join(said)})"
+
+
+def all_removed(conn: sqlite3.Connection, name: str) -> str | None:
+    """``every version of ch was removed (the last on 2026-12-03 20:27 UTC)`` for a name
+    the log records removals of and that has no version left; None otherwise."""
+    if conn.execute("SELECT 1 FROM versions WHERE name = ? LIMIT 1", (name,)).fetchone():
+        return None
+    removed = conn.execute(
+        "SELECT at FROM events WHERE action = 'remove' AND name = ? ORDER BY id DESC LIMIT 1",
+        (name,),
+    ).fetchone()
+    if removed is None:
+        return None
+    return f"every version of {name} was removed (the last on {_when(removed[0])})"
 
 
 def _when(at: str) -> str:

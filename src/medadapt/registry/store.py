@@ -137,6 +137,11 @@ class Registry:
         with self.index.read() as conn:
             return queries.resolve(conn, ref, self.root)
 
+    def all_removed(self, name: str) -> str | None:
+        """What the log says of a name whose versions were all removed (None otherwise)."""
+        with self.index.read() as conn:
+            return queries.all_removed(conn, name)
+
     def get(self, ref: str) -> AdapterVersion:
         """The version ``ref`` points to (index data; ``open_adapter`` checks the files)."""
         with self.index.read() as conn:

@@ -138,7 +138,12 @@ async def read_form(request: Request, limits: ImageServing) -> ImageForm:
     for key, value in form.multi_items():
         if isinstance(value, UploadFile):
             files.append(value)
-        elif key in FORM_FIELDS and key not in fields:
+        elif key in FORM_FIELDS and key in fields:  # as a JSON key given twice: no guess
+            raise ImageInputError(
+                422, None, f"the form field {key!r} is given more than once; send each field "
+                "once (no value is chosen for you)"
+            )  # fmt: skip
+        elif key in FORM_FIELDS:
             fields[key] = value.strip() or None
         elif key == "store_sr":
             raise ImageInputError(422, None, STORE_SR_UPLOADS)
