@@ -204,7 +204,7 @@ def test_an_image_listed_twice_is_said_with_its_rows_and_scored_once(world, tmp_
     scored = json.loads(out.read_text())
     assert scored["n"] == len(table)
     assert scored["data_warnings"][0] == (
-        "B/normal/normal0.png is listed twice in doubled.csv (rows 2 and 26): it is read once"
+        "B/normal/normal0.png is listed twice in doubled.csv (lines 2 and 26): it is read once"
     )
 
 

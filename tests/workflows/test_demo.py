@@ -74,8 +74,10 @@ def test_every_warning_names_its_centre_and_strategies_and_counts_agree(demo_dir
             assert all(STRATEGY_LABELS[s] in who for s in w["strategies"]), w
         else:
             assert who == ": ", w
-    assert {w["where"] for w in said} <= {"VA Long Beach", "Switzerland", "Cleveland, Hungary "
-                                          "(base model)"}  # fmt: skip
+    rows = {f"{centre}, {n} {which} rows" for centre in ("VA Long Beach", "Switzerland")
+            for which, n in (("training", results["splits"][centre]["n_train"]),
+                             ("test", results["splits"][centre]["n_test"]))}  # fmt: skip
+    assert {w["where"] for w in said} <= rows | {"Cleveland, Hungary (base model)"}
     assert all(w["strategies"] or w["where"].endswith("(base model)") for w in said)
     page = (demo_dir / "report.html").read_text().replace("&#x27;", "'")
     assert all(w["said"] in page for w in said)

@@ -56,6 +56,31 @@ def test_each_demo_warning_names_its_centre_and_strategies_once():
     assert found[3].to_json()["strategies"] == ["head_only", "lora"]
 
 
+def test_a_warning_names_the_rows_it_is_about_and_they_are_no_progress_step():
+    """A trial: the demo's Switzerland warned of 'chol' empty in all 50 rows and in all 73
+    rows under one name; which were the test rows and which the training rows went unsaid."""
+    steps = [
+        ("Switzerland: base_only", []),
+        ("Switzerland: base_only: 50 test rows", ["chol empty in all 50 rows"]),
+        ("Switzerland: lora", []),
+        ("Switzerland: lora: 73 training rows", ["chol empty in all 73 rows"]),
+        ("Switzerland: lora: 50 test rows", ["chol empty in all 50 rows"]),
+        ("Switzerland: lora: 400 source test rows", ["a source row is odd"]),
+    ]
+    passed, said, found = _run(steps)
+    assert passed == ["Switzerland: base_only", "Switzerland: lora"]  # the bar's steps only
+    assert said == [
+        "Switzerland, 50 test rows (every strategy): chol empty in all 50 rows",
+        "Switzerland, 73 training rows (LoRA adapter): chol empty in all 73 rows",
+        "Switzerland, 400 source test rows (LoRA adapter): a source row is odd",
+    ]
+    assert [w.where for w in found] == [
+        "Switzerland, 50 test rows",
+        "Switzerland, 73 training rows",
+        "Switzerland, 400 source test rows",
+    ]
+
+
 def test_a_warning_of_some_strategies_names_them():
     steps = [("Switzerland: base_only", []), ("Switzerland: head_only", ["73 rows: chol empty"]),
              ("Switzerland: lora", ["73 rows: chol empty"])]  # fmt: skip

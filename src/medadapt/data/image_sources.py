@@ -298,14 +298,15 @@ def csv_entries(
 
 def listed_again_note(csv: Path, repeated: dict[str, list[int]]) -> str | None:
     """The note for the files path CSV ``csv`` lists more than once (``repeated``: each as
-    written, with its rows, the header being row 1): each is read once, so that it is neither
+    written, with its lines, the header being line 1, as the CSV's other messages count
+    them): each is read once, so that it is neither
     trained on twice nor scored twice; the first named with its rows (a path in the user's own
     data, as a file left out is named). None when there is none."""
     if not repeated:
         return None
     path, numbers = next(iter(repeated.items()))
     times = "twice" if len(numbers) == 2 else f"{len(numbers)} times"
-    where = f"rows {', '.join(map(str, numbers[:-1]))} and {numbers[-1]}"
+    where = f"lines {', '.join(map(str, numbers[:-1]))} and {numbers[-1]}"
     if len(repeated) == 1:
         return f"{path} is listed {times} in {csv.name} ({where}): it is read once"
     return (

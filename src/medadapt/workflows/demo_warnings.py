@@ -5,9 +5,12 @@ rows it is given (a feature empty in all of them, rows lacking most features, to
 class for a new model) without knowing which centre or strategy they are: a trial's demo
 printed eight warnings and none named its hospital. Here the warnings raised while the demo
 runs are caught, each tagged with the step it arose in (the steps the progress messages
-name), and said once afterwards, with every strategy it arose for:
+name), and said once afterwards, with every strategy it arose for and the rows it is about
+(the demo says, without a progress step, which rows a strategy reads next: ``"Switzerland:
+lora: 73 training rows"``, then ``"Switzerland: lora: 50 test rows"``):
 
-    VA Long Beach (every strategy): 1 of the model's 13 feature columns is empty in all 80 rows
+    VA Long Beach, 80 test rows (every strategy): 1 of the model's 13 feature columns is empty
+    in all 80 rows
 
 >>> tag("VA Long Beach", ["base_only", "lora"], ("base_only", "lora"))
 'VA Long Beach (every strategy)'
@@ -29,8 +32,9 @@ from medadapt.workflows.labels import STRATEGY_LABELS
 
 @dataclass
 class DemoWarning:
-    """One warning of the demo: where it arose (``where``: a centre, or what a step that is
-    no centre's was about) and for which strategies, its text, and the line that says it."""
+    """One warning of the demo: where it arose (``where``: a centre and the rows it is about,
+    or what a step that is no centre's was about) and for which strategies, its text, and the
+    line that says it."""
 
     where: str
     strategies: list[str]
@@ -50,17 +54,24 @@ class _Steps:
 
     centres: Sequence[str]
     strategies: Sequence[str]
-    begun: list[tuple[int, str, str | None]] = field(default_factory=list)
+    begun: list[tuple[int, str, str | None, str | None]] = field(default_factory=list)
 
-    def where(self, message: str) -> tuple[str, str | None]:
-        """``"VA Long Beach: lora"`` -> ``("VA Long Beach", "lora")``; a step that is no
-        centre's strategy (the base model's training, the diabetes example) -> its words."""
+    def where(self, message: str) -> tuple[str, str | None, str | None]:
+        """``"VA Long Beach: lora"`` -> ``("VA Long Beach", "lora", None)``, ``"VA Long Beach:
+        lora: 80 test rows"`` -> ``("VA Long Beach", "lora", "80 test rows")``; a step that is
+        no centre's strategy (the base model's training, the diabetes example) -> its words."""
+        parts = message.split(": ")
+        if len(parts) == 3 and parts[2].endswith(" rows"):
+            centre, strategy, rows = parts
+            if centre in self.centres and strategy in self.strategies:
+                return centre, strategy, rows
         centre, _, strategy = message.rpartition(": ")
         if centre in self.centres and strategy in self.strategies:
-            return centre, strategy
+            return centre, strategy, None
         if message.startswith("training the base model on "):
-            return f"{message.removeprefix('training the base model on ')} (base model)", None
-        return message.split(":")[0], None
+            base = message.removeprefix("training the base model on ")
+            return f"{base} (base model)", None, None
+        return message.split(":")[0], None, None
 
 
 def tag(where: str, strategies: list[str], every: Sequence[str]) -> str:
@@ -90,7 +101,7 @@ def tagged_warnings(
 
             def step(message: str) -> None:
                 steps.begun.append((len(caught), *steps.where(message)))
-                if progress is not None:
+                if progress is not None and steps.begun[-1][3] is None:  # rows: no new step
                     progress(message)
 
             yield step, found
@@ -104,20 +115,23 @@ def _grouped(caught: list[warnings.WarningMessage], steps: _Steps) -> list[DemoW
     """Each distinct warning once per centre (or step), with the strategies it arose for."""
     by_key: dict[tuple[str, str, type[Warning]], DemoWarning] = {}
     ran: dict[str, list[str]] = {}  # the strategies each centre ran
-    for _, where, strategy in steps.begun:
-        if strategy is not None:
-            ran.setdefault(where, []).append(strategy)
+    for _, centre, strategy, rows in steps.begun:
+        if strategy is not None and rows is None:
+            ran.setdefault(centre, []).append(strategy)
+    centre_of: dict[str, str] = {}
     for i, caught_one in enumerate(caught):
-        where, strategy = "", None
-        for at, step_where, step_strategy in steps.begun:
+        centre, strategy, rows = "", None, None
+        for at, step_centre, step_strategy, step_rows in steps.begun:
             if at <= i:
-                where, strategy = step_where, step_strategy
+                centre, strategy, rows = step_centre, step_strategy, step_rows
+        where = f"{centre}, {rows}" if rows else centre
+        centre_of[where] = centre
         message = " ".join(str(caught_one.message).split())
         key = (where, message, caught_one.category)
         entry = by_key.setdefault(key, DemoWarning(where, [], message, caught_one.category))
         if strategy is not None and strategy not in entry.strategies:
             entry.strategies.append(strategy)
     for entry in by_key.values():
-        where = tag(entry.where, entry.strategies, ran.get(entry.where, []))
+        where = tag(entry.where, entry.strategies, ran.get(centre_of[entry.where], []))
         entry.said = f"{where}: {entry.message}" if where else entry.message
     return list(by_key.values())

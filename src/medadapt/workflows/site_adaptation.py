@@ -118,7 +118,9 @@ def run_site_study(
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Train the base on the source groups, every strategy per target group; return results
-    (JSON-ready; counts and metrics only) and save adapters under ``out_dir/adapters``."""
+    (JSON-ready; counts and metrics only) and save adapters under ``out_dir/adapters``.
+    ``progress`` hears each step (``"VA Long Beach: lora"``) and, within it, which rows are
+    read next (``"VA Long Beach: lora: 80 test rows"``: the demo's warnings name them)."""
     say = progress or (lambda message: None)
     started = time.perf_counter()
     column = config.group_column
@@ -196,7 +198,10 @@ def _run_target(
     config = sites.config
     for strategy in config.strategies:
         say(f"{target}: {strategy}")
+        if strategy != "base_only":  # which rows a warning is about (not a progress step)
+            say(f"{target}: {strategy}: {len(target_train)} training rows")
         outcome = _run_strategy(strategy, sites, target, target_train)
+        say(f"{target}: {strategy}: {len(target_test)} test rows")
         metrics, scores = _score(
             sites.schema, target_test, outcome["model"], outcome["adapter"], config
         )
@@ -208,6 +213,7 @@ def _run_target(
             # what happens to the source population: adapters leave the base untouched
             # (source patients are routed to no adapter); a fine-tuned copy replaces it
             adapter = None if strategy == "bottleneck" else outcome["adapter"]
+            say(f"{target}: {strategy}: {len(sites.source_test)} source test rows")
             forgetting[strategy], _ = _score(
                 sites.schema, sites.source_test, outcome["model"], adapter, config
             )
