@@ -100,6 +100,22 @@ def test_lineage_survives_export_and_import(registry, exported, other, tmp_path)
     assert third.import_(second.path).version.parent is None
 
 
+def test_an_export_is_the_same_file_after_its_parent_is_removed(
+    registry, exported, other, tmp_path
+):
+    """The archive names its parent by the parent's manifest hash; once the parent was
+    removed, the hash was no longer found, so the same version exported again was another
+    file (its SHA-256, sent by another channel, no longer matched) and lost its lineage."""
+    before = registry.export("heart@2", tmp_path / "before.tar.gz")
+    first = registry.export("heart@1", tmp_path / "one.tar.gz")
+    registry.remove("heart@1")
+    after = registry.export("heart@2", tmp_path / "after.tar.gz")
+    assert after.sha256 == before.sha256
+    assert after.path.read_bytes() == before.path.read_bytes()
+    other.import_(first.path)  # a site that has the parent still sees the lineage
+    assert other.import_(after.path).version.parent == 1
+
+
 def test_an_unexpected_archive_hash_is_refused(exported, other):
     wrong = "0" * 64
     with pytest.raises(AdapterFileError) as err:

@@ -108,6 +108,23 @@ def all_removed(conn: sqlite3.Connection, name: str) -> str | None:
     return f"every version of {name} was removed (the last on {_when(removed[0])})"
 
 
+def manifest_blob_of(conn: sqlite3.Connection, name: str, version: int) -> str | None:
+    """The manifest hash of ``name@version``: registered, or removed since (its removal's
+    log line records it; None for a removal logged before it did, or a version never
+    registered)."""
+    row = conn.execute(
+        "SELECT manifest_blob FROM versions WHERE name = ? AND version = ?", (name, version)
+    ).fetchone()
+    if row is not None:
+        return row[0]
+    removed = conn.execute(
+        "SELECT detail FROM events WHERE action = 'remove' AND name = ? AND version = ? "
+        "ORDER BY id DESC LIMIT 1",
+        (name, version),
+    ).fetchone()
+    return None if removed is None else json.loads(removed[0]).get("manifest_blob")
+
+
 def _when(at: str) -> str:
     """``2026-12-03 20:27 UTC`` for a logged time (``2026-12-03T20:27:26+00:00``).
 

@@ -353,7 +353,9 @@ class Registry:
                 conn.execute(
                     "DELETE FROM versions WHERE name = ? AND version = ?", (name, v.version)
                 )
-                Index.changed(conn, "remove", name, v.version, {"was_promoted": v.promoted})
+                # its manifest's hash stays in the log: a child's export still names its parent
+                detail = {"was_promoted": v.promoted, "manifest_blob": v.manifest_blob}
+                Index.changed(conn, "remove", name, v.version, detail)
         self.gc(min_age_s=float("inf"))  # free the blobs no version uses any more
         return gone
 

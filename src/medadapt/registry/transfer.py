@@ -353,9 +353,9 @@ def export_version(
     base_dir = _base_to_export(registry, v) if with_base else None
     out = _archive_path(v, path, force, registry.root)
     parent_blob = None
-    if v.parent is not None:
-        parents = [p for p in registry.list(v.name) if p.version == v.parent]
-        parent_blob = parents[0].manifest_blob if parents else None
+    if v.parent is not None:  # removed since or not, the same bytes at every export
+        with registry.index.read() as conn:
+            parent_blob = queries.manifest_blob_of(conn, v.name, v.parent)
     # no export time: the same version exported again must be the same bytes (its SHA-256
     # was sent by another channel); the version's registration time stands for it instead
     info: dict[str, Any] = {
