@@ -44,6 +44,19 @@ def seed(value: int | None, flag: str = "--seed") -> None:
         raise ConfigError(f"{flag} must be between 0 and {MAX_SEED}; got {value}")
 
 
+def of_type(value: Any, name: str, kind: type | tuple[type, ...], example: str) -> None:
+    """A Python argument of the wrong type, named with what to pass (``example``), before it
+    fails deep inside with Python's own words (``replace() should be called on dataclass
+    instances``). ``None`` passes: the caller's default.
+
+    >>> of_type({"epochs": 2}, "train_config", int, "ma.TrainConfig(epochs=2)")
+    Traceback (most recent call last):
+    medadapt.errors.ConfigError: train_config must be ma.TrainConfig(epochs=2), not a dict
+    """
+    if value is not None and (isinstance(value, bool) or not isinstance(value, kind)):
+        raise ConfigError(f"{name} must be {example}, not a {type(value).__name__}")
+
+
 def finite(value: float | None, flag: str) -> None:
     """A float option must be a number: ``nan`` and ``inf`` pass every ``<``/``>`` check (or
     fail far from the flag that caused them)."""
@@ -200,6 +213,8 @@ def did_you_mean(name: str, options: Sequence[object], *, among: int | None = No
     ("; did you mean 'Beta'?", "; did you mean 'site'?")
     >>> did_you_mean("region", ["site", "age"]), did_you_mean("P12", ["P12 "] * 11, among=10)
     ('', '')
+    >>> did_you_mean("nmu", ["age", "num"])  # two neighbours swapped, however short
+    "; did you mean 'num'?"
     """
     import difflib
 
@@ -207,5 +222,13 @@ def did_you_mean(name: str, options: Sequence[object], *, among: int | None = No
         return ""
     texts = [str(o) for o in options]
     alike = [t for t in texts if t.casefold() == name.casefold()]
+    alike = alike or [t for t in texts if _neighbours_swapped(name.casefold(), t.casefold())]
     alike = alike or difflib.get_close_matches(name, texts, n=1, cutoff=0.8)
     return f"; did you mean {alike[0]!r}?" if alike else ""
+
+
+def _neighbours_swapped(a: str, b: str) -> bool:
+    """Whether ``a`` is ``b`` with two neighbouring characters swapped (``nmu``/``num``)."""
+    differ = [i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y]
+    return (len(a) == len(b) and len(differ) == 2 and differ[1] == differ[0] + 1
+            and a[differ[0]] == b[differ[1]] and a[differ[1]] == b[differ[0]])  # fmt: skip

@@ -103,6 +103,7 @@ def train_base(
     from medadapt.data.option_words import PYTHON
     from medadapt.modalities.images.classes import positive_last, sorted_positive_warning
 
+    fitting.check_arguments(train_config, seed)
     _check_dataset(dataset)
     classes = list(dataset.classes)
     order, how = positive_last(classes, positive_class, named=classes != sorted(classes))
@@ -165,6 +166,7 @@ def adapt(
     a bare network here: nothing saves it with a record.)"""
     from medadapt.adapters import method_names
 
+    fitting.check_arguments(train_config, seed)
     if not isinstance(base, BaseModel) or not isinstance(base.schema, ImageSchema):
         raise ConfigError(
             "base must be the image model that images.train_base returned (or BaseModel.load), "

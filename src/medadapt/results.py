@@ -246,8 +246,9 @@ def kept_leak_notes(
 
     >>> kept_leak_notes([{"column": "worst perimeter", "statistic": "AUROC", "value": 0.9811,
     ...                   "rows": 189}], "diagnosis", whose="the adapter's training rows")
-    ["column 'worst perimeter' was kept deliberately (--allow-leak) although on the adapter's \
-training rows it alone predicts 'diagnosis' with AUROC 0.981: these figures may rest on a leak"]
+    ["column 'worst perimeter' was kept deliberately (--allow-leak / allow_leak=) although on \
+the adapter's training rows it alone predicts 'diagnosis' with AUROC 0.981: these figures may \
+rest on a leak"]
     """
     if not isinstance(recorded, list):
         return []
@@ -260,8 +261,9 @@ training rows it alone predicts 'diagnosis' with AUROC 0.981: these figures may 
             value, int | float) else ""  # fmt: skip
         where = f" ({leak['where']})" if isinstance(leak.get("where"), str) else ""
         out.append(
-            f"column {leak['column']!r} was kept deliberately (--allow-leak) although on "
-            f"{whose}{where} it alone predicts {label!r}{figure}: {what} may rest on a leak"
+            f"column {leak['column']!r} was kept deliberately (--allow-leak / allow_leak=) "
+            f"although on {whose}{where} it alone predicts {label!r}{figure}: {what} may rest on "
+            "a leak"
         )
     return out
 

@@ -73,7 +73,18 @@ def train_base(
 ) -> BaseModel:
     """Train an FT-Transformer on the labelled rows of ``frame`` (``schema``: from
     :meth:`TableSchema.infer` on them). A feature that alone predicts the label is refused
-    unless the schema keeps it (``TableSchema.infer(..., allow_leak=[...])``)."""
+    unless the schema keeps it (``TableSchema.infer(..., allow_leak=[...])``).
+
+    Every row trains the model (a share of them, kept by patient, stops training early: see
+    ``TrainConfig.patience``); no test rows are held out: hold some out yourself, or call
+    ``medadapt.workflows.train_base.train_base_job`` for the command line's split.
+    ``model_config``: the network's size (``TabularModelConfig``: ``d_token``, ``n_blocks``,
+    ``n_heads``); ``train_config``: its optimisation (:class:`~medadapt.train.loop.
+    TrainConfig`; its ``seed`` is replaced by ``seed``); ``seed``: the weights' start and the
+    early-stopping split; ``on_epoch(epoch, train_loss, val_loss)``: called after each
+    epoch; ``allow_absent_columns``: score without a feature the schema has but ``frame``
+    lacks (read as missing) instead of refusing."""
+    fitting.check_arguments(train_config, seed)
     _check_schema(schema)
     rows = _labelled_rows(_as_read(frame), schema, allow_absent_columns)  # an inf label: none
     used = [*(f.name for f in schema.features), schema.label]  # as the command line's notes
@@ -122,7 +133,10 @@ def adapt(
     predict the label on these rows (a warning says so). ``allow_one_class``: train although
     the rows hold one class (refused by default: the adapter can then only learn to call
     everyone that class; FLamby's Switzerland training split is such a benchmark case).
+    ``train_config``, ``seed``, ``on_epoch`` and ``allow_absent_columns``: as for
+    :func:`train_base` (by default the method's own training settings).
     """
+    fitting.check_arguments(train_config, seed)
     schema = _base_schema(base)
     methods = [*method_names(), "full"]
     if method not in methods:

@@ -76,6 +76,36 @@ def heart():
     return base, schema, frame[frame["dataset"] == "VA Long Beach"]
 
 
+def test_arguments_of_the_wrong_type_are_refused_by_name_before_training(heart):
+    """A notebook trial: ``train_config={"epochs": 2}`` failed in ``dataclasses.replace``,
+    ``label=["num"]`` with "unhashable type: 'list'", ``seed="0"`` after the data's
+    warnings; each is now one line naming the argument and what to pass."""
+    frame = ma.load_heart_disease().head(120)
+    base, schema, _ = heart
+    calls = {
+        "label=['num']": (lambda: ma.TableSchema.infer(frame, label=["num"]),
+                          "label must be a column's name (label='...'), not a list"),
+        "id_column=0": (lambda: ma.TableSchema.infer(frame, label="num", id_column=0),
+                        "id_column must be a column's name (id_column='...'), not a int"),
+        "seed='0'": (lambda: ma.train_base(frame, schema, seed="0"),
+                     "seed must be a whole number (seed=0), not a str"),
+        "seed=True": (lambda: ma.adapt(base, frame, method="head", name="a", seed=True),
+                      "seed must be a whole number (seed=0), not a bool"),
+        "train_config dict": (lambda: ma.adapt(base, frame, method="head", name="a",
+                                               train_config={"epochs": 2}),
+                              "train_config must be a TrainConfig (ma.TrainConfig(epochs=50, "
+                              "lr=1e-3)) or None, not a dict"),
+        "images seed": (lambda: images.train_base(None, seed=1.5),
+                        "seed must be a whole number (seed=0), not a float"),
+    }  # fmt: skip
+    for name, (call, says) in calls.items():
+        with warnings.catch_warnings(record=True) as said, pytest.raises(MedadaptError) as err:
+            warnings.simplefilter("always")
+            call()
+        assert _refusal(err) == says, name
+        assert not said, (name, [str(w.message) for w in said])  # refused before any reading
+
+
 def test_predict_refuses_the_base_model_object_for_its_network(heart):
     base, schema, va = heart
     with warnings.catch_warnings():

@@ -19,13 +19,13 @@ from tests.cli.workspace import TINY_TABLE
 from tests.tables import clinical_table, site_a_leak_table
 
 BASE_LEAK = (
-    "column 'copy' was kept deliberately (--allow-leak) although on the base model's training "
-    "rows it alone predicts 'outcome' with AUROC 1.000: {what} may rest on a leak"
+    "column 'copy' was kept deliberately (--allow-leak / allow_leak=) although on the base "
+    "model's training rows it alone predicts 'outcome' with AUROC 1.000: {what} may rest on a leak"
 )
 ADAPTER_LEAK = (
-    "column 'lab' was kept deliberately (--allow-leak) although on the rows the adapter was "
-    "trained and tested on it alone predicts 'outcome' with AUROC 1.000: {what} may rest on a "
-    "leak"
+    "column 'lab' was kept deliberately (--allow-leak / allow_leak=) although on the rows the "
+    "adapter was trained and tested on it alone predicts 'outcome' with AUROC 1.000: {what} "
+    "may rest on a leak"
 )
 
 
@@ -135,7 +135,7 @@ def test_evaluate_and_predict_repeat_them(workspace, tmp_path):
     recorded = json.loads(out.read_text())["leak_warnings"]
     assert recorded[0] == figures[0] and figures[1] in recorded
     html = " ".join(unescape(report.read_text()).split())
-    assert "Column 'lab' was kept deliberately (--allow-leak)" in html
+    assert "Column 'lab' was kept deliberately (--allow-leak / allow_leak=)" in html
     # the base alone says its own
     result = run_cli("evaluate", "--base", root / "base", "--data", data, "--group-column",
                      "site", "--group", "B")  # fmt: skip

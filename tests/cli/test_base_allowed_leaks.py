@@ -21,8 +21,9 @@ from tests.cli.workspace import TINY_TABLE
 from tests.tables import site_a_leak_table
 
 BASE_LEAK = (
-    "column 'lab' was kept deliberately (--allow-leak) although on the base model's training "
-    "rows (site = A) it alone predicts 'outcome' with AUROC 1.000: {what} may rest on a leak"
+    "column 'lab' was kept deliberately (--allow-leak / allow_leak=) although on the base "
+    "model's training rows (site = A) it alone predicts 'outcome' with AUROC 1.000: {what} may "
+    "rest on a leak"
 )
 FIGURES = BASE_LEAK.format(what="these figures")
 

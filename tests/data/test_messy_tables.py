@@ -174,6 +174,14 @@ def test_decimal_commas_with_three_decimals_are_not_read_as_thousands(tmp_path):
     assert str(refused.value).startswith(
         "column 'crp' holds numbers written with a decimal comma in 40 of 40 values (as in 12,5)"
     )
+    assert str(refused.value).endswith("or separate the file's columns with ';' (then "
+                                       "decimal commas are read)")  # fmt: skip
+    with pytest.raises(DataError) as refused:  # a notebook's frame: how to read it in Python
+        TableSchema.infer(frame, label="y")
+    assert str(refused.value).endswith(
+        "write them with a decimal point (12.5): read the file with ma.read_table(path) (which "
+        "reads decimal commas in a ';'-separated file) or pd.read_csv(path, decimal=',')"
+    )
     only_zeros = "crp,y\n" + '"0,125",0\n"0,250",1\n' * 10  # every value "0,ddd"
     assert read_table(_write(tmp_path, "zeros.csv", only_zeros))["crp"].iloc[0] == "0,125"
 

@@ -98,6 +98,9 @@ def test_server_and_three_hospitals_over_tls_match_the_simulation(
     for site in SITES:  # the server's terminal: who joined, each round (a service's log too)
         assert f"site {site} joined (" in stdout
     assert "round 1 of 1 done (3 sites scored it)" in stdout
+    assert f"wrote{out}(withFlower'slogsoftherun:superlink.log,flwr.log)" in "".join(
+        stdout.split()
+    )  # kept with the run, and said
     for site, client in zip(SITES, clients, strict=True):  # each left once the run ended
         assert client.returncode == 0, left[site]
         assert "Traceback" not in left[site][1] and "error:" not in left[site][1]

@@ -21,9 +21,9 @@ SITES = ("Hungary", "VA Long Beach")
 KEPT = {"column": "oldpeak", "statistic": "AUROC", "value": 1.0, "rows": 294,
         "where": "site Hungary"}  # fmt: skip
 NOTE = (
-    "column 'oldpeak' was kept deliberately (--allow-leak) although on the rows the adapter "
-    "was trained and tested on (site Hungary) it alone predicts 'num' with AUROC 1.000: these "
-    "figures may rest on a leak"
+    "column 'oldpeak' was kept deliberately (--allow-leak / allow_leak=) although on the rows "
+    "the adapter was trained and tested on (site Hungary) it alone predicts 'num' with AUROC "
+    "1.000: these figures may rest on a leak"
 )
 
 

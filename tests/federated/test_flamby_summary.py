@@ -120,7 +120,7 @@ def test_a_site_whose_accuracy_is_no_better_than_everyone_positive_is_named():
     assert lines == [
         "At VA Long Beach, the shared adapter's accuracy (0.683) is no better than calling "
         "every patient positive (0.750, the no-information rate): judge it there by AUROC and "
-        "balanced accuracy."
+        "balanced accuracy (each model's, per site, in report.html and federated.json)."
     ]
 
 
@@ -151,7 +151,9 @@ def test_a_round_panel_without_any_site_s_figure_says_so_without_a_matplotlib_wa
         fig = round_figure(rounds, ["Tiny", "Basel"])
     auroc, accuracy = fig.axes
     assert [t.get_text() for t in auroc.texts] == ["no site has enough held-out\npatients for it"]
-    assert len(accuracy.texts) == 0 and accuracy.get_legend() is not None
+    assert len(accuracy.texts) == 0 and accuracy.get_legend() is None  # one, below both
+    [legend] = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == ["Basel"]  # the sites drawn
 
 
 def test_the_report_says_which_centre_trained_on_one_outcome(tmp_path):

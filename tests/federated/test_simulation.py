@@ -124,7 +124,8 @@ def test_the_run_records_its_base_outcome_patients_and_the_site_warnings(federat
         "folder": str(run.base_dir.resolve()), "trained_here": False, "weights_sha256": weights,
         "training_groups": {"Cleveland": 243}, "group_column": "dataset", "noun": "rows",
         "label": "num", "outcome": "positive means num > 0 (the base model's --positive-above "
-        "0); negative, num 0 or less", "test_kept_out": True,  # its split recognised here
+        "0); negative, num 0 or less", "warnings": [], "test_kept_out": True,  # its split
+        # recognised here; its warnings were said where it was trained
     }  # fmt: skip
     chol = [n for n in written["site_notes"] if n.startswith("site VA Long Beach: column 'chol'")]
     assert chol and chol[0].endswith("retrain the base with --missing-code chol=0"), chol

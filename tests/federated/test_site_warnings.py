@@ -80,7 +80,8 @@ def test_every_compared_model_s_accuracy_is_held_against_the_no_information_rate
     })  # fmt: skip
     line = ("At VA, the accuracy of the local-only adapter (0.733) and the pooled adapter "
             "(0.750) is no better than calling every patient positive (0.750, the "
-            "no-information rate): judge them there by AUROC and balanced accuracy.")  # fmt: skip
+            "no-information rate): judge them there by AUROC and balanced accuracy (each "
+            "model's, per site, in report.html and federated.json).")  # fmt: skip
     assert verdict_lines(written) == [line]
     assert line in _report(tmp_path)
     va = written["sites"]["VA"]
@@ -93,7 +94,7 @@ def test_every_compared_model_s_accuracy_is_held_against_the_no_information_rate
     assert verdict_lines({"sites": {"VA": {"n_train": 9, "n_test": 60, **one}}}) == [
         "At VA, the base alone's accuracy (0.733) is no better than calling every patient "
         "positive (0.750, the no-information rate): judge it there by AUROC and balanced "
-        "accuracy."
+        "accuracy (each model's, per site, in report.html and federated.json)."
     ]
 
 
@@ -156,7 +157,9 @@ ABOUT_BASE = {"folder": "/runs/fed/base", "trained_here": True,
               "weights_sha256": "f873aa46c6ec7562", "training_groups": {"Cleveland": 243},
               "group_column": "dataset", "noun": "rows", "label": "num",
               "outcome": "positive means num > 0 (the base model's --positive-above 0); "
-                         "negative, num 0 or less", "test_kept_out": True}  # fmt: skip
+                         "negative, num 0 or less", "test_kept_out": True,
+              "warnings": ["the rarer class has 111 of the 243 training rows for 13 "
+                           "features"]}  # fmt: skip
 
 
 def _with_base(tmp_path: Path, about: dict | None) -> dict:
@@ -188,7 +191,7 @@ def test_the_report_says_the_outcome_the_base_and_each_site_s_patients(tmp_path)
         "Outcome: positive means num > 0 (the base model's --positive-above 0); negative, num 0 "
         "or less.",
         "The base model was trained by this run (--base-groups) on 243 rows whose dataset is "
-        "Cleveland; saved in base/ beside this report (weights sha256 f873aa46c6ec). Cleveland "
+        "Cleveland; saved in the run's folder as base/ (weights sha256 f873aa46c6ec). Cleveland "
         "is also a site here: scored only on patients the base never trained on.",
         "Patients per site (training / held-out test): Cleveland 285 / 60; Hungary 205 / 60; "
         "Switzerland 86 / 60.",
@@ -198,6 +201,8 @@ def test_the_report_says_the_outcome_the_base_and_each_site_s_patients(tmp_path)
     assert all(line in report for line in lines)
     assert "<th>training patients</th><th>test patients</th>" in report
     assert "site Switzerland: column 'chol' is 0 in 123 of 123 rows here" in report
+    # a trial: the base's training warnings were said on the terminal only, then lost
+    assert "base model: the rarer class has 111 of the 243 training rows for 13 features" in report
     given = {**ABOUT_BASE, "trained_here": False,
              "training_groups": {"Cleveland": 243, "Hungary": 200}}  # fmt: skip
     assert run_lines(_with_base(tmp_path, given))[1] == (

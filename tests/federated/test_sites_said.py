@@ -198,6 +198,12 @@ def test_the_readme_simulate_example_reads_the_not_measured_codes(tmp_path, monk
     said = run_cli(*words[1:], *TINY_FLAGS)
     assert said.code != 0 and "stopped before the rounds (test)" in said.stderr, said.stderr
     assert "--missing-code" not in said.stdout, said.stdout
+    # a trial: the base, trained on Cleveland's rows, warned of them as Cleveland's note did
+    warned = [line.removeprefix("warning: ") for line in said.stdout.splitlines()
+              if line.startswith("warning: ")]  # fmt: skip
+    of_sites = [line.split(": ", 1)[1] for line in warned if line.startswith("site ")]
+    assert of_sites and not set(of_sites) & set(warned), warned
+    assert any("the rarer class has" in line for line in warned), warned  # the base's own
 
 
 LEAK = (

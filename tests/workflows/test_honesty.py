@@ -120,11 +120,17 @@ def test_the_id_warning_is_one_line_naming_both_fixes(heart_files, tmp_path):
         "--groups", "Switzerland,Hungary", "--out", str(tmp_path / "b"),
     )  # fmt: skip
     assert result.code == 0, result.stderr
-    assert (
-        "warning: column 'id' is not used as a feature: it looks like a record identifier (by "
-        "its name); pass --id-column id if it identifies patients, or --numeric id to use it "
-        "as a feature"
-    ) in result.stdout.splitlines()
+    said = (
+        "column 'id' is not used as a feature: it looks like a record identifier (by its "
+        "name); pass --id-column id if it identifies patients, or --numeric id to use it as a "
+        "feature"
+    )
+    assert f"warning: {said}" in result.stdout.splitlines()
+    record = json.loads((tmp_path / "b" / "model.json").read_text())
+    assert record["schema"]["identifiers"] == ["id"]  # kept with the model, as is
+    warned = {line.removeprefix("warning: ") for line in result.stdout.splitlines()}
+    kept = record["training"]["warnings"]  # what it warned of its data, not only said
+    assert kept and set(kept) <= warned and any("lacks more than half" in w for w in kept)
 
 
 def test_a_site_where_a_base_feature_spells_the_label_stops_adapt(

@@ -248,8 +248,13 @@ def _simulate(**values: Any) -> None:
     small_model_threads(modality)
     with staged as staged_out:
         if base is None:
-            run = _train_base_here(run, values, options, modality, staged_out)
-            notes = _read_sites(run, options)  # now that there is a base to read them for
+            run, base_warnings = _train_base_here(run, values, options, modality, staged_out)
+            try:
+                notes = _read_sites(run, options)  # now that there is a base to read them for
+            except ConfigError:  # a site that cannot take part: the base's are said first
+                warn_all(base_warnings)
+                raise
+            warn_all(_not_said_of_a_site(base_warnings, notes))
         warn_all(notes)  # before the rounds: what adapt would say of each site
         with status_progress("federate (Flower simulation)") as step:
             from medadapt.federated.job import federate_job
@@ -456,7 +461,7 @@ def _client(**values: Any) -> None:
     port = values["local_port"] or deploy.free_port()
     kept = (f"keeps the adapters in {out}" if out else
             "keeps no adapter here (pass --out DIR to keep them)")  # fmt: skip
-    stdout.print(f"site {values['site']}: {checked.n} labelled samples; {kept}; joining "
+    stdout.print(f"site {values['site']}: {checked.n} labelled {checked.noun}; {kept}; joining "
                  f"{values['server']} (Ctrl-C to leave)")  # fmt: skip
     # the node's private folder is made last: its run removes it however it ends
     node = SiteNode(SiteNode.private_folder(), server=values["server"], wait=values["wait"],
@@ -495,9 +500,18 @@ def _check_server_address(server: str) -> None:
         raise ConfigError(f"--server {server!r}: {port} is not a TCP port number (1-65535)")
 
 
+def _not_said_of_a_site(base_warnings: list[str], notes: list[str]) -> list[str]:
+    """The base's training warnings but those a site's note repeats (a base trained on one
+    site's rows warns of them as that site's note does: ``site Cleveland: 4 of 304 rows
+    ...``), each said once."""
+    of_sites = {note.split(": ", 1)[1] for note in notes if note.startswith("site ")}
+    return [w for w in base_warnings if w not in of_sites]
+
+
 def _train_base_here(run, values, options, modality, out: Path):
     """``run`` with a base trained now on ``--base-groups`` (in ``out/base``), saying what
-    ``train-base`` says of the data (identifiers left out, "not measured" codes ...)."""
+    ``train-base`` says of the data (identifiers left out, "not measured" codes ...), and
+    its warnings, to say once the sites' are known (:func:`_not_said_of_a_site`)."""
     from dataclasses import replace
 
     from medadapt.federated.leak_survey import BASE_TEST_FRACTION
@@ -514,8 +528,7 @@ def _train_base_here(run, values, options, modality, out: Path):
     print_skipped(summary, listed_by=None)  # federate has no --json to list them all
     if "dropped_columns" in summary:
         print_dropped(summary["dropped_columns"], summary["identifiers"])
-    warn_all(summary["warnings"])
-    return replace(run, base_dir=out / "base")
+    return replace(run, base_dir=out / "base"), summary["warnings"]
 
 
 def _print(results: dict[str, Any], out: Path) -> None:
@@ -566,10 +579,14 @@ def _print(results: dict[str, Any], out: Path) -> None:
     if said := privacy_line(results):  # on the terminal too, not only in report.html
         stdout.print(said, markup=False, highlight=False, soft_wrap=True)
     sizes = results["bytes"]
+    from medadapt.federated.deploy import LOGS
+
+    logs = [name for name in LOGS if (out / name).is_file()]  # a server's, kept with its run
+    kept = f" (with Flower's logs of the run: {', '.join(logs)})" if logs else ""
     stdout.print(
         f"{sizes['adapter_to_site']:,.0f} bytes of adapter per site per round "
-        f"({sizes['share_of_full_model']:.1%} of full-model FedAvg); "
-        f"{results['seconds']:.0f} s in Flower; wrote {out}"
+        f"({sizes['share_of_full_model']:.1%} of full-model FedAvg); the rounds took "
+        f"{results['seconds']:.0f} s in Flower; wrote {out}{kept}"
     )
 
 

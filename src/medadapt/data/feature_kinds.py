@@ -398,7 +398,8 @@ def _refuse_numbers_with_units(present: pd.Series, name: str, words: OptionWords
     keep = ""
     if written.codes:  # "1a", "2b": few values, each in many rows, are codes more than numbers
         keep = f", or pass {words.set_to('categorical', name)} to keep each value as a category"
-    raise DataError(f"{written.said(name)}; {written.fix()}{keep}")
+    place = "the frame" if words.python else "the file"
+    raise DataError(f"{written.said(name)}; {written.fix(place=place)}{keep}")
 
 
 @dataclass(frozen=True)
@@ -449,6 +450,12 @@ class WrittenNumbers:
                 )
         if self.thousands:  # 1,234 may be 1234 or 1.234: the file's writer knows which
             fixes.append("write them as plain numbers without separators (12.5 or 1234)")
+        elif self.commas and place == "the frame":  # a Python user's frame, read already
+            fixes.append(
+                "write them with a decimal point (12.5): read the file with ma.read_table(path) "
+                "(which reads decimal commas in a ';'-separated file) or "
+                "pd.read_csv(path, decimal=',')"
+            )
         elif self.commas:
             fixes.append(
                 "write them with a decimal point (12.5), or separate the file's columns with "

@@ -138,7 +138,14 @@ class TableSchema:
         missing_codes: Mapping[str, Codes] | str | None = None,
         words: OptionWords = PYTHON,
     ) -> TableSchema:
-        """Infer the schema from training rows ``frame``; ``allow_leak`` names features kept
+        """Infer the schema from training rows ``frame``: ``label``, the column holding the
+        outcome; ``task`` (binary, multiclass or regression; by default inferred from the
+        label's values and said in a warning where it may be wrong); ``positive_above``: a
+        numeric label's threshold making it binary (``num > 0``); ``id_column``: the patient
+        id (never a feature; keeps a patient's rows on one side of every split);
+        ``group_column``: the site or group (never a feature); ``categorical`` and
+        ``numeric``: columns to read so, overriding the guess; ``exclude``: columns to leave
+        out; ``allow_leak`` names features kept
         deliberately although they alone predict the label (see :mod:`medadapt.data.leaks`);
         ``missing_codes`` the numbers read as missing in a numeric feature (``{"chol": 0}``,
         or ``"chol=0"`` as on the command line). A column list may be one name
@@ -148,6 +155,9 @@ class TableSchema:
         sorts last, but ``yes`` of no/yes and the like; a text pair otherwise ordered warns).
         Infinite numbers and magnitudes beyond 1e15 are read as missing, as ``ma.read_table``
         reads a file's (a warning per column; ``frame`` itself is left as it is)."""
+        for role, value in {"label": label, "id_column": id_column,
+                            "group_column": group_column}.items():  # fmt: skip
+            checks.of_type(value, role, str, f"a column's name ({role}='...')")
         columns = list(require_data_frame(frame).columns)
         if not columns:
             raise DataError(

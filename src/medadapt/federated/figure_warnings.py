@@ -142,7 +142,8 @@ def no_information_lines(results: dict[str, Any]) -> list[str]:
         values = site[found[0][0]]
         rare = min(values["n_positive"], values["n"] - values["n_positive"])
         if rare >= MIN_PER_CLASS:
-            lines.append(f"{said}: judge {it} there by AUROC and balanced accuracy.")
+            lines.append(f"{said}: judge {it} there by AUROC and balanced accuracy (each "
+                         "model's, per site, in report.html and federated.json).")  # fmt: skip
         else:  # neither is reported there: too few patients of the rarer outcome
             whose = "its" if it == "it" else "their"
             lines.append(f"{said}, and too few of its held-out patients have the rarer "

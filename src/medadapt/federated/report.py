@@ -58,6 +58,9 @@ def federated_report(results: dict[str, Any]) -> Report:
         report.warnings(
             failure_lines(results["failures"], config["rounds"], results.get("sites_trained", []))
         )
+    trained_here = (results.get("base_model") or {}).get("warnings") or []
+    if trained_here:  # what the terminal warned as this run trained the base
+        report.warnings([f"base model: {warning}" for warning in trained_here])
     if results.get("site_notes"):  # what the terminal warned of the sites before the rounds
         report.warnings(results["site_notes"])
     for metric in shown_metrics(results):
@@ -108,12 +111,14 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
     if said := privacy_line(results):
         lines.append(said)
     how = ("a bootstrap over patients" if regression else "exact binomial for accuracy, "
-           "sensitivity and specificity, for AUROC the wider of a bootstrap and Newcombe's "
-           "score interval, a bootstrap for the others")  # fmt: skip
+           "for AUROC the wider of a bootstrap and Newcombe's score interval, a bootstrap for "
+           "balanced accuracy")  # fmt: skip
+    brier = "" if regression else (" federated.json also gives each model's Brier score per "
+                                   "site, with its interval (a bootstrap).")  # fmt: skip
     lines.append(
         f"Brackets are 95% intervals over each site's held-out patients ({how}); averages are "
         "unweighted means over sites (FLamby's convention). Pooled is what sharing the data "
-        "would give: a federation cannot train it."
+        f"would give: a federation cannot train it.{brier}"
     )
     return lines
 

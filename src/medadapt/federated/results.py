@@ -163,10 +163,25 @@ def _config(run: FederatedRun) -> dict[str, Any]:
 USED_BY = {"proximal_mu": ("fedprox",), "server_lr": ("fedadam", "fedyogi")}
 
 
+#: what a site's final reply carries for Flower, not a figure (its count is ``n``)
+FLOWER_KEYS = ("round", "site", "num-examples", "site-index")
+COUNTS = ("n", "n_positive", "n_patients")  # whole numbers, though Flower's records hold floats
+
+
 def _unprefixed(entry: dict[str, Any], prefix: str) -> dict[str, float]:
+    """A site's figures of one model (``prefix``: which), its counts as whole numbers."""
     if not prefix:
-        return {k: v for k, v in entry.items() if "/" not in k and k not in ("round", "site")}
-    return {k[len(prefix) :]: v for k, v in entry.items() if k.startswith(prefix)}
+        found = {k: v for k, v in entry.items() if "/" not in k and k not in FLOWER_KEYS}
+    else:
+        found = {k[len(prefix) :]: v for k, v in entry.items() if k.startswith(prefix)}
+    return {k: _whole(v) if k in COUNTS else v for k, v in found.items()}
+
+
+def _whole(value: Any) -> Any:
+    """``19.0`` -> ``19``; anything else (NaN: not counted) as it is."""
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _compared(paired: dict[str, float]) -> dict[str, float] | None:

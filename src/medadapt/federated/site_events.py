@@ -78,10 +78,12 @@ def event_line(event: dict[str, Any]) -> str | None:
         n = event["n"]
         return f"round {round_}: scored the adapter on {n} held-out {noun}; sent the figures"
     if kind == FINISHED:
-        also = " and this site's own adapter" if event.get("personalised") else ""
+        models = ["the federated adapter", "the base alone"]
+        models += ["this site's own adapter"] if event.get("personalised") else []
+        scored = f"{', '.join(models[:-1])} and {models[-1]}"
         return (
-            f"final round: scored the federated adapter, the base alone{also} on {event['n']} "
-            f"held-out {noun}; sent the figures with their intervals"
+            f"final round: scored {scored} on {event['n']} held-out {noun}; sent the figures "
+            "with their intervals"
         )
     return None
 

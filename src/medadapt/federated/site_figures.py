@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from matplotlib import pyplot as plt
+from matplotlib.ticker import MaxNLocator
 
 from medadapt.evaluate.report.formatting import fmt_ci, metric_digits
 from medadapt.federated.compared import (
@@ -41,8 +42,9 @@ def site_table(results: dict[str, Any], metric: str) -> tuple[list[str], list[li
 
 def round_figure(rounds: list[dict[str, Any]], sites: list[str],
                  metrics: tuple[str, str] = ROUND_PANELS[False]):  # fmt: skip
-    """Each site's ``metrics`` after each round, one panel each, a site in one colour."""
-    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.6))
+    """Each site's ``metrics`` after each round, one panel each, a site in one colour; one
+    legend for both, below them (inside a panel it hid a site's points)."""
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.9))
     colours = {site: f"C{i}" for i, site in enumerate(sites)}  # a site keeps its colour
     for ax, metric in zip(axes, metrics, strict=True):
         for site in sites:
@@ -51,12 +53,17 @@ def round_figure(rounds: list[dict[str, Any]], sites: list[str],
             if points:
                 ax.plot(*zip(*points, strict=True), marker="o", label=site, color=colours[site])
         ax.set_xlabel("round")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # rounds: 1, 2, 3, not 1.5
         ax.set_ylabel(LABELS[metric])
         ax.grid(alpha=0.3)
-        if ax.lines:
-            ax.legend(fontsize=8)
-        else:  # matplotlib would warn of an empty legend, in the user's terminal
+        if not ax.lines:
             ax.text(0.5, 0.5, "no site has enough held-out\npatients for it", ha="center",
                     va="center", transform=ax.transAxes, color="0.4")  # fmt: skip
-    fig.tight_layout()
+    drawn = {line.get_label(): line for ax in axes for line in ax.lines}
+    shown = [site for site in sites if site in drawn]  # the sites' order, each once
+    if shown:  # none: matplotlib would warn of an empty legend, in the user's terminal
+        fig.legend([drawn[site] for site in shown], shown, loc="lower center", fontsize=8,
+                   ncol=min(len(shown), 5), frameon=False)  # fmt: skip
+    rows = -(-len(shown) // 5) if shown else 0
+    fig.tight_layout(rect=(0, 0.06 * rows, 1, 1))
     return fig

@@ -53,7 +53,7 @@ def base_line(about: dict[str, Any], sites: list[str]) -> str:
     weights = f"weights sha256 {str(about.get('weights_sha256'))[:12]}"
     if about.get("trained_here"):
         said = (f"The base model was trained by this run (--base-groups) on {where}; saved in "
-                f"base/ beside this report ({weights})")  # fmt: skip
+                f"the run's folder as base/ ({weights})")  # fmt: skip
     else:
         records = f"records training on {where}" if groups else "records no training groups"
         said = f"The base model is --base {about['folder']} ({weights}); it {records}"

@@ -316,6 +316,7 @@ class SiteCheck:
     n: int
     notes: list[str]
     unread_columns: list[str] = field(default_factory=list)
+    noun: str = "samples"  # what the base reads: rows, images
 
 
 def preflight(data: Path, base_dir: Path, site: str | None = None,
@@ -374,7 +375,7 @@ def preflight(data: Path, base_dir: Path, site: str | None = None,
         if isinstance(schema, TableSchema) and frame is not None
         else []
     )
-    return SiteCheck(len(samples), notes, unread)
+    return SiteCheck(len(samples), notes, unread, noun=modality.noun)
 
 
 def _site_column(frame: Any, site: str | None) -> tuple[str, int] | None:

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from medadapt import checks
 from medadapt.adapters import AdapterModel, default_config, method_names, without_adapters
 from medadapt.adapters.fingerprint import fingerprint_model
 from medadapt.adapters.methods import FULL_TAKES_NO_OPTIONS
@@ -91,6 +92,16 @@ def _cached(model: nn.Module, data: TensorData, cache_from: int):
         "seconds": round(time.perf_counter() - start, 2),
     }
     return suffix, TensorData({"tokens": tokens}, data.y), cache
+
+
+def check_arguments(train_config: Any, seed: Any) -> None:
+    """The Python API's ``train_config`` and ``seed``, refused by name before anything is
+    read or trained (a dict for ``train_config`` failed deep in ``dataclasses.replace``, a
+    text seed after the data's warnings)."""
+    example = "a TrainConfig (ma.TrainConfig(epochs=50, lr=1e-3)) or None"
+    checks.of_type(train_config, "train_config", TrainConfig, example)
+    checks.of_type(seed, "seed", (int, np.integer), "a whole number (seed=0)")
+    checks.seed(int(seed), "seed")
 
 
 def train_base(

@@ -35,7 +35,13 @@ def task_loss(task: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 @dataclass(frozen=True, kw_only=True)
 class TrainConfig:
-    """Optimisation settings. Defaults suit small clinical tables."""
+    """Optimisation settings (defaults suit small clinical tables; ``ma.adapt`` and
+    ``images`` use each method's own unless given one): at most ``epochs`` passes over the
+    training samples in batches of ``batch_size``, AdamW at learning rate ``lr`` with
+    ``weight_decay``, stopping once the validation loss has not improved for ``patience``
+    epochs (the best epoch's weights are kept); ``grad_clip``: the gradient norm clipped
+    to (None: not clipped); ``seed``: replaced by the ``seed`` argument of ``train_base``
+    and ``adapt``."""
 
     epochs: int = 200
     batch_size: int = 64

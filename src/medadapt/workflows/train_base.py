@@ -100,6 +100,7 @@ def train_base_job(
         test_metrics=with_kept_leaks(evaluation["overall"], allowed, label, whose=BASE_ROWS),
         **modality.base_training_extras(schema, evaluation, skipped),
         **({"allowed_leaks": allowed} if allowed else {}),
+        **({"warnings": warnings} if warnings else {}),  # what it said of its data, kept
     )
     _save(out, base, side_files)
     return {
