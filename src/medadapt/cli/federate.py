@@ -536,6 +536,7 @@ def _print(results: dict[str, Any], out: Path) -> None:
     from medadapt.evaluate.report.formatting import fmt
     from medadapt.federated.compared import legend, shown_columns
     from medadapt.federated.config import PERSONAL_LABELS
+    from medadapt.federated.deploy import LOGS
     from medadapt.federated.results import finite
     from medadapt.federated.site_lines import (
         failure_lines,
@@ -579,8 +580,6 @@ def _print(results: dict[str, Any], out: Path) -> None:
     if said := privacy_line(results):  # on the terminal too, not only in report.html
         stdout.print(said, markup=False, highlight=False, soft_wrap=True)
     sizes = results["bytes"]
-    from medadapt.federated.deploy import LOGS
-
     logs = [name for name in LOGS if (out / name).is_file()]  # a server's, kept with its run
     kept = f" (with Flower's logs of the run: {', '.join(logs)})" if logs else ""
     stdout.print(
