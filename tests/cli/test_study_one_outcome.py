@@ -40,3 +40,21 @@ def test_a_measured_outcome_that_never_varies_at_the_target_is_refused(tmp_path)
         f"for a study to learn or to measure there; {CHECK}"
     )
     assert not (tmp_path / "s").exists()
+
+
+def test_a_study_of_a_measured_outcome_speaks_of_rows_and_its_own_intervals(tmp_path):
+    """A trial: a regression study printed "events per trainable parameter" and captioned
+    its MAE table with accuracy's and AUROC's interval methods."""
+    import html
+
+    result = run_cli("study", "--data", bundled_path(), "--label", "age", *WHERE,
+                     "--methods", "base_only,head_only", "--fractions", "1", "--workers", "1",
+                     "--n-boot", "20", "--out", tmp_path / "s")  # fmt: skip
+    assert result.code == 0, result.stderr
+    printed = " ".join(result.stdout.split())
+    assert "rows per trainable parameter: head-only adapter" in printed
+    assert "events per trainable parameter" not in printed
+    report = html.unescape((tmp_path / "s" / "report.html").read_text())
+    assert ("the mean of each seed's 95% CI over test patients: a bootstrap over the patients "
+            "(in the outcome's unit))") in report  # fmt: skip
+    assert "exact binomial" not in report and "Newcombe" not in report

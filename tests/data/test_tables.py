@@ -101,6 +101,32 @@ def test_a_measured_label_with_one_value_is_refused():
         TableSchema.infer(frame, label="y", task="regression", words=COMMAND_LINE)
 
 
+def test_task_regression_on_a_yes_no_or_a_text_label_says_what_the_values_are():
+    """A trial: ``--task regression`` on a 1/2 flag trained and reported R-squared without a
+    word; on a label of words it advised emptying the cells, which were every outcome."""
+    import warnings
+
+    ages = [50.0, 61.0, 70.0, 45.0] * 5
+    flag = pd.DataFrame({"age": ages, "y": [1, 2, 2, 1] * 5})
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        assert TableSchema.infer(flag, label="y", task="regression", words=COMMAND_LINE).task == (
+            "regression"
+        )
+    assert [str(w.message) for w in said] == [
+        "label 'y' has only two values (1 and 2), taken as a measured value because of --task "
+        "regression: a yes/no outcome so read gets a mean and an R-squared, not a risk; drop "
+        "--task regression to predict it as two classes (or pass --positive-above 1)"
+    ]
+    words = pd.DataFrame({"age": ages, "y": ["mild", "severe"] * 10})
+    with pytest.raises(DataError) as err:
+        TableSchema.infer(words, label="y", task="regression")
+    assert str(err.value) == (
+        "regression needs a numeric label, and 'y' holds text in every row (2 distinct "
+        "values): its values are classes; drop task='regression' to predict them as classes"
+    )
+
+
 def test_a_missing_label_column_lists_the_columns():
     frame = pd.DataFrame({"age": [50, 61], "y": [0, 1]})
     columns = "is not a column of the table; its columns are: age, y"

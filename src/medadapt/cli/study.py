@@ -140,8 +140,16 @@ def _finish(study: dict, out: Path) -> None:
         described = "; ".join(
             f"{label(n['strategy'])} {n['events_per_parameter']:.3g}" for n in ratios
         )
+        from medadapt.modalities.base import modality_of
+
+        counted = (
+            "events"
+            if study["task"] != "regression"
+            # every sample informs it
+            else (modality_of(study["config"]["kind"]).noun)
+        )
         stdout.print(
-            f"events per trainable parameter: {described} (warning below {EVENTS_PER_PARAMETER})"
+            f"{counted} per trainable parameter: {described} (warning below {EVENTS_PER_PARAMETER})"
         )
     for sentence in found["sentences"]:
         if sentence in (found.get("too_good"), found.get("nothing_measured")):

@@ -305,6 +305,12 @@ class TableSchema:
                    "regression" else "") + ")"
             )  # fmt: skip
         if task == "regression":
+            if not all_numeric and not numeric.notna().any():  # words, not numbers mistyped
+                raise DataError(
+                    f"regression needs a numeric label, and {self.label!r} holds text in every "
+                    f"row ({len(distinct)} distinct values): its values are classes; drop "
+                    f"{words.set_to('task', 'regression')} to predict them as classes"
+                )
             if not all_numeric:
                 raise DataError(
                     f"regression needs a numeric label; {self.label!r} has "
@@ -312,6 +318,17 @@ class TableSchema:
                 )
             if numeric.nunique() < 2:  # nothing to learn, and R² is undefined (no value said)
                 raise DataError(_one_value(self.label, "of a measured value needs it", words))
+            if numeric.nunique() == 2:  # a yes/no outcome, coded 1/2: as a value, misread
+                low, high = (f"{v:g}" for v in sorted(numeric.dropna().unique()))
+                warnings.warn(
+                    f"label {self.label!r} has only two values ({low} and {high}), taken as a "
+                    f"measured value because of {words.set_to('task', 'regression')}: a yes/no "
+                    "outcome so read gets a mean and an R-squared, not a risk; drop "
+                    f"{words.set_to('task', 'regression')} to predict it as two classes (or "
+                    f"pass {words.set_to('positive_above', low)})",
+                    UserWarning,
+                    stacklevel=3,
+                )
             self.label_mean = float(numeric.mean())
             self.label_std = float(numeric.std(ddof=0)) or 1.0
             return

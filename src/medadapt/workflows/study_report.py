@@ -250,10 +250,19 @@ def _strategy_table(
         columns,
         rows,
         caption="Mean over seeds (95% CI over seeds; the mean of each seed's 95% CI over test "
-        "patients: exact binomial for accuracy, a bootstrap for the others, for a two-class "
-        "AUROC widened to Newcombe's score interval)."
+        f"patients: {_interval_method(metric)})."
         f"{few_seeds_note(seeds)}",
     )
+
+
+def _interval_method(metric: str) -> str:
+    """How each seed's interval of ``metric`` over its test patients was computed."""
+    if metric == "accuracy":
+        return "exact binomial"
+    if metric == "auroc":
+        return "a bootstrap, for two classes widened to Newcombe's score interval"
+    unit = " (in the outcome's unit)" if metric in ("mae", "rmse") else ""
+    return f"a bootstrap over the patients{unit}"
 
 
 def few_seeds_note(seeds: int) -> str:

@@ -120,6 +120,38 @@ def empty_columns_warning(schema: TableSchema, frame: pd.DataFrame) -> str | Non
     )
 
 
+def constant_columns_warnings(schema: TableSchema, frame: pd.DataFrame) -> list[str]:
+    """The warning for each column the model dropped as constant where it trained (every
+    training row one value: ``sex`` 1 at two sites) that holds another value in rows of
+    ``frame`` (``sex`` 2 at the third): the model cannot tell those patients apart by it,
+    and nothing said so. The training value is said (it is every training row's), the rows
+    here only counted."""
+    import ast
+
+    from medadapt.data.feature_kinds import is_missing, level
+
+    out = []
+    for name, reason in schema.dropped.items():
+        if not reason.startswith(CONSTANT) or name not in frame:
+            continue
+        trained = reason.removeprefix(CONSTANT).removesuffix(")")
+        if trained[:1] in ("'", '"'):  # a text value, written as its repr
+            trained = str(ast.literal_eval(trained))
+        present = [level(v) for v in frame[name] if not is_missing(v)]
+        other = sum(value != trained for value in present)
+        if other:
+            out.append(
+                f"column {name!r} was {trained!r} in every row the model trained on (so it is "
+                f"not one of its features) and is another value in {other} of {len(frame)} "
+                "rows here: the model cannot tell these patients apart by it, and its results "
+                "here rest on patients unlike those it learned from in this respect"
+            )
+    return out
+
+
+#: how a column dropped as constant at training is recorded (``TableSchema.dropped``)
+CONSTANT = "constant (every value is "
+
 MOSTLY_MISSING = 0.5  # more than this share of the model's features missing: the answer says so
 
 

@@ -20,6 +20,7 @@ from medadapt.errors import ConfigError, DataError
 from medadapt.modalities.base import Modality, Reading, names
 from medadapt.modalities.tabular.findings import (
     MISSING_COLUMN,
+    constant_columns_warnings,
     empty_columns_warning,
     missing_per_row,
     missing_rows_warnings,
@@ -222,6 +223,7 @@ class TabularModality(Modality):
             notes.append(f"{n} text value(s) in numeric column {column!r} are read as missing")
         empty = empty_columns_warning(schema, samples.frame)
         notes += [empty] if empty is not None else []
+        notes += constant_columns_warnings(schema, samples.frame)
         notes += missing_rows_warnings(schema, encoded)
         zeros = zeros_far_below(samples.frame, _uncoded(schema))
         for column, n in zeros.items():
