@@ -127,6 +127,20 @@ def test_task_regression_on_a_yes_no_or_a_text_label_says_what_the_values_are():
     )
 
 
+def test_a_feature_renamed_with_its_unit_is_offered_as_the_one_meant():
+    """A trial: ``bmi`` renamed ``BMI_kg_m2`` was refused with no hint."""
+    frame = pd.DataFrame({"age": [50.0, 61.0, 70.0, 45.0] * 5, "bmi": [22.0, 31.0] * 10,
+                          "y": [0, 1, 1, 0] * 5})  # fmt: skip
+    schema = TableSchema.infer(frame, label="y", words=COMMAND_LINE)
+    renamed = frame.rename(columns={"bmi": "BMI_kg_m2"})
+    with pytest.raises(DataError) as err:
+        schema.require_columns(renamed)
+    assert str(err.value).startswith(
+        "the model's feature column(s) 'bmi' are not in the table (did you mean 'BMI_kg_m2' for "
+        "'bmi'?); rename the columns"
+    )
+
+
 def test_a_missing_label_column_lists_the_columns():
     frame = pd.DataFrame({"age": [50, 61], "y": [0, 1]})
     columns = "is not a column of the table; its columns are: age, y"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 import warnings
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -430,7 +431,7 @@ class TableSchema:
             lowered = {c.lower(): c for c in offered}
             close = lowered.get(str(name).lower()) or next(
                 iter(difflib.get_close_matches(str(name), offered, n=1)), None
-            )
+            ) or _with_a_unit(str(name), offered)
             if close is not None:
                 hints.append(f"{close!r} for {name!r}")
                 offered.remove(close)  # one column is offered for one missing feature only
@@ -849,6 +850,18 @@ def _one_value(label: str, needs: str, words: OptionWords, why: str = "") -> str
 LABEL_TEXT_FIX = (
     "fix them in the file, or empty those cells (a row without an outcome is left out, and counted)"
 )
+
+
+def _with_a_unit(name: str, columns: Sequence[str]) -> str | None:
+    """The one column of ``columns`` that is ``name`` with a unit or a note after it
+    (``BMI_kg_m2``, ``chol (mg/dl)`` for ``bmi``, ``chol``), else None.
+
+    >>> _with_a_unit("bmi", ["age", "BMI_kg_m2"]), _with_a_unit("bp", ["bp_sys", "bp_dia"])
+    ('BMI_kg_m2', None)
+    """
+    unit = re.compile(rf"{re.escape(name.casefold())}[\s_(\[-].*")
+    found = [c for c in columns if unit.fullmatch(c.casefold())]
+    return found[0] if len(found) == 1 else None
 
 
 def _label_texts(labels: pd.Series, numeric: pd.Series) -> str:
