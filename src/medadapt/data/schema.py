@@ -429,9 +429,11 @@ class TableSchema:
         offered = [str(c) for c in frame.columns if str(c) not in taken]
         for name in absent:
             lowered = {c.lower(): c for c in offered}
-            close = lowered.get(str(name).lower()) or next(
-                iter(difflib.get_close_matches(str(name), offered, n=1)), None
-            ) or _with_a_unit(str(name), offered)
+            close = (
+                lowered.get(str(name).lower())
+                or next(iter(difflib.get_close_matches(str(name), offered, n=1)), None)
+                or _with_a_unit(str(name), offered)
+            )
             if close is not None:
                 hints.append(f"{close!r} for {name!r}")
                 offered.remove(close)  # one column is offered for one missing feature only
