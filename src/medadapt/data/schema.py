@@ -319,7 +319,7 @@ class TableSchema:
                 )
             if numeric.nunique() < 2:  # nothing to learn, and R² is undefined (no value said)
                 raise DataError(_one_value(self.label, "of a measured value needs it", words))
-            if numeric.nunique() == 2:  # a yes/no outcome, coded 1/2: as a value, misread
+            if explicit and numeric.nunique() == 2:  # a yes/no outcome (1/2) read as a value
                 low, high = (f"{v:g}" for v in sorted(numeric.dropna().unique()))
                 warnings.warn(
                     f"label {self.label!r} has only two values ({low} and {high}), taken as a "
