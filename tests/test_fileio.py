@@ -114,7 +114,7 @@ def test_a_secret_file_is_one_word_and_every_refusal_names_the_flag(tmp_path):
 
 
 @pytest.mark.parametrize("signum", ["SIGTERM", "SIGINT"])
-def test_a_signal_removes_the_staged_directory(tmp_path, signum):
+def test_a_signal_removes_the_staged_directory(tmp_path, signum, request):
     """``kill -TERM`` (or Ctrl-C) during a command left an empty ``.base.tmp-XXXX`` beside its
     output: the staged directory is removed on both, and the signal still ends the work."""
     import signal
@@ -124,6 +124,9 @@ def test_a_signal_removes_the_staged_directory(tmp_path, signum):
 
     before = signal.getsignal(signal.SIGTERM)
     raised = Interrupted if signum == "SIGTERM" else KeyboardInterrupt
+    # Ctrl-C as a terminal's command gets it (a background job's runner may ignore SIGINT)
+    was = signal.signal(signal.SIGINT, signal.default_int_handler)
+    request.addfinalizer(lambda: signal.signal(signal.SIGINT, was))
     with pytest.raises(raised), staged_directory(tmp_path / "base") as staged:
         (staged / "model.json").write_text("{}")
         os.kill(os.getpid(), getattr(signal, signum))  # handled before the next line runs

@@ -24,6 +24,7 @@ from medadapt.data.heart import bundled_path
 from medadapt.federated.certificates import make_certificates
 from medadapt.federated.deploy import free_port
 from tests.federated.conftest import SITES
+from tests.terminal import sigint_as_in_a_terminal
 
 pytestmark = pytest.mark.xdist_group("flower")
 
@@ -32,7 +33,8 @@ def medadapt(*args, env: dict[str, str] | None = None) -> subprocess.Popen:
     env = {**os.environ, "FLWR_TELEMETRY_ENABLED": "0", **(env or {})}
     return subprocess.Popen([sys.executable, "-m", "medadapt.cli", *map(str, args)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)  # fmt: skip
+                            start_new_session=True,
+                            preexec_fn=sigint_as_in_a_terminal)  # fmt: skip
 
 
 def stop(process: subprocess.Popen) -> str:

@@ -18,6 +18,7 @@ from medadapt.cli import common
 from medadapt.cli.main import app, interrupted_message, main
 from medadapt.workflows.parallel import Job, run_jobs
 from tests.tables import clinical_table
+from tests.terminal import sigint_as_in_a_terminal
 
 STUDY = [
     "--label",
@@ -126,6 +127,7 @@ def test_a_signal_stops_the_study_its_workers_and_says_how_to_resume(
         text=True,
         start_new_session=True,
         env={**os.environ, "OMP_NUM_THREADS": "1"},
+        preexec_fn=sigint_as_in_a_terminal,  # Ctrl-C as a terminal's command gets it
     )
     deadline = time.monotonic() + 120
     while not list((out / "points").glob("*.json")) and time.monotonic() < deadline:
