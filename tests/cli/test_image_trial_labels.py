@@ -56,6 +56,14 @@ def world(tmp_path_factory) -> dict[str, Path]:
     return {"root": root, "cases": cases, "base": root / "base", "adapter": root / "site_b"}
 
 
+def _training_warnings(world, tmp_path, table: pd.DataFrame, name: str, *flags) -> list[str]:
+    """``table`` written as ``name`` beside the cases' images, a new base trained on it
+    (``flags``: more options), and the warnings it printed."""
+    table.to_csv(world["root"] / name, index=False)
+    return _warnings(succeeded(run_cli("train-base", "--data", world["root"] / name, *TINY,
+                                       *flags, "--out", tmp_path / "b")))  # fmt: skip
+
+
 def _warnings(result) -> list[str]:
     return [line for line in (result.stdout + result.stderr).splitlines()
             if line.startswith("warning:")]  # fmt: skip
@@ -214,32 +222,28 @@ def test_a_copy_under_another_class_is_located(world, tmp_path):
     (world["root"] / "A" / "lesion" / "copy.png").write_bytes(
         (world["root"] / table.iloc[0]["path"]).read_bytes()
     )
-    pd.concat([table, copy]).to_csv(world["root"] / "relabelled.csv", index=False)
-    result = succeeded(run_cli("train-base", "--data", world["root"] / "relabelled.csv", *TINY,
-                               "--out", tmp_path / "b"))  # fmt: skip
+    warned = _training_warnings(world, tmp_path, pd.concat([table, copy]), "relabelled.csv")
     assert (
         "warning: 1 image of relabelled.csv is a byte-identical copy of another: each stays on "
         "the same side of every split as the image it copies, and counts once per copy; 1 of "
         "them carries another class than the image it copies (A/lesion/copy.png ('lesion'), a "
         "copy of A/normal/normal0.png ('normal')): a labelling error to fix (give each image "
         "one class)"
-    ) in _warnings(result)
+    ) in warned
 
 
 # ----- 7. a class kept by --class-names with too few images ---------------------------------
 def test_a_class_kept_with_fewer_than_five_images_is_warned_about(world, tmp_path):
     table = pd.read_csv(world["cases"]).query("site == 'A'")
     rare = table.iloc[[1]].assign(label="effusion")
-    pd.concat([table.iloc[2:], rare]).to_csv(world["root"] / "rare.csv", index=False)
-    result = succeeded(run_cli("train-base", "--data", world["root"] / "rare.csv", *TINY,
-                               "--class-names", "normal,lesion,effusion",
-                               "--out", tmp_path / "b"))  # fmt: skip
+    warned = _training_warnings(world, tmp_path, pd.concat([table.iloc[2:], rare]), "rare.csv",
+                                "--class-names", "normal,lesion,effusion")  # fmt: skip
     assert (
         "warning: class 'effusion' has 1 image, kept as --class-names asks: fewer than 5, the "
         "fewest any figure about a class rests on, so the model learns next to nothing of it "
         "and no figure about it can be reported; add images of 'effusion' before relying on "
         "the model for it"
-    ) in _warnings(result)
+    ) in warned
 
 
 # ----- 8. Windows paths ---------------------------------------------------------------------

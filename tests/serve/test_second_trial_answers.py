@@ -40,38 +40,35 @@ def _post(client, body: dict) -> tuple[int, dict]:
     return reply.status_code, reply.json()
 
 
+def _refused_at(client, body: dict, loc: list, msg: str, kind: str = "value_error") -> None:
+    """``body`` answered 422 with one error: ``msg`` at ``loc``, of type ``kind``."""
+    status, answer = _post(client, body)
+    assert (status, answer["detail"]) == (422, [{"loc": loc, "msg": msg, "type": kind}])
+
+
 # ----- 1. a group spelt in another case beside its adapter ----------------------------------
 def test_a_group_spelt_otherwise_than_its_adapters_says_how_it_is_spelt(client, served_registry):
     """``{"adapter": "site_c", "group": "c"}`` was told "'group' names another group; name the
     adapter of that group". Groups route exactly (``{"group": "c"}`` alone is a 404 with a
     did-you-mean), so "c" is not taken for "C" here either: a 422 saying how it is spelt."""
     patient = {k: v for k, v in _patient(served_registry).items() if k != "site"}
-    status, body = _post(client, {"adapter": "site_c", "group": "c", "instances": [patient]})
-    assert (status, body["detail"]) == (422, [{
-        "loc": ["body", "group"],
-        "msg": "adapter 'site_c' is for site = 'C', and the request's 'group' differs from it "
-               "only in case or spacing: the adapter's group is spelt 'C' (did you mean it?); "
-               "groups are matched exactly: send 'group': 'C', or drop 'group' to use the "
-               "adapter",
-        "type": "value_error",
-    }])  # fmt: skip
-    status, body = _post(client, {"adapter": "site_c", "instances": [{**patient, "site": "c"}]})
-    assert (status, body["detail"]) == (422, [{
-        "loc": ["body", "instances", 0, "site"],
-        "msg": "adapter 'site_c' is for site = 'C', and instance 0's 'site' field differs from "
-               "it only in case or spacing: the adapter's group is spelt 'C' (did you mean "
-               "it?); groups are matched exactly: send 'C' there, or drop that field to use "
-               "the adapter",
-        "type": "value_error",
-    }])  # fmt: skip
-    status, body = _post(client, {"group": "C", "instances": [{**patient, "site": "c"}]})
-    assert (status, body["detail"]) == (422, [{
-        "loc": ["body", "instances", 0, "site"],
-        "msg": "instance 0's 'site' field names the group of 'group' ('C') but differs from it "
-               "only in case or spacing: that group is spelt 'C' (did you mean it?); groups "
-               "are matched exactly: send 'C' there, or drop the field",
-        "type": "value_error",
-    }])  # fmt: skip
+    _refused_at(client, {"adapter": "site_c", "group": "c", "instances": [patient]},
+                ["body", "group"],
+                "adapter 'site_c' is for site = 'C', and the request's 'group' differs from it "
+                "only in case or spacing: the adapter's group is spelt 'C' (did you mean it?); "
+                "groups are matched exactly: send 'group': 'C', or drop 'group' to use the "
+                "adapter")  # fmt: skip
+    _refused_at(client, {"adapter": "site_c", "instances": [{**patient, "site": "c"}]},
+                ["body", "instances", 0, "site"],
+                "adapter 'site_c' is for site = 'C', and instance 0's 'site' field differs from "
+                "it only in case or spacing: the adapter's group is spelt 'C' (did you mean "
+                "it?); groups are matched exactly: send 'C' there, or drop that field to use "
+                "the adapter")  # fmt: skip
+    _refused_at(client, {"group": "C", "instances": [{**patient, "site": "c"}]},
+                ["body", "instances", 0, "site"],
+                "instance 0's 'site' field names the group of 'group' ('C') but differs from it "
+                "only in case or spacing: that group is spelt 'C' (did you mean it?); groups "
+                "are matched exactly: send 'C' there, or drop the field")  # fmt: skip
     # routing without an adapter matches groups exactly too: the same spelling is a 404
     status, body = _post(client, {"group": "c", "instances": [patient]})
     assert status == 404 and "did you mean 'C'?" in body["detail"]
@@ -161,14 +158,12 @@ def test_an_unknown_adapter_name_gets_a_did_you_mean(client, served_registry, se
 # ----- 5. instances sent as one object -------------------------------------------------------
 def test_instances_sent_as_an_object_are_told_to_wrap_it(client, served_registry):
     """``"instances": {"age": 60}`` got pydantic's "Input should be a valid list" alone."""
-    status, body = _post(client, {"adapter": "site_c", "instances": _patient(served_registry)})
-    assert (status, body["detail"]) == (422, [{
-        "loc": ["body", "instances"],
-        "msg": '"instances" is a JSON object (one record?), not an array: wrap the records as '
-               '{"instances": [...]}, e.g. {"adapter": "NAME", "instances": [{"FEATURE": '
-               'value, ...}, ...]} ("adapter" or "group" beside "instances" routes them)',
-        "type": "list_type",
-    }])  # fmt: skip
+    _refused_at(client, {"adapter": "site_c", "instances": _patient(served_registry)},
+                ["body", "instances"],
+                '"instances" is a JSON object (one record?), not an array: wrap the records as '
+                '{"instances": [...]}, e.g. {"adapter": "NAME", "instances": [{"FEATURE": '
+                'value, ...}, ...]} ("adapter" or "group" beside "instances" routes them)',
+                kind="list_type")  # fmt: skip
 
 
 # ----- 6. a caution in the recorded warning's words -------------------------------------------
@@ -236,10 +231,7 @@ def test_a_number_written_as_a_string_scores_as_the_number_and_other_text_is_ref
                              "instances": [{**patient, "age": str(patient["age"])}]})  # fmt: skip
     assert as_number[0] == as_text[0] == 200
     assert as_text[1] == as_number[1]
-    status, body = _post(client, {"adapter": "site_c", "instances": [{**patient, "age": "sixty"}]})
-    assert (status, body["detail"]) == (422, [{
-        "loc": ["body", "instances", 0, "age"],
-        "msg": "age must be a finite number within ±1e15 or null (got text that is not a "
-               'number; a number written as text, "63", is read as one)',
-        "type": "value_error",
-    }])  # fmt: skip
+    _refused_at(client, {"adapter": "site_c", "instances": [{**patient, "age": "sixty"}]},
+                ["body", "instances", 0, "age"],
+                "age must be a finite number within ±1e15 or null (got text that is not a "
+                'number; a number written as text, "63", is read as one)')  # fmt: skip
