@@ -82,12 +82,8 @@ def no_such_version(conn: sqlite3.Connection, name: str, version: object) -> str
     dated (version numbers are never reused, so a number is removed at most once)."""
     have = [r[0] for r in conn.execute(
         "SELECT version FROM versions WHERE name = ? ORDER BY version", (name,))]  # fmt: skip
-    removed = conn.execute(
-        "SELECT at FROM events WHERE action = 'remove' AND name = ? AND version = ? "
-        "ORDER BY id DESC LIMIT 1",
-        (name, version),
-    ).fetchone()
-    said = [f"it was removed on {_when(removed[0])}"] if removed else []
+    removed = _last_removal(conn, name, version)
+    said = [f"it was removed on {_when(removed['at'])}"] if removed else []
     said.append(
         f"registered versions: {', '.join(map(str, have))}" if have else "no version is registered"
     )
@@ -99,13 +95,10 @@ def all_removed(conn: sqlite3.Connection, name: str) -> str | None:
     the log records removals of and that has no version left; None otherwise."""
     if conn.execute("SELECT 1 FROM versions WHERE name = ? LIMIT 1", (name,)).fetchone():
         return None
-    removed = conn.execute(
-        "SELECT at FROM events WHERE action = 'remove' AND name = ? ORDER BY id DESC LIMIT 1",
-        (name,),
-    ).fetchone()
+    removed = _last_removal(conn, name)
     if removed is None:
         return None
-    return f"every version of {name} was removed (the last on {_when(removed[0])})"
+    return f"every version of {name} was removed (the last on {_when(removed['at'])})"
 
 
 def manifest_blob_of(conn: sqlite3.Connection, name: str, version: int) -> str | None:
@@ -117,12 +110,19 @@ def manifest_blob_of(conn: sqlite3.Connection, name: str, version: int) -> str |
     ).fetchone()
     if row is not None:
         return row[0]
-    removed = conn.execute(
-        "SELECT detail FROM events WHERE action = 'remove' AND name = ? AND version = ? "
-        "ORDER BY id DESC LIMIT 1",
-        (name, version),
-    ).fetchone()
-    return None if removed is None else json.loads(removed[0]).get("manifest_blob")
+    removed = _last_removal(conn, name, version)
+    return None if removed is None else json.loads(removed["detail"]).get("manifest_blob")
+
+
+def _last_removal(
+    conn: sqlite3.Connection, name: str, version: object = None
+) -> sqlite3.Row | None:
+    """The log's newest line removing ``name@version`` (any version of ``name`` without
+    one): its ``at`` and ``detail``; None where the log records no such removal."""
+    sql, params = "SELECT at, detail FROM events WHERE action = 'remove' AND name = ?", [name]
+    if version is not None:
+        sql, params = sql + " AND version = ?", [*params, version]
+    return conn.execute(sql + " ORDER BY id DESC LIMIT 1", params).fetchone()
 
 
 def _when(at: str) -> str:
