@@ -73,6 +73,12 @@ def rounded_out(value: float, *, up: bool) -> float:
     return (math.ceil if up else math.floor)(value / scale) * scale
 
 
+#: why a column is dropped where every training row holds one value (``TableSchema.dropped``:
+#: ``constant (every value is 1)``, a text value as its repr); read back by
+#: :func:`medadapt.modalities.tabular.findings.constant_columns_warnings`
+CONSTANT = "constant (every value is "
+
+
 def level(value: Any) -> str:
     """Canonical text of a category or class value (1 and 1.0 and '1' agree)."""
     if isinstance(value, bool | np.bool_):
@@ -144,7 +150,7 @@ def infer_feature(
         if values.empty:
             return None, "declared numeric but holds no numbers"
         if values.nunique() <= 1:
-            return None, f"constant (every value is {level(values.iloc[0])})"
+            return None, f"{CONSTANT}{level(values.iloc[0])})"
         not_a_feature = None if force_numeric else _date_or_identifier(values, name, words)
         if not_a_feature is not None:
             return None, not_a_feature
@@ -157,7 +163,7 @@ def infer_feature(
         return spec, ""
     counts = Counter(level(v) for v in present)
     if len(counts) <= 1:
-        return None, f"constant (every value is {next(iter(counts))!r})"
+        return None, f"{CONSTANT}{next(iter(counts))!r})"
     if not force_categorical:
         not_a_feature = _identifier_or_date_with_text(present, name, words)
         if not_a_feature is not None:

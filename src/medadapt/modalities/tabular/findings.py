@@ -128,7 +128,7 @@ def constant_columns_warnings(schema: TableSchema, frame: pd.DataFrame) -> list[
     here only counted."""
     import ast
 
-    from medadapt.data.feature_kinds import is_missing, level
+    from medadapt.data.feature_kinds import CONSTANT, is_missing, level
 
     out = []
     for name, reason in schema.dropped.items():
@@ -148,9 +148,6 @@ def constant_columns_warnings(schema: TableSchema, frame: pd.DataFrame) -> list[
             )
     return out
 
-
-#: how a column dropped as constant at training is recorded (``TableSchema.dropped``)
-CONSTANT = "constant (every value is "
 
 MOSTLY_MISSING = 0.5  # more than this share of the model's features missing: the answer says so
 
