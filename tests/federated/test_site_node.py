@@ -118,6 +118,17 @@ def test_the_site_says_what_it_did_and_leaves_once_its_last_reply_left(tmp_path)
     ]
 
 
+def test_a_site_that_keeps_no_adapter_of_its_own_says_two_models_were_scored():
+    """A trial: "scored the federated adapter, the base alone on 88 held-out rows" read as
+    one model."""
+    from medadapt.federated.site_events import event_line
+
+    assert event_line({"event": FINISHED, "n": 88, "noun": "rows"}) == (
+        "final round: scored the federated adapter and the base alone on 88 held-out rows; "
+        "sent the figures with their intervals"
+    )
+
+
 def test_a_refused_site_says_the_servers_reason_after_its_reply_left(tmp_path):
     reason = "site C: --site 'C' is not one of the run's sites (A, B): pass ..."
     with pytest.raises(DataError) as error:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from medadapt.evaluate.report.formatting import listed
+
 EVENTS_KEY = "events"  # the node-config key naming the file
 JOINED, TRAINED, SCORED = "joined", "trained", "scored"
 FINISHED, REFUSED = "finished", "refused"
@@ -80,10 +82,9 @@ def event_line(event: dict[str, Any]) -> str | None:
     if kind == FINISHED:
         models = ["the federated adapter", "the base alone"]
         models += ["this site's own adapter"] if event.get("personalised") else []
-        scored = f"{', '.join(models[:-1])} and {models[-1]}"
         return (
-            f"final round: scored {scored} on {event['n']} held-out {noun}; sent the figures "
-            "with their intervals"
+            f"final round: scored {listed(models)} on {event['n']} held-out {noun}; sent the "
+            "figures with their intervals"
         )
     return None
 
