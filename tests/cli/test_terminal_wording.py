@@ -99,6 +99,30 @@ def test_a_criterion_needing_a_million_is_said_in_words_with_why():
     )
 
 
+def test_a_measured_value_s_errors_are_said_in_the_outcome_s_unit(capsys):
+    """The terminal's MAE 60.8 read as a bare number (a proportion? a percentage?); the
+    report said "in the outcome's unit", the terminal now says it too, and no more where the
+    figure is not reported."""
+    from medadapt.cli.printing import print_metrics
+
+    metrics = {"n": 59, "mae": 60.8, "mae_ci": [50.4, 71.5], "rmse": 73.2, "rmse_ci": [61.7, 84.3],
+               "r2": 0.04, "r2_ci": [-0.36, 0.287], "calibration_in_the_large": -5.03,
+               "calibration_in_the_large_ci": [-23.2, 13.3], "calibration_slope": None,
+               "notes": {}}  # fmt: skip
+    print_metrics("base model on 59 held-out rows", metrics, "regression")
+    rows: dict[str, str] = {}
+    key = ""
+    for line in capsys.readouterr().out.splitlines():
+        if line.count("│") == 4:  # a row's first line has its value; the next go on its note
+            _, name, value, note, _ = (cell.strip() for cell in line.split("│"))
+            key = name if value else key
+            rows[key] = f"{rows.get(key, '')} {note}".strip()
+    assert rows["MAE"] == "in the outcome's unit"
+    assert rows["RMSE"] == "in the outcome's unit; large errors weigh more"
+    assert rows["mean observed −"] == "in the outcome's unit; above 0: predicted too low on average"
+    assert rows["R²"] == rows["calibration slope"] == ""
+
+
 def test_the_subgroup_table_names_its_metric_and_counts_events_only_for_binary(capsys):
     from medadapt.cli.printing import print_subgroups
 

@@ -315,6 +315,30 @@ def test_per_class_rows_follow_the_overall_table_s_rules():
     assert mass["note"].startswith("not reported: 3 images of class 'mass' among 30 images")
 
 
+def test_a_class_whose_auroc_interval_reaches_one_half_is_said_not_told_from_the_rest():
+    """Three classes, the model random for 'effusion' (an AUROC whose interval spans 0.5 read
+    as a weak finding in the per-class table), backwards for 'mass', clear for 'normal'."""
+    from medadapt.evaluate.scoring import per_class_metrics
+
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], 40)
+    proba = rng.dirichlet([1, 1, 1], len(y))
+    proba[y == 0, 0] += 2.0  # normal: told apart
+    proba[y == 2, 2] -= 0.9 * proba[y == 2, 2]  # mass: lowest where it is present
+    proba /= proba.sum(axis=1, keepdims=True)
+    normal, effusion, mass = per_class_metrics(y, proba, ["normal", "effusion", "mass"],
+                                               n_boot=200)  # fmt: skip
+    assert normal["auroc_ci"][0] > 0.5 and "0.50" not in normal["note"]
+    assert effusion["auroc_ci"][0] <= 0.5 <= effusion["auroc_ci"][1]
+    assert effusion["note"] == (
+        "the interval reaches 0.50: not shown to tell 'effusion' from the rest"
+    )
+    assert mass["auroc_ci"][1] < 0.5
+    assert mass["note"] == (
+        "the interval is below 0.50: 'mass' is ranked backwards, worse than chance"
+    )
+
+
 def test_a_small_interval_is_printed_with_the_digits_that_tell_its_ends_apart():
     from medadapt.evaluate.report.formatting import fmt_ci
 

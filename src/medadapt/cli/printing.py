@@ -14,8 +14,17 @@ from medadapt.data.read_errors import SKIPPED_KINDS, skipped_kind
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, fmt_metric, metric_digits
 
 #: what a metric's scale is where it is not the one a reader expects (a multiclass Brier score
-#: sums over the classes: up to 2, not 1), said in the note column when nothing else is
-SCALES = {("multiclass", "brier"): "summed over the classes: 0 is perfect, 2 the worst"}
+#: sums over the classes: up to 2, not 1; a measured value's errors are in its own unit, mmHg
+#: or points of a score, not a proportion), said in the note column when nothing else is
+IN_THE_OUTCOME_S_UNIT = "in the outcome's unit"
+SCALES = {
+    ("multiclass", "brier"): "summed over the classes: 0 is perfect, 2 the worst",
+    ("regression", "mae"): IN_THE_OUTCOME_S_UNIT,
+    ("regression", "rmse"): f"{IN_THE_OUTCOME_S_UNIT}; large errors weigh more",
+    ("regression", "calibration_in_the_large"): (
+        f"{IN_THE_OUTCOME_S_UNIT}; above 0: predicted too low on average"
+    ),
+}
 
 
 def print_strategy_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:

@@ -63,7 +63,7 @@ def per_class_metrics(
         row = {"class": name, "n": int(member.sum()), "auroc": m["auroc"],
                "auroc_ci": m["auroc_ci"]}  # fmt: skip
         # too few members for a sensitivity: the AUROC's note already counts them
-        notes = [m["notes"].get("all") or m["notes"].get("auroc")]
+        notes = [m["notes"].get("all") or m["notes"].get("auroc") or _chance_note(m, name)]
         for key, among in (("sensitivity", member), ("precision", called)):
             trials, units = int(among.sum()), count_units(among, clusters)
             shown = "all" not in m["notes"] and units >= MIN_PER_CLASS
@@ -78,6 +78,21 @@ def per_class_metrics(
                 notes.append(f"no precision: {many} called {name!r} ({needed})")
         rows.append({**row, "note": "; ".join(n for n in notes if n)})
     return rows
+
+
+def _chance_note(metrics: dict[str, Any], name: str) -> str | None:
+    """Where a class's one-vs-rest AUROC interval reaches 0.5, that the model is not shown to
+    tell it from the other classes (an AUROC of 0.62 whose interval spans 0.41 to 0.80 reads as
+    a weak finding, and is none); where the whole interval is below 0.5, that it ranks it
+    backwards."""
+    interval = metrics.get("auroc_ci")
+    if metrics.get("auroc") is None or not interval:
+        return None
+    if interval[1] < 0.5:
+        return f"the interval is below 0.50: {name!r} is ranked backwards, worse than chance"
+    if interval[0] <= 0.5:
+        return f"the interval reaches 0.50: not shown to tell {name!r} from the rest"
+    return None
 
 
 def _how_many(n: int, n_patients: int, unit: str, clusters: np.ndarray | None) -> str:
