@@ -277,6 +277,13 @@ def evaluation_report(
             calibration_figure(pairs, title="Calibration", noun=noun),
             caption="Predicted risk against observed frequency.",
         )
+    if result["task"] == "regression":
+        measured = {"model": (curves["y"], curves["scores"])}
+        slopes = {"model": result.get("calibration_slope")}
+        if base_scores is not None and curves.get("base_scores") is not None:
+            measured = {BEFORE: (curves["y"], curves["base_scores"]), AFTER: measured["model"]}
+            slopes = {BEFORE: before.get("calibration_slope"), AFTER: slopes["model"]}
+        _measured_calibration(report, measured, slopes, noun)
     _groups(report, result, base_scores)
     if "missing_values" in result:
         report.section("Data summary")
@@ -292,6 +299,26 @@ def evaluation_report(
     if result.get("adapter"):
         _card(report, result, base_scores)
     return report
+
+
+def _measured_calibration(
+    report: Report,
+    curves: dict[str, tuple[Any, Any]],
+    slopes: dict[str, float | None],
+    noun: str,
+) -> None:
+    """A measured value's calibration plot (binned means and the calibration slope), or,
+    where too few were scored for its bins, a sentence saying why it is not drawn."""
+    from medadapt.evaluate.report import measured_calibration as mc
+
+    why = mc.too_few_for_bins(len(next(iter(curves.values()))[0]), noun)
+    if why is not None:
+        report.paragraph(f"No calibration plot: {why}. The calibration slope and the mean "
+                         "observed − predicted in the table above say how the predictions sit "
+                         "against the measured values, where reported.")  # fmt: skip
+        return
+    figure = mc.measured_calibration_figure(curves, slopes, title="Calibration", noun=noun)
+    report.figure(figure, caption=mc.caption(noun))
 
 
 def _guide(report: Report, metrics: dict[str, Any], shown: list[str]) -> None:
@@ -502,6 +529,9 @@ def adapt_report(summary: dict[str, Any], curves: dict[str, Any], modality: Any)
     elif summary["task"] == "binary" and len(np.unique(curves["y"])) == 2:
         pairs = {"model": (curves["y"], curves["scores"])}
         report.figure(roc_figure(pairs, title="ROC"), caption=f"ROC curve on the held-out {noun}.")
+    elif summary["task"] == "regression":
+        measured = {"adapter": (curves["y"], curves["scores"])}
+        _measured_calibration(report, measured, {"adapter": metrics.get("calibration_slope")}, noun)
     if full is not None:
         report.section(
             f"Full fine-tuning on the same {noun}",
