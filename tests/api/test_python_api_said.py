@@ -7,6 +7,7 @@ naming columns, counts and the label's classes only, never a patient's value."""
 from __future__ import annotations
 
 import warnings
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -336,3 +337,28 @@ def test_six_kept_leaks_are_one_warning(trained, va):
         f"columns {described} each alone predict 'num' almost perfectly; kept because of "
         "allow_leak: results that rely on them will not hold where they are unknown"
     ]
+
+
+def test_a_schema_says_which_class_is_positive_as_the_command_line_s_task_line(source):
+    """`TableSchema.infer` printed every feature's encoding (means, levels) and no word of
+    which class is the one detected, which the command line says on its task line."""
+    outcome = source.dropna(subset=["num"]).assign(
+        diagnosis=lambda f: np.where(f["num"] > 0, "malignant", "benign")
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # benign/malignant: the positive-class warning
+        inferred = ma.TableSchema.infer(outcome.drop(columns="num"), label="diagnosis",
+                                        id_column="id", group_column="dataset")  # fmt: skip
+        chosen = ma.TableSchema.infer(outcome.drop(columns="num"), label="diagnosis",
+                                      id_column="id", positive_class="benign")  # fmt: skip
+    kinds = Counter(f.kind for f in inferred.features)
+    assert repr(inferred) == (
+        "TableSchema(label='diagnosis': binary, positive class 'malignant' (of 'benign', "
+        f"'malignant'); {len(inferred.features)} features: {kinds['numeric']} numeric, "
+        f"{kinds['categorical']} categorical; id_column='id'; group_column='dataset')"
+    )
+    assert repr(chosen).startswith(
+        "TableSchema(label='diagnosis': binary, positive class 'benign' (of 'malignant', 'benign');"
+    )
+    above = ma.TableSchema.infer(source, label="num", positive_above=0, id_column="id")
+    assert "binary, positive class '1': num > 0;" in repr(above)

@@ -120,6 +120,39 @@ class TableSchema:
     text_as_missing: dict[str, int] = field(default_factory=dict)  # --numeric: text -> missing
     missing_codes: dict[str, Codes] = field(default_factory=dict)  # --missing-code: read as NaN
 
+    def __repr__(self) -> str:
+        """What the model predicts, said as the command line's task line says it (a yes/no
+        outcome's positive class), and the features by kind; the encodings are in
+        ``features``, the reasons for columns left out in ``dropped``.
+
+        >>> import pandas as pd
+        >>> frame = pd.DataFrame({"age": [50, 61, 70] * 5, "y": ["no", "yes", "yes"] * 5})
+        >>> TableSchema.infer(frame, label="y")
+        TableSchema(label='y': binary, positive class 'yes' (of 'no', 'yes'); 1 feature: 1 numeric)
+        """
+        listed = ", ".join(map(repr, self.classes))
+        if self.task == "binary" and self.positive_above is not None:
+            above = f"{self.label} > {self.positive_above:g}"
+            what = f"binary, positive class {self.classes[-1]!r}: {above}"
+        elif self.task == "binary":
+            what = f"binary, positive class {self.classes[-1]!r} (of {listed})"
+        elif self.task == "multiclass":
+            what = f"multiclass, {len(self.classes)} classes ({listed})"
+        else:
+            what = "regression"
+        kinds = Counter(f.kind for f in self.features)
+        n = len(self.features)
+        parts = [f"label={self.label!r}: {what}",
+                 f"{n} feature{'' if n == 1 else 's'}: "
+                 + ", ".join(f"{count} {kind}" for kind, count in kinds.items())]  # fmt: skip
+        parts += [f"{role}={name!r}" for role, name in (("id_column", self.id_column),
+                  ("group_column", self.group_column)) if name]  # fmt: skip
+        if self.dropped:
+            parts.append(f"left out: {', '.join(self.dropped)}")
+        if self.allowed_leaks:
+            parts.append(f"allow_leak: {', '.join(self.allowed_leaks)}")
+        return f"TableSchema({'; '.join(parts)})"
+
     # ----- inference -------------------------------------------------------------------------
     @classmethod
     def infer(
