@@ -20,6 +20,10 @@ R-squared 0.288):
 >>> print(need)  # doctest: +NORMALIZE_WHITESPACE
 662 patients (115.2 events, 4.8 per parameter), set by criterion ii: optimism in
 Nagelkerke R-squared <= 0.05
+>>> need  # doctest: +NORMALIZE_WHITESPACE
+662 patients (115.2 events, 4.8 per parameter), set by criterion ii: optimism in
+Nagelkerke R-squared <= 0.05
+each criterion: i 623, ii 662, iii 221 patients
 
 Validation at a site with prevalence 0.018, C-statistic 0.8 and log-odds Normal(-5, 2.5)
 (Riley et al. 2021's example: 905 for the observed/expected ratio to within a CI width of 1,
@@ -91,6 +95,13 @@ class Needed:
 
     def __str__(self) -> str:
         return "\n".join([self._answer(), *(f"note: {note}" for note in self.notes)])
+
+    def __repr__(self) -> str:
+        """The answer and each criterion's minimum (what a notebook shows; the dataclass's
+        own repr printed every unrounded field), then the notes."""
+        each = ", ".join(f"{c.name} {needed_text(c.n)}" for c in self.criteria)
+        notes = [f"note: {note}" for note in self.notes]
+        return "\n".join([self._answer(), f"each criterion: {each} patients", *notes])
 
     def _answer(self) -> str:
         c = self.binding
