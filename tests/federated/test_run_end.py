@@ -96,6 +96,52 @@ def test_a_deployment_shows_the_base_alone_beside_the_shared_adapter(tmp_path):
     assert "<th>base</th>" in report and "0.700 (0.600" in report
 
 
+def test_the_terminal_shows_every_compared_model_s_auroc_not_only_the_shared_one(tmp_path):
+    """The terminal's table had each model's accuracy at 0.5 and the shared adapter's AUROC
+    only (the base's was in the report): a second table gives every model's AUROC on the same
+    patients, in the accuracy table's columns."""
+    printed = _printed(_deployed(tmp_path), tmp_path / "fed").splitlines()
+    assert printed[0] == (
+        "Each site's held-out patients (95% intervals in report.html and federated.json):"
+    )
+    at = next(i for i, line in enumerate(printed) if line.strip() == "AUROC")
+    assert any(line.strip() == "accuracy at 0.5" for line in printed[:at])
+    header = next(line for line in printed[at:] if "site" in line)
+    assert [cell.strip() for cell in header.split("┃")[1:-1]] == ["site", "n", "shared", "base"]
+    north = next(line for line in printed[at:] if "North" in line)
+    assert [cell.strip() for cell in north.split("│")[1:-1]] == ["North", "60", "0.850", "0.800"]
+    accuracy = next(line for line in printed[:at] if "North" in line)
+    assert [cell.strip() for cell in accuracy.split("│")[1:-1]] == ["North", "60", "0.800", "0.700"]
+
+
+def test_a_measured_value_s_tables_show_mae_and_r2_not_dashes_of_accuracy(tmp_path):
+    """A regression's sites send MAE, RMSE and R²: its two tables were columns of dashes
+    (accuracy and AUROC); they are MAE and R² now."""
+    config = FederatedRun(base_dir=tmp_path, data=None, label=None, group_column=None,
+                          sites=SITES).check()  # fmt: skip
+
+    def measured(mae: float) -> dict:
+        return {"n": 60.0, "n_patients": 60.0, "mae": mae, "mae_low": mae - 5,
+                "mae_high": mae + 5, "rmse": mae + 9, "rmse_low": mae, "rmse_high": mae + 20,
+                "r2": 0.41, "r2_low": 0.2, "r2_high": 0.6}  # fmt: skip
+
+    pairs = zip(SITES, ((48.91, 55.12), (50.2, 51.0)), strict=True)
+    final = [{"round": config.rounds + 1, "site": name, **measured(shared),
+              **{f"base/{k}": v for k, v in measured(base).items()}}
+             for name, (shared, base) in pairs]  # fmt: skip
+    outcome = FederatedOutcome(weights={}, rounds=[], final=final, failures=[],
+                               train_counts={name: 140 for name in SITES})  # fmt: skip
+    results = summarise(config, outcome, {}, 12.0, counts={n: (140, 60) for n in SITES},
+                        base_model=torch.nn.Linear(2, 1), task="regression")  # fmt: skip
+    printed = _printed(results, tmp_path / "fed").splitlines()
+    titles = [line.strip() for line in printed if line.strip().startswith(("MAE", "R²", "acc"))]
+    assert titles[:2] == ["MAE (lower is better)", "R²"]
+    north = [line for line in printed if line.startswith("│ North")]
+    assert [cell.strip() for cell in north[0].split("│")[1:-1]] == ["North", "60", "48.9", "55.1"]
+    assert [cell.strip() for cell in north[1].split("│")[1:-1]] == ["North", "60", "0.410", "0.410"]
+    assert "–" not in " ".join(north)
+
+
 def test_the_card_says_once_that_the_shared_figures_are_means_without_an_interval():
     """The card of a federated adapter said per figure that it was a mean over sites with no
     interval, and again per figure that no interval was recorded: each is said once now; a

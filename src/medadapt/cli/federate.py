@@ -534,7 +534,7 @@ def _train_base_here(run, values, options, modality, out: Path):
 def _print(results: dict[str, Any], out: Path) -> None:
     from medadapt.cli.common import print_table
     from medadapt.evaluate.report.formatting import fmt
-    from medadapt.federated.compared import legend, shown_columns
+    from medadapt.federated.compared import legend, measured, shown_columns
     from medadapt.federated.config import PERSONAL_LABELS
     from medadapt.federated.deploy import LOGS
     from medadapt.federated.results import finite
@@ -545,18 +545,23 @@ def _print(results: dict[str, Any], out: Path) -> None:
         run_lines,
     )
     from medadapt.federated.verdicts import verdict_lines
+    from medadapt.results import metric_digits
 
     results = finite(results)  # a metric not defined at a site (NaN) shows as a dash
     shown = shown_columns(results)  # the report's columns; their short names fit 80 columns
-    rows = []
-    for name, site in results["sites"].items():
-        scores = [site.get(key) or {} for key, _label in shown]
-        rows.append([name, site["n_test"], *(fmt(m.get("accuracy")) for m in scores),
-                     fmt(scores[0].get("auroc"))])  # fmt: skip
-    title = ("per site, held-out patients: accuracy at 0.5 (shared: the federated adapter), and "
-             "the shared adapter's AUROC; 95% intervals in report.html and "
-             "federated.json")  # fmt: skip
-    print_table(title, ["site", "n", *(label for _key, label in shown), "AUROC"], rows)
+    stdout.print("Each site's held-out patients (95% intervals in report.html and "
+                 "federated.json):", markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+    # every model's AUROC too: accuracy at 0.5 alone rewards calling everyone one class
+    tables = (("accuracy", "accuracy at 0.5"), ("auroc", "AUROC"))
+    if measured(results):  # a measured value's sites sent MAE, RMSE and R² instead
+        tables = (("mae", "MAE (lower is better)"), ("r2", "R²"))
+    for metric, title in tables:
+        rows = []
+        for name, site in results["sites"].items():
+            values = [(site.get(key) or {}).get(metric) for key, _label in shown]
+            rows.append([name, site["n_test"],
+                         *(fmt(v, metric_digits(metric, v)) for v in values)])  # fmt: skip
+        print_table(title, ["site", "n", *(label for _key, label in shown)], rows)
 
     stdout.print(legend(results["config"], [key for key, _label in shown]), markup=False,
                  highlight=False)  # fmt: skip
