@@ -210,3 +210,59 @@ def test_near_keys_tell_lossy_copies_from_other_images():
     apart = np.bitwise_count(keys[:, None] ^ keys[None]).sum(axis=2)
     assert apart[~np.eye(len(keys), dtype=bool)].min() > 2 * NEAR_BITS
     assert near_key(np.full((48, 48), 9)) is None and near_key(np.ones((8, 8))) is None
+
+
+def test_adapt_says_its_test_images_look_like_copies_of_images_the_base_trained_on(trained):
+    """A site whose files are JPEG re-saves of the base's training PNGs: no exact key
+    matches, so adapt tested on them as new patients without a word (evaluate said it);
+    now adapt says it too, in its --json's warnings as on the terminal."""
+    root = trained
+    table = pd.read_csv(root / "orig" / "cases.csv")
+    rows = ["path,label,site"] + [
+        f"{label}/{Path(name).stem}.jpg,{label},C"
+        for name, label, site in table[["path", "label", "site"]].itertuples(index=False)
+        if site == "A"
+    ]
+    copies = root / "jpg" / "site_c.csv"
+    copies.write_text("\n".join(rows) + "\n")
+    out = root / "adapter_c"
+    result = succeeded(run_cli("adapt", "--base", root / "base", "--data", copies,
+                               "--group-column", "site", "--group", "C", "--method", "head",
+                               "--epochs", "1", "--out", out,
+                               "--json", root / "c.json"))  # fmt: skip
+    n_test = json.loads((out / "adapter.json").read_text())["metadata"]["data_summary"]["n_test"]
+    [said] = [w for w in json.loads((root / "c.json").read_text())["warnings"] if "near-" in w]
+    n = int(said.split()[0])  # the base trained on part of site A (the rest validated it)
+    assert 0 < n <= n_test
+    assert said == (
+        f"{n} of the adapter's {n_test} test images look like near-identical copies (lossy "
+        "re-saves) of images the base model trained on: if they are copies, its figures (and "
+        "the base's alone on them) are optimistic; leave them out of --data (a copy is no new "
+        "patient)"
+    )
+    assert f"warning: {said}" in result.stderr.replace("\n", " ") + result.stdout
+
+
+def test_adapt_says_its_test_images_look_like_copies_of_its_own_training_images(trained):
+    """Site B twice, as PNGs and as JPEG re-saves under other names: an image's copy on the
+    other side of the adapter's split is said, the base's images not named."""
+    root = trained
+    table = pd.read_csv(root / "orig" / "cases.csv")
+    both = root / "both"
+    rows = ["path,label,site"]
+    for name, label, site in table[["path", "label", "site"]].itertuples(index=False):
+        if site != "B":
+            continue
+        (both / label).mkdir(parents=True, exist_ok=True)
+        png = both / label / Path(name).name
+        png.write_bytes((root / "orig" / name).read_bytes())
+        with Image.open(png) as image:
+            image.save(png.with_name(f"copy_{png.stem}.jpg"), quality=95)
+        rows += [f"{label}/{png.name},{label},B", f"{label}/copy_{png.stem}.jpg,{label},B"]
+    (both / "cases.csv").write_text("\n".join(rows) + "\n")
+    result = succeeded(run_cli("adapt", "--base", root / "base", "--data", both / "cases.csv",
+                               "--group-column", "site", "--group", "B", "--method", "head",
+                               "--epochs", "1", "--out", root / "adapter_both"))  # fmt: skip
+    said = " ".join(result.stdout.split())
+    assert "of the adapter's" in said and "look like near-identical copies" in said
+    assert "of images the adapter trained on:" in said, said

@@ -268,6 +268,12 @@ class Modality(ABC):
         where the modality records nothing to tell (exact matches are :meth:`in_split`'s)."""
         return None
 
+    def near_copies_among(self, samples: Samples, train: np.ndarray,
+                          test: np.ndarray) -> np.ndarray | None:  # fmt: skip
+        """Per index of ``test``: whether that sample looks like a near-identical copy of one
+        of ``train`` (both indices into ``samples``); None as :meth:`near_copies`."""
+        return None
+
     # ----- evaluation and predictions ----------------------------------------------------------
     def patient_column(self, samples: Samples) -> str | None:
         """The column of ``--data`` that named the patients of ``samples`` (never its

@@ -17,6 +17,7 @@ from medadapt.modalities.base import Modality, Samples
 from medadapt.modalities.bundle import BaseModel
 from medadapt.workflows.splitting import (
     adapter_split,
+    adapter_test_near_copies,
     base_split_warnings,
     select,
 )
@@ -138,8 +139,9 @@ def split_group(
     if modality.base_test_stays_clean:  # kept for the old classes' retention test
         base_test = modality.in_split(data, samples, base_split, "test")
         train = train[~base_test[train]]
+    near = adapter_test_near_copies(modality, data, samples, base_split, train, test)
     scored = f"the adapter's test {modality.noun}"
-    hidden = base_split_warnings(
+    hidden = near + base_split_warnings(
         modality, base, base_split, scored, instead="adapt only on",
         figures="the figures on them (the adapter's, and the base model's alone on the same "
         "patients)",

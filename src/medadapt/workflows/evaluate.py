@@ -46,6 +46,7 @@ from medadapt.workflows.base_label import check_label
 from medadapt.workflows.loading import attach_adapter
 from medadapt.workflows.scoring import score_samples, versus_base_on
 from medadapt.workflows.splitting import (
+    near_copies_sentence,
     select,
     to_score,
     unrecognised_warning,
@@ -192,19 +193,14 @@ def _samples_to_score(loaded: Loaded, base_dir, adapter_dir, data, samples, grou
 def _near_copies_warning(modality: Modality, data, samples, scored, splits) -> list[str]:
     """A warning naming how many of the ``scored`` samples look like near-identical copies of
     a training sample of ``splits`` (a JPEG re-save of a training PNG: its values differ a
-    little, so no exact key matches). Scored all the same, and said: a perceptual key cannot
-    tell a lossy copy from a distinct but alike image (two similar synthetic images, two
-    standard chest films), so leaving them out could drop genuine new patients unseen."""
+    little, so no exact key matches). Scored all the same, and said
+    (:func:`~medadapt.workflows.splitting.near_copies_sentence`)."""
     near = modality.near_copies(data, samples, splits, scored)
     if near is None or not near[scored].any():
         return []
-    n, noun = int(near[scored].sum()), modality.noun
-    them = f"1 of the {noun} scored looks" if n == 1 else f"{n} of the {noun} scored look"
-    return [
-        f"{them} like near-identical copies (lossy re-saves) of {noun} the model trained on: "
-        "if they are copies, these figures are optimistic; leave them out of --data (a copy "
-        "is no new patient)"
-    ]
+    noun = modality.noun
+    return [near_copies_sentence(int(near[scored].sum()), f"the {noun} scored",
+                                 f"{noun} the model trained on", "these figures")]  # fmt: skip
 
 
 def _unrecorded(loaded: Loaded, base_split, own) -> list[str]:

@@ -90,6 +90,47 @@ def _without_copies(samples: Samples, train: np.ndarray, test: np.ndarray):
     return train, test[~np.isin(contents[test], contents[train])]
 
 
+def near_copies_sentence(n: int, scored: str, copied: str, figures: str) -> str:
+    """A warning that ``n`` of ``scored`` ("the images scored") look like near-identical
+    copies of ``copied`` ("images the model trained on"), so ``figures`` may be optimistic.
+    Said, never acted on: a perceptual key cannot tell a lossy copy from a distinct but alike
+    image (two similar synthetic images, two standard chest films), so leaving them out could
+    drop genuine new patients unseen."""
+    them = f"1 of {scored} looks" if n == 1 else f"{n} of {scored} look"
+    return (f"{them} like near-identical copies (lossy re-saves) of {copied}: if they are "
+            f"copies, {figures} are optimistic; leave them out of --data (a copy is no new "
+            "patient)")  # fmt: skip
+
+
+def adapter_test_near_copies(
+    modality: Modality,
+    data: Path,
+    samples: Samples,
+    base_split: dict[str, Any] | None,
+    train: np.ndarray,
+    test: np.ndarray,
+) -> list[str]:
+    """The warning where some of an adapter's ``test`` samples look like near-identical
+    copies (a JPEG re-save of a PNG) of a sample the base trained on or of one of the
+    adapter's ``train``: exact copies are left out of the test, near ones only said
+    (:func:`near_copies_sentence`)."""
+    test = np.asarray(test, dtype=np.int64)
+    of_base = modality.near_copies(data, samples, [base_split], test)
+    among = modality.near_copies_among(samples, np.asarray(train, dtype=np.int64), test)
+    if of_base is None or among is None or not len(test):
+        return []
+    near_base, near_own = of_base[test], np.asarray(among, dtype=bool)
+    if not (near_base | near_own).any():
+        return []
+    noun = modality.noun
+    whose = [who for who, near in (("the base model", near_base), ("the adapter", near_own))
+             if near.any()]  # fmt: skip
+    copied = f"{noun} {' or '.join(whose)} trained on"
+    return [near_copies_sentence(int((near_base | near_own).sum()),
+                                 f"the adapter's {len(test)} test {noun}", copied,
+                                 "its figures (and the base's alone on them)")]  # fmt: skip
+
+
 def to_score(
     modality: Modality,
     data: Path,

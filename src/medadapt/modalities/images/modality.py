@@ -515,6 +515,12 @@ class ImageModality(Modality):
 
         return near_copies(samples.dataset, records, candidates)
 
+    def near_copies_among(self, samples: ImageSamples, train, test) -> np.ndarray:
+        from medadapt.data.stored_pixels import near_matches, sample_keys
+
+        return near_matches(sample_keys(samples.dataset, test)[1],
+                            sample_keys(samples.dataset, train)[1])  # fmt: skip
+
     # ----- evaluation and predictions ----------------------------------------------------------
     def patient_column(self, samples: ImageSamples) -> str | None:
         """The path CSV's column that named each image's patient (``--id-column``, or one
