@@ -19,7 +19,7 @@ def test_riley_s_interval_is_the_log_ratio_plus_minus_z_standard_errors():
     se = math.sqrt((1 - 12 / 15) / 12)
     assert (low, high) == pytest.approx((12 / 10.2 * math.exp(-1.96 * se),
                                          12 / 10.2 * math.exp(1.96 * se)), rel=1e-4)  # fmt: skip
-    assert oe_interval(0, 3.0, 15) is None and widened_oe([0.5, 0.9], 0, 3.0, 15) == [0.5, 0.9]
+    assert oe_interval(5, 0.0, 15) is None and widened_oe([0.5, 0.9], 5, 0.0, 15) == [0.5, 0.9]
     assert widened_oe(None, 12, 10.2, 15) is None
 
 
@@ -45,3 +45,25 @@ def test_a_real_shortfall_on_many_patients_is_still_said():
     m = binary_metrics(y, p, n_boot=300)
     assert m["oe_ratio_ci"][0] > 1
     assert m["notes"]["oe_ratio"].startswith("the model predicts too few events")
+
+
+def test_no_event_among_the_patients_gives_the_exact_poisson_interval_not_a_verdict():
+    """A trial: a site with no malignant patient, 3.2 expected from the risks, said "the model
+    predicts too many events: 0 observed against 3.2 expected (the interval excludes 1)" from
+    an interval of 0 to 0 (every resample has 0 events); the exact Poisson interval of 0
+    events, 0 to 3.689 (chi-squared 0.975 on 2 degrees of freedom, halved), over 3.2 is 0 to
+    1.15: no verdict. Accuracy 1.0 there (nobody called positive) is not "too good to be true"."""
+    from scipy import stats
+
+    upper = stats.chi2.ppf(0.975, 2) / 2
+    assert oe_interval(0, 3.2, 68) == pytest.approx([0.0, upper / 3.2])
+    y = np.zeros(68, dtype=int)
+    m = binary_metrics(y, np.full(68, 3.2 / 68), n_boot=200)
+    assert m["oe_ratio"] == 0.0 and m["oe_ratio_ci"] == pytest.approx([0.0, upper / 3.2])
+    assert "oe_ratio" not in m["notes"] and "too_good" not in m["notes"]
+    assert m["accuracy"] == 1.0
+    ten = binary_metrics(y, np.full(68, 10 / 68), n_boot=200)  # 0 against 10 expected
+    assert ten["oe_ratio_ci"] == pytest.approx([0.0, upper / 10])
+    assert ten["notes"]["oe_ratio"].startswith(
+        "the model predicts too many events: 0 observed against 10.0 expected"
+    )

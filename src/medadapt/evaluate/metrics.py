@@ -94,13 +94,17 @@ def plural(n: int, unit: str) -> str:
 
 def too_good_note(metrics: dict[str, Any], unit: str = "patient") -> str | None:
     """A warning when a result is too good for a clinical question: AUROC >= 0.99, accuracy
-    1.0 on >= 20 patients (``unit``: what is counted), or R^2 >= 0.99. Leaks, not models,
+    1.0 on >= 20 patients of both outcomes (``unit``: what is counted; where all have one
+    outcome, accuracy 1.0 says only that the model called none of them the other), or R^2 >=
+    0.99. Leaks, not models,
     usually produce those: the leaks named are a table's (a column) or, for ``unit`` "image",
     an image model's, which sees only pixels."""
     reasons = []
     if (metrics.get("auroc") or 0.0) >= TOO_GOOD_AUROC:
         reasons.append(f"AUROC {metrics['auroc']:.3f}")
-    if metrics.get("accuracy") == 1.0 and metrics.get("n", 0) >= TOO_GOOD_MIN_PATIENTS:
+    one_outcome = metrics.get("n_positive") in (0, metrics.get("n"))  # accuracy: who was called so
+    if (metrics.get("accuracy") == 1.0 and metrics.get("n", 0) >= TOO_GOOD_MIN_PATIENTS
+            and not one_outcome):  # fmt: skip
         reasons.append(f"accuracy 1.0 on {plural(metrics['n'], unit)}")
     if (metrics.get("r2") or 0.0) >= TOO_GOOD_R2:
         reasons.append(f"R² {metrics['r2']:.3f}")

@@ -18,12 +18,24 @@ import math
 
 from medadapt.evaluate.auroc_interval import Z95, wider_of
 
+#: the exact (Garwood) 97.5 % upper limit of a Poisson count of 0: chi2(0.975, 2) / 2
+ZERO_EVENTS_UPPER = -math.log(0.025)
+
 
 def oe_interval(observed: int, expected: float, n: int) -> list[float] | None:
-    """Riley et al.'s 95 % interval of ``observed / expected`` (None without events: the
-    logarithm is undefined; at ``observed == n`` it has no width)."""
-    if observed <= 0 or expected <= 0 or n <= 0:
+    """Riley et al.'s 95 % interval of ``observed / expected`` (at ``observed == n`` it has no
+    width). Without events its logarithm is undefined and every resample's O/E is 0, which
+    would claim "the interval excludes 1" from one count of zero: the exact Poisson interval
+    of 0 events, 0 to 3.689, divided by ``expected``, is taken instead (0 observed against
+    3.2 expected: 0 to 1.15, which includes 1).
+
+    >>> [round(v, 3) for v in oe_interval(0, 3.2, 68)]
+    [0.0, 1.153]
+    """
+    if expected <= 0 or n <= 0:
         return None
+    if observed <= 0:
+        return [0.0, ZERO_EVENTS_UPPER / expected]
     ratio = observed / expected
     half = Z95 * math.sqrt(max(1 - observed / n, 0.0) / observed)
     return [ratio * math.exp(-half), ratio * math.exp(half)]
