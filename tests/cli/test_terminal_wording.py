@@ -119,7 +119,8 @@ def test_a_measured_value_s_errors_are_said_in_the_outcome_s_unit(capsys):
             rows[key] = f"{rows.get(key, '')} {note}".strip()
     assert rows["MAE"] == "in the outcome's unit"
     assert rows["RMSE"] == "in the outcome's unit; large errors weigh more"
-    assert rows["mean observed −"] == "in the outcome's unit; above 0: predicted too low on average"
+    # no direction where the interval includes 0 (-23.2 to 13.3): that would read as a finding
+    assert rows["mean observed −"] == "in the outcome's unit; 0 is ideal"
     assert rows["R²"] == rows["calibration slope"] == ""
 
 

@@ -21,9 +21,8 @@ SCALES = {
     ("multiclass", "brier"): "summed over the classes: 0 is perfect, 2 the worst",
     ("regression", "mae"): IN_THE_OUTCOME_S_UNIT,
     ("regression", "rmse"): f"{IN_THE_OUTCOME_S_UNIT}; large errors weigh more",
-    ("regression", "calibration_in_the_large"): (
-        f"{IN_THE_OUTCOME_S_UNIT}; above 0: predicted too low on average"
-    ),
+    # which way a shift points is said by its own note, only where the interval excludes 0
+    ("regression", "calibration_in_the_large"): f"{IN_THE_OUTCOME_S_UNIT}; 0 is ideal",
 }
 
 
