@@ -170,6 +170,12 @@ CASES = [
     case("train-base: --positive-above on text", "train-base", "--data", "{heart}", "--label",
          "dataset", "--positive-above", "0", "--out", "{tmp}/b", flag="--positive-above",
          says="numeric label"),
+    case("train-base: --positive-above over every value", "train-base", "--data", "{heart}",
+         "--label", "num", "--positive-above", "5", "--id-column", "id", "--out", "{tmp}/b",
+         flag="--positive-above",
+         says="--positive-above 5: the label 'num' runs from 0 to 4 in the training rows, so "
+         "every row would be negative (none is above it); choose a threshold from 0 up to "
+         "below 4"),
     case("adapt: unknown group", *ADAPT[:-1], "Mars", "--out", "{tmp}/a", flag="--group",
          says="not found"),
     case("adapt: no --group-column", "adapt", "--base", "{base}", "--data", "{heart}", "--group",

@@ -223,6 +223,8 @@ class TableSchema:
         schema.id_column, schema.group_column = id_column, group_column
         schema.allowed_leaks = list(allow_leak)
         labels = schema._raw_labels(frame, words)
+        if positive_above is not None:
+            _refuse_a_threshold_outside(frame[label], positive_above, words)
         schema._fit_label(labels.dropna(), task, words)
         counted = counted_classes_warning(schema, words) if task is None else None
         if counted is not None and words.python:  # the command line says it in its task line
@@ -696,6 +698,24 @@ def looks_measured(classes: list[str]) -> bool:
 
 def _whole_numbers(classes: Sequence[str]) -> bool:
     return all(checks.is_number(name) and float(name) % 1 == 0 for name in classes)
+
+
+def _refuse_a_threshold_outside(labels: pd.Series, threshold: float, words: OptionWords) -> None:
+    """A threshold at or above every value of a numeric label (``--positive-above 5`` on
+    ``num``, 0 to 4), or below every one, leaves one class: said so, naming the option and
+    the label's range (was: "only one class ('0') ... check the label or the group filter")."""
+    numeric = pd.to_numeric(labels, errors="coerce").dropna()
+    if numeric.empty:
+        return
+    low, high = float(numeric.min()), float(numeric.max())
+    if low <= threshold < high:
+        return
+    every = "negative (none is above it)" if threshold >= high else "positive (all are above it)"
+    raise DataError(
+        f"{words.set_to('positive_above', f'{threshold:g}', quote='none')}: the label "
+        f"{labels.name!r} runs from {low:g} to {high:g} in the training rows, so every row "
+        f"would be {every}; choose a threshold from {low:g} up to below {high:g}"
+    )
 
 
 def _threshold_fix(labels: pd.Series, words: OptionWords) -> str:
