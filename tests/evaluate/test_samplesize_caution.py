@@ -369,3 +369,10 @@ def test_too_few_patients_in_all_give_no_pairwise_auroc():
         "for 0 of 3 pairs, else the same default (it would rest on 18 images of 3 patients it "
         "never saw, fewer than the 10 patients evaluate reports an AUROC from)"
     )
+
+
+def test_one_patient_of_a_class_among_those_never_seen_is_said_in_the_singular():
+    """A trial's tiny site: "1 of the 10 rows it never saw are of class 'benign'"."""
+    labels, risk = _separated(1, 9)
+    outcome = outcome_of("binary", labels, (labels, risk), {"auroc": 0.9}, "rows", CLASSES)
+    assert "(1 of the 10 rows it never saw is of class " in outcome.r2_source

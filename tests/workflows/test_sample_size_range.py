@@ -39,3 +39,15 @@ def test_the_range_of_the_needs_covers_the_whole_interval(events, n, planned_c, 
     line = uncertain_prevalence_line({**result, "prevalence": events / n, "noun": "patients",
                                       "development": development})  # fmt: skip
     assert f"the head-only adapter needs {lowest:,} to {max(ends):,} patients" in line
+
+
+def test_one_patient_of_a_class_is_said_in_the_singular():
+    """A trial's tiny site: "rests on 1 rows of class 'benign'"."""
+    outcome = _outcome(1, 10, 0.7)
+    development = {"head_only": {"parameters": 65, "n": binding(outcome.criteria(65)).n}}
+    result = _uncertain_prevalence(outcome, development, ["benign", "malignant"])
+    line = uncertain_prevalence_line({**result, "prevalence": 0.9, "noun": "rows",
+                                      "development": development})  # fmt: skip
+    assert (
+        f"rests on 1 row of class {result['prevalence_interval']['rare_class']!r} among 10" in line
+    )

@@ -534,8 +534,9 @@ def uncertain_prevalence_line(result: dict[str, Any]) -> str | None:
     needs = [f"the {label(s)} {_span(e['n_range'])}" if i else
              f"the {label(s)} needs {_span(e['n_range'])} {result['noun']}"
              for i, (s, e) in enumerate(result["development"].items())]  # fmt: skip
-    return (f"the prevalence {result['prevalence']:.3f} rests on {interval['rare_count']} "
-            f"{result['noun']} of class {interval['rare_class']!r} among {interval['n']:,}: over "
+    rare = plural(interval["rare_count"], result["noun"][:-1])  # "1 row", not "1 rows"
+    return (f"the prevalence {result['prevalence']:.3f} rests on {rare} "
+            f"of class {interval['rare_class']!r} among {interval['n']:,}: over "
             f"its 95% interval, {interval['low']:.3f} to {interval['high']:.3f}, "
             f"{listed(needs)}")  # fmt: skip
 

@@ -357,7 +357,7 @@ def _fewest(positive: np.ndarray, noun: str, classes: Sequence[str],
     seen = len(positive) if clusters is None else int(clusters.max()) + 1
     noun = noun if clusters is None else PATIENTS
     return (
-        f"{count} of the {seen} {noun} it never saw are of class "
+        f"{count} of the {seen} {noun} it never saw {'is' if count == 1 else 'are'} of class "
         f"{_class_name(classes, index)}, fewer than the {MIN_PER_CLASS} an AUROC needs"
     )
 
