@@ -269,3 +269,36 @@ def test_study_with_a_base_refuses_a_label_or_groups_it_would_ignore(
     assert result.code == 2
     assert result.stderr.splitlines()[-1] == expected
     assert not (tmp_path / "s").exists()
+
+
+def test_evaluate_without_a_group_column_says_it_blends_internal_and_external_patients(
+    base_and_adapter, heart_files
+):
+    """A trial: the base trained on Cleveland and Hungary, evaluated on the whole file
+    without --group-column, gave one AUROC over its own held-out rows and two sites it never
+    saw, with no word; now a warning counts both and says how to see each site."""
+    root, clean, _ = heart_files
+    out = root / "all.json"
+    result = run_cli("evaluate", "--base", str(root / "base"), "--data", str(clean),
+                     "--json", str(out))  # fmt: skip
+    assert result.code == 0, result.stderr
+    scored = json.loads(out.read_text())
+    heart = pd.read_csv(clean)
+    training = json.loads((root / "base" / "model.json").read_text())["training"]
+    held_out = int(heart["dataset"].isin(["Cleveland", "Hungary"]).sum()) - (
+        training["n_train"] + training["n_val"]
+    )  # the base's test rows at its own sites
+    external = int((~heart["dataset"].isin(["Cleveland", "Hungary"])).sum())
+    [said] = [w for w in scored["data_warnings"] if "blend" in w]
+    assert said == (
+        f"the {scored['n']} rows scored mix {scored['n'] - external} of dataset = 'Cleveland' "
+        "or 'Hungary', where the base model trained (its held-out rows: internal validation), "
+        f"with {external} of other groups it never saw (external validation): the overall "
+        "figures blend the two; pass --group-column dataset for each group's figures, or add "
+        "--group NAME to score one"
+    )
+    assert scored["n"] - external == held_out > 0
+    grouped = run_cli("evaluate", "--base", str(root / "base"), "--data", str(clean),
+                      "--group-column", "dataset")  # fmt: skip
+    assert grouped.code == 0 and "blend" not in grouped.stdout + grouped.stderr
+    assert "dataset = VA Long Beach" in grouped.stdout

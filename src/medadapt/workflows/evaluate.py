@@ -144,7 +144,8 @@ def evaluate_job(
         data_warnings=(modality.sample_notes(schema, test) + unrecognised
                        + _other_groups(loaded, test, evaluating=True, named=group_column,
                                        chosen=group)
-                       + _patients_forgotten(loaded, test)),
+                       + _patients_forgotten(loaded, test)
+                       + _internal_and_external(loaded, test, group_column)),
         leak_warnings=(kept_leak_warnings(loaded) + _forgotten(loaded)
                        + modality.scored_notes(schema, test)),
         extras=modality.evaluation_extras(schema, test),
@@ -448,6 +449,32 @@ def _other_groups(
         f"{model} is for {column} = {group!r}, but {n_other} of {len(values)} {noun} have "
         f"another value of {column!r}: they are scored with it too; to score only that "
         f"group, keep only its {noun} in --data"
+    ]
+
+
+def _internal_and_external(loaded: Loaded, samples, group_column: str | None) -> list[str]:
+    """A warning where, without ``--group-column``, the samples scored mix groups the base
+    trained on (its held-out samples there: internal validation) with groups it never saw
+    (external validation): one overall figure blends two questions (a trial: 443 heart rows,
+    120 of Cleveland and Hungary, 323 of VA and Switzerland, with AUROC 0.810 and no word)."""
+    column = getattr(loaded.base.schema, "group_column", None)
+    trained = loaded.base.training.get("groups") or {}
+    if group_column is not None or not column or not trained or _trained_for(loaded):
+        return []
+    values = loaded.modality.group_values(samples, column)
+    if values is None:
+        return []
+    inside = np.isin(values, [str(g) for g in trained])
+    n_in, n_out = int(inside.sum()), int((~inside & (values != MISSING_LABEL)).sum())
+    if not n_in or not n_out:
+        return []
+    noun = loaded.modality.noun
+    groups = " or ".join(map(repr, sorted(str(g) for g in trained)))
+    return [
+        f"the {len(values)} {noun} scored mix {n_in} of {column} = {groups}, where the base "
+        f"model trained (its held-out {noun}: internal validation), with {n_out} of other "
+        f"groups it never saw (external validation): the overall figures blend the two; pass "
+        f"--group-column {column} for each group's figures, or add --group NAME to score one"
     ]
 
 
