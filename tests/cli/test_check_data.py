@@ -41,6 +41,9 @@ def test_check_data_prints_the_criteria_and_writes_them(base, tmp_path):
     # one statement: the count is an upper bound (most conservative), still not sufficient
     assert said.count("necessary, not sufficient") == 1 and said.count("conservative") == 1
     assert "prevalence_interval" not in figures  # 149 of 200: no range of the needs
+    # the validation table's events are the outcome's (98 of 132 at 0.745), not the rarer
+    # class's as a study's are: said under it
+    assert "events: test patients with the outcome (the positive class), at this prevalence" in said
     assert "n_range" not in figures["development"]["head_only"] and "rests on" not in said
     full = figures["development"]["full_finetune"]["n"]  # 70676 parameters: no real sample
     assert full >= 1_000_000 and "≥1M (i)" in result.stdout and str(full) not in result.stdout

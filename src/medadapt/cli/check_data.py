@@ -177,13 +177,18 @@ def _print_validation(result: dict[str, Any], n_test: int) -> None:
                 ["estimate", "needs", "events", "supported?"], rows)  # fmt: skip
     stdout.print(f"validation assumes a C-statistic of {checked['c_statistic']:.3f} and log-odds "
                  f"Normal({checked['lp_mean']:.3f}, {checked['lp_sd']:.3f}), "
-                 f"{checked['lp_from']}")  # fmt: skip
+                 f"{checked['lp_from']}; {EVENTS_ARE.format(noun=result['noun'])}")  # fmt: skip
     for key in ("c_statistic_clipped", "not_reported"):
         if checked.get(key):
             said = checked[key]
             if key == "not_reported":
                 said = f"evaluate will not report the estimates marked 'not reported': {said}"
             stdout.print(f"note: {said}")
+
+
+#: what the validation table's events are: Riley et al. 2021's, the outcome's count (a study's
+#: "events" elsewhere count the rarer class, Peduzzi's events per variable)
+EVENTS_ARE = "events: test {noun} with the outcome (the positive class), at this prevalence"
 
 
 def _supported_cell(criterion: dict[str, Any], n_test: int) -> str:
