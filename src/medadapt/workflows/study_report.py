@@ -24,6 +24,7 @@ from medadapt.results import ADAPTED_READING_SENTENCE, grouped, needed_text, r2_
 from medadapt.workflows.labels import label, order
 from medadapt.workflows.report_sections import guide_section, too_few_for
 from medadapt.workflows.strategies import judged_adapter
+from medadapt.workflows.study_calibration import calibration_section
 from medadapt.workflows.study_figures import (
     calibration_missing,
     held_out_needs,
@@ -142,6 +143,7 @@ def study_report(study: dict[str, Any], curves: dict[str, Any], found: dict[str,
     _learning_curves(report, study, curves, metric)
     _strategy_table(report, config["fractions"], curves[metric], metric)
     _best_table(report, found["best_per_size"], metric)
+    calibration_section(report, _detailed(study), study["task"], _size_text(study), metric)
     if study["task"] == "binary" and study["points"]:
         _discrimination_and_calibration(report, study)
     _subgroups(report, study)

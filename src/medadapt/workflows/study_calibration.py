@@ -1,0 +1,93 @@
+"""The study report's calibration table: each strategy's calibration slope and observed/
+expected ratio (a measured value's: slope and mean observed − predicted) at the largest
+training size, beside the metric the strategies are ranked by.
+
+A trial: the study named a "best" strategy by AUROC and computed every point's calibration,
+but showed none of it; the base and both adapters had slopes near 0.3 (risks far too extreme)
+while the strategy called best had 0.4-0.8, and no reader could know.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+
+from medadapt.evaluate.report import Report
+from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, metric_digits
+from medadapt.workflows.labels import label, order
+
+#: what the table shows, by task (multiclass: no calibration slope is reported)
+CALIBRATION = {
+    "binary": ("calibration_slope", "oe_ratio"),
+    "regression": ("calibration_slope", "calibration_in_the_large"),
+}
+#: the value each figure has for a perfectly calibrated model
+IDEAL = {"calibration_slope": 1.0, "oe_ratio": 1.0, "calibration_in_the_large": 0.0}
+#: what a test interval wholly on one side of the ideal says, per figure: (below, above)
+READINGS = {
+    ("binary", "calibration_slope"): ("risks too extreme", "risks too moderate"),
+    ("binary", "oe_ratio"): ("too many events predicted", "too few events predicted"),
+    ("regression", "calibration_slope"): (
+        "predictions spread too wide",
+        "predictions squeezed to the average",
+    ),
+    ("regression", "calibration_in_the_large"): ("predicted too high", "predicted too low"),
+}
+
+
+def calibration_rows(points: list[dict[str, Any]], task: str) -> list[list[str]]:
+    """Per strategy (in the report's order): each figure's mean over seeds with the mean of
+    the seeds' 95% intervals over the test patients, and what an interval wholly off the
+    ideal says (in every seed)."""
+    names = CALIBRATION[task]
+    by_strategy: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for point in points:
+        by_strategy[point["strategy"]].append(point["metrics"])
+    rows = []
+    for strategy in sorted(by_strategy, key=order):
+        seeds, cells, said = by_strategy[strategy], [], []
+        for name in names:
+            values = [m.get(name) for m in seeds if m.get(name) is not None]
+            intervals = [m[f"{name}_ci"] for m in seeds if m.get(f"{name}_ci")]
+            if not values:
+                cells.append("n/a")
+                continue
+            mean = float(np.mean(values))
+            ci = list(np.mean(intervals, axis=0)) if len(intervals) == len(seeds) else None
+            cells.append(fmt_ci(mean, ci, metric_digits(name, mean, 2)))  # 14.2, not 14.20
+            below, above = READINGS[(task, name)]
+            ideal = IDEAL[name]
+            if len(intervals) == len(seeds) and all(high < ideal for _, high in intervals):
+                said.append(below)
+            elif len(intervals) == len(seeds) and all(low > ideal for low, _ in intervals):
+                said.append(above)
+        rows.append([label(strategy), *cells, "; ".join(said)])
+    return rows
+
+
+def calibration_section(
+    report: Report, points: list[dict[str, Any]], task: str, size: str, metric: str
+) -> None:
+    """The section: a table of :func:`calibration_rows` for the ``points`` at the largest
+    ``size``, saying that the strategies were ranked by ``metric`` alone."""
+    if task not in CALIBRATION or not points:
+        return
+    names = CALIBRATION[task]
+    report.section(
+        f"Calibration with {size}",
+        f"The strategies above are ranked by {METRIC_LABELS[metric]} alone, which says how "
+        "well a model orders the patients, not whether its predictions can be taken at face "
+        "value: read these before using a strategy's predictions as they are.",
+    )
+    report.table(
+        ["strategy", *(f"{METRIC_LABELS[n]} (95% CI)" for n in names), "in every seed"],
+        calibration_rows(points, task),
+        caption=(
+            "Mean over seeds (the mean of each seed's 95% interval over the test patients). "
+            f"Ideal: {METRIC_LABELS[names[0]]} {IDEAL[names[0]]:g}, {METRIC_LABELS[names[1]]} "
+            f"{IDEAL[names[1]]:g}. 'In every seed': where each seed's interval lies wholly on "
+            "one side of the ideal."
+        ),
+    )
