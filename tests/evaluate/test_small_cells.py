@@ -96,10 +96,11 @@ def test_the_observed_and_expected_counts_are_not_shown_beside_masked_counts():
     assert "12 observed against 2.0 expected" in many["notes"]["oe_ratio"]
     shown = mask_subgroups({"site": {"A": many, "B": one}})["site"]["A"]
     assert shown["n_positive"] == SUPPRESSED  # "<5" beside 40-44 under 43: 1 to 3, not 4
-    assert shown["notes"]["oe_ratio"] == (
-        "the model predicts too few events (the interval excludes 1); its risks are too low "
-        "on average"
+    assert shown["notes"]["oe_ratio"] == (  # its figures rounded: the verdict's interval not
+        "the model predicts too few events (the interval, before rounding, excludes 1); its "
+        "risks are too low on average"
     )
+    assert "rounded" in shown["notes"]
     alone = mask_subgroups({"site": {"A": many}})["site"]["A"]
     assert alone["notes"]["oe_ratio"] == many["notes"]["oe_ratio"]  # nothing to hide
 
@@ -118,6 +119,20 @@ def test_a_subgroups_patient_count_is_masked_and_coarsened_like_its_rows():
     # "suppressed") 36 positives minus 30-34: 2 to 6
     assert shown["A"]["n_patients"] == shown["A"]["n_positive"] == SUPPRESSED
     assert shown["A"]["n"] == shown["B"]["n_patients"] == SUPPRESSED
+
+
+def test_a_verdict_beside_rounded_figures_says_it_was_read_before_rounding():
+    """A trial: men's O/E 0.8 (0.7-1.0) beside "the interval excludes 1" read as a
+    contradiction; the exact interval, 0.711-0.978, did exclude it."""
+    from medadapt.evaluate.small_cells import _rounded
+
+    note = "the model predicts too many events (the interval excludes 1); its risks are high"
+    shown = _rounded({"oe_ratio": 0.84, "oe_ratio_ci": [0.711, 0.978], "notes": {"oe_ratio": note}})
+    assert shown["oe_ratio_ci"] == [0.7, 1.0]
+    assert shown["notes"]["oe_ratio"] == (
+        "the model predicts too many events (the interval, before rounding, excludes 1); its "
+        "risks are high"
+    )
 
 
 def test_coarsened_notes_range_grouped_counts_and_round_quoted_figures():

@@ -269,6 +269,11 @@ def _rounded(metrics: dict[str, Any]) -> dict[str, Any]:
             out[f"{name}_ci"] = [round(float(v), ROUNDED_DIGITS) for v in interval]
     if any(isinstance(out.get(name), float) for name in _FIGURES):
         notes = out.get("notes") if isinstance(out.get("notes"), dict) else {}
+        # a verdict read from the exact interval: its rounded ends may touch what it excludes
+        # (0.711-0.978 shown as 0.7-1.0 beside "the interval excludes 1")
+        notes = {key: note.replace("the interval excludes",
+                                   "the interval, before rounding, excludes")
+                 for key, note in notes.items()}  # fmt: skip
         out["notes"] = {**notes, "rounded": ROUNDED}
     return out
 
