@@ -644,20 +644,26 @@ def implicit_positive_class(schema: TableSchema, words: OptionWords = PYTHON) ->
     )
 
 
-def unlabelled_note(label: str, n_rows: int, n_labelled: int, whose: str = "") -> str | None:
+def unlabelled_note(
+    label: str, n_rows: int, n_labelled: int, whose: str = "", *, where: str | None = None
+) -> str | None:
     """How many of ``n_rows`` rows were left out for want of an outcome, in the words of the
     command line's train-base (a count only; ``whose``: "the file's " where the rows are a
-    whole file); None when every row has a label.
+    whole file; ``where``: the group they are, where one was chosen); None when every row
+    has a label.
 
     >>> unlabelled_note("y", 10, 9)
     "1 of 10 rows have no value in label column 'y': left out (a missing outcome is never guessed)"
+    >>> print(unlabelled_note("y", 101, 99, where="site = East"))  # doctest: +ELLIPSIS
+    2 of the 101 rows of site = East have no value in label column 'y': left out ...
     >>> unlabelled_note("y", 10, 10) is None
     True
     """
     if n_labelled == n_rows:
         return None
+    rows = f"{whose}{n_rows} rows" if where is None else f"the {n_rows} rows of {where}"
     return (
-        f"{n_rows - n_labelled} of {whose}{n_rows} rows have no value in label column "
+        f"{n_rows - n_labelled} of {rows} have no value in label column "
         f"{label!r}: left out (a missing outcome is never guessed)"
     )
 

@@ -189,7 +189,11 @@ class TabularModality(Modality):
         used = [*(f.name for f in schema.features), schema.label]
         notes = unusable_numbers_warnings(frame, used)
         labelled = schema.labelled_rows(frame)
-        notes += _unlabelled_notes(schema.label, len(frame), len(labelled), "the file's ")
+        if where is None:
+            notes += _unlabelled_notes(schema.label, len(frame), len(labelled), "the file's ")
+        else:  # the group's rows: the file's other sites' missing outcomes are not its own
+            n_labelled = int(labelled.index.isin(judged.index).sum())
+            notes += _unlabelled_notes(schema.label, len(judged), n_labelled, where=where)
         return TableSamples(labelled, schema, group_column, notes, COMMAND_LINE)
 
     def read_unlabelled(self, data: Path, base: Any, options: Any) -> TableSamples:
@@ -593,12 +597,15 @@ def _spelt_otherwise(
     return out
 
 
-def _unlabelled_notes(label: str, n_rows: int, n_labelled: int, whose: str = "") -> list[str]:
+def _unlabelled_notes(
+    label: str, n_rows: int, n_labelled: int, whose: str = "", where: str | None = None
+) -> list[str]:
     """How many of ``n_rows`` rows were left out for want of an outcome (a count only;
-    ``whose``: "the file's " where the rows are the whole file, before a group is chosen)."""
+    ``whose``: "the file's " where the rows are the whole file; ``where``: the groups they
+    are, ``site = East``, where a group was chosen)."""
     from medadapt.data.schema import unlabelled_note
 
-    note = unlabelled_note(label, n_rows, n_labelled, whose)
+    note = unlabelled_note(label, n_rows, n_labelled, whose, where=where)
     return [] if note is None else [note]
 
 
