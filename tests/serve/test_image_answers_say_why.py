@@ -37,7 +37,11 @@ def client(image_registry):
         ({"adapter": "site_a", "colour": "crimson", "dicomweb": REFERENCE},
          [(["body", "colour"], "unknown field 'colour': this request takes 'adapter', "
            "'group', 'dicomweb', 'store_sr'")]),
-        ({"adapter": "site_a"}, [(["body", "dicomweb"], "Field required")]),  # images only
+        ({"adapter": "site_a"}, [(["body"], "adapter 'site_a' serves image data, and the "
+          "request sends none: upload images as multipart/form-data, each in a 'file' field "
+          "(curl -F adapter=site_a -F file=@scan.png), or send a JSON DICOMweb reference "
+          '({"adapter": "site_a", "dicomweb": "dicomweb+http(s)://HOST/dicom-web/studies/UID"})'
+          )]),  # images only: not pydantic's bare "dicomweb: Field required"
     ],
     ids=["adapter", "store_sr", "dicomweb", "unlike any", "no reference"],
 )  # fmt: skip

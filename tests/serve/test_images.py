@@ -216,8 +216,9 @@ def test_bad_images_are_one_4xx_naming_the_file_and_the_problem(client, image_re
     cases = [
         (_files(black), 422, "black.png", "black.png: a blank image: every pixel has the same "
          "value (nothing to score)"),
-        ([("file", ("notes.png", b"not a picture"))], 422, "notes.png",
-         "notes.png: not a readable PNG image (UnidentifiedImageError: cannot identify image"),
+        ([("file", ("notes.png", b"not a picture"))], 415, "notes.png",
+         "notes.png: not a PNG image (its first bytes are not a PNG's; it looks like text): "
+         "send a PNG, JPEG, DICOM or NIfTI file"),
         ([("file", ("report.txt", b"plain text"))], 415, "report.txt",
          "report.txt: an unsupported type (neither its name nor its first bytes say PNG, JPEG, "
          "DICOM or NIfTI); send one of those"),
@@ -236,7 +237,7 @@ def test_bad_images_are_one_4xx_naming_the_file_and_the_problem(client, image_re
         ([("group", (None, "A"))], 422, None,
          "no image in the request: upload one or more files (e.g. -F file=@a.png)"),
         ([("note", (None, "x")), *_files(png)], 422, None,
-         "unexpected form field 'note'; send 'adapter', 'group' and files"),
+         "unexpected form field 'note'; send 'adapter', 'group' and images as 'file'"),
         ([("adapter", (None, "site_b")), *_files(png)], 422, None,  # and data's adapter=site_a
          "the form field 'adapter' is given more than once; send each field once (no value is "
          "chosen for you)"),
@@ -306,7 +307,8 @@ def test_decoding_in_worker_processes_gives_the_same_answers(client, image_regis
     app = create_app(image_registry["registry"], token=None, images=limits)
     with TestClient(app) as in_processes:
         reply = in_processes.post("/v1/predict", data={"adapter": "site_a"}, files=_files(*paths))
-        bad = in_processes.post("/v1/predict", files=[("file", ("x.png", b"not a picture"))])
+        cut = image_registry["files"]["png"].read_bytes()[:100]  # a PNG's start: read, and fails
+        bad = in_processes.post("/v1/predict", files=[("file", ("x.png", cut))])
     threads = client.post("/v1/predict", data={"adapter": "site_a"}, files=_files(*paths),
                           headers=AUTH)  # fmt: skip
     np.testing.assert_allclose(

@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from medadapt.checks import did_you_mean
 from medadapt.cli.common import warn
 from medadapt.cli.main import app
 from medadapt.cli.registry_common import (
@@ -41,6 +42,7 @@ from medadapt.cli.registry_format import (
     headline_metric,
     human_size,
     listed_metric,
+    logged_time,
     metric_label,
     metric_rows,
     note_lines,
@@ -74,7 +76,8 @@ def _unknown_name(reg: Registry, name: str) -> None:
         raise RegistryError(f"{gone}; see its history with '{history}'")
     names = sorted({v.name for v in reg.list()})
     listed = ", ".join(names[:10]) if names else "none yet"
-    raise RegistryError(f"no adapter named {name!r} in {reg.root} (its names: {listed})")
+    meant = did_you_mean(name, names)  # as resolving a reference says it (promote, show...)
+    raise RegistryError(f"no adapter named {name!r} in {reg.root}{meant} (its names: {listed})")
 
 
 def _manifest(reg: Registry, v: AdapterVersion) -> dict[str, Any]:
@@ -548,11 +551,15 @@ def log_cmd(
         echo_json([e.__dict__ for e in events])
         return
     table = Table(title="registry log")
-    for column in ("when", "who", "action", "version", "detail"):
-        table.add_column(column)
+    # an audit's time is never cut (it was "2026-12-04T03:1…" at 80 columns): the other
+    # columns fold instead, whole, never ending in "…"
+    table.add_column("when (UTC)", no_wrap=True, min_width=len("2026-12-04 03:22:07"))
+    for column in ("who", "action", "version", "detail"):
+        table.add_column(column, overflow="fold")
     for e in events:
         version = f"{e.name}@{e.version}" if e.version is not None else e.name
-        table.add_row(e.at, e.actor, e.action, version, cell(e.detail) if e.detail else "")
+        table.add_row(logged_time(e.at), e.actor, e.action, version,
+                      cell(e.detail) if e.detail else "")  # fmt: skip
     table_console().print(table)
 
 

@@ -14,6 +14,7 @@ from medadapt.cli.registry_common import (
     repaired_words,
 )
 from medadapt.registry.bases import list_bases
+from medadapt.registry.records import UNITS
 
 
 @registry_app.command("add-base")
@@ -26,7 +27,8 @@ def add_base_command(
 
     Example: medadapt registry --root hospital-registry add-base base/
     """
-    added = open_registry(ctx, create=True).add_base(base_dir)
+    spelled = registry_command(ctx, "").rstrip()
+    added = open_registry(ctx, create=True).add_base(base_dir, spelled=spelled)
     if added.repaired:  # registered, its copy deleted or damaged: put back from BASE_DIR
         typer.echo(f"already registered: {added.path}; {repaired_words(added.repaired)}")
     else:
@@ -52,17 +54,20 @@ def bases_command(
             typer.echo(f"{Path(base['path']).name}  damaged: {base['problem']} (see '{verify}')")
             continue
         fp = base["fingerprint"]
+        noun = UNITS.get(base.get("kind") or "tabular", "samples")
         typer.echo(
             f"{fp['weights'][:12]}  {fp['model_class']}  label={base['label']}  "
-            f"groups={_groups(base['groups'])}" + _kept_leaks(base.get("allowed_leaks"))
+            f"groups={_groups(base['groups'], noun)}" + _kept_leaks(base.get("allowed_leaks"))
         )
 
 
-def _groups(groups: object) -> str:
-    """``Alpha (227 rows), Beta (170 rows)``, ``A, B``, or ``all`` (no group filter): the
-    groups a base was trained on, as a person reads them (not a Python dict)."""
+def _groups(groups: object, noun: str = "rows") -> str:
+    """``Alpha (227 rows), Beta (1 row)``, ``A (96 images)``, ``A, B``, or ``all`` (no
+    group filter): the groups a base was trained on, as a person reads them (not a Python
+    dict), counted in the base's own ``noun`` (:data:`~medadapt.registry.records.UNITS`)."""
     if isinstance(groups, dict):
-        return ", ".join(f"{g} ({n:,} rows)" if isinstance(n, int) else str(g)
+        return ", ".join(f"{g} ({n:,} {noun if n != 1 else noun[:-1]})"
+                         if isinstance(n, int) else str(g)
                          for g, n in groups.items()) or "all"  # fmt: skip
     if isinstance(groups, list | tuple):
         return ", ".join(map(str, groups)) or "all"

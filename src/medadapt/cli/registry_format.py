@@ -10,6 +10,7 @@ import (no torch). Metrics are named and their intervals printed as in every oth
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,23 @@ from medadapt.results import WHOLE_RESULT, grouped
 def table_console() -> Console:
     """The console the registry commands print their tables on (no highlighting, soft wrap)."""
     return Console(highlight=False, soft_wrap=True)
+
+
+def logged_time(at: str) -> str:
+    """An audit log's time as ``registry log`` shows it: UTC to the second, without the
+    offset and the ``T`` (``2026-12-04T03:22:07+00:00`` is ``2026-12-04 03:22:07``; the
+    column says UTC); a time it cannot read, as recorded.
+
+    >>> logged_time("2026-12-04T04:22:07+01:00"), logged_time("yesterday")
+    ('2026-12-04 03:22:07', 'yesterday')
+    """
+    try:
+        stamp = dt.datetime.fromisoformat(at)
+    except (TypeError, ValueError):
+        return at
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(dt.UTC)
+    return stamp.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def human_size(n: int) -> str:

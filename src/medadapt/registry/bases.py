@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import shutil
 import uuid
 from pathlib import Path
@@ -26,6 +27,7 @@ from medadapt.results import AdapterRecord
 
 BASES = "bases"
 _FILES = ("model.json", "model.safetensors")
+ADAPTER_MANIFEST = "adapter.json"  # what an 'adapt' output holds instead of model.json
 SET_ASIDE = "damaged-base-"
 """How a damaged copy that ``add-base`` replaced is named in ``tmp/``
 (``damaged-base-<key>-<random>``): nothing reads it again, so ``gc`` removes it at any age."""
@@ -118,11 +120,17 @@ _REPAIRED = {
 
 
 def add_base(
-    root: str | Path, base_dir: str | Path, *, fingerprint: dict[str, Any] | None = None
+    root: str | Path,
+    base_dir: str | Path,
+    *,
+    fingerprint: dict[str, Any] | None = None,
+    spelled: str | None = None,
 ) -> BaseAdded:
     """Copy the base model in ``base_dir`` into the registry at ``root`` and record it in the
     index as registered (:func:`mark_registered`: ``verify`` then reports it if deleted).
-    ``fingerprint``: what :func:`check_base_dir` returned, when the caller checked it already.
+    ``fingerprint``: what :func:`check_base_dir` returned, when the caller checked it already;
+    ``spelled``: the registry command as the user typed it (an adapter given here is told the
+    ``add`` that registers it).
 
     A registered copy that was deleted is put back; one that no longer matches its checksum
     or its key is replaced (the damaged one is set aside in ``tmp/``, named
@@ -134,7 +142,7 @@ def add_base(
     if not (root / INDEX).is_file():
         raise RegistryError(f"{root} is not a medadapt registry (no {INDEX}); check --root")
     index = Index(root / INDEX)
-    path, copied = _copy_base(root, Path(base_dir), fingerprint)
+    path, copied = _copy_base(root, Path(base_dir), fingerprint, spelled)
     if copied == "added" and path.name in registered_keys(index):  # its copy was deleted
         copied = "restored"
     mark_registered(index, path.name, copied=copied)
@@ -142,12 +150,23 @@ def add_base(
     return BaseAdded(path, copied == "added", repaired)
 
 
+def _is_adapter_dir(path: Path) -> bool:
+    """Whether ``path`` is an ``adapt`` output: its adapter.json, or its only subfolder's."""
+    return (path / ADAPTER_MANIFEST).is_file() or len(list(path.glob(f"*/{ADAPTER_MANIFEST}"))) == 1
+
+
 def _copy_base(
-    root: Path, base_dir: Path, fingerprint: dict[str, Any] | None
+    root: Path, base_dir: Path, fingerprint: dict[str, Any] | None, spelled: str | None = None
 ) -> tuple[Path, str | None]:
     """:func:`add_base`'s copy: ``(path, what it did)``, ``"added"``, ``"replaced"`` (a
     damaged copy) or None (an intact copy was there, or another process made it)."""
     if not (base_dir / "model.json").is_file():
+        if _is_adapter_dir(base_dir):  # the reverse of 'add' given a base: said as it is
+            raise RegistryError(
+                f"{base_dir} is an adapter (written by 'medadapt adapt'), not a base model; "
+                f"register it with '{spelled or command_line(root)} add "
+                f"{shlex.quote(str(base_dir))}'"
+            )
         raise AdapterFileError(
             f"no model.json in {base_dir}: give a directory written by 'medadapt train-base'"
         )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from medadapt.checks import did_you_mean
 from medadapt.registry.records import AdapterVersion, RegistryError, command_line, parse_ref
 
 SELECT_VERSIONS = (
@@ -48,10 +49,7 @@ def resolve(conn: sqlite3.Connection, ref: str, root: Path) -> tuple[str, int]:
             )
             raise RegistryError(f"{said}; see its history with "
                                 f"'{command_line(root, f'log {name}')}'")  # fmt: skip
-        raise RegistryError(
-            f"no adapter named {name!r} in registry {root}; see the names with "
-            f"'{command_line(root, 'list')}'"
-        )
+        raise RegistryError(unknown_name(conn, name, root))
     promoted, latest = row
     if parsed.selector == "exact":
         have = [
@@ -74,6 +72,18 @@ def resolve(conn: sqlite3.Connection, ref: str, root: Path) -> tuple[str, int]:
     if parsed.selector == "latest" or promoted is None:
         return name, latest
     return name, promoted
+
+
+def unknown_name(conn: sqlite3.Connection, name: str, root: Path) -> str:
+    """Why ``name`` names no adapter of the registry at ``root``: with the registered name
+    spelt like it (another case, or a letter off: ``site_c`` for ``site_b``), as ``serve``
+    says it of a request's adapter, and the command that lists the names."""
+    names = [r[0] for r in conn.execute("SELECT DISTINCT name FROM versions ORDER BY name")]
+    listing = f"'{command_line(root, 'list')}'"
+    meant = did_you_mean(name, names)
+    if meant:
+        return f"no adapter named {name!r} in registry {root}{meant} (see the names with {listing})"
+    return f"no adapter named {name!r} in registry {root}; see the names with {listing}"
 
 
 def no_such_version(conn: sqlite3.Connection, name: str, version: object) -> str:

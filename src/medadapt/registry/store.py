@@ -238,13 +238,14 @@ class Registry:
         ``with_base`` also puts the registered base model in the archive."""
         return transfer.export_version(self, ref, path, with_base=with_base, force=force)
 
-    def add_base(self, base_dir: str | Path) -> bases.BaseAdded:
+    def add_base(self, base_dir: str | Path, *, spelled: str | None = None) -> bases.BaseAdded:
         """Keep the base model in ``base_dir`` (written by ``train-base``) in the registry, so
         its adapters can be served, and record it as registered (``verify`` then reports it if
         its copy is deleted): ``(its directory here, newly added, repaired)``. Adding it again
         adds nothing, but puts back a registered copy that was deleted or replaces a damaged
-        one (``repaired`` says which)."""
-        return bases.add_base(self.root, base_dir)
+        one (``repaired`` says which). ``spelled``: the registry command as the user typed it
+        (an adapter given here is told the ``add`` that registers it)."""
+        return bases.add_base(self.root, base_dir, spelled=spelled)
 
     # ----- promoting and removing ---------------------------------------------------------------
     def promote(

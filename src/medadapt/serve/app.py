@@ -115,7 +115,8 @@ def create_app(
     # without the token, the route's 401 comes first: the limits are said to token holders only
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes, max_instances=max_instances,
                        max_upload_bytes=images.max_upload_bytes,
-                       authorized=_token_in_headers(token))  # fmt: skip
+                       authorized=_token_in_headers(token),
+                       kinds=lambda: {b.kind for b in list(state.bases.values())})  # fmt: skip
     app.add_middleware(RequestMetrics, telemetry=telemetry)  # sees every answer
     app.add_middleware(AccessLog)  # outermost: a line for every request, timed as the client
     add_error_handlers(app)

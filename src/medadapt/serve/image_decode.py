@@ -41,10 +41,9 @@ from medadapt.data.image_notes import image_notes
 from medadapt.data.image_sources import Entry
 from medadapt.data.read_errors import ReadError, one_line
 from medadapt.serve.batching import RETRY_AFTER_SECONDS, Overloaded
-from medadapt.serve.image_inputs import ImageInputError, ImageServing, Upload
+from medadapt.serve.image_inputs import FORMAT_NAMES, ImageInputError, ImageServing, Upload
 
 T = TypeVar("T")
-FORMAT_NAMES = {"png": "PNG", "jpeg": "JPEG", "dicom": "DICOM", "nifti": "NIfTI"}
 
 
 @dataclass(frozen=True)
@@ -178,14 +177,27 @@ def decode(uploads: list[Upload], schema: Any, limits: ImageServing) -> list[Sam
 
 
 def problem(exc: Exception, entry: Entry, names: dict[Path, str], schema: Any) -> str:
-    """What is wrong with a file, in one line without the private copies' paths."""
+    """What is wrong with a file, in one line without the private copies' paths, nor the
+    decoding library's exception class (a client is told what its file is, not a Python
+    name: "not a readable PNG image (its decoder says: image file is truncated)")."""
     if isinstance(exc, ReadError):  # the readers' own reasons: dimensions, channels, pixels
         text = f"{exc} (this model takes {takes(schema)})"
     else:  # what the decoding library said
-        text = f"not a readable {FORMAT_NAMES.get(entry.fmt, entry.fmt)} image ({one_line(exc)})"
+        fmt = FORMAT_NAMES.get(entry.fmt, entry.fmt)
+        text = f"not a readable {fmt} image (its decoder says: {decoder_said(exc)})"
     for path, name in names.items():
         text = text.replace(str(path), name)
     return text.replace(str(entry.path.parent) + "/", "")
+
+
+def decoder_said(exc: Exception) -> str:
+    """A decoding library's message on one line, without its exception class.
+
+    >>> decoder_said(OSError("image file is truncated")), decoder_said(ValueError())
+    ('image file is truncated', 'no reason given')
+    """
+    said = one_line(exc).removeprefix(f"{type(exc).__name__}: ")
+    return "no reason given" if said == type(exc).__name__ else said
 
 
 def takes(schema: Any) -> str:

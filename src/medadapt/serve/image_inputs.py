@@ -1,15 +1,18 @@
 """The images of a prediction request: multipart uploads checked against the service's limits
 and copied, under neutral names, into a private folder the image readers open.
 
-Form fields: ``adapter`` and ``group`` (as in a JSON request) and one or more files under any
-field name (``file`` in the examples); ``store_sr`` is refused (a report must reference
-instances in the archive: that takes a DICOMweb reference). A file's type is taken from its
-name (``.png``, ``.jpg``/``.jpeg``, ``.dcm``/``.dicom``, ``.nii``/``.nii.gz``), else from its
-first bytes (PNG, JPEG, DICOM with or without the preamble). Every problem is one error naming
-the file as the client sent it: 413 too large or too many, 415 a type the readers do not take,
-422 a file that is not an image (see :mod:`medadapt.serve.image_decode` for what the readers
-refuse). A body the multipart parser refuses (a part's headers over about 4 KiB: a file name
-that long) is a 400.
+Form fields: ``adapter`` and ``group`` (as in a JSON request; sent empty, a 422: a client's
+unset variable must not get the base model's answer for its adapter's) and one or more files,
+each under ``file`` (the field the API's description names; another name is a 422, not a file
+taken whatever it was sent as); ``store_sr`` is refused (a report must reference instances in
+the archive: that takes a DICOMweb reference). A file's type is taken from its first bytes
+(PNG, JPEG, DICOM with or without the preamble), else from its name (``.png``,
+``.jpg``/``.jpeg``, ``.dcm``/``.dicom``, ``.nii``/``.nii.gz``); a file whose name says a type
+its first bytes deny (text saved as ``fake.png``) is no image of any type the readers take,
+as ``notes.csv`` is not. Every problem is one error naming the file as the client sent it: 413
+too large or too many, 415 a type the readers do not take, 422 an image file that cannot be
+read (see :mod:`medadapt.serve.image_decode` for what the readers refuse). A body the
+multipart parser refuses (a part's headers over about 4 KiB: a file name that long) is a 400.
 """
 
 from __future__ import annotations
@@ -22,12 +25,15 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from medadapt.data.dicom_files import looks_like_dicom
+from medadapt.data.dicom_files import looks_like_dicom, what_it_is
 from medadapt.data.image_io import SUFFIXES
 from medadapt.errors import ConfigError, MedadaptError
+from medadapt.registry.records import shown
 
 KiB, MiB = 2**10, 2**20
 FORM_FIELDS = ("adapter", "group")
+FILE_FIELD = "file"  # as the API's description and the README's curl examples name it
+FORMAT_NAMES = {"png": "PNG", "jpeg": "JPEG", "dicom": "DICOM", "nifti": "NIfTI"}
 #: reader format -> the suffix its private copy gets (NIfTI: by its first bytes)
 COPY_SUFFIX = {"png": ".png", "jpeg": ".jpg", "dicom": ".dcm", "nifti": ".nii"}
 MAGIC = {b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpeg"}
@@ -36,6 +42,9 @@ UNSUPPORTED = (
     "an unsupported type (neither its name nor its first bytes say PNG, JPEG, DICOM or NIfTI); "
     "send one of those"
 )
+SEND_AN_IMAGE = "send a PNG, JPEG, DICOM or NIfTI file"
+#: what a request without that routing field is answered by instead
+LEAVE_OUT = {"adapter": "route by 'group'", "group": "route by 'adapter'"}
 STORE_SR_UPLOADS = (
     "'store_sr' needs a DICOMweb reference: a report must reference instances in the archive, "
     'and uploads are not there; send JSON {"dicomweb": "dicomweb+http(s)://...", '
@@ -137,6 +146,7 @@ async def read_form(request: Request, limits: ImageServing) -> ImageForm:
     files, fields = [], {}
     for key, value in form.multi_items():
         if isinstance(value, UploadFile):
+            check_file_field(key)
             files.append(value)
         elif key in FORM_FIELDS and key in fields:  # as a JSON key given twice: no guess
             raise ImageInputError(
@@ -144,13 +154,21 @@ async def read_form(request: Request, limits: ImageServing) -> ImageForm:
                 "once (no value is chosen for you)"
             )  # fmt: skip
         elif key in FORM_FIELDS:
-            fields[key] = value.strip() or None
+            if not value.strip():  # an unset variable: not the base model's answer instead
+                raise ImageInputError(422, None, empty_field(key, "form field"))
+            fields[key] = value.strip()
         elif key == "store_sr":
             raise ImageInputError(422, None, STORE_SR_UPLOADS)
+        elif key == FILE_FIELD:  # curl -F file=a.png, without the @ that sends the file
+            raise ImageInputError(
+                422, None, "the form field 'file' holds text, not a file: upload the file itself "
+                "(curl -F file=@scan.png: the @ sends its contents)"
+            )  # fmt: skip
         else:
             raise ImageInputError(
-                422, None, f"unexpected form field {key!r}; send 'adapter', 'group' and files"
-            )
+                422, None, f"unexpected form field {shown(key)}; send 'adapter', 'group' and "
+                "images as 'file'"
+            )  # fmt: skip
     if not files:
         raise ImageInputError(
             422, None, "no image in the request: upload one or more files (e.g. -F file=@a.png)"
@@ -158,6 +176,40 @@ async def read_form(request: Request, limits: ImageServing) -> ImageForm:
     for i, upload in enumerate(files):
         check_size(shown_name(upload.filename, i), upload.size, limits)
     return ImageForm(fields.get("adapter"), fields.get("group"), files)
+
+
+def empty_field(field: str, where: str = "field") -> str:
+    """What a request whose routing ``field`` (``adapter``, ``group``) is sent empty is told
+    (``where``: "form field" in a multipart request): refused, not read as absent, which
+    would answer with another model than the one the client meant to name.
+
+    >>> print(empty_field("adapter", "form field"))  # doctest: +NORMALIZE_WHITESPACE
+    the form field 'adapter' is empty; name an adapter (GET /v1/adapters lists them), or leave
+    the field out to route by 'group' or score with the base model alone
+    """
+    if field == "adapter":
+        named = "name an adapter (GET /v1/adapters lists them)"
+    else:
+        named = "name a group (GET /v1/adapters lists the groups its adapters serve)"
+    leave = f"or leave the field out to {LEAVE_OUT[field]} or score with the base model alone"
+    return f"the {where} {field!r} is empty; {named}, {leave}"
+
+
+def check_file_field(key: str) -> None:
+    """422 for a file sent under another field than ``file`` (``-F image=@a.png``): taken
+    whatever its field, a file meant for another field (``-F adapter=@name.txt``) was scored
+    as an image."""
+    if key == FILE_FIELD:
+        return
+    if key in FORM_FIELDS:
+        raise ImageInputError(
+            422, None, f"the form field {key!r} holds a file; send it as text (curl -F "
+            f"{key}=NAME), and images as 'file'"
+        )  # fmt: skip
+    raise ImageInputError(
+        422, None, f"unexpected form field {shown(key)}; send images as 'file' (repeat it for "
+        "several)"
+    )  # fmt: skip
 
 
 def malformed_multipart(exc: ValueError) -> str:
@@ -205,15 +257,40 @@ def check_size(name: str, size: int | None, limits: ImageServing) -> None:
         raise ImageInputError(422, name, "an empty file; send the image's bytes")
 
 
-def upload_format(name: str, head: bytes) -> str | None:
-    """The reader format of a file called ``name`` starting with ``head`` (None: unknown)."""
+def upload_format(name: str, head: bytes, path: Path) -> str:
+    """The reader format of the file ``name``, copied to ``path``, starting with ``head``: what
+    its first bytes say (PNG, JPEG, DICOM), else what its name says where its bytes do not
+    deny it; an :class:`ImageInputError` (415) when neither gives a type the readers take."""
+    said = next((f for magic, f in MAGIC.items() if head.startswith(magic)), None)
+    if said is None and looks_like_dicom(path):
+        said = "dicom"
     lower = name.lower()
-    if lower.endswith(".nii.gz"):
-        return "nifti"
-    fmt = SUFFIXES.get(PurePosixPath(lower).suffix)
-    if fmt is not None:
-        return fmt
-    return next((f for magic, f in MAGIC.items() if head.startswith(magic)), None)
+    named = "nifti" if lower.endswith(".nii.gz") else SUFFIXES.get(PurePosixPath(lower).suffix)
+    if said is not None:
+        return said
+    if named is None:
+        raise ImageInputError(415, name, UNSUPPORTED)
+    looks = what_it_is(head)  # "it looks like text", "... a PDF document", "unknown binary..."
+    gzip = named == "nifti" and head.startswith(GZIP)  # .nii.gz
+    if named in ("png", "jpeg") or (looks != "unknown binary content" and not gzip):
+        # a PNG or JPEG file always starts with its signature; nor is text or a PDF a DICOM
+        # or NIfTI file: no image of a type the readers take, whatever its name says
+        raise ImageInputError(415, name, denied_type(named, looks))
+    return named  # a DICOM or NIfTI file without a signature here: its reader judges it
+
+
+def denied_type(named: str, looks: str) -> str:
+    """Why a file named as a ``named`` image is none (``looks``: what its first bytes look
+    like, as :func:`~medadapt.data.dicom_files.what_it_is` says it).
+
+    >>> print(denied_type("png", "it looks like text"))  # doctest: +NORMALIZE_WHITESPACE
+    not a PNG image (its first bytes are not a PNG's; it looks like text): send a PNG, JPEG,
+    DICOM or NIfTI file
+    """
+    fmt = FORMAT_NAMES[named]
+    said = f"its first bytes are not a {fmt}'s"
+    said += ", nor another image type's" if looks == "unknown binary content" else f"; {looks}"
+    return f"not a {fmt} image ({said}): {SEND_AN_IMAGE}"
 
 
 def save_uploads(files: list[UploadFile], folder: Path) -> list[Upload]:
@@ -229,9 +306,7 @@ def save_uploads(files: list[UploadFile], folder: Path) -> list[Upload]:
         path = folder / f"{i:03d}"
         with open(path, "wb") as copy:
             shutil.copyfileobj(upload.file, copy, 1 * MiB)
-        fmt = upload_format(name, head) or ("dicom" if looks_like_dicom(path) else None)
-        if fmt is None:
-            raise ImageInputError(415, name, UNSUPPORTED)
+        fmt = upload_format(name, head, path)
         suffix = ".nii.gz" if fmt == "nifti" and head.startswith(GZIP) else COPY_SUFFIX[fmt]
         out.append(Upload(name, path.rename(folder / f"{i:03d}{suffix}"), fmt))
     return out

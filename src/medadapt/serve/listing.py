@@ -1,9 +1,10 @@
 """The entries of ``GET /v1/adapters`` (each promoted version, loaded or not) and
 ``GET /v1/bases`` (the base models answering), built when the server reads the registry.
 
-Each says what a binary table model's ``probability`` is the probability of: the positive
-class, and where the base was trained with ``--positive-above`` the rule that made it
-(``num > 0``), read from the base's record (a base that cannot be loaded still records it).
+Each says what a binary model's ``probability`` is the probability of (an image model's, the
+second of its ``probabilities``): the positive class, and where the base was trained with
+``--positive-above`` the rule that made it (``num > 0``), read from the base's record (a base
+that cannot be loaded still records it).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from medadapt.results import recorded_metrics
 
 WEIGHTS_CHARS = 16  # an entry's ``weights``: sha256: and this many hex digits
 BASE_CHARS = 12  # an entry's ``base``: this many hex digits of the base's weights hash
+OTHER_TASKS = ("multiclass", "regression")  # an adapter's recorded task with no positive class
 
 
 def _get(schema: Any, key: str) -> Any:
@@ -32,13 +34,15 @@ def answer_class(schema: Any) -> dict[str, Any]:
     ...               "positive_above": 0.0})
     {'label': 'num', 'positive_class': '1', 'positive_rule': 'num > 0'}
     >>> answer_class({"task": "binary", "label": "dx", "classes": ["B", "M"]})["positive_rule"]
+    >>> answer_class({"classes": ["normal", "nodule"], "channels": 1})  # an image base's
+    {'label': None, 'positive_class': 'nodule', 'positive_rule': None}
     """
     label = _get(schema, "label") if schema is not None else None
     label = label if isinstance(label, str) and label else None
     classes = _get(schema, "classes") if schema is not None else None
     out: dict[str, Any] = {"label": label, "positive_class": None, "positive_rule": None}
-    if _get(schema, "task") != "binary" or not classes or len(classes) != 2:
-        return out
+    if not classes or len(classes) != 2 or _get(schema, "task") not in ("binary", None):
+        return out  # an image base records no task: two classes are its binary one
     out["positive_class"] = str(list(classes)[-1])
     above = _get(schema, "positive_above")
     if label and isinstance(above, int | float) and not isinstance(above, bool):
@@ -50,8 +54,12 @@ def adapter_entry(
     v: AdapterVersion, *, kind: str | None, schema: Any, failed: str | None = None
 ) -> dict[str, Any]:
     """``/v1/adapters``' entry for the promoted version ``v`` on a base of ``kind`` whose
-    ``schema`` says what it predicts; ``failed``: why it cannot be loaded (None: served)."""
+    ``schema`` says what it predicts (an adapter that added classes to an image base's two
+    predicts no positive class); ``failed``: why it cannot be loaded (None: served)."""
     summary = v.data_summary
+    answers = answer_class(schema)
+    if v.task in OTHER_TASKS:  # its own task, unlike its base's (classes added)
+        answers.update(positive_class=None, positive_rule=None)
     return {
         "name": v.name,
         "version": v.version,
@@ -62,7 +70,7 @@ def adapter_entry(
         "group_column": summary.get("group_column"),
         "task": v.task,
         "kind": kind,
-        **answer_class(schema),
+        **answers,
         "metrics": {k: val for k, val in v.metrics.items() if not isinstance(val, dict)},
         "notes": metric_notes(v.metrics),
         "failed": failed,

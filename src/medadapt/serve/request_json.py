@@ -9,7 +9,9 @@ object (an array of records, a number), or one patient's record sent bare, witho
 longer than Python converts (``sys.get_int_max_str_digits()``, 4300 digits by default): 422
 naming each field that holds one, and never a 500 or a traceback. An object that gives one key
 twice (``{"age": 61, "age": 16}``, which JSON parsers read as the last, or the first): 422 at
-each such key, never a value chosen silently.
+each such key, never a value chosen silently. An image sent as the body itself (``curl
+--data-binary @x.png``: an image content type, or PNG, JPEG or DICOM bytes): 415 saying to
+upload it as multipart/form-data, not "not valid UTF-8".
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 from fastapi import HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 
+from medadapt.data.dicom_files import has_preamble
 from medadapt.registry.records import shown
 
 NOT_PARSED = "There was an error parsing the body"
@@ -35,11 +38,15 @@ EXPECTED = (
 async def json_body(request: Request) -> Any:
     """The request's body as JSON, or the 4xx that says why it is not."""
     raw = await request.body()
+    content_type = request.headers.get("content-type")
+    sent_image = raw_image(raw, content_type)
+    if sent_image is not None:
+        raise HTTPException(415, sent_image)
     repeated: list[_Repeated] = []
     try:
         body = json.loads(raw, object_pairs_hook=lambda pairs: _object(pairs, repeated))
     except json.JSONDecodeError as exc:
-        said = _not_json(raw, exc, request.headers.get("content-type"))
+        said = _not_json(raw, exc, content_type)
         error = {"loc": ["body", exc.pos], "msg": said, "type": "json_invalid"}
         raise RequestValidationError([error]) from None
     except UnicodeDecodeError as exc:  # before ValueError, its base class
@@ -104,6 +111,54 @@ def unwrapped(
         f'the body has no "instances", and its fields look like one instance\'s (a '
         f"patient's features, such as {shown(named)}): {WRAP}"
     )
+
+
+#: an image's first bytes, and what it is (a DICOM file's are past its 128-byte preamble)
+IMAGE_MAGIC = {b"\x89PNG\r\n\x1a\n": "a PNG image", b"\xff\xd8\xff": "a JPEG image"}
+#: content types that say the body is an image (a DICOM file: application/dicom)
+IMAGE_TYPES = ("image/",)
+DICOM_TYPE = "application/dicom"  # not application/dicom+json: that is JSON
+
+
+def send_images(adapter: str | None = None) -> str:
+    """How images are sent (for ``adapter``, named in the examples; None: ``NAME``).
+
+    >>> print(send_images("site_b"))  # doctest: +NORMALIZE_WHITESPACE
+    upload images as multipart/form-data, each in a 'file' field (curl -F adapter=site_b -F
+    file=@scan.png), or send a JSON DICOMweb reference ({"adapter": "site_b", "dicomweb":
+    "dicomweb+http(s)://HOST/dicom-web/studies/UID"})
+    """
+    name = adapter or "NAME"
+    return (
+        f"upload images as multipart/form-data, each in a 'file' field (curl -F adapter={name} "
+        f'-F file=@scan.png), or send a JSON DICOMweb reference ({{"adapter": "{name}", '
+        '"dicomweb": "dicomweb+http(s)://HOST/dicom-web/studies/UID"})'
+    )
+
+
+def raw_image(raw: bytes, content_type: str | None) -> str | None:
+    """Why a body that is an image itself is refused (its content type says so, or its first
+    bytes are an image's), or None: a request's images are multipart uploads (which the
+    route reads as a form) and a JSON body cannot hold one. The body is never repeated.
+
+    >>> print(raw_image(next(iter(IMAGE_MAGIC)) + b"...", "image/png"))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    the body is a PNG image (sent as 'image/png'), not JSON: upload images as
+    multipart/form-data, each in a 'file' field (curl -F adapter=NAME -F file=@scan.png), or
+    send a JSON DICOMweb reference ({"adapter": "NAME", "dicomweb":
+    "dicomweb+http(s)://HOST/dicom-web/studies/UID"})
+    >>> raw_image(b'{"adapter": "va"}', "application/json")
+    """
+    sent = (content_type or "").split(";")[0].strip().lower()
+    what = next((name for magic, name in IMAGE_MAGIC.items() if raw.startswith(magic)), None)
+    if what is None and has_preamble(raw[:132]):
+        what = "a DICOM file"
+    if what is None and (sent.startswith(IMAGE_TYPES) or sent == DICOM_TYPE):
+        what = "an image"
+    if what is None:
+        return None
+    as_sent = f" (sent as {shown(sent)})" if sent else ""
+    return f"the body is {what}{as_sent}, not JSON: {send_images()}"
 
 
 def _not_json(raw: bytes, exc: json.JSONDecodeError, content_type: str | None) -> str:

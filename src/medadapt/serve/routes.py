@@ -24,12 +24,14 @@ from pydantic import BaseModel, ValidationError
 
 import medadapt
 from medadapt.data.extrapolation import outside_in_record
-from medadapt.errors import MedadaptError
+from medadapt.errors import ConfigError, MedadaptError
 from medadapt.modalities.tabular.kind_slips import kind_slip_note, kind_slips
 from medadapt.registry.groups import group_key
+from medadapt.registry.records import parse_ref
 from medadapt.serve.access_log import note_adapters, note_instances, route_ref
 from medadapt.serve.batching import MicroBatcher
 from medadapt.serve.defaults import MAX_BODY_BYTES, MAX_INSTANCES
+from medadapt.serve.image_inputs import empty_field
 from medadapt.serve.image_routes import ImagePredictor
 from medadapt.serve.instance_notes import (
     case_slip_note,
@@ -39,7 +41,7 @@ from medadapt.serve.instance_notes import (
     unseen_categories,
     unused_note,
 )
-from medadapt.serve.request_json import json_body, not_a_list, unwrapped
+from medadapt.serve.request_json import json_body, not_a_list, send_images, unwrapped
 from medadapt.serve.resolve import resolve_routes
 from medadapt.serve.schemas import (
     AdapterInfo,
@@ -56,6 +58,7 @@ from medadapt.serve.validation import check_instance, closest_field, unknown_fie
 
 M = TypeVar("M", bound=BaseModel)
 log = logging.getLogger("medadapt.serve")
+ROUTING_FIELDS = ("adapter", "group")  # where a request's answers come from, not what to score
 #: the fields only one kind of JSON request has
 _DICOMWEB_ONLY = set(DicomwebRequest.model_fields) - set(PredictRequest.model_fields)
 _INSTANCES_ONLY = set(PredictRequest.model_fields) - set(DicomwebRequest.model_fields)
@@ -90,7 +93,9 @@ def add_predict_route(
         if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
             return await images.uploads(request)
         body = await json_body(request)
+        _check_routing_fields(body)
         kinds = {served.kind for served in state.bases.values()}
+        _check_something_sent(state, body, kinds)
         if _request_model(body, kinds) is DicomwebRequest:
             return await images.dicomweb(_validated(DicomwebRequest, body))
         _check_wrapped(state, body)
@@ -98,6 +103,47 @@ def add_predict_route(
         note_instances(len(request_body.instances))  # for the access log: a count, no value
         _check_count(request_body, max_instances)
         return await _predict_instances(state, batcher, telemetry, request_body)
+
+
+def _check_routing_fields(body: Any) -> None:
+    """422 for ``"adapter": ""`` (or blanks), said as a multipart form field sent empty is:
+    a client whose variable is unset must not be answered by another model (it was told
+    "version reference '' is invalid"). An empty ``group`` is a 404 naming the groups
+    served (no group is named ''), refused all the same."""
+    adapter = body.get("adapter") if isinstance(body, dict) else None
+    if isinstance(adapter, str) and not adapter.strip():
+        error = {"loc": ["body", "adapter"], "msg": empty_field("adapter"), "type": "value_error"}
+        raise RequestValidationError([error])
+
+
+def _check_something_sent(state: ServingState, body: Any, kinds: set[str]) -> None:
+    """One 422 for a JSON body that only routes (``{"adapter": "site_b"}``: no DICOMweb
+    reference, no instances) to an image adapter, or to a server of images alone, saying how
+    images are sent; not pydantic's bare "dicomweb: Field required" (nor "instances: Field
+    required" where tables are served too). A table adapter's is told it lacks instances."""
+    if not isinstance(body, dict) or not body or set(body) - set(ROUTING_FIELDS):
+        return
+    adapter = body.get("adapter")
+    named = None
+    if isinstance(adapter, str) and valid_ref(adapter):
+        named = adapter if state.kind_of(adapter) == "image" else None
+        if named is None and state.kind_of(adapter) is not None:
+            return  # a table adapter: "instances: Field required" says what is missing
+    if named is None and kinds != {"image"}:
+        return
+    whose = f"adapter {named!r}" if named else "this server"
+    said = f"{whose} serves image data, and the request sends none: {send_images(named)}"
+    raise RequestValidationError([{"loc": ["body"], "msg": said, "type": "missing"}])
+
+
+def valid_ref(text: str) -> bool:
+    """Whether ``text`` is a version reference (``NAME``, ``NAME@3``...; a malformed one is
+    told the forms by the route)."""
+    try:
+        parse_ref(text)
+    except ConfigError:
+        return False
+    return True
 
 
 def _check_wrapped(state: ServingState, body: Any) -> None:

@@ -17,8 +17,9 @@ ADAPTER_REFERENCE = (
 
 LABEL = "The label column the model predicts (tables)."
 POSITIVE_CLASS = (
-    "Binary tables: the class that each answer's 'probability' is the probability of (the "
-    "positive class, predicted at probability >= 0.5); null for other tasks."
+    "Binary models: the positive class (its AUROC's, in the recorded metrics): for tables, the "
+    "class that each answer's 'probability' is the probability of (predicted at probability "
+    ">= 0.5); for images, the second of the two 'probabilities'. Null for other tasks."
 )
 POSITIVE_RULE = (
     "Where the base model made its classes from a number with --positive-above, the rule that "

@@ -842,6 +842,11 @@ class ServingState:
                 if value == str(group) for ref in names]  # fmt: skip
         return [ref for ref in refs if self._ref_kind(ref, tables) in (kind, None)]
 
+    def kind_of(self, ref: str) -> str | None:
+        """The kind of base model (tabular, image) the adapter ``ref`` names is trained on
+        (its newest version's; None: no such name is registered)."""
+        return self._ref_kind(ref, self.tables)
+
     def _ref_kind(self, ref: str, tables: Tables) -> str | None:
         """The kind of the base model of ``ref``'s name's newest version (None: not known)."""
         base = tables.newest.get(ref.partition("@")[0])
