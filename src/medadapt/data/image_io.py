@@ -34,10 +34,10 @@ from typing import Any
 import nibabel as nib
 import numpy as np
 import torch
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 from pydicom.pixels import apply_modality_lut
 
-from medadapt.data.dicom_files import dicom_pixels, looks_like_dicom, open_dicom
+from medadapt.data.dicom_files import dicom_pixels, looks_like_dicom, open_dicom, what_it_is
 from medadapt.data.intensity import (
     Window,
     apply_window,
@@ -593,7 +593,27 @@ def describe_error(exc: BaseException, path: object = None) -> str:
         return "file not found"
     if path is not None and _is_empty_file(path):
         return "unreadable (an empty file, 0 bytes: a copy or download that did not finish?)"
+    if isinstance(exc, UnidentifiedImageError) and path is not None:  # not the image named
+        head = _first_bytes(path)
+        begun = next((name for magic, name in _BEGUN.items() if head.startswith(magic)), None)
+        if begun is not None:
+            return f"unreadable (a damaged {begun} file: it starts as one, no decoder reads it)"
+        looks = what_it_is(head)  # "it looks like text", "... a PDF document"
+        looks = "no image decoder knows its bytes" if looks == "unknown binary content" else looks
+        return f"unreadable (not the image its name says: {looks})"
     return f"unreadable ({one_line(exc)})"
+
+
+#: the first bytes of a PNG or a JPEG file: one that starts so and cannot be read is damaged
+_BEGUN = {b"\x89PNG": "PNG", b"\xff\xd8": "JPEG"}
+
+
+def _first_bytes(path: object, n: int = 132) -> bytes:
+    try:
+        with open(path, "rb") as file:  # type: ignore[arg-type]
+            return file.read(n)
+    except OSError:
+        return b""
 
 
 def _is_empty_file(path: object) -> bool:
