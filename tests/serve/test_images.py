@@ -350,8 +350,8 @@ def test_an_answer_says_what_its_image_cannot_support_as_read(client, tmp_path):
     assert reply.status_code == 200, reply.text
     (photo,) = reply.json()["predictions"]
     assert photo["note"].endswith(
-        "1 colour image read was converted to gray (luma: 0.299 R + 0.587 G + 0.114 B), as the "
-        "model takes gray images (--channels 1); 1 image read had a transparency (alpha) "
-        "channel, which was dropped: the model reads only its gray or colour values, as if "
-        f"opaque; {_UNMEASURED.format(ref='site_b@1')}"
+        "this colour image was converted to gray (luma: 0.299 R + 0.587 G + 0.114 B): the "
+        "model takes gray images; this image had a transparency (alpha) channel, which was "
+        "dropped: the model reads only its gray or colour values, as if opaque; "
+        f"{_UNMEASURED.format(ref='site_b@1')}"
     )

@@ -57,7 +57,7 @@ def test_each_image_s_notes_are_in_its_row(base, tmp_path):
         read = read_picture(folder / name)
         assert notes[name] == "; ".join(image_notes(schema, name, read)) != ""
     assert "upscaled over 4x" in notes["tiny6.png"]
-    assert "converted to gray" in notes["colour.png"]
+    assert notes["colour.png"].startswith("this colour image was converted to gray (luma:")
     assert [notes[f"g{i}.png"] for i in range(3)] == ["", "", ""]
     assert list(table.columns) == ["p_normal", "p_mass", "predicted", "outside_training", "note"]
     printed = " ".join((result.stdout + result.stderr).split())

@@ -417,10 +417,20 @@ def colour_to_gray(sample: np.ndarray, channels: int) -> bool:
     return not ((sample[0] == sample[1]).all() and (sample[0] == sample[2]).all())
 
 
-def conversion_notes(colour_to_gray: int, alpha_dropped: int) -> list[str]:
+def conversion_notes(
+    colour_to_gray: int, alpha_dropped: int, *, one_image: bool = False
+) -> list[str]:
     """One line per kind of conversion a whole read made (counts only): colour images turned
     into gray for a model of gray images, and transparency (alpha) left out. Counted over the
-    images read (before a group is chosen among them): "read" says so."""
+    images read (before a group is chosen among them): "read" says so. ``one_image``: said of
+    one image (a served answer's note): "this colour image ...", without a training option."""
+    if one_image:
+        return [said for said, made in (
+            ("this colour image was converted to gray (luma: 0.299 R + 0.587 G + 0.114 B): the "
+             "model takes gray images", colour_to_gray),
+            ("this image had a transparency (alpha) channel, which was dropped: the model reads "
+             "only its gray or colour values, as if opaque", alpha_dropped),
+        ) if made]  # fmt: skip
     notes = []
     if colour_to_gray:
         one = colour_to_gray == 1
