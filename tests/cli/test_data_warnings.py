@@ -92,7 +92,10 @@ def test_evaluate_says_once_that_infinite_values_are_read_as_missing(workspace, 
     ))  # fmt: skip
     assert _warnings(result.stdout).count(INFINITE) == 1
     evaluation = json.loads((tmp_path / "e.json").read_text())
-    infinite, mostly, far = evaluation["data_warnings"]
+    said = evaluation["data_warnings"]
+    [blend] = [w for w in said if "blend the two" in w]  # the base's sites and the others
+    assert blend.startswith(f"the {evaluation['n']} rows scored mix ")
+    infinite, mostly, far = [w for w in said if w != blend]
     assert infinite == INFINITE.removeprefix("warning: ")
     assert mostly == mostly_missing(54, evaluation["n"]).removeprefix("warning: ")
     assert far.startswith(far_cholesterol(evaluation["n"]))  # among the rows scored
