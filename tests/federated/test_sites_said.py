@@ -68,8 +68,8 @@ def test_each_site_is_told_what_adapt_would_say_of_its_rows(heart, base, tmp_pat
     run = FederatedRun(base_dir=base, data=tmp_path / "sites.csv", label="num",
                        group_column="dataset", sites=("Hungary", "Tiny"))  # fmt: skip
     said = site_warnings(read_sites(run), fix="give this site more rows")
-    assert said[0] == ("7 of the 304 rows of dataset = Hungary, Tiny have no value in label "
-                       "column 'num': left out (a missing outcome is never guessed)")  # fmt: skip
+    assert said[0] == ("7 of the file's 304 rows have no value in label column 'num': left out "
+                       "(a missing outcome is never guessed)")  # fmt: skip
     assert all(line.startswith(("site Hungary: ", "site Tiny: ")) for line in said[1:]), said
     tiny = [line.removeprefix("site Tiny: ") for line in said if line.startswith("site Tiny: ")]
     assert tiny[0].startswith(  # counted by patient: two of the ten rows are repeat visits
