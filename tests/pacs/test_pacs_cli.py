@@ -436,11 +436,14 @@ def test_an_images_caution_is_in_its_report_and_a_usual_image_has_none(world, tm
     )  # how, not a few words
 
 
-def test_a_study_that_holds_this_models_report_is_refused_and_others_are_counted(world, tmp_path):
-    """Each ``predict --store-sr`` added another SR to the study, unsaid: a study that holds
-    a report of this very model version is refused before anything is fetched
-    (``--store-sr-again`` stores another; ``--force`` only replaces --out, as it once did both),
-    and the medadapt reports of other versions are counted in a note."""
+def test_a_series_this_model_reported_on_is_not_reported_again_and_others_are_counted(
+    world, tmp_path
+):
+    """Each ``predict --store-sr`` added another SR to the study, unsaid; then a study that
+    held a report of this very model version was refused whole, so a rerun after a store
+    that failed half-way could not store the rest. A series a report of this very model
+    covers is said and not reported again (``--store-sr-again`` stores another; ``--force``
+    only replaces --out), and the medadapt reports of other versions are counted in a note."""
     film = radiograph("bright", "PAT-AGAIN", seed=500)
     other = prediction_report(  # a report of another model version (another base)
         [Finding({"bright": 0.7, "dark": 0.3}, [film])], ModelIdentity.of("cd" * 32)
@@ -458,18 +461,19 @@ def test_a_study_that_holds_this_models_report_is_refused_and_others_are_counted
     said = " ".join(first.stdout.split())
     assert (f"note: study {study} already held 1 earlier medadapt report (of other model "
             "versions): the new report is stored beside it") in said  # fmt: skip
-    again = predict("again.csv")
+    again = succeeded(predict("again.csv"))
     weights = json.loads((world.local_base / "model.json").read_text())["fingerprint"]["weights"]
-    assert error_line(again) == (
-        f"error: study {study} already holds a report from this model version, base model "
-        f"{weights[:12]} alone (SR {sr_uid}): pass --store-sr-again to store another, or drop "
-        "--store-sr"
-    )
-    assert "fetched" not in again.stdout and not (tmp_path / "again.csv").exists()
+    assert (
+        f"note: series {film.SeriesInstanceUID} already holds a report from this model "
+        f"version, base model {weights[:12]} alone (SR {sr_uid}): not stored again; pass "
+        "--store-sr-again to store another"
+    ) in " ".join(again.stdout.split())
+    assert not _stored(again) and "earlier medadapt report" not in again.stdout
+    assert (tmp_path / "again.csv").exists()  # the predictions, all the same
     assert len(_reports_of(world, study)) == 2  # nothing stored
-    replaced = predict("first.csv", "--force")  # --force replaces --out, and only that
-    assert error_line(replaced) == error_line(again) and len(_reports_of(world, study)) == 2
-    forced = succeeded(predict("again.csv", "--store-sr-again"))
+    replaced = succeeded(predict("first.csv", "--force"))  # --force replaces --out, only that
+    assert not _stored(replaced) and len(_reports_of(world, study)) == 2
+    forced = succeeded(predict("third.csv", "--store-sr-again"))
     assert len(_stored(forced)) == 1 and len(_reports_of(world, study)) == 3
     assert (
         f"study {study} already held 2 earlier medadapt reports (1 of this very model "
@@ -498,7 +502,8 @@ def test_a_pacs_that_refuses_to_store_says_so_and_that_the_predictions_are_writt
         f"error: the DICOMweb server {gateway.root} refused to store the report (HTTP 403): "
         "this account may read but not write (STOW-RS): ask the PACS administrator for write "
         "access, or drop --store-sr; no report was stored, but the predictions were written "
-        f"to --out {out} (rerun with --force to replace it)"
+        f"to --out {out} (rerun with --force to replace it: the series reported already are "
+        "not reported again)"
     )
     assert "wrote 1 prediction to" in result.stdout and "stored SR" not in result.stdout
     [row] = pd.read_csv(out).to_dict("records")

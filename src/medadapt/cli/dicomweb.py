@@ -7,9 +7,10 @@ after the run, after an error too) or into ``--dicomweb-cache DIR`` (kept; a ser
 there is not fetched again, though the PACS still lists it: a study may have gained instances
 since, and the line says how many images came from the cache), joined to ``--labels`` as a
 path CSV, and the verb runs on that as on local files. ``predict`` names its rows by UIDs;
-with ``--store-sr`` it first looks for the medadapt reports the studies hold (one of this very
-model is refused unless ``--store-sr-again``; others are counted in a note), then stores one SR
-per predicted series and prints one line per report (its SOPInstanceUID, no patient data).
+with ``--store-sr`` it first looks for the medadapt reports the studies hold (a series one of
+this very model reports on is not reported again unless ``--store-sr-again``; others are
+counted in a note), then stores one SR per predicted series and prints one line per report
+(its SOPInstanceUID, no patient data).
 """
 
 from __future__ import annotations
@@ -368,32 +369,43 @@ def _listed_studies(reference: Any, labels: Any) -> Iterator[None]:
 def _reports_before(values: dict[str, Any], reference: Any, source: Any, labels: Any) -> Any:
     """``--store-sr``: the medadapt reports the studies hold already
     (:class:`~medadapt.data.dicomweb_reports.EarlierReports`), looked for before anything is
-    fetched; one from this very model (the same base and adapter weights) is refused unless
-    ``--store-sr-again``. Nothing is looked for when the model cannot be read (the verb refuses it,
-    saying why)."""
+    fetched; a series one of this very model reports on is not reported again (unless
+    ``--store-sr-again``: :func:`_already_reported`). Nothing is looked for when the model
+    cannot be read (the verb refuses it, saying why)."""
     from medadapt.workflows.dicomweb import EarlierReports, model_identity, reports_before
 
     try:
-        model = model_identity(values["base"], values.get("adapter"))
+        model_identity(values["base"], values.get("adapter"))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return EarlierReports()
     with status_progress("look for earlier reports (DICOMweb)"), _listed_studies(reference, labels):
-        found = reports_before(reference, source, labels)
-        same = [r for r in found.reports if r.model.same_version(model)]
-        if same and not values.get("store_sr_again"):  # refused inside: the error is the only line
-            raise DataError(_already_reported(same, model))
-    return found
+        return reports_before(reference, source, labels)
 
 
-def _already_reported(same: list[Any], model: Any) -> str:
-    """Why ``--store-sr`` is refused: the studies hold reports of this very ``model``."""
-    studies = sorted({r.study_uid for r in same})
-    which = f"study {studies[0]} already holds"
-    if len(studies) > 1:
-        which = f"{len(studies)} of the studies (first: {studies[0]}) already hold"
+def held_by(earlier: Any, model: Any) -> dict[str, str]:
+    """The series a report of this very ``model`` (the same base and adapter weights) covers
+    already, each with that report's SOPInstanceUID."""
+    return {series: report.sop_uid for report in getattr(earlier, "reports", [])
+            if report.model.same_version(model) for series in sorted(report.series)}  # fmt: skip
+
+
+def _already_reported(held: dict[str, str], model: Any) -> str:
+    """Why series are not reported again: a report of this very ``model`` covers them (a rerun
+    after a failed store, or of the same study: another report would say the same again).
+
+    >>> from types import SimpleNamespace as S
+    >>> print(_already_reported({"1.2.3": "9.9"}, S(described=lambda: "base model abc alone")))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    series 1.2.3 already holds a report from this model version, base model abc alone (SR
+    9.9): not stored again; pass --store-sr-again to store another
+    """
+    first, uid = next(iter(held.items()))
+    which = f"series {first} already holds"
+    if len(held) > 1:
+        which = f"{len(held)} series (first: {first}) already hold"
     return (
-        f"{which} a report from this model version, {model.described()} (SR "
-        f"{same[0].sop_uid}): pass --store-sr-again to store another, or drop --store-sr"
+        f"{which} a report from this model version, {model.described()} (SR {uid}): not "
+        "stored again; pass --store-sr-again to store another"
     )
 
 
@@ -458,6 +470,12 @@ def _after_predict(
     base, adapter = values["base"], values.get("adapter")
     model = model_identity(base, adapter)
     predictions = with_image_notes(predictions, base, adapter)
+    held = {} if values.get("store_sr_again") else held_by(earlier, model)
+    if held:  # reported already by this very model: said, not stored twice
+        noted(_already_reported(held, model))
+        predictions = [p for p in predictions if p.series_uid not in held]
+        earlier = type(earlier)([r for r in earlier.reports if not r.model.same_version(model)],
+                                earlier.unreadable)  # fmt: skip
     stored: list[Any] = []
     try:
         store_reports(source, predictions, model, stored)
@@ -471,7 +489,7 @@ def _after_predict(
                 f"({report.n_findings} prediction{'s' if report.n_findings != 1 else ''})",
                 markup=False, highlight=False, soft_wrap=True,
             )  # fmt: skip
-    if earlier:
+    if earlier and stored:
         noted(_earlier_note(earlier, model, len(stored)))
 
 
@@ -480,11 +498,12 @@ def _not_all_stored(n_stored: int, n_series: int, out: Path) -> str:
 
     >>> print(_not_all_stored(2, 3, Path("pred.csv")))  # doctest: +NORMALIZE_WHITESPACE
     only 2 of 3 reports were stored (listed above), but the predictions were written to --out
-    pred.csv (rerun with --force to replace it)
+    pred.csv (rerun with --force to replace it: the series reported already are not reported
+    again)
     """
     stored = (f"only {n_stored} of {n_series} reports were stored (listed above)" if n_stored
               else "no report was stored")  # fmt: skip
     return (
         f"{stored}, but the predictions were written to --out {out} (rerun with --force to "
-        "replace it)"
+        "replace it: the series reported already are not reported again)"
     )
