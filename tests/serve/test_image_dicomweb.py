@@ -201,6 +201,25 @@ def test_store_sr_writes_one_report_per_series_that_reads_back_as_answered(
     logged = [r.getMessage() for r in caplog.records if r.name == "medadapt.serve"]
     assert sorted(logged) == sorted(f"stored DICOM SR {r['sop_instance_uid']}" for r in stored)
     assert "PAT3" not in caplog.text and "Test^" not in caplog.text
+    assert not any(r["already_held"] for r in stored)
+
+
+def test_a_retried_store_sr_request_gets_the_reports_held_not_new_copies(image_registry, request):
+    """A trial: the same request sent three times stored three identical reports per series
+    (a client retrying after a timeout fills the PACS); the reports this model version wrote
+    are found and answered again, marked ``already_held``, and nothing more is stored."""
+    archive = request.getfixturevalue("pacs")
+    source, films, body = _study_of_two_series(archive, "PAT5")
+    study = str(films[0].StudyInstanceUID)
+    with _writing_client(image_registry["registry"], archive) as client:
+        first = client.post("/v1/predict", json=body, headers=AUTH).json()["stored_reports"]
+        again = client.post("/v1/predict", json=body, headers=AUTH)
+    assert again.status_code == 200, again.text
+    retried = again.json()["stored_reports"]
+    assert {r["sop_instance_uid"] for r in retried} == {r["sop_instance_uid"] for r in first}
+    assert all(r["already_held"] for r in retried) and not any(r["already_held"] for r in first)
+    reports = [info for info in source.series(study, modality="SR")]
+    assert len(reports) == 2  # one per series, as after the first request
 
 
 def test_store_sr_refusals_and_a_failed_stow_are_one_line(

@@ -81,23 +81,43 @@ def store(
     the answer's, one per sample; ``volumes``: a series of files was read as one volume."""
     found = _with_sources(images, samples, predictions, volumes=volumes)
     source = archive(images.reference, limits)
+    held = _held(source, found, model)  # a retried request: not stored twice
     stored: list[StoredReport] = []
     try:
-        store_reports(source, found, model, stored)
+        store_reports(source, [p for p in found if p.series_uid not in held], model, stored)
     except DataError as exc:
         raise _store_error(exc, stored, len({p.series_uid for p in found})) from None
     finally:  # what was stored, even before a failure (UIDs only)
         for report in stored:
             log.info("stored DICOM SR %s", report.sop_uid)
-    return [
+    new = [
         {
             "sop_instance_uid": report.sop_uid,
             "series_instance_uid": report.report_series_uid,
             "study_instance_uid": report.study_uid,
             "reports_on_series": report.series_uid,
+            "already_held": False,
         }
         for report in stored
     ]
+    return [*held.values(), *new]
+
+
+def _held(source: Any, found: list[Prediction], model: ModelIdentity) -> dict[str, dict[str, Any]]:
+    """The series of ``found`` a report of this very ``model`` (the same base, adapter and
+    weights) covers already, each as the answer lists a report (``already_held``: true): a
+    client that retries after a timeout gets the report it asked for, not a second copy in
+    the PACS (``predict --store-sr`` does not report such a series again either)."""
+    from medadapt.data.dicomweb_reports import earlier_reports
+
+    held: dict[str, dict[str, Any]] = {}
+    for study, series in sorted({(p.study_uid, p.series_uid) for p in found}):
+        for report in earlier_reports(source, study, series).reports:
+            if report.model.same_version(model) and series not in held:
+                held[series] = {"sop_instance_uid": report.sop_uid, "series_instance_uid": None,
+                                "study_instance_uid": study, "reports_on_series": series,
+                                "already_held": True}  # fmt: skip
+    return held
 
 
 def _with_sources(

@@ -157,9 +157,16 @@ class StoredSR(BaseModel):
     """A DICOM SR the server stored in the archive (``"store_sr": true``)."""
 
     sop_instance_uid: str = Field(description="The report's SOPInstanceUID.")
-    series_instance_uid: str = Field(description="The report's own SeriesInstanceUID.")
+    series_instance_uid: str | None = Field(
+        description="The report's own SeriesInstanceUID (null for one the archive held already)."
+    )
     study_instance_uid: str = Field(description="The study it joined (the images' study).")
     reports_on_series: str = Field(description="The SeriesInstanceUID of the images it reports.")
+    already_held: bool = Field(
+        False,
+        description="True: the archive held this model version's report on the series already "
+        "(a retried request), so none was stored again; this is that report.",
+    )
 
 
 class ImagePredictResponse(BaseModel):
