@@ -152,6 +152,7 @@ def test_train_evaluate_and_adapt_on_the_studies_a_labels_csv_lists(world, tmp_p
                          "--out", base))  # fmt: skip
     assert "fetched 12 images (12 series, 12 studies)" in result.stdout
     assert len(list(cache.rglob("*.dcm"))) == 12  # kept: asked for
+    assert not (cache / "dicomweb.csv").exists()  # the run's copy of --labels (patient ids) is not
     training = json.loads((base / "model.json").read_text())["training"]
     n_test = len(training["split"]["test_keys"])
     evaluation = tmp_path / "eval.json"

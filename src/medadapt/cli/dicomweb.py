@@ -271,7 +271,12 @@ def _folder(cache: Path | None) -> Iterator[Path]:
     if cache.exists() and not cache.is_dir():
         raise DataError(f"--dicomweb-cache {cache} is a file; give a directory")
     cache.mkdir(parents=True, exist_ok=True, mode=0o700)
-    yield cache
+    from medadapt.data.dicomweb_labels import CSV_NAME
+
+    try:
+        yield cache
+    finally:  # the images are kept; the run's copy of --labels (its patient column) is not
+        (cache / CSV_NAME).unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
