@@ -421,6 +421,39 @@ def test_a_url_that_is_no_dicomweb_root_is_said_to_be_none_not_to_lack_the_study
         good.series("1.2.3")
 
 
+def test_a_server_without_dicomweb_at_the_usual_path_is_not_told_to_use_that_path():
+    """A trial: a web server that is no DICOMweb server was told "check the path in --data,
+    e.g. dicomweb+http://HOST/dicom-web", the very URL typed; it is told to check that the
+    server's DICOMweb service is on (Orthanc: its plugin) and the host and port."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class NotFound(BaseHTTPRequestHandler):
+        def do_GET(self):  # the standard library names it so
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args):  # quiet
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), NotFound)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        host = f"127.0.0.1:{server.server_port}"
+        source = DicomwebSource(f"http://{host}/dicom-web")
+        with pytest.raises(DataError) as err:
+            source.series("1.2.3")
+    finally:
+        server.shutdown()
+    assert str(err.value) == (
+        f"http://{host}/dicom-web is not a DICOMweb root (QIDO-RS answered 404 at "
+        f"http://{host}/dicom-web/studies): {host} answers, but not as a DICOMweb server at "
+        "/dicom-web: check that its DICOMweb service is on (Orthanc: the DICOMweb plugin) and "
+        "where it serves it, and the host and port in --data"
+    )
+
+
 def test_a_stow_refused_to_a_reader_says_the_account_may_not_write(pacs):
     """A 403 to STOW-RS, from the credentials that have just read the study, said "refused
     the credentials: pass a valid bearer token"."""

@@ -68,7 +68,17 @@ def test_a_dicomweb_reference_scores_as_its_files_uploaded(image_registry, reque
         too_many = post(
             dicomweb=archive.reference("studies", str(series[0].StudyInstanceUID), auth=False)
         )
-        assert too_many["status"] == 413 and "more than 2 instances" in too_many["detail"]
+        assert too_many["status"] == 413 and too_many["detail"].endswith(
+            "more than 2 instances, the most a request reads (serve --max-images); name one of "
+            "its series, or score it with 'medadapt predict --data' (no such limit)"
+        )
+        one_series = post(dicomweb=archive.reference("studies", str(series[0].StudyInstanceUID),
+                                                     "series", str(series[0].SeriesInstanceUID),
+                                                     auth=False))  # fmt: skip
+        assert one_series["status"] == 413  # its 3 slices: no "name one series" to it
+        assert (
+            "(serve --max-images); this series alone is over it, or score" in one_series["detail"]
+        )
         missing = post(dicomweb=archive.reference("studies", "1.2.3.4", auth=False))
         assert missing["status"] == 404 and "not found on" in missing["detail"]
         elsewhere = post(dicomweb="dicomweb+http://10.0.0.9/dicom-web/studies/1.2.3")

@@ -392,9 +392,17 @@ class DicomwebSource:
             return None
         parts = urlsplit(self.url)
         server = parts.netloc.rpartition("@")[2]  # never user:password@
+        usual = f"dicomweb+{parts.scheme}://{server}/dicom-web"
+        if parts.path.rstrip("/") == "/dicom-web":  # the usual path already: the server's fault
+            return DataError(
+                f"{self.url} is not a DICOMweb root ({said}): {server} answers, but not as a "
+                f"DICOMweb server at /dicom-web: check that its DICOMweb service is on (Orthanc: "
+                f"the DICOMweb plugin) and where it serves it, and the host and port in "
+                f"{DATA_FLAG}"
+            )
         return DataError(
             f"{self.url} is not a DICOMweb root ({said}): check the path in {DATA_FLAG}, e.g. "
-            f"dicomweb+{parts.scheme}://{server}/dicom-web"
+            f"{usual}"
         )
 
     def _http_error(self, status: int, what: str, *, storing: bool = False) -> DataError:

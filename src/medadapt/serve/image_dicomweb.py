@@ -143,13 +143,17 @@ def _check_count(
     """413 before fetching when the reference holds more instances than a request may read
     (2D: ``max_images``; 3D, where a series is one volume: ``max_instances``)."""
     limit = limits.max_images if schema.spatial_dims == 2 else limits.max_instances
+    flag = "--max-images" if schema.spatial_dims == 2 else "--max-instances"
     study = str(reference.study_uid)
     count = 0
     for series in source.series_uids(reference):
         count += len(source.sop_uids(study, series))
         if count > limit:
-            many = f"more than {limit} instances"
-            raise ImageInputError(413, str(reference), f"{many}; name one series")
+            many = f"more than {limit} instances, the most a request reads (serve {flag})"
+            fix = ("name one of its series" if reference.series_uid is None else
+                   "this series alone is over it")  # fmt: skip
+            raise ImageInputError(413, str(reference), f"{many}; {fix}, or score it with "
+                                  "'medadapt predict --data' (no such limit)")  # fmt: skip
 
 
 def archive_error(exc: DataError) -> ImageInputError:
