@@ -298,6 +298,16 @@ def test_bad_labels_are_one_line_naming_the_flag(tmp_path, text, says):
     assert says in str(err.value) and "--labels" in str(err.value)
 
 
+def test_a_labels_csv_separated_by_semicolons_is_read_as_its_columns(tmp_path):
+    """A trial: an Excel export in a decimal-comma locale (`StudyInstanceUID;label;site`) was
+    told it had no StudyInstanceUID column "(it has StudyInstanceUID;label;site)"."""
+    path = tmp_path / "labels.csv"
+    path.write_text("StudyInstanceUID;label;site\n1.2.3;bright;A\n1.2.4;dark;B\n")
+    labels = read_labels(path, columns=[("--label", "label"), ("--group-column", "site")])
+    assert labels.columns == ("StudyInstanceUID", "label", "site")
+    assert labels.rows["1.2.4"]["label"] == "dark" and labels.studies == ("1.2.3", "1.2.4")
+
+
 def test_a_missing_orthanc_skips_or_fails_as_the_environment_says(monkeypatch, tmp_path):
     monkeypatch.setattr(orthanc, "ORTHANC", tmp_path / "Orthanc")
     monkeypatch.delenv("MEDADAPT_REQUIRE_ORTHANC", raising=False)

@@ -52,7 +52,12 @@ def _read(path: Path) -> pd.DataFrame:
         raise DataError(f"{FLAG} {path} does not exist; check the path")
     sep = "\t" if path.suffix.lower() == ".tsv" else ","
     try:
-        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
+        table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
+        header = str(table.columns[0]) if len(table.columns) == 1 else ""
+        other = next((s for s in (";", "\t", ",") if s != sep and s in header), None)
+        if other is not None:  # an Excel export in a decimal-comma locale: StudyInstanceUID;label
+            table = pd.read_csv(path, sep=other, dtype=str, keep_default_na=False)
+        return table
     except Exception as exc:
         raise DataError(
             f"cannot read {FLAG} {path} as a table ({type(exc).__name__}): save it as a CSV "
