@@ -384,6 +384,9 @@ def test_a_pacs_run_s_lines_name_the_labels_csv_and_instances_not_private_files(
         == "3 files of --labels labels.csv: intensities"
     )
     assert rewrite(f"line 4 of {data}: no label") == "--labels labels.csv: no label"
+    assert rewrite(f"every labelled image of --data {data} (all images) was used") == (
+        "every labelled image of --labels labels.csv (all images) was used"  # not "--data --labels"
+    )
     assert rewrite(f"{folder}/1.2.3/1.2.4/1.2.5.dcm: shaped 4:1") == (
         "instance 1.2.5 of series 1.2.4 (study 1.2.3): shaped 4:1"
     )

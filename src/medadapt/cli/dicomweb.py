@@ -301,6 +301,7 @@ def _pacs_words(folder: Path, data: Path, labels: Any, reference: Any) -> Callab
     def rewrite(text: str) -> str:
         if where is not None:
             text = re.sub(rf"line \d+ of {re.escape(str(data))}", where, text)
+            text = text.replace(f"--data {data}", where)  # not "--data --labels X"
             text = text.replace(str(data), where)
             text = re.sub(rf"(?<![\w/.-]){re.escape(data.name)}(?![\w.-])", where, text)
         text, named = re.subn(inside, r"instance \3 of series \2 (study \1)", text)
