@@ -9,6 +9,7 @@ fetched stays on disk unless ``--dicomweb-cache`` asks for it.
 
 from __future__ import annotations
 
+import copy
 import json
 import tempfile
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from pydicom.uid import generate_uid
 
 from medadapt.data.dicom_sr import (
     Finding,
@@ -452,7 +454,10 @@ def test_a_series_this_model_reported_on_is_not_reported_again_and_others_are_co
     other = prediction_report(  # a report of another model version (another base)
         [Finding({"bright": 0.7, "dark": 0.3}, [film])], ModelIdentity.of("cd" * 32)
     )
-    world.source.store([film, other])
+    blank = copy.deepcopy(film)  # an image-class instance without pixel data, in its series
+    blank.SOPInstanceUID = blank.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    del blank.PixelData
+    world.source.store([film, other, blank])
     study = str(film.StudyInstanceUID)
     reference = world.pacs.reference("studies", study)
 
@@ -463,6 +468,10 @@ def test_a_series_this_model_reported_on_is_not_reported_again_and_others_are_co
     first = succeeded(predict("first.csv"))
     [sr_uid] = _stored(first)
     said = " ".join(first.stdout.split())
+    assert (  # a trial: "fetched 1 image" said nothing of what was left out
+        "note: passed over as no image: 1 series of a non-image kind (a report, a document, "
+        "...) and 1 instance without pixel data in an image series"
+    ) in said
     assert (f"note: study {study} already held 1 earlier medadapt report (of other model "
             "versions): the new report is stored beside it") in said  # fmt: skip
     again = succeeded(predict("again.csv"))

@@ -324,12 +324,32 @@ def _fetch(
         )  # fmt: skip
     stdout.print(_fetched_line(fetched.counts(), reference, cache), markup=False,
                  highlight=False, soft_wrap=True)  # fmt: skip
+    if fetched.passed_over:
+        noted(_passed_over(fetched.passed_over))
     if fetched.n_unlabelled:
         noted(
             f"{fetched.n_unlabelled} fetched images have no row in --labels (matched by "
             f"{labels.key}): left out"
         )
     return fetched
+
+
+def _passed_over(counts: dict[str, int]) -> str:
+    """What the fetch left out as no image, counted (a clinical run must not lose scans
+    unsaid: an image-class instance without pixel data is one).
+
+    >>> print(_passed_over({"series": 2, "instances": 1}))  # doctest: +NORMALIZE_WHITESPACE
+    passed over as no image: 2 series of a non-image kind (a report, a document, ...) and 1
+    instance without pixel data in an image series
+    """
+    said = []
+    if counts.get("series"):
+        n = counts["series"]
+        said.append(f"{n} series of a non-image kind (a report, a document, ...)")
+    if counts.get("instances"):
+        n = counts["instances"]
+        said.append(f"{n} instance{'s' * (n != 1)} without pixel data in an image series")
+    return f"passed over as no image: {' and '.join(said)}"
 
 
 def _fetched_line(counts: dict[str, int], reference: Any, cache: Path | None) -> str:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -576,6 +577,7 @@ def download(
     folder: str | Path,
     *,
     progress: Callable[[int, int], None] | None = None,
+    passed_over: Counter[str] | None = None,
 ) -> list[Instance]:
     """Write the image instances of a study/series reference, or of the study UIDs
     ``what``, as ``folder/STUDY/SERIES/SOP.dcm`` (a series whose files are all there already,
@@ -587,22 +589,33 @@ def download(
     series, an instance sent again), and only the server's listing shows that; the listing is
     small, the images are what is spared.
 
-    ``progress(done, total)`` is called after each series."""
+    ``progress(done, total)`` is called after each series. ``passed_over`` counts what is
+    no image: ``"series"`` of a non-image modality (a report, a document), ``"instances"``
+    without pixel data in an image series."""
     folder = Path(folder)
-    if isinstance(what, DicomwebReference):
+    passed_over = Counter() if passed_over is None else passed_over
+    if isinstance(what, DicomwebReference) and what.series_uid is not None:
         plan = [(str(what.study_uid), s) for s in source.series_uids(what, images_only=True)]
     else:
-        studies = [check_uid(str(uid), "study") for uid in dict.fromkeys(what)]
+        if isinstance(what, DicomwebReference) and what.study_uid is None:
+            source.series_uids(what)  # refused: a reference naming no study
+        studies = ([str(what.study_uid)] if isinstance(what, DicomwebReference) else
+                   [check_uid(str(uid), "study") for uid in dict.fromkeys(what)])  # fmt: skip
         plan = []
         for study in studies:
+            listed = source.series(study)
             plan += [
                 (study, s.series_uid)
-                for s in source.series(study)
+                for s in listed
                 if s.modality.upper() not in NON_IMAGE_MODALITIES
             ]
+            passed_over["series"] += sum(s.modality.upper() in NON_IMAGE_MODALITIES
+                                         for s in listed)  # fmt: skip
     out: list[Instance] = []
     for done, (study, series) in enumerate(plan, start=1):
-        out += _cached(source, folder, study, series) or _fetch(source, folder, study, series)
+        out += _cached(source, folder, study, series) or _fetch(
+            source, folder, study, series, passed_over
+        )
         if progress is not None:
             progress(done, len(plan))
     return sorted(out, key=lambda i: i.path)
@@ -619,14 +632,18 @@ def _cached(source: DicomwebSource, folder: Path, study: str, series: str) -> li
     return found if found and all(i.path.is_file() for i in found) else []
 
 
-def _fetch(source: DicomwebSource, folder: Path, study: str, series: str) -> list[Instance]:
-    """Fetch one series and write its image instances. What pydicom warns or logs while
-    parsing is held back: reading the written files says it again, as one note per file."""
+def _fetch(
+    source: DicomwebSource, folder: Path, study: str, series: str, passed_over: Counter[str]
+) -> list[Instance]:
+    """Fetch one series and write its image instances (those without pixel data counted in
+    ``passed_over``). What pydicom warns or logs while parsing is held back: reading the
+    written files says it again, as one note per file."""
     out = []
     with collect_notes():
         datasets = source.retrieve(study, series)
     for ds in datasets:
         if not _has_pixels(ds):
+            passed_over["instances"] += 1
             continue
         sop = check_uid(str(ds.SOPInstanceUID), "instance")
         path = folder / study / series / f"{sop}.dcm"

@@ -15,8 +15,9 @@ UIDs and model identities are returned; no patient data.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ class Fetched:
     data: Path
     instances: list[Instance]
     n_unlabelled: int = 0
+    passed_over: dict[str, int] = field(default_factory=dict)  # no image: series, instances
 
     def counts(self) -> dict[str, int]:
         """Images, series and studies, and the images read from a kept cache (``cached``)."""
@@ -96,11 +98,14 @@ def fetch_images(
     """Download what ``reference`` (or ``labels``) names into ``folder`` and write the path
     CSV joining the labels (images without a row are left out and counted)."""
     what = studies_to_fetch(reference, labels)
-    instances = download(source, what, folder, progress=progress)
+    passed_over: Counter[str] = Counter()
+    instances = download(source, what, folder, progress=progress, passed_over=passed_over)
     data, kept = write_path_csv(
         folder, instances, labels, path_columns=path_columns, source=str(reference)
     )
-    return Fetched(data, kept, len(instances) - len(kept))
+    return Fetched(
+        data, kept, len(instances) - len(kept), {k: n for k, n in passed_over.items() if n}
+    )
 
 
 def model_identity(base_dir: Path, adapter_dir: Path | None = None) -> ModelIdentity:
