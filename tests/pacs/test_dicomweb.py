@@ -482,3 +482,32 @@ def test_a_stow_refused_to_a_reader_says_the_account_may_not_write(pacs):
         "account may read but not write (STOW-RS): ask the PACS administrator for write "
         "access, or drop --store-sr"
     )
+
+
+def test_a_server_that_does_not_answer_is_said_to_be_tried_again(caplog):
+    """A trial: a PACS that stopped answering (SIGSTOP) left predict silent for 4 minutes (4
+    tries at the 60 s read timeout) before its one error line; each retry is a note now."""
+    import logging
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # connections are taken, never answered
+    root = f"http://127.0.0.1:{silent.getsockname()[1]}/dicom-web"
+    source = DicomwebSource(root, retries=2, backoff=0, timeout=0.2)
+    try:
+        with (
+            caplog.at_level(logging.WARNING, logger="medadapt.notes"),
+            pytest.raises(DataError) as err,
+        ):
+            source.series("1.2.3")
+    finally:
+        silent.close()
+    assert str(err.value).startswith(
+        f"cannot reach the DICOMweb server {root} (ReadTimeout, 3 tries)"
+    )
+    said = [r.getMessage() for r in caplog.records if r.name == "medadapt.notes"]
+    assert said == [
+        f"the DICOMweb server {root} did not answer within 0.2 s; trying again (try {n} of 3)"
+        for n in (2, 3)
+    ]

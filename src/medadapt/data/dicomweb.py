@@ -128,6 +128,11 @@ class Instance:
     cached: bool = field(default=False, compare=False)
 
 
+#: a request that times out is tried again after a wait the user would otherwise sit through
+#: in silence (4 tries at 60 s: about 4 minutes): each retry is said, as a note
+_retry_log = logging.getLogger("medadapt.notes")
+
+
 class DicomwebSource:
     """A DICOMweb server (``dicomweb_client``), every failure one :class:`DataError` line.
 
@@ -322,6 +327,12 @@ class DicomwebSource:
                 if unresolved is not None:  # the same answer every time: not retried
                     raise self._unknown_host(unresolved) from None
                 if not last:
+                    if isinstance(exc, requests.Timeout):  # a long wait: said, not silent
+                        _retry_log.warning(
+                            "the DICOMweb server %s did not answer within %g s; trying again "
+                            "(try %d of %d)", self.url, self._timeout, attempt + 2,
+                            self.retries + 1,
+                        )  # fmt: skip
                     time.sleep(self.backoff * 2**attempt)
                     continue
                 if isinstance(exc, requests.exceptions.SSLError):
