@@ -239,12 +239,14 @@ class ImageModality(Modality):
         )
         notes = []
         patient = dataset.source.get("id_column")
-        if patient and patient != schema.id_column:
-            notes.append(
+        if patient and patient != schema.id_column:  # what is meant: a note, not a warning
+            from medadapt.data.reader_notes import report_counted
+
+            report_counted([
                 f"images are kept together by column {patient!r} of {Path(data).name} "
                 "(it names the patient; the base model records no patient column), so no "
                 "patient is on both sides of a split"
-            )
+            ])  # fmt: skip
         for how, count in (dataset.source.get("intensity") or {}).items():
             scaled = scaling_note(schema, how)
             if scaled:

@@ -194,19 +194,22 @@ def patient_column(columns: Sequence[str], taken: Sequence[str | None]) -> str |
 
 def with_patient_column(read: ImageRead, data: Path) -> tuple[ImageRead, list[str]]:
     """``read`` with the path CSV's patient column (``patient``, ``PatientID``, ...) when no
-    ``--id-column`` was given, and a note saying so: split by file, a patient's images would
-    be on both sides and flatter the held-out test."""
+    ``--id-column`` was given, and a note saying so (logged: it is what is meant, no warning):
+    split by file, a patient's images would be on both sides and flatter the held-out test;
+    the warnings about a column that only looks like one (none taken)."""
     if read.id_column is not None:
         return read, []
     taken = (read.path_column, read.label_column, read.group_column)
     column = patient_column(csv_columns(data), taken)
     if column is None:
         return read, repeated_column_notes(data, taken)
-    note = (
+    from medadapt.data.reader_notes import report_counted
+
+    report_counted([  # what is meant, said as a note: nothing to mend
         f"images are kept together by column {column!r} of {Path(data).name} (it names the "
         "patient; --id-column COL names another), so no patient is on both sides of a split"
-    )
-    return replace(read, id_column=column), [note]
+    ])  # fmt: skip
+    return replace(read, id_column=column), []
 
 
 PATIENT_ROLE = "names each image's patient (the column that keeps a patient's images together)"
