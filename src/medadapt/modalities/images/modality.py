@@ -135,9 +135,10 @@ class ImageModality(Modality):
             with_patient_column,
         )
 
-        read, notes = with_patient_column(self.image_read(options, reading), data)
+        read, notes, meant = with_patient_column(self.image_read(options, reading), data)
         refuse_identifier_label(read, data)  # --label patient: never a class per patient
         dataset = read.load(data)
+        report_counted(meant)  # the patient column taken: a note, once the images are read
         if dataset.source.get("kind") == "npz":  # its val/test arrays: said, not used
             report_counted([n for n in [unused_splits_note(Path(data), read.split)] if n])
         chosen = select_groups(dataset, reading.groups, option="--groups")

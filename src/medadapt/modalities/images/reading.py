@@ -192,24 +192,23 @@ def patient_column(columns: Sequence[str], taken: Sequence[str | None]) -> str |
     return found[0] if len(found) == 1 else None
 
 
-def with_patient_column(read: ImageRead, data: Path) -> tuple[ImageRead, list[str]]:
-    """``read`` with the path CSV's patient column (``patient``, ``PatientID``, ...) when no
-    ``--id-column`` was given, and a note saying so (logged: it is what is meant, no warning):
-    split by file, a patient's images would be on both sides and flatter the held-out test;
-    the warnings about a column that only looks like one (none taken)."""
+def with_patient_column(read: ImageRead, data: Path) -> tuple[ImageRead, list[str], list[str]]:
+    """``(read, warnings, notes)``: ``read`` with the path CSV's patient column (``patient``,
+    ``PatientID``, ...) when no ``--id-column`` was given, and a note saying so (what is
+    meant, no warning: said once the data are read, not before a refusal): split by file, a
+    patient's images would be on both sides and flatter the held-out test; the warnings
+    about a column that only looks like one (none taken)."""
     if read.id_column is not None:
-        return read, []
+        return read, [], []
     taken = (read.path_column, read.label_column, read.group_column)
     column = patient_column(csv_columns(data), taken)
     if column is None:
-        return read, repeated_column_notes(data, taken)
-    from medadapt.data.reader_notes import report_counted
-
-    report_counted([  # what is meant, said as a note: nothing to mend
+        return read, repeated_column_notes(data, taken), []
+    note = (
         f"images are kept together by column {column!r} of {Path(data).name} (it names the "
         "patient; --id-column COL names another), so no patient is on both sides of a split"
-    ])  # fmt: skip
-    return replace(read, id_column=column), []
+    )
+    return replace(read, id_column=column), [], [note]
 
 
 PATIENT_ROLE = "names each image's patient (the column that keeps a patient's images together)"
