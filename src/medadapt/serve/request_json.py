@@ -26,6 +26,7 @@ from fastapi.exceptions import RequestValidationError
 
 from medadapt.data.dicom_files import has_preamble
 from medadapt.registry.records import shown
+from medadapt.serve.image_inputs import FORMAT_NAMES, MAGIC
 
 NOT_PARSED = "There was an error parsing the body"
 EXPECTED = (
@@ -113,8 +114,9 @@ def unwrapped(
     )
 
 
-#: an image's first bytes, and what it is (a DICOM file's are past its 128-byte preamble)
-IMAGE_MAGIC = {b"\x89PNG\r\n\x1a\n": "a PNG image", b"\xff\xd8\xff": "a JPEG image"}
+#: an image's first bytes, and what it is, as an upload's are read (a DICOM file's are past
+#: its 128-byte preamble)
+IMAGE_MAGIC = {magic: f"a {FORMAT_NAMES[fmt]} image" for magic, fmt in MAGIC.items()}
 #: content types that say the body is an image (a DICOM file: application/dicom)
 IMAGE_TYPES = ("image/",)
 DICOM_TYPE = "application/dicom"  # not application/dicom+json: that is JSON
