@@ -408,13 +408,6 @@ def _reports_before(values: dict[str, Any], reference: Any, source: Any, labels:
         return reports_before(reference, source, labels)
 
 
-def held_by(earlier: Any, model: Any) -> dict[str, str]:
-    """The series a report of this very ``model`` (the same base and adapter weights) covers
-    already, each with that report's SOPInstanceUID."""
-    return {series: report.sop_uid for report in getattr(earlier, "reports", [])
-            if report.model.same_version(model) for series in sorted(report.series)}  # fmt: skip
-
-
 def _already_reported(held: dict[str, str], model: Any) -> str:
     """Why series are not reported again: a report of this very ``model`` covers them (a rerun
     after a failed store, or of the same study: another report would say the same again).
@@ -496,7 +489,7 @@ def _after_predict(
     base, adapter = values["base"], values.get("adapter")
     model = model_identity(base, adapter)
     predictions = with_image_notes(predictions, base, adapter)
-    held = {} if values.get("store_sr_again") else held_by(earlier, model)
+    held = {} if values.get("store_sr_again") else earlier.covered_by(model)
     if held:  # reported already by this very model: said, not stored twice
         noted(_already_reported(held, model))
         predictions = [p for p in predictions if p.series_uid not in held]

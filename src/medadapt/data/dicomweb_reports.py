@@ -130,6 +130,13 @@ class EarlierReports:
     def __bool__(self) -> bool:
         return bool(self.reports or self.unreadable)
 
+    def covered_by(self, model: ModelIdentity) -> dict[str, str]:
+        """The series a report of this very ``model`` (the same base, adapter and weights)
+        reports on, each with that report's SOPInstanceUID: ``predict --store-sr`` and
+        ``serve`` do not report them again."""
+        same = [report for report in self.reports if report.model.same_version(model)]
+        return {series: report.sop_uid for report in same for series in sorted(report.series)}
+
     @classmethod
     def joined(cls, parts: Sequence[EarlierReports]) -> EarlierReports:
         """The reports of several studies together."""

@@ -108,16 +108,16 @@ def _held(source: Any, found: list[Prediction], model: ModelIdentity) -> dict[st
     weights) covers already, each as the answer lists a report (``already_held``: true): a
     client that retries after a timeout gets the report it asked for, not a second copy in
     the PACS (``predict --store-sr`` does not report such a series again either)."""
-    from medadapt.data.dicomweb_reports import earlier_reports
+    from medadapt.data.dicomweb_reports import EarlierReports, earlier_reports
 
-    held: dict[str, dict[str, Any]] = {}
-    for study, series in sorted({(p.study_uid, p.series_uid) for p in found}):
-        for report in earlier_reports(source, study, series).reports:
-            if report.model.same_version(model) and series not in held:
-                held[series] = {"sop_instance_uid": report.sop_uid, "series_instance_uid": None,
-                                "study_instance_uid": study, "reports_on_series": series,
-                                "already_held": True}  # fmt: skip
-    return held
+    study_of = {p.series_uid: p.study_uid for p in found}
+    earlier = EarlierReports.joined([earlier_reports(source, study)  # each study read once
+                                     for study in sorted(set(study_of.values()))])  # fmt: skip
+    covered = earlier.covered_by(model)
+    return {series: {"sop_instance_uid": sop_uid, "series_instance_uid": None,
+                     "study_instance_uid": study_of[series], "reports_on_series": series,
+                     "already_held": True}
+            for series, sop_uid in covered.items() if series in study_of}  # fmt: skip
 
 
 def _with_sources(
