@@ -79,8 +79,9 @@ def test_a_damaged_picture_in_a_class_folder_is_refused_as_predict_refuses_it(tm
     (root / "bright" / "cut.png").write_bytes(whole[: len(whole) // 2])
     result = run_cli("train-base", "--data", root, *TINY, "--out", tmp_path / "b")
     assert error_line(result) == (
-        f"error: cannot read {root / 'bright' / 'cut.png'}: unreadable (OSError: image file is "
-        "truncated); fix or remove the file, or pass --on-error skip to leave it out"
+        f"error: cannot read {root / 'bright' / 'cut.png'}: unreadable (a damaged PNG file; its "
+        "decoder says: image file is truncated); fix or remove the file, or pass --on-error skip "
+        "to leave it out"
     )
 
 

@@ -47,7 +47,9 @@ def trial(tmp_path_factory) -> dict[str, Path]:
 def _said(trial: dict[str, Path], case: str) -> str:
     png, bad = trial["root"] / "png", trial["root"] / "bad"
     return {
-        "corrupt": f"error: cannot read {bad}/images/A_mass_14.png: unreadable (OSError: ",
+        "corrupt": (
+            f"error: cannot read {bad}/images/A_mass_14.png: unreadable (a damaged PNG file; "
+        ),
         "missing": (
             f"error: 3 of 20 image files listed in {trial['missing']} do not exist (first: "
             f"{png}/images/gone_A_normal_0.png; relative paths are read from the CSV's folder, "
@@ -122,7 +124,7 @@ def test_predict_names_a_skipped_image_as_its_refusal_did_and_takes_path_column(
     assert named == f"{trial['root']}/bad/images/A_mass_14.png"
     result = succeeded(run_cli(*predict, "--data", trial["corrupt"], "--on-error", "skip"))
     (line,) = [line for line in result.stdout.splitlines() if line.startswith("skipped ")]
-    assert line.startswith(f"skipped {named}: unreadable (OSError: ")
+    assert line.startswith(f"skipped {named}: unreadable (a damaged PNG file; ")
     said = error_line(run_cli(*predict, "--data", trial["file"], "--force"))
     assert said.endswith("pass --path-column file")
     result = succeeded(run_cli(*predict, "--data", trial["file"], "--force", "--path-column",

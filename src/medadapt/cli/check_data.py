@@ -3,6 +3,7 @@ sample-size criteria of Riley et al., before any training (exit 0 even when data
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,11 @@ from medadapt.workflows.labels import label
 CHECK = [
     DATA,
     Shared("base", Path, ..., "The base model to adapt (train-base --out).", ("--base",)),
-    LABEL,
+    replace(
+        LABEL,
+        help="Label column: a table's is the base's own (default; given, it is "
+        "checked against the base's), an image CSV's names its labels (default 'label').",
+    ),
     GROUP_COLUMN,
     Shared("group", str | None, None, "The target group (default: every row of --data)."),
     Shared("test_fraction", float, 0.3, "Share of the target's patients to be held out."),

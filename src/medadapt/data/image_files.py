@@ -311,7 +311,7 @@ def read_unlabelled(
                     f"{refusal(path, exc)}; fix or remove the file, or pass --on-error skip to "
                     "leave it out"
                 ) from None
-            skipped.append((str(path), describe_error(exc)))
+            skipped.append((str(path), describe_error(exc, path)))
             continue
         notes += [(str(path), note) for note in read.notes]
         to_gray += sum(colour_to_gray(sample, schema.channels) for sample in read.samples)

@@ -46,7 +46,13 @@ from medadapt.data.intensity import (
     twelve_bit_note,
     unrescaled_ct_note,
 )
-from medadapt.data.read_errors import BeyondBitsStored, OptionError, ReadError, one_line
+from medadapt.data.read_errors import (
+    BeyondBitsStored,
+    OptionError,
+    ReadError,
+    decoder_said,
+    one_line,
+)
 
 #: file suffix -> format name (lower-case; ".nii.gz" is matched as a whole).
 SUFFIXES: dict[str, str] = {
@@ -603,14 +609,16 @@ def describe_error(exc: BaseException, path: object = None) -> str:
         return "file not found"
     if path is not None and _is_empty_file(path):
         return "unreadable (an empty file, 0 bytes: a copy or download that did not finish?)"
+    head = _first_bytes(path) if path is not None else b""
+    begun = next((name for magic, name in _BEGUN.items() if head.startswith(magic)), None)
     if isinstance(exc, UnidentifiedImageError) and path is not None:  # not the image named
-        head = _first_bytes(path)
-        begun = next((name for magic, name in _BEGUN.items() if head.startswith(magic)), None)
         if begun is not None:
             return f"unreadable (a damaged {begun} file: it starts as one, no decoder reads it)"
         looks = what_it_is(head)  # "it looks like text", "... a PDF document"
         looks = "no image decoder knows its bytes" if looks == "unknown binary content" else looks
         return f"unreadable (not the image its name says: {looks})"
+    if begun is not None and isinstance(exc, OSError):  # PIL began it: "image file is truncated"
+        return f"unreadable (a damaged {begun} file; its decoder says: {decoder_said(exc)})"
     return f"unreadable ({one_line(exc)})"
 
 

@@ -80,3 +80,13 @@ def one_line(exc: BaseException, *, limit: int = 400) -> str:
         head += (" " if head.endswith(":") else "; ") + "; ".join(rest)
     text = f"{type(exc).__name__}: {head}"
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def decoder_said(exc: BaseException) -> str:
+    """A decoding library's message on one line, without its exception class.
+
+    >>> decoder_said(OSError("image file is truncated")), decoder_said(ValueError())
+    ('image file is truncated', 'no reason given')
+    """
+    said = one_line(exc).removeprefix(f"{type(exc).__name__}: ")
+    return "no reason given" if said == type(exc).__name__ else said

@@ -39,7 +39,7 @@ from medadapt.data.image_files import check_scoreable, model_inputs
 from medadapt.data.image_io import OptionError, TooManyPixels
 from medadapt.data.image_notes import image_notes
 from medadapt.data.image_sources import Entry
-from medadapt.data.read_errors import ReadError, one_line
+from medadapt.data.read_errors import ReadError, decoder_said
 from medadapt.serve.batching import RETRY_AFTER_SECONDS, Overloaded
 from medadapt.serve.image_inputs import FORMAT_NAMES, ImageInputError, ImageServing, Upload
 
@@ -188,16 +188,6 @@ def problem(exc: Exception, entry: Entry, names: dict[Path, str], schema: Any) -
     for path, name in names.items():
         text = text.replace(str(path), name)
     return text.replace(str(entry.path.parent) + "/", "")
-
-
-def decoder_said(exc: Exception) -> str:
-    """A decoding library's message on one line, without its exception class.
-
-    >>> decoder_said(OSError("image file is truncated")), decoder_said(ValueError())
-    ('image file is truncated', 'no reason given')
-    """
-    said = one_line(exc).removeprefix(f"{type(exc).__name__}: ")
-    return "no reason given" if said == type(exc).__name__ else said
 
 
 def takes(schema: Any) -> str:

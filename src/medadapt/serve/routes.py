@@ -108,12 +108,13 @@ def add_predict_route(
 def _check_routing_fields(body: Any) -> None:
     """422 for ``"adapter": ""`` (or blanks), said as a multipart form field sent empty is:
     a client whose variable is unset must not be answered by another model (it was told
-    "version reference '' is invalid"). An empty ``group`` is a 404 naming the groups
-    served (no group is named ''), refused all the same."""
-    adapter = body.get("adapter") if isinstance(body, dict) else None
-    if isinstance(adapter, str) and not adapter.strip():
-        error = {"loc": ["body", "adapter"], "msg": empty_field("adapter"), "type": "value_error"}
-        raise RequestValidationError([error])
+    "version reference '' is invalid"); an empty ``group`` likewise (it was a 404 naming the
+    groups served, the multipart field's a 422)."""
+    for field in ("adapter", "group"):
+        value = body.get(field) if isinstance(body, dict) else None
+        if isinstance(value, str) and not value.strip():
+            error = {"loc": ["body", field], "msg": empty_field(field), "type": "value_error"}
+            raise RequestValidationError([error])
 
 
 def _check_something_sent(state: ServingState, body: Any, kinds: set[str]) -> None:
