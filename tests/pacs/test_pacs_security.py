@@ -222,43 +222,88 @@ def test_serve_refuses_a_dicomweb_token_for_no_archive(hospital, tmp_path):
     assert TOKEN not in result.stdout + result.stderr and not registry.exists()
 
 
-def test_serve_says_which_archives_it_reads_and_how_it_trusts_them(hospital, tmp_path,
-                                                                   monkeypatch):  # fmt: skip
+@pytest.fixture
+def served(tmp_path, monkeypatch) -> dict:
+    """``serve``'s uvicorn replaced by starting the app (its lifespan loads the adapters, then
+    says ready) and stopping it: ``ports`` lists each start."""
     import uvicorn
     from fastapi.testclient import TestClient
 
     from medadapt.registry import Registry
 
     Registry(tmp_path / "registry", create=True)
-    started = []
+    started: list[int] = []
 
-    def run(app, **kw):  # start the app (its lifespan loads the adapters, then says ready)
+    def run(app, **kw):
         started.append(kw["port"])
         with TestClient(app):
             pass
 
     monkeypatch.setattr(uvicorn, "run", run)
+    return {"registry": tmp_path / "registry", "ports": started,
+            "serve": ("serve", "--registry", tmp_path / "registry", "--port", "18999")}  # fmt: skip
+
+
+def test_serve_says_which_archives_it_reads_and_how_it_trusts_them(pacs, hospital, served):
     ca = hospital["certificates"] / "ca.crt"
-    result = succeeded(run_cli("serve", "--registry", tmp_path / "registry", "--port", "18999",
-                         "--dicomweb-archive", "https://pacs.example:443/dicom-web",
-                         "--dicomweb-ca-bundle", ca, "--store-sr"))  # fmt: skip
-    assert started == [18999]
+    with PacsProxy(pacs, token=TOKEN, certificates=hospital["certificates"]) as gateway:
+        result = succeeded(run_cli(*served["serve"], "--dicomweb-archive", gateway.root,
+                                   "--dicomweb-ca-bundle", ca, "--dicomweb-token-file",
+                                   hospital["token"], "--store-sr"))  # fmt: skip
+        asked = gateway.authorizations
+    assert served["ports"] == [18999]
+    assert asked == [f"Bearer {TOKEN}"]  # asked once at start, with the server's own token
     assert result.stderr.splitlines()[-4:-2] == [
         "loading 0 promoted adapter(s) ...",
-        "serving 0 promoted adapter(s) from "
-        f"{tmp_path / 'registry'} at http://127.0.0.1:18999 (auth: no token (loopback only); "
-        "API docs at /docs)",
+        f"serving 0 promoted adapter(s) from {served['registry']} at http://127.0.0.1:18999 "
+        "(auth: no token (loopback only); API docs at /docs)",
     ]
     assert result.stderr.splitlines()[-2:] == [
-        f"DICOMweb references read from https://pacs.example:443/dicom-web (TLS verified "
-        f"against {ca}); results may be stored there as DICOM SR",
+        f"DICOMweb references read from {gateway.root} (TLS verified against {ca}); results "
+        "may be stored there as DICOM SR",
         "warning: nothing is promoted: promote an adapter to serve it, with 'medadapt "
-        f"registry --root {tmp_path / 'registry'} promote NAME@N'",
+        f"registry --root {served['registry']} promote NAME@N'",
     ]
-    archive = "http://medadapt:s3cret-pw@pacs.example/dicom-web"
-    with_password = succeeded(run_cli("serve", "--registry", tmp_path / "registry", "--port",
-                                      "18999", "--dicomweb-archive", archive))  # fmt: skip
-    assert with_password.stderr.splitlines()[-2] == (
-        "DICOMweb references read from http://pacs.example/dicom-web"
+    archive = f"http://{pacs.user}:{pacs.password}@{pacs.host}:{pacs.port}/dicom-web"
+    with_password = succeeded(run_cli(*served["serve"], "--dicomweb-archive", archive))
+    assert with_password.stderr.splitlines()[-2] == f"DICOMweb references read from {pacs.root}"
+    assert pacs.password not in with_password.stdout + with_password.stderr
+    assert TOKEN not in result.stdout + result.stderr
+
+
+def test_serve_asks_its_archives_at_start_not_at_the_first_request(pacs, hospital, served):
+    """Wrong credentials, or Orthanc's REST root in place of its DICOMweb root, were found by
+    the first client, as a 502 naming the operator's flags: refused at start now. An archive
+    that is down only is a warning: it may come up while the server runs."""
+    at = f"{pacs.host}:{pacs.port}"
+    wrong = run_cli(
+        *served["serve"], "--dicomweb-archive", f"http://{pacs.user}:nope@{at}/dicom-web"
     )
-    assert "s3cret-pw" not in with_password.stdout + with_password.stderr
+    assert error_line(wrong) == (
+        f"error: the DICOMweb server {pacs.root} refused the credentials (HTTP 401): pass a "
+        "valid bearer token with --dicomweb-token-file, or user:password@ in the "
+        "--dicomweb-archive URL"
+    )
+    none = run_cli(*served["serve"], "--dicomweb-archive", pacs.root)
+    assert error_line(none) == (
+        f"error: the DICOMweb server {pacs.root} asks for credentials (HTTP 401): pass a valid "
+        "bearer token with --dicomweb-token-file, or user:password@ in the --dicomweb-archive URL"
+    )
+    rest = run_cli(
+        *served["serve"], "--dicomweb-archive", f"http://{pacs.user}:{pacs.password}@{at}"
+    )
+    assert error_line(rest) == (
+        f"error: http://{at} is not a DICOMweb root (QIDO-RS answered 400 at http://{at}/studies):"
+        f" check the path in --dicomweb-archive, e.g. dicomweb+http://{at}/dicom-web"
+    )
+    assert pacs.password not in rest.stdout + rest.stderr
+    assert served["ports"] == []
+    down = succeeded(
+        run_cli(*served["serve"], "--dicomweb-archive", "http://127.0.0.1:9/dicom-web")
+    )
+    assert down.stderr.splitlines()[0] == (
+        "warning: cannot reach the DICOMweb server http://127.0.0.1:9/dicom-web (ConnectionError, "
+        "1 try): check --dicomweb-archive and that the server is running; requests naming it are "
+        "answered 502 until it answers"
+    )
+    assert served["ports"] == [18999]

@@ -244,8 +244,13 @@ def _serve(registry: Path, host: str, port: int, **settings: Any) -> None:
             f"--registry: {err}".replace("check --root", "check --registry")
         ) from None
     _check_free(host, port)
-    auth = "a bearer token is required" if settings["token"] else "no token (loopback only)"
     images = settings.get("images")
+    if images is not None and images.dicomweb_archives:
+        from medadapt.serve.image_dicomweb import check_archives
+
+        for line in check_archives(images):  # wrong credentials or path: refused here
+            _warn(line)
+    auth = "a bearer token is required" if settings["token"] else "no token (loopback only)"
     where = f"from {registry} at http://{host}:{port} (auth: {auth}; API docs at /docs)"
     lines: list[str] = []
     if images is not None and images.dicomweb_archives:

@@ -104,6 +104,11 @@ class NotImagesError(DataError):
     """A series named to be read that holds no image (a report, key object, segmentation)."""
 
 
+class UnreachableError(DataError):
+    """A server that cannot be reached, or fails (5xx), after every try: it may answer later,
+    where a refused credential or a URL that is no DICOMweb root will not."""
+
+
 @dataclass(frozen=True)
 class SeriesInfo:
     """One series of a study, as QIDO-RS lists it."""
@@ -185,6 +190,12 @@ class DicomwebSource:
         return cls(reference.base_url, auth=reference.auth, **kwargs)
 
     # ----- QIDO-RS, WADO-RS, STOW-RS -----------------------------------------------------------
+    def check_root(self) -> None:
+        """Ask for one study (QIDO-RS ``/studies?limit=1``), as every read begins: credentials
+        refused, a URL that is no DICOMweb root, a certificate not trusted or a host that does
+        not exist is a :class:`DataError`; a server down, an :class:`UnreachableError`."""
+        self._call(lambda: self._client.search_for_studies(limit=1), what="a search of studies")
+
     def series(self, study_uid: str, *, modality: str | None = None) -> list[SeriesInfo]:
         """The series of a study (QIDO-RS), only those of ``modality`` when given; an unknown
         study is a :class:`NotFoundError` (a study without series of ``modality``: none)."""
@@ -338,12 +349,12 @@ class DicomwebSource:
                 if isinstance(exc, requests.exceptions.SSLError):
                     raise DataError(
                         f"the TLS handshake with the DICOMweb server {self.url} failed "
-                        f"({attempt + 1} tries): check that {DATA_FLAG} says https:// only for "
+                        f"({_tries(attempt + 1)}): check that {DATA_FLAG} says https:// only for "
                         "a server that speaks TLS (http:// for a plain port)"
                     ) from None
-                raise DataError(
+                raise UnreachableError(
                     f"cannot reach the DICOMweb server {self.url} ({type(exc).__name__}, "
-                    f"{attempt + 1} tries): check {DATA_FLAG} and that the server is running"
+                    f"{_tries(attempt + 1)}): check {DATA_FLAG} and that the server is running"
                 ) from None
             except (requests.RequestException, ValueError, TypeError, KeyError) as exc:
                 raise DataError(
@@ -418,8 +429,11 @@ class DicomwebSource:
         )
 
     def _http_error(self, status: int, what: str, *, storing: bool = False) -> DataError:
-        if status == 404:
-            return self._not_a_root() or self._not_found(what)
+        if status in (400, 404):  # Orthanc's REST root answers a QIDO-RS search 400
+            not_a_root = self._not_a_root()
+            if not_a_root is not None or status == 400:
+                return not_a_root or self._answered(status, what)
+            return self._not_found(what)
         if status == 403 and storing:  # the same credentials read: they may not write
             return DataError(
                 f"the DICOMweb server {self.url} refused to store {what} (HTTP 403): this "
@@ -433,13 +447,22 @@ class DicomwebSource:
                 f"token with {TOKEN_FLAG}, or user:password@ in the {DATA_FLAG} URL"
             )
         if status >= 500 or status == 429:
-            return DataError(
-                f"the DICOMweb server {self.url} failed (HTTP {status}) {self.retries + 1} "
-                f"times on {what}; try again later"
+            times = "once" if self.retries == 0 else f"{self.retries + 1} times"
+            return UnreachableError(
+                f"the DICOMweb server {self.url} failed (HTTP {status}) {times} on {what}; try "
+                "again later"
             )
+        return self._answered(status, what)
+
+    def _answered(self, status: int, what: str) -> DataError:
         return DataError(
             f"the DICOMweb server {self.url} answered HTTP {status} on {what}: check {DATA_FLAG}"
         )
+
+
+def _tries(n: int) -> str:
+    """``"1 try"``, ``"4 tries"``."""
+    return "1 try" if n == 1 else f"{n} tries"
 
 
 def _check_image_series(reference: DicomwebReference, listed: list[SeriesInfo], url: str) -> None:

@@ -26,10 +26,11 @@ from medadapt.data.dicomweb import (
     Instance,
     NotFoundError,
     NotImagesError,
+    UnreachableError,
     download,
     parse_reference,
 )
-from medadapt.errors import DataError
+from medadapt.errors import ConfigError, DataError
 from medadapt.serve.image_inputs import ImageInputError, ImageServing, Upload
 
 FIELD = "'dicomweb'"
@@ -74,6 +75,37 @@ def archive(reference: DicomwebReference, limits: ImageServing) -> DicomwebSourc
     reference = replace(reference, auth=own)  # the server's credentials, never a client's
     return DicomwebSource.for_reference(reference, token=limits.dicomweb_token,
                                         ca_bundle=limits.dicomweb_ca_bundle, retries=1)  # fmt: skip
+
+
+def check_archives(limits: ImageServing, *, timeout: float = 10.0) -> list[str]:
+    """Ask each ``--dicomweb-archive`` for one study as requests will ask it (the server's
+    credentials and CA), before serving: credentials refused, a URL that is no DICOMweb root,
+    a certificate not trusted or a host that does not exist is a :class:`ConfigError` (the
+    first client would learn it as a 502); an archive that cannot be reached now is a warning
+    returned (it may come up later)."""
+    warnings = []
+    for url in limits.dicomweb_archives:
+        root = _parsed(url)
+        own = None if limits.dicomweb_token else root.auth
+        source = DicomwebSource.for_reference(
+            replace(root, auth=own), token=limits.dicomweb_token,
+            ca_bundle=limits.dicomweb_ca_bundle, retries=0, timeout=timeout,
+        )  # fmt: skip
+        try:
+            source.check_root()
+        except UnreachableError as exc:
+            warnings.append(f"{_operators(exc)}; requests naming it are answered 502 until it "
+                            "answers")  # fmt: skip
+        except DataError as exc:
+            raise ConfigError(_operators(exc)) from None
+    return warnings
+
+
+def _operators(exc: DataError) -> str:
+    """The data layer's line with the flag that sets an archive (``--data`` there)."""
+    return str(exc).replace("in the --data URL", "in the --dicomweb-archive URL").replace(
+        "--data", "--dicomweb-archive"
+    )
 
 
 def _reference(url: str) -> DicomwebReference:
@@ -165,7 +197,7 @@ def archive_error(exc: DataError) -> ImageInputError:
     if isinstance(exc, NotImagesError) or "is not a DICOM UID" in str(exc):
         return ImageInputError(422, None, str(exc).replace("--data", FIELD))
     # the operator's to fix (and credentials are the server's to set, never a client's to send)
-    text = str(exc).replace("--data", "--dicomweb-archive")
+    text = _operators(exc)
     log.warning("reading from DICOMweb failed (answered 502): %s", _UID.sub("<UID>", text))
     return ImageInputError(502, None, text)
 
