@@ -103,9 +103,7 @@ def check_archives(limits: ImageServing, *, timeout: float = 10.0) -> list[str]:
 
 def _operators(exc: DataError) -> str:
     """The data layer's line with the flag that sets an archive (``--data`` there)."""
-    return str(exc).replace("in the --data URL", "in the --dicomweb-archive URL").replace(
-        "--data", "--dicomweb-archive"
-    )
+    return str(exc).replace("--data", "--dicomweb-archive")
 
 
 def _reference(url: str) -> DicomwebReference:
