@@ -239,31 +239,50 @@ FINE_TUNED_ROWS = "the rows the model was fine-tuned and tested on"
 def kept_leak_notes(
     recorded: Any, label: Any, *, whose: str = "training rows", what: str = "these figures"
 ) -> list[str]:
-    """One sentence per column a model kept with ``--allow-leak`` (``recorded``: the list a
-    model records, :meth:`medadapt.data.leaks.Leak.to_json`; anything else: none), repeated by
-    every result that rests on the model. ``whose``: whose training rows ("the adapter's
-    training rows"); ``what``: what may rest on a leak ("these predictions").
+    """One sentence for the columns a model kept with ``--allow-leak`` (``recorded``: the list
+    a model records, :meth:`medadapt.data.leaks.Leak.to_json`; anything else: none), repeated
+    by every result that rests on the model: one per group the columns were judged in, the
+    columns named together (kept together, they are one decision). ``whose``: whose training
+    rows ("the adapter's training rows"); ``what``: what may rest on a leak ("these
+    predictions").
 
     >>> kept_leak_notes([{"column": "worst perimeter", "statistic": "AUROC", "value": 0.9811,
     ...                   "rows": 189}], "diagnosis", whose="the adapter's training rows")
     ["column 'worst perimeter' was kept deliberately (--allow-leak / allow_leak=) although on \
 the adapter's training rows it alone predicts 'diagnosis' with AUROC 0.981: these figures may \
 rest on a leak"]
+    >>> kept_leak_notes([{"column": "a", "statistic": "AUROC", "value": 0.99},
+    ...                  {"column": "b", "statistic": "|r|", "value": 0.985}], "y")
+    ["columns 'a' (AUROC 0.990), 'b' (|r| 0.985) were kept deliberately (--allow-leak / \
+allow_leak=) although on training rows each alone predicts 'y': these figures may rest on a \
+leak"]
     """
     if not isinstance(recorded, list):
         return []
-    out = []
+    by_where: dict[str, list[tuple[str, str]]] = {}
     for leak in recorded:
         if not isinstance(leak, Mapping) or not isinstance(leak.get("column"), str):
             continue
         value = leak.get("value")
-        figure = f" with {leak.get('statistic', 'a statistic')} {value:.3f}" if isinstance(
+        figure = f"{leak.get('statistic', 'a statistic')} {value:.3f}" if isinstance(
             value, int | float) else ""  # fmt: skip
         where = f" ({leak['where']})" if isinstance(leak.get("where"), str) else ""
+        by_where.setdefault(where, []).append((leak["column"], figure))
+    out = []
+    for where, columns in by_where.items():
+        kept = "(--allow-leak / allow_leak=)"
+        if len(columns) == 1:
+            ((column, figure),) = columns
+            said = f" with {figure}" if figure else ""
+            out.append(
+                f"column {column!r} was kept deliberately {kept} although on {whose}"
+                f"{where} it alone predicts {label!r}{said}: {what} may rest on a leak"
+            )
+            continue
+        named = ", ".join(f"{c!r} ({f})" if f else repr(c) for c, f in columns)
         out.append(
-            f"column {leak['column']!r} was kept deliberately (--allow-leak / allow_leak=) "
-            f"although on {whose}{where} it alone predicts {label!r}{figure}: {what} may rest on "
-            "a leak"
+            f"columns {named} were kept deliberately {kept} although on {whose}{where} "
+            f"each alone predicts {label!r}: {what} may rest on a leak"
         )
     return out
 

@@ -88,7 +88,7 @@ class Leak:
         """What a model records about a column kept with ``--allow-leak``: its name, the
         statistic and the count of rows it rests on (never a value of the column)."""
         return {"column": self.column, "statistic": self.statistic,
-                "value": round(self.value, 4), "rows": self.rows, "where": self.where}  # fmt: skip
+                "value": round(self.value, 6), "rows": self.rows, "where": self.where}  # fmt: skip
 
 
 def find_leaks(
@@ -208,17 +208,33 @@ def leak_warning(
     )
 
 
-def kept_leaks_warning(leaks: Sequence[Leak], label: str, *, keep: str = "--allow-leak") -> str:
+def kept_leaks_warning(
+    leaks: Sequence[Leak], label: str, *, keep: str = "--allow-leak", scored: bool = False
+) -> str:
     """One sentence for every leak kept at once with ``--allow-leak`` (``keep``: how the
-    caller names that option): :func:`leak_warning` for one, all columns named in one for
-    several (six kept columns are one decision, not six warnings)."""
+    caller names that option), or found at once in rows being evaluated (``scored``):
+    :func:`leak_warning` for one, all columns named in one for several (six kept columns are
+    one decision, not six warnings)."""
     if len(leaks) == 1:
-        return leak_warning(leaks[0], label, keep=keep)
+        return leak_warning(leaks[0], label, scored=scored, keep=keep)
+    columns = f"columns {', '.join(leak.describe() for leak in leaks)} each alone predict {label!r}"
+    if scored:
+        return (
+            f"{columns} almost perfectly in the rows scored; the model uses them, so these "
+            "figures rest on them: check they are not copies of the label or values recorded "
+            "after the outcome"
+        )
     return (
-        f"columns {', '.join(leak.describe() for leak in leaks)} each alone predict {label!r} "
-        f"almost perfectly; kept because of {keep}: results that rely on them will not hold "
-        "where they are unknown"
+        f"{columns} almost perfectly; kept because of {keep}: results that rely on them will "
+        "not hold where they are unknown"
     )
+
+
+def kept_leaks_warnings(
+    leaks: Sequence[Leak], label: str, *, keep: str = "--allow-leak", scored: bool = False
+) -> list[str]:
+    """:func:`kept_leaks_warning` as a list: empty when no leak is kept (or found)."""
+    return [kept_leaks_warning(leaks, label, keep=keep, scored=scored)] if leaks else []
 
 
 # ----- statistics -----------------------------------------------------------------------------

@@ -96,7 +96,7 @@ class TabularModality(Modality):
         """The schema fitted on the training rows, after the leak check (warnings: the
         leaks kept with ``--allow-leak``)."""
         from medadapt.data.feature_kinds import spelling_warnings
-        from medadapt.data.leaks import find_leaks, leak_warning, refuse_leaks
+        from medadapt.data.leaks import find_leaks, kept_leaks_warnings, refuse_leaks
         from medadapt.data.missing_codes import (
             read_as_missing,
             sentinel_code_warning,
@@ -133,7 +133,7 @@ class TabularModality(Modality):
         zeros += spelling_warnings(schema.categorical_features)
         implicit = implicit_positive_class(schema, COMMAND_LINE)
         chosen = [implicit] if implicit is not None else []
-        return schema, chosen + [leak_warning(leak, schema.label) for leak in leaks] + zeros
+        return schema, chosen + kept_leaks_warnings(leaks, schema.label) + zeros
 
     @staticmethod
     def _schema_options(options: TabularOptions, reading: Reading) -> dict[str, Any]:
@@ -511,12 +511,9 @@ class TabularModality(Modality):
 
     def scored_notes(self, schema: TableSchema, samples: TableSamples) -> list[str]:
         """Model features that alone predict the label on the rows being scored."""
-        from medadapt.data.leaks import find_leaks, leak_warning
+        from medadapt.data.leaks import find_leaks, kept_leaks_warnings
 
-        return [
-            leak_warning(leak, schema.label, scored=True)
-            for leak in find_leaks(schema, samples.frame)
-        ]
+        return kept_leaks_warnings(find_leaks(schema, samples.frame), schema.label, scored=True)
 
 
 KEEP_IF_GENUINE = "keep {it} with --allow-leak {names} if {genuine} measured before the outcome"
@@ -550,7 +547,7 @@ def _refuse_leaks_in(
 ) -> list[str]:
     """Refuse the model features that alone predict the label on ``samples`` (those kept
     with the model's or this command's ``--allow-leak`` are warnings)."""
-    from medadapt.data.leaks import find_leaks, leak_warning, refuse_leaks
+    from medadapt.data.leaks import find_leaks, kept_leaks_warnings, refuse_leaks
     from medadapt.data.missing_codes import read_as_missing
 
     frame = read_as_missing(samples.frame, schema.missing_codes)
@@ -558,7 +555,7 @@ def _refuse_leaks_in(
         find_leaks(schema, frame), label=schema.label, fix=fix, rows=rows,
         allowed=_allowed(schema, options),
     )  # fmt: skip
-    return [leak_warning(leak, schema.label) for leak in leaks]
+    return kept_leaks_warnings(leaks, schema.label)
 
 
 def _allowed(schema: TableSchema, options: Any, *, strict: bool = True) -> list[str]:
