@@ -307,3 +307,30 @@ def test_serve_asks_its_archives_at_start_not_at_the_first_request(pacs, hospita
         "answered 502 until it answers"
     )
     assert served["ports"] == [18999]
+
+
+def test_predict_waits_on_a_silent_pacs_as_long_as_dicomweb_timeout_says(hospital, tmp_path):
+    """A PACS that stopped answering kept predict silent for about 4 minutes (4 tries at 60 s)
+    and no flag shortened it: --dicomweb-timeout sets the wait, and it is asked once more."""
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # connections are taken, never answered
+    root = f"http://127.0.0.1:{silent.getsockname()[1]}/dicom-web"
+    started = time.monotonic()
+    try:
+        result = run_cli("predict", "--base", hospital["base"], "--data",
+                         f"dicomweb+{root}/studies/1.2.3", "--dicomweb-timeout", "0.3",
+                         "--out", tmp_path / "p.csv")  # fmt: skip
+    finally:
+        silent.close()
+    assert time.monotonic() - started < 30
+    assert result.code == 2 and "Traceback" not in result.stdout + result.stderr
+    assert result.stderr.splitlines() == [
+        f"note: the DICOMweb server {root} did not answer within 0.3 s; asking once more "
+        "(--dicomweb-timeout sets the wait)",
+        f"error: the DICOMweb server {root} did not answer within 0.3 s (2 tries): check that it "
+        "is running, or give a slow server longer with --dicomweb-timeout",
+    ]
+    assert not (tmp_path / "p.csv").exists()

@@ -36,6 +36,7 @@ PACS_OPTIONS = {
     "labels": "--labels",
     "dicomweb_token_file": "--dicomweb-token-file",
     "dicomweb_ca_bundle": "--dicomweb-ca-bundle",
+    "dicomweb_timeout": "--dicomweb-timeout",
     "dicomweb_cache": "--dicomweb-cache",
     "store_sr": "--store-sr",
     "store_sr_again": "--store-sr-again",
@@ -95,14 +96,20 @@ def _run_on_pacs(
             "--store-sr-again says to store a report again, but nothing is stored without "
             "--store-sr: add --store-sr, or drop --store-sr-again"
         )
+    from medadapt import checks
+
+    checks.finite(values.get("dicomweb_timeout"), PACS_OPTIONS["dicomweb_timeout"])
+    checks.positive(values.get("dicomweb_timeout"), PACS_OPTIONS["dicomweb_timeout"])
     schema = _image_schema(values.get("base"), reference)
     token = read_token(values.get("dicomweb_token_file"))
     ca_bundle = _ca_bundle(values.get("dicomweb_ca_bundle"), reference)
     labels = _labels(verb, values, schema, reference)
     _check_outputs(verb, values, markers)
-    from medadapt.data.dicomweb import DicomwebSource
+    from medadapt.data.dicomweb import DEFAULT_TIMEOUT, DicomwebSource
 
-    source = DicomwebSource.for_reference(reference, token=token, ca_bundle=ca_bundle)
+    timeout = values.get("dicomweb_timeout") or DEFAULT_TIMEOUT
+    source = DicomwebSource.for_reference(reference, token=token, ca_bundle=ca_bundle,
+                                          timeout=timeout)  # fmt: skip
     earlier = None
     if verb == PREDICT and values.get("store_sr"):
         earlier = _reports_before(values, reference, source, labels)

@@ -87,6 +87,11 @@ DICOMWEB_ARCHIVE = typer.Option(
 DICOMWEB_TOKEN_FILE = typer.Option(
     None, help="File holding the bearer token sent to the --dicomweb-archive servers."
 )
+DICOMWEB_TIMEOUT = typer.Option(
+    60.0,
+    help="Seconds a --dicomweb-archive may take to answer a request; one silent that long is "
+    "asked once more, then the request is answered 502.",
+)
 DICOMWEB_CA_BUNDLE = typer.Option(
     None,
     help="CA certificate (PEM) that signed an https --dicomweb-archive's TLS certificate, when "
@@ -138,18 +143,20 @@ def serve_command(
     dicomweb_archive: list[str] = DICOMWEB_ARCHIVE,
     dicomweb_token_file: Path | None = DICOMWEB_TOKEN_FILE,
     dicomweb_ca_bundle: Path | None = DICOMWEB_CA_BUNDLE,
+    dicomweb_timeout: float = DICOMWEB_TIMEOUT,
     store_sr: bool = STORE_SR,
     score_sparse: bool = SCORE_SPARSE,
     access_log: str = ACCESS_LOG,
 ) -> None:
     """``medadapt serve`` (its help, with the default limits: :data:`SERVE_HELP`)."""
-    from medadapt.checks import at_least, cores, finite
+    from medadapt.checks import at_least, cores, finite, positive
     from medadapt.checks import port as check_port
 
     check_port(port)
     for value, flag in ((max_wait_ms, "--max-wait-ms"), (max_image_mb, "--max-image-mb"),
                         (max_upload_mb, "--max-upload-mb"),
-                        (max_body_mb, "--max-body-mb")):  # fmt: skip
+                        (max_body_mb, "--max-body-mb"),
+                        (dicomweb_timeout, "--dicomweb-timeout")):  # fmt: skip
         finite(value, flag)  # nan passes every comparison; inf never stops waiting
     at_least(max_batch, "--max-batch")
     cores(threads, "--threads")
@@ -160,7 +167,9 @@ def serve_command(
     images = _image_serving(max_images, max_image_mb, max_upload_mb, decode_workers,
                             dicomweb_archive, dicomweb_token_file,
                             dicomweb_ca_bundle)  # fmt: skip
-    images = replace(images, decode_processes=decode_processes, store_sr=store_sr)
+    positive(dicomweb_timeout, "--dicomweb-timeout")
+    images = replace(images, decode_processes=decode_processes, store_sr=store_sr,
+                     dicomweb_timeout=dicomweb_timeout)  # fmt: skip
     if store_sr and not dicomweb_archive:
         raise ConfigError(
             "--store-sr stores results in the archives a request references: pass "

@@ -63,6 +63,7 @@ __all__ = [
     "NON_IMAGE_MODALITIES",
     "SCHEMES",
     "STORE_FLAG",
+    "TIMEOUT_FLAG",
     "TOKEN_FLAG",
     "DicomwebReference",
     "DicomwebSource",
@@ -78,6 +79,9 @@ __all__ = [
 ]
 
 TOKEN_FLAG = "--dicomweb-token-file"
+TIMEOUT_FLAG = "--dicomweb-timeout"
+DEFAULT_TIMEOUT = 60.0
+"""Seconds a DICOMweb server may take to answer (between bytes, not the whole transfer)."""
 CA_FLAG = "--dicomweb-ca-bundle"
 STORE_FLAG = "--store-sr"
 #: series of these modalities hold no image to classify (reports, key objects, segmentations)
@@ -133,9 +137,10 @@ class Instance:
     cached: bool = field(default=False, compare=False)
 
 
-#: a request that times out is tried again after a wait the user would otherwise sit through
-#: in silence (4 tries at 60 s: about 4 minutes): each retry is said, as a note
+#: a request that times out is tried once more (4 tries at 60 s were about 4 minutes of
+#: silence before the error line): the retry is said, as a note, with the flag for the wait
 _retry_log = logging.getLogger("medadapt.notes")
+TIMEOUT_RETRIES = 1
 
 
 class DicomwebSource:
@@ -145,7 +150,8 @@ class DicomwebSource:
     (sent as ``Authorization: Bearer``); ``ca_bundle``: the CA certificates (PEM) an https
     server's certificate must chain to (default: the system's); ``retries``: further tries
     after a connection error or a 5xx/429 answer, ``backoff * 2**i`` seconds apart (an
-    untrusted certificate is not retried).
+    untrusted certificate is not retried; a server silent for ``timeout`` seconds is asked
+    once more, :data:`TIMEOUT_RETRIES`).
     """
 
     def __init__(
@@ -157,7 +163,7 @@ class DicomwebSource:
         ca_bundle: Path | None = None,
         retries: int = 3,
         backoff: float = 0.5,
-        timeout: float = 60.0,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         from dicomweb_client.api import DICOMwebClient
 
@@ -320,6 +326,7 @@ class DicomwebSource:
         (``storing``: a STOW-RS request, whose 403 says the account may not write)."""
         import requests
 
+        timed_out = 0
         for attempt in range(self.retries + 1):
             last = attempt == self.retries
             try:
@@ -337,15 +344,22 @@ class DicomwebSource:
                 unresolved = _name_unresolved(exc)
                 if unresolved is not None:  # the same answer every time: not retried
                     raise self._unknown_host(unresolved) from None
-                if not last:
-                    if isinstance(exc, requests.Timeout):  # a long wait: said, not silent
+                silent = isinstance(exc, requests.Timeout)
+                timed_out += silent
+                if not last and timed_out <= TIMEOUT_RETRIES:
+                    if silent:  # a long wait: said, not silent
                         _retry_log.warning(
-                            "the DICOMweb server %s did not answer within %g s; trying again "
-                            "(try %d of %d)", self.url, self._timeout, attempt + 2,
-                            self.retries + 1,
+                            "the DICOMweb server %s did not answer within %g s; asking once "
+                            "more (%s sets the wait)", self.url, self._timeout, TIMEOUT_FLAG,
                         )  # fmt: skip
                     time.sleep(self.backoff * 2**attempt)
                     continue
+                if silent:
+                    raise UnreachableError(
+                        f"the DICOMweb server {self.url} did not answer within "
+                        f"{self._timeout:g} s ({_tries(attempt + 1)}): check that it is "
+                        f"running, or give a slow server longer with {TIMEOUT_FLAG}"
+                    ) from None
                 if isinstance(exc, requests.exceptions.SSLError):
                     raise DataError(
                         f"the TLS handshake with the DICOMweb server {self.url} failed "

@@ -74,7 +74,8 @@ def archive(reference: DicomwebReference, limits: ImageServing) -> DicomwebSourc
     own = None if limits.dicomweb_token else _archive_auth(reference, limits)
     reference = replace(reference, auth=own)  # the server's credentials, never a client's
     return DicomwebSource.for_reference(reference, token=limits.dicomweb_token,
-                                        ca_bundle=limits.dicomweb_ca_bundle, retries=1)  # fmt: skip
+                                        ca_bundle=limits.dicomweb_ca_bundle, retries=1,
+                                        timeout=limits.dicomweb_timeout)  # fmt: skip
 
 
 def check_archives(limits: ImageServing, *, timeout: float = 10.0) -> list[str]:
@@ -89,7 +90,8 @@ def check_archives(limits: ImageServing, *, timeout: float = 10.0) -> list[str]:
         own = None if limits.dicomweb_token else root.auth
         source = DicomwebSource.for_reference(
             replace(root, auth=own), token=limits.dicomweb_token,
-            ca_bundle=limits.dicomweb_ca_bundle, retries=0, timeout=timeout,
+            ca_bundle=limits.dicomweb_ca_bundle, retries=0,
+            timeout=min(timeout, limits.dicomweb_timeout),
         )  # fmt: skip
         try:
             source.check_root()

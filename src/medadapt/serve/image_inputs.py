@@ -80,6 +80,7 @@ class ImageServing:
     dicomweb_archives: tuple[str, ...] = ()  # base URLs a DICOMweb reference may point into
     dicomweb_token: str | None = None
     dicomweb_ca_bundle: Path | None = None  # the CA (PEM) an https archive's certificate needs
+    dicomweb_timeout: float = 60.0  # seconds an archive may take to answer (asked once more)
     store_sr: bool = False  # requests may have their results stored there as DICOM SRs
 
     def __post_init__(self) -> None:

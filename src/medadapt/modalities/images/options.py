@@ -136,6 +136,12 @@ class ImageOptions(ModalityOptions):
         *PACS,
         kind=Path,
     )
+    dicomweb_timeout: float | None = _option(
+        "--data dicomweb+...: seconds the PACS may take to answer (default 60); a PACS silent "
+        "that long is asked once more, then the command stops with an error.",
+        *PACS,
+        kind=float,
+    )
     dicomweb_cache: Path | None = _option(
         "--data dicomweb+...: keep the fetched images in DIR (default: a temporary folder, "
         "removed after the run).",
@@ -193,6 +199,8 @@ class ImageOptions(ModalityOptions):
             )
         if self.on_error is not None and self.on_error not in ("refuse", "skip"):
             raise ConfigError(f"--on-error must be refuse or skip, got {self.on_error!r}")
+        checks.finite(self.dicomweb_timeout, "--dicomweb-timeout")
+        checks.positive(self.dicomweb_timeout, "--dicomweb-timeout")
         checks.at_least(self.epochs, "--epochs")
         if self.lr is not None and not self.lr > 0:
             raise ConfigError(f"--lr must be positive; got {self.lr:g}")
