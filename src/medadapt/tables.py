@@ -31,7 +31,13 @@ from medadapt.adapters import AdapterModel, method_names
 from medadapt.backbones.tabular import FTTransformer
 from medadapt.data.leaks import Leak, find_leaks, kept_leaks_warning, refuse_leaks
 from medadapt.data.missing_codes import read_as_missing
-from medadapt.data.schema import TableSchema, as_names, require_data_frame, unlabelled_note
+from medadapt.data.schema import (
+    TableSchema,
+    as_names,
+    dichotomised_warning,
+    require_data_frame,
+    unlabelled_note,
+)
 from medadapt.data.tables import read_as_a_file, unusable_numbers_warnings
 from medadapt.errors import AdapterStateError, ConfigError, DataError
 from medadapt.evaluate.sufficiency import adapter_sample_notes, new_model_note
@@ -88,7 +94,10 @@ def train_base(
     _check_schema(schema)
     rows = _labelled_rows(_as_read(frame), schema, allow_absent_columns)  # an inf label: none
     used = [*(f.name for f in schema.features), schema.label]  # as the command line's notes
-    for note in unusable_numbers_warnings(rows, used):
+    for note in [
+        *unusable_numbers_warnings(rows, used),
+        *dichotomised_warning(rows[schema.label], schema),
+    ]:
         warnings.warn(note, UserWarning, stacklevel=2)
     leaks = find_leaks(
         schema, read_as_missing(rows, schema.missing_codes), group_column=schema.group_column

@@ -31,7 +31,14 @@ LABELS = {
     "multiclass": ("--label", "num"),
     "binary": ("--label", "num", "--positive-above", "0"),
     "regression": ("--label", "chol"),
+    "dichotomised": ("--label", "chol", "--positive-above", "240"),
 }
+DICHOTOMISED = (
+    "warning: --positive-above 240 makes 'chol', a measurement ({n} distinct values here), "
+    "yes/no: the model learns only whether a patient is above 240, not by how much (just above "
+    "and far above count alike); keep it if 240 defines the outcome clinically, or drop "
+    "--positive-above to predict the value itself"
+)
 
 
 @pytest.fixture(scope="module")
@@ -76,3 +83,21 @@ def test_text_classes_name_the_positive_one_and_suggest_no_threshold():
     assert multiclass == (
         "task: multiclass, 3 classes ('mild', 'none', 'severe') inferred from --label grade"
     )
+
+
+def test_a_measurement_made_yes_no_is_said_to_be_one_a_grade_is_not(trained, tmp_path):
+    """--positive-above 240 on cholesterol (mg/dl) turned a measurement into yes/no without a
+    word: a patient at 241 and one at 560 count alike. num (a grade of 0-4) made yes/no by
+    --positive-above 0 is the heart data's outcome, and no warning."""
+    heart = ma.load_heart_disease()
+    distinct = heart[heart["dataset"] == "Cleveland"]["chol"].nunique()
+    [said] = [line for line in trained["dichotomised"].stdout.splitlines()
+              if "a measurement" in line]  # fmt: skip
+    assert distinct >= 20 and said.startswith("warning: ")
+    # the training rows' values: the held-out ones are not counted
+    n = int(said.split("(")[1].split(" ")[0])
+    assert 20 <= n <= distinct and said == DICHOTOMISED.format(n=n)
+    assert not any("a measurement" in line for line in trained["binary"].stdout.splitlines())
+    schema = ma.TableSchema.infer(heart, label="chol", positive_above=240, id_column="id")
+    with pytest.warns(UserWarning, match=r"^positive_above=240 makes 'chol', a measurement"):
+        ma.train_base(heart, schema, train_config=ma.TrainConfig(epochs=1))

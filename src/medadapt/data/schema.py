@@ -612,6 +612,39 @@ class TableSchema:
         return cls(**data)
 
 
+MEASURED_LABEL_VALUES = 20
+"""A numeric label with at least this many distinct values is a measurement (a grade or a
+count of a few values is not): made yes/no by ``--positive-above``, it is said so."""
+
+
+def dichotomised_warning(
+    values: pd.Series, schema: TableSchema, words: OptionWords = PYTHON
+) -> list[str]:
+    """A warning where ``--positive-above`` turns a measured label (``values``, the training
+    rows': :data:`MEASURED_LABEL_VALUES` distinct numbers or more) into yes/no: the model then
+    learns the side of the threshold a patient is on, not how far, which a clinician may not
+    expect of a model trained on the measurement (Altman & Royston, BMJ 2006;332:1080).
+
+    >>> schema = TableSchema(label="hba1c", task="binary", features=[], positive_above=6.5)
+    >>> dichotomised_warning(pd.Series(range(40)), schema)  # doctest: +ELLIPSIS
+    ["positive_above=6.5 makes 'hba1c', a measurement (40 distinct values here), yes/no: ..."]
+    """
+    if schema.positive_above is None:
+        return []
+    distinct = int(pd.to_numeric(values, errors="coerce").nunique())
+    if distinct < MEASURED_LABEL_VALUES:
+        return []
+    threshold = f"{schema.positive_above:g}"
+    given = words.set_to("positive_above", threshold, quote="none")
+    return [
+        f"{given} makes {schema.label!r}, a measurement ({distinct} distinct values here), "
+        f"yes/no: the model learns only whether a patient is above {threshold}, not by how "
+        f"much (just above and far above count alike); keep it if {threshold} defines the "
+        f"outcome clinically, or drop {words.name('positive_above')} to predict the value "
+        "itself"
+    ]
+
+
 def implicit_positive_class(schema: TableSchema, words: OptionWords = PYTHON) -> str | None:
     """The warning for a two-valued text label whose positive class nothing chose: neither
     ``positive_class`` nor a plain pair such as no/yes, so the one that sorts last is positive

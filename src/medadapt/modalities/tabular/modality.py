@@ -106,6 +106,7 @@ class TabularModality(Modality):
         )
         from medadapt.data.schema import (
             TableSchema,
+            dichotomised_warning,
             implicit_positive_class,
             untrained_classes_error,
         )
@@ -133,6 +134,7 @@ class TabularModality(Modality):
         zeros += spelling_warnings(schema.categorical_features)
         implicit = implicit_positive_class(schema, COMMAND_LINE)
         chosen = [implicit] if implicit is not None else []
+        chosen += dichotomised_warning(train.frame[schema.label], schema, COMMAND_LINE)
         return schema, chosen + kept_leaks_warnings(leaks, schema.label) + zeros
 
     @staticmethod
