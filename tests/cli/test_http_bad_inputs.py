@@ -94,7 +94,7 @@ HTTP_CASES = [
     req("body over the limit", 413, "request body over", raw=b'{"x": "' + b"a" * 2_000_000 + b'"}'),
     req("Infinity literal", 422, "must be a finite number",
         raw=b'{"adapter": "va", "instances": [{"age": Infinity}]}'),
-    req("group empty", 404, "no adapter serves group",
+    req("group empty", 422, "the field 'group' is empty",
         body={"group": "", "instances": [{P: True}]}),
     req("adapter empty", 422, "adapter", body={"adapter": "", "instances": [{P: True}]}),
     req("adapter as list", 422, "adapter", body={"adapter": ["va"], "instances": [{P: True}]}),
