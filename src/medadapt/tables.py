@@ -21,6 +21,7 @@ from __future__ import annotations
 import sys
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -29,7 +30,15 @@ from torch import nn
 
 from medadapt.adapters import AdapterModel, method_names
 from medadapt.backbones.tabular import FTTransformer
-from medadapt.data.leaks import Leak, find_leaks, kept_leaks_warning, refuse_leaks
+from medadapt.data.leaks import (
+    Leak,
+    as_strong_at_base,
+    find_leaks,
+    kept_leaks_warning,
+    refuse_leaks,
+    strong_at_base_warnings,
+    strong_features,
+)
 from medadapt.data.missing_codes import read_as_missing
 from medadapt.data.schema import (
     TableSchema,
@@ -99,13 +108,14 @@ def train_base(
         *dichotomised_warning(rows[schema.label], schema),
     ]:
         warnings.warn(note, UserWarning, stacklevel=2)
-    leaks = find_leaks(
-        schema, read_as_missing(rows, schema.missing_codes), group_column=schema.group_column
-    )
+    coded = read_as_missing(rows, schema.missing_codes)
+    leaks = find_leaks(schema, coded, group_column=schema.group_column)
     kept = _refuse_leaks(leaks, schema, allowed=schema.allowed_leaks,
                          fix="leave {it} out with TableSchema.infer(..., exclude={columns}), or "
                          "keep {it} with TableSchema.infer(..., allow_leak={columns}) if "
                          "{genuine} measured before the outcome")  # fmt: skip
+    # recorded with the model (statistics, never a row): adapters' leak checks read them
+    schema = replace(schema, strong_features=strong_features(schema, coded))
     samples = TableSamples(rows, schema, schema.group_column)
     _warn_about_size(schema, samples)
     base = fitting.train_base(
@@ -161,7 +171,13 @@ def adapt(
         )
     allowed = [*schema.allowed_leaks, *as_names(allow_leak)]  # one name: one column
     coded = read_as_missing(rows, schema.missing_codes)  # judged as the command line does
-    kept = _refuse_leaks(find_leaks(schema, coded), schema, allowed=allowed, rows="rows of frame",
+    strong, found = as_strong_at_base(find_leaks(schema, coded), schema.strong_features)
+    found += [leak for leak in strong if leak.column in allowed]  # kept as asked, and said so
+    for said in strong_at_base_warnings([leak for leak in strong if leak.column not in allowed],
+                                        schema.strong_features, schema.label,
+                                        rows="rows of frame"):  # fmt: skip
+        warnings.warn(said, UserWarning, stacklevel=2)
+    kept = _refuse_leaks(found, schema, allowed=allowed, rows="rows of frame",
                          fix="keep {it} with allow_leak={columns} if {genuine} measured before "
                          "the outcome, or drop {it} from frame and pass allow_absent_columns=True "
                          "(the base model then reads {it} as missing)")  # fmt: skip

@@ -40,7 +40,7 @@ column is not judged.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -51,9 +51,15 @@ from medadapt.data.schema import MIN_LEVEL_ROWS, TableSchema, is_missing, level
 from medadapt.data.tables import group_labels
 from medadapt.errors import DataError
 
-LEAK_AUROC = 0.98
-LEAK_PURITY = 0.98
-LEAK_CORRELATION = 0.98
+LEAK_LEVEL = 0.98
+"""The AUROC, share of rows whose value fixes the class, or |correlation| from which a column
+alone predicts the label too well to be taken for a genuine predictor unasked."""
+STRONG_LEVEL = 0.9
+"""From here a column is recorded with a base model as a strong predictor on its training
+rows (:func:`strong_features`)."""
+AS_STRONG = 0.05
+"""A column found at :data:`LEAK_LEVEL` on an adapter's rows is taken for the strong
+predictor it was where the base trained when it was within this much as strong there."""
 MIN_ROWS = 20
 MIN_PER_CLASS = 5
 SMALL_CLASS = 10  # below this many rows in a class, only a perfect separation counts
@@ -92,17 +98,24 @@ class Leak:
 
 
 def find_leaks(
-    schema: TableSchema, frame: pd.DataFrame, *, group_column: str | None = None
+    schema: TableSchema,
+    frame: pd.DataFrame,
+    *,
+    group_column: str | None = None,
+    cutoff: float = LEAK_LEVEL,
 ) -> list[Leak]:
     """The features of ``schema`` that alone predict its label on the rows of ``frame`` (all
     of them, and with ``group_column`` the rows of each group: record numbers sorted by
-    diagnosis at one site are a leak there even when they are not over all sites)."""
+    diagnosis at one site are a leak there even when they are not over all sites); ``cutoff``:
+    the statistic from which a column is reported (:data:`LEAK_LEVEL`; lower for
+    :func:`strong_features`)."""
     rows = schema.labelled_rows(frame)
-    found = _leaks_in(schema, rows, where=None)
+    found = _leaks_in(schema, rows, where=None, cutoff=cutoff)
     if group_column is not None and group_column in rows:
         labels = group_labels(rows[group_column])
         for value in sorted(set(labels.tolist())):
-            found += _leaks_in(schema, rows[labels == value], where=f"{group_column} = {value}")
+            found += _leaks_in(schema, rows[labels == value], where=f"{group_column} = {value}",
+                               cutoff=cutoff)  # fmt: skip
     order = {f.name: i for i, f in enumerate(schema.features)}
     best: dict[str, Leak] = {}
     for leak in found:  # one finding per column: the strongest
@@ -111,7 +124,9 @@ def find_leaks(
     return sorted(best.values(), key=lambda leak: order[leak.column])
 
 
-def _leaks_in(schema: TableSchema, rows: pd.DataFrame, *, where: str | None) -> list[Leak]:
+def _leaks_in(
+    schema: TableSchema, rows: pd.DataFrame, *, where: str | None, cutoff: float
+) -> list[Leak]:
     features = [f for f in schema.features if f.name in rows]
     if len(rows) < MIN_ROWS or not features:
         return []
@@ -120,11 +135,11 @@ def _leaks_in(schema: TableSchema, rows: pd.DataFrame, *, where: str | None) -> 
     categorical = [f.name for f in features if f.kind == "categorical"]
     x_num = _numbers(rows, numeric)  # (N, n_numeric), NaN for missing
     if schema.task == "binary":
-        leaks = _binary_leaks(y, x_num, numeric, rows, categorical, "")
+        leaks = _binary_leaks(y, x_num, numeric, rows, categorical, "", cutoff)
     elif schema.task == "multiclass":
-        leaks = _multiclass_leaks(y, x_num, numeric, rows, categorical, schema.classes)
+        leaks = _multiclass_leaks(y, x_num, numeric, rows, categorical, schema.classes, cutoff)
     else:
-        leaks = _regression_leaks(y.astype(float), x_num, numeric, rows, categorical)
+        leaks = _regression_leaks(y.astype(float), x_num, numeric, rows, categorical, cutoff)
     return [replace(leak, where=where) for leak in leaks]
 
 
@@ -230,6 +245,71 @@ def kept_leaks_warning(
     )
 
 
+def strong_features(schema: TableSchema, frame: pd.DataFrame) -> dict[str, dict[str, object]]:
+    """The features that alone predict the label at :data:`STRONG_LEVEL` or above on the
+    training rows ``frame`` (missing codes read as missing), as a base model records them:
+    ``{column: {"statistic": ..., "value": ...}}``, the strongest finding per column, never a
+    value of the column; not those kept with ``--allow-leak`` (leaks, said as such). An
+    adapter's check (:func:`as_strong_at_base`) reads them."""
+    kept = set(schema.allowed_leaks)  # leaks kept deliberately stay leaks: said as such
+    return {leak.column: {"statistic": leak.statistic, "value": round(leak.value, 6)}
+            for leak in find_leaks(schema, frame, cutoff=STRONG_LEVEL)
+            if leak.column not in kept}  # fmt: skip
+
+
+def as_strong_at_base(
+    leaks: Sequence[Leak], recorded: Mapping[str, Mapping[str, object]]
+) -> tuple[list[Leak], list[Leak]]:
+    """``leaks`` found on an adapter's rows, split into those its base model recorded as
+    about as strong on its own training rows (``recorded``: :func:`strong_features`; the same
+    statistic, within :data:`AS_STRONG`): strong predictors the base relies on, not leaks of
+    these rows; and the others, judged as leaks. A column that was weak where the base trained
+    and predicts the label almost perfectly here (a value recorded after the diagnosis at
+    this site only) stays a leak.
+
+    >>> found = [Leak("worst area", "AUROC", 0.983), Leak("stay", "AUROC", 0.99)]
+    >>> base = {"worst area": {"statistic": "AUROC", "value": 0.962}}
+    >>> [[leak.column for leak in part] for part in as_strong_at_base(found, base)]
+    [['worst area'], ['stay']]
+    """
+    strong, others = [], []
+    for leak in leaks:
+        known = recorded.get(leak.column) or {}
+        value = known.get("value")
+        same = known.get("statistic") == leak.statistic and isinstance(value, int | float)
+        if same and leak.value - float(value) <= AS_STRONG:  # type: ignore[arg-type]
+            strong.append(leak)
+        else:
+            others.append(leak)
+    return strong, others
+
+
+def strong_at_base_warnings(
+    leaks: Sequence[Leak], recorded: Mapping[str, Mapping[str, object]], label: str, *,
+    rows: str,
+) -> list[str]:  # fmt: skip
+    """What is said of the columns :func:`as_strong_at_base` took for strong predictors:
+    their figure here and where the base trained, in one line (``rows``: what rows the
+    figure here rests on, "rows adapt trains and tests on (site = B)")."""
+    if not leaks:
+        return []
+    figures = []
+    for leak in leaks:
+        there = float(recorded[leak.column]["value"])  # type: ignore[arg-type]
+        figures.append(f"{leak.column!r} ({leak.statistic} {leak.value:.3f}; {there:.3f} "
+                       "where the base trained)")  # fmt: skip
+    one = len(leaks) == 1
+    what, predicts, strong, leak, it = (
+        ("column", "alone predicts", "a strong predictor", "a leak", "it was") if one else
+        ("columns", "each alone predict", "strong predictors", "leaks", "they were")
+    )  # fmt: skip
+    return [
+        f"{what} {', '.join(figures)} {predicts} {label!r} on {leaks[0].judged_on(rows)} about "
+        f"as well as on the base model's training rows: {strong} the base already relies on, "
+        f"not taken for {leak} of these rows; check {it} measured before the outcome here too"
+    ]
+
+
 def kept_leaks_warnings(
     leaks: Sequence[Leak], label: str, *, keep: str = "--allow-leak", scored: bool = False
 ) -> list[str]:
@@ -295,20 +375,20 @@ def _aurocs(y: np.ndarray, x: np.ndarray,
     return (np.maximum(auc, 1 - auc) if oriented else auc), n_pos, n_neg
 
 
-def _auroc_leaks(names: list[str], auc, n_pos, n_neg, statistic: str) -> list[Leak]:
+def _auroc_leaks(names: list[str], auc, n_pos, n_neg, statistic: str, cutoff: float) -> list[Leak]:
     leaks = []
     for name, value, pos, neg in zip(names, auc, n_pos, n_neg, strict=True):
         fewest = min(pos, neg)
         if fewest < MIN_PER_CLASS or not np.isfinite(value):
             continue
-        needed = LEAK_AUROC if fewest >= SMALL_CLASS else 1.0
+        needed = cutoff if fewest >= SMALL_CLASS else 1.0
         if value >= needed:
             leaks.append(Leak(name, statistic, float(value), rows=int(pos + neg),
                               threshold=needed))  # fmt: skip
     return leaks
 
 
-def _binary_leaks(y, x_num, numeric, rows, categorical, suffix: str) -> list[Leak]:
+def _binary_leaks(y, x_num, numeric, rows, categorical, suffix: str, cutoff: float) -> list[Leak]:
     scores = [x_num]
     names = list(numeric)
     for name in categorical:  # a category scored by its share of positives
@@ -316,18 +396,19 @@ def _binary_leaks(y, x_num, numeric, rows, categorical, suffix: str) -> list[Lea
         scores.append(_group_means(codes, y)[codes][:, None])
         names.append(name)
     x = np.concatenate(scores, axis=1)
-    leaks = _auroc_leaks(names, *_aurocs(y, x), f"AUROC{suffix}")
+    leaks = _auroc_leaks(names, *_aurocs(y, x), f"AUROC{suffix}", cutoff)
     if categorical:  # and by the share of the other rows of its value (none pooled)
         shares = np.stack([_left_out_means(rows[n], y) for n in categorical], axis=1)
         named = f"AUROC of its values' outcome rates {LEFT_OUT}{suffix}"  # not reversed: left
         # out, a row lowers its value's rate for its own class, which would read as a pattern
-        leaks += _auroc_leaks(categorical, *_aurocs(y, shares, oriented=False), named)
+        leaks += _auroc_leaks(categorical, *_aurocs(y, shares, oriented=False), named, cutoff)
     missing = np.isnan(x_num)
     partly = missing.any(axis=0) & ~missing.all(axis=0)
     if partly.any():  # "the value is missing" as the predictor (recorded only after the outcome)
         indicator = missing[:, partly].astype(float)
         flagged = [n for n, p in zip(numeric, partly, strict=True) if p]
-        leaks += _auroc_leaks(flagged, *_aurocs(y, indicator), f"AUROC of being missing{suffix}")
+        leaks += _auroc_leaks(flagged, *_aurocs(y, indicator), f"AUROC of being missing{suffix}",
+                              cutoff)  # fmt: skip
     return leaks
 
 
@@ -337,14 +418,15 @@ def _group_means(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
     return np.bincount(codes, weights=values) / np.maximum(counts, 1)
 
 
-def _multiclass_leaks(y, x_num, numeric, rows, categorical, classes) -> list[Leak]:
+def _multiclass_leaks(y, x_num, numeric, rows, categorical, classes, cutoff: float) -> list[Leak]:
     k = len(classes)
     if np.bincount(y, minlength=k).min() < MIN_PER_CLASS:
         return []
     leaks = []
     for c, name in enumerate(classes):  # a feature that singles out one class
         one = (y == c).astype(int)
-        leaks += _binary_leaks(one, x_num, numeric, rows, categorical, f" for class {name}")
+        leaks += _binary_leaks(one, x_num, numeric, rows, categorical, f" for class {name}",
+                               cutoff)  # fmt: skip
     for j, name in enumerate(numeric):
         column = x_num[:, j]
         present = ~np.isnan(column)
@@ -352,9 +434,9 @@ def _multiclass_leaks(y, x_num, numeric, rows, categorical, classes) -> list[Lea
             continue
         values, labels = column[present], y[present]
         purity = _purity(np.unique(values, return_inverse=True)[1], labels, k)
-        if purity is not None and purity >= LEAK_PURITY:
+        if purity is not None and purity >= cutoff:
             leaks.append(Leak(name, FIXES_THE_CLASS, purity, rows=len(values),
-                              threshold=LEAK_PURITY))  # fmt: skip
+                              threshold=cutoff))  # fmt: skip
             continue
         order = np.argsort(values, kind="stable")
         runs = 1 + int((np.diff(labels[order]) != 0).sum())
@@ -363,8 +445,8 @@ def _multiclass_leaks(y, x_num, numeric, rows, categorical, classes) -> list[Lea
                               rows=len(values)))  # fmt: skip
     for name in categorical:
         purity = _purity(_category_codes(rows[name]), y, k)
-        if purity is not None and purity >= LEAK_PURITY:
-            leaks.append(Leak(name, FIXES_THE_CLASS, purity, rows=len(y), threshold=LEAK_PURITY))
+        if purity is not None and purity >= cutoff:
+            leaks.append(Leak(name, FIXES_THE_CLASS, purity, rows=len(y), threshold=cutoff))
     return leaks
 
 
@@ -384,7 +466,7 @@ def _purity(codes: np.ndarray, labels: np.ndarray, k: int) -> float | None:
     return float(table.max(axis=1).sum() / len(codes))
 
 
-def _regression_leaks(y, x_num, numeric, rows, categorical) -> list[Leak]:
+def _regression_leaks(y, x_num, numeric, rows, categorical, cutoff: float) -> list[Leak]:
     leaks = []
     for j, name in enumerate(numeric):
         present = ~np.isnan(x_num[:, j])
@@ -394,29 +476,29 @@ def _regression_leaks(y, x_num, numeric, rows, categorical) -> list[Leak]:
         pearson = _correlation(x, t)
         spearman = _correlation(rankdata(x), rankdata(t))
         value = max(abs(pearson), abs(spearman))
-        if value >= LEAK_CORRELATION:
+        if value >= cutoff:
             leaks.append(Leak(name, "|correlation|", value, rows=len(x),
-                              threshold=LEAK_CORRELATION))  # fmt: skip
+                              threshold=cutoff))  # fmt: skip
             continue
         ratio, judged = _steps_ratio(x, t)  # a step function of few values: disease = num > 0
-        if ratio >= LEAK_CORRELATION:
+        if ratio >= cutoff:
             leaks.append(Leak(name, "correlation ratio", ratio, rows=judged,
-                              threshold=LEAK_CORRELATION))  # fmt: skip
+                              threshold=cutoff))  # fmt: skip
     for name in categorical:
         codes = _category_codes(rows[name])
         ratio = _correlation_ratio(codes, y)
-        if ratio >= LEAK_CORRELATION and int(codes.max()) + 1 <= len(y) / 2:
+        if ratio >= cutoff and int(codes.max()) + 1 <= len(y) / 2:
             leaks.append(Leak(name, "correlation ratio", ratio, rows=len(y),
-                              threshold=LEAK_CORRELATION))  # fmt: skip
+                              threshold=cutoff))  # fmt: skip
             continue
         means = _left_out_means(rows[name], y)  # none pooled: a finer copy shows here
         covered = ~np.isnan(means)
         if covered.sum() >= MIN_ROWS:
             value = _correlation(means[covered], y[covered])
-            if value >= LEAK_CORRELATION:
+            if value >= cutoff:
                 leaks.append(Leak(name, f"correlation with its values' mean outcomes {LEFT_OUT}",
                                   value, rows=int(covered.sum()),
-                                  threshold=LEAK_CORRELATION))  # fmt: skip
+                                  threshold=cutoff))  # fmt: skip
     return leaks
 
 

@@ -117,6 +117,9 @@ class TableSchema:
     # too: HIPAA's Safe Harbor counts dates of birth, admission and death among identifiers)
     identifiers: list[str] = field(default_factory=list)
     allowed_leaks: list[str] = field(default_factory=list)  # --allow-leak: kept deliberately
+    # columns that alone predicted the label strongly (>= 0.9) on the training rows: statistic
+    # and value, never a row; an adapter's leak check tells them from leaks of its own rows
+    strong_features: dict[str, dict[str, Any]] = field(default_factory=dict)
     text_as_missing: dict[str, int] = field(default_factory=dict)  # --numeric: text -> missing
     missing_codes: dict[str, Codes] = field(default_factory=dict)  # --missing-code: read as NaN
 

@@ -96,7 +96,12 @@ class TabularModality(Modality):
         """The schema fitted on the training rows, after the leak check (warnings: the
         leaks kept with ``--allow-leak``)."""
         from medadapt.data.feature_kinds import spelling_warnings
-        from medadapt.data.leaks import find_leaks, kept_leaks_warnings, refuse_leaks
+        from medadapt.data.leaks import (
+            find_leaks,
+            kept_leaks_warnings,
+            refuse_leaks,
+            strong_features,
+        )
         from medadapt.data.missing_codes import (
             read_as_missing,
             sentinel_code_warning,
@@ -126,6 +131,7 @@ class TabularModality(Modality):
             label=schema.label,
             allowed=schema.allowed_leaks,
         )
+        schema.strong_features = strong_features(schema, frame)  # adapters' checks read it
         undeclared = [f.name for f in _uncoded(schema)]
         zeros = [zero_code_warning(column, n, len(frame))
                  for column, n in zero_coded(frame, undeclared).items()]  # fmt: skip
@@ -513,9 +519,11 @@ class TabularModality(Modality):
 
     def scored_notes(self, schema: TableSchema, samples: TableSamples) -> list[str]:
         """Model features that alone predict the label on the rows being scored."""
-        from medadapt.data.leaks import find_leaks, kept_leaks_warnings
+        from medadapt.data.leaks import as_strong_at_base, find_leaks, kept_leaks_warnings
 
-        return kept_leaks_warnings(find_leaks(schema, samples.frame), schema.label, scored=True)
+        found = find_leaks(schema, samples.frame)
+        _, found = as_strong_at_base(found, schema.strong_features)  # the base relied on those
+        return kept_leaks_warnings(found, schema.label, scored=True)
 
 
 KEEP_IF_GENUINE = "keep {it} with --allow-leak {names} if {genuine} measured before the outcome"
@@ -549,15 +557,24 @@ def _refuse_leaks_in(
 ) -> list[str]:
     """Refuse the model features that alone predict the label on ``samples`` (those kept
     with the model's or this command's ``--allow-leak`` are warnings)."""
-    from medadapt.data.leaks import find_leaks, kept_leaks_warnings, refuse_leaks
+    from medadapt.data.leaks import (
+        as_strong_at_base,
+        find_leaks,
+        kept_leaks_warnings,
+        refuse_leaks,
+        strong_at_base_warnings,
+    )
     from medadapt.data.missing_codes import read_as_missing
 
     frame = read_as_missing(samples.frame, schema.missing_codes)
-    leaks = refuse_leaks(
-        find_leaks(schema, frame), label=schema.label, fix=fix, rows=rows,
-        allowed=_allowed(schema, options),
-    )  # fmt: skip
-    return kept_leaks_warnings(leaks, schema.label)
+    allowed = _allowed(schema, options)
+    strong, found = as_strong_at_base(find_leaks(schema, frame), schema.strong_features)
+    found += [leak for leak in strong if leak.column in allowed]  # kept as asked, and said so
+    strong = [leak for leak in strong if leak.column not in allowed]
+    leaks = refuse_leaks(found, label=schema.label, fix=fix, rows=rows, allowed=allowed)
+    return kept_leaks_warnings(leaks, schema.label) + strong_at_base_warnings(
+        strong, schema.strong_features, schema.label, rows=rows
+    )
 
 
 def _allowed(schema: TableSchema, options: Any, *, strict: bool = True) -> list[str]:

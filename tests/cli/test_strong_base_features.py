@@ -1,0 +1,101 @@
+"""A genuine predictor the base model relies on is not refused as a leak at a small site.
+
+The statistician's trial: a breast-cancer base trained at site A (worst radius, perimeter and
+area: AUROC 0.97 each alone there), adapted at site B, where on its 190 rows the same columns
+reach 0.980-0.983; adapt refused them as leaks, and kept with --allow-leak every later result
+said "these figures may rest on a leak". The base records its strong columns (statistic and
+value, never a row); a column about as strong where the base trained is said so, once, and
+trains; a column weak there and near-perfect here is still refused."""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_breast_cancer
+
+import medadapt as ma
+from tests.cli.helpers import error_line, run_cli, succeeded
+from tests.cli.workspace import TINY_TABLE
+
+STRONG = re.compile(
+    r"warning: columns 'worst radius' \(AUROC 0\.980; 0\.9\d\d where the base trained\), "
+    r"'worst perimeter' \(AUROC 0\.982; 0\.9\d\d where the base trained\), 'worst area' "
+    r"\(AUROC 0\.983; 0\.9\d\d where the base trained\) each alone predict 'diagnosis' on 190 "
+    r"rows adapt trains and tests on \(site = B\) about as well as on the base model's training "
+    r"rows: strong predictors the base already relies on, not taken for leaks of these rows; "
+    r"check they were measured before the outcome here too"
+)
+
+
+def _cancer():
+    frame = load_breast_cancer(as_frame=True).frame
+    frame["diagnosis"] = np.where(frame.pop("target") == 0, "malignant", "benign")
+    frame["site"] = np.random.default_rng(0).choice(["A", "B"], len(frame), p=[0.7, 0.3])
+    return frame
+
+
+@pytest.fixture(scope="module")
+def sites(tmp_path_factory):
+    root = tmp_path_factory.mktemp("strong_base_features")
+    frame = _cancer()
+    frame.to_csv(root / "bc.csv", index=False)
+    succeeded(run_cli("train-base", "--data", root / "bc.csv", "--label", "diagnosis",
+                      "--positive-class", "malignant", "--group-column", "site", "--groups",
+                      "A", *TINY_TABLE, "--out", root / "base"))  # fmt: skip
+    return {"root": root, "frame": frame, "data": root / "bc.csv", "base": root / "base"}
+
+
+def test_the_base_records_its_strong_columns_as_statistics_only(sites):
+    recorded = json.loads((sites["base"] / "model.json").read_text())["schema"]
+    strong = recorded["strong_features"]
+    assert {"worst radius", "worst perimeter", "worst area"} <= set(strong)
+    assert all(set(entry) == {"statistic", "value"} and 0.9 <= entry["value"] < 0.98
+               for entry in strong.values())  # fmt: skip
+
+
+def test_adapt_says_them_strong_at_base_and_trains_and_evaluate_finds_no_leak(sites, tmp_path):
+    adapted = succeeded(run_cli("adapt", "--base", sites["base"], "--data", sites["data"],
+                                "--group-column", "site", "--group", "B",
+                                "--out", tmp_path / "b"))  # fmt: skip
+    [said] = [line for line in adapted.stdout.splitlines() if "where the base trained" in line]
+    assert STRONG.fullmatch(said), said
+    adapter = json.loads((tmp_path / "b" / "adapter.json").read_text())["metadata"]
+    assert adapter["allowed_leaks"] is None  # not kept as leaks: nothing to repeat later
+    evaluated = succeeded(run_cli("evaluate", "--base", sites["base"], "--adapter",
+                                  tmp_path / "b", "--data", sites["data"], "--group-column",
+                                  "site", "--group", "B"))  # fmt: skip
+    assert "leak" not in evaluated.stdout + evaluated.stderr
+
+
+def test_a_column_weak_where_the_base_trained_is_still_a_leak_here(sites, tmp_path):
+    frame = sites["frame"].copy()  # a value recorded after the diagnosis, at site B only
+    at_b = frame["site"] == "B"
+    frame.loc[at_b, "mean texture"] = np.where(frame.loc[at_b, "diagnosis"] == "malignant", 40, 10)
+    frame.to_csv(tmp_path / "late.csv", index=False)
+    late = tmp_path / "late.csv"
+    refused = run_cli("adapt", "--base", sites["base"], "--data", late, "--group-column", "site",
+                      "--group", "B", "--out", tmp_path / "b")  # fmt: skip
+    assert error_line(refused).startswith(
+        "error: column 'mean texture' alone predicts 'diagnosis' with AUROC 1.000 on 190 rows "
+        "adapt trains and tests on (site = B), at or above the 0.98"
+    )
+    assert not (tmp_path / "b").exists()
+
+
+def test_the_python_api_warns_alike_instead_of_refusing(sites):
+    frame = sites["frame"]
+    source = frame[frame["site"] == "A"]
+    schema = ma.TableSchema.infer(source, label="diagnosis", positive_class="malignant",
+                                  group_column="site")  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        base = ma.train_base(source, schema, train_config=ma.TrainConfig(epochs=1))
+    assert "worst area" in base.schema.strong_features
+    assert schema.strong_features == {}  # the caller's schema is not changed
+    with pytest.warns(UserWarning, match=r"^columns 'worst radius' \(AUROC 0\.980; "):
+        ma.adapt(base, frame[frame["site"] == "B"], method="bottleneck", name="b",
+                 train_config=ma.TrainConfig(epochs=1))  # fmt: skip
