@@ -59,10 +59,14 @@ def test_a_site_whose_zeros_lie_far_below_the_training_values_is_warned_at_adapt
     ]
 
 
-def test_a_code_for_the_label_is_refused_by_flag(tmp_path):
+def test_a_code_for_the_label_leaves_its_rows_out(tmp_path):
+    """It was refused ("the label is never a feature"), with no way to say that the label's
+    -9 means "not recorded": its rows are left out now, as blank labels are (here every
+    num of 0, which leaves --positive-above 0 nothing to split)."""
     result = run_cli("train-base", *COMMON, "--groups", "Cleveland", "--missing-code", "num=0",
                      "--out", tmp_path / "b")  # fmt: skip
     assert result.code == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip() == (
-        "error: --missing-code names the label 'num'; the label is never a feature"
+        "error: --positive-above 0: the label 'num' runs from 1 to 4 in the training rows, so "
+        "every row would be positive (all are above it); choose a threshold from 1 up to below 4"
     )

@@ -31,7 +31,7 @@ def regression(tmp_path_factory) -> dict[str, Path]:
                       "--group-column", "site", "--groups", "A", *TINY_TABLE,
                       "--out", paths["base"]))  # fmt: skip
     text = frame.astype({"value": object})
-    text.loc[text.index[text["site"] == "B"][:2], "value"] = [">300", "n.d."]
+    text.loc[text.index[text["site"] == "B"][:2], "value"] = [">300", "see note"]
     text.to_csv(paths["text"], index=False)
     return paths
 
@@ -61,7 +61,7 @@ def test_a_measured_label_with_a_few_text_entries_is_not_read_as_classes(regress
                                 "--task", "regression", *TINY_TABLE,
                                 "--out", tmp_path / "b2"))  # fmt: skip
     assert "regression needs a numeric label; 'value' has 2 text values (" in forced
-    assert forced.endswith(fix) and "n.d." not in forced and ">300" not in forced
+    assert forced.endswith(fix) and "see note" not in forced and ">300" not in forced
 
 
 def test_a_measured_label_written_with_its_unit_is_not_read_as_classes(regression, tmp_path):

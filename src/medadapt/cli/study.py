@@ -149,7 +149,8 @@ def _finish(study: dict, out: Path) -> None:
             else (modality_of(study["config"]["kind"]).noun)
         )
         stdout.print(
-            f"{counted} per trainable parameter: {described} (warning below {EVENTS_PER_PARAMETER})"
+            f"{counted} per trainable parameter: {described} (a warning is given below "
+            f"{EVENTS_PER_PARAMETER})"
         )
     for sentence in found["sentences"]:
         if sentence in (found.get("too_good"), found.get("nothing_measured")):

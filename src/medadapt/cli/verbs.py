@@ -9,6 +9,7 @@ without ``--force``.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -339,7 +340,7 @@ def _json(path: Path | None, result: dict[str, Any]) -> None:
 
 
 TRAIN_BASE = [
-    DATA, LABEL,
+    DATA, replace(LABEL, help="Label column (required for a table; image CSVs: default 'label')."),
     Shared("out", Path, ..., "Directory for the base model.", ("--out",)),
     GROUP_COLUMN,
     Shared("groups", str | None, None, "Comma-separated groups to train on."),

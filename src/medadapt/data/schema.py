@@ -57,7 +57,10 @@ from medadapt.data.identifiers import (
     outcome_columns,
 )
 from medadapt.data.missing_codes import (
+    SENTINEL_GAP,
+    SENTINELS,
     Codes,
+    as_codes,
     is_missing_value,
     parse_missing_codes,
     read_as_missing,
@@ -225,6 +228,10 @@ class TableSchema:
                      positive_class=chosen)  # fmt: skip
         schema.id_column, schema.group_column = id_column, group_column
         schema.allowed_leaks = list(allow_leak)
+        schema.missing_codes = missing_codes  # the label's own code too: no outcome
+        if words.python:  # the command line says them with the rows it reads
+            for said in unknown_outcome_warnings(frame[label], label, words):
+                warnings.warn(said, UserWarning, stacklevel=2)
         labels = schema._raw_labels(frame, words)
         if positive_above is not None:
             _refuse_a_threshold_outside(frame[label], positive_above, words)
@@ -245,7 +252,7 @@ class TableSchema:
             )
         numeric_names = {f.name for f in schema.numeric_features}
         for column in missing_codes:
-            if column not in numeric_names:
+            if column not in numeric_names and column != label:  # the label's: no outcome
                 option = words.name("missing_code")
                 given = f"{option}[{column!r}]" if words.python else f"{option} {column}"
                 raise DataError(
@@ -292,7 +299,7 @@ class TableSchema:
     def _raw_labels(self, frame: pd.DataFrame, words: OptionWords | None = None) -> pd.Series:
         """The label (0/1 above ``positive_above``); ``words``: while inferring, how to name
         the option (after it, the model's rule is fixed and the data must change)."""
-        labels = frame[self.label]
+        labels = read_label_as_missing(frame[self.label], self.missing_codes.get(self.label))
         if self.positive_above is not None:
             numeric = pd.to_numeric(labels, errors="coerce")
             if numeric.notna().sum() < labels.notna().sum():
@@ -613,6 +620,78 @@ class TableSchema:
         data = dict(data)
         data["features"] = [FeatureSpec(**f) for f in data["features"]]
         return cls(**data)
+
+
+UNKNOWN_OUTCOME_WORDS = frozenset({
+    "unknown", "not known", "unk", "missing", "not recorded", "not available", "n.d.", "nd",
+    "n/k", "nk", "not done", "pending", "to follow",
+})  # fmt: skip
+"""Label cells that say the outcome is not known (compared without case or outer spaces):
+read as no label, as a blank cell is, never as a class of their own ("?", "NA" and "." are
+missing as the file is read)."""
+
+
+def read_label_as_missing(labels: pd.Series, code: Codes | None = None) -> pd.Series:
+    """``labels`` with the cells that say the outcome is not known
+    (:data:`UNKNOWN_OUTCOME_WORDS`) and the label's own ``--missing-code`` (``code``: -9)
+    read as missing.
+
+    >>> read_label_as_missing(pd.Series(["yes", " Unknown", "no", "-9"]), -9).tolist()
+    ['yes', nan, 'no', nan]
+    """
+    words = labels.astype("string").str.strip().str.casefold().isin(UNKNOWN_OUTCOME_WORDS)
+    unknown = words.fillna(False).astype(bool)
+    if code is not None:
+        unknown |= pd.to_numeric(labels, errors="coerce").isin(as_codes(code)).astype(bool)
+    return labels.where(~unknown) if unknown.any() else labels
+
+
+def unknown_outcome_warnings(
+    labels: pd.Series, label: str, words: OptionWords = PYTHON
+) -> list[str]:
+    """Warnings on the label cells of the training rows (``labels``, as the file holds them)
+    that say the outcome is not known (left out: :func:`read_label_as_missing`), or that look
+    like a number written for "not recorded" (-9, 99, 999 ... beyond every other value)
+    without ``--missing-code`` for the label: such a code is a class of its own, or, with
+    ``--positive-above``, an outcome. Counts only, never a row.
+
+    >>> print(unknown_outcome_warnings(pd.Series([0, 1, -9, 1, 0, -9]), "y")[0])
+    ... # doctest: +NORMALIZE_WHITESPACE
+    label column 'y' is -9 in 2 of 6 rows, below all its other values: if -9 means 'not
+    recorded', pass missing_codes={'y': -9} to leave those rows out (it is read as an outcome
+    now)
+    """
+    out = []
+    text = labels.astype("string").str.strip()
+    said = text.str.casefold().isin(UNKNOWN_OUTCOME_WORDS).fillna(False).astype(bool)
+    if said.any():
+        shown = ", ".join(repr(v) for v in sorted(set(text[said].tolist())))
+        out.append(
+            f"label column {label!r} says {shown} in {int(said.sum())} of {len(labels)} rows: "
+            "the outcome is not known there, so those rows are left out, as rows without a "
+            "label are (a missing outcome is never guessed)"
+        )
+    numeric = pd.to_numeric(labels, errors="coerce")
+    values = numeric[numeric.notna()].to_numpy(dtype=float)
+    if len(values) < len(labels.dropna()) or not len(values):
+        return out  # text labels: no number code
+    for code in SENTINELS:
+        rows = int((values == code).sum())
+        others = values[values != code]
+        if not rows or not len(others):
+            continue
+        beyond = (others.min() >= 0 if code < 0
+                  else others.max() > 0 and code >= SENTINEL_GAP * others.max())  # fmt: skip
+        if beyond:
+            where = "below" if code < 0 else "far above"
+            given = words.set_to("missing_code", f"{label}={code:g}")
+            out.append(
+                f"label column {label!r} is {code:g} in {rows} of {len(labels)} rows, {where} "
+                f"all its other values: if {code:g} means 'not recorded', pass {given} to "
+                "leave those rows out (it is read as an outcome now)"
+            )
+            break
+    return out
 
 
 MEASURED_LABEL_VALUES = 20

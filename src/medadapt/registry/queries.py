@@ -235,8 +235,18 @@ def check_parent(
             f"{weights[:12]})"
         ]
     if row["method"] != method:
+        why = (
+            ""
+            if explicit
+            # the newest version, not an ancestry the adapter recorded
+            else (
+                f" (recorded as its parent for being the newest version; pass --no-parent if "
+                f"{name}@{version} was not trained from it)"
+            )
+        )
         return parent, [
-            f"note: {name}@{version} uses {method}, its parent {name}@{parent} used {row['method']}"
+            f"note: {name}@{version} uses {method}, its parent {name}@{parent} used "
+            f"{row['method']}{why}"
         ]
     return parent, []
 

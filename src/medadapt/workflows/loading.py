@@ -18,10 +18,32 @@ def attach_adapter(
     adapter_dir = Path(adapter_dir)
     if not adapter_dir.exists():
         raise AdapterFileError(f"--adapter {adapter_dir} does not exist; check the path")
+    if (adapter_dir / "model.json").is_file() and not (adapter_dir / "adapter.json").is_file():
+        raise AdapterFileError(
+            f"--adapter {adapter_dir} is a base model (model.json), not an adapter: pass it "
+            "as --base, and as --adapter a folder written by 'medadapt adapt'"
+        )
+    manifest: dict[str, Any] = {}
     try:
         manifest = read_manifest(adapter_dir)
         model = AdapterModel(base_model)
         name = model.load_adapter(adapter_dir)
     except MedadaptError as err:
-        raise type(err)(f"--adapter {adapter_dir}: {err}") from None
+        said = f"--adapter {adapter_dir}: {err}{_its_base(manifest, str(err))}"
+        raise type(err)(said) from None
     return model, name, manifest
+
+
+def _its_base(manifest: dict[str, Any], said: str) -> str:
+    """Where the base an adapter was trained on lies, as it recorded it, for a refusal that
+    says to load that base ("load the base model it was trained on"), when the folder is
+    still there."""
+    import shlex
+
+    base = (manifest.get("metadata") or {}).get("base_model") or {}
+    path = base.get("path") if isinstance(base, dict) else None
+    if "load the base model it was trained on" not in said or not isinstance(path, str):
+        return ""
+    if not (Path(path) / "model.json").is_file():
+        return ""
+    return f" (the one in {path}: pass --base {shlex.quote(path)})"

@@ -72,7 +72,8 @@ class TabularModality(Modality):
 
     def read_training(self, data: Path, options: Any, reading: Reading) -> TableSamples:
         """The labelled rows of ``reading.groups`` (a schema probed on them: task, classes)."""
-        from medadapt.data.schema import TableSchema
+        from medadapt.data.missing_codes import read_as_missing
+        from medadapt.data.schema import TableSchema, unknown_outcome_warnings
         from medadapt.data.tables import (
             numbers_where_chosen,
             read_table,
@@ -87,7 +88,10 @@ class TabularModality(Modality):
         probe = TableSchema.infer(rows, **self._schema_options(options, reading))
         notes = unusable_numbers_warnings(frame)  # kept to the model's columns by sample_notes
         labelled = probe.labelled_rows(rows)
-        notes += _unlabelled_notes(probe.label, len(rows), len(labelled))
+        coded = read_as_missing(rows, probe.missing_codes)[probe.label]  # a declared code: none
+        said = unknown_outcome_warnings(coded, probe.label, COMMAND_LINE)
+        blank = len(rows) - int(coded.notna().sum())  # "unknown" rows are said in `said`
+        notes += _unlabelled_notes(probe.label, len(rows), len(rows) - blank) + said
         return TableSamples(labelled, probe, reading.group_column, notes, COMMAND_LINE)
 
     def fit_schema(

@@ -104,7 +104,11 @@ class TabularOptions(ModalityOptions):
             )
         lists["--missing-code"] = list(parse_missing_codes(self.missing_code))
         for flag, columns in lists.items():
-            if label is not None and label in columns and flag != "--allow-leak":
+            if (
+                label is not None
+                and label in columns
+                and flag not in ("--allow-leak", "--missing-code")
+            ):
                 raise ConfigError(f"{flag} names the label {label!r}; the label is never a feature")
         for flag, value in (
             ("--d-token", self.d_token),
