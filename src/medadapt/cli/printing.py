@@ -94,12 +94,35 @@ def print_versus_base(
         f"base model alone on the same {where}: {METRIC_LABELS.get(main, main)} "
         f"{fmt_metric(before, main)}"
     )
+    backwards = swapped_labels_warning(before, where)
+    if backwards:
+        warn(backwards)
     if paired and versus_base_harms(paired):  # the adapter did harm here: say it loudly
         warn(paired["in_words"])  # which says to keep the base model
     elif paired:
         stdout.print(paired["in_words"])
     for said in (paired or {}).get("warnings") or []:
         warn(said)
+
+
+def swapped_labels_warning(before: dict[str, Any], where: str) -> str | None:
+    """Where the base model alone ranks the samples an adapter is tested on backwards (its
+    AUROC's whole interval below 0.5): the labels there are likely swapped, and an adapter
+    that "improves" on the base may only have learnt the swap (a trial's site with its two
+    classes exchanged: the base 0.27, the adapter +0.72, recommended without a word).
+
+    >>> swapped_labels_warning({"auroc": 0.27, "auroc_ci": [0.135, 0.48]}, "60 images")[:72]
+    'the base model alone ranks these 60 images backwards (AUROC 0.270, 95% C'
+    """
+    interval = before.get("auroc_ci")
+    if before.get("auroc") is None or not interval or interval[1] >= 0.5:
+        return None
+    return (
+        f"the base model alone ranks these {where} backwards (AUROC {before['auroc']:.3f}, "
+        f"95% CI up to {interval[1]:.3f}), worse than chance: are the labels, or the "
+        "positive class, swapped here? An adapter that does better than the base may only "
+        "have learnt the swap: check the labels before using it"
+    )
 
 
 def print_subgroups(subgroups: dict[str, dict[str, Any]], task: str) -> None:
