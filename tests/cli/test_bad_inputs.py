@@ -506,6 +506,12 @@ CASES = [
          flag="--dicomweb-archive", says="http://pacs/dicom-web/studies/1.2 is not a DICOMweb"),
     case("serve: --store-sr without an archive", "serve", "--registry", "{registry}",
          "--store-sr", flag="--dicomweb-archive", says="--store-sr stores results"),
+    case("adapt: --force into a study's folder", *ADAPT, "--out", "{tmp}/s", "--force",
+         flag="--out", says="holds a study (study.json), which writing this output into it "
+         "would break, even with --force", existing={"s/study.json": "{}"}),
+    case("train-base: --force into a federated run", *TRAIN, "--out", "{tmp}/f", "--force",
+         flag="--out", says="holds a federated run (federated.json)",
+         existing={"f/federated.json": "{}"}),
     case("serve: --dicomweb-timeout 0", "serve", "--registry", "{registry}", "--dicomweb-archive",
          "http://pacs/dicom-web", "--dicomweb-timeout", "0", flag="--dicomweb-timeout",
          says="must be positive"),

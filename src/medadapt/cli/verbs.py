@@ -70,7 +70,14 @@ ADAPTER_MARKERS = {"adapter.json": "an adapter", "model.json": "a model"}
 
 #: what ``train-base --force`` may not write into: an adapter (whose ``split.json`` a base
 #: model's would replace, breaking it)
-NOT_A_BASE = {"adapter.json": "an adapter"}
+OTHER_RUNS = {
+    "study.json": "a study",
+    "federated.json": "a federated run",
+    "results.json": "a demo's results",
+}
+"""Outputs of other commands that ``train-base`` and ``adapt`` never write into, even with
+``--force`` (a trial's ``adapt --out study1 --force`` mixed an adapter into a study)."""
+NOT_A_BASE = {"adapter.json": "an adapter", **OTHER_RUNS}
 
 
 def _adapt_outputs(method: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -79,7 +86,7 @@ def _adapt_outputs(method: str) -> tuple[dict[str, str], dict[str, str]]:
     would replace)."""
     own, other = ("model.json", "adapter.json") if method == "full" else ("adapter.json",
                                                                           "model.json")  # fmt: skip
-    return {own: ADAPTER_MARKERS[own]}, {other: ADAPTER_MARKERS[other]}
+    return {own: ADAPTER_MARKERS[own]}, {other: ADAPTER_MARKERS[other], **OTHER_RUNS}
 
 
 def probes(values: dict[str, Any]) -> dict[str, Any]:
