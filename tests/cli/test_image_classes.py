@@ -354,3 +354,16 @@ def test_an_image_study_warns_of_a_sorted_positive_class_and_takes_positive_clas
         "error: --positive-class dark differs from the base model's --positive-class bright: "
         "study keeps the settings of --base; drop --positive-class, or train a new base with it"
     )
+
+
+def test_labels_coded_another_way_are_told_to_be_renamed_not_added(tmp_path, base):
+    """A trial: images labelled 'no'/'yes' for a normal/abnormal model were told "pass the new
+    ones with --new-classes", which would add two classes meaning the old ones."""
+    data = _folder(tmp_path / "site", {"no": 60, "yes": 200})
+    result = run_cli("check-data", "--base", base, "--data", data)
+    assert error_line(result) == (
+        f"error: {data} has 4 images labelled 'no' (and 1 more unknown label), not one of the "
+        "model's classes ['normal', 'abnormal']: if they name the model's classes otherwise "
+        "('no', 'yes' for 'normal', 'abnormal'), rename them to the model's; to add them, "
+        "adapt the model with adapt --new-classes NAME[,NAME]"
+    )

@@ -151,10 +151,16 @@ def check_known_labels(
         typo = f" (spelt like {like[0]!r}: a typo? {fix})" if like else ""
         n = (counts or {}).get(unknown[0])
         images = f"{noun}s" if n is None else f"{n} {noun}{'s' if n != 1 else ''}"
+        more = len(unknown) - 1
+        others = f" (and {more} more unknown label{'s' if more > 1 else ''})" if more else ""
+        if not set(labels or ()) & set(classes) and not like:  # another coding, not new ones
+            shown = ", ".join(map(repr, unknown[:4])) + (", ..." if len(unknown) > 4 else "")
+            theirs = ", ".join(map(repr, classes))
+            hint = (f"if they name the model's classes otherwise ({shown} for {theirs}), "
+                    f"rename them to the model's; {hint}")  # fmt: skip
         raise DataError(
-            f"{source} has {images} labelled {unknown[0]!r}{typo}"
-            f"{f' (and {len(unknown) - 1} more unknown labels)' if len(unknown) > 1 else ''}, "
-            f"not one of the model's classes {list(classes)}: {hint}"
+            f"{source} has {images} labelled {unknown[0]!r}{typo}{others}, not one of the "
+            f"model's classes {list(classes)}: {hint}"
         )
 
 
