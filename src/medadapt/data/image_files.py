@@ -164,6 +164,21 @@ def check_known_labels(
         )
 
 
+def _one_slice_note(volumes: int, schema: ImageSchema) -> list[str]:
+    """That ``volumes`` volumes (NIfTI, multi-frame DICOM) were each scored on the one slice a
+    2D model reads (a trial read 3D volumes into a 2D model, each judged on its middle slice
+    without a word; the ``slice`` column alone said which)."""
+    if not volumes:
+        return []
+    which = "the middle one" if schema.slices == "middle" else f"slice {schema.slices}"
+    one = volumes == 1
+    return [
+        f"{volumes} volume{'' if one else 's'} (NIfTI or multi-frame DICOM) read "
+        f"{'was' if one else 'were'} scored on one slice each, {which}, as this 2D model reads "
+        "volumes (column 'slice' says which): a finding on other slices is not seen"
+    ]
+
+
 def _unlabelled_entries(source: Path, path_column: str, on_error: str) -> tuple[list[Entry], int]:
     """The files to score (a table's paths, one file, or a folder's files) and, for a folder,
     how many of its links lead to no file (said, not silent). A folder's file of a type
@@ -288,7 +303,9 @@ def read_unlabelled(
     options = schema.read_options()
     checks = ReadChecks(options)
     samples, ids, skipped, notes, unlike, slices, described = [], [], [], [], [], [], []
-    to_gray = alpha_dropped = 0  # colour samples made gray, pictures' transparency dropped
+    to_gray = alpha_dropped = one_slice = (
+        0  # colour samples made gray, pictures' transparency dropped
+    )
     files_by_how: dict[str, list[str]] = {}
     odd_shapes: list[tuple[str, float]] = []
     odd_kinds: list[tuple[str, str]] = []  # (file, DICOM Modality) unlike the training images'
@@ -322,6 +339,7 @@ def read_unlabelled(
         notes += [(str(path), note) for note in read.notes]
         to_gray += sum(colour_to_gray(sample, schema.channels) for sample in read.samples)
         alpha_dropped += read.alpha_dropped
+        one_slice += len(read.frames) == 1 and (read.frames[0] or 0) > 0  # a volume's slice
         checks.add(read, len(unit.files))
         files_by_how.setdefault(read.how, []).append(str(path))
         shapes, kinds, levels = unlike_training(schema, str(path), read)
@@ -340,7 +358,7 @@ def read_unlabelled(
         first = f" (first: {skipped[0][0]}: {skipped[0][1]})" if skipped else ""
         raise DataError(f"no image in {source} could be read{first}; check the files' format")
     report_notes(notes)
-    report_counted(conversion_notes(to_gray, alpha_dropped))
+    report_counted(conversion_notes(to_gray, alpha_dropped) + _one_slice_note(one_slice, schema))
     warnings = _broken_links_note(source, broken) + scaling_warnings(schema, files_by_how)
     n_files = sum(map(len, files_by_how.values()))
     warnings += [n for n in [shape_note(schema, odd_shapes, n_files, "files")] if n]
