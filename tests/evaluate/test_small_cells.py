@@ -61,6 +61,9 @@ def test_coarsened_subgroups_show_figures_that_do_not_give_their_counts_back():
         if men.get(name) is not None:
             assert shown[name] == round(men[name], 1), name
             assert all(v == round(v, 1) for v in shown[f"{name}_ci"] or []), name
+            if men.get(f"{name}_ci"):  # rounded outward: still around the exact interval
+                low, high = shown[f"{name}_ci"]
+                assert low <= men[f"{name}_ci"][0] and men[f"{name}_ci"][1] <= high, name
     assert shown["notes"]["rounded"] == ROUNDED_HIDDEN
     alone = mask_subgroups({"sex": {"Male": men}})["sex"]["Male"]
     assert alone["accuracy"] == men["accuracy"] and "rounded" not in alone.get("notes", {})

@@ -5,7 +5,7 @@ that patient her diagnosis. Reports and ``study.json`` therefore never show a co
 patients, positives or negatives in a subgroup, nor a prevalence computed from it. Where one
 value of a subgroup is suppressed, every other count of that subgroup is shown as a range of
 5 (``"55-59"``), so that the total minus the others does not give it away, and its figures
-are rounded to one decimal (an accuracy of 0.7457627 is 44/59 and no other fraction in
+are rounded to one decimal, their intervals outward (an accuracy of 0.7457627 is 44/59 and no other fraction in
 55-59: exact figures would give the count, and with it the small group, back). Metrics of the
 small subgroups themselves are already not reported (too few patients or events); only how
 counts and figures are shown changes, never how metrics are computed. The notes follow the
@@ -50,6 +50,7 @@ contradict itself; the rules above are for the subgroups within such a set.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -265,8 +266,8 @@ def _rounded(metrics: dict[str, Any]) -> dict[str, Any]:
         if isinstance(out[name], float):
             out[name] = round(out[name], ROUNDED_DIGITS)
         interval = out.get(f"{name}_ci")
-        if isinstance(interval, list | tuple):
-            out[f"{name}_ci"] = [round(float(v), ROUNDED_DIGITS) for v in interval]
+        if isinstance(interval, list | tuple) and len(interval) == 2:
+            out[f"{name}_ci"] = _outward(interval)
     if any(isinstance(out.get(name), float) for name in _FIGURES):
         notes = out.get("notes") if isinstance(out.get("notes"), dict) else {}
         # a verdict read from the exact interval: its rounded ends may touch what it excludes
@@ -276,6 +277,19 @@ def _rounded(metrics: dict[str, Any]) -> dict[str, Any]:
                  for key, note in notes.items()}  # fmt: skip
         out["notes"] = {**notes, "rounded": ROUNDED}
     return out
+
+
+def _outward(interval: list[Any] | tuple[Any, ...]) -> list[float]:
+    """An interval rounded to :data:`ROUNDED_DIGITS` decimals outward, so that it still holds
+    the exact one (and the figure): rounded to the nearest, 0.582-0.731 around an AUROC of
+    0.657 read "0.7 (0.6-0.7)", the figure at the top of its own interval.
+
+    >>> _outward([0.582, 0.731]), _outward([-0.04, 0.12]), _outward([0.7, 1.0])
+    ([0.5, 0.8], [-0.1, 0.2], [0.7, 1.0])
+    """
+    scale = 10**ROUNDED_DIGITS
+    low, high = (float(v) for v in interval)
+    return [math.floor(low * scale + 1e-9) / scale, math.ceil(high * scale - 1e-9) / scale]
 
 
 def mask_subgroups(subgroups: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
