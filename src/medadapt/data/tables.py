@@ -168,6 +168,36 @@ def refuse_group_spellings(
         )
 
 
+def warn_group_spellings(
+    groups: Sequence[str], values: Sequence[str], *, column: str | None, what: str
+) -> None:
+    """Warn where a group left out (one label per row, :func:`group_labels`) is spelt like one
+    of the chosen ``values`` ("St Marys" beside "St Mary"): a typo in the file leaves its rows
+    out without a word (a trial's 4 rows). Counts of rows only; several such groups in one
+    warning."""
+    from medadapt.data.spelling import spelt_alike
+
+    counts: dict[str, int] = {}
+    for group in groups:
+        if group not in values:
+            counts[group] = counts.get(group, 0) + 1
+    alike = [(group, n, next(v for v in values if spelt_alike(group, v)))
+             for group, n in sorted(counts.items())
+             if any(spelt_alike(group, v, folded_alike=False) for v in values)]  # fmt: skip
+    if not alike:
+        return
+    said = ", ".join(f"{group!r} ({n} row{'' if n == 1 else 's'}, spelt like {chosen!r})"
+                     for group, n, chosen in alike)  # fmt: skip
+    warnings.warn(
+        f"{what}: column {column!r} also holds {said}, not chosen: "
+        f"{'its' if len(alike) == 1 else 'their'} rows are left out; if "
+        f"{'it is' if len(alike) == 1 else 'they are'} the same group misspelt, write each "
+        "group one way in the file",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
 def read_table(
     path: str | Path, *, text_columns: Sequence[str | None] = (), words: OptionWords = PYTHON
 ) -> pd.DataFrame:

@@ -5,8 +5,9 @@ that patient her diagnosis. Reports and ``study.json`` therefore never show a co
 patients, positives or negatives in a subgroup, nor a prevalence computed from it. Where one
 value of a subgroup is suppressed, every other count of that subgroup is shown as a range of
 5 (``"55-59"``), so that the total minus the others does not give it away, and its figures
-are rounded to one decimal, their intervals outward (an accuracy of 0.7457627 is 44/59 and no other fraction in
-55-59: exact figures would give the count, and with it the small group, back). Metrics of the
+are rounded to one decimal, their intervals outward (an accuracy of 0.7457627 is 44/59 and
+no other fraction in 55-59: exact figures would give the count, and with it the small group,
+back). Metrics of the
 small subgroups themselves are already not reported (too few patients or events); only how
 counts and figures are shown changes, never how metrics are computed. The notes follow the
 same rules: their counts become ranges, the figures they quote are rounded, and the

@@ -31,7 +31,7 @@ def select_groups(
     frame: pd.DataFrame, column: str | None, values: Sequence[str] | None, *, what: str
 ) -> pd.DataFrame:
     """Rows whose ``column`` is one of ``values`` (all rows without a filter)."""
-    from medadapt.data.tables import group_labels, refuse_group_spellings
+    from medadapt.data.tables import group_labels, refuse_group_spellings, warn_group_spellings
 
     if not values:
         return frame
@@ -49,6 +49,7 @@ def select_groups(
             f"{describe_values(distinct)})"
         )
     refuse_group_spellings(present.tolist(), list(values), column=column, what=what)
+    warn_group_spellings(present.tolist(), list(values), column=column, what=what)
     return frame[np.isin(present, list(values))]
 
 
