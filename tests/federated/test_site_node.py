@@ -21,6 +21,11 @@ TLS_FAILED = [
     "ERROR :     Exit Code: 305\n",
     "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: certificate signature failure\n",
 ]
+#: a client's TLS against an --insecure server (the images trial's supernode.log)
+TLS_TO_PLAIN = [
+    "ERROR :     SSL/TLS handshake error detected.\n",
+    "[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)\n",
+]
 NO_SERVER = [
     "WARNING :   Connection attempt failed, retrying in 0.63 seconds\n",
     "WARNING :   Giving up reconnection after 5.00 seconds and 4 tries.\n",
@@ -83,6 +88,10 @@ def _follow(tmp_path, node, lines, events=(), linger=0.05):
         (TLS_FAILED, (), "the server at fl.example.org:9092 refused this site's TLS connection: "
          "check that --root-certificates is the federation's ca.crt (the one that signed the "
          "server's certificate) and that --server names the host the certificate holds"),
+        (TLS_TO_PLAIN, (), "the server at fl.example.org:9092 does not speak TLS (it answered "
+         "this site's TLS hello in plain text: started with --insecure?): ask its operator to "
+         "start it with --certificates; only on a private trial network, pass --insecure here "
+         "too"),
         (NO_SERVER, (), "no federation server answered at fl.example.org:9092 within --wait 7 s: "
          "check --server, and that 'medadapt federate server' runs there; then start this "
          "client again (or raise --wait)"),

@@ -31,6 +31,8 @@ FLOWER_HOME = "flower"  # the node's FLWR_HOME, where Flower installs the app it
 #: Flower's lines when a reply has left the node (sent, or dropped for a run that ended)
 _ANSWERED = ("Sent successfully", "Ignoring reply message", "Failed to send message")
 _TLS = ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed", "SSL/TLS handshake error")
+#: OpenSSL's word for a TLS hello answered in plain text: the server runs without TLS
+_PLAIN = ("WRONG_VERSION_NUMBER", "wrong version number")
 _UNREACHABLE = ("Giving up reconnection", "could not establish a connection to the SuperLink")
 #: Flower's line when the TCP connection opened but closed unanswered (--insecure to a TLS port)
 _CLOSED = "Server disconnected without sending a response"
@@ -47,6 +49,7 @@ class NodeWatch:
     gave_up: bool = False
     connected: bool = False  # the SuperLink registered the node (Flower named its ID)
     tls_failed: bool = False
+    plain_server: bool = False  # the TLS hello was answered in plain text (--insecure server)
     hung_up: bool = False  # something answered at the address but closed the connection
     closed: bool = False  # the node's output has ended (it exited)
 
@@ -68,6 +71,8 @@ class NodeWatch:
                 self.gave_up = True
             if any(mark in plain for mark in _TLS):
                 self.tls_failed = True
+            if any(mark in plain for mark in _PLAIN):
+                self.plain_server = True
             if _CLOSED in plain:
                 self.hung_up = True
         self.closed = True
@@ -163,6 +168,12 @@ class SiteNode:
             time.sleep(0.5)
 
     def _why_it_stopped(self, code: int, watch: NodeWatch) -> str:
+        if watch.tls_failed and watch.plain_server:
+            return (
+                f"the server at {self.server} does not speak TLS (it answered this site's TLS "
+                "hello in plain text: started with --insecure?): ask its operator to start it "
+                "with --certificates; only on a private trial network, pass --insecure here too"
+            )
         if watch.tls_failed:
             return (
                 f"the server at {self.server} refused this site's TLS connection: check that "
