@@ -512,6 +512,10 @@ CASES = [
     case("train-base: --force into a federated run", *TRAIN, "--out", "{tmp}/f", "--force",
          flag="--out", says="holds a federated run (federated.json)",
          existing={"f/federated.json": "{}"}),
+    case("train-base: --epochs on a table", *TRAIN, "--epochs", "3", "--out", "{tmp}/b",
+         flag="--epochs", says="a table's model trains until its validation loss stops "
+         "improving (early stopping, at most 200 epochs: seconds on a CPU), so it takes no "
+         "--epochs; drop the option"),
     case("serve: --dicomweb-timeout 0", "serve", "--registry", "{registry}", "--dicomweb-archive",
          "http://pacs/dicom-web", "--dicomweb-timeout", "0", flag="--dicomweb-timeout",
          says="must be positive"),

@@ -139,9 +139,12 @@ def options_for(
         if value != default and not unset(value):
             other = " or ".join(m.scope for m, _ in owners)
             sources = " or ".join(m.sources for m, _ in owners)
+            instead = modality.instead_of.get(name)
             raise ConfigError(
                 f"{flag_of(name)} applies to {other}, but --data {data} is "
-                f"{modality.source_name}: drop the option or pass {sources}"
-            )
+                f"{modality.source_name}: "
+                + (f"{instead}; drop the option" if instead else
+                   f"drop the option or pass {sources}")
+            )  # fmt: skip
     taken = {f.name: values[f.name] for f in fields(modality.options) if f.name in values}
     return modality.options(**taken)

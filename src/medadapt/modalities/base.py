@@ -78,6 +78,9 @@ class Modality(ABC):
     # only some sources have columns, an image CSV, lacks_group_column says which)
     groups_in_columns: ClassVar[bool] = False
     reports_epochs: ClassVar[bool] = True  # the progress line shows each epoch's losses
+    #: why this modality takes no such option, by option name (said where another
+    #: modality's option is refused): what decides that setting here instead
+    instead_of: ClassVar[dict[str, str]] = {}
 
     # ----- sources -------------------------------------------------------------------------
     @abstractmethod
