@@ -72,7 +72,7 @@ def prepare(
                                  reading.id_column)  # fmt: skip
         source = modality.read_training(data, options, source_reading)
         schema, warnings = modality.fit_schema(source, options, source_reading)
-        warnings = _dropped_identifiers(modality, schema) + warnings  # as train-base says them
+        warnings = _dropped_identifiers(schema) + warnings  # as train-base says them
     target = modality.read_for_model(
         data, _Model(schema), options, classes=modality.classes(schema),
         group_column=reading.group_column, label=reading.label,
@@ -106,15 +106,14 @@ def prepare(
                      target.subset(chosen).known_patients())  # fmt: skip
 
 
-def _dropped_identifiers(modality: Modality, schema: Any) -> list[str]:
+def _dropped_identifiers(schema: Any) -> list[str]:
     """The columns the study's base leaves out as record identifiers or dates, each in the
     warning ``train-base`` prints (a trial's study said nothing of 'patient_id', whose repeated
     values meant several rows per patient, nor of 'admit_date')."""
     from medadapt.data.schema import dropped_warning
 
-    described = modality.describe_base(schema, None)
-    dropped = described.get("dropped_columns") or {}
-    return [dropped_warning(c, dropped[c]) for c in described.get("identifiers") or []
+    dropped = getattr(schema, "dropped", None) or {}  # a table's schema; images drop none
+    return [dropped_warning(c, dropped[c]) for c in getattr(schema, "identifiers", None) or []
             if c in dropped]  # fmt: skip
 
 
