@@ -64,7 +64,8 @@ def test_calling_every_old_class_image_a_new_class_is_not_keeping_them():
         f"(gain {gain:.3f}, 95% CI of the change "
     )
     assert sentence.endswith(
-        f"on 24 old-class test images: {out['verdict']}. Of all old-class images, 100% are "
+        "on 24 old-class test images, the old classes told apart among themselves (not the "
+        f"per-class AUROCs): {out['verdict']}. Of all old-class images, 100% are "
         "called new."
     )
 
@@ -214,7 +215,8 @@ def _trial_record(**changes) -> dict:
 def test_the_trial_sentence_names_the_gain_and_the_share_called_new():
     assert retention_sentence("adapter", _trial_record()) == (
         "adapter: old-class AUROC 0.800 -> 0.844 (gain 0.044, 95% CI of the change -0.010 to "
-        "+0.090) on the 24 images of old.npz neither the base model nor the adapter trained on: "
+        "+0.090) on the 24 images of old.npz neither the base model nor the adapter trained on, "
+        "the old classes told apart among themselves (not the per-class AUROCs): "
         "old classes NOT kept: 100% of the 20 old-class images the base model classified "
         "correctly are now called a new class (more than 10%); AUROC drop within 0.01. Of all "
         "old-class images, 100% are called new."

@@ -508,3 +508,38 @@ def test_evaluate_on_the_adapters_source_needs_its_split_file(npz_workspace, tmp
         "images) is not beside it; point --adapter at the directory 'medadapt adapt' wrote, or "
         "evaluate on other images"
     )
+
+
+def test_a_new_class_the_adapter_never_predicts_is_warned_of(npz_workspace, tmp_path, capsys):
+    """A trial's adapter added 'cavity' and called no image 'cavity': only the per-class row
+    ("0 images called") showed it. An adapter whose new class can never win (its head's bias
+    for it far below the others) is warned of by name, with the counts."""
+    import hashlib
+
+    from safetensors.torch import load_file, save
+
+    from medadapt.adapters.state import _manifest_digest
+
+    root, muted = npz_workspace, tmp_path / "muted"
+    shutil.copytree(npz_workspace / "cavity", muted)
+    tensors = load_file(muted / "adapter.safetensors")
+    tensors["head.bias"][3] = -1e4  # 'cavity' never the most probable class
+    weights = save(tensors, metadata={"format": "medadapt-adapter"})
+    (muted / "adapter.safetensors").write_bytes(weights)
+    manifest = json.loads((muted / "adapter.json").read_text())
+    manifest.update(weights_bytes=len(weights), weights_sha256=hashlib.sha256(weights).hexdigest())
+    manifest["manifest_sha256"] = _manifest_digest(manifest)
+    (muted / "adapter.json").write_text(json.dumps(manifest))
+    capsys.readouterr()
+    assert run("evaluate", "--base", str(root / "base"), "--adapter", str(muted),
+               "--data", str(root / "new.npz")) == 0  # fmt: skip
+    said = " ".join(capsys.readouterr().out.split())
+    assert (
+        "warning: the adapter calls none of these 21 images 'cavity', a class it added, though "
+        "12 of them are: it has not learnt it (train on more 'cavity' images, or more epochs), "
+        "and its figures for 'cavity' describe a class it never predicts"
+    ) in said
+    capsys.readouterr()
+    assert run("evaluate", "--base", str(root / "base"), "--adapter", str(root / "cavity"),
+               "--data", str(root / "new.npz")) == 0  # fmt: skip
+    assert "a class it added" not in capsys.readouterr().out

@@ -1,7 +1,8 @@
 """What accuracy hides about a class a model ignores, said in counts.
 
 A warning for each class the adapter has stopped predicting while the base model still called
-some, and the caveat that accuracy, shown where AUROC is withheld, rewards ignoring a rare class.
+some, for each class an adapter added and never predicts, and the caveat that accuracy, shown
+where AUROC is withheld, rewards ignoring a rare class.
 """
 
 from __future__ import annotations
@@ -59,6 +60,41 @@ def unpredicted_classes(
             f"the adapter calls none of these {plural(n, unit)} {name}, where the base model "
             f"alone called {int(called.sum())} of them {name} ({among}); its accuracy cannot "
             "show a class it never predicts"
+        )
+    return warnings
+
+
+def unlearnt_new_classes(
+    y: np.ndarray, proba: Any, names: Sequence[str], n_old: int, *, unit: str = "image"
+) -> list[str]:
+    """A warning for each class an adapter added (``names[n_old:]``) that it calls none of
+    these samples although some are of it: the new class is not learnt, whatever its AUROC
+    or the old classes' retention says (a trial saw only "0 images called 'cavity'" in the
+    per-class table). Counts only.
+
+    >>> proba = np.array([[0.6, 0.1, 0.3], [0.2, 0.5, 0.3], [0.5, 0.1, 0.4]])
+    >>> unlearnt_new_classes(np.array([0, 2, 2]), proba, ["normal", "nodule", "cavity"], 2)
+    ... # doctest: +NORMALIZE_WHITESPACE
+    ["the adapter calls none of these 3 images 'cavity', a class it added, though 2 of them
+    are: it has not learnt it (train on more 'cavity' images, or more epochs), and its figures
+    for 'cavity' describe a class it never predicts"]
+    """
+    from medadapt.evaluate.metrics import plural
+
+    y = np.asarray(y).astype(int)
+    called = _calls(proba, 0.5)
+    n = len(y)
+    warnings = []
+    for c in range(n_old, len(names)):
+        members = int((y == c).sum())
+        if members == 0 or (called == c).any():
+            continue
+        name = repr(str(names[c]))
+        of_them = f"{members} of them {'is' if members == 1 else 'are'}"
+        warnings.append(
+            f"the adapter calls none of these {plural(n, unit)} {name}, a class it added, "
+            f"though {of_them}: it has not learnt it (train on more {name} {unit}s, or more "
+            f"epochs), and its figures for {name} describe a class it never predicts"
         )
     return warnings
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from medadapt.adapters import AdapterModel
 from medadapt.errors import DataError
+from medadapt.evaluate.ignored_classes import unlearnt_new_classes
 from medadapt.evaluate.retention import with_forgetting
 from medadapt.evaluate.sufficiency import adapter_sample_notes
 from medadapt.evaluate.versus_base import versus_base_harms
@@ -112,6 +113,10 @@ def adapt_job(
     kept = base_kept_leak_notes(base.training, getattr(base.schema, "label", None))
     warnings = (notes + picked.notes + kept + warnings
                 + modality.sample_notes(base.schema, picked.train))  # fmt: skip
+    if result.new_classes:  # a class it added and never predicts is said, not only counted
+        warnings += unlearnt_new_classes(picked.test.labels, scores, result.classes,
+                                         len(modality.classes(base.schema)),
+                                         unit=modality.noun.removesuffix("s"))  # fmt: skip
     adapter = None if result.method == "full" else result.name  # full: every weight trained
     intercepts = trained_intercepts(modality, result.model, adapter)  # not among Riley's p
     sample_size = adapter_sample_size(modality, base, result.trainable_params - intercepts,

@@ -22,6 +22,7 @@ import pandas as pd
 from medadapt.adapters import AdapterModel
 from medadapt.data.tables import MISSING_LABEL, predictions_bytes
 from medadapt.errors import DataError
+from medadapt.evaluate.ignored_classes import unlearnt_new_classes
 from medadapt.evaluate.report.formatting import measured
 from medadapt.evaluate.retention import EVALUATE_FIX, old_class_retention
 from medadapt.evaluate.small_cells import mask_subgroups
@@ -227,9 +228,13 @@ def _before_and_after(loaded: Loaded, test, scores, result: Evaluation, how) -> 
     if len(loaded.classes) > len(modality.classes(schema)) and isinstance(model, AdapterModel):
         with model.disabled():
             before = predict(modality, model.base_model, schema, test)
-        retention = old_class_retention(test.labels, before, scores, modality.classes(schema),
+        old = modality.classes(schema)
+        retention = old_class_retention(test.labels, before, scores, old,
                                         n_boot=how["n_boot"], fix=EVALUATE_FIX)  # fmt: skip
-        return replace(result, retention=retention)
+        unlearnt = unlearnt_new_classes(test.labels, scores, loaded.classes, len(old),
+                                        unit=modality.noun.removesuffix("s"))  # fmt: skip
+        return replace(result, retention=retention,
+                       data_warnings=result.data_warnings + unlearnt)  # fmt: skip
     if loaded.adapter is None:
         return result
     base_scores = predict(modality, model, schema, test, adapter=None)
