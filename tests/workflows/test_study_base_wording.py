@@ -40,7 +40,8 @@ def test_the_base_alone_is_said_to_be_the_same_at_every_size_in_summary_and_warn
         "Warning: results too good to be true (AUROC >= 0.99, perfect accuracy or R² >= 0.99) "
         "for the base model without adapter (which trains on no target rows: the same figure "
         "at every size); the LoRA adapter at 100%: check for a leak (a copy of the label, a "
-        "record number, a value recorded after the outcome) before trusting any of them."
+        "record number, a value recorded after the outcome, training rows among the test rows) "
+        "before trusting any of them."
     )
     leads = [s for s in found["sentences"] if s.startswith("With ")]
     assert leads[0] == (
@@ -50,6 +51,22 @@ def test_the_base_alone_is_said_to_be_the_same_at_every_size_in_summary_and_warn
         "head-only adapter and LoRA adapter: no conclusion can be drawn between them."
     )
     assert not [s for s in found["sentences"] if "(50%), the base model" in s]
+
+
+def test_a_size_where_one_seed_is_too_good_says_how_many_and_images_get_image_leaks():
+    """A trial's study averaged a backwards seed and a perfect one into a plain mean, and
+    called the mean "too good", with the tables' leak advice for images."""
+    points = _points({"base_only": {1.0: [0.80, 0.80]},
+                      "lora": {0.5: [0.20, 1.0], 1.0: [1.0, 1.0]}})  # fmt: skip
+    found = conclusions({"task": "binary", "points": points, "config": {"kind": "image"}},
+                        aggregate(points, "binary"))  # fmt: skip
+    assert found["too_good"] == (
+        "Warning: results too good to be true (AUROC >= 0.99, perfect accuracy or R² >= 0.99) "
+        "for the LoRA adapter at 50% (1 of 2 seeds), 100%: check for a leak (the same images "
+        "or near-copies among the training and test images, a marker or text burnt into the "
+        "images that differs by class, images of one class from another scanner or site) "
+        "before trusting any of them."
+    )
 
 
 def test_a_trained_strategy_keeps_its_size():

@@ -110,13 +110,20 @@ def too_good_note(metrics: dict[str, Any], unit: str = "patient") -> str | None:
         reasons.append(f"R² {metrics['r2']:.3f}")
     if not reasons:
         return None
-    leaks = _IMAGE_LEAKS if unit == "image" else (
-        f"a copy of the label, a record number, a value recorded after the outcome, training "
-        f"{unit}s among the test {unit}s")  # fmt: skip
     return (
         f"{' and '.join(reasons)}: {TOO_GOOD} for most clinical questions; check for a leak "
-        f"({leaks}) before trusting it"
+        f"({leak_examples(unit)}) before trusting it"
     )
+
+
+def leak_examples(unit: str) -> str:
+    """How data of ``unit`` ("row", "patient", "image") usually leak the label: a table's
+    columns, or an image model's pixels (it sees nothing else); said wherever a result is too
+    good to be true (a study of images was given the tables' list)."""
+    if unit == "image":
+        return _IMAGE_LEAKS
+    return (f"a copy of the label, a record number, a value recorded after the outcome, "
+            f"training {unit}s among the test {unit}s")  # fmt: skip
 
 
 #: how the pixels of images can give their class away (an image model sees nothing else)

@@ -12,7 +12,7 @@ paired bootstrap would give narrower intervals for their difference).
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,7 @@ from medadapt.evaluate.metrics import (
     TOO_GOOD_AUROC,
     TOO_GOOD_R2,
     headline_metric,
+    leak_examples,
 )
 from medadapt.evaluate.report.formatting import METRIC_LABELS, listed
 from medadapt.workflows.labels import label, order
@@ -365,19 +366,29 @@ def one_class_sentence(points: list[dict[str, Any]], noun: str = "samples", *,
 
 
 def _noted_where(points: list[dict[str, Any]], note: str, base_words: str) -> str | None:
-    """The strategies and sizes whose points carry ``note`` ("the bottleneck adapter at 50%,
-    100%"; the base model alone, at no size, as ``base_words`` with ``{strategy}``), or None
-    where no point does."""
-    flagged: dict[str, set[float]] = {}
+    """The strategies and sizes whose points carry ``note`` ("the bottleneck adapter at 50%
+    (1 of 3 seeds), 100%": a size where only some seeds carry it says how many, since the
+    table shows their mean; the base model alone, at no size, as ``base_words`` with
+    ``{strategy}``), or None where no point does."""
+    flagged: dict[str, dict[float, int]] = {}
+    seeds = Counter((point["strategy"], point["fraction"]) for point in points)
     for point in points:
         if point["metrics"].get("notes", {}).get(note):
-            flagged.setdefault(point["strategy"], set()).add(point["fraction"])
+            at = flagged.setdefault(point["strategy"], {})
+            at[point["fraction"]] = at.get(point["fraction"], 0) + 1
+
+    def of_seeds(strategy: str, fraction: float) -> str:
+        count, every = flagged[strategy][fraction], seeds[(strategy, fraction)]
+        return "" if count == every else f" ({count} of {every} seeds)"
+
     if not flagged:
         return None
     return "; ".join(
         base_words.format(strategy=label(strategy))
+        + "".join(of_seeds(strategy, f) for f in fractions)
         if strategy == "base_only"
-        else f"the {label(strategy)} at {', '.join(f'{f:.0%}' for f in sorted(fractions))}"
+        else f"the {label(strategy)} at "
+        + ", ".join(f"{f:.0%}{of_seeds(strategy, f)}" for f in sorted(fractions))
         for strategy, fractions in flagged.items()
     )
 
@@ -394,8 +405,8 @@ def too_good_sentence(points: list[dict[str, Any]], noun: str = "samples") -> st
         return None
     return (
         f"Warning: results too good to be true (AUROC >= {TOO_GOOD_AUROC}, perfect accuracy or "
-        f"R² >= {TOO_GOOD_R2}) for {where}: check for a leak (a copy of the label, a record "
-        "number, a value recorded after the outcome) before trusting any of them."
+        f"R² >= {TOO_GOOD_R2}) for {where}: check for a leak ({leak_examples(noun[:-1])}) "
+        "before trusting any of them."
     )
 
 
