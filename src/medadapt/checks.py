@@ -149,7 +149,9 @@ def positive(value: float | None, flag: str) -> None:
 def one_of(value: Any, flag: str, choices: Iterable[Any]) -> None:
     choices = list(choices)
     if value is not None and value not in choices:
-        raise ConfigError(f"{flag} must be one of {', '.join(map(str, choices))}; got {value!r}")
+        meant = did_you_mean(str(value), choices)  # "--method lroa": did you mean 'lora'?
+        raise ConfigError(f"{flag} must be one of {', '.join(map(str, choices))}; got "
+                          f"{value!r}{meant}")  # fmt: skip
 
 
 def names(value: str | None, flag: str, *, required: bool = False) -> list[str]:

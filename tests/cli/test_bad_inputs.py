@@ -153,6 +153,11 @@ CASES = [
          "--groups", "Mars", "--out", "{tmp}/b", flag="--groups", says="not found"),
     case("train-base: unknown --exclude", *TRAIN, "--exclude", "colour", "--out", "{tmp}/b",
          flag="--exclude", says="'colour'"),
+    case("train-base: --exclude misspelt", *TRAIN, "--exclude", "choll", "--out", "{tmp}/b",
+         flag="--exclude", says="'choll' given to --exclude is not in the table; did you mean "
+         "'chol'?"),
+    case("train-base: --missing-code column misspelt", *TRAIN, "--missing-code", "choll=0",
+         "--out", "{tmp}/b", flag="--missing-code", says="did you mean 'chol'?"),
     case("train-base: unknown --numeric", *TRAIN, "--numeric", "colour", "--out", "{tmp}/b",
          flag="--numeric", says="'colour'"),
     case("train-base: unknown --allow-leak", *TRAIN, "--allow-leak", "colour", "--out",
@@ -178,11 +183,16 @@ CASES = [
          "below 4"),
     case("adapt: unknown group", *ADAPT[:-1], "Mars", "--out", "{tmp}/a", flag="--group",
          says="not found"),
-    case("adapt: no --group-column", "adapt", "--base", "{base}", "--data", "{heart}", "--group",
-         VA, "--out", "{tmp}/a", flag="--group-column", says="--group-column is required"),
+    case("adapt: no --group", "adapt", "--base", "{base}", "--data", "{heart}", "--out",
+         "{tmp}/a", flag="--group", says="--group is required"),
+    case("adapt: --group of the base's column not in the file", "adapt", "--base", "{base}",
+         "--data", "{no_group}", "--group", VA, "--out", "{tmp}/a", flag="--group-column",
+         says="'dataset' is not in the table"),
     case("adapt: wrong label", "adapt", "--base", "{base}", "--data", "{heart}", "--label", "age",
          "--group-column", "dataset", "--group", VA, "--out", "{tmp}/a", flag="--label",
          says="predicts 'num'"),
+    case("adapt: --method misspelt", *ADAPT, "--method", "lroa", "--out", "{tmp}/a",
+         flag="--method", says="got 'lroa'; did you mean 'lora'?"),
     case("adapt: --method nope", *ADAPT, "--method", "nope", "--out", "{tmp}/a", flag="--method",
          says="nope"),
     case("adapt: unknown --adapter-options key", *ADAPT, "--method", "lora", "--adapter-options",
@@ -941,3 +951,21 @@ def test_a_huge_log_limit_shows_every_event(workspace):
     result = succeeded(run_cli(*REGISTRY[:2], str(paths["registry"]), "log", "--limit",
                                "99999999999999999999"))  # fmt: skip
     assert "promote" in result.stdout
+
+
+def test_group_alone_takes_the_group_column_the_base_records(workspace):
+    """A trial was asked for ``--group-column`` by ``adapt``, ``check-data`` and ``evaluate``
+    although the base records it: ``--group`` alone takes the base's, said in a note, with the
+    same figures as naming it."""
+    _, paths = workspace
+    base, heart, adapter = str(paths["base"]), str(paths["heart"]), str(paths["adapter"])
+    note = "note: --group-column dataset, the base model's (train-base --group-column)"
+    for verb in (
+        ("check-data", "--base", base),
+        ("evaluate", "--base", base, "--adapter", adapter),
+    ):
+        alone = run_cli(*verb, "--data", heart, "--group", VA)
+        named = run_cli(*verb, "--data", heart, "--group-column", "dataset", "--group", VA)
+        assert alone.code == named.code == 0, alone.stderr
+        assert alone.stdout.splitlines()[0] == note
+        assert alone.stdout.splitlines()[1:] == named.stdout.splitlines()

@@ -90,6 +90,8 @@ def _bad_tables(root: Path, heart: pd.DataFrame, paths: dict[str, Path]) -> None
     inf.loc[:3, "chol"] = [np.inf, -np.inf, 1e308, np.inf]
     paths["inf"] = root / "inf.csv"
     inf.to_csv(paths["inf"], index=False)
+    paths["no_group"] = root / "no_group.csv"  # the base's group column renamed
+    heart.rename(columns={"dataset": "site"}).to_csv(paths["no_group"], index=False)
     paths["empty"] = root / "empty.csv"
     paths["empty"].write_text("")
     paths["header_only"] = root / "header_only.csv"

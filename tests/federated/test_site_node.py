@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import time
+from pathlib import Path
 
 import pytest
 
@@ -153,3 +154,23 @@ def test_a_refused_site_waits_while_its_reply_is_still_to_leave(tmp_path, monkey
     with pytest.raises(DataError):
         _follow(tmp_path, _Node(), [RECEIVED], [(REFUSED, {"reason": "site C: no"})])
     assert time.monotonic() - started >= 0.6
+
+
+def test_a_site_spelt_closely_like_one_of_the_run_is_offered_it():
+    """No did-you-mean for ``--site`` before: a hospital typing "Hungry" was only listed the
+    sites."""
+    from types import SimpleNamespace
+
+    from medadapt.federated.client import NotOfThisRun, _which_site
+    from medadapt.federated.config import FederatedRun
+
+    run = FederatedRun(base_dir=Path("base"), data=None, label="num", group_column="dataset",
+                       sites=("Hungary", "Switzerland"))  # fmt: skip
+    with pytest.raises(NotOfThisRun) as refused:
+        _which_site(run, SimpleNamespace(node_config={"site": "Hungry", "data": "h.csv"}))
+    assert str(refused.value) == (
+        "--site 'Hungry' is not one of the run's sites (Hungary, Switzerland): pass this "
+        "hospital's name as the server's --groups spell it; did you mean 'Hungary'?"
+    )
+    swiss = SimpleNamespace(node_config={"site": "Switzerland", "data": "s.csv"})
+    assert _which_site(run, swiss) == (1, Path("s.csv"))

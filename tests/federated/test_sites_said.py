@@ -382,3 +382,23 @@ def test_a_site_of_one_outcome_is_said_to_be_refused_where_sites_are_described()
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     federated = readme.split("### Federated")[1].split("\n### ")[0]
     assert "refused whole" in " ".join(federated.split())
+
+
+def test_a_site_of_five_rows_is_refused_by_simulate_as_by_its_client(heart, base, tmp_path):
+    """A trial's simulation trained a 5-row site that ``federate client`` refuses on the same
+    rows (at least 10): both refuse it now, naming the site and the fix."""
+    five = _small_site(heart).head(5)
+    pd.concat([heart[heart["dataset"] == "Hungary"], five]).to_csv(tmp_path / "sites.csv",
+                                                                    index=False)  # fmt: skip
+    run = FederatedRun(base_dir=base, data=tmp_path / "sites.csv", label="num",
+                       group_column="dataset", sites=("Hungary", "Tiny"))  # fmt: skip
+    with pytest.raises(SiteError) as raised:
+        read_sites(run)
+    assert str(raised.value) == (
+        "site Tiny: 5 labelled rows: too few to train and test an adapter at this site (at "
+        "least 10); give this site more rows, or leave it out of --groups"
+    )
+    five.to_csv(tmp_path / "tiny.csv", index=False)
+    with pytest.raises(DataError, match="has 5 labelled rows: too few to train and test an "
+                                        r"adapter at this site \(at least 10\)"):  # fmt: skip
+        preflight(tmp_path / "tiny.csv", base)

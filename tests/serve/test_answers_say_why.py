@@ -228,3 +228,23 @@ def test_a_missing_or_wrong_token_is_told_the_header_expected(client, served_reg
         reply = client.post("/v1/predict", json=body, headers=headers)
         assert (reply.status_code, reply.json()) == (401, expected)
         assert reply.headers["www-authenticate"] == "Bearer"
+
+
+def test_text_a_csv_reads_as_missing_is_missing_in_a_request_too(client, served_registry,
+                                                                 tmp_path):  # fmt: skip
+    """A trial's "NA" in a number was refused with a 422 and its "?" in a category read as an
+    unseen value, where a CSV of the same row is predicted with both missing: the request is
+    answered as null would be, and as ``predict`` scores the row read from a CSV."""
+    patient = _patient(served_registry)
+    sent = {**patient, "marker": "NA", "smoker": "?"}
+    (answer,) = _answer(client, [sent])
+    (as_null,) = _answer(client, [{**patient, "marker": None, "smoker": None}])
+    assert answer == as_null
+    assert answer["missing_features"] == ["marker", "smoker"]
+    assert answer["unseen_categories"] == []
+    pd.DataFrame([sent]).to_csv(tmp_path / "row.csv", index=False)
+    from medadapt.data.tables import read_table
+
+    scores, _ = _predicted_offline(served_registry,
+                                   read_table(tmp_path / "row.csv").to_dict("records"))  # fmt: skip
+    assert answer["probability"] == pytest.approx(scores[0], abs=1e-6)

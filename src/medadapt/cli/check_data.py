@@ -13,7 +13,7 @@ from medadapt.cli.common import print_table, stdout, warn, write_outputs
 from medadapt.cli.main import app
 from medadapt.cli.options import Shared, build_command, options_for
 from medadapt.cli.printing import print_skipped
-from medadapt.cli.verbs import DATA, GROUP_COLUMN, LABEL, _dumps, probes
+from medadapt.cli.verbs import BASE_GROUP_COLUMN, DATA, LABEL, _dumps, base_group_column, probes
 from medadapt.fileio import check_output_file
 from medadapt.results import ADAPTED_READING_SENTENCE, MILLION, needed_text, r2_text
 from medadapt.workflows.labels import label
@@ -26,7 +26,7 @@ CHECK = [
         help="Label column: a table's is the base's own (default; given, it is "
         "checked against the base's), an image CSV's names its labels (default 'label').",
     ),
-    GROUP_COLUMN,
+    BASE_GROUP_COLUMN,
     Shared("group", str | None, None, "The target group (default: every row of --data)."),
     Shared("test_fraction", float, 0.3, "Share of the target's patients to be held out."),
     Shared("json_out", Path | None, None, "Also write the figures as JSON.", ("--json",)),
@@ -44,6 +44,7 @@ def _check_data(**values: Any) -> None:
                          {"--data": values["data"], "--base": values["base"]})  # fmt: skip
     check_output_file(values["json_out"], flag="--json", force=values["force"])
     modality = inputs.modality_of_base(values["base"], values["data"], probes(values))
+    base_group_column(values, values["base"])
     options = options_for("check-data", modality, values, values["data"])
     options.check("check-data", data=values["data"])
     from medadapt.workflows.sample_size import check_sample_size

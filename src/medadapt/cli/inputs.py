@@ -239,6 +239,21 @@ def base_kind(base: Path) -> str:
     return kind
 
 
+def group_column_of_base(values: dict[str, Any], base: Path) -> str | None:
+    """``--group`` without ``--group-column``: the group column the base model records
+    (``train-base --group-column``), set in ``values`` and returned, for the verb to say (a
+    trial was asked for a column the base already names). None where the base records none
+    (the verb then asks for ``--group-column`` as before) or the column was given."""
+    if not values.get("group") or values.get("group_column"):
+        return None
+    schema = json.loads((base / "model.json").read_text()).get("schema") or {}
+    recorded = schema.get("group_column") if isinstance(schema, dict) else None
+    if not isinstance(recorded, str) or not recorded:
+        return None
+    values["group_column"] = recorded
+    return recorded
+
+
 def modality_of_base(base: Path, data: Path, probes: dict[str, Any]) -> Modality:
     """The base model's modality; data that another modality recognises (``probes``: the
     options each modality reads its data with) is refused, naming both."""

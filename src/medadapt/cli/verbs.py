@@ -56,6 +56,9 @@ LABEL = Shared("label", str | None, None, "Label column (tables: required to tra
                "'label').")  # fmt: skip
 SEED = Shared("seed", int, 0, "Random seed (splits, initialisation, shuffling).")
 GROUP_COLUMN = Shared("group_column", str | None, None, "Column holding the site/group.")
+#: a verb on a base model: with --group alone, the base's recorded column is taken
+BASE_GROUP_COLUMN = replace(GROUP_COLUMN, help="Column holding the site/group (default with "
+                            "--group: the one the base model records).")  # fmt: skip
 ID_COLUMN = Shared("id_column", str | None, None, "Patient id column (never a feature; keeps "
                    "a patient's rows or images on one side of every split).")  # fmt: skip
 FORCE = Shared("force", bool, False, "Replace an existing output instead of refusing to (never "
@@ -180,6 +183,13 @@ def _train_base(**values: Any) -> None:
     _json(values["json_out"], summary)
 
 
+def base_group_column(values: dict[str, Any], base: Path) -> None:
+    """``--group`` alone: the base's recorded group column taken, in a note."""
+    taken = inputs.group_column_of_base(values, base)
+    if taken:
+        noted(f"--group-column {taken}, the base model's (train-base --group-column)")
+
+
 def positive_class_line(classes: list[str], label: str) -> str:
     """What ``train-base`` says first when ``--positive-class`` chose the positive class."""
     import shlex
@@ -196,6 +206,7 @@ def _adapt(**values: Any) -> None:
     checks.one_of(values["method"], "--method", inputs.methods())
     method_options = inputs.method_options(values["method"], values["adapter_options"])
     modality = inputs.modality_of_base(base, data, probes(values))
+    base_group_column(values, base)
     options = options_for("adapt", modality, values, data).check("adapt", data=data)
     inputs.check_not_inside(out, data, "--data")
     inputs.check_not_inside(out, base, "--base")
@@ -207,7 +218,7 @@ def _adapt(**values: Any) -> None:
     staged = new_directory(out, force=force, markers=replaced, foreign=kept)
     if modality.needs_label:  # the label is the base's (--label only checks it)
         why = f"to adapt on {modality.source_name}: name the group column and the target group"
-        for flag, name in (("--group-column", "group_column"), ("--group", "group")):
+        for flag, name in (("--group", "group"), ("--group-column", "group_column")):
             if not values[name]:
                 raise ConfigError(f"{flag} is required {why}")
     small_model_threads(modality)
@@ -264,6 +275,7 @@ def _evaluate(**values: Any) -> None:
     if values["all_groups"] and values["group"] is not None:
         raise ConfigError("--all-groups scores every group and --group only one: pass one of them")
     modality = inputs.modality_of_base(base, data, probes(values))
+    base_group_column(values, base)
     if threshold is not None:
         inputs.check_threshold_applies(base, adapter, modality)
     options = options_for("evaluate", modality, values, data).check("evaluate", data=data)
@@ -356,7 +368,7 @@ TRAIN_BASE = [
     SEED, JSON, FORCE,
 ]  # fmt: skip
 ADAPT = [
-    BASE, DATA, LABEL, GROUP_COLUMN,
+    BASE, DATA, LABEL, BASE_GROUP_COLUMN,
     Shared("group", str | None, None, "The target group to adapt to."),
     Shared("out", Path, ..., "Directory for the adapter.", ("--out",)),
     Shared("method", str, "bottleneck", "bottleneck | lora | dora | ia3 | head | full (and any "
@@ -368,7 +380,7 @@ ADAPT = [
     SEED, JSON, REPORT, FORCE,
 ]  # fmt: skip
 EVALUATE = [
-    BASE, DATA, LABEL, ADAPTER, GROUP_COLUMN,
+    BASE, DATA, LABEL, ADAPTER, BASE_GROUP_COLUMN,
     Shared("group", str | None, None, "Evaluate only this group's samples."),
     Shared("all_groups", bool, False, "Score every sample whatever its group, even where the "
            "adapter was trained for one group and --data has no column saying which (a file "

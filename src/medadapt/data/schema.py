@@ -1154,9 +1154,10 @@ def _check_listed_columns(columns: list[Any], options: dict[str, Sequence[str]])
     for option, names in options.items():
         for name in names:
             if name not in columns:
+                meant = checks.did_you_mean(name, columns) or "; check the spelling"
                 raise DataError(
-                    f"column {name!r} given to {option} is not in the table; check the "
-                    f"spelling (columns: {', '.join(map(str, columns))})"
+                    f"column {name!r} given to {option} is not in the table{meant} (columns: "
+                    f"{', '.join(map(str, columns))})"
                 )
 
 

@@ -26,6 +26,7 @@ from flwr.app import (
 )
 from flwr.clientapp import ClientApp
 
+from medadapt.checks import did_you_mean
 from medadapt.errors import DataError, MedadaptError
 from medadapt.federated.config import FederatedRun
 from medadapt.federated.local import (
@@ -173,7 +174,8 @@ def _which_site(run: FederatedRun, context: Context) -> tuple[int, Path]:
         if site not in run.sites:
             raise NotOfThisRun(
                 f"--site {site!r} is not one of the run's sites ({', '.join(run.sites)}): "
-                "pass this hospital's name as the server's --groups spell it"
+                f"pass this hospital's name as the server's --groups spell it"
+                f"{did_you_mean(site, run.sites)}"  # "Hungry": did you mean 'Hungary'?
             )
         return run.sites.index(site), Path(str(config.get("data", run.data)))
     return int(config["partition-id"]), Path(run.data)

@@ -27,6 +27,11 @@ from medadapt.workflows.splitting import (
     select,
 )
 
+MIN_SITE_SAMPLES = 10
+"""Fewer labelled samples cannot both train and test an adapter: a site of fewer is refused
+alike by ``federate client`` (:func:`preflight`) and ``federate simulate`` (:func:`read_sites`;
+a trial's simulation trained a 5-row site that a client of the same rows refused)."""
+
 
 class SiteError(DataError):
     """A site that cannot take part (too few samples to split, ...): its one-line error,
@@ -91,6 +96,10 @@ def read_sites(run: FederatedRun, data: Path | None = None, sites=None) -> SiteD
     for site in sites or run.sites:
         wanted = [site] if run.group_column else None  # no column: the file is one site's
         chosen = select(samples, run.group_column, wanted, what="--groups")
+        if len(chosen) < MIN_SITE_SAMPLES:
+            raise SiteError(site, f"{len(chosen)} labelled {modality.noun}: too few to train and "
+                            f"test an adapter at this site (at least {MIN_SITE_SAMPLES}); "
+                            + SITE_FIX.format(noun=modality.noun))  # fmt: skip
         if run.split_column is not None:
             train, test = _given_split(samples, run.split_column, chosen)
         else:
@@ -302,9 +311,6 @@ def trainable(run: FederatedRun, modality: Modality, base: BaseModel) -> Trainab
     model.set_active(None)
     model.eval()
     return Trainable(model, run.adapter_name)
-
-
-MIN_SITE_SAMPLES = 10  # fewer labelled samples cannot both train and test an adapter
 
 
 @dataclass(frozen=True)

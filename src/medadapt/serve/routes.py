@@ -54,7 +54,7 @@ from medadapt.serve.schemas import (
 )
 from medadapt.serve.state import GroupConflict, Route, ServedBase, ServingState, joined_notes
 from medadapt.serve.telemetry import Telemetry
-from medadapt.serve.validation import check_instance, closest_field, unknown_field
+from medadapt.serve.validation import as_csv_reads, check_instance, closest_field, unknown_field
 
 M = TypeVar("M", bound=BaseModel)
 log = logging.getLogger("medadapt.serve")
@@ -234,14 +234,13 @@ async def _predict_instances(
     """Tabular instances: routed, checked, scored in the next micro-batch."""
     routes = await resolve_routes(state, batcher, lambda: _routes(state, body))
     note_adapters(route_ref(route.name, route.version) for route in routes)
-    _check_instances(state, body.instances, routes)
+    instances = [as_csv_reads(state.bases[route.base_key].schema, instance)
+                 for instance, route in zip(body.instances, routes, strict=True)]  # fmt: skip
+    _check_instances(state, instances, routes)
     scores = await batcher.submit(
-        [
-            (route.batch_key, (inst, route))
-            for inst, route in zip(body.instances, routes, strict=True)
-        ]
+        [(route.batch_key, (inst, route)) for inst, route in zip(instances, routes, strict=True)]
     )
-    out = _predictions(state, telemetry, routes, scores, body.instances)
+    out = _predictions(state, telemetry, routes, scores, instances)
     # the dicts already have PredictResponse's shape (a test checks it against the model);
     # returning a response skips a second pydantic pass per request
     return JSONResponse({"predictions": out})

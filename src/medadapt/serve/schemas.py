@@ -38,12 +38,14 @@ def instances_said(max_instances: int, max_body_bytes: int, *, default: bool = F
     they are the defaults, said as such, in the model's own schema).
 
     >>> instances_said(10, 2**19)  # doctest: +NORMALIZE_WHITESPACE
-    'Patients: feature name -> value (missing features are allowed); at most 10 per request
-    (serve --max-instances), in a body of at most 512 KiB (serve --max-body-mb).'
+    'Patients: feature name -> value (missing features are allowed: absent, null, or text a
+    CSV reads as missing, "NA", "?" or ""); at most 10 per request (serve --max-instances), in
+    a body of at most 512 KiB (serve --max-body-mb).'
     """
     by_default = " by default" if default else ""
     return (
-        "Patients: feature name -> value (missing features are allowed); at most "
+        "Patients: feature name -> value (missing features are allowed: absent, null, or text "
+        'a CSV reads as missing, "NA", "?" or ""); at most '
         f"{max_instances} per request{by_default} (serve --max-instances), in a body of at most "
         f"{shown_size(max_body_bytes)}{by_default} (serve --max-body-mb)."
     )

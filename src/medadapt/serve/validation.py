@@ -1,7 +1,8 @@
 """Checks on the instances of a prediction request, reported as 422 errors named by field.
 
 Pydantic checks the request's shape; these checks need the model's schema: every key must be a
-feature (or the group / id column), numeric features take finite numbers or null (a number
+feature (or the group / id column), text a CSV reads as missing ("NA", "?", "") is read as
+missing (:func:`as_csv_reads`), numeric features take finite numbers or null (a number
 may be written as a JSON string, "63", as CSV exports often quote them; no other text),
 categorical features take a string, number, boolean or null, and an instance must carry at
 least one feature. A misspelt field is refused rather than silently treated as missing, with
@@ -16,7 +17,7 @@ from typing import Any
 
 from medadapt.checks import did_you_mean
 from medadapt.data.schema import TableSchema
-from medadapt.data.tables import LARGEST_MEASUREMENT
+from medadapt.data.tables import LARGEST_MEASUREMENT, NA_VALUES
 from medadapt.registry.records import shown
 
 #: what a numeric feature sent as text that is no number is told ("63" is read as 63)
@@ -87,6 +88,24 @@ def _finite_number(value: Any) -> bool:
     except (TypeError, ValueError, OverflowError):
         return False
     return math.isfinite(number) and abs(number) <= LARGEST_MEASUREMENT
+
+
+def as_csv_reads(schema: TableSchema, instance: dict[str, Any]) -> dict[str, Any]:
+    """``instance`` with each feature's text that a CSV reads as missing (an empty cell,
+    ``"NA"``, ``"?"``, ``"N/A"``, ... :data:`~medadapt.data.tables.NA_VALUES`, spaces aside)
+    as null: a request answers as the same row of a CSV is predicted (a trial's ``"NA"`` in a
+    number was refused with a 422 and its ``"?"`` in a category read as an unseen value,
+    where ``predict`` read both as missing). Other fields are left as sent.
+
+    >>> from types import SimpleNamespace as S
+    >>> schema = S(features=[S(name="chol"), S(name="thal")])
+    >>> as_csv_reads(schema, {"chol": "NA", "thal": " ? ", "dataset": "NA", "age": 63})
+    {'chol': None, 'thal': None, 'dataset': 'NA', 'age': 63}
+    """
+    features = {f.name for f in schema.features}
+    return {key: None if key in features and isinstance(value, str)
+            and value.strip() in NA_VALUES else value
+            for key, value in instance.items()}  # fmt: skip
 
 
 def check_instance(
