@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import medadapt as ma
@@ -101,3 +102,24 @@ def test_a_measurement_made_yes_no_is_said_to_be_one_a_grade_is_not(trained, tmp
     schema = ma.TableSchema.infer(heart, label="chol", positive_above=240, id_column="id")
     with pytest.warns(UserWarning, match=r"^positive_above=240 makes 'chol', a measurement"):
         ma.train_base(heart, schema, train_config=ma.TrainConfig(epochs=1))
+
+
+def test_a_column_in_other_units_at_one_training_site_is_named(tmp_path):
+    """A trial's creatinine in mg/dL at one site and µmol/L at another was noticed only by
+    ``adapt`` against a base trained elsewhere: ``train-base`` on both names it now (the
+    ratio of medians, never a value); the four heart sites' own columns raise no such line."""
+    heart = ma.load_heart_disease()
+    heart["creat"] = np.random.default_rng(0).normal(1.0, 0.2, len(heart)).clip(0.4)
+    heart.loc[heart["dataset"] == "Hungary", "creat"] *= 88.4  # µmol/L there
+    heart.to_csv(tmp_path / "heart.csv", index=False)
+    said = succeeded(run_cli("train-base", "--data", str(tmp_path / "heart.csv"), "--label",
+                             "num", "--positive-above", "0", "--id-column", "id",
+                             "--group-column", "dataset", *TINY_TABLE,
+                             "--out", str(tmp_path / "base")))  # fmt: skip
+    units = [line for line in said.stdout.splitlines() if "times higher" in line]
+    assert units == [
+        "warning: column 'creat' is about 89 times higher at dataset = Hungary than at dataset "
+        "= VA Long Beach (medians; their interquartile ranges do not overlap): recorded in other "
+        "units there? Convert it to one unit before training: a model would learn the site "
+        "from it, and misread one of them"
+    ]

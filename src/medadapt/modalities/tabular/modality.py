@@ -104,6 +104,7 @@ class TabularModality(Modality):
         """The schema fitted on the training rows, after the leak check (warnings: the
         leaks kept with ``--allow-leak``)."""
         from medadapt.data.feature_kinds import spelling_warnings
+        from medadapt.data.group_units import unit_difference_warnings
         from medadapt.data.leaks import (
             find_leaks,
             kept_leaks_warnings,
@@ -146,6 +147,7 @@ class TabularModality(Modality):
         zeros += [sentinel_code_warning(column, code, n, len(frame))
                   for column, (code, n) in sentinel_coded(frame, undeclared).items()]  # fmt: skip
         zeros += spelling_warnings(schema.categorical_features)
+        zeros += unit_difference_warnings(frame, schema, reading.group_column)
         implicit = implicit_positive_class(schema, COMMAND_LINE)
         chosen = [implicit] if implicit is not None else []
         chosen += dichotomised_warning(train.frame[schema.label], schema, COMMAND_LINE)
