@@ -224,8 +224,9 @@ def test_a_mean_error_not_detectably_changed_adds_nothing_to_the_mae_sentence():
             -1.0,
             1.0,
             "shifted",
-            "raises the predictions by about {d} on average, though neither "
-            "model's mean error is systematic on its own",
+            "raises the predictions by about {d} on average (so mean observed − predicted "
+            "falls by as much, hence the negative paired change), though neither model's mean "
+            "error is systematic on its own",
         ),
     ],
 )

@@ -138,8 +138,10 @@ def _mean_error_in_words(
         "introduced": f"introduces a systematic {kind(a)} of about {size(a)}",
         "shifted": (
             f"{'raises' if change.value < 0 else 'lowers'} the predictions by about "
-            f"{size(change.value)} on average, though neither model's mean error is "
-            "systematic on its own"
+            f"{size(change.value)} on average (so mean observed − predicted "
+            f"{'falls' if change.value < 0 else 'rises'} by as much, hence the "
+            f"{'negative' if change.value < 0 else 'positive'} paired change), though neither "
+            "model's mean error is systematic on its own"
         ),
     }[verdict]
     return f"Paired on the same {units}, the adapter {what} ({numbers})."
