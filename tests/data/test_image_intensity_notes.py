@@ -135,3 +135,24 @@ def test_predictions_say_the_same_notes_for_their_files(tmp_path):
         "over 4x to the model's 64 px, the detail the model expects is not in it; use the "
         "full-size images, or a base with a smaller --image-size",
     ]
+
+
+def test_ct_windowed_by_its_files_own_tags_is_said_to_record_no_window(tmp_path):
+    """A trial's CT base trained on the files' window tags recorded no window: said where a
+    base is trained, with the fix; not with --window, nor for a model reading its images."""
+    from medadapt.data.image_files import file_warnings
+
+    root = tmp_path / "ct"
+    for i, label in enumerate(("lesion", "normal") * 2):
+        write_dicom(root / label / f"{i}.dcm", np.full((8, 8), 1000 + 40 * i),
+                    intercept=-1024.0, window=(40.0, 400.0))  # fmt: skip
+    dataset = load_images(root, image_size=16)
+    assert dataset.warnings == [
+        "all 4 images in ct were windowed by their own DICOM window (WindowCenter/WindowWidth), "
+        "which the base model does not record: a file it scores later is windowed by its own "
+        "tags too, however they differ from these; pass --window (LEVEL,WIDTH or a preset such "
+        "as 'abdomen') to window every file alike and record it"
+    ]
+    schema = ImageSchema(classes=("lesion", "normal"), channels=1, image_size=16)
+    assert file_warnings(schema, dataset) == []  # a model reading them: not its to say
+    assert load_images(root, image_size=16, window="abdomen").warnings == []

@@ -33,7 +33,7 @@ from medadapt.data.image_io import (
     refusal,
 )
 from medadapt.data.image_io import to_channels as _to_channels
-from medadapt.data.image_reading import UNUSED_BITS_STORED
+from medadapt.data.image_reading import OWN_WINDOWS, UNUSED_BITS_STORED
 from medadapt.data.image_schema import is_image_source  # noqa: F401 (re-exported)
 from medadapt.data.image_sources import (
     IGNORED_NAMES,
@@ -601,9 +601,11 @@ def file_warnings(schema: ImageSchema, dataset: ImageDataset) -> list[str]:
     (``dataset.warnings``), less the 12-bit guess from the files alone where the model
     recorded its training images' brightness: :func:`brightness_note` compares with them.
     Whether the model's recorded ``bits_stored`` applies to these files is not said: a new
-    base's ``--bits-stored`` is (``image_reading.UNUSED_BITS_STORED``)."""
-    unused = (dataset.source or {}).get(UNUSED_BITS_STORED)
-    said = [w for w in dataset.warnings if w != unused]
+    base's ``--bits-stored`` is (``image_reading.UNUSED_BITS_STORED``), as are the files'
+    own windows (``image_reading.OWN_WINDOWS``)."""
+    source = dataset.source or {}
+    new_base_only = {source.get(UNUSED_BITS_STORED), source.get(OWN_WINDOWS)}
+    said = [w for w in dataset.warnings if w not in new_base_only]
     if schema.brightness is None:
         return said
     return [w for w in said if w != dataset.twelve_bit_note]

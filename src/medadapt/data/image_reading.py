@@ -47,6 +47,36 @@ _Sample = tuple[np.ndarray, Entry, str, str]  # array, entry, key, patient
 #: (:func:`~medadapt.data.intensity.unused_bits_stored_note`): said where a new base is
 #: trained, not where a model reads images with the value it recorded
 UNUSED_BITS_STORED = "unused_bits_stored_note"
+#: the key of ``dataset.source`` holding the warning that files were windowed by their own
+#: DICOM window tags, which a base does not record (:func:`own_windows_note`): said where a
+#: new base is trained, as :data:`UNUSED_BITS_STORED` is
+OWN_WINDOWS = "own_windows_note"
+
+
+def own_windows_note(n_own: int, n_images: int, where: str) -> str | None:
+    """Why training on DICOM files windowed by their own WindowCenter/WindowWidth (no
+    ``--window``) is said: the base records no window, so each file it later scores is
+    windowed by its own tags too, and images from another scanner or export (a lung window
+    where training had soft tissue) reach the model scaled otherwise without a word (a
+    trial's CT base recorded none). ``n_images``: those read (a series read as a volume is
+    one). None when no image was.
+
+    >>> own_windows_note(0, 12, "ct")
+    >>> own_windows_note(12, 12, "ct")  # doctest: +NORMALIZE_WHITESPACE
+    "all 12 images in ct were windowed by their own DICOM window (WindowCenter/WindowWidth),
+    which the base model does not record: a file it scores later is windowed by its own tags
+    too, however they differ from these; pass --window (LEVEL,WIDTH or a preset such as
+    'abdomen') to window every file alike and record it"
+    """
+    if not n_own:
+        return None
+    which = f"all {n_images} images" if n_own == n_images else f"{n_own} of the {n_images} images"
+    return (
+        f"{which} in {where} were windowed by their own DICOM window (WindowCenter/"
+        "WindowWidth), which the base model does not record: a file it scores later is "
+        "windowed by its own tags too, however they differ from these; pass --window "
+        "(LEVEL,WIDTH or a preset such as 'abdomen') to window every file alike and record it"
+    )
 
 
 @dataclass
@@ -128,6 +158,11 @@ def read_all(
     if unused:  # a new base's (train-base, study); image_files.file_warnings leaves it out
         dataset.warnings.append(unused)
         dataset.source[UNUSED_BITS_STORED] = unused
+    n_own, n_read = readings.intensity.get("dicom_window", 0), sum(readings.intensity.values())
+    own = own_windows_note(n_own, n_read, root.name)
+    if own:  # a new base's, as the unused --bits-stored is
+        dataset.warnings.append(own)
+        dataset.source[OWN_WINDOWS] = own
     acquired = sorted({m for m in readings.acquired if m})
     if acquired:  # DICOM Modality values: CT, MR
         dataset.source["acquired"] = acquired
