@@ -768,7 +768,7 @@ def unlabelled_note(
     has a label.
 
     >>> unlabelled_note("y", 10, 9)
-    "1 of 10 rows have no value in label column 'y': left out (a missing outcome is never guessed)"
+    "1 of 10 rows has no value in label column 'y': left out (a missing outcome is never guessed)"
     >>> print(unlabelled_note("y", 101, 99, where="site = East"))  # doctest: +ELLIPSIS
     2 of the 101 rows of site = East have no value in label column 'y': left out ...
     >>> unlabelled_note("y", 10, 10) is None
@@ -778,7 +778,8 @@ def unlabelled_note(
         return None
     rows = f"{whose}{n_rows} rows" if where is None else f"the {n_rows} rows of {where}"
     return (
-        f"{n_rows - n_labelled} of {rows} have no value in label column "
+        f"{n_rows - n_labelled} of {rows} {'has' if n_rows - n_labelled == 1 else 'have'} "
+        f"no value in label column "
         f"{label!r}: left out (a missing outcome is never guessed)"
     )
 

@@ -174,7 +174,8 @@ def one_class_note(
 
 NO_SPREAD = (
     "no interval: every bootstrap resample gave the same value, so its uncertainty cannot be "
-    "estimated from these {unit}s (too few, or all of one kind)"
+    "estimated from these {unit}s (too few of them, all with one outcome, or a model that "
+    "gives them all the same answer)"
 )
 UNDEFINED = (
     "no interval: in more than 1 in 10 bootstrap resamples of these {unit}s it cannot be "

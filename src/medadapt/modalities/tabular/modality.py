@@ -665,8 +665,9 @@ def _unseen_notes(schema: TableSchema, frame: pd.DataFrame, unseen: dict[str, in
     notes = []
     for column, n in unseen.items():
         note = (
-            f"{n} of {len(frame)} rows have {_a(column)} {column!r} value the model never "
-            "learned (rare in its training rows, or coded otherwise) and are scored as 'unseen'"
+            f"{n} of {len(frame)} rows {'has' if n == 1 else 'have'} {_a(column)} {column!r} "
+            "value the model never learned (rare in its training rows, or coded otherwise) and "
+            f"{'is' if n == 1 else 'are'} scored as 'unseen'"
         )
         if column in spelt:
             note += (f"; {spelt[column]['rows']} of them differ from a category it learned only "
