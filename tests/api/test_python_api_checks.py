@@ -185,7 +185,11 @@ def test_one_row_of_an_unseen_category_is_not_said_to_be_coded_otherwise(heart):
     with pytest.warns(UserWarning) as caught:
         ma.predict(base.model, schema, one)
     [said] = [str(w.message) for w in caught if "never learned" in str(w.message)]
-    assert said.endswith("are scored as 'unseen'") and "recode" not in said
+    assert said.endswith(
+        "1 of 1 rows has a 'sex' value the model never learned (rare in its "
+        "training rows, or coded otherwise) and is scored as 'unseen'"
+    )
+    assert "recode" not in said
 
 
 # ----- images ----------------------------------------------------------------------------------

@@ -305,8 +305,9 @@ def test_a_category_written_as_another_kind_is_said_as_serve_says_it(
     heart.to_csv(tmp_path / "coded.csv", index=False)
     result = succeeded(run_cli(*_verb("predict", paths, tmp_path / "coded.csv", tmp_path)))
     assert (
-        f"warning: {rows} of {rows} rows have an 'exang' value the model never learned (rare in "
-        f"its training rows, or coded otherwise) and are scored as 'unseen'; {said}, but the "
+        f"warning: {rows} of {rows} rows {'has' if rows == 1 else 'have'} an 'exang' value the "
+        "model never learned (rare in its training rows, or coded otherwise) and "
+        f"{'is' if rows == 1 else 'are'} scored as 'unseen'; {said}, but the "
         "model learned 'exang' as one of true, false: recode 'exang' as one of those, as in "
         "training"
     ) in result.stdout.splitlines(), result.stdout

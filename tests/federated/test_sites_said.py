@@ -395,8 +395,8 @@ def test_a_site_of_five_rows_is_refused_by_simulate_as_by_its_client(heart, base
     with pytest.raises(SiteError) as raised:
         read_sites(run)
     assert str(raised.value) == (
-        "site Tiny: 5 labelled rows: too few to train and test an adapter at this site (at "
-        "least 10); give this site more rows, or leave it out of --groups"
+        "site Tiny: only 5 labelled rows: too few to train and test an adapter at this site "
+        "(at least 10)"
     )
     five.to_csv(tmp_path / "tiny.csv", index=False)
     with pytest.raises(DataError, match="has 5 labelled rows: too few to train and test an "

@@ -97,9 +97,9 @@ def read_sites(run: FederatedRun, data: Path | None = None, sites=None) -> SiteD
         wanted = [site] if run.group_column else None  # no column: the file is one site's
         chosen = select(samples, run.group_column, wanted, what="--groups")
         if len(chosen) < MIN_SITE_SAMPLES:
-            raise SiteError(site, f"{len(chosen)} labelled {modality.noun}: too few to train and "
-                            f"test an adapter at this site (at least {MIN_SITE_SAMPLES}); "
-                            + SITE_FIX.format(noun=modality.noun))  # fmt: skip
+            raise SiteError(site, f"only {len(chosen)} labelled {modality.noun}: too few to "
+                            "train and test an adapter at this site (at least "
+                            f"{MIN_SITE_SAMPLES})")  # fmt: skip
         if run.split_column is not None:
             train, test = _given_split(samples, run.split_column, chosen)
         else:
