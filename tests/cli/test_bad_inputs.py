@@ -153,6 +153,10 @@ CASES = [
          "--groups", "Mars", "--out", "{tmp}/b", flag="--groups", says="not found"),
     case("train-base: unknown --exclude", *TRAIN, "--exclude", "colour", "--out", "{tmp}/b",
          flag="--exclude", says="'colour'"),
+    case("train-base: no header row", "train-base", "--data", "{headerless}", "--label", "num",
+         "--out", "{tmp}/b", flag="--data", says="its first line looks like a patient's values"),
+    case("predict: no header row", "predict", "--base", "{base}", "--data", "{headerless}",
+         "--out", "{tmp}/p.csv", flag="--data", says="export the file with its header row"),
     case("train-base: --exclude misspelt", *TRAIN, "--exclude", "choll", "--out", "{tmp}/b",
          flag="--exclude", says="'choll' given to --exclude is not in the table; did you mean "
          "'chol'?"),

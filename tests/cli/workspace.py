@@ -92,6 +92,8 @@ def _bad_tables(root: Path, heart: pd.DataFrame, paths: dict[str, Path]) -> None
     inf.to_csv(paths["inf"], index=False)
     paths["no_group"] = root / "no_group.csv"  # the base's group column renamed
     heart.rename(columns={"dataset": "site"}).to_csv(paths["no_group"], index=False)
+    paths["headerless"] = root / "headerless.csv"  # exported without its header row
+    paths["headerless"].write_text(heart.to_csv(index=False, header=False))
     paths["empty"] = root / "empty.csv"
     paths["empty"].write_text("")
     paths["header_only"] = root / "header_only.csv"

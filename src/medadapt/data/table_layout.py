@@ -81,6 +81,38 @@ def refuse_title_above_header(rows: Iterable[tuple[int, list[str]]], given: str)
     )
 
 
+_DATE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2})?)?")
+_TRUTH = {"true", "false"}
+HEADERLESS_AT_LEAST = 3
+"""Column names written as values (numbers, dates, true/false) before the first line reads as
+a patient row rather than column names (as well as at least a third of the names)."""
+
+
+def refuse_headerless(names: Sequence[str], given: str) -> None:
+    """Refuse a file whose first line holds values, not column names (exported without its
+    header row): its first patient would become the column names, and every message listing
+    the columns would print that patient's values (a trial's did, MRN and date included), and
+    ``predict`` would read no feature at all. Counts only are said, never a name.
+
+    >>> refuse_headerless(["id", "age", "sex", "num"], "--data f.csv")
+    >>> refuse_headerless(["137", "70,0", "Male", "asymptomatic", "False", "01/04/2019"],
+    ...                   "--data f.csv")  # doctest: +NORMALIZE_WHITESPACE
+    Traceback (most recent call last):
+    medadapt.errors.DataError: --data f.csv: its first line looks like a patient's values, not
+    column names (4 of its 6 names are numbers, dates or true/false); export the file with its
+    header row (the column names) as the first line
+    """
+    cells = [c.strip() for c in names if c.strip()]
+    values = sum(_written_as_number(c) or bool(_DATE.fullmatch(c)) or c.lower() in _TRUTH
+                 for c in cells)  # fmt: skip
+    if values >= HEADERLESS_AT_LEAST and 3 * values >= len(cells):
+        raise DataError(
+            f"{given}: its first line looks like a patient's values, not column names ({values} "
+            f"of its {len(cells)} names are numbers, dates or true/false); export the file with "
+            "its header row (the column names) as the first line"
+        )
+
+
 def _looks_like_names(cells: list[str], named_above: int) -> bool:
     filled = [c for c in cells if c]
     numbers = sum(map(_written_as_number, filled))

@@ -28,6 +28,7 @@ import pandas as pd
 from medadapt.data.option_words import PYTHON, OptionWords
 from medadapt.data.table_layout import (
     Numbers,
+    refuse_headerless,
     refuse_summary_rows,
     refuse_title_above_header,
     sparse_numbers,
@@ -234,6 +235,7 @@ def read_table(
         first = [(reader.line_num + above, row) for row in itertools.islice(reader, 20)]
         header = first[0][1] if first else []
         refuse_title_above_header(first, given)
+        refuse_headerless(header, given)
         _refuse_duplicate_names([c.strip() for c in header], given)
         present = [c for c in header if c.strip() in as_text]
         try:
