@@ -92,6 +92,12 @@ def _bad_tables(root: Path, heart: pd.DataFrame, paths: dict[str, Path]) -> None
     inf.to_csv(paths["inf"], index=False)
     paths["no_group"] = root / "no_group.csv"  # the base's group column renamed
     heart.rename(columns={"dataset": "site"}).to_csv(paths["no_group"], index=False)
+    paths["weights_csv"] = root / "weights.csv"  # an adapter's weights passed as a table
+    paths["weights_csv"].write_bytes((paths["adapter"] / "adapter.safetensors").read_bytes())
+    paths["json"] = root / "rows.json"
+    paths["json"].write_text(heart.head(5).to_json(orient="records"))
+    paths["random"] = root / "random.csv"
+    paths["random"].write_bytes(np.random.default_rng(0).bytes(3000))
     paths["headerless"] = root / "headerless.csv"  # exported without its header row
     paths["headerless"].write_text(heart.to_csv(index=False, header=False))
     paths["empty"] = root / "empty.csv"

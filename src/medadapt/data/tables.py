@@ -75,17 +75,54 @@ def _decode(raw: bytes, path: Path, words: OptionWords) -> str:
                 f"{given} is encoded as {name}; save it as UTF-8 (in Excel: 'CSV UTF-8') and "
                 f"{again}"
             )
+    if _safetensors(raw):
+        raise DataError(f"{given} is model weights (a safetensors file), not a table; pass the "
+                        "patients' CSV or Parquet file instead")  # fmt: skip
     head = raw[:4096]
-    if head.count(b"\x00") > len(head) // 10:
+    if head.count(b"\x00") > len(head) // 10 or _control_bytes(head):
         kind = "UTF-16 text without a byte-order mark" if _wide_text(head) else ""
         raise DataError(
             f"{given} is not a text table ({kind or 'binary content'}); export it as a UTF-8 "
             f"CSV (or Parquet) and {again}"
         )
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return raw.decode("latin-1")
+        text = raw.decode("latin-1")
+    if _is_json(text):
+        raise DataError(f"{given} is JSON, not a table; export the patients' rows as a CSV "
+                        f"(one header row, one row per sample) and {again}")  # fmt: skip
+    return text
+
+
+def _safetensors(raw: bytes) -> bool:
+    """Whether ``raw`` is a safetensors file: an 8-byte little-endian header length, then
+    that much JSON (a trial passed an adapter's weights as --data)."""
+    size = int.from_bytes(raw[:8], "little") if len(raw) > 8 else 0
+    return raw[8:9] == b"{" and 0 < size <= len(raw) - 8
+
+
+def _control_bytes(head: bytes) -> bool:
+    """Whether ``head`` holds a zero byte, or control bytes (not tab, line feed, carriage
+    return, form feed) in more than 1 in 100: no text table does (random or compressed bytes
+    read as a garbled one-column table; a trial's was refused as "Expected 1 fields")."""
+    control = sum(b < 32 and b not in (9, 10, 12, 13) for b in head)
+    return b"\x00" in head or control * 100 > len(head)
+
+
+def _is_json(text: str) -> bool:
+    """Whether ``text`` is one JSON object or array (a trial's read as "a header but no
+    rows")."""
+    import json
+
+    stripped = text.strip()
+    if stripped[:1] not in ("{", "[") or stripped[-1:] not in ("}", "]"):
+        return False
+    try:
+        json.loads(stripped)
+    except ValueError:
+        return False
+    return True
 
 
 def _wide_text(head: bytes) -> bool:
