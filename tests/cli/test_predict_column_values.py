@@ -197,6 +197,25 @@ def test_a_column_the_model_does_not_read_is_named_in_a_note(workspace, tmp_path
         assert json.loads((tmp_path / "e.json").read_text())["unread_columns"] == ["troponin"]
 
 
+def test_a_column_the_base_excluded_is_not_advised_as_unread(workspace, tmp_path):
+    """A trial excluded a leak ('cath_grade') at train-base, and every later command advised
+    "train a new base to use it": a column left out with --exclude is recorded (its name) and
+    not named again."""
+    _, paths = workspace
+    heart = pd.read_csv(paths["heart"]).assign(cath_grade=lambda rows: rows["num"])
+    heart.to_csv(tmp_path / "graded.csv", index=False)
+    succeeded(run_cli("train-base", "--data", str(tmp_path / "graded.csv"), "--label", "num",
+                      "--positive-above", "0", "--id-column", "id", "--group-column", "dataset",
+                      "--groups", "Cleveland,Hungary", "--exclude", "cath_grade", *TINY_TABLE,
+                      "--out", str(tmp_path / "base")))  # fmt: skip
+    model = json.loads((tmp_path / "base" / "model.json").read_text())
+    assert model["schema"]["excluded"] == ["cath_grade"]
+    graded, out = str(tmp_path / "graded.csv"), str(tmp_path / "p.csv")
+    result = succeeded(run_cli("predict", "--base", str(tmp_path / "base"), "--data", graded,
+                               "--out", out))  # fmt: skip
+    assert "not read by the model" not in result.stdout
+
+
 def test_many_unread_columns_are_named_up_to_five_and_counted(workspace, tmp_path):
     _, paths = workspace
     heart = pd.read_csv(paths["heart"])

@@ -159,7 +159,7 @@ def test_study_takes_adapt_s_method_names():
     assert str(error.value) == (
         "--methods: 'heads' not available for rows; choose from base_only, head_only, "
         "bottleneck, lora, full_finetune, scratch_local, ia3, dora (or adapt's names: head for "
-        "head_only, full for full_finetune)"
+        "head_only, full for full_finetune); did you mean 'head'?"
     )
 
 
@@ -258,10 +258,12 @@ def test_a_train_base_option_at_a_later_verb_says_where_it_is_chosen(verb, tmp_p
          "train-base --label"),  # not "did you mean '--labels'" (a PACS's list of studies)
         (["evaluate", "--epochs", "2"],  # click offered "Did you mean '--report'?"
          "error: --epochs is a training option, and evaluate does not train (it scores a "
-         "trained model): drop it; train-base, adapt, study and federate simulate take it"),
+         "trained model): drop it; train-base, adapt, study and federate simulate take it "
+         "(train-base, adapt and study: for images only)"),
         (["predict", "--lr", "0.01"],
          "error: --lr is a training option, and predict does not train (it applies a trained "
-         "model): drop it; train-base, adapt, federate simulate and federate server take it"),
+         "model): drop it; train-base, adapt, federate simulate and federate server take it "
+         "(train-base and adapt: for images only)"),
         (["evaluate", "--method", "lora"],
          "error: --method is a training option, and evaluate does not train (it scores a "
          "trained model): drop it; adapt, federate simulate and federate server take it"),
@@ -279,7 +281,8 @@ def test_serve_does_not_train(tmp_path):
     line = error_line(run_cli("serve", "--registry", tmp_path / "r", "--epochs", "3"))
     assert line == (
         "error: --epochs is a training option, and serve does not train (it answers with "
-        "trained models): drop it; train-base, adapt, study and federate simulate take it"
+        "trained models): drop it; train-base, adapt, study and federate simulate take it "
+        "(train-base, adapt and study: for images only)"
     )
 
 

@@ -246,7 +246,10 @@ def group_column_of_base(values: dict[str, Any], base: Path) -> str | None:
     (the verb then asks for ``--group-column`` as before) or the column was given."""
     if not values.get("group") or values.get("group_column"):
         return None
-    schema = json.loads((base / "model.json").read_text()).get("schema") or {}
+    try:  # a base not checked yet (study): its own refusal comes later, naming --base
+        schema = json.loads((base / "model.json").read_text()).get("schema") or {}
+    except (OSError, ValueError, AttributeError):
+        return None
     recorded = schema.get("group_column") if isinstance(schema, dict) else None
     if not isinstance(recorded, str) or not recorded:
         return None

@@ -12,12 +12,14 @@ from medadapt.cli import inputs
 from medadapt.cli.common import noted, small_model_threads, status_progress, stdout, warn
 from medadapt.cli.main import app
 from medadapt.cli.options import Shared, build_command, options_for
-from medadapt.cli.verbs import DATA, GROUP_COLUMN, ID_COLUMN, LABEL, probes
+from medadapt.cli.verbs import DATA, GROUP_COLUMN, ID_COLUMN, LABEL, base_group_column, probes
 from medadapt.errors import ConfigError
 from medadapt.modalities.base import Reading, modality_for_data
 
 STUDY = [
-    DATA, LABEL, GROUP_COLUMN,
+    DATA, LABEL,
+    replace(GROUP_COLUMN, help="Column holding the site/group (with --base and --group: "
+            "default the one the base model records)."),
     Shared("groups", str | None, None, "Comma-separated source groups (the base is trained on "
            "them)."),
     Shared("group", str | None, None, "The target group (with --base: default every sample)."),
@@ -67,6 +69,8 @@ def _study(**values: Any) -> None:
     modality = modality_for_data(data, probes(values))
     options = options_for("study", modality, values, data)
     options.check("study", data=data, label=values["label"])
+    if values["base"] is not None:
+        base_group_column(values, Path(values["base"]))
     if values["base"] is None:
         why = "for a study: name the label, the group column, the source groups and the target"
         if modality.needs_label and not values["label"]:

@@ -139,9 +139,26 @@ def _unknown_option(flag: str, context: click.Context | None) -> str | None:
     if verb in DOES_NOT_TRAIN and flag in TRAINING_OPTIONS:
         return (
             f"{flag} is a training option, and {verb} does not train ({DOES_NOT_TRAIN[verb]}): "
-            f"drop it{_takers(flag, context)}"
+            f"drop it{_takers(flag, context)}{_for_one_modality(flag, context)}"
         )
     return None
+
+
+def _for_one_modality(flag: str, context: click.Context | None) -> str:
+    """``" (train-base, adapt and study: for images only)"``: the verbs taking ``flag`` where
+    one modality alone declares it (``--epochs``: a table's model takes none, and a trial told
+    "train-base takes it" was refused there), else empty."""
+    from medadapt.cli.options import modality_fields
+    from medadapt.modalities import registered
+
+    name = flag.removeprefix("--").replace("-", "_")
+    takers = [verb for verb, flags in _commands(context) if flag in flags]
+    owners = {verb: {m.noun for m, _ in modality_fields(verb).get(name, [])} for verb in takers}
+    only = [verb for verb in takers if len(owners[verb]) == 1]
+    if not only or len(registered()) < 2:
+        return ""
+    nouns = {noun for verb in only for noun in owners[verb]}
+    return f" ({listed(only)}: for {' or '.join(sorted(nouns))} only)"
 
 
 def _taken_elsewhere(flag: str, context: click.Context | None) -> str:

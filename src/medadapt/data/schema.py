@@ -120,6 +120,7 @@ class TableSchema:
     # too: HIPAA's Safe Harbor counts dates of birth, admission and death among identifiers)
     identifiers: list[str] = field(default_factory=list)
     allowed_leaks: list[str] = field(default_factory=list)  # --allow-leak: kept deliberately
+    excluded: list[str] = field(default_factory=list)  # --exclude: names only, never read
     # columns that alone predicted the label strongly (>= 0.9) on the training rows: statistic
     # and value, never a row; an adapter's leak check tells them from leaks of its own rows
     strong_features: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -228,6 +229,7 @@ class TableSchema:
                      positive_class=chosen)  # fmt: skip
         schema.id_column, schema.group_column = id_column, group_column
         schema.allowed_leaks = list(allow_leak)
+        schema.excluded = [str(name) for name in exclude]  # not advised as unread later
         schema.missing_codes = missing_codes  # the label's own code too: no outcome
         if words.python:  # the command line says them with the rows it reads
             for said in unknown_outcome_warnings(frame[label], label, words):
@@ -448,9 +450,10 @@ class TableSchema:
         """The columns of ``frame`` the model does not read and was not told of when it
         trained: neither a feature nor the label, the patient or group column, a column it
         dropped then (said at train-base), one of ``named`` (those the command names), nor
-        one whose name reads as a record number or a date (never a feature: one left out
-        with ``--exclude`` is not recorded). Names only, never a value."""
-        known = {f.name for f in self.features} | set(self.dropped)
+        one whose name reads as a record number or a date (never a feature), nor one left out
+        with ``--exclude`` (a trial's excluded leak was advised "train a new base to use it"
+        on every run). Names only, never a value."""
+        known = {f.name for f in self.features} | set(self.dropped) | set(self.excluded)
         known |= {self.label, self.id_column, self.group_column, *named}
         told = {str(name) for name in known if name is not None}
         never = (name_looks_like_identifier, name_looks_like_date)  # features never: no advice

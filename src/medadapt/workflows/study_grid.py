@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from medadapt.checks import did_you_mean
 from medadapt.data.splits import nested_fraction
 from medadapt.errors import ConfigError
 from medadapt.modalities.base import Modality, Samples, register
@@ -65,10 +66,12 @@ class StudyConfig:
         unknown = [s for s in strategies if s not in allowed]
         if unknown:
             aliases = ", ".join(f"{k} for {v}" for k, v in ADAPT_NAMES.items() if v in allowed)
+            meant = did_you_mean(unknown[0], [*allowed, *ADAPT_NAMES])  # "lorra": 'lora'?
             raise ConfigError(
                 f"--methods: {', '.join(map(repr, unknown))} not available for "
                 f"{modality.noun}; choose from {', '.join(allowed)}"
                 + (f" (or adapt's names: {aliases})" if aliases else "")
+                + meant
             )
         bad = [f for f in self.fractions if not 0 < f <= 1]
         if bad:
