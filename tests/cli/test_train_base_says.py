@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import medadapt as ma
@@ -123,3 +124,24 @@ def test_a_column_in_other_units_at_one_training_site_is_named(tmp_path):
         "units there? Convert it to one unit before training: a model would learn the site "
         "from it, and misread one of them"
     ]
+
+
+def test_base_json_masks_small_subgroup_cells(tmp_path):
+    """A trial's base.json held "n 6, n_positive 1" for one site: train-base's subgroups are
+    masked as evaluate's and the study's are (a count under 5 never written)."""
+    import json
+
+    heart = ma.load_heart_disease()
+    mini = heart[heart["dataset"] == "Hungary"].head(30).assign(dataset="Mini")
+    mini = mini.assign(id=mini["id"] + 10_000)
+    pd.concat([heart[heart["dataset"].isin(["Cleveland", "Hungary"])], mini]).to_csv(
+        tmp_path / "heart.csv", index=False
+    )
+    succeeded(run_cli("train-base", "--data", str(tmp_path / "heart.csv"), "--label", "num",
+                      "--positive-above", "0", "--id-column", "id", "--group-column", "dataset",
+                      *TINY_TABLE, "--out", str(tmp_path / "base"),
+                      "--json", str(tmp_path / "base.json")))  # fmt: skip
+    sites = json.loads((tmp_path / "base.json").read_text())["test"]["subgroups"]["dataset"]
+    counts = [site[key] for site in sites.values() for key in ("n", "n_positive")]
+    assert isinstance(sites["Mini"]["n"], str), sites["Mini"]  # "5-9" or "<5": no exact count
+    assert all(isinstance(n, str) or n >= 5 for n in counts), counts
