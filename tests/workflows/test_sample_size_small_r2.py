@@ -50,3 +50,22 @@ def test_the_card_the_study_line_and_its_report_print_a_small_r_squared_in_full(
     _title, text = said[0]
     assert f"anticipated {SHOWN}, " in text and f"{ADAPTED_READING_SENTENCE}. Source:" in text
     assert said[1][0][1] == "parameters (intercepts aside)"
+
+
+def test_a_site_auroc_on_few_patients_says_what_its_lower_bound_would_ask():
+    """A trial's 15-patient site was planned on its AUROC of 0.926 without an interval, and
+    asked for fewer patients than a 200-patient site with a lower, firmer AUROC: the plan
+    says how many times as many criterion (i) would ask at the AUROC's lower 95% bound (where
+    that is 3 times or more)."""
+    from medadapt.evaluate.auroc_interval import score_interval
+    from medadapt.workflows.sample_size_outcomes import _uncertain_site_auroc
+
+    low, high = score_interval(0.743, 7, 5)
+    assert _uncertain_site_auroc(0.743, 0.743, 0.583, 7, 5, "patients") == [
+        f"the base model's AUROC here (0.743, on 12 patients) has a 95% CI of {low:.3f} to "
+        f"{high:.3f}: at its lower bound, planned as 0.55, criterion (i) would ask about 25 "
+        "times as many patients; plan on more, and check the data again as they come in"
+    ]
+    assert _uncertain_site_auroc(0.725, 0.725, 0.5, 100, 100, "patients") == []  # firm enough
+    # the source's lower AUROC planned on, the site's bound above it: nothing to add
+    assert _uncertain_site_auroc(0.90, 0.84, 0.5, 20, 20, "patients") == []

@@ -266,10 +266,54 @@ def _binary(labels: np.ndarray, scored, source_auroc: float | None, noun: str,
     why = (f"from the base model's AUROC {where} ({measured:.3f}{_weak_words(measured)}"
            f"{_other(measured_known, measured)})")  # fmt: skip
     basis = BASIS_HERE if where == site else BASIS_SOURCE
+    positive = np.asarray(scored[0]) == 1
+    notes += _uncertain_site_auroc(here, auroc, prevalence, count_units(positive, clusters),
+                                   count_units(~positive, clusters),
+                                   noun if clusters is None else PATIENTS)  # fmt: skip
     return Outcome("binary", f"prevalence {prevalence:.3f}", r2, why,
                    {"prevalence": prevalence, "auroc_at_site": here,
                     "auroc_planned": auroc}, notes=notes, r2_basis=basis,
                    planned_c=auroc)  # fmt: skip
+
+
+UNCERTAIN_TIMES = 3.0
+"""How many times as many patients criterion (i) may ask at the lower 95% bound of the site's
+AUROC before the plan says that its numbers rest on an uncertain AUROC."""
+
+
+def _uncertain_site_auroc(here: float, planned: float, prevalence: float, positives: int,
+                          negatives: int, noun: str) -> list[str]:  # fmt: skip
+    """A note where the base's AUROC at the site rests on so few patients that its lower 95%
+    bound (Newcombe's interval, planned as at least :data:`WEAKEST_PLANNED`) would make
+    criterion (i) ask :data:`UNCERTAIN_TIMES` as many patients or more than the plan (a trial's
+    15-patient site planned on an AUROC of 0.926, without an interval, was asked for fewer
+    patients than a 200-patient site with a lower, firmer one). Criterion (i)'s ratio needs no
+    parameter count: ``ln(1 - R2/S)`` at the plan over the same at the bound."""
+    import math
+
+    from medadapt.evaluate.auroc_interval import score_interval
+
+    if not positives or not negatives:
+        return []
+    low, high = score_interval(here, positives, negatives)
+    bound = _planned(low)
+    if bound >= planned:
+        return []
+    shrink = 0.9  # criterion (i)'s expected shrinkage
+
+    def log_term(auroc: float) -> float:
+        return math.log(1 - cox_snell_from_c(auroc, prevalence) / shrink)
+
+    times = log_term(planned) / log_term(bound)
+    if times < UNCERTAIN_TIMES:
+        return []
+    planned_as = f", planned as {bound:g}" if bound > low else ""
+    return [
+        f"the base model's AUROC here ({here:.3f}, on {positives + negatives} {noun}) has a "
+        f"95% CI of {low:.3f} to {high:.3f}: at its lower bound{planned_as}, criterion (i) "
+        f"would ask about {times:.2g} times as many {noun}; plan on more, and check the data "
+        "again as they come in"
+    ]
 
 
 def _without_site(prevalence: float, source_auroc: float | None, unusable: str) -> Outcome:
