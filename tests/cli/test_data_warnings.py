@@ -41,6 +41,16 @@ def mostly_missing(lacking: int, n: int) -> str:
     )
 
 
+def left_blank(lacking: int, n: int) -> str:
+    """``predict``'s warning for the same rows: their predictions left blank, as ``serve``
+    withholds them (a trial's CSV said "No" where the API answered null)."""
+    return (
+        f"warning: {lacking} of {n} rows lack more than half of the model's 13 features (read "
+        "as 'not measured', never imputed): their predictions were left blank, as serve "
+        "withholds them; fill in the others, or pass --score-sparse to predict them anyway"
+    )
+
+
 def _warnings(stdout: str) -> list[str]:
     return [line for line in stdout.splitlines() if line.startswith("warning:")]
 
@@ -132,7 +142,7 @@ def test_predict_warns_that_an_adapter_scores_rows_of_other_groups(workspace, tm
     ))  # fmt: skip
     mostly, far, other_groups = _warnings(result.stdout)
     assert far.startswith(f"warning: {far_cholesterol(920)}") and other_groups == OTHER_GROUPS
-    assert mostly == mostly_missing(54, 920)
+    assert mostly == left_blank(54, 920)
     assert len(pd.read_csv(out)) == 920  # said, not refused
 
 
@@ -142,7 +152,7 @@ def test_predict_says_nothing_of_groups_on_the_adapters_own_group(workspace, tmp
         "predict", "--base", paths["base"], "--adapter", paths["adapter"], "--data", paths["va"],
         "--out", tmp_path / "p.csv",
     ))  # fmt: skip
-    assert _warnings(result.stdout) == [mostly_missing(53, 200)]  # nothing of groups
+    assert _warnings(result.stdout) == [left_blank(53, 200)]  # nothing of groups
 
 
 def test_predict_says_it_cannot_tell_groups_without_the_group_column(workspace, tmp_path):
@@ -156,7 +166,7 @@ def test_predict_says_it_cannot_tell_groups_without_the_group_column(workspace, 
         "--out", tmp_path / "p.csv",
     ))  # fmt: skip
     mostly, far, groups = _warnings(result.stdout)  # the one cholesterol of 700
-    assert far.startswith(f"warning: {far_cholesterol(920)}") and mostly == mostly_missing(54, 920)
+    assert far.startswith(f"warning: {far_cholesterol(920)}") and mostly == left_blank(54, 920)
     assert groups == NO_GROUP_COLUMN
 
 
@@ -166,7 +176,7 @@ def test_predict_with_the_base_alone_says_nothing_of_groups(workspace, tmp_path)
         "predict", "--base", paths["base"], "--data", paths["far"], "--out", tmp_path / "p.csv",
     ))  # fmt: skip
     mostly, far = _warnings(result.stdout)  # the one cholesterol of 700; nothing of groups
-    assert far.startswith(f"warning: {far_cholesterol(920)}") and mostly == mostly_missing(54, 920)
+    assert far.startswith(f"warning: {far_cholesterol(920)}") and mostly == left_blank(54, 920)
 
 
 def test_predict_on_a_folder_follows_on_error_for_files_it_does_not_read(workspace, tmp_path):

@@ -273,15 +273,21 @@ def test_rows_lacking_most_features_are_counted_by_serve_s_rule(workspace, tmp_p
     heart.to_csv(tmp_path / "rows.csv", index=False)
     result = succeeded(run_cli(*_verb("predict", paths, tmp_path / "rows.csv", tmp_path)))
     lines = result.stdout.splitlines()
-    assert (
-        "warning: 2 of 6 rows lack more than half of the model's 13 features (read as 'not "
-        "measured', never imputed): their predictions rest on the few left; fill in the others "
-        "before relying on them"
+    assert (  # the row of no feature too: every row over the rule is left blank
+        "warning: 3 of 6 rows lack more than half of the model's 13 features (read as 'not "
+        "measured', never imputed): their predictions were left blank, as serve withholds "
+        "them; fill in the others, or pass --score-sparse to predict them anyway"
     ) in lines
     assert any(line.startswith("warning: 1 of 6 rows holds none of the model's") for line in lines)
-    lacking = pd.read_csv(tmp_path / "p.csv", keep_default_na=False)["missing_features"]
-    counts = [len(names.split(";")) if names else 0 for names in lacking]
+    written = pd.read_csv(tmp_path / "p.csv", keep_default_na=False)
+    counts = [len(names.split(";")) if names else 0 for names in written["missing_features"]]
     assert counts == [7, 0, 7, 6, 13, 0]
+    assert [p == "" for p in written["p_1"]] == [True, False, True, False, True, False]
+    assert "wrote 6 rows: 3 predictions, 3 left blank (see above)" in result.stdout
+    anyway = succeeded(run_cli(*_verb("predict", paths, tmp_path / "rows.csv", tmp_path),
+                               "--score-sparse", "--force"))  # fmt: skip
+    assert pd.read_csv(tmp_path / "p.csv")["p_1"].notna().all()  # as serve --score-sparse
+    assert "left blank" not in anyway.stdout and "rest on the few left" in anyway.stdout
     noted = [mostly_missing_note(n, 13) is not None for n in counts]
     assert noted == [True, False, True, False, True, False]
 
@@ -301,8 +307,8 @@ def test_categories_the_model_never_learned_count_toward_the_same_rule(workspace
     assert (
         "warning: 1 of 4 rows lacks more than half of the model's 13 features (missing, read "
         "as 'not measured', or a category it did not learn, read as 'unseen': neither tells "
-        "the model anything): its prediction rests on the few left; fill in the others before "
-        "relying on them"
+        "the model anything): its prediction was left blank, as serve withholds it; fill in "
+        "the others, or pass --score-sparse to predict it anyway"
     ) in result.stdout.splitlines()
 
 

@@ -99,4 +99,4 @@ def test_predict_warns_once_that_rows_of_other_groups_may_be_scored(workspace, t
         "in --data"
     )
     assert _warnings(result.stdout).count(said) == 1, result.stdout
-    assert "wrote 920 predictions" in result.stdout  # said, not refused
+    assert "wrote 920 rows: 866 predictions, 54 left blank" in result.stdout  # not refused

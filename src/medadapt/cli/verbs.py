@@ -338,7 +338,13 @@ def _predict(**values: Any) -> None:
         warn_all([f"column {column!r} is not in the table: missing for every row"])
     print_unread(summary.get("unread_columns", []))
     warn_all(summary["warnings"])  # values the model never learned among them
-    stdout.print(f"wrote {summary['n']} prediction{'s' if summary['n'] != 1 else ''} to {out}")
+    n, blank = summary["n"], summary.get("n_withheld", 0)
+    said = f"{n} prediction{'s' if n != 1 else ''}"
+    if blank:
+        made = n - blank
+        said = (f"{n} rows: {made} prediction{'s' if made != 1 else ''}, {blank} left blank "
+                "(see above)")  # fmt: skip
+    stdout.print(f"wrote {said} to {out}")
 
 
 def _dumps(result: dict[str, Any]) -> bytes:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -45,6 +46,16 @@ Progress = Callable[[str], None] | None
 UNRECOGNISED = "_unrecognised"
 """A split record's key, once read for some data: the model columns that data lacks, without
 which the samples the model trained on cannot be recognised in it (``evaluate`` warns)."""
+
+
+@dataclass(frozen=True)
+class Withheld:
+    """The samples ``predict`` leaves without a prediction (``rows``: a mask), the warning
+    saying so, and the warnings it replaces (those that said their predictions were made)."""
+
+    rows: np.ndarray
+    warning: str
+    replaces: tuple[str, ...] = ()
 
 
 class Modality(ABC):
@@ -364,6 +375,11 @@ class Modality(ABC):
         """The columns of the samples' source the model does not read (names only; none
         where a source has no columns)."""
         return []
+
+    def withheld(self, schema: Any, samples: Any, options: Any) -> Withheld | None:
+        """The samples whose prediction ``predict`` leaves blank, as ``serve`` withholds
+        theirs (None: it predicts every one)."""
+        return None
 
     def prediction_flags(self, schema: Any, samples: Any) -> dict[str, list[Any]]:
         """Per-sample columns ``predict`` writes after the predictions: what makes a

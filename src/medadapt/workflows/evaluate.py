@@ -287,18 +287,31 @@ def predict_job(
     if ids is not None:
         columns[ids[0]] = ids[1]
     predicted = modality.predictions(schema, scores, classes)
+    withheld = modality.withheld(schema, samples, options)
+    if withheld is not None:  # left blank, as serve withholds them (--score-sparse: not)
+        predicted = {column: pd.Series(values).astype(object).where(~withheld.rows, None)
+                     for column, values in predicted.items()}  # fmt: skip
     columns.update(predicted)
     columns.update(modality.prediction_flags(schema, samples))
     table = pd.DataFrame(columns, index=np.arange(len(scores)))
     warnings = _unmeasured(loaded) + _recorded_result(loaded)
     warnings += kept_leak_warnings(loaded, "these predictions") + _forgotten(loaded)
-    warnings += modality.sample_notes(schema, samples)
+    notes = modality.sample_notes(schema, samples)
+    if withheld is not None:  # in the place of the warning that said they were predicted
+        at = next((i for i, n in enumerate(notes) if n in withheld.replaces), len(notes))
+        notes = (
+            [n for n in notes[:at] if n not in withheld.replaces]
+            + [withheld.warning]
+            + [n for n in notes[at:] if n not in withheld.replaces]
+        )
+    warnings += notes
     out.parent.mkdir(parents=True, exist_ok=True)
     probabilities = [c for c in predicted if c.startswith("p_")]
     atomic_write_bytes(out, predictions_bytes(table, out, probabilities))
     return {
         "predictions": str(out),
         "n": len(table),
+        "n_withheld": 0 if withheld is None else int(withheld.rows.sum()),
         "adapter": name,
         "warnings": warnings + _other_groups(loaded, samples),
         "skipped_files": getattr(samples, "skipped", []),

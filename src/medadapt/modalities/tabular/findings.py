@@ -182,10 +182,7 @@ def missing_rows_warnings(schema: TableSchema, encoded) -> list[str]:
     none = int((lacking == k).sum()) if k else 0
     unused = lacking + unseen
     few = int(((unused > MOSTLY_MISSING * k) & (lacking < k)).sum()) if k else 0
-    why = "read as 'not measured', never imputed"
-    if few and (unseen[(unused > MOSTLY_MISSING * k) & (lacking < k)] > 0).any():
-        why = ("missing, read as 'not measured', or a category it did not learn, read as "
-               "'unseen': neither tells the model anything")  # fmt: skip
+    why = _why_unused(unseen[(unused > MOSTLY_MISSING * k) & (lacking < k)])
     out = []
     if none:
         rows = "rows holds" if none == 1 else "rows hold"  # "1 of 5 rows holds"
@@ -202,6 +199,37 @@ def missing_rows_warnings(schema: TableSchema, encoded) -> list[str]:
             "on the few left; fill in the others before relying on them"
         )
     return out
+
+
+def _why_unused(unseen: np.ndarray) -> str:
+    """How the features of rows were unused (``unseen``: per row, its categories never
+    learned): missing only, or unseen categories too."""
+    if (unseen > 0).any():
+        return ("missing, read as 'not measured', or a category it did not learn, read as "
+                "'unseen': neither tells the model anything")  # fmt: skip
+    return "read as 'not measured', never imputed"
+
+
+def sparse_rows(schema: TableSchema, encoded) -> np.ndarray:
+    """Per row, whether more than half of the model's features are missing or hold a category
+    it never learned (:data:`MOSTLY_MISSING`; the rule ``serve`` withholds an answer by, and
+    ``predict`` leaves a prediction blank by, unless ``--score-sparse``)."""
+    k = len(schema.features)
+    lacking = sum(_lacking(schema, encoded).values(), start=np.zeros(len(encoded), dtype=int))
+    return (lacking + _unseen(schema, encoded) > MOSTLY_MISSING * k) if k else lacking > 0
+
+
+def withheld_rows_warning(schema: TableSchema, encoded, rows: np.ndarray) -> str:
+    """What ``predict`` says of the ``rows`` (a mask) whose prediction it left blank."""
+    n, one = int(rows.sum()), int(rows.sum()) == 1
+    lacks = "rows lacks" if one else "rows lack"  # "1 of 50 rows lacks"
+    rest = "its prediction was" if one else "their predictions were"
+    return (
+        f"{n} of {len(rows)} {lacks} more than half of the model's {len(schema.features)} "
+        f"features ({_why_unused(_unseen(schema, encoded)[rows])}): {rest} left blank, as "
+        f"serve withholds {'it' if one else 'them'}; fill in the others, or pass "
+        f"--score-sparse to predict {'it' if one else 'them'} anyway"
+    )
 
 
 MISSING_COLUMN = "missing_features"

@@ -256,6 +256,28 @@ class TabularModality(Modality):
             notes.append(far_outside_warning(far, specs, python))
         return notes + _unseen_notes(schema, samples.frame, encoded.unseen)
 
+    def withheld(self, schema: TableSchema, samples: TableSamples, options: Any):
+        """The rows lacking more than half of the model's features (missing, or a category it
+        never learned): ``predict`` leaves their prediction blank as ``serve`` withholds it
+        (a trial's CSV said "No" where the API answered null), unless ``--score-sparse``."""
+        from medadapt.modalities.base import Withheld
+        from medadapt.modalities.tabular.findings import (
+            missing_rows_warnings,
+            sparse_rows,
+            withheld_rows_warning,
+        )
+
+        if getattr(options, "score_sparse", False):
+            return None
+        encoded = samples.encoded(schema, with_labels=False)
+        rows = sparse_rows(schema, encoded)
+        if not rows.any():
+            return None
+        replaced = tuple(w for w in missing_rows_warnings(schema, encoded)
+                         if "more than half of the model's" in w)  # fmt: skip
+        said = withheld_rows_warning(schema, encoded, rows)
+        return Withheld(rows, said, replaced)
+
     def prediction_flags(self, schema: TableSchema, samples: TableSamples) -> dict[str, list]:
         from medadapt.data.extrapolation import COLUMN, outside_per_row
 

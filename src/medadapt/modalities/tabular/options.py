@@ -64,6 +64,14 @@ class TabularOptions(ModalityOptions):
         default=False,
     )
 
+    score_sparse: bool = _option(
+        "Also predict a row lacking more than half of the model's features (missing, or a "
+        "category it never learned); by default its prediction is left blank, as serve "
+        "withholds it.",
+        PREDICT,
+        default=False,
+    )
+
     def check(self, verb: str, *, label: str | None = None, **context: Any) -> TabularOptions:
         """Each value in range and the column lists consistent, by flag (before any work)."""
         checks.one_of(self.task, "--task", ("binary", "multiclass", "regression"))
