@@ -226,7 +226,25 @@ def did_you_mean(name: str, options: Sequence[object], *, among: int | None = No
     alike = [t for t in texts if t.casefold() == name.casefold()]
     alike = alike or [t for t in texts if _neighbours_swapped(name.casefold(), t.casefold())]
     alike = alike or difflib.get_close_matches(name, texts, n=1, cutoff=0.8)
+    alike = alike or _holding_as_words(name, texts)
     return f"; did you mean {alike[0]!r}?" if alike else ""
+
+
+def _holding_as_words(name: str, texts: Sequence[str]) -> list[str]:
+    """The one option holding every word of ``name`` among its own words, in any case (a
+    trial's ``MRN`` for ``Patient MRN``, ``Budapest`` for ``Budapest (Hungary)``); none where
+    several do (no guess among them) or ``name`` has no word.
+
+    >>> _holding_as_words("MRN", ["Patient MRN", "age"]), _holding_as_words("id", ["a id", "b id"])
+    (['Patient MRN'], [])
+    """
+    import re
+
+    wanted = set(re.findall(r"\w+", name.casefold()))
+    if not wanted:
+        return []
+    holding = [t for t in texts if wanted <= set(re.findall(r"\w+", t.casefold()))]
+    return holding if len(holding) == 1 else []
 
 
 def _neighbours_swapped(a: str, b: str) -> bool:

@@ -145,3 +145,19 @@ def test_base_json_masks_small_subgroup_cells(tmp_path):
     counts = [site[key] for site in sites.values() for key in ("n", "n_positive")]
     assert isinstance(sites["Mini"]["n"], str), sites["Mini"]  # "5-9" or "<5": no exact count
     assert all(isinstance(n, str) or n >= 5 for n in counts), counts
+
+
+def test_exact_copies_among_the_training_rows_are_counted(tmp_path):
+    """A trial's export held 6 doubled rows and nothing said so."""
+    heart = ma.load_heart_disease()
+    pd.concat([heart, heart.head(6)]).to_csv(tmp_path / "heart.csv", index=False)
+    said = succeeded(run_cli("train-base", "--data", str(tmp_path / "heart.csv"), "--label",
+                             "num", "--positive-above", "0", "--id-column", "id", *TINY_TABLE,
+                             "--out", str(tmp_path / "base")))  # fmt: skip
+    copies = [line for line in said.stdout.splitlines() if "exact cop" in line]
+    assert len(copies) == 1 and copies[0].endswith(
+        "training rows are exact copies of another row (every column the same): they weigh "
+        "twice in training; if the export doubled them, remove the copies"
+    ), copies
+    n = int(copies[0].removeprefix("warning: ").split()[0])
+    assert 1 <= n <= 6  # those of the six on the training side of the split

@@ -388,9 +388,10 @@ ADAPT = [
 EVALUATE = [
     BASE, DATA, LABEL, ADAPTER, BASE_GROUP_COLUMN,
     Shared("group", str | None, None, "Evaluate only this group's samples."),
-    Shared("all_groups", bool, False, "Score every sample whatever its group, even where the "
-           "adapter was trained for one group and --data has no column saying which (a file "
-           "of that group alone); refused without it.", ("--all-groups",)),
+    Shared("all_groups", bool, False, "Score every sample whatever its group (those the "
+           "model trained on are still left out), even where the adapter was trained for one "
+           "group and --data has no column saying which (a file of that group alone); refused "
+           "without it.", ("--all-groups",)),
     JSON, REPORT,
     Shared("threshold", float | None, None, "Operating point for sensitivity/specificity of a "
            "binary outcome (default 0.5)."),

@@ -103,6 +103,7 @@ class TabularModality(Modality):
     ) -> tuple[TableSchema, list[str]]:
         """The schema fitted on the training rows, after the leak check (warnings: the
         leaks kept with ``--allow-leak``)."""
+        from medadapt.data.duplicate_rows import duplicate_rows_warning
         from medadapt.data.feature_kinds import spelling_warnings
         from medadapt.data.group_units import unit_difference_warnings
         from medadapt.data.leaks import (
@@ -148,6 +149,7 @@ class TabularModality(Modality):
                   for column, (code, n) in sentinel_coded(frame, undeclared).items()]  # fmt: skip
         zeros += spelling_warnings(schema.categorical_features)
         zeros += unit_difference_warnings(frame, schema, reading.group_column)
+        zeros += duplicate_rows_warning(train.frame)
         implicit = implicit_positive_class(schema, COMMAND_LINE)
         chosen = [implicit] if implicit is not None else []
         chosen += dichotomised_warning(train.frame[schema.label], schema, COMMAND_LINE)
