@@ -630,3 +630,15 @@ def test_a_calibration_slope_interval_that_runs_off_says_so():
     # a review: a wide but even interval is uncertain, not run off; a slope at or below 0 not
     assert not _runs_off(1.61, [0.15, 6.50]) and not _runs_off(-0.3, [-1.2, 3.1])
     assert _runs_off(0.718, [0.523, 16.29])  # the trial's
+
+
+def test_every_sample_called_a_class_none_of_them_has_is_said_to_be_wrong():
+    """A trial's new-class adapter called every old-class image 'nodule' and was told "the
+    accuracy (0.000) mostly reflects how common that class is here (0%), not skill"."""
+    from medadapt.evaluate.metrics import one_class_note
+
+    y, called = np.array([0, 1] * 6), np.full(12, 2)
+    assert one_class_note(y, called, ["'normal'", "'abnormal'", "'nodule'"], unit="image") == (
+        "every image is called 'nodule', a class none of these images has: every call is "
+        "wrong, whatever the accuracy (0.000); judge the model by AUROC and balanced accuracy"
+    )

@@ -279,9 +279,13 @@ def _check_pixels(images: np.ndarray, path: Path, split: str) -> None:
 
 def _array(archive: Any, path: Path, key: str, keys: list[str]) -> np.ndarray:
     if key not in keys:
+        splits = sorted({k.split("_", 1)[0] for k in keys if k.endswith("_images")})
+        fix = (f"pick another --split ({', '.join(splits)})" if splits else
+               "name its arrays as MedMNIST does (np.savez(path, train_images=..., "
+               "train_labels=...); 'images' and 'labels' alone are not read)")  # fmt: skip
         raise DataError(
             f"{path} has no {key!r} array (it has {', '.join(keys) or 'none'}): MedMNIST files "
-            "hold train_/val_/test_ images and labels; pick another --split"
+            f"hold train_/val_/test_ images and labels; {fix}"
         )
     try:
         return np.asarray(archive[key])

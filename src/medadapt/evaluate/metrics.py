@@ -151,7 +151,8 @@ def one_class_note(
         return None
     judge = "judge the model by AUROC and balanced accuracy" + (
         ", or choose another decision threshold" if threshold is not None else "")  # fmt: skip
-    if np.bincount(y, minlength=len(names)).min() < MIN_PER_CLASS:  # those are not reported
+    counts = np.bincount(y, minlength=len(names))
+    if counts[counts > 0].min() < MIN_PER_CLASS:  # those are not reported (absent ones: none)
         judge = (f"AUROC and balanced accuracy cannot be judged on so few {unit}s of one "
                  "class: compare models by their Brier score and calibration")  # fmt: skip
     at = f" at threshold {threshold:g}" if threshold is not None else ""
@@ -161,6 +162,10 @@ def one_class_note(
     share = called[top] / len(pred)
     if share >= ONE_CLASS_SHARE:
         who = f"every {unit} is" if share == 1 else f"{share:.0%} of {unit}s are"
+        if not (y == top).any():  # a class none of them has (an adapter's new class)
+            return (f"{who} called {names[top]}{at}, a class none of these {unit}s has: "
+                    f"{'every call is' if share == 1 else 'those calls are'} wrong, whatever "
+                    f"the accuracy ({accuracy:.3f}); {judge}")  # fmt: skip
         return (f"{who} called {names[top]}{at}: the accuracy ({accuracy:.3f}) mostly reflects "
                 f"how common that class is here ({np.mean(y == top):.0%}), not skill; "
                 f"{judge}")  # fmt: skip
@@ -173,9 +178,9 @@ def one_class_note(
 
 
 NO_SPREAD = (
-    "no interval: every bootstrap resample gave the same value, so its uncertainty cannot be "
-    "estimated from these {unit}s (too few of them, all with one outcome, or a model that "
-    "gives them all the same answer)"
+    "no interval: every bootstrap resample gave the same value (to the digits shown), so its "
+    "uncertainty cannot be estimated from these {unit}s (too few of them, all with one "
+    "outcome, or a model that gives them all the same answer)"
 )
 UNDEFINED = (
     "no interval: in more than 1 in 10 bootstrap resamples of these {unit}s it cannot be "
@@ -283,7 +288,7 @@ def _honest_intervals(out: dict[str, Any], notes: dict[str, str],
             notes.setdefault(name, UNDEFINED.format(unit=unit, why=why))
     for name in list(out):
         interval = out.get(f"{name}_ci") if not name.endswith("_ci") else None
-        if not interval or interval[0] != interval[1]:
+        if not interval or not _one_value_shown(name, out[name], interval):
             continue
         if name not in counts:
             out[f"{name}_ci"] = None
@@ -292,6 +297,13 @@ def _honest_intervals(out: dict[str, Any], notes: dict[str, str],
     if _runs_off(out.get("calibration_slope"), out.get("calibration_slope_ci")):
         notes.setdefault("calibration_slope", RUNS_OFF.format(unit=unit))
     _note_shifted_intervals(out, notes, unit)
+
+
+def _one_value_shown(name: str, value: Any, interval: Sequence[float]) -> bool:
+    """Whether ``interval``'s ends are one value as printed (``0.437 (0.437–0.437)``: a
+    trial's calibration error, its ends 1e-4 apart): shown so, it reads as certainty."""
+    digits = metric_digits(name, value)
+    return bool(round(float(interval[0]), digits) == round(float(interval[1]), digits))
 
 
 def _runs_off(slope: float | None, interval: Sequence[float] | None) -> bool:

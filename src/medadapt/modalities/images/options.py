@@ -210,6 +210,12 @@ class ImageOptions(ModalityOptions):
             checks.names(text, flag)
             check_class_names(text, flag)
         check_weights_file(self.weights)
+        if self.old_data is not None and not Path(self.old_data).exists():  # named by its flag
+            raise ConfigError(
+                f"--old-data {self.old_data} does not exist: pass the base model's training "
+                "images (a folder with one sub-folder per class, a CSV of path,label or a "
+                "MedMNIST .npz file)"
+            )
         if isinstance(self.backbone_options, str):
             check_patch_size(self.backbone_options, self.image_size)
         return self
