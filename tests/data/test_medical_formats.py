@@ -206,7 +206,15 @@ def test_medmnist_errors(tmp_path):
     assert str(err.value) == (
         f"{path} has no 'test_images' array (it has train_images, train_labels, val_images, "
         "val_labels): MedMNIST files hold train_/val_/test_ images and labels; pick another "
-        "--split"
+        "--split (train, val)"
+    )
+    plain = write_npz(tmp_path / "plain.npz", images=np.zeros((2, 4, 4), np.uint8),
+                      labels=np.zeros(2, np.uint8))  # fmt: skip
+    with pytest.raises(DataError) as err:
+        load_images(plain)
+    assert str(err.value).endswith(
+        "name its arrays as MedMNIST does (np.savez(path, train_images=..., train_labels=...)): "
+        "'images' and 'labels' alone are not read"
     )
     multi = write_npz(
         tmp_path / "chest.npz",

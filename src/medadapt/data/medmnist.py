@@ -280,9 +280,10 @@ def _check_pixels(images: np.ndarray, path: Path, split: str) -> None:
 def _array(archive: Any, path: Path, key: str, keys: list[str]) -> np.ndarray:
     if key not in keys:
         splits = sorted({k.split("_", 1)[0] for k in keys if k.endswith("_images")})
-        fix = (f"pick another --split ({', '.join(splits)})" if splits else
-               "name its arrays as MedMNIST does (np.savez(path, train_images=..., "
-               "train_labels=...); 'images' and 'labels' alone are not read)")  # fmt: skip
+        fix = f"pick another --split ({', '.join(splits)})" if splits else "pick another --split"
+        if not splits and "images" in keys:  # no split at all: --split cannot help
+            fix = ("name its arrays as MedMNIST does (np.savez(path, train_images=..., "
+                   "train_labels=...)): 'images' and 'labels' alone are not read")  # fmt: skip
         raise DataError(
             f"{path} has no {key!r} array (it has {', '.join(keys) or 'none'}): MedMNIST files "
             f"hold train_/val_/test_ images and labels; {fix}"
