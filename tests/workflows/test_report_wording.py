@@ -113,6 +113,18 @@ def test_a_binary_adapt_summary_does_not_speak_of_all_classes():
     text = _text(adapt_report(summary, curves, SimpleNamespace(noun="rows")))
     assert "All classes" not in text
     assert "Discrimination: AUROC 0.68 (0.54–0.82)" in text
+    # in words, as evaluate's report says it (a trial's adapter report lacked them)
+    assert "AUROC 0.68 (0.54–0.82): better than chance, but how much better is uncertain" in text
+
+
+def test_an_adapt_summary_says_an_interval_reaching_chance():
+    summary = _adapt_summary("binary", _binary(0.63, (0.46, 0.80)), _binary(0.64, (0.47, 0.8)))
+    curves = {"y": np.array([0, 1, 0, 1]), "scores": np.array([0.2, 0.8, 0.3, 0.6])}
+    text = " ".join(_text(adapt_report(summary, curves, SimpleNamespace(noun="rows"))).split())
+    assert (
+        "Discrimination: AUROC 0.63 (0.46–0.80): not shown to be better than chance (the "
+        "interval reaches 0.50); the true value is likely between 0.46 and 0.80."
+    ) in text
 
 
 def test_the_guide_compares_auprc_with_the_prevalence_and_names_the_threshold():

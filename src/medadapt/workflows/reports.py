@@ -36,6 +36,7 @@ from medadapt.modalities.base import Modality
 from medadapt.results import SAID_AS_WARNINGS
 from medadapt.workflows.report_sections import (
     auroc_line,
+    discrimination_in_words,
     guide_section,
     one_vs_rest_roc,
     per_class_section,
@@ -163,23 +164,6 @@ def brackets(task: str, noun: str) -> str:
             "the others."
         )
     return BRACKETS.format(noun=noun)
-
-
-def discrimination_in_words(low: float, high: float) -> str:
-    """What an AUROC's 95% interval shows, read from both ends (a narrow interval around 0.52
-    is precise, and no better than chance; "good" would read as clinically adequate)."""
-    if low <= 0.5:
-        return "not shown to be better than chance (the interval reaches 0.50)"
-    if high < 0.6:
-        return "little better than chance at best (the whole interval is below 0.60)"
-    if low >= 0.8:
-        return ("strong (the whole interval is at or above 0.80), though whether that is "
-                "enough depends on the clinical use")  # fmt: skip
-    if low >= 0.7:
-        return "moderate (the whole interval is at or above 0.70)"
-    if high < 0.7:
-        return "weak (better than chance, the whole interval below 0.70)"
-    return "better than chance, but how much better is uncertain"
 
 
 def _noun(result: dict[str, Any]) -> str:
