@@ -114,9 +114,11 @@ def swapped_labels_warning(before: dict[str, Any], where: str) -> str | None:
     >>> swapped_labels_warning({"auroc": 0.27, "auroc_ci": [0.135, 0.48]}, "60 images")[:72]
     'the base model alone ranks these 60 images backwards (AUROC 0.270, 95% C'
     """
-    interval = before.get("auroc_ci")
-    if before.get("auroc") is None or not interval or interval[1] >= 0.5:
+    from medadapt.evaluate.metrics import ranks_backwards
+
+    if not ranks_backwards(before):
         return None
+    interval = before["auroc_ci"]
     return (
         f"the base model alone ranks these {where} backwards (AUROC {before['auroc']:.3f}, "
         f"95% CI up to {interval[1]:.3f}), worse than chance: are the labels, or the "

@@ -137,22 +137,23 @@ def _unknown_option(flag: str, context: click.Context | None) -> str | None:
     if verb in READS_A_BASE and flag in DECIDED_AT_TRAIN_BASE:
         return kept_with_the_base(flag, verb, DECIDED_AT_TRAIN_BASE[flag])
     if verb in DOES_NOT_TRAIN and flag in TRAINING_OPTIONS:
+        takers = _taking(flag, context)
         return (
             f"{flag} is a training option, and {verb} does not train ({DOES_NOT_TRAIN[verb]}): "
-            f"drop it{_takers(flag, context)}{_for_one_modality(flag, context)}"
+            f"drop it{_takers_said(takers)}{_for_one_modality(flag, takers)}"
         )
     return None
 
 
-def _for_one_modality(flag: str, context: click.Context | None) -> str:
-    """``" (train-base, adapt and study: for images only)"``: the verbs taking ``flag`` where
-    one modality alone declares it (``--epochs``: a table's model takes none, and a trial told
-    "train-base takes it" was refused there), else empty."""
+def _for_one_modality(flag: str, takers: list[str]) -> str:
+    """``" (train-base, adapt and study: for images only)"``: the verbs of ``takers`` (those
+    taking ``flag``, :func:`_taking`) where one modality alone declares it (``--epochs``: a
+    table's model takes none, and a trial told "train-base takes it" was refused there), else
+    empty."""
     from medadapt.cli.options import modality_fields
     from medadapt.modalities import registered
 
     name = flag.removeprefix("--").replace("-", "_")
-    takers = [verb for verb, flags in _commands(context) if flag in flags]
     owners = {verb: {m.noun for m, _ in modality_fields(verb).get(name, [])} for verb in takers}
     only = [verb for verb in takers if len(owners[verb]) == 1]
     if not only or len(registered()) < 2:
@@ -170,10 +171,20 @@ def _taken_elsewhere(flag: str, context: click.Context | None) -> str:
     return f" for {verb}{takers}" if takers and verb is not None else ""
 
 
+def _taking(flag: str, context: click.Context | None) -> list[str]:
+    """The commands that take ``flag`` (the running one does not, or it would not be
+    unknown)."""
+    return [name for name, flags in _commands(context) if flag in flags]
+
+
 def _takers(flag: str, context: click.Context | None) -> str:
-    """``"; train-base and federate simulate take it"``: the commands that take ``flag`` (the
-    running one does not, or it would not be unknown), else empty."""
-    takers = [name for name, flags in _commands(context) if flag in flags]
+    """``"; train-base and federate simulate take it"``: the commands that take ``flag``,
+    else empty."""
+    return _takers_said(_taking(flag, context))
+
+
+def _takers_said(takers: list[str]) -> str:
+    """``takers`` (:func:`_taking`) as :func:`_takers` says them."""
     return f"; {listed(takers)} take{'s' if len(takers) == 1 else ''} it" if takers else ""
 
 

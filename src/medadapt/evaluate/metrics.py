@@ -330,13 +330,20 @@ def _note_shifted_intervals(out: dict[str, Any], notes: dict[str, str], unit: st
             why=why.format(unit=unit)))  # fmt: skip
 
 
+def ranks_backwards(metrics: dict[str, Any]) -> bool:
+    """Whether ``metrics``' AUROC has a 95% interval lying wholly below 0.5 (the samples
+    ranked backwards, worse than a coin), the one test every backwards warning makes."""
+    interval = metrics.get("auroc_ci")
+    return metrics.get("auroc") is not None and bool(interval) and interval[1] < 0.5
+
+
 def backwards_note(metrics: dict[str, Any], unit: str = "patient") -> str | None:
     """A warning when a model ranks ``unit``s backwards: its AUROC's whole 95% interval lies
     below 0.5 (worse than a coin). Swapped classes, inverted intensities or a population
     unlike the model's usually produce that; the figure must not be read as a weak model."""
-    interval = metrics.get("auroc_ci")
-    if metrics.get("auroc") is None or not interval or interval[1] >= 0.5:
+    if not ranks_backwards(metrics):
         return None
+    interval = metrics["auroc_ci"]
     return (
         f"AUROC {metrics['auroc']:.3f} (95% CI up to {interval[1]:.3f}) is below 0.5: the "
         f"model ranks these {unit}s backwards, worse than chance; check that the classes are "

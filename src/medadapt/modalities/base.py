@@ -51,11 +51,12 @@ which the samples the model trained on cannot be recognised in it (``evaluate`` 
 @dataclass(frozen=True)
 class Withheld:
     """The samples ``predict`` leaves without a prediction (``rows``: a mask), the warning
-    saying so, and the warnings it replaces (those that said their predictions were made)."""
+    saying so, and the warning it replaces (the one that said their predictions were made;
+    None where none did)."""
 
     rows: np.ndarray
     warning: str
-    replaces: tuple[str, ...] = ()
+    replaces: str | None = None
 
 
 class Modality(ABC):

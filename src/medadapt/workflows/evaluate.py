@@ -298,12 +298,8 @@ def predict_job(
     warnings += kept_leak_warnings(loaded, "these predictions") + _forgotten(loaded)
     notes = modality.sample_notes(schema, samples)
     if withheld is not None:  # in the place of the warning that said they were predicted
-        at = next((i for i, n in enumerate(notes) if n in withheld.replaces), len(notes))
-        notes = (
-            [n for n in notes[:at] if n not in withheld.replaces]
-            + [withheld.warning]
-            + [n for n in notes[at:] if n not in withheld.replaces]
-        )
+        notes = [withheld.warning if n == withheld.replaces else n for n in notes]
+        notes += [] if withheld.warning in notes else [withheld.warning]
     warnings += notes
     out.parent.mkdir(parents=True, exist_ok=True)
     probabilities = [c for c in predicted if c.startswith("p_")]

@@ -288,9 +288,7 @@ def _uncertain_site_auroc(here: float, planned: float, prevalence: float, positi
     criterion (i) ask :data:`UNCERTAIN_TIMES` as many patients or more than the plan (a trial's
     15-patient site planned on an AUROC of 0.926, without an interval, was asked for fewer
     patients than a 200-patient site with a lower, firmer one). Criterion (i)'s ratio needs no
-    parameter count: ``ln(1 - R2/S)`` at the plan over the same at the bound."""
-    import math
-
+    parameter count (:func:`~medadapt.evaluate.samplesize.shrinkage_n` per parameter)."""
     from medadapt.evaluate.auroc_interval import score_interval
 
     if not positives or not negatives:
@@ -299,12 +297,11 @@ def _uncertain_site_auroc(here: float, planned: float, prevalence: float, positi
     bound = _planned(low)
     if bound >= planned:
         return []
-    shrink = 0.9  # criterion (i)'s expected shrinkage
 
-    def log_term(auroc: float) -> float:
-        return math.log(1 - cox_snell_from_c(auroc, prevalence) / shrink)
+    def criterion_i(auroc: float) -> float:  # per parameter, at expected shrinkage 0.9
+        return shrinkage_n(1, cox_snell_from_c(auroc, prevalence), 0.9)
 
-    times = log_term(planned) / log_term(bound)
+    times = criterion_i(bound) / criterion_i(planned)
     if times < UNCERTAIN_TIMES:
         return []
     planned_as = f", planned as {bound:g}" if bound > low else ""

@@ -275,8 +275,8 @@ class TabularModality(Modality):
         rows = sparse_rows(schema, encoded)
         if not rows.any():
             return None
-        replaced = tuple(w for w in missing_rows_warnings(schema, encoded)
-                         if "more than half of the model's" in w)  # fmt: skip
+        replaced = next((w for w in missing_rows_warnings(schema, encoded)
+                         if "more than half of the model's" in w), None)  # fmt: skip
         said = withheld_rows_warning(schema, encoded, rows)
         return Withheld(rows, said, replaced)
 
