@@ -1,7 +1,7 @@
 """Label and class names spelt like one another: a typo, not a class of its own.
 
 ``malignent`` beside ``malignant``, ``pneumonai`` beside ``pneumonia``: at most two edits apart
-(insert, delete, substitute, swap two neighbours; one for names under five letters), neither a
+(insert, delete, substitute, swap two neighbours; one for names under six letters), neither a
 number, not two of a series (``grade1``/``grade2``, ``typeA``/``typeB``) and not one the
 other's opposite (``abnormal``/``normal``, ``unstable``/``stable``: two classes).
 
@@ -9,6 +9,8 @@ other's opposite (``abnormal``/``normal``, ``unstable``/``stable``: two classes)
 (True, True)
 >>> spelt_alike("abnormal", "normal"), spelt_alike("grade1", "grade2")
 (False, False)
+>>> spelt_alike("North", "South"), spelt_alike("Nroth", "North")
+(False, True)
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ def spelt_alike(a: str, b: str, *, folded_alike: bool = True) -> bool:
     shorter = min(len(a), len(b))
     if shorter < 4:  # no edit at all is safe here (CAD/CHD, MI/MS): only the commonest slips
         return not (_acronym(a) or _acronym(b)) and short_slip(x, y)
-    allowed = 2 if shorter >= 5 else 1
+    allowed = 2 if shorter >= 6 else 1  # North/South: two edits of five letters, two sites
     return edit_distance(x, y) <= allowed
 
 
