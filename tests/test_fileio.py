@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import warnings
 
 import pytest
 
@@ -90,9 +91,12 @@ def test_a_secret_file_is_one_word_and_every_refusal_names_the_flag(tmp_path):
 
     token = tmp_path / "token.txt"
     token.write_text("0123456789abcdef\n")
-    assert read_secret(token, "--token-file", what="bearer token", min_length=16) == (
-        "0123456789abcdef"
-    )
+    token.chmod(0o600)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a file only its owner reads: not a word
+        assert read_secret(token, "--token-file", what="bearer token", min_length=16) == (
+            "0123456789abcdef"
+        )
     cases = {
         tmp_path / "missing": "does not exist; check the path",
         tmp_path: "is not a file: write the bearer token in a file and pass it",
@@ -111,6 +115,23 @@ def test_a_secret_file_is_one_word_and_every_refusal_names_the_flag(tmp_path):
         with pytest.raises(DataError) as refused:
             read_secret(token, "--token-file", what="bearer token", min_length=16)
         assert str(refused.value) == says
+
+
+def test_a_secret_file_others_may_read_is_warned_of_with_the_chmod_that_mends_it(tmp_path):
+    """A world-readable ``--token-file`` was taken without a word (a trial's 0644 file): the
+    token is only as private as its file, so other readers are named, as ssh names a key's."""
+    from medadapt.fileio import read_secret
+
+    token = tmp_path / "token.txt"
+    token.write_text("0123456789abcdef\n")
+    for mode, who in [(0o644, "every user of this machine"), (0o640, "the users of its group")]:
+        token.chmod(mode)
+        with pytest.warns(UserWarning) as said:
+            assert read_secret(token, "--token-file", what="bearer token") == "0123456789abcdef"
+        assert [str(w.message) for w in said] == [
+            f"--token-file {token} can be read by {who} (mode {mode:o}), and whoever reads the "
+            f"bearer token can use it: restrict it with 'chmod 600 {token}'"
+        ]
 
 
 @pytest.mark.parametrize("signum", ["SIGTERM", "SIGINT"])

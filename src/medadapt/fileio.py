@@ -14,8 +14,10 @@ import os
 import re
 import shutil
 import signal
+import stat
 import tempfile
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -142,7 +144,25 @@ def read_secret(path: Path, flag: str, *, what: str, min_length: int = 1) -> str
             f"{flag}: the {what} in {path} is shorter than {min_length} characters; use a long "
             "random token (e.g. 'openssl rand -hex 32')"
         )
+    _warn_readable_by_others(path, flag, what=what)
     return secret
+
+
+def _warn_readable_by_others(path: Path, flag: str, *, what: str) -> None:
+    """Warn when other users of the machine may read the secret file (``ssh`` refuses such
+    a key; a token is only as private as its file). POSIX permissions only."""
+    if os.name != "posix":
+        return
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if not mode & 0o044:
+        return
+    who = "every user of this machine" if mode & 0o004 else "the users of its group"
+    warnings.warn(
+        f"{flag} {path} can be read by {who} (mode {mode:o}), and whoever reads the {what} "
+        f"can use it: restrict it with 'chmod 600 {path}'",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def check_output_file(path: str | Path | None, *, flag: str, force: bool = False) -> None:

@@ -69,6 +69,7 @@ def build(root: Path) -> dict[str, Path]:
     _ok("registry", "--root", paths["registry"], "promote", "va@1")
     paths["token"] = root / "token.txt"
     paths["token"].write_text("s3cret-token-for-the-tests-0123456789\n")
+    paths["token"].chmod(0o600)  # as a secret is kept: others' readable ones are warned of
     paths["text"] = root / "notes.txt"
     paths["text"].write_text("just text\n")
     _bad_tables(root, heart, paths)

@@ -186,6 +186,7 @@ def test_train_evaluate_and_adapt_on_the_studies_a_labels_csv_lists(world, tmp_p
 def _token(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "token.txt"
     path.write_text(text)
+    path.chmod(0o600)  # a token others may read is warned of
     return path
 
 

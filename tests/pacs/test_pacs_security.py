@@ -38,6 +38,7 @@ def hospital(pacs, tmp_path_factory):
     studies = [radiograph("bright", f"SS{i}", seed=300 + i) for i in range(3)]
     DicomwebSource(pacs.root, auth=(pacs.user, pacs.password)).store(studies)
     (root / "token.txt").write_text(TOKEN + "\n")
+    (root / "token.txt").chmod(0o600)  # a token others may read is warned of
     return {
         "root": root,
         "base": root / "base",
@@ -178,6 +179,7 @@ def test_a_missing_or_wrong_bearer_token_is_one_line_naming_the_token_flag(
     predict = ("predict", "--base", hospital["base"], "--out", tmp_path / "p.csv", "--data")
     wrong = tmp_path / "wrong.txt"
     wrong.write_text("x" * 32)
+    wrong.chmod(0o600)
     with PacsProxy(pacs, token=TOKEN) as gateway:
         reference = gateway.reference("studies", study)
         assert error_line(run_cli(*predict, reference)) == (

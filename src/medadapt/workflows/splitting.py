@@ -27,6 +27,7 @@ def select(samples: Samples, column: str | None, values: Sequence[str] | None, *
     otherwise (``hungary`` for ``Hungary``: those samples would be left out without a word)."""
     if not values:
         return np.arange(len(samples))
+    values = [str(v).strip() for v in values]  # as the group labels are read
     groups = samples.groups
     if groups is None:
         raise DataError(

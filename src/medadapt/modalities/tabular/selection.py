@@ -35,6 +35,7 @@ def select_groups(
 
     if not values:
         return frame
+    values = [str(v).strip() for v in values]  # as group_labels reads the column's
     if column is None:
         raise DataError(f"{what} needs --group-column to know which column holds the groups")
     if column not in frame:
