@@ -203,6 +203,10 @@ WHOLE_RESULT = (
 #: (the kept leaks are said with the data's warnings; being worse than the base, with the
 #: comparison)
 SAID_AS_WARNINGS = WHOLE_RESULT[:3]
+#: those that keep a version from being promoted without ``--despite-warnings``: measured
+#: harm to patients it would serve (ranked backwards, old classes forgotten, worse than the
+#: base model alone), not a caution to check (too good to be true, a kept leak, one class)
+UNFIT_TO_SERVE = (BACKWARDS, FORGOT_OLD_CLASSES, WORSE_THAN_BASE)
 #: each in a few words (at most 47 characters: a DICOM SR's algorithm parameter, after
 #: ``medadapt warning=``), for what carries a prediction: a served answer's note, an SR
 WHOLE_RESULT_WORDS = {

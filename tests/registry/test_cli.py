@@ -961,7 +961,9 @@ def test_promote_says_a_version_ranking_backwards_or_worse_than_the_one_it_repla
     cli("add", str(adapter_dir(1)), "--name", "site_b")
     cli("add", str(adapter_dir(2, meta=metadata(metrics=worse))), "--name", "site_b")
     cli("promote", "site_b@1")
-    out, _ = cli("promote", "site_b@2")
+    _, refused = cli("promote", "site_b@2", ok=False)  # ranked backwards: not without asking
+    assert refused.startswith("error: site_b@2 is not promoted, as its recorded test result")
+    out, _ = cli("promote", "site_b@2", "--despite-warnings")
     warned = [line for line in out.splitlines() if line.startswith("warning:")]
     assert warned == [
         f"warning: site_b@2: {backwards}",

@@ -27,7 +27,9 @@ def test_an_adapter_worse_than_the_base_carries_adapt_s_sentence_as_a_note():
     assert recorded_cautions(noted) == ["did worse than the base model on its test"]
 
 
-def test_list_marks_it_promote_warns_and_show_says_why(cli, adapter_dir, monkeypatch):
+def test_list_marks_it_promote_refuses_it_and_show_says_why(cli, adapter_dir, monkeypatch):
+    """``promote`` served it with a warning only; a version whose recorded result shows harm
+    is refused, and ``--despite-warnings`` serves it with the warning."""
     from tests.registry.helpers import metadata
 
     monkeypatch.setenv("COLUMNS", "200")
@@ -35,7 +37,13 @@ def test_list_marks_it_promote_warns_and_show_says_why(cli, adapter_dir, monkeyp
     cli("add", str(adapter_dir(1, meta=metadata(metrics=metrics))), "--name", "va")
     listed, _ = cli("list")
     assert "AUROC 0.650 (0.500–0.800) on 60 rows (!)" in listed
-    out, err = cli("promote", "va@1")
+    out, err = cli("promote", "va@1", ok=False)
+    assert (out, " ".join(err.split())) == ("", (
+        f"error: va@1 is not promoted, as its recorded test result says: {SAID.rstrip('.')} "
+        "(pass --despite-warnings to serve it all the same)"
+    ))
+    assert cli("list")[0] == listed  # nothing promoted
+    out, err = cli("promote", "va@1", "--despite-warnings")
     assert f"warning: va@1: {SAID}" in " ".join((out + err).split())
     shown, _ = cli("show", "va@1")
     assert f"(!) {SAID}" in " ".join(shown.split())
@@ -50,3 +58,25 @@ def test_predict_repeats_it_with_the_predictions():
     metrics = with_harm({"n": 60, "auroc": 0.65}, WORSE)
     loaded = SimpleNamespace(adapter="va", record=SimpleNamespace(metrics=metrics))
     assert _recorded_result(loaded) == [f"the recorded test result of adapter 'va': {SAID}"]
+
+
+def test_each_harm_recorded_keeps_a_version_from_promotion_and_a_caution_does_not(
+    cli, adapter_dir
+):
+    """Forgotten old classes (a trial's adapter was promoted with a warning only), a ranking
+    backwards and harm against the base are refused; too good to be true is a warning."""
+    from medadapt.results import BACKWARDS, FORGOT_OLD_CLASSES, TOO_GOOD_KEY
+    from tests.registry.helpers import metadata
+
+    for number, key in enumerate((FORGOT_OLD_CLASSES, BACKWARDS, TOO_GOOD_KEY), start=1):
+        metrics = {"n": 60, "auroc": 0.65, "notes": {key: f"said of {key}."}}
+        cli("add", str(adapter_dir(number, meta=metadata(metrics=metrics))), "--name", key)
+        refused = key != TOO_GOOD_KEY
+        out, err = cli("promote", f"{key}@1", ok=not refused)
+        if refused:
+            assert err.strip() == (
+                f"error: {key}@1 is not promoted, as its recorded test result says: said of "
+                f"{key} (pass --despite-warnings to serve it all the same)"
+            )
+        else:
+            assert out.startswith(f"promoted {key}@1") and f"said of {key}." in out + err

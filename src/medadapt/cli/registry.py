@@ -54,7 +54,7 @@ from medadapt.cli.registry_format import (
     tmp_lines,
     versus_base_rows,
 )
-from medadapt.cli.registry_promotion import promotion_messages
+from medadapt.cli.registry_promotion import promotion_messages, refuse_unfit
 from medadapt.registry import AdapterVersion, Registry, RegistryError, VersionDiff
 from medadapt.registry.bases import base_schema, has_base, missing_base_note
 from medadapt.registry.maintenance import GC_MIN_AGE_S
@@ -378,10 +378,19 @@ def promote_cmd(
             "one is no longer served.",
         ),
     ] = False,
+    despite_warnings: Annotated[
+        bool,
+        typer.Option(
+            "--despite-warnings",
+            help="Serve it even where its recorded test result shows harm (ranked backwards, "
+            "old classes forgotten, worse than the base model alone).",
+        ),
+    ] = False,
 ) -> None:
     """Mark a version (REF: NAME@N or NAME@latest; with --clear: NAME) as the one to serve (a
     running server picks it up). One adapter per group: a version for a group another name
-    already serves is refused (--force serves it in that one's place).
+    already serves is refused (--force serves it in that one's place). A version whose test
+    result shows harm is refused (--despite-warnings serves it all the same).
 
     Example: medadapt registry --root hospital-registry promote pneumonia@2
     """
@@ -394,6 +403,8 @@ def promote_cmd(
         was = reg.demote(ref)
         typer.echo(f"{ref} is no longer served (was {was.ref})" if was else f"{ref} was not served")
         return
+    if not despite_warnings:
+        refuse_unfit(reg.get(ref))
     spelled = registry_command(ctx, "").rstrip()
     promotion = reg.promote(ref, on_group_clash="replace" if force else "refuse", spelled=spelled)
     v, was = promotion.version, promotion.previous

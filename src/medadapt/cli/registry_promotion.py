@@ -13,7 +13,8 @@ from medadapt.cli.registry_format import headline_metric, metric_text
 from medadapt.registry import AdapterVersion
 from medadapt.registry.records import metric_notes
 from medadapt.registry.summary_words import metric_label
-from medadapt.results import LOWER_IS_BETTER, WHOLE_RESULT
+from medadapt.registry import RegistryError
+from medadapt.results import LOWER_IS_BETTER, UNFIT_TO_SERVE, WHOLE_RESULT
 
 
 def _unmeasured(promoted: AdapterVersion, was: AdapterVersion | None, notes: dict) -> str:
@@ -36,6 +37,20 @@ _TESTED_ON = {
     False: ", on their own test sets (different test rows: the difference mixes model and data)",
     None: " (their test rows are not recorded: they may not have been tested on the same patients)",
 }
+
+
+def refuse_unfit(version: AdapterVersion) -> None:
+    """Refuse promoting ``version`` where its recorded test result shows harm to the patients
+    it would serve (:data:`~medadapt.results.UNFIT_TO_SERVE`): a trial promoted an adapter that
+    had forgotten the old classes with a warning only. ``--despite-warnings`` serves it."""
+    notes = metric_notes(version.metrics)
+    said = next((" ".join(notes[k].split()) for k in UNFIT_TO_SERVE if k in notes), None)
+    if said is None:
+        return
+    raise RegistryError(
+        f"{version.ref} is not promoted, as its recorded test result says: {said.rstrip('.')} "
+        "(pass --despite-warnings to serve it all the same)"
+    )
 
 
 def promotion_messages(
