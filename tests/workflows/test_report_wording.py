@@ -88,6 +88,17 @@ def test_the_adapt_report_says_how_the_base_model_scored_and_what_the_metrics_me
     assert "MAE (mean absolute error): the typical size of a prediction's error" in text
 
 
+def test_a_regression_adapter_scored_on_too_few_rows_is_not_said_to_lack_an_auroc():
+    """A trial's regression report on 9 test rows said "All classes: AUROC not reported: only
+    9 patients": a measured outcome has no classes and no AUROC."""
+    unmeasured = {"n": 9, "notes": {"all": "not reported: only 9 patients"}}
+    summary = _adapt_summary("regression", unmeasured, unmeasured)
+    curves = {"y": np.zeros(3), "scores": np.zeros(3)}
+    text = _text(adapt_report(summary, curves, SimpleNamespace(noun="rows")))
+    assert "All classes" not in text and "AUROC" not in text
+    assert "Trained 8577 parameters on 99 rows; scored on 43 held-out rows." in text
+
+
 def test_the_reports_repeat_what_the_terminal_warned_about_the_data():
     """A reader of the HTML alone must see that a column gives the label away in the rows
     scored, or that values lie far outside the training rows: before, only the terminal said."""

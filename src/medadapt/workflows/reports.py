@@ -458,7 +458,8 @@ def adapt_report(summary: dict[str, Any], curves: dict[str, Any], modality: Any)
         f"on {info['n_test']} held-out {noun}."
     )
     binary = summary["task"] == "binary"
-    line = auroc_line(metrics, "Discrimination" if binary else "All classes")
+    line = (None if summary["task"] == "regression"  # no AUROC of a measured outcome
+            else auroc_line(metrics, "Discrimination" if binary else "All classes"))  # fmt: skip
     if line:
         lines.append(line)
     if summary["task"] == "regression" and metrics.get("mae") is not None:

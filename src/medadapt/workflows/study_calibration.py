@@ -67,6 +67,14 @@ def calibration_rows(points: list[dict[str, Any]], task: str) -> list[list[str]]
     return rows
 
 
+#: what the metric a study ranks by says of a model (:func:`calibration_section`)
+_RANKED_BY = {
+    "auroc": "how well a model orders the patients",
+    "mae": "how far a model's predictions are from the measured values on average",
+    "accuracy": "how often a model's call at its threshold is right",
+}
+
+
 def calibration_section(
     report: Report, points: list[dict[str, Any]], task: str, size: str, metric: str
 ) -> None:
@@ -77,9 +85,9 @@ def calibration_section(
     names = CALIBRATION[task]
     report.section(
         f"Calibration with {size}",
-        f"The strategies above are ranked by {METRIC_LABELS[metric]} alone, which says how "
-        "well a model orders the patients, not whether its predictions can be taken at face "
-        "value: read these before using a strategy's predictions as they are.",
+        f"The strategies above are ranked by {METRIC_LABELS[metric]} alone, which says "
+        f"{_RANKED_BY.get(metric, _RANKED_BY['auroc'])}, not whether its predictions can be "
+        "taken at face value: read these before using a strategy's predictions as they are.",
     )
     report.table(
         ["strategy", *(f"{METRIC_LABELS[n]} (95% CI)" for n in names), "in every seed"],
