@@ -246,6 +246,40 @@ def test_check_data_continuous_outcome_uses_riley_part_one(tmp_path):
     assert "validation at this site: not computed" in text
 
 
+def test_a_measured_outcome_s_test_split_too_small_for_any_figure_is_said(tmp_path):
+    """A trial's 30-row hospital left 9 test rows: check-data said only that no validation
+    criterion is computed for a measured outcome, not that evaluate would report nothing."""
+    from sklearn.datasets import load_diabetes
+
+    frame = load_diabetes(as_frame=True, scaled=False).frame
+    frame["hospital"] = ["Small"] * 30 + ["Big"] * (len(frame) - 30)
+    data, base, out = tmp_path / "d.csv", tmp_path / "base", tmp_path / "n.json"
+    frame.to_csv(data, index=False)
+    train_base_job(data=data, out=base, label="target", group_column="hospital", groups=["Big"],
+                   n_boot=20, options=TabularOptions())  # fmt: skip
+    result = run_cli("check-data", "--data", data, "--base", base, "--group", "Small",
+                     "--json", out)  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert (
+        "9 rows to test it are too few for evaluate to report any figure at all (the test split "
+        "holds 9 rows, and evaluate reports no figure from fewer than 10). How many test "
+        "patients a precise check needs is not computed for this outcome."
+    ) in " ".join(result.stdout.split())
+    assert json.loads(out.read_text())["validation"]["not_reported"] == (
+        "the test split holds 9 rows, and evaluate reports no figure from fewer than 10"
+    )
+    # adapt on the same rows printed every figure as n/a and saved the adapter without a word
+    adapted = run_cli("adapt", "--base", base, "--data", data, "--group", "Small", "--out",
+                      tmp_path / "adapter")  # fmt: skip
+    assert adapted.code == 0, adapted.stderr
+    assert (
+        "warning: adapter 'small_bottleneck' has no measured performance: only 9 patients (at "
+        "least 10 needed); it is saved, but nothing here shows how it does on these rows; test "
+        "it on more of them (a larger --test-fraction, or 'medadapt evaluate' on rows it never "
+        "saw) before relying on it (the registry and serve mark it unmeasured)"
+    ) in (adapted.stdout + adapted.stderr).splitlines()
+
+
 def test_check_data_more_than_two_classes_uses_pate_et_al(tmp_path):
     """The heart data's five severity grades (num 0-4) at VA Long Beach: Pate et al.'s
     multiclass criteria; (iii) is every grade's proportion within +-0.05."""

@@ -117,6 +117,8 @@ def adapt_job(
         warnings += unlearnt_new_classes(picked.test.labels, scores, result.classes,
                                          len(modality.classes(base.schema)),
                                          unit=modality.noun.removesuffix("s"))  # fmt: skip
+    warnings += unmeasured_warning(evaluation["overall"], modality.task(base.schema), name,
+                                   modality.noun)  # fmt: skip
     adapter = None if result.method == "full" else result.name  # full: every weight trained
     intercepts = trained_intercepts(modality, result.model, adapter)  # not among Riley's p
     sample_size = adapter_sample_size(modality, base, result.trainable_params - intercepts,
@@ -441,6 +443,25 @@ def _rare_class(modality: Modality, base: BaseModel, picked: GroupSamples,
         return []
     return adapter_sample_notes(picked.train, picked.test, classes, modality.noun, picked.where,
                                 fix=None)  # fmt: skip
+
+
+def unmeasured_warning(metrics: dict[str, Any], task: str, name: str, noun: str) -> list[str]:
+    """That the adapter just saved has no measured performance (its test split too small for
+    any figure), and what to do: a trial's 9 test rows printed every metric as n/a and saved
+    the adapter without a word; only ``predict`` said it later."""
+    from medadapt.evaluate.metrics import headline_metric
+
+    if metrics.get(headline_metric(task, metrics)) is not None:
+        return []
+    notes = metrics.get("notes") or {}
+    why = " ".join(str(notes.get("all") or notes.get(headline_metric(task)) or "").split())
+    return [
+        f"adapter {name!r} has no measured performance"
+        + (f": {why.removeprefix('not reported: ')};" if why else ":")
+        + f" it is saved, but nothing here shows how it does on these {noun}; test it on more "
+        f"of them (a larger --test-fraction, or 'medadapt evaluate' on {noun} it never saw) "
+        "before relying on it (the registry and serve mark it unmeasured)"
+    ]
 
 
 def _warnings(

@@ -259,24 +259,26 @@ def _mark_unreported(checked: dict[str, Any], test: Any, classes: list[str], nou
     AUROC or calibration slope with fewer than
     :data:`~medadapt.evaluate.metrics.MIN_PER_CLASS` of a class. A precise estimate is then
     beside the point: there will be none to read an interval of."""
-    if not checked["criteria"] or len(test) == 0:
+    if len(test) == 0:
         return
     clusters = cluster_index(test.known_patients(), len(test))
-    labels = np.asarray(test.labels).astype(int)
-    everyone = count_units(np.ones(len(labels), dtype=bool), clusters)
-    per_class = {c: count_units(labels == c, clusters) for c in (0, 1)}
-    rarest = min(per_class, key=lambda c: (per_class[c], -c))
+    everyone = count_units(np.ones(len(test), dtype=bool), clusters)
     held = f"the test split holds {plural(everyone, noun.removesuffix('s'))}"
-    if everyone < MIN_PATIENTS:
+    if everyone < MIN_PATIENTS:  # said where no criterion is computed too (a measured outcome)
         withheld = {"O/E", "slope", "C"}
         why = f"{held}, and evaluate reports no figure from fewer than {MIN_PATIENTS}"
-    elif per_class[rarest] < MIN_PER_CLASS:
+    elif not checked["criteria"]:
+        return
+    else:
+        labels = np.asarray(test.labels).astype(int)
+        per_class = {c: count_units(labels == c, clusters) for c in (0, 1)}
+        rarest = min(per_class, key=lambda c: (per_class[c], -c))
+        if per_class[rarest] >= MIN_PER_CLASS:
+            return
         withheld = {"slope", "C"}
         name = classes[rarest] if rarest < len(classes) else str(rarest)
         why = (f"{held}, {per_class[rarest]} of class {name!r}, and evaluate reports no AUROC or "
                f"calibration slope with fewer than {MIN_PER_CLASS} of a class")  # fmt: skip
-    else:
-        return
     for criterion in checked["criteria"]:
         criterion["reported"] = criterion["name"] not in withheld
     checked["not_reported"] = why
@@ -377,9 +379,14 @@ def _check_words(result: dict[str, Any]) -> list[str]:
     too few for precise ones (read their intervals), or too few for evaluate to report them
     at all (then no interval is there to read)."""
     checked = result["validation"]["criteria"]
-    if not checked:
-        return ["How many test patients a precise check needs is not computed for this outcome."]
     tested = counted_text(result, "n_test", result["noun"])
+    if not checked:
+        unreported = result["validation"].get("not_reported")
+        said = "How many test patients a precise check needs is not computed for this outcome."
+        if unreported:  # a trial's 9 test rows of a measured outcome went unsaid
+            return [f"{tested} to test it are too few for evaluate to report any figure at all "
+                    f"({unreported}). {said}"]  # fmt: skip
+        return [said]
     withheld = [c for c in checked if c.get("reported") is False]
     short = [f"{estimate_name(c['name'])}: {needed_text(c['n'])} needed"
              for c in checked if not c["supported"] and c.get("reported", True)]  # fmt: skip
