@@ -602,7 +602,8 @@ CASES = [
          "--positive-above 0): drop it, or train a new base with it (--base-groups instead of "
          "--base, or train-base --positive-above)"),
     case("federate --base: --missing-code", *ON_A_BASE, "--missing-code", "chol=0",
-         flag="--missing-code", says="(the base's codes are read as missing)"),
+         flag="--missing-code", says="(the base's codes are read as missing, and so is an "
+         "empty cell: leave a code only --data writes as empty cells there)"),
     case("federate --base: --task", *ON_A_BASE, "--task", "regression", flag="--task",
          says="(the base's task is used: --task binary)"),
     case("federate --base: --exclude", *ON_A_BASE, "--exclude", "age", flag="--exclude",

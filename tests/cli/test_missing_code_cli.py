@@ -55,7 +55,8 @@ def test_a_site_whose_zeros_lie_far_below_the_training_values_is_warned_at_adapt
     assert _warnings(result.stdout) == [
         "warning: column 'chol' is 0 in 86 of 86 rows here, over 3 SDs below the values the "
         "base model trained on: if 0 means 'not measured' here, the model reads it as a "
-        "measurement; retrain the base with --missing-code chol=0"
+        "measurement; retrain the base with --missing-code chol=0, or leave those cells empty "
+        "in --data (an empty cell is read as not measured)"
     ]
 
 

@@ -96,6 +96,44 @@ def test_zeros_far_below_the_training_values_are_counted_at_a_later_site():
     assert zeros_far_below(swiss, schema.numeric_features) == {"chol": len(swiss)}
 
 
+def test_codes_such_as_999_or_minus_one_only_a_later_site_writes_are_named_with_both_fixes():
+    """A trial's small hospital wrote -1 and 999 for "not measured" in its own rows only: the
+    base never saw them, the far-outside warning said "a unit or typing error", and an
+    adapter learnt to absorb them as if they were measurements."""
+    from sklearn.datasets import load_diabetes
+
+    from medadapt.data.extrapolation import far_outside
+    from medadapt.data.missing_codes import codes_far_outside, far_code_warning
+
+    frame = load_diabetes(as_frame=True, scaled=False).frame
+    schema = TableSchema.infer(frame.iloc[30:], label="target")
+    site = frame.iloc[:30].copy()
+    site.loc[site.index[:7], "bp"] = -1
+    site.loc[site.index[:5], "s3"] = 999
+    site.loc[site.index[10], "s5"] = -1  # one row: a slip, not a code
+    found = codes_far_outside(site, schema.numeric_features)
+    assert found == {"bp": (-1.0, 7), "s3": (999.0, 5)}
+    assert far_code_warning("bp", -1.0, 7, 30) == (
+        "column 'bp' is -1 in 7 of 30 rows here, below every value the base model trained on: "
+        "if -1 means 'not measured' here, the model reads it as a measurement; retrain the base "
+        "with --missing-code bp=-1, or leave those cells empty in --data (an empty cell is read "
+        "as not measured)"
+    )
+    assert far_code_warning("s3", 999.0, 5, 30, python=True).endswith(
+        "far above every value the base model trained on: if 999 means 'not measured' here, "
+        "the model reads it as a measurement; set those values to NaN, or retrain the base "
+        "with TableSchema.infer(..., missing_codes={'s3': 999})"
+    )
+    codes = {column: code for column, (code, _) in found.items()}
+    far = far_outside(site, schema.numeric_features, codes_said=codes)
+    assert "bp" not in far.outside and "s3" not in far.outside  # said once, by the code's
+    assert codes_far_outside(frame.iloc[30:], schema.numeric_features) == {}  # its own rows
+    negative = TableSchema.infer(frame.assign(bp=frame["bp"] - 100).iloc[30:], label="target")
+    shifted = site.assign(bp=site["bp"] - 100)
+    shifted.loc[shifted.index[:7], "bp"] = -1  # within values the model trained on
+    assert "bp" not in codes_far_outside(shifted, negative.numeric_features)  # -1 measured
+
+
 def test_several_codes_in_one_column_are_each_missing_everywhere():
     """Old registries write 'not measured' two ways in one column (0 and -9): each code is
     missing in training, encoding, serving and the row hashes, and the model keeps both."""

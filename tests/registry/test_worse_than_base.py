@@ -38,10 +38,13 @@ def test_list_marks_it_promote_refuses_it_and_show_says_why(cli, adapter_dir, mo
     listed, _ = cli("list")
     assert "AUROC 0.650 (0.500–0.800) on 60 rows (!)" in listed
     out, err = cli("promote", "va@1", ok=False)
-    assert (out, " ".join(err.split())) == ("", (
-        f"error: va@1 is not promoted, as its recorded test result says: {SAID.rstrip('.')} "
-        "(pass --despite-warnings to serve it all the same)"
-    ))
+    assert (out, " ".join(err.split())) == (
+        "",
+        (
+            f"error: va@1 is not promoted, as its recorded test result says: {SAID.rstrip('.')} "
+            "(pass --despite-warnings to serve it all the same)"
+        ),
+    )
     assert cli("list")[0] == listed  # nothing promoted
     out, err = cli("promote", "va@1", "--despite-warnings")
     assert f"warning: va@1: {SAID}" in " ".join((out + err).split())
@@ -60,9 +63,7 @@ def test_predict_repeats_it_with_the_predictions():
     assert _recorded_result(loaded) == [f"the recorded test result of adapter 'va': {SAID}"]
 
 
-def test_each_harm_recorded_keeps_a_version_from_promotion_and_a_caution_does_not(
-    cli, adapter_dir
-):
+def test_each_harm_recorded_keeps_a_version_from_promotion_and_a_caution_does_not(cli, adapter_dir):
     """Forgotten old classes (a trial's adapter was promoted with a warning only), a ranking
     backwards and harm against the base are refused; too good to be true is a warning."""
     from medadapt.results import BACKWARDS, FORGOT_OLD_CLASSES, TOO_GOOD_KEY

@@ -10,10 +10,9 @@ from __future__ import annotations
 import math
 
 from medadapt.cli.registry_format import headline_metric, metric_text
-from medadapt.registry import AdapterVersion
+from medadapt.registry import AdapterVersion, RegistryError
 from medadapt.registry.records import metric_notes
 from medadapt.registry.summary_words import metric_label
-from medadapt.registry import RegistryError
 from medadapt.results import LOWER_IS_BETTER, UNFIT_TO_SERVE, WHOLE_RESULT
 
 

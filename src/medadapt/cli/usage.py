@@ -27,7 +27,8 @@ KEPT_WITH_THE_BASE = {
     "--task": "the base's task is used",
     "--positive-class": "the base's outcome is used as train-base defined it",
     "--positive-above": "the base's threshold is used",
-    "--missing-code": "the base's codes are read as missing",
+    "--missing-code": "the base's codes are read as missing, and so is an empty cell: leave a "
+    "code only --data writes as empty cells there",
     "--categorical": "the base's columns are read as it read them",
     "--numeric": "the base's columns are read as it read them",
     "--exclude": "the base's columns are read as it read them",

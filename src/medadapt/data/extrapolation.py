@@ -90,15 +90,20 @@ class Outside:
 
 
 def far_outside(
-    frame: pd.DataFrame, features: Iterable[Any], zeros_said: Iterable[str] = ()
+    frame: pd.DataFrame,
+    features: Iterable[Any],
+    zeros_said: Iterable[str] = (),
+    codes_said: Mapping[str, float] | None = None,
 ) -> Outside:
     """Per column, the rows far outside the training values, for the numeric ``features``
     (each with ``name``, ``mean``, ``std``, ``reach``, ``low``, ``high``; the last three may
     be absent) present in ``frame``; ``frame`` already has its missing codes read as missing.
     ``zeros_said``: columns whose zeros another warning names already (a "not measured"
-    code, :mod:`medadapt.data.missing_codes`)."""
+    code, :mod:`medadapt.data.missing_codes`); ``codes_said``: ``{column: code}`` the same
+    for a code such as -1 or 999."""
     found: dict[str, np.ndarray] = {}
     slips_only, said = set(), set(zeros_said)
+    codes_said = codes_said or {}
     for spec in features:
         if spec.name not in frame:
             continue
@@ -107,6 +112,9 @@ def far_outside(
         if spec.name in said:
             outside &= values != 0
             slipped &= values != 0
+        if spec.name in codes_said:
+            outside &= values != codes_said[spec.name]
+            slipped &= values != codes_said[spec.name]
         if outside.any():
             found[spec.name] = outside
         if slipped.any():

@@ -185,6 +185,61 @@ def zeros_far_below(frame: pd.DataFrame, features: Iterable[object]) -> dict[str
     return found
 
 
+def codes_far_outside(
+    frame: pd.DataFrame, features: Iterable[object]
+) -> dict[str, tuple[float, int]]:
+    """Numeric ``features`` (each with ``name``, ``mean``, ``std``, ``low``, ``high`` from a
+    model's training rows) holding, in two or more rows of ``frame``, a "not measured" code
+    such as -1 or 999 (:data:`SENTINELS`) far outside what the model trained on: over
+    ``FAR_BELOW_SDS`` SDs from the training mean and beyond the training range (a negative code
+    where training values were never negative, nines well above the highest). A trial's small
+    hospital wrote -1 and 999 in its own rows only: the model read them as measurements, and
+    an adapter learnt to absorb them. ``{column: (code, rows)}``; counts only. Zeros:
+    :func:`zeros_far_below`."""
+    found = {}
+    for spec in features:
+        name, mean, std = spec.name, spec.mean, spec.std  # type: ignore[attr-defined]
+        if name not in frame:
+            continue
+        low, high = getattr(spec, "low", None), getattr(spec, "high", None)
+        values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+        for code in SENTINELS:
+            rows = int((values == code).sum())
+            if rows < 2:
+                continue
+            if code < 0:
+                far = code < mean - FAR_BELOW_SDS * std and (low is None or low >= 0)
+            else:
+                far = code > mean + FAR_BELOW_SDS * std and (
+                    high is None or code >= SENTINEL_GAP * high
+                )
+            if far:
+                found[name] = (code, rows)
+                break
+    return found
+
+
+def far_code_warning(column: str, code: float, rows: int, total: int, python: bool = False) -> str:
+    """The warning for a code such as -1 or 999 at a later site, beyond every value the model
+    trained on (:func:`codes_far_outside`)."""
+    where = "below" if code < 0 else "far above"
+    return (
+        f"column {column!r} is {code:g} in {rows} of {total} rows here, {where} every value the "
+        f"base model trained on: if {code:g} means 'not measured' here, the model reads it as a "
+        f"measurement; {_not_measured_fix(column, code, python)}"
+    )
+
+
+def _not_measured_fix(column: str, code: float, python: bool) -> str:
+    """How to have a later site's code read as missing: empty cells (read as not measured
+    by any model), or a base retrained with the code declared."""
+    if python:
+        return (f"set those values to NaN, or retrain the base with TableSchema.infer(..., "
+                f"missing_codes={{{column!r}: {code:g}}})")  # fmt: skip
+    return (f"retrain the base with {FLAG} {shlex.quote(f'{column}={code:g}')}, or leave those "
+            "cells empty in --data (an empty cell is read as not measured)")  # fmt: skip
+
+
 def zero_code_warning(column: str, zeros: int, rows: int) -> str:
     """The warning for an undeclared zero code found in ``zeros`` of ``rows`` rows."""
     return (
@@ -197,10 +252,8 @@ def zero_code_warning(column: str, zeros: int, rows: int) -> str:
 def far_below_warning(column: str, zeros: int, rows: int, python: bool = False) -> str:
     """The warning for zeros at a later site, far below what the model trained on
     (``python``: the fix in the Python API's words)."""
-    fix = (f"TableSchema.infer(..., missing_codes={{{column!r}: 0}})" if python
-           else f"{FLAG} {shlex.quote(f'{column}=0')}")  # fmt: skip
     return (
         f"column {column!r} is 0 in {zeros} of {rows} rows here, over {FAR_BELOW_SDS:g} SDs "
         "below the values the base model trained on: if 0 means 'not measured' here, the model "
-        f"reads it as a measurement; retrain the base with {fix}"
+        f"reads it as a measurement; {_not_measured_fix(column, 0, python)}"
     )

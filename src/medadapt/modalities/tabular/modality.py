@@ -238,7 +238,12 @@ class TabularModality(Modality):
         what the model trained on (a "not measured" code, read as a measurement); ``python``:
         the fixes in the Python API's words."""
         from medadapt.data.extrapolation import far_outside_warning
-        from medadapt.data.missing_codes import far_below_warning, zeros_far_below
+        from medadapt.data.missing_codes import (
+            codes_far_outside,
+            far_below_warning,
+            far_code_warning,
+            zeros_far_below,
+        )
 
         encoded = samples.encoded(schema, with_labels=False)
         used = [*(f.name for f in schema.features), schema.label]
@@ -252,7 +257,10 @@ class TabularModality(Modality):
         zeros = zeros_far_below(samples.frame, _uncoded(schema))
         for column, n in zeros.items():
             notes.append(far_below_warning(column, n, len(samples), python))
-        far = _far_outside(schema, samples, zeros)
+        codes = codes_far_outside(samples.frame, _uncoded(schema))
+        for column, (code, n) in codes.items():
+            notes.append(far_code_warning(column, code, n, len(samples), python))
+        far = _far_outside(schema, samples, zeros, codes)
         if far:
             specs = {f.name: f for f in schema.numeric_features}
             notes.append(far_outside_warning(far, specs, python))
@@ -732,14 +740,20 @@ def _uncoded(schema: TableSchema) -> list[Any]:
     return [f for f in schema.numeric_features if f.name not in schema.missing_codes]
 
 
-def _far_outside(schema: TableSchema, samples: TableSamples, zeros_said: Any = None) -> Outside:
+def _far_outside(
+    schema: TableSchema, samples: TableSamples, zeros_said: Any = None, codes_said: Any = None
+) -> Outside:
     """Per numeric feature with such rows: which rows lie far outside its training values
-    (:mod:`medadapt.data.extrapolation`), missing codes read as missing first; zeros the
-    missing-code warning names (``zeros_said``, found here when not given) are left to it."""
+    (:mod:`medadapt.data.extrapolation`), missing codes read as missing first; zeros and codes
+    such as 999 the missing-code warnings name (``zeros_said``, ``codes_said``: ``{column:
+    (code, rows)}``, found here when not given) are left to them."""
     from medadapt.data.extrapolation import far_outside
-    from medadapt.data.missing_codes import read_as_missing, zeros_far_below
+    from medadapt.data.missing_codes import codes_far_outside, read_as_missing, zeros_far_below
 
     if zeros_said is None:
         zeros_said = zeros_far_below(samples.frame, _uncoded(schema))
+    if codes_said is None:
+        codes_said = codes_far_outside(samples.frame, _uncoded(schema))
     frame = read_as_missing(samples.frame, schema.missing_codes)
-    return far_outside(frame, schema.numeric_features, zeros_said)
+    codes = {column: code for column, (code, _) in codes_said.items()}
+    return far_outside(frame, schema.numeric_features, zeros_said, codes)
