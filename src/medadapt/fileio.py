@@ -148,18 +148,27 @@ def read_secret(path: Path, flag: str, *, what: str, min_length: int = 1) -> str
     return secret
 
 
+def others_may_read(path: Path) -> str | None:
+    """Who besides its owner may read ``path``, in words with its mode ("every user of this
+    machine (mode 644)"); None where only the owner may, or off POSIX."""
+    if os.name != "posix":
+        return None
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if not mode & 0o044:
+        return None
+    who = "every user of this machine" if mode & 0o004 else "the users of its group"
+    return f"{who} (mode {mode:o})"
+
+
 def _warn_readable_by_others(path: Path, flag: str, *, what: str) -> None:
     """Warn when other users of the machine may read the secret file (``ssh`` refuses such
     a key; a token is only as private as its file). POSIX permissions only."""
-    if os.name != "posix":
+    who = others_may_read(path)
+    if who is None:
         return
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if not mode & 0o044:
-        return
-    who = "every user of this machine" if mode & 0o004 else "the users of its group"
     warnings.warn(
-        f"{flag} {path} can be read by {who} (mode {mode:o}), and whoever reads the {what} "
-        f"can use it: restrict it with 'chmod 600 {path}'",
+        f"{flag} {path} can be read by {who}, and whoever reads the {what} can use it: "
+        f"restrict it with 'chmod 600 {path}'",
         UserWarning,
         stacklevel=3,
     )

@@ -100,7 +100,17 @@ def test_score_sparse_answers_an_instance_lacking_most_features_with_a_note(serv
 def test_routing_by_version_by_request_group_and_by_instance_group(client, served_registry):
     body = {"adapter": "site_c@2", "instances": _instances(served_registry, "C", 1)}
     reply = client.post("/v1/predict", json=body, headers=AUTH)  # registered, not promoted
+    assert (reply.status_code, reply.json()["detail"]) == (404, (
+        "adapter site_c@2 is registered but not promoted, and this server answers promoted "
+        "versions only (site_c@1 is: send 'site_c'); a server started with --any-version "
+        "answers any registered version"
+    ))  # fmt: skip
+    anyone = create_app(served_registry["registry"], token=TOKEN, any_version=True)
+    with TestClient(anyone) as silent_trial:
+        reply = silent_trial.post("/v1/predict", json=body, headers=AUTH)
     assert reply.json()["predictions"][0]["version"] == 2
+    assert client.post("/v1/predict", json={**body, "adapter": "site_c@1"},
+                       headers=AUTH).json()["predictions"][0]["version"] == 1  # fmt: skip
     body["adapter"] = "site_c@9"
     reply = client.post("/v1/predict", json=body, headers=AUTH)
     assert (reply.status_code, reply.json()["detail"]) == (
@@ -208,7 +218,7 @@ def test_a_newly_promoted_version_is_served_without_a_restart(served_registry):
         try:
             assert client.post("/v1/predict", json=body).json()["predictions"][0]["version"] == 2
             pinned = {"adapter": "site_c@1", "instances": body["instances"]}
-            assert client.post("/v1/predict", json=pinned).json()["predictions"][0]["version"] == 1
+            assert client.post("/v1/predict", json=pinned).status_code == 404  # replaced
             # now two promoted adapters claim group C (allowed only when asked)
             registry.promote("site_c_ia3@1", on_group_clash="allow")
             by_group = {"group": "C", "instances": body["instances"]}

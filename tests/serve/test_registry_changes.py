@@ -180,8 +180,14 @@ def test_latest_is_the_newest_version_and_an_unknown_selector_is_a_422(client, s
             "adapter": adapter, "instances": _instances(served_registry)})  # fmt: skip
 
     versions = {ref: answer(ref).json()["predictions"][0]["version"]
-                for ref in ("site_c", "site_c@promoted", "site_c@latest", "site_c@1")}  # fmt: skip
-    assert versions == {"site_c": 1, "site_c@promoted": 1, "site_c@latest": 2, "site_c@1": 1}
+                for ref in ("site_c", "site_c@promoted", "site_c@1")}  # fmt: skip
+    assert versions == {"site_c": 1, "site_c@promoted": 1, "site_c@1": 1}
+    latest = answer("site_c@latest")  # site_c@2, registered after the promoted one
+    assert (latest.status_code, latest.json()["detail"]) == (404, (
+        "adapter site_c@2 is registered but not promoted, and this server answers promoted "
+        "versions only (site_c@1 is: send 'site_c'); a server started with --any-version "
+        "answers any registered version"
+    ))  # fmt: skip
     reply = answer("site_c@newest")
     assert reply.status_code == 422
     assert reply.json()["detail"] == [{"loc": ["body", "adapter"], "type": "value_error", "msg": (
@@ -383,19 +389,22 @@ def test_the_base_alone_answers_a_request_naming_no_adapter_whether_or_not_one_i
     for name in ("site_a", "site_b", "site_c"):
         registry.demote(name)
     body = {"instances": _no_group(served_registry)}
-    with TestClient(create_app(registry_copy, token=None)) as client:
-        first = client.post("/v1/predict", json=body)
-        pinned = client.post("/v1/predict", json={**body, "adapter": "site_c@1"})
-        again = client.post("/v1/predict", json=body)
-    assert first.status_code == pinned.status_code == again.status_code == 200, first.text
-    (alone,) = first.json()["predictions"]
-    assert alone["adapter"] is None and again.json() == first.json()
-    assert alone["note"] == (
-        "scored by the base model alone: the request names no adapter, and none is promoted; "
-        "registered: site_a, site_b, site_c, site_c_ia3 (name a version in 'adapter' to use "
-        f"one, e.g. 'site_a@1', or promote one: 'medadapt registry --root {registry_copy} "
-        "promote site_a@1')"
-    )
+    for any_version in (True, False):
+        app = create_app(registry_copy, token=None, any_version=any_version)
+        with TestClient(app) as client:
+            first = client.post("/v1/predict", json=body)
+            pinned = client.post("/v1/predict", json={**body, "adapter": "site_c@1"})
+            again = client.post("/v1/predict", json=body)
+        assert first.status_code == again.status_code == 200, first.text
+        assert pinned.status_code == (200 if any_version else 404)  # not promoted
+        (alone,) = first.json()["predictions"]
+        assert alone["adapter"] is None and again.json() == first.json()
+        pin = "name a version in 'adapter' to use one, e.g. 'site_a@1', or " if any_version else ""
+        assert alone["note"] == (
+            "scored by the base model alone: the request names no adapter, and none is "
+            f"promoted; registered: site_a, site_b, site_c, site_c_ia3 ({pin}promote one: "
+            f"'medadapt registry --root {registry_copy} promote site_a@1')"
+        )
 
 
 def test_with_nothing_promoted_every_registered_version_s_base_is_resident(tmp_path):

@@ -122,7 +122,7 @@ def test_metrics_label_unknown_paths_as_other(client):
 
 def test_a_removed_version_is_no_longer_served(served_registry, registry_copy):
     body = {"adapter": "site_c@2", "instances": [_instance(served_registry)]}
-    app = create_app(registry_copy, token=None, refresh_seconds=0.0)
+    app = create_app(registry_copy, token=None, refresh_seconds=0.0, any_version=True)
     with TestClient(app) as client:
         assert client.post("/v1/predict", json=body).status_code == 200  # loaded on demand
         Registry(registry_copy).remove("site_c@2")
@@ -256,3 +256,31 @@ def test_serve_says_how_many_promoted_adapters_it_loaded_and_which_it_could_not(
     assert f"serving {len(promoted) - 1} of {len(promoted)} promoted adapter(s) from " in said
     assert "warning: 1 promoted adapter(s) cannot be loaded (site_c): see /healthz for why" in said
     assert "error: not serving site_c@1: registry file " in said  # the log line, in our case
+
+
+def test_a_token_file_others_may_read_is_refused_beyond_loopback_and_an_env_token_said_unused(
+    served_registry, tmp_path, monkeypatch
+):
+    """A trial served on 0.0.0.0 with a 0644 token file after a warning only, and its
+    MEDADAPT_TOKEN, also set, was ignored without a word (its clients got 401s)."""
+    import uvicorn
+
+    from tests.cli.helpers import error_line, run_cli, succeeded
+
+    token = tmp_path / "token.txt"
+    token.write_text(TOKEN + "\n")
+    token.chmod(0o644)
+    serve = ("serve", "--registry", served_registry["registry"], "--port", "18997")
+    assert error_line(run_cli(*serve, "--host", "0.0.0.0", "--token-file", token)) == (
+        f"error: refusing to serve on 0.0.0.0 with --token-file {token} readable by every user "
+        f"of this machine (mode 644): restrict it with 'chmod 600 {token}' (or listen on "
+        "127.0.0.1)"
+    )
+    monkeypatch.setattr(uvicorn, "run", lambda app, **_: None)
+    monkeypatch.setenv("MEDADAPT_TOKEN", "e" * 32)
+    token.chmod(0o600)
+    said = succeeded(run_cli(*serve, "--host", "0.0.0.0", "--token-file", token)).stderr
+    assert said.splitlines()[0] == (
+        "note: MEDADAPT_TOKEN is set but not used: the token of --token-file is the one clients "
+        "must send"
+    )

@@ -252,8 +252,8 @@ def test_the_base_alone_answering_a_group_with_no_adapter_says_so(served_registr
     assert (a["adapter"], b["adapter"]) == (None, None)
     assert a["note"] == (
         "scored by the base model alone (trained on site = 'A'): no adapter is promoted for "
-        f"group 'A'; registered for it: site_a@1 (name one in 'adapter' to use it, or promote "
-        f"one: 'medadapt registry --root {registry_copy} promote site_a@1')"
+        f"group 'A'; registered for it: site_a@1 (promote one: 'medadapt registry --root "
+        f"{registry_copy} promote site_a@1')"
     )
     said_b = (
         "scored by the base model alone (trained on site = 'B'): no adapter is promoted for "

@@ -12,7 +12,7 @@ import typer
 
 from medadapt.cli.main import app
 from medadapt.errors import ConfigError
-from medadapt.fileio import read_secret
+from medadapt.fileio import others_may_read, read_secret
 from medadapt.serve import defaults
 
 if TYPE_CHECKING:
@@ -24,7 +24,11 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 def read_token(token_file: Path | None) -> str | None:
     """The bearer token from ``token_file`` or ``MEDADAPT_TOKEN`` (None: no auth)."""
     if token_file is not None:
-        return read_secret(token_file, "--token-file", what="bearer token", min_length=16)
+        token = read_secret(token_file, "--token-file", what="bearer token", min_length=16)
+        if os.environ.get("MEDADAPT_TOKEN"):  # a trial's clients sent it and got 401s
+            typer.echo("note: MEDADAPT_TOKEN is set but not used: the token of --token-file "
+                       "is the one clients must send", err=True)  # fmt: skip
+        return token
     token = os.environ.get("MEDADAPT_TOKEN") or None
     if token is not None and len(token.strip()) < 16:
         raise ConfigError(
@@ -102,6 +106,13 @@ SCORE_SPARSE = typer.Option(
     help="Also answer a table instance lacking more than half of the model's features (by "
     "default its prediction is withheld: predicted null, the note saying why).",
 )
+ANY_VERSION = typer.Option(
+    False,
+    "--any-version",
+    help="Also answer a request naming a registered version that is not promoted (NAME@N, "
+    "NAME@latest), e.g. for a silent trial. By default only promoted versions answer, so a "
+    "version replaced or withdrawn with 'registry promote' stops answering at once.",
+)
 ACCESS_LOG = typer.Option(
     "-",
     "--access-log",
@@ -146,6 +157,7 @@ def serve_command(
     dicomweb_timeout: float = DICOMWEB_TIMEOUT,
     store_sr: bool = STORE_SR,
     score_sparse: bool = SCORE_SPARSE,
+    any_version: bool = ANY_VERSION,
     access_log: str = ACCESS_LOG,
 ) -> None:
     """``medadapt serve`` (its help, with the default limits: :data:`SERVE_HELP`)."""
@@ -175,6 +187,12 @@ def serve_command(
             "--store-sr stores results in the archives a request references: pass "
             "--dicomweb-archive URL, or drop --store-sr"
         )
+    who = None if token_file is None or not token_file.is_file() else others_may_read(token_file)
+    if who is not None and host not in LOOPBACK:  # beyond loopback the token is the only guard
+        raise ConfigError(
+            f"refusing to serve on {host} with --token-file {token_file} readable by {who}: "
+            f"restrict it with 'chmod 600 {token_file}' (or listen on 127.0.0.1)"
+        )
     token = read_token(token_file)
     if token is None and host not in LOOPBACK:
         raise ConfigError(
@@ -184,7 +202,7 @@ def serve_command(
     log_access(access_log)
     _serve(registry, host, port, token=token, max_batch=max_batch, max_wait_ms=max_wait_ms,
            threads=threads, max_queue=max_queue, images=images, device=device,
-           score_sparse=score_sparse, max_body_bytes=max_body_bytes,
+           score_sparse=score_sparse, any_version=any_version, max_body_bytes=max_body_bytes,
            max_instances=max_instances)  # fmt: skip
 
 

@@ -74,6 +74,7 @@ def create_app(
     device: str = "cpu",
     on_ready: Callable[[ServingState], None] | None = None,
     score_sparse: bool = False,
+    any_version: bool = False,
 ) -> FastAPI:
     """Build the service for the adapters promoted in the registry at ``registry_root``.
 
@@ -91,12 +92,17 @@ def create_app(
     adapters are loaded, just before the first request is taken (the command line prints its
     URL and what it loaded then). ``score_sparse``: also answer a table instance lacking more
     than half of the model's features (by default its prediction is withheld, and its note
-    says why).
+    says why). ``any_version``: also answer a request naming a registered version that is not
+    promoted (by default a 404: a version replaced or withdrawn stops answering).
     """
     torch.set_num_threads(threads)
     images = images or ImageServing()
     state = ServingState(
-        registry_root, refresh_seconds=refresh_seconds, device=device, score_sparse=score_sparse
+        registry_root,
+        refresh_seconds=refresh_seconds,
+        device=device,
+        score_sparse=score_sparse,
+        any_version=any_version,
     )
     telemetry = Telemetry()
     refresh = _refresher(state, telemetry)

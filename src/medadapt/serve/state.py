@@ -362,8 +362,11 @@ class ServingState:
         refresh_seconds: float = 1.0,
         device: str = "cpu",
         score_sparse: bool = False,
+        any_version: bool = False,
     ) -> None:
         self.registry = Registry(registry_root)
+        # answer NAME@N of a version that is not promoted (default: only promoted ones answer)
+        self.any_version = any_version
         # answer instances lacking most of the model's features (default: withheld, said why)
         self.score_sparse = score_sparse
         self.refresh_seconds = refresh_seconds
@@ -746,9 +749,10 @@ class ServingState:
         waiting = tables.unpromoted.get(group)
         if not waiting:
             return said
+        pinned = "name one in 'adapter' to use it, or " if self.any_version else ""
         return (
-            f"{said}; registered for it: {_listed(set(waiting))} (name one in 'adapter' to use "
-            f"it, or promote one: '{self._promote(waiting[0])}')"
+            f"{said}; registered for it: {_listed(set(waiting))} ({pinned}promote one: "
+            f"'{self._promote(waiting[0])}')"
         )
 
     def _base_alone(self, kind: str, tables: Tables) -> str | None:
@@ -781,10 +785,12 @@ class ServingState:
             return None
         shown = _listed({name for name, _ in named})
         name, version = named[0]
+        pinned = (f"name a version in 'adapter' to use one, e.g. '{name}@{version}', or "
+                  if self.any_version else "")  # fmt: skip
         return (
             f"scored by the base model alone: the request names no adapter, and none is "
-            f"promoted; registered: {shown} (name a version in 'adapter' to use one, e.g. "
-            f"'{name}@{version}', or promote one: '{self._promote(f'{name}@{version}')}')"
+            f"promoted; registered: {shown} ({pinned}promote one: "
+            f"'{self._promote(f'{name}@{version}')}')"
         )
 
     def _adapter_groups(self, kind: str, tables: Tables) -> set[str]:
@@ -803,11 +809,11 @@ class ServingState:
         where = "" if sent_in is None else f" ({sent_in})"
         waiting = self._waiting(wanted_group, kind, tables)
         if wanted_group is not None and waiting:
+            pinned = f", or name one in 'adapter', e.g. {waiting[0]!r}" if self.any_version else ""
             return (
                 f"no adapter is promoted for group {shown(wanted_group)}{where}, and no base "
                 f"model was trained on it; registered for it: {', '.join(waiting)} (promote "
-                f"one to serve the group: '{self._promote(waiting[0])}', or name one in "
-                f"'adapter', e.g. {waiting[0]!r})"
+                f"one to serve the group: '{self._promote(waiting[0])}'{pinned})"
             )
         groups = self._adapter_groups(kind, tables)
         for key in tables.resident:
@@ -867,6 +873,7 @@ class ServingState:
         elif ref.selector == "latest":
             raise NotFound(self._not_promoted(ref.name, tables))
         if ref.selector == "exact":
+            self._refuse_unpromoted(ref, tables)
             route = tables.versions.get((ref.name, ref.version))
             if route is None:
                 raise NotLoaded(ref.name, ref.version)
@@ -877,6 +884,27 @@ class ServingState:
             raise NotFound(self._not_promoted(ref.name, tables))
         return tables.promoted[ref.name]
 
+    def _refuse_unpromoted(self, ref: Ref, tables: Tables) -> None:
+        """A request naming a registered version that is not promoted is a 404 unless the
+        server was started with ``--any-version``: a trial's withdrawn adapter ('promote
+        --clear') still answered requests naming its version. A version that is not
+        registered, or a name whose promoted version failed to load, is left to their own
+        answers."""
+        if self.any_version or ref.name in tables.failed:
+            return
+        if ref.version not in tables.registered.get(ref.name, ()):
+            return
+        promoted = tables.promoted.get(ref.name)
+        if promoted is not None and promoted.version == ref.version:
+            return
+        now = (f"{ref.name}@{promoted.version} is: send '{ref.name}'" if promoted is not None
+               else f"no version of {ref.name!r} is")  # fmt: skip
+        raise NotFound(
+            f"adapter {ref.name}@{ref.version} is registered but not promoted, and this server "
+            f"answers promoted versions only ({now}); a server started with --any-version "
+            "answers any registered version"
+        )
+
     def _not_promoted(self, name: str, tables: Tables) -> str:
         """Why a request naming ``name`` has no adapter: no version of it is promoted (say
         how to serve one), or the registry has no such name (say which are served)."""
@@ -885,8 +913,12 @@ class ServingState:
             return (
                 f"adapter {name!r} has no promoted version (its registered versions: "
                 f"{_versions(versions)}); promote one to serve it ('"
-                f"{self._promote(f'{name}@{versions[-1]}')}'), or name a version in the "
-                f"request ('{name}@{versions[-1]}')"
+                f"{self._promote(f'{name}@{versions[-1]}')}')"
+                + (
+                    f", or name a version in the request ('{name}@{versions[-1]}')"
+                    if self.any_version
+                    else ""
+                )
             )
         served = ", ".join(sorted(tables.promoted)) or "none"
         meant = self._adapter_meant(name, tables)
