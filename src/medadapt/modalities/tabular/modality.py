@@ -221,9 +221,10 @@ class TabularModality(Modality):
         from medadapt.modalities.tabular.samples import TableSamples
 
         schema: TableSchema = base.schema
-        frame = read_table(
-            data, text_columns=[schema.id_column, schema.group_column], words=COMMAND_LINE
-        )
+        frame = read_table(  # identifiers as written: predict may key its rows by one
+            data, text_columns=[schema.id_column, schema.group_column, *schema.identifiers],
+            words=COMMAND_LINE,
+        )  # fmt: skip
         if not getattr(options, "allow_absent_columns", False):
             schema.require_columns(frame)
         refuse_written_numbers(schema, frame, data)
@@ -302,10 +303,18 @@ class TabularModality(Modality):
         return group_labels(samples.frame[column]) if column in samples.frame else None
 
     def ids(self, schema: TableSchema, samples: TableSamples) -> tuple[str, list[Any]] | None:
-        """The id column's values, or (no id column) each row's number in the file (1: the
-        first row under the header), so that predictions can be joined back."""
+        """The id column's values; without one, those of a column train-base left out as a
+        record identifier (a trial's ``patient_id``, dropped, was not copied, and its
+        predictions could be joined back by row number only); else each row's number in the
+        file (1: the first row under the header), so that predictions can be joined back."""
+        from medadapt.data.feature_kinds import IDENTIFIER_REASON
+
         column = schema.id_column
-        if column and column in samples.frame:
+        if not (column and column in samples.frame):
+            column = next((name for name in schema.identifiers if name in samples.frame and
+                           schema.dropped.get(name, "").startswith(IDENTIFIER_REASON)),
+                          None)  # fmt: skip
+        if column:
             return column, samples.frame[column].tolist()
         return "row", [int(i) + 1 for i in samples.frame.index]
 
