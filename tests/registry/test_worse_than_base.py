@@ -81,3 +81,24 @@ def test_each_harm_recorded_keeps_a_version_from_promotion_and_a_caution_does_no
             )
         else:
             assert out.startswith(f"promoted {key}@1") and f"said of {key}." in out + err
+
+
+def test_an_accuracy_standing_in_for_an_auroc_left_out_is_marked_and_its_promotion_warned(
+    cli, adapter_dir, monkeypatch
+):
+    """A trial's adapter tested on 12 rows, 2 positive, had no AUROC: ``list`` showed its
+    accuracy unmarked and ``promote`` served it without a word; only ``show`` said why."""
+    from tests.registry.helpers import metadata
+
+    monkeypatch.setenv("COLUMNS", "200")
+    why = "not reported: 2 positives among 12 patients; at least 5 are needed"
+    metrics = {"n": 12, "accuracy": 0.917, "accuracy_ci": [0.615, 0.998], "notes": {"auroc": why}}
+    cli("add", str(adapter_dir(1, meta=metadata(metrics=metrics))), "--name", "tiny")
+    listed, _ = cli("list")
+    assert "accuracy 0.917 (0.615–0.998) on 12 rows (!)" in listed
+    out, err = cli("promote", "tiny@1")
+    assert (
+        "warning: tiny@1: AUROC not reported: 2 positives among 12 patients; at least 5 are "
+        "needed; its accuracy 0.917 (0.615–0.998) alone cannot show how well it tells patients "
+        "apart: serve it only if it has been checked on more patients"
+    ) in " ".join((out + err).split())

@@ -96,12 +96,14 @@ def change_cells(change: MetricChange) -> tuple[str, str, str]:
 def headline_metric(v: AdapterVersion) -> str:
     """The first performance metric of ``v`` with its interval (never a count), or ``-``;
     marked :data:`WARNED` when a note concerns it or the whole result (an accuracy of 0.946
-    from calling every patient positive, an AUROC too good to be true)."""
+    from calling every patient positive, an AUROC too good to be true), or says why the AUROC
+    it stands in for was not reported (a trial's 12 test rows, 2 of them positive)."""
     scores = [m for m in v.metric_list() if not m.is_count]
     notes = metric_notes(v.metrics)
     if not scores:  # none measured: marked ('show' prints why, or that none was recorded)
         return f"-{WARNED}"
-    warned = scores[0].name in notes or any(key in notes for key in WHOLE_RESULT)
+    stands_in = scores[0].name != "auroc" and "auroc" in notes  # an AUROC left out, and why
+    warned = scores[0].name in notes or stands_in or any(key in notes for key in WHOLE_RESULT)
     return f"{metric_label(scores[0].name)} {metric_text(scores[0])}{WARNED if warned else ''}"
 
 

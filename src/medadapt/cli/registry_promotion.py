@@ -71,6 +71,12 @@ def promotion_messages(
     now = next((m for m in promoted.metric_list() if not m.is_count), None)
     if now is None or now.value is None:  # nothing measured: the reader must know before serving
         warned.append(_unmeasured(promoted, was, notes))
+    elif now.name != "auroc" and notes.get("auroc"):  # a trial's 12 rows: promoted unsaid
+        warned.append(
+            f"{promoted.ref}: AUROC {' '.join(notes['auroc'].split()).rstrip('.')}; its "
+            f"{metric_label(now.name)} {metric_text(now)} alone cannot show how well it tells "
+            "patients apart: serve it only if it has been checked on more patients"
+        )
     compared = _lower_figure(promoted, was, same_test_rows, diff)
     if compared is None:
         return warned, []
