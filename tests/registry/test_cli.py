@@ -310,6 +310,9 @@ def test_verify_reports_damage_and_gc_cleans(cli, adapter_dir):
     _, err = cli("verify", ok=False)
     lines = err.splitlines()
     assert lines[0].startswith("adapter heart@1: registry file ")
+    shown = " ".join("".join(cli("show", "heart@1")).split())  # it looked normal there
+    assert "warning: adapter heart@1: registry file " in shown
+    assert shown.endswith("(it cannot be promoted or served as it is)")
     assert lines[1] == (
         "error: 1 of 1 version failed verification (listed above); repair it by adding it "
         "again, or remove it, as listed above"

@@ -24,14 +24,15 @@ def _wide(monkeypatch):
 
 def test_diff_gives_a_change_the_decimals_of_its_values(cli, adapter_dir):
     """A trial: 'diff east@1 east@2' showed the change of an MAE from 38.5 to 36.8 as
-    -1.681."""
+    -1.681; another's AUROC 0.974 -> 0.998 as +0.025 (from the unrounded values): the change
+    is that of the values as printed, so the row adds up."""
     for seed, (mae, ci) in enumerate(((38.54, [31.2, 45.9]), (36.86, [29.9, 44.0])), 1):
         meta = metadata(task="regression", label="progression",
                         metrics={"mae": mae, "mae_ci": ci, "n": 60})  # fmt: skip
         cli("add", str(adapter_dir(seed, meta=meta)), "--name", "east")
     out, _ = cli("diff", "east@1", "east@2")
     assert [r for r in _rows(out) if r and r[0] == "MAE"] == [
-        ["MAE", "38.5 (31.2–45.9)", "36.9 (29.9–44.0)", "-1.7", "yes"]
+        ["MAE", "38.5 (31.2–45.9)", "36.9 (29.9–44.0)", "-1.6", "yes"]  # unrounded: -1.68
     ]
     for seed, auroc in ((3, 0.7812), (4, 0.8034)):  # a score between 0 and 1: three decimals
         meta = metadata(metrics={"auroc": auroc, "auroc_ci": [0.7, 0.9]})
@@ -39,6 +40,13 @@ def test_diff_gives_a_change_the_decimals_of_its_values(cli, adapter_dir):
     out, _ = cli("diff", "heart@1", "heart@2")
     assert [r for r in _rows(out) if r and r[0] == "AUROC"] == [
         ["AUROC", "0.781 (0.700–0.900)", "0.803 (0.700–0.900)", "+0.022", "yes"]
+    ]
+    for seed, auroc in ((5, 0.9736), (6, 0.9984)):  # unrounded: +0.0248
+        meta = metadata(metrics={"auroc": auroc, "auroc_ci": [0.9, 1.0]})
+        cli("add", str(adapter_dir(seed, meta=meta)), "--name", "south")
+    out, _ = cli("diff", "south@1", "south@2")
+    assert [r for r in _rows(out) if r and r[0] == "AUROC"] == [
+        ["AUROC", "0.974 (0.900–1.000)", "0.998 (0.900–1.000)", "+0.024", "yes"]
     ]
 
 
@@ -166,3 +174,29 @@ def test_add_says_to_keep_the_base_model_before_promoting(cli, adapter_dir, tmp_
     assert out.splitlines()[-1] == f"serve it with: medadapt registry --root {cli.root} " + (
         "promote east@2"
     )
+
+
+def test_diff_of_a_version_with_itself_says_so_and_compares_nothing(cli, adapter_dir):
+    """A trial's 'diff south@1 south@1' printed the whole metrics table and "these intervals
+    cannot tell south@1 and south@1 apart"."""
+    cli("add", str(adapter_dir(1)), "--name", "south")
+    out, _ = cli("diff", "south@1", "south@latest")
+    assert " ".join(out.split()) == (
+        "south@1 and south@latest are the same version (south@1): nothing to compare; "
+        f"'medadapt registry --root {cli.root} show south@1' shows it"
+    )
+
+
+def test_diff_repeats_each_version_s_warnings_about_its_whole_result(cli, adapter_dir):
+    """A trial's 'diff south@1 south@2' left out south@2's "too good to be true", the figure
+    one looks at before promoting it."""
+    from medadapt.results import TOO_GOOD_KEY
+
+    said = "AUROC 0.998 is too good to be true: check for leaks."
+    cli("add", str(adapter_dir(1)), "--name", "south")
+    meta = metadata(
+        metrics={"auroc": 0.998, "auroc_ci": [0.99, 1.0], "notes": {TOO_GOOD_KEY: said}}
+    )
+    cli("add", str(adapter_dir(2, meta=meta)), "--name", "south")
+    out, _ = cli("diff", "south@1", "south@2")
+    assert out.splitlines()[-1] == f"warning: south@2: {said}"

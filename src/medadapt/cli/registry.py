@@ -55,11 +55,13 @@ from medadapt.cli.registry_format import (
     versus_base_rows,
 )
 from medadapt.cli.registry_promotion import promotion_messages, refuse_unfit
+from medadapt.errors import AdapterFileError
 from medadapt.registry import AdapterVersion, Registry, RegistryError, VersionDiff
 from medadapt.registry.bases import base_schema, has_base, missing_base_note
 from medadapt.registry.maintenance import GC_MIN_AGE_S
-from medadapt.registry.records import command_line, summaries
+from medadapt.registry.records import command_line, metric_notes, summaries
 from medadapt.registry.summary_words import positive_class_words
+from medadapt.results import WHOLE_RESULT
 
 app.add_typer(registry_app, name="registry")
 
@@ -277,6 +279,10 @@ def show_cmd(
     table_console().print(table)
     for line in note_lines(v.metrics):  # what the (!) marks of 'list' and of the table mean
         typer.echo(line)
+    try:  # a trial's tampered version looked normal here; verify and promote refused it
+        reg.check_files(v)
+    except AdapterFileError as damaged:
+        warn(f"{damaged} (it cannot be promoted or served as it is)")
 
 
 def _positive_rows(reg: Registry, v: AdapterVersion) -> list[tuple[str, str]]:
@@ -309,6 +315,10 @@ def diff_cmd(
     if as_json:
         echo_json(d.to_dict())
         return
+    if d.a == d.b:  # a trial's 'diff south@1 south@1' printed its metrics "cannot tell apart"
+        typer.echo(f"{a} and {b} are the same version ({d.a}): nothing to compare; "
+                   f"'{registry_command(ctx, 'show')} {d.a}' shows it")  # fmt: skip
+        return
     console = table_console()
     if d.same_question is False:  # said first: every figure below measures another thing
         console.print(other_outcomes(d), markup=False)  # labels are the user's text
@@ -326,6 +336,12 @@ def diff_cmd(
         console.print("same method, config, data summary and weights")
     if d.metrics:
         _print_metrics(console, d, recorded_unit(summary_a), classes)
+    for version in (version_a, registry.get(b)):  # what show and promote say of each result
+        notes = metric_notes(version.metrics)
+        for key in WHOLE_RESULT:
+            if key in notes:
+                console.print(f"warning: {version.ref}: {' '.join(notes[key].split())}",
+                              markup=False)  # fmt: skip
 
 
 def _print_metrics(console: Console, d: VersionDiff, unit: str, classes: list[str] | None) -> None:

@@ -75,11 +75,17 @@ class MetricChange:
 
     def format_delta(self, digits: int = 3) -> str:
         """The change as shown: ``+0`` for counts, ``-0.007`` for a metric, ``-`` if one side
-        has none."""
+        has none. A metric's is the difference of the two values as printed with ``digits``
+        decimals, so that the table adds up (a trial read 0.974 -> 0.998 "+0.025", from the
+        unrounded values)."""
         delta = self.delta
         if delta is None:
             return "-"
-        return f"{delta:+d}" if isinstance(delta, int) else f"{delta:+.{digits}f}"
+        if isinstance(delta, int):
+            return f"{delta:+d}"
+        shown = round(float(f"{self.b.value:.{digits}f}") - float(f"{self.a.value:.{digits}f}"),
+                      digits)  # type: ignore[union-attr]  # fmt: skip
+        return f"{shown + 0.0:+.{digits}f}"  # + 0.0: never "-0.000"
 
     @property
     def overlap(self) -> bool | None:
