@@ -67,3 +67,19 @@ def test_no_event_among_the_patients_gives_the_exact_poisson_interval_not_a_verd
     assert ten["notes"]["oe_ratio"].startswith(
         "the model predicts too many events: 0 observed against 10.0 expected"
     )
+
+
+def test_with_events_observed_the_lower_bound_is_never_zero():
+    """A trial's 12 test patients, 2 with the outcome, read "1.409 (0.000–4.993)": resamples
+    without an event put the bootstrap's lower bound at 0, a ratio 2 observed events rule
+    out; the exact Poisson (Garwood) lower limit of 2 events, 0.2422, over 1.4 is taken."""
+    from scipy import stats
+
+    low, high = widened_oe([0.0, 4.993], 2, 1.4, 12)
+    assert low == pytest.approx(stats.chi2.ppf(0.025, 4) / 2 / 1.4) and low == pytest.approx(
+        0.173, abs=5e-4
+    )
+    assert high == pytest.approx(oe_interval(2, 1.4, 12)[1])  # Riley's, the wider
+    assert widened_oe([0.0, 3.0], 0, 1.4, 12)[0] == 0.0  # no event: 0 is allowed
+    riley_low = oe_interval(2, 1.4, 12)[0]  # 0.403: a positive bound is kept as it is
+    assert widened_oe([0.3, 3.0], 2, 1.4, 12)[0] == min(0.3, riley_low)
