@@ -442,6 +442,29 @@ def test_a_regression_study_card_speaks_of_the_measured_value_not_of_prevalence(
     text = _text(report)
     assert "prevalence" not in text
     assert "watch the errors as the measured value's distribution shifts" in text
+    assert "worse than the base model" not in text  # no base_only point: nothing compared
+
+
+def test_a_study_card_says_when_its_adapter_did_worse_on_average_than_the_base_alone():
+    """A trial's card presented a bottleneck adapter whose mean MAE at 100% (55.92) was worse
+    than the base model's alone (51.84), with no word."""
+    study = _study()
+    study["task"] = "regression"
+    study["points"] = [
+        {**p, "metrics": {"mae": mae, "mae_ci": [mae - 9, mae + 9]}}
+        for p, mae in zip(study["points"], (50.9, 60.94), strict=True)
+    ] + [{"strategy": "base_only", "fraction": 1.0, "seed": 0, "n_train": 0,
+          "trainable_params": 0, "metrics": {"mae": 51.84, "mae_ci": [45.0, 59.0]}}]  # fmt: skip
+    report = Report(title="t")
+    _card(report, study, {"metric": "mae"})
+    assert (
+        "Its mean MAE at the largest size (55.9) is worse than the base model's alone (51.8) on "
+        "the same test rows: nothing here shows that it helps this group."
+    ) in _text(report)
+    study["points"][-1]["metrics"]["mae"] = 58.0  # the adapter better on average: not said
+    better = Report(title="t")
+    _card(better, study, {"metric": "mae"})
+    assert "worse than the base model" not in _text(better)
 
 
 def test_the_guide_of_several_classes_speaks_of_classes_not_of_risk_or_sensitivity():

@@ -456,7 +456,11 @@ def _card(report: Report, study: dict[str, Any], found: dict[str, Any]) -> None:
     report.card(
         label(adapter),
         [
-            ("Why this adapter", _why_this_adapter(adapter, found, study_noun(study))),
+            (
+                "Why this adapter",
+                _why_this_adapter(adapter, found, study_noun(study))
+                + _worse_than_base(study, adapter, metric),
+            ),
             (
                 "Intended use",
                 "Adapting the base model to this target group for research and local "
@@ -483,6 +487,29 @@ def _card(report: Report, study: dict[str, Any], found: dict[str, Any]) -> None:
             ),
         ],
     )
+
+
+def _worse_than_base(study: dict[str, Any], adapter: str, metric: str) -> str:
+    """`` Its mean MAE ... is worse than the base model alone ...`` where, at the largest size
+    tried, the card's adapter scored worse on average than the base model without it (a
+    trial's card presented an adapter whose mean MAE, 55.92, was worse than the base's 51.84,
+    with no word); empty otherwise."""
+    from medadapt.results import LOWER_IS_BETTER
+
+    def mean(strategy: str) -> float | None:
+        values = [p["metrics"].get(metric) for p in _detailed(study) if p["strategy"] == strategy]
+        values = [v for v in values if v is not None]
+        return sum(values) / len(values) if values else None
+
+    theirs, base = mean(adapter), mean("base_only")
+    if theirs is None or base is None:
+        return ""
+    worse = theirs > base if metric in LOWER_IS_BETTER else theirs < base
+    if not worse:
+        return ""
+    return (f" Its mean {METRIC_LABELS[metric]} at the largest size ({theirs:.3g}) is worse than "
+            f"the base model's alone ({base:.3g}) on the same test {study_noun(study)}: nothing "
+            "here shows that it helps this group.")  # fmt: skip
 
 
 def _card_metrics(study: dict[str, Any], metric: str, values: list[str]) -> str:
