@@ -160,7 +160,7 @@ def test_a_real_study_resamples_its_test_rows_at_the_two_largest_sizes_only(tmp_
             assert len(resampled["auroc"]) == 40
     n = study["data"]["n_target_test"]
     found = conclusions(study, aggregate(study["points"], study["task"]))
-    assert f"over 2 seeds and the {n} test rows)" in found["more_data"]["sentence"]
+    assert f"over 2 seeds and the {n} test rows" in found["more_data"]["sentence"]
 
 
 STRADDLED = (2, 3, 4, 6, 9, 14, 18)  # demo seeds whose old split put 860 and 908 apart

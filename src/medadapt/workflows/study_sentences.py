@@ -104,6 +104,21 @@ def difference_range(metric: str) -> tuple[float | None, float | None]:
     return (low - high, high - low)
 
 
+def cut_words(metric: str, raw: Any, shown: Any) -> str:
+    """``", its lower end cut where the Brier score reaches 0"`` where :func:`clip` cut the
+    interval ``raw`` to the changes the metric allows (``shown``): a trial read "-0.057
+    (95% CI -0.057 to +0.120)" as an impossible interval, its estimate on one end."""
+    if raw is None or shown is None:
+        return ""
+    low, high = metric_range(metric, "multiclass")
+    name = METRIC_LABELS.get(metric, metric)
+    if shown[0] > raw[0] + 1e-12 and low is not None:
+        return f", its lower end cut where the {name} reaches {low:g}"
+    if shown[1] < raw[1] - 1e-12 and high is not None:
+        return f", its upper end cut where the {name} reaches {high:g}"
+    return ""
+
+
 def t_interval(values: list[float]) -> tuple[float, float] | None:
     """The 95% t-interval of the mean of ``values`` (None for fewer than two, or when they
     are all equal: a zero-width interval would read as certainty)."""
@@ -334,19 +349,22 @@ def last_gain(
             "from": low, "to": high, "gain": mean, "ci": list(shown), "test_ci": None,
             "improving": None, "inconclusive": None,
             "sentence": f"{start(*shown)} (95% CI {ends[0]} to {ends[1]} over "
-            f"{len(gains)} seeds, on {these} only): another set of patients could show no "
+            f"{len(gains)} seeds{cut_words(metric, interval, shown)}, on {these} only): "
+            "another set of patients could show no "
             f"gain, so whether more data would help is not judged ({why_not}).",
         }  # fmt: skip
     seed_half, test_half = (interval[1] - interval[0]) / 2, (test_ci[1] - test_ci[0]) / 2
     half = float(np.hypot(seed_half, test_half))
-    total = clip(clip((mean - half, mean + half), difference_range(metric)), possible)
+    raw = clip((mean - half, mean + half), difference_range(metric))
+    total = clip(raw, possible)
     reached = [v[high] for v in by_seed.values() if v.get(high) is not None]
     worth, worth_said = _worth_and_words(metric, worth, reached)
     improving, inconclusive, verdict = _gain_verdict(total, metric, worth, worth_said)
     over = f"over {len(gains)} seeds and the {n_test} test {noun}" if n_test else (
         f"over {len(gains)} seeds and the test {noun}")  # fmt: skip
     ends = [change(metric, end, mean, *total) for end in total]
-    sentence = f"{start(*total)} (95% CI {ends[0]} to {ends[1]}, {over}): {verdict}."
+    sentence = (f"{start(*total)} (95% CI {ends[0]} to {ends[1]}, {over}"
+                f"{cut_words(metric, raw, total)}): {verdict}.")  # fmt: skip
     return {
         "from": low,
         "to": high,
