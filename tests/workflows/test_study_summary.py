@@ -433,7 +433,8 @@ def test_a_change_between_sizes_stays_within_what_the_metric_allows():
                     test_half=0.05)  # Brier 1 - value: 0.17, 0.001, 0.0001 then 0  # fmt: skip
     fell = last_gain(brier, "bottleneck", "brier", "rows")
     assert fell["ci"][0] == pytest.approx(-np.mean([0.17, 0.001, 0.0001]))
-    assert "over 3 seeds, its lower end cut where the Brier score reaches 0, on " in fell["sentence"]
+    cut = "over 3 seeds, its lower end cut where the Brier score reaches 0, on "
+    assert cut in fell["sentence"]
     level = last_gain(_points({"bottleneck": {0.5: [0.80, 0.82, 0.81], 1.0: [0.83, 0.80, 0.84]}},
                               test_half=0.02), "bottleneck", "auroc", "rows")  # fmt: skip
     assert "cut where" not in level["sentence"]
