@@ -83,3 +83,16 @@ def test_with_events_observed_the_lower_bound_is_never_zero():
     assert widened_oe([0.0, 3.0], 0, 1.4, 12)[0] == 0.0  # no event: 0 is allowed
     riley_low = oe_interval(2, 1.4, 12)[0]  # 0.403: a positive bound is kept as it is
     assert widened_oe([0.3, 3.0], 2, 1.4, 12)[0] == min(0.3, riley_low)
+
+
+def test_a_brier_score_without_spread_names_a_model_right_and_near_certain_for_everyone():
+    """A trial's adapter, right and near-certain for all 15 test patients, had Brier "<0.001"
+    with "no interval: ... too few of them, all with one outcome, or a model that gives them
+    all the same answer": none of which was the case."""
+    y = np.array([0] * 15 + [1] * 15)
+    m = binary_metrics(y, np.where(y == 1, 0.9999, 0.0001), n_boot=200, seed=0)
+    assert m["brier_ci"] is None and m["brier"] < 0.001
+    assert m["notes"]["brier"].endswith(
+        "a model that gives them all the same answer, or one that is right and near-certain "
+        "for every one of them: no proof that it will be elsewhere)"
+    )

@@ -180,7 +180,8 @@ def one_class_note(
 NO_SPREAD = (
     "no interval: every bootstrap resample gave the same value (to the digits shown), so its "
     "uncertainty cannot be estimated from these {unit}s (too few of them, all with one "
-    "outcome, or a model that gives them all the same answer)"
+    "outcome, a model that gives them all the same answer, or one that is right and "
+    "near-certain for every one of them: no proof that it will be elsewhere)"
 )
 UNDEFINED = (
     "no interval: in more than 1 in 10 bootstrap resamples of these {unit}s it cannot be "
