@@ -200,3 +200,14 @@ def test_diff_repeats_each_version_s_warnings_about_its_whole_result(cli, adapte
     cli("add", str(adapter_dir(2, meta=meta)), "--name", "south")
     out, _ = cli("diff", "south@1", "south@2")
     assert out.splitlines()[-1] == f"warning: south@2: {said}"
+
+
+def test_adding_an_adapter_registered_under_another_name_says_so(cli, adapter_dir):
+    """A trial added one adapter as east_ia3, Esat and eastsite without a word; the copies
+    later clashed at promote as rivals for one group."""
+    directory = str(adapter_dir(1))
+    cli("add", directory, "--name", "east")
+    out, _ = cli("add", directory, "--name", "eastsite")
+    assert "note: the same adapter (the same weights) is also registered as east@1" in out
+    other, _ = cli("add", str(adapter_dir(2)), "--name", "west")
+    assert "also registered" not in other

@@ -169,6 +169,10 @@ def add_cmd(
     echo_notices(result.notices)
     if not result.new:
         return
+    twins = [o.ref for o in reg.list() if o.weights_blob == v.weights_blob and o.name != v.name]
+    if twins:  # a trial's one adapter under three names later clashed at promote
+        typer.echo(f"note: the same adapter (the same weights) is also registered as "
+                   f"{', '.join(twins)}")  # fmt: skip
     promote = f"{registry_command(ctx, 'promote')} {v.ref}"
     if has_base(reg.root, v.base_fingerprint["weights"]):
         typer.echo(f"serve it with: {promote}")
