@@ -233,3 +233,16 @@ def test_a_number_written_as_a_string_scores_as_the_number_and_other_text_is_ref
                 ["body", "instances", 0, "age"],
                 "age must be a finite number within ±1e15 or null (got text that is not a "
                 'number; a number written as text, "63", is read as one)')  # fmt: skip
+    # a number sent that is none was "(got float)" (a trial's NaN, Infinity and 1e308)
+    for sent, got in [
+        (float("nan"), "NaN"),
+        (float("-inf"), "-Infinity"),
+        (1e308, "1e+308, beyond ±1e15"),
+        (10**400, "a number beyond ±1e15"),
+    ]:
+        body = json.dumps({"adapter": "site_c", "instances": [{**patient, "age": sent}]})
+        reply = client.post("/v1/predict", content=body,
+                            headers={**AUTH, "Content-Type": "application/json"})  # fmt: skip
+        assert (reply.status_code, reply.json()["detail"]) == (422, [{
+            "loc": ["body", "instances", 0, "age"], "type": "value_error",
+            "msg": f"age must be a finite number within ±1e15 or null (got {got})"}])  # fmt: skip

@@ -80,6 +80,24 @@ def unknown_field(key: str, fields: Sequence[str]) -> str:
     return f"unknown field {shown(key)}: this request takes {', '.join(map(repr, fields))}"
 
 
+def _what_was_sent(value: Any) -> str:
+    """A value a numeric feature refuses, in words: "NaN", "Infinity", "1e+308, beyond
+    ±1e15" for numbers (a trial read "(got float)" of a NaN it had sent as a number), the
+    text's reason for text, else its JSON kind."""
+    if isinstance(value, str):
+        return NOT_A_NUMBER
+    if isinstance(value, float) and math.isnan(value):
+        return "NaN"
+    if isinstance(value, float) and math.isinf(value):
+        return "-Infinity" if value < 0 else "Infinity"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return f"{float(value):g}, beyond ±1e15"
+        except OverflowError:  # an integer past any float
+            return "a number beyond ±1e15"
+    return {bool: "true/false", list: "a list", dict: "an object"}.get(type(value), "a value")
+
+
 def _finite_number(value: Any) -> bool:
     if isinstance(value, bool):
         return False
@@ -127,7 +145,7 @@ def check_instance(
     for feature in schema.numeric_features:
         value = instance.get(feature.name)
         if value is not None and not _finite_number(value):
-            got = NOT_A_NUMBER if isinstance(value, str) else type(value).__name__
+            got = _what_was_sent(value)
             errors.append(
                 _error(
                     index,
