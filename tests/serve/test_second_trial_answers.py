@@ -233,6 +233,13 @@ def test_a_number_written_as_a_string_scores_as_the_number_and_other_text_is_ref
                 ["body", "instances", 0, "age"],
                 "age must be a finite number within ±1e15 or null (got text that is not a "
                 'number; a number written as text, "63", is read as one)')  # fmt: skip
+    _refused_at(
+        client,
+        {"adapter": "site_c", "instances": []},
+        ["body", "instances"],
+        "instances is empty: send at least one instance to score",
+        "too_short",
+    )
     # a number sent that is none was "(got float)" (a trial's NaN, Infinity and 1e308)
     for sent, got in [
         (float("nan"), "NaN"),

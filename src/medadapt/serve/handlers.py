@@ -60,6 +60,9 @@ async def invalid(_: Request, exc: RequestValidationError) -> ErrorResponse:
     errors = [{key: e[key] for key in ("loc", "msg", "type") if key in e} for e in exc.errors()]
     for error in errors:  # a field named by a 100,000-character key is not sent back whole
         error["loc"] = [_cut(part) for part in error.get("loc", [])]
+        if error.get("type") == "too_short" and error["loc"] == ["body", "instances"]:
+            error["msg"] = "instances is empty: send at least one instance to score"  # not
+            # pydantic's "List should have at least 1 item after validation, not 0"
     body: dict[str, Any] = {"detail": errors[:MAX_ERRORS]}
     if len(errors) > MAX_ERRORS:
         body["more_errors"] = len(errors) - MAX_ERRORS

@@ -12,7 +12,8 @@ from medadapt.serve.image_inputs import shown_size
 
 ADAPTER_REFERENCE = (
     "Adapter: NAME or NAME@promoted (its promoted version), NAME@N (that registered version) "
-    "or NAME@latest (its newest registered version)."
+    "or NAME@latest (its newest registered version); a version that is not the promoted one "
+    "answers only on a server started with --any-version (else a 404)."
 )
 
 LABEL = "The label column the model predicts (tables)."
