@@ -438,18 +438,22 @@ def test_add_refuses_a_parent_on_another_base_and_notes_another_method(cli, adap
     assert [v.parent for v in reg.list("heart")] == [None, None, 1]
 
 
-def test_a_newest_version_of_another_method_is_said_to_be_parent_by_default_only(cli, adapter_dir):
+def test_a_newest_version_of_another_method_is_no_parent_unless_asked(cli, adapter_dir):
     """A trial: a LoRA adapter trained from the base, added under the name of a bottleneck
-    one, read "parent riverside@1" as if trained from it."""
+    one, read "parent riverside@1" as if trained from it; recorded "for being the newest
+    version", it still reached diff and the exported card as its parent."""
     from medadapt.adapters import IA3Config
 
     cli("add", str(adapter_dir(1)), "--name", "heart")
     out, _ = cli("add", str(adapter_dir(2, config=IA3Config(targets=["0", "2"]))), "--name",
                  "heart")  # fmt: skip
-    assert out.splitlines()[1] == (
-        "note: heart@2 uses ia3, its parent heart@1 used lora (recorded as its parent for "
-        "being the newest version; pass --no-parent if heart@2 was not trained from it)"
-    )
+    assert out.splitlines()[:2] == [
+        "added heart@2 (ia3, no parent, 216 B of weights)",
+        "note: heart@2 records no parent: the previous version heart@1 used lora, this one "
+        "ia3, so it was not trained from it (pass --parent 1 to record heart@1 as its parent "
+        "all the same)",
+    ]
+    assert Registry(cli.root).get("heart@2").parent is None
 
 
 def test_diff_warns_when_the_test_rows_differ(cli, adapter_dir):

@@ -213,8 +213,8 @@ def check_parent(
 ) -> tuple[int | None, list[str]]:
     """The parent to record for ``name@version`` and notes for the user. A parent on another
     base model is no ancestor: asked for by number (``explicit``) it is refused; picked by
-    default (the previous version) none is recorded, with a note. Another method is recorded,
-    with a note."""
+    default (the previous version) none is recorded, with a note. Another method: asked for, it
+    is recorded with a note; by default none is, with a note."""
     if parent is None:
         return None, []
     row = conn.execute(
@@ -234,19 +234,16 @@ def check_parent(
             f"is on another base model (weights {row['base_weights'][:12]}, this one "
             f"{weights[:12]})"
         ]
+    if row["method"] != method and not explicit:  # an adapter is not trained from another's
+        return None, [  # method: a trial read "parent south@1" (bottleneck) of a LoRA as such
+            f"note: {name}@{version} records no parent: the previous version {name}@{parent} "
+            f"used {row['method']}, this one {method}, so it was not trained from it (pass "
+            f"--parent {parent} to record {name}@{parent} as its parent all the same)"
+        ]
     if row["method"] != method:
-        why = (
-            ""
-            if explicit
-            # the newest version, not an ancestry the adapter recorded
-            else (
-                f" (recorded as its parent for being the newest version; pass --no-parent if "
-                f"{name}@{version} was not trained from it)"
-            )
-        )
         return parent, [
             f"note: {name}@{version} uses {method}, its parent {name}@{parent} used "
-            f"{row['method']}{why}"
+            f"{row['method']}"
         ]
     return parent, []
 
