@@ -309,3 +309,27 @@ def test_a_version_exported_again_with_its_base_is_the_same_file(registry, on_ba
     assert first.path.read_bytes() == second.path.read_bytes()
     other = Registry(tmp_path / "other", create=True)
     assert other.import_(second.path, expect_sha256=first.sha256).new
+
+
+def test_an_adapter_imported_again_with_its_base_says_which_was_added(
+    registry, on_base, tmp_path, capsys
+):
+    """A trial's second import, of the archive with its base, said "already imported as
+    south@1; nothing added" and then "also registered its base model"."""
+    from medadapt.cli.main import main
+
+    adapter, _ = on_base()
+    registry.add(adapter, name="south")
+    plain = registry.export("south@1", tmp_path / "plain.tar.gz")
+    full = registry.export("south@1", tmp_path / "full.tar.gz", with_base=True)
+    root = tmp_path / "elsewhere"
+    for archive in (plain.path, full.path):
+        try:
+            main(["registry", "--root", str(root), "import", str(archive)])
+        except SystemExit as exit_:
+            assert exit_.code == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-2:] == [
+        "already imported as south@1; the adapter is not added again",
+        f"also registered its base model from {full.path}",
+    ]

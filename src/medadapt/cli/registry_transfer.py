@@ -100,9 +100,10 @@ def import_cmd(
     v = result.version
     if not result.new:
         repaired = f": {repaired_words(result.repaired)}; nothing else added"
-        typer.echo(
-            f"already imported as {v.ref}{repaired if result.repaired else '; nothing added'}"
-        )
+        # "nothing added" beside "also registered its base model" read as a contradiction
+        base_added = any(n.startswith("also ") for n in result.notices)  # its base model
+        nothing = "; the adapter is not added again" if base_added else "; nothing added"
+        typer.echo(f"already imported as {v.ref}{repaired if result.repaired else nothing}")
         echo_notices(result.notices)
         return
     source = f"{v.origin['name']}@{v.origin['version']}" if v.origin else "?"
