@@ -138,6 +138,22 @@ def test_a_removed_version_is_no_longer_served(served_registry, registry_copy):
         assert not any("site_c__v2" in n for n in _adapter_names(app))
 
 
+def test_an_adapter_whose_versions_were_all_removed_is_said_removed_not_unknown(
+    served_registry, registry_copy
+):
+    """A trial's request for an adapter removed with 'rm --force' was told "unknown adapter",
+    where the registry's commands say when it was removed."""
+    Registry(registry_copy).remove_all("site_b", force=True)
+    body = {"adapter": "site_b", "instances": [_instance(served_registry, "B")]}
+    with TestClient(create_app(registry_copy, token=None)) as client:
+        reply = client.post("/v1/predict", json=body)
+    assert reply.status_code == 404
+    assert reply.json()["detail"].startswith(
+        "adapter 'site_b' is no longer served: every version of site_b was removed (the last on "
+    )
+    assert reply.json()["detail"].endswith("; served adapters: site_a, site_c")
+
+
 def _adapter_names(app) -> list[str]:
     return [n for served in app.state.serving.bases.values() for n in served.model.adapter_names]
 

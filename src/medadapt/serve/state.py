@@ -921,6 +921,12 @@ class ServingState:
                 )
             )
         served = ", ".join(sorted(tables.promoted)) or "none"
+        try:  # a trial's adapter removed from the registry was "unknown" here
+            removed = self.registry.all_removed(name)
+        except Exception:  # a registry that cannot be read now: the plain answer below
+            removed = None
+        if removed is not None:
+            return f"adapter {name!r} is no longer served: {removed}; served adapters: {served}"
         meant = self._adapter_meant(name, tables)
         return f"unknown adapter {name!r}{meant}; served adapters: {served}"
 
