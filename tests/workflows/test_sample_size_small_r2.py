@@ -69,3 +69,34 @@ def test_a_site_auroc_on_few_patients_says_what_its_lower_bound_would_ask():
     assert _uncertain_site_auroc(0.725, 0.725, 0.5, 100, 100, "patients") == []  # firm enough
     # the source's lower AUROC planned on, the site's bound above it: nothing to add
     assert _uncertain_site_auroc(0.90, 0.84, 0.5, 20, 20, "patients") == []
+
+
+def test_an_r_squared_measured_on_few_site_rows_says_how_far_its_interval_reaches():
+    """A trial's adapt planned on R-squared 0.569 "on 30 rows", then 0.256 "on 11 rows" as
+    --train-fraction changed, and the needs went from 91,084 to 260,695 rows without a caveat;
+    a binary outcome's AUROC on few patients had one."""
+    import math
+
+    from medadapt.evaluate.samplesize import shrinkage_n
+    from medadapt.workflows.sample_size_outcomes import _uncertain_site_r2
+
+    low = math.tanh(math.atanh(math.sqrt(0.254)) - 1.959964 / math.sqrt(27)) ** 2
+    times = shrinkage_n(1, low, 0.9) / shrinkage_n(1, 0.254, 0.9)
+    assert round(low, 3) == 0.031 and round(times, 1) == 9.5
+    assert _uncertain_site_r2(0.254, 30, "rows") == [
+        "the base model's R-squared here (0.254, on 30 rows) has a 95% CI from about 0.031: at "
+        "that bound, criterion (i) would ask about 9.5 times as many rows; plan on more, and "
+        "check the data again as they come in"
+    ]
+    assert _uncertain_site_r2(0.238, 15, "rows") == [
+        "the base model's R-squared here (0.238, on 15 rows) has a 95% CI reaching 0 (no better "
+        "than predicting the mean): the criteria's needs could be far larger than planned; "
+        "plan on more, and check the data again as they come in"
+    ]
+    assert _uncertain_site_r2(0.45, 400, "rows") == []  # a firm R-squared: nothing to add
+    # through the outcome, as check-data and adapt plan on it
+    rng = np.random.default_rng(0)
+    y = rng.normal(150, 50, 30)
+    scored = (y, y + rng.normal(0, 40, 30))  # R-squared 0.068 on 30 rows
+    outcome = outcome_of("regression", y, scored, None, "rows", [])
+    assert any("R-squared here" in note for note in outcome.notes)

@@ -538,8 +538,40 @@ def _continuous(values: np.ndarray, scored, source_r2: float | None, noun: str):
     figures = {"mean": mean, "sd": sd, "crosses_zero": crosses_zero,
                **({"no_site_r2": unusable} if unusable else {})}  # fmt: skip
     notes = [note] if (note := mean_criterion_note(mean, sd, crosses_zero=crosses_zero)) else []
+    if basis == BASIS_HERE and scored is not None:  # planned on the site's few rows
+        notes += _uncertain_site_r2(r2, len(scored[0]), noun)
     return Outcome("regression", f"outcome mean {mean:.3g}, SD {sd:.3g}", r2, why, figures,
                    notes=notes, r2_basis=basis)  # fmt: skip
+
+
+def _uncertain_site_r2(r2: float, n: int, noun: str) -> list[str]:
+    """A note where the R-squared planned on rests on so few of the site's samples that its
+    lower 95% bound would make criterion (i) ask :data:`UNCERTAIN_TIMES` as many or more (a
+    trial's plan went from 91,084 to 260,695 rows as --train-fraction left 30 or 11 rows to
+    measure it on, each said without a caveat), as :func:`_uncertain_site_auroc` says of an
+    AUROC. The bound: Fisher's z of the R-squared read as a squared correlation, ``atanh(r)
+    - 1.96 / sqrt(n - 3)``, an approximation (an R-squared of predictions can be below the
+    squared correlation; never above it)."""
+    import math
+
+    if n < 4 or not 0 < r2 < 1:
+        return []
+    z = math.atanh(math.sqrt(r2)) - 1.959964 / math.sqrt(n - 3)
+    low = math.tanh(z) ** 2 if z > 0 else 0.0
+    if low < 0.01:
+        return [
+            f"the base model's R-squared here ({r2:.3f}, on {n} {noun}) has a 95% CI reaching "
+            "0 (no better than predicting the mean): the criteria's needs could be far "
+            "larger than planned; plan on more, and check the data again as they come in"
+        ]
+    times = shrinkage_n(1, low, 0.9) / shrinkage_n(1, r2, 0.9)
+    if times < UNCERTAIN_TIMES:
+        return []
+    return [
+        f"the base model's R-squared here ({r2:.3f}, on {n} {noun}) has a 95% CI from about "
+        f"{low:.3f}: at that bound, criterion (i) would ask about {times:.2g} times as many "
+        f"{noun}; plan on more, and check the data again as they come in"
+    ]
 
 
 def _no_site_r2(here: float | None, seen: int, source_r2: float | None, noun: str) -> str | None:
