@@ -642,3 +642,17 @@ def test_every_sample_called_a_class_none_of_them_has_is_said_to_be_wrong():
         "every image is called 'nodule', a class none of these images has: every call is "
         "wrong, whatever the accuracy (0.000); judge the model by AUROC and balanced accuracy"
     )
+
+
+def test_a_perfect_multiclass_auroc_without_interval_points_to_the_per_class_intervals():
+    """A trial's overall AUROC read "1.000, no interval: ... uncertainty cannot be estimated"
+    beside per-class AUROCs of "1.000 (0.849–1.000)" on the same 30 patients."""
+    y = np.repeat([0, 1, 2], 10)
+    proba = np.eye(3)[y] * 0.8 + np.random.default_rng(0).uniform(0.01, 0.05, (30, 3))
+    proba /= proba.sum(axis=1, keepdims=True)
+    result = multiclass_metrics(y, proba, n_boot=50)
+    assert result["auroc"] == 1.0 and result["auroc_ci"] is None
+    assert result["notes"]["auroc"].endswith(
+        "check for a leak; each class's own AUROC (per class) has Newcombe's interval, which "
+        "says how far so few patients can be trusted"
+    )

@@ -779,6 +779,11 @@ def multiclass_metrics(
     if one_class:
         notes[ONE_CLASS] = one_class
     _honest_intervals(out, notes, {"accuracy": (hit, patients)}, unit)
+    if notes.get("auroc", "").startswith("no interval: the model separates"):  # a trial read
+        notes["auroc"] += (  # "uncertainty cannot be estimated" beside per-class intervals
+            "; each class's own AUROC (per class) has Newcombe's interval, which says how "
+            f"far so few {unit}s can be trusted"
+        )
     _note_two_values(notes, proba, out["auroc"])
     out["notes"] = notes
     return _with_plausibility(out, unit)
