@@ -83,6 +83,31 @@ upper/lower case, and were read as 'unseen' (no information): send the model's s
     )
 
 
+def other_unseen_note(schema: Any, unseen: list[str], said: set[str]) -> str | None:
+    """What an answer says of the features in ``unseen`` (:func:`unseen_categories`) that no
+    other note explains (``said``: the case and kind slips'): the model's own categories,
+    never the value sent (a trial's ``"cp": "weird pain"`` was listed in unseen_categories
+    without a word, beside a note for its ``"sex": "male"``); None when there is none.
+
+    >>> from types import SimpleNamespace as S
+    >>> schema = S(categorical_features=[S(name="cp", categories=["atypical", "typical"])])
+    >>> print(other_unseen_note(schema, ["cp"], set()))  # doctest: +NORMALIZE_WHITESPACE
+    'cp' is none of the categories the model learned for it ('atypical', 'typical'): it was
+    read as 'unseen' (no information); send one of those, or null if not recorded
+    """
+    from medadapt.modalities.tabular.kind_slips import shown_categories
+
+    learned = {spec.name: spec.categories for spec in schema.categorical_features}
+    said_of = [
+        f"{name!r} is none of the categories the model learned for it "
+        f"({shown_categories(list(learned[name]))}): it was read as 'unseen' (no information); "
+        "send one of those, or null if not recorded"
+        for name in unseen
+        if name not in said and name in learned
+    ]
+    return "; ".join(said_of) or None
+
+
 def too_few_used(missing: int, unseen: int, features: int) -> bool:
     """True when the features missing or not understood (an unseen category carries no
     information) are more than half of the model's: such a prediction is withheld."""

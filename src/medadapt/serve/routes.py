@@ -37,6 +37,7 @@ from medadapt.serve.instance_notes import (
     case_slip_note,
     case_slips,
     missing_in_record,
+    other_unseen_note,
     too_few_used,
     unseen_categories,
     unused_note,
@@ -345,8 +346,9 @@ def _prediction(served: ServedBase, route: Route, score: Any, instance: dict[str
         ),
         "note": joined_notes(
             sparse,
-            case_slip_note(case_slips(schema, instance)),
-            kind_slip_note(schema, kind_slips(schema, instance)),
+            case_slip_note(cased := case_slips(schema, instance)),
+            kind_slip_note(schema, kinds := kind_slips(schema, instance)),
+            other_unseen_note(schema, unseen, {*cased, *kinds}),
             route.note,
         ),
     }
