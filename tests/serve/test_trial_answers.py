@@ -87,10 +87,15 @@ def test_a_category_sent_as_another_kind_of_value_is_noted_with_the_models_categ
         ({"exang": 0, "cp": 12345}, ["exang", "cp"], f"{as_number}; {cp}"),
         ({"exang": "TRUE", "cp": "asymptomatic"}, [], None),  # learned: no note
         ({"exang": False}, [], None),
-        ({"cp": "pipe"}, ["cp"], (  # text for text: the model's categories, never "pipe"
-            "'cp' is none of the categories the model learned for it ('asymptomatic', "
-            "'non-anginal', 'typical angina'): it was read as 'unseen' (no information); send "
-            "one of those, or null if not recorded")),
+        (
+            {"cp": "pipe"},
+            ["cp"],
+            (  # text for text: the model's categories, never "pipe"
+                "'cp' is none of the categories the model learned for it ('asymptomatic', "
+                "'non-anginal', 'typical angina'): it was read as 'unseen' (no information); send "
+                "one of those, or null if not recorded"
+            ),
+        ),
     ]:
         answer = _prediction(served, route, 0.3, {**base, **sent})
         assert (answer["unseen_categories"], answer["note"]) == (unseen, note), sent

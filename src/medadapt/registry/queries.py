@@ -242,8 +242,7 @@ def check_parent(
         ]
     if row["method"] != method:
         return parent, [
-            f"note: {name}@{version} uses {method}, its parent {name}@{parent} used "
-            f"{row['method']}"
+            f"note: {name}@{version} uses {method}, its parent {name}@{parent} used {row['method']}"
         ]
     return parent, []
 
