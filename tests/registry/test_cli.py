@@ -984,6 +984,20 @@ def test_promote_says_a_version_ranking_backwards_or_worse_than_the_one_it_repla
     assert "warning:" not in out
 
 
+def test_list_on_a_narrow_terminal_puts_the_figures_in_a_second_table(cli, adapter_dir):
+    """A trial's 'list' at 80 columns broke words ("traine|d on", "bottle|neck") and wrapped
+    a metric over 6 lines: too wide a table becomes two, the figures in the second."""
+    from tests.registry.helpers import metadata
+
+    metrics = {"n": 33, "auroc": 1.0, "auroc_ci": [0.868, 1.0]}
+    cli("add", str(adapter_dir(1, meta=metadata(metrics=metrics))), "--name", "east_ia3")
+    out, _ = cli("list")  # the tests' terminal: 80 columns
+    lines = out.splitlines()
+    assert lines[0].startswith("Adapters in ") and "Their figures" in lines
+    assert "│ east_ia3@1 │ AUROC 1.000 (0.868–1.000) on 33 rows │" in out
+    assert "trained on" in out and "traine" not in out.replace("trained on", "")
+
+
 def test_a_version_with_no_measured_performance_is_marked_and_its_promotion_warned(
     cli, adapter_dir
 ):
@@ -996,8 +1010,8 @@ def test_a_version_with_no_measured_performance_is_marked_and_its_promotion_warn
     cli("add", str(adapter_dir(1)), "--name", "site_b")
     cli("add", str(adapter_dir(2, meta=metadata(metrics=unmeasured))), "--name", "site_b")
     listed, _ = cli("list")
-    row = next(line for line in listed.splitlines() if "site_b@2" in line)  # never cut
-    assert "- (!)" in row
+    rows = [line for line in listed.splitlines() if "site_b@2" in line]  # never cut
+    assert any("- (!)" in row for row in rows)  # (80 columns: in its figures' table)
     cli("promote", "site_b@1")
     out, _ = cli("promote", "site_b@2")
     warned = [line for line in out.splitlines() if line.startswith("warning:")]
@@ -1015,7 +1029,7 @@ def test_a_version_with_no_measured_performance_is_marked_and_its_promotion_warn
         "checked on other patients"
     ]
     listed, _ = cli("list")
-    assert "- (!)" in next(line for line in listed.splitlines() if "site_b@3" in line)
+    assert any("- (!)" in line for line in listed.splitlines() if "site_b@3" in line)
     shown, _ = cli("show", "site_b@3")
     assert shown.splitlines()[-1] == (
         "(!) no performance figure was recorded for this version: nothing says how well it predicts"

@@ -11,6 +11,7 @@ how these commands print values is in :mod:`medadapt.cli.registry_format`, and w
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -205,14 +206,10 @@ def list_cmd(
             f"no adapters in {reg.root}; add one with '{registry_command(ctx, 'add')} ADAPTER_DIR'"
         )
         return
-    table = Table(title=f"Adapters in {reg.root}")
-    table.add_column("version", no_wrap=True)  # what every other command takes: never cut
-    for column in ("served", "method", "task", "group", "trained on", "metric"):
-        table.add_column(column, overflow="fold")  # narrow terminals wrap, never cut, a figure
-    table.add_column("added", no_wrap=True)
+    rows = []
     for v in versions:
         n_train = v.data_summary.get("n_train")
-        table.add_row(
+        rows.append((
             v.ref,
             "yes" if v.promoted else "",
             v.method,
@@ -221,8 +218,16 @@ def list_cmd(
             "-" if n_train is None else f"{cell(n_train)} {recorded_unit(v.data_summary)}",
             listed_metric(v),
             v.registered[:10],
-        )
-    table_console().print(table)
+        ))  # fmt: skip
+    console = table_console()
+    whole = _versions_table(f"Adapters in {reg.root}", LIST_COLUMNS, rows)
+    natural = Console(width=10_000).measure(whole).maximum  # unwrapped, whatever the terminal
+    if natural <= console.width:
+        console.print(whole)
+    else:  # a trial's 80 columns broke "bottle|neck" and wrapped a metric over 6 lines
+        first, second = LIST_COLUMNS[:6], (LIST_COLUMNS[0], *LIST_COLUMNS[6:])
+        console.print(_versions_table(f"Adapters in {reg.root}", first, [r[:6] for r in rows]))
+        console.print(_versions_table("Their figures", second, [(r[0], *r[6:]) for r in rows]))
     if any(headline_metric(v).endswith(WARNED) for v in versions):
         typer.echo(f"{WARNED.strip()}: a warning is recorded with the result or with that "
                    "figure (too good to be true, one class for every or nearly every patient, "
@@ -230,6 +235,23 @@ def list_cmd(
                    "worse than the base model alone, or why a metric or its interval is "
                    "missing or only a rough range); "
                    f"'{registry_command(ctx, 'show')} NAME@N' says which")  # fmt: skip
+
+
+#: the columns of ``registry list`` (on a narrow terminal, two tables: these up to the group
+#: and its training size, then the version's figures and when it was added)
+LIST_COLUMNS = ("version", "served", "method", "task", "group", "trained on", "metric", "added")
+
+
+def _versions_table(title: str, columns: Sequence[str], rows: list[Sequence[str]]) -> Table:
+    """A table of ``registry list``: the version and the date never wrap (every other
+    command takes the one; the other is short), other cells wrap, never cut, a figure."""
+    table = Table(title=title)
+    for column in columns:
+        whole = column in ("version", "added")
+        table.add_column(column, no_wrap=whole, overflow="ellipsis" if whole else "fold")
+    for row in rows:
+        table.add_row(*row)
+    return table
 
 
 @registry_app.command("show")
