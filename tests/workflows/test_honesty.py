@@ -152,8 +152,9 @@ def test_a_site_where_a_base_feature_spells_the_label_stops_adapt(
         "trains and tests on (dataset = VA Long Beach), at or above the 0.98 that medadapt "
         "treats as a leak: a strong predictor on few rows, or a leak (a copy of the label, a "
         "value recorded after the outcome); keep it with --allow-leak chol if it is a genuine "
-        "predictor measured before the outcome, or remove it from --data and pass "
-        "--allow-absent-columns (the base model then reads it as missing)"
+        "predictor measured before the outcome, remove it from --data and pass "
+        "--allow-absent-columns (the base model then reads it as missing), or retrain the base "
+        "model without it (train-base --exclude chol), as study --base advises"
     ]
     assert not (tmp_path / "a").exists()
     # 14 training rows are too few to judge a column on; the group's 200 rows are not

@@ -580,8 +580,9 @@ class TabularModality(Modality):
 KEEP_IF_GENUINE = "keep {it} with --allow-leak {names} if {genuine} measured before the outcome"
 #: what adapt advises (it has no --exclude: the base's features are fixed)
 ADAPT_ADVICE = (
-    f"{KEEP_IF_GENUINE}, or remove {{it}} from --data and pass --allow-absent-columns (the base "
-    "model then reads {it} as missing)"
+    f"{KEEP_IF_GENUINE}, remove {{it}} from --data and pass --allow-absent-columns (the base "
+    "model then reads {it} as missing), or retrain the base model without {it} (train-base "
+    "--exclude {names}), as study --base advises"
 )
 #: what study --base advises (its --exclude is refused with --base)
 GIVEN_BASE_ADVICE = (
