@@ -70,7 +70,8 @@ def test_a_code_in_the_label_is_said_and_missing_code_leaves_its_rows_out(files)
     assert lines[0] == "task: binary, positive class '1' (of '0', '1') inferred from --label y"
     assert "warning: 10 of 920 rows have no value in label column 'y': left out (a missing " \
         "outcome is never guessed)" in lines  # fmt: skip
-    assert not any("-9" in line for line in lines)
+    root = str(files["root"])  # its path may hold "-9" ("pytest-93"): not the code
+    assert not any("-9" in line.replace(root, "ROOT") for line in lines)
     # the model keeps the code: evaluate leaves the same rows out of any file
     evaluated = succeeded(run_cli("evaluate", "--base", out, "--data", files["root"] / "coded.csv"))
     assert "'-9'" not in evaluated.stdout
