@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from medadapt.workflows.adapt import default_name
@@ -30,4 +32,9 @@ def test_the_default_adapter_name_transliterates_the_group():
     assert default_name("Genève", "lora") == "geneve_lora"
     assert default_name(None, "lora", ["cavité"]) == "cavite_lora"
     assert default_name(None, "head") == "images_head"
+    # an image folder or file without groups: its name (every one was "images_head")
+    assert default_name(None, "head", data=Path("scans/site_b/")) == "site_b_head"
+    assert default_name(None, "lora", data="chest.npz") == "chest_lora"
+    assert default_name(None, "lora", data="dicomweb+https://pacs/studies/1.2") == "images_lora"
+    assert default_name("B", "lora", data="chest.npz") == "b_lora"  # the group first
     assert len(default_name("é" * 100, "bottleneck")) == 64

@@ -44,10 +44,15 @@ from medadapt.workflows.train_base import Progress, epoch_reporter
 SPLIT_FILE = "split.json"
 
 
-def default_name(group: str | None, method: str, new_classes: Sequence[str] = ()) -> str:
-    """``<group>_<method>`` (or the new classes, or ``images``) as an adapter name: ASCII,
-    accents dropped (``Zürich`` -> ``zurich_bottleneck``), at most 64 characters."""
-    what = group or ("_".join(new_classes) if new_classes else "images")
+def default_name(
+    group: str | None, method: str, new_classes: Sequence[str] = (), data: Any = None
+) -> str:
+    """``<group>_<method>`` (or the new classes, or the name of the ``data`` file or folder,
+    or ``images``) as an adapter name: ASCII, accents dropped (``Zürich`` ->
+    ``zurich_bottleneck``), at most 64 characters. Every image adapter of a folder without
+    groups was ``images_bottleneck`` (a trial's two hospitals' adapters had one name)."""
+    local = data is not None and "://" not in str(data) and Path(str(data)).stem
+    what = group or ("_".join(new_classes) if new_classes else local or "images")
     return f"{slug(what)}_{method}"[:64]
 
 
@@ -94,7 +99,7 @@ def adapt_job(
     said = {leak["column"] for leak in base_kept_leaks(base.training)}
     allowed = [leak for leak in modality.kept_leaks(base.schema, used_rows, options)
                if leak["column"] not in said]  # fmt: skip
-    name = name or default_name(group, method, new_classes)
+    name = name or default_name(group, method, new_classes, data)
     result, config = _train(
         modality, base, picked.train, options, method=method, name=name,
         new_classes=new_classes, group=group, seed=seed, progress=progress,
