@@ -31,7 +31,9 @@ STUDY = [
     ID_COLUMN,
     Shared("test_fraction", float, 0.3, "Share of the target's patients held out."),
     Shared("workers", int | None, None, "Parallel processes (default: the modality's)."),
-    Shared("n_boot", int, 500, "Bootstrap resamples per point."),
+    Shared("n_boot", int, 500, "Bootstrap resamples per point (evaluate and adapt use 1000, "
+           "so an interval of the same model differs slightly between them, by resampling "
+           "alone)."),
     Shared("base", Path | None, None, "An existing base model (else one is trained on --groups).",
            ("--base",)),
     Shared("adapter_options", str | None, None, "Settings of the adapter methods over their "
