@@ -465,8 +465,9 @@ def test_diff_warns_when_the_test_rows_differ(cli, adapter_dir):
     other_rows = {**split, "test_digest": "u" * 64}
     cli("add", str(adapter_dir(3, meta=metadata(split=other_rows))), "--name", "heart")
     warning = (
-        "warning: heart@1 and heart@3 were measured on different test rows: the difference "
-        "mixes model and data"
+        "warning: heart@1 and heart@3 were measured on different test rows (other patients, or "
+        "the same patients' rows with other values, such as a column in other units): the "
+        "difference mixes model and data"
     )
     out, _ = cli("diff", "heart@1", "heart@3")
     assert warning in out.splitlines()

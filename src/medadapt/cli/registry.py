@@ -395,8 +395,9 @@ def _print_metrics(console: Console, d: VersionDiff, unit: str, classes: list[st
         )
     if d.same_test_rows is False:
         console.print(
-            f"warning: {d.a} and {d.b} were measured on different test rows: the "
-            "difference mixes model and data"
+            f"warning: {d.a} and {d.b} were measured on different test rows (other patients, "
+            "or the same patients' rows with other values, such as a column in other units): "
+            "the difference mixes model and data"
         )
     elif d.same_test_rows is None:
         console.print(
