@@ -142,7 +142,9 @@ def evaluate_job(
         subgroups=mask_subgroups(evaluation["subgroups"]), per_class=evaluation.get("per_class"),
         recorded_retention=record.retention, full_finetune=record.full_finetune,
         skipped_files=samples.skipped_files(),
-        data_warnings=(modality.sample_notes(schema, test) + unrecognised
+        data_warnings=(_scored_though_withheld(modality, schema, test, options,
+                                               modality.sample_notes(schema, test))
+                       + unrecognised
                        + _other_groups(loaded, test, evaluating=True, named=group_column,
                                        chosen=group)
                        + _patients_forgotten(loaded, test)
@@ -464,6 +466,28 @@ def _other_groups(
         f"another value of {column!r}: they are scored with it too; to score only that "
         f"group, keep only its {noun} in --data"
     ]
+
+
+WITHHELD_BUT_SCORED = (
+    "; predict leaves {them} blank and serve withholds {them} (unless --score-sparse), yet "
+    "these figures include {them}: they describe {n} more {noun} than the service answers; "
+    "fill in the others before relying on them"
+)
+
+
+def _scored_though_withheld(modality, schema, test, options, notes: list[str]) -> list[str]:
+    """``notes`` with the warning on samples lacking most of the model's features saying
+    that ``predict`` and ``serve`` would give them no answer, though these figures count them
+    (a trial's VA figures included 17 of 60 rows the deployed service withholds)."""
+    held = modality.withheld(schema, test, options)
+    if held is None or held.replaces is None or held.replaces not in notes:
+        return notes
+    n = int(held.rows.sum())
+    said = held.replaces.removesuffix("; fill in the others before relying on them")
+    said += WITHHELD_BUT_SCORED.format(them="it" if n == 1 else "them", n=n,
+                                       noun=modality.noun if n != 1 else
+                                       modality.noun.removesuffix("s"))  # fmt: skip
+    return [said if note == held.replaces else note for note in notes]
 
 
 def _internal_and_external(loaded: Loaded, samples, group_column: str | None) -> list[str]:
