@@ -1058,7 +1058,11 @@ def test_promote_calls_a_lower_figure_within_chance_a_note(cli, adapter_dir):
     lower = {"auroc": 0.616, "auroc_ci": [0.447, 0.778], "n": 60}
     _versions_tested(cli, adapter_dir, served, lower, splits=(SPLIT, SPLIT))
     out, _ = cli("promote", "heart@2")
-    assert "warning:" not in out  # no evidence it is worse
+    warned = [line for line in out.splitlines() if line.startswith("warning:")]
+    assert warned == [  # no evidence it is worse; only that it is not shown better than chance
+        "warning: heart@2's AUROC 0.616 (0.447–0.778) is not shown to be better than chance (its "
+        "interval reaches 0.50): nothing here shows that it tells patients apart"
+    ]
     assert [line for line in out.splitlines() if "served until now" in line] == [
         "note: heart@2's AUROC 0.616 (0.447–0.778) is lower than heart@1's 0.631 (0.462–0.786), "
         "served until now, on the same test set; the difference is within what chance explains: "

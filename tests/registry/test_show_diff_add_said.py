@@ -88,6 +88,9 @@ def test_show_says_how_the_adapter_did_against_the_base_model(cli, adapter_dir):
     assert said in " ".join(cli("show", "east@1", "--card")[0].split())  # what the card says
     cli("add", str(adapter_dir(2)), "--name", "older")  # recorded none: no such row
     assert "against the base" not in cli("show", "older@1")[0]
+    # promote repeats it (a trial's "calls none of these 37 negative" reached show only)
+    out, err = cli("promote", "east@1")
+    assert f"warning: east@1: {ignored}" in " ".join((out + err).split())
 
 
 def test_diff_of_two_outcomes_says_so_and_shows_no_change(cli, adapter_dir):

@@ -102,3 +102,37 @@ def test_an_accuracy_standing_in_for_an_auroc_left_out_is_marked_and_its_promoti
         "needed; its accuracy 0.917 (0.615–0.998) alone cannot show how well it tells patients "
         "apart: serve it only if it has been checked on more patients"
     ) in " ".join((out + err).split())
+
+
+def test_an_adapter_calling_every_patient_one_class_is_refused_and_chance_is_said(
+    cli, adapter_dir
+):
+    """A trial promoted an adapter that called none of 37 patients negative (2 were): its
+    one-class note was repeated, the warning against the base model alone was not; another
+    trial's promoted adapter had an AUROC not shown better than chance, said in HTML only."""
+    from medadapt.results import ONE_CLASS
+    from tests.registry.helpers import metadata
+
+    every = "every patient is called positive at threshold 0.5: the accuracy (0.946) is no skill."
+    metrics = {"n": 37, "n_positive": 35, "accuracy": 0.946, "accuracy_ci": [0.818, 0.993],
+               "notes": {ONE_CLASS: every}}  # fmt: skip
+    cli("add", str(adapter_dir(1, meta=metadata(metrics=metrics))), "--name", "ch")
+    _, err = cli("promote", "ch@1", ok=False)
+    assert err.strip() == (
+        f"error: ch@1 is not promoted, as its recorded test result says: {every.rstrip('.')} "
+        "(pass --despite-warnings to serve it all the same)"
+    )
+    never = {"n": 40, "n_positive": 30, "specificity": 0.0, "sensitivity": 1.0}
+    cli("add", str(adapter_dir(2, meta=metadata(metrics=never))), "--name", "east")
+    _, err = cli("promote", "east@1", ok=False)
+    assert "it called none of its 10 negative test patients negative (specificity 0)" in err
+    most = {"n": 60, "n_positive": 45, "auroc": 0.616, "auroc_ci": [0.447, 0.779],
+            "notes": {ONE_CLASS: "95% of patients are called positive."}}  # fmt: skip
+    cli("add", str(adapter_dir(3, meta=metadata(metrics=most))), "--name", "va")
+    out, err = cli("promote", "va@1")  # nearly everyone one class: a warning, not a refusal
+    said = " ".join((out + err).split())
+    assert "warning: va@1: 95% of patients are called positive." in said
+    assert (
+        "warning: va@1's AUROC 0.616 (0.447–0.779) is not shown to be better than chance (its "
+        "interval reaches 0.50): nothing here shows that it tells patients apart"
+    ) in said

@@ -466,7 +466,10 @@ def promote_cmd(
         typer.echo(note)
     same = None if was is None or was.ref == v.ref else reg.diff(was.ref, v.ref).same_test_rows
     diff = registry_command(ctx, "diff")
-    warned, noted = promotion_messages(v, was, same_test_rows=same, diff=diff)
+    recorded = summaries(_manifest(reg, v))["versus_base"]
+    against = [" ".join(w.split()) for w in recorded.get("warnings") or [] if isinstance(w, str)]
+    warned, noted = promotion_messages(v, was, same_test_rows=same, diff=diff,
+                                       versus_base_warnings=against)  # fmt: skip
     for line in warned:
         warn(line)
     for line in noted:

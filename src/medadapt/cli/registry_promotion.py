@@ -8,12 +8,13 @@ Imported by :mod:`medadapt.cli.registry`; cheap to import (no torch).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from medadapt.cli.registry_format import headline_metric, metric_text
 from medadapt.registry import AdapterVersion, RegistryError
 from medadapt.registry.records import metric_notes
 from medadapt.registry.summary_words import metric_label
-from medadapt.results import LOWER_IS_BETTER, UNFIT_TO_SERVE, WHOLE_RESULT
+from medadapt.results import LOWER_IS_BETTER, ONE_CLASS, UNFIT_TO_SERVE, WHOLE_RESULT
 
 
 def _unmeasured(promoted: AdapterVersion, was: AdapterVersion | None, notes: dict) -> str:
@@ -44,11 +45,49 @@ def refuse_unfit(version: AdapterVersion) -> None:
     had forgotten the old classes with a warning only. ``--despite-warnings`` serves it."""
     notes = metric_notes(version.metrics)
     said = next((" ".join(notes[k].split()) for k in UNFIT_TO_SERVE if k in notes), None)
+    said = said or _never_calls(version.metrics) or _everyone_one_class(notes)
     if said is None:
         return
     raise RegistryError(
         f"{version.ref} is not promoted, as its recorded test result says: {said.rstrip('.')} "
         "(pass --despite-warnings to serve it all the same)"
+    )
+
+
+def _never_calls(metrics: dict) -> str | None:
+    """That a binary adapter called none of its test patients of one class that class (a
+    trial's adapter called none of 37 patients negative, 2 of them negative, where the base
+    model had found one): it cannot tell that class apart at all. None otherwise."""
+    n, positives = metrics.get("n"), metrics.get("n_positive")
+    if not isinstance(n, int | float) or not isinstance(positives, int | float):
+        return None
+    for name, count, called in (("sensitivity", positives, "positive"),
+                                ("specificity", n - positives, "negative")):  # fmt: skip
+        if metrics.get(name) == 0 and count > 0:
+            return (f"it called none of its {count:.0f} {called} test patients {called} "
+                    f"({name} 0)")  # fmt: skip
+    return None
+
+
+def _everyone_one_class(notes: dict[str, str]) -> str | None:
+    """The recorded note that the adapter called every test patient one class (``every
+    patient is called positive ...``, :func:`~medadapt.evaluate.metrics.one_class_note`),
+    where the class left out was too rare for a sensitivity or specificity to be reported
+    (a trial's 37 patients, 2 negative); "95% of patients" is a warning, not this."""
+    said = " ".join(notes.get(ONE_CLASS, "").split())
+    return said if said.startswith("every ") else None
+
+
+def chance_words(version: AdapterVersion) -> str | None:
+    """``va@1's AUROC 0.616 (0.447–0.779) is not shown to be better than chance ...`` where
+    the interval of the version's AUROC reaches 0.5 (a trial's promoted adapter was said so
+    only in its HTML report); None otherwise."""
+    auroc = next((m for m in version.metric_list() if m.name == "auroc"), None)
+    if auroc is None or auroc.ci is None or auroc.ci[0] > 0.5 or auroc.ci[1] < 0.5:
+        return None  # (wholly below: ranked backwards, as its own note says)
+    return (
+        f"{version.ref}'s AUROC {metric_text(auroc)} is not shown to be better than chance "
+        "(its interval reaches 0.50): nothing here shows that it tells patients apart"
     )
 
 
@@ -58,6 +97,7 @@ def promotion_messages(
     *,
     same_test_rows: bool | None = None,
     diff: str = "medadapt registry diff",
+    versus_base_warnings: Sequence[str] = (),
 ) -> tuple[list[str], list[str]]:
     """What ``promote`` must say of the version it now serves, as ``(warnings, notes)``. The
     warnings: those recorded about its whole result (ranking backwards, too good to be true,
@@ -68,6 +108,9 @@ def promotion_messages(
     registry flag)."""
     notes = metric_notes(promoted.metrics)
     warned = [f"{promoted.ref}: {' '.join(notes[k].split())}" for k in WHOLE_RESULT if k in notes]
+    warned += [f"{promoted.ref}: {w}" for w in versus_base_warnings]  # as show says them
+    chance = chance_words(promoted)
+    warned += [chance] if chance else []
     now = next((m for m in promoted.metric_list() if not m.is_count), None)
     if now is None or now.value is None:  # nothing measured: the reader must know before serving
         warned.append(_unmeasured(promoted, was, notes))
