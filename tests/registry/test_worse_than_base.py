@@ -104,9 +104,7 @@ def test_an_accuracy_standing_in_for_an_auroc_left_out_is_marked_and_its_promoti
     ) in " ".join((out + err).split())
 
 
-def test_an_adapter_calling_every_patient_one_class_is_refused_and_chance_is_said(
-    cli, adapter_dir
-):
+def test_an_adapter_calling_every_patient_one_class_is_refused_and_chance_is_said(cli, adapter_dir):
     """A trial promoted an adapter that called none of 37 patients negative (2 were): its
     one-class note was repeated, the warning against the base model alone was not; another
     trial's promoted adapter had an AUROC not shown better than chance, said in HTML only."""
