@@ -124,6 +124,22 @@ def test_a_measured_value_s_errors_are_said_in_the_outcome_s_unit(capsys):
     assert rows["R²"] == rows["calibration slope"] == ""
 
 
+def test_an_auroc_whose_interval_reaches_chance_is_said_so_in_the_terminal(capsys):
+    """A trial's VA adapter, AUROC 0.616 (0.447–0.779), was "not shown to be better than
+    chance" in its HTML report only; the terminal, which most users read, said nothing."""
+    from medadapt.cli.printing import print_metrics
+
+    metrics = {"n": 60, "auroc": 0.616, "auroc_ci": [0.447, 0.779], "notes": {}}
+    print_metrics("va: 60 held-out rows", metrics, "binary")
+    out = capsys.readouterr().out
+    assert (
+        "AUROC 0.616 (0.447–0.779): not shown to be better than chance (the interval reaches "
+        "0.50)"
+    ) in out.splitlines()
+    print_metrics("va: 60 held-out rows", {**metrics, "auroc_ci": [0.52, 0.78]}, "binary")
+    assert "chance" not in capsys.readouterr().out  # above 0.50: the table says enough
+
+
 def test_the_subgroup_table_names_its_metric_and_counts_events_only_for_binary(capsys):
     from medadapt.cli.printing import print_subgroups
 

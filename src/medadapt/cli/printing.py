@@ -66,6 +66,15 @@ def print_metrics(title: str, metrics: dict[str, Any], task: str, noun: str = "r
         for name in METRIC_NAMES[task]
     ]
     print_table(title, ["metric", "value (95% CI)", "note"], rows)
+    interval = metrics.get("auroc_ci")
+    if metrics.get("auroc") is not None and interval and interval[0] <= 0.5 <= interval[1]:
+        from medadapt.workflows.report_sections import discrimination_in_words
+
+        stdout.print(  # a trial's terminal never said it; its HTML report did
+            f"AUROC {metrics['auroc']:.3f} ({interval[0]:.3f}–{interval[1]:.3f}): "
+            f"{discrimination_in_words(*interval)}",
+            markup=False, highlight=False, soft_wrap=True,
+        )  # fmt: skip
     together = resampled_together(metrics, noun)
     if together:
         stdout.print(together, markup=False, highlight=False, soft_wrap=True)
