@@ -180,6 +180,13 @@ def _train_base(**values: Any) -> None:
         f"{what}trained on {summary['n_train']} {modality.noun}, validated on {validated}; "
         f"saved {out}"
     )
+    if "backbone" in summary and getattr(options, "weights", None) is None:  # a trial read
+        noted(  # "vit_tiny_patch16_224" as a pretrained network; none is downloaded
+            f"the {summary['backbone']} backbone started from random weights (no --weights): "
+            f"this base learned only from these {summary['n_train']} {modality.noun}, and "
+            "adapters on it inherit no pretrained knowledge; pass --weights FILE (a checkpoint "
+            "of this architecture) to start from pretrained weights"
+        )
     _json(values["json_out"], summary)
 
 
