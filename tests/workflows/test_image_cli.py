@@ -294,6 +294,10 @@ def test_csv_of_pngs_with_sites_top_blocks_and_unknown_labels(tmp_path, capsys):
     )
     printed = capsys.readouterr().out
     assert "adapters in top 1 block: trained on cached frozen features of blocks 0-0" in printed
+    # no --weights: the base said its backbone started from random weights (a trial took the
+    # README's vit_tiny_patch16_224 for a pretrained network)
+    assert "backbone started from random weights (no --weights): this base learned only from " \
+        "these " in " ".join(printed.split())  # fmt: skip
     summary = json.loads((tmp_path / "b.json").read_text())
     assert summary["name"] == "b_lora" and summary["data_summary"]["n_test"] == 11
     assert summary["base_metrics"]["n"] == 11 and summary["retention"] is None
