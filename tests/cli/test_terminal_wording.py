@@ -133,8 +133,7 @@ def test_an_auroc_whose_interval_reaches_chance_is_said_so_in_the_terminal(capsy
     print_metrics("va: 60 held-out rows", metrics, "binary")
     out = capsys.readouterr().out
     assert (
-        "AUROC 0.616 (0.447–0.779): not shown to be better than chance (the interval reaches "
-        "0.50)"
+        "AUROC 0.616 (0.447–0.779): not shown to be better than chance (the interval reaches 0.50)"
     ) in out.splitlines()
     print_metrics("va: 60 held-out rows", {**metrics, "auroc_ci": [0.52, 0.78]}, "binary")
     assert "chance" not in capsys.readouterr().out  # above 0.50: the table says enough
