@@ -208,6 +208,14 @@ def test_medmnist_errors(tmp_path):
         "val_labels): MedMNIST files hold train_/val_/test_ images and labels; pick another "
         "--split (train, val)"
     )
+    from medadapt.data.option_words import command_flags
+
+    with command_flags(["--data", "--base", "--out"]), pytest.raises(DataError) as err:
+        load_images(path, split="test")  # predict takes no --split (a trial was sent to it)
+    assert str(err.value).endswith(
+        "this command reads its test split only: save the images to score as 'test_images' "
+        "(np.savez)"
+    )
     plain = write_npz(tmp_path / "plain.npz", images=np.zeros((2, 4, 4), np.uint8),
                       labels=np.zeros(2, np.uint8))  # fmt: skip
     with pytest.raises(DataError) as err:

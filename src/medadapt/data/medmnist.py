@@ -38,6 +38,7 @@ from medadapt.data.image_io import (
 from medadapt.data.image_reading import BLANK_REASON, blank_note, blank_refusal
 from medadapt.data.intensity import TWELVE_BIT_MAX, scale_integer, twelve_bit_array_note
 from medadapt.data.memory import check_memory
+from medadapt.data.option_words import takes
 from medadapt.errors import ConfigError, DataError
 
 _CHUNK = 512
@@ -281,6 +282,9 @@ def _array(archive: Any, path: Path, key: str, keys: list[str]) -> np.ndarray:
     if key not in keys:
         splits = sorted({k.split("_", 1)[0] for k in keys if k.endswith("_images")})
         fix = f"pick another --split ({', '.join(splits)})" if splits else "pick another --split"
+        if not takes("--split"):  # predict: the test split only (a trial was sent to --split)
+            fix = (f"this command reads its {key.split('_', 1)[0]} split only: save the "
+                   f"images to score as {key!r} (np.savez)")  # fmt: skip
         if not splits and "images" in keys:  # no split at all: --split cannot help
             fix = ("name its arrays as MedMNIST does (np.savez(path, train_images=..., "
                    "train_labels=...)): 'images' and 'labels' alone are not read")  # fmt: skip
