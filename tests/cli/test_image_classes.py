@@ -290,6 +290,19 @@ def test_new_classes_spelt_like_an_old_one_are_refused(tmp_path, base):
     )
 
 
+def test_a_new_class_misspelt_in_the_flag_is_blamed_on_the_flag(tmp_path, base):
+    """A trial's --new-classes cavty was told "hospB3 has 14 images labelled 'cavity'
+    (spelt like 'cavty': a typo? rename the folder), not one of the model's classes [...,
+    'cavty']": the folder was right, the flag wrong."""
+    data = _folder(tmp_path / "site", {"normal": 60, "abnormal": 60, "cavity": 60})
+    result = run_cli("adapt", "--base", base, "--data", data, "--new-classes", "cavty",
+                     "--out", tmp_path / "a")  # fmt: skip
+    assert error_line(result) == (
+        f"error: --new-classes 'cavty' names no class of {data}, which has 4 images labelled "
+        "'cavity', spelt like it: a typo in --new-classes? pass --new-classes cavity"
+    )
+
+
 def test_check_data_advises_adapt_for_new_classes(tmp_path, base):
     data = _folder(tmp_path / "site", {"normal": 60, "mass": 200})
     result = run_cli("check-data", "--base", base, "--data", data)

@@ -140,13 +140,24 @@ def check_known_labels(
     alike: Callable[[str, str], bool] | None = None,
     counts: Mapping[str, int] | None = None,
     noun: str = "image",
+    flagged: Sequence[str] = (),
 ) -> None:
     """Refuse labels outside ``classes``: one line naming the first, with how many ``noun``
     (images, or a label file's rows) it has where ``counts`` says, the fix ``hint``, and the
-    class it is spelt like, by ``alike(label, class)`` (a typo, not a new class)."""
+    class it is spelt like, by ``alike(label, class)`` (a typo, not a new class). Where that
+    class is one of ``flagged`` (``--new-classes``), the typo is the flag's, not the data's
+    (a trial's --new-classes cavty was told to rename its folder 'cavity')."""
     unknown = sorted(set(labels or ()) - set(classes))
     if unknown:
         like = [c for c in classes if alike is not None and alike(unknown[0], c)]
+        if like and like[0] in flagged:
+            n = (counts or {}).get(unknown[0])
+            held = f"{noun}s" if n is None else f"{n} {noun}{'s' if n != 1 else ''}"
+            raise DataError(
+                f"--new-classes {like[0]!r} names no class of {source}, which has {held} "
+                f"labelled {unknown[0]!r}, spelt like it: a typo in --new-classes? pass "
+                f"--new-classes {shlex.quote(unknown[0])}"
+            )
         fix = "rename the folder" if Path(source).is_dir() else "fix the label"
         typo = f" (spelt like {like[0]!r}: a typo? {fix})" if like else ""
         n = (counts or {}).get(unknown[0])

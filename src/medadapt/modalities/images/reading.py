@@ -409,7 +409,8 @@ def load_for_model(
     if set(labels or ()) - set(classes):
         counts = label_counts(data, path_column=options["path_column"],
                               label_column=options["label_column"])  # fmt: skip
-    check_known_labels(data, labels, classes, hint=hint, alike=spelt_alike, counts=counts)
+    check_known_labels(data, labels, classes, hint=hint, alike=spelt_alike, counts=counts,
+                       flagged=[c for c in classes if c not in schema.classes])  # fmt: skip
     _check_npz_labels(Path(data), split, classes, hint)
     try:
         dataset = quiet_load(
