@@ -75,7 +75,7 @@ def load_for_inference(base_dir: Path, adapter_dir: Path | None) -> Loaded:
     modality = modality_of(base.kind)
     if adapter_dir is None:
         return Loaded(modality, base, base.model, None, None, modality.classes(base.schema))
-    model, name, manifest = attach_adapter(base.model, adapter_dir)
+    model, name, manifest = attach_adapter(base.model, adapter_dir, base_dir)
     record = AdapterRecord.from_json(manifest.get("metadata"))
     classes = record.classes or modality.classes(base.schema)
     if record.inputs_seen:  # inputs like the adapter's training ones are not said as unlike

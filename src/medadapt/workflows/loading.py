@@ -12,9 +12,11 @@ from medadapt.errors import AdapterFileError, MedadaptError
 
 
 def attach_adapter(
-    base_model: nn.Module, adapter_dir: Path
+    base_model: nn.Module, adapter_dir: Path, base_dir: Path | None = None
 ) -> tuple[AdapterModel, str, dict[str, Any]]:
-    """``(model with the adapter, its name, its manifest)``."""
+    """``(model with the adapter, its name, its manifest)``; ``base_dir``: where
+    ``base_model`` was loaded from (a refusal then tells a base replaced in that folder from
+    one elsewhere)."""
     adapter_dir = Path(adapter_dir)
     if not adapter_dir.exists():
         raise AdapterFileError(f"--adapter {adapter_dir} does not exist; check the path")
@@ -29,15 +31,17 @@ def attach_adapter(
         model = AdapterModel(base_model)
         name = model.load_adapter(adapter_dir)
     except MedadaptError as err:
-        said = f"--adapter {adapter_dir}: {err}{_its_base(manifest, str(err))}"
+        said = f"--adapter {adapter_dir}: {err}{_its_base(manifest, str(err), base_dir)}"
         raise type(err)(said) from None
     return model, name, manifest
 
 
-def _its_base(manifest: dict[str, Any], said: str) -> str:
+def _its_base(manifest: dict[str, Any], said: str, given: Path | None = None) -> str:
     """Where the base an adapter was trained on lies, as it recorded it, for a refusal that
     says to load that base ("load the base model it was trained on"), when the folder is
-    still there."""
+    still there; where that folder is the one given (``given``), another base was written
+    there since (a trial's ``train-base --force`` over it was told to pass the very --base
+    it had passed)."""
     import shlex
 
     base = (manifest.get("metadata") or {}).get("base_model") or {}
@@ -46,4 +50,7 @@ def _its_base(manifest: dict[str, Any], said: str) -> str:
         return ""
     if not (Path(path) / "model.json").is_file():
         return ""
+    if given is not None and Path(path).resolve() == Path(given).resolve():
+        return (f" (the one then in {path}, since written over by another base model: adapt "
+                "again on this one, or restore that base)")  # fmt: skip
     return f" (the one in {path}: pass --base {shlex.quote(path)})"
