@@ -57,7 +57,7 @@ def test_versus_base_says_whether_the_adapter_helped_on_the_same_patients():
         "base model does, so their AUROC is the same on any of them, however many: it changes "
         "the predicted probabilities, not their order. Judge it by calibration (Brier score, "
         "observed/expected) and by sensitivity and specificity at the threshold, against the "
-        "base model's on the same patients (--report shows both)."
+        "base model's on the same patients, side by side in the HTML report (--report)."
     )
     rescaled = versus_base(y, 1 / (1 + np.exp(-good)), good, metric="auroc", n_boot=200)
     assert rescaled["in_words"] == same["in_words"]  # recalibrated: the same order

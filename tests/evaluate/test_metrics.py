@@ -413,6 +413,12 @@ def test_the_cautions_a_prediction_carries_come_from_the_recorded_test():
                     "called nearly every test case one class",
                     "ranked its test cases backwards"]  # fmt: skip
     assert all(len(f"medadapt warning={w}") <= 64 and w.isascii() for w in said)
+    # an accuracy standing in for an AUROC left out: said too (a trial's served answer said
+    # only "every patient is called positive")
+    standing_in = {"n": 37, "auroc": None, "accuracy": 0.946,
+                   "notes": {"auroc": "not reported: 2 negatives among 37 patients"}}  # fmt: skip
+    assert recorded_cautions(standing_in) == ["AUROC not measured on its test patients"]
+    assert len("medadapt warning=AUROC not measured on its test patients") <= 64
 
 
 def test_the_ece_interval_is_recentred_so_that_it_holds_the_estimate():

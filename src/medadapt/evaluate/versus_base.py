@@ -150,7 +150,7 @@ def _adapter_in_words(diff: Difference, name: str, units: str, *, same_order: bo
                 f"however many: it changes the predicted probabilities, not their order. Judge "
                 "it by calibration (Brier score, observed/expected) and by sensitivity and "
                 "specificity at the threshold, against the base model's on the same "
-                f"{units} (--report shows both)."
+                f"{units}, side by side in the HTML report (--report)."
             )
         if abs(diff.value) <= 1e-12:
             return (

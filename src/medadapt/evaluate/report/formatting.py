@@ -159,7 +159,14 @@ def recorded_cautions(metrics: dict[str, Any] | None) -> list[str]:
     said = [WHOLE_RESULT_WORDS[key] for key in WHOLE_RESULT_WORDS if notes.get(key)]
     if not measured(metrics):
         said.insert(0, UNMEASURED_WORDS)
+    elif metrics.get("auroc") is None and notes.get("auroc"):  # a trial's served answers said
+        said.append(AUROC_UNMEASURED_WORDS)  # "every patient is called positive" only
     return said
+
+
+#: a caution's words for a recorded result whose accuracy stands in for an AUROC left out
+#: (at most 47 characters, as :data:`~medadapt.results.WHOLE_RESULT_WORDS`)
+AUROC_UNMEASURED_WORDS = "AUROC not measured on its test patients"
 
 
 def leading_metric(metrics: dict[str, Any]) -> str | None:
