@@ -303,6 +303,23 @@ def test_a_new_class_misspelt_in_the_flag_is_blamed_on_the_flag(tmp_path, base):
     )
 
 
+def test_a_new_class_of_one_image_is_refused_with_its_count(tmp_path, base):
+    """A trial's one 'cavity' image was "1 image labelled 'cavity'" without the flag and "has
+    no images in the data" with it: the split had put it among the test images."""
+    data = tmp_path / "site"  # images the base never saw (other seeds than _folder's)
+    for name, value in (("normal", 60), ("abnormal", 200)):
+        for i in range(8):
+            write_picture(data / name / f"{name}{i}.png", disc(16, value, seed=900 + i + value))
+    write_picture(data / "cavity" / "cavity0.png", disc(16, 120, seed=9))
+    result = run_cli("adapt", "--base", base, "--data", data, "--new-classes", "cavity",
+                     "--out", tmp_path / "a")  # fmt: skip
+    assert error_line(result) == (
+        f"error: --new-classes: {data} has only 1 image of new class 'cavity': too few to "
+        "learn a class and test it (some images must train it, others test it); add its "
+        "images or leave it out of --new-classes"
+    )
+
+
 def test_check_data_advises_adapt_for_new_classes(tmp_path, base):
     data = _folder(tmp_path / "site", {"normal": 60, "mass": 200})
     result = run_cli("check-data", "--base", base, "--data", data)

@@ -66,8 +66,8 @@ def check(modality: Modality, schema: Any, samples: Samples, classes: list[str],
     if empty:
         noun = modality.noun
         raise DataError(
-            f"new class {empty[0]!r} has no {noun} in the data: add its {noun} or leave it out "
-            "of --new-classes"
+            f"new class {empty[0]!r} has no {noun} among those it trains on: add its {noun} "
+            "or leave it out of --new-classes"
         )
 
 

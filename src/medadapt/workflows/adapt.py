@@ -184,6 +184,14 @@ def _refuse_absent_new_classes(
     n_old = len(classes) - len(new_classes)
     chosen = picked.samples.subset(picked.chosen)
     counts = chosen.class_counts(classes)
+    lone = next((c for c in classes[n_old:] if counts.get(c, 0) == 1), None)
+    if lone is not None:  # a trial's 1 image went to the test split: "no images in the data"
+        one = modality.noun.removesuffix("s")
+        raise DataError(
+            f"--new-classes: {picked.where} has only 1 {one} of new class {lone!r}: too few to "
+            f"learn a class and test it (some {modality.noun} must train it, others test it); "
+            f"add its {modality.noun} or leave it out of --new-classes"
+        )
     absent = [c for c in classes[n_old:] if counts.get(c, 0) == 0]
     if not absent:
         return
