@@ -86,6 +86,9 @@ def train_base_job(
                                                 modality.noun)] if n]  # fmt: skip
         held = test.class_counts(modality.classes(schema))
         warnings += [n for n in [held_out_note(counts, held, test_fraction, modality.noun)] if n]
+        if modality.n_features(schema) is None:  # images: no events-per-feature rule to say it
+            warnings += [n for n in [few_base_patients_note(train, modality.classes(schema),
+                                                            modality.noun)] if n]  # fmt: skip
     base = _train(modality, schema, train, options, seed=seed, progress=progress)
     evaluation, _ = evaluate_model(
         modality, base.model, schema, test, group_column=group_column, n_boot=n_boot, seed=seed
@@ -121,6 +124,26 @@ def train_base_job(
         # "n 6, n_positive 1" for one site)
         "test": {**evaluation, "subgroups": mask_subgroups(evaluation["subgroups"])},
     }
+
+
+def few_base_patients_note(train: Any, classes: Sequence[str], noun: str) -> str | None:
+    """train-base's warning when a class has fewer than
+    :data:`~medadapt.evaluate.metrics.MIN_PER_CLASS` patients (or ``noun``, where none are
+    named) among those the base trains on: a trial's CT base on 3 patients a class was saved
+    without a word, where ``adapt`` on the same images warned. None otherwise."""
+    from medadapt.evaluate.sufficiency import count_patients
+
+    counted = count_patients(train, classes, noun)
+    rare = {c: n for c, n in counted.per_class.items() if 0 < n < MIN_PER_CLASS}
+    if not rare:
+        return None
+    who = counted.noun
+    named = ", ".join(f"{c!r} ({n})" for c, n in sorted(rare.items()))
+    return (
+        f"the base trains on fewer than {MIN_PER_CLASS} {who} of class {named}, of "
+        f"{counted.total} {who} in all: a model trained on so few is likely to be overfitted "
+        f"to them, and its test figures cannot show how it does elsewhere; collect more {noun}"
+    )
 
 
 def held_out_note(
