@@ -396,7 +396,8 @@ EVALUATE = [
     BASE, DATA, LABEL, ADAPTER, BASE_GROUP_COLUMN,
     Shared("group", str | None, None, "Evaluate only this group's samples."),
     Shared("all_groups", bool, False, "Score every sample whatever its group (those the "
-           "model trained on are still left out), even where the adapter was trained for one "
+           "model trained on are still left out; on the file an adapter was trained from, "
+           "that adapter's held-out samples only), even where the adapter was trained for one "
            "group and --data has no column saying which (a file of that group alone); refused "
            "without it.", ("--all-groups",)),
     JSON, REPORT,
