@@ -272,7 +272,8 @@ def test_the_brier_change_worth_having_scales_with_the_outcome_s_rarity():
     assert found["plateau"]["fraction"] == 1.0
     assert found["plateau"]["tolerance"] == pytest.approx(0.02 * 0.016 * 0.984)
     assert found["sentences"][-1].endswith(
-        "cannot tell: the interval includes both no gain and a gain larger than 0.000315 (the "
+        "cannot tell: the interval includes both no gain and a gain (a fall in the Brier "
+        "score) larger than 0.000315 (the "
         "smallest change in Brier score counted as worth having: 2% of the Brier score of "
         "predicting the test group's outcome shares for everyone), so more data of this kind "
         "may or may not help."
@@ -287,7 +288,8 @@ def test_a_fixed_brier_change_worth_having_is_not_called_a_share():
     _, found = _found(points)
     assert found["metric"] == "brier" and found["more_data"]["inconclusive"] is True
     assert found["sentences"][-1].endswith(
-        "cannot tell: the interval includes both no gain and a gain larger than 0.005 (the "
+        "cannot tell: the interval includes both no gain and a gain (a fall in the Brier "
+        "score) larger than 0.005 (the "
         "smallest change in Brier score counted as worth having, a fixed figure where the test "
         "group's outcome shares are not recorded), so more data of this kind may or may not "
         "help."

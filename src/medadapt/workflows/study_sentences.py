@@ -475,16 +475,20 @@ def _gain_verdict(
     sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
     worst, best = sorted(sign * np.array(interval))  # in "better" units
     improving = bool(worst > 0)
+    # a gain in an error is a fall (a trial read "a gain larger than 5.59" of an MAE unsure
+    # of its sign)
+    name = METRIC_LABELS.get(metric, metric)
+    gain = f"a gain (a fall in the {name})" if metric in LOWER_IS_BETTER else "a gain"
     if improving:
         verdict = "the curve is still rising: more data of this kind would likely help"
     elif best > worth:
         verdict = (
-            f"cannot tell: the interval includes both no gain and a gain larger than "
+            f"cannot tell: the interval includes both no gain and {gain} larger than "
             f"{worth_said}, so more data of this kind may or may not help"
         )
     else:
         verdict = (
             f"no evidence that more data of this kind would help much: the interval rules out "
-            f"a gain larger than {worth_said}"
+            f"{gain} larger than {worth_said}"
         )
     return improving, bool(not improving and best > worth), verdict
