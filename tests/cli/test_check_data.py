@@ -600,7 +600,11 @@ def test_a_centred_outcome_leaves_criterion_iv_out_and_says_why(tmp_path):
     said = (f"the outcome's values lie on both sides of 0 and its mean within one SD of 0 "
             f"(mean {figures['mean']:.3g}, SD {figures['sd']:.3g}): a margin of 10% of the mean "
             "is no clinical margin; criterion (iv) not applied")  # fmt: skip
-    assert figures["criteria_notes"] == [said]
+    assert figures["criteria_notes"][0] == said
+    # then the R-squared planned on, measured on the 89 held-out rows, with its interval
+    assert [n.split(" has a 95% CI")[0] for n in figures["criteria_notes"][1:]] == [
+        f"the base model's R-squared here ({figures['r2']:.3f}, on 89 rows)"
+    ]
     assert all([c["name"] for c in e["criteria"]] == ["i", "ii", "iii"]
                for e in figures["development"].values())  # fmt: skip
     text = " ".join(result.stdout.split())

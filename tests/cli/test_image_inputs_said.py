@@ -40,6 +40,9 @@ def test_train_base_says_which_files_of_a_class_folder_it_did_not_read(tmp_path)
         f"warning: 3 files in {root} were not read, being outside the class sub-folders or "
         "links to nothing (1 .png, 1 .txt, 1 broken link): put each image in its class's "
         "sub-folder to use it",
+        "warning: the base trains on fewer than 5 images of class 'bright' (3), 'dark' (3), of "
+        "6 images in all: a model trained on so few is likely to be overfitted to them, and its "
+        "test figures cannot show how it does elsewhere; collect more images",
     ]
 
 
