@@ -54,15 +54,19 @@ from medadapt.cli.registry_format import (
     table_console,
     tmp_lines,
     versus_base_rows,
+    versus_base_warnings,
 )
-from medadapt.cli.registry_promotion import promotion_messages, refuse_unfit
+from medadapt.cli.registry_promotion import (
+    promotion_messages,
+    refuse_unfit,
+    whole_result_warnings,
+)
 from medadapt.errors import AdapterFileError
 from medadapt.registry import AdapterVersion, Registry, RegistryError, VersionDiff
 from medadapt.registry.bases import base_schema, has_base, missing_base_note
 from medadapt.registry.maintenance import GC_MIN_AGE_S
-from medadapt.registry.records import command_line, metric_notes, summaries
+from medadapt.registry.records import command_line, summaries
 from medadapt.registry.summary_words import positive_class_words
-from medadapt.results import WHOLE_RESULT
 
 app.add_typer(registry_app, name="registry")
 
@@ -351,8 +355,8 @@ def diff_cmd(
     changes = Table(title=f"{d.a} -> {d.b}")
     for column in ("field", d.a, d.b):
         changes.add_column(column)
-    version_a = registry.get(a)
-    summary_a, summary_b = version_a.data_summary, registry.get(b).data_summary
+    version_a, version_b = registry.get(a), registry.get(b)
+    summary_a, summary_b = version_a.data_summary, version_b.data_summary
     classes = _classes(registry, version_a)
     for row in diff_rows(d, summary_a, summary_b):
         changes.add_row(*row)
@@ -362,12 +366,9 @@ def diff_cmd(
         console.print("same method, config, data summary and weights")
     if d.metrics:
         _print_metrics(console, d, recorded_unit(summary_a), classes)
-    for version in (version_a, registry.get(b)):  # what show and promote say of each result
-        notes = metric_notes(version.metrics)
-        for key in WHOLE_RESULT:
-            if key in notes:
-                console.print(f"warning: {version.ref}: {' '.join(notes[key].split())}",
-                              markup=False)  # fmt: skip
+    for version in (version_a, version_b):  # what show and promote say of each result
+        for line in whole_result_warnings(version):
+            console.print(f"warning: {line}", markup=False)
 
 
 def _print_metrics(console: Console, d: VersionDiff, unit: str, classes: list[str] | None) -> None:
@@ -426,7 +427,8 @@ def promote_cmd(
         typer.Option(
             "--despite-warnings",
             help="Serve it even where its recorded test result shows harm (ranked backwards, "
-            "old classes forgotten, worse than the base model alone).",
+            "old classes forgotten, worse than the base model alone, every test patient "
+            "called one class).",
         ),
     ] = False,
 ) -> None:
@@ -466,8 +468,7 @@ def promote_cmd(
         typer.echo(note)
     same = None if was is None or was.ref == v.ref else reg.diff(was.ref, v.ref).same_test_rows
     diff = registry_command(ctx, "diff")
-    recorded = summaries(_manifest(reg, v))["versus_base"]
-    against = [" ".join(w.split()) for w in recorded.get("warnings") or [] if isinstance(w, str)]
+    against = versus_base_warnings(summaries(_manifest(reg, v))["versus_base"])
     warned, noted = promotion_messages(v, was, same_test_rows=same, diff=diff,
                                        versus_base_warnings=against)  # fmt: skip
     for line in warned:

@@ -157,11 +157,17 @@ def versus_base_rows(versus_base: dict[str, Any]) -> list[tuple[str, str]]:
     said = versus_base.get("in_words")
     if not isinstance(said, str) or not said.strip():
         return []
-    warnings = [w for w in versus_base.get("warnings") or [] if isinstance(w, str)]
     return [
         ("against the base model alone", " ".join(said.split())),
-        *((f"{WARNED.strip()} against the base model", " ".join(w.split())) for w in warnings),
-    ]
+        *((f"{WARNED.strip()} against the base model", w)
+          for w in versus_base_warnings(versus_base)),
+    ]  # fmt: skip
+
+
+def versus_base_warnings(versus_base: dict[str, Any]) -> list[str]:
+    """The warnings recorded with the comparison against the base model alone, one line
+    each (what ``show`` lists under it and ``promote`` repeats)."""
+    return [" ".join(w.split()) for w in versus_base.get("warnings") or [] if isinstance(w, str)]
 
 
 def note_lines(metrics: dict[str, Any]) -> list[str]:

@@ -78,6 +78,14 @@ def _everyone_one_class(notes: dict[str, str]) -> str | None:
     return said if said.startswith("every ") else None
 
 
+def whole_result_warnings(version: AdapterVersion) -> list[str]:
+    """The notes recorded about ``version``'s whole result (too good to be true, ranked
+    backwards, ...), one line each after its reference, as ``promote`` and ``diff`` say
+    them."""
+    notes = metric_notes(version.metrics)
+    return [f"{version.ref}: {' '.join(notes[k].split())}" for k in WHOLE_RESULT if k in notes]
+
+
 def chance_words(version: AdapterVersion) -> str | None:
     """``va@1's AUROC 0.616 (0.447–0.779) is not shown to be better than chance ...`` where
     the interval of the version's AUROC reaches 0.5 (a trial's promoted adapter was said so
@@ -107,7 +115,7 @@ def promotion_messages(
     ``diff``: the command that compares two versions, as the user would type it (with their
     registry flag)."""
     notes = metric_notes(promoted.metrics)
-    warned = [f"{promoted.ref}: {' '.join(notes[k].split())}" for k in WHOLE_RESULT if k in notes]
+    warned = whole_result_warnings(promoted)
     warned += [f"{promoted.ref}: {w}" for w in versus_base_warnings]  # as show says them
     chance = chance_words(promoted)
     warned += [chance] if chance else []
