@@ -295,9 +295,12 @@ def test_evaluate_without_a_group_column_says_it_blends_internal_and_external_pa
         f"the {scored['n']} rows scored mix {scored['n'] - external} of dataset = 'Cleveland' "
         "or 'Hungary', where the base model trained (its held-out rows: internal validation), "
         f"with {external} of other groups it never saw (external validation): the overall "
-        "figures blend the two; pass --group-column dataset for each group's figures, or add "
+        "figures blend the two; read each group's figures by dataset below, or add "
         "--group NAME to score one"
     )
+    assert set(scored["subgroups"]["dataset"]) == set(
+        heart["dataset"].unique()
+    )  # the table, without --group-column
     assert scored["n"] - external == held_out > 0
     grouped = run_cli("evaluate", "--base", str(root / "base"), "--data", str(clean),
                       "--group-column", "dataset")  # fmt: skip

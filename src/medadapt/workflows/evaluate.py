@@ -126,7 +126,8 @@ def evaluate_job(
     test, used, excluded, unrecognised = _samples_to_score(
         loaded, base_dir, adapter_dir, data, samples, group_column, group
     )
-    how = {"classes": loaded.classes, "group_column": group_column, "threshold": threshold,
+    by_column = group_column or _base_group_column(loaded, test)
+    how = {"classes": loaded.classes, "group_column": by_column, "threshold": threshold,
            "n_boot": n_boot}  # fmt: skip
     scores = predict(modality, loaded.model, schema, test, adapter=loaded.adapter)
     evaluation = score_samples(modality, schema, test, scores, **how)
@@ -490,18 +491,27 @@ def _scored_though_withheld(modality, schema, test, options, notes: list[str]) -
     return [said if note == held.replaces else note for note in notes]
 
 
+def _base_group_column(loaded: Loaded, samples) -> str | None:
+    """The base model's group column where the samples hold it: without ``--group-column``,
+    ``evaluate``'s per-group table is by the groups the base was trained with (a trial's
+    heart file was scored over four sites with no per-site row until the flag was passed)."""
+    column = getattr(loaded.base.schema, "group_column", None)
+    if not column or loaded.modality.group_values(samples, column) is None:
+        return None
+    return column
+
+
 def _internal_and_external(loaded: Loaded, samples, group_column: str | None) -> list[str]:
     """A warning where, without ``--group-column``, the samples scored mix groups the base
     trained on (its held-out samples there: internal validation) with groups it never saw
     (external validation): one overall figure blends two questions (a trial: 443 heart rows,
-    120 of Cleveland and Hungary, 323 of VA and Switzerland, with AUROC 0.810 and no word)."""
-    column = getattr(loaded.base.schema, "group_column", None)
+    120 of Cleveland and Hungary, 323 of VA and Switzerland, with AUROC 0.810 and no word).
+    Each group's figures are in the per-group table (by the base's group column)."""
+    column = _base_group_column(loaded, samples)
     trained = loaded.base.training.get("groups") or {}
     if group_column is not None or not column or not trained or _trained_for(loaded):
         return []
     values = loaded.modality.group_values(samples, column)
-    if values is None:
-        return []
     inside = np.isin(values, [str(g) for g in trained])
     n_in, n_out = int(inside.sum()), int((~inside & (values != MISSING_LABEL)).sum())
     if not n_in or not n_out:
@@ -511,8 +521,8 @@ def _internal_and_external(loaded: Loaded, samples, group_column: str | None) ->
     return [
         f"the {len(values)} {noun} scored mix {n_in} of {column} = {groups}, where the base "
         f"model trained (its held-out {noun}: internal validation), with {n_out} of other "
-        f"groups it never saw (external validation): the overall figures blend the two; pass "
-        f"--group-column {column} for each group's figures, or add --group NAME to score one"
+        f"groups it never saw (external validation): the overall figures blend the two; read "
+        f"each group's figures by {column} below, or add --group NAME to score one"
     ]
 
 
