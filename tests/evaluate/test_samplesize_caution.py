@@ -13,7 +13,7 @@ import pytest
 from medadapt.evaluate.samplesize import cox_snell_from_c, development, max_cox_snell
 from medadapt.evaluate.sufficiency import rare_class_note
 from medadapt.results import ADAPTED_READING
-from medadapt.workflows.sample_size import _lower_auroc, study_sample_size_line
+from medadapt.workflows.sample_size import _lower_auroc, in_short, study_sample_size_line
 from medadapt.workflows.sample_size_outcomes import outcome_of
 
 CLASSES = ["benign", "malignant"]
@@ -55,6 +55,26 @@ def test_a_perfect_auroc_on_enough_patients_is_no_r_squared_to_plan_on():
         "(it tells the 12 patients it never saw apart perfectly, AUROC 1.000, which implies "
         "no finite R-squared)" in outcome.r2_source
     )
+    assert outcome.figures["separated_at_site"] == "12 patients"
+
+
+def test_check_data_says_an_adapter_may_add_nothing_where_the_base_separates_the_site():
+    """A trial: check-data on a site the base told apart perfectly planned thousands of
+    patients for an adapter without a word that the base may need none, or has a leak."""
+    labels, risk = _separated(6, 6)
+    outcome = outcome_of("binary", labels, (labels, risk), {"auroc": 0.994}, "patients", CLASSES)
+    entry = {"n": 400, "development": {"head": {"n": 900, "met": False}}}
+    result = {"noun": "patients", "n_train": 8, "n_test": 4, **outcome.to_dict(),
+              **entry, "validation": {"criteria": []}}  # fmt: skip
+    said = in_short(result)
+    assert said[0] == (
+        "The base model already tells the 12 patients of this site it never saw apart "
+        "perfectly (AUROC 1.000): an adapter may add nothing here. Check first for a leak (a "
+        "copy of the label, a record number, a value recorded after the outcome), then "
+        "'medadapt evaluate' the base model on these patients before adapting it."
+    )
+    del result["separated_at_site"]
+    assert not in_short(result)[0].startswith("The base model already")
 
 
 @pytest.mark.parametrize(

@@ -368,10 +368,24 @@ def in_short(result: dict[str, Any]) -> list[str]:
                  "can still be trained, but expect it to fit these patients better than new "
                  "ones; 'medadapt study' shows how far the data carry it.")  # fmt: skip
     return [
+        *_separated_words(result),
         adapt,
         *_check_words(result),
         *_flat_risks(result["validation"], noun),
     ]
+
+
+def _separated_words(result: dict[str, Any]) -> list[str]:
+    """Where the base already tells the site's patients apart perfectly: an adapter may add
+    nothing, and a perfect result is more often a leak than a model (a trial's check-data on
+    such a site planned an adapter's thousands of patients without a word of it)."""
+    seen = result.get("separated_at_site")
+    if not seen:
+        return []
+    return [f"The base model already tells the {seen} of this site it never saw apart "
+            "perfectly (AUROC 1.000): an adapter may add nothing here. Check first for a leak "
+            "(a copy of the label, a record number, a value recorded after the outcome), then "
+            "'medadapt evaluate' the base model on these patients before adapting it."]  # fmt: skip
 
 
 def _check_words(result: dict[str, Any]) -> list[str]:

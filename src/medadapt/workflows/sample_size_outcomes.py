@@ -256,6 +256,8 @@ def _binary(labels: np.ndarray, scored, source_auroc: float | None, noun: str,
     if unusable is not None:
         outcome = _without_site(prevalence, source_auroc if source_known else None, unusable)
         outcome.notes = notes
+        if here is not None:  # told apart perfectly: check-data says an adapter may add nothing
+            outcome.figures["separated_at_site"] = _seen(len(scored[0]), noun, clusters)
         return outcome
     site = f"at this site, on {_seen(len(scored[0]), noun, clusters)} it never saw"
     known = [(_planned(a), a, w) for a, w in ((source_auroc, "on its source"), (here, site))
@@ -348,7 +350,8 @@ BACKWARDS = (
 
 def _site_auroc(scored, noun: str, classes: Sequence[str],
                 clusters: np.ndarray | None = None) -> tuple[float | None, str | None]:  # fmt: skip
-    """The base's AUROC at the site, and None; or None and why there is none to plan on
+    """The base's AUROC at the site, and None; or None and why there is none to plan on; or,
+    where it tells the site's patients apart perfectly, that AUROC and why it gives none
     (``clusters``: each scored sample's patient as
     :func:`~medadapt.evaluate.bootstrap.cluster_index` numbers them; None: each its own). A
     weak AUROC is one to plan on, as :data:`WEAKEST_PLANNED` at least (:func:`_planned`)."""
@@ -361,7 +364,7 @@ def _site_auroc(scored, noun: str, classes: Sequence[str],
         return None, few
     here = _auroc(labels == 1, scores)
     if here >= 1:
-        return None, (f"it tells the {seen} it never saw apart perfectly, AUROC "
+        return here, (f"it tells the {seen} it never saw apart perfectly, AUROC "
                       f"{here:.3f}, which implies no finite R-squared")  # fmt: skip
     return here, None
 
