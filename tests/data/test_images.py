@@ -87,6 +87,44 @@ def test_mixed_gray_and_colour_images_need_a_channel_choice(tmp_path):
     assert load_images(root, image_size=8, channels=3).images.shape == (3, 3, 8, 8)
 
 
+@pytest.mark.parametrize(
+    ("channels", "how"),
+    [(3, "a greyscale image converted to colour stays grey"),
+     (1, "a colour image converted to greyscale keeps its own brightness and contrast")],
+)  # fmt: skip
+def test_greyscale_and_colour_that_follow_the_classes_are_named_as_a_shortcut(
+    tmp_path, channels, how
+):
+    """A trial: 'normal' exported in colour and 'pneumonia' in greyscale trained a model
+    that could tell them apart by colour alone, said only as a generic mix (and, with
+    --channels, not at all)."""
+    root = tmp_path / "c"
+    colour = np.zeros((8, 8, 3), np.uint8)
+    colour[..., 0] = 200
+    for i in range(2):
+        write_picture(root / "normal" / f"n{i}.png", colour)
+        write_picture(root / "pneumonia" / f"p{i}.png", np.full((8, 8), 90, np.uint8))
+    shortcut = "every image of 'pneumonia' is greyscale and every one of 'normal' in colour"
+    with pytest.raises(DataError) as err:
+        load_images(root, image_size=8)
+    assert str(err.value) == (
+        f"{root} mixes grayscale (2) and colour (2) images, and the mix follows the classes: "
+        f"{shortcut}, so a model could learn the colour, not the findings; export every class "
+        "the same way (best), or pass --channels 1 or --channels 3 to convert them all (the "
+        "shortcut may remain)"
+    )
+    converted = load_images(root, image_size=8, channels=channels)
+    assert converted.warnings[-1] == (
+        f"c: {shortcut}; converted to --channels {channels} as asked, but the images still "
+        f"differ by class in how they were exported ({how}): a model can tell the classes "
+        "apart by that alone, a shortcut that fails at a site that exports them alike; export "
+        "every class the same way before trusting its figures"
+    )
+    write_picture(root / "normal" / "n9.png", np.full((8, 8), 90, np.uint8))  # both kinds
+    mixed = load_images(root, image_size=8, channels=channels)  # in a class: no shortcut
+    assert not any("shortcut" in w for w in mixed.warnings)
+
+
 def test_pad_keeps_the_aspect_ratio_and_stretch_does_not(tmp_path):
     wide = np.full((4, 8), 255, np.uint8)  # H=4, W=8
     for cls in ("a", "b"):

@@ -139,8 +139,13 @@ def read_all(
             f"{reason}); check the files' format"
         )
     found = [(a.shape[0], e.path) for a, e, _, _ in readings.samples]
-    n_channels = _channel_count(root, found, channels)
+    shortcut = colour_follows_classes([(a.shape[0], e.label) for a, e, _, _ in readings.samples])
+    n_channels = _channel_count(root, found, channels, shortcut)
     dataset = _dataset_of(readings, entries, class_list, options, n_channels, root.name)
+    if shortcut and channels is not None:  # converted as asked: the shortcut is still there
+        how = STAYS_GREY if channels == 3 else KEEPS_ITS_OWN
+        dataset.warnings.append(f"{root.name}: {shortcut}; converted to --channels {channels} "
+                                f"as asked, {SHORTCUT_ADVICE.format(how=how)}")  # fmt: skip
     dataset.source = {
         "path": str(root),
         "n_files": len(entries),
@@ -298,11 +303,48 @@ def _channels(sample: np.ndarray, n_channels: int) -> np.ndarray:
     return to_channels(sample, n_channels)
 
 
-def _channel_count(root: Path, found: list[tuple[int, Path]], channels: int | None) -> int:
+STAYS_GREY = "a greyscale image converted to colour stays grey"
+KEEPS_ITS_OWN = "a colour image converted to greyscale keeps its own brightness and contrast"
+SHORTCUT_ADVICE = (
+    "but the images still differ by class in how they were exported ({how}): a model can "
+    "tell the classes apart by that alone, a shortcut that fails at a site that exports them "
+    "alike; export every class the same way before trusting its figures"
+)
+
+
+def colour_follows_classes(found: list[tuple[int, str]]) -> str | None:
+    """Where greyscale and colour images are mixed and every class is all one or the other
+    (``found``: each image's channel count and class), that in words: the colour tells the
+    class, a shortcut (a trial's 'normal' folder exported in colour, 'pneumonia' in
+    greyscale); None otherwise (no mix, one class, or a class holding both)."""
+    kinds: dict[str, set[int]] = {}
+    for count, label in found:
+        kinds.setdefault(label, set()).add(count)
+    if len(kinds) < 2 or any(len(k) > 1 for k in kinds.values()):
+        return None
+    grey = sorted(c for c, k in kinds.items() if k == {1})
+    colour = sorted(c for c, k in kinds.items() if k != {1})
+    if not grey or not colour:
+        return None
+    return (
+        f"every image of {', '.join(map(repr, grey))} is greyscale and every one of "
+        f"{', '.join(map(repr, colour))} in colour"
+    )
+
+
+def _channel_count(root: Path, found: list[tuple[int, Path]], channels: int | None,
+                   shortcut: str | None = None) -> int:  # fmt: skip
     if channels is not None:
         return channels
     gray = [p for c, p in found if c == 1]
     colour = [p for c, p in found if c == 3]
+    if gray and colour and shortcut:
+        raise DataError(
+            f"{root} mixes grayscale ({len(gray)}) and colour ({len(colour)}) images, and the "
+            f"mix follows the classes: {shortcut}, so a model could learn the colour, not the "
+            "findings; export every class the same way (best), or pass --channels 1 or "
+            "--channels 3 to convert them all (the shortcut may remain)"
+        )
     if gray and colour:
         raise DataError(
             f"{root} mixes grayscale ({len(gray)}) and colour ({len(colour)}) images (e.g. "
