@@ -161,3 +161,13 @@ def test_exact_copies_among_the_training_rows_are_counted(tmp_path):
     ), copies
     n = int(copies[0].removeprefix("warning: ").split()[0])
     assert 1 <= n <= 6  # those of the six on the training side of the split
+
+
+def test_train_base_names_the_features_it_reads(trained):
+    """A trial's free-text ``comment`` column was read as a feature with nothing but a
+    count to say so: train-base names every column it reads, by kind."""
+    [line] = [s for s in trained["binary"].stdout.splitlines() if s.startswith("features (")]
+    assert line == (
+        "features (13: 6 numeric, 7 categorical): age, sex, cp, trestbps, chol, fbs, restecg, "
+        "thalch, exang, oldpeak, slope, ca, thal; leave one out with --exclude COL"
+    )

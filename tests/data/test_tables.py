@@ -279,6 +279,43 @@ def test_codes_that_look_like_dates_stay_free_text():
     )
 
 
+@pytest.mark.parametrize(
+    ("column", "remarks", "why"),
+    [
+        ("comment", ["no comment", "follow-up", "seen by Dr Smith"], "by its name; 3"),
+        ("Clinician Notes", ["ok", "recheck", "fine"], "by its name; 3"),
+        ("followup", ["patient seen in clinic today", "review in two weeks time", "none"],
+         "most values are 4 words or more; 3"),
+    ],
+)  # fmt: skip
+def test_free_text_of_few_distinct_remarks_is_not_a_feature(column, remarks, why):
+    """A trial: a ``comment`` column of 7 template remarks was read as a category and flipped
+    22 of 154 predictions when only the remark changed; now it is dropped with a warning."""
+    frame = _heart_with(column, [remarks[i % 3] if i % 7 else remarks[0] for i in range(400)])
+    schema = TableSchema.infer(frame, label="num", words=COMMAND_LINE)
+    assert column in schema.identifiers  # said as a warning
+    flag = f"--categorical {column!r}" if " " in column else f"--categorical {column}"
+    assert schema.dropped[column] == (
+        f"looks like free text ({why} distinct values): a model would read each wording as a "
+        f"category, and who wrote what, or when, can stand in for the outcome; pass {flag} to "
+        "use it as a feature"
+    )
+    assert column not in [f.name for f in schema.features]
+    kept = TableSchema.infer(frame, label="num", categorical=[column], words=COMMAND_LINE)
+    assert column in [f.name for f in kept.features]
+
+
+def test_categories_of_a_few_words_stay_features():
+    """Categories of two or three words ("typical angina", "ST-T wave abnormality") are not
+    free text: the heart data's own are kept."""
+    frame = _heart_with(
+        "ecg", ["ST-T wave abnormality", "normal", "lv hypertrophy"] * 133 + ["normal"]
+    )
+    schema = TableSchema.infer(frame, label="num", words=COMMAND_LINE)
+    assert "ecg" in [f.name for f in schema.features]
+    assert {"cp", "restecg"} <= {f.name for f in schema.features}
+
+
 def test_numbers_with_a_few_text_values_need_a_decision():
     bp = [str(120 + i) for i in range(18)] + ["n.d.", ">180"]
     frame = pd.DataFrame({"bp": bp, "y": [0, 1] * 10})

@@ -259,6 +259,22 @@ def print_dropped(dropped: dict[str, str], identifiers: list[str]) -> None:
             note(f"dropped column {column!r}: {reason}")
 
 
+FEATURES_SHOWN = 30  # a wide table's features: the first named, the rest counted
+
+
+def print_features(features: dict[str, str]) -> None:
+    """One line naming the columns the model reads, numeric and categorical (a trial's
+    ``comment`` column was read as a feature, and nothing but a count said so); names only."""
+    shown = list(features)[:FEATURES_SHOWN]
+    more = f" and {len(features) - FEATURES_SHOWN} more" if len(features) > FEATURES_SHOWN else ""
+    kinds = Counter(features.values())
+    stdout.print(
+        f"features ({len(features)}: {kinds['numeric']} numeric, {kinds['categorical']} "
+        f"categorical): {', '.join(shown)}{more}; leave one out with --exclude COL",
+        markup=False, highlight=False, soft_wrap=True,
+    )  # fmt: skip
+
+
 UNREAD_SHOWN = 5  # columns of --data the model does not read named by name; the rest counted
 
 

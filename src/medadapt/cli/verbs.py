@@ -30,6 +30,7 @@ from medadapt.cli.printing import (
     PREDICTED_LISTS,
     print_cache,
     print_dropped,
+    print_features,
     print_metrics,
     print_result,
     print_retention,
@@ -159,6 +160,8 @@ def _train_base(**values: Any) -> None:
     print_skipped(summary, data)
     if "dropped_columns" in summary:
         print_dropped(summary["dropped_columns"], summary["identifiers"])
+    if summary.get("features"):
+        print_features(summary["features"])
     warn_all(summary["warnings"])
     title = f"base model on {summary['n_test']} held-out {modality.noun}"
     print_result(title, summary["test"], summary["task"], modality.noun)

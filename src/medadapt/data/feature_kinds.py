@@ -29,6 +29,7 @@ from medadapt.data.identifiers import (
     SEQUENCE_SHARE,
     identifier_reason,
     name_looks_like_identifier,
+    name_tokens,
 )
 from medadapt.data.option_words import OptionWords
 from medadapt.data.tables import DECIMAL_COMMA, THOUSANDS
@@ -188,6 +189,9 @@ def infer_feature(
                 f"{IDENTIFIER_REASON} or free text ({len(counts)} distinct values); pass "
                 f"{words.set_to('categorical', name)} to use it as a feature"
             )
+        free = _free_text_advice(counts, name, words)
+        if free is not None:
+            return None, free
     levels = sorted((v for v, n in counts.items() if n >= MIN_LEVEL_ROWS), key=natural_key)
     if not levels:
         return None, (
@@ -195,6 +199,32 @@ def infer_feature(
             "it could identify patients)"
         )
     return FeatureSpec(name=name, kind="categorical", categories=levels), ""
+
+
+FREE_TEXT_REASON = "looks like free text"
+FREE_TEXT_WORDS = frozenset({"comment", "comments", "note", "notes", "remark", "remarks",
+                             "narrative", "description", "memo", "freetext", "text"})  # fmt: skip
+SENTENCE_WORDS = 4  # a value of this many words or more is a sentence, not a category
+
+
+def _free_text_advice(counts: Counter[str], name: str, words: OptionWords) -> str | None:
+    """Why a text column of few distinct values is dropped as free text: named so
+    (``comment``, ``notes``) or most of its rows a sentence. A trial's ``comment`` column of
+    7 template remarks was read as a category and flipped 22 of 154 predictions when the
+    remark alone changed ("follow-up" against "seen by Dr Smith"); who wrote what, and when,
+    can stand in for the outcome."""
+    if set(name_tokens(name)) & FREE_TEXT_WORDS:
+        why = "by its name"
+    else:
+        sentences = sum(n for value, n in counts.items() if len(value.split()) >= SENTENCE_WORDS)
+        if sentences * 2 <= sum(counts.values()):
+            return None
+        why = f"most values are {SENTENCE_WORDS} words or more"
+    return (
+        f"{FREE_TEXT_REASON} ({why}; {len(counts)} distinct values): a model would read each "
+        "wording as a category, and who wrote what, or when, can stand in for the outcome; "
+        f"pass {words.set_to('categorical', name)} to use it as a feature"
+    )
 
 
 def spelling_warnings(features: list[FeatureSpec]) -> list[str]:

@@ -36,6 +36,7 @@ from medadapt import checks
 from medadapt.data.dates import DATE_REASON, name_looks_like_date
 from medadapt.data.feature_kinds import (
     FIRST_LEVEL,
+    FREE_TEXT_REASON,
     IDENTIFIER_REASON,
     MIN_LEVEL_ROWS,  # noqa: F401 (re-exported)
     MISSING_INDEX,
@@ -293,7 +294,7 @@ class TableSchema:
             )
         if spec is None:
             self.dropped[name] = reason
-            if reason.startswith((IDENTIFIER_REASON, DATE_REASON)):
+            if reason.startswith((IDENTIFIER_REASON, DATE_REASON, FREE_TEXT_REASON)):
                 self.identifiers.append(name)
         else:
             self.features.append(spec)

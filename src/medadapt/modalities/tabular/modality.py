@@ -416,6 +416,7 @@ class TabularModality(Modality):
             "dropped_columns": schema.dropped,
             "identifiers": schema.identifiers,
             "text_as_missing": schema.text_as_missing,
+            "features": {f.name: f.kind for f in schema.features},
         }
 
     def differs_from_base(self, base: Any, flag: str, value: Any) -> str | None:
