@@ -189,7 +189,7 @@ def test_a_column_the_model_does_not_read_is_named_in_a_note(workspace, tmp_path
     heart = heart.assign(MRN=range(len(heart)), admission_date="2020-01-05")
     heart.to_csv(tmp_path / "troponin.csv", index=False)
     result = succeeded(run_cli(*_verb(verb, paths, tmp_path / "troponin.csv", tmp_path)))
-    assert [line for line in result.stdout.splitlines() if "not read" in line] == [
+    assert [line for line in result.stdout.splitlines() if "not read by the model" in line] == [
         "note: 1 column of --data is not read by the model: 'troponin' (it was not among the "
         "features the base trained on; train a new base to use it)"
     ], result.stdout

@@ -208,7 +208,8 @@ def test_a_record_holds_the_normalisation_and_hashes_never_values():
     frame = _rows([233.0, 250.0], [True, False], ["Male", "Female"], [2, 0])
     record = _hasher().record(frame)
     assert record["normalisation"] == 2
-    assert set(record["without"]) == {"chol", "fbs", "sex"}  # one set per feature, not label
+    assert set(record["without"]) == {"chol", "fbs", "sex", "y"}  # per feature, and the label
+    assert trained_mask(frame.drop(columns=["y"]), record).tolist() == [True, True]  # predict's
     written = json.dumps(record)
     assert not any(value in written for value in ("233", "250", "Male", "Female"))
 

@@ -347,6 +347,12 @@ def _predict(**values: Any) -> None:
     for column in summary.get("absent_columns", []):
         warn_all([f"column {column!r} is not in the table: missing for every row"])
     print_unread(summary.get("unread_columns", []))
+    if summary.get("label_read_not"):
+        noted(
+            f"column {summary['label_read_not']!r} (the outcome the model predicts) is in --data "
+            "and not read: predictions never use it; to measure the model on these labelled "
+            "rows, run 'medadapt evaluate' (it leaves out the rows the model trained on)"
+        )
     warn_all(summary["warnings"])  # values the model never learned among them
     n, blank = summary["n"], summary.get("n_withheld", 0)
     said = f"{n} prediction{'s' if n != 1 else ''}"

@@ -166,9 +166,9 @@ class RowHasher:
         if self.normalisation == _AS_WRITTEN:
             return {**written, "hashes": sorted(set(self.hashes(frame).tolist()))}
         cells = self._cells(frame)  # (N, C), one column per name of self.columns
-        without = {
+        without = {  # each feature's, and the label's (a file to predict has none)
             column: _pack(_row_digests(np.delete(cells, self.columns.index(column), 1), self._key))
-            for column in self.features
+            for column in self.columns
         }
         record = {
             **written,

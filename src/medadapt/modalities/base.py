@@ -345,6 +345,12 @@ class Modality(ABC):
         """``(column name, one id per sample)`` written first by ``predict`` (or None)."""
         return None
 
+    def trained_among(self, data: Path, samples: Any, records: list[Any]) -> np.ndarray | None:
+        """Per sample to predict (``samples`` as :meth:`read_unlabelled` reads them): whether
+        it is one a model of ``records`` (splits, as :meth:`read_split` reads them) trained on;
+        None where this modality cannot tell for samples without labels."""
+        return None
+
     def group_values(self, samples: Any, column: str) -> np.ndarray | None:
         """Each sample's value of group column ``column`` as text (None: not in the source)."""
         return None

@@ -496,6 +496,16 @@ class TabularModality(Modality):
 
         return bool(record) and record.get("data_sha256") == sha256_file(data)
 
+    def trained_among(self, data: Path, samples: TableSamples, records) -> np.ndarray:
+        """By content (the row hashes each split records; a file without the label too),
+        and by position on the very file a model trained on."""
+        from medadapt.modalities.tabular import splits
+
+        mask = np.zeros(len(samples), dtype=bool)
+        for record in records:
+            mask |= splits.in_part(data, samples, record, "train")
+        return mask
+
     def in_split(self, data, samples, record, part: str) -> np.ndarray:
         from medadapt.modalities.tabular import splits
 
@@ -538,6 +548,7 @@ class TabularModality(Modality):
             "missing_values": {k: v for k, v in encoded.missing.items() if v},
             "absent_columns": schema.absent_columns(samples.frame),
             "unread_columns": self.unread_columns(schema, samples),
+            "label_read_not": schema.label if schema.label in samples.frame else None,
         }
 
     def check_study_target(

@@ -1,0 +1,94 @@
+"""What ``predict`` says of rows it was not meant for: rows the base model or the adapter
+trained on (recognised by content, with or without the label), the outcome column left in
+the file, and the adapter's group column, which it reads (a trial was told "train a new
+base to use it")."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from medadapt.data.heart import bundled_path
+from tests.cli.helpers import run_cli, succeeded
+from tests.cli.workspace import TINY_TABLE
+
+SITE = "VA Long Beach"
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    root = tmp_path_factory.mktemp("in_sample")
+    heart = pd.read_csv(bundled_path())
+    data, source = root / "heart.csv", root / "source.csv"
+    heart.to_csv(data, index=False)
+    main = heart[heart["dataset"].isin(["Cleveland", "Hungary"])].drop(columns=["dataset"])
+    main.to_csv(source, index=False)  # the main hospital's export: no site column
+    succeeded(run_cli("train-base", "--data", source, "--label", "num", "--positive-above", "0",
+                      "--id-column", "id", *TINY_TABLE, "--out", root / "base"))  # fmt: skip
+    succeeded(run_cli("adapt", "--base", root / "base", "--data", data, "--group-column",
+                      "dataset", "--group", SITE, "--out", root / "adapter"))  # fmt: skip
+    return root, heart
+
+
+def _lines(result) -> list[str]:
+    return (result.stdout + result.stderr).splitlines()
+
+
+def _warnings(result) -> list[str]:
+    return [line for line in _lines(result) if "in-sample" in line]
+
+
+def test_rows_the_models_trained_on_are_counted_with_or_without_the_label(models):
+    root, heart = models
+    split = json.loads((root / "base" / "model.json").read_text())["training"]
+    adapter = json.loads((root / "adapter" / "adapter.json").read_text())
+    n_adapter = adapter["metadata"]["data_summary"]["n_train"]
+    trained = split["n_train"] + split["n_val"] + n_adapter
+    site = heart[heart["dataset"] == SITE].sample(frac=1, random_state=1)  # another order
+    for name, frame in [("with.csv", site), ("without.csv", site.drop(columns=["num"]))]:
+        frame.to_csv(root / name, index=False)
+        said = succeeded(run_cli("predict", "--base", root / "base", "--adapter",
+                                 root / "adapter", "--data", root / name, "--out",
+                                 root / f"p_{name}"))  # fmt: skip
+        assert _warnings(said) == [
+            f"warning: {n_adapter} of the {len(site)} rows predicted match rows adapter "
+            f"'{adapter['name']}' trained on (by content): their predictions are "
+            "in-sample, more confident and more often right than the model is on new "
+            "patients; 'medadapt evaluate' leaves them out of its figures"
+        ]
+    whole = succeeded(run_cli("predict", "--base", root / "base", "--adapter", root / "adapter",
+                              "--data", root / "heart.csv", "--out", root / "all.csv"))  # fmt: skip
+    assert (
+        f"warning: {trained} of the {len(heart)} rows predicted match rows the base model or "
+        f"adapter '{adapter['name']}' trained on (by content)"
+    ) in whole.stdout
+
+
+def test_the_outcome_left_in_the_file_is_said_to_be_unread(models):
+    root, heart = models
+    new = heart[heart["dataset"] == "Switzerland"]  # no model trained on these
+    new.to_csv(root / "swiss.csv", index=False)
+    said = succeeded(run_cli("predict", "--base", root / "base", "--data", root / "swiss.csv",
+                             "--out", root / "swiss_p.csv"))  # fmt: skip
+    assert (
+        "note: column 'num' (the outcome the model predicts) is in --data and not read: "
+        "predictions never use it; to measure the model on these labelled rows, run 'medadapt "
+        "evaluate' (it leaves out the rows the model trained on)"
+    ) in _lines(said)
+    assert not _warnings(said)
+    new.drop(columns=["num"]).to_csv(root / "swiss_nolabel.csv", index=False)
+    quiet = succeeded(run_cli("predict", "--base", root / "base", "--data",
+                              root / "swiss_nolabel.csv", "--out", root / "q.csv"))  # fmt: skip
+    assert "outcome the model predicts" not in quiet.stdout + quiet.stderr
+
+
+def test_the_adapters_group_column_is_not_said_to_be_unread(models):
+    root, heart = models
+    frame = heart[heart["dataset"] == SITE].assign(ward="A")  # a column no model reads
+    frame.to_csv(root / "ward.csv", index=False)
+    said = succeeded(run_cli("predict", "--base", root / "base", "--adapter", root / "adapter",
+                             "--data", root / "ward.csv", "--out", root / "w.csv"))  # fmt: skip
+    [unread] = [line for line in _lines(said) if "not read by the model" in line]
+    assert unread.startswith("note: 1 column of --data is not read by the model: 'ward' (")
