@@ -89,3 +89,25 @@ def test_the_python_api_says_it_and_reads_them_as_missing(files):
     assert schema.task == "binary" and schema.classes == ["0", "1"]
     assert len(schema.labelled_rows(files["coded"])) == 910
     assert len(schema.labelled_rows(pd.DataFrame({"y": ["Unknown ", "1", "0"]}))) == 2
+
+
+def test_adapt_and_evaluate_name_the_word_not_an_empty_cell(files):
+    """A trial: adapt said 8 'pending' labels at the site had "no value", as if the cells
+    were empty; each count is now said as what the file holds."""
+    _, base = _train(files, "words.csv", "--positive-class", "yes", "--group-column", "dataset",
+                     "--groups", "Cleveland,Hungary")  # fmt: skip
+    site = files["words"].copy()
+    va = site.index[site["dataset"] == "VA Long Beach"]
+    site.loc[va[:8], "y"] = "Pending"
+    site.loc[va[8:10], "y"] = None
+    site.to_csv(files["root"] / "pending.csv", index=False)
+    adapted = succeeded(run_cli("adapt", "--base", base, "--data", files["root"] / "pending.csv",
+                                "--group-column", "dataset", "--group", "VA Long Beach",
+                                "--out", files["root"] / "adapter"))  # fmt: skip
+    lines = adapted.stdout.splitlines()
+    where = "the 200 rows of dataset = VA Long Beach"
+    assert f"warning: 2 of {where} have no value in label column 'y': left out (a missing " \
+        "outcome is never guessed)" in lines  # fmt: skip
+    assert f"warning: label column 'y' says 'Pending' in 8 of {where}: the outcome is not " \
+        "known there, so those rows are left out, as rows without a label are (a missing " \
+        "outcome is never guessed)" in lines  # fmt: skip

@@ -650,6 +650,32 @@ def read_label_as_missing(labels: pd.Series, code: Codes | None = None) -> pd.Se
     return labels.where(~unknown) if unknown.any() else labels
 
 
+def unknown_outcome_said(
+    labels: pd.Series, label: str, rows: str | None = None
+) -> tuple[int, str | None]:
+    """How many label cells say the outcome is not known (:data:`UNKNOWN_OUTCOME_WORDS`), and
+    the warning naming those words (None where none does); ``rows``: the rows in words
+    (``"the 154 rows of site = East"``; by default ``"N rows"``). A trial's adapt said 8
+    "pending" labels had "no value", as if the cells were empty.
+
+    >>> print(unknown_outcome_said(pd.Series(["yes", "Pending", ""]), "y")[1])
+    ... # doctest: +NORMALIZE_WHITESPACE
+    label column 'y' says 'Pending' in 1 of 3 rows: the outcome is not known there, so those
+    rows are left out, as rows without a label are (a missing outcome is never guessed)
+    """
+    text = labels.astype("string").str.strip()
+    said = text.str.casefold().isin(UNKNOWN_OUTCOME_WORDS).fillna(False).astype(bool)
+    if not said.any():
+        return 0, None
+    shown = ", ".join(repr(v) for v in sorted(set(text[said].tolist())))
+    n = int(said.sum())
+    return n, (
+        f"label column {label!r} says {shown} in {n} of {rows or f'{len(labels)} rows'}: the "
+        "outcome is not known there, so those rows are left out, as rows without a label are "
+        "(a missing outcome is never guessed)"
+    )
+
+
 def unknown_outcome_warnings(
     labels: pd.Series, label: str, words: OptionWords = PYTHON
 ) -> list[str]:
@@ -666,15 +692,9 @@ def unknown_outcome_warnings(
     now)
     """
     out = []
-    text = labels.astype("string").str.strip()
-    said = text.str.casefold().isin(UNKNOWN_OUTCOME_WORDS).fillna(False).astype(bool)
-    if said.any():
-        shown = ", ".join(repr(v) for v in sorted(set(text[said].tolist())))
-        out.append(
-            f"label column {label!r} says {shown} in {int(said.sum())} of {len(labels)} rows: "
-            "the outcome is not known there, so those rows are left out, as rows without a "
-            "label are (a missing outcome is never guessed)"
-        )
+    _, said = unknown_outcome_said(labels, label)
+    if said is not None:
+        out.append(said)
     numeric = pd.to_numeric(labels, errors="coerce")
     values = numeric[numeric.notna()].to_numpy(dtype=float)
     if len(values) < len(labels.dropna()) or not len(values):

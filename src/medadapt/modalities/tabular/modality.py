@@ -186,6 +186,7 @@ class TabularModality(Modality):
         """The file's labelled rows for ``base``; a model column written as text is judged on
         the rows of ``groups`` (of ``group_column``) when given: another site's "pending"
         does not stop an adapter of this one."""
+        from medadapt.data.schema import unknown_outcome_said
         from medadapt.data.tables import read_table, unusable_numbers_warnings
         from medadapt.modalities.tabular.samples import TableSamples
         from medadapt.modalities.tabular.selection import rows_of_groups
@@ -209,11 +210,17 @@ class TabularModality(Modality):
         used = [*(f.name for f in schema.features), schema.label]
         notes = unusable_numbers_warnings(frame, used)
         labelled = schema.labelled_rows(frame)
+        ours = frame if where is None else judged  # a group's: other sites' are not its own
+        n_said, said = unknown_outcome_said(  # "pending": said by its word, not as empty
+            ours[schema.label], schema.label,
+            f"the file's {len(ours)} rows" if where is None else f"the {len(ours)} rows of {where}",
+        )  # fmt: skip
+        n_labelled = int(labelled.index.isin(ours.index).sum()) + n_said
         if where is None:
-            notes += _unlabelled_notes(schema.label, len(frame), len(labelled), "the file's ")
-        else:  # the group's rows: the file's other sites' missing outcomes are not its own
-            n_labelled = int(labelled.index.isin(judged.index).sum())
+            notes += _unlabelled_notes(schema.label, len(frame), n_labelled, "the file's ")
+        else:
             notes += _unlabelled_notes(schema.label, len(judged), n_labelled, where=where)
+        notes += [said] if said else []
         return TableSamples(labelled, schema, group_column, notes, COMMAND_LINE)
 
     def read_unlabelled(self, data: Path, base: Any, options: Any) -> TableSamples:
