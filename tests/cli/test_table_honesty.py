@@ -101,11 +101,24 @@ def test_text_cells_are_described_by_kind_and_line_never_quoted(tmp_path):
                               *TINY_TABLE, "--out", tmp_path / "b"))  # fmt: skip
     assert line == (
         f"error: column 'radius' of --data {data} holds numbers except 2 text values (lines 14 "
-        "and 88: a number with a comma, a word; empty, '?' and 'NA' cells are read as missing); "
-        "fix them in the file, or pass --numeric radius to read them as missing, or "
-        "--categorical radius to keep them as categories"
+        "and 88: a number with a comma, a word; empty, '?', '.', 'NA', 'n/a' and 'NULL' cells "
+        "are read as missing); fix them in the file, or pass --numeric radius to read them as "
+        "missing, or --categorical radius to keep them as categories"
     )
     assert "12,5" not in line and "n.d." not in line
+    frame = frame.astype({"texture": object})
+    frame.loc[[20, 30], "texture"] = ["pending", "n.d."]  # a second column: one error says both
+    data = _written(tmp_path, "junk2.csv", frame)
+    line = error_line(run_cli("train-base", "--data", data, "--label", "diagnosis",
+                              *TINY_TABLE, "--out", tmp_path / "b"))  # fmt: skip
+    assert line == (
+        f"error: columns 'radius', 'texture' of --data {data} hold numbers except a few text "
+        "values ('radius': 2 text values (lines 14 and 88: a number with a comma, a word); "
+        "'texture': 2 text values (lines 22 and 32: 2 words); empty, '?', '.', 'NA', 'n/a' and "
+        "'NULL' cells are read as missing); fix them in the file, or pass --numeric "
+        "radius,texture to read them as missing, or --categorical radius,texture to keep them "
+        "as categories"
+    )
 
 
 def test_a_typo_in_the_label_is_no_new_class(tables, tmp_path):

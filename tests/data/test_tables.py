@@ -323,8 +323,9 @@ def test_numbers_with_a_few_text_values_need_a_decision():
         TableSchema.infer(frame, label="y")
     assert str(error.value) == (
         "column 'bp' holds numbers except 2 text values (a word, a number after < or >; empty, "
-        "'?' and 'NA' cells are read as missing); fix them in the file, or pass numeric=['bp'] "
-        "to read them as missing, or categorical=['bp'] to keep them as categories"
+        "'?', '.', 'NA', 'n/a' and 'NULL' cells are read as missing); fix them in the file, or "
+        "pass numeric=['bp'] to read them as missing, or categorical=['bp'] to keep them as "
+        "categories"
     )
     schema = TableSchema.infer(frame, label="y", numeric=["bp"])
     assert schema.features[0].kind == "numeric" and schema.text_as_missing == {"bp": 2}

@@ -347,12 +347,38 @@ def _refuse_numbers_with_text(present: pd.Series, name: str, words: OptionWords)
     numbers = pd.to_numeric(present, errors="coerce")
     n_text = int(numbers.isna().sum())
     if 0 < n_text <= TEXT_IN_NUMBERS_SHARE * len(present):
-        raise DataError(
-            f"column {name!r}{_of_source(present)} holds numbers except "
-            f"{text_values_said(present[numbers.isna()])}; fix them in the file, or pass "
-            f"{words.set_to('numeric', name)} to read them as missing, or "
-            f"{words.set_to('categorical', name)} to keep them as categories"
-        )
+        said = text_values_said(present[numbers.isna()])
+        raise TextInNumbers(
+            f"column {name!r}{_of_source(present)} holds numbers except {said}; fix them in "
+            f"the file, or pass {words.set_to('numeric', name)} to read them as missing, or "
+            f"{words.set_to('categorical', name)} to keep them as categories",
+            name=name, said=said, source=_of_source(present),
+        )  # fmt: skip
+
+
+class TextInNumbers(DataError):
+    """A numeric column with a few text cells (:func:`_refuse_numbers_with_text`): its
+    ``name``, its text cells in words (``said``) and `` of --data FILE`` (``source``), so that
+    every such column of a table is refused in one error."""
+
+    def __init__(self, message: str, *, name: str, said: str, source: str) -> None:
+        super().__init__(message)
+        self.name, self.said, self.source = name, said, source
+
+
+def texts_in_numbers_error(found: list[TextInNumbers], words: OptionWords) -> DataError:
+    """One error for every numeric column with a few text cells (a trial needed three runs,
+    a column each), with one flag value naming them all."""
+    if len(found) == 1:
+        return found[0]
+    names = [f.name for f in found]
+    each = "; ".join(f"{f.name!r}: {f.said.removesuffix(MISSING_SAID)})" for f in found)
+    return DataError(
+        f"columns {', '.join(map(repr, names))}{found[0].source} hold numbers except a few "
+        f"text values ({each}{MISSING_SAID}; fix them in the file, or pass "
+        f"{words.set_all('numeric', names)} to read them as missing, or "
+        f"{words.set_all('categorical', names)} to keep them as categories"
+    )
 
 
 def _of_source(values: pd.Series) -> str:
@@ -400,10 +426,12 @@ def text_values_said(texts: pd.Series) -> str:
     else:
         places = f"{noun} {shown[0]}: "
     values = "value" if n == 1 else "values"
-    return (
-        f"{n} text {values} ({places}{kinds_said(texts)}; empty, '?' and 'NA' cells are read "
-        "as missing)"
-    )
+    return f"{n} text {values} ({places}{kinds_said(texts)}{MISSING_SAID}"
+
+
+MISSING_SAID = "; empty, '?', '.', 'NA', 'n/a' and 'NULL' cells are read as missing)"
+"""What a text value's description adds of the cells read as missing (as
+:data:`~medadapt.data.tables.NA_VALUES`, their commonest), closing its parenthesis."""
 
 
 def kinds_said(texts: pd.Series) -> str:

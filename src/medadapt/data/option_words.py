@@ -65,6 +65,12 @@ class OptionWords:
         shown = [value] if option in LISTED else value
         return f"{self.name(option)}={shown!r}"
 
+    def set_all(self, option: str, values: list[str]) -> str:
+        """A list option given several columns: ``--numeric a,b`` or ``numeric=['a', 'b']``."""
+        if self.python:
+            return f"{self.name(option)}={list(values)!r}"
+        return f"{self.name(option)} {shlex.quote(','.join(values))}"
+
 
 COMMAND_LINE = OptionWords(python=False)
 PYTHON = OptionWords(python=True)

@@ -43,6 +43,7 @@ from medadapt.data.feature_kinds import (
     TEXT_IN_NUMBERS_SHARE,
     UNSEEN_INDEX,
     FeatureSpec,
+    TextInNumbers,
     count_text_values,
     infer_feature,
     is_missing,
@@ -50,6 +51,7 @@ from medadapt.data.feature_kinds import (
     natural_key,
     text_kind,
     text_values_said,
+    texts_in_numbers_error,
 )
 from medadapt.data.identifiers import (
     identifier_label_error,
@@ -245,9 +247,16 @@ class TableSchema:
         if words.python and schema.task == "multiclass":  # the command line's split refuses it
             _refuse_measured_classes(label, labels.dropna(), schema.classes, words)
         skip = {label, id_column, group_column, *exclude} - {None}
+        texts: list[TextInNumbers] = []  # every such column, refused in one error
         for name in columns:
             if name not in skip:
-                schema._add_column(frame[name], name, (name in categorical, name in numeric), words)
+                try:
+                    schema._add_column(frame[name], name, (name in categorical, name in numeric),
+                                       words)  # fmt: skip
+                except TextInNumbers as found:
+                    texts.append(found)
+        if texts:
+            raise texts_in_numbers_error(texts, words)
         if not schema.features:
             raise DataError(
                 f"no usable feature columns besides the label {label!r}; dropped: "
