@@ -188,6 +188,7 @@ FORGOT_OLD_CLASSES = "old_classes_not_kept"
 not keep the old ones (its calls of old-class patients may name a new class)."""
 TOO_GOOD_KEY = "too_good"  # the note on a result too good to be true
 ONE_CLASS = "one_class"  # the note on a model calling (nearly) everyone one class
+MISSED_CLASS = "missed_class"  # the note on a model that almost never calls a class present
 BACKWARDS = "backwards"  # the note on an AUROC whose whole interval is below 0.5
 WORSE_THAN_BASE = "worse_than_base"
 """The key of the note recorded with an adapter's metrics when, paired on its test patients,
@@ -197,12 +198,13 @@ it did measurably worse than the base model alone (or brought in a systematic er
 #: ranked backwards, a column kept with --allow-leak although it alone predicts the label, old
 #: classes not kept, worse than the base model alone
 WHOLE_RESULT = (
-    TOO_GOOD_KEY, ONE_CLASS, BACKWARDS, ALLOWED_LEAK, FORGOT_OLD_CLASSES, WORSE_THAN_BASE
+    TOO_GOOD_KEY, ONE_CLASS, MISSED_CLASS, BACKWARDS, ALLOWED_LEAK, FORGOT_OLD_CLASSES,
+    WORSE_THAN_BASE,
 )  # fmt: skip
 #: those a command prints as ``warning:`` lines and a report puts at the top of its summary
 #: (the kept leaks are said with the data's warnings; being worse than the base, with the
 #: comparison)
-SAID_AS_WARNINGS = WHOLE_RESULT[:3]
+SAID_AS_WARNINGS = WHOLE_RESULT[:4]
 #: those that keep a version from being promoted without ``--despite-warnings``: measured
 #: harm to patients it would serve (ranked backwards, old classes forgotten, worse than the
 #: base model alone), not a caution to check (too good to be true, a kept leak, one class)
@@ -212,6 +214,7 @@ UNFIT_TO_SERVE = (BACKWARDS, FORGOT_OLD_CLASSES, WORSE_THAN_BASE)
 WHOLE_RESULT_WORDS = {
     TOO_GOOD_KEY: "test result too good to be true: check leaks",
     ONE_CLASS: "called nearly every test case one class",
+    MISSED_CLASS: "missed most test cases of one class",
     BACKWARDS: "ranked its test cases backwards",
     ALLOWED_LEAK: "keeps an input that alone predicts the label",
     FORGOT_OLD_CLASSES: "did not keep the old classes",

@@ -662,3 +662,37 @@ def test_a_perfect_multiclass_auroc_without_interval_points_to_the_per_class_int
         "check for a leak; each class's own AUROC (per class) has Newcombe's interval, which "
         "says how far so few patients can be trusted"
     )
+
+
+def _missing_nodules(nodules_found: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """30 cases of each of three classes; the model finds ``nodules_found`` of the 30
+    nodules (the others it calls 'mass') and every other case."""
+    y = np.repeat([0, 1, 2], 30)
+    proba = np.full((90, 3), 0.1)
+    proba[y == 0, 0] = proba[y == 2, 2] = 0.8
+    proba[y == 1, 2], proba[y == 1, 1] = 0.6, 0.5
+    proba[np.flatnonzero(y == 1)[:nodules_found], 1] = 0.7
+    return y, proba / proba.sum(axis=1, keepdims=True)
+
+
+def test_a_class_the_model_almost_never_calls_is_a_warning_about_the_whole_result():
+    """A trial's image base, AUROC 0.991, found none of 30 nodules: only the per-class table
+    said so. The macro AUROC and the accuracy hide it; a whole-result note names it."""
+    y, proba = _missing_nodules()
+    m = multiclass_metrics(y, proba, class_names=["normal", "nodule", "mass"], unit="image",
+                           n_boot=50)  # fmt: skip
+    assert m["notes"]["missed_class"] == (
+        f"class 'nodule' is found in 0 of 30 images (sensitivity 0.000): the model almost never "
+        f"calls it, which the overall AUROC ({m['auroc']:.3f}) and accuracy (0.667) do not "
+        "show; do not rely on it for that class as it is"
+    )
+    assert m["notes"]["balanced_accuracy"] == (
+        "no interval: every bootstrap resample gave the same value (to the digits shown): each "
+        "class's images are all found or all missed (a sensitivity of 0 or 1 per class), so "
+        "every resample averages the same shares; read each class's sensitivity and its "
+        "interval"
+    )
+    six = multiclass_metrics(*_missing_nodules(6), n_boot=50)  # 6 of 30: 0.2, still missed
+    assert six["notes"]["missed_class"].startswith("class 1 is found in 6 of 30 patients")
+    seven = multiclass_metrics(*_missing_nodules(7), n_boot=50)  # 7 of 30: found at times
+    assert "missed_class" not in seven["notes"]

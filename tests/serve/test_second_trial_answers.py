@@ -194,6 +194,14 @@ def test_a_one_class_caution_says_what_the_recorded_warning_says():
     assert cautioned("adapter x@1", not_text) == (
         "caution, adapter x@1 was recorded with: called nearly every test case one class"
     )
+    missed = {"n": 90, "auroc": 0.991, "notes": {"missed_class": (
+        "class 'nodule' is found in 0 of 30 images (sensitivity 0.000): the model almost never "
+        "calls it, which the overall AUROC (0.991) and accuracy (0.667) do not show; do not "
+        "rely on it for that class as it is")}}  # fmt: skip
+    assert cautioned("the base model", missed) == (  # a trial's base: its answers said nothing
+        "caution, the base model was recorded with: class 'nodule' is found in 0 of 30 images "
+        "(sensitivity 0.000)"
+    )
 
 
 def test_a_served_answer_carries_the_recorded_one_class_words(

@@ -46,6 +46,7 @@ from medadapt.evaluate.ratio_interval import widened_oe
 from medadapt.results import (
     BACKWARDS,
     LOWER_IS_BETTER,  # noqa: F401 (re-exported)
+    MISSED_CLASS,
     ONE_CLASS,
     TOO_GOOD_KEY,
     metric_digits,
@@ -177,12 +178,49 @@ def one_class_note(
     return None
 
 
+MISSED_SENSITIVITY = 0.2
+"""A class of the test set found in at most this share of its cases (of
+:data:`MIN_PER_CLASS` or more) is said to be missed: the macro AUROC and the accuracy hide it
+(a trial's image base, AUROC 0.991, found none of 30 nodules, with no word but the
+per-class table's)."""
+
+
+def missed_class_note(
+    y: np.ndarray, pred: np.ndarray, names: list[str], out: dict[str, Any], unit: str
+) -> str | None:
+    """A warning naming each class present in :data:`MIN_PER_CLASS` cases or more that the
+    model finds in at most :data:`MISSED_SENSITIVITY` of them; None where there is none."""
+    missed = []
+    for c, name in enumerate(names):
+        cases = int((y == c).sum())
+        found = int((pred[y == c] == c).sum())
+        if cases >= MIN_PER_CLASS and found <= MISSED_SENSITIVITY * cases:
+            missed.append(f"{name} is found in {found} of {cases} {unit}s (sensitivity "
+                          f"{found / cases:.3f})")  # fmt: skip
+    if not missed:
+        return None
+    figures = [f"{label} ({out[key]:.3f})" for key, label in (("auroc", "AUROC"),
+               ("accuracy", "accuracy")) if out.get(key) is not None]  # fmt: skip
+    hidden = " and ".join(figures) or "the overall figures"
+    them = "them" if len(missed) > 1 else "it"
+    return (f"{'; '.join(missed)}: the model almost never calls {them}, which the overall "
+            f"{hidden} do not show; do not rely on it for "
+            f"{'those classes' if len(missed) > 1 else 'that class'} as it is")  # fmt: skip
+
+
 NO_SPREAD = (
     "no interval: every bootstrap resample gave the same value (to the digits shown), so its "
     "uncertainty cannot be estimated from these {unit}s (too few of them, all with one "
     "outcome, a model that gives them all the same answer, or one that is right and "
     "near-certain for every one of them: no proof that it will be elsewhere)"
 )
+NO_SPREAD_BALANCED = (
+    "no interval: every bootstrap resample gave the same value (to the digits shown): each "
+    "class's {unit}s are all found or all missed (a sensitivity of 0 or 1 per class), so "
+    "every resample averages the same shares; read each class's sensitivity and its interval"
+)
+"""Balanced accuracy's zero-width interval: a trial's 2/3 came from per-class sensitivities
+of 1, 0 and 1, which :data:`NO_SPREAD`'s reasons did not name."""
 UNDEFINED = (
     "no interval: in more than 1 in 10 bootstrap resamples of these {unit}s it cannot be "
     "computed ({why}), so its uncertainty is not estimated; treat the value as very uncertain"
@@ -294,7 +332,8 @@ def _honest_intervals(out: dict[str, Any], notes: dict[str, str],
         if name not in counts:
             out[f"{name}_ci"] = None
             perfect = _PERFECT_AT.get(name) is not None and out[name] == _PERFECT_AT[name]
-            notes.setdefault(name, (PERFECT if perfect else NO_SPREAD).format(unit=unit))
+            spread = NO_SPREAD_BALANCED if name == "balanced_accuracy" else NO_SPREAD
+            notes.setdefault(name, (PERFECT if perfect else spread).format(unit=unit))
     if _runs_off(out.get("calibration_slope"), out.get("calibration_slope_ci")):
         notes.setdefault("calibration_slope", RUNS_OFF.format(unit=unit))
     _note_shifted_intervals(out, notes, unit)
@@ -778,6 +817,9 @@ def multiclass_metrics(
     one_class = one_class_note(y, pred, named, unit=_sampled(unit, clusters))
     if one_class:
         notes[ONE_CLASS] = one_class
+    missed = None if one_class else missed_class_note(y, pred, named, out, _sampled(unit, clusters))
+    if missed:
+        notes[MISSED_CLASS] = missed
     _honest_intervals(out, notes, {"accuracy": (hit, patients)}, unit)
     if notes.get("auroc", "").startswith("no interval: the model separates"):  # a trial read
         notes["auroc"] += (  # "uncertainty cannot be estimated" beside per-class intervals

@@ -65,6 +65,7 @@ from medadapt.registry.groups import served_group
 from medadapt.registry.records import AdapterVersion, Ref, command_line, parse_ref, shown
 from medadapt.registry.store import repair_fix
 from medadapt.results import (
+    MISSED_CLASS,
     ONE_CLASS,
     WHOLE_RESULT_WORDS,
     AdapterRecord,
@@ -299,12 +300,14 @@ def cautioned(model: str, metrics: dict[str, Any] | None) -> str | None:
     recorded_cautions`), as ``predict`` warns and an SR records; None when nothing. A model
     calling (nearly) every test case one class is said in the recorded warning's own words
     ("every patient is called positive at threshold 0.5"), as ``registry show`` prints it,
-    not in the few words an SR has room for."""
+    not in the few words an SR has room for; so is a class it almost never calls ("class
+    'nodule' is found in 0 of 30 images (sensitivity 0.000)")."""
     said = recorded_cautions(metrics)
-    one_class = WHOLE_RESULT_WORDS[ONE_CLASS]
-    recorded = _recorded_words(metrics, ONE_CLASS) if metrics and one_class in said else None
-    if recorded is not None:
-        said[said.index(one_class)] = recorded
+    for key in (ONE_CLASS, MISSED_CLASS):  # which class: the recorded warning's own words
+        words = WHOLE_RESULT_WORDS[key]
+        recorded = _recorded_words(metrics, key) if metrics and words in said else None
+        if recorded is not None:
+            said[said.index(words)] = recorded
     return f"caution, {model} was recorded with: {'; '.join(said)}" if said else None
 
 

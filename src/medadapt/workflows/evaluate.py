@@ -304,6 +304,7 @@ def predict_job(
         notes = [withheld.warning if n == withheld.replaces else n for n in notes]
         notes += [] if withheld.warning in notes else [withheld.warning]
     warnings += notes + _predicted_in_sample(loaded, base_dir, adapter_dir, data, samples)
+    warnings += _all_one_class(modality, classes, predicted.get("predicted"))
     out.parent.mkdir(parents=True, exist_ok=True)
     probabilities = [c for c in predicted if c.startswith("p_")]
     atomic_write_bytes(out, predictions_bytes(table, out, probabilities))
@@ -316,6 +317,29 @@ def predict_job(
         "skipped_files": getattr(samples, "skipped", []),
         **_without_group_column(loaded, modality.prediction_extras(schema, samples)),
     }
+
+
+ONE_CLASS_PREDICTED_FROM = 20  # predictions of 3+ classes: this many, all one, is said
+
+
+def _all_one_class(modality: Modality, classes, called) -> list[str]:
+    """A warning where every one of :data:`ONE_CLASS_PREDICTED_FROM` or more samples is
+    predicted the same one of three or more classes (a trial's 75 images of a site with
+    inverted contrast were all 'mass', p 0.98, without a word; ``evaluate`` says it of a
+    labelled set). Not for two classes: a rare outcome is often predicted absent for all."""
+    if called is None or len(classes) < 3:
+        return []
+    made = [c for c in pd.Series(called).tolist() if c is not None]
+    if len(made) < ONE_CLASS_PREDICTED_FROM or len(set(made)) != 1:
+        return []
+    noun = modality.noun
+    return [
+        f"every one of the {len(made)} {noun} predicted is called {made[0]!r}, one of "
+        f"{len(classes)} classes: a model that calls every {noun[:-1]} one class has often met "
+        f"{noun} unlike those it trained on (another site's equipment, units or patients); "
+        f"evaluate it on labelled {noun} of this site ('medadapt evaluate') before relying on "
+        "these calls"
+    ]
 
 
 def _without_group_column(loaded: Loaded, extras: dict[str, Any]) -> dict[str, Any]:
