@@ -357,6 +357,8 @@ def _predicted_in_sample(loaded: Loaded, base_dir, adapter_dir, data, samples) -
     patients (a trial predicted 154 rows, 107 of which had trained the adapter, without a
     word, where ``evaluate`` leaves such rows out)."""
     modality = loaded.modality
+    if modality.trained_among(data, samples, []) is None:  # cannot tell (images to predict)
+        return []
     base_split = loaded.base.training.get("split") or {}
     records = {"the base model": modality.read_split(base_dir, base_split, data, "base", samples)}
     if loaded.adapter:
