@@ -14,6 +14,7 @@ patient's values.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -221,6 +222,27 @@ WHOLE_RESULT_WORDS = {
     WORSE_THAN_BASE: "did worse than the base model on its test",
 }
 UNMEASURED_WORDS = "no measured performance (test set too small)"
+TRAINING_WARNINGS = "training_warnings"
+"""The key, in an adapter's data summary, of the warnings ``adapt`` printed about its data
+(a unit slip, a class too small to test, a missing code), as :func:`recordable_warnings`
+keeps them: ``registry show`` and the card repeat them (a trial's were said once, at adapt,
+and lost)."""
+_FILE_NAME = re.compile(
+    r"[^\s'\"(),;]*\.(?:png|jpe?g|dcm|dicom|nii(?:\.gz)?|nrrd|mha|tiff?|bmp|gif|webp)\b",
+    re.IGNORECASE,
+)
+
+
+def recordable_warnings(warnings: list[str]) -> list[str]:
+    """``warnings`` as an adapter may keep them: each once, with any image file's name in
+    them replaced by ``<a file>`` (a file name may carry a patient's name or id; counts,
+    columns and classes are kept)."""
+    kept: list[str] = []
+    for warning in warnings:
+        said = _FILE_NAME.sub("<a file>", " ".join(str(warning).split()))
+        if said not in kept:
+            kept.append(said)
+    return kept
 
 
 def recorded_metrics(training: dict[str, Any]) -> dict[str, Any] | None:

@@ -92,3 +92,12 @@ def test_the_adapters_group_column_is_not_said_to_be_unread(models):
                              "--data", root / "ward.csv", "--out", root / "w.csv"))  # fmt: skip
     [unread] = [line for line in _lines(said) if "not read by the model" in line]
     assert unread.startswith("note: 1 column of --data is not read by the model: 'ward' (")
+
+
+def test_adapt_records_the_warnings_it_said_with_the_adapter(models):
+    """Said once at adapt, they were lost: now ``registry show`` and the card repeat them."""
+    root, _ = models
+    recorded = json.loads((root / "adapter" / "adapter.json").read_text())["metadata"]
+    said = recorded["data_summary"]["training_warnings"]
+    assert any(w.startswith("column 'chol' is 0 in ") for w in said)
+    assert len(said) == len(set(said))

@@ -66,7 +66,7 @@ from medadapt.registry import AdapterVersion, Registry, RegistryError, VersionDi
 from medadapt.registry.bases import base_schema, has_base, missing_base_note
 from medadapt.registry.maintenance import GC_MIN_AGE_S
 from medadapt.registry.records import command_line, summaries
-from medadapt.registry.summary_words import positive_class_words
+from medadapt.registry.summary_words import positive_class_words, training_warning_lines
 
 app.add_typer(registry_app, name="registry")
 
@@ -308,6 +308,8 @@ def show_cmd(
         table.add_row(key, value)
     table_console().print(table)
     for line in note_lines(v.metrics):  # what the (!) marks of 'list' and of the table mean
+        typer.echo(line)
+    for line in training_warning_lines(v.data_summary):  # said once at adapt, before: lost
         typer.echo(line)
     try:  # a trial's tampered version looked normal here; verify and promote refused it
         reg.check_files(v)

@@ -24,6 +24,7 @@ from medadapt.registry.summary_words import (
     metric_label,
     recorded_unit,
     summary_rows,
+    training_warning_lines,
 )
 from medadapt.results import (
     VALIDATION_WORDS,
@@ -111,6 +112,8 @@ def _data_limitations(data: dict[str, Any]) -> list[str]:
             f"Skewed training data (training prevalence {prevalence:.2f}): calibration and "
             "thresholds may not transfer to a population with a different prevalence."
         )
+    out += [f"When it was trained: {line.removeprefix('at training: ')}"
+            for line in training_warning_lines(data)]  # fmt: skip
     if data.get("group") is not None:
         column = data.get("group_column", "group")
         out.append(

@@ -21,6 +21,7 @@ from medadapt.registry.records import UNIT_KEY
 from medadapt.results import (
     ADAPTED_READING,
     METRIC_LABELS,
+    TRAINING_WARNINGS,
     VALIDATION_WORDS,
     grouped,
     needed_text,
@@ -148,7 +149,9 @@ def summary_rows(data_summary: dict[str, Any]) -> list[tuple[str, str]]:
     value`` pairs and the sample-size entry in words (counts and figures only)."""
     unit = recorded_unit(data_summary)
     keys = [k for k in DATA_WORDS if k in data_summary]
-    keys += [k for k in data_summary if k not in DATA_WORDS and k != UNIT_KEY]
+    keys += [
+        k for k in data_summary if k not in DATA_WORDS and k not in (UNIT_KEY, TRAINING_WARNINGS)
+    ]  # the warnings: lines of their own (training_warning_lines)
     if unit != "rows" and "train_class_counts" in data_summary:  # said by class name there
         keys = [k for k in keys if k not in _POSITIVE_ONLY]
     rows = []
@@ -165,6 +168,15 @@ def summary_rows(data_summary: dict[str, Any]) -> list[tuple[str, str]]:
         else:
             rows.append((data_label(key, unit), text(value)))
     return rows
+
+
+def training_warning_lines(data_summary: dict[str, Any]) -> list[str]:
+    """The warnings ``adapt`` said about the adapter's data, as recorded, one line each
+    (``at training: ...``); none for an adapter that recorded none (or was saved before)."""
+    said = data_summary.get(TRAINING_WARNINGS)
+    if not isinstance(said, list):
+        return []
+    return [f"at training: {' '.join(str(w).split())}" for w in said if str(w).strip()]
 
 
 def proportion_text(value: float) -> str:

@@ -26,10 +26,12 @@ from medadapt.modalities.base import Modality, Samples, modality_of, names
 from medadapt.modalities.bundle import BaseModel
 from medadapt.results import (
     ADAPTER_ROWS,
+    TRAINING_WARNINGS,
     WORSE_THAN_BASE,
     AdapterRecord,
     base_kept_leak_notes,
     base_kept_leaks,
+    recordable_warnings,
     with_kept_leaks,
 )
 from medadapt.train.fitting import Adaptation, adapt, training_config
@@ -133,6 +135,7 @@ def adapt_job(
         modality, base, base_dir, result, picked, options, method=method, group=group,
         train_fraction=train_fraction, evaluation=evaluation, base_scores=base_scores,
         extension=extension, split=summary, sample_size=sample_size, allowed_leaks=allowed,
+        warnings=warnings,
     )  # fmt: skip
     output = _save_and_describe(
         modality, out, base_dir, base, result, adapter_record, record, raw,
@@ -345,10 +348,11 @@ def _adapter_record(
     split: Any,
     sample_size: dict[str, Any] | None = None,
     allowed_leaks: list[dict[str, Any]] | None = None,
+    warnings: list[str] = (),
 ) -> AdapterRecord:
-    """What is recorded beside the adapter: its task, data counts, metrics and split (and
-    the columns kept with ``--allow-leak``, its own and its base's, with a note beside the
-    metrics that says the base's first)."""
+    """What is recorded beside the adapter: its task, data counts, the warnings said about
+    its data, metrics and split (and the columns kept with ``--allow-leak``, its own and its
+    base's, with a note beside the metrics that says the base's first)."""
     schema = base.schema
     label = getattr(schema, "label", None)
     base_leaks = base_kept_leaks(base.training)
@@ -378,6 +382,7 @@ def _adapter_record(
             n_kept_out=int(picked.base_test[picked.chosen].sum()),
             **_patient_column(modality, picked.samples),
             **({"sample_size": sample_size} if sample_size else {}),
+            **({TRAINING_WARNINGS: recordable_warnings(list(warnings))} if warnings else {}),
         ),
         n_skipped_files=len(picked.samples.skipped_files()),
         metrics=with_harm(
