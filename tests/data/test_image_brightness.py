@@ -15,6 +15,7 @@ import pytest
 from medadapt.data.image_files import (
     brightness_note,
     read_unlabelled,
+    scaling_note,
     unlike_training_brightness,
 )
 from medadapt.data.image_io import brightness_level, brightness_range
@@ -258,11 +259,17 @@ def test_an_adapter_trained_on_darker_images_widens_the_brightness_it_was_traine
     images = modality_of("image")
     samples = images.read_for_model(bases / "detector", base, images.options())
     seen = images.inputs_seen(base.schema, samples)
-    assert seen == {"aspect": [1.0, 1.0], "brightness": [0.0305, 0.061]}
+    assert seen == {"aspect": [1.0, 1.0], "brightness": [0.0305, 0.061],
+                    "intensity": ["fixed_scale"]}  # fmt: skip
     assert images.with_inputs_seen(base.schema, seen).brightness == (0.0305, 0.7843)
     assert images.with_inputs_seen(base.schema, {"aspect": [1.0, 1.0]}) == base.schema
     old = images.with_inputs_seen(replace(base.schema, brightness=None), seen)
     assert old.brightness is None  # a base that recorded none is not given one
+    # a trial: DICOM without a window at a PNG base's site was warned of on every image
+    assert scaling_note(base.schema, "min_max").startswith("intensities min-max scaled")
+    through = images.with_inputs_seen(base.schema, {"intensity": ["min_max"]})
+    assert scaling_note(through, "min_max") is None  # an adapter trained on them knows them
+    assert through.intensity == {"min_max": 0, **base.schema.intensity}
 
     adapter = tmp_path / "adapter"
     assert run("adapt", "--base", str(bases / "films_base"), "--data", str(bases / "detector"),

@@ -135,6 +135,7 @@ def test_an_adapter_trained_on_mr_images_records_them_and_predicts_them_without_
         "aspect": [1.0, 1.0],
         "brightness": [1.0, 1.0],  # min-max scaled (no window): each reaches 1
         "dicom_modalities": ["MR"],
+        "intensity": ["min_max"],  # as the CT base's (no window): nothing to widen
     }
     later = _folder(tmp_path / "later", "MR", n=1, patient="L")
     capsys.readouterr()

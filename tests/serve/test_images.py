@@ -150,7 +150,9 @@ def test_images_of_several_adapters_share_one_pass_and_equal_one_by_one(image_re
     scaled = (
         "intensities min-max scaled (DICOM/NIfTI without a window), but the model's training "
         "images were divided by their bit depth's maximum (8/16-bit pictures): the predictions "
-        "may be unreliable; send images prepared as the training ones were"
+        "may be unreliable; send images prepared as the training ones were, or adapt the "
+        "model on this site's images read the same way (an adapter trained on them knows "
+        "their scaling)"
     )
     assert nifti["note"] == f"{scaled}; {_UNMEASURED.format(ref='site_a@1')}"
     assert dicom["note"] == (  # the test's CT was written with RescaleIntercept 0

@@ -175,7 +175,9 @@ def test_dicom_folder_trains_a_2d_vit_and_predicts_a_flat_folder(tmp_path, capsy
         f"{UNMEASURED.format(held_out='4 images')} warning: {picture}: intensities divided by "
         "their bit depth's maximum (8/16-bit "
         "pictures), but the model's training images were windowed: the predictions may be "
-        "unreliable; send images prepared as the training ones were"
+        "unreliable; send images prepared as the training ones were, or adapt the model on "
+        "this site's images read the same way (an adapter trained on them knows their "
+        "scaling)"
     )
     labelled = tmp_path / "exports"  # evaluate refuses them: its figures would mean nothing
     for label in ("bright", "dark"):

@@ -235,7 +235,9 @@ def test_a_patient_column_keeps_images_together_when_the_base_names_none(tmp_pat
     assert dicom.notes == [
         "4 files of ct: intensities min-max scaled (DICOM/NIfTI without a window), but the "
         "model's training images were divided by their bit depth's maximum (8/16-bit pictures): "
-        "the predictions may be unreliable; send images prepared as the training ones were",
+        "the predictions may be unreliable; send images prepared as the training ones were, "
+        "or adapt the model on this site's images read the same way (an adapter trained on "
+        "them knows their scaling)",
         "4 of 4 DICOM CT files in ct have no value below 0 and no negative RescaleIntercept, "
         "where air is about -1000 HU: they look like raw stored values, not Hounsfield units, "
         "so a CT window (or a model trained on HU) reads them wrongly; check the files' "

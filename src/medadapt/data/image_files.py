@@ -449,7 +449,8 @@ def scaling_note(schema: ImageSchema, how: str) -> str | None:
     return (
         f"intensities {read}, but the model's training images were "
         f"{' or '.join(sorted(trained))}: the predictions may be unreliable; send images "
-        "prepared as the training ones were"
+        "prepared as the training ones were, or adapt the model on this site's images read "
+        "the same way (an adapter trained on them knows their scaling)"
     )
 
 

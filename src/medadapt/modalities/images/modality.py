@@ -614,10 +614,11 @@ class ImageModality(Modality):
 
     def inputs_seen(self, schema: Any, train: ImageSamples) -> dict[str, Any] | None:
         """The adapter's training images' shapes (longer side to shorter, lowest and highest),
-        brightness (brightest levels, 5th and 95th percentiles) and DICOM Modality values,
-        where the base model recorded its own (a CT base adapted on MR images: MR is then no
-        surprise through the adapter; an 8-bit base adapted on 12-bit data in 16-bit files:
-        neither are those dark images)."""
+        brightness (brightest levels, 5th and 95th percentiles), DICOM Modality values and how
+        their intensities were scaled, where the base model recorded its own (a CT base
+        adapted on MR images: MR is then no surprise through the adapter; an 8-bit base adapted
+        on 12-bit data in 16-bit files: neither are those dark images; a PNG base adapted on
+        DICOM without a window: nor their min-max scaling)."""
         from medadapt.data.image_io import aspect_range, brightness_range
 
         dataset, seen = train.dataset, {}
@@ -627,6 +628,9 @@ class ImageModality(Modality):
             seen["brightness"] = brightness_range(dataset.brightness)
         if schema.dicom_modalities:
             seen["dicom_modalities"] = sorted({m for m in dataset.acquired if m})
+        read = (getattr(dataset, "source", None) or {}).get("intensity")
+        if schema.intensity and read:  # DICOM min-max scaled here, the base's PNGs by depth
+            seen["intensity"] = sorted(map(str, read))  # the ways, not how many
         return {k: v for k, v in seen.items() if v} or None
 
     def with_inputs_seen(self, schema: Any, seen: dict[str, Any] | None) -> Any:
@@ -643,6 +647,10 @@ class ImageModality(Modality):
         if schema.dicom_modalities and kinds:
             widened = dict.fromkeys([*schema.dicom_modalities, *map(str, kinds)])
             schema = replace(schema, dicom_modalities=tuple(widened))
+        scaled = seen.get("intensity") or ()
+        if schema.intensity and scaled:  # its images' scaling is no surprise through it
+            schema = replace(schema, intensity={**dict.fromkeys(map(str, scaled), 0),
+                                                **schema.intensity})  # fmt: skip
         return schema
 
     def grown_classes(self, schema: Any, new_classes: Sequence[str]) -> list[str]:
