@@ -170,3 +170,19 @@ def test_a_sigterm_is_not_swallowed_by_an_except_exception(tmp_path):
     with pytest.raises(Interrupted), staged_directory(tmp_path / "base"), reader:
         os.kill(os.getpid(), signal.SIGTERM)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_output_whose_folder_is_missing_is_said_to_create_it(tmp_path, caplog):
+    """A trial's mistyped --out /nonexistent/dir/p.csv made a folder tree without a word: it
+    is still made (as users expect of --out results/p.csv), but said, naming the first
+    folder that does not exist."""
+    from medadapt.fileio import check_output_file
+
+    with caplog.at_level("WARNING", logger="medadapt.notes"):
+        check_output_file(tmp_path / "new" / "deeper" / "p.csv", flag="--out")
+        check_output_file(tmp_path / "p.csv", flag="--out")  # its folder exists: no word
+    assert [r.getMessage() for r in caplog.records] == [
+        f"--out {tmp_path / 'new' / 'deeper' / 'p.csv'}: the folder {tmp_path / 'new'} does "
+        "not exist and will be created; check the path if that is not what you meant"
+    ]
+    assert not (tmp_path / "new").exists()  # checked before the work: nothing made yet

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -187,6 +188,22 @@ def check_output_file(path: str | Path | None, *, flag: str, force: bool = False
             f"{flag} {path} already exists; choose another name, or pass --force to replace it"
         )
     _check_can_create(path, flag)
+    _note_new_folder(path, flag)
+
+
+def _note_new_folder(path: Path, flag: str) -> None:
+    """Say when writing ``path`` will create its folder (a trial's mistyped ``--out
+    /nonexistent/dir/p.csv`` made a folder tree at the root without a word): a note, as
+    ``mkdir -p`` would be asked for, never a refusal."""
+    missing = path.parent
+    if missing.exists():
+        return
+    while not missing.parent.exists() and missing.parent != missing:
+        missing = missing.parent
+    logging.getLogger("medadapt.notes").warning(
+        "%s %s: the folder %s does not exist and will be created; check the path if that is "
+        "not what you meant", flag, path, missing,
+    )  # fmt: skip
 
 
 REPORT_SUFFIXES = (".html", ".htm")
