@@ -528,3 +528,23 @@ def test_blank_files_are_refused_or_left_out_when_asked(tmp_path):
         ds = load_images(root, image_size=8, keep_blank=False)
     assert len(ds) == 6 and ds.skipped == [(str(root / "dark" / "z.png"), BLANK_REASON)]
     assert ds.warnings[0].startswith("left out 1 of 7 image files as blank")
+
+
+def test_a_group_asked_of_class_folders_points_to_a_path_csv(tmp_path):
+    """A trial: ``adapt --data siteB --group B`` on class folders was told to pass
+    --group-column, which a folder has no column for."""
+    from medadapt.modalities.images.samples import ImageSamples, SourceInfo
+    from medadapt.workflows.splitting import select
+
+    root = disc_folder(tmp_path / "siteB", n=2, size=8)
+    samples = ImageSamples(load_images(root, image_size=8), SourceInfo(path=root))
+    with pytest.raises(DataError) as err:
+        select(samples, None, ["B"], what="--group")
+    assert str(err.value) == (
+        "--group needs a group column: images read from folders or an .npz have no columns: "
+        "list them in a CSV of path, label and a column for the site or group, and pass it as "
+        "--data with --group-column COL"
+    )
+    listed = ImageSamples(load_images(root, image_size=8), SourceInfo(path=tmp_path / "x.csv"))
+    with pytest.raises(DataError, match="pass --group-column COL naming the column that holds"):
+        select(listed, None, ["B"], what="--group")

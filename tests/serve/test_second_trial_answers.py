@@ -137,13 +137,13 @@ def test_a_group_the_base_was_trained_on_is_still_answered_by_the_base(
 @pytest.mark.parametrize(
     ("sent", "said"),
     [
-        ("SITE_A", f"unknown adapter 'SITE_A'; did you mean 'site_a'?; served adapters: {SERVED}"),
-        ("sitea", f"unknown adapter 'sitea'; did you mean 'site_a'?; served adapters: {SERVED}"),
-        ("Site_C_IA3", f"unknown adapter 'Site_C_IA3'; did you mean 'site_c_ia3'?; served "
-                       f"adapters: {SERVED}"),  # registered, not promoted: named too
+        ("SITE_A", f"unknown adapter 'SITE_A'; did you mean 'site_a'? (served adapters: {SERVED})"),
+        ("sitea", f"unknown adapter 'sitea'; did you mean 'site_a'? (served adapters: {SERVED})"),
+        ("Site_C_IA3", f"unknown adapter 'Site_C_IA3'; did you mean 'site_c_ia3'? (served "
+                       f"adapters: {SERVED})"),  # registered, not promoted: named too
         ("heart", f"unknown adapter 'heart'; served adapters: {SERVED}"),
         ("SITE_A@1", "adapter SITE_A@1 is not registered, nor any version of 'SITE_A'; did you "
-                     f"mean 'site_a'?; served adapters: {SERVED}"),
+                     f"mean 'site_a'? (served adapters: {SERVED})"),
     ],
 )  # fmt: skip
 def test_an_unknown_adapter_name_gets_a_did_you_mean(client, served_registry, sent, said):

@@ -89,6 +89,11 @@ class Samples(ABC):
         identical content is no patient: two rows alike may be two patients."""
         return None
 
+    def group_column_advice(self) -> str:
+        """How to name the groups of data read without a group column (``--group`` refused:
+        "needs a group column: ...")."""
+        return "pass --group-column COL naming the column that holds the site or group"
+
     def skipped_files(self) -> list[dict[str, str]]:
         """The source's files left out as unreadable (``--on-error skip``): ``{"path",
         "reason"}`` each, for the terminal and ``--json`` only (a model stores their count)."""

@@ -316,6 +316,12 @@ def _base_cautions(served: ServedBase) -> str | None:
     return cautioned(recorded_model(training), recorded_metrics(training))
 
 
+def _served_after(meant: str, served: str) -> str:
+    """The served adapters after an unknown name: in brackets after a "did you mean ...?"
+    (``?; served adapters`` read as a typo), else after a semicolon."""
+    return f" (served adapters: {served})" if meant else f"; served adapters: {served}"
+
+
 def joined_notes(*notes: str | None) -> str | None:
     """A prediction's ``note``: the notes that are set, in order, or None."""
     return "; ".join(note for note in notes if note) or None
@@ -476,9 +482,10 @@ class ServingState:
                 f"{_versions(versions)}"
             )
         served = ", ".join(sorted(self.tables.promoted)) or "none"
+        meant = self._adapter_meant(name, self.tables)
         return (
             f"adapter {name}@{version} is not registered, nor any version of {name!r}"
-            f"{self._adapter_meant(name, self.tables)}; served adapters: {served}"
+            f"{meant}{_served_after(meant, served)}"
         )
 
     def _still_registered(self, registered: set[tuple[str, int]]) -> dict[tuple[str, int], Route]:
@@ -931,7 +938,7 @@ class ServingState:
         if removed is not None:
             return f"adapter {name!r} is no longer served: {removed}; served adapters: {served}"
         meant = self._adapter_meant(name, tables)
-        return f"unknown adapter {name!r}{meant}; served adapters: {served}"
+        return f"unknown adapter {name!r}{meant}{_served_after(meant, served)}"
 
     def _adapter_meant(self, name: str, tables: Tables) -> str:
         """``"; did you mean 'va'?"`` for an adapter name the registry does not have, spelt

@@ -39,6 +39,15 @@ class ImageSamples(Samples):
         self.info = info or SourceInfo(n_source=len(dataset))
         self.notes = list(notes)
 
+    def group_column_advice(self) -> str:
+        """A class folder (or DICOM folder, .npz) has no columns: a path CSV has (a trial
+        was told to pass --group-column for a folder of class folders)."""
+        if self.info.path is not None and Path(self.info.path).suffix.lower() == ".csv":
+            return super().group_column_advice()
+        return ("images read from folders or an .npz have no columns: list them in a CSV of "
+                "path, label and a column for the site or group, and pass it as --data with "
+                "--group-column COL")  # fmt: skip
+
     def __len__(self) -> int:
         return len(self.dataset)
 
