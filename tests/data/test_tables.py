@@ -371,3 +371,31 @@ def test_a_positive_class_on_a_measured_label_says_it_can_stay_measured():
         "positive_class chooses which of two values is positive (a numeric label: "
         "positive_above=THRESHOLD; or leave both out to predict it as a measured value)"
     )
+
+
+def test_a_category_cut_short_is_written_alike_but_a_code_is_not():
+    """A trial's 'sex' held Female/female/F and Male/male/M: train-base named the case pairs
+    only, and evaluate's per-group table had five rows for two sexes."""
+    from medadapt.data.feature_kinds import spelling_warnings, ways_said, written_alike
+    from medadapt.workflows.evaluate import _subgroups_written_alike
+
+    sexes = ["Female", "female", "F", "Male", "male", "M"]
+    assert written_alike(sexes) == [["Female", "female", "F"], ["Male", "male", "M"]]
+    assert written_alike(["A", "B", "AB", "O"]) == []  # blood groups: codes, not words cut
+    assert written_alike(["typical angina", "asymptomatic", "non-anginal"]) == []
+    assert (
+        ways_said([["Male", "male"]]) == "'Male' and 'male': they differ only in upper/lower case"
+    )
+    assert _subgroups_written_alike({"sex": dict.fromkeys(sexes), "age band": {"<50": 1}}) == [
+        "the per-group table lists sex values written several ways apart ('Female', 'female' "
+        "and 'F'; 'Male', 'male' and 'M': the same word in other cases, or cut short): their "
+        "rows are split between them; write each one way in the file for one row per group"
+    ]
+    frame = _heart_with("gender", (["F", "Female"] * 200))
+    schema = TableSchema.infer(frame, label="num", words=COMMAND_LINE)
+    [said] = spelling_warnings(schema.categorical_features)
+    assert said == (
+        "column 'gender' writes a category in several ways ('F' and 'Female': the same word in "
+        "other cases, or cut short) and each is learnt as its own category; write each one way "
+        "in the file"
+    )

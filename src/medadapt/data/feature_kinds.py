@@ -229,23 +229,62 @@ def _free_text_advice(counts: Counter[str], name: str, words: OptionWords) -> st
 
 def spelling_warnings(features: list[FeatureSpec]) -> list[str]:
     """One warning per categorical feature whose learnt categories differ only in upper/lower
-    case ("Male" and "male", often one site's spelling): learnt as different categories, they
-    let the model tell the sites apart by spelling. Names the model's own categories only."""
+    case ("Male" and "male", often one site's spelling) or where one is the other shortened
+    ("F" and "Female"): learnt as different categories, they let the model tell the sites
+    apart by spelling. Names the model's own categories only."""
     notes = []
     for spec in features:
-        spellings: dict[str, list[str]] = {}
-        for category in spec.categories:
-            spellings.setdefault(category.casefold(), []).append(category)
-        doubled = [names for names in spellings.values() if len(names) > 1]
+        doubled = written_alike(spec.categories)
         if doubled:
-            shown = "; ".join(" and ".join(map(repr, names)) for names in doubled[:3])
-            more = f" and {len(doubled) - 3} more" if len(doubled) > 3 else ""
             notes.append(
-                f"column {spec.name!r} writes a category in several ways ({shown}{more}: "
-                "they differ only in upper/lower case) and each is learnt as its own category; "
-                "write each one way in the file"
+                f"column {spec.name!r} writes a category in several ways ({ways_said(doubled)}) "
+                "and each is learnt as its own category; write each one way in the file"
             )
     return notes
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+SHORTENED_UP_TO = 3  # letters: "F" for "Female", "pos" for "positive"
+
+
+def _shortened(short: str, word: str) -> bool:
+    """Whether ``short`` (a letter or three) is ``word`` cut short: ``F``/``Female``,
+    ``pos``/``Positive``; never a code in capitals (``A``/``AB``, a blood group)."""
+    s, w = short.casefold(), word.casefold()
+    return (s.isalpha() and len(s) <= SHORTENED_UP_TO and len(w) > len(s) and w.isalpha()
+            and not word.isupper() and w.startswith(s))  # fmt: skip
+
+
+def written_alike(values: Sequence[str]) -> list[list[str]]:
+    """The groups of ``values`` (a column's categories) that look like one category written
+    several ways: the same word in other cases (``Male``/``male``), or cut short
+    (``M``/``Male``); groups of two or more, in the order first met."""
+    groups: list[list[str]] = []
+
+    def alike(a: str, b: str) -> bool:
+        return a.casefold() == b.casefold() or _shortened(a, b) or _shortened(b, a)
+
+    for value in map(str, values):
+        home = next((g for g in groups if any(alike(value, v) for v in g)), None)
+        if home is None:
+            groups.append([value])
+        else:
+            home.append(value)
+    return [g for g in groups if len(g) > 1]
+
+
+def ways_said(doubled: list[list[str]]) -> str:
+    """``'Male' and 'male': they differ only in upper/lower case`` (or ``...: the same word
+    in other cases, or cut short``), three groups at most, then how many more."""
+    shown = "; ".join(_and(list(map(repr, names))) for names in doubled[:3])
+    more = f" and {len(doubled) - 3} more" if len(doubled) > 3 else ""
+    case_only = all(len({n.casefold() for n in names}) == 1 for names in doubled)
+    why = ("they differ only in upper/lower case" if case_only
+           else "the same word in other cases, or cut short")  # fmt: skip
+    return f"{shown}{more}: {why}"
 
 
 def _repeated_identifier(name: str, distinct: int, rows: int) -> bool:

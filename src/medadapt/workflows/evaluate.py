@@ -149,7 +149,8 @@ def evaluate_job(
                        + _other_groups(loaded, test, evaluating=True, named=group_column,
                                        chosen=group)
                        + _patients_forgotten(loaded, test)
-                       + _internal_and_external(loaded, test, group_column)),
+                       + _internal_and_external(loaded, test, group_column)
+                       + _subgroups_written_alike(evaluation["subgroups"])),
         leak_warnings=(kept_leak_warnings(loaded) + _forgotten(loaded)
                        + modality.scored_notes(schema, test)),
         extras=_without_group_column(loaded, modality.evaluation_extras(schema, test)),
@@ -549,6 +550,21 @@ def _scored_though_withheld(modality, schema, test, options, notes: list[str]) -
                                        noun=modality.noun if n != 1 else
                                        modality.noun.removesuffix("s"))  # fmt: skip
     return [said if note == held.replaces else note for note in notes]
+
+
+def _subgroups_written_alike(subgroups: dict[str, dict[str, Any]]) -> list[str]:
+    """A warning per subgroup whose values look like one written several ways (a trial's
+    per-group table had 'sex = F', 'Female' and 'female' as three rows, with no word)."""
+    from medadapt.data.feature_kinds import ways_said, written_alike
+
+    out = []
+    for name, values in subgroups.items():
+        doubled = written_alike(list(values))
+        if doubled:
+            out.append(f"the per-group table lists {name} values written several ways apart "
+                       f"({ways_said(doubled)}): their rows are split between them; write "
+                       "each one way in the file for one row per group")  # fmt: skip
+    return out
 
 
 def _base_group_column(loaded: Loaded, samples) -> str | None:
