@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from medadapt.data.heart import bundled_path
-from tests.cli.helpers import run_cli, succeeded
+from tests.cli.helpers import error_line, run_cli, succeeded
 from tests.cli.workspace import TINY_TABLE
 
 SITE = "VA Long Beach"
@@ -101,3 +101,24 @@ def test_adapt_records_the_warnings_it_said_with_the_adapter(models):
     said = recorded["data_summary"]["training_warnings"]
     assert any(w.startswith("column 'chol' is 0 in ") for w in said)
     assert len(said) == len(set(said))
+
+
+def test_a_sites_own_export_without_a_site_column_is_told_how_to_adapt_on_it(models, tmp_path):
+    """A trial's site export had no site column: adapt asked for --group, then for
+    --group-column, and nothing said to add a column naming the site."""
+    root, heart = models
+    site = tmp_path / "site_export.csv"
+    heart[heart["dataset"] == SITE].drop(columns=["dataset"]).to_csv(site, index=False)
+    said = error_line(run_cli("adapt", "--base", root / "base", "--data", site, "--out",
+                              tmp_path / "a"))  # fmt: skip
+    assert said == (
+        "error: --group is required to adapt on a table: name the group column and the target "
+        "group (where every row is the new site's, add a column holding its name on every "
+        "row, e.g. site, and pass --group-column site --group NAME)"
+    )
+    named = ("--group-column", "site", "--group", "VA")
+    said = error_line(run_cli("adapt", "--base", root / "base", "--data", site, "--out",
+                              tmp_path / "a", *named))  # fmt: skip
+    assert said.endswith(
+        "; if every row is one site's, add a column 'site' holding its name on every row"
+    )

@@ -227,7 +227,9 @@ def _adapt(**values: Any) -> None:
     replaced, kept = _adapt_outputs(values["method"])
     staged = new_directory(out, force=force, markers=replaced, foreign=kept)
     if modality.needs_label:  # the label is the base's (--label only checks it)
-        why = f"to adapt on {modality.source_name}: name the group column and the target group"
+        why = (f"to adapt on {modality.source_name}: name the group column and the target "
+               "group (where every row is the new site's, add a column holding its name on "
+               "every row, e.g. site, and pass --group-column site --group NAME)")  # fmt: skip
         for flag, name in (("--group", "group"), ("--group-column", "group_column")):
             if not values[name]:
                 raise ConfigError(f"{flag} is required {why}")

@@ -21,9 +21,18 @@ def names_any(note: str, columns: Sequence[str]) -> bool:
 
 def group_column_missing(column: str, columns: Sequence[object]) -> DataError:
     """The error for a ``--group-column`` the table lacks: the closest name first, then all."""
+    meant = did_you_mean(column, columns)
+    whole = (
+        ""
+        if meant
+        # a site's own export: every row is the site, no column says so
+        else (
+            f"; if every row is one site's, add a column {column!r} holding its name on every row"
+        )
+    )
     return DataError(
-        f"--group-column {column!r} is not in the table{did_you_mean(column, columns)} (columns: "
-        f"{', '.join(map(str, columns))})"
+        f"--group-column {column!r} is not in the table{meant} (columns: "
+        f"{', '.join(map(str, columns))}){whole}"
     )
 
 
