@@ -29,7 +29,7 @@ from medadapt.federated.sites import (
 from medadapt.modalities import modality_of
 from medadapt.modalities.tabular import TabularOptions
 from medadapt.workflows.train_base import train_base_job
-from tests.cli.helpers import run_cli
+from tests.cli.helpers import error_line, run_cli
 
 TINY = {"d_token": 16, "n_blocks": 1, "n_heads": 2}
 TINY_FLAGS = ("--d-token", "16", "--n-blocks", "1", "--n-heads", "2")
@@ -402,3 +402,23 @@ def test_a_site_of_five_rows_is_refused_by_simulate_as_by_its_client(heart, base
     with pytest.raises(DataError, match="has 5 labelled rows: too few to train and test an "
                                         r"adapter at this site \(at least 10\)"):  # fmt: skip
         preflight(tmp_path / "tiny.csv", base)
+
+
+def test_a_five_row_site_is_refused_before_a_base_is_trained_for_the_run(heart, tmp_path):
+    """A trial's --base-groups run trained its base (seconds for a table, minutes for
+    images), then refused the 5-row site: the sites' sizes are checked first now."""
+    five = _small_site(heart).head(5)
+    pd.concat([heart[heart["dataset"].isin(["Cleveland", "Hungary"])], five]).to_csv(
+        tmp_path / "sites.csv", index=False
+    )
+    result = run_cli("federate", "simulate", "--data", tmp_path / "sites.csv", "--label", "num",
+                     "--positive-above", "0", "--group-column", "dataset", "--groups",
+                     "Hungary,Tiny", "--base-groups", "Cleveland", "--rounds", "1",
+                     "--out", tmp_path / "run")  # fmt: skip
+    assert error_line(result) == (
+        "error: site Tiny: only 5 labelled rows: too few to train and test an adapter at this "
+        "site (at least 10) (or leave the site out of --groups, or pass --on-site-error "
+        "continue to go on without it)"
+    )
+    assert "base model on" not in result.stdout + result.stderr  # no base was trained
+    assert not (tmp_path / "run").exists()

@@ -494,3 +494,21 @@ def test_a_federation_of_one_round_is_said_in_the_singular():
     assert _federated_cell({"sites": ["A"], "rounds": 3, "strategy": "fedyogi"}).endswith(
         "3 rounds of fedyogi"
     )
+
+
+def test_a_site_that_did_not_take_part_is_not_among_the_sites():
+    """A trial's 5-row site, left out with --on-site-error continue, was listed among the
+    sites of the federated adapter's card, with 0 rows in its data summary."""
+    from types import SimpleNamespace
+
+    from medadapt.federated.records import federated_card
+    from medadapt.registry.card import _federated_cell
+
+    run = SimpleNamespace(sites=("Hungary", "VA", "Tiny"), rounds=2, strategy="fedavg",
+                          local_epochs=2, personalise="none", private=False)  # fmt: skip
+    card = federated_card(run, ["Hungary", "VA"])
+    assert card["sites"] == ["Hungary", "VA"] and card["sites_left_out"] == ["Tiny"]
+    assert _federated_cell(card) == (
+        "federated | sites Hungary, VA; 2 rounds of fedavg; Tiny did not take part"
+    )
+    assert "sites_left_out" not in federated_card(run)  # every site trained it

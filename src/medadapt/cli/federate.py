@@ -279,6 +279,7 @@ def _check_sites(run, values: dict[str, Any], modality, options) -> list[str]:
         select(samples, run.group_column, base_groups, what="--base-groups")
         # every leak at once, the base's and the sites', before the base trains
         leak_survey.refuse_leaks_before_the_base(run, modality, options, base_groups, samples)
+        _refuse_small_sites(run, modality, samples)  # before the base trains, not after
         return []
     from medadapt.modalities.bundle import BaseModel
 
@@ -365,10 +366,29 @@ def _read_sites(run, options) -> list[str]:
     try:
         return pre_round_notes(run, options)
     except SiteError as error:
-        raise ConfigError(
-            f"{error} (or leave the site out of --groups, or pass --on-site-error continue to "
-            "go on without it)"
-        ) from None
+        raise _site_refused(error) from None
+
+
+def _site_refused(error: Exception) -> ConfigError:
+    return ConfigError(
+        f"{error} (or leave the site out of --groups, or pass --on-site-error continue to go "
+        "on without it)"
+    )
+
+
+def _refuse_small_sites(run, modality, samples) -> None:
+    """A site with too few labelled samples to train and test an adapter, refused before the
+    base is trained here (a trial's 5-row site was refused after the base had trained);
+    with ``--on-site-error continue`` it is left out when the sites are read."""
+    from medadapt.federated.sites import MIN_SITE_SAMPLES, SiteError, too_few_to_take_part
+    from medadapt.workflows.splitting import select
+
+    if run.on_site_error != "stop":
+        return
+    for site in run.sites:
+        n = len(select(samples, run.group_column, [site], what="--groups"))
+        if n < MIN_SITE_SAMPLES:
+            raise _site_refused(SiteError(site, too_few_to_take_part(n, modality.noun)))
 
 
 def _check_base_folder(base: Path) -> None:

@@ -27,11 +27,15 @@ from medadapt.workflows.adapt import with_harm
 KEPT_LEAKS = "kept-leaks"
 
 
-def federated_card(run: FederatedRun) -> dict[str, Any]:
-    """What a federated model says of its training (never the sites' data)."""
-    return {"sites": list(run.sites), "rounds": run.rounds, "strategy": run.strategy,
-            "local_epochs": run.local_epochs, "personalise": run.personalise,
-            "differential_privacy": run.private}  # fmt: skip
+def federated_card(run: FederatedRun, trained: list[str] | None = None) -> dict[str, Any]:
+    """What a federated model says of its training (never the sites' data): the sites that
+    trained it (``trained``; default every site of the run), and those named that did not
+    (a trial's card listed a refused 5-row site among its sites)."""
+    sites = list(run.sites) if trained is None else [s for s in run.sites if s in trained]
+    left_out = [s for s in run.sites if s not in sites]
+    return {"sites": sites, **({"sites_left_out": left_out} if left_out else {}),
+            "rounds": run.rounds, "strategy": run.strategy, "local_epochs": run.local_epochs,
+            "personalise": run.personalise, "differential_privacy": run.private}  # fmt: skip
 
 
 def adapter_record(
@@ -47,6 +51,7 @@ def adapter_record(
     versus_base: dict[str, Any] | None = None,
     allowed_leaks: list[dict[str, Any]] | None = None,
     extra: dict[str, Any] | None = None,
+    trained_sites: list[str] | None = None,
 ) -> AdapterRecord:
     """The record saved with a federated adapter (``metrics``: the figures it is known by;
     NaN and None left out; ``allowed_leaks``: the columns kept with ``--allow-leak`` that
@@ -71,7 +76,7 @@ def adapter_record(
                     "training_groups": base.training.get("groups"),
                     **({"allowed_leaks": base_leaks} if base_leaks else {})},
         trainable_params=trained.model.count_parameters(trained.adapter),
-        extra={"federated": federated_card(run), **(extra or {})},
+        extra={"federated": federated_card(run, trained_sites), **(extra or {})},
     )  # fmt: skip
 
 

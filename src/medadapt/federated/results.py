@@ -241,8 +241,10 @@ def save_result(run: FederatedRun, modality, base, outcome: FederatedOutcome,
             run.data, samples, train, test, seed=run.seed, test_fraction=run.test_fraction,
             group_column=run.group_column, group=None,
         )  # fmt: skip
-    n_train = sum(s["n_train"] for s in results["sites"].values())
-    n_test = sum(s["n_test"] for s in results["sites"].values())
+    trained_sites = results.get("sites_trained", list(results["sites"]))
+    took_part = {n: s for n, s in results["sites"].items() if n in trained_sites}
+    n_train = sum(s["n_train"] for s in took_part.values())
+    n_test = sum(s["n_test"] for s in took_part.values())
     shared = mean_over_sites(results)
     record = adapter_record(
         run, modality, base, trained, split=summary, metrics=shared,
@@ -251,7 +253,8 @@ def save_result(run: FederatedRun, modality, base, outcome: FederatedOutcome,
         allowed_leaks=[leak for leaks in outcome.kept_leaks.values() for leak in leaks],
         data_summary={"n_train": n_train, "n_test": n_test,
                       "sites": {n: {"n_train": s["n_train"], "n_test": s["n_test"]}
-                                for n, s in results["sites"].items()}},
+                                for n, s in took_part.items()}},
+        trained_sites=trained_sites,
     )  # fmt: skip
     # beside the sites' personalised/ folder, or over a demo's earlier run
     trained.model.save_adapter(run.adapter_name, out, metadata=record.to_json(), overwrite=True)
@@ -260,8 +263,9 @@ def save_result(run: FederatedRun, modality, base, outcome: FederatedOutcome,
 
 
 def _save_base(run: FederatedRun, modality, base, model, results, out: Path) -> None:
-    groups = {name: site["n_train"] for name, site in results["sites"].items()}
-    training = {"groups": groups, "federated": federated_card(run)}
+    trained = results.get("sites_trained", list(results["sites"]))
+    groups = {name: site["n_train"] for name, site in results["sites"].items() if name in trained}
+    training = {"groups": groups, "federated": federated_card(run, trained)}
     BaseModel(model=model, kind=modality.kind, architecture=modality.architecture(model),
               schema=base.schema, training=training).save(out, overwrite=True)  # fmt: skip
 

@@ -71,6 +71,12 @@ class SiteData:
         return self.samples.subset(self.sites[site].test)
 
 
+def too_few_to_take_part(n: int, noun: str) -> str:
+    """Why a site of ``n`` labelled samples cannot take part."""
+    return (f"only {n} labelled {noun}: too few to train and test an adapter at this site "
+            f"(at least {MIN_SITE_SAMPLES})")  # fmt: skip
+
+
 def read_sites(run: FederatedRun, data: Path | None = None, sites=None) -> SiteData:
     """``sites`` (default: every site of ``run``) of ``data`` (default ``run.data``), split."""
     data = Path(data or run.data)
@@ -97,9 +103,7 @@ def read_sites(run: FederatedRun, data: Path | None = None, sites=None) -> SiteD
         wanted = [site] if run.group_column else None  # no column: the file is one site's
         chosen = select(samples, run.group_column, wanted, what="--groups")
         if len(chosen) < MIN_SITE_SAMPLES:
-            raise SiteError(site, f"only {len(chosen)} labelled {modality.noun}: too few to "
-                            "train and test an adapter at this site (at least "
-                            f"{MIN_SITE_SAMPLES})")  # fmt: skip
+            raise SiteError(site, too_few_to_take_part(len(chosen), modality.noun))
         if run.split_column is not None:
             train, test = _given_split(samples, run.split_column, chosen)
         else:

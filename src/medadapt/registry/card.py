@@ -437,6 +437,9 @@ def _federated_cell(federated: dict[str, Any], personalised: Any = None) -> str:
     rounds = federated.get("rounds", "?")
     text = (f"federated | sites {_cell(sites)}; {rounds} round{'' if rounds == 1 else 's'} of "
             f"{_cell(federated.get('strategy', '?'))}")  # fmt: skip
+    left_out = federated.get("sites_left_out") or []
+    if left_out:  # named for the run, never trained it (too few samples, failed)
+        text += f"; {_cell(', '.join(map(str, left_out)))} did not take part"
     if federated.get("differential_privacy"):
         text += "; differential privacy"
     if isinstance(personalised, dict):
