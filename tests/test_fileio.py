@@ -172,17 +172,20 @@ def test_a_sigterm_is_not_swallowed_by_an_except_exception(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_an_output_whose_folder_is_missing_is_said_to_create_it(tmp_path, caplog):
+def test_an_output_whose_folder_is_missing_is_said_when_it_is_made(tmp_path, caplog):
     """A trial's mistyped --out /nonexistent/dir/p.csv made a folder tree without a word: it
-    is still made (as users expect of --out results/p.csv), but said, naming the first
-    folder that does not exist."""
-    from medadapt.fileio import check_output_file
+    is still made (as users expect of --out results/p.csv), when the output is written, and
+    said, naming the first folder made; a refused command makes none and says nothing."""
+    from medadapt.fileio import check_output_file, make_parent
 
+    target = tmp_path / "new" / "deeper" / "p.csv"
     with caplog.at_level("WARNING", logger="medadapt.notes"):
-        check_output_file(tmp_path / "new" / "deeper" / "p.csv", flag="--out")
-        check_output_file(tmp_path / "p.csv", flag="--out")  # its folder exists: no word
+        check_output_file(target, flag="--out")  # checked before the work: nothing said yet
+        assert not caplog.records and not (tmp_path / "new").exists()
+        make_parent(target)
+        make_parent(tmp_path / "p.csv")  # its folder exists: no word
     assert [r.getMessage() for r in caplog.records] == [
-        f"--out {tmp_path / 'new' / 'deeper' / 'p.csv'}: the folder {tmp_path / 'new'} does "
-        "not exist and will be created; check the path if that is not what you meant"
+        f"made the folder {tmp_path / 'new'} to write {target} (it did not exist; check the "
+        "path if that is not what you meant)"
     ]
-    assert not (tmp_path / "new").exists()  # checked before the work: nothing made yet
+    assert target.parent.is_dir()

@@ -188,21 +188,22 @@ def check_output_file(path: str | Path | None, *, flag: str, force: bool = False
             f"{flag} {path} already exists; choose another name, or pass --force to replace it"
         )
     _check_can_create(path, flag)
-    _note_new_folder(path, flag)
 
 
-def _note_new_folder(path: Path, flag: str) -> None:
-    """Say when writing ``path`` will create its folder (a trial's mistyped ``--out
-    /nonexistent/dir/p.csv`` made a folder tree at the root without a word): a note, as
-    ``mkdir -p`` would be asked for, never a refusal."""
-    missing = path.parent
-    if missing.exists():
+def make_parent(path: str | Path) -> None:
+    """Make ``path``'s folder where it does not exist, and say so, naming the first folder
+    made (a trial's mistyped ``--out /nonexistent/dir/p.csv`` made a folder tree at the root
+    without a word): a note, when the output is written, never a refusal."""
+    parent = Path(path).parent
+    if parent.exists():
         return
-    while not missing.parent.exists() and missing.parent != missing:
-        missing = missing.parent
+    first = parent
+    while not first.parent.exists() and first.parent != first:
+        first = first.parent
+    parent.mkdir(parents=True, exist_ok=True)
     logging.getLogger("medadapt.notes").warning(
-        "%s %s: the folder %s does not exist and will be created; check the path if that is "
-        "not what you meant", flag, path, missing,
+        "made the folder %s to write %s (it did not exist; check the path if that is not what "
+        "you meant)", first, path,
     )  # fmt: skip
 
 
@@ -313,7 +314,7 @@ def staged_directory(path: str | Path) -> Iterator[Path]:
     have are kept); on failure, Ctrl-C (SIGINT) or SIGTERM (:func:`sigterm_interrupts`) it is
     removed and ``path`` is left as it was."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_parent(path)
     with sigterm_interrupts():
         staged = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
         try:

@@ -78,7 +78,7 @@ def workspace(tmp_path_factory):
 
 
 def test_train_base_and_adapt_write_verified_directories(workspace):
-    root, _, _ = workspace
+    root, data, _ = workspace
     model = json.loads((root / "base" / "model.json").read_text())
     assert model["schema"]["label"] == "outcome"
     assert model["training"]["groups"] == {
@@ -89,8 +89,13 @@ def test_train_base_and_adapt_write_verified_directories(workspace):
     assert manifest["method"] == "bottleneck"
     summary = manifest["metadata"]["data_summary"]
     assert summary["group"] == "C" and summary["n_train"] + summary["n_test"] > 0
-    # counts only: no feature values of any patient in the manifest
-    assert "marker" not in json.dumps(manifest["metadata"])
+    # counts only: no feature values of any patient in the manifest; the warnings said at
+    # adapt name columns (and the base's mean and SD), never a row's value
+    said = summary.pop("training_warnings")
+    assert "marker" not in json.dumps(manifest["metadata"]) and said
+    written = pd.read_csv(data, dtype=str)["marker"].dropna()
+    assert not [v for v in written if len(v) > 3 and any(v in w for w in said)]
+    summary["training_warnings"] = said
     # the metadata is an AdapterRecord, every field known (nothing left over in ``extra``)
     record = AdapterRecord.from_json(manifest["metadata"])
     assert record.extra == {} and record.method == "bottleneck" and record.kind == "tabular"

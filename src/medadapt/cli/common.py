@@ -144,12 +144,12 @@ def new_directory(
 def write_outputs(files: Sequence[tuple[Any, bytes]]) -> None:
     """Write every rendered output, each atomically, and say so (the work is done and each
     output was checked before it started: nothing is written when rendering one failed)."""
-    from medadapt.fileio import atomic_write_bytes
+    from medadapt.fileio import atomic_write_bytes, make_parent
 
     for path, data in files:
         if path is None:
             continue
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_parent(path)
         atomic_write_bytes(path, data)
         stdout.print(f"wrote {path}")
 

@@ -26,7 +26,7 @@ from medadapt.evaluate.ignored_classes import unlearnt_new_classes
 from medadapt.evaluate.report.formatting import measured
 from medadapt.evaluate.retention import EVALUATE_FIX, old_class_retention
 from medadapt.evaluate.small_cells import mask_subgroups
-from medadapt.fileio import atomic_write_bytes
+from medadapt.fileio import atomic_write_bytes, make_parent
 from medadapt.modalities.base import Modality, modality_of
 from medadapt.modalities.bundle import BaseModel
 from medadapt.results import (
@@ -306,7 +306,7 @@ def predict_job(
         notes += [] if withheld.warning in notes else [withheld.warning]
     warnings += notes + _predicted_in_sample(loaded, base_dir, adapter_dir, data, samples)
     warnings += _all_one_class(modality, classes, predicted.get("predicted"))
-    out.parent.mkdir(parents=True, exist_ok=True)
+    make_parent(out)
     probabilities = [c for c in predicted if c.startswith("p_")]
     atomic_write_bytes(out, predictions_bytes(table, out, probabilities))
     return {

@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 
 import medadapt
 from medadapt.evaluate.report.formatting import fmt, fmt_ci  # noqa: F401
-from medadapt.fileio import atomic_write_bytes
+from medadapt.fileio import atomic_write_bytes, make_parent
 
 _CSS = """
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;
@@ -118,6 +118,6 @@ class Report:
 
     def write(self, path: str | Path) -> Path:
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_parent(path)
         atomic_write_bytes(path, self.render().encode())
         return path
