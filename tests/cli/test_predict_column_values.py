@@ -112,8 +112,9 @@ def test_a_few_stray_text_values_stay_a_warning(workspace, tmp_path):
     heart.loc[:19, "trestbps"] = [f"{v:.0f} mmHg" for v in heart.loc[:19, "trestbps"]]
     heart.to_csv(tmp_path / "few.csv", index=False)
     result = succeeded(run_cli(*_verb("predict", paths, tmp_path / "few.csv", tmp_path)))
-    assert "warning: 20 text value(s) in numeric column 'trestbps' are read as missing" in (
-        result.stdout.splitlines()
+    assert (
+        "warning: 20 text value(s) in numeric column 'trestbps' are read as missing (of "
+        f"the {len(heart)} rows read here)" in (result.stdout.splitlines())
     )
 
 

@@ -257,7 +257,10 @@ class TabularModality(Modality):
         used = [*(f.name for f in schema.features), schema.label]
         notes = [note for note in samples.notes if names_any(note, used)]
         for column, n in encoded.text_as_missing.items():
-            notes.append(f"{n} text value(s) in numeric column {column!r} are read as missing")
+            notes.append(
+                f"{n} text value(s) in numeric column {column!r} are read as missing "
+                f"(of the {len(samples)} rows read here)"
+            )  # a count per command
         empty = empty_columns_warning(schema, samples.frame)
         notes += [empty] if empty is not None else []
         notes += constant_columns_warnings(schema, samples.frame)
