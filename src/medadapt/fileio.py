@@ -190,20 +190,28 @@ def check_output_file(path: str | Path | None, *, flag: str, force: bool = False
     _check_can_create(path, flag)
 
 
-def make_parent(path: str | Path) -> None:
-    """Make ``path``'s folder where it does not exist, and say so, naming the first folder
-    made (a trial's mistyped ``--out /nonexistent/dir/p.csv`` made a folder tree at the root
-    without a word): a note, when the output is written, never a refusal."""
+def make_parent(path: str | Path, *, say: bool = True) -> Path | None:
+    """Make ``path``'s folder where it does not exist and return the first folder made (None:
+    none was), said unless not ``say`` (:func:`say_made`)."""
     parent = Path(path).parent
     if parent.exists():
-        return
+        return None
     first = parent
     while not first.parent.exists() and first.parent != first:
         first = first.parent
     parent.mkdir(parents=True, exist_ok=True)
+    if say:
+        say_made(first, path)
+    return first
+
+
+def say_made(folder: Path, path: str | Path) -> None:
+    """The note that ``folder`` was made to write ``path`` (a trial's mistyped ``--out
+    /nonexistent/dir/p.csv`` made a folder tree at the root without a word): a note, when
+    the output is written, never a refusal."""
     logging.getLogger("medadapt.notes").warning(
         "made the folder %s to write %s (it did not exist; check the path if that is not what "
-        "you meant)", first, path,
+        "you meant)", folder, path,
     )  # fmt: skip
 
 
@@ -314,14 +322,18 @@ def staged_directory(path: str | Path) -> Iterator[Path]:
     have are kept); on failure, Ctrl-C (SIGINT) or SIGTERM (:func:`sigterm_interrupts`) it is
     removed and ``path`` is left as it was."""
     path = Path(path)
-    make_parent(path)
+    made = make_parent(path, say=False)  # said once the output is there; removed if not
     with sigterm_interrupts():
         staged = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
         try:
             yield staged
         except BaseException:
             shutil.rmtree(staged, ignore_errors=True)
+            if made is not None:  # the folders made for it, empty: nothing is left behind
+                shutil.rmtree(made, ignore_errors=True)
             raise
+    if made is not None:
+        say_made(made, path)
     os.chmod(staged, 0o777 & ~current_umask())
     if not path.exists():
         os.replace(staged, path)
