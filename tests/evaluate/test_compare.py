@@ -33,6 +33,21 @@ def test_a_verdict_says_at_what_a_model_is_better():
     assert auroc.verdict_in_words() == "ranks patients by risk worse"
 
 
+def test_a_macro_auroc_over_classes_is_no_ranking_by_risk():
+    """A trial's 3-class image adapter "ranks patients by risk better": class probabilities
+    of three classes have no one risk to rank by."""
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], 30)
+    good = np.eye(3)[y] * 0.6 + rng.random((90, 3)) * 0.4
+    weak = rng.random((90, 3))
+    better = paired_difference(y, good / good.sum(1, keepdims=True),
+                               weak / weak.sum(1, keepdims=True), n_boot=200)  # fmt: skip
+    assert better.of_classes and better.verdict == "better"
+    assert better.verdict_in_words() == "tells the classes apart better"
+    binary = paired_difference(y[:60] // 1, good[:60, 1], weak[:60, 1], n_boot=50)
+    assert not binary.of_classes
+
+
 def test_versus_base_says_whether_the_adapter_helped_on_the_same_patients():
     from sklearn.metrics import roc_auc_score
 
@@ -126,7 +141,7 @@ def test_several_classes_are_compared_on_macro_auroc_as_scikit_learn_computes_it
     )
     assert better["difference"] == pytest.approx(expected)
     assert better["verdict"] == "better" and better["ci"][0] > 0
-    assert better["in_words"].endswith("the adapter ranks patients by risk better.")
+    assert better["in_words"].endswith("the adapter tells the classes apart better.")
     rare = np.where(np.arange(240) < 3, 4, y)  # a fifth class of 3 patients
     five = np.column_stack([good * 0.9, np.full(240, 0.1)])
     small = paired_difference(rare, five, five[::-1], n_boot=20)

@@ -30,6 +30,13 @@ IN_WORDS = {
 }  # fmt: skip
 
 
+#: the same, where the scores are class probabilities of three classes or more (a trial's
+#: 3-class image adapter "ranks patients by risk better")
+IN_WORDS_OF_CLASSES = {
+    "auroc": ("tells the classes apart better", "tells the classes apart worse"),
+}
+
+
 @dataclass(frozen=True)
 class Difference:
     """``a - b`` for one metric with its paired 95 % CI; None when the metric is undefined."""
@@ -38,6 +45,7 @@ class Difference:
     value: float | None
     ci: tuple[float, float] | None
     note: str = ""
+    of_classes: bool = False  # a macro AUROC over three classes or more: no single "risk"
 
     @property
     def verdict(self) -> str:
@@ -147,7 +155,8 @@ class Difference:
 
     def verdict_in_words(self) -> str:
         """``"ranks patients by risk better"``: what "better" or "worse" means here."""
-        better, worse = IN_WORDS.get(self.metric, ("is better", "is worse"))
+        words = IN_WORDS_OF_CLASSES if self.of_classes else IN_WORDS
+        better, worse = words.get(self.metric, IN_WORDS.get(self.metric, ("is better", "is worse")))
         return better if self.verdict == "better" else worse
 
 

@@ -97,7 +97,8 @@ def paired_difference(
             fewest, which = min(n_pos, len(y) - n_pos), "smaller"
         if fewest < min_per_class:
             units = unit if fewest == 1 else f"{unit}s"
-            return Difference(metric, None, None, f"{fewest} {units} in the {which} class")
+            return Difference(metric, None, None, f"{fewest} {units} in the {which} class",
+                              of_classes=a.ndim == 2)  # fmt: skip
     W = bs.resample_weights(len(y), n_boot, seed, bs.cluster_index(patients, len(y)))
     ones = np.ones((1, len(y)))
     point = float(
@@ -108,4 +109,5 @@ def paired_difference(
         metric, W, y, b, threshold
     )
     interval = bs.percentile_interval(samples)
-    return Difference(metric, point, None if interval is None else tuple(interval))
+    return Difference(metric, point, None if interval is None else tuple(interval),
+                      of_classes=np.ndim(a) == 2)  # fmt: skip
