@@ -280,8 +280,8 @@ def test_images_filed_under_two_classes_are_said(tmp_path):
     assert warnings == [
         "warning: 2 images of cases are byte-identical copies of others: each stays on the "
         "same side of every split as the image it copies, and counts once per copy; 2 of them "
-        "carry another class than the image they copy (first: normal/copy0.png, a copy of "
-        "abnormal/abnormal0.png): a labelling error to fix (give each image one class)"
+        "are the same image as one of another class (first: abnormal/abnormal0.png and "
+        "normal/copy0.png): a labelling error to fix (give each image one class)"
     ]
 
 

@@ -226,9 +226,8 @@ def test_a_copy_under_another_class_is_located(world, tmp_path):
     assert (
         "warning: 1 image of relabelled.csv is a byte-identical copy of another: each stays on "
         "the same side of every split as the image it copies, and counts once per copy; 1 of "
-        "them carries another class than the image it copies (A/lesion/copy.png ('lesion'), a "
-        "copy of A/normal/normal0.png ('normal')): a labelling error to fix (give each image "
-        "one class)"
+        "them is the same image as one of another class (A/normal/normal0.png ('normal') and "
+        "A/lesion/copy.png ('lesion')): a labelling error to fix (give each image one class)"
     ) in warned
 
 

@@ -355,16 +355,11 @@ def copies_note(data: Path, dataset: ImageDataset) -> str | None:
         if not Path(data).is_dir():  # a folder's path says the class; a CSV's does not
             shown = [f"{path} ({dataset.classes[labels[i]]!r})"
                      for path, i in zip(shown, (copy, original), strict=True)]  # fmt: skip
-        pair = (
-            f"{shown[0]}, a copy of {shown[1]}"
-            if one
-            else f"first: {shown[0]}, a copy of {shown[1]}"
-        )
+        pair = f"{shown[1]} and {shown[0]}"  # the same bytes: which is the copy, none can say
         note += (
-            f"; {len(relabelled)} of them "
-            f"{'carries' if one else 'carry'} another class than the image "
-            f"{'it copies' if one else 'they copy'} ({pair}): a labelling error to fix (give "
-            "each image one class)"
+            f"; {len(relabelled)} of them {'is' if one else 'are'} the same image as one of "
+            f"another class ({'' if one else 'first: '}{pair}): a labelling error to fix "
+            "(give each image one class)"
         )
     return note
 
