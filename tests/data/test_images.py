@@ -548,3 +548,13 @@ def test_a_group_asked_of_class_folders_points_to_a_path_csv(tmp_path):
     listed = ImageSamples(load_images(root, image_size=8), SourceInfo(path=tmp_path / "x.csv"))
     with pytest.raises(DataError, match="pass --group-column COL naming the column that holds"):
         select(listed, None, ["B"], what="--group")
+
+
+def test_an_unreadable_file_is_said_without_the_readers_exception_class(tmp_path):
+    """A trial's corrupt .nii.gz was "unreadable (ImageFileError: Cannot work out file type
+    ...)": the reader's words are kept, its class name (an internal) is not."""
+    from medadapt.data.image_io import describe_error
+
+    assert describe_error(ValueError("Cannot work out file type of 'x.nii.gz'")) == (
+        "unreadable (its reader says: Cannot work out file type of 'x.nii.gz')"
+    )

@@ -51,7 +51,6 @@ from medadapt.data.read_errors import (
     OptionError,
     ReadError,
     decoder_said,
-    one_line,
 )
 
 #: file suffix -> format name (lower-case; ".nii.gz" is matched as a whole).
@@ -619,7 +618,7 @@ def describe_error(exc: BaseException, path: object = None) -> str:
         return f"unreadable (not the image its name says: {looks})"
     if begun is not None and isinstance(exc, OSError):  # PIL began it: "image file is truncated"
         return f"unreadable (a damaged {begun} file; its decoder says: {decoder_said(exc)})"
-    return f"unreadable ({one_line(exc)})"
+    return f"unreadable (its reader says: {decoder_said(exc)})"  # no exception class named
 
 
 #: the first bytes of a PNG or a JPEG file: one that starts so and cannot be read is damaged
