@@ -222,7 +222,8 @@ def test_a_patient_column_keeps_images_together_when_the_base_names_none(tmp_pat
     assert samples.notes == []  # what is meant: a note, not one of the data's warnings
     assert [r.getMessage() for r in caplog.records if r.name == "medadapt.notes"] == [
         "images are kept together by column 'PatientID' of site.csv (it names the patient; the "
-        "base model records no patient column), so no patient is on both sides of a split"
+        "base model records no patient column): a patient's images stay on one side of any "
+        "split and are resampled together in every interval"
     ]
     taken = ("path", "label", "site")
     assert patient_column(csv_columns(tmp_path / "site.csv"), taken) == "PatientID"  # not image_id
@@ -292,7 +293,8 @@ def test_train_base_keeps_a_patients_images_together_by_a_patient_column(tmp_pat
     assert trained.code == 0, trained.stderr
     assert (  # what is meant: a note, not a warning
         "note: images are kept together by column 'PatientID' of cases.csv (it names the "
-        "patient; --id-column COL names another), so no patient is on both sides of a split"
+        "patient; --id-column COL names another): a patient's images stay on one side of any "
+        "split and are resampled together in every interval"
     ) in trained.stderr
     model = json.loads((tmp_path / "base" / "model.json").read_text())
     assert model["schema"]["id_column"] == "PatientID"

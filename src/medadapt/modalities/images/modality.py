@@ -245,8 +245,9 @@ class ImageModality(Modality):
 
             report_counted([
                 f"images are kept together by column {patient!r} of {Path(data).name} "
-                "(it names the patient; the base model records no patient column), so no "
-                "patient is on both sides of a split"
+                "(it names the patient; the base model records no patient column): a "
+                "patient's images stay on one side of any split and are resampled together "
+                "in every interval"
             ])  # fmt: skip
         for how, count in (dataset.source.get("intensity") or {}).items():
             scaled = scaling_note(schema, how)

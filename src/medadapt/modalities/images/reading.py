@@ -206,7 +206,8 @@ def with_patient_column(read: ImageRead, data: Path) -> tuple[ImageRead, list[st
         return read, repeated_column_notes(data, taken), []
     note = (
         f"images are kept together by column {column!r} of {Path(data).name} (it names the "
-        "patient; --id-column COL names another), so no patient is on both sides of a split"
+        "patient; --id-column COL names another): a patient's images stay on one side of any "
+        "split and are resampled together in every interval"
     )
     return replace(read, id_column=column), [], [note]
 
