@@ -37,6 +37,22 @@ def test_a_new_name_spelt_like_a_registered_one_is_refused_unless_forced(cli, ad
     assert out.startswith("added east@2 ")
 
 
+def test_a_name_spelt_like_an_adapter_of_another_base_is_not_called_its_next_version(
+    cli, adapter_dir
+):
+    """A trial: 'site_b' beside 'siteb', a LoRA adapter of another base, was told "Give
+    --name siteb to add this as siteb's next version", which adding would refuse."""
+    cli("add", str(adapter_dir(1, base_seed=7)), "--name", "siteb")
+    _, err = cli("add", str(adapter_dir(2)), "--name", "site_b", ok=False)
+    assert err == (
+        "error: 'site_b' would be a new name, spelt almost like the registered 'siteb', whose "
+        "versions adapt another base model (so this is not its next version); pass --force to "
+        "add it under the new name 'site_b', or choose another name with --name\n"
+    )
+    out, _ = cli("add", str(adapter_dir(2)), "--name", "site_b", "--force")
+    assert out.startswith("added site_b@1 ")
+
+
 def test_names_of_a_series_or_two_letters_apart_are_not_misspellings(cli, adapter_dir):
     for seed, name in enumerate(("site_a", "site_b", "site2", "site3", "north", "south"), 1):
         out, _ = cli("add", str(adapter_dir(seed)), "--name", name)

@@ -117,7 +117,8 @@ def check_same_question(
         )
 
 
-def check_new_name(registry: RegistryLike, name: str, *, force: bool) -> None:
+def check_new_name(registry: RegistryLike, name: str, *, force: bool,
+                   base_weights: str | None = None) -> None:  # fmt: skip
     """Refuse (without ``force``) a new name spelt like a registered one: the same but for
     case (``VA`` beside ``va``) or a typo, one letter missing, added, changed or two swapped
     (``Esat`` beside ``east``). Added silently, the adapter became a name of its own beside
@@ -141,11 +142,24 @@ def check_new_name(registry: RegistryLike, name: str, *, force: bool) -> None:
         if name.casefold() == other.casefold()
         else f"spelt almost like the registered {other!r}"
     )
+    if base_weights is not None and base_weights not in _bases_of(registry, other):
+        raise RegistryError(  # a trial was told to add it as another base's next version
+            f"{name!r} would be a new name, {how}, whose versions adapt another base model "
+            f"(so this is not its next version); pass --force to add it under the new name "
+            f"{name!r}, or choose another name with --name"
+        )
     raise RegistryError(
         f"{name!r} would be a new name, {how}; did you mean {other!r}? Give --name {other} "
         f"to add this as {other}'s next version, or pass --force to add it under the new name "
         f"{name!r}"
     )
+
+
+def _bases_of(registry: RegistryLike, name: str) -> set[str]:
+    """The base weights' fingerprints the versions of ``name`` were trained on."""
+    with registry.index.read() as conn:
+        rows = conn.execute("SELECT base_fingerprint FROM versions WHERE name = ?", (name,))
+        return {str(json.loads(r[0]).get("weights")) for r in rows}
 
 
 def _question(manifest: dict[str, Any]) -> Question:
@@ -183,7 +197,9 @@ def add_directory(
     manifest = read_manifest(directory)
     name = check_name(name if name is not None else manifest["name"])
     check_summary_only(manifest.get("metadata"), str(directory))
-    check_new_name(registry, name, force=force)
+    check_new_name(
+        registry, name, force=force, base_weights=manifest["base_fingerprint"]["weights"]
+    )
     check_same_question(registry, name, manifest, force=force)
     # The base model goes in before the version is committed: a process killed in between
     # leaves a base that no version uses yet (harmless; the retry adds the version), never a
@@ -246,7 +262,9 @@ def import_archive(
             )
         name = check_name(name if name is not None else entry.get("name", manifest["name"]))
         check_summary_only(manifest.get("metadata"), str(path))
-        check_new_name(registry, name, force=force)
+        check_new_name(
+            registry, name, force=force, base_weights=manifest["base_fingerprint"]["weights"]
+        )
         check_same_question(registry, name, manifest, force=force)
         notices = []
         base = unpacked.base_dir  # registered before the version, as in add_directory
