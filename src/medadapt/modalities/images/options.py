@@ -112,7 +112,8 @@ class ImageOptions(ModalityOptions):
         "Adapters only in the top K blocks, trained on cached features.", ADAPT
     )
     compare_full: bool = _option(
-        "New classes: also full fine-tune and compare retention (--no-compare-full to skip).",
+        "New classes: also full fine-tune and compare retention (--no-compare-full to skip: "
+        "the fine-tune trains every weight, several times the adapter's time on a CPU).",
         ADAPT,
         default=True,
     )
