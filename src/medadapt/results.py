@@ -190,6 +190,7 @@ not keep the old ones (its calls of old-class patients may name a new class)."""
 TOO_GOOD_KEY = "too_good"  # the note on a result too good to be true
 ONE_CLASS = "one_class"  # the note on a model calling (nearly) everyone one class
 MISSED_CLASS = "missed_class"  # the note on a model that almost never calls a class present
+NO_BETTER_THAN_MEAN = "no_better_than_mean"  # an R² of 0 or below: the average does as well
 BACKWARDS = "backwards"  # the note on an AUROC whose whole interval is below 0.5
 WORSE_THAN_BASE = "worse_than_base"
 """The key of the note recorded with an adapter's metrics when, paired on its test patients,
@@ -199,13 +200,13 @@ it did measurably worse than the base model alone (or brought in a systematic er
 #: ranked backwards, a column kept with --allow-leak although it alone predicts the label, old
 #: classes not kept, worse than the base model alone
 WHOLE_RESULT = (
-    TOO_GOOD_KEY, ONE_CLASS, MISSED_CLASS, BACKWARDS, ALLOWED_LEAK, FORGOT_OLD_CLASSES,
-    WORSE_THAN_BASE,
+    TOO_GOOD_KEY, ONE_CLASS, MISSED_CLASS, NO_BETTER_THAN_MEAN, BACKWARDS, ALLOWED_LEAK,
+    FORGOT_OLD_CLASSES, WORSE_THAN_BASE,
 )  # fmt: skip
 #: those a command prints as ``warning:`` lines and a report puts at the top of its summary
 #: (the kept leaks are said with the data's warnings; being worse than the base, with the
 #: comparison)
-SAID_AS_WARNINGS = WHOLE_RESULT[:4]
+SAID_AS_WARNINGS = (TOO_GOOD_KEY, ONE_CLASS, MISSED_CLASS, NO_BETTER_THAN_MEAN)
 #: those that keep a version from being promoted without ``--despite-warnings``: measured
 #: harm to patients it would serve (ranked backwards, old classes forgotten, worse than the
 #: base model alone), not a caution to check (too good to be true, a kept leak, one class)
@@ -216,12 +217,26 @@ WHOLE_RESULT_WORDS = {
     TOO_GOOD_KEY: "test result too good to be true: check leaks",
     ONE_CLASS: "called nearly every test case one class",
     MISSED_CLASS: "missed most test cases of one class",
+    NO_BETTER_THAN_MEAN: "predicted no better than the average value",
     BACKWARDS: "ranked its test cases backwards",
     ALLOWED_LEAK: "keeps an input that alone predicts the label",
     FORGOT_OLD_CLASSES: "did not keep the old classes",
     WORSE_THAN_BASE: "did worse than the base model on its test",
 }
 UNMEASURED_WORDS = "no measured performance (test set too small)"
+
+
+def r2_in_words(r2: float, low: float, high: float) -> str | None:
+    """What an R² whose interval reaches 0 says (a trial's shuffled-label adapter, R² -0.190
+    (-0.488 to 0.015), was trained, promoted and served without a word); None otherwise."""
+    if low > 0 or r2 <= 0:  # 0 or below: the whole-result note NO_BETTER_THAN_MEAN says it
+        return None
+    return (
+        "not shown to predict better than giving every patient the average value (the "
+        "interval reaches 0)"
+    )
+
+
 TRAINING_WARNINGS = "training_warnings"
 """The key, in an adapter's data summary, of the warnings ``adapt`` printed about its data
 (a unit slip, a class too small to test, a missing code), as :func:`recordable_warnings`

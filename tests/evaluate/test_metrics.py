@@ -696,3 +696,34 @@ def test_a_class_the_model_almost_never_calls_is_a_warning_about_the_whole_resul
     assert six["notes"]["missed_class"].startswith("class 1 is found in 6 of 30 patients")
     seven = multiclass_metrics(*_missing_nodules(7), n_boot=50)  # 7 of 30: found at times
     assert "missed_class" not in seven["notes"]
+
+
+def test_a_regression_no_better_than_the_average_is_said_about_the_whole_result():
+    """A trial's adapter trained on shuffled outcomes, R² -0.190 (-0.488 to 0.015), was
+    trained, promoted and served without a word, its slope of 0.05 read as "predictions
+    spread wider than the outcomes"."""
+    from medadapt.results import r2_in_words
+
+    rng = np.random.default_rng(0)
+    y = rng.normal(150, 78, 80)
+    shuffled = rng.permutation(y)  # predictions unrelated to the outcome
+    m = regression_metrics(y, shuffled, n_boot=200)
+    assert m["r2"] < 0
+    assert m["notes"]["no_better_than_mean"] == (
+        f"R² {m['r2']:.3f}: the model predicts these patients no better than giving each the "
+        "average value (R² 0); check that the outcome and its unit are the base model's and "
+        "that these patients are like its own, and do not use it here as it is"
+    )
+    low, high = m["calibration_slope_ci"]
+    assert low <= 0 <= high
+    assert m["notes"]["calibration_slope"] == (
+        "the outcomes do not follow the predictions (the interval reaches 0): a higher "
+        "prediction is not shown to mean a higher value for these patients"
+    )
+    weak = regression_metrics(y, 150 + 0.15 * (y - 150) + rng.normal(0, 30, 80), n_boot=200)
+    assert "no_better_than_mean" not in weak["notes"]
+    assert r2_in_words(0.05, -0.1, 0.2) == (
+        "not shown to predict better than giving every patient the average value (the "
+        "interval reaches 0)"
+    )
+    assert r2_in_words(0.4, 0.1, 0.6) is None and r2_in_words(-0.2, -0.5, 0.01) is None

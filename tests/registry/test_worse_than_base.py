@@ -134,3 +134,29 @@ def test_an_adapter_calling_every_patient_one_class_is_refused_and_chance_is_sai
         "warning: va@1's AUROC 0.616 (0.447–0.779) is not shown to be better than chance (its "
         "interval reaches 0.50): nothing here shows that it tells patients apart"
     ) in said
+
+
+def test_a_regression_no_better_than_the_average_is_warned_of_at_promote(cli, adapter_dir,
+                                                                        monkeypatch):  # fmt: skip
+    """A trial's shuffled-outcome adapter (R² -0.190) was promoted with a note on its MAE
+    only, listed without (!) and served with no caution."""
+    from medadapt.evaluate.report.formatting import recorded_cautions
+    from tests.registry.helpers import metadata
+
+    monkeypatch.setenv("COLUMNS", "200")
+    below = "R² -0.190: the model predicts these patients no better than giving each ..."
+    worse = {"n": 60, "mae": 63.5, "mae_ci": [52.1, 77.5], "r2": -0.19,
+             "r2_ci": [-0.488, 0.015], "notes": {"no_better_than_mean": below}}  # fmt: skip
+    cli("add", str(adapter_dir(1, meta=metadata(metrics=worse))), "--name", "newsite")
+    listed, _ = cli("list")
+    assert "MAE 63.5 (52.1–77.5) on 60 rows (!)" in listed
+    out, err = cli("promote", "newsite@1")  # a caution, not a refusal
+    assert f"warning: newsite@1: {below}" in " ".join((out + err).split())
+    assert recorded_cautions(worse) == ["predicted no better than the average value"]
+    weak = {"n": 60, "mae": 50.0, "mae_ci": [42.0, 58.0], "r2": 0.05, "r2_ci": [-0.1, 0.2]}
+    cli("add", str(adapter_dir(2, meta=metadata(metrics=weak))), "--name", "other")
+    out, err = cli("promote", "other@1", "--force")  # the same group as newsite@1
+    assert (
+        "warning: other@1's R² 0.050 (-0.100 to 0.200) is not shown to predict better than giving "
+        "every patient the average value (the interval reaches 0)"
+    ) in " ".join((out + err).split())

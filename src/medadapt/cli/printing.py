@@ -53,7 +53,7 @@ def print_metrics(title: str, metrics: dict[str, Any], task: str, noun: str = "r
     """The metrics as a table (``noun``: what they were measured on, "rows", "images"), the
     warnings about the whole result, and how many patients the samples come from."""
     from medadapt.evaluate.metrics import METRIC_NAMES, resampled_together
-    from medadapt.results import SAID_AS_WARNINGS
+    from medadapt.results import SAID_AS_WARNINGS, r2_in_words
 
     notes = metrics.get("notes", {})
     rows = [
@@ -75,6 +75,11 @@ def print_metrics(title: str, metrics: dict[str, Any], task: str, noun: str = "r
             f"{discrimination_in_words(*interval)}",
             markup=False, highlight=False, soft_wrap=True,
         )  # fmt: skip
+    r2, r2_ci = metrics.get("r2"), metrics.get("r2_ci")
+    said = r2_in_words(r2, *r2_ci) if r2 is not None and r2_ci else None
+    if said:
+        stdout.print(f"R² {r2:.3f} ({r2_ci[0]:.3f} to {r2_ci[1]:.3f}): {said}", markup=False,
+                     highlight=False, soft_wrap=True)  # fmt: skip
     together = resampled_together(metrics, noun)
     if together:
         stdout.print(together, markup=False, highlight=False, soft_wrap=True)

@@ -14,7 +14,13 @@ from medadapt.cli.registry_format import headline_metric, metric_text
 from medadapt.registry import AdapterVersion, RegistryError
 from medadapt.registry.records import metric_notes
 from medadapt.registry.summary_words import metric_label
-from medadapt.results import LOWER_IS_BETTER, ONE_CLASS, UNFIT_TO_SERVE, WHOLE_RESULT
+from medadapt.results import (
+    LOWER_IS_BETTER,
+    ONE_CLASS,
+    UNFIT_TO_SERVE,
+    WHOLE_RESULT,
+    r2_in_words,
+)
 
 
 def _unmeasured(promoted: AdapterVersion, was: AdapterVersion | None, notes: dict) -> str:
@@ -90,6 +96,10 @@ def chance_words(version: AdapterVersion) -> str | None:
     """``va@1's AUROC 0.616 (0.447–0.779) is not shown to be better than chance ...`` where
     the interval of the version's AUROC reaches 0.5 (a trial's promoted adapter was said so
     only in its HTML report); None otherwise."""
+    r2 = next((m for m in version.metric_list() if m.name == "r2"), None)
+    if r2 is not None and r2.ci is not None and r2.value is not None:
+        said = r2_in_words(r2.value, *r2.ci)  # (0 or below: its own note says it)
+        return f"{version.ref}'s R² {metric_text(r2)} is {said}" if said else None
     auroc = next((m for m in version.metric_list() if m.name == "auroc"), None)
     if auroc is None or auroc.ci is None or auroc.ci[0] > 0.5 or auroc.ci[1] < 0.5:
         return None  # (wholly below: ranked backwards, as its own note says)

@@ -47,6 +47,7 @@ from medadapt.results import (
     BACKWARDS,
     LOWER_IS_BETTER,  # noqa: F401 (re-exported)
     MISSED_CLASS,
+    NO_BETTER_THAN_MEAN,
     ONE_CLASS,
     TOO_GOOD_KEY,
     metric_digits,
@@ -868,6 +869,13 @@ def regression_metrics(
     else:
         out["r2"] = float(skm.r2_score(y, f))
         out["r2_ci"] = _interval(bs.weighted_r2(W, y, f))
+        if out["r2"] <= 0:  # the average alone does as well: said about the whole result
+            notes[NO_BETTER_THAN_MEAN] = (
+                f"R² {out['r2']:.3f}: the model predicts these {unit}s no better than giving "
+                "each the average value (R² 0); check that the outcome and its unit are the "
+                f"base model's and that these {unit}s are like its own, and do not use it here "
+                "as it is"
+            )
     _regression_calibration(out, notes, y, f, W, unit, min_rows)
     _honest_intervals(out, notes, {}, unit)
     out["notes"] = notes
@@ -976,6 +984,11 @@ def _regression_calibration(
         notes["calibration_slope"] = (
             "the predictions are squeezed toward the average (slope above 1, the interval "
             "excludes 1): low outcomes are predicted too high and high ones too low"
+        )
+    elif interval and interval[0] <= 0 <= interval[1]:  # a slope near 0: no relation at all
+        notes["calibration_slope"] = (
+            "the outcomes do not follow the predictions (the interval reaches 0): a higher "
+            f"prediction is not shown to mean a higher value for these {unit}s"
         )
     elif interval and interval[1] < 1:
         notes["calibration_slope"] = (
