@@ -61,6 +61,16 @@ def test_predict_repeats_it_with_the_predictions():
     metrics = with_harm({"n": 60, "auroc": 0.65}, WORSE)
     loaded = SimpleNamespace(adapter="va", record=SimpleNamespace(metrics=metrics))
     assert _recorded_result(loaded) == [f"the recorded test result of adapter 'va': {SAID}"]
+    missed = "class 'nodule' is found in 0 of 10 images (sensitivity 0.000): ..."
+    image = SimpleNamespace(
+        adapter="iad",
+        record=SimpleNamespace(
+            metrics={"n": 30, "notes": {"missed_class": missed, "one_class": "accuracy ..."}}
+        ),
+    )
+    assert _recorded_result(image) == [  # a trial's image predict repeated none of them
+        f"the recorded test result of adapter 'iad': {missed}"
+    ]
 
 
 def test_each_harm_recorded_keeps_a_version_from_promotion_and_a_caution_does_not(cli, adapter_dir):

@@ -215,9 +215,10 @@ def test_retention_unmeasurable_at_evaluate_asks_for_other_data_not_old_data(npz
     assert "--old-data" not in retention["note"]
 
 
-def test_predict_writes_probabilities_per_image(npz_workspace):
+def test_predict_writes_probabilities_per_image(npz_workspace, capsys):
     root = npz_workspace
     out = root / "pred.csv"
+    capsys.readouterr()
     assert (
         run(
             "predict",
@@ -244,6 +245,9 @@ def test_predict_writes_probabilities_per_image(npz_workspace):
         "note",
     ]
     assert len(table) == 70 and np.allclose(table.filter(like="p_").sum(axis=1), 1, atol=1e-5)
+    # predict reads the .npz's test images, which neither model trained on: no in-sample
+    # warning (test_image_predict_in_sample: a training folder gets one)
+    assert "in-sample" not in capsys.readouterr().out
 
 
 def test_csv_of_pngs_with_sites_top_blocks_and_unknown_labels(tmp_path, capsys):

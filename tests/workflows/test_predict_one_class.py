@@ -1,8 +1,11 @@
 """``predict`` says when every sample it predicts is called one class of three or more: a
 trial's 75 images of a site with inverted contrast were all 'mass' (p 0.98) without a word,
-where ``evaluate`` said it of a labelled set."""
+where ``evaluate`` said it of a labelled set; and, for images as for tables, how many of the
+images it predicts a model trained on."""
 
 from __future__ import annotations
+
+import json
 
 from medadapt.modalities.base import modality_of
 from medadapt.workflows.evaluate import _all_one_class
@@ -29,3 +32,23 @@ def test_two_classes_few_samples_or_several_classes_called_are_not():
         "every one of the 20 rows predicted is called '0', one of 3 classes: a model that "
         "calls every row one class"
     )
+
+
+def test_image_predict_on_the_bases_training_images_says_they_are_in_sample(tmp_path, capsys):
+    """A trial's ``predict`` on a base's own training folder (45 of its 75 images trained
+    on) printed only "wrote 75 predictions"; tables said it. Recognised by pixel key."""
+    from tests.data.makers import disc_folder
+    from tests.workflows.test_image_cli import TINY, run
+
+    folder = disc_folder(tmp_path / "cases", n=12, size=16)
+    assert run("train-base", "--data", str(folder), *TINY, "--epochs", "1",
+               "--out", str(tmp_path / "base")) == 0  # fmt: skip
+    capsys.readouterr()
+    assert run("predict", "--base", str(tmp_path / "base"), "--data", str(folder),
+               "--out", str(tmp_path / "p.csv")) == 0  # fmt: skip
+    trained = json.loads((tmp_path / "base" / "model.json").read_text())["training"]
+    n = trained["n_train"] + (trained["n_val"] or 0)
+    assert (
+        f"warning: {n} of the 24 images predicted match images the base model trained on (by "
+        "content): their predictions are in-sample"
+    ) in capsys.readouterr().out

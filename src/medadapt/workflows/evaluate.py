@@ -32,6 +32,8 @@ from medadapt.modalities.bundle import BaseModel
 from medadapt.results import (
     ADAPTER_ROWS,
     BACKWARDS,
+    MISSED_CLASS,
+    NO_BETTER_THAN_MEAN,
     TOO_GOOD_KEY,
     WHOLE_RESULT,
     WORSE_THAN_BASE,
@@ -442,15 +444,17 @@ def _recorded(loaded: Loaded) -> tuple[dict[str, Any] | None, str]:
 
 
 def _recorded_result(loaded: Loaded) -> list[str]:
-    """The warnings recorded about the model's whole test result (too good to be true, ranked
-    backwards, worse than the base model alone), repeated with its predictions, as ``serve``
-    says them: a trial predicted with a base whose AUROC of 1.000 had been warned about at
-    train-base, without a word. (An accuracy no better than one answer for all is a figure at
-    one threshold, said where the figures are.)"""
+    """The warnings recorded about the model's whole test result (too good to be true, a
+    class it almost never calls, no better than the average value, ranked backwards, worse
+    than the base model alone), repeated with its predictions, as ``serve`` says them: a trial
+    predicted with a base whose AUROC of 1.000 had been warned about at train-base, without a
+    word. (An accuracy no better than one answer for all is a figure at one threshold, said
+    where the figures are.)"""
     metrics, model = _recorded(loaded)
     notes = (metrics or {}).get("notes") or {}
+    said = (TOO_GOOD_KEY, MISSED_CLASS, NO_BETTER_THAN_MEAN, BACKWARDS, WORSE_THAN_BASE)
     return [f"the recorded test result of {model}: {notes[key]}"
-            for key in (TOO_GOOD_KEY, BACKWARDS, WORSE_THAN_BASE) if notes.get(key)]  # fmt: skip
+            for key in said if notes.get(key)]  # fmt: skip
 
 
 def _trained_for(loaded: Loaded) -> tuple[str, str, str] | None:

@@ -495,8 +495,23 @@ class ImageModality(Modality):
             return summary
         from medadapt.modalities.images.splits import read_adapter_split
 
-        record, known = read_adapter_split(directory, summary, samples.info.digest)
+        digest = getattr(getattr(samples, "info", None), "digest", "")  # images to predict: none
+        record, known = read_adapter_split(directory, summary, digest)
         return record if known else {**record, "_unknown": True}
+
+    def trained_among(self, data, samples, records) -> np.ndarray | None:
+        """Images to predict that a model of ``records`` trained on, by pixel key (a hash of
+        the image as the model takes it, which each split records: a re-saved copy too); a
+        trial's ``predict`` on a base's own training folder said nothing."""
+        if not isinstance(samples, UnlabelledImages):
+            return None
+        from medadapt.data.image_dataset import pixel_keys
+
+        wanted = {key for record in records if record
+                  for key in record.get("train_pixel_keys") or ()}  # fmt: skip
+        if not wanted or not len(samples):
+            return np.zeros(len(samples), dtype=bool)
+        return np.array([key in wanted for key in pixel_keys(samples.images)], dtype=bool)
 
     def same_source(self, record: dict[str, Any] | None, data: Path, samples) -> bool:
         return bool(record) and record.get("source_sha256") == samples.info.digest
