@@ -1174,6 +1174,14 @@ def test_add_given_a_base_model_points_to_add_base(cli, tmp_path):
         f"keep it with 'medadapt registry --root {cli.root} add-base {base}'\n"
     )
     assert not cli.root.exists()
+    recorded = json.loads((base / "model.json").read_text())  # adapt --method full's folder
+    recorded["training"]["adapted"] = {"method": "full"}
+    (base / "model.json").write_text(json.dumps(recorded))
+    _, err = cli("add", str(base), ok=False)  # a trial was told train-base wrote it
+    assert err.startswith(
+        f"error: {base} is a fully fine-tuned model (written by 'medadapt adapt --method "
+        "full'), not an adapter; "
+    )
 
 
 def test_show_and_the_card_say_what_the_positive_class_means(cli, tmp_path, monkeypatch):

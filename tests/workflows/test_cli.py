@@ -253,9 +253,10 @@ def test_predict_writes_one_row_per_patient(workspace, tmp_path):
     np.testing.assert_allclose(by_row["p_1"], original, atol=1e-6)
 
 
-def test_train_fraction_and_other_methods(workspace, tmp_path):
+def test_train_fraction_and_other_methods(workspace, tmp_path, capsys):
     root, _, common = workspace
     for method in ("lora", "head", "full"):
+        capsys.readouterr()
         assert (
             run(
                 "adapt",
@@ -275,6 +276,9 @@ def test_train_fraction_and_other_methods(workspace, tmp_path):
             )
             == 0
         )
+    said = " ".join(capsys.readouterr().out.split())  # a trial was told "saved as adapter"
+    assert f"saved {tmp_path / 'full'}, a fully fine-tuned model (use it as --base; the " \
+        "registry holds adapters, not whole models)" in said  # fmt: skip
     full = json.loads((tmp_path / "full" / "model.json").read_text())
     assert full["training"]["adapted"]["method"] == "full"
     lora = json.loads((tmp_path / "lora" / "adapter.json").read_text())

@@ -263,10 +263,15 @@ def _adapt(**values: Any) -> None:
                       f"{info['n_test']} {modality.noun}")  # fmt: skip
     print_cache(summary["feature_cache"], getattr(options, "top_blocks", None))
     print_retention(summary)
+    saved = (  # a full fine-tune is a whole model, used as --base; the registry holds adapters
+        f"saved {out}, a fully fine-tuned model (use it as --base; the registry holds "
+        "adapters, not whole models)" if summary.get("method") == "full"
+        else f"saved {out} as adapter {summary['name']!r} (the name registry add gives it "
+        "unless --name says another)"
+    )  # fmt: skip
     stdout.print(
         f"trained on {info['n_train']:,} {modality.noun}; {summary['trainable_params']:,} "
-        f"trainable parameters; {summary['adapter_bytes']:,} bytes; saved {out} as adapter "
-        f"{summary['name']!r} (the name registry add gives it unless --name says another)"
+        f"trainable parameters; {summary['adapter_bytes']:,} bytes; {saved}"
     )
     if values["report"] is not None:
         stdout.print(f"wrote {values['report']}")

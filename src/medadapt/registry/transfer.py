@@ -174,6 +174,16 @@ def _group(manifest: dict[str, Any]) -> str | None:
     return None if group is None else str(group)
 
 
+def _fine_tuned(directory: Path) -> bool:
+    """Whether the model folder ``directory`` holds a fully fine-tuned model (its
+    ``model.json`` records the adaptation), not a base ``train-base`` wrote."""
+    try:
+        recorded = json.loads((Path(directory) / "model.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(recorded, dict) and bool((recorded.get("training") or {}).get("adapted"))
+
+
 def add_directory(
     registry: RegistryLike,
     adapter_dir: Path,
@@ -189,8 +199,11 @@ def add_directory(
 
     directory = find_adapter_dir(Path(adapter_dir))
     if is_base_dir(directory):
+        written = ("a fully fine-tuned model (written by 'medadapt adapt --method full')"
+                   if _fine_tuned(directory) else
+                   "a base model (written by 'medadapt train-base')")  # fmt: skip
         raise RegistryError(
-            f"{directory} is a base model (written by 'medadapt train-base'), not an adapter; "
+            f"{directory} is {written}, not an adapter; "
             f"keep it with '{spelled or command_line(registry.root)} add-base "
             f"{shlex.quote(str(adapter_dir))}'"
         )
