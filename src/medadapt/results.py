@@ -206,7 +206,7 @@ WHOLE_RESULT = (
 #: those a command prints as ``warning:`` lines and a report puts at the top of its summary
 #: (the kept leaks are said with the data's warnings; being worse than the base, with the
 #: comparison)
-SAID_AS_WARNINGS = (TOO_GOOD_KEY, ONE_CLASS, MISSED_CLASS, NO_BETTER_THAN_MEAN)
+SAID_AS_WARNINGS = (TOO_GOOD_KEY, ONE_CLASS, MISSED_CLASS, NO_BETTER_THAN_MEAN, BACKWARDS)
 #: those that keep a version from being promoted without ``--despite-warnings``: measured
 #: harm to patients it would serve (ranked backwards, old classes forgotten, worse than the
 #: base model alone), not a caution to check (too good to be true, a kept leak, one class)
