@@ -61,3 +61,25 @@ def test_a_python_warning_is_one_line_without_source_and_the_caller_s_hook_is_re
     assert result.code == 0
     assert result.stderr == "warning: features cached for another model were recomputed\n"
     assert warnings.showwarning is before
+
+
+def test_a_closed_pipe_at_exit_after_an_interrupt_is_not_printed(capsys, monkeypatch):
+    """A loaded machine's SIGTERM to a study printed "Exception ignored in: <module
+    'threading'> ... Bad file descriptor" after its one 'interrupted' line: after an
+    interrupt that is no news; any other exception ignored at exit is still said."""
+    import sys
+
+    from medadapt.cli.main import _quiet_after_interrupt
+
+    class Closing:  # what Python cannot raise, it hands to sys.unraisablehook
+        def __init__(self, error: BaseException) -> None:
+            self.error = error
+
+        def __del__(self) -> None:
+            raise self.error
+
+    monkeypatch.setattr(sys, "unraisablehook", _quiet_after_interrupt)
+    Closing(OSError(errno.EBADF, "Bad file descriptor"))
+    assert capsys.readouterr().err == ""
+    Closing(ValueError("something else"))
+    assert "ValueError: something else" in capsys.readouterr().err

@@ -256,6 +256,17 @@ def main(argv: list[str] | None = None) -> None:
         _run(args)
 
 
+def _quiet_after_interrupt(unraisable: Any) -> None:
+    """After an interrupt, a worker pool's wake-up pipe closed while the interpreter's exit
+    hook still writes to it ("Exception ignored in: <module 'threading'> ... Bad file
+    descriptor") is no news: the command has said it was interrupted, in one line (a loaded
+    machine's SIGTERM printed that traceback after it). Anything else is said as Python says
+    it."""
+    if isinstance(unraisable.exc_value, OSError) and unraisable.exc_value.errno == errno.EBADF:
+        return
+    sys.__unraisablehook__(unraisable)
+
+
 def _run(args: list[str]) -> None:
     """Run the command ``args``; exit with one ``error:`` line when it cannot be done."""
     try:
@@ -263,12 +274,14 @@ def _run(args: list[str]) -> None:
         code = app(args=args, standalone_mode=False)
     except Interrupted as err:
         typer.echo(interrupted_message(args), err=True)
+        sys.unraisablehook = _quiet_after_interrupt
         sys.exit(err.exit_code)
     except MedadaptError as err:
         typer.echo(f"error: {err}", err=True)
         sys.exit(err.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         typer.echo(interrupted_message(args), err=True)
+        sys.unraisablehook = _quiet_after_interrupt
         sys.exit(INTERRUPTED_EXIT)
     except typer.Exit as exit_:
         sys.exit(exit_.exit_code)
