@@ -111,3 +111,18 @@ def test_adapt_and_evaluate_name_the_word_not_an_empty_cell(files):
     assert f"warning: label column 'y' says 'Pending' in 8 of {where}: the outcome is not " \
         "known there, so those rows are left out, as rows without a label are (a missing " \
         "outcome is never guessed)" in lines  # fmt: skip
+
+
+def test_padded_n_a_and_awaiting_phrases_are_no_outcome():
+    """A trial's ' n/a ' (padded, so not read as missing with the file) and 'awaiting
+    histology' were refused as unknown classes of the label."""
+    from medadapt.data.schema import read_label_as_missing, unknown_outcome_said
+
+    labels = pd.Series(["yes", " n/a ", "awaiting histology", "no", "Pending review", "TBD"])
+    assert read_label_as_missing(labels).isna().tolist() == [False, True, True, False, True,
+                                                             True]  # fmt: skip
+    n, said = unknown_outcome_said(labels, "y")
+    assert n == 4 and said.startswith(
+        "label column 'y' says 'Pending review', 'TBD', 'awaiting histology', 'n/a' in 4 of 6 "
+        "rows: the outcome is not known there"
+    )

@@ -637,8 +637,22 @@ class TableSchema:
 
 UNKNOWN_OUTCOME_WORDS = frozenset({
     "unknown", "not known", "unk", "missing", "not recorded", "not available", "n.d.", "nd",
-    "n/k", "nk", "not done", "pending", "to follow",
+    "n/k", "nk", "not done", "pending", "to follow", "n/a", "na", "n.a.", "tbd",
+    "to be determined",
 })  # fmt: skip
+UNKNOWN_OUTCOME_STARTS = ("awaiting ", "pending ")
+"""A label cell starting so says the outcome is not known yet ("awaiting histology")."""
+
+
+def _says_unknown(text: pd.Series) -> pd.Series:
+    """Per label cell (stripped): whether it says the outcome is not known (a word of
+    :data:`UNKNOWN_OUTCOME_WORDS`, or a phrase starting as :data:`UNKNOWN_OUTCOME_STARTS`;
+    " n/a " padded in a trial's file was refused as an unknown class)."""
+    folded = text.str.casefold()
+    said = folded.isin(UNKNOWN_OUTCOME_WORDS) | folded.str.startswith(UNKNOWN_OUTCOME_STARTS)
+    return said.fillna(False).astype(bool)
+
+
 """Label cells that say the outcome is not known (compared without case or outer spaces):
 read as no label, as a blank cell is, never as a class of their own ("?", "NA" and "." are
 missing as the file is read)."""
@@ -652,8 +666,7 @@ def read_label_as_missing(labels: pd.Series, code: Codes | None = None) -> pd.Se
     >>> read_label_as_missing(pd.Series(["yes", " Unknown", "no", "-9"]), -9).tolist()
     ['yes', nan, 'no', nan]
     """
-    words = labels.astype("string").str.strip().str.casefold().isin(UNKNOWN_OUTCOME_WORDS)
-    unknown = words.fillna(False).astype(bool)
+    unknown = _says_unknown(labels.astype("string").str.strip())
     if code is not None:
         unknown |= pd.to_numeric(labels, errors="coerce").isin(as_codes(code)).astype(bool)
     return labels.where(~unknown) if unknown.any() else labels
@@ -673,7 +686,7 @@ def unknown_outcome_said(
     rows are left out, as rows without a label are (a missing outcome is never guessed)
     """
     text = labels.astype("string").str.strip()
-    said = text.str.casefold().isin(UNKNOWN_OUTCOME_WORDS).fillna(False).astype(bool)
+    said = _says_unknown(text)
     if not said.any():
         return 0, None
     shown = ", ".join(repr(v) for v in sorted(set(text[said].tolist())))
