@@ -122,3 +122,17 @@ def test_a_sites_own_export_without_a_site_column_is_told_how_to_adapt_on_it(mod
     assert said.endswith(
         "; if every row is one site's, add a column 'site' holding its name on every row"
     )
+
+
+def test_the_label_in_another_case_is_said_to_be_the_label_not_an_unread_column(models):
+    """A trial's 'Malignant' column (the label 'malignant' in another case) was called a
+    column the model does not read: "train a new base to use it"."""
+    root, heart = models
+    new = heart[heart["dataset"] == "Switzerland"].rename(columns={"num": "NUM"})
+    new.to_csv(root / "swiss_upper.csv", index=False)
+    said = succeeded(run_cli("predict", "--base", root / "base", "--data",
+                             root / "swiss_upper.csv", "--out", root / "u.csv"))  # fmt: skip
+    lines = _lines(said)
+    assert not [line for line in lines if "not read by the model" in line and "NUM" in line]
+    assert any(line.startswith("note: column 'NUM' (the outcome the model predicts)")
+               for line in lines)  # fmt: skip

@@ -458,14 +458,16 @@ class TableSchema:
 
     def unread_columns(self, frame: pd.DataFrame, named: Sequence[str | None] = ()) -> list[str]:
         """The columns of ``frame`` the model does not read and was not told of when it
-        trained: neither a feature nor the label, the patient or group column, a column it
-        dropped then (said at train-base), one of ``named`` (those the command names), nor
+        trained: neither a feature nor the label (in any case), the patient or group column,
+        a column it dropped then (said at train-base), one of ``named`` (those the command
+        names), nor
         one whose name reads as a record number or a date (never a feature), nor one left out
         with ``--exclude`` (a trial's excluded leak was advised "train a new base to use it"
         on every run). Names only, never a value."""
         known = {f.name for f in self.features} | set(self.dropped) | set(self.excluded)
         known |= {self.label, self.id_column, self.group_column, *named}
         told = {str(name) for name in known if name is not None}
+        told |= {str(c) for c in frame.columns if str(c).casefold() == str(self.label).casefold()}
         never = (name_looks_like_identifier, name_looks_like_date)  # features never: no advice
         return [
             str(column)

@@ -558,7 +558,7 @@ class TabularModality(Modality):
             "missing_values": {k: v for k, v in encoded.missing.items() if v},
             "absent_columns": schema.absent_columns(samples.frame),
             "unread_columns": self.unread_columns(schema, samples),
-            "label_read_not": schema.label if schema.label in samples.frame else None,
+            "label_read_not": _label_column(schema.label, samples.frame.columns),
         }
 
     def check_study_target(
@@ -685,6 +685,14 @@ def _spelt_otherwise(
         if slips:
             out[spec.name] = {"rows": len(slips), "learned": slips[0]}
     return out
+
+
+def _label_column(label: str, columns: Sequence[Any]) -> str | None:
+    """The column of ``columns`` that holds the label: its own name, else the same name in
+    other case (a trial's ``Malignant`` for ``malignant`` was said to be an unread column)."""
+    if label in columns:
+        return label
+    return next((str(c) for c in columns if str(c).casefold() == str(label).casefold()), None)
 
 
 def _unlabelled_notes(
