@@ -345,10 +345,12 @@ class Modality(ABC):
         """``(column name, one id per sample)`` written first by ``predict`` (or None)."""
         return None
 
-    def trained_among(self, data: Path, samples: Any, records: list[Any]) -> np.ndarray | None:
-        """Per sample to predict (``samples`` as :meth:`read_unlabelled` reads them): whether
-        it is one a model of ``records`` (splits, as :meth:`read_split` reads them) trained on;
-        None where this modality cannot tell for samples without labels."""
+    def trained_among(
+        self, data: Path, samples: Any, records: list[Any]
+    ) -> list[np.ndarray] | None:
+        """Per split of ``records`` (as :meth:`read_split` reads them), per sample to predict
+        (``samples`` as :meth:`read_unlabelled` reads them): whether the model of that split
+        trained on it; None where this modality cannot tell for samples without labels."""
         return None
 
     def group_values(self, samples: Any, column: str) -> np.ndarray | None:

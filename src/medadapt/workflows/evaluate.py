@@ -360,16 +360,14 @@ def _predicted_in_sample(loaded: Loaded, base_dir, adapter_dir, data, samples) -
     patients (a trial predicted 154 rows, 107 of which had trained the adapter, without a
     word, where ``evaluate`` leaves such rows out)."""
     modality = loaded.modality
-    if modality.trained_among(data, samples, []) is None:  # cannot tell (images to predict)
-        return []
     base_split = loaded.base.training.get("split") or {}
     records = {"the base model": modality.read_split(base_dir, base_split, data, "base", samples)}
     if loaded.adapter:
         records[f"adapter {loaded.adapter!r}"] = _own_split(loaded, adapter_dir, data, samples)
-    masks = {who: modality.trained_among(data, samples, [record])
-             for who, record in records.items() if record}  # fmt: skip
-    masks = {who: mask for who, mask in masks.items() if mask is not None and mask.any()}
-    if not masks:
+    records = {who: record for who, record in records.items() if record}
+    found = modality.trained_among(data, samples, list(records.values()))
+    masks = {who: mask for who, mask in zip(records, found or (), strict=False) if mask.any()}
+    if not masks:  # none, or this modality cannot tell
         return []
     n = int(np.logical_or.reduce(list(masks.values())).sum())
     noun = modality.noun if n != 1 else modality.noun.removesuffix("s")

@@ -499,19 +499,20 @@ class ImageModality(Modality):
         record, known = read_adapter_split(directory, summary, digest)
         return record if known else {**record, "_unknown": True}
 
-    def trained_among(self, data, samples, records) -> np.ndarray | None:
-        """Images to predict that a model of ``records`` trained on, by pixel key (a hash of
-        the image as the model takes it, which each split records: a re-saved copy too); a
-        trial's ``predict`` on a base's own training folder said nothing."""
+    def trained_among(self, data, samples, records) -> list[np.ndarray] | None:
+        """Images to predict that each model of ``records`` trained on, by pixel key (a hash
+        of the image as the model takes it, which each split records: a re-saved copy too),
+        the images hashed once; a trial's ``predict`` on a base's own training folder said
+        nothing."""
         if not isinstance(samples, UnlabelledImages):
             return None
         from medadapt.data.image_dataset import pixel_keys
 
-        wanted = {key for record in records if record
-                  for key in record.get("train_pixel_keys") or ()}  # fmt: skip
-        if not wanted or not len(samples):
-            return np.zeros(len(samples), dtype=bool)
-        return np.array([key in wanted for key in pixel_keys(samples.images)], dtype=bool)
+        wanted = [set((record or {}).get("train_pixel_keys") or ()) for record in records]
+        keys = pixel_keys(samples.images) if any(wanted) and len(samples) else None
+        none = np.zeros(len(samples), dtype=bool)
+        return [none if keys is None or not trained else np.isin(keys, list(trained))
+                for trained in wanted]  # fmt: skip
 
     def same_source(self, record: dict[str, Any] | None, data: Path, samples) -> bool:
         return bool(record) and record.get("source_sha256") == samples.info.digest

@@ -506,15 +506,10 @@ class TabularModality(Modality):
 
         return bool(record) and record.get("data_sha256") == sha256_file(data)
 
-    def trained_among(self, data: Path, samples: TableSamples, records) -> np.ndarray:
+    def trained_among(self, data: Path, samples: TableSamples, records) -> list[np.ndarray]:
         """By content (the row hashes each split records; a file without the label too),
         and by position on the very file a model trained on."""
-        from medadapt.modalities.tabular import splits
-
-        mask = np.zeros(len(samples), dtype=bool)
-        for record in records:
-            mask |= splits.in_part(data, samples, record, "train")
-        return mask
+        return [self.in_split(data, samples, record, "train") for record in records]
 
     def in_split(self, data, samples, record, part: str) -> np.ndarray:
         from medadapt.modalities.tabular import splits
