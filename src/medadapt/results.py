@@ -226,9 +226,10 @@ WHOLE_RESULT_WORDS = {
 UNMEASURED_WORDS = "no measured performance (test set too small)"
 
 
-def r2_in_words(r2: float, low: float, high: float) -> str | None:
-    """What an R² whose interval reaches 0 says (a trial's shuffled-label adapter, R² -0.190
-    (-0.488 to 0.015), was trained, promoted and served without a word); None otherwise."""
+def r2_in_words(r2: float, low: float) -> str | None:
+    """What an R² whose interval (lower end ``low``) reaches 0 says (a trial's shuffled-label
+    adapter, R² -0.190 (-0.488 to 0.015), was trained, promoted and served without a word);
+    None otherwise."""
     if low > 0 or r2 <= 0:  # 0 or below: the whole-result note NO_BETTER_THAN_MEAN says it
         return None
     return (

@@ -76,7 +76,7 @@ def print_metrics(title: str, metrics: dict[str, Any], task: str, noun: str = "r
             markup=False, highlight=False, soft_wrap=True,
         )  # fmt: skip
     r2, r2_ci = metrics.get("r2"), metrics.get("r2_ci")
-    said = r2_in_words(r2, *r2_ci) if r2 is not None and r2_ci else None
+    said = r2_in_words(r2, r2_ci[0]) if r2 is not None and r2_ci else None
     if said:
         stdout.print(f"R² {r2:.3f} ({r2_ci[0]:.3f} to {r2_ci[1]:.3f}): {said}", markup=False,
                      highlight=False, soft_wrap=True)  # fmt: skip

@@ -98,7 +98,7 @@ def chance_words(version: AdapterVersion) -> str | None:
     only in its HTML report); None otherwise."""
     r2 = next((m for m in version.metric_list() if m.name == "r2"), None)
     if r2 is not None and r2.ci is not None and r2.value is not None:
-        said = r2_in_words(r2.value, *r2.ci)  # (0 or below: its own note says it)
+        said = r2_in_words(r2.value, r2.ci[0])  # (0 or below: its own note says it)
         return f"{version.ref}'s R² {metric_text(r2)} is {said}" if said else None
     auroc = next((m for m in version.metric_list() if m.name == "auroc"), None)
     if auroc is None or auroc.ci is None or auroc.ci[0] > 0.5 or auroc.ci[1] < 0.5:

@@ -241,7 +241,7 @@ def save_result(run: FederatedRun, modality, base, outcome: FederatedOutcome,
             run.data, samples, train, test, seed=run.seed, test_fraction=run.test_fraction,
             group_column=run.group_column, group=None,
         )  # fmt: skip
-    trained_sites = results.get("sites_trained", list(results["sites"]))
+    trained_sites = _took_part(results)
     took_part = {n: s for n, s in results["sites"].items() if n in trained_sites}
     n_train = sum(s["n_train"] for s in took_part.values())
     n_test = sum(s["n_test"] for s in took_part.values())
@@ -262,8 +262,14 @@ def save_result(run: FederatedRun, modality, base, outcome: FederatedOutcome,
         atomic_write_bytes(out / SPLIT_FILE, raw)
 
 
+def _took_part(results: dict[str, Any]) -> list[str]:
+    """The sites that trained the run's model (every site named, in a result without that
+    record), never one left out (``--on-site-error continue``)."""
+    return results.get("sites_trained", list(results["sites"]))
+
+
 def _save_base(run: FederatedRun, modality, base, model, results, out: Path) -> None:
-    trained = results.get("sites_trained", list(results["sites"]))
+    trained = _took_part(results)
     groups = {name: site["n_train"] for name, site in results["sites"].items() if name in trained}
     training = {"groups": groups, "federated": federated_card(run, trained)}
     BaseModel(model=model, kind=modality.kind, architecture=modality.architecture(model),
