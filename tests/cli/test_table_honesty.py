@@ -92,13 +92,19 @@ def test_a_unit_on_every_value_is_refused_at_train_base(tmp_path):
     )
 
 
+def _refused(tmp_path, name: str, frame: pd.DataFrame):
+    """``(--data written, train-base's one error line)`` for ``frame`` written as ``name``."""
+    data = _written(tmp_path, name, frame)
+    line = error_line(run_cli("train-base", "--data", data, "--label", "diagnosis",
+                              *TINY_TABLE, "--out", tmp_path / "b"))  # fmt: skip
+    return data, line
+
+
 def test_text_cells_are_described_by_kind_and_line_never_quoted(tmp_path):
     frame = _table().astype({"radius": object})
     frame.loc[[12, 86], "radius"] = ["12,5", "n.d."]
     frame.loc[40, "radius"] = "?"  # a missing word: read as missing, not counted
-    data = _written(tmp_path, "junk.csv", frame)
-    line = error_line(run_cli("train-base", "--data", data, "--label", "diagnosis",
-                              *TINY_TABLE, "--out", tmp_path / "b"))  # fmt: skip
+    data, line = _refused(tmp_path, "junk.csv", frame)
     assert line == (
         f"error: column 'radius' of --data {data} holds numbers except 2 text values (lines 14 "
         "and 88: a number with a comma, a word; empty, '?', '.', 'NA', 'n/a' and 'NULL' cells "
@@ -108,9 +114,7 @@ def test_text_cells_are_described_by_kind_and_line_never_quoted(tmp_path):
     assert "12,5" not in line and "n.d." not in line
     frame = frame.astype({"texture": object})
     frame.loc[[20, 30], "texture"] = ["pending", "n.d."]  # a second column: one error says both
-    data = _written(tmp_path, "junk2.csv", frame)
-    line = error_line(run_cli("train-base", "--data", data, "--label", "diagnosis",
-                              *TINY_TABLE, "--out", tmp_path / "b"))  # fmt: skip
+    data, line = _refused(tmp_path, "junk2.csv", frame)
     assert line == (
         f"error: columns 'radius', 'texture' of --data {data} hold numbers except a few text "
         "values ('radius': 2 text values (lines 14 and 88: a number with a comma, a word); "
