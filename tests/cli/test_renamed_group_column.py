@@ -32,8 +32,38 @@ def test_evaluate_refuses_a_file_without_the_adapters_group_column(workspace):
         f"error: {ADAPTER}, but --data {paths['renamed_group']} has no column 'dataset' to pick "
         "that group's rows by: every row would be scored, whatever its group; pass "
         "--group-column COL --group 'VA Long Beach' naming the column that holds the group in "
-        "this file, or --all-groups to score every row deliberately"
+        "this file (column 'hospital' holds 'VA Long Beach'), or --all-groups to score every "
+        "row deliberately"
     )
+
+
+def test_groups_without_a_group_column_name_the_column_holding_them(workspace, tmp_path):
+    """A trial kept its sites in ``hospital``: the refusal said only "pass --group-column
+    COL"; it names the column holding the group asked for, or one named like a site."""
+    _, paths = workspace
+    train = ("train-base", "--data", paths["renamed_group"], "--label", "num", "--id-column",
+             "id", "--out", tmp_path / "b")  # fmt: skip
+    assert error_line(run_cli(*train, "--groups", "Cleveland")) == (
+        "error: --groups needs --group-column to know which column holds the groups (column "
+        "'hospital' holds 'Cleveland'; pass --group-column hospital)"
+    )
+    assert error_line(run_cli(*train, "--groups", "Clevland")) == (
+        "error: --groups needs --group-column to know which column holds the groups (column "
+        "'hospital' may hold them: 4 values; pass --group-column hospital)"
+    )
+    assert not (tmp_path / "b").exists()
+
+
+def test_adapt_without_group_lists_the_values_of_the_group_column_given(workspace, tmp_path):
+    _, paths = workspace
+    said = error_line(run_cli("adapt", "--base", paths["base"], "--data",
+                              paths["renamed_group"], "--group-column", "hospital", "--out",
+                              tmp_path / "a"))  # fmt: skip
+    assert said.startswith("error: --group is required to adapt on a table: ")
+    assert said.endswith(
+        "; column 'hospital' holds: Cleveland, Hungary, Switzerland, VA Long Beach"
+    )
+    assert not (tmp_path / "a").exists()
 
 
 def test_evaluate_scores_the_group_of_the_column_named_here(workspace, tmp_path):

@@ -41,7 +41,9 @@ from medadapt.cli.printing import (
     task_line,
     warn_all,
 )
-from medadapt.errors import ConfigError
+from medadapt.data.group_columns import describe_values, group_column_hint
+from medadapt.data.tables import MISSING_LABEL, group_labels, read_table
+from medadapt.errors import ConfigError, MedadaptError
 from medadapt.fileio import check_output_file, check_report_file
 
 DATA = Shared(
@@ -193,6 +195,26 @@ def _train_base(**values: Any) -> None:
     _json(values["json_out"], summary)
 
 
+def _group_hint(data: Path, values: dict[str, Any]) -> str:
+    """For a refusal of a missing ``--group``/``--group-column``: the values of the column
+    given, or the column holding the group given (or named like a site), where ``data`` is
+    a table that reads; empty otherwise (a folder, a PACS, a file that does not read)."""
+    if not data.is_file() or data.suffix.lower() not in (".csv", ".tsv", ".txt", ".parquet"):
+        return ""
+    column = values["group_column"]
+    try:
+        frame = read_table(data, text_columns=[column])
+    except MedadaptError:
+        return ""
+    if column:
+        if column not in frame:
+            return ""
+        present = set(group_labels(frame[column]).tolist()) - {MISSING_LABEL}
+        return f"; column {column!r} holds: {describe_values(present)}"
+    groups = [values["group"]] if values["group"] else []
+    return group_column_hint(frame, groups, exclude=(values["label"], values.get("id_column")))
+
+
 def base_group_column(values: dict[str, Any], base: Path) -> None:
     """``--group`` alone: the base's recorded group column taken, in a note."""
     taken = inputs.group_column_of_base(values, base)
@@ -232,7 +254,7 @@ def _adapt(**values: Any) -> None:
                "every row, e.g. site, and pass --group-column site --group NAME)")  # fmt: skip
         for flag, name in (("--group", "group"), ("--group-column", "group_column")):
             if not values[name]:
-                raise ConfigError(f"{flag} is required {why}")
+                raise ConfigError(f"{flag} is required {why}{_group_hint(data, values)}")
     small_model_threads(modality)
     from medadapt.workflows.adapt import adapt_job
 

@@ -15,6 +15,7 @@ import torch
 
 from medadapt.adapters import AdapterModel, without_adapters
 from medadapt.adapters.methods import default_config
+from medadapt.data.group_columns import columns_holding
 from medadapt.data.schema import TableSchema
 from medadapt.errors import ConfigError, DataError
 from medadapt.federated.config import FederatedRun
@@ -392,11 +393,5 @@ def _site_column(frame: Any, site: str | None) -> tuple[str, int] | None:
     """A text column of ``frame`` with ``site`` among a few other values, and how many."""
     if frame is None or not site:
         return None
-    for column in frame.columns:
-        values = frame[column].dropna()
-        if values.dtype.kind not in "OUS" and str(values.dtype) != "string":
-            continue
-        distinct = {str(v).strip() for v in values.unique()}
-        if site in distinct and 1 < len(distinct) <= 50:
-            return str(column), len(distinct) - 1
-    return None
+    holding = columns_holding(frame, site)
+    return holding[0] if holding else None

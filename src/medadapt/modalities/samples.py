@@ -89,10 +89,16 @@ class Samples(ABC):
         identical content is no patient: two rows alike may be two patients."""
         return None
 
-    def group_column_advice(self) -> str:
+    def group_column_advice(self, groups: Sequence[str] = ()) -> str:
         """How to name the groups of data read without a group column (``--group`` refused:
-        "needs a group column: ...")."""
-        return "pass --group-column COL naming the column that holds the site or group"
+        "needs a group column: ..."; ``groups``: the values asked for)."""
+        return ("pass --group-column COL naming the column that holds the site or group"
+                + self.group_column_hint(groups))  # fmt: skip
+
+    def group_column_hint(self, groups: Sequence[str] = (), *, say_flag: bool = True) -> str:
+        """A clause naming the source's column that holds ``groups`` (or is named like a
+        site's), where it shows one; empty by default."""
+        return ""
 
     def skipped_files(self) -> list[dict[str, str]]:
         """The source's files left out as unreadable (``--on-error skip``): ``{"path",

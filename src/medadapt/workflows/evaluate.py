@@ -481,7 +481,8 @@ def _refuse_without_group_column(loaded: Loaded, data, samples) -> None:
         f"{model} is for {column} = {group!r}, but --data {data} has no column {column!r} to "
         f"pick that group's {noun} by: every {noun[:-1]} would be scored, whatever its group; "
         f"pass --group-column COL --group {group!r} naming the column that holds the group in "
-        f"this file, or --all-groups to score every {noun[:-1]} deliberately"
+        f"this file{samples.group_column_hint([group], say_flag=False)}, or --all-groups to "
+        f"score every {noun[:-1]} deliberately"
     )
 
 

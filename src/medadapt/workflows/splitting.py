@@ -30,7 +30,7 @@ def select(samples: Samples, column: str | None, values: Sequence[str] | None, *
     values = [str(v).strip() for v in values]  # as the group labels are read
     groups = samples.groups
     if groups is None:
-        raise DataError(f"{what} needs a group column: {samples.group_column_advice()}")
+        raise DataError(f"{what} needs a group column: {samples.group_column_advice(values)}")
     present = set(groups.tolist())
     missing = [v for v in values if v not in present]
     if missing:

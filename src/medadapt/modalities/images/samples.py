@@ -39,7 +39,7 @@ class ImageSamples(Samples):
         self.info = info or SourceInfo(n_source=len(dataset))
         self.notes = list(notes)
 
-    def group_column_advice(self) -> str:
+    def group_column_advice(self, groups: Sequence[str] = ()) -> str:
         """A class folder (or DICOM folder, .npz) has no columns: a path CSV has (a trial
         was told to pass --group-column for a folder of class folders)."""
         if self.info.path is not None and Path(self.info.path).suffix.lower() == ".csv":

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from medadapt.data.group_columns import group_column_hint
 from medadapt.data.option_words import PYTHON, OptionWords
 from medadapt.data.row_hashes import RowHasher
 from medadapt.data.schema import TableSchema
@@ -80,6 +81,11 @@ class TableSamples(Samples):
         if column is None or column not in self.frame:
             return None
         return group_labels(self.frame[column])
+
+    def group_column_hint(self, groups: Sequence[str] = (), *, say_flag: bool = True) -> str:
+        """The column that holds ``groups`` (or whose name says site, hospital, centre...)."""
+        exclude = (self.schema.label, self.schema.id_column)
+        return group_column_hint(self.frame, groups, exclude, say_flag=say_flag)
 
     def contents(self) -> np.ndarray:
         return self._contents

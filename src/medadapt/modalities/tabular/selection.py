@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from medadapt.checks import did_you_mean
+from medadapt.data.group_columns import describe_values, group_column_hint
 from medadapt.errors import DataError
 
 if TYPE_CHECKING:
@@ -46,7 +47,8 @@ def select_groups(
         return frame
     values = [str(v).strip() for v in values]  # as group_labels reads the column's
     if column is None:
-        raise DataError(f"{what} needs --group-column to know which column holds the groups")
+        raise DataError(f"{what} needs --group-column to know which column holds the groups"
+                        f"{group_column_hint(frame, values)}")  # fmt: skip
     if column not in frame:
         raise group_column_missing(column, list(frame.columns))
     present = group_labels(frame[column])
@@ -61,13 +63,6 @@ def select_groups(
     refuse_group_spellings(present.tolist(), list(values), column=column, what=what)
     warn_group_spellings(present.tolist(), list(values), column=column, what=what)
     return frame[np.isin(present, list(values))]
-
-
-def describe_values(values: set[str], *, limit: int = 10) -> str:
-    """Up to ``limit`` values, or only their number (a patient-id column must not be listed)."""
-    if len(values) > limit:
-        return f"{len(values)} distinct values (is it the right column?)"
-    return ", ".join(sorted(values))
 
 
 def rows_of_groups(
