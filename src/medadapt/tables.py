@@ -300,12 +300,15 @@ def _labelled_rows(
 
 def _check_columns(schema: TableSchema, frame: pd.DataFrame, allow_absent: bool) -> None:
     """Refuse a table that lacks feature columns (they would silently become missing)."""
-    if allow_absent:
-        return
     try:
-        schema.require_columns(frame)
+        schema.require_columns(frame, allow_absent=allow_absent)
     except DataError as error:
-        python = str(error).replace("--allow-absent-columns", "allow_absent_columns=True")
+        python = (
+            str(error)
+            .replace("--allow-absent-columns", "allow_absent_columns=True")
+            .replace("check --data, or pass the --base trained for it", "check the frame, or "
+                     "pass the schema and model trained for it")
+        )  # fmt: skip
         raise DataError(python) from None
 
 

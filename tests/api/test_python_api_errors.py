@@ -119,6 +119,21 @@ def test_absent_feature_columns_are_refused_unless_allowed(base, schema, target)
     assert scores.shape == (len(target),)
 
 
+def test_a_table_without_any_of_the_models_features_is_refused_even_when_absences_are_allowed(
+    base, schema, target
+):
+    """A trial's diabetes base given breast-cancer data, told to allow absent columns,
+    scored every row on no feature at all."""
+    other = pd.DataFrame({"radius": np.arange(30.0), "num": [0, 1] * 15})
+    with pytest.raises(MedadaptError) as err:
+        ma.predict(base.model, schema, other, allow_absent_columns=True)
+    assert _refusal(err) == (
+        "none of the model's 14 feature columns ('age', 'sex', 'cp', 'trestbps', 'chol' and 9 "
+        "more) is in the table: it was trained on other data than this (predicting 'num'); "
+        "check the frame, or pass the schema and model trained for it"
+    )
+
+
 def test_a_copy_of_the_label_stops_train_base(source):
     leaky = source.assign(disease=np.where(source["num"] > 0, "yes", "no"))
     schema = ma.TableSchema.infer(leaky, label="disease", id_column="id", group_column="dataset")

@@ -269,6 +269,14 @@ CASES = [
          "{heart}", flag="--base", says="image"),
     case("predict: renamed feature", "predict", "--base", "{base}", "--data", "{renamed}",
          "--out", "{tmp}/p.csv", flag="--allow-absent-columns", says="'chol'"),
+    case("predict: none of the base's features", "predict", "--base", "{base}", "--data",
+         "{other_data}", "--allow-absent-columns", "--out", "{tmp}/p.csv", flag="--base",
+         says="none of the model's 13 feature columns ('age', 'sex', 'cp', 'trestbps', 'chol' "
+         "and 8 more) is in the table: it was trained on other data than this (predicting "
+         "'num'); check --data, or pass the --base trained for it"),
+    case("check-data: none of the base's features", "check-data", "--base", "{base}",
+         "--data", "{other_data}", "--allow-absent-columns", flag="--base",
+         says="none of the model's 13 feature columns"),
     case("predict: missing data", "predict", "--base", "{base}", "--data", "{tmp}/x.csv",
          "--out", "{tmp}/p.csv", flag="--data", says="does not exist"),
     case("predict: table base, images", "predict", "--base", "{base}", "--data", "{npz}",

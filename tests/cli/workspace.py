@@ -114,6 +114,9 @@ def _bad_tables(root: Path, heart: pd.DataFrame, paths: dict[str, Path]) -> None
     no_label = heart.drop(columns=["num"])
     paths["no_label"] = root / "no_label.csv"
     no_label.to_csv(paths["no_label"], index=False)
+    other = pd.DataFrame({"radius": np.linspace(8, 28, 40), "num": [0, 1] * 20})
+    paths["other_data"] = root / "other_data.csv"  # none of the base's features
+    other.to_csv(paths["other_data"], index=False)
     renamed = heart.rename(columns={"chol": "Cholesterol"})
     paths["renamed"] = root / "renamed.csv"
     renamed.to_csv(paths["renamed"], index=False)

@@ -475,10 +475,22 @@ class TableSchema:
             if str(column) not in told and not any(looks(column) for looks in never)
         ]
 
-    def require_columns(self, frame: pd.DataFrame) -> None:
-        """Refuse a table that lacks feature columns (they would silently become missing)."""
+    def require_columns(self, frame: pd.DataFrame, *, allow_absent: bool = False) -> None:
+        """Refuse a table that lacks feature columns (they would silently become missing);
+        ``allow_absent`` (``--allow-absent-columns``): only one that lacks all of them (a trial
+        gave a diabetes base breast-cancer data, followed the advice to pass the flag, and was
+        shown a sample-size plan and an R-squared of -119048 for a model reading no column)."""
         absent = self.absent_columns(frame)
-        if not absent:
+        if absent and len(absent) == len(self.features):
+            named = ", ".join(map(repr, absent[:5])) + (
+                f" and {len(absent) - 5} more" if len(absent) > 5 else ""
+            )
+            raise DataError(
+                f"none of the model's {len(absent)} feature columns ({named}) is in the table: "
+                f"it was trained on other data than this (predicting {self.label!r}); check "
+                "--data, or pass the --base trained for it"
+            )
+        if not absent or allow_absent:
             return
         hints = []
         # a column the model reads already (a feature, the label, the patient or group column)

@@ -203,8 +203,7 @@ class TabularModality(Modality):
                 "so it cannot be used here; add the outcome column, or use 'medadapt predict' "
                 "for predictions without a label"
             )
-        if not getattr(options, "allow_absent_columns", False):
-            schema.require_columns(frame)
+        schema.require_columns(frame, allow_absent=getattr(options, "allow_absent_columns", False))
         judged, where = rows_of_groups(frame, group_column, groups)
         refuse_written_numbers(schema, judged, data, where=where)
         used = [*(f.name for f in schema.features), schema.label]
@@ -232,8 +231,7 @@ class TabularModality(Modality):
             data, text_columns=[schema.id_column, schema.group_column, *schema.identifiers],
             words=COMMAND_LINE,
         )  # fmt: skip
-        if not getattr(options, "allow_absent_columns", False):
-            schema.require_columns(frame)
+        schema.require_columns(frame, allow_absent=getattr(options, "allow_absent_columns", False))
         refuse_written_numbers(schema, frame, data)
         notes = unusable_numbers_warnings(frame, [f.name for f in schema.features])
         return TableSamples(frame, schema, notes=notes, words=COMMAND_LINE)
