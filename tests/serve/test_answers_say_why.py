@@ -19,6 +19,7 @@ from medadapt.serve.app import create_app
 from medadapt.serve.validation import check_instance
 from medadapt.tables import predict
 from medadapt.workflows.evaluate import load_for_inference
+from tests.serve.recorded import SITE_C_CAUTION
 
 pytestmark = pytest.mark.xdist_group("serve")
 TOKEN = "t" * 32
@@ -81,11 +82,11 @@ def test_a_category_in_another_case_is_noted_with_the_models_spelling(client, se
         "missing_features": [],
         "unseen_categories": ["smoker", "sex"],
         "outside_training": [],
-        "note": SLIPS,
+        "note": f"{SLIPS}; {SITE_C_CAUTION}",
         "predicted": answer["predicted"],
     }
     assert answer["probability"] != pytest.approx(right["probability"], abs=1e-6)
-    assert right["note"] is None and right["unseen_categories"] == []
+    assert right["note"] == SITE_C_CAUTION and right["unseen_categories"] == []
     # predict's warnings name the same spelling, and it scored the row (a warning, no refusal)
     assert any("(e.g. 'M'): recode 'sex' as in training" in s for s in said), said
     assert any("(e.g. 'yes'): recode 'smoker' as in training" in s for s in said), said
@@ -116,7 +117,7 @@ def test_unseen_categories_count_with_missing_features_in_the_withholding_rule(
         "upper/lower case, and was read as 'unseen' (no information): send the model's "
         "spelling ('sex': 'M')"
     )
-    assert answers[0] == {**common, "note": f"{withheld}; {SLIPS}"}
+    assert answers[0] == {**common, "note": f"{withheld}; {SLIPS}; {SITE_C_CAUTION}"}
     assert answers[1]["note"].startswith(f"{withheld}; {one_slip}; 'smoker' is none of the ")
     assert answers[1] == {**common, "note": answers[1]["note"]}
     # predict scores such a row with warnings (its rule counts the missing feature alone)

@@ -17,6 +17,7 @@ from medadapt.serve.app import create_app
 from medadapt.serve.schemas import PredictResponse
 from medadapt.tables import predict
 from medadapt.workflows.evaluate import load_for_inference
+from tests.serve.recorded import SITE_C_CAUTION
 
 pytestmark = pytest.mark.xdist_group("serve")  # share one registry fixture per worker
 TOKEN = "t" * 32
@@ -66,8 +67,8 @@ def test_a_prediction_names_the_features_it_lacked_and_is_withheld_when_most_are
                         headers=AUTH)  # fmt: skip
     assert reply.status_code == 200, reply.text
     complete, partial, sparse = reply.json()["predictions"]
-    assert (complete["missing_features"], complete["note"]) == ([], None)
-    assert (partial["missing_features"], partial["note"]) == ([features[1]], None)
+    assert (complete["missing_features"], complete["note"]) == ([], SITE_C_CAUTION)
+    assert (partial["missing_features"], partial["note"]) == ([features[1]], SITE_C_CAUTION)
     assert sparse["missing_features"] == features[1:]
     assert (sparse["predicted"], sparse["probability"]) == (None, None)
     assert complete["predicted"] is not None and partial["probability"] is not None
@@ -75,9 +76,20 @@ def test_a_prediction_names_the_features_it_lacked_and_is_withheld_when_most_are
     assert sparse["note"] == (
         f"{n - 1} of the model's {n} features were missing (read as 'not measured', never "
         "imputed): a prediction resting on 1 is withheld; send the others, or start the "
-        "server with --score-sparse to answer such instances anyway"
+        f"server with --score-sparse to answer such instances anyway; {SITE_C_CAUTION}"
     )
     PredictResponse.model_validate(reply.json())
+
+
+def test_site_c_is_recorded_not_shown_better_than_chance(client, served_registry):
+    """Every answer of site_c@1 carries the caution its recorded AUROC calls for, as
+    ``registry promote`` warned it (a trial's served answers said nothing: "note": null)."""
+    (entry,) = [a for a in client.get("/v1/adapters", headers=AUTH).json()
+                if a["name"] == "site_c"]  # fmt: skip
+    low, high = entry["metrics"]["auroc_ci"]
+    assert low <= 0.5 <= high
+    assert entry["cautions"] == ["AUROC not shown better than chance"]
+    assert SITE_C_CAUTION.endswith(entry["cautions"][0])
 
 
 def test_score_sparse_answers_an_instance_lacking_most_features_with_a_note(served_registry):
@@ -93,7 +105,8 @@ def test_score_sparse_answers_an_instance_lacking_most_features_with_a_note(serv
     assert 0 <= sparse["probability"] <= 1 and sparse["predicted"] in schema.classes
     assert sparse["note"] == (
         f"{n - 1} of the model's {n} features were missing (read as 'not measured', never "
-        "imputed): this prediction rests on 1; send the others before relying on it"
+        f"imputed): this prediction rests on 1; send the others before relying on it; "
+        f"{SITE_C_CAUTION}"
     )
 
 
@@ -278,8 +291,32 @@ def test_a_prediction_names_the_features_far_outside_the_training_values(client,
     reply = client.post("/v1/predict", json={"adapter": "site_c", "instances": [far, near]},
                         headers=AUTH)  # fmt: skip
     assert reply.status_code == 200, reply.text
-    assert [p["outside_training"] for p in reply.json()["predictions"]] == [[spec.name], []]
+    far_answer, near_answer = reply.json()["predictions"]
+    assert [far_answer["outside_training"], near_answer["outside_training"]] == [[spec.name], []]
     assert f"{far[spec.name]}" not in reply.text
+    # said in the note too: a client showing the answer alone showed a confident result
+    assert far_answer["note"] == (
+        f"the value sent for {spec.name!r} lies far outside those the model was trained on (a "
+        "unit or typing error?): the prediction extrapolates there and may be wrong; check it; "
+        f"{SITE_C_CAUTION}"
+    )
+    assert near_answer["note"] == SITE_C_CAUTION
+
+
+def test_an_answer_carries_the_float32_it_computed_not_its_float64_expansion(
+    client, served_registry
+):
+    """A trial read ``207.05914306640625`` as false precision (``predict`` writes
+    ``207.05914``): the shortest decimal that reads back as the model's float32."""
+    instances = _instances(served_registry, "C", 4)
+    reply = client.post("/v1/predict", json={"adapter": "site_c", "instances": instances},
+                        headers=AUTH)  # fmt: skip
+    loaded = load_for_inference(served_registry["base"], served_registry["adapters"]["site_c"])
+    expected = predict(loaded.model, loaded.base.schema, pd.DataFrame(instances), adapter="site_c")
+    served = [answer["probability"] for answer in reply.json()["predictions"]]
+    np.testing.assert_allclose(served, expected, atol=1e-6)
+    assert [repr(p) for p in served] == [str(np.float32(p)) for p in served]  # no digit more
+    assert any(len(repr(float(np.float32(p)))) > len(repr(p)) for p in served)  # were there
 
 
 def test_adapters_listing_and_health_show_a_promotion_before_any_prediction(served_registry):

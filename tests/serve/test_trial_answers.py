@@ -21,6 +21,7 @@ from medadapt.registry import Registry
 from medadapt.serve.app import create_app
 from medadapt.serve.routes import _prediction
 from medadapt.serve.state import Route
+from tests.serve.recorded import SITE_C_CAUTION
 
 pytestmark = pytest.mark.xdist_group("serve")
 TOKEN = "t" * 32
@@ -118,7 +119,7 @@ def test_a_number_sent_for_a_text_category_is_noted_in_the_served_answer(client,
     assert answer["unseen_categories"] == ["sex"] and answer["predicted"] is not None
     assert answer["note"] == (
         "'sex' was sent as a number, but the model learned it as one of 'F', 'M': send one of "
-        "those (it was read as 'unseen': no information)"
+        f"those (it was read as 'unseen': no information); {SITE_C_CAUTION}"
     )
     assert "12345" not in reply.text
 
@@ -291,6 +292,7 @@ def test_adapters_and_bases_name_the_class_probability_is_of(client, served_regi
         "answers_alone": True,
         "metrics": base["metrics"],
         "notes": base["notes"],
+        "cautions": base["cautions"],
     }
     assert base["weights"].removeprefix("sha256:").startswith(base["base"])
     assert client.get("/v1/bases").status_code == 401

@@ -26,7 +26,7 @@ from medadapt.serve.image_dicomweb import ArchiveImages, fetch
 from medadapt.serve.image_inputs import ImageServing, read_form, save_uploads
 from medadapt.serve.image_reports import check_writes, model_of, store
 from medadapt.serve.resolve import resolve_routes
-from medadapt.serve.schemas import DicomwebRequest
+from medadapt.serve.schemas import DicomwebRequest, float32_number
 from medadapt.serve.state import Route, ServedBase, ServingState, joined_notes
 from medadapt.serve.telemetry import Telemetry
 
@@ -123,6 +123,8 @@ def image_prediction(served: ServedBase, route: Route, sample: Sample, score: An
         "version": route.version,
         "base": served.key[:12],
         "predicted": classes[int(probabilities.argmax())],
-        "probabilities": {c: float(p) for c, p in zip(classes, probabilities, strict=True)},
+        "probabilities": {
+            c: float32_number(p) for c, p in zip(classes, probabilities, strict=True)
+        },
         "note": joined_notes(sample.note, route.note),
     }

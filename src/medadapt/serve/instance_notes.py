@@ -108,6 +108,26 @@ def other_unseen_note(schema: Any, unseen: list[str], said: set[str]) -> str | N
     return "; ".join(said_of) or None
 
 
+def outside_note(names: list[str]) -> str | None:
+    """What an answer says of the features in ``outside_training`` (a trial's negative
+    tumour radius got ``probability 0.0015`` and ``"note": null``: a client showing the
+    answer alone showed a confident result); None when there is none.
+
+    >>> print(outside_note(["age", "bmi"]))  # doctest: +NORMALIZE_WHITESPACE
+    the values sent for 'age' and 'bmi' lie far outside those the model was trained on (a
+    unit or typing error?): the prediction extrapolates there and may be wrong; check them
+    """
+    if not names:
+        return None
+    one = len(names) == 1
+    return (
+        f"the {'value' if one else 'values'} sent for {listed(repr(n) for n in names)} "
+        f"{'lies' if one else 'lie'} far outside those the model was trained on (a unit or "
+        "typing error?): the prediction extrapolates there and may be wrong; check "
+        f"{'it' if one else 'them'}"
+    )
+
+
 def too_few_used(missing: int, unseen: int, features: int) -> bool:
     """True when the features missing or not understood (an unseen category carries no
     information) are more than half of the model's: such a prediction is withheld."""

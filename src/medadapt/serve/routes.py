@@ -38,6 +38,7 @@ from medadapt.serve.instance_notes import (
     case_slips,
     missing_in_record,
     other_unseen_note,
+    outside_note,
     too_few_used,
     unseen_categories,
     unused_note,
@@ -51,6 +52,7 @@ from medadapt.serve.schemas import (
     ImagePredictResponse,
     PredictRequest,
     PredictResponse,
+    float32_number,
     predict_bodies,
 )
 from medadapt.serve.state import GroupConflict, Route, ServedBase, ServingState, joined_notes
@@ -341,11 +343,12 @@ def _prediction(served: ServedBase, route: Route, score: Any, instance: dict[str
         "probabilities": None,
         "missing_features": missing,
         "unseen_categories": unseen,
-        "outside_training": outside_in_record(
-            schema.numeric_features, instance, schema.missing_codes
+        "outside_training": (
+            outside := outside_in_record(schema.numeric_features, instance, schema.missing_codes)
         ),
         "note": joined_notes(
             sparse,
+            outside_note(outside),
             case_slip_note(cased := case_slips(schema, instance)),
             kind_slip_note(schema, kinds := kind_slips(schema, instance)),
             other_unseen_note(schema, unseen, {*cased, *kinds}),
@@ -356,16 +359,18 @@ def _prediction(served: ServedBase, route: Route, score: Any, instance: dict[str
         out["predicted"] = None
         return out
     if schema.task == "binary":
-        p = float(score)
+        p = float32_number(score)
         out.update(predicted=schema.classes[1] if p >= 0.5 else schema.classes[0], probability=p)
     elif schema.task == "multiclass":
         probs = np.asarray(score, dtype=float)
         out.update(
             predicted=schema.classes[int(probs.argmax())],
-            probabilities={c: float(p) for c, p in zip(schema.classes, probs, strict=True)},
+            probabilities={
+                c: float32_number(p) for c, p in zip(schema.classes, probs, strict=True)
+            },
         )
     else:
-        out["predicted"] = float(score)
+        out["predicted"] = float32_number(score)
     return out
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from medadapt.data.extrapolation import FAR_OUTSIDE_SDS
@@ -31,6 +32,11 @@ METRIC_NOTES = (
     "for a leak; 'one_class': it calls (nearly) every patient one class; 'backwards': its "
     "AUROC lies below 0.5, ranking patients backwards; 'allowed_leak': a column kept with "
     "--allow-leak although it alone predicts the label): read them before trusting the metrics."
+)
+CAUTIONS = (
+    "What every answer of this model says in its 'note' about its recorded test, in a few "
+    "words each: no measured performance, too good to be true, an AUROC not shown better than "
+    "chance, predictions too low or high on average, ... (empty: none)."
 )
 
 
@@ -179,6 +185,18 @@ class ImagePredictResponse(BaseModel):
     )
 
 
+def float32_number(value: Any) -> float:
+    """A model's float32 output as the shortest decimal that reads back as it (``207.05914``,
+    as ``predict`` writes it), not the float64 expansion of that float32
+    (``207.05914306640625``: digits the model never computed, a trial read as false
+    precision).
+
+    >>> float32_number(np.float32(207.05914)), float32_number(0.0015318365767598152)
+    (207.05914, 0.0015318366)
+    """
+    return float(str(np.float32(value)))
+
+
 class AdapterInfo(BaseModel):
     name: str
     version: int
@@ -197,6 +215,7 @@ class AdapterInfo(BaseModel):
     positive_rule: str | None = Field(None, description=POSITIVE_RULE)
     metrics: dict[str, Any]
     notes: dict[str, str] = Field(default_factory=dict, description=METRIC_NOTES)
+    cautions: list[str] = Field(default_factory=list, description=CAUTIONS)
     failed: str | None = Field(
         None,
         description="Set when this promoted version cannot be loaded (its base missing, a "
@@ -225,6 +244,7 @@ class BaseInfo(BaseModel):
     )
     metrics: dict[str, Any] = Field(description="Its recorded test figures.")
     notes: dict[str, str] = Field(default_factory=dict, description=METRIC_NOTES)
+    cautions: list[str] = Field(default_factory=list, description=CAUTIONS)
 
 
 #: a multipart request's body (images) for the OpenAPI docs

@@ -161,7 +161,44 @@ def recorded_cautions(metrics: dict[str, Any] | None) -> list[str]:
         said.insert(0, UNMEASURED_WORDS)
     elif metrics.get("auroc") is None and notes.get("auroc"):  # a trial's served answers said
         said.append(AUROC_UNMEASURED_WORDS)  # "every patient is called positive" only
+    return said + _uncertain_result(metrics, notes)
+
+
+def _uncertain_result(metrics: dict[str, Any], notes: dict[str, Any]) -> list[str]:
+    """Cautions on a measured result that ``registry promote`` warns of and the card says,
+    which a trial's served answers left out ("note": null): an AUROC whose interval reaches
+    0.5 (or an R² above 0 whose interval reaches 0), and predictions too low or too high on
+    average (the interval of the mean error excludes 0).
+
+    >>> _uncertain_result({"auroc": 0.616, "auroc_ci": [0.447, 0.778]}, {})
+    ['AUROC not shown better than chance']
+    >>> _uncertain_result({"r2": 0.2, "r2_ci": [-0.05, 0.4]}, {"calibration_in_the_large":
+    ...     "on average the predictions are too low by 16.0 (the interval excludes 0)"})
+    ['not shown better than the average value', 'predictions too low on average by 16.0']
+    """
+    said = []
+    auroc, ci = metrics.get("auroc"), metrics.get("auroc_ci")
+    if auroc is not None and ci and ci[0] <= 0.5 <= ci[1]:  # wholly below: "backwards"
+        said.append(CHANCE_WORDS)
+    r2, ci = metrics.get("r2"), metrics.get("r2_ci")
+    if r2 is not None and ci and r2 > 0 and ci[0] <= 0:  # 0 or below: NO_BETTER_THAN_MEAN
+        said.append(AVERAGE_WORDS)
+    mean_error = notes.get("calibration_in_the_large")
+    found = (
+        re.search(r"too (low|high) by ([\d,.]+)", mean_error)
+        if isinstance(mean_error, str)
+        else None
+    )
+    if found:
+        said.append(f"predictions too {found[1]} on average by {found[2]}"[:MAX_CAUTION])
     return said
+
+
+#: cautions' words (at most :data:`MAX_CAUTION` characters, ASCII, as
+#: :data:`~medadapt.results.WHOLE_RESULT_WORDS`): an AUROC, an R² whose interval reaches chance
+CHANCE_WORDS = "AUROC not shown better than chance"
+AVERAGE_WORDS = "not shown better than the average value"
+MAX_CAUTION = 47
 
 
 #: a caution's words for a recorded result whose accuracy stands in for an AUROC left out
