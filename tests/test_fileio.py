@@ -189,3 +189,31 @@ def test_an_output_whose_folder_is_missing_is_said_when_it_is_made(tmp_path, cap
         "path if that is not what you meant)"
     ]
     assert target.parent.is_dir()
+
+
+def test_force_removes_an_earlier_outputs_own_files_this_one_does_not_write(tmp_path, caplog):
+    """A trial's federated run with --personalise, replaced with --force by one without it,
+    kept the old personalised/ adapters byte for byte beside the new run's files: the earlier
+    output's own files go (said), the user's files stay."""
+    import logging
+
+    from medadapt.fileio import staged_directory
+
+    out = tmp_path / "run"
+    (out / "personalised" / "north").mkdir(parents=True)
+    (out / "personalised" / "north" / "adapter.json").write_text("{}")
+    (out / "federated.json").write_text('{"old": true}')
+    (out / "notes.txt").write_text("mine")
+    owned = ("federated.json", "personalised")
+    with (
+        caplog.at_level(logging.WARNING, logger="medadapt.notes"),
+        staged_directory(out, owned=owned) as staged,
+    ):
+        (staged / "federated.json").write_text('{"old": false}')
+    assert sorted(p.name for p in out.iterdir()) == ["federated.json", "notes.txt"]
+    assert (out / "federated.json").read_text() == '{"old": false}'
+    assert (out / "notes.txt").read_text() == "mine"
+    assert [r.getMessage() for r in caplog.records] == [
+        f"removed the earlier output's personalised/ from {out} (--force; this run wrote none)"
+    ]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".run.")]  # nothing left

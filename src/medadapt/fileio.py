@@ -19,7 +19,7 @@ import stat
 import tempfile
 import threading
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -316,11 +316,13 @@ def sigterm_interrupts() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def staged_directory(path: str | Path) -> Iterator[Path]:
+def staged_directory(path: str | Path, owned: Sequence[str] = ()) -> Iterator[Path]:
     """Yield a new directory beside ``path`` to write an output into; on success it takes
     ``path``'s place in one rename (files of an existing ``path`` that the new output does not
-    have are kept); on failure, Ctrl-C (SIGINT) or SIGTERM (:func:`sigterm_interrupts`) it is
-    removed and ``path`` is left as it was."""
+    have are kept, except those named in ``owned``: what an earlier output of the same command
+    wrote, such as its ``personalised/`` folders, which would otherwise sit beside the new
+    run's as if it had made them; their removal is said); on failure, Ctrl-C (SIGINT) or
+    SIGTERM (:func:`sigterm_interrupts`) it is removed and ``path`` is left as it was."""
     path = Path(path)
     made = make_parent(path, say=False)  # said once the output is there; removed if not
     with sigterm_interrupts():
@@ -341,7 +343,15 @@ def staged_directory(path: str | Path) -> Iterator[Path]:
     old = path.with_name(f".{path.name}.old-{os.getpid()}")
     os.replace(path, old)
     os.replace(staged, path)
-    for item in old.iterdir():  # files medadapt did not write stay where the user put them
-        if not (path / item.name).exists():
+    earlier = []
+    for item in sorted(old.iterdir()):  # files medadapt did not write stay where the user put them
+        if item.name in owned:
+            earlier += [] if (path / item.name).exists() else [item.name]
+        elif not (path / item.name).exists():
             os.replace(item, path / item.name)
     shutil.rmtree(old, ignore_errors=True)
+    if earlier:
+        logging.getLogger("medadapt.notes").warning(
+            "removed the earlier output's %s from %s (--force; this run wrote none)",
+            ", ".join(f"{name}/" if "." not in name else name for name in earlier), path,
+        )  # fmt: skip

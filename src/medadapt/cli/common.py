@@ -127,18 +127,23 @@ def _shared_notes(cells: list[list[str]], column: int) -> list[str]:
 
 
 def new_directory(
-    out: Any, *, force: bool, markers: dict[str, str], foreign: dict[str, str] | None = None
+    out: Any,
+    *,
+    force: bool,
+    markers: dict[str, str],
+    foreign: dict[str, str] | None = None,
+    owned: Sequence[str] = (),
 ) -> contextlib.AbstractContextManager[Any]:
     """Check ``--out`` now, before any work (refused: a file, an earlier ``what`` or other
     files, without ``--force``; an output of another kind, ``foreign``, even with it); the
     context gives a staged directory that takes ``out``'s place only when the work
-    succeeds."""
+    succeeds (an earlier output's ``owned`` files go, even those this one does not write)."""
     from medadapt.cli.inputs import check_name_length
     from medadapt.fileio import check_output_dir, staged_directory
 
     check_name_length(out, "--out")
     check_output_dir(out, flag="--out", force=force, markers=markers, foreign=foreign)
-    return staged_directory(out)
+    return staged_directory(out, owned)
 
 
 def write_outputs(files: Sequence[tuple[Any, bytes]]) -> None:

@@ -38,6 +38,11 @@ ONE_OUTCOME_SITE = (
     "could only pull the shared adapter toward that answer, and none of its figures could show "
     "it."
 )
+#: what a run writes in its --out: an earlier run's go with --force, even those this run does
+#: not write (a trial's personalised/ adapters of a run with --personalise stayed beside a
+#: run without it, byte for byte, as if it had made them)
+RUN_OUTPUTS = ("adapter.json", "adapter.safetensors", "base", "federated.json", "personalised",
+               "report.html", "split.json")  # fmt: skip
 RUN = [
     Shared("method", str, "lora", "Adapter method: bottleneck, lora, dora, ia3 or head."),
     ADAPTER_OPTIONS,
@@ -244,7 +249,8 @@ def _simulate(**values: Any) -> None:
     if base is not None:
         inputs.check_not_inside(out, base, "--base")
     inputs.check_outputs({}, {"--data": data, "--base": base}, ("--out", out))
-    staged = new_directory(out, force=values["force"], markers={"federated.json": "a run"})
+    staged = new_directory(out, force=values["force"], markers={"federated.json": "a run"},
+                           owned=RUN_OUTPUTS)  # fmt: skip
     small_model_threads(modality)
     with staged as staged_out:
         if base is None:
@@ -421,7 +427,8 @@ def _server(**values: Any) -> None:
                base_fingerprint=fingerprint, join_timeout=values["timeout"] / 2)  # fmt: skip
     inputs.check_not_inside(out, base, "--base")
     inputs.check_outputs({}, {"--base": base, "--certificates": certificates}, ("--out", out))
-    staged = new_directory(out, force=values["force"], markers={"federated.json": "a run"})
+    staged = new_directory(out, force=values["force"], markers={"federated.json": "a run"},
+                           owned=RUN_OUTPUTS)  # fmt: skip
     if values["insecure"]:
         warn("--insecure: the sites' adapter weights and metrics travel unencrypted")
     with staged as staged_out:  # one line per site joined and per round (a service's log too)

@@ -133,7 +133,8 @@ def keep_at_site(folder: Path, run: FederatedRun, data: SiteData, trained: Train
         name = personal_name(trained.adapter, kept.site, run.personalise)
         # (the paired difference is the shared adapter's: not said of the personalised one)
         wanted.append((where, name, personalised.weights, kept.personal, extra, None))
-    with staged_directory(folder) as staged:
+    owned = (SHARED_FOLDER, PERSONAL_FOLDER) if with_shared else ()  # an earlier run's go
+    with staged_directory(folder, owned) as staged:
         for where, name, weights, metrics, extra, versus_base in wanted:
             record = adapter_record(run, data.modality, data.base, trained, split=summary,
                                     metrics=metrics, base_metrics=kept.base,
