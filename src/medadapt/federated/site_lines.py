@@ -20,6 +20,7 @@ from medadapt.federated.compared import (
     test_patients,
     training_patients,
 )
+from medadapt.federated.privacy_budget import privacy_words
 from medadapt.federated.strategies import SECOND_CLIENT, site_named
 from medadapt.federated.strategies import when as moment
 
@@ -161,6 +162,9 @@ def privacy_line(results: dict[str, Any]) -> str | None:
     return (
         f"Differential privacy was on: each site's update clipped to norm "
         f"{config['clipping_norm']:g}, Gaussian noise multiplier {config['noise_multiplier']:g} "
-        f"(Flower's server-side fixed clipping). Its cost in {leading} was not measured: run "
-        "the same command without --dp-clip and --dp-noise and compare the sites' figures."
+        "(noise of that many times the clipping norm added to the sum of the updates each "
+        "round; Flower's server-side fixed clipping); "
+        f"{privacy_words(config['noise_multiplier'], config['rounds'])}. Its cost in {leading} "
+        "was not measured: run the same command without --dp-clip and --dp-noise and compare "
+        "the sites' figures."
     )
