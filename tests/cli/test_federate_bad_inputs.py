@@ -124,3 +124,50 @@ CASES = [
 def test_a_bad_federate_input_is_one_error_line_and_changes_nothing(bad: Case, workspace, tmp_path):
     result = refused(bad, workspace, tmp_path)
     assert "warning:" not in result.stdout + result.stderr  # nothing said before the refusal
+
+
+def test_a_server_name_that_does_not_resolve_is_refused_at_once(workspace, tmp_path, monkeypatch):
+    """The README's client example (``fl.example.org``) waited its whole --wait (600 s by
+    default) before saying no server answered: a name that does not exist is said now. The
+    name server's answer is faked here (a test never depends on the network)."""
+    import socket
+
+    from tests.cli.helpers import error_line, run_cli
+
+    asked = []
+
+    def no_such_name(host, port, *args, **kwargs):
+        asked.append((host, port))
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_name)
+    _, paths = workspace
+    result = run_cli("federate", "client", "--site", "A", "--data", paths["va"], "--base",
+                     paths["base"], "--server", "fl.example.org:9092", "--insecure")  # fmt: skip
+    assert error_line(result) == (
+        "error: --server 'fl.example.org:9092': the host name 'fl.example.org' does not resolve "
+        "(no such name): check it, or pass the server's IP address"
+    )
+    assert asked == [("fl.example.org", 9092)]
+
+    def down(host, port, *args, **kwargs):  # a name server not answering: left to the retries
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    from medadapt.cli.federate import _check_host_resolves
+
+    monkeypatch.setattr(socket, "getaddrinfo", down)
+    _check_host_resolves("fl.example.org:9092", "fl.example.org", 9092)  # no refusal
+
+
+def test_an_insecure_server_on_every_interface_is_warned_as_such():
+    """A trial's ``--insecure --host 0.0.0.0`` got the loopback's mild line."""
+    from medadapt.cli.federate import _insecure_server_words
+
+    assert _insecure_server_words("0.0.0.0") == (
+        "--insecure: the sites' adapter weights and metrics travel unencrypted, and the server "
+        "listens on every interface (--host 0.0.0.0): anyone on that network can read them, or "
+        "join as a site; use TLS (--certificates, made by 'medadapt federate certificates') "
+        "beyond a trial on one machine"
+    )
+    assert _insecure_server_words("localhost") == _insecure_server_words("::1")
+    assert "10.1.2.3 (--host 10.1.2.3)" in _insecure_server_words("10.1.2.3")

@@ -430,7 +430,7 @@ def _server(**values: Any) -> None:
     staged = new_directory(out, force=values["force"], markers={"federated.json": "a run"},
                            owned=RUN_OUTPUTS)  # fmt: skip
     if values["insecure"]:
-        warn("--insecure: the sites' adapter weights and metrics travel unencrypted")
+        warn(_insecure_server_words(values["host"]))
     with staged as staged_out:  # one line per site joined and per round (a service's log too)
         results = deploy.run_server(
             run, Path(staged_out).resolve(), host=values["host"], port=values["port"],
@@ -514,6 +514,31 @@ def _finished(out: Path | None) -> str:
     return f"the run finished; {where}; this site left the federation"
 
 
+def _insecure_server_words(host: str) -> str:
+    """The warning of ``server --insecure``: on a host other sites' machines can reach (a
+    trial's ``--host 0.0.0.0`` got the same mild line as loopback), that anyone on the
+    network can read what travels, and join.
+
+    >>> _insecure_server_words("127.0.0.1")
+    "--insecure: the sites' adapter weights and metrics travel unencrypted"
+    """
+    import ipaddress
+
+    said = "--insecure: the sites' adapter weights and metrics travel unencrypted"
+    try:
+        loopback = ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        loopback = host.lower() == "localhost"
+    if loopback:
+        return said
+    where = "every interface" if host in ("0.0.0.0", "::") else host
+    return (
+        f"{said}, and the server listens on {where} (--host {host}): anyone on that network "
+        "can read them, or join as a site; use TLS (--certificates, made by 'medadapt "
+        "federate certificates') beyond a trial on one machine"
+    )
+
+
 def _check_server_address(server: str) -> None:
     """``--server`` is HOST:PORT (no scheme: TLS comes from --root-certificates)."""
     if "://" in server:
@@ -525,6 +550,24 @@ def _check_server_address(server: str) -> None:
                           "--port)")  # fmt: skip
     if not 1 <= int(port) <= 65535:
         raise ConfigError(f"--server {server!r}: {port} is not a TCP port number (1-65535)")
+    _check_host_resolves(server, host.strip("[]"), int(port))
+
+
+def _check_host_resolves(server: str, host: str, port: int) -> None:
+    """Refuse a host name that does not exist now, not after ``--wait`` seconds of retrying
+    (a trial's README example, ``fl.example.org``, waited its 600 s); a name server that does
+    not answer (a network down for a while) is left to the retries."""
+    import socket
+
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        unknown = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
+        if exc.errno in unknown:
+            raise ConfigError(
+                f"--server {server!r}: the host name {host!r} does not resolve (no such name): "
+                "check it, or pass the server's IP address"
+            ) from None
 
 
 def _not_said_of_a_site(base_warnings: list[str], notes: list[str]) -> list[str]:
