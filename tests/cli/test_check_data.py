@@ -52,7 +52,7 @@ def test_check_data_prints_the_criteria_and_writes_them(base, tmp_path):
     here = figures["auroc_at_site"]
     assert 0.55 < here < source  # so the site's figure is the one used, and the text says why
     assert figures["r2_source"] == (
-        f"from the base model's AUROC at this site, on 200 patients it never saw ({here:.3f}; "
+        f"from the base model's AUROC at this site, on all 200 patients it never saw ({here:.3f}; "
         f"{source:.3f} on its source: the lower one is used, to be cautious)"
     )
     lora = figures["development"]["lora"]
@@ -193,7 +193,7 @@ def test_at_the_bases_own_site_check_data_splits_and_scores_as_adapt_does(base, 
     scores = predict(modality, loaded.model, loaded.schema, samples.subset(unseen))
     expected = roc_auc_score(samples.labels[unseen], scores)
     assert figures["auroc_at_site"] == pytest.approx(expected, abs=1e-9)
-    assert f"on {len(unseen)} patients it never saw" in figures["r2_source"]
+    assert f"on all {len(unseen)} patients it never saw" in figures["r2_source"]
     lora = summary["sample_size"]
     assert lora["auroc_at_site"] == pytest.approx(expected, abs=1e-4)
     assert lora["n_needed"] == figures["development"]["lora"]["n"]
@@ -482,7 +482,7 @@ def test_rows_that_name_no_patient_are_counted_as_rows_taken_as_patients(tmp_pat
         f"120 rows of dataset = {VA} (prevalence 0.725; each taken as one patient: the base "
         "names no patient column): 84 to adapt on, 36 to test it, as adapt would split them"
     ) in said
-    assert "on 120 rows it never saw" in said and "120 patients" not in said
+    assert "on all 120 rows it never saw" in said and "120 patients" not in said
     assert "development: minimum rows to adapt" in said
     assert (
         "note: the criteria count patients: the base names no patient column, so each row is "

@@ -53,7 +53,7 @@ def test_rows_the_models_trained_on_are_counted_with_or_without_the_label(models
                                  root / "adapter", "--data", root / name, "--out",
                                  root / f"p_{name}"))  # fmt: skip
         assert _warnings(said) == [
-            f"warning: {n_adapter} of the {len(site)} rows predicted match rows adapter "
+            f"warning: {n_adapter} of the {len(site)} rows predicted match rows that adapter "
             f"'{adapter['name']}' trained on (by content): their predictions are "
             "in-sample, more confident and more often right than the model is on new "
             "patients; 'medadapt evaluate' leaves them out of its figures"
@@ -61,7 +61,7 @@ def test_rows_the_models_trained_on_are_counted_with_or_without_the_label(models
     whole = succeeded(run_cli("predict", "--base", root / "base", "--adapter", root / "adapter",
                               "--data", root / "heart.csv", "--out", root / "all.csv"))  # fmt: skip
     assert (
-        f"warning: {trained} of the {len(heart)} rows predicted match rows the base model or "
+        f"warning: {trained} of the {len(heart)} rows predicted match rows that the base model or "
         f"adapter '{adapter['name']}' trained on (by content)"
     ) in whole.stdout
 

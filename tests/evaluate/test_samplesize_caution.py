@@ -93,7 +93,7 @@ def test_an_auroc_far_below_one_half_is_said_to_rank_backwards(flip, said):
     risk = np.full(len(risk), 0.5) if flip == 0.5 else 1 - risk
     outcome = outcome_of("binary", labels, (labels, risk), {"auroc": 0.9}, "patients", CLASSES)
     assert outcome.r2_source == (
-        f"from the base model's AUROC at this site, on 12 patients it never saw ({said}: "
+        f"from the base model's AUROC at this site, on all 12 patients it never saw ({said}: "
         "planned as 0.55, the weakest ranking a plan takes; 0.900 on its source: the lower one "
         "is used, to be cautious)"
     )
@@ -139,7 +139,7 @@ def test_a_site_with_enough_patients_keeps_the_lower_of_source_and_site():
     here = outcome.figures["auroc_at_site"]
     assert 0.5 < here < 0.994 and outcome.r2 == pytest.approx(cox_snell_from_c(here, 0.5))
     assert outcome.r2_source == (
-        f"from the base model's AUROC at this site, on 80 patients it never saw ({here:.3f}; "
+        f"from the base model's AUROC at this site, on all 80 patients it never saw ({here:.3f}; "
         "0.994 on its source: the lower one is used, to be cautious)"
     )
 
@@ -233,7 +233,8 @@ def test_without_repeats_or_patients_the_rows_are_counted_as_before():
         here = outcome.figures["auroc_at_site"]
         assert here == pytest.approx(0.928, abs=1e-3)
         assert outcome.r2_source == (
-            f"from the base model's AUROC at this site, on 120 patients it never saw ({here:.3f})"
+            "from the base model's AUROC at this site, on all 120 patients it never saw "
+            f"({here:.3f})"
         )
 
 
@@ -324,7 +325,7 @@ def test_a_site_auroc_evaluate_reports_is_said_with_its_patients():
     here = outcome.figures["auroc_at_site"]
     assert here == pytest.approx(reported) and 0.5 < here < 0.99
     assert outcome.r2_source == (
-        f"from the base model's AUROC at this site, on 32 images of 16 patients it never saw "
+        f"from the base model's AUROC at this site, on all 32 images of 16 patients it never saw "
         f"({here:.3f}; 0.990 on its source: the lower one is used, to be cautious)"
     )
 

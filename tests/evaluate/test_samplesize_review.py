@@ -61,7 +61,7 @@ def test_a_site_auroc_of_0_51_asks_what_one_of_0_49_asks_not_a_million():
     needs = [o.criteria(65)[0].n for o in (backwards, chance, weak, fair)]
     assert needs[0] == needs[1] == needs[2] > needs[3] and needs[2] < 1_000_000
     assert weak.r2_source == (
-        "from the base model's AUROC at this site, on 40 patients it never saw (0.510, barely "
+        "from the base model's AUROC at this site, on all 40 patients it never saw (0.510, barely "
         "better than chance: planned as 0.55, the weakest ranking a plan takes)"
     )
     assert "(0.150, worse than chance: it ranks them backwards (are the labels, or the " in (

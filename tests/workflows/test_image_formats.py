@@ -164,7 +164,7 @@ def test_dicom_folder_trains_a_2d_vit_and_predicts_a_flat_folder(tmp_path, capsy
     warned = [line for line in lines if "warning" in line]
     assert warned == [  # the text file is listed as left out; nothing of the DICOM images
         UNMEASURED.format(held_out="4 images"),  # DICOM, as in training
-        "warning: 2 of the 2 images predicted match images the base model trained on (by "
+        "warning: 2 of the 2 images predicted match images that the base model trained on (by "
         "content): their predictions are in-sample, more confident and more often right than "
         "the model is on new patients; 'medadapt evaluate' leaves them out of its figures",
     ]  # (copies of two of its training files)

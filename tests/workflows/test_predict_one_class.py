@@ -49,6 +49,6 @@ def test_image_predict_on_the_bases_training_images_says_they_are_in_sample(tmp_
     trained = json.loads((tmp_path / "base" / "model.json").read_text())["training"]
     n = trained["n_train"] + (trained["n_val"] or 0)
     assert (
-        f"warning: {n} of the 24 images predicted match images the base model trained on (by "
+        f"warning: {n} of the 24 images predicted match images that the base model trained on (by "
         "content): their predictions are in-sample"
     ) in capsys.readouterr().out

@@ -480,7 +480,7 @@ def test_adapts_line_says_rows_that_name_no_patient_are_taken_as_patients(tabula
         if id_column:  # named, one row each: as before
             assert "as_patients" not in entry
             assert "; 28 rows trained it: not met" in line
-            assert "on 40 patients it never saw" in entry["r2_source"]
+            assert "on all 40 patients it never saw" in entry["r2_source"]
             continue
         assert entry["as_patients"] == (
             "each taken as one patient: the base names no patient column"
@@ -490,7 +490,7 @@ def test_adapts_line_says_rows_that_name_no_patient_are_taken_as_patients(tabula
             f"it: not met; {ADAPTED_READING}" in line
         )
         assert entry["r2_source"].startswith(
-            "from the base model's AUROC at this site, on 120 rows it never saw ("
+            "from the base model's AUROC at this site, on all 120 rows it never saw ("
         )
         card = _card(entry)
-        assert "on 120 rows it never saw" in card and "120 patients" not in card
+        assert "on all 120 rows it never saw" in card and "120 patients" not in card

@@ -370,10 +370,11 @@ def _predicted_in_sample(loaded: Loaded, base_dir, adapter_dir, data, samples) -
     if not masks:  # none, or this modality cannot tell
         return []
     n = int(np.logical_or.reduce(list(masks.values())).sum())
-    noun = modality.noun if n != 1 else modality.noun.removesuffix("s")
+    one = modality.noun.removesuffix("s")
+    match = f"matches a {one} that" if n == 1 else f"match {modality.noun} that"
     who = " or ".join(masks)
     return [
-        f"{n} of the {len(samples)} {modality.noun} predicted match {noun} {who} trained on "
+        f"{n} of the {len(samples)} {modality.noun} predicted {match} {who} trained on "
         "(by content): their predictions are in-sample, more confident and more often right "
         "than the model is on new patients; 'medadapt evaluate' leaves them out of its figures"
     ]

@@ -259,7 +259,7 @@ def _binary(labels: np.ndarray, scored, source_auroc: float | None, noun: str,
         if here is not None:  # told apart perfectly: check-data says an adapter may add nothing
             outcome.figures["separated_at_site"] = _seen(len(scored[0]), noun, clusters)
         return outcome
-    site = f"at this site, on {_seen(len(scored[0]), noun, clusters)} it never saw"
+    site = f"at this site, on all {_seen(len(scored[0]), noun, clusters)} it never saw"
     known = [(_planned(a), a, w) for a, w in ((source_auroc, "on its source"), (here, site))
              if a is not None and a < 1]  # fmt: skip
     auroc, measured, where = min(known)
@@ -523,7 +523,7 @@ def _continuous(values: np.ndarray, scored, source_r2: float | None, noun: str):
     here = None
     if scored is not None and len(scored[0]) > 1:
         here = _r2(np.asarray(scored[0], dtype=float), np.asarray(scored[1], dtype=float))
-    site = None if scored is None else f"at this site, on {len(scored[0])} {noun} it never saw"
+    site = None if scored is None else f"at this site, on all {len(scored[0])} {noun} it never saw"
     known = [(r, w) for r, w in ((source_r2, "on its source"), (here, site))
              if r is not None and 0 < r < 1]  # fmt: skip
     unusable = None if scored is None else _no_site_r2(here, len(scored[0]), source_r2, noun)
