@@ -64,6 +64,7 @@ from medadapt.cli.registry_promotion import (
 from medadapt.errors import AdapterFileError
 from medadapt.registry import AdapterVersion, Registry, RegistryError, VersionDiff
 from medadapt.registry.bases import base_schema, has_base, missing_base_note
+from medadapt.registry.groups import served_for_other_outcomes
 from medadapt.registry.maintenance import GC_MIN_AGE_S
 from medadapt.registry.records import command_line, summaries
 from medadapt.registry.summary_words import positive_class_words, training_warning_lines
@@ -464,6 +465,12 @@ def promote_cmd(
         typer.echo(
             f"{other.name} is no longer served (was {other.ref}): {v.ref} serves group "
             f"{str(group)!r} in its place"
+        )
+    for other, outcome in served_for_other_outcomes(reg.root, v, reg.promoted_versions().values()):
+        typer.echo(
+            f"note: {other.ref} also serves group {str(v.data_summary.get('group'))!r}, for "
+            f"another outcome ({outcome!r}): a request naming only the group cannot say which "
+            "it wants and is refused (409); name the adapter in 'adapter'"
         )
     note = missing_base_note(reg.root, v.base_fingerprint["weights"], v.ref)
     if note:

@@ -273,6 +273,17 @@ def base_kind(root: str | Path, weights_sha256: str) -> str | None:
     return kind if isinstance(kind, str) and kind else None
 
 
+def base_outcome(root: str | Path, weights_sha256: str) -> str | None:
+    """What the registered base with these weights predicts (its label column), read
+    without hashing; None when that base is not registered or does not say."""
+    try:
+        schema = _manifest(find_base(root, weights_sha256)).get("schema")
+    except (AdapterFileError, OSError):
+        return None
+    label = schema.get("label") if isinstance(schema, dict) else None
+    return str(label) if isinstance(label, str) and label else None
+
+
 def base_groups(root: str | Path, weights_sha256: str) -> frozenset[str] | None:
     """The groups the registered base with these weights was trained on (``train-base
     --groups``), read without hashing; None when that base is not registered or its

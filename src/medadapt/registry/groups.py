@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from medadapt.registry.bases import base_kind
+from medadapt.registry.bases import base_kind, base_outcome
 from medadapt.registry.records import AdapterVersion
 
 
@@ -41,20 +41,51 @@ def group_rivals(
 ) -> list[AdapterVersion]:
     """The ``promoted`` versions of other names that serve ``target``'s group: with
     ``target`` promoted too, a server would answer no request for that group. Two on base
-    models of different kinds (a table's and an image's) do not compete; where a base's kind
-    is unknown (not registered), they are taken to."""
+    models of different kinds (a table's and an image's) do not compete, nor two predicting
+    different outcomes (a trial's clinic served a diabetes and a breast-cancer model: a
+    request names which by its adapter, :func:`served_for_other_outcomes`); where a base's kind or
+    outcome is unknown (not registered), they are taken to."""
     group = served_group(target)
     if group is None:
         return []
-    kind = base_kind(root, target.base_fingerprint.get("weights", ""))
     rivals = []
+    for v in promoted:
+        if v.name != target.name and served_group(v) == group and _same_model_kind(root, target, v):
+            rivals.append(v)
+    return rivals
+
+
+def served_for_other_outcomes(
+    root: str | Path, target: AdapterVersion, promoted: Iterable[AdapterVersion]
+) -> list[tuple[AdapterVersion, str]]:
+    """The ``promoted`` versions of other names serving ``target``'s group for another
+    outcome, each with that outcome: served side by side, a request naming only the group
+    cannot say which it wants (the server answers it 409; naming the adapter works)."""
+    group = served_group(target)
+    if group is None:
+        return []
+    mine = target.base_fingerprint.get("weights", "")
+    kind, wanted = base_kind(root, mine), base_outcome(root, mine)
+    found = []
     for v in promoted:
         if v.name == target.name or served_group(v) != group:
             continue
-        other = base_kind(root, v.base_fingerprint.get("weights", ""))
-        if kind is None or other is None or kind == other:
-            rivals.append(v)
-    return rivals
+        theirs = v.base_fingerprint.get("weights", "")
+        outcome = base_outcome(root, theirs)
+        if base_kind(root, theirs) == kind and None not in (wanted, outcome) and outcome != wanted:
+            found.append((v, str(outcome)))
+    return found
+
+
+def _same_model_kind(root: str | Path, one: AdapterVersion, other: AdapterVersion) -> bool:
+    """Whether two adapters' bases are of one kind and predict one outcome (unknown: taken
+    to be, so that a doubt refuses)."""
+    mine, theirs = (v.base_fingerprint.get("weights", "") for v in (one, other))
+    for read in (base_kind, base_outcome):
+        a, b = read(root, mine), read(root, theirs)
+        if a is not None and b is not None and a != b:
+            return False
+    return True
 
 
 def rivals_refused(target: AdapterVersion, rivals: list[AdapterVersion], command: str) -> str:

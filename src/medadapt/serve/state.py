@@ -311,6 +311,12 @@ def cautioned(model: str, metrics: dict[str, Any] | None) -> str | None:
     return f"caution, {model} was recorded with: {'; '.join(said)}" if said else None
 
 
+def _outcome(served: ServedBase) -> str | None:
+    """What a served base predicts (its label column; None where its schema does not say)."""
+    label = getattr(served.schema, "label", None)
+    return str(label) if label else None
+
+
 def _base_cautions(served: ServedBase) -> str | None:
     training = served.base.training
     return cautioned(recorded_model(training), recorded_metrics(training))
@@ -604,11 +610,17 @@ class ServingState:
         routed by such a group is a 409), each with those adapters' names."""
         out: dict[tuple[str, str], list[str]] = {}
         for group, routes in tables.groups.items():
-            for kind in {self._kind(r) for r in routes}:
-                names = sorted(r.name or "" for r in routes if self._kind(r) == kind)
+            for model in {self._model(r) for r in routes}:  # another outcome: no conflict
+                names = sorted(r.name or "" for r in routes if self._model(r) == model)
                 if len(names) > 1:
                     out[group] = sorted({*out.get(group, []), *names})
         return out
+
+    def _model(self, route: Route) -> tuple[str, str | None]:
+        """A route's kind of data and outcome (its base's label): adapters serving one group
+        for two outcomes are named by their adapter, and claim nothing of each other."""
+        served = self.bases[route.base_key]
+        return served.kind, _outcome(served)
 
     def _resident(self, tables: Tables) -> frozenset[str]:
         """The bases that answer a request naming no adapter: those of the promoted versions;
@@ -671,6 +683,13 @@ class ServingState:
             if routes and wanted is not None and str(wanted) == value:
                 if len(routes) > 1:
                     names = ", ".join(sorted(r.name or "" for r in routes))
+                    outcomes = sorted({str(self._model(r)[1]) for r in routes})
+                    if len(outcomes) > 1:  # by design: one group, several outcomes
+                        raise Ambiguous(
+                            f"group {value!r} is served by adapters of different outcomes "
+                            f"({names}: {', '.join(map(repr, outcomes))}); name the one "
+                            "wanted in 'adapter'"
+                        )
                     raise Ambiguous(
                         f"group {value!r} is served by several promoted adapters ({names}); "
                         "name one with 'adapter', or demote the others"
