@@ -259,8 +259,8 @@ CASES = [
          flag="--group-column COL --group 'VA Long Beach'",
          says="has no column 'dataset' to pick that group's rows by: every row would be "
          "scored, whatever its group; pass --group-column COL --group 'VA Long Beach' naming the "
-         "column that holds the group in this file, or --all-groups to score every row "
-         "deliberately"),
+         "column that holds the group in this file (column 'hospital' holds 'VA Long Beach'), "
+         "or --all-groups to score every row deliberately"),
     case("evaluate: --all-groups with --group", *EVALUATE, "--all-groups", "--group", VA,
          flag="--all-groups", says="scores every group and --group only one: pass one of them"),
     case("evaluate: adapter of another base", "evaluate", "--base", "{image_base}", "--adapter",

@@ -83,3 +83,18 @@ def test_a_closed_pipe_at_exit_after_an_interrupt_is_not_printed(capsys, monkeyp
     assert capsys.readouterr().err == ""
     Closing(ValueError("something else"))
     assert "ValueError: something else" in capsys.readouterr().err
+
+
+def test_ctrl_c_translated_by_typer_quiets_the_closed_pipe_too(capsys, monkeypatch):
+    """Ctrl-C comes back from typer as exit code 130, not as an exception: that way did not
+    quiet the exit hook's closed pipe, and the SIGINT study test printed its traceback."""
+    import sys
+
+    monkeypatch.setattr(sys, "unraisablehook", sys.__unraisablehook__)
+    monkeypatch.setattr(cli_main, "_register_commands", lambda: None)
+    monkeypatch.setattr(cli_main, "app", lambda args, standalone_mode: 130)
+    with pytest.raises(SystemExit) as exited:
+        cli_main.main(["study", "--out", "s"])
+    assert exited.value.code == 130
+    assert sys.unraisablehook is cli_main._quiet_after_interrupt
+    assert capsys.readouterr().err.startswith("interrupted; ")

@@ -691,7 +691,7 @@ build_command(
     the sites train the adapter on their own rows and send back only its weights, counts and
     metrics. Writes the adapter, federated.json and report.html to --out.
 
-    Example: medadapt federate server --base base/ --groups Cleveland,Hungary,"VA Long Beach"
+    Example: medadapt federate server --base base/ --groups Switzerland,"VA Long Beach"
     --certificates certs/ --rounds 10 --out fed
     """,
     name="server",
@@ -705,8 +705,8 @@ build_command(
     --out, the site keeps the final federated adapter and, when the server asks for
     --personalise, its own personalised one, for predict and evaluate here.
 
-    Example: medadapt federate client --server fl.example.org:9092 --site Hungary
-    --data hungary.csv --base base/ --root-certificates certs/ca.crt --out kept
+    Example: medadapt federate client --server fl.example.org:9092 --site "VA Long Beach"
+    --data va.csv --base base/ --root-certificates certs/ca.crt --out kept-va
     """,
     name="client",
 )  # fmt: skip

@@ -301,4 +301,5 @@ def _run(args: list[str]) -> None:
     if isinstance(code, int) and not isinstance(code, bool) and code != 0:
         if code == INTERRUPTED_EXIT:  # typer's translation of KeyboardInterrupt
             typer.echo(interrupted_message(args), err=True)
+            sys.unraisablehook = _quiet_after_interrupt  # (Ctrl-C comes this way, not above)
         sys.exit(code)
