@@ -72,7 +72,8 @@ def test_check_data_prints_the_criteria_and_writes_them(base, tmp_path):
     said = " ".join(result.stdout.split())  # a verdict a clinician can read, also in --json
     assert (
         f"In short: 140 patients to adapt on are fewer than any strategy needs (the least, the "
-        f"head-only adapter, needs {head['n']:,}): an adapter can still be trained" in said
+        f"head-only adapter ('adapt --method head'), needs {head['n']:,}): an adapter can still "
+        "be trained" in said
     )
     short = [c for c in figures["validation"]["criteria"] if not c["supported"]]
     assert "60 patients to test it are too few for a precise observed/expected ratio" in said

@@ -235,7 +235,8 @@ def test_a_pair_the_base_barely_tells_apart_is_planned_as_0_55_not_a_million():
               "development": {"head_only": {"n": least, "met": False}},
               "validation": {"criteria": []}}  # fmt: skip
     said = in_short(result)
-    assert "(the least, the head-only adapter, needs 145,848)" in said[0] and len(said) == 2
+    assert "(the least, the head-only adapter ('adapt --method head'), needs 145,848)" in said[0]
+    assert len(said) == 2
     entry = {"source": "Pate et al. Stat", "parameters": 85, "n_needed": 1_000_000,
              "criterion": "i", "n_train": 126, "met": False, "test_needs": {}}  # fmt: skip
     assert "would need a million or more patients (criterion i)" in sample_size_line(entry)

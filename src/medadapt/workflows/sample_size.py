@@ -364,9 +364,10 @@ def in_short(result: dict[str, Any]) -> list[str]:
         adapt = f"{trained} to adapt on are enough, by these criteria, for the {', '.join(met)}."
     else:
         adapt = (f"{trained} to adapt on are fewer than any strategy needs "
-                 f"(the least, the {label(least)}, needs {needed_text(entry['n'])}): an adapter "
-                 "can still be trained, but expect it to fit these patients better than new "
-                 "ones; 'medadapt study' shows how far the data carry it.")  # fmt: skip
+                 f"(the least, the {label(least)} ('adapt --method {method_of(least)}'), needs "
+                 f"{needed_text(entry['n'])}): an adapter can still be trained, but expect it "
+                 "to fit these patients better than new ones; 'medadapt study' shows how far "
+                 "the data carry it.")  # fmt: skip
     return [
         *_separated_words(result),
         adapt,
