@@ -212,6 +212,34 @@ def test_the_shared_adapter_s_figures_say_they_are_a_mean_over_sites():
     }
 
 
+def test_sites_whose_accuracy_says_nothing_are_named_with_the_mean():
+    """A trial's card showed accuracy 0.820, the mean over four sites, two of which called
+    (nearly) every patient positive: no better than the no-information rate there. The
+    report said it; the card and registry show now do too, with the accuracy."""
+    from medadapt.federated.records import mean_over_sites
+
+    said = "accuracy 0.919 is no better than calling every patient positive (0.946, the "
+    said += "no-information rate)"
+    results = {
+        "sites": {
+            "Hungary": {"federated": {"auroc": 0.9, "accuracy": 0.8}},
+            "Switzerland": {"federated": {"auroc": 0.7, "accuracy": 0.919,
+                                          "notes": {"no_information": said}}},
+        },
+        "average": {"federated": {"auroc": 0.8, "auroc_sites": 2, "accuracy": 0.86,
+                                  "accuracy_sites": 2}},
+    }  # fmt: skip
+    notes = mean_over_sites(results)["notes"]
+    assert set(notes) == {"all", "accuracy"} and notes["accuracy"] == f"at Switzerland, {said}"
+    results["sites"]["Hungary"]["federated"]["auroc"] = None  # with a note of its own
+    notes = mean_over_sites(results)["notes"]
+    assert notes["accuracy"] == f"at Switzerland, {said}"
+    assert notes["auroc"].startswith("over 1 of 2 sites only")
+    from medadapt.registry.records import other_values
+
+    assert other_values(mean_over_sites(results)) == {}  # the counts of sites: said in notes
+
+
 def test_a_site_trained_on_one_outcome_takes_part_with_a_note_but_not_one_without_both():
     """FLamby's Switzerland trains on 30 of 30 patients with disease (its test set has both):
     it takes part, with a note (a warning before the run, and in the report); a site whose

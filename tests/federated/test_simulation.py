@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -110,6 +111,9 @@ def test_results_report_and_adapter_are_written(federated):
     assert run_cli("registry", "--root", registry, "add", out, "--name", "fed").code == 0
     card = run_cli("registry", "--root", registry, "show", "fed", "--card").stdout
     assert "| federated | sites Cleveland, Hungary, VA Long Beach; 2 rounds of fedavg; " in card
+    table = run_cli("registry", "--root", registry, "show", "fed").stdout
+    shown = " ".join(re.sub(r"[│┌┐└┘├┤─┬┴┼]", " ", table).split())  # a wrapped cell, joined
+    assert "federated sites Cleveland, Hungary, VA Long Beach; 2 rounds of fedavg;" in shown
 
 
 def test_the_run_records_its_base_outcome_patients_and_the_site_warnings(federated):

@@ -486,12 +486,12 @@ def test_a_card_names_the_rarest_of_several_classes():
 
 def test_a_federation_of_one_round_is_said_in_the_singular():
     """A trial's card read "1 rounds of fedavg"."""
-    from medadapt.registry.card import _federated_cell
+    from medadapt.registry.card import federated_words
 
-    assert _federated_cell({"sites": ["A", "B"], "rounds": 1, "strategy": "fedavg"}) == (
-        "federated | sites A, B; 1 round of fedavg"
+    assert federated_words({"sites": ["A", "B"], "rounds": 1, "strategy": "fedavg"}) == (
+        "sites A, B; 1 round of fedavg"
     )
-    assert _federated_cell({"sites": ["A"], "rounds": 3, "strategy": "fedyogi"}).endswith(
+    assert federated_words({"sites": ["A"], "rounds": 3, "strategy": "fedyogi"}).endswith(
         "3 rounds of fedyogi"
     )
 
@@ -502,13 +502,11 @@ def test_a_site_that_did_not_take_part_is_not_among_the_sites():
     from types import SimpleNamespace
 
     from medadapt.federated.records import federated_card
-    from medadapt.registry.card import _federated_cell
+    from medadapt.registry.card import federated_words
 
     run = SimpleNamespace(sites=("Hungary", "VA", "Tiny"), rounds=2, strategy="fedavg",
                           local_epochs=2, personalise="none", private=False)  # fmt: skip
     card = federated_card(run, ["Hungary", "VA"])
     assert card["sites"] == ["Hungary", "VA"] and card["sites_left_out"] == ["Tiny"]
-    assert _federated_cell(card) == (
-        "federated | sites Hungary, VA; 2 rounds of fedavg; Tiny did not take part"
-    )
+    assert federated_words(card) == "sites Hungary, VA; 2 rounds of fedavg; Tiny did not take part"
     assert "sites_left_out" not in federated_card(run)  # every site trained it

@@ -64,10 +64,12 @@ from medadapt.cli.registry_promotion import (
 from medadapt.errors import AdapterFileError
 from medadapt.registry import AdapterVersion, Registry, RegistryError, VersionDiff
 from medadapt.registry.bases import base_schema, has_base, missing_base_note
+from medadapt.registry.card import federated_words
 from medadapt.registry.groups import served_for_other_outcomes
 from medadapt.registry.maintenance import GC_MIN_AGE_S
 from medadapt.registry.records import command_line, summaries
 from medadapt.registry.summary_words import positive_class_words, training_warning_lines
+from medadapt.results import AdapterRecord
 
 app.add_typer(registry_app, name="registry")
 
@@ -301,6 +303,9 @@ def show_cmd(
     ]
     if origin:
         rows.append(("imported from", f"{origin.get('name')}@{origin.get('version')}"))
+    extra = AdapterRecord.from_json(_manifest(reg, v).get("metadata")).extra
+    if isinstance(extra.get("federated"), dict):  # the card said it; show did not
+        rows.append(("federated", federated_words(extra["federated"], extra.get("personalised"))))
     data = summary_rows(v.data_summary)
     rows += [(f"data: {field}", said) for field, said in data]
     rows += metric_rows(v, _classes(reg, v))

@@ -175,12 +175,13 @@ def mean_over_sites(results: dict[str, Any], which: str = "federated") -> dict[s
     the sites without it (said once, not per figure: the card lists every note)."""
     average = dict(results["average"][which])
     sites = results["sites"]
+    uninformative = _no_information_at(sites, which)
     lacking = {metric: [name for name, site in sites.items()
                         if not _finite((site.get(which) or {}).get(metric))]
                for metric, value in average.items()
                if not metric.endswith("_sites") and value is not None}  # fmt: skip
     if not lacking:
-        return average
+        return {**average, "notes": uninformative} if uninformative else average
     nowhere = [name for name in sites if all(name in names for names in lacking.values())]
     fewer = {metric: names for metric, names in lacking.items() if len(names) > len(nowhere)}
     over = (f"{len(sites) - len(nowhere)} of {len(sites)} sites"
@@ -194,7 +195,20 @@ def mean_over_sites(results: dict[str, Any], which: str = "federated") -> dict[s
     for metric, names in fewer.items():
         notes[metric] = (f"over {len(sites) - len(names)} of {len(sites)} sites only (none at "
                          f"{', '.join(names)})")  # fmt: skip
+    for metric, said in uninformative.items():
+        notes[metric] = f"{notes[metric]}; {said}" if metric in notes else said
     return {**average, "notes": notes}
+
+
+def _no_information_at(sites: dict[str, Any], which: str) -> dict[str, str]:
+    """``{"accuracy": "at Switzerland, accuracy 0.919 is no better than ..."}`` for the sites
+    whose own accuracy is no better than calling every patient one class (their figures'
+    note): the mean over sites hides it, and a trial's card showed accuracy 0.820 where two
+    of four sites' accuracies said nothing (the report said it; the card did not)."""
+    said = [f"at {name}, {note}" for name, site in sites.items()
+            if isinstance(note := ((site.get(which) or {}).get("notes") or {}).get(
+                "no_information"), str)]  # fmt: skip
+    return {"accuracy": "; ".join(said)} if said else {}
 
 
 def _finite(value: Any) -> bool:

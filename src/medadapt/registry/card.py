@@ -416,7 +416,8 @@ def _provenance_section(
         lines.append(f"| base model | {_cell(_base_words(base))} |")
     extra = AdapterRecord.from_json(manifest.get("metadata")).extra
     if isinstance(extra.get("federated"), dict):
-        lines.append(f"| {_federated_cell(extra['federated'], extra.get('personalised'))} |")
+        said = federated_words(extra["federated"], extra.get("personalised"))
+        lines.append(f"| federated | {_cell(said)} |")
     if origin:  # "exported": an archive an older medadapt wrote (newer ones carry no time)
         said = "".join(
             f", {word} {origin[key]}"
@@ -430,24 +431,24 @@ def _provenance_section(
     return lines
 
 
-def _federated_cell(federated: dict[str, Any], personalised: Any = None) -> str:
-    """``federated | sites A, B, C; 10 rounds of fedavg`` (never the sites' data); a site's
-    personalised adapter says which site and how."""
+def federated_words(federated: dict[str, Any], personalised: Any = None) -> str:
+    """``sites A, B, C; 10 rounds of fedavg`` (never the sites' data), as the card and
+    ``registry show`` say it; a site's personalised adapter says which site and how."""
     sites = ", ".join(map(str, federated.get("sites", [])))
     rounds = federated.get("rounds", "?")
-    text = (f"federated | sites {_cell(sites)}; {rounds} round{'' if rounds == 1 else 's'} of "
-            f"{_cell(federated.get('strategy', '?'))}")  # fmt: skip
+    text = (f"sites {sites}; {rounds} round{'' if rounds == 1 else 's'} of "
+            f"{federated.get('strategy', '?')}")  # fmt: skip
     left_out = federated.get("sites_left_out") or []
     if left_out:  # named for the run, never trained it (too few samples, failed)
-        text += f"; {_cell(', '.join(map(str, left_out)))} did not take part"
+        text += f"; {', '.join(map(str, left_out))} did not take part"
     if federated.get("differential_privacy"):
         text += "; differential privacy"
     if isinstance(personalised, dict):
-        text += f"; personalised at {_cell(personalised.get('site', '?'))}"
+        text += f"; personalised at {personalised.get('site', '?')}"
         if personalised.get("meaning"):
-            text += f": {_cell(personalised['meaning'])}"
+            text += f": {personalised['meaning']}"
     elif federated.get("personalise") not in (None, "none"):
-        text += f"; personalised at each site ({_cell(federated['personalise'])})"
+        text += f"; personalised at each site ({federated['personalise']})"
     return text
 
 

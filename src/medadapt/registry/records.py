@@ -339,6 +339,8 @@ def other_values(metrics: dict[str, Any]) -> dict[str, float]:
         base = key[:-3] if key.endswith("_ci") else key
         if key in shown or base in METRIC_NAMES or key == "ci_level":
             continue
+        if key.endswith("_sites") and key.removesuffix("_sites") in METRIC_NAMES:
+            continue  # a federated mean's count of sites: its note says over how many
         number = _number(value)
         if number is not None:
             out[key] = number
