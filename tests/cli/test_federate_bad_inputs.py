@@ -80,7 +80,7 @@ CASES = [
          "federate", "simulate", "--data", "{tmp}/oc.csv", "--label", "num",
          "--positive-above", "0", "--id-column", "id", "--group-column", "dataset", "--groups",
          "VA Long Beach,OneClass", "--base", "{base}", "--out", "{tmp}/f", flag="--groups",
-         says="site OneClass: its training rows have only one class of 'num' ('1')",
+         says="site OneClass: all its labelled rows have only one class of 'num' ('1')",
          existing={"oc.csv": _one_class_site()}),
     case("simulate: a site too small to split", "federate", "simulate", "--data",
          "{tmp}/few.csv", "--label", "num", "--group-column", "dataset", "--groups",

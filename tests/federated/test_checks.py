@@ -259,7 +259,7 @@ def test_a_site_trained_on_one_outcome_takes_part_with_a_note_but_not_one_withou
         "only pull the shared adapter toward that answer, and its local-only adapter calls "
         "everyone '1'"
     ]
-    with pytest.raises(SiteError, match="its training rows have only one class of 'disease'"):
+    with pytest.raises(SiteError, match="all its labelled rows have only one class of 'disease'"):
         _check_both_classes(modality, base, samples, Site("X", np.arange(30), np.array([30])))
 
 

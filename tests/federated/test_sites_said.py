@@ -148,25 +148,29 @@ def test_simulate_says_the_site_warnings_before_the_rounds(heart, base, tmp_path
     assert not (tmp_path / "fed").exists()
 
 
-def test_a_base_trained_here_says_what_train_base_says(heart, tmp_path):
+def test_a_base_trained_here_says_what_train_base_says(heart, tmp_path, monkeypatch):
     """``--base-groups`` trains the base as ``train-base`` would, and says the same of the
-    data (an identifier left out, a "not measured" code); a site that then cannot take part
-    is refused, naming it, and nothing is written."""
+    data (an identifier left out, a "not measured" code); a run that then fails (stopped
+    here after the base, before the rounds) writes nothing."""
+    import medadapt.federated.job as job
+
+    def stopped(*args, **kwargs):
+        raise DataError("site Hungary: stopped by the test, after the base")
+
+    monkeypatch.setattr(job, "federate_job", stopped)
     frame = heart.copy()
     frame.loc[frame["dataset"] == "Switzerland", "chol"] = 0.0  # "not measured", as 0
-    healthy = frame[(frame["dataset"] == "VA Long Beach") & (frame["num"] == 0)]
-    frame = pd.concat([frame, healthy.assign(dataset="Healthy", id=healthy["id"] + 10_000)])
     frame.to_csv(tmp_path / "heart.csv", index=False)
     said = run_cli("federate", "simulate", "--data", tmp_path / "heart.csv", "--label", "num",
                    "--positive-above", "0", "--group-column", "dataset", "--groups",
-                   "Hungary,Healthy", "--base-groups", "Cleveland,Switzerland", *TINY_FLAGS,
-                   "--out", tmp_path / "fed")  # fmt: skip
+                   "Hungary,VA Long Beach", "--base-groups", "Cleveland,Switzerland",
+                   *TINY_FLAGS, "--out", tmp_path / "fed")  # fmt: skip
     assert said.code == 2, said.stderr
     assert ("warning: column 'id' is not used as a feature: it looks like a record identifier"
             in said.stdout)  # fmt: skip
     assert "warning: column 'chol' is 0 in " in said.stdout
     assert "pass --missing-code chol=0" in said.stdout
-    assert "error: site Healthy: its training rows have only one class" in said.stderr
+    assert "error: site Hungary: stopped by the test, after the base" in said.stderr
     assert not (tmp_path / "fed").exists()
 
 
@@ -421,4 +425,30 @@ def test_a_five_row_site_is_refused_before_a_base_is_trained_for_the_run(heart, 
         "continue to go on without it)"
     )
     assert "base model on" not in result.stdout + result.stderr  # no base was trained
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_site_of_one_outcome_is_refused_before_a_base_is_trained_for_the_run(
+    heart, tmp_path, monkeypatch
+):
+    """A trial's all-benign site was refused after the base had trained (29 s), as "its
+    training rows have only one class" though none of its rows had another."""
+    import medadapt.workflows.train_base as train_base
+
+    def no_base(*args, **kwargs):
+        raise AssertionError("the base trained before the one-outcome site was refused")
+
+    monkeypatch.setattr(train_base, "train_base_job", no_base)
+    healthy = heart[(heart["dataset"] == "VA Long Beach") & (heart["num"] == 0)]
+    frame = pd.concat([heart, healthy.assign(dataset="Healthy", id=healthy["id"] + 10_000)])
+    frame.to_csv(tmp_path / "sites.csv", index=False)
+    result = run_cli("federate", "simulate", "--data", tmp_path / "sites.csv", "--label", "num",
+                     "--positive-above", "0", "--group-column", "dataset", "--groups",
+                     "Hungary,Healthy", "--base-groups", "Cleveland", "--rounds", "1",
+                     "--out", tmp_path / "run")  # fmt: skip
+    assert error_line(result) == (
+        "error: site Healthy: all its labelled rows have only one class of 'num' ('0'); a site "
+        "needs at least two to train the adapter (or leave the site out of --groups, or pass "
+        "--on-site-error continue to go on without it)"
+    )
     assert not (tmp_path / "run").exists()

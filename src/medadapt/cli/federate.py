@@ -383,18 +383,30 @@ def _site_refused(error: Exception) -> ConfigError:
 
 
 def _refuse_small_sites(run, modality, samples) -> None:
-    """A site with too few labelled samples to train and test an adapter, refused before the
-    base is trained here (a trial's 5-row site was refused after the base had trained);
-    with ``--on-site-error continue`` it is left out when the sites are read."""
+    """A site with too few labelled samples to train and test an adapter, or whose samples
+    all have one outcome, refused before the base is trained here (a trial's 5-row site, and
+    another's all-benign site, were refused after the base had trained); with
+    ``--on-site-error continue`` it is left out when the sites are read."""
+    import numpy as np
+
     from medadapt.federated.sites import MIN_SITE_SAMPLES, SiteError, too_few_to_take_part
     from medadapt.workflows.splitting import select
 
     if run.on_site_error != "stop":
         return
+    schema = getattr(samples, "schema", None)  # the probe's: the classes, as the base's
     for site in run.sites:
-        n = len(select(samples, run.group_column, [site], what="--groups"))
-        if n < MIN_SITE_SAMPLES:
-            raise _site_refused(SiteError(site, too_few_to_take_part(n, modality.noun)))
+        rows = select(samples, run.group_column, [site], what="--groups")
+        if len(rows) < MIN_SITE_SAMPLES:
+            raise _site_refused(SiteError(site, too_few_to_take_part(len(rows), modality.noun)))
+        labels = np.asarray(samples.labels)[rows]
+        only = None if schema is None else modality.only_class(schema, labels)
+        if only is not None:  # (a trial's was refused after the base had trained, 29 s)
+            words = modality.one_class_words(schema, only)
+            raise _site_refused(SiteError(
+                site, f"all its labelled {modality.noun} have {words}; a site needs at least "
+                "two to train the adapter",
+            ))  # fmt: skip
 
 
 def _check_base_folder(base: Path) -> None:

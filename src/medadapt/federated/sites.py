@@ -138,8 +138,8 @@ def _check_both_classes(
     if modality.only_class(base.schema, labels[every]) is not None:
         beyond = beyond_threshold(base.schema, samples, every, noun)
         raise SiteError(
-            site.name, beyond or f"its training {noun} have {words}; a site needs at least two "
-            "to train the adapter",
+            site.name, beyond or f"all its labelled {noun} have {words}; a site needs at "
+            "least two to train the adapter",
         )  # fmt: skip
     return [
         f"site {site.name}: its {len(site.train)} training {noun} have {words}: it can only "
