@@ -107,8 +107,9 @@ def test_a_group_with_only_unpromoted_adapters_names_them_and_the_promote(
         f"model was trained on it; {fix}"
     )})  # fmt: skip
     assert by_name == (404, {"detail": (
-        "adapter 'site_c' has no promoted version (its registered versions: 1, 2); promote one "
-        f"to serve it ('medadapt registry --root {registry_copy} promote site_c@2')"
+        "adapter 'site_c' has no promoted version (its registered versions: 1, 2); compare "
+        f"their figures ('medadapt registry --root {registry_copy} list site_c') and promote "
+        f"the one to serve ('medadapt registry --root {registry_copy} promote site_c@N')"
     )})  # fmt: skip
     assert misspelt[0] == 404 and "did you mean 'C'?" in misspelt[1]["detail"]
     assert pinned[0] == 404  # registered, not promoted

@@ -939,10 +939,17 @@ class ServingState:
         how to serve one), or the registry has no such name (say which are served)."""
         versions = tables.registered.get(name)
         if versions:
+            # of several, the newest is not said to be the one to serve (a trial: advised
+            # whatever its figures): compare them first
+            how = (
+                f"promote one to serve it ('{self._promote(f'{name}@{versions[-1]}')}')"
+                if len(versions) == 1
+                else (f"compare their figures ('{command_line(self.registry.root, f'list {name}')}"
+                      f"') and promote the one to serve ('{self._promote(f'{name}@N')}')")
+            )  # fmt: skip
             return (
                 f"adapter {name!r} has no promoted version (its registered versions: "
-                f"{_versions(versions)}); promote one to serve it ('"
-                f"{self._promote(f'{name}@{versions[-1]}')}')"
+                f"{_versions(versions)}); {how}"
                 + (
                     f", or name a version in the request ('{name}@{versions[-1]}')"
                     if self.any_version
