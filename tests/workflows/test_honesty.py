@@ -217,6 +217,28 @@ def test_a_resaved_training_file_is_recognised_by_content(base_and_adapter, hear
     assert "Cleveland" not in split and "typical angina" not in split  # hashes, not values
 
 
+def test_rows_a_fully_fine_tuned_model_trained_on_are_said_to_be_its_own(
+    base_and_adapter, heart_files, tmp_path
+):
+    """``evaluate --base`` of a fully fine-tuned model said the rows left out matched rows
+    "the adapter" trained on: there is none, the fine-tuned model trained on them."""
+    root = base_and_adapter
+    _, clean, _ = heart_files
+    full = tmp_path / "va_full"
+    common = ["--data", str(clean), "--label", "disease", "--group-column", "dataset"]
+    result = run_cli("adapt", "--base", str(root / "base"), *common, "--group", VA,
+                     "--method", "full", "--out", str(full))  # fmt: skip
+    assert result.code == 0, result.stderr
+    said = tmp_path / "e.json"
+    result = run_cli("evaluate", "--base", str(full), "--data", str(clean), "--group-column",
+                     "dataset", "--group", VA, "--json", str(said))  # fmt: skip
+    assert result.code == 0, result.stderr
+    rows_used = json.loads(said.read_text())["rows_used"]
+    assert rows_used.startswith("dataset = VA Long Beach, minus ")
+    assert rows_used.endswith("rows that match rows the fine-tuned model trained on (by content)")
+    assert "adapter" not in rows_used
+
+
 @pytest.mark.parametrize("copy", ["float32 parquet", "rounding noise"])
 def test_a_training_row_stored_with_other_precision_is_still_recognised(
     base_and_adapter, heart_files, tmp_path, copy

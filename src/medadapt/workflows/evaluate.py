@@ -176,14 +176,15 @@ def _samples_to_score(loaded: Loaded, base_dir, adapter_dir, data, samples, grou
                                      samples)  # fmt: skip
     own = _own_split(loaded, adapter_dir, data, samples)
     chosen = select(samples, group_column, [group] if group else None, what="--group")
+    own_name = "the adapter" if loaded.adapter else "the fine-tuned model"
     scored, used, excluded = to_score(
         modality, data, samples, chosen, base_split=base_split, own_split=own, group=group,
-        group_column=group_column,
+        group_column=group_column, own_name=own_name,
     )  # fmt: skip
     near = _near_copies_warning(modality, data, samples, scored, [base_split, own])
     if own and own.get("_unknown"):
         used += (
-            f" (the adapter's split.json is not beside it: {modality.noun} it trained on could "
+            f" ({own_name}'s split.json is not beside it: {modality.noun} it trained on could "
             "not be left out)"
         )
     if len(scored) == 0 and excluded:
@@ -194,7 +195,7 @@ def _samples_to_score(loaded: Loaded, base_dir, adapter_dir, data, samples, grou
     if len(scored) == 0:
         raise DataError(f"--data {data} has no labelled {modality.noun} to evaluate ({used})")
     warnings = _unrecorded(loaded, base_split, own)
-    warnings += unrecognised_warning({"the base model": base_split, "the adapter": own})
+    warnings += unrecognised_warning({"the base model": base_split, own_name: own})
     return samples.subset(scored), used, excluded, warnings + near
 
 

@@ -139,23 +139,28 @@ def to_score(
     own_split: dict[str, Any] | None,
     group: str | None,
     group_column: str | None,
+    own_name: str = "the adapter",
 ) -> tuple[np.ndarray, str, dict[str, int]]:
     """The indices to evaluate, a sentence saying which they are, and how many samples the
-    base and the adapter trained on were left out (``{"base": n, "adapter": m}``)."""
+    base and the adapter trained on were left out (``{"base": n, "adapter": m}``);
+    ``own_name``: what trained on ``own_split`` ("the fine-tuned model" for a fully
+    fine-tuned base, whose left-out rows a trial saw attributed to "the adapter")."""
     noun = modality.noun
     trained = {
         "base": modality.in_split(data, samples, base_split, "train"),
         "adapter": modality.in_split(data, samples, own_split, "train"),
     }
+    if own_name != "the adapter":  # a fine-tuned model is its own base: its rows once
+        trained["base"] = trained["base"] & ~trained["adapter"]
     either = trained["base"] | trained["adapter"]
     if own_split and group is None and modality.same_source(own_split, data, samples):
         held_out = modality.in_split(data, samples, own_split, "test")
         kept = np.flatnonzero(held_out & ~either)
-        sentence = f"the adapter's {int(held_out.sum())} held-out {noun}"
+        sentence = f"{own_name}'s {int(held_out.sum())} held-out {noun}"
         dropped = {who: int((held_out & mask).sum()) for who, mask in trained.items()
                    if (held_out & mask).any()}  # fmt: skip
         if dropped:  # an older adapter's split, or a copy under another id
-            by = {"base": "the base model", "adapter": "the adapter"}
+            by = {"base": "the base model", "adapter": own_name}
             sentence += ", minus " + " and ".join(
                 f"{n} that match {noun} {by[who]} trained on (by content)"
                 for who, n in dropped.items()
@@ -167,7 +172,7 @@ def to_score(
     kept = chosen[~either[chosen]]
     if not excluded:
         return kept, described, {}
-    who = {"base": "the base model", "adapter": "the adapter"}
+    who = {"base": "the base model", "adapter": own_name}
     if len(excluded) == 1:
         ((key, n),) = excluded.items()
         sentence = (
