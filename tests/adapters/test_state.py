@@ -128,6 +128,16 @@ def test_save_leaves_no_temporary_files(saved):
     assert not [p for p in directory.iterdir() if p.name.startswith(".")]
 
 
+def test_saving_an_adapter_the_model_lacks_makes_no_folder(tmp_path):
+    """A trial's ``save_adapter("nope", "out_nope")`` was refused, and left ``out_nope/``."""
+    from medadapt.errors import AdapterStateError
+
+    model, _ = adapted()
+    with pytest.raises(AdapterStateError, match="unknown adapter 'nope'"):
+        model.save_adapter("nope", tmp_path / "out" / "nope")
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_manifest_with_a_valid_checksum_but_wrong_field_types_is_one_error(saved):
     from medadapt.adapters.state import _manifest_digest
 

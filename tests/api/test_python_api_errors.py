@@ -459,3 +459,18 @@ def test_a_hand_edited_model_json_is_refused_on_load(base, tmp_path, edit):
         "saved (its kind, architecture or schema no longer match the checksum saved with them, "
         "and the weights would be read wrongly); copy the base model again, or retrain it"
     )
+
+
+def test_duplicate_column_names_are_refused_by_name(base, schema, target):
+    """A trial's ``pd.concat([north, north[["bmi"]]], axis=1)`` ended in pandas'
+    "'DataFrame' object has no attribute 'dtype'", naming nothing."""
+    doubled = pd.concat([target, target[["chol"]]], axis=1)
+    said = (
+        "frame has duplicate column names ('chol'): rename or drop the copies so each column "
+        "has one name (frame.loc[:, ~frame.columns.duplicated()] keeps the first of each)"
+    )
+    for call in (lambda: ma.TableSchema.infer(doubled, label="num", id_column="id"),
+                 lambda: ma.predict(base.model, schema, doubled)):  # fmt: skip
+        with pytest.raises(MedadaptError) as err:
+            call()
+        assert _refusal(err) == said

@@ -65,10 +65,9 @@ def save_adapter(
     """
     refuse_overwrite(directory, MANIFEST, "an adapter", overwrite=overwrite,
                      foreign={"model.json": "a model"})  # fmt: skip
+    state = model.adapter_state_dict(name)  # an unknown name: refused before any folder
     directory = make_directory(directory, "the adapter")
-    tensors = {
-        k: v.detach().to("cpu").contiguous() for k, v in model.adapter_state_dict(name).items()
-    }
+    tensors = {k: v.detach().to("cpu").contiguous() for k, v in state.items()}
     weights = save(tensors, metadata={"format": FORMAT})  # adapters are small: bytes in memory
     manifest: dict[str, Any] = {
         "format": FORMAT,

@@ -1122,6 +1122,14 @@ def require_data_frame(frame: Any) -> pd.DataFrame:
             f"frame must be a pandas DataFrame, not {type(frame).__name__}: read a file with "
             "ma.read_table(path) first (images: medadapt.images)"
         )
+    names = [str(c) for c in frame.columns]
+    doubled = sorted({name for name in names if names.count(name) > 1})
+    if doubled:  # pandas hands back a frame for frame[name]: a trial's AttributeError
+        raise DataError(
+            f"frame has duplicate column names ({', '.join(map(repr, doubled))}): rename or "
+            "drop the copies so each column has one name (frame.loc[:, "
+            "~frame.columns.duplicated()] keeps the first of each)"
+        )
     return frame
 
 

@@ -167,12 +167,44 @@ def subgroup_columns(
         out[group_column] = group_labels(frame[group_column])
     for column in frame.columns:
         if column.lower() in _SEX_NAMES:
-            out[column] = group_labels(frame[column])
+            if not _scaled(frame[column]):
+                out[column] = group_labels(frame[column])
             break
     for column in frame.columns:
         if column.lower() == "age":
-            out["age band"] = np.array([age_band(a) for a in frame[column]])
+            if _in_years(frame[column]):
+                out["age band"] = np.array([age_band(a) for a in frame[column]])
             break
     for column in extra:
         out[column] = group_labels(frame[column])
     return out
+
+
+def _in_years(ages: pd.Series) -> bool:
+    """Whether an ``age`` column reads as years, to band (scikit-learn's diabetes set keeps
+    age standardised, -0.1 to 0.1: a trial's study report put its positive values "<50" and
+    its negative ones "unknown"): numbers, none negative, most of them 1 to 120.
+
+    >>> _in_years(pd.Series([34, 61, 77.5, None])), _in_years(pd.Series([-0.04, 0.02, 0.07]))
+    (True, False)
+    """
+    values = pd.to_numeric(ages, errors="coerce").dropna()
+    if values.empty or (values < 0).any():
+        return False
+    return float(values.between(1, 120).mean()) >= 0.95
+
+
+def _scaled(codes: pd.Series) -> bool:
+    """Whether a sex column holds numbers that are not codes (standardised: -0.0446 and
+    0.0507, which a report would print as group names).
+
+    >>> _scaled(pd.Series([-0.0446, 0.0507])), _scaled(pd.Series([1, 2, 1]))
+    (True, False)
+    >>> _scaled(pd.Series(["F", "M"]))
+    False
+    """
+    values = pd.to_numeric(codes, errors="coerce")
+    if values.notna().sum() < codes.notna().sum() or values.dropna().empty:
+        return False  # text: categories as written
+    present = values.dropna()
+    return bool((present != present.round()).any())
