@@ -164,7 +164,6 @@ def adapt(
     built in memory by pixel key alone; named in ``adapter.json``'s ``split``), so
     ``medadapt evaluate`` leaves them out of any data. (A fully fine-tuned copy, ``full``, is
     a bare network here: nothing saves it with a record.)"""
-    from medadapt.adapters import method_names
 
     fitting.check_arguments(train_config, seed)
     if not isinstance(base, BaseModel) or not isinstance(base.schema, ImageSchema):
@@ -172,9 +171,7 @@ def adapt(
             "base must be the image model that images.train_base returned (or BaseModel.load), "
             f"not {type(base).__name__}{' for tables' if isinstance(base, BaseModel) else ''}"
         )
-    methods = [*method_names(), "full"]
-    if method not in methods:
-        raise ConfigError(f"method must be one of {', '.join(methods)}; got {method!r}")
+    method = fitting.method_named(method)
     _check_dataset(dataset)
     with _python_words():
         classes = _modality().grown_classes(base.schema, new_classes)

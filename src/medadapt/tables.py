@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from torch import nn
 
-from medadapt.adapters import AdapterModel, method_names
+from medadapt.adapters import AdapterModel
 from medadapt.backbones.tabular import FTTransformer
 from medadapt.data.leaks import (
     Leak,
@@ -157,9 +157,7 @@ def adapt(
     """
     fitting.check_arguments(train_config, seed)
     schema = _base_schema(base)
-    methods = [*method_names(), "full"]
-    if method not in methods:
-        raise ConfigError(f"method must be one of {', '.join(methods)}; got {method!r}")
+    method = fitting.method_named(method)
     rows = _labelled_rows(_as_read(frame), schema, allow_absent_columns, judge_numbers=True)
     samples = _samples(rows, schema)
     only = _modality().only_class(schema, samples.labels)

@@ -47,6 +47,11 @@ _BAD_PAIRS = {  # each was compared without a word (or a raw ValueError for the 
     "NaN in score_a": ((_Y, np.r_[_A[:-1], np.nan], _B), {},
                        "score_a: 1 of 40 scores are missing (NaN) or infinite"),
     "labels 0-4": ((np.arange(40) % 5, _A, _B), {}, "labels must be 0 (negative) or 1"),
+    # a trial's measured outcome was told to use compute_metrics('regression', ...)
+    "a measured outcome": ((np.linspace(50, 300, 40), _A, _B), {},
+                           "(40 distinct values in all): metric='auroc' compares two models on "
+                           "a binary outcome; for a measured outcome pass metric='mae' or "
+                           "metric='rmse'"),
     "logits for Brier": ((_Y, _A, np.linspace(-3, 3, 40)), {"metric": "brier"},
                          "score_b: scores must be probabilities between 0 and 1"),
     "unknown metric": ((_Y, _A, _B), {"metric": "AUC"},

@@ -180,6 +180,21 @@ def test_an_unknown_method_names_the_python_argument(base, target):
     assert "'lora2'" in str(err.value) and "full" in str(err.value)
 
 
+def test_a_method_named_in_another_case_is_that_method(base, target):
+    """A trial's ``method="LoRA"`` (as the README writes it) was refused."""
+    from medadapt.train.fitting import method_named
+
+    assert [method_named(m) for m in ("LoRA", " Bottleneck ", "IA3", "Full")] == [
+        "lora",
+        "bottleneck",
+        "ia3",
+        "full",
+    ]
+    quick = ma.TrainConfig(epochs=1, patience=1)
+    result = ma.adapt(base, target.head(60), method="LoRA", name="va", train_config=quick)
+    assert result.model.configs["va"].method == "lora"
+
+
 def test_arguments_of_the_wrong_kind_are_refused(base, source, target):
     with pytest.raises(MedadaptError) as err:
         ma.train_base(source, None)

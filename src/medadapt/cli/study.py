@@ -176,7 +176,8 @@ build_command(
 Writes OUT/study.json and OUT/report.html; interrupted runs resume from finished points.
 
 Example: medadapt study --data heart.csv --label num --positive-above 0 --id-column id
---group-column dataset --groups Cleveland,Hungary --group "VA Long Beach" --out study-va
+--missing-code chol=0,trestbps=0 --group-column dataset --groups Cleveland,Hungary
+--group "VA Long Beach" --out study-va
 
 Images, with a given base: medadapt study --data new.npz --base base/ --fractions 0.25,1
 --out study-new

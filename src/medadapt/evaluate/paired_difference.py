@@ -58,7 +58,17 @@ def checked_pair(
     several = metric in ("auroc", "brier") and np.ndim(score_a) == 2  # class probabilities
     if several:
         task, placeholder = "multiclass", np.full(np.shape(score_a), 1 / np.shape(score_a)[1])
-    y, _ = checked_inputs(task, y_true, placeholder, unit)  # the labels alone
+    try:
+        y, _ = checked_inputs(task, y_true, placeholder, unit)  # the labels alone
+    except DataError as error:  # the metric report's advice is not this function's
+        said = str(error)
+        if task != "binary" or ": for a measured outcome" not in said:
+            raise
+        raise DataError(
+            f"{said.split(': for a measured outcome')[0]}: metric={metric!r} compares two "
+            "models on a binary outcome; for a measured outcome pass metric='mae' or "
+            "metric='rmse'; turn other codes into 0/1 first"
+        ) from None
     ranks = metric in ("auroc", "auprc") and not several
     scores = []
     for name, given in (("score_a", score_a), ("score_b", score_b)):

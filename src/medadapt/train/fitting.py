@@ -94,6 +94,24 @@ def _cached(model: nn.Module, data: TensorData, cache_from: int):
     return suffix, TensorData({"tokens": tokens}, data.y), cache
 
 
+def method_named(method: Any) -> str:
+    """``method`` as the method registry names it, whatever its case and surrounding spaces
+    (``"LoRA"``, as the README writes it, was refused); refused otherwise, with the names.
+
+    >>> method_named(" LoRA"), method_named("full")
+    ('lora', 'full')
+    """
+    from medadapt.checks import did_you_mean
+
+    methods = [*method_names(), "full"]
+    if isinstance(method, str):
+        for name in methods:
+            if name.casefold() == method.strip().casefold():
+                return name
+    meant = did_you_mean(method, methods) if isinstance(method, str) else ""
+    raise ConfigError(f"method must be one of {', '.join(methods)}; got {method!r}{meant}")
+
+
 def check_arguments(train_config: Any, seed: Any) -> None:
     """The Python API's ``train_config`` and ``seed``, refused by name before anything is
     read or trained (a dict for ``train_config`` failed deep in ``dataclasses.replace``, a
