@@ -281,10 +281,34 @@ def test_a_plateau_in_the_label_s_unit_says_its_tolerance_is_a_tenth_of_the_best
     plateau = find_plateau(entries, "mae")
     assert plateau["tolerance"] == pytest.approx(4.8) and plateau["tolerance_share"] == 0.1
     assert plateau_sentence("bottleneck", "MAE", plateau, 1.0, "rows").startswith(
-        "The bottleneck adapter gets within 4.8 of its best MAE (10% of it) from 100 rows (50%)"
+        "The bottleneck adapter gets within 4.8 of its best MAE (10% of that best) from 100 "
+        "rows (50%)"  # (not "10% of it": a trial read it as the 10% training size)
     )
     auroc = find_plateau([{**e, "mean": e["mean"] / 100} for e in entries], "auroc")
     assert auroc["tolerance_share"] is None
+
+
+def test_an_adapter_worse_than_the_base_alone_is_said_before_its_plateau():
+    """A trial's study summary said the adapter "gets within 5.03 of its best MAE from 5
+    rows" (good news, it read), while only the card at the report's end said it never did
+    better than the base model alone."""
+    from medadapt.workflows.study_sentences import adapter_verdicts
+
+    adapter = [{"fraction": f, "n_train": n, "mean": m}
+               for f, n, m in ((0.25, 50, 53.0), (0.5, 100, 50.6), (1.0, 200, 50.3))]  # fmt: skip
+    by_strategy = {"bottleneck": adapter,
+                   "base_only": [{**e, "mean": 48.7} for e in adapter]}  # fmt: skip
+    _, _, lines = adapter_verdicts([], by_strategy, "mae", "rows")
+    assert lines[0] == (
+        "The bottleneck adapter does no better than the base model alone here: its mean MAE "
+        "with the most target rows (50.3) is worse than the base's (48.7) on the same test "
+        "rows, so where its curve levels off is no reason to adapt."
+    )
+    assert lines[1].startswith("The bottleneck adapter gets within ")
+    better = {**by_strategy, "base_only": [{**e, "mean": 55.0} for e in adapter]}
+    assert not adapter_verdicts([], better, "mae", "rows")[2][0].startswith(
+        "The bottleneck adapter does no better"
+    )
 
 
 def test_an_auroc_without_interval_is_never_said_to_lie_between_one_value_and_itself():

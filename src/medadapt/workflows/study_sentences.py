@@ -143,12 +143,42 @@ def adapter_verdicts(
     plateau = find_plateau(by_strategy[adapter], metric, worth)
     largest = max((e["fraction"] for e in by_strategy[adapter]), default=None)
     more_data = last_gain(points, adapter, metric, noun, worth)
+    worse = _worse_than_base_alone(by_strategy, adapter, metric, largest, noun)
+    if worse:  # first: where its curve levels off is no good news then
+        lines.append(worse)
     if plateau is not None:
         said = plateau_sentence(adapter, metric, plateau, largest, noun)
         lines.append(said if plateau["fraction"] == largest else _as_means(said, more_data))
     if more_data is not None:
         lines.append(more_data["sentence"])
     return plateau, more_data, lines
+
+
+def _worse_than_base_alone(by_strategy: dict[str, Any], adapter: str, metric: str,
+                           largest: float | None, noun: str) -> str | None:  # fmt: skip
+    """A sentence where the judged adapter's mean at the largest size is worse than the base
+    model's alone (a trial's summary said the adapter "gets within 5.03 of its best MAE from
+    5 rows", which read as good news, while its card, at the report's end, said it never
+    did better than the base); None otherwise."""
+
+    def mean_at(strategy: str, fraction: float | None) -> float | None:
+        entries = [e for e in by_strategy.get(strategy, []) if e.get("mean") is not None
+                   and (fraction is None or e["fraction"] == fraction)]  # fmt: skip
+        return float(np.mean([e["mean"] for e in entries])) if entries else None
+
+    theirs, base = mean_at(adapter, largest), mean_at("base_only", None)
+    if theirs is None or base is None:
+        return None
+    worse = theirs > base if metric in LOWER_IS_BETTER else theirs < base
+    if not worse:
+        return None
+    name = METRIC_LABELS.get(metric, metric)
+    return (
+        f"The {label(adapter)} does no better than the base model alone here: its mean {name} "
+        f"with the most target {noun} ({figure(metric, theirs)}) is worse than the base's "
+        f"({figure(metric, base)}) on the same test {noun}, so where its curve levels off is "
+        "no reason to adapt."
+    )
 
 
 def _as_means(said: str, more_data: dict[str, Any] | None) -> str:
@@ -276,7 +306,7 @@ def plateau_sentence(
             "this data."
         )
     share = plateau.get("tolerance_share")
-    of_it = f" ({share:.0%} of it)" if share else ""
+    of_it = f" ({share:.0%} of that best)" if share else ""  # not a training size
     text = (
         f"The {label(adapter)} gets within {plateau['tolerance']:.3g} of its best {name}{of_it} "
         "from "
