@@ -224,7 +224,9 @@ def predict(
 ) -> np.ndarray:
     """Scores for every row of ``frame`` (labels not needed): P(positive), (N, K)
     probabilities, or values in the label's unit. ``adapter``: score through that adapter of
-    ``model`` (the ``model`` of :func:`adapt`'s result); None: the base model alone."""
+    ``model`` (the ``model`` of :func:`adapt`'s result); None: the base model alone. Rows
+    lacking more than half of the model's features are scored, with a warning counting them
+    (``medadapt predict`` and ``serve`` withhold their answers)."""
     fitting.require_network(model)  # before any warning about the rows
     _check_table_network(model)
     _check_schema(schema)
@@ -237,7 +239,7 @@ def predict(
     _check_columns(schema, frame, allow_absent_columns)
     _check_numbers(schema, frame)
     samples = _samples(_as_read(frame), schema)
-    _warn_about_values(schema, samples)
+    _warn_about_values(schema, samples, scoring=True)
     return fitting.predict(
         _modality(), model, schema, samples, adapter=adapter, adapter_ids=adapter_ids
     )
@@ -353,11 +355,14 @@ def _as_read(frame: pd.DataFrame) -> pd.DataFrame:
     return read_as_a_file(require_data_frame(frame))[0]
 
 
-def _warn_about_values(schema: TableSchema, samples: TableSamples) -> None:
+def _warn_about_values(schema: TableSchema, samples: TableSamples, scoring: bool = False) -> None:
     """The command line's warnings about the rows' values (far outside the training rows,
     zeros far below what the base saw, text or infinite numbers read as missing), each once,
     as a warning at the user's line: the model scores such rows without a word."""
     for note in _modality().sample_notes(schema, samples, python=True):
+        if scoring and "more than half of the model's" in note:  # a trial: scored here,
+            note += (" (predict scores them; 'medadapt predict' and the service leave their "
+                     "answers blank)")  # fmt: skip
         warnings.warn(note, UserWarning, stacklevel=3)
 
 

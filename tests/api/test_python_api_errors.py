@@ -489,3 +489,18 @@ def test_duplicate_column_names_are_refused_by_name(base, schema, target):
         with pytest.raises(MedadaptError) as err:
             call()
         assert _refusal(err) == said
+
+
+def test_predict_says_it_scores_rows_the_command_line_leaves_blank(base, schema, target):
+    """A trial: ``ma.predict`` scored rows lacking most features, while ``medadapt predict``
+    and the service left them blank, and nothing said the two differ."""
+    sparse = target.head(10).copy()
+    features = [f.name for f in schema.features]
+    sparse.loc[:, features[1:]] = np.nan
+    with pytest.warns(UserWarning) as caught:
+        scores = ma.predict(base.model, schema, sparse)
+    said = [str(w.message) for w in caught if "more than half" in str(w.message)]
+    assert said and said[0].endswith(
+        "(predict scores them; 'medadapt predict' and the service leave their answers blank)"
+    )
+    assert np.isfinite(scores).all()
