@@ -192,6 +192,7 @@ ONE_CLASS = "one_class"  # the note on a model calling (nearly) everyone one cla
 MISSED_CLASS = "missed_class"  # the note on a model that almost never calls a class present
 NO_BETTER_THAN_MEAN = "no_better_than_mean"  # an R² of 0 or below: the average does as well
 BACKWARDS = "backwards"  # the note on an AUROC whose whole interval is below 0.5
+FLAT_SCORES = "flat_scores"  # nearly the same probability for every case: no ranking to read
 WORSE_THAN_BASE = "worse_than_base"
 """The key of the note recorded with an adapter's metrics when, paired on its test patients,
 it did measurably worse than the base model alone (or brought in a systematic error):
@@ -200,13 +201,15 @@ it did measurably worse than the base model alone (or brought in a systematic er
 #: ranked backwards, a column kept with --allow-leak although it alone predicts the label, old
 #: classes not kept, worse than the base model alone
 WHOLE_RESULT = (
-    TOO_GOOD_KEY, ONE_CLASS, MISSED_CLASS, NO_BETTER_THAN_MEAN, BACKWARDS, ALLOWED_LEAK,
-    FORGOT_OLD_CLASSES, WORSE_THAN_BASE,
+    TOO_GOOD_KEY, ONE_CLASS, MISSED_CLASS, NO_BETTER_THAN_MEAN, BACKWARDS, FLAT_SCORES,
+    ALLOWED_LEAK, FORGOT_OLD_CLASSES, WORSE_THAN_BASE,
 )  # fmt: skip
 #: those a command prints as ``warning:`` lines and a report puts at the top of its summary
 #: (the kept leaks are said with the data's warnings; being worse than the base, with the
 #: comparison)
-SAID_AS_WARNINGS = (TOO_GOOD_KEY, ONE_CLASS, MISSED_CLASS, NO_BETTER_THAN_MEAN, BACKWARDS)
+SAID_AS_WARNINGS = (
+    TOO_GOOD_KEY, ONE_CLASS, MISSED_CLASS, NO_BETTER_THAN_MEAN, BACKWARDS, FLAT_SCORES,
+)  # fmt: skip
 #: those that keep a version from being promoted without ``--despite-warnings``: measured
 #: harm to patients it would serve (ranked backwards, old classes forgotten, worse than the
 #: base model alone), not a caution to check (too good to be true, a kept leak, one class)
@@ -219,6 +222,7 @@ WHOLE_RESULT_WORDS = {
     MISSED_CLASS: "missed most test cases of one class",
     NO_BETTER_THAN_MEAN: "predicted no better than the average value",
     BACKWARDS: "ranked its test cases backwards",
+    FLAT_SCORES: "gave every test case nearly one probability",
     ALLOWED_LEAK: "keeps an input that alone predicts the label",
     FORGOT_OLD_CLASSES: "did not keep the old classes",
     WORSE_THAN_BASE: "did worse than the base model on its test",

@@ -288,7 +288,7 @@ def test_images_train_base_warns_when_only_sorting_chose_the_positive_class():
 def test_images_adapt_refuses_one_class_unless_allowed_and_names_its_arguments(image_base):
     x, y = _pictures(seed=1)
     with pytest.raises(MedadaptError) as err:
-        images.adapt(image_base, _dataset(x, y), method="LoRA", name="b")
+        images.adapt(image_base, _dataset(x, y), method="lora2", name="b")  # ("LoRA": LoRA)
     assert _refusal(err).startswith("method must be one of bottleneck, lora")
     with pytest.raises(MedadaptError) as err:
         images.adapt(image_base, _dataset(_NAN, y), method="lora", name="b")

@@ -78,7 +78,7 @@ def test_check_data_compares_the_criteria_with_patients_not_rows(files, tmp_path
     head = figures["development"]["head_only"]["n"]
     assert figures["in_short"][0].startswith(
         f"198 rows from 99 patients to adapt on are fewer than any strategy needs (the least, "
-        f"the head-only adapter, needs {head:,})"
+        f"the head-only adapter ('adapt --method head'), needs {head:,})"
     )
     assert figures["in_short"][1].startswith(
         f"202 rows from 101 patients to test it are too few for a precise observed/expected "

@@ -727,3 +727,32 @@ def test_a_regression_no_better_than_the_average_is_said_about_the_whole_result(
         "interval reaches 0)"
     )
     assert r2_in_words(0.4, 0.1) is None and r2_in_words(-0.2, -0.5) is None
+
+
+def test_nearly_the_same_probability_for_everyone_is_said_whatever_the_auroc():
+    """A trial's image adapter gave 120 images 0.48445 to 0.48452 and was reported with AUROC
+    0.929 and ECE 0.016: a ranking on the fifth decimal, a calibration that only says how
+    common the classes are."""
+    import warnings
+
+    from medadapt.evaluate.metrics import binary_metrics, multiclass_metrics
+    from medadapt.results import FLAT_SCORES, SAID_AS_WARNINGS, WHOLE_RESULT, WHOLE_RESULT_WORDS
+
+    rng = np.random.default_rng(0)
+    y = np.r_[np.zeros(60), np.ones(60)]
+    flat = 0.4845 + y * 3e-5 + rng.normal(0, 1e-5, 120)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        said = binary_metrics(y, flat, unit="image")
+        spread = binary_metrics(y, np.clip(0.3 + 0.3 * y + rng.normal(0, 0.1, 120), 0, 1))
+        three = np.tile([0.34, 0.33, 0.33], (90, 1)) + rng.normal(0, 1e-4, (90, 3))
+        many = multiclass_metrics(np.arange(90) % 3, three / three.sum(axis=1, keepdims=True))
+    assert said["auroc"] > 0.9  # the figure the note is about
+    assert said["notes"][FLAT_SCORES].startswith(
+        "the model gives nearly the same probability to every image (the middle 90% between "
+        "0.48449 and 0.48454): its AUROC ranks them on differences too small to act on"
+    )
+    assert FLAT_SCORES not in spread["notes"]
+    assert FLAT_SCORES in many["notes"]
+    assert FLAT_SCORES in SAID_AS_WARNINGS and FLAT_SCORES in WHOLE_RESULT
+    assert len(f"medadapt warning={WHOLE_RESULT_WORDS[FLAT_SCORES]}") <= 64

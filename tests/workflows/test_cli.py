@@ -405,7 +405,7 @@ def test_a_fully_fine_tuned_model_is_scored_on_its_own_held_out_rows(workspace, 
     result = json.loads(out.read_text())
     held_out = json.loads((tmp_path / "full" / "model.json").read_text())["training"]["adapted"]
     assert result["n"] == len(held_out["split"]["test_positions"])
-    assert result["rows_used"] == f"the adapter's {result['n']} held-out rows"
+    assert result["rows_used"] == f"the fine-tuned model's {result['n']} held-out rows"
     model_json = json.loads((tmp_path / "full" / "model.json").read_text())
     assert result["trainable_params"] == model_json["training"]["adapted"]["trainable_params"]
     assert result["trainable_params"] > 10_000  # every parameter of the model

@@ -492,7 +492,7 @@ def test_full_finetuning_saves_an_extended_base_that_evaluates_on_held_out_image
         == 0
     )
     result = json.loads(out.read_text())
-    assert result["images_used"] == "the adapter's 21 held-out images"
+    assert result["images_used"] == "the fine-tuned model's 21 held-out images"
     assert result["n"] == 21 and result["classes"] == [*OLD, "cavity"]
 
 

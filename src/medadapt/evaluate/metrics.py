@@ -45,6 +45,7 @@ from medadapt.evaluate.caller_warnings import two_values_note, warns_its_caller
 from medadapt.evaluate.ratio_interval import widened_oe
 from medadapt.results import (
     BACKWARDS,
+    FLAT_SCORES,
     LOWER_IS_BETTER,  # noqa: F401 (re-exported)
     MISSED_CLASS,
     NO_BETTER_THAN_MEAN,
@@ -496,6 +497,35 @@ def _ece_with_interval(
     return estimate, bs.recentred_interval(bs.weighted_ece(W, correct, confidence), estimate)
 
 
+FLAT_SPREAD = 0.01
+"""The spread of predicted probabilities (the middle 90% of cases, on the class that
+decides) below which a model is said to give every case nearly the same probability."""
+
+
+def _note_flat_scores(notes: dict[str, str], scores: np.ndarray, unit: str) -> None:
+    """A whole-result note where the predicted probabilities hardly vary (the middle 90% of
+    cases within :data:`FLAT_SPREAD`; several classes: each case's most likely class's): a
+    trial's image adapter gave 120 images 0.48445 to 0.48452, and was reported with AUROC
+    0.929 and ECE 0.016, a ranking on the fifth decimal and a calibration that only says how
+    common the classes are. Scores of two values are the two-values note's."""
+    values = np.asarray(scores, dtype=float)
+    top = values if values.ndim == 1 else values.max(axis=1)
+    if np.unique(values).size <= 2:
+        return
+    low, high = np.percentile(top, [5, 95])
+    if high - low >= FLAT_SPREAD:
+        return
+    places = 4  # enough decimals to tell the two ends apart (0.48445 and 0.48452)
+    while places < 8 and round(low, places) == round(high, places):
+        places += 1
+    notes[FLAT_SCORES] = (
+        f"the model gives nearly the same probability to every {unit} (the middle 90% between "
+        f"{low:.{places}f} and {high:.{places}f}): its AUROC ranks them on differences too "
+        "small to act on, and its calibration figures say how common the classes are, not how "
+        f"well it predicts; nothing here shows that it tells {unit}s apart"
+    )
+
+
 def _note_two_values(notes: dict[str, str], scores: np.ndarray, auroc: float | None) -> None:
     """The two-values note (:func:`two_values_note`) first among the AUROC's notes."""
     if two_values := two_values_note(scores, auroc):
@@ -750,6 +780,7 @@ def binary_metrics(
         hits[name] = (pred[y == label] == label, _of(patients, y == label))
     _honest_intervals(out, notes, hits, unit)
     _note_two_values(notes, p, out["auroc"])
+    _note_flat_scores(notes, p, unit)
     out["notes"] = notes
     return _with_plausibility(out, unit)
 
@@ -828,6 +859,7 @@ def multiclass_metrics(
             f"far so few {unit}s can be trusted"
         )
     _note_two_values(notes, proba, out["auroc"])
+    _note_flat_scores(notes, proba, unit)
     out["notes"] = notes
     return _with_plausibility(out, unit)
 
