@@ -90,3 +90,26 @@ def test_every_images_function_the_readme_names_exists():
 
     named = set(re.findall(r"`images\.(\w+)`", README.read_text()))
     assert named and not [name for name in sorted(named) if not hasattr(images, name)]
+
+
+def test_readme_says_how_to_write_the_image_example_s_files(tmp_path):
+    """A new user's first image command was refused: "--data old.npz does not exist", and
+    the README never said how to get old.npz, new.npz or cases.csv."""
+    import shlex
+    import subprocess
+    import sys
+
+    import numpy as np
+    import pandas as pd
+
+    text = README.read_text()
+    command = "python -c \"import medadapt.data.demo_images as d; d.write_demo('.')\""
+    assert text.index(command) < text.index("--data old.npz")
+    subprocess.run([sys.executable, *shlex.split(command)[1:]], cwd=tmp_path, check=True)
+    old = np.load(tmp_path / "old.npz")
+    assert sorted(set(old["train_labels"].ravel())) == [0, 1, 2]  # normal, nodule, mass
+    assert len(old["train_labels"]) == 120  # a few dozen train the base (the rest test it)
+    assert 3 in set(np.load(tmp_path / "new.npz")["train_labels"].ravel())  # cavity
+    cases = pd.read_csv(tmp_path / "cases.csv")
+    assert set(cases["site"]) == {"A", "B"} and set(cases["label"]) == {"normal", "nodule", "mass"}
+    assert all((tmp_path / path).is_file() for path in cases["path"])
