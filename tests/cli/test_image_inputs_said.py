@@ -230,3 +230,43 @@ def test_nibabel_s_words_on_a_nifti_header_become_one_note(tmp_path, nibabel_ter
         "dims to 1"
     ]
     assert nibabel_terminal.getvalue() == ""
+
+
+def test_a_path_csv_with_a_header_only_is_said_to_list_no_images(tmp_path):
+    """A trial's header-only CSV given to ``predict`` was refused as "no image in casesB.csv
+    could be read; check the files' format", and the user went looking for corrupt images:
+    it is said as a labelled one's is."""
+    from medadapt.data.image_files import load_unlabelled
+    from medadapt.data.image_schema import ImageSchema
+
+    listed = tmp_path / "cases.csv"
+    listed.write_text("path,label\n")
+    with pytest.raises(Exception) as labelled:
+        load_images(listed, image_size=32)
+    assert str(labelled.value) == f"{listed} has no rows: add one row per image (path,label)"
+    schema = ImageSchema(classes=["normal", "nodule"], image_size=32, channels=1)
+    with pytest.raises(Exception) as unlabelled:
+        load_unlabelled(listed, schema)
+    assert str(unlabelled.value) == f"{listed} has no rows: add one row per image (a path column)"
+
+
+def test_a_misspelt_class_name_is_said_to_be_the_class_name(tmp_path):
+    """A trial's ``--class-names normal,nodlue`` was told "add it to classes or remove those
+    images": the data were right, the class name was misspelt."""
+    from PIL import Image
+
+    for name in ("normal", "nodule"):
+        (tmp_path / name).mkdir()
+        for i in range(6):
+            pixels = np.full((16, 16), 40 * i, dtype=np.uint8)
+            Image.fromarray(pixels).save(tmp_path / name / f"{i}.png")
+    with pytest.raises(Exception) as err:
+        load_images(tmp_path, image_size=16, classes=["normal", "nodlue"])
+    assert str(err.value) == (
+        f"label 'nodule' in {tmp_path} is not one of classes ['normal', 'nodlue']: the class "
+        "name 'nodlue' looks like a misspelling of it; correct the class names (--class-names; "
+        "classes= in Python)"
+    )
+    with pytest.raises(Exception) as err:
+        load_images(tmp_path, image_size=16, classes=["normal", "mass"])
+    assert str(err.value).endswith("add it to classes or remove those images")

@@ -255,3 +255,34 @@ def test_a_table_s_rows_are_called_rows_where_patients_have_several():
     assert binary_metrics(y, np.full(60, 0.9), n_boot=200)["notes"]["one_class"].startswith(
         "every patient is called positive at threshold 0.5"
     )
+
+
+def test_too_few_to_split_never_advises_a_smaller_test_fraction():
+    """A trial with 2 patients (48 images, the wrong patient column) was told to "lower
+    --test-fraction", which cannot split fewer than 4."""
+    from medadapt.data.splits import stratified_split
+
+    with pytest.raises(DataError) as err:
+        stratified_split(np.array([0, 1, 1]), test_fraction=0.2, seed=0)
+    assert str(err.value) == (
+        "only 3 labelled rows: too few to hold out a test set (at least 4, whatever the test "
+        "fraction); add rows"
+    )
+
+
+def test_images_of_too_few_patients_point_to_the_patient_column():
+    from dataclasses import replace
+
+    from medadapt.data.demo_images import OLD, make_dataset
+    from medadapt.data.image_files import split_by_patient
+
+    images = make_dataset({"normal": 6, "nodule": 6}, OLD, size=16)
+    two = replace(images, subjects=["p1", "p2"] * 6)
+    with pytest.raises(DataError) as err:
+        split_by_patient(two, range(12), test_fraction=0.2, seed=0)
+    assert str(err.value) == (
+        "only 2 patients (or image files, without a patient id) to split: too few to hold out a "
+        "test set (at least 4, whatever --test-fraction); 12 images belong to them: if they are "
+        "more patients than that, check the patient column (--id-column); add images of other "
+        "patients"
+    )

@@ -365,6 +365,8 @@ def read_unlabelled(
             unlike.append(said)
             slices.append(frame)
             described.append(told)
+    if not samples and not skipped:  # a header-only CSV: nothing to read, none unreadable
+        raise DataError(f"{source} has no rows: add one row per image (a path column)")
     if not samples:
         first = f" (first: {skipped[0][0]}: {skipped[0][1]})" if skipped else ""
         raise DataError(f"no image in {source} could be read{first}; check the files' format")
@@ -715,10 +717,13 @@ def split_by_patient(
             n_classes = len(np.unique(labels))
             raise DataError(too_few_left(test_fraction, len(grouped), n_test, n_classes, unit))
         one = len(grouped) == 1
+        many = (f"; {len(indices)} images belong to {'it' if one else 'them'}: if they are "
+                "more patients than that, check the patient column (--id-column)"
+                if not by_file and len(indices) >= 4 else "")  # fmt: skip
         raise DataError(
             f"only {len(grouped)} patient{'' if one else 's'} (or image file{'' if one else 's'}"
-            ", without a patient id) to split: too few to hold out a test set; add images or "
-            "lower --test-fraction"
+            ", without a patient id) to split: too few to hold out a test set (at least 4, "
+            f"whatever --test-fraction){many}; add images of other patients"
         )
     train, test = stratified_split(labels, test_fraction=test_fraction, seed=seed, unit=unit)
 

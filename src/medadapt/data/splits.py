@@ -64,8 +64,8 @@ def stratified_split(
         raise DataError(too_few_left(test_fraction, n, n_test, len(np.unique(labels)), unit))
     if n < 4:
         raise DataError(
-            f"only {n} labelled rows: too few to hold out a test set; add rows or lower the "
-            "test fraction"
+            f"only {n} labelled rows: too few to hold out a test set (at least 4, whatever the "
+            "test fraction); add rows"
         )
     positions = np.arange(n)
     use_strata = stratify and len(np.unique(labels)) <= 20 and _can_stratify(labels, n_test)
