@@ -94,7 +94,7 @@ def test_nifti_volumes_train_a_3d_monai_vit_and_predict_one_file(tmp_path):
         )
         == 0
     )
-    table = pd.read_csv(out)
+    table = pd.read_csv(out, keep_default_na=False)
     assert list(table["image"]) == [str(root / "lesion" / "l0.nii.gz")]
     assert list(table.columns) == [
         "image",
@@ -103,7 +103,9 @@ def test_nifti_volumes_train_a_3d_monai_vit_and_predict_one_file(tmp_path):
         "predicted",
         "outside_training",
         "note",
+        "trained_on",  # the volume trained the adapter: its prediction is in-sample
     ]
+    assert table["trained_on"].str.startswith(("adapter '", "the base model")).all()
 
 
 #: predict's warning for a base whose held-out images were too few for any figure (these tiny
@@ -165,8 +167,9 @@ def test_dicom_folder_trains_a_2d_vit_and_predicts_a_flat_folder(tmp_path, capsy
     assert warned == [  # the text file is listed as left out; nothing of the DICOM images
         UNMEASURED.format(held_out="4 images"),  # DICOM, as in training
         "warning: 2 of the 2 images predicted match images that the base model trained on (by "
-        "content): their predictions are in-sample, more confident and more often right than "
-        "the model is on new patients; 'medadapt evaluate' leaves them out of its figures",
+        "content; column trained_on says which): their predictions are in-sample, more "
+        "confident and more often right than the model is on new patients; 'medadapt "
+        "evaluate' leaves them out of its figures",
     ]  # (copies of two of its training files)
     picture = tmp_path / "pictures" / "export.png"  # a PNG export: 8-bit, not windowed HU
     picture.parent.mkdir()

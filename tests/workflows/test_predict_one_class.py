@@ -50,5 +50,5 @@ def test_image_predict_on_the_bases_training_images_says_they_are_in_sample(tmp_
     n = trained["n_train"] + (trained["n_val"] or 0)
     assert (
         f"warning: {n} of the 24 images predicted match images that the base model trained on (by "
-        "content): their predictions are in-sample"
+        "content; column trained_on says which): their predictions are in-sample"
     ) in capsys.readouterr().out

@@ -300,6 +300,9 @@ def predict_job(
                      for column, values in predicted.items()}  # fmt: skip
     columns.update(predicted)
     columns.update(modality.prediction_flags(schema, samples))
+    in_sample, trained_on = _predicted_in_sample(loaded, base_dir, adapter_dir, data, samples)
+    if trained_on is not None:  # which rows: a trial could not tell them from the others
+        columns["trained_on"] = trained_on
     table = pd.DataFrame(columns, index=np.arange(len(scores)))
     warnings = _unmeasured(loaded) + _recorded_result(loaded)
     warnings += kept_leak_warnings(loaded, "these predictions") + _forgotten(loaded)
@@ -307,7 +310,7 @@ def predict_job(
     if withheld is not None:  # in the place of the warning that said they were predicted
         notes = [withheld.warning if n == withheld.replaces else n for n in notes]
         notes += [] if withheld.warning in notes else [withheld.warning]
-    warnings += notes + _predicted_in_sample(loaded, base_dir, adapter_dir, data, samples)
+    warnings += notes + in_sample
     warnings += _all_one_class(modality, classes, predicted.get("predicted"))
     make_parent(out)
     probabilities = [c for c in predicted if c.startswith("p_")]
@@ -355,11 +358,15 @@ def _without_group_column(loaded: Loaded, extras: dict[str, Any]) -> dict[str, A
     return {**extras, "unread_columns": [c for c in extras["unread_columns"] if c != trained[1]]}
 
 
-def _predicted_in_sample(loaded: Loaded, base_dir, adapter_dir, data, samples) -> list[str]:
+def _predicted_in_sample(
+    loaded: Loaded, base_dir, adapter_dir, data, samples
+) -> tuple[list[str], list[str] | None]:
     """A warning counting the samples predicted that the base model or the adapter trained
     on (by content): their predictions are in-sample, better than the model is on new
     patients (a trial predicted 154 rows, 107 of which had trained the adapter, without a
-    word, where ``evaluate`` leaves such rows out)."""
+    word, where ``evaluate`` leaves such rows out); and, per sample, which trained on it
+    (the predictions' ``trained_on`` column: "adapter 'va'", "the base model" or empty; None
+    where none did)."""
     modality = loaded.modality
     base_split = loaded.base.training.get("split") or {}
     records = {"the base model": modality.read_split(base_dir, base_split, data, "base", samples)}
@@ -369,16 +376,20 @@ def _predicted_in_sample(loaded: Loaded, base_dir, adapter_dir, data, samples) -
     found = modality.trained_among(data, samples, list(records.values()))
     masks = {who: mask for who, mask in zip(records, found or (), strict=False) if mask.any()}
     if not masks:  # none, or this modality cannot tell
-        return []
+        return [], None
+    trained_on = np.full(len(samples), "", dtype=object)
+    for who, mask in masks.items():  # the adapter named last: it trained on the row here
+        trained_on[mask] = who
     n = int(np.logical_or.reduce(list(masks.values())).sum())
     one = modality.noun.removesuffix("s")
     match = f"matches a {one} that" if n == 1 else f"match {modality.noun} that"
     who = " or ".join(masks)
     return [
         f"{n} of the {len(samples)} {modality.noun} predicted {match} {who} trained on "
-        "(by content): their predictions are in-sample, more confident and more often right "
-        "than the model is on new patients; 'medadapt evaluate' leaves them out of its figures"
-    ]
+        "(by content; column trained_on says which): their predictions are in-sample, more "
+        "confident and more often right than the model is on new patients; 'medadapt "
+        "evaluate' leaves them out of its figures"
+    ], trained_on.tolist()
 
 
 def kept_leak_warnings(loaded: Loaded, what: str = "these figures") -> list[str]:
