@@ -185,6 +185,13 @@ def _train_base(**values: Any) -> None:
         f"{what}trained on {summary['n_train']} {modality.noun}, validated on {validated}; "
         f"saved {out}"
     )
+    if summary.get("patients_unnamed"):  # a class folder: a trial's 3 images a patient
+        noted(  # were split and counted as 24 patients without a word
+            f"--data names no patient: each of its {modality.noun} was counted as a patient of "
+            f"its own (a patient's several {modality.noun} may have fallen on both sides of the "
+            "split, and narrowed the intervals); where patients have several, list them in a "
+            "path CSV with a patient column (--id-column)"
+        )
     if "backbone" in summary and getattr(options, "weights", None) is None:  # a trial read
         noted(  # "vit_tiny_patch16_224" as a pretrained network; none is downloaded
             f"the {summary['backbone']} backbone started from random weights (no --weights): "

@@ -119,6 +119,7 @@ def train_base_job(
         "warnings": warnings,
         "skipped_files": skipped,
         "feature_cache": base.training.get("feature_cache"),
+        "patients_unnamed": modality.patients_unnamed(samples),  # each sample its own patient
         **modality.describe_base(schema, base),
         # small cells masked, as evaluate's and the study's are (a trial's base.json held
         # "n 6, n_positive 1" for one site)
