@@ -504,3 +504,12 @@ def test_predict_says_it_scores_rows_the_command_line_leaves_blank(base, schema,
         "(predict scores them; 'medadapt predict' and the service leave their answers blank)"
     )
     assert np.isfinite(scores).all()
+
+
+def test_a_base_model_prints_as_one_readable_line(base):
+    """A trial's ``print(base)`` listed the whole network, dozens of lines."""
+    said = repr(base)
+    assert said.startswith("BaseModel(tabular: FTTransformer, ") and "\n" not in said
+    assert "predicts 'num' (0, 1)" in said and said.endswith(
+        f"trained on {base.training['n_train']})"
+    )

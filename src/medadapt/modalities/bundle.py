@@ -64,6 +64,22 @@ class BaseModel:
     def fingerprint(self) -> BaseFingerprint:
         return fingerprint_model(self.model)
 
+    def __repr__(self) -> str:
+        """A line a notebook can read (a trial's ``print(base)`` listed the whole network):
+        the kind, the network's class and size, what it predicts and how many samples
+        trained it; ``base.model`` shows the network."""
+        label = getattr(self.schema, "label", None)
+        classes = getattr(self.schema, "classes", None)
+        predicts = f", predicts {label!r}" if label else ""
+        if classes:
+            shown = ", ".join(map(str, list(classes)[:5])) + (", ..." if len(classes) > 5 else "")
+            predicts += f" ({shown})"
+        size = sum(p.numel() for p in self.model.parameters())
+        trained = self.training.get("n_train")
+        rows = f", trained on {trained}" if trained is not None else ""
+        return (f"BaseModel({self.kind}: {type(self.model).__name__}, {size:,} parameters"
+                f"{predicts}{rows})")  # fmt: skip
+
     def save(self, directory: str | Path, *, overwrite: bool = False) -> Path:
         """Write the model to ``directory``; returns the directory. A directory that already
         holds a base model, or any other file, is refused unless ``overwrite`` (as the command
