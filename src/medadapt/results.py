@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -228,6 +228,12 @@ WHOLE_RESULT_WORDS = {
     WORSE_THAN_BASE: "did worse than the base model on its test",
 }
 UNMEASURED_WORDS = "no measured performance (test set too small)"
+
+
+def reaches_chance(auroc_ci: Sequence[float] | None) -> bool:
+    """Whether an AUROC's interval reaches 0.5: not shown better than chance (wholly below it
+    is the note on a ranking backwards, :data:`BACKWARDS`)."""
+    return bool(auroc_ci) and auroc_ci[0] <= 0.5 <= auroc_ci[1]
 
 
 def r2_in_words(r2: float, low: float) -> str | None:

@@ -408,6 +408,15 @@ def test_a_site_of_five_rows_is_refused_by_simulate_as_by_its_client(heart, base
         preflight(tmp_path / "tiny.csv", base)
 
 
+def _simulate_on_a_base_of_cleveland(tmp_path, sites: str):
+    """``federate simulate`` of ``tmp_path/sites.csv``'s ``sites``, its base trained here on
+    Cleveland (one round, written to ``tmp_path/run``)."""
+    return run_cli("federate", "simulate", "--data", tmp_path / "sites.csv", "--label", "num",
+                   "--positive-above", "0", "--group-column", "dataset", "--groups", sites,
+                   "--base-groups", "Cleveland", "--rounds", "1",
+                   "--out", tmp_path / "run")  # fmt: skip
+
+
 def test_a_five_row_site_is_refused_before_a_base_is_trained_for_the_run(heart, tmp_path):
     """A trial's --base-groups run trained its base (seconds for a table, minutes for
     images), then refused the 5-row site: the sites' sizes are checked first now."""
@@ -415,10 +424,7 @@ def test_a_five_row_site_is_refused_before_a_base_is_trained_for_the_run(heart, 
     pd.concat([heart[heart["dataset"].isin(["Cleveland", "Hungary"])], five]).to_csv(
         tmp_path / "sites.csv", index=False
     )
-    result = run_cli("federate", "simulate", "--data", tmp_path / "sites.csv", "--label", "num",
-                     "--positive-above", "0", "--group-column", "dataset", "--groups",
-                     "Hungary,Tiny", "--base-groups", "Cleveland", "--rounds", "1",
-                     "--out", tmp_path / "run")  # fmt: skip
+    result = _simulate_on_a_base_of_cleveland(tmp_path, "Hungary,Tiny")
     assert error_line(result) == (
         "error: site Tiny: only 5 labelled rows: too few to train and test an adapter at this "
         "site (at least 10) (or leave the site out of --groups, or pass --on-site-error "
@@ -442,10 +448,7 @@ def test_a_site_of_one_outcome_is_refused_before_a_base_is_trained_for_the_run(
     healthy = heart[(heart["dataset"] == "VA Long Beach") & (heart["num"] == 0)]
     frame = pd.concat([heart, healthy.assign(dataset="Healthy", id=healthy["id"] + 10_000)])
     frame.to_csv(tmp_path / "sites.csv", index=False)
-    result = run_cli("federate", "simulate", "--data", tmp_path / "sites.csv", "--label", "num",
-                     "--positive-above", "0", "--group-column", "dataset", "--groups",
-                     "Hungary,Healthy", "--base-groups", "Cleveland", "--rounds", "1",
-                     "--out", tmp_path / "run")  # fmt: skip
+    result = _simulate_on_a_base_of_cleveland(tmp_path, "Hungary,Healthy")
     assert error_line(result) == (
         "error: site Healthy: all its labelled rows have only one class of 'num' ('0'); a site "
         "needs at least two to train the adapter (or leave the site out of --groups, or pass "

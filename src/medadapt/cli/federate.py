@@ -389,7 +389,12 @@ def _refuse_small_sites(run, modality, samples) -> None:
     ``--on-site-error continue`` it is left out when the sites are read."""
     import numpy as np
 
-    from medadapt.federated.sites import MIN_SITE_SAMPLES, SiteError, too_few_to_take_part
+    from medadapt.federated.sites import (
+        MIN_SITE_SAMPLES,
+        SiteError,
+        one_outcome_words,
+        too_few_to_take_part,
+    )
     from medadapt.workflows.splitting import select
 
     if run.on_site_error != "stop":
@@ -403,10 +408,7 @@ def _refuse_small_sites(run, modality, samples) -> None:
         only = None if schema is None else modality.only_class(schema, labels)
         if only is not None:  # (a trial's was refused after the base had trained, 29 s)
             words = modality.one_class_words(schema, only)
-            raise _site_refused(SiteError(
-                site, f"all its labelled {modality.noun} have {words}; a site needs at least "
-                "two to train the adapter",
-            ))  # fmt: skip
+            raise _site_refused(SiteError(site, one_outcome_words(words, modality.noun)))
 
 
 def _check_base_folder(base: Path) -> None:

@@ -20,6 +20,7 @@ from medadapt.results import (
     UNFIT_TO_SERVE,
     WHOLE_RESULT,
     r2_in_words,
+    reaches_chance,
 )
 
 
@@ -101,7 +102,7 @@ def chance_words(version: AdapterVersion) -> str | None:
         said = r2_in_words(r2.value, r2.ci[0])  # (0 or below: its own note says it)
         return f"{version.ref}'s R² {metric_text(r2)} is {said}" if said else None
     auroc = next((m for m in version.metric_list() if m.name == "auroc"), None)
-    if auroc is None or auroc.ci is None or auroc.ci[0] > 0.5 or auroc.ci[1] < 0.5:
+    if auroc is None or not reaches_chance(auroc.ci):
         return None  # (wholly below: ranked backwards, as its own note says)
     return (
         f"{version.ref}'s AUROC {metric_text(auroc)} is not shown to be better than chance "

@@ -121,6 +121,12 @@ def read_sites(run: FederatedRun, data: Path | None = None, sites=None) -> SiteD
     return SiteData(modality, base, samples, split, notes, kept_out)
 
 
+def one_outcome_words(words: str, noun: str) -> str:
+    """Why a site whose labelled samples all have one outcome (``words``: "only one class of
+    'num' ('0')") cannot take part, as ``simulate`` says it before and after a base trains."""
+    return f"all its labelled {noun} have {words}; a site needs at least two to train the adapter"
+
+
 def _check_both_classes(
     modality: Modality, base: BaseModel, samples: Samples, site: Site
 ) -> list[str]:
@@ -137,10 +143,7 @@ def _check_both_classes(
     every = np.r_[site.train, site.test]
     if modality.only_class(base.schema, labels[every]) is not None:
         beyond = beyond_threshold(base.schema, samples, every, noun)
-        raise SiteError(
-            site.name, beyond or f"all its labelled {noun} have {words}; a site needs at "
-            "least two to train the adapter",
-        )  # fmt: skip
+        raise SiteError(site.name, beyond or one_outcome_words(words, noun))
     return [
         f"site {site.name}: its {len(site.train)} training {noun} have {words}: it can only "
         f"pull the shared adapter toward that answer, and its local-only adapter calls "

@@ -276,12 +276,8 @@ def base_kind(root: str | Path, weights_sha256: str) -> str | None:
 def base_outcome(root: str | Path, weights_sha256: str) -> str | None:
     """What the registered base with these weights predicts (its label column), read
     without hashing; None when that base is not registered or does not say."""
-    try:
-        schema = _manifest(find_base(root, weights_sha256)).get("schema")
-    except (AdapterFileError, OSError):
-        return None
-    label = schema.get("label") if isinstance(schema, dict) else None
-    return str(label) if isinstance(label, str) and label else None
+    label = (base_schema(root, weights_sha256) or {}).get("label")
+    return label if isinstance(label, str) and label else None
 
 
 def base_groups(root: str | Path, weights_sha256: str) -> frozenset[str] | None:

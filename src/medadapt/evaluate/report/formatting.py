@@ -16,6 +16,8 @@ from medadapt.results import (  # noqa: F401 (IN_LABEL_UNITS, metric_digits: re-
     counts_behind,
     grouped,
     metric_digits,
+    r2_in_words,
+    reaches_chance,
 )  # the reports' names and counts, shared with the card
 
 
@@ -177,11 +179,10 @@ def _uncertain_result(metrics: dict[str, Any], notes: dict[str, Any]) -> list[st
     ['not shown better than the average value', 'predictions too low on average by 16.0']
     """
     said = []
-    auroc, ci = metrics.get("auroc"), metrics.get("auroc_ci")
-    if auroc is not None and ci and ci[0] <= 0.5 <= ci[1]:  # wholly below: "backwards"
+    if metrics.get("auroc") is not None and reaches_chance(metrics.get("auroc_ci")):
         said.append(CHANCE_WORDS)
     r2, ci = metrics.get("r2"), metrics.get("r2_ci")
-    if r2 is not None and ci and r2 > 0 and ci[0] <= 0:  # 0 or below: NO_BETTER_THAN_MEAN
+    if r2 is not None and ci and r2_in_words(r2, ci[0]):  # (0 or below: NO_BETTER_THAN_MEAN)
         said.append(AVERAGE_WORDS)
     mean_error = notes.get("calibration_in_the_large")
     found = (
