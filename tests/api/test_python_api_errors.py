@@ -513,3 +513,32 @@ def test_a_base_model_prints_as_one_readable_line(base):
     assert "predicts 'num' (0, 1)" in said and said.endswith(
         f"trained on {base.training['n_train']})"
     )
+
+
+def test_an_adaptation_prints_as_one_readable_line(base, target):
+    """A trial's ``print(adapted)`` listed the whole network, as ``print(base)`` had."""
+    adapted = ma.adapt(base, target, method="lora", name="va", train_config=QUICK)
+    said = repr(adapted)
+    assert "\n" not in said, said
+    assert said == (
+        f"Adaptation('va': lora, {adapted.trainable_params:,} trainable parameters, trained on "
+        f"{adapted.n_train} ({adapted.n_val} for validation), best epoch "
+        f"{adapted.fit.best_epoch} of 2)"
+    )
+
+
+def test_true_labels_gives_a_measured_outcome_exactly_as_the_table_holds_it(heart):
+    """A trial's ``ma.true_labels`` gave a measured cholesterol of 245 as 244.99998 (it went
+    through the standardised float32 values the model trains on)."""
+    rows = heart.dropna(subset=["chol"])
+    schema = ma.TableSchema.infer(rows, label="chol", id_column="id", group_column="dataset")
+    values = ma.true_labels(schema, rows)
+    assert values.dtype == np.float64
+    np.testing.assert_array_equal(values, rows["chol"].to_numpy(dtype=float))
+    with pytest.raises(MedadaptError) as error:
+        ma.true_labels(schema, rows.assign(chol=rows["chol"].astype(object).where(
+            rows.index != rows.index[0], "high")))  # fmt: skip
+    assert _refusal(error) == (
+        "label column 'chol' has 1 text value(s), but the model predicts a number: fix them in "
+        "the file or drop those rows"
+    )

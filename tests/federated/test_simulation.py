@@ -233,6 +233,14 @@ def test_a_site_that_cannot_take_part_is_named(federated):
     assert results["failures"] and "site Nowhere" in results["failures"][0]["error"]
     assert results["sites_trained"] == ["Hungary", "Switzerland"] and results["notes"] == {}
     assert (out / "adapter.json").is_file()
+    # a trial: an n = 0 row of dashes for the site, its reason said around it already
+    from medadapt.federated.site_figures import site_table
+    from medadapt.federated.site_lines import run_lines
+
+    assert [row[0] for row in site_table(results, "auroc")[1]] == ["Hungary", "Switzerland"]
+    assert run_lines(results)[-1].endswith(
+        "; Nowhere none (it did not take part: see the warning about it)."
+    )
 
 
 def test_an_adapter_only_one_site_trained_is_not_called_federated(federated):

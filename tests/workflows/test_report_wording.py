@@ -479,15 +479,25 @@ def test_a_study_card_says_when_its_adapter_did_worse_on_average_than_the_base_a
         for p, mae in zip(study["points"], (50.9, 60.94), strict=True)
     ] + [{"strategy": "base_only", "fraction": 1.0, "seed": 0, "n_train": 0,
           "trainable_params": 0, "metrics": {"mae": 51.84, "mae_ci": [45.0, 59.0]}}]  # fmt: skip
+    from medadapt.workflows.study_summary import aggregate, conclusions
+
+    found = conclusions(study, aggregate(study["points"], study["task"]))
+    assert found["worse_than_base"] == {
+        "strategy": "bottleneck", "mean": pytest.approx(55.92), "base_mean": 51.84
+    }  # fmt: skip
     report = Report(title="t")
-    _card(report, study, {"metric": "mae"})
+    _card(report, study, found)
     assert (
         "Its mean MAE at the largest size (55.9) is worse than the base model's alone (51.8) on "
         "the same test rows: nothing here shows that it helps this group."
     ) in _text(report)
+    worse_in_summary = [s for s in found["sentences"] if "does no better than the base" in s]
+    assert len(worse_in_summary) == 1 and "(55.9)" in worse_in_summary[0]  # the same figures
     study["points"][-1]["metrics"]["mae"] = 58.0  # the adapter better on average: not said
+    better_found = conclusions(study, aggregate(study["points"], study["task"]))
+    assert better_found["worse_than_base"] is None
     better = Report(title="t")
-    _card(better, study, {"metric": "mae"})
+    _card(better, study, better_found)
     assert "worse than the base model" not in _text(better)
 
 

@@ -618,7 +618,7 @@ def _train_base_here(run, values, options, modality, out: Path):
 def _print(results: dict[str, Any], out: Path) -> None:
     from medadapt.cli.common import print_table
     from medadapt.evaluate.report.formatting import fmt
-    from medadapt.federated.compared import legend, measured, shown_columns
+    from medadapt.federated.compared import legend, measured, scored_sites, shown_columns
     from medadapt.federated.config import PERSONAL_LABELS
     from medadapt.federated.deploy import LOGS
     from medadapt.federated.results import finite
@@ -641,7 +641,7 @@ def _print(results: dict[str, Any], out: Path) -> None:
         tables = (("mae", "MAE (lower is better)"), ("r2", "R²"))
     for metric, title in tables:
         rows = []
-        for name, site in results["sites"].items():
+        for name, site in scored_sites(results).items():
             values = [(site.get(key) or {}).get(metric) for key, _label in shown]
             rows.append([name, site["n_test"],
                          *(fmt(v, metric_digits(metric, v)) for v in values)])  # fmt: skip

@@ -585,6 +585,31 @@ class TableSchema:
     def encode_labels(self, frame: pd.DataFrame, words: OptionWords = PYTHON) -> torch.Tensor:
         """Class indices, or standardised values for regression; ``words``: whose words a
         refusal names the fix in (the command line's ``--data`` or the Python frame)."""
+        if self.task == "regression":
+            values = self.measured_labels(frame)
+            return torch.from_numpy((values - self.label_mean) / self.label_std).float()
+        labels = self._present_labels(frame)
+        lookup = {c: i for i, c in enumerate(self.classes)}
+        counts = Counter(level(v) for v in labels)
+        unknown = sorted(set(counts) - set(lookup))
+        if unknown:
+            raise DataError(self._unknown_labels(unknown, counts, words))
+        return torch.tensor([lookup[level(v)] for v in labels], dtype=torch.long)
+
+    def measured_labels(self, frame: pd.DataFrame) -> np.ndarray:
+        """A regression label in its own unit, as float64 (a trial's ``ma.true_labels`` gave
+        a measured 245 as 244.99998, through the standardised float32 values)."""
+        labels = self._present_labels(frame)
+        n_text = _text_among_numbers(labels)
+        if n_text:  # they would train and score as NaN
+            raise DataError(
+                f"label column {self.label!r} has {n_text} text value(s), but the model "
+                "predicts a number: fix them in the file or drop those rows"
+            )
+        return pd.to_numeric(labels, errors="coerce").to_numpy(dtype=float)
+
+    def _present_labels(self, frame: pd.DataFrame) -> pd.Series:
+        """The label column, refused where it is absent or has missing values."""
         if self.label not in frame:
             raise DataError(f"label column {self.label!r} is not in the table")
         labels = self._raw_labels(frame)
@@ -593,21 +618,7 @@ class TableSchema:
                 f"label column {self.label!r} is missing for {int(labels.isna().sum())} rows; "
                 "drop them or fill the label"
             )
-        if self.task == "regression":
-            n_text = _text_among_numbers(labels)
-            if n_text:  # they would train and score as NaN
-                raise DataError(
-                    f"label column {self.label!r} has {n_text} text value(s), but the model "
-                    "predicts a number: fix them in the file or drop those rows"
-                )
-            values = pd.to_numeric(labels, errors="coerce").to_numpy(dtype=float)
-            return torch.from_numpy((values - self.label_mean) / self.label_std).float()
-        lookup = {c: i for i, c in enumerate(self.classes)}
-        counts = Counter(level(v) for v in labels)
-        unknown = sorted(set(counts) - set(lookup))
-        if unknown:
-            raise DataError(self._unknown_labels(unknown, counts, words))
-        return torch.tensor([lookup[level(v)] for v in labels], dtype=torch.long)
+        return labels
 
     def _unknown_labels(self, unknown: list[str], counts: Counter[str], words: OptionWords) -> str:
         """The refusal of label values that are none of the model's classes: each with its

@@ -81,6 +81,13 @@ def shown_metrics(results: dict[str, Any]) -> tuple[str, ...]:
     return SHOWN_MEASURED if measured(results) else SHOWN
 
 
+def scored_sites(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The sites that scored models on held-out patients: the tables' rows. A site that did
+    not take part (refused on joining) has none; a trial's tables gave it an ``n = 0`` row of
+    dashes, while the line of patients per site and its warning already said why."""
+    return {name: site for name, site in results["sites"].items() if site["n_test"]}
+
+
 def test_patients(site: dict[str, Any]) -> int:
     """The site's held-out patients: its test rows, or fewer where an id column groups them
     (runs from before sites counted patients: the rows)."""

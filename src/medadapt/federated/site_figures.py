@@ -12,6 +12,7 @@ from medadapt.evaluate.report.formatting import fmt_ci, metric_digits
 from medadapt.federated.compared import (
     LABELS,
     missing,
+    scored_sites,
     shown_columns,
     test_patients,
     training_patients,
@@ -27,7 +28,7 @@ def site_table(results: dict[str, Any], metric: str) -> tuple[list[str], list[li
     shown = shown_columns(results)
     header = ["site", "training patients", "test patients"] + [label for _key, label in shown]
     rows = []
-    for name, site in results["sites"].items():
+    for name, site in scored_sites(results).items():
         row = [name, str(training_patients(site)), str(test_patients(site))]
         for key, _label in shown:
             values = site.get(key) or {}

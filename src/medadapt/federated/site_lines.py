@@ -34,7 +34,7 @@ def run_lines(results: dict[str, Any]) -> list[str]:
     if about:
         lines.append(base_line(about, list(results["sites"])))
     counts = [f"{name} {training_patients(site)} / {test_patients(site)}" if site["n_test"]
-              else f"{name} none (it did not take part)"
+              else f"{name} none (it did not take part: see the warning about it)"
               for name, site in results["sites"].items()]  # fmt: skip
     lines.append(f"Patients per site (training / held-out test): {'; '.join(counts)}.")
     return lines

@@ -191,6 +191,15 @@ class Adaptation:
     # adapter (a fully fine-tuned copy is a bare network: they are only here)
     allowed_leaks: list[dict[str, Any]] = field(default_factory=list)
 
+    def __repr__(self) -> str:
+        """A line a notebook can read (a trial's ``print(adapted)`` listed the whole network,
+        as ``print(base)`` did): the name, the method, its size and its training; ``.model``
+        shows the network."""
+        added = f", new classes {', '.join(map(str, self.new_classes))}" if self.new_classes else ""
+        return (f"Adaptation({self.name!r}: {self.method}, {self.trainable_params:,} trainable "
+                f"parameters, trained on {self.n_train} ({self.n_val} for validation), best "
+                f"epoch {self.fit.best_epoch} of {self.fit.epochs_run}{added})")  # fmt: skip
+
 
 def adapt(
     modality: Modality,

@@ -459,7 +459,7 @@ def _card(report: Report, study: dict[str, Any], found: dict[str, Any]) -> None:
             (
                 "Why this adapter",
                 _why_this_adapter(adapter, found, study_noun(study))
-                + _worse_than_base(study, adapter, metric),
+                + _worse_than_base(found, metric, study_noun(study)),
             ),
             (
                 "Intended use",
@@ -489,27 +489,17 @@ def _card(report: Report, study: dict[str, Any], found: dict[str, Any]) -> None:
     )
 
 
-def _worse_than_base(study: dict[str, Any], adapter: str, metric: str) -> str:
-    """`` Its mean MAE ... is worse than the base model alone ...`` where, at the largest size
-    tried, the card's adapter scored worse on average than the base model without it (a
-    trial's card presented an adapter whose mean MAE, 55.92, was worse than the base's 51.84,
-    with no word); empty otherwise."""
-    from medadapt.results import LOWER_IS_BETTER
-
-    def mean(strategy: str) -> float | None:
-        values = [p["metrics"].get(metric) for p in _detailed(study) if p["strategy"] == strategy]
-        values = [v for v in values if v is not None]
-        return sum(values) / len(values) if values else None
-
-    theirs, base = mean(adapter), mean("base_only")
-    if theirs is None or base is None:
-        return ""
-    worse = theirs > base if metric in LOWER_IS_BETTER else theirs < base
+def _worse_than_base(found: dict[str, Any], metric: str, noun: str) -> str:
+    """`` Its mean MAE ... is worse than the base model alone ...`` where the summary found the
+    card's adapter worse on average than the base model without it at the largest size tried
+    (a trial's card presented an adapter whose mean MAE, 55.92, was worse than the base's
+    51.84, with no word); empty otherwise."""
+    worse = found.get("worse_than_base")
     if not worse:
         return ""
-    return (f" Its mean {METRIC_LABELS[metric]} at the largest size ({theirs:.3g}) is worse than "
-            f"the base model's alone ({base:.3g}) on the same test {study_noun(study)}: nothing "
-            "here shows that it helps this group.")  # fmt: skip
+    return (f" Its mean {METRIC_LABELS[metric]} at the largest size ({worse['mean']:.3g}) is "
+            f"worse than the base model's alone ({worse['base_mean']:.3g}) on the same test "
+            f"{noun}: nothing here shows that it helps this group.")  # fmt: skip
 
 
 def _card_metrics(study: dict[str, Any], metric: str, values: list[str]) -> str:

@@ -143,7 +143,7 @@ def adapter_verdicts(
     plateau = find_plateau(by_strategy[adapter], metric, worth)
     largest = max((e["fraction"] for e in by_strategy[adapter]), default=None)
     more_data = last_gain(points, adapter, metric, noun, worth)
-    worse = _worse_than_base_alone(by_strategy, adapter, metric, largest, noun)
+    worse = _worse_than_base_sentence(worse_than_base(by_strategy, adapter, metric), metric, noun)
     if worse:  # first: where its curve levels off is no good news then
         lines.append(worse)
     if plateau is not None:
@@ -154,12 +154,15 @@ def adapter_verdicts(
     return plateau, more_data, lines
 
 
-def _worse_than_base_alone(by_strategy: dict[str, Any], adapter: str, metric: str,
-                           largest: float | None, noun: str) -> str | None:  # fmt: skip
-    """A sentence where the judged adapter's mean at the largest size is worse than the base
-    model's alone (a trial's summary said the adapter "gets within 5.03 of its best MAE from
-    5 rows", which read as good news, while its card, at the report's end, said it never
-    did better than the base); None otherwise."""
+def worse_than_base(
+    by_strategy: dict[str, Any], adapter: str, metric: str
+) -> dict[str, Any] | None:
+    """``{"strategy", "mean", "base_mean"}`` where the judged ``adapter``'s mean at the largest
+    size it was trained at is worse than the base model's alone (a trial's summary said the
+    adapter "gets within 5.03 of its best MAE from 5 rows", which read as good news, while its
+    card, at the report's end, said it never did better than the base); None otherwise. The
+    summary and the adapter card both say it from this one comparison."""
+    largest = max((e["fraction"] for e in by_strategy.get(adapter, [])), default=None)
 
     def mean_at(strategy: str, fraction: float | None) -> float | None:
         entries = [e for e in by_strategy.get(strategy, []) if e.get("mean") is not None
@@ -170,14 +173,19 @@ def _worse_than_base_alone(by_strategy: dict[str, Any], adapter: str, metric: st
     if theirs is None or base is None:
         return None
     worse = theirs > base if metric in LOWER_IS_BETTER else theirs < base
-    if not worse:
+    return {"strategy": adapter, "mean": theirs, "base_mean": base} if worse else None
+
+
+def _worse_than_base_sentence(worse: dict[str, Any] | None, metric: str, noun: str) -> str | None:
+    """The summary's sentence for :func:`worse_than_base`'s finding."""
+    if worse is None:
         return None
     name = METRIC_LABELS.get(metric, metric)
     return (
-        f"The {label(adapter)} does no better than the base model alone here: its mean {name} "
-        f"with the most target {noun} ({figure(metric, theirs)}) is worse than the base's "
-        f"({figure(metric, base)}) on the same test {noun}, so where its curve levels off is "
-        "no reason to adapt."
+        f"The {label(worse['strategy'])} does no better than the base model alone here: its "
+        f"mean {name} with the most target {noun} ({figure(metric, worse['mean'])}) is worse "
+        f"than the base's ({figure(metric, worse['base_mean'])}) on the same test {noun}, so "
+        "where its curve levels off is no reason to adapt."
     )
 
 

@@ -35,6 +35,7 @@ from medadapt.workflows.study_sentences import (
     followed_sentence,
     metric_range,
     t_interval,
+    worse_than_base,
 )
 
 METRICS = {
@@ -220,6 +221,7 @@ def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]
         "plateau": plateau,
         "more_data": more_data,
         "too_good": too_good,
+        "worse_than_base": worse_than_base(by_strategy, adapter, metric) if adapter else None,
         "nothing_measured": nothing,
         "sentences": ([nothing] if nothing else [])
         + ([too_good] if too_good else [])

@@ -33,10 +33,9 @@ def true_labels(
 ) -> np.ndarray:
     """Class indices, or target values in their original unit for regression (``words``:
     whose words a refusal of the labels speaks)."""
-    y = schema.encode_labels(frame, words).numpy()
     if schema.task == "regression":
-        return y * schema.label_std + schema.label_mean
-    return y
+        return schema.measured_labels(frame)
+    return schema.encode_labels(frame, words).numpy()
 
 
 class TableSamples(Samples):
