@@ -112,6 +112,12 @@ def test_text_cells_are_described_by_kind_and_line_never_quoted(tmp_path):
         "missing, or --categorical radius to keep them as categories"
     )
     assert "12,5" not in line and "n.d." not in line
+    frame.loc[[12, 86, 90], "radius"] = ["-", "–", "--"]  # an export's 'not measured'
+    data, line = _refused(tmp_path, "dashes.csv", frame)
+    assert "(lines 14, 88 and 92: 3 dashes (often written for 'not measured'); empty, " in line
+    assert line.endswith("or pass --numeric radius to read them as missing, or --categorical "
+                         "radius to keep them as categories")  # fmt: skip
+    frame.loc[[12, 86, 90], "radius"] = ["12,5", "n.d.", 13.0]
     frame = frame.astype({"texture": object})
     frame.loc[[20, 30], "texture"] = ["pending", "n.d."]  # a second column: one error says both
     data, line = _refused(tmp_path, "junk2.csv", frame)

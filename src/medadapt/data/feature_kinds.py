@@ -57,6 +57,11 @@ TEXT_KINDS = {
     "compared": ("a number after < or >", "numbers after < or >"),
     "unit": ("a number with text after it", "numbers with text after them"),
     "word": ("a word", "words"),
+    # a trial's export wrote "-" for "not measured": said as such, the fix (--numeric) the same
+    "dash": (
+        "a dash (often written for 'not measured')",
+        "dashes (often written for 'not measured')",
+    ),  # fmt: skip
     "other": ("other text", "other text"),
 }
 # "<", "~ ", "+" before a number written with a comma ("< 12,5")
@@ -438,6 +443,8 @@ def text_kind(value: Any) -> str:
         return "unit"
     if re.fullmatch(r"[^\W\d_]+(?:[\s./'-]*[^\W\d_]+)*[.]?", text):
         return "word"
+    if re.fullmatch(r"[-‐‑‒–—―]+", text):
+        return "dash"
     return "other"
 
 
