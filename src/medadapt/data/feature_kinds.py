@@ -61,7 +61,7 @@ TEXT_KINDS = {
     "dash": (
         "a dash (often written for 'not measured')",
         "dashes (often written for 'not measured')",
-    ),  # fmt: skip
+    ),
     "other": ("other text", "other text"),
 }
 # "<", "~ ", "+" before a number written with a comma ("< 12,5")
