@@ -77,6 +77,8 @@ def test_ece_by_hand():
 
 
 def test_binary_report_points_come_from_sklearn_and_cis_bracket_them(binary_case):
+    from medadapt.evaluate.metrics import IMPRECISE_SLOPE
+
     y, score, _ = binary_case
     report = binary_metrics(y, score, threshold=0.5, n_boot=300)
     pred = (score >= 0.5).astype(int)
@@ -89,7 +91,30 @@ def test_binary_report_points_come_from_sklearn_and_cis_bracket_them(binary_case
         low, high = report[f"{name}_ci"]
         assert low <= report[name] <= high, name
         assert high - low > 0, name
-    assert report["notes"] == {}
+    # 60 patients: a slope of 0.65 (0.31-1.34), too extreme or too moderate alike
+    assert report["notes"] == {"calibration_slope": IMPRECISE_SLOPE.format(unit="patient")}
+
+
+def test_a_calibration_slope_interval_on_both_sides_of_1_is_said_imprecise():
+    """A trial: check-data called 60 test patients too few for a precise calibration slope;
+    evaluate then printed 0.552 (-0.144 to 1.488) with an empty note. A calibrated model's
+    interval on 800 patients, within 0.8 on its lower side, gets no such note."""
+    rng = np.random.default_rng(3)
+    log_odds = rng.normal(-0.3, 1.5, 800)
+    risk = 1 / (1 + np.exp(-log_odds))
+    y = (rng.random(800) < risk).astype(int)
+    steady = binary_metrics(y, risk, n_boot=300, seed=0)
+    low, high = steady["calibration_slope_ci"]
+    assert 0.8 < low < 1 < high and steady["notes"] == {}
+    few = binary_metrics(y[:50], risk[:50], n_boot=300, seed=0)
+    low, high = few["calibration_slope_ci"]
+    assert low < 0.8 and high > 1.2
+    assert few["notes"]["calibration_slope"] == (
+        "imprecise: the interval holds slopes well below 1 and well above 1 (below 0.8 and "
+        "above 1.2), so these patients cannot tell whether the predictions are too extreme or "
+        "too moderate; a precise slope takes an interval about 0.2 wide (Riley et al. 2021), "
+        "many more test patients ('medadapt check-data' counts them for a binary outcome)"
+    )
 
 
 def test_binary_report_refuses_metrics_the_data_cannot_support():

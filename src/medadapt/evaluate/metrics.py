@@ -248,6 +248,15 @@ RUNS_OFF = (
     "the outcomes of these {unit}s almost perfectly, and a slope fitted there grows without "
     "bound; the slope is barely estimable here: read only its lower end"
 )
+SLOPE_MARGIN = 0.2  # a slope off 1 by this much is miscalibration worth a word either way
+IMPRECISE_SLOPE = (
+    "imprecise: the interval holds slopes well below 1 and well above 1 (below 0.8 and above "
+    "1.2), so these {unit}s cannot tell whether the predictions are too extreme or too "
+    "moderate; a precise slope takes an interval about 0.2 wide (Riley et al. 2021), many more "
+    "test {unit}s ('medadapt check-data' counts them for a binary outcome)"
+)
+"""A trial: check-data called 60 test patients too few for a precise calibration slope, and
+evaluate then printed 0.552 (-0.144 to 1.488) with an empty note."""
 PERFECT = (
     "no interval: the model separates these {unit}s perfectly in every bootstrap resample, so "
     "its uncertainty cannot be estimated from them; a perfect score is rarely real: check for "
@@ -338,6 +347,8 @@ def _honest_intervals(out: dict[str, Any], notes: dict[str, str],
             notes.setdefault(name, (PERFECT if perfect else spread).format(unit=unit))
     if _runs_off(out.get("calibration_slope"), out.get("calibration_slope_ci")):
         notes.setdefault("calibration_slope", RUNS_OFF.format(unit=unit))
+    elif _both_ways(out.get("calibration_slope_ci")):
+        notes.setdefault("calibration_slope", IMPRECISE_SLOPE.format(unit=unit))
     _note_shifted_intervals(out, notes, unit)
 
 
@@ -346,6 +357,12 @@ def _one_value_shown(name: str, value: Any, interval: Sequence[float]) -> bool:
     trial's calibration error, its ends 1e-4 apart): shown so, it reads as certainty."""
     digits = metric_digits(name, value)
     return bool(round(float(interval[0]), digits) == round(float(interval[1]), digits))
+
+
+def _both_ways(interval: Sequence[float] | None) -> bool:
+    """Whether a calibration slope's interval holds both a clearly too steep and a clearly too
+    flat slope (:data:`IMPRECISE_SLOPE`)."""
+    return bool(interval) and interval[0] < 1 - SLOPE_MARGIN and interval[1] > 1 + SLOPE_MARGIN
 
 
 def _runs_off(slope: float | None, interval: Sequence[float] | None) -> bool:
