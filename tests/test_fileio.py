@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import stat
 import warnings
+from pathlib import Path
 
 import pytest
 
+from medadapt.errors import DataError
 from medadapt.fileio import atomic_write, atomic_write_bytes, current_umask
 
 
@@ -189,6 +191,36 @@ def test_an_output_whose_folder_is_missing_is_said_when_it_is_made(tmp_path, cap
         "path if that is not what you meant)"
     ]
     assert target.parent.is_dir()
+
+
+@pytest.mark.parametrize("check", ["file", "dir"])
+def test_an_output_that_would_make_a_folder_at_the_top_of_the_file_system_is_refused(check):
+    """A trial (running as root): ``predict --out /nonexistent/dir/x.csv`` made /nonexistent
+    with only a note; the folder is checked before any work, like every output path."""
+    from medadapt.fileio import check_output_dir, check_output_file
+
+    target = Path("/medadapt-no-such-folder/dir/x.csv")
+    with pytest.raises(DataError) as error:
+        if check == "file":
+            check_output_file(target, flag="--out")
+        else:
+            check_output_dir(target.parent, flag="--out")
+    named = target if check == "file" else target.parent
+    made = target.parent if check == "file" else target.parent.parent
+    assert str(error.value) == (
+        f"--out {named}: /medadapt-no-such-folder does not exist, and medadapt makes no folder "
+        "at the top of the file system: check the path (a relative one has no leading /), or "
+        f"make the folder first (mkdir -p {made})"
+    )
+    assert not Path("/medadapt-no-such-folder").exists()
+
+
+def test_a_relative_output_path_may_make_its_folders(tmp_path, monkeypatch):
+    """Only a path written from the root is refused so: ``--out runs/va/p.csv`` makes runs/."""
+    from medadapt.fileio import check_output_file
+
+    monkeypatch.chdir(tmp_path)
+    check_output_file(Path("runs/va/p.csv"), flag="--out")  # no refusal
 
 
 def test_force_removes_an_earlier_outputs_own_files_this_one_does_not_write(tmp_path, caplog):

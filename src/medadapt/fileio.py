@@ -100,6 +100,15 @@ def _check_can_create(path: Path, flag: str) -> None:
     ancestor = _existing_ancestor(path.parent)
     if not ancestor.is_dir():
         raise _error(f"{flag} {path}: {ancestor} is a file, not a directory; choose another path")
+    if ancestor.is_absolute() and ancestor == Path(ancestor.anchor) and path.parent != ancestor:
+        first = path.parent
+        while first.parent != ancestor:
+            first = first.parent
+        raise _error(  # a trial's mistyped --out /nonexistent/dir/p.csv made /nonexistent
+            f"{flag} {path}: {first} does not exist, and medadapt makes no folder at the top of "
+            f"the file system: check the path (a relative one has no leading /), or make the "
+            f"folder first (mkdir -p {path.parent})"
+        )
     try:
         os.rmdir(tempfile.mkdtemp(prefix=".medadapt-probe-", dir=ancestor))
     except OSError as exc:

@@ -141,3 +141,15 @@ def test_the_label_in_another_case_is_said_to_be_the_label_not_an_unread_column(
     assert not [line for line in lines if "not read by the model" in line and "NUM" in line]
     assert any(line.startswith("note: column 'NUM' (the outcome the model predicts)")
                for line in lines)  # fmt: skip
+
+
+def test_one_image_predicted_in_sample_is_an_image():
+    """A trial: "1 of the 3 images predicted matches a image that ..."."""
+    from medadapt.workflows.evaluate import in_sample_sentence
+
+    assert in_sample_sentence(1, 3, "images", "adapter 'h2'").startswith(
+        "1 of the 3 images predicted matches an image that adapter 'h2' trained on (by content;"
+    )
+    assert in_sample_sentence(1, 3, "rows", "the base model").startswith(
+        "1 of the 3 rows predicted matches a row that the base model trained on"
+    )

@@ -711,6 +711,14 @@ def test_a_class_the_model_almost_never_calls_is_a_warning_about_the_whole_resul
         f"calls it, which the overall AUROC ({m['auroc']:.3f}) and accuracy (0.667) do not "
         "show; do not rely on it for that class as it is"
     )
+    from medadapt.evaluate.metrics import missed_class_note
+
+    called = proba.argmax(axis=1)  # a trial: "which the overall accuracy (0.583) do not show"
+    assert missed_class_note(y, called, ["'normal'", "'nodule'", "'mass'"],
+                             {"accuracy": 0.667}, "image").endswith(
+        "which the overall accuracy (0.667) does not show; do not rely on it for that class as "
+        "it is"
+    )  # fmt: skip
     assert m["notes"]["balanced_accuracy"] == (
         "no interval: every bootstrap resample gave the same value (to the digits shown): each "
         "class's images are all found or all missed (a sensitivity of 0 or 1 per class), so "

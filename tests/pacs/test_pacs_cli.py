@@ -532,14 +532,18 @@ def test_a_pacs_address_without_the_dicomweb_prefix_is_named_so(world, tmp_path)
     shown = world.pacs.reference("studies", study, auth=False).removeprefix("dicomweb+")
     said = (f"error: --data {shown}: a PACS address needs the dicomweb+ prefix: --data "
             f"dicomweb+{shown}")  # fmt: skip
+    scheme, rest = shown.split("://", 1)  # with credentials: a fix that keeps them
+    kept = (f"error: --data {shown}: a PACS address needs the dicomweb+ prefix: --data "
+            f"dicomweb+{scheme}://USER:PASSWORD@{rest} (your user:password@ as you wrote "
+            "it)")  # fmt: skip
     token = _token(tmp_path, "x" * 24)
     predict = ("predict", "--base", world.local_base, "--out", tmp_path / "p.csv", "--data")
     study_of = ("study", "--label", "label", "--group-column", "site", "--groups", "A,B",
                 "--group", "B", "--out", tmp_path / "s", "--data")  # fmt: skip
     results = [run_cli(*predict, bare), run_cli(*predict, shown, "--dicomweb-token-file", token),
                run_cli(*study_of, bare)]  # fmt: skip
-    for result in results:
-        assert error_line(result) == said
+    for result, expected in zip(results, (kept, said, kept), strict=True):
+        assert error_line(result) == expected
         assert world.pacs.password not in result.stdout + result.stderr
     assert not (tmp_path / "p.csv").exists()
 

@@ -56,10 +56,16 @@ def test_a_misspelt_field_names_the_field_meant_and_no_table_field(client, body,
 
 def test_a_file_over_the_limit_says_its_size_in_mib_or_kib():
     """ "9015107 bytes, over the limit of 1048576 bytes per image": a size to count digits of."""
-    assert over_the_limit(9_015_107, MiB) == "8.6 MiB, over the limit of 1 MiB per image"
-    assert over_the_limit(70_004, 60_000) == "68.4 KiB, over the limit of 58.6 KiB per image"
+    assert (
+        over_the_limit(9_015_107, MiB)
+        == "8.6 MiB, over the limit of 1 MiB per image (serve --max-image-mb)"
+    )
+    assert (
+        over_the_limit(70_004, 60_000)
+        == "68.4 KiB, over the limit of 58.6 KiB per image (serve --max-image-mb)"
+    )
     assert over_the_limit(3 * MiB + 1, 3 * MiB) == (  # alike once rounded: the bytes
-        "3145729 bytes, over the limit of 3145728 bytes (3 MiB) per image"
+        "3145729 bytes, over the limit of 3145728 bytes (3 MiB) per image (serve --max-image-mb)"
     )
 
 

@@ -225,7 +225,7 @@ def test_bad_images_are_one_4xx_naming_the_file_and_the_problem(client, image_re
          "report.txt: an unsupported type (neither its name nor its first bytes say PNG, JPEG, "
          "DICOM or NIfTI); send one of those"),
         ([("file", ("big.png", b"\x89PNG" + b"0" * 70_000))], 413, "big.png",
-         "big.png: 68.4 KiB, over the limit of 58.6 KiB per image"),
+         "big.png: 68.4 KiB, over the limit of 58.6 KiB per image (serve --max-image-mb)"),
         (_files(huge_png(tmp_path / "huge.png")), 413, "huge.png",
          "huge.png: 400,000,000 pixels, over the 178,956,970 an image may have; send a smaller "
          "image"),

@@ -159,6 +159,33 @@ def test_status_progress_shows_done_of_total_and_time_left(monkeypatch):
     assert re.search(r"study done in \d+\.\d s$", text.rstrip().splitlines()[-1])
 
 
+def test_a_log_file_gets_a_progress_line_now_and_then(monkeypatch, tmp_path):
+    """A trial's image study, its output going to a file, printed nothing for five minutes,
+    as if hung: without a terminal, a plain line every LOG_EVERY seconds; captured output
+    (tests, a notebook: no operating-system stream) gets none."""
+    clock = iter([0.0, 10.0, 70.0, 75.0, 140.0, 200.0])
+    monkeypatch.setattr(common.time, "perf_counter", lambda: next(clock))
+    with (tmp_path / "log.txt").open("w") as log:
+        monkeypatch.setattr(common, "console", Console(file=log, width=200, color_system=None))
+        with common.status_progress("study", total=10) as step:
+            step("resumed", already=4)  # at 10 s: the clock starts again
+            step("a point")  # 70 s: 60 s since the start, a line
+            step("epoch 3")  # 75 s: too soon
+            step("a point")  # 140 s: a line
+    lines = (tmp_path / "log.txt").read_text().splitlines()
+    assert lines == [
+        "study: 5 of 10 done, 1 min 0 s so far (about 5 min 0 s left)",
+        "study: 6 of 10 done, 2 min 10 s so far (about 4 min 20 s left)",
+        "study done in 200.0 s",
+    ]
+    captured = io.StringIO()  # no fileno: nothing but the closing line
+    monkeypatch.setattr(common, "console", Console(file=captured, width=200, color_system=None))
+    clock = iter([0.0, 500.0])
+    with common.status_progress("study", total=10) as step:
+        step("a point")
+    assert captured.getvalue().splitlines() == ["study done in 500.0 s"]
+
+
 def _square(x: int) -> int:
     return x * x
 

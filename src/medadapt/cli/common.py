@@ -47,7 +47,7 @@ def status_progress(title: str, total: int | None = None) -> Iterator[Any]:
     ]
     started = time.perf_counter()
     if not console.is_terminal:  # a log file or a pipe: no bar (it would leave blank lines)
-        yield lambda message, advance=None, already=0: None
+        yield _LogProgress(title, total, started) if _real_stream() else _silent
     else:
         with Progress(*columns, console=console, transient=True) as progress:
             task = progress.add_task(title, total=total, message="")
@@ -62,6 +62,68 @@ def status_progress(title: str, total: int | None = None) -> Iterator[Any]:
 
             yield step
     console.print(f"[bold]{title}[/bold] done in {time.perf_counter() - started:.1f} s")
+
+
+LOG_EVERY = 60.0
+"""Seconds between the progress lines of a run whose stderr is a log file or a pipe (a
+trial's image study printed nothing for five minutes, as if hung)."""
+
+
+def _silent(message: str, advance: int | None = None, already: int = 0) -> None:
+    """No progress at all: output captured in-process (tests, a notebook)."""
+
+
+def _real_stream() -> bool:
+    """Whether stderr is an operating-system stream (a log file, a pipe), not captured."""
+    try:
+        console.file.fileno()
+    except (AttributeError, OSError, ValueError):
+        return False
+    return True
+
+
+class _LogProgress:
+    """``step(message, advance, already)`` without a bar: one plain line every
+    :data:`LOG_EVERY` seconds, ``study: 3 of 24 done, 2 min 10 s so far (about 15 min
+    left)``, the estimate from the steps done in this run only (a resumed run's ``already``
+    ones took no time now)."""
+
+    def __init__(self, title: str, total: int | None, started: float) -> None:
+        self.title, self.total, self.started = title, total, started
+        self.done = self.already = 0
+        self.said = started
+
+    def __call__(self, message: str, advance: int | None = None, already: int = 0) -> None:
+        if already:
+            self.done = self.already = already
+            self.started = time.perf_counter()
+            return
+        if advance is None:  # as the bar counts: an epoch's update is no step
+            advance = 1 if self.total is not None and not message.startswith("epoch ") else 0
+        self.done += advance
+        now = time.perf_counter()
+        if now - self.said < LOG_EVERY:
+            return
+        self.said = now
+        spent = now - self.started
+        if self.total is None:
+            line = f"{self.title}: working, {_duration(spent)} so far"
+        else:
+            line = f"{self.title}: {self.done} of {self.total} done, {_duration(spent)} so far"
+            new = self.done - self.already
+            if new > 0 and self.done < self.total:
+                line += f" (about {_duration(spent / new * (self.total - self.done))} left)"
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def _duration(seconds: float) -> str:
+    """``45 s``, ``2 min 10 s``, ``1 h 5 min``."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
 
 
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

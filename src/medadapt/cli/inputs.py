@@ -48,15 +48,18 @@ def refuse_bare_url(data: Path | str) -> None:
     Traceback (most recent call last):
     ...
     medadapt.errors.ConfigError: --data http://pacs/dicom-web/studies/1.2: a PACS address needs \
-the dicomweb+ prefix: --data dicomweb+http://pacs/dicom-web/studies/1.2
+the dicomweb+ prefix: --data dicomweb+http://USER:PASSWORD@pacs/dicom-web/studies/1.2 (your \
+user:password@ as you wrote it)
     """
     text = reference_text(data)
     if not re.match(r"(?i)https?://", text):
         return
     shown = re.sub(r"(?i)^(https?://)[^/@]*@", r"\1", text)  # never a password
-    raise ConfigError(
-        f"--data {shown}: a PACS address needs the dicomweb+ prefix: --data dicomweb+{shown}"
-    )
+    fix = f"dicomweb+{shown}"
+    if shown != text:  # a trial pasted the fix without its credentials: a 401
+        fix = re.sub(r"(?i)^(dicomweb\+https?://)", r"\1USER:PASSWORD@", fix)
+        fix += " (your user:password@ as you wrote it)"
+    raise ConfigError(f"--data {shown}: a PACS address needs the dicomweb+ prefix: --data {fix}")
 
 
 def require_data(data: Path) -> None:

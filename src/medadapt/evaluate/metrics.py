@@ -203,10 +203,11 @@ def missed_class_note(
         return None
     figures = [f"{label} ({out[key]:.3f})" for key, label in (("auroc", "AUROC"),
                ("accuracy", "accuracy")) if out.get(key) is not None]  # fmt: skip
-    hidden = " and ".join(figures) or "the overall figures"
+    hidden = " and ".join(figures) or "figures"
     them = "them" if len(missed) > 1 else "it"
+    show = "do not show" if len(figures) != 1 else "does not show"  # "accuracy (0.583) do not"
     return (f"{'; '.join(missed)}: the model almost never calls {them}, which the overall "
-            f"{hidden} do not show; do not rely on it for "
+            f"{hidden} {show}; do not rely on it for "
             f"{'those classes' if len(missed) > 1 else 'that class'} as it is")  # fmt: skip
 
 

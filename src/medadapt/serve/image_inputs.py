@@ -241,14 +241,15 @@ def over_the_limit(size: int, limit: int) -> str:
     alike (1 MiB and a byte over it).
 
     >>> over_the_limit(9015107, MiB)
-    '8.6 MiB, over the limit of 1 MiB per image'
+    '8.6 MiB, over the limit of 1 MiB per image (serve --max-image-mb)'
     >>> over_the_limit(MiB + 1, MiB)
-    '1048577 bytes, over the limit of 1048576 bytes (1 MiB) per image'
+    '1048577 bytes, over the limit of 1048576 bytes (1 MiB) per image (serve --max-image-mb)'
     """
     said, most = shown_size(size), shown_size(limit)
+    flag = " (serve --max-image-mb)"  # as the request's limit names its flag
     if said == most:
-        return f"{size} bytes, over the limit of {limit} bytes ({most}) per image"
-    return f"{said}, over the limit of {most} per image"
+        return f"{size} bytes, over the limit of {limit} bytes ({most}) per image{flag}"
+    return f"{said}, over the limit of {most} per image{flag}"
 
 
 def check_size(name: str, size: int | None, limits: ImageServing) -> None:

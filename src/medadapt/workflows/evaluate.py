@@ -381,15 +381,22 @@ def _predicted_in_sample(
     for who, mask in masks.items():  # the adapter named last: it trained on the row here
         trained_on[mask] = who
     n = int(np.logical_or.reduce(list(masks.values())).sum())
-    one = modality.noun.removesuffix("s")
-    match = f"matches a {one} that" if n == 1 else f"match {modality.noun} that"
-    who = " or ".join(masks)
-    return [
-        f"{n} of the {len(samples)} {modality.noun} predicted {match} {who} trained on "
-        "(by content; column trained_on says which): their predictions are in-sample, more "
-        "confident and more often right than the model is on new patients; 'medadapt "
-        "evaluate' leaves them out of its figures"
-    ], trained_on.tolist()
+    said = in_sample_sentence(n, len(samples), modality.noun, " or ".join(masks))
+    return [said], trained_on.tolist()
+
+
+def in_sample_sentence(n: int, total: int, noun: str, who: str) -> str:
+    """``2 of the 9 rows predicted match rows that adapter 'va' trained on ...``; one
+    ``matches an image`` (a trial's said "matches a image")."""
+    one = noun.removesuffix("s")
+    article = "an" if one[:1] in "aeiou" else "a"
+    match = f"matches {article} {one} that" if n == 1 else f"match {noun} that"
+    return (
+        f"{n} of the {total} {noun} predicted {match} {who} trained on (by content; column "
+        "trained_on says which): their predictions are in-sample, more confident and more "
+        "often right than the model is on new patients; 'medadapt evaluate' leaves them out "
+        "of its figures"
+    )
 
 
 def kept_leak_warnings(loaded: Loaded, what: str = "these figures") -> list[str]:
