@@ -25,6 +25,43 @@ from typing import Any
 
 from medadapt.errors import AdapterFileError, DataError, Interrupted
 
+#: the checksums a base model's ``model.json`` carries of itself: of what reads the weights
+#: (:data:`DESCRIBED`) and of everything else it records
+DESCRIPTION_SHA256, RECORD_SHA256 = "description_sha256", "record_sha256"
+DESCRIBED = ("kind", "architecture", "schema")  # what reads the weights: never edited by hand
+
+
+def description_sha256(manifest: dict[str, Any]) -> str:
+    """The checksum of what in ``model.json`` says how to read the weights (:data:`DESCRIBED`),
+    as JSON holds it: a hand-edited task, class list or feature fails to load instead of
+    scoring wrongly (``n_heads`` 0, a feature removed, ``task`` "regression")."""
+    described = {key: manifest.get(key) for key in DESCRIBED}
+    return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
+
+
+def record_sha256(manifest: dict[str, Any]) -> str:
+    """The checksum of everything a base model's ``model.json`` records but its checksums
+    (its training: groups, test results, leaks kept, notes), as JSON holds it: what the
+    registry, the cards and the reports read of the model cannot be edited by hand unnoticed
+    (a trial edited a registered base's test AUROC, 1.0 to 0.6, and verify said "ok")."""
+    recorded = {k: v for k, v in manifest.items() if k not in (DESCRIPTION_SHA256, RECORD_SHA256)}
+    return hashlib.sha256(json.dumps(recorded, sort_keys=True).encode()).hexdigest()
+
+
+def manifest_edited(manifest: dict[str, Any]) -> str | None:
+    """``model.json was edited after the model was saved (...)``, saying which part no longer
+    matches its checksum (what reads the weights first), or None; a checksum absent (a model
+    saved before it was recorded) is not checked."""
+    if manifest.get(DESCRIPTION_SHA256) not in (None, description_sha256(manifest)):
+        return ("model.json was edited after the model was saved (its kind, architecture or "
+                "schema no longer match the checksum saved with them, and the weights would be "
+                "read wrongly)")  # fmt: skip
+    if manifest.get(RECORD_SHA256) not in (None, record_sha256(manifest)):
+        return ("model.json was edited after the model was saved (what it records of the "
+                "model's training, its results and notes no longer match the checksum saved "
+                "with them, and figures read from it could be wrong)")  # fmt: skip
+    return None
+
 
 def sha256_file(path: str | Path) -> str:
     digest = hashlib.sha256()

@@ -13,6 +13,7 @@ import pytest
 
 from medadapt.adapters import AdapterModel
 from medadapt.errors import AdapterFileError
+from medadapt.fileio import record_sha256
 from medadapt.modalities.bundle import BaseModel
 from medadapt.registry import Registry, RegistryError
 from medadapt.registry.bases import add_base, find_base
@@ -124,6 +125,53 @@ def _tamper(path) -> None:
     path.write_bytes(bytes(data))
 
 
+@pytest.mark.parametrize(
+    "edit",
+    [("test_metrics", "auroc", 0.6), ("groups", "nortH", 141), ("allowed_leaks", 0, "x")],
+    ids=["a test result", "a group's name", "a leak kept"],
+)
+def test_verify_reports_a_base_whose_recorded_training_was_edited(registry, on_base, edit):
+    """A trial edited a registered base's recorded test AUROC (1.0 -> 0.6), its leak's
+    statistic and a group's name: verify said "ok", and 'bases' printed the new name."""
+    adapter, base = on_base()
+    recorded = json.loads((base / "model.json").read_text())
+    recorded["training"] = {"groups": {"north": 141}, "test_metrics": {"auroc": 1.0},
+                            "allowed_leaks": [{"column": "bp", "value": 0.98}]}  # fmt: skip
+    model = BaseModel.load(base)
+    BaseModel(model=model.model, kind=model.kind, architecture=model.architecture,
+              schema=model.schema, training=recorded["training"]).save(
+        base, overwrite=True)  # fmt: skip
+    registry.add(adapter, name="heart")
+    registered = find_base(registry.root, _weights(base))
+    assert registry.verify().ok
+    manifest = json.loads((registered / "model.json").read_text())
+    part, key, value = edit
+    if part == "groups":
+        manifest["training"]["groups"] = {key: value}
+    elif part == "allowed_leaks":
+        manifest["training"]["allowed_leaks"][key]["value"] = 0.08
+    else:
+        manifest["training"][part][key] = value
+    os.chmod(registered / "model.json", 0o644)
+    (registered / "model.json").write_text(json.dumps(manifest, indent=2))
+    said = (
+        f"base model folder {str(registered)!r}: model.json was edited after the model was "
+        "saved (what it records of the model's training, its results and notes no longer match "
+        "the checksum saved with them, and figures read from it could be wrong); copy the base "
+        "model again, or retrain it"
+    )
+    assert registry.verify().base_problems == [
+        f"base model {registered.name}: {registered / 'model.json'} was edited after the model "
+        "was saved (what it records of the model's training, its results and notes no longer "
+        "match the checksum saved with them, and figures read from it could be wrong); add it "
+        f"again with 'medadapt registry --root {registry.root} add-base BASE_DIR' (that "
+        "replaces the damaged copy)"
+    ]
+    with pytest.raises(AdapterFileError) as error:
+        BaseModel.load(registered)
+    assert str(error.value) == said
+
+
 def test_verify_reports_tampered_swapped_and_forged_bases(registry, on_base, tmp_path):
     adapter, base = on_base()
     registry.add(adapter, name="heart")
@@ -165,6 +213,7 @@ def test_verify_reports_tampered_swapped_and_forged_bases(registry, on_base, tmp
     manifest["weights_sha256"] = hashlib.sha256(
         (other / "model.safetensors").read_bytes()
     ).hexdigest()
+    manifest["record_sha256"] = record_sha256(manifest)  # a forger who rewrites that one too
     (registered / "model.json").write_text(json.dumps(manifest))
     assert registry.verify().base_problems == [
         f"base model {key}: {registered / 'model.safetensors'} hashes to base weights "
@@ -180,12 +229,11 @@ def test_verify_reports_tampered_swapped_and_forged_bases(registry, on_base, tmp
     os.chmod(registered / "model.json", 0o644)
     (registered / "model.json").write_text(json.dumps(manifest))
     [problem] = registry.verify().base_problems
-    assert problem.startswith(
-        f"base model {key}: {registered / 'model.safetensors'} cannot be loaded (base model "
-        f"folder '{registered}': model.json was edited after the model was saved"
+    assert problem == (
+        f"base model {key}: {registered / 'model.json'} was edited after the model was saved "
+        "(its kind, architecture or schema no longer match the checksum saved with them, and "
+        f"the weights would be read wrongly); {fix}"
     )
-    assert problem.endswith(f"would be read wrongly)); {fix}")
-    assert "copy the base model again" not in problem
 
 
 def test_export_with_base_carries_it_and_import_registers_it(registry, on_base, tmp_path):

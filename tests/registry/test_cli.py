@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from medadapt.cli.main import main
+from medadapt.fileio import record_sha256
 from medadapt.registry import Registry
 from medadapt.results import ADAPTED_READING
 
@@ -1176,6 +1177,7 @@ def test_add_given_a_base_model_points_to_add_base(cli, tmp_path):
     assert not cli.root.exists()
     recorded = json.loads((base / "model.json").read_text())  # adapt --method full's folder
     recorded["training"]["adapted"] = {"method": "full"}
+    recorded["record_sha256"] = record_sha256(recorded)  # as adapt would have saved it
     (base / "model.json").write_text(json.dumps(recorded))
     _, err = cli("add", str(base), ok=False)  # a trial was told train-base wrote it
     assert err.startswith(

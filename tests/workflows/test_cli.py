@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from medadapt.cli.main import main
+from medadapt.fileio import record_sha256
 from medadapt.results import AdapterRecord
 from tests.tables import clinical_table
 
@@ -705,6 +706,7 @@ def test_predict_repeats_the_warning_recorded_about_the_models_whole_result(
     metrics = model["training"]["test_metrics"]
     note = "AUROC 1.000: too good to be true for most clinical questions; check for a leak"
     metrics["notes"] = {**(metrics.get("notes") or {}), "too_good": note}
+    model["record_sha256"] = record_sha256(model)  # as train-base would have saved it
     (leaky / "model.json").write_text(json.dumps(model))
     out = tmp_path / "pred.csv"
     assert run("predict", "--base", str(leaky), "--data", str(data), "--out", str(out)) == 0

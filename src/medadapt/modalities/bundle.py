@@ -10,7 +10,6 @@ load.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,10 +24,15 @@ from medadapt.adapters.state import MANIFEST as ADAPTER_MANIFEST
 from medadapt.adapters.state import refuse_overwrite
 from medadapt.errors import COPY_BASE_AGAIN, AdapterFileError, MedadaptError
 from medadapt.fileio import (
+    DESCRIPTION_SHA256,
+    RECORD_SHA256,
     atomic_write,
     atomic_write_bytes,
+    description_sha256,
     make_directory,
+    manifest_edited,
     read_json,
+    record_sha256,
     sha256_file,
 )
 from medadapt.modalities.base import modality_of, registered
@@ -103,6 +107,7 @@ class BaseModel:
             "medadapt_version": medadapt.__version__,
         }
         manifest[DESCRIPTION_SHA256] = description_sha256(json.loads(json.dumps(manifest)))
+        manifest[RECORD_SHA256] = record_sha256(json.loads(json.dumps(manifest)))
         for name, raw in self.side_files.items():  # before the manifest that refers to them
             atomic_write_bytes(directory / name, raw)
         atomic_write_bytes(directory / MANIFEST, json.dumps(manifest, indent=2).encode())
@@ -126,13 +131,9 @@ class BaseModel:
             f"{COPY_BASE_AGAIN}",
         )
         _check_manifest(manifest, path, named)
-        recorded = manifest.get(DESCRIPTION_SHA256)  # absent: saved before it was recorded
-        if recorded is not None and recorded != description_sha256(manifest):
-            raise AdapterFileError(
-                f"{named}: {MANIFEST} was edited after the model was saved (its kind, "
-                "architecture or schema no longer match the checksum saved with them, and the "
-                f"weights would be read wrongly); {COPY_BASE_AGAIN}, or retrain it"
-            )
+        edited = manifest_edited(manifest)
+        if edited:
+            raise AdapterFileError(f"{named}: {edited}; {COPY_BASE_AGAIN}, or retrain it")
         weights = directory / WEIGHTS
         if not weights.is_file() or sha256_file(weights) != manifest["weights_sha256"]:
             raise AdapterFileError(
@@ -176,18 +177,6 @@ def _side_files(directory: Path, training: dict[str, Any]) -> dict[str, bytes]:
     if not isinstance(name, str) or Path(name).name != name or not (directory / name).is_file():
         return {}
     return {name: (directory / name).read_bytes()}
-
-
-DESCRIPTION_SHA256 = "description_sha256"
-DESCRIBED = ("kind", "architecture", "schema")  # what reads the weights: never edited by hand
-
-
-def description_sha256(manifest: dict[str, Any]) -> str:
-    """The checksum of what in ``model.json`` says how to read the weights (:data:`DESCRIBED`),
-    as JSON holds it: a hand-edited task, class list or feature fails to load instead of
-    scoring wrongly (``n_heads`` 0, a feature removed, ``task`` "regression")."""
-    described = {key: manifest.get(key) for key in DESCRIBED}
-    return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
 
 
 _FIELDS = {

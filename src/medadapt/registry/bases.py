@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from medadapt.errors import COPY_BASE_AGAIN, AdapterFileError
-from medadapt.fileio import read_json
+from medadapt.fileio import manifest_edited, read_json
 from medadapt.registry.db import INDEX, Index, now
 from medadapt.registry.objects import fsync_dir, sha256_file
 from medadapt.registry.records import RegistryError, command_line
@@ -64,6 +64,9 @@ def check_base_dir(
         raise AdapterFileError(f"{weights} is missing")
     if sha256_file(weights) != manifest.get("weights_sha256"):
         raise AdapterFileError(f"{weights} does not match its checksum (tampered or corrupted)")
+    edited = manifest_edited(manifest)
+    if edited:
+        raise AdapterFileError(f"{directory}/{edited}")  # its path, then what happened
     if key is not None and key != _key(recorded):
         raise AdapterFileError(
             f"{directory / 'model.json'} describes base weights {recorded[:12]}, not the "
