@@ -167,3 +167,44 @@ def test_the_report_says_which_centre_trained_on_one_outcome(tmp_path):
                "site_notes": [note]}  # fmt: skip
     html = flamby_federated_report(results).write(tmp_path / "r.html").read_text()
     assert note.replace("'", "&#x27;") in html or note in html
+
+
+def test_the_reading_lines_say_the_settings_a_rise_in_accuracy_bought_with_balance_and_no_ci(
+    tmp_path,
+):
+    """A trial's terminal never said what (a) and (b) were; its recalibrated row looked best
+    on accuracy (0.767 -> 0.839) while its balanced accuracy fell (0.775 -> 0.747) without a
+    word; the means had no interval and the report's heading said "1 seeds"."""
+    from medadapt.federated.flamby import reading_lines
+
+    setting = aggregate([_run(0)])
+    average = setting["average"]
+    for which, accuracy, balanced in (
+        ("federated", 0.767, 0.775),
+        ("personalised", 0.839, 0.747),
+        ("local", 0.832, 0.770),
+        ("base", 0.733, 0.740),
+        ("pooled", 0.700, 0.700),
+    ):
+        average[which]["accuracy"]["mean"] = accuracy
+        average[which]["balanced_accuracy"]["mean"] = balanced
+    results = {"seeds": 1, "method": "bottleneck", "strategy": "fedavg", "rounds": 10,
+               "personalise": "recalibrate", "flamby_published_accuracy": heart.FLAMBY_PUBLISHED,
+               "settings": {"a": {"description": "base trained at Cleveland",
+                                  **setting}}}  # fmt: skip
+    lines = reading_lines(results)
+    assert lines == [
+        "(a) base trained at Cleveland.",
+        "(a) federated adapter, recalibrated at each centre: accuracy 0.839 against the shared "
+        "adapter's 0.767, but balanced accuracy 0.747 against 0.775: it gains by calling more "
+        "patients the commoner outcome at each centre, which accuracy at 0.5 rewards; judge it "
+        "by balanced accuracy and AUROC.",  # (the local adapter's 0.770 is within 0.01)
+        "Means over 1 seed, without 95% intervals: FLamby's test sets are small (16 to 96 "
+        "patients a centre), so rows a few points apart may differ by chance; each seed's "
+        "per-centre figures with their intervals, and the federated adapter against the base "
+        "alone on the same patients, are in seed_N/a_adapter/ and seed_N/b_adapter/ "
+        "(report.html, federated.json).",
+    ]
+    html = flamby_federated_report(results).write(tmp_path / "r.html").read_text()
+    assert "1 seed;" in html and "1 seeds" not in html
+    assert "it gains by calling more patients the commoner outcome" in html

@@ -359,18 +359,30 @@ def test_the_flamby_summary_reads_each_centre_s_counts_as_its_json_and_figures_g
     from medadapt.workflows.demo_report import _flamby_centres, _flamby_summary
 
     results = {
-        "average": {"bottleneck": {"accuracy": 0.801}},
+        "average": {"base_only": {"accuracy": 0.801, "accuracy_ci": [0.75, 0.85]},
+                    "bottleneck": {"accuracy": 0.811, "accuracy_ci": [0.76, 0.86],
+                                   "accuracy_vs_base": {"difference": 0.010,
+                                                        "ci": [-0.021, 0.040]}}},
         "flamby_published_accuracy": {"FedAvg": 0.685, "pooled": 0.735},
-        "leave_one_centre_out": {"average": {"base_only": {"accuracy": 0.70},
-                                             "bottleneck": {"accuracy": 0.75}}},
+        "leave_one_centre_out": {"average": {
+            "base_only": {"accuracy": 0.70},  # (a results.json from before the intervals)
+            "bottleneck": {"accuracy": 0.818, "accuracy_ci": [0.77, 0.87],
+                           "accuracy_vs_base": {"difference": 0.118, "ci": [0.07, 0.17]}}}},
         "centres": {"Cleveland": _centre(60, 28, 0.9), "Switzerland": _centre(16, 15, None),
                     "VA Long Beach": _centre(40, 31, 0.7)},
     }  # fmt: skip
     assert _flamby_summary(results) == [
-        "Average per-centre accuracy with per-centre bottleneck adapters: 80.1% (FLamby's best "
-        "published: pooled 73.5%).",
+        "Average per-centre accuracy with per-centre bottleneck adapters: 81.1% (95% CI 76.0% "
+        "to 86.0%); the pooled base model alone, without adapters: 80.1% (95% CI 75.0% to "
+        "85.0%): a change of +1.0 points (95% CI -2.1 to +4.0) on the same test patients, no "
+        "detectable difference on these patients.",
+        "FLamby's best published figure (pooled, 73.5%) is a model without adapters: compare "
+        "it with the base alone (80.1%); the difference between those two is the base model's "
+        "(another architecture and training), not the adapters'.",
         "Leave-one-centre-out: a base trained on the other three centres reaches 70.0%; with an "
-        "adapter for the held-out centre 75.0%.",
+        "adapter for the held-out centre 81.8% (95% CI 77.0% to 87.0%): a change of +11.8 "
+        "points (95% CI +7.0 to +17.0) on the same test patients, more right on these patients "
+        "than the base alone.",
         "Switzerland's test set has 16 patients and only 1 without disease (at least 5 are "
         "needed): AUROC and balanced accuracy cannot be estimated there, and its accuracy "
         "mostly reflects calling everyone 'disease'. AUROC and balanced accuracy are averaged "

@@ -142,7 +142,7 @@ def _print_flamby(results: dict[str, Any], labels: dict[str, str]) -> None:
         [
             [
                 labels[s],
-                f"{m['accuracy']:.3f}",
+                fmt_ci(m["accuracy"], m.get("accuracy_ci"), 3),
                 m["auroc"] and f"{m['auroc']:.3f}",
                 m["balanced_accuracy"] and f"{m['balanced_accuracy']:.3f}",
             ]
@@ -165,6 +165,7 @@ def _federated_demo(out: Path, *, seeds: int, n_boot: int, personalise: str) -> 
     from medadapt.federated.flamby import (
         column_labels,
         flamby_federated_report,
+        reading_lines,
         run_federated_flamby,
     )
     from medadapt.federated.results import finite
@@ -190,8 +191,8 @@ def _federated_demo(out: Path, *, seeds: int, n_boot: int, personalise: str) -> 
         ["model", "accuracy", "AUROC", "balanced acc."],
         rows,
     )
-    for note in results.get("site_notes", []):  # a centre trained on one outcome
-        stdout.print(f"• {note}", markup=False)
+    for note in [*reading_lines(results), *results.get("site_notes", [])]:
+        stdout.print(f"• {note}", markup=False)  # (a), (b); a centre trained on one outcome
     stdout.print(f"\nwrote {out / 'results.json'} and {out / 'report.html'} in "
                  f"{results['seconds']} s")  # fmt: skip
 

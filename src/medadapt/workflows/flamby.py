@@ -40,12 +40,14 @@ def flamby_schema(train) -> TableSchema:
 
 
 def _score(schema, model, adapter, rows, n_boot, seed) -> dict[str, Any]:
+    """The figures on a centre's test ``rows``, and ``hits``, whether each patient was
+    classified right at 0.5 (in memory only, for :func:`accuracy_intervals`: never written)."""
     y = true_labels(schema, rows)
-    metrics = binary_metrics(
-        y, predict(model, schema, rows, adapter=adapter), n_boot=n_boot, seed=seed
-    )
+    risks = predict(model, schema, rows, adapter=adapter)
+    metrics = binary_metrics(y, risks, n_boot=n_boot, seed=seed)
     keep = {k: metrics[k] for k in ("n", "n_positive", *METRICS)}
     keep["notes"] = metrics["notes"]
+    keep["hits"] = ((risks >= 0.5).astype(int) == y).astype(np.int8)
     return keep
 
 
@@ -160,7 +162,7 @@ def average_columns(average: dict[str, Any]) -> list[str]:
     """The average table's metric headers, each with the number of centres it averages
     (AUROC and balanced accuracy leave out a centre whose test set has one class)."""
     first = next(iter(average.values()))
-    names = {"accuracy": "accuracy", "auroc": "AUROC", "balanced_accuracy": "balanced acc."}
+    names = {"accuracy": "accuracy, 95% CI", "auroc": "AUROC", "balanced_accuracy": "balanced acc."}
     return [f"{names[m]} ({first[f'{m}_centres']} centres)" for m in METRICS]
 
 
@@ -193,7 +195,47 @@ def aggregate(runs: list[dict[str, Any]], part: str) -> dict[str, Any]:
             defined = [v for v in per_centre if v is not None]
             average[strategy][metric] = float(np.mean(defined)) if defined else None
             average[strategy][f"{metric}_centres"] = len(defined)
+    for strategy, intervals in accuracy_intervals(runs, part).items():
+        average[strategy].update(intervals)
     return {"centres": centres, "average": average}
+
+
+N_INTERVAL_RESAMPLES = 2000
+
+
+def accuracy_intervals(runs: list[dict[str, Any]], part: str) -> dict[str, dict[str, Any]]:
+    """95% intervals over test patients for each strategy's accuracy averaged over the centres
+    (``accuracy_ci``) and for its difference from the base alone on the same patients
+    (``accuracy_vs_base``: ``{"difference", "ci"}``): each centre's patients resampled on
+    their own (its test set is FLamby's, fixed), every strategy on the same resamples, a
+    patient counted right in the share of seeds that classified them right. A trial's summary
+    set 81.1% with adapters against FLamby's published 73.5% without an interval, where the
+    base alone reached 80.1%."""
+    rng = np.random.default_rng(0)
+    strategies = list(runs[0][part][heart.CENTRES[0]])
+    resampled = {s: np.zeros(N_INTERVAL_RESAMPLES) for s in strategies}
+    for centre in heart.CENTRES:
+        hits = {s: np.mean([run[part][centre][s]["hits"] for run in runs], axis=0)
+                for s in strategies}  # fmt: skip
+        n = len(hits[strategies[0]])
+        picks = rng.integers(0, n, size=(N_INTERVAL_RESAMPLES, n))
+        for s in strategies:
+            resampled[s] += hits[s][picks].mean(axis=1) / len(heart.CENTRES)
+    out: dict[str, dict[str, Any]] = {}
+    for s in strategies:
+        out[s] = {"accuracy_ci": _percentiles(resampled[s])}
+        if s != "base_only" and "base_only" in resampled:
+            point = float(np.mean([np.mean([run[part][c][s]["hits"] for run in runs])
+                                   - np.mean([run[part][c]["base_only"]["hits"] for run in runs])
+                                   for c in heart.CENTRES]))  # fmt: skip
+            out[s]["accuracy_vs_base"] = {
+                "difference": point, "ci": _percentiles(resampled[s] - resampled["base_only"])
+            }  # fmt: skip
+    return out
+
+
+def _percentiles(values: np.ndarray) -> list[float]:
+    return [float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))]
 
 
 def run_flamby(
