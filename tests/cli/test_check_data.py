@@ -663,3 +663,18 @@ def test_check_data_without_base_says_what_to_do_without_a_model():
     assert study["base"].default is None and "groups" in study  # study trains one without it
     missing = error_line(run_cli("evaluate", "--data", bundled_path()))  # others: click's
     assert missing.startswith("error: Missing option '--base'. (see ")
+
+
+def test_a_group_column_without_a_group_says_every_group_is_counted(base):
+    """A trial's ``check-data --group-column hospital`` (no --group) ran on "569 patients of
+    --data", all three hospitals pooled, without a word that no site was chosen."""
+    result = run_cli("check-data", "--data", bundled_path(), "--base", base, "--group-column",
+                     "dataset")  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert result.stdout.splitlines()[0] == (
+        "note: --group-column dataset without --group: these figures count every row of "
+        "--data, all its groups together; pass --group NAME for one site's"
+    )
+    assert "920 patients of --data" in result.stdout
+    named = run_cli("check-data", "--data", bundled_path(), "--base", base, "--group", VA)
+    assert "without --group" not in named.stdout  # the base's column taken: a site chosen

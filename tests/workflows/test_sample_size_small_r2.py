@@ -61,14 +61,18 @@ def test_a_site_auroc_on_few_patients_says_what_its_lower_bound_would_ask():
     from medadapt.workflows.sample_size_outcomes import _uncertain_site_auroc
 
     low, high = score_interval(0.743, 7, 5)
-    assert _uncertain_site_auroc(0.743, 0.743, 0.583, 7, 5, "patients") == [
+    assert _uncertain_site_auroc(0.743, 0.743, 0.583, 7, 5, "12 patients", "patients") == [
         f"the base model's AUROC here (0.743, on 12 patients) has a 95% CI of {low:.3f} to "
         f"{high:.3f}: at its lower bound, planned as 0.55, criterion (i) would ask about 25 "
         "times as many patients; plan on more, and check the data again as they come in"
     ]
-    assert _uncertain_site_auroc(0.725, 0.725, 0.5, 100, 100, "patients") == []  # firm enough
+    # a trial: 30 images of 15 patients, each with images of both classes, said "30 patients"
+    said = _uncertain_site_auroc(0.743, 0.743, 0.583, 7, 5, "30 images of 15 patients",
+                                 "patients")  # fmt: skip
+    assert said[0].startswith("the base model's AUROC here (0.743, on 30 images of 15 patients)")
+    assert _uncertain_site_auroc(0.725, 0.725, 0.5, 100, 100, "200 patients", "patients") == []
     # the source's lower AUROC planned on, the site's bound above it: nothing to add
-    assert _uncertain_site_auroc(0.90, 0.84, 0.5, 20, 20, "patients") == []
+    assert _uncertain_site_auroc(0.90, 0.84, 0.5, 20, 20, "40 patients", "patients") == []
 
 
 def test_an_r_squared_measured_on_few_site_rows_says_how_far_its_interval_reaches():

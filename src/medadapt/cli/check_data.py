@@ -9,7 +9,7 @@ from typing import Any
 
 from medadapt import checks
 from medadapt.cli import inputs
-from medadapt.cli.common import print_table, stdout, warn, write_outputs
+from medadapt.cli.common import noted, print_table, stdout, warn, write_outputs
 from medadapt.cli.main import app
 from medadapt.cli.options import Shared, build_command, options_for
 from medadapt.cli.printing import print_skipped
@@ -54,6 +54,10 @@ def _check_data(**values: Any) -> None:
                                test_fraction=values["test_fraction"],
                                options=options, label=values["label"])  # fmt: skip
     print_skipped(result, values["data"])  # --on-error skip: the files left out, if any
+    if values["group_column"] and not values["group"]:  # a trial's was read as one site's
+        noted(f"--group-column {values['group_column']} without --group: these figures count "
+              "every row of --data, all its groups together; pass --group NAME for one "
+              "site's")  # fmt: skip
     for note in result["warnings"]:
         warn(note)
     if result["adapt_refuses"]:

@@ -273,7 +273,7 @@ class Registry:
         parsed = parse_ref(ref)
         if not parsed.explicit:
             raise RegistryError(
-                f"promote needs an explicit version such as {parsed.name}@3 or "
+                f"promote needs an explicit version such as {self._example(parsed.name)} or "
                 f"{parsed.name}@latest, got {ref!r}"
             )
         target = self.get(ref)
@@ -327,10 +327,20 @@ class Registry:
         if parsed.selector != "exact":
             command = spelled or command_line(self.root)
             raise RegistryError(
-                f"rm needs an explicit version such as {parsed.name}@3; to remove every "
-                f"version use '{command} rm {parsed.name} --all'"
+                f"rm needs an explicit version such as {self._example(parsed.name)}; to remove "
+                f"every version use '{command} rm {parsed.name} --all'"
             )
         return self._remove(parsed.name, [parsed.version], force=force)[0]  # type: ignore[list-item]
+
+    def _example(self, name: str) -> str:
+        """``heart@2``: the newest version of ``name`` as the example of an explicit version (a
+        trial was offered ``south@3`` where only 1 and 2 exist); ``name@1`` for a name not
+        registered (its own refusal follows wherever it is used)."""
+        try:
+            versions = [v.version for v in self.list(name)]
+        except RegistryError:
+            versions = []
+        return f"{name}@{max(versions, default=1)}"
 
     def remove_all(self, name: str, *, force: bool = False) -> list[AdapterVersion]:
         """Remove every version of ``name``."""

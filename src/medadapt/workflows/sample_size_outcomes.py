@@ -271,6 +271,7 @@ def _binary(labels: np.ndarray, scored, source_auroc: float | None, noun: str,
     positive = np.asarray(scored[0]) == 1
     notes += _uncertain_site_auroc(here, auroc, prevalence, count_units(positive, clusters),
                                    count_units(~positive, clusters),
+                                   _seen(len(scored[0]), noun, clusters),
                                    noun if clusters is None else PATIENTS)  # fmt: skip
     return Outcome("binary", f"prevalence {prevalence:.3f}", r2, why,
                    {"prevalence": prevalence, "auroc_at_site": here,
@@ -284,13 +285,15 @@ AUROC before the plan says that its numbers rest on an uncertain AUROC."""
 
 
 def _uncertain_site_auroc(here: float, planned: float, prevalence: float, positives: int,
-                          negatives: int, noun: str) -> list[str]:  # fmt: skip
+                          negatives: int, seen: str, noun: str) -> list[str]:  # fmt: skip
     """A note where the base's AUROC at the site rests on so few patients that its lower 95%
     bound (Newcombe's interval, planned as at least :data:`WEAKEST_PLANNED`) would make
     criterion (i) ask :data:`UNCERTAIN_TIMES` as many patients or more than the plan (a trial's
     15-patient site planned on an AUROC of 0.926, without an interval, was asked for fewer
     patients than a 200-patient site with a lower, firmer one). Criterion (i)'s ratio needs no
-    parameter count (:func:`~medadapt.evaluate.samplesize.shrinkage_n` per parameter)."""
+    parameter count (:func:`~medadapt.evaluate.samplesize.shrinkage_n` per parameter).
+    ``seen``: what the AUROC was measured on (``30 images of 15 patients``: a trial's note
+    said "30 patients", adding the patients with images of each class)."""
     from medadapt.evaluate.auroc_interval import score_interval
 
     if not positives or not negatives:
@@ -308,10 +311,10 @@ def _uncertain_site_auroc(here: float, planned: float, prevalence: float, positi
         return []
     planned_as = f", planned as {bound:g}" if bound > low else ""
     return [
-        f"the base model's AUROC here ({here:.3f}, on {positives + negatives} {noun}) has a "
-        f"95% CI of {low:.3f} to {high:.3f}: at its lower bound{planned_as}, criterion (i) "
-        f"would ask about {times:.2g} times as many {noun}; plan on more, and check the data "
-        "again as they come in"
+        f"the base model's AUROC here ({here:.3f}, on {seen}) has a 95% CI of {low:.3f} to "
+        f"{high:.3f}: at its lower bound{planned_as}, criterion (i) would ask about "
+        f"{times:.2g} times as many {noun}; plan on more, and check the data again as they "
+        "come in"
     ]
 
 
