@@ -311,9 +311,15 @@ def test_verify_reports_damage_and_gc_cleans(cli, adapter_dir):
     _, err = cli("verify", ok=False)
     lines = err.splitlines()
     assert lines[0].startswith("adapter heart@1: registry file ")
-    shown = " ".join("".join(cli("show", "heart@1")).split())  # it looked normal there
-    assert "warning: adapter heart@1: registry file " in shown
-    assert shown.endswith("(it cannot be promoted or served as it is)")
+    out, _ = cli("show", "heart@1")  # it looked normal there, then said it 87 lines down
+    assert out.startswith("warning: adapter heart@1: registry file ")
+    assert out.splitlines()[0].endswith("(it cannot be promoted or served as it is)")
+    listed, _ = cli("list")  # it read "served: yes", unmarked
+    assert "(damaged)" in listed and (
+        "warning: heart@1: stored files missing or not matching their checksums, so it cannot "
+        f"be promoted or served as it is; 'medadapt registry --root {cli.root} verify' says "
+        "which files and how to repair them"
+    ) in listed
     assert lines[1] == (
         "error: 1 of 1 version failed verification (listed above); repair it by adding it "
         "again, or remove it, as listed above"

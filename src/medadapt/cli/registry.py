@@ -213,12 +213,17 @@ def list_cmd(
             f"no adapters in {reg.root}; add one with '{registry_command(ctx, 'add')} ADAPTER_DIR'"
         )
         return
-    rows = []
+    rows, damaged = [], []
     for v in versions:
         n_train = v.data_summary.get("n_train")
+        if _damage(reg, v):  # a trial's damaged south@2 still read "served: yes", unmarked
+            damaged.append(v.ref)
+        served = "yes" if v.promoted else ""
+        if v.ref in damaged:
+            served = f"{served} (damaged)".strip()
         rows.append((
             v.ref,
-            "yes" if v.promoted else "",
+            served,
             v.method,
             v.task or "-",
             cell(v.data_summary.get("group")),
@@ -235,6 +240,13 @@ def list_cmd(
         first, second = LIST_COLUMNS[:6], (LIST_COLUMNS[0], *LIST_COLUMNS[6:])
         console.print(_versions_table(f"Adapters in {reg.root}", first, [r[:6] for r in rows]))
         console.print(_versions_table("Their figures", second, [(r[0], *r[6:]) for r in rows]))
+    if damaged:
+        one = len(damaged) == 1
+        verify = registry_command(ctx, "verify")
+        warn(f"{', '.join(damaged)}: stored files missing or not matching their checksums, so "
+             f"{'it' if one else 'they'} cannot be promoted or served as "
+             f"{'it is' if one else 'they are'}; '{verify}' says which files and how to "
+             "repair them")  # fmt: skip
     if any(headline_metric(v).endswith(WARNED) for v in versions):
         typer.echo(f"{WARNED.strip()}: a warning is recorded with the result or with that "
                    "figure (too good to be true, one class for every or nearly every patient, "
@@ -283,6 +295,9 @@ def show_cmd(
     if card:
         typer.echo(v.card, nl=False)
         return
+    damage = _damage(reg, v)  # first: a trial's came 87 lines down, after the card
+    if damage:
+        warn(f"{damage} (it cannot be promoted or served as it is)")
     table = Table(title=v.ref, show_header=False)
     table.add_column("field", style="bold")
     table.add_column("value")
@@ -317,10 +332,17 @@ def show_cmd(
         typer.echo(line)
     for line in training_warning_lines(v.data_summary):  # said once at adapt, before: lost
         typer.echo(line)
-    try:  # a trial's tampered version looked normal here; verify and promote refused it
+
+
+def _damage(reg: Registry, v: AdapterVersion) -> str | None:
+    """Why ``v``'s stored files cannot be used (missing, or not hashing to their checksums),
+    or None: a trial's tampered version looked normal in ``show`` and ``list``, while
+    ``verify`` and ``promote`` refused it."""
+    try:
         reg.check_files(v)
     except AdapterFileError as damaged:
-        warn(f"{damaged} (it cannot be promoted or served as it is)")
+        return str(damaged)
+    return None
 
 
 def _positive_rows(reg: Registry, v: AdapterVersion) -> list[tuple[str, str]]:
