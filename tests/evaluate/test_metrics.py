@@ -338,6 +338,20 @@ def test_per_class_rows_follow_the_overall_table_s_rules():
     assert normal["sensitivity_ci"] == pytest.approx([ci.low, ci.high])
     assert mass["sensitivity"] is None and mass["precision"] == 3 / 5
     assert mass["note"].startswith("not reported: 3 images of class 'mass' among 30 images")
+    # a trial's new class with no image of it here, called 6 times: its precision 0.000 sat
+    # beside "not reported: 0 images of class 'cavity'"
+    y = np.array([0] * 15 + [1] * 15)
+    proba = np.tile([0.6, 0.3, 0.1], (30, 1))
+    proba[15:] = [0.3, 0.6, 0.1]
+    proba[[2, 5, 9, 17, 20, 28]] = [0.2, 0.2, 0.6]  # called 'cavity'
+    cavity = per_class_metrics(y, proba, ["normal", "mass", "cavity"], n_boot=20)[2]
+    assert (cavity["n"], cavity["auroc"], cavity["sensitivity"], cavity["precision"]) == (
+        0, None, None, 0.0)  # fmt: skip
+    assert cavity["note"].startswith("no AUROC or sensitivity: 0 images of class 'cavity'")
+    assert cavity["note"].endswith(
+        "; the precision is of the 6 images called 'cavity', every one wrongly: no image here is "
+        "of that class"
+    )
 
 
 def test_a_class_whose_auroc_interval_reaches_one_half_is_said_not_told_from_the_rest():

@@ -316,3 +316,20 @@ def test_a_new_class_never_predicted_makes_keeping_the_old_ones_no_achievement()
     assert "not learnt" not in retention_sentence(
         "adapter", old_class_retention(y, before, learnt, OLD, n_boot=100)
     )
+
+
+def test_an_auroc_drop_within_the_tolerance_whose_interval_reaches_past_it_says_so():
+    """A trial's verdict said "AUROC drop within 0.01" right after a change's interval of
+    -0.067 to +0.042: within as estimated, not shown to be."""
+    from medadapt.evaluate.retention import retention_verdict
+
+    retention = {"drop": 0.004, "drop_ci": [-0.042, 0.067], "tolerance": 0.01,
+                 "base_correct_predicted_as_new": 0.05, "n_base_correct": 19,
+                 "old_predicted_as_new": 0.05}  # fmt: skip
+    assert retention_verdict(retention) == (
+        "old classes kept: 5% of the 19 old-class images the base model classified correctly "
+        "are now called a new class (at most 10%); AUROC drop within 0.01 as estimated, though "
+        "its interval reaches a drop of 0.067: more old-class test images would settle it"
+    )
+    retention["drop_ci"] = [-0.02, 0.008]  # the whole interval within: said plainly
+    assert retention_verdict(retention).endswith("; AUROC drop within 0.01")

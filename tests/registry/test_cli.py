@@ -315,11 +315,15 @@ def test_verify_reports_damage_and_gc_cleans(cli, adapter_dir):
     assert out.startswith("warning: adapter heart@1: registry file ")
     assert out.splitlines()[0].endswith("(it cannot be promoted or served as it is)")
     listed, _ = cli("list")  # it read "served: yes", unmarked
-    assert "(damaged)" in listed and (
-        "warning: heart@1: stored files missing or not matching their checksums, so it cannot "
-        f"be promoted or served as it is; 'medadapt registry --root {cli.root} verify' says "
-        "which files and how to repair them"
-    ) in listed
+    assert (
+        "(damaged)" in listed
+        and (
+            "warning: heart@1: stored files missing or not matching their checksums, so it cannot "
+            f"be promoted or served as it is; 'medadapt registry --root {cli.root} verify' says "
+            "which files and how to repair them"
+        )
+        in listed
+    )
     assert lines[1] == (
         "error: 1 of 1 version failed verification (listed above); repair it by adding it "
         "again, or remove it, as listed above"

@@ -76,6 +76,12 @@ def per_class_metrics(
                 notes.append(f"no sensitivity: {many} of {name!r} ({needed})")
             if key == "precision" and not shown and "all" not in m["notes"]:
                 notes.append(f"no precision: {many} called {name!r} ({needed})")
+            if key == "precision" and shown and not member.any():  # a trial's cavity row:
+                if notes[0] and notes[0].startswith("not reported: "):  # "not reported" beside
+                    notes[0] = "no AUROC or sensitivity: " + notes[0].removeprefix(
+                        "not reported: ")  # a precision of 0.000  # fmt: skip
+                notes.append(f"the precision is of the {many} called {name!r}, every one "
+                             f"wrongly: no {unit} here is of that class")  # fmt: skip
         rows.append({**row, "note": "; ".join(n for n in notes if n)})
     return rows
 
