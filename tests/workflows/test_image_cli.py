@@ -183,11 +183,13 @@ def test_a_class_absent_from_the_test_images_is_noted_in_images(npz_workspace, c
     assert run("evaluate", *argv, "--data", str(root / "old.npz"), "--json", str(out)) == 0
     result = json.loads(out.read_text())
     [cavity] = [row for row in result["per_class"] if row["class"] == "cavity"]
-    assert (cavity["n"], cavity["note"]) == (
+    assert (cavity["n"], cavity["note"]) == (  # a trial: "not reported" beside 0.000
         0,
-        "not reported: 0 images of class 'cavity' among 24 images; at least 5 are needed "
-        "for a meaningful estimate",
+        "no AUROC or sensitivity: 0 images of class 'cavity' among 24 images; at least 5 are "
+        "needed for a meaningful estimate; the precision is of the 6 images called 'cavity', "
+        "every one wrongly: no image here is of that class",
     )
+    assert cavity["precision"] == 0.0
     assert result["notes"]["auroc"] == (
         "not reported: 0 images of class 'cavity' among 24 images; at least 5 are needed for "
         "a meaningful estimate"
