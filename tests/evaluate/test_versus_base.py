@@ -387,3 +387,18 @@ def test_a_change_that_prints_as_zero_gets_the_digits_its_verdict_rests_on():
     spans = _adapter_in_words(Difference("brier", 0.00001, (-0.00002, 0.00003)), "it", "images")
     assert "+0.00001 (95% CI -0.00002 to +0.00003" in spans
     assert spans.endswith("no detectable difference on these images.")
+
+
+def test_an_interval_ending_exactly_at_0_prints_0_without_a_sign_and_says_so():
+    """A trial read "changes AUROC by +0.018 (95% CI +0.000 to +0.058): no detectable
+    difference" as a gain: an end that is exactly 0 is "0.000", and said to be 0."""
+    from medadapt.evaluate.difference import Difference
+    from medadapt.evaluate.versus_base import _adapter_in_words
+
+    said = _adapter_in_words(Difference("auroc", 0.018, (0.0, 0.058)), "AUROC", "patients")
+    assert said == (
+        "Paired on the same patients, the adapter changes AUROC by +0.018 (95% CI 0.000 to "
+        "+0.058): no detectable difference on these patients (the interval's lower end is 0)."
+    )
+    said = _adapter_in_words(Difference("auroc", 0.018, (-0.004, 0.058)), "AUROC", "patients")
+    assert said.endswith("(95% CI -0.004 to +0.058): no detectable difference on these patients.")

@@ -7,6 +7,7 @@ A :class:`Difference` is ``a - b`` for one metric with its paired 95 % CI. The v
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from medadapt.evaluate.metrics import LOWER_IS_BETTER
@@ -134,7 +135,7 @@ class Difference:
         if any(v != 0 and round(v, d) == 0 for v in self._values()):
             return None
         low, high = self.ci
-        return f"{self.value:+.{d}f} (95% CI {low:+.{d}f} to {high:+.{d}f}"
+        return f"{signed(self.value, d)} (95% CI {signed(low, d)} to {signed(high, d)}"
 
     def _values(self) -> list[float]:
         return [float(v) for v in (self.value, *(self.ci or ())) if v is not None]
@@ -158,6 +159,23 @@ class Difference:
         words = IN_WORDS_OF_CLASSES if self.of_classes else IN_WORDS
         better, worse = words.get(self.metric, IN_WORDS.get(self.metric, ("is better", "is worse")))
         return better if self.verdict == "better" else worse
+
+
+def signed(value: float, digits: int) -> str:
+    """``+0.034``, ``-0.020``; exactly 0 without a sign (a trial read "95% CI +0.000 to
+    +0.058" as a gain: the interval's end is 0).
+
+    >>> signed(0.0341, 3), signed(-0.02, 3), signed(0.0, 3), signed(0.0001, 3)
+    ('+0.034', '-0.020', '0.000', '+0.000')
+    """
+    return f"{0.0:.{digits}f}" if value == 0 else f"{value:+.{digits}f}"
+
+
+def zero_end(ci: Sequence[float] | None) -> str:
+    """`` (the interval's lower end is 0)`` where an end of ``ci`` is exactly 0 (beside "no
+    detectable difference": resamples without a single discordant patient), else empty."""
+    ends = [end for end, bound in zip(("lower", "upper"), ci or (), strict=False) if bound == 0]
+    return f" (the interval's {ends[0]} end is 0)" if ends else ""
 
 
 def signed_digits(digits: int, *values: float) -> int:

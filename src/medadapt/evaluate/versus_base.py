@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from medadapt.evaluate.difference import Difference, below
+from medadapt.evaluate.difference import Difference, below, zero_end
 from medadapt.evaluate.ignored_classes import accuracy_caveat, unpredicted_classes
 from medadapt.evaluate.mean_error_change import (
     MEAN_ERROR_CHANGES,
@@ -164,7 +164,7 @@ def _adapter_in_words(diff: Difference, name: str, units: str, *, same_order: bo
             f"{units}, so the change has no interval: judge it on more {units}."
         )
     verdict = (
-        f"no detectable difference on these {units}"
+        f"no detectable difference on these {units}{zero_end(diff.ci)}"
         if diff.verdict not in ("better", "worse")
         else f"the adapter {diff.verdict_in_words()}{diff.negligible_words()}"
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from medadapt.evaluate.difference import Difference, signed_digits
+from medadapt.evaluate.difference import Difference, signed, signed_digits, zero_end
 from medadapt.evaluate.metrics import MIN_PER_CLASS
 from medadapt.federated.compared import LABELS, missing, test_patients
 from medadapt.federated.figure_warnings import no_information_lines, warning_lines
@@ -59,7 +59,7 @@ def paired_line(name: str, site: dict[str, Any]) -> str | None:
                     "in every resample of these patients: no difference can be shown, and none "
                     f"ruled out, without more patients.{caveat}")  # fmt: skip
         way = f" ({diff.direction()})" if diff.direction() else ""
-        return (f"{start} the federated adapter changes {label} by {_signed(value, d)}{way} in "
+        return (f"{start} the federated adapter changes {label} by {signed(value, d)}{way} in "
                 "every resample of these patients, so the change has no interval: judge it on "
                 f"more patients.{caveat}")  # fmt: skip
     if diff.verdict == "better" and rare and rare[0] < MIN_PER_CLASS:
@@ -68,20 +68,13 @@ def paired_line(name: str, site: dict[str, Any]) -> str | None:
     elif diff.verdict in ("better", "worse"):
         verdict = f"the federated adapter {diff.verdict_in_words()}"
     else:
-        ends = [end for end, bound in (("lower", low), ("upper", high)) if bound == 0]
-        verdict = "no detectable difference on these patients" + (
-            f" (the interval's {ends[0]} end is 0)" if ends else "")  # fmt: skip
-    said = (f"{start} the federated adapter changes {label} by {_signed(value, d)} (95% CI "
-            f"{_signed(low, d)} to {_signed(high, d)}{diff.direction('; ')}) against the base "
+        verdict = f"no detectable difference on these patients{zero_end((low, high))}"
+    said = (f"{start} the federated adapter changes {label} by {signed(value, d)} (95% CI "
+            f"{signed(low, d)} to {signed(high, d)}{diff.direction('; ')}) against the base "
             f"alone: {verdict}.{caveat}")  # fmt: skip
     if diff.verdict == "worse":  # the adapter did harm here: say what to do
         return f"{said} Keep the base model at {name}."
     return said
-
-
-def _signed(value: float, digits: int) -> str:
-    """``+0.034``, ``-0.020``; exactly 0 without a sign (``0.000``: the interval reaches 0)."""
-    return f"{0.0:.{digits}f}" if value == 0 else f"{value:+.{digits}f}"
 
 
 def _rarer_outcome(site: dict[str, Any]) -> tuple[int, str | None] | None:
