@@ -610,7 +610,7 @@ def test_a_centred_outcome_leaves_criterion_iv_out_and_says_why(tmp_path):
                for e in figures["development"].values())  # fmt: skip
     text = " ".join(result.stdout.split())
     assert f"note: {said}" in text and "(iv) mean outcome within 10%" not in text
-    assert "(iii) residual SD within 10%" in text
+    assert "(iii) the residual SD estimated within 10%" in text
 
 
 def test_an_image_folder_of_one_class_names_its_class_folders_not_label(tmp_path):
@@ -678,3 +678,19 @@ def test_a_group_column_without_a_group_says_every_group_is_counted(base):
     assert "920 patients of --data" in result.stdout
     named = run_cli("check-data", "--data", bundled_path(), "--base", base, "--group", VA)
     assert "without --group" not in named.stdout  # the base's column taken: a site chosen
+
+
+def test_the_verdict_comes_before_the_tables_and_the_criteria_are_said_in_plain_words(base):
+    """A trial: "the 'In short' paragraphs are good and should come first"; the legend was
+    "expected shrinkage", "optimism in Nagelkerke R-squared": jargon a clinician cannot act on."""
+    result = run_cli("check-data", "--data", bundled_path(), "--base", base, "--group-column",
+                     "dataset", "--group", VA)  # fmt: skip
+    lines = result.stdout.splitlines()
+    short = next(i for i, line in enumerate(lines) if line.startswith("In short: "))
+    table = next(i for i, line in enumerate(lines) if line.strip().startswith("development:"))
+    assert short < table
+    said = " ".join(result.stdout.split())
+    assert ("(i) predictions that need shrinking by at most 10% toward the average (expected "
+            "shrinkage >= 0.9); (ii) a fit on these patients that overstates the fit on new ones "
+            "by at most 0.05 (optimism in Nagelkerke R-squared); (iii) the overall risk estimated "
+            "within +-0.05") in said  # fmt: skip

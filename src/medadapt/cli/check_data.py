@@ -70,13 +70,18 @@ def _check_data(**values: Any) -> None:
         write_outputs([(values["json_out"], _dumps(result))])
 
 
-LEGEND = {
-    "binary": "(i) expected shrinkage >= 0.9; (ii) optimism in Nagelkerke R-squared <= 0.05; "
-    "(iii) overall risk within +-0.05",
-    "multiclass": "(i) expected shrinkage >= 0.9 in every pair of classes; (ii) optimism in "
-    "Nagelkerke R-squared <= 0.05; (iii) every class's proportion within +-0.05",
-    "regression": "(i) expected shrinkage >= 0.9; (ii) optimism in R-squared <= 0.05; (iii) "
-    "residual SD within 10%",
+LEGEND = {  # the criteria in plain words first (a trial: jargon a clinician cannot act on)
+    "binary": "(i) predictions that need shrinking by at most 10% toward the average (expected "
+    "shrinkage >= 0.9); (ii) a fit on these patients that overstates the fit on new ones by at "
+    "most 0.05 (optimism in Nagelkerke R-squared); (iii) the overall risk estimated within "
+    "+-0.05",
+    "multiclass": "(i) predictions that need shrinking by at most 10% in every pair of classes "
+    "(expected shrinkage >= 0.9); (ii) a fit on these patients that overstates the fit on new "
+    "ones by at most 0.05 (optimism in Nagelkerke R-squared); (iii) every class's proportion "
+    "estimated within +-0.05",
+    "regression": "(i) predictions that need shrinking by at most 10% toward the average "
+    "(expected shrinkage >= 0.9); (ii) a fit on these patients that overstates the fit on new "
+    "ones by at most 0.05 (optimism in R-squared); (iii) the residual SD estimated within 10%",
 }
 MEAN_LEGEND = "; (iv) mean outcome within 10%"
 """A continuous outcome's criterion (iv), in the legend where it is applied (it is not where
@@ -113,6 +118,9 @@ def _print(result: dict[str, Any], values: dict[str, Any], *, keeps_base_test: b
     )
     if result["no_test"]:
         warn(result["no_test"])
+    # the verdict before the tables it sums up (a trial: "the 'In short' paragraphs are good
+    # and should come first")
+    stdout.print("In short: " + " ".join(result["in_short"]), markup=False, highlight=False)
     names = [c["name"] for c in next(iter(result["development"].values()))["criteria"]]
     rows = []
     for strategy, entry in result["development"].items():
@@ -136,7 +144,6 @@ def _print(result: dict[str, Any], values: dict[str, Any], *, keeps_base_test: b
         stdout.print(f"note: {result['unit_note']}")
     stdout.print(CAVEAT)
     stdout.print(f"source: {result['source']}")
-    stdout.print("In short: " + " ".join(result["in_short"]), markup=False, highlight=False)
 
 
 KEPT_OUT = "in the base model's test split, kept out of an adapter's training"
