@@ -82,7 +82,7 @@ def test_a_category_in_another_case_is_noted_with_the_models_spelling(client, se
         "missing_features": [],
         "unseen_categories": ["smoker", "sex"],
         "outside_training": [],
-        "note": f"{SLIPS}; {SITE_C_CAUTION}",
+        "note": f"{SITE_C_CAUTION}; {SLIPS}",  # which model answered, and its caution, first
         "predicted": answer["predicted"],
     }
     assert answer["probability"] != pytest.approx(right["probability"], abs=1e-6)
@@ -117,8 +117,10 @@ def test_unseen_categories_count_with_missing_features_in_the_withholding_rule(
         "upper/lower case, and was read as 'unseen' (no information): send the model's "
         "spelling ('sex': 'M')"
     )
-    assert answers[0] == {**common, "note": f"{withheld}; {SLIPS}; {SITE_C_CAUTION}"}
-    assert answers[1]["note"].startswith(f"{withheld}; {one_slip}; 'smoker' is none of the ")
+    assert answers[0] == {**common, "note": f"{SITE_C_CAUTION}; {withheld}; {SLIPS}"}
+    assert answers[1]["note"].startswith(
+        f"{SITE_C_CAUTION}; {withheld}; {one_slip}; 'smoker' is none of the "
+    )
     assert answers[1] == {**common, "note": answers[1]["note"]}
     # predict scores such a row with warnings (its rule counts the missing feature alone)
     scores, said = _predicted_offline(served_registry, [slipped])
@@ -131,7 +133,8 @@ def test_score_sparse_answers_with_the_count_of_features_not_understood(served_r
     with TestClient(app) as client:
         (answer,) = _answer(client, [{**patient, "sex": "x", "smoker": "pipe", "marker": None}])
     assert answer["predicted"] is not None and answer["probability"] is not None
-    said, *categories = answer["note"].split("; '")
+    assert answer["note"].startswith(f"{SITE_C_CAUTION}; ")  # which model answered: first
+    said, *categories = answer["note"].removeprefix(f"{SITE_C_CAUTION}; ").split("; '")
     assert said == (
         "3 of the model's 4 features were missing or not understood (1 missing, read as 'not "
         "measured', never imputed; 2 with a category the model never learned, read as "

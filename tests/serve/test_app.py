@@ -74,9 +74,9 @@ def test_a_prediction_names_the_features_it_lacked_and_is_withheld_when_most_are
     assert complete["predicted"] is not None and partial["probability"] is not None
     n = len(features)
     assert sparse["note"] == (
-        f"{n - 1} of the model's {n} features were missing (read as 'not measured', never "
-        "imputed): a prediction resting on 1 is withheld; send the others, or start the "
-        f"server with --score-sparse to answer such instances anyway; {SITE_C_CAUTION}"
+        f"{SITE_C_CAUTION}; {n - 1} of the model's {n} features were missing (read as 'not "
+        "measured', never imputed): a prediction resting on 1 is withheld; send the others, or "
+        "start the server with --score-sparse to answer such instances anyway"
     )
     PredictResponse.model_validate(reply.json())
 
@@ -104,9 +104,9 @@ def test_score_sparse_answers_an_instance_lacking_most_features_with_a_note(serv
     n = len(features)
     assert 0 <= sparse["probability"] <= 1 and sparse["predicted"] in schema.classes
     assert sparse["note"] == (
-        f"{n - 1} of the model's {n} features were missing (read as 'not measured', never "
-        f"imputed): this prediction rests on 1; send the others before relying on it; "
-        f"{SITE_C_CAUTION}"
+        f"{SITE_C_CAUTION}; {n - 1} of the model's {n} features were missing (read as 'not "
+        "measured', never imputed): this prediction rests on 1; send the others before relying "
+        "on it"
     )
 
 
@@ -296,9 +296,9 @@ def test_a_prediction_names_the_features_far_outside_the_training_values(client,
     assert f"{far[spec.name]}" not in reply.text
     # said in the note too: a client showing the answer alone showed a confident result
     assert far_answer["note"] == (
-        f"the value sent for {spec.name!r} lies far outside those the model was trained on (a "
-        "unit or typing error?): the prediction extrapolates there and may be wrong; check it; "
-        f"{SITE_C_CAUTION}"
+        f"{SITE_C_CAUTION}; the value sent for {spec.name!r} lies far outside those the model "
+        "was trained on (a unit or typing error?): the prediction extrapolates there and may "
+        "be wrong; check it"
     )
     assert near_answer["note"] == SITE_C_CAUTION
 

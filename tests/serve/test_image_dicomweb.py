@@ -202,7 +202,7 @@ def test_store_sr_writes_one_report_per_series_that_reads_back_as_answered(
         recorded = version.metrics
         assert model.validation == validation_summary(recorded)  # e.g. "not reported (n=2)"
         assert model.warnings == ("no measured performance (test set too small)",)
-        assert served["note"].endswith(  # the answer says it too, as predict warns
+        assert served["note"].startswith(  # the answer says it too, as predict warns
             "caution, adapter site_a@1 was recorded with: no measured performance (test set "
             "too small)"
         )
@@ -449,11 +449,11 @@ def test_a_stored_report_holds_each_images_caution_as_the_answer_says_it(image_r
         [ds] = source.retrieve(study, report["series_instance_uid"])
         [finding] = read_prediction_report(ds)
         cautions[finding.sop_uids[0]] = finding.cautions
-    # the model's own caution follows: the report says it in the algorithm's parameters
+    # the model's own caution first: the report says it in the algorithm's parameters
     model = "caution, adapter site_a@1 was recorded with: no measured performance (test set "
     model += "too small)"
     for sop, said in cautions.items():  # the image's notes, one TEXT item each
-        assert said and notes[sop] == "; ".join([*said, model])
+        assert said and notes[sop] == "; ".join([model, *said])
     scaled = cautions[str(films[0].SOPInstanceUID)]
     assert scaled[0].startswith("intensities min-max scaled (DICOM/NIfTI without a window)")
     assert cautions[str(films[1].SOPInstanceUID)] == scaled

@@ -154,13 +154,13 @@ def test_images_of_several_adapters_share_one_pass_and_equal_one_by_one(image_re
         "model on this site's images read the same way (an adapter trained on them knows "
         "their scaling)"
     )
-    assert nifti["note"] == f"{scaled}; {_UNMEASURED.format(ref='site_a@1')}"
+    assert nifti["note"] == f"{_UNMEASURED.format(ref='site_a@1')}; {scaled}"
     assert dicom["note"] == (  # the test's CT was written with RescaleIntercept 0
-        f"{scaled}; 1 of 1 DICOM CT files in {paths[1].name} has no value below 0 and no "
+        f"{_UNMEASURED.format(ref='site_a@1')}; {scaled}; 1 of 1 DICOM CT files in "
+        f"{paths[1].name} has no value below 0 and no "
         "negative RescaleIntercept, where air is about -1000 HU: it looks like raw stored "
         "values, not Hounsfield units, so a CT window (or a model trained on HU) reads it "
-        f"wrongly; check the files' RescaleIntercept (usually -1024); "
-        f"{_UNMEASURED.format(ref='site_a@1')}"
+        "wrongly; check the files' RescaleIntercept (usually -1024)"
     )
 
 
@@ -333,6 +333,9 @@ def test_an_answer_says_what_its_image_cannot_support_as_read(client, tmp_path):
                         headers=AUTH)  # fmt: skip
     assert reply.status_code == 200, reply.text
     detector, thumb = (p["note"] for p in reply.json()["predictions"])
+    caution = _UNMEASURED.format(ref="site_b@1") + "; "  # which model answered: first
+    assert detector.startswith(caution) and thumb.startswith(caution)
+    detector, thumb = detector.removeprefix(caution), thumb.removeprefix(caution)
     assert detector.startswith(
         "brightest level 0.062 (the 99th percentile of its intensities, 0 to 1) against "
     )  # compared with the training images (8-bit films), not guessed from the file alone
@@ -351,9 +354,9 @@ def test_an_answer_says_what_its_image_cannot_support_as_read(client, tmp_path):
                         files=_files(tmp_path / "photo.png"), headers=AUTH)  # fmt: skip
     assert reply.status_code == 200, reply.text
     (photo,) = reply.json()["predictions"]
-    assert photo["note"].endswith(
-        "this colour image was converted to gray (luma: 0.299 R + 0.587 G + 0.114 B): the "
-        "model takes gray images; this image had a transparency (alpha) channel, which was "
-        "dropped: the model reads only its gray or colour values, as if opaque; "
-        f"{_UNMEASURED.format(ref='site_b@1')}"
+    assert photo["note"] == (
+        f"{_UNMEASURED.format(ref='site_b@1')}; this colour image was converted to gray (luma: "
+        "0.299 R + 0.587 G + 0.114 B): the model takes gray images; this image had a "
+        "transparency (alpha) channel, which was dropped: the model reads only its gray or "
+        "colour values, as if opaque"
     )

@@ -118,8 +118,8 @@ def test_a_number_sent_for_a_text_category_is_noted_in_the_served_answer(client,
     (answer,) = reply.json()["predictions"]
     assert answer["unseen_categories"] == ["sex"] and answer["predicted"] is not None
     assert answer["note"] == (
-        "'sex' was sent as a number, but the model learned it as one of 'F', 'M': send one of "
-        f"those (it was read as 'unseen': no information); {SITE_C_CAUTION}"
+        f"{SITE_C_CAUTION}; 'sex' was sent as a number, but the model learned it as one of "
+        "'F', 'M': send one of those (it was read as 'unseen': no information)"
     )
     assert "12345" not in reply.text
 

@@ -347,12 +347,12 @@ def _prediction(served: ServedBase, route: Route, score: Any, instance: dict[str
             outside := outside_in_record(schema.numeric_features, instance, schema.missing_codes)
         ),
         "note": joined_notes(
+            route.note,  # which model answered, and its cautions, first (as for images)
             sparse,
             outside_note(outside),
             case_slip_note(cased := case_slips(schema, instance)),
             kind_slip_note(schema, kinds := kind_slips(schema, instance)),
             other_unseen_note(schema, unseen, {*cased, *kinds}),
-            route.note,
         ),
     }
     if withheld:
