@@ -230,6 +230,7 @@ def predict(
     fitting.require_network(model)  # before any warning about the rows
     _check_table_network(model)
     _check_schema(schema)
+    _check_schema_fits(model, schema)
     require_data_frame(frame)
     if len(frame) == 0:
         raise DataError("frame has no rows to score; pass a DataFrame with at least one row")
@@ -409,12 +410,43 @@ def _check_table_network(model: nn.Module) -> None:
         )
 
 
+def _check_schema_fits(model: nn.Module, schema: TableSchema) -> None:
+    """A schema of another model: a trial's ``ma.predict(diabetes_base.model,
+    breast_cancer_schema, rows)`` ended in torch's "size of tensor a (30) must match the size
+    of tensor b (10)"."""
+    inner = _uncompiled(model)
+    config = getattr(getattr(inner, "base_model", inner), "config", {})
+    wanted = (config.get("n_numeric"), config.get("cat_cardinalities"), config.get("d_out"))
+    given = (len(schema.numeric_features),
+             [f.cardinality for f in schema.categorical_features], schema.n_outputs)  # fmt: skip
+    if None not in wanted and list(wanted) != list(given):
+        raise ConfigError(
+            f"schema does not fit model: the network reads {wanted[0]} numeric and "
+            f"{len(wanted[1])} categorical features and gives {wanted[2]} output(s), the schema "
+            f"names {given[0]} numeric and {len(given[1])} categorical features (or other "
+            f"categories) and {given[2]} output(s); pass the schema saved with that model "
+            "(ma.BaseModel.load(folder).schema, or the schema it was trained with)"
+        )
+
+
 def _check_adapters(
     model: nn.Module, adapter: str | None, adapter_ids: Sequence[str | None] | None
 ) -> None:
     """An adapter named for a model without adapters would score as the base, silently (a
-    compiled AdapterModel has its adapters)."""
-    if isinstance(_uncompiled(model), AdapterModel):
+    compiled AdapterModel has its adapters); a model holding adapters scored without naming
+    one gives the base model's scores, said in a warning (a trial's notebook reported them as
+    its loaded adapter's)."""
+    inner = _uncompiled(model)
+    if isinstance(inner, AdapterModel):
+        held = inner.adapter_names
+        if held and adapter is None and adapter_ids is None and not inner.merged_adapters:
+            warnings.warn(
+                f"adapter= was not given, so these are the base model's scores, though the model "
+                f"holds adapter(s) {', '.join(map(repr, held))}: pass adapter={held[0]!r} to "
+                "score through it",
+                UserWarning,
+                stacklevel=3,
+            )
         return
     named = [adapter] if adapter is not None else [a for a in adapter_ids or () if a is not None]
     if named:

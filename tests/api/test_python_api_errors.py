@@ -4,6 +4,9 @@ raw pandas/torch traceback, a CLI flag, a cell value, or a silently wrong number
 
 from __future__ import annotations
 
+import copy
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -541,4 +544,48 @@ def test_true_labels_gives_a_measured_outcome_exactly_as_the_table_holds_it(hear
     assert _refusal(error) == (
         "label column 'chol' has 1 text value(s), but the model predicts a number: fix them in "
         "the file or drop those rows"
+    )
+
+
+def test_a_schema_of_another_model_is_refused_before_torch_says_it(base, source, target):
+    """A trial: ``ma.predict(diabetes_base.model, breast_cancer_schema, rows)`` ended in
+    torch's "The size of tensor a (30) must match the size of tensor b (10)"."""
+    fewer = source.drop(columns=["chol", "oldpeak"])
+    other = ma.TableSchema.infer(fewer, label="num", positive_above=0, id_column="id",
+                                 group_column="dataset")  # fmt: skip
+    with pytest.raises(MedadaptError) as error:
+        ma.predict(base.model, other, target)
+    numeric = len(base.schema.numeric_features)
+    categorical = len(base.schema.categorical_features)
+    assert _refusal(error) == (
+        f"schema does not fit model: the network reads {numeric} numeric and {categorical} "
+        f"categorical features and gives 1 output(s), the schema names {numeric - 2} numeric "
+        f"and {categorical} categorical features (or other categories) and 1 output(s); pass "
+        "the schema saved with that model (ma.BaseModel.load(folder).schema, or the schema it "
+        "was trained with)"
+    )
+
+
+def test_scoring_a_model_that_holds_adapters_without_naming_one_is_said(base, schema, target):
+    """A trial loaded an adapter into an AdapterModel, forgot ``adapter=``, and got the base
+    model's scores without a word; ``print(model)`` showed "AdapterModel(\\n)", then 80 lines."""
+    adapted = ma.adapt(base, target, method="lora", name="va", train_config=QUICK)
+    with pytest.warns(UserWarning) as caught:
+        plain = ma.predict(adapted.model, schema, target)
+    said = [str(w.message) for w in caught if "adapter= was not given" in str(w.message)]
+    assert said == [
+        "adapter= was not given, so these are the base model's scores, though the model holds "
+        "adapter(s) 'va': pass adapter='va' to score through it"
+    ]
+    np.testing.assert_allclose(plain, ma.predict(base.model, schema, target), atol=1e-6)
+    with warnings.catch_warnings(record=True) as named:
+        warnings.simplefilter("always")
+        ma.predict(adapted.model, schema, target, adapter="va")
+    assert not [w for w in named if "adapter= was not given" in str(w.message)]
+    size = adapted.model.count_parameters("va")
+    assert repr(adapted.model) == (
+        f"AdapterModel(FTTransformer, adapters: 'va' (lora, {size:,} parameters))"
+    )
+    assert repr(ma.AdapterModel(copy.deepcopy(base.model))) == (
+        "AdapterModel(FTTransformer, no adapters)"
     )

@@ -119,6 +119,17 @@ class AdapterCore(nn.Module):
             self._fingerprint = None
         return self.fingerprint
 
+    def __repr__(self) -> str:
+        """One line a notebook can read (a trial's printed ``AdapterModel(\n)`` empty, then an
+        80-line module tree once an adapter was loaded): the base network and each adapter
+        with its method and size; ``.base_model`` shows the network."""
+        adapters = ", ".join(
+            f"{name!r} ({config.method}, {self.count_parameters(name):,} parameters)"
+            for name, config in self.configs.items()
+        )
+        return (f"{type(self).__name__}({type(self.base_model).__name__}, "
+                f"{f'adapters: {adapters}' if adapters else 'no adapters'})")  # fmt: skip
+
     # ----- adding / removing ---------------------------------------------------------------
     @property
     def adapter_names(self) -> list[str]:
