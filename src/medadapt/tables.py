@@ -175,7 +175,7 @@ def adapt(
                                         schema.strong_features, schema.label,
                                         rows="rows of frame"):  # fmt: skip
         warnings.warn(said, UserWarning, stacklevel=2)
-    kept = _refuse_leaks(found, schema, allowed=allowed, rows="rows of frame",
+    kept = _refuse_leaks(found, schema, allowed=allowed, rows="rows of frame", at_base=True,
                          fix="keep {it} with allow_leak={columns} if {genuine} measured before "
                          "the outcome, or drop {it} from frame and pass allow_absent_columns=True "
                          "(the base model then reads {it} as missing)")  # fmt: skip
@@ -330,11 +330,14 @@ def _refuse_leaks(
     allowed: Sequence[str],
     fix: str,
     rows: str = "training rows",
+    at_base: bool = False,
 ) -> list[Leak]:
     """:func:`medadapt.data.leaks.refuse_leaks` in the Python API's words (``fix``: a template
-    with ``{it}``, ``{columns}`` and ``{genuine}``); one warning naming every allowed leak,
-    which are returned."""
-    kept = refuse_leaks(leaks, label=schema.label, allowed=allowed, fix=fix, rows=rows)
+    with ``{it}``, ``{columns}`` and ``{genuine}``; ``at_base``: rows an adapter trains on,
+    the refusal giving each column's figure where the base trained); one warning naming
+    every allowed leak, which are returned."""
+    kept = refuse_leaks(leaks, label=schema.label, allowed=allowed, fix=fix, rows=rows,
+                        at_base=schema.strong_features if at_base else None)  # fmt: skip
     if kept:
         warnings.warn(kept_leaks_warning(kept, schema.label, keep="allow_leak"), UserWarning,
                       stacklevel=3)  # fmt: skip

@@ -195,8 +195,8 @@ def test_the_server_judges_an_upload_by_what_its_adapter_was_trained_on(ct_base,
     unmeasured = (
         "caution, adapter mr@1 was recorded with: no measured performance (test set too small)"
     )
-    assert notes == [unmeasured, (
-        "a DICOM US image, but the model was trained on CT and MR images only: it has never "
-        "seen US, and its scores on such images may be meaningless until an adapter is trained "
-        f"on labelled US images; {unmeasured}"
+    assert notes == [unmeasured, (  # which model answered, and its caution, first
+        f"{unmeasured}; a DICOM US image, but the model was trained on CT and MR images only: "
+        "it has never seen US, and its scores on such images may be meaningless until an "
+        "adapter is trained on labelled US images"
     )]  # fmt: skip

@@ -284,3 +284,22 @@ def test_the_advice_can_be_pasted_into_a_shell_when_names_have_spaces():
     )
     with pytest.raises(DataError, match=r"--exclude age, or keep it with --allow-leak age if"):
         refuse_leaks(leaks[1:], label="malignant")
+
+
+def test_an_adapter_s_refused_leak_gives_its_figure_where_the_base_trained():
+    """A trial could not see why 'mean concavity' (AUROC 0.989 on the adapter's rows) was
+    refused while 'worst concave points' (0.999) passed as a predictor the base relies on:
+    the refusal gives the figure the base recorded (or that it recorded none)."""
+    found = [Leak("mean concavity", "AUROC", 0.989, rows=55, threshold=0.98),
+             Leak("stay", "AUROC", 0.995, rows=55, threshold=0.98)]  # fmt: skip
+    recorded = {"mean concavity": {"statistic": "AUROC", "value": 0.912}}
+    with pytest.raises(DataError) as error:
+        refuse_leaks(found, label="target", rows="rows of frame", at_base=recorded)
+    assert (
+        "; where the base trained, 'mean concavity' (AUROC 0.912) was weaker and 'stay' was not "
+        "among the columns it recorded as strong predictors (0.9 or more): not predictors the "
+        "base already relies on; "
+    ) in str(error.value)
+    with pytest.raises(DataError) as error:  # a base model's own rows: nothing to compare
+        refuse_leaks(found[:1], label="target")
+    assert "where the base trained" not in str(error.value)

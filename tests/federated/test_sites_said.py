@@ -213,7 +213,9 @@ def test_the_readme_simulate_example_reads_the_not_measured_codes(tmp_path, monk
 LEAK = (
     "column 'oldpeak' alone predicts 'num' with AUROC 1.000 on {n} rows of this site, at or "
     "above the 0.98 that medadapt treats as a leak: a strong predictor on few rows, or a leak (a "
-    "copy of the label, a value recorded after the outcome); keep it with --allow-leak oldpeak "
+    "copy of the label, a value recorded after the outcome); where the base trained, 'oldpeak' "
+    "was not among the columns it recorded as strong predictors (0.9 or more): not a "
+    "predictor the base already relies on; keep it with --allow-leak oldpeak "
     "if it is a genuine predictor measured before the outcome, or correct the site's export of it"
 )
 KEPT = (
@@ -333,7 +335,9 @@ def test_the_node_of_a_leaky_site_refuses_too(heart, base, tmp_path):
     with pytest.raises(SiteError) as error:
         client.local_site(run, hospital)
     assert str(error.value).endswith(
-        "a value recorded after the outcome); the site's client keeps it with 'federate client "
+        "a value recorded after the outcome); where the base trained, 'oldpeak' was not among "
+        "the columns it recorded as strong predictors (0.9 or more): not a predictor the base "
+        "already relies on; the site's client keeps it with 'federate client "
         "--allow-leak oldpeak' if it is a genuine predictor measured before the outcome; or "
         "correct the site's export of it"
     )

@@ -157,12 +157,16 @@ def refuse_leaks(
     allowed: Sequence[str] = (),
     fix: str | None = None,
     rows: str = "training rows",
+    at_base: Mapping[str, Mapping[str, object]] | None = None,
 ) -> list[Leak]:
     """Raise one :class:`DataError` naming every leak not in ``allowed``; return the allowed
     ones (the caller warns about them). ``fix`` replaces the default advice
     (:data:`TRAIN_BASE_ADVICE`): a template with ``{names}`` (the comma-separated columns,
     quoted for a shell), ``{columns}`` (a Python list of them), ``{it}`` and ``{genuine}``
-    ("it is a genuine predictor"); ``rows``: which rows were judged ("training rows")."""
+    ("it is a genuine predictor"); ``rows``: which rows were judged ("training rows");
+    ``at_base``: for an adapter's rows, the base's :func:`strong_features`, whose figures
+    the refusal gives (a trial could not see why 0.989 was refused while 0.999 passed as a
+    predictor the base relies on)."""
     refused = [leak for leak in leaks if leak.column not in set(allowed)]
     if refused:
         one = len(refused) == 1
@@ -191,8 +195,34 @@ def refuse_leaks(
             "recorded after the outcome)"
         )
         advice = (fix or TRAIN_BASE_ADVICE).format(**fields)
-        raise DataError(f"{what}, {_threshold(refused)}: {maybe}; {advice}")
+        there = "" if at_base is None else _at_base(refused, at_base)
+        raise DataError(f"{what}, {_threshold(refused)}: {maybe}{there}; {advice}")
     return [leak for leak in leaks if leak.column in set(allowed)]
+
+
+def _at_base(leaks: Sequence[Leak], recorded: Mapping[str, Mapping[str, object]]) -> str:
+    """``; where the base trained, 'mean concavity' was weaker (AUROC 0.912), so it is not
+    taken for a predictor the base relies on (...)``: each refused column's figure on the
+    base's training rows, or that it is not among those the base recorded as strong there
+    (:data:`STRONG_LEVEL` or more; a base saved before they were recorded holds none)."""
+    weaker, unrecorded = [], []
+    for leak in leaks:
+        known = recorded.get(leak.column) or {}
+        value = known.get("value")
+        if known.get("statistic") == leak.statistic and isinstance(value, int | float):
+            weaker.append(f"{leak.column!r} ({leak.statistic} {float(value):.3f})")
+        else:
+            unrecorded.append(repr(leak.column))
+    said = []
+    if weaker:
+        said.append(f"{', '.join(weaker)} {'was' if len(weaker) == 1 else 'were'} weaker")
+    if unrecorded:
+        said.append(f"{', '.join(unrecorded)} {'was' if len(unrecorded) == 1 else 'were'} not "
+                    f"among the columns it recorded as strong predictors ({STRONG_LEVEL:g} or "
+                    "more)")  # fmt: skip
+    predictor = "a predictor" if len(leaks) == 1 else "predictors"
+    return (f"; where the base trained, {' and '.join(said)}: not {predictor} the base already "
+            "relies on")  # fmt: skip
 
 
 def _threshold(leaks: Sequence[Leak]) -> str:

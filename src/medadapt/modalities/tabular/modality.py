@@ -638,7 +638,8 @@ def _refuse_leaks_in(
     strong, found = as_strong_at_base(find_leaks(schema, frame), schema.strong_features)
     found += [leak for leak in strong if leak.column in allowed]  # kept as asked, and said so
     strong = [leak for leak in strong if leak.column not in allowed]
-    leaks = refuse_leaks(found, label=schema.label, fix=fix, rows=rows, allowed=allowed)
+    leaks = refuse_leaks(found, label=schema.label, fix=fix, rows=rows, allowed=allowed,
+                         at_base=schema.strong_features)  # fmt: skip
     return kept_leaks_warnings(leaks, schema.label) + strong_at_base_warnings(
         strong, schema.strong_features, schema.label, rows=rows
     )
