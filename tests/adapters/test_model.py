@@ -116,6 +116,9 @@ def test_adapter_names_are_validated_and_unique():
         model.set_active("ch")
     with pytest.raises(AdapterStateError, match="unknown adapter 'ch'"):
         model(tiny_images(2), adapter_ids=["va", "ch"])
+    with pytest.raises(AdapterStateError) as error:  # a trial's "siteb" for "siteB"
+        model.set_active("VA")
+    assert str(error.value) == "unknown adapter 'VA'; this model has: va; did you mean 'va'?"
 
 
 def test_several_active_lora_adapters_add_their_updates():

@@ -184,8 +184,11 @@ class AdapterCore(nn.Module):
 
     def _known(self, name: str) -> None:
         if name not in self.configs:
+            from medadapt.checks import did_you_mean  # "siteb" for "siteB": a trial's
+
             known = ", ".join(self.configs) or "none"
-            raise AdapterStateError(f"unknown adapter {name!r}; this model has: {known}")
+            raise AdapterStateError(f"unknown adapter {name!r}; this model has: {known}"
+                                    f"{did_you_mean(str(name), list(self.configs))}")  # fmt: skip
 
     # ----- activation ------------------------------------------------------------------------
     @property
