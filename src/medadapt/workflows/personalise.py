@@ -130,7 +130,7 @@ def _mixed_batch_difference(
     mixed = predict(served, schema, test, adapter_ids=routed)
     separately = np.concatenate(
         [
-            predict(served, schema, test.iloc[[i]], adapter=routed[i])
+            predict(served, schema, test.iloc[[i]], adapter_ids=[routed[i]])  # None: no adapter
             for i in range(min(8, len(test)))
         ]
     )
