@@ -180,6 +180,28 @@ def test_train_evaluate_and_adapt_on_the_studies_a_labels_csv_lists(world, tmp_p
     assert manifest["name"] in models  # the adapter's name is recorded
     validations = {f.model.validation for group in findings for f in group}
     assert validations == {validation_summary(manifest["metadata"]["metrics"])}  # how tested
+    # an image a model trained on is said so in its report, as the terminal warned (a trial's
+    # SR of a study the base trained on held no caution)
+    table = pd.read_csv(out, dtype=str)
+    trained = dict(zip(table["image"].str.rsplit("/", n=1).str[-1], table["trained_on"],
+                       strict=True))  # fmt: skip
+    assert any(isinstance(who, str) for who in trained.values())
+    every = [f for study in world.studies for ds in world.source.instances(
+        DicomwebReference(world.source.url, study), images_only=False) if ds.Modality == "SR"
+        for f in read_prediction_report(ds) if f.model.adapter == manifest["name"]]  # fmt: skip
+    assert len(every) == 12  # this run's reports only (earlier tests stored others)
+    for finding in every:
+        who = trained.get(finding.sop_uids[0])
+        said = [c for c in finding.cautions if c.startswith("this image matches one that")]
+        assert said == (
+            [
+                f"this image matches one that {who} trained on (by content): its "
+                "prediction is in-sample, more confident and more often right than "
+                "the model is on new patients"
+            ]
+            if isinstance(who, str)
+            else []
+        )
     assert "site" not in json.dumps(training.get("source", {}))  # no rows stored
 
 

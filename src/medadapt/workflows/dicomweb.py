@@ -37,8 +37,10 @@ from medadapt.errors import DataError
 from medadapt.evaluate.report.formatting import recorded_cautions, validation_summary
 from medadapt.fileio import atomic_write_bytes
 from medadapt.results import AdapterRecord, recorded_metrics
+from medadapt.workflows.evaluate import in_sample_caution
 
 ID_COLUMN = "image"  # the images modality's prediction id column
+TRAINED_COLUMN = "trained_on"  # which model trained on a predicted image (by content), if any
 
 
 @dataclass
@@ -142,11 +144,13 @@ def pacs_predictions(out: Path, fetched: Fetched, *, volumes: bool = False) -> l
         members = by_series[first.series_uid]
         # a volume stacked from the files of a series is named by its first file
         sources = members if volumes and len(members) > 1 else [first]
+        who = row.get(TRAINED_COLUMN)  # which model trained on it, if one did (by content)
         predictions.append(
             Prediction(
                 first.study_uid, first.series_uid,
                 {c: float(row[f"p_{c}"]) for c in classes}, sources,
                 [int(frame) + 1] if frame else [],
+                (in_sample_caution(who),) if isinstance(who, str) and who else (),
             )
         )  # fmt: skip
     table[ID_COLUMN] = [p.name for p in predictions]
@@ -172,7 +176,8 @@ def with_image_notes(
         schema = modality.with_inputs_seen(schema, seen) if seen else schema
     names = {i.path: i.sop_uid for p in predictions for i in p.sources}
     said = notes_of_files(schema, list(names), names)
-    return [replace(p, cautions=said.get(p.sources[0].path, ())) for p in predictions]
+    return [replace(p, cautions=(*p.cautions, *said.get(p.sources[0].path, ())))
+            for p in predictions]  # an in-sample image's caution first  # fmt: skip
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -180,4 +185,5 @@ def _read_table(path: Path) -> pd.DataFrame:
     if suffix in (".parquet", ".pq"):
         return pd.read_parquet(path)
     return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",",
-                       dtype={ID_COLUMN: str, UNLIKE_COLUMN: str, "note": str})  # fmt: skip
+                       dtype={ID_COLUMN: str, UNLIKE_COLUMN: str, "note": str,
+                              TRAINED_COLUMN: str})  # fmt: skip

@@ -385,6 +385,14 @@ def _predicted_in_sample(
     return [said], trained_on.tolist()
 
 
+def in_sample_caution(who: str) -> str:
+    """What a stored report says of one image that ``who`` (``adapter 'h2'``, ``the base
+    model``) trained on: a trial's terminal warned of it, the SR stored in the PACS did not."""
+    return (f"this image matches one that {who} trained on (by content): its prediction is "
+            "in-sample, more confident and more often right than the model is on new "
+            "patients")  # fmt: skip
+
+
 def in_sample_sentence(n: int, total: int, noun: str, who: str) -> str:
     """``2 of the 9 rows predicted match rows that adapter 'va' trained on ...``; one
     ``matches an image`` (a trial's said "matches a image")."""
