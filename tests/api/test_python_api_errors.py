@@ -514,7 +514,7 @@ def test_a_base_model_prints_as_one_readable_line(base):
     said = repr(base)
     assert said.startswith("BaseModel(tabular: FTTransformer, ") and "\n" not in said
     assert "predicts 'num' (0, 1)" in said and said.endswith(
-        f"trained on {base.training['n_train']})"
+        f"trained on {base.training['n_train']} ({base.training['n_val']} more for early stopping))"
     )
 
 

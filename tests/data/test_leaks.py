@@ -303,3 +303,23 @@ def test_an_adapter_s_refused_leak_gives_its_figure_where_the_base_trained():
     with pytest.raises(DataError) as error:  # a base model's own rows: nothing to compare
         refuse_leaks(found[:1], label="target")
     assert "where the base trained" not in str(error.value)
+
+
+def test_an_exact_copy_of_the_label_is_said_to_be_one(heart):
+    """A trial's ``diagnosis = target`` was refused with the generic "a strong predictor on
+    few rows, or a leak": a column holding the label's own value in every row is said so."""
+    rows = _source(heart).assign(copy=lambda f: f["disease"])
+    schema = TableSchema.infer(rows, label="disease", id_column="id", group_column="dataset",
+                               exclude=["num"])  # fmt: skip
+    (leak,) = find_leaks(schema, rows)
+    assert (leak.column, leak.copy) == ("copy", True)
+    with pytest.raises(DataError) as err:
+        refuse_leaks([leak], label="disease")
+    assert str(err.value).startswith(
+        f"column 'copy' alone predicts 'disease' with AUROC 1.000 on {leak.rows} training rows "
+        "(it holds the value of 'disease' itself in every one of them), at or above the 0.98"
+    )
+    source = TableSchema.infer(rows.drop(columns="copy"), label="disease", id_column="id",
+                               group_column="dataset")  # fmt: skip
+    (num,) = find_leaks(source, rows)
+    assert (num.column, num.copy) == ("num", False)  # the label's source, not its copy

@@ -76,6 +76,9 @@ class Leak:
     where: str | None = None  # the group whose rows show it (None: all training rows)
     rows: int | None = field(default=None, compare=False)
     threshold: float | None = field(default=None, compare=False)  # None: no single level
+    # the column holds the label's own value in every row judged (a copy of it, as a trial's
+    # ``diagnosis = target`` was): said so, not only "a strong predictor or a leak"
+    copy: bool = field(default=False, compare=False)
 
     def describe(self) -> str:
         where = f" in {self.where}" if self.where else ""
@@ -140,7 +143,16 @@ def _leaks_in(
         leaks = _multiclass_leaks(y, x_num, numeric, rows, categorical, schema.classes, cutoff)
     else:
         leaks = _regression_leaks(y.astype(float), x_num, numeric, rows, categorical, cutoff)
-    return [replace(leak, where=where) for leak in leaks]
+    return [replace(leak, where=where, copy=_copies_label(rows, leak.column, schema.label))
+            for leak in leaks]  # fmt: skip
+
+
+def _copies_label(rows: pd.DataFrame, column: str, label: str) -> bool:
+    """Whether ``column`` holds the label's value in every row (``1`` and ``1.0`` alike)."""
+    if column not in rows or label not in rows:
+        return False
+    mine, theirs = rows[column].map(level), rows[label].map(level)
+    return bool(len(rows) and (mine == theirs).all())
 
 
 TRAIN_BASE_ADVICE = (
@@ -179,6 +191,8 @@ def refuse_leaks(
         if one:
             what = (f"column {refused[0].column!r} alone predicts {label!r} with "
                     f"{refused[0].measured(rows)}")  # fmt: skip
+            if refused[0].copy:  # no guess: it is the label's value, row by row
+                what += f" (it holds the value of {label!r} itself in every one of them)"
         elif len({(leak.rows, leak.where) for leak in refused}) == 1:  # the same rows: once
             described = ", ".join(f"{leak.column!r} ({leak.statistic} {leak.value:.3f})"
                                   for leak in refused)  # fmt: skip

@@ -79,8 +79,10 @@ class BaseModel:
             shown = ", ".join(map(str, list(classes)[:5])) + (", ..." if len(classes) > 5 else "")
             predicts += f" ({shown})"
         size = sum(p.numel() for p in self.model.parameters())
-        trained = self.training.get("n_train")
+        trained, held = self.training.get("n_train"), self.training.get("n_val")
         rows = f", trained on {trained}" if trained is not None else ""
+        if rows and held:  # a trial read "trained on 113" of 147 rows as 34 left unused
+            rows += f" ({held} more for early stopping)"
         return (f"BaseModel({self.kind}: {type(self.model).__name__}, {size:,} parameters"
                 f"{predicts}{rows})")  # fmt: skip
 
