@@ -322,6 +322,18 @@ def test_the_terminal_shows_events_per_parameter_and_its_warnings(study_run, cap
     printed = " ".join(capsys.readouterr().out.split())
     assert "events per trainable parameter: head-only adapter" in printed
     assert "warning: bottleneck adapter: " in printed and "below 0.1" in printed
+    # each strategy's figure and intervals, as the report's table (a trial's terminal gave
+    # sentences only): the same cells, read from the same study.json
+    from medadapt.workflows.study_report import strategy_rows
+
+    study = json.loads((root / "out" / "study.json").read_text())
+    metric = study["conclusions"]["metric"]
+    assert "by strategy and share of the target's training samples (mean over seeds, 95% CI " in (
+        printed
+    )
+    _, rows = strategy_rows(study["config"]["fractions"], study["curves"][metric])
+    for row in rows:
+        assert all(cell.split(";")[0] in printed for cell in row[1:]), row
 
 
 def test_without_fraction_one_the_report_keeps_roc_subgroups_and_the_card(tmp_path):

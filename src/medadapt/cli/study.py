@@ -158,12 +158,26 @@ def _finish(study: dict, out: Path) -> None:
             f"{counted} per trainable parameter: {described} (a warning is given below "
             f"{EVENTS_PER_PARAMETER})"
         )
+    _print_strategies(study, curves, found["metric"])
     for sentence in found["sentences"]:
         if sentence in (found.get("too_good"), found.get("nothing_measured")):
             warn(sentence.removeprefix("Warning: "))
         else:
             stdout.print(f"• {sentence}")
     stdout.print(f"wrote {out / 'study.json'} and {out / 'report.html'}")
+
+
+def _print_strategies(study: dict, curves: dict, metric: str) -> None:
+    """The main metric per strategy and size, as the report's table: a trial's terminal gave
+    only sentences, every figure and interval in report.html."""
+    from medadapt.cli.common import print_table
+    from medadapt.evaluate.report.formatting import METRIC_LABELS
+    from medadapt.workflows.study_report import strategy_rows
+
+    columns, rows = strategy_rows(study["config"]["fractions"], curves[metric])
+    print_table(f"{METRIC_LABELS[metric]} by strategy and share of the target's training "
+                "samples (mean over seeds, 95% CI over seeds; test CI: over test patients)",
+                columns, rows)  # fmt: skip
 
 
 build_command(

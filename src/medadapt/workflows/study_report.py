@@ -237,15 +237,7 @@ def _strategy_table(
 ) -> None:
     """The main metric per strategy (rows) and training size (columns)."""
     report.section(f"{METRIC_LABELS[metric]} by strategy and training size")
-    columns = ["strategy"] + [f"{f:.0%}" for f in fractions]
-    rows = []
-    for strategy, entries in by_strategy.items():
-        cells = {e["fraction"]: e for e in entries}
-        row = [label(strategy)]
-        for fraction in fractions:
-            e = cells.get(fraction) or (entries[0] if strategy == "base_only" else None)
-            row.append(_cell_text(e))
-        rows.append(row)
+    columns, rows = strategy_rows(fractions, by_strategy)
     seeds = min((e["n_seeds"] for entries in by_strategy.values() for e in entries
                  if e["n_seeds"]), default=0)  # fmt: skip
     report.table(
@@ -255,6 +247,23 @@ def _strategy_table(
         f"patients: {_interval_method(metric)})."
         f"{few_seeds_note(seeds)}",
     )
+
+
+def strategy_rows(
+    fractions: list[float], by_strategy: dict[str, Any]
+) -> tuple[list[str], list[list[str]]]:
+    """The header and rows of the main metric per strategy and training size, as the report
+    and the terminal show them (a trial's terminal gave no figure per strategy at all)."""
+    columns = ["strategy"] + [f"{f:.0%}" for f in fractions]
+    rows = []
+    for strategy, entries in by_strategy.items():
+        cells = {e["fraction"]: e for e in entries}
+        row = [label(strategy)]
+        for fraction in fractions:
+            e = cells.get(fraction) or (entries[0] if strategy == "base_only" else None)
+            row.append(_cell_text(e))
+        rows.append(row)
+    return columns, rows
 
 
 def _interval_method(metric: str) -> str:
