@@ -694,3 +694,21 @@ def test_the_verdict_comes_before_the_tables_and_the_criteria_are_said_in_plain_
             "shrinkage >= 0.9); (ii) a fit on these patients that overstates the fit on new ones "
             "by at most 0.05 (optimism in Nagelkerke R-squared); (iii) the overall risk estimated "
             "within +-0.05") in said  # fmt: skip
+
+
+def test_each_input_s_missing_share_at_the_site_is_said_and_written(base, tmp_path):
+    """A trial's table had ~8% missing per column, coded '?', 'NA' and '-': check-data, the
+    natural place to look, said nothing of it."""
+    import pandas as pd
+
+    out = tmp_path / "n.json"
+    result = run_cli("check-data", "--data", bundled_path(), "--base", base, "--group-column",
+                     "dataset", "--group", VA, "--json", out)  # fmt: skip
+    missing = json.loads(out.read_text())["missing"]
+    va = pd.read_csv(bundled_path()).query("dataset == @VA")
+    assert missing["ca"] == round(float(va["ca"].isna().mean()), 4) and missing["ca"] > 0.9
+    assert list(missing) == sorted(missing, key=lambda name: -missing[name])  # largest first
+    assert "age" not in missing  # none missing: not listed
+    said = " ".join(result.stdout.split())
+    assert (f"missing values, share of these rows (read as 'not measured', never imputed): "
+            f"'ca' {missing['ca']:.0%}, ") in said  # fmt: skip

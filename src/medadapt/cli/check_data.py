@@ -118,6 +118,8 @@ def _print(result: dict[str, Any], values: dict[str, Any], *, keeps_base_test: b
     )
     if result["no_test"]:
         warn(result["no_test"])
+    if result.get("missing"):
+        stdout.print(missing_line(result["missing"]), markup=False, highlight=False)
     # the verdict before the tables it sums up (a trial: "the 'In short' paragraphs are good
     # and should come first")
     stdout.print("In short: " + " ".join(result["in_short"]), markup=False, highlight=False)
@@ -144,6 +146,24 @@ def _print(result: dict[str, Any], values: dict[str, Any], *, keeps_base_test: b
         stdout.print(f"note: {result['unit_note']}")
     stdout.print(CAVEAT)
     stdout.print(f"source: {result['source']}")
+
+
+def missing_line(missing: dict[str, float], shown: int = 8) -> str:
+    """The model's inputs without a value at the site, the largest shares first.
+
+    >>> missing_line({"ca": 0.664, "thal": 0.525, "chol": 0.005})
+    "missing values, share of these rows (read as 'not measured', never imputed): 'ca' 66%, \
+'thal' 52%, 'chol' 0.5%"
+    """
+
+    def share(value: float) -> str:
+        return f"{value:.0%}" if value >= 0.01 else f"{value:.1%}"
+
+    items = list(missing.items())
+    said = ", ".join(f"{name!r} {share(value)}" for name, value in items[:shown])
+    more = f", and {len(items) - shown} more (--json)" if len(items) > shown else ""
+    return (f"missing values, share of these rows (read as 'not measured', never imputed): "
+            f"{said}{more}")  # fmt: skip
 
 
 KEPT_OUT = "in the base model's test split, kept out of an adapter's training"

@@ -372,6 +372,12 @@ class Modality(ABC):
         """Warnings about the samples being scored (a feature that leaks the label ...)."""
         return []
 
+    def missing_shares(self, schema: Any, samples: Any) -> dict[str, float]:
+        """``{input: share of the samples without it}`` for the model's inputs missing in some
+        of ``samples`` (a count summary, never a value); empty where inputs cannot be
+        missing (images)."""
+        return {}
+
     def evaluation_extras(self, schema: Any, samples: Samples) -> dict[str, Any]:
         """More an evaluation reports about the samples (counts only)."""
         return {}

@@ -196,6 +196,10 @@ def check_sample_size(
     target, noun = samples.subset(chosen), counted(modality, samples)
     # what adapt says of the rows' values (a category coded otherwise, zeros, text), before
     refused["warnings"] += modality.sample_notes(base.schema, target)
+    # each input's share missing at the site (a trial: check-data said nothing of ~8% per
+    # column coded '?', 'NA' and '-', read as missing without a word)
+    refused["missing"] = {k: round(v, 4) for k, v in
+                          modality.missing_shares(base.schema, target).items()}  # fmt: skip
     if modality.task(base.schema) != "regression":  # patients, where one has several samples
         here = count_patients(target, modality.classes(base.schema), noun)
         rare = rare_class_note(here.per_class, here.noun, where, total=here.total)

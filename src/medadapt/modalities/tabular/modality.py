@@ -236,6 +236,16 @@ class TabularModality(Modality):
         notes = unusable_numbers_warnings(frame, [f.name for f in schema.features])
         return TableSamples(frame, schema, notes=notes, words=COMMAND_LINE)
 
+    def missing_shares(self, schema: TableSchema, samples: TableSamples) -> dict[str, float]:
+        """Each feature's share of rows without a value (codes read as missing; a column the
+        table lacks: all of them), the largest first."""
+        from medadapt.data.missing_codes import read_as_missing
+
+        frame = read_as_missing(samples.frame, schema.missing_codes)
+        shares = {f.name: float(frame[f.name].isna().mean()) if f.name in frame else 1.0
+                  for f in schema.features}  # fmt: skip
+        return dict(sorted(((k, v) for k, v in shares.items() if v > 0), key=lambda kv: -kv[1]))
+
     def sample_notes(
         self, schema: TableSchema, samples: TableSamples, python: bool = False
     ) -> list[str]:
