@@ -175,7 +175,7 @@ def test_the_reading_lines_say_the_settings_a_rise_in_accuracy_bought_with_balan
     """A trial's terminal never said what (a) and (b) were; its recalibrated row looked best
     on accuracy (0.767 -> 0.839) while its balanced accuracy fell (0.775 -> 0.747) without a
     word; the means had no interval and the report's heading said "1 seeds"."""
-    from medadapt.federated.flamby import reading_lines
+    from medadapt.federated.flamby import reading_lines, setting_lines
 
     setting = aggregate([_run(0)])
     average = setting["average"]
@@ -192,7 +192,7 @@ def test_the_reading_lines_say_the_settings_a_rise_in_accuracy_bought_with_balan
                "personalise": "recalibrate", "flamby_published_accuracy": heart.FLAMBY_PUBLISHED,
                "settings": {"a": {"description": "base trained at Cleveland",
                                   **setting}}}  # fmt: skip
-    lines = reading_lines(results)
+    lines = setting_lines(results) + reading_lines(results)
     assert lines == [
         "(a) base trained at Cleveland.",
         "(a) federated adapter, recalibrated at each centre: accuracy 0.839 against the shared "

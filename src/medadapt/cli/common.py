@@ -56,12 +56,19 @@ def status_progress(title: str, total: int | None = None) -> Iterator[Any]:
                 if already:  # a fresh start of the clock: only work done now estimates the rest
                     progress.reset(task, completed=already, message=message)
                     return
-                if advance is None:  # epoch updates on a spinner change the message only
-                    advance = 1 if total is not None and not message.startswith("epoch ") else 0
-                progress.update(task, advance=advance, message=message)
+                progress.update(task, advance=_steps(advance, total, message), message=message)
 
             yield step
     console.print(f"[bold]{title}[/bold] done in {time.perf_counter() - started:.1f} s")
+
+
+def _steps(advance: int | None, total: int | None, message: str) -> int:
+    """How many steps a ``step(message, advance)`` call counts, for the bar and the log
+    alike: ``advance`` as given, else one (none without a total, and none for an epoch's
+    update, which changes the message only)."""
+    if advance is not None:
+        return advance
+    return 1 if total is not None and not message.startswith("epoch ") else 0
 
 
 LOG_EVERY = 60.0
@@ -98,9 +105,7 @@ class _LogProgress:
             self.done = self.already = already
             self.started = time.perf_counter()
             return
-        if advance is None:  # as the bar counts: an epoch's update is no step
-            advance = 1 if self.total is not None and not message.startswith("epoch ") else 0
-        self.done += advance
+        self.done += _steps(advance, self.total, message)
         now = time.perf_counter()
         if now - self.said < LOG_EVERY:
             return

@@ -167,6 +167,7 @@ def _federated_demo(out: Path, *, seeds: int, n_boot: int, personalise: str) -> 
         flamby_federated_report,
         reading_lines,
         run_federated_flamby,
+        setting_lines,
     )
     from medadapt.federated.results import finite
     from medadapt.fileio import atomic_write_bytes
@@ -191,7 +192,7 @@ def _federated_demo(out: Path, *, seeds: int, n_boot: int, personalise: str) -> 
         ["model", "accuracy", "AUROC", "balanced acc."],
         rows,
     )
-    for note in [*reading_lines(results), *results.get("site_notes", [])]:
+    for note in [*setting_lines(results), *reading_lines(results), *results.get("site_notes", [])]:
         stdout.print(f"• {note}", markup=False)  # (a), (b); a centre trained on one outcome
     stdout.print(f"\nwrote {out / 'results.json'} and {out / 'report.html'} in "
                  f"{results['seconds']} s")  # fmt: skip

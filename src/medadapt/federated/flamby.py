@@ -146,13 +146,19 @@ def column_labels(personalise: str) -> dict[str, str]:
     return {k: v for k, v in labels.items() if v is not None}
 
 
+def setting_lines(results: dict[str, Any]) -> list[str]:
+    """What settings (a) and (b) are, for the terminal (a trial's never said; the report's
+    summary does)."""
+    return [f"({key}) {setting['description']}." for key, setting in results["settings"].items()]
+
+
 def reading_lines(results: dict[str, Any]) -> list[str]:
-    """What the terminal's and the report's tables need said beside them: what settings (a)
-    and (b) are (a trial's terminal never said), a model whose accuracy beats the shared
-    adapter's only as its balanced accuracy falls (it calls more patients the commoner
-    outcome, which accuracy at 0.5 rewards), and that the means carry no interval."""
+    """What the terminal's and the report's tables need said beside them: a model whose
+    accuracy beats the shared adapter's only as its balanced accuracy falls (it calls more
+    patients the commoner outcome, which accuracy at 0.5 rewards), and that the means carry
+    no interval."""
     labels = column_labels(results.get("personalise", "finetune"))
-    lines = [f"({key}) {setting['description']}." for key, setting in results["settings"].items()]
+    lines = []
     for key, setting in results["settings"].items():
         shared = setting["average"].get("federated") or {}
         for which, values in setting["average"].items():
@@ -219,7 +225,7 @@ def flamby_federated_report(results: dict[str, Any]):
          "Accuracy is at a 0.5 threshold (FLamby's figure); AUROC and balanced accuracy are "
          "undefined at Switzerland's test set in some seeds (one class), so they average over "
          "the centres where they are defined.",
-         *reading_lines(results)[len(results["settings"]):],  # (a), (b): said above
+         *reading_lines(results),
          *results.get("site_notes", [])])  # fmt: skip
     for key, setting in results["settings"].items():
         report.section(f"Setting ({key}): {setting['description']}")

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from medadapt.evaluate.difference import Difference
 from medadapt.evaluate.metrics import BRACKETS, LOWER_IS_BETTER, MIN_PER_CLASS
 from medadapt.evaluate.paired_difference import paired_difference
 from medadapt.evaluate.report import Report
@@ -402,12 +403,10 @@ def _gain(entry: dict[str, Any]) -> str:
     if not versus:
         return ""
     low, high = (100 * v for v in versus["ci"])
-    if low > 0:
-        verdict = "more right on these patients than the base alone"
-    elif high < 0:
-        verdict = "fewer right on these patients than the base alone"
-    else:
-        verdict = "no detectable difference on these patients"
+    verdict = {"better": "more right on these patients than the base alone",  # Difference.verdict
+               "worse": "fewer right on these patients than the base alone"}.get(
+        Difference("accuracy", versus["difference"], tuple(versus["ci"])).verdict,
+        "no detectable difference on these patients")  # fmt: skip
     return (f": a change of {100 * versus['difference']:+.1f} points (95% CI {low:+.1f} to "
             f"{high:+.1f}) on the same test patients, {verdict}")  # fmt: skip
 

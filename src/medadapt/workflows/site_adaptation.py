@@ -97,11 +97,9 @@ def _model_bytes(model: Any) -> int:
     return int(sum(p.numel() * p.element_size() for p in model.parameters()))
 
 
-def _score(schema: TableSchema, frame: pd.DataFrame, model: Any, adapter: str | None, cfg):
-    # routed to no adapter on purpose (the source patients): said so, not warned of as a slip
-    holds = isinstance(getattr(model, "_orig_mod", model), AdapterModel)  # compiled too
-    routed = [None] * len(frame) if adapter is None and holds else None
-    scores = predict(model, schema, frame, adapter=adapter, adapter_ids=routed)
+def _score(schema: TableSchema, frame: pd.DataFrame, model: Any, adapter: str | None, cfg,
+           adapter_ids: list[str | None] | None = None):  # fmt: skip
+    scores = predict(model, schema, frame, adapter=adapter, adapter_ids=adapter_ids)
     return compute_metrics(
         schema.task,
         true_labels(schema, frame),
@@ -216,9 +214,11 @@ def _run_target(
             # what happens to the source population: adapters leave the base untouched
             # (source patients are routed to no adapter); a fine-tuned copy replaces it
             adapter = None if strategy == "bottleneck" else outcome["adapter"]
+            # routed to no adapter on purpose: said so, not warned of as a forgotten adapter=
+            routed = [None] * len(sites.source_test) if strategy == "bottleneck" else None
             say(f"{target}: {strategy}: {len(sites.source_test)} source test rows")
             forgetting[strategy], _ = _score(
-                sites.schema, sites.source_test, outcome["model"], adapter, config
+                sites.schema, sites.source_test, outcome["model"], adapter, config, routed
             )
     return per_strategy, forgetting
 
