@@ -323,3 +323,11 @@ def test_an_exact_copy_of_the_label_is_said_to_be_one(heart):
                                group_column="dataset")  # fmt: skip
     (num,) = find_leaks(source, rows)
     assert (num.column, num.copy) == ("num", False)  # the label's source, not its copy
+    both = find_leaks(TableSchema.infer(rows, label="disease", id_column="id",
+                                        group_column="dataset"), rows)  # fmt: skip
+    with pytest.raises(DataError) as err:  # among several, the copy is said too
+        refuse_leaks(both, label="disease")
+    assert str(err.value).startswith(
+        "columns 'num' (AUROC 1.000), 'copy' (AUROC 1.000; the value of 'disease' itself in "
+        "every row) each alone predict 'disease' on "
+    )

@@ -194,12 +194,13 @@ def refuse_leaks(
             if refused[0].copy:  # no guess: it is the label's value, row by row
                 what += f" (it holds the value of {label!r} itself in every one of them)"
         elif len({(leak.rows, leak.where) for leak in refused}) == 1:  # the same rows: once
-            described = ", ".join(f"{leak.column!r} ({leak.statistic} {leak.value:.3f})"
-                                  for leak in refused)  # fmt: skip
+            described = ", ".join(f"{leak.column!r} ({leak.statistic} {leak.value:.3f}"
+                                  f"{_copy_words(leak, label)})" for leak in refused)  # fmt: skip
             on = refused[0].judged_on(rows)
             what = f"columns {described} each alone predict {label!r} on {on}"
         else:
-            described = ", ".join(f"{leak.column!r} ({leak.measured(rows)})" for leak in refused)
+            described = ", ".join(f"{leak.column!r} ({leak.measured(rows)}"
+                                  f"{_copy_words(leak, label)})" for leak in refused)  # fmt: skip
             what = f"columns {described} each alone predict {label!r}"
         maybe = (
             "a strong predictor on few rows, or a leak (a copy of the label, a value recorded "
@@ -237,6 +238,12 @@ def _at_base(leaks: Sequence[Leak], recorded: Mapping[str, Mapping[str, object]]
     predictor = "a predictor" if len(leaks) == 1 else "predictors"
     return (f"; where the base trained, {' and '.join(said)}: not {predictor} the base already "
             "relies on")  # fmt: skip
+
+
+def _copy_words(leak: Leak, label: str) -> str:
+    """``; the value of 'target' itself in every row`` for a column of several refused that
+    copies the label (a trial's copy among two leaks was said only as a leak), else empty."""
+    return f"; the value of {label!r} itself in every row" if leak.copy else ""
 
 
 def _threshold(leaks: Sequence[Leak]) -> str:
