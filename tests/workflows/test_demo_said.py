@@ -81,6 +81,26 @@ def test_a_warning_names_the_rows_it_is_about_and_they_are_no_progress_step():
     ]
 
 
+def test_a_new_model_s_size_warning_in_the_demo_is_said_as_a_comparison():
+    """A trial: the demo's "new model on the target data only" warned that its 30 rows were
+    too few and told the user to "adapt an existing model to these (ma.adapt)", a Python call
+    from the command line, about a comparison the demo draws beside its own adapters."""
+    rarer = ("the rarer class has 30 of the 120 training rows for 13 features (2.3 per "
+             "feature; ...): a base model trained on so few is likely to be overfitted; collect "
+             "more rows, or adapt an existing model to these (ma.adapt)")  # fmt: skip
+    steps = [("VA Long Beach: head_only", [rarer]), ("VA Long Beach: scratch_local", [rarer])]
+    _, said, _ = _run(steps)
+    kept, compared = (
+        rarer,
+        rarer.replace(
+            "collect more rows, or adapt an existing model to these (ma.adapt)",
+            "it is shown for comparison: the adapters reuse the base model",
+        ),
+    )
+    assert said == [f"VA Long Beach (head-only adapter): {kept}",
+                    f"VA Long Beach (new model on the target data only): {compared}"]  # fmt: skip
+
+
 def test_a_warning_of_some_strategies_names_them():
     steps = [("Switzerland: base_only", []), ("Switzerland: head_only", ["73 rows: chol empty"]),
              ("Switzerland: lora", ["73 rows: chol empty"])]  # fmt: skip

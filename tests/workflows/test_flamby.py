@@ -41,6 +41,21 @@ def test_each_warning_names_the_centre_and_strategies_it_arose_for():
     ]
 
 
+def test_a_local_model_s_size_warning_is_said_as_a_comparison():
+    """The FLamby demo's local model is a comparison beside the centre's adapters: its
+    size warning's advice (adapt instead, "(ma.adapt)") is said as such."""
+    said: dict = {}
+    fix = "collect more rows, or adapt an existing model to these (ma.adapt)"
+    for strategy in ("head_only", "scratch_local"):
+        with _Noting(said)("Hungary", strategy):
+            warnings.warn(f"too few for a new model; {fix}", UserWarning, stacklevel=1)
+    assert sorted(_tagged(said)) == [
+        f"Hungary (head-only adapter): too few for a new model; {fix}",
+        "Hungary (new model on the target data only): too few for a new model; it is shown "
+        "for comparison: the adapters reuse the base model",
+    ]
+
+
 def test_the_centre_trained_on_one_class_is_named_in_the_summary():
     centres = one_class_training()  # FLamby's Switzerland training split: 30 of 30 diseased
     assert centres == {"Switzerland": {"n_train": 30, "disease": True}}

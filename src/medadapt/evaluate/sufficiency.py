@@ -212,9 +212,29 @@ def new_model_note(
         f"training {noun} for {n_features} features ({events / n_features:.1f} per feature; a "
         f"new model usually needs at least {EVENTS_PER_FEATURE} per feature, Peduzzi et al. "
         "1996, and Riley et al.'s criteria often more): a base model trained on so few is "
-        f"likely to be overfitted; collect more {noun}, or adapt an existing model to these "
-        f"({adapt})"
+        f"likely to be overfitted; {_new_model_fix(noun, adapt)}"
     )
+
+
+def _new_model_fix(noun: str, adapt: str) -> str:
+    return f"collect more {noun}, or adapt an existing model to these ({adapt})"
+
+
+def as_comparison(note: str, noun: str = "rows", adapt: str = "ma.adapt") -> str:
+    """A :func:`new_model_note` raised where the new model is a comparison arm (a demo's "new
+    model on the target data only", beside adapters of the same rows), with its advice to
+    adapt instead said as what the comparison shows: a trial's demo told the user to "adapt
+    an existing model to these (ma.adapt)", a Python call, under the adapters' own table.
+    Any other note unchanged.
+
+    >>> as_comparison("... likely to be overfitted; collect more rows, or adapt an existing "
+    ...               "model to these (ma.adapt)")
+    '... likely to be overfitted; it is shown for comparison: the adapters reuse the base model'
+    """
+    fix = _new_model_fix(noun, adapt)
+    if not note.endswith(fix):
+        return note
+    return note.removesuffix(fix) + "it is shown for comparison: the adapters reuse the base model"
 
 
 FEW_TRAINING_SAMPLES = 10  # fewer training samples for an adapter: its figures are said uncertain

@@ -27,7 +27,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from medadapt.evaluate.report.formatting import listed
+from medadapt.evaluate.sufficiency import as_comparison
 from medadapt.workflows.labels import STRATEGY_LABELS
+from medadapt.workflows.strategies import NEW_MODELS
 
 
 @dataclass
@@ -127,6 +129,8 @@ def _grouped(caught: list[warnings.WarningMessage], steps: _Steps) -> list[DemoW
         where = f"{centre}, {rows}" if rows else centre
         centre_of[where] = centre
         message = " ".join(str(caught_one.message).split())
+        if strategy in NEW_MODELS:
+            message = as_comparison(message)
         key = (where, message, caught_one.category)
         entry = by_key.setdefault(key, DemoWarning(where, [], message, caught_one.category))
         if strategy is not None and strategy not in entry.strategies:

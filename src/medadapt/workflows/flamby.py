@@ -23,9 +23,10 @@ import torch
 from medadapt.data import heart
 from medadapt.data.schema import TableSchema
 from medadapt.evaluate.metrics import binary_metrics
+from medadapt.evaluate.sufficiency import as_comparison
 from medadapt.tables import adapt, predict, train_base, true_labels
 from medadapt.workflows.demo_warnings import tag
-from medadapt.workflows.strategies import method_of
+from medadapt.workflows.strategies import NEW_MODELS, method_of
 
 STRATEGIES = ("base_only", "head_only", "bottleneck", "lora", "full_finetune", "scratch_local")
 METRICS = ("accuracy", "auroc", "balanced_accuracy")
@@ -76,7 +77,10 @@ class _Noting:
             yield
         for warning in caught:
             if warning.category is UserWarning:
-                steps = self.said.setdefault(str(warning.message), {}).setdefault(where, [])
+                message = str(warning.message)
+                if strategy in NEW_MODELS:
+                    message = as_comparison(message)
+                steps = self.said.setdefault(message, {}).setdefault(where, [])
                 if strategy is not None and strategy not in steps:
                     steps.append(strategy)
 
