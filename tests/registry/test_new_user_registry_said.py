@@ -91,3 +91,37 @@ def test_the_log_never_cuts_its_time_at_80_columns(cli, adapter_dir, monkeypatch
     assert shown == [e["at"].replace("T", " ").removesuffix("+00:00") for e in events]
     assert all(len(time) == len("2026-12-04 03:22:07") for time in shown)
     assert "…" not in out  # the other columns fold, whole
+
+
+def test_the_log_says_each_event_s_detail_in_words(cli, adapter_dir, tmp_path, monkeypatch):
+    """A trial read the log's detail column as JSON (``{"parent": null}``, ``{"archive_sha256":
+    "9f2c...", "from": "va@2", "parent": 1}``); ``--json`` keeps the recorded keys."""
+    monkeypatch.setenv("COLUMNS", "200")
+    cli("add", str(adapter_dir(1)), "--name", "va")
+    cli("add", str(adapter_dir(2)), "--name", "va")
+    cli("promote", "va@1")
+    cli("promote", "va@2")
+    archive = tmp_path / "va.tar"
+    cli("export", "va@2", "-o", str(archive))
+    other = ["--bare", "registry", "--root", str(tmp_path / "other")]
+    cli(*other, "import", str(archive))
+    cli("rm", "va@1")
+
+    def details(*prefix: str) -> dict[str, str]:
+        out, _ = cli(*prefix, "log")
+        rows = [[c.strip() for c in line.split("│")[1:-1]] for line in out.splitlines()
+                if line.startswith("│ 20")]  # fmt: skip
+        return {f"{row[2]} {row[3]}": row[4] for row in rows}
+
+    logged = {e["action"]: e["detail"] for e in json.loads(cli("log", "--json")[0])}
+    sha, manifest = logged["export"]["sha256"], logged["remove"]["manifest_blob"]
+    assert details() == {
+        "remove va@1": f"manifest {manifest[:12]}",
+        "export va@2": f"to {archive}; archive {sha[:12]}",
+        "promote va@2": "was serving version 1",
+        "promote va@1": "nothing was served before",
+        "add va@2": "parent version 1",
+        "add va@1": "",
+    }
+    assert details(*other) == {"import va@1": f"from va@2 in archive {sha[:12]}"}
+    assert '"' not in cli("log")[0]  # no JSON left

@@ -40,6 +40,7 @@ from medadapt.cli.registry_format import (
     counted,
     diff_rows,
     echo_json,
+    event_detail,
     headline_metric,
     human_size,
     listed_metric,
@@ -653,7 +654,7 @@ def log_cmd(
     for e in events:
         version = f"{e.name}@{e.version}" if e.version is not None else e.name
         table.add_row(logged_time(e.at), e.actor, e.action, version,
-                      cell(e.detail) if e.detail else "")  # fmt: skip
+                      event_detail(e.action, e.detail or {}))  # fmt: skip
     table_console().print(table)
 
 

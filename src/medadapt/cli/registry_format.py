@@ -54,6 +54,61 @@ def logged_time(at: str) -> str:
     return stamp.strftime("%Y-%m-%d %H:%M:%S")
 
 
+def event_detail(action: str, detail: dict[str, Any]) -> str:
+    """An audit event's detail in words for ``registry log``'s table (its ``--json`` keeps
+    the recorded keys, and whole hashes): a trial read ``{"parent": null}`` and
+    ``{"archive_sha256": "9f2c...", "from": "va@2", "parent": 1}``. A hash is shown by its
+    first 12 characters, as ``registry show`` shows base weights (``--json`` has it whole); a
+    key no action here records, as ``key: value``.
+
+    >>> event_detail("add", {"parent": None}), event_detail("promote", {"previous": 2})
+    ('', 'was serving version 2')
+    >>> event_detail("import", {"archive_sha256": "9f2c41d07ab1" + "0" * 52, "from": "va@2",
+    ...                         "parent": 1})
+    'from va@2 in archive 9f2c41d07ab1; parent version 1'
+    >>> event_detail("export", {"sha256": "ab" * 32, "path": "out/va.tar", "with_base": True})
+    'to out/va.tar with its base model; archive abababababab'
+    """
+    detail = dict(detail)
+    said: list[str] = []
+    origin, archive = detail.pop("from", None), detail.pop("archive_sha256", None)
+    if origin is not None:
+        said.append(f"from {origin}" + (f" in archive {_short(archive)}" if archive else ""))
+    if "parent" in detail and (parent := detail.pop("parent")) is not None:
+        said.append(f"parent version {parent}")
+    if "previous" in detail:
+        previous = detail.pop("previous")
+        said.append("nothing was served before" if previous is None
+                    else f"was serving version {previous}")  # fmt: skip
+    if "replaced_by" in detail:
+        said.append(f"replaced by {detail.pop('replaced_by')} for its group")
+    if action == "remove":
+        was = detail.pop("was_promoted", False)
+        manifest = detail.pop("manifest_blob", None)
+        said += ["it was the served version" if was else "",
+                 f"manifest {_short(manifest)}" if manifest else ""]  # fmt: skip
+    if action == "export":
+        with_base = " with its base model" if detail.pop("with_base", False) else ""
+        path, sha = detail.pop("path", None), detail.pop("sha256", None)
+        said.append(f"to {path}{with_base}" + (f"; archive {_short(sha)}" if sha else ""))
+    if "copy" in detail:
+        said.append(_BASE_COPY.get(copy := detail.pop("copy"), f"copy {copy}"))
+    said += [f"{key}: {cell(value)}" for key, value in sorted(detail.items())]
+    return "; ".join(part for part in said if part)
+
+
+_BASE_COPY = {
+    "added": "its copy stored",
+    "restored": "its copy stored again (it had been deleted)",
+    "replaced": "its copy replaced (it was damaged)",
+}
+
+
+def _short(sha: Any) -> str:
+    """A hash's first 12 characters (a cell never ends in "…": the log's test)."""
+    return str(sha)[:12]
+
+
 def human_size(n: int) -> str:
     """``n`` bytes as B, KiB, MiB or GiB (powers of 1024, named as such: 35,908 bytes are
     35.1 KiB, not 35.1 KB)."""
