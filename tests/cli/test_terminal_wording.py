@@ -302,6 +302,37 @@ def test_intervals_wrap_between_words_and_a_too_wide_table_is_still_whole(capsys
         stdout.width = width
 
 
+def test_a_per_class_note_of_every_class_is_said_once_and_no_interval_folds(capsys):
+    """A trial's four-class table repeated "the interval reaches 0.50: not shown to tell
+    'normal' from the rest" in every row, folded over five lines each; with the note said
+    once below, rich narrowed the sensitivity column instead and folded its interval
+    ("(0.025–0.556" over ")") at 80 columns, every border closed."""
+    from medadapt.cli.common import stdout
+    from medadapt.cli.printing import print_per_class
+
+    def row(name: str, note: str) -> dict:
+        return {"class": name, "n": 10, "auroc": 0.53, "auroc_ci": [0.332, 0.739],
+                "sensitivity": 0.2, "sensitivity_ci": [0.025, 0.556], "precision": 0.25,
+                "precision_ci": [0.032, 0.651], "note": note}  # fmt: skip
+
+    chance = "the interval reaches 0.50: not shown to tell {!r} from the rest"
+    rows = [row(c, chance.format(c)) for c in ("normal", "pneumonia", "other")]
+    rows.append(row("covid", "only 'covid' here"))
+    width = stdout.width
+    try:
+        stdout.width = 80
+        print_per_class(rows, "images")
+    finally:
+        stdout.width = width
+    out = capsys.readouterr().out
+    assert out.count("(0.025–0.556)") == 4 and out.count("(0.332–0.739)") == 4, out
+    assert out.count("[1]") == 4  # three rows and the note under the table
+    assert out.splitlines()[-1] == (
+        "[1] the interval reaches 0.50: not shown to tell this class from the rest"
+    )
+    assert "'normal'" not in out.split("[1]")[-1]
+
+
 def test_a_class_absent_at_the_site_is_named_by_check_data():
     """check-data's reason no criterion applies named a class by its index ("class 1")."""
     import numpy as np

@@ -137,8 +137,11 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
     cells = [["–" if v is None else grouped(v) for v in row] for row in rows]
     footnotes = _shared_notes(cells, columns.index("note")) if "note" in columns else []
     table = _table(title, columns, cells, wrap_figures_between_words=True)
+    if not _whole(table):  # rich narrowed a figure: the words columns give way instead
+        table = _table(title, columns, cells, wrap_figures_between_words=True, fixed=True)
     if not _whole(table):  # two characters short: no padding at the table's outer edges
-        table = _table(title, columns, cells, wrap_figures_between_words=True, pad_edge=False)
+        table = _table(title, columns, cells, wrap_figures_between_words=True, fixed=True,
+                       pad_edge=False)  # fmt: skip
     if not _whole(table):  # too narrow for whole words: fold them
         table = _table(title, columns, cells, wrap_figures_between_words=False)
     stdout.print(table)
@@ -152,7 +155,27 @@ def _whole(table: Table) -> bool:
     with stdout.capture() as captured:
         stdout.print(table)
     lines = captured.get().splitlines()[1:]  # the title line is padded text
-    return all(line.rstrip()[-1:] in "┓┃┩│┘" for line in lines if line.strip())
+    closed = all(line.rstrip()[-1:] in "┓┃┩│┘" for line in lines if line.strip())
+    return closed and _figures_whole(table)
+
+
+def _figures_whole(table: Table) -> bool:
+    """Whether every column keeps the width its longest figure asks (``min_width``): rich
+    narrows a column below it to fit the terminal, and a trial's per-class table folded an
+    interval as ``(0.025–0.556`` over ``)`` at 80 columns, its border closed."""
+    inside = stdout.options.update_width(stdout.width - table._extra_width)  # the borders
+    widths = table._calculate_column_widths(stdout, inside)  # rich < 15 (the lock)
+    padding = table.padding[1] + table.padding[3]
+    return all(
+        column.min_width is None or width >= column.min_width + padding - _edge(table, i)
+        for i, (column, width) in enumerate(zip(table.columns, widths, strict=True))
+    )
+
+
+def _edge(table: Table, i: int) -> int:
+    """The padding a column lacks at the table's outer edge (``pad_edge=False``)."""
+    outer = i == 0 or i == len(table.columns) - 1
+    return 0 if table.pad_edge or not outer else table.padding[1]
 
 
 def _table(
@@ -161,8 +184,11 @@ def _table(
     cells: list[list[str]],
     *,
     wrap_figures_between_words: bool,
+    fixed: bool = False,
     pad_edge: bool = True,
 ) -> Table:
+    """``fixed``: each figures column as wide as its longest word, no wider (rich narrows
+    only the words columns to fit)."""
     table = Table(title=title, title_justify="left", pad_edge=pad_edge)
     for i, column in enumerate(columns):
         # fold, never cut: "0.58 (0.46–0.7…" would hide the interval's end on a narrow terminal
@@ -170,7 +196,7 @@ def _table(
         whole = wrap_figures_between_words and not left
         width = _longest_word(row[i] for row in cells) if whole else None
         table.add_column(column, justify="left" if left else "right", overflow="fold",
-                         min_width=width)  # fmt: skip
+                         min_width=width, width=width if fixed else None)  # fmt: skip
     for row in cells:
         table.add_row(*row)
     return table

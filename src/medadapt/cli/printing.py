@@ -183,6 +183,8 @@ def print_subgroups(subgroups: dict[str, dict[str, Any]], task: str) -> None:
 
 
 def print_per_class(per_class: list[dict[str, Any]] | None, noun: str) -> None:
+    """The per-class table; a note that several classes share is said once, below it
+    (:func:`class_notes`)."""
     if not per_class:
         return
     print_table(
@@ -195,11 +197,29 @@ def print_per_class(per_class: list[dict[str, Any]] | None, noun: str) -> None:
                 fmt_ci(r["auroc"], r["auroc_ci"], 3),
                 fmt_ci(r["sensitivity"], r.get("sensitivity_ci"), 3),
                 fmt_ci(r["precision"], r.get("precision_ci"), 3),
-                r.get("note", ""),
+                cell,
             ]
-            for r in per_class
+            for r, cell in zip(per_class, class_notes(per_class), strict=True)
         ],
     )
+
+
+def class_notes(per_class: list[dict[str, Any]]) -> list[str]:
+    """Each row's note cell, a note that names its own class said of "this class" where
+    another class has the same note, so that :func:`~medadapt.cli.common.print_table` prints
+    it once under the table: a trial's four-class table repeated "the interval reaches 0.50:
+    not shown to tell 'normal' from the rest" in every row, folded over five lines each.
+
+    >>> class_notes([{"class": c, "note": f"not shown to tell {c!r} from the rest"}
+    ...              for c in ("x", "y")] + [{"class": "z", "note": "few 'z'"}, {"class": "w"}])
+    ['not shown to tell this class from the rest', 'not shown to tell this class from the rest', \
+"few 'z'", '']
+    """
+    notes = [r.get("note") or "" for r in per_class]
+    general = [n.replace(repr(r["class"]), "this class") for r, n in zip(per_class, notes,
+                                                                          strict=True)]  # fmt: skip
+    counts = Counter(general)
+    return [g if counts[g] > 1 else n for g, n in zip(general, notes, strict=True)]
 
 
 def print_result(title: str, evaluation: dict[str, Any], task: str, noun: str) -> None:
