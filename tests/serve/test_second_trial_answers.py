@@ -249,11 +249,13 @@ def test_a_number_written_as_a_string_scores_as_the_number_and_other_text_is_ref
         "instances is empty: send at least one instance to score",
         "too_short",
     )
-    # a number sent that is none was "(got float)" (a trial's NaN, Infinity and 1e308)
+    # a number sent that is none was "(got float)" (a trial's NaN, Infinity and 1e308); a
+    # number is never repeated (another trial read its 1e+308 in the answer)
     for sent, got in [
         (float("nan"), "NaN"),
         (float("-inf"), "-Infinity"),
-        (1e308, "1e+308, beyond ±1e15"),
+        (1e308, "a number beyond ±1e15"),
+        (-2e15, "a number beyond ±1e15"),
         (10**400, "a number beyond ±1e15"),
     ]:
         body = json.dumps({"adapter": "site_c", "instances": [{**patient, "age": sent}]})
