@@ -104,15 +104,29 @@ def too_few_left(test_fraction: float, n: int, n_test: int, n_classes: int, unit
 
 
 def nested_fraction(
-    positions: np.ndarray, labels: np.ndarray, *, fraction: float, seed: int
+    positions: np.ndarray,
+    labels: np.ndarray,
+    *,
+    fraction: float,
+    seed: int,
+    patients: np.ndarray | None = None,
 ) -> np.ndarray:
     """A stratified subset of ``positions`` holding ``fraction`` of each class (at least one
-    row of each class present). For one seed, smaller fractions are subsets of larger ones."""
+    row of each class present). For one seed, smaller fractions are subsets of larger ones.
+    ``patients`` (each sample's, indexed as ``labels``): where a patient has several samples,
+    whole patients are drawn, ``fraction`` of each class's (a patient's class: its first
+    sample's), so that a study's "50 %" is half the patients with all their images, not
+    half the images from most of the patients (a trial's "14 images from 11 patients")."""
     if not 0.0 < fraction <= 1.0:
         raise DataError(f"a training fraction must be in (0, 1], got {fraction}")
     positions = np.asarray(positions)
     if fraction == 1.0:
         return np.sort(positions)
+    if patients is not None:
+        whose = np.asarray(patients)[positions].astype(str)
+        if len(np.unique(whose)) < len(positions):
+            return _whole_patients(positions, np.asarray(labels)[positions], whose,
+                                   fraction=fraction, seed=seed)  # fmt: skip
     labels = np.asarray(labels)[positions]
     rng = np.random.default_rng(seed)
     chosen = []
@@ -122,6 +136,23 @@ def nested_fraction(
         members = members[rng.permutation(len(members))]
         chosen.append(members[: max(1, round(fraction * len(members)))])
     return np.sort(np.concatenate(chosen))
+
+
+def _whole_patients(
+    positions: np.ndarray, labels: np.ndarray, whose: np.ndarray, *, fraction: float, seed: int
+) -> np.ndarray:
+    """:func:`nested_fraction` of the patients ``whose`` (per position), with all their
+    positions."""
+    units, first, inverse = np.unique(whose, return_index=True, return_inverse=True)
+    unit_labels = labels[first]
+    rng = np.random.default_rng(seed)
+    kept = np.zeros(len(units), dtype=bool)
+    classes = np.unique(unit_labels) if len(np.unique(unit_labels)) <= 20 else [None]
+    for value in classes:
+        members = np.arange(len(units)) if value is None else np.flatnonzero(unit_labels == value)
+        members = members[rng.permutation(len(members))]
+        kept[members[: max(1, round(fraction * len(members)))]] = True
+    return np.sort(positions[kept[inverse]])
 
 
 def positions_digest(positions: np.ndarray) -> str:

@@ -85,7 +85,7 @@ def pick_samples(
     split = split_group(modality, base, base_dir, data, samples, chosen, where=where,
                         test_fraction=test_fraction, seed=seed)  # fmt: skip
     used = nested_fraction(split.train, modality.strata(samples), fraction=train_fraction,
-                           seed=seed)  # fmt: skip
+                           seed=seed, patients=samples.patients())  # fmt: skip
     return GroupSamples(
         samples, group_column, chosen, split.seen, split.base_test, used, split.test,
         train=samples.subset(used), test=samples.subset(split.test), where=where,

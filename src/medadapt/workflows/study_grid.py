@@ -138,4 +138,4 @@ def registered_in_worker(modality: Modality) -> Modality:
 
 def strata_fraction(modality: Modality, samples: Samples, fraction: float, seed: int):
     return nested_fraction(np.arange(len(samples)), modality.strata(samples), fraction=fraction,
-                           seed=seed)  # fmt: skip
+                           seed=seed, patients=samples.patients())  # fmt: skip
