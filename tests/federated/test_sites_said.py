@@ -356,6 +356,29 @@ def test_a_hospital_with_a_leak_is_refused_before_it_joins(heart, base, tmp_path
     assert said.code == 2 and said.stderr.strip() == f"error: {LEAK.format(n=294)}"
 
 
+def test_a_hospital_s_file_of_every_site_s_rows_is_refused_before_it_joins(heart, base,
+                                                                           tmp_path):  # fmt: skip
+    """A trial's Switzerland client passed the whole heart file: warned on its own terminal,
+    it joined, and the server reported 787 training and 133 test patients as Switzerland's,
+    most of them other hospitals' (and VA Long Beach's rows trained at two sites)."""
+    heart.to_csv(tmp_path / "all.csv", index=False)
+    said = (
+        f"--data {tmp_path / 'all.csv'}: column 'dataset' holds 'Switzerland' (123 of the "
+        f"{len(heart)} rows) and 3 other values: all {len(heart)} would train and test this "
+        "site's adapter, and the server would report them as Switzerland's; pass a file of "
+        "this site's rows only (those where dataset is 'Switzerland')"
+    )
+    with pytest.raises(DataError) as error:
+        preflight(tmp_path / "all.csv", base, "Switzerland")
+    assert str(error.value) == said
+    result = run_cli("federate", "client", "--server", "127.0.0.1:9", "--site", "Switzerland",
+                     "--data", tmp_path / "all.csv", "--base", base, "--insecure")  # fmt: skip
+    assert result.code == 2 and result.stderr.strip() == f"error: {said}"
+    own = heart[heart["dataset"] == "Switzerland"]
+    own.to_csv(tmp_path / "switzerland.csv", index=False)  # one value in the column: its own
+    assert preflight(tmp_path / "switzerland.csv", base, "Switzerland").n == len(own)
+
+
 def test_a_hospital_hears_which_of_its_columns_the_base_does_not_read(heart, base, tmp_path,
                                                                      monkeypatch):  # fmt: skip
     """A client's columns that the base does not use were left out without a word: the

@@ -5,7 +5,6 @@ samples never leave this module's caller: only their counts do."""
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from medadapt.adapters.methods import default_config
 from medadapt.data.group_columns import columns_holding
 from medadapt.data.schema import TableSchema
 from medadapt.errors import ConfigError, DataError
+from medadapt.evaluate.metrics import plural
 from medadapt.federated.config import FederatedRun
 from medadapt.federated.local import Trainable
 from medadapt.modalities.base import Modality, Samples, modality_of
@@ -340,8 +340,8 @@ def preflight(data: Path, base_dir: Path, site: str | None = None,
     label there (unless kept with ``allow_leak``: the site's ``--allow-leak``). Returns how
     many, what ``adapt`` would warn about them and the columns the base does not read (said
     on the hospital's own terminal: the data never leaves); raises the one-line error
-    otherwise. A column naming ``site`` beside other values (a file of every site's rows: all
-    of them would train here) is warned about."""
+    otherwise, as for a column naming ``site`` beside other values (a file of every site's
+    rows: all of them would train here, reported as this site's)."""
     base = BaseModel.load(base_dir, flag="--base")
     modality = modality_of(base.kind)
     options = modality.options()
@@ -374,14 +374,15 @@ def preflight(data: Path, base_dir: Path, site: str | None = None,
     notes += modality.sample_notes(base.schema, samples)
     frame = getattr(samples, "frame", None)
     found = _site_column(frame, site)
-    if found is not None:
-        column, others = found
-        warnings.warn(
-            f"--data {data}: column {column!r} holds {site!r} and {others} other value(s), yet "
-            f"all {len(samples)} {modality.noun} train this site's adapter: pass a file of this "
-            "site's rows only",
-            UserWarning,
-            stacklevel=2,
+    if found is not None:  # a trial's: warned here, the server then reported them as the
+        column, others = found  # site's own, its test patients mostly another hospital's
+        own = int((frame[column].astype(str).str.strip() == str(site).strip()).sum())
+        raise DataError(
+            f"--data {data}: column {column!r} holds {site!r} ({own} of the "
+            f"{len(samples)} {modality.noun}) and {plural(others, 'other value')}: all "
+            f"{len(samples)} would train and test this site's adapter, and the server would "
+            f"report them as {site}'s; pass a file of this site's {modality.noun} only (those "
+            f"where {column} is {site!r})"
         )
     schema = base.schema
     unread = (
