@@ -5,6 +5,7 @@ images, an unknown name given a did-you-mean wherever it is refused, an adapter 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -125,3 +126,26 @@ def test_the_log_says_each_event_s_detail_in_words(cli, adapter_dir, tmp_path, m
     }
     assert details(*other) == {"import va@1": f"from va@2 in archive {sha[:12]}"}
     assert '"' not in cli("log")[0]  # no JSON left
+
+
+def test_list_says_a_federated_figure_is_a_mean_over_the_sites_that_had_it(cli, adapter_dir,
+                                                                          monkeypatch):  # fmt: skip
+    """A trial's ``list`` read "AUROC 0.775 on 116 rows (!)" for the unweighted mean of two
+    sites' AUROCs (79 patients); the third site's 37 had none."""
+    from tests.registry.helpers import metadata
+
+    monkeypatch.setenv("COLUMNS", "200")
+    sites = {"Switzerland": {"n_train": 86, "n_test": 37}, "VA Long Beach": {"n_train": 140,
+             "n_test": 60}, "Hungary": {"n_train": 274, "n_test": 19}}  # fmt: skip
+    metrics = {"auroc": 0.775, "auroc_sites": 2, "accuracy": 0.8, "accuracy_sites": 3,
+               "notes": {"auroc": "over 2 of 3 sites only (none at Switzerland)"}}  # fmt: skip
+    summary = {"n_train": 500, "n_test": 116, "sites": sites, "federated": True}
+    cli("add", str(adapter_dir(1, meta=metadata(metrics=metrics, data_summary=summary))),
+        "--name", "fed")  # fmt: skip
+    metrics = {**metrics, "auroc_sites": 3, "notes": {}}
+    cli("add", str(adapter_dir(2, meta=metadata(metrics=metrics, data_summary=summary))),
+        "--name", "every")  # fmt: skip
+    listed, _ = cli("list")
+    assert "mean AUROC 0.775 over 2 of 3 sites (!)" in listed
+    assert re.search(r"mean AUROC 0\.775 over 3 sites +│", listed)
+    assert "116" not in listed

@@ -184,10 +184,30 @@ def listed_metric(v: AdapterVersion) -> str:
     """The headline metric as ``list`` prints it: with the test samples it was measured on
     (``accuracy 0.946 (0.818–0.993) on 37 rows (!)``)."""
     headline, n = headline_metric(v), measured_on(v)
-    if n is None or headline.startswith("-"):
+    if headline.startswith("-"):
         return headline
     warned = headline.endswith(WARNED)
+    over = _over_sites(v)
+    if over is not None:  # a federated mean: not one estimate on every site's patients
+        return f"mean {headline.removesuffix(WARNED)} over {over}{WARNED if warned else ''}"
+    if n is None:
+        return headline
     return f"{headline.removesuffix(WARNED)} on {n}{WARNED if warned else ''}"
+
+
+def _over_sites(v: AdapterVersion) -> str | None:
+    """``2 of 3 sites`` for a federated adapter's headline metric (the unweighted mean of
+    the sites' own figures, over those that had it), else None: a trial's ``list`` said
+    "AUROC 0.775 on 116 rows" of a mean over two sites' 79 patients, the third's 37 having
+    no AUROC."""
+    sites = v.data_summary.get("sites")
+    scores = [m for m in v.metric_list() if not m.is_count]
+    if not isinstance(sites, dict) or not sites or not scores:
+        return None
+    counted = v.metrics.get(f"{scores[0].name}_sites")
+    if not isinstance(counted, int) or isinstance(counted, bool):
+        return None
+    return f"{counted} of {len(sites)} sites" if counted != len(sites) else f"{counted} sites"
 
 
 def metric_rows(v: AdapterVersion, classes: list[str] | None = None) -> list[tuple[str, str]]:
