@@ -429,9 +429,11 @@ def test_a_text_label_on_a_threshold_base_names_the_data_not_a_flag(base, target
     """ma.adapt said "--positive-above needs a numeric label": the base's rule is fixed."""
     with pytest.raises(MedadaptError) as err:
         ma.adapt(base, target.assign(num="yes"), method="lora", name="va")
-    assert _refusal(err) == (
-        "label column 'num' has text values, but the model calls a value above 0 positive: fix "
-        "those values, or drop the rows"
+    assert _refusal(err) == (  # how many, where and of which kind (a trial: none of it)
+        f"label column 'num' has {len(target)} text values (lines 722, 723, 724 and "
+        f"{len(target) - 3} more: {len(target)} words; empty, '?', '.', 'NA', 'n/a' and 'NULL' "
+        "cells are read as missing), but the model calls a value above 0 positive: fix those "
+        "values, or drop the rows"
     )
 
 

@@ -104,8 +104,9 @@ def test_a_feature_present_is_never_offered_as_the_rename_of_a_missing_one(train
     with pytest.raises(MedadaptError) as err:  # was: did you mean 'thalch' for 'thal'?
         ma.predict(base.model, schema, va.drop(columns=["chol", "thal", "ca"]))
     assert _refusal(err) == (
-        "the model's feature column(s) 'chol', 'ca', 'thal' are not in the table; rename the "
-        "columns, or pass allow_absent_columns=True to treat them as missing for every row"
+        "the model's feature column(s) 'chol', 'ca', 'thal' are not in the table; add 'chol', "
+        "'ca', 'thal' as empty columns (read as not measured for every row), or pass "
+        "allow_absent_columns=True to treat them as missing for every row"
     )
 
 

@@ -327,10 +327,15 @@ def test_the_command_line_runs_a_simulation_and_names_the_personalisation(federa
     assert result.code == 0, result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     headers = [line for line in result.stdout.splitlines() if line.startswith("┃")]
-    assert len(headers) == 2  # accuracy at 0.5, then AUROC, of every model
-    for header in headers:
-        assert [cell.strip() for cell in header.split("┃")[1:-1]] == [
-            "site", "n", "shared", "recalibrated", "local", "pooled", "base"]  # fmt: skip
+    assert len(headers) == 4  # accuracy at 0.5, then AUROC, of every model, with intervals:
+    for header, models in zip(
+        headers, [["shared", "recalibrated"], ["local", "pooled", "base"]] * 2, strict=True
+    ):  # the federated ones, then the references
+        assert [cell.strip() for cell in header.split("┃")[1:-1]] == ["site", "n", *models]
+    titles = [line.strip() for line in result.stdout.splitlines()
+              if line.startswith(("accuracy at 0.5", "AUROC"))]  # fmt: skip
+    assert titles == ["accuracy at 0.5: federated", "accuracy at 0.5: references",
+                      "AUROC: federated", "AUROC: references"]  # fmt: skip
     written = json.loads((tmp_path / "fed" / "federated.json").read_text())
     assert written["config"]["adapter_options"] == {"r": 2}
     assert written["config"]["personalise"] == "recalibrate"

@@ -490,8 +490,16 @@ def test_a_command_without_allow_absent_columns_is_not_told_to_pass_it(workspace
     frame = pd.read_csv(data).drop(columns="marker")
     with command_flags(["--data", "--server"]), pytest.raises(DataError) as refused:
         schema.require_columns(frame)
+    assert str(refused.value) == (  # a site that never measures it was told to rename
+        "the model's feature column(s) 'marker' are not in the table; add 'marker' as an "
+        "empty column (read as not measured for every row)"
+    )
+    spelt = frame.assign(markerconcentration=1.0)  # spelt out: offered, the way a trial's
+    with command_flags(["--data", "--server"]), pytest.raises(DataError) as refused:
+        schema.require_columns(spelt)  # 'cholesterol' was for 'chol'
     assert str(refused.value) == (
-        "the model's feature column(s) 'marker' are not in the table; rename the columns"
+        "the model's feature column(s) 'marker' are not in the table (did you mean "
+        "'markerconcentration' for 'marker'?); rename the columns"
     )
 
 

@@ -617,7 +617,7 @@ def _train_base_here(run, values, options, modality, out: Path):
 
 def _print(results: dict[str, Any], out: Path) -> None:
     from medadapt.cli.common import print_table
-    from medadapt.evaluate.report.formatting import fmt
+    from medadapt.evaluate.report.formatting import fmt, fmt_ci
     from medadapt.federated.compared import legend, measured, scored_sites, shown_columns
     from medadapt.federated.config import PERSONAL_LABELS
     from medadapt.federated.deploy import LOGS
@@ -633,19 +633,26 @@ def _print(results: dict[str, Any], out: Path) -> None:
 
     results = finite(results)  # a metric not defined at a site (NaN) shows as a dash
     shown = shown_columns(results)  # the report's columns; their short names fit 80 columns
-    stdout.print("Each site's held-out patients (95% intervals in report.html and "
-                 "federated.json):", markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+    stdout.print("Each site's held-out patients, with 95% intervals:", markup=False,
+                 highlight=False, soft_wrap=True)  # fmt: skip
     # every model's AUROC too: accuracy at 0.5 alone rewards calling everyone one class
     tables = (("accuracy", "accuracy at 0.5"), ("auroc", "AUROC"))
     if measured(results):  # a measured value's sites sent MAE, RMSE and R² instead
         tables = (("mae", "MAE (lower is better)"), ("r2", "R²"))
+
+    def figure(site: dict[str, Any], key: str, metric: str) -> str:
+        figures = site.get(key) or {}
+        value = figures.get(metric)
+        if value is None:
+            return fmt(value, 3)
+        ci = [figures.get(f"{metric}_low"), figures.get(f"{metric}_high")]
+        return fmt_ci(value, ci if None not in ci else None, metric_digits(metric, value))
+
     for metric, title in tables:
-        rows = []
-        for name, site in scored_sites(results).items():
-            values = [(site.get(key) or {}).get(metric) for key, _label in shown]
-            rows.append([name, site["n_test"],
-                         *(fmt(v, metric_digits(metric, v)) for v in values)])  # fmt: skip
-        print_table(title, ["site", "n", *(label for _key, label in shown)], rows)
+        for part, columns in _table_parts(shown):
+            rows = [[name, site["n_test"], *(figure(site, key, metric) for key, _ in columns)]
+                    for name, site in scored_sites(results).items()]  # fmt: skip
+            print_table(f"{title}{part}", ["site", "n", *(label for _, label in columns)], rows)
 
     stdout.print(legend(results["config"], [key for key, _label in shown]), markup=False,
                  highlight=False)  # fmt: skip
@@ -676,6 +683,24 @@ def _print(results: dict[str, Any], out: Path) -> None:
         f"({sizes['share_of_full_model']:.1%} of full-model FedAvg); the rounds took "
         f"{results['seconds']:.0f} s in Flower; wrote {out}{kept}"
     )
+
+
+def _table_parts(shown: list[tuple[str, str]]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The compared models' columns in tables that fit 80 columns with every interval whole
+    (three at most): a simulation's five (shared, personalised, local, pooled, base) as the
+    federated adapters', then the references', each table's title saying which.
+
+    >>> shown = [("federated", "shared"), ("personalised", "recalibrated"), ("local", "local"),
+    ...          ("pooled", "pooled"), ("base", "base")]
+    >>> [(part, [label for _, label in columns]) for part, columns in _table_parts(shown)]
+    [(': federated', ['shared', 'recalibrated']), (': references', ['local', 'pooled', 'base'])]
+    >>> _table_parts(shown[:1] + shown[-1:])
+    [('', [('federated', 'shared'), ('base', 'base')])]
+    """
+    if len(shown) <= 3:
+        return [("", shown)]
+    federated = [c for c in shown if c[0] in ("federated", "personalised")]
+    return [(": federated", federated), (": references", [c for c in shown if c not in federated])]
 
 
 build_command(

@@ -501,8 +501,8 @@ def promote_cmd(
             "it wants and is refused (409); name the adapter in 'adapter'"
         )
     note = missing_base_note(reg.root, v.base_fingerprint["weights"], v.ref)
-    if note:
-        typer.echo(note)
+    if note:  # promoted to serve what no server can load: a warning, not a note
+        warn(note.removeprefix("note: "))
     same = None if was is None or was.ref == v.ref else reg.diff(was.ref, v.ref).same_test_rows
     diff = registry_command(ctx, "diff")
     against = versus_base_warnings(summaries(_manifest(reg, v))["versus_base"])

@@ -127,6 +127,8 @@ def promotion_messages(
     registry flag)."""
     notes = metric_notes(promoted.metrics)
     warned = whole_result_warnings(promoted)
+    never = _never_calls(promoted.metrics)  # a refusal's reason, said where it is overridden
+    warned += [f"{promoted.ref}: {never}"] if never else []  # (--despite-warnings)
     warned += [f"{promoted.ref}: {w}" for w in versus_base_warnings]  # as show says them
     chance = chance_words(promoted)
     warned += [chance] if chance else []

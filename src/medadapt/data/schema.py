@@ -320,9 +320,11 @@ class TableSchema:
                         f"{words.name('positive_above')} needs a numeric label, but "
                         f"{self.label!r} has text values{_threshold_fix(labels, words)}"
                     )
+                texts = labels[numeric.isna() & labels.notna()]
                 raise DataError(
-                    f"label column {self.label!r} has text values, but the model calls a value "
-                    f"above {self.positive_above:g} positive: fix those values, or drop the rows"
+                    f"label column {self.label!r} has {text_values_said(texts)}, but the "
+                    f"model calls a value above {self.positive_above:g} positive: fix those "
+                    "values, or drop the rows"
                 )
             return numeric.gt(self.positive_above).astype(float).where(numeric.notna())
         return labels
@@ -499,22 +501,24 @@ class TableSchema:
             str(c) for c in (self.label, self.id_column, self.group_column) if c is not None
         }
         offered = [str(c) for c in frame.columns if str(c) not in taken]
+        unmatched = []
         for name in absent:
             lowered = {c.lower(): c for c in offered}
             close = (
                 lowered.get(str(name).lower())
                 or next(iter(difflib.get_close_matches(str(name), offered, n=1)), None)
                 or _with_a_unit(str(name), offered)
+                or _spelt_out(str(name), offered)
             )
             if close is not None:
                 hints.append(f"{close!r} for {name!r}")
                 offered.remove(close)  # one column is offered for one missing feature only
+            else:
+                unmatched.append(name)
         hint = f" (did you mean {', '.join(hints)}?)" if hints else ""
-        allow = (", or pass --allow-absent-columns to treat them as missing for every row"
-                 if takes("--allow-absent-columns") else "")  # fmt: skip
         raise DataError(
             f"the model's feature column(s) {', '.join(map(repr, absent))} are not in the "
-            f"table{hint}; rename the columns{allow}"
+            f"table{hint}; {_absent_fix(bool(hints), unmatched)}"
         )
 
     @property
@@ -1110,6 +1114,45 @@ def _with_a_unit(name: str, columns: Sequence[str]) -> str | None:
     unit = re.compile(rf"{re.escape(name.casefold())}[\s_(\[-].*")
     found = [c for c in columns if unit.fullmatch(c.casefold())]
     return found[0] if len(found) == 1 else None
+
+
+def _spelt_out(name: str, columns: Sequence[str]) -> str | None:
+    """The one column of ``columns`` whose name begins with ``name`` spelt out (at least 3
+    letters: ``cholesterol`` for ``chol``, a trial's renamed column), else None.
+
+    >>> _spelt_out("chol", ["age", "cholesterol"]), _spelt_out("ca", ["calcium", "cancer"])
+    ('cholesterol', None)
+    """
+    if len(name) < 3:
+        return None
+    found = [c for c in columns if c.casefold().startswith(name.casefold())]
+    return found[0] if len(found) == 1 else None
+
+
+def _absent_fix(renamed: bool, unmatched: Sequence[str]) -> str:
+    """What to do about absent feature columns: rename those offered; add the others as
+    empty columns where the site does not measure them (read as not measured for every
+    row, as the model reads a missing value); or, where the command takes it,
+    ``--allow-absent-columns``. A trial's hospital that never records ``ca`` was told only
+    to rename its columns.
+
+    >>> from medadapt.data.option_words import command_flags
+    >>> with command_flags(["--data", "--server"]):  # federate client: no such flag
+    ...     _absent_fix(True, []), _absent_fix(True, ["ca", "slope"]), _absent_fix(False, ["ca"])
+    ('rename the columns', "rename the columns; add the others, 'ca', 'slope', as empty \
+columns (read as not measured for every row)", "add 'ca' as an empty column (read as not \
+measured for every row)")
+    """
+    fixes = ["rename the columns"] if renamed else []
+    if unmatched:
+        named = ", ".join(map(repr, unmatched))
+        column = "an empty column" if len(unmatched) == 1 else "empty columns"
+        others = f"the others, {named}," if renamed else named
+        fixes.append(f"add {others} as {column} (read as not measured for every row)")
+    said = "; ".join(fixes)
+    if takes("--allow-absent-columns"):
+        said += ", or pass --allow-absent-columns to treat them as missing for every row"
+    return said
 
 
 def _label_texts(labels: pd.Series, numeric: pd.Series) -> str:
