@@ -303,7 +303,12 @@ def test_errors_are_one_line_and_exit_non_zero(cli, adapter_dir, tmp_path):
 def test_verify_reports_damage_and_gc_cleans(cli, adapter_dir):
     cli("add", str(adapter_dir(1)), "--name", "heart")
     out, _ = cli("verify")
-    assert out == "ok: 1 version verified\n"
+    assert out == (  # a trial's imported version, its base not registered: "ok" alone
+        "ok: 1 version verified\n"
+        "note: heart@1 cannot be served: the base model it was trained on is not registered "
+        f"here; add it with 'medadapt registry --root {cli.root} add-base BASE_DIR' (or "
+        "import the adapter's export made with --with-base)\n"
+    )
     reg = Registry(cli.root)
     weights = reg.objects.path(reg.get("heart@1").weights_blob)
     os.chmod(weights, 0o644)

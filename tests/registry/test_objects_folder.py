@@ -30,7 +30,7 @@ def test_verify_counts_as_unreferenced_only_what_gc_removes(cli, adapter_dir):
     cli("add", str(adapter_dir(1)), "--name", "east")
     objects = cli.root / "objects"
     (objects / "x.tar").write_bytes(b"an archive someone put here")
-    out, _ = cli("verify")
+    out = _verified(cli)
     said = (
         f"1 file in {objects} the registry did not write (x.tar): gc leaves it; move it out of "
         "the registry"
@@ -42,7 +42,7 @@ def test_verify_counts_as_unreferenced_only_what_gc_removes(cli, adapter_dir):
     )
     assert (objects / "x.tar").is_file()
     orphan, _ = Registry(cli.root).objects.put_bytes(b"left by a killed add")
-    out, _ = cli("verify")
+    out = _verified(cli)
     assert out.splitlines()[1] == (
         "1 unreferenced file and 0 leftovers of interrupted writes (harmless; 'medadapt "
         f"registry --root {cli.root} gc' removes them)"
@@ -51,4 +51,12 @@ def test_verify_counts_as_unreferenced_only_what_gc_removes(cli, adapter_dir):
     assert out.startswith("removed 1 unreferenced file (20 B), ")
     assert not (objects / orphan).exists()
     (objects / "x.tar").unlink()
-    assert cli("verify")[0] == "ok: 1 version verified\n"  # nothing left to report
+    assert _verified(cli) == "ok: 1 version verified\n"  # nothing left to report
+
+
+def _verified(cli) -> str:
+    """``verify``'s output without its note that a version's base model is not registered
+    (these tests register none)."""
+    out, _ = cli("verify")
+    return "".join(line for line in out.splitlines(keepends=True)
+                   if not (line.startswith("note: ") and "cannot be served" in line))  # fmt: skip

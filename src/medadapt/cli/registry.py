@@ -569,6 +569,14 @@ def verify_cmd(
         typer.echo(line)
     if report.strangers:
         typer.echo(strangers_line(reg.objects.objects, report.strangers))
+    unservable = _without_base(reg, report.checked) if report.ok else []  # (else: said above)
+    if unservable:  # a trial's imported version: "ok" and nothing more, though none can serve it
+        add_base = registry_command(ctx, "add-base")
+        bases = ("the base model it was trained on is" if len(unservable) == 1
+                 else "the base models they were trained on are")  # fmt: skip
+        typer.echo(f"note: {listed_refs(unservable)} cannot be served: {bases} not registered "
+                   f"here; add it with '{add_base} BASE_DIR' (or import the adapter's export "
+                   "made with --with-base)")  # fmt: skip
     if not report.ok:
         failed, fixes = [], []
         if report.problems:
@@ -584,6 +592,26 @@ def verify_cmd(
         raise RegistryError(
             f"{' and '.join(failed)} failed verification (listed above); {'; '.join(fixes)}"
         )
+
+
+def _without_base(reg: Registry, refs: Sequence[str]) -> list[str]:
+    """Those of the versions ``refs`` whose base model is not registered."""
+    out = []
+    for ref in refs:
+        try:
+            weights = reg.get(ref).base_fingerprint.get("weights", "")
+        except RegistryError:  # gone since it was checked
+            continue
+        if not has_base(reg.root, weights):
+            out.append(ref)
+    return out
+
+
+def listed_refs(refs: Sequence[str]) -> str:
+    """``va@1``, ``va@1 and va@2``, ``va@1, va@2 and 3 more``."""
+    if len(refs) <= 3:
+        return " and ".join([", ".join(refs[:-1]), refs[-1]]) if len(refs) > 1 else refs[0]
+    return f"{', '.join(refs[:2])} and {len(refs) - 2} more"
 
 
 @registry_app.command("gc")
