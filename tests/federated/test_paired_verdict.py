@@ -135,3 +135,29 @@ def test_the_verdict_and_the_site_table_count_patients_not_their_rows():
         "A", "300", "40"]  # fmt: skip
     site["n_train_patients"] = 120  # the training rows' patients, counted by the job
     assert site_table({"config": {}, "sites": {"A": site}}, "accuracy")[1][0][1] == "120"
+
+
+def test_the_sites_summary_does_not_call_a_difference_without_an_interval_undetectable():
+    """A trial's card said "no site showed a detectable gain (no detectable difference at
+    Switzerland, ...)" where Switzerland's own line said that no difference can be shown, and
+    none ruled out (the same accuracy in every resample of its 37 patients)."""
+    from medadapt.federated.verdicts import versus_base_over_sites
+
+    def site(low: float, high: float, value: float = 0.0) -> dict:
+        return {
+            "n_train": 100,
+            "n_test": 40,
+            "federated": {"n": 40, "n_positive": 20},
+            "versus_base": {"accuracy": value, "accuracy_low": low, "accuracy_high": high},
+        }
+
+    results = {"sites": {"Switzerland": site(0.0, 0.0), "Hungary": site(-0.05, 0.1, 0.02),
+                         "VA Long Beach": site(0.02, 0.2, 0.1)},
+               "average": {"base": {"accuracy": 0.7, "accuracy_sites": 3},
+                           "federated": {"accuracy": 0.74}}}  # fmt: skip
+    said = versus_base_over_sites(results, "accuracy")["in_words"]
+    assert said.endswith(
+        "Paired at each site on the same held-out patients (accuracy at 0.5): better at VA Long "
+        "Beach (no difference shown or ruled out at Switzerland; no detectable difference at "
+        "Hungary)."
+    ), said

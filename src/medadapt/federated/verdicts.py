@@ -113,6 +113,20 @@ def site_versus_base(name: str, site: dict[str, Any]) -> dict[str, Any] | None:
             "verdict": diff.verdict, "in_words": said}  # fmt: skip
 
 
+UNSETTLED = "no difference shown or ruled out"  # the same difference in every resample
+
+
+def _grouped_verdict(found: dict[str, Any] | None) -> str:
+    """A site's verdict as the sites' summary groups them: a difference without an interval
+    (the same in every resample of few patients) is no "no detectable difference" (a trial's
+    card said so of Switzerland, where the site's own line says that no difference can be
+    shown, and none ruled out)."""
+    if found is None:
+        return "not compared"
+    low, high = found["ci"]
+    return UNSETTLED if high - low <= 1e-12 else found["verdict"]  # as paired_line says
+
+
 def versus_base_over_sites(results: dict[str, Any], metric: str) -> dict[str, Any] | None:
     """What the shared adapter's record says against the base alone: both models' ``metric``
     averaged over the sites (each on its own held-out patients), then each site's paired
@@ -129,7 +143,7 @@ def versus_base_over_sites(results: dict[str, Any], metric: str) -> dict[str, An
     paired = {name: site_versus_base(name, site) for name, site in sites.items()}
     by_verdict: dict[str, list[str]] = {}
     for name, found in paired.items():
-        by_verdict.setdefault(found["verdict"] if found else "not compared", []).append(name)
+        by_verdict.setdefault(_grouped_verdict(found), []).append(name)
     if paired := {name: found for name, found in paired.items() if found}:
         compared = next(iter(paired.values()))["metric"]
         gain = ("no site showed a detectable gain" if "better" not in by_verdict
