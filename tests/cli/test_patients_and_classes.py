@@ -15,7 +15,6 @@ from medadapt.data.heart import bundled_path
 from medadapt.data.schema import TableSchema
 from medadapt.errors import ConfigError, DataError
 from medadapt.modalities.tabular import TabularOptions
-from medadapt.results import ADAPTED_READING
 from medadapt.workflows.train_base import train_base_job
 from tests.cli.helpers import error_line, run_cli, succeeded
 from tests.cli.workspace import TINY_TABLE
@@ -101,13 +100,15 @@ def test_adapt_says_the_patients_behind_its_rows(files, tmp_path):
     said = " ".join(result.stdout.split())
     adapted = json.loads(out.read_text())
     assert entry["parameters"] == adapted["trainable_params"] - 1 and entry["intercepts"] == 1
-    assert (
-        f"its {entry['parameters']:,} parameters (the intercept aside) would need "
-        f"{entry['n_needed']:,} patients (criterion {entry['criterion']}); 280 rows from 140 "
-        f"patients trained it: not met; {ADAPTED_READING}; precise estimates of "
-        f"observed/expected ratio, calibration slope and C-statistic at this site need "
-        f"{needs['O/E']:,}, {needs['slope']:,} and {needs['C']:,} test patients respectively: "
-        f"the 60 patients (120 rows) here are enough for none of them" in said
+    assert (  # the terminal's two lines (the report and card hold the whole sentence)
+        "sample size (Riley et al.): not met: 280 rows from 140 patients trained it; its "
+        f"{entry['parameters']:,} parameters (the intercept aside) would need "
+        f"{entry['n_needed']:,} patients as a new model's (criterion {entry['criterion']}): an "
+        "upper bound for an adapter, which starts from the base; meeting it is necessary, not "
+        "sufficient test set: the 60 patients (120 rows) here are too few for precise "
+        "estimates of the observed/expected ratio, calibration slope and C-statistic "
+        f"({needs['O/E']:,}, {needs['slope']:,} and {needs['C']:,} test patients needed "
+        "respectively)" in said
     )
 
 

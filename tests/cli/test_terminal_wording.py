@@ -47,6 +47,36 @@ def test_adapt_s_sample_size_line_names_each_estimate_and_what_the_test_set_supp
     )
 
 
+def test_adapt_prints_the_criteria_as_two_short_lines():
+    """A trial read adapt's one sample-size line, six terminal lines long, as a paragraph to
+    skip; the terminal now says the training criterion and the test set apart, the reading
+    for an adapter in a few words (the report and the card keep the whole sentence)."""
+    from medadapt.workflows.sample_size import sample_size_lines
+
+    assert sample_size_lines(ENTRY, "rows") == [
+        "sample size (Riley et al.): not met: 140 rows trained it; its 8,576 parameters (the "
+        "intercept aside) would need 502,849 rows as a new model's (criterion i): an upper "
+        "bound for an adapter, which starts from the base; meeting it is necessary, not "
+        "sufficient",
+        "test set: the 600 here are enough for precise estimates of the observed/expected "
+        "ratio and C-statistic only (132, 1,820 and 486 test rows needed for the "
+        "observed/expected ratio, calibration slope and C-statistic respectively)",
+    ]
+    none = {**ENTRY, "n_test": 60, "test_supports": dict.fromkeys(ENTRY["test_needs"], False)}
+    assert sample_size_lines(none, "rows")[1] == (
+        "test set: the 60 here are too few for precise estimates of the observed/expected "
+        "ratio, calibration slope and C-statistic (132, 1,820 and 486 test rows needed "
+        "respectively)"
+    )
+    every = {**ENTRY, "n_test": 2000, "test_supports": dict.fromkeys(ENTRY["test_needs"], True)}
+    assert sample_size_lines(every, "rows")[1] == (
+        "test set: the 2,000 here are enough for precise estimates of the observed/expected "
+        "ratio, calibration slope and C-statistic (132, 1,820 and 486 test rows needed "
+        "respectively)"
+    )
+    assert sample_size_lines({**ENTRY, "test_needs": {}}, "rows")[1:] == []
+
+
 def test_the_line_says_none_and_all_in_words():
     none = {**ENTRY, "n_test": 60, "test_supports": dict.fromkeys(ENTRY["test_needs"], False)}
     every = {**ENTRY, "n_test": 2000, "test_supports": dict.fromkeys(ENTRY["test_needs"], True)}

@@ -276,9 +276,10 @@ def _adapt(**values: Any) -> None:
     summary["adapter"] = str(out)
     info = summary["data_summary"]
     if info.get("sample_size"):
-        from medadapt.workflows.sample_size import sample_size_line
+        from medadapt.workflows.sample_size import sample_size_lines
 
-        stdout.print(sample_size_line(info["sample_size"], modality.noun))
+        for line in sample_size_lines(info["sample_size"], modality.noun):
+            stdout.print(line)
         for caveat in info["sample_size"].get("criteria_notes", []):  # as check-data says them
             noted(caveat)
     print_skipped(summary, data)

@@ -701,21 +701,67 @@ def _rounded(figures: dict[str, Any]) -> dict[str, Any]:
 
 
 def sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str:
-    """The one line ``adapt`` prints about it (``noun``: what the samples are called; where
-    the entry records patients, the needs are in patients and the samples are counted both
-    ways)."""
-    by_patient = "n_train_patients" in entry
-    noun = PATIENTS if by_patient else noun
-    trained = counted_text(entry, "n_train", noun)
-    if entry.get("as_patients"):
-        trained += f" ({entry['as_patients']})"
+    """The sentence the report and the card hold about it (``noun``: what the samples are
+    called; where the entry records patients, the needs are in patients and the samples are
+    counted both ways); ``adapt``'s terminal says it shorter (:func:`sample_size_lines`)."""
+    noun, trained = _trained_words(entry, noun)
     line = (
         f"sample size ({_cited(entry)}): its {parameters_text(entry)} would need "
         f"{needed_text(entry['n_needed'])} {noun} (criterion {entry['criterion']}); {trained} "
         f"trained it: {'met' if entry['met'] else 'not met'}; {ADAPTED_READING}"
     )
-    if not entry["test_needs"]:
+    test = _test_words(entry, noun)
+    if test is None:
         return line
+    named, counts, respectively, here, told, unreported = test
+    return (f"{line}; precise estimates of {named} at this site need {counts} test "
+            f"{noun}{respectively}: the {here} here are enough for {told}{unreported}")  # fmt: skip
+
+
+def sample_size_lines(entry: dict[str, Any], noun: str = "patients") -> list[str]:
+    """What ``adapt`` prints about it: the training criterion, then the test set, each a
+    line of its own, and the reading of the criteria for an adapter in a few words (the
+    report and the card say it whole, :func:`sample_size_line`): a trial read the one line of
+    six terminal lines as a paragraph, and its "a million or more" as absurd.
+
+    (``tests/cli/test_terminal_wording.py`` has examples.)
+    """
+    noun, trained = _trained_words(entry, noun)
+    lines = [
+        f"sample size ({_cited(entry)}): {'met' if entry['met'] else 'not met'}: {trained} "
+        f"trained it; its {parameters_text(entry)} would need {needed_text(entry['n_needed'])} "
+        f"{noun} as a new model's (criterion {entry['criterion']}): an upper bound for an adapter, "
+        "which starts from the base; meeting it is necessary, not sufficient"
+    ]
+    test = _test_words(entry, noun)
+    if test is not None:
+        named, counts, respectively, here, told, unreported = test
+        needed, of = f"{counts} test {noun} needed", ""
+        if told == "none of them":
+            enough = f"too few for precise estimates of the {named}"
+        elif told == "all of them":
+            enough = f"enough for precise estimates of the {named}"
+        else:  # which it is enough for, and all it would take for every one
+            enough, of = f"enough for precise estimates of the {told}", f" for the {named}"
+        lines.append(f"test set: the {here} here are {enough} ({needed}{of}{respectively})"
+                     f"{unreported}")  # fmt: skip
+    return lines
+
+
+def _trained_words(entry: dict[str, Any], noun: str) -> tuple[str, str]:
+    """The needs' unit (patients, where the entry records them) and what trained the model."""
+    noun = PATIENTS if "n_train_patients" in entry else noun
+    trained = counted_text(entry, "n_train", noun)
+    if entry.get("as_patients"):
+        trained += f" ({entry['as_patients']})"
+    return noun, trained
+
+
+def _test_words(entry: dict[str, Any], noun: str) -> tuple[str, ...] | None:
+    """What the test set supports, in words: the estimates named, the counts they need, the
+    test samples here, those it is enough for and those too few to be reported at all."""
+    if not entry["test_needs"]:
+        return None
     needs, supports = entry["test_needs"], entry["test_supports"]
     reported = entry.get("test_reported", {})
     named = [VALIDATION_WORDS.get(k, k) for k in needs]
@@ -730,12 +776,11 @@ def sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str:
     counts = listed(needed_text(v) for v in needs.values())
     respectively = " respectively" if len(needs) > 1 else ""
     here = f"{entry['n_test']:,}"
-    if by_patient:
+    if "n_train_patients" in entry:
         here = f"{entry['n_test_patients']:,} {PATIENTS} ({entry['n_test']:,} {entry['unit']})"
     unreported = (f"; too few for evaluate to report the {listed(withheld)} at all "
                   f"({entry['not_reported']})" if withheld else "")  # fmt: skip
-    return (f"{line}; precise estimates of {listed(named)} at this site need {counts} test "
-            f"{noun}{respectively}: the {here} here are enough for {told}{unreported}")  # fmt: skip
+    return listed(named), counts, respectively, here, told, unreported
 
 
 def study_sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str:
