@@ -270,3 +270,20 @@ def test_a_misspelt_class_name_is_said_to_be_the_class_name(tmp_path):
     with pytest.raises(Exception) as err:
         load_images(tmp_path, image_size=16, classes=["normal", "mass"])
     assert str(err.value).endswith("add it to classes or remove those images")
+
+
+def test_a_listed_file_that_cannot_be_read_is_named_with_its_line_of_the_listing(tmp_path):
+    """A trial's listing of 60 images named a text file posing as a PNG by its path only; the
+    refusal gives the CSV line to fix too."""
+    root = disc_folder(tmp_path / "imgs")
+    (root / "dark" / "d2.png").write_text("not a picture\n")
+    files = sorted(root.rglob("*.png"))
+    listing = tmp_path / "images.csv"
+    listing.write_text("path,label\n" + "".join(f"{p},{p.parent.name}\n" for p in files))
+    line = 2 + files.index(root / "dark" / "d2.png")
+    result = run_cli("train-base", "--data", listing, "--label", "label", *TINY,
+                     "--out", tmp_path / "b")  # fmt: skip
+    said = error_line(result)
+    assert said.startswith(f"error: cannot read {root / 'dark' / 'd2.png'} (line {line} of "
+                           f"{listing}): ")  # fmt: skip
+    assert said.endswith("; fix or remove the file, or pass --on-error skip to leave it out")

@@ -591,12 +591,13 @@ def is_blank(read: FileRead) -> bool:
     return bool(read.samples) and all(np.ptp(sample) == 0 for sample in read.samples)
 
 
-def refusal(path: object, exc: BaseException) -> str:
+def refusal(path: object, exc: BaseException, where: str = "") -> str:
     """``path`` and why it is refused (:func:`describe_error`), in one line: "cannot read"
-    unless it was read, and refused for its values (:class:`BeyondBitsStored`)."""
+    unless it was read, and refused for its values (:class:`BeyondBitsStored`); ``where``:
+    its line of a CSV listing, after the path (" (line 5 of images.csv)")."""
     if isinstance(exc, (BeyondBitsStored, TooManyPixels)):
-        return f"{path}: {exc}"
-    return f"cannot read {path}: {describe_error(exc, path)}"
+        return f"{path}{where}: {exc}"
+    return f"cannot read {path}{where}: {describe_error(exc, path)}"
 
 
 def describe_error(exc: BaseException, path: object = None) -> str:

@@ -243,8 +243,8 @@ def _skip_reason(entry: Entry, exc: Exception, on_error: str) -> str:
     reason = describe_error(exc, entry.path)
     if on_error != "skip":
         raise DataError(
-            f"{refusal(entry.path, exc)}; fix or remove the file, or pass --on-error skip to "
-            "leave it out"
+            f"{refusal(entry.path, exc, entry.where)}; fix or remove the file, or pass "
+            "--on-error skip to leave it out"
         ) from None
     return reason
 

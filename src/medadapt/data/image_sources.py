@@ -49,6 +49,7 @@ class Entry:
     group: str | None
     fmt: str  # a reader format, "missing" or UNKNOWN (skipped when read)
     subject: str | None = None  # the patient id column's value (in memory only)
+    where: str = ""  # its line of a CSV listing: " (line 5 of images.csv)"
 
 
 def format_or_fail(path: Path, where: str, on_error: str) -> str:
@@ -289,7 +290,7 @@ def csv_entries(
         if len(listed) > 1:  # the same file again, of the same class: read once
             continue
         fmt = format_or_fail(path, line, on_error)
-        entries.append(Entry(path, label, group, fmt, subject))
+        entries.append(Entry(path, label, group, fmt, subject, where=line))
     if not any(entry.path.exists() for entry in entries):  # stops at the first found
         raise none_found(csv, str(table[path_column].iloc[0]).strip(), len(entries))
     repeated = dict(listed for listed in rows.values() if len(listed[1]) > 1)
