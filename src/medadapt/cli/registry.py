@@ -63,6 +63,7 @@ from medadapt.cli.registry_promotion import (
     whole_result_warnings,
 )
 from medadapt.errors import AdapterFileError
+from medadapt.evaluate.report.formatting import listed
 from medadapt.registry import AdapterVersion, Registry, RegistryError, VersionDiff
 from medadapt.registry.bases import base_schema, has_base, missing_base_note
 from medadapt.registry.card import federated_words
@@ -609,9 +610,7 @@ def _without_base(reg: Registry, refs: Sequence[str]) -> list[str]:
 
 def listed_refs(refs: Sequence[str]) -> str:
     """``va@1``, ``va@1 and va@2``, ``va@1, va@2 and 3 more``."""
-    if len(refs) <= 3:
-        return " and ".join([", ".join(refs[:-1]), refs[-1]]) if len(refs) > 1 else refs[0]
-    return f"{', '.join(refs[:2])} and {len(refs) - 2} more"
+    return listed(refs) if len(refs) <= 3 else listed([*refs[:2], f"{len(refs) - 2} more"])
 
 
 @registry_app.command("gc")
