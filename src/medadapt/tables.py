@@ -30,6 +30,7 @@ from torch import nn
 
 from medadapt.adapters import AdapterModel
 from medadapt.backbones.tabular import FTTransformer
+from medadapt.data.group_columns import site_feature_warning
 from medadapt.data.leaks import (
     Leak,
     as_strong_at_base,
@@ -40,6 +41,7 @@ from medadapt.data.leaks import (
     strong_features,
 )
 from medadapt.data.missing_codes import read_as_missing
+from medadapt.data.option_words import PYTHON
 from medadapt.data.schema import (
     TableSchema,
     as_names,
@@ -106,6 +108,7 @@ def train_base(
     for note in [
         *unusable_numbers_warnings(rows, used),
         *dichotomised_warning(rows[schema.label], schema),
+        *[w for w in [site_feature_warning(rows, schema, PYTHON)] if w],
     ]:
         warnings.warn(note, UserWarning, stacklevel=2)
     coded = read_as_missing(rows, schema.missing_codes)

@@ -591,3 +591,82 @@ def test_scoring_a_model_that_holds_adapters_without_naming_one_is_said(base, sc
     assert repr(ma.AdapterModel(copy.deepcopy(base.model))) == (
         "AdapterModel(FTTransformer, no adapters)"
     )
+
+
+def test_a_base_saved_after_adapters_wrapped_it_loads_back_as_the_plain_base(base, target,
+                                                                           tmp_path):  # fmt: skip
+    """A trial loaded adapters as the README does (``ma.AdapterModel(base.model)``, which
+    wraps the network in place), then ``base.save``: the weights were written under the
+    wrapped names and ``BaseModel.load`` refused the folder as damaged; ``repr(base)`` had
+    counted the adapter's parameters as the base's."""
+    plain = copy.deepcopy(base)
+    before = repr(plain)
+    wrapped = ma.AdapterModel(plain.model)
+    wrapped.add_adapter("va", ma.LoraConfig(r=2))
+    assert repr(plain) == before  # the base's own parameters, not the adapter's
+    plain.save(tmp_path / "again")
+    loaded = ma.BaseModel.load(tmp_path / "again")
+    assert loaded.fingerprint == base.fingerprint
+    frame = target.head(30)
+    assert np.array_equal(ma.predict(loaded.model, loaded.schema, frame),
+                          ma.predict(base.model, base.schema, frame))  # fmt: skip
+    wrapped.merge_adapter("va")
+    with pytest.raises(MedadaptError) as err:
+        plain.save(tmp_path / "merged")
+    assert _refusal(err) == (
+        "the base model's weights hold merged adapters ('va'): call unmerge() on its "
+        "AdapterModel before saving the base"
+    )
+    assert not (tmp_path / "merged").exists()
+
+
+def test_python_slips_a_trial_made_are_refused_by_argument(base):
+    """AdapterModel(base) ended in "'BaseModel' object has no attribute 'named_children'";
+    compute_metrics("Binary", ...) scored a yes/no outcome as a measured value; a threshold
+    of 7 gave metrics; a second adapter of one name did not say which argument to change."""
+    with pytest.raises(MedadaptError) as err:
+        ma.AdapterModel(base)
+    assert _refusal(err) == (
+        "base_model must be a torch network, not BaseModel (pass base.model, the network it holds)"
+    )
+    y, p = np.array([0, 1] * 20), np.linspace(0.1, 0.9, 40)
+    with pytest.raises(MedadaptError) as err:
+        ma.compute_metrics("Binary", y, p)
+    assert _refusal(err) == "task must be one of binary, multiclass, regression; got 'Binary'"
+    with pytest.raises(MedadaptError) as err:
+        ma.binary_metrics(y, p, threshold=7)
+    assert _refusal(err) == (
+        "threshold must be a probability between 0 and 1 (the operating point for sensitivity "
+        "and specificity); got 7"
+    )
+    model = ma.AdapterModel(copy.deepcopy(base.model))
+    model.add_adapter("va", ma.LoraConfig(r=2))
+    with pytest.raises(MedadaptError) as err:
+        model.add_adapter("va", ma.LoraConfig(r=2))
+    assert _refusal(err) == (
+        "an adapter named 'va' already exists; pick another name (name=...), or "
+        "delete_adapter('va') first"
+    )
+
+
+def test_a_site_column_read_as_a_feature_is_warned_of(source):
+    """A trial's schema took its 'site' column as a feature without a word (no
+    group_column): the model learns each training site's rate and reads a new site as an
+    unseen category."""
+    schema = ma.TableSchema.infer(source, label="num", positive_above=0, id_column="id")
+    assert "dataset" in [f.name for f in schema.features]
+    with pytest.warns(UserWarning) as said:
+        ma.train_base(source, schema, train_config=ma.TrainConfig(epochs=1))
+    assert (
+        "column 'dataset' names each row's site (2 values) and is read as a model feature: the "
+        "model learns each of these sites' own rates, and a new site's rows, whose value it "
+        "never saw, are read as 'unseen'; pass TableSchema.infer(..., group_column='dataset') "
+        "to split and adapt by it instead, or TableSchema.infer(..., exclude=['dataset']) to "
+        "leave it out"
+    ) in [str(w.message) for w in said]
+    grouped = ma.TableSchema.infer(source, label="num", positive_above=0, id_column="id",
+                                   group_column="dataset")  # fmt: skip
+    with warnings.catch_warnings(record=True) as quiet:
+        warnings.simplefilter("always")
+        ma.train_base(source, grouped, train_config=ma.TrainConfig(epochs=1))
+    assert not any("names each row's site" in str(w.message) for w in quiet)

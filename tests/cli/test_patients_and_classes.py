@@ -299,3 +299,20 @@ def test_study_with_a_base_takes_the_base_models_own_choice_again(files, tmp_pat
                                  base)  # fmt: skip
     with pytest.raises(ConfigError, match=r"^--positive-class shapes a new base model"):
         refuse_options_of_a_new_base(tables, TabularOptions(positive_class="1"), base)
+
+
+def test_train_base_warns_of_a_site_column_read_as_a_feature(tmp_path):
+    """Without --group-column, the heart file's 'dataset' (its hospital) became a feature
+    unsaid: a new hospital's rows then read as an unseen category."""
+    heart = pd.read_csv(bundled_path())
+    two = tmp_path / "two.csv"
+    heart[heart["dataset"].isin(["Cleveland", "Hungary"])].to_csv(two, index=False)
+    result = succeeded(run_cli("train-base", "--data", two, "--label", "num", "--positive-above",
+                               "0", "--id-column", "id", *TINY_TABLE, "--out",
+                               tmp_path / "b"))  # fmt: skip
+    assert (
+        "warning: column 'dataset' names each row's site (2 values) and is read as a model "
+        "feature: the model learns each of these sites' own rates, and a new site's rows, whose "
+        "value it never saw, are read as 'unseen'; pass --group-column 'dataset' to split and "
+        "adapt by it instead, or --exclude 'dataset' to leave it out"
+    ) in result.stdout.splitlines()

@@ -59,6 +59,12 @@ class AdapterCore(nn.Module):
         super().__init__()
         if isinstance(base_model, AdapterCore):
             raise ConfigError("base_model is already an AdapterModel; add adapters to it directly")
+        if not isinstance(base_model, nn.Module):  # a BaseModel (ma.adapt takes one): its .model
+            held = hasattr(base_model, "model")
+            inner = " (pass base.model, the network it holds)" if held else ""
+            raise ConfigError(
+                f"base_model must be a torch network, not {type(base_model).__name__}{inner}"
+            )
         if any(True for _ in adapter_layers(base_model)):
             raise ConfigError(
                 "base_model already carries adapters of another AdapterModel; add adapters to "
@@ -145,7 +151,10 @@ class AdapterCore(nn.Module):
         """Insert ``name`` at explicit canonical ``layer_names`` (None = resolve targets)."""
         check_adapter_name(name)
         if name in self.configs:
-            raise AdapterStateError(f"an adapter named {name!r} already exists; pick another name")
+            raise AdapterStateError(
+                f"an adapter named {name!r} already exists; pick another name (name=...), or "
+                f"delete_adapter({name!r}) first"
+            )
         if self.merged_adapters:
             raise AdapterStateError("unmerge adapters before adding new ones")
         self.fingerprint  # noqa: B018 - compute on the clean base before any change

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -18,7 +19,8 @@ MAX_GROUPS = 50
 """The most distinct values a column may have to be read as sites or groups."""
 
 SITE_WORDS = ("site", "hospital", "centre", "center", "clinic", "region", "ward",
-              "institution", "cohort", "location", "country", "city", "source")  # fmt: skip
+              "institution", "cohort", "location", "country", "city", "source",
+              "dataset")  # fmt: skip
 """Words that begin a word of a column's name that say it holds sites or groups
 (``hospital_name``, ``SiteCode``; not ``resource_use``, ``ethnicity``)."""
 
@@ -63,6 +65,42 @@ def site_like_columns(frame: pd.DataFrame, exclude: Sequence[str | None] = ()) -
         if 1 < len(_distinct(frame[column])) <= MAX_GROUPS:
             found.append(str(column))
     return found
+
+
+def site_feature_warning(frame: pd.DataFrame, schema: Any, words: Any) -> str | None:
+    """A warning where a column named like a site (:func:`site_like_columns`) is one of the
+    model's features and no group column was given (``words``: the option spelling,
+    :class:`~medadapt.data.option_words.OptionWords`): a trial's ``site`` column became a
+    feature without a word, so the model learns each training site's rate and reads a new
+    site, which it never saw, as an unseen category.
+
+    >>> from types import SimpleNamespace as S
+    >>> from medadapt.data.option_words import PYTHON
+    >>> schema = S(group_column=None, label="y", id_column=None, features=[S(name="site")])
+    >>> frame = pd.DataFrame({"site": ["A", "B", "A"], "y": [0, 1, 0]})
+    >>> site_feature_warning(frame, schema, PYTHON)[:69]
+    "column 'site' names each row's site (2 values) and is read as a model"
+    """
+    if schema.group_column is not None:
+        return None
+    features = {str(f.name) for f in schema.features}
+    found = [c for c in site_like_columns(frame, exclude=[schema.label, schema.id_column])
+             if c in features]  # fmt: skip
+    if not found:
+        return None
+    column = found[0]
+    values = len(_distinct(frame[column]))
+
+    def given(option: str) -> str:
+        said = words.set_to(option, column, quote="repr")
+        return f"TableSchema.infer(..., {said})" if words.python else said
+
+    return (
+        f"column {column!r} names each row's site ({values} values) and is read as a model "
+        "feature: the model learns each of these sites' own rates, and a new site's rows, "
+        f"whose value it never saw, are read as 'unseen'; pass {given('group_column')} to "
+        f"split and adapt by it instead, or {given('exclude')} to leave it out"
+    )
 
 
 def group_column_hint(

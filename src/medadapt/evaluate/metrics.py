@@ -38,7 +38,7 @@ import pandas as pd
 from scipy import stats
 from sklearn import metrics as skm
 
-from medadapt.errors import DataError
+from medadapt.errors import ConfigError, DataError
 from medadapt.evaluate import bootstrap as bs
 from medadapt.evaluate.auroc_interval import widened
 from medadapt.evaluate.caller_warnings import two_values_note, warns_its_caller
@@ -735,6 +735,11 @@ def binary_metrics(
     values (hard predictions; said in ``notes["auroc"]``), the model calls (nearly) every
     patient one class (``notes["one_class"]``) or ranks them backwards
     (``notes["backwards"]``)."""
+    if not 0.0 < threshold < 1.0:  # the command line refuses it too (--threshold)
+        raise ConfigError(
+            f"threshold must be a probability between 0 and 1 (the operating point for "
+            f"sensitivity and specificity); got {threshold:g}"
+        )
     y, p = checked_inputs("binary", y_true, y_score, unit)
     y = y.astype(int)
     n, n_pos = len(y), int(y.sum())
@@ -1047,10 +1052,15 @@ def _regression_calibration(
         )
 
 
+TASKS = ("binary", "multiclass", "regression")
+
+
 @warns_its_caller
 def compute_metrics(task: str, y_true: Any, scores: Any, **kwargs: Any) -> dict[str, Any]:
     """Dispatch on ``task``: binary (P(class 1)), multiclass ((N, K) probabilities) or
     regression (predicted values); warns a Python caller as :func:`binary_metrics` does."""
+    if task not in TASKS:  # a trial's "Binary" was scored as a measured value, unsaid
+        raise ConfigError(f"task must be one of {', '.join(TASKS)}; got {task!r}")
     if task == "regression":
         kwargs.pop("class_names", None)
     if task == "binary":

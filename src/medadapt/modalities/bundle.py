@@ -20,6 +20,7 @@ from torch import nn
 
 import medadapt
 from medadapt.adapters.fingerprint import BaseFingerprint, fingerprint_model
+from medadapt.adapters.layer import adapter_layers, base_named_tensors
 from medadapt.adapters.state import MANIFEST as ADAPTER_MANIFEST
 from medadapt.adapters.state import refuse_overwrite
 from medadapt.errors import COPY_BASE_AGAIN, AdapterFileError, MedadaptError
@@ -78,7 +79,8 @@ class BaseModel:
         if classes:
             shown = ", ".join(map(str, list(classes)[:5])) + (", ..." if len(classes) > 5 else "")
             predicts += f" ({shown})"
-        size = sum(p.numel() for p in self.model.parameters())
+        own = base_named_tensors(self.model)  # not an adapter's, where one wraps the network
+        size = sum(t.numel() for _, t in own if isinstance(t, nn.Parameter))
         trained, held = self.training.get("n_train"), self.training.get("n_val")
         rows = f", trained on {trained}" if trained is not None else ""
         if rows and held:  # a trial read "trained on 113" of 147 rows as 34 left unused
@@ -92,8 +94,8 @@ class BaseModel:
         line refuses it without ``--force``)."""
         refuse_overwrite(directory, MANIFEST, "a base model", overwrite=overwrite,
                          foreign={ADAPTER_MANIFEST: "an adapter"})  # fmt: skip
+        tensors = _base_tensors(self.model)  # before any folder is made: it may refuse
         directory = make_directory(directory, "the base model")
-        tensors = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
         atomic_write(
             directory / WEIGHTS,
             lambda tmp: save_file(tensors, str(tmp), metadata={"format": FORMAT}),
@@ -233,3 +235,19 @@ def base_folder_hint(directory: Path, flag: str | None = None) -> str:
     else:
         point = "pass the base model it adapts (a folder written by 'medadapt train-base')"
     return f"{directory} is {what}, not a base model; {point}"
+
+
+def _base_tensors(model: nn.Module) -> dict[str, Any]:
+    """The base network's own weights under their own names, to save: where ``AdapterModel``
+    wrapped it in place (``ma.AdapterModel(base.model)``, as the README loads adapters), not
+    the adapters' nor the wrapped names (a trial's ``base.save`` then wrote weights that
+    ``BaseModel.load`` could not read). Merged adapters are in the weights: refused."""
+    merged = sorted({name for _, layer in adapter_layers(model) for name in layer.merged})
+    if merged:
+        raise MedadaptError(
+            f"the base model's weights hold merged adapters ({', '.join(map(repr, merged))}): "
+            "call unmerge() on its AdapterModel before saving the base"
+        )
+    wrapped = any(True for _ in adapter_layers(model))
+    named = base_named_tensors(model) if wrapped else model.state_dict().items()
+    return {k: v.detach().cpu().contiguous() for k, v in named}

@@ -105,6 +105,7 @@ class TabularModality(Modality):
         leaks kept with ``--allow-leak``)."""
         from medadapt.data.duplicate_rows import duplicate_rows_warning
         from medadapt.data.feature_kinds import spelling_warnings
+        from medadapt.data.group_columns import site_feature_warning
         from medadapt.data.group_units import unit_difference_warnings
         from medadapt.data.leaks import (
             find_leaks,
@@ -150,6 +151,7 @@ class TabularModality(Modality):
         zeros += spelling_warnings(schema.categorical_features)
         zeros += unit_difference_warnings(frame, schema, reading.group_column)
         zeros += duplicate_rows_warning(train.frame)
+        zeros += [w for w in [site_feature_warning(train.frame, schema, COMMAND_LINE)] if w]
         implicit = implicit_positive_class(schema, COMMAND_LINE)
         chosen = [implicit] if implicit is not None else []
         chosen += dichotomised_warning(train.frame[schema.label], schema, COMMAND_LINE)
