@@ -232,6 +232,27 @@ def test_a_retried_store_sr_request_gets_the_reports_held_not_new_copies(image_r
     assert len(reports) == 2  # one per series, as after the first request
 
 
+def test_the_same_store_sr_request_sent_at_once_stores_one_report_per_series(image_registry,
+                                                                            request):  # fmt: skip
+    """A trial sent one request three times at once: two of them stored a report of the same
+    series, each finding none held yet (the README: a retried request does not fill the PACS
+    with copies). The series are held while their reports are looked for and stored."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    archive = request.getfixturevalue("pacs")
+    source, films, body = _study_of_two_series(archive, "PAT6")
+    study = str(films[0].StudyInstanceUID)
+    client = _writing_client(image_registry["registry"], archive)
+    with client, ThreadPoolExecutor(3) as pool:
+        replies = list(pool.map(lambda _: client.post("/v1/predict", json=body, headers=AUTH),
+                                range(3)))  # fmt: skip
+    assert [r.status_code for r in replies] == [200, 200, 200], [r.text for r in replies]
+    answers = [r.json()["stored_reports"] for r in replies]
+    assert sum(not r["already_held"] for answer in answers for r in answer) == 2  # one each
+    assert len({r["sop_instance_uid"] for answer in answers for r in answer}) == 2
+    assert len(list(source.series(study, modality="SR"))) == 2
+
+
 def test_store_sr_refusals_and_a_failed_stow_are_one_line(
     image_registry, request, tmp_path, monkeypatch
 ):

@@ -244,11 +244,15 @@ def test_the_rare_class_warnings_count_patients_where_they_repeat(tabular):
     few = _samples(_rare_visits(8, 3, positive=4), "patient")
     assert _warnings(tabular, few, 0, 24, "B", 0.5) == [
         "only 8 training patients (24 rows): the adapter's figures will be very uncertain; use "
-        "a larger --train-fraction or more rows of this group"
+        "a larger --train-fraction or more rows of this group (--group B)"
     ]
     assert _warnings(tabular, few, 0, 24, "B") == [  # --train-fraction already 1: not named
         "only 8 training patients (24 rows): the adapter's figures will be very uncertain; give "
-        "more rows of this group"
+        "more rows of this group (--group B)"
+    ]
+    assert _warnings(tabular, few, 0, 24, None) == [  # a trial's "give more images given"
+        "only 8 training patients (24 rows): the adapter's figures will be very uncertain; give "
+        "more rows (--data)"
     ]
     rows = _samples(_rare_visits(120, 1, positive=6), "patient")  # one row each: as before
     picked = SimpleNamespace(train=rows.subset(np.arange(84)), test=rows.subset(np.arange(84, 120)),

@@ -16,7 +16,10 @@ reports' SOPInstanceUIDs only, never patient data.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 from medadapt.data.dicom_sr import ModelIdentity
@@ -81,15 +84,16 @@ def store(
     the answer's, one per sample; ``volumes``: a series of files was read as one volume."""
     found = _with_sources(images, samples, predictions, volumes=volumes)
     source = archive(images.reference, limits)
-    held = _held(source, found, model)  # a retried request: not stored twice
     stored: list[StoredReport] = []
-    try:
-        store_reports(source, [p for p in found if p.series_uid not in held], model, stored)
-    except DataError as exc:
-        raise _store_error(exc, stored, len({p.series_uid for p in found})) from None
-    finally:  # what was stored, even before a failure (UIDs only)
-        for report in stored:
-            log.info("stored DICOM SR %s", report.sop_uid)
+    with _series_locked({p.series_uid for p in found}):  # the same request twice at once:
+        held = _held(source, found, model)  # one stores, the other finds it held
+        try:
+            store_reports(source, [p for p in found if p.series_uid not in held], model, stored)
+        except DataError as exc:
+            raise _store_error(exc, stored, len({p.series_uid for p in found})) from None
+        finally:  # what was stored, even before a failure (UIDs only)
+            for report in stored:
+                log.info("stored DICOM SR %s", report.sop_uid)
     new = [
         {
             "sop_instance_uid": report.sop_uid,
@@ -101,6 +105,25 @@ def store(
         for report in stored
     ]
     return [*held.values(), *new]
+
+
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+@contextlib.contextmanager
+def _series_locked(series: set[str]) -> Iterator[None]:
+    """Hold each of ``series`` (image series UIDs) while their reports are looked for and
+    stored: a trial sent one request three times at once, and two of them stored a report
+    of the same series, each finding none held yet. Taken in order (no deadlock between
+    requests sharing series); each lock is kept for the server's life (a few bytes per
+    series reported)."""
+    with _LOCKS_GUARD:
+        locks = [_LOCKS.setdefault(uid, threading.Lock()) for uid in sorted(series)]
+    with contextlib.ExitStack() as stack:
+        for lock in locks:
+            stack.enter_context(lock)
+        yield
 
 
 def _held(source: Any, found: list[Prediction], model: ModelIdentity) -> dict[str, dict[str, Any]]:

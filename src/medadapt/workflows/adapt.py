@@ -486,9 +486,9 @@ def _warnings(
     modality: Modality, train, n_seen: int, n_chosen: int, group, train_fraction: float = 1.0
 ) -> list[str]:
     noun = modality.noun
-    where = "of this group" if group else "given"
-    fix = (f"use a larger --train-fraction or more {noun} {where}" if train_fraction < 1
-           else f"give more {noun} {where}")  # fmt: skip
+    where = f" of this group (--group {group})" if group else " (--data)"  # a trial: "give
+    fix = (f"use a larger --train-fraction or more {noun}{where}" if train_fraction < 1
+           else f"give more {noun}{where}")  # more images given"  # fmt: skip
     out = adapter_sample_notes(train, None, (), noun, "", fix=fix)  # patients, where repeated
     if n_seen:
         out.append(

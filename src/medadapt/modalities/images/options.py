@@ -150,8 +150,9 @@ class ImageOptions(ModalityOptions):
         kind=Path,
     )
     store_sr: bool = _option(
-        "--data dicomweb+...: store the predictions in the PACS as DICOM SR (refused where the "
-        "study holds one from this model version already: see --store-sr-again).",
+        "--data dicomweb+...: store the predictions in the PACS as DICOM SR (a series that "
+        "holds one from this model version already is skipped, with a note: see "
+        "--store-sr-again).",
         PREDICT,
         default=False,
     )
