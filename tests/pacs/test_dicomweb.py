@@ -171,9 +171,13 @@ def test_unknown_uids_and_bad_credentials_are_one_line(pacs):
         with pytest.raises(DataError) as err:
             source.series(str(study.StudyInstanceUID))
         assert str(err.value) == (
-            f"the DICOMweb server {pacs.root} {how} (HTTP 401): pass a valid bearer token with "
-            "--dicomweb-token-file, or user:password@ in the --data URL"
+            f"the DICOMweb server {pacs.root} {how} (HTTP 401): pass a valid bearer token, or "
+            "USER:PASSWORD for basic auth, in a file with --dicomweb-token-file, or "
+            "user:password@ in the --data URL"
         )
+    # basic auth from the file, not the URL (a trial's password showed in 'ps' to every user)
+    kept = DicomwebSource(pacs.root, token=f"{pacs.user}:{pacs.password}")
+    assert kept.series(str(study.StudyInstanceUID))
 
 
 def test_a_series_that_holds_no_image_is_refused_by_what_it_holds(pacs, tmp_path):

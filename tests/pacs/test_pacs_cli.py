@@ -32,6 +32,11 @@ from tests.cli.helpers import CliResult, error_line, run_cli, succeeded
 from tests.pacs.orthanc import Pacs
 from tests.pacs.studies import ct_series, radiograph, save
 
+CREDENTIALS = (  # the fix a 401 names, in a file or the URL
+    "pass a valid bearer token, or USER:PASSWORD for basic auth, in a file with "
+    "--dicomweb-token-file, or user:password@ in the --data URL"
+)
+
 pytestmark = pytest.mark.xdist_group("orthanc")  # one PACS per worker
 TINY = ["--image-size", "16", "--backbone-options", "depth=1,embed_dim=16,num_heads=2"]
 TINY_3D = ["--backbone", "monai:vit", "--spatial-dims", "3", "--image-size", "8",
@@ -221,8 +226,7 @@ def test_bad_pacs_inputs_are_one_error_line(world, tmp_path):
     )
     wrong = world.pacs.reference("studies", world.studies[0]).replace(world.pacs.password, "no")
     assert error_line(run_cli(*predict, wrong)) == (
-        f"error: the DICOMweb server {root} refused the credentials (HTTP 401): pass a valid "
-        "bearer token with --dicomweb-token-file, or user:password@ in the --data URL"
+        f"error: the DICOMweb server {root} refused the credentials (HTTP 401): {CREDENTIALS}"
     )
     anonymous = world.pacs.reference("studies", world.studies[0], auth=False)
     token = _token(tmp_path, "not-the-token\n")
@@ -235,7 +239,8 @@ def test_bad_pacs_inputs_are_one_error_line(world, tmp_path):
     )
     empty = _token(tmp_path, " \n")
     assert error_line(run_cli(*predict, anonymous, "--dicomweb-token-file", empty)) == (
-        f"error: --dicomweb-token-file {empty} is empty: write the PACS's bearer token in it"
+        f"error: --dicomweb-token-file {empty} is empty: write the PACS's bearer token (or "
+        "USER:PASSWORD) in it"
     )
     assert error_line(run_cli(*predict, world.root / "local", "--store-sr")) == (
         "error: --store-sr stores the predictions in the PACS the images came from: pass --data "

@@ -20,6 +20,12 @@ from tests.cli.helpers import error_line, run_cli, succeeded
 from tests.pacs.proxy import PacsProxy
 from tests.pacs.studies import radiograph, save
 
+CREDENTIALS = (  # the fix a 401 names, in a file or the URL
+    "pass a valid bearer token, or USER:PASSWORD for basic auth, in a file with "
+    "--dicomweb-token-file, or user:password@ in the --data URL"
+)
+ARCHIVE_CREDENTIALS = CREDENTIALS.replace("--data", "--dicomweb-archive")
+
 pytestmark = pytest.mark.xdist_group("orthanc")  # one PACS per worker
 TINY = ["--image-size", "16", "--backbone-options", "depth=1,embed_dim=16,num_heads=2"]
 TOKEN = "pacs-" + "k" * 27
@@ -183,13 +189,13 @@ def test_a_missing_or_wrong_bearer_token_is_one_line_naming_the_token_flag(
     with PacsProxy(pacs, token=TOKEN) as gateway:
         reference = gateway.reference("studies", study)
         assert error_line(run_cli(*predict, reference)) == (
-            f"error: the DICOMweb server {gateway.root} asks for credentials (HTTP 401): pass a "
-            "valid bearer token with --dicomweb-token-file, or user:password@ in the --data URL"
+            f"error: the DICOMweb server {gateway.root} asks for credentials (HTTP 401): "
+            f"{CREDENTIALS}"
         )
         result = run_cli(*predict, reference, "--dicomweb-token-file", wrong)
         assert error_line(result) == (
-            f"error: the DICOMweb server {gateway.root} refused the credentials (HTTP 401): pass "
-            "a valid bearer token with --dicomweb-token-file, or user:password@ in the --data URL"
+            f"error: the DICOMweb server {gateway.root} refused the credentials (HTTP 401): "
+            f"{CREDENTIALS}"
         )
         assert "x" * 32 not in result.stdout + result.stderr
         succeeded(run_cli(*predict, reference, "--dicomweb-token-file", hospital["token"]))
@@ -282,14 +288,13 @@ def test_serve_asks_its_archives_at_start_not_at_the_first_request(pacs, hospita
         *served["serve"], "--dicomweb-archive", f"http://{pacs.user}:nope@{at}/dicom-web"
     )
     assert error_line(wrong) == (
-        f"error: the DICOMweb server {pacs.root} refused the credentials (HTTP 401): pass a "
-        "valid bearer token with --dicomweb-token-file, or user:password@ in the "
-        "--dicomweb-archive URL"
+        f"error: the DICOMweb server {pacs.root} refused the credentials (HTTP 401): "
+        f"{ARCHIVE_CREDENTIALS}"
     )
     none = run_cli(*served["serve"], "--dicomweb-archive", pacs.root)
     assert error_line(none) == (
-        f"error: the DICOMweb server {pacs.root} asks for credentials (HTTP 401): pass a valid "
-        "bearer token with --dicomweb-token-file, or user:password@ in the --dicomweb-archive URL"
+        f"error: the DICOMweb server {pacs.root} asks for credentials (HTTP 401): "
+        f"{ARCHIVE_CREDENTIALS}"
     )
     rest = run_cli(
         *served["serve"], "--dicomweb-archive", f"http://{pacs.user}:{pacs.password}@{at}"

@@ -384,8 +384,8 @@ def test_an_archive_behind_a_password_is_read_with_the_servers_own_credentials(
     assert [p["file"] for p in read.json()["predictions"]] == [str(film.SOPInstanceUID)]
     assert refused.status_code == 502
     assert refused.json()["detail"].endswith(
-        "pass a valid bearer token with --dicomweb-token-file, or user:password@ in the "
-        "--dicomweb-archive URL"
+        "pass a valid bearer token, or USER:PASSWORD for basic auth, in a file with "
+        "--dicomweb-token-file, or user:password@ in the --dicomweb-archive URL"
     )
 
 

@@ -147,10 +147,12 @@ def _image_schema(base: Path | None, reference: DicomwebReference) -> dict[str, 
 
 
 def read_token(path: Path | None) -> str | None:
-    """The bearer token in ``--dicomweb-token-file`` (one word), never echoed."""
+    """The bearer token (or ``USER:PASSWORD``) in ``--dicomweb-token-file`` (one word),
+    never echoed."""
     if path is None:
         return None
-    return read_secret(path, PACS_OPTIONS["dicomweb_token_file"], what="PACS's bearer token")
+    return read_secret(path, PACS_OPTIONS["dicomweb_token_file"],
+                       what="PACS's bearer token (or USER:PASSWORD)")  # fmt: skip
 
 
 def _ca_bundle(path: Path | None, reference: DicomwebReference) -> Path | None:

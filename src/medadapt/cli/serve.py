@@ -89,7 +89,9 @@ DICOMWEB_ARCHIVE = typer.Option(
     "several; none: DICOMweb references are refused).",
 )
 DICOMWEB_TOKEN_FILE = typer.Option(
-    None, help="File holding the bearer token sent to the --dicomweb-archive servers."
+    None,
+    help="File holding the bearer token (or USER:PASSWORD, basic auth) for the "
+    "--dicomweb-archive servers.",
 )
 DICOMWEB_TIMEOUT = typer.Option(
     60.0,

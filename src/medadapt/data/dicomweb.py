@@ -147,7 +147,9 @@ class DicomwebSource:
     """A DICOMweb server (``dicomweb_client``), every failure one :class:`DataError` line.
 
     ``base_url``: ``http(s)://[user:password@]host[:port]/root``; ``token``: a bearer token
-    (sent as ``Authorization: Bearer``); ``ca_bundle``: the CA certificates (PEM) an https
+    (sent as ``Authorization: Bearer``), or ``USER:PASSWORD`` for basic auth (a colon, which
+    no bearer token holds: a password kept in a file, not on a command line every user of
+    the machine can list); ``ca_bundle``: the CA certificates (PEM) an https
     server's certificate must chain to (default: the system's); ``retries``: further tries
     after a connection error or a 5xx/429 answer, ``backoff * 2**i`` seconds apart (an
     untrusted certificate is not retried; a server silent for ``timeout`` seconds is asked
@@ -178,7 +180,10 @@ class DicomwebSource:
         self._credentials = token is not None or bool(auth or reference.auth)
         self.ca_bundle = ca_bundle
         session = _session(None if ca_bundle is None else check_ca_bundle(ca_bundle))
-        if token is not None:
+        if token is not None and ":" in token:  # USER:PASSWORD, for a PACS of basic auth
+            user, _, password = token.partition(":")  # (no bearer token holds a colon)
+            session.auth = (user, password)
+        elif token is not None:
             session.headers["Authorization"] = f"Bearer {token}"
         elif auth or reference.auth:
             session.auth = auth or reference.auth
@@ -458,7 +463,8 @@ class DicomwebSource:
             how = "refused the credentials" if self._credentials else "asks for credentials"
             return DataError(
                 f"the DICOMweb server {self.url} {how} (HTTP {status}): pass a valid bearer "
-                f"token with {TOKEN_FLAG}, or user:password@ in the {DATA_FLAG} URL"
+                f"token, or USER:PASSWORD for basic auth, in a file with {TOKEN_FLAG}, or "
+                f"user:password@ in the {DATA_FLAG} URL"
             )
         if status >= 500 or status == 429:
             times = "once" if self.retries == 0 else f"{self.retries + 1} times"

@@ -129,7 +129,10 @@ class ImageOptions(ModalityOptions):
         kind=Path,
     )
     dicomweb_token_file: Path | None = _option(
-        "--data dicomweb+...: a file holding the PACS's bearer token.", *PACS, kind=Path
+        "--data dicomweb+...: a file holding the PACS's bearer token, or USER:PASSWORD for "
+        "basic auth (kept off the command line).",
+        *PACS,
+        kind=Path,
     )
     dicomweb_ca_bundle: Path | None = _option(
         "--data dicomweb+https://...: the CA certificate (PEM) that signed the PACS's TLS "
