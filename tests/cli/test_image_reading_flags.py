@@ -48,7 +48,8 @@ def _said(trial: dict[str, Path], case: str) -> str:
     png, bad = trial["root"] / "png", trial["root"] / "bad"
     return {
         "corrupt": (
-            f"error: cannot read {bad}/images/A_mass_14.png: unreadable (a damaged PNG file; "
+            f"error: cannot read {bad}/images/A_mass_14.png (line 16 of {bad}/cases.csv): "
+            "unreadable (a damaged PNG file; "
         ),
         "missing": (
             f"error: 3 of 20 image files listed in {trial['missing']} do not exist (first: "

@@ -160,7 +160,8 @@ def test_unreadable_files_are_refused_by_default_or_skipped_and_listed(tmp_path,
     argv = ["train-base", "--data", str(csv), *TINY, "--epochs", "1"]
     assert run(*argv, "--out", str(tmp_path / "b1")) == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
-    assert err.startswith(f"error: cannot read {tmp_path}/images/A_normal_0.png: unreadable (")
+    assert err.startswith(f"error: cannot read {tmp_path}/images/A_normal_0.png (line 2 of "
+                          f"{csv}): unreadable (")  # fmt: skip
     assert err.endswith("or pass --on-error skip to leave it out")
     argv += ["--on-error", "skip", "--json", str(tmp_path / "b2.json")]
     assert run(*argv, "--out", str(tmp_path / "b2")) == 0
