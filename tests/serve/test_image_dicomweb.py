@@ -227,6 +227,11 @@ def test_a_retried_store_sr_request_gets_the_reports_held_not_new_copies(image_r
     assert again.status_code == 200, again.text
     retried = again.json()["stored_reports"]
     assert {r["sop_instance_uid"] for r in retried} == {r["sop_instance_uid"] for r in first}
+    # as stored, the report's own series too (a trial read null there)
+    assert sorted((r["sop_instance_uid"], r["series_instance_uid"], r["reports_on_series"])
+                  for r in retried) == sorted(
+        (r["sop_instance_uid"], r["series_instance_uid"], r["reports_on_series"]) for r in first
+    )  # fmt: skip
     assert all(r["already_held"] for r in retried) and not any(r["already_held"] for r in first)
     reports = [info for info in source.series(study, modality="SR")]
     assert len(reports) == 2  # one per series, as after the first request

@@ -116,6 +116,7 @@ class EarlierReport:
     study_uid: str
     model: ModelIdentity
     series: frozenset[str]
+    report_series_uid: str | None = None  # the report's own series
 
 
 @dataclass
@@ -195,4 +196,5 @@ def _earlier(ds: Dataset, study_uid: str, series: frozenset[str]) -> EarlierRepo
     models = [f.model for f in findings if f.model.base_fingerprint]
     if not models:
         return None
-    return EarlierReport(str(ds.SOPInstanceUID), study_uid, models[0], series)
+    own = str(ds.get("SeriesInstanceUID", "")) or None
+    return EarlierReport(str(ds.SOPInstanceUID), study_uid, models[0], series, own)

@@ -137,7 +137,8 @@ def _held(source: Any, found: list[Prediction], model: ModelIdentity) -> dict[st
     earlier = EarlierReports.joined([earlier_reports(source, study)  # each study read once
                                      for study in sorted(set(study_of.values()))])  # fmt: skip
     covered = earlier.covered_by(model)
-    return {series: {"sop_instance_uid": sop_uid, "series_instance_uid": None,
+    own = {report.sop_uid: report.report_series_uid for report in earlier.reports}
+    return {series: {"sop_instance_uid": sop_uid, "series_instance_uid": own.get(sop_uid),
                      "study_instance_uid": study_of[series], "reports_on_series": series,
                      "already_held": True}
             for series, sop_uid in covered.items() if series in study_of}  # fmt: skip

@@ -167,10 +167,13 @@ class StoredSR(BaseModel):
 
     sop_instance_uid: str = Field(description="The report's SOPInstanceUID.")
     series_instance_uid: str | None = Field(
-        description="The report's own SeriesInstanceUID (null for one the archive held already)."
+        description="The report's own SeriesInstanceUID (null only where the archive's copy "
+        "does not record it)."
     )
     study_instance_uid: str = Field(description="The study it joined (the images' study).")
-    reports_on_series: str = Field(description="The SeriesInstanceUID of the images it reports.")
+    reports_on_series: str = Field(
+        description="The SeriesInstanceUID of the images it reports on (not the report's own)."
+    )
     already_held: bool = Field(
         False,
         description="True: the archive held this model version's report on the series already "
