@@ -522,15 +522,19 @@ decides) below which a model is said to give every case nearly the same probabil
 
 def _note_flat_scores(notes: dict[str, str], scores: np.ndarray, unit: str) -> None:
     """A whole-result note where the predicted probabilities hardly vary (the middle 90% of
-    cases within :data:`FLAT_SPREAD`; several classes: each case's most likely class's): a
+    cases within :data:`FLAT_SPREAD`; several classes: every class's probability, the most
+    varying one said; a confident model whose top class's probability is 0.976 for every
+    case, whichever the class, tells them apart): a
     trial's image adapter gave 120 images 0.48445 to 0.48452, and was reported with AUROC
     0.929 and ECE 0.016, a ranking on the fifth decimal and a calibration that only says how
     common the classes are. Scores of two values are the two-values note's."""
     values = np.asarray(scores, dtype=float)
-    top = values if values.ndim == 1 else values.max(axis=1)
     if np.unique(values).size <= 2:
         return
-    low, high = np.percentile(top, [5, 95])
+    columns = values.reshape(len(values), -1)  # several classes: each class's probability
+    ends = np.percentile(columns, [5, 95], axis=0)  # (a trial's confident model gave every
+    widest = int(np.argmax(ends[1] - ends[0]))  # wine its top class at 0.976: flagged as flat)
+    low, high = ends[0, widest], ends[1, widest]
     if high - low >= FLAT_SPREAD:
         return
     places = 4  # enough decimals to tell the two ends apart (0.48445 and 0.48452)
