@@ -149,3 +149,32 @@ def test_task_multiclass_on_a_two_class_label_is_refused_before_training(tmp_pat
         "--positive-class chooses the outcome)"
     )
     assert "Traceback" not in result.stderr and not (tmp_path / "b").exists()
+
+
+def test_a_class_absent_at_the_site_is_warned_of_by_check_data_and_adapt(tmp_path):
+    """A trial's hospital without one of three cultivars was adapted without a word (its
+    only trace a per-class footnote), and check-data said only that the criteria do not
+    apply."""
+    _grades(300, 0).to_csv(tmp_path / "train.csv", index=False)
+    site = _grades(160, 2)
+    site[site["grade"] != 2].assign(site="East").to_csv(tmp_path / "site.csv", index=False)
+    n = int((site["grade"] != 2).sum())
+    succeeded(run_cli("train-base", "--data", tmp_path / "train.csv", "--label", "grade",
+                      "--task", "multiclass", "--id-column", "pid", *TINY_TABLE, "--out",
+                      tmp_path / "base"))  # fmt: skip
+
+    def absent(noun: str) -> str:  # check-data counts the base's id column's patients
+        return (
+            f"warning: class '2' has none of the {n} {noun}s of site = East: an adapter trained "
+            f"here learns nothing of it, and may learn to call it less (every {noun} it trains "
+            "on is of another class), and no figure here can show how it does on it; add "
+            f"{noun}s of class '2', or check the adapter on it elsewhere before relying on it"
+        )
+
+    east = ["--group-column", "site", "--group", "East"]  # no grade 2 at East
+    checked = succeeded(run_cli("check-data", "--base", tmp_path / "base", "--data",
+                                tmp_path / "site.csv", *east))  # fmt: skip
+    assert absent("patient") in " ".join(checked.stdout.split()), checked.stdout
+    adapted = succeeded(run_cli("adapt", "--base", tmp_path / "base", "--data",
+                                tmp_path / "site.csv", *east, "--out", tmp_path / "a"))  # fmt: skip
+    assert absent("row") in adapted.stdout.splitlines(), adapted.stdout

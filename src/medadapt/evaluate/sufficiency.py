@@ -279,6 +279,8 @@ def adapter_sample_notes(
             total=trained.total + (held.total if held else 0),
         )  # fmt: skip
         notes += [rare] if rare else []
+        absent = absent_class_note(counts, PATIENTS if by_patient else noun, where)
+        notes += [absent] if absent else []
     if fix is not None:
         counted = count_patients(train, (), noun)
         behind = f"{len(train)} {noun}" if counted.by_patient else ""
@@ -320,6 +322,31 @@ def rare_class_note(
         f"trained on so few is likely to be overfitted to them, and no test here can show how "
         f"it does on {named} (accuracy can look good without {'it' if len(rare) == 1 else 'them'});"
         f" collect more {noun} of {named}"
+    )
+
+
+def absent_class_note(counts: dict[str, int], noun: str, where: str) -> str | None:
+    """``adapt``'s and ``check-data``'s warning where a class of several (``counts``, per
+    class) has none of ``where``'s ``noun``: the adapter learns nothing of it, may learn to
+    call it less (every sample it trains on is of another class), and no figure here can
+    say how it does on it. A trial's hospital without one of three cultivars was adapted
+    without a word, its only trace a per-class footnote. None for two classes (one of them
+    absent is refused, or allowed, elsewhere) or when every class has some.
+
+    >>> absent_class_note({"A": 40, "B": 30, "C": 0}, "rows", "hospital = East")[:66]
+    "class 'C' has none of the 70 rows of hospital = East: an adapter t"
+    """
+    absent = sorted(c for c, n in counts.items() if n == 0)
+    if len(counts) <= 2 or not absent or len(absent) == len(counts):
+        return None
+    named = _classes(dict.fromkeys(absent, 0))
+    it = "it" if len(absent) == 1 else "them"
+    return (
+        f"{named} {'has' if len(absent) == 1 else 'have'} none of the "
+        f"{grouped(sum(counts.values()))} {noun} of {where}: an adapter trained here learns "
+        f"nothing of {it}, and may learn to call {it} less (every {noun.removesuffix('s')} it "
+        f"trains on is of another class), and no figure here can show how it does on {it}; "
+        f"add {noun} of {named}, or check the adapter on {it} elsewhere before relying on it"
     )
 
 

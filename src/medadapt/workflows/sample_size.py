@@ -40,7 +40,7 @@ from medadapt.evaluate.bootstrap import cluster_index
 from medadapt.evaluate.metrics import MIN_PATIENTS, MIN_PER_CLASS, count_units, plural
 from medadapt.evaluate.report.formatting import listed
 from medadapt.evaluate.samplesize import binding, lp_distribution, validation
-from medadapt.evaluate.sufficiency import count_patients, rare_class_note
+from medadapt.evaluate.sufficiency import absent_class_note, count_patients, rare_class_note
 from medadapt.modalities.base import modality_of
 from medadapt.modalities.bundle import BaseModel
 from medadapt.results import (
@@ -203,7 +203,8 @@ def check_sample_size(
     if modality.task(base.schema) != "regression":  # patients, where one has several samples
         here = count_patients(target, modality.classes(base.schema), noun)
         rare = rare_class_note(here.per_class, here.noun, where, total=here.total)
-        refused["warnings"] = ([rare] if rare else []) + refused["warnings"]
+        absent = absent_class_note(here.per_class, here.noun, where)
+        refused["warnings"] = [n for n in (rare, absent) if n] + refused["warnings"]
     unseen = samples.subset(chosen[~split.seen[chosen]])  # scored only where it never trained
     patients = patient_counts(modality, n=target, n_train=samples.subset(split.train),
                               n_test=samples.subset(split.test))  # fmt: skip
