@@ -217,6 +217,8 @@ def did_you_mean(name: str, options: Sequence[object], *, among: int | None = No
     ('', '')
     >>> did_you_mean("nmu", ["age", "num"])  # two neighbours swapped, however short
     "; did you mean 'num'?"
+    >>> did_you_mean("nun", ["age", "num"])  # one letter off
+    "; did you mean 'num'?"
     """
     import difflib
 
@@ -226,8 +228,24 @@ def did_you_mean(name: str, options: Sequence[object], *, among: int | None = No
     alike = [t for t in texts if t.casefold() == name.casefold()]
     alike = alike or [t for t in texts if _neighbours_swapped(name.casefold(), t.casefold())]
     alike = alike or difflib.get_close_matches(name, texts, n=1, cutoff=0.8)
+    alike = alike or _one_letter_off(name, texts)
     alike = alike or _holding_as_words(name, texts)
     return f"; did you mean {alike[0]!r}?" if alike else ""
+
+
+def _one_letter_off(name: str, texts: Sequence[str]) -> list[str]:
+    """The one option of ``name``'s length (3 letters or more) that differs from it in one
+    letter, in any case: a trial's ``--label nun`` for ``num``, too short for a close match.
+
+    >>> _one_letter_off("nun", ["age", "num"]), _one_letter_off("cat", ["car", "cab"])
+    (['num'], [])
+    """
+    if len(name) < 3:
+        return []
+    folded = name.casefold()
+    found = [t for t in texts if len(t) == len(name)
+             and sum(a != b for a, b in zip(t.casefold(), folded, strict=True)) == 1]  # fmt: skip
+    return found if len(found) == 1 else []
 
 
 def _holding_as_words(name: str, texts: Sequence[str]) -> list[str]:

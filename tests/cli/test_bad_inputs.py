@@ -153,6 +153,9 @@ CASES = [
          flag="--label", says="--label is required"),
     case("train-base: unknown label", "train-base", "--data", "{heart}", "--label", "outcome",
          "--out", "{tmp}/b", flag="--label", says="'outcome' is not a column of the table"),
+    case("train-base: label one letter off", "train-base", "--data", "{heart}", "--label", "nun",
+         "--out", "{tmp}/b", flag="--label", says="'nun' is not a column of the table; did "
+         "you mean 'num'?"),
     case("train-base: --groups empty", "train-base", *TABLE, "--group-column", "dataset",
          "--groups", "", "--out", "{tmp}/b", flag="--groups", says="empty"),
     case("train-base: unknown group", "train-base", *TABLE, "--group-column", "dataset",
