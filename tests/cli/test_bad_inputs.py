@@ -615,9 +615,9 @@ CASES = [
     # with --base, what train-base decided is the base's (each was ignored without a word)
     case("federate --base: another --positive-above", *ON_A_BASE, "--positive-above", "1",
          flag="--positive-above", says="is chosen at train-base and kept with the model, so "
-         "federate simulate does not take it with --base (the base's threshold is used: "
-         "--positive-above 0): drop it, or train a new base with it (--base-groups instead of "
-         "--base, or train-base --positive-above)"),
+         "federate simulate does not take it with --base (the base's outcome is used as "
+         "train-base defined it: --positive-above 0): drop it, or train a new base with it "
+         "(--base-groups instead of --base, or train-base --positive-above)"),
     case("federate --base: --missing-code", *ON_A_BASE, "--missing-code", "chol=0",
          flag="--missing-code", says="(the base's codes are read as missing, and so is an "
          "empty cell: leave a code only --data writes as empty cells there)"),

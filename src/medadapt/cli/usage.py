@@ -26,7 +26,8 @@ from medadapt.evaluate.report.formatting import listed
 KEPT_WITH_THE_BASE = {
     "--task": "the base's task is used",
     "--positive-class": "the base's outcome is used as train-base defined it",
-    "--positive-above": "the base's threshold is used",
+    "--positive-above": "the base's outcome is used as train-base defined it",  # (no
+    # threshold at all for a measured value's base: a trial read "the base's threshold")
     "--missing-code": "the base's codes are read as missing, and so is an empty cell: leave a "
     "code only --data writes as empty cells there",
     "--categorical": "the base's columns are read as it read them",
