@@ -275,6 +275,10 @@ def test_events_per_parameter_warns_below_one_event_per_ten_parameters():
         "stopping more than on the data: expect results to vary between seeds and trust "
         "intervals, not single runs."
     )
+    named = events_per_parameter("head_only", 65, 36, rarer="0")  # a trial took "36 events"
+    assert named.message.startswith(  # for 36 patients with disease: they were without it
+        "head_only: 36 events (the rarer class's count, here class '0') for 65 trainable "
+    )
     full = events_per_parameter("full_finetune", 70741, 36)
     scratch = events_per_parameter("scratch_local", 300, 36)
     assert full.level == "warning" and "overfit this group" in full.message

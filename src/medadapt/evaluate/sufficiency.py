@@ -68,8 +68,10 @@ def check_sufficiency(
         events = min(train.per_class.values())
         findings += _events_per_feature(events, modality.n_features(schema))
         unit = PATIENTS if counted == PATIENTS else None
+        rarer = min(train.per_class, key=train.per_class.__getitem__)
         for strategy, params in (trainable_params or {}).items():
-            findings.append(events_per_parameter(strategy, params, events, unit=unit))
+            findings.append(events_per_parameter(strategy, params, events, unit=unit,
+                                                 rarer=str(rarer)))  # fmt: skip
         if task == "binary" and source is not None:
             findings += _prevalence_shift(source, target_train, target_test)
     for code, level, message, numbers in modality.data_findings(
@@ -383,6 +385,7 @@ def events_per_parameter(
     where: str = "",
     unit: str | None = None,
     measured: str | None = None,
+    rarer: str | None = None,
 ) -> Finding:
     """Events in the smallest class per trainable parameter of ``strategy``; a warning below
     :data:`EVENTS_PER_PARAMETER`, worded for what the strategy trains. ``unit``: what
@@ -398,7 +401,8 @@ def events_per_parameter(
         "events_per_parameter": float(f"{ratio:.3g}"),
     }
     counted = f", in {unit}" if unit else ""
-    what = measured or f"events (the rarer class's count{counted})"
+    which = f", here class {rarer!r}" if rarer is not None else ""  # a trial read "36 events"
+    what = measured or f"events (the rarer class's count{which}{counted})"  # as with disease
     head = (
         f"{name}: {grouped(events)} {what}{where} for {grouped(params)} trainable "
         f"parameters ({ratio:.3g} per parameter"
@@ -464,6 +468,7 @@ def size_findings(
     if task != "regression" and sizes:
         largest = sizes[-1]
         events = min(largest["class_counts"].values())
+        rarer = min(largest["class_counts"], key=largest["class_counts"].__getitem__)
         where = f" at {largest['fraction']:.0%} of the target training {noun}"
         for strategy, params in trainable_params.items():
             findings.append(
@@ -474,6 +479,7 @@ def size_findings(
                     name=names.get(strategy),
                     where=where,
                     unit=PATIENTS if by_patient else None,
+                    rarer=str(rarer),
                 )
             )
     elif sizes:  # a measured outcome: every sample informs the fit, as events do for yes/no

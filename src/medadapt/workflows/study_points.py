@@ -243,8 +243,8 @@ def size_findings_of(
 ) -> list[Finding]:
     """Class counts and events per trainable parameter at each training size, in patients
     where a patient has several samples (:func:`~medadapt.evaluate.sufficiency.size_findings`;
-    seed 0's subsets: they are stratified, so other seeds have as many samples of each class,
-    though their patients may number a few more or fewer)."""
+    seed 0's subsets: stratified by class, of whole patients, so other seeds' counts may
+    differ by a few)."""
     from medadapt.workflows.labels import label
 
     train = data.target_train

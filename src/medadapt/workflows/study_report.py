@@ -423,13 +423,16 @@ def _sufficiency(report: Report, study: dict[str, Any]) -> None:
 def _sizes_caption(noun: str, by_patient: bool) -> str:
     """What the table of training sizes counts: the samples, or where a patient has several
     the patients behind them (each seed draws its own samples, so its patients may differ)."""
-    if not by_patient:
-        return (f"Target training {noun} at each size (seed 0's subset; stratified, so every "
-                f"seed has these counts). Events: {noun} of the smallest class.")  # fmt: skip
+    drawn = (
+        "stratified by class, each seed drawing whole patients (a patient's "
+        f"{noun} together), so another seed's counts may differ by a few"
+    )  # a trial: 71
+    if not by_patient:  # at 50 % for seed 0, 70 for seed 1, "so every seed has these counts"
+        return (f"Target training {noun} at each size (seed 0's subset; {drawn}). Events: "
+                f"{noun} of the smallest class.")  # fmt: skip
     return (f"Target training {noun} at each size and the patients behind them (seed 0's "
-            f"subset; stratified, so every seed has as many {noun}, not always as many "
-            "patients). Classes count patients, a patient once in each class among their "
-            f"{noun}. Events: patients of the smallest class.")  # fmt: skip
+            f"subset; {drawn}). Classes count patients, a patient once in each class among "
+            f"their {noun}. Events: patients of the smallest class.")  # fmt: skip
 
 
 def _data_summary(report: Report, study: dict[str, Any]) -> None:
