@@ -55,6 +55,8 @@ def fmt_ci(value: Any, ci: Sequence[float] | None, digits: int = 2) -> str:
 
     >>> fmt_ci(0.000123, [0.000120, 0.000126], 3), fmt_ci(0.294681, [0.294679, 0.294683], 3)
     ('0.00012 (0.00012–0.00013)', '0.295 (0.295–0.295)')
+    >>> fmt_ci(0.003, [0.001, 0.008])  # each number shown, not "<0.01 (<0.01–0.01)"
+    '0.003 (0.001–0.008)'
     """
     if value is None:
         return "n/a"
@@ -62,6 +64,8 @@ def fmt_ci(value: Any, ci: Sequence[float] | None, digits: int = 2) -> str:
         most = min(digits + 3, max(digits, three_significant(value, *ci)))
         while digits < most and f"{ci[0]:.{digits}f}" == f"{ci[1]:.{digits}f}":
             digits += 1
+        while digits < most and any(v and float(f"{v:.{digits}f}") == 0 for v in (value, *ci)):
+            digits += 1  # a trial's Brier "<0.01 (<0.01–0.01)" beside "0.002 (0.001–0.004)"
     text = rounded(value, digits)
     if ci:
         dash = " to " if min(ci) < 0 else "–"  # "-0.07–0.56" reads as a range of negatives
