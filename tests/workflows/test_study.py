@@ -477,3 +477,16 @@ def test_a_measured_outcome_gets_rows_per_parameter_at_the_largest_size():
         "(0.007 per parameter, below 0.1; a model fitted from data alone usually needs 10 to 20 "
         "per parameter, Harrell 2015)"
     )
+
+
+def test_a_small_brier_score_s_cells_show_every_number():
+    """A trial's multiclass study read "<0.01; test CI 0.00–0.00" for Brier scores near
+    0.002, and the evaluate report "<0.01 (<0.01–0.01)" beside "0.002 (0.001–0.004)"."""
+    from medadapt.workflows.study_report import _cell_text
+
+    assert _cell_text({"mean": 0.0019, "ci": [0.001, 0.003], "test_ci": [0.0, 0.004]}) == (
+        "0.002 (0.001–0.003); test CI 0.000–0.004"
+    )
+    assert _cell_text({"mean": 0.81, "ci": [0.75, 0.86], "test_ci": [0.7, 0.9]}) == (
+        "0.81 (0.75–0.86); test CI 0.70–0.90"  # as before where two decimals show them
+    )

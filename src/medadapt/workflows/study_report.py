@@ -290,8 +290,9 @@ def _cell_text(entry: dict[str, Any] | None) -> str:
     if entry is None or entry["mean"] is None:
         return (entry or {}).get("note") or "–"
     text = fmt_ci(entry["mean"], entry["ci"])
-    if entry.get("test_ci"):
-        text += f"; test CI {entry['test_ci'][0]:.2f}–{entry['test_ci'][1]:.2f}"
+    if entry.get("test_ci"):  # with the digits that show its ends (a trial's multiclass Brier
+        tested = fmt_ci(entry["mean"], entry["test_ci"])  # read "test CI 0.00–0.00")
+        text += f"; test CI {tested[tested.index('(') + 1 : -1]}"
     return text
 
 
