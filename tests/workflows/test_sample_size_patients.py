@@ -438,8 +438,8 @@ def test_the_sizes_count_a_patient_once_in_each_class_among_their_rows(tabular):
         "rows a class has fewer than 10 patients: "
     )
     assert findings[2].message.startswith(
-        "head_only: 3 events (the rarer class's count, in patients) at 100% of the target "
-        "training rows for 2 trainable parameters"
+        "head_only: 3 events (the rarer class's count, here class '1', in patients) at 100% of "
+        "the target training rows for 2 trainable parameters"
     )
     from medadapt.evaluate.report.html import Report
     from medadapt.workflows.study_report import _sufficiency
