@@ -617,11 +617,11 @@ def _train_base_here(run, values, options, modality, out: Path):
 
 def _print(results: dict[str, Any], out: Path) -> None:
     from medadapt.cli.common import print_table
-    from medadapt.evaluate.report.formatting import fmt, fmt_ci
     from medadapt.federated.compared import legend, measured, scored_sites, shown_columns
     from medadapt.federated.config import PERSONAL_LABELS
     from medadapt.federated.deploy import LOGS
     from medadapt.federated.results import finite
+    from medadapt.federated.site_figures import figure_cell
     from medadapt.federated.site_lines import (
         failure_lines,
         no_auroc_line,
@@ -629,7 +629,6 @@ def _print(results: dict[str, Any], out: Path) -> None:
         run_lines,
     )
     from medadapt.federated.verdicts import verdict_lines
-    from medadapt.results import metric_digits
 
     results = finite(results)  # a metric not defined at a site (NaN) shows as a dash
     shown = shown_columns(results)  # the report's columns; their short names fit 80 columns
@@ -639,18 +638,10 @@ def _print(results: dict[str, Any], out: Path) -> None:
     tables = (("accuracy", "accuracy at 0.5"), ("auroc", "AUROC"))
     if measured(results):  # a measured value's sites sent MAE, RMSE and R² instead
         tables = (("mae", "MAE (lower is better)"), ("r2", "R²"))
-
-    def figure(site: dict[str, Any], key: str, metric: str) -> str:
-        figures = site.get(key) or {}
-        value = figures.get(metric)
-        if value is None:
-            return fmt(value, 3)
-        ci = [figures.get(f"{metric}_low"), figures.get(f"{metric}_high")]
-        return fmt_ci(value, ci if None not in ci else None, metric_digits(metric, value))
-
     for metric, title in tables:
-        for part, columns in _table_parts(shown):
-            rows = [[name, site["n_test"], *(figure(site, key, metric) for key, _ in columns)]
+        for part, columns in _table_parts(shown):  # as the report's (a dash for no figure)
+            rows = [[name, site["n_test"], *(figure_cell(site.get(key) or {}, metric, "–")
+                                             for key, _ in columns)]
                     for name, site in scored_sites(results).items()]  # fmt: skip
             print_table(f"{title}{part}", ["site", "n", *(label for _, label in columns)], rows)
 

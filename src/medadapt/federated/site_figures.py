@@ -30,15 +30,20 @@ def site_table(results: dict[str, Any], metric: str) -> tuple[list[str], list[li
     rows = []
     for name, site in scored_sites(results).items():
         row = [name, str(training_patients(site)), str(test_patients(site))]
-        for key, _label in shown:
-            values = site.get(key) or {}
-            low, high = values.get(f"{metric}_low"), values.get(f"{metric}_high")
-            interval = None if missing(low) or missing(high) else (low, high)
-            value = values.get(metric)
-            digits = metric_digits(metric, value)  # MAE 48.9, not 48.912
-            row.append("n/a" if missing(value) else fmt_ci(value, interval, digits))
+        row += [figure_cell(site.get(key) or {}, metric) for key, _label in shown]
         rows.append(row)
     return header, rows
+
+
+def figure_cell(values: dict[str, Any], metric: str, absent: str = "n/a") -> str:
+    """One compared model's ``metric`` at one site with its 95% interval (``values``: the
+    site's figures of that model, ``metric_low``/``metric_high`` its ends), as the report's
+    and the terminal's tables print it; ``absent`` where the site has no figure."""
+    low, high = values.get(f"{metric}_low"), values.get(f"{metric}_high")
+    interval = None if missing(low) or missing(high) else (low, high)
+    value = values.get(metric)
+    digits = metric_digits(metric, value)  # MAE 48.9, not 48.912
+    return absent if missing(value) else fmt_ci(value, interval, digits)
 
 
 def round_figure(rounds: list[dict[str, Any]], sites: list[str],
