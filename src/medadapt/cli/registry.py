@@ -596,16 +596,11 @@ def verify_cmd(
 
 
 def _without_base(reg: Registry, refs: Sequence[str]) -> list[str]:
-    """Those of the versions ``refs`` whose base model is not registered."""
-    out = []
-    for ref in refs:
-        try:
-            weights = reg.get(ref).base_fingerprint.get("weights", "")
-        except RegistryError:  # gone since it was checked
-            continue
-        if not has_base(reg.root, weights):
-            out.append(ref)
-    return out
+    """Those of the versions ``refs`` whose base model is not registered (one read of the
+    index, in its order)."""
+    wanted = set(refs)
+    return [v.ref for v in reg.list() if v.ref in wanted
+            and not has_base(reg.root, v.base_fingerprint["weights"])]  # fmt: skip
 
 
 def listed_refs(refs: Sequence[str]) -> str:
