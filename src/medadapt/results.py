@@ -43,6 +43,9 @@ METRIC_LABELS = {  # how every report, card and table names each metric
     "calibration_in_the_large": "mean observed − predicted",
 }
 
+TASKS = ("binary", "multiclass", "regression")
+"""What a model predicts: a yes/no outcome, one of several classes, or a measured value."""
+
 #: errors measured in the label's own unit (mg/dL, days): their decimals follow their size
 IN_LABEL_UNITS = ("mae", "rmse", "calibration_in_the_large")
 

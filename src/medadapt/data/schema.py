@@ -72,8 +72,8 @@ from medadapt.data.option_words import PYTHON, OptionWords, takes
 from medadapt.data.spelling import RARE_LABEL_ROWS, RARE_LABEL_SHARE, spelt_alike
 from medadapt.data.tables import read_as_a_file, unusable_numbers_notes
 from medadapt.errors import ConfigError, DataError
+from medadapt.results import TASKS
 
-TASKS = ("binary", "multiclass", "regression")
 MAX_CLASSES = 20
 PLAIN_POSITIVES = {"0": "1", "no": "yes", "n": "y", "false": "true", "negative": "positive",
                    "neg": "pos", "absent": "present"}  # fmt: skip

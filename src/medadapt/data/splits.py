@@ -122,37 +122,26 @@ def nested_fraction(
     positions = np.asarray(positions)
     if fraction == 1.0:
         return np.sort(positions)
+    labels = np.asarray(labels)[positions]
     if patients is not None:
         whose = np.asarray(patients)[positions].astype(str)
-        if len(np.unique(whose)) < len(positions):
-            return _whole_patients(positions, np.asarray(labels)[positions], whose,
-                                   fraction=fraction, seed=seed)  # fmt: skip
-    labels = np.asarray(labels)[positions]
+        if len(np.unique(whose)) < len(positions):  # each patient with all their samples
+            _, first, inverse = np.unique(whose, return_index=True, return_inverse=True)
+            return np.sort(positions[_stratified(labels[first], fraction, seed)[inverse]])
+    return np.sort(positions[_stratified(labels, fraction, seed)])
+
+
+def _stratified(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """Which of the items (each of class ``labels``) :func:`nested_fraction` keeps: a random
+    ``fraction`` of each class, at least one (one stratum for more than 20 values)."""
     rng = np.random.default_rng(seed)
-    chosen = []
+    kept = np.zeros(len(labels), dtype=bool)
     classes = np.unique(labels) if len(np.unique(labels)) <= 20 else [None]
     for value in classes:
-        members = positions if value is None else positions[labels == value]
-        members = members[rng.permutation(len(members))]
-        chosen.append(members[: max(1, round(fraction * len(members)))])
-    return np.sort(np.concatenate(chosen))
-
-
-def _whole_patients(
-    positions: np.ndarray, labels: np.ndarray, whose: np.ndarray, *, fraction: float, seed: int
-) -> np.ndarray:
-    """:func:`nested_fraction` of the patients ``whose`` (per position), with all their
-    positions."""
-    units, first, inverse = np.unique(whose, return_index=True, return_inverse=True)
-    unit_labels = labels[first]
-    rng = np.random.default_rng(seed)
-    kept = np.zeros(len(units), dtype=bool)
-    classes = np.unique(unit_labels) if len(np.unique(unit_labels)) <= 20 else [None]
-    for value in classes:
-        members = np.arange(len(units)) if value is None else np.flatnonzero(unit_labels == value)
+        members = np.arange(len(labels)) if value is None else np.flatnonzero(labels == value)
         members = members[rng.permutation(len(members))]
         kept[members[: max(1, round(fraction * len(members)))]] = True
-    return np.sort(positions[kept[inverse]])
+    return kept
 
 
 def positions_digest(positions: np.ndarray) -> str:

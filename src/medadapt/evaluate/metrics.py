@@ -50,6 +50,7 @@ from medadapt.results import (
     MISSED_CLASS,
     NO_BETTER_THAN_MEAN,
     ONE_CLASS,
+    TASKS,
     TOO_GOOD_KEY,
     metric_digits,
 )
@@ -1054,9 +1055,6 @@ def _regression_calibration(
             "the predictions spread wider than the outcomes (slope below 1, the interval "
             "excludes 1): extreme predictions overstate how extreme the outcome is"
         )
-
-
-TASKS = ("binary", "multiclass", "regression")
 
 
 @warns_its_caller

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from medadapt.modalities.base import Modality, Samples
+from medadapt.results import TASKS
 from medadapt.train.fitting import predict, training_config
 from medadapt.train.loop import fit, task_loss
 from medadapt.workflows.scoring import score_samples
@@ -159,7 +160,7 @@ def paired_with_base(
     from medadapt.evaluate.paired_difference import paired_difference
 
     metric = paired_metric(task)
-    if task not in ("binary", "multiclass", "regression") or not n_boot:
+    if task not in TASKS or not n_boot:
         return not_compared(task)
     y = np.asarray(labels)
     if task == "multiclass":  # accuracy = the share right: compare the models' right answers

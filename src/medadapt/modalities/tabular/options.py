@@ -9,6 +9,7 @@ from medadapt import checks
 from medadapt.data.missing_codes import parse_missing_codes
 from medadapt.errors import ConfigError
 from medadapt.modalities.base import ModalityOptions
+from medadapt.results import TASKS
 
 TRAIN, ADAPT, EVALUATE, PREDICT, STUDY = "train-base", "adapt", "evaluate", "predict", "study"
 CHECK = "check-data"
@@ -74,7 +75,7 @@ class TabularOptions(ModalityOptions):
 
     def check(self, verb: str, *, label: str | None = None, **context: Any) -> TabularOptions:
         """Each value in range and the column lists consistent, by flag (before any work)."""
-        checks.one_of(self.task, "--task", ("binary", "multiclass", "regression"))
+        checks.one_of(self.task, "--task", TASKS)
         if self.task not in (None, "binary") and self.positive_above is not None:
             raise ConfigError(
                 f"--positive-above makes a binary label, but --task is {self.task}; drop one of "
