@@ -256,6 +256,9 @@ def test_the_same_store_sr_request_sent_at_once_stores_one_report_per_series(ima
     assert sum(not r["already_held"] for answer in answers for r in answer) == 2  # one each
     assert len({r["sop_instance_uid"] for answer in answers for r in answer}) == 2
     assert len(list(source.series(study, modality="SR"))) == 2
+    from medadapt.serve import image_reports
+
+    assert image_reports._HELD == {}  # no lock kept once no request wants its series
 
 
 def test_store_sr_refusals_and_a_failed_stow_are_one_line(

@@ -242,12 +242,12 @@ def _base_tensors(model: nn.Module) -> dict[str, Any]:
     wrapped it in place (``ma.AdapterModel(base.model)``, as the README loads adapters), not
     the adapters' nor the wrapped names (a trial's ``base.save`` then wrote weights that
     ``BaseModel.load`` could not read). Merged adapters are in the weights: refused."""
-    merged = sorted({name for _, layer in adapter_layers(model) for name in layer.merged})
+    layers = [layer for _, layer in adapter_layers(model)]
+    merged = sorted({name for layer in layers for name in layer.merged})
     if merged:
         raise MedadaptError(
             f"the base model's weights hold merged adapters ({', '.join(map(repr, merged))}): "
             "call unmerge() on its AdapterModel before saving the base"
         )
-    wrapped = any(True for _ in adapter_layers(model))
-    named = base_named_tensors(model) if wrapped else model.state_dict().items()
+    named = base_named_tensors(model) if layers else model.state_dict().items()
     return {k: v.detach().cpu().contiguous() for k, v in named}

@@ -107,8 +107,8 @@ def store(
     return [*held.values(), *new]
 
 
-_LOCKS: dict[str, threading.Lock] = {}
-_LOCKS_GUARD = threading.Lock()
+_HELD: dict[str, list[Any]] = {}  # a series UID: its lock, and how many requests want it
+_HELD_GUARD = threading.Lock()
 
 
 @contextlib.contextmanager
@@ -116,14 +116,24 @@ def _series_locked(series: set[str]) -> Iterator[None]:
     """Hold each of ``series`` (image series UIDs) while their reports are looked for and
     stored: a trial sent one request three times at once, and two of them stored a report
     of the same series, each finding none held yet. Taken in order (no deadlock between
-    requests sharing series); each lock is kept for the server's life (a few bytes per
-    series reported)."""
-    with _LOCKS_GUARD:
-        locks = [_LOCKS.setdefault(uid, threading.Lock()) for uid in sorted(series)]
-    with contextlib.ExitStack() as stack:
-        for lock in locks:
-            stack.enter_context(lock)
-        yield
+    requests sharing series); a series' lock is dropped once no request wants it, so the
+    server's memory stays flat however many series it reports on."""
+    uids = sorted(series)
+    with _HELD_GUARD:
+        entries = [_HELD.setdefault(uid, [threading.Lock(), 0]) for uid in uids]
+        for entry in entries:
+            entry[1] += 1
+    try:
+        with contextlib.ExitStack() as stack:
+            for lock, _wanted in entries:
+                stack.enter_context(lock)
+            yield
+    finally:
+        with _HELD_GUARD:
+            for uid, entry in zip(uids, entries, strict=True):
+                entry[1] -= 1
+                if not entry[1]:
+                    del _HELD[uid]
 
 
 def _held(source: Any, found: list[Prediction], model: ModelIdentity) -> dict[str, dict[str, Any]]:
