@@ -26,6 +26,7 @@ prevalence (class proportions) they are read at is the patients' too
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -714,9 +715,9 @@ def sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str:
     test = _test_words(entry, noun)
     if test is None:
         return line
-    named, counts, respectively, here, told, unreported = test
-    return (f"{line}; precise estimates of {named} at this site need {counts} test "
-            f"{noun}{respectively}: the {here} here are enough for {told}{unreported}")  # fmt: skip
+    return (f"{line}; precise estimates of {test.named} at this site need {test.counts} test "
+            f"{noun}{test.respectively}: the {test.here} here are enough for {test.told}"
+            f"{test.unreported}")  # fmt: skip
 
 
 def sample_size_lines(entry: dict[str, Any], noun: str = "patients") -> list[str]:
@@ -736,16 +737,18 @@ def sample_size_lines(entry: dict[str, Any], noun: str = "patients") -> list[str
     ]
     test = _test_words(entry, noun)
     if test is not None:
-        named, counts, respectively, here, told, unreported = test
-        needed, of = f"{counts} test {noun} needed", ""
-        if told == "none of them":
-            enough = f"too few for precise estimates of the {named}"
-        elif told == "all of them":
-            enough = f"enough for precise estimates of the {named}"
+        of = ""
+        if not test.enough:
+            enough = f"too few for precise estimates of the {test.named}"
+        elif test.every:
+            enough = f"enough for precise estimates of the {test.named}"
         else:  # which it is enough for, and all it would take for every one
-            enough, of = f"enough for precise estimates of the {told}", f" for the {named}"
-        lines.append(f"test set: the {here} here are {enough} ({needed}{of}{respectively})"
-                     f"{unreported}")  # fmt: skip
+            enough, of = (
+                f"enough for precise estimates of the {test.told}",
+                f" for the {test.named}",
+            )
+        lines.append(f"test set: the {test.here} here are {enough} ({test.counts} test {noun} "
+                     f"needed{of}{test.respectively}){test.unreported}")  # fmt: skip
     return lines
 
 
@@ -758,9 +761,30 @@ def _trained_words(entry: dict[str, Any], noun: str) -> tuple[str, str]:
     return noun, trained
 
 
-def _test_words(entry: dict[str, Any], noun: str) -> tuple[str, ...] | None:
-    """What the test set supports, in words: the estimates named, the counts they need, the
-    test samples here, those it is enough for and those too few to be reported at all."""
+@dataclass(frozen=True)
+class _TestWords:
+    """What a test set supports, in words: the estimates ``named`` (listed), the ``counts``
+    they need, the test samples ``here``, those it is ``enough`` for (some, all or none of
+    ``named``), and what ``unreported`` adds of those too few to be reported at all."""
+
+    named: str
+    counts: str
+    respectively: str
+    here: str
+    enough: list[str]
+    every: bool
+    unreported: str
+
+    @property
+    def told(self) -> str:
+        """``none of them``, ``all of them`` or ``'...' only``."""
+        if not self.enough:
+            return "none of them"
+        return "all of them" if self.every else f"{listed(self.enough)} only"
+
+
+def _test_words(entry: dict[str, Any], noun: str) -> _TestWords | None:
+    """What the test set of ``entry`` supports (None where nothing was judged)."""
     if not entry["test_needs"]:
         return None
     needs, supports = entry["test_needs"], entry["test_supports"]
@@ -769,11 +793,6 @@ def _test_words(entry: dict[str, Any], noun: str) -> tuple[str, ...] | None:
     withheld = [VALIDATION_WORDS.get(k, k) for k in needs if reported.get(k) is False]
     enough = [VALIDATION_WORDS.get(k, k) for k in needs
               if supports.get(k) and reported.get(k) is not False]  # fmt: skip
-    told = (
-        "none of them" if not enough
-        else "all of them" if len(enough) == len(needs)
-        else f"{listed(enough)} only"
-    )  # fmt: skip
     counts = listed(needed_text(v) for v in needs.values())
     respectively = " respectively" if len(needs) > 1 else ""
     here = f"{entry['n_test']:,}"
@@ -781,7 +800,8 @@ def _test_words(entry: dict[str, Any], noun: str) -> tuple[str, ...] | None:
         here = f"{entry['n_test_patients']:,} {PATIENTS} ({entry['n_test']:,} {entry['unit']})"
     unreported = (f"; too few for evaluate to report the {listed(withheld)} at all "
                   f"({entry['not_reported']})" if withheld else "")  # fmt: skip
-    return listed(named), counts, respectively, here, told, unreported
+    return _TestWords(listed(named), counts, respectively, here, enough,
+                      len(enough) == len(needs), unreported)  # fmt: skip
 
 
 def study_sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str:
