@@ -424,11 +424,12 @@ def _sufficiency(report: Report, study: dict[str, Any]) -> None:
 def _sizes_caption(noun: str, by_patient: bool) -> str:
     """What the table of training sizes counts: the samples, or where a patient has several
     the patients behind them (each seed draws its own samples, so its patients may differ)."""
+    # a trial's study had 71 at 50 % for seed 0, 70 for seed 1, "so every seed has these counts"
     drawn = (
         "stratified by class, each seed drawing whole patients (a patient's "
         f"{noun} together), so another seed's counts may differ by a few"
-    )  # a trial: 71
-    if not by_patient:  # at 50 % for seed 0, 70 for seed 1, "so every seed has these counts"
+    )
+    if not by_patient:
         return (f"Target training {noun} at each size (seed 0's subset; {drawn}). Events: "
                 f"{noun} of the smallest class.")  # fmt: skip
     return (f"Target training {noun} at each size and the patients behind them (seed 0's "
