@@ -81,7 +81,8 @@ def test_a_column_weak_where_the_base_trained_is_still_a_leak_here(sites, tmp_pa
                       "--group", "B", "--out", tmp_path / "b")  # fmt: skip
     assert error_line(refused).startswith(
         "error: column 'mean texture' alone predicts 'diagnosis' with AUROC 1.000 on 190 rows "
-        "adapt trains and tests on (site = B), at or above the 0.98"
+        "adapt trains and tests on (site = B) (its values stand one for one for those of "
+        "'diagnosis' in every one of them: the label under other names), at or above the 0.98"
     )
     assert not (tmp_path / "b").exists()
 

@@ -184,6 +184,8 @@ def test_multiclass_a_value_that_fixes_the_class_or_singles_one_out():
         "tumour_mm": "AUROC for class I",
         "metastasis": "AUROC for class III",
     }
+    copies = {leak.column: leak.copy for leak in find_leaks(schema, frame)}
+    assert copies == {"stage_number": "relabelled", "tumour_mm": None, "metastasis": None}
 
 
 def test_regression_a_rescaled_or_monotone_copy_of_the_target():
@@ -193,6 +195,13 @@ def test_regression_a_rescaled_or_monotone_copy_of_the_target():
     schema = TableSchema.infer(frame, label="target")
     found = {leak.column: round(leak.value, 3) for leak in find_leaks(schema, frame)}
     assert found == {"target_mmol": 1.0, "log_target": 1.0}
+    copies = {leak.column: leak.copy for leak in find_leaks(schema, frame)}
+    assert copies == {"target_mmol": "rescaled", "log_target": None}  # a curve, not units
+    with pytest.raises(DataError) as err:
+        refuse_leaks(find_leaks(schema, frame), label="target")
+    assert "'target_mmol' (|correlation| 1.000; 'target' in other units in every row), " in (
+        str(err.value)
+    )
 
 
 def test_regression_a_number_of_few_values_the_label_is_a_step_function_of():
@@ -312,7 +321,7 @@ def test_an_exact_copy_of_the_label_is_said_to_be_one(heart):
     schema = TableSchema.infer(rows, label="disease", id_column="id", group_column="dataset",
                                exclude=["num"])  # fmt: skip
     (leak,) = find_leaks(schema, rows)
-    assert (leak.column, leak.copy) == ("copy", True)
+    assert (leak.column, leak.copy) == ("copy", "itself")
     with pytest.raises(DataError) as err:
         refuse_leaks([leak], label="disease")
     assert str(err.value).startswith(
@@ -322,7 +331,7 @@ def test_an_exact_copy_of_the_label_is_said_to_be_one(heart):
     source = TableSchema.infer(rows.drop(columns="copy"), label="disease", id_column="id",
                                group_column="dataset")  # fmt: skip
     (num,) = find_leaks(source, rows)
-    assert (num.column, num.copy) == ("num", False)  # the label's source, not its copy
+    assert (num.column, num.copy) == ("num", None)  # the label's source, not its copy
     both = find_leaks(TableSchema.infer(rows, label="disease", id_column="id",
                                         group_column="dataset"), rows)  # fmt: skip
     with pytest.raises(DataError) as err:  # among several, the copy is said too
@@ -331,3 +340,30 @@ def test_an_exact_copy_of_the_label_is_said_to_be_one(heart):
         "columns 'num' (AUROC 1.000), 'copy' (AUROC 1.000; the value of 'disease' itself in "
         "every row) each alone predict 'disease' on "
     )
+
+
+def test_a_relabelled_copy_of_the_label_is_said_to_be_one():
+    """A new user's ``biopsy`` (positive/negative for target 1/0) was refused as "a strong
+    predictor on few rows, or a leak": a column whose values stand one for one for the
+    classes is the label under other names, and said to be; a perfect predictor that is not
+    one for one is not."""
+    frame = load_breast_cancer(as_frame=True).frame
+    frame["biopsy"] = frame["target"].map({1: "positive", 0: "negative"})
+    schema = TableSchema.infer(frame, label="target")
+    (leak,) = [leak for leak in find_leaks(schema, frame) if leak.column == "biopsy"]
+    assert leak.copy == "relabelled"
+    with pytest.raises(DataError) as err:
+        refuse_leaks([leak], label="target")
+    assert str(err.value) == (
+        "column 'biopsy' alone predicts 'target' with AUROC 1.000 on 569 training rows (its "
+        "values stand one for one for those of 'target' in every one of them: the label "
+        "under other names), at or above the 0.98 that medadapt treats as a leak: a copy of the "
+        "label; leave it out with --exclude biopsy, or keep it with --allow-leak biopsy if it "
+        "is a genuine predictor measured before the outcome"
+    )
+    frame.loc[0, "biopsy"] = None  # a missing cell: no longer the label row by row
+    frame["grade"] = frame["target"].map({1: "a", 0: "b"}).where(frame.index % 2 == 0, "c")
+    frame.loc[frame.index % 2 == 1, "grade"] = frame["target"].map({1: "c", 0: "d"})
+    schema = TableSchema.infer(frame, label="target")
+    copies = {leak.column: leak.copy for leak in find_leaks(schema, frame)}
+    assert copies["biopsy"] is None and copies["grade"] is None  # four values for two classes

@@ -211,9 +211,10 @@ def test_the_readme_simulate_example_reads_the_not_measured_codes(tmp_path, monk
 
 
 LEAK = (
-    "column 'oldpeak' alone predicts 'num' with AUROC 1.000 on {n} rows of this site, at or "
-    "above the 0.98 that medadapt treats as a leak: a strong predictor on few rows, or a leak (a "
-    "copy of the label, a value recorded after the outcome); where the base trained, 'oldpeak' "
+    "column 'oldpeak' alone predicts 'num' with AUROC 1.000 on {n} rows of this site (its "
+    "values stand one for one for those of 'num' in every one of them: the label under "
+    "other names), at or above the 0.98 that medadapt treats as a leak: a copy of the label; "
+    "where the base trained, 'oldpeak' "
     "was not among the columns it recorded as strong predictors (0.9 or more): not a "
     "predictor the base already relies on; keep it with --allow-leak oldpeak "
     "if it is a genuine predictor measured before the outcome, or correct the site's export of it"
@@ -243,9 +244,9 @@ def test_a_leak_at_one_site_is_refused_by_name_before_the_rounds(heart, base, tm
     assert said.code == 2 and not (tmp_path / "fed").exists()
     assert said.stderr.strip() == (
         "error: column 'oldpeak' alone predicts 'num' at site Hungary (AUROC 1.000 on 294 rows), "
-        "at or above the 0.98 that medadapt treats as a leak: a strong predictor on few rows, "
-        "or a leak (a copy of the label, a value recorded after the outcome); keep it with "
-        "--allow-leak oldpeak if it is a genuine predictor measured before the outcome, or "
+        "at or above the 0.98 that medadapt treats as a leak: a copy of the label (the values "
+        "of 'num' under other names in every row); keep it with --allow-leak oldpeak if it is "
+        "a genuine predictor measured before the outcome, or "
         "correct the site's export of it (or leave site Hungary out of --groups, or pass "
         "--on-site-error continue to go on without it)"
     )
@@ -290,9 +291,9 @@ def test_every_leak_of_a_simulation_is_refused_at_once_before_anything_trains(
         "error: columns each alone predict 'num': 'trestbps' in the base's training rows "
         "(AUROC 1.000 on 242 rows); 'oldpeak' at site Hungary (AUROC 1.000 on 294 rows) and at "
         "site VA Long Beach (AUROC 1.000 on 200 rows); 'thalch' at site VA Long Beach (AUROC "
-        "1.000 on 200 rows), at or above the 0.98 that medadapt treats as a leak: strong "
-        "predictors on few rows, or leaks (copies of the label, values recorded after the "
-        "outcome); leave them out with --exclude trestbps,oldpeak,thalch, or keep them with "
+        "1.000 on 200 rows), at or above the 0.98 that medadapt treats as a leak: copies of the "
+        "label (each the values of 'num' under other names in every row); leave them out with "
+        "--exclude trestbps,oldpeak,thalch, or keep them with "
         "--allow-leak trestbps,oldpeak,thalch if they are genuine predictors measured before the "
         "outcome (or for 'oldpeak' and 'thalch', leave sites Hungary, VA Long Beach out of "
         "--groups, or pass --on-site-error continue to go on without them)"
@@ -335,7 +336,7 @@ def test_the_node_of_a_leaky_site_refuses_too(heart, base, tmp_path):
     with pytest.raises(SiteError) as error:
         client.local_site(run, hospital)
     assert str(error.value).endswith(
-        "a value recorded after the outcome); where the base trained, 'oldpeak' was not among "
+        "leak: a copy of the label; where the base trained, 'oldpeak' was not among "
         "the columns it recorded as strong predictors (0.9 or more): not a predictor the base "
         "already relies on; the site's client keeps it with 'federate client "
         "--allow-leak oldpeak' if it is a genuine predictor measured before the outcome; or "

@@ -149,9 +149,10 @@ def test_a_site_where_a_base_feature_spells_the_label_stops_adapt(
     assert result.code == 2
     assert result.stderr.splitlines() == [
         "error: column 'chol' alone predicts 'disease' with AUROC 1.000 on 200 rows adapt "
-        "trains and tests on (dataset = VA Long Beach), at or above the 0.98 that medadapt "
-        "treats as a leak: a strong predictor on few rows, or a leak (a copy of the label, a "
-        "value recorded after the outcome); where the base trained, 'chol' was not among the "
+        "trains and tests on (dataset = VA Long Beach) (its values stand one for one for those "
+        "of 'disease' in every one of them: the label under other names), at or above "
+        "the 0.98 that medadapt treats as a leak: a copy of the label; where the base "
+        "trained, 'chol' was not among the "
         "columns it recorded as strong predictors (0.9 or more): not a predictor the base "
         "already relies on; keep it with --allow-leak chol if it is a genuine "
         "predictor measured before the outcome, remove it from --data and pass "
@@ -178,9 +179,10 @@ def test_a_site_where_a_base_feature_spells_the_label_stops_adapt(
     assert result.code == 2
     assert result.stderr.splitlines()[-1] == (
         "error: column 'chol' alone predicts 'disease' with AUROC 1.000 on 200 rows of the "
-        "target group, at or above the 0.98 that medadapt treats as a leak: a strong predictor "
-        "on few rows, or a leak (a copy of the label, a value recorded after the outcome); where "
-        "the base trained, 'chol' was not among the columns it recorded as strong predictors "
+        "target group (its values stand one for one for those of 'disease' in every one "
+        "of them: the label under other names), at or above the 0.98 that medadapt treats as a "
+        "leak: a copy of the label; where the base trained, 'chol' was not among the columns "
+        "it recorded as strong predictors "
         "(0.9 or more): not a predictor the base already relies on; keep "
         "it with --allow-leak chol if it is a genuine predictor measured before the outcome, or "
         "retrain the base model without it (train-base --exclude chol)"

@@ -76,9 +76,11 @@ class Leak:
     where: str | None = None  # the group whose rows show it (None: all training rows)
     rows: int | None = field(default=None, compare=False)
     threshold: float | None = field(default=None, compare=False)  # None: no single level
-    # the column holds the label's own value in every row judged (a copy of it, as a trial's
-    # ``diagnosis = target`` was): said so, not only "a strong predictor or a leak"
-    copy: bool = field(default=False, compare=False)
+    # how the column copies the label in every row judged, said so rather than only "a strong
+    # predictor or a leak": "itself" (its own value, as a trial's ``diagnosis = target``),
+    # "relabelled" (one value of the column for each class, as ``biopsy`` = positive/negative
+    # for 1/0) or "rescaled" (a measured label times a number plus a number: other units)
+    copy: str | None = field(default=None, compare=False)
 
     def describe(self) -> str:
         where = f" in {self.where}" if self.where else ""
@@ -143,16 +145,45 @@ def _leaks_in(
         leaks = _multiclass_leaks(y, x_num, numeric, rows, categorical, schema.classes, cutoff)
     else:
         leaks = _regression_leaks(y.astype(float), x_num, numeric, rows, categorical, cutoff)
-    return [replace(leak, where=where, copy=_copies_label(rows, leak.column, schema.label))
+    return [replace(leak, where=where, copy=_copies_label(rows, leak.column, schema))
             for leak in leaks]  # fmt: skip
 
 
-def _copies_label(rows: pd.DataFrame, column: str, label: str) -> bool:
-    """Whether ``column`` holds the label's value in every row (``1`` and ``1.0`` alike)."""
-    if column not in rows or label not in rows:
-        return False
+def _copies_label(rows: pd.DataFrame, column: str, schema: TableSchema) -> str | None:
+    """How ``column`` copies the label in every row (``Leak.copy``), or None: its value
+    (``1`` and ``1.0`` alike), a relabelling (for classes: each value of the column goes with
+    one class and each class with one value, none missing) or a rescaling (for a measured
+    label: an exact straight line, correlation 1 to 12 digits)."""
+    label = schema.label
+    if column not in rows or label not in rows or not len(rows):
+        return None
     mine, theirs = rows[column].map(level), rows[label].map(level)
-    return bool(len(rows) and (mine == theirs).all())
+    if (mine == theirs).all():
+        return "itself"
+    if schema.task != "regression":
+        if rows[column].map(is_missing).any():
+            return None
+        pairs = len(pd.DataFrame({"mine": mine, "theirs": theirs}).drop_duplicates())
+        return "relabelled" if pairs == mine.nunique() == theirs.nunique() > 1 else None
+    values = pd.to_numeric(rows[column], errors="coerce").to_numpy(dtype=float)
+    target = pd.to_numeric(rows[label], errors="coerce").to_numpy(dtype=float)
+    if np.isnan(values).any() or np.isnan(target).any() or np.ptp(values) == 0:
+        return None
+    return "rescaled" if abs(_correlation(values, target)) >= 1 - 1e-12 else None
+
+
+_COPIED = {
+    "itself": ("it holds the value of {label} itself in every one of them",
+               "the value of {label} itself in every row"),
+    "relabelled": ("its values stand one for one for those of {label} in every one of them: "
+                   "the label under other names",
+                   "the values of {label} under other names in every row"),
+    "rescaled": ("it is {label} times a number plus a number in every one of them: the label "
+                 "in other units",
+                 "{label} in other units in every row"),
+}  # fmt: skip
+"""How a refusal says each kind of copy: for one column (its rows counted before), and for
+one of several (in its parentheses)."""
 
 
 TRAIN_BASE_ADVICE = (
@@ -191,27 +222,20 @@ def refuse_leaks(
         if one:
             what = (f"column {refused[0].column!r} alone predicts {label!r} with "
                     f"{refused[0].measured(rows)}")  # fmt: skip
-            if refused[0].copy:  # no guess: it is the label's value, row by row
-                what += f" (it holds the value of {label!r} itself in every one of them)"
+            if refused[0].copy:  # no guess: it is the label, row by row
+                what += f" ({_COPIED[refused[0].copy][0].format(label=repr(label))})"
         elif len({(leak.rows, leak.where) for leak in refused}) == 1:  # the same rows: once
             described = ", ".join(f"{leak.column!r} ({leak.statistic} {leak.value:.3f}"
-                                  f"{_copy_words(leak, label)})" for leak in refused)  # fmt: skip
+                                  f"{copy_words(leak, label)})" for leak in refused)  # fmt: skip
             on = refused[0].judged_on(rows)
             what = f"columns {described} each alone predict {label!r} on {on}"
         else:
             described = ", ".join(f"{leak.column!r} ({leak.measured(rows)}"
-                                  f"{_copy_words(leak, label)})" for leak in refused)  # fmt: skip
+                                  f"{copy_words(leak, label)})" for leak in refused)  # fmt: skip
             what = f"columns {described} each alone predict {label!r}"
-        maybe = (
-            "a strong predictor on few rows, or a leak (a copy of the label, a value recorded "
-            "after the outcome)"
-            if one
-            else "strong predictors on few rows, or leaks (copies of the label, values "
-            "recorded after the outcome)"
-        )
         advice = (fix or TRAIN_BASE_ADVICE).format(**fields)
         there = "" if at_base is None else _at_base(refused, at_base)
-        raise DataError(f"{what}, {_threshold(refused)}: {maybe}{there}; {advice}")
+        raise DataError(f"{what}, {threshold_words(refused)}: {may_be(refused)}{there}; {advice}")
     return [leak for leak in leaks if leak.column in set(allowed)]
 
 
@@ -240,13 +264,37 @@ def _at_base(leaks: Sequence[Leak], recorded: Mapping[str, Mapping[str, object]]
             "relies on")  # fmt: skip
 
 
-def _copy_words(leak: Leak, label: str) -> str:
+def copy_words(leak: Leak, label: str) -> str:
     """``; the value of 'target' itself in every row`` for a column of several refused that
     copies the label (a trial's copy among two leaks was said only as a leak), else empty."""
-    return f"; the value of {label!r} itself in every row" if leak.copy else ""
+    return f"; {_COPIED[leak.copy][1].format(label=repr(label))}" if leak.copy else ""
 
 
-def _threshold(leaks: Sequence[Leak]) -> str:
+def may_be(leaks: Sequence[Leak]) -> str:
+    """What refused ``leaks`` may be: copies of the label where each is one (said before,
+    column by column), else a strong predictor on few rows or a leak."""
+    one = len(leaks) == 1
+    if all(leak.copy for leak in leaks):
+        return "a copy of the label" if one else "copies of the label"
+    if one:
+        return ("a strong predictor on few rows, or a leak (a copy of the label, a value "
+                "recorded after the outcome)")  # fmt: skip
+    return ("strong predictors on few rows, or leaks (copies of the label, values recorded "
+            "after the outcome)")  # fmt: skip
+
+
+def copies_said_once(leaks: Sequence[Leak], label: str) -> str:
+    """`` (each the values of 'num' under other names in every row)`` where every one of
+    ``leaks`` copies ``label`` the same way (said once, not beside each site's figure),
+    else empty."""
+    kinds = {leak.copy for leak in leaks}
+    if len(kinds) != 1 or None in kinds:
+        return ""
+    each = "each " if len({leak.column for leak in leaks}) > 1 else ""
+    return f" ({each}{_COPIED[kinds.pop()][1].format(label=repr(label))})"  # type: ignore[index]
+
+
+def threshold_words(leaks: Sequence[Leak]) -> str:
     """``at or above the 0.98 that medadapt treats as a leak`` (each threshold once)."""
     levels = sorted({leak.threshold for leak in leaks if leak.threshold is not None})
     if not levels:

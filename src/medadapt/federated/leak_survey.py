@@ -20,7 +20,15 @@ from typing import Any
 
 import numpy as np
 
-from medadapt.data.leaks import TRAIN_BASE_ADVICE, Leak, find_leaks
+from medadapt.data.leaks import (
+    TRAIN_BASE_ADVICE,
+    Leak,
+    copies_said_once,
+    copy_words,
+    find_leaks,
+    may_be,
+    threshold_words,
+)
 from medadapt.data.missing_codes import read_as_missing
 from medadapt.data.schema import TableSchema
 from medadapt.errors import DataError
@@ -137,7 +145,11 @@ def _refuse(found: list[Found], label: str, *, trained_here: bool) -> None:
     one = len(by_column) == 1
     sites = list(dict.fromkeys(where.removeprefix("at site ") for where, _ in found
                                if where != BASE_ROWS))  # fmt: skip
-    places = {column: " and ".join(f"{where} ({leak.measured('rows')})" for where, leak in at)
+    leaks = [leak for _where, leak in found]
+    once = copies_said_once(leaks, label)  # else beside each figure that is a copy
+    places = {column: " and ".join(f"{where} ({leak.measured('rows')}"
+                                   f"{'' if once else copy_words(leak, label)})"
+                                   for where, leak in at)
               for column, at in by_column.items()}  # fmt: skip
     fields = {
         "names": shlex.quote(",".join(by_column)),  # pasted in a shell
@@ -153,10 +165,7 @@ def _refuse(found: list[Found], label: str, *, trained_here: bool) -> None:
     else:
         said = "; ".join(f"{column!r} {where}" for column, where in places.items())
         what = f"columns each alone predict {label!r}: {said}"
-    maybe = ("a strong predictor on few rows, or a leak (a copy of the label, a value recorded "
-             "after the outcome)" if one else "strong predictors on few rows, or leaks (copies "
-             "of the label, values recorded after the outcome)")  # fmt: skip
-    raise DataError(f"{what}, {_threshold(found)}: {maybe}; {advice}")
+    raise DataError(f"{what}, {threshold_words(leaks)}: {may_be(leaks)}{once}; {advice}")
 
 
 def _leave_out(by_column: dict[str, list[Found]]) -> str:
@@ -171,11 +180,3 @@ def _leave_out(by_column: dict[str, list[Found]]) -> str:
     which = f"site {sites[0]}" if len(sites) == 1 else f"sites {', '.join(sites)}"
     for_ = "" if len(alone) == len(by_column) else f"for {listed(map(repr, alone))}, "
     return " " + LEAVE_OUT.format(for_=for_, which=which, it="it" if len(sites) == 1 else "them")
-
-
-def _threshold(found: list[Found]) -> str:
-    """``at or above the 0.98 that medadapt treats as a leak`` (each threshold once)."""
-    levels = sorted({leak.threshold for _where, leak in found if leak.threshold is not None})
-    said = " or ".join(f"{level:.2f}".rstrip("0").rstrip(".") for level in levels)
-    return f"at or above the {said} that medadapt treats as a leak" if said else (
-        "which medadapt treats as a leak")  # fmt: skip
