@@ -35,6 +35,27 @@ def test_evaluation_json_is_flat_and_round_trips():
     assert again.used == result.used and again.base_comparison == result.base_comparison
 
 
+def test_evaluation_json_reads_its_intervals_in_words_as_the_terminal_does():
+    """A trial's ``evaluate --json`` held AUROC 0.616 (0.447-0.779) and nothing else: the
+    terminal and the report said "not shown to be better than chance"."""
+    document = _evaluation().to_json()
+    assert document["in_words"] == {"auroc": "moderate (the whole interval is at or above 0.70)"}
+    chance = _evaluation(metrics={"n": 60, "auroc": 0.616, "auroc_ci": [0.447, 0.779],
+                                  "notes": {}}).to_json()  # fmt: skip
+    assert chance["in_words"] == {
+        "auroc": "not shown to be better than chance (the interval reaches 0.50)"
+    }
+    again = Evaluation.from_json(json.loads(json.dumps(chance)))
+    assert "in_words" not in again.metrics and again.to_json() == chance
+    measured = {"n": 40, "r2": 0.12, "r2_ci": [-0.05, 0.3], "mae": 50.0, "notes": {}}
+    assert _evaluation(metrics=measured, task="regression").to_json()["in_words"] == {
+        "r2": "not shown to predict better than giving every patient the average value (the "
+        "interval reaches 0)"
+    }
+    unmeasured = {"n": 8, "auroc": None, "auroc_ci": None, "notes": {}}
+    assert _evaluation(metrics=unmeasured).to_json()["in_words"] == {}
+
+
 def test_evaluation_of_a_base_alone_has_no_comparison_keys_and_images_count_images():
     document = _evaluation(adapter=None, base_comparison=None, noun="images").to_json()
     assert "base_comparison" not in document and "intended_use" not in document

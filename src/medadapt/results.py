@@ -239,6 +239,44 @@ def reaches_chance(auroc_ci: Sequence[float] | None) -> bool:
     return bool(auroc_ci) and auroc_ci[0] <= 0.5 <= auroc_ci[1]
 
 
+def discrimination_in_words(low: float, high: float) -> str:
+    """What an AUROC's 95% interval shows, read from both ends (a narrow interval around 0.52
+    is precise, and no better than chance; "good" would read as clinically adequate)."""
+    if low <= 0.5:
+        return "not shown to be better than chance (the interval reaches 0.50)"
+    if high < 0.6:
+        return "little better than chance at best (the whole interval is below 0.60)"
+    if low >= 0.8:
+        return ("strong (the whole interval is at or above 0.80), though whether that is "
+                "enough depends on the clinical use")  # fmt: skip
+    if low >= 0.7:
+        return "moderate (the whole interval is at or above 0.70)"
+    if high < 0.7:
+        return "weak (better than chance, the whole interval below 0.70)"
+    return "better than chance, but how much better is uncertain"
+
+
+IN_WORDS = "in_words"
+"""The key, in an evaluation's JSON, of what its AUROC's and R²'s intervals show in words
+(:func:`metrics_in_words`): a trial's ``--json`` held the figures only, where the terminal and
+the report said "not shown to be better than chance"."""
+
+
+def metrics_in_words(metrics: Mapping[str, Any]) -> dict[str, str]:
+    """``{"auroc": "not shown to be better than chance (the interval reaches 0.50)"}``: the
+    reading of each measured AUROC (:func:`discrimination_in_words`) and of an R² whose
+    interval reaches 0 (:func:`r2_in_words`), by metric name; empty where none applies."""
+    said = {}
+    auroc, ci = metrics.get("auroc"), metrics.get("auroc_ci")
+    if auroc is not None and ci:
+        said["auroc"] = discrimination_in_words(*ci)
+    r2, r2_ci = metrics.get("r2"), metrics.get("r2_ci")
+    r2_said = r2_in_words(r2, r2_ci[0]) if r2 is not None and r2_ci else None
+    if r2_said:
+        said["r2"] = r2_said
+    return said
+
+
 def r2_in_words(r2: float, low: float) -> str | None:
     """What an R² whose interval (lower end ``low``) reaches 0 says (a trial's shuffled-label
     adapter, R² -0.190 (-0.488 to 0.015), was trained, promoted and served without a word);
@@ -488,6 +526,7 @@ class Evaluation:
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {**self.metrics, "rows_used": self.used}
         out[f"{self.noun}_used"] = self.used
+        out[IN_WORDS] = metrics_in_words(self.metrics)  # as the terminal and the report read them
         for name in _known(Evaluation)[3:]:
             if name == "extras":
                 out.update(self.extras)
@@ -506,7 +545,11 @@ class Evaluation:
         used_keys = [k for k in data if k.endswith("_used")]
         noun = next((k[: -len("_used")] for k in used_keys if k != "rows_used"), "rows")
         return cls(
-            metrics={k: v for k, v in data.items() if k not in named and k not in used_keys},
+            metrics={
+                k: v
+                for k, v in data.items()
+                if k not in named and k not in used_keys and k != IN_WORDS
+            },
             used=data["rows_used"],
             noun=noun,
             **{k: data[k] for k in named if k in data},

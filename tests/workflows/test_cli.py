@@ -473,9 +473,20 @@ def test_renamed_feature_columns_are_refused_with_a_hint_unless_allowed(workspac
         "'Marker' for 'marker'?); rename the columns, or pass --allow-absent-columns to treat "
         "them as missing for every row"
     ]
-    assert run("predict", "--base", str(root / "base"), "--data", str(renamed), "--out",
-               str(out), "--allow-absent-columns") == 0  # fmt: skip
+    allowed = subprocess.run(
+        [sys.executable, "-m", "medadapt.cli", "predict", "--base", str(root / "base"), "--data",
+         str(renamed), "--out", str(out), "--allow-absent-columns"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert allowed.returncode == 0, allowed.stderr
     assert len(pd.read_csv(out)) == len(pd.read_csv(data))
+    # the column offered as the rename is said to be it, not "train a new base to use it"
+    said = allowed.stdout + allowed.stderr
+    assert (
+        "warning: column 'marker' is not in the table: missing for every row ('Marker' may be "
+        "it under another name: rename it to 'marker' in --data to use it)"
+    ) in said, said
+    assert "'Marker'" not in said.split("('Marker' may be", 1)[1], said
 
 
 def test_a_command_without_allow_absent_columns_is_not_told_to_pass_it(workspace):

@@ -13,9 +13,10 @@ import pytest
 
 from medadapt.evaluate.report import Report
 from medadapt.evaluate.versus_base import versus_base
+from medadapt.results import discrimination_in_words
 from medadapt.workflows.demo_report import strategy_notes, strategy_row
 from medadapt.workflows.report_sections import auroc_line, reading_guide, side_by_side
-from medadapt.workflows.reports import adapt_report, discrimination_in_words, evaluation_report
+from medadapt.workflows.reports import adapt_report, evaluation_report
 from medadapt.workflows.study_report import _card, _data_summary, _sample_size
 from medadapt.workflows.study_sentences import last_gain, t_interval
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shlex
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +69,7 @@ def print_metrics(title: str, metrics: dict[str, Any], task: str, noun: str = "r
     print_table(title, ["metric", "value (95% CI)", "note"], rows)
     interval = metrics.get("auroc_ci")
     if metrics.get("auroc") is not None and interval and interval[0] <= 0.5 <= interval[1]:
-        from medadapt.workflows.report_sections import discrimination_in_words
+        from medadapt.results import discrimination_in_words
 
         stdout.print(  # a trial's terminal never said it; its HTML report did
             f"AUROC {metrics['auroc']:.3f} ({interval[0]:.3f}–{interval[1]:.3f}): "
@@ -301,6 +302,22 @@ def print_features(features: dict[str, str]) -> None:
 
 
 UNREAD_SHOWN = 5  # columns of --data the model does not read named by name; the rest counted
+
+
+def print_absent(extras: Mapping[str, Any]) -> None:
+    """With ``--allow-absent-columns``: a ``warning:`` for each feature column the table
+    lacks (missing for every row), naming the column of the table likely to be it under
+    another name (a trial's renamed column was told "train a new base to use it", where the
+    refusal without the flag had offered it as the rename), then :func:`print_unread` for
+    the other columns not read."""
+    renamed = extras.get("renamed_columns") or {}
+    for column in extras.get("absent_columns", []):
+        other = renamed.get(column)
+        instead = (f" ({other!r} may be it under another name: rename it to {column!r} in "
+                   "--data to use it)" if other else "")  # fmt: skip
+        warn_all([f"column {column!r} is not in the table: missing for every row{instead}"])
+    offered = set(renamed.values())
+    print_unread([c for c in extras.get("unread_columns", []) if c not in offered])
 
 
 def print_unread(columns: list[str]) -> None:

@@ -28,6 +28,7 @@ from medadapt.cli.main import app
 from medadapt.cli.options import ADAPTER_OPTIONS, Shared, build_command, options_for
 from medadapt.cli.printing import (
     PREDICTED_LISTS,
+    print_absent,
     print_cache,
     print_dropped,
     print_features,
@@ -343,9 +344,7 @@ def _evaluate(**values: Any) -> None:
     )  # fmt: skip
     document = result.to_json()
     print_skipped(document, data)
-    for column in result.extras.get("absent_columns", []):
-        warn_all([f"column {column!r} is not in the table: missing for every row"])
-    print_unread(result.extras.get("unread_columns", []))
+    print_absent(result.extras)
     warn_all(result.data_warnings + result.leak_warnings)
     print_metrics(
         f"{result.metrics['n']} {modality.noun} ({result.used})",
@@ -381,9 +380,7 @@ def _predict(**values: Any) -> None:
 
     summary = predict_job(base_dir=base, data=data, out=out, adapter_dir=adapter, options=options)
     print_skipped(summary, data, listed_by=PREDICTED_LISTS)  # predict has no --json
-    for column in summary.get("absent_columns", []):
-        warn_all([f"column {column!r} is not in the table: missing for every row"])
-    print_unread(summary.get("unread_columns", []))
+    print_absent(summary)
     if summary.get("label_read_not"):
         noted(
             f"column {summary['label_read_not']!r} (the outcome the model predicts) is in --data "

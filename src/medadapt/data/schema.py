@@ -494,32 +494,38 @@ class TableSchema:
             )
         if not absent or allow_absent:
             return
-        hints = []
-        # a column the model reads already (a feature, the label, the patient or group column)
-        # is never offered: renamed, 'thalch' would become 'thal' and its own values be lost
-        taken = {str(f.name) for f in self.features} | {
-            str(c) for c in (self.label, self.id_column, self.group_column) if c is not None
-        }
-        offered = [str(c) for c in frame.columns if str(c) not in taken]
-        unmatched = []
-        for name in absent:
-            lowered = {c.lower(): c for c in offered}
-            close = (
-                lowered.get(str(name).lower())
-                or next(iter(difflib.get_close_matches(str(name), offered, n=1)), None)
-                or _with_a_unit(str(name), offered)
-                or _spelt_out(str(name), offered)
-            )
-            if close is not None:
-                hints.append(f"{close!r} for {name!r}")
-                offered.remove(close)  # one column is offered for one missing feature only
-            else:
-                unmatched.append(name)
+        renames = self.likely_renames(frame)
+        hints = [f"{renames[name]!r} for {name!r}" for name in absent if name in renames]
+        unmatched = [name for name in absent if name not in renames]
         hint = f" (did you mean {', '.join(hints)}?)" if hints else ""
         raise DataError(
             f"the model's feature column(s) {', '.join(map(repr, absent))} are not in the "
             f"table{hint}; {_absent_fix(bool(hints), unmatched)}"
         )
+
+    def likely_renames(self, frame: pd.DataFrame) -> dict[str, str]:
+        """For each feature column ``frame`` lacks, the column of ``frame`` that is likely it
+        under another name (``'Cholesterol'`` or ``'cholesterol_mg_dl'`` for ``'chol'``),
+        where one is: one column offered for one feature only, and never a column the model
+        reads already (renamed, ``'thalch'`` would become ``'thal'`` and its own values be
+        lost)."""
+        taken = {str(f.name) for f in self.features} | {
+            str(c) for c in (self.label, self.id_column, self.group_column) if c is not None
+        }
+        offered = [str(c) for c in frame.columns if str(c) not in taken]
+        renames = {}
+        for name in map(str, self.absent_columns(frame)):
+            lowered = {c.lower(): c for c in offered}
+            close = (
+                lowered.get(name.lower())
+                or next(iter(difflib.get_close_matches(name, offered, n=1)), None)
+                or _with_a_unit(name, offered)
+                or _spelt_out(name, offered)
+            )
+            if close is not None:
+                renames[name] = close
+                offered.remove(close)
+        return renames
 
     @property
     def n_outputs(self) -> int:

@@ -17,6 +17,7 @@ from medadapt.evaluate.retention import (
     auroc_change,
     old_classes_kept,
 )
+from medadapt.results import discrimination_in_words
 
 _TRICKS = {
     "distill": "adapter + extended head; class-weighted cross-entropy on old and new images, "
@@ -37,23 +38,6 @@ def auroc_line(metrics: dict[str, Any], what: str) -> str | None:
         f"{discrimination_in_words(low, high)}; the true value is likely between {low:.2f} and "
         f"{high:.2f}."
     )
-
-
-def discrimination_in_words(low: float, high: float) -> str:
-    """What an AUROC's 95% interval shows, read from both ends (a narrow interval around 0.52
-    is precise, and no better than chance; "good" would read as clinically adequate)."""
-    if low <= 0.5:
-        return "not shown to be better than chance (the interval reaches 0.50)"
-    if high < 0.6:
-        return "little better than chance at best (the whole interval is below 0.60)"
-    if low >= 0.8:
-        return ("strong (the whole interval is at or above 0.80), though whether that is "
-                "enough depends on the clinical use")  # fmt: skip
-    if low >= 0.7:
-        return "moderate (the whole interval is at or above 0.70)"
-    if high < 0.7:
-        return "weak (better than chance, the whole interval below 0.70)"
-    return "better than chance, but how much better is uncertain"
 
 
 def retention_rows(entries: list[tuple[str, str, dict[str, Any] | None]]) -> list[list[Any]]:

@@ -33,10 +33,9 @@ from medadapt.evaluate.small_cells import (
     withheld_note,
 )
 from medadapt.modalities.base import Modality
-from medadapt.results import SAID_AS_WARNINGS
+from medadapt.results import SAID_AS_WARNINGS, discrimination_in_words
 from medadapt.workflows.report_sections import (
     auroc_line,
-    discrimination_in_words,
     guide_section,
     one_vs_rest_roc,
     per_class_section,

@@ -550,6 +550,7 @@ class TabularModality(Modality):
             "unseen_categories": encoded.unseen,
             "missing_values": {k: v for k, v in encoded.missing.items() if v},
             "absent_columns": schema.absent_columns(samples.frame),
+            "renamed_columns": schema.likely_renames(samples.frame),  # names only
             "unread_columns": self.unread_columns(schema, samples),
         }
 
@@ -562,6 +563,7 @@ class TabularModality(Modality):
             "unseen_categories": encoded.unseen,
             "missing_values": {k: v for k, v in encoded.missing.items() if v},
             "absent_columns": schema.absent_columns(samples.frame),
+            "renamed_columns": schema.likely_renames(samples.frame),  # names only
             "unread_columns": self.unread_columns(schema, samples),
             "label_read_not": _label_column(schema.label, samples.frame.columns),
         }
