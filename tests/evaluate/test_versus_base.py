@@ -402,3 +402,24 @@ def test_an_interval_ending_exactly_at_0_prints_0_without_a_sign_and_says_so():
     )
     said = _adapter_in_words(Difference("auroc", 0.018, (-0.004, 0.058)), "AUROC", "patients")
     assert said.endswith("(95% CI -0.004 to +0.058): no detectable difference on these patients.")
+
+
+def test_an_adapter_that_finds_far_fewer_of_a_class_at_the_threshold_is_warned_about():
+    """A trial's adapter called 1 of 15 negatives negative where the base model called 5,
+    and the comparison, by an AUROC that no threshold moves, read "no detectable
+    difference" on its own: the counts of both classes are said as a warning."""
+    y = np.array([0] * 15 + [1] * 45)
+    base = np.r_[[0.30, 0.38, 0.40, 0.42, 0.44], [0.6] * 10, [0.36, 0.38, 0.40, 0.42, 0.44],
+                 [0.8] * 40]  # fmt: skip
+    adapted = base + 0.15  # every risk higher, the order kept
+    paired = versus_base(y, adapted, base, metric="auroc", n_boot=50)
+    assert paired["verdict"] not in ("better", "worse")  # the same order: the same AUROC
+    assert paired["warnings"] == [
+        "at threshold 0.5 the adapter calls 1 of the 15 negative patients negative, where the "
+        "base model alone called 5, and 45 of the 45 positive patients positive (the base "
+        "model 40): the AUROC compared does not depend on the threshold, and does not show it"
+    ]
+    # a small change, or one the adapter gains by, is not warned of
+    slightly = base + 0.07  # 3 of the 5 negatives still called negative
+    assert versus_base(y, slightly, base, metric="auroc", n_boot=50)["warnings"] == []
+    assert versus_base(y, base, adapted, metric="auroc", n_boot=50)["warnings"] == []

@@ -64,6 +64,50 @@ def unpredicted_classes(
     return warnings
 
 
+def fewer_found(
+    y: np.ndarray,
+    adapted: Any,
+    base: Any,
+    names: Sequence[str],
+    *,
+    threshold: float = 0.5,
+    unit: str = "patient",
+) -> list[str]:
+    """A warning where the adapter, at the decision threshold, calls at most half as many of
+    a class's samples that class as the base model alone did (and at least 2 fewer), though
+    it still calls some: a trial's adapter found 1 of 15 negatives where the base found 5,
+    and its AUROC comparison, which no threshold moves, read "no detectable difference".
+    Both classes' counts are said (the trade-off), and what the AUROC does not show. Two
+    classes only (several have their per-class rows); counts only, no rates.
+
+    >>> y = np.array([0] * 15 + [1] * 45)
+    >>> base = np.r_[[0.2] * 5, [0.8] * 10, [0.3] * 5, [0.9] * 40]
+    >>> adapted = np.r_[[0.2] * 1, [0.8] * 14, [0.9] * 45]
+    >>> fewer_found(y, adapted, base, ["negative", "positive"])  # doctest: +NORMALIZE_WHITESPACE
+    ['at threshold 0.5 the adapter calls 1 of the 15 negative patients negative, where the
+    base model alone called 5, and 45 of the 45 positive patients positive (the base model
+    40): the AUROC compared does not depend on the threshold, and does not show it']
+    """
+    scores = np.asarray(adapted, dtype=float)
+    if scores.ndim == 2 or len(names) != 2:
+        return []
+    y = np.asarray(y).astype(int)
+    mine, theirs = _calls(adapted, threshold), _calls(base, threshold)
+    found = [(int(((mine == c) & (y == c)).sum()), int(((theirs == c) & (y == c)).sum()),
+              int((y == c).sum())) for c in (0, 1)]  # fmt: skip
+    if not any(0 < a <= b / 2 and b - a >= 2 for a, b, _members in found):
+        return []
+    first, second = (
+        f"{a} of the {members} {name} {unit}s {name}"
+        for (a, _b, members), name in zip(found, names, strict=True)
+    )
+    return [
+        f"at threshold {threshold:g} the adapter calls {first}, where the base model alone "
+        f"called {found[0][1]}, and {second} (the base model {found[1][1]}): the AUROC "
+        "compared does not depend on the threshold, and does not show it"
+    ]
+
+
 def unlearnt_new_classes(
     y: np.ndarray, proba: Any, names: Sequence[str], n_old: int, *, unit: str = "image"
 ) -> list[str]:

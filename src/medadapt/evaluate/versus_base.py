@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from medadapt.evaluate.difference import Difference, below, zero_end
-from medadapt.evaluate.ignored_classes import accuracy_caveat, unpredicted_classes
+from medadapt.evaluate.ignored_classes import accuracy_caveat, fewer_found, unpredicted_classes
 from medadapt.evaluate.mean_error_change import (
     MEAN_ERROR_CHANGES,
     MEAN_ERROR_HARMS,
@@ -77,6 +77,9 @@ def versus_base(
         names = _class_words(classes, adapted)
         out["warnings"] = unpredicted_classes(y, adapted, base, names, threshold=threshold,
                                               unit=unit)  # fmt: skip
+        if not withheld:  # a measured AUROC that no threshold moves: what it does not show
+            out["warnings"] += fewer_found(y, adapted, base, names, threshold=threshold,
+                                           unit=unit)  # fmt: skip
         if withheld:
             caveat = accuracy_caveat(y, names, unit=unit)
             if caveat:
