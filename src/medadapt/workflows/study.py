@@ -95,6 +95,7 @@ def prepare(
                                 seed=0, where=where)  # fmt: skip
     if modality.base_test_stays_clean and base_split:
         train = train[~modality.in_split(data, target, base_split, "test")[train]]
+    _refuse_nothing_measurable(modality, target, train, test, where, config.test_fraction)
     warnings += modality.sample_notes(schema, target.subset(_used(target, reading, config, chosen)))
     scored = target.subset(np.concatenate([train, test]))  # a leak in either flatters the study
     warnings += modality.check_study_target(schema, scored, options,
@@ -104,6 +105,34 @@ def prepare(
                      int(seen[chosen].sum()), warnings, unseen,
                      np.asarray(target.subset(chosen).labels),
                      target.subset(chosen).known_patients())  # fmt: skip
+
+
+def _refuse_nothing_measurable(modality: Modality, target: Any, train: np.ndarray,
+                               test: np.ndarray, where: str, fraction: float) -> None:  # fmt: skip
+    """A held-out test set of fewer patients than any figure needs (:data:`MIN_PATIENTS`) is
+    refused before anything trains: a trial's study of a 15-row site trained every strategy
+    at every size, then said that nothing could be measured."""
+    from medadapt.evaluate.metrics import MIN_PATIENTS
+
+    def counted(indices: np.ndarray) -> int:
+        patients = target.subset(indices).known_patients()
+        return len(indices) if patients is None else len(np.unique(patients))
+
+    tested, unit = counted(test), "patients" if target.known_patients() is not None else None
+    if tested >= MIN_PATIENTS:
+        return
+    unit = unit or modality.noun
+    in_all = counted(np.concatenate([train, test]))
+    if in_all < MIN_PATIENTS:
+        fix = (f"{where} holds {in_all} {unit} in all, fewer than that however they are split: "
+               "give more target data, or pick a larger --group")  # fmt: skip
+    else:
+        fix = (f"raise --test-fraction (now {fraction:g} of the {in_all} {unit} of {where}), or "
+               "give more target data")  # fmt: skip
+    raise DataError(
+        f"the held-out test set would hold {tested} {unit}, fewer than the {MIN_PATIENTS} any "
+        f"figure needs: the study would train every strategy and measure none; {fix}"
+    )
 
 
 def _dropped_identifiers(schema: Any) -> list[str]:
