@@ -372,7 +372,9 @@ def test_an_image_study_warns_of_a_sorted_positive_class_and_takes_positive_clas
     """As a table's study does: the base the study trains scores the class that sorts last
     only because it does, said in a warning line (the terminal and study.json);
     ``--positive-class`` chooses, and with ``--base`` must agree with the base's choice."""
-    folder = _folder(tmp_path / "cases", {"bright": 200, "dark": 60}, n=6)
+    folder = _folder(
+        tmp_path / "cases", {"bright": 200, "dark": 60}, n=36
+    )  # B: 36 images, 11 held out
     rows = [f"{p.relative_to(tmp_path)},{p.parent.name},{'AB'[int(p.stem[-1]) % 2]}"
             for p in sorted(folder.rglob("*.png"))]  # fmt: skip
     (tmp_path / "sites.csv").write_text("path,label,site\n" + "\n".join(rows) + "\n")

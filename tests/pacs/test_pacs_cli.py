@@ -594,9 +594,8 @@ def test_a_pacs_rest_root_is_said_to_be_no_dicomweb_root(world, tmp_path):
 @pytest.mark.parametrize(
     ("spelt", "said"),
     [
-        ("brigth", "has {n} rows labelled 'brigth' (spelt like 'bright': a typo? fix the label), "
-         "not one of the model's classes ['bright', 'dark']: evaluate a model that knows these "
-         "classes (medadapt adapt --new-classes)"),
+        ("brigth", "has {n} rows labelled 'brigth' (spelt like 'bright': a typo?), not one of "
+         "the model's classes ['bright', 'dark']: correct the label to 'bright'"),
         ("Bright", "spells the model's classes another way ('Bright' for 'bright': they differ "
          "only in upper/lower case or spacing): rename the labels to the model's spelling "
          "'bright'"),

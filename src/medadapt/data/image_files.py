@@ -158,8 +158,10 @@ def check_known_labels(
                 f"labelled {unknown[0]!r}, spelt like it: a typo in --new-classes? pass "
                 f"--new-classes {shlex.quote(unknown[0])}"
             )
-        fix = "rename the folder" if Path(source).is_dir() else "fix the label"
-        typo = f" (spelt like {like[0]!r}: a typo? {fix})" if like else ""
+        typo = f" (spelt like {like[0]!r}: a typo?)" if like else ""
+        if like:  # a typo's fix, not a new class (a trial's 'lesoin' was offered --new-classes)
+            hint = (f"{'rename the folder' if Path(source).is_dir() else 'correct the label'} "
+                    f"to {like[0]!r}")  # fmt: skip
         n = (counts or {}).get(unknown[0])
         images = f"{noun}s" if n is None else f"{n} {noun}{'s' if n != 1 else ''}"
         more = len(unknown) - 1
