@@ -477,6 +477,30 @@ def test_one_file_listed_with_two_labels_is_refused(tmp_path):
     )
 
 
+def test_one_file_listed_under_two_groups_or_patients_is_refused(tmp_path):
+    """A trial's image listed under sites B and C was read once, as B's, and ``--group C``
+    was then told the column has no 'C'."""
+    disc_folder(tmp_path / "imgs", n=1, size=8)
+    csv = tmp_path / "t.csv"
+    head = "path,label,site,patient\nimgs/bright/b0.png,1,B,p1\nimgs/dark/d0.png,0,B,p2\n"
+    csv.write_text(head + "imgs/bright/b0.png,1,C,p1\n")
+    with pytest.raises(DataError) as err:
+        load_images(csv, image_size=8, group_column="site")
+    assert str(err.value) == (
+        f"{tmp_path}/imgs/bright/b0.png is listed with 'B' (line 2 of {csv}) and 'C' (line 4) "
+        "in its group column 'site': an image belongs to one; correct the CSV"
+    )
+    csv.write_text(head + "imgs/bright/b0.png,1,B,p3\n")
+    with pytest.raises(DataError) as err:
+        load_images(csv, image_size=8, group_column="site", id_column="patient")
+    assert str(err.value).endswith(
+        f"is listed with 'p1' (line 2 of {csv}) and 'p3' (line 4) in its patient id column "
+        "'patient': an image belongs to one; correct the CSV"
+    )
+    csv.write_text(head + "imgs/bright/b0.png,1,B,p1\n")  # the same again: read once, as before
+    assert len(load_images(csv, image_size=8, group_column="site", id_column="patient")) == 2
+
+
 def test_labels_that_differ_only_in_case_are_refused(tmp_path):
     disc_folder(tmp_path / "imgs", n=2, size=8)
     csv = tmp_path / "t.csv"

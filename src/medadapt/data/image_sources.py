@@ -267,6 +267,8 @@ def csv_entries(
         raise DataError(f"{csv} has no rows: add one row per image (path,label)")
     entries = []
     labels: dict[str, tuple[str, int]] = {}
+    groups: dict[str, tuple[str, int]] = {}
+    patients: dict[str, tuple[str, int]] = {}
     rows: dict[str, tuple[str, list[int]]] = {}  # each file as first written, and its rows
     for number, row in enumerate(table.to_dict("records"), start=2):  # the header is line 1
         line = f" (line {number} of {csv})"
@@ -285,6 +287,11 @@ def csv_entries(
         if not entries:  # the first path tells how they were written (no stat per row)
             _check_relative_to_the_csv(path, raw_path, line, csv)
         _check_one_label(labels, path, label, number, csv)
+        if group is not None:  # kept as first listed, the other group lost its rows unsaid
+            _check_one_of(groups, path, group, number, csv, f"its group column {wanted_group!r}")
+        if subject is not None:
+            _check_one_of(patients, path, subject.removeprefix("id:"), number, csv,
+                          f"its patient id column {id_column!r}")  # fmt: skip
         listed = rows.setdefault(os.path.normpath(path), (raw_path, []))[1]
         listed.append(number)
         if len(listed) > 1:  # the same file again, of the same class: read once
@@ -454,6 +461,22 @@ def _check_one_label(
         raise DataError(
             f"{key} is labelled {first!r} (line {line} of {csv}) and {label!r} (line {number}): "
             "give each image one label"
+        )
+
+
+def _check_one_of(
+    seen: dict[str, tuple[str, int]], path: Path, value: str, number: int, csv: Path, column: str
+) -> None:
+    """Refuse a file the CSV lists again with another value in ``column`` (a group or patient
+    id column; ``seen``: each file's first value and line, filled here): a trial's image
+    listed under sites B and C was read once, as B's, and ``--group C`` was then told the
+    column has no 'C'."""
+    key = os.path.normpath(path)
+    first, line = seen.setdefault(key, (value, number))
+    if first != value:
+        raise DataError(
+            f"{key} is listed with {first!r} (line {line} of {csv}) and {value!r} (line "
+            f"{number}) in {column}: an image belongs to one; correct the CSV"
         )
 
 
