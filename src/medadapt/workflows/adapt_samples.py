@@ -19,7 +19,9 @@ from medadapt.workflows.splitting import (
     adapter_split,
     adapter_test_near_copies,
     base_split_warnings,
+    never_seen,
     select,
+    shared_patients_warning,
 )
 
 
@@ -44,7 +46,7 @@ class GroupSamples:
     def unseen(self) -> Samples:
         """The training and test samples the base model never trained on."""
         both = np.concatenate([self.used, self.test_idx])
-        return self.samples.subset(both[~self.seen[both]])
+        return self.samples.subset(never_seen(self.samples, both, self.seen))
 
     @property
     def n_seen(self) -> int:
@@ -140,6 +142,7 @@ def split_group(
         base_test = modality.in_split(data, samples, base_split, "test")
         train = train[~base_test[train]]
     near = adapter_test_near_copies(modality, data, samples, base_split, train, test)
+    near = shared_patients_warning(modality, samples, chosen, seen, where) + near
     scored = f"the adapter's test {modality.noun}"
     hidden = near + base_split_warnings(
         modality, base, base_split, scored, instead="adapt only on",

@@ -63,7 +63,7 @@ from medadapt.workflows.sample_size_outcomes import (
     Outcome,
     outcome_of,
 )
-from medadapt.workflows.splitting import select
+from medadapt.workflows.splitting import never_seen, select
 from medadapt.workflows.strategies import is_adapter, method_of
 
 if TYPE_CHECKING:
@@ -206,7 +206,7 @@ def check_sample_size(
         rare = rare_class_note(here.per_class, here.noun, where, total=here.total)
         absent = absent_class_note(here.per_class, here.noun, where)
         refused["warnings"] = [n for n in (rare, absent) if n] + refused["warnings"]
-    unseen = samples.subset(chosen[~split.seen[chosen]])  # scored only where it never trained
+    unseen = samples.subset(never_seen(samples, chosen, split.seen))  # its patients never trained
     patients = patient_counts(modality, n=target, n_train=samples.subset(split.train),
                               n_test=samples.subset(split.test))  # fmt: skip
     risk = _scores(modality, base, unseen) if len(unseen) else None

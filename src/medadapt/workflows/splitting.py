@@ -58,25 +58,66 @@ def adapter_split(
     where: str,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Train and test indices among ``chosen``: test patients only among those none of whose
-    samples the base model trained on (``seen``); training may use the rest."""
+    samples the base model trained on (``seen``, of any group of ``samples``: a patient whose
+    id also names a base training sample of another site is that patient); training may use
+    the rest."""
     chosen = np.asarray(chosen, dtype=np.int64)
-    if not seen[chosen].any():
+    unseen = never_seen(samples, chosen, seen)
+    if len(unseen) == len(chosen):
         return _without_copies(samples, *modality.patient_split(samples, chosen, test_fraction,
                                                                 seed))  # fmt: skip
-    patients = np.asarray(samples.patients())
-    seen_patients = set(patients[chosen][seen[chosen]].tolist())
-    unseen = chosen[~np.isin(patients[chosen], list(seen_patients))]
     noun = modality.noun
     try:
         _, test = modality.patient_split(samples, unseen, test_fraction, seed)
     except DataError:
+        trained = int(seen[chosen].sum())
+        here = np.zeros_like(seen)
+        here[chosen] = seen[chosen]
+        elsewhere = len(never_seen(samples, chosen, here)) != len(unseen)  # a shared id
+        others = " (or on other samples of their patients)" if elsewhere else ""
         raise DataError(
-            f"the base model trained on {int(seen[chosen].sum())} of the {len(chosen)} {noun} "
-            f"of {where}, leaving {len(unseen)} {noun} of patients it never saw: too few to test "
-            f"an adapter on; adapt on {noun} the base was not trained on, or retrain the base "
-            "without them"
+            f"the base model trained on {trained} of the {len(chosen)} {noun} of {where}{others}, "
+            f"leaving {len(unseen)} {noun} of patients it never saw: too few to test an adapter "
+            f"on; adapt on {noun} the base was not trained on, or retrain the base without them"
         ) from None
     return _without_copies(samples, np.setdiff1d(chosen, test), test)
+
+
+def never_seen(samples: Samples, indices: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """Those of ``indices`` whose patient has no sample the base trained on (``seen``), in
+    any group of ``samples``: what the base is scored on where it "never saw" them (a trial's
+    check-data counted a site's patients with other sites' ids among them)."""
+    indices = np.asarray(indices, dtype=np.int64)
+    if not seen.any():
+        return indices
+    patients = np.asarray(samples.patients())
+    return indices[~np.isin(patients[indices], patients[seen])]
+
+
+def shared_patients_warning(modality: Modality, samples: Samples, chosen: np.ndarray,
+                            seen: np.ndarray, where: str) -> list[str]:  # fmt: skip
+    """A warning where patients of ``chosen`` (the group adapted to) share a patient id with
+    samples of other groups that trained the base model, and are therefore kept out of the
+    adapter's test set (:func:`adapter_split`): a trial's 20 patients of site B with the ids
+    of site A's were tested on without a word, "patients it never saw". Counts only."""
+    known = samples.known_patients()
+    if known is None or not seen.any():
+        return []
+    known = np.asarray(known)
+    elsewhere = np.setdiff1d(np.flatnonzero(seen), chosen)
+    shared = np.isin(known[chosen], known[elsewhere]) & ~seen[chosen]
+    if not shared.any():
+        return []
+    n = len(np.unique(known[chosen][shared]))
+    one = n == 1
+    return [
+        f"{n} patient{'' if one else 's'} of {where} ({int(shared.sum())} {modality.noun}) "
+        f"{'shares an id' if one else 'share ids'} with patients whose {modality.noun} in other "
+        f"groups of --data trained the base model: taken for the same patient{'' if one else 's'}"
+        f", {'it is' if one else 'they are'} kept out of the adapter's test set (trained on "
+        "only); if patient ids are local to each site, make them unique (prefix the site) to "
+        "test on them"
+    ]
 
 
 def _without_copies(samples: Samples, train: np.ndarray, test: np.ndarray):

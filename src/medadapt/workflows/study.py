@@ -33,7 +33,9 @@ from medadapt.workflows.sample_size import study_sample_size
 from medadapt.workflows.splitting import (
     adapter_split,
     base_split_warnings,
+    never_seen,
     select,
+    shared_patients_warning,
 )
 from medadapt.workflows.study_grid import (
     FRACTIONS,
@@ -96,11 +98,12 @@ def prepare(
     if modality.base_test_stays_clean and base_split:
         train = train[~modality.in_split(data, target, base_split, "test")[train]]
     _refuse_nothing_measurable(modality, target, train, test, where, config.test_fraction)
+    warnings += shared_patients_warning(modality, target, chosen, seen, where)
     warnings += modality.sample_notes(schema, target.subset(_used(target, reading, config, chosen)))
     scored = target.subset(np.concatenate([train, test]))  # a leak in either flatters the study
     warnings += modality.check_study_target(schema, scored, options,
                                             given_base=config.base is not None)  # fmt: skip
-    unseen = target.subset(chosen[~seen[chosen]]) if config.base is not None else None
+    unseen = target.subset(never_seen(target, chosen, seen)) if config.base is not None else None
     return StudyData(schema, source, target.subset(train), target.subset(test),
                      int(seen[chosen].sum()), warnings, unseen,
                      np.asarray(target.subset(chosen).labels),

@@ -1,0 +1,57 @@
+"""A patient of the site adapted to whose id also names rows of another site that trained the
+base is that patient: kept out of the adapter's test set, and said. A trial's 20 patients of
+site B with the ids of site A's were tested on without a word, and check-data called them
+"patients it never saw"."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+import medadapt as ma
+from tests.cli.helpers import run_cli, succeeded
+
+VA = "VA Long Beach"
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory):
+    root = tmp_path_factory.mktemp("shared_ids")
+    heart = ma.load_heart_disease()
+    cleveland = heart[heart["dataset"] == "Cleveland"]
+    va = heart[heart["dataset"] == VA].copy()
+    va.loc[va.index[:40], "id"] = cleveland["id"].to_numpy()[
+        :40
+    ]  # 40 of VA's under Cleveland's ids
+    data = root / "shared.csv"
+    pd.concat([cleveland, va]).to_csv(data, index=False)
+    succeeded(run_cli("train-base", "--data", data, "--label", "num", "--id-column", "id",
+                      "--group-column", "dataset", "--groups", "Cleveland",
+                      "--out", root / "base"))  # fmt: skip
+    return root, data, cleveland
+
+
+def test_shared_ids_are_kept_out_of_the_adapters_test_set_and_said(shared, tmp_path):
+    root, data, cleveland = shared
+    trained_ids = set(cleveland["id"].to_numpy()[:40])
+    result = succeeded(run_cli("adapt", "--base", root / "base", "--data", data,
+                               "--group-column", "dataset", "--group", VA, "--method", "head",
+                               "--out", tmp_path / "va"))  # fmt: skip
+    warned = [line for line in result.stdout.splitlines() if "share ids" in line]
+    assert len(warned) == 1 and warned[0].startswith("warning: "), result.stdout
+    n = int(warned[0].removeprefix("warning: ").split()[0])
+    assert 0 < n <= 40  # those of the 40 whose Cleveland rows trained the base
+    assert warned[0].endswith(
+        f"patients of dataset = {VA} ({n} rows) share ids with patients whose rows in other "
+        "groups of --data trained the base model: taken for the same patients, they are kept "
+        "out of the adapter's test set (trained on only); if patient ids are local to each "
+        "site, make them unique (prefix the site) to test on them"
+    )
+    positions = json.loads((tmp_path / "va" / "split.json").read_text())["test_positions"]
+    tested = set(pd.read_csv(data).iloc[positions]["id"])
+    assert len(tested & trained_ids) <= 40 - n  # only those whose Cleveland rows did not train
+    checked = succeeded(run_cli("check-data", "--base", root / "base", "--data", data,
+                                "--group-column", "dataset", "--group", VA))  # fmt: skip
+    assert warned[0] in checked.stdout.splitlines(), checked.stdout
