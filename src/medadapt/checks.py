@@ -30,7 +30,7 @@ def fraction(value: float | None, flag: str, *, closed: bool = False) -> None:
         return
     ok = 0.0 < value <= 1.0 if closed else 0.0 < value < 1.0
     if not ok:
-        where = "in (0, 1]" if closed else "between 0 and 1"
+        where = "above 0 and at most 1" if closed else "above 0 and below 1"  # 0 is "between"
         raise ConfigError(f"{flag} must be a share {where}; got {value:g}")
 
 

@@ -277,6 +277,24 @@ def check_report_file(path: str | Path | None, *, force: bool = False) -> None:
     check_output_file(path, flag="--report", force=force)
 
 
+OUTPUT_KINDS = {
+    "model.json": "a base model",
+    "adapter.json": "an adapter",
+    "study.json": "a study",
+    "federated.json": "a federated run",
+    "results.json": "a demo's results",
+    "registry.sqlite": "a model registry",
+}
+"""What each command's output folder holds, by its marker file: another command's is never
+written into, even with ``--force`` (a trial's ``demo --out reg --force`` wrote a base model,
+adapters and a report among a registry's files)."""
+
+
+def other_outputs(*own: str) -> dict[str, str]:
+    """:data:`OUTPUT_KINDS` but the command's own markers (``own``), as ``foreign``."""
+    return {marker: what for marker, what in OUTPUT_KINDS.items() if marker not in own}
+
+
 def check_output_dir(
     path: str | Path | None,
     *,

@@ -134,6 +134,23 @@ def test_a_base_too_small_to_validate_says_it_trained_without_early_stopping(tmp
     ) in said
 
 
+def test_a_base_says_how_many_epochs_ran_and_which_was_kept(tmp_path):
+    """A trial's image base stalled (every probability 0.4935 to 0.4937) and nothing said
+    how training went: the epochs run and the one kept are said where it was validated."""
+    _grades(200, 0).to_csv(tmp_path / "grades.csv", index=False)
+    result = succeeded(run_cli(
+        "train-base", "--data", tmp_path / "grades.csv", "--label", "grade", "--task",
+        "multiclass", "--id-column", "pid", *TINY_TABLE, "--out", tmp_path / "base",
+    ))  # fmt: skip
+    training = json.loads((tmp_path / "base" / "model.json").read_text())["training"]
+    epochs, best = training["epochs"], training["best_epoch"]
+    assert 1 <= best <= epochs
+    assert (
+        f"validated on {training['n_val']} ({epochs} epoch{'s' * (epochs != 1)}; the model of "
+        f"epoch {best} kept, its validation loss the lowest); saved"
+    ) in " ".join(result.stdout.split())
+
+
 def test_task_multiclass_on_a_two_class_label_is_refused_before_training(tmp_path):
     """It trained, then scikit-learn's traceback ("y should be a 1d array, got an array of
     shape (184, 2)") ended train-base, a reviewer's trial."""

@@ -809,3 +809,21 @@ def test_nearly_the_same_probability_for_everyone_is_said_whatever_the_auroc():
     assert FLAT_SCORES in many["notes"]
     assert FLAT_SCORES in SAID_AS_WARNINGS and FLAT_SCORES in WHOLE_RESULT
     assert len(f"medadapt warning={WHOLE_RESULT_WORDS[FLAT_SCORES]}") <= 64
+
+
+def test_a_perfect_ranking_on_flat_probabilities_is_not_blamed_on_a_leak_alone():
+    """A trial's image base gave every image 0.4935 to 0.4937, ranked them perfectly and was
+    told "too good to be true ... check for a leak": a model whose training stalled gives
+    such an AUROC as readily, and the note says so (with the image flags that fix it)."""
+    y = np.array([0] * 30 + [1] * 30)
+    flat = 0.4935 + np.linspace(0, 0.0002, 60)  # the positives ranked above every negative
+    notes = binary_metrics(y, flat, n_boot=50, unit="image")["notes"]
+    assert notes["too_good"].startswith(
+        "AUROC 1.000 from probabilities that barely differ: too good to be true and of no use "
+        "as it is; a model whose training stalled gives it (a lower --lr, or more --epochs), "
+        "as a leak can (the same images or near-copies"
+    )
+    spread = np.r_[np.linspace(0.05, 0.45, 30), np.linspace(0.55, 0.95, 30)]
+    assert binary_metrics(y, spread, n_boot=50)["notes"]["too_good"].startswith(
+        "AUROC 1.000: too good to be true for most clinical questions; check for a leak"
+    )

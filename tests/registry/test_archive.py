@@ -55,7 +55,7 @@ def test_the_archive_holds_manifest_weights_card_and_checksums(exported, tmp_pat
     ]
     sums = members["SHA256SUMS"].decode().splitlines()
     assert len(sums) == 4 and all(len(line.split("  ")[0]) == 64 for line in sums)
-    assert members["CARD.md"].decode().startswith("# heart v2\n")
+    assert members["CARD.md"].decode().startswith("# heart@2\n")
 
 
 def test_import_round_trip_loads_identical_weights(registry, exported, other):

@@ -47,7 +47,7 @@ def test_a_card_states_use_data_metrics_and_provenance():
         metrics={"auroc": {"value": 0.9, "ci": [0.86, 0.93]}, "ci_level": 0.95, "n_test": 200},
     )
     assert card.startswith(
-        "# pneumonia v3\n\nA **bottleneck** adapter for **pneumonia vs normal** on base model "
+        "# pneumonia@3\n\nA **bottleneck** adapter for **pneumonia vs normal** on base model "
         "**FTTransformer** (weights sha256 `bbbbbbbbbbbb`).\n"
     )
     assert "Second reader for chest X-rays in adults at Site B." in card
@@ -58,6 +58,19 @@ def test_a_card_states_use_data_metrics_and_provenance():
     assert "| parent | pneumonia@2 |" in card and "| adapted layers | 2 |" in card
     assert "- Trained for one group (group = Site B): it is not validated for other sites" in card
     assert "fewer than 100" not in card and "wide" not in card
+    assert "| config | `reduction_factor=16.0` |" in card  # no raw JSON, no nulls
+
+
+def test_a_head_adapter_s_card_says_what_no_adapted_layer_means():
+    """A trial read "adapted layers 0" beside "adapter parameters 65" as nothing adapted,
+    below a config of raw JSON full of nulls."""
+    manifest = {**_manifest(), "method": "head", "layers": [],
+                "config": {"method": "head", "rank": None, "targets": []}}  # fmt: skip
+    card = render_card(name="south", version=1, parent=None, registered="2025-03-02",
+                       manifest=manifest)  # fmt: skip
+    assert ("| adapted layers | none inside the base model (it trains a new output head only) |"
+            in card)  # fmt: skip
+    assert "| config | the method's defaults |" in card
 
 
 def test_a_summary_value_not_recorded_gets_no_row():

@@ -15,7 +15,8 @@ from medadapt.fileio import record_sha256
 from medadapt.registry import Registry
 from medadapt.results import ADAPTED_READING
 
-COMMANDS = ["add", "list", "show", "diff", "promote", "export", "import", "rm", "verify", "gc"]
+COMMANDS = ["add", "list", "show", "card", "diff", "promote", "export", "import", "rm", "verify",
+            "gc"]  # fmt: skip
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -24,7 +25,8 @@ def test_every_command_has_help_with_an_example(cli, command):
     assert "Example: medadapt registry --root hospital-registry" in " ".join(out.split())
     # the arguments are explained in the text (Typer on Click 8.5 drops an Argument's help)
     arguments = {"add": "ADAPTER_DIR (an 'adapt' output directory)", "import": "Verify ARCHIVE",
-                 "show": "REF: NAME, NAME@N", "diff": "(A and B, e.g."}  # fmt: skip
+                 "show": "REF: NAME, NAME@N", "card": "REF: NAME, NAME@N",
+                 "diff": "(A and B, e.g."}  # fmt: skip
     assert arguments.get(command, "") in " ".join(out.split())
 
 
@@ -66,7 +68,8 @@ def test_add_list_show_promote_round_trip(cli, adapter_dir):
         '[{"suffix": "0"}, {"suffix": "2"}]',
     )
     out, _ = cli("show", "heart@2", "--card")
-    assert out.startswith("# heart v2\n")
+    assert out.startswith("# heart@2\n")
+    assert cli("card", "heart@2")[0] == out  # the README's "card", as a command of its own
     out, _ = cli("promote", "heart", "--clear")
     assert out == "heart is no longer served (was heart@1)\n"
 

@@ -43,7 +43,7 @@ def test_a_version_records_summaries_from_the_manifest(registry, adapter_dir):
     assert v.base_fingerprint == AdapterModel(tiny_base()).fingerprint.to_dict()
     assert v.weights_bytes == os.path.getsize(adapter_dir(1) / "adapter.safetensors")
     assert v.registered.endswith("+00:00") and v.trained
-    assert v.card.startswith("# heart v1\n")
+    assert v.card.startswith("# heart@1\n")
 
 
 def test_missing_metadata_is_recorded_as_absent(registry, adapter_dir):

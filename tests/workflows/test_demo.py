@@ -98,7 +98,14 @@ def test_personalised_diabetes_models_per_group(demo_dir):
     assert set(personalised["groups"]) == {"sex 1", "sex 2"}
     for entry in personalised["groups"].values():
         assert {"mae", "rmse", "r2", "mae_ci"} <= set(entry["bottleneck"])
+        # a trial's adapter measurably worse (MAE +4.21, 95% CI +0.20 to +8.38) read as a bullet
+        worse = entry["difference"]["ci"][0] > 0  # MAE: higher is worse
+        said = entry["difference"]["sentence"]
+        assert said.endswith(" Keep the base model for this group.") == worse, said
     assert personalised["mixed_batch_max_abs_diff"] < 1e-4
+    summary = json.loads((demo_dir / "results.json").read_text())["summary"]
+    assert ("Diabetes: the data code sex as 1 and 2 and do not document which is which "
+            "(scikit-learn's copy of Efron et al. 2004).") in summary  # fmt: skip
 
 
 def test_saved_adapters_reload_onto_the_saved_base(demo_dir):

@@ -134,6 +134,15 @@ def test_a_copy_with_one_pixel_changed_is_no_exact_match_but_a_near_identical_co
     assert not scored.get("n_excluded_trained") and scored["n"] == N_IMAGES
     said = [w for w in scored["data_warnings"] if "near-identical" in w]
     assert said and said[0].startswith(f"{n_trained} of the images scored look like")
+    # predict says it too (a trial's 22 near-copies were warned of by evaluate alone)
+    predicted = succeeded(run_cli("predict", "--base", root / "base", "--adapter",
+                                  root / "adapter", "--data", changed, "--out",
+                                  root / "changed_predictions.csv"))  # fmt: skip
+    assert (
+        f"warning: {n_trained} of the images predicted look like near-identical copies (lossy "
+        "re-saves) of images the model trained on: if they are copies, their predictions are "
+        "optimistic"
+    ) in " ".join(predicted.stdout.split()), predicted.stdout
 
 
 def test_an_rgb_copy_of_a_gray_npz_is_left_out_as_the_gray_one_is(tmp_path):

@@ -63,8 +63,10 @@ def test_a_site_auroc_on_few_patients_says_what_its_lower_bound_would_ask():
     low, high = score_interval(0.743, 7, 5)
     assert _uncertain_site_auroc(0.743, 0.743, 0.583, 7, 5, "12 patients", "patients") == [
         f"the base model's AUROC here (0.743, on 12 patients) has a 95% CI of {low:.3f} to "
-        f"{high:.3f}: at its lower bound, planned as 0.55, criterion (i) would ask about 25 "
-        "times as many patients; plan on more, and check the data again as they come in"
+        f"{high:.3f}: at its lower bound, planned as 0.55, each criterion would ask far more "
+        "(criterion (i), which no parameter count sets, about 25 times as many patients, "
+        "whichever criterion decides the plan); plan on more, and check the data again as "
+        "they come in"
     ]
     # a trial: 30 images of 15 patients, each with images of both classes, said "30 patients"
     said = _uncertain_site_auroc(0.743, 0.743, 0.583, 7, 5, "30 images of 15 patients",
@@ -89,8 +91,9 @@ def test_an_r_squared_measured_on_few_site_rows_says_how_far_its_interval_reache
     assert round(low, 3) == 0.031 and round(times, 1) == 9.5
     assert _uncertain_site_r2(0.254, 30, "rows") == [
         "the base model's R-squared here (0.254, on 30 rows) has a 95% CI from about 0.031: at "
-        "that bound, criterion (i) would ask about 9.5 times as many rows; plan on more, and "
-        "check the data again as they come in"
+        "that bound, each criterion would ask far more (criterion (i), which no parameter "
+        "count sets, about 9.5 times as many rows, whichever criterion decides the plan); plan "
+        "on more, and check the data again as they come in"
     ]
     assert _uncertain_site_r2(0.238, 15, "rows") == [
         "the base model's R-squared here (0.238, on 15 rows) has a 95% CI reaching 0 (no better "

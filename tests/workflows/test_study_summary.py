@@ -355,6 +355,24 @@ def test_strategies_with_the_same_mean_have_no_best_and_one_class_calls_are_warn
     )
 
 
+def test_a_best_strategy_that_calls_everyone_one_class_says_so_in_its_sentence():
+    """A trial's head-only adapter was "best mean AUROC (1.000)" with a balanced accuracy of
+    0.5 in all six runs, said only in a separate warning: the best sentence says it too."""
+    points = _points({"head_only": {1.0: [0.95, 0.96]}, "bottleneck": {1.0: [0.70, 0.72]}})
+    for point in points:
+        if point["strategy"] == "head_only":
+            point["metrics"]["notes"] = {"one_class": "every patient is called '1' ..."}
+    _, found = _found(points)
+    best = next(s for s in found["sentences"] if "the head-only adapter" in s and "best" in s)
+    assert best.endswith(
+        " Yet at the decision threshold it calls (nearly) all the held-out rows one class in each "
+        "run: its ranking is no decision rule yet (the warning on accuracy)."
+    )
+    points[0]["metrics"]["notes"] = {}  # one run that does not: no caveat
+    _, found = _found(points)
+    assert not any("no decision rule" in s for s in found["sentences"])
+
+
 def test_the_plateau_lines_say_which_adapter_they_follow_when_another_strategy_is_best():
     """A trial's plateau line was about the bottleneck adapter, without saying why, while the
     best strategy was the new model trained on the target alone."""

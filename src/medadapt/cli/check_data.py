@@ -63,7 +63,7 @@ def _check_data(**values: Any) -> None:
     if result["adapt_refuses"]:
         warn(f"adapt will refuse these data: {result['adapt_refuses']}")
     if not result["applies"]:
-        stdout.print(f"check-data: the sample-size criteria do not apply: {result['why']}")
+        warn(f"the sample-size criteria do not apply: {result['why']}")  # not a plain line
     else:
         _print(result, values, keeps_base_test=modality.base_test_stays_clean)
     if values["json_out"] is not None:

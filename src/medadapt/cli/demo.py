@@ -89,7 +89,7 @@ def _check_demo_options(
     from medadapt.errors import ConfigError
 
     check_seed(seed)
-    from medadapt.fileio import check_output_dir
+    from medadapt.fileio import check_output_dir, other_outputs
 
     if protocol not in PROTOCOLS:
         raise ConfigError(f"--protocol must be one of {', '.join(PROTOCOLS)}; got {protocol!r}")
@@ -102,7 +102,7 @@ def _check_demo_options(
 
     check_name_length(out, "--out")
     if not (out / "results.json").is_file():  # a demo's own output is replaced on re-runs
-        check_output_dir(out, flag="--out", force=force)
+        check_output_dir(out, flag="--out", force=force, foreign=other_outputs("results.json"))
 
 
 def _print_centres(results: dict[str, Any], labels: dict[str, str]) -> None:

@@ -336,6 +336,19 @@ def show_cmd(
         typer.echo(line)
 
 
+@registry_app.command("card")
+def card_cmd(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="NAME, NAME@N, NAME@latest or NAME@promoted.")],
+) -> None:
+    """Print the adapter card (markdown) of one version (REF: NAME, NAME@N, NAME@latest or
+    NAME@promoted), as show --card does.
+
+    Example: medadapt registry --root hospital-registry card pneumonia@2 > card.md
+    """
+    typer.echo(open_registry(ctx).get(ref).card, nl=False)
+
+
 def _damage(reg: Registry, v: AdapterVersion) -> str | None:
     """Why ``v``'s stored files cannot be used (missing, or not hashing to their checksums),
     or None: a trial's tampered version looked normal in ``show`` and ``list``, while

@@ -22,7 +22,7 @@ from medadapt.evaluate.report.formatting import fmt_ci, metric_digits
 from medadapt.registry import AdapterVersion
 from medadapt.registry.diff import MetricChange, VersionDiff, flatten, question_words
 from medadapt.registry.maintenance import GC_MIN_AGE_S, VerifyReport
-from medadapt.registry.records import METRIC_NAMES, Metric, metric_notes, parse_metrics
+from medadapt.registry.records import METRIC_NAMES, Metric, parse_metrics, shown_notes
 from medadapt.registry.summary_words import (
     metric_label,
     recorded_unit,
@@ -154,7 +154,7 @@ def headline_metric(v: AdapterVersion) -> str:
     from calling every patient positive, an AUROC too good to be true), or says why the AUROC
     it stands in for was not reported (a trial's 12 test rows, 2 of them positive)."""
     scores = [m for m in v.metric_list() if not m.is_count]
-    notes = metric_notes(v.metrics)
+    notes = shown_notes(v.metrics)
     if not scores:  # none measured: marked ('show' prints why, or that none was recorded)
         return f"-{WARNED}"
     stands_in = scores[0].name != "auroc" and "auroc" in notes  # an AUROC left out, and why
@@ -214,7 +214,7 @@ def metric_rows(v: AdapterVersion, classes: list[str] | None = None) -> list[tup
     """The metrics as ``show`` prints them: ``("metric: AUROC", "0.680 (0.539–0.822)")``,
     marked :data:`WARNED` when a note concerns the metric (:func:`note_lines` says which);
     ``classes``: an image adapter's, to name its two in the test counts."""
-    notes, unit = metric_notes(v.metrics), recorded_unit(v.data_summary)
+    notes, unit = shown_notes(v.metrics), recorded_unit(v.data_summary)
     return [
         (
             f"metric: {metric_label(m.name, unit, classes)}",
@@ -250,7 +250,7 @@ def note_lines(metrics: dict[str, Any]) -> list[str]:
     mark needs them: those about the whole result first (too good to be true, one class for
     every patient), then those about all metrics, then each metric's (why it is missing, why
     its interval is only a rough range), in the order ``show`` lists the metrics."""
-    notes = metric_notes(metrics)
+    notes = shown_notes(metrics)
     order = {name: i for i, name in enumerate(["all", *METRIC_NAMES])}
     whole = [k for k in WHOLE_RESULT if k in notes]
     named = sorted(

@@ -47,7 +47,7 @@ STUDY = [
 
 def _study(**values: Any) -> None:
     from medadapt.adapters.methods import parse_options_per_method
-    from medadapt.fileio import check_output_dir
+    from medadapt.fileio import check_output_dir, other_outputs
     from medadapt.workflows.strategies import adapter_methods
     from medadapt.workflows.study import StudyConfig, n_steps, run_study
 
@@ -98,7 +98,8 @@ def _study(**values: Any) -> None:
     if values["base"] is not None:
         inputs.check_not_inside(out, values["base"], "--base")
     if not (out / "state.json").is_file():  # the same study resumes; other files are refused
-        check_output_dir(out, flag="--out", force=values["force"])
+        check_output_dir(out, flag="--out", force=values["force"],
+                         foreign=other_outputs("study.json"))  # fmt: skip
     small_model_threads(modality)
     reading = Reading(values["label"], values["group_column"], groups, values["id_column"])
     title = f"study ({modality.title.lower()})"

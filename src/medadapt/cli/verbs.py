@@ -81,6 +81,7 @@ OTHER_RUNS = {
     "study.json": "a study",
     "federated.json": "a federated run",
     "results.json": "a demo's results",
+    "registry.sqlite": "a model registry",
 }
 """Outputs of other commands that ``train-base`` and ``adapt`` never write into, even with
 ``--force`` (a trial's ``adapt --out study1 --force`` mixed an adapter into a study)."""
@@ -177,11 +178,14 @@ def _train_base(**values: Any) -> None:
         f"{backbone_name(summary)}: {', '.join(summary['classes'])}; " if "backbone" in summary
         else ""
     )  # fmt: skip
-    epochs = summary.get("epochs_run")
+    epochs, best = summary.get("epochs_run"), summary.get("best_epoch")
     validated = summary["n_val"] or (  # none set aside: no early stopping either
         f"none (too few patients to set some aside: {epochs} epoch{'s' * (epochs != 1)}, "
         "no early stopping)"
     )
+    if summary["n_val"] and epochs and best:  # a trial could not tell that training stalled
+        validated = (f"{validated} ({epochs} epoch{'s' * (epochs != 1)}; the model of epoch "
+                     f"{best} kept, its validation loss the lowest)")  # fmt: skip
     stdout.print(
         f"{what}trained on {summary['n_train']} {modality.noun}, validated on {validated}; "
         f"saved {out}"

@@ -114,6 +114,13 @@ def too_good_note(metrics: dict[str, Any], unit: str = "patient") -> str | None:
         reasons.append(f"R² {metrics['r2']:.3f}")
     if not reasons:
         return None
+    if FLAT_SCORES in (metrics.get("notes") or {}):  # a ranking on the fifth decimal
+        stalled = " (a lower --lr, or more --epochs)" if unit == "image" else ""
+        return (
+            f"{' and '.join(reasons)} from probabilities that barely differ: {TOO_GOOD} and of "
+            f"no use as it is; a model whose training stalled gives it{stalled}, as a leak "
+            f"can ({leak_examples(unit)}): check both before trusting it"
+        )
     return (
         f"{' and '.join(reasons)}: {TOO_GOOD} for most clinical questions; check for a leak "
         f"({leak_examples(unit)}) before trusting it"

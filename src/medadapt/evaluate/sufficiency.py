@@ -222,6 +222,25 @@ def _new_model_fix(noun: str, adapt: str) -> str:
     return f"collect more {noun}, or adapt an existing model to these ({adapt})"
 
 
+def as_demo_base(note: str, noun: str = "rows", adapt: str = "ma.adapt") -> str:
+    """A :func:`new_model_note` raised where a demo trains its own base model on a benchmark's
+    fixed rows: its advice to collect more or adapt (``ma.adapt``, a Python call a trial was
+    shown by a command) said as what the demo does. Any other note unchanged.
+
+    >>> as_demo_base("... likely to be overfitted; collect more rows, or adapt an existing "
+    ...              "model to these (ma.adapt)")
+    "... likely to be overfitted; the demo trains it on the benchmark's rows all the same: \
+read the base model's figures with that in mind"
+    """
+    fix = _new_model_fix(noun, adapt)
+    if not note.endswith(fix):
+        return note
+    return note.removesuffix(fix) + (
+        "the demo trains it on the benchmark's rows all the same: read the base model's "
+        "figures with that in mind"
+    )
+
+
 def as_comparison(note: str, noun: str = "rows", adapt: str = "ma.adapt") -> str:
     """A :func:`new_model_note` raised where the new model is a comparison arm (a demo's "new
     model on the target data only", beside adapters of the same rows), with its advice to

@@ -16,12 +16,14 @@ pooled adapter) and FLamby's published accuracies.
 from __future__ import annotations
 
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from medadapt.data import heart
+from medadapt.evaluate.sufficiency import as_demo_base
 from medadapt.federated.config import PERSONAL_LABELS, FederatedRun
 from medadapt.federated.job import COMPARED, federate_job
 from medadapt.modalities.bundle import BaseModel
@@ -87,7 +89,12 @@ def run_federated_flamby(out: Path, *, seeds: int = 5, rounds: int = 10, base_ro
 
 def cleveland_base(frame, seed: int, out: Path) -> Path:
     train = frame[frame["split"] == "train"]
-    base = train_base(train[train[heart.GROUP] == "Cleveland"], flamby_schema(train), seed=seed)
+    with warnings.catch_warnings(record=True) as caught:  # its advice said as the demo's
+        warnings.simplefilter("always")
+        base = train_base(train[train[heart.GROUP] == "Cleveland"], flamby_schema(train),
+                          seed=seed)  # fmt: skip
+    for said in caught:
+        warnings.warn(as_demo_base(str(said.message)), said.category, stacklevel=2)
     base.training["groups"] = {"Cleveland": int((train[heart.GROUP] == "Cleveland").sum())}
     base.save(out, overwrite=True)  # a re-run replaces the demo's own output
     return out

@@ -295,6 +295,12 @@ class Modality(ABC):
         values), recorded with an adapter; None where none did."""
         return None
 
+    def unnamed_patients_warning(self, schema: Any, samples: Samples) -> list[str]:
+        """A warning where ``samples`` hold a column that names patients, with repeats, which
+        the model was trained without (so each sample is taken as a patient of its own);
+        empty where none does or the modality cannot tell."""
+        return []
+
     def patients_unnamed(self, samples: Samples) -> bool:
         """Whether nothing in ``samples`` names patients, so that each sample is counted as a
         patient of its own (False where the modality cannot tell)."""

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from medadapt.registry.diff import flatten
 from medadapt.registry.records import (
     Metric,
-    metric_notes,
     other_values,
     parse_metrics,
+    shown_notes,
     summaries,
 )
 from medadapt.registry.summary_words import (
@@ -191,7 +192,7 @@ def _metric_limitations(recorded: dict[str, Any], metrics: list[Metric]) -> list
     scores = [m for m in metrics if not m.is_count]
     if not scores:
         out.append("No evaluation metrics were recorded.")
-    for name, note in metric_notes(recorded).items():
+    for name, note in shown_notes(recorded).items():
         if name in WHOLE_RESULT:  # a warning about the whole result, not about one metric
             out.append(f"{note[0].upper()}{note[1:].rstrip('.')}.")
             continue
@@ -218,6 +219,24 @@ def _metric_limitations(recorded: dict[str, Any], metrics: list[Metric]) -> list
                 "performance."
             )
     return out
+
+
+def _config_words(config: Any) -> str:
+    """The method's settings as ``rank=8; alpha=16``, the unset ones left out (a trial's card
+    showed the raw JSON, ``null`` for each), or that the method's defaults were used."""
+    if not isinstance(config, dict):
+        return f"`{_cell(config)}`"
+    items = [(k, v) for k, v in flatten(config).items()
+             if k != "method" and v is not None and v != {} and v != []]  # fmt: skip
+    if not items:
+        return "the method's defaults"
+    return "`" + _cell("; ".join(f"{k}={json.dumps(v)}" for k, v in items)) + "`"
+
+
+def _layers_words(n: int) -> str:
+    """How many layers of the base the adapter changes; none said as what it means (a trial
+    read "adapted layers 0" beside "adapter parameters 65" as nothing adapted)."""
+    return str(n) if n else "none inside the base model (it trains a new output head only)"
 
 
 def render_card(
@@ -277,7 +296,7 @@ def _intro(
     base_label = base.get("name") or base.get("backbone") or fp.get("model_class", "?")
     task = _task_words(manifest, summary["task"], positive)
     return [
-        f"# {name} v{version}",
+        f"# {name}@{version}",  # as every command names it (a trial typed the "v2" of "south v2")
         "",
         f"A **{manifest.get('method', '?')}** adapter for **{task}** on base model "
         f"**{base_label}** (weights sha256 `{str(fp.get('weights', ''))[:12]}`).",
@@ -404,8 +423,8 @@ def _provenance_section(
         f"| version | {name}@{version} |",
         f"| parent | {f'{name}@{parent}' if parent else 'none'} |",
         f"| method | {_cell(manifest.get('method', '?'))} |",
-        f"| config | `{_cell(manifest.get('config', {}))}` |",
-        f"| adapted layers | {len(manifest.get('layers', []))} |",
+        f"| config | {_config_words(manifest.get('config') or {})} |",
+        f"| adapted layers | {_layers_words(len(manifest.get('layers') or []))} |",
         f"| adapter parameters | {grouped(manifest.get('n_parameters', '?'))} |",
         f"| weights sha256 | `{manifest.get('weights_sha256', '?')}` |",
         f"| trained | {manifest.get('created', '?')} (medadapt "

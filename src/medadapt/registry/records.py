@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, NamedTuple
 
 from medadapt.errors import ConfigError, MedadaptError
-from medadapt.results import AdapterRecord
+from medadapt.results import AdapterRecord, reaches_chance
 
 
 class RegistryError(MedadaptError, RuntimeError):
@@ -353,6 +353,19 @@ def metric_notes(metrics: dict[str, Any]) -> dict[str, str]:
     if not isinstance(notes, dict):
         return {}
     return {str(k): v.strip() for k, v in notes.items() if isinstance(v, str) and v.strip()}
+
+
+CHANCE_NOTE = "not shown to be better than chance (the interval reaches 0.50)"
+
+
+def shown_notes(metrics: dict[str, Any]) -> dict[str, str]:
+    """:func:`metric_notes` with what an AUROC's recorded interval shows when it reaches 0.5
+    (:data:`CHANCE_NOTE`, after any note recorded for it): ``show``, ``list`` and the card
+    say it as ``promote`` warns it (a trial's card said only "the interval is wide")."""
+    notes = metric_notes(metrics)
+    if reaches_chance(metrics.get("auroc_ci")) and metrics.get("auroc") is not None:
+        notes["auroc"] = "; ".join(filter(None, (notes.get("auroc"), CHANCE_NOTE)))
+    return notes
 
 
 # ----- one version -----------------------------------------------------------------------------

@@ -274,7 +274,8 @@ class Registry:
         if not parsed.explicit:
             raise RegistryError(
                 f"promote needs an explicit version such as {self._example(parsed.name)} or "
-                f"{parsed.name}@latest, got {ref!r}"
+                f"{parsed.name}@latest, got {ref!r} (to serve no version of it any more: "
+                f"promote --clear {parsed.name})"
             )
         target = self.get(ref)
         self.check_files(target)

@@ -118,8 +118,10 @@ def adapt_job(
     notes += _warnings(modality, picked.train, picked.n_seen, len(picked.chosen), group,
                        train_fraction)  # fmt: skip
     kept = base_kept_leak_notes(base.training, getattr(base.schema, "label", None))
+    of_group = picked.samples.subset(picked.chosen)
     warnings = (notes + picked.notes + kept + warnings
-                + modality.sample_notes(base.schema, picked.train))  # fmt: skip
+                + modality.sample_notes(base.schema, picked.train)
+                + modality.unnamed_patients_warning(base.schema, of_group))  # fmt: skip
     if result.new_classes:  # a class it added and never predicts is said, not only counted
         warnings += unlearnt_new_classes(picked.test.labels, scores, result.classes,
                                          len(modality.classes(base.schema)),

@@ -193,6 +193,9 @@ def default_report(results: dict[str, Any]) -> BuiltReport:
             )
     for group, entry in results["personalised"]["groups"].items():
         lines.append(f"Diabetes, {group}: {entry['difference']['sentence']}")
+    if any(str(group).startswith("sex ") for group in results["personalised"]["groups"]):
+        lines.append("Diabetes: the data code sex as 1 and 2 and do not document which is "
+                     "which (scikit-learn's copy of Efron et al. 2004).")  # fmt: skip
     sizes = [s["base_only"]["n"] for s in results["centres"].values()]
     lines.append(
         "Every number comes from held-out patients never used for training or early stopping; "

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from medadapt.evaluate.report.formatting import listed
-from medadapt.evaluate.sufficiency import as_comparison
+from medadapt.evaluate.sufficiency import as_comparison, as_demo_base
 from medadapt.workflows.labels import STRATEGY_LABELS
 from medadapt.workflows.strategies import NEW_MODELS
 
@@ -129,8 +129,9 @@ def _grouped(caught: list[warnings.WarningMessage], steps: _Steps) -> list[DemoW
         where = f"{centre}, {rows}" if rows else centre
         centre_of[where] = centre
         message = " ".join(str(caught_one.message).split())
-        if strategy in NEW_MODELS:
-            message = as_comparison(message)
+        # a comparison arm, or the demo's own base model on the benchmark's rows
+        said_as = as_comparison if strategy in NEW_MODELS else as_demo_base
+        message = said_as(message)
         key = (where, message, caught_one.category)
         entry = by_key.setdefault(key, DemoWarning(where, [], message, caught_one.category))
         if strategy is not None and strategy not in entry.strategies:

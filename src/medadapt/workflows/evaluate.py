@@ -147,6 +147,7 @@ def evaluate_job(
         skipped_files=samples.skipped_files(),
         data_warnings=(_scored_though_withheld(modality, schema, test, options,
                                                modality.sample_notes(schema, test))
+                       + modality.unnamed_patients_warning(schema, test)
                        + unrecognised
                        + _other_groups(loaded, test, evaluating=True, named=group_column,
                                        chosen=group)
@@ -199,17 +200,22 @@ def _samples_to_score(loaded: Loaded, base_dir, adapter_dir, data, samples, grou
     return samples.subset(scored), used, excluded, warnings + near
 
 
-def _near_copies_warning(modality: Modality, data, samples, scored, splits) -> list[str]:
+def _near_copies_warning(
+    modality: Modality, data, samples, scored, splits, *, scored_as: str = "scored",
+    figures: str = "these figures",
+) -> list[str]:  # fmt: skip
     """A warning naming how many of the ``scored`` samples look like near-identical copies of
     a training sample of ``splits`` (a JPEG re-save of a training PNG: its values differ a
     little, so no exact key matches). Scored all the same, and said
-    (:func:`~medadapt.workflows.splitting.near_copies_sentence`)."""
+    (:func:`~medadapt.workflows.splitting.near_copies_sentence`); ``scored_as`` and
+    ``figures``: what was done with them ("predicted": a trial's 22 near-copies were warned
+    of by ``evaluate`` and not by ``predict``)."""
     near = modality.near_copies(data, samples, splits, scored)
     if near is None or not near[scored].any():
         return []
     noun = modality.noun
-    return [near_copies_sentence(int(near[scored].sum()), f"the {noun} scored",
-                                 f"{noun} the model trained on", "these figures")]  # fmt: skip
+    return [near_copies_sentence(int(near[scored].sum()), f"the {noun} {scored_as}",
+                                 f"{noun} the model trained on", figures)]  # fmt: skip
 
 
 def _unrecorded(loaded: Loaded, base_split, own) -> list[str]:
@@ -375,14 +381,18 @@ def _predicted_in_sample(
     records = {who: record for who, record in records.items() if record}
     found = modality.trained_among(data, samples, list(records.values()))
     masks = {who: mask for who, mask in zip(records, found or (), strict=False) if mask.any()}
+    matched = np.logical_or.reduce([np.zeros(len(samples), dtype=bool), *masks.values()])
+    near = _near_copies_warning(modality, data, samples, np.flatnonzero(~matched),
+                                list(records.values()), scored_as="predicted",
+                                figures="their predictions")  # fmt: skip
     if not masks:  # none, or this modality cannot tell
-        return [], None
+        return near, None
     trained_on = np.full(len(samples), "", dtype=object)
     for who, mask in masks.items():  # the adapter named last: it trained on the row here
         trained_on[mask] = who
-    n = int(np.logical_or.reduce(list(masks.values())).sum())
+    n = int(matched.sum())
     said = in_sample_sentence(n, len(samples), modality.noun, " or ".join(masks))
-    return [said], trained_on.tolist()
+    return [said, *near], trained_on.tolist()
 
 
 def in_sample_caution(who: str) -> str:

@@ -23,7 +23,7 @@ import torch
 from medadapt.data import heart
 from medadapt.data.schema import TableSchema
 from medadapt.evaluate.metrics import binary_metrics
-from medadapt.evaluate.sufficiency import as_comparison
+from medadapt.evaluate.sufficiency import as_comparison, as_demo_base
 from medadapt.tables import adapt, predict, train_base, true_labels
 from medadapt.workflows.demo_warnings import tag
 from medadapt.workflows.strategies import NEW_MODELS, method_of
@@ -78,8 +78,9 @@ class _Noting:
         for warning in caught:
             if warning.category is UserWarning:
                 message = str(warning.message)
-                if strategy in NEW_MODELS:
-                    message = as_comparison(message)
+                # a comparison arm, or the demo's own base model on the benchmark's rows
+                said_as = as_comparison if strategy in NEW_MODELS else as_demo_base
+                message = said_as(message)
                 steps = self.said.setdefault(message, {}).setdefault(where, [])
                 if strategy is not None and strategy not in steps:
                     steps.append(strategy)

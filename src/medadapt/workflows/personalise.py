@@ -110,7 +110,8 @@ def _group_adapter(
             "metric": main_metric,
             "value": difference.value,
             "ci": difference.ci,
-            "sentence": difference.sentence(f"{method} adapter", "base model"),
+            "sentence": difference.sentence(f"{method} adapter", "base model")
+            + (" Keep the base model for this group." if difference.verdict == "worse" else ""),
         },
     }
 

@@ -197,6 +197,7 @@ def check_sample_size(
     target, noun = samples.subset(chosen), counted(modality, samples)
     # what adapt says of the rows' values (a category coded otherwise, zeros, text), before
     refused["warnings"] += modality.sample_notes(base.schema, target)
+    refused["warnings"] += modality.unnamed_patients_warning(base.schema, target)
     # each input's share missing at the site (a trial: check-data said nothing of ~8% per
     # column coded '?', 'NA' and '-', read as missing without a word)
     refused["missing"] = {k: round(v, 4) for k, v in

@@ -312,9 +312,10 @@ def _uncertain_site_auroc(here: float, planned: float, prevalence: float, positi
     planned_as = f", planned as {bound:g}" if bound > low else ""
     return [
         f"the base model's AUROC here ({here:.3f}, on {seen}) has a 95% CI of {low:.3f} to "
-        f"{high:.3f}: at its lower bound{planned_as}, criterion (i) would ask about "
-        f"{times:.2g} times as many {noun}; plan on more, and check the data again as they "
-        "come in"
+        f"{high:.3f}: at its lower bound{planned_as}, each criterion would ask far more "
+        f"(criterion (i), which no parameter count sets, about {times:.2g} times as many "
+        f"{noun}, whichever criterion decides the plan); plan on more, and check the data "
+        "again as they come in"
     ]
 
 
@@ -575,8 +576,9 @@ def _uncertain_site_r2(r2: float, n: int, noun: str) -> list[str]:
         return []
     return [
         f"the base model's R-squared here ({r2:.3f}, on {n} {noun}) has a 95% CI from about "
-        f"{low:.3f}: at that bound, criterion (i) would ask about {times:.2g} times as many "
-        f"{noun}; plan on more, and check the data again as they come in"
+        f"{low:.3f}: at that bound, each criterion would ask far more (criterion (i), which no "
+        f"parameter count sets, about {times:.2g} times as many {noun}, whichever criterion "
+        "decides the plan); plan on more, and check the data again as they come in"
     ]
 
 

@@ -100,6 +100,8 @@ def prepare(
     _refuse_nothing_measurable(modality, target, train, test, where, config.test_fraction)
     warnings += shared_patients_warning(modality, target, chosen, seen, where)
     warnings += modality.sample_notes(schema, target.subset(_used(target, reading, config, chosen)))
+    if config.base is not None:  # a base the study trains itself gets its id column or warns
+        warnings += modality.unnamed_patients_warning(schema, target.subset(chosen))
     scored = target.subset(np.concatenate([train, test]))  # a leak in either flatters the study
     warnings += modality.check_study_target(schema, scored, options,
                                             given_base=config.base is not None)  # fmt: skip

@@ -75,7 +75,10 @@ class StudyConfig:
             )
         bad = [f for f in self.fractions if not 0 < f <= 1]
         if bad:
-            raise ConfigError(f"--fractions must be in (0, 1], got {bad}")
+            raise ConfigError(
+                "--fractions must each be a share above 0 and at most 1 (0.5: half the training "
+                f"rows); got {bad}"
+            )
         if self.seeds < 1:
             raise ConfigError(f"--seeds must be at least 1, got {self.seeds}")
         if self.target_group is not None and self.target_group in self.source_groups:

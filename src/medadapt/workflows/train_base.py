@@ -115,6 +115,7 @@ def train_base_job(
         "n_train": base.training["n_train"],
         "n_val": base.training["n_val"],
         "epochs_run": base.training.get("epochs"),
+        "best_epoch": base.training.get("best_epoch"),
         "n_test": len(test),
         "warnings": warnings,
         "skipped_files": skipped,
