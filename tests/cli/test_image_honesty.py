@@ -85,12 +85,11 @@ def test_byte_identical_copies_are_said_not_a_lower_test_fraction(tmp_path):
 def test_a_misspelt_class_folder_is_called_a_typo_not_a_new_class(base, tmp_path):
     typo = _folder(tmp_path / "typo", classes=("normal", "pneumonai"))
     said = (
-        f"error: {typo} has 6 images labelled 'pneumonai' (spelt like 'pneumonia': a typo? "
-        "rename "
-        "the folder), not one of the model's classes ['normal', 'pneumonia']: "
+        f"error: {typo} has 6 images labelled 'pneumonai' (spelt like 'pneumonia': a typo?), "
+        "not one of the model's classes ['normal', 'pneumonia']: "
     )
     adapt = run_cli("adapt", "--base", base, "--data", typo, "--out", tmp_path / "a")
-    assert error_line(adapt) == said + "pass the new ones with --new-classes NAME[,NAME]"
+    assert error_line(adapt) == said + "rename the folder to 'pneumonia'"  # not --new-classes
     assert error_line(run_cli("check-data", "--base", base, "--data", typo)).startswith(said)
     assert error_line(run_cli("evaluate", "--base", base, "--data", typo)).startswith(said)
     other = _folder(tmp_path / "other", classes=("normal", "effusion"))

@@ -69,7 +69,7 @@ def test_image_study_trains_a_base_then_curves_per_strategy(tmp_path):
 def test_image_study_on_an_npz_with_a_given_base_applies_epochs_and_tests_unseen_images(
     tmp_path, monkeypatch, capsys
 ):
-    data = write_npz(tmp_path / "d.npz", {c: 10 for c in OLD}, OLD)
+    data = write_npz(tmp_path / "d.npz", {c: 40 for c in OLD}, OLD)
     names = ["--class-names", ",".join(OLD)]
     argv = ["train-base", "--data", str(data), *names, *TINY, "--epochs", "1"]
     assert run(*argv, "--out", str(tmp_path / "base")) == 0
@@ -86,7 +86,15 @@ def test_image_study_on_an_npz_with_a_given_base_applies_epochs_and_tests_unseen
     monkeypatch.setattr(study_points, "run_point", spy)
     # the command line, as a user runs it: no groups, the reading options of train-base
     argv = ["study", "--data", str(data), "--base", str(tmp_path / "base"), *names, *TINY]
-    argv += ["--methods", "base_only,full_finetune,head_only", "--fractions", "1", "--seeds"]
+    argv += [
+        "--methods",
+        "base_only,full_finetune,head_only",
+        "--fractions",
+        "1",
+        "--test-fraction",
+        "0.5",
+        "--seeds",
+    ]  # 10+ held-out images the base never saw
     assert run(*argv, "1", "--n-boot", "20", "--epochs", "1", "--out", str(tmp_path / "study")) == 0
     study = json.loads((tmp_path / "study" / "study.json").read_text())
     assert sorted(calls) == [("base_only", 1), ("full_finetune", 1), ("head_only", 1)]

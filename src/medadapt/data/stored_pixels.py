@@ -276,7 +276,32 @@ def near_copies(
 ) -> np.ndarray:
     """Per sample of ``dataset``: whether it is near-identical (:func:`near_matches`) to a
     training sample of any of ``records``, for the sample indices ``candidates`` only."""
-    mask = np.zeros(len(dataset), dtype=bool)
+    return _near_among(len(dataset), records, candidates,
+                       lambda chosen: sample_keys(dataset, chosen)[1])  # fmt: skip
+
+
+def near_copies_of_files(
+    files: Sequence[str], records: Sequence[dict[str, Any] | None], candidates: np.ndarray
+) -> np.ndarray:
+    """:func:`near_copies` for images to predict, read from whole 2D ``files`` (one per
+    sample; None for a sample that is a volume's slice, which has no near key)."""
+
+    def keys(chosen: np.ndarray) -> np.ndarray:
+        near = np.zeros((len(chosen), NEAR_WORDS), dtype="<u8")
+        for n, i in enumerate(chosen.tolist()):
+            packed = _keys_of_file(files[i], None)[1] if files[i] is not None else b""
+            if packed:
+                near[n] = np.frombuffer(packed, dtype="<u8")
+        return near
+
+    return _near_among(len(files), records, candidates, keys)
+
+
+def _near_among(n: int, records: Sequence[dict[str, Any] | None], candidates: np.ndarray,
+                keys_of: Any) -> np.ndarray:  # fmt: skip
+    """Per sample of ``n``: near-identical to a training sample of ``records``, for
+    ``candidates`` only, their near keys from ``keys_of(indices)``."""
+    mask = np.zeros(n, dtype=bool)
     packed = [r[NEAR_KEYS] for r in records if r and r.get(NEAR_KEYS)]
     if not packed or not len(candidates):
         return mask
@@ -287,8 +312,8 @@ def near_copies(
             f"the model's record of its training images holds {NEAR_KEYS} that are not the "
             "hex keys medadapt writes (damaged, or edited): train it again, or copy it again"
         ) from None
-    _, near = sample_keys(dataset, candidates)
-    mask[np.asarray(candidates, dtype=np.int64)] = near_matches(near, recorded)
+    chosen = np.asarray(candidates, dtype=np.int64)
+    mask[chosen] = near_matches(keys_of(chosen), recorded)
     return mask
 
 

@@ -97,7 +97,8 @@ def prepare(
                                 seed=0, where=where)  # fmt: skip
     if modality.base_test_stays_clean and base_split:
         train = train[~modality.in_split(data, target, base_split, "test")[train]]
-    _refuse_nothing_measurable(modality, target, train, test, where, config.test_fraction)
+    _refuse_nothing_measurable(modality, target, never_seen(target, chosen, seen), test, where,
+                               config.test_fraction, seen_any=bool(seen[chosen].any()))  # fmt: skip
     warnings += shared_patients_warning(modality, target, chosen, seen, where)
     warnings += modality.sample_notes(schema, target.subset(_used(target, reading, config, chosen)))
     if config.base is not None:  # a base the study trains itself gets its id column or warns
@@ -112,11 +113,14 @@ def prepare(
                      target.subset(chosen).known_patients())  # fmt: skip
 
 
-def _refuse_nothing_measurable(modality: Modality, target: Any, train: np.ndarray,
-                               test: np.ndarray, where: str, fraction: float) -> None:  # fmt: skip
+def _refuse_nothing_measurable(modality: Modality, target: Any, pool: np.ndarray,
+                               test: np.ndarray, where: str, fraction: float, *,
+                               seen_any: bool) -> None:  # fmt: skip
     """A held-out test set of fewer patients than any figure needs (:data:`MIN_PATIENTS`) is
     refused before anything trains: a trial's study of a 15-row site trained every strategy
-    at every size, then said that nothing could be measured."""
+    at every size, then said that nothing could be measured. ``pool``: the samples a test
+    set is drawn from (those of patients the base never trained on, ``seen_any`` where the
+    base trained on some of the group's)."""
     from medadapt.evaluate.metrics import MIN_PATIENTS
 
     def counted(indices: np.ndarray) -> int:
@@ -127,13 +131,14 @@ def _refuse_nothing_measurable(modality: Modality, target: Any, train: np.ndarra
     if tested >= MIN_PATIENTS:
         return
     unit = unit or modality.noun
-    in_all = counted(np.concatenate([train, test]))
+    in_all = counted(pool)
+    unseen = " the base never trained on" if seen_any else ""
     if in_all < MIN_PATIENTS:
-        fix = (f"{where} holds {in_all} {unit} in all, fewer than that however they are split: "
-               "give more target data, or pick a larger --group")  # fmt: skip
+        fix = (f"{where} holds {in_all} {unit}{unseen} in all, fewer than that however they are "
+               "split: give more target data, or pick a larger --group")  # fmt: skip
     else:
-        fix = (f"raise --test-fraction (now {fraction:g} of the {in_all} {unit} of {where}), or "
-               "give more target data")  # fmt: skip
+        fix = (f"raise --test-fraction (now {fraction:g} of the {in_all} {unit} of {where}"
+               f"{unseen}), or give more target data")  # fmt: skip
     raise DataError(
         f"the held-out test set would hold {tested} {unit}, fewer than the {MIN_PATIENTS} any "
         f"figure needs: the study would train every strategy and measure none; {fix}"

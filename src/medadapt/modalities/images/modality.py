@@ -531,8 +531,12 @@ class ImageModality(Modality):
     def near_copies(self, data, samples: ImageSamples, records, candidates) -> np.ndarray:
         """Per sample (of ``candidates``): near-identical to a training image of ``records``
         (a lossy re-save: a JPEG copy), by its near key."""
-        from medadapt.data.stored_pixels import near_copies
+        from medadapt.data.stored_pixels import near_copies, near_copies_of_files
 
+        if isinstance(samples, UnlabelledImages):  # predict: from the files read
+            files = [f if s is None else None for f, s in zip(samples.files, samples.slices,
+                                                              strict=True)]  # fmt: skip
+            return near_copies_of_files(files, records, candidates)
         return near_copies(samples.dataset, records, candidates)
 
     def near_copies_among(self, samples: ImageSamples, train, test) -> np.ndarray:
