@@ -296,7 +296,7 @@ CASES = [
     case("study: --fractions 0.5,abc", *STUDY, "--fractions", "0.5,abc", "--out", "{tmp}/s",
          flag="--fractions", says="'abc'"),
     case("study: --fractions 2", *STUDY, "--fractions", "2", "--out", "{tmp}/s",
-         flag="--fractions", says="must each be a share above 0 and at most 1"),
+         flag="--fractions", says="must be a share above 0 and at most 1; got 2"),
     case("study: --seeds 0", *STUDY, "--seeds", "0", "--out", "{tmp}/s", flag="--seeds",
          says="at least 1"),
     case("study: --methods nope", *STUDY, "--methods", "nope", "--out", "{tmp}/s",

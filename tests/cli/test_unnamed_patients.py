@@ -33,7 +33,7 @@ def visits(tmp_path_factory):
 def test_a_repeating_patient_column_the_base_ignores_is_said_where_patients_count(visits):
     root, data = visits
     said = (
-        "warning: column 'pid' looks like a patient id and repeats (285 distinct in 855 rows: "
+        "warning: column 'pid' looks like a patient id and repeats (284 distinct in 852 rows: "
         "several rows per patient?), but the base model was trained without --id-column, so "
         "each row here is taken as a patient of its own: a patient's rows may fall on both "
         "sides of a split, and the intervals are too narrow; retrain the base with train-base "

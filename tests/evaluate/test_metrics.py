@@ -825,5 +825,6 @@ def test_a_perfect_ranking_on_flat_probabilities_is_not_blamed_on_a_leak_alone()
     )
     spread = np.r_[np.linspace(0.05, 0.45, 30), np.linspace(0.55, 0.95, 30)]
     assert binary_metrics(y, spread, n_boot=50)["notes"]["too_good"].startswith(
-        "AUROC 1.000: too good to be true for most clinical questions; check for a leak"
+        "AUROC 1.000 and accuracy 1.0 on 60 patients: too good to be true for most clinical "
+        "questions; check for a leak"
     )

@@ -481,9 +481,9 @@ def test_adapts_line_says_rows_that_name_no_patient_are_taken_as_patients(tabula
         train, test = every.subset(np.arange(n * 7 // 10)), every.subset(np.arange(n * 7 // 10, n))
         entry = adapter_sample_size(tabular, base, 65, train, test, every)
         line = sample_size_line(entry, tabular.noun)
-        if id_column:  # named, one row each: as before
+        if id_column:  # named, one row each: patients, as check-data counts them
             assert "as_patients" not in entry
-            assert "; 28 rows trained it: not met" in line
+            assert "; 28 patients trained it: not met" in line
             assert "on all 40 patients it never saw" in entry["r2_source"]
             continue
         assert entry["as_patients"] == (

@@ -674,6 +674,8 @@ def adapter_sample_size(modality: Any, base: BaseModel, parameters: int, train: 
     final = binding(outcome.criteria(parameters))
     counts = {"n_train": len(train), "n_test": len(test), **patients,
               **_as_patients_entry(modality, train)}  # fmt: skip
+    if not patients:  # what check-data calls them: patients where an id column names them
+        counts["counted"] = counted(modality, train)  # (a trial read "140 patients" there)
     validated = _validation(base, outcome, risk, criteria_count(counts, "n_test"))
     _mark_unreported(
         validated, test, modality.classes(base.schema), PATIENTS if patients else modality.noun
@@ -755,7 +757,7 @@ def sample_size_lines(entry: dict[str, Any], noun: str = "patients") -> list[str
 
 def _trained_words(entry: dict[str, Any], noun: str) -> tuple[str, str]:
     """The needs' unit (patients, where the entry records them) and what trained the model."""
-    noun = PATIENTS if "n_train_patients" in entry else noun
+    noun = PATIENTS if "n_train_patients" in entry else entry.get("counted") or noun
     trained = counted_text(entry, "n_train", noun)
     if entry.get("as_patients"):
         trained += f" ({entry['as_patients']})"

@@ -461,7 +461,7 @@ def _multiclass(labels: np.ndarray, scored, classes: Sequence[str] = (), noun: s
     why = (f"overall: {DEFAULT_SOURCE}; per pair of classes: from the base model's "
            f"pairwise AUROC at this site for {from_auroc} of {len(pairs)} pairs, else the "
            f"same default{_parenthesised(said)}")  # fmt: skip
-    shares = "/".join(f"{p:.2f}" for p in phis)
+    shares = ", ".join(f"{_class_name(classes, c)} {p:.2f}" for c, p in enumerate(phis))
     return Outcome("multiclass", f"{k} classes (proportions {shares})", r2, why,
                    {"prevalences": phis, "weakest_pair": {"classes": list(weakest),
                     "auroc": aurocs.get(weakest)}}, pairs,
