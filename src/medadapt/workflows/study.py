@@ -97,8 +97,9 @@ def prepare(
                                 seed=0, where=where)  # fmt: skip
     if modality.base_test_stays_clean and base_split:
         train = train[~modality.in_split(data, target, base_split, "test")[train]]
-    _refuse_nothing_measurable(modality, target, never_seen(target, chosen, seen), test, where,
-                               config.test_fraction, seen_any=bool(seen[chosen].any()))  # fmt: skip
+    pool = never_seen(target, chosen, seen)  # the samples a test set may be drawn from
+    _refuse_nothing_measurable(modality, target, pool, test, where, config.test_fraction,
+                               seen_any=len(pool) < len(chosen))  # fmt: skip
     warnings += shared_patients_warning(modality, target, chosen, seen, where)
     warnings += modality.sample_notes(schema, target.subset(_used(target, reading, config, chosen)))
     if config.base is not None:  # a base the study trains itself gets its id column or warns
@@ -106,7 +107,7 @@ def prepare(
     scored = target.subset(np.concatenate([train, test]))  # a leak in either flatters the study
     warnings += modality.check_study_target(schema, scored, options,
                                             given_base=config.base is not None)  # fmt: skip
-    unseen = target.subset(never_seen(target, chosen, seen)) if config.base is not None else None
+    unseen = target.subset(pool) if config.base is not None else None
     return StudyData(schema, source, target.subset(train), target.subset(test),
                      int(seen[chosen].sum()), warnings, unseen,
                      np.asarray(target.subset(chosen).labels),
