@@ -1224,6 +1224,26 @@ def test_show_and_the_card_say_what_the_positive_class_means(cli, tmp_path, monk
     assert _table_rows(cli("show", "y@1")[0])["positive class"] == "y = '1'"
 
 
+def test_an_imported_version_without_its_base_says_its_positive_class_is_not_known_here(
+    cli, tmp_path, monkeypatch
+):
+    """A version imported without its base showed no positive-class row at all: a reader
+    could not tell that what 1 means is recorded with the base, not here."""
+    from tests.registry.helpers import make_adapter_on_base, make_base, metadata
+
+    monkeypatch.setenv("COLUMNS", "200")
+    base = make_base(tmp_path / "base", positive_above=0)
+    meta = metadata(task="binary", label="y", classes=["0", "1"])
+    cli("add", str(make_adapter_on_base(tmp_path / "a1", base, meta=meta)), "--name", "heart")
+    cli("export", "heart@1", "-o", str(tmp_path / "site.tar"))
+    other = ["--bare", "registry", "--root", str(tmp_path / "other")]
+    cli(*other, "import", str(tmp_path / "site.tar"))
+    assert _table_rows(cli(*other, "show", "heart@1")[0])["positive class"] == (
+        "not known here: the registry holds no base model with its weights (its label and "
+        "threshold are there; registry add-base BASE_DIR)"
+    )
+
+
 def test_every_command_reads_a_version_as_serve_does_and_refuses_a_v_prefix(cli, adapter_dir):
     """``heart@v1`` was read as ``heart@1`` by every command (and by ``serve``), a form no
     help or message gives; each now refuses it with the one line naming the form to write."""

@@ -365,6 +365,18 @@ def _positive_rows(reg: Registry, v: AdapterVersion) -> list[tuple[str, str]]:
     the registered base model says what the positive class is; else none."""
     schema = base_schema(reg.root, v.base_fingerprint.get("weights", ""))
     said = positive_class_words(schema)
+    if (
+        schema is None
+        and len(_classes(reg, v) or ()) == 2
+        and recorded_unit(v.data_summary) == "rows"
+    ):
+        return [
+            (
+                "positive class",
+                "not known here: the registry holds no base model with its "
+                "weights (its label and threshold are there; registry add-base BASE_DIR)",
+            )
+        ]
     if said is None or schema is None:
         return []
     above = schema.get("positive_above")
