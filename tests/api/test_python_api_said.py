@@ -229,8 +229,8 @@ def test_a_few_stray_text_values_stay_a_warning(trained, va):
     with pytest.warns(UserWarning) as caught:
         ma.predict(base.model, base.schema, few)
     assert _said(caught, "text value(s)") == [
-        f"20 text value(s) in numeric column 'age' are read as missing (of the {len(few)} rows "
-        "read here)"
+        f"20 text value(s) in numeric column 'age' are read as missing (numbers with text after "
+        f"them, the unit 'y'; of the {len(few)} rows read here)"
     ]
 
 

@@ -14,7 +14,7 @@ from medadapt.evaluate.samplesize import binding, cox_snell_from_c, development,
 from medadapt.modalities.tabular import TabularOptions
 from medadapt.results import ADAPTED_READING
 from medadapt.workflows.train_base import train_base_job
-from tests.cli.helpers import run_cli
+from tests.cli.helpers import run_cli, succeeded
 
 VA = "VA Long Beach"
 
@@ -711,3 +711,19 @@ def test_each_input_s_missing_share_at_the_site_is_said_and_written(base, tmp_pa
     said = " ".join(result.stdout.split())
     assert (f"missing values, share of these rows (read as 'not measured', never imputed): "
             f"'ca' {missing['ca']:.0%}, ") in said  # fmt: skip
+
+
+def test_a_missing_share_counts_text_read_as_missing(base, tmp_path):
+    """A trial's 'Resting BP' was "28%" beside a warning that 11 more of its cells (written
+    "120 mmHg") were read as missing: the share is what the model reads, text included."""
+    import pandas as pd
+
+    va = pd.read_csv(bundled_path()).query("dataset == @VA").astype({"trestbps": object})
+    rows = va.index[va["trestbps"].notna()][:11]
+    va.loc[rows, "trestbps"] = [f"{v:g} mmHg" for v in va.loc[rows, "trestbps"]]
+    data = tmp_path / "units.csv"
+    va.to_csv(data, index=False)
+    out = tmp_path / "n.json"
+    succeeded(run_cli("check-data", "--data", data, "--base", base, "--json", out))
+    expected = (va["trestbps"].isna().sum() + 11) / len(va)
+    assert json.loads(out.read_text())["missing"]["trestbps"] == round(float(expected), 4)

@@ -208,6 +208,23 @@ def test_many_unknown_numbers_are_counted_not_listed():
     )
 
 
+def test_a_label_coded_0_and_1_for_two_named_classes_is_told_the_mapping():
+    """A trial's site wrote 1/0 where the base learnt Yes/No: told to "correct those rows, or
+    drop them", the whole site."""
+    from medadapt.data.schema import TableSchema
+    from medadapt.errors import DataError
+
+    frame = pd.DataFrame({"x": np.arange(40) % 7, "y": ["No", "Yes"] * 20})
+    schema = TableSchema.infer(frame, label="y")
+    with pytest.raises(DataError) as error:
+        schema.encode_labels(pd.DataFrame({"x": range(30), "y": [0, 1, 1] * 10}))
+    assert str(error.value) == (
+        "label column 'y' has values '0' (10 rows), '1' (20 rows) that the model was not "
+        "trained on (its classes: 'No', 'Yes'): if 0 and 1 stand for 'No' and 'Yes', write "
+        "them so in the frame (the model's positive class is 'Yes')"
+    )
+
+
 @pytest.mark.parametrize(
     "verb",
     ["adapt", "evaluate", "predict", "check-data", "federate server", "federate client"],

@@ -34,6 +34,16 @@ def test_semicolons_with_decimal_commas(tmp_path):
     assert frame["crp"].tolist() == [1.5, 12.25, 3.0]
 
 
+def test_decimal_commas_beside_a_few_cells_with_a_unit_are_read_as_numbers(tmp_path):
+    """A trial's ";" file with 11 cells of "120 mmHg" among decimal commas was refused as "a
+    decimal comma in 144 of 144 values" and told to separate its columns with ";": the
+    numbers are read, the cells with a unit left as text for the feature checks to count."""
+    rows = [f"{50 + i};{120 + i},5;{i % 2}" for i in range(20)] + ["70;130 mmHg;1"] * 2
+    path = _write(tmp_path, "eu.csv", ("age;bp;y\n" + "\n".join(rows) + "\n").encode())
+    bp = read_table(path)["bp"]
+    assert bp.tolist()[:2] == [120.5, 121.5] and bp.tolist()[-2:] == ["130 mmHg"] * 2
+
+
 def test_quoted_thousands_become_numbers(tmp_path):
     path = _write(tmp_path, "k.csv", b'age,platelets,y\n50,"1,250",0\n61,"2,400",1\n70,900,1\n')
     assert read_table(path)["platelets"].tolist() == [1250.0, 2400.0, 900.0]

@@ -419,6 +419,12 @@ def test_an_adapter_that_finds_far_fewer_of_a_class_at_the_threshold_is_warned_a
         "base model alone called 5, and 45 of the 45 positive patients positive (the base "
         "model 40): the AUROC compared does not depend on the threshold, and does not show it"
     ]
+    # a patient with several rows: the calls are counted as rows, never called patients
+    visits = np.r_[np.arange(55), np.arange(5)]  # 60 rows of 55 patients
+    counted = versus_base(y, adapted, base, metric="auroc", n_boot=50, patients=visits)
+    assert counted["warnings"][0].startswith(
+        "at threshold 0.5 the adapter calls 1 of the 15 negative rows negative, where the base "
+    )
     # a small change, or one the adapter gains by, is not warned of
     slightly = base + 0.07  # 3 of the 5 negatives still called negative
     assert versus_base(y, slightly, base, metric="auroc", n_boot=50)["warnings"] == []

@@ -487,6 +487,17 @@ def test_renamed_feature_columns_are_refused_with_a_hint_unless_allowed(workspac
         "it under another name: rename it to 'marker' in --data to use it)"
     ) in said, said
     assert "'Marker'" not in said.split("('Marker' may be", 1)[1], said
+    adapted = subprocess.run(  # adapt says it too (a trial's absent column went unsaid there)
+        [sys.executable, "-m", "medadapt.cli", "adapt", "--base", str(root / "base"), "--data",
+         str(renamed), "--label", "outcome", "--group-column", "site", "--group", "C",
+         "--method", "head", "--allow-absent-columns", "--out", str(tmp_path / "a")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert adapted.returncode == 0, adapted.stderr
+    assert (
+        "warning: column 'marker' is not in the table: missing for every row ('Marker' may be "
+        "it under another name: rename it to 'marker' in --data to use it)"
+    ) in adapted.stdout + adapted.stderr
 
 
 def test_a_command_without_allow_absent_columns_is_not_told_to_pass_it(workspace):

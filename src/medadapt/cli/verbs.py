@@ -37,7 +37,6 @@ from medadapt.cli.printing import (
     print_retention,
     print_skipped,
     print_subgroups,
-    print_unread,
     print_versus_base,
     task_line,
     warn_all,
@@ -288,7 +287,7 @@ def _adapt(**values: Any) -> None:
         for caveat in info["sample_size"].get("criteria_notes", []):  # as check-data says them
             noted(caveat)
     print_skipped(summary, data)
-    print_unread(summary.get("unread_columns", []))
+    print_absent(summary)  # and the columns not read
     warn_all(summary["warnings"])
     group, column = values["group"], info.get("group_column") or values["group_column"]
     where = f" of {column} = {group}" if group and column else f" of {group}" if group else ""

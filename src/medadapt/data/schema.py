@@ -652,6 +652,14 @@ class TableSchema:
         if alike:
             meant = ", ".join(alike[:3])
             return f"{said}; did you mean {meant}? Correct those rows in {where}, or drop them"
+        if (
+            sorted(unknown) == ["0", "1"]
+            and len(self.classes) == 2
+            and not set(self.classes) & {"0", "1"}
+        ):  # another coding of the same two classes (a trial's 1/0 for Yes/No)
+            no, yes = self.classes
+            return (f"{said}: if 0 and 1 stand for {no!r} and {yes!r}, write them so in "
+                    f"{where} (the model's positive class is {yes!r})")  # fmt: skip
         return f"{said}; correct those rows in {where}, or drop them"
 
     def labelled_rows(self, frame: pd.DataFrame) -> pd.DataFrame:

@@ -145,6 +145,10 @@ def adapt_job(
     )  # fmt: skip
     output["skipped_files"] = picked.samples.skipped_files()  # printed and in --json only
     output["unread_columns"] = modality.unread_columns(base.schema, picked.test)  # names only
+    extras = modality.evaluation_extras(base.schema, picked.test)  # --allow-absent-columns:
+    for key in ("absent_columns", "renamed_columns"):  # said, as evaluate and predict say them
+        if extras.get(key):
+            output[key] = extras[key]
     if report is not None:
         _write_report(report, output, modality, base.schema, picked.test, scores)
     return output

@@ -104,7 +104,7 @@ class TabularModality(Modality):
         """The schema fitted on the training rows, after the leak check (warnings: the
         leaks kept with ``--allow-leak``)."""
         from medadapt.data.duplicate_rows import duplicate_rows_warning
-        from medadapt.data.feature_kinds import spelling_warnings
+        from medadapt.data.feature_kinds import dash_category_warnings, spelling_warnings
         from medadapt.data.group_columns import site_feature_warning
         from medadapt.data.group_units import unit_difference_warnings
         from medadapt.data.leaks import (
@@ -149,6 +149,7 @@ class TabularModality(Modality):
         zeros += [sentinel_code_warning(column, code, n, len(frame))
                   for column, (code, n) in sentinel_coded(frame, undeclared).items()]  # fmt: skip
         zeros += spelling_warnings(schema.categorical_features)
+        zeros += dash_category_warnings(schema.categorical_features, train.frame)
         zeros += unit_difference_warnings(frame, schema, reading.group_column)
         zeros += duplicate_rows_warning(train.frame)
         zeros += [w for w in [site_feature_warning(train.frame, schema, COMMAND_LINE)] if w]
@@ -239,13 +240,13 @@ class TabularModality(Modality):
         return TableSamples(frame, schema, notes=notes, words=COMMAND_LINE)
 
     def missing_shares(self, schema: TableSchema, samples: TableSamples) -> dict[str, float]:
-        """Each feature's share of rows without a value (codes read as missing; a column the
-        table lacks: all of them), the largest first."""
-        from medadapt.data.missing_codes import read_as_missing
-
-        frame = read_as_missing(samples.frame, schema.missing_codes)
-        shares = {f.name: float(frame[f.name].isna().mean()) if f.name in frame else 1.0
-                  for f in schema.features}  # fmt: skip
+        """Each feature's share of rows without a value as the model reads them (codes and
+        text in a numeric column read as missing: a trial's 'Resting BP' said 28% beside a
+        warning that 11 more of its cells were read as missing; a column the table lacks: all
+        of them), the largest first."""
+        n = len(samples)
+        missing = samples.encoded(schema, with_labels=False).missing if n else {}
+        shares = {f.name: missing.get(f.name, n) / n if n else 1.0 for f in schema.features}
         return dict(sorted(((k, v) for k, v in shares.items() if v > 0), key=lambda kv: -kv[1]))
 
     def unnamed_patients_warning(self, schema: TableSchema, samples: TableSamples) -> list[str]:
@@ -282,6 +283,7 @@ class TabularModality(Modality):
         what the model trained on (a "not measured" code, read as a measurement); ``python``:
         the fixes in the Python API's words."""
         from medadapt.data.extrapolation import far_outside_warning
+        from medadapt.data.feature_kinds import text_kinds_said
         from medadapt.data.missing_codes import (
             codes_far_outside,
             far_below_warning,
@@ -295,7 +297,8 @@ class TabularModality(Modality):
         for column, n in encoded.text_as_missing.items():
             notes.append(
                 f"{n} text value(s) in numeric column {column!r} are read as missing "
-                f"(of the {len(samples)} rows read here)"
+                f"({text_kinds_said(samples.frame[column])}of the {len(samples)} rows read "
+                "here)"
             )  # a count per command
         empty = empty_columns_warning(schema, samples.frame)
         notes += [empty] if empty is not None else []
