@@ -15,7 +15,7 @@ def test_readme_shows_the_two_setup_commands():
 
 def test_readme_python_example_runs(tmp_path, monkeypatch, capsys):
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
-    assert len(blocks) == 2
+    assert len(blocks) == 3
     assert len(blocks[0].strip().splitlines()) <= 16  # short enough to read at a glance
     monkeypatch.chdir(tmp_path)
     exec(compile(blocks[0], "README.md", "exec"), {})
@@ -24,6 +24,18 @@ def test_readme_python_example_runs(tmp_path, monkeypatch, capsys):
     assert re.search(r"\(95% CI \d\.\d\d-\d\.\d\d\) on \d+ test patients", out)
     assert "the adapter vs the base model: AUROC " in out  # the paired difference, in words
     assert (tmp_path / "adapters" / "va" / "adapter.safetensors").is_file()
+
+
+def test_readme_adapter_engine_example_runs_and_peft_reproduces_it(tmp_path, monkeypatch,
+                                                                    capsys):  # fmt: skip
+    """The adapter engine's block: mixed adapters in one pass, exported to PEFT and read back
+    by PEFT with medadapt's outputs (a trial found no example of this in the README)."""
+    [block] = [b for b in re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+               if "export_peft" in b]  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    exec(compile(block, "README.md", "exec"), {})
+    assert float(capsys.readouterr().out.strip()) <= 1e-5
+    assert (tmp_path / "peft_site_a" / "adapter_config.json").is_file()
 
 
 def test_readme_sample_size_example_prints_what_its_comment_says(capsys):

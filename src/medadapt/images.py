@@ -153,11 +153,13 @@ def adapt(
     retention: str = "distill",
     on_epoch: OnEpoch = None,
     allow_one_class: bool = False,
+    method_options: dict[str, Any] | None = None,
 ) -> Adaptation:
     """Train adapter ``name`` (for ``full``: a fine-tuned copy) on ``dataset``, whose classes
     are the base classes followed by ``new_classes`` (see :mod:`medadapt.train.growth`).
     ``allow_one_class``: train although the images hold one class (refused by default: the
-    adapter can then only learn to call every image that class).
+    adapter can then only learn to call every image that class). ``method_options``: the
+    method's settings over its defaults (``{"r": 4}`` for lora), as ``--adapter-options``.
 
     Every image of ``dataset`` trained the adapter: ``save_adapter`` writes them beside it
     as ``medadapt adapt`` does (``split.json``, by file, pixel and stored-value keys; images
@@ -172,6 +174,7 @@ def adapt(
             f"not {type(base).__name__}{' for tables' if isinstance(base, BaseModel) else ''}"
         )
     method = fitting.method_named(method)
+    options = fitting.python_method_options(method, method_options, into)
     _check_dataset(dataset)
     with _python_words():
         classes = _modality().grown_classes(base.schema, new_classes)
@@ -194,7 +197,7 @@ def adapt(
             _modality(), base, samples,
             method=method, name=name, new_classes=new_classes, top_blocks=top_blocks,
             into=into, train_config=train_config, seed=seed, retention=retention,
-            on_epoch=on_epoch,
+            on_epoch=on_epoch, method_options=options,
         )  # fmt: skip
     _recording_training_images(result, samples, seed)
     return result

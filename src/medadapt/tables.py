@@ -146,6 +146,7 @@ def adapt(
     allow_leak: str | Sequence[str] = (),
     allow_absent_columns: bool = False,
     allow_one_class: bool = False,
+    method_options: dict[str, Any] | None = None,
 ) -> Adaptation:
     """Train adapter ``name`` (or, for ``full``, a fine-tuned copy) on target rows ``frame``.
 
@@ -155,12 +156,15 @@ def adapt(
     predict the label on these rows (a warning says so). ``allow_one_class``: train although
     the rows hold one class (refused by default: the adapter can then only learn to call
     everyone that class; FLamby's Switzerland training split is such a benchmark case).
-    ``train_config``, ``seed``, ``on_epoch`` and ``allow_absent_columns``: as for
-    :func:`train_base` (by default the method's own training settings).
+    ``method_options``: the method's settings over its defaults (``{"r": 4, "alpha": 8}`` for
+    lora), as ``--adapter-options`` sets them. ``train_config``, ``seed``, ``on_epoch`` and
+    ``allow_absent_columns``: as for :func:`train_base` (by default the method's own
+    training settings).
     """
     fitting.check_arguments(train_config, seed)
     schema = _base_schema(base)
     method = fitting.method_named(method)
+    options = fitting.python_method_options(method, method_options, into)
     rows = _labelled_rows(_as_read(frame), schema, allow_absent_columns, judge_numbers=True)
     samples = _samples(rows, schema)
     only = _modality().only_class(schema, samples.labels)
@@ -186,7 +190,7 @@ def adapt(
     _warn_about_adapter_rows(schema, samples)
     result = fitting.adapt(
         _modality(), base, samples, method=method, name=name, into=into,
-        train_config=train_config, seed=seed, on_epoch=on_epoch,
+        train_config=train_config, seed=seed, on_epoch=on_epoch, method_options=options,
     )  # fmt: skip
     _recording_training_rows(result, samples)
     return _recording_kept_leaks(result, base, kept)
@@ -407,6 +411,12 @@ def _check_table_network(model: nn.Module) -> None:
     """A network of another modality failed in its forward as "unexpected keyword argument
     'x_num'"; a table network compiled by ``torch.compile`` is checked as the one it wraps."""
     model = _uncompiled(model)
+    if type(model).__name__.startswith("Peft") and hasattr(model, "get_base_model"):
+        raise ConfigError(  # a trial's PeftModel was called "a LoraModel", its inner wrapper
+            f"model is a {type(model).__name__} (Hugging Face PEFT): pass "
+            "model.get_base_model(), the table network with PEFT's adapter in it, or load the "
+            "adapter into medadapt with medadapt.adapters.load_peft_lora"
+        )
     inner = getattr(model, "base_model", model)
     if not isinstance(inner, FTTransformer):
         raise ConfigError(
@@ -442,6 +452,11 @@ def _check_adapters(
     compiled AdapterModel has its adapters); a model holding adapters scored without naming
     one gives the base model's scores, said in a warning (a trial's notebook reported them as
     its loaded adapter's)."""
+    if adapter is not None and adapter_ids is not None:  # a trial's adapter= went unread
+        raise ConfigError(
+            f"adapter={adapter!r} and adapter_ids= were both given: adapter_ids names each row's "
+            "adapter and adapter names one for every row; pass one of them"
+        )
     inner = _uncompiled(model)
     if isinstance(inner, AdapterModel):
         held = inner.adapter_names

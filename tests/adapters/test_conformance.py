@@ -252,3 +252,16 @@ def test_a_plug_in_without_presets_is_checked_with_explicit_targets(plugin):
         "method 'plugin' has no preset targets for family 'timm_vit'; pass targets=[...] "
         "(module name suffixes, e.g. 'attn.qkv')"
     )
+
+
+def test_a_config_of_another_method_is_a_type_error_not_a_bare_assert():
+    """A trial's ``check_adapter_method("lora", config=DoraConfig(r=2))`` failed on a bare
+    assert, which ``python -O`` removes."""
+    from medadapt.adapters import DoraConfig
+
+    with pytest.raises(TypeError) as err:
+        check_adapter_method("lora", config=DoraConfig(r=2))
+    assert str(err.value) == (
+        "config is for method 'dora', not 'lora': pass a lora config, or "
+        "check_adapter_method('dora', ...)"
+    )

@@ -21,7 +21,7 @@ from medadapt.adapters import (
     export_peft,
     load_peft_lora,
 )
-from medadapt.errors import AdapterStateError
+from medadapt.errors import AdapterFileError, AdapterStateError
 from tests.adapters.models import randomize, tiny_images, tiny_vit
 
 TOL = 1e-5
@@ -177,3 +177,26 @@ def test_unknown_adapter_is_named(tmp_path):
     model = AdapterModel(tiny_vit())
     with pytest.raises(AdapterStateError, match="unknown adapter 'x'; this model has: none"):
         export_peft(model, "x", tmp_path / "peft")
+
+
+def test_an_export_refuses_a_folder_in_use_unless_told(tmp_path):
+    """A trial's export replaced an earlier PEFT export silently and wrote beside the user's
+    notes, where save_adapter refuses both."""
+    model = AdapterModel(tiny_vit())
+    model.add_adapter("a", LoraConfig(r=2))
+    export_peft(model, "a", tmp_path / "peft")
+    with pytest.raises(AdapterFileError) as err:
+        export_peft(model, "a", tmp_path / "peft")
+    assert str(err.value) == (
+        f"{str(tmp_path / 'peft')!r} already holds a PEFT adapter (adapter_config.json); choose "
+        "a new directory, or pass overwrite=True to replace it"
+    )
+    assert export_peft(model, "a", tmp_path / "peft", overwrite=True) == tmp_path / "peft"
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "notes.txt").write_text("important")
+    with pytest.raises(AdapterFileError, match="is not empty"):
+        export_peft(model, "a", tmp_path / "busy")
+    assert sorted(p.name for p in (tmp_path / "busy").iterdir()) == ["notes.txt"]
+    model.save_adapter("a", tmp_path / "saved")
+    with pytest.raises(AdapterFileError, match="holds a medadapt adapter"):
+        export_peft(model, "a", tmp_path / "saved", overwrite=True)

@@ -670,3 +670,58 @@ def test_a_site_column_read_as_a_feature_is_warned_of(source):
         warnings.simplefilter("always")
         ma.train_base(source, grouped, train_config=ma.TrainConfig(epochs=1))
     assert not any("names each row's site" in str(w.message) for w in quiet)
+
+
+def test_adapter_and_adapter_ids_together_are_refused(base, schema, target):
+    """A trial's ``adapter="va_lora", adapter_ids=["va_dora"] * 20`` scored through va_dora
+    without a word."""
+    adapted = ma.adapt(base, target, method="head", name="va", train_config=QUICK)
+    with pytest.raises(MedadaptError) as err:
+        ma.predict(adapted.model, schema, target, adapter="va", adapter_ids=["va"] * len(target))
+    assert _refusal(err) == (
+        "adapter='va' and adapter_ids= were both given: adapter_ids names each row's adapter "
+        "and adapter names one for every row; pass one of them"
+    )
+
+
+def test_a_peft_wrapped_table_network_is_named_as_such(base, schema, target):
+    """A trial's ``PeftModel`` was refused as "a LoraModel", PEFT's inner wrapper."""
+    import copy
+
+    from peft import LoraConfig as PeftLoraConfig
+    from peft import get_peft_model
+
+    wrapped = get_peft_model(copy.deepcopy(base.model),
+                             PeftLoraConfig(r=2, target_modules=["W_q"]))  # fmt: skip
+    with pytest.raises(MedadaptError) as err:
+        ma.predict(wrapped, schema, target)
+    assert _refusal(err).startswith(
+        "model is a PeftModel (Hugging Face PEFT): pass model.get_base_model(), the table "
+        "network with PEFT's adapter in it"
+    )
+    assert ma.predict(wrapped.get_base_model(), schema, target).shape == (len(target),)
+
+
+def test_a_method_s_settings_are_set_from_python_as_from_the_command_line(base, target):
+    """A trial could set LoRA's rank with --adapter-options only: ma.adapt refused a config
+    object as "method must be one of ..." and had no other way."""
+    adapted = ma.adapt(base, target, method="lora", name="r2", train_config=QUICK,
+                       method_options={"r": 2, "alpha": 4})  # fmt: skip
+    config = adapted.model.configs["r2"]
+    assert (config.r, config.alpha) == (2, 4)
+    default = ma.adapt(base, target, method="lora", name="d", train_config=QUICK)
+    assert adapted.trainable_params < default.trainable_params  # a smaller rank: fewer
+    for options, said in (
+        ({"rank": 4}, "method_options: 'rank' is not an option of lora (its options: alpha, "
+                      "dropout, r, use_rslora)"),
+        ({"r": 0}, "method_options {'r': 0}: "),
+    ):  # fmt: skip
+        with pytest.raises(MedadaptError) as err:
+            ma.adapt(base, target, method="lora", name="x", method_options=options)
+        assert _refusal(err).startswith(said)
+    with pytest.raises(MedadaptError) as err:  # it added nothing to the model, silently
+        ma.adapt(base, target, method="full", name="f", into=adapted.model)
+    assert _refusal(err) == (
+        "into= adds an adapter to a model; method='full' trains a fine-tuned copy of the base "
+        "and adds nothing to it: drop into"
+    )

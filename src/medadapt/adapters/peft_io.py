@@ -21,6 +21,7 @@ from medadapt.adapters.core import AdapterCore
 from medadapt.adapters.dora import DoraConfig
 from medadapt.adapters.layer import innermost, iter_base_modules
 from medadapt.adapters.lora import LoraConfig, lora_rank_and_alpha
+from medadapt.adapters.state import refuse_overwrite
 from medadapt.errors import AdapterFileError, AdapterStateError
 from medadapt.fileio import atomic_write_bytes, make_directory
 
@@ -213,14 +214,23 @@ def peft_conv_gap(conv: nn.Conv2d) -> str | None:
 _USE_DORA = {LoraConfig: False, DoraConfig: True}  # the config classes PEFT's LoRA format holds
 
 
-def export_peft(model: AdapterCore, name: str, directory: str | Path) -> Path:
+def export_peft(
+    model: AdapterCore, name: str, directory: str | Path, *, overwrite: bool = False
+) -> Path:
     """Write adapter ``name`` of ``model`` as a PEFT LoRA / DoRA adapter directory
     (``adapter_config.json`` + ``adapter_model.safetensors``, PEFT's key names) that
     ``peft.PeftModel.from_pretrained(base, directory)`` loads; returns the directory.
 
     Module names are the base model's own (the model PEFT wraps must be the same base model);
-    ``heads`` become ``modules_to_save``.
+    ``heads`` become ``modules_to_save``. A directory holding a PEFT adapter, or any other
+    file, is refused unless ``overwrite``, as ``save_adapter`` refuses one (a trial's export
+    replaced one silently and wrote beside a user's notes); a medadapt adapter or model
+    folder even with it. PEFT's files record no fingerprint of the base: loading them back
+    (PEFT's or :func:`load_peft_lora`) checks shapes, not the base's weights.
     """
+    others = {"adapter.json": "a medadapt adapter", "model.json": "a model"}
+    refuse_overwrite(directory, "adapter_config.json", "a PEFT adapter", overwrite=overwrite,
+                     foreign=others)  # fmt: skip
     config = _exportable_config(model, name)
     layers = model.layer_names[name]
     _check_exportable_layers(model, name, layers, config.heads)

@@ -331,7 +331,9 @@ def check_adapter_method(
         cases = [Case(spec, label, _seeded(model), inputs, _factory(config), atol)]
     for case in cases:
         method = case.config(0).method
-        assert method == name, f"config is for method {method!r}, not {name!r}"
+        if method != name:  # a caller's mistake, not a failed check: said under python -O too
+            raise TypeError(f"config is for method {method!r}, not {name!r}: pass a {name} "
+                            f"config, or check_adapter_method({method!r}, ...)")  # fmt: skip
         for check in CHECKS:
             _run(check, case)
 

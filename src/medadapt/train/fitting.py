@@ -112,6 +112,41 @@ def method_named(method: Any) -> str:
     raise ConfigError(f"method must be one of {', '.join(methods)}; got {method!r}{meant}")
 
 
+def python_method_options(method: str, options: Any, into: Any) -> dict[str, Any] | None:
+    """The Python API's ``method_options`` (a method's settings, ``{"r": 4}``, as the command
+    line's ``--adapter-options``) checked in the Python user's words, and ``into`` refused for
+    ``full`` (it added nothing there, silently): a trial could set LoRA's rank from the
+    command line only."""
+    from medadapt.adapters.methods import method_spec, settable_options
+
+    if method == "full":
+        if options:
+            raise ConfigError("method_options sets an adapter method's settings; method='full' "
+                              "trains every weight and takes none: drop it")  # fmt: skip
+        if into is not None:
+            raise ConfigError("into= adds an adapter to a model; method='full' trains a "
+                              "fine-tuned copy of the base and adds nothing to it: drop "
+                              "into")  # fmt: skip
+        return None
+    if options is None:
+        return None
+    if not isinstance(options, Mapping):
+        raise ConfigError(f"method_options must be a dict of the method's settings (e.g. "
+                          f"{{'r': 4}} for lora); got {type(options).__name__}")  # fmt: skip
+    settable = settable_options(method)
+    for key in options:
+        if key not in settable:
+            its = ", ".join(sorted(settable)) or "none"
+            raise ConfigError(f"method_options: {key!r} is not an option of {method} (its "
+                              f"options: {its})")  # fmt: skip
+    try:
+        method_spec(method).config_class(**options)
+    except (ConfigError, TypeError, ValueError) as error:
+        said = str(error).replace("self.", "")
+        raise ConfigError(f"method_options {dict(options)}: {said}") from None
+    return dict(options)
+
+
 def check_arguments(train_config: Any, seed: Any) -> None:
     """The Python API's ``train_config`` and ``seed``, refused by name before anything is
     read or trained (a dict for ``train_config`` failed deep in ``dataclasses.replace``, a
