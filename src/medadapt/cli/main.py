@@ -134,6 +134,7 @@ def _register_commands() -> None:
         "medadapt.cli.serve",
         "medadapt.cli.federate",
         "medadapt.cli.check_data",
+        "medadapt.cli.export_peft",
     ):
         try:
             importlib.import_module(module)

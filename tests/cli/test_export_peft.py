@@ -1,0 +1,75 @@
+"""``medadapt export-peft``: a LoRA or DoRA adapter trained on the command line, taken to
+PEFT without writing Python (a trial had to), with medadapt's outputs."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import medadapt as ma
+from medadapt.data.heart import bundled_path
+from tests.cli.helpers import error_line, run_cli, succeeded
+from tests.cli.workspace import TINY_TABLE, VA
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("export_peft")
+    common = ["--data", bundled_path(), "--label", "num", "--positive-above", "0",
+              "--id-column", "id", "--group-column", "dataset"]  # fmt: skip
+    succeeded(run_cli("train-base", *common, "--groups", "Cleveland,Hungary", *TINY_TABLE,
+                      "--out", root / "base"))  # fmt: skip
+    for method in ("lora", "dora", "bottleneck"):
+        succeeded(run_cli("adapt", "--base", root / "base", *common[:2], "--group-column",
+                          "dataset", "--group", VA, "--method", method, "--out",
+                          root / method))  # fmt: skip
+    return root
+
+
+@pytest.mark.parametrize("method", ["lora", "dora"])
+def test_an_exported_adapter_gives_medadapt_s_outputs_in_peft(trained, method, tmp_path):
+    from peft import PeftModel
+
+    said = succeeded(run_cli("export-peft", "--base", trained / "base", "--adapter",
+                             trained / method, "--out", tmp_path / "peft"))  # fmt: skip
+    kind = "DoRA" if method == "dora" else "LoRA"
+    assert said.stdout.startswith(
+        f"wrote {tmp_path / 'peft'}: adapter 'va_long_beach_{method}' as a PEFT {kind} adapter"
+    )
+    base = ma.BaseModel.load(trained / "base")
+    rows = pd.read_csv(bundled_path()).query("dataset == @VA")
+    model = ma.AdapterModel(base.model)
+    name = model.load_adapter(trained / method)
+    ours = ma.predict(model, base.schema, rows, adapter=name)
+    wrapped = PeftModel.from_pretrained(ma.BaseModel.load(trained / "base").model,
+                                        str(tmp_path / "peft"))  # fmt: skip
+    theirs = ma.predict(wrapped.get_base_model(), base.schema, rows)
+    assert abs(ours - theirs).max() <= 1e-5
+    assert abs(ours - ma.predict(base.model, base.schema, rows)).max() > 1e-4  # it adapts
+
+
+def test_an_export_is_refused_in_one_line_before_anything_is_written(trained, tmp_path):
+    export = ["export-peft", "--base", trained / "base"]
+    assert error_line(
+        run_cli(*export, "--adapter", trained / "bottleneck", "--out", tmp_path / "b")
+    ) == (
+        "error: adapter 'va_long_beach_bottleneck' is bottleneck; only lora and dora adapters "
+        "can be exported to PEFT (PEFT has no bottleneck adapters; ia3 and head exports are "
+        "not implemented)"
+    )
+    assert not (tmp_path / "b").exists()
+    succeeded(run_cli(*export, "--adapter", trained / "lora", "--out", tmp_path / "p"))
+    assert error_line(run_cli(*export, "--adapter", trained / "lora", "--out", tmp_path / "p")) == (
+        f"error: --out {tmp_path / 'p'} already holds a PEFT adapter; choose a new directory, "
+        "or pass --force to replace it"
+    )
+    succeeded(run_cli(*export, "--adapter", trained / "lora", "--out", tmp_path / "p", "--force"))
+    assert error_line(
+        run_cli(*export, "--adapter", trained / "lora", "--out", trained / "dora", "--force")
+    ).endswith(
+        "holds an adapter (adapter.json), which writing this output into it would break, even "
+        "with --force; choose a new directory"
+    )
+    assert error_line(
+        run_cli(*export, "--adapter", tmp_path / "none", "--out", tmp_path / "q")
+    ) == (f"error: --adapter {tmp_path / 'none'} does not exist; check the path")
