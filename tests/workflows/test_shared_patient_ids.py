@@ -55,3 +55,18 @@ def test_shared_ids_are_kept_out_of_the_adapters_test_set_and_said(shared, tmp_p
     checked = succeeded(run_cli("check-data", "--base", root / "base", "--data", data,
                                 "--group-column", "dataset", "--group", VA))  # fmt: skip
     assert warned[0] in checked.stdout.splitlines(), checked.stdout
+
+
+def test_doubled_rows_at_the_site_are_said_at_adapt(shared, tmp_path):
+    """A trial's site file with 30 doubled rows: train-base said such copies, adapt did not."""
+    root, data, _ = shared
+    frame = pd.read_csv(data)
+    va = frame[frame["dataset"] == VA]
+    doubled = tmp_path / "doubled.csv"
+    pd.concat([frame, va.head(30)]).to_csv(doubled, index=False)
+    result = succeeded(run_cli("adapt", "--base", root / "base", "--data", doubled,
+                               "--group-column", "dataset", "--group", VA, "--method", "head",
+                               "--out", tmp_path / "va"))  # fmt: skip
+    said = [line for line in result.stdout.splitlines() if "exact cop" in line]
+    assert len(said) == 1 and said[0].startswith("warning: "), result.stdout
+    assert "training rows are exact copies of another row (every column the same)" in said[0]

@@ -295,6 +295,11 @@ class Modality(ABC):
         values), recorded with an adapter; None where none did."""
         return None
 
+    def copies_warning(self, samples: Samples) -> list[str]:
+        """A warning where training ``samples`` hold exact copies of one another (an export
+        that doubled rows); empty where none, or where the modality says so when reading."""
+        return []
+
     def unnamed_patients_warning(self, schema: Any, samples: Samples) -> list[str]:
         """A warning where ``samples`` hold a column that names patients, with repeats, which
         the model was trained without (so each sample is taken as a patient of its own);

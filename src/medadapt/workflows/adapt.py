@@ -121,6 +121,7 @@ def adapt_job(
     of_group = picked.samples.subset(picked.chosen)
     warnings = (notes + picked.notes + kept + warnings
                 + modality.sample_notes(base.schema, picked.train)
+                + modality.copies_warning(picked.train)
                 + modality.unnamed_patients_warning(base.schema, of_group))  # fmt: skip
     if result.new_classes:  # a class it added and never predicts is said, not only counted
         warnings += unlearnt_new_classes(picked.test.labels, scores, result.classes,
