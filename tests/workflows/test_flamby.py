@@ -114,3 +114,24 @@ def test_one_seed_reaches_the_target_with_site_adapters():
     loco = aggregate([run], "leave_one_centre_out")["average"]
     assert loco["bottleneck"]["accuracy"] > loco["base_only"]["accuracy"]
     assert any("chol" in w for w in run["data_warnings"])  # said once, not by every call
+
+
+@pytest.mark.parametrize("seeds", [1, 5])
+def test_the_terminal_says_what_its_averages_lack_and_how_many_seeds_ran(seeds, capsys,
+                                                                         monkeypatch):  # fmt: skip
+    """A trial's one-seed run sat beside FLamby's five-seed means, its AUROC and balanced
+    accuracy without intervals, and nothing said either."""
+    from medadapt.cli.demo import _print_flamby
+    from medadapt.workflows.labels import FLAMBY_LABELS
+
+    monkeypatch.setenv("COLUMNS", "200")
+    entry = {"accuracy": 0.8, "accuracy_ci": [0.74, 0.85], "auroc": 0.81,
+             "balanced_accuracy": 0.69, "accuracy_centres": 4, "auroc_centres": 3,
+             "balanced_accuracy_centres": 3}  # fmt: skip
+    _print_flamby({"average": {"base_only": entry}, "seeds": seeds,
+                   "flamby_published_accuracy": {"pooled": 0.735}}, FLAMBY_LABELS)  # fmt: skip
+    said = " ".join(capsys.readouterr().out.split())
+    assert ("AUROC and balanced accuracy: means over the centres that have them, without 95% "
+            "intervals (each centre's is in the report)") in said  # fmt: skip
+    one = "this run: 1 seed, FLamby's published figures: the mean of 5 (--seeds 5 to match)"
+    assert (one in said) == (seeds == 1)
