@@ -38,7 +38,7 @@ def demo(
     flamby: FLamby's Fed-Heart-Disease benchmark with per-centre adapters.
     flamby-federated: the same benchmark federated on Flower (4 centres as 4 nodes): a base
     trained at Cleveland, and a base trained by full-model FedAvg, each with a federated
-    adapter, recalibrated at each centre (about 2.5 minutes per seed on 2 cores).
+    adapter, recalibrated at each centre (2.5 to 4 minutes per seed on 2 cores).
 
     An earlier demo's output in OUT is replaced; any other non-empty OUT is refused.
 
