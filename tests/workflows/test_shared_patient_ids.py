@@ -70,3 +70,19 @@ def test_doubled_rows_at_the_site_are_said_at_adapt(shared, tmp_path):
     said = [line for line in result.stdout.splitlines() if "exact cop" in line]
     assert len(said) == 1 and said[0].startswith("warning: "), result.stdout
     assert "training rows are exact copies of another row (every column the same)" in said[0]
+
+
+def test_adapt_json_masks_small_subgroup_cells(shared, tmp_path):
+    """A trial's adapt.json held one woman's diagnosis at VA Long Beach ("n 1, n_positive
+    1"), where train-base's, evaluate's and the study's JSON mask such counts."""
+    root, data, _ = shared
+    succeeded(run_cli("adapt", "--base", root / "base", "--data", data, "--group-column",
+                      "dataset", "--group", VA, "--method", "head", "--out", tmp_path / "va",
+                      "--json", tmp_path / "va.json", "--report",
+                      tmp_path / "va.html"))  # fmt: skip
+    groups = json.loads((tmp_path / "va.json").read_text())["test"]["subgroups"]
+    counts = [cell[key] for cells in groups.values() for cell in cells.values()
+              for key in ("n", "n_positive") if key in cell]  # fmt: skip
+    assert counts and all(isinstance(n, str) or n >= 5 for n in counts), groups
+    assert any(isinstance(n, str) for n in counts)  # VA's few women: masked, not written
+    assert (tmp_path / "va.html").stat().st_size > 0

@@ -19,6 +19,7 @@ from medadapt.adapters import AdapterModel
 from medadapt.errors import DataError
 from medadapt.evaluate.ignored_classes import unlearnt_new_classes
 from medadapt.evaluate.retention import with_forgetting
+from medadapt.evaluate.small_cells import mask_subgroups
 from medadapt.evaluate.sufficiency import adapter_sample_notes
 from medadapt.evaluate.versus_base import versus_base_harms
 from medadapt.fileio import atomic_write_bytes
@@ -441,7 +442,9 @@ def _save_and_describe(
         "adapter_bytes": size,
         **metadata,
         "warnings": warnings,
-        "test": evaluation,
+        # small cells masked, as train-base's, evaluate's and the study's are (a trial's
+        # adapt.json held one woman's diagnosis: "n 1, n_positive 1")
+        "test": {**evaluation, "subgroups": mask_subgroups(evaluation.get("subgroups") or {})},
     }
 
 
