@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from medadapt.evaluate.auroc_interval import score_interval
 from medadapt.evaluate.samplesize import cox_snell_from_c, development, max_cox_snell
 from medadapt.evaluate.sufficiency import rare_class_note
 from medadapt.results import ADAPTED_READING
@@ -92,10 +93,12 @@ def test_an_auroc_far_below_one_half_is_said_to_rank_backwards(flip, said):
     labels, risk = _separated(6, 6)
     risk = np.full(len(risk), 0.5) if flip == 0.5 else 1 - risk
     outcome = outcome_of("binary", labels, (labels, risk), {"auroc": 0.9}, "patients", CLASSES)
+    value, words = said.split(", ", 1)
+    low, high = score_interval(float(value), 6, 6)
     assert outcome.r2_source == (
-        f"from the base model's AUROC at this site, on all 12 patients it never saw ({said}: "
-        "planned as 0.55, the weakest ranking a plan takes; 0.900 on its source: the lower one "
-        "is used, to be cautious)"
+        f"from the base model's AUROC at this site, on all 12 patients it never saw ({value}, 95% "
+        f"CI {low:.3f} to {high:.3f}, {words}: planned as 0.55, the weakest ranking a plan takes; "
+        "0.900 on its source: the lower one is used, to be cautious)"
     )
 
 
@@ -138,9 +141,11 @@ def test_a_site_with_enough_patients_keeps_the_lower_of_source_and_site():
     outcome = outcome_of("binary", labels, (labels, risk), {"auroc": 0.994}, "patients", CLASSES)
     here = outcome.figures["auroc_at_site"]
     assert 0.5 < here < 0.994 and outcome.r2 == pytest.approx(cox_snell_from_c(here, 0.5))
+    low, high = score_interval(here, 40, 40)
     assert outcome.r2_source == (
-        f"from the base model's AUROC at this site, on all 80 patients it never saw ({here:.3f}; "
-        "0.994 on its source: the lower one is used, to be cautious)"
+        f"from the base model's AUROC at this site, on all 80 patients it never saw ({here:.3f}, "
+        f"95% CI {low:.3f} to {high:.3f}; 0.994 on its source: the lower one is used, to be "
+        "cautious)"
     )
 
 
@@ -232,9 +237,10 @@ def test_without_repeats_or_patients_the_rows_are_counted_as_before():
                              patients=patients)  # fmt: skip
         here = outcome.figures["auroc_at_site"]
         assert here == pytest.approx(0.928, abs=1e-3)
+        low, high = score_interval(here, int(labels.sum()), int((labels == 0).sum()))
         assert outcome.r2_source == (
             "from the base model's AUROC at this site, on all 120 patients it never saw "
-            f"({here:.3f})"
+            f"({here:.3f}, 95% CI {low:.3f} to {high:.3f})"
         )
 
 
@@ -324,9 +330,11 @@ def test_a_site_auroc_evaluate_reports_is_said_with_its_patients():
                          patients=ids, label_patients=ids)  # fmt: skip
     here = outcome.figures["auroc_at_site"]
     assert here == pytest.approx(reported) and 0.5 < here < 0.99
+    low, high = score_interval(here, 8, 8)  # the interval counts patients, not images
     assert outcome.r2_source == (
         f"from the base model's AUROC at this site, on all 32 images of 16 patients it never saw "
-        f"({here:.3f}; 0.990 on its source: the lower one is used, to be cautious)"
+        f"({here:.3f}, 95% CI {low:.3f} to {high:.3f}; 0.990 on its source: the lower one is "
+        "used, to be cautious)"
     )
 
 

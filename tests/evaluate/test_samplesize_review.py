@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import medadapt as ma
+from medadapt.evaluate.auroc_interval import score_interval
 from medadapt.evaluate.samplesize import (
     _lp_figures,
     cox_snell_from_c,
@@ -60,11 +61,13 @@ def test_a_site_auroc_of_0_51_asks_what_one_of_0_49_asks_not_a_million():
     assert fair.r2 == pytest.approx(cox_snell_from_c(0.69, 0.5))
     needs = [o.criteria(65)[0].n for o in (backwards, chance, weak, fair)]
     assert needs[0] == needs[1] == needs[2] > needs[3] and needs[2] < 1_000_000
+    low, high = score_interval(0.51, 20, 20)  # the site's figure with its interval
     assert weak.r2_source == (
-        "from the base model's AUROC at this site, on all 40 patients it never saw (0.510, barely "
-        "better than chance: planned as 0.55, the weakest ranking a plan takes)"
+        f"from the base model's AUROC at this site, on all 40 patients it never saw (0.510, 95% "
+        f"CI {low:.3f} to {high:.3f}, barely better than chance: planned as 0.55, the weakest "
+        "ranking a plan takes)"
     )
-    assert "(0.150, worse than chance: it ranks them backwards (are the labels, or the " in (
+    assert "(0.150, 95% CI 0.067 to 0.316, worse than chance: it ranks them backwards (are " in (
         backwards.r2_source
     )
     assert weak.figures["auroc_at_site"] == pytest.approx(0.51)

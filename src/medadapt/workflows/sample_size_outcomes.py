@@ -265,10 +265,17 @@ def _binary(labels: np.ndarray, scored, source_auroc: float | None, noun: str,
     auroc, measured, where = min(known)
     r2 = cox_snell_from_c(auroc, prevalence)
     measured_known = [(value, said) for _, value, said in known]
-    why = (f"from the base model's AUROC {where} ({measured:.3f}{_weak_words(measured)}"
+    positive = np.asarray(scored[0]) == 1
+    ci = ""  # the site's figure with its interval (a trial read 0.725 here, unqualified, and
+    if where == site:  # "not shown better than chance" at adapt on 60 of these patients)
+        from medadapt.evaluate.auroc_interval import score_interval
+
+        low, high = score_interval(here, count_units(positive, clusters),
+                                   count_units(~positive, clusters))  # fmt: skip
+        ci = f", 95% CI {low:.3f} to {high:.3f}"
+    why = (f"from the base model's AUROC {where} ({measured:.3f}{ci}{_weak_words(measured)}"
            f"{_other(measured_known, measured)})")  # fmt: skip
     basis = BASIS_HERE if where == site else BASIS_SOURCE
-    positive = np.asarray(scored[0]) == 1
     notes += _uncertain_site_auroc(here, auroc, prevalence, count_units(positive, clusters),
                                    count_units(~positive, clusters),
                                    _seen(len(scored[0]), noun, clusters),
