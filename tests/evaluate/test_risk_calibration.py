@@ -66,6 +66,13 @@ def test_risks_too_low_and_too_extreme_are_said_in_words():
         "training patients does, or one applied to patients unlike them (another site or case "
         "mix)"  # not overfitting alone: at a new site, case mix (a reviewer)
     )
+    unrelated = binary_metrics(y, np.random.default_rng(5).permutation(risk))
+    low, high = unrelated["calibration_slope_ci"]
+    assert low <= 0 <= high  # risks shuffled: no relation, not "too extreme" (a trial's -0.0)
+    assert unrelated["notes"]["calibration_slope"] == (
+        "the outcomes do not follow the predicted risks here (the interval reaches 0): a higher "
+        "risk is not shown to mean more events among these patients"
+    )
     moderate = binary_metrics(y, 1 / (1 + np.exp(-0.4 * log_odds)))
     assert moderate["calibration_slope"] == pytest.approx(2.6, abs=0.1)
     assert moderate["notes"]["calibration_slope"].startswith("the predicted risks are too moderate")

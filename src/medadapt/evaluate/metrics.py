@@ -994,7 +994,11 @@ def _risk_calibration(put: Callable[..., None], y: np.ndarray, p: np.ndarray, W:
     _, samples = bs.weighted_logistic_calibration(W, y.astype(float), log_odds)
     put("calibration_slope", slope[0], samples)
     interval = bs.percentile_interval(samples)
-    if interval and interval[1] < 1:
+    if interval and interval[0] <= 0 <= interval[1]:  # a trial's -0.0 read "too extreme"
+        put("calibration_slope", slope[0], samples,
+            "the outcomes do not follow the predicted risks here (the interval reaches 0): a "
+            f"higher risk is not shown to mean more events among these {unit}s")  # fmt: skip
+    elif interval and interval[1] < 1:
         put("calibration_slope", slope[0], samples,
             "the predicted risks are too extreme (slope below 1, the interval excludes 1): high "
             "risks overstated and low ones understated, as a model fitted too closely to its "
