@@ -272,6 +272,15 @@ def test_a_study_s_report_counts_images_for_images_and_one_seed_in_the_singular(
                           {"metric": "auroc", "sentences": [], "best_per_size": []})  # fmt: skip
     assert "The base model given with --base; 2 strategies × 2 training sizes × 1 seed, all " \
         "scored on the same 60 held-out images." in _text(report)  # fmt: skip
+    own = _study()  # a trial read "Base model trained on ..." as the base it had trained apart
+    own["points"] = own["points"][:1]
+    own["config"].update(kind="tabular", seeds=1, base=None)
+    own["data"].update(source_groups=["Cleveland", "Hungary"], n_source=400,
+                       n_target_train=140)  # fmt: skip
+    report = study_report({**own, "task": "binary", "sufficiency": []}, {"auroc": {}},
+                          {"metric": "auroc", "sentences": [], "best_per_size": []})  # fmt: skip
+    assert ("A base model this study trained on Cleveland, Hungary (not one trained apart: "
+            "pass it with --base to study it);") in _text(report)  # fmt: skip
 
 
 def test_a_plateau_in_the_label_s_unit_says_its_tolerance_is_a_tenth_of_the_best():

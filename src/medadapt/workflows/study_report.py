@@ -128,7 +128,12 @@ def study_report(study: dict[str, Any], curves: dict[str, Any], found: dict[str,
     data, config, noun = study["data"], study["config"], study_noun(study)
     given = config.get("base") is not None or data["source_groups"] == [GIVEN_BASE]
     groups = ", ".join(data["source_groups"])
-    trained = "The base model given with --base" if given else f"Base model trained on {groups}"
+    trained = (
+        "The base model given with --base"
+        if given
+        else f"A base model this study trained "
+        f"on {groups} (not one trained apart: pass it with --base to study it)"
+    )
     report = Report(
         title=f"How much data is enough? Target group: {data['target_group']}",
         subtitle=f"{trained}; {len(config['strategies'])} strategies × "
