@@ -7,9 +7,11 @@ files arrives as one ``note: FILE: ...`` line each (:mod:`medadapt.data.reader_n
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import inspect
 import logging
+import os
 import re
 import sys
 import warnings
@@ -268,6 +270,26 @@ def _quiet_after_interrupt(unraisable: Any) -> None:
     sys.__unraisablehook__(unraisable)
 
 
+def _exit_interrupted(code: int) -> None:
+    """Exit after an interrupt, the message said: a federated simulation's Ray workers and
+    Flower's threads kept the process alive for good after Ctrl-C (a trial's waited ten
+    minutes); they are stopped, and where a thread of theirs still holds the process, it
+    ends without waiting for it (its output was staged, and is gone already)."""
+    import threading
+
+    ray = sys.modules.get("ray")
+    if ray is not None:
+        with contextlib.suppress(Exception):
+            if ray.is_initialized():
+                ray.shutdown()
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate()
+           if t is not threading.main_thread()):  # fmt: skip
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 def _run(args: list[str]) -> None:
     """Run the command ``args``; exit with one ``error:`` line when it cannot be done."""
     try:
@@ -276,14 +298,14 @@ def _run(args: list[str]) -> None:
     except Interrupted as err:
         typer.echo(interrupted_message(args), err=True)
         sys.unraisablehook = _quiet_after_interrupt
-        sys.exit(err.exit_code)
+        _exit_interrupted(err.exit_code)
     except MedadaptError as err:
         typer.echo(f"error: {err}", err=True)
         sys.exit(err.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         typer.echo(interrupted_message(args), err=True)
         sys.unraisablehook = _quiet_after_interrupt
-        sys.exit(INTERRUPTED_EXIT)
+        _exit_interrupted(INTERRUPTED_EXIT)
     except typer.Exit as exit_:
         sys.exit(exit_.exit_code)
     except OSError as exc:  # the disk filled, a folder became unwritable ... during the work
@@ -303,4 +325,5 @@ def _run(args: list[str]) -> None:
         if code == INTERRUPTED_EXIT:  # typer's translation of KeyboardInterrupt
             typer.echo(interrupted_message(args), err=True)
             sys.unraisablehook = _quiet_after_interrupt  # (Ctrl-C comes this way, not above)
+            _exit_interrupted(code)
         sys.exit(code)

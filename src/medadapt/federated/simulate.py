@@ -3,9 +3,13 @@ the server in this process. Flower's telemetry is off and its logs are kept to w
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
+import threading
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 from medadapt.federated.config import FederatedRun
@@ -20,6 +24,28 @@ def quiet_flower() -> None:
     for name in ("flwr", "ray"):
         logging.getLogger(name).setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", module="ray.*")
+
+
+@contextlib.contextmanager
+def _quiet_on_interrupt() -> Iterator[None]:
+    """Ctrl-C during the simulation silences Flower's and Ray's loggers before it stops the
+    run: a trial's interrupt printed 80 lines of their errors and two tracebacks (its Ray
+    actors dying) before the one line that says what happened."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def interrupted(signum: int, frame: Any) -> None:
+        for name in ("flwr", "ray"):
+            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def simulate(run: FederatedRun, *, cpus: int | None = None) -> FederatedOutcome:
@@ -37,8 +63,9 @@ def simulate(run: FederatedRun, *, cpus: int | None = None) -> FederatedOutcome:
         "init_args": {"num_cpus": cpus, "num_gpus": 0, "logging_level": "ERROR",
                       "log_to_driver": False, "include_dashboard": False},
     }  # fmt: skip
-    run_simulation(make_server_app(run, sink), make_client_app(run),
-                   num_supernodes=len(run.sites), backend_config=backend)  # fmt: skip
+    with _quiet_on_interrupt():
+        run_simulation(make_server_app(run, sink), make_client_app(run),
+                       num_supernodes=len(run.sites), backend_config=backend)  # fmt: skip
     if "error" in sink:
         raise sink["error"]
     if "outcome" not in sink:

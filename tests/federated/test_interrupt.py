@@ -1,0 +1,60 @@
+"""Ctrl-C during a federated simulation: one line, a prompt exit, no library's tracebacks.
+A trial's interrupt printed 80 lines of Flower's and Ray's errors, two tracebacks and the
+"interrupted" line twice, then the process waited for good (Ray's threads held it)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+
+from medadapt.data.heart import bundled_path
+from tests.terminal import sigint_as_in_a_terminal
+
+pytestmark = pytest.mark.xdist_group("flower")  # one Ray at a time
+
+
+def _ray_started(pid: int) -> bool:
+    """Whether a Ray process runs below ``pid`` (the simulation has begun its rounds)."""
+    try:
+        children = psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return False
+    for child in children:
+        try:
+            if any("ray" in part for part in child.cmdline()):
+                return True
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return False
+
+
+def test_ctrl_c_during_a_simulation_says_one_line_and_exits(cleveland_base, tmp_path):
+    command = [sys.executable, "-m", "medadapt.cli", "federate", "simulate", "--data",
+               str(bundled_path()), "--base", str(cleveland_base), "--id-column", "id",
+               "--group-column", "dataset", "--groups", "Hungary,VA Long Beach", "--rounds",
+               "20", "--n-boot", "10", "--out", str(tmp_path / "fed")]  # fmt: skip
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, preexec_fn=sigint_as_in_a_terminal)  # fmt: skip
+    deadline = time.monotonic() + 180
+    while not _ray_started(proc.pid) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert proc.poll() is None, proc.communicate()[1]
+    time.sleep(3)  # its actors at work
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole group
+    try:
+        _, err = proc.communicate(timeout=90)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail("the simulation did not exit after Ctrl-C")
+    assert proc.returncode == 130
+    assert err.strip().splitlines() == [
+        "interrupted; nothing was written (--out is written only when the run finishes); "
+        "re-run the command"
+    ], err
+    assert not (tmp_path / "fed").exists()
