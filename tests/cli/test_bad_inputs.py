@@ -551,6 +551,10 @@ CASES = [
     case("adapt: --force into a study's folder", *ADAPT, "--out", "{tmp}/s", "--force",
          flag="--out", says="holds a study (study.json), which writing this output into it "
          "would break, even with --force", existing={"s/study.json": "{}"}),
+    case("evaluate: --group twice", *EVALUATE, "--group-column", "dataset", "--group", VA,
+         "--group", "Hungary", flag="--group", says="--group is given twice: give it once"),
+    case("adapt: --out twice", *ADAPT, "--out", "{tmp}/a", "--out={tmp}/b", flag="--out",
+         says="--out is given twice: give it once"),
     case("demo: --force into a registry", "demo", "--out", "{tmp}/r", "--force", flag="--out",
          says="holds a model registry (registry.sqlite), which writing this output into it "
          "would break, even with --force", existing={"r/registry.sqlite": ""}),

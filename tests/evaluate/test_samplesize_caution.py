@@ -194,11 +194,17 @@ def test_a_rare_class_is_named_with_its_count_before_any_figure():
 
 
 def test_a_study_on_a_base_that_gives_no_site_auroc_says_which_r_squared_it_used():
-    entry = {"source": "Riley et al. Stat", "strategies": {}, "n_train": 5, "from_base": False,
-             "base_given": True, "no_site_auroc": "...", "r2_label": "Cox-Snell R-squared",
-             "r2": 0.11, "r2_source": f"{DEFAULT}: why"}  # fmt: skip
+    entry = {"source": "Riley et al. Stat", "strategies": {"head_only": {"n_needed": 900}},
+             "n_train": 5, "from_base": False, "base_given": True, "no_site_auroc": "...",
+             "r2_label": "Cox-Snell R-squared", "r2": 0.11,
+             "r2_source": f"{DEFAULT}: why"}  # fmt: skip
     assert study_sample_size_line(entry).endswith(
         f"to train; anticipated Cox-Snell R-squared 0.110, {DEFAULT}: why; {ADAPTED_READING}"
+    )
+    # --methods base_only: no strategy trains (a trial's line read "minimum patients ;")
+    assert study_sample_size_line({**entry, "strategies": {}}) == (
+        "sample size (Riley et al., conservative R-squared): no strategy this study runs "
+        "trains on the target (--methods), so no training minimum applies"
     )
 
 

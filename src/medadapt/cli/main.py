@@ -290,9 +290,32 @@ def _exit_interrupted(code: int) -> None:
     sys.exit(code)
 
 
+#: options a command takes several times (each value kept)
+REPEATABLE = frozenset({"--host"})
+
+
+def _refuse_repeated_options(args: list[str]) -> None:
+    """An option given twice is refused by name: click kept the last one, silently (a trial's
+    ``evaluate --group "VA Long Beach" --group Hungary`` scored Hungary, its ``adapt --out a
+    --out b`` wrote b). Values are not echoed; a word after ``--`` is no option."""
+    seen: set[str] = set()
+    for arg in args:
+        if arg == "--":
+            return
+        if not arg.startswith("--") or arg in ("--help",):
+            continue
+        name = arg.split("=", 1)[0]
+        if name in seen and name not in REPEATABLE:
+            from medadapt.errors import ConfigError
+
+            raise ConfigError(f"{name} is given twice: give it once")
+        seen.add(name)
+
+
 def _run(args: list[str]) -> None:
     """Run the command ``args``; exit with one ``error:`` line when it cannot be done."""
     try:
+        _refuse_repeated_options(args)
         _register_commands()  # a plug-in modality that cannot load is one error line too
         code = app(args=args, standalone_mode=False)
     except Interrupted as err:

@@ -813,6 +813,9 @@ def study_sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str
         f"{label(s)} {needed_text(e['n_needed'])}" for s, e in entry["strategies"].items()
     )
     r2 = entry.get("r2_basis") or (BASIS_HERE if entry.get("from_base") else BASIS_DEFAULT)
+    if not entry["strategies"]:  # --methods base_only: a trial's line read "minimum patients ;"
+        return (f"sample size ({_cited(entry)}, {r2}): no strategy this study runs trains on the "
+                "target (--methods), so no training minimum applies")  # fmt: skip
     noun = PATIENTS if "n_train_patients" in entry else noun
     has = counted_text(entry, "n_train")
     if entry.get("as_patients"):
