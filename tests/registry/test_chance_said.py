@@ -25,3 +25,23 @@ def test_an_interval_reaching_chance_is_a_note_of_its_own():
 def test_the_card_says_it_where_it_said_only_that_the_interval_is_wide():
     said = _metric_limitations(CHANCE, parse_metrics(CHANCE))
     assert "AUROC: not shown to be better than chance (the interval reaches 0.50)." in said
+
+
+def test_a_read_only_registry_is_said_as_such_not_as_a_full_disk(tmp_path):
+    """A trial's user without write access was told to "check the directory's permissions
+    and free disk space" by `registry list`: the index opens for writing (its WAL)."""
+    import sqlite3
+
+    import pytest
+
+    from medadapt.registry.db import Index
+    from medadapt.registry.records import RegistryError
+
+    index = Index(tmp_path / "registry.sqlite")
+    with pytest.raises(RegistryError) as err, index._sqlite_errors():
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+    assert str(err.value) == (
+        f"registry {tmp_path} is read-only for this user: every command, list and show too, "
+        "opens its index for writing (its write-ahead log); ask its owner for write access to "
+        "the folder, or work on a copy of it"
+    )

@@ -142,6 +142,12 @@ class Index:
                     f"registry {self.path.parent} is busy (another process held its write "
                     f"lock for over {busy_s:g} s); try again when it has finished"
                 ) from None
+            if "readonly" in str(exc) or "read-only" in str(exc):  # not the disk (a trial)
+                raise RegistryError(
+                    f"registry {self.path.parent} is read-only for this user: every command, "
+                    "list and show too, opens its index for writing (its write-ahead log); "
+                    "ask its owner for write access to the folder, or work on a copy of it"
+                ) from None
             raise RegistryError(
                 f"registry index {self.path} cannot be used ({exc}); check the directory's "
                 "permissions and free disk space"
