@@ -32,6 +32,13 @@ def case(id: str, *argv: str, flag: str, says: str, existing: dict[str, str] | N
     return pytest.param(Case(id, argv, flag, says, existing or {}), id=id)
 
 
+def without(args: tuple[str, ...], option: str) -> tuple[str, ...]:
+    """``args`` without ``option`` and its value: a case that gives it anew (an option given
+    twice is refused by name)."""
+    at = args.index(option)
+    return args[:at] + args[at + 2 :]
+
+
 TABLE = ("--data", "{heart}", "--label", "num", "--positive-above", "0")
 GROUPS = ("--group-column", "dataset", "--groups", "Cleveland,Hungary")
 TRAIN = ("train-base", *TABLE, "--id-column", "id", *GROUPS, *TINY_TABLE)
@@ -187,7 +194,8 @@ CASES = [
          flag="--test-fraction", says="must be a share above 0 and below 1"),
     case("train-base: --test-fraction 0", *TRAIN, "--test-fraction", "0", "--out", "{tmp}/b",
          flag="--test-fraction", says="must be a share above 0 and below 1"),
-    case("train-base: --d-token 0", *TRAIN, "--d-token", "0", "--out", "{tmp}/b",
+    case("train-base: --d-token 0", *without(TRAIN, "--d-token"), "--d-token", "0", "--out",
+         "{tmp}/b",
          flag="--d-token", says="at least 1"),
     case("train-base: --n-heads not dividing", *TRAIN[:-6], "--d-token", "30", "--n-heads", "4",
          "--out", "{tmp}/b", flag="--n-heads", says="multiple"),
@@ -297,7 +305,8 @@ CASES = [
          flag="--fractions", says="'abc'"),
     case("study: --fractions 2", *STUDY, "--fractions", "2", "--out", "{tmp}/s",
          flag="--fractions", says="must be a share above 0 and at most 1; got 2"),
-    case("study: --seeds 0", *STUDY, "--seeds", "0", "--out", "{tmp}/s", flag="--seeds",
+    case("study: --seeds 0", *without(STUDY, "--seeds"), "--seeds", "0", "--out", "{tmp}/s",
+         flag="--seeds",
          says="at least 1"),
     case("study: --methods nope", *STUDY, "--methods", "nope", "--out", "{tmp}/s",
          flag="--methods", says="nope"),
@@ -305,7 +314,8 @@ CASES = [
          says="at least 1"),
     case("study: --n-boot 0", *STUDY, "--n-boot", "0", "--out", "{tmp}/s", flag="--n-boot",
          says="at least"),
-    case("study: --seeds 100000000", *STUDY, "--seeds", "100000000", "--out", "{tmp}/s",
+    case("study: --seeds 100000000", *without(STUDY, "--seeds"), "--seeds", "100000000",
+         "--out", "{tmp}/s",
          flag="--seeds", says="at most 1000; got 100000000"),
     case("study: --n-boot 10**9", *STUDY, "--n-boot", "1000000000", "--out", "{tmp}/s",
          flag="--n-boot", says="at most 100000"),
@@ -335,7 +345,8 @@ CASES = [
          "lora:reduction_factor=4", "--out", "{tmp}/s", flag="--adapter-options",
          says="'reduction_factor' is not an option of lora"),
     # ----- images -----------------------------------------------------------------------------
-    case("images: --image-size 0", *TRAIN_IMAGES[:-2], "--image-size", "0", "--epochs", "1",
+    case("images: --image-size 0", *without(TRAIN_IMAGES[:-2], "--image-size"), "--image-size",
+         "0", "--epochs", "1",
          "--out", "{tmp}/b", flag="--image-size", says="at least"),
     case("images: depth=two", "train-base", "--data", "{npz}", "--image-size", "32",
          "--backbone-options", "depth=two", "--out", "{tmp}/b", flag="--backbone-options",
@@ -409,10 +420,12 @@ CASES = [
          "{png_dir}", "--test-fraction", "0.9", "--out", "{tmp}/a", flag="--test-fraction",
          says="holds out 11 of the 12 image files, leaving 1 to train on, fewer than the 2 "
          "classes"),
-    case("images: --image-size 100000", *TRAIN_IMAGES[:-2], "--image-size", "100000",
+    case("images: --image-size 100000", *without(TRAIN_IMAGES[:-2], "--image-size"),
+         "--image-size", "100000",
          "--epochs", "1", "--out", "{tmp}/b", flag="--image-size",
          says="is more than the 2048 px per side medadapt reads a 2D image at"),
-    case("images: --image-size 300 for volumes", *TRAIN_IMAGES[:-2], "--image-size", "300",
+    case("images: --image-size 300 for volumes", *without(TRAIN_IMAGES[:-2], "--image-size"),
+         "--image-size", "300",
          "--spatial-dims", "3", "--epochs", "1", "--out", "{tmp}/b", flag="--image-size",
          says="more than the 256 px per side medadapt reads a volume"),
     case("images: --positive-class spelt otherwise", "train-base", "--data", "{png_dir}",

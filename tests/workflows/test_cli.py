@@ -561,8 +561,9 @@ def test_missing_sex_and_group_values_are_their_own_subgroup(tmp_path):
     out = tmp_path / "eval.json"
     common = ["--data", str(data), "--label", "outcome"]
     assert run("train-base", *common, "--out", str(tmp_path / "base")) == 0
-    assert run("evaluate", "--base", str(tmp_path / "base"), *common, "--data", str(data),
-               "--json", str(out)) == 0  # fmt: skip
+    assert (
+        run("evaluate", "--base", str(tmp_path / "base"), *common, "--json", str(out)) == 0
+    )  # fmt: skip (--data once: an option given twice is refused)
     assert "missing" in json.loads(out.read_text())["subgroups"]["sex"]
 
 

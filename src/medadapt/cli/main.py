@@ -273,8 +273,9 @@ def _quiet_after_interrupt(unraisable: Any) -> None:
 def _exit_interrupted(code: int) -> None:
     """Exit after an interrupt, the message said: a federated simulation's Ray workers and
     Flower's threads kept the process alive for good after Ctrl-C (a trial's waited ten
-    minutes); they are stopped, and where a thread of theirs still holds the process, it
-    ends without waiting for it (its output was staged, and is gone already)."""
+    minutes); they are stopped, and where a thread still holds a federated command, it ends
+    without waiting for it (its output was staged, and is gone already). Other commands exit
+    as before (a study's process pool cleans up after itself)."""
     import threading
 
     ray = sys.modules.get("ray")
@@ -282,8 +283,9 @@ def _exit_interrupted(code: int) -> None:
         with contextlib.suppress(Exception):
             if ray.is_initialized():
                 ray.shutdown()
-    if any(t.is_alive() and not t.daemon for t in threading.enumerate()
-           if t is not threading.main_thread()):  # fmt: skip
+    federated = ray is not None or "flwr" in sys.modules  # a study's pool ends as it should
+    if federated and any(t.is_alive() and not t.daemon for t in threading.enumerate()
+                         if t is not threading.main_thread()):  # fmt: skip
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
