@@ -19,7 +19,7 @@ from typing import Any
 
 import typer
 
-from medadapt.errors import Interrupted, MedadaptError
+from medadapt.errors import ConfigError, Interrupted, MedadaptError
 
 app = typer.Typer(
     name="medadapt",
@@ -308,8 +308,6 @@ def _refuse_repeated_options(args: list[str]) -> None:
             continue
         name = arg.split("=", 1)[0]
         if name in seen and name not in REPEATABLE:
-            from medadapt.errors import ConfigError
-
             raise ConfigError(f"{name} is given twice: give it once")
         seen.add(name)
 
