@@ -239,11 +239,15 @@ def reaches_chance(auroc_ci: Sequence[float] | None) -> bool:
     return bool(auroc_ci) and auroc_ci[0] <= 0.5 <= auroc_ci[1]
 
 
+CHANCE_READING = "not shown to be better than chance (the interval reaches 0.50)"
+"""What an AUROC whose 95% interval reaches 0.5 shows, wherever it is said."""
+
+
 def discrimination_in_words(low: float, high: float) -> str:
     """What an AUROC's 95% interval shows, read from both ends (a narrow interval around 0.52
     is precise, and no better than chance; "good" would read as clinically adequate)."""
     if low <= 0.5:
-        return "not shown to be better than chance (the interval reaches 0.50)"
+        return CHANCE_READING
     if high < 0.6:
         return "little better than chance at best (the whole interval is below 0.60)"
     if low >= 0.8:

@@ -44,7 +44,7 @@ from medadapt.cli.printing import (
 from medadapt.data.group_columns import describe_values, group_column_hint
 from medadapt.data.tables import MISSING_LABEL, group_labels, read_table
 from medadapt.errors import ConfigError, MedadaptError
-from medadapt.fileio import check_output_file, check_report_file
+from medadapt.fileio import check_output_file, check_report_file, other_outputs
 
 DATA = Shared(
     "data",
@@ -76,15 +76,10 @@ ADAPTER_MARKERS = {"adapter.json": "an adapter", "model.json": "a model"}
 
 #: what ``train-base --force`` may not write into: an adapter (whose ``split.json`` a base
 #: model's would replace, breaking it)
-OTHER_RUNS = {
-    "study.json": "a study",
-    "federated.json": "a federated run",
-    "results.json": "a demo's results",
-    "registry.sqlite": "a model registry",
-}
+OTHER_RUNS = other_outputs("model.json", "adapter.json")
 """Outputs of other commands that ``train-base`` and ``adapt`` never write into, even with
 ``--force`` (a trial's ``adapt --out study1 --force`` mixed an adapter into a study)."""
-NOT_A_BASE = {"adapter.json": "an adapter", **OTHER_RUNS}
+NOT_A_BASE = other_outputs("model.json")
 
 
 def _adapt_outputs(method: str) -> tuple[dict[str, str], dict[str, str]]:

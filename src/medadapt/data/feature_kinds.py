@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -483,8 +483,7 @@ def text_kinds_said(values: pd.Series) -> str:
     texts = [v for v in present if not is_number(str(v).strip())]
     if not texts:
         return ""
-    kinds = Counter(text_kind(v) for v in texts)
-    said = ", ".join(TEXT_KINDS[kind][0 if n == 1 else 1] for kind, n in kinds.most_common())
+    said = kinds_said(texts, counted=False)
     written = written_numbers(present.astype(str))
     common = written.units if written else []
     unit = "" if not common else f", the unit{'s' if len(common) > 1 else ''} " + ", ".join(
@@ -524,11 +523,16 @@ MISSING_SAID = "; empty, '?', '.', 'NA', 'n/a' and 'NULL' cells are read as miss
 :data:`~medadapt.data.tables.NA_VALUES`, their commonest), closing its parenthesis."""
 
 
-def kinds_said(texts: pd.Series) -> str:
-    """The kinds of text cells ``texts`` (``a number with a comma, 2 words``), most first."""
+def kinds_said(texts: Iterable[Any], *, counted: bool = True) -> str:
+    """The kinds of text cells ``texts`` (``a number with a comma, 2 words``), most first;
+    ``counted=False``: without the counts (``a number with a comma, words``)."""
     kinds = Counter(text_kind(v) for v in texts)
     return ", ".join(
-        TEXT_KINDS[kind][0] if count == 1 else f"{count} {TEXT_KINDS[kind][1]}"
+        TEXT_KINDS[kind][0]
+        if count == 1
+        else f"{count} {TEXT_KINDS[kind][1]}"
+        if counted
+        else TEXT_KINDS[kind][1]
         for kind, count in sorted(kinds.items(), key=lambda item: -item[1])
     )
 

@@ -455,12 +455,11 @@ def _check_one_label(
 ) -> None:
     """Refuse a file the CSV lists again under another label (``labels``: each file's first
     label and line, filled here)."""
-    key = os.path.normpath(path)
-    first, line = labels.setdefault(key, (label, number))
-    if first != label:
+    first = _listed_first(labels, path, label, number)
+    if first is not None:
         raise DataError(
-            f"{key} is labelled {first!r} (line {line} of {csv}) and {label!r} (line {number}): "
-            "give each image one label"
+            f"{os.path.normpath(path)} is labelled {first[0]!r} (line {first[1]} of {csv}) and "
+            f"{label!r} (line {number}): give each image one label"
         )
 
 
@@ -471,13 +470,21 @@ def _check_one_of(
     id column; ``seen``: each file's first value and line, filled here): a trial's image
     listed under sites B and C was read once, as B's, and ``--group C`` was then told the
     column has no 'C'."""
-    key = os.path.normpath(path)
-    first, line = seen.setdefault(key, (value, number))
-    if first != value:
+    first = _listed_first(seen, path, value, number)
+    if first is not None:
         raise DataError(
-            f"{key} is listed with {first!r} (line {line} of {csv}) and {value!r} (line "
-            f"{number}) in {column}: an image belongs to one; correct the CSV"
+            f"{os.path.normpath(path)} is listed with {first[0]!r} (line {first[1]} of {csv}) "
+            f"and {value!r} (line {number}) in {column}: an image belongs to one; correct the CSV"
         )
+
+
+def _listed_first(
+    seen: dict[str, tuple[str, int]], path: Path, value: str, number: int
+) -> tuple[str, int] | None:
+    """The value and line the CSV first gave file ``path`` (``seen``, filled here), where
+    line ``number`` gives it another ``value``; None where it is its first or the same."""
+    first = seen.setdefault(os.path.normpath(path), (value, number))
+    return first if first[0] != value else None
 
 
 def sort_labels(labels: Sequence[str]) -> list[str]:

@@ -459,7 +459,7 @@ def count_units(rows: np.ndarray, clusters: np.ndarray | None) -> int:
     return int(rows.sum()) if clusters is None else int(np.unique(clusters[rows]).size)
 
 
-def _sampled(unit: str, clusters: np.ndarray | None) -> str:
+def sampled_unit(unit: str, clusters: np.ndarray | None) -> str:
     """What one sample is called where patients have several: a table's row, not a patient."""
     return "row" if clusters is not None and unit == "patient" else unit
 
@@ -807,7 +807,7 @@ def binary_metrics(
     _risk_calibration(put, y, p, W, few_note if not both else None, unit)
     called = ([f"class {c!r}" if c is not None else "another class" for c in named] if named
               else ["negative", "positive"])  # fmt: skip
-    one_class = one_class_note(y, pred, called, threshold, _sampled(unit, clusters))
+    one_class = one_class_note(y, pred, called, threshold, sampled_unit(unit, clusters))
     if one_class:
         notes[ONE_CLASS] = one_class
     hits = {"accuracy": (pred == y, patients)}
@@ -881,10 +881,12 @@ def multiclass_metrics(
     out["brier_ci"] = _interval(bs.weighted_mean(W, squared))
     confidence = proba.max(axis=1)
     out["ece"], out["ece_ci"] = _ece_with_interval(W, hit, confidence)
-    one_class = one_class_note(y, pred, named, unit=_sampled(unit, clusters))
+    one_class = one_class_note(y, pred, named, unit=sampled_unit(unit, clusters))
     if one_class:
         notes[ONE_CLASS] = one_class
-    missed = None if one_class else missed_class_note(y, pred, named, out, _sampled(unit, clusters))
+    missed = (
+        None if one_class else missed_class_note(y, pred, named, out, sampled_unit(unit, clusters))
+    )
     if missed:
         notes[MISSED_CLASS] = missed
     _honest_intervals(out, notes, {"accuracy": (hit, patients)}, unit)

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from medadapt.evaluate.bootstrap import cluster_index
 from medadapt.evaluate.difference import Difference, below, zero_end
 from medadapt.evaluate.ignored_classes import accuracy_caveat, fewer_found, unpredicted_classes
 from medadapt.evaluate.mean_error_change import (
@@ -19,7 +20,7 @@ from medadapt.evaluate.mean_error_change import (
     MEAN_ERROR_HARMS,
     mean_error_change,
 )
-from medadapt.evaluate.metrics import N_BOOT
+from medadapt.evaluate.metrics import N_BOOT, sampled_unit
 from medadapt.evaluate.paired_difference import paired_difference
 
 
@@ -75,7 +76,7 @@ def versus_base(
     if metric == "auroc" and _enough_units(y_true, patients):  # else no figure is shown at all
         y = np.asarray(y_true).astype(int)
         names = _class_words(classes, adapted)
-        counted = _counted_unit(unit, patients, len(y))  # calls are counted per sample
+        counted = sampled_unit(unit, cluster_index(patients, len(y)))  # calls count samples
         out["warnings"] = unpredicted_classes(y, adapted, base, names, threshold=threshold,
                                               unit=counted)  # fmt: skip
         if not withheld:  # a measured AUROC that no threshold moves: what it does not show
@@ -102,14 +103,6 @@ def _brier_instead(y: np.ndarray, adapted: Any, base: Any, **paired: Any) -> dic
     said = said.replace("changes the Brier score by", "changes it by", 1)
     return {"difference": diff.value, "ci": None if diff.ci is None else list(diff.ci),
             "verdict": diff.verdict, "in_words": said}  # fmt: skip
-
-
-def _counted_unit(unit: str, patients: Any, n: int) -> str:
-    """What a count of calls counts: ``unit``, or a table's "row" where some patient has
-    several rows (a trial's "15 negative patients" were 15 rows of fewer patients)."""
-    if unit != "patient" or patients is None:
-        return unit
-    return "row" if len(np.unique(np.asarray(patients).astype(str))) < n else unit
 
 
 def _enough_units(y_true: Any, patients: Any) -> bool:

@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, NamedTuple
 
 from medadapt.errors import ConfigError, MedadaptError
-from medadapt.results import AdapterRecord, reaches_chance
+from medadapt.results import CHANCE_READING, AdapterRecord, reaches_chance
 
 
 class RegistryError(MedadaptError, RuntimeError):
@@ -355,7 +355,7 @@ def metric_notes(metrics: dict[str, Any]) -> dict[str, str]:
     return {str(k): v.strip() for k, v in notes.items() if isinstance(v, str) and v.strip()}
 
 
-CHANCE_NOTE = "not shown to be better than chance (the interval reaches 0.50)"
+CHANCE_NOTE = CHANCE_READING  # as evaluate, the reports and promote read it
 
 
 def shown_notes(metrics: dict[str, Any]) -> dict[str, str]:
