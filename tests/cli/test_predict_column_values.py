@@ -199,6 +199,33 @@ def test_a_column_the_model_does_not_read_is_named_in_a_note(workspace, tmp_path
         assert json.loads((tmp_path / "e.json").read_text())["unread_columns"] == ["troponin"]
 
 
+@pytest.mark.parametrize("verb", ["predict", "evaluate", "adapt"])
+def test_an_unread_copy_of_the_label_is_named_as_one_not_advised_to_train_on(
+    workspace, tmp_path, verb
+):
+    """A trial: the label relabelled (``biopsy``: positive/negative) and left in the file was
+    noted "train a new base to use it", advice that invites the copy in. A copy is said to be
+    one, in a line of its own; another unread column keeps the usual advice."""
+    _, paths = workspace
+    heart = pd.read_csv(paths["heart"])
+    heart = heart.assign(biopsy=(heart["num"] > 0).map({True: "positive", False: "negative"}),
+                         troponin=heart["age"] / 1000)  # fmt: skip
+    heart.to_csv(tmp_path / "biopsy.csv", index=False)
+    result = succeeded(run_cli(*_verb(verb, paths, tmp_path / "biopsy.csv", tmp_path)))
+    assert [line for line in result.stdout.splitlines() if "not read by the model" in line] == [
+        "note: column 'biopsy' of --data is not read by the model, and must not be: it is the "
+        "classes of 'num' under other names in every row, a copy of the label (never train a "
+        "model on it)",
+        "note: 1 column of --data is not read by the model: 'troponin' (it was not among the "
+        "features the base trained on; train a new base to use it)",
+    ], result.stdout
+    if verb == "evaluate":
+        said = json.loads((tmp_path / "e.json").read_text())
+        assert said["unread_copies"] == {
+            "biopsy": "the classes of 'num' under other names in every row"
+        }
+
+
 def test_a_column_the_base_excluded_is_not_advised_as_unread(workspace, tmp_path):
     """A trial excluded a leak ('cath_grade') at train-base, and every later command advised
     "train a new base to use it": a column left out with --exclude is recorded (its name) and

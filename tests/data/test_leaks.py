@@ -367,3 +367,23 @@ def test_a_relabelled_copy_of_the_label_is_said_to_be_one():
     schema = TableSchema.infer(frame, label="target")
     copies = {leak.column: leak.copy for leak in find_leaks(schema, frame)}
     assert copies["biopsy"] is None and copies["grade"] is None  # four values for two classes
+
+
+def test_the_classes_of_a_label_read_above_a_threshold_relabelled_are_said_to_be_a_copy():
+    """A label read above ``--positive-above`` (heart's ``num`` 0-4 above 0): a ``biopsy``
+    column positive/negative for its two classes is the label under other names, though not
+    one for one with its five values; a column one for one with the five values is still
+    "relabelled"."""
+    frame = load_diabetes(as_frame=True).frame
+    frame["grade"] = pd.cut(frame["target"], [0, 100, 150, 200, 400], labels=False)
+    frame["biopsy"] = (frame["grade"] > 0).map({True: "positive", False: "negative"})
+    frame["stage"] = frame["grade"].map({0: "I", 1: "II", 2: "III", 3: "IV"})
+    schema = TableSchema.infer(frame.drop(columns="target"), label="grade", positive_above=0)
+    copies = {leak.column: leak.copy for leak in find_leaks(schema, frame)}
+    assert (copies["biopsy"], copies["stage"]) == ("classed", "relabelled")
+    (biopsy,) = [leak for leak in find_leaks(schema, frame) if leak.column == "biopsy"]
+    with pytest.raises(DataError) as err:
+        refuse_leaks([biopsy], label="grade")
+    assert "(its values stand one for one for the classes of 'grade' in every one of them: " in (
+        str(err.value)
+    )

@@ -317,13 +317,22 @@ def print_absent(extras: Mapping[str, Any]) -> None:
                    "--data to use it)" if other else "")  # fmt: skip
         warn_all([f"column {column!r} is not in the table: missing for every row{instead}"])
     offered = set(renamed.values())
-    print_unread([c for c in extras.get("unread_columns", []) if c not in offered])
+    unread = [c for c in extras.get("unread_columns", []) if c not in offered]
+    print_unread(unread, extras.get("unread_copies") or {})
 
 
-def print_unread(columns: list[str]) -> None:
+def print_unread(columns: list[str], copies: Mapping[str, str] | None = None) -> None:
     """One ``note:`` line naming the columns of ``--data`` the model does not read (a new
     test added to the file is not used: the user should not think it is); names only, never
-    a value. Nothing when there are none."""
+    a value. Nothing when there are none. Each of ``copies`` (a column that copies the label,
+    with how in words) has a line of its own that says so, not the advice to train on it."""
+    copies = copies or {}
+    for column, how in copies.items():
+        noted(
+            f"column {column!r} of --data is not read by the model, and must not be: it is "
+            f"{how}, a copy of the label (never train a model on it)"
+        )
+    columns = [c for c in columns if c not in copies]
     if not columns:
         return
     n, one = len(columns), len(columns) == 1

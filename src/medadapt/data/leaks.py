@@ -79,7 +79,8 @@ class Leak:
     # how the column copies the label in every row judged, said so rather than only "a strong
     # predictor or a leak": "itself" (its own value, as a trial's ``diagnosis = target``),
     # "relabelled" (one value of the column for each class, as ``biopsy`` = positive/negative
-    # for 1/0) or "rescaled" (a measured label times a number plus a number: other units)
+    # for 1/0), "classed" (one value for each class of a label read above --positive-above)
+    # or "rescaled" (a measured label times a number plus a number: other units)
     copy: str | None = field(default=None, compare=False)
 
     def describe(self) -> str:
@@ -152,8 +153,10 @@ def _leaks_in(
 def _copies_label(rows: pd.DataFrame, column: str, schema: TableSchema) -> str | None:
     """How ``column`` copies the label in every row (``Leak.copy``), or None: its value
     (``1`` and ``1.0`` alike), a relabelling (for classes: each value of the column goes with
-    one class and each class with one value, none missing) or a rescaling (for a measured
-    label: an exact straight line, correlation 1 to 12 digits)."""
+    one of the label's values and each of those with one of the column's, none missing), the
+    classes so relabelled ("classed": positive/negative for a label read above
+    ``--positive-above``) or a rescaling (for a measured label: an exact straight line,
+    correlation 1 to 12 digits)."""
     label = schema.label
     if column not in rows or label not in rows or not len(rows):
         return None
@@ -163,13 +166,22 @@ def _copies_label(rows: pd.DataFrame, column: str, schema: TableSchema) -> str |
     if schema.task != "regression":
         if rows[column].map(is_missing).any():
             return None
-        pairs = len(pd.DataFrame({"mine": mine, "theirs": theirs}).drop_duplicates())
-        return "relabelled" if pairs == mine.nunique() == theirs.nunique() > 1 else None
+        if _one_for_one(mine.to_numpy(), theirs.to_numpy()):
+            return "relabelled"
+        classes = schema.encode_labels(rows).numpy()  # above --positive-above or not: 0/1
+        return "classed" if _one_for_one(mine.to_numpy(), classes) else None
     values = pd.to_numeric(rows[column], errors="coerce").to_numpy(dtype=float)
     target = pd.to_numeric(rows[label], errors="coerce").to_numpy(dtype=float)
     if np.isnan(values).any() or np.isnan(target).any() or np.ptp(values) == 0:
         return None
     return "rescaled" if abs(_correlation(values, target)) >= 1 - 1e-12 else None
+
+
+def _one_for_one(mine: np.ndarray, theirs: np.ndarray) -> bool:
+    """Each value of ``mine`` goes with one of ``theirs`` and each of ``theirs`` with one of
+    ``mine``, two values or more."""
+    pairs = len(pd.DataFrame({"mine": mine, "theirs": theirs}).drop_duplicates())
+    return pairs == len(set(mine.tolist())) == len(set(theirs.tolist())) > 1
 
 
 _COPIED = {
@@ -178,6 +190,9 @@ _COPIED = {
     "relabelled": ("its values stand one for one for those of {label} in every one of them: "
                    "the label under other names",
                    "the values of {label} under other names in every row"),
+    "classed": ("its values stand one for one for the classes of {label} in every one of them: "
+                "the label under other names",
+                "the classes of {label} under other names in every row"),
     "rescaled": ("it is {label} times a number plus a number in every one of them: the label "
                  "in other units",
                  "{label} in other units in every row"),
@@ -268,6 +283,24 @@ def copy_words(leak: Leak, label: str) -> str:
     """``; the value of 'target' itself in every row`` for a column of several refused that
     copies the label (a trial's copy among two leaks was said only as a leak), else empty."""
     return f"; {_COPIED[leak.copy][1].format(label=repr(label))}" if leak.copy else ""
+
+
+def unread_copies(
+    schema: TableSchema, frame: pd.DataFrame, columns: Sequence[str]
+) -> dict[str, str]:
+    """Of ``columns`` (those of ``frame`` the model does not read), each that copies the label
+    in every labelled row, with how in words (``the values of 'target' under other names in
+    every row``): the note on unread columns advised "train a new base to use it" of a trial's
+    relabelled label. Judged on :data:`MIN_ROWS` labelled rows or more (fewer: none, a match
+    by chance); names and words only, never a value."""
+    if schema.label not in frame:
+        return {}
+    rows = schema.labelled_rows(frame)
+    if len(rows) < MIN_ROWS:
+        return {}
+    kinds = {column: _copies_label(rows, column, schema) for column in columns}
+    return {column: _COPIED[kind][1].format(label=repr(schema.label))
+            for column, kind in kinds.items() if kind}  # fmt: skip
 
 
 def may_be(leaks: Sequence[Leak]) -> str:

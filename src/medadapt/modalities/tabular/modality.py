@@ -582,12 +582,14 @@ class TabularModality(Modality):
 
     def evaluation_extras(self, schema: TableSchema, samples: TableSamples) -> dict[str, Any]:
         encoded = samples.encoded(schema)
+        unread = self.unread_columns(schema, samples)
         return {
             "unseen_categories": encoded.unseen,
             "missing_values": {k: v for k, v in encoded.missing.items() if v},
             "absent_columns": schema.absent_columns(samples.frame),
             "renamed_columns": schema.likely_renames(samples.frame),  # names only
-            "unread_columns": self.unread_columns(schema, samples),
+            "unread_columns": unread,
+            "unread_copies": _unread_copies(schema, samples, unread),  # names and words only
         }
 
     def unread_columns(self, schema: TableSchema, samples: TableSamples) -> list[str]:
@@ -600,7 +602,8 @@ class TabularModality(Modality):
             "missing_values": {k: v for k, v in encoded.missing.items() if v},
             "absent_columns": schema.absent_columns(samples.frame),
             "renamed_columns": schema.likely_renames(samples.frame),  # names only
-            "unread_columns": self.unread_columns(schema, samples),
+            "unread_columns": (unread := self.unread_columns(schema, samples)),
+            "unread_copies": _unread_copies(schema, samples, unread),  # a label left in the file
             "label_read_not": _label_column(schema.label, samples.frame.columns),
         }
 
@@ -841,3 +844,11 @@ def _far_outside(
     frame = read_as_missing(samples.frame, schema.missing_codes)
     codes = {column: code for column, (code, _) in codes_said.items()}
     return far_outside(frame, schema.numeric_features, zeros_said, codes)
+
+
+def _unread_copies(schema: TableSchema, samples: TableSamples, unread: list[str]) -> dict[str, str]:
+    """Of the ``unread`` columns, each that copies the label in the rows of ``samples``, with
+    how in words (:func:`medadapt.data.leaks.unread_copies`)."""
+    from medadapt.data.leaks import unread_copies
+
+    return unread_copies(schema, samples.frame, unread)
