@@ -96,6 +96,19 @@ def command_values(values: Mapping[str, Any], flags: Mapping[str, str]) -> None:
     within_ceilings(values, flags)
 
 
+TRIMMED = ("group",)
+"""Options naming a value of the group column, which is read without the spaces around it
+(:func:`medadapt.data.tables.group_labels`): given with spaces, the option is read so too."""
+
+
+def trimmed_names(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` with each of :data:`TRIMMED` given as text without surrounding spaces (a
+    trial's ``--group "VA Long Beach  "`` matched its rows but was stored and echoed with
+    the spaces, as another group than the registry's ``VA Long Beach``)."""
+    return {name: value.strip() if name in TRIMMED and isinstance(value, str) else value
+            for name, value in values.items()}  # fmt: skip
+
+
 #: counts whose work is planned before the first step: far above these a command would run
 #: for days (or run out of memory) without a word
 CEILINGS = {"seeds": 1000, "n_boot": 100_000}

@@ -5,6 +5,8 @@ base's training rows without a word (groups differing only in case are refused a
 
 from __future__ import annotations
 
+import json
+
 import medadapt as ma
 from tests.cli.helpers import run_cli, succeeded
 from tests.cli.workspace import TINY_TABLE
@@ -28,3 +30,21 @@ def test_a_misspelt_group_left_out_is_warned_about(tmp_path):
     other = succeeded(run_cli("train-base", *common, "--groups", "Switzerland",
                               "--out", tmp_path / "c"))  # fmt: skip
     assert "spelt like" not in other.stdout + other.stderr  # VA Long Beach is no misspelling
+
+
+def test_a_group_given_with_spaces_around_it_is_read_and_stored_without_them(tmp_path):
+    """A trial's ``--group "VA Long Beach  "`` matched the site's rows (the column is read
+    without the spaces around a value) but was stored and echoed with the spaces: the
+    registry read it as another group than ``VA Long Beach``."""
+    data = tmp_path / "heart.csv"
+    ma.load_heart_disease().to_csv(data, index=False)
+    succeeded(run_cli("train-base", "--data", data, "--label", "num", "--positive-above", "0",
+                      "--id-column", "id", "--group-column", "dataset", "--groups",
+                      "Cleveland,Hungary", *TINY_TABLE, "--out", tmp_path / "b"))  # fmt: skip
+    result = succeeded(run_cli("adapt", "--base", tmp_path / "b", "--data", data,
+                               "--group-column", "dataset", "--group", "  VA Long Beach  ",
+                               "--method", "head", "--out", tmp_path / "a"))  # fmt: skip
+    assert "held-out rows of dataset = VA Long Beach" in result.stdout
+    assert "'  VA Long Beach" not in result.stdout + result.stderr
+    split = json.loads((tmp_path / "a" / "split.json").read_text())
+    assert split["group"] == "VA Long Beach"

@@ -115,6 +115,7 @@ def build_command(
 
     def command(**values: Any) -> None:
         checks.command_values(values, flags)  # nan, inf, a seed too large: before any work
+        values = checks.trimmed_names(values)  # --group "VA Long Beach  " as the column reads
         with command_flags(taken):  # a shared reader's message names only these as fixes
             run(**values)
 
