@@ -193,6 +193,10 @@ not keep the old ones (its calls of old-class patients may name a new class)."""
 TOO_GOOD_KEY = "too_good"  # the note on a result too good to be true
 ONE_CLASS = "one_class"  # the note on a model calling (nearly) everyone one class
 MISSED_CLASS = "missed_class"  # the note on a model that almost never calls a class present
+NEVER_CALLED = "never_called"
+"""The key of a multiclass result's classes (``class '2'``, names only) of five test patients
+or more that the model called none of by their class: not promoted to serve, as a binary
+model's sensitivity or specificity of 0 is not."""
 NO_BETTER_THAN_MEAN = "no_better_than_mean"  # an R² of 0 or below: the average does as well
 BACKWARDS = "backwards"  # the note on an AUROC whose whole interval is below 0.5
 FLAT_SCORES = "flat_scores"  # nearly the same probability for every case: no ranking to read

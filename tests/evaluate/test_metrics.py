@@ -739,8 +739,10 @@ def test_a_class_the_model_almost_never_calls_is_a_warning_about_the_whole_resul
         "every resample averages the same shares; read each class's sensitivity and its "
         "interval"
     )
+    assert m["never_called"] == ["class 'nodule'"]  # names only: promote refuses to serve it
     six = multiclass_metrics(*_missing_nodules(6), n_boot=50)  # 6 of 30: 0.2, still missed
     assert six["notes"]["missed_class"].startswith("class 1 is found in 6 of 30 patients")
+    assert "never_called" not in six  # found at times: a warning, not a refusal
     seven = multiclass_metrics(*_missing_nodules(7), n_boot=50)  # 7 of 30: found at times
     assert "missed_class" not in seven["notes"]
 

@@ -134,6 +134,18 @@ def test_an_adapter_calling_every_patient_one_class_is_refused_and_chance_is_sai
     cli("add", str(adapter_dir(2, meta=metadata(metrics=never))), "--name", "east")
     _, err = cli("promote", "east@1", ok=False)
     assert "it called none of its 10 negative test patients negative (specificity 0)" in err
+    classes = {
+        "n": 60,
+        "class_counts": [17, 18, 12, 13],
+        "accuracy": 0.317,
+        "never_called": ["class '2'", "class '3'"],
+    }  # a trial's VA adapter: 25 of 60
+    cli("add", str(adapter_dir(4, meta=metadata(metrics=classes))), "--name", "multi")
+    _, err = cli("promote", "multi@1", ok=False)
+    assert (
+        "as its recorded test result says: it called none of its test patients of class '2' "
+        "or class '3' by their class (sensitivity 0) (pass --despite-warnings"
+    ) in " ".join(err.split())
     most = {"n": 60, "n_positive": 45, "auroc": 0.616, "auroc_ci": [0.447, 0.779],
             "notes": {ONE_CLASS: "95% of patients are called positive."}}  # fmt: skip
     cli("add", str(adapter_dir(3, meta=metadata(metrics=most))), "--name", "va")

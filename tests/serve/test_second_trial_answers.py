@@ -203,6 +203,16 @@ def test_a_one_class_caution_says_what_the_recorded_warning_says():
         "caution, the base model was recorded with: class 'nodule' is found in 0 of 30 images "
         "(sensitivity 0.000)"
     )
+    both_missed = (  # a trial's answer named the first class only
+        "class '2' is found in 0 of 12 patients (sensitivity 0.000); class '3' is found in 0 of "
+        "13 patients (sensitivity 0.000): the model almost never calls them, which the overall "
+        "accuracy (0.317) does not show; do not rely on it for those classes as it is"
+    )
+    two = {"n": 60, "accuracy": 0.317, "notes": {"missed_class": both_missed}}
+    assert cautioned("adapter va@1", two) == (
+        "caution, adapter va@1 was recorded with: class '2' is found in 0 of 12 patients "
+        "(sensitivity 0.000); class '3' is found in 0 of 13 patients (sensitivity 0.000)"
+    )
 
 
 def test_a_served_answer_carries_the_recorded_one_class_words(

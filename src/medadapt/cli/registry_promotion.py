@@ -16,6 +16,7 @@ from medadapt.registry.records import metric_notes
 from medadapt.registry.summary_words import metric_label
 from medadapt.results import (
     LOWER_IS_BETTER,
+    NEVER_CALLED,
     ONE_CLASS,
     UNFIT_TO_SERVE,
     WHOLE_RESULT,
@@ -64,7 +65,13 @@ def refuse_unfit(version: AdapterVersion) -> None:
 def _never_calls(metrics: dict) -> str | None:
     """That a binary adapter called none of its test patients of one class that class (a
     trial's adapter called none of 37 patients negative, 2 of them negative, where the base
-    model had found one): it cannot tell that class apart at all. None otherwise."""
+    model had found one), or a multiclass one none of a class's (of five or more): it cannot
+    tell that class apart at all. None otherwise."""
+    never = metrics.get(NEVER_CALLED)
+    if isinstance(never, list) and never:  # a multiclass adapter (a trial's VA adapter: two)
+        which = " or ".join(map(str, never))
+        by = "that class" if len(never) == 1 else "their class"
+        return f"it called none of its test patients of {which} by {by} (sensitivity 0)"
     n, positives = metrics.get("n"), metrics.get("n_positive")
     if not isinstance(n, int | float) or not isinstance(positives, int | float):
         return None

@@ -48,6 +48,7 @@ from medadapt.results import (
     FLAT_SCORES,
     LOWER_IS_BETTER,  # noqa: F401 (re-exported)
     MISSED_CLASS,
+    NEVER_CALLED,
     NO_BETTER_THAN_MEAN,
     ONE_CLASS,
     TASKS,
@@ -889,6 +890,11 @@ def multiclass_metrics(
     )
     if missed:
         notes[MISSED_CLASS] = missed
+    never = [
+        named[c] for c in range(k) if members[c] >= MIN_PER_CLASS and not (pred[y == c] == c).any()
+    ]
+    if never:  # names only: what `registry promote` refuses to serve, as a binary sensitivity 0
+        out[NEVER_CALLED] = never
     _honest_intervals(out, notes, {"accuracy": (hit, patients)}, unit)
     if notes.get("auroc", "").startswith("no interval: the model separates"):  # a trial read
         notes["auroc"] += (  # "uncertainty cannot be estimated" beside per-class intervals

@@ -280,7 +280,9 @@ def _versions(versions: tuple[int, ...] | list[int]) -> str:
 
 def _recorded_words(metrics: dict[str, Any], key: str) -> str | None:
     """The recorded warning ``key`` of ``metrics``' notes up to its first ``:`` or ``;`` (what
-    it found, without the advice after it), or None where there is no such short text.
+    it found, without the advice after it), or None where there is no such short text; a
+    missed class's up to its first ``:`` (its ``;`` separates the classes: a trial's answer
+    named the first of two).
 
     >>> _recorded_words({"notes": {"one_class": "every patient is called positive at "
     ...                  "threshold 0.5: the accuracy (0.946) mostly reflects ..."}}, "one_class")
@@ -290,7 +292,8 @@ def _recorded_words(metrics: dict[str, Any], key: str) -> str | None:
     recorded = notes.get(key) if isinstance(notes, dict) else None
     if not isinstance(recorded, str):
         return None
-    words = re.split(r"[:;] ", recorded.strip(), maxsplit=1)[0].strip()
+    ends = r": " if key == MISSED_CLASS else r"[:;] "
+    words = re.split(ends, recorded.strip(), maxsplit=1)[0].strip()
     return words if 0 < len(words) <= MAX_RECORDED_WORDS else None
 
 
