@@ -830,3 +830,23 @@ def test_a_perfect_ranking_on_flat_probabilities_is_not_blamed_on_a_leak_alone()
         "AUROC 1.000 and accuracy 1.0 on 60 patients: too good to be true for most clinical "
         "questions; check for a leak"
     )
+
+
+def test_a_multiclass_accuracy_whose_interval_reaches_the_commonest_class_share_is_noted():
+    """A trial's four-class adapter: accuracy 0.317 (0.203–0.450), no AUROC or balanced
+    accuracy reported, shown bare where calling everyone class '1' scores 0.283. Its note says
+    so; a clearly better accuracy has none."""
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2, 3], [17, 18, 12, 13])
+    pred = np.where(rng.random(60) < 0.1, y, 1)  # class '1' for most, right at times
+    proba = np.full((60, 4), 0.1)
+    proba[np.arange(60), pred] = 0.7
+    m = multiclass_metrics(y, proba, class_names=["0", "1", "2", "3"], n_boot=200)
+    assert m["accuracy"] > 18 / 60 and m["accuracy_ci"][0] <= 18 / 60
+    assert m["notes"]["accuracy"] == (
+        "not shown to be better than calling every patient class '1' (0.300, the "
+        "no-information rate): its interval reaches it; judge the model by each class's "
+        "sensitivity"
+    )
+    right = np.eye(4)[y] * 0.7 + 0.075  # every patient called right
+    assert "accuracy" not in multiclass_metrics(y, right, n_boot=200)["notes"]

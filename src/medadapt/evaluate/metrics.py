@@ -529,6 +529,28 @@ FLAT_SPREAD = 0.01
 decides) below which a model is said to give every case nearly the same probability."""
 
 
+def _note_no_information(
+    out: dict[str, Any], notes: dict[str, str], counts: np.ndarray, named: list[str], unit: str
+) -> None:
+    """The accuracy's note where its interval reaches the share of the commonest class (the
+    accuracy of calling everyone that class) though the accuracy itself is above it: a
+    trial's four-class adapter, 0.317 (0.203–0.450) with neither AUROC nor balanced accuracy
+    reported, was shown bare where calling everyone class '1' scored 0.283. Nothing where a
+    note is there already (the whole result's one-class note says it where the accuracy is
+    no better)."""
+    interval = out.get("accuracy_ci")
+    if ONE_CLASS in notes or "accuracy" in notes or interval is None or not counts.sum():
+        return
+    common = int(counts.argmax())  # rows, as the accuracy counts them
+    rate = float(counts[common] / counts.sum())
+    if out["accuracy"] > rate >= interval[0]:
+        notes["accuracy"] = (
+            f"not shown to be better than calling every {unit} {named[common]} ({rate:.3f}, "
+            "the no-information rate): its interval reaches it; judge the model by each "
+            "class's sensitivity"
+        )
+
+
 def _note_flat_scores(notes: dict[str, str], scores: np.ndarray, unit: str) -> None:
     """A whole-result note where the predicted probabilities hardly vary (the middle 90% of
     cases within :data:`FLAT_SPREAD`; several classes: every class's probability, the most
@@ -896,6 +918,7 @@ def multiclass_metrics(
     if never:  # names only: what `registry promote` refuses to serve, as a binary sensitivity 0
         out[NEVER_CALLED] = never
     _honest_intervals(out, notes, {"accuracy": (hit, patients)}, unit)
+    _note_no_information(out, notes, counts, named, sampled_unit(unit, clusters))
     if notes.get("auroc", "").startswith("no interval: the model separates"):  # a trial read
         notes["auroc"] += (  # "uncertainty cannot be estimated" beside per-class intervals
             "; each class's own AUROC (per class) has Newcombe's interval, which says how "
