@@ -128,8 +128,9 @@ def test_a_group_the_base_was_trained_on_is_still_answered_by_the_base(
     (answer,) = body["predictions"]
     assert answer["adapter"] is None
     assert answer["note"] == (
-        "scored by the base model alone (trained on site = 'A'): no adapter is promoted for "
-        "group 'A'; registered for it: site_a@1 (promote one: 'medadapt registry --root "
+        "scored by the base model alone (its training rows include site = 'A'): no adapter is "
+        "promoted for group 'A'; registered for it: site_a@1 (promote one: 'medadapt "
+        "registry --root "
         f"{registry_copy} promote site_a@1')"
     )
 

@@ -260,13 +260,14 @@ def test_the_base_alone_answering_a_group_with_no_adapter_says_so(served_registr
     a, b = reply.json()["predictions"]
     assert (a["adapter"], b["adapter"]) == (None, None)
     assert a["note"] == (
-        "scored by the base model alone (trained on site = 'A'): no adapter is promoted for "
-        f"group 'A'; registered for it: site_a@1 (promote one: 'medadapt registry --root "
+        "scored by the base model alone (its training rows include site = 'A'): no adapter is "
+        "promoted for group 'A'; registered for it: site_a@1 (promote one: 'medadapt "
+        f"registry --root "
         f"{registry_copy} promote site_a@1')"
     )
     said_b = (
-        "scored by the base model alone (trained on site = 'B'): no adapter is promoted for "
-        "group 'B'"
+        "scored by the base model alone (its training rows include site = 'B'): no adapter is "
+        "promoted for group 'B'"
     )
     assert b["note"] == said_b
     assert by_group.json()["predictions"][0]["note"] == said_b

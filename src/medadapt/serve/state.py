@@ -774,9 +774,9 @@ class ServingState:
         is promoted for it, and the registered ones that would serve it, if any."""
         column, value = group
         trained_on = f"{column} = {value!r}" if column else f"group {value!r}"
-        said = (
-            f"scored by the base model alone (trained on {trained_on}): no adapter is promoted "
-            f"for group {value!r}"
+        said = (  # "trained on site = 'A'" read as that group alone (a trial's base: two)
+            f"scored by the base model alone (its training rows include {trained_on}): no "
+            f"adapter is promoted for group {value!r}"
         )
         waiting = tables.unpromoted.get(group)
         if not waiting:
