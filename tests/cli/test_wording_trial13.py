@@ -235,7 +235,8 @@ def test_a_train_base_option_at_a_later_verb_says_where_it_is_chosen(verb, tmp_p
     assert line == (
         f"error: --positive-class is chosen at train-base and kept with the model, so {verb} "
         "does not take it (the base's outcome is used as train-base defined it): drop it, or "
-        "train a new base with train-base --positive-class"
+        "train a new base with train-base --positive-class (a label of two values) or "
+        "--positive-above (a measured one)"
     )
 
 

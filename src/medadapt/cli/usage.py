@@ -36,6 +36,13 @@ KEPT_WITH_THE_BASE = {
 }
 """``train-base`` options that a verb reading a trained base (:data:`READS_A_BASE`) does not
 take: how the label and columns are read is kept with the model. Each: what is used instead."""
+NEW_BASE_WITH = dict.fromkeys(
+    ("--positive-class", "--positive-above"),
+    "train-base --positive-class (a label of two values) or --positive-above (a measured one)",
+)
+"""How to train a base that takes ``flag``, where ``train-base FLAG`` alone may not work: a
+trial's measured outcome was told "train-base --positive-class", which train-base refuses
+for a label of 214 values (its fix: ``--positive-above``)."""
 READS_A_BASE = ("adapt", "evaluate", "predict", "check-data", "federate server", "federate client")
 
 
@@ -137,7 +144,8 @@ def _unknown_option(flag: str, context: click.Context | None) -> str | None:
     """Where ``flag`` goes, when another command takes it (None: said as unknown)."""
     verb = _verb(context)
     if verb in READS_A_BASE and flag in DECIDED_AT_TRAIN_BASE:
-        return kept_with_the_base(flag, verb, DECIDED_AT_TRAIN_BASE[flag])
+        return kept_with_the_base(flag, verb, DECIDED_AT_TRAIN_BASE[flag],
+                                  new_base=NEW_BASE_WITH.get(flag))  # fmt: skip
     if verb in DOES_NOT_TRAIN and flag in TRAINING_OPTIONS:
         takers = _taking(flag, context)
         return (
