@@ -278,9 +278,9 @@ def test_the_python_api_warns_of_a_rare_class_of_patients(tabular):
 
 
 # ----- a measured outcome's R-squared assumed where the base gives none ------------------------
-def _regression(source_r2: float, monkeypatch) -> dict:
+def _regression(source_r2: float, monkeypatch, unseen: int = 100) -> dict:
     """A study on a base whose R-squared at the site is -3 (it predicts each value mirrored
-    about the mean) and ``source_r2`` on its source."""
+    about the mean) and ``source_r2`` on its source; ``unseen``: its samples at the site."""
     import medadapt.workflows.sample_size as sample_size
 
     def mirrored(modality, base, samples):
@@ -291,7 +291,7 @@ def _regression(source_r2: float, monkeypatch) -> dict:
     frame = pd.DataFrame({"age": np.arange(300) % 50 + 30.0,
                           "y": np.random.default_rng(0).normal(120, 15, 300)})  # fmt: skip
     samples = TableSamples(frame, TableSchema.infer(frame, label="y", task="regression"))
-    train, test = samples.subset(np.arange(200)), samples.subset(np.arange(200, 300))
+    train, test = samples.subset(np.arange(200)), samples.subset(np.arange(200, 200 + unseen))
     base = SimpleNamespace(training={"test_metrics": {"r2": source_r2}})
     return study_sample_size(modality_of("tabular"), samples.schema, {"head_only": 65}, train,
                              test, base=base, unseen=test)  # fmt: skip
@@ -319,6 +319,11 @@ def test_a_measured_outcome_whose_base_explains_nothing_here_says_the_r_squared_
         "; anticipated R-squared 0.300, the base model's R-squared on its source (0.300): the "
         "base model's R-squared at this site gives none to plan on (R-squared -3.000 on the 100 "
         f"rows it never saw, no better than predicting their mean); {ADAPTED_READING}"
+    )
+    entry = _regression(0.3, monkeypatch, unseen=8)  # a trial's site of 8: no R² said of them
+    assert study_sample_size_line(entry, "patients").endswith(
+        "at this site gives none to plan on (it would rest on 8 rows it never saw, fewer than "
+        f"the 10 patients evaluate reports an R-squared from); {ADAPTED_READING}"
     )
 
 

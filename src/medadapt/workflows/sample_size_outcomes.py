@@ -388,15 +388,17 @@ def _seen(n: int, noun: str, clusters: np.ndarray | None) -> str:
     return f"{n} {noun} of {int(clusters.max()) + 1} {PATIENTS}"
 
 
-def _too_few(n: int, noun: str, clusters: np.ndarray | None = None) -> str | None:
-    """Why an AUROC on ``n`` scored samples would rest on too few patients to plan on: fewer
+def _too_few(
+    n: int, noun: str, clusters: np.ndarray | None = None, *, metric: str = "an AUROC"
+) -> str | None:
+    """Why ``metric`` on ``n`` scored samples would rest on too few patients to plan on: fewer
     than :data:`~medadapt.evaluate.metrics.MIN_PATIENTS`, below which ``evaluate`` reports no
     figure at all (None: enough). ``clusters`` as :func:`_fewest` takes them."""
     patients = n if clusters is None else int(clusters.max()) + 1
     if patients >= MIN_PATIENTS:
         return None
     return (f"it would rest on {_seen(n, noun, clusters)} it never saw, fewer than the "
-            f"{MIN_PATIENTS} {PATIENTS} evaluate reports an AUROC from")  # fmt: skip
+            f"{MIN_PATIENTS} {PATIENTS} evaluate reports {metric} from")  # fmt: skip
 
 
 def _fewest(positive: np.ndarray, noun: str, classes: Sequence[str],
@@ -531,8 +533,8 @@ def _pair_named(pair: tuple[int, int], classes: Sequence[str]) -> str:
 def _continuous(values: np.ndarray, scored, source_r2: float | None, noun: str):
     if len(values) < 3 or float(np.std(values)) == 0:
         return f"the {len(values)} outcome values do not vary"
-    here = None
-    if scored is not None and len(scored[0]) > 1:
+    here = None  # as evaluate, no figure from fewer than MIN_PATIENTS (a trial's R² on 8)
+    if scored is not None and len(scored[0]) >= MIN_PATIENTS:
         here = _r2(np.asarray(scored[0], dtype=float), np.asarray(scored[1], dtype=float))
     site = None if scored is None else f"at this site, on all {len(scored[0])} {noun} it never saw"
     known = [(r, w) for r, w in ((source_r2, "on its source"), (here, site))
@@ -598,7 +600,7 @@ def _no_site_r2(here: float | None, seen: int, source_r2: float | None, noun: st
     if seen == 0:
         why = f"it trained on every one of these {noun}"
     elif here is None:
-        why = f"{seen} {noun} it never saw, too few for an R-squared"
+        why = _too_few(seen, noun, metric="an R-squared") or f"{seen} {noun} it never saw"
     elif here >= 1:
         why = f"R-squared {here:.3f} on the {seen} {noun} it never saw, a perfect fit"
     else:
