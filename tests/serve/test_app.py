@@ -68,7 +68,13 @@ def test_a_prediction_names_the_features_it_lacked_and_is_withheld_when_most_are
     assert reply.status_code == 200, reply.text
     complete, partial, sparse = reply.json()["predictions"]
     assert (complete["missing_features"], complete["note"]) == ([], SITE_C_CAUTION)
-    assert (partial["missing_features"], partial["note"]) == ([features[1]], SITE_C_CAUTION)
+    assert (partial["missing_features"], partial["note"]) == (
+        [features[1]],
+        (
+            f"{SITE_C_CAUTION}; scored without {features[1]!r} (1 of the model's {len(features)} "
+            "features missing, read as 'not measured', never imputed): send it if it was measured"
+        ),
+    )  # a trial's answer lacking 4 of 10 features carried a null note
     assert sparse["missing_features"] == features[1:]
     assert (sparse["predicted"], sparse["probability"]) == (None, None)
     assert complete["predicted"] is not None and partial["probability"] is not None

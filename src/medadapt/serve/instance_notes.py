@@ -168,3 +168,21 @@ def unused_note(missing: int, unseen: int, features: int, *, withheld: bool) -> 
             "the server with --score-sparse to answer such instances anyway"
         )
     return f"{said}: this prediction rests on {features - unused}; {fix} before relying on it"
+
+
+def lacking_note(missing: list[str], unseen: int, features: int) -> str | None:
+    """What a prediction that lacked some of the model's features, not enough to be withheld
+    or said by :func:`unused_note`, says: which (named) and how many of how many; None where
+    none is missing. A trial's answer lacking 4 of 10 (log triglycerides among them) carried
+    a null note, its ``missing_features`` alone saying it.
+
+    >>> print(lacking_note(["s3", "s5"], 0, 10))  # doctest: +NORMALIZE_WHITESPACE
+    scored without 's3', 's5' (2 of the model's 10 features missing, read as 'not measured',
+    never imputed): send them if they were measured
+    """
+    if not missing or too_few_used(len(missing), unseen, features):
+        return None
+    them = "them if they were" if len(missing) > 1 else "it if it was"
+    return (f"scored without {', '.join(map(repr, missing))} ({len(missing)} of the model's "
+            f"{features} features missing, read as 'not measured', never imputed): send {them} "
+            "measured")  # fmt: skip

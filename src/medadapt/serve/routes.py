@@ -36,6 +36,7 @@ from medadapt.serve.image_routes import ImagePredictor
 from medadapt.serve.instance_notes import (
     case_slip_note,
     case_slips,
+    lacking_note,
     missing_in_record,
     other_unseen_note,
     outside_note,
@@ -349,6 +350,7 @@ def _prediction(served: ServedBase, route: Route, score: Any, instance: dict[str
         "note": joined_notes(
             route.note,  # which model answered, and its cautions, first (as for images)
             sparse,
+            lacking_note(missing, len(unseen), n_features),
             outside_note(outside),
             case_slip_note(cased := case_slips(schema, instance)),
             kind_slip_note(schema, kinds := kind_slips(schema, instance)),
