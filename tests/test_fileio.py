@@ -249,3 +249,23 @@ def test_force_removes_an_earlier_outputs_own_files_this_one_does_not_write(tmp_
         f"removed the earlier output's personalised/ from {out} (--force; this run wrote none)"
     ]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".run.")]  # nothing left
+
+
+def test_a_federated_run_replaces_its_own_folder_but_writes_into_no_other_output(tmp_path):
+    """A trial's ``federate simulate --out BASE --force`` overwrote a base's split.json; a
+    run's own folder holds an adapter.json beside federated.json, and stays replaceable."""
+    from medadapt.fileio import check_output_dir, other_outputs
+
+    own = {"federated.json": "a run"}
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "federated.json").write_text("{}")
+    (run / "adapter.json").write_text("{}")
+    check_output_dir(run, flag="--out", force=True, markers=own,
+                     foreign=other_outputs("federated.json"))  # fmt: skip
+    adapter = tmp_path / "adapter"
+    adapter.mkdir()
+    (adapter / "adapter.json").write_text("{}")  # an adapt output: another kind
+    with pytest.raises(DataError, match=r"holds an adapter \(adapter.json\), which writing"):
+        check_output_dir(adapter, flag="--out", force=True, markers=own,
+                         foreign=other_outputs("federated.json"))  # fmt: skip

@@ -284,10 +284,16 @@ OUTPUT_KINDS = {
     "federated.json": "a federated run",
     "results.json": "a demo's results",
     "registry.sqlite": "a model registry",
+    "federated/adapter.json": "a site's federated adapter (federate client --out)",
 }
 """What each command's output folder holds, by its marker file: another command's is never
 written into, even with ``--force`` (a trial's ``demo --out reg --force`` wrote a base model,
 adapters and a report among a registry's files)."""
+
+
+HOLDS_ITS_OWN = {"federated.json": ("adapter.json",)}
+"""Marker files that are part of another output kind's folder, not an output of their own
+there: a federated run keeps its shared adapter (``adapter.json``) beside ``federated.json``."""
 
 
 def other_outputs(*own: str) -> dict[str, str]:
@@ -347,7 +353,10 @@ def other_kind(path: Path, foreign: dict[str, str]) -> tuple[str, str] | None:
     ``(name, what)``: an output of another kind, which no overwrite may mix with."""
     if not path.is_dir():
         return None
-    return next(((name, what) for name, what in foreign.items() if (path / name).exists()), None)
+    inner = {held for marker, files in HOLDS_ITS_OWN.items() if (path / marker).exists()
+             for held in files}  # fmt: skip
+    return next(((name, what) for name, what in foreign.items()
+                 if name not in inner and (path / name).exists()), None)  # fmt: skip
 
 
 def destination_of(path: str | Path) -> Path:

@@ -51,6 +51,7 @@ IMAGES = ("--data", "{npz}", "--class-names", "normal,nodule,mass", *TINY_IMAGE,
 TRAIN_IMAGES = ("train-base", *IMAGES)
 REGISTRY = ("registry", "--root", "{registry}")
 FEDERATE = ("federate", "simulate", *TABLE, "--id-column", "id", *GROUPS)
+ON_BASE_GROUPS = (*FEDERATE, "--base-groups", "Cleveland")
 ON_A_BASE = ("federate", "simulate", "--data", "{heart}", "--label", "num", *GROUPS, "--base",
              "{base}", "--out", "{tmp}/f")  # fmt: skip
 
@@ -579,6 +580,26 @@ CASES = [
     case("train-base: --force into a federated run", *TRAIN, "--out", "{tmp}/f", "--force",
          flag="--out", says="holds a federated run (federated.json)",
          existing={"f/federated.json": "{}"}),
+    # a trial's `federate simulate --out BASE --force` overwrote the base's split.json
+    case("federate: --force into a base model's folder", *ON_BASE_GROUPS, "--out", "{tmp}/b",
+         "--force", flag="--out", says="holds a base model (model.json), which writing this "
+         "output into it would break, even with --force", existing={"b/model.json": "{}"}),
+    case("federate: --force into a registry", *ON_BASE_GROUPS, "--out", "{tmp}/r", "--force",
+         flag="--out", says="holds a model registry (registry.sqlite)",
+         existing={"r/registry.sqlite": ""}),
+    case("federate: --force into an adapter's folder", *ON_BASE_GROUPS, "--out", "{tmp}/a",
+         "--force", flag="--out", says="holds an adapter (adapter.json)",
+         existing={"a/adapter.json": "{}"}),
+    case("federate: --force into a site's kept adapter", *ON_BASE_GROUPS, "--out", "{tmp}/k",
+         "--force", flag="--out", says="holds a site's federated adapter (federate client "
+         "--out) (federated/adapter.json)", existing={"k/federated/adapter.json": "{}"}),
+    case("federate server: --force into a registry", "federate", "server", "--base", "{base}",
+         "--groups", "A,B", "--insecure", "--out", "{tmp}/r", "--force", flag="--out",
+         says="holds a model registry (registry.sqlite)", existing={"r/registry.sqlite": ""}),
+    case("federate client: --force into a federated run", "federate", "client", "--server",
+         "127.0.0.1:9", "--site", "A", "--data", "{va}", "--base", "{base}", "--insecure",
+         "--out", "{tmp}/f", "--force", flag="--out", says="holds a federated run "
+         "(federated.json)", existing={"f/federated.json": "{}"}),
     case("train-base: --epochs on a table", *TRAIN, "--epochs", "3", "--out", "{tmp}/b",
          flag="--epochs", says="a table's model trains until its validation loss stops "
          "improving (early stopping, at most 200 epochs: seconds on a CPU), so it takes no "

@@ -228,12 +228,16 @@ def new_directory(
     owned: Sequence[str] = (),
 ) -> contextlib.AbstractContextManager[Any]:
     """Check ``--out`` now, before any work (refused: a file, an earlier ``what`` or other
-    files, without ``--force``; an output of another kind, ``foreign``, even with it); the
+    files, without ``--force``; an output of another kind, ``foreign``, even with it: by
+    default every other command's, :func:`~medadapt.fileio.other_outputs`, as a trial's
+    ``federate simulate --out BASE --force`` overwrote a base's ``split.json``); the
     context gives a staged directory that takes ``out``'s place only when the work
     succeeds (an earlier output's ``owned`` files go, even those this one does not write)."""
     from medadapt.cli.inputs import check_name_length
-    from medadapt.fileio import check_output_dir, staged_directory
+    from medadapt.fileio import check_output_dir, other_outputs, staged_directory
 
+    if foreign is None:
+        foreign = other_outputs(*markers)
     check_name_length(out, "--out")
     check_output_dir(out, flag="--out", force=force, markers=markers, foreign=foreign)
     return staged_directory(out, owned)

@@ -483,12 +483,13 @@ def _client(**values: Any) -> None:
             "(unencrypted, for a trial on one machine)"
         )
     from medadapt.federated.sites import preflight
-    from medadapt.fileio import check_output_dir
+    from medadapt.fileio import check_output_dir, other_outputs
 
     out = values["out"]
     inputs.check_name_length(out, "--out")
     check_output_dir(out, flag="--out", force=values["force"],
-                     markers={"federated/adapter.json": "a federated adapter"})  # fmt: skip
+                     markers={"federated/adapter.json": "a federated adapter"},
+                     foreign=other_outputs("federated/adapter.json"))  # fmt: skip
     if out is not None:
         inputs.check_not_inside(out, values["data"], "--data")
         inputs.check_not_inside(out, values["base"], "--base")
