@@ -127,3 +127,21 @@ def test_site_folders_are_plain_names():
     assert site_folder("../etc") == "etc"
     assert site_folder("Zürich/Ost") == "zurich_ost"
     assert site_folder("..") == "group"
+
+
+def test_a_kept_adapter_without_a_measured_figure_is_said_to_have_none():
+    """A trial's 8-patient site's personalised adapter was offered beside the others, its
+    first warning at ``registry promote``."""
+    from medadapt.cli.federate import _unmeasured_kept
+
+    measured = {"n": 54, "n_positive": 20, "auroc": 0.97, "accuracy": 0.93}
+    unmeasured = {"n": 8, "n_positive": 3, "auroc": None, "accuracy": None}
+    results = {"kept": {"South": "personalised/south", "Small": "personalised/small"},
+               "sites": {"South": {"n_test": 54, "personalised": measured},
+                         "Small": {"n_test": 8, "personalised": unmeasured}}}  # fmt: skip
+    assert _unmeasured_kept(results) == (
+        "; Small's (8 held-out patients) has no measured performance (too few patients for "
+        "any figure): check it on more patients before use"
+    )
+    results["sites"]["Small"]["personalised"] = measured
+    assert _unmeasured_kept(results) == ""

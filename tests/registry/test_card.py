@@ -507,6 +507,11 @@ def test_a_federation_of_one_round_is_said_in_the_singular():
     assert federated_words({"sites": ["A"], "rounds": 3, "strategy": "fedyogi"}).endswith(
         "3 rounds of fedyogi"
     )
+    shared = {"sites": ["A", "B"], "rounds": 3, "strategy": "fedprox", "personalise": "head"}
+    assert federated_words(shared) == (  # a trial read the shared adapter as recalibrated
+        "sites A, B; 3 rounds of fedprox; this is the shared adapter (each site also kept its "
+        "own, personalised: head)"
+    )
 
 
 def test_a_site_that_did_not_take_part_is_not_among_the_sites():

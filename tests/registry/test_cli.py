@@ -1054,6 +1054,14 @@ def test_a_version_with_no_measured_performance_is_marked_and_its_promotion_warn
     assert shown.splitlines()[-1] == (
         "(!) no performance figure was recorded for this version: nothing says how well it predicts"
     )
+    from medadapt.cli.registry_format import note_lines
+
+    kept = {"n": 8, "notes": {"allowed_leak": "column 'worst_area' was kept deliberately"}}
+    assert note_lines(kept) == [  # a trial's federated site adapter: only its leak was said
+        "(!) no performance figure was recorded for this version: nothing says how well it "
+        "predicts",
+        "(!) column 'worst_area' was kept deliberately",
+    ]
 
 
 def _versions_tested(cli, adapter_dir, first: dict, second: dict, *, splits=(None, None)):

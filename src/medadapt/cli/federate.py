@@ -663,8 +663,8 @@ def _print(results: dict[str, Any], out: Path) -> None:
     if results.get("kept"):
         how = PERSONAL_LABELS[results["config"]["personalise"]]
         folders = ", ".join(f"{out}/{folder}/" for folder in results["kept"].values())
-        stdout.print(f"each site's {how} adapter is kept (use it with --adapter): {folders}",
-                     markup=False, highlight=False)  # fmt: skip
+        stdout.print(f"each site's {how} adapter is kept (use it with --adapter): {folders}"
+                     f"{_unmeasured_kept(results)}", markup=False, highlight=False)  # fmt: skip
     if said := privacy_line(results):  # on the terminal too, not only in report.html
         stdout.print(said, markup=False, highlight=False, soft_wrap=True)
     sizes = results["bytes"]
@@ -674,6 +674,26 @@ def _print(results: dict[str, Any], out: Path) -> None:
         f"{sizes['adapter_to_site']:,.0f} bytes of adapter per site per round "
         f"({sizes['share_of_full_model']:.1%} of full-model FedAvg); the rounds took "
         f"{results['seconds']:.0f} s in Flower; wrote {out}{kept}"
+    )
+
+
+def _unmeasured_kept(results: dict[str, Any]) -> str:
+    """``; Small's has no measured performance (...)`` for each site whose kept personalised
+    adapter no figure was measured for (a trial's 8-patient site's was offered as the others
+    were, its first warning at ``registry promote``); empty where each has one."""
+    unmeasured = [
+        (name, results["sites"].get(name, {}).get("n_test", 0)) for name in results["kept"]
+        if not any(isinstance(v, float | int) and not isinstance(v, bool)
+                   for k, v in (results["sites"].get(name, {}).get("personalised") or {}).items()
+                   if not k.startswith("n"))
+    ]  # fmt: skip
+    if not unmeasured:
+        return ""
+    said = ", ".join(f"{name}'s ({n} held-out patients)" for name, n in unmeasured)
+    one = len(unmeasured) == 1
+    return (
+        f"; {said} {'has' if one else 'have'} no measured performance (too few patients "
+        f"for any figure): check {'it' if one else 'them'} on more patients before use"
     )
 
 

@@ -258,13 +258,19 @@ def note_lines(metrics: dict[str, Any]) -> list[str]:
     )
     said = {k: " ".join(note.split()) for k, note in notes.items()}  # one line each
     mark = WARNED.strip()
-    if not notes and not any(not m.is_count for m in parse_metrics(metrics)):
-        return [f"{mark} no performance figure was recorded for this version: nothing says how "
-                "well it predicts"]  # fmt: skip
+    unmeasured = not any(not m.is_count for m in parse_metrics(metrics))  # said with any
+    # other note too (a trial's federated site adapter showed only its kept leak's)
+    first = [f"{mark} {NOTHING_MEASURED}"] if unmeasured else []
     return [
+        *first,
         *(f"{mark} {said[k]}" for k in whole),
         *(f"{mark} {'all metrics' if k == 'all' else metric_label(k)}: {said[k]}" for k in named),
     ]
+
+
+NOTHING_MEASURED = (
+    "no performance figure was recorded for this version: nothing says how well it predicts"
+)
 
 
 def strangers_line(objects: Path, names: list[str]) -> str:

@@ -467,7 +467,8 @@ def federated_words(federated: dict[str, Any], personalised: Any = None) -> str:
         if personalised.get("meaning"):
             text += f": {personalised['meaning']}"
     elif federated.get("personalise") not in (None, "none"):
-        text += f"; personalised at each site ({federated['personalise']})"
+        text += (f"; this is the shared adapter (each site also kept its own, personalised: "
+                 f"{federated['personalise']})")  # fmt: skip
     return text
 
 
