@@ -55,3 +55,9 @@ def test_columns_kept_together_are_one_line_with_the_same_figures_everywhere(tmp
                               "the outcome")  # fmt: skip
     recorded = json.loads((tmp_path / "e.json").read_text())["leak_warnings"]
     assert sorted(recorded) == sorted(line.removeprefix("warning: ") for line in [kept, *scored])
+    adapted = succeeded(run_cli("adapt", "--base", tmp_path / "base", "--data", data,
+                                "--group-column", "site", "--group", "C", "--method", "head",
+                                "--out", tmp_path / "a"))  # fmt: skip
+    # a trial's client, given no --allow-leak, read "kept because of --allow-leak"
+    assert any("almost perfectly; kept because of the base model's --allow-leak (chosen at "
+               "train-base): results" in line for line in _kept_lines(adapted))  # fmt: skip
