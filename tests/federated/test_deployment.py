@@ -198,8 +198,9 @@ def test_sites_unexpected_or_absent_are_named_at_the_server_and_the_hospitals(
     refusal = ("site Switzerland: --site 'Switzerland' is not one of the run's sites (Cleveland, "
                "Hungary): pass this hospital's name as the server's --groups spell it")  # fmt: skip
     assert server.returncode == 2 and server_said.strip().startswith(
-        "error: site Cleveland did not join within 20 s (joined: Hungary): start its client "
-        "(--site as --groups spells it, --server this server's address), or raise --timeout"
+        "error: site Cleveland did not join within 20 s, half of --timeout (joined: Hungary): "
+        "start its client (--site as --groups spells it, --server this server's address), or "
+        "raise --timeout"
     ), server_said
     assert "site Hungary joined (1 of 2)" in server_out and not (tmp_path / "fed").exists()
     note = f"note: a client was refused and ignored; still waiting for the run's sites: {refusal}"
@@ -216,7 +217,7 @@ def test_sites_unexpected_or_absent_are_named_at_the_server_and_the_hospitals(
         log = Path(errors[0].rsplit("(Flower's log: ", 1)[1].rstrip(")"))
         assert log.is_file() and "Receiving: query message" in log.read_text()  # kept, named
         assert "Traceback" not in stderr and "WARNING" not in stdout + stderr
-    assert "joined the federation as site Hungary" in " ".join(left["Hungary"][0].split())
+    assert "answered the server as site Hungary" in " ".join(left["Hungary"][0].split())
     assert "round 1" not in left["Hungary"][0]  # refused at joining, before any round
     # only the logs each side named are kept: the server's Flower logs, each client's own
     server_logs = re.search(r"\(Flower's logs: (.+?)/\)", server_said).group(1)

@@ -202,8 +202,8 @@ def test_a_refused_site_is_not_said_to_be_missing_nor_asked_in_the_rounds():
     with pytest.raises(DataError) as error:
         _gather(_run(on_site_error="continue", join_timeout=0.05), fake)
     assert str(error.value) == (
-        "site B did not join within 0.05 s (joined: A): start its client (--site as --groups "
-        "spells it, --server this server's address), or raise --timeout"
+        "site B did not join within 0.05 s, half of --timeout (joined: A): start its client "
+        "(--site as --groups spells it, --server this server's address), or raise --timeout"
     )
 
 
@@ -212,9 +212,9 @@ def test_a_connected_client_that_has_not_answered_yet_is_said_as_such():
     with pytest.raises(DataError) as error:
         _gather(_run(sites=("A", "B"), join_timeout=0.05), fake)
     assert str(error.value) == (
-        "site B did not join within 0.05 s (joined: A); 1 connected client had not said which "
-        "site it is yet (still reading its data?): start its client (--site as --groups spells "
-        "it, --server this server's address), or raise --timeout"
+        "site B did not join within 0.05 s, half of --timeout (joined: A); 1 connected client "
+        "had not said which site it is yet (still reading its data?): start its client (--site "
+        "as --groups spells it, --server this server's address), or raise --timeout"
     )
     simulated = FakeGrid({1, 2}, {1: 0, 2: 1}, delay={2: 10**6})
     with pytest.raises(DataError) as error:  # a simulation has neither --server nor --timeout

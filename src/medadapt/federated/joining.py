@@ -153,9 +153,9 @@ class Joining:
             )
         clients = "its client" if len(missing) == 1 else "their clients"
         return (
-            f"{_listed(missing)} did not join within {self.run.join_timeout:g} s{present}"
-            f"{reading}: start {clients} (--site as --groups spells it, --server this "
-            "server's address), or raise --timeout"
+            f"{_listed(missing)} did not join within {self.run.join_timeout:g} s, half of "
+            f"--timeout{present}{reading}: start {clients} (--site as --groups spells it, "
+            "--server this server's address), or raise --timeout"
         )
 
 

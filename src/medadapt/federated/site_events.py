@@ -71,8 +71,9 @@ def event_line(event: dict[str, Any]) -> str | None:
     kind, round_, noun = event["event"], event.get("round"), event.get("noun", "samples")
     if kind == JOINED:
         return (
-            f"joined the federation as site {event['site']} ({event['n']} {noun} to train on, "
-            f"{event['n_test']} held out); waiting for the other sites and the rounds"
+            f"answered the server as site {event['site']} ({event['n']} {noun} to train on, "
+            f"{event['n_test']} held out); waiting for it to start the rounds (its operator "
+            "sees which sites joined)"
         )
     if kind == TRAINED:
         return f"round {round_}: trained the adapter on {event['n']} {noun}; sent its weights"
