@@ -544,7 +544,8 @@ def test_true_labels_gives_a_measured_outcome_exactly_as_the_table_holds_it(hear
         ma.true_labels(schema, rows.assign(chol=rows["chol"].astype(object).where(
             rows.index != rows.index[0], "high")))  # fmt: skip
     assert _refusal(error) == (
-        "label column 'chol' has 1 text value(s), but the model predicts a number: fix them in "
+        "label column 'chol' has 1 text value (line 2: a word; empty, '?', '.', 'NA', 'n/a' and "
+        "'NULL' cells are read as missing), but the model predicts a measured value: fix them in "
         "the file or drop those rows"
     )
 

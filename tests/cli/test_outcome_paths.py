@@ -43,8 +43,28 @@ def test_text_in_a_measured_label_at_the_new_site_is_one_error_line(verb, regres
     if verb == "adapt":
         argv += ["--label", "value", "--out", tmp_path / "adapter"]
     line = error_line(run_cli(*argv))
-    assert "2 text value(s)" in line and "predicts a number" in line
+    assert line.startswith("error: label column 'value' has 2 text values (lines ")  # where
+    assert line.endswith(
+        "but the model predicts a measured value: fix them in the file or drop those rows"
+    )  # a trial's "151 mg" cells: said as a unit below
     assert ">300" not in line  # a count, never a cell's text
+    units = regression["text"].with_name("units.csv")
+    frame = pd.read_csv(regression["text"]).astype({"value": object})
+    frame.loc[frame.index[frame["site"] == "B"][:2], "value"] = ["151 mg", "140 mg"]
+    frame.to_csv(units, index=False)
+    argv[argv.index(regression["text"])] = units
+    assert error_line(run_cli(*argv)).endswith(
+        "numbers with text after them; empty, '?', '.', 'NA', 'n/a' and 'NULL' cells are read "
+        "as missing), but the model predicts a measured value: remove the unit (or the comma, "
+        "or the '<') in the file"
+    )
+    classes = frame[frame["site"] == "B"].assign(value="high")  # classes where values were
+    classes.loc[classes.index[::2], "value"] = "low"
+    classes.to_csv(units, index=False)
+    assert error_line(run_cli(*argv)).endswith(
+        "but the model predicts a measured value, and every one of them is text, as classes "
+        "are: this base cannot score them; train a base for classes with train-base"
+    )
 
 
 def test_a_measured_label_with_a_few_text_entries_is_not_read_as_classes(regression, tmp_path):

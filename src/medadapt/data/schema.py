@@ -610,12 +610,10 @@ class TableSchema:
         """A regression label in its own unit, as float64 (a trial's ``ma.true_labels`` gave
         a measured 245 as 244.99998, through the standardised float32 values)."""
         labels = self._present_labels(frame)
-        n_text = _text_among_numbers(labels)
-        if n_text:  # they would train and score as NaN
-            raise DataError(
-                f"label column {self.label!r} has {n_text} text value(s), but the model "
-                "predicts a number: fix them in the file or drop those rows"
-            )
+        present = labels[[not is_missing(v) for v in labels]]
+        texts = present[pd.to_numeric(present, errors="coerce").isna()]
+        if len(texts):  # they would train and score as NaN; said as train-base says them
+            raise DataError(_measured_label_texts(self.label, texts, everyone=len(present)))
         return pd.to_numeric(labels, errors="coerce").to_numpy(dtype=float)
 
     def _present_labels(self, frame: pd.DataFrame) -> pd.Series:
@@ -1180,6 +1178,21 @@ def _text_among_numbers(labels: pd.Series) -> int:
     never echoed)."""
     present = labels[[not is_missing(v) for v in labels]]
     return int(pd.to_numeric(present, errors="coerce").isna().sum())
+
+
+def _measured_label_texts(label: str, texts: pd.Series, *, everyone: int) -> str:
+    """The refusal of a measured label's text cells (``texts``; ``everyone``: the present
+    values), where they are and of which kinds, as ``train-base`` says them (a trial's
+    ``151 mg`` cells were "4 text value(s)" at ``adapt``, with no line or hint of a unit);
+    labels all words (``low``/``high``) are said to be classes. Never a cell's text."""
+    said = (f"label column {label!r} has {text_values_said(texts)}, but the model predicts a "
+            "measured value")  # fmt: skip
+    if all(text_kind(v) in ("unit", "comma", "compared") for v in texts.tolist()):
+        return f"{said}: remove the unit (or the comma, or the '<') in the file"
+    if len(texts) == everyone:
+        return (f"{said}, and every one of them is text, as classes are: this base cannot "
+                "score them; train a base for classes with train-base")  # fmt: skip
+    return f"{said}: fix them in the file or drop those rows"
 
 
 def require_data_frame(frame: Any) -> pd.DataFrame:
