@@ -134,6 +134,22 @@ def parameters_text(entry: dict[str, Any]) -> str:
     return f"{text} ({'the intercept' if aside == 1 else f'its {aside} intercepts'} aside)"
 
 
+def rounded(value: float, digits: int) -> str:
+    """``value`` with ``digits`` decimals; a value too small to show one is said to lie
+    between zero and the smallest that shows, on its side of zero (a Brier score of 1e-7 is
+    not ``0.000000``, a change of -1e-7 not ``-0.000``), in the reports, the terminal and the
+    card alike (a trial's R² interval was ``<0.001–0.522`` on the terminal, ``0.000 to
+    0.522`` on the card).
+
+    >>> rounded(0.81234, 3), rounded(1e-7, 6), rounded(0.0, 3), rounded(-1e-7, 3)
+    ('0.812', '<0.000001', '0.000', '>-0.001')
+    """
+    text = f"{value:.{digits}f}"
+    if value != 0 and float(text) == 0:
+        return f"{'<' if value > 0 else '>-'}{10.0**-digits:.{digits}f}"
+    return text
+
+
 def grouped(count: Any) -> str:
     """A count with its thousands grouped (12,345), as every table and sentence prints it;
     anything else as ``str`` gives it."""

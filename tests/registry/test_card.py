@@ -528,3 +528,11 @@ def test_a_site_that_did_not_take_part_is_not_among_the_sites():
     assert card["sites"] == ["Hungary", "VA"] and card["sites_left_out"] == ["Tiny"]
     assert federated_words(card) == "sites Hungary, VA; 2 rounds of fedavg; Tiny did not take part"
     assert "sites_left_out" not in federated_card(run)  # every site trained it
+
+
+def test_a_bound_too_small_to_show_is_written_as_the_terminal_writes_it():
+    """A trial's R² interval was ``<0.001–0.522`` on the terminal, ``0.000 to 0.522`` on the
+    card: a bound above 0 is not 0."""
+    card = _card(metrics={"n": 33, "r2": 0.325, "r2_ci": [0.0002, 0.522], "mae": 53.3,
+                          "mae_ci": [39.9, 67.5]})  # fmt: skip
+    assert "| R² | 0.325 | <0.001 to 0.522 |" in card, card

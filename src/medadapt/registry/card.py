@@ -35,6 +35,7 @@ from medadapt.results import (
     grouped,
     metric_digits,
     needed_text,
+    rounded,
 )
 
 SMALL_N = 100
@@ -352,11 +353,12 @@ def _metrics_section(
         lines += [f"| metric | value | {ci_head} |", "|---|---|---|"]
         for m in metrics:
             places = metric_digits(m.name, m.value)  # an error in the label's unit: 3 figures
-            ci = f"{m.ci[0]:.{places}f} to {m.ci[1]:.{places}f}" if m.ci else "not recorded"
+            ci = (f"{rounded(m.ci[0], places)} to {rounded(m.ci[1], places)}" if m.ci
+                  else "not recorded")  # fmt: skip
             value = (
                 grouped(int(m.value))
                 if m.is_count
-                else f"{m.value:.{places}f}{_counts(recorded, m.name, m.value)}"
+                else f"{rounded(m.value, places)}{_counts(recorded, m.name, m.value)}"
             )
             shown = metric_label(m.name, unit, named)
             lines.append(f"| {_cell(shown)} | {value} | {'' if m.is_count else ci} |")

@@ -18,21 +18,8 @@ from medadapt.results import (  # noqa: F401 (IN_LABEL_UNITS, metric_digits: re-
     metric_digits,
     r2_in_words,
     reaches_chance,
+    rounded,
 )  # the reports' names and counts, shared with the card
-
-
-def rounded(value: float, digits: int) -> str:
-    """``value`` with ``digits`` decimals; a value too small to show one is said to lie
-    between zero and the smallest that shows, on its side of zero (a Brier score of 1e-7 is
-    not ``0.000000``, a change of -1e-7 not ``-0.000``).
-
-    >>> rounded(0.81234, 3), rounded(1e-7, 6), rounded(0.0, 3), rounded(-1e-7, 3)
-    ('0.812', '<0.000001', '0.000', '>-0.001')
-    """
-    text = f"{value:.{digits}f}"
-    if value != 0 and float(text) == 0:
-        return f"{'<' if value > 0 else '>-'}{10.0**-digits:.{digits}f}"
-    return text
 
 
 def fmt(value: Any, digits: int = 3) -> str:
