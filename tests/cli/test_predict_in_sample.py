@@ -153,3 +153,15 @@ def test_one_image_predicted_in_sample_is_an_image():
     assert in_sample_sentence(1, 3, "rows", "the base model").startswith(
         "1 of the 3 rows predicted matches a row that the base model trained on"
     )
+
+
+def test_in_sample_predictions_of_a_measured_value_are_said_to_be_closer_not_more_often_right():
+    """A trial's diabetes predictions were said "more confident and more often right"."""
+    from medadapt.workflows.evaluate import in_sample_sentence
+
+    assert in_sample_sentence(3, 9, "rows", "adapter 'east'", measured=True) == (
+        "3 of the 9 rows predicted match rows that adapter 'east' trained on (by content; "
+        "column trained_on says which): their predictions are in-sample, closer to the "
+        "measured values than the model is on new patients; 'medadapt evaluate' leaves them "
+        "out of its figures"
+    )

@@ -391,7 +391,9 @@ def _predicted_in_sample(
     for who, mask in masks.items():  # the adapter named last: it trained on the row here
         trained_on[mask] = who
     n = int(matched.sum())
-    said = in_sample_sentence(n, len(samples), modality.noun, " or ".join(masks))
+    measured = modality.task(loaded.base.schema) == "regression"
+    said = in_sample_sentence(n, len(samples), modality.noun, " or ".join(masks),
+                              measured=measured)  # fmt: skip
     return [said, *near], trained_on.tolist()
 
 
@@ -403,17 +405,23 @@ def in_sample_caution(who: str) -> str:
             "patients")  # fmt: skip
 
 
-def in_sample_sentence(n: int, total: int, noun: str, who: str) -> str:
+IN_SAMPLE = {False: "more confident and more often right than",
+             True: "closer to the measured values than"}  # fmt: skip
+"""How in-sample predictions differ from new patients', for classes and a measured value."""
+
+
+def in_sample_sentence(n: int, total: int, noun: str, who: str, *, measured: bool = False) -> str:
     """``2 of the 9 rows predicted match rows that adapter 'va' trained on ...``; one
-    ``matches an image`` (a trial's said "matches a image")."""
+    ``matches an image`` (a trial's said "matches a image"); ``measured``: predictions of a
+    measured value, closer to the truth rather than "more confident and more often right"
+    (a trial's diabetes predictions were said so)."""
     one = noun.removesuffix("s")
     article = "an" if one[:1] in "aeiou" else "a"
     match = f"matches {article} {one} that" if n == 1 else f"match {noun} that"
     return (
         f"{n} of the {total} {noun} predicted {match} {who} trained on (by content; column "
-        "trained_on says which): their predictions are in-sample, more confident and more "
-        "often right than the model is on new patients; 'medadapt evaluate' leaves them out "
-        "of its figures"
+        f"trained_on says which): their predictions are in-sample, {IN_SAMPLE[measured]} "
+        "the model is on new patients; 'medadapt evaluate' leaves them out of its figures"
     )
 
 
