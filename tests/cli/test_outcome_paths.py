@@ -67,6 +67,25 @@ def test_text_in_a_measured_label_at_the_new_site_is_one_error_line(verb, regres
     )
 
 
+def test_predictions_of_a_measured_value_say_how_far_the_model_was_typically_off(
+    regression, tmp_path
+):
+    """A trial's diabetes predictions were written to five decimals with nothing saying the
+    model was typically off by about 53."""
+    import json
+
+    result = succeeded(run_cli("predict", "--base", regression["base"], "--data",
+                               regression["data"], "--out", tmp_path / "p.csv"))  # fmt: skip
+    metrics = json.loads((regression["base"] / "model.json").read_text())["training"]
+    test = metrics["test_metrics"]
+    low, high = test["mae_ci"]
+    assert (
+        f"note: the base model was off by {test['mae']:.3g} ({low:.3g}–{high:.3g}) on average "
+        f"(MAE, in the outcome's unit) on its {test['n']} test patients: read each predicted "
+        "value as give or take about that much"
+    ) in " ".join(result.stdout.split()).replace(" note:", "\nnote:").splitlines()
+
+
 def test_a_measured_label_with_a_few_text_entries_is_not_read_as_classes(regression, tmp_path):
     """A trial: the advice to keep every value as a class (--task multiclass) of a label of
     183 values led to "22 classes have no rows on the training side ... pass --task

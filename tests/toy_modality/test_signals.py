@@ -132,6 +132,9 @@ def test_study_runs_every_strategy_on_signals(trained):
     assert "target recordings" in " ".join(study["conclusions"]["sentences"])
     assert (out / "report.html").stat().st_size > 10_000
     assert "wrote" in stdout
+    assert "note: With 2 seeds the interval over seeds is a t-interval on one degree of " in (
+        " ".join(stdout.split())  # said in report.html only, before (a trial's --seeds 2)
+    )
 
 
 def test_options_of_another_modality_are_refused_by_name(trained, tmp_path):

@@ -74,3 +74,18 @@ def test_a_trained_strategy_keeps_its_size():
                             "lora": {0.5: [0.90, 0.91], 1.0: [0.92, 0.93]}}))  # fmt: skip
     assert found["sentences"][0].startswith("With 27 target rows (50%), the LoRA adapter")
     assert found["too_good"] is None
+
+
+def test_an_adapter_tied_with_the_base_is_said_to_be_compared_side_by_side_not_paired():
+    """A trial's adapt found the LoRA adapter's Brier score clearly better than the base's
+    (paired), and its study said "no conclusion can be drawn" (intervals side by side)."""
+    found = _found(_points({
+        "base_only": {1.0: [0.80, 0.80]},
+        "lora": {0.5: [0.70, 0.90], 1.0: [0.78, 0.92]},
+    }))  # fmt: skip
+    leads = [s for s in found["sentences"] if s.startswith("With ") and "overlaps" in s]
+    assert leads and all(s.endswith(
+        "no conclusion can be drawn between them (side by side, not paired: 'medadapt adapt' "
+        "compares one adapter with the base model on the same test patients, a paired "
+        "comparison that can find a difference this one cannot)."
+    ) for s in leads), leads  # fmt: skip

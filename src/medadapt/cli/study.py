@@ -173,12 +173,15 @@ def _print_strategies(study: dict, curves: dict, metric: str) -> None:
     only sentences, every figure and interval in report.html."""
     from medadapt.cli.common import print_table
     from medadapt.evaluate.report.formatting import METRIC_LABELS
-    from medadapt.workflows.study_report import strategy_rows
+    from medadapt.workflows.study_report import few_seeds_note, strategy_rows
 
     columns, rows = strategy_rows(study["config"]["fractions"], curves[metric])
     print_table(f"{METRIC_LABELS[metric]} by strategy and share of the target's training "
                 "samples (mean over seeds, 95% CI over seeds; test CI: over test patients)",
                 columns, rows)  # fmt: skip
+    few = few_seeds_note(study["config"]["seeds"]).strip()  # in report.html only, before
+    if few:
+        noted(few)
 
 
 build_command(

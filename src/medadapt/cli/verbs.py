@@ -393,6 +393,8 @@ def _predict(**values: Any) -> None:
         said = (f"{n} rows: {made} prediction{'s' if made != 1 else ''}, {blank} left blank "
                 "(see above)")  # fmt: skip
     stdout.print(f"wrote {said} to {out}")
+    if summary.get("typical_error"):
+        noted(summary["typical_error"])
 
 
 def _dumps(result: dict[str, Any]) -> bytes:

@@ -306,6 +306,12 @@ def _ranked(
     return sorted(candidates, key=lambda c: c[1]["mean"], reverse=metric not in LOWER_IS_BETTER)
 
 
+UNPAIRED = (
+    " (side by side, not paired: 'medadapt adapt' compares one adapter with the base model on "
+    "the same test patients, a paired comparison that can find a difference this one cannot)"
+)
+
+
 def _lead_sentence(
     start: str,
     best: tuple[str, dict[str, Any]],
@@ -328,10 +334,11 @@ def _lead_sentence(
             "interval no conclusion can be drawn against the others."
         )
     if tied:
-        return (
+        paired = UNPAIRED if "base_only" in tied else ""  # a trial's adapt found a gain
+        return (  # over the base that this side-by-side reading could not
             f"{start} has the best mean {name} ({figure(metric, best[1]['mean'])}), but {which} "
             f"overlaps the {listed(label(s) for s in tied)}: no conclusion can be drawn "
-            "between them."
+            f"between them{paired}."
         )
     return (
         f"{start} is best ({name} {figure(metric, *both)}), clearly ahead of the "
