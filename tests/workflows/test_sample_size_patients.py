@@ -503,3 +503,18 @@ def test_adapts_line_says_rows_that_name_no_patient_are_taken_as_patients(tabula
         )
         card = _card(entry)
         assert "on all 120 rows it never saw" in card and "120 patients" not in card
+
+
+def test_a_plan_resting_on_a_pair_the_base_barely_tells_apart_says_why_and_what_asks_fewer():
+    """A trial's five-class plan said "a million or more" for every strategy, and not why."""
+    from medadapt.workflows.sample_size import _weak_pair_words
+
+    weak = {"weakest_pair": {"classes": ["3", "4"], "auroc": 0.381}}
+    assert _weak_pair_words(weak) == (
+        " So many, because the base model barely tells classes '3' and '4' apart here "
+        "(pairwise AUROC 0.381, planned as 0.55), and criterion (i) asks this for such a pair; "
+        "fewer classes (classes merged, or a binary outcome: train-base --positive-above) ask "
+        "far fewer."
+    )
+    assert _weak_pair_words({"weakest_pair": {"classes": ["3", "4"], "auroc": 0.71}}) == ""
+    assert _weak_pair_words({"weakest_pair": {"classes": ["3", "4"], "auroc": None}}) == ""

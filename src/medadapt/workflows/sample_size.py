@@ -375,12 +375,29 @@ def in_short(result: dict[str, Any]) -> list[str]:
                  f"{needed_text(entry['n'])}): an adapter can still be trained, but expect it "
                  "to fit these patients better than new ones; 'medadapt study' shows how far "
                  "the data carry it.")  # fmt: skip
+        adapt += _weak_pair_words(result)
     return [
         *_separated_words(result),
         adapt,
         *_check_words(result),
         *_flat_risks(result["validation"], noun),
     ]
+
+
+def _weak_pair_words(result: dict[str, Any]) -> str:
+    """Why a multiclass plan asks so many, where the pair of classes criterion (i) rests on is
+    one the base barely tells apart at the site (planned as :data:`WEAKEST_PLANNED`), and what
+    asks fewer: a trial's plan said only "a million or more", for every strategy."""
+    pair = result.get("weakest_pair") or {}
+    auroc, names = pair.get("auroc"), pair.get("classes") or []
+    if auroc is None or auroc >= WEAKEST_PLANNED or len(names) != 2:
+        return ""
+    return (
+        f" So many, because the base model barely tells classes {names[0]!r} and "
+        f"{names[1]!r} apart here (pairwise AUROC {auroc:.3f}, planned as "
+        f"{WEAKEST_PLANNED:g}), and criterion (i) asks this for such a pair; fewer classes "
+        "(classes merged, or a binary outcome: train-base --positive-above) ask far fewer."
+    )
 
 
 def _separated_words(result: dict[str, Any]) -> list[str]:
