@@ -483,3 +483,19 @@ def test_a_site_of_one_outcome_is_refused_before_a_base_is_trained_for_the_run(
         "--on-site-error continue to go on without it)"
     )
     assert not (tmp_path / "run").exists()
+
+
+def test_the_server_says_which_columns_a_site_kept_with_allow_leak(base, tmp_path, monkeypatch):
+    """A trial's deployed run: a client kept two columns with --allow-leak, and the server's
+    terminal, its operator's (who registers the result), never said so: only federated.json
+    and report.html did."""
+    import medadapt.cli.federate as cli_federate
+    import medadapt.federated.deploy as deploy
+
+    kept = "site South: column 'worst_area' (AUROC 0.995) alone predicts 'num' almost perfectly"
+    monkeypatch.setattr(deploy, "run_server", lambda *a, **k: {"site_notes": [kept]})
+    monkeypatch.setattr(cli_federate, "_print", lambda results, out: None)
+    said = run_cli("federate", "server", "--base", base, "--groups", "Hungary,South",
+                   "--insecure", "--out", tmp_path / "fed")  # fmt: skip
+    assert said.code == 0, said.stderr
+    assert f"warning: {kept}" in said.stdout.splitlines()

@@ -451,6 +451,7 @@ def _server(**values: Any) -> None:
             certificates=certificates, insecure=values["insecure"], timeout=values["timeout"],
             say=lambda line: stdout.print(line, markup=False, highlight=False),
         )  # fmt: skip
+    warn_all(results.get("site_notes", []))  # a site's kept leak: in report.html only, before
     _print(results, out)
 
 
