@@ -193,3 +193,31 @@ def test_on_the_bundled_heart_data_a_unit_slip_is_flagged_and_va_patients_mostly
     slipped = va.head(3).assign(chol=[5.2, 240, 240], age=[61, -20, 61])
     found = far_outside(slipped, numeric)
     assert outside_per_row(found, 3) == ["chol", "age", ""]
+
+
+def test_a_value_of_neither_code_of_a_two_valued_column_is_named_outside():
+    """A trial's served ``"sex": 3`` (the diabetes set codes sex 1/2) lay 3 SDs out and was
+    scored without a word. The schema keeps a two-valued column's codes, as a categorical's
+    levels; any other value is outside, each code is not."""
+    from sklearn.datasets import load_diabetes
+
+    from medadapt.data.schema import TableSchema
+
+    frame = load_diabetes(as_frame=True, scaled=False).frame
+    schema = TableSchema.infer(frame, label="target")
+    sex = next(f for f in schema.features if f.name == "sex")
+    assert (
+        sex.codes == [1.0, 2.0]
+        and next(f for f in schema.features if f.name == "age").codes is None
+    )
+    assert TableSchema.from_dict(schema.to_dict()).features[1].codes == [1.0, 2.0]  # kept
+    found = far_outside(pd.DataFrame({"sex": [1.0, 2.0, 3.0, 1.5]}), [sex])
+    assert found.outside["sex"].tolist() == [False, False, True, True]
+    assert found.slips_only == {"sex"}
+    assert far_outside_warning(found, {"sex": sex}).endswith(
+        "further than any of them, or, where they were two codes, neither of them ('sex': 2 "
+        "rows, trained on the codes 1 and 2 only): the model extrapolates there; check for a "
+        "unit or typing error (predict names the columns per row in 'outside_training')"
+    )
+    assert outside_in_record([sex], {"sex": 3}, {}) == ["sex"]  # what serve answers
+    assert outside_in_record([sex], {"sex": 2}, {}) == []

@@ -16,7 +16,9 @@ months for years (x12) or g/L for g/dl (x10).
 
 The schema keeps only summaries: the mean, the SD, that reach in whole SDs
 (:attr:`FeatureSpec.reach`) and the training range rounded outward to one significant digit
-(``low``, ``high``: 85 to 603 is kept as 80 to 700), never a training value. A model saved
+(``low``, ``high``: 85 to 603 is kept as 80 to 700), never a training value; a column of two
+values in training is a code (sex 1/2, a 0/1 flag), whose two values are kept as a
+categorical's levels are (``codes``), and any other value is named too. A model saved
 before ``low`` and ``high`` were kept gets the 6-SD rule only.
 """
 
@@ -65,10 +67,24 @@ def _slipped(values: np.ndarray, spec: Any) -> np.ndarray:
     return slipped & np.isfinite(values)
 
 
+def _uncoded(values: np.ndarray, spec: Any) -> np.ndarray:
+    """Per value: for a feature of two values in training (``spec.codes``: a code such as
+    sex 1/2 or a 0/1 flag), neither of them; never for a model saved without the codes, nor
+    for a missing value."""
+    codes = getattr(spec, "codes", None)
+    if not codes:
+        return np.zeros(values.shape, dtype=bool)
+    known = np.zeros(values.shape, dtype=bool)
+    for code in codes:
+        known |= np.isclose(values, code, rtol=0, atol=1e-9)
+    return ~known & np.isfinite(values)
+
+
 def _outside(values: np.ndarray, spec: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Per value: outside the training values by either rule, and by the unit-slip rule only."""
-    far, slipped = _far(values, spec), _slipped(values, spec)
-    return far | slipped, slipped & ~far
+    """Per value: outside the training values by any rule, and by another rule than the
+    6-SD one only (a unit slip, a value of neither code)."""
+    far, other = _far(values, spec), _slipped(values, spec) | _uncoded(values, spec)
+    return far | other, other & ~far
 
 
 @dataclass(frozen=True)
@@ -165,18 +181,24 @@ def far_outside_warning(found: Outside, specs: Mapping[str, Any], python: bool =
         count = int(columns[name].sum())
         mean = 0.0 if abs(spec.mean) < 1e-3 * spec.std else spec.mean  # standardised: 0
         where = f", trained on {mean:.3g} ± {spec.std:.3g}" if len(columns) <= 2 else ""
+        codes = getattr(spec, "codes", None)
+        if codes and len(columns) <= 2:  # a code's two values say more than a mean and SD
+            where = f", trained on the codes {codes[0]:g} and {codes[1]:g} only"
         return f"{name!r}: {count} row{'s' if count != 1 else ''}{where}"
 
     more = len(ranked) - len(shown)
     others = f"; {more} more column{'s' if more != 1 else ''}" if more else ""
     listed = "; ".join(column(c) for c in shown) + others
     verb = "has" if rows == 1 else "have"
+    coded = {c for c in found.slips_only if getattr(specs[c], "codes", None)}
     if found.slips_only:
-        where = (
-            f"far outside those the model trained on: over {FAR_OUTSIDE_SDS:g} SDs from their "
-            "mean and further than any of them, or, where all of them were positive, 0 or "
-            "below, under a third of the lowest or over three times the highest"
-        )
+        rules = [f"over {FAR_OUTSIDE_SDS:g} SDs from their mean and further than any of them"]
+        if found.slips_only - coded:
+            rules.append("where all of them were positive, 0 or below, under a third of the "
+                         "lowest or over three times the highest")  # fmt: skip
+        if coded:
+            rules.append("where they were two codes, neither of them")
+        where = f"far outside those the model trained on: {', or, '.join(rules)}"
     else:
         where = (
             f"over {FAR_OUTSIDE_SDS:g} SDs from the mean of the rows the model trained on, and "

@@ -122,6 +122,11 @@ class FeatureSpec:
     # before.
     low: float | None = None
     high: float | None = None
+    # numeric: a column of two values in training (a code: sex 1/2, a 0/1 flag) keeps both, as
+    # a categorical keeps its levels (a code, never a measurement): any other value is named
+    # outside (a trial's served "sex": 3 was scored without a word). None: more values, or
+    # saved before.
+    codes: list[float] | None = None
 
     @property
     def cardinality(self) -> int:
@@ -166,6 +171,8 @@ def infer_feature(
         spec.reach = float(math.ceil(float(np.abs(values - spec.mean).max()) / spec.std))
         spec.low = rounded_out(float(values.min()), up=False)
         spec.high = rounded_out(float(values.max()), up=True)
+        if values.nunique() == 2:
+            spec.codes = sorted(float(v) for v in values.unique())
         return spec, ""
     counts = Counter(level(v) for v in present)
     if len(counts) <= 1:
