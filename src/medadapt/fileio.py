@@ -277,6 +277,18 @@ def check_report_file(path: str | Path | None, *, force: bool = False) -> None:
     check_output_file(path, flag="--report", force=force)
 
 
+def check_json_file(path: str | Path | None, *, force: bool = False) -> None:
+    """:func:`check_output_file` for ``--json``, whose name must also end in .json: a trial's
+    ``check-data --json data.csv --force`` replaced a data file with JSON."""
+    if path is None:
+        return
+    check_output_file(path, flag="--json", force=force)
+    path = Path(path)
+    if path.suffix.lower() != ".json":
+        raise _error(f"--json {path}: the figures are written as JSON; give a file name ending "
+                     "in .json")  # fmt: skip
+
+
 OUTPUT_KINDS = {
     "model.json": "a base model",
     "adapter.json": "an adapter",

@@ -759,6 +759,12 @@ CASES = [
     # ----- outputs that would replace an input, or each other (even with --force) ---------------
     case("check-data: --json is the data", "check-data", "--data", "{heart}", "--base", "{base}",
          "--json", "{heart}", "--force", flag="--json", says="would overwrite --data"),
+    case("check-data: --json onto another data file, with --force", "check-data", "--data",
+         "{heart}", "--base", "{base}", "--json", "{tmp}/other.csv", "--force", flag="--json",
+         says="the figures are written as JSON; give a file name ending in .json",
+         existing={"other.csv": "age,sex\n50,Male\n"}),  # a trial's data file replaced
+    case("evaluate: --json named as a table", *EVALUATE, "--json", "{tmp}/e.csv", flag="--json",
+         says="give a file name ending in .json"),
     case("check-data: --json into the base", "check-data", "--data", "{heart}", "--base",
          "{base}", "--json", "{base}/model.json", "--force", flag="--json",
          says="would overwrite model.json in --base"),

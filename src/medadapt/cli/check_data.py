@@ -14,7 +14,7 @@ from medadapt.cli.main import app
 from medadapt.cli.options import Shared, build_command, options_for
 from medadapt.cli.printing import print_skipped
 from medadapt.cli.verbs import BASE_GROUP_COLUMN, DATA, LABEL, _dumps, base_group_column, probes
-from medadapt.fileio import check_output_file
+from medadapt.fileio import check_json_file
 from medadapt.results import ADAPTED_READING_SENTENCE, MILLION, needed_text, r2_text
 from medadapt.workflows.labels import label
 
@@ -42,7 +42,7 @@ def _check_data(**values: Any) -> None:
     checks.fraction(values["test_fraction"], "--test-fraction")
     inputs.check_outputs({"--json": values["json_out"]},
                          {"--data": values["data"], "--base": values["base"]})  # fmt: skip
-    check_output_file(values["json_out"], flag="--json", force=values["force"])
+    check_json_file(values["json_out"], force=values["force"])
     modality = inputs.modality_of_base(values["base"], values["data"], probes(values))
     base_group_column(values, values["base"])
     options = options_for("check-data", modality, values, values["data"])

@@ -28,7 +28,13 @@ from medadapt.cli import inputs
 from medadapt.cli.common import noted, rewriting, status_progress, stdout
 from medadapt.data.dicomweb import DicomwebReference, is_reference, parse_reference
 from medadapt.errors import ConfigError, DataError, MedadaptError
-from medadapt.fileio import check_output_dir, check_output_file, check_report_file, read_secret
+from medadapt.fileio import (
+    check_json_file,
+    check_output_dir,
+    check_output_file,
+    check_report_file,
+    read_secret,
+)
 
 PREDICT = "predict"
 #: the options that only --data dicomweb+... takes, by parameter name
@@ -261,7 +267,7 @@ def _check_outputs(verb: str, values: dict[str, Any], markers: dict[str, str] | 
          "--labels": values.get("labels")},
         out,
     )  # fmt: skip
-    check_output_file(values.get("json_out"), flag="--json", force=force)
+    check_json_file(values.get("json_out"), force=force)
     check_report_file(values.get("report"), force=force)
     if verb == PREDICT:
         check_output_file(values["out"], flag="--out", force=force)

@@ -44,7 +44,7 @@ from medadapt.cli.printing import (
 from medadapt.data.group_columns import describe_values, group_column_hint
 from medadapt.data.tables import MISSING_LABEL, group_labels, read_table
 from medadapt.errors import ConfigError, MedadaptError
-from medadapt.fileio import check_output_file, check_report_file, other_outputs
+from medadapt.fileio import check_json_file, check_output_file, check_report_file, other_outputs
 
 DATA = Shared(
     "data",
@@ -124,7 +124,7 @@ def _train_base(**values: Any) -> None:
                              "--group-column": values["group_column"]})  # fmt: skip
     inputs.check_not_inside(out, data, "--data")
     inputs.check_outputs({"--json": values["json_out"]}, {"--data": data}, ("--out", out))
-    check_output_file(values["json_out"], flag="--json", force=force)
+    check_json_file(values["json_out"], force=force)
     staged = new_directory(out, force=force, markers=BASE_MARKERS, foreign=NOT_A_BASE)
     modality = _modality_for_data("train-base", data, values)
     options = options_for("train-base", modality, values, data)
@@ -250,7 +250,7 @@ def _adapt(**values: Any) -> None:
     inputs.check_not_inside(out, base, "--base")
     inputs.check_outputs({"--json": values["json_out"], "--report": values["report"]},
                          {"--data": data, "--base": base}, ("--out", out))  # fmt: skip
-    check_output_file(values["json_out"], flag="--json", force=force)
+    check_json_file(values["json_out"], force=force)
     check_report_file(values["report"], force=force)
     replaced, kept = _adapt_outputs(values["method"])
     staged = new_directory(out, force=force, markers=replaced, foreign=kept)
@@ -329,7 +329,7 @@ def _evaluate(**values: Any) -> None:
         {"--json": values["json_out"], "--report": values["report"]},
         {"--data": data, "--base": base, "--adapter": adapter},
     )
-    check_output_file(values["json_out"], flag="--json", force=force)
+    check_json_file(values["json_out"], force=force)
     check_report_file(values["report"], force=force)
     small_model_threads(modality)
     from medadapt.workflows.evaluate import evaluate_job
