@@ -409,3 +409,35 @@ def test_a_category_cut_short_is_written_alike_but_a_code_is_not():
         "other cases, or cut short) and each is learnt as its own category; write each one way "
         "in the file"
     )
+
+
+def test_a_table_that_is_not_utf8_is_read_as_windows_1252_and_said_so(tmp_path):
+    """A trial's Latin-1 file was read without a word; a UTF-8 file with one stray byte is
+    read the same way, which garbles its accents (and so its categories): said as such."""
+    import warnings
+
+    from medadapt.data.tables import read_table
+
+    frame = pd.DataFrame({"site": ["Genève", "Zürich"] * 5, "age": range(10)})
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(frame.to_csv(index=False).encode("cp1252"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        read = read_table(latin)
+    assert read["site"].tolist() == frame["site"].tolist()  # the accents read right
+    assert [str(w.message) for w in caught] == [
+        f"path={str(latin)!r} is not UTF-8 (line 2 first): read as Windows-1252 (Latin-1), as "
+        "Excel saves a CSV in Western Europe; if accented names read wrong, save it as 'CSV "
+        "UTF-8' and read it again"
+    ]
+    mixed = tmp_path / "mixed.csv"
+    raw = frame.to_csv(index=False).encode("utf-8").replace(b",4\n", b",4\xe9\n")  # line 6
+    mixed.write_bytes(raw)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        read_table(mixed)
+    assert [str(w.message) for w in caught] == [
+        f"path={str(mixed)!r} is UTF-8 but for a byte on line 6: it was read as Windows-1252, "
+        "which garbles its UTF-8 accents (é as Ã©) and so its categories; correct that line "
+        "and read it again"
+    ]

@@ -87,12 +87,39 @@ def _decode(raw: bytes, path: Path, words: OptionWords) -> str:
         )
     try:
         text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
+    except UnicodeDecodeError as exc:
+        text = _single_byte(raw)
+        warnings.warn(_not_utf8(raw, exc.start, given, again), UserWarning, stacklevel=3)
     if _is_json(text):
         raise DataError(f"{given} is JSON, not a table; export the patients' rows as a CSV "
                         f"(one header row, one row per sample) and {again}")  # fmt: skip
     return text
+
+
+def _single_byte(raw: bytes) -> str:
+    """A table that is not UTF-8, as Windows-1252 (Excel's CSV in Western Europe: Latin-1 with
+    curly quotes and the euro sign), else Latin-1 (which reads every byte)."""
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+_UTF8_ACCENT = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}")
+
+
+def _not_utf8(raw: bytes, start: int, given: str, again: str) -> str:
+    """What a table that is not UTF-8 is read as, and where its first other byte is (a trial's
+    Latin-1 file was read without a word); a file of UTF-8 accents with a stray byte, which
+    this reading garbles (é as Ã©), is said to be one. Never a cell's text."""
+    line = raw[:start].count(b"\n") + 1
+    if _UTF8_ACCENT.search(raw):
+        return (f"{given} is UTF-8 but for a byte on line {line}: it was read as Windows-1252, "
+                f"which garbles its UTF-8 accents (é as Ã©) and so its categories; correct "
+                f"that line and {again}")  # fmt: skip
+    return (f"{given} is not UTF-8 (line {line} first): read as Windows-1252 (Latin-1), as "
+            "Excel saves a CSV in Western Europe; if accented names read wrong, save it as "
+            f"'CSV UTF-8' and {again}")  # fmt: skip
 
 
 def _safetensors(raw: bytes) -> bool:
