@@ -38,6 +38,22 @@ def read_token(token_file: Path | None) -> str | None:
     return token.strip() if token else None
 
 
+def _check_host(host: str) -> None:
+    """Refuse a ``--host`` written as an IP address that is none (``999.1.1.1``, ``::g``) now,
+    in one line; a name is left to the listening socket (it may resolve on this machine)."""
+    import ipaddress
+
+    if not (":" in host or re.fullmatch(r"[\d.]+", host)):
+        return
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ConfigError(
+            f"--host {host} is not an IP address (IPv4: four numbers 0-255, as 127.0.0.1); give "
+            "this machine's address to listen on, 0.0.0.0 for every interface, or 127.0.0.1"
+        ) from None
+
+
 def _check_free(host: str, port: int) -> None:
     """One line now if the address is taken (uvicorn would log and exit 1 later)."""
     import socket
@@ -189,6 +205,7 @@ def serve_command(
             "--store-sr stores results in the archives a request references: pass "
             "--dicomweb-archive URL, or drop --store-sr"
         )
+    _check_host(host)  # before the token's checks: a trial's 999.1.1.1 was told of its token
     who = None if token_file is None or not token_file.is_file() else others_may_read(token_file)
     if who is not None and host not in LOOPBACK:  # beyond loopback the token is the only guard
         raise ConfigError(
