@@ -1037,7 +1037,7 @@ def _refuse_identifier_label(
     numbers = pd.to_numeric(present, errors="coerce")
     numeric = bool(numbers.notna().all())
     texts = present[numbers.isna()]
-    measured = sum(text_kind(v) in ("unit", "comma", "compared") for v in texts.tolist())
+    measured = _numbers_written_with_text(texts)
     values = numbers.tolist() if numeric else [level(v) for v in present]
     reason = label_identifier_reason(label, values, numeric=numeric,
                                      by_values=2 * measured < len(texts))  # fmt: skip
@@ -1090,7 +1090,7 @@ def _refuse_numbers_written_with_text(label: str, labels: pd.Series,
     a comma, ``<``): a measured outcome, whose values would otherwise become classes (and be
     listed as class names: a patient's value)."""
     texts = labels[numeric.isna()]
-    number_like = sum(text_kind(v) in ("unit", "comma", "compared") for v in texts.tolist())
+    number_like = _numbers_written_with_text(texts)
     if number_like < len(texts):  # words too ("n.d."): the general refusal says what to do
         return
     raise DataError(
@@ -1180,6 +1180,12 @@ def _text_among_numbers(labels: pd.Series) -> int:
     return int(pd.to_numeric(present, errors="coerce").isna().sum())
 
 
+def _numbers_written_with_text(texts: pd.Series) -> int:
+    """How many of a label's text cells are numbers written with text (a unit after them, a
+    decimal comma, ``<``): a measured value's, not words."""
+    return sum(text_kind(v) in ("unit", "comma", "compared") for v in texts.tolist())
+
+
 def _measured_label_texts(label: str, texts: pd.Series, *, everyone: int) -> str:
     """The refusal of a measured label's text cells (``texts``; ``everyone``: the present
     values), where they are and of which kinds, as ``train-base`` says them (a trial's
@@ -1187,7 +1193,7 @@ def _measured_label_texts(label: str, texts: pd.Series, *, everyone: int) -> str
     labels all words (``low``/``high``) are said to be classes. Never a cell's text."""
     said = (f"label column {label!r} has {text_values_said(texts)}, but the model predicts a "
             "measured value")  # fmt: skip
-    if all(text_kind(v) in ("unit", "comma", "compared") for v in texts.tolist()):
+    if _numbers_written_with_text(texts) == len(texts):
         return f"{said}: remove the unit (or the comma, or the '<') in the file"
     if len(texts) == everyone:
         return (f"{said}, and every one of them is text, as classes are: this base cannot "

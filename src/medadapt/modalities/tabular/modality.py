@@ -693,10 +693,12 @@ def _refuse_leaks_in(
     strong = [leak for leak in strong if leak.column not in allowed]
     leaks = refuse_leaks(found, label=schema.label, fix=fix, rows=rows, allowed=allowed,
                          at_base=schema.strong_features)  # fmt: skip
+    # kept by this command's --allow-leak, or by the base's own (a trial's client, given
+    # none, read "kept because of --allow-leak")
     given = set(names(getattr(options, "allow_leak", None)))
-    at_base = [leak for leak in leaks if leak.column not in given]  # the base's own choice:
-    here = [leak for leak in leaks if leak.column in given]  # a trial's client read "kept
-    return (  # because of --allow-leak" where it had passed none
+    here = [leak for leak in leaks if leak.column in given]
+    at_base = [leak for leak in leaks if leak.column not in given]
+    return (
         kept_leaks_warnings(here, schema.label)
         + kept_leaks_warnings(at_base, schema.label, keep=BASE_KEPT_IT)
         + strong_at_base_warnings(strong, schema.strong_features, schema.label, rows=rows)
