@@ -166,3 +166,32 @@ def test_a_difference_without_spread_is_no_precise_zero():
         "judge it on more data."
     )
     assert Difference("mae", 0.0, (-0.1, 0.1)).direction("; ") == ""  # no change: no way
+
+
+def test_an_adapter_whose_risks_are_measurably_worse_is_warned_of_with_keep_the_base():
+    """A trial's adapter: AUROC +0.012 (-0.036 to +0.057), Brier score 0.093 against the
+    base's 0.067; nothing said so, and it was promoted without a word."""
+    from sklearn.metrics import brier_score_loss
+
+    from medadapt.evaluate.versus_base import versus_base
+
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 300)
+    base = np.clip(0.2 + 0.6 * y + rng.normal(0, 0.15, 300), 0.01, 0.99)  # calibrated enough
+    adapter = np.clip(base + 0.35, 0, 0.999)  # the same order, every risk too high
+    said = versus_base(y, adapter, base, metric="auroc", n_boot=300)
+    brier = said["brier"]
+    assert brier["difference"] == pytest.approx(
+        brier_score_loss(y, adapter) - brier_score_loss(y, base)
+    )
+    assert brier["verdict"] == "worse"
+    low, high = brier["ci"]
+    assert said["warnings"][-1] == (
+        f"the adapter's Brier score is worse than the base model's on the same patients "
+        f"({brier['difference']:+.3f}, 95% CI {low:+.3f} to {high:+.3f}): its predicted risks "
+        "are further from what happened; with no gain in AUROC to set against it, keep the "
+        "base model"
+    )
+    fine = versus_base(y, base, base, metric="auroc", n_boot=300)
+    assert fine["brier"]["verdict"] == "no detectable difference"
+    assert not any("Brier" in w for w in fine["warnings"])

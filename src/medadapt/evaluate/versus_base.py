@@ -82,6 +82,10 @@ def versus_base(
         if not withheld:  # a measured AUROC that no threshold moves: what it does not show
             out["warnings"] += fewer_found(y, adapted, base, names, threshold=threshold,
                                            unit=counted)  # fmt: skip
+            if _probabilities(adapted, base):  # risks: their calibration is compared too
+                out["brier"] = _brier_instead(y, adapted, base, unit=unit, n_boot=n_boot,
+                                              seed=seed, patients=patients)  # fmt: skip
+                out["warnings"] += _worse_risks(out["brier"], diff)
         if withheld:
             caveat = accuracy_caveat(y, names, unit=unit)
             if caveat:
@@ -103,6 +107,28 @@ def _brier_instead(y: np.ndarray, adapted: Any, base: Any, **paired: Any) -> dic
     said = said.replace("changes the Brier score by", "changes it by", 1)
     return {"difference": diff.value, "ci": None if diff.ci is None else list(diff.ci),
             "verdict": diff.verdict, "in_words": said}  # fmt: skip
+
+
+def _probabilities(*scores: Any) -> bool:
+    """Whether every score is a probability (a caller's raw scores rank patients, but have no
+    Brier score)."""
+    return all(bool(np.all((np.asarray(s) >= 0) & (np.asarray(s) <= 1))) for s in scores)
+
+
+def _worse_risks(brier: dict[str, Any], auroc: Difference) -> list[str]:
+    """A warning where, paired on the same patients, the adapter's Brier score is measurably
+    worse than the base model's (its risks further from what happened), with what to do where
+    its AUROC shows no gain: a trial's adapter, AUROC +0.012 (-0.036 to +0.057), had a Brier
+    score of 0.093 against the base's 0.067 and was promoted without a word."""
+    if brier["verdict"] != "worse":
+        return []
+    low, high = brier["ci"]
+    said = (f"the adapter's Brier score is worse than the base model's on the same patients "
+            f"({brier['difference']:+.3f}, 95% CI {low:+.3f} to {high:+.3f}): its predicted "
+            "risks are further from what happened")  # fmt: skip
+    if auroc.verdict != "better":
+        said += "; with no gain in AUROC to set against it, keep the base model"
+    return [said]
 
 
 def _enough_units(y_true: Any, patients: Any) -> bool:
