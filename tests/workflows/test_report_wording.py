@@ -790,3 +790,22 @@ def test_a_subgroup_s_error_in_the_label_s_unit_has_the_terminal_s_digits():
     _groups(report, {"task": "regression", "subgroups": {"sex": {"F": cell, "M": cell}}}, None)
     html = report.render()
     assert "44.6 (36.5–52.4)" in html and "44.63" not in html
+
+
+def test_a_report_of_rows_from_fewer_patients_counts_rows_not_patients():
+    """A trial's evaluate report said "27 patients" (its group table, its card, its missing
+    values table) and "the share of patients classified correctly", of 27 rows from 16
+    patients."""
+    from medadapt.workflows.report_sections import reading_guide
+    from medadapt.workflows.reports import _counted, _units
+
+    assert _units({"kind": "tabular", "n": 27, "n_patients": 16}) == "rows"
+    assert _counted({"kind": "tabular", "n": 27, "n_patients": 16}) == "27 rows from 16 patients"
+    assert _counted({"kind": "tabular", "n": 27}) == "27 patients"
+    assert _units({"kind": "tabular", "n": 27, "n_patients": 27}) == "patients"
+    assert _units({"kind": "tabular", "n": 27}) == "patients"
+    guide = reading_guide(["accuracy", "sensitivity"], prevalence=0.33, noun="rows")
+    assert guide[0].startswith("accuracy: the share of rows classified correctly at a risk ")
+    assert guide[1].startswith("sensitivity: the share of rows with the outcome that the model ")
+    told = reading_guide(["sensitivity"], noun="patients")[0]
+    assert told.startswith("sensitivity: the share of patients with the outcome whom the model")

@@ -157,13 +157,17 @@ def one_vs_rest_roc(report: Report, classes: list[str], curves: dict[str, Any], 
     report.figure(roc_figure(pairs, title="ROC"), caption=f"ROC curves on the scored {noun}.")
 
 
-def _guide_entries(threshold: float, prevalence: float | None) -> dict[str, str]:
-    """What each metric means, in words a clinician who is not an ML expert can use."""
+def _guide_entries(
+    threshold: float, prevalence: float | None, counted: str = "patients"
+) -> dict[str, str]:
+    """What each metric means, in words a clinician who is not an ML expert can use;
+    ``counted``: what the shares are of ("rows" where patients have several)."""
     base_rate = (
-        f" (here {prevalence:.0%}, the share of patients with the outcome)"
+        f" (here {prevalence:.0%}, the share of {counted} with the outcome)"
         if prevalence is not None
         else ""
     )
+    whom = "whom" if counted == "patients" else "that"
     at = f"at a risk threshold of {threshold:g}"
     return {
         "auroc": "AUROC (C-statistic): the chance that the model gives a higher risk to a "
@@ -173,14 +177,14 @@ def _guide_entries(threshold: float, prevalence: float | None) -> dict[str, str]
         "scikit-learn's step-wise sum, not a trapezoid): how well the highest risks "
         "pick out patients with the outcome. A model with no skill scores the prevalence"
         f"{base_rate}, not 0.5: compare it with that.",
-        "accuracy": f"accuracy: the share of patients classified correctly {at}. When one "
+        "accuracy": f"accuracy: the share of {counted} classified correctly {at}. When one "
         "outcome is common, calling everyone that outcome already scores high.",
         "balanced_accuracy": "balanced accuracy: the average of sensitivity and specificity; "
         "0.5 is no better than chance, whatever the prevalence.",
-        "sensitivity": f"sensitivity: the share of patients with the outcome whom the model "
+        "sensitivity": f"sensitivity: the share of {counted} with the outcome {whom} the model "
         f"flags, {at}.",
-        "specificity": f"specificity: the share of patients without the outcome whom the model "
-        f"does not flag, {at}.",
+        "specificity": f"specificity: the share of {counted} without the outcome {whom} the "
+        f"model does not flag, {at}.",
         "brier": "Brier score: the mean squared gap between the predicted risk and what "
         "happened (0 or 1); 0 is perfect, lower is better. Compare models on the same patients "
         "only: it also depends on the prevalence.",
@@ -251,7 +255,7 @@ def reading_guide(metrics: Any, *, threshold: float = 0.5, prevalence: float | N
                   noun: str = "patients", task: str = "binary") -> list[str]:  # fmt: skip
     """One plain sentence per metric in ``metrics`` (names, in the order given), then how to
     read the intervals; ``task`` "multiclass" tells the class-averaged metrics."""
-    entries = _guide_entries(threshold, prevalence)
+    entries = _guide_entries(threshold, prevalence, noun)
     if task == "multiclass":
         entries.update(MULTICLASS_GUIDE)
     if task == "regression":  # no risks: a measured value's slope

@@ -171,8 +171,21 @@ def _noun(result: dict[str, Any]) -> str:
 
 
 def _units(result: dict[str, Any]) -> str:
-    """What the result's metrics count, in a sentence: "patients" (tables) or "images"."""
+    """What the result's metrics count, in a sentence: "patients" (tables) or "images"; the
+    rows where patients have several (a trial's report said "27 patients" of 27 rows from 16
+    patients, in its tables, its card and its guide)."""
+    patients = result.get("n_patients")
+    if isinstance(patients, int) and patients != result.get("n"):
+        return _noun(result)
     return _said(result, lambda modality: f"{modality.unit}s")
+
+
+def _counted(result: dict[str, Any]) -> str:
+    """``27 rows from 16 patients`` where patients have several rows, else ``27 patients``."""
+    said = f"{result['n']} {_units(result)}"
+    if _units(result) != _said(result, lambda modality: f"{modality.unit}s"):
+        said += f" from {result['n_patients']} patients"
+    return said
 
 
 def _said(result: dict[str, Any], word: Callable[[Any], str]) -> str:
@@ -410,8 +423,7 @@ def _card(report: Report, result: dict[str, Any], base_scores: dict[str, Any] | 
             ("Intended use", result.get("intended_use") or Modality.intended_use),
             (
                 "Data",
-                f"{trained_on}; evaluated here on {result['n']} {_units(result)} "
-                f"({result['rows_used']}).",
+                f"{trained_on}; evaluated here on {_counted(result)} ({result['rows_used']}).",
             ),
             ("Metrics", metrics + "."),
             ("Trainable parameters", str(result["trainable_params"])),
@@ -433,7 +445,7 @@ def _limitations(result: dict[str, Any]) -> str:
     one_answer = result.get("notes", {}).get(ONE_CLASS)
     return (
         (f"{one_answer[0].upper()}{one_answer[1:]}. " if one_answer else "")
-        + f"Tested only on the {result['n']} {_units(result)} above; small groups give wide "
+        + f"Tested only on the {_counted(result)} above; small groups give wide "
         f"intervals (see the notes above). Re-validate on local data before any use, and "
         f"{watch}."
     )
