@@ -200,3 +200,24 @@ def test_the_server_judges_an_upload_by_what_its_adapter_was_trained_on(ct_base,
         "it has never seen US, and its scores on such images may be meaningless until an "
         "adapter is trained on labelled US images"
     )]  # fmt: skip
+
+
+def test_a_base_of_pictures_adapted_on_dicom_takes_the_adapter_s_kinds():
+    """A trial's base trained on PNG exports (no DICOM kind recorded) was adapted on CR films
+    from its PACS; an MR series through the adapter was scored, and its SR stored, without a
+    word. The adapter records the kinds it trained on, and they apply through it."""
+    from types import SimpleNamespace
+
+    from medadapt.modalities.images.modality import ImageModality
+
+    pictures = _schema()  # a base of PNGs: no DICOM Modality known
+    assert pictures.dicom_modalities == () and not unlike_training_modality(pictures, "MR")
+    dataset = SimpleNamespace(aspects=[], brightness=[], acquired=["CR", "CR", None], source={})
+    seen = ImageModality().inputs_seen(pictures, SimpleNamespace(dataset=dataset))
+    assert seen == {"dicom_modalities": ["CR"]}
+    through = ImageModality().with_inputs_seen(pictures, seen)
+    assert through.dicom_modalities == ("CR",)
+    assert unlike_training_modality(through, "MR")  # said, as a CR base would say it
+    assert not unlike_training_modality(through, "DX") and not unlike_training_modality(
+        through, None
+    )

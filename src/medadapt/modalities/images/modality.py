@@ -635,8 +635,9 @@ class ImageModality(Modality):
 
     def inputs_seen(self, schema: Any, train: ImageSamples) -> dict[str, Any] | None:
         """The adapter's training images' shapes (longer side to shorter, lowest and highest),
-        brightness (brightest levels, 5th and 95th percentiles), DICOM Modality values and how
-        their intensities were scaled, where the base model recorded its own (a CT base
+        brightness (brightest levels, 5th and 95th percentiles) and how their intensities were
+        scaled, where the base model recorded its own, and their DICOM Modality values in any
+        case (a base of pictures adapted on CR: an MR image through the adapter is said; a CT base
         adapted on MR images: MR is then no surprise through the adapter; an 8-bit base adapted
         on 12-bit data in 16-bit files: neither are those dark images; a PNG base adapted on
         DICOM without a window: nor their min-max scaling)."""
@@ -647,8 +648,8 @@ class ImageModality(Modality):
             seen["aspect"] = aspect_range(dataset.aspects)
         if schema.brightness is not None and dataset.brightness:
             seen["brightness"] = brightness_range(dataset.brightness)
-        if schema.dicom_modalities:
-            seen["dicom_modalities"] = sorted({m for m in dataset.acquired if m})
+        seen["dicom_modalities"] = sorted({m for m in dataset.acquired if m})  # also on a
+        # base of pictures: a trial's PNG base adapted on CR scored an MR without a word
         read = (getattr(dataset, "source", None) or {}).get("intensity")
         if schema.intensity and read:  # DICOM min-max scaled here, the base's PNGs by depth
             seen["intensity"] = sorted(map(str, read))  # the ways, not how many
@@ -665,7 +666,7 @@ class ImageModality(Modality):
             low, high = schema.brightness
             schema = replace(schema, brightness=(min(low, float(bright[0])),
                                                  max(high, float(bright[1]))))  # fmt: skip
-        if schema.dicom_modalities and kinds:
+        if kinds:  # a base of pictures (none recorded) takes the adapter's DICOM kinds
             widened = dict.fromkeys([*schema.dicom_modalities, *map(str, kinds)])
             schema = replace(schema, dicom_modalities=tuple(widened))
         scaled = seen.get("intensity") or ()
