@@ -89,6 +89,13 @@ def test_corrupt_truncated_and_suffixless_dicom(tmp_path):
     assert "cut.dcm: a DICOM image whose pixel data is missing (a truncated file?)" in str(
         err.value
     )
+    early = cut[: cut.index(b"\x28\x00\x10\x00")]  # cut before Rows (0028,0010): a trial's
+    (root / "normal" / "cut.dcm").write_bytes(early)  # "a report or DICOMDIR"
+    with pytest.raises(DataError) as err:
+        load_images(root, image_size=2, on_error="raise")
+    assert "cut.dcm: a DICOM image whose pixel data is missing (a truncated file?)" in str(
+        err.value
+    )
 
 
 def test_multiframe_dicom_gives_slices_or_a_volume(tmp_path):

@@ -212,13 +212,23 @@ def dicom_pixels(ds: Any) -> np.ndarray:
     """``ds.pixel_array`` (decoded by pydicom's plugins), or a :class:`ReadError` naming the
     transfer syntax and the likely cause."""
     if "PixelData" not in ds:
-        if "Rows" in ds:  # an image's header without its pixels: cut off in a copy
+        if "Rows" in ds or _image_class(ds):  # an image's header without its pixels: cut off
             raise ReadError("a DICOM image whose pixel data is missing (a truncated file?)")
         raise ReadError("a DICOM file without pixel data (e.g. a report or DICOMDIR)")
     try:
         return ds.pixel_array
     except Exception as exc:
         raise undecodable(ds, exc) from None
+
+
+def _image_class(ds: Any) -> bool:
+    """Whether ``ds``'s SOP Class is an image's ("Computed Radiography Image Storage"): a file
+    of one cut off before its Rows (a trial's first 600 bytes of a CR file) was said to be a
+    report or a DICOMDIR."""
+    from pydicom.uid import UID
+
+    sop_class = ds.get("SOPClassUID") or getattr(ds.get("file_meta"), "MediaStorageSOPClassUID", "")
+    return "Image Storage" in UID(str(sop_class or "")).name
 
 
 def undecodable(ds: Any, exc: BaseException) -> ReadError:
