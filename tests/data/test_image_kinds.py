@@ -221,3 +221,24 @@ def test_a_base_of_pictures_adapted_on_dicom_takes_the_adapter_s_kinds():
     assert not unlike_training_modality(through, "DX") and not unlike_training_modality(
         through, None
     )
+
+
+def test_training_images_whose_shape_follows_their_class_are_warned_of():
+    """A trial's 3:1 'normal' strips beside square 'abnormal' images trained without a word:
+    a model can learn the shape of one class's export instead of the anatomy."""
+    from medadapt.modalities.images.classes import shape_by_class_note
+
+    classes = ["normal", "abnormal"]
+    aspects = [1.0] * 6 + [3.0] * 3 + [1.0] * 6
+    labels = [0] * 6 + [0] * 3 + [1] * 6
+    assert shape_by_class_note(aspects, labels, classes) == (
+        "the training images' shapes follow their classes (3 images of shape 3:1, all "
+        "'normal'; no image of another class has that shape): a model can learn an image's "
+        "shape (one export's or scanner's) instead of what it shows; crop or pad every "
+        "class's images alike, or check how each class was exported"
+    )
+    mixed = [1.0] * 6 + [3.0] * 3 + [1.0] * 5 + [3.0]  # a strip in each class: not the class's
+    assert shape_by_class_note(mixed, labels, classes) is None
+    assert shape_by_class_note([1.0] * 15, labels, classes) is None
+    two = [1.0] * 6 + [3.0] * 2 + [1.0] * 7  # two strips: too few to say
+    assert shape_by_class_note(two, labels, classes) is None

@@ -268,3 +268,40 @@ def refuse_respelt(data: Path, labels: Sequence[str] | None, classes: Sequence[s
         f"upper/lower case or spacing): rename {where} to the model's spelling "
         f"{', '.join(repr(ours) for _, ours in pairs[:3])}"
     )
+
+
+SHAPE_TIED_FROM = 3
+"""Images of one shape, all of one class, from this many: a shape the model may learn."""
+
+
+def shape_by_class_note(aspects: Sequence[float], labels: Sequence[int],
+                        classes: Sequence[str]) -> str | None:  # fmt: skip
+    """A warning where the training images of one shape (longer side over shorter, to one
+    decimal) are all of one class, :data:`SHAPE_TIED_FROM` or more while other classes have
+    other shapes: resized alike, they still differ (borders, stretching), and a model can
+    learn the shape of one class's export or scanner instead of what the images show (a
+    trial's 3:1 'normal' strips beside square 'abnormal' images trained without a word).
+    Counts and shapes only; None where shapes do not follow the classes."""
+    if len(aspects) != len(labels) or not len(aspects):
+        return None
+    by_shape: dict[float, set[int]] = {}
+    counts: dict[float, int] = {}
+    for ratio, label in zip(aspects, labels, strict=True):
+        shape = round(float(ratio), 1)
+        by_shape.setdefault(shape, set()).add(int(label))
+        counts[shape] = counts.get(shape, 0) + 1
+    if len(by_shape) < 2:
+        return None
+    tied = [(shape, next(iter(owners))) for shape, owners in sorted(by_shape.items())
+            if len(owners) == 1 and counts[shape] >= SHAPE_TIED_FROM]  # fmt: skip
+    if not tied:
+        return None
+    said = "; ".join(f"{counts[shape]} images of shape {shape:g}:1, all {classes[owner]!r}"
+                     for shape, owner in tied)  # fmt: skip
+    that = "that shape" if len(tied) == 1 else "those shapes"
+    return (
+        f"the training images' shapes follow their classes ({said}; no image of another "
+        f"class has {that}): a model can learn an image's shape (one export's or scanner's) "
+        "instead of what it shows; crop or pad every class's images alike, or check how each "
+        "class was exported"
+    )

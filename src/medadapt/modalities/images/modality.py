@@ -125,6 +125,7 @@ class ImageModality(Modality):
         from medadapt.modalities.images.classes import (
             kept_small_class_notes,
             positive_last,
+            shape_by_class_note,
             typo_notes,
         )
         from medadapt.modalities.images.reading import (
@@ -168,6 +169,9 @@ class ImageModality(Modality):
         notes += dataset.warnings  # 12-bit values in 16-bit pictures or arrays, raw CT, tiny
         notes += [n for n in [left_out_note(Path(data)), hidden_images_note(Path(data))] if n]
         notes += [n for n in [copies_note(data, dataset.subset(chosen))] if n]
+        tied = shape_by_class_note([dataset.aspects[i] for i in chosen] if dataset.aspects else [],
+                                   dataset.y[chosen].tolist(), dataset.classes)  # fmt: skip
+        notes += [tied] if tied else []
         samples = ImageSamples(dataset, info, notes)
         return samples.subset(chosen) if len(chosen) < len(dataset) else samples
 
