@@ -850,3 +850,21 @@ def test_a_multiclass_accuracy_whose_interval_reaches_the_commonest_class_share_
     )
     right = np.eye(4)[y] * 0.7 + 0.075  # every patient called right
     assert "accuracy" not in multiclass_metrics(y, right, n_boot=200)["notes"]
+
+
+def test_a_test_set_too_small_for_figures_still_says_the_model_gives_one_probability():
+    """A trial's adapter gave its six test images 0.554 to 0.555: no figure was reported
+    (too few), and each stored report read "Finding: class abnormal" with no word that the
+    model hardly varies. The note is recorded without the figures' clause."""
+    from medadapt.results import FLAT_SCORES
+
+    y = np.array([0, 1, 0, 1, 1, 0])
+    flat = np.array([0.5541, 0.5547, 0.5544, 0.5549, 0.5543, 0.5546])
+    small = binary_metrics(y, flat, unit="image")
+    assert small["auroc"] is None and small["notes"]["all"].startswith("not reported: only 6")
+    assert small["notes"][FLAT_SCORES] == (
+        "the model gives nearly the same probability to every image (the middle 90% between "
+        "0.5542 and 0.5548): nothing here shows that it tells images apart"
+    )
+    varied = binary_metrics(y, np.array([0.1, 0.9, 0.2, 0.8, 0.7, 0.3]), unit="image")
+    assert FLAT_SCORES not in varied["notes"]

@@ -551,16 +551,20 @@ def _note_no_information(
         )
 
 
-def _note_flat_scores(notes: dict[str, str], scores: np.ndarray, unit: str) -> None:
+def _note_flat_scores(
+    notes: dict[str, str], scores: np.ndarray, unit: str, *, measured: bool = True
+) -> None:
     """A whole-result note where the predicted probabilities hardly vary (the middle 90% of
     cases within :data:`FLAT_SPREAD`; several classes: every class's probability, the most
     varying one said; a confident model whose top class's probability is 0.976 for every
     case, whichever the class, tells them apart): a
     trial's image adapter gave 120 images 0.48445 to 0.48452, and was reported with AUROC
     0.929 and ECE 0.016, a ranking on the fifth decimal and a calibration that only says how
-    common the classes are. Scores of two values are the two-values note's."""
+    common the classes are. Scores of two values are the two-values note's. Not
+    ``measured`` (too few cases for any figure), from three cases: a trial's adapter gave six
+    images 0.554 to 0.555, and each stored report read "Finding: class abnormal"."""
     values = np.asarray(scores, dtype=float)
-    if np.unique(values).size <= 2:
+    if np.unique(values).size <= 2 or len(values) < 3:
         return
     columns = values.reshape(len(values), -1)  # several classes: each class's probability
     ends = np.percentile(columns, [5, 95], axis=0)  # (a trial's confident model gave every
@@ -571,11 +575,13 @@ def _note_flat_scores(notes: dict[str, str], scores: np.ndarray, unit: str) -> N
     places = 4  # enough decimals to tell the two ends apart (0.48445 and 0.48452)
     while places < 8 and round(low, places) == round(high, places):
         places += 1
+    figures = ("its AUROC ranks them on differences too small to act on, and its calibration "
+               "figures say how common the classes are, not how well it predicts; "
+               if measured else "")  # fmt: skip
     notes[FLAT_SCORES] = (
         f"the model gives nearly the same probability to every {unit} (the middle 90% between "
-        f"{low:.{places}f} and {high:.{places}f}): its AUROC ranks them on differences too "
-        "small to act on, and its calibration figures say how common the classes are, not how "
-        f"well it predicts; nothing here shows that it tells {unit}s apart"
+        f"{low:.{places}f} and {high:.{places}f}): {figures}nothing here shows that it tells "
+        f"{unit}s apart"
     )
 
 
@@ -781,8 +787,10 @@ def binary_metrics(
     clusters = bs.cluster_index(patients, n)
     everyone = count_units(np.ones(n, dtype=bool), clusters)
     if everyone < MIN_PATIENTS:
-        return _too_small("binary", n, unit, None if clusters is None else everyone,
-                          n_positive=n_pos, prevalence=n_pos / n if n else None)  # fmt: skip
+        small = _too_small("binary", n, unit, None if clusters is None else everyone,
+                           n_positive=n_pos, prevalence=n_pos / n if n else None)  # fmt: skip
+        _note_flat_scores(small["notes"], p, sampled_unit(unit, clusters), measured=False)
+        return small
     pred = (p >= threshold).astype(int)
     out: dict[str, Any] = {
         "n": n,
@@ -867,8 +875,10 @@ def multiclass_metrics(
     clusters = bs.cluster_index(patients, n)
     everyone = count_units(np.ones(n, dtype=bool), clusters)
     if everyone < MIN_PATIENTS:
-        return _too_small("multiclass", n, unit, None if clusters is None else everyone,
-                          class_counts=counts.tolist())  # fmt: skip
+        small = _too_small("multiclass", n, unit, None if clusters is None else everyone,
+                           class_counts=counts.tolist())  # fmt: skip
+        _note_flat_scores(small["notes"], proba, sampled_unit(unit, clusters), measured=False)
+        return small
     out: dict[str, Any] = {"n": n, "class_counts": counts.tolist()}
     notes: dict[str, str] = {}
     W = _weights(out, n, n_boot, seed, clusters)
