@@ -517,3 +517,16 @@ def test_a_server_that_does_not_answer_is_said_to_be_tried_again(caplog):
         f"the DICOMweb server {root} did not answer within 0.2 s; asking once more "
         "(--dicomweb-timeout sets the wait)"
     ]
+
+
+def test_a_labels_csv_is_narrowed_to_the_chosen_groups_before_anything_is_fetched(tmp_path):
+    """A trial's adapt on site C fetched every site's 40 studies from its PACS (other sites'
+    patients' images, for nothing) and counted them in its notes."""
+    labels = tmp_path / "labels.csv"
+    labels.write_text("StudyInstanceUID,label,site\n1.2.3,normal,B\n1.2.4,abnormal,C \n"
+                      "1.2.5,normal,C\n")  # fmt: skip
+    table = read_labels(labels, columns=[("--group-column", "site")])
+    only = table.only("site", ["C"])
+    assert only.studies == ("1.2.4", "1.2.5") and set(only.rows) == {"1.2.4", "1.2.5"}
+    assert table.only("site", ["Z"]) is table  # none: the reader says which groups there are
+    assert table.only("site", ["B", "C"]) is table

@@ -35,6 +35,8 @@ FORMATS = ("png", "jpeg", "dicom", "nifti", "volume")
 _UNMEASURED = (
     "caution, adapter {ref} was recorded with: no measured performance (test set too small)"
 )
+#: site_b's: its tiny adapter gives its few test images nearly one probability, said too
+_SITE_B = _UNMEASURED.format(ref="site_b@1") + "; gave every test case nearly one probability"
 
 
 def _files(*paths: Path) -> list[tuple[str, tuple[str, bytes]]]:
@@ -145,7 +147,8 @@ def test_images_of_several_adapters_share_one_pass_and_equal_one_by_one(image_re
     assert base_png["note"] == (
         "scored by the base model alone: the request names no adapter and no group; adapters "
         "serve groups A, B, C, D (send 'group' or name an 'adapter' to use one); caution, the "
-        "base model was recorded with: no measured performance (test set too small)"
+        "base model was recorded with: no measured performance (test set too small); gave "
+        "every test case nearly one probability"  # a tiny base: its six test images alike
     )
     scaled = (
         "intensities min-max scaled (DICOM/NIfTI without a window), but the model's training "
@@ -333,7 +336,7 @@ def test_an_answer_says_what_its_image_cannot_support_as_read(client, tmp_path):
                         headers=AUTH)  # fmt: skip
     assert reply.status_code == 200, reply.text
     detector, thumb = (p["note"] for p in reply.json()["predictions"])
-    caution = _UNMEASURED.format(ref="site_b@1") + "; "  # which model answered: first
+    caution = _SITE_B + "; "  # which model answered: first
     assert detector.startswith(caution) and thumb.startswith(caution)
     detector, thumb = detector.removeprefix(caution), thumb.removeprefix(caution)
     assert detector.startswith(
@@ -355,7 +358,7 @@ def test_an_answer_says_what_its_image_cannot_support_as_read(client, tmp_path):
     assert reply.status_code == 200, reply.text
     (photo,) = reply.json()["predictions"]
     assert photo["note"] == (
-        f"{_UNMEASURED.format(ref='site_b@1')}; this colour image was converted to gray (luma: "
+        f"{_SITE_B}; this colour image was converted to gray (luma: "
         "0.299 R + 0.587 G + 0.114 B): the model takes gray images; this image had a "
         "transparency (alpha) channel, which was dropped: the model reads only its gray or "
         "colour values, as if opaque"

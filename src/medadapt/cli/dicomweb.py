@@ -190,6 +190,7 @@ def _labels(
             )
         studies_to_fetch(reference, None)  # a server root needs the studies listed
         return None
+    from medadapt.checks import names
     from medadapt.data.dicomweb_labels import read_labels
 
     columns = [(f, values.get(n)) for f, n in (("--group-column", "group_column"),
@@ -198,6 +199,9 @@ def _labels(
     if verb != PREDICT:
         columns.append(("--label", label))
     table = read_labels(path, columns=columns)
+    groups = [values["group"]] if values.get("group") else names(values.get("groups"), "--groups")
+    if values.get("group_column") and groups:  # only the chosen groups' studies are fetched
+        table = table.only(values["group_column"], groups)
     studies_to_fetch(reference, table)
     if verb in UNKNOWN_LABEL_HINTS and schema is not None:
         _check_label_values(verb, values, schema, table, label)

@@ -13,7 +13,7 @@ images. Values of the table are never printed: messages name lines, columns and 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -37,6 +37,20 @@ class LabelTable:
     key: str
     rows: dict[str, dict[str, str]]
     studies: tuple[str, ...]  # the StudyInstanceUID values, in order ((): no such column)
+
+    def only(self, column: str, groups: Sequence[str]) -> LabelTable:
+        """The rows whose ``column`` is one of ``groups`` (spaces around a value ignored, as
+        the group column is read), with their studies: what a command on those groups
+        fetches (a trial's adapt on site C fetched every site's 40 studies from the PACS);
+        the table itself where none is (the reader then says which groups there are)."""
+        wanted = {str(group).strip() for group in groups}
+        rows = {uid: row for uid, row in self.rows.items()
+                if str(row.get(column, "")).strip() in wanted}  # fmt: skip
+        if not rows or len(rows) == len(self.rows):
+            return self
+        uids = [str(row["StudyInstanceUID"]).strip() for row in rows.values()
+                if "StudyInstanceUID" in row]  # fmt: skip
+        return replace(self, rows=rows, studies=tuple(dict.fromkeys(uids)) if self.studies else ())
 
     def row_of(self, instance: Instance) -> dict[str, str] | None:
         uid = {
