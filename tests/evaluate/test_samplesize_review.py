@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import medadapt as ma
-from medadapt.evaluate.auroc_interval import score_interval
+from medadapt.evaluate.metrics import binary_metrics
 from medadapt.evaluate.samplesize import (
     _lp_figures,
     cox_snell_from_c,
@@ -61,15 +61,16 @@ def test_a_site_auroc_of_0_51_asks_what_one_of_0_49_asks_not_a_million():
     assert fair.r2 == pytest.approx(cox_snell_from_c(0.69, 0.5))
     needs = [o.criteria(65)[0].n for o in (backwards, chance, weak, fair)]
     assert needs[0] == needs[1] == needs[2] > needs[3] and needs[2] < 1_000_000
-    low, high = score_interval(0.51, 20, 20)  # the site's figure with its interval
+    labels, risk = _ranked(204)  # the site's figure with evaluate's interval for it
+    low, high = binary_metrics(labels, risk)["auroc_ci"]
     assert weak.r2_source == (
         f"from the base model's AUROC at this site, on all 40 patients it never saw (0.510, 95% "
         f"CI {low:.3f} to {high:.3f}, barely better than chance: planned as 0.55, the weakest "
         "ranking a plan takes)"
     )
-    assert "(0.150, 95% CI 0.067 to 0.316, worse than chance: it ranks them backwards (are " in (
-        backwards.r2_source
-    )
+    b_low, b_high = binary_metrics(*_ranked(60))["auroc_ci"]
+    assert (f"(0.150, 95% CI {b_low:.3f} to {b_high:.3f}, worse than chance: it ranks them "
+            "backwards (are ") in backwards.r2_source  # fmt: skip
     assert weak.figures["auroc_at_site"] == pytest.approx(0.51)
     assert weak.figures["auroc_planned"] == WEAKEST_PLANNED
 

@@ -60,21 +60,40 @@ def test_a_site_auroc_on_few_patients_says_what_its_lower_bound_would_ask():
     from medadapt.evaluate.auroc_interval import score_interval
     from medadapt.workflows.sample_size_outcomes import _uncertain_site_auroc
 
-    low, high = score_interval(0.743, 7, 5)
-    assert _uncertain_site_auroc(0.743, 0.743, 0.583, 7, 5, "12 patients", "patients") == [
-        f"the base model's AUROC here (0.743, on 12 patients) has a 95% CI of {low:.3f} to "
+    low, high = score_interval(0.743, 7, 5)  # an interval as evaluate's: given
+    assert _uncertain_site_auroc(0.743, (low, high), 0.743, 0.583, "12 patients", "patients") == [
+        f"the base model's AUROC here (0.743, on all 12 patients of this site it never saw, not "
+        f"only the test ones) has a 95% CI of {low:.3f} to "
         f"{high:.3f}: at its lower bound, planned as 0.55, each criterion would ask far more "
         "(criterion (i), which no parameter count sets, about 25 times as many patients, "
         "whichever criterion decides the plan); plan on more, and check the data again as "
         "they come in"
     ]
     # a trial: 30 images of 15 patients, each with images of both classes, said "30 patients"
-    said = _uncertain_site_auroc(0.743, 0.743, 0.583, 7, 5, "30 images of 15 patients",
+    said = _uncertain_site_auroc(0.743, (low, high), 0.743, 0.583, "30 images of 15 patients",
                                  "patients")  # fmt: skip
-    assert said[0].startswith("the base model's AUROC here (0.743, on 30 images of 15 patients)")
-    assert _uncertain_site_auroc(0.725, 0.725, 0.5, 100, 100, "200 patients", "patients") == []
+    assert said[0].startswith("the base model's AUROC here (0.743, on all 30 images of 15 patients")
+    firm = score_interval(0.725, 100, 100)
+    assert _uncertain_site_auroc(0.725, firm, 0.725, 0.5, "200 patients", "patients") == []
     # the source's lower AUROC planned on, the site's bound above it: nothing to add
-    assert _uncertain_site_auroc(0.90, 0.84, 0.5, 20, 20, "40 patients", "patients") == []
+    above = score_interval(0.90, 20, 20)
+    assert _uncertain_site_auroc(0.90, above, 0.84, 0.5, "40 patients", "patients") == []
+
+
+def test_the_site_auroc_interval_is_evaluate_s_for_the_same_patients():
+    """A trial's check-data said 0.648 to 0.896 (Newcombe's alone) where evaluate said 0.648
+    to 0.918 of the same 84 rows."""
+    import numpy as np
+
+    from medadapt.evaluate.metrics import binary_metrics
+    from medadapt.workflows.sample_size_outcomes import _site_interval
+
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 40)
+    scores = np.clip(0.3 + 0.3 * labels + rng.normal(0, 0.2, 40), 0.01, 0.99)
+    assert _site_interval((labels, scores), None) == tuple(
+        binary_metrics(labels, scores)["auroc_ci"]
+    )
 
 
 def test_an_r_squared_measured_on_few_site_rows_says_how_far_its_interval_reaches():

@@ -265,19 +265,14 @@ def _binary(labels: np.ndarray, scored, source_auroc: float | None, noun: str,
     auroc, measured, where = min(known)
     r2 = cox_snell_from_c(auroc, prevalence)
     measured_known = [(value, said) for _, value, said in known]
-    positive = np.asarray(scored[0]) == 1
+    interval = _site_interval(scored, clusters)  # as evaluate gives it for these patients
     ci = ""  # the site's figure with its interval (a trial read 0.725 here, unqualified, and
     if where == site:  # "not shown better than chance" at adapt on 60 of these patients)
-        from medadapt.evaluate.auroc_interval import score_interval
-
-        low, high = score_interval(here, count_units(positive, clusters),
-                                   count_units(~positive, clusters))  # fmt: skip
-        ci = f", 95% CI {low:.3f} to {high:.3f}"
+        ci = f", 95% CI {interval[0]:.3f} to {interval[1]:.3f}"
     why = (f"from the base model's AUROC {where} ({measured:.3f}{ci}{_weak_words(measured)}"
            f"{_other(measured_known, measured)})")  # fmt: skip
     basis = BASIS_HERE if where == site else BASIS_SOURCE
-    notes += _uncertain_site_auroc(here, auroc, prevalence, count_units(positive, clusters),
-                                   count_units(~positive, clusters),
+    notes += _uncertain_site_auroc(here, interval, auroc, prevalence,
                                    _seen(len(scored[0]), noun, clusters),
                                    noun if clusters is None else PATIENTS)  # fmt: skip
     return Outcome("binary", f"prevalence {prevalence:.3f}", r2, why,
@@ -291,21 +286,31 @@ UNCERTAIN_TIMES = 3.0
 AUROC before the plan says that its numbers rest on an uncertain AUROC."""
 
 
-def _uncertain_site_auroc(here: float, planned: float, prevalence: float, positives: int,
-                          negatives: int, seen: str, noun: str) -> list[str]:  # fmt: skip
+def _site_interval(scored, clusters: np.ndarray | None) -> tuple[float, float]:
+    """The 95% interval of the base's AUROC on the site's ``scored`` samples, as ``evaluate``
+    gives it for them (the wider of a bootstrap over patients and Newcombe's; the same
+    resamples): a trial's check-data said 0.648 to 0.896 (Newcombe's alone) where
+    ``evaluate --all-groups`` said 0.648 to 0.918 of the same rows."""
+    from medadapt.evaluate.metrics import binary_metrics
+
+    labels, scores = scored
+    figures = binary_metrics(np.asarray(labels), np.asarray(scores), patients=clusters)
+    low, high = figures["auroc_ci"]
+    return float(low), float(high)
+
+
+def _uncertain_site_auroc(here: float, interval: tuple[float, float], planned: float,
+                          prevalence: float, seen: str, noun: str) -> list[str]:  # fmt: skip
     """A note where the base's AUROC at the site rests on so few patients that its lower 95%
-    bound (Newcombe's interval, planned as at least :data:`WEAKEST_PLANNED`) would make
-    criterion (i) ask :data:`UNCERTAIN_TIMES` as many patients or more than the plan (a trial's
-    15-patient site planned on an AUROC of 0.926, without an interval, was asked for fewer
-    patients than a 200-patient site with a lower, firmer one). Criterion (i)'s ratio needs no
+    bound (``interval``: :func:`_site_interval`'s, planned as at least
+    :data:`WEAKEST_PLANNED`) would make criterion (i) ask :data:`UNCERTAIN_TIMES` as many
+    patients or more than the plan (a trial's 15-patient site planned on an AUROC of 0.926,
+    without an interval, was asked for fewer patients than a 200-patient site with a lower,
+    firmer one). Criterion (i)'s ratio needs no
     parameter count (:func:`~medadapt.evaluate.samplesize.shrinkage_n` per parameter).
     ``seen``: what the AUROC was measured on (``30 images of 15 patients``: a trial's note
     said "30 patients", adding the patients with images of each class)."""
-    from medadapt.evaluate.auroc_interval import score_interval
-
-    if not positives or not negatives:
-        return []
-    low, high = score_interval(here, positives, negatives)
+    low, high = interval
     bound = _planned(low)
     if bound >= planned:
         return []
@@ -318,7 +323,8 @@ def _uncertain_site_auroc(here: float, planned: float, prevalence: float, positi
         return []
     planned_as = f", planned as {bound:g}" if bound > low else ""
     return [
-        f"the base model's AUROC here ({here:.3f}, on {seen}) has a 95% CI of {low:.3f} to "
+        f"the base model's AUROC here ({here:.3f}, on all {seen} of this site it never saw, "
+        f"not only the test ones) has a 95% CI of {low:.3f} to "
         f"{high:.3f}: at its lower bound{planned_as}, each criterion would ask far more "
         f"(criterion (i), which no parameter count sets, about {times:.2g} times as many "
         f"{noun}, whichever criterion decides the plan); plan on more, and check the data "
