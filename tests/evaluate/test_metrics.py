@@ -868,3 +868,15 @@ def test_a_test_set_too_small_for_figures_still_says_the_model_gives_one_probabi
     )
     varied = binary_metrics(y, np.array([0.1, 0.9, 0.2, 0.8, 0.7, 0.3]), unit="image")
     assert FLAT_SCORES not in varied["notes"]
+
+
+def test_balanced_accuracy_is_never_surer_than_the_mean_of_its_parts():
+    """A trial: balanced accuracy 0.944 (0.889–1.000) beside sensitivity 1.000 (0.541–1.000),
+    9 of 9, and specificity 0.889 (0.630–0.989): no resample varied the positives' half."""
+    y = np.array([1] * 9 + [0] * 18)
+    p = np.r_[np.full(9, 0.9), np.full(16, 0.1), np.full(2, 0.8)]  # 9 of 9, 16 of 18 right
+    m = binary_metrics(y, p, n_boot=300)
+    sens, spec = m["sensitivity_ci"], m["specificity_ci"]
+    low, high = m["balanced_accuracy_ci"]
+    assert low <= (sens[0] + spec[0]) / 2 + 1e-12 and high >= (sens[1] + spec[1]) / 2 - 1e-12
+    assert low < 0.8  # not 0.889: the positives' half is uncertain too

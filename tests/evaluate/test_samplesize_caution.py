@@ -10,7 +10,6 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from medadapt.evaluate.auroc_interval import score_interval
 from medadapt.evaluate.samplesize import cox_snell_from_c, development, max_cox_snell
 from medadapt.evaluate.sufficiency import rare_class_note
 from medadapt.results import ADAPTED_READING
@@ -18,6 +17,16 @@ from medadapt.workflows.sample_size import _lower_auroc, in_short, study_sample_
 from medadapt.workflows.sample_size_outcomes import outcome_of
 
 CLASSES = ["benign", "malignant"]
+
+
+def _evaluated(labels, risk, patients=None) -> list[float]:
+    """The interval evaluate gives the base's AUROC on these samples (check-data plans on it,
+    and says it: a trial's said Newcombe's alone, narrower than evaluate's)."""
+    from medadapt.evaluate.metrics import binary_metrics
+
+    return binary_metrics(np.asarray(labels), np.asarray(risk), patients=patients)["auroc_ci"]
+
+
 DEFAULT = "conservative default (Nagelkerke R-squared 0.15, Riley et al. 2020)"
 
 
@@ -94,7 +103,7 @@ def test_an_auroc_far_below_one_half_is_said_to_rank_backwards(flip, said):
     risk = np.full(len(risk), 0.5) if flip == 0.5 else 1 - risk
     outcome = outcome_of("binary", labels, (labels, risk), {"auroc": 0.9}, "patients", CLASSES)
     value, words = said.split(", ", 1)
-    low, high = score_interval(float(value), 6, 6)
+    low, high = _evaluated(labels, risk)
     assert outcome.r2_source == (
         f"from the base model's AUROC at this site, on all 12 patients it never saw ({value}, 95% "
         f"CI {low:.3f} to {high:.3f}, {words}: planned as 0.55, the weakest ranking a plan takes; "
@@ -141,7 +150,7 @@ def test_a_site_with_enough_patients_keeps_the_lower_of_source_and_site():
     outcome = outcome_of("binary", labels, (labels, risk), {"auroc": 0.994}, "patients", CLASSES)
     here = outcome.figures["auroc_at_site"]
     assert 0.5 < here < 0.994 and outcome.r2 == pytest.approx(cox_snell_from_c(here, 0.5))
-    low, high = score_interval(here, 40, 40)
+    low, high = _evaluated(labels, risk)
     assert outcome.r2_source == (
         f"from the base model's AUROC at this site, on all 80 patients it never saw ({here:.3f}, "
         f"95% CI {low:.3f} to {high:.3f}; 0.994 on its source: the lower one is used, to be "
@@ -243,7 +252,7 @@ def test_without_repeats_or_patients_the_rows_are_counted_as_before():
                              patients=patients)  # fmt: skip
         here = outcome.figures["auroc_at_site"]
         assert here == pytest.approx(0.928, abs=1e-3)
-        low, high = score_interval(here, int(labels.sum()), int((labels == 0).sum()))
+        low, high = _evaluated(labels, risk)
         assert outcome.r2_source == (
             "from the base model's AUROC at this site, on all 120 patients it never saw "
             f"({here:.3f}, 95% CI {low:.3f} to {high:.3f})"
@@ -336,7 +345,7 @@ def test_a_site_auroc_evaluate_reports_is_said_with_its_patients():
                          patients=ids, label_patients=ids)  # fmt: skip
     here = outcome.figures["auroc_at_site"]
     assert here == pytest.approx(reported) and 0.5 < here < 0.99
-    low, high = score_interval(here, 8, 8)  # the interval counts patients, not images
+    low, high = _evaluated(labels, risk, ids)  # resampled by patient, as evaluate does
     assert outcome.r2_source == (
         f"from the base model's AUROC at this site, on all 32 images of 16 patients it never saw "
         f"({here:.3f}, 95% CI {low:.3f} to {high:.3f}; 0.990 on its source: the lower one is "

@@ -196,7 +196,8 @@ def outcome_of(task: str, labels: np.ndarray,
     if task == "binary" and labels.max(initial=0) <= 1:  # (an adapter may add classes)
         counts = class_counts(labels, 2, counted)
         prevalence = counts[1] / sum(counts) if sum(counts) else 0.0
-        outcome = _binary(labels, scored, known.get("auroc"), noun, classes, clusters, prevalence)
+        outcome = _binary(labels, scored, known.get("auroc"), noun, classes, clusters, prevalence,
+                          patients=patients)  # fmt: skip
         if isinstance(outcome, Outcome):
             outcome.counts = (counts[0], counts[1])
         return outcome
@@ -239,8 +240,10 @@ def _other(known: list[tuple[float, str]], used: float) -> str:
 
 def _binary(labels: np.ndarray, scored, source_auroc: float | None, noun: str,
             classes: Sequence[str] = (), clusters: np.ndarray | None = None,
-            prevalence: float | None = None):  # fmt: skip
-    """``prevalence``: of the patients, where they are counted (by default, of ``labels``)."""
+            prevalence: float | None = None, patients: Any = None):  # fmt: skip
+    """``prevalence``: of the patients, where they are counted (by default, of ``labels``);
+    ``patients``: the scored samples' patients as given (their interval is resampled by
+    them, as ``evaluate`` resamples them)."""
     if prevalence is None:
         prevalence = float(np.mean(labels == 1))
     if not 0 < prevalence < 1:
@@ -265,7 +268,7 @@ def _binary(labels: np.ndarray, scored, source_auroc: float | None, noun: str,
     auroc, measured, where = min(known)
     r2 = cox_snell_from_c(auroc, prevalence)
     measured_known = [(value, said) for _, value, said in known]
-    interval = _site_interval(scored, clusters)  # as evaluate gives it for these patients
+    interval = _site_interval(scored, patients)  # as evaluate gives it for these patients
     ci = ""  # the site's figure with its interval (a trial read 0.725 here, unqualified, and
     if where == site:  # "not shown better than chance" at adapt on 60 of these patients)
         ci = f", 95% CI {interval[0]:.3f} to {interval[1]:.3f}"
@@ -286,7 +289,7 @@ UNCERTAIN_TIMES = 3.0
 AUROC before the plan says that its numbers rest on an uncertain AUROC."""
 
 
-def _site_interval(scored, clusters: np.ndarray | None) -> tuple[float, float]:
+def _site_interval(scored, patients: Any = None) -> tuple[float, float]:
     """The 95% interval of the base's AUROC on the site's ``scored`` samples, as ``evaluate``
     gives it for them (the wider of a bootstrap over patients and Newcombe's; the same
     resamples): a trial's check-data said 0.648 to 0.896 (Newcombe's alone) where
@@ -294,7 +297,7 @@ def _site_interval(scored, clusters: np.ndarray | None) -> tuple[float, float]:
     from medadapt.evaluate.metrics import binary_metrics
 
     labels, scores = scored
-    figures = binary_metrics(np.asarray(labels), np.asarray(scores), patients=clusters)
+    figures = binary_metrics(np.asarray(labels), np.asarray(scores), patients=patients)
     low, high = figures["auroc_ci"]
     return float(low), float(high)
 
