@@ -91,3 +91,21 @@ def test_the_evaluate_and_adapt_reports_draw_it_or_say_why_not(n):
         assert "No calibration plot" not in text + adapt_text
         assert "Calibration: the scored rows in 5 bins of the predictions" in text
         assert "Calibration: the scored rows in 5 bins" in adapt_text
+
+
+def test_a_binary_report_on_too_few_rows_says_why_there_is_no_calibration_plot():
+    """A trial's evaluate report on 27 rows drew an empty calibration plot captioned
+    "Predicted risk against observed frequency", as if a curve were there."""
+    from medadapt.evaluate.metrics import binary_metrics
+
+    rng = np.random.default_rng(0)
+    y = np.array([1] * 9 + [0] * 18)
+    scores = np.clip(0.3 + 0.4 * y + rng.normal(0, 0.15, 27), 0.01, 0.99)
+    result = {**binary_metrics(y, scores, n_boot=50), "task": "binary", "adapter": None,
+              "rows_used": "27 rows", "subgroups": {}, "kind": "tabular"}  # fmt: skip
+    figures, text = _text(evaluation_report(result, {"y": y, "scores": scores}))
+    assert figures == 1  # the ROC curve alone
+    assert ("No calibration plot: only 27 rows (at least 50 needed for 5 bins of 10). The "
+            "Brier score, the calibration error and observed/expected in the table above say "
+            "how the risks sit against what happened, where reported.") in text  # fmt: skip
+    assert "Predicted risk against observed frequency" not in text

@@ -24,7 +24,12 @@ from medadapt.evaluate.report.formatting import (
     metric_digits,
     natural_order,
 )
-from medadapt.evaluate.report.plots import calibration_figure, metric_bars, roc_figure
+from medadapt.evaluate.report.plots import (
+    calibration_figure,
+    calibration_too_few,
+    metric_bars,
+    roc_figure,
+)
 from medadapt.evaluate.retention import retention_sentence
 from medadapt.evaluate.small_cells import (
     digits_for,
@@ -269,10 +274,16 @@ def evaluation_report(
                 AFTER: (curves["y"], curves["scores"]),
             }
         report.figure(roc_figure(pairs, title="ROC curve"), caption="ROC curve.")
-        report.figure(
-            calibration_figure(pairs, title="Calibration", noun=noun),
-            caption="Predicted risk against observed frequency.",
-        )
+        missing = calibration_too_few(curves["y"], noun=noun)
+        if missing:  # said, as a measured value's is: a trial's empty plot was captioned
+            report.paragraph(  # "Predicted risk against observed frequency"
+                f"No calibration plot: {' '.join(missing.split())}. The Brier score, the "
+                "calibration error and observed/expected in the table above say how the risks "
+                "sit against what happened, where reported."
+            )
+        else:
+            report.figure(calibration_figure(pairs, title="Calibration", noun=noun),
+                          caption="Predicted risk against observed frequency.")  # fmt: skip
     if result["task"] == "regression":
         measured = {"model": (curves["y"], curves["scores"])}
         slopes = {"model": result.get("calibration_slope")}
