@@ -89,3 +89,15 @@ def test_an_adapter_tied_with_the_base_is_said_to_be_compared_side_by_side_not_p
         "compares one adapter with the base model on the same test patients, a paired "
         "comparison that can find a difference this one cannot)."
     ) for s in leads), leads  # fmt: skip
+
+
+def test_a_size_whose_seeds_split_differently_says_its_rows_are_a_mean():
+    """A trial's warning said 28 rows at 50% and its summary "With 25 target rows (50%)": the
+    seeds' splits (a patient's rows together) gave 28, 23 and 25."""
+    from medadapt.workflows.study_summary import size_words
+
+    assert size_words(25.33, 0.5, "rows", (23, 28)) == (
+        "25 target rows (50%; 23 to 28 across seeds, a mean)"
+    )
+    assert size_words(25.0, 0.5, "rows", (25, 25)) == "25 target rows (50%)"
+    assert size_words(25.0, 0.5, "rows", None) == "25 target rows (50%)"  # a study run before

@@ -81,6 +81,10 @@ def aggregate(points: list[dict[str, Any]], task: str) -> dict[str, Any]:
             entry = {
                 "fraction": fraction,
                 "n_train": float(np.mean([p["n_train"] for p in group])),
+                "n_train_range": [
+                    min(p["n_train"] for p in group),
+                    max(p["n_train"] for p in group),
+                ],  # seeds split otherwise
                 "n_seeds": len(defined),
                 "mean": mean,
                 "sd": float(np.std(defined, ddof=1)) if len(defined) > 1 else None,
@@ -193,15 +197,16 @@ def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]
         ]  # the same figure: no best
         size = _size(by_strategy, fraction)
         best_per_size.append(_best_entry(fraction, size, best, tied, level))
+        sized = size_words(size, fraction, noun, _size_range(by_strategy, fraction))
         if runner is not None:
-            start = f"With {size:.0f} target {noun} ({fraction:.0%}), the {label(best[0])}"
+            start = f"With {sized}, the {label(best[0])}"
             if best[0] == "base_only":  # its figure is no size's: say so, not "with N rows"
                 start = (
-                    f"With {size:.0f} target {noun} ({fraction:.0%}) for the strategies that "
-                    f"train, the {label(best[0])} ({BASE_ALONE.format(noun=noun)})"
+                    f"With {sized} for the strategies that train, the {label(best[0])} "
+                    f"({BASE_ALONE.format(noun=noun)})"
                 )
             if level:
-                lines.append(_level_sentence(size, fraction, noun, best, level, metric))
+                lines.append(_level_sentence(sized, best, level, metric))
             else:
                 lines.append(
                     _lead_sentence(start, best, runner, tied, metric)
@@ -354,9 +359,7 @@ def _level(best: dict[str, Any], other: dict[str, Any], metric: str) -> bool:
 
 
 def _level_sentence(
-    size: float,
-    fraction: float,
-    noun: str,
+    sized: str,
     best: tuple[str, dict[str, Any]],
     level: list[str],
     metric: str,
@@ -365,7 +368,7 @@ def _level_sentence(
     strategies that changed nothing the metric sees)."""
     name = METRIC_LABELS.get(metric, metric)
     return (
-        f"With {size:.0f} target {noun} ({fraction:.0%}), "
+        f"With {sized}, "
         f"{listed(f'the {label(s)}' for s in [best[0], *level])} have the same mean {name} "
         f"({figure(metric, best[1]['mean'])}): none of them is the best at this size."
     )
@@ -462,6 +465,27 @@ def study_modality(study: dict[str, Any]) -> Any:
 
     kind = study.get("config", {}).get("kind", "tabular")
     return next((m for m in registered() if m.kind == kind), None)
+
+
+def size_words(size: float, fraction: float, noun: str, span: tuple[float, float] | None) -> str:
+    """``25 target rows (50%)``, or, where the seeds' splits gave different counts (a
+    patient's rows stay together), ``25 target rows (50%; 23 to 28 across seeds, a mean)``: a
+    trial's warning said 28 rows at 50% and its summary 25."""
+    said = f"{size:.0f} target {noun} ({fraction:.0%}"
+    if span is not None and round(span[0]) != round(span[1]):
+        said += f"; {span[0]:.0f} to {span[1]:.0f} across seeds, a mean"
+    return said + ")"
+
+
+def _size_range(by_strategy: dict[str, Any], fraction: float) -> tuple[float, float] | None:
+    """The fewest and most training samples at ``fraction`` over the seeds (None: not
+    recorded, a study run before)."""
+    spans = [e["n_train_range"] for entries in by_strategy.values() for e in entries
+             if e["fraction"] == fraction and e["n_train"] > 0
+             and e.get("n_train_range")]  # fmt: skip
+    if not spans:
+        return None
+    return min(s[0] for s in spans), max(s[1] for s in spans)
 
 
 def _size(by_strategy: dict[str, Any], fraction: float) -> float:
