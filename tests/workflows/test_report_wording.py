@@ -97,7 +97,7 @@ def test_a_regression_adapter_scored_on_too_few_rows_is_not_said_to_lack_an_auro
     curves = {"y": np.zeros(3), "scores": np.zeros(3)}
     text = _text(adapt_report(summary, curves, SimpleNamespace(noun="rows")))
     assert "All classes" not in text and "AUROC" not in text
-    assert "Trained 8577 parameters on 99 rows; scored on 43 held-out rows." in text
+    assert "Trained 8,577 parameters on 99 rows; scored on 43 held-out rows." in text
 
 
 def test_the_reports_repeat_what_the_terminal_warned_about_the_data():

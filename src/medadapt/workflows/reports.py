@@ -38,7 +38,7 @@ from medadapt.evaluate.small_cells import (
     withheld_note,
 )
 from medadapt.modalities.base import Modality
-from medadapt.results import SAID_AS_WARNINGS, discrimination_in_words
+from medadapt.results import SAID_AS_WARNINGS, discrimination_in_words, grouped
 from medadapt.workflows.report_sections import (
     auroc_line,
     guide_section,
@@ -476,8 +476,8 @@ def adapt_report(summary: dict[str, Any], curves: dict[str, Any], modality: Any)
     )
     lines = too_good_lines(metrics)
     lines.append(
-        f"Trained {summary['trainable_params']} parameters on {info['n_train']} {noun}; scored "
-        f"on {info['n_test']} held-out {noun}."
+        f"Trained {grouped(summary['trainable_params'])} parameters on {info['n_train']} "
+        f"{noun}; scored on {info['n_test']} held-out {noun}."
     )
     binary = summary["task"] == "binary"
     line = (None if summary["task"] == "regression"  # no AUROC of a measured outcome
