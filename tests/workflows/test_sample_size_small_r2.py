@@ -126,3 +126,18 @@ def test_an_r_squared_measured_on_few_site_rows_says_how_far_its_interval_reache
     scored = (y, y + rng.normal(0, 40, 30))  # R-squared 0.068 on 30 rows
     outcome = outcome_of("regression", y, scored, None, "rows", [])
     assert any("R-squared here" in note for note in outcome.notes)
+
+
+def test_without_a_bootstrap_interval_the_site_auroc_keeps_newcombe_s(monkeypatch):
+    """Where the bootstrap gives no interval (too many resamples lack a class), the plan keeps
+    Newcombe's rather than failing."""
+    import numpy as np
+
+    import medadapt.evaluate.metrics as metrics
+    from medadapt.evaluate.auroc_interval import score_interval
+    from medadapt.workflows.sample_size_outcomes import _site_interval
+
+    labels = np.array([1] * 5 + [0] * 7)
+    scores = np.linspace(0.9, 0.1, 12)
+    monkeypatch.setattr(metrics, "binary_metrics", lambda *a, **k: {"auroc": 1.0, "auroc_ci": None})
+    assert tuple(_site_interval((labels, scores))) == tuple(score_interval(1.0, 5, 7))

@@ -298,6 +298,15 @@ def _site_interval(scored, patients: Any = None) -> tuple[float, float]:
 
     labels, scores = scored
     figures = binary_metrics(np.asarray(labels), np.asarray(scores), patients=patients)
+    if figures.get("auroc_ci") is None:  # no bootstrap interval (resamples lacking a class):
+        from medadapt.evaluate.auroc_interval import score_interval  # Newcombe's alone
+
+        clusters = cluster_index(patients, len(labels))
+        positive = np.asarray(labels) == 1
+        return score_interval(float(figures["auroc"] if figures.get("auroc") is not None
+                                    else _auroc(positive, np.asarray(scores))),
+                              count_units(positive, clusters),
+                              count_units(~positive, clusters))  # fmt: skip
     low, high = figures["auroc_ci"]
     return float(low), float(high)
 
