@@ -286,12 +286,15 @@ def csv_entries(
         path = Path(raw_path) if Path(raw_path).is_absolute() else csv.parent / raw_path
         if not entries:  # the first path tells how they were written (no stat per row)
             _check_relative_to_the_csv(path, raw_path, line, csv)
-        _check_one_label(labels, path, label, number, csv)
+        _check_listed_once(labels, path, label, number, csv, given="labelled",
+                           fix=": give each image one label")  # fmt: skip
         if group is not None:  # kept as first listed, the other group lost its rows unsaid
-            _check_one_of(groups, path, group, number, csv, f"its group column {wanted_group!r}")
+            _check_listed_once(groups, path, group, number, csv, given="listed with",
+                               fix=IN_COLUMN.format("group column", wanted_group))  # fmt: skip
         if subject is not None:
-            _check_one_of(patients, path, subject.removeprefix("id:"), number, csv,
-                          f"its patient id column {id_column!r}")  # fmt: skip
+            _check_listed_once(patients, path, subject.removeprefix("id:"), number, csv,
+                               given="listed with",
+                               fix=IN_COLUMN.format("patient id column", id_column))  # fmt: skip
         listed = rows.setdefault(os.path.normpath(path), (raw_path, []))[1]
         listed.append(number)
         if len(listed) > 1:  # the same file again, of the same class: read once
@@ -450,41 +453,31 @@ def _check_relative_to_the_csv(path: Path, raw_path: str, line: str, csv: Path) 
     )
 
 
-def _check_one_label(
-    labels: dict[str, tuple[str, int]], path: Path, label: str, number: int, csv: Path
+def _check_listed_once(
+    seen: dict[str, tuple[str, int]],
+    path: Path,
+    value: str,
+    number: int,
+    csv: Path,
+    *,
+    given: str,
+    fix: str,
 ) -> None:
-    """Refuse a file the CSV lists again under another label (``labels``: each file's first
-    label and line, filled here)."""
-    first = _listed_first(labels, path, label, number)
-    if first is not None:
-        raise DataError(
-            f"{os.path.normpath(path)} is labelled {first[0]!r} (line {first[1]} of {csv}) and "
-            f"{label!r} (line {number}): give each image one label"
-        )
-
-
-def _check_one_of(
-    seen: dict[str, tuple[str, int]], path: Path, value: str, number: int, csv: Path, column: str
-) -> None:
-    """Refuse a file the CSV lists again with another value in ``column`` (a group or patient
-    id column; ``seen``: each file's first value and line, filled here): a trial's image
-    listed under sites B and C was read once, as B's, and ``--group C`` was then told the
-    column has no 'C'."""
-    first = _listed_first(seen, path, value, number)
-    if first is not None:
-        raise DataError(
-            f"{os.path.normpath(path)} is listed with {first[0]!r} (line {first[1]} of {csv}) "
-            f"and {value!r} (line {number}) in {column}: an image belongs to one; correct the CSV"
-        )
-
-
-def _listed_first(
-    seen: dict[str, tuple[str, int]], path: Path, value: str, number: int
-) -> tuple[str, int] | None:
-    """The value and line the CSV first gave file ``path`` (``seen``, filled here), where
-    line ``number`` gives it another ``value``; None where it is its first or the same."""
+    """Refuse a file the CSV lists again with another value (``seen``: each file's first value
+    and line, filled here): another label (``given`` "labelled"), or another group or patient
+    id ("listed with", ``fix`` naming the column): a trial's image listed under sites B and C
+    was read once, as B's, and ``--group C`` was then told the column has no 'C'."""
     first = seen.setdefault(os.path.normpath(path), (value, number))
-    return first if first[0] != value else None
+    if first[0] != value:
+        raise DataError(
+            f"{os.path.normpath(path)} is {given} {first[0]!r} (line {first[1]} of {csv}) and "
+            f"{value!r} (line {number}){fix}"
+        )
+
+
+IN_COLUMN = " in its {} {!r}: an image belongs to one; correct the CSV"
+"""Where a path CSV's image listed with two groups or two patient ids has them, and what to
+do (``IN_COLUMN.format("group column", "site")``)."""
 
 
 def sort_labels(labels: Sequence[str]) -> list[str]:
