@@ -245,7 +245,8 @@ def test_a_report_on_images_that_lack_patient_and_study_attributes_leaves_them_e
 def test_a_report_names_the_cautions_recorded_with_the_models_test():
     """A trial's SR read "validation=AUROC 1.00 (0.69-1.00), n=12, warning": the PACS reader
     could not tell what the warning was. Each caution is now a parameter of its own, read
-    back as written."""
+    back as written, and a "Caution about the model" item of each finding's group (a later
+    trial's viewer showed the finding and left the algorithm's parameters folded away)."""
     volume = ct_series("bright", "PAT-WARN", n_slices=2)
     cautions = ("test result too good to be true: check leaks",
                 "no measured performance (test set too small)")  # fmt: skip
@@ -253,6 +254,11 @@ def test_a_report_names_the_cautions_recorded_with_the_models_test():
     report = prediction_report([Finding({"bright": 0.52, "dark": 0.48}, volume)], model)
     [finding] = read_prediction_report(report)
     assert finding.model == model and finding.model.warnings == cautions
+    assert finding.model_cautions == cautions and finding.cautions == ()
+    group = report.ContentSequence[-1].ContentSequence[0]  # the one measurement group
+    said = [(i.ConceptNameCodeSequence[0].CodeMeaning, i.TextValue)
+            for i in group.ContentSequence if i.ValueType == "TEXT"]  # fmt: skip
+    assert said[-2:] == [("Caution about the model", c) for c in cautions]
     assert [p for p in model.parameters() if "warning=" in p] == [
         "medadapt warning=test result too good to be true: check leaks",
         "medadapt warning=no measured performance (test set too small)",

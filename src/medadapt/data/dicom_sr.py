@@ -4,11 +4,12 @@ One report per study series that was predicted: one measurement group per predic
 image, a frame, or a whole volume), each with a measurement per class probability (a private
 code ``99MEDADAPT`` per class, unit ``1``; the exact float in FloatingPointValue), the
 predicted class as a qualitative evaluation, the source images it references (SOP Class and
-Instance UIDs, frame numbers), the cautions about that very image (a TEXT item "Caution" each,
-in the words of ``serve``'s ``note``: :func:`medadapt.data.image_notes.image_notes`, whoever
-writes the report) and the algorithm: the model's identity
-(:class:`ModelIdentity`), how it was validated and, one parameter each, the cautions recorded
-with that validation (no measured performance, too good to be true ...). The observer is the
+Instance UIDs, frame numbers), the cautions about the model recorded with its test (no
+measured performance, too good to be true ...; a TEXT item "Caution about the model" each),
+the cautions about that very image (a TEXT item "Caution" each, in the words of ``serve``'s
+``note``: :func:`medadapt.data.image_notes.image_notes`, whoever writes the report) and the
+algorithm: the model's identity (:class:`ModelIdentity`), how it was validated and, one
+parameter each, the model's cautions again (as readers of older reports find them). The observer is the
 model as a device. The report joins the source study (its patient and study modules are
 copied from the source images by highdicom, as a PACS needs them); nothing else about the
 patient is written.
@@ -47,6 +48,10 @@ _PREFIX = "medadapt "  # how the algorithm's parameters are spelt: "medadapt bas
 WARNING = "warning"  # one parameter per caution: "medadapt warning=ranked its test cases ..."
 #: the concept of a caution about one prediction (a TEXT item of its measurement group)
 CAUTION = ("CAUTION", CLASS_SCHEME, "Caution")
+#: the concept of a caution about the model that made it, recorded with its test (a TEXT
+#: item of each measurement group too: a trial's viewer showed "Finding: class abnormal" and
+#: left the algorithm's parameters, where they are also written, folded away)
+MODEL_CAUTION = ("MODELCAUTION", CLASS_SCHEME, "Caution about the model")
 
 
 @dataclass(frozen=True)
@@ -163,6 +168,8 @@ class ReportedFinding:
     predicted: str
     model: ModelIdentity = field(compare=False)
     cautions: tuple[str, ...] = ()
+    # the model's cautions as the group's own items say them (none in an older report)
+    model_cautions: tuple[str, ...] = field(default=(), compare=False)
 
 
 def _class_code(index: int, name: str, what: str) -> Any:
@@ -208,16 +215,18 @@ def _group(finding: Finding, number: int, model: ModelIdentity) -> Any:
         measurements=measurements,
         source_images=sources,
     )
-    group[0].ContentSequence.extend(_caution_item(text) for text in finding.cautions)
+    said = [(MODEL_CAUTION, text) for text in model.warnings]
+    said += [(CAUTION, text) for text in finding.cautions]
+    group[0].ContentSequence.extend(_caution_item(concept, text) for concept, text in said)
     return group
 
 
-def _caution_item(text: str) -> Any:
-    """A caution about one prediction: a TEXT item (UT: the whole sentence, never cut) of its
-    measurement group (TID 1501 is extensible)."""
+def _caution_item(concept: tuple[str, str, str], text: str) -> Any:
+    """A caution about one prediction or the model that made it: a TEXT item (UT: the whole
+    sentence, never cut) of its measurement group (TID 1501 is extensible)."""
     from highdicom.sr import CodedConcept, RelationshipTypeValues, TextContentItem
 
-    return TextContentItem(name=CodedConcept(*CAUTION), value=text,
+    return TextContentItem(name=CodedConcept(*concept), value=text,
                            relationship_type=RelationshipTypeValues.CONTAINS)  # fmt: skip
 
 
@@ -333,11 +342,12 @@ def _reported(group: Any) -> ReportedFinding:
     kind = group.finding_type
     predicted = "" if kind is None else str(kind.meaning).removeprefix("class ")
     sop_uids = tuple(str(s.referenced_sop_instance_uid) for s in _sources(group))
-    said = find_content_items(group[0], name=CodedConcept(*CAUTION))
-    cautions = tuple(str(item.TextValue) for item in said)
-    return ReportedFinding(
-        sop_uids, probabilities, predicted, ModelIdentity.from_parameters(parameters), cautions
+    cautions, model_cautions = (
+        tuple(str(item.TextValue) for item in find_content_items(group[0], name=CodedConcept(*c)))
+        for c in (CAUTION, MODEL_CAUTION)
     )
+    model = ModelIdentity.from_parameters(parameters)
+    return ReportedFinding(sop_uids, probabilities, predicted, model, cautions, model_cautions)
 
 
 def _sources(group: Any) -> list[Any]:
