@@ -109,3 +109,48 @@ def test_a_binary_report_on_too_few_rows_says_why_there_is_no_calibration_plot()
             "Brier score, the calibration error and observed/expected in the table above say "
             "how the risks sit against what happened, where reported.") in text  # fmt: skip
     assert "Predicted risk against observed frequency" not in text
+
+
+@pytest.mark.parametrize("task", ["binary", "regression"])
+def test_the_adapt_report_draws_the_base_model_beside_the_adapter(task, monkeypatch):
+    """A trial's adapt report drew the adapter's ROC curve alone and no calibration plot,
+    where ``evaluate``'s report of the same adapter draws both models' curves and calibration:
+    now both reports draw the base model beside the adapter (the same helpers)."""
+    from medadapt.workflows import reports
+
+    drawn = []
+    for name in ("roc_figure", "calibration_figure"):
+        real = getattr(reports, name)
+        monkeypatch.setattr(reports, name, lambda pairs, _real=real, _name=name, **kw: (
+            drawn.append((_name, list(pairs))) or _real(pairs, **kw)))  # fmt: skip
+    real_measured = reports._measured_calibration
+    monkeypatch.setattr(reports, "_measured_calibration", lambda report, curves, slopes, noun: (
+        drawn.append(("measured", list(curves), slopes))
+        or real_measured(report, curves, slopes, noun)))  # fmt: skip
+    rng = np.random.default_rng(5)
+    if task == "binary":
+        y = np.array([0, 1] * 30)
+        metrics = {"n": 60, "auroc": 0.8, "auroc_ci": [0.7, 0.9], "notes": {}}
+        before = {**metrics, "auroc": 0.7}
+    else:
+        y = rng.normal(150, 50, 60)
+        metrics = {**_regression_result(60), "calibration_slope": 0.9}
+        before = {**_regression_result(60), "calibration_slope": 1.2}
+    scores = np.clip(y + rng.normal(0, 0.3, 60), 0.01, 0.99) if task == "binary" else y + 5
+    summary = {
+        "name": "b_bottleneck", "method": "bottleneck", "task": task, "new_classes": [],
+        "classes": ["0", "1"] if task == "binary" else [], "trainable_params": 8577,
+        "metrics": metrics, "base_metrics": before,
+        "data_summary": {"group": "B", "n_train": 99, "n_test": 60},
+    }  # fmt: skip
+    curves = {"y": y, "scores": scores, "base_scores": scores[::-1].copy()}
+    figures, text = _text(adapt_report(summary, curves, SimpleNamespace(noun="rows")))
+    both = ["base model", "with the adapter"]
+    if task == "binary":
+        assert drawn == [("roc_figure", both), ("calibration_figure", both)] and figures == 2
+        assert "Predicted risk against observed frequency." in text
+    else:
+        assert drawn == [("measured", both, {"base model": 1.2, "with the adapter": 0.9})]
+    drawn.clear()  # the base's scores unknown (an adapter adding classes): the adapter alone
+    adapt_report(summary, {"y": y, "scores": scores}, SimpleNamespace(noun="rows"))
+    assert all(names == ["model"] for _, names, *_ in drawn) and drawn

@@ -9,10 +9,10 @@ measured performance, too good to be true ...; a TEXT item "Caution about the mo
 the cautions about that very image (a TEXT item "Caution" each, in the words of ``serve``'s
 ``note``: :func:`medadapt.data.image_notes.image_notes`, whoever writes the report) and the
 algorithm: the model's identity (:class:`ModelIdentity`), how it was validated and, one
-parameter each, the model's cautions again (as readers of older reports find them). The observer is the
-model as a device. The report joins the source study (its patient and study modules are
-copied from the source images by highdicom, as a PACS needs them); nothing else about the
-patient is written.
+parameter each, the model's cautions again (as readers of older reports find them). The
+observer is the model as a device. The report joins the source study (its patient and
+study modules are copied from the source images by highdicom, as a PACS needs them); nothing
+else about the patient is written.
 
 One naming rule, whoever writes the report (``predict --store-sr`` or ``serve``;
 :meth:`ModelIdentity.of`): the Algorithm Name is the base model's id, the first

@@ -108,7 +108,7 @@ def adapt_job(
         new_classes=new_classes, group=group, seed=seed, progress=progress,
         method_options=method_options,
     )  # fmt: skip
-    evaluation, scores, base_scores = _evaluate(
+    evaluation, scores, base_scores, base_predictions = _evaluate(
         modality, base, result, picked.test, method=method, n_boot=n_boot, seed=BOOTSTRAP_SEED
     )
     summary, record, raw, extension = _split_and_growth(
@@ -152,7 +152,8 @@ def adapt_job(
         if extras.get(key):
             output[key] = extras[key]
     if report is not None:
-        _write_report(report, output, modality, base.schema, picked.test, scores)
+        _write_report(report, output, modality, base.schema, picked.test, scores,
+                      base_predictions)  # fmt: skip
     return output
 
 
@@ -277,15 +278,15 @@ def _evaluate(
     method: str,
     n_boot: int,
     seed: int,
-) -> tuple[dict[str, Any], Any, dict[str, Any] | None]:
+) -> tuple[dict[str, Any], Any, dict[str, Any] | None, Any]:
     """The adapted model's evaluation and scores on ``test``, and (without new classes) the
-    base model's evaluation on the same patients, for before and after."""
+    base model's evaluation and scores on the same patients, for before and after."""
     adapter = None if method == "full" else result.name
     evaluation, scores = evaluate_model(
         modality, result.model, base.schema, test, adapter=adapter, classes=result.classes,
         by_group=False, n_boot=n_boot, seed=seed,
     )  # fmt: skip
-    base_evaluation = None
+    base_evaluation, base_predictions = None, None
     if not result.new_classes:  # the base alone on the same patients: before and after
         base_evaluation, base_predictions = evaluate_model(
             modality, base.model, base.schema, test, by_group=False, n_boot=n_boot, seed=seed
@@ -294,7 +295,7 @@ def _evaluate(
             modality, base.schema, test, evaluation["overall"], scores, base_predictions,
             n_boot=n_boot, seed=seed,
         )  # fmt: skip
-    return evaluation, scores, base_evaluation
+    return evaluation, scores, base_evaluation, base_predictions
 
 
 def _split_and_growth(
@@ -449,9 +450,12 @@ def _save_and_describe(
 
 
 def _write_report(
-    report: Path, output: dict[str, Any], modality: Modality, schema: Any, test: Samples, scores
-) -> None:
-    """Write the adapter's HTML report to ``report`` and note its path in ``output``."""
+    report: Path, output: dict[str, Any], modality: Modality, schema: Any, test: Samples,
+    scores, base_scores=None,
+) -> None:  # fmt: skip
+    """Write the adapter's HTML report to ``report`` and note its path in ``output``;
+    ``base_scores``: the base model's on the same samples (drawn beside the adapter's, as
+    ``evaluate``'s report draws them; kept in memory only)."""
     from medadapt.workflows.reports import adapt_report
 
     curves = {
@@ -459,6 +463,8 @@ def _write_report(
         "scores": modality.task_scores(schema, scores),
         "proba": scores if modality.per_class() else None,
     }
+    if base_scores is not None:
+        curves["base_scores"] = modality.task_scores(schema, base_scores)
     adapt_report(output, curves, modality).write(report)
     output["report"] = str(report)
 

@@ -267,30 +267,9 @@ def evaluation_report(
     if result["task"] == "multiclass" and curves.get("proba") is not None:
         one_vs_rest_roc(report, result["classes"], curves, noun)
     if result["task"] == "binary" and len(np.unique(curves["y"])) == 2:
-        pairs = {"model": (curves["y"], curves["scores"])}
-        if base_scores is not None and curves.get("base_scores") is not None:
-            pairs = {
-                BEFORE: (curves["y"], curves["base_scores"]),
-                AFTER: (curves["y"], curves["scores"]),
-            }
-        report.figure(roc_figure(pairs, title="ROC curve"), caption="ROC curve.")
-        missing = calibration_too_few(curves["y"], noun=noun)
-        if missing:  # said, as a measured value's is: a trial's empty plot was captioned
-            report.paragraph(  # "Predicted risk against observed frequency"
-                f"No calibration plot: {' '.join(missing.split())}. The Brier score, the "
-                "calibration error and observed/expected in the table above say how the risks "
-                "sit against what happened, where reported."
-            )
-        else:
-            report.figure(calibration_figure(pairs, title="Calibration", noun=noun),
-                          caption="Predicted risk against observed frequency.")  # fmt: skip
+        _risk_figures(report, curves, noun, with_base=base_scores is not None)
     if result["task"] == "regression":
-        measured = {"model": (curves["y"], curves["scores"])}
-        slopes = {"model": result.get("calibration_slope")}
-        if base_scores is not None and curves.get("base_scores") is not None:
-            measured = {BEFORE: (curves["y"], curves["base_scores"]), AFTER: measured["model"]}
-            slopes = {BEFORE: before.get("calibration_slope"), AFTER: slopes["model"]}
-        _measured_calibration(report, measured, slopes, noun)
+        _measured_figure(report, curves, noun, result, before if base_scores else None)
     _groups(report, result, base_scores)
     if "missing_values" in result:
         report.section("Data summary")
@@ -306,6 +285,38 @@ def evaluation_report(
     if result.get("adapter"):
         _card(report, result, base_scores)
     return report
+
+
+def _risk_figures(report: Report, curves: dict[str, Any], noun: str, *, with_base: bool,
+                  roc_caption: str = "ROC curve.") -> None:  # fmt: skip
+    """A binary model's ROC curve and calibration plot (or why none is drawn), the base
+    model's beside it where ``with_base`` and ``curves["base_scores"]`` hold its scores."""
+    pairs = {"model": (curves["y"], curves["scores"])}
+    if with_base and curves.get("base_scores") is not None:
+        pairs = {BEFORE: (curves["y"], curves["base_scores"]), AFTER: pairs["model"]}
+    report.figure(roc_figure(pairs, title="ROC curve"), caption=roc_caption)
+    missing = calibration_too_few(curves["y"], noun=noun)
+    if missing:  # said, as a measured value's is: a trial's empty plot was captioned
+        report.paragraph(  # "Predicted risk against observed frequency"
+            f"No calibration plot: {' '.join(missing.split())}. The Brier score, the "
+            "calibration error and observed/expected in the table above say how the risks "
+            "sit against what happened, where reported."
+        )
+    else:
+        report.figure(calibration_figure(pairs, title="Calibration", noun=noun),
+                      caption="Predicted risk against observed frequency.")  # fmt: skip
+
+
+def _measured_figure(report: Report, curves: dict[str, Any], noun: str,
+                     metrics: dict[str, Any], before: dict[str, Any] | None) -> None:  # fmt: skip
+    """A measured value's calibration plot, the base model's beside it where ``before`` (its
+    metrics) and ``curves["base_scores"]`` hold its figures."""
+    measured = {"model": (curves["y"], curves["scores"])}
+    slopes = {"model": metrics.get("calibration_slope")}
+    if before is not None and curves.get("base_scores") is not None:
+        measured = {BEFORE: (curves["y"], curves["base_scores"]), AFTER: measured["model"]}
+        slopes = {BEFORE: before.get("calibration_slope"), AFTER: slopes["model"]}
+    _measured_calibration(report, measured, slopes, noun)
 
 
 def _measured_calibration(
@@ -534,11 +545,10 @@ def adapt_report(summary: dict[str, Any], curves: dict[str, Any], modality: Any)
     if curves.get("proba") is not None and len(summary["classes"]) > 2:
         one_vs_rest_roc(report, summary["classes"], curves, noun)
     elif summary["task"] == "binary" and len(np.unique(curves["y"])) == 2:
-        pairs = {"model": (curves["y"], curves["scores"])}
-        report.figure(roc_figure(pairs, title="ROC"), caption=f"ROC curve on the held-out {noun}.")
+        _risk_figures(report, curves, noun, with_base=bool(before) and not new,
+                      roc_caption=f"ROC curve on the held-out {noun}.")  # fmt: skip
     elif summary["task"] == "regression":
-        measured = {"adapter": (curves["y"], curves["scores"])}
-        _measured_calibration(report, measured, {"adapter": metrics.get("calibration_slope")}, noun)
+        _measured_figure(report, curves, noun, metrics, before if before and not new else None)
     if full is not None:
         report.section(
             f"Full fine-tuning on the same {noun}",
