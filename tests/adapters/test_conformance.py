@@ -265,3 +265,51 @@ def test_a_config_of_another_method_is_a_type_error_not_a_bare_assert():
         "config is for method 'dora', not 'lora': pass a lora config, or "
         "check_adapter_method('dora', ...)"
     )
+
+
+def test_a_deep_float32_vit_is_checked_in_float64_so_round_off_is_no_failure():
+    """A trial ran ``check_adapter_method("lora", model=..., inputs=..., config=...)`` on a
+    12-block timm ViT as the README shows: "merged equals unmerged ... they differ by 0.000169
+    (more than 1e-05)", float32 round-off taken for a wrong merge. The checks now run on
+    float64 copies of a model that runs so; a merge that is wrong still fails."""
+    import timm
+
+    def vit():
+        return timm.create_model("vit_tiny_patch16_224", pretrained=False, num_classes=2,
+                                 img_size=32, patch_size=8)  # fmt: skip
+
+    def images(n):
+        return torch.randn(n, 3, 32, 32, generator=torch.Generator().manual_seed(n))
+
+    check_adapter_method("lora", model=vit, inputs=images, config=LoraConfig(r=4))
+    from medadapt.adapters.lora import LoraLayer
+
+    real = LoraLayer.merge
+
+    def off_by_a_little(self, name):  # a merge wrong by 1e-4 of the delta
+        real(self, name)
+        with torch.no_grad():
+            self.base_layer.weight.add_(1e-4 * self.units[name].delta_weight())
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(LoraLayer, "merge", off_by_a_little)
+        with pytest.raises(AssertionError, match="merged vs unmerged outputs: they differ by"):
+            check_adapter_method("lora", model=vit, inputs=images, config=LoraConfig(r=4))
+
+
+def test_a_config_that_fits_no_layer_of_the_model_is_the_callers_error_not_a_failed_check():
+    """A trial's plain ``nn.Sequential`` with ``LoraConfig(r=4)`` was reported as the failed
+    check "a new adapter is an exact identity: raised ConfigError: ..."."""
+
+    def mlp():
+        return nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.Linear(32, 2))
+
+    with pytest.raises(ConfigError) as err:
+        check_adapter_method("lora", model=mlp, inputs=lambda n: torch.randn(n, 10),
+                             config=LoraConfig(r=4))  # fmt: skip
+    assert str(err.value).startswith(
+        "check_adapter_method('lora') on Sequential: medadapt has no adapter preset for "
+        "Sequential; pass targets=[...]"
+    )
+    check_adapter_method("lora", model=mlp, inputs=lambda n: torch.randn(n, 10),
+                         config=LoraConfig(r=4, targets=["0", "2"]))  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 import torch
@@ -20,7 +21,7 @@ from medadapt.adapters import (
     load_peft_lora,
 )
 from medadapt.adapters.layer import adapter_layers, base_named_tensors
-from medadapt.errors import AdapterFileError, TargetError
+from medadapt.errors import AdapterFileError, AdapterStateError, TargetError
 from tests.adapters.models import randomize, tiny_images, tiny_vit
 
 TOL = 1e-5
@@ -152,6 +153,10 @@ def _named_adapter_parameters(model: AdapterModel, name: str) -> dict[str, nn.Pa
 
 
 def test_two_merged_dora_adapters_match_peft_and_unmerge_exactly(tmp_path):
+    """Two DoRA adapters active on one layer apply in turn, each scaling what the one before
+    gave, as PEFT applies them: the outputs equal PEFT's, and merged (in the order active,
+    whatever the order named) they compute the same (before, they added up side by side and
+    their merge computed another function, by 0.2)."""
     base = tiny_mlp()
     peft_model = _peft_dora(base, target_modules=["0", "2"])
     peft_model.add_adapter("second", PeftLoraConfig(r=2, target_modules=["2"], use_dora=True))
@@ -164,7 +169,15 @@ def test_two_merged_dora_adapters_match_peft_and_unmerge_exactly(tmp_path):
     load_peft_lora(model, tmp_path / "peft", name="a")
     load_peft_lora(model, tmp_path / "peft" / "second", name="b")
     before = base[2].weight.clone()
+    x = torch.randn(8, base[0].in_features, generator=torch.Generator().manual_seed(1))
+    peft_model.base_model.set_adapter(["default", "second"])
+    model.set_active(["a", "b"])
     with torch.no_grad():
+        active = model(x)
+        assert (active - peft_model(x)).abs().max().item() <= TOL
+        model.merge_adapter(["b", "a"])  # folded in the order active
+        assert (model(x) - active).abs().max().item() <= TOL
+        model.unmerge()
         model.merge_adapter(["a", "b"])
         peft_model.base_model.merge_adapter(["default", "second"])
         got = model.base_model[2].weight
@@ -172,6 +185,48 @@ def test_two_merged_dora_adapters_match_peft_and_unmerge_exactly(tmp_path):
         assert (got - want).abs().max().item() <= TOL
         model.unmerge()
     assert torch.equal(base[2].weight, before)
+
+
+@pytest.mark.parametrize("first", ["dora", "lora", "ia3"])
+def test_adapters_of_several_methods_on_one_layer_merge_as_they_apply_or_are_refused(first):
+    """A trial merged DoRA then LoRA on the same layers (two wrappers of one weight) and
+    unmerged: the base kept the DoRA adapter's change (0.49 in the outputs), and every adapter
+    saved afterwards was bound to the changed weights. Now, whatever the order named, each
+    layer folds its innermost wrapper's adapters first, the merged model computes what the
+    active adapters compute, and unmerging restores the base bit for bit; a DoRA adapter that
+    would be folded onto a weight another method changed is refused, nothing merged."""
+    configs = {"dora": DoraConfig(r=4), "lora": LoraConfig(r=4), "ia3": IA3Config()}
+    model = AdapterModel(tiny_vit()).eval()
+    names = [first, *[n for n in configs if n != first]]
+    for seed, name in enumerate(names):
+        model.add_adapter(name, configs[name])  # added first: the innermost wrapper
+        randomize(model, name, seed, scale=0.05)
+    x = tiny_images(3)
+    base = {k: v.clone() for k, v in base_named_tensors(model.base_model)}
+    for pair in (("lora", "ia3"), ("ia3", "lora"), ("dora", "ia3"), ("lora", "dora")):
+        model.set_active(list(pair))
+        with torch.no_grad():
+            active = model(x)
+            other = pair[0] if pair[1] == "dora" else pair[1]
+            if "dora" in pair and names.index(other) < names.index("dora"):  # DoRA outside
+                with pytest.raises(AdapterStateError) as err:
+                    model.merge_adapter(list(pair))
+                assert re.fullmatch(
+                    rf"adapter 'dora' \(dora\) would be merged into blocks\.0\.\S+ after "
+                    rf"'{other}' \({other}\): its magnitude is measured on the base weight, "
+                    r"so merged onto one another method changed it computes another function "
+                    r"than the adapters active; merge 'dora' alone \(unmerge\(\) first\), or "
+                    r"keep the adapters unmerged \(mixed batches need no merge\)",
+                    str(err.value),
+                )
+                assert model.merged_adapters == []
+            else:
+                model.merge_adapter(pair[0])  # one, then the other: merged again in order
+                model.merge_adapter(pair[1])
+                assert (model(x) - active).abs().max().item() <= 1e-5, pair
+                model.unmerge()
+        after = dict(base_named_tensors(model.base_model))
+        assert all(torch.equal(base[k], after[k]) for k in base), pair
 
 
 def test_dora_mixes_with_lora_and_bottleneck_adapters_in_one_batch():

@@ -26,6 +26,7 @@ from medadapt.adapters.layer import (
     base_named_tensors,
     innermost,
     iter_base_modules,
+    wrapper_chain,
 )
 from medadapt.adapters.methods import mergeable_methods, method_spec
 from medadapt.adapters.routing import MixedRoute, Routing
@@ -84,6 +85,7 @@ class AdapterCore(nn.Module):
         self._fingerprint: tuple[tuple[int, ...], BaseFingerprint] | None = None
         self._layer_list: list[AdapterLayer] | None = None  # cached walk; reset on add/delete
         self._active_before_merge: tuple[str, ...] | None = None
+        self._merges: list[tuple[AdapterLayer, str]] = []  # (layer, adapter), as merged
         self.training = base_model.training  # an eval-mode base stays in eval mode
         base_model.requires_grad_(False)
         _freeze_norm_statistics(base_model)
@@ -333,31 +335,60 @@ class AdapterCore(nn.Module):
         return merged
 
     def merge_adapter(self, names: str | Sequence[str] | None = None) -> None:
-        """Fold LoRA / IA3 / head adapters into the base weights (default: the active ones)."""
+        """Fold LoRA / DoRA / IA3 / head adapters into the base weights (default: the active
+        ones), so that the merged model computes what the same adapters active compute.
+
+        Adapters of two methods on one layer are two wrappers of one weight: whatever the
+        order asked, each layer merges its innermost wrapper's adapters first, as the
+        wrappers apply them (a trial merged LoRA over IA3 and got another function, by
+        0.02), one wrapper's in the order they are active, else named (DoRA adapters apply
+        in turn); adapters merged earlier are merged again before the new ones. A DoRA adapter is
+        refused where it would be merged onto a weight an adapter of another method changed:
+        its magnitude is measured on the base weight itself."""
         names = self.routing.active if names is None else names
         names = (names,) if isinstance(names, str) else tuple(names)
         if not names:
             raise AdapterStateError("no adapter to merge: name one or activate one first")
+        merged = list(dict.fromkeys(name for _, name in self._merges))
         for name in names:
             self._known(name)
             _check_mergeable(name, self.configs[name].method)
+            if name in merged:
+                raise AdapterStateError(f"adapter {name!r} is already merged")
+        methods = {name: config.method for name, config in self.configs.items()}
+        active = self.routing.active  # DoRA adapters apply in turn: the order they are active
+        names = sorted(
+            dict.fromkeys(names), key=lambda n: active.index(n) if n in active else len(active)
+        )
+        plan = _merge_plan(self.base_model, [*merged, *names], methods)
         if not self.merged_adapters:
             self.refresh_fingerprint()  # record the unmerged fingerprint first
             self._active_before_merge = self.routing.active
-        for name in names:
-            for layer in self.layers_of(name):
-                layer.merge(name)
+        self._unmerge_all()
+        for layer, name in plan:
+            layer.merge(name)
+        self._merges = plan
         self.routing.active = ()
 
     def unmerge(self) -> None:
         """Undo every merge: the base weights are restored bit for bit, and the adapters that
         were active before the first merge are active again."""
-        for _, layer in adapter_layers(self.base_model):
-            for name in reversed(list(layer.merged)):
-                layer.unmerge(name)
+        self._unmerge_all()
         if self._active_before_merge is not None:
             self.routing.active = tuple(a for a in self._active_before_merge if a in self.configs)
             self._active_before_merge = None
+
+    def _unmerge_all(self) -> None:
+        """Last merged, first unmerged: each layer restores the weight as it found it (a
+        trial merged DoRA then LoRA on the same layers; unmerged layer by layer, the base
+        kept the DoRA adapter's change)."""
+        for layer, name in reversed(self._merges):
+            if name in layer.merged:
+                layer.unmerge(name)
+        self._merges = []
+        for _, layer in adapter_layers(self.base_model):  # merged by a layer's own merge()
+            for name in reversed(list(layer.merged)):
+                layer.unmerge(name)
 
     # ----- adapter weights (files: medadapt.adapters.state) --------------------------------
     def adapter_state_dict(self, name: str) -> dict[str, torch.Tensor]:
@@ -388,6 +419,35 @@ class AdapterCore(nn.Module):
         with torch.no_grad():
             for key, target in expected.items():
                 target.copy_(state[key])
+
+
+def _merge_plan(
+    model: nn.Module, names: Sequence[str], configs: dict[str, str]
+) -> list[tuple[AdapterLayer, str]]:
+    """``(layer, adapter)`` in the order that makes the merged weights compute what
+    ``names`` active compute: at each layer, its innermost wrapper's adapters first, one
+    wrapper's in the order named; refused where a DoRA adapter would follow an adapter of
+    another method (``configs``: each adapter's method)."""
+    plan: list[tuple[AdapterLayer, str]] = []
+    for position, module, _, _ in iter_base_modules(model):
+        here: list[tuple[AdapterLayer, str]] = []
+        for layer in reversed(list(wrapper_chain(module))):  # innermost first
+            for name in names:
+                if name not in layer.units:
+                    continue
+                other = next((n for wrapper, n in here if wrapper is not layer), None)
+                if layer.merges_onto_the_base_weight and other is not None:
+                    raise AdapterStateError(
+                        f"adapter {name!r} ({layer.method}) would be merged into {position} "
+                        f"after {other!r} ({configs[other]}): its magnitude is measured on "
+                        "the base weight, so merged onto one another method changed it "
+                        "computes another function than the adapters active; merge "
+                        f"{name!r} alone (unmerge() first), or keep the adapters unmerged "
+                        "(mixed batches need no merge)"
+                    )
+                plan.append((layer, name))
+                here.append((layer, name))
+    return plan
 
 
 def _check_mergeable(name: str, method: str) -> None:

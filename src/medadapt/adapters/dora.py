@@ -69,6 +69,7 @@ class DoraLayer(LoraLayer):
 
     method = "dora"
     unit_class = DoraUnit
+    merges_onto_the_base_weight = True  # ``m / n``: ``n`` of the base weight
 
     def __init__(self, base_layer: nn.Module, routing: Any) -> None:
         inner = innermost(base_layer)
@@ -81,7 +82,9 @@ class DoraLayer(LoraLayer):
 
     def _plain(self, x: torch.Tensor, y: torch.Tensor, dropped: bool) -> torch.Tensor:
         """``W x`` (no bias): ``y - b`` when ``y`` is the plain Linear's output of this very
-        ``x``, else computed (dropout applied, or another adapter layer inside this one)."""
+        ``x`` (or, several adapters active, what the ones before gave: applied in turn, as
+        PEFT applies them and merging folds them), else computed (dropout applied, or
+        another adapter layer inside this one)."""
         inner = innermost(self.base_layer)
         if dropped or self.base_layer is not inner:
             return F.linear(x, inner.weight.to(x.dtype))
@@ -92,13 +95,13 @@ class DoraLayer(LoraLayer):
         y = self.base_layer(*args, **kwargs)
         weight = innermost(self.base_layer).weight
         out = y
-        for name in names:  # several active adapters: their updates add up
+        for name in names:  # several active: each scales what the one before gave, as PEFT
             unit = self.units[name]
             dropped = bool(unit.dropout and self.training)
             source = F.dropout(x, unit.dropout, True) if dropped else x
             factor = unit.factor(weight).to(y.dtype)  # (out,)
             lora = unit.lora_B(unit.lora_A(source) * unit.scaling).to(y.dtype)  # (..., out)
-            out = out + (factor - 1) * self._plain(source, y, dropped) + factor * lora
+            out = out + (factor - 1) * self._plain(source, out, dropped) + factor * lora
         return out
 
     def forward_mixed(self, route: MixedRoute, args: tuple, kwargs: dict) -> Any:

@@ -46,6 +46,9 @@ class AdapterLayer(nn.Module, abc.ABC):
     # True when the layer only reads the wrapped module's input / output, so it may wrap any
     # module (a bottleneck around a whole attention block); False when it needs its weights
     wraps_any_module: ClassVar[bool] = False
+    # True when a merge reads the base weight itself (DoRA's magnitude): merged first at its
+    # layer, never onto a weight another adapter's merge changed
+    merges_onto_the_base_weight: ClassVar[bool] = False
 
     def __init__(self, base_layer: nn.Module, routing: Routing) -> None:
         super().__init__()
