@@ -18,6 +18,7 @@ to ``split.json`` beside it, so ``medadapt evaluate`` leaves those rows out of a
 
 from __future__ import annotations
 
+import json
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -42,6 +43,7 @@ from medadapt.data.leaks import (
 )
 from medadapt.data.missing_codes import read_as_missing
 from medadapt.data.option_words import PYTHON
+from medadapt.data.row_hashes import trained_mask
 from medadapt.data.schema import (
     TableSchema,
     as_names,
@@ -53,7 +55,7 @@ from medadapt.data.tables import read_as_a_file, unusable_numbers_warnings
 from medadapt.errors import AdapterStateError, ConfigError, DataError
 from medadapt.evaluate.sufficiency import adapter_sample_notes, new_model_note
 from medadapt.modalities import modality_of
-from medadapt.modalities.bundle import BaseModel
+from medadapt.modalities.bundle import BaseModel, base_of
 from medadapt.modalities.tabular import splits
 from medadapt.modalities.tabular.model import TabularModelConfig
 from medadapt.modalities.tabular.samples import TableSamples, subgroup_columns
@@ -248,9 +250,56 @@ def predict(
     _check_numbers(schema, frame)
     samples = _samples(_as_read(frame), schema)
     _warn_about_values(schema, samples, scoring=True)
+    _warn_about_training_rows(model, samples, adapter_ids)
     return fitting.predict(
         _modality(), model, schema, samples, adapter=adapter, adapter_ids=adapter_ids
     )
+
+
+def _warn_about_training_rows(
+    model: nn.Module, samples: TableSamples, adapter_ids: Sequence[str | None] | None
+) -> None:
+    """A warning counting the rows of ``frame`` that the base model or the adapter scoring
+    them trained on (by content, from the keyed hashes each records): their scores are
+    in-sample (a trial scored an adapter's 120 training rows, AUROC 0.991, where the
+    command line leaves such rows out of its figures, without a word)."""
+    network = _uncompiled(model)
+    inner = network.base_model if isinstance(network, AdapterModel) else network
+    base = base_of(inner)
+    matched: dict[str, np.ndarray] = {}
+    if base is not None:
+        matched["the base model"] = _trained_rows(samples, _base_rows(base))
+    ids = np.asarray([None] * len(samples) if adapter_ids is None else adapter_ids, dtype=object)
+    for name in dict.fromkeys(n for n in ids if n is not None):
+        raw = network.adapter_files.get(name, {}).get(splits.SPLIT_FILE)
+        record = json.loads(raw) if raw else {}
+        matched[f"adapter {name!r}"] = _trained_rows(samples, record) & (ids == name)
+    matched = {who: mask for who, mask in matched.items() if mask.any()}
+    if not matched:
+        return
+    n = int(np.logical_or.reduce(list(matched.values())).sum())
+    rows = "row of frame matches a row" if n == 1 else "rows of frame match rows"
+    warnings.warn(
+        f"{n} of the {len(samples)} {rows} that {' or '.join(matched)} trained on (by "
+        "content): their scores are in-sample, more confident and more often right than the "
+        "model is on new patients; leave them out of any figure (medadapt evaluate does)",
+        UserWarning, stacklevel=3,
+    )  # fmt: skip
+
+
+def _base_rows(base: BaseModel) -> dict[str, Any]:
+    """The record of the rows ``base`` trained on (its ``split.json``), {} when none is kept."""
+    name = (base.training.get("split") or {}).get("rows_file")
+    raw = base.side_files.get(name) if isinstance(name, str) else None
+    return json.loads(raw) if raw else {}
+
+
+def _trained_rows(samples: TableSamples, record: dict[str, Any]) -> np.ndarray:
+    """Per row: whether a record's training rows hold it (by content)."""
+    mask = np.zeros(len(samples), dtype=bool)
+    for key in splits.ROW_RECORDS:
+        mask |= trained_mask(samples.frame, record.get(key), samples.schema.id_column)
+    return mask
 
 
 def true_labels(schema: TableSchema, frame: pd.DataFrame) -> np.ndarray:

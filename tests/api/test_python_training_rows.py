@@ -6,6 +6,7 @@ leaves those rows out of any file and says how many; a model that records none i
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -160,3 +161,34 @@ def test_models_that_record_no_training_rows_are_named_in_a_warning(saved):
 
     result, out = _evaluate(saved, "old-base")  # the base alone: only it is named
     assert [w for w in out["data_warnings"] if "records no rows" in w] == expected[:1]
+
+
+def test_python_predict_says_which_rows_the_base_or_the_adapter_trained_on(saved, frame):
+    """A trial scored an adapter's 120 training rows with ``ma.predict`` and got AUROC 0.991
+    with no word that they were in-sample; loaded from disk, the same. Now a warning counts
+    them (by content: another column order, an extra column), and names which model."""
+    base = BaseModel.load(saved["root"] / "base")
+    model = AdapterModel(base.model)
+    model.load_adapter(saved["root"] / "adapter")
+    site_c = frame[frame["site"] == "C"]
+    shuffled = site_c[site_c.columns[::-1]].assign(note="x")
+    n, c = saved["n_adapted"], saved["n_c"]
+    with pytest.warns(UserWarning) as said:
+        ma.predict(model, base.schema, shuffled, adapter="c")
+    assert [str(w.message) for w in said if "trained on (by content)" in str(w.message)] == [
+        f"{n} of the {c} rows of frame match rows that adapter 'c' trained on (by content): "
+        "their scores are in-sample, more confident and more often right than the model is on "
+        "new patients; leave them out of any figure (medadapt evaluate does)"
+    ]
+    source = frame[frame["site"] != "C"]
+    with pytest.warns(UserWarning) as said:  # the base alone, in a mixed batch: each its own
+        ma.predict(model, base.schema, pd.concat([source.head(3), site_c]),
+                   adapter_ids=[None] * 3 + ["c"] * n + [None] * (c - n))  # fmt: skip
+    in_sample = [str(w.message) for w in said if "(by content)" in str(w.message)]
+    assert len(in_sample) == 1 and in_sample[0].startswith(
+        f"{3 + n} of the {3 + c} rows of frame match rows that the base model or adapter 'c' "
+        "trained on"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # not a row of either: nothing said
+        ma.predict(model, base.schema, site_c.iloc[n:], adapter="c")

@@ -66,8 +66,8 @@ def far_cholesterol(n: int) -> str:
     patient's in the file) lies over 6 SDs from the base's training rows, and further than
     any of them, among ``n`` rows scored."""
     return (
-        f"1 of {n} rows has a value over 6 SDs from the mean of the rows the model trained on, "
-        "and further than any of them ('chol': 1 row, trained on "
+        f"1 of {n} rows has a value over 6 SDs from the mean of the rows the base model trained "
+        "on, and further than any of them ('chol': 1 row, trained on "
     )
 
 

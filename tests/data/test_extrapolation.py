@@ -61,9 +61,9 @@ def test_one_warning_counts_rows_and_columns_and_gives_no_patient_value():
     warning = far_outside_warning(found, {"age": AGE, "chol": CHOL})
     assert warning == (
         f"2 of 3 rows have a value over {FAR_OUTSIDE_SDS:g} SDs from the mean of the rows the "
-        "model trained on, and further than any of them ('chol': 2 rows, trained on 250 ± 58.4; "
-        "'age': 1 row, trained on 51.2 ± 9.06): the model extrapolates there; check for a unit "
-        "or typing error (predict names the columns per row in 'outside_training')"
+        "base model trained on, and further than any of them ('chol': 2 rows, trained on 250 "
+        "± 58.4; 'age': 1 row, trained on 51.2 ± 9.06): the model extrapolates there; check "
+        "for a unit or typing error (predict names the columns per row in 'outside_training')"
     )
     assert "5000" not in warning and "7000" not in warning and "250 ±" in warning  # the mean
     many = {f"c{i}": np.array([i % 2 == 0, True]) for i in range(7)}
@@ -109,7 +109,7 @@ def test_the_schema_keeps_each_numeric_feature_s_reach_in_whole_sds():
 MG_DL = SimpleNamespace(name="chol", mean=245.7, std=56.7, reach=7.0,
                         low=245.7 - 3 * 56.7, high=245.7 + 6 * 56.7)  # fmt: skip
 SLIPPED = (
-    "1 of 4 rows has a value far outside those the model trained on: over 6 SDs from their "
+    "1 of 4 rows has a value far outside those the base model trained on: over 6 SDs from their "
     "mean and further than any of them, or, where all of them were positive, 0 or below, "
     "under a third of the lowest or over three times the highest ('chol': 1 row, trained on "
     "246 ± 56.7): the model extrapolates there; check for a unit or typing error (predict "

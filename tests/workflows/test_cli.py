@@ -648,8 +648,8 @@ def test_predict_names_the_rows_far_outside_the_training_values(workspace, tmp_p
     assert run("predict", "--base", str(root / "base"), "--data", str(data), "--out",
                str(out)) == 0  # fmt: skip
     assert (
-        f"warning: 1 of 12 rows has a value over 6 SDs from the mean of the rows the model "
-        f"trained on, and further than any of them ('{numeric['name']}': 1 row, trained on"
+        f"warning: 1 of 12 rows has a value over 6 SDs from the mean of the rows the base "
+        f"model trained on, and further than any of them ('{numeric['name']}': 1 row, trained on"
     ) in capsys.readouterr().out
     flagged = pd.read_csv(out, keep_default_na=False)["outside_training"].tolist()
     assert flagged == ["", "", "", numeric["name"], *[""] * 8]

@@ -103,7 +103,7 @@ def test_a_regression_adapter_scored_on_too_few_rows_is_not_said_to_lack_an_auro
 def test_the_reports_repeat_what_the_terminal_warned_about_the_data():
     """A reader of the HTML alone must see that a column gives the label away in the rows
     scored, or that values lie far outside the training rows: before, only the terminal said."""
-    far = "1 of 200 rows has a value over 6 SDs from the mean of the rows the model trained on"
+    far = "1 of 200 rows has a value over 6 SDs from the mean of the rows the base model trained on"
     leak = "column 'num' (AUROC 1.000) alone predicts 'disease' almost perfectly in the rows scored"
     summary = {**_adapt_summary("regression", _regression(38.8), _regression(43.5)),
                "warnings": [far, far]}  # fmt: skip

@@ -198,11 +198,11 @@ def far_outside_warning(found: Outside, specs: Mapping[str, Any], python: bool =
                          "lowest or over three times the highest")  # fmt: skip
         if coded:
             rules.append("where they were two codes, neither of them")
-        where = f"far outside those the model trained on: {', or, '.join(rules)}"
+        where = f"far outside those the base model trained on: {', or, '.join(rules)}"
     else:
         where = (
-            f"over {FAR_OUTSIDE_SDS:g} SDs from the mean of the rows the model trained on, and "
-            "further than any of them"
+            f"over {FAR_OUTSIDE_SDS:g} SDs from the mean of the rows the base model trained "
+            "on, and further than any of them"
         )
     return (
         f"{rows} of {n} row{'s' if n != 1 else ''} {verb} a value {where} ({listed}): the "

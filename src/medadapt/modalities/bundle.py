@@ -11,6 +11,7 @@ load.
 from __future__ import annotations
 
 import json
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,9 @@ class BaseModel:
     # written beside the manifest by save, under their names: the ``split.json`` that
     # ``training["split"]`` refers to (which rows trained it, as keyed hashes; never values)
     side_files: dict[str, bytes] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        _LIVE[id(self)] = self  # the Python API finds a network's base (base_of)
 
     @property
     def fingerprint(self) -> BaseFingerprint:
@@ -171,6 +175,26 @@ class BaseModel:
             training=training,
             side_files=_side_files(directory, training),
         )
+
+
+_LIVE: weakref.WeakValueDictionary[int, BaseModel] = weakref.WeakValueDictionary()
+_COPIES: weakref.WeakKeyDictionary[nn.Module, BaseModel] = weakref.WeakKeyDictionary()
+
+
+def note_copy(network: nn.Module, base: BaseModel) -> None:
+    """``network`` is a copy of ``base``'s (an adapter's frozen base): :func:`base_of` finds
+    ``base`` from it."""
+    _COPIES[network] = base
+
+
+def base_of(network: nn.Module) -> BaseModel | None:
+    """The live base model whose network ``network`` is (or a copy of, :func:`note_copy`), so
+    that the Python API's ``predict`` finds which rows trained it; None when unknown (a
+    network built or loaded by hand)."""
+    for base in list(_LIVE.values()):
+        if base.model is network:
+            return base
+    return _COPIES.get(network)
 
 
 def _side_files(directory: Path, training: dict[str, Any]) -> dict[str, bytes]:

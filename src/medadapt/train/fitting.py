@@ -24,7 +24,7 @@ from medadapt.adapters.fingerprint import fingerprint_model
 from medadapt.adapters.methods import FULL_TAKES_NO_OPTIONS
 from medadapt.errors import ConfigError
 from medadapt.modalities.base import Modality, Samples
-from medadapt.modalities.bundle import BaseModel
+from medadapt.modalities.bundle import BaseModel, note_copy
 from medadapt.train import growth
 from medadapt.train.loop import FitResult, TensorData, TrainConfig, fit, predict_logits, task_loss
 
@@ -330,7 +330,12 @@ def _with_adapter(
         choices = ", ".join([*method_names(), "full"])
         raise ConfigError(f"--method must be one of {choices}; got {method!r}")
     _check_into(into, base)
-    model = into if into is not None else AdapterModel(without_adapters(base.model))
+    if into is None:
+        network = without_adapters(base.model)
+        note_copy(network, base)  # the Python API's predict finds which rows trained it
+        model = AdapterModel(network)
+    else:
+        model = into
     layers = growth.top_layers(model, top_blocks)
     config = default_config(
         method,
