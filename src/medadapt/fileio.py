@@ -440,3 +440,12 @@ def staged_directory(path: str | Path, owned: Sequence[str] = ()) -> Iterator[Pa
             "removed the earlier output's %s from %s (--force; this run wrote none)",
             ", ".join(f"{name}/" if "." not in name else name for name in earlier), path,
         )  # fmt: skip
+
+
+def not_a_folder(path: Path) -> str | None:
+    """Why ``path`` is no folder to read a model from, in words ("does not exist", "is a file,
+    not a folder"); None for a folder. A trial's ``BaseModel.load("nope")`` was told the
+    folder "holds no model.json", as if it were there."""
+    if not path.exists():
+        return "does not exist"
+    return None if path.is_dir() else "is a file, not a folder"

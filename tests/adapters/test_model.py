@@ -478,3 +478,27 @@ def test_training_with_no_adapter_active_says_why_nothing_learns():
         model.eval()
         model.set_active(None)
         model(tiny_images(2))
+
+
+@pytest.mark.parametrize(
+    "config, says",
+    [
+        (LoraConfig, "not the class LoraConfig: call it: LoraConfig() or LoraConfig(...settings)"),
+        (
+            {"method": "lora", "r": 4},
+            "not a dict: pass one such as LoraConfig(r=8), or build it "
+            "from the dict with medadapt.adapters.config_from_dict(d) (its 'method' picks the "
+            "class)",
+        ),
+        (8, "not an int: pass one such as LoraConfig(r=8)"),
+    ],
+    ids=["class", "dict", "int"],
+)
+def test_a_config_that_is_no_config_instance_is_one_clear_error(config, says):
+    """A trial's ``add_adapter("z", LoraConfig)`` failed on "type object 'LoraConfig' has no
+    attribute 'rank_pattern'", and a dict on "'dict' object has no attribute 'family'"."""
+    model, _ = adapted()
+    with pytest.raises(ConfigError) as err:
+        model.add_adapter("z", config)
+    assert str(err.value) == f"config must be an adapter config instance, {says}"
+    assert model.adapter_names == []

@@ -438,20 +438,37 @@ def test_a_text_label_on_a_threshold_base_names_the_data_not_a_flag(base, target
 
 
 def test_base_model_load_names_the_folder_not_the_command_line_flag(tmp_path):
-    """``ma.BaseModel.load`` said "--base nope holds no model.json: point --base at ..."."""
+    """``ma.BaseModel.load`` said "--base nope holds no model.json: point --base at ..."; a
+    later trial's folder that did not exist, or was a file, "holds no model.json" too."""
     with pytest.raises(MedadaptError) as error:
         ma.BaseModel.load(tmp_path / "nope")
     assert str(error.value) == (
-        f"base model folder {str(tmp_path / 'nope')!r} holds no model.json: pass a folder "
+        f"base model folder {str(tmp_path / 'nope')!r} does not exist: pass a folder "
         "written by BaseModel.save() or 'medadapt train-base'"
     )
+    (tmp_path / "x.pkl").write_bytes(b"")
+    with pytest.raises(MedadaptError, match=r"^base model folder .*x\.pkl' is a file, not a "):
+        ma.BaseModel.load(tmp_path / "x.pkl")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(MedadaptError, match=r"^base model folder .*empty' holds no model\.json"):
+        ma.BaseModel.load(tmp_path / "empty")
+    import torch
+
+    model = ma.AdapterModel(torch.nn.Sequential(torch.nn.Linear(2, 2)))
+    for path, says in (("nope", "does not exist"), ("x.pkl", "is a file, not a folder")):
+        with pytest.raises(MedadaptError) as error:
+            model.load_adapter(tmp_path / path)
+        assert str(error.value) == (
+            f"adapter folder {tmp_path / path} {says}: point at a directory written by "
+            "'medadapt adapt' or AdapterModel.save_adapter()"
+        )
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "model.json").write_text('{"format": "medadapt-base", "kind"')
     with pytest.raises(MedadaptError, match=r"^base model folder .*bad': model\.json is not valid"):
         ma.BaseModel.load(tmp_path / "bad")
     with pytest.raises(MedadaptError) as error:  # the command line names its flag
         ma.BaseModel.load(tmp_path / "nope", flag="--base")
-    assert str(error.value).startswith(f"--base {tmp_path / 'nope'} holds no model.json: point "
+    assert str(error.value).startswith(f"--base {tmp_path / 'nope'} does not exist: point "
                                        "--base at a directory written by")  # fmt: skip
 
 

@@ -128,9 +128,8 @@ class AdapterCore(nn.Module):
         return self.fingerprint
 
     def __repr__(self) -> str:
-        """One line a notebook can read (a trial's printed ``AdapterModel(\n)`` empty, then an
-        80-line module tree once an adapter was loaded): the base network and each adapter
-        with its method and size; ``.base_model`` shows the network."""
+        """One line a notebook can read: the base network and each adapter with its method
+        and size (``.base_model`` shows the network's module tree)."""
         adapters = ", ".join(
             f"{name!r} ({config.method}, {self.count_parameters(name):,} parameters)"
             for name, config in self.configs.items()
@@ -152,6 +151,7 @@ class AdapterCore(nn.Module):
     ) -> list[str]:
         """Insert ``name`` at explicit canonical ``layer_names`` (None = resolve targets)."""
         check_adapter_name(name)
+        _check_config(config)
         if name in self.configs:
             raise AdapterStateError(
                 f"an adapter named {name!r} already exists; pick another name (name=...), or "
@@ -419,6 +419,26 @@ class AdapterCore(nn.Module):
         with torch.no_grad():
             for key, target in expected.items():
                 target.copy_(state[key])
+
+
+def _check_config(config: Any) -> None:
+    """A config instance, not its class or a dict: a trial's ``add_adapter("z", LoraConfig)``
+    failed on "type object 'LoraConfig' has no attribute 'rank_pattern'"."""
+    if isinstance(config, AdapterConfig):
+        return
+    if isinstance(config, type) and issubclass(config, AdapterConfig):
+        got = f"the class {config.__name__}"
+        fix = f"call it: {config.__name__}() or {config.__name__}(...settings)"
+    else:
+        kind = type(config).__name__
+        got = f"{'an' if kind[:1].lower() in 'aeiou' else 'a'} {kind}"
+        fix = "pass one such as LoraConfig(r=8)"
+        if isinstance(config, dict):
+            fix += (
+                ", or build it from the dict with medadapt.adapters.config_from_dict(d) "
+                "(its 'method' picks the class)"
+            )
+    raise ConfigError(f"config must be an adapter config instance, not {got}: {fix}")
 
 
 def _merge_plan(

@@ -223,9 +223,8 @@ def export_peft(
 
     Module names are the base model's own (the model PEFT wraps must be the same base model);
     ``heads`` become ``modules_to_save``. A directory holding a PEFT adapter, or any other
-    file, is refused unless ``overwrite``, as ``save_adapter`` refuses one (a trial's export
-    replaced one silently and wrote beside a user's notes); a medadapt adapter or model
-    folder even with it. PEFT's files record no fingerprint of the base: loading them back
+    file, is refused unless ``overwrite``, as ``save_adapter`` refuses one; a medadapt adapter
+    or model folder even with it. PEFT's files record no fingerprint of the base: loading them back
     (PEFT's or :func:`load_peft_lora`) checks shapes, not the base's weights.
     """
     others = {"adapter.json": "a medadapt adapter", "model.json": "a model"}

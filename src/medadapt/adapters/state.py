@@ -29,6 +29,7 @@ from medadapt.errors import AdapterFileError, MedadaptError
 from medadapt.fileio import (
     atomic_write_bytes,
     make_directory,
+    not_a_folder,
     occupant,
     other_kind,
     read_json,
@@ -136,9 +137,10 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
     """The verified manifest of the adapter in ``directory`` (weights checksum included)."""
     directory = Path(directory)
     path = directory / MANIFEST
+    problem = not_a_folder(directory)
+    where = f"adapter folder {directory} {problem}" if problem else f"no {MANIFEST} in {directory}"
     missing = (
-        f"no {MANIFEST} in {directory}: point at a directory written by 'medadapt adapt' or "
-        "AdapterModel.save_adapter()"
+        f"{where}: point at a directory written by 'medadapt adapt' or AdapterModel.save_adapter()"
     )
     if (directory / "adapter_config.json").is_file():  # what PEFT's save_pretrained writes
         missing = (

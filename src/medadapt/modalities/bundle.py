@@ -33,6 +33,7 @@ from medadapt.fileio import (
     description_sha256,
     make_directory,
     manifest_edited,
+    not_a_folder,
     read_json,
     record_sha256,
     sha256_file,
@@ -134,7 +135,7 @@ class BaseModel:
         point = base_folder_hint(directory, flag)
         manifest = read_json(
             path,
-            missing=f"{named} holds no {MANIFEST}: {point}",
+            missing=f"{named} {not_a_folder(directory) or f'holds no {MANIFEST}'}: {point}",
             invalid=f"{named}: {MANIFEST} is not valid JSON (truncated or edited); "
             f"{COPY_BASE_AGAIN}",
         )
