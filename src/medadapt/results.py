@@ -220,6 +220,12 @@ WORSE_THAN_BASE = "worse_than_base"
 """The key of the note recorded with an adapter's metrics when, paired on its test patients,
 it did measurably worse than the base model alone (or brought in a systematic error):
 ``adapt``'s warning, carried to the registry, ``promote`` and every served answer."""
+FEWER_THAN_BASE = "fewer_found_than_base"
+"""The key of the note recorded with an adapter's metrics when, at the decision threshold, it
+found at most half as many of a class's test patients as the base model alone did (the
+warning ``adapt`` and ``promote`` print, :func:`~medadapt.evaluate.ignored_classes.
+fewer_found`): carried to every prediction's cautions (a trial's served answer from an
+adapter that found 3 of 8 cancers, where the base found 8, had ``"note": null``)."""
 #: the keys of notes about a whole result: too good to be true, one class for every patient,
 #: ranked backwards, a column kept with --allow-leak although it alone predicts the label, old
 #: classes not kept, worse than the base model alone
@@ -249,6 +255,7 @@ WHOLE_RESULT_WORDS = {
     ALLOWED_LEAK: "keeps an input that alone predicts the label",
     FORGOT_OLD_CLASSES: "did not keep the old classes",
     WORSE_THAN_BASE: "did worse than the base model on its test",
+    FEWER_THAN_BASE: "found half or fewer of a class the base found",
 }
 UNMEASURED_WORDS = "no measured performance (test set too small)"
 

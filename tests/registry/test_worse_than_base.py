@@ -182,3 +182,32 @@ def test_a_regression_no_better_than_the_average_is_warned_of_at_promote(cli, ad
         "warning: other@1's R² 0.050 (-0.100 to 0.200) is not shown to predict better than giving "
         "every patient the average value (the interval reaches 0)"
     ) in " ".join((out + err).split())
+
+
+def test_an_adapter_that_finds_half_the_cases_the_base_found_carries_it_to_predictions():
+    """A trial's adapter found 3 of 8 cancers at its threshold where the base model found 8:
+    ``adapt`` and ``promote`` warned, but its served answer said ``"note": null`` and
+    ``predict`` nothing. The warning is now recorded with its metrics and carried to every
+    prediction's cautions (served note, SR) and to ``predict``."""
+    from types import SimpleNamespace
+
+    from medadapt.evaluate.versus_base import FEWER_FOUND
+    from medadapt.results import FEWER_THAN_BASE
+    from medadapt.workflows.evaluate import _recorded_result
+
+    fewer = ("at threshold 0.5 the adapter calls 7 of the 10 negative patients negative, where "
+             "the base model alone called 2, and 3 of the 8 positive patients positive (the "
+             "base model 8): the AUROC compared does not depend on the threshold, and does not "
+             "show it")  # fmt: skip
+    same = {
+        **WORSE,
+        "verdict": "no detectable difference",
+        "ci": [-0.09, 0.01],
+        FEWER_FOUND: [fewer],
+    }
+    metrics = with_harm({"n": 18, "auroc": 0.8, "auroc_ci": [0.6, 0.95]}, same)
+    assert metrics["notes"] == {FEWER_THAN_BASE: fewer}
+    assert recorded_cautions(metrics) == ["found half or fewer of a class the base found"]
+    loaded = SimpleNamespace(adapter="small", record=SimpleNamespace(metrics=metrics))
+    assert _recorded_result(loaded) == [f"the recorded test result of adapter 'small': {fewer}"]
+    assert with_harm(metrics, {**same, FEWER_FOUND: []}) is metrics  # nothing more to note

@@ -23,6 +23,8 @@ from medadapt.evaluate.mean_error_change import (
 from medadapt.evaluate.metrics import N_BOOT, sampled_unit
 from medadapt.evaluate.paired_difference import paired_difference
 
+FEWER_FOUND = "fewer_found"  # the key of the threshold warnings fewer_found gave
+
 
 def versus_base(
     y_true: np.ndarray,
@@ -80,8 +82,9 @@ def versus_base(
         out["warnings"] = unpredicted_classes(y, adapted, base, names, threshold=threshold,
                                               unit=counted)  # fmt: skip
         if not withheld:  # a measured AUROC that no threshold moves: what it does not show
-            out["warnings"] += fewer_found(y, adapted, base, names, threshold=threshold,
+            out[FEWER_FOUND] = fewer_found(y, adapted, base, names, threshold=threshold,
                                            unit=counted)  # fmt: skip
+            out["warnings"] += out[FEWER_FOUND]
             if _probabilities(adapted, base):  # risks: their calibration is compared too
                 out["brier"] = _brier_instead(y, adapted, base, unit=unit, n_boot=n_boot,
                                               seed=seed, patients=patients)  # fmt: skip

@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, NamedTuple
 
 from medadapt.errors import ConfigError, MedadaptError
-from medadapt.results import CHANCE_READING, AdapterRecord, reaches_chance
+from medadapt.results import CHANCE_READING, FEWER_THAN_BASE, AdapterRecord, reaches_chance
 
 
 class RegistryError(MedadaptError, RuntimeError):
@@ -361,8 +361,11 @@ CHANCE_NOTE = CHANCE_READING  # as evaluate, the reports and promote read it
 def shown_notes(metrics: dict[str, Any]) -> dict[str, str]:
     """:func:`metric_notes` with what an AUROC's recorded interval shows when it reaches 0.5
     (:data:`CHANCE_NOTE`, after any note recorded for it): ``show``, ``list`` and the card
-    say it as ``promote`` warns it (a trial's card said only "the interval is wide")."""
+    say it as ``promote`` warns it (a trial's card said only "the interval is wide"). Not the
+    note that the adapter found fewer cases than the base (:data:`~medadapt.results.
+    FEWER_THAN_BASE`): said with the comparison against the base, where it was recorded."""
     notes = metric_notes(metrics)
+    notes.pop(FEWER_THAN_BASE, None)
     if reaches_chance(metrics.get("auroc_ci")) and metrics.get("auroc") is not None:
         notes["auroc"] = "; ".join(filter(None, (notes.get("auroc"), CHANCE_NOTE)))
     return notes

@@ -21,12 +21,13 @@ from medadapt.evaluate.ignored_classes import unlearnt_new_classes
 from medadapt.evaluate.retention import with_forgetting
 from medadapt.evaluate.small_cells import mask_subgroups
 from medadapt.evaluate.sufficiency import adapter_sample_notes
-from medadapt.evaluate.versus_base import versus_base_harms
+from medadapt.evaluate.versus_base import FEWER_FOUND, versus_base_harms
 from medadapt.fileio import atomic_write_bytes
 from medadapt.modalities.base import Modality, Samples, modality_of, names
 from medadapt.modalities.bundle import BaseModel
 from medadapt.results import (
     ADAPTER_ROWS,
+    FEWER_THAN_BASE,
     TRAINING_WARNINGS,
     WORSE_THAN_BASE,
     AdapterRecord,
@@ -333,11 +334,13 @@ def with_harm(metrics: dict[str, Any], paired: dict[str, Any] | None) -> dict[st
     :func:`~medadapt.evaluate.versus_base.versus_base` gives it), the adapter did worse: the
     sentence ``adapt`` printed, so that ``promote``, the registry and every served answer say
     it (a federated adapter's too)."""
-    if not paired or not versus_base_harms(paired):
-        return metrics
-    said = paired.get("in_words") or "the adapter did worse than the base model alone here"
-    notes = {**(metrics.get("notes") or {}), WORSE_THAN_BASE: said}
-    return {**metrics, "notes": notes}
+    notes = dict(metrics.get("notes") or {})
+    if paired and paired.get(FEWER_FOUND):  # its own warning, carried to every prediction
+        notes[FEWER_THAN_BASE] = paired[FEWER_FOUND][0]
+    if paired and versus_base_harms(paired):
+        said = paired.get("in_words") or "the adapter did worse than the base model alone here"
+        notes[WORSE_THAN_BASE] = said
+    return {**metrics, "notes": notes} if notes != (metrics.get("notes") or {}) else metrics
 
 
 def _adapter_record(

@@ -32,6 +32,7 @@ from medadapt.modalities.bundle import BaseModel
 from medadapt.results import (
     ADAPTER_ROWS,
     BACKWARDS,
+    FEWER_THAN_BASE,
     MISSED_CLASS,
     NO_BETTER_THAN_MEAN,
     TOO_GOOD_KEY,
@@ -507,13 +508,14 @@ def _recorded(loaded: Loaded) -> tuple[dict[str, Any] | None, str]:
 def _recorded_result(loaded: Loaded) -> list[str]:
     """The warnings recorded about the model's whole test result (too good to be true, a
     class it almost never calls, no better than the average value, ranked backwards, worse
-    than the base model alone), repeated with its predictions, as ``serve`` says them: a trial
-    predicted with a base whose AUROC of 1.000 had been warned about at train-base, without a
-    word. (An accuracy no better than one answer for all is a figure at one threshold, said
-    where the figures are.)"""
+    than the base model alone, at most half the cases of a class the base found), repeated
+    with its predictions, as ``serve`` says them: a trial predicted with a base whose AUROC of
+    1.000 had been warned about at train-base, without a word. (An accuracy no better than one
+    answer for all is a figure at one threshold, said where the figures are.)"""
     metrics, model = _recorded(loaded)
     notes = (metrics or {}).get("notes") or {}
-    said = (TOO_GOOD_KEY, MISSED_CLASS, NO_BETTER_THAN_MEAN, BACKWARDS, WORSE_THAN_BASE)
+    said = (TOO_GOOD_KEY, MISSED_CLASS, NO_BETTER_THAN_MEAN, BACKWARDS, WORSE_THAN_BASE,
+            FEWER_THAN_BASE)  # fmt: skip
     return [f"the recorded test result of {model}: {notes[key]}"
             for key in said if notes.get(key)]  # fmt: skip
 
