@@ -58,9 +58,13 @@ def make_adapter(
     return model.save_adapter("site_a", directory, metadata=metadata() if meta is None else meta)
 
 
-def make_base(directory: Path, *, seed: int = 0, **schema_options: Any) -> Path:
+def make_base(
+    directory: Path, *, seed: int = 0, columns: tuple[str, ...] = ("age", "bp"),
+    **schema_options: Any,
+) -> Path:  # fmt: skip
     """Save a tiny tabular base model (what 'train-base' writes) whose weights depend on
-    ``seed`` (``schema_options``: as 'train-base' takes them, e.g. ``positive_above=0``)."""
+    ``seed``, reading numeric ``columns`` (``schema_options``: as 'train-base' takes them,
+    e.g. ``positive_above=0``)."""
     import pandas as pd
 
     from medadapt.backbones.tabular import FTTransformer
@@ -68,9 +72,10 @@ def make_base(directory: Path, *, seed: int = 0, **schema_options: Any) -> Path:
     from medadapt.modalities.bundle import BaseModel
 
     torch.manual_seed(seed)
-    frame = pd.DataFrame({"age": [50.0, 61, 70, 45], "bp": [120.0, 140, 135, 110], "y": [0, 1] * 2})
+    values = [[50.0, 61, 70, 45], [120.0, 140, 135, 110], [200.0, 240, 180, 260]]
+    frame = pd.DataFrame({**dict(zip(columns, values, strict=False)), "y": [0, 1] * 2})
     model = FTTransformer(
-        n_numeric=2, cat_cardinalities=[], d_out=1, d_token=8, n_blocks=1, n_heads=2
+        n_numeric=len(columns), cat_cardinalities=[], d_out=1, d_token=8, n_blocks=1, n_heads=2
     )
     schema = TableSchema.infer(frame, label="y", **schema_options)
     return BaseModel(model=model, kind="tabular", architecture=model.config, schema=schema).save(

@@ -214,3 +214,37 @@ def test_adding_an_adapter_registered_under_another_name_says_so(cli, adapter_di
     assert "note: the same adapter (the same weights) is also registered as east@1" in out
     other, _ = cli("add", str(adapter_dir(2)), "--name", "west")
     assert "also registered" not in other
+
+
+def test_a_version_on_a_base_reading_other_fields_is_not_served_in_place_without_force(
+    cli, tmp_path
+):
+    """A trial promoted small@3, on another base reading 7 of small@1's 30 fields, with a
+    note only; its clients' requests were then refused for 23 fields. A version that would
+    drop fields the served one reads is refused (--force serves it, with a warning); one that
+    only adds fields is served with a note."""
+    from tests.registry.helpers import make_adapter_on_base, make_base
+
+    narrow = make_base(tmp_path / "narrow", seed=1, columns=("age", "bp"))
+    wide = make_base(tmp_path / "wide", seed=2, columns=("age", "bp", "chol"))
+    cli("add", str(make_adapter_on_base(tmp_path / "a1", narrow)), "--name", "small")
+    cli("add", str(make_adapter_on_base(tmp_path / "a2", wide)), "--name", "small")
+    cli("promote", "small@1")
+    out, _ = cli("promote", "small@2")
+    assert out.splitlines()[1] == (
+        "note: small@2 reads 1 field small@1 did not ('chol'): a request without them is "
+        "scored with them missing, its note naming them"
+    )
+    listed = cli("list")[0]
+    out, err = cli("promote", "small@1", ok=False)
+    assert (out, " ".join(err.split())) == ("", (
+        "error: small@1 is on a base model that reads other fields than small@2, served now: "
+        "1 of small@2's fields is not a field of small@1 ('chol'), so clients sending them "
+        "would be refused (422); add it under another --name, or pass --force to serve it in "
+        "small@2's place all the same"
+    ))  # fmt: skip
+    assert cli("list")[0] == listed  # small@2 still served
+    out, err = cli("promote", "small@1", "--force")
+    assert "promoted small@1" in out
+    assert ("warning: clients of small that send small@2's fields 'chol' (1) are now refused "
+            "(422): small@1 does not read them") in " ".join((out + err).split())  # fmt: skip

@@ -67,7 +67,12 @@ from medadapt.evaluate.report.formatting import listed
 from medadapt.registry import AdapterVersion, Registry, RegistryError, VersionDiff
 from medadapt.registry.bases import base_schema, has_base, missing_base_note
 from medadapt.registry.card import federated_words
-from medadapt.registry.groups import served_for_other_outcomes
+from medadapt.registry.groups import (
+    fields_dropped,
+    fields_refused,
+    listed_fields,
+    served_for_other_outcomes,
+)
 from medadapt.registry.maintenance import GC_MIN_AGE_S
 from medadapt.registry.records import command_line, summaries
 from medadapt.registry.summary_words import positive_class_words, training_warning_lines
@@ -475,8 +480,9 @@ def promote_cmd(
         bool,
         typer.Option(
             "--force",
-            help="Serve it even where a version of another name serves the same group: that "
-            "one is no longer served.",
+            help="Serve it even where a version of another name serves the same group (that "
+            "one is no longer served), or where it reads other fields than the version it "
+            "replaces (clients sending the old fields are refused).",
         ),
     ] = False,
     despite_warnings: Annotated[
@@ -505,8 +511,13 @@ def promote_cmd(
         was = reg.demote(ref)
         typer.echo(f"{ref} is no longer served (was {was.ref})" if was else f"{ref} was not served")
         return
+    target = reg.get(ref)
     if not despite_warnings:
-        refuse_unfit(reg.get(ref))
+        refuse_unfit(target)
+    served = reg.promoted(target.name)
+    dropped, added = fields_dropped(reg.root, target, served)
+    if dropped and not force:
+        raise RegistryError(fields_refused(target, served, dropped, added))
     spelled = registry_command(ctx, "").rstrip()
     promotion = reg.promote(ref, on_group_clash="replace" if force else "refuse", spelled=spelled)
     v, was = promotion.version, promotion.previous
@@ -526,6 +537,14 @@ def promote_cmd(
             f"another outcome ({outcome!r}): a request naming only the group cannot say which "
             "it wants and is refused (409); name the adapter in 'adapter'"
         )
+    if dropped:  # --force: served all the same
+        warn(f"clients of {v.name} that send {served.ref}'s fields {listed_fields(dropped)} "
+             f"({len(dropped)}) are now refused (422): {v.ref} does not read them")  # fmt: skip
+    elif added:
+        typer.echo(f"note: {v.ref} reads {len(added)} field{'s' if len(added) != 1 else ''} "
+                   f"{served.ref} did not "
+                   f"({listed_fields(added)}): a request without them is scored with them "
+                   "missing, its note naming them")  # fmt: skip
     note = missing_base_note(reg.root, v.base_fingerprint["weights"], v.ref)
     if note:  # promoted to serve what no server can load: a warning, not a note
         warn(note.removeprefix("note: "))

@@ -266,6 +266,16 @@ def base_schema(root: str | Path, weights_sha256: str) -> dict[str, Any] | None:
     return schema if isinstance(schema, dict) else None
 
 
+def base_fields(root: str | Path, weights_sha256: str) -> list[str] | None:
+    """The request fields the registered base with these weights reads (a table's features,
+    in order); None when that base is not registered, reads images, or does not say."""
+    features = (base_schema(root, weights_sha256) or {}).get("features")
+    if not isinstance(features, list):
+        return None
+    names = [f.get("name") for f in features if isinstance(f, dict)]
+    return [n for n in names if isinstance(n, str)] or None
+
+
 def base_kind(root: str | Path, weights_sha256: str) -> str | None:
     """The kind of the registered base with these weights (``tabular``, ``image``), read
     without hashing; None when that base is not registered or does not say."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from medadapt.registry.bases import base_kind, base_outcome
+from medadapt.registry.bases import base_fields, base_kind, base_outcome
 from medadapt.registry.records import AdapterVersion
 
 
@@ -102,3 +102,41 @@ def rivals_refused(target: AdapterVersion, rivals: list[AdapterVersion], command
         f"first with {clear}, or pass --force to serve {target.ref} in "
         f"{'its' if one else 'their'} place"
     )
+
+
+def fields_dropped(
+    root: str | Path, target: AdapterVersion, served: AdapterVersion | None
+) -> tuple[list[str], list[str]]:
+    """The request fields ``served`` (the version of the name served now) reads that
+    ``target``'s base does not, and those it reads that ``served``'s does not: promoted on
+    another base, clients sending the old fields are refused (422), a trial's 23 of 30. Both
+    empty where the bases read the same fields, or either is unknown."""
+    if served is None or served.ref == target.ref:
+        return [], []
+    old, new = (base_fields(root, v.base_fingerprint.get("weights", "")) for v in (served, target))
+    if old is None or new is None:
+        return [], []
+    return [f for f in old if f not in new], [f for f in new if f not in old]
+
+
+def fields_refused(target: AdapterVersion, served: AdapterVersion, dropped: list[str],
+                   added: list[str]) -> str:  # fmt: skip
+    """Why ``target`` is not promoted in the place of ``served``: it reads other fields."""
+    new = f" (and reads {len(added)} it does not)" if added else ""
+    return (
+        f"{target.ref} is on a base model that reads other fields than {served.ref}, served "
+        f"now: {len(dropped)} of {served.ref}'s fields "
+        f"{'is not a field' if len(dropped) == 1 else 'are not fields'} of {target.ref} "
+        f"({listed_fields(dropped)}){new}, so clients sending them would be refused (422); add "
+        f"it under another --name, or pass --force to serve it in {served.ref}'s place all the "
+        "same"
+    )
+
+
+def listed_fields(fields: list[str], most: int = 4) -> str:
+    """The first ``most`` field names quoted, ``...`` for the rest.
+
+    >>> listed_fields(["a", "b", "c", "d", "e"])
+    "'a', 'b', 'c', 'd', ..."
+    """
+    return ", ".join(repr(f) for f in fields[:most]) + (", ..." if len(fields) > most else "")
