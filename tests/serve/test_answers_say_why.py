@@ -200,6 +200,12 @@ def test_a_model_with_many_fields_lists_all_of_them_up_to_fifty():
     assert error["msg"] == (
         f"'cholesterol' is not a field of this model (its fields: {', '.join(names)})"
     )
+    (error,) = check_instance(schema, 0, {"f00": 1.0, "y": 1})  # a CSV row sent whole
+    assert (error["loc"], error["msg"]) == (
+        ["body", "instances", 0, "y"],
+        "'y' is the outcome this model predicts, not one of its fields: leave it out of the "
+        "request",
+    )
 
 
 @pytest.mark.parametrize(

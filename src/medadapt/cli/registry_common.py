@@ -11,6 +11,7 @@ no torch.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import shlex
 import shutil
 from collections.abc import Iterator
@@ -116,6 +117,8 @@ def creating(ctx: typer.Context) -> Iterator[Registry]:
     reg = open_registry(ctx, create=True)
     try:
         yield reg
+        if created_layout:  # a trial's --root Reg (for reg) made a second registry unsaid
+            typer.echo(new_registry_note(Path(root), ctx.meta.get(_FLAG_KEY, ROOT_FLAGS[0])))
     except BaseException:
         if created_layout and not existed:
             shutil.rmtree(root, ignore_errors=True)
@@ -126,6 +129,23 @@ def creating(ctx: typer.Context) -> Iterator[Registry]:
                 else:
                     child.unlink(missing_ok=True)
         raise
+
+
+def new_registry_note(root: Path, flag: str) -> str:
+    """What a first add or import says of the registry it made, naming a registry beside it
+    whose name is close (a misspelt ``--root``)."""
+    said = f"note: {root} held no registry, so a new one was made there"
+    try:
+        here = root.resolve()
+        others = [p.name for p in here.parent.iterdir()
+                  if p != here and (p / "registry.sqlite").is_file()]  # fmt: skip
+    except OSError:
+        return said
+    close = [o for o in others if o.lower() == root.name.lower()]
+    close = close or difflib.get_close_matches(root.name, others, n=1)
+    if close:
+        said += f"; did you mean {flag} {shlex.quote(str(root.parent / close[0]))}?"
+    return said
 
 
 def check_cli_name(name: str | None) -> None:

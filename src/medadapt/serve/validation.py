@@ -134,7 +134,16 @@ def check_instance(
     errors = []
     known = sorted(features)
     for key in instance:
-        if key not in allowed:
+        if key == getattr(schema, "label", None):  # a trial sent its whole CSV row
+            errors.append(
+                _error(
+                    index,
+                    key,
+                    f"{shown(key)} is the outcome this model "
+                    "predicts, not one of its fields: leave it out of the request",
+                )
+            )
+        elif key not in allowed:
             listed = ", ".join(known[:MAX_LISTED_FIELDS]) + (
                 " ..." if len(known) > MAX_LISTED_FIELDS else ""
             )
