@@ -490,3 +490,14 @@ def test_a_small_brier_score_s_cells_show_every_number():
     assert _cell_text({"mean": 0.81, "ci": [0.75, 0.86], "test_ci": [0.7, 0.9]}) == (
         "0.81 (0.75–0.86); test CI 0.70–0.90"  # as before where two decimals show them
     )
+
+
+def test_a_cell_whose_seeds_all_agree_says_so_where_the_interval_over_seeds_would_be():
+    """A trial's table, titled "(mean over seeds, 95% CI over seeds; ...)", read "1.00; test
+    CI 0.77–1.00": the interval over seeds was left out unsaid where every seed gave 1.00."""
+    from medadapt.workflows.study_report import _cell_text
+
+    assert _cell_text({"mean": 1.0, "ci": None, "test_ci": [0.77, 1.0], "n_seeds": 3}) == (
+        "1.00 (the same for every seed); test CI 0.77–1.00"
+    )
+    assert _cell_text({"mean": 0.9, "ci": None, "n_seeds": 1}) == "0.90"  # one seed: none

@@ -15,7 +15,7 @@ import pytest
 
 from medadapt.evaluate.report import Report
 from medadapt.workflows.study_figures import CALIBRATION_MIN, held_out_needs
-from medadapt.workflows.study_report import _best_cell, study_report
+from medadapt.workflows.study_report import _apart_cell, _best_cell, study_report
 from medadapt.workflows.study_sentences import best_at_largest
 from medadapt.workflows.study_summary import aggregate, conclusions
 
@@ -191,6 +191,9 @@ def test_best_per_size_names_no_best_where_the_text_says_none_is(tmp_path):
     assert _best_cell(found["best_per_size"][0]) == (
         "none: the base model without adapter and the bottleneck adapter have the same mean"
     )
+    # the next column: not "none" (a trial read it as "apart from all the others")
+    assert _apart_cell(found["best_per_size"][0]) == "each other (the same mean)"
+    assert _apart_cell({"best": "lora", "indistinguishable_from": []}) == "none"
     # a study.json written before: the leader in best, the others in level_with
     old = {"best": "base_only", "level_with": ["head_only", "bottleneck"]}
     assert _best_cell(old) == (

@@ -295,6 +295,8 @@ def _cell_text(entry: dict[str, Any] | None) -> str:
     if entry is None or entry["mean"] is None:
         return (entry or {}).get("note") or "–"
     text = fmt_ci(entry["mean"], entry["ci"])
+    if entry["ci"] is None and (entry.get("n_seeds") or 0) >= 2:  # no interval over seeds:
+        text += " (the same for every seed)"  # a trial's table title promised one
     if entry.get("test_ci"):  # with the digits that show its ends (a trial's multiclass Brier
         tested = fmt_ci(entry["mean"], entry["test_ci"])  # read "test CI 0.00–0.00")
         text += f"; test CI {tested[tested.index('(') + 1 : -1]}"
@@ -313,6 +315,14 @@ def _best_cell(best: dict[str, Any]) -> str:
     if best["best"] == "base_only":
         return f"{label(best['best'])} (trains on none: the same at every size)"
     return label(best["best"])
+
+
+def _apart_cell(best: dict[str, Any]) -> str:
+    """The strategies the best cannot be told apart from; where several share the best mean
+    (no best), that they tie: a trial read "none" there as "apart from all the others"."""
+    if best.get("level_with") or best.get("best") is None:
+        return "each other (the same mean)"
+    return ", ".join(label(s) for s in best["indistinguishable_from"]) or "none"
 
 
 def _best_table(report: Report, best_per_size: list[dict[str, Any]], metric: str) -> None:
@@ -336,7 +346,7 @@ def _best_table(report: Report, best_per_size: list[dict[str, Any]], metric: str
                 f"{b['n_train']:.0f} ({b['fraction']:.0%})",
                 _best_cell(b),
                 b["mean"],
-                ", ".join(label(s) for s in b["indistinguishable_from"]) or "none",
+                _apart_cell(b),
             ]
             for b in best_per_size
         ],
