@@ -80,7 +80,8 @@ HTTP_CASES = [
     req("text for a number", 422, "must be a finite number", body=with_patient(chol="high")),
     req("dict for a category", 422, "must be a text, number or boolean",
         body=with_patient(cp={"x": SECRET})),
-    req("the label as a feature", 422, "is not a field of this model", body=with_patient(num=1)),
+    req("the label as a feature", 422, "is the outcome this model predicts, not one of its "
+        "fields: leave it out of the request", body=with_patient(num=1)),
     req("empty instance", 422, "none of the model's features",
         body={"adapter": "va", "instances": [{}]}),
     req("extra top-level field", 422, "unknown field 'patient_name': this request takes",

@@ -117,8 +117,9 @@ def creating(ctx: typer.Context) -> Iterator[Registry]:
     reg = open_registry(ctx, create=True)
     try:
         yield reg
-        if created_layout:  # a trial's --root Reg (for reg) made a second registry unsaid
-            typer.echo(new_registry_note(Path(root), ctx.meta.get(_FLAG_KEY, ROOT_FLAGS[0])))
+        said = created_layout and misspelt_root(Path(root), ctx.meta.get(_FLAG_KEY, ROOT_FLAGS[0]))
+        if said:  # a trial's --root Reg (for reg) made a second registry unsaid
+            typer.echo(said)
     except BaseException:
         if created_layout and not existed:
             shutil.rmtree(root, ignore_errors=True)
@@ -131,21 +132,21 @@ def creating(ctx: typer.Context) -> Iterator[Registry]:
         raise
 
 
-def new_registry_note(root: Path, flag: str) -> str:
-    """What a first add or import says of the registry it made, naming a registry beside it
-    whose name is close (a misspelt ``--root``)."""
-    said = f"note: {root} held no registry, so a new one was made there"
+def misspelt_root(root: Path, flag: str) -> str | None:
+    """What a first add or import says of the registry it made where a registry beside it
+    has a close name (a misspelt ``--root``); None where none has (a first registry)."""
     try:
         here = root.resolve()
         others = [p.name for p in here.parent.iterdir()
                   if p != here and (p / "registry.sqlite").is_file()]  # fmt: skip
     except OSError:
-        return said
+        return None
     close = [o for o in others if o.lower() == root.name.lower()]
     close = close or difflib.get_close_matches(root.name, others, n=1)
-    if close:
-        said += f"; did you mean {flag} {shlex.quote(str(root.parent / close[0]))}?"
-    return said
+    if not close:
+        return None
+    return (f"note: {root} held no registry, so a new one was made there; did you mean "
+            f"{flag} {shlex.quote(str(root.parent / close[0]))}?")  # fmt: skip
 
 
 def check_cli_name(name: str | None) -> None:
