@@ -242,6 +242,11 @@ def test_the_study_s_sample_size_section_names_its_criteria_and_says_what_they_m
     enough = Report(title="t")
     _sample_size(enough, _study(n_test=600))
     assert "What this means" not in _text(enough)
+    # a trial found its terms nowhere explained: each is, in the section itself
+    for term in ("Cox-Snell R-squared:", "Criterion (i):", "Criterion (ii):", "Criterion (iii):",
+                 "Events per parameter:", "C-statistic: another name for the AUROC",
+                 "Newcombe's score interval:", "Peduzzi et al.'s rule of thumb:"):  # fmt: skip
+        assert term in text, term
 
 
 def test_the_study_s_adapter_card_gives_each_seed_s_interval():

@@ -562,6 +562,27 @@ CRITERIA = {
 }
 
 
+SAMPLE_SIZE_WORDS = (
+    "The words of this section. Cox-Snell R-squared: how much of the outcome a model "
+    "explains, the criteria's measure (for a yes/no outcome it cannot reach 1: its maximum "
+    "depends on how common the outcome is). Criterion (i): a model fitted on too few "
+    "patients gives risks too extreme on new ones; the criterion asks that they need pulling "
+    "toward the average by no more "
+    "than 10% (a shrinkage of 0.9). Criterion (ii): the explained variation (Nagelkerke's "
+    "R-squared) may drop by at most 0.05 from the training patients to new ones. Criterion "
+    "(iii): the average risk (or, for a measured value, the spread of the errors) estimated "
+    "within a small margin. Events per parameter: patients with the outcome per trained "
+    "parameter. C-statistic: another name for the AUROC. Newcombe's score interval: an "
+    "interval for the AUROC that stays honest on few patients, used where it is wider than "
+    "the bootstrap's. Peduzzi et al.'s rule of thumb: about 10 events per parameter, an "
+    "older and cruder criterion than these. A criterion met is necessary, not sufficient: "
+    "the learning curves below show what the data gave."
+)
+"""The sample-size section's terms in a clinician's words (a trial found "Cox-Snell
+R-squared", "criterion (ii)", "events per parameter", "C-statistic", "Newcombe's score
+interval" and "Peduzzi et al." nowhere explained)."""
+
+
 def _sample_size(report: Report, study: dict[str, Any]) -> None:
     """Riley et al.'s minimum sample sizes, before the learning curves show what happened."""
     entry = study.get("sample_size")
@@ -586,3 +607,4 @@ def _sample_size(report: Report, study: dict[str, Any]) -> None:
                   f"met by the target's training {noun}"], rows)  # fmt: skip
     for line in held_out_needs(study):
         report.paragraph(line)
+    report.paragraph(SAMPLE_SIZE_WORDS)
