@@ -248,3 +248,18 @@ def test_a_version_on_a_base_reading_other_fields_is_not_served_in_place_without
     assert "promoted small@1" in out
     assert ("warning: clients of small that send small@2's fields 'chol' (1) are now refused "
             "(422): small@1 does not read them") in " ".join((out + err).split())  # fmt: skip
+
+
+def test_diff_shows_both_sides_and_the_change_with_the_decimals_either_side_needs():
+    """A trial's diff read "Brier score │ <0.001 │ 0.0007 (0.0001–0.0020) │ +0.001": the side
+    that needed four decimals to show its interval had them, the other side and the change
+    three. Both sides and the change now have the decimals either needs."""
+    from medadapt.cli.registry_format import change_cells
+    from medadapt.registry.diff import MetricChange
+    from medadapt.registry.records import Metric
+
+    change = MetricChange("brier", Metric("brier", 0.0004, (0.0001, 0.0009)),
+                          Metric("brier", 0.0007, (0.0001, 0.0020)))  # fmt: skip
+    assert change_cells(change) == ("0.0004 (0.0001–0.0009)", "0.0007 (0.0001–0.0020)", "+0.0003")
+    usual = MetricChange("auroc", Metric("auroc", 0.68, (0.54, 0.82)), Metric("auroc", 0.7))
+    assert change_cells(usual) == ("0.680 (0.540–0.820)", "0.700", "+0.020")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -141,11 +142,24 @@ def change_cells(change: MetricChange) -> tuple[str, str, str]:
     without it."""
     a, b = change.a, change.b
     digits = min(metric_digits(m.name, m.value) for m in (a, b) if m is not None)
+    shown = [metric_text(m, digits) for m in (a, b) if m is not None and not m.is_count]
+    more = max((_decimals(text) for text in shown), default=digits)
+    if more > digits:  # a side that needed more to show its figures (a trial's Brier score
+        digits = more  # read "<0.001" beside "0.0007 (0.0001–0.0020)", changed by "+0.001")
     return (
         metric_text(a, digits) if a else "-",
         metric_text(b, digits) if b else "-",
         change.format_delta(digits),
     )
+
+
+def _decimals(text: str) -> int:
+    """The most decimals of a number in ``text``.
+
+    >>> _decimals("0.0007 (0.0001–0.0020)"), _decimals("<0.001"), _decimals("51.3")
+    (4, 3, 1)
+    """
+    return max((len(part) for part in re.findall(r"\.(\d+)", text)), default=0)
 
 
 def headline_metric(v: AdapterVersion) -> str:
