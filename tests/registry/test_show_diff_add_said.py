@@ -263,3 +263,18 @@ def test_diff_shows_both_sides_and_the_change_with_the_decimals_either_side_need
     assert change_cells(change) == ("0.0004 (0.0001–0.0009)", "0.0007 (0.0001–0.0020)", "+0.0003")
     usual = MetricChange("auroc", Metric("auroc", 0.68, (0.54, 0.82)), Metric("auroc", 0.7))
     assert change_cells(usual) == ("0.680 (0.540–0.820)", "0.700", "+0.020")
+
+
+def test_show_marks_the_metric_a_too_good_note_is_about(cli, adapter_dir):
+    """A trial's ``show`` printed "metric: AUROC 1.000 (0.770–1.000)" unmarked, its first (!)
+    note "AUROC 1.000: too good to be true ..." below (``list`` marked the same figure)."""
+    from medadapt.results import TOO_GOOD_KEY
+    from tests.registry.helpers import metadata
+
+    too_good = {"n": 18, "auroc": 1.0, "auroc_ci": [0.77, 1.0], "accuracy": 0.9,
+                "accuracy_ci": [0.7, 0.99], "notes": {TOO_GOOD_KEY: "AUROC 1.000: too good to "
+                "be true for most clinical questions; check for a leak"}}  # fmt: skip
+    cli("add", str(adapter_dir(1, meta=metadata(metrics=too_good))), "--name", "small")
+    out, _ = cli("show", "small@1")
+    assert "│ 1.000 (0.770–1.000) (!)" in out
+    assert "0.900 (0.700–0.990) (!)" not in out and "0.900 (0.700–0.990)" in out

@@ -226,13 +226,20 @@ def _over_sites(v: AdapterVersion) -> str | None:
 
 def metric_rows(v: AdapterVersion, classes: list[str] | None = None) -> list[tuple[str, str]]:
     """The metrics as ``show`` prints them: ``("metric: AUROC", "0.680 (0.539–0.822)")``,
-    marked :data:`WARNED` when a note concerns the metric (:func:`note_lines` says which);
-    ``classes``: an image adapter's, to name its two in the test counts."""
+    marked :data:`WARNED` when a note concerns the metric (:func:`note_lines` says which): its
+    own, or a note on the whole result that opens with it (a trial's ``show`` left "AUROC
+    1.000" unmarked, its note "AUROC 1.000: too good to be true ..."); ``classes``: an image
+    adapter's, to name its two in the test counts."""
     notes, unit = shown_notes(v.metrics), recorded_unit(v.data_summary)
+    whole = [notes[key] for key in WHOLE_RESULT if key in notes]
+
+    def warned(m: Metric) -> bool:
+        return m.name in notes or any(n.startswith(f"{metric_label(m.name)} ") for n in whole)
+
     return [
         (
             f"metric: {metric_label(m.name, unit, classes)}",
-            metric_text(m) + (WARNED if not m.is_count and m.name in notes else ""),
+            metric_text(m) + (WARNED if not m.is_count and warned(m) else ""),
         )
         for m in v.metric_list()
     ]
