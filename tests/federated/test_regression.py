@@ -115,3 +115,13 @@ def test_the_report_and_the_terminal_name_the_regression_s_figures(regression):
         assert f"base {base:.{metric_digits('mae', base)}f} (lower is better)" in line
         assert " ".join(line.split()) in stdout  # the terminal wraps its lines
         assert f"{shared:.{metric_digits('mae', shared)}f} (" in report  # a cell, with its CI
+
+
+def test_a_run_of_one_round_is_warned_of_before_the_rounds(regression):
+    """A trial's one-round run was reported as a federated adapter without a word: with one
+    round, the shared adapter is an average of local adapters, never trained from it."""
+    said = " ".join(regression["stdout"].split())
+    assert ("warning: --rounds 1: each site trains once from the base model alone and the "
+            "shared adapter is the average of those local adapters, never trained again from "
+            "the average; pass --rounds 5 or more (the default is 10) for a federated "
+            "adapter") in said  # fmt: skip

@@ -261,7 +261,7 @@ def _simulate(**values: Any) -> None:
                 warn_all(base_warnings)
                 raise
             warn_all(_not_said_of_a_site(base_warnings, notes))
-        warn_all(notes)  # before the rounds: what adapt would say of each site
+        warn_all([*run.round_notes(), *notes])  # before the rounds (and what adapt would say)
         with status_progress("federate (Flower simulation)") as step:
             from medadapt.federated.job import federate_job
 
@@ -445,6 +445,7 @@ def _server(**values: Any) -> None:
                            owned=RUN_OUTPUTS)  # fmt: skip
     if values["insecure"]:
         warn(_insecure_server_words(values["host"]))
+    warn_all(run.round_notes())
     with staged as staged_out:  # one line per site joined and per round (a service's log too)
         results = deploy.run_server(
             run, Path(staged_out).resolve(), host=values["host"], port=values["port"],

@@ -60,6 +60,18 @@ class FederatedRun:
     # sites_out/<site>/ (deployment: in the folder the site's client names)
     join_timeout: float = 600.0  # seconds every site has to join before the rounds
 
+    def round_notes(self) -> list[str]:
+        """A warning for a run of one round: each site trains once from the base alone and
+        the shared adapter is the average of those local adapters, never trained from the
+        average (federated training's point)."""
+        if self.rounds != 1:
+            return []
+        return [
+            "--rounds 1: each site trains once from the base model alone and the shared "
+            "adapter is the average of those local adapters, never trained again from the "
+            "average; pass --rounds 5 or more (the default is 10) for a federated adapter"
+        ]
+
     def check(self) -> FederatedRun:
         """Every value in range, by flag (before any work); returns self."""
         checks.one_of(self.strategy, "--strategy", STRATEGIES)
