@@ -154,3 +154,34 @@ def test_the_adapt_report_draws_the_base_model_beside_the_adapter(task, monkeypa
     drawn.clear()  # the base's scores unknown (an adapter adding classes): the adapter alone
     adapt_report(summary, {"y": y, "scores": scores}, SimpleNamespace(noun="rows"))
     assert all(names == ["model"] for _, names, *_ in drawn) and drawn
+
+
+def test_no_roc_curve_is_drawn_where_the_auroc_is_withheld():
+    """A trial's adapt report said "AUROC not reported: only 9 patients" and drew the ROC
+    curve of those 9, below the diagonal: the figure the table withheld, by eye."""
+    y = np.array([0, 1] * 10)
+    scores = np.linspace(0.9, 0.1, 20)
+    withheld = {
+        "n": 20,
+        "n_positive": 10,
+        "threshold": 0.5,
+        "auroc": None,
+        "notes": {
+            "auroc": "not reported: only 9 patients (21 images; at least 10 patients needed)"
+        },
+    }
+    summary = {
+        "name": "b", "method": "bottleneck", "task": "binary", "new_classes": [],
+        "classes": ["normal", "nodule"], "trainable_params": 8577, "metrics": withheld,
+        "data_summary": {"group": "B", "n_train": 40, "n_test": 20},
+    }  # fmt: skip
+    figures, text = _text(adapt_report(summary, {"y": y, "scores": scores},
+                                       SimpleNamespace(noun="images")))  # fmt: skip
+    assert figures == 0 and "ROC curve on the held-out" not in text
+    assert ("No ROC curve: the AUROC is not reported (only 9 patients (21 images; at least 10 "
+            "patients needed)), and a curve drawn on these images would show what the figure "
+            "withholds.") in text  # fmt: skip
+    result = {**withheld, "task": "binary", "adapter": None, "rows_used": "20 images",
+              "subgroups": {}, "kind": "image"}  # fmt: skip
+    figures, text = _text(evaluation_report(result, {"y": y, "scores": scores}))
+    assert "No ROC curve: the AUROC is not reported" in text and "ROC curve." not in text

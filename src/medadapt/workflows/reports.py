@@ -267,7 +267,7 @@ def evaluation_report(
     if result["task"] == "multiclass" and curves.get("proba") is not None:
         one_vs_rest_roc(report, result["classes"], curves, noun)
     if result["task"] == "binary" and len(np.unique(curves["y"])) == 2:
-        _risk_figures(report, curves, noun, with_base=base_scores is not None)
+        _risk_figures(report, curves, noun, result, with_base=base_scores is not None)
     if result["task"] == "regression":
         _measured_figure(report, curves, noun, result, before if base_scores else None)
     _groups(report, result, base_scores)
@@ -287,14 +287,23 @@ def evaluation_report(
     return report
 
 
-def _risk_figures(report: Report, curves: dict[str, Any], noun: str, *, with_base: bool,
-                  roc_caption: str = "ROC curve.") -> None:  # fmt: skip
+def _risk_figures(report: Report, curves: dict[str, Any], noun: str, metrics: dict[str, Any],
+                  *, with_base: bool, roc_caption: str = "ROC curve.") -> None:  # fmt: skip
     """A binary model's ROC curve and calibration plot (or why none is drawn), the base
-    model's beside it where ``with_base`` and ``curves["base_scores"]`` hold its scores."""
+    model's beside it where ``with_base`` and ``curves["base_scores"]`` hold its scores. No
+    ROC curve where ``metrics`` withhold the AUROC (a trial's report drew one, below the
+    diagonal, beside "AUROC not reported: only 9 patients")."""
     pairs = {"model": (curves["y"], curves["scores"])}
     if with_base and curves.get("base_scores") is not None:
         pairs = {BEFORE: (curves["y"], curves["base_scores"]), AFTER: pairs["model"]}
-    report.figure(roc_figure(pairs, title="ROC curve"), caption=roc_caption)
+    if metrics.get("auroc") is None:
+        notes = metrics.get("notes") or {}
+        why = (notes.get("auroc") or notes.get("all") or "too few of a class").strip()
+        why = why.removeprefix("not reported: ").rstrip(".")
+        report.paragraph(f"No ROC curve: the AUROC is not reported ({why}), and a curve drawn "
+                         f"on these {noun} would show what the figure withholds.")  # fmt: skip
+    else:
+        report.figure(roc_figure(pairs, title="ROC curve"), caption=roc_caption)
     missing = calibration_too_few(curves["y"], noun=noun)
     if missing:  # said, as a measured value's is: a trial's empty plot was captioned
         report.paragraph(  # "Predicted risk against observed frequency"
@@ -545,7 +554,7 @@ def adapt_report(summary: dict[str, Any], curves: dict[str, Any], modality: Any)
     if curves.get("proba") is not None and len(summary["classes"]) > 2:
         one_vs_rest_roc(report, summary["classes"], curves, noun)
     elif summary["task"] == "binary" and len(np.unique(curves["y"])) == 2:
-        _risk_figures(report, curves, noun, with_base=bool(before) and not new,
+        _risk_figures(report, curves, noun, metrics, with_base=bool(before) and not new,
                       roc_caption=f"ROC curve on the held-out {noun}.")  # fmt: skip
     elif summary["task"] == "regression":
         _measured_figure(report, curves, noun, metrics, before if before and not new else None)
