@@ -212,3 +212,22 @@ def test_a_measured_study_keeps_its_reading_of_the_intervals(n_test):
     """The intervals' reading stays where there are intervals to read."""
     text, _ = _report(_study(n_test=n_test, positives=3 if n_test == 5 else 21, n_train=70))
     assert ("Bands and intervals in brackets" in text) is (n_test == 30)
+
+
+def test_a_study_where_every_strategy_ranks_backwards_says_so_first():
+    """A trial's image study named the head-only adapter "best" at AUROC 0.27, every strategy
+    below 0.5 (the site's images unlike the base's), with nothing said of it."""
+    study = _study(n_test=60, positives=45, n_train=140)
+    for i, point in enumerate(study["points"]):
+        point["metrics"]["auroc"] = 0.26 + 0.01 * (i % 3)
+    found = conclusions(study, aggregate(study["points"], "binary"))
+    assert found["sentences"][0] == found["backwards"]
+    assert found["backwards"].startswith(
+        "Warning: every strategy ranks the target's test rows worse than chance (each mean "
+        "AUROC below 0.5, at every size; the highest 0.28): the labels or the positive class "
+        "may be swapped, or this site's rows differ from those the base model trained on"
+    )
+    for point in study["points"]:  # one strategy above chance: nothing said
+        if point["strategy"] == study["points"][0]["strategy"]:
+            point["metrics"]["auroc"] = 0.55
+    assert conclusions(study, aggregate(study["points"], "binary"))["backwards"] is None

@@ -123,7 +123,8 @@ def _finish(study: dict, out: Path) -> None:
     found = conclusions(study, curves)
     study["curves"] = curves
     study["conclusions"] = found
-    study["notes"] = [found[k] for k in ("nothing_measured", "too_good") if found.get(k)]
+    study["notes"] = [found[k] for k in ("nothing_measured", "backwards", "too_good")
+                      if found.get(k)]  # fmt: skip
     atomic_write_bytes(out / "study.json", json.dumps(study, indent=1).encode())
     study_report(study, curves, found).write(out / "report.html")
     if study.get("sample_size"):
@@ -161,7 +162,8 @@ def _finish(study: dict, out: Path) -> None:
         )
     _print_strategies(study, curves, found["metric"])
     for sentence in found["sentences"]:
-        if sentence in (found.get("too_good"), found.get("nothing_measured")):
+        if sentence in (found.get("too_good"), found.get("nothing_measured"),
+                        found.get("backwards")):  # fmt: skip
             warn(sentence.removeprefix("Warning: "))
         else:
             stdout.print(f"• {sentence}")

@@ -223,6 +223,7 @@ def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]
     too_good = too_good_sentence(study["points"], noun)
     one_class = one_class_sentence(study["points"], noun, task=study["task"], metric=metric)
     nothing = nothing_measured_sentence(study["points"], metric, noun)
+    backwards = backwards_sentence(curves.get("auroc") or {}, noun)
     return {
         "metric": metric,
         "best_per_size": best_per_size,
@@ -231,7 +232,9 @@ def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]
         "too_good": too_good,
         "worse_than_base": worse_than_base(by_strategy, adapter, metric) if adapter else None,
         "nothing_measured": nothing,
+        "backwards": backwards,
         "sentences": ([nothing] if nothing else [])
+        + ([backwards] if backwards else [])
         + ([too_good] if too_good else [])
         + ([one_class] if one_class else [])
         + ([by_brier(study["task"])] if metric == "brier" else [])
@@ -428,6 +431,23 @@ def _noted_where(points: list[dict[str, Any]], note: str, base_words: str) -> st
 
 #: what the base model's figure is in a study: no training size's (it is stored at 100%)
 BASE_ALONE = "which trains on no target {noun}: the same figure at every size"
+
+
+def backwards_sentence(by_strategy: dict[str, Any], noun: str = "samples") -> str | None:
+    """A warning where every strategy, at every size, ranks the test ``noun`` worse than
+    chance (each mean AUROC below 0.5): a trial's study named the head-only adapter "best"
+    at AUROC 0.27, every strategy below 0.5 and nothing said of it."""
+    means = [e["mean"] for entries in by_strategy.values() for e in entries
+             if e.get("mean") is not None]  # fmt: skip
+    if not means or max(means) >= 0.5:
+        return None
+    return (
+        f"Warning: every strategy ranks the target's test {noun} worse than chance (each mean "
+        f"AUROC below 0.5, at every size; the highest {max(means):.2f}): the labels or the "
+        f"positive class may be swapped, or this site's {noun} differ from those the base "
+        "model trained on (another scanner, export, unit or coding); check them before "
+        "reading which strategy is best."
+    )
 
 
 def too_good_sentence(points: list[dict[str, Any]], noun: str = "samples") -> str | None:
