@@ -91,7 +91,8 @@ def test_check_data_says_an_adapter_may_add_nothing_where_the_base_separates_the
     ("flip", "said"),
     [
         (1.0, "0.000, worse than chance: it ranks them backwards (are the labels, or the "
-              "positive class, swapped?)"),
+              "positive class, swapped? or are these samples unlike the base model's training "
+              "ones: another scanner, export, unit or coding?)"),
         (0.5, "0.500, no better than chance"),
     ],
 )  # fmt: skip

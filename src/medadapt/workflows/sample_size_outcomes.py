@@ -373,8 +373,12 @@ def _without_site(prevalence: float, source_auroc: float | None, unusable: str) 
 #: trial: labels or the positive class swapped), not merely no better than chance
 BACKWARDS_BELOW = 0.4
 BACKWARDS = (
-    "worse than chance: it ranks them backwards (are the labels, or the positive class, swapped?)"
+    "worse than chance: it ranks them backwards (are the labels, or the positive class, "
+    "swapped? or are these samples unlike the base model's training ones: another scanner, "
+    "export, unit or coding?)"
 )
+"""(A trial's site images, brighter and lower in contrast than the base's, were ranked at
+0.27: the hint named swapped labels only.)"""
 
 
 def _site_auroc(scored, noun: str, classes: Sequence[str],
