@@ -463,8 +463,19 @@ def aspect_ratio(sample: np.ndarray | torch.Tensor) -> float:
 
 def aspect_range(aspects: Sequence[float]) -> list[float] | None:
     """The shapes of the images read, as ``[most square, least square]`` longer-to-shorter
-    side ratios (recorded by a base model: what its training images looked like)."""
-    return [round(min(aspects), 3), round(max(aspects), 3)] if len(aspects) else None
+    side ratios: the 1st and 99th percentiles, so that one odd image does not widen it (a
+    trial's one 2:1 image among 112 square ones recorded ``[1.0, 2.0]``, and later strips up
+    to 2.5:1 passed unsaid); recorded by a base model: what its training images looked like.
+
+    >>> aspect_range([1.0] * 112 + [2.0])
+    [1.0, 1.0]
+    >>> aspect_range([1.0, 1.25, 1.5])
+    [1.005, 1.495]
+    """
+    if not len(aspects):
+        return None
+    low, high = np.percentile(np.asarray(aspects, dtype=np.float64), [1, 99])
+    return [round(float(low), 3), round(float(high), 3)]
 
 
 #: the percentile of an image's [0, 1] intensities that is its brightest level: robust to a
