@@ -227,7 +227,7 @@ def test_a_few_images_of_a_class_spelt_like_another_are_refused(tmp_path):
         "error: class 'abnromal' has 2 of the 20 images, spelt like 'abnormal' (8 images): did "
         "you mean 'abnormal'? A typo would become a class of its own; file them under "
         "'abnormal' (move them into its folder, or correct the label); or pass --class-names "
-        "naming every class to keep 'abnromal' as one"
+        "naming every class to keep 'abnromal' as a class of its own"
     )
     assert not (tmp_path / "b").exists()
     summary, _ = _train(tmp_path, data, "--class-names", "abnormal,abnromal,normal")
@@ -255,7 +255,8 @@ def test_a_stray_class_folder_is_refused_unless_named(tmp_path):
         "a class rests on): a base model cannot learn a class from so few, nor be tested on "
         "it; add images of 'mass', file it under the class it belongs to (move it into that "
         "class's folder, or correct the label), or remove it; or pass --class-names naming "
-        "every class to keep 'mass' as one"
+        "every class to keep 'mass' as a class all the same (so few images teach the model "
+        "little of it, and no figure about it can be given)"
     )
     assert not (tmp_path / "b").exists() and not list(tmp_path.glob(".b.tmp-*"))
     summary, _ = _train(tmp_path, data, "--class-names", "normal,abnormal,mass")

@@ -250,7 +250,10 @@ def _stray_class(name: str, counts: Mapping[str, int], like: Sequence[str]) -> s
                " a base model cannot learn a class from so few, nor be tested on it")  # fmt: skip
         fix = (f"add images of {name!r}, file {them} under the class {they} to (move {them} "
                f"into that class's folder, or correct the label), or remove {them}")  # fmt: skip
-    return f"{why}; {fix}; or pass --class-names naming every class to keep {name!r} as one"
+    keep = (f"to keep {name!r} as a class of its own" if like else
+            f"to keep {name!r} as a class all the same (so few images teach the model little "
+            "of it, and no figure about it can be given)")  # fmt: skip
+    return f"{why}; {fix}; or pass --class-names naming every class {keep}"
 
 
 def refuse_respelt(data: Path, labels: Sequence[str] | None, classes: Sequence[str]) -> None:
