@@ -136,6 +136,8 @@ def test_an_adapter_trained_on_mr_images_records_them_and_predicts_them_without_
         "brightness": [1.0, 1.0],  # min-max scaled (no window): each reaches 1
         "dicom_modalities": ["MR"],
         "intensity": ["min_max"],  # as the CT base's (no window): nothing to widen
+        "mean_level": [0.154, 0.3255],  # how they look (each image's mean and spread)
+        "contrast": [0.2961, 0.3423],
     }
     later = _folder(tmp_path / "later", "MR", n=1, patient="L")
     capsys.readouterr()

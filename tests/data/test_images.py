@@ -40,6 +40,8 @@ def test_png_folder_gives_classes_in_folder_order_and_exact_pixels(tmp_path):
         "channels": 1,
         "aspect": [1.0, 1.0],  # the shapes read (longer side to shorter), before fitting
         "brightness": [0.2706, 0.8196],  # brightest levels (69 and 209 of 255), before fitting
+        "mean_level": [0.1494, 0.3394],  # each image's mean intensity, as the model reads it
+        "contrast": [0.0747, 0.3367],  # and spread (5th and 95th percentiles of both)
         "image_size": 16,
         "spatial_dims": 2,
         "window": None,

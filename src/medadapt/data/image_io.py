@@ -507,6 +507,35 @@ def brightness_range(levels: Sequence[float]) -> list[float] | None:
     return [round(float(low), 4), round(float(high), 4)]
 
 
+def look_ranges(images: torch.Tensor) -> dict[str, list[float]]:
+    """How the images look, as a base model records it: ``mean_level``, the 5th and 95th
+    percentiles of each image's mean intensity, and ``contrast``, those of each image's
+    spread (standard deviation) of intensities, over the images as the model reads them
+    (fitted to its size, in [0, 1]); a scanner or export unlike the base's moves them (a
+    trial's site B, brighter by 0.25 and at 0.6 of A's contrast, was scored without a word).
+    Empty for no images."""
+    values = _look_values(images)
+    if values is None:
+        return {}
+    return {name: [round(float(v), 4) for v in np.percentile(column, [5, 95])]
+            for name, column in zip(("mean_level", "contrast"), values, strict=True)}  # fmt: skip
+
+
+def _look_values(images: torch.Tensor) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each image's mean intensity and spread (float64), or None for no images."""
+    if images.shape[0] == 0:
+        return None
+    flat = images.reshape(images.shape[0], -1).to(torch.float64)
+    return flat.mean(dim=1).numpy(), flat.std(dim=1, correction=0).numpy()
+
+
+def typical_look(images: torch.Tensor) -> tuple[float, float] | None:
+    """The median of the images' mean intensities and of their spreads (see
+    :func:`look_ranges`), or None for no images."""
+    values = _look_values(images)
+    return None if values is None else (float(np.median(values[0])), float(np.median(values[1])))
+
+
 def fit_size(sample: torch.Tensor, size: int, fit: str) -> torch.Tensor:
     """Resize ``(C, *spatial)`` to ``size`` per side with MONAI: ``"pad"`` keeps the aspect
     ratio (longest side to ``size``, zero padding centred), ``"stretch"`` does not.

@@ -33,6 +33,7 @@ from medadapt.data.image_io import (
     describe_error,
     fit_size,
     is_blank,
+    look_ranges,
     refusal,
     to_channels,
 )
@@ -157,6 +158,7 @@ def read_all(
         "channels": n_channels,
         "aspect": aspect_range(readings.aspects),
         "brightness": brightness_range(readings.brightness),
+        **look_ranges(dataset.images),
     }
     unused = unused_bits_stored_note(options.bits_stored, readings.checks.sixteen_bit,
                                      len(entries), root.name)  # fmt: skip

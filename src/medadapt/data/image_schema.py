@@ -10,8 +10,10 @@ group, patient id). New data is read with
 their division of 16-bit pictures by 65535; ``aspect``, ``brightness`` and
 ``dicom_modalities`` record the training images' shapes, brightest levels (the 5th and 95th
 percentiles of each image's 99th-percentile intensity in [0, 1]) and DICOM Modality values
-(CT, MR), so images unlike them are said when they are scored (None or empty: models saved
-before they were recorded, which say nothing).
+(CT, MR), so images unlike them are said when they are scored; ``mean_level`` and
+``contrast`` the 5th and 95th percentiles of each image's mean intensity and spread, so that a
+set of images unlike them on the whole (another scanner or export) is said (None or empty:
+models saved before they were recorded, which say nothing).
 
 :func:`source_digest` identifies a labelled image source by its listing (file names and sizes,
 plus the CSV's bytes, or an ``.npz``'s bytes) and the options that decide how many samples each
@@ -73,6 +75,8 @@ class ImageSchema:
     intensity: dict[str, int] = field(default_factory=dict)
     aspect: tuple[float, float] | None = None  # the training images' shapes (see image_io)
     brightness: tuple[float, float] | None = None  # their brightest levels (see image_io)
+    mean_level: tuple[float, float] | None = None  # their mean intensities (image_io.look_ranges)
+    contrast: tuple[float, float] | None = None  # their spreads of intensity (the same)
     dicom_modalities: tuple[str, ...] = ()  # what the DICOM training images were: CT, MR
     normalisation: str = NORMALISATION
 
@@ -85,8 +89,9 @@ class ImageSchema:
             object.__setattr__(self, "window", tuple(float(v) for v in self.window))
         if self.aspect is not None:
             object.__setattr__(self, "aspect", tuple(float(v) for v in self.aspect))
-        if self.brightness is not None:
-            object.__setattr__(self, "brightness", tuple(float(v) for v in self.brightness))
+        for name in ("brightness", "mean_level", "contrast"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, tuple(float(v) for v in getattr(self, name)))
         object.__setattr__(self, "dicom_modalities", tuple(map(str, self.dicom_modalities)))
         if self.spacing is not None and self.spacing != "auto":
             spacing = tuple(float(v) for v in self.spacing)
@@ -182,6 +187,8 @@ class ImageSchema:
             intensity=dict(source.get("intensity", {})),
             aspect=source.get("aspect"),
             brightness=source.get("brightness"),
+            mean_level=source.get("mean_level"),
+            contrast=source.get("contrast"),
             dicom_modalities=tuple(source.get("acquired") or ()),
             **loader,
         )
@@ -191,7 +198,8 @@ class ImageSchema:
         out["classes"] = list(self.classes)
         out["window"] = None if self.window is None else list(self.window)
         out["aspect"] = None if self.aspect is None else list(self.aspect)
-        out["brightness"] = None if self.brightness is None else list(self.brightness)
+        for name in ("brightness", "mean_level", "contrast"):
+            out[name] = None if getattr(self, name) is None else list(getattr(self, name))
         out["dicom_modalities"] = list(self.dicom_modalities)
         out["spacing"] = list(self.spacing) if isinstance(self.spacing, tuple) else self.spacing
         out["format"] = SCHEMA_FORMAT

@@ -34,6 +34,7 @@ from medadapt.data.image_io import (
     conversion_notes,
     describe_error,
     fit_size,
+    look_ranges,
 )
 from medadapt.data.image_reading import BLANK_REASON, blank_note, blank_refusal
 from medadapt.data.intensity import TWELVE_BIT_MAX, scale_integer, twelve_bit_array_note
@@ -115,7 +116,7 @@ def load_npz(
         dataset, path, split, integer_pixels=images.dtype.kind == "u", channels=n_channels,
         image_size=image_size, spatial_dims=spatial_dims, fit=fit, slices=slices,
         aspect=aspect_range(dataset.aspects), brightness=brightness_range(levels),
-        n_images=n_images, **settings,
+        n_images=n_images, **look_ranges(dataset.images), **settings,
     )  # fmt: skip
     check_class_counts(dataset, explicit_classes=True)
     return dataset

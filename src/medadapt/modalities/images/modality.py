@@ -186,7 +186,7 @@ class ImageModality(Modality):
             "group_column": read.group_column,
             "id_column": read.id_column,
         }
-        schema = ImageSchema.from_dataset(train.dataset, **loader)
+        schema = _as_trained_on(ImageSchema.from_dataset(train.dataset, **loader), train.dataset)
         # first, as a table's implicit positive class is warned (train-base, study)
         implicit = sorted_positive_warning(schema.classes, train.info.positive_by)
         return schema, [implicit] if implicit is not None else []
@@ -271,6 +271,19 @@ class ImageModality(Modality):
         notes += [n for n in [left_out_note(Path(data)), hidden_images_note(Path(data))] if n]
         notes += [n for n in [copies_note(data, dataset)] if n]
         return ImageSamples(dataset, info, notes)
+
+    def sample_notes(self, schema: Any, samples: Any) -> list[str]:
+        """The warnings said when the samples were read, and whether they look unlike the
+        model's training images on the whole (:func:`~medadapt.data.image_files.look_note`:
+        another scanner or export, which no single image's check shows)."""
+        from medadapt.data.image_files import look_note
+
+        if isinstance(samples, ImageSamples):
+            images = samples.dataset.images
+        else:
+            images = getattr(samples, "images", None)
+        note = None if images is None else look_note(schema, images, self.noun)
+        return [*getattr(samples, "notes", []), *([note] if note else [])]
 
     def read_unlabelled(self, data: Path, base: Any, options: ImageOptions):
         from medadapt.data.extrapolation import COLUMN
@@ -645,13 +658,15 @@ class ImageModality(Modality):
         adapted on MR images: MR is then no surprise through the adapter; an 8-bit base adapted
         on 12-bit data in 16-bit files: neither are those dark images; a PNG base adapted on
         DICOM without a window: nor their min-max scaling)."""
-        from medadapt.data.image_io import aspect_range, brightness_range
+        from medadapt.data.image_io import aspect_range, brightness_range, look_ranges
 
         dataset, seen = train.dataset, {}
         if schema.aspect is not None and dataset.aspects:
             seen["aspect"] = aspect_range(dataset.aspects)
         if schema.brightness is not None and dataset.brightness:
             seen["brightness"] = brightness_range(dataset.brightness)
+        if schema.mean_level is not None and schema.contrast is not None:  # their look too
+            seen.update(look_ranges(dataset.images))
         seen["dicom_modalities"] = sorted({m for m in dataset.acquired if m})  # also on a
         # base of pictures: a trial's PNG base adapted on CR scored an MR without a word
         read = (getattr(dataset, "source", None) or {}).get("intensity")
@@ -670,6 +685,11 @@ class ImageModality(Modality):
             low, high = schema.brightness
             schema = replace(schema, brightness=(min(low, float(bright[0])),
                                                  max(high, float(bright[1]))))  # fmt: skip
+        for name in ("mean_level", "contrast"):  # a site's look is no surprise through it
+            ours, theirs = getattr(schema, name), seen.get(name)
+            if ours is not None and theirs:
+                schema = replace(schema, **{name: (min(ours[0], float(theirs[0])),
+                                                   max(ours[1], float(theirs[1])))})  # fmt: skip
         if kinds:  # a base of pictures (none recorded) takes the adapter's DICOM kinds
             widened = dict.fromkeys([*schema.dicom_modalities, *map(str, kinds)])
             schema = replace(schema, dicom_modalities=tuple(widened))
@@ -695,6 +715,21 @@ gray), joined by ``; ``; empty where nothing is."""
 SLICE_COLUMN = "slice"
 """The ``predict`` column naming, for a volume, the slice (index along the slice axis) its
 prediction was made on, as ``serve`` answers ``slice``; empty for 2D images."""
+
+
+def _as_trained_on(schema: Any, dataset: Any) -> Any:
+    """``schema`` with the shapes, brightness and look of the images it trains on, not of
+    every image the source held (a trial's base of hospital A recorded the mean intensities
+    of A's and B's images, read together before ``--groups`` chose A's)."""
+    from medadapt.data.image_io import aspect_range, brightness_range, look_ranges
+
+    seen: dict[str, Any] = {}
+    if dataset.aspects:
+        seen["aspect"] = aspect_range(dataset.aspects)
+    if dataset.brightness:
+        seen["brightness"] = brightness_range(dataset.brightness)
+    seen.update(look_ranges(dataset.images))
+    return replace(schema, **{k: tuple(v) for k, v in seen.items() if v is not None})
 
 
 class UnlabelledImages:
