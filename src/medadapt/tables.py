@@ -278,11 +278,11 @@ def _warn_about_training_rows(
     if not matched:
         return
     n = int(np.logical_or.reduce(list(matched.values())).sum())
-    rows = "row of frame matches a row" if n == 1 else "rows of frame match rows"
+    rows = "matches a row" if n == 1 else "match rows"
     warnings.warn(
-        f"{n} of the {len(samples)} {rows} that {' or '.join(matched)} trained on (by "
-        "content): their scores are in-sample, more confident and more often right than the "
-        "model is on new patients; leave them out of any figure (medadapt evaluate does)",
+        f"{n} of the {len(samples)} rows of frame {rows} that {' or '.join(matched)} trained "
+        "on (by content): their scores are in-sample, more confident and more often right than "
+        "the model is on new patients; leave them out of any figure (medadapt evaluate does)",
         UserWarning, stacklevel=3,
     )  # fmt: skip
 

@@ -19,3 +19,17 @@ def test_rare_classes_are_counted_in_words_not_as_a_dict():
     [both] = _rare_classes("images", {"a": 50, "b": 50, "c": 50}, {"a": 1, "b": 2, "c": 9}, 12)
     assert "in classes 'a' and 'b', AUROC" in both.message
     assert "{" not in train.message + test.message + both.message
+
+
+def test_a_class_with_no_training_rows_is_said_unlearnable_not_overfitted():
+    """A trial's FLamby demo said of Switzerland's training rows, none of them negative, "the
+    rarer class has 0 of the 30 training rows ...: a base model trained on so few is likely
+    to be overfitted"."""
+    from medadapt.evaluate.sufficiency import new_model_note
+
+    assert new_model_note({"0": 0, "1": 30}, 13, "rows") == (
+        "the rarer class has none of the 30 training rows: a model fitted on them cannot learn "
+        "it, and calls no one that class; collect more rows, or adapt an existing model to "
+        "these (medadapt adapt)"
+    )
+    assert "likely to be overfitted" in new_model_note({"0": 20, "1": 30}, 13, "rows")

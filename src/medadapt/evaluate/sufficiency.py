@@ -209,6 +209,12 @@ def new_model_note(
     if not too_few_per_feature(events, n_features):
         return None
     rarest = "rarer" if len(counts) == 2 else "rarest"
+    if events == 0:  # not too few: none (a trial's FLamby Switzerland, "likely overfitted")
+        return (
+            f"the {rarest} class has none of the {grouped(sum(counts.values()))} training "
+            f"{noun}: a model fitted on them cannot learn it, and calls no one that class; "
+            f"{_new_model_fix(noun, adapt)}"
+        )
     return (
         f"the {rarest} class has {grouped(events)} of the {grouped(sum(counts.values()))} "
         f"training {noun} for {n_features} features ({events / n_features:.1f} per feature; a "

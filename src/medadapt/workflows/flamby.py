@@ -80,10 +80,31 @@ class _Noting:
                 message = str(warning.message)
                 # a comparison arm, or the demo's own base model on the benchmark's rows
                 said_as = as_comparison if strategy in NEW_MODELS else as_demo_base
-                message = said_as(message)
+                message = as_benchmark_rows(said_as(message))
                 steps = self.said.setdefault(message, {}).setdefault(where, [])
                 if strategy is not None and strategy not in steps:
                     steps.append(strategy)
+
+
+def as_benchmark_rows(note: str) -> str:
+    """The table API's warning that rows scored match rows a model trained on, said as what
+    the benchmark does with them (a trial's demo told the user to "leave them out of any
+    figure" of figures that kept them). Any other note unchanged.
+
+    >>> as_benchmark_rows("1 of the 45 rows of frame matches a row that the base model "
+    ...                   "trained on (by content): their scores are in-sample, ...")
+    "1 of the 45 test rows matches a row that the base model trained on (by content: \
+FLamby's split holds the same values on both sides): kept in these figures, as FLamby's \
+own keep it, so that they compare; 'medadapt evaluate' would leave it out"
+    """
+    if " rows of frame match" not in note or " trained on (by content)" not in note:
+        return note
+    head = note.split(" trained on (by content)")[0].replace(" rows of frame ", " test rows ")
+    one = head.split(" of the ")[0] == "1"
+    them = "it" if one else "them"
+    return (f"{head} trained on (by content: FLamby's split holds the same values on both "
+            f"sides): kept in these figures, as FLamby's own keep {them}, so that they "
+            f"compare; 'medadapt evaluate' would leave {them} out")  # fmt: skip
 
 
 def _tagged(said: dict[str, dict[str, list[str]]]) -> list[str]:
