@@ -171,3 +171,16 @@ def test_train_base_names_the_features_it_reads(trained):
         "features (13: 6 numeric, 7 categorical): age, sex, cp, trestbps, chol, fbs, restecg, "
         "thalch, exang, oldpeak, slope, ca, thal; leave one out with --exclude COL"
     )
+
+
+def test_a_label_of_a_few_whole_numbers_taken_as_classes_is_a_warning(trained):
+    """A trial left out the README's --positive-above 0: heart's num (0 to 4) trained a
+    5-class model, said only in the task line; it is a warning now, as in Python."""
+    assert trained["multiclass"].stdout.splitlines()[1] == (
+        "warning: label column 'num' has 5 classes ('0', '1', '2', '3', '4'), so a 5-class "
+        "model is built; for a yes/no outcome pass --positive-above 0 (a value above 0 is "
+        "positive), or --task multiclass to keep the 5 classes"
+    )
+    assert not any("-class model is built" in line
+                   for name in ("binary", "regression", "dichotomised")
+                   for line in trained[name].stdout.splitlines())  # fmt: skip

@@ -153,6 +153,10 @@ def _train_base(**values: Any) -> None:
         if getattr(options, "positive_class", None) is not None:
             line = positive_class_line(summary["classes"], values["label"])
         stdout.print(line, markup=False, highlight=False, soft_wrap=True)
+        if getattr(options, "task", None) is None:  # a trial's num, 0 to 4, left out of
+            counted = _counted_classes(summary, values["label"])  # --positive-above: five
+            if counted:  # classes, said in that line only (the Python API warns of it)
+                warn_all([counted])
     elif summary.get("task_line"):  # images: which class is positive, and why
         stdout.print(summary["task_line"], markup=False, highlight=False, soft_wrap=True)
     print_skipped(summary, data)
@@ -523,3 +527,15 @@ PACS: medadapt predict --base base/ --data dicomweb+https://pacs/dicom-web/studi
 --dicomweb-token-file token.txt --store-sr --out pred.csv
 """,
 )
+
+
+def _counted_classes(summary: dict[str, Any], label: str) -> str | None:
+    """The warning for a label of a few whole numbers taken as classes
+    (:func:`~medadapt.data.schema.counted_classes_warning`, in the command line's words)."""
+    from types import SimpleNamespace
+
+    from medadapt.data.option_words import COMMAND_LINE
+    from medadapt.data.schema import counted_classes_warning
+
+    schema = SimpleNamespace(task=summary["task"], classes=list(summary["classes"]), label=label)
+    return counted_classes_warning(schema, COMMAND_LINE)  # type: ignore[arg-type]
