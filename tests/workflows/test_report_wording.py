@@ -814,3 +814,13 @@ def test_a_report_of_rows_from_fewer_patients_counts_rows_not_patients():
     assert guide[1].startswith("sensitivity: the share of rows with the outcome that the model ")
     told = reading_guide(["sensitivity"], noun="patients")[0]
     assert told.startswith("sensitivity: the share of patients with the outcome whom the model")
+
+
+def test_the_card_says_the_base_model_s_figure_in_a_sentence_of_its_own():
+    """A trial read "Brier score 0.20 (0.13–0.28) (base model alone: AUROC 0.62 ...)" as the
+    Brier score's own bracket."""
+    y = np.array([0] * 20 + [1] * 20)
+    scores = np.linspace(0.01, 0.99, 40)
+    text = _text(_evaluated(y, scores, scores[::-1].copy()))
+    assert "Brier score 0.90 (0.80–0.95). The base model alone: AUROC 0.85 (0.75–0.90)." in text
+    assert "(base model alone:" not in text

@@ -441,11 +441,11 @@ def _card(report: Report, result: dict[str, Any], base_scores: dict[str, Any] | 
         for m in ("auroc", "accuracy", "sensitivity", "specificity", "brier", "mae", "rmse")
         if m in result
     )
-    if base_scores is not None:
+    if base_scores is not None:  # its own sentence: a trial read it as the Brier score's
         before = base_scores["overall"]
         metrics += (
-            f" (base model alone: {METRIC_LABELS[main]} "
-            f"{fmt_ci(before.get(main), before.get(f'{main}_ci'))})"
+            f". The base model alone: {METRIC_LABELS[main]} "
+            f"{fmt_ci(before.get(main), before.get(f'{main}_ci'))}"
         )
     report.section(f"Adapter card: {result['adapter']}")
     report.card(
