@@ -243,10 +243,18 @@ def test_the_study_s_sample_size_section_names_its_criteria_and_says_what_they_m
     _sample_size(enough, _study(n_test=600))
     assert "What this means" not in _text(enough)
     # a trial found its terms nowhere explained: each is, in the section itself
-    for term in ("Cox-Snell R-squared:", "Criterion (i):", "Criterion (ii):", "Criterion (iii):",
+    for term in ("Criterion (i):", "Criterion (ii):", "Criterion (iii):",
                  "Events per parameter:", "C-statistic: another name for the AUROC",
-                 "Newcombe's score interval:", "Peduzzi et al.'s rule of thumb:"):  # fmt: skip
+                 "Newcombe's score interval:", "Peduzzi et al.'s rule of thumb"):  # fmt: skip
         assert term in text, term
+    from medadapt.workflows.study_report import sample_size_words
+
+    assert sample_size_words("binary", "Cox-Snell R-squared").startswith(
+        "The words of this section. Cox-Snell R-squared: how much of the outcome"
+    )
+    measured = sample_size_words("regression", "R-squared")  # no events, AUROC nor Newcombe
+    assert measured.startswith("The words of this section. R-squared: the share of the ")
+    assert not any(w in measured for w in ("Events", "C-statistic", "Newcombe", "Cox-Snell"))
 
 
 def test_the_study_s_adapter_card_gives_each_seed_s_interval():

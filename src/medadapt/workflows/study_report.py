@@ -562,25 +562,39 @@ CRITERIA = {
 }
 
 
-SAMPLE_SIZE_WORDS = (
-    "The words of this section. Cox-Snell R-squared: how much of the outcome a model "
-    "explains, the criteria's measure (for a yes/no outcome it cannot reach 1: its maximum "
-    "depends on how common the outcome is). Criterion (i): a model fitted on too few "
-    "patients gives risks too extreme on new ones; the criterion asks that they need pulling "
-    "toward the average by no more "
-    "than 10% (a shrinkage of 0.9). Criterion (ii): the explained variation (Nagelkerke's "
-    "R-squared) may drop by at most 0.05 from the training patients to new ones. Criterion "
-    "(iii): the average risk (or, for a measured value, the spread of the errors) estimated "
-    "within a small margin. Events per parameter: patients with the outcome per trained "
-    "parameter. C-statistic: another name for the AUROC. Newcombe's score interval: an "
-    "interval for the AUROC that stays honest on few patients, used where it is wider than "
-    "the bootstrap's. Peduzzi et al.'s rule of thumb: about 10 events per parameter, an "
-    "older and cruder criterion than these. A criterion met is necessary, not sufficient: "
-    "the learning curves below show what the data gave."
-)
-"""The sample-size section's terms in a clinician's words (a trial found "Cox-Snell
-R-squared", "criterion (ii)", "events per parameter", "C-statistic", "Newcombe's score
-interval" and "Peduzzi et al." nowhere explained)."""
+def sample_size_words(task: str, r2_label: str = "") -> str:
+    """The sample-size section's terms in a clinician's words, those of its ``task`` and its
+    ``r2_label`` (a trial found "Cox-Snell R-squared", "criterion (ii)", "events per
+    parameter", "C-statistic", "Newcombe's score interval" and "Peduzzi et al." nowhere
+    explained)."""
+    binary = task == "binary"
+    r2 = (
+        "Cox-Snell R-squared: how much of the outcome a model explains, the criteria's "
+        "measure (for an outcome of classes it cannot reach 1: its maximum depends on how "
+        "common each class is)"
+        if "Cox-Snell" in r2_label or (binary and not r2_label)
+        else "R-squared: the share of the outcome's variation a model explains"
+    )
+    words = [
+        f"The words of this section. {r2}",
+        "Criterion (i): a model fitted on too few patients gives predictions too extreme on "
+        "new ones; the criterion asks that they need pulling toward the average by no more "
+        "than 10% (a shrinkage of 0.9)",
+        "Criterion (ii): the explained variation may drop by at most 0.05 from the training "
+        "patients to new ones",
+        "Criterion (iii): the average risk (or, for a measured value, the spread of the "
+        "errors) estimated within a small margin",
+    ]
+    if binary:
+        words += [
+            "Events per parameter: patients with the outcome per trained parameter; Peduzzi "
+            "et al.'s rule of thumb, about 10 of them, is an older and cruder criterion than "
+            "these",
+            "C-statistic: another name for the AUROC",
+            "Newcombe's score interval: an interval for the AUROC that stays honest on few "
+            "patients, used where it is wider than the bootstrap's",
+        ]
+    return ". ".join(words) + "."
 
 
 def _sample_size(report: Report, study: dict[str, Any]) -> None:
@@ -607,4 +621,4 @@ def _sample_size(report: Report, study: dict[str, Any]) -> None:
                   f"met by the target's training {noun}"], rows)  # fmt: skip
     for line in held_out_needs(study):
         report.paragraph(line)
-    report.paragraph(SAMPLE_SIZE_WORDS)
+    report.paragraph(sample_size_words(study.get("task") or "binary", entry.get("r2_label", "")))
