@@ -40,6 +40,7 @@ from medadapt.train.fitting import Adaptation, adapt, training_config
 from medadapt.workflows import growth
 from medadapt.workflows.adapt_samples import GroupSamples, pick_samples
 from medadapt.workflows.base_label import check_label
+from medadapt.workflows.evaluate import scored_though_withheld
 from medadapt.workflows.naming import slug
 from medadapt.workflows.sample_size import adapter_sample_size, trained_intercepts
 from medadapt.workflows.scoring import evaluate_model, versus_base_on
@@ -125,6 +126,7 @@ def adapt_job(
                 + modality.sample_notes(base.schema, picked.train)
                 + modality.copies_warning(picked.train)
                 + modality.unnamed_patients_warning(base.schema, of_group))  # fmt: skip
+    warnings += _held_out_notes(modality, base.schema, picked.test, options, warnings)
     if result.new_classes:  # a class it added and never predicts is said, not only counted
         warnings += unlearnt_new_classes(picked.test.labels, scores, result.classes,
                                          len(modality.classes(base.schema)),
@@ -156,6 +158,18 @@ def adapt_job(
         _write_report(report, output, modality, base.schema, picked.test, scores,
                       base_predictions)  # fmt: skip
     return output
+
+
+def _held_out_notes(modality: Modality, schema: Any, test: Samples, options: Any,
+                    said: list[str]) -> list[str]:  # fmt: skip
+    """What ``evaluate`` warns of the held-out samples the figures rest on, here too (a
+    trial's ``adapt`` said only the training rows' "36 of 140 rows lack ...", and
+    ``evaluate`` of the same figures "17 of 60 rows lack more than half ..., yet these
+    figures include them"), each after what it is about; none already ``said``."""
+    notes = scored_though_withheld(modality, schema, test, options,
+                                   modality.sample_notes(schema, test))  # fmt: skip
+    return [f"the {len(test)} held-out {modality.noun} scored: {note}"
+            for note in notes if note not in said]  # fmt: skip
 
 
 def _refuse_one_class(

@@ -146,7 +146,7 @@ def evaluate_job(
         subgroups=mask_subgroups(evaluation["subgroups"]), per_class=evaluation.get("per_class"),
         recorded_retention=record.retention, full_finetune=record.full_finetune,
         skipped_files=samples.skipped_files(),
-        data_warnings=(_scored_though_withheld(modality, schema, test, options,
+        data_warnings=(scored_though_withheld(modality, schema, test, options,
                                                modality.sample_notes(schema, test))
                        + modality.unnamed_patients_warning(schema, test)
                        + unrecognised
@@ -605,7 +605,7 @@ WITHHELD_BUT_SCORED = (
 )
 
 
-def _scored_though_withheld(modality, schema, test, options, notes: list[str]) -> list[str]:
+def scored_though_withheld(modality, schema, test, options, notes: list[str]) -> list[str]:
     """``notes`` with the warning on samples lacking most of the model's features saying
     that ``predict`` and ``serve`` would give them no answer, though these figures count them
     (a trial's VA figures included 17 of 60 rows the deployed service withholds)."""
