@@ -117,9 +117,9 @@ def test_a_criterion_needing_a_million_is_said_in_words_with_why():
     }  # fmt: skip
     said = in_short(result)
     assert said[1] == (
-        "12 images to test it are too few for a precise observed/expected ratio: 232 needed "
-        "and calibration slope: a million or more needed; read the intervals of those estimates, "
-        "not the single values."
+        "12 images to test it are too few for a precise observed/expected ratio (232 needed) "
+        "and calibration slope (a million or more needed); read the intervals of those "
+        "estimates, not the single values."
     )
     assert said[2] == (
         "The calibration slope would need a million test images or more because the risks of "

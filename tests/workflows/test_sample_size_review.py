@@ -71,7 +71,7 @@ def test_a_test_split_with_one_event_gives_no_auroc_or_slope_but_an_o_e_ratio():
         "C-statistic (AUROC) at all (the test split holds 60 patients, 1 of class '1', and "
         "evaluate reports no AUROC or calibration slope with fewer than 5 of a class): precise "
         "estimates would need 3,657 and 512.",
-        "They are also too few for a precise observed/expected ratio: 132 needed; read the "
+        "They are also too few for a precise observed/expected ratio (132 needed); read the "
         "intervals of those estimates, not the single values.",
     ]
 

@@ -427,7 +427,7 @@ def _check_words(result: dict[str, Any]) -> list[str]:
                     f"({unreported}). {said}"]  # fmt: skip
         return [said]
     withheld = [c for c in checked if c.get("reported") is False]
-    short = [f"{estimate_name(c['name'])}: {needed_text(c['n'])} needed"
+    short = [f"{estimate_name(c['name'])} ({needed_text(c['n'])} needed)"
              for c in checked if not c["supported"] and c.get("reported", True)]  # fmt: skip
     said = []
     if withheld:
