@@ -52,8 +52,10 @@ def test_every_command_on_the_new_site_says_the_model_never_saw_the_other_value(
     assert _warned(checked) == [SAID.format(n=world["va"], of=200)]
     adapted = succeeded(run_cli("adapt", "--base", world["base"], *site, "--method", "head",
                                 "--out", world["root"] / "va"))  # fmt: skip
-    warned = _warned(adapted)  # the adapter's training rows (its test rows are scored after)
-    assert warned and all(line.startswith("warning: column 'fbs' was 'False'") for line in warned)
+    warned = _warned(adapted)  # the adapter's training rows, then the held-out rows scored
+    assert len(warned) == 2 and warned[0].startswith("warning: column 'fbs' was 'False'")
+    assert all(line.startswith("warning: the 60 held-out rows scored: column 'fbs' was 'False'")
+               for line in warned[1:])  # fmt: skip
     evaluated = succeeded(run_cli("evaluate", "--base", world["base"], "--adapter",
                                   world["root"] / "va", *site))  # fmt: skip
     assert len(_warned(evaluated)) == 1
