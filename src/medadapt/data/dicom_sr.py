@@ -276,7 +276,9 @@ def prediction_report(
         manufacturer=MANUFACTURER,
         is_complete=True,
         is_verified=False,
-        series_description=f"medadapt {model.base}"[:64],
+        # what a study list shows: an unverified AI result (a trial's viewer listed only
+        # "medadapt d8b7b7adb4a7"); "medadapt" first, as earlier reports are found by it
+        series_description=f"medadapt AI result, unverified ({model.base})"[:64],
     )
 
 

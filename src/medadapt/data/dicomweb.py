@@ -121,7 +121,7 @@ class SeriesInfo:
     series_uid: str
     modality: str
     n_instances: int | None
-    description: str = ""  # SeriesDescription ("medadapt 0123456789ab" for a medadapt report)
+    description: str = ""  # SeriesDescription ("medadapt AI result, unverified (0123456789ab)")
 
 
 @dataclass(frozen=True)

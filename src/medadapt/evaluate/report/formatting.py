@@ -125,13 +125,18 @@ def validation_summary(metrics: dict[str, Any] | None) -> str:
 
     >>> validation_summary({"n": 50, "r2": 0.412})
     'R^2 0.41, n=50'
+    >>> validation_summary({"n": 10, "n_patients": 5, "notes": {}})
+    'not reported (n=10, 5 patients)'
     """
     metrics = metrics or {}
     n = metrics.get("n")
     count = f"n={n}" if n is not None else "n unknown"
     notes = metrics.get("notes") if isinstance(metrics.get("notes"), dict) else {}
     leading = leading_metric(metrics)
-    if leading is None:
+    if leading is None:  # the patients the rule counts, where fewer (a trial read "n=10"
+        patients = metrics.get("n_patients")  # beside "at least 10 patients needed")
+        if isinstance(patients, int) and n is not None and patients < n:
+            count += f", {patients} patients"
         return f"not reported ({count})" if metrics else "not evaluated"
     shown = fmt_ci(metrics[leading], metrics.get(f"{leading}_ci")).replace("\u2013", "-")
     warned = ", warning" if set(WHOLE_RESULT_WORDS) & set(notes) else ""  # each named too
