@@ -37,6 +37,7 @@ from medadapt.evaluate.retention import old_class_retention
 from medadapt.evaluate.scoring import score_classifier
 from medadapt.modalities import modality_of
 from medadapt.modalities.bundle import BaseModel
+from medadapt.modalities.images.modality import as_trained_on
 from medadapt.modalities.images.options import DEFAULT_BACKBONE, ImageOptions
 from medadapt.modalities.images.reading import ImageRead
 from medadapt.modalities.images.samples import ImageSamples, SourceInfo
@@ -110,9 +111,17 @@ def train_base(
     implicit = sorted_positive_warning(order, how, PYTHON)
     if implicit is not None:  # as a table's two-valued label warns
         warnings.warn(implicit, UserWarning, stacklevel=2)
+    if order != classes:  # a trial scored images loaded in the folders' order: AUROC 0.0
+        warnings.warn(
+            f"the model's classes are {tuple(order)} (the positive class last), not dataset's "
+            f"order {classes}: predict_proba's columns follow the model's; load the images "
+            "you score with images.load_images(..., classes=base.schema.classes) so that "
+            "their labels follow it too",
+            UserWarning, stacklevel=2,
+        )  # fmt: skip
     dataset = dataset.with_classes(order)
-    with _python_words():
-        schema = ImageSchema.from_dataset(dataset, **(loader or {}))
+    with _python_words():  # the shapes, brightness and look of the images it trains on
+        schema = as_trained_on(ImageSchema.from_dataset(dataset, **(loader or {})), dataset)
     only = _modality().only_class(schema, dataset.y.numpy())
     if only is not None:
         raise DataError(
@@ -179,10 +188,7 @@ def adapt(
     with _python_words():
         classes = _modality().grown_classes(base.schema, new_classes)
     if list(dataset.classes) != classes:
-        raise DataError(
-            f"the data's classes {list(dataset.classes)} are not the model's {classes}: load "
-            "it with classes=<base classes + new classes>"
-        )
+        raise DataError(_classes_differ(list(dataset.classes), classes, bool(new_classes)))
     base.schema.check(dataset)
     only = _modality().only_class(base.schema.with_classes(classes), dataset.y.numpy())
     if only is not None and not allow_one_class:
@@ -192,6 +198,7 @@ def adapt(
             "(allow_one_class=True trains it all the same)"
         )
     samples = ImageSamples(dataset, SourceInfo(n_source=len(dataset)))
+    _warn_about_images(base.schema, samples, classes)
     with _python_words():
         result = fitting.adapt(
             _modality(), base, samples,
@@ -201,6 +208,45 @@ def adapt(
         )  # fmt: skip
     _recording_training_images(result, samples, seed)
     return result
+
+
+def _classes_differ(theirs: list[str], ours: list[str], grown: bool) -> str:
+    """Why ``dataset``'s classes are not the model's, and the call that loads them so (a
+    trial was told "load it with classes=<base classes + new classes>", and not where they
+    are)."""
+    import difflib
+
+    wanted = "[*base.schema.classes, *new_classes]" if grown else "base.schema.classes"
+    fix = f"load it with images.load_images(..., classes={wanted})"
+    if sorted(theirs) == sorted(ours):
+        return (f"dataset's classes {theirs} are the model's {ours} in another order, so its "
+                f"labels would be read as the wrong classes: {fix}")  # fmt: skip
+    spelt = [(c, difflib.get_close_matches(c, ours, n=1, cutoff=0.6)) for c in theirs
+             if c not in ours]  # fmt: skip
+    meant = "; ".join(f"{c!r}: did you mean {m[0]!r}?" for c, m in spelt if m)
+    new = [c for c, m in spelt if not m]
+    if new and not meant and not grown:  # classes of its own: new ones to add, perhaps
+        return (f"dataset's classes {theirs} are not the model's {ours}: pass new_classes="
+                f"{new} to add {'it' if len(new) == 1 else 'them'} (its classes then follow "
+                f"the model's), or {fix}")  # fmt: skip
+    return (
+        f"dataset's classes {theirs} are not the model's {ours}"
+        f"{f' ({meant})' if meant else ''}: rename the folders or labels, or {fix}"
+    )
+
+
+def _warn_about_images(schema: ImageSchema, samples: ImageSamples, classes: list[str]) -> None:
+    """The command line's warnings about the images an adapter trains on, at the user's
+    line: too few of a class or in all (a trial's 8 images and 3-image class passed without
+    a word), and a set that looks unlike the base's training images (another scanner)."""
+    from medadapt.data.image_files import look_note
+    from medadapt.evaluate.sufficiency import adapter_sample_notes
+
+    notes = adapter_sample_notes(samples, None, classes, "images", "dataset",
+                                 fix="pass more images in dataset")  # fmt: skip
+    look = look_note(schema, samples.dataset.images)
+    for note in [*notes, *([look] if look else [])]:
+        warnings.warn(note, UserWarning, stacklevel=3)
 
 
 # ----- which images trained a model ------------------------------------------------------------

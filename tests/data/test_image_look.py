@@ -12,7 +12,7 @@ from medadapt.data.image_dataset import ImageDataset
 from medadapt.data.image_files import look_note
 from medadapt.data.image_io import look_ranges, typical_look
 from medadapt.data.image_schema import ImageSchema
-from medadapt.modalities.images.modality import ImageModality, _as_trained_on
+from medadapt.modalities.images.modality import ImageModality, as_trained_on
 from medadapt.modalities.images.samples import ImageSamples
 
 
@@ -79,7 +79,7 @@ def test_a_base_records_how_the_images_it_trains_on_look_not_the_whole_source():
                            classes=["normal", "nodule"])  # fmt: skip
     dataset.source = look_ranges(both)  # what the read of the whole source records
     whole = ImageSchema.from_dataset(dataset)
-    trained = _as_trained_on(whole, dataset.subset(range(40)))
+    trained = as_trained_on(whole, dataset.subset(range(40)))
     assert trained.mean_level == tuple(look_ranges(SITE_A)["mean_level"])
     assert whole.mean_level[1] > trained.mean_level[1]
     assert look_note(trained, SITE_B) is not None and look_note(whole, SITE_B) is None

@@ -214,7 +214,11 @@ def test_adapt_refusals_name_the_problem_and_the_fix(base, new_data):
     absent = "new class 'cavity' has no images among those it trains on"
     with pytest.raises(DataError, match=absent):
         adapt(base, no_cavity, method="bottleneck", name="x", new_classes=["cavity"])
-    with pytest.raises(DataError, match=r"the data's classes .* are not the model's"):
+    with pytest.raises(
+        DataError,
+        match=r"dataset's classes .* are not the model's .*: pass "
+        r"new_classes=\['cavity'\] to add it",
+    ):
         adapt(base, new_data, method="bottleneck", name="x")
     with pytest.raises(ConfigError, match=r"^top_blocks must be between 1 and the model's depth 2"):
         adapt(base, old_only, method="lora", name="x", top_blocks=3)

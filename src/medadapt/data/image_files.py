@@ -285,7 +285,8 @@ def load_unlabelled(
     :func:`read_unlabelled` also says, per sample, how it is unlike the training images.
     """
     read = read_unlabelled(source, schema, on_error=on_error)
-    return read.images, read.ids, read.skipped, read.warnings
+    look = look_note(schema, read.images)  # on the whole, as predict warns (a trial's none)
+    return read.images, read.ids, read.skipped, [*read.warnings, *([look] if look else [])]
 
 
 def read_unlabelled(

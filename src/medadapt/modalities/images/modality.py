@@ -186,7 +186,7 @@ class ImageModality(Modality):
             "group_column": read.group_column,
             "id_column": read.id_column,
         }
-        schema = _as_trained_on(ImageSchema.from_dataset(train.dataset, **loader), train.dataset)
+        schema = as_trained_on(ImageSchema.from_dataset(train.dataset, **loader), train.dataset)
         # first, as a table's implicit positive class is warned (train-base, study)
         implicit = sorted_positive_warning(schema.classes, train.info.positive_by)
         return schema, [implicit] if implicit is not None else []
@@ -717,7 +717,7 @@ SLICE_COLUMN = "slice"
 prediction was made on, as ``serve`` answers ``slice``; empty for 2D images."""
 
 
-def _as_trained_on(schema: Any, dataset: Any) -> Any:
+def as_trained_on(schema: Any, dataset: Any) -> Any:
     """``schema`` with the shapes, brightness and look of the images it trains on, not of
     every image the source held (a trial's base of hospital A recorded the mean intensities
     of A's and B's images, read together before ``--groups`` chose A's)."""

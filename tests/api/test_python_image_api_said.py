@@ -1,0 +1,102 @@
+"""What the image API says where a notebook user goes wrong (a trial, in Python): a base
+that puts its classes in another order than the data's (scored with the folders' order, its
+AUROC read 0.0), data of the model's classes in another order or misspelt, too few images to
+adapt on, and images that look unlike the base's training ones (another scanner)."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+import torch
+
+from medadapt import images
+from medadapt.data.images import ImageDataset
+from medadapt.errors import DataError
+from medadapt.train.loop import TrainConfig
+from tests.train.image_data import make_dataset
+
+TINY = {"depth": 1, "embed_dim": 32, "num_heads": 2}
+QUICK = TrainConfig(epochs=1, batch_size=32)
+FOLDERS = ["nodule", "normal"]  # as a folder of class folders loads: sorted
+
+
+@pytest.fixture(scope="module")
+def base():
+    torch.manual_seed(0)
+    data = make_dataset({"nodule": 20, "normal": 20}, FOLDERS, seed=3)
+    with pytest.warns(UserWarning) as said:
+        trained = images.train_base(data, backbone_options=TINY, train_config=QUICK)
+    return trained, [str(w.message) for w in said]
+
+
+def test_a_base_that_reorders_the_classes_says_so_and_how_to_load_images_to_score(base):
+    trained, said = base
+    assert trained.schema.classes == ("normal", "nodule")
+    assert (
+        "the model's classes are ('normal', 'nodule') (the positive class last), not "
+        "dataset's order ['nodule', 'normal']: predict_proba's columns follow the model's; "
+        "load the images you score with images.load_images(..., classes=base.schema.classes) "
+        "so that their labels follow it too"
+    ) in said
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # in the model's order: nothing said
+        images.train_base(make_dataset({"normal": 6, "nodule": 6}, ["normal", "nodule"]),
+                          backbone_options=TINY, train_config=QUICK)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("classes", "says"),
+    [
+        (FOLDERS, "dataset's classes ['nodule', 'normal'] are the model's ['normal', "
+         "'nodule'] in another order, so its labels would be read as the wrong classes: load "
+         "it with images.load_images(..., classes=base.schema.classes)"),
+        (["nodlue", "normal"], "dataset's classes ['nodlue', 'normal'] are not the model's "
+         "['normal', 'nodule'] ('nodlue': did you mean 'nodule'?): rename the folders or "
+         "labels, or load it with images.load_images(..., classes=base.schema.classes)"),
+    ],
+    ids=["order", "misspelt"],
+)  # fmt: skip
+def test_data_of_other_classes_is_refused_naming_where_the_model_s_are(base, classes, says):
+    made = make_dataset({"nodule": 8, "normal": 8}, FOLDERS, seed=5)
+    data = ImageDataset(images=made.images, y=made.y, classes=list(classes))
+    with pytest.raises(DataError) as err:
+        images.adapt(base[0], data, method="lora", name="b", train_config=QUICK)
+    assert str(err.value) == says
+
+
+def test_too_few_images_and_a_site_that_looks_otherwise_are_warned_of_at_adapt(base):
+    trained = base[0]
+    classes = list(trained.schema.classes)
+    tiny = make_dataset({"normal": 4, "nodule": 4}, classes, seed=7)
+    with pytest.warns(UserWarning) as said:
+        images.adapt(trained, tiny, method="lora", name="t", train_config=QUICK)
+    messages = [str(w.message) for w in said]
+    assert "only 8 training images: the adapter's figures will be very uncertain; pass more " \
+        "images in dataset" in messages  # fmt: skip
+    assert any(m.startswith("classes 'nodule' and 'normal' have 4 and 4 of the 8 images of "
+                            "dataset") for m in messages)  # fmt: skip
+    site = make_dataset({"normal": 10, "nodule": 10}, classes, seed=9)
+    bright = ImageDataset(images=(0.5 + 0.3 * site.images).clamp(0, 1), y=site.y,
+                          classes=classes)  # fmt: skip
+    with pytest.warns(UserWarning) as said:
+        images.adapt(trained, bright, method="lora", name="s", train_config=QUICK)
+    assert any(str(w.message).startswith("these 20 images look unlike the base model's "
+                                         "training images on the whole") for w in said)  # fmt: skip
+
+
+def test_load_unlabelled_says_when_the_images_look_unlike_the_base_s(base, tmp_path):
+    """A trial's ``load_unlabelled`` of a brighter site returned no warning, where ``medadapt
+    predict`` on the same folder warned that the images look unlike the training images."""
+    import numpy as np
+    from PIL import Image
+
+    trained = base[0]
+    site = make_dataset({"normal": 6, "nodule": 6}, list(trained.schema.classes), seed=9)
+    for i, image in enumerate((0.5 + 0.3 * site.images).clamp(0, 1)):
+        pixels = (image[0].numpy() * 255).round().astype(np.uint8)
+        Image.fromarray(pixels).save(tmp_path / f"case{i:02d}.png")
+    _, ids, _, said = images.load_unlabelled(tmp_path, trained.schema)
+    assert len(ids) == 12
+    assert [s for s in said if s.startswith("these 12 images look unlike the base model's "
+                                            "training images on the whole: brighter")]  # fmt: skip
