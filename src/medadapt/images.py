@@ -325,8 +325,54 @@ def predict_proba(
         )
     if adapter_ids is None and isinstance(model, AdapterModel):
         adapter_ids = [adapter] * len(images)
+    _warn_about_trained_images(model, images, adapter_ids)
     data = TensorData({"x": images}, torch.zeros(len(images)), adapter_ids)
     return torch.softmax(predict_logits(model, data, batch_size).float(), dim=1).numpy()
+
+
+def _warn_about_trained_images(
+    model: nn.Module, images: torch.Tensor, adapter_ids: Sequence[str | None] | None
+) -> None:
+    """A warning counting the images scored that the base model or the adapter scoring them
+    trained on, by their pixels (the keys each records): in-sample (a trial scored an
+    adapter's own training images, AUROC 1.0, without a word; ``ma.predict`` says it of
+    rows)."""
+    import json
+
+    from medadapt.adapters import AdapterModel
+    from medadapt.data.image_dataset import pixel_keys
+    from medadapt.modalities.bundle import base_of
+    from medadapt.modalities.images.splits import SPLIT_FILE
+
+    inner = model.base_model if isinstance(model, AdapterModel) else model
+    base = base_of(inner)
+    records: dict[str, set[str]] = {}
+    if base is not None:
+        records["the base model"] = set((base.training.get("split") or {}).get(
+            "train_pixel_keys") or ())  # fmt: skip
+    ids = list(adapter_ids) if adapter_ids is not None else [None] * len(images)
+    for name in dict.fromkeys(n for n in ids if n is not None):
+        raw = model.adapter_files.get(name, {}).get(SPLIT_FILE)  # type: ignore[union-attr]
+        records[f"adapter {name!r}"] = set((json.loads(raw) if raw else {}).get(
+            "train_pixel_keys") or ())  # fmt: skip
+    if not any(records.values()):
+        return
+    keys = pixel_keys(images)
+    matched = {who: [k in keys_of and (who == "the base model" or who == f"adapter {i!r}")
+                     for k, i in zip(keys, ids, strict=True)]
+               for who, keys_of in records.items()}  # fmt: skip
+    matched = {who: found for who, found in matched.items() if any(found)}
+    if not matched:
+        return
+    n = sum(any(row) for row in zip(*matched.values(), strict=True))
+    them = "matches an image" if n == 1 else "match images"
+    warnings.warn(
+        f"{n} of the {len(images)} images scored {them} that {' or '.join(matched)} trained "
+        "on (by their pixels): their scores are in-sample, more confident and more often "
+        "right than the model is on new patients; leave them out of any figure (medadapt "
+        "evaluate does)",
+        UserWarning, stacklevel=3,
+    )  # fmt: skip
 
 
 # ----- checks of data built in memory ---------------------------------------------------------

@@ -100,3 +100,26 @@ def test_load_unlabelled_says_when_the_images_look_unlike_the_base_s(base, tmp_p
     assert len(ids) == 12
     assert [s for s in said if s.startswith("these 12 images look unlike the base model's "
                                             "training images on the whole: brighter")]  # fmt: skip
+
+
+def test_predict_proba_counts_the_images_the_base_or_the_adapter_trained_on(base):
+    """A trial scored an adapter's own training images with ``predict_proba`` (AUROC 1.0)
+    without a word, where ``ma.predict`` counts a table's in-sample rows."""
+    trained = base[0]
+    classes = list(trained.schema.classes)
+    site = make_dataset({"normal": 10, "nodule": 10}, classes, seed=5)
+    adapted = images.adapt(trained, site, method="lora", name="s", train_config=QUICK)
+    fresh = make_dataset({"normal": 5, "nodule": 5}, classes, seed=8)
+    seen = make_dataset({"nodule": 20, "normal": 20}, FOLDERS, seed=3).images[:3]  # the base's
+    with pytest.warns(UserWarning) as said:
+        images.predict_proba(adapted.model, torch.cat([site.images, seen, fresh.images]),
+                             adapter="s")  # fmt: skip
+    assert [str(w.message) for w in said] == [
+        "23 of the 33 images scored match images that the base model or adapter 's' trained "
+        "on (by their pixels): their scores are in-sample, more confident and more often "
+        "right than the model is on new patients; leave them out of any figure (medadapt "
+        "evaluate does)"
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # new images: nothing said
+        images.predict_proba(adapted.model, fresh.images, adapter="s")
