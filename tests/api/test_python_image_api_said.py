@@ -123,3 +123,15 @@ def test_predict_proba_counts_the_images_the_base_or_the_adapter_trained_on(base
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # new images: nothing said
         images.predict_proba(adapted.model, fresh.images, adapter="s")
+
+
+def test_a_list_of_paths_is_refused_saying_what_a_source_is():
+    """A trial's ``load_images(sorted(glob(...)))`` raised "expected str, bytes or
+    os.PathLike object, not list" from pathlib."""
+    with pytest.raises(DataError) as err:
+        images.load_images(["a.png", "b.png"], image_size=32)
+    assert str(err.value) == (
+        "source must be one path (a folder, a path CSV, an .npz), not a list: put the images "
+        "in a folder (one sub-folder per class), or list them in a CSV with a path column and "
+        "a label column"
+    )

@@ -115,6 +115,12 @@ def load_images(
     options = _read_options(
         image_size, spatial_dims, window, slice_axis, slices, fit, spacing, bits_stored
     )
+    if not isinstance(source, str | Path):  # a trial's list of file paths: a bare TypeError
+        raise DataError(
+            f"source must be one path (a folder, a path CSV, an .npz), not a "
+            f"{type(source).__name__}: put the images in a folder (one sub-folder per class), "
+            "or list them in a CSV with a path column and a label column"
+        )
     root = _existing_source(Path(source))
     settings = _settings_record(options)
     if root.is_file() and root.suffix.lower() == ".npz":
