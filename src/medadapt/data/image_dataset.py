@@ -78,6 +78,19 @@ class ImageDataset:
     def __len__(self) -> int:
         return int(self.y.shape[0])
 
+    def __repr__(self) -> str:
+        """One line a notebook can read (a trial's ``print(dataset)`` listed every pixel,
+        label and path): how many images of what shape, the classes with their counts.
+
+        >>> import torch
+        >>> ImageDataset(torch.zeros(3, 1, 8, 8), torch.tensor([0, 1, 1]), ["a", "b"])
+        ImageDataset(3 images of 1x8x8, classes 'a' (1), 'b' (2))
+        """
+        shape = "x".join(map(str, self.images.shape[1:]))
+        counted = ", ".join(f"{c!r} ({n})" for c, n in self.class_counts().items())
+        groups = f", {len(set(self.groups))} groups" if self.groups else ""
+        return f"ImageDataset({len(self)} images of {shape}, classes {counted}{groups})"
+
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         return self.images[index], self.y[index]
 
