@@ -81,7 +81,7 @@ def test_check_data_compares_the_criteria_with_patients_not_rows(files, tmp_path
     )
     assert figures["in_short"][1].startswith(
         f"202 rows from 101 patients to test it are too few for a precise observed/expected "
-        f"ratio: {oe['n']} needed"
+        f"ratio ({oe['n']} needed)"
     )
     assert said.count("no: 99") == 4 and said.count("no: 101") == 3  # the tables' patients
 
