@@ -41,6 +41,7 @@ from medadapt.modalities.images.modality import as_trained_on
 from medadapt.modalities.images.options import DEFAULT_BACKBONE, ImageOptions
 from medadapt.modalities.images.reading import ImageRead
 from medadapt.modalities.images.samples import ImageSamples, SourceInfo
+from medadapt.results import scored_in_sample
 from medadapt.train import fitting
 from medadapt.train.fitting import Adaptation, require_network
 from medadapt.train.loop import TrainConfig, predict_logits
@@ -365,14 +366,9 @@ def _warn_about_trained_images(
     if not matched:
         return
     n = sum(any(row) for row in zip(*matched.values(), strict=True))
-    them = "matches an image" if n == 1 else "match images"
-    warnings.warn(
-        f"{n} of the {len(images)} images scored {them} that {' or '.join(matched)} trained "
-        "on (by their pixels): their scores are in-sample, more confident and more often "
-        "right than the model is on new patients; leave them out of any figure (medadapt "
-        "evaluate does)",
-        UserWarning, stacklevel=3,
-    )  # fmt: skip
+    said = scored_in_sample(n, f"the {len(images)} images scored", "image", list(matched),
+                            "their pixels")  # fmt: skip
+    warnings.warn(said, UserWarning, stacklevel=3)
 
 
 # ----- checks of data built in memory ---------------------------------------------------------

@@ -358,6 +358,21 @@ def recorded_model(training: dict[str, Any], where: str = "") -> str:
 
 
 #: whose rows showed a leak that a model kept with ``--allow-leak`` (:func:`kept_leak_notes`)
+def scored_in_sample(n: int, total: str, one: str, who: list[str], by: str) -> str:
+    """The Python API's warning that ``n`` of the samples it scores (``total``: "the 45 rows
+    of frame", "the 33 images scored"; ``one``: "row", "image") match samples that ``who``
+    trained on (``by``: "content", "their pixels"), as ``ma.predict`` and
+    ``images.predict_proba`` say it.
+
+    >>> scored_in_sample(1, "the 45 rows of frame", "row", ["the base model"], "content")[:74]
+    '1 of the 45 rows of frame matches a row that the base model trained on (by'
+    """
+    match = f"matches a {one}" if n == 1 else f"match {one}s"
+    return (f"{n} of {total} {match} that {' or '.join(who)} trained on (by {by}): their "
+            "scores are in-sample, more confident and more often right than the model is on "
+            "new patients; leave them out of any figure (medadapt evaluate does)")  # fmt: skip
+
+
 BASE_ROWS = "the base model's training rows"
 ADAPTER_ROWS = "the rows the adapter was trained and tested on"
 FINE_TUNED_ROWS = "the rows the model was fine-tuned and tested on"

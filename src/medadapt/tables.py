@@ -60,6 +60,7 @@ from medadapt.modalities.tabular import splits
 from medadapt.modalities.tabular.model import TabularModelConfig
 from medadapt.modalities.tabular.samples import TableSamples, subgroup_columns
 from medadapt.modalities.tabular.samples import true_labels as _true_labels
+from medadapt.results import scored_in_sample
 from medadapt.train import fitting
 from medadapt.train.fitting import Adaptation
 from medadapt.train.loop import TrainConfig
@@ -278,13 +279,9 @@ def _warn_about_training_rows(
     if not matched:
         return
     n = int(np.logical_or.reduce(list(matched.values())).sum())
-    rows = "matches a row" if n == 1 else "match rows"
-    warnings.warn(
-        f"{n} of the {len(samples)} rows of frame {rows} that {' or '.join(matched)} trained "
-        "on (by content): their scores are in-sample, more confident and more often right than "
-        "the model is on new patients; leave them out of any figure (medadapt evaluate does)",
-        UserWarning, stacklevel=3,
-    )  # fmt: skip
+    said = scored_in_sample(n, f"the {len(samples)} rows of frame", "row", list(matched),
+                            "content")  # fmt: skip
+    warnings.warn(said, UserWarning, stacklevel=3)
 
 
 def _base_rows(base: BaseModel) -> dict[str, Any]:
