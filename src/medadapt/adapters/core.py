@@ -355,12 +355,11 @@ class AdapterCore(nn.Module):
             _check_mergeable(name, self.configs[name].method)
             if name in merged:
                 raise AdapterStateError(f"adapter {name!r} is already merged")
-        methods = {name: config.method for name, config in self.configs.items()}
         active = self.routing.active  # DoRA adapters apply in turn: the order they are active
         names = sorted(
             dict.fromkeys(names), key=lambda n: active.index(n) if n in active else len(active)
         )
-        plan = _merge_plan(self.base_model, [*merged, *names], methods)
+        plan = _merge_plan(self.base_model, [*merged, *names])
         if not self.merged_adapters:
             self.refresh_fingerprint()  # record the unmerged fingerprint first
             self._active_before_merge = self.routing.active
@@ -441,13 +440,11 @@ def _check_config(config: Any) -> None:
     raise ConfigError(f"config must be an adapter config instance, not {got}: {fix}")
 
 
-def _merge_plan(
-    model: nn.Module, names: Sequence[str], configs: dict[str, str]
-) -> list[tuple[AdapterLayer, str]]:
+def _merge_plan(model: nn.Module, names: Sequence[str]) -> list[tuple[AdapterLayer, str]]:
     """``(layer, adapter)`` in the order that makes the merged weights compute what
     ``names`` active compute: at each layer, its innermost wrapper's adapters first, one
     wrapper's in the order named; refused where a DoRA adapter would follow an adapter of
-    another method (``configs``: each adapter's method)."""
+    another method (another wrapper's)."""
     plan: list[tuple[AdapterLayer, str]] = []
     for position, module, _, _ in iter_base_modules(model):
         here: list[tuple[AdapterLayer, str]] = []
@@ -455,11 +452,11 @@ def _merge_plan(
             for name in names:
                 if name not in layer.units:
                     continue
-                other = next((n for wrapper, n in here if wrapper is not layer), None)
+                other = next(((w, n) for w, n in here if w is not layer), None)
                 if layer.merges_onto_the_base_weight and other is not None:
                     raise AdapterStateError(
                         f"adapter {name!r} ({layer.method}) would be merged into {position} "
-                        f"after {other!r} ({configs[other]}): its magnitude is measured on "
+                        f"after {other[1]!r} ({other[0].method}): its magnitude is measured on "
                         "the base weight, so merged onto one another method changed it "
                         "computes another function than the adapters active; merge "
                         f"{name!r} alone (unmerge() first), or keep the adapters unmerged "
