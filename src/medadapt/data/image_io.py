@@ -521,12 +521,20 @@ def look_ranges(images: torch.Tensor) -> dict[str, list[float]]:
             for name, column in zip(("mean_level", "contrast"), values, strict=True)}  # fmt: skip
 
 
+LOOK_CHUNK = 256  # images per float64 copy (not one of the whole set: volumes are large)
+
+
 def _look_values(images: torch.Tensor) -> tuple[np.ndarray, np.ndarray] | None:
     """Each image's mean intensity and spread (float64), or None for no images."""
     if images.shape[0] == 0:
         return None
-    flat = images.reshape(images.shape[0], -1).to(torch.float64)
-    return flat.mean(dim=1).numpy(), flat.std(dim=1, correction=0).numpy()
+    means, spreads = [], []
+    for start in range(0, images.shape[0], LOOK_CHUNK):
+        chunk = images[start : start + LOOK_CHUNK]
+        flat = chunk.reshape(chunk.shape[0], -1).to(torch.float64)
+        means.append(flat.mean(dim=1).numpy())
+        spreads.append(flat.std(dim=1, correction=0).numpy())
+    return np.concatenate(means), np.concatenate(spreads)
 
 
 def typical_look(images: torch.Tensor) -> tuple[float, float] | None:

@@ -658,15 +658,8 @@ class ImageModality(Modality):
         adapted on MR images: MR is then no surprise through the adapter; an 8-bit base adapted
         on 12-bit data in 16-bit files: neither are those dark images; a PNG base adapted on
         DICOM without a window: nor their min-max scaling)."""
-        from medadapt.data.image_io import aspect_range, brightness_range, look_ranges
-
-        dataset, seen = train.dataset, {}
-        if schema.aspect is not None and dataset.aspects:
-            seen["aspect"] = aspect_range(dataset.aspects)
-        if schema.brightness is not None and dataset.brightness:
-            seen["brightness"] = brightness_range(dataset.brightness)
-        if schema.mean_level is not None and schema.contrast is not None:  # their look too
-            seen.update(look_ranges(dataset.images))
+        dataset = train.dataset
+        seen: dict[str, Any] = _ranges_of(dataset, [n for n in RANGES if getattr(schema, n)])
         seen["dicom_modalities"] = sorted({m for m in dataset.acquired if m})  # also on a
         # base of pictures: a trial's PNG base adapted on CR scored an MR without a word
         read = (getattr(dataset, "source", None) or {}).get("intensity")
@@ -676,16 +669,8 @@ class ImageModality(Modality):
 
     def with_inputs_seen(self, schema: Any, seen: dict[str, Any] | None) -> Any:
         seen = seen or {}
-        aspect, kinds = seen.get("aspect"), seen.get("dicom_modalities") or ()
-        if schema.aspect is not None and aspect:
-            schema = replace(schema, aspect=(min(schema.aspect[0], float(aspect[0])),
-                                             max(schema.aspect[1], float(aspect[1]))))  # fmt: skip
-        bright = seen.get("brightness")
-        if schema.brightness is not None and bright:
-            low, high = schema.brightness
-            schema = replace(schema, brightness=(min(low, float(bright[0])),
-                                                 max(high, float(bright[1]))))  # fmt: skip
-        for name in ("mean_level", "contrast"):  # a site's look is no surprise through it
+        kinds = seen.get("dicom_modalities") or ()
+        for name in RANGES:  # the adapter's images' shapes, brightness and look: no surprise
             ours, theirs = getattr(schema, name), seen.get(name)
             if ours is not None and theirs:
                 schema = replace(schema, **{name: (min(ours[0], float(theirs[0])),
@@ -717,19 +702,31 @@ SLICE_COLUMN = "slice"
 prediction was made on, as ``serve`` answers ``slice``; empty for 2D images."""
 
 
+RANGES = ("aspect", "brightness", "mean_level", "contrast")
+"""The ranges an image schema records of its training images (an adapter's widen them)."""
+
+
+def _ranges_of(dataset: Any, names: Sequence[str] = RANGES) -> dict[str, list[float]]:
+    """Those of :data:`RANGES` in ``names`` that ``dataset``'s images tell (images built in
+    memory have no shapes or brightest levels as read), each computed only where named."""
+    from medadapt.data.image_io import aspect_range, brightness_range, look_ranges
+
+    seen: dict[str, Any] = {}
+    if "aspect" in names and dataset.aspects:
+        seen["aspect"] = aspect_range(dataset.aspects)
+    if "brightness" in names and dataset.brightness:
+        seen["brightness"] = brightness_range(dataset.brightness)
+    if {"mean_level", "contrast"} & set(names):
+        seen.update(look_ranges(dataset.images))
+    return {name: values for name, values in seen.items()
+            if name in names and values is not None}  # fmt: skip
+
+
 def as_trained_on(schema: Any, dataset: Any) -> Any:
     """``schema`` with the shapes, brightness and look of the images it trains on, not of
     every image the source held (a trial's base of hospital A recorded the mean intensities
     of A's and B's images, read together before ``--groups`` chose A's)."""
-    from medadapt.data.image_io import aspect_range, brightness_range, look_ranges
-
-    seen: dict[str, Any] = {}
-    if dataset.aspects:
-        seen["aspect"] = aspect_range(dataset.aspects)
-    if dataset.brightness:
-        seen["brightness"] = brightness_range(dataset.brightness)
-    seen.update(look_ranges(dataset.images))
-    return replace(schema, **{k: tuple(v) for k, v in seen.items() if v is not None})
+    return replace(schema, **{k: tuple(v) for k, v in _ranges_of(dataset).items()})
 
 
 class UnlabelledImages:
