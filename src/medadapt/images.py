@@ -347,22 +347,24 @@ def _warn_about_trained_images(
 
     inner = model.base_model if isinstance(model, AdapterModel) else model
     base = base_of(inner)
-    records: dict[str, set[str]] = {}
-    if base is not None:
-        records["the base model"] = set((base.training.get("split") or {}).get(
-            "train_pixel_keys") or ())  # fmt: skip
     ids = list(adapter_ids) if adapter_ids is not None else [None] * len(images)
+    # who trained, the images it trained on, and which of those scored it scores
+    records: list[tuple[str, set[str], list[bool]]] = []
+    if base is not None:
+        trained = (base.training.get("split") or {}).get("train_pixel_keys") or ()
+        records.append(("the base model", set(trained), [True] * len(ids)))
     for name in dict.fromkeys(n for n in ids if n is not None):
         raw = model.adapter_files.get(name, {}).get(SPLIT_FILE)  # type: ignore[union-attr]
-        records[f"adapter {name!r}"] = set((json.loads(raw) if raw else {}).get(
-            "train_pixel_keys") or ())  # fmt: skip
-    if not any(records.values()):
+        trained = (json.loads(raw) if raw else {}).get("train_pixel_keys") or ()
+        records.append((f"adapter {name!r}", set(trained), [i == name for i in ids]))
+    if not any(trained for _, trained, _ in records):
         return
     keys = pixel_keys(images)
-    matched = {who: [k in keys_of and (who == "the base model" or who == f"adapter {i!r}")
-                     for k, i in zip(keys, ids, strict=True)]
-               for who, keys_of in records.items()}  # fmt: skip
-    matched = {who: found for who, found in matched.items() if any(found)}
+    matched = {}
+    for who, trained, scores in records:
+        found = [k in trained and s for k, s in zip(keys, scores, strict=True)]
+        if any(found):
+            matched[who] = found
     if not matched:
         return
     n = sum(any(row) for row in zip(*matched.values(), strict=True))
