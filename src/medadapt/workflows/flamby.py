@@ -91,8 +91,9 @@ def as_benchmark_rows(note: str) -> str:
     the benchmark does with them (a trial's demo told the user to "leave them out of any
     figure" of figures that kept them). Any other note unchanged.
 
-    >>> as_benchmark_rows("1 of the 45 rows of frame matches a row that the base model "
-    ...                   "trained on (by content): their scores are in-sample, ...")
+    >>> from medadapt.results import scored_in_sample  # the warning as ma.predict says it
+    >>> as_benchmark_rows(scored_in_sample(1, "the 45 rows of frame", "row", ["the base model"],
+    ...                                    "content"))
     "1 of the 45 test rows matches a row that the base model trained on (by content: \
 FLamby's split holds the same values on both sides): kept in these figures, as FLamby's \
 own keep it, so that they compare; 'medadapt evaluate' would leave it out"
