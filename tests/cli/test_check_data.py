@@ -84,6 +84,26 @@ def test_check_data_prints_the_criteria_and_writes_them(base, tmp_path):
         f"head-only adapter ('adapt --method head'), needs {head['n']:,}): an adapter can still "
         "be trained" in said
     )
+    # why so many (a trial read "needs 4,496" for 140 without a word of why): criterion (i)
+    # asks a number per trained parameter, large where the base predicts the site weakly
+    per = head["n"] / head["parameters"]
+    assert (
+        "So many, because the base model predicts the outcome here only weakly (anticipated "
+        f"Cox-Snell R-squared {figures['r2_cs']:.3f}), and criterion (i) then asks about "
+        f"{per:,.0f} patients for each parameter trained (64 for the head-only adapter)" in said
+    )
+    # the validation's assumptions in words; the log-odds distribution only in --json
+    assert (
+        "validation assumes the model ranks this site's patients as the base model does "
+        f"(C-statistic {figures['validation']['c_statistic']:.3f}) and that its risks are right "
+        "on average at the prevalence 0.745 (Riley et al. 2021; the spread of risks this "
+        "implies: --json)" in said
+    )
+    assert (
+        "Normal(" not in said
+        and "lpcstat" not in said
+        and "lpcstat" in figures["validation"]["lp_from"]
+    )
     short = [c for c in figures["validation"]["criteria"] if not c["supported"]]
     assert "60 patients to test it are too few for a precise observed/expected ratio" in said
     assert len(short) == 3 and figures["in_short"][1].endswith("not the single values.")

@@ -212,15 +212,24 @@ def _print_validation(result: dict[str, Any], n_test: int) -> None:
              _supported_cell(c, n_test)] for c in checked["criteria"]]  # fmt: skip
     print_table(f"validation at this site: test {result['noun']} for precise estimates",
                 ["estimate", "needs", "events", "supported?"], rows)  # fmt: skip
-    stdout.print(f"validation assumes a C-statistic of {checked['c_statistic']:.3f} and log-odds "
-                 f"Normal({checked['lp_mean']:.3f}, {checked['lp_sd']:.3f}), "
-                 f"{checked['lp_from']}; {EVENTS_ARE.format(noun=result['noun'])}")  # fmt: skip
+    stdout.print(ASSUMES.format(c=checked["c_statistic"], p=result["prevalence"]) + "; "
+                 + EVENTS_ARE.format(noun=result["noun"]))  # fmt: skip
     for key in ("c_statistic_clipped", "not_reported"):
         if checked.get(key):
             said = checked[key]
             if key == "not_reported":
                 said = f"evaluate will not report the estimates marked 'not reported': {said}"
             stdout.print(f"note: {said}")
+
+
+#: what the validation criteria assume, in a clinician's words: the distribution of the
+#: log-odds it implies (Riley et al. 2021's consistency condition) is in --json, where a trial
+#: read "log-odds Normal(1.250, 0.906)" and "pmvalsampsize's lpcstat" as jargon
+ASSUMES = (
+    "validation assumes the model ranks this site's patients as the base model does "
+    "(C-statistic {c:.3f}) and that its risks are right on average at the prevalence {p:.3f} "
+    "(Riley et al. 2021; the spread of risks this implies: --json)"
+)
 
 
 #: what the validation table's events are: Riley et al. 2021's, the outcome's count (a study's
