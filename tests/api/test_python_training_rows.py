@@ -192,3 +192,23 @@ def test_python_predict_says_which_rows_the_base_or_the_adapter_trained_on(saved
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # not a row of either: nothing said
         ma.predict(model, base.schema, site_c.iloc[n:], adapter="c")
+
+
+def test_a_loaded_base_loads_its_adapters_itself(saved, frame, tmp_path: Path):
+    """A trial's ``BaseModel.load(...).model.load_adapter(...)`` met the network's own
+    AttributeError. ``base.load_adapter`` wraps the network once and returns the same
+    AdapterModel for every adapter loaded; its scores equal the wrapper's built by hand."""
+    root = saved["root"]
+    base = BaseModel.load(root / "base")
+    model = base.load_adapter(root / "adapter")
+    assert isinstance(model, AdapterModel) and model.adapter_names == ["c"]
+    with pytest.raises(ma.errors.ConfigError, match="already carries adapters"):
+        AdapterModel(base.model)  # a network takes one AdapterModel: hence the same one again
+    assert base.load_adapter(root / "adapter", name="c2") is model
+    assert model.adapter_names == ["c", "c2"]
+    site_c = frame[frame["site"] == "C"].iloc[saved["n_adapted"] :]
+    by_hand = AdapterModel(BaseModel.load(root / "base").model)
+    by_hand.load_adapter(root / "adapter")
+    expected = ma.predict(by_hand, base.schema, site_c, adapter="c")
+    np.testing.assert_array_equal(ma.predict(model, base.schema, site_c, adapter="c"), expected)
+    np.testing.assert_array_equal(ma.predict(model, base.schema, site_c, adapter="c2"), expected)

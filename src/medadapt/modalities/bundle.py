@@ -22,6 +22,7 @@ from torch import nn
 import medadapt
 from medadapt.adapters.fingerprint import BaseFingerprint, fingerprint_model
 from medadapt.adapters.layer import adapter_layers, base_named_tensors
+from medadapt.adapters.model import AdapterModel
 from medadapt.adapters.state import MANIFEST as ADAPTER_MANIFEST
 from medadapt.adapters.state import refuse_overwrite
 from medadapt.errors import COPY_BASE_AGAIN, AdapterFileError, MedadaptError
@@ -66,9 +67,24 @@ class BaseModel:
     # written beside the manifest by save, under their names: the ``split.json`` that
     # ``training["split"]`` refers to (which rows trained it, as keyed hashes; never values)
     side_files: dict[str, bytes] = field(default_factory=dict, repr=False)
+    # the AdapterModel load_adapter wrapped the network in (one per base: a network takes one)
+    _adapted: AdapterModel | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         _LIVE[id(self)] = self  # the Python API finds a network's base (base_of)
+
+    def load_adapter(self, directory: str | Path, **kwargs: Any) -> AdapterModel:
+        """The base network carrying the adapter saved in ``directory`` (by ``medadapt adapt``
+        or ``save_adapter``), to score with ``ma.predict(model, base.schema, rows,
+        adapter=name)``; ``name`` is the adapter's own (``model.adapter_names``). Each call
+        adds to the same :class:`~medadapt.adapters.AdapterModel`, so several adapters load
+        side by side (a trial's ``base.model.load_adapter(...)`` met the network's own
+        AttributeError, with no word of the wrapper adapters load into); ``kwargs`` go to
+        :meth:`AdapterModel.load_adapter <medadapt.adapters.AdapterModel.load_adapter>`."""
+        if self._adapted is None:
+            self._adapted = AdapterModel(self.model)
+        self._adapted.load_adapter(directory, **kwargs)
+        return self._adapted
 
     @property
     def fingerprint(self) -> BaseFingerprint:
