@@ -186,21 +186,21 @@ def adapt(
     method = fitting.method_named(method)
     options = fitting.python_method_options(method, method_options, into)
     _check_dataset(dataset)
+    # one context: a warning the class check and the training both give is said once
     with _python_words():
         classes = _modality().grown_classes(base.schema, new_classes)
-    if list(dataset.classes) != classes:
-        raise DataError(_classes_differ(list(dataset.classes), classes, bool(new_classes)))
-    base.schema.check(dataset)
-    only = _modality().only_class(base.schema.with_classes(classes), dataset.y.numpy())
-    if only is not None and not allow_one_class:
-        raise DataError(
-            f"dataset holds images of only one class ({only!r}); an adapter trained on them "
-            "would call every image that class: pass images of at least two classes "
-            "(allow_one_class=True trains it all the same)"
-        )
-    samples = ImageSamples(dataset, SourceInfo(n_source=len(dataset)))
-    _warn_about_images(base.schema, samples, classes)
-    with _python_words():
+        if list(dataset.classes) != classes:
+            raise DataError(_classes_differ(list(dataset.classes), classes, bool(new_classes)))
+        base.schema.check(dataset)
+        only = _modality().only_class(base.schema.with_classes(classes), dataset.y.numpy())
+        if only is not None and not allow_one_class:
+            raise DataError(
+                f"dataset holds images of only one class ({only!r}); an adapter trained on them "
+                "would call every image that class: pass images of at least two classes "
+                "(allow_one_class=True trains it all the same)"
+            )
+        samples = ImageSamples(dataset, SourceInfo(n_source=len(dataset)))
+        _warn_about_images(base.schema, samples, classes)
         result = fitting.adapt(
             _modality(), base, samples,
             method=method, name=name, new_classes=new_classes, top_blocks=top_blocks,
@@ -380,19 +380,28 @@ _PYTHON_NAMES = {"data": "dataset"}
 
 @contextmanager
 def _python_words() -> Iterator[None]:
-    """The shared checks' refusals with the Python arguments for the command line's flags
-    (``--backbone-options`` -> ``backbone_options``, ``--top-blocks`` -> ``top_blocks``)."""
+    """The shared checks' refusals and warnings with the Python arguments for the command
+    line's flags (``--backbone-options`` -> ``backbone_options``, ``--top-blocks`` ->
+    ``top_blocks``; a trial's ``images.adapt`` warned of a misspelt new class in the command
+    line's ``--new-classes``). Warnings are said again, once each, from the caller's line."""
+
+    def python(match: re.Match[str]) -> str:
+        name = match.group(1).replace("-", "_")
+        return _PYTHON_NAMES.get(name, name)
+
+    caught: list[warnings.WarningMessage] = []
     try:
-        yield
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
     except MedadaptError as error:
         if not _FLAG.search(str(error)):
             raise
-
-        def python(match: re.Match[str]) -> str:
-            name = match.group(1).replace("-", "_")
-            return _PYTHON_NAMES.get(name, name)
-
         raise type(error)(_FLAG.sub(python, str(error))) from None
+    finally:  # this frame, contextlib's, the API's, its caller's
+        for text, category in dict.fromkeys((_FLAG.sub(python, str(w.message)), w.category)
+                                            for w in caught):  # fmt: skip
+            warnings.warn(text, category, stacklevel=4)
 
 
 def _check_pixels(images: Any, where: str) -> None:

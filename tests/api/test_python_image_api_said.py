@@ -135,3 +135,23 @@ def test_a_list_of_paths_is_refused_saying_what_a_source_is():
         "in a folder (one sub-folder per class), or list them in a CSV with a path column and "
         "a label column"
     )
+
+
+def test_a_new_class_spelt_like_the_base_s_is_warned_of_in_python_words(base):
+    """A trial's ``images.adapt(..., new_classes=[...])`` was warned in the command line's
+    words (``--new-classes``); now the argument's, from the caller's own line."""
+    trained = base[0]
+    made = make_dataset({"normal": 8, "nodule": 8, "effusion": 8},
+                        [*trained.schema.classes, "effusion"], seed=11)  # fmt: skip
+    data = ImageDataset(images=made.images, y=made.y,
+                        classes=[*trained.schema.classes, "nodulle"])  # fmt: skip
+    with pytest.warns(UserWarning) as said:
+        images.adapt(trained, data, method="lora", name="g", new_classes=["nodulle"],
+                     train_config=QUICK)  # fmt: skip
+    typo = [w for w in said if "spelt like" in str(w.message)]
+    assert [str(w.message) for w in typo] == [
+        "new_classes nodulle is spelt like the base model's class 'nodule': a typo? if so, "
+        "rename the images' class to 'nodule' and drop it from new_classes"
+    ]
+    assert typo[0].filename == __file__  # said from this line, not from medadapt's
+    assert not [w for w in said if "--" in str(w.message)]
