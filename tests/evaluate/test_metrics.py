@@ -747,6 +747,25 @@ def test_a_class_the_model_almost_never_calls_is_a_warning_about_the_whole_resul
     assert "missed_class" not in seven["notes"]
 
 
+def test_a_missed_class_is_said_beside_an_accuracy_no_better_than_the_commonest_class():
+    """A trial's four-class adapter found none of 12 patients of class '2', no better than
+    calling everyone class '1': only the latter was said, and `registry promote` then refused
+    it for the former. Both are said, unless the model calls (nearly) everyone one class."""
+    y = np.repeat([0, 1, 2], [60, 20, 20])
+    calls = np.r_[np.zeros(30, int), np.full(30, 2), np.full(20, 2), np.full(20, 2)]
+    proba = np.full((100, 3), 0.2)
+    proba[np.arange(100), calls] = 0.6
+    m = multiclass_metrics(y, proba, class_names=["a", "b", "c"], n_boot=50)
+    assert m["notes"]["one_class"].startswith("accuracy 0.500 is no better than calling")
+    assert m["notes"]["missed_class"].startswith(
+        "class 'b' is found in 0 of 20 patients (sensitivity 0.000): the model almost never "
+        "calls it"
+    )
+    everyone = np.zeros((100, 3))
+    everyone[:, 2] = 1.0  # one answer for all: the one-class note says it all
+    assert "missed_class" not in multiclass_metrics(y, everyone, n_boot=50)["notes"]
+
+
 def test_a_regression_no_better_than_the_average_is_said_about_the_whole_result():
     """A trial's adapter trained on shuffled outcomes, R² -0.190 (-0.488 to 0.015), was
     trained, promoted and served without a word, its slope of 0.05 read as "predictions

@@ -362,6 +362,36 @@ def test_where_auroc_cannot_compare_several_classes_the_brier_score_does():
     )
 
 
+def test_a_lower_brier_score_no_better_than_the_class_shares_is_said_so():
+    """A trial's four-class adapter: Brier 0.788 against a badly calibrated base's 1.09, said
+    to give "risks closer to what happened", where giving every patient the test group's
+    class shares scores 0.768. The reference is 1 - sum of the squared shares."""
+    rng = np.random.default_rng(0)
+    y = np.r_[np.zeros(25, int), np.ones(25, int), np.full(3, 2)]
+    base = rng.dirichlet(np.full(3, 0.3), len(y))  # confident and random: a high Brier score
+    adapted = 0.2 * base + 0.8 / 3  # nearer uniform: lower, yet worse than the shares
+    out = versus_base(y, adapted, base, metric="auroc", withheld="3 patients of class 'c'",
+                      classes=["a", "b", "c"], n_boot=200)  # fmt: skip
+    onehot = np.eye(3)[y]
+    brier = ((adapted - onehot) ** 2).sum(axis=1).mean()
+    shares = np.bincount(y) / len(y)
+    reference = 1 - (shares**2).sum()
+    assert out["brier"]["verdict"] == "better" and brier > reference
+    assert out["in_words"].endswith(
+        f"the adapter gives risks closer to what happened (lower Brier score). Yet the "
+        f"adapter's Brier score ({brier:.3f}) is no better than giving every patient this "
+        f"group's own class shares ({reference:.3f}): its probabilities are not yet worth more "
+        "than those shares."
+    )
+    shares_given = np.tile(shares, (len(y), 1))  # the shares themselves: no better, said
+    assert (
+        "no better than giving"
+        in versus_base(
+            y, shares_given, base, metric="auroc", withheld="3 patients of class 'c'", n_boot=50
+        )["in_words"]
+    )
+
+
 def test_a_change_that_prints_as_zero_gets_the_digits_its_verdict_rests_on():
     """A trial on a one-class folder: "the adapter changes it by -0.000 (95% CI -0.000 to
     -0.000...): the adapter gives risks closer to what happened", a conclusion resting on
