@@ -309,7 +309,7 @@ def test_a_plateau_with_no_gain_sentence_points_to_no_interval():
     assert _as_means(said, one_seed) == _as_means(said, None) == expected
     assert _as_means(said, {"improving": True, "inconclusive": False}) == (
         "The bottleneck adapter gets within 0.01 of its best AUROC from 50 rows (25%); that is "
-        "the mean scores: the interval below shows the curve still rising."
+        "the mean scores: the interval below shows the curve still improving."
     )
 
 
@@ -458,3 +458,17 @@ def test_a_change_between_sizes_stays_within_what_the_metric_allows():
     level = last_gain(_points({"bottleneck": {0.5: [0.80, 0.82, 0.81], 1.0: [0.83, 0.80, 0.84]}},
                               test_half=0.02), "bottleneck", "auroc", "rows")  # fmt: skip
     assert "cut where" not in level["sentence"]
+
+
+def test_an_error_s_curve_that_still_improves_is_said_to_fall():
+    """A trial's MAE fell by 7.3 (95% CI -12.4 to -2.3) and the study said "the curve is
+    still rising", which reads as getting worse; an AUROC's still rises."""
+    from medadapt.workflows.study_sentences import _gain_verdict
+
+    assert _gain_verdict((-12.4, -2.3), "mae", 5.0, "5")[:2] == (True, False)
+    assert _gain_verdict((-12.4, -2.3), "mae", 5.0, "5")[2] == (
+        "the curve is still falling: more data of this kind would likely help"
+    )
+    assert _gain_verdict((0.02, 0.08), "auroc", 0.01, "0.01")[2] == (
+        "the curve is still rising: more data of this kind would likely help"
+    )

@@ -199,7 +199,7 @@ def _as_means(said: str, more_data: dict[str, Any] | None) -> str:
     if improving is False and not verdict.get("inconclusive"):
         return said
     if improving:
-        why = ": the interval below shows the curve still rising"
+        why = ": the interval below shows the curve still improving"
     elif improving is False:
         why = ": the interval below does not rule out that more data would help"
     else:
@@ -517,8 +517,9 @@ def _gain_verdict(
     # of its sign)
     name = METRIC_LABELS.get(metric, metric)
     gain = f"a gain (a fall in the {name})" if metric in LOWER_IS_BETTER else "a gain"
-    if improving:
-        verdict = "the curve is still rising: more data of this kind would likely help"
+    if improving:  # an error's curve improves as it falls (a trial read "rising" of an MAE)
+        moving = "falling" if metric in LOWER_IS_BETTER else "rising"
+        verdict = f"the curve is still {moving}: more data of this kind would likely help"
     elif best > worth:
         verdict = (
             f"cannot tell: the interval includes both no gain and {gain} larger than "
