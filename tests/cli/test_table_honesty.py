@@ -141,7 +141,8 @@ def test_a_typo_in_the_label_is_no_new_class(tables, tmp_path):
     assert line == (
         f"error: label column 'diagnosis' has 3 rows of 'malignent', spelt like 'malignant' "
         f"({malignant} rows): a typo would become a class of its own; correct them in --data, "
-        "or, if 'malignent' is truly a class, pass --task multiclass to keep it"
+        "or, if 'malignent' is truly a class, pass --task multiclass (given, it keeps every "
+        "class as written)"
     )
     assert not (tmp_path / "b").exists()
     line = error_line(run_cli("check-data", "--base", tables["base"], "--data", data))
@@ -238,4 +239,23 @@ def test_text_in_a_model_column_is_judged_on_the_rows_of_the_group_used(tmp_path
         "100 non-empty values (100 words), which the model reads as numbers (as missing "
         "values, each such row would be scored without the column); write the numbers alone "
         "in the file (empty where nothing was measured), and pass it to --data again"
+    )
+
+
+def test_a_label_typo_is_matched_to_the_nearest_class_not_the_commonest(tmp_path):
+    """A trial's 'cultivar_bb' (3 rows) was said to be spelt like 'cultivar_a', the commoner
+    class two edits away, not 'cultivar_b', one edit away."""
+    frame = _table()
+    n = len(frame)
+    frame["diagnosis"] = np.where(np.arange(n) < n // 2, "cultivar_a", "cultivar_b")
+    frame.loc[frame.index[n // 2 : 3 * n // 4], "diagnosis"] = "cultivar_c"
+    frame.loc[[n - 1, n - 2, n - 3], "diagnosis"] = "cultivar_bb"
+    counts = frame["diagnosis"].value_counts()
+    assert counts["cultivar_a"] > counts["cultivar_b"]  # the commoner one is further away
+    data = _written(tmp_path, "cultivars.csv", frame)
+    line = error_line(run_cli("train-base", "--data", data, "--label", "diagnosis",
+                              *TINY_TABLE, "--out", tmp_path / "b"))  # fmt: skip
+    assert line.startswith(
+        "error: label column 'diagnosis' has 3 rows of 'cultivar_bb', spelt like 'cultivar_b' "
+        f"({counts['cultivar_b']} rows)"
     )

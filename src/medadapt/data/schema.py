@@ -69,7 +69,7 @@ from medadapt.data.missing_codes import (
     read_as_missing,
 )
 from medadapt.data.option_words import PYTHON, OptionWords, takes
-from medadapt.data.spelling import RARE_LABEL_ROWS, RARE_LABEL_SHARE, spelt_alike
+from medadapt.data.spelling import RARE_LABEL_ROWS, RARE_LABEL_SHARE, edit_distance, spelt_alike
 from medadapt.data.tables import read_as_a_file, unusable_numbers_notes
 from medadapt.errors import ConfigError, DataError
 from medadapt.results import TASKS
@@ -1074,13 +1074,16 @@ def _refuse_label_typos(label: str, labels: pd.Series, task: str, words: OptionW
         like = [o for o, m in counts.items() if m > n and spelt_alike(name, o, folded_alike=False)]
         if not like:
             continue
-        other = max(like, key=lambda o: counts[o])
+        # the nearest spelling, then the commoner (a trial's 'cultivar_bb' was said to be
+        # 'cultivar_a', two edits away and commoner, not 'cultivar_b', one edit away)
+        other = min(like, key=lambda o: (edit_distance(name.casefold(), o.casefold()),
+                                         -counts[o]))  # fmt: skip
         where = "the frame" if words.python else words.name("data")
         raise DataError(
             f"label column {label!r} has {n} row{'s' if n != 1 else ''} of {name!r}, spelt like "
             f"{other!r} ({counts[other]} rows): a typo would become a class of its own; "
             f"correct them in {where}, or, if {name!r} is truly a class, pass "
-            f"{words.set_to('task', task)} to keep it"
+            f"{words.set_to('task', task)} (given, it keeps every class as written)"
         )
 
 
